@@ -1,0 +1,299 @@
+/**
+ * The terminal client's behaviour, apart from process wiring: turns the seeds'
+ * commands into client calls and everything received into one line each.
+ */
+import { type ChatMessage, DEFAULT_PORT, type GroupInfo } from '../../src-shared/protocol.js';
+import { checkUserName, nameKey } from '../../src-shared/text.js';
+import { type ChatClient, ClientError } from '../client/client.js';
+
+export const HELP = [
+  'commands:',
+  '  <text>                          to the room (or to your private chat partner after @PM)',
+  '  <name>~<text>                   direct message to <name>',
+  '  /users                          everyone, online or not',
+  '  /search_message <text>          search every message you can see (word, part of a word, one letter)',
+  '  /search_person <name>           everything exchanged with <name>',
+  '  /groups_view                    your groups',
+  '  /group_view <group>             a group and its members',
+  '  /group_name_add <group>         create a group',
+  '  /group_name_remove <group>      delete a group you own',
+  '  /group_person_add <group> <name>      add <name> to your group',
+  '  /group_person_remove <group> <name>   remove <name> from your group',
+  '  /group_message <group>~<text>   message a group',
+  '  @PM <name>                      ask <name> for a private chat',
+  '  /accept <name>, /decline <name> answer a private chat request',
+  '  EXIT PM                         leave the private chat',
+  '  LOGOUT                          end your session and quit',
+  '  exit, /quit                     quit',
+  '  /help                           this list',
+].join('\n');
+
+/** Control characters would let a message move the cursor or recolour the terminal. */
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+export function printable(text: string): string {
+  return text.replace(/\r?\n|\r|\t/g, (c) => (c === '\t' ? ' ' : ' ⏎ ')).replace(CONTROL, '\ufffd');
+}
+
+export function formatTime(ts: number): string {
+  const d = new Date(ts);
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+export type CommandOutcome = 'continue' | 'quit';
+
+export class TerminalSession {
+  /** The partner of the private chat plain text goes to, after @PM was accepted. */
+  private partner: string | null = null;
+  private readonly groupNames = new Map<number, string>();
+
+  constructor(
+    private readonly client: ChatClient,
+    private readonly me: string,
+    private readonly print: (line: string) => void,
+  ) {
+    client.on('message', (message) => this.print(this.formatMessage(message)));
+    client.on('presence', (p) => {
+      if (nameKey(p.user) !== nameKey(this.me)) {
+        this.print(`*** ${p.user} ${p.online ? 'joined' : 'left'} at ${formatTime(p.ts)}`);
+      }
+    });
+    client.on('chatRequest', (r) =>
+      this.print(`*** ${r.from} wants to chat privately with you: /accept ${r.from} or /decline ${r.from}`),
+    );
+    client.on('chatAnswer', (a) => {
+      if (nameKey(a.from) === nameKey(this.me)) return;
+      if (a.accepted) {
+        this.partner = a.from;
+        this.print(`*** ${a.from} accepted your chat request: private chat with ${a.from} (EXIT PM to leave)`);
+      } else {
+        this.print(`*** ${a.from} declined your chat request`);
+      }
+    });
+    client.on('chatLeft', (l) => {
+      if (nameKey(l.user) === nameKey(this.me)) return;
+      if (this.partner && nameKey(this.partner) === nameKey(l.user)) this.partner = null;
+      this.print(`*** your partner ${l.user} left the private chat`);
+    });
+    client.on('group', (g) => {
+      this.groupNames.set(g.group.id, g.group.name);
+      this.print(`*** ${describeGroup(g.group)}`);
+    });
+    client.on('groupRemoved', (g) =>
+      this.print(`*** group ${g.name} ${g.reason === 'deleted' ? 'was deleted' : 'no longer has you as a member'}`),
+    );
+    client.on('offline', (reason) => this.print(`*** connection lost${reason ? `: ${reason.message}` : ''}`));
+    client.on('reconnecting', ({ delayMs }) => this.print(`*** reconnecting in ${(delayMs / 1000).toFixed(1)} s`));
+    client.on('online', () => {
+      if (client.session) this.print(`*** connected to ${client.session.hello.room} as ${client.session.login.name}`);
+    });
+    client.on('serverError', (error) => this.print(`! ${error.message}`));
+  }
+
+  formatMessage(message: ChatMessage): string {
+    let where: string;
+    if (message.conv === 'room') where = 'room';
+    else if (message.to !== undefined) {
+      const other = nameKey(message.from) === nameKey(this.me) ? message.to : message.from;
+      where = `dm ${other}`;
+    } else where = `group ${this.groupNames.get(message.groupId ?? 0) ?? message.groupId}`;
+    return `[${formatTime(message.ts)}] ${where} | ${message.from}: ${printable(message.text)}`;
+  }
+
+  /** Runs one input line; errors print as one line and the session goes on. */
+  async handle(rawLine: string): Promise<CommandOutcome> {
+    const line = rawLine.replace(/\r$/, '');
+    if (line.trim() === '') return 'continue';
+    try {
+      return await this.dispatch(line);
+    } catch (error) {
+      this.print(`! ${error instanceof Error ? error.message : String(error)}`);
+      return 'continue';
+    }
+  }
+
+  private async dispatch(line: string): Promise<CommandOutcome> {
+    const trimmed = line.trim();
+    const [command = '', ...rest] = trimmed.split(/\s+/);
+    const argument = trimmed.slice(command.length).trim();
+    switch (command) {
+      case 'exit':
+      case '/quit':
+        return 'quit';
+      case 'LOGOUT':
+        await this.client.logout();
+        this.print('*** logged out');
+        return 'quit';
+      case '/help':
+        this.print(HELP);
+        return 'continue';
+      case '/users':
+        return this.users();
+      case '/search_message':
+        return this.search(argument);
+      case '/search_person':
+        return this.searchPerson(needArgument(argument, '/search_person <name>'));
+      case '/groups_view':
+        return this.groupsView();
+      case '/group_view':
+        this.print(describeGroup(await this.group(needArgument(argument, '/group_view <group>'))));
+        return 'continue';
+      case '/group_name_add': {
+        const { group } = await this.client.groupCreate(needArgument(argument, '/group_name_add <group>'));
+        this.groupNames.set(group.id, group.name);
+        this.print(`*** group ${group.name} created`);
+        return 'continue';
+      }
+      case '/group_name_remove': {
+        const group = await this.group(needArgument(argument, '/group_name_remove <group>'));
+        await this.client.groupDelete(group.id);
+        this.print(`*** group ${group.name} deleted`);
+        return 'continue';
+      }
+      case '/group_person_add':
+      case '/group_person_remove':
+        return this.groupPerson(command, rest);
+      case '/group_message': {
+        const [groupName, text] = splitOnce(argument, '~');
+        if (!groupName || !text) throw new Error('usage: /group_message <group>~<text>');
+        const group = await this.group(groupName.trim());
+        await this.client.send({ kind: 'group', groupId: group.id }, text);
+        return 'continue';
+      }
+      case '@PM': {
+        const name = needArgument(argument, '@PM <name>');
+        const { contact } = await this.client.chatRequest(name);
+        if (contact.state === 'accepted') {
+          this.partner = contact.name;
+          this.print(`*** private chat with ${contact.name} (EXIT PM to leave)`);
+        } else {
+          this.print(`*** chat request sent to ${contact.name}; waiting for an answer`);
+        }
+        return 'continue';
+      }
+      case '/accept':
+      case '/decline': {
+        const name = needArgument(argument, `${command} <name>`);
+        const { contact } = await this.client.chatAnswer(name, command === '/accept');
+        if (command === '/accept') {
+          this.partner = contact.name;
+          this.print(`*** private chat with ${contact.name} (EXIT PM to leave)`);
+        } else {
+          this.print(`*** declined ${contact.name}`);
+        }
+        return 'continue';
+      }
+      default:
+        break;
+    }
+    if (trimmed === 'EXIT PM') {
+      if (!this.partner) throw new Error('you are not in a private chat');
+      const partner = this.partner;
+      this.partner = null;
+      await this.client.chatLeave(partner);
+      this.print(`*** left the private chat with ${partner}`);
+      return 'continue';
+    }
+    if (command.startsWith('/')) throw new Error(`unknown command ${command}; /help lists them`);
+    const [maybeName, dmText] = splitOnce(line, '~');
+    if (dmText !== undefined && maybeName && checkUserName(maybeName).ok) {
+      if (dmText.trim() === '') throw new Error('usage: <name>~<text>');
+      await this.client.send({ kind: 'dm', user: maybeName }, dmText);
+      return 'continue';
+    }
+    await this.client.send(this.partner ? { kind: 'dm', user: this.partner } : { kind: 'room' }, line);
+    return 'continue';
+  }
+
+  private async users(): Promise<CommandOutcome> {
+    const { users } = await this.client.users();
+    const online = users.filter((u) => u.online).map((u) => u.name);
+    const offline = users
+      .filter((u) => !u.online)
+      .map((u) => (u.lastSeen ? `${u.name} (last seen ${formatTime(u.lastSeen)})` : u.name));
+    this.print(`online (${online.length}): ${online.join(', ') || '-'}`);
+    this.print(`offline (${offline.length}): ${offline.join(', ') || '-'}`);
+    return 'continue';
+  }
+
+  private async search(query: string): Promise<CommandOutcome> {
+    if (query === '') throw new Error('usage: /search_message <text>');
+    await this.rememberGroups();
+    const { hits, hasMore } = await this.client.search(query);
+    this.printHits(`"${query}"`, hits.map((h) => h.message), hasMore);
+    return 'continue';
+  }
+
+  private async searchPerson(name: string): Promise<CommandOutcome> {
+    await this.rememberGroups();
+    const { hits, hasMore } = await this.client.search('', { person: name });
+    this.printHits(`messages with ${name}`, hits.map((h) => h.message), hasMore);
+    return 'continue';
+  }
+
+  private printHits(what: string, messages: ChatMessage[], hasMore: boolean): void {
+    this.print(`${messages.length}${hasMore ? '+' : ''} result${messages.length === 1 ? '' : 's'} for ${what}`);
+    for (const message of messages) this.print(`  ${this.formatMessage(message)}`);
+  }
+
+  private async groupsView(): Promise<CommandOutcome> {
+    const { groups } = await this.client.groups();
+    for (const group of groups) this.groupNames.set(group.id, group.name);
+    if (groups.length === 0) this.print('you are in no group');
+    for (const group of groups) this.print(describeGroup(group));
+    return 'continue';
+  }
+
+  private async groupPerson(command: string, words: string[]): Promise<CommandOutcome> {
+    const usage = `usage: ${command} <group> <name>`;
+    if (words.length < 2) throw new Error(usage);
+    const name = words[words.length - 1]!;
+    const group = await this.group(words.slice(0, -1).join(' '));
+    const result =
+      command === '/group_person_add'
+        ? await this.client.groupAddMember(group.id, name)
+        : await this.client.groupRemoveMember(group.id, name);
+    this.print(`*** ${describeGroup(result.group)}`);
+    return 'continue';
+  }
+
+  /** Finds one of the user's groups by name (case-insensitive). */
+  private async group(name: string): Promise<GroupInfo> {
+    const { groups } = await this.client.groups();
+    for (const group of groups) this.groupNames.set(group.id, group.name);
+    const group = groups.find((g) => nameKey(g.name) === nameKey(name.trim()));
+    if (!group) throw new ClientError('UNKNOWN_GROUP', `you are in no group named ${name}`);
+    return group;
+  }
+
+  private async rememberGroups(): Promise<void> {
+    const { groups } = await this.client.groups();
+    for (const group of groups) this.groupNames.set(group.id, group.name);
+  }
+}
+
+function describeGroup(group: GroupInfo): string {
+  return `group ${group.name} (owner ${group.owner}): ${group.members.join(', ')}`;
+}
+
+function needArgument(argument: string, usage: string): string {
+  if (argument === '') throw new Error(`usage: ${usage}`);
+  return argument;
+}
+
+function splitOnce(text: string, separator: string): [string, string | undefined] {
+  const at = text.indexOf(separator);
+  return at < 0 ? [text, undefined] : [text.slice(0, at), text.slice(at + separator.length)];
+}
+
+/** "host:port", "[v6]:port", or a bare host (default port). */
+export function parseServer(text: string): { host: string; port: number } {
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
+  const plain = /^([^:]+)(?::(\d+))?$/.exec(text);
+  const match = bracketed ?? plain;
+  if (!match) throw new Error(`--server must look like host:port, got "${text}"`);
+  const port = match[2] === undefined ? DEFAULT_PORT : Number(match[2]);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`port must be 1 to 65535, got ${match[2]}`);
+  return { host: match[1]!, port };
+}

@@ -1,0 +1,532 @@
+/**
+ * The chat client: connects, says hello, logs in, and offers a typed method for
+ * every request and an event for everything the server pushes. After the first
+ * successful login it reconnects by itself with backoff, resumes with its
+ * session token, catches up on history and resends unacknowledged messages
+ * (the server recognises resends by their client id, so each is stored once).
+ */
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { type Socket, connect as connectTcp } from 'node:net';
+import {
+  type ChatMessage,
+  ErrorCode,
+  type PushFrames,
+  PROTOCOL_VERSION,
+  type RequestBody,
+  type RequestResults,
+  type RequestType,
+  type Target,
+  type WireError,
+  LIMITS,
+} from '../../src-shared/protocol.js';
+import { Connection } from '../net/connection.js';
+
+export type ClientErrorCode = ErrorCode | 'CONNECT_FAILED' | 'DISCONNECTED' | 'TIMEOUT' | 'CLOSED';
+
+export class ClientError extends Error {
+  constructor(
+    readonly code: ClientErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ClientOptions {
+  host: string;
+  port: number;
+  name: string;
+  /** Needed for the first login; afterwards the session token is used. */
+  password?: string;
+  token?: string;
+  /** Highest message id already held (from the caller's own storage); history after it is fetched on login. */
+  lastMessageId?: number;
+  clientName?: string;
+  reconnect?: boolean;
+  /** First and largest wait between reconnect attempts. */
+  backoffMinMs?: number;
+  backoffMaxMs?: number;
+  requestTimeoutMs?: number;
+  connectTimeoutMs?: number;
+}
+
+export type ConnectionState = 'idle' | 'connecting' | 'online' | 'reconnecting' | 'closed';
+
+export interface SessionInfo {
+  hello: RequestResults['hello'];
+  login: RequestResults['login'];
+}
+
+export interface OutboxItem {
+  clientMsgId: string;
+  to: Target;
+  text: string;
+}
+
+export interface ClientEvents {
+  state: [ConnectionState];
+  online: [SessionInfo];
+  /** The link dropped; the client will try again unless closed. */
+  offline: [WireError | null];
+  reconnecting: [{ attempt: number; delayMs: number }];
+  /** Every message once, in id order: live, caught up after a reconnect, and your own once stored. */
+  message: [ChatMessage];
+  queued: [OutboxItem];
+  sent: [{ clientMsgId: string; message: ChatMessage; delivered: boolean }];
+  delivered: [PushFrames['delivered']];
+  sendFailed: [{ clientMsgId: string; error: ClientError }];
+  presence: [PushFrames['presence']];
+  chatRequest: [PushFrames['chatRequest']];
+  chatAnswer: [PushFrames['chatAnswer']];
+  chatLeft: [PushFrames['chatLeft']];
+  group: [PushFrames['group']];
+  groupRemoved: [PushFrames['groupRemoved']];
+  /** A connection-level error from the server (a frame it could not read). */
+  serverError: [WireError];
+  /** The client gave up for good (e.g. its session ended); it is closed. */
+  fatal: [ClientError];
+}
+
+interface PendingRequest {
+  resolve: (value: unknown) => void;
+  reject: (error: ClientError) => void;
+  timer: NodeJS.Timeout;
+}
+
+interface QueuedSend extends OutboxItem {
+  /** Sent on the current link, answer awaited. */
+  inFlight: boolean;
+  resolve: (message: ChatMessage) => void;
+  reject: (error: ClientError) => void;
+}
+
+/** Errors a resend cannot fix: the message is refused for good. */
+const PERMANENT_SEND_ERRORS = new Set<string>([
+  ErrorCode.BAD_REQUEST,
+  ErrorCode.UNKNOWN_USER,
+  ErrorCode.UNKNOWN_GROUP,
+  ErrorCode.CHAT_DECLINED,
+  ErrorCode.INVALID_TARGET,
+  ErrorCode.NOT_GROUP_MEMBER,
+]);
+
+export class ChatClient extends EventEmitter<ClientEvents> {
+  state: ConnectionState = 'idle';
+  session: SessionInfo | null = null;
+  private readonly options: Required<Omit<ClientOptions, 'password' | 'token' | 'lastMessageId'>>;
+  private password: string | undefined;
+  private token: string | undefined;
+  private connection: Connection | null = null;
+  private nextRequestId = 1;
+  private readonly pending = new Map<number, PendingRequest>();
+  private readonly outbox: QueuedSend[] = [];
+  /** Highest message id emitted; pushes at or below it are repeats. */
+  private cursor: number | undefined;
+  /** Pushed messages held while catching up, so they come out in order after the caught-up ones. */
+  private held: ChatMessage[] | null = null;
+  private heartbeat: NodeJS.Timeout | null = null;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private attempt = 0;
+
+  constructor(options: ClientOptions) {
+    super();
+    this.options = {
+      host: options.host,
+      port: options.port,
+      name: options.name,
+      clientName: options.clientName ?? 'lanchat-client/0.1.0',
+      reconnect: options.reconnect ?? true,
+      backoffMinMs: options.backoffMinMs ?? 200,
+      backoffMaxMs: options.backoffMaxMs ?? 5000,
+      requestTimeoutMs: options.requestTimeoutMs ?? 15_000,
+      connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+    };
+    this.password = options.password;
+    this.token = options.token;
+    this.cursor = options.lastMessageId;
+  }
+
+  /** Messages accepted by send() but not yet acknowledged by the server. */
+  get unsent(): OutboxItem[] {
+    return this.outbox.map(({ clientMsgId, to, text }) => ({ clientMsgId, to, text }));
+  }
+
+  /** The highest message id this client has seen. */
+  get lastMessageId(): number {
+    return this.cursor ?? 0;
+  }
+
+  /** The session token; keep it to log in later without the password. */
+  get sessionToken(): string | undefined {
+    return this.token;
+  }
+
+  /** First connection: resolves once logged in and caught up, rejects with the reason otherwise. */
+  async connect(): Promise<SessionInfo> {
+    if (this.state !== 'idle') throw new ClientError('CLOSED', `cannot connect from state ${this.state}`);
+    this.setState('connecting');
+    try {
+      const info = await this.establish();
+      return info;
+    } catch (error) {
+      this.setState('closed');
+      throw error;
+    }
+  }
+
+  /** Closes the link and stops reconnecting; queued messages are rejected. */
+  close(): void {
+    if (this.state === 'closed') return;
+    this.setState('closed');
+    this.stopTimers();
+    const connection = this.connection;
+    this.connection = null;
+    connection?.destroy(null);
+    this.failPending(new ClientError('CLOSED', 'the client was closed'));
+    for (const item of this.outbox.splice(0)) item.reject(new ClientError('CLOSED', 'the client was closed'));
+  }
+
+  /** Ends the session on the server (the token stops working) and closes. */
+  async logout(): Promise<void> {
+    try {
+      await this.request('logout', {});
+    } finally {
+      this.token = undefined;
+      this.close();
+    }
+  }
+
+  /** Sends a request and resolves with its result; rejects with the server's error. */
+  request<T extends RequestType>(type: T, body: RequestBody<T>): Promise<RequestResults[T]> {
+    const connection = this.connection;
+    if (!connection?.isOpen || this.state !== 'online') {
+      return Promise.reject(new ClientError('DISCONNECTED', 'not connected to the server'));
+    }
+    return this.rawRequest(connection, type, body);
+  }
+
+  /**
+   * Sends a message. It is queued while offline and sent once the link is back;
+   * resolves with the stored message, rejects only if the server refuses it for good.
+   */
+  send(to: Target, text: string, clientMsgId: string = randomUUID()): Promise<ChatMessage> {
+    if (this.state === 'closed' || this.state === 'idle') {
+      return Promise.reject(new ClientError('CLOSED', 'connect first'));
+    }
+    if (text.length === 0 || text.length > (this.session?.hello.maxTextLength ?? LIMITS.maxTextLength)) {
+      return Promise.reject(new ClientError(ErrorCode.BAD_REQUEST, 'a message has 1 to 8000 characters'));
+    }
+    return new Promise((resolve, reject) => {
+      const item: QueuedSend = { clientMsgId, to, text, inFlight: false, resolve, reject };
+      this.outbox.push(item);
+      this.emit('queued', { clientMsgId, to, text });
+      if (this.state === 'online') void this.transmit(item);
+    });
+  }
+
+  // ------------------------------------------------------------ typed shortcuts
+
+  history(conv: string, before?: number, limit?: number) {
+    return this.request('history', { conv, ...(before !== undefined ? { before } : {}), ...(limit ? { limit } : {}) });
+  }
+  users() {
+    return this.request('users', {});
+  }
+  contacts() {
+    return this.request('contacts', {});
+  }
+  search(query: string, options: { person?: string; before?: number; limit?: number } = {}) {
+    return this.request('search', { query, ...options });
+  }
+  chatRequest(user: string) {
+    return this.request('chatRequest', { user });
+  }
+  chatAnswer(user: string, accept: boolean) {
+    return this.request('chatAnswer', { user, accept });
+  }
+  chatLeave(user: string) {
+    return this.request('chatLeave', { user });
+  }
+  groups() {
+    return this.request('groups', {});
+  }
+  groupCreate(name: string) {
+    return this.request('groupCreate', { name });
+  }
+  groupRename(groupId: number, name: string) {
+    return this.request('groupRename', { groupId, name });
+  }
+  groupDelete(groupId: number) {
+    return this.request('groupDelete', { groupId });
+  }
+  groupAddMember(groupId: number, user: string) {
+    return this.request('groupAddMember', { groupId, user });
+  }
+  groupRemoveMember(groupId: number, user: string) {
+    return this.request('groupRemoveMember', { groupId, user });
+  }
+  groupInfo(groupId: number) {
+    return this.request('groupInfo', { groupId });
+  }
+
+  // ------------------------------------------------------------ link lifecycle
+
+  /** Opens a socket, says hello, logs in and catches up; the client is online when it resolves. */
+  private async establish(): Promise<SessionInfo> {
+    const socket = await this.openSocket();
+    const connection = new Connection(socket, {
+      maxFrameBytes: LIMITS.maxFrameBytes * 2,
+      maxQueuedBytes: 64 * 1024 * 1024,
+    });
+    this.connection = connection;
+    connection.onFrame((frame) => {
+      if (frame.kind === 'frame') this.onFrame(frame.value);
+    });
+    connection.onClose((reason) => this.onLinkClosed(connection, reason));
+    try {
+      const hello = await this.rawRequest(connection, 'hello', {
+        protocol: PROTOCOL_VERSION,
+        client: this.options.clientName,
+      });
+      this.startHeartbeat(connection, hello.heartbeatMs);
+      const login = await this.rawRequest(
+        connection,
+        'login',
+        this.token !== undefined
+          ? { name: this.options.name, token: this.token }
+          : { name: this.options.name, password: this.password ?? '' },
+      );
+      this.token = login.token;
+      this.password = undefined;
+      this.cursor ??= login.deliveredUpTo;
+      this.session = { hello, login };
+      await this.catchUp(connection);
+      this.attempt = 0;
+      this.setState('online');
+      this.emit('online', this.session);
+      for (const item of this.outbox) void this.transmit(item);
+      return this.session;
+    } catch (error) {
+      connection.destroy(null);
+      throw error;
+    }
+  }
+
+  private openSocket(): Promise<Socket> {
+    return new Promise((resolve, reject) => {
+      const socket = connectTcp({ host: this.options.host, port: this.options.port });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new ClientError('CONNECT_FAILED', `no answer from ${this.options.host}:${this.options.port}`));
+      }, this.options.connectTimeoutMs);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        resolve(socket);
+      });
+      socket.once('error', (error: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        reject(new ClientError('CONNECT_FAILED', describeSocketError(error, this.options.host, this.options.port)));
+      });
+    });
+  }
+
+  /** Fetches every message after the cursor, holding live pushes until done. */
+  private async catchUp(connection: Connection): Promise<void> {
+    this.held = [];
+    try {
+      for (;;) {
+        const page = await this.rawRequest(connection, 'sync', { after: this.cursor ?? 0, limit: LIMITS.maxPageSize });
+        for (const message of page.messages) this.emitMessage(message);
+        if (!page.hasMore) break;
+      }
+    } finally {
+      const held = this.held;
+      this.held = null;
+      for (const message of held) this.emitMessage(message);
+    }
+  }
+
+  private onLinkClosed(connection: Connection, reason: WireError | null): void {
+    if (this.connection !== connection) return;
+    this.connection = null;
+    this.stopTimers();
+    this.failPending(new ClientError('DISCONNECTED', reason?.message ?? 'the connection was lost'));
+    for (const item of this.outbox) item.inFlight = false;
+    if (this.state !== 'online') return;
+    this.emit('offline', reason);
+    if (!this.options.reconnect || reason?.code === ErrorCode.LOGGED_OUT) {
+      this.close();
+      return;
+    }
+    this.setState('reconnecting');
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    this.attempt += 1;
+    const base = Math.min(this.options.backoffMaxMs, this.options.backoffMinMs * 2 ** (this.attempt - 1));
+    const delayMs = Math.round(base / 2 + Math.random() * (base / 2));
+    this.emit('reconnecting', { attempt: this.attempt, delayMs });
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      if (this.state !== 'reconnecting') return;
+      this.establish().catch((error: unknown) => {
+        if (this.state !== 'reconnecting') return;
+        const code = error instanceof ClientError ? error.code : undefined;
+        if (code === ErrorCode.BAD_TOKEN || code === ErrorCode.WRONG_PASSWORD || code === ErrorCode.PROTOCOL_VERSION) {
+          const fatal = error as ClientError;
+          this.close();
+          this.emit('fatal', fatal);
+          return;
+        }
+        this.scheduleReconnect();
+      });
+    }, delayMs);
+  }
+
+  private startHeartbeat(connection: Connection, timeoutMs: number): void {
+    const every = Math.max(50, Math.floor(timeoutMs / 4));
+    this.heartbeat = setInterval(() => {
+      if (Date.now() - connection.lastReceivedAt > timeoutMs) {
+        connection.destroy({ code: ErrorCode.HEARTBEAT_TIMEOUT, message: 'the server stopped answering' });
+        return;
+      }
+      connection.send({ type: 'ping' });
+    }, every);
+    this.heartbeat.unref();
+  }
+
+  private stopTimers(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.heartbeat = null;
+    this.reconnectTimer = null;
+  }
+
+  // ------------------------------------------------------------ frames
+
+  private rawRequest<T extends RequestType>(connection: Connection, type: T, body: RequestBody<T>): Promise<RequestResults[T]> {
+    const id = this.nextRequestId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new ClientError('TIMEOUT', `no answer to ${type} in time`));
+      }, this.options.requestTimeoutMs);
+      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, timer });
+      connection.send({ type, id, ...body });
+    });
+  }
+
+  private onFrame(value: unknown): void {
+    const frame = value as { type?: string } & Record<string, unknown>;
+    switch (frame.type) {
+      case 'res': {
+        const pending = this.pending.get(frame.id as number);
+        if (!pending) return;
+        this.pending.delete(frame.id as number);
+        clearTimeout(pending.timer);
+        if (frame.ok) pending.resolve(frame.result);
+        else {
+          const error = frame.error as WireError;
+          pending.reject(new ClientError(error.code, error.message));
+        }
+        return;
+      }
+      case 'message': {
+        const message = frame.message as ChatMessage;
+        if (this.held) this.held.push(message);
+        else this.emitMessage(message);
+        return;
+      }
+      case 'ping':
+        this.connection?.send({ type: 'pong' });
+        return;
+      case 'pong':
+        return;
+      case 'error':
+        this.emit('serverError', frame.error as WireError);
+        return;
+      case 'bye':
+        return;
+      case 'presence':
+      case 'chatRequest':
+      case 'chatAnswer':
+      case 'chatLeft':
+      case 'group':
+      case 'groupRemoved':
+      case 'delivered':
+        (this.emit as (event: string, payload: unknown) => boolean)(frame.type, frame);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private emitMessage(message: ChatMessage): void {
+    if (this.cursor !== undefined && message.id <= this.cursor) return;
+    this.cursor = message.id;
+    this.emit('message', message);
+  }
+
+  private async transmit(item: QueuedSend): Promise<void> {
+    const connection = this.connection;
+    if (item.inFlight || !connection) return;
+    item.inFlight = true;
+    try {
+      const result = await this.rawRequest(connection, 'send', { clientMsgId: item.clientMsgId, to: item.to, text: item.text });
+      this.removeFromOutbox(item);
+      this.emitMessage(result.message);
+      this.emit('sent', { clientMsgId: item.clientMsgId, message: result.message, delivered: result.delivered });
+      item.resolve(result.message);
+    } catch (error) {
+      item.inFlight = false;
+      const clientError = error instanceof ClientError ? error : new ClientError('DISCONNECTED', String(error));
+      if (PERMANENT_SEND_ERRORS.has(clientError.code)) {
+        this.removeFromOutbox(item);
+        this.emit('sendFailed', { clientMsgId: item.clientMsgId, error: clientError });
+        item.reject(clientError);
+      } else if (clientError.code === 'TIMEOUT' && connection.isOpen) {
+        // The link is up but the answer is lost: the resend is recognised by its client id.
+        void this.transmit(item);
+      }
+    }
+  }
+
+  private removeFromOutbox(item: QueuedSend): void {
+    const index = this.outbox.indexOf(item);
+    if (index >= 0) this.outbox.splice(index, 1);
+  }
+
+  private failPending(error: ClientError): void {
+    for (const [id, pending] of this.pending) {
+      clearTimeout(pending.timer);
+      pending.reject(error);
+      this.pending.delete(id);
+    }
+  }
+
+  private setState(state: ConnectionState): void {
+    if (this.state === state) return;
+    this.state = state;
+    this.emit('state', state);
+  }
+}
+
+function describeSocketError(error: NodeJS.ErrnoException, host: string, port: number): string {
+  switch (error.code) {
+    case 'ECONNREFUSED':
+      return `nothing is listening on ${host}:${port}`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `the host name ${host} could not be found`;
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return `${host} cannot be reached from this network`;
+    case 'ETIMEDOUT':
+      return `no answer from ${host}:${port}`;
+    default:
+      return `could not connect to ${host}:${port}: ${error.message}`;
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * Hosting a room: the store, the server log and the server over one data folder.
+ * The headless host, the desktop app and the tests all start a room through here.
+ */
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { ServerLog } from '../server/log.js';
+import { ChatServer, type ServerOptions } from '../server/server.js';
+import { openStore } from '../store/store.js';
+
+export interface HostOptions extends Omit<ServerOptions, 'store' | 'log'> {
+  dataDir: string;
+  port: number;
+  bind?: string;
+}
+
+export interface Host {
+  server: ChatServer;
+  log: ServerLog;
+  address: AddressInfo;
+  logFile: string;
+  /** Closes every connection, stops listening and closes the database. */
+  stop(): Promise<void>;
+}
+
+export async function startHost(options: HostOptions): Promise<Host> {
+  const { dataDir, port, bind, ...serverOptions } = options;
+  const store = openStore(join(dataDir, 'chat.sqlite'));
+  const logFile = join(dataDir, 'server.log');
+  const log = new ServerLog(logFile);
+  const server = new ChatServer({ ...serverOptions, store, log });
+  let address: AddressInfo;
+  try {
+    address = await server.listen(port, bind ?? '0.0.0.0');
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+  let stopping: Promise<void> | null = null;
+  return {
+    server,
+    log,
+    address,
+    logFile,
+    stop: () => {
+      stopping ??= server.close().finally(() => store.close());
+      return stopping;
+    },
+  };
+}

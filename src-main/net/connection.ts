@@ -1,0 +1,147 @@
+/**
+ * One framed connection over a stream socket, used by both server and client:
+ * decodes frames in order, hands them to a handler one at a time (pausing the
+ * socket while the handler is behind), caps the bytes queued for a peer that
+ * does not read, and closes with a reason.
+ */
+import type { Socket } from 'node:net';
+import type { WireError } from '../../src-shared/protocol.js';
+import { ErrorCode } from '../../src-shared/protocol.js';
+import { type DecodedFrame, FrameDecoder, encodeFrame } from './frame.js';
+
+export interface ConnectionOptions {
+  maxFrameBytes: number;
+  /** Bytes a peer may leave unread before it is dropped as a slow consumer. */
+  maxQueuedBytes: number;
+}
+
+export type FrameHandler = (frame: DecodedFrame) => void | Promise<void>;
+export type CloseListener = (reason: WireError | null) => void;
+
+/** Frames waiting for the handler before the socket stops reading. */
+const PAUSE_AT = 64;
+const RESUME_AT = 16;
+/** Time a closing peer gets to take the last frame before the socket is destroyed. */
+const CLOSE_GRACE_MS = 1000;
+
+export class Connection {
+  readonly remoteAddress: string;
+  lastReceivedAt = Date.now();
+  private readonly decoder: FrameDecoder;
+  private readonly queue: DecodedFrame[] = [];
+  private running = false;
+  private closing = false;
+  private closedWith: WireError | null | undefined;
+  private readonly closeListeners: CloseListener[] = [];
+  private handler: FrameHandler = () => undefined;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly options: ConnectionOptions,
+  ) {
+    this.remoteAddress = formatAddress(socket.remoteAddress, socket.remotePort);
+    this.decoder = new FrameDecoder(options.maxFrameBytes);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', () => undefined);
+    socket.on('close', () => this.finish(this.closedWith ?? null));
+  }
+
+  /** Sets who receives frames; frames arriving before are kept until then. */
+  onFrame(handler: FrameHandler): void {
+    this.handler = handler;
+    this.pump();
+  }
+
+  onClose(listener: CloseListener): void {
+    if (this.closedWith !== undefined && this.socket.destroyed) listener(this.closedWith);
+    else this.closeListeners.push(listener);
+  }
+
+  get isOpen(): boolean {
+    return !this.closing && !this.socket.destroyed;
+  }
+
+  /** Bytes written but not yet taken by the peer. */
+  get queuedBytes(): number {
+    return this.socket.writableLength;
+  }
+
+  send(value: unknown): void {
+    this.sendEncoded(encodeFrame(value));
+  }
+
+  /** Writes an already encoded frame (a broadcast encodes once for all). */
+  sendEncoded(frame: Buffer): void {
+    if (!this.isOpen) return;
+    if (this.socket.writableLength + frame.length > this.options.maxQueuedBytes) {
+      this.destroy({ code: ErrorCode.SLOW_CONSUMER, message: 'the client did not read its messages in time' });
+      return;
+    }
+    this.socket.write(frame);
+  }
+
+  /** Sends a bye frame with the reason, then closes. */
+  close(reason: WireError): void {
+    if (!this.isOpen) return;
+    this.socket.write(encodeFrame({ type: 'bye', error: reason }));
+    this.closing = true;
+    this.closedWith = reason;
+    this.queue.length = 0;
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
+  }
+
+  /** Closes at once without telling the peer (it is not reading, or is gone). */
+  destroy(reason: WireError | null): void {
+    if (this.closedWith === undefined) this.closedWith = reason;
+    this.closing = true;
+    this.queue.length = 0;
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closing) return;
+    this.lastReceivedAt = Date.now();
+    for (const frame of this.decoder.push(chunk)) this.queue.push(frame);
+    if (this.queue.length >= PAUSE_AT) this.socket.pause();
+    this.pump();
+  }
+
+  private pump(): void {
+    if (this.running) return;
+    this.running = true;
+    const step = (): void => {
+      while (this.queue.length > 0 && !this.closing) {
+        const frame = this.queue.shift()!;
+        if (this.queue.length <= RESUME_AT && this.socket.isPaused()) this.socket.resume();
+        let result: void | Promise<void>;
+        try {
+          result = this.handler(frame);
+        } catch {
+          continue;
+        }
+        if (result instanceof Promise) {
+          result.catch(() => undefined).finally(step);
+          return;
+        }
+      }
+      this.running = false;
+      if (this.socket.isPaused() && !this.closing) this.socket.resume();
+    };
+    step();
+  }
+
+  private finish(reason: WireError | null): void {
+    this.closedWith = reason;
+    this.closing = true;
+    const listeners = this.closeListeners.splice(0);
+    for (const listener of listeners) listener(reason);
+  }
+}
+
+export function formatAddress(address: string | undefined, port: number | undefined): string {
+  if (!address) return 'unknown';
+  const host = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}

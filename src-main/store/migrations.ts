@@ -1,0 +1,157 @@
+/**
+ * The database schema as numbered migrations. A database records the last one
+ * applied in PRAGMA user_version; opening it applies the rest in order, each in
+ * its own transaction together with the version bump, so a crash leaves the
+ * database at a whole version. Never edit a released migration: add a new one.
+ */
+import type { Database } from 'better-sqlite3';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** PRAGMA application_id of every LanChat database ("LNCH"), set by the first migration. */
+export const APPLICATION_ID = 0x4c4e4348;
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: '001-init',
+    sql: `
+      PRAGMA application_id = ${APPLICATION_ID};
+
+      CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        name_key TEXT NOT NULL UNIQUE,
+        skeleton TEXT NOT NULL UNIQUE,
+        password_hash TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_seen INTEGER,
+        -- Highest message id sent to the user when they last went offline.
+        delivered_up_to INTEGER NOT NULL DEFAULT 0
+      ) STRICT;
+
+      CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users (id),
+        created_at INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+
+      CREATE TABLE relations (
+        user_low INTEGER NOT NULL REFERENCES users (id),
+        user_high INTEGER NOT NULL REFERENCES users (id),
+        state TEXT NOT NULL CHECK (state IN ('pending', 'accepted', 'declined')),
+        requester_id INTEGER NOT NULL,
+        since INTEGER NOT NULL,
+        PRIMARY KEY (user_low, user_high),
+        CHECK (user_low < user_high),
+        CHECK (requester_id IN (user_low, user_high))
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX relations_by_high ON relations (user_high);
+
+      -- AUTOINCREMENT: the id of a deleted group is never given to a new one,
+      -- so a client's cached "group:<id>" can never show another group.
+      CREATE TABLE chat_groups (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL,
+        name_key TEXT NOT NULL UNIQUE,
+        owner_id INTEGER NOT NULL REFERENCES users (id),
+        created_at INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE group_members (
+        group_id INTEGER NOT NULL REFERENCES chat_groups (id) ON DELETE CASCADE,
+        user_id INTEGER NOT NULL REFERENCES users (id),
+        PRIMARY KEY (group_id, user_id)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX group_members_by_user ON group_members (user_id);
+
+      -- AUTOINCREMENT: message ids are sync cursors, so an id freed by deleting
+      -- a group's messages must never be handed out again.
+      -- group_id has no foreign key on purpose: the check would need a second
+      -- index on this big table, and deleteGroup removes the messages itself.
+      -- The CHECK ties conv to sender, recipient and group, because visibility
+      -- is decided from those columns in one place and from conv in another.
+      CREATE TABLE messages (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        conv TEXT NOT NULL,
+        sender_id INTEGER NOT NULL REFERENCES users (id),
+        to_user_id INTEGER REFERENCES users (id),
+        group_id INTEGER,
+        client_msg_id TEXT NOT NULL,
+        text TEXT NOT NULL,
+        -- foldForSearch(text): what search compares against.
+        folded TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        UNIQUE (sender_id, client_msg_id),
+        CONSTRAINT message_target CHECK (CASE
+          WHEN to_user_id IS NOT NULL THEN group_id IS NULL
+            AND conv = 'dm:' || min(sender_id, to_user_id) || ':' || max(sender_id, to_user_id)
+          WHEN group_id IS NOT NULL THEN conv = 'group:' || group_id
+          ELSE conv = 'room'
+        END)
+      ) STRICT;
+      CREATE INDEX messages_by_conv ON messages (conv, id);
+      CREATE INDEX messages_by_sender ON messages (sender_id, id);
+
+      -- Whom each user has exchanged direct messages with, in both directions:
+      -- lets sync read only the user's own conversations.
+      CREATE TABLE dm_partners (
+        user_id INTEGER NOT NULL,
+        partner_id INTEGER NOT NULL,
+        PRIMARY KEY (user_id, partner_id)
+      ) STRICT, WITHOUT ROWID;
+      CREATE TRIGGER messages_record_dm_partners AFTER INSERT ON messages
+      WHEN new.to_user_id IS NOT NULL BEGIN
+        INSERT OR IGNORE INTO dm_partners (user_id, partner_id)
+        VALUES (new.sender_id, new.to_user_id), (new.to_user_id, new.sender_id);
+      END;
+    `,
+  },
+  {
+    version: 2,
+    name: '002-fts',
+    sql: `
+      -- Substring search over messages.folded. The text is folded before it gets
+      -- here, so the tokenizer need not fold case again (case_sensitive 1).
+      CREATE VIRTUAL TABLE message_search USING fts5 (
+        folded,
+        content = 'messages',
+        content_rowid = 'id',
+        tokenize = 'trigram case_sensitive 1'
+      );
+      INSERT INTO message_search (message_search) VALUES ('rebuild');
+
+      CREATE TRIGGER messages_search_insert AFTER INSERT ON messages BEGIN
+        INSERT INTO message_search (rowid, folded) VALUES (new.id, new.folded);
+      END;
+      CREATE TRIGGER messages_search_delete AFTER DELETE ON messages BEGIN
+        INSERT INTO message_search (message_search, rowid, folded) VALUES ('delete', old.id, old.folded);
+      END;
+      CREATE TRIGGER messages_search_update AFTER UPDATE OF folded ON messages BEGIN
+        INSERT INTO message_search (message_search, rowid, folded) VALUES ('delete', old.id, old.folded);
+        INSERT INTO message_search (rowid, folded) VALUES (new.id, new.folded);
+      END;
+    `,
+  },
+];
+
+export const LATEST_VERSION = migrations.length;
+
+export function schemaVersion(db: Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/** Applies every migration above the database's version, up to `target`. */
+export function migrate(db: Database, target = LATEST_VERSION): void {
+  for (const migration of migrations) {
+    if (migration.version <= schemaVersion(db) || migration.version > target) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      db.pragma(`user_version = ${migration.version}`);
+    })();
+  }
+}

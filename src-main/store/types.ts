@@ -1,0 +1,130 @@
+/**
+ * What the server needs from storage. One implementation: SQLite through better-sqlite3 (store.ts).
+ * All calls are synchronous; a call that returns has committed.
+ */
+import type { ChatMessage, ConversationKey } from '../../src-shared/protocol.js';
+
+export interface UserRow {
+  id: number;
+  /** Canonical (NFC) display name, as first registered. */
+  name: string;
+  /** nameKey(name): case-insensitive identity, unique. */
+  nameKey: string;
+  /** nameSkeleton(name): what the name looks like, unique. */
+  skeleton: string;
+  /** scrypt hash string (see server/password.ts); never the password. */
+  passwordHash: string;
+  createdAt: number;
+  lastSeen: number | null;
+}
+
+export interface NewMessage {
+  conv: ConversationKey;
+  senderId: number;
+  clientMsgId: string;
+  text: string;
+  ts: number;
+  /** Recipient, for direct messages. */
+  toUserId?: number;
+  /** Group, for group messages. */
+  groupId?: number;
+}
+
+export interface InsertResult {
+  message: ChatMessage;
+  /** True when (senderId, clientMsgId) was already stored: the stored message is returned unchanged. */
+  duplicate: boolean;
+}
+
+export interface Page {
+  messages: ChatMessage[];
+  hasMore: boolean;
+}
+
+export type RelationState = 'pending' | 'accepted' | 'declined';
+
+export interface RelationRow {
+  /** The two users, smaller id first. */
+  userLow: number;
+  userHigh: number;
+  state: RelationState;
+  /** Who asked (pending), or whose request was answered (accepted/declined). */
+  requesterId: number;
+  since: number;
+}
+
+export interface GroupRow {
+  id: number;
+  name: string;
+  nameKey: string;
+  ownerId: number;
+  createdAt: number;
+}
+
+export interface SearchOptions {
+  /** Raw query text; folded by the store with foldForSearch. Empty means "every message" (with personId). */
+  query: string;
+  /** Only messages exchanged with this user: sent by them where the searcher can see it, or DMs between the two. */
+  personId?: number;
+  /** Only messages with id < before (paging backwards). */
+  before?: number;
+  limit: number;
+}
+
+export interface Store {
+  close(): void;
+
+  createUser(user: Omit<UserRow, 'id' | 'lastSeen'>): UserRow;
+  userById(id: number): UserRow | undefined;
+  userByKey(nameKey: string): UserRow | undefined;
+  userBySkeleton(skeleton: string): UserRow | undefined;
+  listUsers(): UserRow[];
+  setLastSeen(userId: number, ts: number): void;
+
+  /** Stores one message, or returns the one already stored under (senderId, clientMsgId). */
+  insertMessage(message: NewMessage): InsertResult;
+  /** Stores many in one transaction; results in the same order. */
+  insertMessages(messages: NewMessage[]): InsertResult[];
+  /** Newest page of a conversation before `before` (exclusive), returned oldest first. */
+  history(conv: ConversationKey, before: number | undefined, limit: number): Page;
+  /** Messages the user may see with id > after, oldest first (room, their DMs, groups they are in now). */
+  sync(userId: number, after: number, limit: number): Page;
+  /** Highest message id stored, 0 when none. */
+  lastMessageId(): number;
+  /** Messages the user may see that match, newest first. */
+  search(userId: number, options: SearchOptions): Page;
+
+  relation(userA: number, userB: number): RelationRow | undefined;
+  setRelation(userA: number, userB: number, state: RelationState, requesterId: number, since: number): RelationRow;
+  deleteRelation(userA: number, userB: number): void;
+  relationsOf(userId: number): RelationRow[];
+
+  /** Throws StoreConflictError when the name key is taken. */
+  createGroup(name: string, nameKey: string, ownerId: number, createdAt: number): GroupRow;
+  groupById(id: number): GroupRow | undefined;
+  groupByKey(nameKey: string): GroupRow | undefined;
+  /** Throws StoreConflictError when the name key is taken by another group. */
+  renameGroup(id: number, name: string, nameKey: string): void;
+  /** Removes the group, its members and its messages. */
+  deleteGroup(id: number): void;
+  addMember(groupId: number, userId: number): void;
+  removeMember(groupId: number, userId: number): void;
+  isMember(groupId: number, userId: number): boolean;
+  /** Member user ids, owner included. */
+  memberIds(groupId: number): number[];
+  groupsOf(userId: number): GroupRow[];
+}
+
+export class StoreConflictError extends Error {
+  override name = 'StoreConflictError';
+}
+
+/** Sessions (login tokens, stored only as SHA-256) and each user's delivery cursor. */
+export interface SessionStore {
+  createSession(tokenHash: string, userId: number, createdAt: number): void;
+  sessionUserId(tokenHash: string): number | undefined;
+  deleteSession(tokenHash: string): void;
+  /** Highest message id sent to the user when they last went offline (0 if never). */
+  deliveredCursor(userId: number): number;
+  setDeliveredCursor(userId: number, messageId: number): void;
+}

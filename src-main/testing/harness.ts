@@ -1,0 +1,147 @@
+/**
+ * Test helpers: real hosts on 127.0.0.1 in temp folders, real clients, and a raw
+ * socket for speaking the wire protocol byte by byte.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { type Socket, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PROTOCOL_VERSION, type ServerFrame } from '../../src-shared/protocol.js';
+import { ChatClient, type ClientEvents, type ClientOptions } from '../client/client.js';
+import { type Host, type HostOptions, startHost } from '../core/host.js';
+import { FrameDecoder, encodeFrame } from '../net/frame.js';
+
+/** Cheaper scrypt for tests that register many users; one test keeps the default. */
+export const TEST_PASSWORD_COST = 10;
+
+export function tempDir(prefix = 'lanchat-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+export function startTestHost(dataDir: string, options: Partial<HostOptions> = {}): Promise<Host> {
+  return startHost({ dataDir, port: 0, bind: '127.0.0.1', passwordCost: TEST_PASSWORD_COST, ...options });
+}
+
+/** A logged-in client; closed by closeAll. */
+export async function login(
+  host: { address: { port: number } },
+  name: string,
+  password = `${name}-secret`,
+  options: Partial<ClientOptions> = {},
+): Promise<ChatClient> {
+  const client = new ChatClient({
+    host: '127.0.0.1',
+    port: host.address.port,
+    name,
+    password,
+    backoffMinMs: 50,
+    backoffMaxMs: 300,
+    ...options,
+  });
+  await client.connect();
+  return client;
+}
+
+/** Resolves with the first event of that name matching the predicate. */
+export function nextEvent<E extends keyof ClientEvents>(
+  client: ChatClient,
+  event: E,
+  predicate: (...args: ClientEvents[E]) => boolean = () => true,
+  timeoutMs = 5000,
+): Promise<ClientEvents[E]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.off(event, listener as never);
+      reject(new Error(`no ${String(event)} event within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const listener = (...args: ClientEvents[E]): void => {
+      if (!predicate(...args)) return;
+      clearTimeout(timer);
+      client.off(event, listener as never);
+      resolve(args);
+    };
+    client.on(event, listener as never);
+  });
+}
+
+/** Collects every message event of a client. */
+export function collectMessages(client: ChatClient): { texts: () => string[]; ids: () => number[] } {
+  const seen: { id: number; text: string }[] = [];
+  client.on('message', (m) => seen.push({ id: m.id, text: m.text }));
+  return { texts: () => seen.map((m) => m.text), ids: () => seen.map((m) => m.id) };
+}
+
+export async function waitFor(condition: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** A socket that speaks frames by hand, for protocol-level tests. */
+export class RawPeer {
+  readonly frames: ServerFrame[] = [];
+  closed = false;
+  private readonly decoder = new FrameDecoder(16 * 1024 * 1024);
+  private nextId = 1;
+
+  private constructor(readonly socket: Socket) {
+    socket.on('data', (chunk: Buffer) => {
+      for (const frame of this.decoder.push(chunk)) if (frame.kind === 'frame') this.frames.push(frame.value as ServerFrame);
+    });
+    socket.on('close', () => {
+      this.closed = true;
+    });
+    socket.on('error', () => undefined);
+  }
+
+  static open(port: number): Promise<RawPeer> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host: '127.0.0.1', port }, () => resolve(new RawPeer(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  write(bytes: Buffer | string): void {
+    this.socket.write(bytes);
+  }
+
+  send(frame: Record<string, unknown>): void {
+    this.socket.write(encodeFrame(frame));
+  }
+
+  /** Sends a request and waits for its response frame. */
+  async request(type: string, body: Record<string, unknown> = {}): Promise<ServerFrame> {
+    const id = this.nextId++;
+    this.send({ type, id, ...body });
+    return this.waitFrame((f) => f.type === 'res' && f.id === id);
+  }
+
+  async waitFrame(predicate: (frame: ServerFrame) => boolean, timeoutMs = 5000): Promise<ServerFrame> {
+    let found: ServerFrame | undefined;
+    await waitFor(() => (found = this.frames.find(predicate)) !== undefined, timeoutMs, 'a matching frame');
+    return found!;
+  }
+
+  waitClosed(timeoutMs = 5000): Promise<void> {
+    return waitFor(() => this.closed, timeoutMs, 'the server to close the socket');
+  }
+
+  async hello(): Promise<void> {
+    await this.request('hello', { protocol: PROTOCOL_VERSION });
+  }
+
+  async login(name: string, password = `${name}-secret`): Promise<ServerFrame> {
+    await this.hello();
+    return this.request('login', { name, password });
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}

@@ -1,0 +1,213 @@
+/**
+ * The App API: the only thing the renderer talks to. The Electron preload exposes
+ * it over IPC, the browser shell over a local WebSocket; both carry exactly these
+ * calls and events, so the renderer cannot tell which shell it runs in.
+ */
+import type {
+  ChatMessage,
+  Contact,
+  ConversationKey,
+  GroupInfo,
+  SearchHit,
+  Target,
+  UserInfo,
+} from './protocol.js';
+
+export type Language = 'en' | 'tr';
+export type ThemeChoice = 'system' | 'light' | 'dark';
+
+export interface Settings {
+  lastHost: string;
+  lastPort: number;
+  lastName: string;
+  lastRoomName: string;
+  /** 'system' follows the OS language. */
+  language: Language | 'system';
+  theme: ThemeChoice;
+  notifications: boolean;
+}
+
+export interface HostRequest {
+  roomName: string;
+  port: number;
+  name: string;
+  password: string;
+}
+
+export interface JoinRequest {
+  host: string;
+  port: number;
+  name: string;
+  password: string;
+}
+
+export interface HostInfo {
+  roomName: string;
+  port: number;
+  /** "address:port" for every LAN IPv4 address of this machine. */
+  addresses: string[];
+  /** True when the machine has no LAN address: only this computer can join. */
+  loopbackOnly: boolean;
+}
+
+export interface HostUser {
+  name: string;
+  connections: number;
+  addresses: string[];
+}
+
+export interface HostLogEntry {
+  time: string;
+  level: 'info' | 'warn' | 'error';
+  event: string;
+  [field: string]: unknown;
+}
+
+export type ConnectionStatus = 'offline' | 'connecting' | 'online' | 'reconnecting';
+
+export interface SessionView {
+  status: ConnectionStatus;
+  /** Logged-in user name (canonical form from the server). */
+  me: string | null;
+  roomName: string | null;
+  server: { host: string; port: number } | null;
+  /** Set while this app is hosting the room. */
+  hosting: HostInfo | null;
+  /** Last connection error, human-readable, when status is offline or reconnecting. */
+  error: AppError | null;
+}
+
+/** Errors crossing the API boundary as data. `code` is a protocol ErrorCode or one of the app's own. */
+export interface AppError {
+  code: string;
+  message: string;
+}
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: AppError };
+
+export type OutboxStatus = 'queued' | 'sent' | 'delivered' | 'failed';
+
+export type AppEvent =
+  | { type: 'session'; session: SessionView }
+  | { type: 'message'; message: ChatMessage }
+  /** Your own message's progress: queued (not yet stored), sent (stored by the host), delivered (reached another device), failed (refused). */
+  | {
+      type: 'outbox';
+      clientMsgId: string;
+      status: OutboxStatus;
+      target: Target;
+      text: string;
+      ts: number;
+      message?: ChatMessage;
+      error?: AppError;
+    }
+  | { type: 'presence'; user: string; online: boolean; ts: number }
+  | { type: 'chatRequest'; from: string; ts: number }
+  | { type: 'chatAnswer'; from: string; accepted: boolean; ts: number }
+  | { type: 'chatLeft'; user: string; ts: number }
+  | { type: 'group'; group: GroupInfo }
+  | { type: 'groupRemoved'; groupId: number; name: string; reason: 'deleted' | 'removed' }
+  | { type: 'hostLog'; entry: HostLogEntry }
+  | { type: 'hostUsers'; users: HostUser[] }
+  /** Your messages in `conv` up to id `upTo` reached the other side's device. */
+  | { type: 'delivered'; conv: ConversationKey; upTo: number }
+  /** Settings changed (in this or another window). */
+  | { type: 'settings'; settings: Settings };
+
+export interface Page {
+  messages: ChatMessage[];
+  hasMore: boolean;
+}
+
+export interface SearchPage {
+  hits: SearchHit[];
+  hasMore: boolean;
+}
+
+/**
+ * Every call resolves with a Result: errors are data, never thrown across the boundary.
+ */
+export interface AppApi {
+  /** Starts the embedded server and joins it as `name`. */
+  host(request: HostRequest): Promise<Result<SessionView>>;
+  stopHosting(): Promise<Result<void>>;
+  join(request: JoinRequest): Promise<Result<SessionView>>;
+  /** Leaves the room (logs out of the session on the server). */
+  leave(): Promise<Result<void>>;
+  /** The current session, for a window that just opened. */
+  session(): Promise<Result<SessionView>>;
+
+  /** Queues a message; progress arrives as 'outbox' events. Returns its client id. */
+  send(target: Target, text: string): Promise<Result<{ clientMsgId: string }>>;
+  /** Messages accepted by send() and not yet stored (to show after a window opens). */
+  unsent(): Promise<Result<{ clientMsgId: string; target: Target; text: string }[]>>;
+  history(conv: ConversationKey, before?: number, limit?: number): Promise<Result<Page>>;
+  search(query: string, person?: string, before?: number): Promise<Result<SearchPage>>;
+  users(): Promise<Result<UserInfo[]>>;
+  contacts(): Promise<Result<Contact[]>>;
+  chatRequest(user: string): Promise<Result<Contact>>;
+  chatAnswer(user: string, accept: boolean): Promise<Result<Contact>>;
+  chatLeave(user: string): Promise<Result<void>>;
+
+  groups(): Promise<Result<GroupInfo[]>>;
+  groupCreate(name: string): Promise<Result<GroupInfo>>;
+  groupRename(groupId: number, name: string): Promise<Result<GroupInfo>>;
+  groupDelete(groupId: number): Promise<Result<void>>;
+  groupAddMember(groupId: number, user: string): Promise<Result<GroupInfo>>;
+  groupRemoveMember(groupId: number, user: string): Promise<Result<GroupInfo>>;
+
+  /** While hosting: who is connected and the server log so far. */
+  hostUsers(): Promise<Result<HostUser[]>>;
+  hostLog(): Promise<Result<HostLogEntry[]>>;
+
+  settings(): Promise<Result<Settings>>;
+  updateSettings(changes: Partial<Settings>): Promise<Result<Settings>>;
+
+  /** Opens a conversation in its own window (Electron: a new BrowserWindow; browser shell: handled by the renderer). */
+  openChatWindow(conv: ConversationKey): Promise<Result<void>>;
+
+  /** Subscribes to every event; returns the unsubscribe function. */
+  onEvent(listener: (event: AppEvent) => void): () => void;
+}
+
+/** The request/response calls, by name: what IPC handlers and the browser bridge route. */
+export type AppCallName = Exclude<keyof AppApi, 'onEvent'>;
+
+export const APP_CALLS: readonly AppCallName[] = [
+  'host',
+  'stopHosting',
+  'join',
+  'leave',
+  'session',
+  'send',
+  'unsent',
+  'history',
+  'search',
+  'users',
+  'contacts',
+  'chatRequest',
+  'chatAnswer',
+  'chatLeave',
+  'groups',
+  'groupCreate',
+  'groupRename',
+  'groupDelete',
+  'groupAddMember',
+  'groupRemoveMember',
+  'hostUsers',
+  'hostLog',
+  'settings',
+  'updateSettings',
+  'openChatWindow',
+] as const;
+
+/** App-level error codes (besides the protocol's). */
+export const AppErrorCode = {
+  NOT_CONNECTED: 'NOT_CONNECTED',
+  ALREADY_CONNECTED: 'ALREADY_CONNECTED',
+  NOT_HOSTING: 'NOT_HOSTING',
+  PORT_IN_USE: 'PORT_IN_USE',
+  CONNECT_FAILED: 'CONNECT_FAILED',
+  HOST_GONE: 'HOST_GONE',
+  INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+} as const;
