@@ -51,7 +51,7 @@ export const ErrorCode = {
   CHAT_DECLINED: 'CHAT_DECLINED',
   NO_CHAT_REQUEST: 'NO_CHAT_REQUEST',
   INVALID_TARGET: 'INVALID_TARGET',
-  /** Closing reasons (sent in a bye frame). */
+  /** Closing reasons, sent in a bye frame (SLOW_CONSUMER only reaches the log: that client is not reading). */
   HEARTBEAT_TIMEOUT: 'HEARTBEAT_TIMEOUT',
   SLOW_CONSUMER: 'SLOW_CONSUMER',
   TOO_MANY_ERRORS: 'TOO_MANY_ERRORS',
@@ -260,10 +260,13 @@ export type ResponseFrame<T extends RequestType = RequestType> =
 export interface PushFrames {
   message: { type: 'message'; message: ChatMessage };
   presence: { type: 'presence'; user: string; online: boolean; ts: number };
-  chatRequest: { type: 'chatRequest'; from: string; ts: number };
-  chatAnswer: { type: 'chatAnswer'; from: string; accepted: boolean; ts: number };
-  chatLeft: { type: 'chatLeft'; user: string; ts: number };
-  /** Your direct messages in conv up to id upTo reached the recipient (they caught up after being away). */
+  /** `from` asked `to` for a private chat (also sent to the asker's other connections). */
+  chatRequest: { type: 'chatRequest'; from: string; to: string; ts: number };
+  /** `from` answered the request of `to`. */
+  chatAnswer: { type: 'chatAnswer'; from: string; to: string; accepted: boolean; ts: number };
+  /** `user` left the private chat with `with`. */
+  chatLeft: { type: 'chatLeft'; user: string; with: string; ts: number };
+  /** Your direct messages in conv up to id upTo reached the recipient's device (sent when they catch up with sync). */
   delivered: { type: 'delivered'; conv: ConversationKey; upTo: number };
   group: { type: 'group'; group: GroupInfo };
   groupRemoved: { type: 'groupRemoved'; groupId: number; name: string; reason: 'deleted' | 'removed' };

@@ -59,9 +59,10 @@ export class TerminalSession {
         this.print(`*** ${p.user} ${p.online ? 'joined' : 'left'} at ${formatTime(p.ts)}`);
       }
     });
-    client.on('chatRequest', (r) =>
-      this.print(`*** ${r.from} wants to chat privately with you: /accept ${r.from} or /decline ${r.from}`),
-    );
+    client.on('chatRequest', (r) => {
+      if (nameKey(r.from) === nameKey(this.me)) return;
+      this.print(`*** ${r.from} wants to chat privately with you: /accept ${r.from} or /decline ${r.from}`);
+    });
     client.on('chatAnswer', (a) => {
       if (nameKey(a.from) === nameKey(this.me)) return;
       if (a.accepted) {

@@ -101,15 +101,10 @@ interface QueuedSend extends OutboxItem {
   reject: (error: ClientError) => void;
 }
 
-/** Errors a resend cannot fix: the message is refused for good. */
-const PERMANENT_SEND_ERRORS = new Set<string>([
-  ErrorCode.BAD_REQUEST,
-  ErrorCode.UNKNOWN_USER,
-  ErrorCode.UNKNOWN_GROUP,
-  ErrorCode.CHAT_DECLINED,
-  ErrorCode.INVALID_TARGET,
-  ErrorCode.NOT_GROUP_MEMBER,
-]);
+/** Largest frame the client accepts: a page of 8000-character messages can be megabytes. */
+const MAX_INCOMING_FRAME_BYTES = 64 * 1024 * 1024;
+/** Messages per catch-up page. */
+const SYNC_PAGE = 100;
 
 export class ChatClient extends EventEmitter<ClientEvents> {
   state: ConnectionState = 'idle';
@@ -276,7 +271,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   private async establish(): Promise<SessionInfo> {
     const socket = await this.openSocket();
     const connection = new Connection(socket, {
-      maxFrameBytes: LIMITS.maxFrameBytes * 2,
+      maxFrameBytes: MAX_INCOMING_FRAME_BYTES,
       maxQueuedBytes: 64 * 1024 * 1024,
     });
     this.connection = connection;
@@ -337,7 +332,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     this.held = [];
     try {
       for (;;) {
-        const page = await this.rawRequest(connection, 'sync', { after: this.cursor ?? 0, limit: LIMITS.maxPageSize });
+        const page = await this.rawRequest(connection, 'sync', { after: this.cursor ?? 0, limit: SYNC_PAGE });
         for (const message of page.messages) this.emitMessage(message);
         if (!page.hasMore) break;
       }
@@ -449,6 +444,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
         this.emit('serverError', frame.error as WireError);
         return;
       case 'bye':
+        this.connection?.destroy(frame.error as WireError);
         return;
       case 'presence':
       case 'chatRequest':
@@ -483,13 +479,14 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     } catch (error) {
       item.inFlight = false;
       const clientError = error instanceof ClientError ? error : new ClientError('DISCONNECTED', String(error));
-      if (PERMANENT_SEND_ERRORS.has(clientError.code)) {
+      if (clientError.code === 'TIMEOUT') {
+        // The answer is late or lost: the resend is recognised by its client id.
+        if (connection.isOpen) void this.transmit(item);
+      } else if (clientError.code !== 'DISCONNECTED') {
+        // The server answered with a refusal: sending it again would be refused again.
         this.removeFromOutbox(item);
         this.emit('sendFailed', { clientMsgId: item.clientMsgId, error: clientError });
         item.reject(clientError);
-      } else if (clientError.code === 'TIMEOUT' && connection.isOpen) {
-        // The link is up but the answer is lost: the resend is recognised by its client id.
-        void this.transmit(item);
       }
     }
   }

@@ -74,7 +74,8 @@ export class Connection {
   /** Writes an already encoded frame (a broadcast encodes once for all). */
   sendEncoded(frame: Buffer): void {
     if (!this.isOpen) return;
-    if (this.socket.writableLength + frame.length > this.options.maxQueuedBytes) {
+    // The cap counts what is already waiting, so one large reply to an idle peer still goes out.
+    if (this.socket.writableLength > this.options.maxQueuedBytes) {
       this.destroy({ code: ErrorCode.SLOW_CONSUMER, message: 'the client did not read its messages in time' });
       return;
     }

@@ -317,6 +317,55 @@ describe('offline delivery', () => {
   });
 });
 
+describe('edge cases', () => {
+  it('recognises a resend by client id before looking at its target', async () => {
+    const [alice, bob] = [await user('alice'), await user('bob')];
+    const bobRequests: string[] = [];
+    bob.on('chatRequest', (r) => bobRequests.push(r.from));
+    const first = await alice.request('send', { clientMsgId: 'c1', to: { kind: 'room' }, text: 'hi all' });
+    const again = await alice.request('send', { clientMsgId: 'c1', to: { kind: 'dm', user: 'bob' }, text: 'hi all' });
+    expect(again).toMatchObject({ duplicate: true, message: { id: first.message.id, conv: 'room' } });
+    await alice.users();
+    expect(bobRequests).toEqual([]);
+    expect((await bob.contacts()).contacts).toEqual([]);
+  });
+
+  it('carries out nothing sent after logout', async () => {
+    await user('watcher');
+    const peer = await raw();
+    await peer.login('leaver');
+    peer.send({ type: 'logout', id: 100 });
+    peer.send({ type: 'send', id: 101, clientMsgId: 'late', to: { kind: 'room' }, text: 'after logout' });
+    await peer.waitFrame((f) => f.type === 'bye' && f.error.code === ErrorCode.LOGGED_OUT);
+    await peer.waitClosed();
+    expect(peer.frames.some((f) => f.type === 'res' && f.id === 101)).toBe(false);
+    const reader = await user('reader');
+    expect((await reader.history('room')).messages).toEqual([]);
+  });
+
+  it('serves a page of the largest messages in one frame without dropping the reader', async () => {
+    const alice = await user('alice');
+    const heavy = '\u0001'.repeat(8000);
+    for (let i = 0; i < 200; i++) await alice.send({ kind: 'room' }, heavy);
+    const bob = await user('bob');
+    const page = await bob.history('room', undefined, 200);
+    expect(page.messages).toHaveLength(200);
+    expect(bob.state).toBe('online');
+  });
+
+  it('starts a new account caught up: no replay of old room history as missed messages', async () => {
+    const alice = await user('alice');
+    await alice.send({ kind: 'room' }, 'old news');
+    const newcomer = new ChatClient({ host: '127.0.0.1', port: host.address.port, name: 'newcomer', password: 'pw' });
+    clients.push(newcomer);
+    const texts: string[] = [];
+    newcomer.on('message', (m) => texts.push(m.text));
+    await newcomer.connect();
+    expect(texts).toEqual([]);
+    expect((await newcomer.history('room')).messages.map((m) => m.text)).toEqual(['old news']);
+  });
+});
+
 describe('heartbeat', () => {
   it('drops a silent client and announces it offline', async () => {
     await host.stop();

@@ -68,6 +68,12 @@ interface Session {
   tokenHash: string | null;
   consecutiveErrors: number;
   openedAt: number;
+  /** Highest message id written to this connection (push, sync page or send result). */
+  sentUpTo: number;
+  /** Highest id the client said it holds (the `after` of its last sync). */
+  syncedTo: number;
+  /** Set by logout: the connection closes after this reply and reads nothing more. */
+  closeAfterReply: WireError | null;
 }
 
 type Handlers = {
@@ -161,6 +167,9 @@ export class ChatServer {
       tokenHash: null,
       consecutiveErrors: 0,
       openedAt: Date.now(),
+      sentUpTo: 0,
+      syncedTo: 0,
+      closeAfterReply: null,
     };
     this.sessions.add(session);
     this.log.info('connection', { address: connection.remoteAddress });
@@ -188,6 +197,7 @@ export class ChatServer {
   // ------------------------------------------------------------ dispatch
 
   private handleValue(session: Session, value: unknown): void | Promise<void> {
+    if (session.closeAfterReply) return;
     const type = (value as { type?: unknown } | null)?.type;
     if (type === 'ping') {
       session.connection.send({ type: 'pong' });
@@ -219,6 +229,7 @@ export class ChatServer {
     const reply = (result: unknown): void => {
       session.consecutiveErrors = 0;
       session.connection.send({ type: 'res', id: request.id, ok: true, result });
+      if (session.closeAfterReply) session.connection.close(session.closeAfterReply);
     };
     const fail = (error: unknown): void => {
       if (error instanceof RequestError) {
@@ -316,6 +327,7 @@ export class ChatServer {
     session.user = user;
     session.tokenHash = sha256(token);
     this.log.info('login', { user: user.name, address });
+    if (registered) this.store.setDeliveredCursor(user.id, this.store.lastMessageId());
     this.goOnline(session, user);
     return {
       name: user.name,
@@ -354,7 +366,7 @@ export class ChatServer {
     sessions.add(session);
     const now = Date.now();
     this.store.setLastSeen(user.id, now);
-    if (first) this.broadcast({ type: 'presence', user: user.name, online: true, ts: now });
+    if (first) this.broadcast({ type: 'presence', user: user.name, online: true, ts: now }, session);
   }
 
   private onClosed(session: Session, reason: WireError | null): void {
@@ -373,7 +385,11 @@ export class ChatServer {
     this.online.delete(user.id);
     const now = Date.now();
     this.store.setLastSeen(user.id, now);
-    this.store.setDeliveredCursor(user.id, this.store.lastMessageId());
+    // What sat in the socket of a connection that died may never have arrived:
+    // then only what the client itself said it holds counts.
+    const clean = reason === null || reason.code === ErrorCode.LOGGED_OUT || reason.code === ErrorCode.SERVER_SHUTDOWN;
+    const reached = clean ? session.sentUpTo : session.syncedTo;
+    if (reached > this.store.deliveredCursor(user.id)) this.store.setDeliveredCursor(user.id, reached);
     this.broadcast({ type: 'presence', user: user.name, online: false, ts: now });
   }
 
@@ -404,19 +420,29 @@ export class ChatServer {
   /** Encodes once and writes the same bytes to every logged-in session (but `except`). */
   private broadcast(frame: PushFrame, except?: Session): void {
     const bytes = encodeFrame(frame);
+    const messageId = frame.type === 'message' ? frame.message.id : 0;
     for (const sessions of this.online.values()) {
-      for (const session of sessions) if (session !== except) session.connection.sendEncoded(bytes);
+      for (const session of sessions) {
+        if (session === except) continue;
+        session.connection.sendEncoded(bytes);
+        if (messageId > session.sentUpTo) session.sentUpTo = messageId;
+      }
     }
   }
 
   /** Sends one frame to every session of the given users (but `except`). */
   private deliver(userIds: Iterable<number>, frame: PushFrame, except?: Session): void {
     let bytes: Buffer | null = null;
+    const messageId = frame.type === 'message' ? frame.message.id : 0;
     for (const userId of userIds) {
       const sessions = this.online.get(userId);
       if (!sessions) continue;
       bytes ??= encodeFrame(frame);
-      for (const session of sessions) if (session !== except) session.connection.sendEncoded(bytes);
+      for (const session of sessions) {
+        if (session === except) continue;
+        session.connection.sendEncoded(bytes);
+        if (messageId > session.sentUpTo) session.sentUpTo = messageId;
+      }
     }
   }
 
@@ -518,7 +544,7 @@ export class ChatServer {
   // ------------------------------------------------------------ chat requests
 
   /** Asks `other` for a private chat, or accepts their pending request; returns the relation now. */
-  private openChat(me: UserRow, other: UserRow, now: number): RelationRow {
+  private openChat(session: Session, me: UserRow, other: UserRow, now: number): RelationRow {
     const relation = this.store.relation(me.id, other.id);
     if (relation?.state === 'accepted') return relation;
     if (relation?.state === 'pending' && relation.requesterId === me.id) return relation;
@@ -528,12 +554,12 @@ export class ChatServer {
     if (relation?.state === 'pending') {
       const accepted = this.store.setRelation(me.id, other.id, 'accepted', other.id, now);
       this.log.info('chat request answered', { user: me.name, requester: other.name, accepted: true });
-      this.deliver([other.id], { type: 'chatAnswer', from: me.name, accepted: true, ts: now });
+      this.deliver([other.id, me.id], { type: 'chatAnswer', from: me.name, to: other.name, accepted: true, ts: now }, session);
       return accepted;
     }
     const pending = this.store.setRelation(me.id, other.id, 'pending', me.id, now);
     this.log.info('chat request', { user: me.name, to: other.name });
-    this.deliver([other.id], { type: 'chatRequest', from: me.name, ts: now });
+    this.deliver([other.id, me.id], { type: 'chatRequest', from: me.name, to: other.name, ts: now }, session);
     return pending;
   }
 
@@ -543,12 +569,14 @@ export class ChatServer {
     logout: (session) => {
       if (session.tokenHash) this.store.deleteSession(session.tokenHash);
       this.log.info('logout', { user: session.user.name });
-      setImmediate(() => session.connection.close({ code: ErrorCode.LOGGED_OUT, message: 'logged out' }));
+      session.closeAfterReply = { code: ErrorCode.LOGGED_OUT, message: 'logged out' };
       return {};
     },
 
     send: (session, request) => {
       const me = session.user;
+      const stored = this.store.messageByClientId(me.id, request.clientMsgId);
+      if (stored) return { message: stored, duplicate: true, delivered: false };
       const now = Date.now();
       let conv: ConversationKey;
       let recipients: number[] | null = null;
@@ -559,7 +587,7 @@ export class ChatServer {
         conv = ROOM;
       } else if (to.kind === 'dm') {
         const other = this.otherUser(me, to.user);
-        this.openChat(me, other, now);
+        this.openChat(session, me, other, now);
         conv = dmConversation(me.id, other.id);
         recipients = [me.id, other.id];
         toUserId = other.id;
@@ -583,6 +611,7 @@ export class ChatServer {
         if (recipients) this.deliver(recipients, frame, session);
         else this.broadcast(frame, session);
       }
+      if (message.id > session.sentUpTo) session.sentUpTo = message.id;
       return { message, duplicate, delivered: this.anyoneElseOnline(recipients, me.id) };
     },
 
@@ -594,7 +623,10 @@ export class ChatServer {
     },
 
     sync: (session, request) => {
-      const page = this.store.sync(session.user.id, request.after, request.limit ?? LIMITS.maxPageSize);
+      const page = this.store.sync(session.user.id, request.after, request.limit ?? LIMITS.defaultPageSize);
+      session.syncedTo = Math.max(session.syncedTo, request.after);
+      const last = page.messages.at(-1);
+      if (last && last.id > session.sentUpTo) session.sentUpTo = last.id;
       this.reportCaughtUp(session.user, page.messages);
       return page;
     },
@@ -624,7 +656,7 @@ export class ChatServer {
 
     chatRequest: (session, request) => {
       const other = this.otherUser(session.user, request.user);
-      return { contact: this.contact(session.user, this.openChat(session.user, other, Date.now())) };
+      return { contact: this.contact(session.user, this.openChat(session, session.user, other, Date.now())) };
     },
 
     chatAnswer: (session, request) => {
@@ -637,8 +669,11 @@ export class ChatServer {
       const now = Date.now();
       const answered = this.store.setRelation(me.id, other.id, request.accept ? 'accepted' : 'declined', other.id, now);
       this.log.info('chat request answered', { user: me.name, requester: other.name, accepted: request.accept });
-      this.deliver([other.id], { type: 'chatAnswer', from: me.name, accepted: request.accept, ts: now });
-      this.deliver([me.id], { type: 'chatAnswer', from: me.name, accepted: request.accept, ts: now }, session);
+      this.deliver(
+        [other.id, me.id],
+        { type: 'chatAnswer', from: me.name, to: other.name, accepted: request.accept, ts: now },
+        session,
+      );
       return { contact: this.contact(me, answered) };
     },
 
@@ -651,8 +686,7 @@ export class ChatServer {
       this.store.deleteRelation(me.id, other.id);
       const now = Date.now();
       this.log.info('chat left', { user: me.name, with: other.name });
-      this.deliver([other.id], { type: 'chatLeft', user: me.name, ts: now });
-      this.deliver([me.id], { type: 'chatLeft', user: me.name, ts: now }, session);
+      this.deliver([other.id, me.id], { type: 'chatLeft', user: me.name, with: other.name, ts: now }, session);
       return {};
     },
 

@@ -380,6 +380,11 @@ class SqliteStore implements Store, SessionStore {
     return this.insertOne(message);
   }
 
+  messageByClientId(senderId: number, clientMsgId: string): ChatMessage | undefined {
+    const stored = this.sql.messageByClientId.get(senderId, clientMsgId);
+    return stored && toChatMessage(stored);
+  }
+
   insertMessages(messages: NewMessage[]): InsertResult[] {
     return this.insertBatch(messages);
   }

@@ -83,6 +83,8 @@ export interface Store {
 
   /** Stores one message, or returns the one already stored under (senderId, clientMsgId). */
   insertMessage(message: NewMessage): InsertResult;
+  /** The message a sender already stored under that client id, if any. */
+  messageByClientId(senderId: number, clientMsgId: string): ChatMessage | undefined;
   /** Stores many in one transaction; results in the same order. */
   insertMessages(messages: NewMessage[]): InsertResult[];
   /** Newest page of a conversation before `before` (exclusive), returned oldest first. */
