@@ -92,16 +92,21 @@ function isUniqueViolation(error: unknown): error is InstanceType<typeof Databas
 }
 
 /**
- * FTS5 query for a literal substring: one quoted string, inner quotes doubled,
- * so operators and syntax in user input (OR, NEAR(, *, -, ^, :) are plain text.
+ * FTS5 query for the messages holding every trigram of the needle (the index
+ * keeps no positions, so the caller confirms the substring with instr).
+ * Each trigram is a quoted string with inner quotes doubled, so operators and
+ * syntax in user input (OR, NEAR(, *, -, ^, :) stay plain text.
+ * Returns undefined below three characters (code points, not UTF-16 units):
+ * the trigram index cannot look those up.
  */
-function ftsPhrase(needle: string): string {
-  return `"${needle.replaceAll('"', '""')}"`;
-}
-
-/** The trigram index cannot look up fewer than three characters (code points, not UTF-16 units). */
-function fitsTrigramIndex(needle: string): boolean {
-  return [...needle].length >= 3;
+function trigramQuery(needle: string): string | undefined {
+  const characters = [...needle];
+  if (characters.length < 3) return undefined;
+  const trigrams = new Set<string>();
+  for (let start = 0; start + 3 <= characters.length; start++) {
+    trigrams.add(characters.slice(start, start + 3).join(''));
+  }
+  return [...trigrams].map((trigram) => `"${trigram.replaceAll('"', '""')}"`).join(' AND ');
 }
 
 interface MessageRecord {
@@ -143,9 +148,6 @@ const VISIBLE_TO_ME = `(
       AND EXISTS (SELECT 1 FROM group_members g WHERE g.group_id = m.group_id AND g.user_id = @me))
 )`;
 
-/** Only messages exchanged with @person: theirs, and direct messages between @me and them. */
-const WITH_PERSON = '(m.sender_id = @person OR m.conv = @dmConv)';
-
 function prepareStatements(db: Database.Database) {
   return {
     insertUser: db.prepare<
@@ -168,27 +170,33 @@ function prepareStatements(db: Database.Database) {
     deliveredCursor: db.prepare<[number], number>('SELECT delivered_up_to FROM users WHERE id = ?').pluck(),
     setDeliveredCursor: db.prepare<[number, number]>('UPDATE users SET delivered_up_to = ? WHERE id = ?'),
 
-    insertMessage: db
-      .prepare<
-        {
-          conv: string;
-          senderId: number;
-          toUserId: number | null;
-          groupId: number | null;
-          clientMsgId: string;
-          text: string;
-          folded: string;
-          ts: number;
-        },
-        number
-      >(
-        `INSERT INTO messages (conv, sender_id, to_user_id, group_id, client_msg_id, text, folded, ts)
-         VALUES (@conv, @senderId, @toUserId, @groupId, @clientMsgId, @text, @folded, @ts)
-         ON CONFLICT (sender_id, client_msg_id) DO NOTHING
-         RETURNING id`,
-      )
-      .pluck(),
-    messageById: db.prepare<[number], MessageRecord>(`${MESSAGE_SELECT} WHERE m.id = ?`),
+    /**
+     * Changes nothing when (sender, clientMsgId) is stored already. Run without
+     * RETURNING: changes and lastInsertRowid say what happened, for less time.
+     */
+    insertMessage: db.prepare<{
+      conv: string;
+      senderId: number;
+      toUserId: number | null;
+      groupId: number | null;
+      clientMsgId: string;
+      text: string;
+      folded: string;
+      ts: number;
+    }>(
+      `INSERT INTO messages (conv, sender_id, to_user_id, group_id, client_msg_id, text, folded, ts)
+       VALUES (@conv, @senderId, @toUserId, @groupId, @clientMsgId, @text, @folded, @ts)
+       ON CONFLICT (sender_id, client_msg_id) DO NOTHING`,
+    ),
+    /** Adds messages with id > ? to the search index: one statement per batch (see migration 002). */
+    indexMessagesAfter: db.prepare<[number]>(
+      'INSERT INTO message_search (rowid, folded) SELECT id, folded FROM messages WHERE id > ?',
+    ),
+    recordDmPartners: db.prepare<{ sender: number; recipient: number }>(
+      `INSERT OR IGNORE INTO dm_partners (user_id, partner_id)
+       VALUES (@sender, @recipient), (@recipient, @sender)`,
+    ),
+    userName: db.prepare<[number], string>('SELECT name FROM users WHERE id = ?').pluck(),
     messageByClientId: db.prepare<[number, string], MessageRecord>(
       `${MESSAGE_SELECT} WHERE m.sender_id = ? AND m.client_msg_id = ?`,
     ),
@@ -211,26 +219,17 @@ function prepareStatements(db: Database.Database) {
     memberGroupIds: db.prepare<[number], number>('SELECT group_id FROM group_members WHERE user_id = ?').pluck(),
 
     // Search: each returns up to @limit ids, newest first.
-    searchIndex: db
-      .prepare<{ me: number; phrase: string; before: number; limit: number }, number>(
+    searchByTrigrams: db
+      .prepare<{ me: number; trigrams: string; needle: string; before: number; limit: number }, number>(
         // CROSS JOIN keeps the full-text index as the outer loop, read newest first.
         `SELECT m.id FROM message_search f CROSS JOIN messages m ON m.id = f.rowid
-         WHERE message_search MATCH @phrase AND f.rowid < @before AND ${VISIBLE_TO_ME}
-         ORDER BY f.rowid DESC LIMIT @limit`,
-      )
-      .pluck(),
-    searchIndexWithPerson: db
-      .prepare<
-        { me: number; phrase: string; person: number; dmConv: string; before: number; limit: number },
-        number
-      >(
-        `SELECT m.id FROM message_search f CROSS JOIN messages m ON m.id = f.rowid
-         WHERE message_search MATCH @phrase AND f.rowid < @before AND ${WITH_PERSON} AND ${VISIBLE_TO_ME}
+         WHERE message_search MATCH @trigrams AND f.rowid < @before
+           AND instr(m.folded, @needle) > 0 AND ${VISIBLE_TO_ME}
          ORDER BY f.rowid DESC LIMIT @limit`,
       )
       .pluck(),
     /** Short needles: walks messages newest first and stops at @limit, as most messages match. */
-    scanFolded: db
+    searchByScan: db
       .prepare<{ me: number; needle: string; before: number; limit: number }, number>(
         `SELECT m.id FROM messages m
          WHERE m.id < @before AND instr(m.folded, @needle) > 0 AND ${VISIBLE_TO_ME}
@@ -238,12 +237,13 @@ function prepareStatements(db: Database.Database) {
       )
       .pluck(),
     /**
-     * Short or empty needle with a person: merges the person's messages
-     * (messages_by_sender) with the rest of our direct conversation, i.e. mine to
-     * them (messages_by_conv), both newest first. instr(folded, '') is 1, so an
-     * empty needle keeps every message.
+     * With a person: reads only the person's messages (through the
+     * (sender_id, client_msg_id) index) and the rest of our direct conversation,
+     * i.e. mine to them (messages_by_conv), whatever the needle. One person's
+     * share of all messages is small, so this beats walking the trigram index's
+     * matches for everyone. instr(folded, '') is 1: an empty needle keeps all.
      */
-    scanFoldedWithPerson: db
+    searchWithPerson: db
       .prepare<{ me: number; needle: string; person: number; dmConv: string; before: number; limit: number }, number>(
         `SELECT m.id FROM messages m
          WHERE m.sender_id = @person AND m.id < @before AND instr(m.folded, @needle) > 0 AND ${VISIBLE_TO_ME}
@@ -279,6 +279,10 @@ function prepareStatements(db: Database.Database) {
     groupById: db.prepare<[number], GroupRow>(`SELECT ${GROUP_COLUMNS} FROM chat_groups WHERE id = ?`),
     groupByKey: db.prepare<[string], GroupRow>(`SELECT ${GROUP_COLUMNS} FROM chat_groups WHERE name_key = ?`),
     renameGroup: db.prepare<[string, string, number]>('UPDATE chat_groups SET name = ?, name_key = ? WHERE id = ?'),
+    unindexConversation: db.prepare<[string]>(
+      `INSERT INTO message_search (message_search, rowid, folded)
+       SELECT 'delete', id, folded FROM messages WHERE conv = ?`,
+    ),
     deleteConversation: db.prepare<[string]>('DELETE FROM messages WHERE conv = ?'),
     deleteGroup: db.prepare<[number]>('DELETE FROM chat_groups WHERE id = ?'),
     addMember: db.prepare<[number, number]>('INSERT OR IGNORE INTO group_members (group_id, user_id) VALUES (?, ?)'),
@@ -305,13 +309,19 @@ class SqliteStore implements Store, SessionStore {
 
   constructor(private readonly db: Database.Database) {
     this.sql = prepareStatements(db);
-    this.insertBatch = db.transaction((messages: NewMessage[]) => messages.map((message) => this.insertOne(message)));
+    this.insertBatch = db.transaction((messages: NewMessage[]) => {
+      const lastBefore = this.lastMessageId();
+      const results = messages.map((message) => this.insertOne(message));
+      this.sql.indexMessagesAfter.run(lastBefore);
+      return results;
+    });
     this.createGroupWithOwner = db.transaction((name: string, nameKey: string, ownerId: number, createdAt: number) => {
       const group = this.sql.insertGroup.get(name, nameKey, ownerId, createdAt)!;
       this.sql.addMember.run(group.id, ownerId);
       return group;
     });
     this.deleteGroupAndMessages = db.transaction((id: number) => {
+      this.sql.unindexConversation.run(groupConversation(id));
       this.sql.deleteConversation.run(groupConversation(id));
       this.sql.deleteGroup.run(id);
     });
@@ -377,7 +387,7 @@ class SqliteStore implements Store, SessionStore {
   // ------------------------------------------------------------ messages
 
   insertMessage(message: NewMessage): InsertResult {
-    return this.insertOne(message);
+    return this.insertBatch([message])[0]!;
   }
 
   messageByClientId(senderId: number, clientMsgId: string): ChatMessage | undefined {
@@ -389,22 +399,35 @@ class SqliteStore implements Store, SessionStore {
     return this.insertBatch(messages);
   }
 
+  /** Only within insertBatch, which adds what this stores to the search index. */
   private insertOne(message: NewMessage): InsertResult {
-    const id = this.sql.insertMessage.get({
-      conv: message.conv,
-      senderId: message.senderId,
-      toUserId: message.toUserId ?? null,
-      groupId: message.groupId ?? null,
-      clientMsgId: message.clientMsgId,
-      text: message.text,
-      folded: foldForSearch(message.text),
-      ts: message.ts,
+    const { conv, senderId, toUserId, groupId, clientMsgId, text, ts } = message;
+    const { changes, lastInsertRowid } = this.sql.insertMessage.run({
+      conv,
+      senderId,
+      toUserId: toUserId ?? null,
+      groupId: groupId ?? null,
+      clientMsgId,
+      text,
+      folded: foldForSearch(text),
+      ts,
     });
-    if (id === undefined) {
-      const stored = this.sql.messageByClientId.get(message.senderId, message.clientMsgId)!;
+    if (changes === 0) {
+      const stored = this.sql.messageByClientId.get(senderId, clientMsgId)!;
       return { message: toChatMessage(stored), duplicate: true };
     }
-    return { message: toChatMessage(this.sql.messageById.get(id)!), duplicate: false };
+    if (toUserId !== undefined) this.sql.recordDmPartners.run({ sender: senderId, recipient: toUserId });
+    const stored: ChatMessage = {
+      id: Number(lastInsertRowid),
+      conv,
+      from: this.sql.userName.get(senderId)!,
+      ...(toUserId !== undefined ? { to: this.sql.userName.get(toUserId)! } : {}),
+      ...(groupId !== undefined ? { groupId } : {}),
+      text,
+      ts,
+      clientMsgId,
+    };
+    return { message: stored, duplicate: false };
   }
 
   lastMessageId(): number {
@@ -447,25 +470,24 @@ class SqliteStore implements Store, SessionStore {
   /**
    * The query is folded like stored text and matched as one literal substring:
    * "good morning" finds messages holding exactly that phrase, not the two words
-   * apart. Three characters or more go through the trigram index; shorter ones
-   * scan messages newest first.
+   * apart. Without a person, three characters or more go through the trigram
+   * index and shorter ones scan messages newest first.
    */
   search(userId: number, options: SearchOptions): Page {
     const { personId, limit } = options;
     const needle = foldForSearch(options.query).trim();
-    if (needle === '' && personId === undefined) return { messages: [], hasMore: false };
-    const common = { me: userId, before: options.before ?? NO_UPPER_BOUND, limit: limit + 1 };
-    const person = personId === undefined ? undefined : { person: personId, dmConv: dmConversation(userId, personId) };
+    const common = { me: userId, needle, before: options.before ?? NO_UPPER_BOUND, limit: limit + 1 };
     let newestFirst: number[];
-    if (fitsTrigramIndex(needle)) {
-      const phrase = ftsPhrase(needle);
-      newestFirst = person
-        ? this.sql.searchIndexWithPerson.all({ ...common, ...person, phrase })
-        : this.sql.searchIndex.all({ ...common, phrase });
+    if (personId !== undefined) {
+      const dmConv = dmConversation(userId, personId);
+      newestFirst = this.sql.searchWithPerson.all({ ...common, person: personId, dmConv });
+    } else if (needle === '') {
+      return { messages: [], hasMore: false };
     } else {
-      newestFirst = person
-        ? this.sql.scanFoldedWithPerson.all({ ...common, ...person, needle })
-        : this.sql.scanFolded.all({ ...common, needle });
+      const trigrams = trigramQuery(needle);
+      newestFirst = trigrams
+        ? this.sql.searchByTrigrams.all({ ...common, trigrams })
+        : this.sql.searchByScan.all(common);
     }
     return this.page(newestFirst, limit, 'newest first');
   }

@@ -1,0 +1,57 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { APPLICATION_ID, LATEST_VERSION, migrate, migrations, schemaVersion } from './migrations.js';
+import { openStore } from './store.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'lanchat-migrations-'));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('migrations', () => {
+  it('are numbered 1, 2, 3… and named after their number', () => {
+    migrations.forEach((migration, index) => {
+      expect(migration.version).toBe(index + 1);
+      expect(migration.name.startsWith(String(migration.version).padStart(3, '0') + '-')).toBe(true);
+    });
+    expect(LATEST_VERSION).toBe(migrations.length);
+  });
+
+  it('bring an empty database to the latest version and mark it as LanChat', () => {
+    const db = new Database(join(dir, 'empty.sqlite'));
+    migrate(db);
+    expect(schemaVersion(db)).toBe(LATEST_VERSION);
+    expect(db.pragma('application_id', { simple: true })).toBe(APPLICATION_ID);
+    const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").pluck().all();
+    expect(tables).toEqual(expect.arrayContaining(['users', 'messages', 'chat_groups', 'message_search']));
+    migrate(db);
+    expect(schemaVersion(db)).toBe(LATEST_VERSION);
+    db.close();
+  });
+
+  it('index the messages of a version-1 database when adding full-text search', () => {
+    const file = join(dir, 'v1.sqlite');
+    const db = new Database(file);
+    migrate(db, 1);
+    expect(schemaVersion(db)).toBe(1);
+    db.prepare("INSERT INTO users (name, name_key, skeleton, password_hash, created_at) VALUES ('Ali', 'ali', 'ali', 'x', 0)").run();
+    db.prepare(
+      `INSERT INTO messages (conv, sender_id, client_msg_id, text, folded, ts)
+       VALUES ('room', 1, 'c1', 'Merhaba İstanbul', 'merhaba istanbul', 5)`,
+    ).run();
+    db.close();
+
+    const store = openStore(file);
+    expect(store.search(1, { query: 'ISTANBUL', limit: 10 }).messages.map((m) => m.text)).toEqual(['Merhaba İstanbul']);
+    store.close();
+    const reopened = new Database(file, { readonly: true });
+    expect(schemaVersion(reopened)).toBe(LATEST_VERSION);
+    reopened.close();
+  });
+});
