@@ -102,9 +102,12 @@ export type AppEvent =
       error?: AppError;
     }
   | { type: 'presence'; user: string; online: boolean; ts: number }
-  | { type: 'chatRequest'; from: string; ts: number }
-  | { type: 'chatAnswer'; from: string; accepted: boolean; ts: number }
-  | { type: 'chatLeft'; user: string; ts: number }
+  /** `from` asked `to` for a private chat (you are one of them). */
+  | { type: 'chatRequest'; from: string; to: string; ts: number }
+  /** `from` answered the request of `to`. */
+  | { type: 'chatAnswer'; from: string; to: string; accepted: boolean; ts: number }
+  /** `user` left the private chat with `with`. */
+  | { type: 'chatLeft'; user: string; with: string; ts: number }
   | { type: 'group'; group: GroupInfo }
   | { type: 'groupRemoved'; groupId: number; name: string; reason: 'deleted' | 'removed' }
   | { type: 'hostLog'; entry: HostLogEntry }
@@ -128,9 +131,13 @@ export interface SearchPage {
  * Every call resolves with a Result: errors are data, never thrown across the boundary.
  */
 export interface AppApi {
-  /** Starts the embedded server and joins it as `name`. */
+  /**
+   * Starts the embedded server and joins it as `name`. An empty password logs in
+   * with the session saved for that server, if there is one.
+   */
   host(request: HostRequest): Promise<Result<SessionView>>;
   stopHosting(): Promise<Result<void>>;
+  /** Joins a room; an empty password uses the saved session as for host(). */
   join(request: JoinRequest): Promise<Result<SessionView>>;
   /** Leaves the room (logs out of the session on the server). */
   leave(): Promise<Result<void>>;
@@ -210,4 +217,8 @@ export const AppErrorCode = {
   CONNECT_FAILED: 'CONNECT_FAILED',
   HOST_GONE: 'HOST_GONE',
   INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+  /** The shell cannot do this (e.g. the browser shell opening a native window). */
+  UNSUPPORTED: 'UNSUPPORTED',
+  INTERNAL: 'INTERNAL',
+  TIMEOUT: 'TIMEOUT',
 } as const;

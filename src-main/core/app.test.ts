@@ -1,0 +1,211 @@
+import { readFileSync, statSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AppEvent, SessionView } from '../../src-shared/api.js';
+import { removeDir, tempDir } from '../testing/harness.js';
+import { AppCore } from './app.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function newCore(profileDir = tempDir('lanchat-app-')): AppCore {
+  const core = new AppCore({ profileDir });
+  cleanups.push(() => removeDir(profileDir));
+  cleanups.push(() => core.shutdown());
+  return core;
+}
+
+/** Records a core's events and waits for the one a test expects. */
+function recordEvents(core: AppCore) {
+  const events: AppEvent[] = [];
+  core.onEvent((event) => events.push(event));
+  return {
+    events,
+    async next<T extends AppEvent>(predicate: (event: AppEvent) => event is T, timeoutMs = 5000): Promise<T> {
+      const start = Date.now();
+      for (;;) {
+        const found = events.find(predicate);
+        if (found) return found;
+        if (Date.now() - start > timeoutMs) throw new Error(`no matching event; got ${JSON.stringify(events.map((e) => e.type))}`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    },
+  };
+}
+
+function unwrap<T>(result: { ok: true; value: T } | { ok: false; error: { code: string; message: string } }): T {
+  if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
+  return result.value;
+}
+
+async function hostRoom(core: AppCore, name = 'alice', password = 'alice-secret'): Promise<SessionView> {
+  return unwrap(await core.host({ roomName: 'Lab', port: 0, name, password }));
+}
+
+/** A port nothing listens on: bound once by the system, then released. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('AppCore', () => {
+  it('hosts a room that a second app joins, and messages flow both ways', async () => {
+    const alice = newCore();
+    const bob = newCore();
+    const aliceEvents = recordEvents(alice);
+    const bobEvents = recordEvents(bob);
+
+    const hosted = await hostRoom(alice);
+    expect(hosted.status).toBe('online');
+    expect(hosted.me).toBe('alice');
+    expect(hosted.roomName).toBe('Lab');
+    const hosting = hosted.hosting!;
+    expect(hosting.port).toBeGreaterThan(0);
+    expect(hosting.loopbackOnly).toBe(hosting.addresses.length === 0);
+    for (const address of hosting.addresses) expect(address).toMatch(new RegExp(`^\\d+\\.\\d+\\.\\d+\\.\\d+:${hosting.port}$`));
+
+    const joined = unwrap(await bob.join({ host: '127.0.0.1', port: hosting.port, name: 'bob', password: 'bob-secret' }));
+    expect(joined).toMatchObject({ status: 'online', me: 'bob', roomName: 'Lab', server: { host: '127.0.0.1', port: hosting.port } });
+    expect(joined.hosting).toBeNull();
+
+    await aliceEvents.next((e): e is Extract<AppEvent, { type: 'presence' }> => e.type === 'presence' && e.user === 'bob' && e.online);
+    const hostUsers = await aliceEvents.next(
+      (e): e is Extract<AppEvent, { type: 'hostUsers' }> => e.type === 'hostUsers' && e.users.some((u) => u.name === 'bob'),
+    );
+    expect(hostUsers.users.map((u) => u.name).sort()).toEqual(['alice', 'bob']);
+    expect(unwrap(await alice.hostUsers()).map((u) => u.name).sort()).toEqual(['alice', 'bob']);
+    expect(unwrap(await alice.hostLog()).some((entry) => entry.event === 'login' && entry.user === 'bob')).toBe(true);
+    expect(aliceEvents.events.some((e) => e.type === 'hostLog')).toBe(true);
+
+    const { clientMsgId } = unwrap(await alice.send({ kind: 'room' }, 'hello bob'));
+    const received = await bobEvents.next(
+      (e): e is Extract<AppEvent, { type: 'message' }> => e.type === 'message' && e.message.text === 'hello bob',
+    );
+    expect(received.message).toMatchObject({ from: 'alice', conv: 'room', clientMsgId });
+
+    const outbox = () => aliceEvents.events.filter((e) => e.type === 'outbox' && e.clientMsgId === clientMsgId);
+    await aliceEvents.next((e): e is AppEvent => e.type === 'outbox' && e.clientMsgId === clientMsgId && e.status === 'sent');
+    expect(outbox().map((e) => (e.type === 'outbox' ? e.status : null)).slice(0, 2)).toEqual(['queued', 'sent']);
+    expect(outbox()[0]).toMatchObject({ target: { kind: 'room' }, text: 'hello bob' });
+
+    unwrap(await bob.send({ kind: 'room' }, 'hi alice'));
+    await aliceEvents.next((e): e is AppEvent => e.type === 'message' && e.message.text === 'hi alice' && e.message.from === 'bob');
+
+    const page = unwrap(await bob.history('room'));
+    expect(page.messages.map((m) => m.text)).toEqual(['hello bob', 'hi alice']);
+    expect(unwrap(await bob.unsent())).toEqual([]);
+  });
+
+  it('tells a joined app that the host went away, and the host stops cleanly', async () => {
+    const alice = newCore();
+    const bob = newCore();
+    const bobEvents = recordEvents(bob);
+    const { hosting } = await hostRoom(alice);
+    unwrap(await bob.join({ host: '127.0.0.1', port: hosting!.port, name: 'bob', password: 'bob-secret' }));
+
+    unwrap(await alice.stopHosting());
+    const gone = await bobEvents.next(
+      (e): e is Extract<AppEvent, { type: 'session' }> => e.type === 'session' && e.session.status === 'reconnecting',
+    );
+    expect(gone.session.error?.code).toBe('HOST_GONE');
+    const aliceSession = unwrap(await alice.session());
+    expect(aliceSession).toMatchObject({ status: 'offline', hosting: null, error: null });
+    expect((await alice.stopHosting()).ok).toBe(false);
+    expect(unwrap(await alice.hostLog()).at(-1)?.event).toBe('stopped');
+  });
+
+  it('refuses a wrong password and explains when nothing listens', async () => {
+    const alice = newCore();
+    const mallory = newCore();
+    const { hosting } = await hostRoom(alice);
+
+    const wrong = await mallory.join({ host: '127.0.0.1', port: hosting!.port, name: 'alice', password: 'guess' });
+    expect(wrong).toMatchObject({ ok: false, error: { code: 'WRONG_PASSWORD' } });
+    const afterWrong = unwrap(await mallory.session());
+    expect(afterWrong).toMatchObject({ status: 'offline', server: null, error: { code: 'WRONG_PASSWORD' } });
+
+    const port = await freePort();
+    const nobody = await mallory.join({ host: '127.0.0.1', port, name: 'mallory', password: 'pw' });
+    expect(nobody).toEqual({
+      ok: false,
+      error: { code: 'CONNECT_FAILED', message: `Nothing is listening on 127.0.0.1:${port}` },
+    });
+    expect((await mallory.history('room')).ok).toBe(false);
+  });
+
+  it('reports a port in use', async () => {
+    const occupant = createServer();
+    await new Promise<void>((resolve) => occupant.listen(0, '0.0.0.0', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => occupant.close(() => resolve())));
+    const port = (occupant.address() as AddressInfo).port;
+
+    const alice = newCore();
+    const result = await alice.host({ roomName: 'Lab', port, name: 'alice', password: 'alice-secret' });
+    expect(result).toMatchObject({ ok: false, error: { code: 'PORT_IN_USE' } });
+    expect(unwrap(await alice.session()).hosting).toBeNull();
+  });
+
+  it('keeps settings and the session token, never the password, and resumes with the token', async () => {
+    const alice = newCore();
+    const bobProfile = tempDir('lanchat-app-');
+    const bob = newCore(bobProfile);
+    const { hosting } = await hostRoom(alice);
+    const port = hosting!.port;
+
+    unwrap(await bob.join({ host: '127.0.0.1', port, name: 'bob', password: 'bob-secret' }));
+    unwrap(await bob.updateSettings({ theme: 'dark', language: 'tr' }));
+
+    const settingsText = readFileSync(join(bobProfile, 'settings.json'), 'utf8');
+    expect(JSON.parse(settingsText)).toMatchObject({ lastHost: '127.0.0.1', lastPort: port, lastName: 'bob', theme: 'dark', language: 'tr' });
+    const sessionFile = join(bobProfile, 'session.json');
+    const sessionText = readFileSync(sessionFile, 'utf8');
+    expect(statSync(sessionFile).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(sessionText)[`127.0.0.1:${port}`]).toMatchObject({ name: 'bob', token: expect.any(String) });
+    for (const text of [settingsText, sessionText]) expect(text).not.toContain('bob-secret');
+
+    // A restart: a new core on the same profile remembers the form and logs in without the password.
+    await bob.shutdown();
+    const restarted = newCore(bobProfile);
+    expect(unwrap(await restarted.settings())).toMatchObject({ lastHost: '127.0.0.1', lastPort: port, theme: 'dark' });
+    const resumed = unwrap(await restarted.join({ host: '127.0.0.1', port, name: 'bob', password: '' }));
+    expect(resumed).toMatchObject({ status: 'online', me: 'bob' });
+
+    // Leaving logs out: the token is gone, and an empty password no longer works.
+    unwrap(await restarted.leave());
+    expect(JSON.parse(readFileSync(sessionFile, 'utf8'))).toEqual({});
+    const noSession = await restarted.join({ host: '127.0.0.1', port, name: 'bob', password: '' });
+    expect(noSession).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
+  });
+
+  it('refuses invalid calls with a Result error', async () => {
+    const core = newCore();
+    const refusals = await Promise.all([
+      core.dispatch('join', [{ host: '127.0.0.1', port: 70000, name: 'bob', password: 'x' }]),
+      core.dispatch('join', [{ host: '127.0.0.1', port: 7171, name: 'bob', password: 'x', admin: true }]),
+      core.dispatch('host', [{ roomName: 'Lab', port: 80, name: 'bob', password: 'x' }]),
+      core.dispatch('send', [{ kind: 'room' }, '']),
+      core.dispatch('send', [{ kind: 'everyone' }, 'hi']),
+      core.dispatch('history', ['../etc/passwd']),
+      core.dispatch('history', 'room'),
+      core.dispatch('updateSettings', [{ theme: 'neon' }]),
+      core.dispatch('updateSettings', [{ password: 'secret' }]),
+      core.dispatch('groupDelete', [-1]),
+      core.dispatch('constructor', []),
+      core.dispatch('onEvent', []),
+    ]);
+    for (const refusal of refusals) expect(refusal).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
+    expect(refusals[0]).toMatchObject({ error: { message: expect.stringContaining('argument 1.port') } });
+
+    // Arguments the bridge delivers as JSON: null stands for a missing optional argument.
+    expect(await core.dispatch('history', ['room', null, 20])).toMatchObject({ ok: false, error: { code: 'NOT_CONNECTED' } });
+    expect(await core.openChatWindow('room')).toMatchObject({ ok: false, error: { code: 'UNSUPPORTED' } });
+    expect(unwrap(await core.settings()).theme).toBe('system');
+  });
+});

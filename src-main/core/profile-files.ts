@@ -1,0 +1,119 @@
+/**
+ * The files a profile keeps between runs: settings.json (what the forms and the
+ * look remember; never a password) and session.json (one session token per
+ * server, readable only by the owner, so a restarted app can log in again
+ * without asking for the password).
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Settings } from '../../src-shared/api.js';
+import { settingsSchema } from '../../src-shared/api-schema.js';
+import { DEFAULT_PORT } from '../../src-shared/protocol.js';
+import { nameKey } from '../../src-shared/text.js';
+
+export const DEFAULT_SETTINGS: Settings = {
+  lastHost: '',
+  lastPort: DEFAULT_PORT,
+  lastName: '',
+  lastRoomName: 'Room',
+  language: 'system',
+  theme: 'system',
+  notifications: true,
+};
+
+export function ensureProfileDir(profileDir: string): void {
+  mkdirSync(profileDir, { recursive: true, mode: 0o700 });
+}
+
+/** Writes through a temporary file and a rename, so a crash never leaves half a file. */
+function writeAtomically(file: string, value: unknown, mode: number): void {
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, `${JSON.stringify(value, null, 2)}\n`, { mode });
+  renameSync(temporary, file);
+}
+
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    // Missing or damaged: the app starts from defaults rather than refusing to start.
+    return undefined;
+  }
+}
+
+export class SettingsFile {
+  private readonly file: string;
+  private current: Settings;
+
+  constructor(profileDir: string) {
+    this.file = join(profileDir, 'settings.json');
+    this.current = SettingsFile.readValidFields(readJson(this.file));
+  }
+
+  get value(): Settings {
+    return { ...this.current };
+  }
+
+  /** Applies the changes and saves; returns the new settings. */
+  update(changes: Partial<Settings>): Settings {
+    this.current = { ...this.current, ...changes };
+    writeAtomically(this.file, this.current, 0o600);
+    return this.value;
+  }
+
+  /** Keeps every stored field that is still valid, so one bad field does not reset the rest. */
+  private static readValidFields(stored: unknown): Settings {
+    const settings = { ...DEFAULT_SETTINGS };
+    if (typeof stored !== 'object' || stored === null) return settings;
+    for (const key of Object.keys(settingsSchema.shape) as (keyof Settings)[]) {
+      const field = settingsSchema.shape[key].safeParse((stored as Record<string, unknown>)[key]);
+      if (field.success) (settings as Record<keyof Settings, unknown>)[key] = field.data;
+    }
+    return settings;
+  }
+}
+
+interface SavedSession {
+  /** The account name as the server spells it. */
+  name: string;
+  token: string;
+}
+
+/** Session tokens by server ("host:port"), one account per server. */
+export class SessionTokenFile {
+  private readonly file: string;
+  private readonly sessions: Map<string, SavedSession>;
+
+  constructor(profileDir: string) {
+    this.file = join(profileDir, 'session.json');
+    this.sessions = new Map();
+    const stored = readJson(this.file);
+    if (typeof stored !== 'object' || stored === null) return;
+    for (const [server, session] of Object.entries(stored)) {
+      if (typeof session?.name === 'string' && typeof session?.token === 'string') {
+        this.sessions.set(server, { name: session.name, token: session.token });
+      }
+    }
+  }
+
+  /** The token saved for this account on this server, if any. */
+  tokenFor(server: string, name: string): string | undefined {
+    const saved = this.sessions.get(server);
+    return saved && nameKey(saved.name) === nameKey(name) ? saved.token : undefined;
+  }
+
+  save(server: string, name: string, token: string): void {
+    const saved = this.sessions.get(server);
+    if (saved?.name === name && saved.token === token) return;
+    this.sessions.set(server, { name, token });
+    this.write();
+  }
+
+  forget(server: string): void {
+    if (this.sessions.delete(server)) this.write();
+  }
+
+  private write(): void {
+    writeAtomically(this.file, Object.fromEntries(this.sessions), 0o600);
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * The desktop app's main process: `electron . [--profile <name>]`. One instance
+ * per profile; the core runs here, the UI in sandboxed windows that reach it only
+ * through the preload's App API.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { app, dialog, session } from 'electron';
+import { AppCore } from '../core/app.js';
+import { DEFAULT_PROFILE, profileDirectory } from '../core/profile.js';
+import { connectIpc } from './ipc.js';
+import { AppWindows } from './windows.js';
+
+// The build puts main.js and preload.cjs in dist-main/electron, the UI in dist-renderer.
+const INDEX_FILE = fileURLToPath(new URL('../../dist-renderer/index.html', import.meta.url));
+const PRELOAD_FILE = fileURLToPath(new URL('./preload.cjs', import.meta.url));
+
+function profileName(): string {
+  // Electron passes its own and Chromium's switches through as well; only --profile is ours.
+  const { values } = parseArgs({
+    args: process.argv.slice(app.isPackaged ? 1 : 2),
+    options: { profile: { type: 'string' } },
+    strict: false,
+    allowPositionals: true,
+  });
+  return typeof values.profile === 'string' ? values.profile : DEFAULT_PROFILE;
+}
+
+function cannotStart(message: string): void {
+  dialog.showErrorBox('LanChat cannot start', message);
+  app.exit(1);
+}
+
+async function main(): Promise<void> {
+  const profileDir = profileDirectory(profileName());
+  // Chromium keeps its lock and storage in userData, so a folder per profile makes the
+  // single-instance lock per profile: two profiles run side by side, one profile once.
+  app.setPath('userData', profileDir);
+  if (!app.requestSingleInstanceLock()) {
+    app.quit();
+    return;
+  }
+  // Windows shows notifications only for an app with an explicit user model id.
+  app.setAppUserModelId('org.lanchat.app');
+  await app.whenReady();
+  if (!existsSync(INDEX_FILE)) {
+    cannotStart(`The UI is not built (${INDEX_FILE} is missing): run "npm run build".`);
+    return;
+  }
+
+  // Notifications are the only permission the UI uses.
+  session.defaultSession.setPermissionRequestHandler((_contents, permission, callback) => callback(permission === 'notifications'));
+  session.defaultSession.setPermissionCheckHandler((_contents, permission) => permission === 'notifications');
+
+  const windows = new AppWindows(INDEX_FILE, PRELOAD_FILE);
+  const core = new AppCore({
+    profileDir,
+    openChatWindow: async (conv) => {
+      windows.showChat(conv);
+      return { ok: true, value: undefined };
+    },
+  });
+  connectIpc(core, windows.isAppPage);
+  windows.showMain();
+
+  app.on('second-instance', () => windows.showMain());
+  app.on('activate', () => windows.showMain());
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+
+  // Quitting waits for the core: others see this user leave, and a hosted room tells its
+  // clients it is shutting down instead of vanishing.
+  let shutdown: Promise<void> | null = null;
+  let shutDown = false;
+  app.on('before-quit', (event) => {
+    if (shutDown) return;
+    event.preventDefault();
+    shutdown ??= core
+      .shutdown()
+      .catch((error: unknown) => console.error(`lanchat: error while stopping: ${String(error)}`))
+      .finally(() => {
+        shutDown = true;
+        app.quit();
+      });
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => app.quit());
+}
+
+main().catch((error: unknown) => cannotStart(error instanceof Error ? error.message : String(error)));

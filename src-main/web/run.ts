@@ -1,0 +1,62 @@
+/**
+ * Runs the browser shell for a profile: `[--profile <name>] [--ui-port <n>]`.
+ * Prints `UI: http://127.0.0.1:<port>/?token=<token>` once ready (the only line on
+ * stdout, so scripts and tests can read it) and stops cleanly on SIGINT or SIGTERM.
+ */
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { AppCore } from '../core/app.js';
+import { DEFAULT_PROFILE, profileDirectory } from '../core/profile.js';
+import { startWebShell } from './shell.js';
+
+export const BROWSER_SHELL_USAGE = 'options: [--profile <name>] [--ui-port <port, 0 = any free port>]';
+
+/** The renderer's build output, at the repository root (the same two levels up from src-main/web and dist-main/web). */
+const STATIC_DIR = fileURLToPath(new URL('../../dist-renderer/', import.meta.url));
+
+function parseOptions(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      options: {
+        profile: { type: 'string', default: DEFAULT_PROFILE },
+        'ui-port': { type: 'string', default: '0' },
+      },
+      strict: true,
+    });
+  } catch (error) {
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\n${BROWSER_SHELL_USAGE}`);
+  }
+}
+
+export async function runBrowserShell(argv: string[]): Promise<{ url: string }> {
+  const { values } = parseOptions(argv);
+  const uiPort = Number(values['ui-port']);
+  if (!Number.isInteger(uiPort) || uiPort < 0 || uiPort > 65535) {
+    throw new Error(`--ui-port must be 0 to 65535\n${BROWSER_SHELL_USAGE}`);
+  }
+
+  const core = new AppCore({ profileDir: profileDirectory(values.profile) });
+  const shell = await startWebShell({ core, uiPort, staticDir: STATIC_DIR }).catch(async (error: unknown) => {
+    await core.shutdown();
+    throw error;
+  });
+  console.log(`UI: ${shell.url}`);
+
+  const stop = (signal: string): void => {
+    console.error(`lanchat: stopping (${signal})`);
+    core
+      .shutdown()
+      .then(() => shell.close())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          console.error(`lanchat: error while stopping: ${error instanceof Error ? error.message : String(error)}`);
+          process.exit(1);
+        },
+      );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  return { url: shell.url };
+}
