@@ -1,0 +1,40 @@
+/** The window's one store and API, and the hooks components read them with. */
+import { useMemo } from 'react';
+import { useTranslation } from 'react-i18next';
+import { useStore } from 'zustand';
+import type { ConversationKey } from '../src-shared/protocol.js';
+import { getApi } from './api.js';
+import { createAppStore, type AppState } from './store/index.js';
+import { conversationList, type ConversationEntry } from './store/selectors.js';
+import type { AppContext } from './store/sync.js';
+
+export const appStore = createAppStore();
+
+let context: AppContext | null = null;
+
+export function app(): AppContext {
+  context ??= { store: appStore, api: getApi() };
+  return context;
+}
+
+export function useApp<T>(selector: (state: AppState) => T): T {
+  return useStore(appStore, selector);
+}
+
+export function useConversationList(): ConversationEntry[] {
+  const { t } = useTranslation();
+  const contacts = useApp((state) => state.contacts);
+  const dmPeers = useApp((state) => state.dmPeers);
+  const groups = useApp((state) => state.groups);
+  const unread = useApp((state) => state.unread);
+  const roomName = useApp((state) => state.session.roomName) ?? t('nav.room');
+  return useMemo(
+    () => conversationList({ contacts, dmPeers, groups, unread }, roomName),
+    [contacts, dmPeers, groups, unread, roomName],
+  );
+}
+
+export function useConversation(conv: ConversationKey): ConversationEntry | undefined {
+  const list = useConversationList();
+  return list.find((entry) => entry.conv === conv);
+}

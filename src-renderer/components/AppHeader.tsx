@@ -1,0 +1,37 @@
+import { useTranslation } from 'react-i18next';
+import { app, useApp } from '../app-context.js';
+import { leaveRoom } from '../store/sync.js';
+import { ConnectionStatus } from './ConnectionStatus.js';
+import { SettingsMenu } from './SettingsMenu.js';
+
+export function AppHeader() {
+  const { t } = useTranslation();
+  const session = useApp((state) => state.session);
+  const hostPanelOpen = useApp((state) => state.hostPanelOpen);
+  const setHostPanelOpen = useApp((state) => state.setHostPanelOpen);
+  const inRoom = session.me !== null && session.status !== 'offline';
+
+  return (
+    <header className="app-header">
+      <div className="brand">
+        <span className="brand-name">{t('appName')}</span>
+        {inRoom && session.roomName && <span className="brand-room">{session.roomName}</span>}
+        {inRoom && session.me && <span className="brand-me">{session.me}</span>}
+      </div>
+      <ConnectionStatus />
+      <div className="header-actions">
+        {inRoom && session.hosting && (
+          <button type="button" onClick={() => setHostPanelOpen(!hostPanelOpen)} aria-expanded={hostPanelOpen}>
+            {hostPanelOpen ? t('header.hideHostPanel') : t('header.showHostPanel')}
+          </button>
+        )}
+        {inRoom && (
+          <button type="button" onClick={() => void leaveRoom(app())}>
+            {t('header.leave')}
+          </button>
+        )}
+        <SettingsMenu />
+      </div>
+    </header>
+  );
+}

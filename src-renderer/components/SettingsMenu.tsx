@@ -1,0 +1,77 @@
+import { useEffect, useId, useRef, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { Settings } from '../../src-shared/api.js';
+import { app, useApp } from '../app-context.js';
+import { requestNotificationPermission } from '../desktop/notifications.js';
+import { updateSettings } from '../store/sync.js';
+
+export function SettingsMenu() {
+  const { t } = useTranslation();
+  const [open, setOpen] = useState(false);
+  const panelId = useId();
+  const menuRef = useRef<HTMLDivElement>(null);
+  const settings = useApp((state) => state.settings);
+
+  useEffect(() => {
+    if (!open) return;
+    const closeOnOutside = (event: PointerEvent) => {
+      if (!menuRef.current?.contains(event.target as Node)) setOpen(false);
+    };
+    const closeOnEscape = (event: KeyboardEvent) => {
+      if (event.key === 'Escape') setOpen(false);
+    };
+    document.addEventListener('pointerdown', closeOnOutside);
+    document.addEventListener('keydown', closeOnEscape);
+    return () => {
+      document.removeEventListener('pointerdown', closeOnOutside);
+      document.removeEventListener('keydown', closeOnEscape);
+    };
+  }, [open]);
+
+  const change = (changes: Partial<Settings>) => void updateSettings(app(), changes);
+
+  return (
+    <div className="settings-menu" ref={menuRef}>
+      <button type="button" aria-expanded={open} aria-controls={panelId} onClick={() => setOpen(!open)}>
+        {t('settings.menu')}
+      </button>
+      {open && (
+        <div id={panelId} className="settings-panel" role="group" aria-label={t('settings.menu')}>
+          <label>
+            {t('settings.language')}
+            <select
+              value={settings?.language ?? 'system'}
+              onChange={(event) => change({ language: event.target.value as Settings['language'] })}
+            >
+              <option value="system">{t('settings.languageSystem')}</option>
+              <option value="en">English</option>
+              <option value="tr">Türkçe</option>
+            </select>
+          </label>
+          <label>
+            {t('settings.theme')}
+            <select
+              value={settings?.theme ?? 'system'}
+              onChange={(event) => change({ theme: event.target.value as Settings['theme'] })}
+            >
+              <option value="system">{t('settings.themeSystem')}</option>
+              <option value="light">{t('settings.themeLight')}</option>
+              <option value="dark">{t('settings.themeDark')}</option>
+            </select>
+          </label>
+          <label className="checkbox">
+            <input
+              type="checkbox"
+              checked={settings?.notifications ?? false}
+              onChange={(event) => {
+                if (event.target.checked) requestNotificationPermission();
+                change({ notifications: event.target.checked });
+              }}
+            />
+            {t('settings.notifications')}
+          </label>
+        </div>
+      )}
+    </div>
+  );
+}

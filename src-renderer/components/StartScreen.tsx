@@ -1,0 +1,195 @@
+import { useId, useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { AppError, Result, SessionView, Settings } from '../../src-shared/api.js';
+import { app, useApp } from '../app-context.js';
+import { requestNotificationPermission } from '../desktop/notifications.js';
+import { hostRoom, joinRoom } from '../store/sync.js';
+import { ErrorAlert } from './ErrorAlert.js';
+
+type Mode = 'host' | 'join';
+
+export function StartScreen() {
+  const { t } = useTranslation();
+  const [mode, setMode] = useState<Mode>('host');
+  const settings = useApp((state) => state.settings);
+  const session = useApp((state) => state.session);
+  const ids = { host: useId(), join: useId() };
+  // Why the last session ended (e.g. the host went away), until the next attempt.
+  const sessionError = session.status === 'offline' ? session.error : null;
+
+  const tab = (value: Mode, label: string) => (
+    <button
+      type="button"
+      role="tab"
+      id={`${ids[value]}-tab`}
+      aria-selected={mode === value}
+      aria-controls={`${ids[value]}-panel`}
+      tabIndex={mode === value ? 0 : -1}
+      onClick={() => setMode(value)}
+      onKeyDown={(event) => {
+        if (event.key === 'ArrowLeft' || event.key === 'ArrowRight') setMode(mode === 'host' ? 'join' : 'host');
+      }}
+    >
+      {label}
+    </button>
+  );
+
+  return (
+    <main className="start-screen">
+      <div className="start-card">
+        <h1>{t('appName')}</h1>
+        <p className="intro">{t('start.intro')}</p>
+        <div role="tablist" aria-label={t('start.tabs')} className="tabs">
+          {tab('host', t('start.hostTab'))}
+          {tab('join', t('start.joinTab'))}
+        </div>
+        <div role="tabpanel" id={`${ids[mode]}-panel`} aria-labelledby={`${ids[mode]}-tab`}>
+          {/* Keyed on the settings so the fields fill in once they arrive. */}
+          {mode === 'host' ? (
+            <HostForm key={settings ? 'filled' : 'empty'} settings={settings} sessionError={sessionError} />
+          ) : (
+            <JoinForm key={settings ? 'filled' : 'empty'} settings={settings} sessionError={sessionError} />
+          )}
+        </div>
+      </div>
+    </main>
+  );
+}
+
+interface FormProps {
+  settings: Settings | null;
+  sessionError: AppError | null;
+}
+
+function parsePort(text: string): number | null {
+  const port = Number(text.trim());
+  return /^\d{1,5}$/.test(text.trim()) && port <= 65535 ? port : null;
+}
+
+/** Runs a host or join request, tracking whether it is under way and its error. */
+function useEnterRoom(sessionError: AppError | null) {
+  const { t } = useTranslation();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<AppError | null>(null);
+  const [tried, setTried] = useState(false);
+
+  const submit = async (port: string, enter: (port: number) => Promise<Result<SessionView>>) => {
+    const parsed = parsePort(port);
+    if (parsed === null) {
+      setError({ code: 'INVALID_ARGUMENT', message: t('start.badPort') });
+      return;
+    }
+    requestNotificationPermission();
+    setTried(true);
+    setError(null);
+    setBusy(true);
+    const result = await enter(parsed);
+    setBusy(false);
+    if (!result.ok) setError(result.error);
+  };
+  return { busy, error: error ?? (tried ? null : sessionError), submit };
+}
+
+function HostForm({ settings, sessionError }: FormProps) {
+  const { t } = useTranslation();
+  const [roomName, setRoomName] = useState(settings?.lastRoomName ?? '');
+  const [port, setPort] = useState(settings ? String(settings.lastPort) : '');
+  const [name, setName] = useState(settings?.lastName ?? '');
+  const [password, setPassword] = useState('');
+  const { busy, error, submit } = useEnterRoom(sessionError);
+
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    void submit(port, (parsed) => hostRoom(app(), { roomName: roomName.trim(), port: parsed, name: name.trim(), password }));
+  };
+
+  return (
+    <form className="start-form" onSubmit={onSubmit} aria-busy={busy}>
+      <label>
+        {t('start.roomName')}
+        <input value={roomName} onChange={(event) => setRoomName(event.target.value)} required />
+      </label>
+      <PortField value={port} onChange={setPort} />
+      <label>
+        {t('start.yourName')}
+        <input value={name} onChange={(event) => setName(event.target.value)} autoComplete="username" required />
+      </label>
+      <PasswordField value={password} onChange={setPassword} />
+      <ErrorAlert error={error} />
+      <button type="submit" className="primary" disabled={busy}>
+        {t('start.startHosting')}
+      </button>
+    </form>
+  );
+}
+
+function JoinForm({ settings, sessionError }: FormProps) {
+  const { t } = useTranslation();
+  const [host, setHost] = useState(settings?.lastHost ?? '');
+  const [port, setPort] = useState(settings ? String(settings.lastPort) : '');
+  const [name, setName] = useState(settings?.lastName ?? '');
+  const [password, setPassword] = useState('');
+  const { busy, error, submit } = useEnterRoom(sessionError);
+
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    void submit(port, (parsed) => joinRoom(app(), { host: host.trim(), port: parsed, name: name.trim(), password }));
+  };
+
+  return (
+    <form className="start-form" onSubmit={onSubmit} aria-busy={busy}>
+      <label>
+        {t('start.host')}
+        <input value={host} onChange={(event) => setHost(event.target.value)} required />
+      </label>
+      <PortField value={port} onChange={setPort} />
+      <label>
+        {t('start.yourName')}
+        <input value={name} onChange={(event) => setName(event.target.value)} autoComplete="username" required />
+      </label>
+      <PasswordField value={password} onChange={setPassword} />
+      <ErrorAlert error={error} />
+      <button type="submit" className="primary" disabled={busy}>
+        {t('start.join')}
+      </button>
+    </form>
+  );
+}
+
+interface FieldProps {
+  value: string;
+  onChange(value: string): void;
+}
+
+/** A text field rather than type=number, which would be a spin button and accept "1e3". */
+function PortField({ value, onChange }: FieldProps) {
+  const { t } = useTranslation();
+  return (
+    <label>
+      {t('start.port')}
+      <input value={value} onChange={(event) => onChange(event.target.value)} inputMode="numeric" required />
+    </label>
+  );
+}
+
+function PasswordField({ value, onChange }: FieldProps) {
+  const { t } = useTranslation();
+  const hintId = useId();
+  return (
+    <div className="field">
+      <label>
+        {t('start.password')}
+        <input
+          type="password"
+          value={value}
+          onChange={(event) => onChange(event.target.value)}
+          autoComplete="current-password"
+          aria-describedby={hintId}
+        />
+      </label>
+      <p id={hintId} className="hint">
+        {t('start.passwordHint')}
+      </p>
+    </div>
+  );
+}

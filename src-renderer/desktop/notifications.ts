@@ -1,0 +1,31 @@
+import type { ChatMessage } from '../../src-shared/protocol.js';
+import { app, appStore } from '../app-context.js';
+import { i18n } from '../i18n/index.js';
+import { conversationList } from '../store/selectors.js';
+import { openConversation } from '../store/sync.js';
+
+/** Asks once, on the first host or join, so the question comes from something the user did. */
+export function requestNotificationPermission(): void {
+  if ('Notification' in window && Notification.permission === 'default') void Notification.requestPermission();
+}
+
+/** Shows a desktop notification for a message from someone else while this window is not in view. */
+export function notifyIncoming(message: ChatMessage): void {
+  const state = appStore.getState();
+  if (!state.settings?.notifications) return;
+  if (!('Notification' in window) || Notification.permission !== 'granted') return;
+  if (!document.hidden && document.hasFocus()) return;
+  const conversation =
+    conversationList(state, state.session.roomName ?? i18n.t('nav.room')).find((entry) => entry.conv === message.conv)
+      ?.name ?? i18n.t('conversation.unknown');
+  const notification = new Notification(i18n.t('notification.title', { sender: message.from, conversation }), {
+    body: message.text.slice(0, 200),
+    // One notification per conversation: a newer message replaces the older one.
+    tag: message.conv,
+  });
+  notification.onclick = () => {
+    window.focus();
+    void openConversation(app(), message.conv);
+    notification.close();
+  };
+}

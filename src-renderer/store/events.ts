@@ -1,0 +1,87 @@
+import type { AppEvent, SessionView } from '../../src-shared/api.js';
+import type { ChatMessage } from '../../src-shared/protocol.js';
+import { groupConversation } from '../lib/conversations.js';
+import { nameKey, sameName } from '../lib/names.js';
+import type { AppStore } from './index.js';
+import { findMessage } from './messages.js';
+
+/** Who is logged in where; null when nobody is. */
+function sessionIdentity(session: SessionView): string | null {
+  if (session.me === null) return null;
+  return `${nameKey(session.me)}@${session.server?.host ?? ''}:${session.server?.port ?? ''}`;
+}
+
+export function sameIdentity(a: SessionView, b: SessionView): boolean {
+  return sessionIdentity(a) === sessionIdentity(b);
+}
+
+/** Applies one App API event to the store. Pure state changes: follow-up calls live in sync.ts. */
+export function applyEvent(store: AppStore, event: AppEvent): void {
+  const state = store.getState();
+  switch (event.type) {
+    case 'session':
+      if (sessionIdentity(state.session) !== null && !sameIdentity(state.session, event.session)) state.resetRoom();
+      state.setSession(event.session);
+      return;
+    case 'message':
+      receiveMessage(store, event.message);
+      return;
+    case 'outbox':
+      state.updateOutbox(event);
+      if (event.message) receiveMessage(store, event.message);
+      return;
+    case 'presence':
+      state.applyPresence(event.user, event.online, event.ts);
+      state.addRoomNotice({ user: event.user, online: event.online, ts: event.ts });
+      return;
+    case 'chatRequest':
+      if (sameName(event.from, state.session.me)) state.setContactState(event.to, 'outgoing', event.ts);
+      else state.setContactState(event.from, 'incoming', event.ts);
+      return;
+    case 'chatAnswer':
+      // From yourself it is your own answer, given on another device.
+      if (sameName(event.from, state.session.me)) {
+        state.setContactState(event.to, event.accepted ? 'accepted' : 'declined-by-me', event.ts);
+      } else {
+        state.setContactState(event.from, event.accepted ? 'accepted' : 'declined-by-them', event.ts);
+      }
+      return;
+    case 'chatLeft':
+      state.removeContact(sameName(event.user, state.session.me) ? event.with : event.user);
+      return;
+    case 'group':
+      state.upsertGroup(event.group);
+      return;
+    case 'groupRemoved':
+      state.removeGroup(event.groupId);
+      state.forgetConversation(groupConversation(event.groupId));
+      return;
+    case 'hostLog':
+      state.appendHostLog(event.entry);
+      return;
+    case 'hostUsers':
+      state.setHostUsers(event.users);
+      return;
+    case 'delivered':
+      state.markDelivered(event.conv, event.upTo);
+      return;
+    case 'settings':
+      state.setSettings(event.settings);
+      return;
+  }
+}
+
+/** Whether the message is already held (a repeat after a reconnect or from another path). */
+export function holdsMessage(store: AppStore, message: ChatMessage): boolean {
+  const timeline = store.getState().timelines[message.conv];
+  return timeline !== undefined && findMessage(timeline.messages, message.id) !== undefined;
+}
+
+function receiveMessage(store: AppStore, message: ChatMessage): void {
+  if (holdsMessage(store, message)) return;
+  const state = store.getState();
+  state.addMessage(message);
+  const mine = sameName(message.from, state.session.me);
+  if (message.to !== undefined) state.nameDm(message.conv, mine ? message.to : message.from);
+  if (!mine && message.conv !== state.activeConv) state.countUnread(message.conv);
+}

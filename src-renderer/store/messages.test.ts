@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { createAppStore } from './index.js';
+import { roomMessage } from './test-data.js';
+
+const page = (from: number, to: number, hasMore: boolean) => ({
+  messages: Array.from({ length: to - from + 1 }, (_, i) => roomMessage(from + i, 'bob')),
+  hasMore,
+});
+
+const ids = (store: ReturnType<typeof createAppStore>) =>
+  (store.getState().timelines['room']?.messages ?? []).map((message) => message.id);
+
+describe('conversation pages', () => {
+  it('prepend an older page before the loaded messages without repeats', () => {
+    const store = createAppStore();
+    store.getState().mergeLatestPage('room', page(10, 14, true));
+    store.getState().setLoadingOlder('room', true);
+    store.getState().prependPage('room', page(6, 10, false));
+    expect(ids(store)).toEqual([6, 7, 8, 9, 10, 11, 12, 13, 14]);
+    expect(store.getState().timelines['room']).toMatchObject({ hasMore: false, loadingOlder: false });
+  });
+
+  it('merge the newest page with live messages that arrived before it', () => {
+    const store = createAppStore();
+    store.getState().addMessage(roomMessage(15, 'bob'));
+    store.getState().mergeLatestPage('room', page(11, 15, true));
+    expect(ids(store)).toEqual([11, 12, 13, 14, 15]);
+    expect(store.getState().timelines['room']).toMatchObject({ loaded: true, hasMore: true });
+  });
+
+  it('keep older pages and their hasMore when the newest page is fetched again', () => {
+    const store = createAppStore();
+    store.getState().mergeLatestPage('room', page(10, 14, true));
+    store.getState().prependPage('room', page(1, 9, false));
+    store.getState().mergeLatestPage('room', page(12, 16, true));
+    expect(ids(store)).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
+    expect(store.getState().timelines['room']?.hasMore).toBe(false);
+  });
+
+  it('replace the loaded run when the newest page does not reach back to it', () => {
+    const store = createAppStore();
+    store.getState().mergeLatestPage('room', page(1, 5, false));
+    store.getState().mergeLatestPage('room', page(50, 54, true));
+    expect(ids(store)).toEqual([50, 51, 52, 53, 54]);
+    expect(store.getState().timelines['room']?.hasMore).toBe(true);
+  });
+
+  it('do not append live messages to an older stretch, and return to the newest page after it', () => {
+    const store = createAppStore();
+    store.getState().showOlderStretch('room', page(3, 6, true));
+    store.getState().addMessage(roomMessage(90, 'bob'));
+    expect(ids(store)).toEqual([3, 4, 5, 6]);
+    store.getState().mergeLatestPage('room', page(86, 90, true));
+    expect(ids(store)).toEqual([86, 87, 88, 89, 90]);
+    expect(store.getState().timelines['room']?.hasNewer).toBe(false);
+  });
+});

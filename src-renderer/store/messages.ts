@@ -1,0 +1,212 @@
+import type { AppError, AppEvent, OutboxStatus, Page } from '../../src-shared/api.js';
+import type { ChatMessage, ConversationKey, Target } from '../../src-shared/protocol.js';
+import type { SliceCreator } from './types.js';
+
+/** The loaded stretch of one conversation: one contiguous run of messages, oldest first. */
+export interface Timeline {
+  messages: ChatMessage[];
+  /** The newest page has been fetched (before that, only live messages are held). */
+  loaded: boolean;
+  /** Older messages exist on the server. */
+  hasMore: boolean;
+  /** The run is an older stretch (opened from a search hit); newer messages are not loaded. */
+  hasNewer: boolean;
+  loadingOlder: boolean;
+}
+
+export const EMPTY_TIMELINE: Timeline = {
+  messages: [],
+  loaded: false,
+  hasMore: false,
+  hasNewer: false,
+  loadingOlder: false,
+};
+
+/** One of your own messages as the outbox reports it. */
+export interface OutboxEntry {
+  clientMsgId: string;
+  target: Target;
+  text: string;
+  ts: number;
+  status: OutboxStatus;
+  error: AppError | null;
+}
+
+export type OutboxEvent = Extract<AppEvent, { type: 'outbox' }>;
+
+/** "alice joined" / "alice left", shown inline in the room. */
+export interface PresenceNotice {
+  user: string;
+  online: boolean;
+  ts: number;
+}
+
+export const NOTICE_LIMIT = 500;
+
+export interface MessagesData {
+  timelines: Record<ConversationKey, Timeline>;
+  outbox: Record<string, OutboxEntry>;
+  /** Your direct messages up to this id reached the other side, by conversation. */
+  deliveredUpTo: Record<ConversationKey, number>;
+  roomNotices: PresenceNotice[];
+  /** The message a search hit pointed at. */
+  highlight: { conv: ConversationKey; id: number } | null;
+}
+
+export interface MessagesSlice extends MessagesData {
+  addMessage(message: ChatMessage): void;
+  updateOutbox(event: OutboxEvent): void;
+  restoreUnsent(items: { clientMsgId: string; target: Target; text: string }[], now: number): void;
+  markDelivered(conv: ConversationKey, upTo: number): void;
+  prependPage(conv: ConversationKey, page: Page): void;
+  mergeLatestPage(conv: ConversationKey, page: Page): void;
+  showOlderStretch(conv: ConversationKey, page: Page): void;
+  setLoadingOlder(conv: ConversationKey, loading: boolean): void;
+  addRoomNotice(notice: PresenceNotice): void;
+  setHighlight(highlight: MessagesData['highlight']): void;
+}
+
+export const initialMessages: MessagesData = {
+  timelines: {},
+  outbox: {},
+  deliveredUpTo: {},
+  roomNotices: [],
+  highlight: null,
+};
+
+/** Failed and sent are both final for a queued message; delivered only follows sent. */
+const STATUS_RANK: Record<OutboxStatus, number> = { queued: 0, sent: 1, failed: 1, delivered: 2 };
+
+/** Index of the message with `id`, or of where it would go, in a list sorted by id. */
+function searchById(messages: ChatMessage[], id: number): number {
+  let low = 0;
+  let high = messages.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (messages[middle]!.id < id) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+export function findMessage(messages: ChatMessage[], id: number): ChatMessage | undefined {
+  const found = messages[searchById(messages, id)];
+  return found?.id === id ? found : undefined;
+}
+
+/** Returns the same array when the message is already there. */
+function insertById(messages: ChatMessage[], message: ChatMessage): ChatMessage[] {
+  const index = searchById(messages, message.id);
+  if (messages[index]?.id === message.id) return messages;
+  return [...messages.slice(0, index), message, ...messages.slice(index)];
+}
+
+/** Merges two lists sorted by id, each id once. */
+function mergeById(a: ChatMessage[], b: ChatMessage[]): ChatMessage[] {
+  const merged: ChatMessage[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const left = a[i];
+    const right = b[j];
+    if (right === undefined || (left !== undefined && left.id < right.id)) {
+      merged.push(left!);
+      i++;
+    } else if (left === undefined || right.id < left.id) {
+      merged.push(right);
+      j++;
+    } else {
+      merged.push(left);
+      i++;
+      j++;
+    }
+  }
+  return merged;
+}
+
+export const createMessagesSlice: SliceCreator<MessagesSlice> = (set) => {
+  const updateTimeline = (conv: ConversationKey, update: (timeline: Timeline) => Timeline) =>
+    set((state) => {
+      const timeline = state.timelines[conv] ?? EMPTY_TIMELINE;
+      const next = update(timeline);
+      return next === timeline ? state : { timelines: { ...state.timelines, [conv]: next } };
+    });
+
+  return {
+    ...initialMessages,
+
+    addMessage: (message) =>
+      updateTimeline(message.conv, (timeline) => {
+        const newest = timeline.messages.at(-1);
+        // Appending to an older stretch would hide the gap before the new message.
+        if (timeline.hasNewer && newest !== undefined && message.id > newest.id) return timeline;
+        const messages = insertById(timeline.messages, message);
+        return messages === timeline.messages ? timeline : { ...timeline, messages };
+      }),
+
+    updateOutbox: (event) =>
+      set((state) => {
+        const current = state.outbox[event.clientMsgId];
+        if (current && STATUS_RANK[event.status] <= STATUS_RANK[current.status]) return state;
+        const entry: OutboxEntry = {
+          clientMsgId: event.clientMsgId,
+          target: event.target,
+          text: event.text,
+          ts: current?.ts ?? event.ts,
+          status: event.status,
+          error: event.error ?? null,
+        };
+        return { outbox: { ...state.outbox, [event.clientMsgId]: entry } };
+      }),
+
+    restoreUnsent: (items, now) =>
+      set((state) => {
+        const fresh = items.filter((item) => !state.outbox[item.clientMsgId]);
+        if (fresh.length === 0) return state;
+        const outbox = { ...state.outbox };
+        for (const item of fresh) outbox[item.clientMsgId] = { ...item, ts: now, status: 'queued', error: null };
+        return { outbox };
+      }),
+
+    markDelivered: (conv, upTo) =>
+      set((state) =>
+        (state.deliveredUpTo[conv] ?? 0) >= upTo ? state : { deliveredUpTo: { ...state.deliveredUpTo, [conv]: upTo } },
+      ),
+
+    prependPage: (conv, page) =>
+      updateTimeline(conv, (timeline) => ({
+        ...timeline,
+        messages: mergeById(page.messages, timeline.messages),
+        hasMore: page.hasMore,
+        loadingOlder: false,
+      })),
+
+    mergeLatestPage: (conv, page) =>
+      updateTimeline(conv, (timeline) => {
+        const newestHeld = timeline.messages.at(-1);
+        const oldestFetched = page.messages[0];
+        const oldestHeld = timeline.messages[0];
+        const gap =
+          timeline.hasNewer ||
+          (newestHeld !== undefined && oldestFetched !== undefined && page.hasMore && oldestFetched.id > newestHeld.id);
+        if (gap) return { ...EMPTY_TIMELINE, messages: page.messages, loaded: true, hasMore: page.hasMore };
+        const pageReachesFurther = oldestHeld === undefined || (oldestFetched !== undefined && oldestFetched.id <= oldestHeld.id);
+        return {
+          ...timeline,
+          messages: mergeById(timeline.messages, page.messages),
+          loaded: true,
+          hasMore: pageReachesFurther || !timeline.loaded ? page.hasMore : timeline.hasMore,
+        };
+      }),
+
+    showOlderStretch: (conv, page) =>
+      updateTimeline(conv, () => ({ ...EMPTY_TIMELINE, messages: page.messages, loaded: true, hasMore: page.hasMore, hasNewer: true })),
+
+    setLoadingOlder: (conv, loading) =>
+      updateTimeline(conv, (timeline) => (timeline.loadingOlder === loading ? timeline : { ...timeline, loadingOlder: loading })),
+
+    addRoomNotice: (notice) => set((state) => ({ roomNotices: [...state.roomNotices, notice].slice(-NOTICE_LIMIT) })),
+
+    setHighlight: (highlight) => set({ highlight }),
+  };
+};

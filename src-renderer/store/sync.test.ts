@@ -1,0 +1,111 @@
+import { describe, expect, it, vi } from 'vitest';
+import type { Page, Result, SearchPage } from '../../src-shared/api.js';
+import type { ConversationKey } from '../../src-shared/protocol.js';
+import { createAppStore } from './index.js';
+import { loadOlder, openSearchHit, runSearch, startDirectChat, startSync } from './sync.js';
+import { fakeApi, onlineSession, roomMessage } from './test-data.js';
+
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => roomMessage(from + i, 'bob'));
+
+/** A room of messages 1..total served in pages of `size`, like the host's history call. */
+function historyOf(total: number, size = 5) {
+  return vi.fn(async (_conv: ConversationKey, before?: number): Promise<Result<Page>> => {
+    const end = Math.min(total, (before ?? total + 1) - 1);
+    const start = Math.max(1, end - size + 1);
+    return { ok: true, value: { messages: range(start, end), hasMore: start > 1 } };
+  });
+}
+
+const ids = (store: ReturnType<typeof createAppStore>, conv = 'room') =>
+  (store.getState().timelines[conv]?.messages ?? []).map((message) => message.id);
+
+describe('syncing with the App API', () => {
+  it('loads the newest page of the room once the session is online', async () => {
+    const history = historyOf(12);
+    const ctx = { store: createAppStore(), api: fakeApi({ history }) };
+    startSync(ctx);
+    await vi.waitFor(() => expect(ids(ctx.store)).toEqual([8, 9, 10, 11, 12]));
+    expect(ctx.store.getState().activeConv).toBe('room');
+  });
+
+  it('loads older pages before the oldest loaded message until there are no more', async () => {
+    const history = historyOf(12);
+    const ctx = { store: createAppStore(), api: fakeApi({ history }) };
+    startSync(ctx);
+    await vi.waitFor(() => expect(ids(ctx.store)).toHaveLength(5));
+    await loadOlder(ctx, 'room');
+    expect(history).toHaveBeenLastCalledWith('room', 8);
+    await loadOlder(ctx, 'room');
+    await loadOlder(ctx, 'room');
+    expect(ids(ctx.store)).toEqual(range(1, 12).map((message) => message.id));
+    expect(history).toHaveBeenCalledTimes(3);
+  });
+
+  it('resynchronises after the session comes back online', async () => {
+    const history = historyOf(5);
+    const api = fakeApi({ history });
+    const ctx = { store: createAppStore(), api };
+    startSync(ctx);
+    await vi.waitFor(() => expect(history).toHaveBeenCalledTimes(1));
+    api.emit({ type: 'session', session: { ...onlineSession('alice'), status: 'reconnecting' } });
+    api.emit({ type: 'session', session: onlineSession('alice') });
+    await vi.waitFor(() => expect(history).toHaveBeenCalledTimes(2));
+  });
+
+  it('opens a search hit outside the loaded messages with the page that ends at it, highlighted', async () => {
+    const history = historyOf(100);
+    const ctx = { store: createAppStore(), api: fakeApi({ history }) };
+    startSync(ctx);
+    await vi.waitFor(() => expect(ids(ctx.store)).toHaveLength(5));
+    await openSearchHit(ctx, roomMessage(40, 'bob'));
+    expect(history).toHaveBeenLastCalledWith('room', 41);
+    expect(ids(ctx.store)).toEqual([36, 37, 38, 39, 40]);
+    expect(ctx.store.getState().timelines['room']?.hasNewer).toBe(true);
+    expect(ctx.store.getState().highlight).toEqual({ conv: 'room', id: 40 });
+  });
+
+  it('opens a search hit that is already loaded without fetching', async () => {
+    const history = historyOf(100);
+    const ctx = { store: createAppStore(), api: fakeApi({ history }) };
+    startSync(ctx);
+    await vi.waitFor(() => expect(ids(ctx.store)).toHaveLength(5));
+    await openSearchHit(ctx, roomMessage(98, 'bob'));
+    expect(history).toHaveBeenCalledTimes(1);
+    expect(ctx.store.getState().highlight).toEqual({ conv: 'room', id: 98 });
+  });
+
+  it('drops the answer to an older search when a newer one was started', async () => {
+    const answers: ((result: Result<SearchPage>) => void)[] = [];
+    const search = vi.fn(() => new Promise<Result<SearchPage>>((resolve) => answers.push(resolve)));
+    const ctx = { store: createAppStore(), api: fakeApi({ search }) };
+    ctx.store.getState().setSearchQuery('lunch');
+    const first = runSearch(ctx);
+    ctx.store.getState().setSearchQuery('lunch today');
+    const second = runSearch(ctx);
+    answers[1]!({ ok: true, value: { hits: [{ message: roomMessage(2, 'bob', 'lunch today?') }], hasMore: false } });
+    answers[0]!({ ok: true, value: { hits: [{ message: roomMessage(1, 'bob', 'lunch') }], hasMore: false } });
+    await Promise.all([first, second]);
+    expect(ctx.store.getState().searchHits.map((hit) => hit.message.id)).toEqual([2]);
+    expect(search).toHaveBeenLastCalledWith('lunch today', undefined, undefined);
+  });
+
+  it('reports each new message from someone else once, for notifications', async () => {
+    const api = fakeApi();
+    const onIncoming = vi.fn();
+    const ctx = { store: createAppStore(), api };
+    startSync(ctx, { onIncoming });
+    await vi.waitFor(() => expect(ctx.store.getState().session.me).toBe('alice'));
+    api.emit({ type: 'message', message: roomMessage(1, 'bob') });
+    api.emit({ type: 'message', message: roomMessage(1, 'bob') });
+    api.emit({ type: 'message', message: roomMessage(2, 'alice') });
+    expect(onIncoming.mock.calls.map(([message]) => message.id)).toEqual([1]);
+  });
+
+  it('asks for a direct chat and opens its conversation', async () => {
+    const ctx = { store: createAppStore(), api: fakeApi() };
+    const result = await startDirectChat(ctx, 'bob');
+    expect(result.ok).toBe(true);
+    expect(ctx.store.getState().activeConv).toBe('dm:1:2');
+    expect(ctx.store.getState().contacts['bob']?.state).toBe('outgoing');
+  });
+});

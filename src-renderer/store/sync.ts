@@ -1,0 +1,240 @@
+/**
+ * Actions that talk to the App API and feed the answers into the store. Every
+ * call's Result is returned so the caller can show its error.
+ */
+import type { AppApi, AppEvent, HostRequest, JoinRequest, Result, SessionView, Settings } from '../../src-shared/api.js';
+import type { ChatMessage, Contact, ConversationKey, GroupInfo } from '../../src-shared/protocol.js';
+import { ROOM } from '../lib/conversations.js';
+import { sameName } from '../lib/names.js';
+import { applyEvent, holdsMessage, sameIdentity } from './events.js';
+import type { AppStore } from './index.js';
+import { EMPTY_TIMELINE, findMessage } from './messages.js';
+
+export interface AppContext {
+  store: AppStore;
+  api: AppApi;
+}
+
+export interface SyncHooks {
+  /** A message from someone else arrived that this window had not seen. */
+  onIncoming?(message: ChatMessage): void;
+}
+
+/** Subscribes the store to the API's events and loads what a new window needs. */
+export function startSync(ctx: AppContext, hooks: SyncHooks = {}): () => void {
+  const unsubscribe = ctx.api.onEvent((event) => handleEvent(ctx, event, hooks));
+  void ctx.api.settings().then((result) => {
+    if (result.ok) ctx.store.getState().setSettings(result.value);
+  });
+  void ctx.api.session().then((result) => {
+    if (result.ok) handleEvent(ctx, { type: 'session', session: result.value });
+  });
+  return unsubscribe;
+}
+
+export function handleEvent(ctx: AppContext, event: AppEvent, hooks: SyncHooks = {}): void {
+  const before = ctx.store.getState().session;
+  const fresh = event.type === 'message' && !holdsMessage(ctx.store, event.message);
+  applyEvent(ctx.store, event);
+  if (fresh && !sameName(event.message.from, before.me)) hooks.onIncoming?.(event.message);
+  if (event.type === 'session') afterSessionChange(ctx, before, event.session);
+  if (event.type === 'chatRequest' || event.type === 'chatAnswer' || event.type === 'chatLeft') void refreshContacts(ctx);
+}
+
+function afterSessionChange(ctx: AppContext, before: SessionView, after: SessionView): void {
+  const cameOnline = after.status === 'online' && (before.status !== 'online' || !sameIdentity(before, after));
+  if (cameOnline) void refreshAll(ctx);
+  if (after.hosting && (!before.hosting || cameOnline)) void loadHostData(ctx);
+}
+
+/** Reloads everything a live event may have been missed for (after joining or reconnecting). */
+async function refreshAll(ctx: AppContext): Promise<void> {
+  const { api, store } = ctx;
+  const [users, groups, unsent] = await Promise.all([api.users(), api.groups(), api.unsent(), refreshContacts(ctx)]);
+  const state = store.getState();
+  if (users.ok) state.setUsers(users.value);
+  if (groups.ok) state.setGroups(groups.value);
+  if (unsent.ok) state.restoreUnsent(unsent.value, Date.now());
+  if (state.activeConv === null) state.setActiveConv(state.chatWindowConv ?? ROOM);
+  const { activeConv, timelines } = store.getState();
+  const toReload = new Set(Object.keys(timelines).filter((conv) => timelines[conv]?.loaded));
+  if (activeConv !== null) toReload.add(activeConv);
+  await Promise.all([...toReload].map((conv) => loadLatest(ctx, conv)));
+}
+
+async function refreshContacts(ctx: AppContext): Promise<void> {
+  const result = await ctx.api.contacts();
+  if (result.ok) ctx.store.getState().setContacts(result.value);
+}
+
+async function loadHostData(ctx: AppContext): Promise<void> {
+  const [users, log] = await Promise.all([ctx.api.hostUsers(), ctx.api.hostLog()]);
+  const state = ctx.store.getState();
+  if (users.ok) state.setHostUsers(users.value);
+  if (log.ok) state.setHostLog(log.value);
+}
+
+async function loadLatest(ctx: AppContext, conv: ConversationKey): Promise<void> {
+  const result = await ctx.api.history(conv);
+  if (result.ok) ctx.store.getState().mergeLatestPage(conv, result.value);
+}
+
+export async function openConversation(ctx: AppContext, conv: ConversationKey): Promise<void> {
+  const state = ctx.store.getState();
+  state.setActiveConv(conv);
+  state.setHighlight(null);
+  if (!(state.timelines[conv]?.loaded ?? false)) await loadLatest(ctx, conv);
+}
+
+/** Leaves an older stretch (from a search hit) for the newest messages. */
+export function showLatest(ctx: AppContext, conv: ConversationKey): Promise<void> {
+  ctx.store.getState().setHighlight(null);
+  return loadLatest(ctx, conv);
+}
+
+/** Loads the page before the oldest loaded message. */
+export async function loadOlder(ctx: AppContext, conv: ConversationKey): Promise<void> {
+  const { store, api } = ctx;
+  const timeline = store.getState().timelines[conv] ?? EMPTY_TIMELINE;
+  const oldest = timeline.messages[0];
+  if (!timeline.loaded || !timeline.hasMore || timeline.loadingOlder || oldest === undefined) return;
+  store.getState().setLoadingOlder(conv, true);
+  const result = await api.history(conv, oldest.id);
+  const state = store.getState();
+  // The run may have been replaced meanwhile (a search jump); this page would not join it.
+  const stillOldest = state.timelines[conv]?.messages[0]?.id === oldest.id;
+  if (result.ok && stillOldest) state.prependPage(conv, result.value);
+  else state.setLoadingOlder(conv, false);
+}
+
+/** Opens a search hit's conversation with the hit loaded and highlighted. */
+export async function openSearchHit(ctx: AppContext, message: ChatMessage): Promise<Result<void>> {
+  const { store, api } = ctx;
+  await openConversation(ctx, message.conv);
+  const timeline = store.getState().timelines[message.conv];
+  if (!timeline || !findMessage(timeline.messages, message.id)) {
+    const page = await api.history(message.conv, message.id + 1);
+    if (!page.ok) return page;
+    store.getState().showOlderStretch(message.conv, page.value);
+  }
+  store.getState().setHighlight({ conv: message.conv, id: message.id });
+  return { ok: true, value: undefined };
+}
+
+export async function runSearch(ctx: AppContext, append = false): Promise<void> {
+  const { store, api } = ctx;
+  const state = store.getState();
+  const query = state.searchQuery.trim();
+  const person = state.searchPerson.trim();
+  if (query === '' && person === '') {
+    state.clearSearch();
+    return;
+  }
+  const before = append ? state.searchHits.at(-1)?.message.id : undefined;
+  const seq = state.startSearch();
+  const result = await api.search(query, person === '' ? undefined : person, before);
+  if (result.ok) store.getState().finishSearch(seq, result.value.hits, result.value.hasMore, append);
+  else store.getState().failSearch(seq, result.error);
+}
+
+// ------------------------------------------------------------ session
+
+async function enterRoom(ctx: AppContext, result: Result<SessionView>): Promise<Result<SessionView>> {
+  if (result.ok) {
+    ctx.store.getState().clearLastError();
+    handleEvent(ctx, { type: 'session', session: result.value });
+  }
+  return result;
+}
+
+export async function hostRoom(ctx: AppContext, request: HostRequest): Promise<Result<SessionView>> {
+  return enterRoom(ctx, await ctx.api.host(request));
+}
+
+export async function joinRoom(ctx: AppContext, request: JoinRequest): Promise<Result<SessionView>> {
+  return enterRoom(ctx, await ctx.api.join(request));
+}
+
+async function thenResyncSession(ctx: AppContext, result: Result<void>): Promise<Result<void>> {
+  if (result.ok) {
+    const session = await ctx.api.session();
+    if (session.ok) handleEvent(ctx, { type: 'session', session: session.value });
+  }
+  return result;
+}
+
+export async function leaveRoom(ctx: AppContext): Promise<Result<void>> {
+  return thenResyncSession(ctx, await ctx.api.leave());
+}
+
+export async function stopHosting(ctx: AppContext): Promise<Result<void>> {
+  return thenResyncSession(ctx, await ctx.api.stopHosting());
+}
+
+export async function updateSettings(ctx: AppContext, changes: Partial<Settings>): Promise<Result<Settings>> {
+  const result = await ctx.api.updateSettings(changes);
+  if (result.ok) ctx.store.getState().setSettings(result.value);
+  return result;
+}
+
+// ------------------------------------------------------------ direct chats
+
+/** Asks `user` for a direct chat (or reopens the existing one) and opens it. */
+export async function startDirectChat(ctx: AppContext, user: string): Promise<Result<Contact>> {
+  const result = await ctx.api.chatRequest(user);
+  if (result.ok) {
+    ctx.store.getState().upsertContact(result.value);
+    await openConversation(ctx, result.value.conv);
+  }
+  return result;
+}
+
+export async function answerChatRequest(ctx: AppContext, user: string, accept: boolean): Promise<Result<Contact>> {
+  const result = await ctx.api.chatAnswer(user, accept);
+  if (result.ok) ctx.store.getState().upsertContact(result.value);
+  return result;
+}
+
+// ------------------------------------------------------------ groups
+
+function keepGroup(ctx: AppContext, result: Result<GroupInfo>): Result<GroupInfo> {
+  if (result.ok) ctx.store.getState().upsertGroup(result.value);
+  return result;
+}
+
+function dropGroup(ctx: AppContext, group: GroupInfo, result: Result<unknown>): void {
+  if (!result.ok) return;
+  const state = ctx.store.getState();
+  state.removeGroup(group.id);
+  state.forgetConversation(group.conv);
+}
+
+export async function createGroup(ctx: AppContext, name: string): Promise<Result<GroupInfo>> {
+  const result = keepGroup(ctx, await ctx.api.groupCreate(name));
+  if (result.ok) await openConversation(ctx, result.value.conv);
+  return result;
+}
+
+export async function renameGroup(ctx: AppContext, group: GroupInfo, name: string): Promise<Result<GroupInfo>> {
+  return keepGroup(ctx, await ctx.api.groupRename(group.id, name));
+}
+
+export async function addGroupMember(ctx: AppContext, group: GroupInfo, user: string): Promise<Result<GroupInfo>> {
+  return keepGroup(ctx, await ctx.api.groupAddMember(group.id, user));
+}
+
+export async function removeGroupMember(ctx: AppContext, group: GroupInfo, user: string): Promise<Result<GroupInfo>> {
+  return keepGroup(ctx, await ctx.api.groupRemoveMember(group.id, user));
+}
+
+export async function leaveGroup(ctx: AppContext, group: GroupInfo, me: string): Promise<Result<GroupInfo>> {
+  const result = await ctx.api.groupRemoveMember(group.id, me);
+  dropGroup(ctx, group, result);
+  return result;
+}
+
+export async function deleteGroup(ctx: AppContext, group: GroupInfo): Promise<Result<void>> {
+  const result = await ctx.api.groupDelete(group.id);
+  dropGroup(ctx, group, result);
+  return result;
+}

@@ -1,0 +1,72 @@
+/** Builders shared by the store tests. */
+import type { AppApi, AppEvent, SessionView } from '../../src-shared/api.js';
+import type { ChatMessage } from '../../src-shared/protocol.js';
+import { applyEvent } from './events.js';
+import { createAppStore, type AppStore } from './index.js';
+
+export function onlineSession(me: string): SessionView {
+  return {
+    status: 'online',
+    me,
+    roomName: 'Office',
+    server: { host: '192.168.1.10', port: 7171 },
+    hosting: null,
+    error: null,
+  };
+}
+
+/** A fresh store with `me` logged in. */
+export function storeAs(me: string): AppStore {
+  const store = createAppStore();
+  applyEvent(store, { type: 'session', session: onlineSession(me) });
+  return store;
+}
+
+export function roomMessage(id: number, from: string, text = `message ${id}`): ChatMessage {
+  return { id, conv: 'room', from, text, ts: 1_700_000_000_000 + id * 1000, clientMsgId: `c${id}` };
+}
+
+export function directMessage(id: number, from: string, to: string, conv = 'dm:1:2'): ChatMessage {
+  return { ...roomMessage(id, from), conv, to };
+}
+
+/** An App API whose every call succeeds with an empty answer unless overridden. */
+export function fakeApi(overrides: Partial<AppApi> = {}): AppApi & { emit(event: AppEvent): void } {
+  const listeners = new Set<(event: AppEvent) => void>();
+  const ok = <T>(value: T) => Promise.resolve({ ok: true as const, value });
+  const base: AppApi = {
+    host: () => ok(onlineSession('alice')),
+    stopHosting: () => ok(undefined),
+    join: () => ok(onlineSession('alice')),
+    leave: () => ok(undefined),
+    session: () => ok(onlineSession('alice')),
+    send: () => ok({ clientMsgId: 'c1' }),
+    unsent: () => ok([]),
+    history: () => ok({ messages: [], hasMore: false }),
+    search: () => ok({ hits: [], hasMore: false }),
+    users: () => ok([]),
+    contacts: () => ok([]),
+    chatRequest: (user) => ok({ name: user, state: 'outgoing', conv: 'dm:1:2', since: 1 }),
+    chatAnswer: (user, accept) => ok({ name: user, state: accept ? 'accepted' : 'declined-by-me', conv: 'dm:1:2', since: 1 }),
+    chatLeave: () => ok(undefined),
+    groups: () => ok([]),
+    groupCreate: (name) => ok({ id: 1, name, owner: 'alice', members: ['alice'], conv: 'group:1' }),
+    groupRename: (groupId, name) => ok({ id: groupId, name, owner: 'alice', members: ['alice'], conv: `group:${groupId}` }),
+    groupDelete: () => ok(undefined),
+    groupAddMember: (groupId, user) =>
+      ok({ id: groupId, name: 'g', owner: 'alice', members: ['alice', user], conv: `group:${groupId}` }),
+    groupRemoveMember: (groupId) => ok({ id: groupId, name: 'g', owner: 'alice', members: ['alice'], conv: `group:${groupId}` }),
+    hostUsers: () => ok([]),
+    hostLog: () => ok([]),
+    settings: () =>
+      ok({ lastHost: '', lastPort: 7171, lastName: '', lastRoomName: '', language: 'system', theme: 'system', notifications: true }),
+    updateSettings: () =>
+      ok({ lastHost: '', lastPort: 7171, lastName: '', lastRoomName: '', language: 'system', theme: 'system', notifications: true }),
+    openChatWindow: () => ok(undefined),
+    onEvent: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+  return { ...base, ...overrides, emit: (event) => listeners.forEach((listener) => listener(event)) };
+}
