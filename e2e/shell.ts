@@ -1,0 +1,61 @@
+/**
+ * One user of the e2e tests: a browser-shell process with its own profile folder,
+ * and a page opened on the UI address it prints.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from '@playwright/test';
+
+export interface ShellUser {
+  name: string;
+  url: string;
+  context: BrowserContext;
+  page: Page;
+  process: ChildProcess;
+  output: string[];
+  /** Stops the shell process (its hosted room and connection go with it). */
+  stop(): Promise<void>;
+}
+
+const homes: string[] = [];
+
+export async function startShell(browser: Browser, name: string): Promise<ShellUser> {
+  const home = mkdtempSync(join(tmpdir(), `lanchat-e2e-${name}-`));
+  homes.push(home);
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src-main/web/main.ts', '--profile', name, '--ui-port', '0'], {
+    env: { ...process.env, LANCHAT_HOME: home },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`shell for ${name} printed no UI line:\n${output.join('')}`)), 30_000);
+    const take = (chunk: Buffer): void => {
+      output.push(chunk.toString());
+      const match = /UI: (http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/.exec(output.join(''));
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    };
+    child.stdout!.on('data', take);
+    child.stderr!.on('data', take);
+    child.once('exit', (code) => reject(new Error(`shell for ${name} exited with ${code}:\n${output.join('')}`)));
+  });
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(url);
+  const stop = async (): Promise<void> => {
+    await context.close().catch(() => undefined);
+    if (child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  };
+  return { name, url, context, page, process: child, output, stop };
+}
+
+export function removeHomes(): void {
+  for (const home of homes.splice(0)) rmSync(home, { recursive: true, force: true });
+}
