@@ -92,40 +92,44 @@ function useEnterRoom(sessionError: AppError | null) {
 
 function HostForm({ settings, sessionError }: FormProps) {
   const { t } = useTranslation();
-  const [roomName, setRoomName] = useState(settings?.lastRoomName ?? '');
-  const [port, setPort] = useState(settings ? String(settings.lastPort) : '');
-  const [name, setName] = useState(settings?.lastName ?? '');
-  const [password, setPassword] = useState('');
-  const { busy, error, submit } = useEnterRoom(sessionError);
-
-  const onSubmit = (event: FormEvent) => {
-    event.preventDefault();
-    void submit(port, (parsed) => hostRoom(app(), { roomName: roomName.trim(), port: parsed, name: name.trim(), password }));
-  };
-
   return (
-    <form className="start-form" onSubmit={onSubmit} aria-busy={busy}>
-      <label>
-        {t('start.roomName')}
-        <input value={roomName} onChange={(event) => setRoomName(event.target.value)} required />
-      </label>
-      <PortField value={port} onChange={setPort} />
-      <label>
-        {t('start.yourName')}
-        <input value={name} onChange={(event) => setName(event.target.value)} autoComplete="username" required />
-      </label>
-      <PasswordField value={password} onChange={setPassword} />
-      <ErrorAlert error={error} />
-      <button type="submit" className="primary" disabled={busy}>
-        {t('start.startHosting')}
-      </button>
-    </form>
+    <RoomForm
+      placeLabel={t('start.roomName')}
+      initialPlace={settings?.lastRoomName ?? ''}
+      submitLabel={t('start.startHosting')}
+      settings={settings}
+      sessionError={sessionError}
+      enter={(roomName, port, name, password) => hostRoom(app(), { roomName, port, name, password })}
+    />
   );
 }
 
 function JoinForm({ settings, sessionError }: FormProps) {
   const { t } = useTranslation();
-  const [host, setHost] = useState(settings?.lastHost ?? '');
+  return (
+    <RoomForm
+      placeLabel={t('start.host')}
+      initialPlace={settings?.lastHost ?? ''}
+      submitLabel={t('start.join')}
+      settings={settings}
+      sessionError={sessionError}
+      enter={(host, port, name, password) => joinRoom(app(), { host, port, name, password })}
+    />
+  );
+}
+
+interface RoomFormProps extends FormProps {
+  /** The first field: the room's name when hosting, the host's address when joining. */
+  placeLabel: string;
+  initialPlace: string;
+  submitLabel: string;
+  enter: (place: string, port: number, name: string, password: string) => Promise<Result<SessionView>>;
+}
+
+/** Host and Join ask for the same things but the first field, and differ only in what they do with them. */
+function RoomForm({ placeLabel, initialPlace, submitLabel, enter, settings, sessionError }: RoomFormProps) {
+  const { t } = useTranslation();
+  const [place, setPlace] = useState(initialPlace);
   const [port, setPort] = useState(settings ? String(settings.lastPort) : '');
   const [name, setName] = useState(settings?.lastName ?? '');
   const [password, setPassword] = useState('');
@@ -133,14 +137,14 @@ function JoinForm({ settings, sessionError }: FormProps) {
 
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
-    void submit(port, (parsed) => joinRoom(app(), { host: host.trim(), port: parsed, name: name.trim(), password }));
+    void submit(port, (parsed) => enter(place.trim(), parsed, name.trim(), password));
   };
 
   return (
     <form className="start-form" onSubmit={onSubmit} aria-busy={busy}>
       <label>
-        {t('start.host')}
-        <input value={host} onChange={(event) => setHost(event.target.value)} required />
+        {placeLabel}
+        <input value={place} onChange={(event) => setPlace(event.target.value)} required />
       </label>
       <PortField value={port} onChange={setPort} />
       <label>
@@ -150,7 +154,7 @@ function JoinForm({ settings, sessionError }: FormProps) {
       <PasswordField value={password} onChange={setPassword} />
       <ErrorAlert error={error} />
       <button type="submit" className="primary" disabled={busy}>
-        {t('start.join')}
+        {submitLabel}
       </button>
     </form>
   );
