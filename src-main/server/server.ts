@@ -453,12 +453,16 @@ export class ChatServer {
     return false;
   }
 
-  /** After a user caught up, tells the senders of the direct messages it got that they arrived. */
+  /**
+   * After a user caught up, tells the senders of the messages it got that they arrived, so a
+   * message sent while nobody else was online still turns "delivered" once someone has it.
+   */
   private reportCaughtUp(me: UserRow, messages: ChatMessage[]): void {
     const newest = new Map<string, { conv: ConversationKey; upTo: number; from: string }>();
     for (const message of messages) {
-      if (message.to === undefined || nameKey(message.from) === me.nameKey) continue;
-      newest.set(message.conv, { conv: message.conv, upTo: message.id, from: message.from });
+      const fromKey = nameKey(message.from);
+      if (fromKey === me.nameKey) continue;
+      newest.set(`${fromKey}\n${message.conv}`, { conv: message.conv, upTo: message.id, from: message.from });
     }
     for (const { conv, upTo, from } of newest.values()) {
       const sender = this.store.userByKey(nameKey(from));

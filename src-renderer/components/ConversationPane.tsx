@@ -5,6 +5,7 @@ import type { ConversationKey } from '../../src-shared/protocol.js';
 import { app, useApp, useConversation } from '../app-context.js';
 import { isBrowserShell } from '../api.js';
 import { contactForConversation, groupOfConversation } from '../store/selectors.js';
+import { endDirectChat } from '../store/sync.js';
 import { ChatNote } from './ChatNote.js';
 import { Composer } from './Composer.js';
 import { ErrorAlert } from './ErrorAlert.js';
@@ -20,18 +21,24 @@ export function ConversationPane({ conv, canPopOut }: { conv: ConversationKey; c
   const contacts = useApp((state) => state.contacts);
   const group = useMemo(() => groupOfConversation(groups, conv), [groups, conv]);
   const contact = useMemo(() => contactForConversation(contacts, conv), [contacts, conv]);
-  const [popOutError, setPopOutError] = useState<AppError | null>(null);
+  const [actionError, setActionError] = useState<AppError | null>(null);
+  const canEndChat = contact?.state === 'accepted' || contact?.state === 'outgoing';
 
   const popOut = async () => {
     if (!isBrowserShell()) {
       const result = await app().api.openChatWindow(conv);
       if (result.ok) return;
       if (result.error.code !== 'UNSUPPORTED') {
-        setPopOutError(result.error);
+        setActionError(result.error);
         return;
       }
     }
     window.open(`?conv=${encodeURIComponent(conv)}`, '_blank');
+  };
+
+  const endChat = async (name: string) => {
+    const result = await endDirectChat(app(), name);
+    setActionError(result.ok ? null : result.error);
   };
 
   return (
@@ -43,8 +50,13 @@ export function ConversationPane({ conv, canPopOut }: { conv: ConversationKey; c
             {t('conversation.openWindow')}
           </button>
         )}
+        {contact && canEndChat && (
+          <button type="button" aria-label={t('conversation.endChat', { name: contact.name })} onClick={() => void endChat(contact.name)}>
+            {t('conversation.endChatShort')}
+          </button>
+        )}
       </header>
-      <ErrorAlert error={popOutError} />
+      <ErrorAlert error={actionError} />
       {contact && <ChatNote contact={contact} />}
       <div className="conversation-body">
         <div className="conversation-thread">

@@ -109,6 +109,8 @@ export const en = {
   conversation: {
     unknown: 'Conversation',
     openWindow: 'Open in new window',
+    endChat: 'End chat with {{name}}',
+    endChatShort: 'End chat',
     messages: 'Messages',
     loadOlder: 'Load older messages',
     loadingOlder: 'Loading older messages…',

@@ -111,6 +111,8 @@ export const tr: Translations = {
   conversation: {
     unknown: 'Sohbet',
     openWindow: 'Yeni pencerede aç',
+    endChat: '{{name}} ile sohbeti bitir',
+    endChatShort: 'Sohbeti bitir',
     messages: 'Mesajlar',
     loadOlder: 'Eski mesajları yükle',
     loadingOlder: 'Eski mesajlar yükleniyor…',

@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { Page, Result, SearchPage } from '../../src-shared/api.js';
+import type { AppApi, Page, Result, SearchPage } from '../../src-shared/api.js';
 import type { ConversationKey } from '../../src-shared/protocol.js';
 import { createAppStore } from './index.js';
-import { loadOlder, openSearchHit, runSearch, startDirectChat, startSync } from './sync.js';
+import { endDirectChat, loadOlder, openSearchHit, runSearch, startDirectChat, startSync } from './sync.js';
 import { fakeApi, onlineSession, roomMessage } from './test-data.js';
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => roomMessage(from + i, 'bob'));
@@ -107,5 +107,19 @@ describe('syncing with the App API', () => {
     expect(result.ok).toBe(true);
     expect(ctx.store.getState().activeConv).toBe('dm:1:2');
     expect(ctx.store.getState().contacts['bob']?.state).toBe('outgoing');
+  });
+
+  it('forgets the contact once a chat is ended, and keeps it when the host refuses', async () => {
+    const chatLeave = vi
+      .fn<AppApi['chatLeave']>()
+      .mockResolvedValueOnce({ ok: false, error: { code: 'NO_CHAT_REQUEST', message: 'no open chat' } })
+      .mockResolvedValueOnce({ ok: true, value: undefined });
+    const ctx = { store: createAppStore(), api: fakeApi({ chatLeave }) };
+    ctx.store.getState().upsertContact({ name: 'bob', state: 'accepted', conv: 'dm:1:2', since: 1 });
+    expect((await endDirectChat(ctx, 'bob')).ok).toBe(false);
+    expect(ctx.store.getState().contacts['bob']?.state).toBe('accepted');
+    expect((await endDirectChat(ctx, 'bob')).ok).toBe(true);
+    expect(chatLeave).toHaveBeenLastCalledWith('bob');
+    expect(ctx.store.getState().contacts['bob']).toBeUndefined();
   });
 });

@@ -189,6 +189,13 @@ export async function startDirectChat(ctx: AppContext, user: string): Promise<Re
   return result;
 }
 
+/** Ends an accepted chat or withdraws your own request; the messages stay readable. */
+export async function endDirectChat(ctx: AppContext, user: string): Promise<Result<void>> {
+  const result = await ctx.api.chatLeave(user);
+  if (result.ok) ctx.store.getState().removeContact(user);
+  return result;
+}
+
 export async function answerChatRequest(ctx: AppContext, user: string, accept: boolean): Promise<Result<Contact>> {
   const result = await ctx.api.chatAnswer(user, accept);
   if (result.ok) ctx.store.getState().upsertContact(result.value);

@@ -1,0 +1,21 @@
+import { expect, test } from './fixtures.js';
+import { freePort, submitJoin } from './ui.js';
+
+test('joining shows specific errors: wrong password, a name taken by a look-alike, nothing listening', async ({ room, shells }, testInfo) => {
+  const { port } = await room(['alice', 'bob']);
+  const [mallory] = await shells(['mallory']);
+  const page = mallory!.page;
+  const alert = page.getByRole('alert');
+
+  await submitJoin(page, { port, name: 'bob', password: 'not bobs password' });
+  await expect(alert).toContainText('Wrong password.');
+  await testInfo.attach('wrong password', { body: await page.screenshot(), contentType: 'image/png' });
+
+  // "bоb" with a Cyrillic о: a look-alike of an existing name is refused.
+  await submitJoin(page, { port, name: 'b\u043eb', password: 'anything' });
+  await expect(alert).toContainText('That name is taken.');
+
+  await submitJoin(page, { port: await freePort(), name: 'mallory' });
+  await expect(alert).toContainText('Could not connect to the host.');
+  await expect(page.getByRole('tab', { name: 'Join room' })).toBeVisible();
+});

@@ -1,0 +1,29 @@
+import { expect, test } from './fixtures.js';
+import { expectOnline, hostRoom, message, messages, send } from './ui.js';
+
+test('the host stops and restarts: clients reconnect by themselves with nothing lost or doubled', async ({ room }) => {
+  const { port, users } = await room(['alice', 'bob', 'carol']);
+  const [alice, bob, carol] = users.map((user) => user.page);
+
+  await send(bob!, 'before the restart');
+  await expect(message(carol!, 'before the restart')).toBeVisible();
+
+  await alice!.getByRole('button', { name: 'Stop hosting' }).click();
+  await expect(alice!.getByRole('tab', { name: 'Host room' })).toBeVisible();
+  await expect(bob!.getByRole('status').filter({ hasText: 'Reconnecting…' })).toBeVisible();
+
+  // Written while the host is away: it waits in bob's outbox.
+  await send(bob!, 'written while the host was away');
+  await expect(message(bob!, 'written while the host was away').getByRole('img', { name: 'Status: queued' })).toBeVisible();
+
+  await hostRoom(alice!, { room: 'Lab', port, name: 'alice' });
+  for (const page of [bob!, carol!]) await expectOnline(page);
+  await expect(message(bob!, 'written while the host was away').getByRole('img', { name: 'Status: delivered' })).toBeVisible();
+  for (const page of [alice!, bob!, carol!]) {
+    await expect(message(page, 'written while the host was away')).toHaveCount(1);
+    await expect(message(page, 'before the restart')).toHaveCount(1);
+  }
+  await send(carol!, 'after the restart');
+  await expect(message(bob!, 'after the restart')).toHaveCount(1);
+  await expect(messages(alice!)).toHaveCount(3);
+});

@@ -1,0 +1,28 @@
+import { expect, test } from './fixtures.js';
+import { expectOnline, message, send } from './ui.js';
+
+test('one user hosts, two join, and the room chat is seen by all', async ({ room }, testInfo) => {
+  const { port, users } = await room(['alice', 'bob', 'carol']);
+  const [alice, bob, carol] = users.map((user) => user.page);
+
+  const hostPanel = alice!.getByRole('region', { name: 'Host panel' });
+  await expect(
+    hostPanel.getByRole('list', { name: 'Addresses to share' }).getByRole('button', { name: new RegExp(`^Copy .+:${port}$`) }).first(),
+  ).toBeVisible();
+  await expect(hostPanel.getByRole('list', { name: 'Connected users' })).toContainText('carol');
+  await expect(hostPanel.getByRole('log', { name: 'Server log' })).toContainText('carol');
+
+  await send(bob!, 'hello from bob');
+  await send(carol!, 'carol here');
+  for (const page of [alice!, bob!, carol!]) {
+    await expect(message(page, 'hello from bob')).toContainText('bob');
+    await expect(message(page, 'carol here')).toContainText('carol');
+    await expectOnline(page);
+  }
+  await expect(alice!.getByText('carol joined')).toBeVisible();
+  await expect(message(bob!, 'hello from bob').getByRole('img', { name: 'Status: delivered' })).toBeVisible();
+  await expect(alice!.getByRole('list', { name: 'Contacts' }).getByRole('button', { name: 'bob, online' })).toBeVisible();
+
+  await testInfo.attach('host main window', { body: await alice!.screenshot(), contentType: 'image/png' });
+  await testInfo.attach('joined main window', { body: await bob!.screenshot(), contentType: 'image/png' });
+});
