@@ -13,8 +13,8 @@ export interface Room {
 }
 
 interface Fixtures {
-  /** Starts shells for these users (none in a room yet). */
-  shells(names: string[]): Promise<ShellUser[]>;
+  /** Starts shells for these users (none in a room yet); `prepare` may fill a profile folder first. */
+  shells(names: string[], prepare?: (name: string, profileDir: string) => void): Promise<ShellUser[]>;
   /** Starts shells, the first hosts a room named "Lab", the rest join it. */
   room(names: string[]): Promise<Room>;
 }
@@ -22,8 +22,10 @@ interface Fixtures {
 export const test = base.extend<Fixtures>({
   shells: async ({ browser }, use) => {
     const started: ShellUser[] = [];
-    await use(async (names) => {
-      const users = await Promise.all(names.map((name) => startShell(browser, name)));
+    await use(async (names, prepare) => {
+      const users = await Promise.all(
+        names.map((name) => startShell(browser, name, prepare && ((profileDir) => prepare(name, profileDir)))),
+      );
       started.push(...users);
       return users;
     });

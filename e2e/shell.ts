@@ -21,9 +21,11 @@ export interface ShellUser {
 
 const homes: string[] = [];
 
-export async function startShell(browser: Browser, name: string): Promise<ShellUser> {
+/** `prepare` may fill the profile folder (`<home>/<name>`) before the shell starts. */
+export async function startShell(browser: Browser, name: string, prepare?: (profileDir: string) => void): Promise<ShellUser> {
   const home = mkdtempSync(join(tmpdir(), `lanchat-e2e-${name}-`));
   homes.push(home);
+  prepare?.(join(home, name));
   const child = spawn(process.execPath, ['--import', 'tsx', 'src-main/web/main.ts', '--profile', name, '--ui-port', '0'], {
     env: { ...process.env, LANCHAT_HOME: home },
     stdio: ['ignore', 'pipe', 'pipe'],
