@@ -20,6 +20,14 @@ test('one user hosts, two join, and the room chat is seen by all', async ({ room
     await expectOnline(page);
   }
   await expect(alice!.getByText('carol joined')).toBeVisible();
+
+  // Shift+Enter starts a new line; Enter sends both lines as one message.
+  const composer = carol!.getByRole('textbox', { name: 'Message' });
+  await composer.pressSequentially('first line');
+  await composer.press('Shift+Enter');
+  await composer.pressSequentially('second line');
+  await composer.press('Enter');
+  await expect(message(alice!, 'first line')).toHaveText(/first line\nsecond line/);
   await expect(message(bob!, 'hello from bob').getByRole('img', { name: 'Status: delivered' })).toBeVisible();
   await expect(alice!.getByRole('list', { name: 'Contacts' }).getByRole('button', { name: 'bob, online' })).toBeVisible();
 

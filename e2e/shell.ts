@@ -10,6 +10,8 @@ import type { Browser, BrowserContext, Page } from '@playwright/test';
 
 export interface ShellUser {
   name: string;
+  /** LANCHAT_HOME of this shell; its profile folder is `<home>/<name>`. */
+  home: string;
   url: string;
   context: BrowserContext;
   page: Page;
@@ -55,7 +57,7 @@ export async function startShell(browser: Browser, name: string, prepare?: (prof
     child.kill('SIGTERM');
     await exited;
   };
-  return { name, url, context, page, process: child, output, stop };
+  return { name, home, url, context, page, process: child, output, stop };
 }
 
 export function removeHomes(): void {
