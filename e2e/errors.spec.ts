@@ -1,7 +1,7 @@
 import { expect, test } from './fixtures.js';
 import { freePort, submitJoin } from './ui.js';
 
-test('joining shows specific errors: wrong password, a name taken by a look-alike, nothing listening', async ({ room, shells }, testInfo) => {
+test('joining shows specific errors: wrong password, a look-alike name, a refused name, nothing listening', async ({ room, shells }, testInfo) => {
   const { port } = await room(['alice', 'bob']);
   const [mallory] = await shells(['mallory']);
   const page = mallory!.page;
@@ -14,6 +14,10 @@ test('joining shows specific errors: wrong password, a name taken by a look-alik
   // "bоb" with a Cyrillic о: a look-alike of an existing name is refused.
   await submitJoin(page, { port, name: 'b\u043eb', password: 'anything' });
   await expect(alert).toContainText('That name is taken.');
+
+  // A right-to-left override could make a name read as another.
+  await submitJoin(page, { port, name: 'mal\u202Elory', password: 'anything' });
+  await expect(alert).toContainText('That name cannot be used.');
 
   await submitJoin(page, { port: await freePort(), name: 'mallory' });
   await expect(alert).toContainText('Could not connect to the host.');
