@@ -28,7 +28,7 @@ import { type CallArgs, parseCall } from '../../src-shared/api-schema.js';
 import { type ConversationKey, ErrorCode, type Target } from '../../src-shared/protocol.js';
 import { ChatClient, ClientError, type ConnectionState, FingerprintChangedError } from '../client/client.js';
 import { type Host, startHost } from './host.js';
-import { PinFile, UNENCRYPTED } from './pins.js';
+import { PinFile, UNENCRYPTED, serverKey } from './pins.js';
 import { SessionTokenFile, SettingsFile, ensureProfileDir } from './profile-files.js';
 
 /** Host log entries kept for a host panel that opens late. */
@@ -572,10 +572,6 @@ function lanAddresses(port: number): string[] {
     .flatMap((addresses) => addresses ?? [])
     .filter((address) => address.family === 'IPv4' && !address.internal)
     .map((address) => `${address.address}:${port}`);
-}
-
-function serverKey(server: Server): string {
-  return `${server.host.toLowerCase()}:${server.port}`;
 }
 
 function ok<T>(value: T): { ok: true; value: T } {

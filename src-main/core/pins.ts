@@ -12,10 +12,15 @@ export const UNENCRYPTED = 'unencrypted';
 /** A certificate fingerprint, or UNENCRYPTED. */
 export type Pin = string;
 
+/** How pins and saved sessions name a server. */
+export function serverKey(server: { host: string; port: number }): string {
+  return `${server.host.toLowerCase()}:${server.port}`;
+}
+
 export class PinFile {
   private readonly pins = new Map<string, Pin>();
 
-  constructor(private readonly file: string) {
+  constructor(readonly file: string) {
     const stored = readJson(file);
     if (typeof stored !== 'object' || stored === null) return;
     for (const [server, pin] of Object.entries(stored)) if (typeof pin === 'string') this.pins.set(server, pin);
