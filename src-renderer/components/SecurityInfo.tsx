@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError } from '../../src-shared/api.js';
 import { useApp } from '../app-context.js';
+import { ErrorAlert } from './ErrorAlert.js';
 
 /** Whether the link to the host is encrypted; the first time, the fingerprint to compare with the host's. */
 export function SecurityBadge() {
@@ -55,10 +56,11 @@ export function RoomFingerprint({ fingerprint }: { fingerprint: string | null })
 }
 
 /**
- * After a join refused for security: both fingerprints when the host's identity
- * changed, and the one explicit way on.
+ * Why entering a room failed. When it failed for security, also the one explicit
+ * way on: both fingerprints and a Trust button when the host's identity changed,
+ * a Join-without-encryption button when the host does not encrypt.
  */
-export function TrustPrompt({
+export function EnterRoomError({
   error,
   onTrust,
   onJoinUnencrypted,
@@ -71,7 +73,7 @@ export function TrustPrompt({
   if (error?.code === 'FINGERPRINT_CHANGED' && error.fingerprints) {
     const { pinned, presented } = error.fingerprints;
     return (
-      <section className="trust-prompt" aria-label={t('security.changedTitle')}>
+      <section role="alert" className="trust-prompt" aria-label={t('security.changedTitle')}>
         <h3>{t('security.changedTitle')}</h3>
         <dl>
           <dt>{t('security.pinned')}</dt>
@@ -92,10 +94,13 @@ export function TrustPrompt({
   }
   if (error?.code === 'NOT_ENCRYPTED') {
     return (
-      <button type="button" className="danger" onClick={onJoinUnencrypted}>
-        {t('security.joinUnencrypted')}
-      </button>
+      <>
+        <ErrorAlert error={error} />
+        <button type="button" className="danger" onClick={onJoinUnencrypted}>
+          {t('security.joinUnencrypted')}
+        </button>
+      </>
     );
   }
-  return null;
+  return <ErrorAlert error={error} />;
 }

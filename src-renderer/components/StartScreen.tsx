@@ -4,8 +4,7 @@ import type { AppError, JoinRequest, Result, SessionView, Settings } from '../..
 import { app, useApp } from '../app-context.js';
 import { requestNotificationPermission } from '../desktop/notifications.js';
 import { hostRoom, joinRoom } from '../store/sync.js';
-import { ErrorAlert } from './ErrorAlert.js';
-import { TrustPrompt } from './SecurityInfo.js';
+import { EnterRoomError } from './SecurityInfo.js';
 
 type Mode = 'host' | 'join';
 
@@ -180,8 +179,7 @@ function RoomForm({ placeLabel, initialPlace, submitLabel, enter, extra, setting
       </label>
       <PasswordField value={password} onChange={setPassword} />
       {extra}
-      <ErrorAlert error={error} />
-      <TrustPrompt
+      <EnterRoomError
         error={error}
         onTrust={(fingerprint) => enterWith({ acceptFingerprint: fingerprint })}
         onJoinUnencrypted={() => enterWith({ allowUnencrypted: true })}
