@@ -107,6 +107,20 @@ describe('TLS connections', () => {
     expect(log).toContain('plaintext connection refused');
   });
 
+  it('drops a connection that never finishes its handshake, and one whose handshake is garbage', async () => {
+    const room = await host({ authTimeoutMs: 300 });
+    const silent = await RawPeer.openPlain(room.address.port);
+    const garbage = await RawPeer.openPlain(room.address.port);
+    peers.push(silent, garbage);
+    garbage.write(Buffer.from([0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5]));
+    await garbage.waitClosed();
+    await silent.waitClosed();
+    expect(silent.frames).toEqual([]);
+    expect(readFileSync(room.logFile, 'utf8')).toContain('TLS handshake failed');
+    // The server is unharmed.
+    expect((await user(room, 'alice')).session?.login.name).toBe('alice');
+  });
+
   it('gives the plain client and the TLS client a clear error when the other side differs', async () => {
     const encrypted = await host();
     const refused = login(encrypted, 'alice', undefined, { tls: false });
