@@ -48,8 +48,18 @@ export const settingsSchema = z.strictObject({
   notifications: z.boolean(),
 }) satisfies z.ZodType<Settings>;
 
-export const hostRequestSchema = z.strictObject({ roomName, port: hostPort, name: userName, password });
-export const joinRequestSchema = z.strictObject({ host: hostName, port: joinPort, name: userName, password });
+/** As the app shows it: SHA-256, 32 upper-case hex bytes joined by colons. */
+const fingerprint = z.string().regex(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/, 'a fingerprint is 32 hex bytes joined by colons');
+
+export const hostRequestSchema = z.strictObject({ roomName, port: hostPort, name: userName, password, tls: z.boolean().optional() });
+export const joinRequestSchema = z.strictObject({
+  host: hostName,
+  port: joinPort,
+  name: userName,
+  password,
+  acceptFingerprint: fingerprint.optional(),
+  allowUnencrypted: z.boolean().optional(),
+});
 
 const noArguments = z.tuple([]);
 

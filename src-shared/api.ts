@@ -32,6 +32,8 @@ export interface HostRequest {
   port: number;
   name: string;
   password: string;
+  /** TLS is on unless this is false; then nothing is encrypted, passwords included. */
+  tls?: boolean;
 }
 
 export interface JoinRequest {
@@ -39,6 +41,13 @@ export interface JoinRequest {
   port: number;
   name: string;
   password: string;
+  /**
+   * Trust this certificate fingerprint for the host from now on, replacing the one
+   * pinned before: what the user confirms after a FINGERPRINT_CHANGED error.
+   */
+  acceptFingerprint?: string;
+  /** Join even though the host does not encrypt (after a NOT_ENCRYPTED error). */
+  allowUnencrypted?: boolean;
 }
 
 export interface HostInfo {
@@ -48,7 +57,16 @@ export interface HostInfo {
   addresses: string[];
   /** True when the machine has no LAN address: only this computer can join. */
   loopbackOnly: boolean;
+  /** The room certificate's SHA-256 fingerprint for joiners to compare; null when TLS is off. */
+  fingerprint: string | null;
 }
+
+/** How the link to the host is protected. */
+export type ConnectionSecurity =
+  /** `firstUse`: this fingerprint was not known before this connection and is now pinned. */
+  | { encrypted: true; fingerprint: string; firstUse: boolean }
+  /** The host turned TLS off: messages and passwords cross the network readable by anyone. */
+  | { encrypted: false };
 
 export interface HostUser {
   name: string;
@@ -73,6 +91,8 @@ export interface SessionView {
   server: { host: string; port: number } | null;
   /** Set while this app is hosting the room. */
   hosting: HostInfo | null;
+  /** Set while connected or reconnecting. */
+  security: ConnectionSecurity | null;
   /** Last connection error, human-readable, when status is offline or reconnecting. */
   error: AppError | null;
 }
@@ -81,6 +101,8 @@ export interface SessionView {
 export interface AppError {
   code: string;
   message: string;
+  /** With FINGERPRINT_CHANGED: the fingerprint pinned for the host and the one it presented now. */
+  fingerprints?: { pinned: string; presented: string };
 }
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: AppError };
@@ -215,6 +237,10 @@ export const AppErrorCode = {
   NOT_HOSTING: 'NOT_HOSTING',
   PORT_IN_USE: 'PORT_IN_USE',
   CONNECT_FAILED: 'CONNECT_FAILED',
+  /** The host's certificate is not the pinned one: maybe an impostor. Join again with acceptFingerprint to trust it. */
+  FINGERPRINT_CHANGED: 'FINGERPRINT_CHANGED',
+  /** The host does not use TLS. Join again with allowUnencrypted to connect anyway. */
+  NOT_ENCRYPTED: 'NOT_ENCRYPTED',
   HOST_GONE: 'HOST_GONE',
   INVALID_ARGUMENT: 'INVALID_ARGUMENT',
   /** The shell cannot do this (e.g. the browser shell opening a native window). */

@@ -57,6 +57,8 @@ export const ErrorCode = {
   TOO_MANY_ERRORS: 'TOO_MANY_ERRORS',
   SERVER_SHUTDOWN: 'SERVER_SHUTDOWN',
   LOGGED_OUT: 'LOGGED_OUT',
+  /** A plaintext connection to a host that requires TLS: sent unencrypted, then the host closes. */
+  TLS_REQUIRED: 'TLS_REQUIRED',
   INTERNAL: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -1,18 +1,51 @@
 #!/usr/bin/env python3
 """A minimal LanChat client, written only from docs/PROTOCOL.md (Python 3, standard library only).
 
-usage: minimal_client.py HOST PORT NAME PASSWORD [TEXT] [--wait SECONDS]
+usage: minimal_client.py HOST PORT NAME PASSWORD [TEXT] [--wait SECONDS] [--pins FILE] [--fingerprint FP] [--no-tls]
 
-Connects, says hello, logs in (the first login registers NAME), catches up with sync,
+Connects over TLS and checks the host's certificate fingerprint against the one pinned in
+FILE (default ~/.lanchat-minimal-pins.json; the first connection pins it, §2.2), or against
+--fingerprint FP. Says hello, logs in (the first login registers NAME), catches up with sync,
 sends TEXT to the room, prints every push it receives, answers pings and sends its own
-while idle, listens for SECONDS (default 0), then logs out.
+while idle, listens for SECONDS (default 0), then logs out. --no-tls is for a host that
+turned TLS off.
 """
+import hashlib
 import json
+import os
 import socket
+import ssl
 import struct
 import sys
 import time
 import uuid
+
+
+def fingerprint_of(der):
+    """SHA-256 of the DER certificate as colon-separated upper-case hex (§2.2)."""
+    return ":".join(f"{byte:02X}" for byte in hashlib.sha256(der).digest())
+
+
+def open_tls(host, port, expected):
+    """A TLS socket whose certificate fingerprint was checked before anything is sent (§2.2)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.check_hostname = False  # self-signed: the pin, not a CA, authenticates the host
+    context.verify_mode = ssl.CERT_NONE
+    raw = socket.create_connection((host, port), timeout=10)
+    try:
+        sock = context.wrap_socket(raw)
+    except ssl.SSLError as error:
+        raw.close()
+        raise ConnectionError(f"{host}:{port} did not answer with TLS (TLS off on the host?): {error}") from None
+    fingerprint = fingerprint_of(sock.getpeercert(binary_form=True))
+    if expected is not None and fingerprint != expected:
+        sock.close()
+        raise ConnectionError(
+            f"the certificate of {host}:{port} changed: pinned {expected}, presented {fingerprint}; "
+            "someone may be impersonating the host. Nothing was sent."
+        )
+    return sock, fingerprint
 
 
 class RequestFailed(Exception):
@@ -22,8 +55,11 @@ class RequestFailed(Exception):
 
 
 class Client:
-    def __init__(self, host, port):
-        self.sock = socket.create_connection((host, port), timeout=10)
+    def __init__(self, host, port, tls=True, fingerprint=None):
+        if tls:
+            self.sock, self.fingerprint = open_tls(host, port, fingerprint)
+        else:
+            self.sock, self.fingerprint = socket.create_connection((host, port), timeout=10), None
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = bytearray()
         self.next_id = 1
@@ -55,7 +91,7 @@ class Client:
             self.sock.settimeout(left)
             try:
                 chunk = self.sock.recv(65536)
-            except socket.timeout:
+            except (socket.timeout, ssl.SSLWantReadError):
                 return None
             if not chunk:
                 self.closed = True
@@ -138,19 +174,46 @@ class Client:
                 self.write({"type": "ping"})
 
 
+def take_option(argv, flag, has_value=True):
+    if flag not in argv:
+        return None
+    at = argv.index(flag)
+    value = argv[at + 1] if has_value else True
+    del argv[at : at + (2 if has_value else 1)]
+    return value
+
+
 def main(argv):
-    wait = 0.0
-    if "--wait" in argv:
-        at = argv.index("--wait")
-        wait = float(argv[at + 1])
-        del argv[at : at + 2]
+    wait = float(take_option(argv, "--wait") or 0)
+    pins_file = take_option(argv, "--pins") or os.path.expanduser("~/.lanchat-minimal-pins.json")
+    given = take_option(argv, "--fingerprint")
+    tls = not take_option(argv, "--no-tls", has_value=False)
     if len(argv) not in (4, 5):
         print(__doc__.strip().splitlines()[2], file=sys.stderr)
         return 2
     host, port, name, password = argv[0], int(argv[1]), argv[2], argv[3]
     text = argv[4] if len(argv) == 5 else "hello from minimal_client.py"
+    pins = {}
+    if os.path.exists(pins_file):
+        with open(pins_file) as stored:
+            pins = json.load(stored)
+    server = f"{host.lower()}:{port}"
+    expected = given.upper() if given else pins.get(server)
 
-    client = Client(host, port)
+    try:
+        client = Client(host, port, tls, expected)
+        if client.fingerprint is None:
+            print("not encrypted: the host has TLS off")
+        else:
+            print(f"fingerprint {client.fingerprint}")
+            if client.fingerprint != pins.get(server):
+                pins[server] = client.fingerprint
+                with open(pins_file, "w") as out:
+                    json.dump(pins, out, indent=2)
+                print(f"pinned for {server} in {pins_file}")
+    except OSError as error:
+        print(f"cannot connect: {error}", file=sys.stderr)
+        return 1
     try:
         hello = client.request("hello", protocol="1.0", client="minimal_client.py/1")
         client.ping_every = hello["heartbeatMs"] / 4 / 1000

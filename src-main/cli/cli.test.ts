@@ -1,5 +1,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { afterEach, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { removeDir, tempDir, waitFor } from '../testing/harness.js';
 import { parseServer, printable } from './terminal.js';
 
@@ -26,7 +28,8 @@ class Cli {
   static run(script: string, args: string[]): Cli {
     const child = spawn(process.execPath, ['--import', 'tsx', `src-main/cli/${script}.ts`, ...args], {
       cwd: process.cwd(),
-      env: { ...process.env, TZ: 'UTC' },
+      // Each test's own config folder: the terminal client pins fingerprints there, never in the real home.
+      env: { ...process.env, TZ: 'UTC', LANCHAT_HOME: home },
     });
     const cli = new Cli(child);
     running.push(cli);
@@ -55,18 +58,33 @@ class Cli {
 
 const running: Cli[] = [];
 const dirs: string[] = [];
+let home: string;
+
+beforeEach(() => {
+  home = tempDir('lanchat-cli-home-');
+  dirs.push(home);
+});
 
 afterEach(() => {
   for (const cli of running.splice(0)) if (cli.exitCode === null) cli.child.kill('SIGKILL');
   for (const dir of dirs.splice(0)) removeDir(dir);
 });
 
-async function startHostCli(): Promise<{ host: Cli; server: string }> {
-  const dir = tempDir();
-  dirs.push(dir);
-  const host = Cli.run('host', ['--port', '0', '--bind', '127.0.0.1', '--data', dir]);
+const FINGERPRINT = /^fingerprint ((?:[0-9A-F]{2}:){31}[0-9A-F]{2})$/;
+
+async function startHostCli(
+  options: { port?: string; dir?: string; extra?: string[] } = {},
+): Promise<{ host: Cli; server: string; dir: string }> {
+  const dir = options.dir ?? tempDir();
+  if (!dirs.includes(dir)) dirs.push(dir);
+  const host = Cli.run('host', ['--port', options.port ?? '0', '--bind', '127.0.0.1', '--data', dir, ...(options.extra ?? [])]);
   const [, address, port] = await host.waitLine(/^listening (\S+):(\d+)$/);
-  return { host, server: `${address}:${port}` };
+  return { host, server: `${address}:${port}`, dir };
+}
+
+async function stopHostCli(host: Cli): Promise<void> {
+  host.child.kill('SIGTERM');
+  expect(await host.waitExit()).toBe(0);
 }
 
 async function chat(server: string, user: string): Promise<Cli> {
@@ -87,6 +105,64 @@ describe('headless host', () => {
     const host = Cli.run('host', ['--port', '99999', '--data', '/tmp/x']);
     expect(await host.waitExit()).toBe(1);
     expect(host.lines.join('\n')).toContain('--port must be 0 to 65535');
+  });
+});
+
+describe('TLS from the command line', () => {
+  it('the host prints its fingerprint when ready and keeps it across restarts', async () => {
+    const { host, dir } = await startHostCli();
+    const [, fingerprint] = await host.waitLine(FINGERPRINT);
+    await stopHostCli(host);
+    const again = await startHostCli({ dir });
+    expect((await again.host.waitLine(FINGERPRINT))[1]).toBe(fingerprint);
+  });
+
+  it('the client trusts the first fingerprint, pins it, and refuses a changed one unless --fingerprint names it', async () => {
+    const first = await startHostCli();
+    const [, genuine] = await first.host.waitLine(FINGERPRINT);
+    const alice = await chat(first.server, 'alice');
+    expect(alice.lines).toContain(`fingerprint ${genuine}`);
+    expect(alice.lines.some((line) => line.startsWith(`*** first connection to ${first.server}`))).toBe(true);
+    const pins = JSON.parse(readFileSync(join(home, '.terminal-pins.json'), 'utf8')) as Record<string, string>;
+    expect(pins).toEqual({ [first.server]: genuine });
+    alice.type('/quit');
+    expect(await alice.waitExit()).toBe(0);
+    const again = await chat(first.server, 'alice');
+    expect(again.lines.some((line) => line.includes('first connection'))).toBe(false);
+    again.type('/quit');
+    await again.waitExit();
+
+    // Another room's host on the same address: a different certificate.
+    await stopHostCli(first.host);
+    const port = first.server.split(':')[1]!;
+    const other = await startHostCli({ port });
+    const [, presented] = await other.host.waitLine(FINGERPRINT);
+    const refused = Cli.run('chat', ['--server', first.server, '--user', 'alice', '--password', 'alice-pw']);
+    expect(await refused.waitExit()).toBe(1);
+    const output = refused.lines.join('\n');
+    expect(output).toContain(`the certificate of ${first.server} has changed: pinned fingerprint ${genuine}, presented ${presented}`);
+    expect(output).toContain(`run again with --fingerprint ${presented}`);
+
+    const accepted = Cli.run('chat', ['--server', first.server, '--user', 'alice', '--password', 'alice-pw', '--fingerprint', presented!]);
+    await accepted.waitLine(/^type \/help for commands$/);
+    expect(accepted.lines).toContain(`fingerprint ${presented}`);
+    expect(JSON.parse(readFileSync(join(home, '.terminal-pins.json'), 'utf8'))).toEqual({ [first.server]: presented });
+  });
+
+  it('plain TCP only when both sides say so, with a clear error otherwise', async () => {
+    const encrypted = await startHostCli();
+    const plainClient = Cli.run('chat', ['--server', encrypted.server, '--user', 'bob', '--password', 'pw', '--no-tls']);
+    expect(await plainClient.waitExit()).toBe(1);
+    expect(plainClient.lines).toContain(`! ${encrypted.server} only accepts encrypted connections: run again without --no-tls`);
+
+    const plain = await startHostCli({ extra: ['--no-tls'] });
+    await plain.host.waitLine(/^not encrypted: TLS is off/);
+    const tlsClient = Cli.run('chat', ['--server', plain.server, '--user', 'bob', '--password', 'pw']);
+    expect(await tlsClient.waitExit()).toBe(1);
+    expect(tlsClient.lines.join('\n')).toContain(`${plain.server} did not answer with TLS`);
+    const consenting = Cli.run('chat', ['--server', plain.server, '--user', 'bob', '--password', 'pw', '--no-tls']);
+    await consenting.waitLine(/^type \/help for commands$/);
+    expect(consenting.lines.some((line) => line.startsWith('*** not encrypted'))).toBe(true);
   });
 });
 

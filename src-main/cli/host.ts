@@ -1,13 +1,15 @@
 /**
- * Headless host: `npm run host -- --port <p> [--bind <addr>] --data <dir> [--room <name>]`.
- * Prints `listening <addr>:<port>` when ready; stops cleanly on SIGINT or SIGTERM.
+ * Headless host: `npm run host -- --port <p> [--bind <addr>] --data <dir> [--room <name>] [--no-tls]`.
+ * Prints `listening <addr>:<port>` and `fingerprint <fp>` (or `not encrypted`) when ready;
+ * stops cleanly on SIGINT or SIGTERM.
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_PORT } from '../../src-shared/protocol.js';
 import { startHost } from '../core/host.js';
 
-const USAGE = 'usage: npm run host -- --port <port> [--bind <address>] --data <dir> [--room <name>] [--heartbeat <seconds>]';
+const USAGE =
+  'usage: npm run host -- --port <port> [--bind <address>] --data <dir> [--room <name>] [--heartbeat <seconds>] [--no-tls]';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -17,6 +19,7 @@ async function main(): Promise<void> {
       data: { type: 'string' },
       room: { type: 'string', default: 'Room' },
       heartbeat: { type: 'string', default: '20' },
+      'no-tls': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -37,11 +40,8 @@ async function main(): Promise<void> {
     bind: values.bind,
     roomName: values.room,
     heartbeatTimeoutMs: heartbeatSeconds * 1000,
+    tls: !values['no-tls'],
   });
-  const { address, port: boundPort } = host.address;
-  console.log(`listening ${address.includes(':') ? `[${address}]` : address}:${boundPort}`);
-  console.log(`log ${host.logFile}`);
-
   const stop = (signal: string): void => {
     console.log(`stopping (${signal})`);
     host.stop().then(
@@ -54,6 +54,15 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
+  // Only now: whoever reads these lines may signal at once, and must find the handlers in place.
+  const { address, port: boundPort } = host.address;
+  console.log(`listening ${address.includes(':') ? `[${address}]` : address}:${boundPort}`);
+  console.log(`log ${host.logFile}`);
+  console.log(
+    host.fingerprint !== null
+      ? `fingerprint ${host.fingerprint}`
+      : 'not encrypted: TLS is off, passwords and messages cross the network in clear text',
+  );
 }
 
 main().catch((error: unknown) => {

@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { type Socket, connect as connectTcp } from 'node:net';
+import { TLSSocket, connect as connectTls } from 'node:tls';
 import {
   type ChatMessage,
   ErrorCode,
@@ -21,8 +22,18 @@ import {
   LIMITS,
 } from '../../src-shared/protocol.js';
 import { Connection } from '../net/connection.js';
+import { TLS_MIN_VERSION, fingerprintOf } from '../net/tls.js';
 
-export type ClientErrorCode = ErrorCode | 'CONNECT_FAILED' | 'DISCONNECTED' | 'TIMEOUT' | 'CLOSED';
+export type ClientErrorCode =
+  | ErrorCode
+  | 'CONNECT_FAILED'
+  | 'DISCONNECTED'
+  | 'TIMEOUT'
+  | 'CLOSED'
+  /** The host's certificate is not the pinned one (see FingerprintChangedError). */
+  | 'FINGERPRINT_CHANGED'
+  /** The host did not answer with TLS: it runs with encryption off, or is not a LanChat host. */
+  | 'TLS_UNAVAILABLE';
 
 export class ClientError extends Error {
   constructor(
@@ -32,6 +43,31 @@ export class ClientError extends Error {
     super(message);
   }
 }
+
+/** The host presented another certificate than the pinned one; nothing was sent to it. */
+export class FingerprintChangedError extends ClientError {
+  constructor(
+    readonly expected: string,
+    readonly actual: string,
+    where: string,
+  ) {
+    super(
+      'FINGERPRINT_CHANGED',
+      `the certificate of ${where} changed: expected fingerprint ${expected}, got ${actual}. ` +
+        'Someone may be impersonating the host; accept the new fingerprint only if the host confirms it',
+    );
+  }
+}
+
+/** Errors that another attempt cannot fix: the client stops instead of retrying. */
+const FATAL_CODES: ReadonlySet<ClientErrorCode> = new Set<ClientErrorCode>([
+  ErrorCode.BAD_TOKEN,
+  ErrorCode.WRONG_PASSWORD,
+  ErrorCode.PROTOCOL_VERSION,
+  ErrorCode.TLS_REQUIRED,
+  'FINGERPRINT_CHANGED',
+  'TLS_UNAVAILABLE',
+]);
 
 export interface ClientOptions {
   host: string;
@@ -49,6 +85,14 @@ export interface ClientOptions {
   backoffMaxMs?: number;
   requestTimeoutMs?: number;
   connectTimeoutMs?: number;
+  /** TLS (default), or plain TCP when false: only for a host that turned TLS off. */
+  tls?: boolean;
+  /**
+   * The host's expected certificate fingerprint. Without one the first certificate
+   * seen is trusted (read it from hostFingerprint to pin it); reconnects always
+   * require the fingerprint of the first connection.
+   */
+  fingerprint?: string;
 }
 
 export type ConnectionState = 'idle' | 'connecting' | 'online' | 'reconnecting' | 'closed';
@@ -109,7 +153,10 @@ const SYNC_PAGE = 100;
 export class ChatClient extends EventEmitter<ClientEvents> {
   state: ConnectionState = 'idle';
   session: SessionInfo | null = null;
-  private readonly options: Required<Omit<ClientOptions, 'password' | 'token' | 'lastMessageId'>>;
+  /** Fingerprint of the host's certificate once connected (null over plain TCP or before). */
+  hostFingerprint: string | null = null;
+  private readonly options: Required<Omit<ClientOptions, 'password' | 'token' | 'lastMessageId' | 'fingerprint'>>;
+  private pinnedFingerprint: string | undefined;
   private password: string | undefined;
   private token: string | undefined;
   private connection: Connection | null = null;
@@ -136,7 +183,9 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       backoffMaxMs: options.backoffMaxMs ?? 5000,
       requestTimeoutMs: options.requestTimeoutMs ?? 15_000,
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+      tls: options.tls ?? true,
     };
+    this.pinnedFingerprint = options.fingerprint;
     this.password = options.password;
     this.token = options.token;
     this.cursor = options.lastMessageId;
@@ -308,21 +357,46 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     }
   }
 
+  /**
+   * Connects; with TLS, resolves only after the host's certificate matched the pin
+   * (or was seen for the first time), so nothing is ever sent to an impostor.
+   */
   private openSocket(): Promise<Socket> {
+    const { host, port, tls } = this.options;
+    const where = `${host}:${port}`;
     return new Promise((resolve, reject) => {
-      const socket = connectTcp({ host: this.options.host, port: this.options.port });
-      const timer = setTimeout(() => {
+      const socket = tls
+        ? connectTls({ host, port, rejectUnauthorized: false, minVersion: TLS_MIN_VERSION })
+        : connectTcp({ host, port });
+      const fail = (error: ClientError): void => {
+        clearTimeout(timer);
         socket.destroy();
-        reject(new ClientError('CONNECT_FAILED', `no answer from ${this.options.host}:${this.options.port}`));
-      }, this.options.connectTimeoutMs);
-      socket.once('connect', () => {
+        reject(error);
+      };
+      const timer = setTimeout(() => fail(new ClientError('CONNECT_FAILED', `no answer from ${where}`)), this.options.connectTimeoutMs);
+      socket.once(tls ? 'secureConnect' : 'connect', () => {
+        if (socket instanceof TLSSocket) {
+          const fingerprint = fingerprintOf(socket.getPeerCertificate().raw);
+          if (this.pinnedFingerprint !== undefined && fingerprint !== this.pinnedFingerprint) {
+            fail(new FingerprintChangedError(this.pinnedFingerprint, fingerprint, where));
+            return;
+          }
+          this.pinnedFingerprint = fingerprint;
+          this.hostFingerprint = fingerprint;
+        }
         clearTimeout(timer);
         socket.removeAllListeners('error');
         resolve(socket);
       });
       socket.once('error', (error: NodeJS.ErrnoException) => {
-        clearTimeout(timer);
-        reject(new ClientError('CONNECT_FAILED', describeSocketError(error, this.options.host, this.options.port)));
+        fail(
+          tls && isTlsFailure(error)
+            ? new ClientError(
+                'TLS_UNAVAILABLE',
+                `${where} did not answer with TLS: the host has encryption turned off, or it is not a LanChat host`,
+              )
+            : new ClientError('CONNECT_FAILED', describeSocketError(error, host, port)),
+        );
       });
     });
   }
@@ -347,7 +421,9 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     if (this.connection !== connection) return;
     this.connection = null;
     this.stopTimers();
-    this.failPending(new ClientError('DISCONNECTED', reason?.message ?? 'the connection was lost'));
+    // A TLS host refusing this plain client says so once, before closing.
+    const code = reason?.code === ErrorCode.TLS_REQUIRED ? ErrorCode.TLS_REQUIRED : 'DISCONNECTED';
+    this.failPending(new ClientError(code, reason?.message ?? 'the connection was lost'));
     for (const item of this.outbox) item.inFlight = false;
     if (this.state !== 'online') return;
     this.emit('offline', reason);
@@ -369,11 +445,9 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       if (this.state !== 'reconnecting') return;
       this.establish().catch((error: unknown) => {
         if (this.state !== 'reconnecting') return;
-        const code = error instanceof ClientError ? error.code : undefined;
-        if (code === ErrorCode.BAD_TOKEN || code === ErrorCode.WRONG_PASSWORD || code === ErrorCode.PROTOCOL_VERSION) {
-          const fatal = error as ClientError;
+        if (error instanceof ClientError && FATAL_CODES.has(error.code)) {
           this.close();
-          this.emit('fatal', fatal);
+          this.emit('fatal', error);
           return;
         }
         this.scheduleReconnect();
@@ -509,6 +583,11 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     this.state = state;
     this.emit('state', state);
   }
+}
+
+/** An OpenSSL error, or a close in the middle of the handshake: the peer does not speak TLS. */
+function isTlsFailure(error: NodeJS.ErrnoException): boolean {
+  return (error.code?.startsWith('ERR_SSL_') ?? false) || /before secure TLS connection/.test(error.message);
 }
 
 function describeSocketError(error: NodeJS.ErrnoException, host: string, port: number): string {

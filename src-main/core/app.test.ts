@@ -184,6 +184,67 @@ describe('AppCore', () => {
     expect(noSession).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
   });
 
+  it('shows the room fingerprint, pins it on the first join and blocks a changed one until the user accepts it', async () => {
+    const alice = newCore();
+    const carolProfile = tempDir('lanchat-app-');
+    const carol = newCore(carolProfile);
+    const { hosting } = await hostRoom(alice);
+    const port = hosting!.port;
+    const genuine = hosting!.fingerprint!;
+    expect(genuine).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    expect(unwrap(await alice.session()).security).toEqual({ encrypted: true, fingerprint: genuine, firstUse: false });
+
+    const first = unwrap(await carol.join({ host: '127.0.0.1', port, name: 'carol', password: 'carol-secret' }));
+    expect(first.security).toEqual({ encrypted: true, fingerprint: genuine, firstUse: true });
+    const pinFile = join(carolProfile, 'pins.json');
+    expect(JSON.parse(readFileSync(pinFile, 'utf8'))).toEqual({ [`127.0.0.1:${port}`]: genuine });
+    unwrap(await carol.leave());
+    const second = unwrap(await carol.join({ host: '127.0.0.1', port, name: 'carol', password: 'carol-secret' }));
+    expect(second.security).toMatchObject({ firstUse: false });
+    unwrap(await carol.leave());
+
+    // Another room (another certificate) answers on the same address.
+    unwrap(await alice.stopHosting());
+    const impostor = newCore();
+    const other = unwrap(await impostor.host({ roomName: 'Lab', port, name: 'mallory', password: 'mallory-secret' }));
+    const presented = other.hosting!.fingerprint!;
+    expect(presented).not.toBe(genuine);
+    const blocked = await carol.join({ host: '127.0.0.1', port, name: 'carol', password: 'carol-secret' });
+    expect(blocked).toMatchObject({
+      ok: false,
+      error: { code: 'FINGERPRINT_CHANGED', fingerprints: { pinned: genuine, presented } },
+    });
+    expect(!blocked.ok && blocked.error.message).toContain(presented);
+    // Nothing reached the impostor: carol is not even registered there.
+    expect(unwrap(await impostor.users()).map((u) => u.name)).toEqual(['mallory']);
+
+    const accepted = unwrap(
+      await carol.join({ host: '127.0.0.1', port, name: 'carol', password: 'carol-secret', acceptFingerprint: presented }),
+    );
+    expect(accepted.security).toEqual({ encrypted: true, fingerprint: presented, firstUse: true });
+    expect(JSON.parse(readFileSync(pinFile, 'utf8'))).toEqual({ [`127.0.0.1:${port}`]: presented });
+  });
+
+  it('hosts without TLS only when asked, says so, and joins such a room only with consent', async () => {
+    const alice = newCore();
+    const bob = newCore();
+    const hosted = unwrap(await alice.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret', tls: false }));
+    expect(hosted.hosting?.fingerprint).toBeNull();
+    expect(hosted.security).toEqual({ encrypted: false });
+    const port = hosted.hosting!.port;
+
+    const refused = await bob.join({ host: '127.0.0.1', port, name: 'bob', password: 'bob-secret' });
+    expect(refused).toMatchObject({ ok: false, error: { code: 'NOT_ENCRYPTED' } });
+    expect(unwrap(await alice.users()).map((u) => u.name)).toEqual(['alice']);
+    const joined = unwrap(await bob.join({ host: '127.0.0.1', port, name: 'bob', password: 'bob-secret', allowUnencrypted: true }));
+    expect(joined.security).toEqual({ encrypted: false });
+    // The consent is remembered for this host.
+    unwrap(await bob.leave());
+    expect(unwrap(await bob.join({ host: '127.0.0.1', port, name: 'bob', password: 'bob-secret' })).security).toEqual({
+      encrypted: false,
+    });
+  });
+
   it('refuses invalid calls with a Result error', async () => {
     const core = newCore();
     const refusals = await Promise.all([
@@ -197,6 +258,7 @@ describe('AppCore', () => {
       core.dispatch('updateSettings', [{ theme: 'neon' }]),
       core.dispatch('updateSettings', [{ password: 'secret' }]),
       core.dispatch('groupDelete', [-1]),
+      core.dispatch('join', [{ host: '127.0.0.1', port: 7171, name: 'bob', password: 'x', acceptFingerprint: 'anything' }]),
       core.dispatch('constructor', []),
       core.dispatch('onEvent', []),
     ]);

@@ -14,6 +14,7 @@ import {
   type AppError,
   AppErrorCode,
   type AppEvent,
+  type ConnectionSecurity,
   type ConnectionStatus,
   type HostInfo,
   type HostLogEntry,
@@ -25,8 +26,9 @@ import {
 } from '../../src-shared/api.js';
 import { type CallArgs, parseCall } from '../../src-shared/api-schema.js';
 import { type ConversationKey, ErrorCode, type Target } from '../../src-shared/protocol.js';
-import { ChatClient, ClientError, type ConnectionState } from '../client/client.js';
+import { ChatClient, ClientError, type ConnectionState, FingerprintChangedError } from '../client/client.js';
 import { type Host, startHost } from './host.js';
+import { PinFile, UNENCRYPTED, serverKey } from './pins.js';
 import { SessionTokenFile, SettingsFile, ensureProfileDir } from './profile-files.js';
 
 /** Host log entries kept for a host panel that opens late. */
@@ -50,7 +52,14 @@ interface Server {
 interface Link {
   client: ChatClient;
   server: Server;
+  /** Known once connected. */
+  security: ConnectionSecurity | null;
 }
+
+/** How to check the host: our own room's known certificate, or the pins with what the user just allowed. */
+type Trust =
+  | { own: true; fingerprint: string | null }
+  | { own: false; acceptFingerprint?: string | undefined; allowUnencrypted?: boolean | undefined };
 
 interface Hosting {
   host: Host;
@@ -70,6 +79,7 @@ export class AppCore implements AppApi {
   private readonly profileDir: string;
   private readonly settingsFile: SettingsFile;
   private readonly sessionTokens: SessionTokenFile;
+  private readonly pins: PinFile;
   private readonly openChatWindowInShell: AppCoreOptions['openChatWindow'];
   private readonly listeners = new Set<(event: AppEvent) => void>();
   private link: Link | null = null;
@@ -130,6 +140,7 @@ export class AppCore implements AppApi {
     ensureProfileDir(this.profileDir);
     this.settingsFile = new SettingsFile(this.profileDir);
     this.sessionTokens = new SessionTokenFile(this.profileDir);
+    this.pins = new PinFile(join(this.profileDir, 'pins.json'));
     this.openChatWindowInShell = options.openChatWindow;
   }
 
@@ -255,7 +266,13 @@ export class AppCore implements AppApi {
     if (this.link) return fail(AppErrorCode.ALREADY_CONNECTED, `Leave the room on ${serverKey(this.link.server)} before hosting one`);
     let host: Host;
     try {
-      host = await startHost({ dataDir: join(this.profileDir, 'host'), port: request.port, bind: '0.0.0.0', roomName: request.roomName });
+      host = await startHost({
+        dataDir: join(this.profileDir, 'host'),
+        port: request.port,
+        bind: '0.0.0.0',
+        roomName: request.roomName,
+        tls: request.tls ?? true,
+      });
     } catch (error) {
       return { ok: false, error: describeHostError(error, request.port) };
     }
@@ -263,9 +280,16 @@ export class AppCore implements AppApi {
     const stopLogFeed = host.log.subscribe((entry) => this.recordHostLog(entry));
     const port = host.address.port;
     const addresses = lanAddresses(port);
-    this.hosting = { host, stopLogFeed, info: { roomName: host.server.roomName, port, addresses, loopbackOnly: addresses.length === 0 } };
+    this.hosting = {
+      host,
+      stopLogFeed,
+      info: { roomName: host.server.roomName, port, addresses, loopbackOnly: addresses.length === 0, fingerprint: host.fingerprint },
+    };
 
-    const joined = await this.connect({ host: '127.0.0.1', port }, request.name, request.password);
+    const joined = await this.connect({ host: '127.0.0.1', port }, request.name, request.password, {
+      own: true,
+      fingerprint: host.fingerprint,
+    });
     if (!joined.ok) {
       await this.stopHost();
       return joined;
@@ -305,7 +329,11 @@ export class AppCore implements AppApi {
 
   private async joinRoom(request: JoinRequest): Promise<Result<SessionView>> {
     if (this.link) return fail(AppErrorCode.ALREADY_CONNECTED, `Already in the room on ${serverKey(this.link.server)}; leave it first`);
-    const joined = await this.connect({ host: request.host, port: request.port }, request.name, request.password);
+    const joined = await this.connect({ host: request.host, port: request.port }, request.name, request.password, {
+      own: false,
+      acceptFingerprint: request.acceptFingerprint,
+      allowUnencrypted: request.allowUnencrypted,
+    });
     if (joined.ok) this.rememberLastUsed({ lastHost: request.host, lastPort: request.port, lastName: joined.value.me ?? request.name });
     return joined;
   }
@@ -332,32 +360,66 @@ export class AppCore implements AppApi {
     link.client.close();
   }
 
-  /** Logs in with the password, or with the saved session token when the password is empty. */
-  private async connect(server: Server, name: string, password: string): Promise<Result<SessionView>> {
+  /**
+   * Logs in with the password, or with the saved session token when the password is empty.
+   * Over TLS the host must present the pinned certificate (or, the first time, any, which
+   * is then pinned); plain TCP only to a host without TLS that the user agreed to.
+   */
+  private async connect(server: Server, name: string, password: string, trust: Trust): Promise<Result<SessionView>> {
     const key = serverKey(server);
     const token = password === '' ? this.sessionTokens.tokenFor(key, name) : undefined;
     if (password === '' && token === undefined) {
       return fail(AppErrorCode.INVALID_ARGUMENT, `Enter the password for ${name}: there is no saved session for it on ${key}`);
     }
+    const credentials = token !== undefined ? { token } : { password };
+    const pinned = trust.own ? undefined : this.pins.get(key);
+    const expected = trust.own ? (trust.fingerprint ?? undefined) : (trust.acceptFingerprint ?? (pinned === UNENCRYPTED ? undefined : pinned));
+    let tls = !trust.own || trust.fingerprint !== null;
+    let error = await this.open(server, name, credentials, { tls, fingerprint: expected });
+    const plainAllowed = !trust.own && (trust.allowUnencrypted === true || pinned === UNENCRYPTED);
+    if (error instanceof ClientError && error.code === 'TLS_UNAVAILABLE' && plainAllowed) {
+      tls = false;
+      error = await this.open(server, name, credentials, { tls });
+    }
+    const link = this.link;
+    if (error === null && link) {
+      const fingerprint = link.client.hostFingerprint;
+      link.security = fingerprint !== null ? { encrypted: true, fingerprint, firstUse: !trust.own && pinned !== fingerprint } : { encrypted: false };
+      if (!trust.own) this.savePin(key, fingerprint ?? UNENCRYPTED);
+      return ok(this.view());
+    }
+    if (error instanceof ClientError && error.code === ErrorCode.BAD_TOKEN) this.sessionTokens.forget(key);
+    this.lastError = describeConnectError(error, key, pinned);
+    this.announceSession();
+    return { ok: false, error: this.lastError };
+  }
+
+  /** One attempt; resolves with null once logged in (the client is then the link), or with why not. */
+  private async open(
+    server: Server,
+    name: string,
+    credentials: { token: string } | { password: string },
+    security: { tls: boolean; fingerprint?: string | undefined },
+  ): Promise<unknown> {
+    const key = serverKey(server);
     const client = new ChatClient({
       host: server.host,
       port: server.port,
       name,
       clientName: CLIENT_NAME,
-      ...(token !== undefined ? { token } : { password }),
+      tls: security.tls,
+      ...(security.fingerprint !== undefined ? { fingerprint: security.fingerprint } : {}),
+      ...credentials,
     });
-    this.link = { client, server };
+    this.link = { client, server, security: null };
     this.lastError = null;
     this.follow(client, key);
     try {
       const session = await client.connect();
       this.saveSessionToken(key, session.login.name, session.login.token);
-      return ok(this.view());
+      return null;
     } catch (error) {
-      if (error instanceof ClientError && error.code === ErrorCode.BAD_TOKEN) this.sessionTokens.forget(key);
-      this.lastError = describeConnectError(error, key);
-      this.announceSession();
-      return { ok: false, error: this.lastError };
+      return error;
     }
   }
 
@@ -378,7 +440,7 @@ export class AppCore implements AppApi {
     client.on('fatal', (error) => {
       // The client closed itself (and stopped being the link) just before this.
       if (error.code === ErrorCode.BAD_TOKEN) this.sessionTokens.forget(key);
-      this.lastError = describeConnectError(error, key);
+      this.lastError = describeConnectError(error, key, this.pins.get(key));
       this.announceSession();
     });
     client.on('message', (message) => this.emit({ type: 'message', message }));
@@ -435,6 +497,7 @@ export class AppCore implements AppApi {
       roomName: link ? (session?.hello.room ?? null) : null,
       server: link ? { ...link.server } : null,
       hosting: this.hosting ? { ...this.hosting.info, addresses: [...this.hosting.info.addresses] } : null,
+      security: link?.security ? { ...link.security } : null,
       error: this.lastError,
     };
   }
@@ -453,6 +516,14 @@ export class AppCore implements AppApi {
       this.saveSettings(changes);
     } catch (error) {
       console.error(`lanchat: could not save settings: ${messageOf(error)}`);
+    }
+  }
+
+  private savePin(key: string, pin: string): void {
+    try {
+      this.pins.set(key, pin);
+    } catch (error) {
+      console.error(`lanchat: could not save the host's fingerprint: ${messageOf(error)}`);
     }
   }
 
@@ -503,10 +574,6 @@ function lanAddresses(port: number): string[] {
     .map((address) => `${address.address}:${port}`);
 }
 
-function serverKey(server: Server): string {
-  return `${server.host.toLowerCase()}:${server.port}`;
-}
-
 function ok<T>(value: T): { ok: true; value: T } {
   return { ok: true, value };
 }
@@ -530,9 +597,29 @@ function describeHostError(error: unknown, port: number): AppError {
   return { code: 'INTERNAL', message: `Could not start the room server: ${messageOf(error)}` };
 }
 
-function describeConnectError(error: unknown, where: string): AppError {
+function describeConnectError(error: unknown, where: string, pinned: string | undefined): AppError {
+  if (error instanceof FingerprintChangedError) {
+    return {
+      code: AppErrorCode.FINGERPRINT_CHANGED,
+      message:
+        `The identity of ${where} has changed: its certificate fingerprint is now ${error.actual}, not ${error.expected} as before. ` +
+        'Someone on the network may be impersonating the host. Nothing was sent. Trust the new fingerprint only if the host confirms it.',
+      fingerprints: { pinned: error.expected, presented: error.actual },
+    };
+  }
   if (!(error instanceof ClientError)) return { code: 'INTERNAL', message: `Could not join ${where}: ${messageOf(error)}` };
   switch (error.code) {
+    case 'TLS_UNAVAILABLE':
+      return {
+        code: AppErrorCode.NOT_ENCRYPTED,
+        message:
+          pinned !== undefined && pinned !== UNENCRYPTED
+            ? `${where} no longer encrypts its connections, although it did before (fingerprint ${pinned}). ` +
+              'Someone on the network may be impersonating the host. Nothing was sent.'
+            : `${where} does not encrypt its connections: your password and messages would cross the network readable by others. Nothing was sent.`,
+      };
+    case ErrorCode.TLS_REQUIRED:
+      return { code: error.code, message: `${where} now requires encryption; join again` };
     case 'CONNECT_FAILED':
       return { code: AppErrorCode.CONNECT_FAILED, message: sentence(error.message) };
     case 'TIMEOUT':

@@ -2,16 +2,20 @@
  * Hosting a room: the store, the server log and the server over one data folder.
  * The headless host, the desktop app and the tests all start a room through here.
  */
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { type TlsIdentity, loadOrCreateIdentity } from '../net/tls.js';
 import { ServerLog } from '../server/log.js';
 import { ChatServer, type ServerOptions } from '../server/server.js';
 import { openStore } from '../store/store.js';
 
-export interface HostOptions extends Omit<ServerOptions, 'store' | 'log'> {
+export interface HostOptions extends Omit<ServerOptions, 'store' | 'log' | 'tls'> {
   dataDir: string;
   port: number;
   bind?: string;
+  /** TLS with the room's certificate (default). False serves plain TCP: nothing is encrypted. */
+  tls?: boolean;
 }
 
 export interface Host {
@@ -19,16 +23,20 @@ export interface Host {
   log: ServerLog;
   address: AddressInfo;
   logFile: string;
+  /** SHA-256 fingerprint of the room's certificate; null when TLS is off. */
+  fingerprint: string | null;
   /** Closes every connection, stops listening and closes the database. */
   stop(): Promise<void>;
 }
 
 export async function startHost(options: HostOptions): Promise<Host> {
-  const { dataDir, port, bind, ...serverOptions } = options;
+  const { dataDir, port, bind, tls = true, ...serverOptions } = options;
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const identity: TlsIdentity | null = tls ? await loadOrCreateIdentity(dataDir) : null;
   const store = openStore(join(dataDir, 'chat.sqlite'));
   const logFile = join(dataDir, 'server.log');
   const log = new ServerLog(logFile);
-  const server = new ChatServer({ ...serverOptions, store, log });
+  const server = new ChatServer({ ...serverOptions, store, log, tls: identity });
   let address: AddressInfo;
   try {
     address = await server.listen(port, bind ?? '0.0.0.0');
@@ -42,6 +50,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
     log,
     address,
     logFile,
+    fingerprint: identity?.fingerprint ?? null,
     stop: () => {
       stopping ??= server.close().finally(() => store.close());
       return stopping;

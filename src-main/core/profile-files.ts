@@ -26,13 +26,13 @@ export function ensureProfileDir(profileDir: string): void {
 }
 
 /** Writes through a temporary file and a rename, so a crash never leaves half a file. */
-function writeAtomically(file: string, value: unknown, mode: number): void {
+export function writeAtomically(file: string, value: unknown, mode: number): void {
   const temporary = `${file}.${process.pid}.tmp`;
   writeFileSync(temporary, `${JSON.stringify(value, null, 2)}\n`, { mode });
   renameSync(temporary, file);
 }
 
-function readJson(file: string): unknown {
+export function readJson(file: string): unknown {
   try {
     return JSON.parse(readFileSync(file, 'utf8'));
   } catch {

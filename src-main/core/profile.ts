@@ -18,6 +18,14 @@ export function profileDirectory(profile: string, env: NodeJS.ProcessEnv = proce
       `"${profile}" is not a profile name: use up to 64 letters, digits, ".", "_" or "-", starting with a letter or digit`,
     );
   }
-  const base = env.LANCHAT_HOME ? resolve(env.LANCHAT_HOME) : join(homedir(), '.config', 'lanchat', 'profiles');
-  return join(base, profile);
+  return join(profilesRoot(env), profile);
+}
+
+function profilesRoot(env: NodeJS.ProcessEnv): string {
+  return env.LANCHAT_HOME ? resolve(env.LANCHAT_HOME) : join(homedir(), '.config', 'lanchat', 'profiles');
+}
+
+/** The terminal client's host fingerprints; the leading dot keeps it apart from every profile folder. */
+export function terminalPinsFile(env: NodeJS.ProcessEnv = process.env): string {
+  return join(profilesRoot(env), '.terminal-pins.json');
 }

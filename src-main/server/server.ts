@@ -27,6 +27,7 @@ import {
 import { checkGroupName, checkUserName, nameKey, nameSkeleton } from '../../src-shared/text.js';
 import { Connection } from '../net/connection.js';
 import { encodeFrame } from '../net/frame.js';
+import { TlsGate, type TlsIdentity } from '../net/tls.js';
 import type { GroupRow, RelationRow, SessionStore, Store, UserRow } from '../store/types.js';
 import { StoreConflictError } from '../store/types.js';
 import type { ServerLog } from './log.js';
@@ -49,6 +50,8 @@ export interface ServerOptions {
   maxConsecutiveErrors?: number;
   /** scrypt cost (log2 N) for new passwords. */
   passwordCost?: number;
+  /** The room's certificate: every connection must use TLS. Null serves plain TCP. */
+  tls: TlsIdentity | null;
 }
 
 /** A refusal with a stable code, sent back as the request's error. */
@@ -96,6 +99,7 @@ export class ChatServer {
   /** Logged-in sessions by user id. */
   private readonly online = new Map<number, Set<Session>>();
   private server: Server | null = null;
+  private readonly tlsGate: TlsGate | null;
   private sweeper: NodeJS.Timeout | null = null;
 
   constructor(options: ServerOptions) {
@@ -108,11 +112,19 @@ export class ChatServer {
     this.maxQueuedBytes = options.maxQueuedBytes ?? 8 * 1024 * 1024;
     this.maxConsecutiveErrors = options.maxConsecutiveErrors ?? 10;
     this.passwordCost = options.passwordCost;
+    this.tlsGate = options.tls
+      ? new TlsGate({
+          identity: options.tls,
+          handshakeTimeoutMs: this.authTimeoutMs,
+          onSecure: (socket) => this.accept(socket),
+          onRejected: (address, reason) => this.log.warn('connection refused', { address, reason }),
+        })
+      : null;
   }
 
   /** Starts listening; resolves with the bound address. Port 0 picks a free port. */
   listen(port: number, host = '0.0.0.0'): Promise<AddressInfo> {
-    const server = createServer((socket) => this.accept(socket));
+    const server = createServer((socket) => (this.tlsGate ? this.tlsGate.admit(socket) : this.accept(socket)));
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -120,7 +132,7 @@ export class ChatServer {
         server.off('error', reject);
         server.on('error', (error) => this.log.error('server error', { error: String(error) }));
         const address = server.address() as AddressInfo;
-        this.log.info('listening', { address: address.address, port: address.port });
+        this.log.info('listening', { address: address.address, port: address.port, tls: this.tlsGate !== null });
         const interval = Math.max(50, Math.min(1000, this.heartbeatTimeoutMs / 4));
         this.sweeper = setInterval(() => this.sweep(), interval);
         this.sweeper.unref();
@@ -141,6 +153,7 @@ export class ChatServer {
     );
     const server = this.server;
     this.server = null;
+    this.tlsGate?.closeAll();
     await Promise.all([...closed, server ? new Promise<void>((resolve) => server.close(() => resolve())) : undefined]);
     this.log.info('stopped');
   }
@@ -157,7 +170,7 @@ export class ChatServer {
     });
   }
 
-  /** Takes over a socket accepted elsewhere (used by tests and by a TLS front end later). */
+  /** Takes over a connected socket (plain, or TLS once the gate has finished the handshake). */
   accept(socket: Socket): void {
     const connection = new Connection(socket, { maxFrameBytes: this.maxFrameBytes, maxQueuedBytes: this.maxQueuedBytes });
     const session: Session = {

@@ -4,6 +4,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { type Socket, connect } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROTOCOL_VERSION, type ServerFrame } from '../../src-shared/protocol.js';
@@ -100,7 +101,16 @@ export class RawPeer {
     socket.on('error', () => undefined);
   }
 
+  /** Over TLS, as every client of a default host must connect (the certificate is not checked here). */
   static open(port: number): Promise<RawPeer> {
+    return new Promise((resolve, reject) => {
+      const socket = connectTls({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => resolve(new RawPeer(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  /** Plain TCP: for a host started with tls: false, or to see a TLS host refuse it. */
+  static openPlain(port: number): Promise<RawPeer> {
     return new Promise((resolve, reject) => {
       const socket = connect({ host: '127.0.0.1', port }, () => resolve(new RawPeer(socket)));
       socket.once('error', reject);

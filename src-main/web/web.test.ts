@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -102,6 +102,33 @@ describe('browser shell: static files', () => {
 
     const withQuery = await get(`/?token=${shell.token}&conv=room`);
     expect(withQuery.status).toBe(200);
+  });
+
+  it('allows no inline or eval script, in the header and in the UI meta tag alike', () => {
+    const directives = new Map(
+      CONTENT_SECURITY_POLICY.split(';').map((directive) => {
+        const [name = '', ...sources] = directive.trim().split(/\s+/);
+        return [name, sources] as const;
+      }),
+    );
+    expect(directives.get('script-src')).toEqual(["'self'"]);
+    expect(directives.get('default-src')).toEqual(["'self'"]);
+    expect(directives.get('object-src')).toEqual(["'none'"]);
+    // The renderer's own meta tag holds the same policy, so a page opened without the header is covered too.
+    const indexHtml = readFileSync(join(process.cwd(), 'src-renderer', 'index.html'), 'utf8');
+    expect(/http-equiv="Content-Security-Policy"\s+content="([^"]+)"/.exec(indexHtml)?.[1]).toBe(CONTENT_SECURITY_POLICY);
+  });
+
+  it('keeps the token from other sites: no CORS grant, and no response carries it', async () => {
+    const evil = { Origin: 'http://evil.example' };
+    for (const path of ['/', `/?token=${shell.token}`, '/assets/app.js', '/api']) {
+      const response = await get(path, evil);
+      expect(response.headers['access-control-allow-origin'], path).toBeUndefined();
+      expect(response.headers['access-control-allow-credentials'], path).toBeUndefined();
+      expect(response.body, path).not.toContain(shell.token);
+    }
+    // The one place the token appears: the address the shell prints for the user to open.
+    expect(shell.url).toBe(`${ownOrigin()}/?token=${shell.token}`);
   });
 
   it('serves assets with their content type and answers 404 otherwise', async () => {

@@ -5,6 +5,7 @@ import { app, useApp } from '../app-context.js';
 import { formatClock } from '../lib/time.js';
 import { stopHosting } from '../store/sync.js';
 import { ErrorAlert } from './ErrorAlert.js';
+import { RoomFingerprint } from './SecurityInfo.js';
 
 /** While hosting: the addresses to share, who is connected, and the live server log. */
 export function HostPanel() {
@@ -23,6 +24,7 @@ export function HostPanel() {
       <h2>{t('host.title', { room: hosting.roomName })}</h2>
       <AddressList addresses={hosting.addresses} />
       {hosting.loopbackOnly && <p className="note">{t('host.loopbackOnly')}</p>}
+      <RoomFingerprint fingerprint={hosting.fingerprint} />
       <ConnectedUsers />
       <ServerLog />
       <ErrorAlert error={error} />

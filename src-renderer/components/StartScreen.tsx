@@ -1,10 +1,10 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useId, useState, type FormEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { AppError, Result, SessionView, Settings } from '../../src-shared/api.js';
+import type { AppError, JoinRequest, Result, SessionView, Settings } from '../../src-shared/api.js';
 import { app, useApp } from '../app-context.js';
 import { requestNotificationPermission } from '../desktop/notifications.js';
 import { hostRoom, joinRoom } from '../store/sync.js';
-import { ErrorAlert } from './ErrorAlert.js';
+import { EnterRoomError } from './SecurityInfo.js';
 
 type Mode = 'host' | 'join';
 
@@ -92,6 +92,8 @@ function useEnterRoom(sessionError: AppError | null) {
 
 function HostForm({ settings, sessionError }: FormProps) {
   const { t } = useTranslation();
+  const [tls, setTls] = useState(true);
+  const hintId = useId();
   return (
     <RoomForm
       placeLabel={t('start.roomName')}
@@ -99,7 +101,25 @@ function HostForm({ settings, sessionError }: FormProps) {
       submitLabel={t('start.startHosting')}
       settings={settings}
       sessionError={sessionError}
-      enter={(roomName, port, name, password) => hostRoom(app(), { roomName, port, name, password })}
+      enter={(roomName, port, name, password) => hostRoom(app(), { roomName, port, name, password, tls })}
+      extra={
+        <div className="field">
+          <label className="checkbox">
+            <input
+              type="checkbox"
+              checked={tls}
+              onChange={(event) => setTls(event.target.checked)}
+              aria-describedby={tls ? undefined : hintId}
+            />
+            {t('security.hostTls')}
+          </label>
+          {!tls && (
+            <p id={hintId} className="hint warning">
+              {t('security.hostTlsOff')}
+            </p>
+          )}
+        </div>
+      }
     />
   );
 }
@@ -113,7 +133,7 @@ function JoinForm({ settings, sessionError }: FormProps) {
       submitLabel={t('start.join')}
       settings={settings}
       sessionError={sessionError}
-      enter={(host, port, name, password) => joinRoom(app(), { host, port, name, password })}
+      enter={(host, port, name, password, trust) => joinRoom(app(), { host, port, name, password, ...trust })}
     />
   );
 }
@@ -123,11 +143,16 @@ interface RoomFormProps extends FormProps {
   placeLabel: string;
   initialPlace: string;
   submitLabel: string;
-  enter: (place: string, port: number, name: string, password: string) => Promise<Result<SessionView>>;
+  /** `trust`: what the user allowed after a join was refused for security (joining only). */
+  enter: (place: string, port: number, name: string, password: string, trust: Trust) => Promise<Result<SessionView>>;
+  /** Fields only one of the two forms has. */
+  extra?: ReactNode;
 }
 
+type Trust = Pick<JoinRequest, 'acceptFingerprint' | 'allowUnencrypted'>;
+
 /** Host and Join ask for the same things but the first field, and differ only in what they do with them. */
-function RoomForm({ placeLabel, initialPlace, submitLabel, enter, settings, sessionError }: RoomFormProps) {
+function RoomForm({ placeLabel, initialPlace, submitLabel, enter, extra, settings, sessionError }: RoomFormProps) {
   const { t } = useTranslation();
   const [place, setPlace] = useState(initialPlace);
   const [port, setPort] = useState(settings ? String(settings.lastPort) : '');
@@ -135,9 +160,10 @@ function RoomForm({ placeLabel, initialPlace, submitLabel, enter, settings, sess
   const [password, setPassword] = useState('');
   const { busy, error, submit } = useEnterRoom(sessionError);
 
+  const enterWith = (trust: Trust) => void submit(port, (parsed) => enter(place.trim(), parsed, name.trim(), password, trust));
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
-    void submit(port, (parsed) => enter(place.trim(), parsed, name.trim(), password));
+    enterWith({});
   };
 
   return (
@@ -152,7 +178,12 @@ function RoomForm({ placeLabel, initialPlace, submitLabel, enter, settings, sess
         <input value={name} onChange={(event) => setName(event.target.value)} autoComplete="username" required />
       </label>
       <PasswordField value={password} onChange={setPassword} />
-      <ErrorAlert error={error} />
+      {extra}
+      <EnterRoomError
+        error={error}
+        onTrust={(fingerprint) => enterWith({ acceptFingerprint: fingerprint })}
+        onJoinUnencrypted={() => enterWith({ allowUnencrypted: true })}
+      />
       <button type="submit" className="primary" disabled={busy}>
         {submitLabel}
       </button>

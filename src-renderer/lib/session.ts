@@ -7,5 +7,6 @@ export const OFFLINE_SESSION: SessionView = {
   roomName: null,
   server: null,
   hosting: null,
+  security: null,
   error: null,
 };

@@ -11,6 +11,7 @@ export function onlineSession(me: string): SessionView {
     roomName: 'Office',
     server: { host: '192.168.1.10', port: 7171 },
     hosting: null,
+    security: { encrypted: true, fingerprint: `${'AB:'.repeat(31)}CD`, firstUse: false },
     error: null,
   };
 }
