@@ -27,8 +27,9 @@ async function fillRoomForm(page: Page, tab: 'Host room' | 'Join room', place: s
   await page.getByLabel('Password', { exact: true }).fill(password);
 }
 
-export async function hostRoom(page: Page, options: { room: string; port: number; name: string; password?: string }) {
+export async function hostRoom(page: Page, options: { room: string; port: number; name: string; password?: string; tls?: boolean }) {
   await fillRoomForm(page, 'Host room', options.room, options.port, options.name, options.password ?? PASSWORD);
+  if (options.tls === false) await page.getByRole('checkbox', { name: 'Encrypt connections (TLS)' }).uncheck();
   await page.getByRole('button', { name: 'Start hosting' }).click();
   await expectOnline(page);
 }
@@ -46,6 +47,11 @@ export async function joinRoom(page: Page, options: { port: number; name: string
 
 export async function expectOnline(page: Page) {
   await expect(page.getByRole('status').filter({ hasText: 'Online' })).toBeVisible();
+}
+
+/** The header's badge: "Encrypted" or "Not encrypted". */
+export function securityBadge(page: Page): Locator {
+  return page.getByRole('status', { name: 'Connection security' });
 }
 
 export function conversationLink(page: Page, name: string | RegExp): Locator {

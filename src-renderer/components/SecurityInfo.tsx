@@ -12,14 +12,20 @@ export function SecurityBadge() {
   if (security === null) return null;
   if (!security.encrypted) {
     return (
-      <span className="security-badge" data-encrypted="false" title={t('security.notEncryptedDetail')}>
+      <span role="status" aria-label={t('security.badge')} className="security-badge" data-encrypted="false" title={t('security.notEncryptedDetail')}>
         {t('security.notEncrypted')}
       </span>
     );
   }
   return (
     <>
-      <span className="security-badge" data-encrypted="true" title={t('security.encryptedDetail', { fingerprint: security.fingerprint })}>
+      <span
+        role="status"
+        aria-label={t('security.badge')}
+        className="security-badge"
+        data-encrypted="true"
+        title={t('security.encryptedDetail', { fingerprint: security.fingerprint })}
+      >
         {t('security.encrypted')}
       </span>
       {security.firstUse && dismissed !== security.fingerprint && (
@@ -47,7 +53,7 @@ export function RoomFingerprint({ fingerprint }: { fingerprint: string | null })
   return (
     <>
       <h3 id="room-fingerprint">{t('security.roomFingerprint')}</h3>
-      <p aria-labelledby="room-fingerprint">
+      <p role="note" aria-labelledby="room-fingerprint">
         <code className="fingerprint">{fingerprint}</code>
       </p>
       <p className="hint">{t('security.roomFingerprintHint')}</p>

@@ -175,6 +175,7 @@ export const en = {
     stop: 'Stop hosting',
   },
   security: {
+    badge: 'Connection security',
     encrypted: 'Encrypted',
     encryptedDetail: 'Encrypted with TLS. Host fingerprint: {{fingerprint}}',
     notEncrypted: 'Not encrypted',

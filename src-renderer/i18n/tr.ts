@@ -177,6 +177,7 @@ export const tr: Translations = {
     stop: 'Odayı kapat',
   },
   security: {
+    badge: 'Bağlantı güvenliği',
     encrypted: 'Şifreli',
     encryptedDetail: 'TLS ile şifreli. Sunucu parmak izi: {{fingerprint}}',
     notEncrypted: 'Şifresiz',
