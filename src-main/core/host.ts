@@ -12,6 +12,8 @@ export interface HostOptions extends Omit<ServerOptions, 'store' | 'log'> {
   dataDir: string;
   port: number;
   bind?: string;
+  /** Caps the database file; sends beyond it are refused with STORAGE_FULL as on a full disk. */
+  maxDatabaseBytes?: number;
 }
 
 export interface Host {
@@ -24,8 +26,8 @@ export interface Host {
 }
 
 export async function startHost(options: HostOptions): Promise<Host> {
-  const { dataDir, port, bind, ...serverOptions } = options;
-  const store = openStore(join(dataDir, 'chat.sqlite'));
+  const { dataDir, port, bind, maxDatabaseBytes, ...serverOptions } = options;
+  const store = openStore(join(dataDir, 'chat.sqlite'), maxDatabaseBytes !== undefined ? { maxBytes: maxDatabaseBytes } : {});
   const logFile = join(dataDir, 'server.log');
   const log = new ServerLog(logFile);
   const server = new ChatServer({ ...serverOptions, store, log });
