@@ -183,6 +183,27 @@ describe('storage faults', () => {
     expect(readFileSync(host.logFile, 'utf8')).toContain('database or disk is full');
   });
 
+  it('answers a send with a clear error while another program holds the database locked, and works again after', async () => {
+    await start();
+    const [alice, bob] = [await user('alice'), await user('bob')];
+    const atBob = collectMessages(bob);
+    const kept = await alice.send({ kind: 'room' }, 'before the lock');
+    const other = new Database(join(dir, 'chat.sqlite'));
+    other.exec('BEGIN EXCLUSIVE');
+    try {
+      await expect(alice.send({ kind: 'room' }, 'while locked')).rejects.toMatchObject({
+        code: ErrorCode.INTERNAL,
+        message: 'the host database is busy; try again',
+      });
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+    await stillServing(alice, bob, 'after the lock');
+    expect(atBob.texts()).toEqual(['before the lock', 'after the lock']);
+    expect((await bob.history('room')).messages.map((m) => m.id)).toEqual([kept.id, atBob.ids()[1]]);
+  });
+
   it('refuses to open a database another program holds locked, with a clear error, and changes nothing', async () => {
     dir = tempDir();
     const file = join(dir, 'chat.sqlite');
