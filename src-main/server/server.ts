@@ -814,11 +814,12 @@ export class ChatServer {
 }
 
 function describeInternalError(error: unknown): WireError {
-  const code = (error as { code?: unknown } | null)?.code;
+  const found = (error as { code?: unknown } | null)?.code;
+  const code = typeof found === 'string' ? found : '';
   if (code === 'SQLITE_FULL') {
     return { code: ErrorCode.STORAGE_FULL, message: 'the host is out of disk space; the request was not stored' };
   }
-  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
     return { code: ErrorCode.INTERNAL, message: 'the host database is busy; try again' };
   }
   return { code: ErrorCode.INTERNAL, message: 'the server hit an internal error; the request was not carried out' };

@@ -34,6 +34,11 @@ const OPEN_LOCK_WAIT_MS = 2000;
 /** Stands in for "no upper bound" in id < ? conditions. */
 const NO_UPPER_BOUND = Number.MAX_SAFE_INTEGER;
 
+export interface StoreOptions {
+  /** Caps the database file (a quota); a write beyond it fails with SQLITE_FULL, as on a full disk. */
+  maxBytes?: number;
+}
+
 /**
  * Opens (creating if needed) the database in `file` and brings its schema up to date.
  *
@@ -41,11 +46,6 @@ const NO_UPPER_BOUND = Number.MAX_SAFE_INTEGER;
  * takes seconds on a large history. A damaged header or schema is still caught
  * here; damage deeper in the file surfaces as an error from the call that meets it.
  */
-export interface StoreOptions {
-  /** Caps the database file (a quota); a write beyond it fails with SQLITE_FULL, as on a full disk. */
-  maxBytes?: number;
-}
-
 export function openStore(file: string, options: StoreOptions = {}): Store & SessionStore {
   mkdirSync(dirname(file), { recursive: true });
   let db: Database.Database;
