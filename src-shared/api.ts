@@ -236,6 +236,8 @@ export const AppErrorCode = {
   ALREADY_CONNECTED: 'ALREADY_CONNECTED',
   NOT_HOSTING: 'NOT_HOSTING',
   PORT_IN_USE: 'PORT_IN_USE',
+  /** The room's database file is damaged, not LanChat's, or locked by another program; it was left untouched. */
+  DATABASE_UNUSABLE: 'DATABASE_UNUSABLE',
   CONNECT_FAILED: 'CONNECT_FAILED',
   /** The host's certificate is not the pinned one: maybe an impostor. Join again with acceptFingerprint to trust it. */
   FINGERPRINT_CHANGED: 'FINGERPRINT_CHANGED',

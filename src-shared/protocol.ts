@@ -51,9 +51,15 @@ export const ErrorCode = {
   CHAT_DECLINED: 'CHAT_DECLINED',
   NO_CHAT_REQUEST: 'NO_CHAT_REQUEST',
   INVALID_TARGET: 'INVALID_TARGET',
+  /** The connection sent frames or bytes faster than the host allows; the frame was not carried out. */
+  RATE_LIMITED: 'RATE_LIMITED',
+  /** The host ran out of disk space (or its database quota); nothing was stored. */
+  STORAGE_FULL: 'STORAGE_FULL',
   /** Closing reasons, sent in a bye frame (SLOW_CONSUMER only reaches the log: that client is not reading). */
   HEARTBEAT_TIMEOUT: 'HEARTBEAT_TIMEOUT',
   SLOW_CONSUMER: 'SLOW_CONSUMER',
+  /** A frame was started but not finished in time. */
+  FRAME_TIMEOUT: 'FRAME_TIMEOUT',
   TOO_MANY_ERRORS: 'TOO_MANY_ERRORS',
   SERVER_SHUTDOWN: 'SERVER_SHUTDOWN',
   LOGGED_OUT: 'LOGGED_OUT',
@@ -66,6 +72,8 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 export interface WireError {
   code: ErrorCode;
   message: string;
+  /** With RATE_LIMITED: how long to wait before the next frame can pass. */
+  retryAfterMs?: number;
 }
 
 // ---------------------------------------------------------------- shared pieces

@@ -39,6 +39,8 @@ export class ClientError extends Error {
   constructor(
     readonly code: ClientErrorCode,
     message: string,
+    /** With RATE_LIMITED: the server's advice on when to try again. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }
@@ -149,6 +151,10 @@ interface QueuedSend extends OutboxItem {
 const MAX_INCOMING_FRAME_BYTES = 64 * 1024 * 1024;
 /** Messages per catch-up page. */
 const SYNC_PAGE = 100;
+/** Wait before resending after RATE_LIMITED when the server gave no time. */
+const RATE_LIMIT_RETRY_MS = 1000;
+/** Tries of a request refused for its rate before the refusal reaches the caller. */
+const MAX_RATE_LIMITED_TRIES = 5;
 
 export class ChatClient extends EventEmitter<ClientEvents> {
   state: ConnectionState = 'idle';
@@ -169,6 +175,8 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   private held: ChatMessage[] | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
+  /** Resends the outbox after the server refused sends for their rate. */
+  private resendTimer: NodeJS.Timeout | null = null;
   private attempt = 0;
 
   constructor(options: ClientOptions) {
@@ -241,13 +249,21 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     }
   }
 
-  /** Sends a request and resolves with its result; rejects with the server's error. */
-  request<T extends RequestType>(type: T, body: RequestBody<T>): Promise<RequestResults[T]> {
-    const connection = this.connection;
-    if (!connection?.isOpen || this.state !== 'online') {
-      return Promise.reject(new ClientError('DISCONNECTED', 'not connected to the server'));
+  /**
+   * Sends a request and resolves with its result; rejects with the server's error.
+   * A request refused for its rate was not carried out, so it is sent again after the wait the server asks for.
+   */
+  async request<T extends RequestType>(type: T, body: RequestBody<T>): Promise<RequestResults[T]> {
+    for (let attempt = 1; ; attempt++) {
+      const connection = this.connection;
+      if (!connection?.isOpen || this.state !== 'online') throw new ClientError('DISCONNECTED', 'not connected to the server');
+      try {
+        return await this.rawRequest(connection, type, body);
+      } catch (error) {
+        if (!(error instanceof ClientError) || error.code !== ErrorCode.RATE_LIMITED || attempt >= MAX_RATE_LIMITED_TRIES) throw error;
+        await new Promise((resolve) => setTimeout(resolve, error.retryAfterMs ?? RATE_LIMIT_RETRY_MS));
+      }
     }
-    return this.rawRequest(connection, type, body);
   }
 
   /**
@@ -470,8 +486,10 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   private stopTimers(): void {
     if (this.heartbeat) clearInterval(this.heartbeat);
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    if (this.resendTimer) clearTimeout(this.resendTimer);
     this.heartbeat = null;
     this.reconnectTimer = null;
+    this.resendTimer = null;
   }
 
   // ------------------------------------------------------------ frames
@@ -499,7 +517,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
         if (frame.ok) pending.resolve(frame.result);
         else {
           const error = frame.error as WireError;
-          pending.reject(new ClientError(error.code, error.message));
+          pending.reject(new ClientError(error.code, error.message, error.retryAfterMs));
         }
         return;
       }
@@ -556,6 +574,9 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       if (clientError.code === 'TIMEOUT') {
         // The answer is late or lost: the resend is recognised by its client id.
         if (connection.isOpen) void this.transmit(item);
+      } else if (clientError.code === ErrorCode.RATE_LIMITED) {
+        // Not stored: it stays in the outbox and goes again once the server can take it.
+        this.resendLater(clientError.retryAfterMs ?? RATE_LIMIT_RETRY_MS);
       } else if (clientError.code !== 'DISCONNECTED') {
         // The server answered with a refusal: sending it again would be refused again.
         this.removeFromOutbox(item);
@@ -563,6 +584,15 @@ export class ChatClient extends EventEmitter<ClientEvents> {
         item.reject(clientError);
       }
     }
+  }
+
+  /** One timer for every refused send, so they go again together and in outbox order. */
+  private resendLater(delayMs: number): void {
+    if (this.resendTimer) return;
+    this.resendTimer = setTimeout(() => {
+      this.resendTimer = null;
+      if (this.state === 'online') for (const item of this.outbox) void this.transmit(item);
+    }, delayMs);
   }
 
   private removeFromOutbox(item: QueuedSend): void {

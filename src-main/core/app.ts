@@ -29,6 +29,7 @@ import { type ConversationKey, ErrorCode, type Target } from '../../src-shared/p
 import { ChatClient, ClientError, type ConnectionState, FingerprintChangedError } from '../client/client.js';
 import { type Host, startHost } from './host.js';
 import { PinFile, UNENCRYPTED, serverKey } from './pins.js';
+import { StoreOpenError } from '../store/store.js';
 import { SessionTokenFile, SettingsFile, ensureProfileDir } from './profile-files.js';
 
 /** Host log entries kept for a host panel that opens late. */
@@ -593,6 +594,12 @@ function sentence(text: string): string {
 function describeHostError(error: unknown, port: number): AppError {
   if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
     return { code: AppErrorCode.PORT_IN_USE, message: `Port ${port} is already in use on this computer; choose another port` };
+  }
+  if (error instanceof StoreOpenError) {
+    return {
+      code: AppErrorCode.DATABASE_UNUSABLE,
+      message: `Could not start the room server: ${error.message}. The file was left as it is; move it away or restore a backup to host again`,
+    };
   }
   return { code: 'INTERNAL', message: `Could not start the room server: ${messageOf(error)}` };
 }

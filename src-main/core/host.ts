@@ -16,6 +16,8 @@ export interface HostOptions extends Omit<ServerOptions, 'store' | 'log' | 'tls'
   bind?: string;
   /** TLS with the room's certificate (default). False serves plain TCP: nothing is encrypted. */
   tls?: boolean;
+  /** Caps the database file; sends beyond it are refused with STORAGE_FULL as on a full disk. */
+  maxDatabaseBytes?: number;
 }
 
 export interface Host {
@@ -30,10 +32,10 @@ export interface Host {
 }
 
 export async function startHost(options: HostOptions): Promise<Host> {
-  const { dataDir, port, bind, tls = true, ...serverOptions } = options;
+  const { dataDir, port, bind, tls = true, maxDatabaseBytes, ...serverOptions } = options;
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const identity: TlsIdentity | null = tls ? await loadOrCreateIdentity(dataDir) : null;
-  const store = openStore(join(dataDir, 'chat.sqlite'));
+  const store = openStore(join(dataDir, 'chat.sqlite'), maxDatabaseBytes !== undefined ? { maxBytes: maxDatabaseBytes } : {});
   const logFile = join(dataDir, 'server.log');
   const log = new ServerLog(logFile);
   const server = new ChatServer({ ...serverOptions, store, log, tls: identity });

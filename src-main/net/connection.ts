@@ -27,6 +27,10 @@ const CLOSE_GRACE_MS = 1000;
 export class Connection {
   readonly remoteAddress: string;
   lastReceivedAt = Date.now();
+  /** Bytes received so far (the rate limiter charges them). */
+  receivedBytes = 0;
+  /** When the frame now being received started, or null between frames. */
+  partialFrameSince: number | null = null;
   private readonly decoder: FrameDecoder;
   private readonly queue: DecodedFrame[] = [];
   private running = false;
@@ -104,7 +108,12 @@ export class Connection {
   private onData(chunk: Buffer): void {
     if (this.closing) return;
     this.lastReceivedAt = Date.now();
-    for (const frame of this.decoder.push(chunk)) this.queue.push(frame);
+    this.receivedBytes += chunk.length;
+    const frames = this.decoder.push(chunk);
+    for (const frame of frames) this.queue.push(frame);
+    // A frame that completed restarts the clock for the one begun after it.
+    if (this.decoder.bufferedBytes === 0) this.partialFrameSince = null;
+    else if (frames.length > 0 || this.partialFrameSince === null) this.partialFrameSince = this.lastReceivedAt;
     if (this.queue.length >= PAUSE_AT) this.socket.pause();
     this.pump();
   }

@@ -427,7 +427,8 @@ describe('bad input', () => {
 
   it('drops a client that stops reading once its queue passes the cap', async () => {
     await host.stop();
-    host = await startTestHost(dir, { maxQueuedBytes: 256 * 1024 });
+    // Rate limits off: this test needs alice to outpace the sleeper's socket buffers quickly.
+    host = await startTestHost(dir, { maxQueuedBytes: 256 * 1024, rateLimits: { framesPerSecond: Infinity } });
     const alice = await user('alice');
     const bob = await user('bob');
     const sleeper = await raw();

@@ -26,14 +26,17 @@ import {
 } from '../../src-shared/protocol.js';
 import { checkGroupName, checkUserName, nameKey, nameSkeleton } from '../../src-shared/text.js';
 import { Connection } from '../net/connection.js';
-import { encodeFrame } from '../net/frame.js';
+import { type DecodedFrame, encodeFrame } from '../net/frame.js';
 import { TlsGate, type TlsIdentity } from '../net/tls.js';
 import type { GroupRow, RelationRow, SessionStore, Store, UserRow } from '../store/types.js';
 import { StoreConflictError } from '../store/types.js';
 import type { ServerLog } from './log.js';
+import { ConnectionRateLimiter, MAX_RATE_PAUSE_MS, type RateLimits, resolveRateLimits } from './rate-limit.js';
 import { hashPassword, verifyPassword } from './password.js';
 
 export const SERVER_NAME = 'lanchat/0.1.0';
+/** A flooding connection is noted in the log at most this often. */
+const RATE_LOG_EVERY_MS = 10_000;
 
 export interface ServerOptions {
   store: Store & SessionStore;
@@ -52,6 +55,10 @@ export interface ServerOptions {
   passwordCost?: number;
   /** The room's certificate: every connection must use TLS. Null serves plain TCP. */
   tls: TlsIdentity | null;
+  /** Per-connection frame and byte rates (rate-limit.ts); Infinity turns one off. */
+  rateLimits?: Partial<RateLimits>;
+  /** A frame begun but not finished this long after its first byte closes the connection. */
+  frameTimeoutMs?: number;
 }
 
 /** A refusal with a stable code, sent back as the request's error. */
@@ -77,6 +84,9 @@ interface Session {
   syncedTo: number;
   /** Set by logout: the connection closes after this reply and reads nothing more. */
   closeAfterReply: WireError | null;
+  limiter: ConnectionRateLimiter;
+  /** When the log last noted this connection's refusals for rate (it notes one per RATE_LOG_EVERY_MS). */
+  rateLoggedAt: number;
 }
 
 type Handlers = {
@@ -95,6 +105,8 @@ export class ChatServer {
   private readonly maxQueuedBytes: number;
   private readonly maxConsecutiveErrors: number;
   private readonly passwordCost: number | undefined;
+  private readonly rateLimits: RateLimits;
+  private readonly frameTimeoutMs: number;
   private readonly sessions = new Set<Session>();
   /** Logged-in sessions by user id. */
   private readonly online = new Map<number, Set<Session>>();
@@ -120,6 +132,8 @@ export class ChatServer {
           onRejected: (address, reason) => this.log.warn('connection refused', { address, reason }),
         })
       : null;
+    this.rateLimits = resolveRateLimits(options.rateLimits);
+    this.frameTimeoutMs = options.frameTimeoutMs ?? 30_000;
   }
 
   /** Starts listening; resolves with the bound address. Port 0 picks a free port. */
@@ -133,7 +147,8 @@ export class ChatServer {
         server.on('error', (error) => this.log.error('server error', { error: String(error) }));
         const address = server.address() as AddressInfo;
         this.log.info('listening', { address: address.address, port: address.port, tls: this.tlsGate !== null });
-        const interval = Math.max(50, Math.min(1000, this.heartbeatTimeoutMs / 4));
+        const shortest = Math.min(this.heartbeatTimeoutMs, this.authTimeoutMs, this.frameTimeoutMs);
+        const interval = Math.max(50, Math.min(1000, shortest / 4));
         this.sweeper = setInterval(() => this.sweep(), interval);
         this.sweeper.unref();
         resolve(address);
@@ -170,6 +185,15 @@ export class ChatServer {
     });
   }
 
+  /** Every open connection with the bytes queued for it that the client has not read yet. */
+  connectionStats(): { address: string; user: string | null; queuedBytes: number }[] {
+    return [...this.sessions].map((session) => ({
+      address: session.connection.remoteAddress,
+      user: session.user?.name ?? null,
+      queuedBytes: session.connection.queuedBytes,
+    }));
+  }
+
   /** Takes over a connected socket (plain, or TLS once the gate has finished the handshake). */
   accept(socket: Socket): void {
     const connection = new Connection(socket, { maxFrameBytes: this.maxFrameBytes, maxQueuedBytes: this.maxQueuedBytes });
@@ -183,6 +207,8 @@ export class ChatServer {
       sentUpTo: 0,
       syncedTo: 0,
       closeAfterReply: null,
+      limiter: new ConnectionRateLimiter(this.rateLimits),
+      rateLoggedAt: 0,
     };
     this.sessions.add(session);
     this.log.info('connection', { address: connection.remoteAddress });
@@ -199,6 +225,8 @@ export class ChatServer {
         });
         return;
       }
+      const wait = session.limiter.admit(connection.receivedBytes);
+      if (wait > 0) return this.refuseForRate(session, frame, wait);
       if (frame.kind === 'invalid') {
         this.refuse(session, null, { code: ErrorCode.BAD_FRAME, message: frame.reason });
         return;
@@ -250,12 +278,7 @@ export class ChatServer {
         return;
       }
       this.log.error('internal error', { type: request.type, error: error instanceof Error ? error.stack : String(error) });
-      session.connection.send({
-        type: 'res',
-        id: request.id,
-        ok: false,
-        error: { code: ErrorCode.INTERNAL, message: describeInternalError(error) },
-      });
+      session.connection.send({ type: 'res', id: request.id, ok: false, error: describeInternalError(error) });
     };
     try {
       const result = work();
@@ -275,6 +298,19 @@ export class ChatServer {
       return;
     }
     session.connection.send(id === null ? { type: 'error', error } : { type: 'res', id, ok: false, error });
+  }
+
+  /** Refuses a frame over the connection's rate, then reads nothing from it for a while. */
+  private refuseForRate(session: Session, frame: DecodedFrame, wait: number): Promise<void> {
+    const connection = session.connection;
+    if (Date.now() - session.rateLoggedAt > RATE_LOG_EVERY_MS) {
+      session.rateLoggedAt = Date.now();
+      this.log.warn('rate limited', { address: connection.remoteAddress, ...(session.user ? { user: session.user.name } : {}) });
+    }
+    const error: WireError = { code: ErrorCode.RATE_LIMITED, message: session.limiter.describe(wait), retryAfterMs: wait };
+    const id = frame.kind === 'frame' ? requestIdOf(frame.value) : null;
+    connection.send(id === null ? { type: 'error', error } : { type: 'res', id, ok: false, error });
+    return new Promise((resolve) => setTimeout(resolve, Math.min(wait, MAX_RATE_PAUSE_MS)).unref());
   }
 
   private hello(session: Session, request: Request<'hello'>): void {
@@ -406,7 +442,7 @@ export class ChatServer {
     this.broadcast({ type: 'presence', user: user.name, online: false, ts: now });
   }
 
-  /** Drops connections silent past the heartbeat timeout and those that never logged in. */
+  /** Drops connections silent past the heartbeat timeout, stalled in a frame, or that never logged in. */
   private sweep(): void {
     const now = Date.now();
     for (const session of this.sessions) {
@@ -420,6 +456,12 @@ export class ChatServer {
         connection.close({
           code: ErrorCode.HEARTBEAT_TIMEOUT,
           message: `nothing heard for ${Math.round(this.heartbeatTimeoutMs / 1000)} s`,
+        });
+      } else if (connection.partialFrameSince !== null && now - connection.partialFrameSince > this.frameTimeoutMs) {
+        this.log.warn('frame timeout', { address: connection.remoteAddress, ...(session.user ? { user: session.user.name } : {}) });
+        connection.close({
+          code: ErrorCode.FRAME_TIMEOUT,
+          message: `a frame was begun and not finished within ${Math.round(this.frameTimeoutMs / 1000)} s`,
         });
       } else if (!session.user && now - session.openedAt > this.authTimeoutMs) {
         this.log.warn('login timeout', { address: connection.remoteAddress });
@@ -788,9 +830,20 @@ export class ChatServer {
   }
 }
 
-function describeInternalError(error: unknown): string {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (code === 'SQLITE_FULL') return 'the host is out of disk space; the request was not stored';
-  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') return 'the host database is busy; try again';
-  return 'the server hit an internal error; the request was not carried out';
+function describeInternalError(error: unknown): WireError {
+  const found = (error as { code?: unknown } | null)?.code;
+  const code = typeof found === 'string' ? found : '';
+  if (code === 'SQLITE_FULL') {
+    return { code: ErrorCode.STORAGE_FULL, message: 'the host is out of disk space; the request was not stored' };
+  }
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    return { code: ErrorCode.INTERNAL, message: 'the host database is busy; try again' };
+  }
+  return { code: ErrorCode.INTERNAL, message: 'the server hit an internal error; the request was not carried out' };
+}
+
+/** The request id of a frame, if it carries a usable one (to answer a refusal in kind). */
+function requestIdOf(value: unknown): number | null {
+  const id = (value as { id?: unknown } | null)?.id;
+  return typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 ? id : null;
 }

@@ -28,8 +28,16 @@ export class StoreOpenError extends Error {
   override name = 'StoreOpenError';
 }
 
+/** How long opening waits for another program's write lock before giving up. */
+const OPEN_LOCK_WAIT_MS = 2000;
+
 /** Stands in for "no upper bound" in id < ? conditions. */
 const NO_UPPER_BOUND = Number.MAX_SAFE_INTEGER;
+
+export interface StoreOptions {
+  /** Caps the database file (a quota); a write beyond it fails with SQLITE_FULL, as on a full disk. */
+  maxBytes?: number;
+}
 
 /**
  * Opens (creating if needed) the database in `file` and brings its schema up to date.
@@ -38,7 +46,7 @@ const NO_UPPER_BOUND = Number.MAX_SAFE_INTEGER;
  * takes seconds on a large history. A damaged header or schema is still caught
  * here; damage deeper in the file surfaces as an error from the call that meets it.
  */
-export function openStore(file: string): Store & SessionStore {
+export function openStore(file: string, options: StoreOptions = {}): Store & SessionStore {
   mkdirSync(dirname(file), { recursive: true });
   let db: Database.Database;
   try {
@@ -50,9 +58,16 @@ export function openStore(file: string): Store & SessionStore {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
+    db.pragma(`busy_timeout = ${OPEN_LOCK_WAIT_MS}`);
     checkOwnership(db, file);
     migrate(db);
+    // Fails now, with a clear reason, rather than at the first message, if another program holds the write lock.
+    db.exec('BEGIN IMMEDIATE; COMMIT');
+    db.pragma('busy_timeout = 5000');
+    if (options.maxBytes !== undefined) {
+      const pageSize = db.pragma('page_size', { simple: true }) as number;
+      db.pragma(`max_page_count = ${Math.max(1, Math.floor(options.maxBytes / pageSize))}`);
+    }
     return new SqliteStore(db);
   } catch (error) {
     db.close();
@@ -81,9 +96,12 @@ function openError(file: string, error: unknown): Error {
   if (error instanceof StoreOpenError) return error;
   if (!(error instanceof Database.SqliteError)) return error instanceof Error ? error : new Error(String(error));
   const damaged = error.code === 'SQLITE_NOTADB' || error.code.startsWith('SQLITE_CORRUPT');
+  const locked = error.code.startsWith('SQLITE_BUSY') || error.code.startsWith('SQLITE_LOCKED');
   const message = damaged
     ? `"${file}" is not a LanChat database or is damaged: ${error.message}`
-    : `cannot open the database "${file}": ${error.message}`;
+    : locked
+      ? `the database "${file}" is locked by another program (is another LanChat host using this folder?): ${error.message}`
+      : `cannot open the database "${file}": ${error.message}`;
   return new StoreOpenError(message, { cause: error });
 }
 

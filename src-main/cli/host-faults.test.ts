@@ -1,0 +1,187 @@
+/**
+ * Faults of the headless host as a real process: kill -9 in the middle of a burst
+ * of sends, a damaged or locked database at start, and its limit flags.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type ChatMessage, ErrorCode } from '../../src-shared/protocol.js';
+import type { ChatClient } from '../client/client.js';
+import { openStore } from '../store/store.js';
+import { RawPeer, login, removeDir, tempDir, waitFor } from '../testing/harness.js';
+
+/** A headless host process with its output gathered line by line. */
+class HostProcess {
+  readonly lines: string[] = [];
+  exitCode: number | null = null;
+  signal: NodeJS.Signals | null = null;
+  private partial = '';
+
+  constructor(readonly child: ChildProcess) {
+    const take = (chunk: Buffer): void => {
+      this.partial += chunk.toString('utf8');
+      const parts = this.partial.split('\n');
+      this.partial = parts.pop()!;
+      this.lines.push(...parts);
+    };
+    child.stdout!.on('data', take);
+    child.stderr!.on('data', take);
+    child.on('exit', (code, signal) => {
+      this.exitCode = code ?? -1;
+      this.signal = signal;
+    });
+  }
+
+  static start(args: string[]): HostProcess {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src-main/cli/host.ts', '--bind', '127.0.0.1', ...args], {
+      cwd: process.cwd(),
+    });
+    const host = new HostProcess(child);
+    running.push(host);
+    return host;
+  }
+
+  async port(): Promise<number> {
+    await waitFor(() => this.lines.some((line) => line.startsWith('listening ')) || this.exitCode !== null, 20_000, 'the host to listen');
+    const line = this.lines.find((l) => l.startsWith('listening '));
+    if (!line) throw new Error(`the host did not start:\n${this.lines.join('\n')}`);
+    return Number(/:(\d+)$/.exec(line)![1]);
+  }
+
+  async exited(): Promise<number> {
+    await waitFor(() => this.exitCode !== null, 20_000, 'the host to exit');
+    return this.exitCode!;
+  }
+}
+
+const running: HostProcess[] = [];
+const clients: ChatClient[] = [];
+const dirs: string[] = [];
+
+afterEach(() => {
+  for (const client of clients.splice(0)) client.close();
+  for (const host of running.splice(0)) if (host.exitCode === null) host.child.kill('SIGKILL');
+  for (const dir of dirs.splice(0)) removeDir(dir);
+});
+
+function dataDir(): string {
+  const dir = tempDir();
+  dirs.push(dir);
+  return dir;
+}
+
+describe('kill -9 of the host in the middle of a burst', () => {
+  it('keeps every acknowledged message; clients resend the rest and nothing is stored twice', async () => {
+    const dir = dataDir();
+    const first = HostProcess.start(['--port', '0', '--data', dir]);
+    const port = await first.port();
+
+    const senders = 10;
+    const perSender = 100;
+    const users = await Promise.all([...Array(senders).keys()].map((i) => login({ address: { port } }, `user${i}`)));
+    clients.push(...users);
+    const acked = new Map<string, number>();
+    const failed: string[] = [];
+    let ackedAtKill = -1;
+    for (const client of users) {
+      client.on('sent', ({ clientMsgId, message }) => {
+        acked.set(clientMsgId, message.id);
+        if (ackedAtKill < 0 && acked.size >= 150) {
+          first.child.kill('SIGKILL');
+          ackedAtKill = acked.size;
+        }
+      });
+      client.on('sendFailed', ({ clientMsgId, error }) => failed.push(`${clientMsgId}: ${error.code}`));
+    }
+    const expected = users.flatMap((client, u) => [...Array(perSender).keys()].map((i) => ({ client, id: `u${u}-m${i}` })));
+    const sends = expected.map(({ client, id }) => client.send({ kind: 'room' }, `message ${id}`, id));
+
+    await waitFor(() => first.exitCode !== null, 20_000, 'the host to die');
+    expect(first.signal).toBe('SIGKILL');
+    expect(ackedAtKill).toBeGreaterThanOrEqual(150);
+    // Killed for real mid-burst: messages were still waiting for their acknowledgement.
+    expect(ackedAtKill).toBeLessThan(senders * perSender);
+    const ackedBeforeRestart = new Map(acked);
+
+    const second = HostProcess.start(['--port', String(port), '--data', dir]);
+    await second.port();
+    const stored = await Promise.all(sends);
+    expect(failed).toEqual([]);
+
+    const history = await allRoomMessages(users[0]!);
+    const ids = history.map((m) => m.clientMsgId);
+    expect(ids.length).toBe(senders * perSender);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(new Set(ids)).toEqual(new Set(expected.map((e) => e.id)));
+    const byClientId = new Map(history.map((m) => [m.clientMsgId, m.id]));
+    // What a client saw acknowledged before the crash is there, under the same id.
+    for (const [clientMsgId, id] of ackedBeforeRestart) expect(byClientId.get(clientMsgId)).toBe(id);
+    for (const message of stored) expect(byClientId.get(message.clientMsgId)).toBe(message.id);
+  }, 90_000);
+});
+
+/** The whole room history, oldest first, paging backwards. */
+async function allRoomMessages(client: ChatClient): Promise<ChatMessage[]> {
+  const pages: ChatMessage[][] = [];
+  let before: number | undefined;
+  for (;;) {
+    const page = await client.history('room', before, 200);
+    pages.unshift(page.messages);
+    if (!page.hasMore || page.messages.length === 0) break;
+    before = page.messages[0]!.id;
+  }
+  return pages.flat();
+}
+
+describe('the database at start', () => {
+  it('refuses a damaged database file with a clear error and leaves it untouched', async () => {
+    const dir = dataDir();
+    const file = join(dir, 'chat.sqlite');
+    const junk = randomBytes(64 * 1024);
+    writeFileSync(file, junk);
+    const host = HostProcess.start(['--port', '0', '--data', dir]);
+    expect(await host.exited()).toBe(1);
+    expect(host.lines.join('\n')).toContain(`host: "${file}" is not a LanChat database or is damaged`);
+    expect(readFileSync(file).equals(junk)).toBe(true);
+  });
+
+  it('refuses a database locked by another program with a clear error', async () => {
+    const dir = dataDir();
+    const file = join(dir, 'chat.sqlite');
+    openStore(file).close();
+    const other = new Database(file);
+    other.exec('BEGIN EXCLUSIVE');
+    try {
+      const host = HostProcess.start(['--port', '0', '--data', dir]);
+      expect(await host.exited()).toBe(1);
+      expect(host.lines.join('\n')).toContain(`host: the database "${file}" is locked by another program`);
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+  });
+});
+
+describe('limit flags', () => {
+  it('applies the rate flags the host was started with', async () => {
+    const host = HostProcess.start(['--port', '0', '--data', dataDir(), '--frames-per-second', '5', '--frame-burst', '3']);
+    const peer = await RawPeer.open(await host.port());
+    try {
+      for (let i = 0; i < 6; i++) peer.send({ type: 'ping' });
+      const refused = await peer.waitFrame((f) => f.type === 'error');
+      expect(refused).toMatchObject({ error: { code: ErrorCode.RATE_LIMITED, message: expect.stringContaining('5 frames/s (bursts of 3)') } });
+      expect(peer.frames.filter((f) => f.type === 'pong')).toHaveLength(3);
+    } finally {
+      peer.destroy();
+    }
+  });
+
+  it('refuses a limit that is not a positive number', async () => {
+    const host = HostProcess.start(['--port', '0', '--data', dataDir(), '--frames-per-second', '0']);
+    expect(await host.exited()).toBe(1);
+    expect(host.lines.join('\n')).toContain('--frames-per-second must be a number above 0 or "off", not "0"');
+  });
+});

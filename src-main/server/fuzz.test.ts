@@ -1,0 +1,318 @@
+/**
+ * Fuzz: over 100,000 random and mutated frames at a running server while two
+ * well-behaved users chat. The server must answer every frame (an error, a
+ * response or a pong) or close cleanly with a bye, never exit, and deliver every
+ * message of the chatting users. Seeded: FUZZ_SEED=<n> replays a run.
+ */
+import { afterEach, expect, it } from 'vitest';
+import { ErrorCode, type ServerFrame } from '../../src-shared/protocol.js';
+import type { ChatClient } from '../client/client.js';
+import type { Host } from '../core/host.js';
+import { RawPeer, collectMessages, login, removeDir, startTestHost, tempDir, waitFor } from '../testing/harness.js';
+
+const TOTAL_FRAMES = 100_000;
+const CONNECTIONS = 4;
+const BATCH = 250;
+/** One batch in this many ends its connection in a way the server must handle (huge length, truncation...). */
+const END_CONNECTION_EVERY = 25;
+
+/** mulberry32: small, fast and good enough to pick fuzz cases reproducibly. */
+function prng(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+class Fuzzer {
+  constructor(private readonly random: () => number) {}
+
+  int(max: number): number {
+    return Math.floor(this.random() * max);
+  }
+
+  pick<T>(items: readonly T[]): T {
+    return items[this.int(items.length)]!;
+  }
+
+  chance(p: number): boolean {
+    return this.random() < p;
+  }
+
+  bytes(length: number): Buffer {
+    const out = Buffer.alloc(length);
+    for (let i = 0; i < length; i++) out[i] = this.int(256);
+    return out;
+  }
+
+  string(): string {
+    const pieces = ['a', 'ü', '👋', '\u0000', '\ud800', '"', '\\', 'room', 'alice', ' ', '\u202e', 'İ', '{', '\n'];
+    return Array.from({ length: this.int(12) }, () => this.pick(pieces)).join('');
+  }
+
+  value(depth = 0): unknown {
+    const roll = this.int(depth > 3 ? 6 : 8);
+    switch (roll) {
+      case 0:
+        return this.string();
+      case 1:
+        return this.pick([0, -1, 1.5, 2 ** 53, -(2 ** 63), 1e308, Number.MAX_SAFE_INTEGER + 2]);
+      case 2:
+        return this.chance(0.5);
+      case 3:
+        return null;
+      case 4:
+        return this.int(1000);
+      case 5:
+        return this.pick(['room', 'dm:1:2', 'group:1', '1.0', 'bob', 'alice']);
+      case 6:
+        return Array.from({ length: this.int(4) }, () => this.value(depth + 1));
+      default:
+        return Object.fromEntries(Array.from({ length: this.int(4) }, () => [this.string(), this.value(depth + 1)]));
+    }
+  }
+
+  /** A valid request of some type, then 0 to 3 mutations. */
+  request(): Record<string, unknown> {
+    const frame: Record<string, unknown> = { ...structuredClone(this.pick(TEMPLATES)), id: this.int(1_000_000) };
+    const mutations = this.int(4);
+    for (let m = 0; m < mutations; m++) {
+      const keys = Object.keys(frame);
+      switch (this.int(6)) {
+        case 0:
+          delete frame[this.pick(keys)];
+          break;
+        case 1:
+          frame[this.pick(keys)] = this.value();
+          break;
+        case 2:
+          frame[this.string() || 'extra'] = this.value();
+          break;
+        case 3:
+          frame.type = this.pick(['teleport', '', 'HELLO', 'res', 'message', 'bye', '__proto__', 'constructor', this.string()]);
+          break;
+        case 4:
+          frame.id = this.pick(['1', -1, 1.5, 2 ** 60, null, [], {}]);
+          break;
+        default: {
+          const key = this.pick(keys);
+          if (typeof frame[key] === 'string') frame[key] = `${frame[key] as string}\ud800${'x'.repeat(this.int(3) * 4000)}`;
+        }
+      }
+    }
+    return frame;
+  }
+
+  /** One frame's payload, from one of the fuzz families. */
+  payload(): Buffer {
+    const roll = this.random();
+    if (roll < 0.1) return this.bytes(1 + this.int(200));
+    if (roll < 0.2) return Buffer.from(JSON.stringify(this.value()) ?? 'null');
+    if (roll < 0.205) return this.nested();
+    if (roll < 0.28) return Buffer.from(JSON.stringify({ type: 'ping' }));
+    if (roll < 0.3) return Buffer.from(JSON.stringify({ type: 'pong' }));
+    const payload = Buffer.from(JSON.stringify(this.request()));
+    if (!this.chance(0.2)) return payload;
+    switch (this.int(4)) {
+      case 0:
+        // Truncated inside its own length: the header says what is there, the JSON is cut.
+        return payload.subarray(0, Math.max(1, this.int(payload.length)));
+      case 1: {
+        const at = this.int(payload.length);
+        return Buffer.concat([payload.subarray(0, at), Buffer.from([this.pick([0xff, 0xc3, 0xed, 0x80])]), payload.subarray(at)]);
+      }
+      case 2: {
+        const flipped = Buffer.from(payload);
+        flipped[this.int(flipped.length)] = this.int(256);
+        return flipped;
+      }
+      default:
+        return Buffer.concat([payload, payload]);
+    }
+  }
+
+  /** Arrays and objects nested thousands deep. */
+  nested(): Buffer {
+    const depth = 1000 + this.int(20_000);
+    const open = this.chance(0.5) ? '[' : '{"a":';
+    const close = open === '[' ? ']' : '}';
+    const closed = this.chance(0.5);
+    return Buffer.from(`{"type":"send","id":1,"to":${open.repeat(depth)}1${closed ? close.repeat(depth) : ''}}`);
+  }
+}
+
+const TEMPLATES: readonly Record<string, unknown>[] = [
+  { type: 'hello', protocol: '1.0', client: 'fuzz' },
+  { type: 'login', name: 'fuzzer', password: 'fuzzer-secret' },
+  { type: 'users' },
+  { type: 'contacts' },
+  { type: 'groups' },
+  { type: 'send', clientMsgId: 'c', to: { kind: 'room' }, text: 'fuzz' },
+  { type: 'send', clientMsgId: 'd', to: { kind: 'dm', user: 'carol' }, text: 'fuzz' },
+  { type: 'send', clientMsgId: 'g', to: { kind: 'group', groupId: 1 }, text: 'fuzz' },
+  { type: 'history', conv: 'room', limit: 5 },
+  { type: 'sync', after: 0, limit: 5 },
+  { type: 'search', query: 'fuz', limit: 5 },
+  { type: 'chatRequest', user: 'carol' },
+  { type: 'chatAnswer', user: 'carol', accept: true },
+  { type: 'chatLeave', user: 'carol' },
+  { type: 'groupCreate', name: 'fuzz group' },
+  { type: 'groupRename', groupId: 1, name: 'renamed' },
+  { type: 'groupAddMember', groupId: 1, user: 'carol' },
+  { type: 'groupRemoveMember', groupId: 1, user: 'carol' },
+  { type: 'groupInfo', groupId: 1 },
+  { type: 'groupDelete', groupId: 1 },
+];
+
+/** Whether the server owes an answer to this payload: everything but a well-formed pong. */
+function expectsAnswer(payload: Buffer): boolean {
+  try {
+    const value: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload));
+    return !(typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'pong');
+  } catch {
+    return true;
+  }
+}
+
+function frame(payload: Buffer): Buffer {
+  const header = Buffer.alloc(4);
+  header.writeUInt32BE(payload.length, 0);
+  return Buffer.concat([header, payload]);
+}
+
+const isAnswer = (f: ServerFrame): boolean => f.type === 'res' || f.type === 'error' || f.type === 'pong';
+
+let dir: string;
+let host: Host;
+const clients: ChatClient[] = [];
+const peers: RawPeer[] = [];
+
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.close();
+  for (const peer of peers.splice(0)) peer.destroy();
+  await host.stop();
+  removeDir(dir);
+});
+
+it(`answers ${TOTAL_FRAMES} random and mutated frames or closes cleanly, and keeps two users chatting`, async () => {
+  const seed = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
+  console.log(`fuzz seed ${seed} (FUZZ_SEED=${seed} replays it)`);
+  dir = tempDir();
+  // Rates off and a high bad-frame limit: the budget goes to parsing, not to waiting and reconnecting
+  // (both limits have their own tests).
+  host = await startTestHost(dir, { rateLimits: { framesPerSecond: Infinity, bytesPerSecond: Infinity }, maxConsecutiveErrors: 200 });
+  const alice = await login(host, 'alice');
+  const bob = await login(host, 'bob');
+  const carol = await login(host, 'carol');
+  clients.push(alice, bob, carol);
+  const atBob = collectMessages(bob);
+
+  let fuzzing = true;
+  const chatted: string[] = [];
+  const chat = (async () => {
+    for (let i = 0; fuzzing; i++) {
+      const text = `alice ${i}`;
+      await alice.send({ kind: 'room' }, text);
+      chatted.push(text);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  })();
+
+  const stats = { frames: 0, answered: 0, connections: 0, cleanCloses: 0, ownCloses: 0 };
+  const fuzzOne = async (lane: number): Promise<void> => {
+    const fuzz = new Fuzzer(prng(seed + lane));
+    const quota = TOTAL_FRAMES / CONNECTIONS;
+    let sent = 0;
+    while (sent < quota) {
+      const peer = await RawPeer.open(host.address.port);
+      peers.push(peer);
+      stats.connections += 1;
+      const stage = fuzz.int(3);
+      if (stage >= 1) await peer.hello();
+      if (stage === 2) await peer.login(`fuzzer${lane}`);
+      let answersBefore = peer.frames.filter(isAnswer).length;
+      while (!peer.closed && sent < quota) {
+        const payloads = Array.from({ length: Math.min(BATCH, quota - sent) }, () => fuzz.payload());
+        const owed = payloads.filter(expectsAnswer).length;
+        peer.write(Buffer.concat(payloads.map(frame)));
+        sent += payloads.length;
+        stats.frames += payloads.length;
+        const context = `seed ${seed}, lane ${lane}, frames sent ${sent}`;
+        await waitFor(
+          () => peer.frames.filter(isAnswer).length - answersBefore >= owed || peer.closed,
+          20_000,
+          `answers to a batch (${context})`,
+        );
+        const answers = peer.frames.filter(isAnswer).length;
+        stats.answered += answers - answersBefore;
+        answersBefore = answers;
+        if (peer.closed) {
+          // Closed by the server: only after telling why.
+          expect(peer.frames.at(-1)?.type, context).toBe('bye');
+          stats.cleanCloses += 1;
+          break;
+        }
+        if (fuzz.int(END_CONNECTION_EVERY) === 0) {
+          await endConnection(peer, fuzz, context);
+          if (peer.frames.at(-1)?.type === 'bye') stats.cleanCloses += 1;
+          else stats.ownCloses += 1;
+          break;
+        }
+      }
+      peer.destroy();
+    }
+  };
+
+  await Promise.all([...Array(CONNECTIONS).keys()].map(fuzzOne));
+  fuzzing = false;
+  await chat;
+  console.log(`fuzz ${JSON.stringify(stats)}`);
+
+  expect(stats.frames).toBeGreaterThanOrEqual(TOTAL_FRAMES);
+  await waitFor(() => chatted.every((text) => atBob.texts().includes(text)), 10_000, `bob to have every message (seed ${seed})`);
+  const fromAlice = atBob.texts().filter((t) => t.startsWith('alice '));
+  expect(fromAlice, `seed ${seed}`).toEqual(chatted);
+  expect(chatted.length).toBeGreaterThan(0);
+  // Still serving: a newcomer can log in and talk.
+  const dave = await login(host, 'dave');
+  clients.push(dave);
+  expect((await dave.send({ kind: 'room' }, 'after the fuzz')).text).toBe('after the fuzz');
+}, 120_000);
+
+/** Ends a connection the hard way; the server must close it (with a bye when it can) and carry on. */
+async function endConnection(peer: RawPeer, fuzz: Fuzzer, context: string): Promise<void> {
+  switch (fuzz.int(4)) {
+    case 0: {
+      // A declared length far beyond the limit: refused from the header alone.
+      const header = Buffer.alloc(4);
+      header.writeUInt32BE(0x7fffffff + fuzz.int(0x7fffffff), 0);
+      peer.write(header);
+      await peer.waitFrame((f) => f.type === 'bye', 5000);
+      expect(peer.frames.at(-1), context).toMatchObject({ type: 'bye', error: { code: ErrorCode.FRAME_TOO_LARGE } });
+      await peer.waitClosed();
+      return;
+    }
+    case 1:
+      // A zero length.
+      peer.write(Buffer.alloc(4));
+      await peer.waitFrame((f) => f.type === 'bye', 5000);
+      expect(peer.frames.at(-1), context).toMatchObject({ type: 'bye', error: { code: ErrorCode.FRAME_TOO_LARGE } });
+      await peer.waitClosed();
+      return;
+    case 2:
+      // Half a frame, then the client hangs up.
+      peer.write(frame(Buffer.from(JSON.stringify({ type: 'users', id: 1 }))).subarray(0, 7));
+      peer.socket.end();
+      await peer.waitClosed();
+      return;
+    default:
+      // Random bytes, header included.
+      peer.write(fuzz.bytes(1 + fuzz.int(64)));
+      peer.socket.end();
+      await peer.waitClosed();
+  }
+}
