@@ -22,7 +22,12 @@ export const LIMITS = {
   defaultPageSize: 50,
   maxSearchLength: 200,
   maxClientMsgIdLength: 64,
+  maxPassphraseLength: 256,
 } as const;
+
+/** Who may create a new account: anyone, whoever knows the room passphrase, or anyone once the host approves. */
+export const ACCESS_MODES = ['open', 'passphrase', 'approval'] as const;
+export type AccessMode = (typeof ACCESS_MODES)[number];
 
 export const ErrorCode = {
   /** hello carried a protocol major version this server does not speak. */
@@ -51,12 +56,28 @@ export const ErrorCode = {
   CHAT_DECLINED: 'CHAT_DECLINED',
   NO_CHAT_REQUEST: 'NO_CHAT_REQUEST',
   INVALID_TARGET: 'INVALID_TARGET',
+  /** Registration needs the room passphrase (login field "passphrase") and it was missing or wrong. */
+  PASSPHRASE_REQUIRED: 'PASSPHRASE_REQUIRED',
+  /** The account exists but waits for the host's approval. */
+  PENDING_APPROVAL: 'PENDING_APPROVAL',
+  /** Too many failed logins for this name or address; the error carries retryAfterMs. */
+  TOO_MANY_ATTEMPTS: 'TOO_MANY_ATTEMPTS',
+  /** The host banned this name or address (also a bye reason). */
+  BANNED: 'BANNED',
+  /** The host muted this user; sends are refused until the mute ends. */
+  MUTED: 'MUTED',
+  /** A host-configured limit (groups per owner, members per group) is reached. */
+  LIMIT_REACHED: 'LIMIT_REACHED',
   /** Closing reasons, sent in a bye frame (SLOW_CONSUMER only reaches the log: that client is not reading). */
   HEARTBEAT_TIMEOUT: 'HEARTBEAT_TIMEOUT',
   SLOW_CONSUMER: 'SLOW_CONSUMER',
   TOO_MANY_ERRORS: 'TOO_MANY_ERRORS',
   SERVER_SHUTDOWN: 'SERVER_SHUTDOWN',
   LOGGED_OUT: 'LOGGED_OUT',
+  /** The host disconnected this user. */
+  KICKED: 'KICKED',
+  /** The account's password changed (by its owner elsewhere or by the host): log in with the new one. */
+  PASSWORD_CHANGED: 'PASSWORD_CHANGED',
   INTERNAL: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -64,6 +85,8 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 export interface WireError {
   code: ErrorCode;
   message: string;
+  /** With TOO_MANY_ATTEMPTS: milliseconds until the next attempt is looked at. */
+  retryAfterMs?: number;
 }
 
 // ---------------------------------------------------------------- shared pieces
@@ -103,11 +126,17 @@ export const requestSchemas = {
       name: nameField,
       password: z.string().min(LIMITS.minPasswordLength).max(LIMITS.maxPasswordLength).optional(),
       token: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'not a session token').optional(),
+      /** The room passphrase; only looked at when this login registers a new account in passphrase mode. */
+      passphrase: z.string().min(1).max(LIMITS.maxPassphraseLength).optional(),
     })
     .refine((body) => (body.password === undefined) !== (body.token === undefined), {
       message: 'give either "password" or "token"',
     }),
   logout: z.strictObject({}),
+  changePassword: z.strictObject({
+    current: z.string().min(LIMITS.minPasswordLength).max(LIMITS.maxPasswordLength),
+    password: z.string().min(LIMITS.minPasswordLength).max(LIMITS.maxPasswordLength),
+  }),
   send: z.strictObject({
     clientMsgId: z.string().min(1).max(LIMITS.maxClientMsgIdLength),
     to: target,
@@ -232,6 +261,7 @@ export interface RequestResults {
     deliveredUpTo: number;
   };
   logout: Record<string, never>;
+  changePassword: Record<string, never>;
   /** delivered: the message was written to at least one other person's online device. */
   send: { message: ChatMessage; duplicate: boolean; delivered: boolean };
   history: { messages: ChatMessage[]; hasMore: boolean };

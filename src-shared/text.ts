@@ -26,11 +26,11 @@ const FORBIDDEN = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}]/u;
 export type NameCheck = { ok: true; name: string } | { ok: false; reason: string };
 
 /** Checks a user name and returns its canonical (NFC) form. */
-export function checkUserName(raw: string): NameCheck {
+export function checkUserName(raw: string, maxLength: number = LIMITS.maxNameLength): NameCheck {
   const name = raw.normalize('NFC');
   if (name.length === 0) return { ok: false, reason: 'a name cannot be empty' };
-  if ([...name].length > LIMITS.maxNameLength) {
-    return { ok: false, reason: `a name has at most ${LIMITS.maxNameLength} characters` };
+  if ([...name].length > maxLength) {
+    return { ok: false, reason: `a name has at most ${maxLength} characters` };
   }
   if (FORBIDDEN.test(name)) return { ok: false, reason: 'a name cannot hold control, invisible or bidi characters' };
   if (!NAME_PATTERN.test(name.replace(COMBINING_MARKS, ''))) {
@@ -41,11 +41,11 @@ export function checkUserName(raw: string): NameCheck {
 }
 
 /** Checks a group name and returns its canonical form (NFC, inner spaces collapsed). */
-export function checkGroupName(raw: string): NameCheck {
+export function checkGroupName(raw: string, maxLength: number = LIMITS.maxGroupNameLength): NameCheck {
   const name = raw.normalize('NFC').trim().replace(/ {2,}/g, ' ');
   if (name.length === 0) return { ok: false, reason: 'a group name cannot be empty' };
-  if ([...name].length > LIMITS.maxGroupNameLength) {
-    return { ok: false, reason: `a group name has at most ${LIMITS.maxGroupNameLength} characters` };
+  if ([...name].length > maxLength) {
+    return { ok: false, reason: `a group name has at most ${maxLength} characters` };
   }
   if (FORBIDDEN.test(name)) {
     return { ok: false, reason: 'a group name cannot hold control, invisible or bidi characters' };
