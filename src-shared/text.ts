@@ -20,8 +20,12 @@ export function foldForSearch(text: string): string {
 const NAME_PATTERN = /^[\p{L}\p{N}_.-]+$/u;
 /** Group names may also hold spaces and common punctuation, but never "~" (the CLI's separator). */
 const GROUP_NAME_PATTERN = /^[\p{L}\p{N}\p{M}_.\-' ()&+#!?,]+$/u;
-/** Control, format (invisible, bidi), surrogate, private-use and unassigned code points. */
-const FORBIDDEN = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}]/u;
+/**
+ * Control, format (invisible, bidi), surrogate, private-use and unassigned code points,
+ * and the default-ignorable ones that count as letters or marks but show nothing
+ * (Hangul fillers, the combining grapheme joiner, variation selectors).
+ */
+const FORBIDDEN = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/u;
 
 export type NameCheck = { ok: true; name: string } | { ok: false; reason: string };
 
@@ -76,4 +80,15 @@ export function nameSkeleton(name: string): string {
     .replace(/rn/g, 'm')
     .replace(/vv/g, 'w')
     .replace(/[_.-]/g, '');
+}
+
+/**
+ * Every skeleton a new name must not share with an existing account: its own,
+ * with Greek and Cyrillic capital I read as Latin I, and with any capital I read
+ * as l ("aIice" posing as "alice"). Only the first is stored, because "ALICE"
+ * and "alice" must keep one skeleton.
+ */
+export function lookalikeSkeletons(name: string): string[] {
+  const latinI = name.replace(/[\u0399\u0406\u04C0]/g, 'I');
+  return [...new Set([nameSkeleton(name), nameSkeleton(latinI), nameSkeleton(latinI.replace(/I/g, 'l'))])];
 }

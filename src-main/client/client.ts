@@ -40,6 +40,8 @@ export interface ClientOptions {
   /** Needed for the first login; afterwards the session token is used. */
   password?: string;
   token?: string;
+  /** The room passphrase, sent with a password login so a new account can be created in a passphrase room. */
+  passphrase?: string;
   /** Highest message id already held (from the caller's own storage); history after it is fetched on login. */
   lastMessageId?: number;
   clientName?: string;
@@ -101,6 +103,9 @@ interface QueuedSend extends OutboxItem {
   reject: (error: ClientError) => void;
 }
 
+/** Bye reasons after which the client does not reconnect by itself. */
+const ENDED_BY_HOST = new Set<string>([ErrorCode.KICKED, ErrorCode.BANNED, ErrorCode.PASSWORD_CHANGED]);
+
 /** Largest frame the client accepts: a page of 8000-character messages can be megabytes. */
 const MAX_INCOMING_FRAME_BYTES = 64 * 1024 * 1024;
 /** Messages per catch-up page. */
@@ -109,8 +114,9 @@ const SYNC_PAGE = 100;
 export class ChatClient extends EventEmitter<ClientEvents> {
   state: ConnectionState = 'idle';
   session: SessionInfo | null = null;
-  private readonly options: Required<Omit<ClientOptions, 'password' | 'token' | 'lastMessageId'>>;
+  private readonly options: Required<Omit<ClientOptions, 'password' | 'token' | 'lastMessageId' | 'passphrase'>>;
   private password: string | undefined;
+  private passphrase: string | undefined;
   private token: string | undefined;
   private connection: Connection | null = null;
   private nextRequestId = 1;
@@ -138,6 +144,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
     };
     this.password = options.password;
+    this.passphrase = options.passphrase;
     this.token = options.token;
     this.cursor = options.lastMessageId;
   }
@@ -264,6 +271,10 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   groupInfo(groupId: number) {
     return this.request('groupInfo', { groupId });
   }
+  /** Changes this account's password; the server ends the account's other sessions. */
+  changePassword(current: string, password: string) {
+    return this.request('changePassword', { current, password });
+  }
 
   // ------------------------------------------------------------ link lifecycle
 
@@ -290,10 +301,15 @@ export class ChatClient extends EventEmitter<ClientEvents> {
         'login',
         this.token !== undefined
           ? { name: this.options.name, token: this.token }
-          : { name: this.options.name, password: this.password ?? '' },
+          : {
+              name: this.options.name,
+              password: this.password ?? '',
+              ...(this.passphrase !== undefined ? { passphrase: this.passphrase } : {}),
+            },
       );
       this.token = login.token;
       this.password = undefined;
+      this.passphrase = undefined;
       this.cursor ??= login.deliveredUpTo;
       this.session = { hello, login };
       await this.catchUp(connection);
@@ -355,6 +371,12 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       this.close();
       return;
     }
+    if (reason && ENDED_BY_HOST.has(reason.code)) {
+      // Coming straight back would undo what the host (or a password change) just did.
+      this.close();
+      this.emit('fatal', new ClientError(reason.code, reason.message));
+      return;
+    }
     this.setState('reconnecting');
     this.scheduleReconnect();
   }
@@ -370,7 +392,12 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       this.establish().catch((error: unknown) => {
         if (this.state !== 'reconnecting') return;
         const code = error instanceof ClientError ? error.code : undefined;
-        if (code === ErrorCode.BAD_TOKEN || code === ErrorCode.WRONG_PASSWORD || code === ErrorCode.PROTOCOL_VERSION) {
+        if (
+          code === ErrorCode.BAD_TOKEN ||
+          code === ErrorCode.WRONG_PASSWORD ||
+          code === ErrorCode.PROTOCOL_VERSION ||
+          code === ErrorCode.BANNED
+        ) {
           const fatal = error as ClientError;
           this.close();
           this.emit('fatal', fatal);

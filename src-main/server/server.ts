@@ -24,7 +24,7 @@ import {
   groupConversation,
   parseRequest,
 } from '../../src-shared/protocol.js';
-import { checkGroupName, checkUserName, nameKey, nameSkeleton } from '../../src-shared/text.js';
+import { checkGroupName, checkUserName, lookalikeSkeletons, nameKey, nameSkeleton } from '../../src-shared/text.js';
 import { Connection } from '../net/connection.js';
 import { encodeFrame } from '../net/frame.js';
 import type { GroupRow, RelationRow, ServerStore, UserRow } from '../store/types.js';
@@ -394,7 +394,9 @@ export class ChatServer {
       throw new RequestError(ErrorCode.NAME_INVALID, `a name has at most ${this.limits.maxNameLength} characters in this room`);
     }
     const skeleton = nameSkeleton(name);
-    const lookalike = this.store.userBySkeleton(skeleton);
+    const lookalike = lookalikeSkeletons(name)
+      .map((candidate) => this.store.userBySkeleton(candidate))
+      .find((user) => user !== undefined);
     if (lookalike) {
       this.log.warn('registration refused', { user: name, address, reason: `looks like ${lookalike.name}` });
       throw new RequestError(ErrorCode.NAME_TAKEN, `the name ${name} is too close to the existing user ${lookalike.name}`);

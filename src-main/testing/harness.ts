@@ -100,9 +100,12 @@ export class RawPeer {
     socket.on('error', () => undefined);
   }
 
-  static open(port: number): Promise<RawPeer> {
+  /** localAddress: another loopback address (127.0.0.2…) to appear as a different machine. */
+  static open(port: number, localAddress?: string): Promise<RawPeer> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: '127.0.0.1', port }, () => resolve(new RawPeer(socket)));
+      const socket = connect({ host: '127.0.0.1', port, ...(localAddress ? { localAddress } : {}) }, () =>
+        resolve(new RawPeer(socket)),
+      );
       socket.once('error', reject);
     });
   }
