@@ -4,6 +4,7 @@
  * calls and events, so the renderer cannot tell which shell it runs in.
  */
 import type {
+  AccessMode,
   ChatMessage,
   Contact,
   ConversationKey,
@@ -32,6 +33,10 @@ export interface HostRequest {
   port: number;
   name: string;
   password: string;
+  /** Who can create an account; when not given, the mode the room was last hosted with (open at first). */
+  access?: AccessMode;
+  /** Needed with access 'passphrase'. */
+  passphrase?: string;
 }
 
 export interface JoinRequest {
@@ -39,6 +44,8 @@ export interface JoinRequest {
   port: number;
   name: string;
   password: string;
+  /** The room passphrase, for creating an account in a room that asks for one. */
+  passphrase?: string;
 }
 
 export interface HostInfo {
@@ -53,7 +60,37 @@ export interface HostInfo {
 export interface HostUser {
   name: string;
   connections: number;
+  /** "address:port" of each connection. */
   addresses: string[];
+  /** The client name and version each connection sent, when it sent one. */
+  clients: string[];
+  muted: boolean;
+}
+
+/** An account waiting for the host's approval. */
+export interface PendingUser {
+  name: string;
+  createdAt: number;
+}
+
+/** What the host can do to a user or address from the host panel. */
+export type HostAdminAction =
+  | { kind: 'kick'; user: string }
+  | { kind: 'ban'; user: string }
+  | { kind: 'banAddress'; address: string }
+  | { kind: 'unban'; user: string }
+  | { kind: 'unbanAddress'; address: string }
+  /** Without minutes: until unmuted. */
+  | { kind: 'mute'; user: string; minutes?: number }
+  | { kind: 'unmute'; user: string }
+  | { kind: 'approve'; user: string }
+  | { kind: 'reject'; user: string }
+  /** Without password: a generated one, returned in the result. */
+  | { kind: 'resetPassword'; user: string; password?: string };
+
+export interface HostAdminResult {
+  /** The new password, for resetPassword. */
+  password?: string;
 }
 
 export interface HostLogEntry {
@@ -112,6 +149,7 @@ export type AppEvent =
   | { type: 'groupRemoved'; groupId: number; name: string; reason: 'deleted' | 'removed' }
   | { type: 'hostLog'; entry: HostLogEntry }
   | { type: 'hostUsers'; users: HostUser[] }
+  | { type: 'hostPending'; users: PendingUser[] }
   /** Your messages in `conv` up to id `upTo` reached the other side's device. */
   | { type: 'delivered'; conv: ConversationKey; upTo: number }
   /** Settings changed (in this or another window). */
@@ -166,6 +204,12 @@ export interface AppApi {
   /** While hosting: who is connected and the server log so far. */
   hostUsers(): Promise<Result<HostUser[]>>;
   hostLog(): Promise<Result<HostLogEntry[]>>;
+  /** While hosting: accounts waiting for approval. */
+  hostPending(): Promise<Result<PendingUser[]>>;
+  /** While hosting: kick, ban, mute, approve, reset a password… (the host's own account is refused). */
+  hostAdmin(action: HostAdminAction): Promise<Result<HostAdminResult>>;
+  /** Changes this account's password on the room's server; its other devices are logged out. */
+  changePassword(current: string, password: string): Promise<Result<void>>;
 
   settings(): Promise<Result<Settings>>;
   updateSettings(changes: Partial<Settings>): Promise<Result<Settings>>;
@@ -203,6 +247,9 @@ export const APP_CALLS: readonly AppCallName[] = [
   'groupRemoveMember',
   'hostUsers',
   'hostLog',
+  'hostPending',
+  'hostAdmin',
+  'changePassword',
   'settings',
   'updateSettings',
   'openChatWindow',

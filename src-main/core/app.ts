@@ -15,6 +15,7 @@ import {
   AppErrorCode,
   type AppEvent,
   type ConnectionStatus,
+  type HostAdminAction,
   type HostInfo,
   type HostLogEntry,
   type HostRequest,
@@ -26,6 +27,8 @@ import {
 import { type CallArgs, parseCall } from '../../src-shared/api-schema.js';
 import { type ConversationKey, ErrorCode, type Target } from '../../src-shared/protocol.js';
 import { ChatClient, ClientError, type ConnectionState } from '../client/client.js';
+import { AdminError } from '../server/admin.js';
+import { hostUsers, runHostAdmin } from './host-admin.js';
 import { type Host, startHost } from './host.js';
 import { SessionTokenFile, SettingsFile, ensureProfileDir } from './profile-files.js';
 
@@ -84,7 +87,10 @@ export class AppCore implements AppApi {
   // tick; windows get one session event with the final view instead of a flicker of them.
   private readonly announceSession = coalesce(() => this.emit({ type: 'session', session: this.view() }));
   private readonly announceHostUsers = coalesce(() => {
-    if (this.hosting) this.emit({ type: 'hostUsers', users: this.hosting.host.server.onlineUsers() });
+    if (this.hosting) this.emit({ type: 'hostUsers', users: hostUsers(this.hosting.host.server) });
+  });
+  private readonly announceHostPending = coalesce(() => {
+    if (this.hosting) this.emit({ type: 'hostPending', users: this.hosting.host.server.admin.pending() });
   });
 
   private readonly handlers: CallHandlers = {
@@ -114,7 +120,12 @@ export class AppCore implements AppApi {
     groupRemoveMember: (groupId, user) =>
       this.request(async (client) => (await client.groupRemoveMember(groupId, user)).group),
     hostUsers: async () =>
-      this.hosting ? ok(this.hosting.host.server.onlineUsers()) : fail(AppErrorCode.NOT_HOSTING, 'This app is not hosting a room'),
+      this.hosting ? ok(hostUsers(this.hosting.host.server)) : fail(AppErrorCode.NOT_HOSTING, 'This app is not hosting a room'),
+    hostPending: async () =>
+      this.hosting ? ok(this.hosting.host.server.admin.pending()) : fail(AppErrorCode.NOT_HOSTING, 'This app is not hosting a room'),
+    hostAdmin: (action) => this.runHostAdmin(action),
+    changePassword: (current, password) =>
+      this.request(async (client) => void (await client.changePassword(current, password))),
     // Kept after the room stops, so the panel can still show how it ended.
     hostLog: async () => ok([...this.hostLogEntries]),
     settings: async () => ok(this.settingsFile.value),
@@ -231,6 +242,15 @@ export class AppCore implements AppApi {
   hostLog() {
     return this.call('hostLog', []);
   }
+  hostPending() {
+    return this.call('hostPending', []);
+  }
+  hostAdmin(action: HostAdminAction) {
+    return this.call('hostAdmin', [action]);
+  }
+  changePassword(current: string, password: string) {
+    return this.call('changePassword', [current, password]);
+  }
   settings() {
     return this.call('settings', []);
   }
@@ -255,7 +275,14 @@ export class AppCore implements AppApi {
     if (this.link) return fail(AppErrorCode.ALREADY_CONNECTED, `Leave the room on ${serverKey(this.link.server)} before hosting one`);
     let host: Host;
     try {
-      host = await startHost({ dataDir: join(this.profileDir, 'host'), port: request.port, bind: '0.0.0.0', roomName: request.roomName });
+      host = await startHost({
+        dataDir: join(this.profileDir, 'host'),
+        port: request.port,
+        bind: '0.0.0.0',
+        roomName: request.roomName,
+        ...(request.access ? { access: { mode: request.access, ...(request.passphrase ? { passphrase: request.passphrase } : {}) } } : {}),
+      });
+      await host.server.ready;
     } catch (error) {
       return { ok: false, error: describeHostError(error, request.port) };
     }
@@ -264,6 +291,8 @@ export class AppCore implements AppApi {
     const port = host.address.port;
     const addresses = lanAddresses(port);
     this.hosting = { host, stopLogFeed, info: { roomName: host.server.roomName, port, addresses, loopbackOnly: addresses.length === 0 } };
+    // The host's own account: admin actions cannot hit it and the access mode does not hold it back.
+    host.server.admin.protect(request.name);
 
     const joined = await this.connect({ host: '127.0.0.1', port }, request.name, request.password);
     if (!joined.ok) {
@@ -298,14 +327,26 @@ export class AppCore implements AppApi {
     // Every login and disconnect changes who is connected (and on how many devices),
     // not only the first and last one that presence reports. The server updates its
     // list right after logging, hence the deferred read.
-    if (entry.event === 'login' || entry.event === 'disconnect') this.announceHostUsers();
+    if (entry.event === 'login' || entry.event === 'disconnect' || entry.event === 'admin') this.announceHostUsers();
+    if (entry.event === 'registration pending' || entry.event === 'admin') this.announceHostPending();
+  }
+
+  private async runHostAdmin(action: HostAdminAction): Promise<Result<{ password?: string }>> {
+    const hosting = this.hosting;
+    if (!hosting) return fail(AppErrorCode.NOT_HOSTING, 'This app is not hosting a room');
+    try {
+      return ok(await runHostAdmin(hosting.host.server, action));
+    } catch (error) {
+      if (error instanceof AdminError) return fail(error.code, sentence(error.message));
+      throw error;
+    }
   }
 
   // ------------------------------------------------------------ the connection
 
   private async joinRoom(request: JoinRequest): Promise<Result<SessionView>> {
     if (this.link) return fail(AppErrorCode.ALREADY_CONNECTED, `Already in the room on ${serverKey(this.link.server)}; leave it first`);
-    const joined = await this.connect({ host: request.host, port: request.port }, request.name, request.password);
+    const joined = await this.connect({ host: request.host, port: request.port }, request.name, request.password, request.passphrase);
     if (joined.ok) this.rememberLastUsed({ lastHost: request.host, lastPort: request.port, lastName: joined.value.me ?? request.name });
     return joined;
   }
@@ -333,7 +374,7 @@ export class AppCore implements AppApi {
   }
 
   /** Logs in with the password, or with the saved session token when the password is empty. */
-  private async connect(server: Server, name: string, password: string): Promise<Result<SessionView>> {
+  private async connect(server: Server, name: string, password: string, passphrase?: string): Promise<Result<SessionView>> {
     const key = serverKey(server);
     const token = password === '' ? this.sessionTokens.tokenFor(key, name) : undefined;
     if (password === '' && token === undefined) {
@@ -345,6 +386,7 @@ export class AppCore implements AppApi {
       name,
       clientName: CLIENT_NAME,
       ...(token !== undefined ? { token } : { password }),
+      ...(passphrase !== undefined ? { passphrase } : {}),
     });
     this.link = { client, server };
     this.lastError = null;

@@ -69,6 +69,11 @@ export class ServerAdmin {
     this.protectedKeys.add(nameKey(name));
   }
 
+  /** Whether the name is the host's own account (which the access mode does not hold back either). */
+  isProtected(name: string): boolean {
+    return this.protectedKeys.has(nameKey(name));
+  }
+
   connections(): ConnectedUser[] {
     const now = Date.now();
     const list: ConnectedUser[] = [];

@@ -402,7 +402,8 @@ export class ChatServer {
       throw new RequestError(ErrorCode.NAME_TAKEN, `the name ${name} is too close to the existing user ${lookalike.name}`);
     }
     await this.access.ready;
-    const mode = this.access.mode;
+    // The host's own account joins its own room whatever the mode.
+    const mode = this.admin.isProtected(name) ? 'open' : this.access.mode;
     if (mode === 'passphrase' && !(await this.access.passphraseMatches(passphrase))) {
       this.throttle.recordFailure(throttleKeys);
       this.log.warn('registration refused', { user: name, address, reason: passphrase ? 'wrong passphrase' : 'no passphrase' });

@@ -1,7 +1,9 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useId, useState, type FormEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError, Result, SessionView, Settings } from '../../src-shared/api.js';
+import { ACCESS_MODES, type AccessMode } from '../../src-shared/protocol.js';
 import { app, useApp } from '../app-context.js';
+import { hostAccess, joinPassphrase } from '../lib/access.js';
 import { requestNotificationPermission } from '../desktop/notifications.js';
 import { hostRoom, joinRoom } from '../store/sync.js';
 import { ErrorAlert } from './ErrorAlert.js';
@@ -90,8 +92,17 @@ function useEnterRoom(sessionError: AppError | null) {
   return { busy, error: error ?? (tried ? null : sessionError), submit };
 }
 
+const MODE_LABELS = { open: 'access.modeOpen', passphrase: 'access.modePassphrase', approval: 'access.modeApproval' } as const;
+
 function HostForm({ settings, sessionError }: FormProps) {
   const { t } = useTranslation();
+  const [access, setAccess] = useState<AccessMode>('open');
+  const [passphrase, setPassphrase] = useState('');
+  const enter = async (roomName: string, port: number, name: string, password: string): Promise<Result<SessionView>> => {
+    const checked = hostAccess(access, passphrase);
+    if (!checked.ok) return { ok: false, error: { code: 'INVALID_ARGUMENT', message: t(`access.${checked.problem}`) } };
+    return hostRoom(app(), { roomName, port, name, password, ...checked.fields });
+  };
   return (
     <RoomForm
       placeLabel={t('start.roomName')}
@@ -99,13 +110,32 @@ function HostForm({ settings, sessionError }: FormProps) {
       submitLabel={t('start.startHosting')}
       settings={settings}
       sessionError={sessionError}
-      enter={(roomName, port, name, password) => hostRoom(app(), { roomName, port, name, password })}
-    />
+      enter={enter}
+    >
+      <label>
+        {t('access.whoCanJoin')}
+        <select value={access} onChange={(event) => setAccess(event.target.value as AccessMode)}>
+          {ACCESS_MODES.map((mode) => (
+            <option key={mode} value={mode}>
+              {t(MODE_LABELS[mode])}
+            </option>
+          ))}
+        </select>
+      </label>
+      {access === 'passphrase' && (
+        <label>
+          {t('access.passphrase')}
+          <input type="password" value={passphrase} onChange={(event) => setPassphrase(event.target.value)} autoComplete="new-password" required />
+        </label>
+      )}
+    </RoomForm>
   );
 }
 
 function JoinForm({ settings, sessionError }: FormProps) {
   const { t } = useTranslation();
+  const [passphrase, setPassphrase] = useState('');
+  const hintId = useId();
   return (
     <RoomForm
       placeLabel={t('start.host')}
@@ -113,8 +143,24 @@ function JoinForm({ settings, sessionError }: FormProps) {
       submitLabel={t('start.join')}
       settings={settings}
       sessionError={sessionError}
-      enter={(host, port, name, password) => joinRoom(app(), { host, port, name, password })}
-    />
+      enter={(host, port, name, password) => joinRoom(app(), { host, port, name, password, ...joinPassphrase(passphrase) })}
+    >
+      <div className="field">
+        <label>
+          {t('access.passphrase')}
+          <input
+            type="password"
+            value={passphrase}
+            onChange={(event) => setPassphrase(event.target.value)}
+            autoComplete="off"
+            aria-describedby={hintId}
+          />
+        </label>
+        <p id={hintId} className="hint">
+          {t('access.joinPassphraseHint')}
+        </p>
+      </div>
+    </RoomForm>
   );
 }
 
@@ -124,10 +170,12 @@ interface RoomFormProps extends FormProps {
   initialPlace: string;
   submitLabel: string;
   enter: (place: string, port: number, name: string, password: string) => Promise<Result<SessionView>>;
+  /** Fields only one of the forms has, shown after the password. */
+  children?: ReactNode;
 }
 
 /** Host and Join ask for the same things but the first field, and differ only in what they do with them. */
-function RoomForm({ placeLabel, initialPlace, submitLabel, enter, settings, sessionError }: RoomFormProps) {
+function RoomForm({ placeLabel, initialPlace, submitLabel, enter, settings, sessionError, children }: RoomFormProps) {
   const { t } = useTranslation();
   const [place, setPlace] = useState(initialPlace);
   const [port, setPort] = useState(settings ? String(settings.lastPort) : '');
@@ -152,6 +200,7 @@ function RoomForm({ placeLabel, initialPlace, submitLabel, enter, settings, sess
         <input value={name} onChange={(event) => setName(event.target.value)} autoComplete="username" required />
       </label>
       <PasswordField value={password} onChange={setPassword} />
+      {children}
       <ErrorAlert error={error} />
       <button type="submit" className="primary" disabled={busy}>
         {submitLabel}

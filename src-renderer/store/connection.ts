@@ -1,4 +1,4 @@
-import type { AppError, HostLogEntry, HostUser, SessionView } from '../../src-shared/api.js';
+import type { AppError, HostLogEntry, HostUser, PendingUser, SessionView } from '../../src-shared/api.js';
 import { OFFLINE_SESSION } from '../lib/session.js';
 import type { SliceCreator } from './types.js';
 
@@ -10,6 +10,8 @@ export interface ConnectionData {
   /** The latest connection error, kept after the session recovers or ends. */
   lastError: AppError | null;
   hostUsers: HostUser[];
+  /** Accounts waiting for the host's approval. */
+  hostPending: PendingUser[];
   hostLog: HostLogEntry[];
 }
 
@@ -17,11 +19,16 @@ export interface ConnectionSlice extends ConnectionData {
   setSession(session: SessionView): void;
   clearLastError(): void;
   setHostUsers(users: HostUser[]): void;
+  setHostPending(users: PendingUser[]): void;
   setHostLog(entries: HostLogEntry[]): void;
   appendHostLog(entry: HostLogEntry): void;
 }
 
-export const initialHostData: Pick<ConnectionData, 'hostUsers' | 'hostLog'> = { hostUsers: [], hostLog: [] };
+export const initialHostData: Pick<ConnectionData, 'hostUsers' | 'hostPending' | 'hostLog'> = {
+  hostUsers: [],
+  hostPending: [],
+  hostLog: [],
+};
 
 export const createConnectionSlice: SliceCreator<ConnectionSlice> = (set) => ({
   session: OFFLINE_SESSION,
@@ -30,6 +37,7 @@ export const createConnectionSlice: SliceCreator<ConnectionSlice> = (set) => ({
   setSession: (session) => set((state) => ({ session, lastError: session.error ?? state.lastError })),
   clearLastError: () => set({ lastError: null }),
   setHostUsers: (hostUsers) => set({ hostUsers }),
+  setHostPending: (hostPending) => set({ hostPending }),
   setHostLog: (entries) => set({ hostLog: entries.slice(-HOST_LOG_LIMIT) }),
   appendHostLog: (entry) => set((state) => ({ hostLog: [...state.hostLog, entry].slice(-HOST_LOG_LIMIT) })),
 });
