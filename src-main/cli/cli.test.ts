@@ -1,6 +1,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { removeDir, tempDir, waitFor } from '../testing/harness.js';
+import { ErrorCode } from '../../src-shared/protocol.js';
+import { RawPeer, removeDir, tempDir, waitFor } from '../testing/harness.js';
 import { parseServer, printable } from './terminal.js';
 
 /** A CLI process with its output gathered line by line. */
@@ -61,10 +62,10 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) removeDir(dir);
 });
 
-async function startHostCli(): Promise<{ host: Cli; server: string }> {
+async function startHostCli(extra: string[] = []): Promise<{ host: Cli; server: string }> {
   const dir = tempDir();
   dirs.push(dir);
-  const host = Cli.run('host', ['--port', '0', '--bind', '127.0.0.1', '--data', dir]);
+  const host = Cli.run('host', ['--port', '0', '--bind', '127.0.0.1', '--data', dir, ...extra]);
   const [, address, port] = await host.waitLine(/^listening (\S+):(\d+)$/);
   return { host, server: `${address}:${port}` };
 }
@@ -83,10 +84,34 @@ describe('headless host', () => {
     expect(host.lines).toContain('stopping (SIGTERM)');
   });
 
+  it('takes an access mode from its flags and admin commands from standard input', async () => {
+    const { host, server } = await startHostCli(['--access', 'approval', '--max-name', '8']);
+    const peer = await RawPeer.open(Number(server.split(':')[1]));
+    try {
+      expect(await peer.login('dave')).toMatchObject({ ok: false, error: { code: ErrorCode.PENDING_APPROVAL } });
+      expect(await peer.request('login', { name: 'abcdefghi', password: 'pw' })).toMatchObject({
+        ok: false,
+        error: { code: ErrorCode.NAME_INVALID },
+      });
+      host.type('/pending');
+      await host.waitLine(/^dave {2}since /);
+      host.type('/approve dave');
+      await host.waitLine(/^approved dave$/);
+      expect(await peer.request('login', { name: 'dave', password: 'dave-secret' })).toMatchObject({ ok: true });
+      host.type('/users');
+      await host.waitLine(/^dave {2}127\.0\.0\.1:\d+ {2}\(no client name\)$/);
+    } finally {
+      peer.destroy();
+    }
+  });
+
   it('refuses bad arguments with usage', async () => {
     const host = Cli.run('host', ['--port', '99999', '--data', '/tmp/x']);
     expect(await host.waitExit()).toBe(1);
     expect(host.lines.join('\n')).toContain('--port must be 0 to 65535');
+    const noPassphrase = Cli.run('host', ['--port', '0', '--data', '/tmp/x', '--access', 'passphrase']);
+    expect(await noPassphrase.waitExit()).toBe(1);
+    expect(noPassphrase.lines.join('\n')).toContain('--access passphrase needs --passphrase');
   });
 });
 

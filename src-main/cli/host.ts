@@ -1,13 +1,49 @@
 /**
- * Headless host: `npm run host -- --port <p> [--bind <addr>] --data <dir> [--room <name>]`.
- * Prints `listening <addr>:<port>` when ready; stops cleanly on SIGINT or SIGTERM.
+ * Headless host: `npm run host -- --port <p> [--bind <addr>] --data <dir> [--room <name>]`
+ * plus access and limit options (see USAGE). Prints `listening <addr>:<port>` when ready;
+ * reads admin commands (/help) from standard input; stops cleanly on SIGINT or SIGTERM.
  */
 import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { DEFAULT_PORT } from '../../src-shared/protocol.js';
+import { ACCESS_MODES, type AccessMode, DEFAULT_PORT } from '../../src-shared/protocol.js';
 import { startHost } from '../core/host.js';
+import type { AccessOptions, RoomLimits } from '../server/access.js';
+import { runHostCommand } from './host-commands.js';
 
-const USAGE = 'usage: npm run host -- --port <port> [--bind <address>] --data <dir> [--room <name>] [--heartbeat <seconds>]';
+const USAGE = [
+  'usage: npm run host -- --port <port> [--bind <address>] --data <dir> [--room <name>] [--heartbeat <seconds>]',
+  '  [--access open|passphrase|approval] [--passphrase <text>]  (or LANCHAT_PASSPHRASE; without --access the saved mode applies)',
+  '  [--max-groups <n>] [--max-members <n>] [--max-name <n>] [--max-group-name <n>]',
+  '  [--login-free-failures <n>] [--login-delay <seconds>] [--login-max-delay <seconds>]',
+].join('\n');
+
+/** A whole number of at least 1 from an option, or undefined when not given. */
+function count(value: string | undefined, option: string): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1) throw new Error(`--${option} must be a whole number of at least 1\n${USAGE}`);
+  return parsed;
+}
+
+function seconds(value: string | undefined, option: string): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (!(parsed > 0)) throw new Error(`--${option} must be a number of seconds above 0\n${USAGE}`);
+  return parsed * 1000;
+}
+
+function accessOption(mode: string | undefined, passphrase: string | undefined): AccessOptions | undefined {
+  if (mode === undefined) return undefined;
+  if (!(ACCESS_MODES as readonly string[]).includes(mode)) throw new Error(`--access must be one of ${ACCESS_MODES.join(', ')}\n${USAGE}`);
+  if (mode === 'passphrase' && !passphrase) throw new Error(`--access passphrase needs --passphrase or LANCHAT_PASSPHRASE\n${USAGE}`);
+  return { mode: mode as AccessMode, ...(mode === 'passphrase' ? { passphrase: passphrase! } : {}) };
+}
+
+/** Drops the options that were not given, so the server's defaults apply. */
+function given<T extends object>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -17,6 +53,15 @@ async function main(): Promise<void> {
       data: { type: 'string' },
       room: { type: 'string', default: 'Room' },
       heartbeat: { type: 'string', default: '20' },
+      access: { type: 'string' },
+      passphrase: { type: 'string' },
+      'max-groups': { type: 'string' },
+      'max-members': { type: 'string' },
+      'max-name': { type: 'string' },
+      'max-group-name': { type: 'string' },
+      'login-free-failures': { type: 'string' },
+      'login-delay': { type: 'string' },
+      'login-max-delay': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -30,6 +75,18 @@ async function main(): Promise<void> {
   if (!values.data) throw new Error(`--data <dir> is required\n${USAGE}`);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0 to 65535\n${USAGE}`);
   if (!(heartbeatSeconds > 0)) throw new Error(`--heartbeat must be a number of seconds above 0\n${USAGE}`);
+  const access = accessOption(values.access, values.passphrase ?? process.env.LANCHAT_PASSPHRASE);
+  const limits: Partial<RoomLimits> = given({
+    maxGroupsPerOwner: count(values['max-groups'], 'max-groups'),
+    maxGroupMembers: count(values['max-members'], 'max-members'),
+    maxNameLength: count(values['max-name'], 'max-name'),
+    maxGroupNameLength: count(values['max-group-name'], 'max-group-name'),
+  });
+  const throttle = given({
+    freeFailures: count(values['login-free-failures'], 'login-free-failures'),
+    baseDelayMs: seconds(values['login-delay'], 'login-delay'),
+    maxDelayMs: seconds(values['login-max-delay'], 'login-max-delay'),
+  });
 
   const host = await startHost({
     dataDir: resolve(values.data),
@@ -37,10 +94,25 @@ async function main(): Promise<void> {
     bind: values.bind,
     roomName: values.room,
     heartbeatTimeoutMs: heartbeatSeconds * 1000,
+    limits,
+    throttle,
+    ...(access ? { access } : {}),
   });
+  await host.server.ready;
   const { address, port: boundPort } = host.address;
   console.log(`listening ${address.includes(':') ? `[${address}]` : address}:${boundPort}`);
   console.log(`log ${host.logFile}`);
+  console.log('type /help for host commands');
+
+  // Commands run one at a time, in the order typed.
+  let commands = Promise.resolve();
+  createInterface({ input: process.stdin }).on('line', (line) => {
+    commands = commands
+      .then(async () => {
+        for (const output of await runHostCommand(host.server, line)) console.log(output);
+      })
+      .catch((error: unknown) => console.error(`error: ${error instanceof Error ? error.message : String(error)}`));
+  });
 
   const stop = (signal: string): void => {
     console.log(`stopping (${signal})`);
