@@ -99,20 +99,6 @@ async function main(): Promise<void> {
     ...(access ? { access } : {}),
   });
   await host.server.ready;
-  const { address, port: boundPort } = host.address;
-  console.log(`listening ${address.includes(':') ? `[${address}]` : address}:${boundPort}`);
-  console.log(`log ${host.logFile}`);
-  console.log('type /help for host commands');
-
-  // Commands run one at a time, in the order typed.
-  let commands = Promise.resolve();
-  createInterface({ input: process.stdin }).on('line', (line) => {
-    commands = commands
-      .then(async () => {
-        for (const output of await runHostCommand(host.server, line)) console.log(output);
-      })
-      .catch((error: unknown) => console.error(`error: ${error instanceof Error ? error.message : String(error)}`));
-  });
 
   const stop = (signal: string): void => {
     console.log(`stopping (${signal})`);
@@ -124,8 +110,24 @@ async function main(): Promise<void> {
       },
     );
   };
+  // Before "listening" is printed: whoever waits for that line may signal at once.
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
+
+  // Commands run one at a time, in the order typed.
+  let commands = Promise.resolve();
+  createInterface({ input: process.stdin }).on('line', (line) => {
+    commands = commands
+      .then(async () => {
+        for (const output of await runHostCommand(host.server, line)) console.log(output);
+      })
+      .catch((error: unknown) => console.error(`error: ${error instanceof Error ? error.message : String(error)}`));
+  });
+
+  const { address, port: boundPort } = host.address;
+  console.log(`listening ${address.includes(':') ? `[${address}]` : address}:${boundPort}`);
+  console.log(`log ${host.logFile}`);
+  console.log('type /help for host commands');
 }
 
 main().catch((error: unknown) => {

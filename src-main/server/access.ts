@@ -1,12 +1,11 @@
 /**
  * Who may use the room: the access mode for new accounts (with the room
- * passphrase, stored only as a scrypt hash), bans of names and addresses (in the
- * database, so they survive restarts), mutes (in memory: they are short) and the
- * host's configurable limits.
+ * passphrase, stored only as a scrypt hash), mutes (in memory: they are short),
+ * the host's configurable limits, and the address form bans are stored under.
  */
 import { isIP } from 'node:net';
 import { type AccessMode, LIMITS } from '../../src-shared/protocol.js';
-import type { BanKind, ServerStore } from '../store/types.js';
+import type { ServerStore } from '../store/types.js';
 import { hashPassword, verifyPassword } from './password.js';
 
 export interface AccessOptions {
@@ -113,10 +112,6 @@ export class RoomAccess {
   async passphraseMatches(passphrase: string | undefined): Promise<boolean> {
     if (passphrase === undefined || this.passphraseHash === null) return false;
     return verifyPassword(passphrase, this.passphraseHash);
-  }
-
-  isBanned(kind: BanKind, value: string): boolean {
-    return this.store.isBanned(kind, value);
   }
 
   /** When the user's mute ends (ms epoch, Infinity for "until unmuted"), or null when not muted. */

@@ -177,18 +177,6 @@ export class ChatServer {
     this.log.info('stopped');
   }
 
-  /** Names of users with at least one logged-in connection. */
-  onlineUsers(): { name: string; connections: number; addresses: string[] }[] {
-    return [...this.online.values()].map((sessions) => {
-      const list = [...sessions];
-      return {
-        name: list[0]!.user!.name,
-        connections: list.length,
-        addresses: list.map((s) => s.connection.remoteAddress),
-      };
-    });
-  }
-
   /** Takes over a socket accepted elsewhere (used by tests and by a TLS front end later). */
   accept(socket: Socket): void {
     const connection = new Connection(socket, { maxFrameBytes: this.maxFrameBytes, maxQueuedBytes: this.maxQueuedBytes });
