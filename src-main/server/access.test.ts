@@ -111,6 +111,14 @@ describe('access modes', () => {
     expect(await loginError('eve')).toBe(ErrorCode.PENDING_APPROVAL);
     expect(() => host.server.admin.approve('old')).toThrow(/not waiting/);
   });
+
+  it('approval: refuses new accounts while too many wait', async () => {
+    await start({ access: { mode: 'approval' }, limits: { maxPendingAccounts: 1 } });
+    expect(await loginError('bob')).toBe(ErrorCode.PENDING_APPROVAL);
+    expect(await loginError('eve')).toBe(ErrorCode.LIMIT_REACHED);
+    host.server.admin.reject('bob');
+    expect(await loginError('eve')).toBe(ErrorCode.PENDING_APPROVAL);
+  });
 });
 
 describe('login throttling', () => {

@@ -21,6 +21,8 @@ export interface RoomLimits {
   maxNameLength: number;
   /** At most LIMITS.maxGroupNameLength. */
   maxGroupNameLength: number;
+  /** Accounts waiting for approval at once; more registrations are refused until the host answers. */
+  maxPendingAccounts: number;
 }
 
 export const DEFAULT_ROOM_LIMITS: RoomLimits = {
@@ -28,6 +30,7 @@ export const DEFAULT_ROOM_LIMITS: RoomLimits = {
   maxGroupMembers: 100,
   maxNameLength: LIMITS.maxNameLength,
   maxGroupNameLength: LIMITS.maxGroupNameLength,
+  maxPendingAccounts: 50,
 };
 
 export function roomLimits(given: Partial<RoomLimits> = {}): RoomLimits {

@@ -100,18 +100,20 @@ export class ServerAdmin {
   ban(target: BanTarget): void {
     const now = Date.now();
     if ('name' in target) {
-      const checked = checkUserName(target.name);
-      if (!checked.ok) throw new AdminError(ErrorCode.NAME_INVALID, checked.reason);
-      const key = nameKey(checked.name);
+      const name = target.name.normalize('NFC');
+      const key = nameKey(name);
+      const user = this.context.store.userByKey(key);
+      // An account that exists is banned whatever rules its name was registered under.
+      const checked = checkUserName(name);
+      if (!user && !checked.ok) throw new AdminError(ErrorCode.NAME_INVALID, checked.reason);
       this.refuseProtected(key, 'ban');
       this.context.store.addBan('name', key, now);
-      const user = this.context.store.userByKey(key);
       let closed = 0;
       if (user) {
         this.context.store.deleteSessionsOf(user.id);
         closed = this.closeAll(user.id, { code: ErrorCode.BANNED, message: 'the host banned you from this room' });
       }
-      this.record('ban', { user: user?.name ?? checked.name, connections: closed });
+      this.record('ban', { user: user?.name ?? name, connections: closed });
       return;
     }
     const address = this.address(target.address);

@@ -400,8 +400,12 @@ export class ChatServer {
         passphrase ? 'wrong room passphrase; ask the host for it' : 'this room needs its passphrase to create an account',
       );
     }
-    const passwordHash = await hashPassword(password, this.passwordCost);
     const status = mode === 'approval' ? 'pending' : 'active';
+    if (status === 'pending' && this.store.pendingUsers().length >= this.limits.maxPendingAccounts) {
+      this.log.warn('registration refused', { user: name, address, reason: 'too many pending accounts' });
+      throw new RequestError(ErrorCode.LIMIT_REACHED, 'too many new accounts wait for the host’s approval; try again later');
+    }
+    const passwordHash = await hashPassword(password, this.passwordCost);
     let user: UserRow;
     try {
       user = this.store.createUser({ name, nameKey: nameKey(name), skeleton, passwordHash, createdAt: Date.now(), status });
