@@ -14,7 +14,7 @@ import { runHostCommand } from './host-commands.js';
 const USAGE = [
   'usage: npm run host -- --port <port> [--bind <address>] --data <dir> [--room <name>] [--heartbeat <seconds>]',
   '  [--access open|passphrase|approval] [--passphrase <text>]  (or LANCHAT_PASSPHRASE; without --access the saved mode applies)',
-  '  [--max-groups <n>] [--max-members <n>] [--max-name <n>] [--max-group-name <n>]',
+  '  [--max-groups <n>] [--max-members <n>] [--max-name <n>] [--max-group-name <n>] [--max-pending <n>]',
   '  [--login-free-failures <n>] [--login-delay <seconds>] [--login-max-delay <seconds>]',
 ].join('\n');
 
@@ -59,6 +59,7 @@ async function main(): Promise<void> {
       'max-members': { type: 'string' },
       'max-name': { type: 'string' },
       'max-group-name': { type: 'string' },
+      'max-pending': { type: 'string' },
       'login-free-failures': { type: 'string' },
       'login-delay': { type: 'string' },
       'login-max-delay': { type: 'string' },
@@ -81,6 +82,7 @@ async function main(): Promise<void> {
     maxGroupMembers: count(values['max-members'], 'max-members'),
     maxNameLength: count(values['max-name'], 'max-name'),
     maxGroupNameLength: count(values['max-group-name'], 'max-group-name'),
+    maxPendingAccounts: count(values['max-pending'], 'max-pending'),
   });
   const throttle = given({
     freeFailures: count(values['login-free-failures'], 'login-free-failures'),
