@@ -194,8 +194,9 @@ export class ChatServer {
     };
     this.sessions.add(session);
     this.log.info('connection', { address: connection.remoteAddress });
-    if (this.refuseBannedAddress(session)) return;
     connection.onClose((reason) => this.onClosed(session, reason));
+    // After onClose, so a refused connection leaves the session list like any other.
+    if (this.refuseBannedAddress(session)) return;
     connection.onFrame((frame) => {
       if (frame.kind === 'oversize') {
         this.log.warn('bad frame', { address: connection.remoteAddress, reason: `declared length ${frame.declared}` });
