@@ -142,6 +142,16 @@ describe('login throttling', () => {
     expect(accepted).toMatchObject({ ok: true, result: { name: 'alice' } });
   });
 
+  it('lets no more than 5 guesses through when they arrive in parallel on many connections', async () => {
+    await start({ throttle: { ...throttle, baseDelayMs: 60_000, maxDelayMs: 60_000 } });
+    (await user('alice')).close();
+    const attackers = await Promise.all(Array.from({ length: 8 }, () => raw()));
+    const answers = await Promise.all(attackers.map((peer, i) => peer.request('login', { name: 'alice', password: `guess-${i}` })));
+    const codes = answers.map((answer) => errorOf(answer).code);
+    expect(codes.filter((code) => code === ErrorCode.WRONG_PASSWORD).length).toBeLessThanOrEqual(5);
+    expect(codes.filter((code) => code === ErrorCode.TOO_MANY_ATTEMPTS).length).toBeGreaterThanOrEqual(3);
+  });
+
   it('counts failures per address across names', async () => {
     await start({ throttle: { ...throttle, baseDelayMs: 60_000, maxDelayMs: 60_000 } });
     (await user('bob')).close();

@@ -341,7 +341,7 @@ export class ChatServer {
     } else {
       const password = request.password!;
       if (existing) {
-        if (!(await verifyPassword(password, existing.passwordHash))) {
+        if (!(await this.throttledCheck(throttleKeys, () => verifyPassword(password, existing.passwordHash)))) {
           this.throttle.recordFailure(throttleKeys);
           this.log.warn('failed login', { user: existing.name, address, reason: 'wrong password' });
           throw new RequestError(ErrorCode.WRONG_PASSWORD, `wrong password for ${existing.name}`);
@@ -393,7 +393,7 @@ export class ChatServer {
     await this.access.ready;
     // The host's own account joins its own room whatever the mode.
     const mode = this.admin.isProtected(name) ? 'open' : this.access.mode;
-    if (mode === 'passphrase' && !(await this.access.passphraseMatches(passphrase))) {
+    if (mode === 'passphrase' && !(await this.throttledCheck(throttleKeys, () => this.access.passphraseMatches(passphrase)))) {
       this.throttle.recordFailure(throttleKeys);
       this.log.warn('registration refused', { user: name, address, reason: passphrase ? 'wrong passphrase' : 'no passphrase' });
       throw new RequestError(
@@ -420,6 +420,16 @@ export class ChatServer {
     }
     this.log.info('registration', { user: name, address });
     return user;
+  }
+
+  /** Runs a password or passphrase check counted as under way for the throttle while it runs. */
+  private async throttledCheck(throttleKeys: string[], check: () => Promise<boolean>): Promise<boolean> {
+    const done = this.throttle.begin(throttleKeys);
+    try {
+      return await check();
+    } finally {
+      done();
+    }
   }
 
   /** Throttle keys of a login: the name first, then the address. */
@@ -669,7 +679,7 @@ export class ChatServer {
       const throttleKeys = this.throttleKeys(me.nameKey, address);
       this.refuseThrottled(throttleKeys, me.name, address);
       const stored = this.store.userById(me.id)!;
-      if (!(await verifyPassword(request.current, stored.passwordHash))) {
+      if (!(await this.throttledCheck(throttleKeys, () => verifyPassword(request.current, stored.passwordHash)))) {
         this.throttle.recordFailure(throttleKeys);
         this.log.warn('password change refused', { user: me.name, address, reason: 'wrong current password' });
         throw new RequestError(ErrorCode.WRONG_PASSWORD, 'the current password is wrong');

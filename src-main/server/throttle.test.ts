@@ -26,6 +26,21 @@ describe('LoginThrottle', () => {
     expect(throttle.retryAfterMs(['address:10.0.0.1'], 0)).toBe(500);
   });
 
+  it('counts checks under way as failures to come, and only near the limit', () => {
+    const throttle = new LoginThrottle({ freeFailures: 3, baseDelayMs: 500 });
+    const keys = ['address:10.0.0.1'];
+    const first = throttle.begin(keys);
+    const second = throttle.begin(keys);
+    expect(throttle.retryAfterMs(keys, 0)).toBe(0);
+    throttle.recordFailure(keys, 0);
+    expect(throttle.retryAfterMs(keys, 0)).toBe(500);
+    first();
+    first();
+    expect(throttle.retryAfterMs(keys, 0)).toBe(0);
+    second();
+    expect(throttle.retryAfterMs(keys, 0)).toBe(0);
+  });
+
   it('forgets a key after a quiet spell', () => {
     const throttle = new LoginThrottle({ freeFailures: 2, baseDelayMs: 500, forgetAfterMs: 1000 });
     throttle.recordFailure(['a'], 0);

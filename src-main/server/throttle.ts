@@ -2,7 +2,9 @@
  * Login throttling: failed logins are counted per key (a name key, a remote
  * address); past a number of free failures each further one blocks the key for
  * a delay that doubles up to a cap. A blocked key is refused at once, before
- * any password hashing, so guessing costs the server nothing.
+ * any password hashing, so guessing costs the server nothing. Checks still
+ * running count as failures to come, so guesses sent in parallel (on many
+ * connections, before any of them has failed) cannot slip past the count.
  */
 
 export interface ThrottleOptions {
@@ -30,6 +32,8 @@ export class LoginThrottle {
   private readonly forgetAfterMs: number;
   private readonly maxKeys: number;
   private readonly entries = new Map<string, Entry>();
+  /** Password checks under way per key. */
+  private readonly inFlight = new Map<string, number>();
 
   constructor(options: ThrottleOptions = {}) {
     this.freeFailures = options.freeFailures ?? 5;
@@ -45,8 +49,26 @@ export class LoginThrottle {
     for (const key of keys) {
       const entry = this.current(key, now);
       if (entry) wait = Math.max(wait, entry.blockedUntil - now);
+      const running = this.inFlight.get(key) ?? 0;
+      // Were every running check to fail, the key would be at its limit already.
+      if (running > 0 && (entry?.failures ?? 0) + running >= this.freeFailures) wait = Math.max(wait, this.baseDelayMs);
     }
     return wait;
+  }
+
+  /** Marks a password check under way for the keys; call the returned function when it is done. */
+  begin(keys: readonly string[]): () => void {
+    for (const key of keys) this.inFlight.set(key, (this.inFlight.get(key) ?? 0) + 1);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      for (const key of keys) {
+        const running = (this.inFlight.get(key) ?? 1) - 1;
+        if (running > 0) this.inFlight.set(key, running);
+        else this.inFlight.delete(key);
+      }
+    };
   }
 
   recordFailure(keys: readonly string[], now = Date.now()): void {
