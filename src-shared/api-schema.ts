@@ -113,6 +113,7 @@ const callSchemas = {
   hostUsers: noArguments,
   hostLog: noArguments,
   hostPending: noArguments,
+  hostBans: noArguments,
   hostAdmin: z.tuple([hostAdminActionSchema]),
   changePassword: z.tuple([newPassword, newPassword]),
   settings: noArguments,

@@ -88,6 +88,13 @@ export type HostAdminAction =
   /** Without password: a generated one, returned in the result. */
   | { kind: 'resetPassword'; user: string; password?: string };
 
+export interface HostBan {
+  kind: 'name' | 'address';
+  /** A name (lower-cased) or an IP address. */
+  value: string;
+  createdAt: number;
+}
+
 export interface HostAdminResult {
   /** The new password, for resetPassword. */
   password?: string;
@@ -150,6 +157,7 @@ export type AppEvent =
   | { type: 'hostLog'; entry: HostLogEntry }
   | { type: 'hostUsers'; users: HostUser[] }
   | { type: 'hostPending'; users: PendingUser[] }
+  | { type: 'hostBans'; bans: HostBan[] }
   /** Your messages in `conv` up to id `upTo` reached the other side's device. */
   | { type: 'delivered'; conv: ConversationKey; upTo: number }
   /** Settings changed (in this or another window). */
@@ -206,6 +214,8 @@ export interface AppApi {
   hostLog(): Promise<Result<HostLogEntry[]>>;
   /** While hosting: accounts waiting for approval. */
   hostPending(): Promise<Result<PendingUser[]>>;
+  /** While hosting: banned names and addresses. */
+  hostBans(): Promise<Result<HostBan[]>>;
   /** While hosting: kick, ban, mute, approve, reset a password… (the host's own account is refused). */
   hostAdmin(action: HostAdminAction): Promise<Result<HostAdminResult>>;
   /** Changes this account's password on the room's server; its other devices are logged out. */
@@ -248,6 +258,7 @@ export const APP_CALLS: readonly AppCallName[] = [
   'hostUsers',
   'hostLog',
   'hostPending',
+  'hostBans',
   'hostAdmin',
   'changePassword',
   'settings',

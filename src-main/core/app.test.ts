@@ -237,6 +237,12 @@ describe('AppCore room access and host admin', () => {
     unwrap(await bob.changePassword('bob-secret', 'bob-new'));
     const reset = unwrap(await alice.hostAdmin({ kind: 'resetPassword', user: 'bob' }));
     expect(reset.password).toEqual(expect.any(String));
+
+    unwrap(await alice.hostAdmin({ kind: 'banAddress', address: '10.9.8.7:1234' }));
+    expect(unwrap(await alice.hostBans())).toMatchObject([{ kind: 'address', value: '10.9.8.7' }]);
+    await aliceEvents.next(
+      (event): event is Extract<AppEvent, { type: 'hostBans' }> => event.type === 'hostBans' && event.bans.length === 1,
+    );
   });
 
   it('refuses a passphrase room without a passphrase before starting anything', async () => {

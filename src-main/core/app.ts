@@ -92,6 +92,9 @@ export class AppCore implements AppApi {
   private readonly announceHostPending = coalesce(() => {
     if (this.hosting) this.emit({ type: 'hostPending', users: this.hosting.host.server.admin.pending() });
   });
+  private readonly announceHostBans = coalesce(() => {
+    if (this.hosting) this.emit({ type: 'hostBans', bans: this.hosting.host.server.admin.bans() });
+  });
 
   private readonly handlers: CallHandlers = {
     host: (request) => this.serialized(() => this.startHosting(request)),
@@ -123,6 +126,8 @@ export class AppCore implements AppApi {
       this.hosting ? ok(hostUsers(this.hosting.host.server)) : fail(AppErrorCode.NOT_HOSTING, 'This app is not hosting a room'),
     hostPending: async () =>
       this.hosting ? ok(this.hosting.host.server.admin.pending()) : fail(AppErrorCode.NOT_HOSTING, 'This app is not hosting a room'),
+    hostBans: async () =>
+      this.hosting ? ok(this.hosting.host.server.admin.bans()) : fail(AppErrorCode.NOT_HOSTING, 'This app is not hosting a room'),
     hostAdmin: (action) => this.runHostAdmin(action),
     changePassword: (current, password) =>
       this.request(async (client) => void (await client.changePassword(current, password))),
@@ -245,6 +250,9 @@ export class AppCore implements AppApi {
   hostPending() {
     return this.call('hostPending', []);
   }
+  hostBans() {
+    return this.call('hostBans', []);
+  }
   hostAdmin(action: HostAdminAction) {
     return this.call('hostAdmin', [action]);
   }
@@ -329,6 +337,7 @@ export class AppCore implements AppApi {
     // list right after logging, hence the deferred read.
     if (entry.event === 'login' || entry.event === 'disconnect' || entry.event === 'admin') this.announceHostUsers();
     if (entry.event === 'registration pending' || entry.event === 'admin') this.announceHostPending();
+    if (entry.event === 'admin') this.announceHostBans();
   }
 
   private async runHostAdmin(action: HostAdminAction): Promise<Result<{ password?: string }>> {

@@ -236,7 +236,7 @@ describe('host admin', () => {
     const bye = await peer.waitFrame((frame) => frame.type === 'bye');
     expect(bye).toMatchObject({ error: { code: ErrorCode.BANNED } });
     await peer.waitClosed();
-    expect(host.server.admin.unban({ address: '127.0.0.1' })).toBe(true);
+    expect(host.server.admin.unban({ address: '127.0.0.1:4242' })).toBe(true);
     expect(() => host.server.admin.ban({ address: 'not-an-ip' })).toThrow(/not an IP address/);
   });
 

@@ -221,8 +221,9 @@ export class ServerAdmin {
     if (this.protectedKeys.has(key)) throw new AdminError(ErrorCode.INVALID_TARGET, `you cannot ${action} the host's own account`);
   }
 
+  /** An IP address, also given as "address:port" or "[v6]:port" as connections show it. */
   private address(raw: string): string {
-    const address = normalizeAddress(raw);
+    const address = normalizeAddress(raw) ?? normalizeAddress(addressHost(raw.trim()));
     if (!address) throw new AdminError(ErrorCode.BAD_REQUEST, `${raw} is not an IP address`);
     return address;
   }

@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError, HostAdminAction, HostAdminResult, Result } from '../../src-shared/api.js';
 import { app, useApp } from '../app-context.js';
-import { userActions } from '../lib/access.js';
+import { addressWithoutPort, userActions } from '../lib/access.js';
 import { ErrorAlert } from './ErrorAlert.js';
 
 /** Runs host admin actions, keeping the last error to show. */
@@ -25,6 +25,10 @@ export function ConnectedUsers() {
   const act = (name: string, key: string, action: HostAdminAction) => {
     if (key === 'ban' && !window.confirm(t('access.banConfirm', { name }))) return;
     void run(action);
+  };
+  const banAddress = (address: string) => {
+    if (!window.confirm(t('access.banAddressConfirm', { address }))) return;
+    void run({ kind: 'banAddress', address });
   };
 
   return (
@@ -53,6 +57,17 @@ export function ConnectedUsers() {
                     onClick={() => act(user.name, key, action)}
                   >
                     {t(`access.${key}`)}
+                  </button>
+                ))}
+                {[...new Set(user.addresses.map(addressWithoutPort))].map((address) => (
+                  <button
+                    key={address}
+                    type="button"
+                    className="danger"
+                    aria-label={t('access.banAddressLabel', { address })}
+                    onClick={() => banAddress(address)}
+                  >
+                    {t('access.banAddress')}
                   </button>
                 ))}
               </span>
@@ -84,6 +99,38 @@ export function PendingApprovals() {
               </button>
               <button type="button" aria-label={t('access.rejectLabel', { name: user.name })} onClick={() => void run({ kind: 'reject', user: user.name })}>
                 {t('access.reject')}
+              </button>
+            </span>
+          </li>
+        ))}
+      </ul>
+      <ErrorAlert error={error} />
+    </>
+  );
+}
+
+/** Banned names and addresses, each with Unban. Nothing when there are none. */
+export function BanList() {
+  const { t } = useTranslation();
+  const bans = useApp((state) => state.hostBans);
+  const { error, run } = useHostAdmin();
+  if (bans.length === 0 && error === null) return null;
+  return (
+    <>
+      <h3 id="host-bans">{t('access.bans')}</h3>
+      <ul aria-labelledby="host-bans" className="host-users">
+        {bans.map((ban) => (
+          <li key={`${ban.kind}:${ban.value}`}>
+            <span className="host-user-name">{ban.value}</span>
+            <span className="host-user-actions">
+              <button
+                type="button"
+                aria-label={t('access.unbanLabel', { value: ban.value })}
+                onClick={() =>
+                  void run(ban.kind === 'name' ? { kind: 'unban', user: ban.value } : { kind: 'unbanAddress', address: ban.value })
+                }
+              >
+                {t('access.unban')}
               </button>
             </span>
           </li>

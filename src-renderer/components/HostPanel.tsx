@@ -5,7 +5,7 @@ import { app, useApp } from '../app-context.js';
 import { formatClock } from '../lib/time.js';
 import { stopHosting } from '../store/sync.js';
 import { ErrorAlert } from './ErrorAlert.js';
-import { ConnectedUsers, PendingApprovals, ResetPasswordForm } from './HostAdmin.js';
+import { BanList, ConnectedUsers, PendingApprovals, ResetPasswordForm } from './HostAdmin.js';
 
 /** While hosting: the addresses to share, who is connected, and the live server log. */
 export function HostPanel() {
@@ -26,6 +26,7 @@ export function HostPanel() {
       {hosting.loopbackOnly && <p className="note">{t('host.loopbackOnly')}</p>}
       <ConnectedUsers />
       <PendingApprovals />
+      <BanList />
       <ResetPasswordForm />
       <ServerLog />
       <ErrorAlert error={error} />

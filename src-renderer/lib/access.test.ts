@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkNewPassword, hostAccess, joinPassphrase, userActions } from './access.js';
+import { addressWithoutPort, checkNewPassword, hostAccess, joinPassphrase, userActions } from './access.js';
 
 describe('access forms', () => {
   it('sends a passphrase only with the passphrase mode, and needs one there', () => {
@@ -15,6 +15,13 @@ describe('access forms', () => {
     expect(checkNewPassword('', '')).toBe('passwordEmpty');
     expect(checkNewPassword('abc', 'abd')).toBe('passwordsDiffer');
     expect(checkNewPassword('abc', 'abc')).toBeNull();
+  });
+
+  it('drops the port from connection addresses of both families', () => {
+    expect(addressWithoutPort('10.0.0.2:5000')).toBe('10.0.0.2');
+    expect(addressWithoutPort('[fe80::1]:5000')).toBe('fe80::1');
+    expect(addressWithoutPort('::1')).toBe('::1');
+    expect(addressWithoutPort('unknown')).toBe('unknown');
   });
 
   it('offers mute or unmute as the user is muted or not', () => {

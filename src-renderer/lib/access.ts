@@ -27,6 +27,13 @@ export function checkNewPassword(password: string, repeated: string): AccessForm
   return null;
 }
 
+/** The IP address of an "address:port" or "[v6]:port" connection address. */
+export function addressWithoutPort(address: string): string {
+  const bracketed = /^\[([^\]]+)\]:\d+$/.exec(address);
+  if (bracketed) return bracketed[1]!;
+  return /^[^:]+:\d+$/.test(address) ? address.slice(0, address.lastIndexOf(':')) : address;
+}
+
 /** The host panel's buttons for one connected user, each with the action it runs. */
 export function userActions(name: string, muted: boolean): { key: 'kick' | 'ban' | 'mute' | 'unmute'; action: HostAdminAction }[] {
   return [

@@ -1,4 +1,4 @@
-import type { AppError, HostLogEntry, HostUser, PendingUser, SessionView } from '../../src-shared/api.js';
+import type { AppError, HostBan, HostLogEntry, HostUser, PendingUser, SessionView } from '../../src-shared/api.js';
 import { OFFLINE_SESSION } from '../lib/session.js';
 import type { SliceCreator } from './types.js';
 
@@ -12,6 +12,7 @@ export interface ConnectionData {
   hostUsers: HostUser[];
   /** Accounts waiting for the host's approval. */
   hostPending: PendingUser[];
+  hostBans: HostBan[];
   hostLog: HostLogEntry[];
 }
 
@@ -20,13 +21,15 @@ export interface ConnectionSlice extends ConnectionData {
   clearLastError(): void;
   setHostUsers(users: HostUser[]): void;
   setHostPending(users: PendingUser[]): void;
+  setHostBans(bans: HostBan[]): void;
   setHostLog(entries: HostLogEntry[]): void;
   appendHostLog(entry: HostLogEntry): void;
 }
 
-export const initialHostData: Pick<ConnectionData, 'hostUsers' | 'hostPending' | 'hostLog'> = {
+export const initialHostData: Pick<ConnectionData, 'hostUsers' | 'hostPending' | 'hostBans' | 'hostLog'> = {
   hostUsers: [],
   hostPending: [],
+  hostBans: [],
   hostLog: [],
 };
 
@@ -38,6 +41,7 @@ export const createConnectionSlice: SliceCreator<ConnectionSlice> = (set) => ({
   clearLastError: () => set({ lastError: null }),
   setHostUsers: (hostUsers) => set({ hostUsers }),
   setHostPending: (hostPending) => set({ hostPending }),
+  setHostBans: (hostBans) => set({ hostBans }),
   setHostLog: (entries) => set({ hostLog: entries.slice(-HOST_LOG_LIMIT) }),
   appendHostLog: (entry) => set((state) => ({ hostLog: [...state.hostLog, entry].slice(-HOST_LOG_LIMIT) })),
 });

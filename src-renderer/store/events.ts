@@ -65,6 +65,9 @@ export function applyEvent(store: AppStore, event: AppEvent): void {
     case 'hostPending':
       state.setHostPending(event.users);
       return;
+    case 'hostBans':
+      state.setHostBans(event.bans);
+      return;
     case 'delivered':
       state.markDelivered(event.conv, event.upTo);
       return;

@@ -59,6 +59,7 @@ export function fakeApi(overrides: Partial<AppApi> = {}): AppApi & { emit(event:
     hostUsers: () => ok([]),
     hostLog: () => ok([]),
     hostPending: () => ok([]),
+    hostBans: () => ok([]),
     hostAdmin: () => ok({}),
     changePassword: () => ok(undefined),
     settings: () =>
