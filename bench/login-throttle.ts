@@ -1,7 +1,7 @@
 /**
  * How long a refused login takes: a wrong password (a full scrypt check at the
  * default cost) against a login refused by the throttle (no scrypt at all).
- * Prints JSON. Run: npx tsx scripts/bench-login-throttle.ts
+ * Prints JSON. Run: npx tsx bench/login-throttle.ts
  */
 import { ErrorCode } from '../src-shared/protocol.js';
 import { startHost } from '../src-main/core/host.js';
