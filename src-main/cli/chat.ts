@@ -1,14 +1,15 @@
 /**
  * Terminal client: `npm run chat -- --server <host>:<port> --user <name> --password <pw>`.
  * Reads commands line by line from stdin (a terminal or a pipe) and prints one
- * line per event. The password may also come from LANCHAT_PASSWORD.
+ * line per event. The password may also come from LANCHAT_PASSWORD; `--passphrase`
+ * (or LANCHAT_PASSPHRASE) gives the room passphrase for creating an account where one is asked.
  */
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { ChatClient } from '../client/client.js';
 import { TerminalSession, parseServer } from './terminal.js';
 
-const USAGE = 'usage: npm run chat -- --server <host>:<port> --user <name> --password <password>';
+const USAGE = 'usage: npm run chat -- --server <host>:<port> --user <name> --password <password> [--passphrase <room passphrase>]';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -16,6 +17,7 @@ async function main(): Promise<number> {
       server: { type: 'string' },
       user: { type: 'string' },
       password: { type: 'string' },
+      passphrase: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -33,7 +35,15 @@ async function main(): Promise<number> {
   const print = (line: string): void => {
     process.stdout.write(`${line}\n`);
   };
-  const client = new ChatClient({ host, port, name: values.user, password, clientName: 'lanchat-cli/0.1.0' });
+  const passphrase = values.passphrase ?? process.env.LANCHAT_PASSPHRASE;
+  const client = new ChatClient({
+    host,
+    port,
+    name: values.user,
+    password,
+    clientName: 'lanchat-cli/0.1.0',
+    ...(passphrase ? { passphrase } : {}),
+  });
   const terminal = new TerminalSession(client, values.user, print);
   client.on('fatal', (error) => {
     print(`! ${error.message}`);

@@ -105,6 +105,15 @@ describe('headless host', () => {
     }
   });
 
+  it('registers a terminal user in a passphrase room only with the passphrase', async () => {
+    const { server } = await startHostCli(['--access', 'passphrase', '--passphrase', 'sesame']);
+    const refused = Cli.run('chat', ['--server', server, '--user', 'erin', '--password', 'erin-pw']);
+    expect(await refused.waitExit()).toBe(1);
+    expect(refused.lines.join('\n')).toContain('this room needs its passphrase');
+    const erin = Cli.run('chat', ['--server', server, '--user', 'erin', '--password', 'erin-pw', '--passphrase', 'sesame']);
+    await erin.waitLine(/^type \/help for commands$/);
+  });
+
   it('refuses bad arguments with usage', async () => {
     const host = Cli.run('host', ['--port', '99999', '--data', '/tmp/x']);
     expect(await host.waitExit()).toBe(1);
