@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import type { AppError, HostAdminAction, HostAdminResult, Result } from '../../src-shared/api.js';
 import { app, useApp } from '../app-context.js';
 import { addressWithoutPort, userActions } from '../lib/access.js';
+import { sameName } from '../lib/names.js';
 import { ErrorAlert } from './ErrorAlert.js';
 
 /** Runs host admin actions, keeping the last error to show. */
@@ -20,6 +21,7 @@ function useHostAdmin() {
 export function ConnectedUsers() {
   const { t } = useTranslation();
   const users = useApp((state) => state.hostUsers);
+  const me = useApp((state) => state.session.me);
   const { error, run } = useHostAdmin();
 
   const act = (name: string, key: string, action: HostAdminAction) => {
@@ -47,30 +49,33 @@ export function ConnectedUsers() {
                 {user.addresses.length > 0 && ` · ${user.addresses.join(', ')}`}
                 {user.clients.length > 0 && ` · ${[...new Set(user.clients)].join(', ')}`}
               </span>
-              <span className="host-user-actions">
-                {userActions(user.name, user.muted).map(({ key, action }) => (
-                  <button
-                    key={key}
-                    type="button"
-                    className={key === 'ban' ? 'danger' : undefined}
-                    aria-label={t(`access.${key}Label`, { name: user.name })}
-                    onClick={() => act(user.name, key, action)}
-                  >
-                    {t(`access.${key}`)}
-                  </button>
-                ))}
-                {[...new Set(user.addresses.map(addressWithoutPort))].map((address) => (
-                  <button
-                    key={address}
-                    type="button"
-                    className="danger"
-                    aria-label={t('access.banAddressLabel', { address })}
-                    onClick={() => banAddress(address)}
-                  >
-                    {t('access.banAddress')}
-                  </button>
-                ))}
-              </span>
+              {/* The server refuses actions on the host's own account; no buttons invite them. */}
+              {!sameName(user.name, me) && (
+                <span className="host-user-actions">
+                  {userActions(user.name, user.muted).map(({ key, action }) => (
+                    <button
+                      key={key}
+                      type="button"
+                      className={key === 'ban' ? 'danger' : undefined}
+                      aria-label={t(`access.${key}Label`, { name: user.name })}
+                      onClick={() => act(user.name, key, action)}
+                    >
+                      {t(`access.${key}`)}
+                    </button>
+                  ))}
+                  {[...new Set(user.addresses.map(addressWithoutPort))].map((address) => (
+                    <button
+                      key={address}
+                      type="button"
+                      className="danger"
+                      aria-label={t('access.banAddressLabel', { address })}
+                      onClick={() => banAddress(address)}
+                    >
+                      {t('access.banAddress')}
+                    </button>
+                  ))}
+                </span>
+              )}
             </li>
           ))}
         </ul>
