@@ -1,9 +1,9 @@
 import { useId, useState, type FormEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError, Result, SessionView, Settings } from '../../src-shared/api.js';
-import { ACCESS_MODES, type AccessMode } from '../../src-shared/protocol.js';
+import { ACCESS_MODES } from '../../src-shared/protocol.js';
 import { app, useApp } from '../app-context.js';
-import { hostAccess, joinPassphrase } from '../lib/access.js';
+import { type AccessChoice, hostAccess, joinPassphrase } from '../lib/access.js';
 import { requestNotificationPermission } from '../desktop/notifications.js';
 import { hostRoom, joinRoom } from '../store/sync.js';
 import { ErrorAlert } from './ErrorAlert.js';
@@ -92,11 +92,17 @@ function useEnterRoom(sessionError: AppError | null) {
   return { busy, error: error ?? (tried ? null : sessionError), submit };
 }
 
-const MODE_LABELS = { open: 'access.modeOpen', passphrase: 'access.modePassphrase', approval: 'access.modeApproval' } as const;
+const MODE_LABELS = {
+  saved: 'access.modeSaved',
+  open: 'access.modeOpen',
+  passphrase: 'access.modePassphrase',
+  approval: 'access.modeApproval',
+} as const;
 
 function HostForm({ settings, sessionError }: FormProps) {
   const { t } = useTranslation();
-  const [access, setAccess] = useState<AccessMode>('open');
+  // Left alone, a restarted room keeps the mode it had, so it never opens up by accident.
+  const [access, setAccess] = useState<AccessChoice>('saved');
   const [passphrase, setPassphrase] = useState('');
   const enter = async (roomName: string, port: number, name: string, password: string): Promise<Result<SessionView>> => {
     const checked = hostAccess(access, passphrase);
@@ -114,8 +120,8 @@ function HostForm({ settings, sessionError }: FormProps) {
     >
       <label>
         {t('access.whoCanJoin')}
-        <select value={access} onChange={(event) => setAccess(event.target.value as AccessMode)}>
-          {ACCESS_MODES.map((mode) => (
+        <select value={access} onChange={(event) => setAccess(event.target.value as AccessChoice)}>
+          {(['saved', ...ACCESS_MODES] as const).map((mode) => (
             <option key={mode} value={mode}>
               {t(MODE_LABELS[mode])}
             </option>

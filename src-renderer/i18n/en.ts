@@ -75,6 +75,7 @@ export const en = {
   },
   access: {
     whoCanJoin: 'Who can join',
+    modeSaved: 'As last time (anyone, the first time)',
     modeOpen: 'Anyone who can reach the room',
     modePassphrase: 'Whoever knows the room passphrase',
     modeApproval: 'Anyone, after I approve them',

@@ -77,6 +77,7 @@ export const tr: Translations = {
   },
   access: {
     whoCanJoin: 'Kimler katılabilir',
+    modeSaved: 'Geçen seferki gibi (ilk seferde herkes)',
     modeOpen: 'Odaya ulaşabilen herkes',
     modePassphrase: 'Oda parolasını bilen herkes',
     modeApproval: 'Herkes, ben onayladıktan sonra',

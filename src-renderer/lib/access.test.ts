@@ -3,6 +3,7 @@ import { addressWithoutPort, checkNewPassword, hostAccess, joinPassphrase, userA
 
 describe('access forms', () => {
   it('sends a passphrase only with the passphrase mode, and needs one there', () => {
+    expect(hostAccess('saved', 'ignored')).toEqual({ ok: true, fields: {} });
     expect(hostAccess('open', 'ignored')).toEqual({ ok: true, fields: { access: 'open' } });
     expect(hostAccess('approval', '')).toEqual({ ok: true, fields: { access: 'approval' } });
     expect(hostAccess('passphrase', '  ')).toEqual({ ok: false, problem: 'passphraseMissing' });

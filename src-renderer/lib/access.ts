@@ -5,11 +5,18 @@ import type { AccessMode } from '../../src-shared/protocol.js';
 /** i18n keys (under access.) of what is wrong with a form. */
 export type AccessFormProblem = 'passphraseMissing' | 'passwordEmpty' | 'passwordsDiffer';
 
-/** The access fields of a host request, or what is missing. The passphrase only goes with the passphrase mode. */
+/** The Host form's "Who can join" choice: a mode, or 'saved' for the mode the room had last time. */
+export type AccessChoice = AccessMode | 'saved';
+
+/**
+ * The access fields of a host request, or what is missing. 'saved' sends no mode, so the
+ * server keeps the one it saved; the passphrase only goes with the passphrase mode.
+ */
 export function hostAccess(
-  access: AccessMode,
+  access: AccessChoice,
   passphrase: string,
 ): { ok: true; fields: Pick<HostRequest, 'access' | 'passphrase'> } | { ok: false; problem: AccessFormProblem } {
+  if (access === 'saved') return { ok: true, fields: {} };
   if (access !== 'passphrase') return { ok: true, fields: { access } };
   if (passphrase.trim() === '') return { ok: false, problem: 'passphraseMissing' };
   return { ok: true, fields: { access, passphrase } };
