@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { APP_CALLS, type AppApi, type AppCallName, type AppError, AppErrorCode, type Settings } from './api.js';
-import { LIMITS, conversationKey, target } from './protocol.js';
+import { ACCESS_MODES, LIMITS, conversationKey, target } from './protocol.js';
 
 /**
  * An optional trailing argument. JSON turns an `undefined` array slot into
@@ -50,16 +50,46 @@ export const settingsSchema = z.strictObject({
 
 /** As the app shows it: SHA-256, 32 upper-case hex bytes joined by colons. */
 const fingerprint = z.string().regex(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/, 'a fingerprint is 32 hex bytes joined by colons');
+const passphrase = z.string().min(1, 'enter the room passphrase').max(LIMITS.maxPassphraseLength);
+const newPassword = z.string().min(LIMITS.minPasswordLength, 'a password cannot be empty').max(LIMITS.maxPasswordLength);
+const address = z.string().trim().min(1).max(64);
 
-export const hostRequestSchema = z.strictObject({ roomName, port: hostPort, name: userName, password, tls: z.boolean().optional() });
+export const hostRequestSchema = z
+  .strictObject({
+    roomName,
+    port: hostPort,
+    name: userName,
+    password,
+    tls: z.boolean().optional(),
+    access: z.enum(ACCESS_MODES).optional(),
+    passphrase: passphrase.optional(),
+  })
+  .refine((request) => request.access !== 'passphrase' || request.passphrase !== undefined, {
+    message: 'a room that asks for a passphrase needs one',
+    path: ['passphrase'],
+  });
 export const joinRequestSchema = z.strictObject({
   host: hostName,
   port: joinPort,
   name: userName,
   password,
+  passphrase: passphrase.optional(),
   acceptFingerprint: fingerprint.optional(),
   allowUnencrypted: z.boolean().optional(),
 });
+
+export const hostAdminActionSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('kick'), user: userName }),
+  z.strictObject({ kind: z.literal('ban'), user: userName }),
+  z.strictObject({ kind: z.literal('banAddress'), address }),
+  z.strictObject({ kind: z.literal('unban'), user: userName }),
+  z.strictObject({ kind: z.literal('unbanAddress'), address }),
+  z.strictObject({ kind: z.literal('mute'), user: userName, minutes: z.number().positive().max(60 * 24 * 365).optional() }),
+  z.strictObject({ kind: z.literal('unmute'), user: userName }),
+  z.strictObject({ kind: z.literal('approve'), user: userName }),
+  z.strictObject({ kind: z.literal('reject'), user: userName }),
+  z.strictObject({ kind: z.literal('resetPassword'), user: userName, password: newPassword.optional() }),
+]);
 
 const noArguments = z.tuple([]);
 
@@ -87,6 +117,10 @@ const callSchemas = {
   groupRemoveMember: z.tuple([groupId, userName]),
   hostUsers: noArguments,
   hostLog: noArguments,
+  hostPending: noArguments,
+  hostBans: noArguments,
+  hostAdmin: z.tuple([hostAdminActionSchema]),
+  changePassword: z.tuple([newPassword, newPassword]),
   settings: noArguments,
   updateSettings: z.tuple([settingsSchema.partial()]),
   openChatWindow: z.tuple([conversationKey]),

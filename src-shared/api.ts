@@ -4,6 +4,7 @@
  * calls and events, so the renderer cannot tell which shell it runs in.
  */
 import type {
+  AccessMode,
   ChatMessage,
   Contact,
   ConversationKey,
@@ -34,6 +35,10 @@ export interface HostRequest {
   password: string;
   /** TLS is on unless this is false; then nothing is encrypted, passwords included. */
   tls?: boolean;
+  /** Who can create an account; when not given, the mode the room was last hosted with (open at first). */
+  access?: AccessMode;
+  /** Needed with access 'passphrase'. */
+  passphrase?: string;
 }
 
 export interface JoinRequest {
@@ -48,6 +53,8 @@ export interface JoinRequest {
   acceptFingerprint?: string;
   /** Join even though the host does not encrypt (after a NOT_ENCRYPTED error). */
   allowUnencrypted?: boolean;
+  /** The room passphrase, for creating an account in a room that asks for one. */
+  passphrase?: string;
 }
 
 export interface HostInfo {
@@ -71,7 +78,44 @@ export type ConnectionSecurity =
 export interface HostUser {
   name: string;
   connections: number;
+  /** "address:port" of each connection. */
   addresses: string[];
+  /** The client name and version each connection sent, when it sent one. */
+  clients: string[];
+  muted: boolean;
+}
+
+/** An account waiting for the host's approval. */
+export interface PendingUser {
+  name: string;
+  createdAt: number;
+}
+
+/** What the host can do to a user or address from the host panel. */
+export type HostAdminAction =
+  | { kind: 'kick'; user: string }
+  | { kind: 'ban'; user: string }
+  | { kind: 'banAddress'; address: string }
+  | { kind: 'unban'; user: string }
+  | { kind: 'unbanAddress'; address: string }
+  /** Without minutes: until unmuted. */
+  | { kind: 'mute'; user: string; minutes?: number }
+  | { kind: 'unmute'; user: string }
+  | { kind: 'approve'; user: string }
+  | { kind: 'reject'; user: string }
+  /** Without password: a generated one, returned in the result. */
+  | { kind: 'resetPassword'; user: string; password?: string };
+
+export interface HostBan {
+  kind: 'name' | 'address';
+  /** A name (lower-cased) or an IP address. */
+  value: string;
+  createdAt: number;
+}
+
+export interface HostAdminResult {
+  /** The new password, for resetPassword. */
+  password?: string;
 }
 
 export interface HostLogEntry {
@@ -134,6 +178,8 @@ export type AppEvent =
   | { type: 'groupRemoved'; groupId: number; name: string; reason: 'deleted' | 'removed' }
   | { type: 'hostLog'; entry: HostLogEntry }
   | { type: 'hostUsers'; users: HostUser[] }
+  | { type: 'hostPending'; users: PendingUser[] }
+  | { type: 'hostBans'; bans: HostBan[] }
   /** Your messages in `conv` up to id `upTo` reached the other side's device. */
   | { type: 'delivered'; conv: ConversationKey; upTo: number }
   /** Settings changed (in this or another window). */
@@ -188,6 +234,14 @@ export interface AppApi {
   /** While hosting: who is connected and the server log so far. */
   hostUsers(): Promise<Result<HostUser[]>>;
   hostLog(): Promise<Result<HostLogEntry[]>>;
+  /** While hosting: accounts waiting for approval. */
+  hostPending(): Promise<Result<PendingUser[]>>;
+  /** While hosting: banned names and addresses. */
+  hostBans(): Promise<Result<HostBan[]>>;
+  /** While hosting: kick, ban, mute, approve, reset a password… (the host's own account is refused). */
+  hostAdmin(action: HostAdminAction): Promise<Result<HostAdminResult>>;
+  /** Changes this account's password on the room's server; its other devices are logged out. */
+  changePassword(current: string, password: string): Promise<Result<void>>;
 
   settings(): Promise<Result<Settings>>;
   updateSettings(changes: Partial<Settings>): Promise<Result<Settings>>;
@@ -225,6 +279,10 @@ export const APP_CALLS: readonly AppCallName[] = [
   'groupRemoveMember',
   'hostUsers',
   'hostLog',
+  'hostPending',
+  'hostBans',
+  'hostAdmin',
+  'changePassword',
   'settings',
   'updateSettings',
   'openChatWindow',

@@ -22,7 +22,12 @@ export const LIMITS = {
   defaultPageSize: 50,
   maxSearchLength: 200,
   maxClientMsgIdLength: 64,
+  maxPassphraseLength: 256,
 } as const;
+
+/** Who may create a new account: anyone, whoever knows the room passphrase, or anyone once the host approves. */
+export const ACCESS_MODES = ['open', 'passphrase', 'approval'] as const;
+export type AccessMode = (typeof ACCESS_MODES)[number];
 
 export const ErrorCode = {
   /** hello carried a protocol major version this server does not speak. */
@@ -55,6 +60,18 @@ export const ErrorCode = {
   RATE_LIMITED: 'RATE_LIMITED',
   /** The host ran out of disk space (or its database quota); nothing was stored. */
   STORAGE_FULL: 'STORAGE_FULL',
+  /** Registration needs the room passphrase (login field "passphrase") and it was missing or wrong. */
+  PASSPHRASE_REQUIRED: 'PASSPHRASE_REQUIRED',
+  /** The account exists but waits for the host's approval. */
+  PENDING_APPROVAL: 'PENDING_APPROVAL',
+  /** Too many failed logins for this name or address; the error carries retryAfterMs. */
+  TOO_MANY_ATTEMPTS: 'TOO_MANY_ATTEMPTS',
+  /** The host banned this name or address (also a bye reason). */
+  BANNED: 'BANNED',
+  /** The host muted this user; sends are refused until the mute ends. */
+  MUTED: 'MUTED',
+  /** A host-configured limit (groups per owner, members per group) is reached. */
+  LIMIT_REACHED: 'LIMIT_REACHED',
   /** Closing reasons, sent in a bye frame (SLOW_CONSUMER only reaches the log: that client is not reading). */
   HEARTBEAT_TIMEOUT: 'HEARTBEAT_TIMEOUT',
   SLOW_CONSUMER: 'SLOW_CONSUMER',
@@ -65,6 +82,10 @@ export const ErrorCode = {
   LOGGED_OUT: 'LOGGED_OUT',
   /** A plaintext connection to a host that requires TLS: sent unencrypted, then the host closes. */
   TLS_REQUIRED: 'TLS_REQUIRED',
+  /** The host disconnected this user. */
+  KICKED: 'KICKED',
+  /** The account's password changed (by its owner elsewhere or by the host): log in with the new one. */
+  PASSWORD_CHANGED: 'PASSWORD_CHANGED',
   INTERNAL: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -72,7 +93,7 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 export interface WireError {
   code: ErrorCode;
   message: string;
-  /** With RATE_LIMITED: how long to wait before the next frame can pass. */
+  /** With RATE_LIMITED or TOO_MANY_ATTEMPTS: milliseconds to wait before trying again. */
   retryAfterMs?: number;
 }
 
@@ -113,11 +134,17 @@ export const requestSchemas = {
       name: nameField,
       password: z.string().min(LIMITS.minPasswordLength).max(LIMITS.maxPasswordLength).optional(),
       token: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'not a session token').optional(),
+      /** The room passphrase; only looked at when this login registers a new account in passphrase mode. */
+      passphrase: z.string().min(1).max(LIMITS.maxPassphraseLength).optional(),
     })
     .refine((body) => (body.password === undefined) !== (body.token === undefined), {
       message: 'give either "password" or "token"',
     }),
   logout: z.strictObject({}),
+  changePassword: z.strictObject({
+    current: z.string().min(LIMITS.minPasswordLength).max(LIMITS.maxPasswordLength),
+    password: z.string().min(LIMITS.minPasswordLength).max(LIMITS.maxPasswordLength),
+  }),
   send: z.strictObject({
     clientMsgId: z.string().min(1).max(LIMITS.maxClientMsgIdLength),
     to: target,
@@ -242,6 +269,7 @@ export interface RequestResults {
     deliveredUpTo: number;
   };
   logout: Record<string, never>;
+  changePassword: Record<string, never>;
   /** delivered: the message was written to at least one other person's online device. */
   send: { message: ChatMessage; duplicate: boolean; delivered: boolean };
   history: { messages: ChatMessage[]; hasMore: boolean };

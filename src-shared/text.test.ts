@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkGroupName, checkUserName, foldForSearch, nameKey, nameSkeleton } from './text.js';
+import { checkGroupName, checkUserName, foldForSearch, lookalikeSkeletons, nameKey, nameSkeleton } from './text.js';
 
 describe('foldForSearch', () => {
   it('folds Turkish dotted and dotless i alike in both cases', () => {
@@ -20,6 +20,16 @@ describe('user names', () => {
       expect(checkUserName(bad).ok, JSON.stringify(bad)).toBe(false);
     }
   });
+  it('refuses invisible letters and marks: Hangul fillers, grapheme joiner, variation selectors', () => {
+    for (const bad of ['ali\u3164ce', '\u3164', '\u1160x', 'x\uffa0', 'alice\u034f', 'alice\ufe0f', 'ali\u2066ce', 'ali\u00adce']) {
+      expect(checkUserName(bad).ok, JSON.stringify(bad)).toBe(false);
+    }
+  });
+  it('applies a smaller maximum length when given', () => {
+    expect(checkUserName('abcdef', 5).ok).toBe(false);
+    expect(checkUserName('abcde', 5).ok).toBe(true);
+    expect(checkGroupName('abcdef', 5).ok).toBe(false);
+  });
   it('compares names case-insensitively, Turkish i included', () => {
     expect(nameKey('ALİ')).toBe(nameKey('ali'));
     expect(nameKey('Alice')).toBe(nameKey('aLICE'));
@@ -30,6 +40,11 @@ describe('user names', () => {
       expect(nameSkeleton(spoof), spoof).toBe(alice);
     }
     expect(nameSkeleton('bob')).not.toBe(alice);
+  });
+  it('also reads capital I as l when looking for spoofs, without splitting case variants', () => {
+    expect(lookalikeSkeletons('aIice')).toContain(nameSkeleton('alice'));
+    expect(lookalikeSkeletons('ALICE')).toContain(nameSkeleton('alice'));
+    expect(lookalikeSkeletons('bob')).toEqual([nameSkeleton('bob')]);
   });
 });
 

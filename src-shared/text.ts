@@ -20,17 +20,21 @@ export function foldForSearch(text: string): string {
 const NAME_PATTERN = /^[\p{L}\p{N}_.-]+$/u;
 /** Group names may also hold spaces and common punctuation, but never "~" (the CLI's separator). */
 const GROUP_NAME_PATTERN = /^[\p{L}\p{N}\p{M}_.\-' ()&+#!?,]+$/u;
-/** Control, format (invisible, bidi), surrogate, private-use and unassigned code points. */
-const FORBIDDEN = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}]/u;
+/**
+ * Control, format (invisible, bidi), surrogate, private-use and unassigned code points,
+ * and the default-ignorable ones that count as letters or marks but show nothing
+ * (Hangul fillers, the combining grapheme joiner, variation selectors).
+ */
+const FORBIDDEN = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/u;
 
 export type NameCheck = { ok: true; name: string } | { ok: false; reason: string };
 
 /** Checks a user name and returns its canonical (NFC) form. */
-export function checkUserName(raw: string): NameCheck {
+export function checkUserName(raw: string, maxLength: number = LIMITS.maxNameLength): NameCheck {
   const name = raw.normalize('NFC');
   if (name.length === 0) return { ok: false, reason: 'a name cannot be empty' };
-  if ([...name].length > LIMITS.maxNameLength) {
-    return { ok: false, reason: `a name has at most ${LIMITS.maxNameLength} characters` };
+  if ([...name].length > maxLength) {
+    return { ok: false, reason: `a name has at most ${maxLength} characters` };
   }
   if (FORBIDDEN.test(name)) return { ok: false, reason: 'a name cannot hold control, invisible or bidi characters' };
   if (!NAME_PATTERN.test(name.replace(COMBINING_MARKS, ''))) {
@@ -41,11 +45,11 @@ export function checkUserName(raw: string): NameCheck {
 }
 
 /** Checks a group name and returns its canonical form (NFC, inner spaces collapsed). */
-export function checkGroupName(raw: string): NameCheck {
+export function checkGroupName(raw: string, maxLength: number = LIMITS.maxGroupNameLength): NameCheck {
   const name = raw.normalize('NFC').trim().replace(/ {2,}/g, ' ');
   if (name.length === 0) return { ok: false, reason: 'a group name cannot be empty' };
-  if ([...name].length > LIMITS.maxGroupNameLength) {
-    return { ok: false, reason: `a group name has at most ${LIMITS.maxGroupNameLength} characters` };
+  if ([...name].length > maxLength) {
+    return { ok: false, reason: `a group name has at most ${maxLength} characters` };
   }
   if (FORBIDDEN.test(name)) {
     return { ok: false, reason: 'a group name cannot hold control, invisible or bidi characters' };
@@ -76,4 +80,15 @@ export function nameSkeleton(name: string): string {
     .replace(/rn/g, 'm')
     .replace(/vv/g, 'w')
     .replace(/[_.-]/g, '');
+}
+
+/**
+ * Every skeleton a new name must not share with an existing account: its own,
+ * with Greek and Cyrillic capital I read as Latin I, and with any capital I read
+ * as l ("aIice" posing as "alice"). Only the first is stored, because "ALICE"
+ * and "alice" must keep one skeleton.
+ */
+export function lookalikeSkeletons(name: string): string[] {
+  const latinI = name.replace(/[\u0399\u0406\u04C0]/g, 'I');
+  return [...new Set([nameSkeleton(name), nameSkeleton(latinI), nameSkeleton(latinI.replace(/I/g, 'l'))])];
 }

@@ -1,7 +1,8 @@
 /**
  * Terminal client: `npm run chat -- --server <host>:<port> --user <name> --password <pw>`.
  * Reads commands line by line from stdin (a terminal or a pipe) and prints one
- * line per event. The password may also come from LANCHAT_PASSWORD.
+ * line per event. The password may also come from LANCHAT_PASSWORD; `--passphrase`
+ * (or LANCHAT_PASSPHRASE) gives the room passphrase for creating an account where one is asked.
  * Connections use TLS: the host's certificate fingerprint is trusted the first
  * time and pinned; a changed one is refused unless --fingerprint names it.
  */
@@ -15,7 +16,7 @@ import { normalizeFingerprint } from '../net/tls.js';
 import { TerminalSession, parseServer } from './terminal.js';
 
 const USAGE =
-  'usage: npm run chat -- --server <host>:<port> --user <name> --password <password> [--fingerprint <fp>] [--no-tls]';
+  'usage: npm run chat -- --server <host>:<port> --user <name> --password <password> [--passphrase <room passphrase>] [--fingerprint <fp>] [--no-tls]';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -25,6 +26,7 @@ async function main(): Promise<number> {
       password: { type: 'string' },
       fingerprint: { type: 'string' },
       'no-tls': { type: 'boolean', default: false },
+      passphrase: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -53,6 +55,7 @@ async function main(): Promise<number> {
   const pinned = pins.get(where);
   const expected = accepted ?? (pinned === UNENCRYPTED ? undefined : pinned);
 
+  const passphrase = values.passphrase ?? process.env.LANCHAT_PASSPHRASE;
   const client = new ChatClient({
     host,
     port,
@@ -61,6 +64,7 @@ async function main(): Promise<number> {
     clientName: 'lanchat-cli/0.1.0',
     tls,
     ...(expected !== undefined ? { fingerprint: expected } : {}),
+    ...(passphrase ? { passphrase } : {}),
   });
   const terminal = new TerminalSession(client, values.user, print);
   client.on('fatal', (error) => {

@@ -2,7 +2,8 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { removeDir, tempDir, waitFor } from '../testing/harness.js';
+import { ErrorCode } from '../../src-shared/protocol.js';
+import { RawPeer, removeDir, tempDir, waitFor } from '../testing/harness.js';
 import { parseServer, printable } from './terminal.js';
 
 /** A CLI process with its output gathered line by line. */
@@ -101,10 +102,43 @@ describe('headless host', () => {
     expect(host.lines).toContain('stopping (SIGTERM)');
   });
 
+  it('takes an access mode from its flags and admin commands from standard input', async () => {
+    const { host, server } = await startHostCli({ extra: ['--access', 'approval', '--max-name', '8'] });
+    const peer = await RawPeer.open(Number(server.split(':')[1]));
+    try {
+      expect(await peer.login('dave')).toMatchObject({ ok: false, error: { code: ErrorCode.PENDING_APPROVAL } });
+      expect(await peer.request('login', { name: 'abcdefghi', password: 'pw' })).toMatchObject({
+        ok: false,
+        error: { code: ErrorCode.NAME_INVALID },
+      });
+      host.type('/pending');
+      await host.waitLine(/^dave {2}since /);
+      host.type('/approve dave');
+      await host.waitLine(/^approved dave$/);
+      expect(await peer.request('login', { name: 'dave', password: 'dave-secret' })).toMatchObject({ ok: true });
+      host.type('/users');
+      await host.waitLine(/^dave {2}127\.0\.0\.1:\d+ {2}\(no client name\)$/);
+    } finally {
+      peer.destroy();
+    }
+  });
+
+  it('registers a terminal user in a passphrase room only with the passphrase', async () => {
+    const { server } = await startHostCli({ extra: ['--access', 'passphrase', '--passphrase', 'sesame'] });
+    const refused = Cli.run('chat', ['--server', server, '--user', 'erin', '--password', 'erin-pw']);
+    expect(await refused.waitExit()).toBe(1);
+    expect(refused.lines.join('\n')).toContain('this room needs its passphrase');
+    const erin = Cli.run('chat', ['--server', server, '--user', 'erin', '--password', 'erin-pw', '--passphrase', 'sesame']);
+    await erin.waitLine(/^type \/help for commands$/);
+  });
+
   it('refuses bad arguments with usage', async () => {
     const host = Cli.run('host', ['--port', '99999', '--data', '/tmp/x']);
     expect(await host.waitExit()).toBe(1);
     expect(host.lines.join('\n')).toContain('--port must be 0 to 65535');
+    const noPassphrase = Cli.run('host', ['--port', '0', '--data', '/tmp/x', '--access', 'passphrase']);
+    expect(await noPassphrase.waitExit()).toBe(1);
+    expect(noPassphrase.lines.join('\n')).toContain('--access passphrase needs --passphrase');
   });
 });
 

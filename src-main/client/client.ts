@@ -67,6 +67,7 @@ const FATAL_CODES: ReadonlySet<ClientErrorCode> = new Set<ClientErrorCode>([
   ErrorCode.WRONG_PASSWORD,
   ErrorCode.PROTOCOL_VERSION,
   ErrorCode.TLS_REQUIRED,
+  ErrorCode.BANNED,
   'FINGERPRINT_CHANGED',
   'TLS_UNAVAILABLE',
 ]);
@@ -78,6 +79,8 @@ export interface ClientOptions {
   /** Needed for the first login; afterwards the session token is used. */
   password?: string;
   token?: string;
+  /** The room passphrase, sent with a password login so a new account can be created in a passphrase room. */
+  passphrase?: string;
   /** Highest message id already held (from the caller's own storage); history after it is fetched on login. */
   lastMessageId?: number;
   clientName?: string;
@@ -147,6 +150,9 @@ interface QueuedSend extends OutboxItem {
   reject: (error: ClientError) => void;
 }
 
+/** Bye reasons after which the client does not reconnect by itself. */
+const ENDED_BY_HOST = new Set<string>([ErrorCode.KICKED, ErrorCode.BANNED, ErrorCode.PASSWORD_CHANGED]);
+
 /** Largest frame the client accepts: a page of 8000-character messages can be megabytes. */
 const MAX_INCOMING_FRAME_BYTES = 64 * 1024 * 1024;
 /** Messages per catch-up page. */
@@ -161,9 +167,10 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   session: SessionInfo | null = null;
   /** Fingerprint of the host's certificate once connected (null over plain TCP or before). */
   hostFingerprint: string | null = null;
-  private readonly options: Required<Omit<ClientOptions, 'password' | 'token' | 'lastMessageId' | 'fingerprint'>>;
+  private readonly options: Required<Omit<ClientOptions, 'password' | 'token' | 'lastMessageId' | 'fingerprint' | 'passphrase'>>;
   private pinnedFingerprint: string | undefined;
   private password: string | undefined;
+  private passphrase: string | undefined;
   private token: string | undefined;
   private connection: Connection | null = null;
   private nextRequestId = 1;
@@ -195,6 +202,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     };
     this.pinnedFingerprint = options.fingerprint;
     this.password = options.password;
+    this.passphrase = options.passphrase;
     this.token = options.token;
     this.cursor = options.lastMessageId;
   }
@@ -329,6 +337,10 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   groupInfo(groupId: number) {
     return this.request('groupInfo', { groupId });
   }
+  /** Changes this account's password; the server ends the account's other sessions. */
+  changePassword(current: string, password: string) {
+    return this.request('changePassword', { current, password });
+  }
 
   // ------------------------------------------------------------ link lifecycle
 
@@ -355,10 +367,15 @@ export class ChatClient extends EventEmitter<ClientEvents> {
         'login',
         this.token !== undefined
           ? { name: this.options.name, token: this.token }
-          : { name: this.options.name, password: this.password ?? '' },
+          : {
+              name: this.options.name,
+              password: this.password ?? '',
+              ...(this.passphrase !== undefined ? { passphrase: this.passphrase } : {}),
+            },
       );
       this.token = login.token;
       this.password = undefined;
+      this.passphrase = undefined;
       this.cursor ??= login.deliveredUpTo;
       this.session = { hello, login };
       await this.catchUp(connection);
@@ -445,6 +462,12 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     this.emit('offline', reason);
     if (!this.options.reconnect || reason?.code === ErrorCode.LOGGED_OUT) {
       this.close();
+      return;
+    }
+    if (reason && ENDED_BY_HOST.has(reason.code)) {
+      // Coming straight back would undo what the host (or a password change) just did.
+      this.close();
+      this.emit('fatal', new ClientError(reason.code, reason.message));
       return;
     }
     this.setState('reconnecting');

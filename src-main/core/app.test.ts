@@ -271,3 +271,45 @@ describe('AppCore', () => {
     expect(unwrap(await core.settings()).theme).toBe('system');
   });
 });
+
+describe('AppCore room access and host admin', () => {
+  it('hosts an approval room: the host joins at once, others wait for Approve, and admin actions spare the host', async () => {
+    const alice = newCore();
+    const bob = newCore();
+    const aliceEvents = recordEvents(alice);
+    const hosted = unwrap(await alice.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret', access: 'approval' }));
+    const port = hosted.hosting!.port;
+
+    const waiting = await bob.join({ host: '127.0.0.1', port, name: 'bob', password: 'bob-secret' });
+    expect(waiting).toMatchObject({ ok: false, error: { code: 'PENDING_APPROVAL' } });
+    const pending = await aliceEvents.next(
+      (event): event is Extract<AppEvent, { type: 'hostPending' }> => event.type === 'hostPending' && event.users.length === 1,
+    );
+    expect(pending.users[0]?.name).toBe('bob');
+    unwrap(await alice.hostAdmin({ kind: 'approve', user: 'bob' }));
+    expect(unwrap(await alice.hostPending())).toEqual([]);
+
+    unwrap(await bob.join({ host: '127.0.0.1', port, name: 'bob', password: 'bob-secret' }));
+    const users = unwrap(await alice.hostUsers());
+    expect(users.find((user) => user.name === 'bob')).toMatchObject({ clients: ['lanchat-desktop/0.1.0'], muted: false });
+    expect(await alice.hostAdmin({ kind: 'kick', user: 'alice' })).toMatchObject({ ok: false, error: { code: 'INVALID_TARGET' } });
+    expect(await bob.hostAdmin({ kind: 'kick', user: 'alice' })).toMatchObject({ ok: false, error: { code: 'NOT_HOSTING' } });
+
+    expect(await bob.changePassword('wrong', 'bob-new')).toMatchObject({ ok: false, error: { code: 'WRONG_PASSWORD' } });
+    unwrap(await bob.changePassword('bob-secret', 'bob-new'));
+    const reset = unwrap(await alice.hostAdmin({ kind: 'resetPassword', user: 'bob' }));
+    expect(reset.password).toEqual(expect.any(String));
+
+    unwrap(await alice.hostAdmin({ kind: 'banAddress', address: '10.9.8.7:1234' }));
+    expect(unwrap(await alice.hostBans())).toMatchObject([{ kind: 'address', value: '10.9.8.7' }]);
+    await aliceEvents.next(
+      (event): event is Extract<AppEvent, { type: 'hostBans' }> => event.type === 'hostBans' && event.bans.length === 1,
+    );
+  });
+
+  it('refuses a passphrase room without a passphrase before starting anything', async () => {
+    const alice = newCore();
+    const result = await alice.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'pw', access: 'passphrase' });
+    expect(result).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
+  });
+});

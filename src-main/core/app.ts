@@ -16,6 +16,7 @@ import {
   type AppEvent,
   type ConnectionSecurity,
   type ConnectionStatus,
+  type HostAdminAction,
   type HostInfo,
   type HostLogEntry,
   type HostRequest,
@@ -27,6 +28,8 @@ import {
 import { type CallArgs, parseCall } from '../../src-shared/api-schema.js';
 import { type ConversationKey, ErrorCode, type Target } from '../../src-shared/protocol.js';
 import { ChatClient, ClientError, type ConnectionState, FingerprintChangedError } from '../client/client.js';
+import { AdminError } from '../server/admin.js';
+import { hostUsers, runHostAdmin } from './host-admin.js';
 import { type Host, startHost } from './host.js';
 import { PinFile, UNENCRYPTED, serverKey } from './pins.js';
 import { StoreOpenError } from '../store/store.js';
@@ -95,7 +98,13 @@ export class AppCore implements AppApi {
   // tick; windows get one session event with the final view instead of a flicker of them.
   private readonly announceSession = coalesce(() => this.emit({ type: 'session', session: this.view() }));
   private readonly announceHostUsers = coalesce(() => {
-    if (this.hosting) this.emit({ type: 'hostUsers', users: this.hosting.host.server.onlineUsers() });
+    if (this.hosting) this.emit({ type: 'hostUsers', users: hostUsers(this.hosting.host.server) });
+  });
+  private readonly announceHostPending = coalesce(() => {
+    if (this.hosting) this.emit({ type: 'hostPending', users: this.hosting.host.server.admin.pending() });
+  });
+  private readonly announceHostBans = coalesce(() => {
+    if (this.hosting) this.emit({ type: 'hostBans', bans: this.hosting.host.server.admin.bans() });
   });
 
   private readonly handlers: CallHandlers = {
@@ -125,7 +134,14 @@ export class AppCore implements AppApi {
     groupRemoveMember: (groupId, user) =>
       this.request(async (client) => (await client.groupRemoveMember(groupId, user)).group),
     hostUsers: async () =>
-      this.hosting ? ok(this.hosting.host.server.onlineUsers()) : fail(AppErrorCode.NOT_HOSTING, 'This app is not hosting a room'),
+      this.hosting ? ok(hostUsers(this.hosting.host.server)) : fail(AppErrorCode.NOT_HOSTING, 'This app is not hosting a room'),
+    hostPending: async () =>
+      this.hosting ? ok(this.hosting.host.server.admin.pending()) : fail(AppErrorCode.NOT_HOSTING, 'This app is not hosting a room'),
+    hostBans: async () =>
+      this.hosting ? ok(this.hosting.host.server.admin.bans()) : fail(AppErrorCode.NOT_HOSTING, 'This app is not hosting a room'),
+    hostAdmin: (action) => this.runHostAdmin(action),
+    changePassword: (current, password) =>
+      this.request(async (client) => void (await client.changePassword(current, password))),
     // Kept after the room stops, so the panel can still show how it ended.
     hostLog: async () => ok([...this.hostLogEntries]),
     settings: async () => ok(this.settingsFile.value),
@@ -243,6 +259,18 @@ export class AppCore implements AppApi {
   hostLog() {
     return this.call('hostLog', []);
   }
+  hostPending() {
+    return this.call('hostPending', []);
+  }
+  hostBans() {
+    return this.call('hostBans', []);
+  }
+  hostAdmin(action: HostAdminAction) {
+    return this.call('hostAdmin', [action]);
+  }
+  changePassword(current: string, password: string) {
+    return this.call('changePassword', [current, password]);
+  }
   settings() {
     return this.call('settings', []);
   }
@@ -273,7 +301,9 @@ export class AppCore implements AppApi {
         bind: '0.0.0.0',
         roomName: request.roomName,
         tls: request.tls ?? true,
+        ...(request.access ? { access: { mode: request.access, ...(request.passphrase ? { passphrase: request.passphrase } : {}) } } : {}),
       });
+      await host.server.ready;
     } catch (error) {
       return { ok: false, error: describeHostError(error, request.port) };
     }
@@ -286,6 +316,8 @@ export class AppCore implements AppApi {
       stopLogFeed,
       info: { roomName: host.server.roomName, port, addresses, loopbackOnly: addresses.length === 0, fingerprint: host.fingerprint },
     };
+    // The host's own account: admin actions cannot hit it and the access mode does not hold it back.
+    host.server.admin.protect(request.name);
 
     const joined = await this.connect({ host: '127.0.0.1', port }, request.name, request.password, {
       own: true,
@@ -323,7 +355,20 @@ export class AppCore implements AppApi {
     // Every login and disconnect changes who is connected (and on how many devices),
     // not only the first and last one that presence reports. The server updates its
     // list right after logging, hence the deferred read.
-    if (entry.event === 'login' || entry.event === 'disconnect') this.announceHostUsers();
+    if (entry.event === 'login' || entry.event === 'disconnect' || entry.event === 'admin') this.announceHostUsers();
+    if (entry.event === 'registration pending' || entry.event === 'admin') this.announceHostPending();
+    if (entry.event === 'admin') this.announceHostBans();
+  }
+
+  private async runHostAdmin(action: HostAdminAction): Promise<Result<{ password?: string }>> {
+    const hosting = this.hosting;
+    if (!hosting) return fail(AppErrorCode.NOT_HOSTING, 'This app is not hosting a room');
+    try {
+      return ok(await runHostAdmin(hosting.host.server, action));
+    } catch (error) {
+      if (error instanceof AdminError) return fail(error.code, sentence(error.message));
+      throw error;
+    }
   }
 
   // ------------------------------------------------------------ the connection
@@ -334,7 +379,7 @@ export class AppCore implements AppApi {
       own: false,
       acceptFingerprint: request.acceptFingerprint,
       allowUnencrypted: request.allowUnencrypted,
-    });
+    }, request.passphrase);
     if (joined.ok) this.rememberLastUsed({ lastHost: request.host, lastPort: request.port, lastName: joined.value.me ?? request.name });
     return joined;
   }
@@ -366,13 +411,13 @@ export class AppCore implements AppApi {
    * Over TLS the host must present the pinned certificate (or, the first time, any, which
    * is then pinned); plain TCP only to a host without TLS that the user agreed to.
    */
-  private async connect(server: Server, name: string, password: string, trust: Trust): Promise<Result<SessionView>> {
+  private async connect(server: Server, name: string, password: string, trust: Trust, passphrase?: string): Promise<Result<SessionView>> {
     const key = serverKey(server);
     const token = password === '' ? this.sessionTokens.tokenFor(key, name) : undefined;
     if (password === '' && token === undefined) {
       return fail(AppErrorCode.INVALID_ARGUMENT, `Enter the password for ${name}: there is no saved session for it on ${key}`);
     }
-    const credentials = token !== undefined ? { token } : { password };
+    const credentials = { ...(token !== undefined ? { token } : { password }), ...(passphrase !== undefined ? { passphrase } : {}) };
     const pinned = trust.own ? undefined : this.pins.get(key);
     const expected = trust.own ? (trust.fingerprint ?? undefined) : (trust.acceptFingerprint ?? (pinned === UNENCRYPTED ? undefined : pinned));
     let tls = !trust.own || trust.fingerprint !== null;
@@ -399,7 +444,7 @@ export class AppCore implements AppApi {
   private async open(
     server: Server,
     name: string,
-    credentials: { token: string } | { password: string },
+    credentials: ({ token: string } | { password: string }) & { passphrase?: string },
     security: { tls: boolean; fingerprint?: string | undefined },
   ): Promise<unknown> {
     const key = serverKey(server);

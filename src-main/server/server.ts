@@ -24,23 +24,31 @@ import {
   groupConversation,
   parseRequest,
 } from '../../src-shared/protocol.js';
-import { checkGroupName, checkUserName, nameKey, nameSkeleton } from '../../src-shared/text.js';
+import { checkGroupName, checkUserName, lookalikeSkeletons, nameKey, nameSkeleton } from '../../src-shared/text.js';
 import { Connection } from '../net/connection.js';
 import { type DecodedFrame, encodeFrame } from '../net/frame.js';
 import { TlsGate, type TlsIdentity } from '../net/tls.js';
-import type { GroupRow, RelationRow, SessionStore, Store, UserRow } from '../store/types.js';
+import type { GroupRow, RelationRow, ServerStore, UserRow } from '../store/types.js';
 import { StoreConflictError } from '../store/types.js';
+import { type AccessOptions, RoomAccess, type RoomLimits, addressHost, roomLimits } from './access.js';
+import { ServerAdmin, closeUserSessions } from './admin.js';
 import type { ServerLog } from './log.js';
 import { ConnectionRateLimiter, MAX_RATE_PAUSE_MS, type RateLimits, resolveRateLimits } from './rate-limit.js';
 import { hashPassword, verifyPassword } from './password.js';
+import { LoginThrottle, type ThrottleOptions } from './throttle.js';
 
 export const SERVER_NAME = 'lanchat/0.1.0';
 /** A flooding connection is noted in the log at most this often. */
 const RATE_LOG_EVERY_MS = 10_000;
 
 export interface ServerOptions {
-  store: Store & SessionStore;
+  store: ServerStore;
   log: ServerLog;
+  /** Who may register; without it the mode saved in the store applies (open if none). */
+  access?: AccessOptions;
+  /** Failed-login throttling per name and per address. */
+  throttle?: ThrottleOptions;
+  limits?: Partial<RoomLimits>;
   roomName?: string;
   /** A client silent this long is dropped and announced offline. */
   heartbeatTimeoutMs?: number;
@@ -66,14 +74,18 @@ export class RequestError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    /** Sent with TOO_MANY_ATTEMPTS. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }
 }
 
-interface Session {
+export interface Session {
   connection: Connection;
   helloDone: boolean;
+  /** The client's name and version from hello. */
+  clientName: string | null;
   user: UserRow | null;
   tokenHash: string | null;
   consecutiveErrors: number;
@@ -97,7 +109,12 @@ const sha256 = (text: string): string => createHash('sha256').update(text).diges
 
 export class ChatServer {
   readonly roomName: string;
-  private readonly store: Store & SessionStore;
+  /** The host's controls: kick, ban, mute, approvals, password resets. */
+  readonly admin: ServerAdmin;
+  private readonly store: ServerStore;
+  private readonly access: RoomAccess;
+  private readonly throttle: LoginThrottle;
+  private readonly limits: RoomLimits;
   private readonly log: ServerLog;
   private readonly heartbeatTimeoutMs: number;
   private readonly authTimeoutMs: number;
@@ -134,6 +151,21 @@ export class ChatServer {
       : null;
     this.rateLimits = resolveRateLimits(options.rateLimits);
     this.frameTimeoutMs = options.frameTimeoutMs ?? 30_000;
+    this.limits = roomLimits(options.limits);
+    this.throttle = new LoginThrottle(options.throttle);
+    this.access = new RoomAccess(this.store, options.access, this.passwordCost);
+    this.admin = new ServerAdmin({
+      store: this.store,
+      log: this.log,
+      access: this.access,
+      passwordCost: this.passwordCost,
+      sessions: this.sessions,
+    });
+  }
+
+  /** Resolves once the access mode given at construction is in force (and saved). */
+  get ready(): Promise<void> {
+    return this.access.ready;
   }
 
   /** Starts listening; resolves with the bound address. Port 0 picks a free port. */
@@ -173,18 +205,6 @@ export class ChatServer {
     this.log.info('stopped');
   }
 
-  /** Names of users with at least one logged-in connection. */
-  onlineUsers(): { name: string; connections: number; addresses: string[] }[] {
-    return [...this.online.values()].map((sessions) => {
-      const list = [...sessions];
-      return {
-        name: list[0]!.user!.name,
-        connections: list.length,
-        addresses: list.map((s) => s.connection.remoteAddress),
-      };
-    });
-  }
-
   /** Every open connection with the bytes queued for it that the client has not read yet. */
   connectionStats(): { address: string; user: string | null; queuedBytes: number }[] {
     return [...this.sessions].map((session) => ({
@@ -200,6 +220,7 @@ export class ChatServer {
     const session: Session = {
       connection,
       helloDone: false,
+      clientName: null,
       user: null,
       tokenHash: null,
       consecutiveErrors: 0,
@@ -213,6 +234,8 @@ export class ChatServer {
     this.sessions.add(session);
     this.log.info('connection', { address: connection.remoteAddress });
     connection.onClose((reason) => this.onClosed(session, reason));
+    // After onClose, so a refused connection leaves the session list like any other.
+    if (this.refuseBannedAddress(session)) return;
     connection.onFrame((frame) => {
       if (frame.kind === 'oversize') {
         this.log.warn('bad frame', { address: connection.remoteAddress, reason: `declared length ${frame.declared}` });
@@ -274,7 +297,9 @@ export class ChatServer {
     };
     const fail = (error: unknown): void => {
       if (error instanceof RequestError) {
-        session.connection.send({ type: 'res', id: request.id, ok: false, error: { code: error.code, message: error.message } });
+        const wire: WireError = { code: error.code, message: error.message };
+        if (error.retryAfterMs !== undefined) wire.retryAfterMs = error.retryAfterMs;
+        session.connection.send({ type: 'res', id: request.id, ok: false, error: wire });
         return;
       }
       this.log.error('internal error', { type: request.type, error: error instanceof Error ? error.stack : String(error) });
@@ -326,6 +351,7 @@ export class ChatServer {
       return;
     }
     session.helloDone = true;
+    session.clientName = request.client ?? null;
     const result: RequestResults['hello'] = {
       protocol: PROTOCOL_VERSION,
       server: SERVER_NAME,
@@ -345,7 +371,11 @@ export class ChatServer {
     const address = session.connection.remoteAddress;
     const checked = checkUserName(request.name);
     if (!checked.ok) throw new RequestError(ErrorCode.NAME_INVALID, checked.reason);
-    const existing = this.store.userByKey(nameKey(checked.name));
+    const key = nameKey(checked.name);
+    this.refuseBanned(key, address);
+    const throttleKeys = this.throttleKeys(key, address);
+    this.refuseThrottled(throttleKeys, checked.name, address);
+    const existing = this.store.userByKey(key);
     let user: UserRow;
     let registered = false;
     let token: string;
@@ -360,22 +390,25 @@ export class ChatServer {
     } else {
       const password = request.password!;
       if (existing) {
-        if (!(await verifyPassword(password, existing.passwordHash))) {
+        if (!(await this.throttledCheck(throttleKeys, () => verifyPassword(password, existing.passwordHash)))) {
+          this.throttle.recordFailure(throttleKeys);
           this.log.warn('failed login', { user: existing.name, address, reason: 'wrong password' });
           throw new RequestError(ErrorCode.WRONG_PASSWORD, `wrong password for ${existing.name}`);
         }
+        if (existing.status === 'pending') throw pendingApproval(existing.name);
         user = existing;
       } else {
-        user = await this.register(checked.name, password, address);
+        user = await this.register(checked.name, password, address, request.passphrase, throttleKeys);
         registered = true;
       }
+      this.throttle.reset(throttleKeys[0]!);
       token = randomBytes(32).toString('base64url');
       this.store.createSession(sha256(token), user.id, Date.now());
     }
     if (!session.connection.isOpen) throw new RequestError(ErrorCode.INTERNAL, 'connection closed during login');
     session.user = user;
     session.tokenHash = sha256(token);
-    this.log.info('login', { user: user.name, address });
+    this.log.info('login', { user: user.name, address, client: session.clientName });
     if (registered) this.store.setDeliveredCursor(user.id, this.store.lastMessageId());
     this.goOnline(session, user);
     return {
@@ -387,22 +420,100 @@ export class ChatServer {
     };
   }
 
-  private async register(name: string, password: string, address: string): Promise<UserRow> {
+  /** Creates the account as the access mode allows: at once, with the room passphrase, or pending approval. */
+  private async register(
+    name: string,
+    password: string,
+    address: string,
+    passphrase: string | undefined,
+    throttleKeys: string[],
+  ): Promise<UserRow> {
+    if ([...name].length > this.limits.maxNameLength) {
+      throw new RequestError(ErrorCode.NAME_INVALID, `a name has at most ${this.limits.maxNameLength} characters in this room`);
+    }
     const skeleton = nameSkeleton(name);
-    const lookalike = this.store.userBySkeleton(skeleton);
+    const lookalike = lookalikeSkeletons(name)
+      .map((candidate) => this.store.userBySkeleton(candidate))
+      .find((user) => user !== undefined);
     if (lookalike) {
       this.log.warn('registration refused', { user: name, address, reason: `looks like ${lookalike.name}` });
       throw new RequestError(ErrorCode.NAME_TAKEN, `the name ${name} is too close to the existing user ${lookalike.name}`);
     }
+    await this.access.ready;
+    // The host's own account joins its own room whatever the mode.
+    const mode = this.admin.isProtected(name) ? 'open' : this.access.mode;
+    if (mode === 'passphrase' && !(await this.throttledCheck(throttleKeys, () => this.access.passphraseMatches(passphrase)))) {
+      this.throttle.recordFailure(throttleKeys);
+      this.log.warn('registration refused', { user: name, address, reason: passphrase ? 'wrong passphrase' : 'no passphrase' });
+      throw new RequestError(
+        ErrorCode.PASSPHRASE_REQUIRED,
+        passphrase ? 'wrong room passphrase; ask the host for it' : 'this room needs its passphrase to create an account',
+      );
+    }
+    const status = mode === 'approval' ? 'pending' : 'active';
+    if (status === 'pending' && this.store.pendingUsers().length >= this.limits.maxPendingAccounts) {
+      this.log.warn('registration refused', { user: name, address, reason: 'too many pending accounts' });
+      throw new RequestError(ErrorCode.LIMIT_REACHED, 'too many new accounts wait for the host’s approval; try again later');
+    }
     const passwordHash = await hashPassword(password, this.passwordCost);
+    let user: UserRow;
     try {
-      const user = this.store.createUser({ name, nameKey: nameKey(name), skeleton, passwordHash, createdAt: Date.now() });
-      this.log.info('registration', { user: name, address });
-      return user;
+      user = this.store.createUser({ name, nameKey: nameKey(name), skeleton, passwordHash, createdAt: Date.now(), status });
     } catch (error) {
       if (error instanceof StoreConflictError) throw new RequestError(ErrorCode.NAME_TAKEN, `the name ${name} was just taken`);
       throw error;
     }
+    if (status === 'pending') {
+      this.log.info('registration pending', { user: name, address });
+      throw pendingApproval(name);
+    }
+    this.log.info('registration', { user: name, address });
+    return user;
+  }
+
+  /**
+   * Runs a password or passphrase check counted as under way for the throttle while it runs.
+   * Only under the name: many people behind one address (an office NAT, every client after the
+   * host restarts) log in at once, and counting their checks by address would refuse them all.
+   */
+  private async throttledCheck(throttleKeys: string[], check: () => Promise<boolean>): Promise<boolean> {
+    const done = this.throttle.begin(throttleKeys.slice(0, 1));
+    try {
+      return await check();
+    } finally {
+      done();
+    }
+  }
+
+  /** Throttle keys of a login: the name first, then the address. */
+  private throttleKeys(key: string, address: string): string[] {
+    return [`name:${key}`, `address:${addressHost(address)}`];
+  }
+
+  private refuseThrottled(throttleKeys: string[], name: string, address: string): void {
+    const retryAfterMs = this.throttle.retryAfterMs(throttleKeys);
+    if (retryAfterMs <= 0) return;
+    this.log.warn('login throttled', { user: name, address, retryAfterMs });
+    throw new RequestError(
+      ErrorCode.TOO_MANY_ATTEMPTS,
+      `too many failed attempts; try again in ${Math.ceil(retryAfterMs / 1000)} s`,
+      retryAfterMs,
+    );
+  }
+
+  private refuseBanned(key: string, address: string): void {
+    if (!this.store.isBanned('name', key) && !this.store.isBanned('address', addressHost(address))) return;
+    this.log.warn('login refused', { user: key, address, reason: 'banned' });
+    throw new RequestError(ErrorCode.BANNED, 'the host banned this account or address from the room');
+  }
+
+  /** Closes a new connection from a banned address; true when it did. */
+  private refuseBannedAddress(session: Session): boolean {
+    const address = session.connection.remoteAddress;
+    if (!this.store.isBanned('address', addressHost(address))) return false;
+    this.log.warn('connection refused', { address, reason: 'banned' });
+    session.connection.close({ code: ErrorCode.BANNED, message: 'the host banned your address from this room' });
+    return true;
   }
 
   private goOnline(session: Session, user: UserRow): void {
@@ -529,7 +640,7 @@ export class ChatServer {
 
   private userNamed(name: string): UserRow {
     const user = this.store.userByKey(nameKey(name.normalize('NFC')));
-    if (!user) throw new RequestError(ErrorCode.UNKNOWN_USER, `no user named ${name}`);
+    if (!user || user.status === 'pending') throw new RequestError(ErrorCode.UNKNOWN_USER, `no user named ${name}`);
     return user;
   }
 
@@ -625,6 +736,29 @@ export class ChatServer {
   // ------------------------------------------------------------ request handlers
 
   private readonly handlers: Omit<Handlers, 'hello' | 'login'> = {
+    changePassword: async (session, request) => {
+      const me = session.user;
+      const address = session.connection.remoteAddress;
+      const throttleKeys = this.throttleKeys(me.nameKey, address);
+      this.refuseThrottled(throttleKeys, me.name, address);
+      const stored = this.store.userById(me.id)!;
+      if (!(await this.throttledCheck(throttleKeys, () => verifyPassword(request.current, stored.passwordHash)))) {
+        this.throttle.recordFailure(throttleKeys);
+        this.log.warn('password change refused', { user: me.name, address, reason: 'wrong current password' });
+        throw new RequestError(ErrorCode.WRONG_PASSWORD, 'the current password is wrong');
+      }
+      this.store.setPasswordHash(me.id, await hashPassword(request.password, this.passwordCost));
+      this.store.deleteSessionsOf(me.id, session.tokenHash ?? undefined);
+      const closed = closeUserSessions(
+        this.sessions,
+        me.id,
+        { code: ErrorCode.PASSWORD_CHANGED, message: 'your password was changed on another device; log in with the new one' },
+        session,
+      );
+      this.log.info('password changed', { user: me.name, address, otherConnectionsClosed: closed });
+      return {};
+    },
+
     logout: (session) => {
       if (session.tokenHash) this.store.deleteSession(session.tokenHash);
       this.log.info('logout', { user: session.user.name });
@@ -636,6 +770,7 @@ export class ChatServer {
       const me = session.user;
       const stored = this.store.messageByClientId(me.id, request.clientMsgId);
       if (stored) return { message: stored, duplicate: true, delivered: false };
+      this.refuseMuted(me);
       const now = Date.now();
       let conv: ConversationKey;
       let recipients: number[] | null = null;
@@ -752,8 +887,11 @@ export class ChatServer {
     groups: (session) => ({ groups: this.store.groupsOf(session.user.id).map((group) => this.groupInfo(group)) }),
 
     groupCreate: (session, request) => {
-      const checked = checkGroupName(request.name);
+      const checked = checkGroupName(request.name, this.limits.maxGroupNameLength);
       if (!checked.ok) throw new RequestError(ErrorCode.NAME_INVALID, checked.reason);
+      if (this.store.groupsOwnedCount(session.user.id) >= this.limits.maxGroupsPerOwner) {
+        throw new RequestError(ErrorCode.LIMIT_REACHED, `you own ${this.limits.maxGroupsPerOwner} groups, the most this room allows`);
+      }
       let group: GroupRow;
       try {
         group = this.store.createGroup(checked.name, nameKey(checked.name), session.user.id, Date.now());
@@ -771,7 +909,7 @@ export class ChatServer {
 
     groupRename: (session, request) => {
       const group = this.ownedGroup(session.user, request.groupId);
-      const checked = checkGroupName(request.name);
+      const checked = checkGroupName(request.name, this.limits.maxGroupNameLength);
       if (!checked.ok) throw new RequestError(ErrorCode.NAME_INVALID, checked.reason);
       try {
         this.store.renameGroup(group.id, checked.name, nameKey(checked.name));
@@ -796,6 +934,9 @@ export class ChatServer {
     groupAddMember: (session, request) => {
       const group = this.ownedGroup(session.user, request.groupId);
       const user = this.userNamed(request.user);
+      if (!this.store.isMember(group.id, user.id) && this.store.memberIds(group.id).length >= this.limits.maxGroupMembers) {
+        throw new RequestError(ErrorCode.LIMIT_REACHED, `${group.name} has ${this.limits.maxGroupMembers} members, the most this room allows`);
+      }
       this.store.addMember(group.id, user.id);
       return { group: this.announceGroup(session, group.id) };
     },
@@ -821,6 +962,17 @@ export class ChatServer {
     groupInfo: (session, request) => ({ group: this.groupInfo(this.memberGroup(session.user, request.groupId)) }),
   };
 
+  private refuseMuted(me: UserRow): void {
+    const until = this.access.mutedUntil(me.id);
+    if (until === null) return;
+    throw new RequestError(
+      ErrorCode.MUTED,
+      until === Infinity
+        ? 'the host muted you; you cannot send messages for now'
+        : `the host muted you; you can send again in ${Math.ceil((until - Date.now()) / 60_000)} min`,
+    );
+  }
+
   /** Sends the group's current state to its members (but the requesting session) and returns it. */
   private announceGroup(session: Session, groupId: number): GroupInfo {
     const info = this.groupInfo(this.store.groupById(groupId)!);
@@ -828,6 +980,10 @@ export class ChatServer {
     this.deliver(this.store.memberIds(groupId), { type: 'group', group: info }, session);
     return info;
   }
+}
+
+function pendingApproval(name: string): RequestError {
+  return new RequestError(ErrorCode.PENDING_APPROVAL, `the account ${name} waits for the host's approval; try again later`);
 }
 
 function describeInternalError(error: unknown): WireError {

@@ -54,4 +54,18 @@ describe('migrations', () => {
     expect(schemaVersion(reopened)).toBe(LATEST_VERSION);
     reopened.close();
   });
+
+  it('mark the accounts of a version-2 database active when adding access control', () => {
+    const file = join(dir, 'v2.sqlite');
+    const db = new Database(file);
+    migrate(db, 2);
+    db.prepare("INSERT INTO users (name, name_key, skeleton, password_hash, created_at) VALUES ('Ali', 'ali', 'ali', 'x', 0)").run();
+    db.close();
+
+    const store = openStore(file);
+    expect(store.userByKey('ali')?.status).toBe('active');
+    expect(store.listUsers().map((user) => user.name)).toEqual(['Ali']);
+    expect(store.bans()).toEqual([]);
+    store.close();
+  });
 });

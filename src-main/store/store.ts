@@ -18,9 +18,14 @@ import {
   type RelationRow,
   type RelationState,
   type SearchOptions,
+  type AccessStore,
+  type BanKind,
+  type BanRow,
+  type ServerStore,
   type SessionStore,
   type Store,
   type UserRow,
+  type UserStatus,
 } from './types.js';
 
 /** The database file cannot be used: not a database, damaged, from a newer version, or unreadable. */
@@ -46,7 +51,7 @@ export interface StoreOptions {
  * takes seconds on a large history. A damaged header or schema is still caught
  * here; damage deeper in the file surfaces as an error from the call that meets it.
  */
-export function openStore(file: string, options: StoreOptions = {}): Store & SessionStore {
+export function openStore(file: string, options: StoreOptions = {}): ServerStore {
   mkdirSync(dirname(file), { recursive: true });
   let db: Database.Database;
   try {
@@ -144,7 +149,7 @@ function toChatMessage(record: MessageRecord): ChatMessage {
 }
 
 const USER_COLUMNS = `id, name, name_key AS nameKey, skeleton, password_hash AS passwordHash,
-  created_at AS createdAt, last_seen AS lastSeen`;
+  created_at AS createdAt, last_seen AS lastSeen, status`;
 const GROUP_COLUMNS = 'id, name, name_key AS nameKey, owner_id AS ownerId, created_at AS createdAt';
 const RELATION_COLUMNS = 'user_low AS userLow, user_high AS userHigh, state, requester_id AS requesterId, since';
 const MESSAGE_SELECT = `
@@ -169,15 +174,15 @@ const VISIBLE_TO_ME = `(
 function prepareStatements(db: Database.Database) {
   return {
     insertUser: db.prepare<
-      { name: string; nameKey: string; skeleton: string; passwordHash: string; createdAt: number },
+      { name: string; nameKey: string; skeleton: string; passwordHash: string; createdAt: number; status: UserStatus },
       UserRow
-    >(`INSERT INTO users (name, name_key, skeleton, password_hash, created_at)
-       VALUES (@name, @nameKey, @skeleton, @passwordHash, @createdAt)
+    >(`INSERT INTO users (name, name_key, skeleton, password_hash, created_at, status)
+       VALUES (@name, @nameKey, @skeleton, @passwordHash, @createdAt, @status)
        RETURNING ${USER_COLUMNS}`),
     userById: db.prepare<[number], UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = ?`),
     userByKey: db.prepare<[string], UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE name_key = ?`),
     userBySkeleton: db.prepare<[string], UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE skeleton = ?`),
-    listUsers: db.prepare<[], UserRow>(`SELECT ${USER_COLUMNS} FROM users ORDER BY name_key`),
+    listUsers: db.prepare<[], UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE status = 'active' ORDER BY name_key`),
     setLastSeen: db.prepare<[number, number]>('UPDATE users SET last_seen = ? WHERE id = ?'),
 
     createSession: db.prepare<[string, number, number]>(
@@ -319,14 +324,35 @@ function prepareStatements(db: Database.Database) {
   };
 }
 
-class SqliteStore implements Store, SessionStore {
+function prepareAccessStatements(db: Database.Database) {
+  return {
+    pendingUsers: db.prepare<[], UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE status = 'pending' ORDER BY created_at, id`),
+    approveUser: db.prepare<[number]>("UPDATE users SET status = 'active' WHERE id = ?"),
+    deletePendingUser: db.prepare<[number]>("DELETE FROM users WHERE id = ? AND status = 'pending'"),
+    setPasswordHash: db.prepare<[string, number]>('UPDATE users SET password_hash = ? WHERE id = ?'),
+    deleteSessionsOf: db.prepare<[number, string]>('DELETE FROM sessions WHERE user_id = ? AND token_hash != ?'),
+    addBan: db.prepare<[BanKind, string, number]>('INSERT OR IGNORE INTO bans (kind, value, created_at) VALUES (?, ?, ?)'),
+    removeBan: db.prepare<[BanKind, string]>('DELETE FROM bans WHERE kind = ? AND value = ?'),
+    isBanned: db.prepare<[BanKind, string], number>('SELECT 1 FROM bans WHERE kind = ? AND value = ?').pluck(),
+    bans: db.prepare<[], BanRow>('SELECT kind, value, created_at AS createdAt FROM bans ORDER BY kind, value'),
+    roomSetting: db.prepare<[string], string>('SELECT value FROM room_settings WHERE key = ?').pluck(),
+    setRoomSetting: db.prepare<[string, string]>(
+      'INSERT INTO room_settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    ),
+    groupsOwnedCount: db.prepare<[number], number>('SELECT count(*) FROM chat_groups WHERE owner_id = ?').pluck(),
+  };
+}
+
+class SqliteStore implements Store, SessionStore, AccessStore {
   private readonly sql: ReturnType<typeof prepareStatements>;
+  private readonly access: ReturnType<typeof prepareAccessStatements>;
   private readonly insertBatch: (messages: NewMessage[]) => InsertResult[];
   private readonly createGroupWithOwner: (name: string, nameKey: string, ownerId: number, createdAt: number) => GroupRow;
   private readonly deleteGroupAndMessages: (id: number) => void;
 
   constructor(private readonly db: Database.Database) {
     this.sql = prepareStatements(db);
+    this.access = prepareAccessStatements(db);
     this.insertBatch = db.transaction((messages: NewMessage[]) => {
       const lastBefore = this.lastMessageId();
       const results = messages.map((message) => this.insertOne(message));
@@ -351,9 +377,9 @@ class SqliteStore implements Store, SessionStore {
 
   // ------------------------------------------------------------ users and sessions
 
-  createUser(user: Omit<UserRow, 'id' | 'lastSeen'>): UserRow {
+  createUser(user: Omit<UserRow, 'id' | 'lastSeen' | 'status'> & { status?: UserStatus }): UserRow {
     try {
-      return this.sql.insertUser.get(user)!;
+      return this.sql.insertUser.get({ ...user, status: user.status ?? 'active' })!;
     } catch (error) {
       if (isUniqueViolation(error)) {
         throw new StoreConflictError(`the name "${user.name}" is taken or too close to an existing one`, { cause: error });
@@ -588,6 +614,56 @@ class SqliteStore implements Store, SessionStore {
 
   groupsOf(userId: number): GroupRow[] {
     return this.sql.groupsOf.all(userId);
+  }
+
+  // ------------------------------------------------------------ access
+
+  pendingUsers(): UserRow[] {
+    return this.access.pendingUsers.all();
+  }
+
+  approveUser(userId: number): void {
+    this.access.approveUser.run(userId);
+  }
+
+  deletePendingUser(userId: number): void {
+    this.access.deletePendingUser.run(userId);
+  }
+
+  setPasswordHash(userId: number, passwordHash: string): void {
+    this.access.setPasswordHash.run(passwordHash, userId);
+  }
+
+  deleteSessionsOf(userId: number, keepTokenHash = ''): void {
+    this.access.deleteSessionsOf.run(userId, keepTokenHash);
+  }
+
+  addBan(kind: BanKind, value: string, createdAt: number): void {
+    this.access.addBan.run(kind, value, createdAt);
+  }
+
+  removeBan(kind: BanKind, value: string): boolean {
+    return this.access.removeBan.run(kind, value).changes > 0;
+  }
+
+  isBanned(kind: BanKind, value: string): boolean {
+    return this.access.isBanned.get(kind, value) !== undefined;
+  }
+
+  bans(): BanRow[] {
+    return this.access.bans.all();
+  }
+
+  roomSetting(key: string): string | undefined {
+    return this.access.roomSetting.get(key);
+  }
+
+  setRoomSetting(key: string, value: string): void {
+    this.access.setRoomSetting.run(key, value);
+  }
+
+  groupsOwnedCount(userId: number): number {
+    return this.access.groupsOwnedCount.get(userId) ?? 0;
   }
 }
 

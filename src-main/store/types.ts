@@ -16,7 +16,11 @@ export interface UserRow {
   passwordHash: string;
   createdAt: number;
   lastSeen: number | null;
+  /** 'pending' accounts wait for the host's approval and cannot log in. */
+  status: UserStatus;
 }
+
+export type UserStatus = 'active' | 'pending';
 
 export interface NewMessage {
   conv: ConversationKey;
@@ -74,10 +78,12 @@ export interface SearchOptions {
 export interface Store {
   close(): void;
 
-  createUser(user: Omit<UserRow, 'id' | 'lastSeen'>): UserRow;
+  /** status defaults to 'active'. */
+  createUser(user: Omit<UserRow, 'id' | 'lastSeen' | 'status'> & { status?: UserStatus }): UserRow;
   userById(id: number): UserRow | undefined;
   userByKey(nameKey: string): UserRow | undefined;
   userBySkeleton(skeleton: string): UserRow | undefined;
+  /** Active accounts only. */
   listUsers(): UserRow[];
   setLastSeen(userId: number, ts: number): void;
 
@@ -130,3 +136,34 @@ export interface SessionStore {
   deliveredCursor(userId: number): number;
   setDeliveredCursor(userId: number, messageId: number): void;
 }
+
+export type BanKind = 'name' | 'address';
+
+export interface BanRow {
+  kind: BanKind;
+  /** A name key for 'name', an address as the server sees it for 'address'. */
+  value: string;
+  createdAt: number;
+}
+
+/** Room access: pending accounts, password changes, bans, room settings and limits. */
+export interface AccessStore {
+  pendingUsers(): UserRow[];
+  approveUser(userId: number): void;
+  /** Deletes an account that never logged in (a rejected pending one). */
+  deletePendingUser(userId: number): void;
+  setPasswordHash(userId: number, passwordHash: string): void;
+  /** Ends every session of the user but the one with keepTokenHash. */
+  deleteSessionsOf(userId: number, keepTokenHash?: string): void;
+  addBan(kind: BanKind, value: string, createdAt: number): void;
+  /** Returns whether there was such a ban. */
+  removeBan(kind: BanKind, value: string): boolean;
+  isBanned(kind: BanKind, value: string): boolean;
+  bans(): BanRow[];
+  roomSetting(key: string): string | undefined;
+  setRoomSetting(key: string, value: string): void;
+  groupsOwnedCount(userId: number): number;
+}
+
+/** Everything the server needs from the database. */
+export type ServerStore = Store & SessionStore & AccessStore;

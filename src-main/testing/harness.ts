@@ -101,10 +101,11 @@ export class RawPeer {
     socket.on('error', () => undefined);
   }
 
-  /** Over TLS, as every client of a default host must connect (the certificate is not checked here). */
-  static open(port: number): Promise<RawPeer> {
+  /** Over TLS, as every client of a default host must connect (the certificate is not checked here).
+   * localAddress: another loopback address (127.0.0.2…) to appear as a different machine. */
+  static open(port: number, localAddress?: string): Promise<RawPeer> {
     return new Promise((resolve, reject) => {
-      const socket = connectTls({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => resolve(new RawPeer(socket)));
+      const socket = connectTls({ host: '127.0.0.1', port, rejectUnauthorized: false, ...(localAddress ? { localAddress } : {}) }, () => resolve(new RawPeer(socket)));
       socket.once('error', reject);
     });
   }

@@ -6,6 +6,7 @@ import { formatClock } from '../lib/time.js';
 import { stopHosting } from '../store/sync.js';
 import { ErrorAlert } from './ErrorAlert.js';
 import { RoomFingerprint } from './SecurityInfo.js';
+import { BanList, ConnectedUsers, PendingApprovals, ResetPasswordForm } from './HostAdmin.js';
 
 /** While hosting: the addresses to share, who is connected, and the live server log. */
 export function HostPanel() {
@@ -26,6 +27,9 @@ export function HostPanel() {
       {hosting.loopbackOnly && <p className="note">{t('host.loopbackOnly')}</p>}
       <RoomFingerprint fingerprint={hosting.fingerprint} />
       <ConnectedUsers />
+      <PendingApprovals />
+      <BanList />
+      <ResetPasswordForm />
       <ServerLog />
       <ErrorAlert error={error} />
       <button type="button" className="danger" onClick={() => void stop()}>
@@ -64,31 +68,6 @@ function AddressList({ addresses }: { addresses: string[] }) {
       <p className="copied" aria-live="polite">
         {copied !== null && t('host.copied', { address: copied })}
       </p>
-    </>
-  );
-}
-
-function ConnectedUsers() {
-  const { t } = useTranslation();
-  const users = useApp((state) => state.hostUsers);
-  return (
-    <>
-      <h3 id="host-users">{t('host.users')}</h3>
-      {users.length === 0 ? (
-        <p className="muted">{t('host.noUsers')}</p>
-      ) : (
-        <ul aria-labelledby="host-users" className="host-users">
-          {users.map((user) => (
-            <li key={user.name}>
-              <span className="host-user-name">{user.name}</span>{' '}
-              <span className="muted">
-                {t('host.connections', { count: user.connections })}
-                {user.addresses.length > 0 && ` · ${user.addresses.join(', ')}`}
-              </span>
-            </li>
-          ))}
-        </ul>
-      )}
     </>
   );
 }

@@ -4,6 +4,7 @@ import type { Settings } from '../../src-shared/api.js';
 import { app, useApp } from '../app-context.js';
 import { requestNotificationPermission } from '../desktop/notifications.js';
 import { updateSettings } from '../store/sync.js';
+import { ChangePassword } from './ChangePassword.js';
 
 export function SettingsMenu() {
   const { t } = useTranslation();
@@ -11,6 +12,7 @@ export function SettingsMenu() {
   const panelId = useId();
   const menuRef = useRef<HTMLDivElement>(null);
   const settings = useApp((state) => state.settings);
+  const online = useApp((state) => state.session.status === 'online');
 
   useEffect(() => {
     if (!open) return;
@@ -70,6 +72,7 @@ export function SettingsMenu() {
             />
             {t('settings.notifications')}
           </label>
+          {online && <ChangePassword />}
         </div>
       )}
     </div>

@@ -1,7 +1,9 @@
 import { useId, useState, type FormEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError, JoinRequest, Result, SessionView, Settings } from '../../src-shared/api.js';
+import { ACCESS_MODES } from '../../src-shared/protocol.js';
 import { app, useApp } from '../app-context.js';
+import { type AccessChoice, hostAccess, joinPassphrase } from '../lib/access.js';
 import { requestNotificationPermission } from '../desktop/notifications.js';
 import { hostRoom, joinRoom } from '../store/sync.js';
 import { EnterRoomError } from './SecurityInfo.js';
@@ -90,10 +92,25 @@ function useEnterRoom(sessionError: AppError | null) {
   return { busy, error: error ?? (tried ? null : sessionError), submit };
 }
 
+const MODE_LABELS = {
+  saved: 'access.modeSaved',
+  open: 'access.modeOpen',
+  passphrase: 'access.modePassphrase',
+  approval: 'access.modeApproval',
+} as const;
+
 function HostForm({ settings, sessionError }: FormProps) {
   const { t } = useTranslation();
   const [tls, setTls] = useState(true);
   const hintId = useId();
+  // Left alone, a restarted room keeps the mode it had, so it never opens up by accident.
+  const [access, setAccess] = useState<AccessChoice>('saved');
+  const [passphrase, setPassphrase] = useState('');
+  const enter = async (roomName: string, port: number, name: string, password: string): Promise<Result<SessionView>> => {
+    const checked = hostAccess(access, passphrase);
+    if (!checked.ok) return { ok: false, error: { code: 'INVALID_ARGUMENT', message: t(`access.${checked.problem}`) } };
+    return hostRoom(app(), { roomName, port, name, password, tls, ...checked.fields });
+  };
   return (
     <RoomForm
       placeLabel={t('start.roomName')}
@@ -101,31 +118,48 @@ function HostForm({ settings, sessionError }: FormProps) {
       submitLabel={t('start.startHosting')}
       settings={settings}
       sessionError={sessionError}
-      enter={(roomName, port, name, password) => hostRoom(app(), { roomName, port, name, password, tls })}
-      extra={
-        <div className="field">
-          <label className="checkbox">
-            <input
-              type="checkbox"
-              checked={tls}
-              onChange={(event) => setTls(event.target.checked)}
-              aria-describedby={tls ? undefined : hintId}
-            />
-            {t('security.hostTls')}
-          </label>
-          {!tls && (
-            <p id={hintId} className="hint warning">
-              {t('security.hostTlsOff')}
-            </p>
-          )}
-        </div>
-      }
-    />
+      enter={enter}
+    >
+      <div className="field">
+        <label className="checkbox">
+          <input
+            type="checkbox"
+            checked={tls}
+            onChange={(event) => setTls(event.target.checked)}
+            aria-describedby={tls ? undefined : hintId}
+          />
+          {t('security.hostTls')}
+        </label>
+        {!tls && (
+          <p id={hintId} className="hint warning">
+            {t('security.hostTlsOff')}
+          </p>
+        )}
+      </div>
+      <label>
+        {t('access.whoCanJoin')}
+        <select value={access} onChange={(event) => setAccess(event.target.value as AccessChoice)}>
+          {(['saved', ...ACCESS_MODES] as const).map((mode) => (
+            <option key={mode} value={mode}>
+              {t(MODE_LABELS[mode])}
+            </option>
+          ))}
+        </select>
+      </label>
+      {access === 'passphrase' && (
+        <label>
+          {t('access.passphrase')}
+          <input type="password" value={passphrase} onChange={(event) => setPassphrase(event.target.value)} autoComplete="new-password" required />
+        </label>
+      )}
+    </RoomForm>
   );
 }
 
 function JoinForm({ settings, sessionError }: FormProps) {
   const { t } = useTranslation();
+  const [passphrase, setPassphrase] = useState('');
+  const hintId = useId();
   return (
     <RoomForm
       placeLabel={t('start.host')}
@@ -133,8 +167,24 @@ function JoinForm({ settings, sessionError }: FormProps) {
       submitLabel={t('start.join')}
       settings={settings}
       sessionError={sessionError}
-      enter={(host, port, name, password, trust) => joinRoom(app(), { host, port, name, password, ...trust })}
-    />
+      enter={(host, port, name, password, trust) => joinRoom(app(), { host, port, name, password, ...joinPassphrase(passphrase), ...trust })}
+    >
+      <div className="field">
+        <label>
+          {t('access.passphrase')}
+          <input
+            type="password"
+            value={passphrase}
+            onChange={(event) => setPassphrase(event.target.value)}
+            autoComplete="off"
+            aria-describedby={hintId}
+          />
+        </label>
+        <p id={hintId} className="hint">
+          {t('access.joinPassphraseHint')}
+        </p>
+      </div>
+    </RoomForm>
   );
 }
 
@@ -145,14 +195,14 @@ interface RoomFormProps extends FormProps {
   submitLabel: string;
   /** `trust`: what the user allowed after a join was refused for security (joining only). */
   enter: (place: string, port: number, name: string, password: string, trust: Trust) => Promise<Result<SessionView>>;
-  /** Fields only one of the two forms has. */
-  extra?: ReactNode;
+  /** Fields only one of the forms has, shown after the password. */
+  children?: ReactNode;
 }
 
 type Trust = Pick<JoinRequest, 'acceptFingerprint' | 'allowUnencrypted'>;
 
 /** Host and Join ask for the same things but the first field, and differ only in what they do with them. */
-function RoomForm({ placeLabel, initialPlace, submitLabel, enter, extra, settings, sessionError }: RoomFormProps) {
+function RoomForm({ placeLabel, initialPlace, submitLabel, enter, settings, sessionError, children }: RoomFormProps) {
   const { t } = useTranslation();
   const [place, setPlace] = useState(initialPlace);
   const [port, setPort] = useState(settings ? String(settings.lastPort) : '');
@@ -178,7 +228,7 @@ function RoomForm({ placeLabel, initialPlace, submitLabel, enter, extra, setting
         <input value={name} onChange={(event) => setName(event.target.value)} autoComplete="username" required />
       </label>
       <PasswordField value={password} onChange={setPassword} />
-      {extra}
+      {children}
       <EnterRoomError
         error={error}
         onTrust={(fingerprint) => enterWith({ acceptFingerprint: fingerprint })}

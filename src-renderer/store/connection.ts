@@ -1,4 +1,4 @@
-import type { AppError, HostLogEntry, HostUser, SessionView } from '../../src-shared/api.js';
+import type { AppError, HostBan, HostLogEntry, HostUser, PendingUser, SessionView } from '../../src-shared/api.js';
 import { OFFLINE_SESSION } from '../lib/session.js';
 import type { SliceCreator } from './types.js';
 
@@ -10,6 +10,9 @@ export interface ConnectionData {
   /** The latest connection error, kept after the session recovers or ends. */
   lastError: AppError | null;
   hostUsers: HostUser[];
+  /** Accounts waiting for the host's approval. */
+  hostPending: PendingUser[];
+  hostBans: HostBan[];
   hostLog: HostLogEntry[];
 }
 
@@ -17,11 +20,18 @@ export interface ConnectionSlice extends ConnectionData {
   setSession(session: SessionView): void;
   clearLastError(): void;
   setHostUsers(users: HostUser[]): void;
+  setHostPending(users: PendingUser[]): void;
+  setHostBans(bans: HostBan[]): void;
   setHostLog(entries: HostLogEntry[]): void;
   appendHostLog(entry: HostLogEntry): void;
 }
 
-export const initialHostData: Pick<ConnectionData, 'hostUsers' | 'hostLog'> = { hostUsers: [], hostLog: [] };
+export const initialHostData: Pick<ConnectionData, 'hostUsers' | 'hostPending' | 'hostBans' | 'hostLog'> = {
+  hostUsers: [],
+  hostPending: [],
+  hostBans: [],
+  hostLog: [],
+};
 
 export const createConnectionSlice: SliceCreator<ConnectionSlice> = (set) => ({
   session: OFFLINE_SESSION,
@@ -30,6 +40,8 @@ export const createConnectionSlice: SliceCreator<ConnectionSlice> = (set) => ({
   setSession: (session) => set((state) => ({ session, lastError: session.error ?? state.lastError })),
   clearLastError: () => set({ lastError: null }),
   setHostUsers: (hostUsers) => set({ hostUsers }),
+  setHostPending: (hostPending) => set({ hostPending }),
+  setHostBans: (hostBans) => set({ hostBans }),
   setHostLog: (entries) => set({ hostLog: entries.slice(-HOST_LOG_LIMIT) }),
   appendHostLog: (entry) => set((state) => ({ hostLog: [...state.hostLog, entry].slice(-HOST_LOG_LIMIT) })),
 });

@@ -247,3 +247,16 @@ describe('session events', () => {
     expect(store.getState().lastError).toEqual(error);
   });
 });
+
+describe('host events', () => {
+  it('keep the pending approvals the host sees, and forget them with the room', () => {
+    const store = storeAs('alice');
+    applyEvent(store, { type: 'hostPending', users: [{ name: 'bob', createdAt: 1 }] });
+    expect(store.getState().hostPending.map((user) => user.name)).toEqual(['bob']);
+    applyEvent(store, { type: 'hostPending', users: [] });
+    expect(store.getState().hostPending).toEqual([]);
+    applyEvent(store, { type: 'hostPending', users: [{ name: 'eve', createdAt: 2 }] });
+    store.getState().resetRoom();
+    expect(store.getState().hostPending).toEqual([]);
+  });
+});

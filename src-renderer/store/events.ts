@@ -62,6 +62,12 @@ export function applyEvent(store: AppStore, event: AppEvent): void {
     case 'hostUsers':
       state.setHostUsers(event.users);
       return;
+    case 'hostPending':
+      state.setHostPending(event.users);
+      return;
+    case 'hostBans':
+      state.setHostBans(event.bans);
+      return;
     case 'delivered':
       state.markDelivered(event.conv, event.upTo);
       return;

@@ -122,4 +122,19 @@ describe('syncing with the App API', () => {
     expect(chatLeave).toHaveBeenLastCalledWith('bob');
     expect(ctx.store.getState().contacts['bob']).toBeUndefined();
   });
+
+  it('loads connected users and pending approvals once this app hosts the room', async () => {
+    const hosting = { roomName: 'Office', port: 7171, addresses: [], loopbackOnly: true, fingerprint: null };
+    const api = fakeApi({
+      session: async () => ({ ok: true, value: { ...onlineSession('alice'), hosting } }),
+      hostUsers: async () => ({ ok: true, value: [{ name: 'bob', connections: 1, addresses: ['10.0.0.2:5000'], clients: ['x/1'], muted: true }] }),
+      hostPending: async () => ({ ok: true, value: [{ name: 'eve', createdAt: 5 }] }),
+      hostBans: async () => ({ ok: true, value: [{ kind: 'address', value: '10.0.0.9', createdAt: 5 }] }),
+    });
+    const ctx = { store: createAppStore(), api };
+    startSync(ctx);
+    await vi.waitFor(() => expect(ctx.store.getState().hostPending.map((user) => user.name)).toEqual(['eve']));
+    expect(ctx.store.getState().hostUsers[0]).toMatchObject({ name: 'bob', muted: true });
+    expect(ctx.store.getState().hostBans).toEqual([{ kind: 'address', value: '10.0.0.9', createdAt: 5 }]);
+  });
 });

@@ -68,9 +68,16 @@ async function refreshContacts(ctx: AppContext): Promise<void> {
 }
 
 async function loadHostData(ctx: AppContext): Promise<void> {
-  const [users, log] = await Promise.all([ctx.api.hostUsers(), ctx.api.hostLog()]);
+  const [users, pending, bans, log] = await Promise.all([
+    ctx.api.hostUsers(),
+    ctx.api.hostPending(),
+    ctx.api.hostBans(),
+    ctx.api.hostLog(),
+  ]);
   const state = ctx.store.getState();
   if (users.ok) state.setHostUsers(users.value);
+  if (pending.ok) state.setHostPending(pending.value);
+  if (bans.ok) state.setHostBans(bans.value);
   if (log.ok) state.setHostLog(log.value);
 }
 

@@ -59,6 +59,10 @@ export function fakeApi(overrides: Partial<AppApi> = {}): AppApi & { emit(event:
     groupRemoveMember: (groupId) => ok({ id: groupId, name: 'g', owner: 'alice', members: ['alice'], conv: `group:${groupId}` }),
     hostUsers: () => ok([]),
     hostLog: () => ok([]),
+    hostPending: () => ok([]),
+    hostBans: () => ok([]),
+    hostAdmin: () => ok({}),
+    changePassword: () => ok(undefined),
     settings: () =>
       ok({ lastHost: '', lastPort: 7171, lastName: '', lastRoomName: '', language: 'system', theme: 'system', notifications: true }),
     updateSettings: () =>

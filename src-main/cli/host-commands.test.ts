@@ -1,0 +1,74 @@
+import { readFileSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../src-shared/protocol.js';
+import type { ChatClient } from '../client/client.js';
+import type { Host } from '../core/host.js';
+import { login, nextEvent, removeDir, startTestHost, tempDir } from '../testing/harness.js';
+import { runHostCommand } from './host-commands.js';
+
+let dir: string;
+let host: Host;
+const clients: ChatClient[] = [];
+
+beforeEach(async () => {
+  dir = tempDir();
+  host = await startTestHost(dir, { access: { mode: 'approval' } });
+  await host.server.ready;
+});
+
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.close();
+  await host.stop();
+  removeDir(dir);
+});
+
+const run = (line: string) => runHostCommand(host.server, line);
+
+describe('host commands', () => {
+  it('approve a waiting account, list users, mute, kick, ban and unban, each logged', async () => {
+    await expect(login(host, 'bob')).rejects.toMatchObject({ code: ErrorCode.PENDING_APPROVAL });
+    expect(await run('/pending')).toEqual([expect.stringMatching(/^bob {2}since /)]);
+    expect(await run('/approve bob')).toEqual(['approved bob']);
+    const bob = await login(host, 'bob');
+    clients.push(bob);
+    expect(await run('/users')).toEqual([expect.stringMatching(/^bob {2}127\.0\.0\.1:\d+ {2}lanchat-client\/0\.1\.0$/)]);
+
+    expect(await run('/mute bob 10')).toEqual(['muted bob for 10 min']);
+    expect((await run('/users'))[0]).toMatch(/muted$/);
+    await expect(bob.send({ kind: 'room' }, 'hi')).rejects.toMatchObject({ code: ErrorCode.MUTED });
+    expect(await run('/unmute bob')).toEqual(['unmuted bob']);
+
+    const kicked = nextEvent(bob, 'fatal');
+    expect(await run('/kick bob')).toEqual(['kicked bob (1 connections)']);
+    expect((await kicked)[0].code).toBe(ErrorCode.KICKED);
+
+    expect(await run('/ban bob')).toEqual(['banned bob']);
+    expect(await run('/ban 10.1.2.3')).toEqual(['banned 10.1.2.3']);
+    expect(await run('/bans')).toEqual(['address 10.1.2.3', 'name bob']);
+    await expect(login(host, 'bob')).rejects.toMatchObject({ code: ErrorCode.BANNED });
+    expect(await run('/unban bob')).toEqual(['unbanned bob']);
+    expect(await run('/unban bob')).toEqual(['bob was not banned']);
+
+    const actions = readFileSync(host.logFile, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { event: string; action?: string })
+      .filter((entry) => entry.event === 'admin')
+      .map((entry) => entry.action);
+    expect(actions).toEqual(['approve', 'mute', 'unmute', 'kick', 'ban', 'ban', 'unban', 'unban']);
+  });
+
+  it('resets a password and answers mistakes with an error line', async () => {
+    expect(await run('/reset nobody')).toEqual(['error: no user named nobody']);
+    await expect(login(host, 'carol')).rejects.toMatchObject({ code: ErrorCode.PENDING_APPROVAL });
+    await run('/approve carol');
+    const [line] = await run('/reset carol');
+    const password = /^new password for carol: (\S+)$/.exec(line!)![1]!;
+    clients.push(await login(host, 'carol', password));
+    expect(await run('/kick')).toEqual(['error: usage: /kick <name>']);
+    expect(await run('/mute carol -1')).toEqual(['error: minutes must be a number above 0']);
+    expect(await run('/frobnicate')).toEqual(['error: unknown command /frobnicate; /help lists them']);
+    expect((await run('/help')).length).toBeGreaterThan(5);
+    expect(await run('/approve carol')).toEqual(['error: carol is not waiting for approval']);
+  });
+});

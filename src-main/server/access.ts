@@ -1,0 +1,138 @@
+/**
+ * Who may use the room: the access mode for new accounts (with the room
+ * passphrase, stored only as a scrypt hash), mutes (in memory: they are short),
+ * the host's configurable limits, and the address form bans are stored under.
+ */
+import { isIP } from 'node:net';
+import { type AccessMode, LIMITS } from '../../src-shared/protocol.js';
+import type { ServerStore } from '../store/types.js';
+import { hashPassword, verifyPassword } from './password.js';
+
+export interface AccessOptions {
+  mode: AccessMode;
+  /** Needed for mode 'passphrase'. */
+  passphrase?: string;
+}
+
+export interface RoomLimits {
+  maxGroupsPerOwner: number;
+  maxGroupMembers: number;
+  /** At most LIMITS.maxNameLength. */
+  maxNameLength: number;
+  /** At most LIMITS.maxGroupNameLength. */
+  maxGroupNameLength: number;
+  /** Accounts waiting for approval at once; more registrations are refused until the host answers. */
+  maxPendingAccounts: number;
+}
+
+export const DEFAULT_ROOM_LIMITS: RoomLimits = {
+  maxGroupsPerOwner: 20,
+  maxGroupMembers: 100,
+  maxNameLength: LIMITS.maxNameLength,
+  maxGroupNameLength: LIMITS.maxGroupNameLength,
+  maxPendingAccounts: 50,
+};
+
+export function roomLimits(given: Partial<RoomLimits> = {}): RoomLimits {
+  const limits = { ...DEFAULT_ROOM_LIMITS, ...given };
+  for (const [key, value] of Object.entries(limits)) {
+    if (!Number.isInteger(value) || value < 1) throw new Error(`limit ${key} must be a whole number of at least 1`);
+  }
+  if (limits.maxNameLength > LIMITS.maxNameLength) throw new Error(`maxNameLength is at most ${LIMITS.maxNameLength}`);
+  if (limits.maxGroupNameLength > LIMITS.maxGroupNameLength) {
+    throw new Error(`maxGroupNameLength is at most ${LIMITS.maxGroupNameLength}`);
+  }
+  return limits;
+}
+
+const MODE_SETTING = 'access.mode';
+const PASSPHRASE_SETTING = 'access.passphraseHash';
+
+/** The host part of a "host:port" or "[v6]:port" remote address, as bans store it. */
+export function addressHost(remoteAddress: string): string {
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(remoteAddress);
+  const colons = remoteAddress.split(':').length - 1;
+  const host = bracketed
+    ? bracketed[1]!
+    : colons === 1
+      ? remoteAddress.slice(0, remoteAddress.lastIndexOf(':'))
+      : remoteAddress;
+  return normalizeAddress(host) ?? host.toLowerCase();
+}
+
+/** Canonical form of an IP address typed by the host; undefined when it is not one. */
+export function normalizeAddress(raw: string): string | undefined {
+  let address = raw.trim().toLowerCase();
+  if (address.startsWith('[') && address.endsWith(']')) address = address.slice(1, -1);
+  if (address.startsWith('::ffff:') && isIP(address.slice(7)) === 4) address = address.slice(7);
+  return isIP(address) ? address : undefined;
+}
+
+export class RoomAccess {
+  private modeInForce: AccessMode = 'open';
+  private passphraseHash: string | null = null;
+  /** Muted user ids and when the mute ends (Infinity: until unmuted). */
+  private readonly mutes = new Map<number, number>();
+  /** Settles once the configured mode is in force; registration waits for it. */
+  ready: Promise<void>;
+
+  constructor(
+    private readonly store: ServerStore,
+    options: AccessOptions | undefined,
+    private readonly passwordCost: number | undefined,
+  ) {
+    this.ready = this.configure(options);
+  }
+
+  get mode(): AccessMode {
+    return this.modeInForce;
+  }
+
+  /**
+   * Puts a mode in force and saves it, so a host restarted without one keeps it.
+   * Without options, the saved mode applies (open when none was ever saved).
+   */
+  configure(options: AccessOptions | undefined): Promise<void> {
+    if (options?.mode === 'passphrase' && !options.passphrase) throw new Error('the passphrase access mode needs a passphrase');
+    const task = (async () => {
+      if (!options) {
+        const saved = this.store.roomSetting(MODE_SETTING) as AccessMode | undefined;
+        this.modeInForce = saved ?? 'open';
+        this.passphraseHash = this.store.roomSetting(PASSPHRASE_SETTING) || null;
+        return;
+      }
+      let hash = '';
+      if (options.mode === 'passphrase') hash = await hashPassword(options.passphrase!, this.passwordCost);
+      this.store.setRoomSetting(MODE_SETTING, options.mode);
+      this.store.setRoomSetting(PASSPHRASE_SETTING, hash);
+      this.modeInForce = options.mode;
+      this.passphraseHash = hash || null;
+    })();
+    this.ready = task;
+    return task;
+  }
+
+  async passphraseMatches(passphrase: string | undefined): Promise<boolean> {
+    if (passphrase === undefined || this.passphraseHash === null) return false;
+    return verifyPassword(passphrase, this.passphraseHash);
+  }
+
+  /** When the user's mute ends (ms epoch, Infinity for "until unmuted"), or null when not muted. */
+  mutedUntil(userId: number, now = Date.now()): number | null {
+    const until = this.mutes.get(userId);
+    if (until === undefined) return null;
+    if (until <= now) {
+      this.mutes.delete(userId);
+      return null;
+    }
+    return until;
+  }
+
+  mute(userId: number, until: number): void {
+    this.mutes.set(userId, until);
+  }
+
+  unmute(userId: number): boolean {
+    return this.mutes.delete(userId);
+  }
+}

@@ -1,0 +1,234 @@
+/**
+ * What the host can do to the room: see who is connected, kick, ban, mute,
+ * approve or reject waiting accounts and reset passwords. The desktop app's
+ * host panel and the headless host's commands both call these. Every action is
+ * written to the server log as an "admin" event.
+ */
+import { randomBytes } from 'node:crypto';
+import { ErrorCode, type WireError } from '../../src-shared/protocol.js';
+import { checkUserName, nameKey } from '../../src-shared/text.js';
+import type { BanRow, ServerStore, UserRow } from '../store/types.js';
+import { type RoomAccess, addressHost, normalizeAddress } from './access.js';
+import type { ServerLog } from './log.js';
+import { hashPassword } from './password.js';
+import type { Session } from './server.js';
+
+/** One logged-in connection. */
+export interface ConnectedUser {
+  name: string;
+  /** "host:port" as the server sees it. */
+  address: string;
+  /** The client's own name and version from hello, if it sent one. */
+  client: string | null;
+  /** When the connection opened (ms epoch). */
+  since: number;
+  muted: boolean;
+}
+
+export type BanTarget = { name: string } | { address: string };
+
+export class AdminError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface AdminContext {
+  store: ServerStore;
+  log: ServerLog;
+  access: RoomAccess;
+  passwordCost: number | undefined;
+  /** Every open connection of the server. */
+  sessions: ReadonlySet<Session>;
+}
+
+/** Closes every connection of the user (but `except`) with the reason; returns how many. */
+export function closeUserSessions(sessions: Iterable<Session>, userId: number, reason: WireError, except?: Session): number {
+  let closed = 0;
+  for (const session of sessions) {
+    if (session === except || session.user?.id !== userId || !session.connection.isOpen) continue;
+    session.connection.close(reason);
+    closed += 1;
+  }
+  return closed;
+}
+
+const GENERATED_PASSWORD_BYTES = 9;
+
+export class ServerAdmin {
+  /** Name keys of the host's own accounts, which no admin action may hit. */
+  private readonly protectedKeys = new Set<string>();
+
+  constructor(private readonly context: AdminContext) {}
+
+  /** Marks the host's own account so it cannot be kicked, banned, muted or reset by mistake. */
+  protect(name: string): void {
+    this.protectedKeys.add(nameKey(name));
+  }
+
+  /** Whether the name is the host's own account (which the access mode does not hold back either). */
+  isProtected(name: string): boolean {
+    return this.protectedKeys.has(nameKey(name));
+  }
+
+  connections(): ConnectedUser[] {
+    const now = Date.now();
+    const list: ConnectedUser[] = [];
+    for (const session of this.context.sessions) {
+      if (!session.user || !session.connection.isOpen) continue;
+      list.push({
+        name: session.user.name,
+        address: session.connection.remoteAddress,
+        client: session.clientName,
+        since: session.openedAt,
+        muted: this.context.access.mutedUntil(session.user.id, now) !== null,
+      });
+    }
+    return list.sort((a, b) => nameKey(a.name).localeCompare(nameKey(b.name)) || a.since - b.since);
+  }
+
+  kick(name: string): number {
+    const user = this.targetUser(name, 'kick');
+    const closed = this.closeAll(user.id, { code: ErrorCode.KICKED, message: 'the host disconnected you' });
+    this.record('kick', { user: user.name, connections: closed });
+    return closed;
+  }
+
+  ban(target: BanTarget): void {
+    const now = Date.now();
+    if ('name' in target) {
+      const name = target.name.normalize('NFC');
+      const key = nameKey(name);
+      const user = this.context.store.userByKey(key);
+      // An account that exists is banned whatever rules its name was registered under.
+      const checked = checkUserName(name);
+      if (!user && !checked.ok) throw new AdminError(ErrorCode.NAME_INVALID, checked.reason);
+      this.refuseProtected(key, 'ban');
+      this.context.store.addBan('name', key, now);
+      let closed = 0;
+      if (user) {
+        this.context.store.deleteSessionsOf(user.id);
+        closed = this.closeAll(user.id, { code: ErrorCode.BANNED, message: 'the host banned you from this room' });
+      }
+      this.record('ban', { user: user?.name ?? name, connections: closed });
+      return;
+    }
+    const address = this.address(target.address);
+    for (const session of this.context.sessions) {
+      if (session.user && this.protectedKeys.has(session.user.nameKey) && addressHost(session.connection.remoteAddress) === address) {
+        throw new AdminError(ErrorCode.INVALID_TARGET, `${address} is the address of the host's own account`);
+      }
+    }
+    this.context.store.addBan('address', address, now);
+    let closed = 0;
+    for (const session of this.context.sessions) {
+      if (addressHost(session.connection.remoteAddress) !== address || !session.connection.isOpen) continue;
+      session.connection.close({ code: ErrorCode.BANNED, message: 'the host banned your address from this room' });
+      closed += 1;
+    }
+    this.record('ban', { address, connections: closed });
+  }
+
+  /** Returns whether there was such a ban. */
+  unban(target: BanTarget): boolean {
+    const removed =
+      'name' in target
+        ? this.context.store.removeBan('name', nameKey(target.name.normalize('NFC')))
+        : this.context.store.removeBan('address', this.address(target.address));
+    this.record('unban', { ...target, removed });
+    return removed;
+  }
+
+  bans(): BanRow[] {
+    return this.context.store.bans();
+  }
+
+  /** Mutes for `minutes`, or until unmuted when not given. */
+  mute(name: string, minutes?: number): void {
+    if (minutes !== undefined && !(minutes > 0)) throw new AdminError(ErrorCode.BAD_REQUEST, 'a mute lasts more than 0 minutes');
+    const user = this.targetUser(name, 'mute');
+    this.context.access.mute(user.id, minutes === undefined ? Infinity : Date.now() + minutes * 60_000);
+    this.record('mute', { user: user.name, ...(minutes !== undefined ? { minutes } : {}) });
+  }
+
+  unmute(name: string): boolean {
+    const user = this.knownUser(name);
+    const removed = this.context.access.unmute(user.id);
+    this.record('unmute', { user: user.name, removed });
+    return removed;
+  }
+
+  /** Accounts waiting for approval, oldest first. */
+  pending(): { name: string; createdAt: number }[] {
+    return this.context.store.pendingUsers().map((user) => ({ name: user.name, createdAt: user.createdAt }));
+  }
+
+  approve(name: string): void {
+    const user = this.pendingUser(name);
+    this.context.store.approveUser(user.id);
+    this.record('approve', { user: user.name });
+  }
+
+  reject(name: string): void {
+    const user = this.pendingUser(name);
+    this.context.store.deletePendingUser(user.id);
+    this.record('reject', { user: user.name });
+  }
+
+  /**
+   * Sets a new password (a generated one when none is given) and ends every
+   * session of the account. Returns the password to hand to the user.
+   */
+  async resetPassword(name: string, password?: string): Promise<string> {
+    const user = this.targetUser(name, 'reset the password of');
+    const next = password ?? randomBytes(GENERATED_PASSWORD_BYTES).toString('base64url');
+    this.context.store.setPasswordHash(user.id, await hashPassword(next, this.context.passwordCost));
+    this.context.store.deleteSessionsOf(user.id);
+    const closed = this.closeAll(user.id, {
+      code: ErrorCode.PASSWORD_CHANGED,
+      message: 'the host reset your password; log in with the new one',
+    });
+    this.record('reset password', { user: user.name, generated: password === undefined, connections: closed });
+    return next;
+  }
+
+  private closeAll(userId: number, reason: WireError): number {
+    return closeUserSessions(this.context.sessions, userId, reason);
+  }
+
+  private knownUser(name: string): UserRow {
+    const user = this.context.store.userByKey(nameKey(name.normalize('NFC')));
+    if (!user) throw new AdminError(ErrorCode.UNKNOWN_USER, `no user named ${name}`);
+    return user;
+  }
+
+  private targetUser(name: string, action: string): UserRow {
+    const user = this.knownUser(name);
+    this.refuseProtected(user.nameKey, action);
+    return user;
+  }
+
+  private pendingUser(name: string): UserRow {
+    const user = this.knownUser(name);
+    if (user.status !== 'pending') throw new AdminError(ErrorCode.INVALID_TARGET, `${user.name} is not waiting for approval`);
+    return user;
+  }
+
+  private refuseProtected(key: string, action: string): void {
+    if (this.protectedKeys.has(key)) throw new AdminError(ErrorCode.INVALID_TARGET, `you cannot ${action} the host's own account`);
+  }
+
+  /** An IP address, also given as "address:port" or "[v6]:port" as connections show it. */
+  private address(raw: string): string {
+    const address = normalizeAddress(raw) ?? normalizeAddress(addressHost(raw.trim()));
+    if (!address) throw new AdminError(ErrorCode.BAD_REQUEST, `${raw} is not an IP address`);
+    return address;
+  }
+
+  private record(action: string, fields: Record<string, unknown>): void {
+    this.context.log.info('admin', { action, ...fields });
+  }
+}

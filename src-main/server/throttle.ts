@@ -1,0 +1,100 @@
+/**
+ * Login throttling: failed logins are counted per key (a name key, a remote
+ * address); past a number of free failures each further one blocks the key for
+ * a delay that doubles up to a cap. A blocked key is refused at once, before
+ * any password hashing, so guessing costs the server nothing. Checks still
+ * running count as failures to come, so guesses sent in parallel (on many
+ * connections, before any of them has failed) cannot slip past the count.
+ */
+
+export interface ThrottleOptions {
+  /** Failures allowed before delays start. */
+  freeFailures?: number;
+  /** Delay after the first failure past the free ones; each further failure doubles it. */
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** A key with no failure for this long starts over. */
+  forgetAfterMs?: number;
+  /** Keys remembered at most; the oldest are dropped first, so guessing many names cannot fill memory. */
+  maxKeys?: number;
+}
+
+interface Entry {
+  failures: number;
+  blockedUntil: number;
+  lastFailureAt: number;
+}
+
+export class LoginThrottle {
+  private readonly freeFailures: number;
+  private readonly baseDelayMs: number;
+  private readonly maxDelayMs: number;
+  private readonly forgetAfterMs: number;
+  private readonly maxKeys: number;
+  private readonly entries = new Map<string, Entry>();
+  /** Password checks under way per key. */
+  private readonly inFlight = new Map<string, number>();
+
+  constructor(options: ThrottleOptions = {}) {
+    this.freeFailures = options.freeFailures ?? 5;
+    this.baseDelayMs = options.baseDelayMs ?? 1000;
+    this.maxDelayMs = options.maxDelayMs ?? 5 * 60_000;
+    this.forgetAfterMs = options.forgetAfterMs ?? Math.max(15 * 60_000, 2 * this.maxDelayMs);
+    this.maxKeys = options.maxKeys ?? 10_000;
+  }
+
+  /** Milliseconds until any of the keys may try again; 0 when none is blocked. */
+  retryAfterMs(keys: readonly string[], now = Date.now()): number {
+    let wait = 0;
+    for (const key of keys) {
+      const entry = this.current(key, now);
+      if (entry) wait = Math.max(wait, entry.blockedUntil - now);
+      const running = this.inFlight.get(key) ?? 0;
+      // Were every running check to fail, the key would be at its limit already.
+      if (running > 0 && (entry?.failures ?? 0) + running >= this.freeFailures) wait = Math.max(wait, this.baseDelayMs);
+    }
+    return wait;
+  }
+
+  /** Marks a password check under way for the keys; call the returned function when it is done. */
+  begin(keys: readonly string[]): () => void {
+    for (const key of keys) this.inFlight.set(key, (this.inFlight.get(key) ?? 0) + 1);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      for (const key of keys) {
+        const running = (this.inFlight.get(key) ?? 1) - 1;
+        if (running > 0) this.inFlight.set(key, running);
+        else this.inFlight.delete(key);
+      }
+    };
+  }
+
+  recordFailure(keys: readonly string[], now = Date.now()): void {
+    for (const key of keys) {
+      const entry = this.current(key, now) ?? { failures: 0, blockedUntil: 0, lastFailureAt: now };
+      entry.failures += 1;
+      entry.lastFailureAt = now;
+      const over = entry.failures - this.freeFailures;
+      if (over >= 0) entry.blockedUntil = now + Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** Math.min(over, 30));
+      // Re-inserting moves the key to the end: the map's order is least recently failed first.
+      this.entries.delete(key);
+      this.entries.set(key, entry);
+    }
+    while (this.entries.size > this.maxKeys) this.entries.delete(this.entries.keys().next().value!);
+  }
+
+  reset(key: string): void {
+    this.entries.delete(key);
+  }
+
+  private current(key: string, now: number): Entry | undefined {
+    const entry = this.entries.get(key);
+    if (entry && now - entry.lastFailureAt > this.forgetAfterMs) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+}

@@ -1,0 +1,51 @@
+/** Form logic for room access: the Host form's "Who can join" choice and the password forms. */
+import type { HostAdminAction, HostRequest } from '../../src-shared/api.js';
+import type { AccessMode } from '../../src-shared/protocol.js';
+
+/** i18n keys (under access.) of what is wrong with a form. */
+export type AccessFormProblem = 'passphraseMissing' | 'passwordEmpty' | 'passwordsDiffer';
+
+/** The Host form's "Who can join" choice: a mode, or 'saved' for the mode the room had last time. */
+export type AccessChoice = AccessMode | 'saved';
+
+/**
+ * The access fields of a host request, or what is missing. 'saved' sends no mode, so the
+ * server keeps the one it saved; the passphrase only goes with the passphrase mode.
+ */
+export function hostAccess(
+  access: AccessChoice,
+  passphrase: string,
+): { ok: true; fields: Pick<HostRequest, 'access' | 'passphrase'> } | { ok: false; problem: AccessFormProblem } {
+  if (access === 'saved') return { ok: true, fields: {} };
+  if (access !== 'passphrase') return { ok: true, fields: { access } };
+  if (passphrase.trim() === '') return { ok: false, problem: 'passphraseMissing' };
+  return { ok: true, fields: { access, passphrase } };
+}
+
+/** The optional passphrase of a join request: sent only when one was typed. */
+export function joinPassphrase(passphrase: string): { passphrase?: string } {
+  return passphrase === '' ? {} : { passphrase };
+}
+
+/** Checks the new password and its repetition before anything is sent. */
+export function checkNewPassword(password: string, repeated: string): AccessFormProblem | null {
+  if (password === '') return 'passwordEmpty';
+  if (password !== repeated) return 'passwordsDiffer';
+  return null;
+}
+
+/** The IP address of an "address:port" or "[v6]:port" connection address. */
+export function addressWithoutPort(address: string): string {
+  const bracketed = /^\[([^\]]+)\]:\d+$/.exec(address);
+  if (bracketed) return bracketed[1]!;
+  return /^[^:]+:\d+$/.test(address) ? address.slice(0, address.lastIndexOf(':')) : address;
+}
+
+/** The host panel's buttons for one connected user, each with the action it runs. */
+export function userActions(name: string, muted: boolean): { key: 'kick' | 'ban' | 'mute' | 'unmute'; action: HostAdminAction }[] {
+  return [
+    { key: 'kick', action: { kind: 'kick', user: name } },
+    { key: 'ban', action: { kind: 'ban', user: name } },
+    muted ? { key: 'unmute', action: { kind: 'unmute', user: name } } : { key: 'mute', action: { kind: 'mute', user: name } },
+  ];
+}
