@@ -7,16 +7,21 @@ import { type Locator, type Page, expect } from '@playwright/test';
 
 export const PASSWORD = 'correct horse';
 
-/** A port free on loopback right now, so a host can restart on the same one. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+/**
+ * A port free on loopback right now, so a host can restart on the same one. Taken below
+ * Linux's ephemeral range (32768+): the system hands those to outgoing connections, which
+ * could grab the port between this check and the host binding it.
+ */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = createServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
     });
-  });
+    if (free) return port;
+  }
 }
 
 async function fillRoomForm(page: Page, tab: 'Host room' | 'Join room', place: string, port: number, name: string, password: string) {
