@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { burst, light } from './chat.js';
 import type { Result } from './common.js';
+import { connections } from './connections.js';
 
 const { values } = parseArgs({
   options: {
@@ -21,6 +22,7 @@ const workloads: [string, () => Promise<Result>][] = [
   ['light', () => light({ server: 'host', clients: quick ? 10 : 20, messagesEach: quick ? 10 : 20 })],
   ['baseline-burst', () => burst({ server: 'baseline', clients: quick ? 20 : 50, messagesEach: quick ? 50 : 200 })],
   ['burst', () => burst({ server: 'host', clients: quick ? 20 : 50, messagesEach: quick ? 50 : 200 })],
+  ['connections', () => connections({ clients: quick ? 1000 : 10_000, holdSeconds: quick ? 5 : 60, chatters: 5 })],
 ];
 
 const results = new Map<string, Result>();

@@ -24,6 +24,22 @@ const RESUME_AT = 16;
 /** Time a closing peer gets to take the last frame before the socket is destroyed. */
 const CLOSE_GRACE_MS = 1000;
 
+/**
+ * Connections with frames waiting to be written at the end of this event-loop turn.
+ * A turn's frames for one peer (replies, a fan-out of many senders' messages, the
+ * presence of many logins) go out as one buffer in one write instead of one write
+ * each: the per-write cost, not the bytes, is what limits a busy host.
+ */
+const withPendingWrites = new Set<Connection>();
+let flushScheduled = false;
+
+function flushPendingWrites(): void {
+  flushScheduled = false;
+  const connections = [...withPendingWrites];
+  withPendingWrites.clear();
+  for (const connection of connections) connection.flush();
+}
+
 export class Connection {
   readonly remoteAddress: string;
   lastReceivedAt = Date.now();
@@ -34,6 +50,9 @@ export class Connection {
   private closedWith: WireError | null | undefined;
   private readonly closeListeners: CloseListener[] = [];
   private handler: FrameHandler = () => undefined;
+  /** Encoded frames not yet handed to the socket (see withPendingWrites). */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
 
   constructor(
     readonly socket: Socket,
@@ -64,7 +83,7 @@ export class Connection {
 
   /** Bytes written but not yet taken by the peer. */
   get queuedBytes(): number {
-    return this.socket.writableLength;
+    return this.socket.writableLength + this.pendingBytes;
   }
 
   send(value: unknown): void {
@@ -75,16 +94,35 @@ export class Connection {
   sendEncoded(frame: Buffer): void {
     if (!this.isOpen) return;
     // The cap counts what is already waiting, so one large reply to an idle peer still goes out.
-    if (this.socket.writableLength > this.options.maxQueuedBytes) {
+    if (this.queuedBytes > this.options.maxQueuedBytes) {
       this.destroy({ code: ErrorCode.SLOW_CONSUMER, message: 'the client did not read its messages in time' });
       return;
     }
-    this.socket.write(frame);
+    this.pending.push(frame);
+    this.pendingBytes += frame.length;
+    if (this.pending.length > 1) return;
+    withPendingWrites.add(this);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flushPendingWrites);
+    }
+  }
+
+  /** Hands the frames sent this turn to the socket as one write. */
+  flush(): void {
+    if (this.pending.length === 0) return;
+    const frames = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    withPendingWrites.delete(this);
+    if (this.socket.destroyed) return;
+    this.socket.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
   }
 
   /** Sends a bye frame with the reason, then closes. */
   close(reason: WireError): void {
     if (!this.isOpen) return;
+    this.flush();
     this.socket.write(encodeFrame({ type: 'bye', error: reason }));
     this.closing = true;
     this.closedWith = reason;
@@ -98,7 +136,14 @@ export class Connection {
     if (this.closedWith === undefined) this.closedWith = reason;
     this.closing = true;
     this.queue.length = 0;
+    this.dropPending();
     this.socket.destroy();
+  }
+
+  private dropPending(): void {
+    this.pending = [];
+    this.pendingBytes = 0;
+    withPendingWrites.delete(this);
   }
 
   private onData(chunk: Buffer): void {
@@ -134,6 +179,7 @@ export class Connection {
   }
 
   private finish(reason: WireError | null): void {
+    this.dropPending();
     this.closedWith = reason;
     this.closing = true;
     const listeners = this.closeListeners.splice(0);
