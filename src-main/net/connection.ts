@@ -40,6 +40,22 @@ function flushPendingWrites(): void {
   for (const connection of connections) connection.flush();
 }
 
+/**
+ * How long a frame sent `lazily` may wait for company. Presence changes go to every
+ * client: thousands of logins would otherwise cost thousands of writes to each of
+ * thousands of peers. Any ordinary frame to the peer takes the waiting ones along.
+ */
+export const LAZY_FLUSH_MS = 100;
+const withLazyWrites = new Set<Connection>();
+let lazyTimer: NodeJS.Timeout | null = null;
+
+function flushLazyWrites(): void {
+  lazyTimer = null;
+  const connections = [...withLazyWrites];
+  withLazyWrites.clear();
+  for (const connection of connections) connection.flush();
+}
+
 export class Connection {
   readonly remoteAddress: string;
   lastReceivedAt = Date.now();
@@ -90,8 +106,11 @@ export class Connection {
     this.sendEncoded(encodeFrame(value));
   }
 
-  /** Writes an already encoded frame (a broadcast encodes once for all). */
-  sendEncoded(frame: Buffer): void {
+  /**
+   * Writes an already encoded frame (a broadcast encodes once for all) at the end of
+   * this turn, or, if `lazy`, within LAZY_FLUSH_MS. Frames keep their order either way.
+   */
+  sendEncoded(frame: Buffer, lazy = false): void {
     if (!this.isOpen) return;
     // The cap counts what is already waiting, so one large reply to an idle peer still goes out.
     if (this.queuedBytes > this.options.maxQueuedBytes) {
@@ -100,7 +119,11 @@ export class Connection {
     }
     this.pending.push(frame);
     this.pendingBytes += frame.length;
-    if (this.pending.length > 1) return;
+    if (lazy) {
+      withLazyWrites.add(this);
+      lazyTimer ??= setTimeout(flushLazyWrites, LAZY_FLUSH_MS).unref();
+      return;
+    }
     withPendingWrites.add(this);
     if (!flushScheduled) {
       flushScheduled = true;
@@ -115,6 +138,7 @@ export class Connection {
     this.pending = [];
     this.pendingBytes = 0;
     withPendingWrites.delete(this);
+    withLazyWrites.delete(this);
     if (this.socket.destroyed) return;
     this.socket.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
   }
@@ -144,6 +168,7 @@ export class Connection {
     this.pending = [];
     this.pendingBytes = 0;
     withPendingWrites.delete(this);
+    withLazyWrites.delete(this);
   }
 
   private onData(chunk: Buffer): void {

@@ -27,7 +27,7 @@ import {
 import { checkGroupName, checkUserName, nameKey, nameSkeleton } from '../../src-shared/text.js';
 import { Connection } from '../net/connection.js';
 import { encodeFrame } from '../net/frame.js';
-import type { GroupRow, RelationRow, SessionStore, Store, UserRow } from '../store/types.js';
+import type { GroupRow, InsertResult, NewMessage, RelationRow, SessionStore, Store, UserRow } from '../store/types.js';
 import { StoreConflictError } from '../store/types.js';
 import type { ServerLog } from './log.js';
 import { hashPassword, verifyPassword } from './password.js';
@@ -76,6 +76,16 @@ interface Session {
   closeAfterReply: WireError | null;
 }
 
+/** A validated send waiting for the group commit. */
+interface WaitingSend {
+  message: NewMessage;
+  /** Users to push it to; null for the room (everyone). */
+  recipients: number[] | null;
+  session: Session;
+  resolve: (result: InsertResult) => void;
+  reject: (error: unknown) => void;
+}
+
 type Handlers = {
   [T in RequestType]: (session: Session & { user: UserRow }, request: Request<T>) => RequestResults[T] | Promise<RequestResults[T]>;
 };
@@ -97,6 +107,8 @@ export class ChatServer {
   private readonly online = new Map<number, Set<Session>>();
   private server: Server | null = null;
   private sweeper: NodeJS.Timeout | null = null;
+  /** Sends of this turn, not yet stored (see storeWithOthers). */
+  private readonly waitingSends: WaitingSend[] = [];
 
   constructor(options: ServerOptions) {
     this.store = options.store;
@@ -417,14 +429,19 @@ export class ChatServer {
 
   // ------------------------------------------------------------ delivery
 
-  /** Encodes once and writes the same bytes to every logged-in session (but `except`). */
+  /**
+   * Encodes once and writes the same bytes to every logged-in session (but `except`).
+   * Presence goes lazily (see Connection.sendEncoded): a storm of logins costs each
+   * peer one write per LAZY_FLUSH_MS, not one per login.
+   */
   private broadcast(frame: PushFrame, except?: Session): void {
+    const lazy = frame.type === 'presence';
     const bytes = encodeFrame(frame);
     const messageId = frame.type === 'message' ? frame.message.id : 0;
     for (const sessions of this.online.values()) {
       for (const session of sessions) {
         if (session === except) continue;
-        session.connection.sendEncoded(bytes);
+        session.connection.sendEncoded(bytes, lazy);
         if (messageId > session.sentUpTo) session.sentUpTo = messageId;
       }
     }
@@ -597,22 +614,23 @@ export class ChatServer {
         recipients = this.store.memberIds(group.id);
         groupId = group.id;
       }
-      const { message, duplicate } = this.store.insertMessage({
-        conv,
-        senderId: me.id,
-        clientMsgId: request.clientMsgId,
-        text: request.text,
-        ts: now,
-        ...(toUserId !== undefined ? { toUserId } : {}),
-        ...(groupId !== undefined ? { groupId } : {}),
+      const committed = this.storeWithOthers({
+        message: {
+          conv,
+          senderId: me.id,
+          clientMsgId: request.clientMsgId,
+          text: request.text,
+          ts: now,
+          ...(toUserId !== undefined ? { toUserId } : {}),
+          ...(groupId !== undefined ? { groupId } : {}),
+        },
+        recipients,
+        session,
       });
-      if (!duplicate) {
-        const frame: PushFrame = { type: 'message', message };
-        if (recipients) this.deliver(recipients, frame, session);
-        else this.broadcast(frame, session);
-      }
-      if (message.id > session.sentUpTo) session.sentUpTo = message.id;
-      return { message, duplicate, delivered: this.anyoneElseOnline(recipients, me.id) };
+      return committed.then(({ message, duplicate }) => {
+        if (message.id > session.sentUpTo) session.sentUpTo = message.id;
+        return { message, duplicate, delivered: this.anyoneElseOnline(recipients, me.id) };
+      });
     },
 
     history: (session, request) => {
@@ -761,6 +779,39 @@ export class ChatServer {
 
     groupInfo: (session, request) => ({ group: this.groupInfo(this.memberGroup(session.user, request.groupId)) }),
   };
+
+  /**
+   * Group commit: the sends that arrive within one event-loop turn are stored in one
+   * transaction at the end of the turn, then pushed; each resolves (and is acknowledged)
+   * only after that transaction committed. One commit per turn instead of one per
+   * message is what lets a busy room keep up.
+   */
+  private storeWithOthers(send: Omit<WaitingSend, 'resolve' | 'reject'>): Promise<InsertResult> {
+    return new Promise((resolve, reject) => {
+      this.waitingSends.push({ ...send, resolve, reject });
+      if (this.waitingSends.length === 1) setImmediate(() => this.commitWaitingSends());
+    });
+  }
+
+  private commitWaitingSends(): void {
+    const sends = this.waitingSends.splice(0);
+    let results: InsertResult[];
+    try {
+      results = this.store.insertMessages(sends.map((send) => send.message));
+    } catch (error) {
+      for (const send of sends) send.reject(error);
+      return;
+    }
+    sends.forEach((send, index) => {
+      const result = results[index]!;
+      if (!result.duplicate) {
+        const frame: PushFrame = { type: 'message', message: result.message };
+        if (send.recipients) this.deliver(send.recipients, frame, send.session);
+        else this.broadcast(frame, send.session);
+      }
+      send.resolve(result);
+    });
+  }
 
   /** Sends the group's current state to its members (but the requesting session) and returns it. */
   private announceGroup(session: Session, groupId: number): GroupInfo {
