@@ -2,6 +2,8 @@
  * Many connections: thousands of clients logged in and held open with heartbeats,
  * while a few of them chat in a group; nobody may be dropped.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { groupConversation } from '../src-shared/protocol.js';
 import { nameKey } from '../src-shared/text.js';
@@ -73,10 +75,22 @@ export async function connections(options: ConnectionsOptions): Promise<Result> 
       chat_messages: counter,
       p50_ms: round(percentile(latencies, 0.5), 2),
       p99_ms: round(percentile(latencies, 0.99), 2),
+      drop_reasons: dropReasons(dataDir),
     };
   } finally {
     for (const client of clients) client.close();
     await server.stop();
     removeDir(dataDir);
   }
+}
+
+/** Why the host closed connections, from its log: "CODE×count" pairs, or "none". */
+function dropReasons(dataDir: string): string {
+  const counts = new Map<string, number>();
+  for (const line of readFileSync(join(dataDir, 'server.log'), 'utf8').split('\n')) {
+    if (!line.includes('"event":"disconnect"')) continue;
+    const reason = (JSON.parse(line) as { reason?: string }).reason ?? 'unknown';
+    counts.set(reason, (counts.get(reason) ?? 0) + 1);
+  }
+  return counts.size === 0 ? 'none' : [...counts].map(([reason, count]) => `${reason}x${count}`).join(',');
 }

@@ -6,6 +6,8 @@ import { parseArgs } from 'node:util';
 import { burst, light } from './chat.js';
 import type { Result } from './common.js';
 import { connections } from './connections.js';
+import { history } from './history.js';
+import { reconnect } from './reconnect.js';
 
 const { values } = parseArgs({
   options: {
@@ -23,6 +25,8 @@ const workloads: [string, () => Promise<Result>][] = [
   ['baseline-burst', () => burst({ server: 'baseline', clients: quick ? 20 : 50, messagesEach: quick ? 50 : 200 })],
   ['burst', () => burst({ server: 'host', clients: quick ? 20 : 50, messagesEach: quick ? 50 : 200 })],
   ['connections', () => connections({ clients: quick ? 1000 : 10_000, holdSeconds: quick ? 5 : 60, chatters: 5 })],
+  ['reconnect', () => reconnect({ clients: quick ? 200 : 1000, senders: 5 })],
+  ['history', () => history({ messages: quick ? 100_000 : 1_000_000, users: 200, dms: 1000, groups: 50, queries: quick ? 20 : 50 })],
 ];
 
 const results = new Map<string, Result>();

@@ -45,7 +45,7 @@ function flushPendingWrites(): void {
  * client: thousands of logins would otherwise cost thousands of writes to each of
  * thousands of peers. Any ordinary frame to the peer takes the waiting ones along.
  */
-export const LAZY_FLUSH_MS = 100;
+export const LAZY_FLUSH_MS = 1000;
 const withLazyWrites = new Set<Connection>();
 let lazyTimer: NodeJS.Timeout | null = null;
 

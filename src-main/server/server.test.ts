@@ -156,7 +156,7 @@ describe('room', () => {
 });
 
 describe('group commit', () => {
-  it('stores the sends of many pipelining clients together and acknowledges each only once its row is stored', async () => {
+  it('stores the sends of many pipelining clients together, acknowledges each once stored, all in id order', async () => {
     const senders = [await raw(), await raw(), await raw(), await raw()];
     for (const [index, peer] of senders.entries()) await peer.login(`sender${index}`);
     const reader = await user('reader');
@@ -191,11 +191,33 @@ describe('group commit', () => {
     expect(ackedBeforeStored).toEqual([]);
     expect(new Set(acked.map((m) => m.id)).size).toBe(acked.length);
     expect(received.ids()).toEqual([...received.ids()].sort((a, b) => a - b));
+    for (const peer of senders) {
+      // Pushes of others' messages and the answers to its own interleave in id order.
+      const seenIds = peer.frames.flatMap((frame) =>
+        frame.type === 'message' ? [frame.message.id] : frame.type === 'res' && frame.ok && 'message' in (frame.result as object) ? [(frame.result as { message: { id: number } }).message.id] : [],
+      );
+      expect(seenIds).toHaveLength(senders.length * perSender);
+      expect(seenIds).toEqual([...seenIds].sort((a, b) => a - b));
+    }
     for (const index of senders.keys()) {
       const own = acked.filter((m) => m.text.startsWith(`sender${index} `));
       expect(own.map((m) => m.text)).toEqual(Array.from({ length: perSender }, (_, i) => `sender${index} #${i}`));
       expect(own.map((m) => m.id)).toEqual([...own.map((m) => m.id)].sort((a, b) => a - b));
     }
+  });
+});
+
+describe('client message order', () => {
+  it("emits a sender's own messages among the others' pushes, each once and in id order", async () => {
+    const senders = [await user('ann'), await user('ben'), await user('cem')];
+    const seen = senders.map((client) => collectMessages(client));
+    const sends = [];
+    for (let round = 0; round < 10; round++) {
+      for (const [index, client] of senders.entries()) sends.push(client.send({ kind: 'room' }, `${index}:${round}`));
+    }
+    await Promise.all(sends);
+    await waitFor(() => seen.every((s) => s.ids().length === 30), 5000, 'every message at every sender');
+    for (const s of seen) expect(s.ids()).toEqual([...s.ids()].sort((a, b) => a - b));
   });
 });
 

@@ -78,16 +78,23 @@ interface Session {
 
 /** A validated send waiting for the group commit. */
 interface WaitingSend {
+  requestId: number;
   message: NewMessage;
   /** Users to push it to; null for the room (everyone). */
   recipients: number[] | null;
   session: Session;
-  resolve: (result: InsertResult) => void;
+  resolve: (answered: typeof ANSWERED) => void;
   reject: (error: unknown) => void;
 }
 
+/** What a handler returns when it has written its response itself (see commitWaitingSends). */
+const ANSWERED = Symbol('answered');
+
 type Handlers = {
-  [T in RequestType]: (session: Session & { user: UserRow }, request: Request<T>) => RequestResults[T] | Promise<RequestResults[T]>;
+  [T in RequestType]: (
+    session: Session & { user: UserRow },
+    request: Request<T>,
+  ) => RequestResults[T] | Promise<RequestResults[T] | typeof ANSWERED>;
 };
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
@@ -240,7 +247,7 @@ export class ChatServer {
   private run(session: Session, request: Request, work: () => unknown): void | Promise<void> {
     const reply = (result: unknown): void => {
       session.consecutiveErrors = 0;
-      session.connection.send({ type: 'res', id: request.id, ok: true, result });
+      if (result !== ANSWERED) session.connection.send({ type: 'res', id: request.id, ok: true, result });
       if (session.closeAfterReply) session.connection.close(session.closeAfterReply);
     };
     const fail = (error: unknown): void => {
@@ -614,7 +621,8 @@ export class ChatServer {
         recipients = this.store.memberIds(group.id);
         groupId = group.id;
       }
-      const committed = this.storeWithOthers({
+      return this.storeWithOthers({
+        requestId: request.id,
         message: {
           conv,
           senderId: me.id,
@@ -626,10 +634,6 @@ export class ChatServer {
         },
         recipients,
         session,
-      });
-      return committed.then(({ message, duplicate }) => {
-        if (message.id > session.sentUpTo) session.sentUpTo = message.id;
-        return { message, duplicate, delivered: this.anyoneElseOnline(recipients, me.id) };
       });
     },
 
@@ -782,11 +786,11 @@ export class ChatServer {
 
   /**
    * Group commit: the sends that arrive within one event-loop turn are stored in one
-   * transaction at the end of the turn, then pushed; each resolves (and is acknowledged)
-   * only after that transaction committed. One commit per turn instead of one per
-   * message is what lets a busy room keep up.
+   * transaction at the end of the turn, then pushed and acknowledged, only after that
+   * transaction committed. One commit per turn instead of one per message is what lets
+   * a busy room keep up.
    */
-  private storeWithOthers(send: Omit<WaitingSend, 'resolve' | 'reject'>): Promise<InsertResult> {
+  private storeWithOthers(send: Omit<WaitingSend, 'resolve' | 'reject'>): Promise<typeof ANSWERED> {
     return new Promise((resolve, reject) => {
       this.waitingSends.push({ ...send, resolve, reject });
       if (this.waitingSends.length === 1) setImmediate(() => this.commitWaitingSends());
@@ -802,14 +806,23 @@ export class ChatServer {
       for (const send of sends) send.reject(error);
       return;
     }
-    sends.forEach((send, index) => {
-      const result = results[index]!;
-      if (!result.duplicate) {
-        const frame: PushFrame = { type: 'message', message: result.message };
-        if (send.recipients) this.deliver(send.recipients, frame, send.session);
-        else this.broadcast(frame, send.session);
+    // Pushes and acknowledgements go out message by message, so every connection still
+    // receives messages in id order (clients skip anything at or below the last id seen).
+    sends.forEach(({ requestId, message, recipients, session, resolve }, index) => {
+      const { message: stored, duplicate } = results[index]!;
+      if (!duplicate) {
+        const frame: PushFrame = { type: 'message', message: stored };
+        if (recipients) this.deliver(recipients, frame, session);
+        else this.broadcast(frame, session);
       }
-      send.resolve(result);
+      if (stored.id > session.sentUpTo) session.sentUpTo = stored.id;
+      const result: RequestResults['send'] = {
+        message: stored,
+        duplicate,
+        delivered: this.anyoneElseOnline(recipients, message.senderId),
+      };
+      session.connection.send({ type: 'res', id: requestId, ok: true, result });
+      resolve(ANSWERED);
     });
   }
 
