@@ -131,7 +131,7 @@ export class Connection {
     }
   }
 
-  /** Hands the frames sent this turn to the socket as one write. */
+  /** Hands the frames sent this turn to the socket in one write. */
   flush(): void {
     if (this.pending.length === 0) return;
     const frames = this.pending;
@@ -140,7 +140,11 @@ export class Connection {
     withPendingWrites.delete(this);
     withLazyWrites.delete(this);
     if (this.socket.destroyed) return;
-    this.socket.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
+    // Corked writes reach the kernel as one writev; the broadcast Buffers shared by all
+    // peers are not copied, which a concat per peer would do thousands of times over.
+    this.socket.cork();
+    for (const frame of frames) this.socket.write(frame);
+    this.socket.uncork();
   }
 
   /** Sends a bye frame with the reason, then closes. */

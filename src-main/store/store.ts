@@ -51,6 +51,9 @@ export function openStore(file: string): Store & SessionStore {
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
+    // Checkpoints (WAL copied into the database, with an fsync) every 64 MB of log
+    // instead of every 4 MB: a busy host spends far fewer of its commits waiting on them.
+    db.pragma('wal_autocheckpoint = 16384');
     checkOwnership(db, file);
     migrate(db);
     return new SqliteStore(db);
@@ -303,6 +306,7 @@ function prepareStatements(db: Database.Database) {
 
 class SqliteStore implements Store, SessionStore {
   private readonly sql: ReturnType<typeof prepareStatements>;
+  private readonly names = new Map<number, string>();
   private readonly insertBatch: (messages: NewMessage[]) => InsertResult[];
   private readonly createGroupWithOwner: (name: string, nameKey: string, ownerId: number, createdAt: number) => GroupRow;
   private readonly deleteGroupAndMessages: (id: number) => void;
@@ -420,14 +424,24 @@ class SqliteStore implements Store, SessionStore {
     const stored: ChatMessage = {
       id: Number(lastInsertRowid),
       conv,
-      from: this.sql.userName.get(senderId)!,
-      ...(toUserId !== undefined ? { to: this.sql.userName.get(toUserId)! } : {}),
+      from: this.nameOf(senderId),
+      ...(toUserId !== undefined ? { to: this.nameOf(toUserId) } : {}),
       ...(groupId !== undefined ? { groupId } : {}),
       text,
       ts,
       clientMsgId,
     };
     return { message: stored, duplicate: false };
+  }
+
+  /** A user's name; names never change, so each is read once. */
+  private nameOf(userId: number): string {
+    let name = this.names.get(userId);
+    if (name === undefined) {
+      name = this.sql.userName.get(userId)!;
+      this.names.set(userId, name);
+    }
+    return name;
   }
 
   lastMessageId(): number {
