@@ -134,7 +134,10 @@ export async function history(options: HistoryOptions): Promise<Result> {
       part.push(await timed('search', { query: long.slice(1, -1) }));
       open.push(await timed('history', { conv: readable[i % readable.length]! }));
     }
-    for (const query of 'abcdefghijklmnopqrstuvwxyz') letter.push(await timed('search', { query }));
+    // Letters the generated text holds fill a first page quickly; the others scan everything.
+    const present = new Set(SYLLABLES.join(''));
+    const rare: number[] = [];
+    for (const query of 'abcdefghijklmnopqrstuvwxyz') (present.has(query) ? letter : rare).push(await timed('search', { query }));
     return {
       workload: 'history',
       messages: options.messages,
@@ -142,7 +145,7 @@ export async function history(options: HistoryOptions): Promise<Result> {
       word_p95_ms: round(percentile(word, 0.95)),
       substring_p95_ms: round(percentile(part, 0.95)),
       one_letter_ms: round(percentile(letter, 0.95)),
-      one_letter_max_ms: round(Math.max(...letter)),
+      one_letter_absent_ms: round(percentile(rare, 0.95)),
       open_latest_ms: round(percentile(open, 0.95)),
       peak_rss_mb: server.peakRssMb(),
     };
