@@ -68,6 +68,8 @@ export interface ServerProcess {
   pid: number;
   /** Peak resident memory so far, from /proc (VmHWM), in MB. */
   peakRssMb(): number;
+  /** Resident memory now (VmRSS), in MB. */
+  rssMb(): number;
   stop(): Promise<void>;
 }
 
@@ -86,7 +88,8 @@ export async function spawnServer(script: 'host.ts' | 'baseline-server.ts', args
   return {
     port,
     pid: child.pid!,
-    peakRssMb: () => peakRssMb(child.pid!),
+    peakRssMb: () => memoryMb(child.pid!, 'VmHWM'),
+    rssMb: () => memoryMb(child.pid!, 'VmRSS'),
     stop: () => stopChild(child),
   };
 }
@@ -99,9 +102,9 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-function peakRssMb(pid: number): number {
+function memoryMb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
+  const kb = Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
   return round(kb / 1024, 1);
 }
 

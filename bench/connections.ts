@@ -44,6 +44,7 @@ export async function connections(options: ConnectionsOptions): Promise<Result> 
       }
     }
     const loginSeconds = (performance.now() - loginStarted) / 1000;
+    const peakAfterLoginMb = server.peakRssMb();
 
     const chatters = clients.slice(0, options.chatters);
     const sentAt = new Map<string, number>();
@@ -72,6 +73,8 @@ export async function connections(options: ConnectionsOptions): Promise<Result> 
       login_s: round(loginSeconds, 1),
       dropped: clients.filter((client) => client.closed).length,
       peak_rss_mb: server.peakRssMb(),
+      peak_rss_after_login_mb: peakAfterLoginMb,
+      rss_at_end_mb: server.rssMb(),
       chat_messages: counter,
       p50_ms: round(percentile(latencies, 0.5), 2),
       p99_ms: round(percentile(latencies, 0.99), 2),
