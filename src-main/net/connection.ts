@@ -53,7 +53,26 @@ function flushLazyWrites(): void {
   lazyTimer = null;
   const connections = [...withLazyWrites];
   withLazyWrites.clear();
-  for (const connection of connections) connection.flush();
+  const joined: JoinedFrames = new Map();
+  for (const connection of connections) connection.flush(joined);
+}
+
+/** Frame lists already joined into one buffer, by their first frame. */
+type JoinedFrames = Map<Buffer, { frames: Buffer[]; bytes: Buffer }[]>;
+
+/**
+ * One buffer holding the frames, shared with every peer waiting for the very same
+ * frames: thousands of peers mostly wait for the same presence broadcasts, and one
+ * joined copy for all of them keeps a login storm from allocating one per peer.
+ */
+function joinShared(frames: Buffer[], joined: JoinedFrames): Buffer {
+  const candidates = joined.get(frames[0]!) ?? [];
+  const same = candidates.find((c) => c.frames.length === frames.length && c.frames.every((frame, i) => frame === frames[i]));
+  if (same) return same.bytes;
+  const bytes = Buffer.concat(frames);
+  candidates.push({ frames, bytes });
+  joined.set(frames[0]!, candidates);
+  return bytes;
 }
 
 export class Connection {
@@ -131,8 +150,8 @@ export class Connection {
     }
   }
 
-  /** Hands the frames sent this turn to the socket in one write. */
-  flush(): void {
+  /** Hands the frames waiting for this peer to the socket in one write. */
+  flush(joined?: JoinedFrames): void {
     if (this.pending.length === 0) return;
     const frames = this.pending;
     this.pending = [];
@@ -140,6 +159,10 @@ export class Connection {
     withPendingWrites.delete(this);
     withLazyWrites.delete(this);
     if (this.socket.destroyed) return;
+    if (joined && frames.length > 1) {
+      this.socket.write(joinShared(frames, joined));
+      return;
+    }
     // Corked writes reach the kernel as one writev; the broadcast Buffers shared by all
     // peers are not copied, which a concat per peer would do thousands of times over.
     this.socket.cork();
