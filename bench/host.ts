@@ -17,10 +17,11 @@ const host = await startHost({
   bind: '127.0.0.1',
   heartbeatTimeoutMs: Number(values.heartbeat) * 1000,
 });
-console.log(`listening ${host.address.port}`);
+// The handler comes first: a SIGTERM right after "listening" must find it.
 process.once('SIGTERM', () => {
   host.stop().then(
     () => process.exit(0),
     () => process.exit(1),
   );
 });
+console.log(`listening ${host.address.port}`);

@@ -38,10 +38,6 @@ async function main(): Promise<void> {
     roomName: values.room,
     heartbeatTimeoutMs: heartbeatSeconds * 1000,
   });
-  const { address, port: boundPort } = host.address;
-  console.log(`listening ${address.includes(':') ? `[${address}]` : address}:${boundPort}`);
-  console.log(`log ${host.logFile}`);
-
   const stop = (signal: string): void => {
     console.log(`stopping (${signal})`);
     host.stop().then(
@@ -52,8 +48,13 @@ async function main(): Promise<void> {
       },
     );
   };
+  // Listening for signals before saying "listening": a SIGTERM sent as soon as that line
+  // appears would otherwise find no handler and kill the process uncleanly.
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
+  const { address, port: boundPort } = host.address;
+  console.log(`listening ${address.includes(':') ? `[${address}]` : address}:${boundPort}`);
+  console.log(`log ${host.logFile}`);
 }
 
 main().catch((error: unknown) => {
