@@ -138,6 +138,7 @@ export interface ClientEvents {
 }
 
 interface PendingRequest {
+  type: RequestType;
   resolve: (value: unknown) => void;
   reject: (error: ClientError) => void;
   timer: NodeJS.Timeout;
@@ -362,6 +363,9 @@ export class ChatClient extends EventEmitter<ClientEvents> {
         client: this.options.clientName,
       });
       this.startHeartbeat(connection, hello.heartbeatMs);
+      // Pushes can arrive in the same read as the login answer, before catchUp runs:
+      // held from here, they cannot move the cursor past messages not yet synced.
+      this.held = [];
       const login = await this.rawRequest(
         connection,
         'login',
@@ -385,6 +389,8 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       for (const item of this.outbox) void this.transmit(item);
       return this.session;
     } catch (error) {
+      // What was held is fetched again by the next catch-up.
+      this.held = null;
       connection.destroy(null);
       throw error;
     }
@@ -436,18 +442,14 @@ export class ChatClient extends EventEmitter<ClientEvents> {
 
   /** Fetches every message after the cursor, holding live pushes until done. */
   private async catchUp(connection: Connection): Promise<void> {
-    this.held = [];
-    try {
-      for (;;) {
-        const page = await this.rawRequest(connection, 'sync', { after: this.cursor ?? 0, limit: SYNC_PAGE });
-        for (const message of page.messages) this.emitMessage(message);
-        if (!page.hasMore) break;
-      }
-    } finally {
-      const held = this.held;
-      this.held = null;
-      for (const message of held) this.emitMessage(message);
+    for (;;) {
+      const page = await this.rawRequest(connection, 'sync', { after: this.cursor ?? 0, limit: SYNC_PAGE });
+      for (const message of page.messages) this.emitMessage(message);
+      if (!page.hasMore) break;
     }
+    const held = this.held ?? [];
+    this.held = null;
+    for (const message of held) this.emitMessage(message);
   }
 
   private onLinkClosed(connection: Connection, reason: WireError | null): void {
@@ -524,7 +526,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
         this.pending.delete(id);
         reject(new ClientError('TIMEOUT', `no answer to ${type} in time`));
       }, this.options.requestTimeoutMs);
-      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, timer });
+      this.pending.set(id, { type, resolve: resolve as (value: unknown) => void, reject, timer });
       connection.send({ type, id, ...body });
     });
   }
@@ -537,19 +539,20 @@ export class ChatClient extends EventEmitter<ClientEvents> {
         if (!pending) return;
         this.pending.delete(frame.id as number);
         clearTimeout(pending.timer);
-        if (frame.ok) pending.resolve(frame.result);
-        else {
+        if (frame.ok) {
+          // Our own message takes its place among the pushes now, not a promise turn later
+          // when pushes with higher ids from the same read may already be out.
+          if (pending.type === 'send') this.takeMessage((frame.result as RequestResults['send']).message);
+          pending.resolve(frame.result);
+        } else {
           const error = frame.error as WireError;
           pending.reject(new ClientError(error.code, error.message, error.retryAfterMs));
         }
         return;
       }
-      case 'message': {
-        const message = frame.message as ChatMessage;
-        if (this.held) this.held.push(message);
-        else this.emitMessage(message);
+      case 'message':
+        this.takeMessage(frame.message as ChatMessage);
         return;
-      }
       case 'ping':
         this.connection?.send({ type: 'pong' });
         return;
@@ -575,6 +578,12 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     }
   }
 
+  /** Emits a message now, or after the catch-up under way. */
+  private takeMessage(message: ChatMessage): void {
+    if (this.held) this.held.push(message);
+    else this.emitMessage(message);
+  }
+
   private emitMessage(message: ChatMessage): void {
     if (this.cursor !== undefined && message.id <= this.cursor) return;
     this.cursor = message.id;
@@ -588,7 +597,6 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     try {
       const result = await this.rawRequest(connection, 'send', { clientMsgId: item.clientMsgId, to: item.to, text: item.text });
       this.removeFromOutbox(item);
-      this.emitMessage(result.message);
       this.emit('sent', { clientMsgId: item.clientMsgId, message: result.message, delivered: result.delivered });
       item.resolve(result.message);
     } catch (error) {

@@ -24,6 +24,57 @@ const RESUME_AT = 16;
 /** Time a closing peer gets to take the last frame before the socket is destroyed. */
 const CLOSE_GRACE_MS = 1000;
 
+/**
+ * Connections with frames waiting to be written at the end of this event-loop turn.
+ * A turn's frames for one peer (replies, a fan-out of many senders' messages, the
+ * presence of many logins) go out as one buffer in one write instead of one write
+ * each: the per-write cost, not the bytes, is what limits a busy host.
+ */
+const withPendingWrites = new Set<Connection>();
+let flushScheduled = false;
+
+function flushPendingWrites(): void {
+  flushScheduled = false;
+  const connections = [...withPendingWrites];
+  withPendingWrites.clear();
+  for (const connection of connections) connection.flush();
+}
+
+/**
+ * How long a frame sent `lazily` may wait for company. Presence changes go to every
+ * client: thousands of logins would otherwise cost thousands of writes to each of
+ * thousands of peers. Any ordinary frame to the peer takes the waiting ones along.
+ */
+export const LAZY_FLUSH_MS = 1000;
+const withLazyWrites = new Set<Connection>();
+let lazyTimer: NodeJS.Timeout | null = null;
+
+function flushLazyWrites(): void {
+  lazyTimer = null;
+  const connections = [...withLazyWrites];
+  withLazyWrites.clear();
+  const joined: JoinedFrames = new Map();
+  for (const connection of connections) connection.flush(joined);
+}
+
+/** Frame lists already joined into one buffer, by their first frame. */
+type JoinedFrames = Map<Buffer, { frames: Buffer[]; bytes: Buffer }[]>;
+
+/**
+ * One buffer holding the frames, shared with every peer waiting for the very same
+ * frames: thousands of peers mostly wait for the same presence broadcasts, and one
+ * joined copy for all of them keeps a login storm from allocating one per peer.
+ */
+function joinShared(frames: Buffer[], joined: JoinedFrames): Buffer {
+  const candidates = joined.get(frames[0]!) ?? [];
+  const same = candidates.find((c) => c.frames.length === frames.length && c.frames.every((frame, i) => frame === frames[i]));
+  if (same) return same.bytes;
+  const bytes = Buffer.concat(frames);
+  candidates.push({ frames, bytes });
+  joined.set(frames[0]!, candidates);
+  return bytes;
+}
+
 export class Connection {
   readonly remoteAddress: string;
   lastReceivedAt = Date.now();
@@ -38,6 +89,9 @@ export class Connection {
   private closedWith: WireError | null | undefined;
   private readonly closeListeners: CloseListener[] = [];
   private handler: FrameHandler = () => undefined;
+  /** Encoded frames not yet handed to the socket (see withPendingWrites). */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
 
   constructor(
     readonly socket: Socket,
@@ -68,27 +122,62 @@ export class Connection {
 
   /** Bytes written but not yet taken by the peer. */
   get queuedBytes(): number {
-    return this.socket.writableLength;
+    return this.socket.writableLength + this.pendingBytes;
   }
 
   send(value: unknown): void {
     this.sendEncoded(encodeFrame(value));
   }
 
-  /** Writes an already encoded frame (a broadcast encodes once for all). */
-  sendEncoded(frame: Buffer): void {
+  /**
+   * Writes an already encoded frame (a broadcast encodes once for all) at the end of
+   * this turn, or, if `lazy`, within LAZY_FLUSH_MS. Frames keep their order either way.
+   */
+  sendEncoded(frame: Buffer, lazy = false): void {
     if (!this.isOpen) return;
     // The cap counts what is already waiting, so one large reply to an idle peer still goes out.
-    if (this.socket.writableLength > this.options.maxQueuedBytes) {
+    if (this.queuedBytes > this.options.maxQueuedBytes) {
       this.destroy({ code: ErrorCode.SLOW_CONSUMER, message: 'the client did not read its messages in time' });
       return;
     }
-    this.socket.write(frame);
+    this.pending.push(frame);
+    this.pendingBytes += frame.length;
+    if (lazy) {
+      withLazyWrites.add(this);
+      lazyTimer ??= setTimeout(flushLazyWrites, LAZY_FLUSH_MS).unref();
+      return;
+    }
+    withPendingWrites.add(this);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flushPendingWrites);
+    }
+  }
+
+  /** Hands the frames waiting for this peer to the socket in one write. */
+  flush(joined?: JoinedFrames): void {
+    if (this.pending.length === 0) return;
+    const frames = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    withPendingWrites.delete(this);
+    withLazyWrites.delete(this);
+    if (this.socket.destroyed) return;
+    if (joined && frames.length > 1) {
+      this.socket.write(joinShared(frames, joined));
+      return;
+    }
+    // Corked writes reach the kernel as one writev; the broadcast Buffers shared by all
+    // peers are not copied, which a concat per peer would do thousands of times over.
+    this.socket.cork();
+    for (const frame of frames) this.socket.write(frame);
+    this.socket.uncork();
   }
 
   /** Sends a bye frame with the reason, then closes. */
   close(reason: WireError): void {
     if (!this.isOpen) return;
+    this.flush();
     this.socket.write(encodeFrame({ type: 'bye', error: reason }));
     this.closing = true;
     this.closedWith = reason;
@@ -102,7 +191,15 @@ export class Connection {
     if (this.closedWith === undefined) this.closedWith = reason;
     this.closing = true;
     this.queue.length = 0;
+    this.dropPending();
     this.socket.destroy();
+  }
+
+  private dropPending(): void {
+    this.pending = [];
+    this.pendingBytes = 0;
+    withPendingWrites.delete(this);
+    withLazyWrites.delete(this);
   }
 
   private onData(chunk: Buffer): void {
@@ -143,6 +240,7 @@ export class Connection {
   }
 
   private finish(reason: WireError | null): void {
+    this.dropPending();
     this.closedWith = reason;
     this.closing = true;
     const listeners = this.closeListeners.splice(0);

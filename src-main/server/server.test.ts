@@ -1,9 +1,11 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode, PROTOCOL_VERSION } from '../../src-shared/protocol.js';
 import { ChatClient } from '../client/client.js';
 import type { Host } from '../core/host.js';
+import { encodeFrame } from '../net/frame.js';
 import {
   RawPeer,
   collectMessages,
@@ -150,6 +152,72 @@ describe('room', () => {
     expect(second).toMatchObject({ duplicate: true, message: { id: first.message.id } });
     const page = await alice.history('room');
     expect(page.messages.filter((m) => m.text === 'once')).toHaveLength(1);
+  });
+});
+
+describe('group commit', () => {
+  it('stores the sends of many pipelining clients together, acknowledges each once stored, all in id order', async () => {
+    const senders = [await raw(), await raw(), await raw(), await raw()];
+    for (const [index, peer] of senders.entries()) await peer.login(`sender${index}`);
+    const reader = await user('reader');
+    const received = collectMessages(reader);
+    const db = new Database(join(dir, 'chat.sqlite'), { readonly: true });
+    const textOf = db.prepare<[number], string>('SELECT text FROM messages WHERE id = ?').pluck();
+    const ackedBeforeStored: number[] = [];
+    const acked: { id: number; text: string }[] = [];
+    for (const peer of senders) {
+      let checked = 0;
+      // Runs as each chunk arrives, before anything else: the row must be in the file by then.
+      peer.socket.on('data', () => {
+        for (const frame of peer.frames.slice(checked)) {
+          if (frame.type !== 'res' || !frame.ok) continue;
+          const message = (frame.result as { message?: { id: number; text: string } }).message;
+          if (!message) continue;
+          acked.push(message);
+          if (textOf.get(message.id) !== message.text) ackedBeforeStored.push(message.id);
+        }
+        checked = peer.frames.length;
+      });
+    }
+    const perSender = 25;
+    senders.forEach((peer, index) => {
+      const frames = Array.from({ length: perSender }, (_, i) =>
+        encodeFrame({ type: 'send', id: 100 + i, clientMsgId: `s${index}-${i}`, to: { kind: 'room' }, text: `sender${index} #${i}` }),
+      );
+      peer.write(Buffer.concat(frames));
+    });
+    await waitFor(() => acked.length === senders.length * perSender && received.ids().length === acked.length, 10_000, 'every ack and push');
+    db.close();
+    expect(ackedBeforeStored).toEqual([]);
+    expect(new Set(acked.map((m) => m.id)).size).toBe(acked.length);
+    expect(received.ids()).toEqual([...received.ids()].sort((a, b) => a - b));
+    for (const peer of senders) {
+      // Pushes of others' messages and the answers to its own interleave in id order.
+      const seenIds = peer.frames.flatMap((frame) =>
+        frame.type === 'message' ? [frame.message.id] : frame.type === 'res' && frame.ok && 'message' in (frame.result as object) ? [(frame.result as { message: { id: number } }).message.id] : [],
+      );
+      expect(seenIds).toHaveLength(senders.length * perSender);
+      expect(seenIds).toEqual([...seenIds].sort((a, b) => a - b));
+    }
+    for (const index of senders.keys()) {
+      const own = acked.filter((m) => m.text.startsWith(`sender${index} `));
+      expect(own.map((m) => m.text)).toEqual(Array.from({ length: perSender }, (_, i) => `sender${index} #${i}`));
+      expect(own.map((m) => m.id)).toEqual([...own.map((m) => m.id)].sort((a, b) => a - b));
+    }
+  });
+});
+
+describe('client message order', () => {
+  it("emits a sender's own messages among the others' pushes, each once and in id order", async () => {
+    const senders = [await user('ann'), await user('ben'), await user('cem')];
+    const seen = senders.map((client) => collectMessages(client));
+    const sends = [];
+    for (let round = 0; round < 10; round++) {
+      for (const [index, client] of senders.entries()) sends.push(client.send({ kind: 'room' }, `${index}:${round}`));
+    }
+    await Promise.all(sends);
+    await waitFor(() => seen.every((s) => s.ids().length === 30), 5000, 'every message at every sender');
+    for (const s of seen) expect(s.ids()).toEqual([...s.ids()].sort((a, b) => a - b));
   });
 });
 

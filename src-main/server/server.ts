@@ -28,7 +28,7 @@ import { checkGroupName, checkUserName, lookalikeSkeletons, nameKey, nameSkeleto
 import { Connection } from '../net/connection.js';
 import { type DecodedFrame, encodeFrame } from '../net/frame.js';
 import { TlsGate, type TlsIdentity } from '../net/tls.js';
-import type { GroupRow, RelationRow, ServerStore, UserRow } from '../store/types.js';
+import type { GroupRow, InsertResult, NewMessage, RelationRow, ServerStore, UserRow } from '../store/types.js';
 import { StoreConflictError } from '../store/types.js';
 import { type AccessOptions, RoomAccess, type RoomLimits, addressHost, roomLimits } from './access.js';
 import { ServerAdmin, closeUserSessions } from './admin.js';
@@ -101,8 +101,25 @@ export interface Session {
   rateLoggedAt: number;
 }
 
+/** A validated send waiting for the group commit. */
+interface WaitingSend {
+  requestId: number;
+  message: NewMessage;
+  /** Users to push it to; null for the room (everyone). */
+  recipients: number[] | null;
+  session: Session;
+  resolve: (answered: typeof ANSWERED) => void;
+  reject: (error: unknown) => void;
+}
+
+/** What a handler returns when it has written its response itself (see commitWaitingSends). */
+const ANSWERED = Symbol('answered');
+
 type Handlers = {
-  [T in RequestType]: (session: Session & { user: UserRow }, request: Request<T>) => RequestResults[T] | Promise<RequestResults[T]>;
+  [T in RequestType]: (
+    session: Session & { user: UserRow },
+    request: Request<T>,
+  ) => RequestResults[T] | Promise<RequestResults[T] | typeof ANSWERED>;
 };
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
@@ -130,6 +147,8 @@ export class ChatServer {
   private server: Server | null = null;
   private readonly tlsGate: TlsGate | null;
   private sweeper: NodeJS.Timeout | null = null;
+  /** Sends of this turn, not yet stored (see storeWithOthers). */
+  private readonly waitingSends: WaitingSend[] = [];
 
   constructor(options: ServerOptions) {
     this.store = options.store;
@@ -292,7 +311,7 @@ export class ChatServer {
   private run(session: Session, request: Request, work: () => unknown): void | Promise<void> {
     const reply = (result: unknown): void => {
       session.consecutiveErrors = 0;
-      session.connection.send({ type: 'res', id: request.id, ok: true, result });
+      if (result !== ANSWERED) session.connection.send({ type: 'res', id: request.id, ok: true, result });
       if (session.closeAfterReply) session.connection.close(session.closeAfterReply);
     };
     const fail = (error: unknown): void => {
@@ -583,14 +602,19 @@ export class ChatServer {
 
   // ------------------------------------------------------------ delivery
 
-  /** Encodes once and writes the same bytes to every logged-in session (but `except`). */
+  /**
+   * Encodes once and writes the same bytes to every logged-in session (but `except`).
+   * Presence goes lazily (see Connection.sendEncoded): a storm of logins costs each
+   * peer one write per LAZY_FLUSH_MS, not one per login.
+   */
   private broadcast(frame: PushFrame, except?: Session): void {
+    const lazy = frame.type === 'presence';
     const bytes = encodeFrame(frame);
     const messageId = frame.type === 'message' ? frame.message.id : 0;
     for (const sessions of this.online.values()) {
       for (const session of sessions) {
         if (session === except) continue;
-        session.connection.sendEncoded(bytes);
+        session.connection.sendEncoded(bytes, lazy);
         if (messageId > session.sentUpTo) session.sentUpTo = messageId;
       }
     }
@@ -791,22 +815,20 @@ export class ChatServer {
         recipients = this.store.memberIds(group.id);
         groupId = group.id;
       }
-      const { message, duplicate } = this.store.insertMessage({
-        conv,
-        senderId: me.id,
-        clientMsgId: request.clientMsgId,
-        text: request.text,
-        ts: now,
-        ...(toUserId !== undefined ? { toUserId } : {}),
-        ...(groupId !== undefined ? { groupId } : {}),
+      return this.storeWithOthers({
+        requestId: request.id,
+        message: {
+          conv,
+          senderId: me.id,
+          clientMsgId: request.clientMsgId,
+          text: request.text,
+          ts: now,
+          ...(toUserId !== undefined ? { toUserId } : {}),
+          ...(groupId !== undefined ? { groupId } : {}),
+        },
+        recipients,
+        session,
       });
-      if (!duplicate) {
-        const frame: PushFrame = { type: 'message', message };
-        if (recipients) this.deliver(recipients, frame, session);
-        else this.broadcast(frame, session);
-      }
-      if (message.id > session.sentUpTo) session.sentUpTo = message.id;
-      return { message, duplicate, delivered: this.anyoneElseOnline(recipients, me.id) };
     },
 
     history: (session, request) => {
@@ -971,6 +993,48 @@ export class ChatServer {
         ? 'the host muted you; you cannot send messages for now'
         : `the host muted you; you can send again in ${Math.ceil((until - Date.now()) / 60_000)} min`,
     );
+  }
+
+  /**
+   * Group commit: the sends that arrive within one event-loop turn are stored in one
+   * transaction at the end of the turn, then pushed and acknowledged, only after that
+   * transaction committed. One commit per turn instead of one per message is what lets
+   * a busy room keep up.
+   */
+  private storeWithOthers(send: Omit<WaitingSend, 'resolve' | 'reject'>): Promise<typeof ANSWERED> {
+    return new Promise((resolve, reject) => {
+      this.waitingSends.push({ ...send, resolve, reject });
+      if (this.waitingSends.length === 1) setImmediate(() => this.commitWaitingSends());
+    });
+  }
+
+  private commitWaitingSends(): void {
+    const sends = this.waitingSends.splice(0);
+    let results: InsertResult[];
+    try {
+      results = this.store.insertMessages(sends.map((send) => send.message));
+    } catch (error) {
+      for (const send of sends) send.reject(error);
+      return;
+    }
+    // Pushes and acknowledgements go out message by message, so every connection still
+    // receives messages in id order (clients skip anything at or below the last id seen).
+    sends.forEach(({ requestId, message, recipients, session, resolve }, index) => {
+      const { message: stored, duplicate } = results[index]!;
+      if (!duplicate) {
+        const frame: PushFrame = { type: 'message', message: stored };
+        if (recipients) this.deliver(recipients, frame, session);
+        else this.broadcast(frame, session);
+      }
+      if (stored.id > session.sentUpTo) session.sentUpTo = stored.id;
+      const result: RequestResults['send'] = {
+        message: stored,
+        duplicate,
+        delivered: this.anyoneElseOnline(recipients, message.senderId),
+      };
+      session.connection.send({ type: 'res', id: requestId, ok: true, result });
+      resolve(ANSWERED);
+    });
   }
 
   /** Sends the group's current state to its members (but the requesting session) and returns it. */

@@ -1,0 +1,181 @@
+/**
+ * Room fan-out workloads, run against the real host or the bare baseline:
+ * light (paced senders, latency) and burst (everyone pipelines, throughput).
+ */
+import { performance } from 'node:perf_hooks';
+import Database from 'better-sqlite3';
+import { type Account, type Result, transport, databaseFile, percentile, removeDir, round, seedDataDir, spawnServer, tempDataDir, until } from './common.js';
+import { WireClient } from './wire.js';
+
+export interface ChatOptions {
+  server: 'host' | 'baseline';
+  clients: number;
+  messagesEach: number;
+}
+
+/** Counts what every receiver got, per (sender, clientMsgId), and the latency of each delivery. */
+class DeliveryLedger {
+  readonly latencies: number[] = [];
+  readonly sentAt = new Map<string, number>();
+  delivered = 0;
+  duplicated = 0;
+  private readonly seen: Set<string>[];
+
+  constructor(receivers: number) {
+    this.seen = Array.from({ length: receivers }, () => new Set<string>());
+  }
+
+  receive(receiver: number, from: string, clientMsgId: string): void {
+    const now = performance.now();
+    const key = `${from}/${clientMsgId}`;
+    const seen = this.seen[receiver]!;
+    if (seen.has(key)) {
+      this.duplicated += 1;
+      return;
+    }
+    seen.add(key);
+    this.delivered += 1;
+    const sentAt = this.sentAt.get(clientMsgId);
+    if (sentAt !== undefined) this.latencies.push(now - sentAt);
+  }
+}
+
+interface Room {
+  port: number;
+  clients: WireClient[];
+  accounts: Account[];
+  ledger: DeliveryLedger;
+  dataDir: string;
+  peakRssMb(): number;
+  stop(): Promise<void>;
+}
+
+async function openRoom(options: ChatOptions): Promise<Room> {
+  const dataDir = tempDataDir();
+  let accounts: Account[];
+  let server;
+  if (options.server === 'host') {
+    accounts = await seedDataDir(dataDir, options.clients);
+    server = await spawnServer('host.ts', ['--data', dataDir]);
+  } else {
+    accounts = Array.from({ length: options.clients }, (_, i) => ({ id: i + 1, name: `user${i}`, token: 'x'.repeat(43) }));
+    server = await spawnServer('baseline-server.ts');
+  }
+  const clients = await Promise.all(accounts.map((account) => WireClient.login(server.port, account.name, account.token, options.server === 'host' && transport.tls)));
+  const ledger = new DeliveryLedger(clients.length);
+  clients.forEach((client, index) => {
+    client.onMessage = (message) => ledger.receive(index, message.from, message.clientMsgId);
+  });
+  return {
+    port: server.port,
+    clients,
+    accounts,
+    ledger,
+    dataDir,
+    peakRssMb: server.peakRssMb,
+    stop: async () => {
+      for (const client of clients) client.close();
+      await server.stop();
+      removeDir(dataDir);
+    },
+  };
+}
+
+const messageText = (sender: string, i: number): string => `message ${i} from ${sender}: the quick brown fox jumps over the lazy dog`;
+
+/** Every client sends `messagesEach` at 20 per second; latency from send to receipt at every other client. */
+export async function light(options: ChatOptions): Promise<Result> {
+  const room = await openRoom(options);
+  try {
+    const { clients, ledger } = room;
+    const expected = clients.length * (clients.length - 1) * options.messagesEach;
+    const acks: Promise<unknown>[] = [];
+    await Promise.all(
+      clients.map(
+        (client) =>
+          new Promise<void>((resolve) => {
+            let sent = 0;
+            // Staggered so the clients do not all fire in the same millisecond.
+            setTimeout(() => {
+              const timer = setInterval(() => {
+                const clientMsgId = `${client.name}-${sent}`;
+                ledger.sentAt.set(clientMsgId, performance.now());
+                acks.push(client.sendToRoom(clientMsgId, messageText(client.name, sent)));
+                sent += 1;
+                if (sent === options.messagesEach) {
+                  clearInterval(timer);
+                  resolve();
+                }
+              }, 50);
+            }, Math.random() * 50);
+          }),
+      ),
+    );
+    await Promise.all(acks);
+    await until(() => ledger.delivered >= expected, 10_000, 'every delivery').catch(() => undefined);
+    return {
+      workload: options.server === 'host' ? 'light' : 'baseline-light',
+      clients: clients.length,
+      messages: clients.length * options.messagesEach,
+      p50_ms: round(percentile(ledger.latencies, 0.5), 3),
+      p99_ms: round(percentile(ledger.latencies, 0.99), 3),
+      lost: expected - ledger.delivered,
+      duplicated: ledger.duplicated,
+      peak_rss_mb: room.peakRssMb(),
+    };
+  } finally {
+    await room.stop();
+  }
+}
+
+/** Every client pipelines all its messages at once; deliveries per second end to end. */
+export async function burst(options: ChatOptions): Promise<Result> {
+  const room = await openRoom(options);
+  try {
+    const { clients, ledger } = room;
+    const expected = clients.length * (clients.length - 1) * options.messagesEach;
+    const started = performance.now();
+    const acks = clients.flatMap((client) =>
+      Array.from({ length: options.messagesEach }, (_, i) => {
+        const clientMsgId = `${client.name}-${i}`;
+        ledger.sentAt.set(clientMsgId, performance.now());
+        return client.sendToRoom(clientMsgId, messageText(client.name, i));
+      }),
+    );
+    await until(() => ledger.delivered >= expected, 120_000, 'every delivery').catch(() => undefined);
+    const seconds = (performance.now() - started) / 1000;
+    await Promise.all(acks);
+    const result: Result = {
+      workload: options.server === 'host' ? 'burst' : 'baseline-burst',
+      clients: clients.length,
+      messages: clients.length * options.messagesEach,
+      deliveries: ledger.delivered,
+      seconds: round(seconds, 3),
+      deliveries_per_s: Math.round(ledger.delivered / seconds),
+      p50_ms: round(percentile(ledger.latencies, 0.5), 1),
+      p99_ms: round(percentile(ledger.latencies, 0.99), 1),
+      lost: expected - ledger.delivered,
+      duplicated: ledger.duplicated,
+      peak_rss_mb: room.peakRssMb(),
+    };
+    if (options.server === 'host') result.missing_in_database = missingInDatabase(room, options.messagesEach);
+    return result;
+  } finally {
+    await room.stop();
+  }
+}
+
+/** Messages sent in the burst that the database does not hold, read from the SQLite file itself. */
+function missingInDatabase(room: Room, messagesEach: number): number {
+  const db = new Database(databaseFile(room.dataDir), { readonly: true });
+  try {
+    const count = db.prepare('SELECT count(*) FROM messages WHERE sender_id = ? AND client_msg_id = ?').pluck();
+    let missing = 0;
+    for (const account of room.accounts) {
+      for (let i = 0; i < messagesEach; i++) if (count.get(account.id, `${account.name}-${i}`) !== 1) missing += 1;
+    }
+    return missing;
+  } finally {
+    db.close();
+  }
+}

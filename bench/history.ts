@@ -1,0 +1,159 @@
+/**
+ * History: a generated database (the room, direct conversations and groups), then
+ * searches and the latest page of conversations, asked through the real host.
+ */
+import { performance } from 'node:perf_hooks';
+import { ROOM, dmConversation, groupConversation, type ConversationKey } from '../src-shared/protocol.js';
+import { nameKey } from '../src-shared/text.js';
+import { openStore } from '../src-main/store/store.js';
+import type { NewMessage } from '../src-main/store/types.js';
+import { type Result, transport, databaseFile, percentile, removeDir, round, seedAccounts, spawnServer, tempDataDir } from './common.js';
+import { WireClient } from './wire.js';
+
+export interface HistoryOptions {
+  messages: number;
+  users: number;
+  dms: number;
+  groups: number;
+  /** Searches of each kind, and conversations opened. */
+  queries: number;
+}
+
+const BATCH = 10_000;
+
+/** Deterministic pseudo-random numbers, so every run builds the same history. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const SYLLABLES = ['ka', 'le', 'mi', 'no', 'ru', 'sa', 'te', 'vi', 'do', 'ga', 'be', 'lo', 'pa', 'ri', 'tu', 'ze', 'ko', 'ma', 'ne', 'si', 'ya', 'ho', 'fe', 'ci'];
+
+/** Words of two to four syllables; the first ones are the most used (a long tail, as in speech). */
+function vocabulary(next: () => number, size: number): string[] {
+  const words = new Set<string>();
+  while (words.size < size) {
+    const syllables = 2 + Math.floor(next() * 3);
+    let word = '';
+    for (let i = 0; i < syllables; i++) word += SYLLABLES[Math.floor(next() * SYLLABLES.length)];
+    words.add(word);
+  }
+  return [...words];
+}
+
+interface Conversation {
+  conv: ConversationKey;
+  members: number[];
+  toUserId?: number;
+  groupId?: number;
+}
+
+export async function history(options: HistoryOptions): Promise<Result> {
+  const dataDir = tempDataDir();
+  const next = random(42);
+  const words = vocabulary(next, 5000);
+  const pickWord = (): string => words[Math.floor(words.length * next() ** 3)]!;
+  const store = openStore(databaseFile(dataDir));
+  const accounts = await seedAccounts(store, options.users);
+  const ids = accounts.map((account) => account.id);
+  const pickUser = (): number => ids[Math.floor(next() * ids.length)]!;
+
+  const conversations: Conversation[] = [];
+  const pairs = new Set<string>();
+  while (conversations.length < options.dms) {
+    const [a, b] = [pickUser(), pickUser()];
+    if (a === b || pairs.has(dmConversation(a, b))) continue;
+    pairs.add(dmConversation(a, b));
+    conversations.push({ conv: dmConversation(a, b), members: [a, b], toUserId: b });
+  }
+  const reader = accounts[0]!;
+  for (let g = 0; g < options.groups; g++) {
+    const owner = g === 0 ? reader.id : pickUser();
+    const group = store.createGroup(`group ${g}`, nameKey(`group ${g}`), owner, Date.now());
+    const members = new Set([owner]);
+    while (members.size < 10) members.add(pickUser());
+    for (const member of members) store.addMember(group.id, member);
+    conversations.push({ conv: groupConversation(group.id), members: [...members], groupId: group.id });
+  }
+
+  let insertMs = 0;
+  let made = 0;
+  const start = Date.now() - options.messages * 1000;
+  while (made < options.messages) {
+    const batch: NewMessage[] = [];
+    for (let i = 0; i < BATCH && made < options.messages; i++, made++) {
+      const length = 3 + Math.floor(next() * 12);
+      const text = Array.from({ length }, pickWord).join(' ');
+      const ts = start + made * 1000;
+      const clientMsgId = `gen-${made}`;
+      // Half the traffic in the room, the rest spread over direct conversations and groups.
+      if (next() < 0.5) {
+        batch.push({ conv: ROOM, senderId: pickUser(), clientMsgId, text, ts });
+      } else {
+        const conversation = conversations[Math.floor(next() * conversations.length)]!;
+        const sender = conversation.members[Math.floor(next() * conversation.members.length)]!;
+        if (conversation.toUserId !== undefined) {
+          const [a, b] = conversation.members as [number, number];
+          batch.push({ conv: conversation.conv, senderId: sender, toUserId: sender === a ? b : a, clientMsgId, text, ts });
+        } else {
+          batch.push({ conv: conversation.conv, senderId: sender, groupId: conversation.groupId!, clientMsgId, text, ts });
+        }
+      }
+    }
+    const before = performance.now();
+    store.insertMessages(batch);
+    insertMs += performance.now() - before;
+  }
+  store.close();
+
+  const server = await spawnServer('host.ts', ['--data', dataDir]);
+  const client = await WireClient.login(server.port, reader.name, reader.token, transport.tls);
+  try {
+    const timed = async (type: string, body: Record<string, unknown>): Promise<number> => {
+      const before = performance.now();
+      await client.request(type, body);
+      return performance.now() - before;
+    };
+    const commonWords = words.slice(0, 200);
+    const word: number[] = [];
+    const part: number[] = [];
+    const letter: number[] = [];
+    const open: number[] = [];
+    const readable = [ROOM, ...conversations.filter((c) => c.members.includes(reader.id)).map((c) => c.conv)];
+    for (let i = 0; i < options.queries; i++) {
+      const query = commonWords[Math.floor(next() * commonWords.length)]!;
+      word.push(await timed('search', { query }));
+      // Part of a word: drop the first and last letter (at least three letters remain).
+      const long = words.find((w, index) => index >= i * 7 && w.length >= 6)!;
+      part.push(await timed('search', { query: long.slice(1, -1) }));
+      open.push(await timed('history', { conv: readable[i % readable.length]! }));
+    }
+    // Letters the generated text holds fill a first page quickly; the others scan everything.
+    const present = new Set(SYLLABLES.join(''));
+    const rare: number[] = [];
+    for (const query of 'abcdefghijklmnopqrstuvwxyz') (present.has(query) ? letter : rare).push(await timed('search', { query }));
+    return {
+      workload: 'history',
+      messages: options.messages,
+      ingest_per_s: Math.round(options.messages / (insertMs / 1000)),
+      word_p95_ms: round(percentile(word, 0.95)),
+      substring_p95_ms: round(percentile(part, 0.95)),
+      one_letter_ms: round(percentile(letter, 0.95)),
+      one_letter_absent_ms: round(percentile(rare, 0.95)),
+      open_latest_ms: round(percentile(open, 0.95)),
+      peak_rss_mb: server.peakRssMb(),
+    };
+  } finally {
+    client.close();
+    await server.stop();
+    removeDir(dataDir);
+  }
+}
+
+

@@ -1,0 +1,37 @@
+/**
+ * The bench's server process: the real host (startHost) over a data folder, in its
+ * own process so the bench can read its peak memory and restart it.
+ * TLS unless --plain; no per-connection rate limits. Prints `listening <port>` when ready;
+ * stops cleanly on SIGTERM.
+ */
+import { parseArgs } from 'node:util';
+import { startHost } from '../src-main/core/host.js';
+
+const { values } = parseArgs({
+  options: {
+    data: { type: 'string' },
+    port: { type: 'string', default: '0' },
+    heartbeat: { type: 'string', default: '20' },
+    plain: { type: 'boolean', default: false },
+  },
+});
+if (!values.data) throw new Error('--data <dir> is required');
+
+const host = await startHost({
+  dataDir: values.data,
+  port: Number(values.port),
+  bind: '127.0.0.1',
+  heartbeatTimeoutMs: Number(values.heartbeat) * 1000,
+  tls: !values.plain,
+  // Workloads send "as fast as the protocol lets them": a host expecting such load raises its
+  // per-connection limits, as this one does (the default 100 frames/s would be what is measured).
+  rateLimits: { framesPerSecond: Infinity, frameBurst: Infinity, bytesPerSecond: Infinity, byteBurst: Infinity },
+});
+// The handler comes first: a SIGTERM right after "listening" must find it.
+process.once('SIGTERM', () => {
+  host.stop().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
+});
+console.log(`listening ${host.address.port}`);

@@ -1,0 +1,109 @@
+/**
+ * A lean client speaking the documented protocol (docs/PROTOCOL.md) for load
+ * generation: hello, login with a session token, requests matched by id, pings for
+ * the heartbeat, pushes handed to a callback. ChatClient carries reconnect and
+ * outbox machinery per connection that 10,000 connections cannot afford.
+ */
+import { connect, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
+import { PROTOCOL_VERSION } from '../src-shared/protocol.js';
+import { FrameDecoder, encodeFrame } from '../src-main/net/frame.js';
+
+export interface PushedMessage {
+  id: number;
+  from: string;
+  clientMsgId: string;
+  conv: string;
+}
+
+type Frame = { type: string; id?: number; ok?: boolean; result?: unknown; error?: { code: string; message: string }; message?: PushedMessage };
+
+export class WireClient {
+  /** Called for every pushed message while the client decodes. */
+  onMessage: (message: PushedMessage) => void = () => undefined;
+  closed = false;
+  private readonly decoder = new FrameDecoder(64 * 1024 * 1024);
+  private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  private nextId = 1;
+  private heartbeat: NodeJS.Timeout | null = null;
+  private decoding = true;
+
+  private constructor(
+    readonly name: string,
+    private readonly socket: Socket,
+  ) {
+    socket.on('data', (chunk: Buffer) => {
+      if (this.decoding) for (const frame of this.decoder.push(chunk)) if (frame.kind === 'frame') this.onFrame(frame.value as Frame);
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      this.closed = true;
+      this.stopHeartbeat();
+      for (const { reject } of this.pending.values()) reject(new Error(`${name}: connection closed`));
+      this.pending.clear();
+    });
+  }
+
+  /**
+   * Connects (over TLS when `tls`: the certificate is not checked, a bench has nothing to pin),
+   * says hello and logs in with the token.
+   */
+  static async login(port: number, name: string, token: string, tls: boolean): Promise<WireClient> {
+    const socket = tls
+      ? connectTls({ socket: connect({ port, host: '127.0.0.1', noDelay: true }), rejectUnauthorized: false })
+      : connect({ port, host: '127.0.0.1', noDelay: true });
+    await new Promise<void>((resolve, reject) => {
+      socket.once(tls ? 'secureConnect' : 'connect', resolve);
+      socket.once('error', reject);
+    });
+    const client = new WireClient(name, socket);
+    void client.request('hello', { protocol: PROTOCOL_VERSION, client: 'lanchat-bench' });
+    await client.request('login', { name, token });
+    return client;
+  }
+
+  request<T = unknown>(type: string, body: Record<string, unknown>): Promise<T> {
+    const id = this.nextId++;
+    const result = new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+    });
+    this.socket.write(encodeFrame({ type, id, ...body }));
+    return result;
+  }
+
+  sendToRoom(clientMsgId: string, text: string): Promise<unknown> {
+    return this.request('send', { clientMsgId, to: { kind: 'room' }, text });
+  }
+
+  /** Pings every `everyMs` so the server's heartbeat check keeps the connection. */
+  startHeartbeat(everyMs: number): void {
+    this.heartbeat = setInterval(() => this.socket.write(encodeFrame({ type: 'ping' })), everyMs);
+  }
+
+  /** Stops decoding what arrives (presence of thousands of others) and only drains the socket. */
+  ignoreIncoming(): void {
+    this.decoding = false;
+  }
+
+  close(): void {
+    this.stopHeartbeat();
+    this.socket.destroy();
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = null;
+  }
+
+  private onFrame(frame: Frame): void {
+    if (frame.type === 'message') {
+      this.onMessage(frame.message!);
+    } else if (frame.type === 'res') {
+      const waiting = this.pending.get(frame.id!);
+      if (!waiting) return;
+      this.pending.delete(frame.id!);
+      if (frame.ok) waiting.resolve(frame.result);
+      else waiting.reject(new Error(`${this.name}: ${frame.error!.code} ${frame.error!.message}`));
+    }
+  }
+}

@@ -1,0 +1,62 @@
+import { type AddressInfo, type Server, type Socket, connect, createServer } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../testing/harness.js';
+import { Connection } from './connection.js';
+import { FrameDecoder, encodeFrame } from './frame.js';
+
+const options = { maxFrameBytes: 1024 * 1024, maxQueuedBytes: 8 * 1024 * 1024 };
+let server: Server | null = null;
+const sockets: Socket[] = [];
+
+afterEach(async () => {
+  for (const socket of sockets.splice(0)) socket.destroy();
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  server = null;
+});
+
+/** Connections on the server side of `count` loopback sockets, and what each client side has decoded. */
+async function pairs(count: number): Promise<{ connections: Connection[]; received: unknown[][] }> {
+  const accepted: Socket[] = [];
+  server = createServer((socket) => accepted.push(socket));
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const received: unknown[][] = [];
+  for (let i = 0; i < count; i++) {
+    const socket = connect({ port, host: '127.0.0.1' });
+    const frames: unknown[] = [];
+    const decoder = new FrameDecoder(options.maxFrameBytes);
+    socket.on('data', (chunk: Buffer) => {
+      for (const frame of decoder.push(chunk)) if (frame.kind === 'frame') frames.push(frame.value);
+    });
+    sockets.push(socket);
+    received.push(frames);
+  }
+  await waitFor(() => accepted.length === count, 5000, 'every connection accepted');
+  sockets.push(...accepted);
+  return { connections: accepted.map((socket) => new Connection(socket, options)), received };
+}
+
+describe('Connection writes', () => {
+  it('keeps frame order when lazy frames are taken along by an ordinary one', async () => {
+    const { connections, received } = await pairs(1);
+    const connection = connections[0]!;
+    connection.sendEncoded(encodeFrame({ n: 1 }), true);
+    connection.sendEncoded(encodeFrame({ n: 2 }), true);
+    connection.send({ n: 3 });
+    connection.sendEncoded(encodeFrame({ n: 4 }), true);
+    connection.send({ n: 5 });
+    await waitFor(() => received[0]!.length === 5, 5000, 'five frames');
+    expect(received[0]).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4 }, { n: 5 }]);
+  });
+
+  it('delivers lazy frames on their own, the same frames to many peers, each once', async () => {
+    const { connections, received } = await pairs(3);
+    const shared = [encodeFrame({ presence: 'a' }), encodeFrame({ presence: 'b' })];
+    for (const frame of shared) for (const connection of connections) connection.sendEncoded(frame, true);
+    connections[2]!.sendEncoded(encodeFrame({ presence: 'c' }), true);
+    await waitFor(() => received.every((frames, i) => frames.length === (i === 2 ? 3 : 2)), 5000, 'the lazy frames');
+    expect(received[0]).toEqual([{ presence: 'a' }, { presence: 'b' }]);
+    expect(received[1]).toEqual([{ presence: 'a' }, { presence: 'b' }]);
+    expect(received[2]).toEqual([{ presence: 'a' }, { presence: 'b' }, { presence: 'c' }]);
+  });
+});
