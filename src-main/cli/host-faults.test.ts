@@ -111,6 +111,8 @@ describe('kill -9 of the host in the middle of a burst', () => {
     const stored = await Promise.all(sends);
     expect(failed).toEqual([]);
 
+    // A client whose outbox emptied may still be catching up; history waits until it is online.
+    await waitFor(() => users[0]!.state === 'online', 20_000, 'the first user to be online again');
     const history = await allRoomMessages(users[0]!);
     const ids = history.map((m) => m.clientMsgId);
     expect(ids.length).toBe(senders * perSender);
