@@ -9,6 +9,7 @@ import { openStore } from '../src-main/store/store.js';
 import type { NewMessage } from '../src-main/store/types.js';
 import { type Result, transport, databaseFile, percentile, removeDir, round, seedAccounts, spawnServer, tempDataDir } from './common.js';
 import { WireClient } from './wire.js';
+import { seededRandom } from '../src-main/testing/prng.js';
 
 export interface HistoryOptions {
   messages: number;
@@ -21,17 +22,6 @@ export interface HistoryOptions {
 
 const BATCH = 10_000;
 
-/** Deterministic pseudo-random numbers, so every run builds the same history. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SYLLABLES = ['ka', 'le', 'mi', 'no', 'ru', 'sa', 'te', 'vi', 'do', 'ga', 'be', 'lo', 'pa', 'ri', 'tu', 'ze', 'ko', 'ma', 'ne', 'si', 'ya', 'ho', 'fe', 'ci'];
 
@@ -56,7 +46,7 @@ interface Conversation {
 
 export async function history(options: HistoryOptions): Promise<Result> {
   const dataDir = tempDataDir();
-  const next = random(42);
+  const next = seededRandom(42);
   const words = vocabulary(next, 5000);
   const pickWord = (): string => words[Math.floor(words.length * next() ** 3)]!;
   const store = openStore(databaseFile(dataDir));

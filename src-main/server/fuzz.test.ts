@@ -9,6 +9,7 @@ import { ErrorCode, type ServerFrame } from '../../src-shared/protocol.js';
 import type { ChatClient } from '../client/client.js';
 import type { Host } from '../core/host.js';
 import { RawPeer, collectMessages, login, removeDir, startTestHost, tempDir, waitFor } from '../testing/harness.js';
+import { seededRandom } from '../testing/prng.js';
 
 const TOTAL_FRAMES = 100_000;
 const CONNECTIONS = 4;
@@ -16,17 +17,6 @@ const BATCH = 250;
 /** One batch in this many ends its connection in a way the server must handle (huge length, truncation...). */
 const END_CONNECTION_EVERY = 25;
 
-/** mulberry32: small, fast and good enough to pick fuzz cases reproducibly. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Fuzzer {
   constructor(private readonly random: () => number) {}
@@ -224,7 +214,7 @@ it(`answers ${TOTAL_FRAMES} random and mutated frames or closes cleanly, and kee
 
   const stats = { frames: 0, answered: 0, connections: 0, cleanCloses: 0, ownCloses: 0 };
   const fuzzOne = async (lane: number): Promise<void> => {
-    const fuzz = new Fuzzer(prng(seed + lane));
+    const fuzz = new Fuzzer(seededRandom(seed + lane));
     const quota = TOTAL_FRAMES / CONNECTIONS;
     let sent = 0;
     while (sent < quota) {

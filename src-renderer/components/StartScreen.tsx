@@ -159,7 +159,6 @@ function HostForm({ settings, sessionError }: FormProps) {
 function JoinForm({ settings, sessionError }: FormProps) {
   const { t } = useTranslation();
   const [passphrase, setPassphrase] = useState('');
-  const hintId = useId();
   return (
     <RoomForm
       placeLabel={t('start.host')}
@@ -169,21 +168,13 @@ function JoinForm({ settings, sessionError }: FormProps) {
       sessionError={sessionError}
       enter={(host, port, name, password, trust) => joinRoom(app(), { host, port, name, password, ...joinPassphrase(passphrase), ...trust })}
     >
-      <div className="field">
-        <label>
-          {t('access.passphrase')}
-          <input
-            type="password"
-            value={passphrase}
-            onChange={(event) => setPassphrase(event.target.value)}
-            autoComplete="off"
-            aria-describedby={hintId}
-          />
-        </label>
-        <p id={hintId} className="hint">
-          {t('access.joinPassphraseHint')}
-        </p>
-      </div>
+      <SecretField
+        label={t('access.passphrase')}
+        hint={t('access.joinPassphraseHint')}
+        autoComplete="off"
+        value={passphrase}
+        onChange={setPassphrase}
+      />
     </RoomForm>
   );
 }
@@ -227,7 +218,13 @@ function RoomForm({ placeLabel, initialPlace, submitLabel, enter, settings, sess
         {t('start.yourName')}
         <input value={name} onChange={(event) => setName(event.target.value)} autoComplete="username" required />
       </label>
-      <PasswordField value={password} onChange={setPassword} />
+      <SecretField
+        label={t('start.password')}
+        hint={t('start.passwordHint')}
+        autoComplete="current-password"
+        value={password}
+        onChange={setPassword}
+      />
       {children}
       <EnterRoomError
         error={error}
@@ -257,23 +254,23 @@ function PortField({ value, onChange }: FieldProps) {
   );
 }
 
-function PasswordField({ value, onChange }: FieldProps) {
-  const { t } = useTranslation();
+/** A password-like field with a hint below it. */
+function SecretField({ label, hint, autoComplete, value, onChange }: FieldProps & { label: string; hint: string; autoComplete: string }) {
   const hintId = useId();
   return (
     <div className="field">
       <label>
-        {t('start.password')}
+        {label}
         <input
           type="password"
           value={value}
           onChange={(event) => onChange(event.target.value)}
-          autoComplete="current-password"
+          autoComplete={autoComplete}
           aria-describedby={hintId}
         />
       </label>
       <p id={hintId} className="hint">
-        {t('start.passwordHint')}
+        {hint}
       </p>
     </div>
   );
