@@ -11,12 +11,11 @@ import { build } from 'vite';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outDir = 'dist-main/electron';
+/** What both bundles share: no vite.config.ts (that one is the renderer's), no public folder. */
+const shared = { configFile: false, root, logLevel: 'warn', publicDir: false } as const;
 
 await build({
-  configFile: false,
-  root,
-  logLevel: 'warn',
-  publicDir: false,
+  ...shared,
   build: {
     ssr: 'src-main/electron/main.ts',
     outDir,
@@ -28,10 +27,7 @@ await build({
 });
 
 await build({
-  configFile: false,
-  root,
-  logLevel: 'warn',
-  publicDir: false,
+  ...shared,
   build: {
     outDir,
     emptyOutDir: false,
