@@ -43,6 +43,7 @@ export const settingsSchema = z.strictObject({
   lastPort: z.number().int().min(0).max(65535),
   lastName: z.string().max(LIMITS.maxNameLength * 4),
   lastRoomName: z.string().max(64),
+  lastMode: z.enum(['host', 'join']),
   language: z.enum(['en', 'tr', 'system']),
   theme: z.enum(['system', 'light', 'dark']),
   notifications: z.boolean(),

@@ -22,6 +22,8 @@ export interface Settings {
   lastPort: number;
   lastName: string;
   lastRoomName: string;
+  /** The start screen's tab: how this profile last entered a room. */
+  lastMode: 'host' | 'join';
   /** 'system' follows the OS language. */
   language: Language | 'system';
   theme: ThemeChoice;
@@ -303,6 +305,8 @@ export const AppErrorCode = {
   NOT_ENCRYPTED: 'NOT_ENCRYPTED',
   HOST_GONE: 'HOST_GONE',
   INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+  /** Joined with an empty password, and no session for that name on that host is saved. */
+  NO_SAVED_SESSION: 'NO_SAVED_SESSION',
   /** The shell cannot do this (e.g. the browser shell opening a native window). */
   UNSUPPORTED: 'UNSUPPORTED',
   INTERNAL: 'INTERNAL',

@@ -327,7 +327,7 @@ export class AppCore implements AppApi {
       await this.stopHost();
       return joined;
     }
-    this.rememberLastUsed({ lastRoomName: request.roomName, lastPort: port, lastName: joined.value.me ?? request.name });
+    this.rememberLastUsed({ lastMode: 'host', lastRoomName: request.roomName, lastPort: port, lastName: joined.value.me ?? request.name });
     return joined;
   }
 
@@ -380,7 +380,7 @@ export class AppCore implements AppApi {
       acceptFingerprint: request.acceptFingerprint,
       allowUnencrypted: request.allowUnencrypted,
     }, request.passphrase);
-    if (joined.ok) this.rememberLastUsed({ lastHost: request.host, lastPort: request.port, lastName: joined.value.me ?? request.name });
+    if (joined.ok) this.rememberLastUsed({ lastMode: 'join', lastHost: request.host, lastPort: request.port, lastName: joined.value.me ?? request.name });
     return joined;
   }
 
@@ -415,7 +415,7 @@ export class AppCore implements AppApi {
     const key = serverKey(server);
     const token = password === '' ? this.sessionTokens.tokenFor(key, name) : undefined;
     if (password === '' && token === undefined) {
-      return fail(AppErrorCode.INVALID_ARGUMENT, `Enter the password for ${name}: there is no saved session for it on ${key}`);
+      return fail(AppErrorCode.NO_SAVED_SESSION, `Enter the password for ${name}: there is no saved session for it on ${key}`);
     }
     const credentials = { ...(token !== undefined ? { token } : { password }), ...(passphrase !== undefined ? { passphrase } : {}) };
     const pinned = trust.own ? undefined : this.pins.get(key);
@@ -430,7 +430,9 @@ export class AppCore implements AppApi {
     const link = this.link;
     if (error === null && link) {
       const fingerprint = link.client.hostFingerprint;
-      link.security = fingerprint !== null ? { encrypted: true, fingerprint, firstUse: !trust.own && pinned !== fingerprint } : { encrypted: false };
+      // Trusting a changed fingerprint is an explicit check already, not a first use to confirm.
+      const firstUse = !trust.own && pinned !== fingerprint && trust.acceptFingerprint !== fingerprint;
+      link.security = fingerprint !== null ? { encrypted: true, fingerprint, firstUse } : { encrypted: false };
       if (!trust.own) this.savePin(key, fingerprint ?? UNENCRYPTED);
       return ok(this.view());
     }
@@ -480,8 +482,13 @@ export class AppCore implements AppApi {
     client.on('online', () => {
       if (isCurrent()) this.lastError = null;
     });
-    client.on('offline', () => {
-      if (isCurrent()) this.lastError = { code: AppErrorCode.HOST_GONE, message: `Lost the connection to ${key}; reconnecting…` };
+    client.on('offline', (reason) => {
+      if (!isCurrent()) return;
+      // The host says when it stops on purpose (bye SERVER_SHUTDOWN); anything else is a lost link.
+      this.lastError =
+        reason?.code === ErrorCode.SERVER_SHUTDOWN
+          ? { code: ErrorCode.SERVER_SHUTDOWN, message: `The host at ${key} closed the room; reconnecting in case it comes back…` }
+          : { code: AppErrorCode.HOST_GONE, message: `Lost the connection to ${key}; reconnecting…` };
     });
     client.on('fatal', (error) => {
       // The client closed itself (and stopped being the link) just before this.

@@ -108,5 +108,6 @@ export function EnterRoomError({
       </>
     );
   }
-  return <ErrorAlert error={error} />;
+  // At login a wrong password most often means the name is someone else's account.
+  return <ErrorAlert error={error} text={error?.code === 'WRONG_PASSWORD' ? t('start.wrongPassword') : undefined} />;
 }

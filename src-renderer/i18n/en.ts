@@ -6,7 +6,7 @@ export const en = {
     connecting: 'Connecting…',
     reconnecting: 'Reconnecting…',
     offline: 'Offline',
-    lost: 'Connection lost: {{message}}. Reconnecting automatically.',
+    lost: '{{message}} Reconnecting automatically.',
   },
   header: {
     leave: 'Leave room',
@@ -37,6 +37,7 @@ export const en = {
     startHosting: 'Start hosting',
     join: 'Join',
     badPort: 'The port must be a whole number from 0 to 65535.',
+    wrongPassword: 'Wrong password. If this name is not yours, it belongs to someone else’s account: choose a new name to create your own.',
   },
   errors: {
     WRONG_PASSWORD: 'Wrong password.',
@@ -54,6 +55,7 @@ export const en = {
     ALREADY_CONNECTED: 'You are already in a room.',
     NOT_HOSTING: 'You are not hosting a room.',
     INVALID_ARGUMENT: 'Please check what you entered.',
+    NO_SAVED_SESSION: 'No session is saved for this name on this host: enter the password.',
     UNKNOWN_USER: 'There is no such user.',
     UNKNOWN_GROUP: 'There is no such group.',
     GROUP_EXISTS: 'A group with that name already exists.',

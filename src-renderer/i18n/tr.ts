@@ -8,7 +8,7 @@ export const tr: Translations = {
     connecting: 'Bağlanıyor…',
     reconnecting: 'Yeniden bağlanıyor…',
     offline: 'Çevrimdışı',
-    lost: 'Bağlantı koptu: {{message}}. Kendiliğinden yeniden bağlanılıyor.',
+    lost: '{{message}} Kendiliğinden yeniden bağlanılıyor.',
   },
   header: {
     leave: 'Odadan çık',
@@ -39,6 +39,7 @@ export const tr: Translations = {
     startHosting: 'Odayı aç',
     join: 'Katıl',
     badPort: 'Port 0 ile 65535 arasında bir tam sayı olmalı.',
+    wrongPassword: 'Parola yanlış. Bu ad sizin değilse başka birinin hesabına ait: kendi hesabınızı açmak için yeni bir ad seçin.',
   },
   errors: {
     WRONG_PASSWORD: 'Parola yanlış.',
@@ -56,6 +57,7 @@ export const tr: Translations = {
     ALREADY_CONNECTED: 'Zaten bir odadasınız.',
     NOT_HOSTING: 'Bir oda açmış değilsiniz.',
     INVALID_ARGUMENT: 'Lütfen girdiklerinizi kontrol edin.',
+    NO_SAVED_SESSION: 'Bu ad için bu sunucuda kayıtlı oturum yok: parolayı girin.',
     UNKNOWN_USER: 'Böyle bir kullanıcı yok.',
     UNKNOWN_GROUP: 'Böyle bir grup yok.',
     GROUP_EXISTS: 'Bu adda bir grup zaten var.',

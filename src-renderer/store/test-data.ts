@@ -64,9 +64,9 @@ export function fakeApi(overrides: Partial<AppApi> = {}): AppApi & { emit(event:
     hostAdmin: () => ok({}),
     changePassword: () => ok(undefined),
     settings: () =>
-      ok({ lastHost: '', lastPort: 7171, lastName: '', lastRoomName: '', language: 'system', theme: 'system', notifications: true }),
+      ok({ lastHost: '', lastPort: 7171, lastName: '', lastRoomName: '', lastMode: 'join', language: 'system', theme: 'system', notifications: true }),
     updateSettings: () =>
-      ok({ lastHost: '', lastPort: 7171, lastName: '', lastRoomName: '', language: 'system', theme: 'system', notifications: true }),
+      ok({ lastHost: '', lastPort: 7171, lastName: '', lastRoomName: '', lastMode: 'join', language: 'system', theme: 'system', notifications: true }),
     openChatWindow: () => ok(undefined),
     onEvent: (listener) => {
       listeners.add(listener);
