@@ -5,6 +5,7 @@ import { App } from './components/App.js';
 import { notifyIncoming } from './desktop/notifications.js';
 import { detectLanguage, initI18n } from './i18n/index.js';
 import { startSync } from './store/sync.js';
+import '@fontsource/noto-color-emoji';
 import './styles.css';
 
 // Read before getApi() tidies the address bar; the bridge keeps "conv" there anyway.

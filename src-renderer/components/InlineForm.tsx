@@ -32,7 +32,14 @@ export function InlineForm({ label, fieldLabel, buttonLabel, onSubmit }: InlineF
     <form className="inline-form" aria-label={label} onSubmit={(event) => void submit(event)}>
       <label>
         <span className="field-label">{fieldLabel}</span>
-        <input value={value} onChange={(event) => setValue(event.target.value)} />
+        <input
+          value={value}
+          onChange={(event) => {
+            setValue(event.target.value);
+            // The error was about what was sent; once the text changes it no longer applies.
+            setError(null);
+          }}
+        />
       </label>
       <button type="submit" disabled={busy}>
         {buttonLabel}

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { Fragment, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError } from '../../src-shared/api.js';
 import { useApp } from '../app-context.js';
@@ -40,6 +40,29 @@ export function SecurityBadge() {
   );
 }
 
+/** Bytes per group of a shown fingerprint; lines break only between groups. */
+const FINGERPRINT_GROUP = 4;
+
+/** A fingerprint in groups of whole bytes, so it wraps between bytes, never inside one; its text is unchanged. */
+export function Fingerprint({ value }: { value: string }) {
+  const bytes = value.split(':');
+  const groups: string[] = [];
+  for (let i = 0; i < bytes.length; i += FINGERPRINT_GROUP) {
+    const last = i + FINGERPRINT_GROUP >= bytes.length;
+    groups.push(bytes.slice(i, i + FINGERPRINT_GROUP).join(':') + (last ? '' : ':'));
+  }
+  return (
+    <code className="fingerprint">
+      {groups.map((group, index) => (
+        <Fragment key={index}>
+          {index > 0 && <wbr />}
+          <span className="fingerprint-group">{group}</span>
+        </Fragment>
+      ))}
+    </code>
+  );
+}
+
 /** For the host panel: the fingerprint joiners will be shown, or that the room is not encrypted. */
 export function RoomFingerprint({ fingerprint }: { fingerprint: string | null }) {
   const { t } = useTranslation();
@@ -54,7 +77,7 @@ export function RoomFingerprint({ fingerprint }: { fingerprint: string | null })
     <>
       <h3 id="room-fingerprint">{t('security.roomFingerprint')}</h3>
       <p role="note" aria-labelledby="room-fingerprint">
-        <code className="fingerprint">{fingerprint}</code>
+        <Fingerprint value={fingerprint} />
       </p>
       <p className="hint">{t('security.roomFingerprintHint')}</p>
     </>
@@ -84,11 +107,11 @@ export function EnterRoomError({
         <dl>
           <dt>{t('security.pinned')}</dt>
           <dd>
-            <code className="fingerprint">{pinned}</code>
+            <Fingerprint value={pinned} />
           </dd>
           <dt>{t('security.presented')}</dt>
           <dd>
-            <code className="fingerprint">{presented}</code>
+            <Fingerprint value={presented} />
           </dd>
         </dl>
         <p>{t('security.changedAdvice')}</p>

@@ -196,6 +196,10 @@ export const en = {
     label: 'Message',
     placeholder: 'Write a message. Enter sends, Shift+Enter adds a line.',
     send: 'Send',
+    charactersLeft_one: '{{count}} character left',
+    charactersLeft_other: '{{count}} characters left',
+    tooLong_one: 'The message is {{count}} character too long: a message holds at most {{max}}.',
+    tooLong_other: 'The message is {{count}} characters too long: a message holds at most {{max}}.',
   },
   groups: {
     new: 'New group',

@@ -198,6 +198,10 @@ export const tr: Translations = {
     label: 'Mesaj',
     placeholder: 'Bir mesaj yazın. Enter gönderir, Shift+Enter yeni satır ekler.',
     send: 'Gönder',
+    charactersLeft_one: '{{count}} karakter kaldı',
+    charactersLeft_other: '{{count}} karakter kaldı',
+    tooLong_one: 'Mesaj {{count}} karakter fazla uzun: bir mesaj en çok {{max}} karakter olabilir.',
+    tooLong_other: 'Mesaj {{count}} karakter fazla uzun: bir mesaj en çok {{max}} karakter olabilir.',
   },
   groups: {
     new: 'Yeni grup',
