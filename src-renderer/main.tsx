@@ -4,8 +4,8 @@ import { app, appStore } from './app-context.js';
 import { App } from './components/App.js';
 import { notifyIncoming } from './desktop/notifications.js';
 import { detectLanguage, initI18n } from './i18n/index.js';
+import { loadEmojiFont } from './lib/emoji-font.js';
 import { startSync } from './store/sync.js';
-import '@fontsource/noto-color-emoji';
 import './styles.css';
 
 // Read before getApi() tidies the address bar; the bridge keeps "conv" there anyway.
@@ -13,6 +13,7 @@ const chatWindowConv = new URLSearchParams(window.location.search).get('conv');
 const ctx = app();
 
 initI18n(detectLanguage(undefined, navigator.language));
+loadEmojiFont();
 if (chatWindowConv !== null) {
   appStore.getState().setChatWindowConv(chatWindowConv);
   appStore.getState().setActiveConv(chatWindowConv);
