@@ -122,6 +122,7 @@ const callSchemas = {
   hostBans: noArguments,
   hostAdmin: z.tuple([hostAdminActionSchema]),
   changePassword: z.tuple([newPassword, newPassword]),
+  acknowledgeFingerprint: noArguments,
   settings: noArguments,
   updateSettings: z.tuple([settingsSchema.partial()]),
   openChatWindow: z.tuple([conversationKey]),

@@ -192,6 +192,12 @@ export interface Page {
   hasMore: boolean;
 }
 
+/** A page of one conversation's history, and how far your own messages in it have reached. */
+export interface HistoryPage extends Page {
+  /** Your messages in the conversation up to this id reached another reader. */
+  deliveredUpTo: number;
+}
+
 export interface SearchPage {
   hits: SearchHit[];
   hasMore: boolean;
@@ -218,7 +224,7 @@ export interface AppApi {
   send(target: Target, text: string): Promise<Result<{ clientMsgId: string }>>;
   /** Messages accepted by send() and not yet stored (to show after a window opens). */
   unsent(): Promise<Result<{ clientMsgId: string; target: Target; text: string }[]>>;
-  history(conv: ConversationKey, before?: number, limit?: number): Promise<Result<Page>>;
+  history(conv: ConversationKey, before?: number, limit?: number): Promise<Result<HistoryPage>>;
   search(query: string, person?: string, before?: number): Promise<Result<SearchPage>>;
   users(): Promise<Result<UserInfo[]>>;
   contacts(): Promise<Result<Contact[]>>;
@@ -244,6 +250,9 @@ export interface AppApi {
   hostAdmin(action: HostAdminAction): Promise<Result<HostAdminResult>>;
   /** Changes this account's password on the room's server; its other devices are logged out. */
   changePassword(current: string, password: string): Promise<Result<void>>;
+
+  /** The user has compared the first-use fingerprint: no window shows the first-use note for this connection again. */
+  acknowledgeFingerprint(): Promise<Result<void>>;
 
   settings(): Promise<Result<Settings>>;
   updateSettings(changes: Partial<Settings>): Promise<Result<Settings>>;
@@ -285,6 +294,7 @@ export const APP_CALLS: readonly AppCallName[] = [
   'hostBans',
   'hostAdmin',
   'changePassword',
+  'acknowledgeFingerprint',
   'settings',
   'updateSettings',
   'openChatWindow',

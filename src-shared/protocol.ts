@@ -272,7 +272,8 @@ export interface RequestResults {
   changePassword: Record<string, never>;
   /** delivered: the message was written to at least one other person's online device. */
   send: { message: ChatMessage; duplicate: boolean; delivered: boolean };
-  history: { messages: ChatMessage[]; hasMore: boolean };
+  /** deliveredUpTo: your messages in this conversation up to this id reached another reader. */
+  history: { messages: ChatMessage[]; hasMore: boolean; deliveredUpTo: number };
   sync: { messages: ChatMessage[]; hasMore: boolean };
   users: { users: UserInfo[] };
   contacts: { contacts: Contact[] };

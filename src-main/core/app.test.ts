@@ -198,6 +198,9 @@ describe('AppCore', () => {
     expect(first.security).toEqual({ encrypted: true, fingerprint: genuine, firstUse: true });
     const pinFile = join(carolProfile, 'pins.json');
     expect(JSON.parse(readFileSync(pinFile, 'utf8'))).toEqual({ [`127.0.0.1:${port}`]: genuine });
+    // Once acknowledged (in any window), the first use is over for this connection.
+    unwrap(await carol.acknowledgeFingerprint());
+    expect(unwrap(await carol.session()).security).toEqual({ encrypted: true, fingerprint: genuine, firstUse: false });
     unwrap(await carol.leave());
     const second = unwrap(await carol.join({ host: '127.0.0.1', port, name: 'carol', password: 'carol-secret' }));
     expect(second.security).toMatchObject({ firstUse: false });

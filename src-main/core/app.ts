@@ -144,6 +144,7 @@ export class AppCore implements AppApi {
       this.request(async (client) => void (await client.changePassword(current, password))),
     // Kept after the room stops, so the panel can still show how it ended.
     hostLog: async () => ok([...this.hostLogEntries]),
+    acknowledgeFingerprint: async () => this.endFirstUse(),
     settings: async () => ok(this.settingsFile.value),
     updateSettings: async (changes) => ok(this.saveSettings(changes)),
     openChatWindow: async (conv) =>
@@ -270,6 +271,9 @@ export class AppCore implements AppApi {
   }
   changePassword(current: string, password: string) {
     return this.call('changePassword', [current, password]);
+  }
+  acknowledgeFingerprint() {
+    return this.call('acknowledgeFingerprint', []);
   }
   settings() {
     return this.call('settings', []);
@@ -515,6 +519,16 @@ export class AppCore implements AppApi {
     client.on('chatLeft', ({ user, with: partner, ts }) => this.emit({ type: 'chatLeft', user, with: partner, ts }));
     client.on('group', ({ group }) => this.emit({ type: 'group', group }));
     client.on('groupRemoved', ({ groupId, name, reason }) => this.emit({ type: 'groupRemoved', groupId, name, reason }));
+  }
+
+  private endFirstUse(): Result<void> {
+    const security = this.link?.security;
+    if (!security) return fail(AppErrorCode.NOT_CONNECTED, 'Join or host a room first');
+    if (security.encrypted && security.firstUse) {
+      security.firstUse = false;
+      this.announceSession();
+    }
+    return ok(undefined);
   }
 
   private queueMessage(target: Target, text: string): Result<{ clientMsgId: string }> {

@@ -726,6 +726,18 @@ export class ChatServer {
     };
   }
 
+  /**
+   * Up to which id the user's messages in `conv` reached some other reader: everything when one is
+   * online (they are sent each message at once), else the furthest an offline reader was sent.
+   */
+  private deliveredIn(me: UserRow, conv: ConversationKey): number {
+    const [kind, a, b] = conv.split(':');
+    const readers = kind === 'dm' ? [Number(a), Number(b)] : kind === 'group' ? this.store.memberIds(Number(a)) : null;
+    if (this.anyoneElseOnline(readers, me.id)) return this.store.lastMessageId();
+    if (readers === null) return this.store.othersDeliveredCursor(me.id);
+    return Math.max(0, ...readers.filter((id) => id !== me.id).map((id) => this.store.deliveredCursor(id)));
+  }
+
   /** Whether the user may read a conversation. */
   private canRead(me: UserRow, conv: ConversationKey): boolean {
     if (conv === ROOM) return true;
@@ -835,7 +847,8 @@ export class ChatServer {
       if (!this.canRead(session.user, request.conv)) {
         throw new RequestError(ErrorCode.UNKNOWN_CONVERSATION, `no conversation ${request.conv} for you`);
       }
-      return this.store.history(request.conv, request.before, request.limit ?? LIMITS.defaultPageSize);
+      const page = this.store.history(request.conv, request.before, request.limit ?? LIMITS.defaultPageSize);
+      return { ...page, deliveredUpTo: this.deliveredIn(session.user, request.conv) };
     },
 
     sync: (session, request) => {

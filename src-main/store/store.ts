@@ -194,6 +194,9 @@ function prepareStatements(db: Database.Database) {
     sessionUserId: db.prepare<[string], number>('SELECT user_id FROM sessions WHERE token_hash = ?').pluck(),
     deleteSession: db.prepare<[string]>('DELETE FROM sessions WHERE token_hash = ?'),
     deliveredCursor: db.prepare<[number], number>('SELECT delivered_up_to FROM users WHERE id = ?').pluck(),
+    othersDeliveredCursor: db
+      .prepare<[number], number>("SELECT COALESCE(MAX(delivered_up_to), 0) FROM users WHERE id != ? AND status = 'active'")
+      .pluck(),
     setDeliveredCursor: db.prepare<[number, number]>('UPDATE users SET delivered_up_to = ? WHERE id = ?'),
 
     /**
@@ -426,6 +429,10 @@ class SqliteStore implements Store, SessionStore, AccessStore {
 
   deliveredCursor(userId: number): number {
     return this.sql.deliveredCursor.get(userId) ?? 0;
+  }
+
+  othersDeliveredCursor(userId: number): number {
+    return this.sql.othersDeliveredCursor.get(userId) ?? 0;
   }
 
   setDeliveredCursor(userId: number, messageId: number): void {

@@ -1,14 +1,13 @@
-import { Fragment, useState } from 'react';
+import { Fragment } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError } from '../../src-shared/api.js';
-import { useApp } from '../app-context.js';
+import { app, useApp } from '../app-context.js';
 import { ErrorAlert } from './ErrorAlert.js';
 
 /** Whether the link to the host is encrypted; the first time, the fingerprint to compare with the host's. */
 export function SecurityBadge() {
   const { t } = useTranslation();
   const security = useApp((state) => state.session.security);
-  const [dismissed, setDismissed] = useState<string | null>(null);
   if (security === null) return null;
   if (!security.encrypted) {
     return (
@@ -28,10 +27,11 @@ export function SecurityBadge() {
       >
         {t('security.encrypted')}
       </span>
-      {security.firstUse && dismissed !== security.fingerprint && (
+      {security.firstUse && (
         <p role="note" className="note security-first-use">
           {t('security.firstUse', { fingerprint: security.fingerprint })}{' '}
-          <button type="button" onClick={() => setDismissed(security.fingerprint)}>
+          {/* Told to the app, not kept in this window: a pop-out window must not ask again. */}
+          <button type="button" onClick={() => void app().api.acknowledgeFingerprint()}>
             {t('security.dismiss')}
           </button>
         </p>

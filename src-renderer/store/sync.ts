@@ -83,7 +83,11 @@ async function loadHostData(ctx: AppContext): Promise<void> {
 
 async function loadLatest(ctx: AppContext, conv: ConversationKey): Promise<void> {
   const result = await ctx.api.history(conv);
-  if (result.ok) ctx.store.getState().mergeLatestPage(conv, result.value);
+  if (!result.ok) return;
+  const state = ctx.store.getState();
+  state.mergeLatestPage(conv, result.value);
+  // Delivery reported before this window opened or this login began is known only from here.
+  state.markDelivered(conv, result.value.deliveredUpTo);
 }
 
 export async function openConversation(ctx: AppContext, conv: ConversationKey): Promise<void> {
