@@ -115,6 +115,26 @@ test('errors are one sentence in the UI language; someone else’s name asks for
   await expect(alert).toHaveText('Sunucuya bağlanılamadı.');
 });
 
+test('in an approval room the waiting user is let in once approved, and told when rejected', async ({ shells }) => {
+  const port = await freePort();
+  const [alice, bob, carol] = (await shells(['alice', 'bob', 'carol'])).map((user) => user.page);
+  await hostRoom(alice!, { room: 'Lab', port, name: 'alice', access: 'approval' });
+  const hostPanel = alice!.getByRole('region', { name: 'Host panel' });
+
+  await submitJoin(bob!, { port, name: 'bob' });
+  await expect(panel(bob!).getByRole('alert')).toContainText('LanChat lets you in as soon as the host approves.');
+  await submitJoin(carol!, { port, name: 'carol' });
+  await expect(panel(carol!).getByRole('alert')).toContainText('Your account waits for the host’s approval.');
+
+  // Nobody clicks Join again: the waiting apps find out by themselves.
+  await hostPanel.getByRole('button', { name: 'Approve bob' }).click();
+  await expectOnline(bob!);
+  await hostPanel.getByRole('button', { name: 'Reject carol' }).click();
+  await expect(panel(carol!).getByRole('alert')).toHaveText('The host did not accept your account.');
+  // The rejected name was not requested again behind the host's back.
+  await expect(hostPanel.getByRole('button', { name: 'Approve carol' })).toHaveCount(0);
+});
+
 test('the page loads without CSP warnings in the console', async ({ shells }) => {
   const [user] = await shells(['alice']);
   const warnings: string[] = [];

@@ -77,6 +77,7 @@ export const joinRequestSchema = z.strictObject({
   passphrase: passphrase.optional(),
   acceptFingerprint: fingerprint.optional(),
   allowUnencrypted: z.boolean().optional(),
+  create: z.boolean().optional(),
 });
 
 export const hostAdminActionSchema = z.discriminatedUnion('kind', [

@@ -57,6 +57,8 @@ export interface JoinRequest {
   allowUnencrypted?: boolean;
   /** The room passphrase, for creating an account in a room that asks for one. */
   passphrase?: string;
+  /** false: only log in to an existing account (a retry while it waits for approval), never create one. */
+  create?: boolean;
 }
 
 export interface HostInfo {

@@ -136,6 +136,8 @@ export const requestSchemas = {
       token: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'not a session token').optional(),
       /** The room passphrase; only looked at when this login registers a new account in passphrase mode. */
       passphrase: z.string().min(1).max(LIMITS.maxPassphraseLength).optional(),
+      /** false: never register; an unknown name answers UNKNOWN_USER (a retry while waiting for approval). */
+      create: z.boolean().optional(),
     })
     .refine((body) => (body.password === undefined) !== (body.token === undefined), {
       message: 'give either "password" or "token"',

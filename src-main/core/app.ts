@@ -383,7 +383,7 @@ export class AppCore implements AppApi {
       own: false,
       acceptFingerprint: request.acceptFingerprint,
       allowUnencrypted: request.allowUnencrypted,
-    }, request.passphrase);
+    }, { passphrase: request.passphrase, create: request.create });
     if (joined.ok) this.rememberLastUsed({ lastMode: 'join', lastHost: request.host, lastPort: request.port, lastName: joined.value.me ?? request.name });
     return joined;
   }
@@ -415,13 +415,23 @@ export class AppCore implements AppApi {
    * Over TLS the host must present the pinned certificate (or, the first time, any, which
    * is then pinned); plain TCP only to a host without TLS that the user agreed to.
    */
-  private async connect(server: Server, name: string, password: string, trust: Trust, passphrase?: string): Promise<Result<SessionView>> {
+  private async connect(
+    server: Server,
+    name: string,
+    password: string,
+    trust: Trust,
+    { passphrase, create }: { passphrase?: string | undefined; create?: boolean | undefined } = {},
+  ): Promise<Result<SessionView>> {
     const key = serverKey(server);
     const token = password === '' ? this.sessionTokens.tokenFor(key, name) : undefined;
     if (password === '' && token === undefined) {
       return fail(AppErrorCode.NO_SAVED_SESSION, `Enter the password for ${name}: there is no saved session for it on ${key}`);
     }
-    const credentials = { ...(token !== undefined ? { token } : { password }), ...(passphrase !== undefined ? { passphrase } : {}) };
+    const credentials = {
+      ...(token !== undefined ? { token } : { password }),
+      ...(passphrase !== undefined ? { passphrase } : {}),
+      ...(create !== undefined ? { create } : {}),
+    };
     const pinned = trust.own ? undefined : this.pins.get(key);
     const expected = trust.own ? (trust.fingerprint ?? undefined) : (trust.acceptFingerprint ?? (pinned === UNENCRYPTED ? undefined : pinned));
     let tls = !trust.own || trust.fingerprint !== null;
@@ -450,7 +460,7 @@ export class AppCore implements AppApi {
   private async open(
     server: Server,
     name: string,
-    credentials: ({ token: string } | { password: string }) & { passphrase?: string },
+    credentials: ({ token: string } | { password: string }) & { passphrase?: string; create?: boolean },
     security: { tls: boolean; fingerprint?: string | undefined },
   ): Promise<unknown> {
     const key = serverKey(server);

@@ -108,7 +108,20 @@ describe('access modes', () => {
     host.server.admin.reject('eve');
     expect(host.server.admin.pending()).toEqual([]);
     expect((await user('bob')).session?.login.registered).toBe(false);
+    // A waiting app retries with create: false, so a rejection is an answer, not a new request.
+    const retry = async (name: string) => {
+      try {
+        clients.push(await login(host, name, `${name}-secret`, { create: false }));
+        return 'logged in';
+      } catch (error) {
+        return (error as ClientError).code;
+      }
+    };
+    expect(await retry('eve')).toBe(ErrorCode.UNKNOWN_USER);
+    expect(host.server.admin.pending()).toEqual([]);
+    expect(await retry('bob')).toBe('logged in');
     expect(await loginError('eve')).toBe(ErrorCode.PENDING_APPROVAL);
+    expect(await retry('eve')).toBe(ErrorCode.PENDING_APPROVAL);
     expect(() => host.server.admin.approve('old')).toThrow(/not waiting/);
   });
 

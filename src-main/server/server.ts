@@ -417,6 +417,8 @@ export class ChatServer {
         if (existing.status === 'pending') throw pendingApproval(existing.name);
         user = existing;
       } else {
+        // A retry after PENDING_APPROVAL must not make the account again once the host rejected it.
+        if (request.create === false) throw new RequestError(ErrorCode.UNKNOWN_USER, `no account named ${checked.name}`);
         user = await this.register(checked.name, password, address, request.passphrase, throttleKeys);
         registered = true;
       }

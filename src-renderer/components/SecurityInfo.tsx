@@ -1,4 +1,5 @@
 import { Fragment } from 'react';
+import type { TFunction } from 'i18next';
 import { useTranslation } from 'react-i18next';
 import type { AppError } from '../../src-shared/api.js';
 import { app, useApp } from '../app-context.js';
@@ -131,6 +132,21 @@ export function EnterRoomError({
       </>
     );
   }
-  // At login a wrong password most often means the name is someone else's account.
-  return <ErrorAlert error={error} text={error?.code === 'WRONG_PASSWORD' ? t('start.wrongPassword') : undefined} />;
+  return <ErrorAlert error={error} text={error ? joinErrorText(t, error) : undefined} />;
+}
+
+/** Sentences that say more than the code's own where a room is being entered. */
+function joinErrorText(t: TFunction, error: AppError): string | undefined {
+  switch (error.code) {
+    // At login a wrong password most often means the name is someone else's account.
+    case 'WRONG_PASSWORD':
+      return t('start.wrongPassword');
+    case 'PENDING_APPROVAL':
+      return t('start.pendingApproval');
+    // Only a retry while waiting for approval meets an unknown name: the host rejected the account.
+    case 'UNKNOWN_USER':
+      return t('start.rejected');
+    default:
+      return undefined;
+  }
 }

@@ -1,4 +1,4 @@
-import { useId, useState, type ClipboardEvent, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useId, useRef, useState, type ClipboardEvent, type FormEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError, JoinRequest, Result, SessionView, Settings } from '../../src-shared/api.js';
 import { ACCESS_MODES } from '../../src-shared/protocol.js';
@@ -10,6 +10,9 @@ import { hostRoom, joinRoom } from '../store/sync.js';
 import { EnterRoomError } from './SecurityInfo.js';
 
 type Mode = 'host' | 'join';
+
+/** How often a join waiting for the host's approval asks again (docs/PROTOCOL.md §7.2.2: at most every 5 s). */
+const APPROVAL_RETRY_MS = 5000;
 
 export function StartScreen() {
   const { t } = useTranslation();
@@ -84,7 +87,8 @@ function useEnterRoom(sessionError: AppError | null) {
   const [error, setError] = useState<AppError | null>(null);
   const [tried, setTried] = useState(false);
 
-  const submit = async (port: string, enter: (port: number) => Promise<Result<SessionView>>) => {
+  /** `quiet`: a retry in the background, which leaves the form and its message as they are meanwhile. */
+  const submit = async (port: string, enter: (port: number) => Promise<Result<SessionView>>, quiet = false) => {
     const parsed = parsePort(port);
     if (parsed === null) {
       setError(formError(t('start.badPort')));
@@ -92,10 +96,12 @@ function useEnterRoom(sessionError: AppError | null) {
     }
     requestNotificationPermission();
     setTried(true);
-    setError(null);
-    setBusy(true);
+    if (!quiet) {
+      setError(null);
+      setBusy(true);
+    }
     const result = await enter(parsed);
-    setBusy(false);
+    if (!quiet) setBusy(false);
     if (!result.ok) setError(result.error);
   };
   return { busy, error: error ?? (tried ? null : sessionError), submit };
@@ -204,7 +210,7 @@ interface RoomFormProps extends FormProps {
   splitsAddress?: boolean;
 }
 
-type Trust = Pick<JoinRequest, 'acceptFingerprint' | 'allowUnencrypted'>;
+type Trust = Pick<JoinRequest, 'acceptFingerprint' | 'allowUnencrypted' | 'create'>;
 
 /** Host and Join ask for the same things but the first field, and differ only in what they do with them. */
 function RoomForm(props: RoomFormProps) {
@@ -231,17 +237,29 @@ function RoomForm(props: RoomFormProps) {
     if (whole && takeAddress(event.clipboardData.getData('text')) !== null) event.preventDefault();
   };
 
+  const lastTrust = useRef<Trust | null>(null);
   const enterWith = (trust: Trust) => {
+    lastTrust.current = trust;
     props.onSubmit();
     // A typed "host:port" counts the same as a pasted one.
     const address = takeAddress(place);
     const host = address?.host ?? place.trim();
-    void submit(address ? String(address.port) : port, (parsed) => enter(host, parsed, name.trim(), password, trust));
+    void submit(address ? String(address.port) : port, (parsed) => enter(host, parsed, name.trim(), password, trust), trust.create === false);
   };
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
     enterWith({});
   };
+
+  // The host does not say when it approves an account: ask again now and then, never creating
+  // the account anew (it may have been rejected), until the answer is something else.
+  useEffect(() => {
+    const trust = lastTrust.current;
+    if (error?.code !== 'PENDING_APPROVAL' || trust === null) return;
+    const timer = setTimeout(() => enterWith({ ...trust, create: false }), APPROVAL_RETRY_MS);
+    return () => clearTimeout(timer);
+    // Each answer is a new error object: one retry per answer.
+  }, [error]);
 
   return (
     <form className="start-form" onSubmit={onSubmit} aria-busy={busy}>

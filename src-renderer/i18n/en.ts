@@ -38,6 +38,8 @@ export const en = {
     join: 'Join',
     badPort: 'The port must be a whole number from 0 to 65535.',
     wrongPassword: 'Wrong password. If this name is not yours, it belongs to someone else’s account: choose a new name to create your own.',
+    pendingApproval: 'Your account waits for the host’s approval. Keep this screen open: LanChat lets you in as soon as the host approves.',
+    rejected: 'The host did not accept your account.',
   },
   errors: {
     WRONG_PASSWORD: 'Wrong password.',

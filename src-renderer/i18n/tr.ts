@@ -40,6 +40,8 @@ export const tr: Translations = {
     join: 'Katıl',
     badPort: 'Port 0 ile 65535 arasında bir tam sayı olmalı.',
     wrongPassword: 'Parola yanlış. Bu ad sizin değilse başka birinin hesabına ait: kendi hesabınızı açmak için yeni bir ad seçin.',
+    pendingApproval: 'Hesabınız sunucunun onayını bekliyor. Bu ekranı açık tutun: sunucu onaylar onaylamaz LanChat sizi içeri alır.',
+    rejected: 'Sunucu hesabınızı kabul etmedi.',
   },
   errors: {
     WRONG_PASSWORD: 'Parola yanlış.',
