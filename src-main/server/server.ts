@@ -568,7 +568,10 @@ export class ChatServer {
     this.store.setLastSeen(user.id, now);
     // What sat in the socket of a connection that died may never have arrived:
     // then only what the client itself said it holds counts.
-    const clean = reason === null || reason.code === ErrorCode.LOGGED_OUT || reason.code === ErrorCode.SERVER_SHUTDOWN;
+    // A kick is the server's own close with a bye after everything sent, like a shutdown: the
+    // kicked user's next login must not replay all they had already seen.
+    const clean =
+      reason === null || reason.code === ErrorCode.LOGGED_OUT || reason.code === ErrorCode.SERVER_SHUTDOWN || reason.code === ErrorCode.KICKED;
     const reached = clean ? session.sentUpTo : session.syncedTo;
     if (reached > this.store.deliveredCursor(user.id)) this.store.setDeliveredCursor(user.id, reached);
     this.broadcast({ type: 'presence', user: user.name, online: false, ts: now });

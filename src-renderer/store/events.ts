@@ -100,8 +100,5 @@ function receiveMessage(store: AppStore, message: ChatMessage): void {
   state.addMessage(message);
   const mine = sameName(message.from, state.session.me);
   if (message.to !== undefined) state.nameDm(message.conv, mine ? message.to : message.from);
-  // Until the store knows who logged in, messages are the catch-up of a new login (after a
-  // kick, say): history, not news, and your own among them could not even be told apart.
-  const replay = state.session.me === null;
-  if (!mine && !replay && message.conv !== state.activeConv) state.countUnread(message.conv);
+  if (!mine && message.conv !== state.activeConv) state.countUnread(message.conv);
 }
