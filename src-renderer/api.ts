@@ -3,14 +3,7 @@
  * `window.lanchat`; in the browser shell it is carried over the bridge WebSocket
  * (see src-shared/bridge.ts), which this module implements.
  */
-import {
-  APP_CALLS,
-  type AppApi,
-  type AppCallName,
-  type AppEvent,
-  type Result,
-  type SessionView,
-} from '../src-shared/api.js';
+import type { AppApi, AppCallName, AppEvent, Result, SessionView } from '../src-shared/api.js';
 import { BRIDGE_PATH, type BridgeCall, type BridgeMessage } from '../src-shared/bridge.js';
 import { OFFLINE_SESSION } from './lib/session.js';
 
@@ -192,14 +185,20 @@ export function createBridgeApi(url: string, connect: ConnectBridge): AppApi {
 
   start();
 
-  const calls = Object.fromEntries(
-    APP_CALLS.map((name) => [name, (...args: unknown[]) => call(name, args)]),
-  ) as Pick<AppApi, AppCallName>;
-  return {
-    ...calls,
+  const events: Pick<AppApi, 'onEvent'> = {
     onEvent(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
   };
+  // Every other name is a call, so a call added to the App API needs nothing here; the
+  // core refuses names it does not know. The list of calls itself would bring zod along.
+  return new Proxy(events, {
+    get: (target, name) =>
+      name === 'onEvent'
+        ? target.onEvent
+        : typeof name === 'string' && name !== 'then'
+          ? (...args: unknown[]) => call(name as AppCallName, args)
+          : undefined,
+  }) as AppApi;
 }

@@ -8,7 +8,7 @@
  */
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { ErrorCode } from '../../src-shared/protocol.js';
+import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { ChatClient, ClientError, FingerprintChangedError } from '../client/client.js';
 import { PinFile, UNENCRYPTED, serverKey } from '../core/pins.js';
 import { terminalPinsFile } from '../core/profile.js';

@@ -2,8 +2,10 @@
  * The terminal client's behaviour, apart from process wiring: turns the seeds'
  * commands into client calls and everything received into one line each.
  */
-import { type ChatMessage, DEFAULT_PORT, type GroupInfo } from '../../src-shared/protocol.js';
-import { checkUserName, nameKey } from '../../src-shared/text.js';
+import type { ChatMessage, GroupInfo } from '../../src-shared/protocol/objects.js';
+import { DEFAULT_PORT } from '../../src-shared/protocol/limits.js';
+import { checkUserName } from '../../src-shared/text.js';
+import { nameKey } from '../../src-shared/protocol/names.js';
 import { type ChatClient, ClientError } from '../client/client.js';
 
 export const HELP = [

@@ -9,18 +9,11 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { type Socket, connect as connectTcp } from 'node:net';
 import { TLSSocket, connect as connectTls } from 'node:tls';
-import {
-  type ChatMessage,
-  ErrorCode,
-  type PushFrames,
-  PROTOCOL_VERSION,
-  type RequestBody,
-  type RequestResults,
-  type RequestType,
-  type Target,
-  type WireError,
-  LIMITS,
-} from '../../src-shared/protocol.js';
+import type { ChatMessage, Target } from '../../src-shared/protocol/objects.js';
+import { ErrorCode, type WireError } from '../../src-shared/protocol/errors.js';
+import type { PushFrames } from '../../src-shared/protocol/pushes.js';
+import { PROTOCOL_VERSION, LIMITS } from '../../src-shared/protocol/limits.js';
+import type { RequestBody, RequestResults, RequestType } from '../../src-shared/protocol/requests.js';
 import { Connection } from '../net/connection.js';
 import { TLS_MIN_VERSION, fingerprintOf } from '../net/tls.js';
 

@@ -6,19 +6,19 @@
  */
 import { join } from 'node:path';
 import {
-  APP_CALLS,
   type AppApi,
   type AppCallName,
   type AppEvent,
   AppErrorCode,
+  type CallArgs,
   type HostRequest,
   type JoinRequest,
   type Result,
   type SessionView,
   type Settings,
 } from '../../src-shared/api.js';
-import { type CallArgs, parseCall } from '../../src-shared/api-schema.js';
-import type { ConversationKey } from '../../src-shared/protocol.js';
+import { APP_CALLS, parseCall } from '../../src-shared/api-schema.js';
+import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 import { coalesce } from './coalesce.js';
 import { NOT_HOSTING, fail, messageOf, ok } from './errors.js';
 import { Hosting } from './hosting.js';

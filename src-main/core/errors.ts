@@ -3,7 +3,7 @@
  * into AppErrors whose message names the host and says what to do next.
  */
 import { type AppError, AppErrorCode, type Result } from '../../src-shared/api.js';
-import { ErrorCode } from '../../src-shared/protocol.js';
+import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { ClientError, FingerprintChangedError } from '../client/client.js';
 import { StoreOpenError } from '../store/store.js';
 import { UNENCRYPTED } from './pins.js';

@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { AppError, AppEvent, ConnectionSecurity, ConnectionStatus, Result, SessionView } from '../../src-shared/api.js';
 import { AppErrorCode } from '../../src-shared/api.js';
-import { ErrorCode, type Target } from '../../src-shared/protocol.js';
+import { ErrorCode } from '../../src-shared/protocol/errors.js';
+import type { Target } from '../../src-shared/protocol/objects.js';
 import { ChatClient, ClientError, type ConnectionState } from '../client/client.js';
 import { describeConnectError, describeRequestError, fail, messageOf, ok } from './errors.js';
 import { PinFile, UNENCRYPTED, serverKey } from './pins.js';
@@ -224,13 +225,14 @@ export class Link {
       this.emit({ ...sent, status: 'sent' });
       if (delivered) this.emit({ ...sent, status: 'delivered' });
     });
-    client.on('delivered', ({ conv, upTo }) => this.emit({ type: 'delivered', conv, upTo }));
-    client.on('presence', ({ user, online, ts }) => this.emit({ type: 'presence', user, online, ts }));
-    client.on('chatRequest', ({ from, to, ts }) => this.emit({ type: 'chatRequest', from, to, ts }));
-    client.on('chatAnswer', ({ from, to, accepted, ts }) => this.emit({ type: 'chatAnswer', from, to, accepted, ts }));
-    client.on('chatLeft', ({ user, with: partner, ts }) => this.emit({ type: 'chatLeft', user, with: partner, ts }));
-    client.on('group', ({ group }) => this.emit({ type: 'group', group }));
-    client.on('groupRemoved', ({ groupId, name, reason }) => this.emit({ type: 'groupRemoved', groupId, name, reason }));
+    // Pushes the windows get as they are (the client parsed them, so they hold only known fields).
+    client.on('delivered', (push) => this.emit(push));
+    client.on('presence', (push) => this.emit(push));
+    client.on('chatRequest', (push) => this.emit(push));
+    client.on('chatAnswer', (push) => this.emit(push));
+    client.on('chatLeft', (push) => this.emit(push));
+    client.on('group', (push) => this.emit(push));
+    client.on('groupRemoved', (push) => this.emit(push));
   }
 
   private savePin(key: string, pin: string): void {

@@ -4,7 +4,8 @@
  * file (dist-main/electron/preload.cjs) whose only require is 'electron'.
  */
 import { type IpcRendererEvent, contextBridge, ipcRenderer } from 'electron';
-import { APP_CALLS, type AppApi, type AppCallName, type AppEvent } from '../../src-shared/api.js';
+import type { AppApi, AppCallName, AppEvent } from '../../src-shared/api.js';
+import { APP_CALLS } from '../../src-shared/api-schema.js';
 import { CALL_CHANNEL, EVENT_CHANNEL } from './channels.js';
 
 // The main process validates every call; this side only forwards the name and arguments.

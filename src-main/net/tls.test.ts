@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ErrorCode } from '../../src-shared/protocol.js';
+import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { type ChatClient, ClientError, FingerprintChangedError } from '../client/client.js';
 import type { Host } from '../core/host.js';
 import { RawPeer, login, nextEvent, removeDir, startTestHost, tempDir } from '../testing/harness.js';

@@ -1,7 +1,8 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ErrorCode, type ServerFrame } from '../../src-shared/protocol.js';
+import { ErrorCode } from '../../src-shared/protocol/errors.js';
+import type { ServerFrame } from '../../src-shared/protocol/pushes.js';
 import { type ChatClient, ClientError } from '../client/client.js';
 import type { Host, HostOptions } from '../core/host.js';
 import { RawPeer, login, nextEvent, removeDir, startTestHost, tempDir, waitFor } from '../testing/harness.js';

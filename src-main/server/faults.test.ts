@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ErrorCode } from '../../src-shared/protocol.js';
+import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import type { ChatClient } from '../client/client.js';
 import { type Host, type HostOptions } from '../core/host.js';
 import { openStore, StoreOpenError } from '../store/store.js';

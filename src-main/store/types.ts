@@ -2,7 +2,9 @@
  * What the server needs from storage. One implementation: SQLite through better-sqlite3 (store.ts).
  * All calls are synchronous; a call that returns has committed.
  */
-import type { ChatMessage, ConversationKey } from '../../src-shared/protocol.js';
+import type { HostBan } from '../../src-shared/api.js';
+import type { ChatMessage } from '../../src-shared/protocol/objects.js';
+import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 
 export interface UserRow {
   id: number;
@@ -137,14 +139,9 @@ export interface SessionStore {
   setDeliveredCursor(userId: number, messageId: number): void;
 }
 
-export type BanKind = 'name' | 'address';
-
-export interface BanRow {
-  kind: BanKind;
-  /** A name key for 'name', an address as the server sees it for 'address'. */
-  value: string;
-  createdAt: number;
-}
+/** What the host panel shows is the row itself. */
+export type BanRow = HostBan;
+export type BanKind = BanRow['kind'];
 
 /** Room access: pending accounts, password changes, bans, room settings and limits. */
 export interface AccessStore {
