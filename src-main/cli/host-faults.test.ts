@@ -131,7 +131,7 @@ async function allRoomMessages(client: ChatClient): Promise<ChatMessage[]> {
   const pages: ChatMessage[][] = [];
   let before: number | undefined;
   for (;;) {
-    const page = await client.history('room', before, 200);
+    const page = await client.request('history', { conv: 'room', before, limit: 200 });
     pages.unshift(page.messages);
     if (!page.hasMore || page.messages.length === 0) break;
     before = page.messages[0]!.id;

@@ -4,7 +4,7 @@
  */
 import { type AppError, AppErrorCode, type Result } from '../../src-shared/api.js';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
-import { ClientError, FingerprintChangedError } from '../client/client.js';
+import { ClientError, FingerprintChangedError } from '../client/errors.js';
 import { StoreOpenError } from '../store/store.js';
 import { UNENCRYPTED } from './pins.js';
 

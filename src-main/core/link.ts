@@ -9,7 +9,8 @@ import type { AppError, AppEvent, ConnectionSecurity, ConnectionStatus, Result, 
 import { AppErrorCode } from '../../src-shared/api.js';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import type { Target } from '../../src-shared/protocol/objects.js';
-import { ChatClient, ClientError, type ConnectionState } from '../client/client.js';
+import { ChatClient, type ConnectionState } from '../client/client.js';
+import { ClientError } from '../client/errors.js';
 import { describeConnectError, describeRequestError, fail, messageOf, ok } from './errors.js';
 import { PinFile, UNENCRYPTED, serverKey } from './pins.js';
 import { SessionTokenFile } from './profile-files.js';

@@ -108,7 +108,7 @@ describe('rate limits over real sockets', () => {
     const sent = await Promise.all(texts.map((text) => alice.send({ kind: 'room' }, text)));
     expect(failed).toEqual([]);
     expect(new Set(sent.map((m) => m.id)).size).toBe(40);
-    const page = await alice.history('room', undefined, 100);
+    const page = await alice.request('history', { conv: 'room', limit: 100 });
     expect(page.messages.map((m) => m.text).sort()).toEqual([...texts].sort());
     expect(readLog(host)).toContain('"event":"rate limited"');
   });
