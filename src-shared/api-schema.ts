@@ -200,7 +200,7 @@ export type ParsedCall =
   | { [K in AppCallName]: { ok: true; call: K; args: CallArgs<K> } }[AppCallName]
   | { ok: false; error: AppError };
 
-export function isAppCall(call: unknown): call is AppCallName {
+function isAppCall(call: unknown): call is AppCallName {
   return typeof call === 'string' && Object.hasOwn(appCalls, call);
 }
 

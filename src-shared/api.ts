@@ -12,7 +12,6 @@ import type { PushFrames } from './protocol/pushes.js';
 
 export type Settings = z.infer<typeof settingsSchema>;
 export type Language = Exclude<Settings['language'], 'system'>;
-export type ThemeChoice = Settings['theme'];
 
 export type HostRequest = z.infer<typeof hostRequestSchema>;
 export type JoinRequest = z.infer<typeof joinRequestSchema>;

@@ -53,7 +53,7 @@ export type UserInfo = z.infer<typeof userInfo>;
  * accepted: both can message each other. incoming: they asked to chat with you (answer with chatAnswer).
  * outgoing: you asked. declined-by-me: you declined them. declined-by-them: they declined you.
  */
-export const contactState = z.enum(['accepted', 'incoming', 'outgoing', 'declined-by-me', 'declined-by-them']);
+const contactState = z.enum(['accepted', 'incoming', 'outgoing', 'declined-by-me', 'declined-by-them']);
 export type ContactState = z.infer<typeof contactState>;
 
 export const contact = z.object({
@@ -74,7 +74,7 @@ export const groupInfo = z.object({
 });
 export type GroupInfo = z.infer<typeof groupInfo>;
 
-export const searchHit = z.object({ message: chatMessage });
+const searchHit = z.object({ message: chatMessage });
 export type SearchHit = z.infer<typeof searchHit>;
 
 /** A page of messages, newest last; hasMore says whether asking again returns more. */

@@ -34,7 +34,7 @@ export const pushes = {
   pong: z.object({ type: z.literal('pong') }),
 };
 
-export type PushType = keyof typeof pushes;
+type PushType = keyof typeof pushes;
 export type PushFrames = { [K in PushType]: z.infer<(typeof pushes)[K]> };
 export type PushFrame = PushFrames[PushType];
 export type ServerFrame = ResponseFrame | PushFrame;

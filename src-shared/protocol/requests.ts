@@ -48,7 +48,6 @@ export const requests = {
       maxTextLength: z.number().int().positive(),
     }),
   ),
-  /** Exactly one of password (first login registers) or token (from an earlier login). */
   login: request(
     z
       .strictObject({
@@ -60,7 +59,8 @@ export const requests = {
       })
       .refine((body) => (body.password === undefined) !== (body.token === undefined), {
         message: 'give either "password" or "token"',
-      }),
+      })
+      .meta({ description: 'Exactly one of password (the first login registers the name) or token (from an earlier login).' }),
     z.object({
       name: z.string(),
       registered: z.boolean(),
@@ -126,7 +126,7 @@ export const responseFrame = z.discriminatedUnion('ok', [
   z.object({ type: z.literal('res'), id: requestId, ok: z.literal(false), error: wireError }),
 ]);
 
-export function isRequestType(type: string): type is RequestType {
+function isRequestType(type: string): type is RequestType {
   return Object.hasOwn(requests, type);
 }
 
