@@ -139,6 +139,16 @@ export type AppApi = {
   onEvent(listener: (event: AppEvent) => void): () => void;
 };
 
+/**
+ * What a shell hands the renderer: one function that carries any call by name
+ * (the core validates name and arguments), and the event subscription. The renderer
+ * builds the AppApi over it, whether it came from the Electron preload or the bridge.
+ */
+export interface AppTransport {
+  call(call: string, args: unknown[]): Promise<Result<unknown>>;
+  onEvent(listener: (event: AppEvent) => void): () => void;
+}
+
 /** App-level error codes (besides the protocol's). */
 export const AppErrorCode = {
   NOT_CONNECTED: 'NOT_CONNECTED',
