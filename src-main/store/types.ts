@@ -3,7 +3,7 @@
  * All calls are synchronous; a call that returns has committed.
  */
 import type { HostBan } from '../../src-shared/api.js';
-import type { ChatMessage } from '../../src-shared/protocol/objects.js';
+import type { ChatMessage, Page } from '../../src-shared/protocol/objects.js';
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 
 export interface UserRow {
@@ -40,11 +40,6 @@ export interface InsertResult {
   message: ChatMessage;
   /** True when (senderId, clientMsgId) was already stored: the stored message is returned unchanged. */
   duplicate: boolean;
-}
-
-export interface Page {
-  messages: ChatMessage[];
-  hasMore: boolean;
 }
 
 export type RelationState = 'pending' | 'accepted' | 'declined';
