@@ -5,8 +5,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import type { AppError, AppEvent, ConnectionSecurity, ConnectionStatus, Result, SessionView } from '../../src-shared/api.js';
-import { AppErrorCode } from '../../src-shared/api.js';
+import {
+  type AppError,
+  AppErrorCode,
+  type AppEvent,
+  type ConnectionSecurity,
+  type ConnectionStatus,
+  type Result,
+  type SessionView,
+} from '../../src-shared/api.js';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import type { Target } from '../../src-shared/protocol/objects.js';
 import { ChatClient, type ConnectionState } from '../client/client.js';

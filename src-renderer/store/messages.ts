@@ -1,6 +1,5 @@
 import type { AppError, AppEvent, OutboxStatus } from '../../src-shared/api.js';
-import type { Page } from '../../src-shared/protocol/objects.js';
-import type { ChatMessage, Target } from '../../src-shared/protocol/objects.js';
+import type { Page, ChatMessage, Target } from '../../src-shared/protocol/objects.js';
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 import type { SliceCreator } from './types.js';
 

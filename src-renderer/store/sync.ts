@@ -4,8 +4,7 @@
  */
 import type { AppApi, AppEvent, HostRequest, JoinRequest, Result, SessionView, Settings } from '../../src-shared/api.js';
 import type { ChatMessage, Contact, GroupInfo } from '../../src-shared/protocol/objects.js';
-import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
-import { ROOM } from '../../src-shared/protocol/conversation.js';
+import { type ConversationKey, ROOM } from '../../src-shared/protocol/conversation.js';
 import { sameName } from '../../src-shared/protocol/names.js';
 import { applyEvent, holdsMessage, sameIdentity } from './events.js';
 import type { AppStore } from './index.js';
