@@ -87,11 +87,9 @@ export interface Store {
   listUsers(): UserRow[];
   setLastSeen(userId: number, ts: number): void;
 
-  /** Stores one message, or returns the one already stored under (senderId, clientMsgId). */
-  insertMessage(message: NewMessage): InsertResult;
   /** The message a sender already stored under that client id, if any. */
   messageByClientId(senderId: number, clientMsgId: string): ChatMessage | undefined;
-  /** Stores many in one transaction; results in the same order. */
+  /** Stores many in one transaction; results in the same order. A message whose (senderId, clientMsgId) is stored already is returned as stored. */
   insertMessages(messages: NewMessage[]): InsertResult[];
   /** Newest page of a conversation before `before` (exclusive), returned oldest first. */
   history(conv: ConversationKey, before: number | undefined, limit: number): Page;
@@ -110,7 +108,6 @@ export interface Store {
   /** Throws StoreConflictError when the name key is taken. */
   createGroup(name: string, nameKey: string, ownerId: number, createdAt: number): GroupRow;
   groupById(id: number): GroupRow | undefined;
-  groupByKey(nameKey: string): GroupRow | undefined;
   /** Throws StoreConflictError when the name key is taken by another group. */
   renameGroup(id: number, name: string, nameKey: string): void;
   /** Removes the group, its members and its messages. */
