@@ -44,6 +44,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
     address = await server.listen(port, bind ?? '0.0.0.0');
   } catch (error) {
     store.close();
+    log.close();
     throw error;
   }
   let stopping: Promise<void> | null = null;
@@ -54,7 +55,10 @@ export async function startHost(options: HostOptions): Promise<Host> {
     logFile,
     fingerprint: identity?.fingerprint ?? null,
     stop: () => {
-      stopping ??= server.close().finally(() => store.close());
+      stopping ??= server.close().finally(() => {
+        store.close();
+        log.close();
+      });
       return stopping;
     },
   };

@@ -563,12 +563,17 @@ export class ChatServer {
     if (sessions.size > 0) return;
     this.online.delete(user.id);
     const now = Date.now();
-    this.store.setLastSeen(user.id, now);
     // What sat in the socket of a connection that died may never have arrived:
     // then only what the client itself said it holds counts.
     const clean = reason === null || reason.code === ErrorCode.LOGGED_OUT || reason.code === ErrorCode.SERVER_SHUTDOWN;
     const reached = clean ? session.sentUpTo : session.syncedTo;
-    if (reached > this.store.deliveredCursor(user.id)) this.store.setDeliveredCursor(user.id, reached);
+    try {
+      this.store.setLastSeen(user.id, now);
+      if (reached > this.store.deliveredCursor(user.id)) this.store.setDeliveredCursor(user.id, reached);
+    } catch (error) {
+      // A full disk must not take the host down with it; the user is offline all the same.
+      this.log.error('last seen not stored', { user: user.name, error: String(error) });
+    }
     this.broadcast({ type: 'presence', user: user.name, online: false, ts: now });
   }
 

@@ -1,5 +1,5 @@
 /** Relations between two users (chat requests: pending, accepted, declined), stored once per pair. */
-import type { Db } from './rows.js';
+import { onlyRow, type Db } from './rows.js';
 import type { RelationRow, RelationState, Store } from './types.js';
 
 const RELATION_COLUMNS = 'user_low AS userLow, user_high AS userHigh, state, requester_id AS requesterId, since';
@@ -27,7 +27,7 @@ export function relationQueries(db: Db): Pick<Store, 'relation' | 'setRelation' 
   return {
     relation: (userA, userB) => relation.get(Math.min(userA, userB), Math.max(userA, userB)),
     setRelation: (userA, userB, state, requesterId, since) =>
-      setRelation.get({ userLow: Math.min(userA, userB), userHigh: Math.max(userA, userB), state, requesterId, since })!,
+      onlyRow(setRelation.all({ userLow: Math.min(userA, userB), userHigh: Math.max(userA, userB), state, requesterId, since })),
     deleteRelation: (userA, userB) => void deleteRelation.run(Math.min(userA, userB), Math.max(userA, userB)),
     relationsOf: (userId) => relationsOf.all({ user: userId }),
   };

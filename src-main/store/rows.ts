@@ -46,6 +46,16 @@ export const VISIBLE_TO_ME = `(
       AND EXISTS (SELECT 1 FROM group_members g WHERE g.group_id = m.group_id AND g.user_id = @me))
 )`;
 
+/**
+ * The row of an INSERT ... RETURNING outside a transaction, which must be read
+ * with all(), never get(): the commit happens only when the statement runs to
+ * its end, and get() stops at the row and drops an error from that commit
+ * (a full disk), returning a row that was never stored.
+ */
+export function onlyRow<Row>(rows: Row[]): Row {
+  return rows[0]!;
+}
+
 /** Runs `write`, turning a UNIQUE violation into a StoreConflictError with `message`. */
 export function unlessTaken<T>(message: string, write: () => T): T {
   try {

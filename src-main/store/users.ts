@@ -1,5 +1,5 @@
 /** Accounts, login sessions (token hashes) and each user's delivery cursor. */
-import { USER_COLUMNS, unlessTaken, type Db } from './rows.js';
+import { USER_COLUMNS, onlyRow, unlessTaken, type Db } from './rows.js';
 import type { SessionStore, Store, UserRow, UserStatus } from './types.js';
 
 type UserStore = Pick<Store, 'createUser' | 'userById' | 'userByKey' | 'userBySkeleton' | 'listUsers' | 'setLastSeen'> &
@@ -28,7 +28,7 @@ export function userQueries(db: Db): UserStore {
   return {
     createUser: (user) =>
       unlessTaken(`the name "${user.name}" is taken or too close to an existing one`, () =>
-        insertUser.get({ ...user, status: user.status ?? 'active' })!,
+        onlyRow(insertUser.all({ ...user, status: user.status ?? 'active' })),
       ),
     userById: (id) => userById.get(id),
     userByKey: (nameKey) => userByKey.get(nameKey),
