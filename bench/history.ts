@@ -128,6 +128,25 @@ export async function history(options: HistoryOptions): Promise<Result> {
     const present = new Set(SYLLABLES.join(''));
     const rare: number[] = [];
     for (const query of 'abcdefghijklmnopqrstuvwxyz') (present.has(query) ? letter : rare).push(await timed('search', { query }));
+    // The attack of issue 10: 80 pipelined one-letter searches for letters no message holds,
+    // while another user asks for the room's latest message over and over.
+    const absent = [...'abcdefghijklmnopqrstuvwxyz'].filter((query) => !present.has(query));
+    const bystander = await WireClient.login(server.port, accounts[1]!.name, accounts[1]!.token, transport.tls);
+    const bystanderMs: number[] = [];
+    let attacking = true;
+    const asking = (async () => {
+      while (attacking) {
+        const before = performance.now();
+        await bystander.request('history', { conv: ROOM, limit: 1 });
+        bystanderMs.push(performance.now() - before);
+      }
+    })();
+    const attackStart = performance.now();
+    await Promise.all(Array.from({ length: 80 }, (_, i) => client.request('search', { query: absent[i % absent.length]! })));
+    const attackMs = performance.now() - attackStart;
+    attacking = false;
+    await asking;
+    bystander.close();
     return {
       workload: 'history',
       messages: options.messages,
@@ -136,6 +155,10 @@ export async function history(options: HistoryOptions): Promise<Result> {
       substring_p95_ms: round(percentile(part, 0.95)),
       one_letter_ms: round(percentile(letter, 0.95)),
       one_letter_absent_ms: round(percentile(rare, 0.95)),
+      attack_80_searches_s: round(attackMs / 1000),
+      bystander_requests: bystanderMs.length,
+      bystander_p99_ms: round(percentile(bystanderMs, 0.99)),
+      bystander_max_ms: round(Math.max(...bystanderMs)),
       open_latest_ms: round(percentile(open, 0.95)),
       peak_rss_mb: server.peakRssMb(),
     };

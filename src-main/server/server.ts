@@ -864,9 +864,9 @@ export class ChatServer {
       contacts: this.store.relationsOf(session.user.id).map((relation) => this.contact(session.user, relation)),
     }),
 
-    search: (session, request) => {
+    search: async (session, request) => {
       const person = request.person === undefined ? undefined : this.userNamed(request.person);
-      const page = this.store.search(session.user.id, {
+      const page = await this.store.search(session.user.id, {
         query: request.query,
         ...(person ? { personId: person.id } : {}),
         ...(request.before !== undefined ? { before: request.before } : {}),

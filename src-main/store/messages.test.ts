@@ -6,7 +6,7 @@ useTestStore();
 
 
 describe('storing messages', () => {
-  it('returns each kind of message with only the fields that apply', () => {
+  it('returns each kind of message with only the fields that apply', async () => {
     const ali = addUser('Ali');
     const bob = addUser('Bob');
     const group = store.createGroup('Ekip', 'ekip', ali.id, 1);
@@ -33,7 +33,7 @@ describe('storing messages', () => {
     expect(store.lastMessageId()).toBe(3);
   });
 
-  it('returns the stored message for a repeated (sender, clientMsgId) and stores nothing', () => {
+  it('returns the stored message for a repeated (sender, clientMsgId) and stores nothing', async () => {
     const ali = addUser('Ali');
     const bob = addUser('Bob');
     const first = store.insertMessages([{ conv: ROOM, senderId: ali.id, clientMsgId: 'same', text: 'first', ts: 1 }])[0]!;
@@ -42,14 +42,14 @@ describe('storing messages', () => {
     expect(store.messageByClientId(ali.id, 'same')).toEqual(first.message);
     expect(store.messageByClientId(bob.id, 'same')).toBeUndefined();
     expect(store.lastMessageId()).toBe(first.message.id);
-    expect(searchTexts(ali.id, 'second')).toEqual([]);
+    expect(await searchTexts(ali.id, 'second')).toEqual([]);
 
     const otherSender = store.insertMessages([{ conv: ROOM, senderId: bob.id, clientMsgId: 'same', text: 'bob', ts: 3 }])[0]!;
     expect(otherSender.duplicate).toBe(false);
     expect(texts(store.history(ROOM, undefined, 10).messages)).toEqual(['first', 'bob']);
   });
 
-  it('stores a batch in order and recognises duplicates within it', () => {
+  it('stores a batch in order and recognises duplicates within it', async () => {
     const ali = addUser('Ali');
     const bob = addUser('Bob');
     send({ ...roomMessage(ali, 'before'), clientMsgId: 'x' });
@@ -68,20 +68,20 @@ describe('storing messages', () => {
       ['three', false],
     ]);
     expect(results[2]!.message).toEqual(results[0]!.message);
-    expect(searchTexts(ali.id, 'one')).toEqual(['one']);
-    expect(searchTexts(ali.id, 'three')).toEqual(['three']);
+    expect(await searchTexts(ali.id, 'one')).toEqual(['one']);
+    expect(await searchTexts(ali.id, 'three')).toEqual(['three']);
   });
 
-  it('stores nothing of a batch when one message fails', () => {
+  it('stores nothing of a batch when one message fails', async () => {
     const ali = addUser('Ali');
     expect(() =>
       store.insertMessages([roomMessage(ali, 'good'), { ...roomMessage(ali, 'unknown sender'), senderId: 999 }]),
     ).toThrow(/FOREIGN KEY/);
     expect(store.lastMessageId()).toBe(0);
-    expect(searchTexts(ali.id, 'good')).toEqual([]);
+    expect(await searchTexts(ali.id, 'good')).toEqual([]);
   });
 
-  it('refuses a conversation key that does not match sender, recipient and group', () => {
+  it('refuses a conversation key that does not match sender, recipient and group', async () => {
     const ali = addUser('Ali');
     const bob = addUser('Bob');
     const carol = addUser('Carol');
@@ -92,7 +92,7 @@ describe('storing messages', () => {
     expect(store.lastMessageId()).toBe(0);
   });
 
-  it('never hands out an id again, even after the newest messages are deleted', () => {
+  it('never hands out an id again, even after the newest messages are deleted', async () => {
     const ali = addUser('Ali');
     const group = store.createGroup('Ekip', 'ekip', ali.id, 1);
     send(roomMessage(ali, 'room'));
@@ -104,7 +104,7 @@ describe('storing messages', () => {
 });
 
 describe('history', () => {
-  it('pages backwards through one conversation, each page oldest first', () => {
+  it('pages backwards through one conversation, each page oldest first', async () => {
     const ali = addUser('Ali');
     const bob = addUser('Bob');
     const roomIds: number[] = [];
@@ -138,7 +138,7 @@ describe('history', () => {
 // ---------------------------------------------------------------- visibility: sync and search
 
 describe('sync', () => {
-  it('returns the room, own direct messages both ways and current groups, oldest first', () => {
+  it('returns the room, own direct messages both ways and current groups, oldest first', async () => {
     const ali = addUser('Ali');
     const bob = addUser('Bob');
     const carol = addUser('Carol');
@@ -163,7 +163,7 @@ describe('sync', () => {
     expect(texts(store.sync(ali.id, 0, 50).messages)).toContain('secret 1');
   });
 
-  it('pages forwards with after and hasMore', () => {
+  it('pages forwards with after and hasMore', async () => {
     const ali = addUser('Ali');
     const bob = addUser('Bob');
     for (let i = 1; i <= 7; i++) {

@@ -15,7 +15,7 @@ afterEach(() => {
 });
 
 describe('migrations', () => {
-  it('are numbered 1, 2, 3… and named after their number', () => {
+  it('are numbered 1, 2, 3… and named after their number', async () => {
     migrations.forEach((migration, index) => {
       expect(migration.version).toBe(index + 1);
       expect(migration.name.startsWith(String(migration.version).padStart(3, '0') + '-')).toBe(true);
@@ -23,7 +23,7 @@ describe('migrations', () => {
     expect(LATEST_VERSION).toBe(migrations.length);
   });
 
-  it('bring an empty database to the latest version and mark it as LanChat', () => {
+  it('bring an empty database to the latest version and mark it as LanChat', async () => {
     const db = new Database(join(dir, 'empty.sqlite'));
     migrate(db);
     expect(schemaVersion(db)).toBe(LATEST_VERSION);
@@ -35,7 +35,7 @@ describe('migrations', () => {
     db.close();
   });
 
-  it('index the messages of a version-1 database when adding full-text search', () => {
+  it('index the messages of a version-1 database when adding full-text search', async () => {
     const file = join(dir, 'v1.sqlite');
     const db = new Database(file);
     migrate(db, 1);
@@ -48,14 +48,14 @@ describe('migrations', () => {
     db.close();
 
     const store = openStore(file);
-    expect(store.search(1, { query: 'ISTANBUL', limit: 10 }).messages.map((m) => m.text)).toEqual(['Merhaba İstanbul']);
+    expect((await store.search(1, { query: 'ISTANBUL', limit: 10 })).messages.map((m) => m.text)).toEqual(['Merhaba İstanbul']);
     store.close();
     const reopened = new Database(file, { readonly: true });
     expect(schemaVersion(reopened)).toBe(LATEST_VERSION);
     reopened.close();
   });
 
-  it('mark the accounts of a version-2 database active when adding access control', () => {
+  it('mark the accounts of a version-2 database active when adding access control', async () => {
     const file = join(dir, 'v2.sqlite');
     const db = new Database(file);
     migrate(db, 2);
@@ -66,6 +66,22 @@ describe('migrations', () => {
     expect(store.userByKey('ali')?.status).toBe('active');
     expect(store.listUsers().map((user) => user.name)).toEqual(['Ali']);
     expect(store.bans()).toEqual([]);
+    store.close();
+  });
+
+  it('give the accounts of a version-4 database every skeleton of their names, the older account first', () => {
+    const file = join(dir, 'v4.sqlite');
+    const db = new Database(file);
+    migrate(db, 4);
+    const add = db.prepare("INSERT INTO users (name, name_key, skeleton, password_hash, created_at) VALUES (?, ?, ?, 'x', 0)");
+    add.run('william', 'william', 'william');
+    add.run('wilIiam', 'wiliiam', 'wiliiam');
+    db.close();
+
+    const store = openStore(file);
+    expect(store.userBySkeleton('williarn')?.name).toBe('william');
+    expect(store.userBySkeleton('WlLLlAM')?.name).toBe('william');
+    expect(store.userBySkeleton('wiliiarn')?.name).toBe('wilIiam');
     store.close();
   });
 });

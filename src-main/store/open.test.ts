@@ -12,7 +12,7 @@ useTestStore();
 
 
 describe('opening', () => {
-  it('creates the missing folder and an up-to-date database in WAL mode', () => {
+  it('creates the missing folder and an up-to-date database in WAL mode', async () => {
     store.close();
     const db = new Database(file, { readonly: true });
     expect(db.pragma('user_version', { simple: true })).toBe(LATEST_VERSION);
@@ -21,7 +21,7 @@ describe('opening', () => {
     openStore(file).close();
   });
 
-  it('keeps everything across close and reopen', () => {
+  it('keeps everything across close and reopen', async () => {
     const ali = addUser('Ali');
     const bob = addUser('Bob');
     send(roomMessage(ali, 'Merhaba herkese'));
@@ -39,7 +39,7 @@ describe('opening', () => {
     expect(store.userByKey('ali')).toEqual({ ...ali, lastSeen: 6000 });
     expect(texts(store.history(ROOM, undefined, 10).messages)).toEqual(['Merhaba herkese']);
     expect(texts(store.sync(bob.id, 0, 10).messages)).toEqual(['Merhaba herkese', 'selam Bob', 'toplantı yarın']);
-    expect(searchTexts(bob.id, 'toplanti')).toEqual(['toplantı yarın']);
+    expect(await searchTexts(bob.id, 'toplanti')).toEqual(['toplantı yarın']);
     expect(store.memberIds(group.id)).toEqual([ali.id, bob.id]);
     expect(store.relation(bob.id, ali.id)?.state).toBe('accepted');
     expect(store.sessionUserId('token-hash')).toBe(ali.id);
@@ -47,7 +47,7 @@ describe('opening', () => {
     expect(store.lastMessageId()).toBe(3);
   });
 
-  it('refuses a file that is not a database, naming the file', () => {
+  it('refuses a file that is not a database, naming the file', async () => {
     store.close();
     const junk = join(dir, 'junk.sqlite');
     writeFileSync(junk, randomBytes(64 * 1024));
@@ -56,7 +56,7 @@ describe('opening', () => {
     openStore(file).close();
   });
 
-  it('refuses a LanChat database whose schema is damaged', () => {
+  it('refuses a LanChat database whose schema is damaged', async () => {
     addUser('Ali');
     store.close();
     const bytes = readFileSync(file);
@@ -69,7 +69,7 @@ describe('opening', () => {
     openStore(file).close();
   });
 
-  it("refuses another application's SQLite database and leaves it alone", () => {
+  it("refuses another application's SQLite database and leaves it alone", async () => {
     const other = join(dir, 'other.sqlite');
     const db = new Database(other);
     db.exec('CREATE TABLE notes (body TEXT)');
@@ -80,7 +80,7 @@ describe('opening', () => {
     check.close();
   });
 
-  it('refuses a database written by a newer version, without changing it', () => {
+  it('refuses a database written by a newer version, without changing it', async () => {
     store.close();
     const db = new Database(file);
     db.pragma(`user_version = ${LATEST_VERSION + 1}`);

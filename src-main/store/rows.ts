@@ -56,12 +56,13 @@ export function onlyRow<Row>(rows: Row[]): Row {
   return rows[0]!;
 }
 
-/** Runs `write`, turning a UNIQUE violation into a StoreConflictError with `message`. */
+/** Runs `write`, turning a UNIQUE or PRIMARY KEY violation into a StoreConflictError with `message`. */
 export function unlessTaken<T>(message: string, write: () => T): T {
   try {
     return write();
   } catch (error) {
-    if (error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_UNIQUE') {
+    const taken = error instanceof Database.SqliteError && /^SQLITE_CONSTRAINT_(UNIQUE|PRIMARYKEY)$/.test(error.code);
+    if (taken) {
       throw new StoreConflictError(message, { cause: error });
     }
     throw error;

@@ -70,8 +70,8 @@ export function texts(messages: ChatMessage[]): string[] {
   return messages.map((message) => message.text);
 }
 
-export function searchTexts(userId: number, query: string, personId?: number): string[] {
-  return texts(store.search(userId, { query, limit: 100, ...(personId !== undefined ? { personId } : {}) }).messages);
+export async function searchTexts(userId: number, query: string, personId?: number): Promise<string[]> {
+  return texts((await store.search(userId, { query, limit: 100, ...(personId !== undefined ? { personId } : {}) })).messages);
 }
 
 /** Runs FTS5's own check that message_search matches the messages table exactly. */

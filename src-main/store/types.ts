@@ -1,6 +1,6 @@
 /**
  * What the server needs from storage. One implementation: SQLite through better-sqlite3 (store.ts).
- * All calls are synchronous; a call that returns has committed.
+ * All calls but search are synchronous; a call that returns has committed.
  */
 import type { ChatMessage, ConversationKey } from '../../src-shared/protocol.js';
 
@@ -97,8 +97,8 @@ export interface Store {
   sync(userId: number, after: number, limit: number): Page;
   /** Highest message id stored, 0 when none. */
   lastMessageId(): number;
-  /** Messages the user may see that match, newest first. */
-  search(userId: number, options: SearchOptions): Page;
+  /** Messages the user may see that match, newest first. Works in slices, yielding to the event loop between them. */
+  search(userId: number, options: SearchOptions): Promise<Page>;
 
   relation(userA: number, userB: number): RelationRow | undefined;
   setRelation(userA: number, userB: number, state: RelationState, requesterId: number, since: number): RelationRow;

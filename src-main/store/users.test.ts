@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { lookalikeSkeletons, nameKey, nameSkeleton } from '../../src-shared/text.js';
 import { StoreConflictError } from './types.js';
 import { addUser, store, useTestStore } from './test-store.js';
 
@@ -34,6 +35,31 @@ describe('users', () => {
     expect(() => store.createUser({ ...base, nameKey: 'ali', skeleton: 'different' })).toThrow(StoreConflictError);
     expect(() => store.createUser({ ...base, nameKey: 'a1i', skeleton: 'ali' })).toThrow(StoreConflictError);
     expect(store.listUsers()).toHaveLength(1);
+  });
+});
+
+describe('look-alike names', () => {
+  /** The account a registration of `name` would be refused for, as the server looks it up. */
+  const lookalikeOf = (name: string): string | undefined =>
+    lookalikeSkeletons(name)
+      .map((skeleton) => store.userBySkeleton(skeleton))
+      .find((user) => user !== undefined)?.name;
+  const register = (name: string): void => {
+    store.createUser({ name, nameKey: nameKey(name), skeleton: nameSkeleton(name), passwordHash: 'h', createdAt: 1 });
+  };
+
+  it('are found whichever of the two came first', () => {
+    register('wilIiam');
+    expect(lookalikeOf('william')).toBe('wilIiam');
+    register('alice');
+    expect(lookalikeOf('ALlCE')).toBe('alice');
+    expect(lookalikeOf('bob')).toBeUndefined();
+  });
+
+  it('refuse a second account that shares any skeleton with StoreConflictError', () => {
+    register('william');
+    expect(() => register('wilIiam')).toThrow(StoreConflictError);
+    expect(store.listUsers().map((user) => user.name)).toEqual(['william']);
   });
 });
 

@@ -1,4 +1,5 @@
 /** Accounts, login sessions (token hashes) and each user's delivery cursor. */
+import { lookalikeSkeletons } from '../../src-shared/text.js';
 import { USER_COLUMNS, onlyRow, unlessTaken, type Db } from './rows.js';
 import type { SessionStore, Store, UserRow, UserStatus } from './types.js';
 
@@ -14,7 +15,10 @@ export function userQueries(db: Db): UserStore {
      RETURNING ${USER_COLUMNS}`);
   const userById = db.prepare<[number], UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = ?`);
   const userByKey = db.prepare<[string], UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE name_key = ?`);
-  const userBySkeleton = db.prepare<[string], UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE skeleton = ?`);
+  const userBySkeleton = db.prepare<[string], UserRow>(
+    `SELECT ${USER_COLUMNS} FROM users WHERE id = (SELECT user_id FROM name_skeletons WHERE skeleton = ?)`,
+  );
+  const addSkeleton = db.prepare<[string, number]>('INSERT INTO name_skeletons (skeleton, user_id) VALUES (?, ?)');
   const listUsers = db.prepare<[], UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE status = 'active' ORDER BY name_key`);
   const setLastSeen = db.prepare<[number, number]>('UPDATE users SET last_seen = ? WHERE id = ?');
   const createSession = db.prepare<[string, number, number]>(
@@ -25,11 +29,15 @@ export function userQueries(db: Db): UserStore {
   const deliveredCursor = db.prepare<[number], number>('SELECT delivered_up_to FROM users WHERE id = ?').pluck();
   const setDeliveredCursor = db.prepare<[number, number]>('UPDATE users SET delivered_up_to = ? WHERE id = ?');
 
+  const insertWithSkeletons = db.transaction((user: Parameters<UserStore['createUser']>[0]) => {
+    const row = onlyRow(insertUser.all({ ...user, status: user.status ?? 'active' }));
+    for (const skeleton of new Set([user.skeleton, ...lookalikeSkeletons(user.name)])) addSkeleton.run(skeleton, row.id);
+    return row;
+  });
+
   return {
     createUser: (user) =>
-      unlessTaken(`the name "${user.name}" is taken or too close to an existing one`, () =>
-        onlyRow(insertUser.all({ ...user, status: user.status ?? 'active' })),
-      ),
+      unlessTaken(`the name "${user.name}" is taken or too close to an existing one`, () => insertWithSkeletons(user)),
     userById: (id) => userById.get(id),
     userByKey: (nameKey) => userByKey.get(nameKey),
     userBySkeleton: (skeleton) => userBySkeleton.get(skeleton),
