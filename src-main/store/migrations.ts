@@ -5,6 +5,7 @@
  * database at a whole version. Never edit a released migration: add a new one.
  */
 import type { Database } from 'better-sqlite3';
+import { lookalikeSkeletons } from '../../src-shared/text.js';
 
 export interface Migration {
   version: number;
@@ -163,6 +164,25 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX messages_by_sender ON messages (sender_id, id);
     `,
   },
+  {
+    version: 5,
+    name: '005-name-skeletons',
+    sql: `
+      -- Every skeleton of each account's name (lookalikeSkeletons: as typed, in lower
+      -- and in upper case): a new name is refused when any of its skeletons is here,
+      -- whichever of two look-alike names came first. users.skeleton stays as the
+      -- lower-case one. An older database's accounts get theirs from their names;
+      -- of two old accounts that now look alike, the older keeps the skeleton.
+      CREATE TABLE name_skeletons (
+        skeleton TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX name_skeletons_by_user ON name_skeletons (user_id);
+      INSERT OR IGNORE INTO name_skeletons (skeleton, user_id)
+        SELECT skeletons.value, users.id FROM users, json_each(lanchat_lookalike_skeletons(users.name)) AS skeletons
+        ORDER BY users.id;
+    `,
+  },
 ];
 
 export const LATEST_VERSION = migrations.length;
@@ -173,6 +193,8 @@ export function schemaVersion(db: Database): number {
 
 /** Applies every migration above the database's version, up to `target`. */
 export function migrate(db: Database, target = LATEST_VERSION): void {
+  // What migrations compute from names and text, as the application does.
+  db.function('lanchat_lookalike_skeletons', { deterministic: true }, (name) => JSON.stringify(lookalikeSkeletons(String(name))));
   for (const migration of migrations) {
     if (migration.version <= schemaVersion(db) || migration.version > target) continue;
     db.transaction(() => {
