@@ -2,13 +2,14 @@
  * Hosting a room: the store, the server log and the server over one data folder.
  * The headless host, the desktop app and the tests all start a room through here.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { type TlsIdentity, loadOrCreateIdentity } from '../net/tls.js';
 import { ServerLog } from '../server/log.js';
 import { ChatServer, type ServerOptions } from '../server/server.js';
+import { holdDataFolder } from '../store/data-folder.js';
 import { openStore } from '../store/store.js';
+import type { ServerStore } from '../store/types.js';
 
 export interface HostOptions extends Omit<ServerOptions, 'store' | 'log' | 'tls'> {
   dataDir: string;
@@ -33,9 +34,16 @@ export interface Host {
 
 export async function startHost(options: HostOptions): Promise<Host> {
   const { dataDir, port, bind, tls = true, maxDatabaseBytes, ...serverOptions } = options;
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const identity: TlsIdentity | null = tls ? await loadOrCreateIdentity(dataDir) : null;
-  const store = openStore(join(dataDir, 'chat.sqlite'), maxDatabaseBytes !== undefined ? { maxBytes: maxDatabaseBytes } : {});
+  const folder = holdDataFolder(dataDir);
+  let identity: TlsIdentity | null;
+  let store: ServerStore;
+  try {
+    identity = tls ? await loadOrCreateIdentity(dataDir) : null;
+    store = openStore(join(dataDir, 'chat.sqlite'), maxDatabaseBytes !== undefined ? { maxBytes: maxDatabaseBytes } : {});
+  } catch (error) {
+    folder.release();
+    throw error;
+  }
   const logFile = join(dataDir, 'server.log');
   const log = new ServerLog(logFile);
   const server = new ChatServer({ ...serverOptions, store, log, tls: identity });
@@ -45,6 +53,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
   } catch (error) {
     store.close();
     log.close();
+    folder.release();
     throw error;
   }
   let stopping: Promise<void> | null = null;
@@ -58,6 +67,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
       stopping ??= server.close().finally(() => {
         store.close();
         log.close();
+        folder.release();
       });
       return stopping;
     },

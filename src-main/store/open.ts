@@ -6,7 +6,7 @@
  * takes seconds on a large history. A damaged header or schema is still caught
  * here; damage deeper in the file surfaces as an error from the call that meets it.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { APPLICATION_ID, LATEST_VERSION, migrate, schemaVersion } from './migrations.js';
@@ -27,6 +27,7 @@ const OPEN_LOCK_WAIT_MS = 2000;
 /** Opens (creating if needed) the database in `file` and brings its schema up to date. */
 export function openDatabase(file: string, options: StoreOptions = {}): Database.Database {
   mkdirSync(dirname(file), { recursive: true });
+  keepPrivate(file);
   let db: Database.Database;
   try {
     db = new Database(file);
@@ -54,6 +55,23 @@ export function openDatabase(file: string, options: StoreOptions = {}): Database
   } catch (error) {
     db.close();
     throw openError(file, error);
+  }
+}
+
+/**
+ * Makes the database and what SQLite keeps beside it readable by the owner only:
+ * SQLite gives the -wal and -shm files it creates the database file's mode, so
+ * the file is created 0600 before SQLite opens it, and files left from an
+ * earlier run with looser modes are tightened.
+ */
+function keepPrivate(file: string): void {
+  closeSync(openSync(file, 'a', 0o600));
+  for (const path of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      chmodSync(path, 0o600);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
   }
 }
 
