@@ -9,6 +9,16 @@ function looksAlike(one: string, other: string): boolean {
 }
 
 describe('foldForSearch', () => {
+  it('is never longer than the text, whatever characters it holds', () => {
+    for (const text of ['\ufdfa', '\ufdfa'.repeat(100), 'ﬃ ﬁle', '½ ⑳ ㎏', '\u0390\u1fd3', 'İİİ', 'a\u0301'.repeat(50), '𝐀𝐁𝐂']) {
+      expect(foldForSearch(text).length, text).toBeLessThanOrEqual(text.length);
+    }
+  });
+  it('folds a character as a query and as part of a text alike', () => {
+    for (const text of ['ﬁle ﬃ', 'ΟΔΟΣ οδος', 'İSTANBUL\ufdfa', 'Ｗｉｄｅ café']) {
+      for (const character of new Set(text)) expect(foldForSearch(text)).toContain(foldForSearch(character));
+    }
+  });
   it('folds Turkish dotted and dotless i alike in both cases', () => {
     for (const word of ['İstanbul', 'ISTANBUL', 'istanbul', 'ıstanbul']) expect(foldForSearch(word)).toBe('istanbul');
   });

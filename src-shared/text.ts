@@ -7,13 +7,34 @@ import { LIMITS } from './protocol.js';
 
 const COMBINING_MARKS = /\p{M}/gu;
 
+const ASCII = /^[\x00-\x7f]*$/;
+
 /**
  * Folds text for search: case-insensitive with Turkish dotted/dotless i treated
- * as one letter (İ, I, ı, i all match each other), and diacritics ignored
- * (ş = s, ğ = g, ü = u, é = e). Applied to stored text and to queries alike.
+ * as one letter (İ, I, ı, i all match each other), Greek final sigma as sigma,
+ * diacritics ignored (ş = s, ğ = g, ü = u, é = e), compatibility forms read as
+ * what they stand for (ｗ = w, ﬁ = fi). Applied to stored text and to queries alike.
+ *
+ * Character by character, and never longer than the character: a compatibility
+ * form that stands for more (U+FDFA is 18 letters, ﬁ two) is kept as itself, so
+ * the folded text, stored and indexed beside the text, is never longer than it.
  */
 export function foldForSearch(text: string): string {
-  return text.normalize('NFKD').replace(COMBINING_MARKS, '').replace(/ı/g, 'i').toLowerCase();
+  if (ASCII.test(text)) return text.toLowerCase();
+  let folded = '';
+  for (const character of text) folded += foldCharacter(character);
+  return folded;
+}
+
+function foldCharacter(character: string): string {
+  const compatible = foldForm(character, 'NFKD');
+  if (compatible.length <= character.length) return compatible;
+  const canonical = foldForm(character, 'NFD');
+  return canonical.length <= character.length ? canonical : character;
+}
+
+function foldForm(character: string, form: 'NFKD' | 'NFD'): string {
+  return character.normalize(form).replace(COMBINING_MARKS, '').replace(/ı/g, 'i').toLowerCase().replace(/ς/g, 'σ');
 }
 
 /** Letters, digits and combining marks of any script, plus _ . - */

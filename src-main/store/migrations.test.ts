@@ -84,4 +84,24 @@ describe('migrations', () => {
     expect(store.userBySkeleton('wiliiarn')?.name).toBe('wilIiam');
     store.close();
   });
+
+  it('refold the messages of a version-5 database whose stored form outgrew the text, in the search index too', () => {
+    const file = join(dir, 'v5.sqlite');
+    const db = new Database(file);
+    migrate(db, 5);
+    db.prepare("INSERT INTO users (name, name_key, skeleton, password_hash, created_at) VALUES ('Ali', 'ali', 'ali', 'x', 0)").run();
+    const add = db.prepare("INSERT INTO messages (conv, sender_id, client_msg_id, text, folded, ts) VALUES ('room', 1, ?, ?, ?, 5)");
+    add.run('c1', 'selam \ufdfa', 'selam ' + '\ufdfa'.normalize('NFKD'));
+    add.run('c2', 'Merhaba', 'merhaba');
+    db.exec("INSERT INTO message_search (message_search) VALUES ('rebuild')");
+    db.close();
+
+    const store = openStore(file);
+    store.close();
+    const check = new Database(file);
+    expect(check.prepare('SELECT folded FROM messages ORDER BY id').pluck().all()).toEqual(['selam \ufdfa', 'merhaba']);
+    expect(() => check.prepare("INSERT INTO message_search (message_search, rank) VALUES ('integrity-check', 1)").run()).not.toThrow();
+    expect(check.prepare("SELECT rowid FROM message_search WHERE message_search MATCH '\"m \ufdfa\"'").pluck().all()).toEqual([1]);
+    check.close();
+  });
 });

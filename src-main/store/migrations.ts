@@ -5,7 +5,7 @@
  * database at a whole version. Never edit a released migration: add a new one.
  */
 import type { Database } from 'better-sqlite3';
-import { lookalikeSkeletons } from '../../src-shared/text.js';
+import { foldForSearch, lookalikeSkeletons } from '../../src-shared/text.js';
 
 export interface Migration {
   version: number;
@@ -183,6 +183,23 @@ export const migrations: readonly Migration[] = [
         ORDER BY users.id;
     `,
   },
+  {
+    version: 6,
+    name: '006-bounded-fold',
+    sql: `
+      -- foldForSearch now keeps a character that stands for more than itself (U+FDFA
+      -- stood for 18 letters): refold the messages whose stored form differs, and
+      -- swap their entries in the search index (external content: the old form is
+      -- what 'delete' must be given).
+      CREATE TEMP TABLE refold AS
+        WITH folds AS MATERIALIZED (SELECT id, folded AS old, lanchat_fold(text) AS new FROM messages)
+        SELECT id, old, new FROM folds WHERE old <> new;
+      INSERT INTO message_search (message_search, rowid, folded) SELECT 'delete', id, old FROM refold;
+      UPDATE messages SET folded = (SELECT new FROM refold WHERE refold.id = messages.id) WHERE id IN (SELECT id FROM refold);
+      INSERT INTO message_search (rowid, folded) SELECT id, new FROM refold;
+      DROP TABLE refold;
+    `,
+  },
 ];
 
 export const LATEST_VERSION = migrations.length;
@@ -194,6 +211,7 @@ export function schemaVersion(db: Database): number {
 /** Applies every migration above the database's version, up to `target`. */
 export function migrate(db: Database, target = LATEST_VERSION): void {
   // What migrations compute from names and text, as the application does.
+  db.function('lanchat_fold', { deterministic: true }, (text) => foldForSearch(String(text)));
   db.function('lanchat_lookalike_skeletons', { deterministic: true }, (name) => JSON.stringify(lookalikeSkeletons(String(name))));
   for (const migration of migrations) {
     if (migration.version <= schemaVersion(db) || migration.version > target) continue;
