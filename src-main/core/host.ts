@@ -11,6 +11,9 @@ import { holdDataFolder } from '../store/data-folder.js';
 import { openStore } from '../store/store.js';
 import type { ServerStore } from '../store/types.js';
 
+/** Thousands of the longest messages a day: far beyond what a person types, small beside a disk. */
+const DEFAULT_MAX_USER_BYTES_PER_DAY = 64 * 1024 * 1024;
+
 export interface HostOptions extends Omit<ServerOptions, 'store' | 'log' | 'tls'> {
   dataDir: string;
   port: number;
@@ -19,6 +22,8 @@ export interface HostOptions extends Omit<ServerOptions, 'store' | 'log' | 'tls'
   tls?: boolean;
   /** Caps the database file; sends beyond it are refused with STORAGE_FULL as on a full disk. */
   maxDatabaseBytes?: number;
+  /** Caps the bytes of message text one user may store per UTC day (default 64 MiB); beyond it, STORAGE_FULL. */
+  maxUserBytesPerDay?: number;
 }
 
 export interface Host {
@@ -33,13 +38,13 @@ export interface Host {
 }
 
 export async function startHost(options: HostOptions): Promise<Host> {
-  const { dataDir, port, bind, tls = true, maxDatabaseBytes, ...serverOptions } = options;
+  const { dataDir, port, bind, tls = true, maxDatabaseBytes, maxUserBytesPerDay = DEFAULT_MAX_USER_BYTES_PER_DAY, ...serverOptions } = options;
   const folder = holdDataFolder(dataDir);
   let identity: TlsIdentity | null;
   let store: ServerStore;
   try {
     identity = tls ? await loadOrCreateIdentity(dataDir) : null;
-    store = openStore(join(dataDir, 'chat.sqlite'), maxDatabaseBytes !== undefined ? { maxBytes: maxDatabaseBytes } : {});
+    store = openStore(join(dataDir, 'chat.sqlite'), { maxUserBytesPerDay, ...(maxDatabaseBytes !== undefined ? { maxBytes: maxDatabaseBytes } : {}) });
   } catch (error) {
     folder.release();
     throw error;

@@ -74,7 +74,7 @@ export class RequestError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    /** Sent with TOO_MANY_ATTEMPTS. */
+    /** Sent with TOO_MANY_ATTEMPTS, and with STORAGE_FULL for a user's daily quota. */
     readonly retryAfterMs?: number,
   ) {
     super(message);
@@ -1024,8 +1024,21 @@ export class ChatServer {
     }
     // Pushes and acknowledgements go out message by message, so every connection still
     // receives messages in id order (clients skip anything at or below the last id seen).
-    sends.forEach(({ requestId, message, recipients, session, resolve }, index) => {
-      const { message: stored, duplicate } = results[index]!;
+    sends.forEach(({ requestId, message, recipients, session, resolve, reject }, index) => {
+      const outcome = results[index]!;
+      if ('overDailyQuota' in outcome) {
+        const { limit, retryAfterMs } = outcome.overDailyQuota;
+        const quota = `${Math.round(limit / 1024)} KiB`;
+        reject(
+          new RequestError(
+            ErrorCode.STORAGE_FULL,
+            `you have sent ${quota} of messages today, as much as this host keeps from one user per day; not stored. You can send again when the day ends (00:00 UTC)`,
+            retryAfterMs,
+          ),
+        );
+        return;
+      }
+      const { message: stored, duplicate } = outcome;
       if (!duplicate) {
         const frame: PushFrame = { type: 'message', message: stored };
         if (recipients) this.deliver(recipients, frame, session);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { dmConversation, ROOM } from '../../src-shared/protocol.js';
-import { addUser, directMessage, groupMessage, reopen, roomMessage, searchTexts, send, store, texts, useTestStore } from './test-store.js';
+import { addUser, stored, directMessage, groupMessage, reopen, roomMessage, searchTexts, send, store, texts, useTestStore } from './test-store.js';
 
 useTestStore();
 
@@ -12,7 +12,7 @@ describe('storing messages', () => {
     const group = store.createGroup('Ekip', 'ekip', ali.id, 1);
     expect(store.lastMessageId()).toBe(0);
 
-    const room = store.insertMessages([{ conv: ROOM, senderId: ali.id, clientMsgId: 'r1', text: 'hi all', ts: 11 }])[0]!;
+    const room = store.insertMessages([{ conv: ROOM, senderId: ali.id, clientMsgId: 'r1', text: 'hi all', ts: 11 }]).map(stored)[0]!;
     expect(room).toEqual({
       duplicate: false,
       message: { id: 1, conv: 'room', from: 'Ali', text: 'hi all', ts: 11, clientMsgId: 'r1' },
@@ -36,15 +36,15 @@ describe('storing messages', () => {
   it('returns the stored message for a repeated (sender, clientMsgId) and stores nothing', async () => {
     const ali = addUser('Ali');
     const bob = addUser('Bob');
-    const first = store.insertMessages([{ conv: ROOM, senderId: ali.id, clientMsgId: 'same', text: 'first', ts: 1 }])[0]!;
-    const again = store.insertMessages([{ conv: ROOM, senderId: ali.id, clientMsgId: 'same', text: 'second', ts: 2 }])[0]!;
+    const first = store.insertMessages([{ conv: ROOM, senderId: ali.id, clientMsgId: 'same', text: 'first', ts: 1 }]).map(stored)[0]!;
+    const again = store.insertMessages([{ conv: ROOM, senderId: ali.id, clientMsgId: 'same', text: 'second', ts: 2 }]).map(stored)[0]!;
     expect(again).toEqual({ message: first.message, duplicate: true });
     expect(store.messageByClientId(ali.id, 'same')).toEqual(first.message);
     expect(store.messageByClientId(bob.id, 'same')).toBeUndefined();
     expect(store.lastMessageId()).toBe(first.message.id);
     expect(await searchTexts(ali.id, 'second')).toEqual([]);
 
-    const otherSender = store.insertMessages([{ conv: ROOM, senderId: bob.id, clientMsgId: 'same', text: 'bob', ts: 3 }])[0]!;
+    const otherSender = store.insertMessages([{ conv: ROOM, senderId: bob.id, clientMsgId: 'same', text: 'bob', ts: 3 }]).map(stored)[0]!;
     expect(otherSender.duplicate).toBe(false);
     expect(texts(store.history(ROOM, undefined, 10).messages)).toEqual(['first', 'bob']);
   });
@@ -59,7 +59,7 @@ describe('storing messages', () => {
       { ...roomMessage(ali, 'one again'), clientMsgId: 'a' },
       { ...roomMessage(ali, 'old one'), clientMsgId: 'x' },
       { ...roomMessage(bob, 'three'), clientMsgId: 'a' },
-    ]);
+    ]).map(stored);
     expect(results.map((result) => [result.message.text, result.duplicate])).toEqual([
       ['one', false],
       ['two', false],
@@ -100,6 +100,28 @@ describe('storing messages', () => {
     store.deleteGroup(group.id);
     reopen();
     expect(send(roomMessage(ali, 'next')).id).toBe(last.id + 1);
+  });
+});
+
+describe('the daily quota of a user', () => {
+  const DAY = 86_400_000;
+  it('refuses what would pass it, counting UTF-8 bytes per UTC day, and still recognises a resend', () => {
+    reopen({ maxUserBytesPerDay: 10 });
+    const ali = addUser('Ali');
+    const bob = addUser('Bob');
+    const at = (ts: number, sender = ali, text = 'hello', clientMsgId = `q${ts}${text}`) =>
+      store.insertMessages([{ conv: ROOM, senderId: sender.id, clientMsgId, text, ts }])[0]!;
+    const morning = 3 * DAY + 1000;
+    expect(stored(at(morning)).duplicate).toBe(false);
+    expect(stored(at(morning + 1, ali, 'şş')).duplicate).toBe(false);
+    expect(at(morning + 2, ali, 'ab')).toEqual({ overDailyQuota: { limit: 10, retryAfterMs: DAY - 1002 } });
+    expect(stored(at(morning + 3, ali, 'a')).duplicate).toBe(false);
+    expect(stored(at(morning + 4, ali, 'hello', `q${morning}hello`))).toMatchObject({ duplicate: true, message: { ts: morning } });
+    expect(stored(at(morning + 5, bob)).duplicate).toBe(false);
+    expect(stored(at(4 * DAY, ali, 'next day')).duplicate).toBe(false);
+    reopen({ maxUserBytesPerDay: 10 });
+    expect(at(4 * DAY + 1, ali, 'abc')).toMatchObject({ overDailyQuota: { limit: 10 } });
+    expect(texts(store.history(ROOM, undefined, 10).messages)).toEqual(['hello', 'şş', 'a', 'hello', 'next day']);
   });
 });
 

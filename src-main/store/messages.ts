@@ -21,7 +21,9 @@ export function pageReader(db: Db): PageOf {
   };
 }
 
-export function messageQueries(db: Db, pageOf: PageOf): MessageStore {
+const DAY_MS = 86_400_000;
+
+export function messageQueries(db: Db, pageOf: PageOf, maxUserBytesPerDay = Infinity): MessageStore {
   /**
    * Changes nothing when (sender, clientMsgId) is stored already. Run without
    * RETURNING: changes and lastInsertRowid say what happened, for less time.
@@ -53,6 +55,11 @@ export function messageQueries(db: Db, pageOf: PageOf): MessageStore {
     `${MESSAGE_SELECT} WHERE m.sender_id = ? AND m.client_msg_id = ?`,
   );
   const lastMessageId = db.prepare<[], number>('SELECT coalesce(max(id), 0) FROM messages').pluck();
+  const usedOn = db.prepare<[number, number], number>('SELECT bytes FROM daily_usage WHERE user_id = ? AND day = ?').pluck();
+  const addUsage = db.prepare<[number, number, number]>(
+    `INSERT INTO daily_usage (user_id, day, bytes) VALUES (?, ?, ?)
+     ON CONFLICT (user_id, day) DO UPDATE SET bytes = bytes + excluded.bytes`,
+  );
   const conversationIdsBefore = db
     .prepare<[string, number, number], number>('SELECT id FROM messages WHERE conv = ? AND id < ? ORDER BY id DESC LIMIT ?')
     .pluck();
@@ -78,6 +85,13 @@ export function messageQueries(db: Db, pageOf: PageOf): MessageStore {
   /** Only within insertBatch, which adds what this stores to the search index. */
   const insertOne = (message: NewMessage): InsertResult => {
     const { conv, senderId, toUserId, groupId, clientMsgId, text, ts } = message;
+    const day = Math.floor(ts / DAY_MS);
+    const bytes = Buffer.byteLength(text);
+    if ((usedOn.get(senderId, day) ?? 0) + bytes > maxUserBytesPerDay) {
+      const stored = messageByClientId.get(senderId, clientMsgId);
+      if (stored) return { message: toChatMessage(stored), duplicate: true };
+      return { overDailyQuota: { limit: maxUserBytesPerDay, retryAfterMs: (day + 1) * DAY_MS - ts } };
+    }
     const { changes, lastInsertRowid } = insertMessage.run({
       conv,
       senderId,
@@ -89,6 +103,7 @@ export function messageQueries(db: Db, pageOf: PageOf): MessageStore {
       ts,
     });
     if (changes === 0) return { message: toChatMessage(messageByClientId.get(senderId, clientMsgId)!), duplicate: true };
+    addUsage.run(senderId, day, bytes);
     if (toUserId !== undefined) recordDmPartners.run({ sender: senderId, recipient: toUserId });
     const stored: ChatMessage = {
       id: Number(lastInsertRowid),

@@ -200,6 +200,20 @@ export const migrations: readonly Migration[] = [
       DROP TABLE refold;
     `,
   },
+  {
+    version: 7,
+    name: '007-daily-usage',
+    sql: `
+      -- Bytes of message text (UTF-8) each user stored per UTC day (ts / 86400000),
+      -- kept by the store as it inserts, for the per-user daily quota.
+      CREATE TABLE daily_usage (
+        user_id INTEGER NOT NULL,
+        day INTEGER NOT NULL,
+        bytes INTEGER NOT NULL,
+        PRIMARY KEY (user_id, day)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const LATEST_VERSION = migrations.length;

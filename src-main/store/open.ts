@@ -19,6 +19,8 @@ export class StoreOpenError extends Error {
 export interface StoreOptions {
   /** Caps the database file (a quota); a write beyond it fails with SQLITE_FULL, as on a full disk. */
   maxBytes?: number;
+  /** Caps the bytes of message text (UTF-8) one user may store per UTC day; no cap when absent. */
+  maxUserBytesPerDay?: number;
 }
 
 /** How long opening waits for another program's write lock before giving up. */

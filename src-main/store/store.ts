@@ -20,7 +20,7 @@ export function openStore(file: string, options: StoreOptions = {}): ServerStore
   return {
     close: () => db.close(),
     ...userQueries(db),
-    ...messageQueries(db, pageOf),
+    ...messageQueries(db, pageOf, options.maxUserBytesPerDay),
     ...searchQueries(db, pageOf),
     ...relationQueries(db),
     ...groupQueries(db),

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, expect } from 'vitest';
 import { dmConversation, groupConversation, ROOM, type ChatMessage } from '../../src-shared/protocol.js';
-import { openStore } from './store.js';
-import type { NewMessage, ServerStore, UserRow } from './types.js';
+import { openStore, type StoreOptions } from './store.js';
+import type { InsertResult, NewMessage, ServerStore, StoredMessage, UserRow } from './types.js';
 
 export let dir: string;
 export let file: string;
@@ -33,9 +33,9 @@ export function useTestStore(): void {
   });
 }
 
-export function reopen(): void {
+export function reopen(options: StoreOptions = {}): void {
   store.close();
-  store = openStore(file);
+  store = openStore(file, options);
 }
 
 export function addUser(name: string): UserRow {
@@ -61,9 +61,15 @@ export function groupMessage(sender: UserRow, groupId: number, text: string): Ne
   return { conv: groupConversation(groupId), senderId: sender.id, groupId, clientMsgId: `c${++clientIds}`, text, ts: 2000 + clientIds };
 }
 
+/** The result of a message the store took (not over its sender's daily quota). */
+export function stored(result: InsertResult): StoredMessage {
+  if ('overDailyQuota' in result) throw new Error('the message was over its sender’s daily quota');
+  return result;
+}
+
 /** Stores one message the way the server does (a batch of one) and returns it as stored. */
 export function send(message: NewMessage): ChatMessage {
-  return store.insertMessages([message])[0]!.message;
+  return stored(store.insertMessages([message])[0]!).message;
 }
 
 export function texts(messages: ChatMessage[]): string[] {

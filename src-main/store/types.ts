@@ -34,10 +34,22 @@ export interface NewMessage {
   groupId?: number;
 }
 
-export interface InsertResult {
+export type InsertResult = StoredMessage | OverDailyQuota;
+
+export interface StoredMessage {
   message: ChatMessage;
   /** True when (senderId, clientMsgId) was already stored: the stored message is returned unchanged. */
   duplicate: boolean;
+}
+
+/** Not stored: the sender's messages of this UTC day would pass the store's maxUserBytesPerDay. */
+export interface OverDailyQuota {
+  overDailyQuota: {
+    /** The most bytes of message text (UTF-8) a user may store per UTC day. */
+    limit: number;
+    /** Until the next UTC day begins. */
+    retryAfterMs: number;
+  };
 }
 
 export interface Page {
@@ -89,7 +101,7 @@ export interface Store {
 
   /** The message a sender already stored under that client id, if any. */
   messageByClientId(senderId: number, clientMsgId: string): ChatMessage | undefined;
-  /** Stores many in one transaction; results in the same order. A message whose (senderId, clientMsgId) is stored already is returned as stored. */
+  /** Stores many in one transaction; results in the same order. A message over its sender's daily quota is not stored. A message whose (senderId, clientMsgId) is stored already is returned as stored. */
   insertMessages(messages: NewMessage[]): InsertResult[];
   /** Newest page of a conversation before `before` (exclusive), returned oldest first. */
   history(conv: ConversationKey, before: number | undefined, limit: number): Page;
