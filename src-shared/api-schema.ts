@@ -63,6 +63,7 @@ export const hostRequestSchema = z
     tls: z.boolean().optional(),
     access: z.enum(ACCESS_MODES).optional(),
     passphrase: passphrase.optional(),
+    announce: z.boolean().optional(),
   })
   .refine((request) => request.access !== 'passphrase' || request.passphrase !== undefined, {
     message: 'a room that asks for a passphrase needs one',
@@ -76,6 +77,7 @@ export const joinRequestSchema = z.strictObject({
   passphrase: passphrase.optional(),
   acceptFingerprint: fingerprint.optional(),
   allowUnencrypted: z.boolean().optional(),
+  announcedFingerprint: fingerprint.optional(),
 });
 
 export const hostAdminActionSchema = z.discriminatedUnion('kind', [
@@ -98,6 +100,7 @@ const callSchemas = {
   host: z.tuple([hostRequestSchema]),
   stopHosting: noArguments,
   join: z.tuple([joinRequestSchema]),
+  nearbyRooms: noArguments,
   leave: noArguments,
   session: noArguments,
   send: z.tuple([target, z.string().min(1, 'a message cannot be empty').max(LIMITS.maxTextLength)]),

@@ -39,6 +39,8 @@ export interface HostRequest {
   access?: AccessMode;
   /** Needed with access 'passphrase'. */
   passphrase?: string;
+  /** Announce the room on the local network (DNS-SD) unless this is false. */
+  announce?: boolean;
 }
 
 export interface JoinRequest {
@@ -55,6 +57,30 @@ export interface JoinRequest {
   allowUnencrypted?: boolean;
   /** The room passphrase, for creating an account in a room that asks for one. */
   passphrase?: string;
+  /**
+   * The fingerprint the room announced on the network (NearbyRoom.fingerprint). Not proof of
+   * anything: a host with no pin yet must present exactly this one, or the join fails with
+   * FINGERPRINT_CHANGED. A pinned fingerprint still comes first.
+   */
+  announcedFingerprint?: string;
+}
+
+/** A room announced on the local network (DNS-SD), as the Join screen lists it. */
+export interface NearbyRoom {
+  /** Unique on the network: the announcement's service instance name. */
+  id: string;
+  roomName: string;
+  /** The name of the announcing machine. */
+  hostName: string;
+  /** The address to join: the one the announcement came from. */
+  host: string;
+  port: number;
+  /** The protocol version the host speaks. */
+  protocol: string;
+  tls: boolean;
+  access: AccessMode;
+  /** The certificate fingerprint the room claims; null without TLS. Checked against the handshake on join. */
+  fingerprint: string | null;
 }
 
 export interface HostInfo {
@@ -70,8 +96,11 @@ export interface HostInfo {
 
 /** How the link to the host is protected. */
 export type ConnectionSecurity =
-  /** `firstUse`: this fingerprint was not known before this connection and is now pinned. */
-  | { encrypted: true; fingerprint: string; firstUse: boolean }
+  /**
+   * `firstUse`: this fingerprint was not known before this connection and is now pinned.
+   * `matchesAnnounced`: the join named the room's announced fingerprint and the handshake presented it.
+   */
+  | { encrypted: true; fingerprint: string; firstUse: boolean; matchesAnnounced?: true }
   /** The host turned TLS off: messages and passwords cross the network readable by anyone. */
   | { encrypted: false };
 
@@ -183,7 +212,9 @@ export type AppEvent =
   /** Your messages in `conv` up to id `upTo` reached the other side's device. */
   | { type: 'delivered'; conv: ConversationKey; upTo: number }
   /** Settings changed (in this or another window). */
-  | { type: 'settings'; settings: Settings };
+  | { type: 'settings'; settings: Settings }
+  /** The rooms announced on the network changed (after a nearbyRooms call started watching). */
+  | { type: 'nearbyRooms'; rooms: NearbyRoom[] };
 
 export interface Page {
   messages: ChatMessage[];
@@ -207,6 +238,11 @@ export interface AppApi {
   stopHosting(): Promise<Result<void>>;
   /** Joins a room; an empty password uses the saved session as for host(). */
   join(request: JoinRequest): Promise<Result<SessionView>>;
+  /**
+   * The rooms announced on the local network; the first call starts watching it, and every
+   * change then arrives as a 'nearbyRooms' event. UNSUPPORTED when discovery is turned off.
+   */
+  nearbyRooms(): Promise<Result<NearbyRoom[]>>;
   /** Leaves the room (logs out of the session on the server). */
   leave(): Promise<Result<void>>;
   /** The current session, for a window that just opened. */
@@ -260,6 +296,7 @@ export const APP_CALLS: readonly AppCallName[] = [
   'host',
   'stopHosting',
   'join',
+  'nearbyRooms',
   'leave',
   'session',
   'send',

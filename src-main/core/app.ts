@@ -21,6 +21,7 @@ import {
   type HostLogEntry,
   type HostRequest,
   type JoinRequest,
+  type NearbyRoom,
   type Result,
   type SessionView,
   type Settings,
@@ -31,6 +32,7 @@ import { ChatClient, ClientError, type ConnectionState, FingerprintChangedError 
 import { AdminError } from '../server/admin.js';
 import { hostUsers, runHostAdmin } from './host-admin.js';
 import { type Host, startHost } from './host.js';
+import { type RoomWatcher, watchRooms } from '../discovery/browse.js';
 import { PinFile, UNENCRYPTED, serverKey } from './pins.js';
 import { StoreOpenError } from '../store/store.js';
 import { SessionTokenFile, SettingsFile, ensureProfileDir } from './profile-files.js';
@@ -63,7 +65,13 @@ interface Link {
 /** How to check the host: our own room's known certificate, or the pins with what the user just allowed. */
 type Trust =
   | { own: true; fingerprint: string | null }
-  | { own: false; acceptFingerprint?: string | undefined; allowUnencrypted?: boolean | undefined };
+  | {
+      own: false;
+      acceptFingerprint?: string | undefined;
+      allowUnencrypted?: boolean | undefined;
+      /** What the room announced on the network: expected only where nothing is pinned. */
+      announcedFingerprint?: string | undefined;
+    };
 
 interface Hosting {
   host: Host;
@@ -88,6 +96,8 @@ export class AppCore implements AppApi {
   private readonly listeners = new Set<(event: AppEvent) => void>();
   private link: Link | null = null;
   private hosting: Hosting | null = null;
+  /** Started by the first nearbyRooms call, watching until shutdown. */
+  private roomWatcher: RoomWatcher | null = null;
   private lastError: AppError | null = null;
   private readonly hostLogEntries: HostLogEntry[] = [];
   /** Messages given to send() that are not yet stored or refused, for their outbox events. */
@@ -111,6 +121,7 @@ export class AppCore implements AppApi {
     host: (request) => this.serialized(() => this.startHosting(request)),
     stopHosting: () => this.serialized(() => this.stopHostingRoom()),
     join: (request) => this.serialized(() => this.joinRoom(request)),
+    nearbyRooms: async () => this.nearbyRoomsNow(),
     leave: () => this.serialized(() => this.leaveRoom()),
     session: async () => ok(this.view()),
     send: async (target, text) => this.queueMessage(target, text),
@@ -180,7 +191,8 @@ export class AppCore implements AppApi {
   shutdown(): Promise<void> {
     return this.serialized(async () => {
       this.closeLink();
-      await this.stopHost();
+      await Promise.all([this.stopHost(), this.roomWatcher?.stop()]);
+      this.roomWatcher = null;
     });
   }
 
@@ -201,6 +213,9 @@ export class AppCore implements AppApi {
   }
   join(request: JoinRequest) {
     return this.call('join', [request]);
+  }
+  nearbyRooms() {
+    return this.call('nearbyRooms', []);
   }
   leave() {
     return this.call('leave', []);
@@ -301,6 +316,7 @@ export class AppCore implements AppApi {
         bind: '0.0.0.0',
         roomName: request.roomName,
         tls: request.tls ?? true,
+        announce: request.announce ?? true,
         ...(request.access ? { access: { mode: request.access, ...(request.passphrase ? { passphrase: request.passphrase } : {}) } } : {}),
       });
       await host.server.ready;
@@ -379,6 +395,7 @@ export class AppCore implements AppApi {
       own: false,
       acceptFingerprint: request.acceptFingerprint,
       allowUnencrypted: request.allowUnencrypted,
+      announcedFingerprint: request.announcedFingerprint,
     }, request.passphrase);
     if (joined.ok) this.rememberLastUsed({ lastHost: request.host, lastPort: request.port, lastName: joined.value.me ?? request.name });
     return joined;
@@ -419,7 +436,9 @@ export class AppCore implements AppApi {
     }
     const credentials = { ...(token !== undefined ? { token } : { password }), ...(passphrase !== undefined ? { passphrase } : {}) };
     const pinned = trust.own ? undefined : this.pins.get(key);
-    const expected = trust.own ? (trust.fingerprint ?? undefined) : (trust.acceptFingerprint ?? (pinned === UNENCRYPTED ? undefined : pinned));
+    const expected = trust.own
+      ? (trust.fingerprint ?? undefined)
+      : (trust.acceptFingerprint ?? (pinned === UNENCRYPTED ? undefined : pinned) ?? trust.announcedFingerprint);
     let tls = !trust.own || trust.fingerprint !== null;
     let error = await this.open(server, name, credentials, { tls, fingerprint: expected });
     const plainAllowed = !trust.own && (trust.allowUnencrypted === true || pinned === UNENCRYPTED);
@@ -430,12 +449,16 @@ export class AppCore implements AppApi {
     const link = this.link;
     if (error === null && link) {
       const fingerprint = link.client.hostFingerprint;
-      link.security = fingerprint !== null ? { encrypted: true, fingerprint, firstUse: !trust.own && pinned !== fingerprint } : { encrypted: false };
+      const matchesAnnounced = !trust.own && fingerprint !== null && fingerprint === trust.announcedFingerprint;
+      link.security =
+        fingerprint !== null
+          ? { encrypted: true, fingerprint, firstUse: !trust.own && pinned !== fingerprint, ...(matchesAnnounced ? { matchesAnnounced } : {}) }
+          : { encrypted: false };
       if (!trust.own) this.savePin(key, fingerprint ?? UNENCRYPTED);
       return ok(this.view());
     }
     if (error instanceof ClientError && error.code === ErrorCode.BAD_TOKEN) this.sessionTokens.forget(key);
-    this.lastError = describeConnectError(error, key, pinned);
+    this.lastError = describeConnectError(error, key, pinned, trust.own ? undefined : trust.announcedFingerprint);
     this.announceSession();
     return { ok: false, error: this.lastError };
   }
@@ -508,6 +531,20 @@ export class AppCore implements AppApi {
     client.on('chatLeft', ({ user, with: partner, ts }) => this.emit({ type: 'chatLeft', user, with: partner, ts }));
     client.on('group', ({ group }) => this.emit({ type: 'group', group }));
     client.on('groupRemoved', ({ groupId, name, reason }) => this.emit({ type: 'groupRemoved', groupId, name, reason }));
+  }
+
+  // ------------------------------------------------------------ rooms on the network
+
+  private nearbyRoomsNow(): Result<NearbyRoom[]> {
+    if (!this.roomWatcher) {
+      const watcher = watchRooms(
+        (rooms) => this.emit({ type: 'nearbyRooms', rooms }),
+        (error) => console.error(`lanchat: looking for rooms on the network failed: ${error.message}`),
+      );
+      if ('off' in watcher) return fail(AppErrorCode.UNSUPPORTED, sentence(watcher.off));
+      this.roomWatcher = watcher;
+    }
+    return ok(this.roomWatcher.rooms());
   }
 
   private queueMessage(target: Target, text: string): Result<{ clientMsgId: string }> {
@@ -649,7 +686,16 @@ function describeHostError(error: unknown, port: number): AppError {
   return { code: 'INTERNAL', message: `Could not start the room server: ${messageOf(error)}` };
 }
 
-function describeConnectError(error: unknown, where: string, pinned: string | undefined): AppError {
+function describeConnectError(error: unknown, where: string, pinned: string | undefined, announced?: string): AppError {
+  if (error instanceof FingerprintChangedError && pinned === undefined && error.expected === announced) {
+    return {
+      code: AppErrorCode.FINGERPRINT_CHANGED,
+      message:
+        `${where} is not the room that was announced: the announcement gave fingerprint ${error.expected}, its certificate has ${error.actual}. ` +
+        'Someone on the network may be impersonating the host. Nothing was sent. Trust this fingerprint only if the host confirms it.',
+      fingerprints: { pinned: error.expected, presented: error.actual },
+    };
+  }
   if (error instanceof FingerprintChangedError) {
     return {
       code: AppErrorCode.FINGERPRINT_CHANGED,

@@ -5,6 +5,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { PROTOCOL_VERSION } from '../../src-shared/protocol.js';
+import { announceRoom } from '../discovery/announce.js';
 import { type TlsIdentity, loadOrCreateIdentity } from '../net/tls.js';
 import { ServerLog } from '../server/log.js';
 import { ChatServer, type ServerOptions } from '../server/server.js';
@@ -18,7 +20,12 @@ export interface HostOptions extends Omit<ServerOptions, 'store' | 'log' | 'tls'
   tls?: boolean;
   /** Caps the database file; sends beyond it are refused with STORAGE_FULL as on a full disk. */
   maxDatabaseBytes?: number;
+  /** Announce the room on the local network (DNS-SD over multicast DNS) once it is ready. */
+  announce?: boolean;
 }
+
+/** Whether the room is announced on the network: as which service instance, or why not. */
+export type AnnounceStatus = { on: true; instance: string } | { on: false; reason: string };
 
 export interface Host {
   server: ChatServer;
@@ -27,12 +34,14 @@ export interface Host {
   logFile: string;
   /** SHA-256 fingerprint of the room's certificate; null when TLS is off. */
   fingerprint: string | null;
-  /** Closes every connection, stops listening and closes the database. */
+  /** Settles once the server is ready and the announcement sent (or not, and why). */
+  announced: Promise<AnnounceStatus>;
+  /** Withdraws the announcement (goodbye packets), closes every connection, stops listening and closes the database. */
   stop(): Promise<void>;
 }
 
 export async function startHost(options: HostOptions): Promise<Host> {
-  const { dataDir, port, bind, tls = true, maxDatabaseBytes, ...serverOptions } = options;
+  const { dataDir, port, bind, tls = true, maxDatabaseBytes, announce = false, ...serverOptions } = options;
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const identity: TlsIdentity | null = tls ? await loadOrCreateIdentity(dataDir) : null;
   const store = openStore(join(dataDir, 'chat.sqlite'), maxDatabaseBytes !== undefined ? { maxBytes: maxDatabaseBytes } : {});
@@ -46,6 +55,24 @@ export async function startHost(options: HostOptions): Promise<Host> {
     store.close();
     throw error;
   }
+  const announcement = announce
+    ? server.ready.then(
+        () =>
+          announceRoom(
+            {
+              roomName: server.roomName,
+              protocol: PROTOCOL_VERSION,
+              tls: identity !== null,
+              access: server.accessMode,
+              fingerprint: identity?.fingerprint ?? null,
+              port: address.port,
+            },
+            (error) => log.warn('announce failed', { error: error.message }),
+          ),
+        // A room whose access mode failed to start is not announced; its caller reports why.
+        (error: unknown) => ({ off: `the room did not start: ${error instanceof Error ? error.message : String(error)}` }),
+      )
+    : Promise.resolve({ off: 'announcing is turned off for this room' });
   let stopping: Promise<void> | null = null;
   return {
     server,
@@ -53,8 +80,12 @@ export async function startHost(options: HostOptions): Promise<Host> {
     address,
     logFile,
     fingerprint: identity?.fingerprint ?? null,
+    announced: announcement.then((result) => ('off' in result ? { on: false, reason: result.off } : { on: true, instance: result.instance })),
     stop: () => {
-      stopping ??= server.close().finally(() => store.close());
+      stopping ??= announcement
+        .then((result) => ('stop' in result ? result.stop() : undefined))
+        .then(() => server.close())
+        .finally(() => store.close());
       return stopping;
     },
   };

@@ -6,6 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type AddressInfo, type Server, type Socket, createServer } from 'node:net';
 import {
+  type AccessMode,
   type ChatMessage,
   type Contact,
   type ConversationKey,
@@ -185,6 +186,11 @@ export class ChatServer {
   /** Resolves once the access mode given at construction is in force (and saved). */
   get ready(): Promise<void> {
     return this.access.ready;
+  }
+
+  /** Who may create an account now (as `ready` put it in force). */
+  get accessMode(): AccessMode {
+    return this.access.mode;
   }
 
   /** Starts listening; resolves with the bound address. Port 0 picks a free port. */
