@@ -174,8 +174,11 @@ export interface SessionView {
 export interface AppError {
   code: string;
   message: string;
-  /** With FINGERPRINT_CHANGED: the fingerprint pinned for the host and the one it presented now. */
-  fingerprints?: { pinned: string; presented: string };
+  /**
+   * With FINGERPRINT_CHANGED: the fingerprint expected of the host and the one it presented now.
+   * The expected one was pinned before, or, with `announced`, only announced on the network.
+   */
+  fingerprints?: { pinned: string; presented: string; announced?: true };
 }
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: AppError };

@@ -693,7 +693,7 @@ function describeConnectError(error: unknown, where: string, pinned: string | un
       message:
         `${where} is not the room that was announced: the announcement gave fingerprint ${error.expected}, its certificate has ${error.actual}. ` +
         'Someone on the network may be impersonating the host. Nothing was sent. Trust this fingerprint only if the host confirms it.',
-      fingerprints: { pinned: error.expected, presented: error.actual },
+      fingerprints: { pinned: error.expected, presented: error.actual, announced: true },
     };
   }
   if (error instanceof FingerprintChangedError) {
