@@ -53,7 +53,7 @@ async function openShell(machine: number, theme: 'light' | 'dark' = 'light'): Pr
   return page;
 }
 
-test('rooms on the network are listed live, and one joins with a click, name and password', async ({}, testInfo) => {
+test('rooms on the network are listed live, and one joins with a click, name and password', async () => {
   const lab = await host(0, ['--room', 'Lab']);
   const other = await host(1, ['--room', 'Lab', '--no-tls', '--access', 'approval']);
   const page = await openShell(3);
@@ -62,9 +62,9 @@ test('rooms on the network are listed live, and one joins with a click, name and
   const otherButton = nearby.getByRole('button', { name: `${lan.address(1)}:${other.port}` });
   await expect(labButton).toContainText('Encrypted · Anyone can join');
   await expect(otherButton).toContainText('Not encrypted · Host approves new people');
-  for (const [theme, width] of [['light', 1100], ['light', 420]] as const) {
+  for (const width of [1100, 420]) {
     await page.setViewportSize({ width, height: 800 });
-    await testInfo.attach(`rooms nearby, ${theme}, ${width}px`, { body: await page.screenshot({ fullPage: true }), contentType: 'image/png' });
+    await test.info().attach(`rooms nearby, light, ${width}px`, { body: await page.screenshot({ fullPage: true }), contentType: 'image/png' });
   }
 
   // The second room stops: its goodbye takes it off the list while the page is open.
@@ -76,7 +76,7 @@ test('rooms on the network are listed live, and one joins with a click, name and
   await expect(form).toContainText(lab.fingerprint!);
   await form.getByRole('textbox', { name: 'Your name' }).fill('bob');
   await form.getByLabel('Password', { exact: true }).fill(PASSWORD);
-  await testInfo.attach('join form of a nearby room', { body: await page.screenshot({ fullPage: true }), contentType: 'image/png' });
+  await test.info().attach('join form of a nearby room', { body: await page.screenshot({ fullPage: true }), contentType: 'image/png' });
   await form.getByRole('button', { name: 'Join Lab' }).click();
   await expect(securityBadge(page)).toHaveText('Encrypted');
   await expect(page.getByRole('note').filter({ hasText: 'First connection to this host' })).toContainText(
@@ -84,7 +84,7 @@ test('rooms on the network are listed live, and one joins with a click, name and
   );
 });
 
-test('an impostor announcing the genuine fingerprint is refused with the changed-identity warning', async ({}, testInfo) => {
+test('an impostor announcing the genuine fingerprint is refused with the changed-identity warning', async () => {
   const lab = await host(0, ['--room', 'Lab']);
   const impostor = lan.run(1, 'src-main/discovery/testing/impostor.ts', [join(scratch, 'impostor'), 'Lab', lab.fingerprint!]);
   const [, impostorPort] = await impostor.waitLine(/^impostor (\d+)$/);
@@ -97,6 +97,6 @@ test('an impostor announcing the genuine fingerprint is refused with the changed
   const warning = page.getByRole('alert', { name: 'The host’s identity has changed' });
   await expect(warning).toContainText('Announced on the network');
   await expect(warning).toContainText(lab.fingerprint!);
-  await testInfo.attach('impostor refused, dark', { body: await page.screenshot({ fullPage: true }), contentType: 'image/png' });
+  await test.info().attach('impostor refused, dark', { body: await page.screenshot({ fullPage: true }), contentType: 'image/png' });
   await expect(securityBadge(page)).toHaveCount(0);
 });
