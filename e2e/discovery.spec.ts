@@ -31,8 +31,11 @@ test.afterEach(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
+// Each machine is a namespace of its own, so these ports are free; distinct ones keep the
+// service instance names (machine name and port, and all test machines share one name) apart.
+let nextPort = 7101;
 async function host(machine: number, args: string[]): Promise<{ process: LanProcess; port: number; fingerprint: string | null }> {
-  const process = lan.run(machine, 'src-main/cli/host.ts', ['--port', '0', '--data', join(scratch, `host${machine}-${args.join('')}`), ...args]);
+  const process = lan.run(machine, 'src-main/cli/host.ts', ['--port', String(nextPort++), '--data', join(scratch, `host${machine}-${args.join('')}`), ...args]);
   const [, port] = await process.waitLine(/^listening [\d.]+:(\d+)$/);
   const [line] = await process.waitLine(/^fingerprint .*|^not encrypted.*/);
   await process.waitLine(/^announced on the local network/);

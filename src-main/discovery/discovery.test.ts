@@ -32,8 +32,11 @@ describe.skipIf(unavailable !== null)('rooms on a LAN of network namespaces', ()
     for (const made of dirs.splice(0)) removeDir(made);
   });
 
+  // Each machine is a namespace of its own, so these ports are free; distinct ones keep the
+  // service instance names (machine name and port, and all test machines share one name) apart.
+  let nextPort = 7101;
   async function host(machine: number, args: string[]): Promise<{ process: LanProcess; port: number; fingerprint: string | null }> {
-    const process = lan.run(machine, 'src-main/cli/host.ts', ['--port', '0', '--data', dir(), ...args]);
+    const process = lan.run(machine, 'src-main/cli/host.ts', ['--port', String(nextPort++), '--data', dir(), ...args]);
     const [, port] = await process.waitLine(/^listening [\d.]+:(\d+)$/);
     const security = await process.waitLine(/^fingerprint .*|^not encrypted.*/);
     await process.waitLine(/^announced on the local network|^not announced/);
