@@ -15,6 +15,8 @@ const REQUERY_MS = 10_000;
 const FORGET_AFTER_MS = 25_000;
 /** The previous query's listener stays a moment, so a goodbye that crosses the new query is not missed. */
 const OVERLAP_MS = 3_000;
+/** More rooms than a LAN plausibly hosts: past this, announcements of new ones are ignored, so a flood cannot grow the list without end. */
+export const MAX_NEARBY_ROOMS = 50;
 
 export interface RoomWatcher {
   /** The rooms found so far, in the order they appeared. */
@@ -39,6 +41,7 @@ export function watchRooms(
   const saw = (service: Service): void => {
     const room = nearbyRoom(service);
     const known = found.get(service.fqdn);
+    if (!known && found.size >= MAX_NEARBY_ROOMS) return;
     if (room === null) {
       // A record that changed into something unreadable takes the room back.
       if (known && found.delete(service.fqdn)) changed();

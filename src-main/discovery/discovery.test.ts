@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NearbyRoom, Result, SessionView } from '../../src-shared/api.js';
 import { PROTOCOL_VERSION } from '../../src-shared/protocol.js';
+import { MAX_NEARBY_ROOMS } from './browse.js';
 import { removeDir, tempDir } from '../testing/harness.js';
 import { type LanProcess, type TestLan, createLan, lanUnavailable } from '../testing/netns.js';
 
@@ -50,9 +51,9 @@ describe.skipIf(unavailable !== null)('rooms on a LAN of network namespaces', ()
       const line = process.lines.findLast((candidate) => candidate.startsWith('rooms '));
       return line ? (JSON.parse(line.slice('rooms '.length)) as NearbyRoom[]) : [];
     };
-    const until = async (what: string, check: (rooms: NearbyRoom[]) => boolean): Promise<NearbyRoom[]> => {
+    const until = async (what: string, check: (rooms: NearbyRoom[]) => boolean, timeoutMs = 20_000): Promise<NearbyRoom[]> => {
       await process.waitLine(/^rooms /);
-      const deadline = Date.now() + 20_000;
+      const deadline = Date.now() + timeoutMs;
       while (!check(latest())) {
         if (Date.now() > deadline) throw new Error(`no room list where ${what}; it printed:\n${process.lines.join('\n')}`);
         await new Promise((resolve) => setTimeout(resolve, 50));
@@ -65,7 +66,10 @@ describe.skipIf(unavailable !== null)('rooms on a LAN of network namespaces', ()
       const [line] = await process.waitLine(/^joined .*/, { from });
       return JSON.parse(line.slice('joined '.length)) as Result<SessionView>;
     };
-    return { process, until, join };
+    /** Every list it reported, oldest first. */
+    const history = (): NearbyRoom[][] =>
+      process.lines.filter((line) => line.startsWith('rooms ')).map((line) => JSON.parse(line.slice('rooms '.length)) as NearbyRoom[]);
+    return { process, until, join, history };
   }
 
   const at = (rooms: NearbyRoom[], address: string, port: number) => rooms.find((room) => room.host === address && room.port === port);
@@ -132,6 +136,20 @@ describe.skipIf(unavailable !== null)('rooms on a LAN of network namespaces', ()
       matchesAnnounced: true,
     });
   });
+
+  it('a flood of announcements fills the list only up to its cap, and the watcher keeps working', async () => {
+    const client = watcher(2);
+    const flood = lan.run(1, 'src-main/discovery/testing/flood.ts', [String(MAX_NEARBY_ROOMS + 20)]);
+    await flood.waitLine(/^flooding$/);
+    await client.until('the list is full', (list) => list.length === MAX_NEARBY_ROOMS);
+    await flood.stop();
+    // The flood stopped without goodbyes: its rooms age out of the list, while the client still answers.
+    const lab = await host(0, ['--room', 'Lab']);
+    const left = (list: NearbyRoom[]): boolean => list.length === 1 && at(list, lan.address(0), lab.port) !== undefined;
+    await client.until('only the real room is left', left, 60_000);
+    // The flood answered every query meanwhile, with more rooms than the cap: never more were listed.
+    expect(Math.max(...client.history().map((list) => list.length))).toBe(MAX_NEARBY_ROOMS);
+  }, 90_000);
 
   it('npm run chat -- --discover lists the rooms found and exits', async () => {
     const lab = await host(0, ['--room', 'Lab']);
