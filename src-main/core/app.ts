@@ -687,7 +687,7 @@ function describeHostError(error: unknown, port: number): AppError {
 }
 
 function describeConnectError(error: unknown, where: string, pinned: string | undefined, announced?: string): AppError {
-  if (error instanceof FingerprintChangedError && pinned === undefined && error.expected === announced) {
+  if (error instanceof FingerprintChangedError && (pinned === undefined || pinned === UNENCRYPTED) && error.expected === announced) {
     return {
       code: AppErrorCode.FINGERPRINT_CHANGED,
       message:
