@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { PROTOCOL_VERSION } from '../../src-shared/protocol.js';
+import { PROTOCOL_VERSION } from '../../src-shared/protocol/limits.js';
 import { announceRoom } from '../discovery/announce.js';
 import { type TlsIdentity, loadOrCreateIdentity } from '../net/tls.js';
 import { ServerLog } from '../server/log.js';

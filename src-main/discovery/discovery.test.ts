@@ -6,7 +6,7 @@
 import { hostname } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NearbyRoom, Result, SessionView } from '../../src-shared/api.js';
-import { PROTOCOL_VERSION } from '../../src-shared/protocol.js';
+import { PROTOCOL_VERSION } from '../../src-shared/protocol/limits.js';
 import { MAX_NEARBY_ROOMS } from './browse.js';
 import { removeDir, tempDir } from '../testing/harness.js';
 import { type LanProcess, type TestLan, createLan, lanUnavailable } from '../testing/netns.js';

@@ -3,7 +3,7 @@
  * on the network"). Pure: no sockets, so both directions are tested with plain objects.
  */
 import { z } from 'zod';
-import { ACCESS_MODES, type AccessMode } from '../../src-shared/protocol.js';
+import { ACCESS_MODES, type AccessMode } from '../../src-shared/protocol/limits.js';
 
 /** The DNS-SD service type, without the leading underscore and protocol: `_lanchat._tcp`. */
 export const SERVICE_TYPE = 'lanchat';

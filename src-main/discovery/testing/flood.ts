@@ -2,7 +2,7 @@
  * Test fixture: floods the network with announcements of rooms that do not exist.
  * `node --import tsx flood.ts <count>` announces rooms "Flood 1".."Flood <count>" and prints `flooding`.
  */
-import { PROTOCOL_VERSION } from '../../../src-shared/protocol.js';
+import { PROTOCOL_VERSION } from '../../../src-shared/protocol/limits.js';
 import { openBonjour } from '../mdns.js';
 import { SERVICE_TYPE, encodeRoomTxt } from '../txt.js';
 

@@ -3,7 +3,7 @@
  * another room's name and fingerprint, as an impostor on the network would.
  * `node --import tsx impostor.ts <data dir> <room name> <claimed fingerprint>` prints `impostor <port>`.
  */
-import { PROTOCOL_VERSION } from '../../../src-shared/protocol.js';
+import { PROTOCOL_VERSION } from '../../../src-shared/protocol/limits.js';
 import { startHost } from '../../core/host.js';
 import { announceRoom } from '../announce.js';
 
