@@ -15,6 +15,7 @@ import {
   type HostBan,
   type HostLogEntry,
   type HostUser,
+  type NearbyRoom,
   type PendingUser,
   type SessionView,
 } from './api.js';
@@ -88,6 +89,8 @@ export const hostRequestSchema = z
     access: z.enum(ACCESS_MODES).optional(),
     /** Needed with access 'passphrase'. */
     passphrase: passphrase.optional(),
+    /** Announce the room on the local network (DNS-SD) unless this is false. */
+    announce: z.boolean().optional(),
   })
   .refine((request) => request.access !== 'passphrase' || request.passphrase !== undefined, {
     message: 'a room that asks for a passphrase needs one',
@@ -108,6 +111,12 @@ export const joinRequestSchema = z.strictObject({
   acceptFingerprint: fingerprint.optional(),
   /** Join even though the host does not encrypt (after a NOT_ENCRYPTED error). */
   allowUnencrypted: z.boolean().optional(),
+  /**
+   * The fingerprint the room announced on the network (NearbyRoom.fingerprint). Not proof of
+   * anything: a host with no pin yet must present exactly this one, or the join fails with
+   * FINGERPRINT_CHANGED. A pinned fingerprint still comes first.
+   */
+  announcedFingerprint: fingerprint.optional(),
 });
 
 /** What the host can do to a user or address from the host panel. */
@@ -145,6 +154,11 @@ export const appCalls = {
   stopHosting: { args: none, returns: returns<void>() },
   /** Joins a room; an empty password uses the saved session as for host(). */
   join: { args: z.tuple([joinRequestSchema]), returns: returns<SessionView>() },
+  /**
+   * The rooms announced on the local network; the first call starts watching it, and every
+   * change then arrives as a 'nearbyRooms' event. UNSUPPORTED when discovery is turned off.
+   */
+  nearbyRooms: { args: none, returns: returns<NearbyRoom[]>() },
   /** Leaves the room (logs out of the session on the server). */
   leave: { args: none, returns: returns<void>() },
   /** The current session, for a window that just opened. */

@@ -7,6 +7,7 @@
  */
 import type { z } from 'zod';
 import type { appCalls, hostAdminActionSchema, hostRequestSchema, joinRequestSchema, settingsSchema } from './api-schema.js';
+import type { AccessMode } from './protocol/limits.js';
 import type { ChatMessage, Target } from './protocol/objects.js';
 import type { PushFrames } from './protocol/pushes.js';
 
@@ -15,6 +16,24 @@ export type Language = Exclude<Settings['language'], 'system'>;
 
 export type HostRequest = z.infer<typeof hostRequestSchema>;
 export type JoinRequest = z.infer<typeof joinRequestSchema>;
+
+/** A room announced on the local network (DNS-SD), as the Join screen lists it. */
+export interface NearbyRoom {
+  /** Unique on the network: the announcement's service instance name. */
+  id: string;
+  roomName: string;
+  /** The name of the announcing machine. */
+  hostName: string;
+  /** The address to join: the one the announcement came from. */
+  host: string;
+  port: number;
+  /** The protocol version the host speaks. */
+  protocol: string;
+  tls: boolean;
+  access: AccessMode;
+  /** The certificate fingerprint the room claims; null without TLS. Checked against the handshake on join. */
+  fingerprint: string | null;
+}
 
 export interface HostInfo {
   roomName: string;
@@ -29,8 +48,11 @@ export interface HostInfo {
 
 /** How the link to the host is protected. */
 export type ConnectionSecurity =
-  /** `firstUse`: this fingerprint was not known before this connection and is now pinned. */
-  | { encrypted: true; fingerprint: string; firstUse: boolean }
+  /**
+   * `firstUse`: this fingerprint was not known before this connection and is now pinned.
+   * `matchesAnnounced`: the join named the room's announced fingerprint and the handshake presented it.
+   */
+  | { encrypted: true; fingerprint: string; firstUse: boolean; matchesAnnounced?: true }
   /** The host turned TLS off: messages and passwords cross the network readable by anyone. */
   | { encrypted: false };
 
@@ -93,8 +115,11 @@ export interface SessionView {
 export interface AppError {
   code: string;
   message: string;
-  /** With FINGERPRINT_CHANGED: the fingerprint pinned for the host and the one it presented now. */
-  fingerprints?: { pinned: string; presented: string };
+  /**
+   * With FINGERPRINT_CHANGED: the fingerprint expected of the host and the one it presented now.
+   * The expected one was pinned before, or, with `announced`, only announced on the network.
+   */
+  fingerprints?: { pinned: string; presented: string; announced?: true };
 }
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: AppError };
@@ -123,7 +148,9 @@ export type AppEvent =
   | { type: 'hostPending'; users: PendingUser[] }
   | { type: 'hostBans'; bans: HostBan[] }
   /** Settings changed (in this or another window). */
-  | { type: 'settings'; settings: Settings };
+  | { type: 'settings'; settings: Settings }
+  /** The rooms announced on the network changed (after a nearbyRooms call started watching). */
+  | { type: 'nearbyRooms'; rooms: NearbyRoom[] };
 
 type AppCalls = typeof appCalls;
 /** The request/response calls, by name: what IPC handlers and the browser bridge route. */

@@ -13,6 +13,7 @@ import {
   type CallArgs,
   type HostRequest,
   type JoinRequest,
+  type NearbyRoom,
   type Result,
   type SessionView,
   type Settings,
@@ -20,9 +21,10 @@ import {
 import { APP_CALLS, parseCall } from '../../src-shared/api-schema.js';
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 import { coalesce } from './coalesce.js';
-import { NOT_HOSTING, fail, messageOf, ok } from './errors.js';
+import { NOT_HOSTING, fail, messageOf, ok, sentence } from './errors.js';
 import { Hosting } from './hosting.js';
 import { Link } from './link.js';
+import { type RoomWatcher, watchRooms } from '../discovery/browse.js';
 import { serverKey } from './pins.js';
 import { SettingsFile, ensureProfileDir } from './profile-files.js';
 
@@ -61,11 +63,14 @@ export class AppCore extends CallFacade implements AppApi {
   private readonly announceSession = coalesce(() => this.emit({ type: 'session', session: this.view() }));
   private readonly link: Link;
   private readonly hosting: Hosting;
+  /** Started by the first nearbyRooms call, watching until shutdown. */
+  private roomWatcher: RoomWatcher | null = null;
 
   private readonly handlers: CallHandlers = {
     host: (request) => this.serialized(() => this.startHosting(request)),
     stopHosting: () => this.serialized(() => this.stopHostingRoom()),
     join: (request) => this.serialized(() => this.joinRoom(request)),
+    nearbyRooms: async () => this.nearbyRoomsNow(),
     leave: () => this.serialized(() => this.link.leave()),
     session: async () => ok(this.view()),
     send: async (target, text) => this.link.send(target, text),
@@ -129,7 +134,8 @@ export class AppCore extends CallFacade implements AppApi {
   shutdown(): Promise<void> {
     return this.serialized(async () => {
       this.link.close();
-      await this.stopHost();
+      await Promise.all([this.stopHost(), this.roomWatcher?.stop()]);
+      this.roomWatcher = null;
     });
   }
 
@@ -180,7 +186,12 @@ export class AppCore extends CallFacade implements AppApi {
       { host: request.host, port: request.port },
       request.name,
       request.password,
-      { own: false, acceptFingerprint: request.acceptFingerprint, allowUnencrypted: request.allowUnencrypted },
+      {
+        own: false,
+        acceptFingerprint: request.acceptFingerprint,
+        allowUnencrypted: request.allowUnencrypted,
+        announcedFingerprint: request.announcedFingerprint,
+      },
       request.passphrase,
     );
     if (!joined.ok) return joined;
@@ -212,6 +223,19 @@ export class AppCore extends CallFacade implements AppApi {
     const run = this.lifecycle.then(task);
     this.lifecycle = run.catch(() => undefined);
     return run;
+  }
+
+  /** Starts watching the network on the first call; changes then arrive as nearbyRooms events. */
+  private nearbyRoomsNow(): Result<NearbyRoom[]> {
+    if (!this.roomWatcher) {
+      const watcher = watchRooms(
+        (rooms) => this.emit({ type: 'nearbyRooms', rooms }),
+        (error) => console.error(`lanchat: looking for rooms on the network failed: ${error.message}`),
+      );
+      if ('off' in watcher) return fail(AppErrorCode.UNSUPPORTED, sentence(watcher.off));
+      this.roomWatcher = watcher;
+    }
+    return ok(this.roomWatcher.rooms());
   }
 
   private emit(event: AppEvent): void {

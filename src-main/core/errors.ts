@@ -39,7 +39,16 @@ export function describeHostError(error: unknown, port: number): AppError {
   return { code: 'INTERNAL', message: `Could not start the room server: ${messageOf(error)}` };
 }
 
-export function describeConnectError(error: unknown, where: string, pinned: string | undefined): AppError {
+export function describeConnectError(error: unknown, where: string, pinned: string | undefined, announced?: string): AppError {
+  if (error instanceof FingerprintChangedError && (pinned === undefined || pinned === UNENCRYPTED) && error.expected === announced) {
+    return {
+      code: AppErrorCode.FINGERPRINT_CHANGED,
+      message:
+        `${where} is not the room that was announced: the announcement gave fingerprint ${error.expected}, its certificate has ${error.actual}. ` +
+        'Someone on the network may be impersonating the host. Nothing was sent. Trust this fingerprint only if the host confirms it.',
+      fingerprints: { pinned: error.expected, presented: error.actual, announced: true },
+    };
+  }
   if (error instanceof FingerprintChangedError) {
     return {
       code: AppErrorCode.FINGERPRINT_CHANGED,

@@ -64,6 +64,7 @@ export class Hosting {
         bind: '0.0.0.0',
         roomName: request.roomName,
         tls: request.tls ?? true,
+        announce: request.announce ?? true,
         ...(request.access ? { access: { mode: request.access, ...(request.passphrase ? { passphrase: request.passphrase } : {}) } } : {}),
       });
       await host.server.ready;

@@ -32,7 +32,13 @@ export interface Server {
 /** How to check the host: our own room's known certificate, or the pins with what the user just allowed. */
 export type Trust =
   | { own: true; fingerprint: string | null }
-  | { own: false; acceptFingerprint?: string | undefined; allowUnencrypted?: boolean | undefined };
+  | {
+      own: false;
+      acceptFingerprint?: string | undefined;
+      allowUnencrypted?: boolean | undefined;
+      /** What the room announced on the network: expected only where nothing is pinned. */
+      announcedFingerprint?: string | undefined;
+    };
 
 interface Current {
   client: ChatClient;
@@ -98,7 +104,9 @@ export class Link {
     }
     const credentials = { ...(token !== undefined ? { token } : { password }), ...(passphrase !== undefined ? { passphrase } : {}) };
     const pinned = trust.own ? undefined : this.pins.get(key);
-    const expected = trust.own ? (trust.fingerprint ?? undefined) : (trust.acceptFingerprint ?? (pinned === UNENCRYPTED ? undefined : pinned));
+    const expected = trust.own
+      ? (trust.fingerprint ?? undefined)
+      : (trust.acceptFingerprint ?? (pinned === UNENCRYPTED ? undefined : pinned) ?? trust.announcedFingerprint);
     let tls = !trust.own || trust.fingerprint !== null;
     let error = await this.open(server, name, credentials, { tls, fingerprint: expected });
     const plainAllowed = !trust.own && (trust.allowUnencrypted === true || pinned === UNENCRYPTED);
@@ -109,12 +117,16 @@ export class Link {
     const current = this.current;
     if (error === null && current) {
       const fingerprint = current.client.hostFingerprint;
-      current.security = fingerprint !== null ? { encrypted: true, fingerprint, firstUse: !trust.own && pinned !== fingerprint } : { encrypted: false };
+      const matchesAnnounced = !trust.own && fingerprint !== null && fingerprint === trust.announcedFingerprint;
+      current.security =
+        fingerprint !== null
+          ? { encrypted: true, fingerprint, firstUse: !trust.own && pinned !== fingerprint, ...(matchesAnnounced ? { matchesAnnounced } : {}) }
+          : { encrypted: false };
       if (!trust.own) this.savePin(key, fingerprint ?? UNENCRYPTED);
       return ok(undefined);
     }
     if (error instanceof ClientError && error.code === ErrorCode.BAD_TOKEN) this.sessionTokens.forget(key);
-    this.lastError = describeConnectError(error, key, pinned);
+    this.lastError = describeConnectError(error, key, pinned, trust.own ? undefined : trust.announcedFingerprint);
     this.changed();
     return { ok: false, error: this.lastError };
   }

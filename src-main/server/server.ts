@@ -8,7 +8,7 @@ import { type AddressInfo, type Server, type Socket, createServer } from 'node:n
 import type { ChatMessage, Contact, GroupInfo } from '../../src-shared/protocol/objects.js';
 import { type ConversationKey, ROOM, dmConversation, groupConversation } from '../../src-shared/protocol/conversation.js';
 import { ErrorCode, type WireError } from '../../src-shared/protocol/errors.js';
-import { LIMITS, PROTOCOL_MAJOR, PROTOCOL_VERSION } from '../../src-shared/protocol/limits.js';
+import { type AccessMode, LIMITS, PROTOCOL_MAJOR, PROTOCOL_VERSION } from '../../src-shared/protocol/limits.js';
 import type { PushFrame } from '../../src-shared/protocol/pushes.js';
 import { type Request, type RequestResults, type RequestType, parseRequest } from '../../src-shared/protocol/requests.js';
 import { checkGroupName, checkUserName, lookalikeSkeletons, nameSkeleton } from '../../src-shared/text.js';
@@ -173,6 +173,11 @@ export class ChatServer {
   /** Resolves once the access mode given at construction is in force (and saved). */
   get ready(): Promise<void> {
     return this.access.ready;
+  }
+
+  /** Who may create an account now (as `ready` put it in force). */
+  get accessMode(): AccessMode {
+    return this.access.mode;
   }
 
   /** Starts listening; resolves with the bound address. Port 0 picks a free port. */

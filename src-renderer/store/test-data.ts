@@ -39,6 +39,7 @@ export function fakeApi(overrides: Partial<AppApi> = {}): AppApi & { emit(event:
     host: () => ok(onlineSession('alice')),
     stopHosting: () => ok(undefined),
     join: () => ok(onlineSession('alice')),
+    nearbyRooms: () => ok([]),
     leave: () => ok(undefined),
     session: () => ok(onlineSession('alice')),
     send: () => ok({ clientMsgId: 'c1' }),
