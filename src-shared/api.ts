@@ -139,6 +139,13 @@ export interface SessionView {
   security: ConnectionSecurity | null;
   /** Last connection error, human-readable, when status is offline or reconnecting. */
   error: AppError | null;
+  /**
+   * Set when the app restored this session by itself at start (rejoined with the saved
+   * session token, after restarting the room if it hosted it). While it connects, status is
+   * 'connecting' with `me` and `roomName` already set, and users, contacts, groups and the
+   * latest history pages are answered from what the app saw last.
+   */
+  resumed?: true;
 }
 
 /** Errors crossing the API boundary as data. `code` is a protocol ErrorCode or one of the app's own. */

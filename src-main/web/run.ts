@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { AppCore } from '../core/app.js';
 import { DEFAULT_PROFILE, profileDirectory } from '../core/profile.js';
+import { ResumingCore } from '../core/resume.js';
 import { startWebShell } from './shell.js';
 
 export const BROWSER_SHELL_USAGE = 'options: [--profile <name>] [--ui-port <port, 0 = any free port>]';
@@ -36,12 +37,14 @@ export async function runBrowserShell(argv: string[]): Promise<{ url: string }> 
     throw new Error(`--ui-port must be 0 to 65535\n${BROWSER_SHELL_USAGE}`);
   }
 
-  const core = new AppCore({ profileDir: profileDirectory(values.profile) });
+  const profileDir = profileDirectory(values.profile);
+  const core = new ResumingCore(new AppCore({ profileDir }), profileDir);
   const shell = await startWebShell({ core, uiPort, staticDir: STATIC_DIR }).catch(async (error: unknown) => {
     await core.shutdown();
     throw error;
   });
   console.log(`UI: ${shell.url}`);
+  void core.resume();
 
   const stop = (signal: string): void => {
     console.error(`lanchat: stopping (${signal})`);
