@@ -190,7 +190,9 @@ export type AppEvent =
   /** Your messages in `conv` up to id `upTo` reached the other side's device. */
   | { type: 'delivered'; conv: ConversationKey; upTo: number }
   /** Settings changed (in this or another window). */
-  | { type: 'settings'; settings: Settings };
+  | { type: 'settings'; settings: Settings }
+  /** The shell asks the main window to open this conversation (its notification was clicked). */
+  | { type: 'showConversation'; conv: ConversationKey };
 
 export interface Page {
   messages: ChatMessage[];
