@@ -162,3 +162,66 @@ describe('automatic sign-in', () => {
     expect(joinAgain).toMatchObject({ ok: false, error: { code: 'CONNECT_FAILED' } });
   });
 });
+
+describe('automatic sign-in to a host that is not up yet', () => {
+  async function waitForStatus(call: <T>(name: string) => Promise<T>, status: SessionView['status']): Promise<SessionView> {
+    for (const started = Date.now(); Date.now() - started < 5000; await new Promise((resolve) => setTimeout(resolve, 20))) {
+      const view = await call<SessionView>('session');
+      if (view.status === status) return view;
+    }
+    throw new Error(`the session never became ${status}`);
+  }
+
+  function startRetryingApp(profileDir: string) {
+    const core = new ResumingCore(new AppCore({ profileDir }), profileDir, { minMs: 50, maxMs: 200 });
+    cleanups.push(() => core.shutdown());
+    const call = async <T>(name: string, ...args: unknown[]): Promise<T> => {
+      const result = (await core.dispatch(name, args)) as Result<T>;
+      if (!result.ok) throw new Error(`${name}: ${result.error.code}: ${result.error.message}`);
+      return result.value;
+    };
+    return { core, call };
+  }
+
+  it('keeps trying, showing the last conversations, until the host is back', async () => {
+    const aliceDir = profile();
+    const bobDir = profile();
+    let alice = startApp(aliceDir);
+    const { port } = (await alice.call<SessionView>('host', { roomName: 'Lab', port: 0, name: 'alice', password: PASSWORD })).hosting!;
+    const bob = startApp(bobDir);
+    await bob.call('join', { host: '127.0.0.1', port, name: 'bob', password: PASSWORD });
+    await bob.call('groupCreate', 'Cats');
+    await bob.call('groups');
+    await bob.stop();
+    await alice.stop();
+
+    const bob2 = startRetryingApp(bobDir);
+    const resuming = bob2.core.resume();
+    const view = await waitForStatus(bob2.call, 'reconnecting');
+    expect(view).toMatchObject({ status: 'reconnecting', me: 'bob', roomName: 'Lab', error: { code: 'CONNECT_FAILED' } });
+    expect((await bob2.call<GroupInfo[]>('groups')).map((g) => g.name)).toEqual(['Cats']);
+
+    alice = startApp(aliceDir);
+    await alice.core.resume();
+    expect(await resuming).toMatchObject({ ok: true, value: { status: 'online', me: 'bob' } });
+  });
+
+  it('stops trying when the user leaves, and forgets the room', async () => {
+    const aliceDir = profile();
+    const bobDir = profile();
+    const alice = startApp(aliceDir);
+    const { port } = (await alice.call<SessionView>('host', { roomName: 'Lab', port: 0, name: 'alice', password: PASSWORD })).hosting!;
+    const bob = startApp(bobDir);
+    await bob.call('join', { host: '127.0.0.1', port, name: 'bob', password: PASSWORD });
+    await bob.stop();
+    await alice.stop();
+
+    const bob2 = startRetryingApp(bobDir);
+    const resuming = bob2.core.resume();
+    await waitForStatus(bob2.call, 'reconnecting');
+    await bob2.call('leave');
+    expect(await resuming).toMatchObject({ ok: false, error: { code: 'CONNECT_FAILED' } });
+    expect(await bob2.call<SessionView>('session')).toMatchObject({ status: 'offline', me: null });
+    expect(existsSync(join(bobDir, 'room.json'))).toBe(false);
+  });
+});

@@ -23,6 +23,9 @@ const SNAPSHOT_MESSAGES = 30;
 const SNAPSHOT_CONVERSATIONS = 30;
 /** Changes are written at most this often (and when the app stops). */
 const SNAPSHOT_WRITE_DELAY_MS = 2_000;
+/** A room that cannot be reached at start is tried again, waiting this long at first, doubling up to the most. */
+const RETRY_MIN_MS = 2_000;
+const RETRY_MAX_MS = 60_000;
 
 const lastRoomSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('join'), host: z.string().min(1), port: z.number().int().min(1).max(65535), name: z.string().min(1), roomName: z.string() }),
@@ -57,11 +60,15 @@ export class ResumingCore implements Core {
   /** Why resume() could not restore the room, shown until the next join or host. */
   private failure: AppError | null = null;
   private writeTimer: NodeJS.Timeout | null = null;
+  /** While resume() waits to try an unreachable host again: why, and how to stop waiting. */
+  private retry: { error: AppError; cancel: () => void } | null = null;
+  private cancelled = false;
   private readonly listeners = new Set<(event: AppEvent) => void>();
 
   constructor(
     private readonly core: Core,
     profileDir: string,
+    private readonly retryDelays = { minMs: RETRY_MIN_MS, maxMs: RETRY_MAX_MS },
   ) {
     this.roomFile = join(profileDir, 'room.json');
     this.snapshotFile = join(profileDir, 'snapshot.json');
@@ -78,20 +85,29 @@ export class ResumingCore implements Core {
 
   /**
    * Rejoins the remembered room with the saved session token, restarting it first when
-   * this app hosted it. A token the server no longer accepts (or none) forgets the room:
-   * the start screen then says why.
+   * this app hosted it. A host that cannot be reached is tried again (status 'reconnecting')
+   * until it answers or the user joins, hosts or leaves. A token the server no longer
+   * accepts (or none) forgets the room: the start screen then says why.
    */
   async resume(): Promise<Result<SessionView> | null> {
     const room = this.lastRoom;
     if (!room) return null;
     this.resuming = true;
     this.resumed = true;
+    this.cancelled = false;
     this.announce();
-    const result =
-      room.kind === 'host'
-        ? await this.core.dispatch('host', [{ roomName: room.roomName, port: room.port, name: room.name, password: '', tls: room.tls }])
-        : await this.core.dispatch('join', [{ host: room.host, port: room.port, name: room.name, password: '' }]);
+    let result = await this.attempt(room);
+    // A host that is not up yet (or a network not up yet) is tried again until it answers
+    // or the user does something else; a room this app hosts has nothing to wait for.
+    for (let delay = this.retryDelays.minMs; !result.ok && room.kind === 'join' && result.error.code === 'CONNECT_FAILED'; ) {
+      const waited = await this.waitToRetry(result.error, delay);
+      if (!waited || this.cancelled) break;
+      result = await this.attempt(room);
+      delay = Math.min(delay * 2, this.retryDelays.maxMs);
+    }
     this.resuming = false;
+    // Stopped while waiting: what the user did instead decides what the windows show.
+    if (this.cancelled) return result as Result<SessionView>;
     if (!result.ok) {
       this.resumed = false;
       this.failure = result.error;
@@ -103,9 +119,51 @@ export class ResumingCore implements Core {
     return result.ok ? { ok: true, value: this.present(result.value as SessionView) } : result;
   }
 
+  private attempt(room: LastRoom): Promise<Result<unknown>> {
+    return room.kind === 'host'
+      ? this.core.dispatch('host', [{ roomName: room.roomName, port: room.port, name: room.name, password: '', tls: room.tls }])
+      : this.core.dispatch('join', [{ host: room.host, port: room.port, name: room.name, password: '' }]);
+  }
+
+  /** Resolves true after the delay, false when the wait was cancelled. */
+  private waitToRetry(error: AppError, delayMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.retry = null;
+        resolve(true);
+      }, delayMs);
+      this.retry = {
+        error,
+        cancel: () => {
+          clearTimeout(timer);
+          this.retry = null;
+          resolve(false);
+        },
+      };
+      this.announce();
+    });
+  }
+
+  /** The user joins, hosts or leaves herself while resume() waits for the host: it stops waiting. */
+  private stopRetrying(): boolean {
+    const retry = this.retry;
+    if (!retry) return false;
+    this.cancelled = true;
+    this.resuming = false;
+    this.resumed = false;
+    retry.cancel();
+    return true;
+  }
+
   async dispatch(call: unknown, args: unknown): Promise<Result<unknown>> {
     const cached = this.fromSnapshot(call, args);
     if (cached) return cached;
+    if (call === 'leave' && this.stopRetrying()) {
+      this.forget();
+      this.announce();
+      return { ok: true, value: undefined };
+    }
+    if (call === 'join' || call === 'host') this.stopRetrying();
     if (call === 'leave') return this.leave();
     const result = await this.core.dispatch(call, args);
     if (result.ok) this.observe(call, args, result.value);
@@ -121,6 +179,7 @@ export class ResumingCore implements Core {
   }
 
   async shutdown(): Promise<void> {
+    this.stopRetrying();
     await this.flushSnapshot();
     await this.core.shutdown();
   }
@@ -246,9 +305,11 @@ export class ResumingCore implements Core {
   private present(view: SessionView): SessionView {
     const room = this.lastRoom;
     if (this.resuming && room && view.status !== 'online') {
+      const waiting = view.status === 'offline' && this.retry !== null;
       return {
         ...view,
-        status: view.status === 'offline' ? 'connecting' : view.status,
+        status: waiting ? 'reconnecting' : view.status === 'offline' ? 'connecting' : view.status,
+        error: waiting ? this.retry!.error : view.error,
         me: view.me ?? room.name,
         roomName: view.roomName ?? room.roomName,
         server: view.server ?? { host: room.kind === 'join' ? room.host : '127.0.0.1', port: room.port },
