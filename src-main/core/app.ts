@@ -33,7 +33,7 @@ import { hostUsers, runHostAdmin } from './host-admin.js';
 import { type Host, startHost } from './host.js';
 import { PinFile, UNENCRYPTED, serverKey } from './pins.js';
 import { StoreOpenError } from '../store/store.js';
-import { SessionTokenFile, SettingsFile, ensureProfileDir } from './profile-files.js';
+import { SessionTokenFile, SettingsFile, type TokenSealer, ensureProfileDir } from './profile-files.js';
 
 /** Host log entries kept for a host panel that opens late. */
 const HOST_LOG_CAPACITY = 500;
@@ -43,6 +43,8 @@ export interface AppCoreOptions {
   profileDir: string;
   /** How the shell opens a conversation in its own window; without it openChatWindow answers UNSUPPORTED. */
   openChatWindow?: (conv: ConversationKey) => Promise<Result<void>>;
+  /** Encrypts saved session tokens with the user's OS key; without it they are stored as they are (mode 0600). */
+  tokenSealer?: TokenSealer;
 }
 
 type CallResult<K extends AppCallName> = Awaited<ReturnType<AppApi[K]>>;
@@ -156,7 +158,7 @@ export class AppCore implements AppApi {
     this.profileDir = options.profileDir;
     ensureProfileDir(this.profileDir);
     this.settingsFile = new SettingsFile(this.profileDir);
-    this.sessionTokens = new SessionTokenFile(this.profileDir);
+    this.sessionTokens = new SessionTokenFile(this.profileDir, options.tokenSealer);
     this.pins = new PinFile(join(this.profileDir, 'pins.json'));
     this.openChatWindowInShell = options.openChatWindow;
   }

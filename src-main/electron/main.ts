@@ -16,6 +16,7 @@ import { lockProfile } from '../desktop/profile-lock.js';
 import { WindowStateFile } from '../desktop/window-state.js';
 import { DesktopIntegration } from './desktop.js';
 import { connectIpc } from './ipc.js';
+import { osTokenSealer } from './token-sealer.js';
 import { AppWindows } from './windows.js';
 
 // The build puts main.js and preload.cjs in dist-main/electron, the UI in dist-renderer.
@@ -81,6 +82,7 @@ async function main(): Promise<void> {
   const core = new ResumingCore(
     new AppCore({
       profileDir,
+      tokenSealer: osTokenSealer(),
       openChatWindow: async (conv) => {
         windows.showChat(conv);
         return { ok: true, value: undefined };
