@@ -104,3 +104,19 @@ test('a host who leaves is asked to stop hosting, and a user who leaves is not s
   expect(existsSync(join(bob2.home, 'bob', 'room.json'))).toBe(false);
   expect(JSON.parse(readFileSync(join(bob2.home, 'bob', 'session.json'), 'utf8'))).toEqual({});
 });
+
+test('an app whose saved session was ended meanwhile opens on the start screen and says why', async ({ room, browser }) => {
+  const { users } = await room(['alice', 'bob']);
+  const [alice, bob] = users;
+  await bob!.stop();
+  // While bob's app is closed, the host resets his password: his saved session ends with it.
+  const reset = alice!.page.getByRole('form', { name: 'Reset a password' });
+  await reset.getByRole('textbox', { name: 'User name' }).fill('bob');
+  await reset.getByRole('button', { name: 'Reset password' }).click();
+  await expect(reset).toContainText('New password for bob');
+
+  const bob2 = await restart(browser, bob!);
+  await expect(bob2.page.getByText('Your session has ended; join again with your password.')).toBeVisible();
+  await expect(bob2.page.getByRole('button', { name: 'Leave room' })).toHaveCount(0);
+  expect(existsSync(join(bob2.home, 'bob', 'room.json'))).toBe(false);
+});
