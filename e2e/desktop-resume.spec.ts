@@ -120,3 +120,24 @@ test('an app whose saved session was ended meanwhile opens on the start screen a
   await expect(bob2.page.getByRole('button', { name: 'Leave room' })).toHaveCount(0);
   expect(existsSync(join(bob2.home, 'bob', 'room.json'))).toBe(false);
 });
+
+test('an app that starts while its host is down shows the conversations it saw last and joins when the host is back', async ({ room, browser }, testInfo) => {
+  const { users } = await room(['alice', 'bob']);
+  const [alice, bob] = users;
+  await send(alice!.page, 'last word before the break');
+  await expect(message(bob!.page, 'last word before the break')).toBeVisible();
+  await alice!.stop();
+  await expect(bob!.page.getByRole('status').filter({ hasText: 'Reconnecting…' })).toBeVisible();
+
+  // Only what bob's profile holds can show this: the host is not there.
+  const bob2 = await restart(browser, bob!);
+  await expect(bob2.page.getByRole('status').filter({ hasText: 'Reconnecting…' })).toBeVisible();
+  await expect(message(bob2.page, 'last word before the break')).toBeVisible();
+  await shoot(bob2.page, testInfo, 'waiting for the host');
+
+  const alice2 = await restart(browser, alice!);
+  await expectOnline(alice2.page);
+  await expectOnline(bob2.page);
+  await send(alice2.page, 'back again');
+  await expect(message(bob2.page, 'back again')).toBeVisible();
+});
