@@ -30,13 +30,16 @@ export class DesktopIntegration {
     iconFile: string,
   ) {
     this.trayIcon = nativeImage.createFromPath(iconFile).resize({ width: TRAY_ICON_SIZE, height: TRAY_ICON_SIZE });
-    this.trayIconUnread = nativeImage.createFromBitmap(withUnreadDot(this.trayIcon.toBitmap(), TRAY_ICON_SIZE), {
-      width: TRAY_ICON_SIZE,
-      height: TRAY_ICON_SIZE,
-    });
+    this.trayIconUnread = this.trayIcon.isEmpty()
+      ? this.trayIcon
+      : nativeImage.createFromBitmap(withUnreadDot(this.trayIcon.toBitmap(), TRAY_ICON_SIZE), { width: TRAY_ICON_SIZE, height: TRAY_ICON_SIZE });
   }
 
   start(): void {
+    this.core.onEvent((event) => this.onEvent(event));
+    void this.core.dispatch('settings', []).then((result) => this.take(result, (settings: Settings) => (this.settings = settings)));
+    // Without its icon file (a broken package) there is no tray; badge and notifications still work.
+    if (this.trayIcon.isEmpty()) return;
     this.tray = new Tray(this.trayIcon);
     this.tray.setToolTip(app.getName());
     this.tray.on('click', () => this.windows.showMain());
@@ -47,8 +50,6 @@ export class DesktopIntegration {
         { role: 'quit' },
       ]),
     );
-    this.core.onEvent((event) => this.onEvent(event));
-    void this.core.dispatch('settings', []).then((result) => this.take(result, (settings: Settings) => (this.settings = settings)));
   }
 
   /** The unread count the main window shows in its title. */
