@@ -31,7 +31,7 @@ const lastRoomSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('join'), host: z.string().min(1), port: z.number().int().min(1).max(65535), name: z.string().min(1), roomName: z.string() }),
   z.strictObject({ kind: z.literal('host'), port: z.number().int().min(1).max(65535), name: z.string().min(1), roomName: z.string().min(1), tls: z.boolean() }),
 ]);
-export type LastRoom = z.infer<typeof lastRoomSchema>;
+type LastRoom = z.infer<typeof lastRoomSchema>;
 
 interface Snapshot {
   users: UserInfo[];
@@ -76,11 +76,6 @@ export class ResumingCore implements Core {
     this.lastRoom = stored.success ? stored.data : null;
     this.snapshot = this.lastRoom ? readSnapshot(readJson(this.snapshotFile)) : emptySnapshot();
     core.onEvent((event) => this.onCoreEvent(event));
-  }
-
-  /** The room this profile will rejoin at start, if any. */
-  get room(): LastRoom | null {
-    return this.lastRoom && { ...this.lastRoom };
   }
 
   /**
