@@ -89,7 +89,10 @@ test('a host who leaves is asked to stop hosting, and a user who leaves is not s
   await expect(leave).toBeFocused();
   await expectOnline(alice!.page);
 
+  await alice!.page.emulateMedia({ colorScheme: 'dark' });
+  await alice!.page.setViewportSize({ width: 720, height: 640 });
   await leave.click();
+  await shoot(alice!.page, testInfo, 'leave while hosting, dark, narrow');
   await dialog.getByRole('button', { name: 'Stop hosting and leave' }).click();
   await expect(alice!.page.getByRole('tab', { name: 'Host room' })).toBeVisible();
   // The room stopped with her: bob lost it, and nobody is left in a room she cannot reach.
