@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AppEvent, Result, SessionView } from '../../src-shared/api.js';
-import type { ChatMessage, GroupInfo, UserInfo } from '../../src-shared/protocol.js';
+import type { ChatMessage, GroupInfo, UserInfo } from '../../src-shared/protocol/objects.js';
 import { removeDir, tempDir, waitFor } from '../testing/harness.js';
 import { AppCore } from './app.js';
 import { ResumingCore } from './resume.js';

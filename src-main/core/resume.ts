@@ -14,8 +14,9 @@ import { rmSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { AppError, AppEvent, Page, Result, SessionView } from '../../src-shared/api.js';
-import type { ChatMessage, Contact, ConversationKey, GroupInfo, UserInfo } from '../../src-shared/protocol.js';
+import type { AppError, AppEvent, Result, SessionView } from '../../src-shared/api.js';
+import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
+import type { ChatMessage, Contact, GroupInfo, Page, UserInfo } from '../../src-shared/protocol/objects.js';
 import { readJson, writeAtomically } from './profile-files.js';
 
 /** Recent messages kept per conversation, and conversations kept, in the snapshot. */

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ChatMessage } from '../../src-shared/protocol.js';
+import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import { removeDir, tempDir } from '../testing/harness.js';
 import { badgeText, unreadDot, unreadFromTitle, withUnreadDot } from './badge.js';
 import { clickTarget, notificationText, shouldNotify } from './notifications.js';

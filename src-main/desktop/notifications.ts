@@ -3,8 +3,9 @@
  * which window a click brings up.
  */
 import type { Language } from '../../src-shared/api.js';
-import type { ChatMessage, ConversationKey } from '../../src-shared/protocol.js';
-import { nameKey } from '../../src-shared/text.js';
+import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
+import { nameKey } from '../../src-shared/protocol/names.js';
+import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 // The UI's own sentences, so a notification reads as the window around it does.
 import { en } from '../../src-renderer/i18n/en.js';
 import { tr } from '../../src-renderer/i18n/tr.js';

@@ -5,7 +5,7 @@
  */
 import { BrowserWindow, Menu, Notification, Tray, app, nativeImage } from 'electron';
 import type { AppEvent, Language, Result, SessionView, Settings } from '../../src-shared/api.js';
-import type { ChatMessage, GroupInfo } from '../../src-shared/protocol.js';
+import type { ChatMessage, GroupInfo } from '../../src-shared/protocol/objects.js';
 import { badgeText, unreadDot, withUnreadDot } from '../desktop/badge.js';
 import { clickTarget, notificationText, roomLabel, shouldNotify } from '../desktop/notifications.js';
 import type { Core } from '../core/resume.js';

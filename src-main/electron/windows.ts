@@ -7,7 +7,8 @@
 import { pathToFileURL } from 'node:url';
 import { BrowserWindow, type BrowserWindowConstructorOptions, type WebContents, screen } from 'electron';
 import type { AppEvent } from '../../src-shared/api.js';
-import { type ConversationKey, conversationKey } from '../../src-shared/protocol.js';
+import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
+import { conversationKey } from '../../src-shared/protocol/objects.js';
 import { type WindowStateFile, placeWindow } from '../desktop/window-state.js';
 import { EVENT_CHANNEL } from './channels.js';
 

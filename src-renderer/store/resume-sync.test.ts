@@ -1,7 +1,8 @@
 /** The renderer's part of automatic sign-in and of notifications the desktop shell shows. */
 import { describe, expect, it, vi } from 'vitest';
-import type { Page, Result, SessionView } from '../../src-shared/api.js';
-import type { ConversationKey } from '../../src-shared/protocol.js';
+import type { Result, SessionView } from '../../src-shared/api.js';
+import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
+import type { Page } from '../../src-shared/protocol/objects.js';
 import { OFFLINE_SESSION } from '../lib/session.js';
 import { createAppStore } from './index.js';
 import { startSync } from './sync.js';
