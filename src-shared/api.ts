@@ -8,6 +8,7 @@
 import type { z } from 'zod';
 import type { appCalls, hostAdminActionSchema, hostRequestSchema, joinRequestSchema, settingsSchema } from './api-schema.js';
 import type { AccessMode } from './protocol/limits.js';
+import type { ConversationKey } from './protocol/conversation.js';
 import type { ChatMessage, Target } from './protocol/objects.js';
 import type { PushFrames } from './protocol/pushes.js';
 
@@ -109,6 +110,13 @@ export interface SessionView {
   security: ConnectionSecurity | null;
   /** Last connection error, human-readable, when status is offline or reconnecting. */
   error: AppError | null;
+  /**
+   * Set when the app restored this session by itself at start (rejoined with the saved
+   * session token, after restarting the room if it hosted it). While it connects, status is
+   * 'connecting' with `me` and `roomName` already set, and users, contacts, groups and the
+   * latest history pages are answered from what the app saw last.
+   */
+  resumed?: true;
 }
 
 /** Errors crossing the API boundary as data. `code` is a protocol ErrorCode or one of the app's own. */
@@ -150,7 +158,9 @@ export type AppEvent =
   /** Settings changed (in this or another window). */
   | { type: 'settings'; settings: Settings }
   /** The rooms announced on the network changed (after a nearbyRooms call started watching). */
-  | { type: 'nearbyRooms'; rooms: NearbyRoom[] };
+  | { type: 'nearbyRooms'; rooms: NearbyRoom[] }
+  /** The shell asks the main window to open this conversation (its notification was clicked). */
+  | { type: 'showConversation'; conv: ConversationKey };
 
 type AppCalls = typeof appCalls;
 /** The request/response calls, by name: what IPC handlers and the browser bridge route. */

@@ -26,12 +26,14 @@ import { Hosting } from './hosting.js';
 import { Link } from './link.js';
 import { type RoomWatcher, watchRooms } from '../discovery/browse.js';
 import { serverKey } from './pins.js';
-import { SettingsFile, ensureProfileDir } from './profile-files.js';
+import { SettingsFile, type TokenSealer, ensureProfileDir } from './profile-files.js';
 
 export interface AppCoreOptions {
   profileDir: string;
   /** How the shell opens a conversation in its own window; without it openChatWindow answers UNSUPPORTED. */
   openChatWindow?: (conv: ConversationKey) => Promise<Result<void>>;
+  /** Encrypts saved session tokens with the user's OS key; without it they are stored as they are (mode 0600). */
+  tokenSealer?: TokenSealer;
 }
 
 type CallResult<K extends AppCallName> = Awaited<ReturnType<AppApi[K]>>;
@@ -111,7 +113,7 @@ export class AppCore extends CallFacade implements AppApi {
     this.settingsFile = new SettingsFile(this.profileDir);
     this.openChatWindowInShell = options.openChatWindow;
     const emit = (event: AppEvent): void => this.emit(event);
-    this.link = new Link(this.profileDir, emit, this.announceSession);
+    this.link = new Link(this.profileDir, emit, this.announceSession, options.tokenSealer);
     this.hosting = new Hosting(join(this.profileDir, 'host'), emit);
   }
 

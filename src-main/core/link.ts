@@ -20,7 +20,7 @@ import { ChatClient, type ConnectionState } from '../client/client.js';
 import { ClientError } from '../client/errors.js';
 import { describeConnectError, describeRequestError, fail, messageOf, ok } from './errors.js';
 import { PinFile, UNENCRYPTED, serverKey } from './pins.js';
-import { SessionTokenFile } from './profile-files.js';
+import { SessionTokenFile, type TokenSealer } from './profile-files.js';
 
 const CLIENT_NAME = 'lanchat-desktop/0.1.0';
 
@@ -68,8 +68,9 @@ export class Link {
     private readonly emit: (event: AppEvent) => void,
     /** Called whenever the session view may have changed. */
     private readonly changed: () => void,
+    tokenSealer?: TokenSealer,
   ) {
-    this.sessionTokens = new SessionTokenFile(profileDir);
+    this.sessionTokens = new SessionTokenFile(profileDir, tokenSealer);
     this.pins = new PinFile(join(profileDir, 'pins.json'));
   }
 

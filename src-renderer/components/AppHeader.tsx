@@ -1,7 +1,7 @@
 import { useTranslation } from 'react-i18next';
-import { app, useApp } from '../app-context.js';
-import { leaveRoom } from '../store/sync.js';
+import { useApp } from '../app-context.js';
 import { ConnectionStatus } from './ConnectionStatus.js';
+import { LeaveRoomButton, ResumedRoomNotice } from './HostingPrompts.js';
 import { SettingsMenu } from './SettingsMenu.js';
 
 export function AppHeader() {
@@ -25,11 +25,8 @@ export function AppHeader() {
             {hostPanelOpen ? t('header.hideHostPanel') : t('header.showHostPanel')}
           </button>
         )}
-        {inRoom && (
-          <button type="button" onClick={() => void leaveRoom(app())}>
-            {t('header.leave')}
-          </button>
-        )}
+        {inRoom && <LeaveRoomButton />}
+        {inRoom && <ResumedRoomNotice />}
         <SettingsMenu />
       </div>
     </header>

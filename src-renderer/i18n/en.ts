@@ -261,6 +261,18 @@ export const en = {
     trustNew: 'Trust new fingerprint',
     joinUnencrypted: 'Join without encryption',
   },
+  hosting: {
+    cancel: 'Cancel',
+    leaveTitle: 'Stop hosting and leave?',
+    leaveText: 'You are hosting {{room}}. Leaving stops the room: everyone in it is disconnected until you host it again.',
+    stopAndLeave: 'Stop hosting and leave',
+    resumedLabel: 'Room restarted',
+    resumed: 'LanChat started your room {{room}} again on port {{port}}, as it was when the app closed.',
+    keep: 'Keep hosting',
+    stop: 'Stop hosting',
+    stopTitle: 'Stop hosting?',
+    stopText: 'Everyone in {{room}} is disconnected until you host it again.',
+  },
   notification: {
     title: '{{sender}} in {{conversation}}',
   },

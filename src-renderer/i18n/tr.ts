@@ -263,6 +263,18 @@ export const tr: Translations = {
     trustNew: 'Yeni parmak izine güven',
     joinUnencrypted: 'Şifresiz katıl',
   },
+  hosting: {
+    cancel: 'Vazgeç',
+    leaveTitle: 'Oda kapatılıp çıkılsın mı?',
+    leaveText: '{{room}} odasını siz açtınız. Çıkarsanız oda kapanır: yeniden açana kadar içindeki herkesin bağlantısı kesilir.',
+    stopAndLeave: 'Odayı kapat ve çık',
+    resumedLabel: 'Oda yeniden açıldı',
+    resumed: 'LanChat, {{room}} odanızı uygulama kapandığındaki gibi {{port}} numaralı bağlantı noktasında yeniden açtı.',
+    keep: 'Açık kalsın',
+    stop: 'Odayı kapat',
+    stopTitle: 'Oda kapatılsın mı?',
+    stopText: 'Yeniden açana kadar {{room}} odasındaki herkesin bağlantısı kesilir.',
+  },
   notification: {
     title: '{{sender}}, {{conversation}} içinde',
   },

@@ -39,11 +39,14 @@ export function handleEvent(ctx: AppContext, event: AppEvent, hooks: SyncHooks =
   if (fresh && !sameName(event.message.from, before.me)) hooks.onIncoming?.(event.message);
   if (event.type === 'session') afterSessionChange(ctx, before, event.session);
   if (event.type === 'chatRequest' || event.type === 'chatAnswer' || event.type === 'chatLeft') void refreshContacts(ctx);
+  if (event.type === 'showConversation') void openConversation(ctx, event.conv);
 }
 
 function afterSessionChange(ctx: AppContext, before: SessionView, after: SessionView): void {
   const cameOnline = after.status === 'online' && (before.status !== 'online' || !sameIdentity(before, after));
-  if (cameOnline) void refreshAll(ctx);
+  // A session the app restores at start shows what it saw last while it connects.
+  const restoring = after.resumed === true && after.status !== 'online' && before.me === null && after.me !== null;
+  if (cameOnline || restoring) void refreshAll(ctx);
   if (after.hosting && (!before.hosting || cameOnline)) void loadHostData(ctx);
 }
 
