@@ -6,6 +6,7 @@ import { app, useApp } from '../app-context.js';
 import { formatMoment } from '../lib/time.js';
 import { otherUsers } from '../store/selectors.js';
 import { startDirectChat } from '../store/sync.js';
+import { Avatar } from './Avatar.js';
 import { ErrorAlert } from './ErrorAlert.js';
 
 /** Everyone in the room with their presence; choosing one opens (or asks for) a direct chat. */
@@ -29,8 +30,8 @@ export function ContactsList() {
   };
 
   return (
-    <section className="sidebar-section" aria-labelledby="contacts-title">
-      <h2 id="contacts-title">{t('contacts.title')}</h2>
+    <section className="people" aria-labelledby="contacts-title">
+      <h3 id="contacts-title">{t('contacts.title')}</h3>
       {people.length === 0 ? (
         <p className="muted">{t('contacts.none')}</p>
       ) : (
@@ -40,9 +41,11 @@ export function ContactsList() {
             return (
               <li key={user.name}>
                 <button type="button" className="contact" aria-label={text.full} onClick={() => void open(user.name)}>
-                  <span className={user.online ? 'presence online' : 'presence'} aria-hidden="true" />
-                  <span className="contact-name">{user.name}</span>
-                  <span className="contact-state">{text.short}</span>
+                  <Avatar name={user.name} size={30} online={user.online} />
+                  <span className="contact-text">
+                    <span className="contact-name">{user.name}</span>
+                    <span className="contact-state">{text.short}</span>
+                  </span>
                 </button>
               </li>
             );

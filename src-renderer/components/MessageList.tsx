@@ -3,9 +3,8 @@ import { useEffect, useLayoutEffect, useMemo, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ConversationKey } from '../../src-shared/protocol.js';
 import { app, useApp } from '../app-context.js';
-import { ROOM } from '../lib/conversations.js';
 import { buildTimeline, type TimelineItem } from '../lib/timeline.js';
-import { EMPTY_TIMELINE, type MessagesData, type PresenceNotice } from '../store/messages.js';
+import { EMPTY_TIMELINE, type MessagesData, type Notice } from '../store/messages.js';
 import { pendingFor } from '../store/selectors.js';
 import { loadOlder, showLatest } from '../store/sync.js';
 import { TimelineRow } from './TimelineRow.js';
@@ -14,15 +13,15 @@ import { TimelineRow } from './TimelineRow.js';
 const LOAD_OLDER_WITHIN_PX = 300;
 /** No view holds more rows than this; past it a list that still fits is a layout fault, not a short page. */
 const FILL_VIEW_LIMIT = 200;
-const ESTIMATED_HEIGHT: Record<TimelineItem['kind'], number> = { day: 36, notice: 28, message: 64, pending: 64 };
-const NO_NOTICES: PresenceNotice[] = [];
+const ESTIMATED_HEIGHT: Record<TimelineItem['kind'], number> = { day: 36, notice: 28, message: 58, pending: 58 };
+const NO_NOTICES: Notice[] = [];
 
 /**
  * The conversation's messages, virtualized: only the rows in view are in the
  * DOM however long the history. Opens at the newest message, follows new ones
  * while scrolled to the bottom, and keeps its place when older pages arrive.
  */
-export function MessageList({ conv }: { conv: ConversationKey }) {
+export function MessageList({ conv, emptyText }: { conv: ConversationKey; emptyText?: string | undefined }) {
   const { t } = useTranslation();
   const timeline = useApp((state) => state.timelines[conv]) ?? EMPTY_TIMELINE;
   const outbox = useApp((state) => state.outbox);
@@ -30,14 +29,14 @@ export function MessageList({ conv }: { conv: ConversationKey }) {
   const dmPeers = useApp((state) => state.dmPeers);
   const deliveredUpTo = useApp((state) => state.deliveredUpTo);
   const me = useApp((state) => state.session.me);
-  const notices = useApp((state) => (conv === ROOM ? state.roomNotices : NO_NOTICES));
+  const notices = useApp((state) => state.notices[conv] ?? NO_NOTICES);
   const highlight = useApp((state) => state.highlight);
 
   const pending = useMemo(() => pendingFor({ outbox, contacts, dmPeers }, conv), [outbox, contacts, dmPeers, conv]);
   const { messages, hasMore, hasNewer, loaded, loadingOlder } = timeline;
   const items = useMemo(
-    () => buildTimeline(messages, pending, notices, { hasMore, hasNewer }),
-    [messages, pending, notices, hasMore, hasNewer],
+    () => buildTimeline(messages, pending, notices, { hasMore, hasNewer }, me),
+    [messages, pending, notices, hasMore, hasNewer, me],
   );
 
   const scrollRef = useRef<HTMLDivElement>(null);
@@ -112,7 +111,7 @@ export function MessageList({ conv }: { conv: ConversationKey }) {
           if (placed.current && nearTop()) void loadOlder(app(), conv);
         }}
       >
-        {loaded && items.length === 0 && <p className="empty">{t('conversation.empty')}</p>}
+        {loaded && items.length === 0 && <p className="empty">{emptyText ?? t('conversation.empty')}</p>}
         <div className="message-list-content" style={{ height: virtualizer.getTotalSize() }}>
           {virtualizer.getVirtualItems().map((row) => (
             <div

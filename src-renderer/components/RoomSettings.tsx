@@ -1,15 +1,18 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError, HostLogEntry } from '../../src-shared/api.js';
 import { app, useApp } from '../app-context.js';
 import { formatClock } from '../lib/time.js';
 import { stopHosting } from '../store/sync.js';
+import { ConfirmButton } from './ConfirmButton.js';
+import { CopyAddresses } from './CopyAddress.js';
+import { Drawer } from './Drawer.js';
 import { ErrorAlert } from './ErrorAlert.js';
-import { RoomFingerprint } from './SecurityInfo.js';
 import { BanList, ConnectedUsers, PendingApprovals, ResetPasswordForm } from './HostAdmin.js';
+import { RoomFingerprint } from './SecurityInfo.js';
 
-/** While hosting: the addresses to share, who is connected, and the live server log. */
-export function HostPanel() {
+/** The host's drawer: the addresses to share, who is connected, waiting and banned, and the live server log. */
+export function RoomSettings({ onClose }: { onClose(): void }) {
   const { t } = useTranslation();
   const hosting = useApp((state) => state.session.hosting);
   const [error, setError] = useState<AppError | null>(null);
@@ -21,96 +24,119 @@ export function HostPanel() {
   };
 
   return (
-    <section className="host-panel" aria-label={t('host.panel')}>
-      <h2>{t('host.title', { room: hosting.roomName })}</h2>
-      <AddressList addresses={hosting.addresses} />
-      {hosting.loopbackOnly && <p className="note">{t('host.loopbackOnly')}</p>}
-      <RoomFingerprint fingerprint={hosting.fingerprint} />
-      <ConnectedUsers />
-      <PendingApprovals />
-      <BanList />
-      <ResetPasswordForm />
-      <ServerLog />
+    <Drawer label={t('host.panel')} title={t('host.title', { room: hosting.roomName })} onClose={onClose}>
+      <section className="drawer-section">
+        <h3 id="host-addresses">{t('host.addresses')}</h3>
+        <CopyAddresses addresses={hosting.addresses} labelledBy="host-addresses" />
+        {hosting.loopbackOnly && <p className="note">{t('host.loopbackOnly')}</p>}
+        <RoomFingerprint fingerprint={hosting.fingerprint} />
+      </section>
+      <section className="drawer-section">
+        <ConnectedUsers />
+        <PendingApprovals />
+        <BanList />
+      </section>
+      <section className="drawer-section">
+        <ResetPasswordForm />
+      </section>
+      <section className="drawer-section">
+        <ServerLog />
+      </section>
       <ErrorAlert error={error} />
-      <button type="button" className="danger" onClick={() => void stop()}>
-        {t('host.stop')}
-      </button>
-    </section>
+      <div className="drawer-actions">
+        <ConfirmButton
+          question={t('layout.stopQuestion', { room: hosting.roomName })}
+          detail={t('layout.stopDetail')}
+          confirm={t('host.stop')}
+          onConfirm={() => void stop()}
+        >
+          {t('host.stop')}
+        </ConfirmButton>
+      </div>
+    </Drawer>
   );
 }
 
-function AddressList({ addresses }: { addresses: string[] }) {
-  const { t } = useTranslation();
-  const [copied, setCopied] = useState<string | null>(null);
-
-  const copy = async (address: string) => {
-    try {
-      await navigator.clipboard.writeText(address);
-      setCopied(address);
-    } catch {
-      setCopied(null);
-    }
-  };
-
-  return (
-    <>
-      <h3 id="host-addresses">{t('host.addresses')}</h3>
-      <ul aria-labelledby="host-addresses" className="addresses">
-        {addresses.map((address) => (
-          <li key={address}>
-            <code>{address}</code>
-            <button type="button" aria-label={t('host.copyLabel', { address })} onClick={() => void copy(address)}>
-              {t('host.copy')}
-            </button>
-          </li>
-        ))}
-      </ul>
-      <p className="copied" aria-live="polite">
-        {copied !== null && t('host.copied', { address: copied })}
-      </p>
-    </>
-  );
-}
-
-/** Fields of a log entry besides the ones shown in their own columns. */
-function details(entry: HostLogEntry): string {
+/** A log entry's own fields besides time, level and event, as label/value pairs. */
+function fieldsOf(entry: HostLogEntry): [string, string][] {
   const { time: _time, level: _level, event: _event, ...fields } = entry;
-  return Object.entries(fields)
-    .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
-    .join(' ');
+  return Object.entries(fields).map(([key, value]) => [key, typeof value === 'string' ? value : JSON.stringify(value)]);
 }
 
 function ServerLog() {
   const { t } = useTranslation();
   const entries = useApp((state) => state.hostLog);
-  const logRef = useRef<HTMLDivElement>(null);
+  const [filter, setFilter] = useState('');
+  const scrollRef = useRef<HTMLDivElement>(null);
   const following = useRef(true);
+  const rows = useMemo(() => {
+    const needle = filter.trim().toLocaleLowerCase();
+    const all = entries.map((entry, index) => ({ index, entry, fields: fieldsOf(entry) }));
+    if (needle === '') return all;
+    return all.filter(({ entry, fields }) =>
+      [entry.event, entry.level, ...fields.flat()].some((text) => text.toLocaleLowerCase().includes(needle)),
+    );
+  }, [entries, filter]);
 
   useEffect(() => {
-    const element = logRef.current;
+    const element = scrollRef.current;
     if (element && following.current) element.scrollTop = element.scrollHeight;
-  }, [entries]);
+  }, [rows]);
 
   return (
     <>
-      <h3 id="server-log-title">{t('host.log')}</h3>
+      <div className="log-heading">
+        <h3 id="server-log-title">{t('host.log')}</h3>
+        <input
+          type="search"
+          className="log-filter"
+          aria-label={t('layout.logFilter')}
+          placeholder={t('layout.logFilter')}
+          value={filter}
+          onChange={(event) => setFilter(event.target.value)}
+        />
+      </div>
       <div
-        ref={logRef}
-        role="log"
-        aria-label={t('host.log')}
+        ref={scrollRef}
         className="server-log"
+        role="region"
+        aria-labelledby="server-log-title"
         tabIndex={0}
         onScroll={(event) => {
           const element = event.currentTarget;
           following.current = element.scrollHeight - element.scrollTop - element.clientHeight < 24;
         }}
       >
-        {entries.map((entry, index) => (
-          <div key={index} className="log-entry" data-level={entry.level}>
-            <time dateTime={entry.time}>{formatClock(Date.parse(entry.time))}</time> <span className="log-event">{entry.event}</span>{' '}
-            <span className="log-details">{details(entry)}</span>
-          </div>
-        ))}
+        <table aria-labelledby="server-log-title">
+          <thead>
+            <tr>
+              <th scope="col">{t('layout.logTime')}</th>
+              <th scope="col">{t('layout.logEvent')}</th>
+              <th scope="col">{t('layout.logDetails')}</th>
+            </tr>
+          </thead>
+          <tbody aria-live="polite" aria-relevant="additions">
+            {rows.map(({ index, entry, fields }) => (
+              <tr key={index} data-level={entry.level}>
+                <td>
+                  <time dateTime={entry.time}>{formatClock(Date.parse(entry.time))}</time>
+                </td>
+                <td className="log-event">{entry.event}</td>
+                <td>
+                  <dl className="log-fields">
+                    {fields.map(([key, value]) => (
+                      <div key={key}>
+                        <dt>{key}</dt>
+                        <dd>{value}</dd>
+                      </div>
+                    ))}
+                  </dl>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        {rows.length === 0 && <p className="muted">{t('layout.logEmpty')}</p>}
       </div>
     </>
   );

@@ -109,6 +109,8 @@ async function loadPreviews(ctx: AppContext, convs: ConversationKey[]): Promise<
 
 export async function openConversation(ctx: AppContext, conv: ConversationKey): Promise<void> {
   const state = ctx.store.getState();
+  // The details drawer belongs to the conversation it was opened on.
+  if (state.drawer === 'details' && state.activeConv !== conv) state.setDrawer(null);
   state.setActiveConv(conv);
   state.setHighlight(null);
   if (!(state.timelines[conv]?.loaded ?? false)) await loadLatest(ctx, conv);
