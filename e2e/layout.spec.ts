@@ -135,6 +135,17 @@ test('the main screens fit from 720 to 1440 px, pass axe, and are photographed i
     await search.fill('');
     await alice!.getByRole('button', { name: en ? 'Room settings' : 'Oda ayarları', exact: true }).click();
     await checkScreen(alice!, testInfo, 'room settings', language, widths);
+    if (en) {
+      // The log as a table, filtered to one kind of event.
+      const drawer = alice!.getByRole('complementary', { name: 'Room settings' });
+      await drawer.getByRole('searchbox', { name: 'Filter log' }).fill('login');
+      const log = drawer.getByRole('table', { name: 'Server log' });
+      await expect(log.getByRole('row')).not.toHaveCount(1);
+      for (const row of await log.getByRole('row').all()) await expect(row).toContainText(/login|Event/);
+      await testInfo.attach('server log filtered', { body: await drawer.screenshot(), contentType: 'image/png' });
+      if (process.env['LANCHAT_SHOTS']) await drawer.screenshot({ path: `${process.env['LANCHAT_SHOTS']}/server-log.png` });
+      await drawer.getByRole('searchbox', { name: 'Filter log' }).fill('');
+    }
     await alice!.keyboard.press('Escape');
     // Narrow: the conversation list is behind a button and covers the conversation when opened.
     const nav = alice!.getByRole('navigation', { name: en ? 'Conversations' : 'Sohbetler' });
