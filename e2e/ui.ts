@@ -99,6 +99,8 @@ export async function startDirectChat(page: Page, name: string) {
   const dialog = await newChat(page, 'New direct message');
   await dialog.getByRole('combobox', { name: 'User name' }).fill(name);
   await dialog.getByRole('button', { name: 'Start chat' }).click();
+  // The dialog closes once the chat is open; typing before that would reach the dialog, not the composer.
+  await expect(dialog).toHaveCount(0);
 }
 
 export async function createGroup(page: Page, name: string) {

@@ -8,6 +8,7 @@ import { otherUsers } from '../store/selectors.js';
 import { startDirectChat } from '../store/sync.js';
 import { Avatar } from './Avatar.js';
 import { ErrorAlert } from './ErrorAlert.js';
+import { Presence } from './Presence.js';
 
 /** Everyone in the room with their presence; choosing one opens (or asks for) a direct chat. */
 export function ContactsList() {
@@ -18,10 +19,9 @@ export function ContactsList() {
   const [error, setError] = useState<AppError | null>(null);
 
   const describe = (user: UserInfo) => {
-    if (user.online) return { full: t('contacts.online', { name: user.name }), short: t('contacts.onlineShort') };
-    if (user.lastSeen === null) return { full: t('contacts.offline', { name: user.name }), short: t('contacts.offlineShort') };
-    const time = formatMoment(user.lastSeen, Date.now(), i18n.language);
-    return { full: t('contacts.lastSeen', { name: user.name, time }), short: t('contacts.lastSeenShort', { time }) };
+    if (user.online) return t('contacts.online', { name: user.name });
+    if (user.lastSeen === null) return t('contacts.offline', { name: user.name });
+    return t('contacts.lastSeen', { name: user.name, time: formatMoment(user.lastSeen, Date.now(), i18n.language) });
   };
 
   const open = async (name: string) => {
@@ -37,14 +37,15 @@ export function ContactsList() {
       ) : (
         <ul aria-labelledby="contacts-title" className="contacts">
           {people.map((user) => {
-            const text = describe(user);
             return (
               <li key={user.name}>
-                <button type="button" className="contact" aria-label={text.full} onClick={() => void open(user.name)}>
+                <button type="button" className="contact" aria-label={describe(user)} onClick={() => void open(user.name)}>
                   <Avatar name={user.name} size={30} online={user.online} />
                   <span className="contact-text">
                     <span className="contact-name">{user.name}</span>
-                    <span className="contact-state">{text.short}</span>
+                    <span className="contact-state">
+                      <Presence user={user} />
+                    </span>
                   </span>
                 </button>
               </li>

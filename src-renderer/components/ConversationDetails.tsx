@@ -9,7 +9,7 @@ import { endDirectChat } from '../store/sync.js';
 import { Avatar } from './Avatar.js';
 import { ConfirmButton } from './ConfirmButton.js';
 import { ContactsList } from './ContactsList.js';
-import { Presence } from './ConversationPane.js';
+import { Presence } from './Presence.js';
 import { Drawer } from './Drawer.js';
 import { GroupPanel } from './GroupPanel.js';
 

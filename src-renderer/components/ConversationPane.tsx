@@ -1,11 +1,10 @@
 import { useId, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError } from '../../src-shared/api.js';
-import type { ConversationKey, UserInfo } from '../../src-shared/protocol.js';
+import type { ConversationKey } from '../../src-shared/protocol.js';
 import { app, useApp, useConversation } from '../app-context.js';
 import { isBrowserShell } from '../api.js';
 import { nameKey } from '../lib/names.js';
-import { formatMoment } from '../lib/time.js';
 import { contactForConversation, groupOfConversation, otherUsers } from '../store/selectors.js';
 import { Avatar } from './Avatar.js';
 import { ChatNote } from './ChatNote.js';
@@ -15,6 +14,7 @@ import { ErrorAlert } from './ErrorAlert.js';
 import { Icon } from './Icons.js';
 import { InviteNote } from './InviteNote.js';
 import { MessageList } from './MessageList.js';
+import { Presence } from './Presence.js';
 
 /** One conversation: its header, messages and composer, and its details drawer when opened. */
 export function ConversationPane({ conv, canPopOut }: { conv: ConversationKey; canPopOut: boolean }) {
@@ -100,12 +100,4 @@ export function ConversationPane({ conv, canPopOut }: { conv: ConversationKey; c
       </div>
     </main>
   );
-}
-
-/** "online", "last seen …" or "offline" for a person. */
-export function Presence({ user }: { user: UserInfo | undefined }) {
-  const { t, i18n } = useTranslation();
-  if (user?.online) return <>{t('contacts.onlineShort')}</>;
-  if (user?.lastSeen == null) return <>{t('contacts.offlineShort')}</>;
-  return <>{t('contacts.lastSeenShort', { time: formatMoment(user.lastSeen, Date.now(), i18n.language) })}</>;
 }

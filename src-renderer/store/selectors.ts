@@ -62,7 +62,7 @@ export function conversationList(sources: ConversationSources, roomName: string)
     ...about(ROOM),
     target: { kind: 'room' },
     online: false,
-    members: Object.keys(sources.users).length || undefined,
+    members: undefined,
   };
   return [room, ...[...direct, ...groups].sort(byActivity)];
 }
