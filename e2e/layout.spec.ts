@@ -84,7 +84,11 @@ test('the main screens fit from 720 to 1440 px, pass axe, and are photographed i
   await expect(message(bob!, 'It did, all green.')).toBeVisible();
   // Two messages in a row from bob share one header: his name is shown once.
   await expect(alice!.getByRole('log', { name: 'Messages' }).locator('.message-sender').filter({ hasText: 'bob' })).toHaveCount(1);
-  await expect(message(alice!, 'It did, all green.').getByRole('img', { name: 'Status: delivered' })).toBeVisible();
+  // Your own message's state is one tick icon with a tooltip; every time shows the full date on hover.
+  await expect(message(alice!, 'It did, all green.').getByRole('img', { name: 'Status: delivered' })).toHaveAttribute('title', 'delivered');
+  const year = new RegExp(String(new Date().getFullYear()));
+  await expect(message(alice!, 'It did, all green.').locator('time')).toHaveAttribute('title', year);
+  await expect(message(alice!, 'I will look at the logs after coffee.').locator('time')).toHaveAttribute('title', year);
 
   await startDirectChat(alice!, 'bob');
   await bob!.getByRole('region', { name: 'Chat requests' }).getByRole('button', { name: 'Accept alice' }).click();
