@@ -14,6 +14,13 @@ const LOAD_OLDER_WITHIN_PX = 300;
 /** No view holds more rows than this; past it a list that still fits is a layout fault, not a short page. */
 const FILL_VIEW_LIMIT = 200;
 const ESTIMATED_HEIGHT: Record<TimelineItem['kind'], number> = { day: 36, notice: 28, message: 58, pending: 58 };
+/** A message under the previous one's header is one line of text. */
+const CONTINUED_HEIGHT = 22;
+
+/** Close estimates keep the view still while older pages are measured in above it. */
+function estimate(item: TimelineItem): number {
+  return (item.kind === 'message' || item.kind === 'pending') && item.continued ? CONTINUED_HEIGHT : ESTIMATED_HEIGHT[item.kind];
+}
 const NO_NOTICES: Notice[] = [];
 
 /**
@@ -43,7 +50,7 @@ export function MessageList({ conv, emptyText }: { conv: ConversationKey; emptyT
   const virtualizer = useVirtualizer({
     count: items.length,
     getScrollElement: () => scrollRef.current,
-    estimateSize: (index) => ESTIMATED_HEIGHT[items[index]!.kind],
+    estimateSize: (index) => estimate(items[index]!),
     getItemKey: (index) => items[index]!.key,
     overscan: 10,
     anchorTo: 'end',
@@ -76,14 +83,34 @@ export function MessageList({ conv, emptyText }: { conv: ConversationKey; emptyT
     return element !== null && element.scrollTop < LOAD_OLDER_WITHIN_PX;
   };
 
-  // A first page shorter than the view cannot be scrolled, so nothing else would fetch the next.
+  /** The row at the top of the view when older messages were asked for, and how far into it the view was. */
+  const keptTop = useRef<{ key: string; delta: number; oldestId: number | undefined } | null>(null);
+  const fetchOlder = () => {
+    const element = scrollRef.current;
+    const row = element && virtualizer.getVirtualItems().find((item) => item.end > element.scrollTop && items[item.index]?.kind !== 'day');
+    keptTop.current = element && row ? { key: String(row.key), delta: element.scrollTop - row.start, oldestId: messages[0]?.id } : null;
+    void loadOlder(app(), conv);
+  };
+  // The virtualizer keeps the top row in place when rows come in above it, but at the very top that
+  // row is the day separator, which stays first: the view would stay at the top. Put the kept row back.
+  useLayoutEffect(() => {
+    const kept = keptTop.current;
+    if (kept === null || messages[0]?.id === kept.oldestId) return;
+    keptTop.current = null;
+    const index = items.findIndex((item) => item.key === kept.key);
+    const start = virtualizer.measurementsCache[index]?.start;
+    const element = scrollRef.current;
+    if (start !== undefined && element && Math.abs(element.scrollTop - (start + kept.delta)) > 1) {
+      virtualizer.scrollToOffset(start + kept.delta);
+    }
+  }, [items, messages, virtualizer]);
+
+  // A first page shorter than the view (or one that leaves the view near the top) gets no scroll that would fetch the next.
   useEffect(() => {
     const element = scrollRef.current;
     if (!placed.current || !element || element.clientHeight === 0) return;
     const fits = element.scrollHeight <= element.clientHeight && items.length < FILL_VIEW_LIMIT;
-    if (fits && hasMore && !loadingOlder) {
-      void loadOlder(app(), conv);
-    }
+    if ((fits || nearTop()) && hasMore && !loadingOlder) fetchOlder();
   }, [items.length, hasMore, loadingOlder, conv]);
 
   const highlightedId = highlight?.conv === conv ? highlight.id : null;
@@ -94,7 +121,7 @@ export function MessageList({ conv, emptyText }: { conv: ConversationKey; emptyT
         {loadingOlder ? (
           <span className="muted">{t('conversation.loadingOlder')}</span>
         ) : hasMore ? (
-          <button type="button" className="link-button" onClick={() => void loadOlder(app(), conv)}>
+          <button type="button" className="link-button" onClick={fetchOlder}>
             {t('conversation.loadOlder')}
           </button>
         ) : (
@@ -108,7 +135,7 @@ export function MessageList({ conv, emptyText }: { conv: ConversationKey; emptyT
         className="message-list"
         tabIndex={0}
         onScroll={() => {
-          if (placed.current && nearTop()) void loadOlder(app(), conv);
+          if (placed.current && nearTop()) fetchOlder();
         }}
       >
         {loaded && items.length === 0 && <p className="empty">{emptyText ?? t('conversation.empty')}</p>}
