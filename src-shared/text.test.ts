@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkGroupName, checkUserName, foldForSearch, lookalikeSkeletons, nameKey, nameSkeleton } from './text.js';
+import { checkGroupName, checkUserName, foldForSearch, lookalikeSkeletons, nameSkeleton } from './text.js';
+import { nameKey } from './protocol/names.js';
 
 describe('foldForSearch', () => {
   it('folds Turkish dotted and dotless i alike in both cases', () => {

@@ -3,7 +3,7 @@
  * and how text is folded for search.
  */
 import { remove as removeConfusables } from 'confusables';
-import { LIMITS } from './protocol.js';
+import { LIMITS } from './protocol/limits.js';
 
 const COMBINING_MARKS = /\p{M}/gu;
 
@@ -58,11 +58,6 @@ export function checkGroupName(raw: string, maxLength: number = LIMITS.maxGroupN
     return { ok: false, reason: 'a group name may hold letters, digits, spaces and _ . - \' ( ) & + # ! ? ,' };
   }
   return { ok: true, name };
-}
-
-/** Case-insensitive identity of a name: two names with the same key are the same account. */
-export function nameKey(name: string): string {
-  return name.normalize('NFC').replace(/İ/g, 'i').replace(/I/g, 'i').replace(/ı/g, 'i').toLowerCase();
 }
 
 const LOOKALIKE_DIGITS: Record<string, string> = { '0': 'o', '1': 'l', '5': 's', '|': 'l' };

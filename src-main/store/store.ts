@@ -6,7 +6,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { dmConversation, groupConversation, ROOM, type ChatMessage, type ConversationKey } from '../../src-shared/protocol.js';
+import { dmConversation, groupConversation, ROOM, type ConversationKey } from '../../src-shared/protocol/conversation.js';
+import type { ChatMessage, Page } from '../../src-shared/protocol/objects.js';
 import { foldForSearch } from '../../src-shared/text.js';
 import { APPLICATION_ID, LATEST_VERSION, migrate, schemaVersion } from './migrations.js';
 import {
@@ -14,7 +15,6 @@ import {
   type GroupRow,
   type InsertResult,
   type NewMessage,
-  type Page,
   type RelationRow,
   type RelationState,
   type SearchOptions,

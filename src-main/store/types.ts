@@ -2,7 +2,9 @@
  * What the server needs from storage. One implementation: SQLite through better-sqlite3 (store.ts).
  * All calls are synchronous; a call that returns has committed.
  */
-import type { ChatMessage, ConversationKey } from '../../src-shared/protocol.js';
+import type { HostBan } from '../../src-shared/api.js';
+import type { ChatMessage, Page } from '../../src-shared/protocol/objects.js';
+import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 
 export interface UserRow {
   id: number;
@@ -38,11 +40,6 @@ export interface InsertResult {
   message: ChatMessage;
   /** True when (senderId, clientMsgId) was already stored: the stored message is returned unchanged. */
   duplicate: boolean;
-}
-
-export interface Page {
-  messages: ChatMessage[];
-  hasMore: boolean;
 }
 
 export type RelationState = 'pending' | 'accepted' | 'declined';
@@ -137,14 +134,9 @@ export interface SessionStore {
   setDeliveredCursor(userId: number, messageId: number): void;
 }
 
-export type BanKind = 'name' | 'address';
-
-export interface BanRow {
-  kind: BanKind;
-  /** A name key for 'name', an address as the server sees it for 'address'. */
-  value: string;
-  createdAt: number;
-}
+/** What the host panel shows is the row itself. */
+export type BanRow = HostBan;
+export type BanKind = BanRow['kind'];
 
 /** Room access: pending accounts, password changes, bans, room settings and limits. */
 export interface AccessStore {

@@ -1,4 +1,4 @@
-import { nameKey } from '../lib/names.js';
+import { nameKey } from '../../src-shared/protocol/names.js';
 
 /** Up to two letters: the first of the first two words, or the first two of a single word. */
 export function initials(name: string): string {

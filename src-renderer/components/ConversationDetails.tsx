@@ -1,8 +1,8 @@
 import { useTranslation } from 'react-i18next';
 import type { AppError } from '../../src-shared/api.js';
-import type { GroupInfo } from '../../src-shared/protocol.js';
+import type { GroupInfo } from '../../src-shared/protocol/objects.js';
+import { nameKey } from '../../src-shared/protocol/names.js';
 import { app, useApp } from '../app-context.js';
-import { nameKey } from '../lib/names.js';
 import type { ContactView } from '../store/contacts.js';
 import type { ConversationEntry } from '../store/selectors.js';
 import { endDirectChat } from '../store/sync.js';

@@ -1,8 +1,8 @@
 import { useId } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { ConversationKey } from '../../src-shared/protocol.js';
+import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
+import { sameName } from '../../src-shared/protocol/names.js';
 import { app, useApp } from '../app-context.js';
-import { sameName } from '../lib/names.js';
 import { formatMoment } from '../lib/time.js';
 import type { ConversationEntry } from '../store/selectors.js';
 import { openConversation } from '../store/sync.js';

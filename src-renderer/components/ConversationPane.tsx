@@ -1,10 +1,10 @@
 import { useId, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError } from '../../src-shared/api.js';
-import type { ConversationKey } from '../../src-shared/protocol.js';
+import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 import { app, useApp, useConversation } from '../app-context.js';
 import { isBrowserShell } from '../api.js';
-import { nameKey } from '../lib/names.js';
+import { nameKey } from '../../src-shared/protocol/names.js';
 import { contactForConversation, groupOfConversation, otherUsers } from '../store/selectors.js';
 import { Avatar } from './Avatar.js';
 import { ChatNote } from './ChatNote.js';

@@ -1,7 +1,7 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useLayoutEffect, useMemo, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { ConversationKey } from '../../src-shared/protocol.js';
+import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 import { app, useApp } from '../app-context.js';
 import { buildTimeline, type TimelineItem } from '../lib/timeline.js';
 import { EMPTY_TIMELINE, type MessagesData, type Notice } from '../store/messages.js';

@@ -1,5 +1,5 @@
 import { useTranslation } from 'react-i18next';
-import type { UserInfo } from '../../src-shared/protocol.js';
+import type { UserInfo } from '../../src-shared/protocol/objects.js';
 import { formatMoment } from '../lib/time.js';
 
 /** "online", "last seen …" or "offline" for a person. */

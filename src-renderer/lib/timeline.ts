@@ -1,6 +1,6 @@
-import type { ChatMessage } from '../../src-shared/protocol.js';
+import type { ChatMessage } from '../../src-shared/protocol/objects.js';
+import { nameKey } from '../../src-shared/protocol/names.js';
 import type { Notice, OutboxEntry } from '../store/messages.js';
-import { nameKey } from './names.js';
 import { startOfDay } from './time.js';
 
 export type TimelineItem =

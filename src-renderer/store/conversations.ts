@@ -1,5 +1,5 @@
-import type { ChatMessage, ConversationKey } from '../../src-shared/protocol.js';
-import { ROOM } from '../lib/conversations.js';
+import type { ChatMessage } from '../../src-shared/protocol/objects.js';
+import { type ConversationKey, ROOM } from '../../src-shared/protocol/conversation.js';
 import type { SliceCreator } from './types.js';
 
 export interface ConversationsData {

@@ -1,7 +1,7 @@
 import type { AppEvent, SessionView } from '../../src-shared/api.js';
-import type { ChatMessage, GroupInfo } from '../../src-shared/protocol.js';
-import { ROOM, groupConversation } from '../lib/conversations.js';
-import { nameKey, sameName } from '../lib/names.js';
+import type { ChatMessage, GroupInfo } from '../../src-shared/protocol/objects.js';
+import { ROOM, groupConversation } from '../../src-shared/protocol/conversation.js';
+import { nameKey, sameName } from '../../src-shared/protocol/names.js';
 import type { AppStore } from './index.js';
 import { findMessage } from './messages.js';
 

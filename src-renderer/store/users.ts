@@ -1,5 +1,5 @@
-import type { UserInfo } from '../../src-shared/protocol.js';
-import { nameKey } from '../lib/names.js';
+import type { UserInfo } from '../../src-shared/protocol/objects.js';
+import { nameKey } from '../../src-shared/protocol/names.js';
 import type { SliceCreator } from './types.js';
 
 /** Everyone with an account in the room, and whether they are online. */
