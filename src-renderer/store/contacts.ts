@@ -1,4 +1,4 @@
-import type { Contact, ContactState, UserInfo } from '../../src-shared/protocol/objects.js';
+import type { Contact, ContactState } from '../../src-shared/protocol/objects.js';
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 import { nameKey } from '../../src-shared/protocol/names.js';
 import type { SliceCreator } from './types.js';
@@ -8,16 +8,13 @@ export interface ContactView extends Omit<Contact, 'conv'> {
   conv: ConversationKey | null;
 }
 
-export interface PresenceData {
-  /** Every user of the room, by name key. */
-  users: Record<string, UserInfo>;
-  /** People you have a direct-chat relation with, by name key. */
+/** People you have a direct-chat relation with (requested, accepted, declined). */
+export interface ContactsData {
+  /** By name key. */
   contacts: Record<string, ContactView>;
 }
 
-export interface PresenceSlice extends PresenceData {
-  setUsers(users: UserInfo[]): void;
-  applyPresence(user: string, online: boolean, ts: number): void;
+export interface ContactsSlice extends ContactsData {
   setContacts(contacts: Contact[]): void;
   upsertContact(contact: Contact): void;
   /** Records a request or answer seen in an event; the conversation stays as known until contacts are refetched. */
@@ -25,9 +22,9 @@ export interface PresenceSlice extends PresenceData {
   removeContact(name: string): void;
 }
 
-export const initialPresence: PresenceData = { users: {}, contacts: {} };
+export const initialContacts: ContactsData = { contacts: {} };
 
-export const createPresenceSlice: SliceCreator<PresenceSlice> = (set) => {
+export const createContactsSlice: SliceCreator<ContactsSlice> = (set) => {
   const updateContact = (name: string, update: (contact: ContactView | undefined) => ContactView) =>
     set((state) => {
       const key = nameKey(name);
@@ -35,14 +32,7 @@ export const createPresenceSlice: SliceCreator<PresenceSlice> = (set) => {
     });
 
   return {
-    ...initialPresence,
-    setUsers: (users) => set({ users: Object.fromEntries(users.map((user) => [nameKey(user.name), user])) }),
-    applyPresence: (user, online, ts) =>
-      set((state) => {
-        const key = nameKey(user);
-        const known = state.users[key];
-        return { users: { ...state.users, [key]: { name: known?.name ?? user, online, lastSeen: ts } } };
-      }),
+    ...initialContacts,
     setContacts: (contacts) =>
       set({ contacts: Object.fromEntries(contacts.map((contact) => [nameKey(contact.name), contact])) }),
     upsertContact: (contact) => updateContact(contact.name, () => contact),
