@@ -3,8 +3,8 @@
  * searches and the latest page of conversations, asked through the real host.
  */
 import { performance } from 'node:perf_hooks';
-import { ROOM, dmConversation, groupConversation, type ConversationKey } from '../src-shared/protocol.js';
-import { nameKey } from '../src-shared/text.js';
+import { ROOM, dmConversation, groupConversation, type ConversationKey } from '../src-shared/protocol/conversation.js';
+import { nameKey } from '../src-shared/protocol/names.js';
 import { openStore } from '../src-main/store/store.js';
 import type { NewMessage } from '../src-main/store/types.js';
 import { type Result, transport, databaseFile, percentile, removeDir, round, seedAccounts, spawnServer, tempDataDir } from './common.js';

@@ -3,7 +3,7 @@
  * and how text is folded for search.
  */
 import unhomoglyph from 'unhomoglyph';
-import { LIMITS } from './protocol.js';
+import { LIMITS } from './protocol/limits.js';
 
 const COMBINING_MARKS = /\p{M}/gu;
 
@@ -79,11 +79,6 @@ export function checkGroupName(raw: string, maxLength: number = LIMITS.maxGroupN
     return { ok: false, reason: 'a group name may hold letters, digits, spaces and _ . - \' ( ) & + # ! ? ,' };
   }
   return { ok: true, name };
-}
-
-/** Case-insensitive identity of a name: two names with the same key are the same account. */
-export function nameKey(name: string): string {
-  return name.normalize('NFC').replace(/İ/g, 'i').replace(/I/g, 'i').replace(/ı/g, 'i').toLowerCase();
 }
 
 /**

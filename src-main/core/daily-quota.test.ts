@@ -1,6 +1,6 @@
 /** A host's per-user daily quota, over real sockets: the sender hears why and until when; others go on. */
 import { afterEach, expect, it } from 'vitest';
-import { ErrorCode } from '../../src-shared/protocol.js';
+import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { RawPeer, removeDir, startTestHost, tempDir } from '../testing/harness.js';
 import type { Host } from './host.js';
 

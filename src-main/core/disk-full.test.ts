@@ -8,7 +8,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmdirSync, rmSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ErrorCode } from '../../src-shared/protocol.js';
+import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import type { LogEntry } from '../server/log.js';
 import { RawPeer, startTestHost, waitFor } from '../testing/harness.js';
 import type { Host } from './host.js';

@@ -5,26 +5,14 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { type AddressInfo, type Server, type Socket, createServer } from 'node:net';
-import {
-  type ChatMessage,
-  type Contact,
-  type ConversationKey,
-  ErrorCode,
-  type GroupInfo,
-  LIMITS,
-  PROTOCOL_MAJOR,
-  PROTOCOL_VERSION,
-  type PushFrame,
-  ROOM,
-  type Request,
-  type RequestResults,
-  type RequestType,
-  type WireError,
-  dmConversation,
-  groupConversation,
-  parseRequest,
-} from '../../src-shared/protocol.js';
-import { checkGroupName, checkUserName, lookalikeSkeletons, nameKey, nameSkeleton } from '../../src-shared/text.js';
+import type { ChatMessage, Contact, GroupInfo } from '../../src-shared/protocol/objects.js';
+import { type ConversationKey, ROOM, dmConversation, groupConversation } from '../../src-shared/protocol/conversation.js';
+import { ErrorCode, type WireError } from '../../src-shared/protocol/errors.js';
+import { type AccessMode, LIMITS, PROTOCOL_MAJOR, PROTOCOL_VERSION } from '../../src-shared/protocol/limits.js';
+import type { PushFrame } from '../../src-shared/protocol/pushes.js';
+import { type Request, type RequestResults, type RequestType, parseRequest } from '../../src-shared/protocol/requests.js';
+import { checkGroupName, checkUserName, lookalikeSkeletons, nameSkeleton } from '../../src-shared/text.js';
+import { nameKey } from '../../src-shared/protocol/names.js';
 import { Connection } from '../net/connection.js';
 import { type DecodedFrame, encodeFrame } from '../net/frame.js';
 import { TlsGate, type TlsIdentity } from '../net/tls.js';
@@ -185,6 +173,11 @@ export class ChatServer {
   /** Resolves once the access mode given at construction is in force (and saved). */
   get ready(): Promise<void> {
     return this.access.ready;
+  }
+
+  /** Who may create an account now (as `ready` put it in force). */
+  get accessMode(): AccessMode {
+    return this.access.mode;
   }
 
   /** Starts listening; resolves with the bound address. Port 0 picks a free port. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { groupConversation } from '../../src-shared/protocol.js';
+import { groupConversation } from '../../src-shared/protocol/conversation.js';
 import { StoreConflictError } from './types.js';
 import { addUser, groupMessage, send, store, useTestStore } from './test-store.js';
 

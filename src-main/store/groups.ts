@@ -1,5 +1,5 @@
 /** Groups and their members; deleting a group deletes its messages. */
-import { groupConversation } from '../../src-shared/protocol.js';
+import { groupConversation } from '../../src-shared/protocol/conversation.js';
 import { unlessTaken, type Db } from './rows.js';
 import type { GroupRow, Store } from './types.js';
 

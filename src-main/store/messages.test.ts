@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dmConversation, ROOM } from '../../src-shared/protocol.js';
+import { dmConversation, ROOM } from '../../src-shared/protocol/conversation.js';
 import { addUser, stored, directMessage, groupMessage, reopen, roomMessage, searchTexts, send, store, texts, useTestStore } from './test-store.js';
 
 useTestStore();

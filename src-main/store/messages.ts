@@ -1,8 +1,10 @@
 /** Storing messages, and reading them back by conversation (history) and by user (sync). */
-import { dmConversation, groupConversation, ROOM, type ChatMessage, type ConversationKey } from '../../src-shared/protocol.js';
+import { dmConversation, groupConversation, ROOM, type ConversationKey } from '../../src-shared/protocol/conversation.js';
+import { type ChatMessage } from '../../src-shared/protocol/objects.js';
 import { foldForSearch } from '../../src-shared/text.js';
 import { MESSAGE_SELECT, NO_UPPER_BOUND, toChatMessage, type Db, type MessageRecord } from './rows.js';
-import type { InsertResult, NewMessage, Page, Store } from './types.js';
+import type { Page } from '../../src-shared/protocol/objects.js';
+import type { InsertResult, NewMessage, Store } from './types.js';
 
 type MessageStore = Pick<Store, 'insertMessages' | 'messageByClientId' | 'lastMessageId' | 'history' | 'sync'>;
 

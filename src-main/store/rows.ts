@@ -1,6 +1,6 @@
 /** SQL pieces and row shapes that more than one feature of the store uses. */
 import Database from 'better-sqlite3';
-import type { ChatMessage } from '../../src-shared/protocol.js';
+import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import { StoreConflictError } from './types.js';
 
 export type Db = Database.Database;

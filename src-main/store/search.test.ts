@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { dmConversation, groupConversation, ROOM, type ChatMessage } from '../../src-shared/protocol.js';
+import { dmConversation, groupConversation, ROOM } from '../../src-shared/protocol/conversation.js';
+import { type ChatMessage } from '../../src-shared/protocol/objects.js';
 import { foldForSearch } from '../../src-shared/text.js';
 import { seededRandom } from '../testing/prng.js';
 import type { NewMessage, UserRow } from './types.js';

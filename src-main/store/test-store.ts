@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, expect } from 'vitest';
-import { dmConversation, groupConversation, ROOM, type ChatMessage } from '../../src-shared/protocol.js';
+import { dmConversation, groupConversation, ROOM } from '../../src-shared/protocol/conversation.js';
+import { type ChatMessage } from '../../src-shared/protocol/objects.js';
 import { openStore, type StoreOptions } from './store.js';
 import type { InsertResult, NewMessage, ServerStore, StoredMessage, UserRow } from './types.js';
 

@@ -2,7 +2,9 @@
  * What the server needs from storage. One implementation: SQLite through better-sqlite3 (store.ts).
  * All calls but search are synchronous; a call that returns has committed.
  */
-import type { ChatMessage, ConversationKey } from '../../src-shared/protocol.js';
+import type { HostBan } from '../../src-shared/api.js';
+import type { ChatMessage, Page } from '../../src-shared/protocol/objects.js';
+import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 
 export interface UserRow {
   id: number;
@@ -50,11 +52,6 @@ export interface OverDailyQuota {
     /** Until the next UTC day begins. */
     retryAfterMs: number;
   };
-}
-
-export interface Page {
-  messages: ChatMessage[];
-  hasMore: boolean;
 }
 
 export type RelationState = 'pending' | 'accepted' | 'declined';
@@ -146,14 +143,9 @@ export interface SessionStore {
   setDeliveredCursor(userId: number, messageId: number): void;
 }
 
-export type BanKind = 'name' | 'address';
-
-export interface BanRow {
-  kind: BanKind;
-  /** A name key for 'name', an address as the server sees it for 'address'. */
-  value: string;
-  createdAt: number;
-}
+/** What the host panel shows is the row itself. */
+export type BanRow = HostBan;
+export type BanKind = BanRow['kind'];
 
 /** Room access: pending accounts, password changes, bans, room settings and limits. */
 export interface AccessStore {

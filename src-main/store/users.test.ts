@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { lookalikeSkeletons, nameKey, nameSkeleton } from '../../src-shared/text.js';
+import { nameKey } from '../../src-shared/protocol/names.js';
+import { lookalikeSkeletons, nameSkeleton } from '../../src-shared/text.js';
 import { StoreConflictError } from './types.js';
 import { addUser, store, useTestStore } from './test-store.js';
 

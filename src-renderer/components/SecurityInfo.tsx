@@ -31,6 +31,7 @@ export function SecurityBadge() {
       {security.firstUse && dismissed !== security.fingerprint && (
         <p role="note" className="note security-first-use">
           {t('security.firstUse', { fingerprint: security.fingerprint })}{' '}
+          {security.matchesAnnounced && `${t('security.matchesAnnounced')} `}
           <button type="button" onClick={() => setDismissed(security.fingerprint)}>
             {t('security.dismiss')}
           </button>
@@ -82,7 +83,7 @@ export function EnterRoomError({
       <section role="alert" className="trust-prompt" aria-label={t('security.changedTitle')}>
         <h3>{t('security.changedTitle')}</h3>
         <dl>
-          <dt>{t('security.pinned')}</dt>
+          <dt>{error.fingerprints.announced ? t('security.announced') : t('security.pinned')}</dt>
           <dd>
             <code className="fingerprint">{pinned}</code>
           </dd>

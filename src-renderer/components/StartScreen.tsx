@@ -1,12 +1,13 @@
 import { useId, useState, type FormEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError, JoinRequest, Result, SessionView, Settings } from '../../src-shared/api.js';
-import { ACCESS_MODES } from '../../src-shared/protocol.js';
+import { ACCESS_MODES } from '../../src-shared/protocol/limits.js';
 import { app, useApp } from '../app-context.js';
 import { type AccessChoice, hostAccess, joinPassphrase } from '../lib/access.js';
 import { requestNotificationPermission } from '../desktop/notifications.js';
 import { hostRoom, joinRoom } from '../store/sync.js';
 import { EnterRoomError } from './SecurityInfo.js';
+import { AnnounceField, RoomsNearby } from './RoomsNearby.js';
 
 type Mode = 'host' | 'join';
 
@@ -50,7 +51,9 @@ export function StartScreen() {
           {mode === 'host' ? (
             <HostForm key={settings ? 'filled' : 'empty'} settings={settings} sessionError={sessionError} />
           ) : (
-            <JoinForm key={settings ? 'filled' : 'empty'} settings={settings} sessionError={sessionError} />
+            <RoomsNearby settings={settings}>
+              <JoinForm key={settings ? 'filled' : 'empty'} settings={settings} sessionError={sessionError} />
+            </RoomsNearby>
           )}
         </div>
       </div>
@@ -102,6 +105,7 @@ const MODE_LABELS = {
 function HostForm({ settings, sessionError }: FormProps) {
   const { t } = useTranslation();
   const [tls, setTls] = useState(true);
+  const [announce, setAnnounce] = useState(true);
   const hintId = useId();
   // Left alone, a restarted room keeps the mode it had, so it never opens up by accident.
   const [access, setAccess] = useState<AccessChoice>('saved');
@@ -109,7 +113,7 @@ function HostForm({ settings, sessionError }: FormProps) {
   const enter = async (roomName: string, port: number, name: string, password: string): Promise<Result<SessionView>> => {
     const checked = hostAccess(access, passphrase);
     if (!checked.ok) return { ok: false, error: { code: 'INVALID_ARGUMENT', message: t(`access.${checked.problem}`) } };
-    return hostRoom(app(), { roomName, port, name, password, tls, ...checked.fields });
+    return hostRoom(app(), { roomName, port, name, password, tls, announce, ...checked.fields });
   };
   return (
     <RoomForm
@@ -136,6 +140,7 @@ function HostForm({ settings, sessionError }: FormProps) {
           </p>
         )}
       </div>
+      <AnnounceField checked={announce} onChange={setAnnounce} />
       <label>
         {t('access.whoCanJoin')}
         <select value={access} onChange={(event) => setAccess(event.target.value as AccessChoice)}>
