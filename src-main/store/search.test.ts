@@ -281,9 +281,9 @@ describe('search over a long history', () => {
     return { ali, bob, quizzes };
   }
 
-  it('yields to other work while it looks, whichever way it looks', async () => {
+  it('yields to other work while it reads messages: for a short needle, and with a person', async () => {
     const { ali, bob } = fill();
-    for (const options of [{ query: 'q' }, { query: 'qqq' }, { query: 'zq', personId: bob.id }]) {
+    for (const options of [{ query: 'q' }, { query: 'zq', personId: bob.id }]) {
       const order: string[] = [];
       const searching = store.search(ali.id, { ...options, limit: 10 }).then(() => order.push('search done'));
       setImmediate(() => order.push('other work'));
