@@ -2,6 +2,9 @@ import { defineConfig } from '@playwright/test';
 
 /** Debian's Chromium; Playwright never downloads a browser on these machines. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+// Shells the specs start neither announce nor look for rooms on this machine's real network;
+// the discovery spec turns it on inside network namespaces.
+process.env.LANCHAT_DISCOVERY ??= 'off';
 
 export default defineConfig({
   testDir: 'e2e',

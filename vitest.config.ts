@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Nothing a test starts announces or browses on this machine's real network; the discovery tests turn it on in namespaces.
+    env: { LANCHAT_DISCOVERY: 'off' },
   },
 });

@@ -22,7 +22,7 @@ test('desktop manners: unread count in the title, shortcuts, theme, Turkish UI, 
   await alice!.keyboard.press('Alt+ArrowUp');
   await expect(currentConversation(alice!, 'Lab')).toBeVisible();
 
-  await alice!.getByRole('button', { name: 'Settings' }).click();
+  await alice!.getByRole('button', { name: 'Settings', exact: true }).click();
   await alice!.getByRole('combobox', { name: 'Theme' }).selectOption('dark');
   await expect(alice!.locator('html')).toHaveAttribute('data-theme', 'dark');
   await testInfo.attach('dark theme', { body: await alice!.screenshot(), contentType: 'image/png' });

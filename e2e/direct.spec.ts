@@ -1,5 +1,5 @@
 import { expect, test } from './fixtures.js';
-import { conversationLink, currentConversation, message, openConversation, send, startDirectChat } from './ui.js';
+import { confirm, conversationLink, currentConversation, message, openConversation, openDetails, send, startDirectChat } from './ui.js';
 
 test('a chat request accepted leads to a private chat, another is declined', async ({ room }, testInfo) => {
   const { users } = await room(['alice', 'bob', 'carol']);
@@ -29,10 +29,14 @@ test('a chat request accepted leads to a private chat, another is declined', asy
   await expect(carol!.getByRole('textbox', { name: 'Message' })).toBeDisabled();
   await expect(requests).toHaveCount(0);
 
-  // Ending the chat: both sides lose the accepted state; the messages stay readable.
-  await expect(alice!.getByRole('button', { name: 'End chat with bob' })).toBeVisible();
-  await bob!.getByRole('button', { name: 'End chat with alice' }).click();
+  // Ending the chat asks first; both sides lose the accepted state, alice sees a line saying so; the messages stay readable.
+  await openConversation(alice!, 'bob');
+  await expect((await openDetails(alice!, 'Chat details')).getByRole('button', { name: 'End chat with bob' })).toBeVisible();
+  await openConversation(bob!, 'alice');
+  await (await openDetails(bob!, 'Chat details')).getByRole('button', { name: 'End chat with alice' }).click();
+  await confirm(bob!, 'End chat');
   await expect(bob!.getByRole('button', { name: 'End chat with alice' })).toHaveCount(0);
   await expect(alice!.getByRole('button', { name: 'End chat with bob' })).toHaveCount(0);
+  await expect(alice!.getByText('bob ended the chat')).toBeVisible();
   await expect(message(alice!, 'just between us')).toBeVisible();
 });

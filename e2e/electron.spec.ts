@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ElectronApplication, _electron as electron, expect, test } from '@playwright/test';
-import { checkElectron } from '../scripts/electron-check.js';
+import { checkElectron } from '../src-main/desktop/electron-check.js';
 import { freePort, hostRoom, joinRoom, message, send } from './ui.js';
 
 const root = join(import.meta.dirname, '..');

@@ -1,5 +1,5 @@
 import { expect, test } from './fixtures.js';
-import { conversationLink, joinRoom, message, openConversation, send, startDirectChat } from './ui.js';
+import { conversationLink, joinRoom, message, openConversation, roomPeople, send, startDirectChat } from './ui.js';
 
 test('messages sent while a user is away reach them when they come back', async ({ room }) => {
   const { port, users } = await room(['alice', 'bob']);
@@ -10,7 +10,7 @@ test('messages sent while a user is away reach them when they come back', async 
   await bob!.getByRole('button', { name: 'Leave room' }).click();
   await expect(bob!.getByRole('tab', { name: 'Join room' })).toBeVisible();
   await expect(alice!.getByText('bob left')).toBeVisible();
-  await expect(alice!.getByRole('list', { name: 'Contacts' }).getByRole('button', { name: /^bob, offline/ })).toBeVisible();
+  await expect((await roomPeople(alice!)).getByRole('button', { name: /^bob, offline/ })).toBeVisible();
 
   await send(alice!, 'room news while bob is out');
   await startDirectChat(alice!, 'bob');

@@ -1,5 +1,5 @@
 import { expect, test } from './fixtures.js';
-import { expectOnline, hostRoom, message, messages, send } from './ui.js';
+import { expectOnline, hostRoom, message, messages, send, stopHosting } from './ui.js';
 
 test('the host stops and restarts: clients reconnect by themselves with nothing lost or doubled', async ({ room }) => {
   const { port, users } = await room(['alice', 'bob', 'carol']);
@@ -8,7 +8,7 @@ test('the host stops and restarts: clients reconnect by themselves with nothing 
   await send(bob!, 'before the restart');
   await expect(message(carol!, 'before the restart')).toBeVisible();
 
-  await alice!.getByRole('button', { name: 'Stop hosting' }).click();
+  await stopHosting(alice!);
   await expect(alice!.getByRole('tab', { name: 'Host room' })).toBeVisible();
   await expect(bob!.getByRole('status').filter({ hasText: 'Reconnecting…' })).toBeVisible();
 

@@ -4,15 +4,15 @@
  * its explicit Trust button, and a room hosted without TLS.
  */
 import { expect, test } from './fixtures.js';
-import { freePort, hostRoom, securityBadge, submitJoin } from './ui.js';
+import { freePort, hostRoom, openRoomSettings, securityBadge, stopHosting, submitJoin } from './ui.js';
 
 const FINGERPRINT = /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/;
 
 test('fingerprint shown by the host, pinned by the joiner, a changed one blocked until trusted', async ({ shells }, testInfo) => {
   const port = await freePort();
   const [alice, bob, mallory] = (await shells(['alice', 'bob', 'mallory'])).map((user) => user.page);
-  const roomFingerprint = (page: typeof alice) =>
-    page!.getByRole('region', { name: 'Host panel' }).getByRole('note', { name: 'Room fingerprint' }).textContent();
+  const roomFingerprint = async (page: typeof alice) =>
+    (await openRoomSettings(page!)).getByRole('note', { name: 'Room fingerprint' }).textContent();
 
   await hostRoom(alice!, { room: 'Lab', port, name: 'alice' });
   const genuine = (await roomFingerprint(alice)) ?? '';
@@ -25,7 +25,7 @@ test('fingerprint shown by the host, pinned by the joiner, a changed one blocked
   await bob!.getByRole('button', { name: 'Leave room' }).click();
 
   // Another room answers on the same port: a different certificate.
-  await alice!.getByRole('button', { name: 'Stop hosting' }).click();
+  await stopHosting(alice!);
   await hostRoom(mallory!, { room: 'Lab', port, name: 'mallory' });
   const presented = (await roomFingerprint(mallory)) ?? '';
   expect(presented).toMatch(FINGERPRINT);
@@ -48,7 +48,7 @@ test('a room hosted without TLS says so, and is joined only with consent', async
   const port = await freePort();
   const [carol, dave] = (await shells(['carol', 'dave'])).map((user) => user.page);
   await hostRoom(carol!, { room: 'Lab', port, name: 'carol', tls: false });
-  await expect(carol!.getByRole('region', { name: 'Host panel' })).toContainText('Not encrypted');
+  await expect(await openRoomSettings(carol!)).toContainText('Not encrypted');
   await expect(securityBadge(carol!)).toHaveText('Not encrypted');
 
   await submitJoin(dave!, { port, name: 'dave' });

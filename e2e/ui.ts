@@ -92,10 +92,62 @@ export async function send(page: Page, text: string) {
   await expect(box).toHaveValue('');
 }
 
+/** Opens the sidebar's "+" menu and picks one of its items. */
+export async function newChat(page: Page, item: 'New direct message' | 'New group'): Promise<Locator> {
+  await page.getByRole('button', { name: 'New chat' }).click();
+  await page.getByRole('menu', { name: 'New chat' }).getByRole('menuitem', { name: item }).click();
+  return page.getByRole('dialog', { name: item });
+}
+
 export async function startDirectChat(page: Page, name: string) {
-  const form = page.getByRole('form', { name: 'New direct message' });
-  await form.getByRole('textbox', { name: 'User name' }).fill(name);
-  await form.getByRole('button', { name: 'Start chat' }).click();
+  const dialog = await newChat(page, 'New direct message');
+  await dialog.getByRole('combobox', { name: 'User name' }).fill(name);
+  await dialog.getByRole('button', { name: 'Start chat' }).click();
+  // The dialog closes once the chat is open; typing before that would reach the dialog, not the composer.
+  await expect(dialog).toHaveCount(0);
+}
+
+export async function createGroup(page: Page, name: string) {
+  const dialog = await newChat(page, 'New group');
+  await dialog.getByRole('textbox', { name: 'Group name' }).fill(name);
+  await dialog.getByRole('button', { name: 'Create group' }).click();
+  await expect(dialog).toHaveCount(0);
+}
+
+/** Opens the details drawer of the open conversation ("Group details", "Chat details", "Room details"). */
+export async function openDetails(page: Page, label: string): Promise<Locator> {
+  const drawer = page.getByRole('complementary', { name: label, exact: true });
+  if ((await drawer.count()) === 0) await page.getByRole('button', { name: label, exact: true }).click();
+  await expect(drawer).toBeVisible();
+  return drawer;
+}
+
+/** The host's "Room settings" drawer, opened from the header when closed. */
+export async function openRoomSettings(page: Page): Promise<Locator> {
+  const drawer = page.getByRole('complementary', { name: 'Room settings', exact: true });
+  if ((await drawer.count()) === 0) await page.getByRole('button', { name: 'Room settings', exact: true }).click();
+  await expect(drawer).toBeVisible();
+  return drawer;
+}
+
+/** Answers the open confirmation dialog with its confirming button. */
+export async function confirm(page: Page, button: string) {
+  const dialog = page.getByRole('alertdialog');
+  await dialog.getByRole('button', { name: button, exact: true }).click();
+  await expect(dialog).toHaveCount(0);
+}
+
+export async function stopHosting(page: Page) {
+  const settings = await openRoomSettings(page);
+  await settings.getByRole('button', { name: 'Stop hosting' }).click();
+  await confirm(page, 'Stop hosting');
+}
+
+/** The room's people, with their presence, in the room's details drawer. */
+export async function roomPeople(page: Page): Promise<Locator> {
+  await openConversation(page, /^Lab/);
+  const drawer = await openDetails(page, 'Room details');
+  return drawer.getByRole('list', { name: 'Contacts' });
 }
 
 /** The status of your own message with this text: queued, sent, delivered or failed. */

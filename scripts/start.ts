@@ -1,18 +1,20 @@
 /**
  * `npm start [-- --profile <name>] [-- --ui-port <n>]`: the desktop app where
- * Electron can run here, the browser shell where it cannot. Builds the UI (and
- * the main process, for Electron) first when they are missing or older than
- * their sources.
+ * Electron can run here (downloading its binary first when it is missing), the
+ * browser shell where it cannot. Builds the UI (and the main process, for
+ * Electron) first when they are missing or older than their sources.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runBrowserShell } from '../src-main/web/run.js';
-import { checkElectron } from './electron-check.js';
+import { chooseShell } from '../src-main/desktop/electron-launch.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
+/** Electron's zip is about 100 MB; a slow link gets this long before the browser shell starts instead. */
+const DOWNLOAD_TIME_LIMIT_MS = 10 * 60_000;
 
 /** Latest modification time of any file under the given paths (relative to the root). */
 function newestChange(paths: string[]): number {
@@ -69,7 +71,7 @@ function isOnPath(command: string): boolean {
 }
 
 async function runBrowser(reason: string): Promise<void> {
-  console.error(`Electron is not available on this machine (${reason}); starting the browser shell instead`);
+  console.error(`lanchat: the desktop app cannot run here: ${reason}\nlanchat: starting the browser shell instead`);
   const { url } = await runBrowserShell(args);
   if ((process.env.DISPLAY || process.env.WAYLAND_DISPLAY) && isOnPath('xdg-open')) {
     spawn('xdg-open', [url], { detached: true, stdio: 'ignore' }).on('error', () => undefined).unref();
@@ -78,9 +80,9 @@ async function runBrowser(reason: string): Promise<void> {
 
 async function main(): Promise<void> {
   buildRendererIfStale();
-  const electron = checkElectron(root);
-  if (electron.ok) runElectron(electron.executable);
-  else await runBrowser(electron.reason);
+  const shell = await chooseShell({ root, timeoutMs: DOWNLOAD_TIME_LIMIT_MS, log: (line) => console.error(`lanchat: ${line}`) });
+  if (shell.shell === 'electron') runElectron(shell.executable);
+  else await runBrowser(shell.reason);
 }
 
 main().catch((error: unknown) => {

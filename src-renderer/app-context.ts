@@ -2,7 +2,7 @@
 import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useStore } from 'zustand';
-import type { ConversationKey } from '../src-shared/protocol.js';
+import type { ConversationKey } from '../src-shared/protocol/conversation.js';
 import { getApi } from './api.js';
 import { createAppStore, type AppState } from './store/index.js';
 import { conversationList, type ConversationEntry } from './store/selectors.js';
@@ -27,10 +27,12 @@ export function useConversationList(): ConversationEntry[] {
   const dmPeers = useApp((state) => state.dmPeers);
   const groups = useApp((state) => state.groups);
   const unread = useApp((state) => state.unread);
+  const latest = useApp((state) => state.latest);
+  const users = useApp((state) => state.users);
   const roomName = useApp((state) => state.session.roomName) ?? t('nav.room');
   return useMemo(
-    () => conversationList({ contacts, dmPeers, groups, unread }, roomName),
-    [contacts, dmPeers, groups, unread, roomName],
+    () => conversationList({ contacts, dmPeers, groups, unread, latest, users }, roomName),
+    [contacts, dmPeers, groups, unread, latest, users, roomName],
   );
 }
 

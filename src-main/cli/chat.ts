@@ -5,18 +5,24 @@
  * (or LANCHAT_PASSPHRASE) gives the room passphrase for creating an account where one is asked.
  * Connections use TLS: the host's certificate fingerprint is trusted the first
  * time and pinned; a changed one is refused unless --fingerprint names it.
+ * `npm run chat -- --discover [--wait <seconds>]` lists the rooms announced on the local network and exits.
  */
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { ErrorCode } from '../../src-shared/protocol.js';
-import { ChatClient, ClientError, FingerprintChangedError } from '../client/client.js';
+import { ErrorCode } from '../../src-shared/protocol/errors.js';
+import { ChatClient } from '../client/client.js';
+import { ClientError, FingerprintChangedError } from '../client/errors.js';
 import { PinFile, UNENCRYPTED, serverKey } from '../core/pins.js';
 import { terminalPinsFile } from '../core/profile.js';
 import { normalizeFingerprint } from '../net/tls.js';
-import { TerminalSession, parseServer } from './terminal.js';
+import { TerminalSession, parseServer, printable } from './terminal.js';
+import { watchRooms } from '../discovery/browse.js';
 
-const USAGE =
-  'usage: npm run chat -- --server <host>:<port> --user <name> --password <password> [--passphrase <room passphrase>] [--fingerprint <fp>] [--no-tls]';
+const USAGE = [
+  'usage: npm run chat -- --server <host>:<port> --user <name> --password <password> [--passphrase <room passphrase>] [--fingerprint <fp>] [--no-tls]',
+  '   or: npm run chat -- --discover [--wait <seconds>]   (lists the rooms announced on the local network)',
+].join('\n');
+const DEFAULT_DISCOVER_SECONDS = 3;
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -27,6 +33,8 @@ async function main(): Promise<number> {
       fingerprint: { type: 'string' },
       'no-tls': { type: 'boolean', default: false },
       passphrase: { type: 'string' },
+      discover: { type: 'boolean', default: false },
+      wait: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -35,6 +43,7 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  if (values.discover) return discover(values.wait);
   const password = values.password ?? process.env.LANCHAT_PASSWORD;
   if (!values.server || !values.user || !password) {
     console.error(USAGE);
@@ -98,6 +107,32 @@ async function main(): Promise<number> {
     }
   }
   client.close();
+  return 0;
+}
+
+/** Prints the rooms that announce themselves within the wait, one line each. */
+async function discover(wait: string | undefined): Promise<number> {
+  const seconds = wait === undefined ? DEFAULT_DISCOVER_SECONDS : Number(wait);
+  if (!(seconds > 0 && seconds <= 60)) {
+    console.error(`--wait takes 1 to 60 seconds\n${USAGE}`);
+    return 2;
+  }
+  const watcher = watchRooms(
+    () => undefined,
+    (error) => console.error(`! looking for rooms failed: ${error.message}`),
+  );
+  if ('off' in watcher) {
+    console.error(`! ${watcher.off}`);
+    return 1;
+  }
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  const rooms = watcher.rooms();
+  await watcher.stop();
+  for (const room of rooms) {
+    const security = room.tls ? `encrypted, announced fingerprint ${room.fingerprint}` : 'NOT encrypted';
+    console.log(`room "${printable(room.roomName)}" on ${printable(room.hostName)} at ${room.host}:${room.port} (${security}; access ${room.access}; protocol ${room.protocol})`);
+  }
+  console.log(rooms.length === 0 ? `no rooms found in ${seconds} s` : `${rooms.length} room${rooms.length === 1 ? '' : 's'} found`);
   return 0;
 }
 

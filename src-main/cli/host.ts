@@ -1,19 +1,20 @@
 /**
- * Headless host: `npm run host -- --port <p> [--bind <addr>] --data <dir> [--room <name>] [--no-tls]`
+ * Headless host: `npm run host -- --port <p> [--bind <addr>] --data <dir> [--room <name>] [--no-tls] [--no-announce]`
  * plus access and limit options (see USAGE). Prints `listening <addr>:<port>` and `fingerprint <fp>`
- * (or `not encrypted`) when ready; reads admin commands (/help) from standard input; stops cleanly
+ * (or `not encrypted`) when ready, then whether the room is announced on the local network; reads admin commands (/help) from standard input; stops cleanly
  * on SIGINT or SIGTERM.
  */
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { ACCESS_MODES, type AccessMode, DEFAULT_PORT } from '../../src-shared/protocol.js';
+import { ACCESS_MODES, type AccessMode, DEFAULT_PORT } from '../../src-shared/protocol/limits.js';
 import { startHost } from '../core/host.js';
 import type { AccessOptions, RoomLimits } from '../server/access.js';
 import { runHostCommand } from './host-commands.js';
 
 const USAGE = [
   'usage: npm run host -- --port <port> [--bind <address>] --data <dir> [--room <name>] [--heartbeat <seconds>] [--no-tls]',
+  '  [--no-announce]  (do not announce the room on the local network)',
   '  per-connection limits (a number, or "off"): [--max-frame-bytes <n>] [--frames-per-second <n>] [--frame-burst <n>]',
   '  [--bytes-per-second <n>] [--byte-burst <n>]',
   '  [--access open|passphrase|approval] [--passphrase <text>]  (or LANCHAT_PASSPHRASE; without --access the saved mode applies)',
@@ -66,6 +67,7 @@ async function main(): Promise<void> {
       room: { type: 'string', default: 'Room' },
       heartbeat: { type: 'string', default: '20' },
       'no-tls': { type: 'boolean', default: false },
+      'no-announce': { type: 'boolean', default: false },
       'max-frame-bytes': { type: 'string' },
       'frames-per-second': { type: 'string' },
       'frame-burst': { type: 'string' },
@@ -126,6 +128,7 @@ async function main(): Promise<void> {
     roomName: values.room,
     heartbeatTimeoutMs: heartbeatSeconds * 1000,
     tls: !values['no-tls'],
+    announce: !values['no-announce'],
     rateLimits,
     ...(maxFrameBytes !== undefined ? { maxFrameBytes } : {}),
     limits,
@@ -167,6 +170,8 @@ async function main(): Promise<void> {
       : 'not encrypted: TLS is off, passwords and messages cross the network in clear text',
   );
   console.log('type /help for host commands');
+  const announced = await host.announced;
+  console.log(announced.on ? `announced on the local network as "${announced.instance}"` : `not announced: ${announced.reason}`);
 }
 
 main().catch((error: unknown) => {

@@ -2,13 +2,19 @@
  * Hosting a room: the store, the server log and the server over one data folder.
  * The headless host, the desktop app and the tests all start a room through here.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { PROTOCOL_VERSION } from '../../src-shared/protocol/limits.js';
+import { announceRoom } from '../discovery/announce.js';
 import { type TlsIdentity, loadOrCreateIdentity } from '../net/tls.js';
 import { ServerLog } from '../server/log.js';
 import { ChatServer, type ServerOptions } from '../server/server.js';
+import { holdDataFolder } from '../store/data-folder.js';
 import { openStore } from '../store/store.js';
+import type { ServerStore } from '../store/types.js';
+
+/** Thousands of the longest messages a day: far beyond what a person types, small beside a disk. */
+const DEFAULT_MAX_USER_BYTES_PER_DAY = 64 * 1024 * 1024;
 
 export interface HostOptions extends Omit<ServerOptions, 'store' | 'log' | 'tls'> {
   dataDir: string;
@@ -18,7 +24,14 @@ export interface HostOptions extends Omit<ServerOptions, 'store' | 'log' | 'tls'
   tls?: boolean;
   /** Caps the database file; sends beyond it are refused with STORAGE_FULL as on a full disk. */
   maxDatabaseBytes?: number;
+  /** Caps the bytes of message text one user may store per UTC day (default 64 MiB); beyond it, STORAGE_FULL. */
+  maxUserBytesPerDay?: number;
+  /** Announce the room on the local network (DNS-SD over multicast DNS) once it is ready. */
+  announce?: boolean;
 }
+
+/** Whether the room is announced on the network: as which service instance, or why not. */
+export type AnnounceStatus = { on: true; instance: string } | { on: false; reason: string };
 
 export interface Host {
   server: ChatServer;
@@ -27,15 +40,24 @@ export interface Host {
   logFile: string;
   /** SHA-256 fingerprint of the room's certificate; null when TLS is off. */
   fingerprint: string | null;
-  /** Closes every connection, stops listening and closes the database. */
+  /** Settles once the server is ready and the announcement sent (or not, and why). */
+  announced: Promise<AnnounceStatus>;
+  /** Withdraws the announcement (goodbye packets), closes every connection, stops listening and closes the database. */
   stop(): Promise<void>;
 }
 
 export async function startHost(options: HostOptions): Promise<Host> {
-  const { dataDir, port, bind, tls = true, maxDatabaseBytes, ...serverOptions } = options;
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const identity: TlsIdentity | null = tls ? await loadOrCreateIdentity(dataDir) : null;
-  const store = openStore(join(dataDir, 'chat.sqlite'), maxDatabaseBytes !== undefined ? { maxBytes: maxDatabaseBytes } : {});
+  const { dataDir, port, bind, tls = true, maxDatabaseBytes, maxUserBytesPerDay = DEFAULT_MAX_USER_BYTES_PER_DAY, announce = false, ...serverOptions } = options;
+  const folder = holdDataFolder(dataDir);
+  let identity: TlsIdentity | null;
+  let store: ServerStore;
+  try {
+    identity = tls ? await loadOrCreateIdentity(dataDir) : null;
+    store = openStore(join(dataDir, 'chat.sqlite'), { maxUserBytesPerDay, ...(maxDatabaseBytes !== undefined ? { maxBytes: maxDatabaseBytes } : {}) });
+  } catch (error) {
+    folder.release();
+    throw error;
+  }
   const logFile = join(dataDir, 'server.log');
   const log = new ServerLog(logFile);
   const server = new ChatServer({ ...serverOptions, store, log, tls: identity });
@@ -44,8 +66,28 @@ export async function startHost(options: HostOptions): Promise<Host> {
     address = await server.listen(port, bind ?? '0.0.0.0');
   } catch (error) {
     store.close();
+    log.close();
+    folder.release();
     throw error;
   }
+  const announcement = announce
+    ? server.ready.then(
+        () =>
+          announceRoom(
+            {
+              roomName: server.roomName,
+              protocol: PROTOCOL_VERSION,
+              tls: identity !== null,
+              access: server.accessMode,
+              fingerprint: identity?.fingerprint ?? null,
+              port: address.port,
+            },
+            (error) => log.warn('announce failed', { error: error.message }),
+          ),
+        // A room whose access mode failed to start is not announced; its caller reports why.
+        (error: unknown) => ({ off: `the room did not start: ${error instanceof Error ? error.message : String(error)}` }),
+      )
+    : Promise.resolve({ off: 'announcing is turned off for this room' });
   let stopping: Promise<void> | null = null;
   return {
     server,
@@ -53,8 +95,16 @@ export async function startHost(options: HostOptions): Promise<Host> {
     address,
     logFile,
     fingerprint: identity?.fingerprint ?? null,
+    announced: announcement.then((result) => ('off' in result ? { on: false, reason: result.off } : { on: true, instance: result.instance })),
     stop: () => {
-      stopping ??= server.close().finally(() => store.close());
+      stopping ??= announcement
+        .then((result) => ('stop' in result ? result.stop() : undefined))
+        .then(() => server.close())
+        .finally(() => {
+          store.close();
+          log.close();
+          folder.release();
+        });
       return stopping;
     },
   };

@@ -1,15 +1,16 @@
 /**
  * The files a profile keeps between runs: settings.json (what the forms and the
  * look remember; never a password) and session.json (one session token per
- * server, readable only by the owner, so a restarted app can log in again
+ * server, readable only by the owner and, in the desktop app where the OS offers
+ * it, encrypted with the user's OS key, so a restarted app can log in again
  * without asking for the password).
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Settings } from '../../src-shared/api.js';
 import { settingsSchema } from '../../src-shared/api-schema.js';
-import { DEFAULT_PORT } from '../../src-shared/protocol.js';
-import { nameKey } from '../../src-shared/text.js';
+import { DEFAULT_PORT } from '../../src-shared/protocol/limits.js';
+import { nameKey } from '../../src-shared/protocol/names.js';
 
 export const DEFAULT_SETTINGS: Settings = {
   lastHost: '',
@@ -75,10 +76,23 @@ export class SettingsFile {
   }
 }
 
+/**
+ * Encrypts session tokens with a key the OS keeps for the user (Electron's safeStorage:
+ * Keychain, DPAPI, libsecret/kwallet). Without one, tokens are stored as they are, in a
+ * file only the user can read.
+ */
+export interface TokenSealer {
+  seal(token: string): string;
+  /** Throws when the text was not sealed with this user's key. */
+  open(sealed: string): string;
+}
+
 interface SavedSession {
   /** The account name as the server spells it. */
   name: string;
-  token: string;
+  token?: string;
+  /** The token as the sealer wrote it. */
+  sealed?: string;
 }
 
 /** Session tokens by server ("host:port"), one account per server. */
@@ -86,27 +100,37 @@ export class SessionTokenFile {
   private readonly file: string;
   private readonly sessions: Map<string, SavedSession>;
 
-  constructor(profileDir: string) {
+  constructor(
+    profileDir: string,
+    private readonly sealer?: TokenSealer,
+  ) {
     this.file = join(profileDir, 'session.json');
     this.sessions = new Map();
     const stored = readJson(this.file);
     if (typeof stored !== 'object' || stored === null) return;
     for (const [server, session] of Object.entries(stored)) {
-      if (typeof session?.name === 'string' && typeof session?.token === 'string') {
-        this.sessions.set(server, { name: session.name, token: session.token });
-      }
+      if (typeof session?.name !== 'string') continue;
+      if (typeof session.token === 'string') this.sessions.set(server, { name: session.name, token: session.token });
+      else if (typeof session.sealed === 'string') this.sessions.set(server, { name: session.name, sealed: session.sealed });
     }
   }
 
-  /** The token saved for this account on this server, if any. */
+  /** The token saved for this account on this server, if any (and if this app can open it). */
   tokenFor(server: string, name: string): string | undefined {
     const saved = this.sessions.get(server);
-    return saved && nameKey(saved.name) === nameKey(name) ? saved.token : undefined;
+    if (!saved || nameKey(saved.name) !== nameKey(name)) return undefined;
+    if (saved.token !== undefined) return saved.token;
+    try {
+      return saved.sealed !== undefined && this.sealer ? this.sealer.open(saved.sealed) : undefined;
+    } catch {
+      // Sealed by another user or OS key: only the password helps.
+      return undefined;
+    }
   }
 
   save(server: string, name: string, token: string): void {
     const saved = this.sessions.get(server);
-    if (saved?.name === name && saved.token === token) return;
+    if (saved?.name === name && this.tokenFor(server, name) === token) return;
     this.sessions.set(server, { name, token });
     this.write();
   }
@@ -116,6 +140,13 @@ export class SessionTokenFile {
   }
 
   private write(): void {
-    writeAtomically(this.file, Object.fromEntries(this.sessions), 0o600);
+    const stored = Object.fromEntries(
+      [...this.sessions].map(([server, session]) => [
+        server,
+        // A sealed token this app cannot open (the browser shell on the desktop app's profile) is kept as it is.
+        session.token !== undefined && this.sealer ? { name: session.name, sealed: this.sealer.seal(session.token) } : session,
+      ]),
+    );
+    writeAtomically(this.file, stored, 0o600);
   }
 }

@@ -5,10 +5,10 @@
  */
 import { BrowserWindow, type IpcMainInvokeEvent, ipcMain } from 'electron';
 import { AppErrorCode, type Result } from '../../src-shared/api.js';
-import type { AppCore } from '../core/app.js';
+import type { Core } from '../core/resume.js';
 import { CALL_CHANNEL, EVENT_CHANNEL } from './channels.js';
 
-export function connectIpc(core: AppCore, isAppPage: (url: string) => boolean): void {
+export function connectIpc(core: Core, isAppPage: (url: string) => boolean): void {
   ipcMain.handle(CALL_CHANNEL, (event: IpcMainInvokeEvent, call: unknown, args: unknown): Promise<Result<unknown>> => {
     // Only the app's own page may call; anything else that got a frame into a window is refused.
     if (!event.senderFrame || !isAppPage(event.senderFrame.url)) {

@@ -1,7 +1,7 @@
 /**
  * The desktop app's main process: `electron . [--profile <name>]`. One instance
  * per profile; the core runs here, the UI in sandboxed windows that reach it only
- * through the preload's App API.
+ * through the preload's App API. At start it rejoins the room it was in.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -9,12 +9,21 @@ import { parseArgs } from 'node:util';
 import { app, dialog, session } from 'electron';
 import { AppCore } from '../core/app.js';
 import { DEFAULT_PROFILE, profileDirectory } from '../core/profile.js';
+import { ensureProfileDir } from '../core/profile-files.js';
+import { ResumingCore } from '../core/resume.js';
+import { unreadFromTitle } from '../desktop/badge.js';
+import { lockProfile } from '../desktop/profile-lock.js';
+import { WindowStateFile } from '../desktop/window-state.js';
+import { DesktopIntegration } from './desktop.js';
 import { connectIpc } from './ipc.js';
+import { osTokenSealer } from './token-sealer.js';
 import { AppWindows } from './windows.js';
 
 // The build puts main.js and preload.cjs in dist-main/electron, the UI in dist-renderer.
 const INDEX_FILE = fileURLToPath(new URL('../../dist-renderer/index.html', import.meta.url));
 const PRELOAD_FILE = fileURLToPath(new URL('./preload.cjs', import.meta.url));
+// Packaged with the app (electron-builder.yml files), for the tray.
+const ICON_FILE = fileURLToPath(new URL('../../build/icon.png', import.meta.url));
 
 function profileName(): string {
   // Electron passes its own and Chromium's switches through as well; only --profile is ours.
@@ -41,6 +50,15 @@ async function main(): Promise<void> {
     app.quit();
     return;
   }
+  // Also held by the browser shell: the two must not run one profile at once either.
+  ensureProfileDir(profileDir);
+  const lock = lockProfile(profileDir);
+  if (!lock.ok) {
+    await app.whenReady();
+    cannotStart(`The profile ${profileDir} is in use by another LanChat (process ${lock.pid}). Close it, or start with another --profile.`);
+    return;
+  }
+  app.once('will-quit', () => lock.release());
   // Windows shows notifications only for an app with an explicit user model id.
   app.setAppUserModelId('org.lanchat.app');
   await app.whenReady();
@@ -49,20 +67,34 @@ async function main(): Promise<void> {
     return;
   }
 
-  // Notifications are the only permission the UI uses.
-  session.defaultSession.setPermissionRequestHandler((_contents, permission, callback) => callback(permission === 'notifications'));
-  session.defaultSession.setPermissionCheckHandler((_contents, permission) => permission === 'notifications');
+  // The page gets no permission at all: notifications come from this process (desktop.ts),
+  // natively, and open their conversation.
+  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  session.defaultSession.setPermissionCheckHandler(() => false);
 
-  const windows = new AppWindows(INDEX_FILE, PRELOAD_FILE);
-  const core = new AppCore({
-    profileDir,
-    openChatWindow: async (conv) => {
-      windows.showChat(conv);
-      return { ok: true, value: undefined };
-    },
+  let desktop: DesktopIntegration | null = null;
+  const windows = new AppWindows({
+    indexFile: INDEX_FILE,
+    preloadFile: PRELOAD_FILE,
+    windowState: new WindowStateFile(profileDir),
+    onMainTitle: (title) => desktop?.showUnread(unreadFromTitle(title), title),
   });
+  const core = new ResumingCore(
+    new AppCore({
+      profileDir,
+      tokenSealer: osTokenSealer(),
+      openChatWindow: async (conv) => {
+        windows.showChat(conv);
+        return { ok: true, value: undefined };
+      },
+    }),
+    profileDir,
+  );
   connectIpc(core, windows.isAppPage);
+  desktop = new DesktopIntegration(core, windows, ICON_FILE);
+  desktop.start();
   windows.showMain();
+  void core.resume();
 
   app.on('second-instance', () => windows.showMain());
   app.on('activate', () => windows.showMain());

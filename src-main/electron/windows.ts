@@ -5,24 +5,39 @@
  * page nor open windows other than the app's own chat windows.
  */
 import { pathToFileURL } from 'node:url';
-import { BrowserWindow, type BrowserWindowConstructorOptions, type WebContents } from 'electron';
-import { conversationKey } from '../../src-shared/protocol.js';
+import { BrowserWindow, type BrowserWindowConstructorOptions, type WebContents, screen } from 'electron';
+import type { AppEvent } from '../../src-shared/api.js';
+import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
+import { conversationKey } from '../../src-shared/protocol/objects.js';
+import { type WindowStateFile, placeWindow } from '../desktop/window-state.js';
+import { EVENT_CHANNEL } from './channels.js';
 
-type WindowSize = Pick<BrowserWindowConstructorOptions, 'width' | 'height' | 'minWidth' | 'minHeight'>;
+type WindowSize = Pick<BrowserWindowConstructorOptions, 'x' | 'y' | 'width' | 'height' | 'minWidth' | 'minHeight'>;
 
-const MAIN_WINDOW_SIZE: WindowSize = { width: 1100, height: 740, minWidth: 720, minHeight: 480 };
+const MAIN_WINDOW_SIZE = { width: 1100, height: 740, minWidth: 720, minHeight: 480 };
 const CHAT_WINDOW_SIZE: WindowSize = { width: 520, height: 640, minWidth: 360, minHeight: 400 };
+
+export interface AppWindowsOptions {
+  indexFile: string;
+  preloadFile: string;
+  /** Where the main window's size and position are kept between runs. */
+  windowState: WindowStateFile;
+  /** The main window's title changed (it carries the unread count). */
+  onMainTitle(title: string): void;
+}
 
 export class AppWindows {
   private main: BrowserWindow | null = null;
   private readonly chats = new Map<string, BrowserWindow>();
   private readonly pagePath: string;
 
-  constructor(
-    private readonly indexFile: string,
-    private readonly preloadFile: string,
-  ) {
-    this.pagePath = pathToFileURL(indexFile).pathname;
+  private readonly indexFile: string;
+  private readonly preloadFile: string;
+
+  constructor(private readonly options: AppWindowsOptions) {
+    this.indexFile = options.indexFile;
+    this.preloadFile = options.preloadFile;
+    this.pagePath = pathToFileURL(options.indexFile).pathname;
   }
 
   /** True for the app's own page, whatever its query (?conv=…) or fragment. */
@@ -41,13 +56,48 @@ export class AppWindows {
       bringToFront(this.main);
       return;
     }
-    const window = this.create(MAIN_WINDOW_SIZE, {});
+    // The primary display first: placeWindow centres there when the saved place is gone.
+    const primary = screen.getPrimaryDisplay().id;
+    const workAreas = screen
+      .getAllDisplays()
+      .sort((a, b) => Number(b.id === primary) - Number(a.id === primary))
+      .map((display) => display.workArea);
+    const placed = placeWindow(this.options.windowState.read(), workAreas, MAIN_WINDOW_SIZE);
+    const window = this.create({ ...placed.bounds, minWidth: MAIN_WINDOW_SIZE.minWidth, minHeight: MAIN_WINDOW_SIZE.minHeight }, {});
+    if (placed.maximized) window.once('ready-to-show', () => window.maximize());
+    window.on('page-title-updated', (_event, title) => this.options.onMainTitle(title));
+    window.on('close', () => {
+      try {
+        this.options.windowState.save({ bounds: window.getNormalBounds(), maximized: window.isMaximized() });
+      } catch (error) {
+        console.error(`lanchat: could not save the window's place: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    });
     window.on('closed', () => {
       this.main = null;
       // Chat windows belong to the main one; they do not keep the app open alone.
       for (const chat of this.chats.values()) chat.close();
     });
     this.main = window;
+  }
+
+  mainWindow(): BrowserWindow | null {
+    return this.main && !this.main.isDestroyed() ? this.main : null;
+  }
+
+  /** Conversations that have a window of their own. */
+  openChats(): Set<ConversationKey> {
+    return new Set([...this.chats].filter(([, window]) => !window.isDestroyed()).map(([conv]) => conv));
+  }
+
+  /** Shows the main window with this conversation open in it. */
+  showMainConversation(conv: ConversationKey): void {
+    this.showMain();
+    const event: AppEvent = { type: 'showConversation', conv };
+    const contents = this.main!.webContents;
+    // A window that is still loading would miss it; it asks once its page is there.
+    if (contents.isLoading()) contents.once('did-finish-load', () => contents.send(EVENT_CHANNEL, event));
+    else contents.send(EVENT_CHANNEL, event);
   }
 
   /** Shows the conversation's own window, opening it if there is none. */

@@ -7,6 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { AppCore } from '../core/app.js';
 import { DEFAULT_PROFILE, profileDirectory } from '../core/profile.js';
+import { ensureProfileDir } from '../core/profile-files.js';
+import { ResumingCore } from '../core/resume.js';
+import { lockProfile } from '../desktop/profile-lock.js';
 import { startWebShell } from './shell.js';
 
 export const BROWSER_SHELL_USAGE = 'options: [--profile <name>] [--ui-port <port, 0 = any free port>]';
@@ -36,12 +39,18 @@ export async function runBrowserShell(argv: string[]): Promise<{ url: string }> 
     throw new Error(`--ui-port must be 0 to 65535\n${BROWSER_SHELL_USAGE}`);
   }
 
-  const core = new AppCore({ profileDir: profileDirectory(values.profile) });
+  const profileDir = profileDirectory(values.profile);
+  ensureProfileDir(profileDir);
+  const lock = lockProfile(profileDir);
+  if (!lock.ok) throw new Error(`the profile ${profileDir} is in use by another LanChat (process ${lock.pid})`);
+  process.once('exit', () => lock.release());
+  const core = new ResumingCore(new AppCore({ profileDir }), profileDir);
   const shell = await startWebShell({ core, uiPort, staticDir: STATIC_DIR }).catch(async (error: unknown) => {
     await core.shutdown();
     throw error;
   });
   console.log(`UI: ${shell.url}`);
+  void core.resume();
 
   const stop = (signal: string): void => {
     console.error(`lanchat: stopping (${signal})`);

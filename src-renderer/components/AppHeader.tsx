@@ -1,14 +1,15 @@
 import { useTranslation } from 'react-i18next';
-import { app, useApp } from '../app-context.js';
-import { leaveRoom } from '../store/sync.js';
+import { useApp } from '../app-context.js';
 import { ConnectionStatus } from './ConnectionStatus.js';
+import { LeaveRoomButton, ResumedRoomNotice } from './HostingPrompts.js';
+import { Icon } from './Icons.js';
 import { SettingsMenu } from './SettingsMenu.js';
 
 export function AppHeader() {
   const { t } = useTranslation();
   const session = useApp((state) => state.session);
-  const hostPanelOpen = useApp((state) => state.hostPanelOpen);
-  const setHostPanelOpen = useApp((state) => state.setHostPanelOpen);
+  const roomSettingsOpen = useApp((state) => state.drawer === 'roomSettings');
+  const setDrawer = useApp((state) => state.setDrawer);
   const inRoom = session.me !== null && session.status !== 'offline';
 
   return (
@@ -21,15 +22,17 @@ export function AppHeader() {
       <ConnectionStatus />
       <div className="header-actions">
         {inRoom && session.hosting && (
-          <button type="button" onClick={() => setHostPanelOpen(!hostPanelOpen)} aria-expanded={hostPanelOpen}>
-            {hostPanelOpen ? t('header.hideHostPanel') : t('header.showHostPanel')}
+          <button
+            type="button"
+            className="icon-text"
+            aria-expanded={roomSettingsOpen}
+            onClick={() => setDrawer(roomSettingsOpen ? null : 'roomSettings')}
+          >
+            <Icon name="settings" size={16} /> {t('header.roomSettings')}
           </button>
         )}
-        {inRoom && (
-          <button type="button" onClick={() => void leaveRoom(app())}>
-            {t('header.leave')}
-          </button>
-        )}
+        {inRoom && <LeaveRoomButton />}
+        {inRoom && <ResumedRoomNotice />}
         <SettingsMenu />
       </div>
     </header>

@@ -1,5 +1,5 @@
 import { useTranslation } from 'react-i18next';
-import type { ContactView } from '../store/presence.js';
+import type { ContactView } from '../store/contacts.js';
 
 /** Where a direct chat's request stands, when it is not simply accepted. */
 export function ChatNote({ contact }: { contact: ContactView }) {

@@ -1,12 +1,14 @@
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError } from '../../src-shared/api.js';
-import type { UserInfo } from '../../src-shared/protocol.js';
+import type { UserInfo } from '../../src-shared/protocol/objects.js';
 import { app, useApp } from '../app-context.js';
 import { formatMoment } from '../lib/time.js';
 import { otherUsers } from '../store/selectors.js';
 import { startDirectChat } from '../store/sync.js';
+import { Avatar } from './Avatar.js';
 import { ErrorAlert } from './ErrorAlert.js';
+import { Presence } from './Presence.js';
 
 /** Everyone in the room with their presence; choosing one opens (or asks for) a direct chat. */
 export function ContactsList() {
@@ -17,10 +19,9 @@ export function ContactsList() {
   const [error, setError] = useState<AppError | null>(null);
 
   const describe = (user: UserInfo) => {
-    if (user.online) return { full: t('contacts.online', { name: user.name }), short: t('contacts.onlineShort') };
-    if (user.lastSeen === null) return { full: t('contacts.offline', { name: user.name }), short: t('contacts.offlineShort') };
-    const time = formatMoment(user.lastSeen, Date.now(), i18n.language);
-    return { full: t('contacts.lastSeen', { name: user.name, time }), short: t('contacts.lastSeenShort', { time }) };
+    if (user.online) return t('contacts.online', { name: user.name });
+    if (user.lastSeen === null) return t('contacts.offline', { name: user.name });
+    return t('contacts.lastSeen', { name: user.name, time: formatMoment(user.lastSeen, Date.now(), i18n.language) });
   };
 
   const open = async (name: string) => {
@@ -29,20 +30,23 @@ export function ContactsList() {
   };
 
   return (
-    <section className="sidebar-section" aria-labelledby="contacts-title">
-      <h2 id="contacts-title">{t('contacts.title')}</h2>
+    <section className="people" aria-labelledby="contacts-title">
+      <h3 id="contacts-title">{t('contacts.title')}</h3>
       {people.length === 0 ? (
         <p className="muted">{t('contacts.none')}</p>
       ) : (
         <ul aria-labelledby="contacts-title" className="contacts">
           {people.map((user) => {
-            const text = describe(user);
             return (
               <li key={user.name}>
-                <button type="button" className="contact" aria-label={text.full} onClick={() => void open(user.name)}>
-                  <span className={user.online ? 'presence online' : 'presence'} aria-hidden="true" />
-                  <span className="contact-name">{user.name}</span>
-                  <span className="contact-state">{text.short}</span>
+                <button type="button" className="contact" aria-label={describe(user)} onClick={() => void open(user.name)}>
+                  <Avatar name={user.name} size={30} online={user.online} />
+                  <span className="contact-text">
+                    <span className="contact-name">{user.name}</span>
+                    <span className="contact-state">
+                      <Presence user={user} />
+                    </span>
+                  </span>
                 </button>
               </li>
             );

@@ -1,55 +1,79 @@
+import { useId } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { ConversationKey } from '../../src-shared/protocol.js';
-import { app } from '../app-context.js';
+import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
+import { sameName } from '../../src-shared/protocol/names.js';
+import { app, useApp } from '../app-context.js';
+import { formatMoment } from '../lib/time.js';
 import type { ConversationEntry } from '../store/selectors.js';
 import { openConversation } from '../store/sync.js';
+import { Avatar } from './Avatar.js';
 
+/** The conversation list: the room first, then direct chats and groups by recent activity. */
 export function ConversationNav({ conversations, activeConv }: { conversations: ConversationEntry[]; activeConv: ConversationKey }) {
   const { t } = useTranslation();
-  const direct = conversations.filter((entry) => entry.kind === 'dm');
-  const groups = conversations.filter((entry) => entry.kind === 'group');
-  const room = conversations.filter((entry) => entry.kind === 'room');
-  const section = (title: string, entries: ConversationEntry[], empty: string) => (
-    <section className="nav-section">
-      <h2>{title}</h2>
-      {entries.length === 0 ? (
-        <p className="muted">{empty}</p>
-      ) : (
-        <ul>
-          {entries.map((entry) => (
-            <li key={entry.conv}>
-              <ConversationLink entry={entry} active={entry.conv === activeConv} />
-            </li>
-          ))}
-        </ul>
-      )}
-    </section>
-  );
   return (
     <nav aria-label={t('nav.label')} className="conversation-nav">
-      {section(t('nav.room'), room, '')}
-      {section(t('nav.direct'), direct, t('nav.noDirect'))}
-      {section(t('nav.groups'), groups, t('nav.noGroups'))}
+      <ul>
+        {conversations.map((entry) => (
+          <li key={entry.conv}>
+            <ConversationLink entry={entry} active={entry.conv === activeConv} />
+          </li>
+        ))}
+      </ul>
+      {conversations.length === 1 && <p className="muted nav-hint">{t('layout.noChats')}</p>}
     </nav>
   );
 }
 
 function ConversationLink({ entry, active }: { entry: ConversationEntry; active: boolean }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
+  const me = useApp((state) => state.session.me);
+  const previewId = useId();
+  const { latest } = entry;
+  const preview =
+    latest === undefined
+      ? entry.kind === 'group'
+        ? t('layout.members', { count: entry.members ?? 0 })
+        : ''
+      : sameName(latest.from, me)
+        ? t('layout.you', { text: latest.text })
+        : entry.kind === 'dm'
+          ? latest.text
+          : `${latest.from}: ${latest.text}`;
   return (
     <button
       type="button"
       className="conversation-link"
+      data-kind={entry.kind}
       aria-current={active ? 'page' : undefined}
-      aria-label={entry.unread > 0 ? t('nav.unread', { name: entry.name, count: entry.unread }) : undefined}
-      onClick={() => void openConversation(app(), entry.conv)}
+      aria-label={entry.unread > 0 ? t('nav.unread', { name: entry.name, count: entry.unread }) : entry.name}
+      aria-describedby={preview === '' ? undefined : previewId}
+      onClick={() => {
+        app().store.getState().setSidebarOpen(false);
+        void openConversation(app(), entry.conv);
+      }}
     >
-      <span className="conversation-name">{entry.name}</span>
-      {entry.unread > 0 && (
-        <span className="badge" aria-hidden="true">
-          {entry.unread}
+      <Avatar name={entry.name} online={entry.kind === 'dm' ? entry.online : undefined} />
+      <span className="conversation-summary">
+        <span className="conversation-top">
+          <span className="conversation-name">{entry.name}</span>
+          {latest !== undefined && (
+            <time className="conversation-time" dateTime={new Date(latest.ts).toISOString()}>
+              {formatMoment(latest.ts, Date.now(), i18n.language)}
+            </time>
+          )}
         </span>
-      )}
+        <span className="conversation-bottom">
+          <span id={previewId} className="conversation-preview">
+            {preview}
+          </span>
+          {entry.unread > 0 && (
+            <span className="badge" aria-hidden="true">
+              {entry.unread}
+            </span>
+          )}
+        </span>
+      </span>
     </button>
   );
 }

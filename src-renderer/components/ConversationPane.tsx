@@ -1,28 +1,39 @@
 import { useId, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError } from '../../src-shared/api.js';
-import type { ConversationKey } from '../../src-shared/protocol.js';
+import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 import { app, useApp, useConversation } from '../app-context.js';
 import { isBrowserShell } from '../api.js';
-import { contactForConversation, groupOfConversation } from '../store/selectors.js';
-import { endDirectChat } from '../store/sync.js';
+import { nameKey } from '../../src-shared/protocol/names.js';
+import { contactForConversation, groupOfConversation, otherUsers } from '../store/selectors.js';
+import { Avatar } from './Avatar.js';
 import { ChatNote } from './ChatNote.js';
 import { Composer } from './Composer.js';
+import { ConversationDetails } from './ConversationDetails.js';
 import { ErrorAlert } from './ErrorAlert.js';
-import { GroupPanel } from './GroupPanel.js';
+import { Icon } from './Icons.js';
+import { InviteNote } from './InviteNote.js';
 import { MessageList } from './MessageList.js';
+import { Presence } from './Presence.js';
 
-/** One conversation: its heading, messages and composer, and the members panel for a group. */
+/** One conversation: its header, messages and composer, and its details drawer when opened. */
 export function ConversationPane({ conv, canPopOut }: { conv: ConversationKey; canPopOut: boolean }) {
   const { t } = useTranslation();
   const headingId = useId();
   const entry = useConversation(conv);
   const groups = useApp((state) => state.groups);
   const contacts = useApp((state) => state.contacts);
+  const users = useApp((state) => state.users);
+  const me = useApp((state) => state.session.me);
+  const detailsOpen = useApp((state) => state.drawer === 'details');
+  const setDrawer = useApp((state) => state.setDrawer);
+  const setSidebarOpen = useApp((state) => state.setSidebarOpen);
   const group = useMemo(() => groupOfConversation(groups, conv), [groups, conv]);
   const contact = useMemo(() => contactForConversation(contacts, conv), [contacts, conv]);
+  const others = useMemo(() => otherUsers(users, me), [users, me]);
   const [actionError, setActionError] = useState<AppError | null>(null);
-  const canEndChat = contact?.state === 'accepted' || contact?.state === 'outgoing';
+  const name = entry?.name ?? t('conversation.unknown');
+  const peer = entry?.kind === 'dm' ? users[nameKey(entry.name)] : undefined;
 
   const popOut = async () => {
     if (!isBrowserShell()) {
@@ -36,34 +47,56 @@ export function ConversationPane({ conv, canPopOut }: { conv: ConversationKey; c
     window.open(`?conv=${encodeURIComponent(conv)}`, '_blank');
   };
 
-  const endChat = async (name: string) => {
-    const result = await endDirectChat(app(), name);
-    setActionError(result.ok ? null : result.error);
-  };
+  const detailsLabel = entry?.kind === 'group' ? t('groups.details') : entry?.kind === 'dm' ? t('layout.chatDetails') : t('layout.roomDetails');
+  const subtitle =
+    entry?.kind === 'group'
+      ? t('layout.members', { count: group?.members.length ?? 0 })
+      : entry?.kind === 'dm'
+        ? <Presence user={peer} />
+        : t('layout.people', { count: others.length + 1, online: others.filter((user) => user.online).length + 1 });
 
   return (
     <main className="conversation" aria-labelledby={headingId}>
       <header className="conversation-header">
-        <h1 id={headingId}>{entry?.name ?? t('conversation.unknown')}</h1>
         {canPopOut && (
-          <button type="button" onClick={() => void popOut()}>
-            {t('conversation.openWindow')}
+          <button type="button" className="icon-button sidebar-toggle" aria-label={t('layout.showChats')} onClick={() => setSidebarOpen(true)}>
+            <Icon name="menu" />
           </button>
         )}
-        {contact && canEndChat && (
-          <button type="button" aria-label={t('conversation.endChat', { name: contact.name })} onClick={() => void endChat(contact.name)}>
-            {t('conversation.endChatShort')}
+        <Avatar name={name} size={34} online={entry?.kind === 'dm' ? (peer?.online ?? false) : undefined} />
+        <div className="conversation-title">
+          <h1 id={headingId}>{name}</h1>
+          <p className="conversation-subtitle">{subtitle}</p>
+        </div>
+        <div className="conversation-actions">
+          {canPopOut && (
+            <button type="button" className="icon-button" aria-label={t('conversation.openWindow')} title={t('conversation.openWindow')} onClick={() => void popOut()}>
+              <Icon name="popOut" />
+            </button>
+          )}
+          <button
+            type="button"
+            className="icon-button"
+            aria-label={detailsLabel}
+            title={detailsLabel}
+            aria-expanded={detailsOpen}
+            onClick={() => setDrawer(detailsOpen ? null : 'details')}
+          >
+            <Icon name="info" />
           </button>
-        )}
+        </div>
       </header>
       <ErrorAlert error={actionError} />
       {contact && <ChatNote contact={contact} />}
+      {entry?.kind === 'room' && others.length === 0 && <InviteNote />}
       <div className="conversation-body">
         <div className="conversation-thread">
-          <MessageList conv={conv} />
+          <MessageList conv={conv} emptyText={entry?.kind === 'dm' ? t('layout.dmEmpty', { name }) : undefined} />
           <Composer target={entry?.target ?? null} blocked={contact?.state === 'declined-by-them'} />
         </div>
-        {group && <GroupPanel group={group} />}
+        {detailsOpen && entry !== undefined && (
+          <ConversationDetails entry={entry} group={group} contact={contact} label={detailsLabel} onClose={() => setDrawer(null)} onError={setActionError} />
+        )}
       </div>
     </main>
   );

@@ -1,12 +1,14 @@
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError, Result } from '../../src-shared/api.js';
-import type { GroupInfo } from '../../src-shared/protocol.js';
+import type { GroupInfo } from '../../src-shared/protocol/objects.js';
 import { app, useApp } from '../app-context.js';
-import { sameName } from '../lib/names.js';
+import { sameName } from '../../src-shared/protocol/names.js';
 import { addGroupMember, deleteGroup, leaveGroup, removeGroupMember, renameGroup } from '../store/sync.js';
+import { Avatar } from './Avatar.js';
+import { ConfirmButton } from './ConfirmButton.js';
 import { ErrorAlert } from './ErrorAlert.js';
-import { InlineForm } from './InlineForm.js';
+import { NameDialog } from './NewChat.js';
 
 /** A group's members for everyone in it; renaming, deleting and membership for its owner. */
 export function GroupPanel({ group }: { group: GroupInfo }) {
@@ -14,6 +16,7 @@ export function GroupPanel({ group }: { group: GroupInfo }) {
   const me = useApp((state) => state.session.me);
   const isOwner = sameName(group.owner, me);
   const [error, setError] = useState<AppError | null>(null);
+  const [dialog, setDialog] = useState<'add' | 'rename' | null>(null);
 
   const run = async (action: Promise<Result<unknown>>) => {
     const result = await action;
@@ -21,50 +24,80 @@ export function GroupPanel({ group }: { group: GroupInfo }) {
   };
 
   return (
-    <aside className="group-panel" aria-label={t('groups.details')}>
-      <h2 id={`members-${group.id}`}>{t('groups.members')}</h2>
-      <ul aria-labelledby={`members-${group.id}`} className="members">
+    <div className="group-panel">
+      <h3 id={`members-${group.id}`}>{t('layout.members', { count: group.members.length })}</h3>
+      <ul aria-label={t('groups.members')} className="members">
         {group.members.map((member) => (
           <li key={member}>
-            <span>{sameName(member, group.owner) ? t('groups.owner', { name: member }) : member}</span>
+            <Avatar name={member} size={28} />
+            <span className="member-name">{sameName(member, group.owner) ? t('groups.owner', { name: member }) : member}</span>
             {isOwner && !sameName(member, group.owner) && (
-              <button
-                type="button"
-                aria-label={t('groups.remove', { name: member })}
-                onClick={() => void run(removeGroupMember(app(), group, member))}
+              <ConfirmButton
+                className="danger small"
+                label={t('groups.remove', { name: member })}
+                question={t('layout.removeQuestion', { name: member, group: group.name })}
+                detail={t('layout.removeDetail', { name: member })}
+                confirm={t('groups.removeShort')}
+                onConfirm={() => void run(removeGroupMember(app(), group, member))}
               >
                 {t('groups.removeShort')}
-              </button>
+              </ConfirmButton>
             )}
           </li>
         ))}
       </ul>
+      <ErrorAlert error={error} />
       {isOwner ? (
-        <>
-          <InlineForm
-            label={t('groups.addMember')}
-            fieldLabel={t('groups.memberName')}
-            buttonLabel={t('groups.addMember')}
+        <div className="drawer-actions">
+          <button type="button" onClick={() => setDialog('add')}>
+            {t('groups.addMember')}
+          </button>
+          <button type="button" onClick={() => setDialog('rename')}>
+            {t('groups.rename')}
+          </button>
+          <ConfirmButton
+            question={t('layout.deleteQuestion', { group: group.name })}
+            detail={t('layout.deleteDetail')}
+            confirm={t('groups.delete')}
+            onConfirm={() => void run(deleteGroup(app(), group))}
+          >
+            {t('groups.delete')}
+          </ConfirmButton>
+          <NameDialog
+            open={dialog === 'add'}
+            onClose={() => setDialog(null)}
+            title={t('groups.addMember')}
+            field={t('groups.memberName')}
+            hint={t('layout.addHint')}
+            button={t('groups.addMember')}
+            suggest
             onSubmit={(name) => addGroupMember(app(), group, name)}
           />
-          <InlineForm
-            label={t('groups.rename')}
-            fieldLabel={t('groups.newName')}
-            buttonLabel={t('groups.renameButton')}
+          <NameDialog
+            open={dialog === 'rename'}
+            onClose={() => setDialog(null)}
+            title={t('groups.rename')}
+            field={t('groups.newName')}
+            hint={t('layout.renameHint')}
+            button={t('groups.renameButton')}
+            suggest={false}
             onSubmit={(name) => renameGroup(app(), group, name)}
           />
-          <button type="button" className="danger" onClick={() => void run(deleteGroup(app(), group))}>
-            {t('groups.delete')}
-          </button>
-        </>
+        </div>
       ) : (
         me !== null && (
-          <button type="button" onClick={() => void run(leaveGroup(app(), group, me))}>
-            {t('groups.leave')}
-          </button>
+          <div className="drawer-actions">
+            <ConfirmButton
+              question={t('layout.leaveQuestion', { group: group.name })}
+              detail={t('layout.leaveDetail')}
+              confirm={t('groups.leave')}
+              onConfirm={() => void run(leaveGroup(app(), group, me))}
+            >
+              {t('groups.leave')}
+            </ConfirmButton>
+          </div>
         )
       )}
-      <ErrorAlert error={error} />
-    </aside>
+    </div>
   );
 }

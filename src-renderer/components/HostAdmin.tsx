@@ -3,7 +3,8 @@ import { useTranslation } from 'react-i18next';
 import type { AppError, HostAdminAction, HostAdminResult, Result } from '../../src-shared/api.js';
 import { app, useApp } from '../app-context.js';
 import { addressWithoutPort, userActions } from '../lib/access.js';
-import { sameName } from '../lib/names.js';
+import { sameName } from '../../src-shared/protocol/names.js';
+import { ConfirmButton } from './ConfirmButton.js';
 import { ErrorAlert } from './ErrorAlert.js';
 
 /** Runs host admin actions, keeping the last error to show. */
@@ -24,15 +25,6 @@ export function ConnectedUsers() {
   const me = useApp((state) => state.session.me);
   const { error, run } = useHostAdmin();
 
-  const act = (name: string, key: string, action: HostAdminAction) => {
-    if (key === 'ban' && !window.confirm(t('access.banConfirm', { name }))) return;
-    void run(action);
-  };
-  const banAddress = (address: string) => {
-    if (!window.confirm(t('access.banAddressConfirm', { address }))) return;
-    void run({ kind: 'banAddress', address });
-  };
-
   return (
     <>
       <h3 id="host-users">{t('host.users')}</h3>
@@ -52,27 +44,43 @@ export function ConnectedUsers() {
               {/* The server refuses actions on the host's own account; no buttons invite them. */}
               {!sameName(user.name, me) && (
                 <span className="host-user-actions">
-                  {userActions(user.name, user.muted).map(({ key, action }) => (
-                    <button
-                      key={key}
-                      type="button"
-                      className={key === 'ban' ? 'danger' : undefined}
-                      aria-label={t(`access.${key}Label`, { name: user.name })}
-                      onClick={() => act(user.name, key, action)}
-                    >
-                      {t(`access.${key}`)}
-                    </button>
-                  ))}
+                  {userActions(user.name, user.muted).map(({ key, action }) =>
+                    key === 'kick' || key === 'ban' ? (
+                      <ConfirmButton
+                        key={key}
+                        className="danger small"
+                        label={t(`access.${key}Label`, { name: user.name })}
+                        question={t(`access.${key}Question`, { name: user.name })}
+                        detail={t(`access.${key}Confirm`, { name: user.name })}
+                        confirm={t(`access.${key}`)}
+                        onConfirm={() => void run(action)}
+                      >
+                        {t(`access.${key}`)}
+                      </ConfirmButton>
+                    ) : (
+                      <button
+                        key={key}
+                        type="button"
+                        className="small"
+                        aria-label={t(`access.${key}Label`, { name: user.name })}
+                        onClick={() => void run(action)}
+                      >
+                        {t(`access.${key}`)}
+                      </button>
+                    ),
+                  )}
                   {[...new Set(user.addresses.map(addressWithoutPort))].map((address) => (
-                    <button
+                    <ConfirmButton
                       key={address}
-                      type="button"
-                      className="danger"
-                      aria-label={t('access.banAddressLabel', { address })}
-                      onClick={() => banAddress(address)}
+                      className="danger small"
+                      label={t('access.banAddressLabel', { address })}
+                      question={t('access.banAddressQuestion', { address })}
+                      detail={t('access.banAddressConfirm', { address })}
+                      confirm={t('access.banAddress')}
+                      onConfirm={() => void run({ kind: 'banAddress', address })}
                     >
                       {t('access.banAddress')}
-                    </button>
+                    </ConfirmButton>
                   ))}
                 </span>
               )}

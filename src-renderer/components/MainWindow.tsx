@@ -1,20 +1,20 @@
 import { useCallback, useMemo } from 'react';
-import type { ConversationKey } from '../../src-shared/protocol.js';
+import { type ConversationKey, ROOM } from '../../src-shared/protocol/conversation.js';
 import { app, useApp, useConversationList } from '../app-context.js';
 import { useDocumentTitle } from '../desktop/appearance.js';
 import { useShortcuts } from '../desktop/shortcuts.js';
-import { ROOM } from '../lib/conversations.js';
 import { totalUnread } from '../store/selectors.js';
 import { openConversation } from '../store/sync.js';
 import { ConversationPane } from './ConversationPane.js';
-import { HostPanel } from './HostPanel.js';
+import { RoomSettings } from './RoomSettings.js';
 import { Sidebar } from './Sidebar.js';
 
 export function MainWindow() {
   const list = useConversationList();
   const activeConv = useApp((state) => state.activeConv) ?? ROOM;
   const unread = useApp((state) => totalUnread(state.unread));
-  const showHostPanel = useApp((state) => state.session.hosting !== null && state.hostPanelOpen);
+  const showRoomSettings = useApp((state) => state.session.hosting !== null && state.drawer === 'roomSettings');
+  const sidebarOpen = useApp((state) => state.sidebarOpen);
   const order = useMemo(() => list.map((entry) => entry.conv), [list]);
   const open = useCallback((conv: ConversationKey) => void openConversation(app(), conv), []);
 
@@ -22,10 +22,11 @@ export function MainWindow() {
   useShortcuts(order, activeConv, open);
 
   return (
-    <div className={showHostPanel ? 'main-window with-host-panel' : 'main-window'}>
+    <div className="main-window">
       <Sidebar conversations={list} activeConv={activeConv} />
+      {sidebarOpen && <div className="scrim" aria-hidden="true" onClick={() => app().store.getState().setSidebarOpen(false)} />}
       <ConversationPane key={activeConv} conv={activeConv} canPopOut />
-      {showHostPanel && <HostPanel />}
+      {showRoomSettings && <RoomSettings onClose={() => app().store.getState().setDrawer(null)} />}
     </div>
   );
 }

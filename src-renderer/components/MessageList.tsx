@@ -1,11 +1,10 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useLayoutEffect, useMemo, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { ConversationKey } from '../../src-shared/protocol.js';
+import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 import { app, useApp } from '../app-context.js';
-import { ROOM } from '../lib/conversations.js';
 import { buildTimeline, type TimelineItem } from '../lib/timeline.js';
-import { EMPTY_TIMELINE, type MessagesData, type PresenceNotice } from '../store/messages.js';
+import { EMPTY_TIMELINE, type MessagesData, type Notice } from '../store/messages.js';
 import { pendingFor } from '../store/selectors.js';
 import { loadOlder, showLatest } from '../store/sync.js';
 import { TimelineRow } from './TimelineRow.js';
@@ -14,15 +13,22 @@ import { TimelineRow } from './TimelineRow.js';
 const LOAD_OLDER_WITHIN_PX = 300;
 /** No view holds more rows than this; past it a list that still fits is a layout fault, not a short page. */
 const FILL_VIEW_LIMIT = 200;
-const ESTIMATED_HEIGHT: Record<TimelineItem['kind'], number> = { day: 36, notice: 28, message: 64, pending: 64 };
-const NO_NOTICES: PresenceNotice[] = [];
+const ESTIMATED_HEIGHT: Record<TimelineItem['kind'], number> = { day: 36, notice: 28, message: 58, pending: 58 };
+/** A message under the previous one's header is one line of text. */
+const CONTINUED_HEIGHT = 22;
+
+/** Close estimates keep the view still while older pages are measured in above it. */
+function estimate(item: TimelineItem): number {
+  return (item.kind === 'message' || item.kind === 'pending') && item.continued ? CONTINUED_HEIGHT : ESTIMATED_HEIGHT[item.kind];
+}
+const NO_NOTICES: Notice[] = [];
 
 /**
  * The conversation's messages, virtualized: only the rows in view are in the
  * DOM however long the history. Opens at the newest message, follows new ones
  * while scrolled to the bottom, and keeps its place when older pages arrive.
  */
-export function MessageList({ conv }: { conv: ConversationKey }) {
+export function MessageList({ conv, emptyText }: { conv: ConversationKey; emptyText?: string | undefined }) {
   const { t } = useTranslation();
   const timeline = useApp((state) => state.timelines[conv]) ?? EMPTY_TIMELINE;
   const outbox = useApp((state) => state.outbox);
@@ -30,21 +36,21 @@ export function MessageList({ conv }: { conv: ConversationKey }) {
   const dmPeers = useApp((state) => state.dmPeers);
   const deliveredUpTo = useApp((state) => state.deliveredUpTo);
   const me = useApp((state) => state.session.me);
-  const notices = useApp((state) => (conv === ROOM ? state.roomNotices : NO_NOTICES));
+  const notices = useApp((state) => state.notices[conv] ?? NO_NOTICES);
   const highlight = useApp((state) => state.highlight);
 
   const pending = useMemo(() => pendingFor({ outbox, contacts, dmPeers }, conv), [outbox, contacts, dmPeers, conv]);
   const { messages, hasMore, hasNewer, loaded, loadingOlder } = timeline;
   const items = useMemo(
-    () => buildTimeline(messages, pending, notices, { hasMore, hasNewer }),
-    [messages, pending, notices, hasMore, hasNewer],
+    () => buildTimeline(messages, pending, notices, { hasMore, hasNewer }, me),
+    [messages, pending, notices, hasMore, hasNewer, me],
   );
 
   const scrollRef = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer({
     count: items.length,
     getScrollElement: () => scrollRef.current,
-    estimateSize: (index) => ESTIMATED_HEIGHT[items[index]!.kind],
+    estimateSize: (index) => estimate(items[index]!),
     getItemKey: (index) => items[index]!.key,
     overscan: 10,
     anchorTo: 'end',
@@ -77,14 +83,34 @@ export function MessageList({ conv }: { conv: ConversationKey }) {
     return element !== null && element.scrollTop < LOAD_OLDER_WITHIN_PX;
   };
 
-  // A first page shorter than the view cannot be scrolled, so nothing else would fetch the next.
+  /** The row at the top of the view when older messages were asked for, and how far into it the view was. */
+  const keptTop = useRef<{ key: string; delta: number; oldestId: number | undefined } | null>(null);
+  const fetchOlder = () => {
+    const element = scrollRef.current;
+    const row = element && virtualizer.getVirtualItems().find((item) => item.end > element.scrollTop && items[item.index]?.kind !== 'day');
+    keptTop.current = element && row ? { key: String(row.key), delta: element.scrollTop - row.start, oldestId: messages[0]?.id } : null;
+    void loadOlder(app(), conv);
+  };
+  // The virtualizer keeps the top row in place when rows come in above it, but at the very top that
+  // row is the day separator, which stays first: the view would stay at the top. Put the kept row back.
+  useLayoutEffect(() => {
+    const kept = keptTop.current;
+    if (kept === null || messages[0]?.id === kept.oldestId) return;
+    keptTop.current = null;
+    const index = items.findIndex((item) => item.key === kept.key);
+    const start = virtualizer.measurementsCache[index]?.start;
+    const element = scrollRef.current;
+    if (start !== undefined && element && Math.abs(element.scrollTop - (start + kept.delta)) > 1) {
+      virtualizer.scrollToOffset(start + kept.delta);
+    }
+  }, [items, messages, virtualizer]);
+
+  // A first page shorter than the view (or one that leaves the view near the top) gets no scroll that would fetch the next.
   useEffect(() => {
     const element = scrollRef.current;
     if (!placed.current || !element || element.clientHeight === 0) return;
     const fits = element.scrollHeight <= element.clientHeight && items.length < FILL_VIEW_LIMIT;
-    if (fits && hasMore && !loadingOlder) {
-      void loadOlder(app(), conv);
-    }
+    if ((fits || nearTop()) && hasMore && !loadingOlder) fetchOlder();
   }, [items.length, hasMore, loadingOlder, conv]);
 
   const highlightedId = highlight?.conv === conv ? highlight.id : null;
@@ -95,7 +121,7 @@ export function MessageList({ conv }: { conv: ConversationKey }) {
         {loadingOlder ? (
           <span className="muted">{t('conversation.loadingOlder')}</span>
         ) : hasMore ? (
-          <button type="button" className="link-button" onClick={() => void loadOlder(app(), conv)}>
+          <button type="button" className="link-button" onClick={fetchOlder}>
             {t('conversation.loadOlder')}
           </button>
         ) : (
@@ -109,10 +135,10 @@ export function MessageList({ conv }: { conv: ConversationKey }) {
         className="message-list"
         tabIndex={0}
         onScroll={() => {
-          if (placed.current && nearTop()) void loadOlder(app(), conv);
+          if (placed.current && nearTop()) fetchOlder();
         }}
       >
-        {loaded && items.length === 0 && <p className="empty">{t('conversation.empty')}</p>}
+        {loaded && items.length === 0 && <p className="empty">{emptyText ?? t('conversation.empty')}</p>}
         <div className="message-list-content" style={{ height: virtualizer.getTotalSize() }}>
           {virtualizer.getVirtualItems().map((row) => (
             <div

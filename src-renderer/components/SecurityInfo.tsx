@@ -31,6 +31,7 @@ export function SecurityBadge() {
       {security.firstUse && (
         <p role="note" className="note security-first-use">
           {t('security.firstUse', { fingerprint: security.fingerprint })}{' '}
+          {security.matchesAnnounced && `${t('security.matchesAnnounced')} `}
           {/* Told to the app, not kept in this window: a pop-out window must not ask again. */}
           <button type="button" onClick={() => void app().api.acknowledgeFingerprint()}>
             {t('security.dismiss')}
@@ -106,7 +107,7 @@ export function EnterRoomError({
       <section role="alert" className="trust-prompt" aria-label={t('security.changedTitle')}>
         <h3>{t('security.changedTitle')}</h3>
         <dl>
-          <dt>{t('security.pinned')}</dt>
+          <dt>{error.fingerprints.announced ? t('security.announced') : t('security.pinned')}</dt>
           <dd>
             <Fingerprint value={pinned} />
           </dd>

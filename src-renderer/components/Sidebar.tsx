@@ -1,21 +1,24 @@
-import type { ConversationKey } from '../../src-shared/protocol.js';
+import { useTranslation } from 'react-i18next';
+import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
+import { useApp } from '../app-context.js';
 import type { ConversationEntry } from '../store/selectors.js';
 import { ChatRequests } from './ChatRequests.js';
-import { ContactsList } from './ContactsList.js';
 import { ConversationNav } from './ConversationNav.js';
-import { NewDirectMessage } from './NewDirectMessage.js';
-import { NewGroup } from './NewGroup.js';
+import { NewChatMenu } from './NewChat.js';
 import { SearchPanel } from './SearchPanel.js';
 
 export function Sidebar({ conversations, activeConv }: { conversations: ConversationEntry[]; activeConv: ConversationKey }) {
+  const { t } = useTranslation();
+  const open = useApp((state) => state.sidebarOpen);
   return (
-    <div className="sidebar">
+    <div className="sidebar" data-open={open}>
+      <div className="sidebar-top">
+        <h2 className="sidebar-title">{t('layout.chats')}</h2>
+        <NewChatMenu />
+      </div>
       <SearchPanel conversations={conversations} />
-      <ConversationNav conversations={conversations} activeConv={activeConv} />
       <ChatRequests />
-      <NewDirectMessage />
-      <NewGroup />
-      <ContactsList />
+      <ConversationNav conversations={conversations} activeConv={activeConv} />
     </div>
   );
 }

@@ -1,13 +1,14 @@
 import { useEffect, useId, useRef, useState, type ClipboardEvent, type FormEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError, JoinRequest, Result, SessionView, Settings } from '../../src-shared/api.js';
-import { ACCESS_MODES } from '../../src-shared/protocol.js';
+import { ACCESS_MODES } from '../../src-shared/protocol/limits.js';
 import { app, useApp } from '../app-context.js';
 import { type AccessChoice, hostAccess, joinPassphrase, splitAddress } from '../lib/access.js';
 import { formError } from '../lib/errors.js';
 import { requestNotificationPermission } from '../desktop/notifications.js';
 import { hostRoom, joinRoom } from '../store/sync.js';
 import { EnterRoomError } from './SecurityInfo.js';
+import { AnnounceField, RoomsNearby } from './RoomsNearby.js';
 
 type Mode = 'host' | 'join';
 
@@ -60,7 +61,9 @@ export function StartScreen() {
           {mode === 'host' ? (
             <HostForm key={settings ? 'filled' : 'empty'} settings={settings} sessionError={sessionError} onSubmit={() => setSubmitted('host')} />
           ) : (
-            <JoinForm key={settings ? 'filled' : 'empty'} settings={settings} sessionError={sessionError} onSubmit={() => setSubmitted('join')} />
+            <RoomsNearby settings={settings}>
+              <JoinForm key={settings ? 'filled' : 'empty'} settings={settings} sessionError={sessionError} onSubmit={() => setSubmitted('join')} />
+            </RoomsNearby>
           )}
         </div>
       </div>
@@ -117,6 +120,7 @@ const MODE_LABELS = {
 function HostForm({ settings, sessionError, onSubmit }: FormProps) {
   const { t } = useTranslation();
   const [tls, setTls] = useState(true);
+  const [announce, setAnnounce] = useState(true);
   const hintId = useId();
   // Left alone, a restarted room keeps the mode it had, so it never opens up by accident.
   const [access, setAccess] = useState<AccessChoice>('saved');
@@ -124,7 +128,7 @@ function HostForm({ settings, sessionError, onSubmit }: FormProps) {
   const enter = async (roomName: string, port: number, name: string, password: string): Promise<Result<SessionView>> => {
     const checked = hostAccess(access, passphrase);
     if (!checked.ok) return { ok: false, error: formError(t(`access.${checked.problem}`)) };
-    return hostRoom(app(), { roomName, port, name, password, tls, ...checked.fields });
+    return hostRoom(app(), { roomName, port, name, password, tls, announce, ...checked.fields });
   };
   return (
     <RoomForm
@@ -152,6 +156,7 @@ function HostForm({ settings, sessionError, onSubmit }: FormProps) {
           </p>
         )}
       </div>
+      <AnnounceField checked={announce} onChange={setAnnounce} />
       <label>
         {t('access.whoCanJoin')}
         <select value={access} onChange={(event) => setAccess(event.target.value as AccessChoice)}>

@@ -1,11 +1,14 @@
 import { useTranslation } from 'react-i18next';
 import type { AppError, OutboxStatus } from '../../src-shared/api.js';
+import { useApp } from '../app-context.js';
 import { errorText } from '../i18n/index.js';
-import { sameName } from '../lib/names.js';
+import { sameName } from '../../src-shared/protocol/names.js';
 import { formatTime, nameDay } from '../lib/time.js';
 import type { TimelineItem } from '../lib/timeline.js';
-import type { MessagesData } from '../store/messages.js';
+import type { MessagesData, Notice } from '../store/messages.js';
 import { ownStatus } from '../store/selectors.js';
+import { Avatar } from './Avatar.js';
+import { Icon, type IconName } from './Icons.js';
 
 interface TimelineRowProps {
   item: TimelineItem;
@@ -20,16 +23,17 @@ export function TimelineRow({ item, me, outbox, deliveredUpTo, highlightedId }: 
     case 'day':
       return <DaySeparator ts={item.ts} />;
     case 'notice':
-      return <PresenceNoticeRow user={item.notice.user} online={item.notice.online} ts={item.notice.ts} />;
+      return <NoticeRow notice={item.notice} />;
     case 'pending':
       return (
-        <MessageBubble
+        <MessageRow
           from={me ?? ''}
           ts={item.entry.ts}
           text={item.entry.text}
           status={item.entry.status}
           error={item.entry.error}
           own
+          continued={item.continued}
           highlighted={false}
         />
       );
@@ -37,13 +41,14 @@ export function TimelineRow({ item, me, outbox, deliveredUpTo, highlightedId }: 
       const { message } = item;
       const own = sameName(message.from, me);
       return (
-        <MessageBubble
+        <MessageRow
           from={message.from}
           ts={message.ts}
           text={message.text}
           status={own ? ownStatus({ outbox, deliveredUpTo }, message) : null}
           error={null}
           own={own}
+          continued={item.continued}
           highlighted={message.id === highlightedId}
         />
       );
@@ -62,19 +67,48 @@ function DaySeparator({ ts }: { ts: number }) {
   );
 }
 
-function PresenceNoticeRow({ user, online, ts }: { user: string; online: boolean; ts: number }) {
+function NoticeRow({ notice }: { notice: Notice }) {
   const { t } = useTranslation();
+  const me = useApp((state) => state.session.me);
+  const text = (() => {
+    switch (notice.kind) {
+      case 'joined':
+        return t('message.joined', { name: notice.user });
+      case 'left':
+        return t('message.left', { name: notice.user });
+      case 'chatEnded':
+        return t('notice.chatEnded', { name: notice.user });
+      case 'memberGone':
+        return t('notice.memberGone', { name: notice.user });
+      case 'memberAdded':
+        return sameName(notice.user, me) ? t('notice.addedYou', { by: notice.by }) : t('notice.added', { by: notice.by, name: notice.user });
+      case 'memberRemoved':
+        return t('notice.removed', { by: notice.by, name: notice.user });
+      case 'renamed':
+        return t('notice.renamed', { by: notice.by, name: notice.name });
+    }
+  })();
   return (
-    <p className="presence-notice">
-      {online ? t('message.joined', { name: user }) : t('message.left', { name: user })}{' '}
-      <time dateTime={new Date(ts).toISOString()}>{formatTime(ts)}</time>
+    <p className="notice">
+      {text} <FullTime ts={notice.ts} />
     </p>
   );
 }
 
-const STATUS_ICON: Record<OutboxStatus, string> = { queued: '◷', sent: '✓', delivered: '✓✓', failed: '!' };
+/** "HH:MM", with the full date and time on hover. */
+function FullTime({ ts, className }: { ts: number; className?: string }) {
+  const { i18n } = useTranslation();
+  const date = new Date(ts);
+  return (
+    <time className={className} dateTime={date.toISOString()} title={date.toLocaleString(i18n.language, { dateStyle: 'full', timeStyle: 'short' })}>
+      {formatTime(ts)}
+    </time>
+  );
+}
 
-interface MessageBubbleProps {
+const STATUS_ICON: Record<OutboxStatus, IconName> = { queued: 'clock', sent: 'check', delivered: 'checks', failed: 'alert' };
+
+interface MessageRowProps {
   from: string;
   ts: number;
   text: string;
@@ -82,33 +116,43 @@ interface MessageBubbleProps {
   status: OutboxStatus | null;
   error: AppError | null;
   own: boolean;
+  /** Under the header of the same sender's message just before: no avatar and name again. */
+  continued: boolean;
   highlighted: boolean;
 }
 
-function MessageBubble({ from, ts, text, status, error, own, highlighted }: MessageBubbleProps) {
+function MessageRow({ from, ts, text, status, error, own, continued, highlighted }: MessageRowProps) {
   const { t } = useTranslation();
-  const classes = ['message', own ? 'own' : '', highlighted ? 'highlighted' : ''].filter(Boolean).join(' ');
+  const classes = ['message', own ? 'own' : '', continued ? 'continued' : '', highlighted ? 'highlighted' : ''].filter(Boolean).join(' ');
   return (
     <article className={classes} aria-current={highlighted ? 'true' : undefined}>
-      <header className="message-meta">
-        <span className="message-sender">{from}</span>{' '}
-        <time dateTime={new Date(ts).toISOString()}>{formatTime(ts)}</time>
-      </header>
-      {/* Plain text only: React escapes it, and white-space: pre-wrap keeps the author's lines. */}
-      <p className="message-text">{text}</p>
-      {status !== null && (
-        <footer className="message-footer">
-          <span
-            className="message-status"
-            data-status={status}
-            role="img"
-            aria-label={t('message.statusLabel', { status: t(`message.${status}`) })}
-          >
-            <span aria-hidden="true">{STATUS_ICON[status]}</span> {t(`message.${status}`)}
-          </span>
-          {error !== null && <span className="message-error">{errorText(t, error)}</span>}
-        </footer>
-      )}
+      <div className="message-gutter">{continued ? <FullTime ts={ts} className="hover-time" /> : <Avatar name={from} size={36} />}</div>
+      <div className="message-body">
+        {continued ? (
+          // Screen readers still hear who wrote each message.
+          <span className="visually-hidden">{from}</span>
+        ) : (
+          <header className="message-meta">
+            <span className="message-sender">{from}</span> <FullTime ts={ts} />
+          </header>
+        )}
+        <div className="message-line">
+          {/* Plain text only: React escapes it, and white-space: pre-wrap keeps the author's lines. */}
+          <p className="message-text">{text}</p>
+          {status !== null && (
+            <span
+              className="message-status"
+              data-status={status}
+              role="img"
+              aria-label={t('message.statusLabel', { status: t(`message.${status}`) })}
+              title={t(`message.${status}`)}
+            >
+              <Icon name={STATUS_ICON[status]} size={15} />
+            </span>
+          )}
+        </div>
+        {error !== null && <p className="message-error">{errorText(t, error)}</p>}
+      </div>
     </article>
   );
 }

@@ -24,14 +24,15 @@ describe('times', () => {
 describe('conversation timeline', () => {
   const message = (id: number, ts: number) => ({ ...roomMessage(id, 'bob'), ts });
   const kinds = (items: ReturnType<typeof buildTimeline>) =>
-    items.map((item) => (item.kind === 'message' ? `m${item.message.id}` : item.kind === 'notice' ? `n:${item.notice.user}` : item.kind));
+    items.map((item) => (item.kind === 'message' ? `m${item.message.id}` : item.kind === 'notice' && 'user' in item.notice ? `n:${item.notice.user}` : item.kind));
 
   it('separates days and weaves join notices in by time', () => {
     const items = buildTimeline(
       [message(1, at(2025, 3, 3, 10)), message(2, at(2025, 3, 4, 9)), message(3, at(2025, 3, 4, 11))],
       [],
-      [{ user: 'carol', online: true, ts: at(2025, 3, 4, 10) }],
+      [{ kind: 'joined', user: 'carol', ts: at(2025, 3, 4, 10) }],
       { hasMore: false, hasNewer: false },
+      'alice',
     );
     expect(kinds(items)).toEqual(['day', 'm1', 'day', 'm2', 'n:carol', 'm3']);
   });
@@ -48,10 +49,41 @@ describe('conversation timeline', () => {
     const items = buildTimeline(
       [message(5, at(2025, 3, 4, 10))],
       [pending],
-      [{ user: 'dave', online: false, ts: at(2025, 3, 4, 8) }],
+      [{ kind: 'left', user: 'dave', ts: at(2025, 3, 4, 8) }],
       { hasMore: true, hasNewer: false },
+      'alice',
     );
     expect(kinds(items)).toEqual(['day', 'm5', 'pending']);
+  });
+
+  it('groups one sender’s messages a few minutes apart under one header, not across days, notices or senders', () => {
+    const from = (id: number, sender: string, ts: number) => ({ ...roomMessage(id, sender), ts });
+    const items = buildTimeline(
+      [
+        from(1, 'bob', at(2025, 3, 3, 23, 58)),
+        from(2, 'bob', at(2025, 3, 4, 0, 1)),
+        from(3, 'Bob', at(2025, 3, 4, 0, 5)),
+        from(4, 'bob', at(2025, 3, 4, 0, 20)),
+        from(5, 'alice', at(2025, 3, 4, 0, 21)),
+        from(6, 'alice', at(2025, 3, 4, 0, 23)),
+      ],
+      [{ clientMsgId: 'x', target: { kind: 'room' }, text: 'hi', ts: at(2025, 3, 4, 0, 24), status: 'queued', error: null }],
+      [{ kind: 'joined', user: 'carol', ts: at(2025, 3, 4, 0, 22) }],
+      { hasMore: false, hasNewer: false },
+      'alice',
+    );
+    const continued = items.flatMap((item): [number | string, boolean][] =>
+      item.kind === 'message' ? [[item.message.id, item.continued]] : item.kind === 'pending' ? [['pending', item.continued]] : [],
+    );
+    expect(continued).toEqual([
+      [1, false],
+      [2, false],
+      [3, true],
+      [4, false],
+      [5, false],
+      [6, false],
+      ['pending', true],
+    ]);
   });
 });
 

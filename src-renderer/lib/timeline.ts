@@ -1,12 +1,17 @@
-import type { ChatMessage } from '../../src-shared/protocol.js';
-import type { OutboxEntry, PresenceNotice } from '../store/messages.js';
+import type { ChatMessage } from '../../src-shared/protocol/objects.js';
+import { nameKey } from '../../src-shared/protocol/names.js';
+import type { Notice, OutboxEntry } from '../store/messages.js';
 import { startOfDay } from './time.js';
 
 export type TimelineItem =
   | { kind: 'day'; key: string; ts: number }
-  | { kind: 'message'; key: string; message: ChatMessage }
-  | { kind: 'pending'; key: string; entry: OutboxEntry }
-  | { kind: 'notice'; key: string; notice: PresenceNotice };
+  /** `continued`: under the header of the sender's message just before (see GROUP_WITHIN_MS). */
+  | { kind: 'message'; key: string; message: ChatMessage; continued: boolean }
+  | { kind: 'pending'; key: string; entry: OutboxEntry; continued: boolean }
+  | { kind: 'notice'; key: string; notice: Notice };
+
+/** Messages from one sender this close to the previous one share its header, as in most messengers. */
+export const GROUP_WITHIN_MS = 5 * 60_000;
 
 type Entry = Exclude<TimelineItem, { kind: 'day' }>;
 
@@ -14,16 +19,17 @@ const timeOf = (item: Entry) =>
   item.kind === 'message' ? item.message.ts : item.kind === 'pending' ? item.entry.ts : item.notice.ts;
 
 /**
- * The rows of a conversation view: stored messages in id order with join/leave
- * notices woven in by time, then your pending messages, and a day separator
- * wherever the day changes. Notices outside the loaded stretch are left out,
- * since the messages around them are not shown.
+ * The rows of a conversation view: stored messages in id order with notices
+ * woven in by time, then your pending messages, and a day separator wherever
+ * the day changes. Notices outside the loaded stretch are left out, since the
+ * messages around them are not shown. `me` names the sender of pending messages.
  */
 export function buildTimeline(
   messages: ChatMessage[],
   pending: OutboxEntry[],
-  notices: PresenceNotice[],
+  notices: Notice[],
   bounds: { hasMore: boolean; hasNewer: boolean },
+  me: string | null,
 ): TimelineItem[] {
   const first = messages[0];
   const last = messages.at(-1);
@@ -36,10 +42,10 @@ export function buildTimeline(
   let next = 0;
   for (const message of messages) {
     while (next < shown.length && shown[next]!.ts < message.ts) entries.push(noticeItem(shown[next++]!));
-    entries.push({ kind: 'message', key: `m${message.id}`, message });
+    entries.push({ kind: 'message', key: `m${message.id}`, message, continued: false });
   }
   while (next < shown.length) entries.push(noticeItem(shown[next++]!));
-  for (const entry of pending) entries.push({ kind: 'pending', key: `p${entry.clientMsgId}`, entry });
+  for (const entry of pending) entries.push({ kind: 'pending', key: `p${entry.clientMsgId}`, entry, continued: false });
 
   const items: TimelineItem[] = [];
   let day = -Infinity;
@@ -50,11 +56,25 @@ export function buildTimeline(
       day = entryDay;
       items.push({ kind: 'day', key: `d${day}`, ts: day });
     }
-    items.push(entry);
+    const previous = items.at(-1);
+    const sender = senderOf(entry, me);
+    if (entry.kind !== 'notice' && previous !== undefined && previous.kind !== 'day' && previous.kind !== 'notice') {
+      const sameSender = sender !== null && senderOf(previous, me) === sender;
+      items.push({ ...entry, continued: sameSender && timeOf(entry) - timeOf(previous) <= GROUP_WITHIN_MS });
+    } else {
+      items.push(entry);
+    }
   }
   return items;
 }
 
-function noticeItem(notice: PresenceNotice): Entry {
-  return { kind: 'notice', key: `n${notice.ts}-${notice.online ? 'on' : 'off'}-${notice.user}`, notice };
+function senderOf(entry: Entry, me: string | null): string | null {
+  if (entry.kind === 'message') return nameKey(entry.message.from);
+  if (entry.kind === 'pending') return me === null ? null : nameKey(me);
+  return null;
+}
+
+function noticeItem(notice: Notice): Entry {
+  const subject = notice.kind === 'renamed' ? notice.name : notice.user;
+  return { kind: 'notice', key: `n${notice.ts}-${notice.kind}-${subject}`, notice };
 }

@@ -1,5 +1,5 @@
-import type { ConversationKey } from '../../src-shared/protocol.js';
-import { ROOM } from '../lib/conversations.js';
+import type { ChatMessage } from '../../src-shared/protocol/objects.js';
+import { type ConversationKey, ROOM } from '../../src-shared/protocol/conversation.js';
 import type { SliceCreator } from './types.js';
 
 export interface ConversationsData {
@@ -7,6 +7,8 @@ export interface ConversationsData {
   unread: Record<ConversationKey, number>;
   /** The other party of each direct conversation seen in messages, by conversation key. */
   dmPeers: Record<ConversationKey, string>;
+  /** The newest message known of each conversation: the sidebar's preview and its order. */
+  latest: Record<ConversationKey, ChatMessage>;
 }
 
 export interface ConversationsSlice extends ConversationsData {
@@ -14,10 +16,12 @@ export interface ConversationsSlice extends ConversationsData {
   setActiveConv(conv: ConversationKey | null): void;
   countUnread(conv: ConversationKey): void;
   nameDm(conv: ConversationKey, peer: string): void;
+  /** Keeps the message as its conversation's newest when no newer one is known. */
+  noteLatest(message: ChatMessage): void;
   forgetConversation(conv: ConversationKey): void;
 }
 
-export const initialConversations: ConversationsData = { activeConv: null, unread: {}, dmPeers: {} };
+export const initialConversations: ConversationsData = { activeConv: null, unread: {}, dmPeers: {}, latest: {} };
 
 export const createConversationsSlice: SliceCreator<ConversationsSlice> = (set) => ({
   ...initialConversations,
@@ -30,10 +34,16 @@ export const createConversationsSlice: SliceCreator<ConversationsSlice> = (set) 
   countUnread: (conv) => set((state) => ({ unread: { ...state.unread, [conv]: (state.unread[conv] ?? 0) + 1 } })),
   nameDm: (conv, peer) =>
     set((state) => (state.dmPeers[conv] === peer ? state : { dmPeers: { ...state.dmPeers, [conv]: peer } })),
+  noteLatest: (message) =>
+    set((state) =>
+      (state.latest[message.conv]?.id ?? 0) >= message.id ? state : { latest: { ...state.latest, [message.conv]: message } },
+    ),
   forgetConversation: (conv) =>
     set((state) => {
       const { [conv]: _unread, ...unread } = state.unread;
       const { [conv]: _timeline, ...timelines } = state.timelines;
-      return { unread, timelines, activeConv: state.activeConv === conv ? ROOM : state.activeConv };
+      const { [conv]: _latest, ...latest } = state.latest;
+      const { [conv]: _notices, ...notices } = state.notices;
+      return { unread, timelines, latest, notices, activeConv: state.activeConv === conv ? ROOM : state.activeConv };
     }),
 });

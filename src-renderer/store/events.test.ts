@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AppEvent } from '../../src-shared/api.js';
-import type { GroupInfo } from '../../src-shared/protocol.js';
-import { applyEvent } from './events.js';
+import type { GroupInfo } from '../../src-shared/protocol/objects.js';
+import { applyEvent, recordGroup } from './events.js';
 import { conversationList, ownStatus, pendingFor, totalUnread } from './selectors.js';
 import { directMessage, onlineSession, roomMessage, storeAs } from './test-data.js';
 
@@ -83,7 +83,7 @@ describe('direct conversation naming', () => {
     expect(store.getState().dmPeers['dm:1:3']).toBe('carol');
   });
 
-  it('lists direct conversations between the room and the groups', () => {
+  it('lists a direct conversation with its unread count and target', () => {
     const store = storeAs('alice');
     applyEvent(store, { type: 'message', message: directMessage(1, 'bob', 'alice', 'dm:1:2') });
     const group: GroupInfo = { id: 4, name: 'Team', owner: 'alice', members: ['alice'], conv: 'group:4' };
@@ -175,9 +175,9 @@ describe('presence events', () => {
     expect(store.getState().users['bob']).toEqual({ name: 'bob', online: false, lastSeen: 500 });
     applyEvent(store, { type: 'presence', user: 'carol', online: true, ts: 600 });
     expect(store.getState().users['carol']?.online).toBe(true);
-    expect(store.getState().roomNotices).toEqual([
-      { user: 'bob', online: false, ts: 500 },
-      { user: 'carol', online: true, ts: 600 },
+    expect(store.getState().notices['room']).toEqual([
+      { kind: 'left', user: 'bob', ts: 500 },
+      { kind: 'joined', user: 'carol', ts: 600 },
     ]);
   });
 });
@@ -240,6 +240,49 @@ describe('group events', () => {
     expect(state.groups[4]).toBeUndefined();
     expect(state.activeConv).toBe('room');
     expect(state.timelines['group:4']).toBeUndefined();
+  });
+
+  it('add a line to the group for each change its pushes show', () => {
+    const store = storeAs('alice');
+    const kinds = () => (store.getState().notices['group:4'] ?? []).map(({ ts: _ts, ...notice }) => notice);
+    applyEvent(store, { type: 'group', group: team });
+    expect(kinds()).toEqual([{ kind: 'memberAdded', user: 'alice', by: 'bob' }]);
+    applyEvent(store, { type: 'group', group: { ...team, name: 'Core', members: ['alice', 'bob', 'carol', 'dave'] } });
+    applyEvent(store, { type: 'group', group: { ...team, name: 'Core', members: ['alice', 'bob', 'dave'] } });
+    expect(kinds().slice(1)).toEqual([
+      { kind: 'memberAdded', user: 'carol', by: 'bob' },
+      { kind: 'memberAdded', user: 'dave', by: 'bob' },
+      { kind: 'renamed', name: 'Core', by: 'bob' },
+      { kind: 'memberGone', user: 'carol' },
+    ]);
+  });
+
+  it('name who removed a member when this window did it, and add no line for your own new group', () => {
+    const store = storeAs('bob');
+    recordGroup(store, team);
+    recordGroup(store, { ...team, members: ['bob'] }, 'bob');
+    expect((store.getState().notices['group:4'] ?? []).map((notice) => notice.kind)).toEqual(['memberRemoved']);
+  });
+});
+
+describe('chat notices', () => {
+  it('tell the other side in the conversation that the chat was ended', () => {
+    const store = storeAs('alice');
+    store.getState().upsertContact({ name: 'bob', state: 'accepted', conv: 'dm:1:2', since: 1 });
+    applyEvent(store, { type: 'chatLeft', user: 'bob', with: 'alice', ts: 9 });
+    expect(store.getState().notices['dm:1:2']).toEqual([{ kind: 'chatEnded', user: 'bob', ts: 9 }]);
+  });
+});
+
+describe('sidebar order', () => {
+  it('list the room first, then conversations by their newest message, quiet ones last', () => {
+    const store = storeAs('alice');
+    applyEvent(store, { type: 'message', message: directMessage(1, 'bob', 'alice', 'dm:1:2') });
+    for (const id of [4, 5]) applyEvent(store, { type: 'group', group: { id, name: `G${id}`, owner: 'alice', members: ['alice'], conv: `group:${id}` } });
+    applyEvent(store, { type: 'message', message: { ...roomMessage(3, 'alice'), conv: 'group:5', groupId: 5 } });
+    const list = conversationList(store.getState(), 'Office');
+    expect(list.map((entry) => entry.name)).toEqual(['Office', 'G5', 'bob', 'G4']);
+    expect(list[1]?.latest?.id).toBe(3);
   });
 });
 

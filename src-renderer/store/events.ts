@@ -1,7 +1,7 @@
 import type { AppEvent, SessionView } from '../../src-shared/api.js';
-import type { ChatMessage } from '../../src-shared/protocol.js';
-import { groupConversation } from '../lib/conversations.js';
-import { nameKey, sameName } from '../lib/names.js';
+import type { ChatMessage, GroupInfo } from '../../src-shared/protocol/objects.js';
+import { ROOM, groupConversation } from '../../src-shared/protocol/conversation.js';
+import { nameKey, sameName } from '../../src-shared/protocol/names.js';
 import type { AppStore } from './index.js';
 import { findMessage } from './messages.js';
 
@@ -33,7 +33,7 @@ export function applyEvent(store: AppStore, event: AppEvent): void {
       return;
     case 'presence':
       state.applyPresence(event.user, event.online, event.ts);
-      state.addRoomNotice({ user: event.user, online: event.online, ts: event.ts });
+      state.addNotice(ROOM, { kind: event.online ? 'joined' : 'left', user: event.user, ts: event.ts });
       return;
     case 'chatRequest':
       if (sameName(event.from, state.session.me)) state.setContactState(event.to, 'outgoing', event.ts);
@@ -47,11 +47,15 @@ export function applyEvent(store: AppStore, event: AppEvent): void {
         state.setContactState(event.from, event.accepted ? 'accepted' : 'declined-by-them', event.ts);
       }
       return;
-    case 'chatLeft':
-      state.removeContact(sameName(event.user, state.session.me) ? event.with : event.user);
+    case 'chatLeft': {
+      const other = sameName(event.user, state.session.me) ? event.with : event.user;
+      const conv = state.contacts[nameKey(other)]?.conv;
+      if (conv) state.addNotice(conv, { kind: 'chatEnded', user: event.user, ts: event.ts });
+      state.removeContact(other);
       return;
+    }
     case 'group':
-      state.upsertGroup(event.group);
+      recordGroup(store, event.group);
       return;
     case 'groupRemoved':
       state.removeGroup(event.groupId);
@@ -94,10 +98,42 @@ export function holdsMessage(store: AppStore, message: ChatMessage): boolean {
   return timeline !== undefined && findMessage(timeline.messages, message.id) !== undefined;
 }
 
+/**
+ * Keeps a group as it now is, with a line in its conversation for each change seen: members
+ * added (only the owner adds), gone (`by` says who removed them when this window did it; a push
+ * does not say whether they left or were removed), and a new name (only the owner renames).
+ */
+export function recordGroup(store: AppStore, group: GroupInfo, by?: string, now = Date.now()): void {
+  const state = store.getState();
+  const before = state.groups[group.id];
+  state.upsertGroup(group);
+  if (before === undefined) {
+    // Someone else's group appearing means its owner just added you.
+    if (!sameName(group.owner, state.session.me) && state.session.me !== null) {
+      state.addNotice(group.conv, { kind: 'memberAdded', user: state.session.me, by: group.owner, ts: now });
+    }
+    return;
+  }
+  const had = new Set(before.members.map(nameKey));
+  const has = new Set(group.members.map(nameKey));
+  for (const member of group.members) {
+    if (!had.has(nameKey(member))) state.addNotice(group.conv, { kind: 'memberAdded', user: member, by: group.owner, ts: now });
+  }
+  for (const member of before.members) {
+    if (has.has(nameKey(member))) continue;
+    state.addNotice(
+      group.conv,
+      by === undefined ? { kind: 'memberGone', user: member, ts: now } : { kind: 'memberRemoved', user: member, by, ts: now },
+    );
+  }
+  if (before.name !== group.name) state.addNotice(group.conv, { kind: 'renamed', name: group.name, by: group.owner, ts: now });
+}
+
 function receiveMessage(store: AppStore, message: ChatMessage): void {
   if (holdsMessage(store, message)) return;
   const state = store.getState();
   state.addMessage(message);
+  state.noteLatest(message);
   const mine = sameName(message.from, state.session.me);
   if (message.to !== undefined) state.nameDm(message.conv, mine ? message.to : message.from);
   if (!mine && message.conv !== state.activeConv) state.countUnread(message.conv);

@@ -1,33 +1,39 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import { createConnectionSlice, initialHostData } from './connection.js';
+import { createContactsSlice, initialContacts } from './contacts.js';
 import { createConversationsSlice, initialConversations } from './conversations.js';
 import { createGroupsSlice, initialGroups } from './groups.js';
+import { createHostAdminSlice, initialHostAdmin } from './host-admin.js';
 import { createMessagesSlice, initialMessages } from './messages.js';
-import { createPresenceSlice, initialPresence } from './presence.js';
 import { createSearchSlice, initialSearch } from './search.js';
+import { createSessionSlice } from './session.js';
 import type { AppState } from './types.js';
-import { createUiSlice } from './ui.js';
+import { createUiSlice, initialRoomUi } from './ui.js';
+import { createUsersSlice, initialUsers } from './users.js';
 
 export type { AppState } from './types.js';
 export type AppStore = StoreApi<AppState>;
 
 export function createAppStore(): AppStore {
   return createStore<AppState>()((...args) => ({
-    ...createConnectionSlice(...args),
+    ...createSessionSlice(...args),
+    ...createHostAdminSlice(...args),
     ...createConversationsSlice(...args),
     ...createMessagesSlice(...args),
     ...createSearchSlice(...args),
     ...createGroupsSlice(...args),
-    ...createPresenceSlice(...args),
+    ...createUsersSlice(...args),
+    ...createContactsSlice(...args),
     ...createUiSlice(...args),
     resetRoom: () =>
       args[0]({
-        ...initialHostData,
+        ...initialHostAdmin,
         ...initialConversations,
         ...initialMessages,
         ...initialSearch,
         ...initialGroups,
-        ...initialPresence,
+        ...initialUsers,
+        ...initialContacts,
+        ...initialRoomUi,
       }),
   }));
 }

@@ -1,5 +1,6 @@
-import type { AppError, AppEvent, OutboxStatus, Page } from '../../src-shared/api.js';
-import type { ChatMessage, ConversationKey, Target } from '../../src-shared/protocol.js';
+import type { AppError, AppEvent, OutboxStatus } from '../../src-shared/api.js';
+import type { Page, ChatMessage, Target } from '../../src-shared/protocol/objects.js';
+import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 import type { SliceCreator } from './types.js';
 
 /** The loaded stretch of one conversation: one contiguous run of messages, oldest first. */
@@ -34,13 +35,18 @@ export interface OutboxEntry {
 
 export type OutboxEvent = Extract<AppEvent, { type: 'outbox' }>;
 
-/** "alice joined" / "alice left", shown inline in the room. */
-export interface PresenceNotice {
-  user: string;
-  online: boolean;
-  ts: number;
-}
+/**
+ * A line in a conversation about a change rather than a message: "alice joined" in the room,
+ * "alice added bob" or "the group was renamed" in a group, "bob ended the chat" in a direct one.
+ * `by` is absent where the push does not say who did it.
+ */
+export type Notice =
+  | { kind: 'joined' | 'left' | 'chatEnded' | 'memberGone'; user: string; ts: number }
+  | { kind: 'memberAdded'; user: string; by: string; ts: number }
+  | { kind: 'memberRemoved'; user: string; by: string; ts: number }
+  | { kind: 'renamed'; name: string; by: string; ts: number };
 
+/** Each conversation keeps at most this many notices. */
 export const NOTICE_LIMIT = 500;
 
 export interface MessagesData {
@@ -48,7 +54,7 @@ export interface MessagesData {
   outbox: Record<string, OutboxEntry>;
   /** Your direct messages up to this id reached the other side, by conversation. */
   deliveredUpTo: Record<ConversationKey, number>;
-  roomNotices: PresenceNotice[];
+  notices: Record<ConversationKey, Notice[]>;
   /** The message a search hit pointed at. */
   highlight: { conv: ConversationKey; id: number } | null;
 }
@@ -62,7 +68,7 @@ export interface MessagesSlice extends MessagesData {
   mergeLatestPage(conv: ConversationKey, page: Page): void;
   showOlderStretch(conv: ConversationKey, page: Page): void;
   setLoadingOlder(conv: ConversationKey, loading: boolean): void;
-  addRoomNotice(notice: PresenceNotice): void;
+  addNotice(conv: ConversationKey, notice: Notice): void;
   setHighlight(highlight: MessagesData['highlight']): void;
 }
 
@@ -70,7 +76,7 @@ export const initialMessages: MessagesData = {
   timelines: {},
   outbox: {},
   deliveredUpTo: {},
-  roomNotices: [],
+  notices: {},
   highlight: null,
 };
 
@@ -205,7 +211,8 @@ export const createMessagesSlice: SliceCreator<MessagesSlice> = (set) => {
     setLoadingOlder: (conv, loading) =>
       updateTimeline(conv, (timeline) => (timeline.loadingOlder === loading ? timeline : { ...timeline, loadingOlder: loading })),
 
-    addRoomNotice: (notice) => set((state) => ({ roomNotices: [...state.roomNotices, notice].slice(-NOTICE_LIMIT) })),
+    addNotice: (conv, notice) =>
+      set((state) => ({ notices: { ...state.notices, [conv]: [...(state.notices[conv] ?? []), notice].slice(-NOTICE_LIMIT) } })),
 
     setHighlight: (highlight) => set({ highlight }),
   };

@@ -1,9 +1,9 @@
 import type { OutboxStatus } from '../../src-shared/api.js';
-import type { ChatMessage, ConversationKey, GroupInfo, Target, UserInfo } from '../../src-shared/protocol.js';
-import { ROOM, conversationKind, groupConversation, type ConversationKind } from '../lib/conversations.js';
-import { nameKey, sameName } from '../lib/names.js';
+import type { ChatMessage, GroupInfo, Target, UserInfo } from '../../src-shared/protocol/objects.js';
+import { type ConversationKey, ROOM, conversationKind, groupConversation, type ConversationKind } from '../../src-shared/protocol/conversation.js';
+import { nameKey, sameName } from '../../src-shared/protocol/names.js';
 import type { OutboxEntry } from './messages.js';
-import type { ContactView } from './presence.js';
+import type { ContactView } from './contacts.js';
 import type { AppState } from './types.js';
 
 export interface ConversationEntry {
@@ -12,37 +12,59 @@ export interface ConversationEntry {
   name: string;
   unread: number;
   target: Target;
+  /** Its newest known message, for the preview line. */
+  latest: ChatMessage | undefined;
+  /** Direct conversations: whether the other person is online. */
+  online: boolean;
+  /** Groups: how many members. */
+  members: number | undefined;
 }
 
-type ConversationSources = Pick<AppState, 'contacts' | 'dmPeers' | 'groups' | 'unread'>;
+type ConversationSources = Pick<AppState, 'contacts' | 'dmPeers' | 'groups' | 'unread' | 'latest' | 'users'>;
 
 const byName = (a: { name: string }, b: { name: string }) => nameKey(a.name).localeCompare(nameKey(b.name));
 
-/** The sidebar's conversations in order: the room, direct conversations, then groups. */
+/** Newest activity first (message ids grow in the order the host stored them); quiet ones after, by name. */
+const byActivity = (a: ConversationEntry, b: ConversationEntry) =>
+  (b.latest?.id ?? 0) - (a.latest?.id ?? 0) || byName(a, b);
+
+/** The sidebar's conversations in order: the room, then direct conversations and groups by recent activity. */
 export function conversationList(sources: ConversationSources, roomName: string): ConversationEntry[] {
-  const unread = (conv: ConversationKey) => sources.unread[conv] ?? 0;
+  const about = (conv: ConversationKey) => ({ unread: sources.unread[conv] ?? 0, latest: sources.latest[conv] });
   const peers = new Map<ConversationKey, string>(Object.entries(sources.dmPeers));
   for (const contact of Object.values(sources.contacts)) if (contact.conv !== null) peers.set(contact.conv, contact.name);
-  const direct = [...peers]
-    .map(([conv, peer]): ConversationEntry => ({
+  const direct = [...peers].map(
+    ([conv, peer]): ConversationEntry => ({
       conv,
       kind: 'dm',
       name: peer,
-      unread: unread(conv),
+      ...about(conv),
       target: { kind: 'dm', user: peer },
-    }))
-    .sort(byName);
-  const groups = Object.values(sources.groups)
-    .map((group): ConversationEntry => ({
+      online: sources.users[nameKey(peer)]?.online ?? false,
+      members: undefined,
+    }),
+  );
+  const groups = Object.values(sources.groups).map(
+    (group): ConversationEntry => ({
       conv: group.conv,
       kind: 'group',
       name: group.name,
-      unread: unread(group.conv),
+      ...about(group.conv),
       target: { kind: 'group', groupId: group.id },
-    }))
-    .sort(byName);
-  const room: ConversationEntry = { conv: ROOM, kind: 'room', name: roomName, unread: unread(ROOM), target: { kind: 'room' } };
-  return [room, ...direct, ...groups];
+      online: false,
+      members: group.members.length,
+    }),
+  );
+  const room: ConversationEntry = {
+    conv: ROOM,
+    kind: 'room',
+    name: roomName,
+    ...about(ROOM),
+    target: { kind: 'room' },
+    online: false,
+    members: undefined,
+  };
+  return [room, ...[...direct, ...groups].sort(byActivity)];
 }
 
 export function totalUnread(unread: Record<ConversationKey, number>): number {

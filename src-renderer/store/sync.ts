@@ -3,10 +3,10 @@
  * call's Result is returned so the caller can show its error.
  */
 import type { AppApi, AppEvent, HostRequest, JoinRequest, Result, SessionView, Settings } from '../../src-shared/api.js';
-import type { ChatMessage, Contact, ConversationKey, GroupInfo } from '../../src-shared/protocol.js';
-import { ROOM } from '../lib/conversations.js';
-import { sameName } from '../lib/names.js';
-import { applyEvent, holdsMessage, sameIdentity } from './events.js';
+import type { ChatMessage, Contact, GroupInfo } from '../../src-shared/protocol/objects.js';
+import { type ConversationKey, ROOM } from '../../src-shared/protocol/conversation.js';
+import { sameName } from '../../src-shared/protocol/names.js';
+import { applyEvent, holdsMessage, recordGroup, sameIdentity } from './events.js';
 import type { AppStore } from './index.js';
 import { EMPTY_TIMELINE, findMessage } from './messages.js';
 
@@ -54,11 +54,14 @@ export function handleEvent(ctx: AppContext, event: AppEvent, hooks: SyncHooks =
     afterSessionChange(ctx, before, event.session);
   }
   if (event.type === 'chatRequest' || event.type === 'chatAnswer' || event.type === 'chatLeft') void refreshContacts(ctx);
+  if (event.type === 'showConversation') void openConversation(ctx, event.conv);
 }
 
 function afterSessionChange(ctx: AppContext, before: SessionView, after: SessionView): void {
   const cameOnline = after.status === 'online' && (before.status !== 'online' || !sameIdentity(before, after));
-  if (cameOnline) void refreshAll(ctx);
+  // A session the app restores at start shows what it saw last while it connects.
+  const restoring = after.resumed === true && after.status !== 'online' && before.me === null && after.me !== null;
+  if (cameOnline || restoring) void refreshAll(ctx);
   if (after.hosting && (!before.hosting || cameOnline)) void loadHostData(ctx);
 }
 
@@ -71,10 +74,16 @@ async function refreshAll(ctx: AppContext): Promise<void> {
   if (groups.ok) state.setGroups(groups.value);
   if (unsent.ok) state.restoreUnsent(unsent.value, Date.now());
   if (state.activeConv === null) state.setActiveConv(state.chatWindowConv ?? ROOM);
-  const { activeConv, timelines } = store.getState();
+  const { activeConv, timelines, contacts, dmPeers } = store.getState();
   const toReload = new Set(Object.keys(timelines).filter((conv) => timelines[conv]?.loaded));
   if (activeConv !== null) toReload.add(activeConv);
-  await Promise.all([...toReload].map((conv) => loadLatest(ctx, conv)));
+  const listed = [
+    ...(groups.ok ? groups.value.map((group) => group.conv) : []),
+    ...Object.values(contacts).flatMap((contact) => (contact.conv === null ? [] : [contact.conv])),
+    ...Object.keys(dmPeers),
+  ];
+  const toPreview = [...new Set(listed)].filter((conv) => !toReload.has(conv));
+  await Promise.all([...[...toReload].map((conv) => loadLatest(ctx, conv)), loadPreviews(ctx, toPreview)]);
 }
 
 async function refreshContacts(ctx: AppContext): Promise<void> {
@@ -103,10 +112,25 @@ async function loadLatest(ctx: AppContext, conv: ConversationKey): Promise<void>
   state.mergeLatestPage(conv, result.value);
   // Delivery reported before this window opened or this login began is known only from here.
   state.markDelivered(conv, result.value.deliveredUpTo);
+  const newest = result.value.messages.at(-1);
+  if (newest) state.noteLatest(newest);
+}
+
+/** The newest message of each listed conversation not loaded yet, for the sidebar's previews. */
+async function loadPreviews(ctx: AppContext, convs: ConversationKey[]): Promise<void> {
+  await Promise.all(
+    convs.map(async (conv) => {
+      const result = await ctx.api.history(conv, undefined, 1);
+      const newest = result.ok ? result.value.messages.at(-1) : undefined;
+      if (newest) ctx.store.getState().noteLatest(newest);
+    }),
+  );
 }
 
 export async function openConversation(ctx: AppContext, conv: ConversationKey): Promise<void> {
   const state = ctx.store.getState();
+  // The details drawer belongs to the conversation it was opened on.
+  if (state.drawer === 'details' && state.activeConv !== conv) state.setDrawer(null);
   state.setActiveConv(conv);
   state.setHighlight(null);
   if (!(state.timelines[conv]?.loaded ?? false)) await loadLatest(ctx, conv);
@@ -230,8 +254,9 @@ export async function answerChatRequest(ctx: AppContext, user: string, accept: b
 
 // ------------------------------------------------------------ groups
 
-function keepGroup(ctx: AppContext, result: Result<GroupInfo>): Result<GroupInfo> {
-  if (result.ok) ctx.store.getState().upsertGroup(result.value);
+/** `by`: who made the change, when it was you removing someone. */
+function keepGroup(ctx: AppContext, result: Result<GroupInfo>, by?: string): Result<GroupInfo> {
+  if (result.ok) recordGroup(ctx.store, result.value, by);
   return result;
 }
 
@@ -257,7 +282,7 @@ export async function addGroupMember(ctx: AppContext, group: GroupInfo, user: st
 }
 
 export async function removeGroupMember(ctx: AppContext, group: GroupInfo, user: string): Promise<Result<GroupInfo>> {
-  return keepGroup(ctx, await ctx.api.groupRemoveMember(group.id, user));
+  return keepGroup(ctx, await ctx.api.groupRemoveMember(group.id, user), ctx.store.getState().session.me ?? undefined);
 }
 
 export async function leaveGroup(ctx: AppContext, group: GroupInfo, me: string): Promise<Result<GroupInfo>> {

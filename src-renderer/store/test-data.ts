@@ -1,6 +1,6 @@
 /** Builders shared by the store tests. */
 import type { AppApi, AppEvent, SessionView } from '../../src-shared/api.js';
-import type { ChatMessage } from '../../src-shared/protocol.js';
+import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import { applyEvent } from './events.js';
 import { createAppStore, type AppStore } from './index.js';
 
@@ -39,6 +39,7 @@ export function fakeApi(overrides: Partial<AppApi> = {}): AppApi & { emit(event:
     host: () => ok(onlineSession('alice')),
     stopHosting: () => ok(undefined),
     join: () => ok(onlineSession('alice')),
+    nearbyRooms: () => ok([]),
     leave: () => ok(undefined),
     session: () => ok(onlineSession('alice')),
     send: () => ok({ clientMsgId: 'c1' }),

@@ -1,24 +1,29 @@
 import type { StateCreator } from 'zustand/vanilla';
-import type { ConnectionSlice } from './connection.js';
+import type { ContactsSlice } from './contacts.js';
 import type { ConversationsSlice } from './conversations.js';
 import type { GroupsSlice } from './groups.js';
+import type { HostAdminSlice } from './host-admin.js';
 import type { MessagesSlice } from './messages.js';
-import type { PresenceSlice } from './presence.js';
 import type { SearchSlice } from './search.js';
+import type { SessionSlice } from './session.js';
 import type { UiSlice } from './ui.js';
+import type { UsersSlice } from './users.js';
 
 export interface ResetSlice {
   /** Forgets everything learnt about the room (after leaving it or switching rooms or users). */
   resetRoom(): void;
 }
 
-export type AppState = ConnectionSlice &
+export type AppState = SessionSlice &
+  HostAdminSlice &
   ConversationsSlice &
   MessagesSlice &
   SearchSlice &
   GroupsSlice &
-  PresenceSlice &
+  UsersSlice &
+  ContactsSlice &
   UiSlice &
   ResetSlice;
 
+/** Each slice sees the whole store (zustand's slices pattern) and returns its own part. */
 export type SliceCreator<Slice> = StateCreator<AppState, [], [], Slice>;

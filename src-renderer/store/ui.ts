@@ -1,23 +1,35 @@
 import type { Settings } from '../../src-shared/api.js';
-import type { ConversationKey } from '../../src-shared/protocol.js';
+import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 import type { SliceCreator } from './types.js';
 
-export interface UiSlice {
+/** The side drawer over the conversation: its details (members, actions) or the host's room settings. */
+export type Drawer = 'details' | 'roomSettings' | null;
+
+export interface RoomUiData {
+  drawer: Drawer;
+  /** Narrow windows only: the conversation list shown over the conversation. */
+  sidebarOpen: boolean;
+}
+
+export interface UiSlice extends RoomUiData {
   /** Null until the app answered; theme and language follow the system meanwhile. */
   settings: Settings | null;
   /** Set when this window shows one popped-out conversation. */
   chatWindowConv: ConversationKey | null;
-  hostPanelOpen: boolean;
   setSettings(settings: Settings): void;
   setChatWindowConv(conv: ConversationKey | null): void;
-  setHostPanelOpen(open: boolean): void;
+  setDrawer(drawer: Drawer): void;
+  setSidebarOpen(open: boolean): void;
 }
 
+export const initialRoomUi: RoomUiData = { drawer: null, sidebarOpen: false };
+
 export const createUiSlice: SliceCreator<UiSlice> = (set) => ({
+  ...initialRoomUi,
   settings: null,
   chatWindowConv: null,
-  hostPanelOpen: true,
   setSettings: (settings) => set({ settings }),
   setChatWindowConv: (chatWindowConv) => set({ chatWindowConv }),
-  setHostPanelOpen: (hostPanelOpen) => set({ hostPanelOpen }),
+  setDrawer: (drawer) => set({ drawer }),
+  setSidebarOpen: (sidebarOpen) => set({ sidebarOpen }),
 });

@@ -1,0 +1,232 @@
+/**
+ * The messenger layout as people meet it: every main screen at 720, 1024 and 1440 px without
+ * horizontal overflow, checked by axe, photographed in light and dark, English and Turkish;
+ * and the main flows by keyboard alone.
+ */
+import { AxeBuilder } from '@axe-core/playwright';
+import type { Page, TestInfo } from '@playwright/test';
+import { expect, test } from './fixtures.js';
+import {
+  conversationLink,
+  createGroup,
+  currentConversation,
+  freePort,
+  hostRoom,
+  joinRoom,
+  message,
+  openDetails,
+  send,
+  startDirectChat,
+} from './ui.js';
+
+const WIDTHS = [720, 1024, 1440] as const;
+/** As long as a group name may be (48 characters). */
+const LONG_GROUP = 'Quarterly planning and budget review group, 2027';
+
+/** Elements that must never scroll sideways: the page and each pane of the layout. */
+async function overflowing(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    [document.documentElement, document.body, ...document.querySelectorAll('.app, .main-window, .sidebar, .conversation, .drawer-body, .message-list, .conversation-header, .start-screen')]
+      .filter((element) => element.scrollWidth > element.clientWidth)
+      .map((element) => `${element.tagName.toLowerCase()}.${element.className} ${element.scrollWidth}>${element.clientWidth}`),
+  );
+}
+
+async function seriousViolations(page: Page): Promise<string[]> {
+  const results = await new AxeBuilder({ page }).analyze();
+  return results.violations
+    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+    .map((violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`);
+}
+
+/** At each width: no sideways overflow and no serious accessibility problem; then photos in both themes. */
+async function checkScreen(page: Page, testInfo: TestInfo, screen: string, language: string, widths: readonly number[] = WIDTHS) {
+  const size = page.viewportSize();
+  for (const width of widths) {
+    await page.setViewportSize({ width, height: 820 });
+    await expect.poll(() => overflowing(page), { message: `${screen} at ${width}px` }).toEqual([]);
+  }
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme });
+    expect(await seriousViolations(page), `${screen} ${colorScheme}`).toEqual([]);
+    const body = await page.screenshot();
+    const name = `${screen} ${language} ${colorScheme}`;
+    await testInfo.attach(name, { body, contentType: 'image/png' });
+    if (process.env['LANCHAT_SHOTS']) await import('node:fs').then((fs) => fs.writeFileSync(`${process.env['LANCHAT_SHOTS']}/${name.replaceAll(' ', '-')}.png`, body));
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+  if (size) await page.setViewportSize(size);
+}
+
+async function chooseLanguage(page: Page, current: 'Settings' | 'Ayarlar', language: 'en' | 'tr') {
+  await page.getByRole('button', { name: current, exact: true }).click();
+  await page.getByRole('combobox', { name: current === 'Settings' ? 'Language' : 'Dil' }).selectOption(language);
+  await page.keyboard.press('Escape');
+}
+
+test('the main screens fit from 720 to 1440 px, pass axe, and are photographed in both themes and languages', async ({ shells }, testInfo) => {
+  test.setTimeout(300_000);
+  const port = await freePort();
+  const [alice, bob, carol] = (await shells(['alice', 'bob', 'carol'])).map((user) => user.page);
+
+  await checkScreen(carol!, testInfo, 'start', 'en');
+  await hostRoom(alice!, { room: 'Lab', port, name: 'alice' });
+  // Alone in the room: how to invite, with the address to copy.
+  const invite = alice!.getByRole('region', { name: 'Nobody else is here yet' });
+  await expect(invite.getByRole('button', { name: new RegExp(`^Copy .+:${port}$`) }).first()).toBeVisible();
+  await checkScreen(alice!, testInfo, 'room alone', 'en', [720]);
+
+  await joinRoom(bob!, { port, name: 'bob' });
+  await expect(invite).toHaveCount(0);
+  await send(bob!, 'Morning! Did the build pass?');
+  await send(bob!, 'I will look at the logs after coffee.');
+  await send(alice!, 'It did, all green.');
+  await expect(message(bob!, 'It did, all green.')).toBeVisible();
+  // Two messages in a row from bob share one header: his name is shown once.
+  await expect(alice!.getByRole('log', { name: 'Messages' }).locator('.message-sender').filter({ hasText: 'bob' })).toHaveCount(1);
+  // Your own message's state is one tick icon with a tooltip; every time shows the full date on hover.
+  await expect(message(alice!, 'It did, all green.').getByRole('img', { name: 'Status: delivered' })).toHaveAttribute('title', 'delivered');
+  const year = new RegExp(String(new Date().getFullYear()));
+  await expect(message(alice!, 'It did, all green.').locator('time')).toHaveAttribute('title', year);
+  await expect(message(alice!, 'I will look at the logs after coffee.').locator('time')).toHaveAttribute('title', year);
+
+  await startDirectChat(alice!, 'bob');
+  await bob!.getByRole('region', { name: 'Chat requests' }).getByRole('button', { name: 'Accept alice' }).click();
+  await send(alice!, 'Lunch at one?');
+  await expect(conversationLink(bob!, 'alice, 1 unread')).toBeVisible();
+
+  await createGroup(alice!, LONG_GROUP);
+  const details = await openDetails(alice!, 'Group details');
+  await details.getByRole('button', { name: 'Add member' }).click();
+  await alice!.getByRole('dialog', { name: 'Add member' }).getByRole('combobox', { name: 'Member name' }).fill('bob');
+  await alice!.getByRole('dialog', { name: 'Add member' }).getByRole('button', { name: 'Add member' }).click();
+  await expect(details.getByRole('list', { name: 'Members' })).toContainText('bob');
+  await send(alice!, 'Agenda for Thursday is in the shared folder.');
+  await expect(conversationLink(bob!, new RegExp(`^${LONG_GROUP}, 1 unread`))).toBeVisible();
+  // Conversations by recent activity after the room: the group, then the direct chat.
+  const links = alice!.getByRole('navigation', { name: 'Conversations' }).getByRole('button');
+  await expect.poll(() => links.evaluateAll((buttons) => buttons.map((button) => button.getAttribute('aria-label')))).toEqual(['Lab', LONG_GROUP, 'bob']);
+  await expect(conversationLink(alice!, 'bob')).toContainText('You: Lunch at one?');
+  // The long group name is cut with an ellipsis rather than widening the sidebar.
+  const name = conversationLink(alice!, LONG_GROUP).locator('.conversation-name');
+  expect(await name.evaluate((element) => element.scrollWidth > element.clientWidth)).toBe(true);
+
+  for (const language of ['en', 'tr'] as const) {
+    const en = language === 'en';
+    // Widths are checked in English; Turkish, with its longer words, at the narrowest.
+    const widths = en ? WIDTHS : [720];
+    const open = async (name: string) => {
+      await alice!.getByRole('navigation').getByRole('button', { name, exact: true }).click();
+      await expect(currentConversation(alice!, name)).toBeVisible();
+    };
+    if (!en) {
+      await chooseLanguage(alice!, 'Settings', 'tr');
+      await chooseLanguage(carol!, 'Settings', 'tr');
+      await checkScreen(carol!, testInfo, 'start', 'tr', widths);
+    }
+    await open('Lab');
+    await checkScreen(alice!, testInfo, 'room', language, widths);
+    await open('bob');
+    await checkScreen(alice!, testInfo, 'direct', language, en ? [1024] : []);
+    await open(LONG_GROUP);
+    await openDetails(alice!, en ? 'Group details' : 'Grup bilgileri');
+    await checkScreen(alice!, testInfo, 'group with details', language, widths);
+    await alice!.keyboard.press('Escape');
+    const search = alice!.getByRole('searchbox', { name: en ? 'Search messages' : 'Mesajlarda ara' });
+    await search.fill('agenda');
+    await expect(alice!.getByRole('list', { name: en ? 'Search results' : 'Arama sonuçları' }).getByRole('button')).toHaveCount(1);
+    await checkScreen(alice!, testInfo, 'search', language, en ? [1024] : []);
+    await search.fill('');
+    await alice!.getByRole('button', { name: en ? 'Room settings' : 'Oda ayarları', exact: true }).click();
+    await checkScreen(alice!, testInfo, 'room settings', language, widths);
+    if (en) {
+      // The log as a table, filtered to one kind of event.
+      const drawer = alice!.getByRole('complementary', { name: 'Room settings' });
+      await drawer.getByRole('searchbox', { name: 'Filter log' }).fill('login');
+      const log = drawer.getByRole('table', { name: 'Server log' });
+      await expect(log.getByRole('row')).not.toHaveCount(1);
+      for (const row of await log.getByRole('row').all()) await expect(row).toContainText(/login|Event/);
+      await testInfo.attach('server log filtered', { body: await drawer.screenshot(), contentType: 'image/png' });
+      if (process.env['LANCHAT_SHOTS']) await drawer.screenshot({ path: `${process.env['LANCHAT_SHOTS']}/server-log.png` });
+      await drawer.getByRole('searchbox', { name: 'Filter log' }).fill('');
+    }
+    await alice!.keyboard.press('Escape');
+    // Narrow: the conversation list is behind a button and covers the conversation when opened.
+    const nav = alice!.getByRole('navigation', { name: en ? 'Conversations' : 'Sohbetler' });
+    await alice!.setViewportSize({ width: 720, height: 820 });
+    await expect(nav).toBeHidden();
+    await alice!.getByRole('button', { name: en ? 'Show conversations' : 'Sohbetleri göster' }).click();
+    await expect(nav).toBeVisible();
+    await checkScreen(alice!, testInfo, 'narrow', language, [720]);
+    await nav.getByRole('button', { name: 'Lab', exact: true }).click();
+    await expect(nav).toBeHidden();
+    await alice!.setViewportSize({ width: 1280, height: 820 });
+  }
+});
+
+test('keyboard only: Tab walks header, sidebar, conversation; menus, dialogs and drawers close on Escape and give focus back', async ({ room }) => {
+  const { users } = await room(['alice', 'bob']);
+  const [alice] = users.map((user) => user.page);
+  const page = alice!;
+  await createGroup(page, 'Team');
+  await expect(currentConversation(page, 'Team')).toBeVisible();
+
+  // Tab order: from the top of the page, the header's actions, the sidebar, then the conversation.
+  // Clicking the brand puts the start of Tab navigation at the top of the page.
+  await page.getByText('LanChat', { exact: true }).click();
+  const seen: string[] = [];
+  for (let i = 0; i < 40 && !seen.includes('Message'); i++) {
+    await page.keyboard.press('Tab');
+    seen.push(await page.evaluate(() => {
+      const element = document.activeElement as HTMLElement | null;
+      return element?.getAttribute('aria-label') ?? element?.textContent?.trim() ?? '';
+    }));
+  }
+  const order = ['Room settings', 'Leave room', 'New chat', 'Search messages', 'Lab', 'Team', 'Group details', 'Messages', 'Message'];
+  const positions = order.map((name) => seen.indexOf(name));
+  expect(positions, seen.join(' | ')).not.toContain(-1);
+  expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+
+  // The "+" menu: Enter opens it on its first item, arrows move, Escape closes it back to the button.
+  const newChat = page.getByRole('button', { name: 'New chat' });
+  await newChat.focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('menuitem', { name: 'New direct message' })).toBeFocused();
+  await page.keyboard.press('ArrowDown');
+  await expect(page.getByRole('menuitem', { name: 'New group' })).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(page.getByRole('menu')).toHaveCount(0);
+  await expect(newChat).toBeFocused();
+
+  // A dialog takes focus, keeps it inside, closes on Escape and returns focus to the button.
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Enter');
+  const dialog = page.getByRole('dialog', { name: 'New direct message' });
+  await expect(dialog.getByRole('combobox', { name: 'User name' })).toBeFocused();
+  await page.keyboard.press('Shift+Tab');
+  await expect(dialog.getByRole('button', { name: 'Close' })).toBeFocused();
+  await page.keyboard.press('Tab');
+  await expect(dialog.getByRole('combobox', { name: 'User name' })).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(dialog).toHaveCount(0);
+  await expect(newChat).toBeFocused();
+
+  // The details drawer: opened from its button, Escape closes it and focus goes back.
+  const detailsButton = page.getByRole('button', { name: 'Group details', exact: true });
+  await detailsButton.focus();
+  await page.keyboard.press('Enter');
+  const drawer = page.getByRole('complementary', { name: 'Group details' });
+  await expect(drawer).toBeFocused();
+  // A confirmation opened from the drawer: Escape cancels it, focus returns to its button, the group stays.
+  const deleteButton = drawer.getByRole('button', { name: 'Delete group' });
+  await deleteButton.focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('alertdialog', { name: 'Delete Team?' }).getByRole('button', { name: 'Cancel' })).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(page.getByRole('alertdialog')).toHaveCount(0);
+  await expect(deleteButton).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(drawer).toHaveCount(0);
+  await expect(detailsButton).toBeFocused();
+  await expect(conversationLink(page, 'Team')).toBeVisible();
+});

@@ -1,0 +1,227 @@
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AppEvent, Result, SessionView } from '../../src-shared/api.js';
+import type { ChatMessage, GroupInfo, UserInfo } from '../../src-shared/protocol/objects.js';
+import { removeDir, tempDir, waitFor } from '../testing/harness.js';
+import { AppCore } from './app.js';
+import { ResumingCore } from './resume.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function profile(): string {
+  const dir = tempDir('lanchat-resume-');
+  cleanups.push(() => removeDir(dir));
+  return dir;
+}
+
+/** An app as a shell runs it; `stop()` is quitting it (the saved session stays valid). */
+function startApp(profileDir: string) {
+  const core = new ResumingCore(new AppCore({ profileDir }), profileDir);
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    await core.shutdown();
+  };
+  cleanups.push(stop);
+  const events: AppEvent[] = [];
+  core.onEvent((event) => events.push(event));
+  const call = async <T>(name: string, ...args: unknown[]): Promise<T> => {
+    const result = (await core.dispatch(name, args)) as Result<T>;
+    if (!result.ok) throw new Error(`${name}: ${result.error.code}: ${result.error.message}`);
+    return result.value;
+  };
+  return { core, events, call, stop };
+}
+
+const PASSWORD = 'a-password-never-stored';
+
+function filesOf(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name));
+}
+
+describe('automatic sign-in', () => {
+  it('rejoins the room with the saved token after a restart, showing the last conversations while it connects', async () => {
+    const aliceDir = profile();
+    const bobDir = profile();
+    const alice = startApp(aliceDir);
+    const { port } = (await alice.call<SessionView>('host', { roomName: 'Lab', port: 0, name: 'alice', password: PASSWORD })).hosting!;
+    let bob = startApp(bobDir);
+    await bob.call('join', { host: '127.0.0.1', port, name: 'bob', password: PASSWORD });
+    const group = await bob.call<GroupInfo>('groupCreate', 'Cats');
+    await bob.call('send', { kind: 'room' }, 'hello before the restart');
+    await waitFor(() => bob.events.some((e) => e.type === 'outbox' && e.status === 'sent'), 5000, 'the message stored');
+    // What a window loads, and so what the snapshot keeps.
+    await bob.call('users');
+    await bob.call('groups');
+    await bob.call('history', 'room');
+    await bob.stop();
+
+    expect(JSON.parse(readFileSync(join(bobDir, 'room.json'), 'utf8'))).toEqual({
+      kind: 'join',
+      host: '127.0.0.1',
+      port,
+      name: 'bob',
+      roomName: 'Lab',
+    });
+    for (const file of ['room.json', 'snapshot.json', 'session.json']) {
+      expect(statSync(join(bobDir, file)).mode & 0o777).toBe(0o600);
+    }
+    for (const file of filesOf(bobDir)) expect(readFileSync(file, 'utf8')).not.toContain(PASSWORD);
+
+    bob = startApp(bobDir);
+    const resuming = bob.core.resume();
+    // Before the login answers: the room, the name and the last conversations, from the profile.
+    const early = await bob.call<SessionView>('session');
+    expect(early).toMatchObject({ status: 'connecting', me: 'bob', roomName: 'Lab', resumed: true });
+    expect((await bob.call<GroupInfo[]>('groups')).map((g) => g.name)).toEqual(['Cats']);
+    expect((await bob.call<UserInfo[]>('users')).every((user) => !user.online)).toBe(true);
+    const page = await bob.call<{ messages: ChatMessage[] }>('history', 'room');
+    expect(page.messages.map((m) => m.text)).toContain('hello before the restart');
+
+    const resumed = await resuming;
+    expect(resumed).toMatchObject({ ok: true, value: { status: 'online', me: 'bob' } });
+    expect(await bob.call<SessionView>('session')).toMatchObject({ status: 'online', me: 'bob', resumed: true });
+    await bob.call('send', { kind: 'group', groupId: group.id }, 'after the restart');
+    await waitFor(() => bob.events.some((e) => e.type === 'outbox' && e.status === 'sent' && e.text === 'after the restart'));
+  });
+
+  it('restarts the hosted room and rejoins it as its host', async () => {
+    const dir = profile();
+    let alice = startApp(dir);
+    const hosted = await alice.call<SessionView>('host', { roomName: 'Lab', port: 0, name: 'alice', password: PASSWORD });
+    await alice.call('send', { kind: 'room' }, 'kept in the room');
+    await waitFor(() => alice.events.some((e) => e.type === 'outbox' && e.status === 'sent'));
+    await alice.stop();
+    expect(JSON.parse(readFileSync(join(dir, 'room.json'), 'utf8'))).toEqual({
+      kind: 'host',
+      port: hosted.hosting!.port,
+      name: 'alice',
+      roomName: 'Lab',
+      tls: true,
+    });
+
+    alice = startApp(dir);
+    const resumed = await alice.core.resume();
+    expect(resumed).toMatchObject({ ok: true, value: { status: 'online', me: 'alice', resumed: true, hosting: { port: hosted.hosting!.port } } });
+    const page = await alice.call<{ messages: ChatMessage[] }>('history', 'room');
+    expect(page.messages.map((m) => m.text)).toEqual(['kept in the room']);
+  });
+
+  it('falls back to the start screen with a clear message when the server no longer accepts the token', async () => {
+    const alice = startApp(profile());
+    const { port } = (await alice.call<SessionView>('host', { roomName: 'Lab', port: 0, name: 'alice', password: PASSWORD })).hosting!;
+    const bobDir = profile();
+    let bob = startApp(bobDir);
+    await bob.call('join', { host: '127.0.0.1', port, name: 'bob', password: PASSWORD });
+    await bob.stop();
+    // A password reset ends every session of the account.
+    await alice.call('hostAdmin', { kind: 'resetPassword', user: 'bob', password: 'another-password' });
+
+    bob = startApp(bobDir);
+    const resumed = await bob.core.resume();
+    expect(resumed).toMatchObject({ ok: false, error: { code: 'BAD_TOKEN' } });
+    const view = await bob.call<SessionView>('session');
+    expect(view).toMatchObject({ status: 'offline', me: null, error: { code: 'BAD_TOKEN' } });
+    expect(view.error!.message).toBe(`The saved session on 127.0.0.1:${port} has ended; enter the password to log in again`);
+    expect(view.resumed).toBeUndefined();
+    expect(existsSync(join(bobDir, 'room.json'))).toBe(false);
+    expect(existsSync(join(bobDir, 'snapshot.json'))).toBe(false);
+    // Nothing left to resume the next time.
+    await bob.stop();
+    expect(await startApp(bobDir).core.resume()).toBeNull();
+  });
+
+  it('signing out logs out, forgets the room and the token; a host signing out stops her room', async () => {
+    const aliceDir = profile();
+    const alice = startApp(aliceDir);
+    const { port } = (await alice.call<SessionView>('host', { roomName: 'Lab', port: 0, name: 'alice', password: PASSWORD })).hosting!;
+    const bobDir = profile();
+    const bob = startApp(bobDir);
+    await bob.call('join', { host: '127.0.0.1', port, name: 'bob', password: PASSWORD });
+    await bob.call('history', 'room');
+    await bob.call('leave');
+    expect(existsSync(join(bobDir, 'room.json'))).toBe(false);
+    expect(existsSync(join(bobDir, 'snapshot.json'))).toBe(false);
+    expect(JSON.parse(readFileSync(join(bobDir, 'session.json'), 'utf8'))).toEqual({});
+    expect(await bob.core.resume()).toBeNull();
+
+    await alice.call('leave');
+    const view = await alice.call<SessionView>('session');
+    expect(view).toMatchObject({ status: 'offline', hosting: null });
+    expect(existsSync(join(aliceDir, 'room.json'))).toBe(false);
+    // The room is gone, not running unreachable: nobody can join it.
+    const joinAgain = await bob.core.dispatch('join', [{ host: '127.0.0.1', port, name: 'bob', password: PASSWORD }]);
+    expect(joinAgain).toMatchObject({ ok: false, error: { code: 'CONNECT_FAILED' } });
+  });
+});
+
+describe('automatic sign-in to a host that is not up yet', () => {
+  async function waitForStatus(call: <T>(name: string) => Promise<T>, status: SessionView['status']): Promise<SessionView> {
+    for (const started = Date.now(); Date.now() - started < 5000; await new Promise((resolve) => setTimeout(resolve, 20))) {
+      const view = await call<SessionView>('session');
+      if (view.status === status) return view;
+    }
+    throw new Error(`the session never became ${status}`);
+  }
+
+  function startRetryingApp(profileDir: string) {
+    const core = new ResumingCore(new AppCore({ profileDir }), profileDir, { minMs: 50, maxMs: 200 });
+    cleanups.push(() => core.shutdown());
+    const call = async <T>(name: string, ...args: unknown[]): Promise<T> => {
+      const result = (await core.dispatch(name, args)) as Result<T>;
+      if (!result.ok) throw new Error(`${name}: ${result.error.code}: ${result.error.message}`);
+      return result.value;
+    };
+    return { core, call };
+  }
+
+  it('keeps trying, showing the last conversations, until the host is back', async () => {
+    const aliceDir = profile();
+    const bobDir = profile();
+    let alice = startApp(aliceDir);
+    const { port } = (await alice.call<SessionView>('host', { roomName: 'Lab', port: 0, name: 'alice', password: PASSWORD })).hosting!;
+    const bob = startApp(bobDir);
+    await bob.call('join', { host: '127.0.0.1', port, name: 'bob', password: PASSWORD });
+    await bob.call('groupCreate', 'Cats');
+    await bob.call('groups');
+    await bob.stop();
+    await alice.stop();
+
+    const bob2 = startRetryingApp(bobDir);
+    const resuming = bob2.core.resume();
+    const view = await waitForStatus(bob2.call, 'reconnecting');
+    expect(view).toMatchObject({ status: 'reconnecting', me: 'bob', roomName: 'Lab', error: { code: 'CONNECT_FAILED' } });
+    expect((await bob2.call<GroupInfo[]>('groups')).map((g) => g.name)).toEqual(['Cats']);
+
+    alice = startApp(aliceDir);
+    await alice.core.resume();
+    expect(await resuming).toMatchObject({ ok: true, value: { status: 'online', me: 'bob' } });
+  });
+
+  it('stops trying when the user leaves, and forgets the room', async () => {
+    const aliceDir = profile();
+    const bobDir = profile();
+    const alice = startApp(aliceDir);
+    const { port } = (await alice.call<SessionView>('host', { roomName: 'Lab', port: 0, name: 'alice', password: PASSWORD })).hosting!;
+    const bob = startApp(bobDir);
+    await bob.call('join', { host: '127.0.0.1', port, name: 'bob', password: PASSWORD });
+    await bob.stop();
+    await alice.stop();
+
+    const bob2 = startRetryingApp(bobDir);
+    const resuming = bob2.core.resume();
+    await waitForStatus(bob2.call, 'reconnecting');
+    await bob2.call('leave');
+    expect(await resuming).toMatchObject({ ok: false, error: { code: 'CONNECT_FAILED' } });
+    expect(await bob2.call<SessionView>('session')).toMatchObject({ status: 'offline', me: null });
+    expect(existsSync(join(bobDir, 'room.json'))).toBe(false);
+  });
+});

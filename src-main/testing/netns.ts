@@ -1,0 +1,142 @@
+/**
+ * A throwaway LAN for tests of multicast features, which loopback cannot carry: network
+ * namespaces (one per machine) joined by a bridge in a hub namespace, addresses 10.77.0.x
+ * that exist only inside them. Needs root and iproute2; `lanUnavailable()` says why not.
+ */
+import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { waitFor } from './harness.js';
+
+function ip(...args: string[]): void {
+  execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 10_000 });
+}
+
+/** Why namespaces cannot be made here, or null when they can (tried with one that is removed at once). */
+export function lanUnavailable(): string | null {
+  const probe = `lcprobe${randomBytes(3).toString('hex')}`;
+  try {
+    ip('netns', 'add', probe);
+    ip('netns', 'del', probe);
+    return null;
+  } catch (error) {
+    const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim();
+    return `cannot create network namespaces (needs root and iproute2): ${stderr || (error as Error).message}`;
+  }
+}
+
+export interface TestLan {
+  /** One namespace per machine, in order; machine i has address 10.77.0.(i+1). */
+  machines: string[];
+  address(machine: number): string;
+  /** Runs `node --import tsx <script> ...args` on a machine, with discovery on. */
+  run(machine: number, script: string, args: string[], env?: Record<string, string>): LanProcess;
+  /** Stops every process still running and removes the namespaces. */
+  remove(): Promise<void>;
+}
+
+export function createLan(machineCount: number): TestLan {
+  const prefix = `lc${randomBytes(3).toString('hex')}`;
+  const hub = `${prefix}hub`;
+  const machines = Array.from({ length: machineCount }, (_, index) => `${prefix}m${index}`);
+  const created: string[] = [];
+  const processes: LanProcess[] = [];
+  const remove = async (): Promise<void> => {
+    await Promise.all(processes.map((process) => process.stop()));
+    for (const name of created.splice(0)) {
+      try {
+        ip('netns', 'del', name);
+      } catch {
+        // Already gone: nothing else to clean up.
+      }
+    }
+  };
+  try {
+    ip('netns', 'add', hub);
+    created.push(hub);
+    // No IGMP querier on this bridge: without snooping it floods multicast to every port, like a plain switch.
+    ip('-n', hub, 'link', 'add', 'br0', 'type', 'bridge', 'mcast_snooping', '0');
+    ip('-n', hub, 'link', 'set', 'br0', 'up');
+    machines.forEach((machine, index) => {
+      ip('netns', 'add', machine);
+      created.push(machine);
+      ip('-n', machine, 'link', 'set', 'lo', 'up');
+      ip('-n', hub, 'link', 'add', `port${index}`, 'type', 'veth', 'peer', 'name', 'lan0', 'netns', machine);
+      ip('-n', hub, 'link', 'set', `port${index}`, 'master', 'br0', 'up');
+      ip('-n', machine, 'addr', 'add', `10.77.0.${index + 1}/24`, 'dev', 'lan0');
+      ip('-n', machine, 'link', 'set', 'lan0', 'up');
+      // No default route in here: multicast needs its own.
+      ip('-n', machine, 'route', 'add', '224.0.0.0/4', 'dev', 'lan0');
+    });
+  } catch (error) {
+    void remove();
+    throw error;
+  }
+  return {
+    machines,
+    address: (machine) => `10.77.0.${machine + 1}`,
+    run: (machine, script, args, env = {}) => {
+      const { LANCHAT_DISCOVERY: _off, ...inherited } = process.env;
+      const child = spawn('ip', ['netns', 'exec', machines[machine]!, process.execPath, '--import', 'tsx', script, ...args], {
+        cwd: process.cwd(),
+        env: { ...inherited, TZ: 'UTC', ...env },
+      });
+      const started = new LanProcess(child);
+      processes.push(started);
+      return started;
+    },
+    remove,
+  };
+}
+
+/** A process on a test machine, its output gathered line by line. */
+export class LanProcess {
+  readonly lines: string[] = [];
+  exitCode: number | null = null;
+  private partial = '';
+
+  constructor(readonly child: ChildProcessWithoutNullStreams) {
+    const take = (chunk: Buffer): void => {
+      this.partial += chunk.toString('utf8');
+      const parts = this.partial.split('\n');
+      this.partial = parts.pop()!;
+      this.lines.push(...parts);
+    };
+    child.stdout.on('data', take);
+    child.stderr.on('data', take);
+    child.on('exit', (code, signal) => {
+      this.exitCode = code ?? (signal ? 128 : -1);
+    });
+  }
+
+  write(line: string): void {
+    this.child.stdin.write(`${line}\n`);
+  }
+
+  /** The first line matching `pattern` at or after line `from`. */
+  async waitLine(pattern: RegExp, options: { from?: number; timeoutMs?: number } = {}): Promise<RegExpExecArray> {
+    let match: RegExpExecArray | null = null;
+    await waitFor(
+      () => this.lines.slice(options.from ?? 0).some((line) => (match = pattern.exec(line)) !== null),
+      options.timeoutMs ?? 20_000,
+      `a line matching ${pattern} in:\n${this.lines.join('\n')}`,
+    );
+    return match!;
+  }
+
+  async waitExit(timeoutMs = 20_000): Promise<number> {
+    await waitFor(() => this.exitCode !== null, timeoutMs, `the process to exit; it printed:\n${this.lines.join('\n')}`);
+    return this.exitCode!;
+  }
+
+  /** SIGTERM, then SIGKILL if it is still there after a while. */
+  async stop(): Promise<void> {
+    if (this.exitCode !== null) return;
+    this.child.kill('SIGTERM');
+    try {
+      await this.waitExit(10_000);
+    } catch {
+      this.child.kill('SIGKILL');
+      await this.waitExit(5_000).catch(() => undefined);
+    }
+  }
+}

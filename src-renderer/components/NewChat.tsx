@@ -1,0 +1,186 @@
+import { useEffect, useId, useMemo, useRef, useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { AppError, Result } from '../../src-shared/api.js';
+import { app, useApp } from '../app-context.js';
+import { otherUsers } from '../store/selectors.js';
+import { createGroup, startDirectChat } from '../store/sync.js';
+import { Dialog } from './Dialog.js';
+import { ErrorAlert } from './ErrorAlert.js';
+import { Icon } from './Icons.js';
+
+type Choice = 'direct' | 'group';
+
+/** The sidebar's "+": a small menu of what can be started, each opening its dialog. */
+export function NewChatMenu() {
+  const { t } = useTranslation();
+  const [menuOpen, setMenuOpen] = useState(false);
+  const [dialog, setDialog] = useState<Choice | null>(null);
+  const menuId = useId();
+  const buttonRef = useRef<HTMLButtonElement>(null);
+  const menuRef = useRef<HTMLUListElement>(null);
+
+  useEffect(() => {
+    if (!menuOpen) return;
+    menuRef.current?.querySelector<HTMLElement>('[role="menuitem"]')?.focus();
+    const closeOnOutside = (event: PointerEvent) => {
+      if (!menuRef.current?.contains(event.target as Node) && event.target !== buttonRef.current) setMenuOpen(false);
+    };
+    document.addEventListener('pointerdown', closeOnOutside);
+    return () => document.removeEventListener('pointerdown', closeOnOutside);
+  }, [menuOpen]);
+
+  const closeMenu = () => {
+    setMenuOpen(false);
+    buttonRef.current?.focus();
+  };
+  const choose = (choice: Choice) => {
+    closeMenu();
+    setDialog(choice);
+  };
+  const onMenuKey = (event: React.KeyboardEvent) => {
+    const items = [...(menuRef.current?.querySelectorAll<HTMLElement>('[role="menuitem"]') ?? [])];
+    const index = items.indexOf(document.activeElement as HTMLElement);
+    if (event.key === 'Escape' || event.key === 'Tab') {
+      event.preventDefault();
+      closeMenu();
+    } else if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+      event.preventDefault();
+      const step = event.key === 'ArrowDown' ? 1 : -1;
+      items[(index + step + items.length) % items.length]?.focus();
+    }
+  };
+
+  return (
+    <div className="new-chat">
+      <button
+        ref={buttonRef}
+        type="button"
+        className="icon-button new-chat-button"
+        aria-label={t('layout.newChat')}
+        title={t('layout.newChat')}
+        aria-haspopup="menu"
+        aria-expanded={menuOpen}
+        aria-controls={menuOpen ? menuId : undefined}
+        onClick={() => setMenuOpen(!menuOpen)}
+      >
+        <Icon name="plus" />
+      </button>
+      {menuOpen && (
+        <ul ref={menuRef} id={menuId} role="menu" aria-label={t('layout.newChat')} className="menu" onKeyDown={onMenuKey}>
+          <li role="none">
+            <button type="button" role="menuitem" tabIndex={-1} onClick={() => choose('direct')}>
+              {t('directChat.title')}
+            </button>
+          </li>
+          <li role="none">
+            <button type="button" role="menuitem" tabIndex={-1} onClick={() => choose('group')}>
+              {t('groups.new')}
+            </button>
+          </li>
+        </ul>
+      )}
+      <NameDialog
+        open={dialog === 'direct'}
+        onClose={() => setDialog(null)}
+        title={t('directChat.title')}
+        field={t('directChat.userName')}
+        hint={t('directChat.hint')}
+        button={t('directChat.start')}
+        suggest
+        onSubmit={(name) => startDirectChat(app(), name)}
+      />
+      <NameDialog
+        open={dialog === 'group'}
+        onClose={() => setDialog(null)}
+        title={t('groups.new')}
+        field={t('groups.name')}
+        hint={t('groups.hint')}
+        button={t('groups.create')}
+        suggest={false}
+        onSubmit={(name) => createGroup(app(), name)}
+      />
+    </div>
+  );
+}
+
+interface NameDialogProps {
+  open: boolean;
+  onClose(): void;
+  title: string;
+  field: string;
+  hint: string;
+  button: string;
+  /** Offer the room's users as completions. */
+  suggest: boolean;
+  onSubmit(name: string): Promise<Result<unknown>>;
+}
+
+/** A dialog asking for one name; closes when the action succeeds, shows its error otherwise. */
+export function NameDialog({ open, onClose, title, field, hint, button, suggest, onSubmit }: NameDialogProps) {
+  return (
+    <Dialog title={title} open={open} onClose={onClose}>
+      <NameForm title={title} field={field} hint={hint} button={button} suggest={suggest} onSubmit={onSubmit} onDone={onClose} />
+    </Dialog>
+  );
+}
+
+function NameForm({ title, field, hint, button, suggest, onSubmit, onDone }: Omit<NameDialogProps, 'open' | 'onClose'> & { onDone(): void }) {
+  const { t } = useTranslation();
+  const [value, setValue] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<AppError | null>(null);
+  const listId = useId();
+  const hintId = useId();
+  const users = useApp((state) => state.users);
+  const me = useApp((state) => state.session.me);
+  const names = useMemo(() => (suggest ? otherUsers(users, me).map((user) => user.name) : []), [suggest, users, me]);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const trimmed = value.trim();
+    if (trimmed === '' || busy) return;
+    setBusy(true);
+    const result = await onSubmit(trimmed);
+    setBusy(false);
+    if (result.ok) onDone();
+    else setError(result.error);
+  };
+
+  return (
+    <form className="dialog-form" aria-label={title} onSubmit={(event) => void submit(event)}>
+      <label>
+        <span>{field}</span>
+        <input
+          value={value}
+          data-autofocus
+          autoComplete="off"
+          list={suggest ? listId : undefined}
+          aria-describedby={hintId}
+          onChange={(event) => {
+            setValue(event.target.value);
+            setError(null);
+          }}
+        />
+      </label>
+      {suggest && (
+        <datalist id={listId}>
+          {names.map((name) => (
+            <option key={name} value={name} />
+          ))}
+        </datalist>
+      )}
+      <p id={hintId} className="hint">
+        {hint}
+      </p>
+      <ErrorAlert error={error} />
+      <div className="dialog-actions">
+        <button type="button" onClick={onDone}>
+          {t('layout.cancel')}
+        </button>
+        <button type="submit" className="primary" disabled={busy || value.trim() === ''}>
+          {button}
+        </button>
+      </div>
+    </form>
+  );
+}
