@@ -5,7 +5,7 @@
  */
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures.js';
-import { PASSWORD, expectOnline, freePort, hostRoom, securityBadge, submitJoin } from './ui.js';
+import { PASSWORD, expectOnline, freePort, hostRoom, openRoomSettings, securityBadge, stopHosting, submitJoin } from './ui.js';
 
 const tab = (page: Page, name: 'Host room' | 'Join room') => page.getByRole('tab', { name });
 const panel = (page: Page) => page.getByRole('tabpanel');
@@ -71,7 +71,7 @@ test('a changed certificate after a disconnect is shown on Join, and trusting it
   const [mallory] = await shells(['mallory']);
 
   // Stopping the room is told as such to those in it, not as a host that vanished.
-  await alice!.getByRole('button', { name: 'Stop hosting' }).click();
+  await stopHosting(alice!);
   await expect(bob!.getByText('The host closed the room. Reconnecting automatically.')).toBeVisible();
 
   // Another certificate answers on the same port when bob's app reconnects.
@@ -119,7 +119,6 @@ test('in an approval room the waiting user is let in once approved, and told whe
   const port = await freePort();
   const [alice, bob, carol] = (await shells(['alice', 'bob', 'carol'])).map((user) => user.page);
   await hostRoom(alice!, { room: 'Lab', port, name: 'alice', access: 'approval' });
-  const hostPanel = alice!.getByRole('region', { name: 'Host panel' });
 
   await submitJoin(bob!, { port, name: 'bob' });
   await expect(panel(bob!).getByRole('alert')).toContainText('LanChat lets you in as soon as the host approves.');
@@ -127,6 +126,7 @@ test('in an approval room the waiting user is let in once approved, and told whe
   await expect(panel(carol!).getByRole('alert')).toContainText('Your account waits for the host’s approval.');
 
   // Nobody clicks Join again: the waiting apps find out by themselves.
+  const hostPanel = await openRoomSettings(alice!);
   await hostPanel.getByRole('button', { name: 'Approve bob' }).click();
   await expectOnline(bob!);
   await hostPanel.getByRole('button', { name: 'Reject carol' }).click();

@@ -5,7 +5,7 @@
  */
 import type { Locator, Page } from '@playwright/test';
 import { expect, test } from './fixtures.js';
-import { message, send, startDirectChat } from './ui.js';
+import { createGroup, message, newChat, openRoomSettings, send } from './ui.js';
 
 const composer = (page: Page) => page.getByRole('textbox', { name: 'Message' });
 const sendButton = (page: Page) => page.getByRole('button', { name: 'Send', exact: true });
@@ -66,7 +66,7 @@ test('composer: a counter near the limit, a plain sentence over it, growth with 
   await expect(bob.getByText(/too long|characters left/)).toHaveCount(0);
 });
 
-test('header, sidebar and host panel hold long content: names beside the first-use note, a 48-character group, the fingerprint', async ({
+test('header, sidebar and room settings hold long content: names beside the first-use note, a 48-character group, the fingerprint', async ({
   room,
 }) => {
   const { users } = await room(['alice', 'bob']);
@@ -82,16 +82,14 @@ test('header, sidebar and host panel hold long content: names beside the first-u
   }
 
   const longName = 'G'.repeat(48);
-  const newGroup = bob!.getByRole('form', { name: 'New group' });
-  await newGroup.getByRole('textbox', { name: 'Group name' }).fill(longName);
-  await newGroup.getByRole('button', { name: 'Create group' }).click();
+  await createGroup(bob!, longName);
   const link = bob!.getByRole('navigation', { name: 'Conversations' }).getByRole('button', { name: longName });
   await expect(link).toBeVisible();
   const sidebar = await scrollBoxWidths(link);
   expect(sidebar.scrollWidth).toBeLessThanOrEqual(sidebar.clientWidth);
 
-  // The host panel is narrower than the fingerprint: every line but the last ends between two bytes.
-  const fingerprint = alice!.getByRole('region', { name: 'Host panel' }).getByRole('note', { name: 'Room fingerprint' });
+  // Room settings are narrower than the fingerprint: every line but the last ends between two bytes.
+  const fingerprint = (await openRoomSettings(alice!)).getByRole('note', { name: 'Room fingerprint' });
   const lines = await fingerprint.evaluate((element) => {
     const byLine = new Map<number, string>();
     const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
@@ -119,11 +117,14 @@ test('sidebar form errors clear on editing; the person filter suggests names and
   await send(bob!, 'hello from bob');
   await expect(message(alice!, 'hello from bob')).toBeVisible();
 
-  const newDm = alice!.getByRole('form', { name: 'New direct message' });
-  await startDirectChat(alice!, 'nobody');
+  const newDm = await newChat(alice!, 'New direct message');
+  await newDm.getByRole('combobox', { name: 'User name' }).fill('nobody');
+  await newDm.getByRole('button', { name: 'Start chat' }).click();
   await expect(newDm.getByRole('alert')).toHaveText('There is no such user.');
-  await newDm.getByRole('textbox', { name: 'User name' }).fill('bo');
+  await newDm.getByRole('combobox', { name: 'User name' }).fill('bo');
   await expect(newDm.getByRole('alert')).toHaveCount(0);
+  await alice!.keyboard.press('Escape');
+  await expect(newDm).toHaveCount(0);
 
   const results = alice!.getByRole('list', { name: 'Search results' });
   const person = alice!.getByRole('combobox', { name: 'From or with person' });
