@@ -1,14 +1,31 @@
 /**
- * Room fan-out workloads, run against the real host or the bare baseline:
+ * Room fan-out workloads, run against the real host, the bare baseline, ngircd or mosquitto:
  * light (paced senders, latency) and burst (everyone pipelines, throughput).
  */
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
-import { type Account, type Result, transport, databaseFile, percentile, removeDir, round, seedDataDir, spawnServer, tempDataDir, until } from './common.js';
+import {
+  type Account,
+  type Result,
+  type ServerProcess,
+  transport,
+  databaseFile,
+  percentile,
+  removeDir,
+  round,
+  seedDataDir,
+  serverFigures,
+  spawnServer,
+  tempDataDir,
+  until,
+} from './common.js';
+import { IrcClient, MqttClient, type PeerClient, spawnPeer } from './peers.js';
 import { WireClient } from './wire.js';
 
+export type RoomServer = 'host' | 'baseline' | 'ngircd' | 'mosquitto';
+
 export interface ChatOptions {
-  server: 'host' | 'baseline';
+  server: RoomServer;
   clients: number;
   messagesEach: number;
 }
@@ -41,38 +58,41 @@ class DeliveryLedger {
 }
 
 interface Room {
-  port: number;
-  clients: WireClient[];
+  server: ServerProcess;
+  clients: PeerClient[];
   accounts: Account[];
   ledger: DeliveryLedger;
   dataDir: string;
-  peakRssMb(): number;
   stop(): Promise<void>;
 }
 
 async function openRoom(options: ChatOptions): Promise<Room> {
   const dataDir = tempDataDir();
   let accounts: Account[];
-  let server;
+  let server: ServerProcess;
   if (options.server === 'host') {
     accounts = await seedDataDir(dataDir, options.clients);
     server = await spawnServer('host.ts', ['--data', dataDir]);
   } else {
     accounts = Array.from({ length: options.clients }, (_, i) => ({ id: i + 1, name: `user${i}`, token: 'x'.repeat(43) }));
-    server = await spawnServer('baseline-server.ts');
+    server = options.server === 'baseline' ? await spawnServer('baseline-server.ts') : await spawnPeer(options.server, dataDir);
   }
-  const clients = await Promise.all(accounts.map((account) => WireClient.login(server.port, account.name, account.token, options.server === 'host' && transport.tls)));
+  const join = (account: Account): Promise<PeerClient> => {
+    if (options.server === 'ngircd') return IrcClient.join(server.port, account.name);
+    if (options.server === 'mosquitto') return MqttClient.join(server.port, account.name);
+    return WireClient.login(server.port, account.name, account.token, options.server === 'host' && transport.tls);
+  };
+  const clients = await Promise.all(accounts.map(join));
   const ledger = new DeliveryLedger(clients.length);
   clients.forEach((client, index) => {
     client.onMessage = (message) => ledger.receive(index, message.from, message.clientMsgId);
   });
   return {
-    port: server.port,
+    server,
     clients,
     accounts,
     ledger,
     dataDir,
-    peakRssMb: server.peakRssMb,
     stop: async () => {
       for (const client of clients) client.close();
       await server.stop();
@@ -83,6 +103,15 @@ async function openRoom(options: ChatOptions): Promise<Room> {
 
 const messageText = (sender: string, i: number): string => `message ${i} from ${sender}: the quick brown fox jumps over the lazy dog`;
 
+const workloadName = (server: RoomServer, kind: 'light' | 'burst'): string => (server === 'host' ? kind : `${server}-${kind}`);
+
+/** Starts the server-side measurements of a workload (event-loop delay, CPU time). */
+async function startMeasuring(server: ServerProcess): Promise<() => Promise<Result>> {
+  await server.probe?.reset();
+  const cpuBefore = server.cpuSeconds();
+  return () => serverFigures(server, cpuBefore);
+}
+
 /** Every client sends `messagesEach` at 20 per second; latency from send to receipt at every other client. */
 export async function light(options: ChatOptions): Promise<Result> {
   const room = await openRoom(options);
@@ -90,6 +119,7 @@ export async function light(options: ChatOptions): Promise<Result> {
     const { clients, ledger } = room;
     const expected = clients.length * (clients.length - 1) * options.messagesEach;
     const acks: Promise<unknown>[] = [];
+    const measured = await startMeasuring(room.server);
     await Promise.all(
       clients.map(
         (client) =>
@@ -114,14 +144,14 @@ export async function light(options: ChatOptions): Promise<Result> {
     await Promise.all(acks);
     await until(() => ledger.delivered >= expected, 10_000, 'every delivery').catch(() => undefined);
     return {
-      workload: options.server === 'host' ? 'light' : 'baseline-light',
+      ...(await measured()),
+      workload: workloadName(options.server, 'light'),
       clients: clients.length,
       messages: clients.length * options.messagesEach,
       p50_ms: round(percentile(ledger.latencies, 0.5), 3),
       p99_ms: round(percentile(ledger.latencies, 0.99), 3),
       lost: expected - ledger.delivered,
       duplicated: ledger.duplicated,
-      peak_rss_mb: room.peakRssMb(),
     };
   } finally {
     await room.stop();
@@ -134,6 +164,7 @@ export async function burst(options: ChatOptions): Promise<Result> {
   try {
     const { clients, ledger } = room;
     const expected = clients.length * (clients.length - 1) * options.messagesEach;
+    const measured = await startMeasuring(room.server);
     const started = performance.now();
     const acks = clients.flatMap((client) =>
       Array.from({ length: options.messagesEach }, (_, i) => {
@@ -145,8 +176,10 @@ export async function burst(options: ChatOptions): Promise<Result> {
     await until(() => ledger.delivered >= expected, 120_000, 'every delivery').catch(() => undefined);
     const seconds = (performance.now() - started) / 1000;
     await Promise.all(acks);
+    const server = await measured();
     const result: Result = {
-      workload: options.server === 'host' ? 'burst' : 'baseline-burst',
+      ...server,
+      workload: workloadName(options.server, 'burst'),
       clients: clients.length,
       messages: clients.length * options.messagesEach,
       deliveries: ledger.delivered,
@@ -156,7 +189,7 @@ export async function burst(options: ChatOptions): Promise<Result> {
       p99_ms: round(percentile(ledger.latencies, 0.99), 1),
       lost: expected - ledger.delivered,
       duplicated: ledger.duplicated,
-      peak_rss_mb: room.peakRssMb(),
+      cpu_s_per_100k_deliveries: ledger.delivered > 0 ? round(((server.cpu_s as number) * 100_000) / ledger.delivered, 3) : NaN,
     };
     if (options.server === 'host') result.missing_in_database = missingInDatabase(room, options.messagesEach);
     return result;

@@ -13,6 +13,7 @@ import { nameKey, nameSkeleton } from '../src-shared/text.js';
 import { hashPassword } from '../src-main/server/password.js';
 import { openStore } from '../src-main/store/store.js';
 import type { SessionStore, Store } from '../src-main/store/types.js';
+import type { ProbeReading, ProbeRequest } from './probe.js';
 
 /**
  * How bench clients reach the host: TLS, as every default install does, unless the run
@@ -76,14 +77,30 @@ export interface ServerProcess {
   peakRssMb(): number;
   /** Resident memory now (VmRSS), in MB. */
   rssMb(): number;
+  /** CPU time (user + system) the process has used so far, from /proc/<pid>/stat, in seconds. */
+  cpuSeconds(): number;
+  /** The bench probe inside a Node server (bench/probe.ts); absent for ngircd and mosquitto. */
+  probe?: Probe;
   stop(): Promise<void>;
 }
+
+export interface Probe {
+  /** Starts a new event-loop delay measurement. */
+  reset(): Promise<void>;
+  read(): Promise<ProbeReading>;
+  /** Writes a V8 heap snapshot into `file`; resolves with its path. */
+  heapSnapshot(file: string): Promise<string>;
+}
+
+/** Extra Node flags for every bench/host.ts process, e.g. `--cpu-prof` (the bench's `--host-flags`). */
+export const hostNodeFlags: string[] = [];
 
 /** Starts bench/<script> in its own Node process and waits for `listening <port>`. */
 export async function spawnServer(script: 'host.ts' | 'baseline-server.ts', args: string[] = []): Promise<ServerProcess> {
   const file = fileURLToPath(new URL(script, import.meta.url));
+  const flags = script === 'host.ts' ? hostNodeFlags : [];
   if (script === 'host.ts' && !transport.tls) args = [...args, '--plain'];
-  const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...flags, '--import', 'tsx', file, ...args], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   const port = await new Promise<number>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {
@@ -92,17 +109,37 @@ export async function spawnServer(script: 'host.ts' | 'baseline-server.ts', args
     });
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code} before listening`)));
   });
+  return { ...processFigures(child), port, probe: probeOf(child) };
+}
+
+/** What the bench reads of any server process it started: memory, CPU, and how to stop it. */
+export function processFigures(child: ChildProcess): Omit<ServerProcess, 'port'> {
+  const pid = child.pid!;
   return {
-    port,
-    pid: child.pid!,
-    peakRssMb: () => memoryMb(child.pid!, 'VmHWM'),
-    rssMb: () => memoryMb(child.pid!, 'VmRSS'),
+    pid,
+    peakRssMb: () => memoryMb(pid, 'VmHWM'),
+    rssMb: () => memoryMb(pid, 'VmRSS'),
+    cpuSeconds: () => cpuSeconds(pid),
     stop: () => stopChild(child),
   };
 }
 
+/** Requests to bench/probe.ts over the IPC channel, answered in order. */
+function probeOf(child: ChildProcess): Probe {
+  const ask = <T>(request: ProbeRequest): Promise<T> =>
+    new Promise((resolve) => {
+      child.once('message', (answer) => resolve(answer as T));
+      child.send(request);
+    });
+  return {
+    reset: () => ask({ probe: 'reset' }),
+    read: async () => (await ask<{ reading: ProbeReading }>({ probe: 'read' })).reading,
+    heapSnapshot: async (file) => (await ask<{ file: string }>({ probe: 'heap', file })).file,
+  };
+}
+
 function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     child.once('exit', () => resolve());
     child.kill('SIGTERM');
@@ -113,6 +150,37 @@ function memoryMb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
   return round(kb / 1024, 1);
+}
+
+/** Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on Linux). */
+const TICKS_PER_SECOND = 100;
+
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after "pid (comm) " start at field 3; utime and stime are fields 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
+/**
+ * What the server process shows at the end of a workload, with every client still connected:
+ * its CPU time since `cpuBefore`, memory now and at peak, and (Node servers) the loop delay.
+ */
+export async function serverFigures(server: ServerProcess, cpuBefore: number): Promise<Result> {
+  const figures: Result = {
+    workload: '',
+    cpu_s: round(server.cpuSeconds() - cpuBefore, 2),
+    rss_mb: server.rssMb(),
+    peak_rss_mb: server.peakRssMb(),
+  };
+  if (server.probe) {
+    const reading = await server.probe.read();
+    figures.loop_p99_ms = reading.loopP99Ms;
+    figures.loop_max_ms = reading.loopMaxMs;
+    figures.heap_used_mb = reading.heapUsedMb;
+    figures.external_mb = reading.externalMb;
+  }
+  return figures;
 }
 
 /** The value below which `fraction` of the sorted samples fall (nearest rank). */

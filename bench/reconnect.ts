@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { ChatClient } from '../src-main/client/client.js';
-import { type Result, transport, removeDir, round, seedDataDir, sleep, spawnServer, tempDataDir, until } from './common.js';
+import { type Result, transport, removeDir, round, seedDataDir, serverFigures, sleep, spawnServer, tempDataDir, until } from './common.js';
 
 export interface ReconnectOptions {
   clients: number;
@@ -63,6 +63,8 @@ export async function reconnect(options: ReconnectOptions): Promise<Result> {
     const restartedAt = performance.now();
     await server.stop();
     server = await spawnServer('host.ts', ['--data', dataDir, '--port', String(port)]);
+    await server.probe!.reset();
+    const cpuBefore = server.cpuSeconds();
     const startedAfter = (performance.now() - restartedAt) / 1000;
     await until(() => clients.every((client) => client.state === 'online'), 30_000, 'every client back online');
     const backAfter = (performance.now() - restartedAt) / 1000;
@@ -79,6 +81,8 @@ export async function reconnect(options: ReconnectOptions): Promise<Result> {
       for (const count of counts.values()) if (count > 1) duplicated += count - 1;
     }
     return {
+      // The restarted host, from when it listens until every client is caught up.
+      ...(await serverFigures(server, cpuBefore)),
       workload: 'reconnect',
       clients: clients.length,
       messages: acknowledged.length,
