@@ -28,6 +28,8 @@ export interface ChatOptions {
   server: RoomServer;
   clients: number;
   messagesEach: number;
+  /** Burst: sends each client keeps unacknowledged; Infinity writes them all at once. */
+  window?: number;
 }
 
 /** Counts what every receiver got, per (sender, clientMsgId), and the latency of each delivery. */
@@ -164,24 +166,32 @@ export async function burst(options: ChatOptions): Promise<Result> {
   try {
     const { clients, ledger } = room;
     const expected = clients.length * (clients.length - 1) * options.messagesEach;
+    const window = Math.min(options.window ?? Infinity, options.messagesEach);
     const measured = await startMeasuring(room.server);
     const started = performance.now();
-    const acks = clients.flatMap((client) =>
-      Array.from({ length: options.messagesEach }, (_, i) => {
-        const clientMsgId = `${client.name}-${i}`;
-        ledger.sentAt.set(clientMsgId, performance.now());
-        return client.sendToRoom(clientMsgId, messageText(client.name, i));
-      }),
-    );
+    // Each client keeps `window` sends in flight: a lane sends its next message when the last is acknowledged.
+    const sending = clients.map((client) => {
+      let next = 0;
+      const lane = async (): Promise<void> => {
+        while (next < options.messagesEach) {
+          const i = next++;
+          const clientMsgId = `${client.name}-${i}`;
+          ledger.sentAt.set(clientMsgId, performance.now());
+          await client.sendToRoom(clientMsgId, messageText(client.name, i));
+        }
+      };
+      return Promise.all(Array.from({ length: window }, lane));
+    });
     await until(() => ledger.delivered >= expected, 120_000, 'every delivery').catch(() => undefined);
     const seconds = (performance.now() - started) / 1000;
-    await Promise.all(acks);
+    await Promise.all(sending);
     const server = await measured();
     const result: Result = {
       ...server,
       workload: workloadName(options.server, 'burst'),
       clients: clients.length,
       messages: clients.length * options.messagesEach,
+      window,
       deliveries: ledger.delivered,
       seconds: round(seconds, 3),
       deliveries_per_s: Math.round(ledger.delivered / seconds),

@@ -85,20 +85,23 @@ export interface ServerProcess {
 }
 
 export interface Probe {
-  /** Starts a new event-loop delay measurement. */
+  /** Starts a new event-loop delay measurement (and a CPU profile when `measure.profileDir` is set). */
   reset(): Promise<void>;
   read(): Promise<ProbeReading>;
   /** Writes a V8 heap snapshot into `file`; resolves with its path. */
   heapSnapshot(file: string): Promise<string>;
 }
 
-/** Extra Node flags for every bench/host.ts process, e.g. `--cpu-prof` (the bench's `--host-flags`). */
-export const hostNodeFlags: string[] = [];
+/**
+ * Options of the whole run for the host processes: extra Node flags (`--host-flags`), and a folder
+ * for a CPU profile of each host workload's measured window (`--cpu-profile`).
+ */
+export const measure: { hostNodeFlags: string[]; profileDir?: string } = { hostNodeFlags: [] };
 
 /** Starts bench/<script> in its own Node process and waits for `listening <port>`. */
 export async function spawnServer(script: 'host.ts' | 'baseline-server.ts', args: string[] = []): Promise<ServerProcess> {
   const file = fileURLToPath(new URL(script, import.meta.url));
-  const flags = script === 'host.ts' ? hostNodeFlags : [];
+  const flags = script === 'host.ts' ? measure.hostNodeFlags : [];
   if (script === 'host.ts' && !transport.tls) args = [...args, '--plain'];
   const child = spawn(process.execPath, [...flags, '--import', 'tsx', file, ...args], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   const port = await new Promise<number>((resolve, reject) => {
@@ -109,7 +112,8 @@ export async function spawnServer(script: 'host.ts' | 'baseline-server.ts', args
     });
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code} before listening`)));
   });
-  return { ...processFigures(child), port, probe: probeOf(child) };
+  const profileDir = script === 'host.ts' ? measure.profileDir : undefined;
+  return { ...processFigures(child), port, probe: probeOf(child, profileDir) };
 }
 
 /** What the bench reads of any server process it started: memory, CPU, and how to stop it. */
@@ -125,14 +129,15 @@ export function processFigures(child: ChildProcess): Omit<ServerProcess, 'port'>
 }
 
 /** Requests to bench/probe.ts over the IPC channel, answered in order. */
-function probeOf(child: ChildProcess): Probe {
+function probeOf(child: ChildProcess, profileDir: string | undefined): Probe {
   const ask = <T>(request: ProbeRequest): Promise<T> =>
     new Promise((resolve) => {
       child.once('message', (answer) => resolve(answer as T));
       child.send(request);
     });
+  let profiles = 0;
   return {
-    reset: () => ask({ probe: 'reset' }),
+    reset: () => ask({ probe: 'reset', profileFile: profileDir && join(profileDir, `host-${child.pid}-${++profiles}.cpuprofile`) }),
     read: async () => (await ask<{ reading: ProbeReading }>({ probe: 'read' })).reading,
     heapSnapshot: async (file) => (await ask<{ file: string }>({ probe: 'heap', file })).file,
   };
@@ -179,6 +184,7 @@ export async function serverFigures(server: ServerProcess, cpuBefore: number): P
     figures.loop_max_ms = reading.loopMaxMs;
     figures.heap_used_mb = reading.heapUsedMb;
     figures.external_mb = reading.externalMb;
+    if (reading.profileFile) figures.cpu_profile = reading.profileFile;
   }
   return figures;
 }

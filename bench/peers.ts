@@ -4,8 +4,9 @@
  * free loopback port, with its flood limits off as the bench host's are, and a lean client
  * for the same load generator: a room is an IRC channel or an MQTT topic, a message carries the
  * sender's name and the bench's clientMsgId so every receiver can count it.
- * Neither protocol acknowledges a message to its sender the way LanChat does (IRC not at all,
- * MQTT QoS 0 not), so `sendToRoom` resolves once the bytes are handed to the socket.
+ * `sendToRoom` resolves when the server has taken the message, as LanChat's answer to a `send`
+ * says: IRC has no such answer, so each PRIVMSG is followed by a PING whose PONG (the server
+ * handles a client's lines in order) is the acknowledgement; MQTT publishes at QoS 1 (PUBACK).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -110,6 +111,8 @@ export class IrcClient implements PeerClient {
   onMessage: (message: Delivery) => void = () => undefined;
   private rest = '';
   private waiting: { numeric: string; resolve: () => void } | null = null;
+  /** Sends waiting for their PONG, oldest first. */
+  private readonly unacknowledged: ((value: unknown) => void)[] = [];
 
   private constructor(
     readonly name: string,
@@ -128,8 +131,10 @@ export class IrcClient implements PeerClient {
   }
 
   sendToRoom(clientMsgId: string, text: string): Promise<unknown> {
-    this.socket.write(`PRIVMSG #room :${clientMsgId} ${text}\r\n`);
-    return Promise.resolve();
+    return new Promise((resolve) => {
+      this.unacknowledged.push(resolve);
+      this.socket.write(`PRIVMSG #room :${clientMsgId} ${text}\r\nPING :${clientMsgId}\r\n`);
+    });
   }
 
   close(): void {
@@ -160,6 +165,8 @@ export class IrcClient implements PeerClient {
     if (command === 'PRIVMSG') {
       const text = line.slice(line.indexOf(' :', space) + 2);
       this.onMessage({ from: line.slice(1, line.indexOf('!')), clientMsgId: text.slice(0, text.indexOf(' ')) });
+    } else if (command === 'PONG') {
+      this.unacknowledged.shift()?.(undefined);
     } else if (this.waiting && command === this.waiting.numeric) {
       const { resolve } = this.waiting;
       this.waiting = null;
@@ -196,10 +203,11 @@ function packet(firstByte: number, body: Buffer): Buffer {
 
 const CONNACK = 2;
 const PUBLISH = 3;
+const PUBACK = 4;
 const SUBACK = 9;
 
 /**
- * An MQTT 3.1.1 client subscribed to the room topic at QoS 0, publishing at QoS 0 with the payload
+ * An MQTT 3.1.1 client subscribed to the room topic at QoS 0, publishing at QoS 1 with the payload
  * "<name>\n<clientMsgId>\n<text>". A broker echoes a subscriber's own publishes; they are skipped.
  * Hand-written (three packet types each way) so that the generator's parsing costs about what
  * the LanChat and IRC clients' does.
@@ -208,6 +216,9 @@ export class MqttClient implements PeerClient {
   onMessage: (message: Delivery) => void = () => undefined;
   private pending: Buffer = Buffer.alloc(0);
   private waiting: { type: number; resolve: () => void } | null = null;
+  /** Publishes waiting for their PUBACK by packet id. */
+  private readonly unacknowledged = new Map<number, (value: unknown) => void>();
+  private packetId = 0;
 
   private constructor(
     readonly name: string,
@@ -226,8 +237,15 @@ export class MqttClient implements PeerClient {
   }
 
   sendToRoom(clientMsgId: string, text: string): Promise<unknown> {
-    this.socket.write(packet(0x30, Buffer.concat([mqttString(TOPIC), Buffer.from(`${this.name}\n${clientMsgId}\n${text}`)])));
-    return Promise.resolve();
+    // Packet ids are 1 to 65535; far fewer than that are ever in flight.
+    const id = (this.packetId % 0xffff) + 1;
+    this.packetId = id;
+    const header = Buffer.allocUnsafe(2);
+    header.writeUInt16BE(id, 0);
+    return new Promise((resolve) => {
+      this.unacknowledged.set(id, resolve);
+      this.socket.write(packet(0x32, Buffer.concat([mqttString(TOPIC), header, Buffer.from(`${this.name}\n${clientMsgId}\n${text}`)])));
+    });
   }
 
   close(): void {
@@ -270,6 +288,10 @@ export class MqttClient implements PeerClient {
       const payload = body.toString('utf8', 2 + body.readUInt16BE(0));
       const [from, clientMsgId] = payload.split('\n', 2) as [string, string];
       if (from !== this.name) this.onMessage({ from, clientMsgId });
+    } else if (type === PUBACK) {
+      const id = body.readUInt16BE(0);
+      this.unacknowledged.get(id)?.(undefined);
+      this.unacknowledged.delete(id);
     } else if (this.waiting?.type === type) {
       const { resolve } = this.waiting;
       this.waiting = null;

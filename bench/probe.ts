@@ -1,13 +1,19 @@
 /**
  * Bench-only instruments inside a server process (the host or the baseline), answered over the
  * IPC channel the bench opens: the event-loop delay since the last reset, the process's memory
- * split (V8 heap, Buffers, the rest native), and a heap snapshot on request.
+ * split (V8 heap, Buffers), a CPU profile of exactly the measured window, and a heap snapshot.
  * Nothing of it runs in the product: only bench/host.ts and bench/baseline-server.ts import it.
  */
+import { Session } from 'node:inspector/promises';
+import { writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { writeHeapSnapshot } from 'node:v8';
 
-export type ProbeRequest = { probe: 'reset' } | { probe: 'read' } | { probe: 'heap'; file: string };
+export type ProbeRequest =
+  /** Starts a measurement; with `profileFile`, a CPU profile that read() writes there. */
+  | { probe: 'reset'; profileFile?: string }
+  | { probe: 'read' }
+  | { probe: 'heap'; file: string };
 
 export interface ProbeReading {
   /** Event-loop delay since the last reset (a 1 ms timer's lateness plus its 1 ms interval). */
@@ -16,6 +22,8 @@ export interface ProbeReading {
   heapUsedMb: number;
   /** ArrayBuffers and Buffers outside the V8 heap (socket and frame buffers). */
   externalMb: number;
+  /** The CPU profile of the window since the reset, when one was asked for. */
+  profileFile?: string;
 }
 
 const mb = (bytes: number): number => Math.round((bytes / 1024 / 1024) * 10) / 10;
@@ -25,10 +33,21 @@ export function installProbe(): void {
   if (!process.send) return;
   const delay = monitorEventLoopDelay({ resolution: 1 });
   delay.enable();
-  process.on('message', (request: ProbeRequest) => {
+  let profiling: { session: Session; file: string } | null = null;
+  const answer = (message: object): void => {
+    process.send!(message);
+  };
+  process.on('message', async (request: ProbeRequest) => {
     if (request.probe === 'reset') {
+      if (request.profileFile) {
+        const session = new Session();
+        session.connect();
+        await session.post('Profiler.enable');
+        await session.post('Profiler.start');
+        profiling = { session, file: request.profileFile };
+      }
       delay.reset();
-      process.send!({ probe: 'reset' });
+      answer({ probe: 'reset' });
     } else if (request.probe === 'read') {
       const memory = process.memoryUsage();
       const reading: ProbeReading = {
@@ -37,9 +56,16 @@ export function installProbe(): void {
         heapUsedMb: mb(memory.heapUsed),
         externalMb: mb(memory.external),
       };
-      process.send!({ probe: 'read', reading });
+      if (profiling) {
+        const { profile } = await profiling.session.post('Profiler.stop');
+        writeFileSync(profiling.file, JSON.stringify(profile));
+        profiling.session.disconnect();
+        reading.profileFile = profiling.file;
+        profiling = null;
+      }
+      answer({ probe: 'read', reading });
     } else {
-      process.send!({ probe: 'heap', file: writeHeapSnapshot(request.file) });
+      answer({ probe: 'heap', file: writeHeapSnapshot(request.file) });
     }
   });
 }

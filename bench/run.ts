@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --quick] [-- --json] [-- --only a,b] [-- --plain] [-- --rounds N]
- * [-- --host-flags "--cpu-prof --cpu-prof-dir=DIR"] [-- --heap-snapshot DIR]`: runs each workload
+ * [-- --window N|all] [-- --cpu-profile DIR] [-- --heap-snapshot DIR] [-- --host-flags="--node-flag ..."]`: runs each workload
  * against a server in its own process and prints one result per workload (JSON lines with --json),
  * then each target of issue 15 that the run measured, with pass or miss.
  * The room workloads run `--rounds` times (3, or 1 with --quick) interleaved across the servers
@@ -9,7 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import { type RoomServer, burst, light } from './chat.js';
-import { type Result, hostNodeFlags, transport } from './common.js';
+import { type Result, measure, transport } from './common.js';
 import { connections } from './connections.js';
 import { history } from './history.js';
 import { peerInstalled } from './peers.js';
@@ -23,12 +23,15 @@ const { values } = parseArgs({
     only: { type: 'string' },
     plain: { type: 'boolean', default: false },
     rounds: { type: 'string' },
+    window: { type: 'string' },
     'host-flags': { type: 'string' },
+    'cpu-profile': { type: 'string' },
     'heap-snapshot': { type: 'string' },
   },
 });
 transport.tls = !values.plain;
-if (values['host-flags']) hostNodeFlags.push(...values['host-flags'].split(' ').filter(Boolean));
+if (values['host-flags']) measure.hostNodeFlags.push(...values['host-flags'].split(' ').filter(Boolean));
+measure.profileDir = values['cpu-profile'];
 const quick = values.quick;
 const only = values.only?.split(',');
 const rounds = Number(values.rounds ?? (quick ? 1 : 3));
@@ -38,13 +41,13 @@ const ROOM_SERVERS: RoomServer[] = ['baseline', 'ngircd', 'mosquitto', 'host'];
 const roomWorkload = (server: RoomServer, kind: string): string => (server === 'host' ? kind : `${server}-${kind}`);
 const room = {
   light: { run: light, clients: quick ? 10 : 20, messagesEach: quick ? 10 : 20 },
-  burst: { run: burst, clients: quick ? 20 : 50, messagesEach: quick ? 50 : 200 },
+  burst: { run: burst, clients: quick ? 20 : 50, messagesEach: quick ? 50 : 200, window: values.window === 'all' ? Infinity : Number(values.window ?? 1) },
 };
 
 const results = new Map<string, Result>();
 const print = (line: Record<string, unknown>): void => console.log(values.json ? JSON.stringify(line) : format(line));
 
-for (const [kind, { run, clients, messagesEach }] of Object.entries(room)) {
+for (const [kind, options] of Object.entries(room)) {
   const servers = ROOM_SERVERS.filter((server) => selected(roomWorkload(server, kind)));
   const installed = servers.filter((server) => (server !== 'ngircd' && server !== 'mosquitto') || peerInstalled(server));
   for (const server of servers.filter((server) => !installed.includes(server))) {
@@ -52,7 +55,7 @@ for (const [kind, { run, clients, messagesEach }] of Object.entries(room)) {
   }
   const runs = new Map<RoomServer, Result[]>(installed.map((server) => [server, []]));
   for (let round = 0; round < rounds; round++) {
-    for (const server of installed) runs.get(server)!.push(await run({ server, clients, messagesEach }));
+    for (const server of installed) runs.get(server)!.push(await options.run({ ...options, server }));
   }
   for (const [server, each] of runs) report(roomWorkload(server, kind), combine(each));
 }
