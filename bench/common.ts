@@ -13,6 +13,7 @@ import { nameKey, nameSkeleton } from '../src-shared/text.js';
 import { hashPassword } from '../src-main/server/password.js';
 import { openStore } from '../src-main/store/store.js';
 import type { SessionStore, Store } from '../src-main/store/types.js';
+import { buildServers } from './build.js';
 import type { ProbeReading, ProbeRequest } from './probe.js';
 
 /**
@@ -93,17 +94,20 @@ export interface Probe {
 }
 
 /**
- * Options of the whole run for the host processes: extra Node flags (`--host-flags`), and a folder
- * for a CPU profile of each host workload's measured window (`--cpu-profile`).
+ * Options of the whole run for the server processes: extra Node flags for the host (`--host-flags`),
+ * a folder for a CPU profile of each host workload's measured window (`--cpu-profile`), and
+ * whether to run the servers' TypeScript through tsx (`--tsx`) instead of a bundle (bench/build.ts).
  */
-export const measure: { hostNodeFlags: string[]; profileDir?: string } = { hostNodeFlags: [] };
+export const measure: { hostNodeFlags: string[]; profileDir?: string; tsx: boolean } = { hostNodeFlags: [], tsx: false };
 
-/** Starts bench/<script> in its own Node process and waits for `listening <port>`. */
+/** Starts bench/<script> (bundled, or through tsx with `measure.tsx`) in its own Node process and waits for `listening <port>`. */
 export async function spawnServer(script: 'host.ts' | 'baseline-server.ts', args: string[] = []): Promise<ServerProcess> {
-  const file = fileURLToPath(new URL(script, import.meta.url));
   const flags = script === 'host.ts' ? measure.hostNodeFlags : [];
   if (script === 'host.ts' && !transport.tls) args = [...args, '--plain'];
-  const child = spawn(process.execPath, [...flags, '--import', 'tsx', file, ...args], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const entry = measure.tsx
+    ? ['--import', 'tsx', fileURLToPath(new URL(script, import.meta.url))]
+    : [join(await buildServers(), script.replace(/\.ts$/, '.js'))];
+  const child = spawn(process.execPath, [...flags, ...entry, ...args], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   const port = await new Promise<number>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {

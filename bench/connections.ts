@@ -52,7 +52,6 @@ export async function connections(options: ConnectionsOptions): Promise<Result> 
     const peakAfterLoginMb = server.peakRssMb();
     const afterLoginMb = server.rssMb();
     const afterLogin = await server.probe!.read();
-    const snapshot = options.heapSnapshotDir ? await server.probe!.heapSnapshot(join(options.heapSnapshotDir, `host-${options.clients}-connections.heapsnapshot`)) : undefined;
 
     const chatters = clients.slice(0, options.chatters);
     const sentAt = new Map<string, number>();
@@ -93,7 +92,10 @@ export async function connections(options: ConnectionsOptions): Promise<Result> 
       p99_ms: round(percentile(latencies, 0.99), 2),
       drop_reasons: dropReasons(dataDir),
     };
-    if (snapshot) result.heap_snapshot = snapshot;
+    // Last: writing the snapshot holds the host's event loop for seconds.
+    if (options.heapSnapshotDir) {
+      result.heap_snapshot = await server.probe!.heapSnapshot(join(options.heapSnapshotDir, `host-${options.clients}-connections.heapsnapshot`));
+    }
     return result;
   } finally {
     for (const client of clients) client.close();

@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --quick] [-- --json] [-- --only a,b] [-- --plain] [-- --rounds N]
- * [-- --window N|all] [-- --cpu-profile DIR] [-- --heap-snapshot DIR] [-- --host-flags="--node-flag ..."]`: runs each workload
+ * [-- --window N|all] [-- --tsx] [-- --cpu-profile DIR] [-- --heap-snapshot DIR] [-- --host-flags="--node-flag ..."]`: runs each workload
  * against a server in its own process and prints one result per workload (JSON lines with --json),
  * then each target of issue 15 that the run measured, with pass or miss.
  * The room workloads run `--rounds` times (3, or 1 with --quick) interleaved across the servers
@@ -26,12 +26,14 @@ const { values } = parseArgs({
     window: { type: 'string' },
     'host-flags': { type: 'string' },
     'cpu-profile': { type: 'string' },
+    tsx: { type: 'boolean', default: false },
     'heap-snapshot': { type: 'string' },
   },
 });
 transport.tls = !values.plain;
 if (values['host-flags']) measure.hostNodeFlags.push(...values['host-flags'].split(' ').filter(Boolean));
 measure.profileDir = values['cpu-profile'];
+measure.tsx = values.tsx;
 const quick = values.quick;
 const only = values.only?.split(',');
 const rounds = Number(values.rounds ?? (quick ? 1 : 3));
