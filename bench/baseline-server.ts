@@ -4,11 +4,17 @@
  * storage. hello and login are answered at once; each send is numbered, pushed to every
  * other connection (encoded once) and answered. Like a good fan-out it coalesces: what a
  * connection is owed in one event-loop turn leaves in one write at the end of the turn.
- * Prints `listening <port>` when ready.
+ * With --tls it admits connections through the host's own TLS gate, so a TLS run of the host
+ * is compared with a TLS floor. Prints `listening <port>` when ready.
  */
 import { createServer, type Socket } from 'node:net';
+import { parseArgs } from 'node:util';
 import { FrameDecoder, encodeFrame } from '../src-main/net/frame.js';
+import { TlsGate, loadOrCreateIdentity } from '../src-main/net/tls.js';
 import { installProbe } from './probe.js';
+
+/** --data: the folder holding the room certificate the bench made (as the host's data folder does). */
+const { values } = parseArgs({ options: { tls: { type: 'boolean', default: false }, data: { type: 'string' } } });
 
 const sockets = new Set<Socket>();
 const names = new Map<Socket, string>();
@@ -34,7 +40,14 @@ function flush(): void {
   owed.clear();
 }
 
-const server = createServer((socket) => {
+async function tlsGate(dataDir: string | undefined): Promise<TlsGate> {
+  if (!dataDir) throw new Error('--tls needs --data <dir> with the room certificate');
+  const identity = await loadOrCreateIdentity(dataDir);
+  return new TlsGate({ identity, handshakeTimeoutMs: 10_000, onSecure: serve, onRejected: () => undefined });
+}
+const gate = values.tls ? await tlsGate(values.data) : null;
+
+function serve(socket: Socket): void {
   socket.setNoDelay(true);
   sockets.add(socket);
   const decoder = new FrameDecoder(1024 * 1024);
@@ -60,7 +73,9 @@ const server = createServer((socket) => {
       }
     }
   });
-});
+}
+
+const server = createServer((socket) => (gate ? gate.admit(socket) : serve(socket)));
 server.listen(0, '127.0.0.1', () => {
   const address = server.address();
   installProbe();

@@ -19,6 +19,7 @@ import {
   tempDataDir,
   until,
 } from './common.js';
+import { loadOrCreateIdentity } from '../src-main/net/tls.js';
 import { IrcClient, MqttClient, type PeerClient, spawnPeer } from './peers.js';
 import { WireClient } from './wire.js';
 
@@ -70,6 +71,8 @@ interface Room {
 
 async function openRoom(options: ChatOptions): Promise<Room> {
   const dataDir = tempDataDir();
+  // Made here, so neither the host nor the baseline carries the certificate generation's garbage.
+  if (transport.tls) await loadOrCreateIdentity(dataDir);
   let accounts: Account[];
   let server: ServerProcess;
   if (options.server === 'host') {
@@ -77,12 +80,12 @@ async function openRoom(options: ChatOptions): Promise<Room> {
     server = await spawnServer('host.ts', ['--data', dataDir]);
   } else {
     accounts = Array.from({ length: options.clients }, (_, i) => ({ id: i + 1, name: `user${i}`, token: 'x'.repeat(43) }));
-    server = options.server === 'baseline' ? await spawnServer('baseline-server.ts') : await spawnPeer(options.server, dataDir);
+    server = options.server === 'baseline' ? await spawnServer('baseline-server.ts', ['--data', dataDir]) : await spawnPeer(options.server, dataDir);
   }
   const join = (account: Account): Promise<PeerClient> => {
     if (options.server === 'ngircd') return IrcClient.join(server.port, account.name);
     if (options.server === 'mosquitto') return MqttClient.join(server.port, account.name);
-    return WireClient.login(server.port, account.name, account.token, options.server === 'host' && transport.tls);
+    return WireClient.login(server.port, account.name, account.token, transport.tls);
   };
   const clients = await Promise.all(accounts.map(join));
   const ledger = new DeliveryLedger(clients.length);

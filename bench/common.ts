@@ -17,8 +17,8 @@ import { buildServers } from './build.js';
 import type { ProbeReading, ProbeRequest } from './probe.js';
 
 /**
- * How bench clients reach the host: TLS, as every default install does, unless the run
- * was started with --plain. The bare fan-out baseline is always plain TCP.
+ * How bench clients reach the host and the baseline: TLS, as every default install does, unless
+ * the run was started with --plain. ngircd and mosquitto are always driven over plain TCP.
  */
 export const transport = { tls: true };
 
@@ -104,6 +104,7 @@ export const measure: { hostNodeFlags: string[]; profileDir?: string; tsx: boole
 export async function spawnServer(script: 'host.ts' | 'baseline-server.ts', args: string[] = []): Promise<ServerProcess> {
   const flags = script === 'host.ts' ? measure.hostNodeFlags : [];
   if (script === 'host.ts' && !transport.tls) args = [...args, '--plain'];
+  if (script === 'baseline-server.ts' && transport.tls) args = [...args, '--tls'];
   const entry = measure.tsx
     ? ['--import', 'tsx', fileURLToPath(new URL(script, import.meta.url))]
     : [join(await buildServers(), script.replace(/\.ts$/, '.js'))];
@@ -187,6 +188,7 @@ export async function serverFigures(server: ServerProcess, cpuBefore: number): P
     figures.loop_p99_ms = reading.loopP99Ms;
     figures.loop_max_ms = reading.loopMaxMs;
     figures.heap_used_mb = reading.heapUsedMb;
+    figures.heap_total_mb = reading.heapTotalMb;
     figures.external_mb = reading.externalMb;
     if (reading.profileFile) figures.cpu_profile = reading.profileFile;
   }

@@ -86,6 +86,7 @@ export async function connections(options: ConnectionsOptions): Promise<Result> 
       // What each logged-in connection holds: resident memory grown by the logins, per client.
       kb_per_connection: round(((afterLoginMb - idleRssMb) * 1024) / clients.length, 1),
       heap_used_after_login_mb: afterLogin.heapUsedMb,
+      heap_total_after_login_mb: afterLogin.heapTotalMb,
       external_after_login_mb: afterLogin.externalMb,
       chat_messages: counter,
       p50_ms: round(percentile(latencies, 0.5), 2),

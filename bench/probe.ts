@@ -20,6 +20,8 @@ export interface ProbeReading {
   loopP99Ms: number;
   loopMaxMs: number;
   heapUsedMb: number;
+  /** What V8 holds for its heap, used or not: garbage of a burst keeps it grown. */
+  heapTotalMb: number;
   /** ArrayBuffers and Buffers outside the V8 heap (socket and frame buffers). */
   externalMb: number;
   /** The CPU profile of the window since the reset, when one was asked for. */
@@ -54,6 +56,7 @@ export function installProbe(): void {
         loopP99Ms: Math.round(delay.percentile(99) / 1e4) / 100,
         loopMaxMs: Math.round(delay.max / 1e4) / 100,
         heapUsedMb: mb(memory.heapUsed),
+        heapTotalMb: mb(memory.heapTotal),
         externalMb: mb(memory.external),
       };
       if (profiling) {

@@ -72,7 +72,7 @@ for (const target of evaluateTargets(results)) print(target);
 
 function report(name: string, result: Result): void {
   if (results.has(`baseline-${name}`)) addRatios(result, results.get(`baseline-${name}`)!);
-  if (!name.includes('-')) result['tls'] = transport.tls;
+  if (!name.startsWith('ngircd') && !name.startsWith('mosquitto')) result['tls'] = transport.tls;
   results.set(name, result);
   print(result);
 }
