@@ -46,6 +46,9 @@ const room = {
   burst: { run: burst, clients: quick ? 20 : 50, messagesEach: quick ? 50 : 200, window: values.window === 'all' ? Infinity : Number(values.window ?? 1) },
 };
 
+/** Fields where the worst round is the honest figure, not the median one. */
+const WORST_OF = new Set(['lost', 'duplicated', 'missing_in_database', 'loop_max_ms', 'peak_rss_mb']);
+
 const results = new Map<string, Result>();
 const print = (line: Record<string, unknown>): void => console.log(values.json ? JSON.stringify(line) : format(line));
 
@@ -76,9 +79,6 @@ function report(name: string, result: Result): void {
   results.set(name, result);
   print(result);
 }
-
-/** Fields where the worst round is the honest figure, not the median one. */
-const WORST_OF = new Set(['lost', 'duplicated', 'missing_in_database', 'loop_max_ms', 'peak_rss_mb']);
 
 /** One result from the rounds of a workload: the median of each figure, the worst of WORST_OF. */
 function combine(each: Result[]): Result {
