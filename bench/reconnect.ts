@@ -42,14 +42,16 @@ export async function reconnect(options: ReconnectOptions): Promise<Result> {
   const acknowledged: string[] = [];
   const sends: Promise<unknown>[] = [];
   let sending = true;
+  let sendLoop: NodeJS.Timeout | undefined;
   try {
     for (let start = 0; start < clients.length; start += 100) await Promise.all(clients.slice(start, start + 100).map((client) => client.connect()));
     const senders = clients.slice(0, options.senders);
     let counter = 0;
-    const sendLoop = setInterval(() => {
+    sendLoop = setInterval(() => {
       if (!sending) return;
-      for (const sender of senders) {
-        const clientMsgId = `${sender.session!.login.name}-${counter}`;
+      for (const [index, sender] of senders.entries()) {
+        // By account name: while the host restarts a client has no session.
+        const clientMsgId = `${accounts[index]!.name}-${counter}`;
         sends.push(
           sender.send({ kind: 'room' }, `tick ${counter}`, clientMsgId).then((message) => {
             acknowledged.push(`${message.from}/${message.clientMsgId}`);
@@ -94,6 +96,9 @@ export async function reconnect(options: ReconnectOptions): Promise<Result> {
     };
   } finally {
     sending = false;
+    clearInterval(sendLoop);
+    // Closing rejects what is still in the outboxes; those were never acknowledged, so never counted.
+    for (const send of sends) send.catch(() => undefined);
     for (const client of clients) client.close();
     await server.stop();
     removeDir(dataDir);
