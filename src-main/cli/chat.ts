@@ -8,8 +8,9 @@
  */
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { ErrorCode } from '../../src-shared/protocol.js';
-import { ChatClient, ClientError, FingerprintChangedError } from '../client/client.js';
+import { ErrorCode } from '../../src-shared/protocol/errors.js';
+import { ChatClient } from '../client/client.js';
+import { ClientError, FingerprintChangedError } from '../client/errors.js';
 import { PinFile, UNENCRYPTED, serverKey } from '../core/pins.js';
 import { terminalPinsFile } from '../core/profile.js';
 import { normalizeFingerprint } from '../net/tls.js';

@@ -2,7 +2,7 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ErrorCode } from '../../src-shared/protocol.js';
+import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { RawPeer, removeDir, tempDir, waitFor } from '../testing/harness.js';
 import { parseServer, printable } from './terminal.js';
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ErrorCode } from '../../src-shared/protocol.js';
+import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import type { ChatClient } from '../client/client.js';
 import type { Host } from '../core/host.js';
 import { login, nextEvent, removeDir, startTestHost, tempDir } from '../testing/harness.js';

@@ -7,7 +7,7 @@
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { ACCESS_MODES, type AccessMode, DEFAULT_PORT } from '../../src-shared/protocol.js';
+import { ACCESS_MODES, type AccessMode, DEFAULT_PORT } from '../../src-shared/protocol/limits.js';
 import { startHost } from '../core/host.js';
 import type { AccessOptions, RoomLimits } from '../server/access.js';
 import { runHostCommand } from './host-commands.js';

@@ -5,7 +5,8 @@
  * message of the chatting users. Seeded: FUZZ_SEED=<n> replays a run.
  */
 import { afterEach, expect, it } from 'vitest';
-import { ErrorCode, type ServerFrame } from '../../src-shared/protocol.js';
+import { ErrorCode } from '../../src-shared/protocol/errors.js';
+import type { ServerFrame } from '../../src-shared/protocol/pushes.js';
 import type { ChatClient } from '../client/client.js';
 import type { Host } from '../core/host.js';
 import { RawPeer, collectMessages, login, removeDir, startTestHost, tempDir, waitFor } from '../testing/harness.js';

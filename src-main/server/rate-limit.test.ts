@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ErrorCode, type ServerFrame } from '../../src-shared/protocol.js';
+import { ErrorCode } from '../../src-shared/protocol/errors.js';
+import type { ServerFrame } from '../../src-shared/protocol/pushes.js';
 import type { ChatClient } from '../client/client.js';
 import type { Host } from '../core/host.js';
 import { RawPeer, collectMessages, login, removeDir, startTestHost, tempDir, waitFor } from '../testing/harness.js';
@@ -107,7 +108,7 @@ describe('rate limits over real sockets', () => {
     const sent = await Promise.all(texts.map((text) => alice.send({ kind: 'room' }, text)));
     expect(failed).toEqual([]);
     expect(new Set(sent.map((m) => m.id)).size).toBe(40);
-    const page = await alice.history('room', undefined, 100);
+    const page = await alice.request('history', { conv: 'room', limit: 100 });
     expect(page.messages.map((m) => m.text).sort()).toEqual([...texts].sort());
     expect(readLog(host)).toContain('"event":"rate limited"');
   });

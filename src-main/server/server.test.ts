@@ -2,7 +2,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ErrorCode, PROTOCOL_VERSION } from '../../src-shared/protocol.js';
+import { ErrorCode } from '../../src-shared/protocol/errors.js';
+import { PROTOCOL_VERSION } from '../../src-shared/protocol/limits.js';
 import { ChatClient } from '../client/client.js';
 import type { Host } from '../core/host.js';
 import { encodeFrame } from '../net/frame.js';
@@ -140,7 +141,7 @@ describe('room', () => {
     const left = nextEvent(alice, 'presence', (p) => p.user === 'bob' && !p.online);
     bob.close();
     await left;
-    const { users } = await alice.users();
+    const { users } = await alice.request('users');
     expect(users.find((u) => u.name === 'bob')).toMatchObject({ online: false });
     expect(users.find((u) => u.name === 'alice')).toMatchObject({ online: true });
   });
@@ -150,7 +151,7 @@ describe('room', () => {
     const first = await alice.request('send', { clientMsgId: 'same', to: { kind: 'room' }, text: 'once' });
     const second = await alice.request('send', { clientMsgId: 'same', to: { kind: 'room' }, text: 'once' });
     expect(second).toMatchObject({ duplicate: true, message: { id: first.message.id } });
-    const page = await alice.history('room');
+    const page = await alice.request('history', { conv: 'room' });
     expect(page.messages.filter((m) => m.text === 'once')).toHaveLength(1);
   });
 });
@@ -229,40 +230,40 @@ describe('direct messages and chat requests', () => {
     await alice.send({ kind: 'dm', user: 'bob' }, 'can we talk?');
     expect((await request)[0].from).toBe('alice');
     expect((await message)[0]).toMatchObject({ from: 'alice', to: 'bob', text: 'can we talk?' });
-    expect((await bob.contacts()).contacts).toEqual([expect.objectContaining({ name: 'alice', state: 'incoming' })]);
+    expect((await bob.request('contacts')).contacts).toEqual([expect.objectContaining({ name: 'alice', state: 'incoming' })]);
 
     const answer = nextEvent(alice, 'chatAnswer');
-    await bob.chatAnswer('alice', true);
+    await bob.request('chatAnswer', { user: 'alice', accept: true });
     expect((await answer)[0]).toMatchObject({ from: 'bob', accepted: true });
     const reply = nextEvent(alice, 'message');
     await bob.send({ kind: 'dm', user: 'alice' }, 'sure');
     expect((await reply)[0]).toMatchObject({ from: 'bob', to: 'alice' });
-    expect((await alice.contacts()).contacts[0]).toMatchObject({ name: 'bob', state: 'accepted' });
+    expect((await alice.request('contacts')).contacts[0]).toMatchObject({ name: 'bob', state: 'accepted' });
   });
 
   it('tells a declined sender and refuses further messages to that person', async () => {
     const [alice, bob] = [await user('alice'), await user('bob')];
-    await alice.chatRequest('bob');
+    await alice.request('chatRequest', { user: 'bob' });
     const answer = nextEvent(alice, 'chatAnswer');
-    await bob.chatAnswer('alice', false);
+    await bob.request('chatAnswer', { user: 'alice', accept: false });
     expect((await answer)[0]).toMatchObject({ from: 'bob', accepted: false });
     await expect(alice.send({ kind: 'dm', user: 'bob' }, 'please?')).rejects.toMatchObject({
       code: ErrorCode.CHAT_DECLINED,
     });
-    await expect(alice.chatRequest('bob')).rejects.toMatchObject({ code: ErrorCode.CHAT_DECLINED });
+    await expect(alice.request('chatRequest', { user: 'bob' })).rejects.toMatchObject({ code: ErrorCode.CHAT_DECLINED });
     // Only bob can reopen it.
-    const reopened = await bob.chatRequest('alice');
+    const reopened = await bob.request('chatRequest', { user: 'alice' });
     expect(reopened.contact.state).toBe('outgoing');
   });
 
   it('lets either side leave a private chat and tells the partner', async () => {
     const [alice, bob] = [await user('alice'), await user('bob')];
-    await alice.chatRequest('bob');
-    await bob.chatAnswer('alice', true);
+    await alice.request('chatRequest', { user: 'bob' });
+    await bob.request('chatAnswer', { user: 'alice', accept: true });
     const left = nextEvent(bob, 'chatLeft');
-    await alice.chatLeave('bob');
+    await alice.request('chatLeave', { user: 'bob' });
     expect((await left)[0].user).toBe('alice');
-    expect((await bob.contacts()).contacts).toEqual([]);
+    expect((await bob.request('contacts')).contacts).toEqual([]);
   });
 
   it('refuses unknown users and messages to yourself', async () => {
@@ -276,9 +277,9 @@ describe('direct messages and chat requests', () => {
   it('never shows a direct conversation to a third user', async () => {
     const [alice, bob, eve] = [await user('alice'), await user('bob'), await user('eve')];
     const sent = await alice.send({ kind: 'dm', user: 'bob' }, 'secret plan');
-    await bob.chatAnswer('alice', true);
-    await expect(eve.history(sent.conv)).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_CONVERSATION });
-    expect((await eve.search('secret')).hits).toEqual([]);
+    await bob.request('chatAnswer', { user: 'alice', accept: true });
+    await expect(eve.request('history', { conv: sent.conv })).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_CONVERSATION });
+    expect((await eve.request('search', { query: 'secret' })).hits).toEqual([]);
     const sync = await eve.request('sync', { after: 0 });
     expect(sync.messages.map((m) => m.text)).not.toContain('secret plan');
   });
@@ -287,9 +288,9 @@ describe('direct messages and chat requests', () => {
 describe('groups', () => {
   it('lets the owner manage a group whose messages reach members only', async () => {
     const [alice, bob, carol] = [await user('alice'), await user('bob'), await user('carol')];
-    const { group } = await alice.groupCreate('Project Team');
+    const { group } = await alice.request('groupCreate', { name: 'Project Team' });
     const bobAdded = nextEvent(bob, 'group');
-    await alice.groupAddMember(group.id, 'bob');
+    await alice.request('groupAddMember', { groupId: group.id, user: 'bob' });
     expect((await bobAdded)[0].group.members).toEqual(['alice', 'bob']);
 
     const carolMessages = collectMessages(carol);
@@ -300,35 +301,35 @@ describe('groups', () => {
     await bob.send({ kind: 'group', groupId: group.id }, 'ok');
     expect((await atAlice)[0]).toMatchObject({ from: 'bob', text: 'ok' });
 
-    await expect(carol.groupInfo(group.id)).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_GROUP });
-    await expect(carol.history(group.conv)).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_CONVERSATION });
+    await expect(carol.request('groupInfo', { groupId: group.id })).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_GROUP });
+    await expect(carol.request('history', { conv: group.conv })).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_CONVERSATION });
     await expect(carol.send({ kind: 'group', groupId: group.id }, 'let me in')).rejects.toMatchObject({
       code: ErrorCode.UNKNOWN_GROUP,
     });
-    await expect(bob.groupRename(group.id, 'Mine')).rejects.toMatchObject({ code: ErrorCode.NOT_GROUP_OWNER });
-    await expect(bob.groupAddMember(group.id, 'carol')).rejects.toMatchObject({ code: ErrorCode.NOT_GROUP_OWNER });
-    await expect(bob.groupDelete(group.id)).rejects.toMatchObject({ code: ErrorCode.NOT_GROUP_OWNER });
+    await expect(bob.request('groupRename', { groupId: group.id, name: 'Mine' })).rejects.toMatchObject({ code: ErrorCode.NOT_GROUP_OWNER });
+    await expect(bob.request('groupAddMember', { groupId: group.id, user: 'carol' })).rejects.toMatchObject({ code: ErrorCode.NOT_GROUP_OWNER });
+    await expect(bob.request('groupDelete', { groupId: group.id })).rejects.toMatchObject({ code: ErrorCode.NOT_GROUP_OWNER });
     expect(carolMessages.texts()).toEqual([]);
 
-    expect((await alice.groupRename(group.id, 'Core Team')).group.name).toBe('Core Team');
-    expect((await bob.groups()).groups.map((g) => g.name)).toEqual(['Core Team']);
+    expect((await alice.request('groupRename', { groupId: group.id, name: 'Core Team' })).group.name).toBe('Core Team');
+    expect((await bob.request('groups')).groups.map((g) => g.name)).toEqual(['Core Team']);
 
     const removed = nextEvent(bob, 'groupRemoved');
-    await alice.groupRemoveMember(group.id, 'bob');
+    await alice.request('groupRemoveMember', { groupId: group.id, user: 'bob' });
     expect((await removed)[0]).toMatchObject({ groupId: group.id, reason: 'removed' });
-    await expect(bob.history(group.conv)).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_CONVERSATION });
+    await expect(bob.request('history', { conv: group.conv })).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_CONVERSATION });
 
-    await alice.groupDelete(group.id);
-    expect((await alice.groups()).groups).toEqual([]);
+    await alice.request('groupDelete', { groupId: group.id });
+    expect((await alice.request('groups')).groups).toEqual([]);
   });
 
   it('refuses duplicate group names and lets a member leave but not the owner', async () => {
     const [alice, bob] = [await user('alice'), await user('bob')];
-    const { group } = await alice.groupCreate('Friends');
-    await expect(bob.groupCreate('friends')).rejects.toMatchObject({ code: ErrorCode.GROUP_EXISTS });
-    await alice.groupAddMember(group.id, 'bob');
-    await bob.groupRemoveMember(group.id, 'bob');
-    await expect(alice.groupRemoveMember(group.id, 'alice')).rejects.toMatchObject({ code: ErrorCode.INVALID_TARGET });
+    const { group } = await alice.request('groupCreate', { name: 'Friends' });
+    await expect(bob.request('groupCreate', { name: 'friends' })).rejects.toMatchObject({ code: ErrorCode.GROUP_EXISTS });
+    await alice.request('groupAddMember', { groupId: group.id, user: 'bob' });
+    await bob.request('groupRemoveMember', { groupId: group.id, user: 'bob' });
+    await expect(alice.request('groupRemoveMember', { groupId: group.id, user: 'alice' })).rejects.toMatchObject({ code: ErrorCode.INVALID_TARGET });
   });
 });
 
@@ -336,10 +337,10 @@ describe('history, offline delivery and search', () => {
   it('pages history backwards, oldest first within a page', async () => {
     const alice = await user('alice');
     for (let i = 1; i <= 7; i++) await alice.send({ kind: 'room' }, `m${i}`);
-    const latest = await alice.history('room', undefined, 3);
+    const latest = await alice.request('history', { conv: 'room', limit: 3 });
     expect(latest.messages.map((m) => m.text)).toEqual(['m5', 'm6', 'm7']);
     expect(latest.hasMore).toBe(true);
-    const older = await alice.history('room', latest.messages[0]!.id, 10);
+    const older = await alice.request('history', { conv: 'room', before: latest.messages[0]!.id, limit: 10 });
     expect(older.messages.map((m) => m.text)).toEqual(['m1', 'm2', 'm3', 'm4']);
     expect(older.hasMore).toBe(false);
   });
@@ -350,14 +351,14 @@ describe('history, offline delivery and search', () => {
     await bob.send({ kind: 'room' }, 'İSTANBUL çok güzel');
     await bob.send({ kind: 'room' }, 'xyz');
     const texts = async (query: string, person?: string) =>
-      (await alice.search(query, person ? { person } : {})).hits.map((h) => h.message.text);
+      (await alice.request('search', { query, ...(person ? { person } : {}) })).hits.map((h) => h.message.text);
     expect(await texts('sel')).toEqual(['selam herkese']);
     expect(await texts('istanbul')).toEqual(['İSTANBUL çok güzel']);
     expect(await texts('ıstanbul')).toEqual(['İSTANBUL çok güzel']);
     expect(await texts('GUZEL')).toEqual(['İSTANBUL çok güzel']);
     expect(await texts('o')).toEqual(['İSTANBUL çok güzel']);
     expect(await texts('', 'bob')).toEqual(['xyz', 'İSTANBUL çok güzel']);
-    await expect(alice.search('', { person: 'nobody' })).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_USER });
+    await expect(alice.request('search', { query: '', person: 'nobody' })).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_USER });
   });
 });
 
@@ -396,9 +397,9 @@ describe('edge cases', () => {
     const first = await alice.request('send', { clientMsgId: 'c1', to: { kind: 'room' }, text: 'hi all' });
     const again = await alice.request('send', { clientMsgId: 'c1', to: { kind: 'dm', user: 'bob' }, text: 'hi all' });
     expect(again).toMatchObject({ duplicate: true, message: { id: first.message.id, conv: 'room' } });
-    await alice.users();
+    await alice.request('users');
     expect(bobRequests).toEqual([]);
-    expect((await bob.contacts()).contacts).toEqual([]);
+    expect((await bob.request('contacts')).contacts).toEqual([]);
   });
 
   it('carries out nothing sent after logout', async () => {
@@ -411,7 +412,7 @@ describe('edge cases', () => {
     await peer.waitClosed();
     expect(peer.frames.some((f) => f.type === 'res' && f.id === 101)).toBe(false);
     const reader = await user('reader');
-    expect((await reader.history('room')).messages).toEqual([]);
+    expect((await reader.request('history', { conv: 'room' })).messages).toEqual([]);
   });
 
   it('serves a page of the largest messages in one frame without dropping the reader', async () => {
@@ -419,7 +420,7 @@ describe('edge cases', () => {
     const heavy = '\u0001'.repeat(8000);
     for (let i = 0; i < 200; i++) await alice.send({ kind: 'room' }, heavy);
     const bob = await user('bob');
-    const page = await bob.history('room', undefined, 200);
+    const page = await bob.request('history', { conv: 'room', limit: 200 });
     expect(page.messages).toHaveLength(200);
     expect(bob.state).toBe('online');
   });
@@ -433,7 +434,7 @@ describe('edge cases', () => {
     newcomer.on('message', (m) => texts.push(m.text));
     await newcomer.connect();
     expect(texts).toEqual([]);
-    expect((await newcomer.history('room')).messages.map((m) => m.text)).toEqual(['old news']);
+    expect((await newcomer.request('history', { conv: 'room' })).messages.map((m) => m.text)).toEqual(['old news']);
   });
 });
 
@@ -522,8 +523,8 @@ describe('restart', () => {
   it('keeps accounts, groups and history, and clients reconnect without loss or duplicates', async () => {
     const alice = await user('alice');
     const bob = await user('bob');
-    const { group } = await alice.groupCreate('Keepers');
-    await alice.groupAddMember(group.id, 'bob');
+    const { group } = await alice.request('groupCreate', { name: 'Keepers' });
+    await alice.request('groupAddMember', { groupId: group.id, user: 'bob' });
     await alice.send({ kind: 'group', groupId: group.id }, 'before restart');
     const bobTexts = collectMessages(bob);
     const port = host.address.port;
@@ -537,11 +538,11 @@ describe('restart', () => {
     await queued;
     await waitFor(() => bobTexts.texts().includes('sent while the host was down'), 10_000);
 
-    const page = await bob.history('room');
+    const page = await bob.request('history', { conv: 'room' });
     expect(page.messages.filter((m) => m.text === 'sent while the host was down')).toHaveLength(1);
     expect(bobTexts.texts().filter((t) => t === 'sent while the host was down')).toHaveLength(1);
-    expect((await bob.groups()).groups.map((g) => g.name)).toEqual(['Keepers']);
-    expect((await bob.history(group.conv)).messages.map((m) => m.text)).toEqual(['before restart']);
+    expect((await bob.request('groups')).groups.map((g) => g.name)).toEqual(['Keepers']);
+    expect((await bob.request('history', { conv: group.conv })).messages.map((m) => m.text)).toEqual(['before restart']);
   });
 });
 
@@ -550,8 +551,8 @@ describe('server log', () => {
     const alice = await user('alice');
     await expect(login(host, 'alice', 'wrong')).rejects.toMatchObject({ code: ErrorCode.WRONG_PASSWORD });
     const bob = await user('bob');
-    await alice.chatRequest('bob');
-    await bob.chatAnswer('alice', true);
+    await alice.request('chatRequest', { user: 'bob' });
+    await bob.request('chatAnswer', { user: 'alice', accept: true });
     bob.close();
     await nextEvent(alice, 'presence', (p) => p.user === 'bob' && !p.online);
     const entries = readFileSync(host.logFile, 'utf8')

@@ -5,26 +5,14 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { type AddressInfo, type Server, type Socket, createServer } from 'node:net';
-import {
-  type ChatMessage,
-  type Contact,
-  type ConversationKey,
-  ErrorCode,
-  type GroupInfo,
-  LIMITS,
-  PROTOCOL_MAJOR,
-  PROTOCOL_VERSION,
-  type PushFrame,
-  ROOM,
-  type Request,
-  type RequestResults,
-  type RequestType,
-  type WireError,
-  dmConversation,
-  groupConversation,
-  parseRequest,
-} from '../../src-shared/protocol.js';
-import { checkGroupName, checkUserName, lookalikeSkeletons, nameKey, nameSkeleton } from '../../src-shared/text.js';
+import type { ChatMessage, Contact, GroupInfo } from '../../src-shared/protocol/objects.js';
+import { type ConversationKey, ROOM, dmConversation, groupConversation } from '../../src-shared/protocol/conversation.js';
+import { ErrorCode, type WireError } from '../../src-shared/protocol/errors.js';
+import { LIMITS, PROTOCOL_MAJOR, PROTOCOL_VERSION } from '../../src-shared/protocol/limits.js';
+import type { PushFrame } from '../../src-shared/protocol/pushes.js';
+import { type Request, type RequestResults, type RequestType, parseRequest } from '../../src-shared/protocol/requests.js';
+import { checkGroupName, checkUserName, lookalikeSkeletons, nameSkeleton } from '../../src-shared/text.js';
+import { nameKey } from '../../src-shared/protocol/names.js';
 import { Connection } from '../net/connection.js';
 import { type DecodedFrame, encodeFrame } from '../net/frame.js';
 import { TlsGate, type TlsIdentity } from '../net/tls.js';
@@ -74,7 +62,7 @@ export class RequestError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    /** Sent with TOO_MANY_ATTEMPTS. */
+    /** Sent with TOO_MANY_ATTEMPTS, and with STORAGE_FULL for a user's daily quota. */
     readonly retryAfterMs?: number,
   ) {
     super(message);
@@ -563,12 +551,17 @@ export class ChatServer {
     if (sessions.size > 0) return;
     this.online.delete(user.id);
     const now = Date.now();
-    this.store.setLastSeen(user.id, now);
     // What sat in the socket of a connection that died may never have arrived:
     // then only what the client itself said it holds counts.
     const clean = reason === null || reason.code === ErrorCode.LOGGED_OUT || reason.code === ErrorCode.SERVER_SHUTDOWN;
     const reached = clean ? session.sentUpTo : session.syncedTo;
-    if (reached > this.store.deliveredCursor(user.id)) this.store.setDeliveredCursor(user.id, reached);
+    try {
+      this.store.setLastSeen(user.id, now);
+      if (reached > this.store.deliveredCursor(user.id)) this.store.setDeliveredCursor(user.id, reached);
+    } catch (error) {
+      // A full disk must not take the host down with it; the user is offline all the same.
+      this.log.error('last seen not stored', { user: user.name, error: String(error) });
+    }
     this.broadcast({ type: 'presence', user: user.name, online: false, ts: now });
   }
 
@@ -859,9 +852,9 @@ export class ChatServer {
       contacts: this.store.relationsOf(session.user.id).map((relation) => this.contact(session.user, relation)),
     }),
 
-    search: (session, request) => {
+    search: async (session, request) => {
       const person = request.person === undefined ? undefined : this.userNamed(request.person);
-      const page = this.store.search(session.user.id, {
+      const page = await this.store.search(session.user.id, {
         query: request.query,
         ...(person ? { personId: person.id } : {}),
         ...(request.before !== undefined ? { before: request.before } : {}),
@@ -1019,8 +1012,21 @@ export class ChatServer {
     }
     // Pushes and acknowledgements go out message by message, so every connection still
     // receives messages in id order (clients skip anything at or below the last id seen).
-    sends.forEach(({ requestId, message, recipients, session, resolve }, index) => {
-      const { message: stored, duplicate } = results[index]!;
+    sends.forEach(({ requestId, message, recipients, session, resolve, reject }, index) => {
+      const outcome = results[index]!;
+      if ('overDailyQuota' in outcome) {
+        const { limit, retryAfterMs } = outcome.overDailyQuota;
+        const quota = `${Math.round(limit / 1024)} KiB`;
+        reject(
+          new RequestError(
+            ErrorCode.STORAGE_FULL,
+            `you have sent ${quota} of messages today, as much as this host keeps from one user per day; not stored. You can send again when the day ends (00:00 UTC)`,
+            retryAfterMs,
+          ),
+        );
+        return;
+      }
+      const { message: stored, duplicate } = outcome;
       if (!duplicate) {
         const frame: PushFrame = { type: 'message', message: stored };
         if (recipients) this.deliver(recipients, frame, session);
