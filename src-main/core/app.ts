@@ -28,7 +28,7 @@ import {
 import { type CallArgs, parseCall } from '../../src-shared/api-schema.js';
 import { type ConversationKey, ErrorCode, type Target } from '../../src-shared/protocol.js';
 import { ChatClient, ClientError, type ConnectionState, FingerprintChangedError } from '../client/client.js';
-import { AdminError } from '../server/admin.js';
+import { ServerError } from '../server/dispatch.js';
 import { hostUsers, runHostAdmin } from './host-admin.js';
 import { type Host, startHost } from './host.js';
 import { PinFile, UNENCRYPTED, serverKey } from './pins.js';
@@ -366,7 +366,7 @@ export class AppCore implements AppApi {
     try {
       return ok(await runHostAdmin(hosting.host.server, action));
     } catch (error) {
-      if (error instanceof AdminError) return fail(error.code, sentence(error.message));
+      if (error instanceof ServerError) return fail(error.code, sentence(error.message));
       throw error;
     }
   }
