@@ -1,54 +1,18 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorCode, PROTOCOL_VERSION } from '../../src-shared/protocol.js';
 import { ChatClient } from '../client/client.js';
-import type { Host } from '../core/host.js';
 import { encodeFrame } from '../net/frame.js';
-import {
-  RawPeer,
-  collectMessages,
-  login,
-  nextEvent,
-  removeDir,
-  startTestHost,
-  tempDir,
-  waitFor,
-} from '../testing/harness.js';
+import { type RawPeer, collectMessages, login, nextEvent, waitFor } from '../testing/harness.js';
+import { useRoom } from '../testing/room.js';
 
-let dir: string;
-let host: Host;
-const clients: ChatClient[] = [];
-const peers: RawPeer[] = [];
-
-async function user(name: string, password?: string): Promise<ChatClient> {
-  const client = await login(host, name, password);
-  clients.push(client);
-  return client;
-}
-
-async function raw(): Promise<RawPeer> {
-  const peer = await RawPeer.open(host.address.port);
-  peers.push(peer);
-  return peer;
-}
-
-beforeEach(async () => {
-  dir = tempDir();
-  host = await startTestHost(dir);
-});
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
-  for (const peer of peers.splice(0)) peer.destroy();
-  await host.stop();
-  removeDir(dir);
-});
+const room = useRoom({ start: {} });
 
 describe('handshake', () => {
   it('refuses another major protocol version with a clear error and closes', async () => {
-    const peer = await raw();
+    const peer = await room.raw();
     const response = await peer.request('hello', { protocol: '2.0' });
     expect(response).toMatchObject({ ok: false, error: { code: ErrorCode.PROTOCOL_VERSION } });
     const bye = await peer.waitFrame((f) => f.type === 'bye');
@@ -57,13 +21,13 @@ describe('handshake', () => {
   });
 
   it('answers hello with the server limits', async () => {
-    const peer = await raw();
+    const peer = await room.raw();
     const response = await peer.request('hello', { protocol: PROTOCOL_VERSION });
     expect(response).toMatchObject({ ok: true, result: { protocol: PROTOCOL_VERSION, heartbeatMs: 20_000 } });
   });
 
   it('requires hello before anything and login before chat', async () => {
-    const peer = await raw();
+    const peer = await room.raw();
     expect(await peer.request('users')).toMatchObject({ ok: false, error: { code: ErrorCode.HELLO_REQUIRED } });
     await peer.hello();
     expect(await peer.request('users')).toMatchObject({ ok: false, error: { code: ErrorCode.NOT_LOGGED_IN } });
@@ -72,11 +36,11 @@ describe('handshake', () => {
 
 describe('accounts', () => {
   it('registers on first login, then needs the same password; a wrong one can be retried', async () => {
-    const alice = await user('alice', 'correct horse');
+    const alice = await room.user('alice', 'correct horse');
     expect(alice.session?.login.registered).toBe(true);
     alice.close();
 
-    const peer = await raw();
+    const peer = await room.raw();
     await peer.hello();
     const wrong = await peer.request('login', { name: 'ALICE', password: 'nope' });
     expect(wrong).toMatchObject({ ok: false, error: { code: ErrorCode.WRONG_PASSWORD } });
@@ -85,33 +49,33 @@ describe('accounts', () => {
   });
 
   it('refuses look-alike and invalid names', async () => {
-    await user('alice');
-    await expect(login(host, 'аlice')).rejects.toMatchObject({ code: ErrorCode.NAME_TAKEN });
-    await expect(login(host, 'a1ice')).rejects.toMatchObject({ code: ErrorCode.NAME_TAKEN });
-    await expect(login(host, 'bad\u202ename')).rejects.toMatchObject({ code: ErrorCode.NAME_INVALID });
-    await expect(login(host, 'two words')).rejects.toMatchObject({ code: ErrorCode.NAME_INVALID });
+    await room.user('alice');
+    await expect(login(room.host, 'аlice')).rejects.toMatchObject({ code: ErrorCode.NAME_TAKEN });
+    await expect(login(room.host, 'a1ice')).rejects.toMatchObject({ code: ErrorCode.NAME_TAKEN });
+    await expect(login(room.host, 'bad\u202ename')).rejects.toMatchObject({ code: ErrorCode.NAME_INVALID });
+    await expect(login(room.host, 'two words')).rejects.toMatchObject({ code: ErrorCode.NAME_INVALID });
   });
 
   it('stores passwords only as salted scrypt hashes: never in the database or the log', async () => {
     const password = 'PlainTextNeverStored-42';
-    const alice = await user('alice', password);
+    const alice = await room.user('alice', password);
     await alice.send({ kind: 'room' }, 'hello');
     alice.close();
-    await host.stop();
-    for (const file of readdirSync(dir)) {
-      expect(readFileSync(join(dir, file)).includes(password), file).toBe(false);
+    await room.stop();
+    for (const file of readdirSync(room.dir)) {
+      expect(readFileSync(join(room.dir, file)).includes(password), file).toBe(false);
     }
-    host = await startTestHost(dir);
-    await expect(login(host, 'alice', password)).resolves.toBeTruthy();
+    await room.start();
+    await expect(login(room.host, 'alice', password)).resolves.toBeTruthy();
   });
 
   it('resumes with the session token and refuses it after logout', async () => {
-    const alice = await user('alice');
+    const alice = await room.user('alice');
     const token = alice.sessionToken!;
-    const again = await login(host, 'alice', undefined, { password: undefined, token });
-    clients.push(again);
+    const again = await login(room.host, 'alice', undefined, { password: undefined, token });
+    room.track(again);
     await again.logout();
-    await expect(login(host, 'alice', undefined, { password: undefined, token })).rejects.toMatchObject({
+    await expect(login(room.host, 'alice', undefined, { password: undefined, token })).rejects.toMatchObject({
       code: ErrorCode.BAD_TOKEN,
     });
   });
@@ -119,7 +83,7 @@ describe('accounts', () => {
 
 describe('room', () => {
   it('delivers every room message to everyone else with server id and time', async () => {
-    const [alice, bob, carol] = [await user('alice'), await user('bob'), await user('carol')];
+    const [alice, bob, carol] = [await room.user('alice'), await room.user('bob'), await room.user('carol')];
     const bobGot = nextEvent(bob, 'message');
     const carolGot = nextEvent(carol, 'message');
     const before = Date.now();
@@ -133,9 +97,9 @@ describe('room', () => {
   });
 
   it('announces joins and leaves with time', async () => {
-    const alice = await user('alice');
+    const alice = await room.user('alice');
     const joined = nextEvent(alice, 'presence', (p) => p.user === 'bob' && p.online);
-    const bob = await user('bob');
+    const bob = await room.user('bob');
     expect((await joined)[0].ts).toBeGreaterThan(0);
     const left = nextEvent(alice, 'presence', (p) => p.user === 'bob' && !p.online);
     bob.close();
@@ -146,7 +110,7 @@ describe('room', () => {
   });
 
   it('stores a resent message once', async () => {
-    const alice = await user('alice');
+    const alice = await room.user('alice');
     const first = await alice.request('send', { clientMsgId: 'same', to: { kind: 'room' }, text: 'once' });
     const second = await alice.request('send', { clientMsgId: 'same', to: { kind: 'room' }, text: 'once' });
     expect(second).toMatchObject({ duplicate: true, message: { id: first.message.id } });
@@ -157,11 +121,11 @@ describe('room', () => {
 
 describe('group commit', () => {
   it('stores the sends of many pipelining clients together, acknowledges each once stored, all in id order', async () => {
-    const senders = [await raw(), await raw(), await raw(), await raw()];
+    const senders = [await room.raw(), await room.raw(), await room.raw(), await room.raw()];
     for (const [index, peer] of senders.entries()) await peer.login(`sender${index}`);
-    const reader = await user('reader');
+    const reader = await room.user('reader');
     const received = collectMessages(reader);
-    const db = new Database(join(dir, 'chat.sqlite'), { readonly: true });
+    const db = new Database(join(room.dir, 'chat.sqlite'), { readonly: true });
     const textOf = db.prepare<[number], string>('SELECT text FROM messages WHERE id = ?').pluck();
     const ackedBeforeStored: number[] = [];
     const acked: { id: number; text: string }[] = [];
@@ -209,7 +173,7 @@ describe('group commit', () => {
 
 describe('client message order', () => {
   it("emits a sender's own messages among the others' pushes, each once and in id order", async () => {
-    const senders = [await user('ann'), await user('ben'), await user('cem')];
+    const senders = [await room.user('ann'), await room.user('ben'), await room.user('cem')];
     const seen = senders.map((client) => collectMessages(client));
     const sends = [];
     for (let round = 0; round < 10; round++) {
@@ -223,7 +187,7 @@ describe('client message order', () => {
 
 describe('direct messages and chat requests', () => {
   it('turns a first message into a chat request the recipient accepts', async () => {
-    const [alice, bob] = [await user('alice'), await user('bob')];
+    const [alice, bob] = [await room.user('alice'), await room.user('bob')];
     const request = nextEvent(bob, 'chatRequest');
     const message = nextEvent(bob, 'message');
     await alice.send({ kind: 'dm', user: 'bob' }, 'can we talk?');
@@ -241,7 +205,7 @@ describe('direct messages and chat requests', () => {
   });
 
   it('tells a declined sender and refuses further messages to that person', async () => {
-    const [alice, bob] = [await user('alice'), await user('bob')];
+    const [alice, bob] = [await room.user('alice'), await room.user('bob')];
     await alice.chatRequest('bob');
     const answer = nextEvent(alice, 'chatAnswer');
     await bob.chatAnswer('alice', false);
@@ -256,7 +220,7 @@ describe('direct messages and chat requests', () => {
   });
 
   it('lets either side leave a private chat and tells the partner', async () => {
-    const [alice, bob] = [await user('alice'), await user('bob')];
+    const [alice, bob] = [await room.user('alice'), await room.user('bob')];
     await alice.chatRequest('bob');
     await bob.chatAnswer('alice', true);
     const left = nextEvent(bob, 'chatLeft');
@@ -266,7 +230,7 @@ describe('direct messages and chat requests', () => {
   });
 
   it('refuses unknown users and messages to yourself', async () => {
-    const alice = await user('alice');
+    const alice = await room.user('alice');
     await expect(alice.send({ kind: 'dm', user: 'ghost' }, 'hi')).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_USER });
     await expect(alice.send({ kind: 'dm', user: 'ALICE' }, 'hi')).rejects.toMatchObject({
       code: ErrorCode.INVALID_TARGET,
@@ -274,7 +238,7 @@ describe('direct messages and chat requests', () => {
   });
 
   it('never shows a direct conversation to a third user', async () => {
-    const [alice, bob, eve] = [await user('alice'), await user('bob'), await user('eve')];
+    const [alice, bob, eve] = [await room.user('alice'), await room.user('bob'), await room.user('eve')];
     const sent = await alice.send({ kind: 'dm', user: 'bob' }, 'secret plan');
     await bob.chatAnswer('alice', true);
     await expect(eve.history(sent.conv)).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_CONVERSATION });
@@ -286,7 +250,7 @@ describe('direct messages and chat requests', () => {
 
 describe('groups', () => {
   it('lets the owner manage a group whose messages reach members only', async () => {
-    const [alice, bob, carol] = [await user('alice'), await user('bob'), await user('carol')];
+    const [alice, bob, carol] = [await room.user('alice'), await room.user('bob'), await room.user('carol')];
     const { group } = await alice.groupCreate('Project Team');
     const bobAdded = nextEvent(bob, 'group');
     await alice.groupAddMember(group.id, 'bob');
@@ -323,7 +287,7 @@ describe('groups', () => {
   });
 
   it('refuses duplicate group names and lets a member leave but not the owner', async () => {
-    const [alice, bob] = [await user('alice'), await user('bob')];
+    const [alice, bob] = [await room.user('alice'), await room.user('bob')];
     const { group } = await alice.groupCreate('Friends');
     await expect(bob.groupCreate('friends')).rejects.toMatchObject({ code: ErrorCode.GROUP_EXISTS });
     await alice.groupAddMember(group.id, 'bob');
@@ -334,7 +298,7 @@ describe('groups', () => {
 
 describe('history, offline delivery and search', () => {
   it('pages history backwards, oldest first within a page', async () => {
-    const alice = await user('alice');
+    const alice = await room.user('alice');
     for (let i = 1; i <= 7; i++) await alice.send({ kind: 'room' }, `m${i}`);
     const latest = await alice.history('room', undefined, 3);
     expect(latest.messages.map((m) => m.text)).toEqual(['m5', 'm6', 'm7']);
@@ -345,7 +309,7 @@ describe('history, offline delivery and search', () => {
   });
 
   it('searches by word, part of a word, one letter, Turkish case and person', async () => {
-    const [alice, bob] = [await user('alice'), await user('bob')];
+    const [alice, bob] = [await room.user('alice'), await room.user('bob')];
     await alice.send({ kind: 'room' }, 'selam herkese');
     await bob.send({ kind: 'room' }, 'İSTANBUL çok güzel');
     await bob.send({ kind: 'room' }, 'xyz');
@@ -363,8 +327,8 @@ describe('history, offline delivery and search', () => {
 
 describe('offline delivery', () => {
   it('delivers what arrived while a user was away exactly once, from where the account left off', async () => {
-    const alice = await user('alice');
-    const bob = await user('bob');
+    const alice = await room.user('alice');
+    const bob = await room.user('bob');
     const seen = nextEvent(bob, 'message', (m) => m.text === 'seen live');
     await alice.send({ kind: 'room' }, 'seen live');
     await seen;
@@ -373,8 +337,8 @@ describe('offline delivery', () => {
     await alice.send({ kind: 'room' }, 'missed 1');
     await alice.send({ kind: 'dm', user: 'bob' }, 'missed 2');
 
-    const back = new ChatClient({ host: '127.0.0.1', port: host.address.port, name: 'bob', password: 'bob-secret' });
-    clients.push(back);
+    const back = new ChatClient({ host: '127.0.0.1', port: room.host.address.port, name: 'bob', password: 'bob-secret' });
+    room.track(back);
     const texts: string[] = [];
     back.on('message', (m) => texts.push(m.text));
     const deliveredRoom = nextEvent(alice, 'delivered', (d) => d.conv === 'room');
@@ -382,15 +346,15 @@ describe('offline delivery', () => {
     await back.connect();
     expect(texts).toEqual(['missed 1', 'missed 2']);
     // The sender learns that both messages reached somebody: nobody else was online when they were sent.
-    const [room, dm] = await Promise.all([deliveredRoom, deliveredDm]);
-    expect(room[0].upTo).toBeGreaterThan(0);
-    expect(dm[0].upTo).toBeGreaterThan(room[0].upTo);
+    const [toRoom, dm] = await Promise.all([deliveredRoom, deliveredDm]);
+    expect(toRoom[0].upTo).toBeGreaterThan(0);
+    expect(dm[0].upTo).toBeGreaterThan(toRoom[0].upTo);
   });
 });
 
 describe('edge cases', () => {
   it('recognises a resend by client id before looking at its target', async () => {
-    const [alice, bob] = [await user('alice'), await user('bob')];
+    const [alice, bob] = [await room.user('alice'), await room.user('bob')];
     const bobRequests: string[] = [];
     bob.on('chatRequest', (r) => bobRequests.push(r.from));
     const first = await alice.request('send', { clientMsgId: 'c1', to: { kind: 'room' }, text: 'hi all' });
@@ -402,33 +366,33 @@ describe('edge cases', () => {
   });
 
   it('carries out nothing sent after logout', async () => {
-    await user('watcher');
-    const peer = await raw();
+    await room.user('watcher');
+    const peer = await room.raw();
     await peer.login('leaver');
     peer.send({ type: 'logout', id: 100 });
     peer.send({ type: 'send', id: 101, clientMsgId: 'late', to: { kind: 'room' }, text: 'after logout' });
     await peer.waitFrame((f) => f.type === 'bye' && f.error.code === ErrorCode.LOGGED_OUT);
     await peer.waitClosed();
     expect(peer.frames.some((f) => f.type === 'res' && f.id === 101)).toBe(false);
-    const reader = await user('reader');
+    const reader = await room.user('reader');
     expect((await reader.history('room')).messages).toEqual([]);
   });
 
   it('serves a page of the largest messages in one frame without dropping the reader', async () => {
-    const alice = await user('alice');
+    const alice = await room.user('alice');
     const heavy = '\u0001'.repeat(8000);
     for (let i = 0; i < 200; i++) await alice.send({ kind: 'room' }, heavy);
-    const bob = await user('bob');
+    const bob = await room.user('bob');
     const page = await bob.history('room', undefined, 200);
     expect(page.messages).toHaveLength(200);
     expect(bob.state).toBe('online');
   });
 
   it('starts a new account caught up: no replay of old room history as missed messages', async () => {
-    const alice = await user('alice');
+    const alice = await room.user('alice');
     await alice.send({ kind: 'room' }, 'old news');
-    const newcomer = new ChatClient({ host: '127.0.0.1', port: host.address.port, name: 'newcomer', password: 'pw' });
-    clients.push(newcomer);
+    const newcomer = new ChatClient({ host: '127.0.0.1', port: room.host.address.port, name: 'newcomer', password: 'pw' });
+    room.track(newcomer);
     const texts: string[] = [];
     newcomer.on('message', (m) => texts.push(m.text));
     await newcomer.connect();
@@ -439,23 +403,23 @@ describe('edge cases', () => {
 
 describe('heartbeat', () => {
   it('drops a silent client and announces it offline', async () => {
-    await host.stop();
-    host = await startTestHost(dir, { heartbeatTimeoutMs: 300 });
-    const alice = await user('alice');
-    const peer = await raw();
+    await room.stop();
+    await room.start({ heartbeatTimeoutMs: 300 });
+    const alice = await room.user('alice');
+    const peer = await room.raw();
     await peer.login('mallory');
     const offline = nextEvent(alice, 'presence', (p) => p.user === 'mallory' && !p.online);
     await peer.waitFrame((f) => f.type === 'bye' && f.error.code === ErrorCode.HEARTBEAT_TIMEOUT);
     await offline;
     expect(alice.state).toBe('online');
-    expect(readFileSync(host.logFile, 'utf8')).toContain('"event":"heartbeat timeout"');
+    expect(room.logText()).toContain('"event":"heartbeat timeout"');
   });
 });
 
 describe('bad input', () => {
   it('answers every kind of bad frame and keeps serving others', async () => {
-    const alice = await user('alice');
-    const bob = await user('bob');
+    const alice = await room.user('alice');
+    const bob = await room.user('bob');
     const bobMessages = collectMessages(bob);
 
     const cases: [string, (peer: RawPeer) => void, string][] = [
@@ -468,7 +432,7 @@ describe('bad input', () => {
       ['extra field', (p) => p.send({ type: 'hello', id: 1, protocol: '1.0', admin: true }), ErrorCode.BAD_REQUEST],
     ];
     for (const [what, act, code] of cases) {
-      const peer = await raw();
+      const peer = await room.raw();
       act(peer);
       const answer = await peer.waitFrame((f) => f.type === 'error' || f.type === 'res');
       const error = 'error' in answer ? answer.error : undefined;
@@ -477,14 +441,14 @@ describe('bad input', () => {
     }
 
     for (const garbage of [Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'), Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 2])]) {
-      const peer = await raw();
+      const peer = await room.raw();
       peer.write(garbage);
       const bye = await peer.waitFrame((f) => f.type === 'bye');
       expect(bye).toMatchObject({ error: { code: ErrorCode.FRAME_TOO_LARGE } });
       await peer.waitClosed();
     }
 
-    const repeat = await raw();
+    const repeat = await room.raw();
     for (let i = 0; i < 12; i++) repeat.send({ type: 'nope', id: i });
     await repeat.waitFrame((f) => f.type === 'bye' && f.error.code === ErrorCode.TOO_MANY_ERRORS);
 
@@ -494,12 +458,12 @@ describe('bad input', () => {
   });
 
   it('drops a client that stops reading once its queue passes the cap', async () => {
-    await host.stop();
+    await room.stop();
     // Rate limits off: this test needs alice to outpace the sleeper's socket buffers quickly.
-    host = await startTestHost(dir, { maxQueuedBytes: 256 * 1024, rateLimits: { framesPerSecond: Infinity } });
-    const alice = await user('alice');
-    const bob = await user('bob');
-    const sleeper = await raw();
+    await room.start({ maxQueuedBytes: 256 * 1024, rateLimits: { framesPerSecond: Infinity } });
+    const alice = await room.user('alice');
+    const bob = await room.user('bob');
+    const sleeper = await room.raw();
     await sleeper.login('sleeper');
     sleeper.socket.pause();
     const gone = nextEvent(alice, 'presence', (p) => p.user === 'sleeper' && !p.online, 20_000);
@@ -514,25 +478,25 @@ describe('bad input', () => {
     }
     expect(dropped).toBe(true);
     await waitFor(() => bobMessages.texts().length === sent);
-    expect(readFileSync(host.logFile, 'utf8')).toContain(ErrorCode.SLOW_CONSUMER);
+    expect(room.logText()).toContain(ErrorCode.SLOW_CONSUMER);
   });
 });
 
 describe('restart', () => {
   it('keeps accounts, groups and history, and clients reconnect without loss or duplicates', async () => {
-    const alice = await user('alice');
-    const bob = await user('bob');
+    const alice = await room.user('alice');
+    const bob = await room.user('bob');
     const { group } = await alice.groupCreate('Keepers');
     await alice.groupAddMember(group.id, 'bob');
     await alice.send({ kind: 'group', groupId: group.id }, 'before restart');
     const bobTexts = collectMessages(bob);
-    const port = host.address.port;
+    const port = room.host.address.port;
 
     const offline = nextEvent(alice, 'offline');
-    await host.stop();
+    await room.stop();
     await offline;
     const queued = alice.send({ kind: 'room' }, 'sent while the host was down');
-    host = await startTestHost(dir, { port });
+    await room.start({ port });
     await nextEvent(alice, 'online', () => true, 10_000);
     await queued;
     await waitFor(() => bobTexts.texts().includes('sent while the host was down'), 10_000);
@@ -547,14 +511,14 @@ describe('restart', () => {
 
 describe('server log', () => {
   it('records connections, registrations, logins, failures, chat requests and disconnects with ISO times', async () => {
-    const alice = await user('alice');
-    await expect(login(host, 'alice', 'wrong')).rejects.toMatchObject({ code: ErrorCode.WRONG_PASSWORD });
-    const bob = await user('bob');
+    const alice = await room.user('alice');
+    await expect(login(room.host, 'alice', 'wrong')).rejects.toMatchObject({ code: ErrorCode.WRONG_PASSWORD });
+    const bob = await room.user('bob');
     await alice.chatRequest('bob');
     await bob.chatAnswer('alice', true);
     bob.close();
     await nextEvent(alice, 'presence', (p) => p.user === 'bob' && !p.online);
-    const entries = readFileSync(host.logFile, 'utf8')
+    const entries = room.logText()
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line) as { time: string; event: string });

@@ -1,0 +1,128 @@
+/**
+ * The terminal client's run, apart from the process: arguments, pinning the host's
+ * certificate, connecting, reading command lines until the end of input. chat.ts
+ * wires it to argv, stdin and stdout; tests run it in-process.
+ */
+import { parseArgs } from 'node:util';
+import { ErrorCode } from '../../src-shared/protocol.js';
+import { ChatClient, ClientError, FingerprintChangedError } from '../client/client.js';
+import { PinFile, UNENCRYPTED, serverKey } from '../core/pins.js';
+import { normalizeFingerprint } from '../net/tls.js';
+import { TerminalSession, parseServer } from './terminal.js';
+
+export const CHAT_USAGE =
+  'usage: npm run chat -- --server <host>:<port> --user <name> --password <password> [--passphrase <room passphrase>] [--fingerprint <fp>] [--no-tls]';
+
+export interface ChatIo {
+  /** LANCHAT_PASSWORD and LANCHAT_PASSPHRASE are read from here. */
+  env: NodeJS.ProcessEnv;
+  print: (line: string) => void;
+  /**
+   * The command lines typed or piped in; the client quits at their end. Opened once connected:
+   * a readline interface made earlier would drop what stdin delivered before reading began.
+   */
+  lines: () => AsyncIterable<string>;
+  pinsFile: string;
+}
+
+/** Runs the client; resolves with the process exit code. */
+export async function runChat(args: string[], io: ChatIo): Promise<number> {
+  const { print, env } = io;
+  const { values } = parseArgs({
+    args,
+    options: {
+      server: { type: 'string' },
+      user: { type: 'string' },
+      password: { type: 'string' },
+      fingerprint: { type: 'string' },
+      'no-tls': { type: 'boolean', default: false },
+      passphrase: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    print(CHAT_USAGE);
+    return 0;
+  }
+  const password = values.password ?? env.LANCHAT_PASSWORD;
+  if (!values.server || !values.user || !password) {
+    print(CHAT_USAGE);
+    return 2;
+  }
+  const accepted = values.fingerprint !== undefined ? normalizeFingerprint(values.fingerprint) : undefined;
+  if (accepted === null) {
+    print('! --fingerprint takes a SHA-256 fingerprint: 32 hex bytes, with or without colons');
+    return 2;
+  }
+  const { host, port } = parseServer(values.server);
+  const where = serverKey({ host, port });
+  const tls = !values['no-tls'];
+  const pins = new PinFile(io.pinsFile);
+  const pinned = pins.get(where);
+  const expected = accepted ?? (pinned === UNENCRYPTED ? undefined : pinned);
+
+  const passphrase = values.passphrase ?? env.LANCHAT_PASSPHRASE;
+  const client = new ChatClient({
+    host,
+    port,
+    name: values.user,
+    password,
+    clientName: 'lanchat-cli/0.1.0',
+    tls,
+    ...(expected !== undefined ? { fingerprint: expected } : {}),
+    ...(passphrase ? { passphrase } : {}),
+  });
+  const terminal = new TerminalSession(client, values.user, print);
+  const fatal = new Promise<number>((resolve) =>
+    client.on('fatal', (error) => {
+      print(`! ${error.message}`);
+      resolve(1);
+    }),
+  );
+  try {
+    await client.connect();
+  } catch (error) {
+    for (const line of describeFailure(error, where)) print(`! ${line}`);
+    client.close();
+    return 1;
+  }
+  const fingerprint = client.hostFingerprint;
+  if (fingerprint === null) {
+    print('*** not encrypted: this host has TLS turned off; anyone on the network can read this chat');
+  } else {
+    print(`fingerprint ${fingerprint}`);
+    if (pinned !== fingerprint) {
+      print(`*** ${pinned === undefined ? 'first connection to' : 'now trusting'} ${where}: fingerprint pinned in ${pins.file}`);
+      print('*** compare it with the fingerprint the host shows');
+      pins.set(where, fingerprint);
+    }
+  }
+  print('type /help for commands');
+
+  const readLines = async (): Promise<number> => {
+    for await (const line of io.lines()) if ((await terminal.handle(line)) === 'quit') break;
+    return 0;
+  };
+  const code = await Promise.race([readLines(), fatal]);
+  client.close();
+  return code;
+}
+
+/** What went wrong, and for the security refusals what the user can do about it. */
+export function describeFailure(error: unknown, where: string): string[] {
+  if (error instanceof FingerprintChangedError) {
+    return [
+      `the certificate of ${where} has changed: pinned fingerprint ${error.expected}, presented ${error.actual}`,
+      'someone on the network may be impersonating the host; nothing was sent to it',
+      `if the host confirms the new fingerprint, run again with --fingerprint ${error.actual}`,
+    ];
+  }
+  if (error instanceof ClientError && error.code === 'TLS_UNAVAILABLE') {
+    return [error.message, 'only if you trust this network, run again with --no-tls (your password will cross it in clear text)'];
+  }
+  if (error instanceof ClientError && error.code === ErrorCode.TLS_REQUIRED) {
+    return [`${where} only accepts encrypted connections: run again without --no-tls`];
+  }
+  return [error instanceof Error ? error.message : String(error)];
+}
