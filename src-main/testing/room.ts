@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach } from 'vitest';
-import type { ChatClient, ClientOptions } from '../client/client.js';
+import { type ChatClient, ClientError, type ClientOptions } from '../client/client.js';
 import type { Host, HostOptions } from '../core/host.js';
 import { RawPeer, login, removeDir, startTestHost, tempDir } from './harness.js';
 
@@ -47,6 +47,17 @@ export class Room {
   /** A logged-in client for the name (password `<name>-secret` unless given); closed at cleanup. */
   user = async (name: string, password = `${name}-secret`, options: Partial<ClientOptions> = {}): Promise<ChatClient> =>
     this.track(await login(this.host, name, password, options));
+
+  /** The error code a login of the name is refused with, or 'no error'. */
+  loginError = async (name: string, password = `${name}-secret`, options: Partial<ClientOptions> = {}): Promise<string> => {
+    try {
+      (await this.user(name, password, options)).close();
+    } catch (error) {
+      if (error instanceof ClientError) return error.code;
+      throw error;
+    }
+    return 'no error';
+  };
 
   /** Closes the client at cleanup. */
   track = (client: ChatClient): ChatClient => {

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../../src-shared/protocol.js';
+import { collectMessages, nextEvent } from '../../testing/harness.js';
+import { useRoom } from '../../testing/room.js';
+
+const room = useRoom({ start: {} });
+
+describe('groups', () => {
+  it('lets the owner manage a group whose messages reach members only', async () => {
+    const [alice, bob, carol] = [await room.user('alice'), await room.user('bob'), await room.user('carol')];
+    const { group } = await alice.groupCreate('Project Team');
+    const bobAdded = nextEvent(bob, 'group');
+    await alice.groupAddMember(group.id, 'bob');
+    expect((await bobAdded)[0].group.members).toEqual(['alice', 'bob']);
+
+    const carolMessages = collectMessages(carol);
+    const atBob = nextEvent(bob, 'message');
+    await alice.send({ kind: 'group', groupId: group.id }, 'team meeting at 3');
+    expect((await atBob)[0]).toMatchObject({ groupId: group.id, text: 'team meeting at 3' });
+    const atAlice = nextEvent(alice, 'message');
+    await bob.send({ kind: 'group', groupId: group.id }, 'ok');
+    expect((await atAlice)[0]).toMatchObject({ from: 'bob', text: 'ok' });
+
+    await expect(carol.groupInfo(group.id)).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_GROUP });
+    await expect(carol.history(group.conv)).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_CONVERSATION });
+    await expect(carol.send({ kind: 'group', groupId: group.id }, 'let me in')).rejects.toMatchObject({
+      code: ErrorCode.UNKNOWN_GROUP,
+    });
+    await expect(bob.groupRename(group.id, 'Mine')).rejects.toMatchObject({ code: ErrorCode.NOT_GROUP_OWNER });
+    await expect(bob.groupAddMember(group.id, 'carol')).rejects.toMatchObject({ code: ErrorCode.NOT_GROUP_OWNER });
+    await expect(bob.groupDelete(group.id)).rejects.toMatchObject({ code: ErrorCode.NOT_GROUP_OWNER });
+    expect(carolMessages.texts()).toEqual([]);
+
+    expect((await alice.groupRename(group.id, 'Core Team')).group.name).toBe('Core Team');
+    expect((await bob.groups()).groups.map((g) => g.name)).toEqual(['Core Team']);
+
+    const removed = nextEvent(bob, 'groupRemoved');
+    await alice.groupRemoveMember(group.id, 'bob');
+    expect((await removed)[0]).toMatchObject({ groupId: group.id, reason: 'removed' });
+    await expect(bob.history(group.conv)).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_CONVERSATION });
+
+    await alice.groupDelete(group.id);
+    expect((await alice.groups()).groups).toEqual([]);
+  });
+
+  it('refuses duplicate group names and lets a member leave but not the owner', async () => {
+    const [alice, bob] = [await room.user('alice'), await room.user('bob')];
+    const { group } = await alice.groupCreate('Friends');
+    await expect(bob.groupCreate('friends')).rejects.toMatchObject({ code: ErrorCode.GROUP_EXISTS });
+    await alice.groupAddMember(group.id, 'bob');
+    await bob.groupRemoveMember(group.id, 'bob');
+    await expect(alice.groupRemoveMember(group.id, 'alice')).rejects.toMatchObject({ code: ErrorCode.INVALID_TARGET });
+  });
+});
+
