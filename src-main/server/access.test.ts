@@ -89,6 +89,17 @@ describe('access modes', () => {
 describe('login throttling', () => {
   const throttle = { freeFailures: 5, baseDelayMs: 400, maxDelayMs: 400 };
 
+  it('never throttles a valid token: guesses from elsewhere do not lock the user out of an existing session', async () => {
+    await room.start({ throttle: { ...throttle, baseDelayMs: 60_000, maxDelayMs: 60_000 } });
+    const alice = await user('alice');
+    const token = alice.sessionToken!;
+    const guesser = await raw('127.0.0.2');
+    for (let i = 0; i < 6; i++) await guesser.request('login', { name: 'alice', password: 'guess' });
+    expect(errorOf(await guesser.request('login', { name: 'alice', password: 'alice-secret' })).code).toBe(ErrorCode.TOO_MANY_ATTEMPTS);
+    const resumed = await (await raw()).request('login', { name: 'alice', token });
+    expect(resumed).toMatchObject({ ok: true, result: { name: 'alice', token } });
+  });
+
   it('after 5 failures for a name refuses even the right password at once, then accepts it after the delay', async () => {
     await room.start({ throttle });
     (await user('alice')).close();
@@ -168,6 +179,39 @@ describe('limits', () => {
 });
 
 describe('passwords', () => {
+  it('a login whose password check ends after a host reset gets no session that survives the reset', async () => {
+    await room.start({ passwordCost: 15 });
+    (await user('alice', 'old password')).close();
+    // The reset's hash is under way first; the logins read the old hash and finish after the reset.
+    const reset = room.host.server.admin.resetPassword('alice', 'new password');
+    const peers = await Promise.all([1, 2, 3, 4].map(() => raw()));
+    const answers = await Promise.all(peers.map((peer) => peer.request('login', { name: 'alice', password: 'old password' })));
+    await reset;
+    for (const [i, answer] of answers.entries()) {
+      if (answer.type !== 'res' || !answer.ok) continue;
+      await peers[i]!.waitClosed();
+      const check = await raw();
+      expect(errorOf(await check.request('login', { name: 'alice', token: (answer.result as { token: string }).token })).code).toBe(
+        ErrorCode.BAD_TOKEN,
+      );
+    }
+  });
+
+  it('a login whose password check ends after a ban is refused', async () => {
+    await room.start({ passwordCost: 15 });
+    (await user('mallory')).close();
+    const peers = await Promise.all([1, 2, 3].map(() => raw()));
+    const answers = peers.map((peer) => peer.request('login', { name: 'mallory', password: 'mallory-secret' }));
+    // The password checks (scrypt, N = 2^15) are under way by then on a loopback connection.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    room.host.server.admin.ban({ name: 'mallory' });
+    for (const [i, answer] of (await Promise.all(answers)).entries()) {
+      // Done before the ban: the ban closed it. Done after: refused.
+      if (answer.type === 'res' && answer.ok) await peers[i]!.waitClosed();
+      else expect(errorOf(answer).code).toBe(ErrorCode.BANNED);
+    }
+  });
+
   it('changing one\'s own password needs the current one and ends the other sessions', async () => {
     await room.start();
     const laptop = await user('alice', 'first pass');

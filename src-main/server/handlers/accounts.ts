@@ -46,6 +46,20 @@ export function accountHandlers(ctx: ServerContext) {
     throw new ServerError(ErrorCode.BANNED, 'the host banned this account or address from the room');
   }
 
+  /**
+   * The account as it is after a password check: a password change, a host reset or a ban
+   * that happened while scrypt ran must not be undone by a login that began before it.
+   */
+  function recheckAfterAwait(checked: UserRow, address: string): UserRow {
+    refuseBanned(checked.nameKey, address);
+    const now = store.userById(checked.id);
+    if (!now || now.passwordHash !== checked.passwordHash) {
+      log.warn('failed login', { user: checked.name, address, reason: 'password changed during the check' });
+      throw new ServerError(ErrorCode.WRONG_PASSWORD, `the password of ${checked.name} was just changed; log in with the new one`);
+    }
+    return now;
+  }
+
   /** Creates the account as the access mode allows: at once, with the room passphrase, or pending approval. */
   async function register(
     name: string,
@@ -126,7 +140,8 @@ export function accountHandlers(ctx: ServerContext) {
       const key = nameKey(checked.name);
       refuseBanned(key, address);
       const throttleKeys = loginThrottleKeys(key, address);
-      refuseThrottled(throttleKeys, checked.name, address);
+      // A token is unguessable: failed password guesses by others must not lock its owner out.
+      if (request.token === undefined) refuseThrottled(throttleKeys, checked.name, address);
       const existing = store.userByKey(key);
       let user: UserRow;
       let registered = false;
@@ -147,11 +162,12 @@ export function accountHandlers(ctx: ServerContext) {
             log.warn('failed login', { user: existing.name, address, reason: 'wrong password' });
             throw new ServerError(ErrorCode.WRONG_PASSWORD, `wrong password for ${existing.name}`);
           }
-          if (existing.status === 'pending') throw pendingApproval(existing.name);
-          user = existing;
+          user = recheckAfterAwait(existing, address);
+          if (user.status === 'pending') throw pendingApproval(user.name);
         } else {
           user = await register(checked.name, password, address, request.passphrase, throttleKeys);
           registered = true;
+          refuseBanned(key, address);
         }
         throttle.reset(throttleKeys[0]!);
         token = randomBytes(32).toString('base64url');

@@ -51,5 +51,16 @@ describe('groups', () => {
     await bob.groupRemoveMember(group.id, 'bob');
     await expect(alice.groupRemoveMember(group.id, 'alice')).rejects.toMatchObject({ code: ErrorCode.INVALID_TARGET });
   });
-});
 
+  it('answers a resend to a group the sender was removed from with UNKNOWN_GROUP, not the stored message', async () => {
+    const [alice, bob] = [await room.user('alice'), await room.user('bob')];
+    const { group } = await alice.groupCreate('Leavers');
+    await alice.groupAddMember(group.id, 'bob');
+    const to = { kind: 'group' as const, groupId: group.id };
+    await bob.request('send', { clientMsgId: 'g1', to, text: 'hello group' });
+    await alice.groupRemoveMember(group.id, 'bob');
+    await expect(bob.request('send', { clientMsgId: 'g1', to, text: 'hello group' })).rejects.toMatchObject({
+      code: ErrorCode.UNKNOWN_GROUP,
+    });
+  });
+});

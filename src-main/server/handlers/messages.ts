@@ -107,7 +107,11 @@ export function messageHandlers(ctx: ServerContext) {
     send: (session, request) => {
       const me = session.user;
       const stored = store.messageByClientId(me.id, request.clientMsgId);
-      if (stored) return { message: stored, duplicate: true, delivered: false };
+      if (stored) {
+        // Only a group can stop being readable: a resend there after removal is refused, as a new send would be.
+        if (!canRead(store, me, stored.conv)) memberGroup(store, me, stored.groupId ?? 0);
+        return { message: stored, duplicate: true, delivered: false };
+      }
       refuseMuted(me);
       const now = Date.now();
       let conv: ConversationKey;
