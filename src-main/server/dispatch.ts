@@ -75,7 +75,13 @@ export interface DispatchOptions {
 /** A flooding connection is noted in the log at most this often. */
 const RATE_LOG_EVERY_MS = 10_000;
 
+/** Requests that read many messages; a user has at most EXPENSIVE_PER_USER of them under way at once. */
+const EXPENSIVE = new Set<RequestType>(['search', 'history', 'sync']);
+const EXPENSIVE_PER_USER = 2;
+
 export class Dispatcher {
+  private readonly expensive = new PerUserLimit(EXPENSIVE_PER_USER);
+
   constructor(private readonly options: DispatchOptions) {}
 
   /** Handles one decoded frame of the session; a promise holds the connection's next frame back. */
@@ -124,6 +130,9 @@ export class Dispatcher {
       return;
     }
     const handler = this.options.handlers[request.type] as (s: Session, r: Request) => unknown;
+    if (EXPENSIVE.has(request.type)) {
+      return this.run(session, request, () => this.expensive.run(session.user!.id, () => handler(session, request)));
+    }
     return this.run(session, request, () => handler(session, request));
   }
 
@@ -201,4 +210,58 @@ function describeInternalError(error: unknown): WireError {
 function requestIdOf(value: unknown): number | null {
   const id = (value as { id?: unknown } | null)?.id;
   return typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 ? id : null;
+}
+
+/**
+ * Bounds how many requests of one kind a user has under way at once, over all their
+ * connections; the rest wait their turn in arrival order. Work that finishes at once
+ * (a synchronous handler) passes straight through.
+ */
+export class PerUserLimit {
+  private readonly running = new Map<number, number>();
+  private readonly waiting = new Map<number, (() => void)[]>();
+
+  constructor(readonly limit: number) {}
+
+  run(userId: number, work: () => unknown): unknown {
+    const running = this.running.get(userId) ?? 0;
+    if (running < this.limit) {
+      this.running.set(userId, running + 1);
+      return this.execute(userId, work);
+    }
+    return new Promise<void>((resolve) => {
+      const queue = this.waiting.get(userId) ?? [];
+      queue.push(resolve);
+      this.waiting.set(userId, queue);
+    }).then(() => this.execute(userId, work));
+  }
+
+  private execute(userId: number, work: () => unknown): unknown {
+    let result: unknown;
+    try {
+      result = work();
+    } catch (error) {
+      this.release(userId);
+      throw error;
+    }
+    if (!(result instanceof Promise)) {
+      this.release(userId);
+      return result;
+    }
+    return result.finally(() => this.release(userId));
+  }
+
+  /** Hands the slot to the next in line, or frees it. */
+  private release(userId: number): void {
+    const queue = this.waiting.get(userId);
+    const next = queue?.shift();
+    if (queue?.length === 0) this.waiting.delete(userId);
+    if (next) {
+      next();
+      return;
+    }
+    const running = (this.running.get(userId) ?? 1) - 1;
+    if (running > 0) this.running.set(userId, running);
+    else this.running.delete(userId);
+  }
 }

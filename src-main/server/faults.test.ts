@@ -1,14 +1,16 @@
 /**
- * Faults a server must survive: stalled and idle connections, a client that never
+ * Faults a server must survive: stalled and idle connections, one user keeping the server busy, a client that never
  * reads, a full disk and a locked database. Real sockets on 127.0.0.1, real SQLite files.
  */
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { ErrorCode } from '../../src-shared/protocol.js';
+import { ErrorCode, PROTOCOL_VERSION } from '../../src-shared/protocol.js';
+import { encodeFrame } from '../net/frame.js';
 import type { ChatClient } from '../client/client.js';
 import { openStore, StoreOpenError } from '../store/store.js';
 import { type RawPeer, collectMessages, nextEvent, waitFor } from '../testing/harness.js';
+import { startPinger } from '../testing/pinger.js';
 import { useRoom } from '../testing/room.js';
 
 const room = useRoom();
@@ -84,6 +86,40 @@ describe('timeouts', () => {
     }
     await waitFor(() => room.host.server.connectionStats().length === 2, 5000, 'only the two users left');
     await stillServing(alice, bob, 'after the idlers');
+  });
+});
+
+describe('a server busy with one user', () => {
+  it('freeze: 80 pipelined one-letter searches over a large room; bystanders keep chatting and get every pong within 100 ms', async () => {
+    // A large room, written before the host starts: 20,000 messages without the letter searched for.
+    const store = openStore(join(room.dir, 'chat.sqlite'));
+    const filler = store.createUser({ name: 'filler', nameKey: 'filler', skeleton: 'filler', passwordHash: 'x', createdAt: 1 });
+    for (let batch = 0; batch < 20; batch++) {
+      store.insertMessages(
+        Array.from({ length: 1000 }, (_, i) => ({
+          conv: 'room',
+          senderId: filler.id,
+          clientMsgId: `f${batch}-${i}`,
+          text: `hello world, this is message ${batch * 1000 + i} of the filler`,
+          ts: 1,
+        })),
+      );
+    }
+    store.close();
+    await room.start();
+    const [alice, bob] = [await room.user('alice'), await room.user('bob')];
+    const bystanders = [await startPinger(room.port, 'carol', PROTOCOL_VERSION), await startPinger(room.port, 'dave', PROTOCOL_VERSION)];
+    const attacker = await room.raw();
+    await attacker.login('mallory');
+    const searches = Array.from({ length: 80 }, (_, i) => encodeFrame({ type: 'search', id: 100 + i, query: 'q' }));
+    attacker.write(Buffer.concat(searches));
+    for (let i = 0; i < 5; i++) await stillServing(alice, bob, `during the searches ${i}`);
+    await waitFor(() => attacker.frames.filter((f) => f.type === 'res' && f.id >= 100).length === 80, 30_000, 'every search answered');
+    const stats = await Promise.all(bystanders.map((bystander) => bystander.stop()));
+    for (const { longest, pongs } of stats) {
+      expect(pongs).toBeGreaterThan(0);
+      expect(longest).toBeLessThan(100);
+    }
   });
 });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCode } from '../../src-shared/protocol.js';
+import { ErrorCode, PROTOCOL_VERSION } from '../../src-shared/protocol.js';
 import { type RawPeer, collectMessages, login, nextEvent, waitFor } from '../testing/harness.js';
+import { startPinger } from '../testing/pinger.js';
 import { useRoom } from '../testing/room.js';
 
 const room = useRoom({ start: {} });
@@ -17,6 +18,18 @@ describe('heartbeat', () => {
     await offline;
     expect(alice.state).toBe('online');
     expect(room.logText()).toContain('"event":"heartbeat timeout"');
+  });
+
+  it("does not blame clients for the server's own stall", async () => {
+    await room.restart({ heartbeatTimeoutMs: 300 });
+    const pinger = await startPinger(room.port, 'carol', PROTOCOL_VERSION);
+    // The server's thread is busy for longer than the heartbeat; carol's pings wait in the socket.
+    const until = Date.now() + 800;
+    while (Date.now() < until);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect((await pinger.stop()).pongs).toBeGreaterThan(0);
+    expect(room.logText()).not.toContain('"event":"heartbeat timeout"');
+    expect(room.logText()).toContain('"event":"server stalled"');
   });
 });
 

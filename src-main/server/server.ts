@@ -68,6 +68,10 @@ export class ChatServer {
   private server: Server | null = null;
   private readonly tlsGate: TlsGate | null;
   private sweeper: NodeJS.Timeout | null = null;
+  private sweepIntervalMs = 1000;
+  private lastSweepAt = 0;
+  /** When the server last came out of a stall of its own: silence before it is not the clients' (see sweep). */
+  private stallEndedAt = 0;
 
   constructor(options: ServerOptions) {
     this.store = options.store;
@@ -141,8 +145,9 @@ export class ChatServer {
         const address = server.address() as AddressInfo;
         this.log.info('listening', { address: address.address, port: address.port, tls: this.tlsGate !== null });
         const shortest = Math.min(this.heartbeatTimeoutMs, this.authTimeoutMs, this.frameTimeoutMs);
-        const interval = Math.max(50, Math.min(1000, shortest / 4));
-        this.sweeper = setInterval(() => this.sweep(), interval);
+        this.sweepIntervalMs = Math.max(50, Math.min(1000, shortest / 4));
+        this.lastSweepAt = Date.now();
+        this.sweeper = setInterval(() => this.sweep(), this.sweepIntervalMs);
         this.sweeper.unref();
         resolve(address);
       });
@@ -206,13 +211,24 @@ export class ChatServer {
     this.roster.leave(session, reason);
   }
 
-  /** Drops connections silent past the heartbeat timeout, stalled in a frame, or that never logged in. */
+  /**
+   * Drops connections silent past the heartbeat timeout, stalled in a frame, or that never logged in.
+   * A sweep that runs late means the server itself was busy: timers run before the sockets are read,
+   * so what clients sent meanwhile is not read yet. Their clocks then count from the end of the stall.
+   */
   private sweep(): void {
     const now = Date.now();
+    const lag = now - this.lastSweepAt - this.sweepIntervalMs;
+    this.lastSweepAt = now;
+    if (lag > Math.max(this.sweepIntervalMs, this.heartbeatTimeoutMs / 4)) {
+      this.stallEndedAt = now;
+      this.log.warn('server stalled', { ms: lag });
+      return;
+    }
     for (const session of this.sessions) {
       const connection = session.connection;
       if (!connection.isOpen) continue;
-      if (now - connection.lastReceivedAt > this.heartbeatTimeoutMs) {
+      if (now - Math.max(connection.lastReceivedAt, this.stallEndedAt) > this.heartbeatTimeoutMs) {
         this.log.warn('heartbeat timeout', {
           address: connection.remoteAddress,
           ...(session.user ? { user: session.user.name } : {}),
@@ -221,13 +237,16 @@ export class ChatServer {
           code: ErrorCode.HEARTBEAT_TIMEOUT,
           message: `nothing heard for ${Math.round(this.heartbeatTimeoutMs / 1000)} s`,
         });
-      } else if (connection.partialFrameSince !== null && now - connection.partialFrameSince > this.frameTimeoutMs) {
+      } else if (
+        connection.partialFrameSince !== null &&
+        now - Math.max(connection.partialFrameSince, this.stallEndedAt) > this.frameTimeoutMs
+      ) {
         this.log.warn('frame timeout', { address: connection.remoteAddress, ...(session.user ? { user: session.user.name } : {}) });
         connection.close({
           code: ErrorCode.FRAME_TIMEOUT,
           message: `a frame was begun and not finished within ${Math.round(this.frameTimeoutMs / 1000)} s`,
         });
-      } else if (!session.user && now - session.openedAt > this.authTimeoutMs) {
+      } else if (!session.user && now - Math.max(session.openedAt, this.stallEndedAt) > this.authTimeoutMs) {
         this.log.warn('login timeout', { address: connection.remoteAddress });
         connection.close({ code: ErrorCode.NOT_LOGGED_IN, message: 'no login in time' });
       }
