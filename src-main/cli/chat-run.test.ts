@@ -114,6 +114,50 @@ describe('pinning', () => {
   });
 });
 
+describe('downgrade and terminal safety', () => {
+  it('never contacts a pinned TLS host in plaintext without a separate confirmation naming the pin', async () => {
+    const pin = (await room.start()).fingerprint!;
+    expect(await chat(login('alice'), []).exit).toBe(0);
+    const port = room.port;
+    const where = server();
+    const alice = login('alice');
+    // The host (or an impostor on its address) now answers without TLS.
+    await room.restart({ tls: false, port });
+
+    const advised = chat(alice, []);
+    expect(await advised.exit).toBe(1);
+    expect(advised.lines.join('\n')).toContain(`${where} is pinned to the certificate ${pin}`);
+    expect(advised.lines.join('\n')).not.toMatch(/run again with --no-tls(?! --drop-pin)/);
+
+    const connectionsBefore = room.logEvents().filter((e) => e.event === 'connection').length;
+    const refused = chat([...alice, '--no-tls'], []);
+    expect(await refused.exit).toBe(1);
+    expect(refused.lines.join('\n')).toContain(`run again with --no-tls --drop-pin ${pin}`);
+    expect(room.logEvents().filter((e) => e.event === 'connection').length).toBe(connectionsBefore);
+
+    const wrongPin = chat([...alice, '--no-tls', '--drop-pin', 'AA'.repeat(32)], []);
+    expect(await wrongPin.exit).toBe(1);
+    expect(room.logEvents().filter((e) => e.event === 'connection').length).toBe(connectionsBefore);
+
+    const confirmed = chat([...alice, '--no-tls', '--drop-pin', pin], []);
+    expect(await confirmed.exit).toBe(0);
+    expect(JSON.parse(readFileSync(pinsFile(), 'utf8'))).toEqual({ [where]: 'unencrypted' });
+  });
+
+  it('prints no control character a host or a peer sent', async () => {
+    await room.start({ roomName: 'evil\u001b]0;owned\u0007\u001b[2J' });
+    const listener = chat(login('listener'));
+    await listener.waitLine(/^type \/help for commands$/);
+    const bob = await room.user('bob');
+    await bob.send({ kind: 'room' }, 'hi\u001b[2J\u009b31m');
+    await listener.waitLine(/bob: hi/);
+    listener.feed.end();
+    expect(await listener.exit).toBe(0);
+    expect(listener.lines.join('\n')).toContain('connected to evil');
+    expect(listener.lines.join('\n')).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+  });
+});
+
 describe('running', () => {
   it('sends piped input and exits at the end of it', async () => {
     await room.start();

@@ -8,10 +8,10 @@ import { ErrorCode } from '../../src-shared/protocol.js';
 import { ChatClient, ClientError, FingerprintChangedError } from '../client/client.js';
 import { PinFile, UNENCRYPTED, serverKey } from '../core/pins.js';
 import { normalizeFingerprint } from '../net/tls.js';
-import { TerminalSession, parseServer } from './terminal.js';
+import { TerminalSession, parseServer, printable } from './terminal.js';
 
 export const CHAT_USAGE =
-  'usage: npm run chat -- --server <host>:<port> --user <name> --password <password> [--passphrase <room passphrase>] [--fingerprint <fp>] [--no-tls]';
+  'usage: npm run chat -- --server <host>:<port> --user <name> --password <password> [--passphrase <room passphrase>] [--fingerprint <fp>] [--no-tls [--drop-pin <fp>]]';
 
 export interface ChatIo {
   /** LANCHAT_PASSWORD and LANCHAT_PASSPHRASE are read from here. */
@@ -27,7 +27,9 @@ export interface ChatIo {
 
 /** Runs the client; resolves with the process exit code. */
 export async function runChat(args: string[], io: ChatIo): Promise<number> {
-  const { print, env } = io;
+  const { env } = io;
+  // Every line may hold what a host or a peer sent.
+  const print = (line: string): void => io.print(printable(line));
   const { values } = parseArgs({
     args,
     options: {
@@ -36,6 +38,7 @@ export async function runChat(args: string[], io: ChatIo): Promise<number> {
       password: { type: 'string' },
       fingerprint: { type: 'string' },
       'no-tls': { type: 'boolean', default: false },
+      'drop-pin': { type: 'string' },
       passphrase: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -61,6 +64,11 @@ export async function runChat(args: string[], io: ChatIo): Promise<number> {
   const pins = new PinFile(io.pinsFile);
   const pinned = pins.get(where);
   const expected = accepted ?? (pinned === UNENCRYPTED ? undefined : pinned);
+  const certificatePin = pinned === undefined || pinned === UNENCRYPTED ? undefined : pinned;
+  if (!tls && certificatePin !== undefined && normalizeFingerprint(values['drop-pin'] ?? '') !== certificatePin) {
+    for (const line of downgradeRefusal(where, certificatePin)) print(`! ${line}`);
+    return 1;
+  }
 
   const passphrase = values.passphrase ?? env.LANCHAT_PASSPHRASE;
   const client = new ChatClient({
@@ -83,13 +91,14 @@ export async function runChat(args: string[], io: ChatIo): Promise<number> {
   try {
     await client.connect();
   } catch (error) {
-    for (const line of describeFailure(error, where)) print(`! ${line}`);
+    for (const line of describeFailure(error, where, certificatePin)) print(`! ${line}`);
     client.close();
     return 1;
   }
   const fingerprint = client.hostFingerprint;
   if (fingerprint === null) {
     print('*** not encrypted: this host has TLS turned off; anyone on the network can read this chat');
+    pins.set(where, UNENCRYPTED);
   } else {
     print(`fingerprint ${fingerprint}`);
     if (pinned !== fingerprint) {
@@ -109,8 +118,17 @@ export async function runChat(args: string[], io: ChatIo): Promise<number> {
   return code;
 }
 
+/** Why a pinned host is not contacted without TLS, and the separate confirmation that would allow it. */
+function downgradeRefusal(where: string, pin: string): string[] {
+  return [
+    `${where} is pinned to the certificate ${pin}: it has always answered with TLS`,
+    'without TLS your password would go to whoever answers on that address; nothing was sent',
+    `only if the host confirms it turned TLS off, run again with --no-tls --drop-pin ${pin}`,
+  ];
+}
+
 /** What went wrong, and for the security refusals what the user can do about it. */
-export function describeFailure(error: unknown, where: string): string[] {
+export function describeFailure(error: unknown, where: string, certificatePin?: string): string[] {
   if (error instanceof FingerprintChangedError) {
     return [
       `the certificate of ${where} has changed: pinned fingerprint ${error.expected}, presented ${error.actual}`,
@@ -119,6 +137,9 @@ export function describeFailure(error: unknown, where: string): string[] {
     ];
   }
   if (error instanceof ClientError && error.code === 'TLS_UNAVAILABLE') {
+    if (certificatePin !== undefined) {
+      return [error.message, 'someone on the network may be impersonating the host', ...downgradeRefusal(where, certificatePin).slice(0, 1)];
+    }
     return [error.message, 'only if you trust this network, run again with --no-tls (your password will cross it in clear text)'];
   }
   if (error instanceof ClientError && error.code === ErrorCode.TLS_REQUIRED) {

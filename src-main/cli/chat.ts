@@ -4,7 +4,8 @@
  * line per event. The password may also come from LANCHAT_PASSWORD; `--passphrase`
  * (or LANCHAT_PASSPHRASE) gives the room passphrase for creating an account where one is asked.
  * Connections use TLS: the host's certificate fingerprint is trusted the first
- * time and pinned; a changed one is refused unless --fingerprint names it.
+ * time and pinned; a changed one is refused unless --fingerprint names it, and a pinned host
+ * is not contacted without TLS unless --drop-pin names its pin.
  */
 import { createInterface } from 'node:readline';
 import { terminalPinsFile } from '../core/profile.js';

@@ -39,6 +39,8 @@ describe('host arguments', () => {
       maxFrameBytes: 4096,
       tls: false,
     });
+    expect(options(['--max-database-bytes', '1048576']).maxDatabaseBytes).toBe(1_048_576);
+    expect(options([]).maxDatabaseBytes).toBeUndefined();
     expect(options(['--access', 'passphrase'], { LANCHAT_PASSPHRASE: 'sesame' }).access).toEqual({ mode: 'passphrase', passphrase: 'sesame' });
   });
 
@@ -50,6 +52,8 @@ describe('host arguments', () => {
       [['--frames-per-second', '0'], '--frames-per-second must be a number above 0 or "off", not "0"'],
       [['--max-frame-bytes', '1.5'], '--max-frame-bytes must be a whole number of bytes'],
       [['--max-groups', '0'], '--max-groups must be a whole number of at least 1'],
+      [['--max-database-bytes', '1e3.5'], '--max-database-bytes must be a whole number of bytes'],
+      [['--max-database-bytes', '0'], '--max-database-bytes must be a whole number of bytes'],
       [['--heartbeat', '0'], '--heartbeat must be a number of seconds above 0'],
     ];
     for (const [args, reason] of refusals) {

@@ -12,6 +12,7 @@ export const HOST_USAGE = [
   '  [--access open|passphrase|approval] [--passphrase <text>]  (or LANCHAT_PASSPHRASE; without --access the saved mode applies)',
   '  [--max-groups <n>] [--max-members <n>] [--max-name <n>] [--max-group-name <n>] [--max-pending <n>]',
   '  [--login-free-failures <n>] [--login-delay <seconds>] [--login-max-delay <seconds>]',
+  '  [--max-database-bytes <n>]  (sends past it are refused with STORAGE_FULL, as on a full disk)',
 ].join('\n');
 
 /** What the command line asks for: the usage, or a host with these options. */
@@ -85,6 +86,7 @@ export function parseHostArgs(args: string[], env: NodeJS.ProcessEnv = {}): Host
       'login-free-failures': { type: 'string' },
       'login-delay': { type: 'string' },
       'login-max-delay': { type: 'string' },
+      'max-database-bytes': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -112,6 +114,10 @@ export function parseHostArgs(args: string[], env: NodeJS.ProcessEnv = {}): Host
   if (maxFrameBytes !== undefined && !Number.isInteger(maxFrameBytes)) {
     throw new UsageError('--max-frame-bytes must be a whole number of bytes');
   }
+  const maxDatabaseBytes = values['max-database-bytes'] === undefined ? undefined : Number(values['max-database-bytes']);
+  if (maxDatabaseBytes !== undefined && !(Number.isSafeInteger(maxDatabaseBytes) && maxDatabaseBytes > 0)) {
+    throw new UsageError('--max-database-bytes must be a whole number of bytes above 0');
+  }
   const rateLimits = given({
     framesPerSecond: limitFlag('frames-per-second', values['frames-per-second']),
     frameBurst: limitFlag('frame-burst', values['frame-burst']),
@@ -129,6 +135,7 @@ export function parseHostArgs(args: string[], env: NodeJS.ProcessEnv = {}): Host
       tls: !values['no-tls'],
       rateLimits,
       ...(maxFrameBytes !== undefined ? { maxFrameBytes } : {}),
+      ...(maxDatabaseBytes !== undefined ? { maxDatabaseBytes } : {}),
       limits,
       throttle,
       ...(access ? { access } : {}),

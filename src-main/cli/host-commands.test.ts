@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCode } from '../../src-shared/protocol.js';
+import { ErrorCode, PROTOCOL_VERSION } from '../../src-shared/protocol.js';
 import { login, nextEvent } from '../testing/harness.js';
 import { useRoom } from '../testing/room.js';
 import { runHostCommand } from './host-commands.js';
@@ -53,5 +53,16 @@ describe('host commands', () => {
     expect(await run('/frobnicate')).toEqual(['error: unknown command /frobnicate; /help lists them']);
     expect((await run('/help')).length).toBeGreaterThan(5);
     expect(await run('/approve carol')).toEqual(['error: carol is not waiting for approval']);
+  });
+
+  it("prints no control character from a client's hello or any name", async () => {
+    const peer = await room.raw();
+    await peer.request('hello', { protocol: PROTOCOL_VERSION, client: 'evil\u001b]52;c;cHduZWQ=\u0007\u001b[2J\u009b' });
+    await peer.request('login', { name: 'eve', password: 'eve-secret' });
+    await run('/approve eve');
+    expect(await peer.request('login', { name: 'eve', password: 'eve-secret' })).toMatchObject({ ok: true });
+    const [line] = await run('/users');
+    expect(line).toMatch(/^eve {2}127\.0\.0\.1:\d+ {2}evil/);
+    expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
   });
 });

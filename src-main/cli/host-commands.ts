@@ -6,6 +6,7 @@
 import { ServerError } from '../server/dispatch.js';
 import { normalizeAddress } from '../server/access.js';
 import type { ChatServer } from '../server/server.js';
+import { printable } from './terminal.js';
 
 export const HOST_COMMANDS_HELP = [
   '/users                    connected users: name, address, client version',
@@ -26,7 +27,12 @@ function banTarget(argument: string): { name: string } | { address: string } {
   return normalizeAddress(argument) !== undefined ? { address: argument } : { name: argument };
 }
 
+/** Runs one command; every line it answers is safe to print (names and client versions come from peers). */
 export async function runHostCommand(server: ChatServer, line: string): Promise<string[]> {
+  return (await answer(server, line)).map(printable);
+}
+
+async function answer(server: ChatServer, line: string): Promise<string[]> {
   const [command = '', ...args] = line.trim().split(/\s+/);
   const admin = server.admin;
   const need = (count: number, usage: string): void => {
