@@ -40,6 +40,10 @@ describe('host arguments', () => {
       tls: false,
     });
     expect(options(['--max-database-bytes', '1048576']).maxDatabaseBytes).toBe(1_048_576);
+    expect(options(['--registrations-per-minute', '10', '--address-registrations-per-minute', '2']).limits).toEqual({
+      registrationsPerMinute: 10,
+      addressRegistrationsPerMinute: 2,
+    });
     expect(options([]).maxDatabaseBytes).toBeUndefined();
     expect(options(['--access', 'passphrase'], { LANCHAT_PASSPHRASE: 'sesame' }).access).toEqual({ mode: 'passphrase', passphrase: 'sesame' });
   });

@@ -86,6 +86,20 @@ describe('access modes', () => {
   });
 });
 
+describe('registration rate', () => {
+  it('limits new accounts per address and per room, with retryAfterMs; existing accounts log in regardless', async () => {
+    await room.start({ limits: { addressRegistrationsPerMinute: 2, registrationsPerMinute: 3 } });
+    for (const name of ['one', 'two']) expect(await (await raw()).request('login', { name, password: 'pw-secret' })).toMatchObject({ ok: true });
+    const refused = errorOf(await (await raw()).request('login', { name: 'three', password: 'pw-secret' }));
+    expect(refused.code).toBe(ErrorCode.RATE_LIMITED);
+    expect(refused.retryAfterMs).toBeGreaterThan(0);
+    expect(await (await raw('127.0.0.2')).request('login', { name: 'four', password: 'pw-secret' })).toMatchObject({ ok: true });
+    expect(errorOf(await (await raw('127.0.0.3')).request('login', { name: 'five', password: 'pw-secret' })).code).toBe(ErrorCode.RATE_LIMITED);
+    expect(await (await raw()).request('login', { name: 'one', password: 'pw-secret' })).toMatchObject({ ok: true });
+    expect(room.logEvents().filter((e) => e.event === 'registration refused').map((e) => e.reason)).toEqual(['address rate', 'room rate']);
+  });
+});
+
 describe('login throttling', () => {
   const throttle = { freeFailures: 5, baseDelayMs: 400, maxDelayMs: 400 };
 

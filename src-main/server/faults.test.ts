@@ -11,6 +11,7 @@ import type { ChatClient } from '../client/client.js';
 import { openStore, StoreOpenError } from '../store/store.js';
 import { type RawPeer, collectMessages, nextEvent, waitFor } from '../testing/harness.js';
 import { startPinger } from '../testing/pinger.js';
+import { runStorm } from '../testing/storm.js';
 import { useRoom } from '../testing/room.js';
 
 const room = useRoom();
@@ -120,6 +121,21 @@ describe('a server busy with one user', () => {
       expect(pongs).toBeGreaterThan(0);
       expect(longest).toBeLessThan(100);
     }
+  });
+});
+
+describe('a registration storm', () => {
+  it('storm: 300 connect-register-close cycles from many addresses; a real user with the real scrypt cost is in within 3 s', async () => {
+    await room.start({ passwordCost: 15, limits: { registrationsPerMinute: 30, addressRegistrationsPerMinute: 5 } });
+    (await room.user('alice')).close();
+    const storm = runStorm(room.port, PROTOCOL_VERSION, 300);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const started = Date.now();
+    const alice = await room.user('alice');
+    const took = Date.now() - started;
+    await storm;
+    expect(alice.state).toBe('online');
+    expect(took).toBeLessThan(3000);
   });
 });
 

@@ -3,9 +3,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { ErrorCode, LIMITS, PROTOCOL_MAJOR, PROTOCOL_VERSION } from '../../../src-shared/protocol.js';
 import { checkUserName, lookalikeSkeletons, nameKey, nameSkeleton } from '../../../src-shared/text.js';
 import { StoreConflictError, type UserRow } from '../../store/types.js';
-import { addressHost } from '../access.js';
+import { addressHost, throttleAddress } from '../access.js';
 import { type Handlers, type ServerContext, ServerError } from '../dispatch.js';
-import { hashPassword, verifyPassword } from '../password.js';
+import { ScryptQueue, type ScryptLane, hashPassword, verifyPassword } from '../password.js';
+import { KeyedBuckets } from '../rate-limit.js';
+import type { Session } from '../session.js';
 import { closeUserSessions } from '../session.js';
 
 export const SERVER_NAME = 'lanchat/0.1.0';
@@ -14,6 +16,26 @@ const sha256 = (text: string): string => createHash('sha256').update(text).diges
 
 export function accountHandlers(ctx: ServerContext) {
   const { store, log, throttle } = ctx;
+  const scrypt = new ScryptQueue();
+  const roomRegistrations = new KeyedBuckets(ctx.limits.registrationsPerMinute, ctx.limits.registrationsPerMinute);
+  const addressRegistrations = new KeyedBuckets(ctx.limits.addressRegistrationsPerMinute, ctx.limits.addressRegistrationsPerMinute);
+
+  /** scrypt work for the session, in its turn; dropped if the connection is gone by then. */
+  function queued<T>(session: Session, lane: ScryptLane, work: () => Promise<T>): Promise<T> {
+    return scrypt.run(lane, () => session.connection.isOpen, work);
+  }
+
+  function refuseRegistrationRate(name: string, address: string): void {
+    const byAddress = addressRegistrations.take(throttleAddress(address));
+    const wait = byAddress || roomRegistrations.take('room');
+    if (wait === 0) return;
+    log.warn('registration refused', { user: name, address, reason: byAddress ? 'address rate' : 'room rate' });
+    throw new ServerError(
+      ErrorCode.RATE_LIMITED,
+      `too many new accounts ${byAddress ? 'from your address' : 'in this room'} just now; try again in ${Math.ceil(wait / 1000)} s`,
+      wait,
+    );
+  }
 
   /**
    * Runs a password or passphrase check counted as under way for the throttle while it runs.
@@ -62,6 +84,7 @@ export function accountHandlers(ctx: ServerContext) {
 
   /** Creates the account as the access mode allows: at once, with the room passphrase, or pending approval. */
   async function register(
+    session: Session,
     name: string,
     password: string,
     address: string,
@@ -80,9 +103,11 @@ export function accountHandlers(ctx: ServerContext) {
       throw new ServerError(ErrorCode.NAME_TAKEN, `the name ${name} is too close to the existing user ${lookalike.name}`);
     }
     await ctx.access.ready;
-    // The host's own account joins its own room whatever the mode.
-    const mode = ctx.isHostAccount(name) ? 'open' : ctx.access.mode;
-    if (mode === 'passphrase' && !(await throttledCheck(throttleKeys, () => ctx.access.passphraseMatches(passphrase)))) {
+    // The host's own account joins its own room whatever the mode and the registration rate.
+    const hostAccount = ctx.isHostAccount(name);
+    if (!hostAccount) refuseRegistrationRate(name, address);
+    const mode = hostAccount ? 'open' : ctx.access.mode;
+    if (mode === 'passphrase' && !(await throttledCheck(throttleKeys, () => queued(session, 'register', () => ctx.access.passphraseMatches(passphrase))))) {
       throttle.recordFailure(throttleKeys);
       log.warn('registration refused', { user: name, address, reason: passphrase ? 'wrong passphrase' : 'no passphrase' });
       throw new ServerError(
@@ -95,7 +120,7 @@ export function accountHandlers(ctx: ServerContext) {
       log.warn('registration refused', { user: name, address, reason: 'too many pending accounts' });
       throw new ServerError(ErrorCode.LIMIT_REACHED, 'too many new accounts wait for the host’s approval; try again later');
     }
-    const passwordHash = await hashPassword(password, ctx.passwordCost);
+    const passwordHash = await queued(session, 'register', () => hashPassword(password, ctx.passwordCost));
     let user: UserRow;
     try {
       user = store.createUser({ name, nameKey: nameKey(name), skeleton, passwordHash, createdAt: Date.now(), status });
@@ -157,7 +182,7 @@ export function accountHandlers(ctx: ServerContext) {
       } else {
         const password = request.password!;
         if (existing) {
-          if (!(await throttledCheck(throttleKeys, () => verifyPassword(password, existing.passwordHash)))) {
+          if (!(await throttledCheck(throttleKeys, () => queued(session, 'login', () => verifyPassword(password, existing.passwordHash))))) {
             throttle.recordFailure(throttleKeys);
             log.warn('failed login', { user: existing.name, address, reason: 'wrong password' });
             throw new ServerError(ErrorCode.WRONG_PASSWORD, `wrong password for ${existing.name}`);
@@ -165,7 +190,7 @@ export function accountHandlers(ctx: ServerContext) {
           user = recheckAfterAwait(existing, address);
           if (user.status === 'pending') throw pendingApproval(user.name);
         } else {
-          user = await register(checked.name, password, address, request.passphrase, throttleKeys);
+          user = await register(session, checked.name, password, address, request.passphrase, throttleKeys);
           registered = true;
           refuseBanned(key, address);
         }
@@ -194,12 +219,12 @@ export function accountHandlers(ctx: ServerContext) {
       const throttleKeys = loginThrottleKeys(me.nameKey, address);
       refuseThrottled(throttleKeys, me.name, address);
       const stored = store.userById(me.id)!;
-      if (!(await throttledCheck(throttleKeys, () => verifyPassword(request.current, stored.passwordHash)))) {
+      if (!(await throttledCheck(throttleKeys, () => queued(session, 'login', () => verifyPassword(request.current, stored.passwordHash))))) {
         throttle.recordFailure(throttleKeys);
         log.warn('password change refused', { user: me.name, address, reason: 'wrong current password' });
         throw new ServerError(ErrorCode.WRONG_PASSWORD, 'the current password is wrong');
       }
-      store.setPasswordHash(me.id, await hashPassword(request.password, ctx.passwordCost));
+      store.setPasswordHash(me.id, await queued(session, 'login', () => hashPassword(request.password, ctx.passwordCost)));
       store.deleteSessionsOf(me.id, session.tokenHash ?? undefined);
       const closed = closeUserSessions(
         ctx.sessions,
@@ -230,7 +255,7 @@ export function accountHandlers(ctx: ServerContext) {
 
 /** Throttle keys of a login: the name first, then the address. */
 function loginThrottleKeys(key: string, address: string): string[] {
-  return [`name:${key}`, `address:${addressHost(address)}`];
+  return [`name:${key}`, `address:${throttleAddress(address)}`];
 }
 
 function pendingApproval(name: string): ServerError {
