@@ -103,6 +103,17 @@ describe('registration rate', () => {
 describe('login throttling', () => {
   const throttle = { freeFailures: 5, baseDelayMs: 400, maxDelayMs: 400 };
 
+  it('throttles wrong passphrases for the room as a whole, whatever address and name they come from', async () => {
+    await room.start({ access: { mode: 'passphrase', passphrase: 'open sesame' }, throttle });
+    for (let i = 0; i < 5; i++) {
+      const guess = await (await raw(`127.0.0.${i + 2}`)).request('login', { name: `guesser${i}`, password: 'pw-secret', passphrase: 'guess' });
+      expect(errorOf(guess).code).toBe(ErrorCode.PASSPHRASE_REQUIRED);
+    }
+    const next = errorOf(await (await raw('127.0.0.9')).request('login', { name: 'another', password: 'pw-secret', passphrase: 'guess' }));
+    expect(next.code).toBe(ErrorCode.TOO_MANY_ATTEMPTS);
+    expect(next.retryAfterMs).toBeGreaterThan(0);
+  });
+
   it('never throttles a valid token: guesses from elsewhere do not lock the user out of an existing session', async () => {
     await room.start({ throttle: { ...throttle, baseDelayMs: 60_000, maxDelayMs: 60_000 } });
     const alice = await user('alice');

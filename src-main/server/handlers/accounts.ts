@@ -107,8 +107,11 @@ export function accountHandlers(ctx: ServerContext) {
     const hostAccount = ctx.isHostAccount(name);
     if (!hostAccount) refuseRegistrationRate(name, address);
     const mode = hostAccount ? 'open' : ctx.access.mode;
+    // Wrong passphrases also count for the room as a whole: rotating addresses and names gains nothing.
+    const passphraseKeys = [...throttleKeys, 'room:passphrase'];
+    if (mode === 'passphrase') refuseThrottled(passphraseKeys, name, address);
     if (mode === 'passphrase' && !(await throttledCheck(throttleKeys, () => queued(session, 'register', () => ctx.access.passphraseMatches(passphrase))))) {
-      throttle.recordFailure(throttleKeys);
+      throttle.recordFailure(passphraseKeys);
       log.warn('registration refused', { user: name, address, reason: passphrase ? 'wrong passphrase' : 'no passphrase' });
       throw new ServerError(
         ErrorCode.PASSPHRASE_REQUIRED,
