@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { groupConversation } from '../src-shared/protocol.js';
-import { nameKey } from '../src-shared/text.js';
+import { groupConversation } from '../src-shared/protocol/conversation.js';
+import { nameKey } from '../src-shared/protocol/names.js';
 import { openStore } from '../src-main/store/store.js';
 import { type Result, transport, databaseFile, percentile, removeDir, round, seedAccounts, sleep, spawnServer, tempDataDir } from './common.js';
 import { WireClient } from './wire.js';

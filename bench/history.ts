@@ -3,8 +3,8 @@
  * searches and the latest page of conversations, asked through the real host.
  */
 import { performance } from 'node:perf_hooks';
-import { ROOM, dmConversation, groupConversation, type ConversationKey } from '../src-shared/protocol.js';
-import { nameKey } from '../src-shared/text.js';
+import { ROOM, dmConversation, groupConversation, type ConversationKey } from '../src-shared/protocol/conversation.js';
+import { nameKey } from '../src-shared/protocol/names.js';
 import { openStore } from '../src-main/store/store.js';
 import type { NewMessage } from '../src-main/store/types.js';
 import { type Result, transport, databaseFile, percentile, removeDir, round, seedAccounts, spawnServer, tempDataDir } from './common.js';
@@ -104,6 +104,8 @@ export async function history(options: HistoryOptions): Promise<Result> {
 
   const server = await spawnServer('host.ts', ['--data', dataDir]);
   const client = await WireClient.login(server.port, reader.name, reader.token, transport.tls);
+  // As real clients do: a search that takes long must not get the reader dropped as silent.
+  client.startHeartbeat(5000);
   try {
     const timed = async (type: string, body: Record<string, unknown>): Promise<number> => {
       const before = performance.now();
@@ -128,6 +130,31 @@ export async function history(options: HistoryOptions): Promise<Result> {
     const present = new Set(SYLLABLES.join(''));
     const rare: number[] = [];
     for (const query of 'abcdefghijklmnopqrstuvwxyz') (present.has(query) ? letter : rare).push(await timed('search', { query }));
+    // The attack of issue 10: 80 pipelined one-letter searches for letters no message holds,
+    // while another user asks for the room's latest message over and over.
+    const absent = [...'abcdefghijklmnopqrstuvwxyz'].filter((query) => !present.has(query));
+    // The bystander pings too; a stalled host drops it all the same.
+    const bystander = await WireClient.login(server.port, accounts[1]!.name, accounts[1]!.token, transport.tls);
+    bystander.startHeartbeat(5000);
+    const bystanderMs: number[] = [];
+    let attacking = true;
+    let bystanderDropped = false;
+    const asking = (async () => {
+      while (attacking) {
+        const before = performance.now();
+        await bystander.request('history', { conv: ROOM, limit: 1 });
+        bystanderMs.push(performance.now() - before);
+      }
+    })().catch(() => {
+      bystanderDropped = true;
+    });
+    const attackStart = performance.now();
+    const searches = Array.from({ length: 80 }, (_, i) => client.request('search', { query: absent[i % absent.length]! }));
+    const attackAnswered = (await Promise.allSettled(searches)).filter((outcome) => outcome.status === 'fulfilled').length;
+    const attackMs = performance.now() - attackStart;
+    attacking = false;
+    await asking;
+    bystander.close();
     return {
       workload: 'history',
       messages: options.messages,
@@ -136,6 +163,12 @@ export async function history(options: HistoryOptions): Promise<Result> {
       substring_p95_ms: round(percentile(part, 0.95)),
       one_letter_ms: round(percentile(letter, 0.95)),
       one_letter_absent_ms: round(percentile(rare, 0.95)),
+      attack_80_searches_s: round(attackMs / 1000),
+      attack_answered: attackAnswered,
+      bystander_dropped: bystanderDropped,
+      bystander_requests: bystanderMs.length,
+      bystander_p99_ms: round(percentile(bystanderMs, 0.99)),
+      bystander_max_ms: round(Math.max(0, ...bystanderMs)),
       open_latest_ms: round(percentile(open, 0.95)),
       peak_rss_mb: server.peakRssMb(),
     };

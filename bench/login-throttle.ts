@@ -3,7 +3,7 @@
  * default cost) against a login refused by the throttle (no scrypt at all).
  * Prints JSON. Run: npx tsx bench/login-throttle.ts
  */
-import { ErrorCode } from '../src-shared/protocol.js';
+import { ErrorCode } from '../src-shared/protocol/errors.js';
 import { startHost } from '../src-main/core/host.js';
 import { RawPeer, removeDir, tempDir } from '../src-main/testing/harness.js';
 

@@ -6,7 +6,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
-import { PROTOCOL_VERSION } from '../src-shared/protocol.js';
+import { PROTOCOL_VERSION } from '../src-shared/protocol/limits.js';
 import { FrameDecoder, encodeFrame } from '../src-main/net/frame.js';
 
 export interface PushedMessage {

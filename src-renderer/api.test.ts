@@ -43,6 +43,18 @@ describe('the browser bridge', () => {
     expect(await history).toEqual({ ok: true, value: { messages: [], hasMore: false } });
   });
 
+  it('can be awaited as a value (it is not a thenable) and carries a call it does not know to the shell to refuse', async () => {
+    const api = createBridgeApi('ws://x/api', shell.connect);
+    shell.current.handlers.open();
+    expect(await Promise.resolve(api)).toBe(api);
+    const refused = (api as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>).deleteEverything!(1);
+    const [call] = shell.current.sent;
+    expect(call).toMatchObject({ call: 'deleteEverything', args: [1] });
+    const error = { code: 'INVALID_ARGUMENT', message: 'unknown call "deleteEverything"' };
+    shell.current.handlers.message(JSON.stringify({ id: call!.id, result: { ok: false, error } }));
+    expect(await refused).toEqual({ ok: false, error });
+  });
+
   it('hands every event frame to every listener until it unsubscribes', () => {
     const api = createBridgeApi('ws://x/api', shell.connect);
     shell.current.handlers.open();

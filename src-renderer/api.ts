@@ -3,14 +3,7 @@
  * `window.lanchat`; in the browser shell it is carried over the bridge WebSocket
  * (see src-shared/bridge.ts), which this module implements.
  */
-import {
-  APP_CALLS,
-  type AppApi,
-  type AppCallName,
-  type AppEvent,
-  type Result,
-  type SessionView,
-} from '../src-shared/api.js';
+import type { AppApi, AppEvent, AppTransport, Result, SessionView } from '../src-shared/api.js';
 import { BRIDGE_PATH, type BridgeCall, type BridgeMessage } from '../src-shared/bridge.js';
 import { OFFLINE_SESSION } from './lib/session.js';
 
@@ -20,13 +13,30 @@ export const CALL_WAIT_MS = 10_000;
 const BACKOFF_MIN_MS = 250;
 const BACKOFF_MAX_MS = 5_000;
 /** Calls answering with the session, which the bridge remembers for its own reconnecting notice. */
-const SESSION_CALLS = new Set<AppCallName>(['session', 'host', 'join']);
+const SESSION_CALLS = new Set(['session', 'host', 'join']);
 
 let instance: AppApi | null = null;
 
 export function getApi(): AppApi {
-  instance ??= window.lanchat ?? createBridgeApi(bridgeUrl(takeToken()), connectWebSocket);
+  instance ??= window.lanchat ? callsOver(window.lanchat) : createBridgeApi(bridgeUrl(takeToken()), connectWebSocket);
   return instance;
+}
+
+/**
+ * The App API over a shell's transport. Every name but onEvent is a call, so a call
+ * added to the App API needs nothing here (the core refuses names it does not know);
+ * the list of calls itself would bring zod into the bundle.
+ */
+function callsOver(transport: AppTransport): AppApi {
+  const events: Pick<AppApi, 'onEvent'> = { onEvent: (listener) => transport.onEvent(listener) };
+  return new Proxy(events, {
+    get: (target, name) =>
+      name === 'onEvent'
+        ? target.onEvent
+        : typeof name === 'string' && name !== 'then'
+          ? (...args: unknown[]) => transport.call(name, args)
+          : undefined,
+  }) as AppApi;
 }
 
 /** True in the browser shell, where the renderer opens its own extra windows. */
@@ -168,7 +178,7 @@ export function createBridgeApi(url: string, connect: ConnectBridge): AppApi {
     transport?.send(JSON.stringify(frame));
   }
 
-  function call<T>(name: AppCallName, args: unknown[]): Promise<Result<T>> {
+  function call<T>(name: string, args: unknown[]): Promise<Result<T>> {
     const frame: BridgeCall = { id: nextId++, call: name, args };
     return new Promise<Result<unknown>>((resolve) => {
       if (open) {
@@ -192,14 +202,11 @@ export function createBridgeApi(url: string, connect: ConnectBridge): AppApi {
 
   start();
 
-  const calls = Object.fromEntries(
-    APP_CALLS.map((name) => [name, (...args: unknown[]) => call(name, args)]),
-  ) as Pick<AppApi, AppCallName>;
-  return {
-    ...calls,
+  return callsOver({
+    call,
     onEvent(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-  };
+  });
 }

@@ -2,7 +2,7 @@
 import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useStore } from 'zustand';
-import type { ConversationKey } from '../src-shared/protocol.js';
+import type { ConversationKey } from '../src-shared/protocol/conversation.js';
 import { getApi } from './api.js';
 import { createAppStore, type AppState } from './store/index.js';
 import { conversationList, type ConversationEntry } from './store/selectors.js';

@@ -1,9 +1,9 @@
-import type { AppApi } from '../src-shared/api.js';
+import type { AppTransport } from '../src-shared/api.js';
 
 declare global {
   interface Window {
-    /** The App API, exposed by the Electron preload; absent in the browser shell. */
-    lanchat?: AppApi;
+    /** The App API's transport, exposed by the Electron preload; absent in the browser shell. */
+    lanchat?: AppTransport;
   }
 }
 

@@ -1,12 +1,39 @@
 /**
- * Schemas for the arguments of every App API call. Both shells hand the core
- * whatever a window sent (IPC or the browser bridge); parseCall is the gate
- * that turns it into typed arguments or a Result error, so nothing unvalidated
- * reaches the core.
+ * The App API in ONE table: each call's argument list as a zod tuple (in the order
+ * of the method's parameters) and the type of the value its Result carries. AppApi
+ * (api.ts) is derived from it, the core's facade and the preload list its keys, and
+ * parseCall is the gate that turns what a window sent (IPC or the browser bridge)
+ * into typed arguments or a Result error, so nothing unvalidated reaches the core.
  */
 import { z } from 'zod';
-import { APP_CALLS, type AppApi, type AppCallName, type AppError, AppErrorCode, type Settings } from './api.js';
-import { ACCESS_MODES, LIMITS, conversationKey, target } from './protocol.js';
+import {
+  type AppCallName,
+  type AppError,
+  AppErrorCode,
+  type CallArgs,
+  type HostAdminResult,
+  type HostBan,
+  type HostLogEntry,
+  type HostUser,
+  type PendingUser,
+  type SessionView,
+} from './api.js';
+import { ACCESS_MODES, LIMITS } from './protocol/limits.js';
+import {
+  type Contact,
+  conversationKey,
+  type GroupInfo,
+  groupId,
+  groupName,
+  messageId,
+  nameField,
+  type Page,
+  pageLimit,
+  type SearchPage,
+  target,
+  type Target,
+  type UserInfo,
+} from './protocol/objects.js';
 
 /**
  * An optional trailing argument. JSON turns an `undefined` array slot into
@@ -17,12 +44,6 @@ function optionalArgument<T extends z.ZodType>(schema: T) {
   return z.preprocess((value) => (value === null ? undefined : value), schema.optional());
 }
 
-// The server applies the real name rules; these bounds only keep absurd input out.
-const userName = z.string().min(1).max(LIMITS.maxNameLength * 4);
-const groupName = z.string().min(1).max(LIMITS.maxGroupNameLength * 4);
-const groupId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
-const messageId = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
-const pageLimit = z.number().int().min(1).max(LIMITS.maxPageSize);
 const roomName = z.string().trim().min(1, 'a room needs a name').max(64);
 /** Empty means "resume with the session token saved for this server" instead of a password. */
 const password = z.string().max(LIMITS.maxPasswordLength);
@@ -43,10 +64,11 @@ export const settingsSchema = z.strictObject({
   lastPort: z.number().int().min(0).max(65535),
   lastName: z.string().max(LIMITS.maxNameLength * 4),
   lastRoomName: z.string().max(64),
+  /** 'system' follows the OS language. */
   language: z.enum(['en', 'tr', 'system']),
   theme: z.enum(['system', 'light', 'dark']),
   notifications: z.boolean(),
-}) satisfies z.ZodType<Settings>;
+});
 
 /** As the app shows it: SHA-256, 32 upper-case hex bytes joined by colons. */
 const fingerprint = z.string().regex(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/, 'a fingerprint is 32 hex bytes joined by colons');
@@ -58,95 +80,128 @@ export const hostRequestSchema = z
   .strictObject({
     roomName,
     port: hostPort,
-    name: userName,
+    name: nameField,
     password,
+    /** TLS is on unless this is false; then nothing is encrypted, passwords included. */
     tls: z.boolean().optional(),
+    /** Who can create an account; when not given, the mode the room was last hosted with (open at first). */
     access: z.enum(ACCESS_MODES).optional(),
+    /** Needed with access 'passphrase'. */
     passphrase: passphrase.optional(),
   })
   .refine((request) => request.access !== 'passphrase' || request.passphrase !== undefined, {
     message: 'a room that asks for a passphrase needs one',
     path: ['passphrase'],
   });
+
 export const joinRequestSchema = z.strictObject({
   host: hostName,
   port: joinPort,
-  name: userName,
+  name: nameField,
   password,
+  /** The room passphrase, for creating an account in a room that asks for one. */
   passphrase: passphrase.optional(),
+  /**
+   * Trust this certificate fingerprint for the host from now on, replacing the one
+   * pinned before: what the user confirms after a FINGERPRINT_CHANGED error.
+   */
   acceptFingerprint: fingerprint.optional(),
+  /** Join even though the host does not encrypt (after a NOT_ENCRYPTED error). */
   allowUnencrypted: z.boolean().optional(),
 });
 
+/** What the host can do to a user or address from the host panel. */
 export const hostAdminActionSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('kick'), user: userName }),
-  z.strictObject({ kind: z.literal('ban'), user: userName }),
+  z.strictObject({ kind: z.literal('kick'), user: nameField }),
+  z.strictObject({ kind: z.literal('ban'), user: nameField }),
   z.strictObject({ kind: z.literal('banAddress'), address }),
-  z.strictObject({ kind: z.literal('unban'), user: userName }),
+  z.strictObject({ kind: z.literal('unban'), user: nameField }),
   z.strictObject({ kind: z.literal('unbanAddress'), address }),
-  z.strictObject({ kind: z.literal('mute'), user: userName, minutes: z.number().positive().max(60 * 24 * 365).optional() }),
-  z.strictObject({ kind: z.literal('unmute'), user: userName }),
-  z.strictObject({ kind: z.literal('approve'), user: userName }),
-  z.strictObject({ kind: z.literal('reject'), user: userName }),
-  z.strictObject({ kind: z.literal('resetPassword'), user: userName, password: newPassword.optional() }),
+  /** Without minutes: until unmuted. */
+  z.strictObject({ kind: z.literal('mute'), user: nameField, minutes: z.number().positive().max(60 * 24 * 365).optional() }),
+  z.strictObject({ kind: z.literal('unmute'), user: nameField }),
+  z.strictObject({ kind: z.literal('approve'), user: nameField }),
+  z.strictObject({ kind: z.literal('reject'), user: nameField }),
+  /** Without password: a generated one, returned in the result. */
+  z.strictObject({ kind: z.literal('resetPassword'), user: nameField, password: newPassword.optional() }),
 ]);
 
-const noArguments = z.tuple([]);
+/** Marks the type of the value a call's Result carries; it exists only for the compiler. */
+function returns<T>(): { readonly value?: T } {
+  return {};
+}
 
-/** The argument list of each call, in the order of the AppApi method's parameters. */
-const callSchemas = {
-  host: z.tuple([hostRequestSchema]),
-  stopHosting: noArguments,
-  join: z.tuple([joinRequestSchema]),
-  leave: noArguments,
-  session: noArguments,
-  send: z.tuple([target, z.string().min(1, 'a message cannot be empty').max(LIMITS.maxTextLength)]),
-  unsent: noArguments,
-  history: z.tuple([conversationKey, optionalArgument(messageId), optionalArgument(pageLimit)]),
-  search: z.tuple([z.string().max(LIMITS.maxSearchLength), optionalArgument(userName), optionalArgument(messageId)]),
-  users: noArguments,
-  contacts: noArguments,
-  chatRequest: z.tuple([userName]),
-  chatAnswer: z.tuple([userName, z.boolean()]),
-  chatLeave: z.tuple([userName]),
-  groups: noArguments,
-  groupCreate: z.tuple([groupName]),
-  groupRename: z.tuple([groupId, groupName]),
-  groupDelete: z.tuple([groupId]),
-  groupAddMember: z.tuple([groupId, userName]),
-  groupRemoveMember: z.tuple([groupId, userName]),
-  hostUsers: noArguments,
-  hostLog: noArguments,
-  hostPending: noArguments,
-  hostBans: noArguments,
-  hostAdmin: z.tuple([hostAdminActionSchema]),
-  changePassword: z.tuple([newPassword, newPassword]),
-  settings: noArguments,
-  updateSettings: z.tuple([settingsSchema.partial()]),
-  openChatWindow: z.tuple([conversationKey]),
-} satisfies Record<AppCallName, z.ZodType<unknown[]>>;
+const none = z.tuple([]);
 
-/** The arguments of a call, as the AppApi method declares them. */
-export type CallArgs<K extends AppCallName> = Parameters<AppApi[K]>;
+/**
+ * Every call resolves with a Result: errors are data, never thrown across the boundary.
+ */
+export const appCalls = {
+  /**
+   * Starts the embedded server and joins it as `name`. An empty password logs in
+   * with the session saved for that server, if there is one.
+   */
+  host: { args: z.tuple([hostRequestSchema]), returns: returns<SessionView>() },
+  stopHosting: { args: none, returns: returns<void>() },
+  /** Joins a room; an empty password uses the saved session as for host(). */
+  join: { args: z.tuple([joinRequestSchema]), returns: returns<SessionView>() },
+  /** Leaves the room (logs out of the session on the server). */
+  leave: { args: none, returns: returns<void>() },
+  /** The current session, for a window that just opened. */
+  session: { args: none, returns: returns<SessionView>() },
+  /** Queues a message; progress arrives as 'outbox' events. Returns its client id. */
+  send: {
+    args: z.tuple([target, z.string().min(1, 'a message cannot be empty').max(LIMITS.maxTextLength)]),
+    returns: returns<{ clientMsgId: string }>(),
+  },
+  /** Messages accepted by send() and not yet stored (to show after a window opens). */
+  unsent: { args: none, returns: returns<{ clientMsgId: string; target: Target; text: string }[]>() },
+  history: {
+    args: z.tuple([conversationKey, optionalArgument(messageId), optionalArgument(pageLimit)]),
+    returns: returns<Page>(),
+  },
+  search: {
+    args: z.tuple([z.string().max(LIMITS.maxSearchLength), optionalArgument(nameField), optionalArgument(messageId)]),
+    returns: returns<SearchPage>(),
+  },
+  users: { args: none, returns: returns<UserInfo[]>() },
+  contacts: { args: none, returns: returns<Contact[]>() },
+  chatRequest: { args: z.tuple([nameField]), returns: returns<Contact>() },
+  chatAnswer: { args: z.tuple([nameField, z.boolean()]), returns: returns<Contact>() },
+  chatLeave: { args: z.tuple([nameField]), returns: returns<void>() },
+  groups: { args: none, returns: returns<GroupInfo[]>() },
+  groupCreate: { args: z.tuple([groupName]), returns: returns<GroupInfo>() },
+  groupRename: { args: z.tuple([groupId, groupName]), returns: returns<GroupInfo>() },
+  groupDelete: { args: z.tuple([groupId]), returns: returns<void>() },
+  groupAddMember: { args: z.tuple([groupId, nameField]), returns: returns<GroupInfo>() },
+  groupRemoveMember: { args: z.tuple([groupId, nameField]), returns: returns<GroupInfo>() },
+  /** While hosting: who is connected. */
+  hostUsers: { args: none, returns: returns<HostUser[]>() },
+  /** The server log so far (kept after the room stops). */
+  hostLog: { args: none, returns: returns<HostLogEntry[]>() },
+  /** While hosting: accounts waiting for approval. */
+  hostPending: { args: none, returns: returns<PendingUser[]>() },
+  /** While hosting: banned names and addresses. */
+  hostBans: { args: none, returns: returns<HostBan[]>() },
+  /** While hosting: kick, ban, mute, approve, reset a password… (the host's own account is refused). */
+  hostAdmin: { args: z.tuple([hostAdminActionSchema]), returns: returns<HostAdminResult>() },
+  /** Changes this account's password on the room's server; its other devices are logged out. */
+  changePassword: { args: z.tuple([newPassword, newPassword]), returns: returns<void>() },
+  settings: { args: none, returns: returns<z.infer<typeof settingsSchema>>() },
+  updateSettings: { args: z.tuple([settingsSchema.partial()]), returns: returns<z.infer<typeof settingsSchema>>() },
+  /** Opens a conversation in its own window (Electron: a new BrowserWindow; browser shell: handled by the renderer). */
+  openChatWindow: { args: z.tuple([conversationKey]), returns: returns<void>() },
+};
 
-// Compile-time proof that every schema yields exactly what its method takes:
-// a mismatch names the call in the type error.
-type MismatchedCalls = {
-  [K in AppCallName]: z.output<(typeof callSchemas)[K]> extends CallArgs<K>
-    ? CallArgs<K> extends z.output<(typeof callSchemas)[K]>
-      ? never
-      : K
-    : K;
-}[AppCallName];
-const everySchemaMatchesItsMethod: [MismatchedCalls] extends [never] ? true : MismatchedCalls = true;
-void everySchemaMatchesItsMethod;
+// Object.keys types its answer as string[]; these are exactly the table's keys.
+export const APP_CALLS = Object.keys(appCalls) as AppCallName[];
 
 export type ParsedCall =
   | { [K in AppCallName]: { ok: true; call: K; args: CallArgs<K> } }[AppCallName]
   | { ok: false; error: AppError };
 
-export function isAppCall(call: unknown): call is AppCallName {
-  return typeof call === 'string' && (APP_CALLS as readonly string[]).includes(call);
+function isAppCall(call: unknown): call is AppCallName {
+  return typeof call === 'string' && Object.hasOwn(appCalls, call);
 }
 
 /**
@@ -157,7 +212,7 @@ export function parseCall(call: unknown, args: unknown): ParsedCall {
   if (!isAppCall(call)) {
     return invalid(typeof call === 'string' ? `unknown call "${call.slice(0, 40)}"` : `a call name is a string, not ${typeof call}`);
   }
-  const parsed = callSchemas[call].safeParse(args);
+  const parsed = appCalls[call].args.safeParse(args);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     return invalid(`${call}: ${describePath(issue?.path ?? [])}${issue?.message ?? 'invalid arguments'}`);

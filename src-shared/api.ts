@@ -1,61 +1,20 @@
 /**
  * The App API: the only thing the renderer talks to. The Electron preload exposes
  * it over IPC, the browser shell over a local WebSocket; both carry exactly these
- * calls and events, so the renderer cannot tell which shell it runs in.
+ * calls and events, so the renderer cannot tell which shell it runs in. The calls
+ * themselves are one table, appCalls in api-schema.ts; this module only names the
+ * types, so the renderer can import it without loading zod.
  */
-import type {
-  AccessMode,
-  ChatMessage,
-  Contact,
-  ConversationKey,
-  GroupInfo,
-  SearchHit,
-  Target,
-  UserInfo,
-} from './protocol.js';
+import type { z } from 'zod';
+import type { appCalls, hostAdminActionSchema, hostRequestSchema, joinRequestSchema, settingsSchema } from './api-schema.js';
+import type { ChatMessage, Target } from './protocol/objects.js';
+import type { PushFrames } from './protocol/pushes.js';
 
-export type Language = 'en' | 'tr';
-export type ThemeChoice = 'system' | 'light' | 'dark';
+export type Settings = z.infer<typeof settingsSchema>;
+export type Language = Exclude<Settings['language'], 'system'>;
 
-export interface Settings {
-  lastHost: string;
-  lastPort: number;
-  lastName: string;
-  lastRoomName: string;
-  /** 'system' follows the OS language. */
-  language: Language | 'system';
-  theme: ThemeChoice;
-  notifications: boolean;
-}
-
-export interface HostRequest {
-  roomName: string;
-  port: number;
-  name: string;
-  password: string;
-  /** TLS is on unless this is false; then nothing is encrypted, passwords included. */
-  tls?: boolean;
-  /** Who can create an account; when not given, the mode the room was last hosted with (open at first). */
-  access?: AccessMode;
-  /** Needed with access 'passphrase'. */
-  passphrase?: string;
-}
-
-export interface JoinRequest {
-  host: string;
-  port: number;
-  name: string;
-  password: string;
-  /**
-   * Trust this certificate fingerprint for the host from now on, replacing the one
-   * pinned before: what the user confirms after a FINGERPRINT_CHANGED error.
-   */
-  acceptFingerprint?: string;
-  /** Join even though the host does not encrypt (after a NOT_ENCRYPTED error). */
-  allowUnencrypted?: boolean;
-  /** The room passphrase, for creating an account in a room that asks for one. */
-  passphrase?: string;
-}
+export type HostRequest = z.infer<typeof hostRequestSchema>;
+export type JoinRequest = z.infer<typeof joinRequestSchema>;
 
 export interface HostInfo {
   roomName: string;
@@ -91,24 +50,13 @@ export interface PendingUser {
   createdAt: number;
 }
 
-/** What the host can do to a user or address from the host panel. */
-export type HostAdminAction =
-  | { kind: 'kick'; user: string }
-  | { kind: 'ban'; user: string }
-  | { kind: 'banAddress'; address: string }
-  | { kind: 'unban'; user: string }
-  | { kind: 'unbanAddress'; address: string }
-  /** Without minutes: until unmuted. */
-  | { kind: 'mute'; user: string; minutes?: number }
-  | { kind: 'unmute'; user: string }
-  | { kind: 'approve'; user: string }
-  | { kind: 'reject'; user: string }
-  /** Without password: a generated one, returned in the result. */
-  | { kind: 'resetPassword'; user: string; password?: string };
 
+export type HostAdminAction = z.infer<typeof hostAdminActionSchema>;
+
+/** A banned name or address (the store keeps exactly these rows). */
 export interface HostBan {
   kind: 'name' | 'address';
-  /** A name (lower-cased) or an IP address. */
+  /** A name key for 'name' (lower-cased), an address as the server sees it for 'address'. */
   value: string;
   createdAt: number;
 }
@@ -153,9 +101,12 @@ export type Result<T> = { ok: true; value: T } | { ok: false; error: AppError };
 
 export type OutboxStatus = 'queued' | 'sent' | 'delivered' | 'failed';
 
+/** Pushes from the room's server that the app passes on to its windows as they are. */
+type ForwardedPush = PushFrames['message' | 'presence' | 'chatRequest' | 'chatAnswer' | 'chatLeft' | 'group' | 'groupRemoved' | 'delivered'];
+
 export type AppEvent =
+  | ForwardedPush
   | { type: 'session'; session: SessionView }
-  | { type: 'message'; message: ChatMessage }
   /** Your own message's progress: queued (not yet stored), sent (stored by the host), delivered (reached another device), failed (refused). */
   | {
       type: 'outbox';
@@ -167,126 +118,36 @@ export type AppEvent =
       message?: ChatMessage;
       error?: AppError;
     }
-  | { type: 'presence'; user: string; online: boolean; ts: number }
-  /** `from` asked `to` for a private chat (you are one of them). */
-  | { type: 'chatRequest'; from: string; to: string; ts: number }
-  /** `from` answered the request of `to`. */
-  | { type: 'chatAnswer'; from: string; to: string; accepted: boolean; ts: number }
-  /** `user` left the private chat with `with`. */
-  | { type: 'chatLeft'; user: string; with: string; ts: number }
-  | { type: 'group'; group: GroupInfo }
-  | { type: 'groupRemoved'; groupId: number; name: string; reason: 'deleted' | 'removed' }
   | { type: 'hostLog'; entry: HostLogEntry }
   | { type: 'hostUsers'; users: HostUser[] }
   | { type: 'hostPending'; users: PendingUser[] }
   | { type: 'hostBans'; bans: HostBan[] }
-  /** Your messages in `conv` up to id `upTo` reached the other side's device. */
-  | { type: 'delivered'; conv: ConversationKey; upTo: number }
   /** Settings changed (in this or another window). */
   | { type: 'settings'; settings: Settings };
 
-export interface Page {
-  messages: ChatMessage[];
-  hasMore: boolean;
-}
+type AppCalls = typeof appCalls;
+/** The request/response calls, by name: what IPC handlers and the browser bridge route. */
+export type AppCallName = keyof AppCalls;
+/** The arguments of a call, as its schema yields them. */
+export type CallArgs<K extends AppCallName> = z.output<AppCalls[K]['args']>;
+type CallValue<K extends AppCallName> = AppCalls[K]['returns'] extends { readonly value?: infer T } ? T : never;
 
-export interface SearchPage {
-  hits: SearchHit[];
-  hasMore: boolean;
-}
-
-/**
- * Every call resolves with a Result: errors are data, never thrown across the boundary.
- */
-export interface AppApi {
-  /**
-   * Starts the embedded server and joins it as `name`. An empty password logs in
-   * with the session saved for that server, if there is one.
-   */
-  host(request: HostRequest): Promise<Result<SessionView>>;
-  stopHosting(): Promise<Result<void>>;
-  /** Joins a room; an empty password uses the saved session as for host(). */
-  join(request: JoinRequest): Promise<Result<SessionView>>;
-  /** Leaves the room (logs out of the session on the server). */
-  leave(): Promise<Result<void>>;
-  /** The current session, for a window that just opened. */
-  session(): Promise<Result<SessionView>>;
-
-  /** Queues a message; progress arrives as 'outbox' events. Returns its client id. */
-  send(target: Target, text: string): Promise<Result<{ clientMsgId: string }>>;
-  /** Messages accepted by send() and not yet stored (to show after a window opens). */
-  unsent(): Promise<Result<{ clientMsgId: string; target: Target; text: string }[]>>;
-  history(conv: ConversationKey, before?: number, limit?: number): Promise<Result<Page>>;
-  search(query: string, person?: string, before?: number): Promise<Result<SearchPage>>;
-  users(): Promise<Result<UserInfo[]>>;
-  contacts(): Promise<Result<Contact[]>>;
-  chatRequest(user: string): Promise<Result<Contact>>;
-  chatAnswer(user: string, accept: boolean): Promise<Result<Contact>>;
-  chatLeave(user: string): Promise<Result<void>>;
-
-  groups(): Promise<Result<GroupInfo[]>>;
-  groupCreate(name: string): Promise<Result<GroupInfo>>;
-  groupRename(groupId: number, name: string): Promise<Result<GroupInfo>>;
-  groupDelete(groupId: number): Promise<Result<void>>;
-  groupAddMember(groupId: number, user: string): Promise<Result<GroupInfo>>;
-  groupRemoveMember(groupId: number, user: string): Promise<Result<GroupInfo>>;
-
-  /** While hosting: who is connected and the server log so far. */
-  hostUsers(): Promise<Result<HostUser[]>>;
-  hostLog(): Promise<Result<HostLogEntry[]>>;
-  /** While hosting: accounts waiting for approval. */
-  hostPending(): Promise<Result<PendingUser[]>>;
-  /** While hosting: banned names and addresses. */
-  hostBans(): Promise<Result<HostBan[]>>;
-  /** While hosting: kick, ban, mute, approve, reset a password… (the host's own account is refused). */
-  hostAdmin(action: HostAdminAction): Promise<Result<HostAdminResult>>;
-  /** Changes this account's password on the room's server; its other devices are logged out. */
-  changePassword(current: string, password: string): Promise<Result<void>>;
-
-  settings(): Promise<Result<Settings>>;
-  updateSettings(changes: Partial<Settings>): Promise<Result<Settings>>;
-
-  /** Opens a conversation in its own window (Electron: a new BrowserWindow; browser shell: handled by the renderer). */
-  openChatWindow(conv: ConversationKey): Promise<Result<void>>;
-
+export type AppApi = {
+  [K in keyof AppCalls]: (...args: CallArgs<K>) => Promise<Result<CallValue<K>>>;
+} & {
   /** Subscribes to every event; returns the unsubscribe function. */
   onEvent(listener: (event: AppEvent) => void): () => void;
+};
+
+/**
+ * What a shell hands the renderer: one function that carries any call by name
+ * (the core validates name and arguments), and the event subscription. The renderer
+ * builds the AppApi over it, whether it came from the Electron preload or the bridge.
+ */
+export interface AppTransport {
+  call(call: string, args: unknown[]): Promise<Result<unknown>>;
+  onEvent(listener: (event: AppEvent) => void): () => void;
 }
-
-/** The request/response calls, by name: what IPC handlers and the browser bridge route. */
-export type AppCallName = Exclude<keyof AppApi, 'onEvent'>;
-
-export const APP_CALLS: readonly AppCallName[] = [
-  'host',
-  'stopHosting',
-  'join',
-  'leave',
-  'session',
-  'send',
-  'unsent',
-  'history',
-  'search',
-  'users',
-  'contacts',
-  'chatRequest',
-  'chatAnswer',
-  'chatLeave',
-  'groups',
-  'groupCreate',
-  'groupRename',
-  'groupDelete',
-  'groupAddMember',
-  'groupRemoveMember',
-  'hostUsers',
-  'hostLog',
-  'hostPending',
-  'hostBans',
-  'hostAdmin',
-  'changePassword',
-  'settings',
-  'updateSettings',
-  'openChatWindow',
-] as const;
 
 /** App-level error codes (besides the protocol's). */
 export const AppErrorCode = {

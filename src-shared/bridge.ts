@@ -9,13 +9,14 @@
  * The shell accepts the socket only with the run's token and an Origin of its own
  * http://127.0.0.1:<ui-port>; anything else is refused before the upgrade.
  */
-import type { AppCallName, AppEvent, Result } from './api.js';
+import type { AppEvent, Result } from './api.js';
 
 export const BRIDGE_PATH = '/api';
 
 export interface BridgeCall {
   id: number;
-  call: AppCallName;
+  /** An AppCallName, once the shell has checked it. */
+  call: string;
   args: unknown[];
 }
 

@@ -1,7 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { checkGroupName, checkUserName, foldForSearch, lookalikeSkeletons, nameKey, nameSkeleton } from './text.js';
+import confusablesData from 'unhomoglyph/data.json' with { type: 'json' };
+import { checkGroupName, checkUserName, foldForSearch, lookalikeSkeletons, nameSkeleton } from './text.js';
+import { nameKey } from './protocol/names.js';
+
+/** Whether the two names share a skeleton: what registration checks against every existing account. */
+function looksAlike(one: string, other: string): boolean {
+  const skeletons = new Set(lookalikeSkeletons(one));
+  return lookalikeSkeletons(other).some((candidate) => skeletons.has(candidate));
+}
 
 describe('foldForSearch', () => {
+  it('is never longer than the text, whatever characters it holds', () => {
+    for (const text of ['\ufdfa', '\ufdfa'.repeat(100), 'ﬃ ﬁle', '½ ⑳ ㎏', '\u0390\u1fd3', 'İİİ', 'a\u0301'.repeat(50), '𝐀𝐁𝐂']) {
+      expect(foldForSearch(text).length, text).toBeLessThanOrEqual(text.length);
+    }
+  });
+  it('folds a character as a query and as part of a text alike', () => {
+    for (const text of ['ﬁle ﬃ', 'ΟΔΟΣ οδος', 'İSTANBUL\ufdfa', 'Ｗｉｄｅ café']) {
+      for (const character of new Set(text)) expect(foldForSearch(text)).toContain(foldForSearch(character));
+    }
+  });
   it('folds Turkish dotted and dotless i alike in both cases', () => {
     for (const word of ['İstanbul', 'ISTANBUL', 'istanbul', 'ıstanbul']) expect(foldForSearch(word)).toBe('istanbul');
   });
@@ -41,10 +59,42 @@ describe('user names', () => {
     }
     expect(nameSkeleton('bob')).not.toBe(alice);
   });
-  it('also reads capital I as l when looking for spoofs, without splitting case variants', () => {
+  it('also compares names as they look in capitals, without splitting case variants', () => {
     expect(lookalikeSkeletons('aIice')).toContain(nameSkeleton('alice'));
     expect(lookalikeSkeletons('ALICE')).toContain(nameSkeleton('alice'));
-    expect(lookalikeSkeletons('bob')).toEqual([nameSkeleton('bob')]);
+    expect(lookalikeSkeletons('bob')).toEqual([nameSkeleton('bob'), 'BOB']);
+  });
+  it('finds the look-alikes of issue 10 in either order, and keeps different names apart', () => {
+    const pairs = [
+      ['a\u0661ice', 'alice'],
+      ['al\u03b9ce', 'alice'],
+      ['adm\u03b9n', 'admin'],
+      ['paypa\u0661', 'paypal'],
+      ['ALlCE', 'alice'],
+      ['wilIiam', 'william'],
+      ['rnaria', 'maria'],
+      ['b0b', 'bob'],
+    ];
+    for (const [spoof, name] of pairs) {
+      expect(looksAlike(spoof!, name!), `${spoof} ${name}`).toBe(true);
+      expect(looksAlike(name!, spoof!), `${name} ${spoof}`).toBe(true);
+    }
+    for (const [one, other] of [['bill', 'biii'], ['alice', 'alina'], ['ali', 'ayla'], ['Zeynep', 'Zeyneb']]) {
+      expect(looksAlike(one!, other!), `${one} ${other}`).toBe(false);
+    }
+  });
+  it('finds every Latin look-alike of the Unicode confusables data that a name may hold', () => {
+    let checked = 0;
+    for (const [confusable, latin] of Object.entries(confusablesData)) {
+      if (!/^[a-zA-Z]$/.test(latin) || /^[\x00-\x7f]+$/.test(confusable)) continue;
+      const name = `k${latin}${latin}to`;
+      const spoof = `k${latin}${confusable}to`;
+      if (!checkUserName(spoof).ok) continue;
+      expect(looksAlike(spoof, name), `${spoof} (U+${confusable.codePointAt(0)!.toString(16)}) ${name}`).toBe(true);
+      expect(looksAlike(name, spoof), `${name} ${spoof}`).toBe(true);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(300);
   });
 });
 

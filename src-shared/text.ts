@@ -2,18 +2,39 @@
  * Text rules shared by server and clients: how names are checked and compared,
  * and how text is folded for search.
  */
-import { remove as removeConfusables } from 'confusables';
-import { LIMITS } from './protocol.js';
+import unhomoglyph from 'unhomoglyph';
+import { LIMITS } from './protocol/limits.js';
 
 const COMBINING_MARKS = /\p{M}/gu;
 
+const ASCII = /^[\x00-\x7f]*$/;
+
 /**
  * Folds text for search: case-insensitive with Turkish dotted/dotless i treated
- * as one letter (İ, I, ı, i all match each other), and diacritics ignored
- * (ş = s, ğ = g, ü = u, é = e). Applied to stored text and to queries alike.
+ * as one letter (İ, I, ı, i all match each other), Greek final sigma as sigma,
+ * diacritics ignored (ş = s, ğ = g, ü = u, é = e), compatibility forms read as
+ * what they stand for (ｗ = w, ﬁ = fi). Applied to stored text and to queries alike.
+ *
+ * Character by character, and never longer than the character: a compatibility
+ * form that stands for more (U+FDFA is 18 letters, ﬁ two) is kept as itself, so
+ * the folded text, stored and indexed beside the text, is never longer than it.
  */
 export function foldForSearch(text: string): string {
-  return text.normalize('NFKD').replace(COMBINING_MARKS, '').replace(/ı/g, 'i').toLowerCase();
+  if (ASCII.test(text)) return text.toLowerCase();
+  let folded = '';
+  for (const character of text) folded += foldCharacter(character);
+  return folded;
+}
+
+function foldCharacter(character: string): string {
+  const compatible = foldForm(character, 'NFKD');
+  if (compatible.length <= character.length) return compatible;
+  const canonical = foldForm(character, 'NFD');
+  return canonical.length <= character.length ? canonical : character;
+}
+
+function foldForm(character: string, form: 'NFKD' | 'NFD'): string {
+  return character.normalize(form).replace(COMBINING_MARKS, '').replace(/ı/g, 'i').toLowerCase().replace(/ς/g, 'σ');
 }
 
 /** Letters, digits and combining marks of any script, plus _ . - */
@@ -60,35 +81,32 @@ export function checkGroupName(raw: string, maxLength: number = LIMITS.maxGroupN
   return { ok: true, name };
 }
 
-/** Case-insensitive identity of a name: two names with the same key are the same account. */
-export function nameKey(name: string): string {
-  return name.normalize('NFC').replace(/İ/g, 'i').replace(/I/g, 'i').replace(/ı/g, 'i').toLowerCase();
+/**
+ * UTS #39 skeleton: each character replaced by its prototype in the Unicode
+ * confusables data (unhomoglyph ships it), between two NFDs; then, as names go,
+ * diacritics and the separators _ . - dropped. Case is kept: the data maps
+ * capital I to l but leaves i alone, so case carries what the name looks like.
+ */
+function skeleton(text: string): string {
+  return unhomoglyph(text.normalize('NFD')).normalize('NFD').replace(COMBINING_MARKS, '').replace(/[_.-]/g, '');
 }
 
-const LOOKALIKE_DIGITS: Record<string, string> = { '0': 'o', '1': 'l', '5': 's', '|': 'l' };
-
 /**
- * What a name looks like: confusable letters of other scripts mapped to Latin,
- * diacritics dropped, case folded, look-alike digits and letter pairs merged.
- * Two different accounts may never share a skeleton, so "аlice" (Cyrillic а)
- * or "a1ice" cannot pose as "alice".
+ * What a name looks like written in lower case: what the store keeps (unique) for
+ * each account, so "ALICE" and "alice" share it, and "аlice" (Cyrillic а),
+ * "a1ice" or "alicé" cannot pose as "alice".
  */
 export function nameSkeleton(name: string): string {
-  const latin = removeConfusables(name.normalize('NFKC'));
-  return foldForSearch(latin)
-    .replace(/[015|]/g, (d) => LOOKALIKE_DIGITS[d] ?? d)
-    .replace(/rn/g, 'm')
-    .replace(/vv/g, 'w')
-    .replace(/[_.-]/g, '');
+  return skeleton(name.toLowerCase());
 }
 
 /**
- * Every skeleton a new name must not share with an existing account: its own,
- * with Greek and Cyrillic capital I read as Latin I, and with any capital I read
- * as l ("aIice" posing as "alice"). Only the first is stored, because "ALICE"
- * and "alice" must keep one skeleton.
+ * What a name looks like as typed, in lower case and in upper case. Two names are
+ * look-alikes when any of one's skeletons is one of the other's: a relation that
+ * does not depend on which came first ("wilIiam" then "william", or the other
+ * way). "ALlCE" looks like "alice" written in capitals; "bill" and "biii" stay
+ * apart, as BILL and BIII do.
  */
 export function lookalikeSkeletons(name: string): string[] {
-  const latinI = name.replace(/[\u0399\u0406\u04C0]/g, 'I');
-  return [...new Set([nameSkeleton(name), nameSkeleton(latinI), nameSkeleton(latinI.replace(/I/g, 'l'))])];
+  return [...new Set([nameSkeleton(name), skeleton(name), skeleton(name.toUpperCase())])];
 }

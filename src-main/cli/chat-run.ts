@@ -4,8 +4,9 @@
  * wires it to argv, stdin and stdout; tests run it in-process.
  */
 import { parseArgs } from 'node:util';
-import { ErrorCode } from '../../src-shared/protocol.js';
-import { ChatClient, ClientError, FingerprintChangedError } from '../client/client.js';
+import { ErrorCode } from '../../src-shared/protocol/errors.js';
+import { ChatClient } from '../client/client.js';
+import { ClientError, FingerprintChangedError } from '../client/errors.js';
 import { PinFile, UNENCRYPTED, serverKey } from '../core/pins.js';
 import { normalizeFingerprint } from '../net/tls.js';
 import { TerminalSession, parseServer, printable } from './terminal.js';

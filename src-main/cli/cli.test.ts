@@ -4,7 +4,7 @@
  * client's behaviour are tested in-process (host-args, chat-run, terminal).
  */
 import { describe, expect, it } from 'vitest';
-import { ErrorCode } from '../../src-shared/protocol.js';
+import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { RawPeer } from '../testing/harness.js';
 import { CliProcess } from '../testing/process.js';
 import { useRoom } from '../testing/room.js';

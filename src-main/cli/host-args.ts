@@ -1,7 +1,7 @@
 /** The headless host's command line: parsed into host options, and its ready lines. Pure; host.ts wires them. */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ACCESS_MODES, type AccessMode, DEFAULT_PORT } from '../../src-shared/protocol.js';
+import { ACCESS_MODES, type AccessMode, DEFAULT_PORT } from '../../src-shared/protocol/limits.js';
 import type { Host, HostOptions } from '../core/host.js';
 import type { AccessOptions, RoomLimits } from '../server/access.js';
 

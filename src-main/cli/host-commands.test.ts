@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, PROTOCOL_VERSION } from '../../src-shared/protocol.js';
+import { ErrorCode } from '../../src-shared/protocol/errors.js';
+import { PROTOCOL_VERSION } from '../../src-shared/protocol/limits.js';
 import { login, nextEvent } from '../testing/harness.js';
 import { useRoom } from '../testing/room.js';
 import { runHostCommand } from './host-commands.js';

@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ChatMessage } from '../../src-shared/protocol.js';
+import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import type { ChatClient } from '../client/client.js';
 import { openStore } from '../store/store.js';
 import { login, removeDir, tempDir, waitFor } from '../testing/harness.js';
@@ -89,7 +89,7 @@ async function allRoomMessages(client: ChatClient): Promise<ChatMessage[]> {
   const pages: ChatMessage[][] = [];
   let before: number | undefined;
   for (;;) {
-    const page = await client.history('room', before, 200);
+    const page = await client.request('history', { conv: 'room', before: before, limit: 200 });
     pages.unshift(page.messages);
     if (!page.hasMore || page.messages.length === 0) break;
     before = page.messages[0]!.id;

@@ -3,9 +3,12 @@
  * commands into client calls and everything received into one line each (runChat
  * makes each line safe to print).
  */
-import { type ChatMessage, DEFAULT_PORT, type GroupInfo } from '../../src-shared/protocol.js';
-import { checkUserName, nameKey } from '../../src-shared/text.js';
-import { type ChatClient, ClientError } from '../client/client.js';
+import type { ChatMessage, GroupInfo } from '../../src-shared/protocol/objects.js';
+import { DEFAULT_PORT } from '../../src-shared/protocol/limits.js';
+import { checkUserName } from '../../src-shared/text.js';
+import { nameKey } from '../../src-shared/protocol/names.js';
+import type { ChatClient } from '../client/client.js';
+import { ClientError } from '../client/errors.js';
 
 export const HELP = [
   'commands:',
@@ -145,14 +148,14 @@ export class TerminalSession {
         this.print(describeGroup(await this.group(needArgument(argument, '/group_view <group>'))));
         return 'continue';
       case '/group_name_add': {
-        const { group } = await this.client.groupCreate(needArgument(argument, '/group_name_add <group>'));
+        const { group } = await this.client.request('groupCreate', { name: needArgument(argument, '/group_name_add <group>') });
         this.groupNames.set(group.id, group.name);
         this.print(`*** group ${group.name} created`);
         return 'continue';
       }
       case '/group_name_remove': {
         const group = await this.group(needArgument(argument, '/group_name_remove <group>'));
-        await this.client.groupDelete(group.id);
+        await this.client.request('groupDelete', { groupId: group.id });
         this.print(`*** group ${group.name} deleted`);
         return 'continue';
       }
@@ -168,7 +171,7 @@ export class TerminalSession {
       }
       case '@PM': {
         const name = needArgument(argument, '@PM <name>');
-        const { contact } = await this.client.chatRequest(name);
+        const { contact } = await this.client.request('chatRequest', { user: name });
         if (contact.state === 'accepted') {
           this.partner = contact.name;
           this.print(`*** private chat with ${contact.name} (EXIT PM to leave)`);
@@ -180,7 +183,7 @@ export class TerminalSession {
       case '/accept':
       case '/decline': {
         const name = needArgument(argument, `${command} <name>`);
-        const { contact } = await this.client.chatAnswer(name, command === '/accept');
+        const { contact } = await this.client.request('chatAnswer', { user: name, accept: command === '/accept' });
         if (command === '/accept') {
           this.partner = contact.name;
           this.print(`*** private chat with ${contact.name} (EXIT PM to leave)`);
@@ -196,7 +199,7 @@ export class TerminalSession {
       if (!this.partner) throw new Error('you are not in a private chat');
       const partner = this.partner;
       this.partner = null;
-      await this.client.chatLeave(partner);
+      await this.client.request('chatLeave', { user: partner });
       this.print(`*** left the private chat with ${partner}`);
       return 'continue';
     }
@@ -212,7 +215,7 @@ export class TerminalSession {
   }
 
   private async users(): Promise<CommandOutcome> {
-    const { users } = await this.client.users();
+    const { users } = await this.client.request('users');
     const online = users.filter((u) => u.online).map((u) => u.name);
     const offline = users
       .filter((u) => !u.online)
@@ -225,14 +228,14 @@ export class TerminalSession {
   private async search(query: string): Promise<CommandOutcome> {
     if (query === '') throw new Error('usage: /search_message <text>');
     await this.rememberGroups();
-    const { hits, hasMore } = await this.client.search(query);
+    const { hits, hasMore } = await this.client.request('search', { query });
     this.printHits(`"${query}"`, hits.map((h) => h.message), hasMore);
     return 'continue';
   }
 
   private async searchPerson(name: string): Promise<CommandOutcome> {
     await this.rememberGroups();
-    const { hits, hasMore } = await this.client.search('', { person: name });
+    const { hits, hasMore } = await this.client.request('search', { query: '', person: name });
     this.printHits(`messages with ${name}`, hits.map((h) => h.message), hasMore);
     return 'continue';
   }
@@ -243,7 +246,7 @@ export class TerminalSession {
   }
 
   private async groupsView(): Promise<CommandOutcome> {
-    const { groups } = await this.client.groups();
+    const { groups } = await this.client.request('groups');
     for (const group of groups) this.groupNames.set(group.id, group.name);
     if (groups.length === 0) this.print('you are in no group');
     for (const group of groups) this.print(describeGroup(group));
@@ -257,15 +260,15 @@ export class TerminalSession {
     const group = await this.group(words.slice(0, -1).join(' '));
     const result =
       command === '/group_person_add'
-        ? await this.client.groupAddMember(group.id, name)
-        : await this.client.groupRemoveMember(group.id, name);
+        ? await this.client.request('groupAddMember', { groupId: group.id, user: name })
+        : await this.client.request('groupRemoveMember', { groupId: group.id, user: name });
     this.print(`*** ${describeGroup(result.group)}`);
     return 'continue';
   }
 
   /** Finds one of the user's groups by name (case-insensitive). */
   private async group(name: string): Promise<GroupInfo> {
-    const { groups } = await this.client.groups();
+    const { groups } = await this.client.request('groups');
     for (const group of groups) this.groupNames.set(group.id, group.name);
     const group = groups.find((g) => nameKey(g.name) === nameKey(name.trim()));
     if (!group) throw new ClientError('UNKNOWN_GROUP', `you are in no group named ${name}`);
@@ -273,7 +276,7 @@ export class TerminalSession {
   }
 
   private async rememberGroups(): Promise<void> {
-    const { groups } = await this.client.groups();
+    const { groups } = await this.client.request('groups');
     for (const group of groups) this.groupNames.set(group.id, group.name);
   }
 }

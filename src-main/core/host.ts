@@ -2,13 +2,17 @@
  * Hosting a room: the store, the server log and the server over one data folder.
  * The headless host, the desktop app and the tests all start a room through here.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { type TlsIdentity, loadOrCreateIdentity } from '../net/tls.js';
 import { ServerLog } from '../server/log.js';
 import { ChatServer, type ServerOptions } from '../server/server.js';
+import { holdDataFolder } from '../store/data-folder.js';
 import { openStore } from '../store/store.js';
+import type { ServerStore } from '../store/types.js';
+
+/** Thousands of the longest messages a day: far beyond what a person types, small beside a disk. */
+const DEFAULT_MAX_USER_BYTES_PER_DAY = 64 * 1024 * 1024;
 
 export interface HostOptions extends Omit<ServerOptions, 'store' | 'log' | 'tls'> {
   dataDir: string;
@@ -18,6 +22,8 @@ export interface HostOptions extends Omit<ServerOptions, 'store' | 'log' | 'tls'
   tls?: boolean;
   /** Caps the database file; sends beyond it are refused with STORAGE_FULL as on a full disk. */
   maxDatabaseBytes?: number;
+  /** Caps the bytes of message text one user may store per UTC day (default 64 MiB); beyond it, STORAGE_FULL. */
+  maxUserBytesPerDay?: number;
 }
 
 export interface Host {
@@ -32,10 +38,17 @@ export interface Host {
 }
 
 export async function startHost(options: HostOptions): Promise<Host> {
-  const { dataDir, port, bind, tls = true, maxDatabaseBytes, ...serverOptions } = options;
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const identity: TlsIdentity | null = tls ? await loadOrCreateIdentity(dataDir) : null;
-  const store = openStore(join(dataDir, 'chat.sqlite'), maxDatabaseBytes !== undefined ? { maxBytes: maxDatabaseBytes } : {});
+  const { dataDir, port, bind, tls = true, maxDatabaseBytes, maxUserBytesPerDay = DEFAULT_MAX_USER_BYTES_PER_DAY, ...serverOptions } = options;
+  const folder = holdDataFolder(dataDir);
+  let identity: TlsIdentity | null;
+  let store: ServerStore;
+  try {
+    identity = tls ? await loadOrCreateIdentity(dataDir) : null;
+    store = openStore(join(dataDir, 'chat.sqlite'), { maxUserBytesPerDay, ...(maxDatabaseBytes !== undefined ? { maxBytes: maxDatabaseBytes } : {}) });
+  } catch (error) {
+    folder.release();
+    throw error;
+  }
   const logFile = join(dataDir, 'server.log');
   const log = new ServerLog(logFile);
   const server = new ChatServer({ ...serverOptions, store, log, tls: identity });
@@ -44,6 +57,8 @@ export async function startHost(options: HostOptions): Promise<Host> {
     address = await server.listen(port, bind ?? '0.0.0.0');
   } catch (error) {
     store.close();
+    log.close();
+    folder.release();
     throw error;
   }
   let stopping: Promise<void> | null = null;
@@ -54,7 +69,11 @@ export async function startHost(options: HostOptions): Promise<Host> {
     logFile,
     fingerprint: identity?.fingerprint ?? null,
     stop: () => {
-      stopping ??= server.close().finally(() => store.close());
+      stopping ??= server.close().finally(() => {
+        store.close();
+        log.close();
+        folder.release();
+      });
       return stopping;
     },
   };

@@ -8,8 +8,8 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Settings } from '../../src-shared/api.js';
 import { settingsSchema } from '../../src-shared/api-schema.js';
-import { DEFAULT_PORT } from '../../src-shared/protocol.js';
-import { nameKey } from '../../src-shared/text.js';
+import { DEFAULT_PORT } from '../../src-shared/protocol/limits.js';
+import { nameKey } from '../../src-shared/protocol/names.js';
 
 export const DEFAULT_SETTINGS: Settings = {
   lastHost: '',

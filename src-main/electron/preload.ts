@@ -1,19 +1,16 @@
 /**
- * The preload: gives the page `window.lanchat`, the App API over IPC, and nothing
- * else of Electron or Node. Runs sandboxed, so it is bundled to a single CommonJS
- * file (dist-main/electron/preload.cjs) whose only require is 'electron'.
+ * The preload: gives the page `window.lanchat`, the App API's transport over IPC
+ * (one call function and the event subscription), and nothing else of Electron or
+ * Node. Runs sandboxed, so it is bundled to a single CommonJS file
+ * (dist-main/electron/preload.cjs) whose only require is 'electron'.
  */
 import { type IpcRendererEvent, contextBridge, ipcRenderer } from 'electron';
-import { APP_CALLS, type AppApi, type AppCallName, type AppEvent } from '../../src-shared/api.js';
+import type { AppEvent, AppTransport } from '../../src-shared/api.js';
 import { CALL_CHANNEL, EVENT_CHANNEL } from './channels.js';
 
-// The main process validates every call; this side only forwards the name and arguments.
-const calls = Object.fromEntries(
-  APP_CALLS.map((call) => [call, (...args: unknown[]) => ipcRenderer.invoke(CALL_CHANNEL, call, args)]),
-) as Pick<AppApi, AppCallName>;
-
-const api: AppApi = {
-  ...calls,
+const transport: AppTransport = {
+  // The main process validates every call; this side only forwards the name and arguments.
+  call: (call, args) => ipcRenderer.invoke(CALL_CHANNEL, call, args),
   onEvent(listener) {
     // The page gets the event alone, never the IpcRendererEvent (it would reach ipcRenderer through it).
     const forward = (_event: IpcRendererEvent, appEvent: AppEvent): void => listener(appEvent);
@@ -24,4 +21,4 @@ const api: AppApi = {
   },
 };
 
-contextBridge.exposeInMainWorld('lanchat', api);
+contextBridge.exposeInMainWorld('lanchat', transport);

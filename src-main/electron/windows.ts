@@ -6,7 +6,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { BrowserWindow, type BrowserWindowConstructorOptions, type WebContents } from 'electron';
-import { conversationKey } from '../../src-shared/protocol.js';
+import { conversationKey } from '../../src-shared/protocol/objects.js';
 
 type WindowSize = Pick<BrowserWindowConstructorOptions, 'width' | 'height' | 'minWidth' | 'minHeight'>;
 

@@ -6,8 +6,7 @@
  * not read, and closes with a reason.
  */
 import type { Socket } from 'node:net';
-import type { WireError } from '../../src-shared/protocol.js';
-import { ErrorCode } from '../../src-shared/protocol.js';
+import { type WireError, ErrorCode } from '../../src-shared/protocol/errors.js';
 import { type DecodedFrame, FrameDecoder, encodeFrame } from './frame.js';
 
 export interface ConnectionOptions {

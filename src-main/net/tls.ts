@@ -11,7 +11,7 @@ import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { type SecureContext, TLSSocket, createSecureContext } from 'node:tls';
 import { generate as generateCertificate } from 'selfsigned';
-import { ErrorCode } from '../../src-shared/protocol.js';
+import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { formatAddress } from './connection.js';
 import { encodeFrame } from './frame.js';
 

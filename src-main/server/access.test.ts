@@ -1,7 +1,8 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, type ServerFrame } from '../../src-shared/protocol.js';
+import { ErrorCode } from '../../src-shared/protocol/errors.js';
+import { type ServerFrame } from '../../src-shared/protocol/pushes.js';
 import { type ChatClient } from '../client/client.js';
 import type { HostOptions } from '../core/host.js';
 import { type RawPeer, nextEvent } from '../testing/harness.js';
@@ -66,7 +67,7 @@ describe('access modes', () => {
     expect(room.host.server.admin.pending().map((p) => p.name)).toEqual(['bob', 'eve']);
 
     const stillOld = await user('old');
-    expect((await stillOld.users()).users.map((u) => u.name)).toEqual(['old']);
+    expect((await stillOld.request('users')).users.map((u) => u.name)).toEqual(['old']);
     expect(old.state).toBe('closed');
 
     room.host.server.admin.approve('bob');
@@ -195,11 +196,11 @@ describe('limits', () => {
     const owner = await user('owner');
     await user('b');
     await user('c');
-    await expect(owner.groupCreate('toolong')).rejects.toMatchObject({ code: ErrorCode.NAME_INVALID });
-    const { group } = await owner.groupCreate('team');
-    await expect(owner.groupCreate('team2')).rejects.toMatchObject({ code: ErrorCode.LIMIT_REACHED });
-    await owner.groupAddMember(group.id, 'b');
-    await expect(owner.groupAddMember(group.id, 'c')).rejects.toMatchObject({ code: ErrorCode.LIMIT_REACHED });
+    await expect(owner.request('groupCreate', { name: 'toolong' })).rejects.toMatchObject({ code: ErrorCode.NAME_INVALID });
+    const { group } = await owner.request('groupCreate', { name: 'team' });
+    await expect(owner.request('groupCreate', { name: 'team2' })).rejects.toMatchObject({ code: ErrorCode.LIMIT_REACHED });
+    await owner.request('groupAddMember', { groupId: group.id, user: 'b' });
+    await expect(owner.request('groupAddMember', { groupId: group.id, user: 'c' })).rejects.toMatchObject({ code: ErrorCode.LIMIT_REACHED });
   });
 });
 
@@ -242,13 +243,13 @@ describe('passwords', () => {
     const laptop = await user('alice', 'first pass');
     const phone = await user('alice', 'first pass');
     const phoneToken = phone.sessionToken!;
-    await expect(laptop.changePassword('wrong', 'second pass')).rejects.toMatchObject({ code: ErrorCode.WRONG_PASSWORD });
+    await expect(laptop.request('changePassword', { current: 'wrong', password: 'second pass' })).rejects.toMatchObject({ code: ErrorCode.WRONG_PASSWORD });
 
     const phoneEnded = nextEvent(phone, 'fatal');
-    await laptop.changePassword('first pass', 'second pass');
+    await laptop.request('changePassword', { current: 'first pass', password: 'second pass' });
     expect((await phoneEnded)[0].code).toBe(ErrorCode.PASSWORD_CHANGED);
     expect(laptop.state).toBe('online');
-    await expect(laptop.users()).resolves.toBeTruthy();
+    await expect(laptop.request('users')).resolves.toBeTruthy();
 
     expect(await loginError('alice', 'first pass')).toBe(ErrorCode.WRONG_PASSWORD);
     const peer = await raw();
@@ -288,7 +289,7 @@ describe('no plaintext password at rest', () => {
     await room.start({ access: { mode: 'passphrase', passphrase: secrets[0]! } });
     const alice = await user('alice', secrets[1]!, secrets[0]);
     expect(await loginError('alice', secrets[3]!)).toBe(ErrorCode.WRONG_PASSWORD);
-    await alice.changePassword(secrets[1]!, secrets[2]!);
+    await alice.request('changePassword', { current: secrets[1]!, password: secrets[2]! });
     await room.host.server.admin.resetPassword('alice', secrets[4]!);
     (await user('alice', secrets[4]!)).close();
     await room.stop();

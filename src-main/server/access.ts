@@ -4,7 +4,7 @@
  * the host's configurable limits, and the address form bans are stored under.
  */
 import { isIP } from 'node:net';
-import { type AccessMode, LIMITS } from '../../src-shared/protocol.js';
+import { type AccessMode, LIMITS } from '../../src-shared/protocol/limits.js';
 import type { ServerStore } from '../store/types.js';
 import { hashPassword, verifyPassword } from './password.js';
 

@@ -3,14 +3,8 @@
  * hello/login gates, per-connection rate limits, running a handler and turning
  * what it returns or throws into the response frame.
  */
-import {
-  ErrorCode,
-  type Request,
-  type RequestResults,
-  type RequestType,
-  type WireError,
-  parseRequest,
-} from '../../src-shared/protocol.js';
+import { ErrorCode, type WireError } from '../../src-shared/protocol/errors.js';
+import { type Request, type RequestResults, type RequestType, parseRequest } from '../../src-shared/protocol/requests.js';
 import type { DecodedFrame } from '../net/frame.js';
 import type { ServerStore } from '../store/types.js';
 import type { RoomAccess, RoomLimits } from './access.js';
@@ -25,7 +19,7 @@ export class ServerError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    /** Sent with TOO_MANY_ATTEMPTS. */
+    /** Sent with TOO_MANY_ATTEMPTS, RATE_LIMITED, and STORAGE_FULL for a user's daily quota. */
     readonly retryAfterMs?: number,
   ) {
     super(message);

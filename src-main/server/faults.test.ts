@@ -5,7 +5,8 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, PROTOCOL_VERSION } from '../../src-shared/protocol.js';
+import { ErrorCode } from '../../src-shared/protocol/errors.js';
+import { PROTOCOL_VERSION } from '../../src-shared/protocol/limits.js';
 import { encodeFrame } from '../net/frame.js';
 import type { ChatClient } from '../client/client.js';
 import { openStore, StoreOpenError } from '../store/store.js';
@@ -198,11 +199,11 @@ describe('storage faults', () => {
     expect(stored.length).toBeGreaterThan(0);
 
     // Nothing of the refused message reached anyone or the history; everything acknowledged is there.
-    const history = await bob.history('room', undefined, 200);
+    const history = await bob.request('history', { conv: 'room', limit: 200 });
     expect(history.messages.map((m) => m.id)).toEqual(stored);
     await waitFor(() => atBob.ids().length >= stored.length, 5000, 'bob to get the stored messages');
     expect(atBob.ids()).toEqual(stored);
-    expect((await alice.users()).users.map((u) => u.name).sort()).toEqual(['alice', 'bob']);
+    expect((await alice.request('users')).users.map((u) => u.name).sort()).toEqual(['alice', 'bob']);
     expect(room.logText()).toContain('database or disk is full');
   });
 
@@ -224,7 +225,7 @@ describe('storage faults', () => {
     }
     await stillServing(alice, bob, 'after the lock');
     expect(atBob.texts()).toEqual(['before the lock', 'after the lock']);
-    expect((await bob.history('room')).messages.map((m) => m.id)).toEqual([kept.id, atBob.ids()[1]]);
+    expect((await bob.request('history', { conv: 'room' })).messages.map((m) => m.id)).toEqual([kept.id, atBob.ids()[1]]);
   });
 
   it('refuses to open a database another program holds locked, with a clear error, and changes nothing', async () => {

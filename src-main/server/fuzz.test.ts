@@ -5,7 +5,8 @@
  * message of the chatting users. Seeded: FUZZ_SEED=<n> replays a run.
  */
 import { expect, it } from 'vitest';
-import { ErrorCode, type ServerFrame } from '../../src-shared/protocol.js';
+import { ErrorCode } from '../../src-shared/protocol/errors.js';
+import { type ServerFrame } from '../../src-shared/protocol/pushes.js';
 import { type RawPeer, collectMessages, waitFor } from '../testing/harness.js';
 import { useRoom } from '../testing/room.js';
 import { seededRandom } from '../testing/prng.js';

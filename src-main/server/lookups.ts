@@ -1,14 +1,8 @@
 /** Finding what a request names, as the requesting user may see it. Plain functions over the store. */
-import {
-  type Contact,
-  type ConversationKey,
-  ErrorCode,
-  type GroupInfo,
-  ROOM,
-  dmConversation,
-  groupConversation,
-} from '../../src-shared/protocol.js';
-import { nameKey } from '../../src-shared/text.js';
+import { type Contact, type GroupInfo } from '../../src-shared/protocol/objects.js';
+import { type ConversationKey, ROOM, dmConversation, groupConversation } from '../../src-shared/protocol/conversation.js';
+import { ErrorCode } from '../../src-shared/protocol/errors.js';
+import { nameKey } from '../../src-shared/protocol/names.js';
 import type { GroupRow, RelationRow, ServerStore, UserRow } from '../store/types.js';
 import { ServerError } from './dispatch.js';
 

@@ -4,7 +4,7 @@
  * scrypt$<log2 N>$<r>$<p>$<salt base64>$<hash base64>
  */
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
-import { ErrorCode } from '../../src-shared/protocol.js';
+import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { ServerError } from './dispatch.js';
 
 const KEY_BYTES = 32;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, type ServerFrame } from '../../src-shared/protocol.js';
+import { ErrorCode } from '../../src-shared/protocol/errors.js';
+import { type ServerFrame } from '../../src-shared/protocol/pushes.js';
 import { collectMessages, waitFor } from '../testing/harness.js';
 import { useRoom } from '../testing/room.js';
 import { ConnectionRateLimiter, type RateLimits, resolveRateLimits } from './rate-limit.js';
@@ -85,7 +86,7 @@ describe('rate limits over real sockets', () => {
     const sent = await Promise.all(texts.map((text) => alice.send({ kind: 'room' }, text)));
     expect(failed).toEqual([]);
     expect(new Set(sent.map((m) => m.id)).size).toBe(40);
-    const page = await alice.history('room', undefined, 100);
+    const page = await alice.request('history', { conv: 'room', limit: 100 });
     expect(page.messages.map((m) => m.text).sort()).toEqual([...texts].sort());
     expect(room.logText()).toContain('"event":"rate limited"');
   });

@@ -2,16 +2,21 @@
  * Who is online, and getting frames to them: presence on the first login and
  * the last disconnect, broadcast to the room, delivery to given users.
  */
-import { ErrorCode, type PushFrame, type WireError } from '../../src-shared/protocol.js';
+import { ErrorCode, type WireError } from '../../src-shared/protocol/errors.js';
+import { type PushFrame } from '../../src-shared/protocol/pushes.js';
 import { encodeFrame } from '../net/frame.js';
 import type { ServerStore, UserRow } from '../store/types.js';
+import type { ServerLog } from './log.js';
 import type { Session } from './session.js';
 
 export class Roster {
   /** Logged-in sessions by user id. */
   private readonly online = new Map<number, Set<Session>>();
 
-  constructor(private readonly store: ServerStore) {}
+  constructor(
+    private readonly store: ServerStore,
+    private readonly log: ServerLog,
+  ) {}
 
   isOnline(userId: number): boolean {
     return this.online.has(userId);
@@ -41,12 +46,17 @@ export class Roster {
     if (sessions.size > 0) return;
     this.online.delete(user.id);
     const now = Date.now();
-    this.store.setLastSeen(user.id, now);
     // What sat in the socket of a connection that died may never have arrived:
     // then only what the client itself said it holds counts.
     const clean = reason === null || reason.code === ErrorCode.LOGGED_OUT || reason.code === ErrorCode.SERVER_SHUTDOWN;
     const reached = clean ? session.sentUpTo : session.syncedTo;
-    if (reached > this.store.deliveredCursor(user.id)) this.store.setDeliveredCursor(user.id, reached);
+    try {
+      this.store.setLastSeen(user.id, now);
+      if (reached > this.store.deliveredCursor(user.id)) this.store.setDeliveredCursor(user.id, reached);
+    } catch (error) {
+      // A full disk must not take the host down with it; the user is offline all the same.
+      this.log.error('last seen not stored', { user: user.name, error: String(error) });
+    }
     this.broadcast({ type: 'presence', user: user.name, online: false, ts: now });
   }
 

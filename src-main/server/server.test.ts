@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, PROTOCOL_VERSION } from '../../src-shared/protocol.js';
+import { ErrorCode } from '../../src-shared/protocol/errors.js';
+import { PROTOCOL_VERSION } from '../../src-shared/protocol/limits.js';
 import { type RawPeer, collectMessages, login, nextEvent, waitFor } from '../testing/harness.js';
 import { startPinger } from '../testing/pinger.js';
 import { useRoom } from '../testing/room.js';
@@ -103,8 +104,8 @@ describe('restart', () => {
   it('keeps accounts, groups and history, and clients reconnect without loss or duplicates', async () => {
     const alice = await room.user('alice');
     const bob = await room.user('bob');
-    const { group } = await alice.groupCreate('Keepers');
-    await alice.groupAddMember(group.id, 'bob');
+    const { group } = await alice.request('groupCreate', { name: 'Keepers' });
+    await alice.request('groupAddMember', { groupId: group.id, user: 'bob' });
     await alice.send({ kind: 'group', groupId: group.id }, 'before restart');
     const bobTexts = collectMessages(bob);
     const port = room.host.address.port;
@@ -118,11 +119,11 @@ describe('restart', () => {
     await queued;
     await waitFor(() => bobTexts.texts().includes('sent while the host was down'), 10_000);
 
-    const page = await bob.history('room');
+    const page = await bob.request('history', { conv: 'room' });
     expect(page.messages.filter((m) => m.text === 'sent while the host was down')).toHaveLength(1);
     expect(bobTexts.texts().filter((t) => t === 'sent while the host was down')).toHaveLength(1);
-    expect((await bob.groups()).groups.map((g) => g.name)).toEqual(['Keepers']);
-    expect((await bob.history(group.conv)).messages.map((m) => m.text)).toEqual(['before restart']);
+    expect((await bob.request('groups')).groups.map((g) => g.name)).toEqual(['Keepers']);
+    expect((await bob.request('history', { conv: group.conv })).messages.map((m) => m.text)).toEqual(['before restart']);
   });
 });
 
@@ -131,8 +132,8 @@ describe('server log', () => {
     const alice = await room.user('alice');
     await expect(login(room.host, 'alice', 'wrong')).rejects.toMatchObject({ code: ErrorCode.WRONG_PASSWORD });
     const bob = await room.user('bob');
-    await alice.chatRequest('bob');
-    await bob.chatAnswer('alice', true);
+    await alice.request('chatRequest', { user: 'bob' });
+    await bob.request('chatAnswer', { user: 'alice', accept: true });
     bob.close();
     await nextEvent(alice, 'presence', (p) => p.user === 'bob' && !p.online);
     const entries = room.logText()

@@ -4,7 +4,8 @@
  * the desktop app and the headless host both embed it.
  */
 import { type AddressInfo, type Server, type Socket, createServer } from 'node:net';
-import { ErrorCode, LIMITS, type WireError } from '../../src-shared/protocol.js';
+import { ErrorCode, type WireError } from '../../src-shared/protocol/errors.js';
+import { LIMITS } from '../../src-shared/protocol/limits.js';
 import { Connection } from '../net/connection.js';
 import { TlsGate, type TlsIdentity } from '../net/tls.js';
 import type { ServerStore } from '../store/types.js';
@@ -92,7 +93,7 @@ export class ChatServer {
     this.rateLimits = resolveRateLimits(options.rateLimits);
     this.frameTimeoutMs = options.frameTimeoutMs ?? 30_000;
     this.access = new RoomAccess(this.store, options.access, options.passwordCost);
-    this.roster = new Roster(this.store);
+    this.roster = new Roster(this.store, this.log);
     this.admin = new ServerAdmin({
       store: this.store,
       log: this.log,

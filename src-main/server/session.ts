@@ -1,5 +1,5 @@
 /** One client connection as the server sees it, from accept to close. */
-import type { WireError } from '../../src-shared/protocol.js';
+import type { WireError } from '../../src-shared/protocol/errors.js';
 import type { Connection } from '../net/connection.js';
 import type { UserRow } from '../store/types.js';
 import { ConnectionRateLimiter, type RateLimits } from './rate-limit.js';

@@ -5,6 +5,7 @@
  * database at a whole version. Never edit a released migration: add a new one.
  */
 import type { Database } from 'better-sqlite3';
+import { foldForSearch, lookalikeSkeletons } from '../../src-shared/text.js';
 
 export interface Migration {
   version: number;
@@ -154,6 +155,65 @@ export const migrations: readonly Migration[] = [
       ) STRICT, WITHOUT ROWID;
     `,
   },
+  {
+    version: 4,
+    name: '004-messages-by-sender',
+    sql: `
+      -- Search with a person walks that person's messages newest first, a slice of
+      -- ids at a time (see search.ts): this index gives each slice by a range seek.
+      CREATE INDEX messages_by_sender ON messages (sender_id, id);
+    `,
+  },
+  {
+    version: 5,
+    name: '005-name-skeletons',
+    sql: `
+      -- Every skeleton of each account's name (lookalikeSkeletons: as typed, in lower
+      -- and in upper case): a new name is refused when any of its skeletons is here,
+      -- whichever of two look-alike names came first. users.skeleton stays as the
+      -- lower-case one. An older database's accounts get theirs from their names;
+      -- of two old accounts that now look alike, the older keeps the skeleton.
+      CREATE TABLE name_skeletons (
+        skeleton TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX name_skeletons_by_user ON name_skeletons (user_id);
+      INSERT OR IGNORE INTO name_skeletons (skeleton, user_id)
+        SELECT skeletons.value, users.id FROM users, json_each(lanchat_lookalike_skeletons(users.name)) AS skeletons
+        ORDER BY users.id;
+    `,
+  },
+  {
+    version: 6,
+    name: '006-bounded-fold',
+    sql: `
+      -- foldForSearch now keeps a character that stands for more than itself (U+FDFA
+      -- stood for 18 letters): refold the messages whose stored form differs, and
+      -- swap their entries in the search index (external content: the old form is
+      -- what 'delete' must be given).
+      CREATE TEMP TABLE refold AS
+        WITH folds AS MATERIALIZED (SELECT id, folded AS old, lanchat_fold(text) AS new FROM messages)
+        SELECT id, old, new FROM folds WHERE old <> new;
+      INSERT INTO message_search (message_search, rowid, folded) SELECT 'delete', id, old FROM refold;
+      UPDATE messages SET folded = (SELECT new FROM refold WHERE refold.id = messages.id) WHERE id IN (SELECT id FROM refold);
+      INSERT INTO message_search (rowid, folded) SELECT id, new FROM refold;
+      DROP TABLE refold;
+    `,
+  },
+  {
+    version: 7,
+    name: '007-daily-usage',
+    sql: `
+      -- Bytes of message text (UTF-8) each user stored per UTC day (ts / 86400000),
+      -- kept by the store as it inserts, for the per-user daily quota.
+      CREATE TABLE daily_usage (
+        user_id INTEGER NOT NULL,
+        day INTEGER NOT NULL,
+        bytes INTEGER NOT NULL,
+        PRIMARY KEY (user_id, day)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const LATEST_VERSION = migrations.length;
@@ -164,6 +224,9 @@ export function schemaVersion(db: Database): number {
 
 /** Applies every migration above the database's version, up to `target`. */
 export function migrate(db: Database, target = LATEST_VERSION): void {
+  // What migrations compute from names and text, as the application does.
+  db.function('lanchat_fold', { deterministic: true }, (text) => foldForSearch(String(text)));
+  db.function('lanchat_lookalike_skeletons', { deterministic: true }, (name) => JSON.stringify(lookalikeSkeletons(String(name))));
   for (const migration of migrations) {
     if (migration.version <= schemaVersion(db) || migration.version > target) continue;
     db.transaction(() => {

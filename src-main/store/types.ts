@@ -1,8 +1,10 @@
 /**
  * What the server needs from storage. One implementation: SQLite through better-sqlite3 (store.ts).
- * All calls are synchronous; a call that returns has committed.
+ * All calls but search are synchronous; a call that returns has committed.
  */
-import type { ChatMessage, ConversationKey } from '../../src-shared/protocol.js';
+import type { HostBan } from '../../src-shared/api.js';
+import type { ChatMessage, Page } from '../../src-shared/protocol/objects.js';
+import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 
 export interface UserRow {
   id: number;
@@ -34,15 +36,22 @@ export interface NewMessage {
   groupId?: number;
 }
 
-export interface InsertResult {
+export type InsertResult = StoredMessage | OverDailyQuota;
+
+export interface StoredMessage {
   message: ChatMessage;
   /** True when (senderId, clientMsgId) was already stored: the stored message is returned unchanged. */
   duplicate: boolean;
 }
 
-export interface Page {
-  messages: ChatMessage[];
-  hasMore: boolean;
+/** Not stored: the sender's messages of this UTC day would pass the store's maxUserBytesPerDay. */
+export interface OverDailyQuota {
+  overDailyQuota: {
+    /** The most bytes of message text (UTF-8) a user may store per UTC day. */
+    limit: number;
+    /** Until the next UTC day begins. */
+    retryAfterMs: number;
+  };
 }
 
 export type RelationState = 'pending' | 'accepted' | 'declined';
@@ -87,11 +96,9 @@ export interface Store {
   listUsers(): UserRow[];
   setLastSeen(userId: number, ts: number): void;
 
-  /** Stores one message, or returns the one already stored under (senderId, clientMsgId). */
-  insertMessage(message: NewMessage): InsertResult;
   /** The message a sender already stored under that client id, if any. */
   messageByClientId(senderId: number, clientMsgId: string): ChatMessage | undefined;
-  /** Stores many in one transaction; results in the same order. */
+  /** Stores many in one transaction; results in the same order. A message over its sender's daily quota is not stored. A message whose (senderId, clientMsgId) is stored already is returned as stored. */
   insertMessages(messages: NewMessage[]): InsertResult[];
   /** Newest page of a conversation before `before` (exclusive), returned oldest first. */
   history(conv: ConversationKey, before: number | undefined, limit: number): Page;
@@ -99,8 +106,8 @@ export interface Store {
   sync(userId: number, after: number, limit: number): Page;
   /** Highest message id stored, 0 when none. */
   lastMessageId(): number;
-  /** Messages the user may see that match, newest first. */
-  search(userId: number, options: SearchOptions): Page;
+  /** Messages the user may see that match, newest first. Works in slices, yielding to the event loop between them. */
+  search(userId: number, options: SearchOptions): Promise<Page>;
 
   relation(userA: number, userB: number): RelationRow | undefined;
   setRelation(userA: number, userB: number, state: RelationState, requesterId: number, since: number): RelationRow;
@@ -110,7 +117,6 @@ export interface Store {
   /** Throws StoreConflictError when the name key is taken. */
   createGroup(name: string, nameKey: string, ownerId: number, createdAt: number): GroupRow;
   groupById(id: number): GroupRow | undefined;
-  groupByKey(nameKey: string): GroupRow | undefined;
   /** Throws StoreConflictError when the name key is taken by another group. */
   renameGroup(id: number, name: string, nameKey: string): void;
   /** Removes the group, its members and its messages. */
@@ -137,14 +143,9 @@ export interface SessionStore {
   setDeliveredCursor(userId: number, messageId: number): void;
 }
 
-export type BanKind = 'name' | 'address';
-
-export interface BanRow {
-  kind: BanKind;
-  /** A name key for 'name', an address as the server sees it for 'address'. */
-  value: string;
-  createdAt: number;
-}
+/** What the host panel shows is the row itself. */
+export type BanRow = HostBan;
+export type BanKind = BanRow['kind'];
 
 /** Room access: pending accounts, password changes, bans, room settings and limits. */
 export interface AccessStore {

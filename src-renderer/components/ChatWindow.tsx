@@ -1,5 +1,5 @@
 import { useTranslation } from 'react-i18next';
-import type { ConversationKey } from '../../src-shared/protocol.js';
+import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 import { useApp, useConversation } from '../app-context.js';
 import { useDocumentTitle } from '../desktop/appearance.js';
 import { ConnectionStatus } from './ConnectionStatus.js';

@@ -1,7 +1,7 @@
 import { useState, type FormEvent, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError } from '../../src-shared/api.js';
-import type { Target } from '../../src-shared/protocol.js';
+import type { Target } from '../../src-shared/protocol/objects.js';
 import { app } from '../app-context.js';
 import { ErrorAlert } from './ErrorAlert.js';
 

@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError } from '../../src-shared/api.js';
-import type { UserInfo } from '../../src-shared/protocol.js';
+import type { UserInfo } from '../../src-shared/protocol/objects.js';
 import { app, useApp } from '../app-context.js';
 import { formatMoment } from '../lib/time.js';
 import { otherUsers } from '../store/selectors.js';

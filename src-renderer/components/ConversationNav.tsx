@@ -1,5 +1,5 @@
 import { useTranslation } from 'react-i18next';
-import type { ConversationKey } from '../../src-shared/protocol.js';
+import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 import { app } from '../app-context.js';
 import type { ConversationEntry } from '../store/selectors.js';
 import { openConversation } from '../store/sync.js';

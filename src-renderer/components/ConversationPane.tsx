@@ -1,7 +1,7 @@
 import { useId, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError } from '../../src-shared/api.js';
-import type { ConversationKey } from '../../src-shared/protocol.js';
+import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 import { app, useApp, useConversation } from '../app-context.js';
 import { isBrowserShell } from '../api.js';
 import { contactForConversation, groupOfConversation } from '../store/selectors.js';

@@ -1,9 +1,9 @@
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError, Result } from '../../src-shared/api.js';
-import type { GroupInfo } from '../../src-shared/protocol.js';
+import type { GroupInfo } from '../../src-shared/protocol/objects.js';
 import { app, useApp } from '../app-context.js';
-import { sameName } from '../lib/names.js';
+import { sameName } from '../../src-shared/protocol/names.js';
 import { addGroupMember, deleteGroup, leaveGroup, removeGroupMember, renameGroup } from '../store/sync.js';
 import { ErrorAlert } from './ErrorAlert.js';
 import { InlineForm } from './InlineForm.js';

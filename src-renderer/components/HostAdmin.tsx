@@ -3,7 +3,7 @@ import { useTranslation } from 'react-i18next';
 import type { AppError, HostAdminAction, HostAdminResult, Result } from '../../src-shared/api.js';
 import { app, useApp } from '../app-context.js';
 import { addressWithoutPort, userActions } from '../lib/access.js';
-import { sameName } from '../lib/names.js';
+import { sameName } from '../../src-shared/protocol/names.js';
 import { ErrorAlert } from './ErrorAlert.js';
 
 /** Runs host admin actions, keeping the last error to show. */

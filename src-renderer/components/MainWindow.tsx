@@ -1,9 +1,8 @@
 import { useCallback, useMemo } from 'react';
-import type { ConversationKey } from '../../src-shared/protocol.js';
+import { type ConversationKey, ROOM } from '../../src-shared/protocol/conversation.js';
 import { app, useApp, useConversationList } from '../app-context.js';
 import { useDocumentTitle } from '../desktop/appearance.js';
 import { useShortcuts } from '../desktop/shortcuts.js';
-import { ROOM } from '../lib/conversations.js';
 import { totalUnread } from '../store/selectors.js';
 import { openConversation } from '../store/sync.js';
 import { ConversationPane } from './ConversationPane.js';

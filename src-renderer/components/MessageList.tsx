@@ -1,9 +1,8 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useLayoutEffect, useMemo, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { ConversationKey } from '../../src-shared/protocol.js';
+import { type ConversationKey, ROOM } from '../../src-shared/protocol/conversation.js';
 import { app, useApp } from '../app-context.js';
-import { ROOM } from '../lib/conversations.js';
 import { buildTimeline, type TimelineItem } from '../lib/timeline.js';
 import { EMPTY_TIMELINE, type MessagesData, type PresenceNotice } from '../store/messages.js';
 import { pendingFor } from '../store/selectors.js';

@@ -1,11 +1,11 @@
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError } from '../../src-shared/api.js';
-import type { ChatMessage } from '../../src-shared/protocol.js';
+import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import { app, useApp } from '../app-context.js';
 import { SEARCH_INPUT_ID } from '../desktop/shortcuts.js';
 import { splitAtMatch } from '../lib/highlight.js';
-import { sameName } from '../lib/names.js';
+import { sameName } from '../../src-shared/protocol/names.js';
 import { formatMoment } from '../lib/time.js';
 import type { ConversationEntry } from '../store/selectors.js';
 import { openSearchHit, runSearch } from '../store/sync.js';

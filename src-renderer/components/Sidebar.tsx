@@ -1,4 +1,4 @@
-import type { ConversationKey } from '../../src-shared/protocol.js';
+import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 import type { ConversationEntry } from '../store/selectors.js';
 import { ChatRequests } from './ChatRequests.js';
 import { ContactsList } from './ContactsList.js';

@@ -1,7 +1,7 @@
 import { useId, useState, type FormEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError, JoinRequest, Result, SessionView, Settings } from '../../src-shared/api.js';
-import { ACCESS_MODES } from '../../src-shared/protocol.js';
+import { ACCESS_MODES } from '../../src-shared/protocol/limits.js';
 import { app, useApp } from '../app-context.js';
 import { type AccessChoice, hostAccess, joinPassphrase } from '../lib/access.js';
 import { requestNotificationPermission } from '../desktop/notifications.js';

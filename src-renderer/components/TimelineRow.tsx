@@ -1,7 +1,7 @@
 import { useTranslation } from 'react-i18next';
 import type { AppError, OutboxStatus } from '../../src-shared/api.js';
 import { errorText } from '../i18n/index.js';
-import { sameName } from '../lib/names.js';
+import { sameName } from '../../src-shared/protocol/names.js';
 import { formatTime, nameDay } from '../lib/time.js';
 import type { TimelineItem } from '../lib/timeline.js';
 import type { MessagesData } from '../store/messages.js';

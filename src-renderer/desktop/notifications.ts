@@ -1,4 +1,4 @@
-import type { ChatMessage } from '../../src-shared/protocol.js';
+import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import { app, appStore } from '../app-context.js';
 import { i18n } from '../i18n/index.js';
 import { conversationList } from '../store/selectors.js';

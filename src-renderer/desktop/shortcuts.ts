@@ -1,5 +1,5 @@
 import { useEffect } from 'react';
-import type { ConversationKey } from '../../src-shared/protocol.js';
+import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 
 export const SEARCH_INPUT_ID = 'search-messages';
 

@@ -1,6 +1,6 @@
 /** Form logic for room access: the Host form's "Who can join" choice and the password forms. */
 import type { HostAdminAction, HostRequest } from '../../src-shared/api.js';
-import type { AccessMode } from '../../src-shared/protocol.js';
+import type { AccessMode } from '../../src-shared/protocol/limits.js';
 
 /** i18n keys (under access.) of what is wrong with a form. */
 export type AccessFormProblem = 'passphraseMissing' | 'passwordEmpty' | 'passwordsDiffer';

@@ -1,4 +1,4 @@
-import type { ChatMessage } from '../../src-shared/protocol.js';
+import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import type { OutboxEntry, PresenceNotice } from '../store/messages.js';
 import { startOfDay } from './time.js';
 

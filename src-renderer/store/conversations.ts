@@ -1,5 +1,4 @@
-import type { ConversationKey } from '../../src-shared/protocol.js';
-import { ROOM } from '../lib/conversations.js';
+import { type ConversationKey, ROOM } from '../../src-shared/protocol/conversation.js';
 import type { SliceCreator } from './types.js';
 
 export interface ConversationsData {

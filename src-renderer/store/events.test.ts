@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AppEvent } from '../../src-shared/api.js';
-import type { GroupInfo } from '../../src-shared/protocol.js';
+import type { GroupInfo } from '../../src-shared/protocol/objects.js';
 import { applyEvent } from './events.js';
 import { conversationList, ownStatus, pendingFor, totalUnread } from './selectors.js';
 import { directMessage, onlineSession, roomMessage, storeAs } from './test-data.js';

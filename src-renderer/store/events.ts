@@ -1,7 +1,7 @@
 import type { AppEvent, SessionView } from '../../src-shared/api.js';
-import type { ChatMessage } from '../../src-shared/protocol.js';
-import { groupConversation } from '../lib/conversations.js';
-import { nameKey, sameName } from '../lib/names.js';
+import type { ChatMessage } from '../../src-shared/protocol/objects.js';
+import { groupConversation } from '../../src-shared/protocol/conversation.js';
+import { nameKey, sameName } from '../../src-shared/protocol/names.js';
 import type { AppStore } from './index.js';
 import { findMessage } from './messages.js';
 

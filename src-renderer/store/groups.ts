@@ -1,4 +1,4 @@
-import type { GroupInfo } from '../../src-shared/protocol.js';
+import type { GroupInfo } from '../../src-shared/protocol/objects.js';
 import type { SliceCreator } from './types.js';
 
 export interface GroupsData {

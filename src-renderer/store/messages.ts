@@ -1,5 +1,6 @@
-import type { AppError, AppEvent, OutboxStatus, Page } from '../../src-shared/api.js';
-import type { ChatMessage, ConversationKey, Target } from '../../src-shared/protocol.js';
+import type { AppError, AppEvent, OutboxStatus } from '../../src-shared/api.js';
+import type { Page, ChatMessage, Target } from '../../src-shared/protocol/objects.js';
+import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 import type { SliceCreator } from './types.js';
 
 /** The loaded stretch of one conversation: one contiguous run of messages, oldest first. */

@@ -1,5 +1,6 @@
-import type { Contact, ContactState, ConversationKey, UserInfo } from '../../src-shared/protocol.js';
-import { nameKey } from '../lib/names.js';
+import type { Contact, ContactState, UserInfo } from '../../src-shared/protocol/objects.js';
+import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
+import { nameKey } from '../../src-shared/protocol/names.js';
 import type { SliceCreator } from './types.js';
 
 /** A contact as far as known: a chat request event does not say which conversation it opens. */

@@ -1,5 +1,5 @@
 import type { AppError } from '../../src-shared/api.js';
-import type { SearchHit } from '../../src-shared/protocol.js';
+import type { SearchHit } from '../../src-shared/protocol/objects.js';
 import type { SliceCreator } from './types.js';
 
 export interface SearchData {

@@ -1,7 +1,7 @@
 import type { OutboxStatus } from '../../src-shared/api.js';
-import type { ChatMessage, ConversationKey, GroupInfo, Target, UserInfo } from '../../src-shared/protocol.js';
-import { ROOM, conversationKind, groupConversation, type ConversationKind } from '../lib/conversations.js';
-import { nameKey, sameName } from '../lib/names.js';
+import type { ChatMessage, GroupInfo, Target, UserInfo } from '../../src-shared/protocol/objects.js';
+import { type ConversationKey, ROOM, conversationKind, groupConversation, type ConversationKind } from '../../src-shared/protocol/conversation.js';
+import { nameKey, sameName } from '../../src-shared/protocol/names.js';
 import type { OutboxEntry } from './messages.js';
 import type { ContactView } from './presence.js';
 import type { AppState } from './types.js';

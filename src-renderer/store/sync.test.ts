@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { AppApi, Page, Result, SearchPage } from '../../src-shared/api.js';
-import type { ConversationKey } from '../../src-shared/protocol.js';
+import type { AppApi, Result } from '../../src-shared/api.js';
+import type { Page, SearchPage } from '../../src-shared/protocol/objects.js';
+import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 import { createAppStore } from './index.js';
 import { endDirectChat, loadOlder, openSearchHit, runSearch, startDirectChat, startSync } from './sync.js';
 import { fakeApi, onlineSession, roomMessage } from './test-data.js';

@@ -3,9 +3,9 @@
  * call's Result is returned so the caller can show its error.
  */
 import type { AppApi, AppEvent, HostRequest, JoinRequest, Result, SessionView, Settings } from '../../src-shared/api.js';
-import type { ChatMessage, Contact, ConversationKey, GroupInfo } from '../../src-shared/protocol.js';
-import { ROOM } from '../lib/conversations.js';
-import { sameName } from '../lib/names.js';
+import type { ChatMessage, Contact, GroupInfo } from '../../src-shared/protocol/objects.js';
+import { type ConversationKey, ROOM } from '../../src-shared/protocol/conversation.js';
+import { sameName } from '../../src-shared/protocol/names.js';
 import { applyEvent, holdsMessage, sameIdentity } from './events.js';
 import type { AppStore } from './index.js';
 import { EMPTY_TIMELINE, findMessage } from './messages.js';

@@ -1,6 +1,6 @@
 /** Builders shared by the store tests. */
 import type { AppApi, AppEvent, SessionView } from '../../src-shared/api.js';
-import type { ChatMessage } from '../../src-shared/protocol.js';
+import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import { applyEvent } from './events.js';
 import { createAppStore, type AppStore } from './index.js';
 

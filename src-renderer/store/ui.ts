@@ -1,5 +1,5 @@
 import type { Settings } from '../../src-shared/api.js';
-import type { ConversationKey } from '../../src-shared/protocol.js';
+import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 import type { SliceCreator } from './types.js';
 
 export interface UiSlice {

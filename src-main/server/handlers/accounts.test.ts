@@ -1,7 +1,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, PROTOCOL_VERSION } from '../../../src-shared/protocol.js';
+import { ErrorCode } from '../../../src-shared/protocol/errors.js';
+import { PROTOCOL_VERSION } from '../../../src-shared/protocol/limits.js';
 import { login } from '../../testing/harness.js';
 import { useRoom } from '../../testing/room.js';
 

@@ -1,7 +1,9 @@
 /** hello, login (and registration), logout, changePassword, users. */
 import { createHash, randomBytes } from 'node:crypto';
-import { ErrorCode, LIMITS, PROTOCOL_MAJOR, PROTOCOL_VERSION } from '../../../src-shared/protocol.js';
-import { checkUserName, lookalikeSkeletons, nameKey, nameSkeleton } from '../../../src-shared/text.js';
+import { ErrorCode } from '../../../src-shared/protocol/errors.js';
+import { LIMITS, PROTOCOL_MAJOR, PROTOCOL_VERSION } from '../../../src-shared/protocol/limits.js';
+import { checkUserName, lookalikeSkeletons, nameSkeleton } from '../../../src-shared/text.js';
+import { nameKey } from '../../../src-shared/protocol/names.js';
 import { StoreConflictError, type UserRow } from '../../store/types.js';
 import { addressHost, throttleAddress } from '../access.js';
 import { type Handlers, type ServerContext, ServerError } from '../dispatch.js';

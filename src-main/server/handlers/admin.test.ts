@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCode } from '../../../src-shared/protocol.js';
+import { ErrorCode } from '../../../src-shared/protocol/errors.js';
 import { nextEvent, waitFor } from '../../testing/harness.js';
 import { useRoom } from '../../testing/room.js';
 

@@ -5,8 +5,9 @@
  * written to the server log as an "admin" event.
  */
 import { randomBytes } from 'node:crypto';
-import { ErrorCode, type WireError } from '../../../src-shared/protocol.js';
-import { checkUserName, nameKey } from '../../../src-shared/text.js';
+import { ErrorCode, type WireError } from '../../../src-shared/protocol/errors.js';
+import { checkUserName } from '../../../src-shared/text.js';
+import { nameKey } from '../../../src-shared/protocol/names.js';
 import type { BanRow, ServerStore, UserRow } from '../../store/types.js';
 import { type RoomAccess, addressHost, normalizeAddress } from '../access.js';
 import { ServerError } from '../dispatch.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCode } from '../../../src-shared/protocol.js';
+import { ErrorCode } from '../../../src-shared/protocol/errors.js';
 import { nextEvent } from '../../testing/harness.js';
 import { useRoom } from '../../testing/room.js';
 
@@ -13,40 +13,40 @@ describe('direct messages and chat requests', () => {
     await alice.send({ kind: 'dm', user: 'bob' }, 'can we talk?');
     expect((await request)[0].from).toBe('alice');
     expect((await message)[0]).toMatchObject({ from: 'alice', to: 'bob', text: 'can we talk?' });
-    expect((await bob.contacts()).contacts).toEqual([expect.objectContaining({ name: 'alice', state: 'incoming' })]);
+    expect((await bob.request('contacts')).contacts).toEqual([expect.objectContaining({ name: 'alice', state: 'incoming' })]);
 
     const answer = nextEvent(alice, 'chatAnswer');
-    await bob.chatAnswer('alice', true);
+    await bob.request('chatAnswer', { user: 'alice', accept: true });
     expect((await answer)[0]).toMatchObject({ from: 'bob', accepted: true });
     const reply = nextEvent(alice, 'message');
     await bob.send({ kind: 'dm', user: 'alice' }, 'sure');
     expect((await reply)[0]).toMatchObject({ from: 'bob', to: 'alice' });
-    expect((await alice.contacts()).contacts[0]).toMatchObject({ name: 'bob', state: 'accepted' });
+    expect((await alice.request('contacts')).contacts[0]).toMatchObject({ name: 'bob', state: 'accepted' });
   });
 
   it('tells a declined sender and refuses further messages to that person', async () => {
     const [alice, bob] = [await room.user('alice'), await room.user('bob')];
-    await alice.chatRequest('bob');
+    await alice.request('chatRequest', { user: 'bob' });
     const answer = nextEvent(alice, 'chatAnswer');
-    await bob.chatAnswer('alice', false);
+    await bob.request('chatAnswer', { user: 'alice', accept: false });
     expect((await answer)[0]).toMatchObject({ from: 'bob', accepted: false });
     await expect(alice.send({ kind: 'dm', user: 'bob' }, 'please?')).rejects.toMatchObject({
       code: ErrorCode.CHAT_DECLINED,
     });
-    await expect(alice.chatRequest('bob')).rejects.toMatchObject({ code: ErrorCode.CHAT_DECLINED });
+    await expect(alice.request('chatRequest', { user: 'bob' })).rejects.toMatchObject({ code: ErrorCode.CHAT_DECLINED });
     // Only bob can reopen it.
-    const reopened = await bob.chatRequest('alice');
+    const reopened = await bob.request('chatRequest', { user: 'alice' });
     expect(reopened.contact.state).toBe('outgoing');
   });
 
   it('lets either side leave a private chat and tells the partner', async () => {
     const [alice, bob] = [await room.user('alice'), await room.user('bob')];
-    await alice.chatRequest('bob');
-    await bob.chatAnswer('alice', true);
+    await alice.request('chatRequest', { user: 'bob' });
+    await bob.request('chatAnswer', { user: 'alice', accept: true });
     const left = nextEvent(bob, 'chatLeft');
-    await alice.chatLeave('bob');
+    await alice.request('chatLeave', { user: 'bob' });
     expect((await left)[0].user).toBe('alice');
-    expect((await bob.contacts()).contacts).toEqual([]);
+    expect((await bob.request('contacts')).contacts).toEqual([]);
   });
 
   it('refuses unknown users and messages to yourself', async () => {
@@ -60,9 +60,9 @@ describe('direct messages and chat requests', () => {
   it('never shows a direct conversation to a third user', async () => {
     const [alice, bob, eve] = [await room.user('alice'), await room.user('bob'), await room.user('eve')];
     const sent = await alice.send({ kind: 'dm', user: 'bob' }, 'secret plan');
-    await bob.chatAnswer('alice', true);
-    await expect(eve.history(sent.conv)).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_CONVERSATION });
-    expect((await eve.search('secret')).hits).toEqual([]);
+    await bob.request('chatAnswer', { user: 'alice', accept: true });
+    await expect(eve.request('history', { conv: sent.conv })).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_CONVERSATION });
+    expect((await eve.request('search', { query: 'secret' })).hits).toEqual([]);
     const sync = await eve.request('sync', { after: 0 });
     expect(sync.messages.map((m) => m.text)).not.toContain('secret plan');
   });

@@ -1,5 +1,5 @@
 /** Private chats: contacts, asking for a chat, answering, leaving. */
-import { ErrorCode } from '../../../src-shared/protocol.js';
+import { ErrorCode } from '../../../src-shared/protocol/errors.js';
 import type { RelationRow, UserRow } from '../../store/types.js';
 import { type Handlers, type ServerContext, ServerError } from '../dispatch.js';
 import { contact, otherUser } from '../lookups.js';

@@ -1,6 +1,8 @@
 /** Groups: listing, creating, renaming, deleting, members. */
-import { ErrorCode, type GroupInfo } from '../../../src-shared/protocol.js';
-import { checkGroupName, nameKey } from '../../../src-shared/text.js';
+import { ErrorCode } from '../../../src-shared/protocol/errors.js';
+import { type GroupInfo } from '../../../src-shared/protocol/objects.js';
+import { checkGroupName } from '../../../src-shared/text.js';
+import { nameKey } from '../../../src-shared/protocol/names.js';
 import { type GroupRow, StoreConflictError } from '../../store/types.js';
 import { type Handlers, type ServerContext, ServerError } from '../dispatch.js';
 import { groupInfo, memberGroup, ownedGroup, userNamed } from '../lookups.js';

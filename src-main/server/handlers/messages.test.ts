@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { ErrorCode } from '../../../src-shared/protocol.js';
+import { ErrorCode } from '../../../src-shared/protocol/errors.js';
 import { ChatClient } from '../../client/client.js';
 import { encodeFrame } from '../../net/frame.js';
 import { collectMessages, nextEvent, waitFor } from '../../testing/harness.js';
@@ -32,7 +32,7 @@ describe('room', () => {
     const left = nextEvent(alice, 'presence', (p) => p.user === 'bob' && !p.online);
     bob.close();
     await left;
-    const { users } = await alice.users();
+    const { users } = await alice.request('users');
     expect(users.find((u) => u.name === 'bob')).toMatchObject({ online: false });
     expect(users.find((u) => u.name === 'alice')).toMatchObject({ online: true });
   });
@@ -42,7 +42,7 @@ describe('room', () => {
     const first = await alice.request('send', { clientMsgId: 'same', to: { kind: 'room' }, text: 'once' });
     const second = await alice.request('send', { clientMsgId: 'same', to: { kind: 'room' }, text: 'once' });
     expect(second).toMatchObject({ duplicate: true, message: { id: first.message.id } });
-    const page = await alice.history('room');
+    const page = await alice.request('history', { conv: 'room' });
     expect(page.messages.filter((m) => m.text === 'once')).toHaveLength(1);
   });
 });
@@ -117,10 +117,10 @@ describe('history, offline delivery and search', () => {
   it('pages history backwards, oldest first within a page', async () => {
     const alice = await room.user('alice');
     for (let i = 1; i <= 7; i++) await alice.send({ kind: 'room' }, `m${i}`);
-    const latest = await alice.history('room', undefined, 3);
+    const latest = await alice.request('history', { conv: 'room', limit: 3 });
     expect(latest.messages.map((m) => m.text)).toEqual(['m5', 'm6', 'm7']);
     expect(latest.hasMore).toBe(true);
-    const older = await alice.history('room', latest.messages[0]!.id, 10);
+    const older = await alice.request('history', { conv: 'room', before: latest.messages[0]!.id, limit: 10 });
     expect(older.messages.map((m) => m.text)).toEqual(['m1', 'm2', 'm3', 'm4']);
     expect(older.hasMore).toBe(false);
   });
@@ -131,14 +131,14 @@ describe('history, offline delivery and search', () => {
     await bob.send({ kind: 'room' }, 'İSTANBUL çok güzel');
     await bob.send({ kind: 'room' }, 'xyz');
     const texts = async (query: string, person?: string) =>
-      (await alice.search(query, person ? { person } : {})).hits.map((h) => h.message.text);
+      (await alice.request('search', { query, ...(person ? { person } : {}) })).hits.map((h) => h.message.text);
     expect(await texts('sel')).toEqual(['selam herkese']);
     expect(await texts('istanbul')).toEqual(['İSTANBUL çok güzel']);
     expect(await texts('ıstanbul')).toEqual(['İSTANBUL çok güzel']);
     expect(await texts('GUZEL')).toEqual(['İSTANBUL çok güzel']);
     expect(await texts('o')).toEqual(['İSTANBUL çok güzel']);
     expect(await texts('', 'bob')).toEqual(['xyz', 'İSTANBUL çok güzel']);
-    await expect(alice.search('', { person: 'nobody' })).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_USER });
+    await expect(alice.request('search', { query: '', person: 'nobody' })).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_USER });
   });
 });
 
@@ -177,9 +177,9 @@ describe('edge cases', () => {
     const first = await alice.request('send', { clientMsgId: 'c1', to: { kind: 'room' }, text: 'hi all' });
     const again = await alice.request('send', { clientMsgId: 'c1', to: { kind: 'dm', user: 'bob' }, text: 'hi all' });
     expect(again).toMatchObject({ duplicate: true, message: { id: first.message.id, conv: 'room' } });
-    await alice.users();
+    await alice.request('users');
     expect(bobRequests).toEqual([]);
-    expect((await bob.contacts()).contacts).toEqual([]);
+    expect((await bob.request('contacts')).contacts).toEqual([]);
   });
 
   it('carries out nothing sent after logout', async () => {
@@ -192,7 +192,7 @@ describe('edge cases', () => {
     await peer.waitClosed();
     expect(peer.frames.some((f) => f.type === 'res' && f.id === 101)).toBe(false);
     const reader = await room.user('reader');
-    expect((await reader.history('room')).messages).toEqual([]);
+    expect((await reader.request('history', { conv: 'room' })).messages).toEqual([]);
   });
 
   it('serves a page of the largest messages in one frame without dropping the reader', async () => {
@@ -200,7 +200,7 @@ describe('edge cases', () => {
     const heavy = '\u0001'.repeat(8000);
     for (let i = 0; i < 200; i++) await alice.send({ kind: 'room' }, heavy);
     const bob = await room.user('bob');
-    const page = await bob.history('room', undefined, 200);
+    const page = await bob.request('history', { conv: 'room', limit: 200 });
     expect(page.messages).toHaveLength(200);
     expect(bob.state).toBe('online');
   });
@@ -214,7 +214,7 @@ describe('edge cases', () => {
     newcomer.on('message', (m) => texts.push(m.text));
     await newcomer.connect();
     expect(texts).toEqual([]);
-    expect((await newcomer.history('room')).messages.map((m) => m.text)).toEqual(['old news']);
+    expect((await newcomer.request('history', { conv: 'room' })).messages.map((m) => m.text)).toEqual(['old news']);
   });
 });
 

@@ -1,16 +1,11 @@
 /** Messages: send (with the group commit), history, sync, search. */
-import {
-  type ChatMessage,
-  type ConversationKey,
-  ErrorCode,
-  LIMITS,
-  type PushFrame,
-  ROOM,
-  type RequestResults,
-  dmConversation,
-  groupConversation,
-} from '../../../src-shared/protocol.js';
-import { nameKey } from '../../../src-shared/text.js';
+import { type ChatMessage } from '../../../src-shared/protocol/objects.js';
+import { type ConversationKey, ROOM, dmConversation, groupConversation } from '../../../src-shared/protocol/conversation.js';
+import { ErrorCode } from '../../../src-shared/protocol/errors.js';
+import { LIMITS } from '../../../src-shared/protocol/limits.js';
+import { type PushFrame } from '../../../src-shared/protocol/pushes.js';
+import { type RequestResults } from '../../../src-shared/protocol/requests.js';
+import { nameKey } from '../../../src-shared/protocol/names.js';
 import type { InsertResult, NewMessage, UserRow } from '../../store/types.js';
 import { ANSWERED, type Handlers, type ServerContext, ServerError } from '../dispatch.js';
 import { canRead, memberGroup, otherUser, userNamed } from '../lookups.js';
@@ -68,8 +63,21 @@ export function messageHandlers(ctx: ServerContext) {
     }
     // Pushes and acknowledgements go out message by message, so every connection still
     // receives messages in id order (clients skip anything at or below the last id seen).
-    sends.forEach(({ requestId, message, recipients, session, resolve }, index) => {
-      const { message: stored, duplicate } = results[index]!;
+    sends.forEach(({ requestId, message, recipients, session, resolve, reject }, index) => {
+      const outcome = results[index]!;
+      if ('overDailyQuota' in outcome) {
+        const { limit, retryAfterMs } = outcome.overDailyQuota;
+        const quota = `${Math.round(limit / 1024)} KiB`;
+        reject(
+          new ServerError(
+            ErrorCode.STORAGE_FULL,
+            `you have sent ${quota} of messages today, as much as this host keeps from one user per day; not stored. You can send again when the day ends (00:00 UTC)`,
+            retryAfterMs,
+          ),
+        );
+        return;
+      }
+      const { message: stored, duplicate } = outcome;
       if (!duplicate) {
         const frame: PushFrame = { type: 'message', message: stored };
         if (recipients) roster.deliver(recipients, frame, session);
@@ -165,9 +173,9 @@ export function messageHandlers(ctx: ServerContext) {
       return page;
     },
 
-    search: (session, request) => {
+    search: async (session, request) => {
       const person = request.person === undefined ? undefined : userNamed(store, request.person);
-      const page = store.search(session.user.id, {
+      const page = await store.search(session.user.id, {
         query: request.query,
         ...(person ? { personId: person.id } : {}),
         ...(request.before !== undefined ? { before: request.before } : {}),

@@ -1,7 +1,6 @@
-/**
- * The same rule as nameKey in src-shared/text.ts, repeated here because importing
- * that module would pull its look-alike tables (about 100 kB) into the renderer.
- */
+/** How user names compare. No zod, no Node: the renderer imports this. */
+
+/** Case-insensitive identity of a name: two names with the same key are the same account. */
 export function nameKey(name: string): string {
   return name.normalize('NFC').replace(/İ/g, 'i').replace(/I/g, 'i').replace(/ı/g, 'i').toLowerCase();
 }

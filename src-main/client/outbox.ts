@@ -1,0 +1,121 @@
+/**
+ * Messages given to send() until the server stored them or refused them for good.
+ * Each goes once per link; one that timed out goes again (the server recognises
+ * resends by their client id), one refused for its rate goes again after the wait.
+ */
+import type { ChatMessage, Target } from '../../src-shared/protocol/objects.js';
+import { ErrorCode } from '../../src-shared/protocol/errors.js';
+import type { RequestResults } from '../../src-shared/protocol/requests.js';
+import { ClientError } from './errors.js';
+
+export interface OutboxItem {
+  clientMsgId: string;
+  to: Target;
+  text: string;
+}
+
+interface Queued extends OutboxItem {
+  /** Sent on the current link, answer awaited. */
+  inFlight: boolean;
+  resolve: (message: ChatMessage) => void;
+  reject: (error: ClientError) => void;
+}
+
+/** Wait before resending after RATE_LIMITED when the server gave no time. */
+export const RATE_LIMIT_RETRY_MS = 1000;
+
+export interface OutboxLink {
+  /** Sends the item on the current link, or answers null when there is none. */
+  send(item: OutboxItem): Promise<RequestResults['send']> | null;
+  /** Whether the link is up, so that items can go now. */
+  online(): boolean;
+  queued(item: OutboxItem): void;
+  sent(item: OutboxItem, result: RequestResults['send']): void;
+  refused(item: OutboxItem, error: ClientError): void;
+}
+
+export class Outbox {
+  private readonly queue: Queued[] = [];
+  /** Resends the queue after the server refused sends for their rate. */
+  private resendTimer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly link: OutboxLink) {}
+
+  /** Messages accepted but not yet acknowledged by the server. */
+  get items(): OutboxItem[] {
+    return this.queue.map(({ clientMsgId, to, text }) => ({ clientMsgId, to, text }));
+  }
+
+  /** Queues a message; resolves with it once stored, rejects if it is refused for good. */
+  add(item: OutboxItem): Promise<ChatMessage> {
+    return new Promise((resolve, reject) => {
+      const queued: Queued = { ...item, inFlight: false, resolve, reject };
+      this.queue.push(queued);
+      this.link.queued(item);
+      if (this.link.online()) void this.transmit(queued);
+    });
+  }
+
+  /** Sends everything not already on its way, in order (the link just came up). */
+  flush(): void {
+    for (const item of this.queue) void this.transmit(item);
+  }
+
+  /** The link dropped: nothing is on its way any more. */
+  unlinked(): void {
+    for (const item of this.queue) item.inFlight = false;
+  }
+
+  /** Rejects everything queued (the client closed). */
+  drop(error: ClientError): void {
+    this.stop();
+    for (const item of this.queue.splice(0)) item.reject(error);
+  }
+
+  stop(): void {
+    if (this.resendTimer) clearTimeout(this.resendTimer);
+    this.resendTimer = null;
+  }
+
+  private async transmit(item: Queued): Promise<void> {
+    if (item.inFlight) return;
+    const sending = this.link.send(item);
+    if (!sending) return;
+    item.inFlight = true;
+    try {
+      const result = await sending;
+      this.remove(item);
+      this.link.sent(item, result);
+      item.resolve(result.message);
+    } catch (error) {
+      item.inFlight = false;
+      const clientError = error instanceof ClientError ? error : new ClientError('DISCONNECTED', String(error));
+      if (clientError.code === 'TIMEOUT') {
+        // The answer is late or lost: the resend is recognised by its client id.
+        if (this.link.online()) void this.transmit(item);
+      } else if (clientError.code === ErrorCode.RATE_LIMITED) {
+        // Not stored: it stays queued and goes again once the server can take it.
+        this.resendLater(clientError.retryAfterMs ?? RATE_LIMIT_RETRY_MS);
+      } else if (clientError.code !== 'DISCONNECTED' && clientError.code !== 'PROTOCOL_ERROR') {
+        // The server answered with a refusal: sending it again would be refused again.
+        this.remove(item);
+        this.link.refused(item, clientError);
+        item.reject(clientError);
+      }
+    }
+  }
+
+  /** One timer for every refused send, so they go again together and in order. */
+  private resendLater(delayMs: number): void {
+    if (this.resendTimer) return;
+    this.resendTimer = setTimeout(() => {
+      this.resendTimer = null;
+      if (this.link.online()) this.flush();
+    }, delayMs);
+  }
+
+  private remove(item: Queued): void {
+    const index = this.queue.indexOf(item);
+    if (index >= 0) this.queue.splice(index, 1);
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Opening the socket to a host: TLS with the host's certificate checked against
+ * the pinned fingerprint before anything is sent, or plain TCP when asked.
+ */
+import { type Socket, connect as connectTcp } from 'node:net';
+import { TLSSocket, connect as connectTls } from 'node:tls';
+import { TLS_MIN_VERSION, fingerprintOf } from '../net/tls.js';
+import { ClientError, FingerprintChangedError } from './errors.js';
+
+export interface TransportOptions {
+  host: string;
+  port: number;
+  tls: boolean;
+  connectTimeoutMs: number;
+  /** The certificate fingerprint the host must present; without one any certificate is accepted. */
+  fingerprint: string | undefined;
+}
+
+/** The open socket and, over TLS, the fingerprint of the certificate the host presented. */
+export interface OpenSocket {
+  socket: Socket;
+  fingerprint: string | null;
+}
+
+/** Connects; with TLS, resolves only after the host's certificate matched the pin (when there is one). */
+export function openSocket({ host, port, tls, connectTimeoutMs, fingerprint: pinned }: TransportOptions): Promise<OpenSocket> {
+  const where = `${host}:${port}`;
+  return new Promise((resolve, reject) => {
+    const socket = tls ? connectTls({ host, port, rejectUnauthorized: false, minVersion: TLS_MIN_VERSION }) : connectTcp({ host, port });
+    const fail = (error: ClientError): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(error);
+    };
+    const timer = setTimeout(() => fail(new ClientError('CONNECT_FAILED', `no answer from ${where}`)), connectTimeoutMs);
+    socket.once(tls ? 'secureConnect' : 'connect', () => {
+      let fingerprint: string | null = null;
+      if (socket instanceof TLSSocket) {
+        fingerprint = fingerprintOf(socket.getPeerCertificate().raw);
+        if (pinned !== undefined && fingerprint !== pinned) {
+          fail(new FingerprintChangedError(pinned, fingerprint, where));
+          return;
+        }
+      }
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      resolve({ socket, fingerprint });
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      fail(
+        tls && isTlsFailure(error)
+          ? new ClientError('TLS_UNAVAILABLE', `${where} did not answer with TLS: the host has encryption turned off, or it is not a LanChat host`)
+          : new ClientError('CONNECT_FAILED', describeSocketError(error, host, port)),
+      );
+    });
+  });
+}
+
+/** An OpenSSL error, or a close in the middle of the handshake: the peer does not speak TLS. */
+function isTlsFailure(error: NodeJS.ErrnoException): boolean {
+  return (error.code?.startsWith('ERR_SSL_') ?? false) || /before secure TLS connection/.test(error.message);
+}
+
+function describeSocketError(error: NodeJS.ErrnoException, host: string, port: number): string {
+  switch (error.code) {
+    case 'ECONNREFUSED':
+      return `nothing is listening on ${host}:${port}`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `the host name ${host} could not be found`;
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return `${host} cannot be reached from this network`;
+    case 'ETIMEDOUT':
+      return `no answer from ${host}:${port}`;
+    default:
+      return `could not connect to ${host}:${port}: ${error.message}`;
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * The room this app hosts, if any: starts and stops it, keeps its log for the
+ * host panel, announces who is connected, waiting or banned, and carries out
+ * the host's admin actions.
+ */
+import { networkInterfaces } from 'node:os';
+import type {
+  AppEvent,
+  HostAdminAction,
+  HostAdminResult,
+  HostBan,
+  HostInfo,
+  HostLogEntry,
+  HostRequest,
+  HostUser,
+  PendingUser,
+  Result,
+} from '../../src-shared/api.js';
+import { ServerError } from '../server/dispatch.js';
+import { coalesce } from './coalesce.js';
+import { NOT_HOSTING, describeHostError, fail, ok, sentence } from './errors.js';
+import { hostUsers, runHostAdmin } from './host-admin.js';
+import { type Host, startHost } from './host.js';
+
+/** Host log entries kept for a host panel that opens late. */
+const HOST_LOG_CAPACITY = 500;
+
+interface Running {
+  host: Host;
+  info: HostInfo;
+  stopLogFeed: () => void;
+}
+
+export class Hosting {
+  private running: Running | null = null;
+  private readonly logEntries: HostLogEntry[] = [];
+  private readonly announceUsers = coalesce(() => {
+    if (this.running) this.emit({ type: 'hostUsers', users: hostUsers(this.running.host.server) });
+  });
+  private readonly announcePending = coalesce(() => {
+    if (this.running) this.emit({ type: 'hostPending', users: this.running.host.server.admin.pending() });
+  });
+  private readonly announceBans = coalesce(() => {
+    if (this.running) this.emit({ type: 'hostBans', bans: this.running.host.server.admin.bans() });
+  });
+
+  constructor(
+    private readonly dataDir: string,
+    private readonly emit: (event: AppEvent) => void,
+  ) {}
+
+  /** What joiners need to know, while hosting. */
+  get info(): HostInfo | null {
+    return this.running ? { ...this.running.info, addresses: [...this.running.info.addresses] } : null;
+  }
+
+  /** Starts the room server; the host's own account is protected from admin actions and the access mode. */
+  async start(request: HostRequest): Promise<Result<HostInfo>> {
+    let host: Host;
+    try {
+      host = await startHost({
+        dataDir: this.dataDir,
+        port: request.port,
+        bind: '0.0.0.0',
+        roomName: request.roomName,
+        tls: request.tls ?? true,
+        ...(request.access ? { access: { mode: request.access, ...(request.passphrase ? { passphrase: request.passphrase } : {}) } } : {}),
+      });
+      await host.server.ready;
+    } catch (error) {
+      return { ok: false, error: describeHostError(error, request.port) };
+    }
+    this.logEntries.length = 0;
+    const stopLogFeed = host.log.subscribe((entry) => this.record(entry));
+    const port = host.address.port;
+    const addresses = lanAddresses(port);
+    const info = { roomName: host.server.roomName, port, addresses, loopbackOnly: addresses.length === 0, fingerprint: host.fingerprint };
+    this.running = { host, stopLogFeed, info };
+    host.server.admin.protect(request.name);
+    return ok(info);
+  }
+
+  async stop(): Promise<void> {
+    const running = this.running;
+    if (!running) return;
+    this.running = null;
+    await running.host.stop();
+    running.stopLogFeed();
+  }
+
+  users(): Result<HostUser[]> {
+    return this.running ? ok(hostUsers(this.running.host.server)) : NOT_HOSTING;
+  }
+
+  pending(): Result<PendingUser[]> {
+    return this.running ? ok(this.running.host.server.admin.pending()) : NOT_HOSTING;
+  }
+
+  bans(): Result<HostBan[]> {
+    return this.running ? ok(this.running.host.server.admin.bans()) : NOT_HOSTING;
+  }
+
+  /** Kept after the room stops, so the panel can still show how it ended. */
+  log(): HostLogEntry[] {
+    return [...this.logEntries];
+  }
+
+  async admin(action: HostAdminAction): Promise<Result<HostAdminResult>> {
+    if (!this.running) return NOT_HOSTING;
+    try {
+      return ok(await runHostAdmin(this.running.host.server, action));
+    } catch (error) {
+      if (error instanceof ServerError) return fail(error.code, sentence(error.message));
+      throw error;
+    }
+  }
+
+  private record(entry: HostLogEntry): void {
+    this.logEntries.push(entry);
+    if (this.logEntries.length > HOST_LOG_CAPACITY) this.logEntries.shift();
+    this.emit({ type: 'hostLog', entry });
+    // Every login and disconnect changes who is connected (and on how many devices),
+    // not only the first and last one that presence reports. The server updates its
+    // list right after logging, hence the deferred read.
+    if (entry.event === 'login' || entry.event === 'disconnect' || entry.event === 'admin') this.announceUsers();
+    if (entry.event === 'registration pending' || entry.event === 'admin') this.announcePending();
+    if (entry.event === 'admin') this.announceBans();
+  }
+}
+
+/** "address:port" for every LAN IPv4 address of this machine. */
+function lanAddresses(port: number): string[] {
+  return Object.values(networkInterfaces())
+    .flatMap((addresses) => addresses ?? [])
+    .filter((address) => address.family === 'IPv4' && !address.internal)
+    .map((address) => `${address.address}:${port}`);
+}

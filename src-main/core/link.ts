@@ -1,0 +1,261 @@
+/**
+ * The app's one connection to a room: logging in with a password or a saved
+ * session, checking the host's certificate against the pins, turning the
+ * client's events into AppEvents, and the outbox of messages given to send().
+ */
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import {
+  type AppError,
+  AppErrorCode,
+  type AppEvent,
+  type ConnectionSecurity,
+  type ConnectionStatus,
+  type Result,
+  type SessionView,
+} from '../../src-shared/api.js';
+import { ErrorCode } from '../../src-shared/protocol/errors.js';
+import type { Target } from '../../src-shared/protocol/objects.js';
+import { ChatClient, type ConnectionState } from '../client/client.js';
+import { ClientError } from '../client/errors.js';
+import { describeConnectError, describeRequestError, fail, messageOf, ok } from './errors.js';
+import { PinFile, UNENCRYPTED, serverKey } from './pins.js';
+import { SessionTokenFile } from './profile-files.js';
+
+const CLIENT_NAME = 'lanchat-desktop/0.1.0';
+
+export interface Server {
+  host: string;
+  port: number;
+}
+
+/** How to check the host: our own room's known certificate, or the pins with what the user just allowed. */
+export type Trust =
+  | { own: true; fingerprint: string | null }
+  | { own: false; acceptFingerprint?: string | undefined; allowUnencrypted?: boolean | undefined };
+
+interface Current {
+  client: ChatClient;
+  server: Server;
+  /** Known once connected. */
+  security: ConnectionSecurity | null;
+}
+
+const STATUS_OF_CLIENT: Record<ConnectionState, ConnectionStatus> = {
+  idle: 'connecting',
+  connecting: 'connecting',
+  online: 'online',
+  reconnecting: 'reconnecting',
+  closed: 'offline',
+};
+
+export class Link {
+  private current: Current | null = null;
+  private lastError: AppError | null = null;
+  private readonly sessionTokens: SessionTokenFile;
+  private readonly pins: PinFile;
+  /** Messages given to send() that are not yet stored or refused, for their outbox events. */
+  private readonly outgoing = new Map<string, { target: Target; text: string }>();
+
+  constructor(
+    profileDir: string,
+    private readonly emit: (event: AppEvent) => void,
+    /** Called whenever the session view may have changed. */
+    private readonly changed: () => void,
+  ) {
+    this.sessionTokens = new SessionTokenFile(profileDir);
+    this.pins = new PinFile(join(profileDir, 'pins.json'));
+  }
+
+  /** The server this app is connected (or reconnecting) to, if any. */
+  get server(): Server | null {
+    return this.current?.server ?? null;
+  }
+
+  view(): Omit<SessionView, 'hosting'> {
+    const current = this.current;
+    const session = current?.client.session ?? null;
+    return {
+      status: current ? STATUS_OF_CLIENT[current.client.state] : 'offline',
+      me: current ? (session?.login.name ?? null) : null,
+      roomName: current ? (session?.hello.room ?? null) : null,
+      server: current ? { ...current.server } : null,
+      security: current?.security ? { ...current.security } : null,
+      error: this.lastError,
+    };
+  }
+
+  /**
+   * Logs in with the password, or with the saved session token when the password is empty.
+   * Over TLS the host must present the pinned certificate (or, the first time, any, which
+   * is then pinned); plain TCP only to a host without TLS that the user agreed to.
+   */
+  async connect(server: Server, name: string, password: string, trust: Trust, passphrase?: string): Promise<Result<void>> {
+    const key = serverKey(server);
+    const token = password === '' ? this.sessionTokens.tokenFor(key, name) : undefined;
+    if (password === '' && token === undefined) {
+      return fail(AppErrorCode.INVALID_ARGUMENT, `Enter the password for ${name}: there is no saved session for it on ${key}`);
+    }
+    const credentials = { ...(token !== undefined ? { token } : { password }), ...(passphrase !== undefined ? { passphrase } : {}) };
+    const pinned = trust.own ? undefined : this.pins.get(key);
+    const expected = trust.own ? (trust.fingerprint ?? undefined) : (trust.acceptFingerprint ?? (pinned === UNENCRYPTED ? undefined : pinned));
+    let tls = !trust.own || trust.fingerprint !== null;
+    let error = await this.open(server, name, credentials, { tls, fingerprint: expected });
+    const plainAllowed = !trust.own && (trust.allowUnencrypted === true || pinned === UNENCRYPTED);
+    if (error instanceof ClientError && error.code === 'TLS_UNAVAILABLE' && plainAllowed) {
+      tls = false;
+      error = await this.open(server, name, credentials, { tls });
+    }
+    const current = this.current;
+    if (error === null && current) {
+      const fingerprint = current.client.hostFingerprint;
+      current.security = fingerprint !== null ? { encrypted: true, fingerprint, firstUse: !trust.own && pinned !== fingerprint } : { encrypted: false };
+      if (!trust.own) this.savePin(key, fingerprint ?? UNENCRYPTED);
+      return ok(undefined);
+    }
+    if (error instanceof ClientError && error.code === ErrorCode.BAD_TOKEN) this.sessionTokens.forget(key);
+    this.lastError = describeConnectError(error, key, pinned);
+    this.changed();
+    return { ok: false, error: this.lastError };
+  }
+
+  /** Logs out on the server and forgets the saved session. */
+  async leave(): Promise<Result<void>> {
+    const current = this.current;
+    if (!current) return fail(AppErrorCode.NOT_CONNECTED, 'Not in a room');
+    this.lastError = null;
+    try {
+      await current.client.logout();
+    } catch {
+      // Offline: the server keeps the session until it expires, but this app forgets it
+      // below, and the client is closed either way.
+    }
+    this.sessionTokens.forget(serverKey(current.server));
+    return ok(undefined);
+  }
+
+  /** Closes the connection without logging out, so its saved session stays usable. */
+  close(): void {
+    const current = this.current;
+    if (!current) return;
+    this.lastError = null;
+    current.client.close();
+  }
+
+  /** Queues a message; its progress goes out as outbox events. */
+  send(target: Target, text: string): Result<{ clientMsgId: string }> {
+    const client = this.current?.client;
+    if (!client) return fail(AppErrorCode.NOT_CONNECTED, 'Join or host a room first');
+    const clientMsgId = randomUUID();
+    this.outgoing.set(clientMsgId, { target, text });
+    // Progress arrives as events; the promise only matters when the message is refused
+    // for good or dropped because the client closed.
+    client.send(target, text, clientMsgId).catch((error: unknown) => {
+      this.outgoing.delete(clientMsgId);
+      this.emit({ type: 'outbox', clientMsgId, status: 'failed', target, text, ts: Date.now(), error: describeRequestError(error) });
+    });
+    return ok({ clientMsgId });
+  }
+
+  unsent(): { clientMsgId: string; target: Target; text: string }[] {
+    return (this.current?.client.unsent ?? []).map(({ clientMsgId, to, text }) => ({ clientMsgId, target: to, text }));
+  }
+
+  /** Runs a request on the connected client; its failure becomes the user's wording. */
+  async request<T>(run: (client: ChatClient) => Promise<T>): Promise<Result<T>> {
+    const client = this.current?.client;
+    if (!client) return fail(AppErrorCode.NOT_CONNECTED, 'Join or host a room first');
+    try {
+      return ok(await run(client));
+    } catch (error) {
+      return { ok: false, error: describeRequestError(error) };
+    }
+  }
+
+  /** One attempt; resolves with null once logged in (the client is then current), or with why not. */
+  private async open(
+    server: Server,
+    name: string,
+    credentials: ({ token: string } | { password: string }) & { passphrase?: string },
+    security: { tls: boolean; fingerprint?: string | undefined },
+  ): Promise<unknown> {
+    const key = serverKey(server);
+    const client = new ChatClient({
+      host: server.host,
+      port: server.port,
+      name,
+      clientName: CLIENT_NAME,
+      tls: security.tls,
+      ...(security.fingerprint !== undefined ? { fingerprint: security.fingerprint } : {}),
+      ...credentials,
+    });
+    this.current = { client, server, security: null };
+    this.lastError = null;
+    this.follow(client, key);
+    try {
+      const session = await client.connect();
+      this.saveSessionToken(key, session.login.name, session.login.token);
+      return null;
+    } catch (error) {
+      return error;
+    }
+  }
+
+  /** Turns the client's events into AppEvents for as long as it lives. */
+  private follow(client: ChatClient, key: string): void {
+    const isCurrent = (): boolean => this.current?.client === client;
+    client.on('state', (state) => {
+      if (!isCurrent()) return;
+      if (state === 'closed') this.current = null;
+      this.changed();
+    });
+    client.on('online', () => {
+      if (isCurrent()) this.lastError = null;
+    });
+    client.on('offline', () => {
+      if (isCurrent()) this.lastError = { code: AppErrorCode.HOST_GONE, message: `Lost the connection to ${key}; reconnecting…` };
+    });
+    client.on('fatal', (error) => {
+      // The client closed itself (and stopped being current) just before this.
+      if (error.code === ErrorCode.BAD_TOKEN) this.sessionTokens.forget(key);
+      this.lastError = describeConnectError(error, key, this.pins.get(key));
+      this.changed();
+    });
+    client.on('message', (message) => this.emit({ type: 'message', message }));
+    client.on('queued', ({ clientMsgId, to, text }) =>
+      this.emit({ type: 'outbox', clientMsgId, status: 'queued', target: to, text, ts: Date.now() }),
+    );
+    client.on('sent', ({ clientMsgId, message, delivered }) => {
+      const item = this.outgoing.get(clientMsgId);
+      if (!item) return;
+      this.outgoing.delete(clientMsgId);
+      const sent = { type: 'outbox', clientMsgId, target: item.target, text: item.text, ts: message.ts, message } as const;
+      this.emit({ ...sent, status: 'sent' });
+      if (delivered) this.emit({ ...sent, status: 'delivered' });
+    });
+    // Pushes the windows get as they are (the client parsed them, so they hold only known fields).
+    client.on('delivered', (push) => this.emit(push));
+    client.on('presence', (push) => this.emit(push));
+    client.on('chatRequest', (push) => this.emit(push));
+    client.on('chatAnswer', (push) => this.emit(push));
+    client.on('chatLeft', (push) => this.emit(push));
+    client.on('group', (push) => this.emit(push));
+    client.on('groupRemoved', (push) => this.emit(push));
+  }
+
+  private savePin(key: string, pin: string): void {
+    try {
+      this.pins.set(key, pin);
+    } catch (error) {
+      console.error(`lanchat: could not save the host's fingerprint: ${messageOf(error)}`);
+    }
+  }
+
+  private saveSessionToken(key: string, name: string, token: string): void {
+    try {
+      this.sessionTokens.save(key, name, token);
+    } catch (error) {
+      console.error(`lanchat: could not save the session: ${messageOf(error)}`);
+    }
+  }
+}

@@ -1,0 +1,165 @@
+/** Storing messages, and reading them back by conversation (history) and by user (sync). */
+import { dmConversation, groupConversation, ROOM, type ConversationKey } from '../../src-shared/protocol/conversation.js';
+import { type ChatMessage } from '../../src-shared/protocol/objects.js';
+import { foldForSearch } from '../../src-shared/text.js';
+import { MESSAGE_SELECT, NO_UPPER_BOUND, toChatMessage, type Db, type MessageRecord } from './rows.js';
+import type { Page } from '../../src-shared/protocol/objects.js';
+import type { InsertResult, NewMessage, Store } from './types.js';
+
+type MessageStore = Pick<Store, 'insertMessages' | 'messageByClientId' | 'lastMessageId' | 'history' | 'sync'>;
+
+/** Turns up to limit + 1 ids, in the order they were read, into a page of the first `limit`. */
+export type PageOf = (ids: number[], limit: number, order: 'oldest first' | 'newest first') => Page;
+
+export function pageReader(db: Db): PageOf {
+  /** Ids as a JSON array; one statement serves any number of ids. */
+  const messagesByIds = db.prepare<[string], MessageRecord>(
+    `${MESSAGE_SELECT} WHERE m.id IN (SELECT value FROM json_each(?)) ORDER BY m.id`,
+  );
+  return (ids, limit, order) => {
+    const messages = messagesByIds.all(JSON.stringify(ids.slice(0, limit))).map(toChatMessage);
+    if (order === 'newest first') messages.reverse();
+    return { messages, hasMore: ids.length > limit };
+  };
+}
+
+const DAY_MS = 86_400_000;
+
+export function messageQueries(db: Db, pageOf: PageOf, maxUserBytesPerDay = Infinity): MessageStore {
+  /**
+   * Changes nothing when (sender, clientMsgId) is stored already. Run without
+   * RETURNING: changes and lastInsertRowid say what happened, for less time.
+   */
+  const insertMessage = db.prepare<{
+    conv: string;
+    senderId: number;
+    toUserId: number | null;
+    groupId: number | null;
+    clientMsgId: string;
+    text: string;
+    folded: string;
+    ts: number;
+  }>(
+    `INSERT INTO messages (conv, sender_id, to_user_id, group_id, client_msg_id, text, folded, ts)
+     VALUES (@conv, @senderId, @toUserId, @groupId, @clientMsgId, @text, @folded, @ts)
+     ON CONFLICT (sender_id, client_msg_id) DO NOTHING`,
+  );
+  /** Adds messages with id > ? to the search index: one statement per batch (see migration 002). */
+  const indexMessagesAfter = db.prepare<[number]>(
+    'INSERT INTO message_search (rowid, folded) SELECT id, folded FROM messages WHERE id > ?',
+  );
+  const recordDmPartners = db.prepare<{ sender: number; recipient: number }>(
+    `INSERT OR IGNORE INTO dm_partners (user_id, partner_id)
+     VALUES (@sender, @recipient), (@recipient, @sender)`,
+  );
+  const userName = db.prepare<[number], string>('SELECT name FROM users WHERE id = ?').pluck();
+  const messageByClientId = db.prepare<[number, string], MessageRecord>(
+    `${MESSAGE_SELECT} WHERE m.sender_id = ? AND m.client_msg_id = ?`,
+  );
+  const lastMessageId = db.prepare<[], number>('SELECT coalesce(max(id), 0) FROM messages').pluck();
+  const usedOn = db.prepare<[number, number], number>('SELECT bytes FROM daily_usage WHERE user_id = ? AND day = ?').pluck();
+  const addUsage = db.prepare<[number, number, number]>(
+    `INSERT INTO daily_usage (user_id, day, bytes) VALUES (?, ?, ?)
+     ON CONFLICT (user_id, day) DO UPDATE SET bytes = bytes + excluded.bytes`,
+  );
+  const conversationIdsBefore = db
+    .prepare<[string, number, number], number>('SELECT id FROM messages WHERE conv = ? AND id < ? ORDER BY id DESC LIMIT ?')
+    .pluck();
+  const conversationIdsBetween = db
+    .prepare<[string, number, number, number], number>(
+      'SELECT id FROM messages WHERE conv = ? AND id > ? AND id < ? ORDER BY id LIMIT ?',
+    )
+    .pluck();
+  const dmPartners = db.prepare<[number], number>('SELECT partner_id FROM dm_partners WHERE user_id = ?').pluck();
+  const memberGroupIds = db.prepare<[number], number>('SELECT group_id FROM group_members WHERE user_id = ?').pluck();
+
+  /** A user's name; names never change, so each is read once. */
+  const names = new Map<number, string>();
+  const nameOf = (userId: number): string => {
+    let name = names.get(userId);
+    if (name === undefined) {
+      name = userName.get(userId)!;
+      names.set(userId, name);
+    }
+    return name;
+  };
+
+  /** Only within insertBatch, which adds what this stores to the search index. */
+  const insertOne = (message: NewMessage): InsertResult => {
+    const { conv, senderId, toUserId, groupId, clientMsgId, text, ts } = message;
+    const day = Math.floor(ts / DAY_MS);
+    const bytes = Buffer.byteLength(text);
+    if ((usedOn.get(senderId, day) ?? 0) + bytes > maxUserBytesPerDay) {
+      const stored = messageByClientId.get(senderId, clientMsgId);
+      if (stored) return { message: toChatMessage(stored), duplicate: true };
+      return { overDailyQuota: { limit: maxUserBytesPerDay, retryAfterMs: (day + 1) * DAY_MS - ts } };
+    }
+    const { changes, lastInsertRowid } = insertMessage.run({
+      conv,
+      senderId,
+      toUserId: toUserId ?? null,
+      groupId: groupId ?? null,
+      clientMsgId,
+      text,
+      folded: foldForSearch(text),
+      ts,
+    });
+    if (changes === 0) return { message: toChatMessage(messageByClientId.get(senderId, clientMsgId)!), duplicate: true };
+    addUsage.run(senderId, day, bytes);
+    if (toUserId !== undefined) recordDmPartners.run({ sender: senderId, recipient: toUserId });
+    const stored: ChatMessage = {
+      id: Number(lastInsertRowid),
+      conv,
+      from: nameOf(senderId),
+      ...(toUserId !== undefined ? { to: nameOf(toUserId) } : {}),
+      ...(groupId !== undefined ? { groupId } : {}),
+      text,
+      ts,
+      clientMsgId,
+    };
+    return { message: stored, duplicate: false };
+  };
+
+  const insertBatch = db.transaction((messages: NewMessage[]) => {
+    const lastBefore = lastMessageId.get()!;
+    const results = messages.map(insertOne);
+    indexMessagesAfter.run(lastBefore);
+    return results;
+  });
+
+  /** The room first: usually the busiest, it narrows the search in the others soonest. */
+  const conversationsOf = (userId: number): ConversationKey[] => [
+    ROOM,
+    ...dmPartners.all(userId).map((partnerId) => dmConversation(userId, partnerId)),
+    ...memberGroupIds.all(userId).map(groupConversation),
+  ];
+
+  return {
+    insertMessages: (messages) => insertBatch(messages),
+    messageByClientId: (senderId, clientMsgId) => {
+      const stored = messageByClientId.get(senderId, clientMsgId);
+      return stored && toChatMessage(stored);
+    },
+    lastMessageId: () => lastMessageId.get()!,
+    history: (conv, before, limit) =>
+      pageOf(conversationIdsBefore.all(conv, before ?? NO_UPPER_BOUND, limit + 1), limit, 'oldest first'),
+    /**
+     * Reads each of the user's conversations through messages_by_conv instead of
+     * filtering all messages. Once limit + 1 candidates are known, later
+     * conversations are read only below the highest of them, so a user in many
+     * quiet conversations costs one short index probe per conversation.
+     */
+    sync: (userId, after, limit) => {
+      const wanted = limit + 1;
+      let candidates: number[] = [];
+      let below = NO_UPPER_BOUND;
+      for (const conv of conversationsOf(userId)) {
+        const ids = conversationIdsBetween.all(conv, after, below, wanted);
+        if (ids.length === 0) continue;
+        candidates = [...candidates, ...ids].sort((a, b) => a - b).slice(0, wanted);
+        if (candidates.length === wanted) below = candidates[wanted - 1]!;
+      }
+      return pageOf(candidates, limit, 'oldest first');
+    },
+  };
+}

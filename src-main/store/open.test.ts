@@ -1,0 +1,98 @@
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { ROOM } from '../../src-shared/protocol/conversation.js';
+import { LATEST_VERSION } from './migrations.js';
+import { openStore, StoreOpenError } from './store.js';
+import { addUser, dir, directMessage, file, groupMessage, reopen, roomMessage, searchTexts, send, store, texts, useTestStore } from './test-store.js';
+
+useTestStore();
+
+
+describe('opening', () => {
+  it('creates the missing folder and an up-to-date database in WAL mode', async () => {
+    store.close();
+    const db = new Database(file, { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).toBe(LATEST_VERSION);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    db.close();
+    openStore(file).close();
+  });
+
+  it('keeps everything across close and reopen', async () => {
+    const ali = addUser('Ali');
+    const bob = addUser('Bob');
+    send(roomMessage(ali, 'Merhaba herkese'));
+    send(directMessage(ali, bob, 'selam Bob'));
+    const group = store.createGroup('Ekip', 'ekip', ali.id, 3000);
+    store.addMember(group.id, bob.id);
+    send(groupMessage(bob, group.id, 'toplantı yarın'));
+    store.setRelation(ali.id, bob.id, 'accepted', ali.id, 4000);
+    store.createSession('token-hash', ali.id, 5000);
+    store.setDeliveredCursor(bob.id, 2);
+    store.setLastSeen(ali.id, 6000);
+
+    reopen();
+
+    expect(store.userByKey('ali')).toEqual({ ...ali, lastSeen: 6000 });
+    expect(texts(store.history(ROOM, undefined, 10).messages)).toEqual(['Merhaba herkese']);
+    expect(texts(store.sync(bob.id, 0, 10).messages)).toEqual(['Merhaba herkese', 'selam Bob', 'toplantı yarın']);
+    expect(await searchTexts(bob.id, 'toplanti')).toEqual(['toplantı yarın']);
+    expect(store.memberIds(group.id)).toEqual([ali.id, bob.id]);
+    expect(store.relation(bob.id, ali.id)?.state).toBe('accepted');
+    expect(store.sessionUserId('token-hash')).toBe(ali.id);
+    expect(store.deliveredCursor(bob.id)).toBe(2);
+    expect(store.lastMessageId()).toBe(3);
+  });
+
+  it('refuses a file that is not a database, naming the file', async () => {
+    store.close();
+    const junk = join(dir, 'junk.sqlite');
+    writeFileSync(junk, randomBytes(64 * 1024));
+    expect(() => openStore(junk)).toThrow(StoreOpenError);
+    expect(() => openStore(junk)).toThrow(`"${junk}" is not a LanChat database or is damaged`);
+    openStore(file).close();
+  });
+
+  it('refuses a LanChat database whose schema is damaged', async () => {
+    addUser('Ali');
+    store.close();
+    const bytes = readFileSync(file);
+    // Keep the 100-byte header, scribble over the schema table on the rest of page 1.
+    randomBytes(4096 - 100).copy(bytes, 100);
+    writeFileSync(file, bytes);
+    expect(() => openStore(file)).toThrow(StoreOpenError);
+    expect(() => openStore(file)).toThrow(/is not a LanChat database or is damaged: .*malformed/);
+    rmSync(file);
+    openStore(file).close();
+  });
+
+  it("refuses another application's SQLite database and leaves it alone", async () => {
+    const other = join(dir, 'other.sqlite');
+    const db = new Database(other);
+    db.exec('CREATE TABLE notes (body TEXT)');
+    db.close();
+    expect(() => openStore(other)).toThrow(/"[^"]*other\.sqlite" is a database of another application/);
+    const check = new Database(other, { readonly: true });
+    expect(check.prepare('SELECT name FROM sqlite_schema').pluck().all()).toEqual(['notes']);
+    check.close();
+  });
+
+  it('refuses a database written by a newer version, without changing it', async () => {
+    store.close();
+    const db = new Database(file);
+    db.pragma(`user_version = ${LATEST_VERSION + 1}`);
+    db.close();
+    expect(() => openStore(file)).toThrow(StoreOpenError);
+    expect(() => openStore(file)).toThrow(`"${file}" was written by a newer version of LanChat`);
+    const check = new Database(file, { readonly: true });
+    expect(check.pragma('user_version', { simple: true })).toBe(LATEST_VERSION + 1);
+    check.close();
+    const repair = new Database(file);
+    repair.pragma(`user_version = ${LATEST_VERSION}`);
+    repair.close();
+    openStore(file).close();
+  });
+});

@@ -1,0 +1,135 @@
+/**
+ * Search: the query is folded like stored text (foldForSearch) and matched as
+ * one literal substring of messages.folded, newest first, among the messages
+ * the searcher may see.
+ *
+ * A search that finds little may have to look at every message, which on a
+ * large history takes far longer than any request may hold the event loop. So
+ * it runs in slices: each slice looks only at a range of message ids, from the
+ * newest down, and the search yields to the event loop between slices. A slice
+ * covers FIRST_SPAN ids at first and twice as many after each slice that took
+ * under half of SLICE_MS (half as many after one that took longer), so slices
+ * stay around SLICE_MS on any machine and history.
+ */
+import { performance } from 'node:perf_hooks';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { dmConversation } from '../../src-shared/protocol/conversation.js';
+import { foldForSearch } from '../../src-shared/text.js';
+import type { PageOf } from './messages.js';
+import { NO_UPPER_BOUND, VISIBLE_TO_ME, type Db } from './rows.js';
+import type { Store } from './types.js';
+
+const FIRST_SPAN = 2048;
+const MIN_SPAN = 256;
+const SLICE_MS = 4;
+
+/** Up to `limit` matching ids with from <= id < before, newest first. */
+type Slice = (from: number, before: number, limit: number) => number[];
+
+/**
+ * FTS5 query for the messages holding every trigram of the needle (the index
+ * keeps no positions, so the caller confirms the substring with instr).
+ * Each trigram is a quoted string with inner quotes doubled, so operators and
+ * syntax in user input (OR, NEAR(, *, -, ^, :) stay plain text. FTS5 ends a
+ * string at a NUL, so trigrams holding one are left to instr.
+ * Returns undefined when no trigram is left, as below three characters (code
+ * points, not UTF-16 units): the trigram index cannot look those up.
+ */
+function trigramQuery(needle: string): string | undefined {
+  const characters = [...needle];
+  const trigrams = new Set<string>();
+  for (let start = 0; start + 3 <= characters.length; start++) {
+    const trigram = characters.slice(start, start + 3).join('');
+    if (!trigram.includes('\0')) trigrams.add(trigram);
+  }
+  if (trigrams.size === 0) return undefined;
+  return [...trigrams].map((trigram) => `"${trigram.replaceAll('"', '""')}"`).join(' AND ');
+}
+
+/** Runs `slice` from `before` down to the first id until `wanted` ids are found, yielding between slices. */
+async function inSlices(slice: Slice, before: number, wanted: number): Promise<number[]> {
+  const found: number[] = [];
+  let upper = before;
+  let span = FIRST_SPAN;
+  for (;;) {
+    const from = Math.max(1, upper - span);
+    const started = performance.now();
+    found.push(...slice(from, upper, wanted - found.length));
+    const took = performance.now() - started;
+    upper = from;
+    if (upper <= 1 || found.length >= wanted) return found;
+    if (took < SLICE_MS / 2) span *= 2;
+    else if (took > SLICE_MS) span = Math.max(MIN_SPAN, Math.floor(span / 2));
+    await nextTurn();
+  }
+}
+
+export function searchQueries(db: Db, pageOf: PageOf): Pick<Store, 'search'> {
+  const lastMessageId = db.prepare<[], number>('SELECT coalesce(max(id), 0) FROM messages').pluck();
+  // Each returns up to @limit ids in [@from, @before), newest first.
+  const byTrigrams = db
+    .prepare<{ me: number; trigrams: string; needle: string; from: number; before: number; limit: number }, number>(
+      // CROSS JOIN keeps the full-text index as the outer loop, read newest first.
+      `SELECT m.id FROM message_search f CROSS JOIN messages m ON m.id = f.rowid
+       WHERE message_search MATCH @trigrams AND f.rowid >= @from AND f.rowid < @before
+         AND instr(m.folded, @needle) > 0 AND ${VISIBLE_TO_ME}
+       ORDER BY f.rowid DESC LIMIT @limit`,
+    )
+    .pluck();
+  /** Needles the index cannot look up: reads every message of the slice. */
+  const byScan = db
+    .prepare<{ me: number; needle: string; from: number; before: number; limit: number }, number>(
+      `SELECT m.id FROM messages m
+       WHERE m.id >= @from AND m.id < @before AND instr(m.folded, @needle) > 0 AND ${VISIBLE_TO_ME}
+       ORDER BY m.id DESC LIMIT @limit`,
+    )
+    .pluck();
+  /**
+   * With a person: reads only the person's messages (messages_by_sender) and the
+   * rest of our direct conversation, i.e. mine to them (messages_by_conv),
+   * whatever the needle. One person's share of all messages is small, so this
+   * beats walking the trigram index's matches for everyone.
+   * instr(folded, '') is 1: an empty needle keeps all.
+   */
+  const withPerson = db
+    .prepare<
+      { me: number; needle: string; person: number; dmConv: string; from: number; before: number; limit: number },
+      number
+    >(
+      `SELECT m.id FROM messages m
+       WHERE m.sender_id = @person AND m.id >= @from AND m.id < @before
+         AND instr(m.folded, @needle) > 0 AND ${VISIBLE_TO_ME}
+       UNION ALL
+       SELECT m.id FROM messages m
+       WHERE m.conv = @dmConv AND m.id >= @from AND m.id < @before
+         AND m.sender_id <> @person AND instr(m.folded, @needle) > 0
+       ORDER BY 1 DESC LIMIT @limit`,
+    )
+    .pluck();
+
+  return {
+    /**
+     * "good morning" finds messages holding exactly that phrase, not the two words
+     * apart. Without a person, needles with a trigram go through the trigram
+     * index and the others read messages newest first.
+     */
+    search: async (userId, options) => {
+      const { personId, limit } = options;
+      const needle = foldForSearch(options.query).trim();
+      if (personId === undefined && needle === '') return { messages: [], hasMore: false };
+      const me = userId;
+      let slice: Slice;
+      if (personId !== undefined) {
+        const dmConv = dmConversation(userId, personId);
+        slice = (from, before, max) => withPerson.all({ me, needle, person: personId, dmConv, from, before, limit: max });
+      } else {
+        const trigrams = trigramQuery(needle);
+        slice = trigrams
+          ? (from, before, max) => byTrigrams.all({ me, trigrams, needle, from, before, limit: max })
+          : (from, before, max) => byScan.all({ me, needle, from, before, limit: max });
+      }
+      const before = Math.min(options.before ?? NO_UPPER_BOUND, lastMessageId.get()! + 1);
+      return pageOf(await inSlices(slice, before, limit + 1), limit, 'newest first');
+    },
+  };
+}

@@ -1,0 +1,29 @@
+/** Protocol version, limits and defaults: plain values, safe for the renderer to import. */
+
+export const PROTOCOL_MAJOR = 1;
+const PROTOCOL_MINOR = 0;
+export const PROTOCOL_VERSION = `${PROTOCOL_MAJOR}.${PROTOCOL_MINOR}`;
+
+/** Defaults a host may change; the hello response tells clients the values in force. */
+export const LIMITS = {
+  /** Largest frame payload in bytes (the 4-byte length prefix not counted). */
+  maxFrameBytes: 1024 * 1024,
+  /** Longest message text in characters (UTF-16 code units, as JavaScript counts them). */
+  maxTextLength: 8000,
+  maxNameLength: 32,
+  maxGroupNameLength: 48,
+  maxPasswordLength: 256,
+  minPasswordLength: 1,
+  maxPageSize: 200,
+  defaultPageSize: 50,
+  maxSearchLength: 200,
+  maxClientMsgIdLength: 64,
+  maxPassphraseLength: 256,
+} as const;
+
+/** Who may create a new account: anyone, whoever knows the room passphrase, or anyone once the host approves. */
+export const ACCESS_MODES = ['open', 'passphrase', 'approval'] as const;
+export type AccessMode = (typeof ACCESS_MODES)[number];
+
+/** The port a host offers unless told otherwise. */
+export const DEFAULT_PORT = 7171;

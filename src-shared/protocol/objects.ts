@@ -1,0 +1,85 @@
+/**
+ * The domain objects of the protocol (docs/PROTOCOL.md §6) as zod schemas, and
+ * the field schemas that requests and pushes share. Types are inferred from them.
+ */
+import { z } from 'zod';
+import { CONVERSATION_KEY_PATTERN } from './conversation.js';
+import { LIMITS } from './limits.js';
+
+export const messageId = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+export const groupId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+/** Server time, milliseconds since the Unix epoch. */
+const time = z.number().int().min(0);
+/** Names as a request may carry them: the server applies the real rules (docs/PROTOCOL.md §14). */
+export const nameField = z.string().min(1).max(LIMITS.maxNameLength * 4);
+export const groupName = z.string().min(1).max(LIMITS.maxGroupNameLength * 4);
+export const pageLimit = z.number().int().min(1).max(LIMITS.maxPageSize);
+export const password = z.string().min(LIMITS.minPasswordLength).max(LIMITS.maxPasswordLength);
+export const passphrase = z.string().min(1).max(LIMITS.maxPassphraseLength);
+
+export const conversationKey = z.string().max(64).regex(CONVERSATION_KEY_PATTERN, 'not a conversation key');
+
+export const target = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('room') }),
+  z.strictObject({ kind: z.literal('dm'), user: nameField }),
+  z.strictObject({ kind: z.literal('group'), groupId }),
+]);
+export type Target = z.infer<typeof target>;
+
+export const chatMessage = z.object({
+  /** Server id: unique and increasing across the whole server. */
+  id: messageId,
+  conv: conversationKey,
+  from: z.string(),
+  /** The other party, for direct messages. */
+  to: z.string().optional(),
+  groupId: groupId.optional(),
+  text: z.string(),
+  ts: time,
+  /** The sender's own id for this message, echoed so the sender can match it. */
+  clientMsgId: z.string(),
+});
+export type ChatMessage = z.infer<typeof chatMessage>;
+
+export const userInfo = z.object({
+  name: z.string(),
+  online: z.boolean(),
+  /** Last time the user was seen online (ms epoch); null if never. */
+  lastSeen: time.nullable(),
+});
+export type UserInfo = z.infer<typeof userInfo>;
+
+/**
+ * accepted: both can message each other. incoming: they asked to chat with you (answer with chatAnswer).
+ * outgoing: you asked. declined-by-me: you declined them. declined-by-them: they declined you.
+ */
+const contactState = z.enum(['accepted', 'incoming', 'outgoing', 'declined-by-me', 'declined-by-them']);
+export type ContactState = z.infer<typeof contactState>;
+
+export const contact = z.object({
+  name: z.string(),
+  state: contactState,
+  conv: conversationKey,
+  /** When the state last changed (ms epoch). */
+  since: time,
+});
+export type Contact = z.infer<typeof contact>;
+
+export const groupInfo = z.object({
+  id: groupId,
+  name: z.string(),
+  owner: z.string(),
+  members: z.array(z.string()),
+  conv: conversationKey,
+});
+export type GroupInfo = z.infer<typeof groupInfo>;
+
+const searchHit = z.object({ message: chatMessage });
+export type SearchHit = z.infer<typeof searchHit>;
+
+/** A page of messages, newest last; hasMore says whether asking again returns more. */
+export const messagePage = z.object({ messages: z.array(chatMessage), hasMore: z.boolean() });
+export type Page = z.infer<typeof messagePage>;
+
+export const searchPage = z.object({ hits: z.array(searchHit), hasMore: z.boolean() });
+export type SearchPage = z.infer<typeof searchPage>;

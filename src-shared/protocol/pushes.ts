@@ -1,0 +1,44 @@
+/**
+ * Every frame the server sends without being asked (docs/PROTOCOL.md §4.3, §4.4, §8),
+ * as zod schemas keyed by type. Extra fields are dropped when parsing, so a later
+ * 1.x server may add some.
+ */
+import { z } from 'zod';
+import { wireError } from './errors.js';
+import { chatMessage, conversationKey, groupId, groupInfo } from './objects.js';
+import type { ResponseFrame } from './requests.js';
+
+const time = z.number().int().min(0);
+
+export const pushes = {
+  message: z.object({ type: z.literal('message'), message: chatMessage }),
+  presence: z.object({ type: z.literal('presence'), user: z.string(), online: z.boolean(), ts: time }),
+  /** `from` asked `to` for a private chat (also sent to the asker's other connections). */
+  chatRequest: z.object({ type: z.literal('chatRequest'), from: z.string(), to: z.string(), ts: time }),
+  /** `from` answered the request of `to`. */
+  chatAnswer: z.object({ type: z.literal('chatAnswer'), from: z.string(), to: z.string(), accepted: z.boolean(), ts: time }),
+  /** `user` left the private chat with `with`. */
+  chatLeft: z.object({ type: z.literal('chatLeft'), user: z.string(), with: z.string(), ts: time }),
+  /** Your direct messages in conv up to id upTo reached the recipient's device (sent when they catch up with sync). */
+  delivered: z.object({ type: z.literal('delivered'), conv: conversationKey, upTo: z.number().int().min(0) }),
+  group: z.object({ type: z.literal('group'), group: groupInfo }),
+  groupRemoved: z.object({
+    type: z.literal('groupRemoved'),
+    groupId,
+    name: z.string(),
+    reason: z.enum(['deleted', 'removed']),
+  }),
+  error: z.object({ type: z.literal('error'), error: wireError }),
+  bye: z.object({ type: z.literal('bye'), error: wireError }),
+  ping: z.object({ type: z.literal('ping') }),
+  pong: z.object({ type: z.literal('pong') }),
+};
+
+type PushType = keyof typeof pushes;
+export type PushFrames = { [K in PushType]: z.infer<(typeof pushes)[K]> };
+export type PushFrame = PushFrames[PushType];
+export type ServerFrame = ResponseFrame | PushFrame;
+
+export function isPushType(type: string): type is PushType {
+  return Object.hasOwn(pushes, type);
+}
