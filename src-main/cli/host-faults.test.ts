@@ -13,9 +13,9 @@ import { openStore } from '../store/store.js';
 import { login, removeDir, tempDir, waitFor } from '../testing/harness.js';
 import { CliProcess } from '../testing/process.js';
 
-/** A headless host on 127.0.0.1. */
+/** A headless host on 127.0.0.1, where these tests register their users from one address at once. */
 function startHostProcess(args: string[]): CliProcess {
-  return CliProcess.run('host', ['--bind', '127.0.0.1', ...args]);
+  return CliProcess.run('host', ['--bind', '127.0.0.1', '--address-registrations-per-minute', '1000', ...args]);
 }
 
 const clients: ChatClient[] = [];
