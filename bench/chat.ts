@@ -1,16 +1,36 @@
 /**
- * Room fan-out workloads, run against the real host or the bare baseline:
+ * Room fan-out workloads, run against the real host, the bare baseline, ngircd or mosquitto:
  * light (paced senders, latency) and burst (everyone pipelines, throughput).
  */
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
-import { type Account, type Result, transport, databaseFile, percentile, removeDir, round, seedDataDir, spawnServer, tempDataDir, until } from './common.js';
+import {
+  type Account,
+  type Result,
+  type ServerProcess,
+  transport,
+  databaseFile,
+  percentile,
+  removeDir,
+  round,
+  seedDataDir,
+  serverFigures,
+  spawnServer,
+  tempDataDir,
+  until,
+} from './common.js';
+import { loadOrCreateIdentity } from '../src-main/net/tls.js';
+import { IrcClient, MqttClient, type PeerClient, spawnPeer } from './peers.js';
 import { WireClient } from './wire.js';
 
+export type RoomServer = 'host' | 'baseline' | 'ngircd' | 'mosquitto';
+
 export interface ChatOptions {
-  server: 'host' | 'baseline';
+  server: RoomServer;
   clients: number;
   messagesEach: number;
+  /** Burst: sends each client keeps unacknowledged; Infinity writes them all at once. */
+  window?: number;
 }
 
 /** Counts what every receiver got, per (sender, clientMsgId), and the latency of each delivery. */
@@ -41,38 +61,43 @@ class DeliveryLedger {
 }
 
 interface Room {
-  port: number;
-  clients: WireClient[];
+  server: ServerProcess;
+  clients: PeerClient[];
   accounts: Account[];
   ledger: DeliveryLedger;
   dataDir: string;
-  peakRssMb(): number;
   stop(): Promise<void>;
 }
 
 async function openRoom(options: ChatOptions): Promise<Room> {
   const dataDir = tempDataDir();
+  // Made here, so neither the host nor the baseline carries the certificate generation's garbage.
+  if (transport.tls) await loadOrCreateIdentity(dataDir);
   let accounts: Account[];
-  let server;
+  let server: ServerProcess;
   if (options.server === 'host') {
     accounts = await seedDataDir(dataDir, options.clients);
     server = await spawnServer('host.ts', ['--data', dataDir]);
   } else {
     accounts = Array.from({ length: options.clients }, (_, i) => ({ id: i + 1, name: `user${i}`, token: 'x'.repeat(43) }));
-    server = await spawnServer('baseline-server.ts');
+    server = options.server === 'baseline' ? await spawnServer('baseline-server.ts', ['--data', dataDir]) : await spawnPeer(options.server, dataDir);
   }
-  const clients = await Promise.all(accounts.map((account) => WireClient.login(server.port, account.name, account.token, options.server === 'host' && transport.tls)));
+  const join = (account: Account): Promise<PeerClient> => {
+    if (options.server === 'ngircd') return IrcClient.join(server.port, account.name);
+    if (options.server === 'mosquitto') return MqttClient.join(server.port, account.name);
+    return WireClient.login(server.port, account.name, account.token, transport.tls);
+  };
+  const clients = await Promise.all(accounts.map(join));
   const ledger = new DeliveryLedger(clients.length);
   clients.forEach((client, index) => {
     client.onMessage = (message) => ledger.receive(index, message.from, message.clientMsgId);
   });
   return {
-    port: server.port,
+    server,
     clients,
     accounts,
     ledger,
     dataDir,
-    peakRssMb: server.peakRssMb,
     stop: async () => {
       for (const client of clients) client.close();
       await server.stop();
@@ -83,6 +108,15 @@ async function openRoom(options: ChatOptions): Promise<Room> {
 
 const messageText = (sender: string, i: number): string => `message ${i} from ${sender}: the quick brown fox jumps over the lazy dog`;
 
+const workloadName = (server: RoomServer, kind: 'light' | 'burst'): string => (server === 'host' ? kind : `${server}-${kind}`);
+
+/** Starts the server-side measurements of a workload (event-loop delay, CPU time). */
+async function startMeasuring(server: ServerProcess): Promise<() => Promise<Result>> {
+  await server.probe?.reset();
+  const cpuBefore = server.cpuSeconds();
+  return () => serverFigures(server, cpuBefore);
+}
+
 /** Every client sends `messagesEach` at 20 per second; latency from send to receipt at every other client. */
 export async function light(options: ChatOptions): Promise<Result> {
   const room = await openRoom(options);
@@ -90,6 +124,7 @@ export async function light(options: ChatOptions): Promise<Result> {
     const { clients, ledger } = room;
     const expected = clients.length * (clients.length - 1) * options.messagesEach;
     const acks: Promise<unknown>[] = [];
+    const measured = await startMeasuring(room.server);
     await Promise.all(
       clients.map(
         (client) =>
@@ -114,14 +149,14 @@ export async function light(options: ChatOptions): Promise<Result> {
     await Promise.all(acks);
     await until(() => ledger.delivered >= expected, 10_000, 'every delivery').catch(() => undefined);
     return {
-      workload: options.server === 'host' ? 'light' : 'baseline-light',
+      ...(await measured()),
+      workload: workloadName(options.server, 'light'),
       clients: clients.length,
       messages: clients.length * options.messagesEach,
       p50_ms: round(percentile(ledger.latencies, 0.5), 3),
       p99_ms: round(percentile(ledger.latencies, 0.99), 3),
       lost: expected - ledger.delivered,
       duplicated: ledger.duplicated,
-      peak_rss_mb: room.peakRssMb(),
     };
   } finally {
     await room.stop();
@@ -134,21 +169,32 @@ export async function burst(options: ChatOptions): Promise<Result> {
   try {
     const { clients, ledger } = room;
     const expected = clients.length * (clients.length - 1) * options.messagesEach;
+    const window = Math.min(options.window ?? Infinity, options.messagesEach);
+    const measured = await startMeasuring(room.server);
     const started = performance.now();
-    const acks = clients.flatMap((client) =>
-      Array.from({ length: options.messagesEach }, (_, i) => {
-        const clientMsgId = `${client.name}-${i}`;
-        ledger.sentAt.set(clientMsgId, performance.now());
-        return client.sendToRoom(clientMsgId, messageText(client.name, i));
-      }),
-    );
+    // Each client keeps `window` sends in flight: a lane sends its next message when the last is acknowledged.
+    const sending = clients.map((client) => {
+      let next = 0;
+      const lane = async (): Promise<void> => {
+        while (next < options.messagesEach) {
+          const i = next++;
+          const clientMsgId = `${client.name}-${i}`;
+          ledger.sentAt.set(clientMsgId, performance.now());
+          await client.sendToRoom(clientMsgId, messageText(client.name, i));
+        }
+      };
+      return Promise.all(Array.from({ length: window }, lane));
+    });
     await until(() => ledger.delivered >= expected, 120_000, 'every delivery').catch(() => undefined);
     const seconds = (performance.now() - started) / 1000;
-    await Promise.all(acks);
+    await Promise.all(sending);
+    const server = await measured();
     const result: Result = {
-      workload: options.server === 'host' ? 'burst' : 'baseline-burst',
+      ...server,
+      workload: workloadName(options.server, 'burst'),
       clients: clients.length,
       messages: clients.length * options.messagesEach,
+      window,
       deliveries: ledger.delivered,
       seconds: round(seconds, 3),
       deliveries_per_s: Math.round(ledger.delivered / seconds),
@@ -156,7 +202,7 @@ export async function burst(options: ChatOptions): Promise<Result> {
       p99_ms: round(percentile(ledger.latencies, 0.99), 1),
       lost: expected - ledger.delivered,
       duplicated: ledger.duplicated,
-      peak_rss_mb: room.peakRssMb(),
+      cpu_s_per_100k_deliveries: ledger.delivered > 0 ? round(((server.cpu_s as number) * 100_000) / ledger.delivered, 3) : NaN,
     };
     if (options.server === 'host') result.missing_in_database = missingInDatabase(room, options.messagesEach);
     return result;

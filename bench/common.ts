@@ -14,10 +14,12 @@ import { nameKey } from '../src-shared/protocol/names.js';
 import { hashPassword } from '../src-main/server/password.js';
 import { openStore } from '../src-main/store/store.js';
 import type { SessionStore, Store } from '../src-main/store/types.js';
+import { buildServers } from './build.js';
+import type { ProbeReading, ProbeRequest } from './probe.js';
 
 /**
- * How bench clients reach the host: TLS, as every default install does, unless the run
- * was started with --plain. The bare fan-out baseline is always plain TCP.
+ * How bench clients reach the host and the baseline: TLS, as every default install does, unless
+ * the run was started with --plain. ngircd and mosquitto are always driven over plain TCP.
  */
 export const transport = { tls: true };
 
@@ -77,14 +79,37 @@ export interface ServerProcess {
   peakRssMb(): number;
   /** Resident memory now (VmRSS), in MB. */
   rssMb(): number;
+  /** CPU time (user + system) the process has used so far, from /proc/<pid>/stat, in seconds. */
+  cpuSeconds(): number;
+  /** The bench probe inside a Node server (bench/probe.ts); absent for ngircd and mosquitto. */
+  probe?: Probe;
   stop(): Promise<void>;
 }
 
-/** Starts bench/<script> in its own Node process and waits for `listening <port>`. */
+export interface Probe {
+  /** Starts a new event-loop delay measurement (and a CPU profile when `measure.profileDir` is set). */
+  reset(): Promise<void>;
+  read(): Promise<ProbeReading>;
+  /** Writes a V8 heap snapshot into `file`; resolves with its path. */
+  heapSnapshot(file: string): Promise<string>;
+}
+
+/**
+ * Options of the whole run for the server processes: extra Node flags for the host (`--host-flags`),
+ * a folder for a CPU profile of each host workload's measured window (`--cpu-profile`), and
+ * whether to run the servers' TypeScript through tsx (`--tsx`) instead of a bundle (bench/build.ts).
+ */
+export const measure: { hostNodeFlags: string[]; profileDir?: string; tsx: boolean } = { hostNodeFlags: [], tsx: false };
+
+/** Starts bench/<script> (bundled, or through tsx with `measure.tsx`) in its own Node process and waits for `listening <port>`. */
 export async function spawnServer(script: 'host.ts' | 'baseline-server.ts', args: string[] = []): Promise<ServerProcess> {
-  const file = fileURLToPath(new URL(script, import.meta.url));
+  const flags = script === 'host.ts' ? measure.hostNodeFlags : [];
   if (script === 'host.ts' && !transport.tls) args = [...args, '--plain'];
-  const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  if (script === 'baseline-server.ts' && transport.tls) args = [...args, '--tls'];
+  const entry = measure.tsx
+    ? ['--import', 'tsx', fileURLToPath(new URL(script, import.meta.url))]
+    : [join(await buildServers(), script.replace(/\.ts$/, '.js'))];
+  const child = spawn(process.execPath, [...flags, ...entry, ...args], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   const port = await new Promise<number>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {
@@ -93,17 +118,39 @@ export async function spawnServer(script: 'host.ts' | 'baseline-server.ts', args
     });
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code} before listening`)));
   });
+  const profileDir = script === 'host.ts' ? measure.profileDir : undefined;
+  return { ...processFigures(child), port, probe: probeOf(child, profileDir) };
+}
+
+/** What the bench reads of any server process it started: memory, CPU, and how to stop it. */
+export function processFigures(child: ChildProcess): Omit<ServerProcess, 'port'> {
+  const pid = child.pid!;
   return {
-    port,
-    pid: child.pid!,
-    peakRssMb: () => memoryMb(child.pid!, 'VmHWM'),
-    rssMb: () => memoryMb(child.pid!, 'VmRSS'),
+    pid,
+    peakRssMb: () => memoryMb(pid, 'VmHWM'),
+    rssMb: () => memoryMb(pid, 'VmRSS'),
+    cpuSeconds: () => cpuSeconds(pid),
     stop: () => stopChild(child),
   };
 }
 
+/** Requests to bench/probe.ts over the IPC channel, answered in order. */
+function probeOf(child: ChildProcess, profileDir: string | undefined): Probe {
+  const ask = <T>(request: ProbeRequest): Promise<T> =>
+    new Promise((resolve) => {
+      child.once('message', (answer) => resolve(answer as T));
+      child.send(request);
+    });
+  let profiles = 0;
+  return {
+    reset: () => ask({ probe: 'reset', profileFile: profileDir && join(profileDir, `host-${child.pid}-${++profiles}.cpuprofile`) }),
+    read: async () => (await ask<{ reading: ProbeReading }>({ probe: 'read' })).reading,
+    heapSnapshot: async (file) => (await ask<{ file: string }>({ probe: 'heap', file })).file,
+  };
+}
+
 function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     child.once('exit', () => resolve());
     child.kill('SIGTERM');
@@ -114,6 +161,39 @@ function memoryMb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
   return round(kb / 1024, 1);
+}
+
+/** Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on Linux). */
+const TICKS_PER_SECOND = 100;
+
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after "pid (comm) " start at field 3; utime and stime are fields 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
+/**
+ * What the server process shows at the end of a workload, with every client still connected:
+ * its CPU time since `cpuBefore`, memory now and at peak, and (Node servers) the loop delay.
+ */
+export async function serverFigures(server: ServerProcess, cpuBefore: number): Promise<Result> {
+  const figures: Result = {
+    workload: '',
+    cpu_s: round(server.cpuSeconds() - cpuBefore, 2),
+    rss_mb: server.rssMb(),
+    peak_rss_mb: server.peakRssMb(),
+  };
+  if (server.probe) {
+    const reading = await server.probe.read();
+    figures.loop_p99_ms = reading.loopP99Ms;
+    figures.loop_max_ms = reading.loopMaxMs;
+    figures.heap_used_mb = reading.heapUsedMb;
+    figures.heap_total_mb = reading.heapTotalMb;
+    figures.external_mb = reading.externalMb;
+    if (reading.profileFile) figures.cpu_profile = reading.profileFile;
+  }
+  return figures;
 }
 
 /** The value below which `fraction` of the sorted samples fall (nearest rank). */

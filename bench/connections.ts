@@ -8,13 +8,15 @@ import { performance } from 'node:perf_hooks';
 import { groupConversation } from '../src-shared/protocol/conversation.js';
 import { nameKey } from '../src-shared/protocol/names.js';
 import { openStore } from '../src-main/store/store.js';
-import { type Result, transport, databaseFile, percentile, removeDir, round, seedAccounts, sleep, spawnServer, tempDataDir } from './common.js';
+import { type Result, transport, databaseFile, percentile, removeDir, round, seedAccounts, serverFigures, sleep, spawnServer, tempDataDir } from './common.js';
 import { WireClient } from './wire.js';
 
 export interface ConnectionsOptions {
   clients: number;
   holdSeconds: number;
   chatters: number;
+  /** A folder to write a heap snapshot of the host into once everyone is logged in. */
+  heapSnapshotDir?: string;
 }
 
 /** Logins in flight at once while connecting everyone. */
@@ -32,6 +34,9 @@ export async function connections(options: ConnectionsOptions): Promise<Result> 
   const server = await spawnServer('host.ts', ['--data', dataDir]);
   const clients: WireClient[] = [];
   try {
+    const idleRssMb = server.rssMb();
+    await server.probe!.reset();
+    const cpuBefore = server.cpuSeconds();
     const loginStarted = performance.now();
     for (let start = 0; start < accounts.length; start += LOGIN_CONCURRENCY) {
       const batch = accounts.slice(start, start + LOGIN_CONCURRENCY);
@@ -45,6 +50,8 @@ export async function connections(options: ConnectionsOptions): Promise<Result> 
     }
     const loginSeconds = (performance.now() - loginStarted) / 1000;
     const peakAfterLoginMb = server.peakRssMb();
+    const afterLoginMb = server.rssMb();
+    const afterLogin = await server.probe!.read();
 
     const chatters = clients.slice(0, options.chatters);
     const sentAt = new Map<string, number>();
@@ -66,20 +73,31 @@ export async function connections(options: ConnectionsOptions): Promise<Result> 
     await sleep(options.holdSeconds * 1000);
     clearInterval(chat);
     await sleep(200);
-    return {
+    const result: Result = {
+      ...(await serverFigures(server, cpuBefore)),
       workload: 'connections',
       clients: clients.length,
       hold_s: options.holdSeconds,
       login_s: round(loginSeconds, 1),
       dropped: clients.filter((client) => client.closed).length,
-      peak_rss_mb: server.peakRssMb(),
+      rss_idle_mb: idleRssMb,
+      rss_after_login_mb: afterLoginMb,
       peak_rss_after_login_mb: peakAfterLoginMb,
-      rss_at_end_mb: server.rssMb(),
+      // What each logged-in connection holds: resident memory grown by the logins, per client.
+      kb_per_connection: round(((afterLoginMb - idleRssMb) * 1024) / clients.length, 1),
+      heap_used_after_login_mb: afterLogin.heapUsedMb,
+      heap_total_after_login_mb: afterLogin.heapTotalMb,
+      external_after_login_mb: afterLogin.externalMb,
       chat_messages: counter,
       p50_ms: round(percentile(latencies, 0.5), 2),
       p99_ms: round(percentile(latencies, 0.99), 2),
       drop_reasons: dropReasons(dataDir),
     };
+    // Last: writing the snapshot holds the host's event loop for seconds.
+    if (options.heapSnapshotDir) {
+      result.heap_snapshot = await server.probe!.heapSnapshot(join(options.heapSnapshotDir, `host-${options.clients}-connections.heapsnapshot`));
+    }
+    return result;
   } finally {
     for (const client of clients) client.close();
     await server.stop();

@@ -2,10 +2,11 @@
  * The bench's server process: the real host (startHost) over a data folder, in its
  * own process so the bench can read its peak memory and restart it.
  * TLS unless --plain; no per-connection rate limits. Prints `listening <port>` when ready;
- * stops cleanly on SIGTERM.
+ * stops cleanly on SIGTERM. Answers the bench's probe (bench/probe.ts) from when it listens.
  */
 import { parseArgs } from 'node:util';
 import { startHost } from '../src-main/core/host.js';
+import { installProbe } from './probe.js';
 
 const { values } = parseArgs({
   options: {
@@ -34,4 +35,5 @@ process.once('SIGTERM', () => {
     () => process.exit(1),
   );
 });
+installProbe();
 console.log(`listening ${host.address.port}`);

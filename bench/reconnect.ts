@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { ChatClient } from '../src-main/client/client.js';
-import { type Result, transport, removeDir, round, seedDataDir, sleep, spawnServer, tempDataDir, until } from './common.js';
+import { type Result, transport, removeDir, round, seedDataDir, serverFigures, sleep, spawnServer, tempDataDir, until } from './common.js';
 
 export interface ReconnectOptions {
   clients: number;
@@ -42,14 +42,16 @@ export async function reconnect(options: ReconnectOptions): Promise<Result> {
   const acknowledged: string[] = [];
   const sends: Promise<unknown>[] = [];
   let sending = true;
+  let sendLoop: NodeJS.Timeout | undefined;
   try {
     for (let start = 0; start < clients.length; start += 100) await Promise.all(clients.slice(start, start + 100).map((client) => client.connect()));
     const senders = clients.slice(0, options.senders);
     let counter = 0;
-    const sendLoop = setInterval(() => {
+    sendLoop = setInterval(() => {
       if (!sending) return;
-      for (const sender of senders) {
-        const clientMsgId = `${sender.session!.login.name}-${counter}`;
+      for (const [index, sender] of senders.entries()) {
+        // By account name: while the host restarts a client has no session.
+        const clientMsgId = `${accounts[index]!.name}-${counter}`;
         sends.push(
           sender.send({ kind: 'room' }, `tick ${counter}`, clientMsgId).then((message) => {
             acknowledged.push(`${message.from}/${message.clientMsgId}`);
@@ -63,6 +65,8 @@ export async function reconnect(options: ReconnectOptions): Promise<Result> {
     const restartedAt = performance.now();
     await server.stop();
     server = await spawnServer('host.ts', ['--data', dataDir, '--port', String(port)]);
+    await server.probe!.reset();
+    const cpuBefore = server.cpuSeconds();
     const startedAfter = (performance.now() - restartedAt) / 1000;
     await until(() => clients.every((client) => client.state === 'online'), 30_000, 'every client back online');
     const backAfter = (performance.now() - restartedAt) / 1000;
@@ -79,6 +83,8 @@ export async function reconnect(options: ReconnectOptions): Promise<Result> {
       for (const count of counts.values()) if (count > 1) duplicated += count - 1;
     }
     return {
+      // The restarted host, from when it listens until every client is caught up.
+      ...(await serverFigures(server, cpuBefore)),
       workload: 'reconnect',
       clients: clients.length,
       messages: acknowledged.length,
@@ -90,6 +96,9 @@ export async function reconnect(options: ReconnectOptions): Promise<Result> {
     };
   } finally {
     sending = false;
+    clearInterval(sendLoop);
+    // Closing rejects what is still in the outboxes; those were never acknowledged, so never counted.
+    for (const send of sends) send.catch(() => undefined);
     for (const client of clients) client.close();
     await server.stop();
     removeDir(dataDir);

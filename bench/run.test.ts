@@ -1,16 +1,38 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { peerInstalled } from './peers.js';
 
 describe('npm run bench', () => {
-  it('prints one JSON object per workload with --json: the quick light room, through the real host', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--quick', '--json', '--only', 'light'], {
-      timeout: 60_000,
-    });
-    const lines = stdout.trim().split('\n');
-    expect(lines).toHaveLength(1);
-    const result = JSON.parse(lines[0]!) as Record<string, unknown>;
-    expect(result).toMatchObject({ workload: 'light', clients: 10, messages: 100, lost: 0, duplicated: 0 });
-    for (const field of ['p50_ms', 'p99_ms', 'peak_rss_mb']) expect(result[field]).toBeGreaterThan(0);
+  it('prints one JSON object per workload with --json, then the targets it measured: the quick light room through the real host and the installed peers', async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'bench/run.ts', '--quick', '--json', '--only', 'light,ngircd-light,mosquitto-light'],
+      { timeout: 60_000 },
+    );
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const byWorkload = new Map(lines.filter((line) => 'workload' in line).map((line) => [line['workload'], line]));
+    const light = byWorkload.get('light')!;
+    expect(light).toMatchObject({ workload: 'light', clients: 10, messages: 100, lost: 0, duplicated: 0, tls: true });
+    for (const field of ['p50_ms', 'p99_ms', 'peak_rss_mb', 'rss_mb', 'loop_p99_ms', 'loop_max_ms', 'heap_used_mb']) expect(light[field]).toBeGreaterThan(0);
+    expect(light['cpu_s']).toBeGreaterThanOrEqual(0);
+    const loopTarget = lines.find((line) => line['target'] === 'light: event-loop delay max ms ≤ 20')!;
+    expect(loopTarget).toMatchObject({ value: light['loop_max_ms'], limit: 20, pass: (light['loop_max_ms'] as number) <= 20 });
+
+    for (const peer of ['ngircd', 'mosquitto'] as const) {
+      const result = byWorkload.get(`${peer}-light`)!;
+      if (peerInstalled(peer)) {
+        // The same load generator got every message through the peer exactly once.
+        expect(result).toMatchObject({ clients: 10, messages: 100, lost: 0, duplicated: 0 });
+        expect(result['p50_ms']).toBeGreaterThan(0);
+      } else {
+        expect(result['skipped']).toMatch(/not installed/);
+      }
+    }
+    const mosquittoTarget = lines.some((line) => line['target'] === "light p99 ms ≤ mosquitto's");
+    expect(mosquittoTarget).toBe(peerInstalled('mosquitto'));
   }, 60_000);
 });

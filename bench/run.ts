@@ -1,13 +1,20 @@
 /**
- * `npm run bench [-- --quick] [-- --json] [-- --only a,b] [-- --plain]`: runs each workload against a
- * host in its own process and prints one result per workload (JSON lines with --json).
+ * `npm run bench [-- --quick] [-- --json] [-- --only a,b] [-- --plain] [-- --rounds N]
+ * [-- --window N|all] [-- --tsx] [-- --cpu-profile DIR] [-- --heap-snapshot DIR] [-- --host-flags="--node-flag ..."]`: runs each workload
+ * against a server in its own process and prints one result per workload (JSON lines with --json),
+ * then each target of issue 15 that the run measured, with pass or miss.
+ * The room workloads run `--rounds` times (3, or 1 with --quick) interleaved across the servers
+ * (baseline, ngircd, mosquitto, host), so a slow moment of the machine does not fall on one server
+ * only; each figure printed is the median over the rounds (the worst for loss and peaks).
  */
 import { parseArgs } from 'node:util';
-import { burst, light } from './chat.js';
-import { type Result, transport } from './common.js';
+import { type RoomServer, burst, light } from './chat.js';
+import { type Result, measure, transport } from './common.js';
 import { connections } from './connections.js';
 import { history } from './history.js';
+import { peerInstalled } from './peers.js';
 import { reconnect } from './reconnect.js';
+import { evaluateTargets } from './targets.js';
 
 const { values } = parseArgs({
   options: {
@@ -15,36 +22,80 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
     only: { type: 'string' },
     plain: { type: 'boolean', default: false },
+    rounds: { type: 'string' },
+    window: { type: 'string' },
+    'host-flags': { type: 'string' },
+    'cpu-profile': { type: 'string' },
+    tsx: { type: 'boolean', default: false },
+    'heap-snapshot': { type: 'string' },
   },
 });
 transport.tls = !values.plain;
+if (values['host-flags']) measure.hostNodeFlags.push(...values['host-flags'].split(' ').filter(Boolean));
+measure.profileDir = values['cpu-profile'];
+measure.tsx = values.tsx;
 const quick = values.quick;
 const only = values.only?.split(',');
+const rounds = Number(values.rounds ?? (quick ? 1 : 3));
+const selected = (name: string): boolean => !only || only.includes(name);
 
-const workloads: [string, () => Promise<Result>][] = [
-  ['baseline-light', () => light({ server: 'baseline', clients: quick ? 10 : 20, messagesEach: quick ? 10 : 20 })],
-  ['light', () => light({ server: 'host', clients: quick ? 10 : 20, messagesEach: quick ? 10 : 20 })],
-  ['baseline-burst', () => burst({ server: 'baseline', clients: quick ? 20 : 50, messagesEach: quick ? 50 : 200 })],
-  ['burst', () => burst({ server: 'host', clients: quick ? 20 : 50, messagesEach: quick ? 50 : 200 })],
-  ['connections', () => connections({ clients: quick ? 1000 : 10_000, holdSeconds: quick ? 5 : 60, chatters: 5 })],
-  ['reconnect', () => reconnect({ clients: quick ? 200 : 1000, senders: 5 })],
-  ['history', () => history({ messages: quick ? 100_000 : 1_000_000, users: 200, dms: 1000, groups: 50, queries: quick ? 20 : 50 })],
-];
+const ROOM_SERVERS: RoomServer[] = ['baseline', 'ngircd', 'mosquitto', 'host'];
+const roomWorkload = (server: RoomServer, kind: string): string => (server === 'host' ? kind : `${server}-${kind}`);
+const room = {
+  light: { run: light, clients: quick ? 10 : 20, messagesEach: quick ? 10 : 20 },
+  burst: { run: burst, clients: quick ? 20 : 50, messagesEach: quick ? 50 : 200, window: values.window === 'all' ? Infinity : Number(values.window ?? 1) },
+};
+
+/** Fields where the worst round is the honest figure, not the median one. */
+const WORST_OF = new Set(['lost', 'duplicated', 'missing_in_database', 'loop_max_ms', 'peak_rss_mb']);
 
 const results = new Map<string, Result>();
-for (const [name, run] of workloads) {
-  if (only && !only.includes(name)) continue;
-  const result = await run();
-  if (!name.startsWith('baseline')) result['tls'] = transport.tls;
-  const floor = results.get(`baseline-${name}`);
-  if (floor) addRatios(result, floor);
+const print = (line: Record<string, unknown>): void => console.log(values.json ? JSON.stringify(line) : format(line));
+
+for (const [kind, options] of Object.entries(room)) {
+  const servers = ROOM_SERVERS.filter((server) => selected(roomWorkload(server, kind)));
+  const installed = servers.filter((server) => (server !== 'ngircd' && server !== 'mosquitto') || peerInstalled(server));
+  for (const server of servers.filter((server) => !installed.includes(server))) {
+    print({ workload: roomWorkload(server, kind), skipped: `${server} is not installed (apt-get install -y ${server})` });
+  }
+  const runs = new Map<RoomServer, Result[]>(installed.map((server) => [server, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const server of installed) runs.get(server)!.push(await options.run({ ...options, server }));
+  }
+  for (const [server, each] of runs) report(roomWorkload(server, kind), combine(each));
+}
+if (selected('connections')) {
+  report('connections', await connections({ clients: quick ? 1000 : 10_000, holdSeconds: quick ? 5 : 60, chatters: 5, heapSnapshotDir: values['heap-snapshot'] }));
+}
+if (selected('reconnect')) report('reconnect', await reconnect({ clients: quick ? 200 : 1000, senders: 5 }));
+if (selected('history')) {
+  report('history', await history({ messages: quick ? 100_000 : 1_000_000, users: 200, dms: 1000, groups: 50, queries: quick ? 20 : 50 }));
+}
+for (const target of evaluateTargets(results)) print(target);
+
+function report(name: string, result: Result): void {
+  if (results.has(`baseline-${name}`)) addRatios(result, results.get(`baseline-${name}`)!);
+  if (!name.startsWith('ngircd') && !name.startsWith('mosquitto')) result['tls'] = transport.tls;
   results.set(name, result);
-  console.log(values.json ? JSON.stringify(result) : format(result));
+  print(result);
+}
+
+/** One result from the rounds of a workload: the median of each figure, the worst of WORST_OF. */
+function combine(each: Result[]): Result {
+  if (each.length === 1) return each[0]!;
+  const combined: Result = { ...each[0]! };
+  for (const [field, first] of Object.entries(each[0]!)) {
+    if (typeof first !== 'number') continue;
+    const all = each.map((result) => result[field] as number).sort((a, b) => a - b);
+    combined[field] = WORST_OF.has(field) ? all[all.length - 1]! : all[Math.floor(all.length / 2)]!;
+  }
+  combined['rounds'] = each.length;
+  return combined;
 }
 
 /** Each figure also as a multiple of the bare fan-out's. */
 function addRatios(result: Result, floor: Result): void {
-  for (const field of ['p50_ms', 'p99_ms', 'deliveries_per_s']) {
+  for (const field of ['p50_ms', 'p99_ms', 'deliveries_per_s', 'cpu_s_per_100k_deliveries', 'peak_rss_mb']) {
     const value = result[field];
     const base = floor[field];
     if (typeof value === 'number' && typeof base === 'number' && base > 0) {
@@ -53,9 +104,10 @@ function addRatios(result: Result, floor: Result): void {
   }
 }
 
-function format(result: Result): string {
-  const { workload, ...fields } = result;
-  return `${workload.padEnd(16)} ${Object.entries(fields)
+function format(line: Record<string, unknown>): string {
+  if ('target' in line) return `${line['pass'] ? 'pass' : 'MISS'}  ${line['target']}: ${line['value']} (limit ${line['limit']}, ratio ${line['ratio']})`;
+  const { workload, ...fields } = line;
+  return `${String(workload).padEnd(16)} ${Object.entries(fields)
     .map(([key, value]) => `${key}=${value}`)
     .join(' ')}`;
 }

@@ -9,10 +9,14 @@ import { connect as connectTls } from 'node:tls';
 import { PROTOCOL_VERSION } from '../src-shared/protocol/limits.js';
 import { FrameDecoder, encodeFrame } from '../src-main/net/frame.js';
 
-export interface PushedMessage {
-  id: number;
+/** What the load generator needs of a delivered message, from any server it drives. */
+export interface Delivery {
   from: string;
   clientMsgId: string;
+}
+
+export interface PushedMessage extends Delivery {
+  id: number;
   conv: string;
 }
 
@@ -20,7 +24,7 @@ type Frame = { type: string; id?: number; ok?: boolean; result?: unknown; error?
 
 export class WireClient {
   /** Called for every pushed message while the client decodes. */
-  onMessage: (message: PushedMessage) => void = () => undefined;
+  onMessage: (message: Delivery) => void = () => undefined;
   closed = false;
   private readonly decoder = new FrameDecoder(64 * 1024 * 1024);
   private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();

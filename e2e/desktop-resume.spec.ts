@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Browser, Page, TestInfo } from '@playwright/test';
 import { expect, test } from './fixtures.js';
 import { type ShellUser, startShell } from './shell.js';
-import { PASSWORD, expectOnline, message, send } from './ui.js';
+import { PASSWORD, expectOnline, message, openRoomSettings, send } from './ui.js';
 
 const restarted: ShellUser[] = [];
 test.afterEach(async () => {
@@ -113,7 +113,7 @@ test('an app whose saved session was ended meanwhile opens on the start screen a
   const [alice, bob] = users;
   await bob!.stop();
   // While bob's app is closed, the host resets his password: his saved session ends with it.
-  const reset = alice!.page.getByRole('form', { name: 'Reset a password' });
+  const reset = (await openRoomSettings(alice!.page)).getByRole('form', { name: 'Reset a password' });
   await reset.getByRole('textbox', { name: 'User name' }).fill('bob');
   await reset.getByRole('button', { name: 'Reset password' }).click();
   await expect(reset).toContainText('New password for bob');

@@ -1,36 +1,20 @@
-import { readFileSync } from 'node:fs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
-import type { ChatClient } from '../client/client.js';
-import type { Host } from '../core/host.js';
-import { login, nextEvent, removeDir, startTestHost, tempDir } from '../testing/harness.js';
+import { PROTOCOL_VERSION } from '../../src-shared/protocol/limits.js';
+import { login, nextEvent } from '../testing/harness.js';
+import { useRoom } from '../testing/room.js';
 import { runHostCommand } from './host-commands.js';
 
-let dir: string;
-let host: Host;
-const clients: ChatClient[] = [];
+const room = useRoom({ start: { access: { mode: 'approval' } } });
 
-beforeEach(async () => {
-  dir = tempDir();
-  host = await startTestHost(dir, { access: { mode: 'approval' } });
-  await host.server.ready;
-});
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
-  await host.stop();
-  removeDir(dir);
-});
-
-const run = (line: string) => runHostCommand(host.server, line);
+const run = (line: string) => runHostCommand(room.host.server, line);
 
 describe('host commands', () => {
   it('approve a waiting account, list users, mute, kick, ban and unban, each logged', async () => {
-    await expect(login(host, 'bob')).rejects.toMatchObject({ code: ErrorCode.PENDING_APPROVAL });
+    await expect(login(room.host, 'bob')).rejects.toMatchObject({ code: ErrorCode.PENDING_APPROVAL });
     expect(await run('/pending')).toEqual([expect.stringMatching(/^bob {2}since /)]);
     expect(await run('/approve bob')).toEqual(['approved bob']);
-    const bob = await login(host, 'bob');
-    clients.push(bob);
+    const bob = await room.user('bob');
     expect(await run('/users')).toEqual([expect.stringMatching(/^bob {2}127\.0\.0\.1:\d+ {2}lanchat-client\/0\.1\.0$/)]);
 
     expect(await run('/mute bob 10')).toEqual(['muted bob for 10 min']);
@@ -45,11 +29,11 @@ describe('host commands', () => {
     expect(await run('/ban bob')).toEqual(['banned bob']);
     expect(await run('/ban 10.1.2.3')).toEqual(['banned 10.1.2.3']);
     expect(await run('/bans')).toEqual(['address 10.1.2.3', 'name bob']);
-    await expect(login(host, 'bob')).rejects.toMatchObject({ code: ErrorCode.BANNED });
+    await expect(login(room.host, 'bob')).rejects.toMatchObject({ code: ErrorCode.BANNED });
     expect(await run('/unban bob')).toEqual(['unbanned bob']);
     expect(await run('/unban bob')).toEqual(['bob was not banned']);
 
-    const actions = readFileSync(host.logFile, 'utf8')
+    const actions = room.logText()
       .split('\n')
       .filter(Boolean)
       .map((line) => JSON.parse(line) as { event: string; action?: string })
@@ -60,15 +44,26 @@ describe('host commands', () => {
 
   it('resets a password and answers mistakes with an error line', async () => {
     expect(await run('/reset nobody')).toEqual(['error: no user named nobody']);
-    await expect(login(host, 'carol')).rejects.toMatchObject({ code: ErrorCode.PENDING_APPROVAL });
+    await expect(login(room.host, 'carol')).rejects.toMatchObject({ code: ErrorCode.PENDING_APPROVAL });
     await run('/approve carol');
     const [line] = await run('/reset carol');
     const password = /^new password for carol: (\S+)$/.exec(line!)![1]!;
-    clients.push(await login(host, 'carol', password));
+    await room.user('carol', password);
     expect(await run('/kick')).toEqual(['error: usage: /kick <name>']);
     expect(await run('/mute carol -1')).toEqual(['error: minutes must be a number above 0']);
     expect(await run('/frobnicate')).toEqual(['error: unknown command /frobnicate; /help lists them']);
     expect((await run('/help')).length).toBeGreaterThan(5);
     expect(await run('/approve carol')).toEqual(['error: carol is not waiting for approval']);
+  });
+
+  it("prints no control character from a client's hello or any name", async () => {
+    const peer = await room.raw();
+    await peer.request('hello', { protocol: PROTOCOL_VERSION, client: 'evil\u001b]52;c;cHduZWQ=\u0007\u001b[2J\u009b' });
+    await peer.request('login', { name: 'eve', password: 'eve-secret' });
+    await run('/approve eve');
+    expect(await peer.request('login', { name: 'eve', password: 'eve-secret' })).toMatchObject({ ok: true });
+    const [line] = await run('/users');
+    expect(line).toMatch(/^eve {2}127\.0\.0\.1:\d+ {2}evil/);
+    expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
   });
 });

@@ -3,9 +3,10 @@
  * /users, /pending, /approve, /reject, /kick, /ban, /unban, /bans, /mute, /unmute, /reset, /help.
  * Each answers with lines to print; a refused action answers "error: …".
  */
-import { AdminError } from '../server/admin.js';
+import { ServerError } from '../server/dispatch.js';
 import { normalizeAddress } from '../server/access.js';
 import type { ChatServer } from '../server/server.js';
+import { printable } from './terminal.js';
 
 export const HOST_COMMANDS_HELP = [
   '/users                    connected users: name, address, client version',
@@ -26,11 +27,16 @@ function banTarget(argument: string): { name: string } | { address: string } {
   return normalizeAddress(argument) !== undefined ? { address: argument } : { name: argument };
 }
 
+/** Runs one command; every line it answers is safe to print (names and client versions come from peers). */
 export async function runHostCommand(server: ChatServer, line: string): Promise<string[]> {
+  return (await answer(server, line)).map(printable);
+}
+
+async function answer(server: ChatServer, line: string): Promise<string[]> {
   const [command = '', ...args] = line.trim().split(/\s+/);
   const admin = server.admin;
   const need = (count: number, usage: string): void => {
-    if (args.length < count) throw new AdminError('BAD_REQUEST', `usage: ${usage}`);
+    if (args.length < count) throw new ServerError('BAD_REQUEST', `usage: ${usage}`);
   };
   try {
     switch (command) {
@@ -72,7 +78,7 @@ export async function runHostCommand(server: ChatServer, line: string): Promise<
       case '/mute': {
         need(1, '/mute <name> [minutes]');
         const minutes = args[1] === undefined ? undefined : Number(args[1]);
-        if (minutes !== undefined && !(minutes > 0)) throw new AdminError('BAD_REQUEST', 'minutes must be a number above 0');
+        if (minutes !== undefined && !(minutes > 0)) throw new ServerError('BAD_REQUEST', 'minutes must be a number above 0');
         admin.mute(args[0]!, minutes);
         return [minutes === undefined ? `muted ${args[0]} until /unmute` : `muted ${args[0]} for ${minutes} min`];
       }
@@ -88,7 +94,7 @@ export async function runHostCommand(server: ChatServer, line: string): Promise<
         return [`error: unknown command ${command.slice(0, 40)}; /help lists them`];
     }
   } catch (error) {
-    if (error instanceof AdminError) return [`error: ${error.message}`];
+    if (error instanceof ServerError) return [`error: ${error.message}`];
     throw error;
   }
 }

@@ -2,69 +2,27 @@
  * Faults of the headless host as a real process: kill -9 in the middle of a burst
  * of sends, a damaged or locked database at start, and its limit flags.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../../src-shared/protocol/objects.js';
-import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import type { ChatClient } from '../client/client.js';
 import { openStore } from '../store/store.js';
-import { RawPeer, login, removeDir, tempDir, waitFor } from '../testing/harness.js';
+import { login, removeDir, tempDir, waitFor } from '../testing/harness.js';
+import { CliProcess } from '../testing/process.js';
 
-/** A headless host process with its output gathered line by line. */
-class HostProcess {
-  readonly lines: string[] = [];
-  exitCode: number | null = null;
-  signal: NodeJS.Signals | null = null;
-  private partial = '';
-
-  constructor(readonly child: ChildProcess) {
-    const take = (chunk: Buffer): void => {
-      this.partial += chunk.toString('utf8');
-      const parts = this.partial.split('\n');
-      this.partial = parts.pop()!;
-      this.lines.push(...parts);
-    };
-    child.stdout!.on('data', take);
-    child.stderr!.on('data', take);
-    child.on('exit', (code, signal) => {
-      this.exitCode = code ?? -1;
-      this.signal = signal;
-    });
-  }
-
-  static start(args: string[]): HostProcess {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src-main/cli/host.ts', '--bind', '127.0.0.1', ...args], {
-      cwd: process.cwd(),
-    });
-    const host = new HostProcess(child);
-    running.push(host);
-    return host;
-  }
-
-  async port(): Promise<number> {
-    await waitFor(() => this.lines.some((line) => line.startsWith('listening ')) || this.exitCode !== null, 20_000, 'the host to listen');
-    const line = this.lines.find((l) => l.startsWith('listening '));
-    if (!line) throw new Error(`the host did not start:\n${this.lines.join('\n')}`);
-    return Number(/:(\d+)$/.exec(line)![1]);
-  }
-
-  async exited(): Promise<number> {
-    await waitFor(() => this.exitCode !== null, 20_000, 'the host to exit');
-    return this.exitCode!;
-  }
+/** A headless host on 127.0.0.1, where these tests register their users from one address at once. */
+function startHostProcess(args: string[]): CliProcess {
+  return CliProcess.run('host', ['--bind', '127.0.0.1', '--address-registrations-per-minute', '1000', ...args]);
 }
 
-const running: HostProcess[] = [];
 const clients: ChatClient[] = [];
 const dirs: string[] = [];
 
 afterEach(() => {
   for (const client of clients.splice(0)) client.close();
-  for (const host of running.splice(0)) if (host.exitCode === null) host.child.kill('SIGKILL');
   for (const dir of dirs.splice(0)) removeDir(dir);
 });
 
@@ -77,7 +35,7 @@ function dataDir(): string {
 describe('kill -9 of the host in the middle of a burst', () => {
   it('keeps every acknowledged message; clients resend the rest and nothing is stored twice', async () => {
     const dir = dataDir();
-    const first = HostProcess.start(['--port', '0', '--data', dir]);
+    const first = startHostProcess(['--port', '0', '--data', dir]);
     const port = await first.port();
 
     const senders = 10;
@@ -107,7 +65,7 @@ describe('kill -9 of the host in the middle of a burst', () => {
     expect(ackedAtKill).toBeLessThan(senders * perSender);
     const ackedBeforeRestart = new Map(acked);
 
-    const second = HostProcess.start(['--port', String(port), '--data', dir]);
+    const second = startHostProcess(['--port', String(port), '--data', dir]);
     await second.port();
     const stored = await Promise.all(sends);
     expect(failed).toEqual([]);
@@ -131,7 +89,7 @@ async function allRoomMessages(client: ChatClient): Promise<ChatMessage[]> {
   const pages: ChatMessage[][] = [];
   let before: number | undefined;
   for (;;) {
-    const page = await client.request('history', { conv: 'room', before, limit: 200 });
+    const page = await client.request('history', { conv: 'room', before: before, limit: 200 });
     pages.unshift(page.messages);
     if (!page.hasMore || page.messages.length === 0) break;
     before = page.messages[0]!.id;
@@ -145,9 +103,9 @@ describe('the database at start', () => {
     const file = join(dir, 'chat.sqlite');
     const junk = randomBytes(64 * 1024);
     writeFileSync(file, junk);
-    const host = HostProcess.start(['--port', '0', '--data', dir]);
-    expect(await host.exited()).toBe(1);
-    expect(host.lines.join('\n')).toContain(`host: "${file}" is not a LanChat database or is damaged`);
+    const host = startHostProcess(['--port', '0', '--data', dir]);
+    expect(await host.waitExit()).toBe(1);
+    expect(host.output).toContain(`host: "${file}" is not a LanChat database or is damaged`);
     expect(readFileSync(file).equals(junk)).toBe(true);
   });
 
@@ -158,33 +116,12 @@ describe('the database at start', () => {
     const other = new Database(file);
     other.exec('BEGIN EXCLUSIVE');
     try {
-      const host = HostProcess.start(['--port', '0', '--data', dir]);
-      expect(await host.exited()).toBe(1);
-      expect(host.lines.join('\n')).toContain(`host: the database "${file}" is locked by another program`);
+      const host = startHostProcess(['--port', '0', '--data', dir]);
+      expect(await host.waitExit()).toBe(1);
+      expect(host.output).toContain(`host: the database "${file}" is locked by another program`);
     } finally {
       other.exec('ROLLBACK');
       other.close();
     }
-  });
-});
-
-describe('limit flags', () => {
-  it('applies the rate flags the host was started with', async () => {
-    const host = HostProcess.start(['--port', '0', '--data', dataDir(), '--frames-per-second', '5', '--frame-burst', '3']);
-    const peer = await RawPeer.open(await host.port());
-    try {
-      for (let i = 0; i < 6; i++) peer.send({ type: 'ping' });
-      const refused = await peer.waitFrame((f) => f.type === 'error');
-      expect(refused).toMatchObject({ error: { code: ErrorCode.RATE_LIMITED, message: expect.stringContaining('5 frames/s (bursts of 3)') } });
-      expect(peer.frames.filter((f) => f.type === 'pong')).toHaveLength(3);
-    } finally {
-      peer.destroy();
-    }
-  });
-
-  it('refuses a limit that is not a positive number', async () => {
-    const host = HostProcess.start(['--port', '0', '--data', dataDir(), '--frames-per-second', '0']);
-    expect(await host.exited()).toBe(1);
-    expect(host.lines.join('\n')).toContain('--frames-per-second must be a number above 0 or "off", not "0"');
   });
 });

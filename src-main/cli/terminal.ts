@@ -1,6 +1,7 @@
 /**
  * The terminal client's behaviour, apart from process wiring: turns the seeds'
- * commands into client calls and everything received into one line each.
+ * commands into client calls and everything received into one line each (runChat
+ * makes each line safe to print).
  */
 import type { ChatMessage, GroupInfo } from '../../src-shared/protocol/objects.js';
 import { DEFAULT_PORT } from '../../src-shared/protocol/limits.js';
@@ -31,7 +32,10 @@ export const HELP = [
   '  /help                           this list',
 ].join('\n');
 
-/** Control characters would let a message move the cursor or recolour the terminal. */
+/**
+ * Control characters would let a message, a name or a host's room name move the cursor, set the
+ * window title, write the clipboard or hide output. Everything a peer or host sent goes through this.
+ */
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 export function printable(text: string): string {
@@ -102,7 +106,7 @@ export class TerminalSession {
       const other = nameKey(message.from) === nameKey(this.me) ? message.to : message.from;
       where = `dm ${other}`;
     } else where = `group ${this.groupNames.get(message.groupId ?? 0) ?? message.groupId}`;
-    return `[${formatTime(message.ts)}] ${where} | ${message.from}: ${printable(message.text)}`;
+    return `[${formatTime(message.ts)}] ${where} | ${message.from}: ${message.text}`;
   }
 
   /** Runs one input line; errors print as one line and the session goes on. */
@@ -130,7 +134,7 @@ export class TerminalSession {
         this.print('*** logged out');
         return 'quit';
       case '/help':
-        this.print(HELP);
+        for (const line of HELP.split('\n')) this.print(line);
         return 'continue';
       case '/users':
         return this.users();

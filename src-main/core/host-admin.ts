@@ -21,7 +21,7 @@ export function hostUsers(server: ChatServer): HostUser[] {
   return [...byName.values()];
 }
 
-/** Runs one admin action; throws the server's AdminError when it is refused. */
+/** Runs one admin action; throws the server's ServerError when it is refused. */
 export async function runHostAdmin(server: ChatServer, action: HostAdminAction): Promise<HostAdminResult> {
   const admin = server.admin;
   switch (action.kind) {

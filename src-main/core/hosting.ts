@@ -16,7 +16,7 @@ import type {
   PendingUser,
   Result,
 } from '../../src-shared/api.js';
-import { AdminError } from '../server/admin.js';
+import { ServerError } from '../server/dispatch.js';
 import { coalesce } from './coalesce.js';
 import { NOT_HOSTING, describeHostError, fail, ok, sentence } from './errors.js';
 import { hostUsers, runHostAdmin } from './host-admin.js';
@@ -111,7 +111,7 @@ export class Hosting {
     try {
       return ok(await runHostAdmin(this.running.host.server, action));
     } catch (error) {
-      if (error instanceof AdminError) return fail(error.code, sentence(error.message));
+      if (error instanceof ServerError) return fail(error.code, sentence(error.message));
       throw error;
     }
   }

@@ -1,8 +1,9 @@
 /**
  * One framed connection over a stream socket, used by both server and client:
- * decodes frames in order, hands them to a handler one at a time (pausing the
- * socket while the handler is behind), caps the bytes queued for a peer that
- * does not read, and closes with a reason.
+ * decodes frames in order, hands them to a handler one at a time, yielding the
+ * thread to other peers between frames once a turn's budget is spent (pausing the
+ * socket while the handler is behind), caps the bytes queued for a peer that does
+ * not read, and closes with a reason.
  */
 import type { Socket } from 'node:net';
 import { type WireError, ErrorCode } from '../../src-shared/protocol/errors.js';
@@ -20,6 +21,8 @@ export type CloseListener = (reason: WireError | null) => void;
 /** Frames waiting for the handler before the socket stops reading. */
 const PAUSE_AT = 64;
 const RESUME_AT = 16;
+/** How long one connection's queued frames may run back to back before it yields the thread. */
+const TURN_BUDGET_MS = 2;
 /** Time a closing peer gets to take the last frame before the socket is destroyed. */
 const CLOSE_GRACE_MS = 1000;
 
@@ -218,6 +221,7 @@ export class Connection {
     if (this.running) return;
     this.running = true;
     const step = (): void => {
+      const began = performance.now();
       while (this.queue.length > 0 && !this.closing) {
         const frame = this.queue.shift()!;
         if (this.queue.length <= RESUME_AT && this.socket.isPaused()) this.socket.resume();
@@ -229,6 +233,12 @@ export class Connection {
         }
         if (result instanceof Promise) {
           result.catch(() => undefined).finally(step);
+          return;
+        }
+        // One connection's queued frames must not hold the thread: once they have taken
+        // TURN_BUDGET_MS, every other peer's frames (and the server's timers) get a turn.
+        if (this.queue.length > 0 && performance.now() - began >= TURN_BUDGET_MS) {
+          setImmediate(step);
           return;
         }
       }

@@ -1,13 +1,15 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
+import { type Socket, createServer } from 'node:net';
 import { join } from 'node:path';
+import { connect as connectTls, type TLSSocket } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import type { ChatClient } from '../client/client.js';
 import { ClientError, FingerprintChangedError } from '../client/errors.js';
 import type { Host } from '../core/host.js';
 import { RawPeer, login, nextEvent, removeDir, startTestHost, tempDir } from '../testing/harness.js';
-import { fingerprintOf, normalizeFingerprint } from './tls.js';
+import { TlsGate, fingerprintOf, loadOrCreateIdentity, normalizeFingerprint } from './tls.js';
 
 const hosts: Host[] = [];
 const clients: ChatClient[] = [];
@@ -135,5 +137,36 @@ describe('TLS connections', () => {
     const alice = await user(plain, 'alice', { tls: false });
     expect(alice.hostFingerprint).toBeNull();
     expect(alice.session?.login.name).toBe('alice');
+  });
+
+  it('lets a storm of handshakes through a few per event-loop turn, every one of them', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const identity = await loadOrCreateIdentity(dir);
+    const secured: TLSSocket[] = [];
+    const gate = new TlsGate({ identity, handshakeTimeoutMs: 10_000, handshakesPerTurn: 1, onSecure: (socket) => secured.push(socket), onRejected: () => undefined });
+    const server = createServer((socket: Socket) => gate.admit(socket));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    const storm = 30;
+    const clients = await Promise.all(
+      Array.from(
+        { length: storm },
+        () =>
+          new Promise<TLSSocket>((resolve, reject) => {
+            const client = connectTls({ port, host: '127.0.0.1', rejectUnauthorized: false }, () => resolve(client));
+            client.once('error', reject);
+          }),
+      ),
+    );
+    await new Promise<void>((resolve) => {
+      const check = (): void => (secured.length === storm ? resolve() : void setTimeout(check, 5));
+      check();
+    });
+    expect(secured).toHaveLength(storm);
+    for (const client of clients) client.destroy();
+    gate.closeAll();
+    for (const socket of secured) socket.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 });

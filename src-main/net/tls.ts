@@ -4,6 +4,9 @@
  * fingerprint (trust on first use) instead of by a certificate authority.
  * The server side peeks at each new connection's first byte: a TLS handshake is
  * wrapped and handed on, anything else gets one plaintext `bye TLS_REQUIRED`.
+ * Handshakes are begun a few per event-loop turn: each costs about a millisecond of CPU
+ * (key exchange and signature) on the loop thread, and a reconnect storm of hundreds
+ * begun in one turn held the loop, and every chat message behind it, for a second.
  */
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -22,6 +25,8 @@ const KEY_FILE = 'tls-key.pem';
 const CERT_FILE = 'tls-cert.pem';
 /** Pinning, not expiry, is what authenticates the host, so the certificate outlives any room. */
 const CERTIFICATE_YEARS = 30;
+/** At about 1 ms each, a turn's share of handshakes keeps the loop's delay within a few ms. */
+export const HANDSHAKES_PER_TURN = 4;
 
 export interface TlsIdentity {
   key: string;
@@ -84,6 +89,8 @@ export interface TlsGateOptions {
   onSecure: (socket: TLSSocket) => void;
   /** A plaintext client (refused with TLS_REQUIRED) or a failed handshake, for the log. */
   onRejected: (address: string, reason: string) => void;
+  /** Handshakes begun per event-loop turn; HANDSHAKES_PER_TURN unless set. */
+  handshakesPerTurn?: number;
 }
 
 /** Sits in front of the server: only TLS connections get through. */
@@ -91,6 +98,9 @@ export class TlsGate {
   private readonly context: SecureContext;
   /** Sockets still before or inside their handshake, so closing the server does not wait on them. */
   private readonly pending = new Set<Socket>();
+  /** Connections that sent a ClientHello, waiting for their turn to be handshaken, oldest first. */
+  private waiting: Socket[] = [];
+  private draining = false;
 
   constructor(private readonly options: TlsGateOptions) {
     this.context = createSecureContext({ key: options.identity.key, cert: options.identity.cert, minVersion: TLS_MIN_VERSION });
@@ -109,7 +119,11 @@ export class TlsGate {
         return;
       }
       raw.unshift(first);
-      this.handshake(raw);
+      this.waiting.push(raw);
+      if (!this.draining) {
+        this.draining = true;
+        setImmediate(this.beginHandshakes);
+      }
     });
   }
 
@@ -117,7 +131,18 @@ export class TlsGate {
   closeAll(): void {
     for (const socket of this.pending) socket.destroy();
     this.pending.clear();
+    this.waiting = [];
   }
+
+  /** Begins this turn's share of the waiting handshakes; the rest wait for the next turn. */
+  private readonly beginHandshakes = (): void => {
+    for (let begun = 0; begun < (this.options.handshakesPerTurn ?? HANDSHAKES_PER_TURN) && this.waiting.length > 0; begun++) {
+      const raw = this.waiting.shift()!;
+      if (!raw.destroyed) this.handshake(raw);
+    }
+    if (this.waiting.length > 0) setImmediate(this.beginHandshakes);
+    else this.draining = false;
+  };
 
   private handshake(raw: Socket): void {
     const address = formatAddress(raw.remoteAddress, raw.remotePort);

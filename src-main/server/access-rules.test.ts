@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addressHost, normalizeAddress, roomLimits } from './access.js';
+import { addressHost, normalizeAddress, roomLimits, throttleAddress } from './access.js';
 
 describe('addresses and limits', () => {
   it('reduce connection addresses to the IP that bans store', () => {
@@ -9,6 +9,16 @@ describe('addresses and limits', () => {
     expect(normalizeAddress('::ffff:10.0.0.2')).toBe('10.0.0.2');
     expect(normalizeAddress('[::1]')).toBe('::1');
     expect(normalizeAddress('bob')).toBeUndefined();
+  });
+
+  it('count a whole IPv6 /64 as one address in every throttle', () => {
+    expect(throttleAddress('127.0.0.1:5000')).toBe('127.0.0.1');
+    expect(throttleAddress('[2001:db8:0:1::1]:5000')).toBe('2001:db8:0:1::/64');
+    expect(throttleAddress('[2001:db8:0:1:ffff:ffff:ffff:ffff]:1')).toBe('2001:db8:0:1::/64');
+    expect(throttleAddress('[2001:0db8::2]:1')).toBe('2001:db8:0:0::/64');
+    expect(throttleAddress('[::1]:1')).toBe('0:0:0:0::/64');
+    expect(throttleAddress('[::ffff:10.0.0.2]:1')).toBe('10.0.0.2');
+    expect(throttleAddress('[2001:db8:0:2::1]:1')).not.toBe(throttleAddress('[2001:db8:0:1::1]:1'));
   });
 
   it('refuse limits that are not whole numbers of at least 1 or above the protocol caps', () => {

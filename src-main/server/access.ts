@@ -23,6 +23,10 @@ export interface RoomLimits {
   maxGroupNameLength: number;
   /** Accounts waiting for approval at once; more registrations are refused until the host answers. */
   maxPendingAccounts: number;
+  /** New accounts per minute in the whole room (also the burst). */
+  registrationsPerMinute: number;
+  /** New accounts per minute from one address (an IPv6 /64 counts as one), also the burst. */
+  addressRegistrationsPerMinute: number;
 }
 
 export const DEFAULT_ROOM_LIMITS: RoomLimits = {
@@ -31,6 +35,8 @@ export const DEFAULT_ROOM_LIMITS: RoomLimits = {
   maxNameLength: LIMITS.maxNameLength,
   maxGroupNameLength: LIMITS.maxGroupNameLength,
   maxPendingAccounts: 50,
+  registrationsPerMinute: 30,
+  addressRegistrationsPerMinute: 5,
 };
 
 export function roomLimits(given: Partial<RoomLimits> = {}): RoomLimits {
@@ -58,6 +64,20 @@ export function addressHost(remoteAddress: string): string {
       ? remoteAddress.slice(0, remoteAddress.lastIndexOf(':'))
       : remoteAddress;
   return normalizeAddress(host) ?? host.toLowerCase();
+}
+
+/**
+ * The key every throttle counts a remote address under: the IP address, but an IPv6 /64 as
+ * one (one machine or one home network gets a whole /64 and can use any address in it).
+ */
+export function throttleAddress(remoteAddress: string): string {
+  const host = addressHost(remoteAddress);
+  if (isIP(host) !== 6) return host;
+  const [head = '', tail = ''] = host.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = host.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
+  return `${groups.slice(0, 4).map((group) => group.replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }
 
 /** Canonical form of an IP address typed by the host; undefined when it is not one. */

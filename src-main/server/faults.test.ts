@@ -1,38 +1,21 @@
 /**
- * Faults a server must survive: stalled and idle connections, a client that never
+ * Faults a server must survive: stalled and idle connections, one user keeping the server busy, a client that never
  * reads, a full disk and a locked database. Real sockets on 127.0.0.1, real SQLite files.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
+import { PROTOCOL_VERSION } from '../../src-shared/protocol/limits.js';
+import { encodeFrame } from '../net/frame.js';
 import type { ChatClient } from '../client/client.js';
-import { type Host, type HostOptions } from '../core/host.js';
 import { openStore, StoreOpenError } from '../store/store.js';
-import { RawPeer, collectMessages, login, nextEvent, removeDir, startTestHost, tempDir, waitFor } from '../testing/harness.js';
+import { type RawPeer, collectMessages, nextEvent, waitFor } from '../testing/harness.js';
+import { startPinger } from '../testing/pinger.js';
+import { runStorm } from '../testing/storm.js';
+import { useRoom } from '../testing/room.js';
 
-let dir: string;
-let host: Host;
-const clients: ChatClient[] = [];
-const peers: RawPeer[] = [];
-
-async function start(options: Partial<HostOptions> = {}): Promise<void> {
-  dir = tempDir();
-  host = await startTestHost(dir, options);
-}
-
-async function user(name: string): Promise<ChatClient> {
-  const client = await login(host, name);
-  clients.push(client);
-  return client;
-}
-
-async function raw(): Promise<RawPeer> {
-  const peer = await RawPeer.open(host.address.port);
-  peers.push(peer);
-  return peer;
-}
+const room = useRoom();
 
 /** Alice says something and bob must get it: the server still serves. */
 async function stillServing(alice: ChatClient, bob: ChatClient, text: string): Promise<void> {
@@ -41,18 +24,11 @@ async function stillServing(alice: ChatClient, bob: ChatClient, text: string): P
   await got;
 }
 
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
-  for (const peer of peers.splice(0)) peer.destroy();
-  await host?.stop();
-  if (dir) removeDir(dir);
-});
-
 describe('timeouts', () => {
   it('closes a logged-in client that trickles half a frame, though bytes keep coming', async () => {
-    await start({ frameTimeoutMs: 400, heartbeatTimeoutMs: 20_000 });
-    const [alice, bob] = [await user('alice'), await user('bob')];
-    const staller = await raw();
+    await room.start({ frameTimeoutMs: 400, heartbeatTimeoutMs: 20_000 });
+    const [alice, bob] = [await room.user('alice'), await room.user('bob')];
+    const staller = await room.raw();
     await staller.login('staller');
     staller.write(Buffer.from([0, 0, 0, 100, 0x7b]));
     // One byte every 50 ms: never silent long enough for the heartbeat, never finishing the frame.
@@ -65,12 +41,12 @@ describe('timeouts', () => {
       clearInterval(trickle);
     }
     await stillServing(alice, bob, 'after the staller');
-    expect(readFileSync(host.logFile, 'utf8')).toContain('"event":"frame timeout"');
+    expect(room.logText()).toContain('"event":"frame timeout"');
   });
 
   it('keeps a client that sends a large frame slowly but steadily, frame after frame', async () => {
-    await start({ frameTimeoutMs: 400 });
-    const peer = await raw();
+    await room.start({ frameTimeoutMs: 400 });
+    const peer = await room.raw();
     await peer.login('slowpoke');
     for (let i = 0; i < 6; i++) {
       const frame = Buffer.from(JSON.stringify({ type: 'users', id: 100 + i }));
@@ -85,9 +61,9 @@ describe('timeouts', () => {
   });
 
   it('closes a connection that opens and idles without hello', async () => {
-    await start({ authTimeoutMs: 300 });
-    const [alice, bob] = [await user('alice'), await user('bob')];
-    const idler = await raw();
+    await room.start({ authTimeoutMs: 300 });
+    const [alice, bob] = [await room.user('alice'), await room.user('bob')];
+    const idler = await room.raw();
     const bye = await idler.waitFrame((f) => f.type === 'bye', 10_000);
     expect(bye).toMatchObject({ error: { code: ErrorCode.NOT_LOGGED_IN } });
     await idler.waitClosed();
@@ -95,37 +71,85 @@ describe('timeouts', () => {
   });
 
   it('times out 1,000 connections that never log in while two users keep chatting', async () => {
-    await start({ authTimeoutMs: 1000 });
-    const [alice, bob] = [await user('alice'), await user('bob')];
+    await room.start({ authTimeoutMs: 1000 });
+    const [alice, bob] = [await room.user('alice'), await room.user('bob')];
     const idlers: RawPeer[] = [];
     for (let wave = 0; wave < 10; wave++) {
-      const opened = await Promise.all([...Array(100).keys()].map(() => RawPeer.open(host.address.port)));
+      const opened = await Promise.all([...Array(100).keys()].map(() => room.raw()));
       // A third say hello (and stop there); the rest say nothing at all.
       for (const [i, peer] of opened.entries()) if (i % 3 === 0) void peer.hello().catch(() => undefined);
       idlers.push(...opened);
-      peers.push(...opened);
       await stillServing(alice, bob, `wave ${wave}`);
     }
-    expect(host.server.connectionStats().length).toBeGreaterThan(2);
+    expect(room.host.server.connectionStats().length).toBeGreaterThan(2);
     await waitFor(() => idlers.every((peer) => peer.closed), 20_000, 'every idler to be closed');
     for (const peer of idlers) {
       expect(peer.frames.find((f) => f.type === 'bye')).toMatchObject({ error: { code: ErrorCode.NOT_LOGGED_IN } });
     }
-    await waitFor(() => host.server.connectionStats().length === 2, 5000, 'only the two users left');
+    await waitFor(() => room.host.server.connectionStats().length === 2, 5000, 'only the two users left');
     await stillServing(alice, bob, 'after the idlers');
+  });
+});
+
+describe('a server busy with one user', () => {
+  it('freeze: 80 pipelined one-letter searches over a large room; bystanders keep chatting and get every pong within 100 ms', async () => {
+    // A large room, written before the host starts: 20,000 messages without the letter searched for.
+    const store = openStore(join(room.dir, 'chat.sqlite'));
+    const filler = store.createUser({ name: 'filler', nameKey: 'filler', skeleton: 'filler', passwordHash: 'x', createdAt: 1 });
+    for (let batch = 0; batch < 20; batch++) {
+      store.insertMessages(
+        Array.from({ length: 1000 }, (_, i) => ({
+          conv: 'room',
+          senderId: filler.id,
+          clientMsgId: `f${batch}-${i}`,
+          text: `hello world, this is message ${batch * 1000 + i} of the filler`,
+          ts: 1,
+        })),
+      );
+    }
+    store.close();
+    await room.start();
+    const [alice, bob] = [await room.user('alice'), await room.user('bob')];
+    const bystanders = [await startPinger(room.port, 'carol', PROTOCOL_VERSION), await startPinger(room.port, 'dave', PROTOCOL_VERSION)];
+    const attacker = await room.raw();
+    await attacker.login('mallory');
+    const searches = Array.from({ length: 80 }, (_, i) => encodeFrame({ type: 'search', id: 100 + i, query: 'q' }));
+    attacker.write(Buffer.concat(searches));
+    for (let i = 0; i < 5; i++) await stillServing(alice, bob, `during the searches ${i}`);
+    await waitFor(() => attacker.frames.filter((f) => f.type === 'res' && f.id >= 100).length === 80, 30_000, 'every search answered');
+    const stats = await Promise.all(bystanders.map((bystander) => bystander.stop()));
+    for (const { longest, pongs } of stats) {
+      expect(pongs).toBeGreaterThan(0);
+      expect(longest).toBeLessThan(100);
+    }
+  });
+});
+
+describe('a registration storm', () => {
+  it('storm: 300 connect-register-close cycles from many addresses; a real user with the real scrypt cost is in within 3 s', async () => {
+    await room.start({ passwordCost: 15, limits: { registrationsPerMinute: 30, addressRegistrationsPerMinute: 5 } });
+    (await room.user('alice')).close();
+    const storm = runStorm(room.port, PROTOCOL_VERSION, 300);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const started = Date.now();
+    const alice = await room.user('alice');
+    const took = Date.now() - started;
+    await storm;
+    expect(alice.state).toBe('online');
+    expect(took).toBeLessThan(3000);
   });
 });
 
 describe('a client that never reads', () => {
   it('holds at most the cap for it, keeps the others served while it stalls, then drops it with a reason', async () => {
     const cap = 256 * 1024;
-    await start({ maxQueuedBytes: cap, rateLimits: { framesPerSecond: Infinity, bytesPerSecond: Infinity } });
-    const [alice, bob] = [await user('alice'), await user('bob')];
+    await room.start({ maxQueuedBytes: cap, rateLimits: { framesPerSecond: Infinity, bytesPerSecond: Infinity } });
+    const [alice, bob] = [await room.user('alice'), await room.user('bob')];
     const atBob = collectMessages(bob);
-    const sleeper = await raw();
+    const sleeper = await room.raw();
     await sleeper.login('sleeper');
     sleeper.socket.pause();
-    const sleeperStats = () => host.server.connectionStats().find((c) => c.user === 'sleeper');
+    const sleeperStats = () => room.host.server.connectionStats().find((c) => c.user === 'sleeper');
 
     // Each message is ~48 KB on the wire (8000 control characters, escaped).
     const text = '\u0001'.repeat(8000);
@@ -150,14 +174,14 @@ describe('a client that never reads', () => {
     expect(largest).toBeGreaterThan(0);
     expect(largest).toBeLessThanOrEqual(cap + 64 * 1024);
     await waitFor(() => atBob.texts().length === sent, 10_000, 'bob to get every message');
-    expect(readFileSync(host.logFile, 'utf8')).toMatch(/"event":"disconnect".*"user":"sleeper".*"reason":"SLOW_CONSUMER"/);
+    expect(room.logText()).toMatch(/"event":"disconnect".*"user":"sleeper".*"reason":"SLOW_CONSUMER"/);
   });
 });
 
 describe('storage faults', () => {
   it('answers a send on a full disk with STORAGE_FULL: not acknowledged, not broadcast, earlier messages kept', async () => {
-    await start({ maxDatabaseBytes: 512 * 1024 });
-    const [alice, bob] = [await user('alice'), await user('bob')];
+    await room.start({ maxDatabaseBytes: 512 * 1024 });
+    const [alice, bob] = [await room.user('alice'), await room.user('bob')];
     const atBob = collectMessages(bob);
     const failures: string[] = [];
     alice.on('sendFailed', ({ error }) => failures.push(error.code));
@@ -180,15 +204,15 @@ describe('storage faults', () => {
     await waitFor(() => atBob.ids().length >= stored.length, 5000, 'bob to get the stored messages');
     expect(atBob.ids()).toEqual(stored);
     expect((await alice.request('users')).users.map((u) => u.name).sort()).toEqual(['alice', 'bob']);
-    expect(readFileSync(host.logFile, 'utf8')).toContain('database or disk is full');
+    expect(room.logText()).toContain('database or disk is full');
   });
 
   it('answers a send with a clear error while another program holds the database locked, and works again after', async () => {
-    await start();
-    const [alice, bob] = [await user('alice'), await user('bob')];
+    await room.start();
+    const [alice, bob] = [await room.user('alice'), await room.user('bob')];
     const atBob = collectMessages(bob);
     const kept = await alice.send({ kind: 'room' }, 'before the lock');
-    const other = new Database(join(dir, 'chat.sqlite'));
+    const other = new Database(join(room.dir, 'chat.sqlite'));
     other.exec('BEGIN EXCLUSIVE');
     try {
       await expect(alice.send({ kind: 'room' }, 'while locked')).rejects.toMatchObject({
@@ -205,19 +229,18 @@ describe('storage faults', () => {
   });
 
   it('refuses to open a database another program holds locked, with a clear error, and changes nothing', async () => {
-    dir = tempDir();
-    const file = join(dir, 'chat.sqlite');
+    const file = join(room.dir, 'chat.sqlite');
     openStore(file).close();
     const other = new Database(file);
     other.exec('BEGIN EXCLUSIVE');
     try {
       expect(() => openStore(file)).toThrow(StoreOpenError);
-      await expect(startTestHost(dir)).rejects.toThrow(/is locked by another program \(is another LanChat host using this folder\?\)/);
+      await expect(room.start()).rejects.toThrow(/is locked by another program \(is another LanChat host using this folder\?\)/);
     } finally {
       other.exec('ROLLBACK');
       other.close();
     }
-    host = await startTestHost(dir);
-    expect(host.address.port).toBeGreaterThan(0);
+    await room.start();
+    expect(room.host.address.port).toBeGreaterThan(0);
   });
 });

@@ -4,12 +4,11 @@
  * response or a pong) or close cleanly with a bye, never exit, and deliver every
  * message of the chatting users. Seeded: FUZZ_SEED=<n> replays a run.
  */
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
-import type { ServerFrame } from '../../src-shared/protocol/pushes.js';
-import type { ChatClient } from '../client/client.js';
-import type { Host } from '../core/host.js';
-import { RawPeer, collectMessages, login, removeDir, startTestHost, tempDir, waitFor } from '../testing/harness.js';
+import { type ServerFrame } from '../../src-shared/protocol/pushes.js';
+import { type RawPeer, collectMessages, waitFor } from '../testing/harness.js';
+import { useRoom } from '../testing/room.js';
 import { seededRandom } from '../testing/prng.js';
 
 const TOTAL_FRAMES = 100_000;
@@ -177,29 +176,17 @@ function frame(payload: Buffer): Buffer {
 
 const isAnswer = (f: ServerFrame): boolean => f.type === 'res' || f.type === 'error' || f.type === 'pong';
 
-let dir: string;
-let host: Host;
-const clients: ChatClient[] = [];
-const peers: RawPeer[] = [];
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
-  for (const peer of peers.splice(0)) peer.destroy();
-  await host.stop();
-  removeDir(dir);
-});
+const room = useRoom();
 
 it(`answers ${TOTAL_FRAMES} random and mutated frames or closes cleanly, and keeps two users chatting`, async () => {
   const seed = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
   console.log(`fuzz seed ${seed} (FUZZ_SEED=${seed} replays it)`);
-  dir = tempDir();
   // Rates off and a high bad-frame limit: the budget goes to parsing, not to waiting and reconnecting
   // (both limits have their own tests).
-  host = await startTestHost(dir, { rateLimits: { framesPerSecond: Infinity, bytesPerSecond: Infinity }, maxConsecutiveErrors: 200 });
-  const alice = await login(host, 'alice');
-  const bob = await login(host, 'bob');
-  const carol = await login(host, 'carol');
-  clients.push(alice, bob, carol);
+  await room.start({ rateLimits: { framesPerSecond: Infinity, bytesPerSecond: Infinity }, maxConsecutiveErrors: 200 });
+  const alice = await room.user('alice');
+  const bob = await room.user('bob');
+  await room.user('carol');
   const atBob = collectMessages(bob);
 
   let fuzzing = true;
@@ -219,8 +206,7 @@ it(`answers ${TOTAL_FRAMES} random and mutated frames or closes cleanly, and kee
     const quota = TOTAL_FRAMES / CONNECTIONS;
     let sent = 0;
     while (sent < quota) {
-      const peer = await RawPeer.open(host.address.port);
-      peers.push(peer);
+      const peer = await room.raw();
       stats.connections += 1;
       const stage = fuzz.int(3);
       if (stage >= 1) await peer.hello();
@@ -269,8 +255,7 @@ it(`answers ${TOTAL_FRAMES} random and mutated frames or closes cleanly, and kee
   expect(fromAlice, `seed ${seed}`).toEqual(chatted);
   expect(chatted.length).toBeGreaterThan(0);
   // Still serving: a newcomer can log in and talk.
-  const dave = await login(host, 'dave');
-  clients.push(dave);
+  const dave = await room.user('dave');
   expect((await dave.send({ kind: 'room' }, 'after the fuzz')).text).toBe('after the fuzz');
 }, 120_000);
 

@@ -4,6 +4,8 @@
  * scrypt$<log2 N>$<r>$<p>$<salt base64>$<hash base64>
  */
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { ErrorCode } from '../../src-shared/protocol/errors.js';
+import { ServerError } from './dispatch.js';
 
 const KEY_BYTES = 32;
 const SALT_BYTES = 16;
@@ -33,4 +35,55 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const expected = Buffer.from(hash, 'base64');
   const key = await derive(password, Buffer.from(salt, 'base64'), Number(logN), Number(r), Number(p));
   return key.length === expected.length && timingSafeEqual(key, expected);
+}
+
+/** Password logins of existing accounts go ahead of new registrations. */
+export type ScryptLane = 'login' | 'register';
+
+/**
+ * Runs scrypt work at most `concurrency` at a time (each costs 32 MiB and a thread-pool
+ * thread), logins before registrations, first come first served within a lane. Work whose
+ * requester has gone by the time its turn comes is dropped, not run.
+ */
+export class ScryptQueue {
+  private running = 0;
+  private readonly lanes: Record<ScryptLane, (() => void)[]> = { login: [], register: [] };
+
+  constructor(readonly concurrency = 2) {}
+
+  run<T>(lane: ScryptLane, wanted: () => boolean, work: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const start = (): void => {
+        if (!wanted()) {
+          reject(new ScryptDropped());
+          this.next();
+          return;
+        }
+        this.running += 1;
+        work()
+          .then(resolve, reject)
+          .finally(() => {
+            this.running -= 1;
+            this.next();
+          });
+      };
+      this.lanes[lane].push(start);
+      this.next();
+    });
+  }
+
+  private next(): void {
+    while (this.running < this.concurrency) {
+      const start = this.lanes.login.shift() ?? this.lanes.register.shift();
+      if (!start) return;
+      start();
+    }
+  }
+}
+
+/** The requester of queued scrypt work went away before its turn (its answer reaches nobody). */
+export class ScryptDropped extends ServerError {
+  constructor() {
+    super(ErrorCode.INTERNAL, 'the connection closed before its password check began');
+  }
 }

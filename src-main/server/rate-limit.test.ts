@@ -1,10 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
-import type { ServerFrame } from '../../src-shared/protocol/pushes.js';
-import type { ChatClient } from '../client/client.js';
-import type { Host } from '../core/host.js';
-import { RawPeer, collectMessages, login, removeDir, startTestHost, tempDir, waitFor } from '../testing/harness.js';
+import { type ServerFrame } from '../../src-shared/protocol/pushes.js';
+import { collectMessages, waitFor } from '../testing/harness.js';
+import { useRoom } from '../testing/room.js';
 import { ConnectionRateLimiter, type RateLimits, resolveRateLimits } from './rate-limit.js';
 
 describe('ConnectionRateLimiter', () => {
@@ -36,37 +34,17 @@ describe('ConnectionRateLimiter', () => {
 });
 
 describe('rate limits over real sockets', () => {
-  let dir: string;
-  let host: Host;
-  const clients: ChatClient[] = [];
-  const peers: RawPeer[] = [];
+  const room = useRoom();
 
-  afterEach(async () => {
-    for (const client of clients.splice(0)) client.close();
-    for (const peer of peers.splice(0)) peer.destroy();
-    await host.stop();
-    removeDir(dir);
-  });
-
-  async function start(rateLimits: Partial<RateLimits>): Promise<void> {
-    dir = tempDir();
-    host = await startTestHost(dir, { rateLimits });
-  }
-
-  async function user(name: string): Promise<ChatClient> {
-    const client = await login(host, name);
-    clients.push(client);
-    return client;
-  }
+  const start = (rateLimits: Partial<RateLimits>) => room.start({ rateLimits });
 
   it('refuses a flooder with RATE_LIMITED, keeps it connected, and keeps serving the others', async () => {
     const limits = { framesPerSecond: 20, frameBurst: 20 };
     await start(limits);
-    const bob = await user('bob');
-    const carol = await user('carol');
+    const bob = await room.user('bob');
+    const carol = await room.user('carol');
     const atCarol = collectMessages(carol);
-    const flooder = await RawPeer.open(host.address.port);
-    peers.push(flooder);
+    const flooder = await room.raw();
     await flooder.login('flooder');
 
     const started = Date.now();
@@ -101,7 +79,7 @@ describe('rate limits over real sockets', () => {
 
   it('lets the client resend what was refused for its rate: every message stored once, none failed', async () => {
     await start({ framesPerSecond: 20, frameBurst: 5 });
-    const alice = await user('alice');
+    const alice = await room.user('alice');
     const failed: string[] = [];
     alice.on('sendFailed', ({ error }) => failed.push(error.code));
     const texts = [...Array(40).keys()].map((i) => `burst ${i}`);
@@ -110,7 +88,7 @@ describe('rate limits over real sockets', () => {
     expect(new Set(sent.map((m) => m.id)).size).toBe(40);
     const page = await alice.request('history', { conv: 'room', limit: 100 });
     expect(page.messages.map((m) => m.text).sort()).toEqual([...texts].sort());
-    expect(readLog(host)).toContain('"event":"rate limited"');
+    expect(room.logText()).toContain('"event":"rate limited"');
   });
 });
 
@@ -120,6 +98,3 @@ function lengthPrefix(length: number): Buffer {
   return header;
 }
 
-function readLog(host: Host): string {
-  return readFileSync(host.logFile, 'utf8');
-}

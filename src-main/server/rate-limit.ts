@@ -37,7 +37,7 @@ export function resolveRateLimits(limits: Partial<RateLimits> | undefined): Rate
   return resolved;
 }
 
-class TokenBucket {
+export class TokenBucket {
   private tokens: number;
   private updatedAt: number;
 
@@ -107,5 +107,40 @@ export class ConnectionRateLimiter {
       `too fast: this host allows ${framesPerSecond} frames/s (bursts of ${frameBurst}) and ` +
       `${bytesPerSecond} bytes/s (bursts of ${byteBurst}) per connection; the frame was not carried out, retry in ${wait} ms`
     );
+  }
+}
+
+/**
+ * One token bucket per key (an address, the room), for rare events such as registrations.
+ * Full buckets are forgotten when there are many, so rotating keys cannot fill memory.
+ */
+export class KeyedBuckets {
+  private readonly buckets = new Map<string, TokenBucket>();
+
+  constructor(
+    private readonly perMinute: number,
+    private readonly burst: number,
+    private readonly maxKeys = 10_000,
+  ) {}
+
+  /** Takes one token for the key; returns 0, or the milliseconds until one would be there (nothing taken). */
+  take(key: string, now = Date.now()): number {
+    let bucket = this.buckets.get(key);
+    if (!bucket) {
+      if (this.buckets.size >= this.maxKeys) this.forgetFull(now);
+      bucket = new TokenBucket(this.perMinute / 60, this.burst, now);
+      this.buckets.set(key, bucket);
+    }
+    bucket.refill(now);
+    const wait = bucket.waitFor(1);
+    if (wait === 0) bucket.take(1);
+    return wait;
+  }
+
+  private forgetFull(now: number): void {
+    for (const [key, bucket] of this.buckets) {
+      bucket.refill(now);
+      if (bucket.waitFor(this.burst) === 0) this.buckets.delete(key);
+    }
   }
 }

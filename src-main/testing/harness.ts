@@ -24,8 +24,18 @@ export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
+/** Tests register many users from 127.0.0.1 in a moment; the storm test sets the real limits. */
+const TEST_REGISTRATION_LIMITS = { registrationsPerMinute: 10_000, addressRegistrationsPerMinute: 10_000 };
+
 export function startTestHost(dataDir: string, options: Partial<HostOptions> = {}): Promise<Host> {
-  return startHost({ dataDir, port: 0, bind: '127.0.0.1', passwordCost: TEST_PASSWORD_COST, ...options });
+  return startHost({
+    dataDir,
+    port: 0,
+    bind: '127.0.0.1',
+    passwordCost: TEST_PASSWORD_COST,
+    ...options,
+    limits: { ...TEST_REGISTRATION_LIMITS, ...options.limits },
+  });
 }
 
 /** A logged-in client; closed by closeAll. */

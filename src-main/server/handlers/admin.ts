@@ -5,14 +5,15 @@
  * written to the server log as an "admin" event.
  */
 import { randomBytes } from 'node:crypto';
-import { ErrorCode, type WireError } from '../../src-shared/protocol/errors.js';
-import { checkUserName } from '../../src-shared/text.js';
-import { nameKey } from '../../src-shared/protocol/names.js';
-import type { BanRow, ServerStore, UserRow } from '../store/types.js';
-import { type RoomAccess, addressHost, normalizeAddress } from './access.js';
-import type { ServerLog } from './log.js';
-import { hashPassword } from './password.js';
-import type { Session } from './server.js';
+import { ErrorCode, type WireError } from '../../../src-shared/protocol/errors.js';
+import { checkUserName } from '../../../src-shared/text.js';
+import { nameKey } from '../../../src-shared/protocol/names.js';
+import type { BanRow, ServerStore, UserRow } from '../../store/types.js';
+import { type RoomAccess, addressHost, normalizeAddress } from '../access.js';
+import { ServerError } from '../dispatch.js';
+import type { ServerLog } from '../log.js';
+import { hashPassword } from '../password.js';
+import { type Session, closeUserSessions } from '../session.js';
 
 /** One logged-in connection. */
 export interface ConnectedUser {
@@ -28,15 +29,6 @@ export interface ConnectedUser {
 
 export type BanTarget = { name: string } | { address: string };
 
-export class AdminError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 export interface AdminContext {
   store: ServerStore;
   log: ServerLog;
@@ -44,17 +36,6 @@ export interface AdminContext {
   passwordCost: number | undefined;
   /** Every open connection of the server. */
   sessions: ReadonlySet<Session>;
-}
-
-/** Closes every connection of the user (but `except`) with the reason; returns how many. */
-export function closeUserSessions(sessions: Iterable<Session>, userId: number, reason: WireError, except?: Session): number {
-  let closed = 0;
-  for (const session of sessions) {
-    if (session === except || session.user?.id !== userId || !session.connection.isOpen) continue;
-    session.connection.close(reason);
-    closed += 1;
-  }
-  return closed;
 }
 
 const GENERATED_PASSWORD_BYTES = 9;
@@ -106,7 +87,7 @@ export class ServerAdmin {
       const user = this.context.store.userByKey(key);
       // An account that exists is banned whatever rules its name was registered under.
       const checked = checkUserName(name);
-      if (!user && !checked.ok) throw new AdminError(ErrorCode.NAME_INVALID, checked.reason);
+      if (!user && !checked.ok) throw new ServerError(ErrorCode.NAME_INVALID, checked.reason);
       this.refuseProtected(key, 'ban');
       this.context.store.addBan('name', key, now);
       let closed = 0;
@@ -120,7 +101,7 @@ export class ServerAdmin {
     const address = this.address(target.address);
     for (const session of this.context.sessions) {
       if (session.user && this.protectedKeys.has(session.user.nameKey) && addressHost(session.connection.remoteAddress) === address) {
-        throw new AdminError(ErrorCode.INVALID_TARGET, `${address} is the address of the host's own account`);
+        throw new ServerError(ErrorCode.INVALID_TARGET, `${address} is the address of the host's own account`);
       }
     }
     this.context.store.addBan('address', address, now);
@@ -149,7 +130,7 @@ export class ServerAdmin {
 
   /** Mutes for `minutes`, or until unmuted when not given. */
   mute(name: string, minutes?: number): void {
-    if (minutes !== undefined && !(minutes > 0)) throw new AdminError(ErrorCode.BAD_REQUEST, 'a mute lasts more than 0 minutes');
+    if (minutes !== undefined && !(minutes > 0)) throw new ServerError(ErrorCode.BAD_REQUEST, 'a mute lasts more than 0 minutes');
     const user = this.targetUser(name, 'mute');
     this.context.access.mute(user.id, minutes === undefined ? Infinity : Date.now() + minutes * 60_000);
     this.record('mute', { user: user.name, ...(minutes !== undefined ? { minutes } : {}) });
@@ -202,7 +183,7 @@ export class ServerAdmin {
 
   private knownUser(name: string): UserRow {
     const user = this.context.store.userByKey(nameKey(name.normalize('NFC')));
-    if (!user) throw new AdminError(ErrorCode.UNKNOWN_USER, `no user named ${name}`);
+    if (!user) throw new ServerError(ErrorCode.UNKNOWN_USER, `no user named ${name}`);
     return user;
   }
 
@@ -214,18 +195,18 @@ export class ServerAdmin {
 
   private pendingUser(name: string): UserRow {
     const user = this.knownUser(name);
-    if (user.status !== 'pending') throw new AdminError(ErrorCode.INVALID_TARGET, `${user.name} is not waiting for approval`);
+    if (user.status !== 'pending') throw new ServerError(ErrorCode.INVALID_TARGET, `${user.name} is not waiting for approval`);
     return user;
   }
 
   private refuseProtected(key: string, action: string): void {
-    if (this.protectedKeys.has(key)) throw new AdminError(ErrorCode.INVALID_TARGET, `you cannot ${action} the host's own account`);
+    if (this.protectedKeys.has(key)) throw new ServerError(ErrorCode.INVALID_TARGET, `you cannot ${action} the host's own account`);
   }
 
   /** An IP address, also given as "address:port" or "[v6]:port" as connections show it. */
   private address(raw: string): string {
     const address = normalizeAddress(raw) ?? normalizeAddress(addressHost(raw.trim()));
-    if (!address) throw new AdminError(ErrorCode.BAD_REQUEST, `${raw} is not an IP address`);
+    if (!address) throw new ServerError(ErrorCode.BAD_REQUEST, `${raw} is not an IP address`);
     return address;
   }
 

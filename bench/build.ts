@@ -1,0 +1,43 @@
+/**
+ * The bench's server processes run as the product does, from a bundle with plain Node, not
+ * through tsx: tsx's loader thread adds about 30 MB of resident memory and seconds of start-up
+ * (transpiling at each start), which the restart of `reconnect` and every memory figure would
+ * otherwise measure. Built once per run with vite, as scripts/build-main.ts builds the app;
+ * packages stay in node_modules (better-sqlite3 is native).
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'vite';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+let built: Promise<string> | null = null;
+
+/** Builds bench/host.ts and bench/baseline-server.ts (once per process); resolves with the folder. */
+export function buildServers(): Promise<string> {
+  if (built) return built;
+  // Inside node_modules so the bundles resolve the project's packages as its own files do;
+  // a folder per run so two runs (a test and a bench) do not overwrite each other's.
+  const cache = join(root, 'node_modules', '.cache');
+  mkdirSync(cache, { recursive: true });
+  const outDir = mkdtempSync(join(cache, 'lanchat-bench-'));
+  process.once('exit', () => rmSync(outDir, { recursive: true, force: true }));
+  built = build({
+    configFile: false,
+    root,
+    logLevel: 'warn',
+    publicDir: false,
+    build: {
+      ssr: true,
+      outDir,
+      emptyOutDir: true,
+      target: 'node20',
+      rolldownOptions: {
+        input: { host: 'bench/host.ts', 'baseline-server': 'bench/baseline-server.ts' },
+        output: { format: 'es', entryFileNames: '[name].js' },
+      },
+    },
+  }).then(() => outDir);
+  return built;
+}

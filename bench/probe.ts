@@ -1,0 +1,74 @@
+/**
+ * Bench-only instruments inside a server process (the host or the baseline), answered over the
+ * IPC channel the bench opens: the event-loop delay since the last reset, the process's memory
+ * split (V8 heap, Buffers), a CPU profile of exactly the measured window, and a heap snapshot.
+ * Nothing of it runs in the product: only bench/host.ts and bench/baseline-server.ts import it.
+ */
+import { Session } from 'node:inspector/promises';
+import { writeFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { writeHeapSnapshot } from 'node:v8';
+
+export type ProbeRequest =
+  /** Starts a measurement; with `profileFile`, a CPU profile that read() writes there. */
+  | { probe: 'reset'; profileFile?: string }
+  | { probe: 'read' }
+  | { probe: 'heap'; file: string };
+
+export interface ProbeReading {
+  /** Event-loop delay since the last reset (a 1 ms timer's lateness plus its 1 ms interval). */
+  loopP99Ms: number;
+  loopMaxMs: number;
+  heapUsedMb: number;
+  /** What V8 holds for its heap, used or not: garbage of a burst keeps it grown. */
+  heapTotalMb: number;
+  /** ArrayBuffers and Buffers outside the V8 heap (socket and frame buffers). */
+  externalMb: number;
+  /** The CPU profile of the window since the reset, when one was asked for. */
+  profileFile?: string;
+}
+
+const mb = (bytes: number): number => Math.round((bytes / 1024 / 1024) * 10) / 10;
+
+/** Starts measuring and answers the bench's requests; a no-op without an IPC channel. */
+export function installProbe(): void {
+  if (!process.send) return;
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
+  let profiling: { session: Session; file: string } | null = null;
+  const answer = (message: object): void => {
+    process.send!(message);
+  };
+  process.on('message', async (request: ProbeRequest) => {
+    if (request.probe === 'reset') {
+      if (request.profileFile) {
+        const session = new Session();
+        session.connect();
+        await session.post('Profiler.enable');
+        await session.post('Profiler.start');
+        profiling = { session, file: request.profileFile };
+      }
+      delay.reset();
+      answer({ probe: 'reset' });
+    } else if (request.probe === 'read') {
+      const memory = process.memoryUsage();
+      const reading: ProbeReading = {
+        loopP99Ms: Math.round(delay.percentile(99) / 1e4) / 100,
+        loopMaxMs: Math.round(delay.max / 1e4) / 100,
+        heapUsedMb: mb(memory.heapUsed),
+        heapTotalMb: mb(memory.heapTotal),
+        externalMb: mb(memory.external),
+      };
+      if (profiling) {
+        const { profile } = await profiling.session.post('Profiler.stop');
+        writeFileSync(profiling.file, JSON.stringify(profile));
+        profiling.session.disconnect();
+        reading.profileFile = profiling.file;
+        profiling = null;
+      }
+      answer({ probe: 'read', reading });
+    } else {
+      answer({ probe: 'heap', file: writeHeapSnapshot(request.file) });
+    }
+  });
+}

@@ -1,0 +1,85 @@
+/** The headless host's command line, parsed in-process. */
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { hostReadyLines, parseHostArgs } from './host-args.js';
+
+const options = (args: string[], env: NodeJS.ProcessEnv = {}) => {
+  const parsed = parseHostArgs(['--data', 'room-data', ...args], env);
+  if (parsed.help) throw new Error('expected options');
+  return parsed.options;
+};
+
+describe('host arguments', () => {
+  it('fills the defaults and resolves the data folder', () => {
+    expect(options([])).toMatchObject({
+      dataDir: resolve('room-data'),
+      port: 7171,
+      bind: '0.0.0.0',
+      roomName: 'Room',
+      heartbeatTimeoutMs: 20_000,
+      tls: true,
+      rateLimits: {},
+      limits: {},
+      throttle: {},
+    });
+    expect(parseHostArgs(['--help'])).toEqual({ help: true });
+  });
+
+  it('takes access, limits, login throttling and rate flags ("off" is no limit)', () => {
+    expect(
+      options([
+        '--access', 'approval', '--max-name', '8', '--max-pending', '3', '--login-free-failures', '2', '--login-delay', '1.5',
+        '--frames-per-second', '5', '--frame-burst', '3', '--bytes-per-second', 'off', '--max-frame-bytes', '4096', '--no-tls',
+      ]),
+    ).toMatchObject({
+      access: { mode: 'approval' },
+      limits: { maxNameLength: 8, maxPendingAccounts: 3 },
+      throttle: { freeFailures: 2, baseDelayMs: 1500 },
+      rateLimits: { framesPerSecond: 5, frameBurst: 3, bytesPerSecond: Infinity },
+      maxFrameBytes: 4096,
+      tls: false,
+    });
+    expect(options(['--max-database-bytes', '1048576']).maxDatabaseBytes).toBe(1_048_576);
+    expect(options(['--registrations-per-minute', '10', '--address-registrations-per-minute', '2']).limits).toEqual({
+      registrationsPerMinute: 10,
+      addressRegistrationsPerMinute: 2,
+    });
+    expect(options([]).maxDatabaseBytes).toBeUndefined();
+    expect(options(['--access', 'passphrase'], { LANCHAT_PASSPHRASE: 'sesame' }).access).toEqual({ mode: 'passphrase', passphrase: 'sesame' });
+  });
+
+  it('refuses bad arguments with the reason and the usage', () => {
+    const refusals: [string[], string][] = [
+      [['--port', '99999'], '--port must be 0 to 65535'],
+      [['--access', 'passphrase'], '--access passphrase needs --passphrase'],
+      [['--access', 'secret'], '--access must be one of open, passphrase, approval'],
+      [['--frames-per-second', '0'], '--frames-per-second must be a number above 0 or "off", not "0"'],
+      [['--max-frame-bytes', '1.5'], '--max-frame-bytes must be a whole number of bytes'],
+      [['--max-groups', '0'], '--max-groups must be a whole number of at least 1'],
+      [['--max-database-bytes', '1e3.5'], '--max-database-bytes must be a whole number of bytes'],
+      [['--max-database-bytes', '0'], '--max-database-bytes must be a whole number of bytes'],
+      [['--heartbeat', '0'], '--heartbeat must be a number of seconds above 0'],
+    ];
+    for (const [args, reason] of refusals) {
+      expect(() => parseHostArgs(['--data', 'x', ...args]), args.join(' ')).toThrow(reason);
+      expect(() => parseHostArgs(['--data', 'x', ...args])).toThrow(/usage: npm run host/);
+    }
+    expect(() => parseHostArgs([])).toThrow('--data <dir> is required');
+    expect(() => parseHostArgs(['--data', 'x', '--frobnicate'])).toThrow(/frobnicate/);
+  });
+
+  it('prints the address, log, fingerprint or the clear-text warning when ready', () => {
+    const address = { address: '::1', port: 7000, family: 'IPv6' };
+    expect(hostReadyLines({ address, logFile: '/d/server.log', fingerprint: 'AB:CD' })).toEqual([
+      'listening [::1]:7000',
+      'log /d/server.log',
+      'fingerprint AB:CD',
+      'type /help for host commands',
+    ]);
+    expect(hostReadyLines({ address: { ...address, address: '127.0.0.1' }, logFile: 'l', fingerprint: null }).slice(0, 3)).toEqual([
+      'listening 127.0.0.1:7000',
+      'log l',
+      'not encrypted: TLS is off, passwords and messages cross the network in clear text',
+    ]);
+  });
+});

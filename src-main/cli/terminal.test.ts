@@ -1,0 +1,85 @@
+/** The terminal client's commands and output, in-process over a real host. */
+import { describe, expect, it } from 'vitest';
+import { waitFor } from '../testing/harness.js';
+import { useRoom } from '../testing/room.js';
+import { TerminalSession, parseServer, printable } from './terminal.js';
+
+const room = useRoom({ start: {} });
+
+/** A logged-in user driving a TerminalSession, with everything it printed. */
+async function terminal(name: string) {
+  const lines: string[] = [];
+  const session = new TerminalSession(await room.user(name), name, (line) => lines.push(line));
+  const waitLine = (pattern: RegExp) =>
+    waitFor(() => lines.some((line) => pattern.test(line)), 10_000, `${pattern} in:\n${lines.join('\n')}`);
+  return { lines, type: (line: string) => session.handle(line), waitLine };
+}
+
+describe('terminal client', () => {
+  it('runs the seed commands, one line per event', async () => {
+    const alice = await terminal('alice');
+    const bob = await terminal('bob');
+    await alice.waitLine(/^\*\*\* bob joined at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+
+    await bob.type('merhaba arkadaşlar');
+    await alice.waitLine(/^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] room \| bob: merhaba arkadaşlar$/);
+
+    await alice.type('bob~are you there?');
+    await bob.waitLine(/alice wants to chat privately with you: \/accept alice or \/decline alice/);
+    await bob.waitLine(/\] dm alice \| alice: are you there\?$/);
+    await bob.type('/accept alice');
+    await alice.waitLine(/bob accepted your chat request/);
+    await alice.type('in private now');
+    await bob.waitLine(/\] dm alice \| alice: in private now$/);
+    await alice.type('EXIT PM');
+    await bob.waitLine(/your partner alice left the private chat/);
+
+    await alice.type('/users');
+    await alice.waitLine(/^online \(2\): alice, bob$/);
+
+    await alice.type('/group_name_add Study Group');
+    await alice.waitLine(/group Study Group created/);
+    await alice.type('/group_person_add Study Group bob');
+    await bob.waitLine(/group Study Group \(owner alice\): alice, bob/);
+    await alice.type('/group_message Study Group~exam on friday');
+    await bob.waitLine(/\] group Study Group \| alice: exam on friday$/);
+    await bob.type('/groups_view');
+    await bob.waitLine(/^group Study Group \(owner alice\): alice, bob$/);
+    await bob.type('/group_name_remove Study Group');
+    await bob.waitLine(/only the owner of Study Group can change it/);
+
+    await alice.type('/search_message arkadaş');
+    await alice.waitLine(/^1 result for "arkadaş"$/);
+    await alice.type('/search_person bob');
+    await alice.waitLine(/results? for messages with bob$/);
+
+    await alice.type('/frobnicate');
+    await alice.waitLine(/^! unknown command \/frobnicate; \/help lists them$/);
+    await alice.type('/help');
+    await alice.waitLine(/\/group_message <group>~<text>/);
+
+    await bob.type('@PM alice');
+    await alice.waitLine(/bob wants to chat privately with you/);
+    await alice.type('/decline bob');
+    await bob.waitLine(/alice declined your chat request/);
+    await bob.type('alice~please');
+    await bob.waitLine(/^! alice declined your chat request$/);
+
+    expect(await alice.type('/quit')).toBe('quit');
+    expect(await bob.type('LOGOUT')).toBe('quit');
+    await bob.waitLine(/^\*\*\* logged out$/);
+  });
+});
+
+describe('terminal helpers', () => {
+  it('parses host:port forms', () => {
+    expect(parseServer('127.0.0.1:9000')).toEqual({ host: '127.0.0.1', port: 9000 });
+    expect(parseServer('[::1]:9000')).toEqual({ host: '::1', port: 9000 });
+    expect(parseServer('example')).toEqual({ host: 'example', port: 7171 });
+    expect(() => parseServer('a:b:c')).toThrow();
+  });
+
+  it('neutralises terminal control sequences in received text', () => {
+    expect(printable('red\u001b[31m\nline\u202e')).toBe('red\ufffd[31m ⏎ line\ufffd');
+  });
+});

@@ -1,0 +1,261 @@
+/**
+ * From decoded frame to one response: control frames, request validation, the
+ * hello/login gates, per-connection rate limits, running a handler and turning
+ * what it returns or throws into the response frame.
+ */
+import { ErrorCode, type WireError } from '../../src-shared/protocol/errors.js';
+import { type Request, type RequestResults, type RequestType, parseRequest } from '../../src-shared/protocol/requests.js';
+import type { DecodedFrame } from '../net/frame.js';
+import type { ServerStore } from '../store/types.js';
+import type { RoomAccess, RoomLimits } from './access.js';
+import type { ServerLog } from './log.js';
+import { MAX_RATE_PAUSE_MS } from './rate-limit.js';
+import type { Roster } from './roster.js';
+import type { LoggedInSession, Session } from './session.js';
+import type { LoginThrottle } from './throttle.js';
+
+/** A refusal with a stable code: sent back as the request's error, or shown to the host for an admin action. */
+export class ServerError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    /** Sent with TOO_MANY_ATTEMPTS, RATE_LIMITED, and STORAGE_FULL for a user's daily quota. */
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** What a handler returns when it has written its response itself (see handlers/messages.ts). */
+export const ANSWERED = Symbol('answered');
+
+/** Requests served before login; every other handler gets a logged-in session. */
+type BeforeLogin = 'hello' | 'login';
+
+export type Handlers = {
+  [T in RequestType]: (
+    session: T extends BeforeLogin ? Session : LoggedInSession,
+    request: Request<T>,
+  ) => RequestResults[T] | typeof ANSWERED | Promise<RequestResults[T] | typeof ANSWERED>;
+};
+
+/** What every handler works with. */
+export interface ServerContext {
+  store: ServerStore;
+  log: ServerLog;
+  access: RoomAccess;
+  limits: RoomLimits;
+  roster: Roster;
+  throttle: LoginThrottle;
+  /** Every open connection. */
+  sessions: ReadonlySet<Session>;
+  passwordCost: number | undefined;
+  /** Whether the name is the host's own account (see ServerAdmin.protect). */
+  isHostAccount: (name: string) => boolean;
+  /** What hello announces. */
+  roomName: string;
+  heartbeatTimeoutMs: number;
+  maxFrameBytes: number;
+}
+
+export interface DispatchOptions {
+  log: ServerLog;
+  handlers: Handlers;
+  maxFrameBytes: number;
+  /** Bad frames in a row before the connection is closed. */
+  maxConsecutiveErrors: number;
+}
+
+/** A flooding connection is noted in the log at most this often. */
+const RATE_LOG_EVERY_MS = 10_000;
+
+/** Requests that read many messages; a user has at most EXPENSIVE_PER_USER of them under way at once. */
+const EXPENSIVE = new Set<RequestType>(['search', 'history', 'sync']);
+const EXPENSIVE_PER_USER = 2;
+
+export class Dispatcher {
+  private readonly expensive = new PerUserLimit(EXPENSIVE_PER_USER);
+
+  constructor(private readonly options: DispatchOptions) {}
+
+  /** Handles one decoded frame of the session; a promise holds the connection's next frame back. */
+  frame(session: Session, frame: DecodedFrame): void | Promise<void> {
+    const connection = session.connection;
+    if (frame.kind === 'oversize') {
+      this.options.log.warn('bad frame', { address: connection.remoteAddress, reason: `declared length ${frame.declared}` });
+      connection.close({
+        code: ErrorCode.FRAME_TOO_LARGE,
+        message:
+          frame.declared === 0
+            ? 'a frame length of 0 is not allowed'
+            : `frame of ${frame.declared} bytes is over the limit of ${this.options.maxFrameBytes}`,
+      });
+      return;
+    }
+    const wait = session.limiter.admit(connection.receivedBytes);
+    if (wait > 0) return this.refuseForRate(session, frame, wait);
+    if (frame.kind === 'invalid') {
+      this.refuse(session, null, { code: ErrorCode.BAD_FRAME, message: frame.reason });
+      return;
+    }
+    return this.value(session, frame.value);
+  }
+
+  private value(session: Session, value: unknown): void | Promise<void> {
+    if (session.closeAfterReply) return;
+    const type = (value as { type?: unknown } | null)?.type;
+    if (type === 'ping') {
+      session.connection.send({ type: 'pong' });
+      return;
+    }
+    if (type === 'pong') return;
+    const parsed = parseRequest(value);
+    if (!parsed.ok) {
+      this.refuse(session, parsed.id, parsed.error);
+      return;
+    }
+    const request = parsed.request;
+    if (request.type !== 'hello' && !session.helloDone) {
+      this.refuse(session, request.id, { code: ErrorCode.HELLO_REQUIRED, message: 'send hello first' });
+      return;
+    }
+    if (request.type !== 'hello' && request.type !== 'login' && !session.user) {
+      this.refuse(session, request.id, { code: ErrorCode.NOT_LOGGED_IN, message: 'log in first' });
+      return;
+    }
+    const handler = this.options.handlers[request.type] as (s: Session, r: Request) => unknown;
+    if (EXPENSIVE.has(request.type)) {
+      return this.run(session, request, () => this.expensive.run(session.user!.id, () => handler(session, request)));
+    }
+    return this.run(session, request, () => handler(session, request));
+  }
+
+  /** Runs a handler and sends its one response, ok or error. */
+  private run(session: Session, request: Request, work: () => unknown): void | Promise<void> {
+    const reply = (result: unknown): void => {
+      session.consecutiveErrors = 0;
+      if (result !== ANSWERED) session.connection.send({ type: 'res', id: request.id, ok: true, result });
+      if (session.closeAfterReply) session.connection.close(session.closeAfterReply);
+    };
+    const fail = (error: unknown): void => {
+      if (error instanceof ServerError) {
+        const wire: WireError = { code: error.code, message: error.message };
+        if (error.retryAfterMs !== undefined) wire.retryAfterMs = error.retryAfterMs;
+        session.connection.send({ type: 'res', id: request.id, ok: false, error: wire });
+        if (session.closeAfterReply) session.connection.close(session.closeAfterReply);
+        return;
+      }
+      this.options.log.error('internal error', {
+        type: request.type,
+        error: error instanceof Error ? error.stack : String(error),
+      });
+      session.connection.send({ type: 'res', id: request.id, ok: false, error: describeInternalError(error) });
+    };
+    try {
+      const result = work();
+      if (result instanceof Promise) return result.then(reply, fail);
+      reply(result);
+    } catch (error) {
+      fail(error);
+    }
+  }
+
+  /** Answers a bad frame; too many in a row closes the connection. */
+  private refuse(session: Session, id: number | null, error: WireError): void {
+    session.consecutiveErrors += 1;
+    this.options.log.warn('bad frame', { address: session.connection.remoteAddress, code: error.code, reason: error.message });
+    if (session.consecutiveErrors >= this.options.maxConsecutiveErrors) {
+      session.connection.close({ code: ErrorCode.TOO_MANY_ERRORS, message: `${session.consecutiveErrors} bad frames in a row` });
+      return;
+    }
+    session.connection.send(id === null ? { type: 'error', error } : { type: 'res', id, ok: false, error });
+  }
+
+  /** Refuses a frame over the connection's rate, then reads nothing from it for a while. */
+  private refuseForRate(session: Session, frame: DecodedFrame, wait: number): Promise<void> {
+    const connection = session.connection;
+    if (Date.now() - session.rateLoggedAt > RATE_LOG_EVERY_MS) {
+      session.rateLoggedAt = Date.now();
+      this.options.log.warn('rate limited', {
+        address: connection.remoteAddress,
+        ...(session.user ? { user: session.user.name } : {}),
+      });
+    }
+    const error: WireError = { code: ErrorCode.RATE_LIMITED, message: session.limiter.describe(wait), retryAfterMs: wait };
+    const id = frame.kind === 'frame' ? requestIdOf(frame.value) : null;
+    connection.send(id === null ? { type: 'error', error } : { type: 'res', id, ok: false, error });
+    return new Promise((resolve) => setTimeout(resolve, Math.min(wait, MAX_RATE_PAUSE_MS)).unref());
+  }
+}
+
+function describeInternalError(error: unknown): WireError {
+  const found = (error as { code?: unknown } | null)?.code;
+  const code = typeof found === 'string' ? found : '';
+  if (code === 'SQLITE_FULL') {
+    return { code: ErrorCode.STORAGE_FULL, message: 'the host is out of disk space; the request was not stored' };
+  }
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    return { code: ErrorCode.INTERNAL, message: 'the host database is busy; try again' };
+  }
+  return { code: ErrorCode.INTERNAL, message: 'the server hit an internal error; the request was not carried out' };
+}
+
+/** The request id of a frame, if it carries a usable one (to answer a refusal in kind). */
+function requestIdOf(value: unknown): number | null {
+  const id = (value as { id?: unknown } | null)?.id;
+  return typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 ? id : null;
+}
+
+/**
+ * Bounds how many requests of one kind a user has under way at once, over all their
+ * connections; the rest wait their turn in arrival order. Work that finishes at once
+ * (a synchronous handler) passes straight through.
+ */
+export class PerUserLimit {
+  private readonly running = new Map<number, number>();
+  private readonly waiting = new Map<number, (() => void)[]>();
+
+  constructor(readonly limit: number) {}
+
+  run(userId: number, work: () => unknown): unknown {
+    const running = this.running.get(userId) ?? 0;
+    if (running < this.limit) {
+      this.running.set(userId, running + 1);
+      return this.execute(userId, work);
+    }
+    return new Promise<void>((resolve) => {
+      const queue = this.waiting.get(userId) ?? [];
+      queue.push(resolve);
+      this.waiting.set(userId, queue);
+    }).then(() => this.execute(userId, work));
+  }
+
+  private execute(userId: number, work: () => unknown): unknown {
+    let result: unknown;
+    try {
+      result = work();
+    } catch (error) {
+      this.release(userId);
+      throw error;
+    }
+    if (!(result instanceof Promise)) {
+      this.release(userId);
+      return result;
+    }
+    return result.finally(() => this.release(userId));
+  }
+
+  /** Hands the slot to the next in line, or frees it. */
+  private release(userId: number): void {
+    const queue = this.waiting.get(userId);
+    const next = queue?.shift();
+    if (queue?.length === 0) this.waiting.delete(userId);
+    if (next) {
+      next();
+      return;
+    }
+    const running = (this.running.get(userId) ?? 1) - 1;
+    if (running > 0) this.running.set(userId, running);
+    else this.running.delete(userId);
+  }
+}

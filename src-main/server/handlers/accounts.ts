@@ -1,0 +1,270 @@
+/** hello, login (and registration), logout, changePassword, users. */
+import { createHash, randomBytes } from 'node:crypto';
+import { ErrorCode } from '../../../src-shared/protocol/errors.js';
+import { LIMITS, PROTOCOL_MAJOR, PROTOCOL_VERSION } from '../../../src-shared/protocol/limits.js';
+import { checkUserName, lookalikeSkeletons, nameSkeleton } from '../../../src-shared/text.js';
+import { nameKey } from '../../../src-shared/protocol/names.js';
+import { StoreConflictError, type UserRow } from '../../store/types.js';
+import { addressHost, throttleAddress } from '../access.js';
+import { type Handlers, type ServerContext, ServerError } from '../dispatch.js';
+import { ScryptQueue, type ScryptLane, hashPassword, verifyPassword } from '../password.js';
+import { KeyedBuckets } from '../rate-limit.js';
+import type { Session } from '../session.js';
+import { closeUserSessions } from '../session.js';
+
+export const SERVER_NAME = 'lanchat/0.1.0';
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+export function accountHandlers(ctx: ServerContext) {
+  const { store, log, throttle } = ctx;
+  const scrypt = new ScryptQueue();
+  const roomRegistrations = new KeyedBuckets(ctx.limits.registrationsPerMinute, ctx.limits.registrationsPerMinute);
+  const addressRegistrations = new KeyedBuckets(ctx.limits.addressRegistrationsPerMinute, ctx.limits.addressRegistrationsPerMinute);
+
+  /** scrypt work for the session, in its turn; dropped if the connection is gone by then. */
+  function queued<T>(session: Session, lane: ScryptLane, work: () => Promise<T>): Promise<T> {
+    return scrypt.run(lane, () => session.connection.isOpen, work);
+  }
+
+  function refuseRegistrationRate(name: string, address: string): void {
+    const byAddress = addressRegistrations.take(throttleAddress(address));
+    const wait = byAddress || roomRegistrations.take('room');
+    if (wait === 0) return;
+    log.warn('registration refused', { user: name, address, reason: byAddress ? 'address rate' : 'room rate' });
+    throw new ServerError(
+      ErrorCode.RATE_LIMITED,
+      `too many new accounts ${byAddress ? 'from your address' : 'in this room'} just now; try again in ${Math.ceil(wait / 1000)} s`,
+      wait,
+    );
+  }
+
+  /**
+   * Runs a password or passphrase check counted as under way for the throttle while it runs.
+   * Only under the name: many people behind one address (an office NAT, every client after the
+   * host restarts) log in at once, and counting their checks by address would refuse them all.
+   */
+  async function throttledCheck(throttleKeys: string[], check: () => Promise<boolean>): Promise<boolean> {
+    const done = throttle.begin(throttleKeys.slice(0, 1));
+    try {
+      return await check();
+    } finally {
+      done();
+    }
+  }
+
+  function refuseThrottled(throttleKeys: string[], name: string, address: string): void {
+    const retryAfterMs = throttle.retryAfterMs(throttleKeys);
+    if (retryAfterMs <= 0) return;
+    log.warn('login throttled', { user: name, address, retryAfterMs });
+    throw new ServerError(
+      ErrorCode.TOO_MANY_ATTEMPTS,
+      `too many failed attempts; try again in ${Math.ceil(retryAfterMs / 1000)} s`,
+      retryAfterMs,
+    );
+  }
+
+  function refuseBanned(key: string, address: string): void {
+    if (!store.isBanned('name', key) && !store.isBanned('address', addressHost(address))) return;
+    log.warn('login refused', { user: key, address, reason: 'banned' });
+    throw new ServerError(ErrorCode.BANNED, 'the host banned this account or address from the room');
+  }
+
+  /**
+   * The account as it is after a password check: a password change, a host reset or a ban
+   * that happened while scrypt ran must not be undone by a login that began before it.
+   */
+  function recheckAfterAwait(checked: UserRow, address: string): UserRow {
+    refuseBanned(checked.nameKey, address);
+    const now = store.userById(checked.id);
+    if (!now || now.passwordHash !== checked.passwordHash) {
+      log.warn('failed login', { user: checked.name, address, reason: 'password changed during the check' });
+      throw new ServerError(ErrorCode.WRONG_PASSWORD, `the password of ${checked.name} was just changed; log in with the new one`);
+    }
+    return now;
+  }
+
+  /** Creates the account as the access mode allows: at once, with the room passphrase, or pending approval. */
+  async function register(
+    session: Session,
+    name: string,
+    password: string,
+    address: string,
+    passphrase: string | undefined,
+    throttleKeys: string[],
+  ): Promise<UserRow> {
+    if ([...name].length > ctx.limits.maxNameLength) {
+      throw new ServerError(ErrorCode.NAME_INVALID, `a name has at most ${ctx.limits.maxNameLength} characters in this room`);
+    }
+    const skeleton = nameSkeleton(name);
+    const lookalike = lookalikeSkeletons(name)
+      .map((candidate) => store.userBySkeleton(candidate))
+      .find((user) => user !== undefined);
+    if (lookalike) {
+      log.warn('registration refused', { user: name, address, reason: `looks like ${lookalike.name}` });
+      throw new ServerError(ErrorCode.NAME_TAKEN, `the name ${name} is too close to the existing user ${lookalike.name}`);
+    }
+    await ctx.access.ready;
+    // The host's own account joins its own room whatever the mode and the registration rate.
+    const hostAccount = ctx.isHostAccount(name);
+    if (!hostAccount) refuseRegistrationRate(name, address);
+    const mode = hostAccount ? 'open' : ctx.access.mode;
+    // Wrong passphrases also count for the room as a whole: rotating addresses and names gains nothing.
+    const passphraseKeys = [...throttleKeys, 'room:passphrase'];
+    if (mode === 'passphrase') refuseThrottled(passphraseKeys, name, address);
+    if (mode === 'passphrase' && !(await throttledCheck(throttleKeys, () => queued(session, 'register', () => ctx.access.passphraseMatches(passphrase))))) {
+      throttle.recordFailure(passphraseKeys);
+      log.warn('registration refused', { user: name, address, reason: passphrase ? 'wrong passphrase' : 'no passphrase' });
+      throw new ServerError(
+        ErrorCode.PASSPHRASE_REQUIRED,
+        passphrase ? 'wrong room passphrase; ask the host for it' : 'this room needs its passphrase to create an account',
+      );
+    }
+    const status = mode === 'approval' ? 'pending' : 'active';
+    if (status === 'pending' && store.pendingUsers().length >= ctx.limits.maxPendingAccounts) {
+      log.warn('registration refused', { user: name, address, reason: 'too many pending accounts' });
+      throw new ServerError(ErrorCode.LIMIT_REACHED, 'too many new accounts wait for the host’s approval; try again later');
+    }
+    const passwordHash = await queued(session, 'register', () => hashPassword(password, ctx.passwordCost));
+    let user: UserRow;
+    try {
+      user = store.createUser({ name, nameKey: nameKey(name), skeleton, passwordHash, createdAt: Date.now(), status });
+    } catch (error) {
+      if (error instanceof StoreConflictError) throw new ServerError(ErrorCode.NAME_TAKEN, `the name ${name} was just taken`);
+      throw error;
+    }
+    if (status === 'pending') {
+      log.info('registration pending', { user: name, address });
+      throw pendingApproval(name);
+    }
+    log.info('registration', { user: name, address });
+    return user;
+  }
+
+  return {
+    hello: (session, request) => {
+      const major = Number(request.protocol.split('.')[0]);
+      if (major !== PROTOCOL_MAJOR) {
+        const message = `this server speaks protocol ${PROTOCOL_VERSION}; client speaks ${request.protocol}`;
+        log.warn('protocol mismatch', { address: session.connection.remoteAddress, client: request.protocol });
+        session.closeAfterReply = { code: ErrorCode.PROTOCOL_VERSION, message };
+        throw new ServerError(ErrorCode.PROTOCOL_VERSION, message);
+      }
+      session.helloDone = true;
+      session.clientName = request.client ?? null;
+      return {
+        protocol: PROTOCOL_VERSION,
+        server: SERVER_NAME,
+        room: ctx.roomName,
+        heartbeatMs: ctx.heartbeatTimeoutMs,
+        maxFrameBytes: ctx.maxFrameBytes,
+        maxTextLength: LIMITS.maxTextLength,
+      };
+    },
+
+    login: async (session, request) => {
+      if (session.user) throw new ServerError(ErrorCode.ALREADY_LOGGED_IN, `already logged in as ${session.user.name}`);
+      const address = session.connection.remoteAddress;
+      const checked = checkUserName(request.name);
+      if (!checked.ok) throw new ServerError(ErrorCode.NAME_INVALID, checked.reason);
+      const key = nameKey(checked.name);
+      refuseBanned(key, address);
+      const throttleKeys = loginThrottleKeys(key, address);
+      // A token is unguessable: failed password guesses by others must not lock its owner out.
+      if (request.token === undefined) refuseThrottled(throttleKeys, checked.name, address);
+      const existing = store.userByKey(key);
+      let user: UserRow;
+      let registered = false;
+      let token: string;
+      if (request.token !== undefined) {
+        const tokenHash = sha256(request.token);
+        if (!existing || store.sessionUserId(tokenHash) !== existing.id) {
+          log.warn('failed login', { user: checked.name, address, reason: 'bad token' });
+          throw new ServerError(ErrorCode.BAD_TOKEN, 'this session has ended; log in with your password');
+        }
+        user = existing;
+        token = request.token;
+      } else {
+        const password = request.password!;
+        if (existing) {
+          if (!(await throttledCheck(throttleKeys, () => queued(session, 'login', () => verifyPassword(password, existing.passwordHash))))) {
+            throttle.recordFailure(throttleKeys);
+            log.warn('failed login', { user: existing.name, address, reason: 'wrong password' });
+            throw new ServerError(ErrorCode.WRONG_PASSWORD, `wrong password for ${existing.name}`);
+          }
+          user = recheckAfterAwait(existing, address);
+          if (user.status === 'pending') throw pendingApproval(user.name);
+        } else {
+          // A retry after PENDING_APPROVAL must not make the account again once the host rejected it.
+          if (request.create === false) throw new ServerError(ErrorCode.UNKNOWN_USER, `no account named ${checked.name}`);
+          user = await register(session, checked.name, password, address, request.passphrase, throttleKeys);
+          registered = true;
+          refuseBanned(key, address);
+        }
+        throttle.reset(throttleKeys[0]!);
+        token = randomBytes(32).toString('base64url');
+        store.createSession(sha256(token), user.id, Date.now());
+      }
+      if (!session.connection.isOpen) throw new ServerError(ErrorCode.INTERNAL, 'connection closed during login');
+      session.user = user;
+      session.tokenHash = sha256(token);
+      log.info('login', { user: user.name, address, client: session.clientName });
+      if (registered) store.setDeliveredCursor(user.id, store.lastMessageId());
+      ctx.roster.join(session, user);
+      return {
+        name: user.name,
+        registered,
+        token,
+        lastMessageId: store.lastMessageId(),
+        deliveredUpTo: store.deliveredCursor(user.id),
+      };
+    },
+
+    changePassword: async (session, request) => {
+      const me = session.user;
+      const address = session.connection.remoteAddress;
+      const throttleKeys = loginThrottleKeys(me.nameKey, address);
+      refuseThrottled(throttleKeys, me.name, address);
+      const stored = store.userById(me.id)!;
+      if (!(await throttledCheck(throttleKeys, () => queued(session, 'login', () => verifyPassword(request.current, stored.passwordHash))))) {
+        throttle.recordFailure(throttleKeys);
+        log.warn('password change refused', { user: me.name, address, reason: 'wrong current password' });
+        throw new ServerError(ErrorCode.WRONG_PASSWORD, 'the current password is wrong');
+      }
+      store.setPasswordHash(me.id, await queued(session, 'login', () => hashPassword(request.password, ctx.passwordCost)));
+      store.deleteSessionsOf(me.id, session.tokenHash ?? undefined);
+      const closed = closeUserSessions(
+        ctx.sessions,
+        me.id,
+        { code: ErrorCode.PASSWORD_CHANGED, message: 'your password was changed on another device; log in with the new one' },
+        session,
+      );
+      log.info('password changed', { user: me.name, address, otherConnectionsClosed: closed });
+      return {};
+    },
+
+    logout: (session) => {
+      if (session.tokenHash) store.deleteSession(session.tokenHash);
+      log.info('logout', { user: session.user.name });
+      session.closeAfterReply = { code: ErrorCode.LOGGED_OUT, message: 'logged out' };
+      return {};
+    },
+
+    users: () => ({
+      users: store.listUsers().map((user) => ({
+        name: user.name,
+        online: ctx.roster.isOnline(user.id),
+        lastSeen: user.lastSeen,
+      })),
+    }),
+  } satisfies Pick<Handlers, 'hello' | 'login' | 'changePassword' | 'logout' | 'users'>;
+}
+
+/** Throttle keys of a login: the name first, then the address. */
+function loginThrottleKeys(key: string, address: string): string[] {
+  return [`name:${key}`, `address:${throttleAddress(address)}`];
+}
+
+function pendingApproval(name: string): ServerError {
+  return new ServerError(ErrorCode.PENDING_APPROVAL, `the account ${name} waits for the host's approval; try again later`);
+}

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../../src-shared/protocol/errors.js';
+import { nextEvent, waitFor } from '../../testing/harness.js';
+import { useRoom } from '../../testing/room.js';
+
+const room = useRoom();
+
+describe('host admin', () => {
+  it('lists connected users with address and client version, and kicks one who does not come back by itself', async () => {
+    await room.start();
+    const bob = await room.user('bob');
+    const hostUser = await room.user('host');
+    room.host.server.admin.protect('host');
+    const seen = nextEvent(bob, 'message', (m) => m.text === 'seen before the kick');
+    const last = await hostUser.send({ kind: 'room' }, 'seen before the kick');
+    await seen;
+    const connected = room.host.server.admin.connections();
+    expect(connected.map((c) => c.name)).toEqual(['bob', 'host']);
+    expect(connected[0]).toMatchObject({ address: expect.stringMatching(/^127\.0\.0\.1:\d+$/), client: 'lanchat-client/0.1.0', muted: false });
+
+    const fatal = nextEvent(bob, 'fatal');
+    expect(room.host.server.admin.kick('bob')).toBe(1);
+    const [error] = await fatal;
+    expect(error.code).toBe(ErrorCode.KICKED);
+    expect(bob.state).toBe('closed');
+    // Back after the kick, bob is not sent again what he had before it.
+    expect((await room.user('bob')).session?.login.deliveredUpTo).toBe(last.id);
+    expect(() => room.host.server.admin.kick('host')).toThrow(/host's own account/);
+    expect(() => room.host.server.admin.ban({ name: 'HOST' })).toThrow(/host's own account/);
+    expect(() => room.host.server.admin.ban({ address: '127.0.0.1' })).toThrow(/host's own account/);
+  });
+
+  it('bans a name: the user is dropped, refused at login, and still refused after a restart until unbanned', async () => {
+    await room.start();
+    const bob = await room.user('bob');
+    const fatal = nextEvent(bob, 'fatal');
+    room.host.server.admin.ban({ name: 'Bob' });
+    expect((await fatal)[0].code).toBe(ErrorCode.BANNED);
+    expect(await room.loginError('bob')).toBe(ErrorCode.BANNED);
+    await room.restart();
+    expect(await room.loginError('bob')).toBe(ErrorCode.BANNED);
+    expect(room.host.server.admin.bans()).toMatchObject([{ kind: 'name', value: 'bob' }]);
+    expect(room.host.server.admin.unban({ name: 'bob' })).toBe(true);
+    expect((await room.user('bob')).session?.login.name).toBe('bob');
+  });
+
+  it('bans an address: new connections from it get a bye, also after a restart', async () => {
+    await room.start();
+    room.host.server.admin.ban({ address: '::ffff:127.0.0.1' });
+    await room.restart();
+    const peer = await room.raw();
+    const bye = await peer.waitFrame((frame) => frame.type === 'bye');
+    expect(bye).toMatchObject({ error: { code: ErrorCode.BANNED } });
+    await peer.waitClosed();
+    expect(room.host.server.admin.unban({ address: '127.0.0.1:4242' })).toBe(true);
+    expect(() => room.host.server.admin.ban({ address: 'not-an-ip' })).toThrow(/not an IP address/);
+  });
+
+  it('mutes: sends are refused with MUTED until unmuted; every action is in the server log', async () => {
+    await room.start();
+    const bob = await room.user('bob');
+    room.host.server.admin.mute('bob', 5);
+    expect(room.host.server.admin.connections()[0]?.muted).toBe(true);
+    await expect(bob.send({ kind: 'room' }, 'hello?')).rejects.toMatchObject({ code: ErrorCode.MUTED });
+    room.host.server.admin.unmute('bob');
+    await expect(bob.send({ kind: 'room' }, 'hello!')).resolves.toMatchObject({ text: 'hello!' });
+    room.host.server.admin.kick('bob');
+    await waitFor(() => room.logEvents().filter((entry) => entry.event === 'admin').length === 3);
+    expect(room.logEvents().filter((entry) => entry.event === 'admin').map((entry) => entry.action)).toEqual(['mute', 'unmute', 'kick']);
+  });
+});
+

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../../src-shared/protocol/errors.js';
+import { nextEvent } from '../../testing/harness.js';
+import { useRoom } from '../../testing/room.js';
+
+const room = useRoom({ start: {} });
+
+describe('direct messages and chat requests', () => {
+  it('turns a first message into a chat request the recipient accepts', async () => {
+    const [alice, bob] = [await room.user('alice'), await room.user('bob')];
+    const request = nextEvent(bob, 'chatRequest');
+    const message = nextEvent(bob, 'message');
+    await alice.send({ kind: 'dm', user: 'bob' }, 'can we talk?');
+    expect((await request)[0].from).toBe('alice');
+    expect((await message)[0]).toMatchObject({ from: 'alice', to: 'bob', text: 'can we talk?' });
+    expect((await bob.request('contacts')).contacts).toEqual([expect.objectContaining({ name: 'alice', state: 'incoming' })]);
+
+    const answer = nextEvent(alice, 'chatAnswer');
+    await bob.request('chatAnswer', { user: 'alice', accept: true });
+    expect((await answer)[0]).toMatchObject({ from: 'bob', accepted: true });
+    const reply = nextEvent(alice, 'message');
+    await bob.send({ kind: 'dm', user: 'alice' }, 'sure');
+    expect((await reply)[0]).toMatchObject({ from: 'bob', to: 'alice' });
+    expect((await alice.request('contacts')).contacts[0]).toMatchObject({ name: 'bob', state: 'accepted' });
+  });
+
+  it('tells a declined sender and refuses further messages to that person', async () => {
+    const [alice, bob] = [await room.user('alice'), await room.user('bob')];
+    await alice.request('chatRequest', { user: 'bob' });
+    const answer = nextEvent(alice, 'chatAnswer');
+    await bob.request('chatAnswer', { user: 'alice', accept: false });
+    expect((await answer)[0]).toMatchObject({ from: 'bob', accepted: false });
+    await expect(alice.send({ kind: 'dm', user: 'bob' }, 'please?')).rejects.toMatchObject({
+      code: ErrorCode.CHAT_DECLINED,
+    });
+    await expect(alice.request('chatRequest', { user: 'bob' })).rejects.toMatchObject({ code: ErrorCode.CHAT_DECLINED });
+    // Only bob can reopen it.
+    const reopened = await bob.request('chatRequest', { user: 'alice' });
+    expect(reopened.contact.state).toBe('outgoing');
+  });
+
+  it('lets either side leave a private chat and tells the partner', async () => {
+    const [alice, bob] = [await room.user('alice'), await room.user('bob')];
+    await alice.request('chatRequest', { user: 'bob' });
+    await bob.request('chatAnswer', { user: 'alice', accept: true });
+    const left = nextEvent(bob, 'chatLeft');
+    await alice.request('chatLeave', { user: 'bob' });
+    expect((await left)[0].user).toBe('alice');
+    expect((await bob.request('contacts')).contacts).toEqual([]);
+  });
+
+  it('refuses unknown users and messages to yourself', async () => {
+    const alice = await room.user('alice');
+    await expect(alice.send({ kind: 'dm', user: 'ghost' }, 'hi')).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_USER });
+    await expect(alice.send({ kind: 'dm', user: 'ALICE' }, 'hi')).rejects.toMatchObject({
+      code: ErrorCode.INVALID_TARGET,
+    });
+  });
+
+  it('never shows a direct conversation to a third user', async () => {
+    const [alice, bob, eve] = [await room.user('alice'), await room.user('bob'), await room.user('eve')];
+    const sent = await alice.send({ kind: 'dm', user: 'bob' }, 'secret plan');
+    await bob.request('chatAnswer', { user: 'alice', accept: true });
+    await expect(eve.request('history', { conv: sent.conv })).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_CONVERSATION });
+    expect((await eve.request('search', { query: 'secret' })).hits).toEqual([]);
+    const sync = await eve.request('sync', { after: 0 });
+    expect(sync.messages.map((m) => m.text)).not.toContain('secret plan');
+  });
+});
+

@@ -1,0 +1,201 @@
+/** Messages: send (with the group commit), history, sync, search. */
+import { type ChatMessage } from '../../../src-shared/protocol/objects.js';
+import { type ConversationKey, ROOM, dmConversation, groupConversation } from '../../../src-shared/protocol/conversation.js';
+import { ErrorCode } from '../../../src-shared/protocol/errors.js';
+import { LIMITS } from '../../../src-shared/protocol/limits.js';
+import { type PushFrame } from '../../../src-shared/protocol/pushes.js';
+import { type RequestResults } from '../../../src-shared/protocol/requests.js';
+import { nameKey } from '../../../src-shared/protocol/names.js';
+import type { InsertResult, NewMessage, UserRow } from '../../store/types.js';
+import { ANSWERED, type Handlers, type ServerContext, ServerError } from '../dispatch.js';
+import { canRead, memberGroup, otherUser, userNamed } from '../lookups.js';
+import type { Session } from '../session.js';
+import { openChat } from './chats.js';
+
+/** A validated send waiting for the group commit. */
+interface WaitingSend {
+  requestId: number;
+  message: NewMessage;
+  /** Users to push it to; null for the room (everyone). */
+  recipients: number[] | null;
+  session: Session;
+  resolve: (answered: typeof ANSWERED) => void;
+  reject: (error: unknown) => void;
+}
+
+export function messageHandlers(ctx: ServerContext) {
+  const { store, roster } = ctx;
+
+  /**
+   * Up to which id the user's messages in `conv` reached some other reader: everything when one is
+   * online (they are sent each message at once), else the furthest an offline reader was sent.
+   */
+  function deliveredIn(me: UserRow, conv: ConversationKey): number {
+    const [kind, a, b] = conv.split(':');
+    const readers = kind === 'dm' ? [Number(a), Number(b)] : kind === 'group' ? store.memberIds(Number(a)) : null;
+    if (roster.anyoneElseOnline(readers, me.id)) return store.lastMessageId();
+    if (readers === null) return store.othersDeliveredCursor(me.id);
+    return Math.max(0, ...readers.filter((id) => id !== me.id).map((id) => store.deliveredCursor(id)));
+  }
+
+  /** Sends of this turn, not yet stored (see storeWithOthers). */
+  const waitingSends: WaitingSend[] = [];
+
+  function refuseMuted(me: UserRow): void {
+    const until = ctx.access.mutedUntil(me.id);
+    if (until === null) return;
+    throw new ServerError(
+      ErrorCode.MUTED,
+      until === Infinity
+        ? 'the host muted you; you cannot send messages for now'
+        : `the host muted you; you can send again in ${Math.ceil((until - Date.now()) / 60_000)} min`,
+    );
+  }
+
+  /**
+   * Group commit: the sends that arrive within one event-loop turn are stored in one
+   * transaction at the end of the turn, then pushed and acknowledged, only after that
+   * transaction committed. One commit per turn instead of one per message is what lets
+   * a busy room keep up.
+   */
+  function storeWithOthers(send: Omit<WaitingSend, 'resolve' | 'reject'>): Promise<typeof ANSWERED> {
+    return new Promise((resolve, reject) => {
+      waitingSends.push({ ...send, resolve, reject });
+      if (waitingSends.length === 1) setImmediate(commitWaitingSends);
+    });
+  }
+
+  function commitWaitingSends(): void {
+    const sends = waitingSends.splice(0);
+    let results: InsertResult[];
+    try {
+      results = store.insertMessages(sends.map((send) => send.message));
+    } catch (error) {
+      for (const send of sends) send.reject(error);
+      return;
+    }
+    // Pushes and acknowledgements go out message by message, so every connection still
+    // receives messages in id order (clients skip anything at or below the last id seen).
+    sends.forEach(({ requestId, message, recipients, session, resolve, reject }, index) => {
+      const outcome = results[index]!;
+      if ('overDailyQuota' in outcome) {
+        const { limit, retryAfterMs } = outcome.overDailyQuota;
+        const quota = `${Math.round(limit / 1024)} KiB`;
+        reject(
+          new ServerError(
+            ErrorCode.STORAGE_FULL,
+            `you have sent ${quota} of messages today, as much as this host keeps from one user per day; not stored. You can send again when the day ends (00:00 UTC)`,
+            retryAfterMs,
+          ),
+        );
+        return;
+      }
+      const { message: stored, duplicate } = outcome;
+      if (!duplicate) {
+        const frame: PushFrame = { type: 'message', message: stored };
+        if (recipients) roster.deliver(recipients, frame, session);
+        else roster.broadcast(frame, session);
+      }
+      if (stored.id > session.sentUpTo) session.sentUpTo = stored.id;
+      const result: RequestResults['send'] = {
+        message: stored,
+        duplicate,
+        delivered: roster.anyoneElseOnline(recipients, message.senderId),
+      };
+      session.connection.send({ type: 'res', id: requestId, ok: true, result });
+      resolve(ANSWERED);
+    });
+  }
+
+  /**
+   * After a user caught up, tells the senders of the messages it got that they arrived, so a
+   * message sent while nobody else was online still turns "delivered" once someone has it.
+   */
+  function reportCaughtUp(me: UserRow, messages: ChatMessage[]): void {
+    const newest = new Map<string, { conv: ConversationKey; upTo: number; from: string }>();
+    for (const message of messages) {
+      const fromKey = nameKey(message.from);
+      if (fromKey === me.nameKey) continue;
+      newest.set(`${fromKey}\n${message.conv}`, { conv: message.conv, upTo: message.id, from: message.from });
+    }
+    for (const { conv, upTo, from } of newest.values()) {
+      const sender = store.userByKey(nameKey(from));
+      if (sender) roster.deliver([sender.id], { type: 'delivered', conv, upTo });
+    }
+  }
+
+  return {
+    send: (session, request) => {
+      const me = session.user;
+      const stored = store.messageByClientId(me.id, request.clientMsgId);
+      if (stored) {
+        // Only a group can stop being readable: a resend there after removal is refused, as a new send would be.
+        if (!canRead(store, me, stored.conv)) memberGroup(store, me, stored.groupId ?? 0);
+        return { message: stored, duplicate: true, delivered: false };
+      }
+      refuseMuted(me);
+      const now = Date.now();
+      let conv: ConversationKey;
+      let recipients: number[] | null = null;
+      let toUserId: number | undefined;
+      let groupId: number | undefined;
+      const to = request.to;
+      if (to.kind === 'room') {
+        conv = ROOM;
+      } else if (to.kind === 'dm') {
+        const other = otherUser(store, me, to.user);
+        openChat(ctx, session, me, other, now);
+        conv = dmConversation(me.id, other.id);
+        recipients = [me.id, other.id];
+        toUserId = other.id;
+      } else {
+        const group = memberGroup(store, me, to.groupId);
+        conv = groupConversation(group.id);
+        recipients = store.memberIds(group.id);
+        groupId = group.id;
+      }
+      return storeWithOthers({
+        requestId: request.id,
+        message: {
+          conv,
+          senderId: me.id,
+          clientMsgId: request.clientMsgId,
+          text: request.text,
+          ts: now,
+          ...(toUserId !== undefined ? { toUserId } : {}),
+          ...(groupId !== undefined ? { groupId } : {}),
+        },
+        recipients,
+        session,
+      });
+    },
+
+    history: (session, request) => {
+      if (!canRead(store, session.user, request.conv)) {
+        throw new ServerError(ErrorCode.UNKNOWN_CONVERSATION, `no conversation ${request.conv} for you`);
+      }
+      const page = store.history(request.conv, request.before, request.limit ?? LIMITS.defaultPageSize);
+      return { ...page, deliveredUpTo: deliveredIn(session.user, request.conv) };
+    },
+
+    sync: (session, request) => {
+      const page = store.sync(session.user.id, request.after, request.limit ?? LIMITS.defaultPageSize);
+      session.syncedTo = Math.max(session.syncedTo, request.after);
+      const last = page.messages.at(-1);
+      if (last && last.id > session.sentUpTo) session.sentUpTo = last.id;
+      reportCaughtUp(session.user, page.messages);
+      return page;
+    },
+
+    search: async (session, request) => {
+      const person = request.person === undefined ? undefined : userNamed(store, request.person);
+      const page = await store.search(session.user.id, {
+        query: request.query,
+        ...(person ? { personId: person.id } : {}),
+        ...(request.before !== undefined ? { before: request.before } : {}),
+        limit: request.limit ?? LIMITS.defaultPageSize,
+      });
+      return { hits: page.messages.map((message: ChatMessage) => ({ message })), hasMore: page.hasMore };
+    },
+  } satisfies Pick<Handlers, 'send' | 'history' | 'sync' | 'search'>;
+}

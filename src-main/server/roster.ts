@@ -1,0 +1,106 @@
+/**
+ * Who is online, and getting frames to them: presence on the first login and
+ * the last disconnect, broadcast to the room, delivery to given users.
+ */
+import { ErrorCode, type WireError } from '../../src-shared/protocol/errors.js';
+import { type PushFrame } from '../../src-shared/protocol/pushes.js';
+import { encodeFrame } from '../net/frame.js';
+import type { ServerStore, UserRow } from '../store/types.js';
+import type { ServerLog } from './log.js';
+import type { Session } from './session.js';
+
+export class Roster {
+  /** Logged-in sessions by user id. */
+  private readonly online = new Map<number, Set<Session>>();
+
+  constructor(
+    private readonly store: ServerStore,
+    private readonly log: ServerLog,
+  ) {}
+
+  isOnline(userId: number): boolean {
+    return this.online.has(userId);
+  }
+
+  /** Adds a session that just logged in; the user's first session announces them online to the others. */
+  join(session: Session, user: UserRow): void {
+    let sessions = this.online.get(user.id);
+    const first = !sessions;
+    if (!sessions) {
+      sessions = new Set();
+      this.online.set(user.id, sessions);
+    }
+    sessions.add(session);
+    const now = Date.now();
+    this.store.setLastSeen(user.id, now);
+    if (first) this.broadcast({ type: 'presence', user: user.name, online: true, ts: now }, session);
+  }
+
+  /** Removes a closed session; the user's last one saves how far they got and announces them offline. */
+  leave(session: Session, reason: WireError | null): void {
+    const user = session.user;
+    if (!user) return;
+    const sessions = this.online.get(user.id);
+    if (!sessions) return;
+    sessions.delete(session);
+    if (sessions.size > 0) return;
+    this.online.delete(user.id);
+    const now = Date.now();
+    // What sat in the socket of a connection that died may never have arrived:
+    // then only what the client itself said it holds counts.
+    // A kick is the server's own close with a bye after everything sent, like a shutdown: the
+    // kicked user's next login must not replay all they had already seen.
+    const clean =
+      reason === null || reason.code === ErrorCode.LOGGED_OUT || reason.code === ErrorCode.SERVER_SHUTDOWN || reason.code === ErrorCode.KICKED;
+    const reached = clean ? session.sentUpTo : session.syncedTo;
+    try {
+      this.store.setLastSeen(user.id, now);
+      if (reached > this.store.deliveredCursor(user.id)) this.store.setDeliveredCursor(user.id, reached);
+    } catch (error) {
+      // A full disk must not take the host down with it; the user is offline all the same.
+      this.log.error('last seen not stored', { user: user.name, error: String(error) });
+    }
+    this.broadcast({ type: 'presence', user: user.name, online: false, ts: now });
+  }
+
+  /**
+   * Encodes once and writes the same bytes to every logged-in session (but `except`).
+   * Presence goes lazily (see Connection.sendEncoded): a storm of logins costs each
+   * peer one write per LAZY_FLUSH_MS, not one per login.
+   */
+  broadcast(frame: PushFrame, except?: Session): void {
+    const lazy = frame.type === 'presence';
+    const bytes = encodeFrame(frame);
+    const messageId = frame.type === 'message' ? frame.message.id : 0;
+    for (const sessions of this.online.values()) {
+      for (const session of sessions) {
+        if (session === except) continue;
+        session.connection.sendEncoded(bytes, lazy);
+        if (messageId > session.sentUpTo) session.sentUpTo = messageId;
+      }
+    }
+  }
+
+  /** Sends one frame to every session of the given users (but `except`). */
+  deliver(userIds: Iterable<number>, frame: PushFrame, except?: Session): void {
+    let bytes: Buffer | null = null;
+    const messageId = frame.type === 'message' ? frame.message.id : 0;
+    for (const userId of userIds) {
+      const sessions = this.online.get(userId);
+      if (!sessions) continue;
+      bytes ??= encodeFrame(frame);
+      for (const session of sessions) {
+        if (session === except) continue;
+        session.connection.sendEncoded(bytes);
+        if (messageId > session.sentUpTo) session.sentUpTo = messageId;
+      }
+    }
+  }
+
+  /** Whether anyone among the users (everyone when null), other than `me`, is online. */
+  anyoneElseOnline(userIds: Iterable<number> | null, me: number): boolean {
+    if (userIds === null) return this.online.size > (this.online.has(me) ? 1 : 0);
+    for (const id of userIds) if (id !== me && this.online.has(id)) return true;
+    return false;
+  }
+}

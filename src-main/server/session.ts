@@ -1,0 +1,55 @@
+/** One client connection as the server sees it, from accept to close. */
+import type { WireError } from '../../src-shared/protocol/errors.js';
+import type { Connection } from '../net/connection.js';
+import type { UserRow } from '../store/types.js';
+import { ConnectionRateLimiter, type RateLimits } from './rate-limit.js';
+
+export interface Session {
+  connection: Connection;
+  helloDone: boolean;
+  /** The client's name and version from hello. */
+  clientName: string | null;
+  user: UserRow | null;
+  tokenHash: string | null;
+  consecutiveErrors: number;
+  openedAt: number;
+  /** Highest message id written to this connection (push, sync page or send result). */
+  sentUpTo: number;
+  /** Highest id the client said it holds (the `after` of its last sync). */
+  syncedTo: number;
+  /** Set by logout: the connection closes after this reply and reads nothing more. */
+  closeAfterReply: WireError | null;
+  limiter: ConnectionRateLimiter;
+  /** When the log last noted this connection's refusals for rate (it notes one per RATE_LOG_EVERY_MS). */
+  rateLoggedAt: number;
+}
+
+export type LoggedInSession = Session & { user: UserRow };
+
+export function newSession(connection: Connection, rateLimits: RateLimits): Session {
+  return {
+    connection,
+    helloDone: false,
+    clientName: null,
+    user: null,
+    tokenHash: null,
+    consecutiveErrors: 0,
+    openedAt: Date.now(),
+    sentUpTo: 0,
+    syncedTo: 0,
+    closeAfterReply: null,
+    limiter: new ConnectionRateLimiter(rateLimits),
+    rateLoggedAt: 0,
+  };
+}
+
+/** Closes every connection of the user (but `except`) with the reason; returns how many. */
+export function closeUserSessions(sessions: Iterable<Session>, userId: number, reason: WireError, except?: Session): number {
+  let closed = 0;
+  for (const session of sessions) {
+    if (session === except || session.user?.id !== userId || !session.connection.isOpen) continue;
+    session.connection.close(reason);
+    closed += 1;
+  }
+  return closed;
+}

@@ -1,0 +1,76 @@
+/**
+ * A CLI run as a real child process (`node --import tsx src-main/cli/<script>.ts`), its
+ * output gathered line by line, and killed after the test if still running.
+ */
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { afterEach } from 'vitest';
+import { waitFor } from './harness.js';
+
+const running = new Set<CliProcess>();
+
+afterEach(() => {
+  for (const cli of running) if (cli.exitCode === null) cli.child.kill('SIGKILL');
+  running.clear();
+});
+
+export class CliProcess {
+  readonly lines: string[] = [];
+  exitCode: number | null = null;
+  signal: NodeJS.Signals | null = null;
+  private partial = '';
+
+  private constructor(readonly child: ChildProcessWithoutNullStreams) {
+    const take = (chunk: Buffer): void => {
+      this.partial += chunk.toString('utf8');
+      const parts = this.partial.split('\n');
+      this.partial = parts.pop()!;
+      this.lines.push(...parts);
+    };
+    child.stdout.on('data', take);
+    child.stderr.on('data', take);
+    child.on('exit', (code, signal) => {
+      this.exitCode = code ?? -1;
+      this.signal = signal;
+    });
+  }
+
+  /** Starts src-main/cli/<script>.ts; killed after the test if it is still running. */
+  static run(script: 'host' | 'chat', args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
+    const child = spawn(process.execPath, ['--import', 'tsx', `src-main/cli/${script}.ts`, ...args], {
+      cwd: process.cwd(),
+      env: { ...process.env, TZ: 'UTC', ...env },
+    });
+    const cli = new CliProcess(child);
+    running.add(cli);
+    return cli;
+  }
+
+  type(line: string): void {
+    this.child.stdin.write(`${line}\n`);
+  }
+
+  get output(): string {
+    return this.lines.join('\n');
+  }
+
+  async waitLine(pattern: RegExp, timeoutMs = 20_000): Promise<RegExpExecArray> {
+    let match: RegExpExecArray | null = null;
+    await waitFor(
+      () => this.lines.some((line) => (match = pattern.exec(line)) !== null) || this.exitCode !== null,
+      timeoutMs,
+      `a line matching ${pattern} in:\n${this.output}`,
+    );
+    if (!match) throw new Error(`exited with ${this.exitCode} before a line matching ${pattern}:\n${this.output}`);
+    return match;
+  }
+
+  async waitExit(timeoutMs = 20_000): Promise<number> {
+    await waitFor(() => this.exitCode !== null, timeoutMs, 'the process to exit');
+    return this.exitCode!;
+  }
+
+  /** The port of a host process once it prints `listening <address>:<port>`. */
+  async port(): Promise<number> {
+    return Number((await this.waitLine(/^listening \S+:(\d+)$/))[1]);
+  }
+}
