@@ -60,6 +60,12 @@ describe('lengths count code points (§7)', () => {
     expect(((await alice.request('search', { query: emoji(LIMITS.maxSearchLength) })) as unknown as Frame).ok).toBe(true);
     expect(((await alice.request('search', { query: emoji(LIMITS.maxSearchLength + 1) })) as unknown as Frame).error.code).toBe(ErrorCode.BAD_REQUEST);
   });
+
+  it('lets the client library send maxTextLength emoji', async () => {
+    const bob = await room.user('bob');
+    const sent = await bob.send({ kind: 'room' }, '😀'.repeat(LIMITS.maxTextLength));
+    expect([...sent.text]).toHaveLength(LIMITS.maxTextLength);
+  });
 });
 
 describe('sync (§7.6)', () => {
