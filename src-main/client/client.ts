@@ -222,8 +222,10 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     if (this.state === 'closed' || this.state === 'idle') {
       return Promise.reject(new ClientError('CLOSED', 'connect first'));
     }
-    if (text.length === 0 || text.length > (this.session?.hello.maxTextLength ?? LIMITS.maxTextLength)) {
-      return Promise.reject(new ClientError(ErrorCode.BAD_REQUEST, 'a message has 1 to 8000 characters'));
+    const maxLength = this.session?.hello.maxTextLength ?? LIMITS.maxTextLength;
+    // Code points, as the server counts (PROTOCOL.md §7): an emoji is one character.
+    if (text.length === 0 || [...text].length > maxLength) {
+      return Promise.reject(new ClientError(ErrorCode.BAD_REQUEST, `a message has 1 to ${maxLength} characters`));
     }
     return this.outbox.add({ clientMsgId, to, text });
   }

@@ -8,7 +8,7 @@ export const PROTOCOL_VERSION = `${PROTOCOL_MAJOR}.${PROTOCOL_MINOR}`;
 export const LIMITS = {
   /** Largest frame payload in bytes (the 4-byte length prefix not counted). */
   maxFrameBytes: 1024 * 1024,
-  /** Longest message text in characters (UTF-16 code units, as JavaScript counts them). */
+  /** Longest message text in characters (Unicode code points: an emoji counts 1), as every length of the protocol. */
   maxTextLength: 8000,
   maxNameLength: 32,
   maxGroupNameLength: 48,

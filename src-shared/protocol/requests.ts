@@ -166,7 +166,21 @@ export function parseRequest(value: unknown): ParsedRequest {
   if (!parsed.success) {
     return { ok: false, id, error: { code: ErrorCode.BAD_REQUEST, message: `${type}: ${describeIssue(parsed.error)}` } };
   }
-  return { ok: true, request: { type, id, ...parsed.data } as Request };
+  // After the schema, whose shapes bound the depth; a replacement keeps every length in code points.
+  return { ok: true, request: { type, id, ...(wellFormed(parsed.data) as object) } as Request };
+}
+
+/**
+ * Every string with each lone surrogate replaced by one U+FFFD (docs/PROTOCOL.md §7): stored, echoed and
+ * pushed texts are then the same, valid UTF-8, and as many code points long as what was sent.
+ */
+function wellFormed(value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(/\p{Cs}/gu, '\ufffd');
+  if (Array.isArray(value)) return value.map(wellFormed);
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, wellFormed(inner)]));
+  }
+  return value;
 }
 
 /** "path: what is wrong" for the first problem zod found. */

@@ -1,0 +1,143 @@
+/** Issue 10 items 16 and 18–22: what docs/PROTOCOL.md says is what the server does, over real sockets. */
+import { describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../src-shared/protocol/errors.js';
+import { LIMITS, PROTOCOL_VERSION } from '../../src-shared/protocol/limits.js';
+import { encodeFrame } from '../net/frame.js';
+import { nextEvent, waitFor } from '../testing/harness.js';
+import { useRoom } from '../testing/room.js';
+
+const room = useRoom({ start: { rateLimits: { framesPerSecond: Infinity, bytesPerSecond: Infinity } } });
+
+type Message = { id: number; text: string };
+/** The fields these tests read from a raw response. */
+type Frame = {
+  ok: boolean;
+  error: { code: string };
+  result: { message: Message; messages: Message[]; hits: { message: Message }[]; hasMore: boolean; duplicate: boolean };
+};
+
+describe('lone surrogates (§7.4)', () => {
+  it('become one U+FFFD each, the same in the response, the push, history, sync, search and a resend', async () => {
+    const bob = await room.user('bob');
+    const pushed = nextEvent(bob, 'message');
+    const alice = await room.raw();
+    await alice.login('alice');
+    const send = { clientMsgId: 'c1', to: { kind: 'room' }, text: 'lone\ud800mid\udc00end' };
+    const expected = 'lone\ufffdmid\ufffdend';
+    const sent = (await alice.request('send', send)) as unknown as Frame;
+    expect(sent.result.message.text).toBe(expected);
+    expect((await pushed)[0].text).toBe(expected);
+    const history = (await alice.request('history', { conv: 'room' })) as unknown as Frame;
+    const sync = (await alice.request('sync', { after: 0 })) as unknown as Frame;
+    const search = (await alice.request('search', { query: 'lone' })) as unknown as Frame;
+    const resend = (await alice.request('send', send)) as unknown as Frame;
+    expect(history.result.messages.map((m) => m.text)).toEqual([expected]);
+    expect(sync.result.messages.map((m) => m.text)).toEqual([expected]);
+    expect(search.result.hits.map((h) => h.message.text)).toEqual([expected]);
+    expect(resend.result).toMatchObject({ duplicate: true, message: { id: sent.result.message.id, text: expected } });
+  });
+
+  it('keeps a text of maxTextLength lone surrogates at maxTextLength characters', async () => {
+    const alice = await room.raw();
+    await alice.login('alice');
+    const sent = (await alice.request('send', { clientMsgId: 'c', to: { kind: 'room' }, text: '\udc00'.repeat(LIMITS.maxTextLength) })) as unknown as Frame;
+    expect(sent.result.message.text === '\ufffd'.repeat(LIMITS.maxTextLength)).toBe(true);
+    const history = (await alice.request('history', { conv: 'room' })) as unknown as Frame;
+    expect(history.result.messages[0]?.text === '\ufffd'.repeat(LIMITS.maxTextLength)).toBe(true);
+  });
+});
+
+describe('lengths count code points (§7)', () => {
+  it('takes maxTextLength emoji and refuses one more; the same for clientMsgId and search.query', async () => {
+    const alice = await room.raw();
+    await alice.login('alice');
+    const emoji = (n: number): string => '😀'.repeat(n);
+    const send = (clientMsgId: string, text: string) => alice.request('send', { clientMsgId, to: { kind: 'room' }, text }) as unknown as Promise<Frame>;
+    expect((await send('a', emoji(LIMITS.maxTextLength))).ok).toBe(true);
+    expect((await send('b', emoji(LIMITS.maxTextLength + 1))).error.code).toBe(ErrorCode.BAD_REQUEST);
+    expect((await send(emoji(LIMITS.maxClientMsgIdLength), 'x')).ok).toBe(true);
+    expect((await send(emoji(LIMITS.maxClientMsgIdLength + 1), 'x')).error.code).toBe(ErrorCode.BAD_REQUEST);
+    expect(((await alice.request('search', { query: emoji(LIMITS.maxSearchLength) })) as unknown as Frame).ok).toBe(true);
+    expect(((await alice.request('search', { query: emoji(LIMITS.maxSearchLength + 1) })) as unknown as Frame).error.code).toBe(ErrorCode.BAD_REQUEST);
+  });
+
+  it('lets the client library send maxTextLength emoji', async () => {
+    const bob = await room.user('bob');
+    const sent = await bob.send({ kind: 'room' }, '😀'.repeat(LIMITS.maxTextLength));
+    expect([...sent.text]).toHaveLength(LIMITS.maxTextLength);
+  });
+});
+
+describe('sync (§7.6)', () => {
+  it('answers 50 messages when no limit is given', async () => {
+    const alice = await room.raw();
+    await alice.login('alice');
+    for (let i = 0; i < 60; i++) alice.send({ type: 'send', id: 1000 + i, clientMsgId: `m${i}`, to: { kind: 'room' }, text: `m${i}` });
+    await alice.waitFrame((f) => f.type === 'res' && f.id === 1059);
+    const page = (await alice.request('sync', { after: 0 })) as unknown as Frame;
+    expect(page.result.messages).toHaveLength(50);
+    expect(page.result.hasMore).toBe(true);
+  });
+});
+
+describe('login (§7.2, §8.2)', () => {
+  it('does not send the logging-in connection its own presence', async () => {
+    const alice = await room.raw();
+    await alice.login('alice');
+    await room.user('bob');
+    // Presence is gathered (§8.2): bob's arrives after anything alice's own login would have caused.
+    await alice.waitFrame((f) => f.type === 'presence' && f.user === 'bob');
+    expect(alice.frames.filter((f) => f.type === 'presence').map((f) => 'user' in f && f.user)).toEqual(['bob']);
+  });
+
+  it('does not check the attempt after the free failures: even the right password waits', async () => {
+    expect(await room.loginError('alice')).toBe('no error');
+    for (let i = 0; i < 5; i++) expect(await room.loginError('alice', 'wrong')).toBe(ErrorCode.WRONG_PASSWORD);
+    expect(await room.loginError('alice')).toBe(ErrorCode.TOO_MANY_ATTEMPTS);
+  });
+});
+
+describe('large responses (§10.5)', () => {
+  it('delivers a page above the 8 MiB queue cap to a client that reads, and the connection stays usable', async () => {
+    const alice = await room.raw();
+    await alice.login('alice');
+    const text = '\u0001'.repeat(LIMITS.maxTextLength);
+    for (let i = 0; i < 200; i++) alice.send({ type: 'send', id: 1000 + i, clientMsgId: `m${i}`, to: { kind: 'room' }, text });
+    await alice.waitFrame((f) => f.type === 'res' && f.id === 1199, 30_000);
+    const before = alice.socket.bytesRead;
+    const page = (await alice.request('history', { conv: 'room', limit: 200 })) as unknown as Frame;
+    expect(alice.socket.bytesRead - before).toBeGreaterThan(8 * 1024 * 1024);
+    expect(page.result.messages).toHaveLength(200);
+    expect(((await alice.request('users')) as unknown as Frame).ok).toBe(true);
+  });
+});
+
+describe('edge cases (§4.1, §3, §7.15)', () => {
+  it('answers a frame whose type and id are both bad with an error push naming the type', async () => {
+    const peer = await room.raw();
+    peer.send({ type: 7, id: 'x' });
+    peer.send({ type: 'nope', id: -1 });
+    await waitFor(() => peer.frames.length >= 2, 5000, 'two answers');
+    expect(peer.frames.map((f) => [f.type, (f as unknown as Frame).error.code])).toEqual([
+      ['error', ErrorCode.BAD_REQUEST],
+      ['error', ErrorCode.UNKNOWN_TYPE],
+    ]);
+  });
+
+  it('accepts a payload that starts with a byte-order mark', async () => {
+    const peer = await room.raw();
+    const plain = encodeFrame({ type: 'hello', id: 1, protocol: PROTOCOL_VERSION });
+    const payload = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), plain.subarray(4)]);
+    const header = Buffer.alloc(4);
+    header.writeUInt32BE(payload.length);
+    peer.write(Buffer.concat([header, payload]));
+    expect(await peer.waitFrame((f) => f.type === 'res' || f.type === 'error')).toMatchObject({ type: 'res', id: 1, ok: true });
+  });
+
+  it('renames a group to a case variant of its own name', async () => {
+    const alice = await room.user('alice');
+    const { group } = await alice.request('groupCreate', { name: 'Team' });
+    expect((await alice.request('groupRename', { groupId: group.id, name: 'TEAM' })).group.name).toBe('TEAM');
+  });
+});
+
