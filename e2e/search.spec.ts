@@ -22,7 +22,7 @@ test('search finds part of a word, Turkish case and one letter, filters by perso
 
   // By person: the same words, only from (or with) the named person.
   await searchBox.fill('trip');
-  const person = alice!.getByRole('textbox', { name: 'From or with person' });
+  const person = alice!.getByRole('combobox', { name: 'From or with person' });
   await person.fill('bob');
   await expect(alice!.getByText('No messages found.')).toBeVisible();
   await person.fill('alice');

@@ -32,8 +32,12 @@ async function fillRoomForm(page: Page, tab: 'Host room' | 'Join room', place: s
   await page.getByLabel('Password', { exact: true }).fill(password);
 }
 
-export async function hostRoom(page: Page, options: { room: string; port: number; name: string; password?: string; tls?: boolean }) {
+export async function hostRoom(
+  page: Page,
+  options: { room: string; port: number; name: string; password?: string; tls?: boolean; access?: 'open' | 'approval' },
+) {
   await fillRoomForm(page, 'Host room', options.room, options.port, options.name, options.password ?? PASSWORD);
+  if (options.access) await page.getByRole('combobox', { name: 'Who can join' }).selectOption(options.access);
   if (options.tls === false) await page.getByRole('checkbox', { name: 'Encrypt connections (TLS)' }).uncheck();
   await page.getByRole('button', { name: 'Start hosting' }).click();
   await expectOnline(page);

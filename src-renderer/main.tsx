@@ -4,6 +4,7 @@ import { app, appStore } from './app-context.js';
 import { App } from './components/App.js';
 import { notifyIncoming } from './desktop/notifications.js';
 import { detectLanguage, initI18n } from './i18n/index.js';
+import { loadEmojiFont } from './lib/emoji-font.js';
 import { startSync } from './store/sync.js';
 import './styles.css';
 
@@ -12,6 +13,7 @@ const chatWindowConv = new URLSearchParams(window.location.search).get('conv');
 const ctx = app();
 
 initI18n(detectLanguage(undefined, navigator.language));
+loadEmojiFont();
 if (chatWindowConv !== null) {
   appStore.getState().setChatWindowConv(chatWindowConv);
   appStore.getState().setActiveConv(chatWindowConv);

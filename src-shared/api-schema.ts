@@ -28,7 +28,7 @@ import {
   groupName,
   messageId,
   nameField,
-  type Page,
+  type HistoryPage,
   pageLimit,
   type SearchPage,
   target,
@@ -65,6 +65,8 @@ export const settingsSchema = z.strictObject({
   lastPort: z.number().int().min(0).max(65535),
   lastName: z.string().max(LIMITS.maxNameLength * 4),
   lastRoomName: z.string().max(64),
+  /** The start screen's tab: how this profile last entered a room. */
+  lastMode: z.enum(['host', 'join']),
   /** 'system' follows the OS language. */
   language: z.enum(['en', 'tr', 'system']),
   theme: z.enum(['system', 'light', 'dark']),
@@ -111,6 +113,8 @@ export const joinRequestSchema = z.strictObject({
   acceptFingerprint: fingerprint.optional(),
   /** Join even though the host does not encrypt (after a NOT_ENCRYPTED error). */
   allowUnencrypted: z.boolean().optional(),
+  /** false: only log in to an existing account (a retry while it waits for approval), never create one. */
+  create: z.boolean().optional(),
   /**
    * The fingerprint the room announced on the network (NearbyRoom.fingerprint). Not proof of
    * anything: a host with no pin yet must present exactly this one, or the join fails with
@@ -172,7 +176,7 @@ export const appCalls = {
   unsent: { args: none, returns: returns<{ clientMsgId: string; target: Target; text: string }[]>() },
   history: {
     args: z.tuple([conversationKey, optionalArgument(messageId), optionalArgument(pageLimit)]),
-    returns: returns<Page>(),
+    returns: returns<HistoryPage>(),
   },
   search: {
     args: z.tuple([z.string().max(LIMITS.maxSearchLength), optionalArgument(nameField), optionalArgument(messageId)]),
@@ -201,6 +205,8 @@ export const appCalls = {
   hostAdmin: { args: z.tuple([hostAdminActionSchema]), returns: returns<HostAdminResult>() },
   /** Changes this account's password on the room's server; its other devices are logged out. */
   changePassword: { args: z.tuple([newPassword, newPassword]), returns: returns<void>() },
+  /** The user has compared the first-use fingerprint: no window shows the first-use note for this connection again. */
+  acknowledgeFingerprint: { args: none, returns: returns<void>() },
   settings: { args: none, returns: returns<z.infer<typeof settingsSchema>>() },
   updateSettings: { args: z.tuple([settingsSchema.partial()]), returns: returns<z.infer<typeof settingsSchema>>() },
   /** Opens a conversation in its own window (Electron: a new BrowserWindow; browser shell: handled by the renderer). */

@@ -10,6 +10,7 @@ import type { appCalls, hostAdminActionSchema, hostRequestSchema, joinRequestSch
 import type { AccessMode } from './protocol/limits.js';
 import type { ConversationKey } from './protocol/conversation.js';
 import type { ChatMessage, Target } from './protocol/objects.js';
+export type { HistoryPage } from './protocol/objects.js';
 import type { PushFrames } from './protocol/pushes.js';
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -201,6 +202,8 @@ export const AppErrorCode = {
   NOT_ENCRYPTED: 'NOT_ENCRYPTED',
   HOST_GONE: 'HOST_GONE',
   INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+  /** Joined with an empty password, and no session for that name on that host is saved. */
+  NO_SAVED_SESSION: 'NO_SAVED_SESSION',
   /** The shell cannot do this (e.g. the browser shell opening a native window). */
   UNSUPPORTED: 'UNSUPPORTED',
   INTERNAL: 'INTERNAL',

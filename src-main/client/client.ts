@@ -28,6 +28,8 @@ export interface ClientOptions {
   token?: string;
   /** The room passphrase, sent with a password login so a new account can be created in a passphrase room. */
   passphrase?: string;
+  /** false: log in to an existing account only, never create one (default true). */
+  create?: boolean;
   /** Highest message id already held (from the caller's own storage); history after it is fetched on login. */
   lastMessageId?: number;
   clientName?: string;
@@ -114,6 +116,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       host: options.host,
       port: options.port,
       name: options.name,
+      create: options.create ?? true,
       clientName: options.clientName ?? 'lanchat-client/0.1.0',
       reconnect: options.reconnect ?? true,
       backoffMinMs: options.backoffMinMs ?? 200,
@@ -262,6 +265,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
               name: this.options.name,
               password: this.password ?? '',
               ...(this.passphrase !== undefined ? { passphrase: this.passphrase } : {}),
+              ...(this.options.create ? {} : { create: false }),
             },
       );
       this.token = login.token;

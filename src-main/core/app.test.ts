@@ -103,7 +103,7 @@ describe('AppCore', () => {
     expect(unwrap(await bob.unsent())).toEqual([]);
   });
 
-  it('tells a joined app that the host went away, and the host stops cleanly', async () => {
+  it('tells a joined app that the host closed the room (not that it is gone), and the host stops cleanly', async () => {
     const alice = newCore();
     const bob = newCore();
     const bobEvents = recordEvents(bob);
@@ -111,10 +111,10 @@ describe('AppCore', () => {
     unwrap(await bob.join({ host: '127.0.0.1', port: hosting!.port, name: 'bob', password: 'bob-secret' }));
 
     unwrap(await alice.stopHosting());
-    const gone = await bobEvents.next(
+    const closed = await bobEvents.next(
       (e): e is Extract<AppEvent, { type: 'session' }> => e.type === 'session' && e.session.status === 'reconnecting',
     );
-    expect(gone.session.error?.code).toBe('HOST_GONE');
+    expect(closed.session.error?.code).toBe('SERVER_SHUTDOWN');
     const aliceSession = unwrap(await alice.session());
     expect(aliceSession).toMatchObject({ status: 'offline', hosting: null, error: null });
     expect((await alice.stopHosting()).ok).toBe(false);
@@ -173,7 +173,7 @@ describe('AppCore', () => {
     // A restart: a new core on the same profile remembers the form and logs in without the password.
     await bob.shutdown();
     const restarted = newCore(bobProfile);
-    expect(unwrap(await restarted.settings())).toMatchObject({ lastHost: '127.0.0.1', lastPort: port, theme: 'dark' });
+    expect(unwrap(await restarted.settings())).toMatchObject({ lastMode: 'join', lastHost: '127.0.0.1', lastPort: port, theme: 'dark' });
     const resumed = unwrap(await restarted.join({ host: '127.0.0.1', port, name: 'bob', password: '' }));
     expect(resumed).toMatchObject({ status: 'online', me: 'bob' });
 
@@ -181,7 +181,7 @@ describe('AppCore', () => {
     unwrap(await restarted.leave());
     expect(JSON.parse(readFileSync(sessionFile, 'utf8'))).toEqual({});
     const noSession = await restarted.join({ host: '127.0.0.1', port, name: 'bob', password: '' });
-    expect(noSession).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
+    expect(noSession).toMatchObject({ ok: false, error: { code: 'NO_SAVED_SESSION' } });
   });
 
   it('shows the room fingerprint, pins it on the first join and blocks a changed one until the user accepts it', async () => {
@@ -198,6 +198,9 @@ describe('AppCore', () => {
     expect(first.security).toEqual({ encrypted: true, fingerprint: genuine, firstUse: true });
     const pinFile = join(carolProfile, 'pins.json');
     expect(JSON.parse(readFileSync(pinFile, 'utf8'))).toEqual({ [`127.0.0.1:${port}`]: genuine });
+    // Once acknowledged (in any window), the first use is over for this connection.
+    unwrap(await carol.acknowledgeFingerprint());
+    expect(unwrap(await carol.session()).security).toEqual({ encrypted: true, fingerprint: genuine, firstUse: false });
     unwrap(await carol.leave());
     const second = unwrap(await carol.join({ host: '127.0.0.1', port, name: 'carol', password: 'carol-secret' }));
     expect(second.security).toMatchObject({ firstUse: false });
@@ -221,7 +224,8 @@ describe('AppCore', () => {
     const accepted = unwrap(
       await carol.join({ host: '127.0.0.1', port, name: 'carol', password: 'carol-secret', acceptFingerprint: presented }),
     );
-    expect(accepted.security).toEqual({ encrypted: true, fingerprint: presented, firstUse: true });
+    // The user has just looked at this fingerprint: it is not a first connection to be checked again.
+    expect(accepted.security).toEqual({ encrypted: true, fingerprint: presented, firstUse: false });
     expect(JSON.parse(readFileSync(pinFile, 'utf8'))).toEqual({ [`127.0.0.1:${port}`]: presented });
   });
 

@@ -98,6 +98,7 @@ export class AppCore extends CallFacade implements AppApi {
     changePassword: (current, password) =>
       this.link.request(async (client) => void (await client.request('changePassword', { current, password }))),
     hostLog: async () => ok(this.hosting.log()),
+    acknowledgeFingerprint: async () => this.link.endFirstUse(),
     settings: async () => ok(this.settingsFile.value),
     updateSettings: async (changes) => ok(this.saveSettings(changes)),
     openChatWindow: async (conv) =>
@@ -162,7 +163,7 @@ export class AppCore extends CallFacade implements AppApi {
       return joined;
     }
     const view = this.view();
-    this.rememberLastUsed({ lastRoomName: request.roomName, lastPort: port, lastName: view.me ?? request.name });
+    this.rememberLastUsed({ lastMode: 'host', lastRoomName: request.roomName, lastPort: port, lastName: view.me ?? request.name });
     return ok(view);
   }
 
@@ -194,11 +195,11 @@ export class AppCore extends CallFacade implements AppApi {
         allowUnencrypted: request.allowUnencrypted,
         announcedFingerprint: request.announcedFingerprint,
       },
-      request.passphrase,
+      { passphrase: request.passphrase, create: request.create },
     );
     if (!joined.ok) return joined;
     const view = this.view();
-    this.rememberLastUsed({ lastHost: request.host, lastPort: request.port, lastName: view.me ?? request.name });
+    this.rememberLastUsed({ lastMode: 'join', lastHost: request.host, lastPort: request.port, lastName: view.me ?? request.name });
     return ok(view);
   }
 

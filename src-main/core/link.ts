@@ -97,13 +97,23 @@ export class Link {
    * Over TLS the host must present the pinned certificate (or, the first time, any, which
    * is then pinned); plain TCP only to a host without TLS that the user agreed to.
    */
-  async connect(server: Server, name: string, password: string, trust: Trust, passphrase?: string): Promise<Result<void>> {
+  async connect(
+    server: Server,
+    name: string,
+    password: string,
+    trust: Trust,
+    { passphrase, create }: { passphrase?: string | undefined; create?: boolean | undefined } = {},
+  ): Promise<Result<void>> {
     const key = serverKey(server);
     const token = password === '' ? this.sessionTokens.tokenFor(key, name) : undefined;
     if (password === '' && token === undefined) {
-      return fail(AppErrorCode.INVALID_ARGUMENT, `Enter the password for ${name}: there is no saved session for it on ${key}`);
+      return fail(AppErrorCode.NO_SAVED_SESSION, `Enter the password for ${name}: there is no saved session for it on ${key}`);
     }
-    const credentials = { ...(token !== undefined ? { token } : { password }), ...(passphrase !== undefined ? { passphrase } : {}) };
+    const credentials = {
+      ...(token !== undefined ? { token } : { password }),
+      ...(passphrase !== undefined ? { passphrase } : {}),
+      ...(create !== undefined ? { create } : {}),
+    };
     const pinned = trust.own ? undefined : this.pins.get(key);
     const expected = trust.own
       ? (trust.fingerprint ?? undefined)
@@ -119,9 +129,11 @@ export class Link {
     if (error === null && current) {
       const fingerprint = current.client.hostFingerprint;
       const matchesAnnounced = !trust.own && fingerprint !== null && fingerprint === trust.announcedFingerprint;
+      // Trusting a changed fingerprint is an explicit check already, not a first use to confirm.
+      const firstUse = !trust.own && pinned !== fingerprint && trust.acceptFingerprint !== fingerprint;
       current.security =
         fingerprint !== null
-          ? { encrypted: true, fingerprint, firstUse: !trust.own && pinned !== fingerprint, ...(matchesAnnounced ? { matchesAnnounced } : {}) }
+          ? { encrypted: true, fingerprint, firstUse, ...(matchesAnnounced ? { matchesAnnounced } : {}) }
           : { encrypted: false };
       if (!trust.own) this.savePin(key, fingerprint ?? UNENCRYPTED);
       return ok(undefined);
@@ -153,6 +165,17 @@ export class Link {
     if (!current) return;
     this.lastError = null;
     current.client.close();
+  }
+
+  /** The user has compared the first-use fingerprint: the windows stop showing the first-use note. */
+  endFirstUse(): Result<void> {
+    const security = this.current?.security;
+    if (!security) return fail(AppErrorCode.NOT_CONNECTED, 'Join or host a room first');
+    if (security.encrypted && security.firstUse) {
+      security.firstUse = false;
+      this.changed();
+    }
+    return ok(undefined);
   }
 
   /** Queues a message; its progress goes out as outbox events. */
@@ -189,7 +212,7 @@ export class Link {
   private async open(
     server: Server,
     name: string,
-    credentials: ({ token: string } | { password: string }) & { passphrase?: string },
+    credentials: ({ token: string } | { password: string }) & { passphrase?: string; create?: boolean },
     security: { tls: boolean; fingerprint?: string | undefined },
   ): Promise<unknown> {
     const key = serverKey(server);
@@ -225,8 +248,13 @@ export class Link {
     client.on('online', () => {
       if (isCurrent()) this.lastError = null;
     });
-    client.on('offline', () => {
-      if (isCurrent()) this.lastError = { code: AppErrorCode.HOST_GONE, message: `Lost the connection to ${key}; reconnecting…` };
+    client.on('offline', (reason) => {
+      if (!isCurrent()) return;
+      // The host says when it stops on purpose (bye SERVER_SHUTDOWN); anything else is a lost link.
+      this.lastError =
+        reason?.code === ErrorCode.SERVER_SHUTDOWN
+          ? { code: ErrorCode.SERVER_SHUTDOWN, message: `The host at ${key} closed the room; reconnecting in case it comes back…` }
+          : { code: AppErrorCode.HOST_GONE, message: `Lost the connection to ${key}; reconnecting…` };
     });
     client.on('fatal', (error) => {
       // The client closed itself (and stopped being current) just before this.

@@ -17,6 +17,8 @@ export const DEFAULT_SETTINGS: Settings = {
   lastPort: DEFAULT_PORT,
   lastName: '',
   lastRoomName: 'Room',
+  // Most people join a room someone else hosts.
+  lastMode: 'join',
   language: 'system',
   theme: 'system',
   notifications: true,

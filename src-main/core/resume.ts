@@ -109,7 +109,7 @@ export class ResumingCore implements Core {
       this.failure = result.error;
       // Without a usable token only the password can get back in; anything else (the host
       // is down, the port is taken) may work at the next start.
-      if (result.error.code === 'BAD_TOKEN' || result.error.code === 'INVALID_ARGUMENT') this.forget();
+      if (result.error.code === 'BAD_TOKEN' || result.error.code === 'NO_SAVED_SESSION' || result.error.code === 'INVALID_ARGUMENT') this.forget();
     }
     this.announce();
     return result.ok ? { ok: true, value: this.present(result.value as SessionView) } : result;

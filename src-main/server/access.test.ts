@@ -74,7 +74,13 @@ describe('access modes', () => {
     room.host.server.admin.reject('eve');
     expect(room.host.server.admin.pending()).toEqual([]);
     expect((await user('bob')).session?.login.registered).toBe(false);
+    // A waiting app retries with create: false, so a rejection is an answer, not a new request.
+    const retry = (name: string) => room.loginError(name, `${name}-secret`, { create: false });
+    expect(await retry('eve')).toBe(ErrorCode.UNKNOWN_USER);
+    expect(room.host.server.admin.pending()).toEqual([]);
+    expect(await retry('bob')).toBe('no error');
     expect(await loginError('eve')).toBe(ErrorCode.PENDING_APPROVAL);
+    expect(await retry('eve')).toBe(ErrorCode.PENDING_APPROVAL);
     expect(() => room.host.server.admin.approve('old')).toThrow(/not waiting/);
   });
 

@@ -48,7 +48,10 @@ export class Roster {
     const now = Date.now();
     // What sat in the socket of a connection that died may never have arrived:
     // then only what the client itself said it holds counts.
-    const clean = reason === null || reason.code === ErrorCode.LOGGED_OUT || reason.code === ErrorCode.SERVER_SHUTDOWN;
+    // A kick is the server's own close with a bye after everything sent, like a shutdown: the
+    // kicked user's next login must not replay all they had already seen.
+    const clean =
+      reason === null || reason.code === ErrorCode.LOGGED_OUT || reason.code === ErrorCode.SERVER_SHUTDOWN || reason.code === ErrorCode.KICKED;
     const reached = clean ? session.sentUpTo : session.syncedTo;
     try {
       this.store.setLastSeen(user.id, now);

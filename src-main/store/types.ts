@@ -140,6 +140,8 @@ export interface SessionStore {
   deleteSession(tokenHash: string): void;
   /** Highest message id sent to the user when they last went offline (0 if never). */
   deliveredCursor(userId: number): number;
+  /** The highest delivered cursor of any active account but this one (0 if none). */
+  othersDeliveredCursor(userId: number): number;
   setDeliveredCursor(userId: number, messageId: number): void;
 }
 

@@ -27,6 +27,9 @@ export function userQueries(db: Db): UserStore {
   const sessionUserId = db.prepare<[string], number>('SELECT user_id FROM sessions WHERE token_hash = ?').pluck();
   const deleteSession = db.prepare<[string]>('DELETE FROM sessions WHERE token_hash = ?');
   const deliveredCursor = db.prepare<[number], number>('SELECT delivered_up_to FROM users WHERE id = ?').pluck();
+  const othersDeliveredCursor = db
+    .prepare<[number], number>("SELECT COALESCE(MAX(delivered_up_to), 0) FROM users WHERE id != ? AND status = 'active'")
+    .pluck();
   const setDeliveredCursor = db.prepare<[number, number]>('UPDATE users SET delivered_up_to = ? WHERE id = ?');
 
   const insertWithSkeletons = db.transaction((user: Parameters<UserStore['createUser']>[0]) => {
@@ -47,6 +50,7 @@ export function userQueries(db: Db): UserStore {
     sessionUserId: (tokenHash) => sessionUserId.get(tokenHash),
     deleteSession: (tokenHash) => void deleteSession.run(tokenHash),
     deliveredCursor: (userId) => deliveredCursor.get(userId) ?? 0,
+    othersDeliveredCursor: (userId) => othersDeliveredCursor.get(userId) ?? 0,
     setDeliveredCursor: (userId, messageId) => void setDeliveredCursor.run(messageId, userId),
   };
 }

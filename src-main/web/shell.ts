@@ -39,10 +39,16 @@ export interface WebShell {
   close(): Promise<void>;
 }
 
-/** The same policy as the UI's meta tag, also sent as a header so it holds for every response. */
-export const CONTENT_SECURITY_POLICY =
+/** The UI's own policy, as its meta tag states it (so a page opened without the header is covered too). */
+export const PAGE_POLICY =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
-  "connect-src 'self' ws://127.0.0.1:*; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+  "connect-src 'self' ws://127.0.0.1:*; object-src 'none'; base-uri 'none'";
+
+/**
+ * The header for every response: the page's policy, and no framing by other sites.
+ * frame-ancestors works only in a header; browsers ignore it in a meta tag, with a warning.
+ */
+export const CONTENT_SECURITY_POLICY = `${PAGE_POLICY}; frame-ancestors 'none'`;
 
 const SECURITY_HEADERS = {
   'Content-Security-Policy': CONTENT_SECURITY_POLICY,

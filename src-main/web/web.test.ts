@@ -6,7 +6,7 @@ import { WebSocket } from 'ws';
 import type { BridgeMessage } from '../../src-shared/bridge.js';
 import { AppCore } from '../core/app.js';
 import { removeDir, tempDir } from '../testing/harness.js';
-import { CONTENT_SECURITY_POLICY, type WebShell, startWebShell } from './shell.js';
+import { CONTENT_SECURITY_POLICY, PAGE_POLICY, type WebShell, startWebShell } from './shell.js';
 
 let root: string;
 let core: AppCore;
@@ -104,7 +104,7 @@ describe('browser shell: static files', () => {
     expect(withQuery.status).toBe(200);
   });
 
-  it('allows no inline or eval script, in the header and in the UI meta tag alike', () => {
+  it('allows no inline or eval script, in the header and in the UI meta tag alike; no framing, in the header only', () => {
     const directives = new Map(
       CONTENT_SECURITY_POLICY.split(';').map((directive) => {
         const [name = '', ...sources] = directive.trim().split(/\s+/);
@@ -114,9 +114,13 @@ describe('browser shell: static files', () => {
     expect(directives.get('script-src')).toEqual(["'self'"]);
     expect(directives.get('default-src')).toEqual(["'self'"]);
     expect(directives.get('object-src')).toEqual(["'none'"]);
-    // The renderer's own meta tag holds the same policy, so a page opened without the header is covered too.
+    expect(directives.get('frame-ancestors')).toEqual(["'none'"]);
+    // The renderer's own meta tag holds the same policy but frame-ancestors, which a meta tag cannot carry
+    // (the browser would warn on every load), so a page opened without the header is covered too.
     const indexHtml = readFileSync(join(process.cwd(), 'src-renderer', 'index.html'), 'utf8');
-    expect(/http-equiv="Content-Security-Policy"\s+content="([^"]+)"/.exec(indexHtml)?.[1]).toBe(CONTENT_SECURITY_POLICY);
+    const meta = /http-equiv="Content-Security-Policy"\s+content="([^"]+)"/.exec(indexHtml)?.[1];
+    expect(meta).toBe(PAGE_POLICY);
+    expect(meta).not.toContain('frame-ancestors');
   });
 
   it('keeps the token from other sites: no CORS grant, and no response carries it', async () => {

@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import type { AppError } from '../../src-shared/api.js';
 import { app } from '../app-context.js';
 import { checkNewPassword } from '../lib/access.js';
+import { formError } from '../lib/errors.js';
 import { ErrorAlert } from './ErrorAlert.js';
 
 /** Changes the password of the account logged in to the room; its other devices get signed out. */
@@ -19,7 +20,7 @@ export function ChangePassword() {
     setChanged(false);
     const problem = checkNewPassword(password, repeated);
     if (problem !== null) {
-      setError({ code: 'INVALID_ARGUMENT', message: t(`access.${problem}`) });
+      setError(formError(t(`access.${problem}`)));
       return;
     }
     const result = await app().api.changePassword(current, password);

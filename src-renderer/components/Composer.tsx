@@ -1,11 +1,13 @@
-import { useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useId, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError } from '../../src-shared/api.js';
+import { LIMITS } from '../../src-shared/protocol/limits.js';
 import type { Target } from '../../src-shared/protocol/objects.js';
 import { app } from '../app-context.js';
 import { ErrorAlert } from './ErrorAlert.js';
 
-const MAX_ROWS = 6;
+/** The counter shows once this few characters are left, before the limit is reached. */
+const COUNTER_FROM = 500;
 
 interface ComposerProps {
   /** Null while the conversation's recipient is not known yet. */
@@ -18,10 +20,14 @@ export function Composer({ target, blocked }: ComposerProps) {
   const { t } = useTranslation();
   const [text, setText] = useState('');
   const [error, setError] = useState<AppError | null>(null);
+  const counterId = useId();
   const disabled = target === null || blocked;
+  // The host counts UTF-16 code units, as String.length does.
+  const left = LIMITS.maxTextLength - text.length;
+  const tooLong = left < 0;
 
   const send = async () => {
-    if (target === null || blocked || text.trim() === '') return;
+    if (target === null || blocked || text.trim() === '' || tooLong) return;
     const sending = text;
     // Cleared at once: the message shows as queued right away; put back if the app refuses it.
     setText('');
@@ -51,19 +57,29 @@ export function Composer({ target, blocked }: ComposerProps) {
     <form className="composer" onSubmit={onSubmit}>
       <ErrorAlert error={error} />
       <div className="composer-row">
+        {/* Grows with its text, wrapped lines included, up to a cap (CSS field-sizing). */}
         <textarea
           aria-label={t('composer.label')}
+          aria-describedby={left <= COUNTER_FROM ? counterId : undefined}
+          aria-invalid={tooLong}
           placeholder={t('composer.placeholder')}
           value={text}
-          rows={Math.min(MAX_ROWS, text.split('\n').length)}
+          rows={1}
           disabled={disabled}
           onChange={(event) => setText(event.target.value)}
           onKeyDown={onKeyDown}
         />
-        <button type="submit" className="primary" disabled={disabled || text.trim() === ''}>
+        <button type="submit" className="primary" disabled={disabled || text.trim() === '' || tooLong}>
           {t('composer.send')}
         </button>
       </div>
+      {left <= COUNTER_FROM && (
+        <p id={counterId} className={tooLong ? 'composer-counter error' : 'composer-counter'} aria-live="polite">
+          {tooLong
+            ? t('composer.tooLong', { count: -left, max: LIMITS.maxTextLength })
+            : t('composer.charactersLeft', { count: left })}
+        </p>
+      )}
     </form>
   );
 }

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError } from '../../src-shared/api.js';
 import type { ChatMessage } from '../../src-shared/protocol/objects.js';
@@ -7,7 +7,7 @@ import { SEARCH_INPUT_ID } from '../desktop/shortcuts.js';
 import { splitAtMatch } from '../lib/highlight.js';
 import { sameName } from '../../src-shared/protocol/names.js';
 import { formatMoment } from '../lib/time.js';
-import type { ConversationEntry } from '../store/selectors.js';
+import { type ConversationEntry, otherUsers } from '../store/selectors.js';
 import { openSearchHit, runSearch } from '../store/sync.js';
 import { ErrorAlert } from './ErrorAlert.js';
 
@@ -21,6 +21,11 @@ export function SearchPanel({ conversations }: { conversations: ConversationEntr
   const setPerson = useApp((state) => state.setSearchPerson);
   const clearSearch = useApp((state) => state.clearSearch);
   const active = query.trim() !== '' || person.trim() !== '';
+  const peopleId = useId();
+  const users = useApp((state) => state.users);
+  const me = useApp((state) => state.session.me);
+  // The filter needs an exact name: the room's users are offered as the person types.
+  const people = [...otherUsers(users, me).map((user) => user.name), ...(me !== null ? [me] : [])];
 
   useEffect(() => {
     const timer = setTimeout(() => void runSearch(app()), SEARCH_DELAY_MS);
@@ -41,9 +46,16 @@ export function SearchPanel({ conversations }: { conversations: ConversationEntr
         <input
           aria-label={t('search.person')}
           placeholder={t('search.person')}
+          list={peopleId}
+          autoComplete="off"
           value={person}
           onChange={(event) => setPerson(event.target.value)}
         />
+        <datalist id={peopleId}>
+          {people.map((name) => (
+            <option key={name} value={name} />
+          ))}
+        </datalist>
         {active && (
           <button type="button" onClick={clearSearch}>
             {t('search.clear')}
@@ -76,6 +88,15 @@ function SearchResults({ conversations, query }: { conversations: ConversationEn
     setOpenError(result.ok ? null : result.error);
   };
 
+  // A failed search (say, no such person) says so in place of the results of an earlier one.
+  if (searchError !== null) {
+    return (
+      <div className="search-results">
+        <ErrorAlert error={searchError} />
+      </div>
+    );
+  }
+
   return (
     <div className="search-results">
       <ul aria-label={t('search.results')} aria-busy={loading}>
@@ -97,13 +118,13 @@ function SearchResults({ conversations, query }: { conversations: ConversationEn
         ))}
       </ul>
       {loading && <p className="muted">{t('search.searching')}</p>}
-      {!loading && hits.length === 0 && searchError === null && <p className="muted">{t('search.none')}</p>}
+      {!loading && hits.length === 0 && <p className="muted">{t('search.none')}</p>}
       {hasMore && !loading && (
         <button type="button" onClick={() => void runSearch(app(), true)}>
           {t('search.more')}
         </button>
       )}
-      <ErrorAlert error={searchError ?? openError} />
+      <ErrorAlert error={openError} />
     </div>
   );
 }

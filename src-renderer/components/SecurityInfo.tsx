@@ -1,14 +1,14 @@
-import { useState } from 'react';
+import { Fragment } from 'react';
+import type { TFunction } from 'i18next';
 import { useTranslation } from 'react-i18next';
 import type { AppError } from '../../src-shared/api.js';
-import { useApp } from '../app-context.js';
+import { app, useApp } from '../app-context.js';
 import { ErrorAlert } from './ErrorAlert.js';
 
 /** Whether the link to the host is encrypted; the first time, the fingerprint to compare with the host's. */
 export function SecurityBadge() {
   const { t } = useTranslation();
   const security = useApp((state) => state.session.security);
-  const [dismissed, setDismissed] = useState<string | null>(null);
   if (security === null) return null;
   if (!security.encrypted) {
     return (
@@ -28,16 +28,40 @@ export function SecurityBadge() {
       >
         {t('security.encrypted')}
       </span>
-      {security.firstUse && dismissed !== security.fingerprint && (
+      {security.firstUse && (
         <p role="note" className="note security-first-use">
           {t('security.firstUse', { fingerprint: security.fingerprint })}{' '}
           {security.matchesAnnounced && `${t('security.matchesAnnounced')} `}
-          <button type="button" onClick={() => setDismissed(security.fingerprint)}>
+          {/* Told to the app, not kept in this window: a pop-out window must not ask again. */}
+          <button type="button" onClick={() => void app().api.acknowledgeFingerprint()}>
             {t('security.dismiss')}
           </button>
         </p>
       )}
     </>
+  );
+}
+
+/** Bytes per group of a shown fingerprint; lines break only between groups. */
+const FINGERPRINT_GROUP = 4;
+
+/** A fingerprint in groups of whole bytes, so it wraps between bytes, never inside one; its text is unchanged. */
+export function Fingerprint({ value }: { value: string }) {
+  const bytes = value.split(':');
+  const groups: string[] = [];
+  for (let i = 0; i < bytes.length; i += FINGERPRINT_GROUP) {
+    const last = i + FINGERPRINT_GROUP >= bytes.length;
+    groups.push(bytes.slice(i, i + FINGERPRINT_GROUP).join(':') + (last ? '' : ':'));
+  }
+  return (
+    <code className="fingerprint">
+      {groups.map((group, index) => (
+        <Fragment key={index}>
+          {index > 0 && <wbr />}
+          <span className="fingerprint-group">{group}</span>
+        </Fragment>
+      ))}
+    </code>
   );
 }
 
@@ -55,7 +79,7 @@ export function RoomFingerprint({ fingerprint }: { fingerprint: string | null })
     <>
       <h3 id="room-fingerprint">{t('security.roomFingerprint')}</h3>
       <p role="note" aria-labelledby="room-fingerprint">
-        <code className="fingerprint">{fingerprint}</code>
+        <Fingerprint value={fingerprint} />
       </p>
       <p className="hint">{t('security.roomFingerprintHint')}</p>
     </>
@@ -85,11 +109,11 @@ export function EnterRoomError({
         <dl>
           <dt>{error.fingerprints.announced ? t('security.announced') : t('security.pinned')}</dt>
           <dd>
-            <code className="fingerprint">{pinned}</code>
+            <Fingerprint value={pinned} />
           </dd>
           <dt>{t('security.presented')}</dt>
           <dd>
-            <code className="fingerprint">{presented}</code>
+            <Fingerprint value={presented} />
           </dd>
         </dl>
         <p>{t('security.changedAdvice')}</p>
@@ -109,5 +133,21 @@ export function EnterRoomError({
       </>
     );
   }
-  return <ErrorAlert error={error} />;
+  return <ErrorAlert error={error} text={error ? joinErrorText(t, error) : undefined} />;
+}
+
+/** Sentences that say more than the code's own where a room is being entered. */
+function joinErrorText(t: TFunction, error: AppError): string | undefined {
+  switch (error.code) {
+    // At login a wrong password most often means the name is someone else's account.
+    case 'WRONG_PASSWORD':
+      return t('start.wrongPassword');
+    case 'PENDING_APPROVAL':
+      return t('start.pendingApproval');
+    // Only a retry while waiting for approval meets an unknown name: the host rejected the account.
+    case 'UNKNOWN_USER':
+      return t('start.rejected');
+    default:
+      return undefined;
+  }
 }

@@ -1,9 +1,10 @@
-import { useId, useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useId, useRef, useState, type ClipboardEvent, type FormEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError, JoinRequest, Result, SessionView, Settings } from '../../src-shared/api.js';
 import { ACCESS_MODES } from '../../src-shared/protocol/limits.js';
 import { app, useApp } from '../app-context.js';
-import { type AccessChoice, hostAccess, joinPassphrase } from '../lib/access.js';
+import { type AccessChoice, hostAccess, joinPassphrase, splitAddress } from '../lib/access.js';
+import { formError } from '../lib/errors.js';
 import { requestNotificationPermission } from '../desktop/notifications.js';
 import { hostRoom, joinRoom } from '../store/sync.js';
 import { EnterRoomError } from './SecurityInfo.js';
@@ -11,14 +12,23 @@ import { AnnounceField, RoomsNearby } from './RoomsNearby.js';
 
 type Mode = 'host' | 'join';
 
+/** How often a join waiting for the host's approval asks again (docs/PROTOCOL.md §7.2.2: at most every 5 s). */
+const APPROVAL_RETRY_MS = 5000;
+
 export function StartScreen() {
   const { t } = useTranslation();
-  const [mode, setMode] = useState<Mode>('host');
   const settings = useApp((state) => state.settings);
   const session = useApp((state) => state.session);
+  // Until a tab is chosen here, the one this profile last entered a room with.
+  const [chosen, setChosen] = useState<Mode | null>(null);
+  const mode = chosen ?? settings?.lastMode ?? 'join';
+  const setMode = setChosen;
+  // The form last submitted here, else the one the last session was entered with:
+  // why the last attempt or session ended belongs under that form only.
+  const [submitted, setSubmitted] = useState<Mode | null>(null);
+  const errorOwner = submitted ?? settings?.lastMode ?? null;
   const ids = { host: useId(), join: useId() };
-  // Why the last session ended (e.g. the host went away), until the next attempt.
-  const sessionError = session.status === 'offline' ? session.error : null;
+  const sessionError = session.status === 'offline' && errorOwner === mode ? session.error : null;
 
   const tab = (value: Mode, label: string) => (
     <button
@@ -49,10 +59,10 @@ export function StartScreen() {
         <div role="tabpanel" id={`${ids[mode]}-panel`} aria-labelledby={`${ids[mode]}-tab`}>
           {/* Keyed on the settings so the fields fill in once they arrive. */}
           {mode === 'host' ? (
-            <HostForm key={settings ? 'filled' : 'empty'} settings={settings} sessionError={sessionError} />
+            <HostForm key={settings ? 'filled' : 'empty'} settings={settings} sessionError={sessionError} onSubmit={() => setSubmitted('host')} />
           ) : (
             <RoomsNearby settings={settings}>
-              <JoinForm key={settings ? 'filled' : 'empty'} settings={settings} sessionError={sessionError} />
+              <JoinForm key={settings ? 'filled' : 'empty'} settings={settings} sessionError={sessionError} onSubmit={() => setSubmitted('join')} />
             </RoomsNearby>
           )}
         </div>
@@ -64,6 +74,8 @@ export function StartScreen() {
 interface FormProps {
   settings: Settings | null;
   sessionError: AppError | null;
+  /** Called as the form is submitted, before its request runs. */
+  onSubmit(): void;
 }
 
 function parsePort(text: string): number | null {
@@ -78,18 +90,21 @@ function useEnterRoom(sessionError: AppError | null) {
   const [error, setError] = useState<AppError | null>(null);
   const [tried, setTried] = useState(false);
 
-  const submit = async (port: string, enter: (port: number) => Promise<Result<SessionView>>) => {
+  /** `quiet`: a retry in the background, which leaves the form and its message as they are meanwhile. */
+  const submit = async (port: string, enter: (port: number) => Promise<Result<SessionView>>, quiet = false) => {
     const parsed = parsePort(port);
     if (parsed === null) {
-      setError({ code: 'INVALID_ARGUMENT', message: t('start.badPort') });
+      setError(formError(t('start.badPort')));
       return;
     }
     requestNotificationPermission();
     setTried(true);
-    setError(null);
-    setBusy(true);
+    if (!quiet) {
+      setError(null);
+      setBusy(true);
+    }
     const result = await enter(parsed);
-    setBusy(false);
+    if (!quiet) setBusy(false);
     if (!result.ok) setError(result.error);
   };
   return { busy, error: error ?? (tried ? null : sessionError), submit };
@@ -102,7 +117,7 @@ const MODE_LABELS = {
   approval: 'access.modeApproval',
 } as const;
 
-function HostForm({ settings, sessionError }: FormProps) {
+function HostForm({ settings, sessionError, onSubmit }: FormProps) {
   const { t } = useTranslation();
   const [tls, setTls] = useState(true);
   const [announce, setAnnounce] = useState(true);
@@ -112,7 +127,7 @@ function HostForm({ settings, sessionError }: FormProps) {
   const [passphrase, setPassphrase] = useState('');
   const enter = async (roomName: string, port: number, name: string, password: string): Promise<Result<SessionView>> => {
     const checked = hostAccess(access, passphrase);
-    if (!checked.ok) return { ok: false, error: { code: 'INVALID_ARGUMENT', message: t(`access.${checked.problem}`) } };
+    if (!checked.ok) return { ok: false, error: formError(t(`access.${checked.problem}`)) };
     return hostRoom(app(), { roomName, port, name, password, tls, announce, ...checked.fields });
   };
   return (
@@ -122,6 +137,7 @@ function HostForm({ settings, sessionError }: FormProps) {
       submitLabel={t('start.startHosting')}
       settings={settings}
       sessionError={sessionError}
+      onSubmit={onSubmit}
       enter={enter}
     >
       <div className="field">
@@ -161,7 +177,7 @@ function HostForm({ settings, sessionError }: FormProps) {
   );
 }
 
-function JoinForm({ settings, sessionError }: FormProps) {
+function JoinForm({ settings, sessionError, onSubmit }: FormProps) {
   const { t } = useTranslation();
   const [passphrase, setPassphrase] = useState('');
   return (
@@ -171,6 +187,8 @@ function JoinForm({ settings, sessionError }: FormProps) {
       submitLabel={t('start.join')}
       settings={settings}
       sessionError={sessionError}
+      onSubmit={onSubmit}
+      splitsAddress
       enter={(host, port, name, password, trust) => joinRoom(app(), { host, port, name, password, ...joinPassphrase(passphrase), ...trust })}
     >
       <SecretField
@@ -193,12 +211,15 @@ interface RoomFormProps extends FormProps {
   enter: (place: string, port: number, name: string, password: string, trust: Trust) => Promise<Result<SessionView>>;
   /** Fields only one of the forms has, shown after the password. */
   children?: ReactNode;
+  /** The first field takes a pasted "host:port" or "[v6]:port" (from the host's "Copy address") apart. */
+  splitsAddress?: boolean;
 }
 
-type Trust = Pick<JoinRequest, 'acceptFingerprint' | 'allowUnencrypted'>;
+type Trust = Pick<JoinRequest, 'acceptFingerprint' | 'allowUnencrypted' | 'create'>;
 
 /** Host and Join ask for the same things but the first field, and differ only in what they do with them. */
-function RoomForm({ placeLabel, initialPlace, submitLabel, enter, settings, sessionError, children }: RoomFormProps) {
+function RoomForm(props: RoomFormProps) {
+  const { placeLabel, initialPlace, submitLabel, enter, settings, sessionError, children, splitsAddress = false } = props;
   const { t } = useTranslation();
   const [place, setPlace] = useState(initialPlace);
   const [port, setPort] = useState(settings ? String(settings.lastPort) : '');
@@ -206,17 +227,50 @@ function RoomForm({ placeLabel, initialPlace, submitLabel, enter, settings, sess
   const [password, setPassword] = useState('');
   const { busy, error, submit } = useEnterRoom(sessionError);
 
-  const enterWith = (trust: Trust) => void submit(port, (parsed) => enter(place.trim(), parsed, name.trim(), password, trust));
+  /** Fills host and port from one "host:port" text; null when the text is no such address. */
+  const takeAddress = (text: string) => {
+    const address = splitsAddress ? splitAddress(text.trim()) : null;
+    if (address !== null) {
+      setPlace(address.host);
+      setPort(String(address.port));
+    }
+    return address;
+  };
+  const onPaste = (event: ClipboardEvent<HTMLInputElement>) => {
+    // Only a paste that replaces the whole field: pasting into the middle of a name is just text.
+    const whole = event.currentTarget.selectionStart === 0 && event.currentTarget.selectionEnd === event.currentTarget.value.length;
+    if (whole && takeAddress(event.clipboardData.getData('text')) !== null) event.preventDefault();
+  };
+
+  const lastTrust = useRef<Trust | null>(null);
+  const enterWith = (trust: Trust) => {
+    lastTrust.current = trust;
+    props.onSubmit();
+    // A typed "host:port" counts the same as a pasted one.
+    const address = takeAddress(place);
+    const host = address?.host ?? place.trim();
+    void submit(address ? String(address.port) : port, (parsed) => enter(host, parsed, name.trim(), password, trust), trust.create === false);
+  };
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
     enterWith({});
   };
 
+  // The host does not say when it approves an account: ask again now and then, never creating
+  // the account anew (it may have been rejected), until the answer is something else.
+  useEffect(() => {
+    const trust = lastTrust.current;
+    if (error?.code !== 'PENDING_APPROVAL' || trust === null) return;
+    const timer = setTimeout(() => enterWith({ ...trust, create: false }), APPROVAL_RETRY_MS);
+    return () => clearTimeout(timer);
+    // Each answer is a new error object: one retry per answer.
+  }, [error]);
+
   return (
     <form className="start-form" onSubmit={onSubmit} aria-busy={busy}>
       <label>
         {placeLabel}
-        <input value={place} onChange={(event) => setPlace(event.target.value)} required />
+        <input value={place} onChange={(event) => setPlace(event.target.value)} onPaste={onPaste} required />
       </label>
       <PortField value={port} onChange={setPort} />
       <label>

@@ -6,7 +6,7 @@ export const en = {
     connecting: 'Connecting…',
     reconnecting: 'Reconnecting…',
     offline: 'Offline',
-    lost: 'Connection lost: {{message}}. Reconnecting automatically.',
+    lost: '{{message}} Reconnecting automatically.',
   },
   header: {
     leave: 'Leave room',
@@ -36,6 +36,9 @@ export const en = {
     startHosting: 'Start hosting',
     join: 'Join',
     badPort: 'The port must be a whole number from 0 to 65535.',
+    wrongPassword: 'Wrong password. If this name is not yours, it belongs to someone else’s account: choose a new name to create your own.',
+    pendingApproval: 'Your account waits for the host’s approval. Keep this screen open: LanChat lets you in as soon as the host approves.',
+    rejected: 'The host did not accept your account.',
   },
   errors: {
     WRONG_PASSWORD: 'Wrong password.',
@@ -53,6 +56,7 @@ export const en = {
     ALREADY_CONNECTED: 'You are already in a room.',
     NOT_HOSTING: 'You are not hosting a room.',
     INVALID_ARGUMENT: 'Please check what you entered.',
+    NO_SAVED_SESSION: 'No session is saved for this name on this host: enter the password.',
     UNKNOWN_USER: 'There is no such user.',
     UNKNOWN_GROUP: 'There is no such group.',
     GROUP_EXISTS: 'A group with that name already exists.',
@@ -194,6 +198,10 @@ export const en = {
     label: 'Message',
     placeholder: 'Write a message. Enter sends, Shift+Enter adds a line.',
     send: 'Send',
+    charactersLeft_one: '{{count}} character left',
+    charactersLeft_other: '{{count}} characters left',
+    tooLong_one: 'The message is {{count}} character too long: a message holds at most {{max}}.',
+    tooLong_other: 'The message is {{count}} characters too long: a message holds at most {{max}}.',
   },
   groups: {
     new: 'New group',

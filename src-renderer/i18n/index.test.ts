@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { detectLanguage, errorText, i18n, initI18n } from './index.js';
+import { detectLanguage, errorDetail, errorText, i18n, initI18n } from './index.js';
 
 describe('UI language', () => {
   it('follows a Turkish system and falls back to English for others', () => {
@@ -17,18 +17,20 @@ describe('UI language', () => {
 describe('error text', () => {
   initI18n('en');
 
-  it('puts a sentence for known codes before the server detail', () => {
-    const text = errorText(i18n.t, { code: 'WRONG_PASSWORD', message: 'wrong password for alice' });
-    expect(text).toBe('Wrong password. wrong password for alice');
+  it('gives one sentence for known codes and keeps the server detail for a tooltip', () => {
+    const error = { code: 'UNKNOWN_USER', message: 'No user named dave' };
+    expect(errorText(i18n.t, error)).toBe('There is no such user.');
+    expect(errorDetail(i18n.t, error)).toBe('No user named dave');
   });
 
-  it('shows the message alone for codes without a sentence', () => {
+  it('shows the message alone for codes without a sentence, with no tooltip repeating it', () => {
     expect(errorText(i18n.t, { code: 'SOMETHING_NEW', message: 'the detail' })).toBe('the detail');
+    expect(errorDetail(i18n.t, { code: 'SOMETHING_NEW', message: 'the detail' })).toBeUndefined();
   });
 
-  it('translates the sentence', async () => {
+  it('never mixes languages: the Turkish sentence comes without the English detail', async () => {
     await i18n.changeLanguage('tr');
-    expect(errorText(i18n.t, { code: 'NAME_TAKEN', message: 'x' })).toBe('Bu ad alınmış. x');
+    expect(errorText(i18n.t, { code: 'UNKNOWN_USER', message: 'No user named dave' })).toBe('Böyle bir kullanıcı yok.');
     await i18n.changeLanguage('en');
   });
 });

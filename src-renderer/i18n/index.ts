@@ -36,7 +36,16 @@ function hasText(code: string): code is ErrorCodeWithText {
   return Object.hasOwn(en.errors, code);
 }
 
-/** An API error for people: a sentence in the UI language, then the server's own detail. */
+/**
+ * An API error for people: one sentence in the UI language. The server's own detail is in
+ * English and often says the same again, so it is only shown for codes without a sentence
+ * (callers put it in a tooltip: errorDetail).
+ */
 export function errorText(t: TFunction, error: AppError): string {
-  return hasText(error.code) ? `${t(`errors.${error.code}`)} ${error.message}` : error.message;
+  return hasText(error.code) ? t(`errors.${error.code}`) : error.message;
+}
+
+/** The detail behind errorText, when it adds something (for a tooltip), else undefined. */
+export function errorDetail(t: TFunction, error: AppError): string | undefined {
+  return errorText(t, error) === error.message ? undefined : error.message;
 }

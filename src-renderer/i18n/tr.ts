@@ -8,7 +8,7 @@ export const tr: Translations = {
     connecting: 'Bağlanıyor…',
     reconnecting: 'Yeniden bağlanıyor…',
     offline: 'Çevrimdışı',
-    lost: 'Bağlantı koptu: {{message}}. Kendiliğinden yeniden bağlanılıyor.',
+    lost: '{{message}} Kendiliğinden yeniden bağlanılıyor.',
   },
   header: {
     leave: 'Odadan çık',
@@ -38,6 +38,9 @@ export const tr: Translations = {
     startHosting: 'Odayı aç',
     join: 'Katıl',
     badPort: 'Port 0 ile 65535 arasında bir tam sayı olmalı.',
+    wrongPassword: 'Parola yanlış. Bu ad sizin değilse başka birinin hesabına ait: kendi hesabınızı açmak için yeni bir ad seçin.',
+    pendingApproval: 'Hesabınız sunucunun onayını bekliyor. Bu ekranı açık tutun: sunucu onaylar onaylamaz LanChat sizi içeri alır.',
+    rejected: 'Sunucu hesabınızı kabul etmedi.',
   },
   errors: {
     WRONG_PASSWORD: 'Parola yanlış.',
@@ -55,6 +58,7 @@ export const tr: Translations = {
     ALREADY_CONNECTED: 'Zaten bir odadasınız.',
     NOT_HOSTING: 'Bir oda açmış değilsiniz.',
     INVALID_ARGUMENT: 'Lütfen girdiklerinizi kontrol edin.',
+    NO_SAVED_SESSION: 'Bu ad için bu sunucuda kayıtlı oturum yok: parolayı girin.',
     UNKNOWN_USER: 'Böyle bir kullanıcı yok.',
     UNKNOWN_GROUP: 'Böyle bir grup yok.',
     GROUP_EXISTS: 'Bu adda bir grup zaten var.',
@@ -196,6 +200,10 @@ export const tr: Translations = {
     label: 'Mesaj',
     placeholder: 'Bir mesaj yazın. Enter gönderir, Shift+Enter yeni satır ekler.',
     send: 'Gönder',
+    charactersLeft_one: '{{count}} karakter kaldı',
+    charactersLeft_other: '{{count}} karakter kaldı',
+    tooLong_one: 'Mesaj {{count}} karakter fazla uzun: bir mesaj en çok {{max}} karakter olabilir.',
+    tooLong_other: 'Mesaj {{count}} karakter fazla uzun: bir mesaj en çok {{max}} karakter olabilir.',
   },
   groups: {
     new: 'Yeni grup',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addressWithoutPort, checkNewPassword, hostAccess, joinPassphrase, userActions } from './access.js';
+import { addressWithoutPort, checkNewPassword, splitAddress, hostAccess, joinPassphrase, userActions } from './access.js';
 
 describe('access forms', () => {
   it('sends a passphrase only with the passphrase mode, and needs one there', () => {
@@ -23,6 +23,13 @@ describe('access forms', () => {
     expect(addressWithoutPort('[fe80::1]:5000')).toBe('fe80::1');
     expect(addressWithoutPort('::1')).toBe('::1');
     expect(addressWithoutPort('unknown')).toBe('unknown');
+  });
+
+  it('takes a copied address apart into host and port, for both families', () => {
+    expect(splitAddress('192.168.1.20:7171')).toEqual({ host: '192.168.1.20', port: 7171 });
+    expect(splitAddress('[fe80::1%eth0]:7171')).toEqual({ host: 'fe80::1%eth0', port: 7171 });
+    expect(splitAddress('chat.lan:5000')).toEqual({ host: 'chat.lan', port: 5000 });
+    for (const text of ['192.168.1.20', 'fe80::1', '::1:7171', 'host:99999', 'host:', 'a b:1', '[::1]']) expect(splitAddress(text)).toBeNull();
   });
 
   it('offers mute or unmute as the user is muted or not', () => {

@@ -34,11 +34,17 @@ export function checkNewPassword(password: string, repeated: string): AccessForm
   return null;
 }
 
+/** Host and port of an "address:port" or "[v6]:port" text (as "Copy address" gives it), or null. */
+export function splitAddress(text: string): { host: string; port: number } | null {
+  const found = /^\[([^\]\s]+)\]:(\d{1,5})$/.exec(text) ?? /^([^:\s[\]]+):(\d{1,5})$/.exec(text);
+  if (!found) return null;
+  const port = Number(found[2]);
+  return port <= 65535 ? { host: found[1]!, port } : null;
+}
+
 /** The IP address of an "address:port" or "[v6]:port" connection address. */
 export function addressWithoutPort(address: string): string {
-  const bracketed = /^\[([^\]]+)\]:\d+$/.exec(address);
-  if (bracketed) return bracketed[1]!;
-  return /^[^:]+:\d+$/.test(address) ? address.slice(0, address.lastIndexOf(':')) : address;
+  return splitAddress(address)?.host ?? address;
 }
 
 /** The host panel's buttons for one connected user, each with the action it runs. */

@@ -55,6 +55,21 @@ describe('message events', () => {
   });
 });
 
+describe('presence while the link is down', () => {
+  it('shows nobody online while reconnecting, and keeps who was offline as they were', () => {
+    const store = storeAs('alice');
+    store.getState().setUsers([
+      { name: 'bob', online: true, lastSeen: 1000 },
+      { name: 'carol', online: false, lastSeen: 2000 },
+    ]);
+    applyEvent(store, { type: 'session', session: { ...onlineSession('alice'), status: 'reconnecting' } });
+    const users = store.getState().users;
+    expect(users['bob']).toMatchObject({ online: false });
+    expect(users['bob']!.lastSeen).toBeGreaterThan(1000);
+    expect(users['carol']).toEqual({ name: 'carol', online: false, lastSeen: 2000 });
+  });
+});
+
 describe('direct conversation naming', () => {
   it('names a conversation after the sender when someone writes to you', () => {
     const store = storeAs('alice');

@@ -21,6 +21,7 @@ export function applyEvent(store: AppStore, event: AppEvent): void {
   switch (event.type) {
     case 'session':
       if (sessionIdentity(state.session) !== null && !sameIdentity(state.session, event.session)) state.resetRoom();
+      else if (state.session.status === 'online' && event.session.status !== 'online') presenceUnknown(store);
       state.setSession(event.session);
       return;
     case 'message':
@@ -79,6 +80,16 @@ export function applyEvent(store: AppStore, event: AppEvent): void {
       state.setSettings(event.settings);
       return;
   }
+}
+
+/**
+ * Without a link nobody's presence is known: people shown online are shown as last seen now,
+ * until the reconnected session loads the room's users again.
+ */
+function presenceUnknown(store: AppStore): void {
+  const { users, setUsers } = store.getState();
+  const now = Date.now();
+  setUsers(Object.values(users).map((user) => (user.online ? { ...user, online: false, lastSeen: now } : user)));
 }
 
 /** Whether the message is already held (a repeat after a reconnect or from another path). */

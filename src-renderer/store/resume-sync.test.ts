@@ -2,7 +2,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { Result, SessionView } from '../../src-shared/api.js';
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
-import type { Page } from '../../src-shared/protocol/objects.js';
+import type { HistoryPage } from '../../src-shared/protocol/objects.js';
 import { OFFLINE_SESSION } from '../lib/session.js';
 import { createAppStore } from './index.js';
 import { startSync } from './sync.js';
@@ -13,7 +13,7 @@ const ok = <T>(value: T) => Promise.resolve({ ok: true as const, value });
 describe('a session the app restores at start', () => {
   it('loads the conversations while it is still connecting', async () => {
     const restoring: SessionView = { ...onlineSession('bob'), status: 'connecting', resumed: true };
-    const history = vi.fn(async (): Promise<Result<Page>> => ok({ messages: [roomMessage(1, 'alice')], hasMore: false }));
+    const history = vi.fn(async (): Promise<Result<HistoryPage>> => ok({ messages: [roomMessage(1, 'alice')], hasMore: false, deliveredUpTo: 0 }));
     const ctx = { store: createAppStore(), api: fakeApi({ session: () => ok(restoring), history }) };
     startSync(ctx);
     await vi.waitFor(() => expect(ctx.store.getState().timelines['room']?.messages.map((m) => m.id)).toEqual([1]));
@@ -21,7 +21,7 @@ describe('a session the app restores at start', () => {
   });
 
   it('does not load anything for a join that is still connecting', async () => {
-    const history = vi.fn(async (): Promise<Result<Page>> => ok({ messages: [], hasMore: false }));
+    const history = vi.fn(async (): Promise<Result<HistoryPage>> => ok({ messages: [], hasMore: false, deliveredUpTo: 0 }));
     const connecting: SessionView = { ...OFFLINE_SESSION, status: 'connecting' };
     const ctx = { store: createAppStore(), api: fakeApi({ session: () => ok(connecting), history }) };
     startSync(ctx);
@@ -33,7 +33,7 @@ describe('a session the app restores at start', () => {
 
 describe('a clicked desktop notification', () => {
   it('opens its conversation in the main window', async () => {
-    const history = vi.fn(async (conv: ConversationKey): Promise<Result<Page>> => ok({ messages: conv === 'group:3' ? [roomMessage(7, 'alice')] : [], hasMore: false }));
+    const history = vi.fn(async (conv: ConversationKey): Promise<Result<HistoryPage>> => ok({ messages: conv === 'group:3' ? [roomMessage(7, 'alice')] : [], hasMore: false, deliveredUpTo: 0 }));
     const api = fakeApi({ history });
     const ctx = { store: createAppStore(), api };
     startSync(ctx);

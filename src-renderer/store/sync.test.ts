@@ -1,19 +1,19 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { AppApi, Result } from '../../src-shared/api.js';
-import type { Page, SearchPage } from '../../src-shared/protocol/objects.js';
+import type { HistoryPage, SearchPage } from '../../src-shared/protocol/objects.js';
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 import { createAppStore } from './index.js';
-import { endDirectChat, loadOlder, openSearchHit, runSearch, startDirectChat, startSync } from './sync.js';
-import { fakeApi, onlineSession, roomMessage } from './test-data.js';
+import { endDirectChat, handleEvent, loadOlder, openSearchHit, runSearch, startDirectChat, startSync } from './sync.js';
+import { directMessage, fakeApi, onlineSession, roomMessage } from './test-data.js';
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => roomMessage(from + i, 'bob'));
 
 /** A room of messages 1..total served in pages of `size`, like the host's history call. */
-function historyOf(total: number, size = 5) {
-  return vi.fn(async (_conv: ConversationKey, before?: number): Promise<Result<Page>> => {
+function historyOf(total: number, size = 5, deliveredUpTo = 0) {
+  return vi.fn(async (_conv: ConversationKey, before?: number): Promise<Result<HistoryPage>> => {
     const end = Math.min(total, (before ?? total + 1) - 1);
     const start = Math.max(1, end - size + 1);
-    return { ok: true, value: { messages: range(start, end), hasMore: start > 1 } };
+    return { ok: true, value: { messages: range(start, end), hasMore: start > 1, deliveredUpTo } };
   });
 }
 
@@ -21,6 +21,23 @@ const ids = (store: ReturnType<typeof createAppStore>, conv = 'room') =>
   (store.getState().timelines[conv]?.messages ?? []).map((message) => message.id);
 
 describe('syncing with the App API', () => {
+  it('counts a new login’s catch-up only once it knows who logged in: your own messages are not unread', () => {
+    const ctx = { store: createAppStore(), api: fakeApi() };
+    handleEvent(ctx, { type: 'session', session: { ...onlineSession('carol'), status: 'offline', me: null, roomName: null, server: null } });
+    // The client replays what came since the last login before the app announces the session.
+    handleEvent(ctx, { type: 'message', message: roomMessage(1, 'carol') });
+    handleEvent(ctx, { type: 'message', message: directMessage(2, 'bob', 'carol') });
+    handleEvent(ctx, { type: 'session', session: onlineSession('carol') });
+    expect(ctx.store.getState().unread).toEqual({ 'dm:1:2': 1 });
+    expect(ctx.store.getState().timelines['room']?.messages.map((message) => message.id)).toEqual([1]);
+  });
+
+  it('takes how far your messages reached from the history, so a new window or login still shows them delivered', async () => {
+    const ctx = { store: createAppStore(), api: fakeApi({ history: historyOf(12, 5, 10) }) };
+    startSync(ctx);
+    await vi.waitFor(() => expect(ctx.store.getState().deliveredUpTo['room']).toBe(10));
+  });
+
   it('loads the newest page of the room once the session is online', async () => {
     const history = historyOf(12);
     const ctx = { store: createAppStore(), api: fakeApi({ history }) };

@@ -32,12 +32,27 @@ export function startSync(ctx: AppContext, hooks: SyncHooks = {}): () => void {
   return unsubscribe;
 }
 
+/**
+ * Messages that came before the app said who logged in: a new login's catch-up arrives
+ * first. Held until then, so your own among them are not counted unread or notified.
+ */
+const beforeLogin = new WeakMap<AppStore, AppEvent[]>();
+
 export function handleEvent(ctx: AppContext, event: AppEvent, hooks: SyncHooks = {}): void {
   const before = ctx.store.getState().session;
+  if (before.me === null && (event.type === 'message' || event.type === 'outbox')) {
+    beforeLogin.set(ctx.store, [...(beforeLogin.get(ctx.store) ?? []), event]);
+    return;
+  }
   const fresh = event.type === 'message' && !holdsMessage(ctx.store, event.message);
   applyEvent(ctx.store, event);
   if (fresh && !sameName(event.message.from, before.me)) hooks.onIncoming?.(event.message);
-  if (event.type === 'session') afterSessionChange(ctx, before, event.session);
+  if (event.type === 'session') {
+    const held = beforeLogin.get(ctx.store) ?? [];
+    if (event.session.me !== null || event.session.status === 'offline') beforeLogin.delete(ctx.store);
+    if (event.session.me !== null) for (const message of held) handleEvent(ctx, message, hooks);
+    afterSessionChange(ctx, before, event.session);
+  }
   if (event.type === 'chatRequest' || event.type === 'chatAnswer' || event.type === 'chatLeft') void refreshContacts(ctx);
   if (event.type === 'showConversation') void openConversation(ctx, event.conv);
 }
@@ -95,6 +110,8 @@ async function loadLatest(ctx: AppContext, conv: ConversationKey): Promise<void>
   if (!result.ok) return;
   const state = ctx.store.getState();
   state.mergeLatestPage(conv, result.value);
+  // Delivery reported before this window opened or this login began is known only from here.
+  state.markDelivered(conv, result.value.deliveredUpTo);
   const newest = result.value.messages.at(-1);
   if (newest) state.noteLatest(newest);
 }

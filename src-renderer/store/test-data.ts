@@ -44,7 +44,7 @@ export function fakeApi(overrides: Partial<AppApi> = {}): AppApi & { emit(event:
     session: () => ok(onlineSession('alice')),
     send: () => ok({ clientMsgId: 'c1' }),
     unsent: () => ok([]),
-    history: () => ok({ messages: [], hasMore: false }),
+    history: () => ok({ messages: [], hasMore: false, deliveredUpTo: 0 }),
     search: () => ok({ hits: [], hasMore: false }),
     users: () => ok([]),
     contacts: () => ok([]),
@@ -64,10 +64,11 @@ export function fakeApi(overrides: Partial<AppApi> = {}): AppApi & { emit(event:
     hostBans: () => ok([]),
     hostAdmin: () => ok({}),
     changePassword: () => ok(undefined),
+    acknowledgeFingerprint: () => ok(undefined),
     settings: () =>
-      ok({ lastHost: '', lastPort: 7171, lastName: '', lastRoomName: '', language: 'system', theme: 'system', notifications: true }),
+      ok({ lastHost: '', lastPort: 7171, lastName: '', lastRoomName: '', lastMode: 'join', language: 'system', theme: 'system', notifications: true }),
     updateSettings: () =>
-      ok({ lastHost: '', lastPort: 7171, lastName: '', lastRoomName: '', language: 'system', theme: 'system', notifications: true }),
+      ok({ lastHost: '', lastPort: 7171, lastName: '', lastRoomName: '', lastMode: 'join', language: 'system', theme: 'system', notifications: true }),
     openChatWindow: () => ok(undefined),
     onEvent: (listener) => {
       listeners.add(listener);

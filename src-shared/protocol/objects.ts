@@ -80,6 +80,9 @@ export type SearchHit = z.infer<typeof searchHit>;
 /** A page of messages, newest last; hasMore says whether asking again returns more. */
 export const messagePage = z.object({ messages: z.array(chatMessage), hasMore: z.boolean() });
 export type Page = z.infer<typeof messagePage>;
+/** A page of one conversation's history; deliveredUpTo: your messages in it up to this id reached another reader. */
+export const historyPage = messagePage.extend({ deliveredUpTo: messageId });
+export type HistoryPage = z.infer<typeof historyPage>;
 
 export const searchPage = z.object({ hits: z.array(searchHit), hasMore: z.boolean() });
 export type SearchPage = z.infer<typeof searchPage>;

@@ -14,6 +14,7 @@ import {
   groupInfo,
   groupName,
   messageId,
+  historyPage,
   messagePage,
   nameField,
   pageLimit,
@@ -56,6 +57,8 @@ export const requests = {
         token: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'not a session token').optional(),
         /** The room passphrase; only looked at when this login registers a new account in passphrase mode. */
         passphrase: passphrase.optional(),
+        /** false: never register; an unknown name answers UNKNOWN_USER (a retry while waiting for approval). */
+        create: z.boolean().optional(),
       })
       .refine((body) => (body.password === undefined) !== (body.token === undefined), {
         message: 'give either "password" or "token"',
@@ -85,7 +88,7 @@ export const requests = {
   ),
   history: request(
     z.strictObject({ conv: conversationKey, before: messageId.optional(), limit: pageLimit.optional() }),
-    messagePage,
+    historyPage,
   ),
   sync: request(z.strictObject({ after: messageId, limit: pageLimit.optional() }), messagePage),
   users: request(noParams, z.object({ users: z.array(userInfo) })),

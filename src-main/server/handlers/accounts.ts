@@ -195,6 +195,8 @@ export function accountHandlers(ctx: ServerContext) {
           user = recheckAfterAwait(existing, address);
           if (user.status === 'pending') throw pendingApproval(user.name);
         } else {
+          // A retry after PENDING_APPROVAL must not make the account again once the host rejected it.
+          if (request.create === false) throw new ServerError(ErrorCode.UNKNOWN_USER, `no account named ${checked.name}`);
           user = await register(session, checked.name, password, address, request.passphrase, throttleKeys);
           registered = true;
           refuseBanned(key, address);

@@ -9,8 +9,11 @@ describe('host admin', () => {
   it('lists connected users with address and client version, and kicks one who does not come back by itself', async () => {
     await room.start();
     const bob = await room.user('bob');
-    await room.user('host');
+    const hostUser = await room.user('host');
     room.host.server.admin.protect('host');
+    const seen = nextEvent(bob, 'message', (m) => m.text === 'seen before the kick');
+    const last = await hostUser.send({ kind: 'room' }, 'seen before the kick');
+    await seen;
     const connected = room.host.server.admin.connections();
     expect(connected.map((c) => c.name)).toEqual(['bob', 'host']);
     expect(connected[0]).toMatchObject({ address: expect.stringMatching(/^127\.0\.0\.1:\d+$/), client: 'lanchat-client/0.1.0', muted: false });
@@ -20,6 +23,8 @@ describe('host admin', () => {
     const [error] = await fatal;
     expect(error.code).toBe(ErrorCode.KICKED);
     expect(bob.state).toBe('closed');
+    // Back after the kick, bob is not sent again what he had before it.
+    expect((await room.user('bob')).session?.login.deliveredUpTo).toBe(last.id);
     expect(() => room.host.server.admin.kick('host')).toThrow(/host's own account/);
     expect(() => room.host.server.admin.ban({ name: 'HOST' })).toThrow(/host's own account/);
     expect(() => room.host.server.admin.ban({ address: '127.0.0.1' })).toThrow(/host's own account/);

@@ -125,6 +125,24 @@ describe('history, offline delivery and search', () => {
     expect(older.hasMore).toBe(false);
   });
 
+  it('tells with each history page how far your messages in it reached another reader, online or not', async () => {
+    const alice = await room.user('alice');
+    const first = await alice.send({ kind: 'room' }, 'nobody else here yet');
+    expect((await alice.request('history', { conv: 'room' })).deliveredUpTo).toBe(0);
+    const bob = await room.user('bob');
+    const second = await alice.send({ kind: 'room' }, 'bob is here');
+    await alice.send({ kind: 'dm', user: 'bob' }, 'just for bob');
+    // bob is online: he has everything.
+    expect((await alice.request('history', { conv: 'room' })).deliveredUpTo).toBeGreaterThanOrEqual(second.id);
+    bob.close();
+    await nextEvent(alice, 'presence', (p) => p.user === 'bob' && !p.online);
+    const third = await alice.send({ kind: 'room' }, 'bob has left');
+    // Offline, bob reached what he was sent before leaving, not what came after.
+    const page = await alice.request('history', { conv: 'room' });
+    expect(page.deliveredUpTo).toBeGreaterThanOrEqual(Math.max(first.id, second.id));
+    expect(page.deliveredUpTo).toBeLessThan(third.id);
+  });
+
   it('searches by word, part of a word, one letter, Turkish case and person', async () => {
     const [alice, bob] = [await room.user('alice'), await room.user('bob')];
     await alice.send({ kind: 'room' }, 'selam herkese');

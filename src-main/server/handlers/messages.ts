@@ -25,6 +25,19 @@ interface WaitingSend {
 
 export function messageHandlers(ctx: ServerContext) {
   const { store, roster } = ctx;
+
+  /**
+   * Up to which id the user's messages in `conv` reached some other reader: everything when one is
+   * online (they are sent each message at once), else the furthest an offline reader was sent.
+   */
+  function deliveredIn(me: UserRow, conv: ConversationKey): number {
+    const [kind, a, b] = conv.split(':');
+    const readers = kind === 'dm' ? [Number(a), Number(b)] : kind === 'group' ? store.memberIds(Number(a)) : null;
+    if (roster.anyoneElseOnline(readers, me.id)) return store.lastMessageId();
+    if (readers === null) return store.othersDeliveredCursor(me.id);
+    return Math.max(0, ...readers.filter((id) => id !== me.id).map((id) => store.deliveredCursor(id)));
+  }
+
   /** Sends of this turn, not yet stored (see storeWithOthers). */
   const waitingSends: WaitingSend[] = [];
 
@@ -161,7 +174,8 @@ export function messageHandlers(ctx: ServerContext) {
       if (!canRead(store, session.user, request.conv)) {
         throw new ServerError(ErrorCode.UNKNOWN_CONVERSATION, `no conversation ${request.conv} for you`);
       }
-      return store.history(request.conv, request.before, request.limit ?? LIMITS.defaultPageSize);
+      const page = store.history(request.conv, request.before, request.limit ?? LIMITS.defaultPageSize);
+      return { ...page, deliveredUpTo: deliveredIn(session.user, request.conv) };
     },
 
     sync: (session, request) => {
