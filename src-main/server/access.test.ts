@@ -244,6 +244,17 @@ describe('passwords', () => {
     }
   });
 
+  it('a waiting login whose password check ends after the host rejected the account answers UNKNOWN_USER', async () => {
+    await room.start({ passwordCost: 15, access: { mode: 'approval' } });
+    expect(await loginError('eve')).toBe(ErrorCode.PENDING_APPROVAL);
+    const peer = await raw();
+    const answer = peer.request('login', { name: 'eve', password: 'eve-secret', create: false });
+    // The password check (scrypt, N = 2^15) is under way by then on a loopback connection.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    room.host.server.admin.reject('eve');
+    expect(errorOf(await answer).code).toBe(ErrorCode.UNKNOWN_USER);
+  });
+
   it('changing one\'s own password needs the current one and ends the other sessions', async () => {
     await room.start();
     const laptop = await user('alice', 'first pass');

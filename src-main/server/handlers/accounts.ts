@@ -77,7 +77,11 @@ export function accountHandlers(ctx: ServerContext) {
   function recheckAfterAwait(checked: UserRow, address: string): UserRow {
     refuseBanned(checked.nameKey, address);
     const now = store.userById(checked.id);
-    if (!now || now.passwordHash !== checked.passwordHash) {
+    if (!now) {
+      log.warn('failed login', { user: checked.name, address, reason: 'account deleted during the check' });
+      throw new ServerError(ErrorCode.UNKNOWN_USER, `no account named ${checked.name}`);
+    }
+    if (now.passwordHash !== checked.passwordHash) {
       log.warn('failed login', { user: checked.name, address, reason: 'password changed during the check' });
       throw new ServerError(ErrorCode.WRONG_PASSWORD, `the password of ${checked.name} was just changed; log in with the new one`);
     }
