@@ -15,7 +15,7 @@ export type ElectronCheck =
 
 /**
  * Finds the Electron binary and checks that it starts and can load the native
- * SQLite module. Reads node_modules/electron/path.txt itself: require('electron')
+ * SQLite module. Reads node_modules/electron/path.txt itself: importing the electron package
  * would try to download a missing binary.
  */
 export function checkElectron(root: string, env: NodeJS.ProcessEnv = process.env): ElectronCheck {
