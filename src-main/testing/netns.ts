@@ -3,8 +3,9 @@
  * namespaces (one per machine) joined by a bridge in a hub namespace, addresses 10.77.0.x
  * that exist only inside them. Needs root and iproute2; `lanUnavailable()` says why not.
  */
-import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { ChildLines } from './child-lines.js';
 import { waitFor } from './harness.js';
 
 function ip(...args: string[]): void {
@@ -89,25 +90,7 @@ export function createLan(machineCount: number): TestLan {
 }
 
 /** A process on a test machine, its output gathered line by line. */
-export class LanProcess {
-  readonly lines: string[] = [];
-  exitCode: number | null = null;
-  private partial = '';
-
-  constructor(readonly child: ChildProcessWithoutNullStreams) {
-    const take = (chunk: Buffer): void => {
-      this.partial += chunk.toString('utf8');
-      const parts = this.partial.split('\n');
-      this.partial = parts.pop()!;
-      this.lines.push(...parts);
-    };
-    child.stdout.on('data', take);
-    child.stderr.on('data', take);
-    child.on('exit', (code, signal) => {
-      this.exitCode = code ?? (signal ? 128 : -1);
-    });
-  }
-
+export class LanProcess extends ChildLines {
   write(line: string): void {
     this.child.stdin.write(`${line}\n`);
   }

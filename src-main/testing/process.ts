@@ -4,6 +4,7 @@
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { afterEach } from 'vitest';
+import { ChildLines } from './child-lines.js';
 import { waitFor } from './harness.js';
 
 const running = new Set<CliProcess>();
@@ -13,25 +14,9 @@ afterEach(() => {
   running.clear();
 });
 
-export class CliProcess {
-  readonly lines: string[] = [];
-  exitCode: number | null = null;
-  signal: NodeJS.Signals | null = null;
-  private partial = '';
-
-  private constructor(readonly child: ChildProcessWithoutNullStreams) {
-    const take = (chunk: Buffer): void => {
-      this.partial += chunk.toString('utf8');
-      const parts = this.partial.split('\n');
-      this.partial = parts.pop()!;
-      this.lines.push(...parts);
-    };
-    child.stdout.on('data', take);
-    child.stderr.on('data', take);
-    child.on('exit', (code, signal) => {
-      this.exitCode = code ?? -1;
-      this.signal = signal;
-    });
+export class CliProcess extends ChildLines {
+  private constructor(child: ChildProcessWithoutNullStreams) {
+    super(child);
   }
 
   /** Starts src-main/cli/<script>.ts; killed after the test if it is still running. */
