@@ -153,7 +153,7 @@ describe.skipIf(unavailable !== null)('rooms on a LAN of network namespaces', ()
 
   it('npm run chat -- --discover lists the rooms found and exits', async () => {
     const lab = await host(0, ['--room', 'Lab']);
-    const discover = lan.run(2, 'src-main/cli/chat.ts', ['--discover', '--wait', '3']);
+    const discover = lan.run(2, 'src-main/cli/chat.ts', ['--discover', '--wait', '1']);
     expect(await discover.waitExit()).toBe(0);
     expect(discover.lines).toContain(
       `room "Lab" on ${hostname().split('.')[0]} at ${lan.address(0)}:${lab.port} ` +
