@@ -28,6 +28,8 @@ export interface HostOptions extends Omit<ServerOptions, 'store' | 'log' | 'tls'
   maxUserBytesPerDay?: number;
   /** Announce the room on the local network (DNS-SD over multicast DNS) once it is ready. */
   announce?: boolean;
+  /** Tests only: how long opening the database waits for another program's lock (2 s). */
+  openLockWaitMs?: number;
 }
 
 /** Whether the room is announced on the network: as which service instance, or why not. */
@@ -47,13 +49,18 @@ export interface Host {
 }
 
 export async function startHost(options: HostOptions): Promise<Host> {
-  const { dataDir, port, bind, tls = true, maxDatabaseBytes, maxUserBytesPerDay = DEFAULT_MAX_USER_BYTES_PER_DAY, announce = false, ...serverOptions } = options;
+  const { dataDir, port, bind, tls = true, maxDatabaseBytes, maxUserBytesPerDay = DEFAULT_MAX_USER_BYTES_PER_DAY, announce = false, openLockWaitMs, ...serverOptions } =
+    options;
   const folder = holdDataFolder(dataDir);
   let identity: TlsIdentity | null;
   let store: ServerStore;
   try {
     identity = tls ? await loadOrCreateIdentity(dataDir) : null;
-    store = openStore(join(dataDir, 'chat.sqlite'), { maxUserBytesPerDay, ...(maxDatabaseBytes !== undefined ? { maxBytes: maxDatabaseBytes } : {}) });
+    store = openStore(join(dataDir, 'chat.sqlite'), {
+      maxUserBytesPerDay,
+      ...(maxDatabaseBytes !== undefined ? { maxBytes: maxDatabaseBytes } : {}),
+      ...(openLockWaitMs !== undefined ? { openLockWaitMs } : {}),
+    });
   } catch (error) {
     folder.release();
     throw error;

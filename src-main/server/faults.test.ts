@@ -234,8 +234,9 @@ describe('storage faults', () => {
     const other = new Database(file);
     other.exec('BEGIN EXCLUSIVE');
     try {
-      expect(() => openStore(file)).toThrow(StoreOpenError);
-      await expect(room.start()).rejects.toThrow(/is locked by another program \(is another LanChat host using this folder\?\)/);
+      // A short wait for the lock: the refusal is the same after the real 2 s.
+      expect(() => openStore(file, { openLockWaitMs: 100 })).toThrow(StoreOpenError);
+      await expect(room.start({ openLockWaitMs: 100 })).rejects.toThrow(/is locked by another program \(is another LanChat host using this folder\?\)/);
     } finally {
       other.exec('ROLLBACK');
       other.close();

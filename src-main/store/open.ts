@@ -21,10 +21,9 @@ export interface StoreOptions {
   maxBytes?: number;
   /** Caps the bytes of message text (UTF-8) one user may store per UTC day; no cap when absent. */
   maxUserBytesPerDay?: number;
+  /** How long opening waits for another program's write lock before giving up (tests shorten it). */
+  openLockWaitMs?: number;
 }
-
-/** How long opening waits for another program's write lock before giving up. */
-const OPEN_LOCK_WAIT_MS = 2000;
 
 /** Opens (creating if needed) the database in `file` and brings its schema up to date. */
 export function openDatabase(file: string, options: StoreOptions = {}): Database.Database {
@@ -40,7 +39,7 @@ export function openDatabase(file: string, options: StoreOptions = {}): Database
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
-    db.pragma(`busy_timeout = ${OPEN_LOCK_WAIT_MS}`);
+    db.pragma(`busy_timeout = ${options.openLockWaitMs ?? 2000}`);
     // Checkpoints (WAL copied into the database, with an fsync) every 64 MB of log
     // instead of every 4 MB: a busy host spends far fewer of its commits waiting on them.
     db.pragma('wal_autocheckpoint = 16384');
