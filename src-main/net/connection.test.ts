@@ -1,5 +1,6 @@
 import { type AddressInfo, type Server, type Socket, connect, createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { waitFor } from '../testing/harness.js';
 import { Connection } from './connection.js';
 import { FrameDecoder, encodeFrame } from './frame.js';
@@ -58,5 +59,21 @@ describe('Connection writes', () => {
     expect(received[0]).toEqual([{ presence: 'a' }, { presence: 'b' }]);
     expect(received[1]).toEqual([{ presence: 'a' }, { presence: 'b' }]);
     expect(received[2]).toEqual([{ presence: 'a' }, { presence: 'b' }, { presence: 'c' }]);
+  });
+});
+
+describe('Connection closing signal', () => {
+  it('aborts when the peer goes, when the server closes, and at once when asked for after the close', async () => {
+    const { connections } = await pairs(3);
+    const [byPeer, byServer, late] = connections as [Connection, Connection, Connection];
+    const peerGone = byPeer.closingSignal;
+    const serverClosed = byServer.closingSignal;
+    expect([peerGone.aborted, serverClosed.aborted]).toEqual([false, false]);
+    sockets[0]!.destroy();
+    byServer.close({ code: ErrorCode.SERVER_SHUTDOWN, message: 'bye' });
+    expect(serverClosed.aborted).toBe(true);
+    await waitFor(() => peerGone.aborted, 5000, 'the signal of the connection whose peer went');
+    late.destroy(null);
+    expect(late.closingSignal.aborted).toBe(true);
   });
 });

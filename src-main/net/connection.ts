@@ -94,6 +94,8 @@ export class Connection {
   /** Encoded frames not yet handed to the socket (see withPendingWrites). */
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  /** Made on first use: most connections never run work that outlives a request. */
+  private closingController: AbortController | undefined;
 
   constructor(
     readonly socket: Socket,
@@ -120,6 +122,15 @@ export class Connection {
 
   get isOpen(): boolean {
     return !this.closing && !this.socket.destroyed;
+  }
+
+  /** Aborted once the connection is closing: work whose answer only this peer wants can stop. */
+  get closingSignal(): AbortSignal {
+    if (!this.closingController) {
+      this.closingController = new AbortController();
+      if (!this.isOpen) this.closingController.abort();
+    }
+    return this.closingController.signal;
   }
 
   /** Bytes written but not yet taken by the peer. */
@@ -184,6 +195,7 @@ export class Connection {
     this.closing = true;
     this.closedWith = reason;
     this.queue.length = 0;
+    this.closingController?.abort();
     this.socket.end();
     setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
   }
@@ -194,6 +206,7 @@ export class Connection {
     this.closing = true;
     this.queue.length = 0;
     this.dropPending();
+    this.closingController?.abort();
     this.socket.destroy();
   }
 
@@ -252,6 +265,7 @@ export class Connection {
     this.dropPending();
     this.closedWith = reason;
     this.closing = true;
+    this.closingController?.abort();
     const listeners = this.closeListeners.splice(0);
     for (const listener of listeners) listener(reason);
   }

@@ -189,12 +189,21 @@ export function messageHandlers(ctx: ServerContext) {
 
     search: async (session, request) => {
       const person = request.person === undefined ? undefined : userNamed(store, request.person);
-      const page = await store.search(session.user.id, {
-        query: request.query,
-        ...(person ? { personId: person.id } : {}),
-        ...(request.before !== undefined ? { before: request.before } : {}),
-        limit: request.limit ?? LIMITS.defaultPageSize,
-      });
+      const signal = session.connection.closingSignal;
+      let page;
+      try {
+        page = await store.search(session.user.id, {
+          query: request.query,
+          ...(person ? { personId: person.id } : {}),
+          ...(request.before !== undefined ? { before: request.before } : {}),
+          limit: request.limit ?? LIMITS.defaultPageSize,
+          signal,
+        });
+      } catch (error) {
+        // The connection went while the worker searched: there is no one left to answer.
+        if (signal.aborted) return ANSWERED;
+        throw error;
+      }
       return { hits: page.messages.map((message: ChatMessage) => ({ message })), hasMore: page.hasMore };
     },
   } satisfies Pick<Handlers, 'send' | 'history' | 'sync' | 'search'>;
