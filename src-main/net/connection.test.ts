@@ -2,7 +2,7 @@ import { type AddressInfo, type Server, type Socket, connect, createServer } fro
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { waitFor } from '../testing/harness.js';
-import { Connection } from './connection.js';
+import { Connection, flushPendingWrites } from './connection.js';
 import { FrameDecoder, encodeFrame } from './frame.js';
 
 const options = { maxFrameBytes: 1024 * 1024, maxQueuedBytes: 8 * 1024 * 1024 };
@@ -59,6 +59,19 @@ describe('Connection writes', () => {
     expect(received[0]).toEqual([{ presence: 'a' }, { presence: 'b' }]);
     expect(received[1]).toEqual([{ presence: 'a' }, { presence: 'b' }]);
     expect(received[2]).toEqual([{ presence: 'a' }, { presence: 'b' }, { presence: 'c' }]);
+  });
+
+  it('writes the frames of the turn at once when told to, ahead of anything written after', async () => {
+    const { connections, received } = await pairs(2);
+    for (const connection of connections) connection.send({ n: 1 });
+    flushPendingWrites();
+    // Written straight to the sockets: had the frames above waited for the end of the turn, these would arrive first.
+    for (const connection of connections) connection.socket.write(encodeFrame({ n: 2 }));
+    await waitFor(() => received.every((frames) => frames.length === 2), 5000, 'two frames each');
+    expect(received).toEqual([
+      [{ n: 1 }, { n: 2 }],
+      [{ n: 1 }, { n: 2 }],
+    ]);
   });
 });
 

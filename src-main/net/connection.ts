@@ -35,7 +35,13 @@ const CLOSE_GRACE_MS = 1000;
 const withPendingWrites = new Set<Connection>();
 let flushScheduled = false;
 
-function flushPendingWrites(): void {
+/**
+ * Writes now what every connection was sent in this turn, instead of at the end of it. For a
+ * callback that itself runs at the end of a turn (the group commit, in setImmediate): the
+ * scheduled flush would run only in the next loop iteration, after another whole round of
+ * reading and handling requests.
+ */
+export function flushPendingWrites(): void {
   flushScheduled = false;
   const connections = [...withPendingWrites];
   withPendingWrites.clear();

@@ -7,6 +7,7 @@ import { type PushFrame } from '../../../src-shared/protocol/pushes.js';
 import { type RequestResults } from '../../../src-shared/protocol/requests.js';
 import { nameKey } from '../../../src-shared/protocol/names.js';
 import type { InsertResult, NewMessage, UserRow } from '../../store/types.js';
+import { flushPendingWrites } from '../../net/connection.js';
 import { ANSWERED, type Handlers, type ServerContext, ServerError } from '../dispatch.js';
 import { canRead, memberGroup, otherUser, userNamed } from '../lookups.js';
 import type { Session } from '../session.js';
@@ -105,6 +106,7 @@ export function messageHandlers(ctx: ServerContext) {
       session.connection.send({ type: 'res', id: requestId, ok: true, result });
       resolve(ANSWERED);
     });
+    flushPendingWrites();
   }
 
   /**
