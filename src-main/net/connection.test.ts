@@ -90,3 +90,30 @@ describe('Connection closing signal', () => {
     expect(late.closingSignal.aborted).toBe(true);
   });
 });
+
+describe('Connection heartbeat', () => {
+  it('counts the peer as heard while this side, behind with its frames, has stopped reading them', async () => {
+    const { connections } = await pairs(1);
+    const connection = connections[0]!;
+    let release = (): void => undefined;
+    const handled: unknown[] = [];
+    connection.onFrame((frame) => {
+      handled.push(frame);
+      return new Promise<void>((resolve) => (release = resolve));
+    });
+    sockets[0]!.write(Buffer.concat(Array.from({ length: 100 }, (_, n) => encodeFrame({ n }))));
+    await waitFor(() => connection.socket.isPaused(), 5000, 'the socket paused while the handler is behind');
+    const pausedAt = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(connection.lastReceivedAt).toBeGreaterThan(pausedAt);
+    // Once the frames are handled and reading resumes, silence counts again from the last data.
+    const lastData = Date.now();
+    while (handled.length < 100) {
+      release();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    release();
+    await waitFor(() => !connection.socket.isPaused(), 5000, 'reading again');
+    expect(connection.lastReceivedAt).toBeLessThan(lastData);
+  });
+});

@@ -85,7 +85,7 @@ function joinShared(frames: Buffer[], joined: JoinedFrames): Buffer {
 
 export class Connection {
   readonly remoteAddress: string;
-  lastReceivedAt = Date.now();
+  private receivedAt = Date.now();
   /** Bytes received so far (the rate limiter charges them). */
   receivedBytes = 0;
   /** When the frame now being received started, or null between frames. */
@@ -124,6 +124,15 @@ export class Connection {
   onClose(listener: CloseListener): void {
     if (this.closedWith !== undefined && this.socket.destroyed) listener(this.closedWith);
     else this.closeListeners.push(listener);
+  }
+
+  /**
+   * When the peer was last heard from; now while this side has stopped reading because its own
+   * handler is behind (the peer's pings wait unread in the socket): a heartbeat check must not
+   * blame a peer for frames this side has not read yet.
+   */
+  get lastReceivedAt(): number {
+    return this.socket.isPaused() && !this.closing ? Date.now() : this.receivedAt;
   }
 
   get isOpen(): boolean {
@@ -225,13 +234,13 @@ export class Connection {
 
   private onData(chunk: Buffer): void {
     if (this.closing) return;
-    this.lastReceivedAt = Date.now();
+    this.receivedAt = Date.now();
     this.receivedBytes += chunk.length;
     const frames = this.decoder.push(chunk);
     for (const frame of frames) this.queue.push(frame);
     // A frame that completed restarts the clock for the one begun after it.
     if (this.decoder.bufferedBytes === 0) this.partialFrameSince = null;
-    else if (frames.length > 0 || this.partialFrameSince === null) this.partialFrameSince = this.lastReceivedAt;
+    else if (frames.length > 0 || this.partialFrameSince === null) this.partialFrameSince = this.receivedAt;
     if (this.queue.length >= PAUSE_AT) this.socket.pause();
     this.pump();
   }
