@@ -209,6 +209,8 @@ export interface ConversationStore {
   setSendReadReceipts(userId: number, on: boolean): void;
   /** Highest event id handed out, 0 when none. */
   lastEventId(): number;
+  /** The message of the newest message entry at or before eventId (0 when none): a client past eventId holds it. */
+  messageIdAtEvent(eventId: number): number;
   /** The user's events after `after`, oldest first: their conversations now; others' read positions where shared. */
   events(userId: number, after: number, limit: number): EventPage;
   /** Checkpoints and truncates the WAL, so deleted text is gone from it too. */
