@@ -24,6 +24,18 @@ interface WaitingSend {
   reject: (error: unknown) => void;
 }
 
+/** Sending, and changing what one sent, is refused while the host has the user muted. */
+export function refuseMuted(ctx: ServerContext, me: UserRow): void {
+  const until = ctx.access.mutedUntil(me.id);
+  if (until === null) return;
+  throw new ServerError(
+    ErrorCode.MUTED,
+    until === Infinity
+      ? 'the host muted you; you cannot send messages for now'
+      : `the host muted you; you can send again in ${Math.ceil((until - Date.now()) / 60_000)} min`,
+  );
+}
+
 export function messageHandlers(ctx: ServerContext) {
   const { store, roster } = ctx;
 
@@ -41,17 +53,6 @@ export function messageHandlers(ctx: ServerContext) {
 
   /** Sends of this turn, not yet stored (see storeWithOthers). */
   const waitingSends: WaitingSend[] = [];
-
-  function refuseMuted(me: UserRow): void {
-    const until = ctx.access.mutedUntil(me.id);
-    if (until === null) return;
-    throw new ServerError(
-      ErrorCode.MUTED,
-      until === Infinity
-        ? 'the host muted you; you cannot send messages for now'
-        : `the host muted you; you can send again in ${Math.ceil((until - Date.now()) / 60_000)} min`,
-    );
-  }
 
   /**
    * Group commit: the sends that arrive within one event-loop turn are stored in one
@@ -91,9 +92,9 @@ export function messageHandlers(ctx: ServerContext) {
         );
         return;
       }
-      const { message: stored, duplicate } = outcome;
+      const { message: stored, duplicate, eventId } = outcome;
       if (!duplicate) {
-        const frame: PushFrame = { type: 'message', message: stored };
+        const frame: PushFrame = { type: 'message', message: stored, ...(eventId !== undefined ? { eventId } : {}) };
         if (recipients) roster.deliver(recipients, frame, session);
         else roster.broadcast(frame, session);
       }
@@ -126,6 +127,15 @@ export function messageHandlers(ctx: ServerContext) {
     }
   }
 
+  /** A reply answers a message of its own conversation that still has its text. */
+  function refuseReplyTarget(id: number, conv: ConversationKey): void {
+    const original = store.messageFacts(id);
+    if (!original || original.conv !== conv) {
+      throw new ServerError(ErrorCode.UNKNOWN_MESSAGE, `no message ${id} in this conversation to reply to`);
+    }
+    if (original.deleted) throw new ServerError(ErrorCode.MESSAGE_DELETED, `message ${id} was deleted; it cannot be answered`);
+  }
+
   return {
     send: (session, request) => {
       const me = session.user;
@@ -135,7 +145,7 @@ export function messageHandlers(ctx: ServerContext) {
         if (!canRead(store, me, stored.conv)) memberGroup(store, me, stored.groupId ?? 0);
         return { message: stored, duplicate: true, delivered: false };
       }
-      refuseMuted(me);
+      refuseMuted(ctx, me);
       const now = Date.now();
       let conv: ConversationKey;
       let recipients: number[] | null = null;
@@ -156,6 +166,7 @@ export function messageHandlers(ctx: ServerContext) {
         recipients = store.memberIds(group.id);
         groupId = group.id;
       }
+      if (request.replyTo !== undefined) refuseReplyTarget(request.replyTo, conv);
       return storeWithOthers({
         requestId: request.id,
         message: {
@@ -166,6 +177,7 @@ export function messageHandlers(ctx: ServerContext) {
           ts: now,
           ...(toUserId !== undefined ? { toUserId } : {}),
           ...(groupId !== undefined ? { groupId } : {}),
+          ...(request.replyTo !== undefined ? { replyTo: request.replyTo } : {}),
         },
         recipients,
         session,
@@ -189,6 +201,17 @@ export function messageHandlers(ctx: ServerContext) {
       return page;
     },
 
+    /** Catch-up through the event log: also says, like sync, that the client holds every message up to `after`. */
+    events: (session, request) => {
+      const page = store.events(session.user.id, request.after, request.limit ?? LIMITS.defaultPageSize);
+      session.syncedTo = Math.max(session.syncedTo, store.messageIdAtEvent(request.after));
+      const messages = page.events.flatMap((event) => (event.kind === 'message' ? [event.message] : []));
+      const last = messages.at(-1);
+      if (last && last.id > session.sentUpTo) session.sentUpTo = last.id;
+      reportCaughtUp(session.user, messages);
+      return page;
+    },
+
     search: async (session, request) => {
       const person = request.person === undefined ? undefined : userNamed(store, request.person);
       const signal = session.connection.closingSignal;
@@ -208,5 +231,5 @@ export function messageHandlers(ctx: ServerContext) {
       }
       return { hits: page.messages.map((message: ChatMessage) => ({ message })), hasMore: page.hasMore };
     },
-  } satisfies Pick<Handlers, 'send' | 'history' | 'sync' | 'search'>;
+  } satisfies Pick<Handlers, 'send' | 'history' | 'sync' | 'search' | 'events'>;
 }
