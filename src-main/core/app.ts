@@ -108,9 +108,9 @@ export class AppCore extends CallFacade implements AppApi {
       this.openChatWindowInShell
         ? this.openChatWindowInShell(conv)
         : fail(AppErrorCode.UNSUPPORTED, 'This shell cannot open a conversation in a window of its own'),
-    editMessage: (id, text) => this.link.request(async (client) => (await client.request('edit', { id, text })).message),
-    deleteMessage: (id) => this.link.request(async (client) => (await client.request('delete', { id })).message),
-    react: (id, emoji, on) => this.link.request(async (client) => (await client.request('react', { id, emoji, on })).message),
+    editMessage: (id, text) => this.link.request(async (client) => (await client.request('edit', { messageId: id, text })).message),
+    deleteMessage: (id) => this.link.request(async (client) => (await client.request('delete', { messageId: id })).message),
+    react: (id, emoji, on) => this.link.request(async (client) => (await client.request('react', { messageId: id, emoji, on })).message),
     markRead: (conv, upTo) => this.link.request(async (client) => (await client.request('read', { conv, upTo })).upTo),
     readState: () => this.link.request(async (client) => (await client.request('readState')).conversations),
     receipts: (conv) => this.link.request(async (client) => (await client.request('receipts', { conv })).receipts),
