@@ -7,6 +7,7 @@ import { type PushFrame } from '../../../src-shared/protocol/pushes.js';
 import { type RequestResults } from '../../../src-shared/protocol/requests.js';
 import { nameKey } from '../../../src-shared/protocol/names.js';
 import type { InsertResult, NewMessage, UserRow } from '../../store/types.js';
+import { flushPendingWrites } from '../../net/connection.js';
 import { ANSWERED, type Handlers, type ServerContext, ServerError } from '../dispatch.js';
 import { canRead, memberGroup, otherUser, userNamed } from '../lookups.js';
 import type { Session } from '../session.js';
@@ -106,6 +107,7 @@ export function messageHandlers(ctx: ServerContext) {
       session.connection.send({ type: 'res', id: requestId, ok: true, result });
       resolve(ANSWERED);
     });
+    flushPendingWrites();
   }
 
   /**
@@ -212,12 +214,21 @@ export function messageHandlers(ctx: ServerContext) {
 
     search: async (session, request) => {
       const person = request.person === undefined ? undefined : userNamed(store, request.person);
-      const page = await store.search(session.user.id, {
-        query: request.query,
-        ...(person ? { personId: person.id } : {}),
-        ...(request.before !== undefined ? { before: request.before } : {}),
-        limit: request.limit ?? LIMITS.defaultPageSize,
-      });
+      const signal = session.connection.closingSignal;
+      let page;
+      try {
+        page = await store.search(session.user.id, {
+          query: request.query,
+          ...(person ? { personId: person.id } : {}),
+          ...(request.before !== undefined ? { before: request.before } : {}),
+          limit: request.limit ?? LIMITS.defaultPageSize,
+          signal,
+        });
+      } catch (error) {
+        // The connection went while the worker searched: there is no one left to answer.
+        if (signal.aborted) return ANSWERED;
+        throw error;
+      }
       return { hits: page.messages.map((message: ChatMessage) => ({ message })), hasMore: page.hasMore };
     },
   } satisfies Pick<Handlers, 'send' | 'history' | 'sync' | 'search' | 'events'>;
