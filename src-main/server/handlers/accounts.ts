@@ -1,7 +1,7 @@
 /** hello, login (and registration), logout, changePassword, users. */
 import { createHash, randomBytes } from 'node:crypto';
 import { ErrorCode } from '../../../src-shared/protocol/errors.js';
-import { LIMITS, PROTOCOL_MAJOR, PROTOCOL_VERSION } from '../../../src-shared/protocol/limits.js';
+import { PROTOCOL_MAJOR, PROTOCOL_VERSION } from '../../../src-shared/protocol/limits.js';
 import { checkUserName, lookalikeSkeletons, nameSkeleton } from '../../../src-shared/text.js';
 import { nameKey } from '../../../src-shared/protocol/names.js';
 import { StoreConflictError, type UserRow } from '../../store/types.js';
@@ -160,9 +160,11 @@ export function accountHandlers(ctx: ServerContext) {
         protocol: PROTOCOL_VERSION,
         server: SERVER_NAME,
         room: ctx.roomName,
-        heartbeatMs: ctx.heartbeatTimeoutMs,
-        maxFrameBytes: ctx.maxFrameBytes,
-        maxTextLength: LIMITS.maxTextLength,
+        heartbeatMs: ctx.announced.heartbeatMs,
+        maxFrameBytes: ctx.announced.maxFrameBytes,
+        maxTextLength: ctx.announced.maxTextLength,
+        limits: ctx.announced,
+        features: [],
       };
     },
 
