@@ -105,6 +105,8 @@ export class AppCore extends CallFacade implements AppApi {
       this.openChatWindowInShell
         ? this.openChatWindowInShell(conv)
         : fail(AppErrorCode.UNSUPPORTED, 'This shell cannot open a conversation in a window of its own'),
+    // Purging accounts that never wrote (issue 10 item 2).
+    hostSilentAccounts: (olderThanMinutes) => this.hosting.silentAccounts(olderThanMinutes),
   };
 
   constructor(options: AppCoreOptions) {

@@ -54,5 +54,7 @@ export async function runHostAdmin(server: ChatServer, action: HostAdminAction):
       return {};
     case 'resetPassword':
       return { password: await admin.resetPassword(action.user, action.password) };
+    case 'purgeSilent':
+      return { purged: await admin.purgeSilent(action.olderThanMinutes) };
   }
 }
