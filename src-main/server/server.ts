@@ -14,6 +14,7 @@ import { Dispatcher, EXPENSIVE_PER_USER, type Handlers, type ServerContext } fro
 import { accountHandlers } from './handlers/accounts.js';
 import { ServerAdmin } from './handlers/admin.js';
 import { chatHandlers } from './handlers/chats.js';
+import { conversationHandlers } from './handlers/conversation.js';
 import { groupHandlers } from './handlers/groups.js';
 import { messageHandlers } from './handlers/messages.js';
 import type { ServerLog } from './log.js';
@@ -158,6 +159,7 @@ export class ChatServer {
       ...messageHandlers(context),
       ...chatHandlers(context),
       ...groupHandlers(context),
+      ...conversationHandlers(context),
     } satisfies Handlers;
     this.dispatcher = new Dispatcher({
       log: this.log,
