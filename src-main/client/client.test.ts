@@ -89,7 +89,7 @@ describe('ChatClient and frames that break the protocol', () => {
     const port = await scriptedServer(
       () => ({ contacts: [] }),
       (connection) => {
-        connection.send({ type: 'typing', user: 'bob' });
+        connection.send({ type: 'sticker', user: 'bob' });
         connection.send({ type: 'presence', user: 'bob', online: true, ts: 5, device: 'phone' });
       },
     );
@@ -113,7 +113,7 @@ describe('ChatClient and the limits hello announces', () => {
       heartbeatMs: 60_000, loginTimeoutMs: 30_000, frameTimeoutMs: 30_000, maxBadFrames: 10, expensiveRequestsPerUser: 2,
       freeLoginFailures: 5, loginDelayMs: 1000, maxLoginDelayMs: 300_000, frameRate: null, byteRate: null,
       accountLoginRate: { perMinute: 20, burst: 20 }, registrationRate: { perMinute: 30, burst: 30 },
-      addressRegistrationRate: { perMinute: 5, burst: 5 },
+      addressRegistrationRate: { perMinute: 5, burst: 5 }, editWindowMs: null, typingIntervalMs: 3000, maxReactionsPerUser: 20,
     };
     const syncLimits: unknown[] = [];
     const port = await scriptedServer(

@@ -61,6 +61,8 @@ export interface ServerContext {
   /** What hello announces. */
   roomName: string;
   announced: ServerLimits;
+  /** How long after sending a message may be edited; null: no limit. */
+  editWindowMs: number | null;
 }
 
 export interface DispatchOptions {

@@ -49,6 +49,8 @@ export interface ServerOptions {
   rateLimits?: Partial<RateLimits>;
   /** A frame begun but not finished this long after its first byte closes the connection. */
   frameTimeoutMs?: number;
+  /** How long after sending its sender may edit a message (docs/PROTOCOL.md §17); no limit without it. */
+  editWindowMs?: number;
   /** The store's daily quota per user, announced in hello (the store enforces it); none when not given. */
   maxUserBytesPerDay?: number;
 }
@@ -152,7 +154,11 @@ export class ChatServer {
         accountLoginRate: { perMinute: limits.loginsPerMinute, burst: limits.loginsPerMinute },
         registrationRate: { perMinute: limits.registrationsPerMinute, burst: limits.registrationsPerMinute },
         addressRegistrationRate: { perMinute: limits.addressRegistrationsPerMinute, burst: limits.addressRegistrationsPerMinute },
+        editWindowMs: options.editWindowMs ?? null,
+        typingIntervalMs: LIMITS.typingIntervalMs,
+        maxReactionsPerUser: LIMITS.maxReactionsPerUser,
       },
+      editWindowMs: options.editWindowMs ?? null,
     };
     const handlers = {
       ...accountHandlers(context),

@@ -33,7 +33,7 @@ describe('handshake', () => {
     const response = await peer.request('hello', { protocol: PROTOCOL_VERSION });
     expect(response).toMatchObject({
       ok: true,
-      result: { protocol: '1.1', heartbeatMs: 15_000, maxFrameBytes: 65_536, maxTextLength: 8000, features: [] },
+      result: { protocol: '1.1', heartbeatMs: 15_000, maxFrameBytes: 65_536, maxTextLength: 8000, features: expect.arrayContaining(['edit']) },
     });
     const { limits } = (response as unknown as { result: { limits: Record<string, unknown> } }).result;
     expect(limits).toEqual({
@@ -65,6 +65,9 @@ describe('handshake', () => {
       accountLoginRate: { perMinute: 12, burst: 12 },
       registrationRate: { perMinute: 60, burst: 60 },
       addressRegistrationRate: { perMinute: 6, burst: 6 },
+      editWindowMs: null,
+      typingIntervalMs: 3000,
+      maxReactionsPerUser: 20,
     });
   });
 

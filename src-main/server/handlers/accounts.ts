@@ -1,7 +1,7 @@
 /** hello, login (and registration), logout, changePassword, users. */
 import { createHash, randomBytes } from 'node:crypto';
 import { ErrorCode } from '../../../src-shared/protocol/errors.js';
-import { PROTOCOL_MAJOR, PROTOCOL_VERSION } from '../../../src-shared/protocol/limits.js';
+import { CONVERSATION_FEATURES, PROTOCOL_MAJOR, PROTOCOL_VERSION } from '../../../src-shared/protocol/limits.js';
 import { checkUserName, lookalikeSkeletons, nameSkeleton } from '../../../src-shared/text.js';
 import { nameKey } from '../../../src-shared/protocol/names.js';
 import { StoreConflictError, type UserRow } from '../../store/types.js';
@@ -178,7 +178,7 @@ export function accountHandlers(ctx: ServerContext) {
         maxFrameBytes: ctx.announced.maxFrameBytes,
         maxTextLength: ctx.announced.maxTextLength,
         limits: ctx.announced,
-        features: [],
+        features: [...CONVERSATION_FEATURES],
       };
     },
 
@@ -240,6 +240,7 @@ export function accountHandlers(ctx: ServerContext) {
         token,
         lastMessageId: store.lastMessageId(),
         deliveredUpTo: store.deliveredCursor(user.id),
+        lastEventId: store.lastEventId(),
       };
     },
 
