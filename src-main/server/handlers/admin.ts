@@ -5,6 +5,7 @@
  * written to the server log as an "admin" event.
  */
 import { randomBytes } from 'node:crypto';
+import type { HostSilentAccounts } from '../../../src-shared/api.js';
 import { ErrorCode, type WireError } from '../../../src-shared/protocol/errors.js';
 import { checkUserName } from '../../../src-shared/text.js';
 import { nameKey } from '../../../src-shared/protocol/names.js';
@@ -43,13 +44,6 @@ const GENERATED_PASSWORD_BYTES = 9;
 const SILENT_BATCH = 200;
 /** Silent accounts listed by name; the rest are counted. */
 const SILENT_LISTED = 100;
-
-/** Accounts that never wrote, as the host panel shows them. */
-export interface SilentAccounts {
-  count: number;
-  /** The oldest SILENT_LISTED of them. */
-  accounts: { name: string; createdAt: number }[];
-}
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -194,8 +188,8 @@ export class ServerAdmin {
    * Accounts that never wrote (no message, no group: see SilentAccountStore), not online and not
    * the host's own, created at least `olderThanMinutes` ago if given. Read a batch per turn.
    */
-  async silentAccounts(olderThanMinutes?: number): Promise<SilentAccounts> {
-    const found: SilentAccounts = { count: 0, accounts: [] };
+  async silentAccounts(olderThanMinutes?: number): Promise<HostSilentAccounts> {
+    const found: HostSilentAccounts = { count: 0, accounts: [] };
     await this.eachSilentBatch(olderThanMinutes, (batch) => {
       found.count += batch.length;
       for (const user of batch.slice(0, SILENT_LISTED - found.accounts.length)) found.accounts.push({ name: user.name, createdAt: user.createdAt });
