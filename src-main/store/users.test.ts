@@ -87,9 +87,11 @@ describe('accounts that never wrote', () => {
   const silentNames = (createdBefore = Number.MAX_SAFE_INTEGER): string[] =>
     store.silentAccounts(0, createdBefore, 100).map((user) => user.name);
 
-  it('are those with no message sent or received, no group owned or joined', () => {
-    const [writer, dmReader, owner, member, idle, requester] = ['writer', 'reader', 'owner', 'member', 'idle', 'asker'].map(addUser);
-    send(roomMessage(writer!, 'hi'));
+  it('are those with no message sent or received, no reaction, no read position, no group owned or joined', () => {
+    const [writer, dmReader, owner, member, idle, requester, reactor, reader] = ['writer', 'reader', 'owner', 'member', 'idle', 'asker', 'reactor', 'looker'].map(addUser);
+    const hi = send(roomMessage(writer!, 'hi'));
+    store.setReaction(hi.id, reactor!.id, '👍', true);
+    store.setReadPosition(reader!.id, 'room', hi.id);
     send(directMessage(writer!, dmReader!, 'psst'));
     const group = store.createGroup('Team', 'team', owner!.id, 1);
     store.addMember(group.id, member!.id);
@@ -140,6 +142,7 @@ describe('accounts that never wrote', () => {
         'messages.sender_id',
         'messages.to_user_id',
         'name_skeletons.user_id',
+        'reactions.user_id',
         'relations.user_high',
         'relations.user_low',
         'sessions.user_id',

@@ -8,13 +8,16 @@ type UserStore = Pick<Store, 'createUser' | 'userById' | 'userByKey' | 'userBySk
   SilentAccountStore;
 
 /**
- * An account (u) that never wrote. Every probe uses an index: dm_partners holds both sides of
- * every direct message, so it also tells who received one (messages.to_user_id has no index).
+ * An account (u) that never wrote, nor reacted or read anything the event log keeps. Each probe
+ * uses an index, or a NOT IN list SQLite builds once per statement: dm_partners holds both sides
+ * of every direct message, so it also tells who received one (messages.to_user_id has no index).
  */
 const NEVER_WROTE = `NOT EXISTS (SELECT 1 FROM messages WHERE sender_id = u.id)
   AND NOT EXISTS (SELECT 1 FROM dm_partners WHERE user_id = u.id)
   AND NOT EXISTS (SELECT 1 FROM group_members WHERE user_id = u.id)
-  AND u.id NOT IN (SELECT owner_id FROM chat_groups)`;
+  AND NOT EXISTS (SELECT 1 FROM read_cursors WHERE user_id = u.id)
+  AND u.id NOT IN (SELECT owner_id FROM chat_groups)
+  AND u.id NOT IN (SELECT user_id FROM reactions)`;
 
 /** The ids of a batch, as a JSON array for json_each: one statement per table for the whole batch. */
 const IN_BATCH = '(SELECT value FROM json_each(@ids))';
@@ -56,6 +59,8 @@ export function userQueries(db: Db): UserStore {
     `DELETE FROM sessions WHERE user_id IN ${IN_BATCH}`,
     `DELETE FROM relations WHERE user_low IN ${IN_BATCH} OR user_high IN ${IN_BATCH}`,
     `DELETE FROM daily_usage WHERE user_id IN ${IN_BATCH}`,
+    // Others' messages that mention them.
+    `DELETE FROM mentions WHERE user_id IN ${IN_BATCH}`,
     `DELETE FROM name_skeletons WHERE user_id IN ${IN_BATCH}`,
     `DELETE FROM users WHERE id IN ${IN_BATCH}`,
   ].map((sql) => db.prepare<{ ids: string }>(sql));
