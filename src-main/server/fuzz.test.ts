@@ -182,7 +182,7 @@ it(`answers ${TOTAL_FRAMES} random and mutated frames or closes cleanly, and kee
   const seed = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
   console.log(`fuzz seed ${seed} (FUZZ_SEED=${seed} replays it)`);
   // Rates off (frames, bytes, logins per account) and a high bad-frame limit: the budget goes to parsing, not to waiting and reconnecting
-  // (both limits have their own tests).
+  // (each limit has its own tests).
   await room.start({
     rateLimits: { framesPerSecond: Infinity, bytesPerSecond: Infinity },
     maxConsecutiveErrors: 200,
