@@ -43,8 +43,9 @@ describe('presence', () => {
     await new Promise((resolve) => setTimeout(resolve, 3 * PRESENCE_WINDOW_MS));
     expect(logins).toBeGreaterThan(20);
     const heard = presenceOf(alice, 'mallory');
-    // Before coalescing this was two pushes per login.
-    expect(heard.length).toBeLessThanOrEqual(windows + 1);
+    // Before coalescing this was two pushes per login. One more may be left from mallory's first
+    // login, whose window can close after alice is in; one for the window after the last cycle.
+    expect(heard.length).toBeLessThanOrEqual(windows + 2);
     // Whatever was heard (perhaps nothing), the last word is the truth: mallory is offline.
     expect(heard.at(-1)?.online ?? false).toBe(false);
   });
