@@ -14,6 +14,7 @@ import {
   type HostAdminResult,
   type HostBan,
   type HostLogEntry,
+  type HostSilentAccounts,
   type HostUser,
   type NearbyRoom,
   type PendingUser,
@@ -129,6 +130,9 @@ export const joinRequestSchema = z.strictObject({
   announcedFingerprint: fingerprint.optional(),
 });
 
+/** Only accounts created at least this many minutes ago. */
+const silentAge = z.number().int().min(0).max(60 * 24 * 365 * 10);
+
 /** What the host can do to a user or address from the host panel. */
 export const hostAdminActionSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('kick'), user: nameField }),
@@ -143,6 +147,8 @@ export const hostAdminActionSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('reject'), user: nameField }),
   /** Without password: a generated one, returned in the result. */
   z.strictObject({ kind: z.literal('resetPassword'), user: nameField, password: newPassword.optional() }),
+  /** Deletes the accounts hostSilentAccounts lists (with the same age); the result says how many. */
+  z.strictObject({ kind: z.literal('purgeSilent'), olderThanMinutes: silentAge.optional() }),
 ]);
 
 /** Marks the type of the value a call's Result carries; it exists only for the compiler. */
@@ -238,6 +244,9 @@ export const appCalls = {
     args: z.tuple([optionalArgument(z.strictObject({ sendReadReceipts: z.boolean().optional() }))]),
     returns: returns<{ sendReadReceipts: boolean }>(),
   },
+  // Purging accounts that never wrote (issue 10 item 2).
+  /** While hosting: accounts that never wrote and are not online, created at least that many minutes ago if given. */
+  hostSilentAccounts: { args: z.tuple([optionalArgument(silentAge)]), returns: returns<HostSilentAccounts>() },
 };
 
 // Object.keys types its answer as string[]; these are exactly the table's keys.

@@ -89,6 +89,15 @@ export interface HostBan {
 export interface HostAdminResult {
   /** The new password, for resetPassword. */
   password?: string;
+  /** How many accounts purgeSilent deleted. */
+  purged?: number;
+}
+
+/** Accounts that never wrote (no message, no group), not online: what a registration storm leaves. */
+export interface HostSilentAccounts {
+  count: number;
+  /** The oldest of them (at most 100), by name. */
+  accounts: PendingUser[];
 }
 
 export interface HostLogEntry {

@@ -40,9 +40,10 @@ describe('host arguments', () => {
       tls: false,
     });
     expect(options(['--max-database-bytes', '1048576']).maxDatabaseBytes).toBe(1_048_576);
-    expect(options(['--registrations-per-minute', '10', '--address-registrations-per-minute', '2']).limits).toEqual({
+    expect(options(['--registrations-per-minute', '10', '--address-registrations-per-minute', '2', '--logins-per-minute', '6']).limits).toEqual({
       registrationsPerMinute: 10,
       addressRegistrationsPerMinute: 2,
+      loginsPerMinute: 6,
     });
     expect(options([]).maxDatabaseBytes).toBeUndefined();
     expect(options(['--access', 'passphrase'], { LANCHAT_PASSPHRASE: 'sesame' }).access).toEqual({ mode: 'passphrase', passphrase: 'sesame' });

@@ -12,7 +12,7 @@ export const HOST_USAGE = [
   '  [--bytes-per-second <n>] [--byte-burst <n>]',
   '  [--access open|passphrase|approval] [--passphrase <text>]  (or LANCHAT_PASSPHRASE; without --access the saved mode applies)',
   '  [--max-groups <n>] [--max-members <n>] [--max-name <n>] [--max-group-name <n>] [--max-pending <n>]',
-  '  [--registrations-per-minute <n>] [--address-registrations-per-minute <n>]',
+  '  [--registrations-per-minute <n>] [--address-registrations-per-minute <n>] [--logins-per-minute <n>]',
   '  [--login-free-failures <n>] [--login-delay <seconds>] [--login-max-delay <seconds>]',
   '  [--max-database-bytes <n>]  (sends past it are refused with STORAGE_FULL, as on a full disk)',
 ].join('\n');
@@ -88,6 +88,7 @@ export function parseHostArgs(args: string[], env: NodeJS.ProcessEnv = {}): Host
       'max-pending': { type: 'string' },
       'registrations-per-minute': { type: 'string' },
       'address-registrations-per-minute': { type: 'string' },
+      'logins-per-minute': { type: 'string' },
       'login-free-failures': { type: 'string' },
       'login-delay': { type: 'string' },
       'login-max-delay': { type: 'string' },
@@ -111,6 +112,7 @@ export function parseHostArgs(args: string[], env: NodeJS.ProcessEnv = {}): Host
     maxPendingAccounts: count(values['max-pending'], 'max-pending'),
     registrationsPerMinute: count(values['registrations-per-minute'], 'registrations-per-minute'),
     addressRegistrationsPerMinute: count(values['address-registrations-per-minute'], 'address-registrations-per-minute'),
+    loginsPerMinute: count(values['logins-per-minute'], 'logins-per-minute'),
   });
   const throttle = given({
     freeFailures: count(values['login-free-failures'], 'login-free-failures'),

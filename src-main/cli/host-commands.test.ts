@@ -56,6 +56,16 @@ describe('host commands', () => {
     expect(await run('/approve carol')).toEqual(['error: carol is not waiting for approval']);
   });
 
+  it('lists and purges accounts that never wrote', async () => {
+    expect(await run('/silent')).toEqual(['no account that never wrote']);
+    await expect(login(room.host, 'junk')).rejects.toMatchObject({ code: ErrorCode.PENDING_APPROVAL });
+    expect(await run('/silent')).toEqual(['1 accounts never wrote:', expect.stringMatching(/^junk {2}since /)]);
+    expect(await run('/silent 5')).toEqual(['no account that never wrote']);
+    expect(await run('/purge x')).toEqual(['error: minutes must be a whole number, 0 or more']);
+    expect(await run('/purge')).toEqual(['purged 1 accounts that never wrote']);
+    expect(await run('/pending')).toEqual(['nobody is waiting']);
+  });
+
   it("prints no control character from a client's hello or any name", async () => {
     const peer = await room.raw();
     await peer.request('hello', { protocol: PROTOCOL_VERSION, client: 'evil\u001b]52;c;cHduZWQ=\u0007\u001b[2J\u009b' });

@@ -1,6 +1,6 @@
 /**
  * The headless host's admin commands, typed on its standard input:
- * /users, /pending, /approve, /reject, /kick, /ban, /unban, /bans, /mute, /unmute, /reset, /help.
+ * /users, /pending, /approve, /reject, /kick, /ban, /unban, /bans, /mute, /unmute, /reset, /silent, /purge, /help.
  * Each answers with lines to print; a refused action answers "error: …".
  */
 import { ServerError } from '../server/dispatch.js';
@@ -20,7 +20,17 @@ export const HOST_COMMANDS_HELP = [
   '/mute <name> [minutes]    refuse their messages (until /unmute without minutes)',
   '/unmute <name>            lift a mute',
   '/reset <name> [password]  set a new password (a generated one if none given)',
+  '/silent [minutes]         accounts that never wrote and are offline (created that long ago)',
+  '/purge [minutes]          delete the accounts /silent lists',
 ];
+
+/** The optional age argument of /silent and /purge. */
+function minutesArgument(argument: string | undefined): number | undefined {
+  if (argument === undefined) return undefined;
+  const minutes = Number(argument);
+  if (!Number.isInteger(minutes) || minutes < 0) throw new ServerError('BAD_REQUEST', 'minutes must be a whole number, 0 or more');
+  return minutes;
+}
 
 /** A name or, when it reads as one, an IP address. */
 function banTarget(argument: string): { name: string } | { address: string } {
@@ -90,6 +100,18 @@ async function answer(server: ChatServer, line: string): Promise<string[]> {
         const password = await admin.resetPassword(args[0]!, args[1]);
         return [`new password for ${args[0]}: ${password}`];
       }
+      case '/silent': {
+        const silent = await admin.silentAccounts(minutesArgument(args[0]));
+        if (silent.count === 0) return ['no account that never wrote'];
+        const more = silent.count - silent.accounts.length;
+        return [
+          `${silent.count} accounts never wrote:`,
+          ...silent.accounts.map((a) => `${a.name}  since ${new Date(a.createdAt).toISOString()}`),
+          ...(more > 0 ? [`… and ${more} more`] : []),
+        ];
+      }
+      case '/purge':
+        return [`purged ${await admin.purgeSilent(minutesArgument(args[0]))} accounts that never wrote`];
       default:
         return [`error: unknown command ${command.slice(0, 40)}; /help lists them`];
     }

@@ -26,14 +26,19 @@ afterEach(async () => {
 });
 
 /** A server that answers hello, login and sync like a room, and anything else with `answer`; `afterLogin` runs once logged in. */
-async function scriptedServer(answer: Answer, afterLogin: (connection: Connection) => void = () => undefined): Promise<number> {
+async function scriptedServer(
+  answer: Answer,
+  afterLogin: (connection: Connection) => void = () => undefined,
+  script: Partial<typeof room> = {},
+): Promise<number> {
+  const answers = { ...room, ...script };
   const server = createServer((socket) => {
     const connection = new Connection(socket, { maxFrameBytes: 1 << 20, maxQueuedBytes: 1 << 20 });
     connection.onFrame((frame) => {
       if (frame.kind !== 'frame') return;
       const request = frame.value as { type: string; id: number };
       if (request.type === 'ping' || request.type === 'pong') return;
-      const result = request.type in room ? room[request.type as keyof typeof room] : answer(request);
+      const result = request.type in answers ? answers[request.type as keyof typeof answers] : answer(request);
       connection.send({ type: 'res', id: request.id, ok: true, result });
       if (request.type === 'sync') afterLogin(connection);
     });
@@ -96,5 +101,35 @@ describe('ChatClient and frames that break the protocol', () => {
     expect(await presence).toEqual({ type: 'presence', user: 'bob', online: true, ts: 5 });
     await expect(client.request('contacts')).resolves.toEqual({ contacts: [] });
     expect(client.state).toBe('online');
+  });
+});
+
+describe('ChatClient and the limits hello announces', () => {
+  it('pages its catch-up and checks message lengths by the host’s limits, not its own constants', async () => {
+    const limits = {
+      maxFrameBytes: 1 << 20, maxQueuedBytes: 1 << 23, maxTextLength: 10, maxClientMsgIdLength: 64, maxNameLength: 32,
+      maxGroupNameLength: 48, maxPasswordLength: 256, maxPassphraseLength: 256, maxSearchLength: 200, maxPageSize: 20,
+      defaultPageSize: 20, maxGroupsPerOwner: 20, maxGroupMembers: 100, maxPendingAccounts: 50, maxUserBytesPerDay: null,
+      heartbeatMs: 60_000, loginTimeoutMs: 30_000, frameTimeoutMs: 30_000, maxBadFrames: 10, expensiveRequestsPerUser: 2,
+      freeLoginFailures: 5, loginDelayMs: 1000, maxLoginDelayMs: 300_000, frameRate: null, byteRate: null,
+      accountLoginRate: { perMinute: 20, burst: 20 }, registrationRate: { perMinute: 30, burst: 30 },
+      addressRegistrationRate: { perMinute: 5, burst: 5 }, editWindowMs: null, typingIntervalMs: 3000, maxReactionsPerUser: 20,
+    };
+    const syncLimits: unknown[] = [];
+    const port = await scriptedServer(
+      () => ({}),
+      () => undefined,
+      { hello: { ...room.hello, protocol: '1.1', limits } as typeof room.hello },
+    );
+    const server = servers.at(-1)!;
+    server.on('connection', (socket) =>
+      socket.on('data', (chunk: Buffer) => {
+        for (const match of chunk.toString('utf8').matchAll(/"type":"sync".*?"limit":(\d+)/g)) syncLimits.push(Number(match[1]));
+      }),
+    );
+    const { client } = await connect(port);
+    expect(syncLimits).toEqual([20]);
+    expect(client.limits).toMatchObject({ maxTextLength: 10, maxPageSize: 20 });
+    await expect(client.send({ kind: 'room' }, '12345678901')).rejects.toMatchObject({ code: ErrorCode.BAD_REQUEST });
   });
 });

@@ -12,7 +12,7 @@ import { ErrorCode, type WireError } from '../../src-shared/protocol/errors.js';
 import { LIMITS, PROTOCOL_VERSION } from '../../src-shared/protocol/limits.js';
 import type { ChatMessage, ConversationEvent, Target } from '../../src-shared/protocol/objects.js';
 import type { PushFrame, PushFrames } from '../../src-shared/protocol/pushes.js';
-import type { RequestBody, RequestResults, RequestType } from '../../src-shared/protocol/requests.js';
+import type { RequestBody, RequestResults, RequestType, ServerLimits } from '../../src-shared/protocol/requests.js';
 import { Connection } from '../net/connection.js';
 import { ClientError, FATAL_CODES } from './errors.js';
 import { Outbox, type OutboxItem, RATE_LIMIT_RETRY_MS } from './outbox.js';
@@ -91,7 +91,7 @@ const ENDED_BY_HOST = new Set<string>([ErrorCode.KICKED, ErrorCode.BANNED, Error
 
 /** Largest frame the client accepts: a page of 8000-character messages can be megabytes. */
 const MAX_INCOMING_FRAME_BYTES = 64 * 1024 * 1024;
-/** Messages per catch-up page. */
+/** Messages per catch-up page, unless the host allows fewer. */
 const SYNC_PAGE = 100;
 /** Tries of a request refused for its rate before the refusal reaches the caller. */
 const MAX_RATE_LIMITED_TRIES = 5;
@@ -174,6 +174,12 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     return this.cursor ?? 0;
   }
 
+  /** The limits the host announced (PROTOCOL.md §15.1); the protocol's defaults before that, or from a 1.0 host. */
+  get limits(): Pick<ServerLimits, 'maxTextLength' | 'maxPageSize'> {
+    const hello = this.session?.hello;
+    return hello?.limits ?? { maxTextLength: hello?.maxTextLength ?? LIMITS.maxTextLength, maxPageSize: LIMITS.maxPageSize };
+  }
+
   /** The session token; keep it to log in later without the password. */
   get sessionToken(): string | undefined {
     return this.token;
@@ -238,7 +244,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     if (this.state === 'closed' || this.state === 'idle') {
       return Promise.reject(new ClientError('CLOSED', 'connect first'));
     }
-    const maxLength = this.session?.hello.maxTextLength ?? LIMITS.maxTextLength;
+    const maxLength = this.limits.maxTextLength;
     // Code points, as the server counts (PROTOCOL.md §7): an emoji is one character.
     if (text.length === 0 || [...text].length > maxLength) {
       return Promise.reject(new ClientError(ErrorCode.BAD_REQUEST, `a message has 1 to ${maxLength} characters`));
@@ -268,7 +274,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     connection.onClose((reason) => this.onLinkClosed(connection, reason));
     try {
       const hello = await this.rpc.call(connection, 'hello', { protocol: PROTOCOL_VERSION, client: this.options.clientName });
-      this.startHeartbeat(connection, hello.heartbeatMs);
+      this.startHeartbeat(connection, hello.limits?.heartbeatMs ?? hello.heartbeatMs);
       // Pushes can arrive in the same read as the login answer, before catchUp runs:
       // held from here, they cannot move the cursor past messages not yet synced.
       this.held = [];
@@ -308,18 +314,19 @@ export class ChatClient extends EventEmitter<ClientEvents> {
    * log after the event cursor (protocol 1.1), or else every message after the message cursor.
    */
   private async catchUp(connection: Connection): Promise<void> {
+    const limit = Math.min(SYNC_PAGE, this.limits.maxPageSize);
     const serverLastEvent = this.session?.login.lastEventId;
     // A server whose log ends before our cursor is not the one we followed (its data was replaced).
     const byEvents = serverLastEvent !== undefined && this.eventCursor !== undefined && this.eventCursor <= serverLastEvent;
     if (byEvents) {
       for (;;) {
-        const page = await this.rpc.call(connection, 'events', { after: this.eventCursor ?? 0, limit: SYNC_PAGE });
+        const page = await this.rpc.call(connection, 'events', { after: this.eventCursor ?? 0, limit });
         for (const event of page.events) this.applyEvent(event);
         if (!page.hasMore) break;
       }
     } else {
       for (;;) {
-        const page = await this.rpc.call(connection, 'sync', { after: this.cursor ?? 0, limit: SYNC_PAGE });
+        const page = await this.rpc.call(connection, 'sync', { after: this.cursor ?? 0, limit });
         for (const message of page.messages) this.emitMessage(message);
         if (!page.hasMore) break;
       }
@@ -358,10 +365,10 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     this.scheduleReconnect();
   }
 
-  private scheduleReconnect(): void {
+  private scheduleReconnect(notBeforeMs = 0): void {
     this.attempt += 1;
     const base = Math.min(this.options.backoffMaxMs, this.options.backoffMinMs * 2 ** (this.attempt - 1));
-    const delayMs = Math.round(base / 2 + Math.random() * (base / 2));
+    const delayMs = Math.max(notBeforeMs, Math.round(base / 2 + Math.random() * (base / 2)));
     this.emit('reconnecting', { attempt: this.attempt, delayMs });
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
@@ -373,7 +380,8 @@ export class ChatClient extends EventEmitter<ClientEvents> {
           this.emit('fatal', error);
           return;
         }
-        this.scheduleReconnect();
+        // The host said when a login can pass (its login rate, or failed-attempt delays): sooner is wasted.
+        this.scheduleReconnect(error instanceof ClientError ? error.retryAfterMs : undefined);
       });
     }, delayMs);
   }

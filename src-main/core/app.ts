@@ -116,6 +116,8 @@ export class AppCore extends CallFacade implements AppApi {
     receipts: (conv) => this.link.request(async (client) => (await client.request('receipts', { conv })).receipts),
     typing: async (conv) => (this.settingsFile.value.sendTyping ? this.link.typing(conv) : ok(undefined)),
     privacy: (changes) => this.link.request((client) => client.request('privacy', changes ?? {})),
+    // Purging accounts that never wrote (issue 10 item 2).
+    hostSilentAccounts: (olderThanMinutes) => this.hosting.silentAccounts(olderThanMinutes),
   };
 
   constructor(options: AppCoreOptions) {

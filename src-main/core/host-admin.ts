@@ -23,7 +23,7 @@ export function hostUsers(server: ChatServer): HostUser[] {
 
 type Action<K extends HostAdminAction['kind']> = Extract<HostAdminAction, { kind: K }>;
 
-/** Each action on the server's admin; only resetPassword answers with more than {}. */
+/** Each action on the server's admin; only resetPassword and purgeSilent answer with more than {}. */
 const ACTIONS: { [K in HostAdminAction['kind']]: (admin: ChatServer['admin'], action: Action<K>) => unknown } = {
   kick: (admin, { user }) => admin.kick(user),
   ban: (admin, { user }) => admin.ban({ name: user }),
@@ -35,11 +35,13 @@ const ACTIONS: { [K in HostAdminAction['kind']]: (admin: ChatServer['admin'], ac
   approve: (admin, { user }) => admin.approve(user),
   reject: (admin, { user }) => admin.reject(user),
   resetPassword: (admin, { user, password }) => admin.resetPassword(user, password),
+  purgeSilent: (admin, { olderThanMinutes }) => admin.purgeSilent(olderThanMinutes),
 };
 
 /** Runs one admin action; throws the server's ServerError when it is refused. */
 export async function runHostAdmin(server: ChatServer, action: HostAdminAction): Promise<HostAdminResult> {
   const run = ACTIONS[action.kind] as (admin: ChatServer['admin'], action: HostAdminAction) => unknown;
   const value = await run(server.admin, action);
-  return action.kind === 'resetPassword' ? { password: value as string } : {};
+  if (action.kind === 'resetPassword') return { password: value as string };
+  return action.kind === 'purgeSilent' ? { purged: value as number } : {};
 }

@@ -67,7 +67,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
   }
   const logFile = join(dataDir, 'server.log');
   const log = new ServerLog(logFile);
-  const server = new ChatServer({ ...serverOptions, store, log, tls: identity });
+  const server = new ChatServer({ ...serverOptions, store, log, tls: identity, maxUserBytesPerDay });
   let address: AddressInfo;
   try {
     address = await server.listen(port, bind ?? '0.0.0.0');

@@ -12,6 +12,7 @@ import type {
   HostInfo,
   HostLogEntry,
   HostRequest,
+  HostSilentAccounts,
   HostUser,
   PendingUser,
   Result,
@@ -99,6 +100,10 @@ export class Hosting {
 
   bans(): Result<HostBan[]> {
     return this.running ? ok(this.running.host.server.admin.bans()) : NOT_HOSTING;
+  }
+
+  async silentAccounts(olderThanMinutes?: number): Promise<Result<HostSilentAccounts>> {
+    return this.running ? ok(await this.running.host.server.admin.silentAccounts(olderThanMinutes)) : NOT_HOSTING;
   }
 
   /** Kept after the room stops, so the panel can still show how it ended. */

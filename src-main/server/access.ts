@@ -27,6 +27,8 @@ export interface RoomLimits {
   registrationsPerMinute: number;
   /** New accounts per minute from one address (an IPv6 /64 counts as one), also the burst. */
   addressRegistrationsPerMinute: number;
+  /** Logins per minute of one account, token or password (also the burst). */
+  loginsPerMinute: number;
 }
 
 export const DEFAULT_ROOM_LIMITS: RoomLimits = {
@@ -37,6 +39,8 @@ export const DEFAULT_ROOM_LIMITS: RoomLimits = {
   maxPendingAccounts: 50,
   registrationsPerMinute: 30,
   addressRegistrationsPerMinute: 5,
+  // Several devices reconnecting at once after a host restart stay far below it; cycling logins do not.
+  loginsPerMinute: 20,
 };
 
 export function roomLimits(given: Partial<RoomLimits> = {}): RoomLimits {

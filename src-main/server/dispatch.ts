@@ -4,7 +4,13 @@
  * what it returns or throws into the response frame.
  */
 import { ErrorCode, type WireError } from '../../src-shared/protocol/errors.js';
-import { type Request, type RequestResults, type RequestType, parseRequest } from '../../src-shared/protocol/requests.js';
+import {
+  type Request,
+  type RequestResults,
+  type RequestType,
+  type ServerLimits,
+  parseRequest,
+} from '../../src-shared/protocol/requests.js';
 import type { DecodedFrame } from '../net/frame.js';
 import type { ServerStore } from '../store/types.js';
 import type { RoomAccess, RoomLimits } from './access.js';
@@ -54,8 +60,7 @@ export interface ServerContext {
   isHostAccount: (name: string) => boolean;
   /** What hello announces. */
   roomName: string;
-  heartbeatTimeoutMs: number;
-  maxFrameBytes: number;
+  announced: ServerLimits;
   /** How long after sending a message may be edited; null: no limit. */
   editWindowMs: number | null;
 }
@@ -73,7 +78,7 @@ const RATE_LOG_EVERY_MS = 10_000;
 
 /** Requests that read many messages; a user has at most EXPENSIVE_PER_USER of them under way at once. */
 const EXPENSIVE = new Set<RequestType>(['search', 'history', 'sync']);
-const EXPENSIVE_PER_USER = 2;
+export const EXPENSIVE_PER_USER = 2;
 
 export class Dispatcher {
   private readonly expensive = new PerUserLimit(EXPENSIVE_PER_USER);

@@ -182,9 +182,13 @@ const room = useRoom();
 it(`answers ${TOTAL_FRAMES} random and mutated frames or closes cleanly, and keeps two users chatting`, async () => {
   const seed = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
   console.log(`fuzz seed ${seed} (FUZZ_SEED=${seed} replays it)`);
-  // Rates off and a high bad-frame limit: the budget goes to parsing, not to waiting and reconnecting
-  // (both limits have their own tests).
-  await room.start({ rateLimits: { framesPerSecond: Infinity, bytesPerSecond: Infinity }, maxConsecutiveErrors: 200 });
+  // Rates off (frames, bytes, logins per account) and a high bad-frame limit: the budget goes to parsing, not to waiting and reconnecting
+  // (each limit has its own tests).
+  await room.start({
+    rateLimits: { framesPerSecond: Infinity, bytesPerSecond: Infinity },
+    maxConsecutiveErrors: 200,
+    limits: { loginsPerMinute: 1_000_000 },
+  });
   const alice = await room.user('alice');
   const bob = await room.user('bob');
   await room.user('carol');

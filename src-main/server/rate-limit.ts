@@ -137,6 +137,14 @@ export class KeyedBuckets {
     return wait;
   }
 
+  /** Milliseconds until the key would have a token (0: it has one now); takes nothing. */
+  peek(key: string, now = Date.now()): number {
+    const bucket = this.buckets.get(key);
+    if (!bucket) return 0;
+    bucket.refill(now);
+    return bucket.waitFor(1);
+  }
+
   private forgetFull(now: number): void {
     for (const [key, bucket] of this.buckets) {
       bucket.refill(now);

@@ -9,9 +9,20 @@ import type { ServerStore, UserRow } from '../store/types.js';
 import type { ServerLog } from './log.js';
 import type { Session } from './session.js';
 
+/**
+ * How long presence changes gather before they are announced: a user who comes and goes
+ * many times within it costs the others at most one presence push, with the final state.
+ */
+export const PRESENCE_WINDOW_MS = 1000;
+
 export class Roster {
   /** Logged-in sessions by user id. */
   private readonly online = new Map<number, Set<Session>>();
+  /** Users the others were last told are online. */
+  private readonly announcedOnline = new Set<number>();
+  /** Users whose presence changed since the last announcement: their name and when it last changed. */
+  private readonly presenceChanged = new Map<number, { name: string; ts: number }>();
+  private presenceTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly store: ServerStore,
@@ -33,7 +44,7 @@ export class Roster {
     sessions.add(session);
     const now = Date.now();
     this.store.setLastSeen(user.id, now);
-    if (first) this.broadcast({ type: 'presence', user: user.name, online: true, ts: now }, session);
+    if (first) this.notePresence(user, now);
   }
 
   /** Removes a closed session; the user's last one saves how far they got and announces them offline. */
@@ -60,7 +71,30 @@ export class Roster {
       // A full disk must not take the host down with it; the user is offline all the same.
       this.log.error('last seen not stored', { user: user.name, error: String(error) });
     }
-    this.broadcast({ type: 'presence', user: user.name, online: false, ts: now });
+    this.notePresence(user, now);
+  }
+
+  /** Marks the user's presence as changed; it is announced at the end of the current window. */
+  private notePresence(user: UserRow, ts: number): void {
+    this.presenceChanged.set(user.id, { name: user.name, ts });
+    this.presenceTimer ??= setTimeout(() => this.announcePresence(), PRESENCE_WINDOW_MS).unref();
+  }
+
+  /**
+   * Tells everyone but the user's own sessions (which know from their login) the state of each
+   * user whose presence changed in the window, if it is not what they were last told.
+   */
+  private announcePresence(): void {
+    this.presenceTimer = null;
+    const changed = [...this.presenceChanged];
+    this.presenceChanged.clear();
+    for (const [userId, { name, ts }] of changed) {
+      const online = this.online.has(userId);
+      if (online === this.announcedOnline.has(userId)) continue;
+      if (online) this.announcedOnline.add(userId);
+      else this.announcedOnline.delete(userId);
+      this.broadcast({ type: 'presence', user: name, online, ts }, this.online.get(userId));
+    }
   }
 
   /**
@@ -68,13 +102,13 @@ export class Roster {
    * Presence goes lazily (see Connection.sendEncoded): a storm of logins costs each
    * peer one write per LAZY_FLUSH_MS, not one per login.
    */
-  broadcast(frame: PushFrame, except?: Session): void {
+  broadcast(frame: PushFrame, except?: Session | ReadonlySet<Session>): void {
     const lazy = frame.type === 'presence';
     const bytes = encodeFrame(frame);
     const messageId = frame.type === 'message' ? frame.message.id : 0;
     for (const sessions of this.online.values()) {
       for (const session of sessions) {
-        if (session === except) continue;
+        if (session === except || (except instanceof Set && except.has(session))) continue;
         session.connection.sendEncoded(bytes, lazy);
         if (messageId > session.sentUpTo) session.sentUpTo = messageId;
       }

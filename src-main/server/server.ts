@@ -10,7 +10,7 @@ import { Connection } from '../net/connection.js';
 import { TlsGate, type TlsIdentity } from '../net/tls.js';
 import type { ServerStore } from '../store/types.js';
 import { type AccessOptions, RoomAccess, type RoomLimits, addressHost, roomLimits } from './access.js';
-import { Dispatcher, type Handlers, type ServerContext } from './dispatch.js';
+import { Dispatcher, EXPENSIVE_PER_USER, type Handlers, type ServerContext } from './dispatch.js';
 import { accountHandlers } from './handlers/accounts.js';
 import { ServerAdmin } from './handlers/admin.js';
 import { chatHandlers } from './handlers/chats.js';
@@ -51,6 +51,13 @@ export interface ServerOptions {
   frameTimeoutMs?: number;
   /** How long after sending its sender may edit a message (docs/PROTOCOL.md §17); no limit without it. */
   editWindowMs?: number;
+  /** The store's daily quota per user, announced in hello (the store enforces it); none when not given. */
+  maxUserBytesPerDay?: number;
+}
+
+/** A token bucket as hello announces it: null when the host turned it off (Infinity). */
+function bucket(perSecond: number, burst: number): { perSecond: number; burst: number } | null {
+  return Number.isFinite(perSecond) && Number.isFinite(burst) ? { perSecond, burst } : null;
 }
 
 export class ChatServer {
@@ -104,19 +111,53 @@ export class ChatServer {
       passwordCost: options.passwordCost,
       sessions: this.sessions,
     });
+    const limits = roomLimits(options.limits);
+    const throttle = new LoginThrottle(options.throttle);
+    const maxConsecutiveErrors = options.maxConsecutiveErrors ?? 10;
     const context: ServerContext = {
       store: this.store,
       log: this.log,
       access: this.access,
-      limits: roomLimits(options.limits),
+      limits,
       roster: this.roster,
-      throttle: new LoginThrottle(options.throttle),
+      throttle,
       sessions: this.sessions,
       passwordCost: options.passwordCost,
       isHostAccount: (name) => this.admin.isProtected(name),
       roomName: this.roomName,
-      heartbeatTimeoutMs: this.heartbeatTimeoutMs,
-      maxFrameBytes: this.maxFrameBytes,
+      announced: {
+        maxFrameBytes: this.maxFrameBytes,
+        maxQueuedBytes: this.maxQueuedBytes,
+        maxTextLength: LIMITS.maxTextLength,
+        maxClientMsgIdLength: LIMITS.maxClientMsgIdLength,
+        maxPasswordLength: LIMITS.maxPasswordLength,
+        maxPassphraseLength: LIMITS.maxPassphraseLength,
+        maxSearchLength: LIMITS.maxSearchLength,
+        maxPageSize: LIMITS.maxPageSize,
+        defaultPageSize: LIMITS.defaultPageSize,
+        maxNameLength: limits.maxNameLength,
+        maxGroupNameLength: limits.maxGroupNameLength,
+        maxGroupsPerOwner: limits.maxGroupsPerOwner,
+        maxGroupMembers: limits.maxGroupMembers,
+        maxPendingAccounts: limits.maxPendingAccounts,
+        maxUserBytesPerDay: options.maxUserBytesPerDay ?? null,
+        heartbeatMs: this.heartbeatTimeoutMs,
+        loginTimeoutMs: this.authTimeoutMs,
+        frameTimeoutMs: this.frameTimeoutMs,
+        maxBadFrames: maxConsecutiveErrors,
+        expensiveRequestsPerUser: EXPENSIVE_PER_USER,
+        freeLoginFailures: throttle.freeFailures,
+        loginDelayMs: throttle.baseDelayMs,
+        maxLoginDelayMs: throttle.maxDelayMs,
+        frameRate: bucket(this.rateLimits.framesPerSecond, this.rateLimits.frameBurst),
+        byteRate: bucket(this.rateLimits.bytesPerSecond, this.rateLimits.byteBurst),
+        accountLoginRate: { perMinute: limits.loginsPerMinute, burst: limits.loginsPerMinute },
+        registrationRate: { perMinute: limits.registrationsPerMinute, burst: limits.registrationsPerMinute },
+        addressRegistrationRate: { perMinute: limits.addressRegistrationsPerMinute, burst: limits.addressRegistrationsPerMinute },
+        editWindowMs: options.editWindowMs ?? null,
+        typingIntervalMs: LIMITS.typingIntervalMs,
+        maxReactionsPerUser: LIMITS.maxReactionsPerUser,
+      },
       editWindowMs: options.editWindowMs ?? null,
     };
     const handlers = {
@@ -130,7 +171,7 @@ export class ChatServer {
       log: this.log,
       handlers,
       maxFrameBytes: this.maxFrameBytes,
-      maxConsecutiveErrors: options.maxConsecutiveErrors ?? 10,
+      maxConsecutiveErrors,
     });
   }
 

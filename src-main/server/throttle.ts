@@ -26,9 +26,9 @@ interface Entry {
 }
 
 export class LoginThrottle {
-  private readonly freeFailures: number;
-  private readonly baseDelayMs: number;
-  private readonly maxDelayMs: number;
+  readonly freeFailures: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
   private readonly forgetAfterMs: number;
   private readonly maxKeys: number;
   private readonly entries = new Map<string, Entry>();

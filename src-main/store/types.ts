@@ -151,6 +151,20 @@ export interface SessionStore {
   setDeliveredCursor(userId: number, messageId: number): void;
 }
 
+/**
+ * Accounts that never wrote: no message sent, no direct message received, no group owned or
+ * joined. The host may purge them (registration storms leave thousands).
+ */
+export interface SilentAccountStore {
+  /** Up to `limit` of them with id > afterId and created at or before createdBefore, by id. */
+  silentAccounts(afterId: number, createdBefore: number, limit: number): UserRow[];
+  /**
+   * Deletes those of the given accounts that still never wrote, with their sessions, relations
+   * and name skeletons, in one transaction; returns the ids deleted.
+   */
+  deleteSilentAccounts(userIds: readonly number[]): number[];
+}
+
 /** What the host panel shows is the row itself. */
 export type BanRow = HostBan;
 export type BanKind = BanRow['kind'];
@@ -220,4 +234,4 @@ export interface ConversationStore {
 }
 
 /** Everything the server needs from the database. */
-export type ServerStore = Store & SessionStore & AccessStore & ConversationStore;
+export type ServerStore = Store & SessionStore & AccessStore & SilentAccountStore & ConversationStore;

@@ -1,10 +1,26 @@
-/** Accounts, login sessions (token hashes) and each user's delivery cursor. */
+/** Accounts, login sessions (token hashes), each user's delivery cursor, and purging accounts that never wrote. */
 import { lookalikeSkeletons } from '../../src-shared/text.js';
 import { USER_COLUMNS, onlyRow, unlessTaken, type Db } from './rows.js';
-import type { SessionStore, Store, UserRow, UserStatus } from './types.js';
+import type { SessionStore, SilentAccountStore, Store, UserRow, UserStatus } from './types.js';
 
 type UserStore = Pick<Store, 'createUser' | 'userById' | 'userByKey' | 'userBySkeleton' | 'listUsers' | 'setLastSeen'> &
-  SessionStore;
+  SessionStore &
+  SilentAccountStore;
+
+/**
+ * An account (u) that never wrote, nor reacted or read anything the event log keeps. Each probe
+ * uses an index, or a NOT IN list SQLite builds once per statement: dm_partners holds both sides
+ * of every direct message, so it also tells who received one (messages.to_user_id has no index).
+ */
+const NEVER_WROTE = `NOT EXISTS (SELECT 1 FROM messages WHERE sender_id = u.id)
+  AND NOT EXISTS (SELECT 1 FROM dm_partners WHERE user_id = u.id)
+  AND NOT EXISTS (SELECT 1 FROM group_members WHERE user_id = u.id)
+  AND NOT EXISTS (SELECT 1 FROM read_cursors WHERE user_id = u.id)
+  AND u.id NOT IN (SELECT owner_id FROM chat_groups)
+  AND u.id NOT IN (SELECT user_id FROM reactions)`;
+
+/** The ids of a batch, as a JSON array for json_each: one statement per table for the whole batch. */
+const IN_BATCH = '(SELECT value FROM json_each(@ids))';
 
 export function userQueries(db: Db): UserStore {
   const insertUser = db.prepare<
@@ -32,6 +48,29 @@ export function userQueries(db: Db): UserStore {
     .pluck();
   const setDeliveredCursor = db.prepare<[number, number]>('UPDATE users SET delivered_up_to = ? WHERE id = ?');
 
+  const silentAccounts = db.prepare<{ afterId: number; createdBefore: number; limit: number }, UserRow>(
+    `SELECT ${USER_COLUMNS} FROM users u
+     WHERE u.id > @afterId AND u.created_at <= @createdBefore AND ${NEVER_WROTE}
+     ORDER BY u.id LIMIT @limit`,
+  );
+  const stillSilent = db.prepare<{ ids: string }, number>(`SELECT u.id FROM users u WHERE u.id IN ${IN_BATCH} AND ${NEVER_WROTE}`).pluck();
+  // sessions.user_id has no index: one statement for the batch scans the table once.
+  const purge = [
+    `DELETE FROM sessions WHERE user_id IN ${IN_BATCH}`,
+    `DELETE FROM relations WHERE user_low IN ${IN_BATCH} OR user_high IN ${IN_BATCH}`,
+    `DELETE FROM daily_usage WHERE user_id IN ${IN_BATCH}`,
+    // Others' messages that mention them.
+    `DELETE FROM mentions WHERE user_id IN ${IN_BATCH}`,
+    `DELETE FROM name_skeletons WHERE user_id IN ${IN_BATCH}`,
+    `DELETE FROM users WHERE id IN ${IN_BATCH}`,
+  ].map((sql) => db.prepare<{ ids: string }>(sql));
+  const purgeBatch = db.transaction((userIds: readonly number[]) => {
+    const ids = stillSilent.all({ ids: JSON.stringify(userIds) });
+    const batch = { ids: JSON.stringify(ids) };
+    for (const statement of purge) statement.run(batch);
+    return ids;
+  });
+
   const insertWithSkeletons = db.transaction((user: Parameters<UserStore['createUser']>[0]) => {
     const row = onlyRow(insertUser.all({ ...user, status: user.status ?? 'active' }));
     for (const skeleton of new Set([user.skeleton, ...lookalikeSkeletons(user.name)])) addSkeleton.run(skeleton, row.id);
@@ -52,5 +91,16 @@ export function userQueries(db: Db): UserStore {
     deliveredCursor: (userId) => deliveredCursor.get(userId) ?? 0,
     othersDeliveredCursor: (userId) => othersDeliveredCursor.get(userId) ?? 0,
     setDeliveredCursor: (userId, messageId) => void setDeliveredCursor.run(messageId, userId),
+    silentAccounts: (afterId, createdBefore, limit) => silentAccounts.all({ afterId, createdBefore, limit }),
+    deleteSilentAccounts: (userIds) => {
+      // Checking the users' foreign keys would scan messages once per account (to_user_id has no
+      // index); NEVER_WROTE has made sure, by index, that nothing but the rows deleted here refers to them.
+      db.pragma('foreign_keys = OFF');
+      try {
+        return purgeBatch(userIds);
+      } finally {
+        db.pragma('foreign_keys = ON');
+      }
+    },
   };
 }

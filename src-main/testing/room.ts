@@ -8,7 +8,7 @@ import { afterEach, beforeEach } from 'vitest';
 import { type ChatClient, type ClientOptions } from '../client/client.js';
 import { ClientError } from '../client/errors.js';
 import type { Host, HostOptions } from '../core/host.js';
-import { RawPeer, login, removeDir, startTestHost, tempDir } from './harness.js';
+import { RawPeer, login, removeDir, startTestHost, tempDir, waitFor } from './harness.js';
 
 export class Room {
   private started: Host | null = null;
@@ -76,6 +76,13 @@ export class Room {
     this.peers.push(peer);
     return peer;
   };
+
+  /**
+   * Resolves once the host has no connection of the user left. Presence cannot tell this:
+   * a user online for less than its window is never announced (PROTOCOL.md §8.2).
+   */
+  gone = (name: string, timeoutMs = 5000): Promise<void> =>
+    waitFor(() => !this.host.server.admin.connections().some((c) => c.name === name), timeoutMs, `${name}'s connections to close`);
 
   /** The server log as written so far. */
   logText = (): string => readFileSync(this.host.logFile, 'utf8');

@@ -1,8 +1,9 @@
-import { useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { AppError, HostAdminAction, HostAdminResult, Result } from '../../src-shared/api.js';
+import type { AppError, HostAdminAction, HostAdminResult, HostSilentAccounts, Result } from '../../src-shared/api.js';
 import { app, useApp } from '../app-context.js';
 import { addressWithoutPort, userActions } from '../lib/access.js';
+import { formatMoment } from '../lib/time.js';
 import { sameName } from '../../src-shared/protocol/names.js';
 import { ConfirmButton } from './ConfirmButton.js';
 import { ErrorAlert } from './ErrorAlert.js';
@@ -15,7 +16,44 @@ function useHostAdmin() {
     setError(result.ok ? null : result.error);
     return result;
   };
-  return { error, run };
+  return { error, setError, run };
+}
+
+interface HostListProps<T> {
+  /** The heading's id, which labels the list. */
+  id: string;
+  title: string;
+  items: readonly T[];
+  keyOf(item: T): string;
+  nameOf(item: T): string;
+  /** What follows the name: badges, details. */
+  detail?(item: T): ReactNode;
+  actions(item: T): ReactNode;
+  /** Shown instead of an empty list. */
+  empty?: string;
+  error: AppError | null;
+}
+
+/** A titled list of names, each with its actions: the shape of every list in the host panel. */
+function HostList<T>({ id, title, items, keyOf, nameOf, detail, actions, empty, error }: HostListProps<T>) {
+  return (
+    <>
+      <h3 id={id}>{title}</h3>
+      {items.length === 0 && empty !== undefined ? (
+        <p className="muted">{empty}</p>
+      ) : (
+        <ul aria-labelledby={id} className="host-users">
+          {items.map((item) => (
+            <li key={keyOf(item)}>
+              <span className="host-user-name">{nameOf(item)}</span> {detail?.(item)}
+              <span className="host-user-actions">{actions(item)}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+      <ErrorAlert error={error} />
+    </>
+  );
 }
 
 /** Connected users with their addresses and client versions, each with Kick, Ban and Mute. */
@@ -26,70 +64,70 @@ export function ConnectedUsers() {
   const { error, run } = useHostAdmin();
 
   return (
-    <>
-      <h3 id="host-users">{t('host.users')}</h3>
-      {users.length === 0 ? (
-        <p className="muted">{t('host.noUsers')}</p>
-      ) : (
-        <ul aria-labelledby="host-users" className="host-users">
-          {users.map((user) => (
-            <li key={user.name}>
-              <span className="host-user-name">{user.name}</span>{' '}
-              {user.muted && <span className="badge">{t('access.muted')}</span>}{' '}
-              <span className="muted">
-                {t('host.connections', { count: user.connections })}
-                {user.addresses.length > 0 && ` · ${user.addresses.join(', ')}`}
-                {user.clients.length > 0 && ` · ${[...new Set(user.clients)].join(', ')}`}
-              </span>
-              {/* The server refuses actions on the host's own account; no buttons invite them. */}
-              {!sameName(user.name, me) && (
-                <span className="host-user-actions">
-                  {userActions(user.name, user.muted).map(({ key, action }) =>
-                    key === 'kick' || key === 'ban' ? (
-                      <ConfirmButton
-                        key={key}
-                        className="danger small"
-                        label={t(`access.${key}Label`, { name: user.name })}
-                        question={t(`access.${key}Question`, { name: user.name })}
-                        detail={t(`access.${key}Confirm`, { name: user.name })}
-                        confirm={t(`access.${key}`)}
-                        onConfirm={() => void run(action)}
-                      >
-                        {t(`access.${key}`)}
-                      </ConfirmButton>
-                    ) : (
-                      <button
-                        key={key}
-                        type="button"
-                        className="small"
-                        aria-label={t(`access.${key}Label`, { name: user.name })}
-                        onClick={() => void run(action)}
-                      >
-                        {t(`access.${key}`)}
-                      </button>
-                    ),
-                  )}
-                  {[...new Set(user.addresses.map(addressWithoutPort))].map((address) => (
-                    <ConfirmButton
-                      key={address}
-                      className="danger small"
-                      label={t('access.banAddressLabel', { address })}
-                      question={t('access.banAddressQuestion', { address })}
-                      detail={t('access.banAddressConfirm', { address })}
-                      confirm={t('access.banAddress')}
-                      onConfirm={() => void run({ kind: 'banAddress', address })}
-                    >
-                      {t('access.banAddress')}
-                    </ConfirmButton>
-                  ))}
-                </span>
-              )}
-            </li>
-          ))}
-        </ul>
+    <HostList
+      id="host-users"
+      title={t('host.users')}
+      items={users}
+      keyOf={(user) => user.name}
+      nameOf={(user) => user.name}
+      empty={t('host.noUsers')}
+      error={error}
+      detail={(user) => (
+        <>
+          {user.muted && <span className="badge">{t('access.muted')}</span>}{' '}
+          <span className="muted">
+            {t('host.connections', { count: user.connections })}
+            {user.addresses.length > 0 && ` · ${user.addresses.join(', ')}`}
+            {user.clients.length > 0 && ` · ${[...new Set(user.clients)].join(', ')}`}
+          </span>
+        </>
       )}
-      <ErrorAlert error={error} />
-    </>
+      // The server refuses actions on the host's own account; no buttons invite them.
+      actions={(user) =>
+        !sameName(user.name, me) && (
+          <>
+            {userActions(user.name, user.muted).map(({ key, action }) =>
+              key === 'kick' || key === 'ban' ? (
+                <ConfirmButton
+                  key={key}
+                  className="danger small"
+                  label={t(`access.${key}Label`, { name: user.name })}
+                  question={t(`access.${key}Question`, { name: user.name })}
+                  detail={t(`access.${key}Confirm`, { name: user.name })}
+                  confirm={t(`access.${key}`)}
+                  onConfirm={() => void run(action)}
+                >
+                  {t(`access.${key}`)}
+                </ConfirmButton>
+              ) : (
+                <button
+                  key={key}
+                  type="button"
+                  className="small"
+                  aria-label={t(`access.${key}Label`, { name: user.name })}
+                  onClick={() => void run(action)}
+                >
+                  {t(`access.${key}`)}
+                </button>
+              ),
+            )}
+            {[...new Set(user.addresses.map(addressWithoutPort))].map((address) => (
+              <ConfirmButton
+                key={address}
+                className="danger small"
+                label={t('access.banAddressLabel', { address })}
+                question={t('access.banAddressQuestion', { address })}
+                detail={t('access.banAddressConfirm', { address })}
+                confirm={t('access.banAddress')}
+                onConfirm={() => void run({ kind: 'banAddress', address })}
+              >
+                {t('access.banAddress')}
+              </ConfirmButton>
+            ))}
+          </>
+        )
+      }
+    />
   );
 }
 
@@ -100,25 +138,24 @@ export function PendingApprovals() {
   const { error, run } = useHostAdmin();
   if (pending.length === 0 && error === null) return null;
   return (
-    <>
-      <h3 id="host-pending">{t('access.pending')}</h3>
-      <ul aria-labelledby="host-pending" className="host-users">
-        {pending.map((user) => (
-          <li key={user.name}>
-            <span className="host-user-name">{user.name}</span>
-            <span className="host-user-actions">
-              <button type="button" aria-label={t('access.approveLabel', { name: user.name })} onClick={() => void run({ kind: 'approve', user: user.name })}>
-                {t('access.approve')}
-              </button>
-              <button type="button" aria-label={t('access.rejectLabel', { name: user.name })} onClick={() => void run({ kind: 'reject', user: user.name })}>
-                {t('access.reject')}
-              </button>
-            </span>
-          </li>
-        ))}
-      </ul>
-      <ErrorAlert error={error} />
-    </>
+    <HostList
+      id="host-pending"
+      title={t('access.pending')}
+      items={pending}
+      keyOf={(user) => user.name}
+      nameOf={(user) => user.name}
+      error={error}
+      actions={(user) => (
+        <>
+          <button type="button" aria-label={t('access.approveLabel', { name: user.name })} onClick={() => void run({ kind: 'approve', user: user.name })}>
+            {t('access.approve')}
+          </button>
+          <button type="button" aria-label={t('access.rejectLabel', { name: user.name })} onClick={() => void run({ kind: 'reject', user: user.name })}>
+            {t('access.reject')}
+          </button>
+        </>
+      )}
+    />
   );
 }
 
@@ -129,27 +166,84 @@ export function BanList() {
   const { error, run } = useHostAdmin();
   if (bans.length === 0 && error === null) return null;
   return (
+    <HostList
+      id="host-bans"
+      title={t('access.bans')}
+      items={bans}
+      keyOf={(ban) => `${ban.kind}:${ban.value}`}
+      nameOf={(ban) => ban.value}
+      error={error}
+      actions={(ban) => (
+        <button
+          type="button"
+          aria-label={t('access.unbanLabel', { value: ban.value })}
+          onClick={() => void run(ban.kind === 'name' ? { kind: 'unban', user: ban.value } : { kind: 'unbanAddress', address: ban.value })}
+        >
+          {t('access.unban')}
+        </button>
+      )}
+    />
+  );
+}
+
+/**
+ * Accounts that never wrote and are offline (what a registration storm leaves), with a Purge
+ * that deletes them all after asking. Read when the panel opens and on Refresh.
+ */
+export function SilentAccounts() {
+  const { t, i18n } = useTranslation();
+  const [found, setFound] = useState<HostSilentAccounts | null>(null);
+  const [purged, setPurged] = useState<number | null>(null);
+  const { error, setError, run } = useHostAdmin();
+
+  const load = useCallback(async () => {
+    const result = await app().api.hostSilentAccounts();
+    if (result.ok) setFound(result.value);
+    else setError(result.error);
+  }, [setError]);
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  const purge = async () => {
+    const result = await run({ kind: 'purgeSilent' });
+    if (result.ok) setPurged(result.value.purged ?? 0);
+    await load();
+  };
+
+  const count = found?.count ?? 0;
+  const more = count - (found?.accounts.length ?? 0);
+  return (
     <>
-      <h3 id="host-bans">{t('access.bans')}</h3>
-      <ul aria-labelledby="host-bans" className="host-users">
-        {bans.map((ban) => (
-          <li key={`${ban.kind}:${ban.value}`}>
-            <span className="host-user-name">{ban.value}</span>
-            <span className="host-user-actions">
-              <button
-                type="button"
-                aria-label={t('access.unbanLabel', { value: ban.value })}
-                onClick={() =>
-                  void run(ban.kind === 'name' ? { kind: 'unban', user: ban.value } : { kind: 'unbanAddress', address: ban.value })
-                }
-              >
-                {t('access.unban')}
-              </button>
-            </span>
-          </li>
-        ))}
-      </ul>
-      <ErrorAlert error={error} />
+      <HostList
+        id="host-silent"
+        title={t('access.silentTitle')}
+        items={found?.accounts ?? []}
+        keyOf={(account) => account.name}
+        nameOf={(account) => account.name}
+        empty={found === null ? '' : t('access.silentNone')}
+        error={error}
+        detail={(account) => <span className="muted">{t('access.silentSince', { date: formatMoment(account.createdAt, Date.now(), i18n.language) })}</span>}
+        actions={() => null}
+      />
+      {count > 0 && <p className="muted">{more > 0 ? t('access.silentCountMore', { count, more }) : t('access.silentCount', { count })}</p>}
+      <p aria-live="polite">{purged !== null && t('access.purgeDone', { count: purged })}</p>
+      <div className="host-user-actions">
+        <button type="button" className="small" onClick={() => void load()}>
+          {t('access.silentRefresh')}
+        </button>
+        {count > 0 && (
+          <ConfirmButton
+            className="danger small"
+            question={t('access.purgeQuestion', { count })}
+            detail={t('access.purgeConfirm')}
+            confirm={t('access.purge')}
+            onConfirm={() => void purge()}
+          >
+            {t('access.purge')}
+          </ConfirmButton>
+        )}
+      </div>
     </>
   );
 }

@@ -8,7 +8,7 @@ import { ConfirmButton } from './ConfirmButton.js';
 import { CopyAddresses } from './CopyAddress.js';
 import { Drawer } from './Drawer.js';
 import { ErrorAlert } from './ErrorAlert.js';
-import { BanList, ConnectedUsers, PendingApprovals, ResetPasswordForm } from './HostAdmin.js';
+import { BanList, ConnectedUsers, PendingApprovals, ResetPasswordForm, SilentAccounts } from './HostAdmin.js';
 import { RoomFingerprint } from './SecurityInfo.js';
 
 /** The host's drawer: the addresses to share, who is connected, waiting and banned, and the live server log. */
@@ -38,6 +38,9 @@ export function RoomSettings({ onClose }: { onClose(): void }) {
       </section>
       <section className="drawer-section">
         <ResetPasswordForm />
+      </section>
+      <section className="drawer-section">
+        <SilentAccounts />
       </section>
       <section className="drawer-section">
         <ServerLog />

@@ -78,6 +78,7 @@ export function fakeApi(overrides: Partial<AppApi> = {}): AppApi & { emit(event:
     receipts: () => ok([]),
     typing: () => ok(undefined),
     privacy: () => ok({ sendReadReceipts: true }),
+    hostSilentAccounts: () => ok({ count: 0, accounts: [] }),
     onEvent: (listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);

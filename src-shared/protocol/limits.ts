@@ -1,6 +1,7 @@
 /** Protocol version, limits and defaults: plain values, safe for the renderer to import. */
 
 export const PROTOCOL_MAJOR = 1;
+/** 1.1: hello announces `limits` and `features` (PROTOCOL.md §7.1). */
 const PROTOCOL_MINOR = 1;
 export const PROTOCOL_VERSION = `${PROTOCOL_MAJOR}.${PROTOCOL_MINOR}`;
 

@@ -35,6 +35,53 @@ const nothing = z.object({});
 const noParams = z.strictObject({});
 const group = z.object({ group: groupInfo });
 
+const count = z.number().int().positive();
+/** A token bucket: `burst` at once, then `perSecond` more each second; null when the host turned it off. */
+const fastRate = z.object({ perSecond: z.number().positive(), burst: count }).nullable();
+/** The same for rare events, per minute. */
+const slowRate = z.object({ perMinute: z.number().positive(), burst: count });
+
+/**
+ * Every limit a client may need to adapt to, as hello announces it (PROTOCOL.md §15 is
+ * the table of the same names). Not strict: a later 1.x server may announce more.
+ */
+export const serverLimits = z.object({
+  maxFrameBytes: count,
+  maxQueuedBytes: count,
+  maxTextLength: count,
+  maxClientMsgIdLength: count,
+  maxNameLength: count,
+  maxGroupNameLength: count,
+  maxPasswordLength: count,
+  maxPassphraseLength: count,
+  maxSearchLength: count,
+  maxPageSize: count,
+  defaultPageSize: count,
+  maxGroupsPerOwner: count,
+  maxGroupMembers: count,
+  maxPendingAccounts: count,
+  /** Bytes of message text (UTF-8) one user may store per UTC day; null: no quota. */
+  maxUserBytesPerDay: count.nullable(),
+  heartbeatMs: count,
+  loginTimeoutMs: count,
+  frameTimeoutMs: count,
+  maxBadFrames: count,
+  expensiveRequestsPerUser: count,
+  freeLoginFailures: count,
+  loginDelayMs: count,
+  maxLoginDelayMs: count,
+  frameRate: fastRate,
+  byteRate: fastRate,
+  accountLoginRate: slowRate,
+  registrationRate: slowRate,
+  addressRegistrationRate: slowRate,
+  // Conversation changes (§17).
+  /** How long after sending its sender may edit a message; null: no limit. */
+  editWindowMs: count.nullable(),
+  typingIntervalMs: count,
+  maxReactionsPerUser: count,
+});
+
 function request<P extends z.ZodType, R extends z.ZodType>(params: P, result: R) {
   return { params, result };
 }
@@ -49,20 +96,14 @@ export const requests = {
       protocol: z.string(),
       server: z.string(),
       room: z.string(),
+      /** The next three are in `limits` too; kept for 1.0 clients. */
       heartbeatMs: z.number().int().positive(),
       maxFrameBytes: z.number().int().positive(),
       maxTextLength: z.number().int().positive(),
-      /** Protocol 1.1: the optional capabilities this server has (CONVERSATION_FEATURES, ...). */
+      /** Since 1.1; a 1.0 server sends none. */
+      limits: serverLimits.optional(),
+      /** Since 1.1: the optional capabilities this server has (CONVERSATION_FEATURES, ...). */
       features: z.array(z.string()).optional(),
-      /** Protocol 1.1: every limit in force. Later servers may add fields. */
-      limits: z
-        .object({
-          /** How long after sending its sender may edit a message; null: no limit. */
-          editWindowMs: z.number().int().positive().nullable(),
-          typingIntervalMs: z.number().int().positive(),
-          maxReactionsPerUser: z.number().int().positive(),
-        })
-        .optional(),
     }),
   ),
   login: request(
@@ -155,6 +196,7 @@ export const requests = {
 
 export type RequestType = keyof typeof requests;
 export type RequestBody<T extends RequestType> = z.infer<(typeof requests)[T]['params']>;
+export type ServerLimits = z.infer<typeof serverLimits>;
 export type RequestResults = { [K in RequestType]: z.infer<(typeof requests)[K]['result']> };
 export type Request<T extends RequestType = RequestType> = { [K in T]: { type: K; id: number } & RequestBody<K> }[T];
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../src-shared/protocol/errors.js';
 import { PROTOCOL_VERSION } from '../../../src-shared/protocol/limits.js';
+import { serverLimits } from '../../../src-shared/protocol/requests.js';
 import { login } from '../../testing/harness.js';
 import { useRoom } from '../../testing/room.js';
 
@@ -18,10 +19,63 @@ describe('handshake', () => {
     await peer.waitClosed();
   });
 
-  it('answers hello with the server limits', async () => {
+  it('answers hello with every limit in force, as the host set them (issue 10 item 23)', async () => {
+    await room.restart({
+      heartbeatTimeoutMs: 15_000,
+      authTimeoutMs: 25_000,
+      maxFrameBytes: 65_536,
+      maxUserBytesPerDay: 1_000_000,
+      rateLimits: { framesPerSecond: Infinity, bytesPerSecond: 2048, byteBurst: 4096 },
+      throttle: { freeFailures: 3, baseDelayMs: 500, maxDelayMs: 60_000 },
+      limits: { maxNameLength: 20, maxGroupMembers: 8, loginsPerMinute: 12, registrationsPerMinute: 60, addressRegistrationsPerMinute: 6 },
+    });
     const peer = await room.raw();
     const response = await peer.request('hello', { protocol: PROTOCOL_VERSION });
-    expect(response).toMatchObject({ ok: true, result: { protocol: PROTOCOL_VERSION, heartbeatMs: 20_000 } });
+    expect(response).toMatchObject({
+      ok: true,
+      result: { protocol: '1.1', heartbeatMs: 15_000, maxFrameBytes: 65_536, maxTextLength: 8000, features: expect.arrayContaining(['edit']) },
+    });
+    const { limits } = (response as unknown as { result: { limits: Record<string, unknown> } }).result;
+    expect(limits).toEqual({
+      maxFrameBytes: 65_536,
+      maxQueuedBytes: 8 * 1024 * 1024,
+      maxTextLength: 8000,
+      maxClientMsgIdLength: 64,
+      maxNameLength: 20,
+      maxGroupNameLength: 48,
+      maxPasswordLength: 256,
+      maxPassphraseLength: 256,
+      maxSearchLength: 200,
+      maxPageSize: 200,
+      defaultPageSize: 50,
+      maxGroupsPerOwner: 20,
+      maxGroupMembers: 8,
+      maxPendingAccounts: 50,
+      maxUserBytesPerDay: 1_000_000,
+      heartbeatMs: 15_000,
+      loginTimeoutMs: 25_000,
+      frameTimeoutMs: 30_000,
+      maxBadFrames: 10,
+      expensiveRequestsPerUser: 2,
+      freeLoginFailures: 3,
+      loginDelayMs: 500,
+      maxLoginDelayMs: 60_000,
+      frameRate: null,
+      byteRate: { perSecond: 2048, burst: 4096 },
+      accountLoginRate: { perMinute: 12, burst: 12 },
+      registrationRate: { perMinute: 60, burst: 60 },
+      addressRegistrationRate: { perMinute: 6, burst: 6 },
+      editWindowMs: null,
+      typingIntervalMs: 3000,
+      maxReactionsPerUser: 20,
+    });
+  });
+
+  it('names every announced limit in the limits table of PROTOCOL.md §15', () => {
+    const protocol = readFileSync(new URL('../../../docs/PROTOCOL.md', import.meta.url), 'utf8');
+    const table = protocol.slice(protocol.indexOf('## 15 Limits'), protocol.indexOf('## 16 '));
+    const documented = [...table.matchAll(/^\| `([A-Za-z]+)` \|/gm)].map((match) => match[1]);
+    expect(documented.sort()).toEqual(Object.keys(serverLimits.shape).sort());
   });
 
   it('requires hello before anything and login before chat', async () => {

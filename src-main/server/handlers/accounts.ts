@@ -1,7 +1,7 @@
 /** hello, login (and registration), logout, changePassword, users. */
 import { createHash, randomBytes } from 'node:crypto';
 import { ErrorCode } from '../../../src-shared/protocol/errors.js';
-import { CONVERSATION_FEATURES, LIMITS, PROTOCOL_MAJOR, PROTOCOL_VERSION } from '../../../src-shared/protocol/limits.js';
+import { CONVERSATION_FEATURES, PROTOCOL_MAJOR, PROTOCOL_VERSION } from '../../../src-shared/protocol/limits.js';
 import { checkUserName, lookalikeSkeletons, nameSkeleton } from '../../../src-shared/text.js';
 import { nameKey } from '../../../src-shared/protocol/names.js';
 import { StoreConflictError, type UserRow } from '../../store/types.js';
@@ -21,6 +21,20 @@ export function accountHandlers(ctx: ServerContext) {
   const scrypt = new ScryptQueue();
   const roomRegistrations = new KeyedBuckets(ctx.limits.registrationsPerMinute, ctx.limits.registrationsPerMinute);
   const addressRegistrations = new KeyedBuckets(ctx.limits.addressRegistrationsPerMinute, ctx.limits.addressRegistrationsPerMinute);
+  // Successful logins only: others' failed guesses must not lock the account's owner out.
+  const accountLogins = new KeyedBuckets(ctx.limits.loginsPerMinute, ctx.limits.loginsPerMinute);
+
+  /**
+   * Refuses a login of an account that logged in too often just now (a client cycling its
+   * logins makes every online user hear of it). `take` is false for the early check before
+   * the password check, which would otherwise be spent on a login that cannot pass.
+   */
+  function refuseLoginRate(key: string, name: string, address: string, take: boolean): void {
+    const wait = take ? accountLogins.take(key) : accountLogins.peek(key);
+    if (wait === 0) return;
+    log.warn('login refused', { user: name, address, reason: 'login rate' });
+    throw new ServerError(ErrorCode.RATE_LIMITED, `${name} logged in too often just now; try again in ${Math.ceil(wait / 1000)} s`, wait);
+  }
 
   /** scrypt work for the session, in its turn; dropped if the connection is gone by then. */
   function queued<T>(session: Session, lane: ScryptLane, work: () => Promise<T>): Promise<T> {
@@ -160,15 +174,11 @@ export function accountHandlers(ctx: ServerContext) {
         protocol: PROTOCOL_VERSION,
         server: SERVER_NAME,
         room: ctx.roomName,
-        heartbeatMs: ctx.heartbeatTimeoutMs,
-        maxFrameBytes: ctx.maxFrameBytes,
-        maxTextLength: LIMITS.maxTextLength,
+        heartbeatMs: ctx.announced.heartbeatMs,
+        maxFrameBytes: ctx.announced.maxFrameBytes,
+        maxTextLength: ctx.announced.maxTextLength,
+        limits: ctx.announced,
         features: [...CONVERSATION_FEATURES],
-        limits: {
-          editWindowMs: ctx.editWindowMs,
-          typingIntervalMs: LIMITS.typingIntervalMs,
-          maxReactionsPerUser: LIMITS.maxReactionsPerUser,
-        },
       };
     },
 
@@ -182,6 +192,7 @@ export function accountHandlers(ctx: ServerContext) {
       const throttleKeys = loginThrottleKeys(key, address);
       // A token is unguessable: failed password guesses by others must not lock its owner out.
       if (request.token === undefined) refuseThrottled(throttleKeys, checked.name, address);
+      refuseLoginRate(key, checked.name, address, false);
       const existing = store.userByKey(key);
       let user: UserRow;
       let registered = false;
@@ -192,6 +203,7 @@ export function accountHandlers(ctx: ServerContext) {
           log.warn('failed login', { user: checked.name, address, reason: 'bad token' });
           throw new ServerError(ErrorCode.BAD_TOKEN, 'this session has ended; log in with your password');
         }
+        refuseLoginRate(key, existing.name, address, true);
         user = existing;
         token = request.token;
       } else {
@@ -211,6 +223,7 @@ export function accountHandlers(ctx: ServerContext) {
           registered = true;
           refuseBanned(key, address);
         }
+        refuseLoginRate(key, user.name, address, true);
         throttle.reset(throttleKeys[0]!);
         token = randomBytes(32).toString('base64url');
         store.createSession(sha256(token), user.id, Date.now());

@@ -1,7 +1,10 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../src-shared/protocol/errors.js';
 import { nextEvent, waitFor } from '../../testing/harness.js';
 import { useRoom } from '../../testing/room.js';
+import { nameSkeleton } from '../../../src-shared/text.js';
+import { openStore } from '../../store/store.js';
 
 const room = useRoom();
 
@@ -70,3 +73,64 @@ describe('host admin', () => {
   });
 });
 
+
+describe('accounts that never wrote (issue 10 item 2)', () => {
+  /** Accounts made straight in the database, as a registration storm leaves them. */
+  function junkAccounts(count: number, createdAt: number): void {
+    const store = openStore(join(room.dir, 'chat.sqlite'));
+    try {
+      for (let i = 0; i < count; i++) {
+        const name = `junk${i}`;
+        store.createUser({ name, nameKey: name, skeleton: nameSkeleton(name), passwordHash: 'x', createdAt });
+      }
+    } finally {
+      store.close();
+    }
+  }
+
+  it('are listed and purged in batches, sparing writers, group members, the online and the host', async () => {
+    junkAccounts(1000, Date.now() - 60 * 60_000);
+    await room.start();
+    const writer = await room.user('writer');
+    await writer.send({ kind: 'room' }, 'I wrote');
+    const owner = await room.user('owner');
+    const group = await owner.request('groupCreate', { name: 'Team' });
+    await room.user('member');
+    await owner.request('groupAddMember', { groupId: group.group.id, user: 'member' });
+    await room.user('host');
+    room.host.server.admin.protect('host');
+    await room.user('lurker');
+    room.closeClients();
+    await room.gone('lurker');
+    const online = await room.user('online');
+    const admin = room.host.server.admin;
+
+    const silent = await admin.silentAccounts();
+    expect(silent.count).toBe(1001);
+    expect(silent.accounts).toHaveLength(100);
+    expect(silent.accounts.map((a) => a.name).slice(0, 2)).toEqual(['junk0', 'junk1']);
+    expect(silent.accounts.map((a) => a.name)).not.toContain('lurker');
+    // Only the junk is older than half an hour.
+    expect((await admin.silentAccounts(30)).count).toBe(1000);
+
+    let turns = 0;
+    let purging = true;
+    const countTurns = (): void => {
+      turns += 1;
+      if (purging) setImmediate(countTurns);
+    };
+    setImmediate(countTurns);
+    const purged = await admin.purgeSilent(30);
+    purging = false;
+    expect(purged).toBe(1000);
+    // The event loop ran between the batches: other clients were served meanwhile.
+    expect(turns).toBeGreaterThanOrEqual(5);
+
+    const { users } = await online.request('users');
+    expect(users.map((u) => u.name)).toEqual(['host', 'lurker', 'member', 'online', 'owner', 'writer']);
+    expect((await admin.silentAccounts()).accounts.map((a) => a.name)).toEqual(['lurker']);
+    expect(room.logEvents().filter((e) => e.event === 'admin').at(-1)).toMatchObject({ action: 'purge silent accounts', purged: 1000, olderThanMinutes: 30 });
+    // A purged name is free again.
+    expect(await room.loginError('junk7', 'new owner')).toBe('no error');
+  });
+});

@@ -1,10 +1,11 @@
 /**
  * What the host can do to the room: see who is connected, kick, ban, mute,
- * approve or reject waiting accounts and reset passwords. The desktop app's
+ * approve or reject waiting accounts, reset passwords and purge accounts that never wrote. The desktop app's
  * host panel and the headless host's commands both call these. Every action is
  * written to the server log as an "admin" event.
  */
 import { randomBytes } from 'node:crypto';
+import type { HostSilentAccounts } from '../../../src-shared/api.js';
 import { ErrorCode, type WireError } from '../../../src-shared/protocol/errors.js';
 import { checkUserName } from '../../../src-shared/text.js';
 import { nameKey } from '../../../src-shared/protocol/names.js';
@@ -39,6 +40,12 @@ export interface AdminContext {
 }
 
 const GENERATED_PASSWORD_BYTES = 9;
+/** Accounts looked at (and purged) per turn of the event loop: a few milliseconds of work. */
+const SILENT_BATCH = 200;
+/** Silent accounts listed by name; the rest are counted. */
+const SILENT_LISTED = 100;
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class ServerAdmin {
   /** Name keys of the host's own accounts, which no admin action may hit. */
@@ -175,6 +182,47 @@ export class ServerAdmin {
     });
     this.record('reset password', { user: user.name, generated: password === undefined, connections: closed });
     return next;
+  }
+
+  /**
+   * Accounts that never wrote (no message, no group: see SilentAccountStore), not online and not
+   * the host's own, created at least `olderThanMinutes` ago if given. Read a batch per turn.
+   */
+  async silentAccounts(olderThanMinutes?: number): Promise<HostSilentAccounts> {
+    const found: HostSilentAccounts = { count: 0, accounts: [] };
+    await this.eachSilentBatch(olderThanMinutes, (batch) => {
+      found.count += batch.length;
+      for (const user of batch.slice(0, SILENT_LISTED - found.accounts.length)) found.accounts.push({ name: user.name, createdAt: user.createdAt });
+    });
+    return found;
+  }
+
+  /** Deletes the accounts silentAccounts lists, a batch per turn; returns how many. */
+  async purgeSilent(olderThanMinutes?: number): Promise<number> {
+    let purged = 0;
+    await this.eachSilentBatch(olderThanMinutes, (batch) => {
+      purged += this.context.store.deleteSilentAccounts(batch.map((user) => user.id)).length;
+    });
+    this.record('purge silent accounts', { purged, ...(olderThanMinutes !== undefined ? { olderThanMinutes } : {}) });
+    return purged;
+  }
+
+  /** Walks the silent accounts by id, SILENT_BATCH at a time, yielding the event loop between batches. */
+  private async eachSilentBatch(olderThanMinutes: number | undefined, visit: (batch: UserRow[]) => void): Promise<void> {
+    if (olderThanMinutes !== undefined && !(olderThanMinutes >= 0)) {
+      throw new ServerError(ErrorCode.BAD_REQUEST, 'the age is a number of minutes, 0 or more');
+    }
+    const createdBefore = olderThanMinutes === undefined ? Number.MAX_SAFE_INTEGER : Date.now() - olderThanMinutes * 60_000;
+    let afterId = 0;
+    for (;;) {
+      const page = this.context.store.silentAccounts(afterId, createdBefore, SILENT_BATCH);
+      if (page.length === 0) return;
+      afterId = page.at(-1)!.id;
+      // Checked in the same turn as the visit: nobody can log in between.
+      const online = new Set([...this.context.sessions].flatMap((session) => (session.user ? [session.user.id] : [])));
+      visit(page.filter((user) => !online.has(user.id) && !this.protectedKeys.has(user.nameKey)));
+      await nextTurn();
+    }
   }
 
   private closeAll(userId: number, reason: WireError): number {

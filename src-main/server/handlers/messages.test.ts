@@ -135,7 +135,7 @@ describe('history, offline delivery and search', () => {
     // bob is online: he has everything.
     expect((await alice.request('history', { conv: 'room' })).deliveredUpTo).toBeGreaterThanOrEqual(second.id);
     bob.close();
-    await nextEvent(alice, 'presence', (p) => p.user === 'bob' && !p.online);
+    await room.gone('bob');
     const third = await alice.send({ kind: 'room' }, 'bob has left');
     // Offline, bob reached what he was sent before leaving, not what came after.
     const page = await alice.request('history', { conv: 'room' });
@@ -168,7 +168,7 @@ describe('offline delivery', () => {
     await alice.send({ kind: 'room' }, 'seen live');
     await seen;
     bob.close();
-    await nextEvent(alice, 'presence', (p) => p.user === 'bob' && !p.online);
+    await room.gone('bob');
     await alice.send({ kind: 'room' }, 'missed 1');
     await alice.send({ kind: 'dm', user: 'bob' }, 'missed 2');
 

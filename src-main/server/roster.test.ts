@@ -1,0 +1,122 @@
+/** Issue 10 item 15: presence is coalesced per user, and one account cannot cycle its logins without limit. */
+import { describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../src-shared/protocol/errors.js';
+import type { ServerFrame } from '../../src-shared/protocol/pushes.js';
+import { RawPeer, waitFor } from '../testing/harness.js';
+import { useRoom } from '../testing/room.js';
+import { PRESENCE_WINDOW_MS } from './roster.js';
+
+const room = useRoom();
+
+type Presence = Extract<ServerFrame, { type: 'presence' }>;
+const presenceOf = (peer: RawPeer, user: string): Presence[] =>
+  peer.frames.filter((frame): frame is Presence => frame.type === 'presence' && frame.user === user);
+
+/** Logs in with the token on a fresh connection, then drops it; resolves with the login response. */
+async function cycle(token: string, name = 'mallory'): Promise<ServerFrame> {
+  const peer = await RawPeer.open(room.port);
+  try {
+    await peer.hello();
+    return await peer.request('login', { name, token });
+  } finally {
+    peer.destroy();
+  }
+}
+
+describe('presence', () => {
+  it('costs a bystander at most one push per window while a muted user cycles token logins', async () => {
+    await room.start({ limits: { loginsPerMinute: 100_000 } });
+    const token = (await room.user('mallory')).sessionToken!;
+    room.closeClients();
+    room.host.server.admin.mute('mallory');
+    const alice = await room.raw();
+    await alice.login('alice');
+
+    const started = Date.now();
+    let logins = 0;
+    while (Date.now() - started < 2 * PRESENCE_WINDOW_MS) {
+      expect(await cycle(token)).toMatchObject({ ok: true });
+      logins += 1;
+    }
+    const windows = Math.ceil((Date.now() - started) / PRESENCE_WINDOW_MS);
+    // Gathered and sent lazily: wait out a window and a lazy flush for the last one.
+    await new Promise((resolve) => setTimeout(resolve, 3 * PRESENCE_WINDOW_MS));
+    expect(logins).toBeGreaterThan(20);
+    const heard = presenceOf(alice, 'mallory');
+    // Before coalescing this was two pushes per login. One more may be left from mallory's first
+    // login, whose window can close after alice is in; one for the window after the last cycle.
+    expect(heard.length).toBeLessThanOrEqual(windows + 2);
+    // Whatever was heard (perhaps nothing), the last word is the truth: mallory is offline.
+    expect(heard.at(-1)?.online ?? false).toBe(false);
+  });
+
+  it('still tells a bystander of a user who comes, goes and comes back normally', async () => {
+    await room.start();
+    const alice = await room.raw();
+    await alice.login('alice');
+    const bob = await room.raw();
+    await bob.login('bob');
+    await alice.waitFrame((f) => f.type === 'presence' && f.user === 'bob' && f.online);
+    bob.destroy();
+    await alice.waitFrame((f) => f.type === 'presence' && f.user === 'bob' && !f.online);
+    const again = await room.raw();
+    await again.login('bob');
+    await waitForCount(alice, 'bob', 3);
+    expect(presenceOf(alice, 'bob').map((p) => p.online)).toEqual([true, false, true]);
+    // A user never hears of their own presence: their login says it.
+    expect(presenceOf(again, 'bob')).toEqual([]);
+  });
+
+  it('says nothing of a user who drops and is back within the window', async () => {
+    await room.start();
+    const alice = await room.raw();
+    await alice.login('alice');
+    const bob = await room.user('bob');
+    await alice.waitFrame((f) => f.type === 'presence' && f.user === 'bob' && f.online);
+    const token = bob.sessionToken!;
+    room.closeClients();
+    await waitFor(() => !room.host.server.admin.connections().some((c) => c.name === 'bob'), 5000, 'the server to see bob gone');
+    const back = await room.raw();
+    await back.hello();
+    expect(await back.request('login', { name: 'bob', token })).toMatchObject({ ok: true });
+    await new Promise((resolve) => setTimeout(resolve, 3 * PRESENCE_WINDOW_MS));
+    expect(presenceOf(alice, 'bob').map((p) => p.online)).toEqual([true]);
+  });
+});
+
+describe('login rate per account', () => {
+  it('refuses an account cycling its logins with RATE_LIMITED and retryAfterMs, token or password', async () => {
+    await room.start({ limits: { loginsPerMinute: 5 } });
+    const token = (await room.user('mallory')).sessionToken!;
+    room.closeClients();
+    for (let i = 0; i < 4; i++) expect(await cycle(token)).toMatchObject({ ok: true });
+    const refused = await cycle(token);
+    expect(refused).toMatchObject({ ok: false, error: { code: ErrorCode.RATE_LIMITED, retryAfterMs: expect.any(Number) } });
+    const wait = (refused as { error: { retryAfterMs: number } }).error.retryAfterMs;
+    expect(wait).toBeGreaterThan(0);
+    expect(wait).toBeLessThanOrEqual(60_000 / 5);
+    expect(await room.loginError('mallory')).toBe(ErrorCode.RATE_LIMITED);
+    // Another account is not affected.
+    expect(await room.loginError('alice')).toBe('no error');
+  });
+
+  it('does not count failed attempts: others guessing cannot lock the owner out', async () => {
+    await room.start({ limits: { loginsPerMinute: 2 }, throttle: { freeFailures: 1000 } });
+    const token = (await room.user('bob')).sessionToken!;
+    room.closeClients();
+    const guesser = await room.raw();
+    await guesser.hello();
+    for (let i = 0; i < 5; i++) {
+      expect(await guesser.request('login', { name: 'bob', password: `guess-${i}` })).toMatchObject({ error: { code: ErrorCode.WRONG_PASSWORD } });
+    }
+    const wrongToken = token.replace(/^./, (c) => (c === 'A' ? 'B' : 'A'));
+    for (let i = 0; i < 3; i++) expect(await cycle(wrongToken, 'bob')).toMatchObject({ error: { code: ErrorCode.BAD_TOKEN } });
+    const peer = await room.raw();
+    await peer.hello();
+    expect(await peer.request('login', { name: 'bob', token })).toMatchObject({ ok: true });
+  });
+});
+
+async function waitForCount(peer: RawPeer, user: string, count: number): Promise<void> {
+  await peer.waitFrame(() => presenceOf(peer, user).length >= count);
+}
