@@ -118,6 +118,8 @@ export interface SessionView {
    * latest history pages are answered from what the app saw last.
    */
   resumed?: true;
+  /** Set while the host has muted you: `until` is when it ends (the host's clock, ms epoch), null until the host lifts it. */
+  muted?: { until: number | null };
 }
 
 /** Errors crossing the API boundary as data. `code` is a protocol ErrorCode or one of the app's own. */

@@ -45,6 +45,8 @@ interface Current {
   server: Server;
   /** Known once connected. */
   security: ConnectionSecurity | null;
+  /** What the host's last `mute` push said; the host says it again after each login while it lasts. */
+  muted: { until: number | null } | null;
 }
 
 const STATUS_OF_CLIENT: Record<ConnectionState, ConnectionStatus> = {
@@ -89,6 +91,7 @@ export class Link {
       server: current ? { ...current.server } : null,
       security: current?.security ? { ...current.security } : null,
       error: this.lastError,
+      ...(current?.muted ? { muted: { ...current.muted } } : {}),
     };
   }
 
@@ -225,7 +228,7 @@ export class Link {
       ...(security.fingerprint !== undefined ? { fingerprint: security.fingerprint } : {}),
       ...credentials,
     });
-    this.current = { client, server, security: null };
+    this.current = { client, server, security: null, muted: null };
     this.lastError = null;
     this.follow(client, key);
     try {
@@ -250,6 +253,7 @@ export class Link {
     });
     client.on('offline', (reason) => {
       if (!isCurrent()) return;
+      this.current!.muted = null;
       // The host says when it stops on purpose (bye SERVER_SHUTDOWN); anything else is a lost link.
       this.lastError =
         reason?.code === ErrorCode.SERVER_SHUTDOWN
@@ -282,6 +286,11 @@ export class Link {
     client.on('chatLeft', (push) => this.emit(push));
     client.on('group', (push) => this.emit(push));
     client.on('groupRemoved', (push) => this.emit(push));
+    client.on('mute', ({ muted, until }) => {
+      if (!isCurrent()) return;
+      this.current!.muted = muted ? { until: until ?? null } : null;
+      this.changed();
+    });
   }
 
   private savePin(key: string, pin: string): void {

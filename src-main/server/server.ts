@@ -100,6 +100,7 @@ export class ChatServer {
       access: this.access,
       passwordCost: options.passwordCost,
       sessions: this.sessions,
+      roster: this.roster,
     });
     const context: ServerContext = {
       store: this.store,
