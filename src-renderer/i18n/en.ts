@@ -194,6 +194,11 @@ export const en = {
     delivered: 'delivered',
     failed: 'failed',
   },
+  failed: {
+    label: 'Message not sent',
+    retry: 'Retry',
+    remove: 'Remove',
+  },
   composer: {
     label: 'Message',
     placeholder: 'Write a message. Enter sends, Shift+Enter adds a line.',
@@ -202,6 +207,8 @@ export const en = {
     charactersLeft_other: '{{count}} characters left',
     tooLong_one: 'The message is {{count}} character too long: a message holds at most {{max}}.',
     tooLong_other: 'The message is {{count}} characters too long: a message holds at most {{max}}.',
+    mutedUntil: 'You are muted until {{time}}.',
+    mutedByHost: 'You are muted by the host.',
   },
   groups: {
     new: 'New group',

@@ -196,6 +196,11 @@ export const tr: Translations = {
     delivered: 'iletildi',
     failed: 'gönderilemedi',
   },
+  failed: {
+    label: 'Gönderilmeyen mesaj',
+    retry: 'Yeniden dene',
+    remove: 'Kaldır',
+  },
   composer: {
     label: 'Mesaj',
     placeholder: 'Bir mesaj yazın. Enter gönderir, Shift+Enter yeni satır ekler.',
@@ -204,6 +209,8 @@ export const tr: Translations = {
     charactersLeft_other: '{{count}} karakter kaldı',
     tooLong_one: 'Mesaj {{count}} karakter fazla uzun: bir mesaj en çok {{max}} karakter olabilir.',
     tooLong_other: 'Mesaj {{count}} karakter fazla uzun: bir mesaj en çok {{max}} karakter olabilir.',
+    mutedUntil: 'Susturuldunuz; yeniden yazabileceğiniz zaman: {{time}}.',
+    mutedByHost: 'Oda sahibi sizi susturdu.',
   },
   groups: {
     new: 'Yeni grup',
