@@ -211,8 +211,11 @@ describe('AppCore', () => {
     const resumed = unwrap(await restarted.join({ host: '127.0.0.1', port, name: 'bob', password: '' }));
     expect(resumed).toMatchObject({ status: 'online', me: 'bob' });
 
-    // Leaving logs out: the token is gone, and an empty password no longer works.
+    // Leaving keeps the session; signing out logs out: the token is gone, and an empty password no longer works.
     unwrap(await restarted.leave());
+    expect(JSON.parse(readFileSync(sessionFile, 'utf8'))[`127.0.0.1:${port}`]).toMatchObject({ name: 'bob' });
+    unwrap(await restarted.join({ host: '127.0.0.1', port, name: 'bob', password: '' }));
+    unwrap(await restarted.signOut());
     expect(JSON.parse(readFileSync(sessionFile, 'utf8'))).toEqual({});
     const noSession = await restarted.join({ host: '127.0.0.1', port, name: 'bob', password: '' });
     expect(noSession).toMatchObject({ ok: false, error: { code: 'NO_SAVED_SESSION' } });

@@ -60,6 +60,8 @@ const STATUS_OF_CLIENT: Record<ConnectionState, ConnectionStatus> = {
 export class Link {
   private current: Current | null = null;
   private lastError: AppError | null = null;
+  /** The server of the latest connect(), kept after its connection ends: whose session signOut forgets. */
+  private lastServer: Server | null = null;
   private readonly sessionTokens: SessionTokenFile;
   private readonly pins: PinFile;
   /** Messages given to send() that are not yet stored or refused, for their outbox events. */
@@ -108,6 +110,7 @@ export class Link {
     { passphrase, create }: { passphrase?: string | undefined; create?: boolean | undefined } = {},
   ): Promise<Result<void>> {
     const key = serverKey(server);
+    this.lastServer = server;
     const token = password === '' ? this.sessionTokens.tokenFor(key, name) : undefined;
     if (password === '' && token === undefined) {
       return fail(AppErrorCode.NO_SAVED_SESSION, `Enter the password for ${name}: there is no saved session for it on ${key}`);
@@ -147,18 +150,30 @@ export class Link {
     return { ok: false, error: this.lastError };
   }
 
-  /** Logs out on the server and forgets the saved session. */
-  async leave(): Promise<Result<void>> {
+  /** Leaves the room without logging out: the saved session stays, for an empty-password join or the next start. */
+  leave(): Result<void> {
+    if (!this.current) return fail(AppErrorCode.NOT_CONNECTED, 'Not in a room');
+    this.close();
+    return ok(undefined);
+  }
+
+  /**
+   * Logs out on the server and forgets the saved session, so only the password gets back in.
+   * Without a connection (the host is down) the server cannot be told, but the session of the
+   * server last tried is forgotten all the same.
+   */
+  async signOut(): Promise<Result<void>> {
     const current = this.current;
-    if (!current) return fail(AppErrorCode.NOT_CONNECTED, 'Not in a room');
+    const server = current?.server ?? this.lastServer;
+    if (!server) return fail(AppErrorCode.NOT_CONNECTED, 'Not in a room');
     this.lastError = null;
     try {
-      await current.client.logout();
+      await current?.client.logout();
     } catch {
       // Offline: the server keeps the session until it expires, but this app forgets it
-      // below, and the client is closed either way.
+      // below, and logout() closes the client either way.
     }
-    this.sessionTokens.forget(serverKey(current.server));
+    this.sessionTokens.forget(serverKey(server));
     return ok(undefined);
   }
 

@@ -279,10 +279,17 @@ export const tr: Translations = {
     trustNew: 'Yeni parmak izine güven',
     joinUnencrypted: 'Şifresiz katıl',
   },
+  account: {
+    signOut: 'Oturumu kapat',
+    left: '{{room}} odasından çıktınız. LanChat oturumunuzu saklar ve açılışta odaya yeniden katılır; unutması için oturumu kapatın.',
+    signedOut: '{{room}} odasındaki oturumunuzu kapattınız. LanChat oradaki oturumunuzu unuttu: parolanızla yeniden katılın.',
+  },
   hosting: {
-    cancel: 'Vazgeç',
     leaveTitle: 'Oda kapatılıp çıkılsın mı?',
     leaveText: '{{room}} odasını siz açtınız. Çıkarsanız oda kapanır: yeniden açana kadar içindeki herkesin bağlantısı kesilir.',
+    signOutTitle: 'Oda kapatılıp oturum kapatılsın mı?',
+    signOutText: '{{room}} odasını siz açtınız. Oturumu kapatırsanız oda kapanır: yeniden açana kadar içindeki herkesin bağlantısı kesilir.',
+    stopAndSignOut: 'Odayı kapat ve oturumu kapat',
     stopAndLeave: 'Odayı kapat ve çık',
     resumedLabel: 'Oda yeniden açıldı',
     resumed: 'LanChat, {{room}} odanızı uygulama kapandığındaki gibi {{port}} numaralı bağlantı noktasında yeniden açtı.',

@@ -70,6 +70,7 @@ export function fakeApi(overrides: Partial<AppApi> = {}): AppApi & { emit(event:
     updateSettings: () =>
       ok({ lastHost: '', lastPort: 7171, lastName: '', lastRoomName: '', lastMode: 'join', language: 'system', theme: 'system', notifications: true }),
     openChatWindow: () => ok(undefined),
+    signOut: () => ok(undefined),
     onEvent: (listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);
