@@ -37,6 +37,8 @@ async function shootEveryLook(user: ShellUser, screen: string): Promise<void> {
     await expect(page.locator('html')).toHaveAttribute('data-theme', look.theme);
     await expect(page.getByRole('button', { name: SETTLED[look.language] }).or(page.getByRole('tab', { name: SETTLED[look.language] })).first()).toBeVisible();
     await page.evaluate(() => document.fonts.ready);
+    // No hover effect from where the last click left the pointer.
+    await page.mouse.move(0, 0);
     await page.screenshot({ path: `${OUT}/${screen}-${look.language}-${look.theme}.png`, animations: 'disabled', caret: 'hide' });
   }
   await callApp(user, 'updateSettings', [{ language: 'en', theme: 'light' }]);
@@ -102,4 +104,18 @@ test('screenshots of the main screens', async ({ room, shells }) => {
   await openConversation(alice!.page, 'Release team');
   await alice!.page.setViewportSize({ width: 720, height: 800 });
   await shootEveryLook(alice!, 'narrow');
+
+  // bob muted for half an hour, with a message another window of his sent meanwhile: refused.
+  await openConversation(bob!.page, /^Lab/);
+  await bob!.page.getByRole('button', { name: 'Got it' }).click();
+  expect(await callApp(alice!, 'hostAdmin', [{ kind: 'mute', user: 'bob', minutes: 30 }])).toMatchObject({ ok: true });
+  await expect(bob!.page.getByRole('textbox', { name: 'Message' })).toBeDisabled();
+  await callApp(bob!, 'send', [{ kind: 'room' }, 'Sorry, I was away. Which build was it?']);
+  await expect(message(bob!.page, 'Which build was it?').getByRole('button', { name: 'Retry' })).toBeVisible();
+  await shootEveryLook(bob!, 'muted');
+
+  // carol leaves without signing out: the start screen says what that keeps.
+  await carol!.page.getByRole('button', { name: 'Leave room' }).click();
+  await expect(carol!.page.getByRole('status').filter({ hasText: 'You left Lab.' })).toBeVisible();
+  await shootEveryLook(carol!, 'left');
 });

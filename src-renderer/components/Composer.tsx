@@ -73,7 +73,7 @@ export function Composer({ target, blocked }: ComposerProps) {
           aria-label={t('composer.label')}
           aria-describedby={muted !== undefined ? mutedId : left <= COUNTER_FROM ? counterId : undefined}
           aria-invalid={tooLong}
-          placeholder={t('composer.placeholder')}
+          placeholder={muted === undefined ? t('composer.placeholder') : undefined}
           value={text}
           rows={1}
           disabled={disabled}

@@ -244,6 +244,7 @@ export const en = {
     stop: 'Stop hosting',
   },
   nearby: {
+    off: 'This app is not looking for rooms on the network. Type the address the host shared below.',
     typeAddress: 'Type an address instead',
     title: 'Rooms on your network',
     searching: 'Looking for rooms… none found yet. You can still type an address below.',

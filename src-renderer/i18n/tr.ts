@@ -246,6 +246,7 @@ export const tr: Translations = {
     stop: 'Odayı kapat',
   },
   nearby: {
+    off: 'Bu uygulama ağdaki odaları aramıyor. Oda sahibinin paylaştığı adresi aşağıya yazın.',
     typeAddress: 'Bunun yerine adres yaz',
     title: 'Ağınızdaki odalar',
     searching: 'Oda aranıyor… henüz bulunamadı. Aşağıya yine de bir adres yazabilirsiniz.',
