@@ -47,7 +47,7 @@ export const chatMessage = z.object({
   editedAt: time.optional(),
   /** Deleted for everyone: text is "", and replyTo, reactions and mentions are gone. */
   deleted: z.literal(true).optional(),
-  /** Each emoji reacted with, in the order first used, with who reacted with it (in the order they did). */
+  /** Each emoji reacted with, ordered by its oldest reaction standing, with who reacted with it (in the order they did). */
   reactions: z.array(z.object({ emoji: z.string(), users: z.array(z.string()) })).optional(),
   /** The people this message mentions with @name (people who can read the conversation), as their names are spelt. */
   mentions: z.array(z.string()).optional(),
