@@ -1,7 +1,7 @@
 /**
  * Automatic sign-in, with real browser-shell processes restarted on their profile folder:
  * the app comes back in the room it was in, a host's app restarts her room (and says so),
- * and leaving (signing out) is what makes it forget.
+ * leaving keeps the room for the next start, and signing out is what makes it forget.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -62,7 +62,7 @@ test('a restarted app is back in its room at once, and a restarted host’s app 
 
   // Stop asks first; Cancel (or Escape) changes nothing.
   await notice.getByRole('button', { name: 'Stop hosting' }).click();
-  const dialog = alice2.page.getByRole('dialog', { name: 'Stop hosting?' });
+  const dialog = alice2.page.getByRole('alertdialog', { name: 'Stop hosting?' });
   await expect(dialog).toContainText('Everyone in Lab is disconnected until you host it again.');
   await alice2.page.keyboard.press('Escape');
   await expect(dialog).toBeHidden();
@@ -75,13 +75,13 @@ test('a restarted app is back in its room at once, and a restarted host’s app 
   expect(existsSync(join(alice2.home, 'alice', 'room.json'))).toBe(false);
 });
 
-test('a host who leaves is asked to stop hosting, and a user who leaves is not signed in again at the next start', async ({ room, browser }, testInfo) => {
+test('a host who leaves is asked to stop hosting; a user who leaves is back at the next start, one who signs out is not', async ({ room, browser }, testInfo) => {
   const { users } = await room(['alice', 'bob']);
   const [alice, bob] = users;
   const leave = alice!.page.getByRole('button', { name: 'Leave room' });
 
   await leave.click();
-  const dialog = alice!.page.getByRole('dialog', { name: 'Stop hosting and leave?' });
+  const dialog = alice!.page.getByRole('alertdialog', { name: 'Stop hosting and leave?' });
   await expect(dialog).toContainText('You are hosting Lab. Leaving stops the room');
   await shoot(alice!.page, testInfo, 'leave while hosting');
   await dialog.getByRole('button', { name: 'Cancel' }).click();
@@ -97,15 +97,49 @@ test('a host who leaves is asked to stop hosting, and a user who leaves is not s
   await expect(alice!.page.getByRole('tab', { name: 'Host room' })).toBeVisible();
   // The room stopped with her: bob lost it, and nobody is left in a room she cannot reach.
   await expect(bob!.page.getByRole('status').filter({ hasText: 'Reconnecting…' })).toBeVisible();
+  const alice2 = await restart(browser, alice!);
+  await expect(alice2.page.getByRole('tab', { name: 'Host room' })).toBeVisible();
+  await alice2.page.getByRole('button', { name: 'Start hosting' }).click();
+  await expectOnline(alice2.page);
+  await expectOnline(bob!.page);
 
-  // bob signs out; his next start is the start screen, with nothing saved for the room.
+  // bob leaves without signing out: told so, and back in the room at his next start.
   await bob!.page.getByRole('button', { name: 'Leave room' }).click();
   await expect(bob!.page.getByRole('dialog')).toHaveCount(0);
-  await expect(bob!.page.getByRole('tab', { name: 'Join room' })).toBeVisible();
+  await expect(bob!.page.getByRole('status').filter({ hasText: 'You left Lab.' })).toContainText('joins it again when it starts');
+  const bob2 = await restart(browser, bob!);
+  await expectOnline(bob2.page);
+  await expect(bob2.page.getByRole('tab', { name: 'Join room' })).toHaveCount(0);
+
+  // Sign out: a control of its own, in the settings; the next start is the start screen, with nothing saved.
+  await bob2.page.getByRole('button', { name: 'Settings', exact: true }).click();
+  await bob2.page.getByRole('group', { name: 'Settings' }).getByRole('button', { name: 'Sign out' }).click();
+  await expect(bob2.page.getByRole('status').filter({ hasText: 'You signed out of Lab.' })).toBeVisible();
+  await shoot(bob2.page, testInfo, 'signed out');
+  const bob3 = await restart(browser, bob2);
+  await expect(bob3.page.getByRole('tab', { name: 'Join room' })).toBeVisible();
+  expect(existsSync(join(bob3.home, 'bob', 'room.json'))).toBe(false);
+  expect(JSON.parse(readFileSync(join(bob3.home, 'bob', 'session.json'), 'utf8'))).toEqual({});
+});
+
+test('after leaving, the start screen signs out as well, and a host signing out is asked to stop her room', async ({ room, browser }) => {
+  const { users } = await room(['alice', 'bob']);
+  const [alice, bob] = users;
+  await bob!.page.getByRole('button', { name: 'Leave room' }).click();
+  const note = bob!.page.getByRole('status').filter({ hasText: 'You left Lab.' });
+  await note.getByRole('button', { name: 'Sign out' }).click();
+  await expect(bob!.page.getByRole('status').filter({ hasText: 'You signed out of Lab.' })).toBeVisible();
   const bob2 = await restart(browser, bob!);
   await expect(bob2.page.getByRole('tab', { name: 'Join room' })).toBeVisible();
-  expect(existsSync(join(bob2.home, 'bob', 'room.json'))).toBe(false);
   expect(JSON.parse(readFileSync(join(bob2.home, 'bob', 'session.json'), 'utf8'))).toEqual({});
+
+  await alice!.page.getByRole('button', { name: 'Settings', exact: true }).click();
+  await alice!.page.getByRole('button', { name: 'Sign out' }).click();
+  const dialog = alice!.page.getByRole('alertdialog', { name: 'Stop hosting and sign out?' });
+  await dialog.getByRole('button', { name: 'Stop hosting and sign out' }).click();
+  await expect(alice!.page.getByRole('status').filter({ hasText: 'You signed out of Lab.' })).toBeVisible();
+  const alice2 = await restart(browser, alice!);
+  await expect(alice2.page.getByRole('tab', { name: 'Host room' })).toBeVisible();
 });
 
 test('an app whose saved session was ended meanwhile opens on the start screen and says why', async ({ room, browser }) => {

@@ -176,7 +176,7 @@ export const appCalls = {
    * change then arrives as a 'nearbyRooms' event. UNSUPPORTED when discovery is turned off.
    */
   nearbyRooms: { args: none, returns: returns<NearbyRoom[]>() },
-  /** Leaves the room (logs out of the session on the server). */
+  /** Leaves the room; the session stays saved (an empty-password join or the next start uses it). */
   leave: { args: none, returns: returns<void>() },
   /** The current session, for a window that just opened. */
   session: { args: none, returns: returns<SessionView>() },
@@ -224,6 +224,9 @@ export const appCalls = {
   updateSettings: { args: z.tuple([settingsSchema.partial()]), returns: returns<z.infer<typeof settingsSchema>>() },
   /** Opens a conversation in its own window (Electron: a new BrowserWindow; browser shell: handled by the renderer). */
   openChatWindow: { args: z.tuple([conversationKey]), returns: returns<void>() },
+  // Sign out (issue 11): distinct from leave.
+  /** Logs out on the server and forgets the saved session and room: the next start shows the start screen. */
+  signOut: { args: none, returns: returns<void>() },
   // Conversation changes (issue 12; protocol §17). Changes by anyone arrive as 'event' events.
   /** Replaces the text of your own message; answers the message as it is now. */
   editMessage: { args: z.tuple([messageId, messageText]), returns: returns<ChatMessage>() },

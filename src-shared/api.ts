@@ -128,6 +128,8 @@ export interface SessionView {
    * latest history pages are answered from what the app saw last.
    */
   resumed?: true;
+  /** Set while the host has muted you: `until` is when it ends (the host's clock, ms epoch), null until the host lifts it. */
+  muted?: { until: number | null };
   /** Protocol 1.1: the optional features the room's server offers (hello.features); absent with a 1.0 server. */
   features?: string[];
   /** Protocol 1.1: the limits in force in the room (hello.limits), e.g. how long a message stays editable. */

@@ -59,7 +59,7 @@ export interface SessionInfo {
 }
 
 /** Pushes the client passes on as they are, one event each. */
-type ForwardedPush = 'presence' | 'chatRequest' | 'chatAnswer' | 'chatLeft' | 'group' | 'groupRemoved' | 'delivered' | 'typing';
+type ForwardedPush = 'presence' | 'chatRequest' | 'chatAnswer' | 'chatLeft' | 'group' | 'groupRemoved' | 'delivered' | 'typing' | 'mute';
 
 export type ClientEvents = { [K in ForwardedPush]: [PushFrames[K]] } & {
   state: [ConnectionState];
@@ -462,6 +462,9 @@ export class ChatClient extends EventEmitter<ClientEvents> {
         this.emit(push.type, push);
         return;
       case 'delivered':
+        this.emit(push.type, push);
+        return;
+      case 'mute':
         this.emit(push.type, push);
         return;
       case 'typing':

@@ -56,6 +56,40 @@ async function freePort(): Promise<number> {
 }
 
 describe('AppCore', () => {
+  it('shows a mute in the session view from the push, also after logging in again, until it is lifted or ends', async () => {
+    const alice = newCore();
+    const bob = newCore();
+    const bobEvents = recordEvents(bob);
+    const { hosting } = await hostRoom(alice);
+    const join = { host: '127.0.0.1', port: hosting!.port, name: 'bob', password: 'bob-secret' };
+    unwrap(await bob.join(join));
+    const session = (muted: boolean) => (e: AppEvent): e is Extract<AppEvent, { type: 'session' }> =>
+      e.type === 'session' && (e.session.muted !== undefined) === muted;
+
+    unwrap(await alice.hostAdmin({ kind: 'mute', user: 'bob', minutes: 10 }));
+    const muted = await bobEvents.next(session(true));
+    expect(muted.session.muted!.until).toBeGreaterThan(Date.now() + 9 * 60_000);
+
+    // The host says it again to a new login; nothing else of this app remembers it.
+    unwrap(await bob.leave());
+    expect(unwrap(await bob.session()).muted).toBeUndefined();
+    bobEvents.events.length = 0;
+    unwrap(await bob.join(join));
+    await bobEvents.next(session(true));
+
+    bobEvents.events.length = 0;
+    unwrap(await alice.hostAdmin({ kind: 'unmute', user: 'bob' }));
+    await bobEvents.next(session(false));
+    expect(unwrap(await bob.session()).muted).toBeUndefined();
+
+    bobEvents.events.length = 0;
+    unwrap(await alice.hostAdmin({ kind: 'mute', user: 'bob' }));
+    expect((await bobEvents.next(session(true))).session.muted).toEqual({ until: null });
+    unwrap(await alice.hostAdmin({ kind: 'mute', user: 'bob', minutes: 0.005 }));
+    bobEvents.events.length = 0;
+    await bobEvents.next(session(false));
+  });
+
   it('hosts a room that a second app joins, and messages flow both ways', async () => {
     const alice = newCore();
     const bob = newCore();
@@ -216,8 +250,11 @@ describe('AppCore', () => {
     const resumed = unwrap(await restarted.join({ host: '127.0.0.1', port, name: 'bob', password: '' }));
     expect(resumed).toMatchObject({ status: 'online', me: 'bob' });
 
-    // Leaving logs out: the token is gone, and an empty password no longer works.
+    // Leaving keeps the session; signing out logs out: the token is gone, and an empty password no longer works.
     unwrap(await restarted.leave());
+    expect(JSON.parse(readFileSync(sessionFile, 'utf8'))[`127.0.0.1:${port}`]).toMatchObject({ name: 'bob' });
+    unwrap(await restarted.join({ host: '127.0.0.1', port, name: 'bob', password: '' }));
+    unwrap(await restarted.signOut());
     expect(JSON.parse(readFileSync(sessionFile, 'utf8'))).toEqual({});
     const noSession = await restarted.join({ host: '127.0.0.1', port, name: 'bob', password: '' });
     expect(noSession).toMatchObject({ ok: false, error: { code: 'NO_SAVED_SESSION' } });

@@ -47,6 +47,8 @@ interface Current {
   server: Server;
   /** Known once connected. */
   security: ConnectionSecurity | null;
+  /** What the host's last `mute` push said; the host says it again after each login while it lasts. */
+  muted: { until: number | null } | null;
 }
 
 const STATUS_OF_CLIENT: Record<ConnectionState, ConnectionStatus> = {
@@ -60,6 +62,8 @@ const STATUS_OF_CLIENT: Record<ConnectionState, ConnectionStatus> = {
 export class Link {
   private current: Current | null = null;
   private lastError: AppError | null = null;
+  /** The server of the latest connect(), kept after its connection ends: whose session signOut forgets. */
+  private lastServer: Server | null = null;
   private readonly sessionTokens: SessionTokenFile;
   private readonly pins: PinFile;
   /** Messages given to send() that are not yet stored or refused, for their outbox events. */
@@ -93,6 +97,7 @@ export class Link {
       server: current ? { ...current.server } : null,
       security: current?.security ? { ...current.security } : null,
       error: this.lastError,
+      ...(current?.muted ? { muted: { ...current.muted } } : {}),
       ...(session?.hello.features ? { features: [...session.hello.features] } : {}),
       ...(session?.hello.limits ? { limits: { ...session.hello.limits } } : {}),
     };
@@ -111,6 +116,7 @@ export class Link {
     { passphrase, create }: { passphrase?: string | undefined; create?: boolean | undefined } = {},
   ): Promise<Result<void>> {
     const key = serverKey(server);
+    this.lastServer = server;
     const token = password === '' ? this.sessionTokens.tokenFor(key, name) : undefined;
     if (password === '' && token === undefined) {
       return fail(AppErrorCode.NO_SAVED_SESSION, `Enter the password for ${name}: there is no saved session for it on ${key}`);
@@ -150,18 +156,30 @@ export class Link {
     return { ok: false, error: this.lastError };
   }
 
-  /** Logs out on the server and forgets the saved session. */
-  async leave(): Promise<Result<void>> {
+  /** Leaves the room without logging out: the saved session stays, for an empty-password join or the next start. */
+  leave(): Result<void> {
+    if (!this.current) return fail(AppErrorCode.NOT_CONNECTED, 'Not in a room');
+    this.close();
+    return ok(undefined);
+  }
+
+  /**
+   * Logs out on the server and forgets the saved session, so only the password gets back in.
+   * Without a connection (the host is down) the server cannot be told, but the session of the
+   * server last tried is forgotten all the same.
+   */
+  async signOut(): Promise<Result<void>> {
     const current = this.current;
-    if (!current) return fail(AppErrorCode.NOT_CONNECTED, 'Not in a room');
+    const server = current?.server ?? this.lastServer;
+    if (!server) return fail(AppErrorCode.NOT_CONNECTED, 'Not in a room');
     this.lastError = null;
     try {
-      await current.client.logout();
+      await current?.client.logout();
     } catch {
       // Offline: the server keeps the session until it expires, but this app forgets it
-      // below, and the client is closed either way.
+      // below, and logout() closes the client either way.
     }
-    this.sessionTokens.forget(serverKey(current.server));
+    this.sessionTokens.forget(serverKey(server));
     return ok(undefined);
   }
 
@@ -251,7 +269,7 @@ export class Link {
       ...(security.fingerprint !== undefined ? { fingerprint: security.fingerprint } : {}),
       ...credentials,
     });
-    this.current = { client, server, security: null };
+    this.current = { client, server, security: null, muted: null };
     this.lastError = null;
     this.follow(client, key);
     try {
@@ -276,6 +294,7 @@ export class Link {
     });
     client.on('offline', (reason) => {
       if (!isCurrent()) return;
+      this.current!.muted = null;
       // The host says when it stops on purpose (bye SERVER_SHUTDOWN); anything else is a lost link.
       this.lastError =
         reason?.code === ErrorCode.SERVER_SHUTDOWN
@@ -308,6 +327,11 @@ export class Link {
     client.on('chatLeft', (push) => this.emit(push));
     client.on('group', (push) => this.emit(push));
     client.on('groupRemoved', (push) => this.emit(push));
+    client.on('mute', ({ muted, until }) => {
+      if (!isCurrent()) return;
+      this.current!.muted = muted ? { until: until ?? null } : null;
+      this.changed();
+    });
     client.on('typing', (push) => this.emit(push));
     client.on('event', (event) => this.emit({ type: 'event', event }));
   }

@@ -139,7 +139,7 @@ describe('automatic sign-in', () => {
     expect(await startApp(bobDir).core.resume()).toBeNull();
   });
 
-  it('signing out logs out, forgets the room and the token; a host signing out stops her room', async () => {
+  it('leaving keeps the room and its session; signing out logs out and forgets both; a host signing out stops her room', async () => {
     const aliceDir = profile();
     const alice = startApp(aliceDir);
     const { port } = (await alice.call<SessionView>('host', { roomName: 'Lab', port: 0, name: 'alice', password: PASSWORD })).hosting!;
@@ -147,13 +147,18 @@ describe('automatic sign-in', () => {
     const bob = startApp(bobDir);
     await bob.call('join', { host: '127.0.0.1', port, name: 'bob', password: PASSWORD });
     await bob.call('history', 'room');
+    // Leaving is not signing out: the room and its session stay, for an empty password or the next start.
     await bob.call('leave');
+    expect(existsSync(join(bobDir, 'room.json'))).toBe(true);
+    expect(JSON.parse(readFileSync(join(bobDir, 'session.json'), 'utf8'))[`127.0.0.1:${port}`]).toMatchObject({ name: 'bob' });
+    await bob.call('join', { host: '127.0.0.1', port, name: 'bob', password: '' });
+    await bob.call('signOut');
     expect(existsSync(join(bobDir, 'room.json'))).toBe(false);
     expect(existsSync(join(bobDir, 'snapshot.json'))).toBe(false);
     expect(JSON.parse(readFileSync(join(bobDir, 'session.json'), 'utf8'))).toEqual({});
     expect(await bob.core.resume()).toBeNull();
 
-    await alice.call('leave');
+    await alice.call('signOut');
     const view = await alice.call<SessionView>('session');
     expect(view).toMatchObject({ status: 'offline', hosting: null });
     expect(existsSync(join(aliceDir, 'room.json'))).toBe(false);
@@ -206,7 +211,27 @@ describe('automatic sign-in to a host that is not up yet', () => {
     expect(await resuming).toMatchObject({ ok: true, value: { status: 'online', me: 'bob' } });
   });
 
-  it('stops trying when the user leaves, and forgets the room', async () => {
+  it('stops trying when the user signs out, and forgets the room and its session', async () => {
+    const aliceDir = profile();
+    const bobDir = profile();
+    const alice = startApp(aliceDir);
+    const { port } = (await alice.call<SessionView>('host', { roomName: 'Lab', port: 0, name: 'alice', password: PASSWORD })).hosting!;
+    const bob = startApp(bobDir);
+    await bob.call('join', { host: '127.0.0.1', port, name: 'bob', password: PASSWORD });
+    await bob.stop();
+    await alice.stop();
+
+    const bob2 = startRetryingApp(bobDir);
+    const resuming = bob2.core.resume();
+    await waitForStatus(bob2.call, 'reconnecting');
+    await bob2.call('signOut');
+    expect(await resuming).toMatchObject({ ok: false, error: { code: 'CONNECT_FAILED' } });
+    expect(await bob2.call<SessionView>('session')).toMatchObject({ status: 'offline', me: null });
+    expect(existsSync(join(bobDir, 'room.json'))).toBe(false);
+    expect(JSON.parse(readFileSync(join(bobDir, 'session.json'), 'utf8'))).toEqual({});
+  });
+
+  it('stops trying when the user leaves, and tries again at the next start', async () => {
     const aliceDir = profile();
     const bobDir = profile();
     const alice = startApp(aliceDir);
@@ -222,6 +247,9 @@ describe('automatic sign-in to a host that is not up yet', () => {
     await bob2.call('leave');
     expect(await resuming).toMatchObject({ ok: false, error: { code: 'CONNECT_FAILED' } });
     expect(await bob2.call<SessionView>('session')).toMatchObject({ status: 'offline', me: null });
-    expect(existsSync(join(bobDir, 'room.json'))).toBe(false);
+    await bob2.core.shutdown();
+
+    await startApp(aliceDir).core.resume();
+    expect(await startApp(bobDir).core.resume()).toMatchObject({ ok: true, value: { status: 'online', me: 'bob' } });
   });
 });

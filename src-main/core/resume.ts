@@ -4,8 +4,8 @@
  * token that profile-files.ts keeps) and rejoined when the app starts, the host's room
  * restarted first. While it connects, windows are shown the conversations from
  * snapshot.json, the last users, contacts, groups and recent messages seen, so the app
- * opens on the conversations and not on a form. Leaving the room or stopping the
- * hosted one forgets both files.
+ * opens on the conversations and not on a form. Signing out or stopping the hosted room
+ * forgets both files; leaving a joined room keeps them, so the next start rejoins it.
  *
  * ResumingCore wraps the AppCore: the shells talk to it instead, and it sees every
  * call and event on their way, so the core itself needs no hooks.
@@ -83,7 +83,7 @@ export class ResumingCore implements Core {
   /**
    * Rejoins the remembered room with the saved session token, restarting it first when
    * this app hosted it. A host that cannot be reached is tried again (status 'reconnecting')
-   * until it answers or the user joins, hosts or leaves. A token the server no longer
+   * until it answers or the user joins, hosts, leaves or signs out. A token the server no longer
    * accepts (or none) forgets the room: the start screen then says why.
    */
   async resume(): Promise<Result<SessionView> | null> {
@@ -155,13 +155,15 @@ export class ResumingCore implements Core {
   async dispatch(call: unknown, args: unknown): Promise<Result<unknown>> {
     const cached = this.fromSnapshot(call, args);
     if (cached) return cached;
-    if (call === 'leave' && this.stopRetrying()) {
-      this.forget();
+    if ((call === 'leave' || call === 'signOut') && this.stopRetrying()) {
+      // Leaving keeps the room for the next start; signing out forgets it and its session.
+      const signedOut = call === 'signOut' ? await this.core.dispatch('signOut', []) : null;
+      if (signedOut) this.forget();
       this.announce();
-      return { ok: true, value: undefined };
+      return signedOut ?? { ok: true, value: undefined };
     }
     if (call === 'join' || call === 'host') this.stopRetrying();
-    if (call === 'leave') return this.leave();
+    if (call === 'leave' || call === 'signOut') return this.leave(call);
     const result = await this.core.dispatch(call, args);
     if (result.ok) this.observe(call, args, result.value);
     if (call === 'session' && result.ok) return { ok: true, value: this.present(result.value as SessionView) };
@@ -182,15 +184,16 @@ export class ResumingCore implements Core {
   }
 
   /**
-   * Signing out: leaves the room and forgets it. A host leaving stops her room as well, so
-   * it never keeps running where she could no longer reach it to stop it.
+   * Leaving keeps the room and its session for the next start; signing out forgets both. A host
+   * leaving stops her room as well (and so forgets it), so it never keeps running where she
+   * could no longer reach it to stop it.
    */
-  private async leave(): Promise<Result<unknown>> {
+  private async leave(call: 'leave' | 'signOut'): Promise<Result<unknown>> {
     const before = (await this.core.dispatch('session', [])) as Result<SessionView>;
-    const left = await this.core.dispatch('leave', []);
+    const left = await this.core.dispatch(call, []);
     const hosting = before.ok && before.value.hosting !== null;
     const stopped = hosting ? await this.core.dispatch('stopHosting', []) : left;
-    if (left.ok || stopped.ok) this.forget();
+    if ((call === 'signOut' || hosting) && (left.ok || stopped.ok)) this.forget();
     return hosting && !stopped.ok ? stopped : left;
   }
 

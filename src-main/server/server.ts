@@ -110,6 +110,7 @@ export class ChatServer {
       access: this.access,
       passwordCost: options.passwordCost,
       sessions: this.sessions,
+      roster: this.roster,
     });
     const limits = roomLimits(options.limits);
     const throttle = new LoginThrottle(options.throttle);

@@ -1,7 +1,7 @@
 import { useTranslation } from 'react-i18next';
 import { useApp } from '../app-context.js';
 import { ConnectionStatus } from './ConnectionStatus.js';
-import { LeaveRoomButton, ResumedRoomNotice } from './HostingPrompts.js';
+import { ResumedRoomNotice, RoomExitButton } from './HostingPrompts.js';
 import { Icon } from './Icons.js';
 import { SettingsMenu } from './SettingsMenu.js';
 
@@ -31,7 +31,7 @@ export function AppHeader() {
             <Icon name="settings" size={16} /> {t('header.roomSettings')}
           </button>
         )}
-        {inRoom && <LeaveRoomButton />}
+        {inRoom && <RoomExitButton exit="leave" />}
         {inRoom && <ResumedRoomNotice />}
         <SettingsMenu />
       </div>

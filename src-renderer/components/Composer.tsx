@@ -3,7 +3,8 @@ import { useTranslation } from 'react-i18next';
 import type { AppError } from '../../src-shared/api.js';
 import { LIMITS } from '../../src-shared/protocol/limits.js';
 import type { Target } from '../../src-shared/protocol/objects.js';
-import { app } from '../app-context.js';
+import { app, useApp } from '../app-context.js';
+import { formatMoment } from '../lib/time.js';
 import { ErrorAlert } from './ErrorAlert.js';
 
 /** The counter shows once this few characters are left, before the limit is reached. */
@@ -17,17 +18,20 @@ interface ComposerProps {
 }
 
 export function Composer({ target, blocked }: ComposerProps) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const [text, setText] = useState('');
   const [error, setError] = useState<AppError | null>(null);
+  // The host tells the app when a mute begins and ends; the composer follows without a timer of its own.
+  const muted = useApp((state) => state.session.muted);
   const counterId = useId();
-  const disabled = target === null || blocked;
+  const mutedId = useId();
+  const disabled = target === null || blocked || muted !== undefined;
   // The host counts UTF-16 code units, as String.length does.
   const left = LIMITS.maxTextLength - text.length;
   const tooLong = left < 0;
 
   const send = async () => {
-    if (target === null || blocked || text.trim() === '' || tooLong) return;
+    if (disabled || text.trim() === '' || tooLong) return;
     const sending = text;
     // Cleared at once: the message shows as queued right away; put back if the app refuses it.
     setText('');
@@ -56,13 +60,20 @@ export function Composer({ target, blocked }: ComposerProps) {
   return (
     <form className="composer" onSubmit={onSubmit}>
       <ErrorAlert error={error} />
+      {muted !== undefined && (
+        <p id={mutedId} className="composer-muted" role="status">
+          {muted.until === null
+            ? t('composer.mutedByHost')
+            : t('composer.mutedUntil', { time: formatMoment(muted.until, Date.now(), i18n.language) })}
+        </p>
+      )}
       <div className="composer-row">
         {/* Grows with its text, wrapped lines included, up to a cap (CSS field-sizing). */}
         <textarea
           aria-label={t('composer.label')}
-          aria-describedby={left <= COUNTER_FROM ? counterId : undefined}
+          aria-describedby={muted !== undefined ? mutedId : left <= COUNTER_FROM ? counterId : undefined}
           aria-invalid={tooLong}
-          placeholder={t('composer.placeholder')}
+          placeholder={muted === undefined ? t('composer.placeholder') : undefined}
           value={text}
           rows={1}
           disabled={disabled}

@@ -1,6 +1,5 @@
 import { useState, type ReactNode } from 'react';
-import { useTranslation } from 'react-i18next';
-import { Dialog } from './Dialog.js';
+import { ConfirmDialog } from './ConfirmDialog.js';
 
 interface ConfirmButtonProps {
   /** The button's visible text. */
@@ -19,31 +18,23 @@ interface ConfirmButtonProps {
 
 /** A button for a destructive action that asks first, in an accessible dialog. */
 export function ConfirmButton({ children, label, className = 'danger', question, detail, confirm, onConfirm }: ConfirmButtonProps) {
-  const { t } = useTranslation();
   const [open, setOpen] = useState(false);
   return (
     <>
       <button type="button" className={className} aria-label={label} onClick={() => setOpen(true)}>
         {children}
       </button>
-      <Dialog title={question} open={open} onClose={() => setOpen(false)} role="alertdialog">
-        <p className="dialog-text">{detail}</p>
-        <div className="dialog-actions">
-          <button type="button" data-autofocus onClick={() => setOpen(false)}>
-            {t('layout.cancel')}
-          </button>
-          <button
-            type="button"
-            className="danger-solid"
-            onClick={() => {
-              setOpen(false);
-              onConfirm();
-            }}
-          >
-            {confirm}
-          </button>
-        </div>
-      </Dialog>
+      <ConfirmDialog
+        open={open}
+        question={question}
+        detail={detail}
+        confirm={confirm}
+        onConfirm={() => {
+          setOpen(false);
+          onConfirm();
+        }}
+        onCancel={() => setOpen(false)}
+      />
     </>
   );
 }

@@ -1,62 +1,41 @@
 /**
- * The questions around a hosted room: leaving it while hosting (the room stops with you:
- * nobody could reach it to stop it otherwise), and the note that the app started the room
- * again by itself, with the way to stop it.
+ * The questions around a hosted room: leaving it or signing out while hosting (the room stops
+ * with you: nobody could reach it to stop it otherwise), and the note that the app started the
+ * room again by itself, with the way to stop it.
  */
-import { useEffect, useId, useRef, useState } from 'react';
+import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { app, useApp } from '../app-context.js';
-import { leaveRoom, stopHosting } from '../store/sync.js';
+import { leaveRoom, signOut, stopHosting } from '../store/sync.js';
+import { ConfirmDialog } from './ConfirmDialog.js';
 
-/** A modal question: the native <dialog> keeps focus inside, closes on Escape and gives focus back. */
-function ConfirmDialog(props: { open: boolean; title: string; text: string; confirm: string; onConfirm(): void; onCancel(): void }) {
-  const { t } = useTranslation();
-  const ref = useRef<HTMLDialogElement>(null);
-  const titleId = useId();
-  const textId = useId();
-  useEffect(() => {
-    const dialog = ref.current;
-    if (!dialog) return;
-    if (props.open && !dialog.open) dialog.showModal();
-    if (!props.open && dialog.open) dialog.close();
-  }, [props.open]);
-  return (
-    <dialog ref={ref} className="confirm-dialog" aria-labelledby={titleId} aria-describedby={textId} onClose={props.onCancel}>
-      <h2 id={titleId}>{props.title}</h2>
-      <p id={textId}>{props.text}</p>
-      <div className="dialog-actions">
-        <button type="button" onClick={props.onCancel}>
-          {t('hosting.cancel')}
-        </button>
-        <button type="button" className="danger" onClick={props.onConfirm}>
-          {props.confirm}
-        </button>
-      </div>
-    </dialog>
-  );
-}
+const EXITS = {
+  leave: { button: 'header.leave', question: 'hosting.leaveTitle', detail: 'hosting.leaveText', confirm: 'hosting.stopAndLeave', run: leaveRoom },
+  signOut: { button: 'account.signOut', question: 'hosting.signOutTitle', detail: 'hosting.signOutText', confirm: 'hosting.stopAndSignOut', run: signOut },
+} as const;
 
-/** "Leave room"; a host is first asked to stop her room, since leaving ends it. */
-export function LeaveRoomButton() {
+/** "Leave room" (the session stays saved) or "Sign out" (it is forgotten); a host is first asked to stop her room. */
+export function RoomExitButton({ exit, className }: { exit: keyof typeof EXITS; className?: string }) {
   const { t } = useTranslation();
   const hosting = useApp((state) => state.session.hosting);
   const [asking, setAsking] = useState(false);
-  const leave = () => {
+  const texts = EXITS[exit];
+  const run = () => {
     setAsking(false);
-    void leaveRoom(app());
+    void texts.run(app());
   };
   return (
     <>
-      <button type="button" onClick={() => (hosting ? setAsking(true) : leave())}>
-        {t('header.leave')}
+      <button type="button" className={className} onClick={() => (hosting ? setAsking(true) : run())}>
+        {t(texts.button)}
       </button>
       {hosting && (
         <ConfirmDialog
           open={asking}
-          title={t('hosting.leaveTitle')}
-          text={t('hosting.leaveText', { room: hosting.roomName })}
-          confirm={t('hosting.stopAndLeave')}
-          onConfirm={leave}
+          question={t(texts.question)}
+          detail={t(texts.detail, { room: hosting.roomName })}
+          confirm={t(texts.confirm)}
+          onConfirm={run}
           onCancel={() => setAsking(false)}
         />
       )}
@@ -84,8 +63,8 @@ export function ResumedRoomNotice() {
       </div>
       <ConfirmDialog
         open={asking}
-        title={t('hosting.stopTitle')}
-        text={t('hosting.stopText', { room: hosting.roomName })}
+        question={t('hosting.stopTitle')}
+        detail={t('hosting.stopText', { room: hosting.roomName })}
         confirm={t('hosting.stop')}
         onConfirm={() => {
           setAsking(false);

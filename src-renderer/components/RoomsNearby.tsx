@@ -48,7 +48,10 @@ export function RoomsNearby({ settings, children }: { settings: Settings | null;
       <section className="rooms-nearby" aria-labelledby={headingId}>
         <h2 id={headingId}>{t('nearby.title')}</h2>
         {problem ? (
-          <p className="hint">{problem.message}</p>
+          // The reason (which setting turned it off, what failed) is the host machine's detail: a tooltip.
+          <p className="hint" title={problem.message}>
+            {t('nearby.off')}
+          </p>
         ) : rooms.length === 0 ? (
           <p className="hint" role="status">
             {t('nearby.searching')}

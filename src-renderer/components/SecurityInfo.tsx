@@ -30,7 +30,7 @@ export function SecurityBadge() {
       </span>
       {security.firstUse && (
         <p role="note" className="note security-first-use">
-          {t('security.firstUse', { fingerprint: security.fingerprint })}{' '}
+          <FirstUseText fingerprint={security.fingerprint} />{' '}
           {security.matchesAnnounced && `${t('security.matchesAnnounced')} `}
           {/* Told to the app, not kept in this window: a pop-out window must not ask again. */}
           <button type="button" onClick={() => void app().api.acknowledgeFingerprint()}>
@@ -38,6 +38,20 @@ export function SecurityBadge() {
           </button>
         </p>
       )}
+    </>
+  );
+}
+
+/** The first-use sentence with the fingerprint in byte groups, so it never wraps inside a byte. */
+function FirstUseText({ fingerprint }: { fingerprint: string }) {
+  const { t } = useTranslation();
+  const slot = '\u0000';
+  const [before = '', after = ''] = t('security.firstUse', { fingerprint: slot }).split(slot);
+  return (
+    <>
+      {before}
+      <Fingerprint value={fingerprint} />
+      {after}
     </>
   );
 }

@@ -5,6 +5,7 @@ import { app, useApp } from '../app-context.js';
 import { requestNotificationPermission } from '../desktop/notifications.js';
 import { updateSettings } from '../store/sync.js';
 import { ChangePassword } from './ChangePassword.js';
+import { RoomExitButton } from './HostingPrompts.js';
 
 export function SettingsMenu() {
   const { t } = useTranslation();
@@ -13,6 +14,7 @@ export function SettingsMenu() {
   const menuRef = useRef<HTMLDivElement>(null);
   const settings = useApp((state) => state.settings);
   const online = useApp((state) => state.session.status === 'online');
+  const inRoom = useApp((state) => state.session.me !== null);
 
   useEffect(() => {
     if (!open) return;
@@ -73,6 +75,7 @@ export function SettingsMenu() {
             {t('settings.notifications')}
           </label>
           {online && <ChangePassword />}
+          {inRoom && <RoomExitButton exit="signOut" className="sign-out" />}
         </div>
       )}
     </div>

@@ -6,7 +6,7 @@ import { app, useApp } from '../app-context.js';
 import { type AccessChoice, hostAccess, joinPassphrase, splitAddress } from '../lib/access.js';
 import { formError } from '../lib/errors.js';
 import { requestNotificationPermission } from '../desktop/notifications.js';
-import { hostRoom, joinRoom } from '../store/sync.js';
+import { hostRoom, joinRoom, signOut } from '../store/sync.js';
 import { EnterRoomError } from './SecurityInfo.js';
 import { AnnounceField, RoomsNearby } from './RoomsNearby.js';
 
@@ -52,6 +52,7 @@ export function StartScreen() {
       <div className="start-card">
         <h1>{t('appName')}</h1>
         <p className="intro">{t('start.intro')}</p>
+        <RoomExitNote />
         <div role="tablist" aria-label={t('start.tabs')} className="tabs">
           {tab('host', t('start.hostTab'))}
           {tab('join', t('start.joinTab'))}
@@ -68,6 +69,23 @@ export function StartScreen() {
         </div>
       </div>
     </main>
+  );
+}
+
+/** After leaving: the session is kept (with the way to forget it); after signing out: it is gone. */
+function RoomExitNote() {
+  const { t } = useTranslation();
+  const exit = useApp((state) => state.exit);
+  if (exit === null) return null;
+  return (
+    <div className="exit-note" role="status">
+      <p>{t(exit.kind === 'left' ? 'account.left' : 'account.signedOut', { room: exit.room })}</p>
+      {exit.kind === 'left' && (
+        <button type="button" onClick={() => void signOut(app())}>
+          {t('account.signOut')}
+        </button>
+      )}
+    </div>
   );
 }
 

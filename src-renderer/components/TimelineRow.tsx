@@ -1,3 +1,4 @@
+import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError, OutboxStatus } from '../../src-shared/api.js';
 import { useApp } from '../app-context.js';
@@ -8,6 +9,7 @@ import type { TimelineItem } from '../lib/timeline.js';
 import type { MessagesData, Notice } from '../store/messages.js';
 import { ownStatus } from '../store/selectors.js';
 import { Avatar } from './Avatar.js';
+import { FailedMessageActions } from './FailedMessage.js';
 import { Icon, type IconName } from './Icons.js';
 
 interface TimelineRowProps {
@@ -35,7 +37,9 @@ export function TimelineRow({ item, me, outbox, deliveredUpTo, highlightedId }: 
           own
           continued={item.continued}
           highlighted={false}
-        />
+        >
+          {item.entry.status === 'failed' && <FailedMessageActions entry={item.entry} />}
+        </MessageRow>
       );
     case 'message': {
       const { message } = item;
@@ -119,9 +123,11 @@ interface MessageRowProps {
   /** Under the header of the same sender's message just before: no avatar and name again. */
   continued: boolean;
   highlighted: boolean;
+  /** Under the message: what can be done with it (a failed one's Retry and Remove). */
+  children?: ReactNode;
 }
 
-function MessageRow({ from, ts, text, status, error, own, continued, highlighted }: MessageRowProps) {
+function MessageRow({ from, ts, text, status, error, own, continued, highlighted, children }: MessageRowProps) {
   const { t } = useTranslation();
   const classes = ['message', own ? 'own' : '', continued ? 'continued' : '', highlighted ? 'highlighted' : ''].filter(Boolean).join(' ');
   return (
@@ -152,6 +158,7 @@ function MessageRow({ from, ts, text, status, error, own, continued, highlighted
           )}
         </div>
         {error !== null && <p className="message-error">{errorText(t, error)}</p>}
+        {children}
       </div>
     </article>
   );

@@ -208,6 +208,11 @@ export const en = {
     delivered: 'delivered',
     failed: 'failed',
   },
+  failed: {
+    label: 'Message not sent',
+    retry: 'Retry',
+    remove: 'Remove',
+  },
   composer: {
     label: 'Message',
     placeholder: 'Write a message. Enter sends, Shift+Enter adds a line.',
@@ -216,6 +221,8 @@ export const en = {
     charactersLeft_other: '{{count}} characters left',
     tooLong_one: 'The message is {{count}} character too long: a message holds at most {{max}}.',
     tooLong_other: 'The message is {{count}} characters too long: a message holds at most {{max}}.',
+    mutedUntil: 'You are muted until {{time}}.',
+    mutedByHost: 'You are muted by the host.',
   },
   groups: {
     new: 'New group',
@@ -251,6 +258,7 @@ export const en = {
     stop: 'Stop hosting',
   },
   nearby: {
+    off: 'This app is not looking for rooms on the network. Type the address the host shared below.',
     typeAddress: 'Type an address instead',
     title: 'Rooms on your network',
     searching: 'Looking for rooms… none found yet. You can still type an address below.',
@@ -284,11 +292,18 @@ export const en = {
     trustNew: 'Trust new fingerprint',
     joinUnencrypted: 'Join without encryption',
   },
+  account: {
+    signOut: 'Sign out',
+    left: 'You left {{room}}. LanChat keeps your session and joins it again when it starts; sign out to forget it.',
+    signedOut: 'You signed out of {{room}}. LanChat forgot your session there: join again with your password.',
+  },
   hosting: {
-    cancel: 'Cancel',
     leaveTitle: 'Stop hosting and leave?',
     leaveText: 'You are hosting {{room}}. Leaving stops the room: everyone in it is disconnected until you host it again.',
     stopAndLeave: 'Stop hosting and leave',
+    signOutTitle: 'Stop hosting and sign out?',
+    signOutText: 'You are hosting {{room}}. Signing out stops the room: everyone in it is disconnected until you host it again.',
+    stopAndSignOut: 'Stop hosting and sign out',
     resumedLabel: 'Room restarted',
     resumed: 'LanChat started your room {{room}} again on port {{port}}, as it was when the app closed.',
     keep: 'Keep hosting',

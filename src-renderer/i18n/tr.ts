@@ -210,6 +210,11 @@ export const tr: Translations = {
     delivered: 'iletildi',
     failed: 'gönderilemedi',
   },
+  failed: {
+    label: 'Gönderilmeyen mesaj',
+    retry: 'Yeniden dene',
+    remove: 'Kaldır',
+  },
   composer: {
     label: 'Mesaj',
     placeholder: 'Bir mesaj yazın. Enter gönderir, Shift+Enter yeni satır ekler.',
@@ -218,6 +223,8 @@ export const tr: Translations = {
     charactersLeft_other: '{{count}} karakter kaldı',
     tooLong_one: 'Mesaj {{count}} karakter fazla uzun: bir mesaj en çok {{max}} karakter olabilir.',
     tooLong_other: 'Mesaj {{count}} karakter fazla uzun: bir mesaj en çok {{max}} karakter olabilir.',
+    mutedUntil: 'Susturuldunuz; yeniden yazabileceğiniz zaman: {{time}}.',
+    mutedByHost: 'Oda sahibi sizi susturdu.',
   },
   groups: {
     new: 'Yeni grup',
@@ -253,6 +260,7 @@ export const tr: Translations = {
     stop: 'Odayı kapat',
   },
   nearby: {
+    off: 'Bu uygulama ağdaki odaları aramıyor. Oda sahibinin paylaştığı adresi aşağıya yazın.',
     typeAddress: 'Bunun yerine adres yaz',
     title: 'Ağınızdaki odalar',
     searching: 'Oda aranıyor… henüz bulunamadı. Aşağıya yine de bir adres yazabilirsiniz.',
@@ -286,10 +294,17 @@ export const tr: Translations = {
     trustNew: 'Yeni parmak izine güven',
     joinUnencrypted: 'Şifresiz katıl',
   },
+  account: {
+    signOut: 'Oturumu kapat',
+    left: '{{room}} odasından çıktınız. LanChat oturumunuzu saklar ve açılışta odaya yeniden katılır; unutması için oturumu kapatın.',
+    signedOut: '{{room}} odasındaki oturumunuzu kapattınız. LanChat oradaki oturumunuzu unuttu: parolanızla yeniden katılın.',
+  },
   hosting: {
-    cancel: 'Vazgeç',
     leaveTitle: 'Oda kapatılıp çıkılsın mı?',
     leaveText: '{{room}} odasını siz açtınız. Çıkarsanız oda kapanır: yeniden açana kadar içindeki herkesin bağlantısı kesilir.',
+    signOutTitle: 'Oda kapatılıp oturum kapatılsın mı?',
+    signOutText: '{{room}} odasını siz açtınız. Oturumu kapatırsanız oda kapanır: yeniden açana kadar içindeki herkesin bağlantısı kesilir.',
+    stopAndSignOut: 'Odayı kapat ve oturumu kapat',
     stopAndLeave: 'Odayı kapat ve çık',
     resumedLabel: 'Oda yeniden açıldı',
     resumed: 'LanChat, {{room}} odanızı uygulama kapandığındaki gibi {{port}} numaralı bağlantı noktasında yeniden açtı.',

@@ -63,6 +63,8 @@ export interface MessagesSlice extends MessagesData {
   addMessage(message: ChatMessage): void;
   updateOutbox(event: OutboxEvent): void;
   restoreUnsent(items: { clientMsgId: string; target: Target; text: string }[], now: number): void;
+  /** Forgets a message the host refused (the user removed it, or sent it again under a new id). */
+  removeOutbox(clientMsgId: string): void;
   markDelivered(conv: ConversationKey, upTo: number): void;
   prependPage(conv: ConversationKey, page: Page): void;
   mergeLatestPage(conv: ConversationKey, page: Page): void;
@@ -171,6 +173,13 @@ export const createMessagesSlice: SliceCreator<MessagesSlice> = (set) => {
         if (fresh.length === 0) return state;
         const outbox = { ...state.outbox };
         for (const item of fresh) outbox[item.clientMsgId] = { ...item, ts: now, status: 'queued', error: null };
+        return { outbox };
+      }),
+
+    removeOutbox: (clientMsgId) =>
+      set((state) => {
+        if (!state.outbox[clientMsgId]) return state;
+        const { [clientMsgId]: _removed, ...outbox } = state.outbox;
         return { outbox };
       }),
 

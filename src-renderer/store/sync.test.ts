@@ -3,7 +3,7 @@ import type { AppApi, Result } from '../../src-shared/api.js';
 import type { HistoryPage, SearchPage } from '../../src-shared/protocol/objects.js';
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 import { createAppStore } from './index.js';
-import { endDirectChat, handleEvent, loadOlder, openSearchHit, runSearch, startDirectChat, startSync } from './sync.js';
+import { endDirectChat, handleEvent, leaveRoom, loadOlder, openSearchHit, runSearch, signOut, startDirectChat, startSync } from './sync.js';
 import { directMessage, fakeApi, onlineSession, roomMessage } from './test-data.js';
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => roomMessage(from + i, 'bob'));
@@ -154,5 +154,27 @@ describe('syncing with the App API', () => {
     await vi.waitFor(() => expect(ctx.store.getState().hostPending.map((user) => user.name)).toEqual(['eve']));
     expect(ctx.store.getState().hostUsers[0]).toMatchObject({ name: 'bob', muted: true });
     expect(ctx.store.getState().hostBans).toEqual([{ kind: 'address', value: '10.0.0.9', createdAt: 5 }]);
+  });
+
+  it('remembers how the window left a room for the start screen, until it is in a room again', async () => {
+    const offline = { ...onlineSession('bob'), status: 'offline' as const, me: null, roomName: null, server: null };
+    const ctx = { store: createAppStore(), api: fakeApi({ session: async () => ({ ok: true, value: offline }) }) };
+    handleEvent(ctx, { type: 'session', session: { ...onlineSession('bob'), roomName: 'Lab' } });
+    await leaveRoom(ctx);
+    expect(ctx.store.getState().exit).toEqual({ kind: 'left', room: 'Lab' });
+    // Signing out from the start screen still names the room left.
+    await signOut(ctx);
+    expect(ctx.store.getState().exit).toEqual({ kind: 'signedOut', room: 'Lab' });
+    handleEvent(ctx, { type: 'session', session: onlineSession('bob') });
+    expect(ctx.store.getState().exit).toBeNull();
+  });
+
+  it('forgets a refused message the user removed', () => {
+    const store = createAppStore();
+    const failed = { type: 'outbox', clientMsgId: 'c1', status: 'failed', target: { kind: 'room' }, text: 'hi', ts: 1 } as const;
+    store.getState().updateOutbox(failed);
+    store.getState().updateOutbox({ ...failed, clientMsgId: 'c2' });
+    store.getState().removeOutbox('c1');
+    expect(Object.keys(store.getState().outbox)).toEqual(['c2']);
   });
 });

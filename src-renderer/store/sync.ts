@@ -213,8 +213,21 @@ async function thenResyncSession(ctx: AppContext, result: Result<void>): Promise
   return result;
 }
 
+/** Leaves the room; a joined one is remembered, and the start screen says so and offers to sign out. */
 export async function leaveRoom(ctx: AppContext): Promise<Result<void>> {
-  return thenResyncSession(ctx, await ctx.api.leave());
+  const { roomName, hosting } = ctx.store.getState().session;
+  const result = await thenResyncSession(ctx, await ctx.api.leave());
+  // A host's room stopped with her: nothing is left to come back to.
+  if (result.ok && hosting === null) ctx.store.getState().setExit({ kind: 'left', room: roomName ?? '' });
+  return result;
+}
+
+/** Logs out and forgets the room and its session; the start screen says so. */
+export async function signOut(ctx: AppContext): Promise<Result<void>> {
+  const room = ctx.store.getState().session.roomName ?? ctx.store.getState().exit?.room ?? '';
+  const result = await thenResyncSession(ctx, await ctx.api.signOut());
+  if (result.ok) ctx.store.getState().setExit({ kind: 'signedOut', room });
+  return result;
 }
 
 export async function stopHosting(ctx: AppContext): Promise<Result<void>> {

@@ -70,6 +70,7 @@ export function fakeApi(overrides: Partial<AppApi> = {}): AppApi & { emit(event:
     updateSettings: () =>
       ok({ lastHost: '', lastPort: 7171, lastName: '', lastRoomName: '', lastMode: 'join', language: 'system', theme: 'system', notifications: true, sendTyping: true }),
     openChatWindow: () => ok(undefined),
+    signOut: () => ok(undefined),
     editMessage: (id, text) => ok({ id, conv: 'room', from: 'alice', text, ts: 0, clientMsgId: 'c', editedAt: 1 }),
     deleteMessage: (id) => ok({ id, conv: 'room', from: 'alice', text: '', ts: 0, clientMsgId: 'c', deleted: true }),
     react: (id) => ok({ id, conv: 'room', from: 'alice', text: '', ts: 0, clientMsgId: 'c' }),

@@ -29,6 +29,9 @@ export const pushes = {
     name: z.string(),
     reason: z.enum(['deleted', 'removed']),
   }),
+  // Bug 10 (issue 11): the muted user learns it before sending.
+  /** The host muted you (until: when it ends; absent: until lifted), or the mute ended or was lifted (muted false). */
+  mute: z.object({ type: z.literal('mute'), muted: z.boolean(), until: time.optional() }),
   error: z.object({ type: z.literal('error'), error: wireError }),
   bye: z.object({ type: z.literal('bye'), error: wireError }),
   ping: z.object({ type: z.literal('ping') }),

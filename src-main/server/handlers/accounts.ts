@@ -6,10 +6,11 @@ import { checkUserName, lookalikeSkeletons, nameSkeleton } from '../../../src-sh
 import { nameKey } from '../../../src-shared/protocol/names.js';
 import { StoreConflictError, type UserRow } from '../../store/types.js';
 import { addressHost, throttleAddress } from '../access.js';
-import { type Handlers, type ServerContext, ServerError } from '../dispatch.js';
+import { ANSWERED, type Handlers, type ServerContext, ServerError } from '../dispatch.js';
 import { ScryptQueue, type ScryptLane, hashPassword, verifyPassword } from '../password.js';
 import { KeyedBuckets } from '../rate-limit.js';
 import type { Session } from '../session.js';
+import { mutePush } from './admin.js';
 import { closeUserSessions } from '../session.js';
 
 export const SERVER_NAME = 'lanchat/0.1.0';
@@ -234,7 +235,7 @@ export function accountHandlers(ctx: ServerContext) {
       log.info('login', { user: user.name, address, client: session.clientName });
       if (registered) store.setDeliveredCursor(user.id, store.lastMessageId());
       ctx.roster.join(session, user);
-      return {
+      const result = {
         name: user.name,
         registered,
         token,
@@ -242,6 +243,12 @@ export function accountHandlers(ctx: ServerContext) {
         deliveredUpTo: store.deliveredCursor(user.id),
         lastEventId: store.lastEventId(),
       };
+      const mutedUntil = ctx.access.mutedUntil(user.id);
+      if (mutedUntil === null) return result;
+      // A muted user learns it right after the login answer, not on the first send.
+      session.connection.send({ type: 'res', id: request.id, ok: true, result });
+      session.connection.send(mutePush(mutedUntil));
+      return ANSWERED;
     },
 
     changePassword: async (session, request) => {

@@ -71,8 +71,50 @@ describe('host admin', () => {
     await waitFor(() => room.logEvents().filter((entry) => entry.event === 'admin').length === 3);
     expect(room.logEvents().filter((entry) => entry.event === 'admin').map((entry) => entry.action)).toEqual(['mute', 'unmute', 'kick']);
   });
-});
 
+  it('tells a muted user at once, again at each login while it lasts, and when it is lifted or ends', async () => {
+    await room.start();
+    const bob = await room.raw();
+    await bob.login('bob');
+    const isMute = (frame: { type: string }) => frame.type === 'mute';
+
+    const before = Date.now();
+    room.host.server.admin.mute('bob', 5);
+    const muted = await bob.waitFrame(isMute);
+    expect(muted).toMatchObject({ type: 'mute', muted: true, until: expect.any(Number) });
+    expect((muted as { until: number }).until).toBeGreaterThanOrEqual(before + 5 * 60_000);
+
+    // A second connection learns it right after its login answer.
+    const phone = await room.raw();
+    await phone.login('bob');
+    const loginAnswer = phone.frames.findIndex((frame) => frame.type === 'res' && frame.id === 2);
+    expect(phone.frames[loginAnswer + 1] ?? (await phone.waitFrame(isMute))).toMatchObject({ type: 'mute', muted: true });
+
+    room.host.server.admin.unmute('bob');
+    await bob.waitFrame((frame) => isMute(frame) && frame !== muted);
+    expect(bob.frames.filter(isMute).at(-1)).toEqual({ type: 'mute', muted: false });
+
+    // Until lifted: no end time. A timed mute ends by itself, and the user is told.
+    room.host.server.admin.mute('bob');
+    await waitFor(() => bob.frames.filter(isMute).length === 3);
+    expect(bob.frames.filter(isMute).at(-1)).toEqual({ type: 'mute', muted: true });
+    room.host.server.admin.mute('bob', 0.005);
+    await waitFor(() => bob.frames.filter(isMute).length === 5);
+    expect(bob.frames.filter(isMute).slice(3)).toEqual([
+      { type: 'mute', muted: true, until: expect.any(Number) },
+      { type: 'mute', muted: false },
+    ]);
+    const sent = await bob.request('send', { to: { kind: 'room' }, text: 'free again', clientMsgId: 'c-1' });
+    expect(sent).toMatchObject({ ok: true });
+
+    // Nobody else hears of it, and a user who is not muted gets no mute push at login.
+    const carol = await room.raw();
+    await carol.login('carol');
+    room.host.server.admin.mute('bob');
+    await waitFor(() => bob.frames.filter(isMute).length === 6);
+    expect(carol.frames.filter(isMute)).toEqual([]);
+  });
+});
 
 describe('accounts that never wrote (issue 10 item 2)', () => {
   /** Accounts made straight in the database, as a registration storm leaves them. */

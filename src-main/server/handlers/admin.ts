@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { HostSilentAccounts } from '../../../src-shared/api.js';
 import { ErrorCode, type WireError } from '../../../src-shared/protocol/errors.js';
+import type { PushFrames } from '../../../src-shared/protocol/pushes.js';
 import { checkUserName } from '../../../src-shared/text.js';
 import { nameKey } from '../../../src-shared/protocol/names.js';
 import type { BanRow, ServerStore, UserRow } from '../../store/types.js';
@@ -14,6 +15,7 @@ import { type RoomAccess, addressHost, normalizeAddress } from '../access.js';
 import { ServerError } from '../dispatch.js';
 import type { ServerLog } from '../log.js';
 import { hashPassword } from '../password.js';
+import type { Roster } from '../roster.js';
 import { type Session, closeUserSessions } from '../session.js';
 
 /** One logged-in connection. */
@@ -37,6 +39,7 @@ export interface AdminContext {
   passwordCost: number | undefined;
   /** Every open connection of the server. */
   sessions: ReadonlySet<Session>;
+  roster: Roster;
 }
 
 const GENERATED_PASSWORD_BYTES = 9;
@@ -46,10 +49,20 @@ const SILENT_BATCH = 200;
 const SILENT_LISTED = 100;
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/** setTimeout's longest wait; a longer mute re-arms its end timer. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The `mute` push for a mute ending at `until` (ms epoch, Infinity: until lifted), or for no mute (null). */
+export function mutePush(until: number | null): PushFrames['mute'] {
+  if (until === null) return { type: 'mute', muted: false };
+  return until === Infinity ? { type: 'mute', muted: true } : { type: 'mute', muted: true, until };
+}
 
 export class ServerAdmin {
   /** Name keys of the host's own accounts, which no admin action may hit. */
   private readonly protectedKeys = new Set<string>();
+  /** Timers that tell a muted user when a timed mute ends, by user id. */
+  private readonly muteEnds = new Map<number, NodeJS.Timeout>();
 
   constructor(private readonly context: AdminContext) {}
 
@@ -139,15 +152,38 @@ export class ServerAdmin {
   mute(name: string, minutes?: number): void {
     if (minutes !== undefined && !(minutes > 0)) throw new ServerError(ErrorCode.BAD_REQUEST, 'a mute lasts more than 0 minutes');
     const user = this.targetUser(name, 'mute');
-    this.context.access.mute(user.id, minutes === undefined ? Infinity : Date.now() + minutes * 60_000);
+    const until = minutes === undefined ? Infinity : Date.now() + minutes * 60_000;
+    this.context.access.mute(user.id, until);
+    this.announceMute(user.id);
     this.record('mute', { user: user.name, ...(minutes !== undefined ? { minutes } : {}) });
   }
 
   unmute(name: string): boolean {
     const user = this.knownUser(name);
     const removed = this.context.access.unmute(user.id);
+    if (removed) this.announceMute(user.id);
     this.record('unmute', { user: user.name, removed });
     return removed;
+  }
+
+  /** Tells the user's sessions whether they are muted now, and (for a timed mute) again when it ends. */
+  private announceMute(userId: number): void {
+    clearTimeout(this.muteEnds.get(userId));
+    this.muteEnds.delete(userId);
+    const until = this.context.access.mutedUntil(userId);
+    this.context.roster.deliver([userId], mutePush(until));
+    if (until !== null && until !== Infinity) this.announceMuteEnd(userId, until);
+  }
+
+  private announceMuteEnd(userId: number, until: number): void {
+    const timer = setTimeout(() => {
+      this.muteEnds.delete(userId);
+      // The wait may have been cut to MAX_TIMER_MS (or a timer may fire a little early).
+      if (Date.now() < until) this.announceMuteEnd(userId, until);
+      else if (this.context.access.mutedUntil(userId) === null) this.context.roster.deliver([userId], mutePush(null));
+    }, Math.min(until - Date.now(), MAX_TIMER_MS));
+    timer.unref();
+    this.muteEnds.set(userId, timer);
   }
 
   /** Accounts waiting for approval, oldest first. */

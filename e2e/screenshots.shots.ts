@@ -1,0 +1,121 @@
+/**
+ * The main screens in light and dark, English and Turkish, written to docs/screenshots/
+ * (`npm run screenshots`). Each view is opened once, in English, by role and name; then the
+ * language and theme change through the settings, as a user would change them, and it is shot
+ * in each.
+ */
+import type { Page } from '@playwright/test';
+import { callApp } from './bridge.js';
+import { expect, test } from './fixtures.js';
+import type { ShellUser } from './shell.js';
+import {
+  createGroup,
+  message,
+  openConversation,
+  openDetails,
+  openRoomSettings,
+  send,
+  startDirectChat,
+} from './ui.js';
+
+const OUT = 'docs/screenshots';
+const LOOKS = [
+  { language: 'en', theme: 'light' },
+  { language: 'en', theme: 'dark' },
+  { language: 'tr', theme: 'light' },
+  { language: 'tr', theme: 'dark' },
+] as const;
+
+/** Text that shows once the window has switched to the language. */
+const SETTLED = { en: /^(Settings|Host room)$/, tr: /^(Ayarlar|Oda aç)$/ };
+
+async function shootEveryLook(user: ShellUser, screen: string): Promise<void> {
+  for (const look of LOOKS) {
+    expect(await callApp(user, 'updateSettings', [look])).toMatchObject({ ok: true });
+    const page: Page = user.page;
+    await expect(page.locator('html')).toHaveAttribute('lang', look.language);
+    await expect(page.locator('html')).toHaveAttribute('data-theme', look.theme);
+    await expect(page.getByRole('button', { name: SETTLED[look.language] }).or(page.getByRole('tab', { name: SETTLED[look.language] })).first()).toBeVisible();
+    await page.evaluate(() => document.fonts.ready);
+    // No hover effect from where the last click left the pointer.
+    await page.mouse.move(0, 0);
+    await page.screenshot({ path: `${OUT}/${screen}-${look.language}-${look.theme}.png`, animations: 'disabled', caret: 'hide' });
+  }
+  await callApp(user, 'updateSettings', [{ language: 'en', theme: 'light' }]);
+  await expect(user.page.locator('html')).toHaveAttribute('lang', 'en');
+}
+
+test('screenshots of the main screens', async ({ room, shells }) => {
+  const { users } = await room(['alice', 'bob', 'carol']);
+  const [alice, bob, carol] = users;
+  for (const user of users) await user.page.setViewportSize({ width: 1280, height: 800 });
+
+  await send(bob!.page, 'Morning! Did last night’s build pass?');
+  await send(alice!.page, 'Yes, all green 🎉 The installer is on the share.');
+  await send(carol!.page, 'Great, I will try it on the lab machines after standup.');
+  await send(bob!.page, 'Thanks! Ping me if the Turkish keyboard layout still misbehaves: ğüşıöç İI');
+
+  await startDirectChat(bob!.page, 'alice');
+  await alice!.page.getByRole('region', { name: 'Chat requests' }).getByRole('button', { name: 'Accept bob' }).click();
+  await send(bob!.page, 'Can you review my pull request after lunch?');
+  await openConversation(alice!.page, 'bob');
+  await send(alice!.page, 'Sure, send me the link 👍');
+
+  await createGroup(alice!.page, 'Release team');
+  const details = await openDetails(alice!.page, 'Group details');
+  for (const member of ['bob', 'carol']) {
+    await details.getByRole('button', { name: 'Add member' }).click();
+    const dialog = alice!.page.getByRole('dialog', { name: 'Add member' });
+    await dialog.getByRole('combobox', { name: 'Member name' }).fill(member);
+    await dialog.getByRole('button', { name: 'Add member' }).click();
+    await expect(details.getByRole('list', { name: 'Members' })).toContainText(member);
+  }
+  await send(alice!.page, 'Release candidate 2 goes out on Friday.');
+  await openConversation(carol!.page, 'Release team');
+  await send(carol!.page, 'I will write the release notes.');
+  await expect(message(alice!.page, 'I will write the release notes.')).toBeVisible();
+
+  const [erin] = await shells(['erin']);
+  await erin!.page.setViewportSize({ width: 1280, height: 800 });
+  await shootEveryLook(erin!, 'start');
+
+  await openConversation(alice!.page, /^Lab/);
+  await expect(message(alice!.page, 'Turkish keyboard')).toBeVisible();
+  await shootEveryLook(alice!, 'room');
+
+  await openConversation(alice!.page, 'bob');
+  await shootEveryLook(alice!, 'direct');
+
+  await openConversation(alice!.page, 'Release team');
+  await openDetails(alice!.page, 'Group details');
+  await shootEveryLook(alice!, 'group');
+  await alice!.page.keyboard.press('Escape');
+
+  await openConversation(alice!.page, /^Lab/);
+  await alice!.page.getByRole('searchbox', { name: 'Search messages' }).fill('build');
+  await expect(alice!.page.getByRole('list', { name: 'Search results' }).getByRole('button')).toHaveCount(1);
+  await shootEveryLook(alice!, 'search');
+  await alice!.page.getByRole('searchbox', { name: 'Search messages' }).fill('');
+
+  await openRoomSettings(alice!.page);
+  await shootEveryLook(alice!, 'room-settings');
+  await alice!.page.keyboard.press('Escape');
+
+  await openConversation(alice!.page, 'Release team');
+  await alice!.page.setViewportSize({ width: 720, height: 800 });
+  await shootEveryLook(alice!, 'narrow');
+
+  // bob muted for half an hour, with a message another window of his sent meanwhile: refused.
+  await openConversation(bob!.page, /^Lab/);
+  await bob!.page.getByRole('button', { name: 'Got it' }).click();
+  expect(await callApp(alice!, 'hostAdmin', [{ kind: 'mute', user: 'bob', minutes: 30 }])).toMatchObject({ ok: true });
+  await expect(bob!.page.getByRole('textbox', { name: 'Message' })).toBeDisabled();
+  await callApp(bob!, 'send', [{ kind: 'room' }, 'Sorry, I was away. Which build was it?']);
+  await expect(message(bob!.page, 'Which build was it?').getByRole('button', { name: 'Retry' })).toBeVisible();
+  await shootEveryLook(bob!, 'muted');
+
+  // carol leaves without signing out: the start screen says what that keeps.
+  await carol!.page.getByRole('button', { name: 'Leave room' }).click();
+  await expect(carol!.page.getByRole('status').filter({ hasText: 'You left Lab.' })).toBeVisible();
+  await shootEveryLook(carol!, 'left');
+});

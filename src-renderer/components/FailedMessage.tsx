@@ -1,0 +1,34 @@
+/**
+ * What you can do with one of your messages the host refused (muted, too long, too fast for
+ * good…): send it again, or remove it from the conversation. It stays until you choose.
+ */
+import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { AppError } from '../../src-shared/api.js';
+import { app } from '../app-context.js';
+import type { OutboxEntry } from '../store/messages.js';
+import { ErrorAlert } from './ErrorAlert.js';
+
+export function FailedMessageActions({ entry }: { entry: OutboxEntry }) {
+  const { t } = useTranslation();
+  const [error, setError] = useState<AppError | null>(null);
+
+  const retry = async () => {
+    // It goes as a new message with a new client id; the refused entry makes way for it.
+    const result = await app().api.send(entry.target, entry.text);
+    if (result.ok) app().store.getState().removeOutbox(entry.clientMsgId);
+    else setError(result.error);
+  };
+
+  return (
+    <div className="failed-actions" role="group" aria-label={t('failed.label')}>
+      <button type="button" onClick={() => void retry()}>
+        {t('failed.retry')}
+      </button>
+      <button type="button" onClick={() => app().store.getState().removeOutbox(entry.clientMsgId)}>
+        {t('failed.remove')}
+      </button>
+      <ErrorAlert error={error} />
+    </div>
+  );
+}
