@@ -57,7 +57,7 @@ export interface SessionInfo {
 }
 
 /** Pushes the client passes on as they are, one event each. */
-type ForwardedPush = 'presence' | 'chatRequest' | 'chatAnswer' | 'chatLeft' | 'group' | 'groupRemoved' | 'delivered';
+type ForwardedPush = 'presence' | 'chatRequest' | 'chatAnswer' | 'chatLeft' | 'group' | 'groupRemoved' | 'delivered' | 'groupInvitations';
 
 export type ClientEvents = { [K in ForwardedPush]: [PushFrames[K]] } & {
   state: [ConnectionState];
@@ -419,6 +419,9 @@ export class ChatClient extends EventEmitter<ClientEvents> {
         this.emit(push.type, push);
         return;
       case 'delivered':
+        this.emit(push.type, push);
+        return;
+      case 'groupInvitations':
         this.emit(push.type, push);
         return;
     }

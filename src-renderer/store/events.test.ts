@@ -86,7 +86,7 @@ describe('direct conversation naming', () => {
   it('lists a direct conversation with its unread count and target', () => {
     const store = storeAs('alice');
     applyEvent(store, { type: 'message', message: directMessage(1, 'bob', 'alice', 'dm:1:2') });
-    const group: GroupInfo = { id: 4, name: 'Team', owner: 'alice', members: ['alice'], conv: 'group:4' };
+    const group: GroupInfo = { id: 4, name: 'Team', owner: 'alice', members: ['alice'], conv: 'group:4', invited: [] };
     applyEvent(store, { type: 'group', group });
     const list = conversationList(store.getState(), 'Office');
     expect(list.map((entry) => [entry.name, entry.unread])).toEqual([
@@ -221,7 +221,7 @@ describe('chat request events', () => {
 });
 
 describe('group events', () => {
-  const team: GroupInfo = { id: 4, name: 'Team', owner: 'bob', members: ['alice', 'bob'], conv: 'group:4' };
+  const team: GroupInfo = { id: 4, name: 'Team', owner: 'bob', members: ['alice', 'bob'], conv: 'group:4', invited: [] };
 
   it('add and update groups', () => {
     const store = storeAs('alice');
@@ -278,7 +278,7 @@ describe('sidebar order', () => {
   it('list the room first, then conversations by their newest message, quiet ones last', () => {
     const store = storeAs('alice');
     applyEvent(store, { type: 'message', message: directMessage(1, 'bob', 'alice', 'dm:1:2') });
-    for (const id of [4, 5]) applyEvent(store, { type: 'group', group: { id, name: `G${id}`, owner: 'alice', members: ['alice'], conv: `group:${id}` } });
+    for (const id of [4, 5]) applyEvent(store, { type: 'group', group: { id, name: `G${id}`, owner: 'alice', members: ['alice'], conv: `group:${id}`, invited: [] } });
     applyEvent(store, { type: 'message', message: { ...roomMessage(3, 'alice'), conv: 'group:5', groupId: 5 } });
     const list = conversationList(store.getState(), 'Office');
     expect(list.map((entry) => entry.name)).toEqual(['Office', 'G5', 'bob', 'G4']);

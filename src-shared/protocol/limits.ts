@@ -1,8 +1,15 @@
 /** Protocol version, limits and defaults: plain values, safe for the renderer to import. */
 
 export const PROTOCOL_MAJOR = 1;
-const PROTOCOL_MINOR = 0;
+const PROTOCOL_MINOR = 1;
 export const PROTOCOL_VERSION = `${PROTOCOL_MAJOR}.${PROTOCOL_MINOR}`;
+
+/** What this server adds to protocol 1.0, announced by hello (docs/PROTOCOL.md §7.1). */
+export const FEATURES: readonly string[] = [
+  // groups: adding someone invites them (§7.20), membership lines in group history (§6.7)
+  'group-invitations',
+  'group-events',
+];
 
 /** Defaults a host may change; the hello response tells clients the values in force. */
 export const LIMITS = {

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { wireError } from './errors.js';
-import { chatMessage, conversationKey, groupId, groupInfo } from './objects.js';
+import { chatMessage, conversationKey, groupId, groupInfo, groupInvitation } from './objects.js';
 import type { ResponseFrame } from './requests.js';
 
 const time = z.number().int().min(0);
@@ -32,6 +32,9 @@ export const pushes = {
   bye: z.object({ type: z.literal('bye'), error: wireError }),
   ping: z.object({ type: z.literal('ping') }),
   pong: z.object({ type: z.literal('pong') }),
+  // groups: invitations (docs/PROTOCOL.md §8.10)
+  /** Your unanswered group invitations, all of them, whenever they change. */
+  groupInvitations: z.object({ type: z.literal('groupInvitations'), invitations: z.array(groupInvitation) }),
 };
 
 type PushType = keyof typeof pushes;

@@ -12,6 +12,7 @@ import {
   conversationKey,
   groupId,
   groupInfo,
+  groupInvitation,
   groupName,
   messageId,
   historyPage,
@@ -29,6 +30,8 @@ const requestId = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const nothing = z.object({});
 const noParams = z.strictObject({});
 const group = z.object({ group: groupInfo });
+/** The most members one groupCreate may invite; the room's members-per-group limit is checked besides. */
+const MAX_INVITED_AT_ONCE = 1000;
 
 function request<P extends z.ZodType, R extends z.ZodType>(params: P, result: R) {
   return { params, result };
@@ -47,6 +50,8 @@ export const requests = {
       heartbeatMs: z.number().int().positive(),
       maxFrameBytes: z.number().int().positive(),
       maxTextLength: z.number().int().positive(),
+      /** Additions to protocol 1.0 this server has (§7.1); absent from 1.0 servers. */
+      features: z.array(z.string()).optional(),
     }),
   ),
   login: request(
@@ -106,12 +111,20 @@ export const requests = {
   chatAnswer: request(z.strictObject({ user: nameField, accept: z.boolean() }), z.object({ contact })),
   chatLeave: request(z.strictObject({ user: nameField }), nothing),
   groups: request(noParams, z.object({ groups: z.array(groupInfo) })),
-  groupCreate: request(z.strictObject({ name: groupName }), group),
+  groupCreate: request(
+    /** members: users to invite at once (§7.14). */
+    z.strictObject({ name: groupName, members: z.array(nameField).max(MAX_INVITED_AT_ONCE).optional() }),
+    group,
+  ),
   groupRename: request(z.strictObject({ groupId, name: groupName }), group),
   groupDelete: request(z.strictObject({ groupId }), nothing),
   groupAddMember: request(z.strictObject({ groupId, user: nameField }), group),
   groupRemoveMember: request(z.strictObject({ groupId, user: nameField }), group),
   groupInfo: request(z.strictObject({ groupId }), group),
+  // groups: invitations (docs/PROTOCOL.md §7.20, §7.21)
+  groupInvitations: request(noParams, z.object({ invitations: z.array(groupInvitation) })),
+  /** group: the group you joined, when you accepted. */
+  groupAnswer: request(z.strictObject({ groupId, accept: z.boolean() }), z.object({ group: groupInfo.optional() })),
 };
 
 export type RequestType = keyof typeof requests;

@@ -8,7 +8,7 @@ import { type RequestResults } from '../../../src-shared/protocol/requests.js';
 import { nameKey } from '../../../src-shared/protocol/names.js';
 import type { InsertResult, NewMessage, UserRow } from '../../store/types.js';
 import { ANSWERED, type Handlers, type ServerContext, ServerError } from '../dispatch.js';
-import { canRead, memberGroup, otherUser, userNamed } from '../lookups.js';
+import { canRead, memberGroup, otherUser, refuseMuted, userNamed } from '../lookups.js';
 import type { Session } from '../session.js';
 import { openChat } from './chats.js';
 
@@ -40,17 +40,6 @@ export function messageHandlers(ctx: ServerContext) {
 
   /** Sends of this turn, not yet stored (see storeWithOthers). */
   const waitingSends: WaitingSend[] = [];
-
-  function refuseMuted(me: UserRow): void {
-    const until = ctx.access.mutedUntil(me.id);
-    if (until === null) return;
-    throw new ServerError(
-      ErrorCode.MUTED,
-      until === Infinity
-        ? 'the host muted you; you cannot send messages for now'
-        : `the host muted you; you can send again in ${Math.ceil((until - Date.now()) / 60_000)} min`,
-    );
-  }
 
   /**
    * Group commit: the sends that arrive within one event-loop turn are stored in one
@@ -133,7 +122,7 @@ export function messageHandlers(ctx: ServerContext) {
         if (!canRead(store, me, stored.conv)) memberGroup(store, me, stored.groupId ?? 0);
         return { message: stored, duplicate: true, delivered: false };
       }
-      refuseMuted(me);
+      refuseMuted(ctx.access, me);
       const now = Date.now();
       let conv: ConversationKey;
       let recipients: number[] | null = null;
