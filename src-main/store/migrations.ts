@@ -233,7 +233,7 @@ export const migrations: readonly Migration[] = [
 
       -- Membership lines ("alice invited bob") are messages of the group's conversation,
       -- so they keep their place among the messages in history and sync. This holds what
-      -- happened as JSON (docs/PROTOCOL.md §6.7); NULL for the messages people write.
+      -- happened as JSON (docs/PROTOCOL.md §6.4.1); NULL for the messages people write.
       -- Their folded text is empty: search never finds them.
       ALTER TABLE messages ADD COLUMN group_event TEXT;
     `,

@@ -85,7 +85,7 @@ export interface InvitationRow {
   since: number;
 }
 
-/** A membership line to store in a group's history: `actorId` did `event` (docs/PROTOCOL.md §6.7). */
+/** A membership line to store in a group's history: `actorId` did `event` (docs/PROTOCOL.md §6.4.1). */
 export interface NewGroupEvent {
   groupId: number;
   actorId: number;

@@ -6,7 +6,7 @@ export const PROTOCOL_VERSION = `${PROTOCOL_MAJOR}.${PROTOCOL_MINOR}`;
 
 /** What this server adds to protocol 1.0, announced by hello (docs/PROTOCOL.md §7.1). */
 export const FEATURES: readonly string[] = [
-  // groups: adding someone invites them (§7.20), membership lines in group history (§6.7)
+  // groups: adding someone invites them (§7.20), membership lines in group history (§6.4.1)
   'group-invitations',
   'group-events',
 ];

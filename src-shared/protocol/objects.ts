@@ -27,7 +27,7 @@ export const target = z.discriminatedUnion('kind', [
 export type Target = z.infer<typeof target>;
 
 /**
- * A membership line of a group's history (docs/PROTOCOL.md §6.7): what the message's sender did.
+ * A membership line of a group's history (docs/PROTOCOL.md §6.4.1): what the message's sender did.
  * Loose on purpose: a later server may add kinds, which a client shows by the message's text.
  */
 export const groupEvent = z.object({

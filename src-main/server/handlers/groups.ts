@@ -8,7 +8,7 @@ import { type Handlers, type ServerContext, ServerError } from '../dispatch.js';
 import { groupInfo, memberGroup, ownedGroup, refuseMuted, userNamed } from '../lookups.js';
 import type { LoggedInSession } from '../session.js';
 
-/** What a membership line says, in English, for clients that do not read `groupEvent` (docs/PROTOCOL.md §6.7). */
+/** What a membership line says, in English, for clients that do not read `groupEvent` (docs/PROTOCOL.md §6.4.1). */
 function describe(actor: string, event: GroupEvent): string {
   switch (event.kind) {
     case 'created':
