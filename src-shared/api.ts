@@ -136,7 +136,9 @@ export type Result<T> = { ok: true; value: T } | { ok: false; error: AppError };
 export type OutboxStatus = 'queued' | 'sent' | 'delivered' | 'failed';
 
 /** Pushes from the room's server that the app passes on to its windows as they are. */
-type ForwardedPush = PushFrames['message' | 'presence' | 'chatRequest' | 'chatAnswer' | 'chatLeft' | 'group' | 'groupRemoved' | 'delivered'];
+type ForwardedPush = PushFrames[
+  'message' | 'presence' | 'chatRequest' | 'chatAnswer' | 'chatLeft' | 'group' | 'groupRemoved' | 'delivered' | 'groupInvitations'
+];
 
 export type AppEvent =
   | ForwardedPush

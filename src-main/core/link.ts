@@ -282,6 +282,7 @@ export class Link {
     client.on('chatLeft', (push) => this.emit(push));
     client.on('group', (push) => this.emit(push));
     client.on('groupRemoved', (push) => this.emit(push));
+    client.on('groupInvitations', (push) => this.emit(push));
   }
 
   private savePin(key: string, pin: string): void {

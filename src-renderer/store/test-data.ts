@@ -57,6 +57,8 @@ export function fakeApi(overrides: Partial<AppApi> = {}): AppApi & { emit(event:
     groupDelete: () => ok(undefined),
     groupAddMember: (groupId, user) =>
       ok({ id: groupId, name: 'g', owner: 'alice', members: ['alice', user], conv: `group:${groupId}`, invited: [] }),
+    groupInvitations: () => ok([]),
+    groupAnswer: () => ok(null),
     groupRemoveMember: (groupId) => ok({ id: groupId, name: 'g', owner: 'alice', members: ['alice'], conv: `group:${groupId}`, invited: [] }),
     hostUsers: () => ok([]),
     hostLog: () => ok([]),
