@@ -4,7 +4,6 @@ import { type ConversationKey, ROOM, dmConversation, groupConversation } from '.
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { nameKey } from '../../src-shared/protocol/names.js';
 import type { GroupRow, RelationRow, ServerStore, UserRow } from '../store/types.js';
-import type { RoomAccess } from './access.js';
 import { ServerError } from './dispatch.js';
 
 export function userNamed(store: ServerStore, name: string): UserRow {
@@ -50,18 +49,6 @@ export function groupInfo(store: ServerStore, group: GroupRow): GroupInfo {
     conv: groupConversation(group.id),
     invited: sortedNames(store, store.invitedIds(group.id)),
   };
-}
-
-/** Refuses what a muted user may not do: send, and reach people through groups (create, rename, invite). */
-export function refuseMuted(access: RoomAccess, me: UserRow): void {
-  const until = access.mutedUntil(me.id);
-  if (until === null) return;
-  throw new ServerError(
-    ErrorCode.MUTED,
-    until === Infinity
-      ? 'the host muted you; you cannot send messages or change groups for now'
-      : `the host muted you; you can send messages and change groups again in ${Math.ceil((until - Date.now()) / 60_000)} min`,
-  );
 }
 
 export function contact(store: ServerStore, me: UserRow, relation: RelationRow): Contact {

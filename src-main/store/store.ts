@@ -5,7 +5,8 @@
  */
 import { accessQueries } from './access.js';
 import { groupQueries } from './groups.js';
-import { messageQueries, pageReader } from './messages.js';
+import { conversationQueries } from './conversation.js';
+import { conversationLister, messageQueries, pageReader } from './messages.js';
 import { openDatabase, type StoreOptions } from './open.js';
 import { relationQueries } from './relations.js';
 import { searchQueries } from './search.js';
@@ -17,13 +18,18 @@ export { StoreOpenError, type StoreOptions } from './open.js';
 export function openStore(file: string, options: StoreOptions = {}): ServerStore {
   const db = openDatabase(file, options);
   const pageOf = pageReader(db);
+  const { search, closeSearch } = searchQueries(file, pageOf);
   return {
-    close: () => db.close(),
+    close: () => {
+      closeSearch();
+      db.close();
+    },
     ...userQueries(db),
     ...messageQueries(db, pageOf, options.maxUserBytesPerDay),
-    ...searchQueries(db, pageOf),
+    search,
     ...relationQueries(db),
     ...groupQueries(db),
     ...accessQueries(db),
+    ...conversationQueries(db, conversationLister(db)),
   };
 }

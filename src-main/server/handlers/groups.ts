@@ -5,7 +5,8 @@ import { checkGroupName } from '../../../src-shared/text.js';
 import { nameKey } from '../../../src-shared/protocol/names.js';
 import { type GroupRow, type InvitationRow, type NewGroupEvent, StoreConflictError, type UserRow } from '../../store/types.js';
 import { type Handlers, type ServerContext, ServerError } from '../dispatch.js';
-import { groupInfo, memberGroup, ownedGroup, refuseMuted, userNamed } from '../lookups.js';
+import { groupInfo, memberGroup, ownedGroup, userNamed } from '../lookups.js';
+import { refuseMuted } from './messages.js';
 import type { LoggedInSession } from '../session.js';
 
 /** What a membership line says, in English, for clients that do not read `groupEvent` (docs/PROTOCOL.md §6.4.1). */
@@ -31,7 +32,7 @@ function line(groupId: number, actor: UserRow, event: GroupEvent): NewGroupEvent
 }
 
 export function groupHandlers(ctx: ServerContext) {
-  const { store, log, roster, limits, access } = ctx;
+  const { store, log, roster, limits } = ctx;
 
   /** Sends the group's current state to its members (but the requesting session) and returns it. */
   function announceGroup(session: LoggedInSession, groupId: number): GroupInfo {
@@ -99,7 +100,7 @@ export function groupHandlers(ctx: ServerContext) {
 
     groupCreate: (session, request) => {
       const me = session.user;
-      refuseMuted(access, me);
+      refuseMuted(ctx, me);
       const name = checkedName(request.name);
       if (store.groupsOwnedCount(me.id) >= limits.maxGroupsPerOwner) {
         throw new ServerError(ErrorCode.LIMIT_REACHED, `you own ${limits.maxGroupsPerOwner} groups, the most this room allows`);
@@ -132,7 +133,7 @@ export function groupHandlers(ctx: ServerContext) {
     groupRename: (session, request) => {
       const me = session.user;
       const group = ownedGroup(store, me, request.groupId);
-      refuseMuted(access, me);
+      refuseMuted(ctx, me);
       const name = checkedName(request.name);
       const { lines } = uniquely(name, () =>
         store.changeGroups(Date.now(), () => {
@@ -160,7 +161,7 @@ export function groupHandlers(ctx: ServerContext) {
     groupAddMember: (session, request) => {
       const me = session.user;
       const group = ownedGroup(store, me, request.groupId);
-      refuseMuted(access, me);
+      refuseMuted(ctx, me);
       const user = userNamed(store, request.user);
       const invitation = store.invitation(group.id, user.id);
       if (store.isMember(group.id, user.id) || invitation?.state === 'pending') return { group: groupInfo(store, group) };
