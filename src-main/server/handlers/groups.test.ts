@@ -255,6 +255,16 @@ describe('membership lines', () => {
     expect((await alice.request('search', { query: '', person: 'bob' })).hits).toEqual([]);
   });
 
+  it('are not counted unread', async () => {
+    const [alice, bob] = [await room.user('alice'), await room.user('bob')];
+    const group = await groupWith(alice, 'Counted', [bob]);
+    await alice.request('groupRename', { groupId: group.id, name: 'Still counted' });
+    const unread = async () => (await bob.request('readState')).conversations.find((entry) => entry.conv === group.conv)?.unread;
+    expect(await unread()).toBe(0);
+    await alice.send({ kind: 'group', groupId: group.id }, 'one to read');
+    expect(await unread()).toBe(1);
+  });
+
   it('are announced in hello with protocol 1.1', async () => {
     const alice = await room.user('alice');
     expect(alice.session!.hello).toMatchObject({ protocol: '1.1', features: expect.arrayContaining(['group-invitations', 'group-events']) });
