@@ -122,12 +122,14 @@ describe('membership lines', () => {
       store.invite(team.id, bob.id, ali.id, 7);
       return { result: team, events: [created(team, ali), { groupId: team.id, actorId: ali.id, event: { kind: 'invited', user: 'Bob' }, text: 'Ali invited Bob' }] };
     });
-    expect(lines).toEqual([
+    expect(lines.map((line) => line.message)).toEqual([
       { id: 1, conv: groupConversation(team.id), from: 'Ali', groupId: team.id, text: 'Ali created the group', ts: 7, clientMsgId: expect.stringMatching(/^group-event:/), groupEvent: { kind: 'created', name: 'Team' } },
       expect.objectContaining({ id: 2, groupEvent: { kind: 'invited', user: 'Bob' } }),
     ]);
     store.addMember(team.id, bob.id);
     send(groupMessage(bob, team.id, 'Ali created the group, I joined'));
+    // Catch-up through the event log sees them too, in order.
+    expect(store.events(bob.id, 0, 10).events.map((event) => 'message' in event && event.message?.id)).toEqual([1, 2, 3]);
     expect(store.history(groupConversation(team.id), undefined, 10).messages.map((message) => message.id)).toEqual([1, 2, 3]);
     expect(store.sync(bob.id, 0, 10).messages.map((message) => message.id)).toEqual([1, 2, 3]);
     expect(await searchTexts(bob.id, 'created')).toEqual(['Ali created the group, I joined']);
@@ -148,6 +150,7 @@ describe('membership lines', () => {
       }),
     ).toThrow(StoreConflictError);
     expect(store.groupsOf(ali.id)).toHaveLength(1);
+    expect(store.events(ali.id, 0, 10).events).toEqual([]);
     expect(store.lastMessageId()).toBe(0);
   });
 });

@@ -1,9 +1,8 @@
 /** Groups, their members and invitations, and the membership lines of their histories; deleting a group deletes its messages. */
 import { randomUUID } from 'node:crypto';
 import { groupConversation } from '../../src-shared/protocol/conversation.js';
-import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import { MESSAGE_SELECT, toChatMessage, unlessTaken, type Db, type MessageRecord } from './rows.js';
-import type { GroupRow, InvitationRow, InvitationState, NewGroupEvent, Store } from './types.js';
+import type { GroupRow, InvitationRow, InvitationState, NewGroupEvent, Store, StoredLine } from './types.js';
 
 const GROUP_COLUMNS = 'id, name, name_key AS nameKey, owner_id AS ownerId, created_at AS createdAt';
 const INVITATION_COLUMNS = 'group_id AS groupId, user_id AS userId, inviter_id AS inviterId, state, since';
@@ -72,6 +71,8 @@ export function groupQueries(db: Db): GroupStore {
     `INSERT INTO messages (conv, sender_id, group_id, client_msg_id, text, folded, ts, group_event)
      VALUES (@conv, @actorId, @groupId, @clientMsgId, @text, '', @ts, @event)`,
   );
+  // Each line has its 'message' entry in the event log, as messages do (catch-up reads the log; see conversation.ts).
+  const logLine = db.prepare<[string, number], number>("INSERT INTO conv_events (conv, kind, message_id) VALUES (?, 'message', ?) RETURNING id").pluck();
   const messageById = db.prepare<[number], MessageRecord>(`${MESSAGE_SELECT} WHERE m.id = ?`);
 
   const createWithOwner = db.transaction((name: string, nameKey: string, ownerId: number, createdAt: number) => {
@@ -84,9 +85,10 @@ export function groupQueries(db: Db): GroupStore {
     deleteConversation.run(groupConversation(id));
     deleteGroup.run(id);
   });
-  const storeEvent = ({ groupId, actorId, event, text }: NewGroupEvent, ts: number) => {
+  const storeEvent = ({ groupId, actorId, event, text }: NewGroupEvent, ts: number): StoredLine => {
+    const conv = groupConversation(groupId);
     const { lastInsertRowid } = insertEvent.run({
-      conv: groupConversation(groupId),
+      conv,
       actorId,
       groupId,
       // Generated here: unique per sender like a client's, and never one a client chose.
@@ -95,7 +97,8 @@ export function groupQueries(db: Db): GroupStore {
       event: JSON.stringify(event),
       ts,
     });
-    return toChatMessage(messageById.get(Number(lastInsertRowid))!);
+    const id = Number(lastInsertRowid);
+    return { message: toChatMessage(messageById.get(id)!), eventId: logLine.get(conv, id)! };
   };
   const changeGroups = db.transaction((ts: number, change: () => { result: unknown; events: NewGroupEvent[] }) => {
     const { result, events } = change();
@@ -119,7 +122,7 @@ export function groupQueries(db: Db): GroupStore {
     invitedIds: (groupId) => invitedIds.all(groupId),
     deleteInvitation: (groupId, userId) => void deleteInvitation.run(groupId, userId),
     changeGroups: <T>(ts: number, change: () => { result: T; events: NewGroupEvent[] }) =>
-      changeGroups(ts, change) as { result: T; lines: ChatMessage[] },
+      changeGroups(ts, change) as { result: T; lines: StoredLine[] },
     invite: (groupId, userId, inviterId, since) => void setInvitation.run({ groupId, userId, inviterId, state: 'pending', since }),
     declineInvitation: (groupId, userId, inviterId, since) =>
       void setInvitation.run({ groupId, userId, inviterId, state: 'declined', since }),

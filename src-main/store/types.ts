@@ -98,6 +98,12 @@ export interface NewGroupEvent {
   text: string;
 }
 
+/** A membership line as stored, with its entry in the conversation event log. */
+export interface StoredLine {
+  message: ChatMessage;
+  eventId: number;
+}
+
 export interface SearchOptions {
   /** Raw query text; folded by the store with foldForSearch. Empty means "every message" (with personId). */
   query: string;
@@ -167,7 +173,7 @@ export interface Store {
    * histories, all in one transaction; returns the lines as stored, in order. A `change` that
    * throws stores nothing.
    */
-  changeGroups<T>(ts: number, change: () => { result: T; events: NewGroupEvent[] }): { result: T; lines: ChatMessage[] };
+  changeGroups<T>(ts: number, change: () => { result: T; events: NewGroupEvent[] }): { result: T; lines: StoredLine[] };
   /** Invites the user (again, if the invitation was pending or absent). */
   invite(groupId: number, userId: number, inviterId: number, since: number): void;
   /** Marks the user's invitation declined (creating it if needed): they cannot be invited to the group again. */

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { ChatClient } from '../../client/client.js';
+import { ChatClient } from '../../client/client.js';
 import { ErrorCode } from '../../../src-shared/protocol/errors.js';
 import type { ChatMessage } from '../../../src-shared/protocol/objects.js';
-import { collectMessages, login, nextEvent } from '../../testing/harness.js';
+import { collectMessages, login, nextEvent, waitFor } from '../../testing/harness.js';
 import { useRoom } from '../../testing/room.js';
 
 const room = useRoom({ start: {} });
@@ -241,6 +241,21 @@ describe('membership lines', () => {
     });
     const synced = await alice.request('sync', { after: 0 });
     expect(synced.messages.filter((message) => message.groupEvent).map((message) => message.text)).toEqual(all);
+  });
+
+  it('reach a member who was away when the client catches up, through the event log', async () => {
+    const [alice, bob] = [await room.user('alice'), await room.user('bob')];
+    const group = await groupWith(alice, 'Away', [bob]);
+    const cursors = { lastEventId: bob.lastEventId, lastMessageId: bob.lastMessageId };
+    bob.close();
+    await alice.request('groupRename', { groupId: group.id, name: 'Back' });
+    await alice.send({ kind: 'group', groupId: group.id }, 'while you were out');
+    const texts: string[] = [];
+    const again = room.track(new ChatClient({ host: '127.0.0.1', port: room.port, name: 'bob', password: 'bob-secret', ...cursors }));
+    again.on('message', (message) => texts.push(message.text));
+    await again.connect();
+    await waitFor(() => texts.length === 2);
+    expect(texts).toEqual(['alice renamed the group to “Back”', 'while you were out']);
   });
 
   it('are not found by search, with or without a person', async () => {

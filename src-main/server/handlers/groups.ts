@@ -1,9 +1,9 @@
 /** Groups: listing, creating, renaming, deleting, members, invitations, and the membership lines of their histories. */
 import { ErrorCode } from '../../../src-shared/protocol/errors.js';
-import { type ChatMessage, type GroupEvent, type GroupInfo, type GroupInvitation } from '../../../src-shared/protocol/objects.js';
+import { type GroupEvent, type GroupInfo, type GroupInvitation } from '../../../src-shared/protocol/objects.js';
 import { checkGroupName } from '../../../src-shared/text.js';
 import { nameKey } from '../../../src-shared/protocol/names.js';
-import { type GroupRow, type InvitationRow, type NewGroupEvent, StoreConflictError, type UserRow } from '../../store/types.js';
+import { type GroupRow, type InvitationRow, type NewGroupEvent, StoreConflictError, type StoredLine, type UserRow } from '../../store/types.js';
 import { type Handlers, type ServerContext, ServerError } from '../dispatch.js';
 import { groupInfo, memberGroup, ownedGroup, userNamed } from '../lookups.js';
 import { refuseMuted } from './messages.js';
@@ -57,8 +57,8 @@ export function groupHandlers(ctx: ServerContext) {
   }
 
   /** Pushes membership lines to every session of everyone who may read the group now, the actor's too. */
-  function pushLines(lines: ChatMessage[]): void {
-    for (const message of lines) roster.deliver(store.memberIds(message.groupId!), { type: 'message', message });
+  function pushLines(lines: StoredLine[]): void {
+    for (const { message, eventId } of lines) roster.deliver(store.memberIds(message.groupId!), { type: 'message', message, eventId });
   }
 
   function checkedName(name: string): string {
