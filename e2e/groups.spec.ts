@@ -1,57 +1,117 @@
+import type { Page, TestInfo } from '@playwright/test';
 import { expect, test } from './fixtures.js';
-import { confirm, conversationLink, createGroup, currentConversation, message, openConversation, openDetails, send } from './ui.js';
+import {
+  confirm,
+  conversationLink,
+  currentConversation,
+  message,
+  newChat,
+  openConversation,
+  openDetails,
+  send,
+  startDirectChat,
+} from './ui.js';
 
-test('a group: created, members added, its messages seen by members only, renamed, removed', async ({ room }, testInfo) => {
-  const { users } = await room(['alice', 'bob', 'carol']);
-  const [alice, bob, carol] = users.map((user) => user.page);
+async function shoot(page: Page, testInfo: TestInfo, name: string): Promise<void> {
+  const path = testInfo.outputPath(`${name.replaceAll(/\W+/g, '-')}.png`);
+  await page.screenshot({ path });
+  await testInfo.attach(name, { path, contentType: 'image/png' });
+}
 
-  await createGroup(alice!, 'Team');
+/** A membership line in the open conversation. */
+function line(page: Page, text: string) {
+  return page.getByRole('log', { name: 'Messages' }).getByText(text);
+}
+
+/** Answers an invitation from the sidebar's "Group invitations". */
+async function answerInvitation(page: Page, group: string, accept: boolean) {
+  const invitations = page.getByRole('region', { name: 'Group invitations' });
+  await invitations.getByRole('button', { name: accept ? `Join ${group}` : `Decline the invitation to ${group}` }).click();
+}
+
+test('a group: invitations accepted in the app, membership lines for every member, messages for members only', async ({ room }, testInfo) => {
+  const { users } = await room(['alice', 'bob', 'carol', 'dave']);
+  const [alice, bob, carol, dave] = users.map((user) => user.page);
+
+  const dialog = await newChat(alice!, 'New group');
+  await dialog.getByRole('textbox', { name: 'Group name' }).fill('Team');
+  for (const name of ['carol', 'bob']) {
+    await dialog.getByRole('combobox', { name: 'Invite someone' }).fill(name);
+    await dialog.getByRole('button', { name: 'Invite', exact: true }).click();
+  }
+  await expect(dialog.getByRole('list', { name: 'People to invite' })).toContainText('carolbob');
+  await shoot(alice!, testInfo, 'new group dialog, light');
+  await dialog.getByRole('button', { name: 'Create group' }).click();
+  await expect(dialog).toHaveCount(0);
   await expect(currentConversation(alice!, 'Team')).toBeVisible();
   const details = await openDetails(alice!, 'Group details');
-  await details.getByRole('button', { name: 'Add member' }).click();
-  const addDialog = alice!.getByRole('dialog', { name: 'Add member' });
-  await addDialog.getByRole('combobox', { name: 'Member name' }).fill('bob');
-  await addDialog.getByRole('button', { name: 'Add member' }).click();
-  await expect(details.getByRole('list', { name: 'Members' })).toContainText('bob');
-  await expect(details.getByRole('list', { name: 'Members' })).toContainText('alice (owner)');
-  await expect(alice!.getByText('alice added bob')).toBeVisible();
+  const members = details.getByRole('list', { name: 'Members' });
+  await expect(members).toContainText('bob (invited)');
+  await expect(members).toContainText('carol (invited)');
+  await alice!.emulateMedia({ colorScheme: 'dark' });
+  await shoot(alice!, testInfo, 'group details with invited members, dark');
+  await alice!.emulateMedia({ colorScheme: 'light' });
+
+  // Invited is not in: no conversation until the invitation is accepted.
+  await expect(conversationLink(bob!, /Team/)).toHaveCount(0);
+  await expect(bob!.getByRole('region', { name: 'Group invitations' })).toContainText('alice invites you to Team');
+  await bob!.emulateMedia({ colorScheme: 'dark' });
+  await shoot(bob!, testInfo, 'invitation in the sidebar, dark');
+  await bob!.emulateMedia({ colorScheme: 'light' });
+
+  await answerInvitation(carol!, 'Team', true);
+  await expect(currentConversation(carol!, 'Team')).toBeVisible();
+  for (const text of ['alice created the group “Team”', 'alice invited carol', 'alice invited bob', 'carol joined']) {
+    await expect(line(carol!, text)).toBeVisible();
+  }
+  await answerInvitation(bob!, 'Team', true);
+  await expect(currentConversation(bob!, 'Team')).toBeVisible();
+  await expect(line(carol!, 'bob joined')).toBeVisible();
+  await expect(members).not.toContainText('invited');
+  await expect(bob!.getByRole('region', { name: 'Group invitations' })).toHaveCount(0);
 
   await send(alice!, 'standup at noon');
-  await expect(conversationLink(bob!, 'Team, 1 unread')).toBeVisible();
-  await openConversation(bob!, 'Team');
   await expect(message(bob!, 'standup at noon')).toBeVisible();
-  await expect(bob!.getByText('alice added you to the group')).toBeVisible();
   await send(bob!, 'see you there');
-  await expect(message(alice!, 'see you there')).toBeVisible();
+  await expect(message(carol!, 'see you there')).toBeVisible();
   // Only the owner manages the group.
   const bobsDetails = await openDetails(bob!, 'Group details');
-  await expect(bobsDetails.getByRole('list', { name: 'Members' })).toContainText('bob');
   await expect(bobsDetails.getByRole('button', { name: 'Add member' })).toHaveCount(0);
-  await testInfo.attach('group conversation', { body: await alice!.screenshot(), contentType: 'image/png' });
-
-  // carol is not a member: no conversation, and searching finds nothing of it.
-  await expect(conversationLink(carol!, /Team/)).toHaveCount(0);
-  await carol!.getByRole('searchbox', { name: 'Search messages' }).fill('noon');
-  await expect(carol!.getByText('No messages found.')).toBeVisible();
 
   await details.getByRole('button', { name: 'Rename group' }).click();
   const renameDialog = alice!.getByRole('dialog', { name: 'Rename group' });
   await renameDialog.getByRole('textbox', { name: 'New group name' }).fill('Core team');
   await renameDialog.getByRole('button', { name: 'Rename' }).click();
   await expect(currentConversation(bob!, 'Core team')).toBeVisible();
-  await expect(bob!.getByText('alice renamed the group to “Core team”')).toBeVisible();
+  await expect(line(carol!, 'alice renamed the group to “Core team”')).toBeVisible();
 
-  // Removing asks first; cancelling keeps bob.
-  await details.getByRole('button', { name: 'Remove bob' }).click();
-  await alice!.getByRole('alertdialog', { name: 'Remove bob from Core team?' }).getByRole('button', { name: 'Cancel' }).click();
-  await expect(details.getByRole('list', { name: 'Members' })).toContainText('bob');
   await details.getByRole('button', { name: 'Remove bob' }).click();
   await confirm(alice!, 'Remove');
   await expect(conversationLink(bob!, /Core team/)).toHaveCount(0);
-  await expect(details.getByRole('list', { name: 'Members' })).not.toContainText('bob');
-  await expect(alice!.getByText('alice removed bob')).toBeVisible();
+  await expect(line(carol!, 'alice removed bob')).toBeVisible();
+  await shoot(carol!, testInfo, 'membership lines, light');
+  await carol!.emulateMedia({ colorScheme: 'dark' });
+  await shoot(carol!, testInfo, 'membership lines, dark');
+  await carol!.setViewportSize({ width: 720, height: 800 });
+  await shoot(carol!, testInfo, 'membership lines, dark, narrow');
 
-  await details.getByRole('button', { name: 'Delete group' }).click();
+  // dave declines alice's chat request: she cannot pull him into her group instead.
+  await startDirectChat(alice!, 'dave');
+  await dave!.getByRole('region', { name: 'Chat requests' }).getByRole('button', { name: 'Decline alice' }).click();
+  await expect(currentConversation(alice!, 'dave')).toContainText('dave declined your chat request.');
+  await openConversation(alice!, 'Core team');
+  const again = await openDetails(alice!, 'Group details');
+  await again.getByRole('button', { name: 'Add member' }).click();
+  const addDialog = alice!.getByRole('dialog', { name: 'Add member' });
+  await addDialog.getByRole('combobox', { name: 'Member name' }).fill('dave');
+  await addDialog.getByRole('button', { name: 'Add member' }).click();
+  await expect(addDialog.getByRole('alert')).toContainText('Your chat request was declined.');
+  await shoot(alice!, testInfo, 'declined user cannot be added, light');
+  await addDialog.getByRole('button', { name: 'Cancel' }).click();
+  await expect(again.getByRole('list', { name: 'Members' })).not.toContainText('dave');
+  await expect(dave!.getByRole('region', { name: 'Group invitations' })).toHaveCount(0);
+
+  await again.getByRole('button', { name: 'Delete group' }).click();
   await confirm(alice!, 'Delete group');
   await expect(conversationLink(alice!, /Core team/)).toHaveCount(0);
 });

@@ -100,7 +100,12 @@ test('the main screens fit from 720 to 1440 px, pass axe, and are photographed i
   await details.getByRole('button', { name: 'Add member' }).click();
   await alice!.getByRole('dialog', { name: 'Add member' }).getByRole('combobox', { name: 'Member name' }).fill('bob');
   await alice!.getByRole('dialog', { name: 'Add member' }).getByRole('button', { name: 'Add member' }).click();
-  await expect(details.getByRole('list', { name: 'Members' })).toContainText('bob');
+  await expect(details.getByRole('list', { name: 'Members' })).toContainText('bob (invited)');
+  // Joining opens the group; bob goes back to the room so the next message counts unread.
+  await bob!.getByRole('region', { name: 'Group invitations' }).getByRole('button', { name: `Join ${LONG_GROUP}` }).click();
+  await expect(currentConversation(bob!, LONG_GROUP)).toBeVisible();
+  await conversationLink(bob!, 'Lab').click();
+  await expect(details.getByRole('list', { name: 'Members' })).not.toContainText('invited');
   await send(alice!, 'Agenda for Thursday is in the shared folder.');
   await expect(conversationLink(bob!, new RegExp(`^${LONG_GROUP}, 1 unread`))).toBeVisible();
   // Conversations by recent activity after the room: the group, then the direct chat.

@@ -26,6 +26,7 @@ import {
   type Contact,
   conversationKey,
   type GroupInfo,
+  type GroupInvitation,
   groupId,
   groupName,
   messageId,
@@ -201,7 +202,8 @@ export const appCalls = {
   chatAnswer: { args: z.tuple([nameField, z.boolean()]), returns: returns<Contact>() },
   chatLeave: { args: z.tuple([nameField]), returns: returns<void>() },
   groups: { args: none, returns: returns<GroupInfo[]>() },
-  groupCreate: { args: z.tuple([groupName]), returns: returns<GroupInfo>() },
+  /** members: people to invite at once. */
+  groupCreate: { args: z.tuple([groupName, optionalArgument(z.array(nameField).max(100))]), returns: returns<GroupInfo>() },
   groupRename: { args: z.tuple([groupId, groupName]), returns: returns<GroupInfo>() },
   groupDelete: { args: z.tuple([groupId]), returns: returns<void>() },
   groupAddMember: { args: z.tuple([groupId, nameField]), returns: returns<GroupInfo>() },
@@ -250,6 +252,11 @@ export const appCalls = {
   // Purging accounts that never wrote (issue 10 item 2).
   /** While hosting: accounts that never wrote and are not online, created at least that many minutes ago if given. */
   hostSilentAccounts: { args: z.tuple([optionalArgument(silentAge)]), returns: returns<HostSilentAccounts>() },
+  // groups: invitations
+  /** Your unanswered group invitations; changes arrive as 'groupInvitations' events. */
+  groupInvitations: { args: none, returns: returns<GroupInvitation[]>() },
+  /** Accepts (the group you joined) or declines (null) an invitation. */
+  groupAnswer: { args: z.tuple([groupId, z.boolean()]), returns: returns<GroupInfo | null>() },
 };
 
 // Object.keys types its answer as string[]; these are exactly the table's keys.

@@ -155,7 +155,7 @@ export type OutboxStatus = 'queued' | 'sent' | 'delivered' | 'failed';
 
 /** Pushes from the room's server that the app passes on to its windows as they are. */
 type ForwardedPush = PushFrames[
-  'message' | 'presence' | 'chatRequest' | 'chatAnswer' | 'chatLeft' | 'group' | 'groupRemoved' | 'delivered' | 'event' | 'typing'
+  'message' | 'presence' | 'chatRequest' | 'chatAnswer' | 'chatLeft' | 'group' | 'groupRemoved' | 'delivered' | 'event' | 'typing' | 'groupInvitations'
 ];
 
 export type AppEvent =

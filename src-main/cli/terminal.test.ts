@@ -40,7 +40,11 @@ describe('terminal client', () => {
     await alice.type('/group_name_add Study Group');
     await alice.waitLine(/group Study Group created/);
     await alice.type('/group_person_add Study Group bob');
-    await bob.waitLine(/group Study Group \(owner alice\): alice, bob/);
+    await alice.waitLine(/group Study Group \(owner alice\): alice; invited: bob$/);
+    await bob.waitLine(/alice invites you to group Study Group: \/group_join Study Group/);
+    await bob.type('/group_join Study Group');
+    await bob.waitLine(/group Study Group \(owner alice\): alice, bob$/);
+    await alice.waitLine(/\] group Study Group \* bob joined$/);
     await alice.type('/group_message Study Group~exam on friday');
     await bob.waitLine(/\] group Study Group \| alice: exam on friday$/);
     await bob.type('/groups_view');

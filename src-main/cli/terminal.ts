@@ -21,13 +21,14 @@ export const HELP = [
   '  /group_view <group>             a group and its members',
   '  /group_name_add <group>         create a group',
   '  /group_name_remove <group>      delete a group you own',
-  '  /group_person_add <group> <name>      add <name> to your group',
+  '  /group_person_add <group> <name>      invite <name> to your group',
   '  /group_person_remove <group> <name>   remove <name> from your group',
   '  /group_message <group>~<text>   message a group',
   '  /reply <id> <text>              answer message #<id> in its conversation',
   '  /edit <id> <text>               change your message #<id>',
   '  /delete <id>                    delete your message #<id> for everyone',
   '  /react <id> <emoji>             add or take back your reaction to #<id>',
+  '  /group_join <group>, /group_decline <group>   answer an invitation to a group',
   '  @PM <name>                      ask <name> for a private chat',
   '  /accept <name>, /decline <name> answer a private chat request',
   '  EXIT PM                         leave the private chat',
@@ -59,6 +60,8 @@ const REMEMBERED_MESSAGES = 5000;
 
 /** "#12 [time] where | sender: text", with (edited), a reply's quote, or "message deleted". */
 export function formatMessageLine(message: ChatMessage, where: string): string {
+  // A membership line's text says who did it.
+  if (message.groupEvent) return `#${message.id} [${formatTime(message.ts)}] ${where} * ${message.text}`;
   const reply = message.replyTo
     ? ` (reply to #${message.replyTo.id} ${message.replyTo.from}: ${message.replyTo.deleted ? 'message deleted' : `"${message.replyTo.snippet}"`})`
     : '';
@@ -98,6 +101,8 @@ export class TerminalSession {
   private readonly groupNames = new Map<number, string>();
   /** The newest messages seen, by id, for /reply and /react. */
   private readonly seen = new Map<number, ChatMessage>();
+  /** Invitations already printed, by group id. */
+  private readonly invitationsSeen = new Set<number>();
 
   constructor(
     private readonly client: ChatClient,
@@ -143,6 +148,14 @@ export class TerminalSession {
     client.on('groupRemoved', (g) =>
       this.print(`*** group ${g.name} ${g.reason === 'deleted' ? 'was deleted' : 'no longer has you as a member'}`),
     );
+    client.on('groupInvitations', ({ invitations }) => {
+      for (const invitation of invitations) {
+        if (this.invitationsSeen.has(invitation.groupId)) continue;
+        this.invitationsSeen.add(invitation.groupId);
+        const name = invitation.name;
+        this.print(`*** ${invitation.inviter} invites you to group ${name}: /group_join ${name} or /group_decline ${name}`);
+      }
+    });
     client.on('offline', (reason) => this.print(`*** connection lost${reason ? `: ${reason.message}` : ''}`));
     client.on('reconnecting', ({ delayMs }) => this.print(`*** reconnecting in ${(delayMs / 1000).toFixed(1)} s`));
     client.on('online', () => {
@@ -262,6 +275,9 @@ export class TerminalSession {
       case '/group_person_add':
       case '/group_person_remove':
         return this.groupPerson(command, rest);
+      case '/group_join':
+      case '/group_decline':
+        return this.answerInvitation(command === '/group_join', needArgument(argument, `${command} <group>`));
       case '/group_message': {
         const [groupName, text] = splitOnce(argument, '~');
         if (!groupName || !text) throw new Error('usage: /group_message <group>~<text>');
@@ -371,6 +387,16 @@ export class TerminalSession {
     return 'continue';
   }
 
+  private async answerInvitation(accept: boolean, name: string): Promise<CommandOutcome> {
+    const { invitations } = await this.client.request('groupInvitations');
+    const invitation = invitations.find((i) => nameKey(i.name) === nameKey(name));
+    if (!invitation) throw new ClientError('UNKNOWN_GROUP', `you have no invitation to a group named ${name}`);
+    const { group } = await this.client.request('groupAnswer', { groupId: invitation.groupId, accept });
+    if (group) this.groupNames.set(group.id, group.name);
+    this.print(group ? `*** ${describeGroup(group)}` : `*** you declined to join ${invitation.name}`);
+    return 'continue';
+  }
+
   /** Finds one of the user's groups by name (case-insensitive). */
   private async group(name: string): Promise<GroupInfo> {
     const { groups } = await this.client.request('groups');
@@ -387,7 +413,8 @@ export class TerminalSession {
 }
 
 function describeGroup(group: GroupInfo): string {
-  return `group ${group.name} (owner ${group.owner}): ${group.members.join(', ')}`;
+  const invited = group.invited.length > 0 ? `; invited: ${group.invited.join(', ')}` : '';
+  return `group ${group.name} (owner ${group.owner}): ${group.members.join(', ')}${invited}`;
 }
 
 function needArgument(argument: string, usage: string): string {

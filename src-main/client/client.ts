@@ -59,7 +59,7 @@ export interface SessionInfo {
 }
 
 /** Pushes the client passes on as they are, one event each. */
-type ForwardedPush = 'presence' | 'chatRequest' | 'chatAnswer' | 'chatLeft' | 'group' | 'groupRemoved' | 'delivered' | 'typing' | 'mute';
+type ForwardedPush = 'presence' | 'chatRequest' | 'chatAnswer' | 'chatLeft' | 'group' | 'groupRemoved' | 'delivered' | 'typing' | 'mute' | 'groupInvitations';
 
 export type ClientEvents = { [K in ForwardedPush]: [PushFrames[K]] } & {
   state: [ConnectionState];
@@ -473,6 +473,9 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       case 'event':
         if (this.held) this.held.push({ event: push.event });
         else this.applyEvent(push.event);
+        return;
+      case 'groupInvitations':
+        this.emit(push.type, push);
         return;
     }
   }

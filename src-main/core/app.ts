@@ -89,7 +89,8 @@ export class AppCore extends CallFacade implements AppApi {
     chatAnswer: (user, accept) => this.link.request(async (client) => (await client.request('chatAnswer', { user, accept })).contact),
     chatLeave: (user) => this.link.request(async (client) => void (await client.request('chatLeave', { user }))),
     groups: () => this.link.request(async (client) => (await client.request('groups')).groups),
-    groupCreate: (name) => this.link.request(async (client) => (await client.request('groupCreate', { name })).group),
+    groupCreate: (name, members) =>
+      this.link.request(async (client) => (await client.request('groupCreate', { name, ...(members ? { members } : {}) })).group),
     groupRename: (groupId, name) => this.link.request(async (client) => (await client.request('groupRename', { groupId, name })).group),
     groupDelete: (groupId) => this.link.request(async (client) => void (await client.request('groupDelete', { groupId }))),
     groupAddMember: (groupId, user) => this.link.request(async (client) => (await client.request('groupAddMember', { groupId, user })).group),
@@ -105,6 +106,9 @@ export class AppCore extends CallFacade implements AppApi {
     acknowledgeFingerprint: async () => this.link.endFirstUse(),
     settings: async () => ok(this.settingsFile.value),
     updateSettings: async (changes) => ok(this.saveSettings(changes)),
+    groupInvitations: () => this.link.request(async (client) => (await client.request('groupInvitations')).invitations),
+    groupAnswer: (groupId, accept) =>
+      this.link.request(async (client) => (await client.request('groupAnswer', { groupId, accept })).group ?? null),
     openChatWindow: async (conv) =>
       this.openChatWindowInShell
         ? this.openChatWindowInShell(conv)

@@ -334,6 +334,7 @@ export class Link {
     });
     client.on('typing', (push) => this.emit(push));
     client.on('event', (event) => this.emit({ type: 'event', event }));
+    client.on('groupInvitations', (push) => this.emit(push));
   }
 
   private savePin(key: string, pin: string): void {

@@ -374,7 +374,10 @@ function readSnapshot(stored: unknown): Snapshot {
     Array.isArray(field) ? field.filter((item): item is Record<string, unknown> => typeof item === 'object' && item !== null) : [];
   snapshot.users = objects(value.users).filter((user) => typeof user.name === 'string') as unknown as UserInfo[];
   snapshot.contacts = objects(value.contacts).filter((contact) => typeof contact.conv === 'string') as unknown as Contact[];
-  snapshot.groups = objects(value.groups).filter((group) => typeof group.conv === 'string' && Array.isArray(group.members)) as unknown as GroupInfo[];
+  // A snapshot from before invitations has groups without `invited`.
+  snapshot.groups = objects(value.groups)
+    .filter((group) => typeof group.conv === 'string' && Array.isArray(group.members))
+    .map((group) => ({ ...group, invited: Array.isArray(group.invited) ? group.invited : [] })) as unknown as GroupInfo[];
   snapshot.pages = objects(value.pages).filter(
     (entry) => typeof entry.conv === 'string' && typeof entry.page === 'object' && entry.page !== null && Array.isArray((entry.page as Page).messages),
   ) as unknown as Snapshot['pages'];

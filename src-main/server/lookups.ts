@@ -35,17 +35,19 @@ export function ownedGroup(store: ServerStore, me: UserRow, groupId: number): Gr
   return group;
 }
 
+/** The users' names, sorted case-insensitively. */
+function sortedNames(store: ServerStore, userIds: number[]): string[] {
+  return userIds.map((id) => store.userById(id)!.name).sort((a, b) => nameKey(a).localeCompare(nameKey(b)));
+}
+
 export function groupInfo(store: ServerStore, group: GroupRow): GroupInfo {
-  const members = store
-    .memberIds(group.id)
-    .map((id) => store.userById(id)!.name)
-    .sort((a, b) => nameKey(a).localeCompare(nameKey(b)));
   return {
     id: group.id,
     name: group.name,
     owner: store.userById(group.ownerId)!.name,
-    members,
+    members: sortedNames(store, store.memberIds(group.id)),
     conv: groupConversation(group.id),
+    invited: sortedNames(store, store.invitedIds(group.id)),
   };
 }
 

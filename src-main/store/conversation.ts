@@ -119,7 +119,8 @@ export function conversationQueries(db: Db, conversationsOf: (userId: number) =>
   const lastInConversation = db.prepare<[string], number>('SELECT coalesce(max(id), 0) FROM messages WHERE conv = ?').pluck();
   const unreadCount = db
     .prepare<[string, number, number, number], number>(
-      `SELECT count(*) FROM (SELECT 1 FROM messages WHERE conv = ? AND id > ? AND sender_id <> ? AND deleted = 0 LIMIT ?)`,
+      // Membership lines are not something to read (docs/PROTOCOL.md §6.4.1).
+      `SELECT count(*) FROM (SELECT 1 FROM messages WHERE conv = ? AND id > ? AND sender_id <> ? AND deleted = 0 AND group_event IS NULL LIMIT ?)`,
     )
     .pluck();
   const unreadMentions = db

@@ -1,13 +1,30 @@
-/** Groups and their members; deleting a group deletes its messages. */
+/** Groups, their members and invitations, and the membership lines of their histories; deleting a group deletes its messages. */
+import { randomUUID } from 'node:crypto';
 import { groupConversation } from '../../src-shared/protocol/conversation.js';
-import { unlessTaken, type Db } from './rows.js';
-import type { GroupRow, Store } from './types.js';
+import { MESSAGE_SELECT, toChatMessage, unlessTaken, type Db, type MessageRecord } from './rows.js';
+import type { GroupRow, InvitationRow, InvitationState, NewGroupEvent, Store, StoredLine } from './types.js';
 
 const GROUP_COLUMNS = 'id, name, name_key AS nameKey, owner_id AS ownerId, created_at AS createdAt';
+const INVITATION_COLUMNS = 'group_id AS groupId, user_id AS userId, inviter_id AS inviterId, state, since';
 
 type GroupStore = Pick<
   Store,
-  'createGroup' | 'groupById' | 'renameGroup' | 'deleteGroup' | 'addMember' | 'removeMember' | 'isMember' | 'memberIds' | 'groupsOf'
+  | 'createGroup'
+  | 'groupById'
+  | 'renameGroup'
+  | 'deleteGroup'
+  | 'addMember'
+  | 'removeMember'
+  | 'isMember'
+  | 'memberIds'
+  | 'groupsOf'
+  | 'invitation'
+  | 'invitationsOf'
+  | 'invitedIds'
+  | 'deleteInvitation'
+  | 'changeGroups'
+  | 'invite'
+  | 'declineInvitation'
 >;
 
 export function groupQueries(db: Db): GroupStore {
@@ -16,9 +33,11 @@ export function groupQueries(db: Db): GroupStore {
   );
   const groupById = db.prepare<[number], GroupRow>(`SELECT ${GROUP_COLUMNS} FROM chat_groups WHERE id = ?`);
   const renameGroup = db.prepare<[string, string, number]>('UPDATE chat_groups SET name = ?, name_key = ? WHERE id = ?');
+  // Rows with no folded text (membership lines, deleted messages) are not in the index:
+  // FTS5 takes a 'delete' of a row it does not hold for a damaged index.
   const unindexConversation = db.prepare<[string]>(
     `INSERT INTO message_search (message_search, rowid, folded)
-     SELECT 'delete', id, folded FROM messages WHERE conv = ?`,
+     SELECT 'delete', id, folded FROM messages WHERE conv = ? AND folded <> ''`,
   );
   const deleteConversation = db.prepare<[string]>('DELETE FROM messages WHERE conv = ?');
   const deleteGroup = db.prepare<[number]>('DELETE FROM chat_groups WHERE id = ?');
@@ -31,6 +50,30 @@ export function groupQueries(db: Db): GroupStore {
      WHERE id IN (SELECT group_id FROM group_members WHERE user_id = ?)
      ORDER BY name_key, id`,
   );
+  const invitation = db.prepare<[number, number], InvitationRow>(
+    `SELECT ${INVITATION_COLUMNS} FROM group_invitations WHERE group_id = ? AND user_id = ?`,
+  );
+  const invitationsOf = db.prepare<[number], InvitationRow>(
+    `SELECT ${INVITATION_COLUMNS} FROM group_invitations WHERE user_id = ? AND state = 'pending' ORDER BY since, group_id`,
+  );
+  const invitedIds = db
+    .prepare<[number], number>(`SELECT user_id FROM group_invitations WHERE group_id = ? AND state = 'pending' ORDER BY user_id`)
+    .pluck();
+  const deleteInvitation = db.prepare<[number, number]>('DELETE FROM group_invitations WHERE group_id = ? AND user_id = ?');
+  const setInvitation = db.prepare<{ groupId: number; userId: number; inviterId: number; state: InvitationState; since: number }>(
+    `INSERT INTO group_invitations (group_id, user_id, inviter_id, state, since)
+     VALUES (@groupId, @userId, @inviterId, @state, @since)
+     ON CONFLICT (group_id, user_id) DO UPDATE
+       SET inviter_id = excluded.inviter_id, state = excluded.state, since = excluded.since`,
+  );
+  // Not counted in the actor's daily quota (nobody wrote them), and not in the search index (no text to find).
+  const insertEvent = db.prepare<{ conv: string; actorId: number; groupId: number; clientMsgId: string; text: string; event: string; ts: number }>(
+    `INSERT INTO messages (conv, sender_id, group_id, client_msg_id, text, folded, ts, group_event)
+     VALUES (@conv, @actorId, @groupId, @clientMsgId, @text, '', @ts, @event)`,
+  );
+  // Each line has its 'message' entry in the event log, as messages do (catch-up reads the log; see conversation.ts).
+  const logLine = db.prepare<[string, number], number>("INSERT INTO conv_events (conv, kind, message_id) VALUES (?, 'message', ?) RETURNING id").pluck();
+  const messageById = db.prepare<[number], MessageRecord>(`${MESSAGE_SELECT} WHERE m.id = ?`);
 
   const createWithOwner = db.transaction((name: string, nameKey: string, ownerId: number, createdAt: number) => {
     const group = insertGroup.get(name, nameKey, ownerId, createdAt)!;
@@ -41,6 +84,25 @@ export function groupQueries(db: Db): GroupStore {
     unindexConversation.run(groupConversation(id));
     deleteConversation.run(groupConversation(id));
     deleteGroup.run(id);
+  });
+  const storeEvent = ({ groupId, actorId, event, text }: NewGroupEvent, ts: number): StoredLine => {
+    const conv = groupConversation(groupId);
+    const { lastInsertRowid } = insertEvent.run({
+      conv,
+      actorId,
+      groupId,
+      // Generated here: unique per sender like a client's, and never one a client chose.
+      clientMsgId: `group-event:${randomUUID()}`,
+      text,
+      event: JSON.stringify(event),
+      ts,
+    });
+    const id = Number(lastInsertRowid);
+    return { message: toChatMessage(messageById.get(id)!), eventId: logLine.get(conv, id)! };
+  };
+  const changeGroups = db.transaction((ts: number, change: () => { result: unknown; events: NewGroupEvent[] }) => {
+    const { result, events } = change();
+    return { result, lines: events.map((event) => storeEvent(event, ts)) };
   });
   const taken = (name: string): string => `a group named "${name}" already exists`;
 
@@ -55,5 +117,14 @@ export function groupQueries(db: Db): GroupStore {
     isMember: (groupId, userId) => isMember.get(groupId, userId) !== undefined,
     memberIds: (groupId) => memberIds.all(groupId),
     groupsOf: (userId) => groupsOf.all(userId),
+    invitation: (groupId, userId) => invitation.get(groupId, userId),
+    invitationsOf: (userId) => invitationsOf.all(userId),
+    invitedIds: (groupId) => invitedIds.all(groupId),
+    deleteInvitation: (groupId, userId) => void deleteInvitation.run(groupId, userId),
+    changeGroups: <T>(ts: number, change: () => { result: T; events: NewGroupEvent[] }) =>
+      changeGroups(ts, change) as { result: T; lines: StoredLine[] },
+    invite: (groupId, userId, inviterId, since) => void setInvitation.run({ groupId, userId, inviterId, state: 'pending', since }),
+    declineInvitation: (groupId, userId, inviterId, since) =>
+      void setInvitation.run({ groupId, userId, inviterId, state: 'declined', since }),
   };
 }

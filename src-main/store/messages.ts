@@ -59,7 +59,8 @@ export function messageQueries(db: Db, pageOf: PageOf, maxUserBytesPerDay = Infi
   );
   /** Adds messages with id > ? to the search index: one statement per batch (see migration 002). */
   const indexMessagesAfter = db.prepare<[number]>(
-    'INSERT INTO message_search (rowid, folded) SELECT id, folded FROM messages WHERE id > ?',
+    // Only rows with text to find: groups.ts unindexes exactly those when a group goes.
+    "INSERT INTO message_search (rowid, folded) SELECT id, folded FROM messages WHERE id > ? AND folded <> ''",
   );
   /** One log entry per message of the batch, in id order (see migration 009). */
   const logMessagesAfter = db.prepare<[number], { id: number; messageId: number }>(

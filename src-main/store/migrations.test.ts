@@ -105,4 +105,22 @@ describe('migrations', () => {
     expect(check.prepare("SELECT rowid FROM message_search WHERE message_search MATCH '\"m \ufdfa\"'").pluck().all()).toEqual([1]);
     check.close();
   });
+
+  it('keep the messages of a version-7 database as people wrote them when adding group invitations and membership lines', () => {
+    const file = join(dir, 'v7.sqlite');
+    const db = new Database(file);
+    migrate(db, 7);
+    db.prepare("INSERT INTO users (name, name_key, skeleton, password_hash, created_at) VALUES ('Ali', 'ali', 'ali', 'x', 0)").run();
+    db.prepare("INSERT INTO chat_groups (name, name_key, owner_id, created_at) VALUES ('Ekip', 'ekip', 1, 0)").run();
+    db.prepare(
+      "INSERT INTO messages (conv, sender_id, group_id, client_msg_id, text, folded, ts) VALUES ('group:1', 1, 1, 'c1', 'Selam', 'selam', 5)",
+    ).run();
+    db.close();
+
+    const store = openStore(file);
+    const [message] = store.history('group:1', undefined, 10).messages;
+    expect(message).toEqual({ id: 1, conv: 'group:1', from: 'Ali', groupId: 1, text: 'Selam', ts: 5, clientMsgId: 'c1' });
+    expect(store.invitationsOf(1)).toEqual([]);
+    store.close();
+  });
 });

@@ -1,7 +1,7 @@
 /** SQL pieces and row shapes that more than one feature of the store uses. */
 import Database from 'better-sqlite3';
 import { quote } from '../../src-shared/message-changes.js';
-import type { ChatMessage } from '../../src-shared/protocol/objects.js';
+import type { ChatMessage, GroupEvent } from '../../src-shared/protocol/objects.js';
 import { StoreConflictError } from './types.js';
 
 export type Db = Database.Database;
@@ -31,6 +31,8 @@ export interface MessageRecord {
   reactions: string;
   /** JSON: [name], "[]" when none. */
   mentions: string;
+  /** JSON of a membership line's GroupEvent; null for messages people wrote. */
+  groupEvent: string | null;
 }
 
 /**
@@ -47,7 +49,8 @@ export const MESSAGE_SELECT = `
        FROM reactions r JOIN users reactor ON reactor.id = r.user_id
        WHERE r.message_id = m.id GROUP BY r.emoji)) AS reactions,
     (SELECT json_group_array(mentioned.name ORDER BY mentioned.name)
-       FROM mentions mn JOIN users mentioned ON mentioned.id = mn.user_id WHERE mn.message_id = m.id) AS mentions
+       FROM mentions mn JOIN users mentioned ON mentioned.id = mn.user_id WHERE mn.message_id = m.id) AS mentions,
+    m.group_event AS groupEvent
   FROM messages m
   JOIN users sender ON sender.id = m.sender_id
   LEFT JOIN users recipient ON recipient.id = m.to_user_id
@@ -65,7 +68,7 @@ export function replyQuote(
 }
 
 export function toChatMessage(record: MessageRecord): ChatMessage {
-  const { to, groupId, replyTo, replyFrom, replyText, replyDeleted, editedAt, deleted, reactions, mentions, ...common } = record;
+  const { to, groupId, replyTo, replyFrom, replyText, replyDeleted, editedAt, deleted, reactions, mentions, groupEvent, ...common } = record;
   const quote = replyTo === null ? undefined : replyQuote(replyTo, replyFrom, replyText, replyDeleted === 1);
   const reacted = JSON.parse(reactions) as NonNullable<ChatMessage['reactions']>;
   const mentioned = JSON.parse(mentions) as string[];
@@ -78,6 +81,7 @@ export function toChatMessage(record: MessageRecord): ChatMessage {
     ...(deleted === 1 ? { deleted: true as const } : {}),
     ...(reacted.length > 0 ? { reactions: reacted } : {}),
     ...(mentioned.length > 0 ? { mentions: mentioned } : {}),
+    ...(groupEvent !== null ? { groupEvent: JSON.parse(groupEvent) as GroupEvent } : {}),
   };
 }
 

@@ -101,7 +101,8 @@ export function searchIds(db: Db): SearchIds {
    * rest of our direct conversation, i.e. mine to them (messages_by_conv),
    * whatever the needle. One person's share of all messages is small, so this
    * beats walking the trigram index's matches for everyone.
-   * instr(folded, '') is 1: an empty needle keeps all.
+   * instr(folded, '') is 1: an empty needle keeps all the person wrote (membership lines are
+   * not written, and their empty folded text keeps them from every other search).
    */
   const withPerson = db
     .prepare<
@@ -110,7 +111,7 @@ export function searchIds(db: Db): SearchIds {
     >(
       `SELECT m.id FROM messages m
        WHERE m.sender_id = @person AND m.id >= @from AND m.id < @before
-         AND instr(m.folded, @needle) > 0 AND ${VISIBLE_TO_ME}
+         AND instr(m.folded, @needle) > 0 AND m.group_event IS NULL AND ${VISIBLE_TO_ME}
        UNION ALL
        SELECT m.id FROM messages m
        WHERE m.conv = @dmConv AND m.id >= @from AND m.id < @before

@@ -3,7 +3,7 @@
  * All calls but search are synchronous; a call that returns has committed.
  */
 import type { HostBan } from '../../src-shared/api.js';
-import type { ChatMessage, EventPage, Page, ReadState, Receipt } from '../../src-shared/protocol/objects.js';
+import type { ChatMessage, EventPage, GroupEvent, Page, ReadState, Receipt } from '../../src-shared/protocol/objects.js';
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 
 export interface UserRow {
@@ -78,6 +78,32 @@ export interface GroupRow {
   createdAt: number;
 }
 
+/** pending: waiting for the invitee's answer. declined: they declined it or left the group; it cannot be renewed. */
+export type InvitationState = 'pending' | 'declined';
+
+export interface InvitationRow {
+  groupId: number;
+  userId: number;
+  inviterId: number;
+  state: InvitationState;
+  since: number;
+}
+
+/** A membership line to store in a group's history: `actorId` did `event` (docs/PROTOCOL.md §6.4.1). */
+export interface NewGroupEvent {
+  groupId: number;
+  actorId: number;
+  event: GroupEvent;
+  /** What it says in English, for clients that do not read `event`. */
+  text: string;
+}
+
+/** A membership line as stored, with its entry in the conversation event log. */
+export interface StoredLine {
+  message: ChatMessage;
+  eventId: number;
+}
+
 export interface SearchOptions {
   /** Raw query text; folded by the store with foldForSearch. Empty means "every message" (with personId). */
   query: string;
@@ -133,6 +159,25 @@ export interface Store {
   /** Member user ids, owner included. */
   memberIds(groupId: number): number[];
   groupsOf(userId: number): GroupRow[];
+
+  /** The user's invitation to the group, pending or declined. */
+  invitation(groupId: number, userId: number): InvitationRow | undefined;
+  /** Pending invitations of the user, oldest first. */
+  invitationsOf(userId: number): InvitationRow[];
+  /** Users with a pending invitation to the group. */
+  invitedIds(groupId: number): number[];
+  /** Removes an invitation, pending or declined. */
+  deleteInvitation(groupId: number, userId: number): void;
+  /**
+   * Runs `change` (store calls) and stores the membership lines it returns in their groups'
+   * histories, all in one transaction; returns the lines as stored, in order. A `change` that
+   * throws stores nothing.
+   */
+  changeGroups<T>(ts: number, change: () => { result: T; events: NewGroupEvent[] }): { result: T; lines: StoredLine[] };
+  /** Invites the user (again, if the invitation was pending or absent). */
+  invite(groupId: number, userId: number, inviterId: number, since: number): void;
+  /** Marks the user's invitation declined (creating it if needed): they cannot be invited to the group again. */
+  declineInvitation(groupId: number, userId: number, inviterId: number, since: number): void;
 }
 
 export class StoreConflictError extends Error {

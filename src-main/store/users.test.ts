@@ -138,6 +138,8 @@ describe('accounts that never wrote', () => {
       );
       expect(references.sort()).toEqual([
         'chat_groups.owner_id',
+        'group_invitations.inviter_id',
+        'group_invitations.user_id',
         'group_members.user_id',
         'messages.sender_id',
         'messages.to_user_id',

@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 import { sameName } from '../../src-shared/protocol/names.js';
 import { app, useApp } from '../app-context.js';
+import { groupEventText } from '../lib/group-events.js';
 import { formatMoment } from '../lib/time.js';
 import type { ConversationEntry } from '../store/selectors.js';
 import { openConversation } from '../store/sync.js';
@@ -35,7 +36,9 @@ function ConversationLink({ entry, active }: { entry: ConversationEntry; active:
       ? entry.kind === 'group'
         ? t('layout.members', { count: entry.members ?? 0 })
         : ''
-      : sameName(latest.from, me)
+      : latest.groupEvent
+        ? groupEventText(t, latest)
+        : sameName(latest.from, me)
         ? t('layout.you', { text: latest.text })
         : entry.kind === 'dm'
           ? latest.text

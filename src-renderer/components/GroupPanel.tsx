@@ -10,7 +10,7 @@ import { ConfirmButton } from './ConfirmButton.js';
 import { ErrorAlert } from './ErrorAlert.js';
 import { NameDialog } from './NewChat.js';
 
-/** A group's members for everyone in it; renaming, deleting and membership for its owner. */
+/** A group's members and invitees for everyone in it; renaming, deleting, inviting and removing for its owner. */
 export function GroupPanel({ group }: { group: GroupInfo }) {
   const { t } = useTranslation();
   const me = useApp((state) => state.session.me);
@@ -42,6 +42,22 @@ export function GroupPanel({ group }: { group: GroupInfo }) {
               >
                 {t('groups.removeShort')}
               </ConfirmButton>
+            )}
+          </li>
+        ))}
+        {group.invited.map((name) => (
+          <li key={name} className="invited">
+            <Avatar name={name} size={28} />
+            <span className="member-name">{t('groups.invited', { name })}</span>
+            {isOwner && (
+              <button
+                type="button"
+                className="small"
+                aria-label={t('groups.withdraw', { name })}
+                onClick={() => void run(removeGroupMember(app(), group, name))}
+              >
+                {t('groups.withdrawShort')}
+              </button>
             )}
           </li>
         ))}

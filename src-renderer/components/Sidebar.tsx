@@ -4,6 +4,7 @@ import { useApp } from '../app-context.js';
 import type { ConversationEntry } from '../store/selectors.js';
 import { ChatRequests } from './ChatRequests.js';
 import { ConversationNav } from './ConversationNav.js';
+import { GroupInvitations } from './GroupInvitations.js';
 import { NewChatMenu } from './NewChat.js';
 import { SearchPanel } from './SearchPanel.js';
 
@@ -18,6 +19,7 @@ export function Sidebar({ conversations, activeConv }: { conversations: Conversa
       </div>
       <SearchPanel conversations={conversations} />
       <ChatRequests />
+      <GroupInvitations />
       <ConversationNav conversations={conversations} activeConv={activeConv} />
     </div>
   );

@@ -1,13 +1,14 @@
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError, OutboxStatus } from '../../src-shared/api.js';
-import { useApp } from '../app-context.js';
 import { errorText } from '../i18n/index.js';
 import { sameName } from '../../src-shared/protocol/names.js';
 import { formatTime, nameDay } from '../lib/time.js';
 import type { TimelineItem } from '../lib/timeline.js';
 import type { MessagesData, Notice } from '../store/messages.js';
+import { groupEventText } from '../lib/group-events.js';
 import { ownStatus } from '../store/selectors.js';
+import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import { Avatar } from './Avatar.js';
 import { FailedMessageActions } from './FailedMessage.js';
 import { Icon, type IconName } from './Icons.js';
@@ -43,6 +44,7 @@ export function TimelineRow({ item, me, outbox, deliveredUpTo, highlightedId }: 
       );
     case 'message': {
       const { message } = item;
+      if (message.groupEvent) return <GroupEventRow message={message} />;
       const own = sameName(message.from, me);
       return (
         <MessageRow
@@ -73,7 +75,6 @@ function DaySeparator({ ts }: { ts: number }) {
 
 function NoticeRow({ notice }: { notice: Notice }) {
   const { t } = useTranslation();
-  const me = useApp((state) => state.session.me);
   const text = (() => {
     switch (notice.kind) {
       case 'joined':
@@ -82,19 +83,21 @@ function NoticeRow({ notice }: { notice: Notice }) {
         return t('message.left', { name: notice.user });
       case 'chatEnded':
         return t('notice.chatEnded', { name: notice.user });
-      case 'memberGone':
-        return t('notice.memberGone', { name: notice.user });
-      case 'memberAdded':
-        return sameName(notice.user, me) ? t('notice.addedYou', { by: notice.by }) : t('notice.added', { by: notice.by, name: notice.user });
-      case 'memberRemoved':
-        return t('notice.removed', { by: notice.by, name: notice.user });
-      case 'renamed':
-        return t('notice.renamed', { by: notice.by, name: notice.name });
     }
   })();
   return (
     <p className="notice">
       {text} <FullTime ts={notice.ts} />
+    </p>
+  );
+}
+
+/** A membership line of a group: centred and muted like a notice, though the server stored it. */
+function GroupEventRow({ message }: { message: ChatMessage }) {
+  const { t } = useTranslation();
+  return (
+    <p className="notice group-event">
+      {groupEventText(t, message)} <FullTime ts={message.ts} />
     </p>
   );
 }

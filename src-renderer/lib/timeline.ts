@@ -68,13 +68,13 @@ export function buildTimeline(
   return items;
 }
 
+/** Who wrote the entry; null for lines nobody wrote, which never share a header. */
 function senderOf(entry: Entry, me: string | null): string | null {
-  if (entry.kind === 'message') return nameKey(entry.message.from);
+  if (entry.kind === 'message') return entry.message.groupEvent ? null : nameKey(entry.message.from);
   if (entry.kind === 'pending') return me === null ? null : nameKey(me);
   return null;
 }
 
 function noticeItem(notice: Notice): Entry {
-  const subject = notice.kind === 'renamed' ? notice.name : notice.user;
-  return { kind: 'notice', key: `n${notice.ts}-${notice.kind}-${subject}`, notice };
+  return { kind: 'notice', key: `n${notice.ts}-${notice.kind}-${notice.user}`, notice };
 }

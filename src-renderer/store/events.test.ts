@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AppEvent } from '../../src-shared/api.js';
 import type { GroupInfo } from '../../src-shared/protocol/objects.js';
-import { applyEvent, recordGroup } from './events.js';
+import { applyEvent } from './events.js';
 import { conversationList, ownStatus, pendingFor, totalUnread } from './selectors.js';
 import { directMessage, onlineSession, roomMessage, storeAs } from './test-data.js';
 
@@ -86,7 +86,7 @@ describe('direct conversation naming', () => {
   it('lists a direct conversation with its unread count and target', () => {
     const store = storeAs('alice');
     applyEvent(store, { type: 'message', message: directMessage(1, 'bob', 'alice', 'dm:1:2') });
-    const group: GroupInfo = { id: 4, name: 'Team', owner: 'alice', members: ['alice'], conv: 'group:4' };
+    const group: GroupInfo = { id: 4, name: 'Team', owner: 'alice', members: ['alice'], conv: 'group:4', invited: [] };
     applyEvent(store, { type: 'group', group });
     const list = conversationList(store.getState(), 'Office');
     expect(list.map((entry) => [entry.name, entry.unread])).toEqual([
@@ -221,7 +221,7 @@ describe('chat request events', () => {
 });
 
 describe('group events', () => {
-  const team: GroupInfo = { id: 4, name: 'Team', owner: 'bob', members: ['alice', 'bob'], conv: 'group:4' };
+  const team: GroupInfo = { id: 4, name: 'Team', owner: 'bob', members: ['alice', 'bob'], conv: 'group:4', invited: [] };
 
   it('add and update groups', () => {
     const store = storeAs('alice');
@@ -242,26 +242,24 @@ describe('group events', () => {
     expect(state.timelines['group:4']).toBeUndefined();
   });
 
-  it('add a line to the group for each change its pushes show', () => {
+  it('count no membership line as unread', () => {
     const store = storeAs('alice');
-    const kinds = () => (store.getState().notices['group:4'] ?? []).map(({ ts: _ts, ...notice }) => notice);
     applyEvent(store, { type: 'group', group: team });
-    expect(kinds()).toEqual([{ kind: 'memberAdded', user: 'alice', by: 'bob' }]);
-    applyEvent(store, { type: 'group', group: { ...team, name: 'Core', members: ['alice', 'bob', 'carol', 'dave'] } });
-    applyEvent(store, { type: 'group', group: { ...team, name: 'Core', members: ['alice', 'bob', 'dave'] } });
-    expect(kinds().slice(1)).toEqual([
-      { kind: 'memberAdded', user: 'carol', by: 'bob' },
-      { kind: 'memberAdded', user: 'dave', by: 'bob' },
-      { kind: 'renamed', name: 'Core', by: 'bob' },
-      { kind: 'memberGone', user: 'carol' },
-    ]);
+    const line = { ...roomMessage(1, 'bob'), conv: 'group:4', groupId: 4, text: 'bob invited carol', groupEvent: { kind: 'invited', user: 'carol' } };
+    applyEvent(store, { type: 'message', message: line });
+    applyEvent(store, { type: 'message', message: { ...roomMessage(2, 'bob'), conv: 'group:4', groupId: 4 } });
+    const entry = conversationList(store.getState(), 'Office').find((conversation) => conversation.conv === 'group:4');
+    expect(entry?.unread).toBe(1);
+    expect(store.getState().timelines['group:4']?.messages.map((message) => message.id)).toEqual([1, 2]);
   });
 
-  it('name who removed a member when this window did it, and add no line for your own new group', () => {
-    const store = storeAs('bob');
-    recordGroup(store, team);
-    recordGroup(store, { ...team, members: ['bob'] }, 'bob');
-    expect((store.getState().notices['group:4'] ?? []).map((notice) => notice.kind)).toEqual(['memberRemoved']);
+  it('replace the invitations with each push', () => {
+    const store = storeAs('alice');
+    const invitation = { groupId: 7, name: 'Crew', inviter: 'bob', since: 5 };
+    applyEvent(store, { type: 'groupInvitations', invitations: [invitation] });
+    expect(store.getState().invitations).toEqual([invitation]);
+    applyEvent(store, { type: 'groupInvitations', invitations: [] });
+    expect(store.getState().invitations).toEqual([]);
   });
 });
 
@@ -278,7 +276,7 @@ describe('sidebar order', () => {
   it('list the room first, then conversations by their newest message, quiet ones last', () => {
     const store = storeAs('alice');
     applyEvent(store, { type: 'message', message: directMessage(1, 'bob', 'alice', 'dm:1:2') });
-    for (const id of [4, 5]) applyEvent(store, { type: 'group', group: { id, name: `G${id}`, owner: 'alice', members: ['alice'], conv: `group:${id}` } });
+    for (const id of [4, 5]) applyEvent(store, { type: 'group', group: { id, name: `G${id}`, owner: 'alice', members: ['alice'], conv: `group:${id}`, invited: [] } });
     applyEvent(store, { type: 'message', message: { ...roomMessage(3, 'alice'), conv: 'group:5', groupId: 5 } });
     const list = conversationList(store.getState(), 'Office');
     expect(list.map((entry) => entry.name)).toEqual(['Office', 'G5', 'bob', 'G4']);

@@ -1,5 +1,5 @@
 import type { AppEvent, SessionView } from '../../src-shared/api.js';
-import type { ChatMessage, GroupInfo } from '../../src-shared/protocol/objects.js';
+import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import { ROOM, groupConversation } from '../../src-shared/protocol/conversation.js';
 import { nameKey, sameName } from '../../src-shared/protocol/names.js';
 import type { AppStore } from './index.js';
@@ -55,7 +55,10 @@ export function applyEvent(store: AppStore, event: AppEvent): void {
       return;
     }
     case 'group':
-      recordGroup(store, event.group);
+      state.upsertGroup(event.group);
+      return;
+    case 'groupInvitations':
+      state.setInvitations(event.invitations);
       return;
     case 'groupRemoved':
       state.removeGroup(event.groupId);
@@ -98,37 +101,6 @@ export function holdsMessage(store: AppStore, message: ChatMessage): boolean {
   return timeline !== undefined && findMessage(timeline.messages, message.id) !== undefined;
 }
 
-/**
- * Keeps a group as it now is, with a line in its conversation for each change seen: members
- * added (only the owner adds), gone (`by` says who removed them when this window did it; a push
- * does not say whether they left or were removed), and a new name (only the owner renames).
- */
-export function recordGroup(store: AppStore, group: GroupInfo, by?: string, now = Date.now()): void {
-  const state = store.getState();
-  const before = state.groups[group.id];
-  state.upsertGroup(group);
-  if (before === undefined) {
-    // Someone else's group appearing means its owner just added you.
-    if (!sameName(group.owner, state.session.me) && state.session.me !== null) {
-      state.addNotice(group.conv, { kind: 'memberAdded', user: state.session.me, by: group.owner, ts: now });
-    }
-    return;
-  }
-  const had = new Set(before.members.map(nameKey));
-  const has = new Set(group.members.map(nameKey));
-  for (const member of group.members) {
-    if (!had.has(nameKey(member))) state.addNotice(group.conv, { kind: 'memberAdded', user: member, by: group.owner, ts: now });
-  }
-  for (const member of before.members) {
-    if (has.has(nameKey(member))) continue;
-    state.addNotice(
-      group.conv,
-      by === undefined ? { kind: 'memberGone', user: member, ts: now } : { kind: 'memberRemoved', user: member, by, ts: now },
-    );
-  }
-  if (before.name !== group.name) state.addNotice(group.conv, { kind: 'renamed', name: group.name, by: group.owner, ts: now });
-}
-
 function receiveMessage(store: AppStore, message: ChatMessage): void {
   if (holdsMessage(store, message)) return;
   const state = store.getState();
@@ -136,5 +108,6 @@ function receiveMessage(store: AppStore, message: ChatMessage): void {
   state.noteLatest(message);
   const mine = sameName(message.from, state.session.me);
   if (message.to !== undefined) state.nameDm(message.conv, mine ? message.to : message.from);
-  if (!mine && message.conv !== state.activeConv) state.countUnread(message.conv);
+  // A membership line is not something to read (docs/PROTOCOL.md §6.4.1).
+  if (!mine && !message.groupEvent && message.conv !== state.activeConv) state.countUnread(message.conv);
 }

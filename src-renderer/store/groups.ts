@@ -1,17 +1,20 @@
-import type { GroupInfo } from '../../src-shared/protocol/objects.js';
+import type { GroupInfo, GroupInvitation } from '../../src-shared/protocol/objects.js';
 import type { SliceCreator } from './types.js';
 
 export interface GroupsData {
   groups: Record<number, GroupInfo>;
+  /** Invitations to groups you have not answered, oldest first. */
+  invitations: GroupInvitation[];
 }
 
 export interface GroupsSlice extends GroupsData {
   setGroups(groups: GroupInfo[]): void;
   upsertGroup(group: GroupInfo): void;
   removeGroup(groupId: number): void;
+  setInvitations(invitations: GroupInvitation[]): void;
 }
 
-export const initialGroups: GroupsData = { groups: {} };
+export const initialGroups: GroupsData = { groups: {}, invitations: [] };
 
 export const createGroupsSlice: SliceCreator<GroupsSlice> = (set) => ({
   ...initialGroups,
@@ -22,4 +25,5 @@ export const createGroupsSlice: SliceCreator<GroupsSlice> = (set) => ({
       const { [groupId]: _removed, ...groups } = state.groups;
       return { groups };
     }),
+  setInvitations: (invitations) => set({ invitations }),
 });

@@ -36,15 +36,11 @@ export interface OutboxEntry {
 export type OutboxEvent = Extract<AppEvent, { type: 'outbox' }>;
 
 /**
- * A line in a conversation about a change rather than a message: "alice joined" in the room,
- * "alice added bob" or "the group was renamed" in a group, "bob ended the chat" in a direct one.
- * `by` is absent where the push does not say who did it.
+ * A line this window adds to a conversation about a change rather than a message: "alice joined"
+ * in the room, "bob ended the chat" in a direct one. A group's lines come from the server, as
+ * messages with a groupEvent.
  */
-export type Notice =
-  | { kind: 'joined' | 'left' | 'chatEnded' | 'memberGone'; user: string; ts: number }
-  | { kind: 'memberAdded'; user: string; by: string; ts: number }
-  | { kind: 'memberRemoved'; user: string; by: string; ts: number }
-  | { kind: 'renamed'; name: string; by: string; ts: number };
+export type Notice = { kind: 'joined' | 'left' | 'chatEnded'; user: string; ts: number };
 
 /** Each conversation keeps at most this many notices. */
 export const NOTICE_LIMIT = 500;

@@ -3,10 +3,10 @@
  * call's Result is returned so the caller can show its error.
  */
 import type { AppApi, AppEvent, HostRequest, JoinRequest, Result, SessionView, Settings } from '../../src-shared/api.js';
-import type { ChatMessage, Contact, GroupInfo } from '../../src-shared/protocol/objects.js';
+import type { ChatMessage, Contact, GroupInfo, GroupInvitation } from '../../src-shared/protocol/objects.js';
 import { type ConversationKey, ROOM } from '../../src-shared/protocol/conversation.js';
 import { sameName } from '../../src-shared/protocol/names.js';
-import { applyEvent, holdsMessage, recordGroup, sameIdentity } from './events.js';
+import { applyEvent, holdsMessage, sameIdentity } from './events.js';
 import type { AppStore } from './index.js';
 import { EMPTY_TIMELINE, findMessage } from './messages.js';
 
@@ -68,10 +68,17 @@ function afterSessionChange(ctx: AppContext, before: SessionView, after: Session
 /** Reloads everything a live event may have been missed for (after joining or reconnecting). */
 async function refreshAll(ctx: AppContext): Promise<void> {
   const { api, store } = ctx;
-  const [users, groups, unsent] = await Promise.all([api.users(), api.groups(), api.unsent(), refreshContacts(ctx)]);
+  const [users, groups, invitations, unsent] = await Promise.all([
+    api.users(),
+    api.groups(),
+    api.groupInvitations(),
+    api.unsent(),
+    refreshContacts(ctx),
+  ]);
   const state = store.getState();
   if (users.ok) state.setUsers(users.value);
   if (groups.ok) state.setGroups(groups.value);
+  if (invitations.ok) state.setInvitations(invitations.value);
   if (unsent.ok) state.restoreUnsent(unsent.value, Date.now());
   if (state.activeConv === null) state.setActiveConv(state.chatWindowConv ?? ROOM);
   const { activeConv, timelines, contacts, dmPeers } = store.getState();
@@ -267,9 +274,8 @@ export async function answerChatRequest(ctx: AppContext, user: string, accept: b
 
 // ------------------------------------------------------------ groups
 
-/** `by`: who made the change, when it was you removing someone. */
-function keepGroup(ctx: AppContext, result: Result<GroupInfo>, by?: string): Result<GroupInfo> {
-  if (result.ok) recordGroup(ctx.store, result.value, by);
+function keepGroup(ctx: AppContext, result: Result<GroupInfo>): Result<GroupInfo> {
+  if (result.ok) ctx.store.getState().upsertGroup(result.value);
   return result;
 }
 
@@ -280,8 +286,9 @@ function dropGroup(ctx: AppContext, group: GroupInfo, result: Result<unknown>): 
   state.forgetConversation(group.conv);
 }
 
-export async function createGroup(ctx: AppContext, name: string): Promise<Result<GroupInfo>> {
-  const result = keepGroup(ctx, await ctx.api.groupCreate(name));
+/** Creates a group and invites `members` to it. */
+export async function createGroup(ctx: AppContext, name: string, members: string[] = []): Promise<Result<GroupInfo>> {
+  const result = keepGroup(ctx, await ctx.api.groupCreate(name, members));
   if (result.ok) await openConversation(ctx, result.value.conv);
   return result;
 }
@@ -295,7 +302,20 @@ export async function addGroupMember(ctx: AppContext, group: GroupInfo, user: st
 }
 
 export async function removeGroupMember(ctx: AppContext, group: GroupInfo, user: string): Promise<Result<GroupInfo>> {
-  return keepGroup(ctx, await ctx.api.groupRemoveMember(group.id, user), ctx.store.getState().session.me ?? undefined);
+  return keepGroup(ctx, await ctx.api.groupRemoveMember(group.id, user));
+}
+
+/** Joins the group (and opens it) or declines; the invitation goes either way. */
+export async function answerInvitation(ctx: AppContext, invitation: GroupInvitation, accept: boolean): Promise<Result<GroupInfo | null>> {
+  const result = await ctx.api.groupAnswer(invitation.groupId, accept);
+  if (!result.ok) return result;
+  const state = ctx.store.getState();
+  state.setInvitations(state.invitations.filter((other) => other.groupId !== invitation.groupId));
+  if (result.value) {
+    state.upsertGroup(result.value);
+    await openConversation(ctx, result.value.conv);
+  }
+  return result;
 }
 
 export async function leaveGroup(ctx: AppContext, group: GroupInfo, me: string): Promise<Result<GroupInfo>> {

@@ -42,6 +42,8 @@ export const ErrorCode = {
   BANNED: 'BANNED',
   /** The host muted this user; sends are refused until the mute ends. */
   MUTED: 'MUTED',
+  /** The user declined your invitation to this group, or left it: they cannot be invited to it again. */
+  INVITATION_DECLINED: 'INVITATION_DECLINED',
   /** A host-configured limit (groups per owner, members per group) is reached. */
   LIMIT_REACHED: 'LIMIT_REACHED',
   /** Closing reasons, sent in a bye frame (SLOW_CONSUMER only reaches the log: that client is not reading). */

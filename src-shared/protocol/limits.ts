@@ -33,6 +33,8 @@ export const LIMITS = {
 
 /** Optional capabilities a 1.1 server lists in hello's `features`. */
 export const CONVERSATION_FEATURES = ['edit', 'delete', 'reply', 'reactions', 'read', 'typing'] as const;
+/** Groups: adding someone invites them (§7.20), membership lines in group history (§6.4.1). */
+export const GROUP_FEATURES = ['group-invitations', 'group-events'] as const;
 
 /** Who may create a new account: anyone, whoever knows the room passphrase, or anyone once the host approves. */
 export const ACCESS_MODES = ['open', 'passphrase', 'approval'] as const;

@@ -26,6 +26,20 @@ export const target = z.discriminatedUnion('kind', [
 ]);
 export type Target = z.infer<typeof target>;
 
+/**
+ * A membership line of a group's history (docs/PROTOCOL.md §6.4.1): what the message's sender did.
+ * Loose on purpose: a later server may add kinds, which a client shows by the message's text.
+ */
+export const groupEvent = z.object({
+  /** created, invited, joined, removed, left, renamed. */
+  kind: z.string(),
+  /** Whom it was done to (invited, removed). */
+  user: z.string().optional(),
+  /** The group's name given (created, renamed). */
+  name: z.string().optional(),
+});
+export type GroupEvent = z.infer<typeof groupEvent>;
+
 export const chatMessage = z.object({
   /** Server id: unique and increasing across the whole server. */
   id: messageId,
@@ -38,6 +52,8 @@ export const chatMessage = z.object({
   ts: time,
   /** The sender's own id for this message, echoed so the sender can match it. */
   clientMsgId: z.string(),
+  /** Group membership lines only: what happened; `text` says it in English for 1.0 clients. */
+  groupEvent: groupEvent.optional(),
   // Protocol 1.1 (docs/PROTOCOL.md §17): absent fields mean "none".
   /** The message this one answers, as it is now: its sender and first line, or only that it was deleted. */
   replyTo: z
@@ -84,8 +100,20 @@ export const groupInfo = z.object({
   owner: z.string(),
   members: z.array(z.string()),
   conv: conversationKey,
+  /** Users invited who have not answered yet, sorted like members. */
+  invited: z.array(z.string()),
 });
 export type GroupInfo = z.infer<typeof groupInfo>;
+
+/** An invitation to a group you have not answered yet. */
+export const groupInvitation = z.object({
+  groupId,
+  /** The group's name now. */
+  name: z.string(),
+  inviter: z.string(),
+  since: time,
+});
+export type GroupInvitation = z.infer<typeof groupInvitation>;
 
 const searchHit = z.object({ message: chatMessage });
 export type SearchHit = z.infer<typeof searchHit>;

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { wireError } from './errors.js';
-import { chatMessage, conversationEvent, conversationKey, eventId, groupId, groupInfo } from './objects.js';
+import { chatMessage, conversationEvent, conversationKey, eventId, groupId, groupInfo, groupInvitation } from './objects.js';
 import type { ResponseFrame } from './requests.js';
 
 const time = z.number().int().min(0);
@@ -36,6 +36,9 @@ export const pushes = {
   bye: z.object({ type: z.literal('bye'), error: wireError }),
   ping: z.object({ type: z.literal('ping') }),
   pong: z.object({ type: z.literal('pong') }),
+  // groups: invitations (docs/PROTOCOL.md §8.10)
+  /** Your unanswered group invitations, all of them, whenever they change. */
+  groupInvitations: z.object({ type: z.literal('groupInvitations'), invitations: z.array(groupInvitation) }),
   // Conversation changes (protocol 1.1, docs/PROTOCOL.md §17).
   /** An edit, delete, reaction or read position, live (new messages come as message pushes). */
   event: z.object({ type: z.literal('event'), event: conversationEvent }),

@@ -14,6 +14,7 @@ import {
   eventPage,
   groupId,
   groupInfo,
+  groupInvitation,
   groupName,
   messageId,
   historyPage,
@@ -34,6 +35,8 @@ const requestId = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const nothing = z.object({});
 const noParams = z.strictObject({});
 const group = z.object({ group: groupInfo });
+/** The most members one groupCreate may invite; the room's members-per-group limit is checked besides. */
+const MAX_INVITED_AT_ONCE = 1000;
 
 const count = z.number().int().positive();
 /** A token bucket: `burst` at once, then `perSecond` more each second; null when the host turned it off. */
@@ -167,12 +170,20 @@ export const requests = {
   chatAnswer: request(z.strictObject({ user: nameField, accept: z.boolean() }), z.object({ contact })),
   chatLeave: request(z.strictObject({ user: nameField }), nothing),
   groups: request(noParams, z.object({ groups: z.array(groupInfo) })),
-  groupCreate: request(z.strictObject({ name: groupName }), group),
+  groupCreate: request(
+    /** members: users to invite at once (§7.14). */
+    z.strictObject({ name: groupName, members: z.array(nameField).max(MAX_INVITED_AT_ONCE).optional() }),
+    group,
+  ),
   groupRename: request(z.strictObject({ groupId, name: groupName }), group),
   groupDelete: request(z.strictObject({ groupId }), nothing),
   groupAddMember: request(z.strictObject({ groupId, user: nameField }), group),
   groupRemoveMember: request(z.strictObject({ groupId, user: nameField }), group),
   groupInfo: request(z.strictObject({ groupId }), group),
+  // groups: invitations (docs/PROTOCOL.md §7.20, §7.21)
+  groupInvitations: request(noParams, z.object({ invitations: z.array(groupInvitation) })),
+  /** group: the group you joined, when you accepted. */
+  groupAnswer: request(z.strictObject({ groupId, accept: z.boolean() }), z.object({ group: groupInfo.optional() })),
   // Conversation changes (protocol 1.1, docs/PROTOCOL.md §17). A message is named by messageId: id is the frame's.
   /** Replaces the text of your own message. */
   edit: request(z.strictObject({ messageId, text: z.string().min(1).max(LIMITS.maxTextLength) }), z.object({ message: chatMessage })),

@@ -137,8 +137,9 @@ describe('accounts that never wrote (issue 10 item 2)', () => {
     await writer.send({ kind: 'room' }, 'I wrote');
     const owner = await room.user('owner');
     const group = await owner.request('groupCreate', { name: 'Team' });
-    await room.user('member');
+    const member = await room.user('member');
     await owner.request('groupAddMember', { groupId: group.group.id, user: 'member' });
+    await member.request('groupAnswer', { groupId: group.group.id, accept: true });
     await room.user('host');
     room.host.server.admin.protect('host');
     await room.user('lurker');

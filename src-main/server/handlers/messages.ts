@@ -24,7 +24,7 @@ interface WaitingSend {
   reject: (error: unknown) => void;
 }
 
-/** Sending, and changing what one sent, is refused while the host has the user muted. */
+/** Sending, changing what one sent, and reaching people through groups are refused while the host has the user muted. */
 export function refuseMuted(ctx: ServerContext, me: UserRow): void {
   const until = ctx.access.mutedUntil(me.id);
   if (until === null) return;
