@@ -73,7 +73,8 @@ interface EventRow {
 export function conversationQueries(db: Db, conversationsOf: (userId: number) => ConversationKey[]): ConversationStore {
   const findMentions = mentionFinder(db);
   const messageFacts = db.prepare<[number], MessageFacts>(
-    `SELECT id, conv, sender_id AS senderId, to_user_id AS toUserId, group_id AS groupId, ts, deleted = 1 AS deleted
+    `SELECT id, conv, sender_id AS senderId, to_user_id AS toUserId, group_id AS groupId, ts, deleted = 1 AS deleted,
+       group_event IS NOT NULL AS membershipLine
      FROM messages WHERE id = ?`,
   );
   const messageById = db.prepare<[number], MessageRecord>(`${MESSAGE_SELECT} WHERE m.id = ?`);

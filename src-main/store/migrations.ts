@@ -254,7 +254,7 @@ export const migrations: readonly Migration[] = [
       -- Search follows edits and deletes (external content: 'delete' needs the old form).
       -- On UPDATE only: insert triggers would slow every send (see migrations 001, 002).
       CREATE TRIGGER messages_refold AFTER UPDATE OF folded ON messages BEGIN
-        INSERT INTO message_search (message_search, rowid, folded) VALUES ('delete', old.id, old.folded);
+        INSERT INTO message_search (message_search, rowid, folded) SELECT 'delete', old.id, old.folded WHERE old.folded <> '';
         INSERT INTO message_search (rowid, folded) SELECT new.id, new.folded WHERE new.folded <> '';
       END;
 

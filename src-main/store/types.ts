@@ -242,6 +242,8 @@ export interface MessageFacts {
   groupId: number | null;
   ts: number;
   deleted: boolean;
+  /** A membership line (§6.4.1): the server wrote it, nobody may change or answer it. */
+  membershipLine: boolean;
 }
 
 /** A message after a change, and the change's entry in the event log. */

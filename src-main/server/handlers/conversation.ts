@@ -32,6 +32,7 @@ export function conversationHandlers(ctx: ServerContext) {
   function readableMessage(me: UserRow, id: number): MessageFacts {
     const facts = store.messageFacts(id);
     if (!facts || !canRead(store, me, facts.conv)) throw new ServerError(ErrorCode.UNKNOWN_MESSAGE, `no message ${id} for you`);
+    if (facts.membershipLine) throw new ServerError(ErrorCode.UNKNOWN_MESSAGE, `message ${id} is a membership line; it cannot be changed`);
     return facts;
   }
 

@@ -241,6 +241,14 @@ describe('membership lines', () => {
     });
     const synced = await alice.request('sync', { after: 0 });
     expect(synced.messages.filter((message) => message.groupEvent).map((message) => message.text)).toEqual(all);
+
+    // Nobody changes or answers a line, not even the one it names as the actor.
+    const line = history.messages.find((message) => message.text === 'alice renamed the group to “Core”')!;
+    const refused = { code: ErrorCode.UNKNOWN_MESSAGE };
+    await expect(alice.request('edit', { messageId: line.id, text: 'alice renamed nothing' })).rejects.toMatchObject(refused);
+    await expect(alice.request('delete', { messageId: line.id })).rejects.toMatchObject(refused);
+    await expect(alice.request('react', { messageId: line.id, emoji: '👍', on: true })).rejects.toMatchObject(refused);
+    await expect(alice.send({ kind: 'group', groupId: group.id }, 'about that', undefined, line.id)).rejects.toMatchObject(refused);
   });
 
   it('reach a member who was away when the client catches up, through the event log', async () => {

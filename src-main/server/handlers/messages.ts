@@ -130,7 +130,7 @@ export function messageHandlers(ctx: ServerContext) {
   /** A reply answers a message of its own conversation that still has its text. */
   function refuseReplyTarget(id: number, conv: ConversationKey): void {
     const original = store.messageFacts(id);
-    if (!original || original.conv !== conv) {
+    if (!original || original.conv !== conv || original.membershipLine) {
       throw new ServerError(ErrorCode.UNKNOWN_MESSAGE, `no message ${id} in this conversation to reply to`);
     }
     if (original.deleted) throw new ServerError(ErrorCode.MESSAGE_DELETED, `message ${id} was deleted; it cannot be answered`);
