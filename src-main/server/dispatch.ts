@@ -13,6 +13,7 @@ import { MAX_RATE_PAUSE_MS } from './rate-limit.js';
 import type { Roster } from './roster.js';
 import type { LoggedInSession, Session } from './session.js';
 import type { LoginThrottle } from './throttle.js';
+import type { FileTransfers } from './transfer.js';
 
 /** A refusal with a stable code: sent back as the request's error, or shown to the host for an admin action. */
 export class ServerError extends Error {
@@ -56,6 +57,8 @@ export interface ServerContext {
   roomName: string;
   heartbeatTimeoutMs: number;
   maxFrameBytes: number;
+  /** File transfers (docs/PROTOCOL.md §18); null on a host that takes no files. */
+  files: FileTransfers | null;
 }
 
 export interface DispatchOptions {

@@ -39,9 +39,10 @@ export function messageQueries(db: Db, pageOf: PageOf, maxUserBytesPerDay = Infi
     text: string;
     folded: string;
     ts: number;
+    attachments: string | null;
   }>(
-    `INSERT INTO messages (conv, sender_id, to_user_id, group_id, client_msg_id, text, folded, ts)
-     VALUES (@conv, @senderId, @toUserId, @groupId, @clientMsgId, @text, @folded, @ts)
+    `INSERT INTO messages (conv, sender_id, to_user_id, group_id, client_msg_id, text, folded, ts, attachments)
+     VALUES (@conv, @senderId, @toUserId, @groupId, @clientMsgId, @text, @folded, @ts, @attachments)
      ON CONFLICT (sender_id, client_msg_id) DO NOTHING`,
   );
   /** Adds messages with id > ? to the search index: one statement per batch (see migration 002). */
@@ -53,6 +54,10 @@ export function messageQueries(db: Db, pageOf: PageOf, maxUserBytesPerDay = Infi
      VALUES (@sender, @recipient), (@recipient, @sender)`,
   );
   const userName = db.prepare<[number], string>('SELECT name FROM users WHERE id = ?').pluck();
+  /** Only a file of the sender's that no message carries yet (the server checked it before). */
+  const attachFile = db.prepare<[number, string, number]>(
+    'UPDATE files SET message_id = ? WHERE id = ? AND uploader_id = ? AND message_id IS NULL',
+  );
   const messageByClientId = db.prepare<[number, string], MessageRecord>(
     `${MESSAGE_SELECT} WHERE m.sender_id = ? AND m.client_msg_id = ?`,
   );
@@ -86,7 +91,7 @@ export function messageQueries(db: Db, pageOf: PageOf, maxUserBytesPerDay = Infi
 
   /** Only within insertBatch, which adds what this stores to the search index. */
   const insertOne = (message: NewMessage): InsertResult => {
-    const { conv, senderId, toUserId, groupId, clientMsgId, text, ts } = message;
+    const { conv, senderId, toUserId, groupId, clientMsgId, text, ts, attachments } = message;
     const day = Math.floor(ts / DAY_MS);
     const bytes = Buffer.byteLength(text);
     if ((usedOn.get(senderId, day) ?? 0) + bytes > maxUserBytesPerDay) {
@@ -101,10 +106,13 @@ export function messageQueries(db: Db, pageOf: PageOf, maxUserBytesPerDay = Infi
       groupId: groupId ?? null,
       clientMsgId,
       text,
-      folded: foldForSearch(text),
+      // File names are searched like the caption (docs/PROTOCOL.md §18).
+      folded: foldForSearch([text, ...(attachments ?? []).map((file) => file.name)].join('\n')),
       ts,
+      attachments: attachments ? JSON.stringify(attachments) : null,
     });
     if (changes === 0) return { message: toChatMessage(messageByClientId.get(senderId, clientMsgId)!), duplicate: true };
+    for (const file of attachments ?? []) attachFile.run(Number(lastInsertRowid), file.id, senderId);
     addUsage.run(senderId, day, bytes);
     if (toUserId !== undefined) recordDmPartners.run({ sender: senderId, recipient: toUserId });
     const stored: ChatMessage = {
@@ -116,6 +124,7 @@ export function messageQueries(db: Db, pageOf: PageOf, maxUserBytesPerDay = Infi
       text,
       ts,
       clientMsgId,
+      ...(attachments ? { attachments } : {}),
     };
     return { message: stored, duplicate: false };
   };

@@ -1,6 +1,6 @@
 /** SQL pieces and row shapes that more than one feature of the store uses. */
 import Database from 'better-sqlite3';
-import type { ChatMessage } from '../../src-shared/protocol/objects.js';
+import type { Attachment, ChatMessage } from '../../src-shared/protocol/objects.js';
 import { StoreConflictError } from './types.js';
 
 export type Db = Database.Database;
@@ -20,18 +20,25 @@ export interface MessageRecord {
   text: string;
   ts: number;
   clientMsgId: string;
+  /** JSON array of the message's attachments, or null. */
+  attachments: string | null;
 }
 
 export const MESSAGE_SELECT = `
   SELECT m.id, m.conv, sender.name AS "from", recipient.name AS "to", m.group_id AS groupId,
-    m.text, m.ts, m.client_msg_id AS clientMsgId
+    m.text, m.ts, m.client_msg_id AS clientMsgId, m.attachments
   FROM messages m
   JOIN users sender ON sender.id = m.sender_id
   LEFT JOIN users recipient ON recipient.id = m.to_user_id`;
 
 export function toChatMessage(record: MessageRecord): ChatMessage {
-  const { to, groupId, ...common } = record;
-  return { ...common, ...(to !== null ? { to } : {}), ...(groupId !== null ? { groupId } : {}) };
+  const { to, groupId, attachments, ...common } = record;
+  return {
+    ...common,
+    ...(to !== null ? { to } : {}),
+    ...(groupId !== null ? { groupId } : {}),
+    ...(attachments !== null ? { attachments: JSON.parse(attachments) as Attachment[] } : {}),
+  };
 }
 
 /**

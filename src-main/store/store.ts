@@ -4,6 +4,7 @@
  * has committed when it returns.
  */
 import { accessQueries } from './access.js';
+import { fileQueries } from './files.js';
 import { groupQueries } from './groups.js';
 import { messageQueries, pageReader } from './messages.js';
 import { openDatabase, type StoreOptions } from './open.js';
@@ -25,5 +26,6 @@ export function openStore(file: string, options: StoreOptions = {}): ServerStore
     ...relationQueries(db),
     ...groupQueries(db),
     ...accessQueries(db),
+    ...fileQueries(db),
   };
 }

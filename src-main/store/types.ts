@@ -3,7 +3,8 @@
  * All calls but search are synchronous; a call that returns has committed.
  */
 import type { HostBan } from '../../src-shared/api.js';
-import type { ChatMessage, Page } from '../../src-shared/protocol/objects.js';
+import type { Attachment, ChatMessage, Page } from '../../src-shared/protocol/objects.js';
+import type { FileStore } from './files.js';
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 
 export interface UserRow {
@@ -34,6 +35,8 @@ export interface NewMessage {
   toUserId?: number;
   /** Group, for group messages. */
   groupId?: number;
+  /** Uploaded files of the sender's, not attached yet, that this message carries (docs/PROTOCOL.md §18). */
+  attachments?: Attachment[];
 }
 
 export type InsertResult = StoredMessage | OverDailyQuota;
@@ -169,4 +172,4 @@ export interface AccessStore {
 }
 
 /** Everything the server needs from the database. */
-export type ServerStore = Store & SessionStore & AccessStore;
+export type ServerStore = Store & SessionStore & AccessStore & FileStore;

@@ -59,6 +59,13 @@ export const ErrorCode = {
   /** The account's password changed (by its owner elsewhere or by the host): log in with the new one. */
   PASSWORD_CHANGED: 'PASSWORD_CHANGED',
   INTERNAL: 'INTERNAL',
+  // files (issue 13, docs/PROTOCOL.md §18)
+  /** The file is larger than the host allows (hello limits.maxFileBytes). */
+  FILE_TOO_LARGE: 'FILE_TOO_LARGE',
+  /** The uploaded bytes do not have the SHA-256 announced; the partial file was removed. */
+  HASH_MISMATCH: 'HASH_MISMATCH',
+  /** No such file or upload for you: unknown, expired, not readable by you, or already attached. */
+  UNKNOWN_FILE: 'UNKNOWN_FILE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -1,7 +1,7 @@
 /** Protocol version, limits and defaults: plain values, safe for the renderer to import. */
 
 export const PROTOCOL_MAJOR = 1;
-const PROTOCOL_MINOR = 0;
+const PROTOCOL_MINOR = 1;
 export const PROTOCOL_VERSION = `${PROTOCOL_MAJOR}.${PROTOCOL_MINOR}`;
 
 /** Defaults a host may change; the hello response tells clients the values in force. */
@@ -19,7 +19,25 @@ export const LIMITS = {
   maxSearchLength: 200,
   maxClientMsgIdLength: 64,
   maxPassphraseLength: 256,
+  // files (issue 13, docs/PROTOCOL.md §18)
+  /** Longest file name in characters. */
+  maxFileNameLength: 255,
+  /** Attachments one message may carry. */
+  maxAttachments: 10,
+  /** Largest thumbnail the sending app may attach to an image, base64 characters. */
+  maxThumbnailLength: 64 * 1024,
 } as const;
+
+/** The host's file limits unless it sets others; hello's `limits` announces the values in force. */
+export const FILE_LIMITS = {
+  /** Largest file in bytes. */
+  maxFileBytes: 100 * 1024 * 1024,
+  /** All files the host keeps, uploads under way included. */
+  maxFileStorageBytes: 10 * 1024 * 1024 * 1024,
+  /** Bytes of files one user may begin to upload per UTC day. */
+  maxFileBytesPerDay: 2 * 1024 * 1024 * 1024,
+} as const;
+export type FileLimits = { [K in keyof typeof FILE_LIMITS]: number };
 
 /** Who may create a new account: anyone, whoever knows the room passphrase, or anyone once the host approves. */
 export const ACCESS_MODES = ['open', 'passphrase', 'approval'] as const;

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ErrorCode, type WireError, wireError } from './errors.js';
 import { LIMITS } from './limits.js';
 import {
+  attachmentRef,
   chatMessage,
   contact,
   conversationKey,
@@ -47,6 +48,17 @@ export const requests = {
       heartbeatMs: z.number().int().positive(),
       maxFrameBytes: z.number().int().positive(),
       maxTextLength: z.number().int().positive(),
+      // files (issue 13): absent from 1.0 hosts
+      /** Optional capabilities of this host, such as "files". */
+      features: z.array(z.string()).optional(),
+      /** Limits in force, in bytes. */
+      limits: z
+        .object({
+          maxFileBytes: z.number().int().positive().optional(),
+          maxFileStorageBytes: z.number().int().positive().optional(),
+          maxFileBytesPerDay: z.number().int().positive().optional(),
+        })
+        .optional(),
     }),
   ),
   login: request(
@@ -78,11 +90,18 @@ export const requests = {
   logout: request(noParams, nothing),
   changePassword: request(z.strictObject({ current: password, password }), nothing),
   send: request(
-    z.strictObject({
-      clientMsgId: z.string().min(1).max(LIMITS.maxClientMsgIdLength),
-      to: target,
-      text: z.string().min(1).max(LIMITS.maxTextLength),
-    }),
+    z
+      .strictObject({
+        clientMsgId: z.string().min(1).max(LIMITS.maxClientMsgIdLength),
+        to: target,
+        text: z.string().max(LIMITS.maxTextLength),
+        /** Uploaded files to send with it (§18); the text is then their caption and may be empty. */
+        attachments: z.array(attachmentRef).min(1).max(LIMITS.maxAttachments).optional(),
+      })
+      .refine((body) => body.text.length > 0 || body.attachments !== undefined, {
+        path: ['text'],
+        message: 'a message without attachments needs a text of at least 1 character',
+      }),
     /** delivered: the message was written to at least one other person's online device. */
     z.object({ message: chatMessage, duplicate: z.boolean(), delivered: z.boolean() }),
   ),

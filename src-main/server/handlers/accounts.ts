@@ -163,6 +163,7 @@ export function accountHandlers(ctx: ServerContext) {
         heartbeatMs: ctx.heartbeatTimeoutMs,
         maxFrameBytes: ctx.maxFrameBytes,
         maxTextLength: LIMITS.maxTextLength,
+        ...(ctx.files ? { features: ['files'], limits: { ...ctx.files.limits } } : { features: [] }),
       };
     },
 
