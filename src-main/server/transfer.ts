@@ -103,6 +103,8 @@ export class FileTransfers {
   take(connection: Connection, value: unknown): void {
     const socket = connection.socket;
     const unread = connection.release();
+    // Held until the response is written: a byte that arrives before it is refused (see answer).
+    socket.pause();
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
     socket.setTimeout(this.idleTimeoutMs, () => socket.destroy());
@@ -218,7 +220,7 @@ export class FileTransfers {
         release();
         return;
       }
-      socket.write(encodeFrame({ type: 'res', id: opener.id, ok: true, result: { uploadId, offset } }));
+      answer(socket, opener.id, { uploadId, offset });
       this.receive(socket, uploadId, partial, hash, offset, upload.size, release);
     } catch (error) {
       release();
@@ -317,6 +319,7 @@ export class FileTransfers {
       }
     });
     socket.on('data', onData);
+    socket.resume();
     if (received === size) out.end();
   }
 
@@ -351,13 +354,15 @@ export class FileTransfers {
       this.log.error('file missing', { file: file.id });
       throw new ServerError(ErrorCode.UNKNOWN_FILE, 'the host has lost this file');
     }
-    socket.write(encodeFrame({ type: 'res', id: opener.id, ok: true, result: { file: toFileInfo(file), offset: opener.offset } }));
+    answer(socket, opener.id, { file: toFileInfo(file), offset: opener.offset });
     if (opener.offset === file.size) {
       socket.end();
       return;
     }
     const input = createReadStream(path, { start: opener.offset, highWaterMark: READ_CHUNK_BYTES });
     input.on('error', () => socket.destroy());
+    // Reads on only to notice the client going; it has nothing more to say.
+    socket.resume();
     socket.once('close', () => input.destroy());
     input.pipe(socket);
   }
@@ -379,6 +384,14 @@ async function hashFile(path: string, hash: Hash): Promise<number> {
     read += (chunk as Buffer).length;
   }
   return read;
+}
+
+/** Writes the opener's response, unless the client sent bytes before it (then the refusal is thrown). */
+function answer(socket: Socket, id: number, result: unknown): void {
+  if (socket.readableLength > 0) {
+    throw new ServerError(ErrorCode.BAD_REQUEST, 'send nothing after the first frame of a transfer until its response');
+  }
+  socket.write(encodeFrame({ type: 'res', id, ok: true, result }));
 }
 
 /** Half-closes after the last frame and destroys the socket a moment later. */
