@@ -9,6 +9,7 @@ import { checkUserName } from '../../src-shared/text.js';
 import { nameKey } from '../../src-shared/protocol/names.js';
 import type { ChatClient } from '../client/client.js';
 import { ClientError } from '../client/errors.js';
+import { FILE_HELP, describeAttachments, getFiles, sendFile, splitPathAndCaption } from './chat-files.js';
 
 export const HELP = [
   'commands:',
@@ -29,6 +30,7 @@ export const HELP = [
   '  EXIT PM                         leave the private chat',
   '  LOGOUT                          end your session and quit',
   '  exit, /quit                     quit',
+  ...FILE_HELP,
   '  /help                           this list',
 ].join('\n');
 
@@ -54,6 +56,8 @@ export class TerminalSession {
   /** The partner of the private chat plain text goes to, after @PM was accepted. */
   private partner: string | null = null;
   private readonly groupNames = new Map<number, string>();
+  /** Messages with files shown in this session, for /get. */
+  private readonly withFiles = new Map<number, ChatMessage>();
 
   constructor(
     private readonly client: ChatClient,
@@ -106,7 +110,8 @@ export class TerminalSession {
       const other = nameKey(message.from) === nameKey(this.me) ? message.to : message.from;
       where = `dm ${other}`;
     } else where = `group ${this.groupNames.get(message.groupId ?? 0) ?? message.groupId}`;
-    return `[${formatTime(message.ts)}] ${where} | ${message.from}: ${message.text}`;
+    if (message.attachments) this.withFiles.set(message.id, message);
+    return `[${formatTime(message.ts)}] ${where} | ${message.from}: ${message.text}${describeAttachments(message)}`;
   }
 
   /** Runs one input line; errors print as one line and the session goes on. */
@@ -169,6 +174,10 @@ export class TerminalSession {
         await this.client.send({ kind: 'group', groupId: group.id }, text);
         return 'continue';
       }
+      case '/send':
+        return this.sendFile(argument);
+      case '/get':
+        return this.getFiles(rest);
       case '@PM': {
         const name = needArgument(argument, '@PM <name>');
         const { contact } = await this.client.request('chatRequest', { user: name });
@@ -211,6 +220,30 @@ export class TerminalSession {
       return 'continue';
     }
     await this.client.send(this.partner ? { kind: 'dm', user: this.partner } : { kind: 'room' }, line);
+    return 'continue';
+  }
+
+  private async sendFile(argument: string): Promise<CommandOutcome> {
+    const usage = 'usage: /send <room|name|#group> <path> [caption]';
+    const [where = '', ...more] = argument.split(/\s+/);
+    const { path, caption } = splitPathAndCaption(argument.slice(where.length).trim());
+    if (where === '' || path === '' || more.length === 0) throw new Error(usage);
+    const to =
+      where === 'room'
+        ? { kind: 'room' as const }
+        : where.startsWith('#')
+          ? { kind: 'group' as const, groupId: (await this.group(where.slice(1))).id }
+          : { kind: 'dm' as const, user: where };
+    const message = await sendFile(this.client, to, path, caption, this.print);
+    this.withFiles.set(message.id, message);
+    return 'continue';
+  }
+
+  private async getFiles(words: string[]): Promise<CommandOutcome> {
+    const [id, ...path] = words;
+    const message = this.withFiles.get(Number(id));
+    if (!message) throw new Error('usage: /get <message id> [path], with the id of a message with files shown in this session');
+    await getFiles(this.client, message, path.length > 0 ? path.join(' ') : undefined, this.print);
     return 'continue';
   }
 
