@@ -15,9 +15,11 @@ import {
   type SessionView,
 } from '../../src-shared/api.js';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
-import type { Target } from '../../src-shared/protocol/objects.js';
+import type { AttachmentRef, Target } from '../../src-shared/protocol/objects.js';
+import type { RequestResults } from '../../src-shared/protocol/requests.js';
 import { ChatClient, type ConnectionState } from '../client/client.js';
 import { ClientError } from '../client/errors.js';
+import type { TransferLink } from '../client/transfer.js';
 import { describeConnectError, describeRequestError, fail, messageOf, ok } from './errors.js';
 import { PinFile, UNENCRYPTED, serverKey } from './pins.js';
 import { SessionTokenFile, type TokenSealer } from './profile-files.js';
@@ -179,14 +181,14 @@ export class Link {
   }
 
   /** Queues a message; its progress goes out as outbox events. */
-  send(target: Target, text: string): Result<{ clientMsgId: string }> {
+  send(target: Target, text: string, attachments?: AttachmentRef[]): Result<{ clientMsgId: string }> {
     const client = this.current?.client;
     if (!client) return fail(AppErrorCode.NOT_CONNECTED, 'Join or host a room first');
     const clientMsgId = randomUUID();
     this.outgoing.set(clientMsgId, { target, text });
     // Progress arrives as events; the promise only matters when the message is refused
     // for good or dropped because the client closed.
-    client.send(target, text, clientMsgId).catch((error: unknown) => {
+    client.send(target, text, clientMsgId, attachments).catch((error: unknown) => {
       this.outgoing.delete(clientMsgId);
       this.emit({ type: 'outbox', clientMsgId, status: 'failed', target, text, ts: Date.now(), error: describeRequestError(error) });
     });
@@ -195,6 +197,16 @@ export class Link {
 
   unsent(): { clientMsgId: string; target: Target; text: string }[] {
     return (this.current?.client.unsent ?? []).map(({ clientMsgId, to, text }) => ({ clientMsgId, target: to, text }));
+  }
+
+  /** What a file transfer needs to reach the room as this user; null while not logged in. */
+  transferLink(): TransferLink | null {
+    return this.current?.client.transferLink() ?? null;
+  }
+
+  /** The limits the host announced in hello, if it did. */
+  helloLimits(): RequestResults['hello']['limits'] {
+    return this.current?.client.session?.hello.limits;
   }
 
   /** Runs a request on the connected client; its failure becomes the user's wording. */

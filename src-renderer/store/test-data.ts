@@ -70,6 +70,9 @@ export function fakeApi(overrides: Partial<AppApi> = {}): AppApi & { emit(event:
     updateSettings: () =>
       ok({ lastHost: '', lastPort: 7171, lastName: '', lastRoomName: '', lastMode: 'join', language: 'system', theme: 'system', notifications: true }),
     openChatWindow: () => ok(undefined),
+    sendFiles: () => ok({ transfers: [] }),
+    downloadFile: () => ok({ transfer: 't1', path: '' }),
+    cancelTransfer: () => ok(undefined),
     onEvent: (listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);
