@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { type RoomServer, burst, light } from './chat.js';
 import { type Result, measure, transport } from './common.js';
 import { connections } from './connections.js';
+import { files } from './files.js';
 import { history } from './history.js';
 import { peerInstalled } from './peers.js';
 import { reconnect } from './reconnect.js';
@@ -70,6 +71,12 @@ if (selected('connections')) {
 if (selected('reconnect')) report('reconnect', await reconnect({ clients: quick ? 200 : 1000, senders: 5 }));
 if (selected('history')) {
   report('history', await history({ messages: quick ? 100_000 : 1_000_000, users: 200, dms: 1000, groups: 50, queries: quick ? 20 : 50 }));
+}
+if (selected('files')) {
+  const result = await files({ megabytes: quick ? 50 : 200 });
+  const light = results.get('light')?.['p99_ms'];
+  if (typeof light === 'number') result['light_p99_ms'] = light;
+  report('files', result);
 }
 for (const target of evaluateTargets(results)) print(target);
 

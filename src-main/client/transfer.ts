@@ -152,6 +152,11 @@ export async function downloadFile(link: TransferLink, options: DownloadOptions)
   let heldBytes = 0;
   let meter: Meter | null = null;
   const have = (): number => (partial ? sizeOf(partial) : heldBytes);
+  // Hashed as it arrives (what an earlier run left first), so the file is not read again to check it.
+  const hash = createHash('sha256');
+  if (partial && have() > 0) {
+    for await (const chunk of createReadStream(partial, { highWaterMark: 256 * 1024 })) hash.update(chunk as Buffer);
+  }
   const file = await withRetries(options, async () => {
     const transfer = await Transfer.open(link, options.signal);
     try {
@@ -166,6 +171,7 @@ export async function downloadFile(link: TransferLink, options: DownloadOptions)
       let received = offset;
       try {
         for await (const chunk of transfer.rawBytes()) {
+          hash.update(chunk);
           if (out) {
             if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
           } else {
@@ -184,8 +190,7 @@ export async function downloadFile(link: TransferLink, options: DownloadOptions)
       transfer.close();
     }
   });
-  const sha256 = await sha256Of(partial ? { path: partial } : { bytes: Buffer.concat(held) });
-  if (sha256 !== file.sha256) {
+  if (hash.digest('hex') !== file.sha256) {
     if (partial) rmSync(partial, { force: true });
     throw new ClientError(ErrorCode.HASH_MISMATCH, `the file received does not have the SHA-256 the host announced; it was removed`);
   }

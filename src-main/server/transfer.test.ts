@@ -168,6 +168,12 @@ describe('files', () => {
     await downloadFile(link(bob), { fileId: file.id, path: target, onProgress: (p) => downloaded.push(p) });
     expect(downloaded[0]!.bytes).toBe(half);
     expect(readFileSync(target).equals(bytes)).toBe(true);
+
+    // A kept beginning that is not the file's: the whole is checked, refused and removed.
+    const spoiled = join(room.dir, 'spoiled.bin');
+    writeFileSync(`${spoiled}.part`, randomBytes(half));
+    expect(await codeOf(downloadFile(link(bob), { fileId: file.id, path: spoiled }))).toBe(ErrorCode.HASH_MISMATCH);
+    expect(existsSync(`${spoiled}.part`) || existsSync(spoiled)).toBe(false);
   });
 
   it('resume an upload after the host restarts in the middle of it', async () => {

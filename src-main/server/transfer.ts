@@ -109,6 +109,7 @@ export class FileTransfers {
     socket.once('close', () => this.sockets.delete(socket));
     socket.setTimeout(this.idleTimeoutMs, () => socket.destroy());
     const record = value as { type: 'upload' | 'download'; id?: unknown };
+    this.log.info('transfer', { address: connection.remoteAddress, kind: record.type });
     const id = typeof record.id === 'number' && Number.isSafeInteger(record.id) && record.id >= 0 ? record.id : null;
     const refuse = (error: WireError): void => {
       socket.write(encodeFrame(id === null ? { type: 'bye', error } : { type: 'res', id, ok: false, error }));

@@ -24,8 +24,8 @@ export const LIMITS = {
   maxFileNameLength: 255,
   /** Attachments one message may carry. */
   maxAttachments: 10,
-  /** Largest thumbnail the sending app may attach to an image, base64 characters. */
-  maxThumbnailLength: 64 * 1024,
+  /** Largest thumbnail the sending app may attach to an image, base64 characters (about 6 KB: every page of history carries them). */
+  maxThumbnailLength: 8192,
 } as const;
 
 /** The host's file limits unless it sets others; hello's `limits` announces the values in force. */
