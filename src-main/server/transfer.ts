@@ -40,6 +40,8 @@ export interface FileOptions {
 const DAY_MS = 86_400_000;
 const CLOSE_GRACE_MS = 1000;
 const READ_CHUNK_BYTES = 256 * 1024;
+/** An upload's partial file takes this much before the link is paused: fewer, larger disk writes. */
+const WRITE_BUFFER_BYTES = 1024 * 1024;
 const UNKNOWN_TYPE = 'application/octet-stream';
 
 /** A file name the host keeps: NFC, no path separators, no control or invisible (bidi) characters. */
@@ -255,7 +257,7 @@ export class FileTransfers {
   private receive(socket: Socket, uploadId: string, partial: string, hash: Hash, offset: number, size: number, release: () => void): void {
     let received = offset;
     let failed = false;
-    const out: WriteStream = createWriteStream(partial, { flags: 'a', mode: 0o600 });
+    const out: WriteStream = createWriteStream(partial, { flags: 'a', mode: 0o600, highWaterMark: WRITE_BUFFER_BYTES });
     const fail = (error: WireError): void => {
       if (failed) return;
       failed = true;
