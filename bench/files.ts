@@ -7,7 +7,7 @@
  */
 import { fork } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { type Socket, connect as connectTcp, createServer } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -21,6 +21,8 @@ import { type Result, percentile, removeDir, round, seedDataDir, spawnServer, te
 export interface FilesOptions {
   /** Size of the file, in MB. */
   megabytes: number;
+  /** Rounds of bare copy and transfer, each way; the figures are medians (each ratio within its round). */
+  rounds: number;
 }
 
 const CHAT_EVERY_MS = 20;
@@ -160,33 +162,43 @@ export async function files(options: FilesOptions): Promise<Result> {
     const link: TransferLink = chat.sender.transferLink()!;
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const quiet = chat.take();
-
-    // Each transfer right after its bare copy, so a slow moment of the machine falls on both alike.
-    const bareUp = await bareCopy(barePort, transport.tls, 'up', bytes);
-    chat.take();
-    let started = performance.now();
-    const file = await uploadFile(link, { source: { path: source }, name: 'bench.bin', sha256 });
-    const upSeconds = (performance.now() - started) / 1000;
-    const duringUpload = chat.take();
-    // Only readers of the conversation may download it, so it goes to the room.
-    await chat.sender.send({ kind: 'room' }, 'the file', undefined, [{ fileId: file.id }]);
-    const bareDown = await bareCopy(barePort, transport.tls, 'down', bytes);
-    chat.take();
-    started = performance.now();
-    await downloadFile(link, { fileId: file.id, path: join(work, 'downloaded.bin') });
-    const downSeconds = (performance.now() - started) / 1000;
-    const duringDownload = chat.take();
-
-    const mbPerSecond = (seconds: number): number => round(options.megabytes / seconds, 1);
+    const seconds = { bareUp: [] as number[], up: [] as number[], bareDown: [] as number[], down: [] as number[] };
+    const duringUpload: number[] = [];
+    const duringDownload: number[] = [];
+    const timed = async (work: () => Promise<unknown>): Promise<number> => {
+      const started = performance.now();
+      await work();
+      return (performance.now() - started) / 1000;
+    };
+    for (let round = 0; round < options.rounds; round++) {
+      // Each transfer right after its bare copy, so a slow moment of the machine falls on both alike.
+      seconds.bareUp.push(await bareCopy(barePort, transport.tls, 'up', bytes));
+      chat.take();
+      let fileId = '';
+      seconds.up.push(await timed(async () => (fileId = (await uploadFile(link, { source: { path: source }, name: 'bench.bin', sha256 })).id)));
+      duringUpload.push(...chat.take());
+      // Only readers of the conversation may download it, so it goes to the room.
+      await chat.sender.send({ kind: 'room' }, 'the file', undefined, [{ fileId }]);
+      seconds.bareDown.push(await bareCopy(barePort, transport.tls, 'down', bytes));
+      chat.take();
+      const target = join(work, `downloaded-${round}.bin`);
+      seconds.down.push(await timed(() => downloadFile(link, { fileId, path: target })));
+      duringDownload.push(...chat.take());
+      rmSync(target);
+    }
+    const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+    const mbPerSecond = (values: number[]): number => round(options.megabytes / median(values), 1);
+    const ratios = (bare: number[], real: number[]): number => round(median(bare.map((b, i) => b / real[i]!)), 2);
     return {
       workload: 'files',
       file_mb: options.megabytes,
-      upload_mb_s: mbPerSecond(upSeconds),
-      bare_upload_mb_s: mbPerSecond(bareUp),
-      upload_vs_bare: round(bareUp / upSeconds, 2),
-      download_mb_s: mbPerSecond(downSeconds),
-      bare_download_mb_s: mbPerSecond(bareDown),
-      download_vs_bare: round(bareDown / downSeconds, 2),
+      rounds: options.rounds,
+      upload_mb_s: mbPerSecond(seconds.up),
+      bare_upload_mb_s: mbPerSecond(seconds.bareUp),
+      upload_vs_bare: ratios(seconds.bareUp, seconds.up),
+      download_mb_s: mbPerSecond(seconds.down),
+      bare_download_mb_s: mbPerSecond(seconds.bareDown),
+      download_vs_bare: ratios(seconds.bareDown, seconds.down),
       chat_p99_ms_quiet: round(percentile(quiet, 0.99), 1),
       chat_p99_ms_during_upload: round(percentile(duringUpload, 0.99), 1),
       chat_p99_ms_during_download: round(percentile(duringDownload, 0.99), 1),

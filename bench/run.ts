@@ -73,7 +73,7 @@ if (selected('history')) {
   report('history', await history({ messages: quick ? 100_000 : 1_000_000, users: 200, dms: 1000, groups: 50, queries: quick ? 20 : 50 }));
 }
 if (selected('files')) {
-  const result = await files({ megabytes: quick ? 50 : 200 });
+  const result = await files({ megabytes: quick ? 50 : 200, rounds });
   const light = results.get('light')?.['p99_ms'];
   if (typeof light === 'number') result['light_p99_ms'] = light;
   report('files', result);
