@@ -178,7 +178,7 @@ export async function files(options: FilesOptions): Promise<Result> {
       seconds.up.push(await timed(async () => (fileId = (await uploadFile(link, { source: { path: source }, name: 'bench.bin', sha256 })).id)));
       duringUpload.push(...chat.take());
       // Only readers of the conversation may download it, so it goes to the room.
-      await chat.sender.send({ kind: 'room' }, 'the file', undefined, [{ fileId }]);
+      await chat.sender.send({ kind: 'room' }, 'the file', undefined, undefined, [{ fileId }]);
       seconds.bareDown.push(await bareCopy(barePort, transport.tls, 'down', bytes));
       chat.take();
       const target = join(work, `downloaded-${round}.bin`);

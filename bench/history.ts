@@ -178,7 +178,7 @@ export async function history(options: HistoryOptions): Promise<Result> {
       bystander_dropped: bystanderDropped,
       bystander_requests: bystanderMs.length,
       bystander_p99_ms: round(percentile(bystanderMs, 0.99)),
-      bystander_max_ms: round(Math.max(0, ...bystanderMs)),
+      bystander_max_ms: round(bystanderMs.reduce((max, ms) => Math.max(max, ms), 0)),
       open_latest_ms: round(percentile(open, 0.95)),
     };
   } finally {

@@ -67,7 +67,7 @@ export async function sendFile(client: ChatClient, to: Target, path: string, cap
   if (limit !== undefined && size > limit) throw new Error(`too large: the host allows ${formatBytes(limit)}`);
   const name = basename(path);
   const file = await uploadFile(link, { source: { path }, name, onProgress: progressPrinter(`sending ${name}`, print) });
-  const message = await client.send(to, caption, undefined, [{ fileId: file.id }]);
+  const message = await client.send(to, caption, undefined, undefined, [{ fileId: file.id }]);
   print(`*** sent ${name} (${formatBytes(file.size)}) as message ${message.id}`);
   return message;
 }

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { ErrorCode, type WireError } from '../../src-shared/protocol/errors.js';
 import { LIMITS, PROTOCOL_VERSION } from '../../src-shared/protocol/limits.js';
-import type { AttachmentRef, ChatMessage, Target } from '../../src-shared/protocol/objects.js';
+import type { AttachmentRef, ChatMessage, ConversationEvent, Target } from '../../src-shared/protocol/objects.js';
 import type { PushFrame, PushFrames } from '../../src-shared/protocol/pushes.js';
 import type { RequestBody, RequestResults, RequestType } from '../../src-shared/protocol/requests.js';
 import { Connection } from '../net/connection.js';
@@ -33,6 +33,8 @@ export interface ClientOptions {
   create?: boolean;
   /** Highest message id already held (from the caller's own storage); history after it is fetched on login. */
   lastMessageId?: number;
+  /** Newest event log entry already applied (ChatClient.lastEventId kept from before): catch-up then goes through the log. */
+  lastEventId?: number;
   clientName?: string;
   reconnect?: boolean;
   /** First and largest wait between reconnect attempts. */
@@ -58,7 +60,7 @@ export interface SessionInfo {
 }
 
 /** Pushes the client passes on as they are, one event each. */
-type ForwardedPush = 'presence' | 'chatRequest' | 'chatAnswer' | 'chatLeft' | 'group' | 'groupRemoved' | 'delivered';
+type ForwardedPush = 'presence' | 'chatRequest' | 'chatAnswer' | 'chatLeft' | 'group' | 'groupRemoved' | 'delivered' | 'typing';
 
 export type ClientEvents = { [K in ForwardedPush]: [PushFrames[K]] } & {
   state: [ConnectionState];
@@ -68,6 +70,8 @@ export type ClientEvents = { [K in ForwardedPush]: [PushFrames[K]] } & {
   reconnecting: [{ attempt: number; delayMs: number }];
   /** Every message once, in id order: live, caught up after a reconnect, and your own once stored. */
   message: [ChatMessage];
+  /** Every other entry of the event log (edit, delete, reaction, read) once, in log order, live or caught up (§17). */
+  event: [ConversationEvent];
   queued: [OutboxItem];
   sent: [{ clientMsgId: string; message: ChatMessage; delivered: boolean }];
   sendFailed: [{ clientMsgId: string; error: ClientError }];
@@ -79,6 +83,9 @@ export type ClientEvents = { [K in ForwardedPush]: [PushFrames[K]] } & {
 
 /** Parameters of a request, optional when it has none. */
 type ParamsArg<T extends RequestType> = Record<string, never> extends RequestBody<T> ? [params?: RequestBody<T>] : [params: RequestBody<T>];
+
+/** A push held during catch-up: a message (with its log entry, if the server gave one) or another log entry. */
+type Held = { message: ChatMessage; eventId?: number | undefined } | { event: ConversationEvent };
 
 /** Bye reasons after which the client does not reconnect by itself. */
 const ENDED_BY_HOST = new Set<string>([ErrorCode.KICKED, ErrorCode.BANNED, ErrorCode.PASSWORD_CHANGED]);
@@ -95,7 +102,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   session: SessionInfo | null = null;
   /** Fingerprint of the host's certificate once connected (null over plain TCP or before). */
   hostFingerprint: string | null = null;
-  private readonly options: Required<Omit<ClientOptions, 'password' | 'token' | 'lastMessageId' | 'fingerprint' | 'passphrase'>>;
+  private readonly options: Required<Omit<ClientOptions, 'password' | 'token' | 'lastMessageId' | 'lastEventId' | 'fingerprint' | 'passphrase'>>;
   private pinnedFingerprint: string | undefined;
   private password: string | undefined;
   private passphrase: string | undefined;
@@ -105,8 +112,10 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   private readonly outbox: Outbox;
   /** Highest message id emitted; pushes at or below it are repeats. */
   private cursor: number | undefined;
-  /** Pushed messages held while catching up, so they come out in order after the caught-up ones. */
-  private held: ChatMessage[] | null = null;
+  /** Highest event log entry applied (protocol 1.1); undefined until the first login to a 1.1 server. */
+  private eventCursor: number | undefined;
+  /** Pushes held while catching up, so they come out in order after the caught-up ones. */
+  private held: Held[] | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private attempt = 0;
@@ -131,6 +140,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     this.passphrase = options.passphrase;
     this.token = options.token;
     this.cursor = options.lastMessageId;
+    this.eventCursor = options.lastEventId;
     this.rpc = new Rpc(this.options.requestTimeoutMs);
     this.outbox = new Outbox({
       send: (item) => {
@@ -138,8 +148,12 @@ export class ChatClient extends EventEmitter<ClientEvents> {
         if (!connection) return null;
         // Our own message takes its place among the pushes now, not a promise turn later
         // when pushes with higher ids from the same read may already be out.
-        const { clientMsgId, to, text, attachments } = item;
-        return this.rpc.call(connection, 'send', { clientMsgId, to, text, ...(attachments ? { attachments } : {}) }, (result) =>
+        const { clientMsgId, to, text, replyTo, attachments } = item;
+        return this.rpc.call(
+          connection,
+          'send',
+          { clientMsgId, to, text, ...(replyTo !== undefined ? { replyTo } : {}), ...(attachments ? { attachments } : {}) },
+          (result) =>
           this.takeMessage(result.message),
         );
       },
@@ -153,6 +167,11 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   /** Messages accepted by send() but not yet acknowledged by the server. */
   get unsent(): OutboxItem[] {
     return this.outbox.items;
+  }
+
+  /** The newest event log entry this client has applied (protocol 1.1 servers), 0 before any. */
+  get lastEventId(): number {
+    return this.eventCursor ?? 0;
   }
 
   /** The highest message id this client has seen. */
@@ -220,7 +239,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
    * Sends a message. It is queued while offline and sent once the link is back;
    * resolves with the stored message, rejects only if the server refuses it for good.
    */
-  send(to: Target, text: string, clientMsgId: string = randomUUID(), attachments?: AttachmentRef[]): Promise<ChatMessage> {
+  send(to: Target, text: string, clientMsgId: string = randomUUID(), replyTo?: number, attachments?: AttachmentRef[]): Promise<ChatMessage> {
     if (this.state === 'closed' || this.state === 'idle') {
       return Promise.reject(new ClientError('CLOSED', 'connect first'));
     }
@@ -229,7 +248,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     if ((text.length === 0 && !attachments) || [...text].length > maxLength) {
       return Promise.reject(new ClientError(ErrorCode.BAD_REQUEST, `a message has 1 to ${maxLength} characters`));
     }
-    return this.outbox.add({ clientMsgId, to, text, ...(attachments ? { attachments } : {}) });
+    return this.outbox.add({ clientMsgId, to, text, ...(replyTo !== undefined ? { replyTo } : {}), ...(attachments ? { attachments } : {}) });
   }
 
   /** What a file transfer needs to reach this host as this user (client/transfer.ts); null before the first login. */
@@ -296,16 +315,35 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     }
   }
 
-  /** Fetches every message after the cursor, holding live pushes until done. */
+  /**
+   * Fetches what happened while away, holding live pushes until done: every entry of the event
+   * log after the event cursor (protocol 1.1), or else every message after the message cursor.
+   */
   private async catchUp(connection: Connection): Promise<void> {
-    for (;;) {
-      const page = await this.rpc.call(connection, 'sync', { after: this.cursor ?? 0, limit: SYNC_PAGE });
-      for (const message of page.messages) this.emitMessage(message);
-      if (!page.hasMore) break;
+    const serverLastEvent = this.session?.login.lastEventId;
+    // A server whose log ends before our cursor is not the one we followed (its data was replaced).
+    const byEvents = serverLastEvent !== undefined && this.eventCursor !== undefined && this.eventCursor <= serverLastEvent;
+    if (byEvents) {
+      for (;;) {
+        const page = await this.rpc.call(connection, 'events', { after: this.eventCursor ?? 0, limit: SYNC_PAGE });
+        for (const event of page.events) this.applyEvent(event);
+        if (!page.hasMore) break;
+      }
+    } else {
+      for (;;) {
+        const page = await this.rpc.call(connection, 'sync', { after: this.cursor ?? 0, limit: SYNC_PAGE });
+        for (const message of page.messages) this.emitMessage(message);
+        if (!page.hasMore) break;
+      }
+      // Entries after the login's arrive as pushes; the messages before it came from sync.
+      this.eventCursor = serverLastEvent;
     }
     const held = this.held ?? [];
     this.held = null;
-    for (const message of held) this.emitMessage(message);
+    for (const item of held) {
+      if ('event' in item) this.applyEvent(item.event);
+      else this.emitMessage(item.message, item.eventId);
+    }
   }
 
   private onLinkClosed(connection: Connection, reason: WireError | null): void {
@@ -396,7 +434,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   private onPush(connection: Connection, push: PushFrame): void {
     switch (push.type) {
       case 'message':
-        this.takeMessage(push.message);
+        this.takeMessage(push.message, push.eventId);
         return;
       case 'ping':
         connection.send({ type: 'pong' });
@@ -430,6 +468,13 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       case 'delivered':
         this.emit(push.type, push);
         return;
+      case 'typing':
+        this.emit(push.type, push);
+        return;
+      case 'event':
+        if (this.held) this.held.push({ event: push.event });
+        else this.applyEvent(push.event);
+        return;
     }
   }
 
@@ -446,15 +491,27 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   }
 
   /** Emits a message now, or after the catch-up under way. */
-  private takeMessage(message: ChatMessage): void {
-    if (this.held) this.held.push(message);
-    else this.emitMessage(message);
+  private takeMessage(message: ChatMessage, eventId?: number): void {
+    if (this.held) this.held.push({ message, eventId });
+    else this.emitMessage(message, eventId);
   }
 
-  private emitMessage(message: ChatMessage): void {
+  private emitMessage(message: ChatMessage, eventId?: number): void {
+    if (eventId !== undefined && eventId > (this.eventCursor ?? 0)) this.eventCursor = eventId;
     if (this.cursor !== undefined && message.id <= this.cursor) return;
     this.cursor = message.id;
     this.emit('message', message);
+  }
+
+  /** Applies one log entry once: entries at or below the event cursor were applied already. */
+  private applyEvent(event: ConversationEvent): void {
+    if (this.eventCursor !== undefined && event.eventId <= this.eventCursor) return;
+    if (event.kind === 'message') {
+      this.emitMessage(event.message, event.eventId);
+      return;
+    }
+    this.eventCursor = event.eventId;
+    this.emit('event', event);
   }
 
   private setState(state: ConnectionState): void {

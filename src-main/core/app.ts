@@ -25,7 +25,7 @@ import { NOT_HOSTING, fail, messageOf, ok, sentence } from './errors.js';
 import { FileCore } from './files.js';
 import { Hosting } from './hosting.js';
 import { Link } from './link.js';
-import { type RoomWatcher, watchRooms } from '../discovery/browse.js';
+import { type RoomWatcher, type WatchTiming, watchRooms } from '../discovery/browse.js';
 import { serverKey } from './pins.js';
 import { SettingsFile, type TokenSealer, ensureProfileDir } from './profile-files.js';
 
@@ -35,6 +35,8 @@ export interface AppCoreOptions {
   openChatWindow?: (conv: ConversationKey) => Promise<Result<void>>;
   /** Encrypts saved session tokens with the user's OS key; without it they are stored as they are (mode 0600). */
   tokenSealer?: TokenSealer;
+  /** Tests only: faster re-queries, so a vanished room ages out in seconds. */
+  roomWatchTiming?: WatchTiming;
 }
 
 type CallResult<K extends AppCallName> = Awaited<ReturnType<AppApi[K]>>;
@@ -58,6 +60,7 @@ export class AppCore extends CallFacade implements AppApi {
   private readonly profileDir: string;
   private readonly settingsFile: SettingsFile;
   private readonly openChatWindowInShell: AppCoreOptions['openChatWindow'];
+  private readonly roomWatchTiming: AppCoreOptions['roomWatchTiming'];
   private readonly listeners = new Set<(event: AppEvent) => void>();
   /** Calls that open or close the connection or the hosted room run one after another. */
   private lifecycle: Promise<unknown> = Promise.resolve();
@@ -77,7 +80,7 @@ export class AppCore extends CallFacade implements AppApi {
     nearbyRooms: async () => this.nearbyRoomsNow(),
     leave: () => this.serialized(() => this.link.leave()),
     session: async () => ok(this.view()),
-    send: async (target, text) => this.link.send(target, text),
+    send: async (target, text, replyTo) => this.link.send(target, text, replyTo),
     unsent: async () => ok(this.link.unsent()),
     history: (conv, before, limit) => this.link.request((client) => client.request('history', { conv, before, limit })),
     search: (query, person, before) => this.link.request((client) => client.request('search', { query, person, before })),
@@ -107,6 +110,14 @@ export class AppCore extends CallFacade implements AppApi {
       this.openChatWindowInShell
         ? this.openChatWindowInShell(conv)
         : fail(AppErrorCode.UNSUPPORTED, 'This shell cannot open a conversation in a window of its own'),
+    editMessage: (id, text) => this.link.request(async (client) => (await client.request('edit', { messageId: id, text })).message),
+    deleteMessage: (id) => this.link.request(async (client) => (await client.request('delete', { messageId: id })).message),
+    react: (id, emoji, on) => this.link.request(async (client) => (await client.request('react', { messageId: id, emoji, on })).message),
+    markRead: (conv, upTo) => this.link.request(async (client) => (await client.request('read', { conv, upTo })).upTo),
+    readState: () => this.link.request(async (client) => (await client.request('readState')).conversations),
+    receipts: (conv) => this.link.request(async (client) => (await client.request('receipts', { conv })).receipts),
+    typing: async (conv) => (this.settingsFile.value.sendTyping ? this.link.typing(conv) : ok(undefined)),
+    privacy: (changes) => this.link.request((client) => client.request('privacy', changes ?? {})),
     // files (issue 13)
     sendFiles: async (target, files, caption) => this.files.sendFiles(target, files, caption),
     downloadFile: (fileId, name, path) => this.files.downloadFile(fileId, name, path),
@@ -119,6 +130,7 @@ export class AppCore extends CallFacade implements AppApi {
     ensureProfileDir(this.profileDir);
     this.settingsFile = new SettingsFile(this.profileDir);
     this.openChatWindowInShell = options.openChatWindow;
+    this.roomWatchTiming = options.roomWatchTiming;
     const emit = (event: AppEvent): void => this.emit(event);
     this.link = new Link(this.profileDir, emit, this.announceSession, options.tokenSealer);
     this.hosting = new Hosting(join(this.profileDir, 'host'), emit);
@@ -127,7 +139,7 @@ export class AppCore extends CallFacade implements AppApi {
       {
         transferLink: () => link.transferLink(),
         maxFileBytes: () => link.helloLimits()?.maxFileBytes,
-        send: (target, text, attachments) => link.send(target, text, attachments),
+        send: (target, text, attachments) => link.send(target, text, undefined, attachments),
       },
       emit,
       join(this.profileDir, 'downloads'),
@@ -250,6 +262,7 @@ export class AppCore extends CallFacade implements AppApi {
       const watcher = watchRooms(
         (rooms) => this.emit({ type: 'nearbyRooms', rooms }),
         (error) => console.error(`lanchat: looking for rooms on the network failed: ${error.message}`),
+        this.roomWatchTiming,
       );
       if ('off' in watcher) return fail(AppErrorCode.UNSUPPORTED, sentence(watcher.off));
       this.roomWatcher = watcher;

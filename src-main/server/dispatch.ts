@@ -57,6 +57,8 @@ export interface ServerContext {
   roomName: string;
   heartbeatTimeoutMs: number;
   maxFrameBytes: number;
+  /** How long after sending a message may be edited; null: no limit. */
+  editWindowMs: number | null;
   /** File transfers (docs/PROTOCOL.md §18); null on a host that takes no files. */
   files: FileTransfers | null;
 }

@@ -14,6 +14,7 @@ import { Dispatcher, type Handlers, type ServerContext } from './dispatch.js';
 import { accountHandlers } from './handlers/accounts.js';
 import { ServerAdmin } from './handlers/admin.js';
 import { chatHandlers } from './handlers/chats.js';
+import { conversationHandlers } from './handlers/conversation.js';
 import { groupHandlers } from './handlers/groups.js';
 import { messageHandlers } from './handlers/messages.js';
 import type { ServerLog } from './log.js';
@@ -49,6 +50,8 @@ export interface ServerOptions {
   rateLimits?: Partial<RateLimits>;
   /** A frame begun but not finished this long after its first byte closes the connection. */
   frameTimeoutMs?: number;
+  /** How long after sending its sender may edit a message (docs/PROTOCOL.md §17); no limit without it. */
+  editWindowMs?: number;
   /** Files (docs/PROTOCOL.md §18): where the host keeps them and its limits; without, the host takes none. */
   files?: FileOptions;
 }
@@ -119,6 +122,7 @@ export class ChatServer {
       roomName: this.roomName,
       heartbeatTimeoutMs: this.heartbeatTimeoutMs,
       maxFrameBytes: this.maxFrameBytes,
+      editWindowMs: options.editWindowMs ?? null,
       files: this.files,
     };
     const handlers = {
@@ -126,6 +130,7 @@ export class ChatServer {
       ...messageHandlers(context),
       ...chatHandlers(context),
       ...groupHandlers(context),
+      ...conversationHandlers(context),
     } satisfies Handlers;
     this.dispatcher = new Dispatcher({
       log: this.log,

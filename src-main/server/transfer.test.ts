@@ -107,7 +107,8 @@ describe('files', () => {
     await room.start();
     const alice = await room.user('alice');
     const bob = await room.user('bob');
-    expect(bob.session!.hello).toMatchObject({ protocol: '1.1', features: ['files'], limits: { maxFileBytes: 100 * 1024 * 1024 } });
+    expect(bob.session!.hello).toMatchObject({ protocol: '1.1', limits: { maxFileBytes: 100 * 1024 * 1024 } });
+    expect(bob.session!.hello.features).toContain('files');
     const { path, bytes } = randomFile('report', 300_000);
     const progress: TransferProgress[] = [];
     const file = await uploadFile(link(alice), { source: { path }, name: 'Quarterly Report.pdf', onProgress: (p) => progress.push(p) });
@@ -115,7 +116,7 @@ describe('files', () => {
     expect(progress.at(-1)).toMatchObject({ bytes: bytes.length, total: bytes.length, secondsLeft: 0 });
 
     const arrived = nextEvent(bob, 'message');
-    const sent = await alice.send({ kind: 'room' }, '', undefined, [{ fileId: file.id }]);
+    const sent = await alice.send({ kind: 'room' }, '', undefined, undefined, [{ fileId: file.id }]);
     expect(sent.attachments).toEqual([file]);
     const [message] = await arrived;
     expect(message.attachments).toEqual([file]);
@@ -142,7 +143,7 @@ describe('files', () => {
     );
     const file = await uploadFile(link(alice), { source: { bytes: png }, name: 'notes.txt' });
     expect(file.type).toBe('image/png');
-    const message = await alice.send({ kind: 'room' }, 'look', undefined, [
+    const message = await alice.send({ kind: 'room' }, 'look', undefined, undefined, [
       { fileId: file.id, width: 1, height: 1, thumbnail: png.toString('base64') },
     ]);
     expect(message.attachments![0]).toMatchObject({ type: 'image/png', width: 1, height: 1, thumbnail: png.toString('base64') });
@@ -158,7 +159,7 @@ describe('files', () => {
     const file = await uploadFile(link(alice), { source: { path }, name: 'big.bin', uploadId, onProgress: (p) => progress.push(p) });
     expect(progress[0]!.bytes).toBe(cut);
     expect(file).toMatchObject({ id: uploadId, size: bytes.length, sha256: sha(bytes) });
-    await alice.send({ kind: 'room' }, 'video', undefined, [{ fileId: file.id }]);
+    await alice.send({ kind: 'room' }, 'video', undefined, undefined, [{ fileId: file.id }]);
 
     const bob = await room.user('bob');
     const target = join(room.dir, 'video.bin');
@@ -242,10 +243,10 @@ describe('files', () => {
     const file = await uploadFile(link(alice), { source: { path }, name: 'secret.txt' });
     expect(await codeOf(downloadFile(link(bob), { fileId: file.id }))).toBe(ErrorCode.UNKNOWN_FILE);
     // Only its uploader may attach it.
-    expect(await codeOf(bob.send({ kind: 'room' }, 'mine now', undefined, [{ fileId: file.id }]))).toBe(ErrorCode.UNKNOWN_FILE);
-    await alice.send({ kind: 'group', groupId: group.id }, 'for the team', undefined, [{ fileId: file.id }]);
+    expect(await codeOf(bob.send({ kind: 'room' }, 'mine now', undefined, undefined, [{ fileId: file.id }]))).toBe(ErrorCode.UNKNOWN_FILE);
+    await alice.send({ kind: 'group', groupId: group.id }, 'for the team', undefined, undefined, [{ fileId: file.id }]);
     // Once sent, it is not sent again.
-    expect(await codeOf(alice.send({ kind: 'room' }, 'again', undefined, [{ fileId: file.id }]))).toBe(ErrorCode.UNKNOWN_FILE);
+    expect(await codeOf(alice.send({ kind: 'room' }, 'again', undefined, undefined, [{ fileId: file.id }]))).toBe(ErrorCode.UNKNOWN_FILE);
 
     expect((await downloadFile(link(bob), { fileId: file.id })).bytes!.equals(bytes)).toBe(true);
     expect(await codeOf(downloadFile(link(carol), { fileId: file.id }))).toBe(ErrorCode.UNKNOWN_FILE);
@@ -259,7 +260,7 @@ describe('files', () => {
     await room.start({ files: { limits: { maxFileBytes: 1024 * 1024, maxFileStorageBytes: 3 * 1024 * 1024, maxFileBytesPerDay: 5 * 1024 * 1024 } } });
     const alice = await room.user('alice');
     const bob = await room.user('bob');
-    expect(alice.session!.hello.limits).toEqual({
+    expect(alice.session!.hello.limits).toMatchObject({
       maxFileBytes: 1024 * 1024,
       maxFileStorageBytes: 3 * 1024 * 1024,
       maxFileBytesPerDay: 5 * 1024 * 1024,
@@ -302,8 +303,8 @@ describe('files', () => {
     const second = await uploadFile(link(bob), { source: { bytes }, name: 'copy of same.bin' });
     expect(first.id).not.toBe(second.id);
     expect(storedBlobs()).toEqual([sha(bytes)]);
-    await alice.send({ kind: 'group', groupId: groups[0]! }, 'one', undefined, [{ fileId: first.id }]);
-    await bob.send({ kind: 'group', groupId: groups[1]! }, 'two', undefined, [{ fileId: second.id }]);
+    await alice.send({ kind: 'group', groupId: groups[0]! }, 'one', undefined, undefined, [{ fileId: first.id }]);
+    await bob.send({ kind: 'group', groupId: groups[1]! }, 'two', undefined, undefined, [{ fileId: second.id }]);
 
     // Deleting a group deletes its messages; the other group's message still has the content.
     await alice.request('groupDelete', { groupId: groups[0]! });
@@ -322,7 +323,7 @@ describe('files', () => {
     const file = await uploadFile(link(alice), { source: { bytes: randomBytes(1000) }, name: 'draft' });
     expect(storedBlobs()).toHaveLength(1);
     await waitFor(() => storedBlobs().length === 0, 5000, 'the unsent file to go');
-    expect(await codeOf(alice.send({ kind: 'room' }, 'late', undefined, [{ fileId: file.id }]))).toBe(ErrorCode.UNKNOWN_FILE);
+    expect(await codeOf(alice.send({ kind: 'room' }, 'late', undefined, undefined, [{ fileId: file.id }]))).toBe(ErrorCode.UNKNOWN_FILE);
   });
 
   it('refuse a client that sends bytes before the response, and bad opening frames', async () => {
@@ -392,5 +393,18 @@ describe('a full disk during an upload', () => {
       execFileSync('umount', [dir]);
       rmdirSync(dir);
     }
+  });
+});
+
+describe('a message deleted for everyone', () => {
+  const room = useRoom({ start: { files: FAST_SWEEP } });
+  it('takes its files with it, from the disk too', async () => {
+    const alice = await room.user('alice');
+    const file = await uploadFile(alice.transferLink()!, { source: { bytes: randomBytes(5000) }, name: 'oops.txt' });
+    const sent = await alice.send({ kind: 'room' }, 'wrong file', undefined, undefined, [{ fileId: file.id }]);
+    const { message } = await alice.request('delete', { messageId: sent.id });
+    expect(message.attachments).toBeUndefined();
+    await waitFor(() => storedBlobs(room.dir).length === 0, 5000, 'the content to go');
+    expect(await codeOf(downloadFile(alice.transferLink()!, { fileId: file.id }))).toBe(ErrorCode.UNKNOWN_FILE);
   });
 });

@@ -15,11 +15,12 @@ afterEach(() => {
 });
 
 describe('migrations', () => {
-  it('are numbered in increasing order and named after their number', async () => {
+  it('are numbered upwards from 1 and named after their number', async () => {
     migrations.forEach((migration, index) => {
       expect(migration.version).toBeGreaterThan(index === 0 ? 0 : migrations[index - 1]!.version);
       expect(migration.name.startsWith(String(migration.version).padStart(3, '0') + '-')).toBe(true);
     });
+    expect(migrations[0]!.version).toBe(1);
     expect(LATEST_VERSION).toBe(migrations.at(-1)!.version);
   });
 

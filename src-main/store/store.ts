@@ -6,7 +6,8 @@
 import { accessQueries } from './access.js';
 import { fileQueries } from './files.js';
 import { groupQueries } from './groups.js';
-import { messageQueries, pageReader } from './messages.js';
+import { conversationQueries } from './conversation.js';
+import { conversationLister, messageQueries, pageReader } from './messages.js';
 import { openDatabase, type StoreOptions } from './open.js';
 import { relationQueries } from './relations.js';
 import { searchQueries } from './search.js';
@@ -18,14 +19,19 @@ export { StoreOpenError, type StoreOptions } from './open.js';
 export function openStore(file: string, options: StoreOptions = {}): ServerStore {
   const db = openDatabase(file, options);
   const pageOf = pageReader(db);
+  const { search, closeSearch } = searchQueries(file, pageOf);
   return {
-    close: () => db.close(),
+    close: () => {
+      closeSearch();
+      db.close();
+    },
     ...userQueries(db),
     ...messageQueries(db, pageOf, options.maxUserBytesPerDay),
-    ...searchQueries(db, pageOf),
+    search,
     ...relationQueries(db),
     ...groupQueries(db),
     ...accessQueries(db),
+    ...conversationQueries(db, conversationLister(db)),
     ...fileQueries(db),
   };
 }

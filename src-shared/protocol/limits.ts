@@ -19,6 +19,15 @@ export const LIMITS = {
   maxSearchLength: 200,
   maxClientMsgIdLength: 64,
   maxPassphraseLength: 256,
+  // Conversation changes (protocol 1.1, docs/PROTOCOL.md §17).
+  /** The server forwards at most one typing frame per user and conversation in this time; clients send no more often. */
+  typingIntervalMs: 3000,
+  /** Different emoji one user may have on one message at once. */
+  maxReactionsPerUser: 20,
+  /** Unread counts stop at this number (show "999+"). */
+  maxUnreadCount: 999,
+  /** Characters (code points) of the original's first line that a reply's quote carries. */
+  replySnippetLength: 100,
   // files (issue 13, docs/PROTOCOL.md §18)
   /** Longest file name in characters. */
   maxFileNameLength: 255,
@@ -27,6 +36,9 @@ export const LIMITS = {
   /** Largest thumbnail the sending app may attach to an image, base64 characters (about 6 KB: every page of history carries them). */
   maxThumbnailLength: 8192,
 } as const;
+
+/** Optional capabilities a 1.1 server lists in hello's `features`. */
+export const CONVERSATION_FEATURES = ['edit', 'delete', 'reply', 'reactions', 'read', 'typing'] as const;
 
 /** The host's file limits unless it sets others; hello's `limits` announces the values in force. */
 export const FILE_LIMITS = {

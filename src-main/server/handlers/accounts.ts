@@ -1,7 +1,7 @@
 /** hello, login (and registration), logout, changePassword, users. */
 import { createHash, randomBytes } from 'node:crypto';
 import { ErrorCode } from '../../../src-shared/protocol/errors.js';
-import { LIMITS, PROTOCOL_MAJOR, PROTOCOL_VERSION } from '../../../src-shared/protocol/limits.js';
+import { CONVERSATION_FEATURES, LIMITS, PROTOCOL_MAJOR, PROTOCOL_VERSION } from '../../../src-shared/protocol/limits.js';
 import { checkUserName, lookalikeSkeletons, nameSkeleton } from '../../../src-shared/text.js';
 import { nameKey } from '../../../src-shared/protocol/names.js';
 import { StoreConflictError, type UserRow } from '../../store/types.js';
@@ -163,7 +163,13 @@ export function accountHandlers(ctx: ServerContext) {
         heartbeatMs: ctx.heartbeatTimeoutMs,
         maxFrameBytes: ctx.maxFrameBytes,
         maxTextLength: LIMITS.maxTextLength,
-        ...(ctx.files ? { features: ['files'], limits: { ...ctx.files.limits } } : { features: [] }),
+        features: [...CONVERSATION_FEATURES, ...(ctx.files ? ['files'] : [])],
+        limits: {
+          editWindowMs: ctx.editWindowMs,
+          typingIntervalMs: LIMITS.typingIntervalMs,
+          maxReactionsPerUser: LIMITS.maxReactionsPerUser,
+          ...ctx.files?.limits,
+        },
       };
     },
 
@@ -222,6 +228,7 @@ export function accountHandlers(ctx: ServerContext) {
         token,
         lastMessageId: store.lastMessageId(),
         deliveredUpTo: store.deliveredCursor(user.id),
+        lastEventId: store.lastEventId(),
       };
     },
 
