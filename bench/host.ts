@@ -14,6 +14,8 @@ const { values } = parseArgs({
     port: { type: 'string', default: '0' },
     heartbeat: { type: 'string', default: '20' },
     plain: { type: 'boolean', default: false },
+    /** The largest file the host takes, in MB (the files workload sends one larger than the default). */
+    'max-file-mb': { type: 'string' },
   },
 });
 if (!values.data) throw new Error('--data <dir> is required');
@@ -27,6 +29,7 @@ const host = await startHost({
   // Workloads send "as fast as the protocol lets them": a host expecting such load raises its
   // per-connection limits, as this one does (the default 100 frames/s would be what is measured).
   rateLimits: { framesPerSecond: Infinity, frameBurst: Infinity, bytesPerSecond: Infinity, byteBurst: Infinity },
+  ...(values['max-file-mb'] ? { files: { limits: { maxFileBytes: Number(values['max-file-mb']) * 1024 * 1024 } } } : {}),
 });
 // The handler comes first: a SIGTERM right after "listening" must find it.
 process.once('SIGTERM', () => {

@@ -25,6 +25,7 @@ import {
   type ChatMessage,
   type Contact,
   conversationKey,
+  fileId,
   type GroupInfo,
   type GroupInvitation,
   groupId,
@@ -152,6 +153,26 @@ export const hostAdminActionSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('purgeSilent'), olderThanMinutes: silentAge.optional() }),
 ]);
 
+// files (issue 13)
+const pixels = z.number().int().min(1).max(100_000);
+/** A file to send, with what the sending window measured of an image (the host never decodes images). */
+export const outgoingFile = z.union([
+  z.strictObject({
+    path: z.string().min(1).max(4096),
+    width: pixels.optional(),
+    height: pixels.optional(),
+    thumbnail: z.string().max(LIMITS.maxThumbnailLength).optional(),
+  }),
+  z.strictObject({
+    name: z.string().min(1).max(LIMITS.maxFileNameLength),
+    /** The bytes in base64 (the browser shell's page has no paths). */
+    data: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'not base64'),
+    width: pixels.optional(),
+    height: pixels.optional(),
+    thumbnail: z.string().max(LIMITS.maxThumbnailLength).optional(),
+  }),
+]);
+
 /** Marks the type of the value a call's Result carries; it exists only for the compiler. */
 function returns<T>(): { readonly value?: T } {
   return {};
@@ -257,6 +278,19 @@ export const appCalls = {
   groupInvitations: { args: none, returns: returns<GroupInvitation[]>() },
   /** Accepts (the group you joined) or declines (null) an invitation. */
   groupAnswer: { args: z.tuple([groupId, z.boolean()]), returns: returns<GroupInfo | null>() },
+  // files (issue 13, PROTOCOL.md §18)
+  /** Uploads the files and sends them in one message with the caption (may be empty); progress as 'transfer' events. */
+  sendFiles: {
+    args: z.tuple([target, z.array(outgoingFile).min(1).max(LIMITS.maxAttachments), z.string().max(LIMITS.maxTextLength)]),
+    returns: returns<{ transfers: string[] }>(),
+  },
+  /** Saves a message's file (its attachment id and name) to a path, or without one to the app's downloads folder. */
+  downloadFile: {
+    args: z.tuple([fileId, z.string().min(1).max(LIMITS.maxFileNameLength), optionalArgument(z.string().min(1).max(4096))]),
+    returns: returns<{ transfer: string; path: string }>(),
+  },
+  /** Stops an upload or download under way (an upload's message is then not sent). */
+  cancelTransfer: { args: z.tuple([z.string().uuid()]), returns: returns<void>() },
 };
 
 // Object.keys types its answer as string[]; these are exactly the table's keys.

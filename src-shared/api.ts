@@ -6,7 +6,7 @@
  * types, so the renderer can import it without loading zod.
  */
 import type { z } from 'zod';
-import type { appCalls, hostAdminActionSchema, hostRequestSchema, joinRequestSchema, settingsSchema } from './api-schema.js';
+import type { appCalls, hostAdminActionSchema, hostRequestSchema, joinRequestSchema, outgoingFile, settingsSchema } from './api-schema.js';
 import type { AccessMode } from './protocol/limits.js';
 import type { ConversationKey } from './protocol/conversation.js';
 import type { ChatMessage, Target } from './protocol/objects.js';
@@ -183,7 +183,27 @@ export type AppEvent =
   /** The rooms announced on the network changed (after a nearbyRooms call started watching). */
   | { type: 'nearbyRooms'; rooms: NearbyRoom[] }
   /** The shell asks the main window to open this conversation (its notification was clicked). */
-  | { type: 'showConversation'; conv: ConversationKey };
+  | { type: 'showConversation'; conv: ConversationKey }
+  // files (issue 13)
+  | TransferEvent;
+
+/** A file to send: a path (desktop, terminal) or its bytes in base64 (browser shell), with an image's measurements. */
+export type OutgoingFile = z.output<typeof outgoingFile>;
+
+/** A file transfer's progress and outcome; `transfer` is the id sendFiles or downloadFile gave it. */
+export interface TransferEvent {
+  type: 'transfer';
+  transfer: string;
+  direction: 'upload' | 'download';
+  name: string;
+  status: 'running' | 'done' | 'failed' | 'cancelled';
+  progress?: { bytes: number; total: number; bytesPerSecond: number; secondsLeft: number | null };
+  /** With an upload done: the file's id on the host. */
+  fileId?: string;
+  /** With a download done: where it was saved. */
+  path?: string;
+  error?: AppError;
+}
 
 type AppCalls = typeof appCalls;
 /** The request/response calls, by name: what IPC handlers and the browser bridge route. */

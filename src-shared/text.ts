@@ -110,3 +110,18 @@ export function nameSkeleton(name: string): string {
 export function lookalikeSkeletons(name: string): string[] {
   return [...new Set([nameSkeleton(name), skeleton(name), skeleton(name.toUpperCase())])];
 }
+
+const BYTE_UNITS = ['KB', 'MB', 'GB', 'TB'];
+
+/** A size for people, in units of 1024: "512 bytes", "2.5 MB", "100 MB". */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} ${bytes === 1 ? 'byte' : 'bytes'}`;
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < BYTE_UNITS.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  const shown = value < 10 ? Math.round(value * 10) / 10 : Math.round(value);
+  return `${shown} ${BYTE_UNITS[unit]}`;
+}

@@ -9,6 +9,7 @@ import { checkUserName } from '../../src-shared/text.js';
 import { nameKey } from '../../src-shared/protocol/names.js';
 import type { ChatClient } from '../client/client.js';
 import { ClientError } from '../client/errors.js';
+import { FILE_HELP, describeAttachments, getFiles, sendFile, splitPathAndCaption } from './chat-files.js';
 
 export const HELP = [
   'commands:',
@@ -34,6 +35,7 @@ export const HELP = [
   '  EXIT PM                         leave the private chat',
   '  LOGOUT                          end your session and quit',
   '  exit, /quit                     quit',
+  ...FILE_HELP,
   '  /help                           this list',
 ].join('\n');
 
@@ -99,7 +101,7 @@ export class TerminalSession {
   /** The partner of the private chat plain text goes to, after @PM was accepted. */
   private partner: string | null = null;
   private readonly groupNames = new Map<number, string>();
-  /** The newest messages seen, by id, for /reply and /react. */
+  /** The newest messages seen, by id, for /reply, /edit, /delete, /react and /get. */
   private readonly seen = new Map<number, ChatMessage>();
   /** Invitations already printed, by group id. */
   private readonly invitationsSeen = new Set<number>();
@@ -165,7 +167,7 @@ export class TerminalSession {
   }
 
   formatMessage(message: ChatMessage): string {
-    return formatMessageLine(message, this.where(message));
+    return formatMessageLine(message, this.where(message)) + describeAttachments(message);
   }
 
   private where(message: ChatMessage): string {
@@ -290,6 +292,10 @@ export class TerminalSession {
       case '/delete':
       case '/react':
         return this.change(command, argument);
+      case '/send':
+        return this.sendFile(argument);
+      case '/get':
+        return this.getFiles(rest);
       case '@PM': {
         const name = needArgument(argument, '@PM <name>');
         const { contact } = await this.client.request('chatRequest', { user: name });
@@ -332,6 +338,29 @@ export class TerminalSession {
       return 'continue';
     }
     await this.client.send(this.partner ? { kind: 'dm', user: this.partner } : { kind: 'room' }, line);
+    return 'continue';
+  }
+
+  private async sendFile(argument: string): Promise<CommandOutcome> {
+    const usage = 'usage: /send <room|name|#group> <path> [caption]';
+    const [where = '', ...more] = argument.split(/\s+/);
+    const { path, caption } = splitPathAndCaption(argument.slice(where.length).trim());
+    if (where === '' || path === '' || more.length === 0) throw new Error(usage);
+    const to =
+      where === 'room'
+        ? { kind: 'room' as const }
+        : where.startsWith('#')
+          ? { kind: 'group' as const, groupId: (await this.group(where.slice(1))).id }
+          : { kind: 'dm' as const, user: where };
+    this.remember(await sendFile(this.client, to, path, caption, this.print));
+    return 'continue';
+  }
+
+  private async getFiles(words: string[]): Promise<CommandOutcome> {
+    const [id, ...path] = words;
+    const message = this.seen.get(Number((id ?? '').replace(/^#/, '')));
+    if (!message?.attachments) throw new Error('usage: /get <message id> [path], with the id of a message with files shown in this session');
+    await getFiles(this.client, message, path.length > 0 ? path.join(' ') : undefined, this.print);
     return 'continue';
   }
 

@@ -10,13 +10,14 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { ErrorCode, type WireError } from '../../src-shared/protocol/errors.js';
 import { LIMITS, PROTOCOL_VERSION } from '../../src-shared/protocol/limits.js';
-import type { ChatMessage, ConversationEvent, Target } from '../../src-shared/protocol/objects.js';
+import type { AttachmentRef, ChatMessage, ConversationEvent, Target } from '../../src-shared/protocol/objects.js';
 import type { PushFrame, PushFrames } from '../../src-shared/protocol/pushes.js';
 import type { RequestBody, RequestResults, RequestType, ServerLimits } from '../../src-shared/protocol/requests.js';
 import { Connection } from '../net/connection.js';
 import { ClientError, FATAL_CODES } from './errors.js';
 import { Outbox, type OutboxItem, RATE_LIMIT_RETRY_MS } from './outbox.js';
 import { Rpc, readServerFrame } from './rpc.js';
+import type { TransferLink } from './transfer.js';
 import { openSocket } from './transport.js';
 
 export interface ClientOptions {
@@ -147,8 +148,12 @@ export class ChatClient extends EventEmitter<ClientEvents> {
         if (!connection) return null;
         // Our own message takes its place among the pushes now, not a promise turn later
         // when pushes with higher ids from the same read may already be out.
-        const { clientMsgId, to, text, replyTo } = item;
-        return this.rpc.call(connection, 'send', { clientMsgId, to, text, ...(replyTo !== undefined ? { replyTo } : {}) }, (result) =>
+        const { clientMsgId, to, text, replyTo, attachments } = item;
+        return this.rpc.call(
+          connection,
+          'send',
+          { clientMsgId, to, text, ...(replyTo !== undefined ? { replyTo } : {}), ...(attachments ? { attachments } : {}) },
+          (result) =>
           this.takeMessage(result.message),
         );
       },
@@ -240,16 +245,23 @@ export class ChatClient extends EventEmitter<ClientEvents> {
    * Sends a message. It is queued while offline and sent once the link is back;
    * resolves with the stored message, rejects only if the server refuses it for good.
    */
-  send(to: Target, text: string, clientMsgId: string = randomUUID(), replyTo?: number): Promise<ChatMessage> {
+  send(to: Target, text: string, clientMsgId: string = randomUUID(), replyTo?: number, attachments?: AttachmentRef[]): Promise<ChatMessage> {
     if (this.state === 'closed' || this.state === 'idle') {
       return Promise.reject(new ClientError('CLOSED', 'connect first'));
     }
     const maxLength = this.limits.maxTextLength;
-    // Code points, as the server counts (PROTOCOL.md §7): an emoji is one character.
-    if (text.length === 0 || [...text].length > maxLength) {
+    // Code points, as the server counts (PROTOCOL.md §7): an emoji is one character. Files need no caption.
+    if ((text.length === 0 && !attachments) || [...text].length > maxLength) {
       return Promise.reject(new ClientError(ErrorCode.BAD_REQUEST, `a message has 1 to ${maxLength} characters`));
     }
-    return this.outbox.add({ clientMsgId, to, text, ...(replyTo !== undefined ? { replyTo } : {}) });
+    return this.outbox.add({ clientMsgId, to, text, ...(replyTo !== undefined ? { replyTo } : {}), ...(attachments ? { attachments } : {}) });
+  }
+
+  /** What a file transfer needs to reach this host as this user (client/transfer.ts); null before the first login. */
+  transferLink(): TransferLink | null {
+    if (this.token === undefined || !this.session) return null;
+    const { host, port, tls, connectTimeoutMs } = this.options;
+    return { host, port, tls, fingerprint: this.hostFingerprint, token: this.token, connectTimeoutMs };
   }
 
   // ------------------------------------------------------------ link lifecycle

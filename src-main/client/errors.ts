@@ -12,7 +12,9 @@ export type ClientErrorCode =
   /** The host did not answer with TLS: it runs with encryption off, or is not a LanChat host. */
   | 'TLS_UNAVAILABLE'
   /** The server sent a frame that breaks the protocol; the client closed that connection. */
-  | 'PROTOCOL_ERROR';
+  | 'PROTOCOL_ERROR'
+  /** A file transfer was cancelled by its caller. */
+  | 'CANCELLED';
 
 export class ClientError extends Error {
   constructor(

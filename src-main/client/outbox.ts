@@ -3,7 +3,7 @@
  * Each goes once per link; one that timed out goes again (the server recognises
  * resends by their client id), one refused for its rate goes again after the wait.
  */
-import type { ChatMessage, Target } from '../../src-shared/protocol/objects.js';
+import type { AttachmentRef, ChatMessage, Target } from '../../src-shared/protocol/objects.js';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import type { RequestResults } from '../../src-shared/protocol/requests.js';
 import { ClientError } from './errors.js';
@@ -14,6 +14,8 @@ export interface OutboxItem {
   text: string;
   /** The id of the message this one answers. */
   replyTo?: number;
+  /** Uploaded files the message carries (docs/PROTOCOL.md §18). */
+  attachments?: AttachmentRef[];
 }
 
 interface Queued extends OutboxItem {
@@ -45,7 +47,7 @@ export class Outbox {
 
   /** Messages accepted but not yet acknowledged by the server. */
   get items(): OutboxItem[] {
-    return this.queue.map(({ clientMsgId, to, text }) => ({ clientMsgId, to, text }));
+    return this.queue.map(({ clientMsgId, to, text, attachments }) => ({ clientMsgId, to, text, ...(attachments ? { attachments } : {}) }));
   }
 
   /** Queues a message; resolves with it once stored, rejects if it is refused for good. */

@@ -22,6 +22,7 @@ import { APP_CALLS, parseCall } from '../../src-shared/api-schema.js';
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 import { coalesce } from './coalesce.js';
 import { NOT_HOSTING, fail, messageOf, ok, sentence } from './errors.js';
+import { FileCore } from './files.js';
 import { Hosting } from './hosting.js';
 import { Link } from './link.js';
 import { type RoomWatcher, type WatchTiming, watchRooms } from '../discovery/browse.js';
@@ -68,6 +69,7 @@ export class AppCore extends CallFacade implements AppApi {
   private readonly announceSession = coalesce(() => this.emit({ type: 'session', session: this.view() }));
   private readonly link: Link;
   private readonly hosting: Hosting;
+  private readonly files: FileCore;
   /** Started by the first nearbyRooms call, watching until shutdown. */
   private roomWatcher: RoomWatcher | null = null;
 
@@ -123,6 +125,10 @@ export class AppCore extends CallFacade implements AppApi {
     privacy: (changes) => this.link.request((client) => client.request('privacy', changes ?? {})),
     // Purging accounts that never wrote (issue 10 item 2).
     hostSilentAccounts: (olderThanMinutes) => this.hosting.silentAccounts(olderThanMinutes),
+    // files (issue 13)
+    sendFiles: async (target, files, caption) => this.files.sendFiles(target, files, caption),
+    downloadFile: (fileId, name, path) => this.files.downloadFile(fileId, name, path),
+    cancelTransfer: async (transfer) => this.files.cancel(transfer),
   };
 
   constructor(options: AppCoreOptions) {
@@ -135,6 +141,16 @@ export class AppCore extends CallFacade implements AppApi {
     const emit = (event: AppEvent): void => this.emit(event);
     this.link = new Link(this.profileDir, emit, this.announceSession, options.tokenSealer);
     this.hosting = new Hosting(join(this.profileDir, 'host'), emit);
+    const link = this.link;
+    this.files = new FileCore(
+      {
+        transferLink: () => link.transferLink(),
+        maxFileBytes: () => link.helloLimits()?.maxFileBytes,
+        send: (target, text, attachments) => link.send(target, text, undefined, attachments),
+      },
+      emit,
+      join(this.profileDir, 'downloads'),
+    );
   }
 
   /**

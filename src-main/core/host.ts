@@ -9,6 +9,7 @@ import { announceRoom } from '../discovery/announce.js';
 import { type TlsIdentity, loadOrCreateIdentity } from '../net/tls.js';
 import { ServerLog } from '../server/log.js';
 import { ChatServer, type ServerOptions } from '../server/server.js';
+import type { FileOptions } from '../server/transfer.js';
 import { holdDataFolder } from '../store/data-folder.js';
 import { openStore } from '../store/store.js';
 import type { ServerStore } from '../store/types.js';
@@ -16,7 +17,7 @@ import type { ServerStore } from '../store/types.js';
 /** Thousands of the longest messages a day: far beyond what a person types, small beside a disk. */
 const DEFAULT_MAX_USER_BYTES_PER_DAY = 64 * 1024 * 1024;
 
-export interface HostOptions extends Omit<ServerOptions, 'store' | 'log' | 'tls'> {
+export interface HostOptions extends Omit<ServerOptions, 'store' | 'log' | 'tls' | 'files'> {
   dataDir: string;
   port: number;
   bind?: string;
@@ -30,6 +31,8 @@ export interface HostOptions extends Omit<ServerOptions, 'store' | 'log' | 'tls'
   announce?: boolean;
   /** Tests only: how long opening the database waits for another program's lock (2 s). */
   openLockWaitMs?: number;
+  /** Files: limits and timings; they are kept in the data folder's `files` folder. */
+  files?: Omit<FileOptions, 'dir'>;
 }
 
 /** Whether the room is announced on the network: as which service instance, or why not. */
@@ -49,7 +52,7 @@ export interface Host {
 }
 
 export async function startHost(options: HostOptions): Promise<Host> {
-  const { dataDir, port, bind, tls = true, maxDatabaseBytes, maxUserBytesPerDay = DEFAULT_MAX_USER_BYTES_PER_DAY, announce = false, openLockWaitMs, ...serverOptions } =
+  const { dataDir, port, bind, tls = true, maxDatabaseBytes, maxUserBytesPerDay = DEFAULT_MAX_USER_BYTES_PER_DAY, announce = false, openLockWaitMs, files, ...serverOptions } =
     options;
   const folder = holdDataFolder(dataDir);
   let identity: TlsIdentity | null;
@@ -67,7 +70,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
   }
   const logFile = join(dataDir, 'server.log');
   const log = new ServerLog(logFile);
-  const server = new ChatServer({ ...serverOptions, store, log, tls: identity, maxUserBytesPerDay });
+  const server = new ChatServer({ ...serverOptions, store, log, tls: identity, maxUserBytesPerDay, files: { ...files, dir: join(dataDir, 'files') } });
   let address: AddressInfo;
   try {
     address = await server.listen(port, bind ?? '0.0.0.0');

@@ -17,9 +17,11 @@ import {
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { LIMITS } from '../../src-shared/protocol/limits.js';
-import type { Target } from '../../src-shared/protocol/objects.js';
+import type { AttachmentRef, Target } from '../../src-shared/protocol/objects.js';
+import type { RequestResults } from '../../src-shared/protocol/requests.js';
 import { ChatClient, type ConnectionState } from '../client/client.js';
 import { ClientError } from '../client/errors.js';
+import type { TransferLink } from '../client/transfer.js';
 import { describeConnectError, describeRequestError, fail, messageOf, ok } from './errors.js';
 import { PinFile, UNENCRYPTED, serverKey } from './pins.js';
 import { SessionTokenFile, type TokenSealer } from './profile-files.js';
@@ -203,7 +205,7 @@ export class Link {
   }
 
   /** Queues a message; its progress goes out as outbox events. */
-  send(target: Target, text: string, replyTo?: number): Result<{ clientMsgId: string }> {
+  send(target: Target, text: string, replyTo?: number, attachments?: AttachmentRef[]): Result<{ clientMsgId: string }> {
     const client = this.current?.client;
     if (!client) return fail(AppErrorCode.NOT_CONNECTED, 'Join or host a room first');
     const clientMsgId = randomUUID();
@@ -211,7 +213,7 @@ export class Link {
     this.outgoing.set(clientMsgId, { target, text, ...reply });
     // Progress arrives as events; the promise only matters when the message is refused
     // for good or dropped because the client closed.
-    client.send(target, text, clientMsgId, replyTo).catch((error: unknown) => {
+    client.send(target, text, clientMsgId, replyTo, attachments).catch((error: unknown) => {
       this.outgoing.delete(clientMsgId);
       this.emit({ type: 'outbox', clientMsgId, status: 'failed', target, text, ...reply, ts: Date.now(), error: describeRequestError(error) });
     });
@@ -239,6 +241,16 @@ export class Link {
     if (now - (this.typingSentAt.get(conv) ?? -Infinity) < interval) return ok(undefined);
     this.typingSentAt.set(conv, now);
     return this.request(async (connected) => void (await connected.request('typing', { conv })));
+  }
+
+  /** What a file transfer needs to reach the room as this user; null while not logged in. */
+  transferLink(): TransferLink | null {
+    return this.current?.client.transferLink() ?? null;
+  }
+
+  /** The limits the host announced in hello, if it did. */
+  helloLimits(): RequestResults['hello']['limits'] {
+    return this.current?.client.session?.hello.limits;
   }
 
   /** Runs a request on the connected client; its failure becomes the user's wording. */

@@ -110,7 +110,7 @@ export class Connection {
     this.remoteAddress = formatAddress(socket.remoteAddress, socket.remotePort);
     this.decoder = new FrameDecoder(options.maxFrameBytes);
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('data', this.onData);
     socket.on('error', () => undefined);
     socket.on('close', () => this.finish(this.closedWith ?? null));
   }
@@ -232,7 +232,21 @@ export class Connection {
     withLazyWrites.delete(this);
   }
 
-  private onData(chunk: Buffer): void {
+  /**
+   * Stops reading frames from the socket, which from now on carries something else (a
+   * file transfer, docs/PROTOCOL.md §18); frames it would have written go nowhere.
+   * Returns whether bytes beyond the frames handled so far had arrived.
+   */
+  release(): boolean {
+    this.socket.off('data', this.onData);
+    this.closing = true;
+    this.dropPending();
+    const unread = this.queue.length > 0 || this.decoder.bufferedBytes > 0;
+    this.queue.length = 0;
+    return unread;
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
     if (this.closing) return;
     this.receivedAt = Date.now();
     this.receivedBytes += chunk.length;
@@ -243,7 +257,7 @@ export class Connection {
     else if (frames.length > 0 || this.partialFrameSince === null) this.partialFrameSince = this.receivedAt;
     if (this.queue.length >= PAUSE_AT) this.socket.pause();
     this.pump();
-  }
+  };
 
   private pump(): void {
     if (this.running) return;

@@ -19,6 +19,7 @@ import { MAX_RATE_PAUSE_MS } from './rate-limit.js';
 import type { Roster } from './roster.js';
 import type { LoggedInSession, Session } from './session.js';
 import type { LoginThrottle } from './throttle.js';
+import type { FileTransfers } from './transfer.js';
 
 /** A refusal with a stable code: sent back as the request's error, or shown to the host for an admin action. */
 export class ServerError extends Error {
@@ -63,6 +64,8 @@ export interface ServerContext {
   announced: ServerLimits;
   /** How long after sending a message may be edited; null: no limit. */
   editWindowMs: number | null;
+  /** File transfers (docs/PROTOCOL.md §18); null on a host that takes no files. */
+  files: FileTransfers | null;
 }
 
 export interface DispatchOptions {

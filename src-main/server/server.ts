@@ -21,6 +21,7 @@ import type { ServerLog } from './log.js';
 import { type RateLimits, resolveRateLimits } from './rate-limit.js';
 import { Roster } from './roster.js';
 import { type Session, newSession } from './session.js';
+import { type FileOptions, FileTransfers } from './transfer.js';
 import { LoginThrottle, type ThrottleOptions } from './throttle.js';
 
 export interface ServerOptions {
@@ -53,6 +54,8 @@ export interface ServerOptions {
   editWindowMs?: number;
   /** The store's daily quota per user, announced in hello (the store enforces it); none when not given. */
   maxUserBytesPerDay?: number;
+  /** Files (docs/PROTOCOL.md §18): where the host keeps them and its limits; without, the host takes none. */
+  files?: FileOptions;
 }
 
 /** A token bucket as hello announces it: null when the host turned it off (Infinity). */
@@ -76,6 +79,7 @@ export class ChatServer {
   private readonly rateLimits: RateLimits;
   private readonly frameTimeoutMs: number;
   private readonly sessions = new Set<Session>();
+  private readonly files: FileTransfers | null;
   private server: Server | null = null;
   private readonly tlsGate: TlsGate | null;
   private sweeper: NodeJS.Timeout | null = null;
@@ -104,6 +108,7 @@ export class ChatServer {
     this.frameTimeoutMs = options.frameTimeoutMs ?? 30_000;
     this.access = new RoomAccess(this.store, options.access, options.passwordCost);
     this.roster = new Roster(this.store, this.log);
+    this.files = options.files ? new FileTransfers(this.store, this.log, options.files) : null;
     this.admin = new ServerAdmin({
       store: this.store,
       log: this.log,
@@ -158,8 +163,10 @@ export class ChatServer {
         editWindowMs: options.editWindowMs ?? null,
         typingIntervalMs: LIMITS.typingIntervalMs,
         maxReactionsPerUser: LIMITS.maxReactionsPerUser,
+        ...this.files?.limits,
       },
       editWindowMs: options.editWindowMs ?? null,
+      files: this.files,
     };
     const handlers = {
       ...accountHandlers(context),
@@ -191,9 +198,12 @@ export class ChatServer {
     const server = createServer((socket) => (this.tlsGate ? this.tlsGate.admit(socket) : this.accept(socket)));
     this.server = server;
     return new Promise((resolve, reject) => {
-      server.once('error', reject);
+      server.once('error', (error) => {
+        this.files?.close();
+        reject(error);
+      });
       server.listen({ port, host }, () => {
-        server.off('error', reject);
+        server.removeAllListeners('error');
         server.on('error', (error) => this.log.error('server error', { error: String(error) }));
         const address = server.address() as AddressInfo;
         this.log.info('listening', { address: address.address, port: address.port, tls: this.tlsGate !== null });
@@ -220,6 +230,7 @@ export class ChatServer {
     const server = this.server;
     this.server = null;
     this.tlsGate?.closeAll();
+    this.files?.close();
     await Promise.all([...closed, server ? new Promise<void>((resolve) => server.close(() => resolve())) : undefined]);
     this.log.info('stopped');
   }
@@ -242,7 +253,15 @@ export class ChatServer {
     connection.onClose((reason) => this.onClosed(session, reason));
     // After onClose, so a refused connection leaves the session list like any other.
     if (this.refuseBannedAddress(session)) return;
-    connection.onFrame((frame) => this.dispatcher.frame(session, frame));
+    connection.onFrame((frame) => {
+      // A transfer connection's first frame (docs/PROTOCOL.md §18): the socket is the transfer's from here.
+      if (this.files && !session.helloDone && frame.kind === 'frame' && FileTransfers.opens(frame.value)) {
+        this.sessions.delete(session);
+        this.files.take(connection, frame.value);
+        return;
+      }
+      return this.dispatcher.frame(session, frame);
+    });
   }
 
   /** Closes a new connection from a banned address; true when it did. */

@@ -52,9 +52,10 @@ export function messageQueries(db: Db, pageOf: PageOf, maxUserBytesPerDay = Infi
     folded: string;
     ts: number;
     replyTo: number | null;
+    attachments: string | null;
   }>(
-    `INSERT INTO messages (conv, sender_id, to_user_id, group_id, client_msg_id, text, folded, ts, reply_to)
-     VALUES (@conv, @senderId, @toUserId, @groupId, @clientMsgId, @text, @folded, @ts, @replyTo)
+    `INSERT INTO messages (conv, sender_id, to_user_id, group_id, client_msg_id, text, folded, ts, reply_to, attachments)
+     VALUES (@conv, @senderId, @toUserId, @groupId, @clientMsgId, @text, @folded, @ts, @replyTo, @attachments)
      ON CONFLICT (sender_id, client_msg_id) DO NOTHING`,
   );
   /** Adds messages with id > ? to the search index: one statement per batch (see migration 002). */
@@ -77,6 +78,10 @@ export function messageQueries(db: Db, pageOf: PageOf, maxUserBytesPerDay = Infi
      VALUES (@sender, @recipient), (@recipient, @sender)`,
   );
   const userName = db.prepare<[number], string>('SELECT name FROM users WHERE id = ?').pluck();
+  /** Only a file of the sender's that no message carries yet (the server checked it before). */
+  const attachFile = db.prepare<[number, string, number]>(
+    'UPDATE files SET message_id = ? WHERE id = ? AND uploader_id = ? AND message_id IS NULL',
+  );
   const messageByClientId = db.prepare<[number, string], MessageRecord>(
     `${MESSAGE_SELECT} WHERE m.sender_id = ? AND m.client_msg_id = ?`,
   );
@@ -108,7 +113,7 @@ export function messageQueries(db: Db, pageOf: PageOf, maxUserBytesPerDay = Infi
 
   /** Only within insertBatch, which adds what this stores to the search index. */
   const insertOne = (message: NewMessage): InsertResult => {
-    const { conv, senderId, toUserId, groupId, clientMsgId, text, ts, replyTo } = message;
+    const { conv, senderId, toUserId, groupId, clientMsgId, text, ts, replyTo, attachments } = message;
     const day = Math.floor(ts / DAY_MS);
     const bytes = Buffer.byteLength(text);
     if ((usedOn.get(senderId, day) ?? 0) + bytes > maxUserBytesPerDay) {
@@ -123,11 +128,14 @@ export function messageQueries(db: Db, pageOf: PageOf, maxUserBytesPerDay = Infi
       groupId: groupId ?? null,
       clientMsgId,
       text,
-      folded: foldForSearch(text),
+      // File names are searched like the caption (docs/PROTOCOL.md §18).
+      folded: foldForSearch([text, ...(attachments ?? []).map((file) => file.name)].join('\n')),
       ts,
       replyTo: replyTo ?? null,
+      attachments: attachments ? JSON.stringify(attachments) : null,
     });
     if (changes === 0) return { message: toChatMessage(messageByClientId.get(senderId, clientMsgId)!), duplicate: true };
+    for (const file of attachments ?? []) attachFile.run(Number(lastInsertRowid), file.id, senderId);
     addUsage.run(senderId, day, bytes);
     if (toUserId !== undefined) recordDmPartners.run({ sender: senderId, recipient: toUserId });
     const id = Number(lastInsertRowid);
@@ -146,6 +154,7 @@ export function messageQueries(db: Db, pageOf: PageOf, maxUserBytesPerDay = Infi
       clientMsgId,
       ...(quote ? { replyTo: quote } : {}),
       ...(mentioned.length > 0 ? { mentions: mentioned.map((user) => user.name).sort() } : {}),
+      ...(attachments ? { attachments } : {}),
     };
     return { message: stored, duplicate: false };
   };

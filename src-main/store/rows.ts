@@ -1,7 +1,7 @@
 /** SQL pieces and row shapes that more than one feature of the store uses. */
 import Database from 'better-sqlite3';
 import { quote } from '../../src-shared/message-changes.js';
-import type { ChatMessage, GroupEvent } from '../../src-shared/protocol/objects.js';
+import type { Attachment, ChatMessage, GroupEvent } from '../../src-shared/protocol/objects.js';
 import { StoreConflictError } from './types.js';
 
 export type Db = Database.Database;
@@ -33,6 +33,8 @@ export interface MessageRecord {
   mentions: string;
   /** JSON of a membership line's GroupEvent; null for messages people wrote. */
   groupEvent: string | null;
+  /** JSON array of the message's attachments, or null. */
+  attachments: string | null;
 }
 
 /**
@@ -41,7 +43,7 @@ export interface MessageRecord {
  */
 export const MESSAGE_SELECT = `
   SELECT m.id, m.conv, sender.name AS "from", recipient.name AS "to", m.group_id AS groupId,
-    m.text, m.ts, m.client_msg_id AS clientMsgId,
+    m.text, m.ts, m.client_msg_id AS clientMsgId, m.attachments,
     m.reply_to AS replyTo, replySender.name AS replyFrom, original.text AS replyText, original.deleted AS replyDeleted,
     m.edited_at AS editedAt, m.deleted,
     (SELECT json_group_array(json_object('emoji', emoji, 'users', json(users)) ORDER BY first) FROM (
@@ -68,7 +70,7 @@ export function replyQuote(
 }
 
 export function toChatMessage(record: MessageRecord): ChatMessage {
-  const { to, groupId, replyTo, replyFrom, replyText, replyDeleted, editedAt, deleted, reactions, mentions, groupEvent, ...common } = record;
+  const { to, groupId, replyTo, replyFrom, replyText, replyDeleted, editedAt, deleted, reactions, mentions, groupEvent, attachments, ...common } = record;
   const quote = replyTo === null ? undefined : replyQuote(replyTo, replyFrom, replyText, replyDeleted === 1);
   const reacted = JSON.parse(reactions) as NonNullable<ChatMessage['reactions']>;
   const mentioned = JSON.parse(mentions) as string[];
@@ -82,6 +84,7 @@ export function toChatMessage(record: MessageRecord): ChatMessage {
     ...(reacted.length > 0 ? { reactions: reacted } : {}),
     ...(mentioned.length > 0 ? { mentions: mentioned } : {}),
     ...(groupEvent !== null ? { groupEvent: JSON.parse(groupEvent) as GroupEvent } : {}),
+    ...(attachments !== null ? { attachments: JSON.parse(attachments) as Attachment[] } : {}),
   };
 }
 

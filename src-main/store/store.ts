@@ -4,6 +4,7 @@
  * has committed when it returns.
  */
 import { accessQueries } from './access.js';
+import { fileQueries } from './files.js';
 import { groupQueries } from './groups.js';
 import { conversationQueries } from './conversation.js';
 import { conversationLister, messageQueries, pageReader } from './messages.js';
@@ -31,5 +32,6 @@ export function openStore(file: string, options: StoreOptions = {}): ServerStore
     ...groupQueries(db),
     ...accessQueries(db),
     ...conversationQueries(db, conversationLister(db)),
+    ...fileQueries(db),
   };
 }

@@ -3,7 +3,8 @@
  * All calls but search are synchronous; a call that returns has committed.
  */
 import type { HostBan } from '../../src-shared/api.js';
-import type { ChatMessage, EventPage, GroupEvent, Page, ReadState, Receipt } from '../../src-shared/protocol/objects.js';
+import type { Attachment, ChatMessage, EventPage, GroupEvent, Page, ReadState, Receipt } from '../../src-shared/protocol/objects.js';
+import type { FileStore } from './files.js';
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 
 export interface UserRow {
@@ -36,6 +37,8 @@ export interface NewMessage {
   groupId?: number;
   /** The message of the same conversation this one answers. */
   replyTo?: number;
+  /** Uploaded files of the sender's, not attached yet, that this message carries (docs/PROTOCOL.md §18). */
+  attachments?: Attachment[];
 }
 
 export type InsertResult = StoredMessage | OverDailyQuota;
@@ -281,4 +284,4 @@ export interface ConversationStore {
 }
 
 /** Everything the server needs from the database. */
-export type ServerStore = Store & SessionStore & AccessStore & SilentAccountStore & ConversationStore;
+export type ServerStore = Store & SessionStore & AccessStore & SilentAccountStore & ConversationStore & FileStore;

@@ -82,6 +82,9 @@ export function fakeApi(overrides: Partial<AppApi> = {}): AppApi & { emit(event:
     typing: () => ok(undefined),
     privacy: () => ok({ sendReadReceipts: true }),
     hostSilentAccounts: () => ok({ count: 0, accounts: [] }),
+    sendFiles: () => ok({ transfers: [] }),
+    downloadFile: () => ok({ transfer: 't1', path: '' }),
+    cancelTransfer: () => ok(undefined),
     onEvent: (listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -70,6 +70,13 @@ export const ErrorCode = {
   /** The host limits how long after sending a message may be edited, and that time has passed. */
   EDIT_WINDOW_CLOSED: 'EDIT_WINDOW_CLOSED',
   INTERNAL: 'INTERNAL',
+  // files (issue 13, docs/PROTOCOL.md §18)
+  /** The file is larger than the host allows (hello limits.maxFileBytes). */
+  FILE_TOO_LARGE: 'FILE_TOO_LARGE',
+  /** The uploaded bytes do not have the SHA-256 announced; the partial file was removed. */
+  HASH_MISMATCH: 'HASH_MISMATCH',
+  /** No such file or upload for you: unknown, expired, not readable by you, or already attached. */
+  UNKNOWN_FILE: 'UNKNOWN_FILE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

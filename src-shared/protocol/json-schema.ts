@@ -6,9 +6,10 @@
 import { z } from 'zod';
 import { wireError } from './errors.js';
 import { PROTOCOL_VERSION } from './limits.js';
-import { chatMessage, contact, conversationKey, groupInfo, target, userInfo } from './objects.js';
+import { attachment, chatMessage, contact, conversationKey, fileInfo, groupInfo, target, userInfo } from './objects.js';
 import { pushes } from './pushes.js';
 import { requests } from './requests.js';
+import { transferOpeners, transferResults, uploadedFrame } from './transfer.js';
 
 export function protocolJsonSchema(): Record<string, unknown> {
   const registry = z.registry<{ id: string }>();
@@ -21,6 +22,12 @@ export function protocolJsonSchema(): Record<string, unknown> {
     registry.add(result, { id: `result.${type}` });
   }
   for (const [type, schema] of Object.entries(pushes)) registry.add(schema, { id: `push.${type}` });
+  // files (issue 13): the frames of a transfer connection (§18)
+  registry.add(fileInfo, { id: 'FileInfo' });
+  registry.add(attachment, { id: 'Attachment' });
+  for (const [type, schema] of Object.entries(transferOpeners)) registry.add(schema, { id: `transfer.${type}` });
+  for (const [type, schema] of Object.entries(transferResults)) registry.add(schema, { id: `transferResult.${type}` });
+  registry.add(uploadedFrame, { id: 'transfer.uploaded' });
   const { schemas } = z.toJSONSchema(registry, { uri: (id) => `#/$defs/${id}`, unrepresentable: 'any' });
   const defs = Object.fromEntries(
     Object.entries(schemas).map(([id, schema]) => {
@@ -35,7 +42,8 @@ export function protocolJsonSchema(): Record<string, unknown> {
       'Generated from src-shared/protocol/ (npm run schema); docs/PROTOCOL.md is the prose. A request frame is ' +
       '{"type": <request type>, "id": <integer>} plus the fields of request.<type>; its response is ' +
       '{"type":"res","id":<same>,"ok":true,"result":<result.<type>>} or {"type":"res","id":<same>,"ok":false,"error":<WireError>}. ' +
-      'Pushes are push.<type>.',
+      'Pushes are push.<type>. A transfer connection (PROTOCOL.md §18) opens with transfer.upload or transfer.download, ' +
+      'answered like a request with transferResult.<type>; an upload ends with transfer.uploaded.',
     $defs: defs,
   };
 }

@@ -29,12 +29,30 @@ export const LIMITS = {
   maxUnreadCount: 999,
   /** Characters (code points) of the original's first line that a reply's quote carries. */
   replySnippetLength: 100,
+  // files (issue 13, docs/PROTOCOL.md §18)
+  /** Longest file name in characters. */
+  maxFileNameLength: 255,
+  /** Attachments one message may carry. */
+  maxAttachments: 10,
+  /** Largest thumbnail the sending app may attach to an image, base64 characters (about 6 KB: every page of history carries them). */
+  maxThumbnailLength: 8192,
 } as const;
 
 /** Optional capabilities a 1.1 server lists in hello's `features`. */
 export const CONVERSATION_FEATURES = ['edit', 'delete', 'reply', 'reactions', 'read', 'typing'] as const;
 /** Groups: adding someone invites them (§7.20), membership lines in group history (§6.4.1). */
 export const GROUP_FEATURES = ['group-invitations', 'group-events'] as const;
+
+/** The host's file limits unless it sets others; hello's `limits` announces the values in force. */
+export const FILE_LIMITS = {
+  /** Largest file in bytes. */
+  maxFileBytes: 100 * 1024 * 1024,
+  /** All files the host keeps, uploads under way included. */
+  maxFileStorageBytes: 10 * 1024 * 1024 * 1024,
+  /** Bytes of files one user may begin to upload per UTC day. */
+  maxFileBytesPerDay: 2 * 1024 * 1024 * 1024,
+} as const;
+export type FileLimits = { [K in keyof typeof FILE_LIMITS]: number };
 
 /** Who may create a new account: anyone, whoever knows the room passphrase, or anyone once the host approves. */
 export const ACCESS_MODES = ['open', 'passphrase', 'approval'] as const;

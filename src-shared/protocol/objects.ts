@@ -40,6 +40,48 @@ export const groupEvent = z.object({
 });
 export type GroupEvent = z.infer<typeof groupEvent>;
 
+// files (issue 13, docs/PROTOCOL.md §18)
+/** A file's id: 128 random bits in base64url, so nobody can guess one. */
+export const fileId = z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'not a file id');
+export const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'not a lower-case hex SHA-256');
+/** A file name as a request may carry it: the server applies the real rules (§18). */
+export const fileName = z.string().min(1).max(LIMITS.maxFileNameLength * 4);
+/** Pixel size an image's sender measured (the host never decodes images). */
+const pixels = z.number().int().min(1).max(100_000);
+/** A small preview the sender made: base64 of a PNG, JPEG or WebP image. */
+const thumbnail = z
+  .string()
+  .min(1)
+  .max(LIMITS.maxThumbnailLength)
+  .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'not base64');
+
+/** A stored file as the host describes it: `type` is the MIME type it detected from the content. */
+export const fileInfo = z.object({
+  id: fileId,
+  name: z.string(),
+  size: z.number().int().min(1),
+  type: z.string(),
+  sha256: sha256Hex,
+});
+export type FileInfo = z.infer<typeof fileInfo>;
+
+/** A file carried by a message; images may have the sender's width, height and thumbnail. */
+export const attachment = fileInfo.extend({
+  width: pixels.optional(),
+  height: pixels.optional(),
+  thumbnail: thumbnail.optional(),
+});
+export type Attachment = z.infer<typeof attachment>;
+
+/** What `send` says about each uploaded file it attaches. */
+export const attachmentRef = z.strictObject({
+  fileId,
+  width: pixels.optional(),
+  height: pixels.optional(),
+  thumbnail: thumbnail.optional(),
+});
+export type AttachmentRef = z.infer<typeof attachmentRef>;
+
 export const chatMessage = z.object({
   /** Server id: unique and increasing across the whole server. */
   id: messageId,
@@ -67,6 +109,9 @@ export const chatMessage = z.object({
   reactions: z.array(z.object({ emoji: z.string(), users: z.array(z.string()) })).optional(),
   /** The people this message mentions with @name (people who can read the conversation), as their names are spelt. */
   mentions: z.array(z.string()).optional(),
+  // files (issue 13)
+  /** Files sent with it (§18); the text is their caption and may then be empty. */
+  attachments: z.array(attachment).optional(),
 });
 export type ChatMessage = z.infer<typeof chatMessage>;
 

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ErrorCode, type WireError, wireError } from './errors.js';
 import { LIMITS } from './limits.js';
 import {
+  attachmentRef,
   chatMessage,
   contact,
   conversationKey,
@@ -83,6 +84,10 @@ export const serverLimits = z.object({
   editWindowMs: count.nullable(),
   typingIntervalMs: count,
   maxReactionsPerUser: count,
+  // Files (§18): only from a host that lists "files".
+  maxFileBytes: count.optional(),
+  maxFileStorageBytes: count.optional(),
+  maxFileBytesPerDay: count.optional(),
 });
 
 function request<P extends z.ZodType, R extends z.ZodType>(params: P, result: R) {
@@ -140,13 +145,21 @@ export const requests = {
   logout: request(noParams, nothing),
   changePassword: request(z.strictObject({ current: password, password }), nothing),
   send: request(
-    z.strictObject({
-      clientMsgId: z.string().min(1).max(LIMITS.maxClientMsgIdLength),
-      to: target,
-      text: z.string().min(1).max(LIMITS.maxTextLength),
-      /** Protocol 1.1: the id of a message of the same conversation this one answers. */
-      replyTo: messageId.optional(),
-    }),
+    z
+      .strictObject({
+        clientMsgId: z.string().min(1).max(LIMITS.maxClientMsgIdLength),
+        to: target,
+        text: z.string().max(LIMITS.maxTextLength),
+        /** Protocol 1.1: the id of a message of the same conversation this one answers. */
+        replyTo: messageId.optional(),
+        // files (issue 13)
+        /** Uploaded files to send with it (§18); the text is then their caption and may be empty. */
+        attachments: z.array(attachmentRef).min(1).max(LIMITS.maxAttachments).optional(),
+      })
+      .refine((body) => body.text.length > 0 || body.attachments !== undefined, {
+        path: ['text'],
+        message: 'a message without attachments needs a text of at least 1 character',
+      }),
     /** delivered: the message was written to at least one other person's online device. */
     z.object({ message: chatMessage, duplicate: z.boolean(), delivered: z.boolean() }),
   ),

@@ -1,5 +1,5 @@
 /** Messages: send (with the group commit), history, sync, search. */
-import { type ChatMessage } from '../../../src-shared/protocol/objects.js';
+import { type AttachmentRef, type ChatMessage } from '../../../src-shared/protocol/objects.js';
 import { type ConversationKey, ROOM, dmConversation, groupConversation } from '../../../src-shared/protocol/conversation.js';
 import { ErrorCode } from '../../../src-shared/protocol/errors.js';
 import { LIMITS } from '../../../src-shared/protocol/limits.js';
@@ -11,6 +11,7 @@ import { flushPendingWrites } from '../../net/connection.js';
 import { ANSWERED, type Handlers, type ServerContext, ServerError } from '../dispatch.js';
 import { canRead, memberGroup, otherUser, userNamed } from '../lookups.js';
 import type { Session } from '../session.js';
+import type { FileTransfers } from '../transfer.js';
 import { openChat } from './chats.js';
 
 /** A validated send waiting for the group commit. */
@@ -136,6 +137,13 @@ export function messageHandlers(ctx: ServerContext) {
     if (original.deleted) throw new ServerError(ErrorCode.MESSAGE_DELETED, `message ${id} was deleted; it cannot be answered`);
   }
 
+  /** The files a send attaches (docs/PROTOCOL.md §18), held for it until it is stored or refused. */
+  function claimAttachments(me: UserRow, refs: AttachmentRef[] | undefined): ReturnType<FileTransfers['claim']> | null {
+    if (!refs) return null;
+    if (!ctx.files) throw new ServerError(ErrorCode.UNKNOWN_FILE, 'this host takes no files');
+    return ctx.files.claim(me, refs);
+  }
+
   return {
     send: (session, request) => {
       const me = session.user;
@@ -146,6 +154,7 @@ export function messageHandlers(ctx: ServerContext) {
         return { message: stored, duplicate: true, delivered: false };
       }
       refuseMuted(ctx, me);
+      const files = claimAttachments(me, request.attachments);
       const now = Date.now();
       let conv: ConversationKey;
       let recipients: number[] | null = null;
@@ -167,7 +176,7 @@ export function messageHandlers(ctx: ServerContext) {
         groupId = group.id;
       }
       if (request.replyTo !== undefined) refuseReplyTarget(request.replyTo, conv);
-      return storeWithOthers({
+      const answered = storeWithOthers({
         requestId: request.id,
         message: {
           conv,
@@ -178,10 +187,12 @@ export function messageHandlers(ctx: ServerContext) {
           ...(toUserId !== undefined ? { toUserId } : {}),
           ...(groupId !== undefined ? { groupId } : {}),
           ...(request.replyTo !== undefined ? { replyTo: request.replyTo } : {}),
+          ...(files ? { attachments: files.attachments } : {}),
         },
         recipients,
         session,
       });
+      return files ? answered.finally(files.release) : answered;
     },
 
     history: (session, request) => {

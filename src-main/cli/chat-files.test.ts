@@ -1,0 +1,68 @@
+/** The terminal client's /send and /get, in-process over a real host and real files. */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { waitFor } from '../testing/harness.js';
+import { useRoom } from '../testing/room.js';
+import { TerminalSession } from './terminal.js';
+
+const room = useRoom({ start: {} });
+
+async function terminal(name: string) {
+  const lines: string[] = [];
+  const session = new TerminalSession(await room.user(name), name, (line) => lines.push(line));
+  const waitLine = async (pattern: RegExp): Promise<RegExpExecArray> => {
+    let match: RegExpExecArray | null = null;
+    await waitFor(() => lines.some((line) => (match = pattern.exec(line)) !== null), 10_000, `${pattern} in:\n${lines.join('\n')}`);
+    return match!;
+  };
+  return { lines, type: (line: string) => session.handle(line), waitLine };
+}
+
+describe('terminal file commands', () => {
+  it('send a file to the room, a person and a group with a caption, and get it back with a progress line', async () => {
+    const alice = await terminal('alice');
+    const bob = await terminal('bob');
+    const bytes = randomBytes(3_000_000);
+    const source = join(room.dir, 'my report.bin');
+    writeFileSync(source, bytes);
+
+    await alice.type(`/send room "${source}" the numbers`);
+    await alice.waitLine(/^\*\*\* sending my report\.bin: 100% of 2\.9 MB/);
+    await alice.waitLine(/^\*\*\* sent my report\.bin \(2\.9 MB\) as message \d+$/);
+    const [, id] = await bob.waitLine(/\] room \| alice: the numbers \[files: my report\.bin \(2\.9 MB, application\/octet-stream\); \/get (\d+)\]$/);
+
+    const folder = join(room.dir, 'downloads');
+    mkdirSync(folder);
+    await bob.type(`/get ${id} ${folder}`);
+    await bob.waitLine(/^\*\*\* getting my report\.bin: 100% of 2\.9 MB/);
+    await bob.waitLine(/^\*\*\* saved my report\.bin \(2\.9 MB, application\/octet-stream\) to .*downloads\/my report\.bin$/);
+    expect(readFileSync(join(folder, 'my report.bin')).equals(bytes)).toBe(true);
+    // A second /get never overwrites.
+    await bob.type(`/get ${id} ${folder}`);
+    await bob.waitLine(/^! .*my report\.bin exists already; give another path$/);
+
+    await alice.type('/group_name_add Team');
+    await alice.type('/group_person_add Team bob');
+    await alice.type(`/send #Team "${source}"`);
+    await alice.waitLine(/group Team \(owner alice\): alice, bob/);
+    await bob.waitLine(/\] group Team \| alice: {2}\[files: my report\.bin/);
+    await alice.type(`/send bob "${source}" just for you`);
+    await bob.waitLine(/\] dm alice \| alice: just for you \[files: my report\.bin/);
+  });
+
+  it('say what is wrong: no such file, no such message, a file over the host’s limit', async () => {
+    await room.restart({ files: { limits: { maxFileBytes: 1000 } } });
+    const alice = await terminal('alice');
+    await alice.type('/send room /no/such/file');
+    await alice.waitLine(/^! no file at \/no\/such\/file$/);
+    await alice.type('/get 12345');
+    await alice.waitLine(/^! usage: \/get <message id> \[path\]/);
+    const big = join(room.dir, 'big.bin');
+    writeFileSync(big, randomBytes(1001));
+    await alice.type(`/send room ${big}`);
+    await alice.waitLine(/^! too large: the host allows 1000 bytes$/);
+    expect(existsSync(join(room.dir, 'files', 'partial'))).toBe(true);
+  });
+});

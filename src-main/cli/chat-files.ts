@@ -1,0 +1,97 @@
+/**
+ * The terminal client's file commands (docs/PROTOCOL.md §18): /send uploads a file and
+ * sends it with an optional caption, /get downloads the files of a message seen in this
+ * session. Each prints a progress line now and then, and one line at the end.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import type { Attachment, ChatMessage, Target } from '../../src-shared/protocol/objects.js';
+import { formatBytes } from '../../src-shared/text.js';
+import type { ChatClient } from '../client/client.js';
+import { type TransferLink, type TransferProgress, downloadFile, uploadFile } from '../client/transfer.js';
+
+export const FILE_HELP = [
+  '  /send <room|name|#group> <path> [caption]   send a file (a path with spaces in "quotes")',
+  '  /get <message id> [path]        save the files of a message shown with [files … /get <id>]',
+];
+
+/** How often a transfer's progress line is printed. */
+const PROGRESS_EVERY_MS = 1000;
+
+/** " [files: a.pdf (2.5 MB, application/pdf); /get 51]" for a message with files, "" otherwise. */
+export function describeAttachments(message: ChatMessage): string {
+  if (!message.attachments) return '';
+  const files = message.attachments.map((file) => `${file.name} (${formatBytes(file.size)}, ${file.type})`).join(', ');
+  return ` [files: ${files}; /get ${message.id}]`;
+}
+
+/** "42% of 100 MB, 11 MB/s, 5 s left" */
+export function describeProgress(progress: TransferProgress): string {
+  const percent = progress.total === 0 ? 100 : Math.floor((progress.bytes / progress.total) * 100);
+  const speed = progress.bytesPerSecond > 0 ? `, ${formatBytes(Math.round(progress.bytesPerSecond))}/s` : '';
+  const left = progress.secondsLeft === null ? '' : `, ${Math.ceil(progress.secondsLeft)} s left`;
+  return `${percent}% of ${formatBytes(progress.total)}${speed}${left}`;
+}
+
+function progressPrinter(what: string, print: (line: string) => void): (progress: TransferProgress) => void {
+  let printedAt = 0;
+  return (progress) => {
+    const now = Date.now();
+    if (progress.bytes < progress.total && now - printedAt < PROGRESS_EVERY_MS) return;
+    printedAt = now;
+    print(`*** ${what}: ${describeProgress(progress)}`);
+  };
+}
+
+function linkOf(client: ChatClient): TransferLink {
+  const link = client.transferLink();
+  if (!link) throw new Error('not connected to the server');
+  if (!client.session?.hello.features?.includes('files')) throw new Error('this host takes no files');
+  return link;
+}
+
+/** `<path> [caption]`, the path in double quotes if it has spaces. */
+export function splitPathAndCaption(text: string): { path: string; caption: string } {
+  const quoted = /^"([^"]+)"\s*(.*)$/s.exec(text);
+  if (quoted) return { path: quoted[1]!, caption: quoted[2]! };
+  const at = text.search(/\s/);
+  return at < 0 ? { path: text, caption: '' } : { path: text.slice(0, at), caption: text.slice(at).trim() };
+}
+
+/** Uploads the file and sends it to the target with the caption; resolves with the stored message. */
+export async function sendFile(client: ChatClient, to: Target, path: string, caption: string, print: (line: string) => void): Promise<ChatMessage> {
+  const link = linkOf(client);
+  if (!existsSync(path) || !statSync(path).isFile()) throw new Error(`no file at ${path}`);
+  const limit = client.session?.hello.limits?.maxFileBytes;
+  const size = statSync(path).size;
+  if (limit !== undefined && size > limit) throw new Error(`too large: the host allows ${formatBytes(limit)}`);
+  const name = basename(path);
+  const file = await uploadFile(link, { source: { path }, name, onProgress: progressPrinter(`sending ${name}`, print) });
+  const message = await client.send(to, caption, undefined, undefined, [{ fileId: file.id }]);
+  print(`*** sent ${name} (${formatBytes(file.size)}) as message ${message.id}`);
+  return message;
+}
+
+/** Saves each file of the message: to `target` (a folder, or a file name for a single file), else the current folder. */
+export async function getFiles(client: ChatClient, message: ChatMessage, target: string | undefined, print: (line: string) => void): Promise<string[]> {
+  const link = linkOf(client);
+  const files = message.attachments ?? [];
+  if (files.length === 0) throw new Error(`message ${message.id} has no files`);
+  const saved: string[] = [];
+  for (const file of files) {
+    const path = destination(file, target, files.length);
+    // Never overwritten: a received file replaces nothing of the user's.
+    if (existsSync(path)) throw new Error(`${path} exists already; give another path`);
+    await downloadFile(link, { fileId: file.id, path, onProgress: progressPrinter(`getting ${file.name}`, print) });
+    print(`*** saved ${file.name} (${formatBytes(file.size)}, ${file.type}) to ${path}`);
+    saved.push(path);
+  }
+  return saved;
+}
+
+function destination(file: Attachment, target: string | undefined, count: number): string {
+  if (target === undefined) return resolve(file.name);
+  const isFolder = existsSync(target) && statSync(target).isDirectory();
+  if (isFolder || count > 1) return join(target, file.name);
+  return resolve(target);
+}

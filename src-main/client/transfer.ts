@@ -1,0 +1,422 @@
+/**
+ * Client side of file transfers (docs/PROTOCOL.md §18): each upload or download has
+ * its own TLS connection to the host, checked against the pinned fingerprint and
+ * authenticated by the session token. A link that drops is opened again and the
+ * transfer goes on from where the host (upload) or the local file (download) stopped;
+ * the whole file's SHA-256 is checked at the end either way.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import type { Socket } from 'node:net';
+import { dirname } from 'node:path';
+import { Readable } from 'node:stream';
+import { ErrorCode, type WireError } from '../../src-shared/protocol/errors.js';
+import type { FileInfo } from '../../src-shared/protocol/objects.js';
+import { type TransferReply, transferReply, transferResults } from '../../src-shared/protocol/transfer.js';
+import { HEADER_BYTES, encodeFrame } from '../net/frame.js';
+import { ClientError } from './errors.js';
+import { openSocket } from './transport.js';
+
+/** Where the host is and who is asking: what a logged-in ChatClient knows. */
+export interface TransferLink {
+  host: string;
+  port: number;
+  tls: boolean;
+  /** The host's pinned certificate fingerprint (null over plain TCP). */
+  fingerprint: string | null;
+  token: string;
+  connectTimeoutMs?: number;
+}
+
+export interface TransferProgress {
+  /** Bytes the other side holds (upload) or this side holds (download), of `total`. */
+  bytes: number;
+  total: number;
+  /** Over the last few seconds; 0 until measured. */
+  bytesPerSecond: number;
+  /** At the current speed; null while unknown. */
+  secondsLeft: number | null;
+}
+
+interface Common {
+  onProgress?: (progress: TransferProgress) => void;
+  signal?: AbortSignal;
+  /** Times a dropped link is opened again before giving up (default 20, waits growing to 5 s). */
+  retries?: number;
+}
+
+export interface UploadOptions extends Common {
+  /** A file on disk, or bytes in memory (the browser shell). */
+  source: { path: string } | { bytes: Uint8Array };
+  name: string;
+  /** Known already (the App core hashes once for the thumbnail and the upload). */
+  sha256?: string;
+  /** An upload begun earlier (after a restart of this app): goes on from what the host holds. */
+  uploadId?: string;
+  /** Told the upload's id as soon as the host gives it, to resume after a restart of this app. */
+  onUploadId?: (uploadId: string) => void;
+}
+
+export interface DownloadOptions extends Common {
+  fileId: string;
+  /** Written to `<path>.part` while it arrives (kept to resume), renamed to `path` once checked. */
+  path?: string;
+}
+
+/** Transfer errors a new attempt cannot fix: the host refused, or the file is wrong. */
+const FINAL = new Set<string>([
+  ErrorCode.BAD_REQUEST,
+  ErrorCode.BAD_TOKEN,
+  ErrorCode.FILE_TOO_LARGE,
+  ErrorCode.STORAGE_FULL,
+  ErrorCode.HASH_MISMATCH,
+  ErrorCode.UNKNOWN_FILE,
+  ErrorCode.BANNED,
+  'FINGERPRINT_CHANGED',
+  'TLS_UNAVAILABLE',
+  'PROTOCOL_ERROR',
+  'CANCELLED',
+]);
+const BACKOFF_MIN_MS = 200;
+const BACKOFF_MAX_MS = 5000;
+const PROGRESS_EVERY_MS = 100;
+/** A download's file takes this much before it asks the link to wait: fewer, larger disk writes. */
+const WRITE_BUFFER_BYTES = 1024 * 1024;
+const MAX_REPLY_FRAME_BYTES = 1024 * 1024;
+/** How long a link that failed while sending may still deliver the host's reason. */
+const BYE_WAIT_MS = 1000;
+
+/** SHA-256 of a file or of bytes, lower-case hex. */
+export async function sha256Of(source: UploadOptions['source']): Promise<string> {
+  const hash = createHash('sha256');
+  if ('bytes' in source) return hash.update(source.bytes).digest('hex');
+  for await (const chunk of createReadStream(source.path, { highWaterMark: 256 * 1024 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** Uploads a file; resolves with the host's description of it once the host has checked its SHA-256. */
+export async function uploadFile(link: TransferLink, options: UploadOptions): Promise<FileInfo> {
+  const size = 'bytes' in options.source ? options.source.bytes.length : statSync(options.source.path).size;
+  const sha256 = options.sha256 ?? (await sha256Of(options.source));
+  let uploadId = options.uploadId;
+  const meter = new Meter(size, options.onProgress);
+  return withRetries(options, async () => {
+    const transfer = await Transfer.open(link, options.signal);
+    try {
+      const result = transferResults.upload.parse(
+        await transfer.request({
+          type: 'upload',
+          id: 1,
+          token: link.token,
+          name: options.name,
+          size,
+          sha256,
+          ...(uploadId ? { uploadId } : {}),
+        }),
+      );
+      if (uploadId !== result.uploadId) {
+        uploadId = result.uploadId;
+        options.onUploadId?.(uploadId);
+      }
+      meter.at(result.offset);
+      const source =
+        'bytes' in options.source
+          ? Readable.from([Buffer.from(options.source.bytes.buffer, options.source.bytes.byteOffset, size).subarray(result.offset)])
+          : createReadStream(options.source.path, { start: result.offset, highWaterMark: 256 * 1024 });
+      let sent = result.offset;
+      // The host's last frame: `uploaded`, or a `bye` that may come before every byte is sent (a full disk).
+      const last = transfer.nextFrame();
+      last.catch(() => undefined);
+      try {
+        for await (const chunk of source) {
+          if (!transfer.write(chunk as Buffer)) await transfer.drained();
+          sent += (chunk as Buffer).length;
+          // What the host holds is what left this side, less what is in flight: close enough for a bar.
+          meter.at(sent);
+        }
+      } catch (error) {
+        const reply = await Promise.race([last.catch(() => null), sleep(BYE_WAIT_MS, undefined).then(() => null)]);
+        throw reply?.type === 'bye' ? replyError(reply) : error;
+      }
+      const reply = await last;
+      if (reply.type === 'uploaded') return reply.file;
+      throw replyError(reply);
+    } finally {
+      transfer.close();
+    }
+  });
+}
+
+/** Downloads a file to a path, or into memory without one; the SHA-256 is checked before it resolves. */
+export async function downloadFile(link: TransferLink, options: DownloadOptions): Promise<{ file: FileInfo; bytes?: Buffer }> {
+  const partial = options.path ? `${options.path}.part` : null;
+  const held: Buffer[] = [];
+  let heldBytes = 0;
+  let meter: Meter | null = null;
+  const have = (): number => (partial ? sizeOf(partial) : heldBytes);
+  // Hashed as it arrives (what an earlier run left first), so the file is not read again to check it.
+  const hash = createHash('sha256');
+  if (partial && have() > 0) {
+    for await (const chunk of createReadStream(partial, { highWaterMark: 256 * 1024 })) hash.update(chunk as Buffer);
+  }
+  const file = await withRetries(options, async () => {
+    const transfer = await Transfer.open(link, options.signal);
+    try {
+      const offset = have();
+      const result = transferResults.download.parse(
+        await transfer.request({ type: 'download', id: 1, token: link.token, fileId: options.fileId, offset }),
+      );
+      meter ??= new Meter(result.file.size, options.onProgress);
+      meter.at(offset);
+      if (partial) mkdirSync(dirname(partial), { recursive: true });
+      const out = partial ? createWriteStream(partial, { flags: 'a', highWaterMark: WRITE_BUFFER_BYTES }) : null;
+      let received = offset;
+      try {
+        for await (const chunk of transfer.rawBytes()) {
+          hash.update(chunk);
+          if (out) {
+            if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+          } else {
+            held.push(chunk);
+            heldBytes += chunk.length;
+          }
+          received += chunk.length;
+          meter.at(received);
+        }
+      } finally {
+        if (out) await new Promise<void>((resolve) => out.end(() => resolve()));
+      }
+      if (received < result.file.size) throw new ClientError('DISCONNECTED', 'the link dropped during the download');
+      return result.file;
+    } finally {
+      transfer.close();
+    }
+  });
+  if (hash.digest('hex') !== file.sha256) {
+    if (partial) rmSync(partial, { force: true });
+    throw new ClientError(ErrorCode.HASH_MISMATCH, `the file received does not have the SHA-256 the host announced; it was removed`);
+  }
+  if (partial && options.path) {
+    renameSync(partial, options.path);
+    return { file };
+  }
+  return { file, bytes: Buffer.concat(held) };
+}
+
+/** Runs one attempt after another while the link drops, with growing waits, until it succeeds or fails for good. */
+async function withRetries<T>(options: Common, attempt: () => Promise<T>): Promise<T> {
+  const retries = options.retries ?? 20;
+  for (let tries = 0; ; tries++) {
+    if (options.signal?.aborted) throw cancelled();
+    try {
+      return await attempt();
+    } catch (error) {
+      if (options.signal?.aborted) throw cancelled();
+      // Anything but the link's own failures (a file that cannot be read, a bug) is not retried.
+      if (!(error instanceof ClientError) || FINAL.has(error.code) || tries >= retries) throw error;
+      const base = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** tries);
+      await sleep(error.retryAfterMs ?? base / 2 + Math.random() * (base / 2), options.signal);
+    }
+  }
+}
+
+function cancelled(): ClientError {
+  return new ClientError('CANCELLED', 'the transfer was cancelled');
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+function replyError(reply: TransferReply): ClientError {
+  const error: WireError =
+    reply.type === 'uploaded'
+      ? { code: ErrorCode.INTERNAL, message: 'unexpected frame' }
+      : reply.type === 'res' && reply.ok
+        ? { code: ErrorCode.INTERNAL, message: 'unexpected response' }
+        : (reply as { error: WireError }).error;
+  return new ClientError(error.code, error.message, error.retryAfterMs);
+}
+
+/** Speed over a sliding window of recent samples, reported at most every PROGRESS_EVERY_MS and at the end. */
+class Meter {
+  private samples: { at: number; bytes: number }[] = [];
+  private reportedAt = 0;
+
+  constructor(
+    private readonly total: number,
+    private readonly report: ((progress: TransferProgress) => void) | undefined,
+  ) {}
+
+  at(bytes: number): void {
+    if (!this.report) return;
+    const now = performance.now();
+    this.samples.push({ at: now, bytes });
+    while (this.samples.length > 2 && now - this.samples[0]!.at > 3000) this.samples.shift();
+    if (bytes < this.total && now - this.reportedAt < PROGRESS_EVERY_MS) return;
+    this.reportedAt = now;
+    const first = this.samples[0]!;
+    const seconds = (now - first.at) / 1000;
+    const bytesPerSecond = seconds > 0 ? Math.max(0, (bytes - first.bytes) / seconds) : 0;
+    const secondsLeft = bytes >= this.total ? 0 : bytesPerSecond > 0 ? (this.total - bytes) / bytesPerSecond : null;
+    this.report({ bytes, total: this.total, bytesPerSecond, secondsLeft });
+  }
+}
+
+/**
+ * One transfer connection: frames in until the first response, then raw bytes or
+ * the host's last frame. Every failure of the link rejects what is awaited.
+ */
+class Transfer {
+  private buffer: Buffer = Buffer.alloc(0);
+  private raw = false;
+  private failure: ClientError | null = null;
+  private wake: (() => void) | null = null;
+  private readonly chunks: Buffer[] = [];
+  private ended = false;
+
+  private constructor(private readonly socket: Socket) {
+    socket.on('data', (chunk: Buffer) => {
+      if (this.raw) this.chunks.push(chunk);
+      else this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+      this.poke();
+    });
+    socket.on('end', () => {
+      this.ended = true;
+      this.poke();
+    });
+    socket.on('close', () => {
+      this.ended = true;
+      this.poke();
+    });
+    socket.on('error', (error) => {
+      this.failure ??= new ClientError('DISCONNECTED', `the transfer link failed: ${error.message}`);
+      this.poke();
+    });
+  }
+
+  static async open(link: TransferLink, signal: AbortSignal | undefined): Promise<Transfer> {
+    const opened = await openSocket({
+      host: link.host,
+      port: link.port,
+      tls: link.tls,
+      connectTimeoutMs: link.connectTimeoutMs ?? 10_000,
+      fingerprint: link.fingerprint ?? undefined,
+    });
+    const transfer = new Transfer(opened.socket);
+    if (signal) {
+      const abort = (): void => {
+        transfer.fail(cancelled());
+      };
+      signal.addEventListener('abort', abort, { once: true });
+      opened.socket.once('close', () => signal.removeEventListener('abort', abort));
+    }
+    return transfer;
+  }
+
+  /** Sends the opening frame; resolves with its result, rejects with the host's refusal. */
+  async request(opener: Record<string, unknown>): Promise<unknown> {
+    this.socket.write(encodeFrame(opener));
+    const reply = await this.nextFrame();
+    if (reply.type === 'res' && reply.ok) return reply.result;
+    throw replyError(reply);
+  }
+
+  /** The host's next frame. */
+  async nextFrame(): Promise<TransferReply> {
+    for (;;) {
+      if (this.buffer.length >= HEADER_BYTES) {
+        const length = this.buffer.readUInt32BE(0);
+        if (length === 0 || length > MAX_REPLY_FRAME_BYTES) throw this.fail(new ClientError('PROTOCOL_ERROR', `a frame of ${length} bytes`));
+        if (this.buffer.length >= HEADER_BYTES + length) {
+          const payload = this.buffer.subarray(HEADER_BYTES, HEADER_BYTES + length);
+          this.buffer = this.buffer.subarray(HEADER_BYTES + length);
+          const parsed = transferReply.safeParse(parseJson(payload));
+          if (!parsed.success) throw this.fail(new ClientError('PROTOCOL_ERROR', 'the host sent a frame this client cannot read'));
+          return parsed.data;
+        }
+      }
+      if (this.failure) throw this.failure;
+      if (this.ended) throw new ClientError('DISCONNECTED', 'the host closed the transfer link');
+      await this.waitForMore();
+    }
+  }
+
+  /** The bytes after the response, until the host ends the connection. */
+  async *rawBytes(): AsyncGenerator<Buffer> {
+    this.raw = true;
+    if (this.buffer.length > 0) this.chunks.push(this.buffer);
+    this.buffer = Buffer.alloc(0);
+    for (;;) {
+      while (this.chunks.length > 0) yield this.chunks.shift()!;
+      if (this.failure) throw this.failure;
+      if (this.ended) return;
+      await this.waitForMore();
+    }
+  }
+
+  write(chunk: Buffer): boolean {
+    if (this.failure) throw this.failure;
+    if (this.socket.destroyed) throw new ClientError('DISCONNECTED', 'the transfer link dropped');
+    return this.socket.write(chunk);
+  }
+
+  drained(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const done = (): void => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        if (this.failure) reject(this.failure);
+        else if (this.socket.destroyed) reject(new ClientError('DISCONNECTED', 'the transfer link dropped'));
+        else resolve();
+      };
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
+    });
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+
+  private fail(error: ClientError): ClientError {
+    this.failure ??= error;
+    this.socket.destroy();
+    this.poke();
+    return this.failure;
+  }
+
+  private waitForMore(): Promise<void> {
+    return new Promise((resolve) => (this.wake = resolve));
+  }
+
+  private poke(): void {
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+}
+
+function parseJson(payload: Buffer): unknown {
+  try {
+    return JSON.parse(payload.toString('utf8'));
+  } catch {
+    return null;
+  }
+}

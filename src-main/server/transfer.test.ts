@@ -1,0 +1,410 @@
+/**
+ * Files over real TLS transfer connections to a real host with its data folder on disk
+ * (docs/PROTOCOL.md §18): upload, download, resume, integrity, authorisation, limits,
+ * storage once per content, removal with the last message, a full disk.
+ */
+import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect as connectTls, type TLSSocket } from 'node:tls';
+import { describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../src-shared/protocol/errors.js';
+import type { ChatMessage } from '../../src-shared/protocol/objects.js';
+import type { ChatClient } from '../client/client.js';
+import { ClientError } from '../client/errors.js';
+import { type TransferLink, type TransferProgress, downloadFile, uploadFile } from '../client/transfer.js';
+import { encodeFrame, FrameDecoder } from '../net/frame.js';
+import { nextEvent, waitFor } from '../testing/harness.js';
+import { Room, useRoom } from '../testing/room.js';
+
+const room = useRoom();
+const FAST_SWEEP = { sweepIntervalMs: 50 };
+
+function link(client: ChatClient): TransferLink {
+  return client.transferLink()!;
+}
+
+function sha(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** A file of random bytes in the room's folder. */
+function randomFile(name: string, size: number): { path: string; bytes: Buffer } {
+  const bytes = randomBytes(size);
+  const path = join(room.dir, `${name}-${randomBytes(4).toString('hex')}`);
+  writeFileSync(path, bytes);
+  return { path, bytes };
+}
+
+async function codeOf(work: Promise<unknown>): Promise<string> {
+  try {
+    await work;
+  } catch (error) {
+    if (error instanceof ClientError) return error.code;
+    throw error;
+  }
+  return 'no error';
+}
+
+/** Contents the host keeps on disk (its files folder but the partial uploads). */
+function storedBlobs(dir = room.dir): string[] {
+  const files = join(dir, 'files');
+  if (!existsSync(files)) return [];
+  return readdirSync(files)
+    .filter((entry) => entry !== 'partial')
+    .flatMap((entry) => readdirSync(join(files, entry)));
+}
+
+function partials(dir = room.dir): string[] {
+  return readdirSync(join(dir, 'files', 'partial'));
+}
+
+/** A transfer connection by hand: the opening frame, its response, then whatever the test writes. */
+class RawTransfer {
+  readonly frames: Record<string, unknown>[] = [];
+  private readonly decoder = new FrameDecoder(1 << 20);
+  closed = false;
+
+  private constructor(readonly socket: TLSSocket) {
+    socket.on('data', (chunk: Buffer) => {
+      for (const frame of this.decoder.push(chunk)) if (frame.kind === 'frame') this.frames.push(frame.value as Record<string, unknown>);
+    });
+    socket.on('close', () => (this.closed = true));
+    socket.on('error', () => undefined);
+  }
+
+  static open(port: number): Promise<RawTransfer> {
+    return new Promise((resolve, reject) => {
+      const socket = connectTls({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => resolve(new RawTransfer(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  async first(frame: Record<string, unknown>): Promise<Record<string, unknown>> {
+    this.socket.write(encodeFrame(frame));
+    await waitFor(() => this.frames.length > 0 || this.closed, 5000, 'the response');
+    return this.frames[0]!;
+  }
+}
+
+/** Begins an upload by hand, sends its first `cut` bytes and drops the link; resolves once the host holds them. */
+async function cutUpload(client: ChatClient, bytes: Buffer, cut: number, name = 'big.bin'): Promise<string> {
+  const raw = await RawTransfer.open(room.port);
+  const response = await raw.first({ type: 'upload', id: 1, token: link(client).token, name, size: bytes.length, sha256: sha(bytes) });
+  const { uploadId } = (response as { result: { uploadId: string } }).result;
+  await new Promise<void>((resolve) => raw.socket.write(bytes.subarray(0, cut), () => resolve()));
+  const partial = join(room.dir, 'files', 'partial', uploadId);
+  await waitFor(() => existsSync(partial) && readFileSync(partial).length === cut, 5000, 'the host to hold the first bytes');
+  raw.socket.destroy();
+  return uploadId;
+}
+
+describe('files', () => {
+  it('go up, come with the message to the others and down again, byte for byte; search finds them by name', async () => {
+    await room.start();
+    const alice = await room.user('alice');
+    const bob = await room.user('bob');
+    expect(bob.session!.hello).toMatchObject({ protocol: '1.1', limits: { maxFileBytes: 100 * 1024 * 1024 } });
+    expect(bob.session!.hello.features).toContain('files');
+    const { path, bytes } = randomFile('report', 300_000);
+    const progress: TransferProgress[] = [];
+    const file = await uploadFile(link(alice), { source: { path }, name: 'Quarterly Report.pdf', onProgress: (p) => progress.push(p) });
+    expect(file).toMatchObject({ name: 'Quarterly Report.pdf', size: bytes.length, sha256: sha(bytes), type: 'application/octet-stream' });
+    expect(progress.at(-1)).toMatchObject({ bytes: bytes.length, total: bytes.length, secondsLeft: 0 });
+
+    const arrived = nextEvent(bob, 'message');
+    const sent = await alice.send({ kind: 'room' }, '', undefined, undefined, [{ fileId: file.id }]);
+    expect(sent.attachments).toEqual([file]);
+    const [message] = await arrived;
+    expect(message.attachments).toEqual([file]);
+
+    const target = join(room.dir, 'downloads', 'report.pdf');
+    const got = await downloadFile(link(bob), { fileId: file.id, path: target });
+    expect(got.file).toEqual(file);
+    expect(readFileSync(target).equals(bytes)).toBe(true);
+    const inMemory = await downloadFile(link(bob), { fileId: file.id });
+    expect(inMemory.bytes!.equals(bytes)).toBe(true);
+
+    const hits = await bob.request('search', { query: 'quarterly report' });
+    expect(hits.hits.map((hit) => hit.message.id)).toEqual([sent.id]);
+    const history = await bob.request('history', { conv: 'room' });
+    expect(history.messages.at(-1)!.attachments).toEqual([file]);
+  });
+
+  it('name the type from the content, not the name, and keep the sender’s image size and thumbnail', async () => {
+    await room.start();
+    const alice = await room.user('alice');
+    const png = Buffer.from(
+      'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
+      'base64',
+    );
+    const file = await uploadFile(link(alice), { source: { bytes: png }, name: 'notes.txt' });
+    expect(file.type).toBe('image/png');
+    const message = await alice.send({ kind: 'room' }, 'look', undefined, undefined, [
+      { fileId: file.id, width: 1, height: 1, thumbnail: png.toString('base64') },
+    ]);
+    expect(message.attachments![0]).toMatchObject({ type: 'image/png', width: 1, height: 1, thumbnail: png.toString('base64') });
+  });
+
+  it('resume an upload cut at a random offset from what the host holds, and a download from what arrived', async () => {
+    await room.start();
+    const alice = await room.user('alice');
+    const { path, bytes } = randomFile('video', 2_000_000);
+    const cut = randomInt(1, bytes.length - 1);
+    const uploadId = await cutUpload(alice, bytes, cut);
+    const progress: TransferProgress[] = [];
+    const file = await uploadFile(link(alice), { source: { path }, name: 'big.bin', uploadId, onProgress: (p) => progress.push(p) });
+    expect(progress[0]!.bytes).toBe(cut);
+    expect(file).toMatchObject({ id: uploadId, size: bytes.length, sha256: sha(bytes) });
+    await alice.send({ kind: 'room' }, 'video', undefined, undefined, [{ fileId: file.id }]);
+
+    const bob = await room.user('bob');
+    const target = join(room.dir, 'video.bin');
+    const half = randomInt(1, bytes.length - 1);
+    writeFileSync(`${target}.part`, bytes.subarray(0, half));
+    const downloaded: TransferProgress[] = [];
+    await downloadFile(link(bob), { fileId: file.id, path: target, onProgress: (p) => downloaded.push(p) });
+    expect(downloaded[0]!.bytes).toBe(half);
+    expect(readFileSync(target).equals(bytes)).toBe(true);
+
+    // A kept beginning that is not the file's: the whole is checked, refused and removed.
+    const spoiled = join(room.dir, 'spoiled.bin');
+    writeFileSync(`${spoiled}.part`, randomBytes(half));
+    expect(await codeOf(downloadFile(link(bob), { fileId: file.id, path: spoiled }))).toBe(ErrorCode.HASH_MISMATCH);
+    expect(existsSync(`${spoiled}.part`) || existsSync(spoiled)).toBe(false);
+  });
+
+  it('resume an upload after the host restarts in the middle of it', async () => {
+    await room.start();
+    const alice = await room.user('alice');
+    const { path, bytes } = randomFile('restart', 1_000_000);
+    const uploadId = await cutUpload(alice, bytes, 400_000);
+    const transferLink = link(alice);
+    await room.restart();
+    const file = await uploadFile({ ...transferLink, port: room.port }, { source: { path }, name: 'big.bin', uploadId });
+    expect(file).toMatchObject({ id: uploadId, sha256: sha(bytes) });
+  });
+
+  it('go on by themselves when the link drops during the transfer', async () => {
+    await room.start();
+    const alice = await room.user('alice');
+    const { path, bytes } = randomFile('drop', 4_000_000);
+    // A relay to the host that cuts its first link after 1 MB.
+    let links = 0;
+    const relay = createServer((inbound) => {
+      links += 1;
+      const outbound = connect(room.port, '127.0.0.1');
+      let passed = 0;
+      const cutAfter = links === 1 ? 1_000_000 : Infinity;
+      inbound.on('data', (chunk: Buffer) => {
+        passed += chunk.length;
+        if (passed > cutAfter) {
+          inbound.destroy();
+          outbound.destroy();
+        } else outbound.write(chunk);
+      });
+      outbound.pipe(inbound);
+      inbound.on('error', () => outbound.destroy());
+      outbound.on('error', () => inbound.destroy());
+      inbound.on('close', () => outbound.destroy());
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (relay.address() as AddressInfo).port;
+      const file = await uploadFile({ ...link(alice), port }, { source: { path }, name: 'drop.bin' });
+      expect(links).toBeGreaterThan(1);
+      expect(file.sha256).toBe(sha(bytes));
+    } finally {
+      relay.close();
+    }
+  });
+
+  it('refuse bytes that do not match the SHA-256 announced and remove them', async () => {
+    await room.start();
+    const alice = await room.user('alice');
+    const { path } = randomFile('liar', 100_000);
+    const code = await codeOf(uploadFile(link(alice), { source: { path }, name: 'liar.bin', sha256: sha(Buffer.from('something else')) }));
+    expect(code).toBe(ErrorCode.HASH_MISMATCH);
+    expect(partials()).toEqual([]);
+    expect(storedBlobs()).toEqual([]);
+  });
+
+  it('are fetched only by those who may read the conversation: not a non-member, not a removed member, not a guesser', async () => {
+    await room.start();
+    const alice = await room.user('alice');
+    const bob = await room.user('bob');
+    const carol = await room.user('carol');
+    const { group } = await alice.request('groupCreate', { name: 'Team' });
+    await alice.request('groupAddMember', { groupId: group.id, user: 'bob' });
+    const { path, bytes } = randomFile('secret', 10_000);
+    const file = await uploadFile(link(alice), { source: { path }, name: 'secret.txt' });
+    expect(await codeOf(downloadFile(link(bob), { fileId: file.id }))).toBe(ErrorCode.UNKNOWN_FILE);
+    // Only its uploader may attach it.
+    expect(await codeOf(bob.send({ kind: 'room' }, 'mine now', undefined, undefined, [{ fileId: file.id }]))).toBe(ErrorCode.UNKNOWN_FILE);
+    await alice.send({ kind: 'group', groupId: group.id }, 'for the team', undefined, undefined, [{ fileId: file.id }]);
+    // Once sent, it is not sent again.
+    expect(await codeOf(alice.send({ kind: 'room' }, 'again', undefined, undefined, [{ fileId: file.id }]))).toBe(ErrorCode.UNKNOWN_FILE);
+
+    expect((await downloadFile(link(bob), { fileId: file.id })).bytes!.equals(bytes)).toBe(true);
+    expect(await codeOf(downloadFile(link(carol), { fileId: file.id }))).toBe(ErrorCode.UNKNOWN_FILE);
+    await alice.request('groupRemoveMember', { groupId: group.id, user: 'bob' });
+    expect(await codeOf(downloadFile(link(bob), { fileId: file.id }))).toBe(ErrorCode.UNKNOWN_FILE);
+    expect(await codeOf(downloadFile(link(carol), { fileId: randomBytes(16).toString('base64url') }))).toBe(ErrorCode.UNKNOWN_FILE);
+    expect(await codeOf(downloadFile({ ...link(carol), token: 'x'.repeat(43) }, { fileId: file.id }))).toBe(ErrorCode.BAD_TOKEN);
+  });
+
+  it('keep to the host’s limits, refused before any byte is sent, and hello announces them', async () => {
+    await room.start({ files: { limits: { maxFileBytes: 1024 * 1024, maxFileStorageBytes: 3 * 1024 * 1024, maxFileBytesPerDay: 5 * 1024 * 1024 } } });
+    const alice = await room.user('alice');
+    const bob = await room.user('bob');
+    expect(alice.session!.hello.limits).toMatchObject({
+      maxFileBytes: 1024 * 1024,
+      maxFileStorageBytes: 3 * 1024 * 1024,
+      maxFileBytesPerDay: 5 * 1024 * 1024,
+    });
+    const big = randomFile('big', 1024 * 1024 + 1);
+    const raw = await RawTransfer.open(room.port);
+    const refused = await raw.first({ type: 'upload', id: 7, token: link(alice).token, name: 'big', size: big.bytes.length, sha256: sha(big.bytes) });
+    expect(refused).toEqual({ type: 'res', id: 7, ok: false, error: { code: ErrorCode.FILE_TOO_LARGE, message: 'too large: the host allows 1 MB' } });
+    expect(partials()).toEqual([]);
+
+    // Storage for all: three files of 1 MB fill it.
+    for (let i = 0; i < 3; i++) await uploadFile(link(i === 2 ? bob : alice), { source: { path: randomFile(`f${i}`, 1024 * 1024).path }, name: `f${i}` });
+    expect(await codeOf(uploadFile(link(bob), { source: { bytes: randomBytes(10) }, name: 'one more' }))).toBe(ErrorCode.STORAGE_FULL);
+  });
+
+  it('count each user’s bytes per day', async () => {
+    await room.start({ files: { limits: { maxFileBytesPerDay: 150_000 } } });
+    const alice = await room.user('alice');
+    const bob = await room.user('bob');
+    await uploadFile(link(alice), { source: { bytes: randomBytes(100_000) }, name: 'a' });
+    let error: ClientError | null = null;
+    await uploadFile(link(alice), { source: { bytes: randomBytes(100_000) }, name: 'b' }).catch((e: ClientError) => (error = e));
+    expect(error).toMatchObject({ code: ErrorCode.STORAGE_FULL });
+    expect(error!.retryAfterMs).toBeGreaterThan(0);
+    await uploadFile(link(bob), { source: { bytes: randomBytes(100_000) }, name: 'b' });
+  });
+
+  it('are stored once per content, and removed with the last message that carries them', async () => {
+    await room.start({ files: FAST_SWEEP });
+    const alice = await room.user('alice');
+    const bob = await room.user('bob');
+    const bytes = randomBytes(50_000);
+    const groups = [];
+    for (const name of ['One', 'Two']) {
+      const { group } = await alice.request('groupCreate', { name });
+      await alice.request('groupAddMember', { groupId: group.id, user: 'bob' });
+      groups.push(group.id);
+    }
+    const first = await uploadFile(link(alice), { source: { bytes }, name: 'same.bin' });
+    const second = await uploadFile(link(bob), { source: { bytes }, name: 'copy of same.bin' });
+    expect(first.id).not.toBe(second.id);
+    expect(storedBlobs()).toEqual([sha(bytes)]);
+    await alice.send({ kind: 'group', groupId: groups[0]! }, 'one', undefined, undefined, [{ fileId: first.id }]);
+    await bob.send({ kind: 'group', groupId: groups[1]! }, 'two', undefined, undefined, [{ fileId: second.id }]);
+
+    // Deleting a group deletes its messages; the other group's message still has the content.
+    await alice.request('groupDelete', { groupId: groups[0]! });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(storedBlobs()).toEqual([sha(bytes)]);
+    expect(await codeOf(downloadFile(link(bob), { fileId: first.id }))).toBe(ErrorCode.UNKNOWN_FILE);
+    expect((await downloadFile(link(bob), { fileId: second.id })).bytes!.equals(bytes)).toBe(true);
+
+    await alice.request('groupDelete', { groupId: groups[1]! });
+    await waitFor(() => storedBlobs().length === 0, 5000, 'the content to go with its last message');
+  });
+
+  it('never sent are forgotten after their time, content and all', async () => {
+    await room.start({ files: { ...FAST_SWEEP, unsentTtlMs: 300 } });
+    const alice = await room.user('alice');
+    const file = await uploadFile(link(alice), { source: { bytes: randomBytes(1000) }, name: 'draft' });
+    expect(storedBlobs()).toHaveLength(1);
+    await waitFor(() => storedBlobs().length === 0, 5000, 'the unsent file to go');
+    expect(await codeOf(alice.send({ kind: 'room' }, 'late', undefined, undefined, [{ fileId: file.id }]))).toBe(ErrorCode.UNKNOWN_FILE);
+  });
+
+  it('refuse a client that sends bytes before the response, and bad opening frames', async () => {
+    await room.start();
+    const alice = await room.user('alice');
+    const raw = await RawTransfer.open(room.port);
+    const bytes = randomBytes(100);
+    raw.socket.write(Buffer.concat([encodeFrame({ type: 'upload', id: 1, token: link(alice).token, name: 'x', size: 100, sha256: sha(bytes) }), bytes]));
+    await waitFor(() => raw.frames.length > 0);
+    expect(raw.frames[0]).toMatchObject({ id: 1, ok: false, error: { code: ErrorCode.BAD_REQUEST } });
+    await waitFor(() => raw.closed);
+
+    const other = await RawTransfer.open(room.port);
+    expect(await other.first({ type: 'download', id: 2, token: link(alice).token, fileId: 'nope', offset: 0 })).toMatchObject({
+      id: 2,
+      error: { code: ErrorCode.BAD_REQUEST },
+    });
+    const named = await RawTransfer.open(room.port);
+    expect(
+      await named.first({ type: 'upload', id: 3, token: link(alice).token, name: 'invoice\u202Efdp.exe', size: 1, sha256: sha(Buffer.from('x')) }),
+    ).toMatchObject({ id: 3, error: { code: ErrorCode.BAD_REQUEST, message: 'a file name cannot contain control or invisible characters' } });
+  });
+
+  it('leave chat alone during a large upload: a message sent meanwhile arrives', async () => {
+    await room.start();
+    const alice = await room.user('alice');
+    const bob = await room.user('bob');
+    const { path } = randomFile('large', 20_000_000);
+    let during: Promise<ChatMessage> | null = null;
+    await uploadFile(link(alice), {
+      source: { path },
+      name: 'large.bin',
+      onProgress: (p) => {
+        if (during || p.bytes === 0 || p.bytes === p.total) return;
+        during = nextEvent(bob, 'message').then(([m]) => m);
+        void alice.send({ kind: 'room' }, 'still here');
+      },
+    });
+    expect((await during!).text).toBe('still here');
+  });
+});
+
+describe('a full disk during an upload', () => {
+  it('answers STORAGE_FULL, removes the partial file and leaves chat working', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lanchat-files-full-'));
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', dir], { stdio: 'pipe' });
+    } catch (error) {
+      rmdirSync(dir);
+      console.warn(`full-disk upload test skipped: cannot mount a tmpfs (${(error as Error).message.split('\n')[0]})`);
+      return;
+    }
+    const small = new Room(join(dir, 'data'));
+    try {
+      await small.start();
+      const alice = await small.user('alice');
+      const bob = await small.user('bob');
+      const bytes = randomBytes(6 * 1024 * 1024);
+      const error = await uploadFile(alice.transferLink()!, { source: { bytes }, name: 'too much' }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: ErrorCode.STORAGE_FULL });
+      expect(readdirSync(join(dir, 'data', 'files', 'partial'))).toEqual([]);
+      const arrived = nextEvent(bob, 'message');
+      await alice.send({ kind: 'room' }, 'still fine');
+      expect((await arrived)[0].text).toBe('still fine');
+    } finally {
+      await small.cleanup();
+      execFileSync('umount', [dir]);
+      rmdirSync(dir);
+    }
+  });
+});
+
+describe('a message deleted for everyone', () => {
+  const room = useRoom({ start: { files: FAST_SWEEP } });
+  it('takes its files with it, from the disk too', async () => {
+    const alice = await room.user('alice');
+    const file = await uploadFile(alice.transferLink()!, { source: { bytes: randomBytes(5000) }, name: 'oops.txt' });
+    const sent = await alice.send({ kind: 'room' }, 'wrong file', undefined, undefined, [{ fileId: file.id }]);
+    const { message } = await alice.request('delete', { messageId: sent.id });
+    expect(message.attachments).toBeUndefined();
+    await waitFor(() => storedBlobs(room.dir).length === 0, 5000, 'the content to go');
+    expect(await codeOf(downloadFile(alice.transferLink()!, { fileId: file.id }))).toBe(ErrorCode.UNKNOWN_FILE);
+  });
+});

@@ -1,0 +1,404 @@
+/**
+ * File transfers (docs/PROTOCOL.md §18). A transfer has a TLS connection of its own
+ * to the chat port, so a large file never waits in line with chat frames: the
+ * connection's first frame (upload or download, with the session token) is answered
+ * with one response, then the connection carries the file's raw bytes. Uploads are
+ * written to a partial file and hashed as they arrive; a cut upload resumes where
+ * the host's partial file ends. A finished upload whose SHA-256 matches becomes a
+ * file, its content stored once per distinct SHA-256 (content-addressed).
+ */
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync, type WriteStream } from 'node:fs';
+import type { Socket } from 'node:net';
+import { join } from 'node:path';
+import { fileTypeFromFile } from 'file-type';
+import { ErrorCode, type WireError } from '../../src-shared/protocol/errors.js';
+import { FILE_LIMITS, type FileLimits, LIMITS } from '../../src-shared/protocol/limits.js';
+import type { Attachment, AttachmentRef, FileInfo } from '../../src-shared/protocol/objects.js';
+import { type DownloadOpener, type UploadOpener, isTransferKind, transferOpeners } from '../../src-shared/protocol/transfer.js';
+import { formatBytes } from '../../src-shared/text.js';
+import type { Connection } from '../net/connection.js';
+import { encodeFrame } from '../net/frame.js';
+import type { FileRow } from '../store/files.js';
+import type { ServerStore, UserRow } from '../store/types.js';
+import { ServerError } from './dispatch.js';
+import type { ServerLog } from './log.js';
+import { canRead } from './lookups.js';
+
+export interface FileOptions {
+  /** The folder the host keeps files in (inside its data folder). */
+  dir: string;
+  limits?: Partial<FileLimits>;
+  /** Files never sent and uploads never finished are forgotten this long after they began. */
+  unsentTtlMs?: number;
+  /** A transfer connection that sends nothing this long is closed (an upload can resume later). */
+  idleTimeoutMs?: number;
+  /** How often orphaned contents and expired uploads are removed. */
+  sweepIntervalMs?: number;
+}
+
+const DAY_MS = 86_400_000;
+const CLOSE_GRACE_MS = 1000;
+const READ_CHUNK_BYTES = 256 * 1024;
+/** An upload's partial file takes this much before the link is paused: fewer, larger disk writes. */
+const WRITE_BUFFER_BYTES = 1024 * 1024;
+const UNKNOWN_TYPE = 'application/octet-stream';
+
+/** A file name the host keeps: NFC, no path separators, no control or invisible (bidi) characters. */
+export function checkFileName(raw: string): string {
+  const name = raw.normalize('NFC');
+  const problem =
+    [...name].length > LIMITS.maxFileNameLength
+      ? `a file name has at most ${LIMITS.maxFileNameLength} characters`
+      : /[/\\]/.test(name)
+        ? 'a file name cannot contain / or \\'
+        : /[\p{Cc}\p{Cf}\p{Cs}]/u.test(name)
+          ? 'a file name cannot contain control or invisible characters'
+          : name.trim() === '' || name === '.' || name === '..'
+            ? 'a file name cannot be empty, "." or ".."'
+            : null;
+  if (problem) throw new ServerError(ErrorCode.BAD_REQUEST, problem);
+  return name;
+}
+
+export function toFileInfo(row: FileRow): FileInfo {
+  return { id: row.id, name: row.name, size: row.size, type: row.type, sha256: row.sha256 };
+}
+
+interface ActiveUpload {
+  socket: Socket;
+  finished: Promise<void>;
+}
+
+export class FileTransfers {
+  readonly limits: FileLimits;
+  private readonly dir: string;
+  private readonly unsentTtlMs: number;
+  private readonly idleTimeoutMs: number;
+  private readonly sockets = new Set<Socket>();
+  /** Uploads receiving bytes now, by id: a resume of one takes over from the connection still holding it. */
+  private readonly active = new Map<string, ActiveUpload>();
+  private readonly sweeper: NodeJS.Timeout;
+  /** Files a send waiting for its commit carries, so no other send takes them meanwhile. */
+  private readonly claimed = new Set<string>();
+
+  constructor(
+    private readonly store: ServerStore,
+    private readonly log: ServerLog,
+    options: FileOptions,
+  ) {
+    this.limits = { ...FILE_LIMITS, ...options.limits };
+    this.dir = options.dir;
+    this.unsentTtlMs = options.unsentTtlMs ?? DAY_MS;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
+    mkdirSync(join(this.dir, 'partial'), { recursive: true, mode: 0o700 });
+    this.collectGarbage();
+    this.sweeper = setInterval(() => this.collectGarbage(), options.sweepIntervalMs ?? 10_000).unref();
+  }
+
+  /** Whether a connection's first frame opens a transfer. */
+  static opens(value: unknown): boolean {
+    return isTransferKind((value as { type?: unknown } | null)?.type);
+  }
+
+  /** Takes the socket of a connection whose first frame opens a transfer. */
+  take(connection: Connection, value: unknown): void {
+    const socket = connection.socket;
+    const unread = connection.release();
+    // Held until the response is written: a byte that arrives before it is refused (see answer).
+    socket.pause();
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    socket.setTimeout(this.idleTimeoutMs, () => socket.destroy());
+    const record = value as { type: 'upload' | 'download'; id?: unknown };
+    this.log.info('transfer', { address: connection.remoteAddress, kind: record.type });
+    const id = typeof record.id === 'number' && Number.isSafeInteger(record.id) && record.id >= 0 ? record.id : null;
+    const refuse = (error: WireError): void => {
+      socket.write(encodeFrame(id === null ? { type: 'bye', error } : { type: 'res', id, ok: false, error }));
+      endSoon(socket);
+    };
+    if (unread) {
+      refuse({ code: ErrorCode.BAD_REQUEST, message: 'send nothing after the first frame of a transfer until its response' });
+      return;
+    }
+    const parsed = transferOpeners[record.type].safeParse(value);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      refuse({ code: ErrorCode.BAD_REQUEST, message: `${record.type}: ${issue?.path.join('.') || 'frame'}: ${issue?.message ?? 'invalid'}` });
+      return;
+    }
+    const opener = parsed.data;
+    const work = async (): Promise<void> => {
+      const user = this.userOf(opener.token);
+      if (opener.type === 'upload') await this.upload(socket, user, opener);
+      else await this.download(socket, user, opener);
+    };
+    work().catch((error: unknown) => {
+      if (error instanceof ServerError) {
+        refuse({ code: error.code, message: error.message, ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}) });
+        return;
+      }
+      this.log.error('transfer failed', { address: connection.remoteAddress, error: error instanceof Error ? error.stack : String(error) });
+      refuse({ code: ErrorCode.INTERNAL, message: 'the server hit an internal error; try again' });
+    });
+  }
+
+  /**
+   * The attachments of a message being sent: the sender's own finished uploads not sent yet,
+   * each held for this message until `release` (after the message is stored or refused).
+   */
+  claim(me: UserRow, refs: AttachmentRef[]): { attachments: Attachment[]; release: () => void } {
+    const ids = refs.map((ref) => ref.fileId);
+    const attachments = refs.map((ref, index): Attachment => {
+      const file = this.store.fileById(ref.fileId);
+      if (!file || file.uploaderId !== me.id || file.messageId !== null || this.claimed.has(ref.fileId) || ids.indexOf(ref.fileId) !== index) {
+        throw new ServerError(ErrorCode.UNKNOWN_FILE, `${ref.fileId} is not a finished upload of yours that no message carries yet`);
+      }
+      const { fileId: _id, ...measured } = ref;
+      return { ...toFileInfo(file), ...measured };
+    });
+    for (const id of ids) this.claimed.add(id);
+    return { attachments, release: () => ids.forEach((id) => this.claimed.delete(id)) };
+  }
+
+  /** Removes the disk files of contents no file has any more, and uploads and unsent files past their time. */
+  collectGarbage(): void {
+    for (const id of this.store.expireUnsent(Date.now() - this.unsentTtlMs)) {
+      if (!this.active.has(id)) rmSync(this.partialPath(id), { force: true });
+    }
+    // Synchronously, with the rows: an upload of the same content finishing meanwhile puts its file back.
+    for (const sha256 of this.store.takeOrphanBlobs()) rmSync(this.blobPath(sha256), { force: true });
+  }
+
+  /** Ends every transfer; partial uploads stay for their clients to resume. */
+  close(): void {
+    clearInterval(this.sweeper);
+    for (const socket of this.sockets) socket.destroy();
+  }
+
+  private userOf(token: string): UserRow {
+    const userId = this.store.sessionUserId(createHash('sha256').update(token).digest('hex'));
+    const user = userId === undefined ? undefined : this.store.userById(userId);
+    if (!user) throw new ServerError(ErrorCode.BAD_TOKEN, 'this session token is not valid: log in again');
+    return user;
+  }
+
+  private partialPath(id: string): string {
+    return join(this.dir, 'partial', id);
+  }
+
+  private blobPath(sha256: string): string {
+    return join(this.dir, sha256.slice(0, 2), sha256);
+  }
+
+  private async upload(socket: Socket, user: UserRow, opener: UploadOpener): Promise<void> {
+    const name = checkFileName(opener.name);
+    const { size, sha256 } = opener;
+    if (size > this.limits.maxFileBytes) {
+      throw new ServerError(ErrorCode.FILE_TOO_LARGE, `too large: the host allows ${formatBytes(this.limits.maxFileBytes)}`);
+    }
+    const uploadId = opener.uploadId ?? this.beginUpload(user, name, size, sha256);
+    const upload = this.store.uploadById(uploadId);
+    if (!upload || upload.userId !== user.id || upload.name !== name || upload.size !== size || upload.sha256 !== sha256) {
+      throw new ServerError(ErrorCode.UNKNOWN_FILE, 'no such upload of yours to resume (it may have expired): start it again');
+    }
+    // The same upload on a link the client gave up on: this connection takes over.
+    const earlier = this.active.get(uploadId);
+    if (earlier) {
+      earlier.socket.destroy();
+      await earlier.finished;
+    }
+    let finish = (): void => undefined;
+    const active: ActiveUpload = { socket, finished: new Promise((resolve) => (finish = resolve)) };
+    this.active.set(uploadId, active);
+    const release = (): void => {
+      if (this.active.get(uploadId) === active) this.active.delete(uploadId);
+      finish();
+    };
+    try {
+      const partial = this.partialPath(uploadId);
+      const hash = createHash('sha256');
+      const offset = await hashFile(partial, hash);
+      if (socket.destroyed) {
+        release();
+        return;
+      }
+      answer(socket, opener.id, { uploadId, offset });
+      this.receive(socket, uploadId, partial, hash, offset, upload.size, release);
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+
+  /** Checks the limits of a new upload and records it; returns its id. */
+  private beginUpload(user: UserRow, name: string, size: number, sha256: string): string {
+    const now = Date.now();
+    const used = this.store.fileStorageUsed();
+    if (used + size > this.limits.maxFileStorageBytes) {
+      throw new ServerError(
+        ErrorCode.STORAGE_FULL,
+        `the host keeps at most ${formatBytes(this.limits.maxFileStorageBytes)} of files and has ${formatBytes(Math.max(0, this.limits.maxFileStorageBytes - used))} left`,
+      );
+    }
+    if (this.store.fileBytesOnDay(user.id, now) + size > this.limits.maxFileBytesPerDay) {
+      throw new ServerError(
+        ErrorCode.STORAGE_FULL,
+        `you have sent ${formatBytes(this.limits.maxFileBytesPerDay)} of files today, as much as this host takes from one user per day; you can send again when the day ends (00:00 UTC)`,
+        (Math.floor(now / DAY_MS) + 1) * DAY_MS - now,
+      );
+    }
+    const id = randomBytes(16).toString('base64url');
+    this.store.createUpload({ id, userId: user.id, name, size, sha256, createdAt: now });
+    return id;
+  }
+
+  /** Appends the bytes after `offset` to the partial file, hashing them; checks and files the upload at its end. */
+  private receive(socket: Socket, uploadId: string, partial: string, hash: Hash, offset: number, size: number, release: () => void): void {
+    let received = offset;
+    let failed = false;
+    const out: WriteStream = createWriteStream(partial, { flags: 'a', mode: 0o600, highWaterMark: WRITE_BUFFER_BYTES });
+    const fail = (error: WireError): void => {
+      if (failed) return;
+      failed = true;
+      socket.off('data', onData);
+      socket.write(encodeFrame({ type: 'bye', error }));
+      endSoon(socket);
+    };
+    const discard = (): void => {
+      rmSync(partial, { force: true });
+      this.store.deleteUpload(uploadId);
+    };
+    const onData = (chunk: Buffer): void => {
+      if (received + chunk.length > size) {
+        fail({ code: ErrorCode.BAD_REQUEST, message: `more bytes than the ${size} announced` });
+        out.destroy();
+        return;
+      }
+      received += chunk.length;
+      hash.update(chunk);
+      if (!out.write(chunk)) socket.pause();
+      if (received === size) {
+        socket.off('data', onData);
+        out.end();
+      }
+    };
+    out.on('drain', () => socket.resume());
+    out.on('error', (error: NodeJS.ErrnoException) => {
+      // Whatever the disk refused, the upload cannot go on: its partial file is removed.
+      discard();
+      this.log.warn('upload failed', { upload: uploadId, error: error.code ?? error.message });
+      fail(
+        error.code === 'ENOSPC' || error.code === 'EDQUOT'
+          ? { code: ErrorCode.STORAGE_FULL, message: 'the host is out of disk space; the upload was removed' }
+          : { code: ErrorCode.INTERNAL, message: 'the host could not write the file; the upload was removed' },
+      );
+      release();
+    });
+    out.on('finish', () => {
+      if (received !== size) return;
+      this.complete(socket, uploadId, partial, hash.digest('hex'))
+        .then(
+          (file) => {
+            socket.write(encodeFrame({ type: 'uploaded', file: toFileInfo(file) }));
+            socket.end();
+          },
+          (error: unknown) => {
+            discard();
+            if (error instanceof ServerError) fail({ code: error.code, message: error.message });
+            else {
+              this.log.error('upload failed', { upload: uploadId, error: error instanceof Error ? error.stack : String(error) });
+              fail({ code: ErrorCode.INTERNAL, message: 'the host could not keep the file; the upload was removed' });
+            }
+          },
+        )
+        .finally(release);
+    });
+    // A cut link: what arrived stays in the partial file for a resume.
+    socket.once('close', () => {
+      if (received < size && !failed) {
+        out.end();
+        out.once('close', release);
+      }
+    });
+    socket.on('data', onData);
+    socket.resume();
+    if (received === size) out.end();
+  }
+
+  private async complete(socket: Socket, uploadId: string, partial: string, digest: string): Promise<FileRow> {
+    const upload = this.store.uploadById(uploadId);
+    if (!upload) throw new ServerError(ErrorCode.UNKNOWN_FILE, 'the upload expired before it finished');
+    if (digest !== upload.sha256) {
+      this.log.warn('upload hash mismatch', { upload: uploadId, address: socket.remoteAddress ?? 'unknown' });
+      throw new ServerError(ErrorCode.HASH_MISMATCH, 'the bytes received do not have the SHA-256 announced; the upload was removed, start again');
+    }
+    // From the first bytes only (magic numbers); the host decodes nothing.
+    const type = (await fileTypeFromFile(partial))?.mime ?? UNKNOWN_TYPE;
+    const blob = this.blobPath(upload.sha256);
+    if (this.store.hasBlob(upload.sha256) && existsSync(blob)) {
+      rmSync(partial);
+    } else {
+      mkdirSync(join(blob, '..'), { recursive: true, mode: 0o700 });
+      renameSync(partial, blob);
+    }
+    return this.store.completeUpload(uploadId, type);
+  }
+
+  private async download(socket: Socket, user: UserRow, opener: DownloadOpener): Promise<void> {
+    const file = this.store.fileById(opener.fileId);
+    const readable = file && (file.conv === null ? file.uploaderId === user.id : canRead(this.store, user, file.conv));
+    if (!file || !readable) throw new ServerError(ErrorCode.UNKNOWN_FILE, 'no such file for you');
+    if (opener.offset > file.size) {
+      throw new ServerError(ErrorCode.BAD_REQUEST, `offset ${opener.offset} is past the end of the file (${file.size} bytes)`);
+    }
+    const path = this.blobPath(file.sha256);
+    if (!existsSync(path)) {
+      this.log.error('file missing', { file: file.id });
+      throw new ServerError(ErrorCode.UNKNOWN_FILE, 'the host has lost this file');
+    }
+    answer(socket, opener.id, { file: toFileInfo(file), offset: opener.offset });
+    if (opener.offset === file.size) {
+      socket.end();
+      return;
+    }
+    const input = createReadStream(path, { start: opener.offset, highWaterMark: READ_CHUNK_BYTES });
+    input.on('error', () => socket.destroy());
+    // Reads on only to notice the client going; it has nothing more to say.
+    socket.resume();
+    socket.once('close', () => input.destroy());
+    input.pipe(socket);
+  }
+}
+
+/** Feeds the bytes of a partial file to the hash; returns how many there were (0 when there is no file yet). */
+async function hashFile(path: string, hash: Hash): Promise<number> {
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw error;
+  }
+  if (size === 0) return 0;
+  let read = 0;
+  for await (const chunk of createReadStream(path, { end: size - 1, highWaterMark: READ_CHUNK_BYTES })) {
+    hash.update(chunk as Buffer);
+    read += (chunk as Buffer).length;
+  }
+  return read;
+}
+
+/** Writes the opener's response, unless the client sent bytes before it (then the refusal is thrown). */
+function answer(socket: Socket, id: number, result: unknown): void {
+  if (socket.readableLength > 0) {
+    throw new ServerError(ErrorCode.BAD_REQUEST, 'send nothing after the first frame of a transfer until its response');
+  }
+  socket.write(encodeFrame({ type: 'res', id, ok: true, result }));
+}
+
+/** Half-closes after the last frame and destroys the socket a moment later. */
+function endSoon(socket: Socket): void {
+  socket.end();
+  setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+}
