@@ -5,7 +5,7 @@ import type { ConversationKey } from '../../src-shared/protocol/conversation.js'
 import { app, useApp } from '../app-context.js';
 import { buildTimeline, type TimelineItem } from '../lib/timeline.js';
 import { EMPTY_TIMELINE, type MessagesData, type Notice } from '../store/messages.js';
-import { pendingFor } from '../store/selectors.js';
+import { conversationPeople, pendingFor } from '../store/selectors.js';
 import { loadOlder, showLatest } from '../store/sync.js';
 import { TimelineRow } from './TimelineRow.js';
 
@@ -38,6 +38,10 @@ export function MessageList({ conv, emptyText }: { conv: ConversationKey; emptyT
   const me = useApp((state) => state.session.me);
   const notices = useApp((state) => state.notices[conv] ?? NO_NOTICES);
   const highlight = useApp((state) => state.highlight);
+  const users = useApp((state) => state.users);
+  const groups = useApp((state) => state.groups);
+  const session = useApp((state) => state.session);
+  const people = useMemo(() => conversationPeople({ users, groups, contacts, dmPeers, session }, conv), [users, groups, contacts, dmPeers, session, conv]);
 
   const pending = useMemo(() => pendingFor({ outbox, contacts, dmPeers }, conv), [outbox, contacts, dmPeers, conv]);
   const { messages, hasMore, hasNewer, loaded, loadingOlder } = timeline;
@@ -148,7 +152,7 @@ export function MessageList({ conv, emptyText }: { conv: ConversationKey; emptyT
               className="timeline-row"
               style={{ transform: `translateY(${row.start}px)` }}
             >
-              <TimelineRow item={items[row.index]!} me={me} outbox={outbox} deliveredUpTo={deliveredUpTo} highlightedId={highlightedId} />
+              <TimelineRow item={items[row.index]!} me={me} outbox={outbox} deliveredUpTo={deliveredUpTo} highlightedId={highlightedId} people={people} />
             </div>
           ))}
         </div>

@@ -9,6 +9,7 @@ import type { MessagesData, Notice } from '../store/messages.js';
 import { ownStatus } from '../store/selectors.js';
 import { Avatar } from './Avatar.js';
 import { Icon, type IconName } from './Icons.js';
+import { MessageText } from './MessageText.js';
 
 interface TimelineRowProps {
   item: TimelineItem;
@@ -16,9 +17,11 @@ interface TimelineRowProps {
   outbox: MessagesData['outbox'];
   deliveredUpTo: MessagesData['deliveredUpTo'];
   highlightedId: number | null;
+  /** Who a mention in this conversation may name. */
+  people: readonly string[];
 }
 
-export function TimelineRow({ item, me, outbox, deliveredUpTo, highlightedId }: TimelineRowProps) {
+export function TimelineRow({ item, me, outbox, deliveredUpTo, highlightedId, people }: TimelineRowProps) {
   switch (item.kind) {
     case 'day':
       return <DaySeparator ts={item.ts} />;
@@ -35,6 +38,8 @@ export function TimelineRow({ item, me, outbox, deliveredUpTo, highlightedId }: 
           own
           continued={item.continued}
           highlighted={false}
+          people={people}
+          me={me}
         />
       );
     case 'message': {
@@ -50,6 +55,8 @@ export function TimelineRow({ item, me, outbox, deliveredUpTo, highlightedId }: 
           own={own}
           continued={item.continued}
           highlighted={message.id === highlightedId}
+          people={people}
+          me={me}
         />
       );
     }
@@ -119,9 +126,11 @@ interface MessageRowProps {
   /** Under the header of the same sender's message just before: no avatar and name again. */
   continued: boolean;
   highlighted: boolean;
+  people: readonly string[];
+  me: string | null;
 }
 
-function MessageRow({ from, ts, text, status, error, own, continued, highlighted }: MessageRowProps) {
+function MessageRow({ from, ts, text, status, error, own, continued, highlighted, people, me }: MessageRowProps) {
   const { t } = useTranslation();
   const classes = ['message', own ? 'own' : '', continued ? 'continued' : '', highlighted ? 'highlighted' : ''].filter(Boolean).join(' ');
   return (
@@ -137,8 +146,10 @@ function MessageRow({ from, ts, text, status, error, own, continued, highlighted
           </header>
         )}
         <div className="message-line">
-          {/* Plain text only: React escapes it, and white-space: pre-wrap keeps the author's lines. */}
-          <p className="message-text">{text}</p>
+          {/* Text nodes and elements only: React escapes the text, and white-space: pre-wrap keeps the author's lines. */}
+          <p className="message-text">
+            <MessageText text={text} people={people} me={me} />
+          </p>
           {status !== null && (
             <span
               className="message-status"

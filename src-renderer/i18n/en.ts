@@ -330,6 +330,44 @@ export const en = {
     removed: '{{by}} removed {{name}}',
     renamed: '{{by}} renamed the group to “{{name}}”',
   },
+  // Issue 12: mentions, emoji, per-conversation notifications, unread markers, message actions.
+  mention: {
+    mentionsYou: 'Mentions you',
+    people: 'People to mention',
+    badge_one: '{{count}} mention of you',
+    badge_other: '{{count}} mentions of you',
+  },
+  emoji: {
+    insert: 'Insert emoji',
+    picker: 'Emoji',
+    search: 'Search emoji',
+    clear: 'Clear',
+    noResults: 'No emoji found',
+    oneResult: 'One emoji found',
+    manyResults: '%n emoji found',
+    categories: 'Emoji categories',
+    loading: 'Loading emoji…',
+  },
+  mute: {
+    menu: 'Notifications',
+    hour: 'Mute for 1 hour',
+    eightHours: 'Mute for 8 hours',
+    week: 'Mute for a week',
+    always: 'Mute until I unmute',
+    unmute: 'Unmute',
+    mutedUntil: 'Muted until {{time}}',
+    mutedAlways: 'Muted',
+    hint: 'Mentions of you still notify.',
+    doNotDisturb: 'Do not disturb',
+    doNotDisturbHint: 'No notifications at all until you turn this off.',
+  },
+  unread: {
+    divider: 'New messages',
+    jump_one: '↓ {{count}} new',
+    jump_other: '↓ {{count}} new',
+    jumpLabel_one: 'Show {{count}} new message',
+    jumpLabel_other: 'Show {{count}} new messages',
+  },
 };
 
 export type Translations = typeof en;

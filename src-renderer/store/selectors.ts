@@ -125,3 +125,21 @@ export function contactForConversation(
 export function groupOfConversation(groups: Record<number, GroupInfo>, conv: ConversationKey): GroupInfo | undefined {
   return Object.values(groups).find((group) => group.conv === conv);
 }
+
+/** Who reads the conversation, you included: everyone in the room, a group's members, a direct chat's two. */
+export function conversationPeople(
+  state: Pick<AppState, 'users' | 'groups' | 'contacts' | 'dmPeers' | 'session'>,
+  conv: ConversationKey,
+): string[] {
+  const me = state.session.me === null ? [] : [state.session.me];
+  switch (conversationKind(conv)) {
+    case 'room':
+      return [...new Map([...me, ...Object.values(state.users).map((user) => user.name)].map((name) => [nameKey(name), name])).values()];
+    case 'group':
+      return groupOfConversation(state.groups, conv)?.members ?? me;
+    case 'dm': {
+      const peer = contactForConversation(state.contacts, conv)?.name ?? state.dmPeers[conv];
+      return peer === undefined ? me : [...me, peer];
+    }
+  }
+}
