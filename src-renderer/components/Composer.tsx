@@ -1,10 +1,13 @@
-import { useId, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useCallback, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError } from '../../src-shared/api.js';
 import { LIMITS } from '../../src-shared/protocol/limits.js';
 import type { Target } from '../../src-shared/protocol/objects.js';
-import { app } from '../app-context.js';
+import { app, useApp } from '../app-context.js';
+import { EmojiPopover } from './EmojiPopover.js';
 import { ErrorAlert } from './ErrorAlert.js';
+import { Icon } from './Icons.js';
+import { useMentionSuggest } from './MentionSuggest.js';
 
 /** The counter shows once this few characters are left, before the limit is reached. */
 const COUNTER_FROM = 500;
@@ -14,11 +17,18 @@ interface ComposerProps {
   target: Target | null;
   /** The other side declined: nothing can be sent. */
   blocked: boolean;
+  /** Whom "@" offers. */
+  people: readonly string[];
 }
 
-export function Composer({ target, blocked }: ComposerProps) {
+export function Composer({ target, blocked, people }: ComposerProps) {
   const { t } = useTranslation();
+  const me = useApp((state) => state.session.me);
   const [text, setText] = useState('');
+  const [caret, setCaret] = useState(0);
+  const [emojiOpen, setEmojiOpen] = useState(false);
+  const box = useRef<HTMLTextAreaElement>(null);
+  const emojiButton = useRef<HTMLButtonElement>(null);
   const [error, setError] = useState<AppError | null>(null);
   const counterId = useId();
   const disabled = target === null || blocked;
@@ -40,12 +50,30 @@ export function Composer({ target, blocked }: ComposerProps) {
     }
   };
 
+  /** Replaces a stretch of the text and puts the caret after the new part. */
+  const replace = (start: number, end: number, insert: string) => {
+    const next = text.slice(0, start) + insert + text.slice(end);
+    const after = start + insert.length;
+    setText(next);
+    setCaret(after);
+    requestAnimationFrame(() => {
+      box.current?.focus();
+      box.current?.setSelectionRange(after, after);
+    });
+  };
+  const mentions = useMentionSuggest({ text, caret, people, me, replace });
+  const closeEmoji = useCallback(() => {
+    setEmojiOpen(false);
+    emojiButton.current?.focus();
+  }, []);
+
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
     void send();
   };
 
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (mentions.onKeyDown(event)) return;
     // Enter while an input method is composing picks a candidate; it must not send.
     if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {
       event.preventDefault();
@@ -56,9 +84,23 @@ export function Composer({ target, blocked }: ComposerProps) {
   return (
     <form className="composer" onSubmit={onSubmit}>
       <ErrorAlert error={error} />
+      {mentions.list}
+      {emojiOpen && (
+        <EmojiPopover
+          label={t('emoji.picker')}
+          placement="above"
+          onClose={closeEmoji}
+          onPick={(emoji) => {
+            setEmojiOpen(false);
+            replace(box.current?.selectionStart ?? text.length, box.current?.selectionEnd ?? text.length, emoji);
+          }}
+        />
+      )}
       <div className="composer-row">
         {/* Grows with its text, wrapped lines included, up to a cap (CSS field-sizing). */}
         <textarea
+          ref={box}
+          {...mentions.inputProps}
           aria-label={t('composer.label')}
           aria-describedby={left <= COUNTER_FROM ? counterId : undefined}
           aria-invalid={tooLong}
@@ -66,9 +108,25 @@ export function Composer({ target, blocked }: ComposerProps) {
           value={text}
           rows={1}
           disabled={disabled}
-          onChange={(event) => setText(event.target.value)}
+          onChange={(event) => {
+            setText(event.target.value);
+            setCaret(event.target.selectionStart);
+          }}
+          onSelect={(event) => setCaret(event.currentTarget.selectionStart)}
           onKeyDown={onKeyDown}
         />
+        <button
+          ref={emojiButton}
+          type="button"
+          className="icon-button"
+          aria-label={t('emoji.insert')}
+          title={t('emoji.insert')}
+          aria-expanded={emojiOpen}
+          disabled={disabled}
+          onClick={() => setEmojiOpen(!emojiOpen)}
+        >
+          <Icon name="smile" />
+        </button>
         <button type="submit" className="primary" disabled={disabled || text.trim() === '' || tooLong}>
           {t('composer.send')}
         </button>

@@ -2,10 +2,10 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useLayoutEffect, useMemo, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
-import { app, useApp } from '../app-context.js';
+import { app, useApp, useConversationPeople } from '../app-context.js';
 import { buildTimeline, type TimelineItem } from '../lib/timeline.js';
 import { EMPTY_TIMELINE, type MessagesData, type Notice } from '../store/messages.js';
-import { conversationPeople, pendingFor } from '../store/selectors.js';
+import { pendingFor } from '../store/selectors.js';
 import { loadOlder, showLatest } from '../store/sync.js';
 import { TimelineRow } from './TimelineRow.js';
 
@@ -38,10 +38,7 @@ export function MessageList({ conv, emptyText }: { conv: ConversationKey; emptyT
   const me = useApp((state) => state.session.me);
   const notices = useApp((state) => state.notices[conv] ?? NO_NOTICES);
   const highlight = useApp((state) => state.highlight);
-  const users = useApp((state) => state.users);
-  const groups = useApp((state) => state.groups);
-  const session = useApp((state) => state.session);
-  const people = useMemo(() => conversationPeople({ users, groups, contacts, dmPeers, session }, conv), [users, groups, contacts, dmPeers, session, conv]);
+  const people = useConversationPeople(conv);
 
   const pending = useMemo(() => pendingFor({ outbox, contacts, dmPeers }, conv), [outbox, contacts, dmPeers, conv]);
   const { messages, hasMore, hasNewer, loaded, loadingOlder } = timeline;
