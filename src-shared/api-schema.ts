@@ -21,6 +21,7 @@ import {
 } from './api.js';
 import { ACCESS_MODES, LIMITS } from './protocol/limits.js';
 import {
+  type ChatMessage,
   type Contact,
   conversationKey,
   type GroupInfo,
@@ -30,6 +31,9 @@ import {
   nameField,
   type HistoryPage,
   pageLimit,
+  reactionEmoji,
+  type ReadState,
+  type Receipt,
   type SearchPage,
   target,
   type Target,
@@ -71,6 +75,8 @@ export const settingsSchema = z.strictObject({
   language: z.enum(['en', 'tr', 'system']),
   theme: z.enum(['system', 'light', 'dark']),
   notifications: z.boolean(),
+  /** Tell the others when you are typing (protocol typing frames). */
+  sendTyping: z.boolean(),
 });
 
 /** As the app shows it: SHA-256, 32 upper-case hex bytes joined by colons. */
@@ -145,6 +151,7 @@ function returns<T>(): { readonly value?: T } {
 }
 
 const none = z.tuple([]);
+const messageText = z.string().min(1, 'a message cannot be empty').max(LIMITS.maxTextLength);
 
 /**
  * Every call resolves with a Result: errors are data, never thrown across the boundary.
@@ -167,13 +174,13 @@ export const appCalls = {
   leave: { args: none, returns: returns<void>() },
   /** The current session, for a window that just opened. */
   session: { args: none, returns: returns<SessionView>() },
-  /** Queues a message; progress arrives as 'outbox' events. Returns its client id. */
+  /** Queues a message, optionally a reply to the message with id replyTo; progress arrives as 'outbox' events. Returns its client id. */
   send: {
-    args: z.tuple([target, z.string().min(1, 'a message cannot be empty').max(LIMITS.maxTextLength)]),
+    args: z.tuple([target, messageText, optionalArgument(messageId)]),
     returns: returns<{ clientMsgId: string }>(),
   },
   /** Messages accepted by send() and not yet stored (to show after a window opens). */
-  unsent: { args: none, returns: returns<{ clientMsgId: string; target: Target; text: string }[]>() },
+  unsent: { args: none, returns: returns<{ clientMsgId: string; target: Target; text: string; replyTo?: number }[]>() },
   history: {
     args: z.tuple([conversationKey, optionalArgument(messageId), optionalArgument(pageLimit)]),
     returns: returns<HistoryPage>(),
@@ -211,6 +218,26 @@ export const appCalls = {
   updateSettings: { args: z.tuple([settingsSchema.partial()]), returns: returns<z.infer<typeof settingsSchema>>() },
   /** Opens a conversation in its own window (Electron: a new BrowserWindow; browser shell: handled by the renderer). */
   openChatWindow: { args: z.tuple([conversationKey]), returns: returns<void>() },
+  // Conversation changes (issue 12; protocol §17). Changes by anyone arrive as 'event' events.
+  /** Replaces the text of your own message; answers the message as it is now. */
+  editMessage: { args: z.tuple([messageId, messageText]), returns: returns<ChatMessage>() },
+  /** Deletes your own message for everyone (the host: any message it can read). */
+  deleteMessage: { args: z.tuple([messageId]), returns: returns<ChatMessage>() },
+  /** Adds (on true) or removes your reaction with this emoji. */
+  react: { args: z.tuple([messageId, reactionEmoji, z.boolean()]), returns: returns<ChatMessage>() },
+  /** Marks conv read up to this message id (a position never moves back); answers the position now. */
+  markRead: { args: z.tuple([conversationKey, messageId]), returns: returns<number>() },
+  /** Your read position and unread counts in every conversation. */
+  readState: { args: none, returns: returns<ReadState[]>() },
+  /** Where the other readers of a DM or group have read up to (empty in the room, or with read receipts off). */
+  receipts: { args: z.tuple([conversationKey]), returns: returns<Receipt[]>() },
+  /** Call on each keystroke: sent at most once per typingIntervalMs, and not at all with the setting sendTyping off. */
+  typing: { args: z.tuple([conversationKey]), returns: returns<void>() },
+  /** Reads, and with a field changes, the account's privacy settings on the room's server. */
+  privacy: {
+    args: z.tuple([optionalArgument(z.strictObject({ sendReadReceipts: z.boolean().optional() }))]),
+    returns: returns<{ sendReadReceipts: boolean }>(),
+  },
 };
 
 // Object.keys types its answer as string[]; these are exactly the table's keys.

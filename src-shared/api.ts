@@ -10,8 +10,9 @@ import type { appCalls, hostAdminActionSchema, hostRequestSchema, joinRequestSch
 import type { AccessMode } from './protocol/limits.js';
 import type { ConversationKey } from './protocol/conversation.js';
 import type { ChatMessage, Target } from './protocol/objects.js';
-export type { HistoryPage } from './protocol/objects.js';
+export type { ConversationEvent, HistoryPage, ReadState, Receipt } from './protocol/objects.js';
 import type { PushFrames } from './protocol/pushes.js';
+import type { RequestResults } from './protocol/requests.js';
 
 export type Settings = z.infer<typeof settingsSchema>;
 export type Language = Exclude<Settings['language'], 'system'>;
@@ -118,7 +119,13 @@ export interface SessionView {
    * latest history pages are answered from what the app saw last.
    */
   resumed?: true;
+  /** Protocol 1.1: the optional features the room's server offers (hello.features); absent with a 1.0 server. */
+  features?: string[];
+  /** Protocol 1.1: the limits in force in the room (hello.limits), e.g. how long a message stays editable. */
+  limits?: RoomLimits;
 }
+
+export type RoomLimits = NonNullable<RequestResults['hello']['limits']>;
 
 /** Errors crossing the API boundary as data. `code` is a protocol ErrorCode or one of the app's own. */
 export interface AppError {
@@ -136,7 +143,9 @@ export type Result<T> = { ok: true; value: T } | { ok: false; error: AppError };
 export type OutboxStatus = 'queued' | 'sent' | 'delivered' | 'failed';
 
 /** Pushes from the room's server that the app passes on to its windows as they are. */
-type ForwardedPush = PushFrames['message' | 'presence' | 'chatRequest' | 'chatAnswer' | 'chatLeft' | 'group' | 'groupRemoved' | 'delivered'];
+type ForwardedPush = PushFrames[
+  'message' | 'presence' | 'chatRequest' | 'chatAnswer' | 'chatLeft' | 'group' | 'groupRemoved' | 'delivered' | 'event' | 'typing'
+];
 
 export type AppEvent =
   | ForwardedPush
@@ -148,6 +157,8 @@ export type AppEvent =
       status: OutboxStatus;
       target: Target;
       text: string;
+      /** The id of the message this one answers. */
+      replyTo?: number;
       ts: number;
       message?: ChatMessage;
       error?: AppError;

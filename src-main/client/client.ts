@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { ErrorCode, type WireError } from '../../src-shared/protocol/errors.js';
 import { LIMITS, PROTOCOL_VERSION } from '../../src-shared/protocol/limits.js';
-import type { ChatMessage, Target } from '../../src-shared/protocol/objects.js';
+import type { ChatMessage, ConversationEvent, Target } from '../../src-shared/protocol/objects.js';
 import type { PushFrame, PushFrames } from '../../src-shared/protocol/pushes.js';
 import type { RequestBody, RequestResults, RequestType } from '../../src-shared/protocol/requests.js';
 import { Connection } from '../net/connection.js';
@@ -57,7 +57,7 @@ export interface SessionInfo {
 }
 
 /** Pushes the client passes on as they are, one event each. */
-type ForwardedPush = 'presence' | 'chatRequest' | 'chatAnswer' | 'chatLeft' | 'group' | 'groupRemoved' | 'delivered';
+type ForwardedPush = 'presence' | 'chatRequest' | 'chatAnswer' | 'chatLeft' | 'group' | 'groupRemoved' | 'delivered' | 'typing';
 
 export type ClientEvents = { [K in ForwardedPush]: [PushFrames[K]] } & {
   state: [ConnectionState];
@@ -67,6 +67,8 @@ export type ClientEvents = { [K in ForwardedPush]: [PushFrames[K]] } & {
   reconnecting: [{ attempt: number; delayMs: number }];
   /** Every message once, in id order: live, caught up after a reconnect, and your own once stored. */
   message: [ChatMessage];
+  /** Every other entry of the event log (edit, delete, reaction, read) once, in log order, live or caught up (§17). */
+  event: [ConversationEvent];
   queued: [OutboxItem];
   sent: [{ clientMsgId: string; message: ChatMessage; delivered: boolean }];
   sendFailed: [{ clientMsgId: string; error: ClientError }];
@@ -137,7 +139,8 @@ export class ChatClient extends EventEmitter<ClientEvents> {
         if (!connection) return null;
         // Our own message takes its place among the pushes now, not a promise turn later
         // when pushes with higher ids from the same read may already be out.
-        return this.rpc.call(connection, 'send', { clientMsgId: item.clientMsgId, to: item.to, text: item.text }, (result) =>
+        const { clientMsgId, to, text, replyTo } = item;
+        return this.rpc.call(connection, 'send', { clientMsgId, to, text, ...(replyTo !== undefined ? { replyTo } : {}) }, (result) =>
           this.takeMessage(result.message),
         );
       },
@@ -218,7 +221,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
    * Sends a message. It is queued while offline and sent once the link is back;
    * resolves with the stored message, rejects only if the server refuses it for good.
    */
-  send(to: Target, text: string, clientMsgId: string = randomUUID()): Promise<ChatMessage> {
+  send(to: Target, text: string, clientMsgId: string = randomUUID(), replyTo?: number): Promise<ChatMessage> {
     if (this.state === 'closed' || this.state === 'idle') {
       return Promise.reject(new ClientError('CLOSED', 'connect first'));
     }
@@ -227,7 +230,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     if (text.length === 0 || [...text].length > maxLength) {
       return Promise.reject(new ClientError(ErrorCode.BAD_REQUEST, `a message has 1 to ${maxLength} characters`));
     }
-    return this.outbox.add({ clientMsgId, to, text });
+    return this.outbox.add({ clientMsgId, to, text, ...(replyTo !== undefined ? { replyTo } : {}) });
   }
 
   // ------------------------------------------------------------ link lifecycle
@@ -420,6 +423,12 @@ export class ChatClient extends EventEmitter<ClientEvents> {
         return;
       case 'delivered':
         this.emit(push.type, push);
+        return;
+      case 'typing':
+        this.emit(push.type, push);
+        return;
+      case 'event':
+        this.emit('event', push.event);
         return;
     }
   }

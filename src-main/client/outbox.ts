@@ -12,6 +12,8 @@ export interface OutboxItem {
   clientMsgId: string;
   to: Target;
   text: string;
+  /** The id of the message this one answers. */
+  replyTo?: number;
 }
 
 interface Queued extends OutboxItem {

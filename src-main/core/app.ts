@@ -75,7 +75,7 @@ export class AppCore extends CallFacade implements AppApi {
     nearbyRooms: async () => this.nearbyRoomsNow(),
     leave: () => this.serialized(() => this.link.leave()),
     session: async () => ok(this.view()),
-    send: async (target, text) => this.link.send(target, text),
+    send: async (target, text, replyTo) => this.link.send(target, text, replyTo),
     unsent: async () => ok(this.link.unsent()),
     history: (conv, before, limit) => this.link.request((client) => client.request('history', { conv, before, limit })),
     search: (query, person, before) => this.link.request((client) => client.request('search', { query, person, before })),
@@ -105,6 +105,14 @@ export class AppCore extends CallFacade implements AppApi {
       this.openChatWindowInShell
         ? this.openChatWindowInShell(conv)
         : fail(AppErrorCode.UNSUPPORTED, 'This shell cannot open a conversation in a window of its own'),
+    editMessage: (id, text) => this.link.request(async (client) => (await client.request('edit', { id, text })).message),
+    deleteMessage: (id) => this.link.request(async (client) => (await client.request('delete', { id })).message),
+    react: (id, emoji, on) => this.link.request(async (client) => (await client.request('react', { id, emoji, on })).message),
+    markRead: (conv, upTo) => this.link.request(async (client) => (await client.request('read', { conv, upTo })).upTo),
+    readState: () => this.link.request(async (client) => (await client.request('readState')).conversations),
+    receipts: (conv) => this.link.request(async (client) => (await client.request('receipts', { conv })).receipts),
+    typing: async (conv) => (this.settingsFile.value.sendTyping ? this.link.typing(conv) : ok(undefined)),
+    privacy: (changes) => this.link.request((client) => client.request('privacy', changes ?? {})),
   };
 
   constructor(options: AppCoreOptions) {

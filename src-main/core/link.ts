@@ -14,7 +14,9 @@ import {
   type Result,
   type SessionView,
 } from '../../src-shared/api.js';
+import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
+import { LIMITS } from '../../src-shared/protocol/limits.js';
 import type { Target } from '../../src-shared/protocol/objects.js';
 import { ChatClient, type ConnectionState } from '../client/client.js';
 import { ClientError } from '../client/errors.js';
@@ -61,7 +63,9 @@ export class Link {
   private readonly sessionTokens: SessionTokenFile;
   private readonly pins: PinFile;
   /** Messages given to send() that are not yet stored or refused, for their outbox events. */
-  private readonly outgoing = new Map<string, { target: Target; text: string }>();
+  private readonly outgoing = new Map<string, { target: Target; text: string; replyTo?: number }>();
+  /** When typing was last sent, per conversation. */
+  private readonly typingSentAt = new Map<ConversationKey, number>();
 
   constructor(
     profileDir: string,
@@ -89,6 +93,8 @@ export class Link {
       server: current ? { ...current.server } : null,
       security: current?.security ? { ...current.security } : null,
       error: this.lastError,
+      ...(session?.hello.features ? { features: [...session.hello.features] } : {}),
+      ...(session?.hello.limits ? { limits: { ...session.hello.limits } } : {}),
     };
   }
 
@@ -179,22 +185,42 @@ export class Link {
   }
 
   /** Queues a message; its progress goes out as outbox events. */
-  send(target: Target, text: string): Result<{ clientMsgId: string }> {
+  send(target: Target, text: string, replyTo?: number): Result<{ clientMsgId: string }> {
     const client = this.current?.client;
     if (!client) return fail(AppErrorCode.NOT_CONNECTED, 'Join or host a room first');
     const clientMsgId = randomUUID();
-    this.outgoing.set(clientMsgId, { target, text });
+    const reply = replyTo !== undefined ? { replyTo } : {};
+    this.outgoing.set(clientMsgId, { target, text, ...reply });
     // Progress arrives as events; the promise only matters when the message is refused
     // for good or dropped because the client closed.
-    client.send(target, text, clientMsgId).catch((error: unknown) => {
+    client.send(target, text, clientMsgId, replyTo).catch((error: unknown) => {
       this.outgoing.delete(clientMsgId);
-      this.emit({ type: 'outbox', clientMsgId, status: 'failed', target, text, ts: Date.now(), error: describeRequestError(error) });
+      this.emit({ type: 'outbox', clientMsgId, status: 'failed', target, text, ...reply, ts: Date.now(), error: describeRequestError(error) });
     });
     return ok({ clientMsgId });
   }
 
-  unsent(): { clientMsgId: string; target: Target; text: string }[] {
-    return (this.current?.client.unsent ?? []).map(({ clientMsgId, to, text }) => ({ clientMsgId, target: to, text }));
+  unsent(): { clientMsgId: string; target: Target; text: string; replyTo?: number }[] {
+    return (this.current?.client.unsent ?? []).map(({ clientMsgId, to, text, replyTo }) => ({
+      clientMsgId,
+      target: to,
+      text,
+      ...(replyTo !== undefined ? { replyTo } : {}),
+    }));
+  }
+
+  /**
+   * Tells the conversation's readers that the user is typing, at most once per the server's typing
+   * interval per conversation: the rest of a burst of keystrokes sends nothing.
+   */
+  async typing(conv: ConversationKey): Promise<Result<void>> {
+    const client = this.current?.client;
+    if (!client) return fail(AppErrorCode.NOT_CONNECTED, 'Join or host a room first');
+    const interval = client.session?.hello.limits?.typingIntervalMs ?? LIMITS.typingIntervalMs;
+    const now = Date.now();
+    if (now - (this.typingSentAt.get(conv) ?? -Infinity) < interval) return ok(undefined);
+    this.typingSentAt.set(conv, now);
+    return this.request(async (connected) => void (await connected.request('typing', { conv })));
   }
 
   /** Runs a request on the connected client; its failure becomes the user's wording. */
@@ -263,14 +289,14 @@ export class Link {
       this.changed();
     });
     client.on('message', (message) => this.emit({ type: 'message', message }));
-    client.on('queued', ({ clientMsgId, to, text }) =>
-      this.emit({ type: 'outbox', clientMsgId, status: 'queued', target: to, text, ts: Date.now() }),
+    client.on('queued', ({ clientMsgId, to, text, replyTo }) =>
+      this.emit({ type: 'outbox', clientMsgId, status: 'queued', target: to, text, ...(replyTo !== undefined ? { replyTo } : {}), ts: Date.now() }),
     );
     client.on('sent', ({ clientMsgId, message, delivered }) => {
       const item = this.outgoing.get(clientMsgId);
       if (!item) return;
       this.outgoing.delete(clientMsgId);
-      const sent = { type: 'outbox', clientMsgId, target: item.target, text: item.text, ts: message.ts, message } as const;
+      const sent = { type: 'outbox', clientMsgId, ...item, ts: message.ts, message } as const;
       this.emit({ ...sent, status: 'sent' });
       if (delivered) this.emit({ ...sent, status: 'delivered' });
     });
@@ -282,6 +308,8 @@ export class Link {
     client.on('chatLeft', (push) => this.emit(push));
     client.on('group', (push) => this.emit(push));
     client.on('groupRemoved', (push) => this.emit(push));
+    client.on('typing', (push) => this.emit(push));
+    client.on('event', (event) => this.emit({ type: 'event', event }));
   }
 
   private savePin(key: string, pin: string): void {

@@ -22,6 +22,7 @@ export const DEFAULT_SETTINGS: Settings = {
   language: 'system',
   theme: 'system',
   notifications: true,
+  sendTyping: true,
 };
 
 export function ensureProfileDir(profileDir: string): void {

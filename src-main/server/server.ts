@@ -14,6 +14,7 @@ import { Dispatcher, type Handlers, type ServerContext } from './dispatch.js';
 import { accountHandlers } from './handlers/accounts.js';
 import { ServerAdmin } from './handlers/admin.js';
 import { chatHandlers } from './handlers/chats.js';
+import { conversationHandlers } from './handlers/conversation.js';
 import { groupHandlers } from './handlers/groups.js';
 import { messageHandlers } from './handlers/messages.js';
 import type { ServerLog } from './log.js';
@@ -120,6 +121,7 @@ export class ChatServer {
       ...messageHandlers(context),
       ...chatHandlers(context),
       ...groupHandlers(context),
+      ...conversationHandlers(context),
     } satisfies Handlers;
     this.dispatcher = new Dispatcher({
       log: this.log,

@@ -15,6 +15,7 @@ describe('storing messages', () => {
     const room = store.insertMessages([{ conv: ROOM, senderId: ali.id, clientMsgId: 'r1', text: 'hi all', ts: 11 }]).map(stored)[0]!;
     expect(room).toEqual({
       duplicate: false,
+      eventId: 1,
       message: { id: 1, conv: 'room', from: 'Ali', text: 'hi all', ts: 11, clientMsgId: 'r1' },
     });
     expect(Object.keys(room.message)).not.toContain('to');
@@ -28,9 +29,12 @@ describe('storing messages', () => {
     expect(inGroup).toEqual({ id: 3, conv: `group:${group.id}`, from: 'Ali', groupId: group.id, text: 'hi team', ts: 13, clientMsgId: 'g1' });
     expect(Object.keys(inGroup)).not.toContain('to');
 
+    const reply = send({ ...roomMessage(bob, 'yes @ali'), replyTo: room.message.id });
+    expect(reply).toMatchObject({ replyTo: { id: room.message.id, from: 'Ali', snippet: 'hi all' }, mentions: ['Ali'] });
+
     // What a later read returns is exactly what the insert returned.
-    expect(store.sync(ali.id, 0, 10).messages).toEqual([room.message, direct, inGroup]);
-    expect(store.lastMessageId()).toBe(3);
+    expect(store.sync(ali.id, 0, 10).messages).toEqual([room.message, direct, inGroup, reply]);
+    expect(store.lastMessageId()).toBe(4);
   });
 
   it('returns the stored message for a repeated (sender, clientMsgId) and stores nothing', async () => {

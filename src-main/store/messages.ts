@@ -2,7 +2,8 @@
 import { dmConversation, groupConversation, ROOM, type ConversationKey } from '../../src-shared/protocol/conversation.js';
 import { type ChatMessage } from '../../src-shared/protocol/objects.js';
 import { foldForSearch } from '../../src-shared/text.js';
-import { MESSAGE_SELECT, NO_UPPER_BOUND, toChatMessage, type Db, type MessageRecord } from './rows.js';
+import { mentionFinder } from './conversation.js';
+import { MESSAGE_SELECT, NO_UPPER_BOUND, replyQuote, toChatMessage, type Db, type MessageRecord } from './rows.js';
 import type { Page } from '../../src-shared/protocol/objects.js';
 import type { InsertResult, NewMessage, Store } from './types.js';
 
@@ -25,6 +26,17 @@ export function pageReader(db: Db): PageOf {
 
 const DAY_MS = 86_400_000;
 
+/** The conversations a user can read now. The room first: usually the busiest, it narrows a merge of pages soonest. */
+export function conversationLister(db: Db): (userId: number) => ConversationKey[] {
+  const dmPartners = db.prepare<[number], number>('SELECT partner_id FROM dm_partners WHERE user_id = ?').pluck();
+  const memberGroupIds = db.prepare<[number], number>('SELECT group_id FROM group_members WHERE user_id = ?').pluck();
+  return (userId) => [
+    ROOM,
+    ...dmPartners.all(userId).map((partnerId) => dmConversation(userId, partnerId)),
+    ...memberGroupIds.all(userId).map(groupConversation),
+  ];
+}
+
 export function messageQueries(db: Db, pageOf: PageOf, maxUserBytesPerDay = Infinity): MessageStore {
   /**
    * Changes nothing when (sender, clientMsgId) is stored already. Run without
@@ -39,15 +51,26 @@ export function messageQueries(db: Db, pageOf: PageOf, maxUserBytesPerDay = Infi
     text: string;
     folded: string;
     ts: number;
+    replyTo: number | null;
   }>(
-    `INSERT INTO messages (conv, sender_id, to_user_id, group_id, client_msg_id, text, folded, ts)
-     VALUES (@conv, @senderId, @toUserId, @groupId, @clientMsgId, @text, @folded, @ts)
+    `INSERT INTO messages (conv, sender_id, to_user_id, group_id, client_msg_id, text, folded, ts, reply_to)
+     VALUES (@conv, @senderId, @toUserId, @groupId, @clientMsgId, @text, @folded, @ts, @replyTo)
      ON CONFLICT (sender_id, client_msg_id) DO NOTHING`,
   );
   /** Adds messages with id > ? to the search index: one statement per batch (see migration 002). */
   const indexMessagesAfter = db.prepare<[number]>(
     'INSERT INTO message_search (rowid, folded) SELECT id, folded FROM messages WHERE id > ?',
   );
+  /** One log entry per message of the batch, in id order (see migration 009). */
+  const logMessagesAfter = db.prepare<[number], { id: number; messageId: number }>(
+    `INSERT INTO conv_events (conv, kind, message_id) SELECT conv, 'message', id FROM messages WHERE id > ? ORDER BY id
+     RETURNING id, message_id AS messageId`,
+  );
+  const addMention = db.prepare<[number, string, number]>('INSERT OR IGNORE INTO mentions (user_id, conv, message_id) VALUES (?, ?, ?)');
+  const original = db.prepare<[number], { from: string; text: string; deleted: number }>(
+    'SELECT u.name AS "from", m.text, m.deleted FROM messages m JOIN users u ON u.id = m.sender_id WHERE m.id = ?',
+  );
+  const findMentions = mentionFinder(db);
   const recordDmPartners = db.prepare<{ sender: number; recipient: number }>(
     `INSERT OR IGNORE INTO dm_partners (user_id, partner_id)
      VALUES (@sender, @recipient), (@recipient, @sender)`,
@@ -70,8 +93,6 @@ export function messageQueries(db: Db, pageOf: PageOf, maxUserBytesPerDay = Infi
       'SELECT id FROM messages WHERE conv = ? AND id > ? AND id < ? ORDER BY id LIMIT ?',
     )
     .pluck();
-  const dmPartners = db.prepare<[number], number>('SELECT partner_id FROM dm_partners WHERE user_id = ?').pluck();
-  const memberGroupIds = db.prepare<[number], number>('SELECT group_id FROM group_members WHERE user_id = ?').pluck();
 
   /** A user's name; names never change, so each is read once. */
   const names = new Map<number, string>();
@@ -86,7 +107,7 @@ export function messageQueries(db: Db, pageOf: PageOf, maxUserBytesPerDay = Infi
 
   /** Only within insertBatch, which adds what this stores to the search index. */
   const insertOne = (message: NewMessage): InsertResult => {
-    const { conv, senderId, toUserId, groupId, clientMsgId, text, ts } = message;
+    const { conv, senderId, toUserId, groupId, clientMsgId, text, ts, replyTo } = message;
     const day = Math.floor(ts / DAY_MS);
     const bytes = Buffer.byteLength(text);
     if ((usedOn.get(senderId, day) ?? 0) + bytes > maxUserBytesPerDay) {
@@ -103,12 +124,18 @@ export function messageQueries(db: Db, pageOf: PageOf, maxUserBytesPerDay = Infi
       text,
       folded: foldForSearch(text),
       ts,
+      replyTo: replyTo ?? null,
     });
     if (changes === 0) return { message: toChatMessage(messageByClientId.get(senderId, clientMsgId)!), duplicate: true };
     addUsage.run(senderId, day, bytes);
     if (toUserId !== undefined) recordDmPartners.run({ sender: senderId, recipient: toUserId });
+    const id = Number(lastInsertRowid);
+    const mentioned = findMentions(conv, text);
+    for (const user of mentioned) addMention.run(user.id, conv, id);
+    const answered = replyTo === undefined ? undefined : original.get(replyTo);
+    const quote = answered && replyQuote(replyTo!, answered.from, answered.text, answered.deleted === 1);
     const stored: ChatMessage = {
-      id: Number(lastInsertRowid),
+      id,
       conv,
       from: nameOf(senderId),
       ...(toUserId !== undefined ? { to: nameOf(toUserId) } : {}),
@@ -116,6 +143,8 @@ export function messageQueries(db: Db, pageOf: PageOf, maxUserBytesPerDay = Infi
       text,
       ts,
       clientMsgId,
+      ...(quote ? { replyTo: quote } : {}),
+      ...(mentioned.length > 0 ? { mentions: mentioned.map((user) => user.name).sort() } : {}),
     };
     return { message: stored, duplicate: false };
   };
@@ -124,15 +153,13 @@ export function messageQueries(db: Db, pageOf: PageOf, maxUserBytesPerDay = Infi
     const lastBefore = lastMessageId.get()!;
     const results = messages.map(insertOne);
     indexMessagesAfter.run(lastBefore);
-    return results;
+    const eventIds = new Map(logMessagesAfter.all(lastBefore).map((row) => [row.messageId, row.id]));
+    return results.map((result) =>
+      'message' in result && !result.duplicate ? { ...result, eventId: eventIds.get(result.message.id)! } : result,
+    );
   });
 
-  /** The room first: usually the busiest, it narrows the search in the others soonest. */
-  const conversationsOf = (userId: number): ConversationKey[] => [
-    ROOM,
-    ...dmPartners.all(userId).map((partnerId) => dmConversation(userId, partnerId)),
-    ...memberGroupIds.all(userId).map(groupConversation),
-  ];
+  const conversationsOf = conversationLister(db);
 
   return {
     insertMessages: (messages) => insertBatch(messages),

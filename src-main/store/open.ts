@@ -40,6 +40,8 @@ export function openDatabase(file: string, options: StoreOptions = {}): Database
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
+    // A deleted message's text is overwritten in the file, not left in free space (docs/PROTOCOL.md §17).
+    db.pragma('secure_delete = ON');
     db.pragma(`busy_timeout = ${OPEN_LOCK_WAIT_MS}`);
     // Checkpoints (WAL copied into the database, with an fsync) every 64 MB of log
     // instead of every 4 MB: a busy host spends far fewer of its commits waiting on them.

@@ -1,5 +1,6 @@
 /** SQL pieces and row shapes that more than one feature of the store uses. */
 import Database from 'better-sqlite3';
+import { replySnippet } from '../../src-shared/protocol/conversation.js';
 import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import { StoreConflictError } from './types.js';
 
@@ -20,18 +21,65 @@ export interface MessageRecord {
   text: string;
   ts: number;
   clientMsgId: string;
+  replyTo: number | null;
+  replyFrom: string | null;
+  replyText: string | null;
+  replyDeleted: number | null;
+  editedAt: number | null;
+  deleted: number;
+  /** JSON: [{emoji, users}], "[]" when none. */
+  reactions: string;
+  /** JSON: [name], "[]" when none. */
+  mentions: string;
 }
 
+/**
+ * A message as the protocol shows it, with its reply quote read from the original
+ * and its reactions and mentions, each a lookup by index (a page holds at most 200).
+ */
 export const MESSAGE_SELECT = `
   SELECT m.id, m.conv, sender.name AS "from", recipient.name AS "to", m.group_id AS groupId,
-    m.text, m.ts, m.client_msg_id AS clientMsgId
+    m.text, m.ts, m.client_msg_id AS clientMsgId,
+    m.reply_to AS replyTo, replySender.name AS replyFrom, original.text AS replyText, original.deleted AS replyDeleted,
+    m.edited_at AS editedAt, m.deleted,
+    (SELECT json_group_array(json_object('emoji', emoji, 'users', json(users)) ORDER BY first) FROM (
+       SELECT r.emoji, json_group_array(reactor.name ORDER BY r.id) AS users, min(r.id) AS first
+       FROM reactions r JOIN users reactor ON reactor.id = r.user_id
+       WHERE r.message_id = m.id GROUP BY r.emoji)) AS reactions,
+    (SELECT json_group_array(mentioned.name ORDER BY mentioned.name)
+       FROM mentions mn JOIN users mentioned ON mentioned.id = mn.user_id WHERE mn.message_id = m.id) AS mentions
   FROM messages m
   JOIN users sender ON sender.id = m.sender_id
-  LEFT JOIN users recipient ON recipient.id = m.to_user_id`;
+  LEFT JOIN users recipient ON recipient.id = m.to_user_id
+  LEFT JOIN messages original ON original.id = m.reply_to
+  LEFT JOIN users replySender ON replySender.id = original.sender_id`;
+
+/** What a reply shows of its original (undefined when the original is gone altogether, as with its group). */
+export function replyQuote(
+  id: number,
+  from: string | null,
+  text: string | null,
+  deleted: boolean,
+): ChatMessage['replyTo'] {
+  if (from === null || text === null) return undefined;
+  return deleted ? { id, from, snippet: '', deleted: true } : { id, from, snippet: replySnippet(text) };
+}
 
 export function toChatMessage(record: MessageRecord): ChatMessage {
-  const { to, groupId, ...common } = record;
-  return { ...common, ...(to !== null ? { to } : {}), ...(groupId !== null ? { groupId } : {}) };
+  const { to, groupId, replyTo, replyFrom, replyText, replyDeleted, editedAt, deleted, reactions, mentions, ...common } = record;
+  const quote = replyTo === null ? undefined : replyQuote(replyTo, replyFrom, replyText, replyDeleted === 1);
+  const reacted = JSON.parse(reactions) as NonNullable<ChatMessage['reactions']>;
+  const mentioned = JSON.parse(mentions) as string[];
+  return {
+    ...common,
+    ...(to !== null ? { to } : {}),
+    ...(groupId !== null ? { groupId } : {}),
+    ...(quote ? { replyTo: quote } : {}),
+    ...(editedAt !== null ? { editedAt } : {}),
+    ...(deleted === 1 ? { deleted: true as const } : {}),
+    ...(reacted.length > 0 ? { reactions: reacted } : {}),
+    ...(mentioned.length > 0 ? { mentions: mentioned } : {}),
+  };
 }
 
 /**

@@ -5,7 +5,8 @@
  */
 import { accessQueries } from './access.js';
 import { groupQueries } from './groups.js';
-import { messageQueries, pageReader } from './messages.js';
+import { conversationQueries } from './conversation.js';
+import { conversationLister, messageQueries, pageReader } from './messages.js';
 import { openDatabase, type StoreOptions } from './open.js';
 import { relationQueries } from './relations.js';
 import { searchQueries } from './search.js';
@@ -25,5 +26,6 @@ export function openStore(file: string, options: StoreOptions = {}): ServerStore
     ...relationQueries(db),
     ...groupQueries(db),
     ...accessQueries(db),
+    ...conversationQueries(db, conversationLister(db)),
   };
 }

@@ -3,7 +3,7 @@
  * All calls but search are synchronous; a call that returns has committed.
  */
 import type { HostBan } from '../../src-shared/api.js';
-import type { ChatMessage, Page } from '../../src-shared/protocol/objects.js';
+import type { ChatMessage, EventPage, Page, ReadState, Receipt } from '../../src-shared/protocol/objects.js';
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 
 export interface UserRow {
@@ -34,6 +34,8 @@ export interface NewMessage {
   toUserId?: number;
   /** Group, for group messages. */
   groupId?: number;
+  /** The message of the same conversation this one answers. */
+  replyTo?: number;
 }
 
 export type InsertResult = StoredMessage | OverDailyQuota;
@@ -42,6 +44,8 @@ export interface StoredMessage {
   message: ChatMessage;
   /** True when (senderId, clientMsgId) was already stored: the stored message is returned unchanged. */
   duplicate: boolean;
+  /** The message's entry in the event log (not for a duplicate). */
+  eventId?: number;
 }
 
 /** Not stored: the sender's messages of this UTC day would pass the store's maxUserBytesPerDay. */
@@ -168,5 +172,48 @@ export interface AccessStore {
   groupsOwnedCount(userId: number): number;
 }
 
+/** What the server checks before changing a message. */
+export interface MessageFacts {
+  id: number;
+  conv: ConversationKey;
+  senderId: number;
+  toUserId: number | null;
+  groupId: number | null;
+  ts: number;
+  deleted: boolean;
+}
+
+/** A message after a change, and the change's entry in the event log. */
+export interface MessageChange {
+  message: ChatMessage;
+  eventId: number;
+}
+
+/** Conversation changes (docs/PROTOCOL.md §17). Callers check who may do what; the message must exist. */
+export interface ConversationStore {
+  messageFacts(id: number): MessageFacts | undefined;
+  messageById(id: number): ChatMessage | undefined;
+  /** New text (mentions found again); the message must not be deleted. */
+  editMessage(id: number, text: string, editedAt: number): MessageChange;
+  /** Removes the text, reply link, reactions and mentions; replies to it then quote it as deleted. */
+  deleteMessage(id: number): MessageChange;
+  /** 'unchanged': the reaction was already so; 'limit': the user has LIMITS.maxReactionsPerUser on it. */
+  setReaction(id: number, userId: number, emoji: string, on: boolean): MessageChange | 'unchanged' | 'limit';
+  /** Moves the position forward (to at most the conversation's last message); eventId only when it moved. */
+  setReadPosition(userId: number, conv: ConversationKey, upTo: number): { upTo: number; eventId?: number };
+  /** Every conversation the user can read, with position and unread counts (up to LIMITS.maxUnreadCount). */
+  readStates(userId: number): ReadState[];
+  /** Positions in conv of its other current readers who send read receipts. */
+  receipts(conv: ConversationKey, userId: number): Receipt[];
+  sendsReadReceipts(userId: number): boolean;
+  setSendReadReceipts(userId: number, on: boolean): void;
+  /** Highest event id handed out, 0 when none. */
+  lastEventId(): number;
+  /** The user's events after `after`, oldest first: their conversations now; others' read positions where shared. */
+  events(userId: number, after: number, limit: number): EventPage;
+  /** Checkpoints and truncates the WAL, so deleted text is gone from it too. */
+  purgeDeleted(): void;
+}
+
 /** Everything the server needs from the database. */
-export type ServerStore = Store & SessionStore & AccessStore;
+export type ServerStore = Store & SessionStore & AccessStore & ConversationStore;

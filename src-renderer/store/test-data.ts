@@ -66,10 +66,18 @@ export function fakeApi(overrides: Partial<AppApi> = {}): AppApi & { emit(event:
     changePassword: () => ok(undefined),
     acknowledgeFingerprint: () => ok(undefined),
     settings: () =>
-      ok({ lastHost: '', lastPort: 7171, lastName: '', lastRoomName: '', lastMode: 'join', language: 'system', theme: 'system', notifications: true }),
+      ok({ lastHost: '', lastPort: 7171, lastName: '', lastRoomName: '', lastMode: 'join', language: 'system', theme: 'system', notifications: true, sendTyping: true }),
     updateSettings: () =>
-      ok({ lastHost: '', lastPort: 7171, lastName: '', lastRoomName: '', lastMode: 'join', language: 'system', theme: 'system', notifications: true }),
+      ok({ lastHost: '', lastPort: 7171, lastName: '', lastRoomName: '', lastMode: 'join', language: 'system', theme: 'system', notifications: true, sendTyping: true }),
     openChatWindow: () => ok(undefined),
+    editMessage: (id, text) => ok({ id, conv: 'room', from: 'alice', text, ts: 0, clientMsgId: 'c', editedAt: 1 }),
+    deleteMessage: (id) => ok({ id, conv: 'room', from: 'alice', text: '', ts: 0, clientMsgId: 'c', deleted: true }),
+    react: (id) => ok({ id, conv: 'room', from: 'alice', text: '', ts: 0, clientMsgId: 'c' }),
+    markRead: (_conv, upTo) => ok(upTo),
+    readState: () => ok([]),
+    receipts: () => ok([]),
+    typing: () => ok(undefined),
+    privacy: () => ok({ sendReadReceipts: true }),
     onEvent: (listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);

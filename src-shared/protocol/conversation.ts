@@ -3,6 +3,8 @@
  * (smaller id first) or "group:<groupId>". No zod, no Node: the renderer imports this.
  */
 
+import { LIMITS } from './limits.js';
+
 export type ConversationKey = string;
 export type ConversationKind = 'room' | 'dm' | 'group';
 
@@ -23,4 +25,13 @@ export function conversationKind(conv: ConversationKey): ConversationKind {
   if (conv.startsWith('dm:')) return 'dm';
   if (conv.startsWith('group:')) return 'group';
   return 'room';
+}
+
+/** What a reply quotes of its original (ChatMessage.replyTo.snippet): the first line that is not blank, shortened. */
+export function replySnippet(text: string): string {
+  const line = text.split('\n').find((candidate) => candidate.trim() !== '') ?? '';
+  const characters = [...line.trim()];
+  return characters.length > LIMITS.replySnippetLength
+    ? `${characters.slice(0, LIMITS.replySnippetLength - 1).join('')}…`
+    : characters.join('');
 }

@@ -1,7 +1,7 @@
 /** Protocol version, limits and defaults: plain values, safe for the renderer to import. */
 
 export const PROTOCOL_MAJOR = 1;
-const PROTOCOL_MINOR = 0;
+const PROTOCOL_MINOR = 1;
 export const PROTOCOL_VERSION = `${PROTOCOL_MAJOR}.${PROTOCOL_MINOR}`;
 
 /** Defaults a host may change; the hello response tells clients the values in force. */
@@ -19,7 +19,19 @@ export const LIMITS = {
   maxSearchLength: 200,
   maxClientMsgIdLength: 64,
   maxPassphraseLength: 256,
+  // Conversation changes (protocol 1.1, docs/PROTOCOL.md §17).
+  /** The server forwards at most one typing frame per user and conversation in this time; clients send no more often. */
+  typingIntervalMs: 3000,
+  /** Different emoji one user may have on one message at once. */
+  maxReactionsPerUser: 20,
+  /** Unread counts stop at this number (show "999+"). */
+  maxUnreadCount: 999,
+  /** Characters (code points) of the original's first line that a reply's quote carries. */
+  replySnippetLength: 100,
 } as const;
+
+/** Optional capabilities a 1.1 server lists in hello's `features`. */
+export const CONVERSATION_FEATURES = ['edit', 'delete', 'reply', 'reactions', 'read', 'typing'] as const;
 
 /** Who may create a new account: anyone, whoever knows the room passphrase, or anyone once the host approves. */
 export const ACCESS_MODES = ['open', 'passphrase', 'approval'] as const;

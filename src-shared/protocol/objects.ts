@@ -38,6 +38,19 @@ export const chatMessage = z.object({
   ts: time,
   /** The sender's own id for this message, echoed so the sender can match it. */
   clientMsgId: z.string(),
+  // Protocol 1.1 (docs/PROTOCOL.md §17): absent fields mean "none".
+  /** The message this one answers, as it is now: its sender and first line, or only that it was deleted. */
+  replyTo: z
+    .object({ id: messageId, from: z.string(), snippet: z.string(), deleted: z.literal(true).optional() })
+    .optional(),
+  /** When the text was last edited. */
+  editedAt: time.optional(),
+  /** Deleted for everyone: text is "", and replyTo, reactions and mentions are gone. */
+  deleted: z.literal(true).optional(),
+  /** Each emoji reacted with, ordered by its oldest reaction standing, with who reacted with it (in the order they did). */
+  reactions: z.array(z.object({ emoji: z.string(), users: z.array(z.string()) })).optional(),
+  /** The people this message mentions with @name (people who can read the conversation), as their names are spelt. */
+  mentions: z.array(z.string()).optional(),
 });
 export type ChatMessage = z.infer<typeof chatMessage>;
 
@@ -86,3 +99,56 @@ export type HistoryPage = z.infer<typeof historyPage>;
 
 export const searchPage = z.object({ hits: z.array(searchHit), hasMore: z.boolean() });
 export type SearchPage = z.infer<typeof searchPage>;
+
+// ------------------------------------------------------------ protocol 1.1: conversation changes (docs/PROTOCOL.md §17)
+
+/** Position in the server's conversation event log: unique and increasing across the server. */
+export const eventId = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+/** One reaction: a single emoji (an RGI emoji sequence, skin tones and flags included). */
+export const reactionEmoji = z
+  .string()
+  .max(32)
+  // Built at run time: the v flag (needed for \p{RGI_Emoji}) is newer than the compile target.
+  .regex(new RegExp('^\\p{RGI_Emoji}$', 'v'), 'a reaction is one emoji');
+
+/**
+ * One entry of the event log as a reader receives it. Message entries carry the message as it is
+ * NOW (so applying an entry twice, or an older one after a newer, leaves the same state);
+ * read entries carry the reader's cursor after the change.
+ */
+export const conversationEvent = z.discriminatedUnion('kind', [
+  z.object({
+    eventId,
+    /** message: a new message; edit, delete, reaction: that change to the message. */
+    kind: z.enum(['message', 'edit', 'delete', 'reaction']),
+    message: chatMessage,
+  }),
+  z.object({
+    eventId,
+    kind: z.literal('read'),
+    conv: conversationKey,
+    user: z.string(),
+    /** The user has read every message of conv up to this id. */
+    upTo: messageId,
+  }),
+]);
+export type ConversationEvent = z.infer<typeof conversationEvent>;
+
+export const eventPage = z.object({ events: z.array(conversationEvent), hasMore: z.boolean() });
+export type EventPage = z.infer<typeof eventPage>;
+
+/** Your read position in one conversation, with what is unread after it (each counted up to MAX_UNREAD_COUNT). */
+export const readState = z.object({
+  conv: conversationKey,
+  upTo: messageId,
+  /** Messages after upTo sent by others. */
+  unread: z.number().int().min(0),
+  /** Of those, the ones that mention you. */
+  mentions: z.number().int().min(0),
+});
+export type ReadState = z.infer<typeof readState>;
+
+/** Another reader's read position (only where both of you send read receipts, never in the room). */
+export const receipt = z.object({ user: z.string(), upTo: messageId });
+export type Receipt = z.infer<typeof receipt>;

@@ -5,13 +5,14 @@
  */
 import { z } from 'zod';
 import { wireError } from './errors.js';
-import { chatMessage, conversationKey, groupId, groupInfo } from './objects.js';
+import { chatMessage, conversationEvent, conversationKey, eventId, groupId, groupInfo } from './objects.js';
 import type { ResponseFrame } from './requests.js';
 
 const time = z.number().int().min(0);
 
 export const pushes = {
-  message: z.object({ type: z.literal('message'), message: chatMessage }),
+  /** eventId (protocol 1.1): the message's position in the event log. */
+  message: z.object({ type: z.literal('message'), message: chatMessage, eventId: eventId.optional() }),
   presence: z.object({ type: z.literal('presence'), user: z.string(), online: z.boolean(), ts: time }),
   /** `from` asked `to` for a private chat (also sent to the asker's other connections). */
   chatRequest: z.object({ type: z.literal('chatRequest'), from: z.string(), to: z.string(), ts: time }),
@@ -32,6 +33,11 @@ export const pushes = {
   bye: z.object({ type: z.literal('bye'), error: wireError }),
   ping: z.object({ type: z.literal('ping') }),
   pong: z.object({ type: z.literal('pong') }),
+  // Conversation changes (protocol 1.1, docs/PROTOCOL.md §17).
+  /** An edit, delete, reaction or read position, live (new messages come as message pushes). */
+  event: z.object({ type: z.literal('event'), event: conversationEvent }),
+  /** user is typing in conv; shown until typingIntervalMs * 2 pass without another, or their message arrives. */
+  typing: z.object({ type: z.literal('typing'), conv: conversationKey, user: z.string() }),
 };
 
 type PushType = keyof typeof pushes;

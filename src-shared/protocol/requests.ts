@@ -10,6 +10,8 @@ import {
   chatMessage,
   contact,
   conversationKey,
+  eventId,
+  eventPage,
   groupId,
   groupInfo,
   groupName,
@@ -20,6 +22,9 @@ import {
   pageLimit,
   passphrase,
   password,
+  reactionEmoji,
+  readState,
+  receipt,
   searchPage,
   target,
   userInfo,
@@ -47,6 +52,17 @@ export const requests = {
       heartbeatMs: z.number().int().positive(),
       maxFrameBytes: z.number().int().positive(),
       maxTextLength: z.number().int().positive(),
+      /** Protocol 1.1: the optional capabilities this server has (CONVERSATION_FEATURES, ...). */
+      features: z.array(z.string()).optional(),
+      /** Protocol 1.1: every limit in force. Later servers may add fields. */
+      limits: z
+        .object({
+          /** How long after sending its sender may edit a message; null: no limit. */
+          editWindowMs: z.number().int().positive().nullable(),
+          typingIntervalMs: z.number().int().positive(),
+          maxReactionsPerUser: z.number().int().positive(),
+        })
+        .optional(),
     }),
   ),
   login: request(
@@ -73,6 +89,8 @@ export const requests = {
       lastMessageId: messageId,
       /** Highest message id this account had been sent when it last went offline: sync from here if you keep no state. */
       deliveredUpTo: messageId,
+      /** Protocol 1.1: the newest event id now; catch up later with events from here (§17). */
+      lastEventId: eventId.optional(),
     }),
   ),
   logout: request(noParams, nothing),
@@ -82,6 +100,8 @@ export const requests = {
       clientMsgId: z.string().min(1).max(LIMITS.maxClientMsgIdLength),
       to: target,
       text: z.string().min(1).max(LIMITS.maxTextLength),
+      /** Protocol 1.1: the id of a message of the same conversation this one answers. */
+      replyTo: messageId.optional(),
     }),
     /** delivered: the message was written to at least one other person's online device. */
     z.object({ message: chatMessage, duplicate: z.boolean(), delivered: z.boolean() }),
@@ -112,6 +132,25 @@ export const requests = {
   groupAddMember: request(z.strictObject({ groupId, user: nameField }), group),
   groupRemoveMember: request(z.strictObject({ groupId, user: nameField }), group),
   groupInfo: request(z.strictObject({ groupId }), group),
+  // Conversation changes (protocol 1.1, docs/PROTOCOL.md §17).
+  /** Replaces the text of your own message. */
+  edit: request(z.strictObject({ id: messageId, text: z.string().min(1).max(LIMITS.maxTextLength) }), z.object({ message: chatMessage })),
+  /** Deletes your own message for everyone (the host: any message it can read). */
+  delete: request(z.strictObject({ id: messageId }), z.object({ message: chatMessage })),
+  /** Adds (on: true) or removes your reaction with one emoji. */
+  react: request(z.strictObject({ id: messageId, emoji: reactionEmoji, on: z.boolean() }), z.object({ message: chatMessage })),
+  /** Moves your read position in conv forward to upTo (never back); the result is the position now. */
+  read: request(z.strictObject({ conv: conversationKey, upTo: messageId }), z.object({ upTo: messageId })),
+  /** Your read position and unread counts in every conversation you can read. */
+  readState: request(noParams, z.object({ conversations: z.array(readState) })),
+  /** The other readers' positions in conv, for read receipts. */
+  receipts: request(z.strictObject({ conv: conversationKey }), z.object({ receipts: z.array(receipt) })),
+  /** Says you are typing in conv; the server forwards it to the other readers. */
+  typing: request(z.strictObject({ conv: conversationKey }), nothing),
+  /** Reads, and with a field changes, your privacy settings (kept by the server for all your sessions). */
+  privacy: request(z.strictObject({ sendReadReceipts: z.boolean().optional() }), z.object({ sendReadReceipts: z.boolean() })),
+  /** The event log after an event id, oldest first: what changed in your conversations while you were away. */
+  events: request(z.strictObject({ after: eventId, limit: pageLimit.optional() }), eventPage),
 };
 
 export type RequestType = keyof typeof requests;
