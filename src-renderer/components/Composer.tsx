@@ -1,9 +1,11 @@
-import { useCallback, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useCallback, useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError } from '../../src-shared/api.js';
+import { type ConversationKey, replySnippet } from '../../src-shared/protocol/conversation.js';
 import { LIMITS } from '../../src-shared/protocol/limits.js';
 import type { Target } from '../../src-shared/protocol/objects.js';
 import { app, useApp } from '../app-context.js';
+import { editMessage, offers } from '../store/sync.js';
 import { EmojiPopover } from './EmojiPopover.js';
 import { ErrorAlert } from './ErrorAlert.js';
 import { Icon } from './Icons.js';
@@ -13,6 +15,7 @@ import { useMentionSuggest } from './MentionSuggest.js';
 const COUNTER_FROM = 500;
 
 interface ComposerProps {
+  conv: ConversationKey;
   /** Null while the conversation's recipient is not known yet. */
   target: Target | null;
   /** The other side declined: nothing can be sent. */
@@ -21,9 +24,15 @@ interface ComposerProps {
   people: readonly string[];
 }
 
-export function Composer({ target, blocked, people }: ComposerProps) {
+export function Composer({ conv, target, blocked, people }: ComposerProps) {
   const { t } = useTranslation();
   const me = useApp((state) => state.session.me);
+  const composeState = useApp((state) => state.compose);
+  const setCompose = useApp((state) => state.setCompose);
+  // A reply or edit begun in another conversation does not follow you here.
+  const compose = composeState?.message.conv === conv ? composeState : null;
+  /** What was typed before an edit began, given back when it ends. */
+  const draft = useRef('');
   const [text, setText] = useState('');
   const [caret, setCaret] = useState(0);
   const [emojiOpen, setEmojiOpen] = useState(false);
@@ -36,12 +45,36 @@ export function Composer({ target, blocked, people }: ComposerProps) {
   const left = LIMITS.maxTextLength - text.length;
   const tooLong = left < 0;
 
+  const editing = compose?.mode === 'edit' ? compose.message : null;
+  useEffect(() => {
+    if (editing === null) return;
+    draft.current = box.current?.value ?? '';
+    setText(editing.text);
+    box.current?.focus();
+  }, [editing]);
+  useEffect(() => {
+    if (compose?.mode === 'reply') box.current?.focus();
+  }, [compose]);
+
+  const endCompose = () => {
+    if (editing !== null) setText(draft.current);
+    setCompose(null);
+  };
+
   const send = async () => {
     if (target === null || blocked || text.trim() === '' || tooLong) return;
     const sending = text;
+    if (editing !== null) {
+      const result = await editMessage(app(), editing, sending);
+      setError(result.ok ? null : result.error);
+      if (result.ok) endCompose();
+      return;
+    }
+    const replyTo = compose?.mode === 'reply' ? compose.message.id : undefined;
     // Cleared at once: the message shows as queued right away; put back if the app refuses it.
     setText('');
-    const result = await app().api.send(target, sending);
+    setCompose(null);
+    const result = await app().api.send(target, sending, replyTo);
     if (result.ok) {
       setError(null);
     } else {
@@ -74,6 +107,11 @@ export function Composer({ target, blocked, people }: ComposerProps) {
 
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
     if (mentions.onKeyDown(event)) return;
+    if (event.key === 'Escape' && compose !== null) {
+      event.preventDefault();
+      endCompose();
+      return;
+    }
     // Enter while an input method is composing picks a candidate; it must not send.
     if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {
       event.preventDefault();
@@ -96,6 +134,24 @@ export function Composer({ target, blocked, people }: ComposerProps) {
           }}
         />
       )}
+      {compose !== null && (
+        <div className="compose-bar">
+          <Icon name={compose.mode === 'reply' ? 'reply' : 'edit'} />
+          <p>
+            <strong>{compose.mode === 'reply' ? t('reply.replyingTo', { name: compose.message.from }) : t('edit.editing')}</strong>
+            {compose.mode === 'reply' && <span className="compose-snippet">{replySnippet(compose.message.text)}</span>}
+          </p>
+          <button
+            type="button"
+            className="icon-button"
+            aria-label={compose.mode === 'reply' ? t('reply.cancel') : t('edit.cancel')}
+            title={compose.mode === 'reply' ? t('reply.cancel') : t('edit.cancel')}
+            onClick={endCompose}
+          >
+            <Icon name="close" />
+          </button>
+        </div>
+      )}
       <div className="composer-row">
         {/* Grows with its text, wrapped lines included, up to a cap (CSS field-sizing). */}
         <textarea
@@ -111,6 +167,8 @@ export function Composer({ target, blocked, people }: ComposerProps) {
           onChange={(event) => {
             setText(event.target.value);
             setCaret(event.target.selectionStart);
+            // The app sends at most one typing frame per interval, and none with the setting off.
+            if (event.target.value !== '' && editing === null && offers(app(), 'typing')) void app().api.typing(conv);
           }}
           onSelect={(event) => setCaret(event.currentTarget.selectionStart)}
           onKeyDown={onKeyDown}
@@ -128,7 +186,7 @@ export function Composer({ target, blocked, people }: ComposerProps) {
           <Icon name="smile" />
         </button>
         <button type="submit" className="primary" disabled={disabled || text.trim() === '' || tooLong}>
-          {t('composer.send')}
+          {editing !== null ? t('edit.save') : t('composer.send')}
         </button>
       </div>
       {left <= COUNTER_FROM && (

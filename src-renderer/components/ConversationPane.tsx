@@ -15,6 +15,7 @@ import { Icon } from './Icons.js';
 import { InviteNote } from './InviteNote.js';
 import { MessageList } from './MessageList.js';
 import { Presence } from './Presence.js';
+import { TypingIndicator } from './TypingIndicator.js';
 
 /** One conversation: its header, messages and composer, and its details drawer when opened. */
 export function ConversationPane({ conv, canPopOut }: { conv: ConversationKey; canPopOut: boolean }) {
@@ -93,7 +94,8 @@ export function ConversationPane({ conv, canPopOut }: { conv: ConversationKey; c
       <div className="conversation-body">
         <div className="conversation-thread">
           <MessageList conv={conv} emptyText={entry?.kind === 'dm' ? t('layout.dmEmpty', { name }) : undefined} />
-          <Composer target={entry?.target ?? null} blocked={contact?.state === 'declined-by-them'} people={people} />
+          <TypingIndicator conv={conv} />
+          <Composer conv={conv} target={entry?.target ?? null} blocked={contact?.state === 'declined-by-them'} people={people} />
         </div>
         {detailsOpen && entry !== undefined && (
           <ConversationDetails entry={entry} group={group} contact={contact} label={detailsLabel} onClose={() => setDrawer(null)} onError={setActionError} />

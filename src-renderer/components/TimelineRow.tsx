@@ -1,5 +1,7 @@
+import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError, OutboxStatus } from '../../src-shared/api.js';
+import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import { useApp } from '../app-context.js';
 import { errorText } from '../i18n/index.js';
 import { sameName } from '../../src-shared/protocol/names.js';
@@ -9,6 +11,7 @@ import type { MessagesData, Notice } from '../store/messages.js';
 import { ownStatus } from '../store/selectors.js';
 import { Avatar } from './Avatar.js';
 import { Icon, type IconName } from './Icons.js';
+import { MessageActions, ReadMark, Reactions, ReplyQuote } from './MessageParts.js';
 import { MessageText } from './MessageText.js';
 
 interface TimelineRowProps {
@@ -25,6 +28,8 @@ export function TimelineRow({ item, me, outbox, deliveredUpTo, highlightedId, pe
   switch (item.kind) {
     case 'day':
       return <DaySeparator ts={item.ts} />;
+    case 'unread':
+      return <UnreadDivider />;
     case 'notice':
       return <NoticeRow notice={item.notice} />;
     case 'pending':
@@ -47,6 +52,7 @@ export function TimelineRow({ item, me, outbox, deliveredUpTo, highlightedId, pe
       const own = sameName(message.from, me);
       return (
         <MessageRow
+          message={message}
           from={message.from}
           ts={message.ts}
           text={message.text}
@@ -70,6 +76,15 @@ function DaySeparator({ ts }: { ts: number }) {
   return (
     <div className="day-separator">
       <span>{label}</span>
+    </div>
+  );
+}
+
+function UnreadDivider() {
+  const { t } = useTranslation();
+  return (
+    <div className="unread-divider" role="separator" aria-label={t('unread.divider')}>
+      <span>{t('unread.divider')}</span>
     </div>
   );
 }
@@ -113,9 +128,23 @@ function FullTime({ ts, className }: { ts: number; className?: string }) {
   );
 }
 
+/** "edited", with when on hover. */
+function EditedMark({ ts }: { ts: number }) {
+  const { t, i18n } = useTranslation();
+  const when = new Date(ts).toLocaleString(i18n.language, { dateStyle: 'medium', timeStyle: 'short' });
+  return (
+    <span className="edited-mark" title={t('edit.editedAt', { time: when })}>
+      {' '}
+      {t('edit.edited')}
+    </span>
+  );
+}
+
 const STATUS_ICON: Record<OutboxStatus, IconName> = { queued: 'clock', sent: 'check', delivered: 'checks', failed: 'alert' };
 
 interface MessageRowProps {
+  /** A stored message (a pending one has none): its quote, reactions, read mark and actions. */
+  message?: ChatMessage;
   from: string;
   ts: number;
   text: string;
@@ -130,9 +159,14 @@ interface MessageRowProps {
   me: string | null;
 }
 
-function MessageRow({ from, ts, text, status, error, own, continued, highlighted, people, me }: MessageRowProps) {
+function MessageRow({ message, from, ts, text, status, error, own, continued, highlighted, people, me }: MessageRowProps) {
   const { t } = useTranslation();
-  const classes = ['message', own ? 'own' : '', continued ? 'continued' : '', highlighted ? 'highlighted' : ''].filter(Boolean).join(' ');
+  const [actionError, setActionError] = useState<AppError | null>(null);
+  const mentioned = message?.mentions?.some((name) => sameName(name, me)) ?? false;
+  const classes = ['message', own ? 'own' : '', continued ? 'continued' : '', highlighted ? 'highlighted' : '', mentioned ? 'mentions-me' : '']
+    .filter(Boolean)
+    .join(' ');
+  const shownError = error ?? actionError;
   return (
     <article className={classes} aria-current={highlighted ? 'true' : undefined}>
       <div className="message-gutter">{continued ? <FullTime ts={ts} className="hover-time" /> : <Avatar name={from} size={36} />}</div>
@@ -145,11 +179,18 @@ function MessageRow({ from, ts, text, status, error, own, continued, highlighted
             <span className="message-sender">{from}</span> <FullTime ts={ts} />
           </header>
         )}
+        {message && <ReplyQuote message={message} />}
         <div className="message-line">
-          {/* Text nodes and elements only: React escapes the text, and white-space: pre-wrap keeps the author's lines. */}
-          <p className="message-text">
-            <MessageText text={text} people={people} me={me} />
-          </p>
+          {message?.deleted ? (
+            <p className="message-text deleted">{t('delete.deleted')}</p>
+          ) : (
+            // Text nodes and elements only: React escapes the text, and white-space: pre-wrap keeps the author's lines.
+            <p className="message-text">
+              <MessageText text={text} people={people} me={me} />
+              {message?.editedAt !== undefined && <EditedMark ts={message.editedAt} />}
+            </p>
+          )}
+          {message && own && <ReadMark message={message} />}
           {status !== null && (
             <span
               className="message-status"
@@ -162,8 +203,10 @@ function MessageRow({ from, ts, text, status, error, own, continued, highlighted
             </span>
           )}
         </div>
-        {error !== null && <p className="message-error">{errorText(t, error)}</p>}
+        {message && <Reactions message={message} me={me} />}
+        {shownError !== null && <p className="message-error">{errorText(t, shownError)}</p>}
       </div>
+      {message && <MessageActions message={message} own={own} onError={setActionError} />}
     </article>
   );
 }

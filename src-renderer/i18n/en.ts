@@ -368,6 +368,56 @@ export const en = {
     jumpLabel_one: 'Show {{count}} new message',
     jumpLabel_other: 'Show {{count}} new messages',
   },
+  reply: {
+    action: 'Reply',
+    jump: 'Reply to {{name}}: {{text}}. Show the original',
+    deleted: 'The original message was deleted',
+    replyingTo: 'Replying to {{name}}',
+    cancel: 'Cancel reply',
+  },
+  edit: {
+    action: 'Edit',
+    edited: '(edited)',
+    editedAt: 'Edited {{time}}',
+    editing: 'Editing your message',
+    cancel: 'Cancel editing',
+    save: 'Save',
+  },
+  delete: {
+    action: 'Delete for everyone',
+    question: 'Delete this message for everyone?',
+    detail: 'Everyone sees “message deleted” instead. Its text is removed from the room’s server and cannot be brought back.',
+    detailHost: 'As the host you delete {{name}}’s message for everyone; the room’s log records it. Its text cannot be brought back.',
+    confirm: 'Delete',
+    deleted: 'Message deleted',
+  },
+  reactions: {
+    label: 'Reactions',
+    chip_one: '{{emoji}} {{count}} reaction: {{names}}',
+    chip_other: '{{emoji}} {{count}} reactions: {{names}}',
+    add: 'React with {{emoji}}',
+    more: 'More reactions',
+    picker: 'Choose a reaction',
+  },
+  receipts: {
+    read: 'Read',
+    readBy_one: 'Read by {{count}}',
+    readBy_other: 'Read by {{count}}',
+    setting: 'Send read receipts',
+    settingHint: 'Turned off, others do not see when you have read their messages, and you do not see theirs.',
+  },
+  typing: {
+    one: '{{name}} is typing…',
+    two: '{{first}} and {{second}} are typing…',
+    three: '{{first}}, {{second}} and {{third}} are typing…',
+    many: 'Several people are typing…',
+    setting: 'Show others when I am typing',
+  },
+  actions: {
+    toolbar: 'Message from {{name}}',
+    menu: 'Message actions',
+    copy: 'Copy text',
+  },
 };
 
 export type Translations = typeof en;
