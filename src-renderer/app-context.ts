@@ -27,12 +27,13 @@ export function useConversationList(): ConversationEntry[] {
   const dmPeers = useApp((state) => state.dmPeers);
   const groups = useApp((state) => state.groups);
   const unread = useApp((state) => state.unread);
+  const mentionUnread = useApp((state) => state.mentionUnread);
   const latest = useApp((state) => state.latest);
   const users = useApp((state) => state.users);
   const roomName = useApp((state) => state.session.roomName) ?? t('nav.room');
   return useMemo(
-    () => conversationList({ contacts, dmPeers, groups, unread, latest, users }, roomName),
-    [contacts, dmPeers, groups, unread, latest, users, roomName],
+    () => conversationList({ contacts, dmPeers, groups, unread, mentionUnread, latest, users }, roomName),
+    [contacts, dmPeers, groups, unread, mentionUnread, latest, users, roomName],
   );
 }
 

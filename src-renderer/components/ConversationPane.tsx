@@ -14,6 +14,7 @@ import { ErrorAlert } from './ErrorAlert.js';
 import { Icon } from './Icons.js';
 import { InviteNote } from './InviteNote.js';
 import { MessageList } from './MessageList.js';
+import { MuteMenu } from './MuteMenu.js';
 import { Presence } from './Presence.js';
 import { TypingIndicator } from './TypingIndicator.js';
 
@@ -76,6 +77,7 @@ export function ConversationPane({ conv, canPopOut }: { conv: ConversationKey; c
               <Icon name="popOut" />
             </button>
           )}
+          <MuteMenu conv={conv} />
           <button
             type="button"
             className="icon-button"
