@@ -1,12 +1,35 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+/**
+ * Files that assert how long the server keeps others waiting, or load it with 100,000 frames:
+ * they run last, one at a time, each in a fresh process, with no other test file competing for the CPU.
+ */
+const TIMED = ['src-main/server/faults.test.ts', 'src-main/server/fuzz.test.ts', 'bench/run.test.ts'];
 
 export default defineConfig({
   test: {
-    include: ['src-main/**/*.test.ts', 'bench/**/*.test.ts', 'src-shared/**/*.test.ts', 'src-renderer/**/*.test.{ts,tsx}'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Most test time is waiting (sockets, timers, child processes), not CPU. The default,
+    // cores - 1, is one worker on a 2-core machine: the files ran one after another.
+    maxWorkers: 2,
     // Nothing a test starts announces or browses on this machine's real network; the discovery tests turn it on in namespaces.
     env: { LANCHAT_DISCOVERY: 'off' },
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'shared',
+          include: ['src-main/**/*.test.ts', 'bench/**/*.test.ts', 'src-shared/**/*.test.ts', 'src-renderer/**/*.test.{ts,tsx}'],
+          exclude: [...configDefaults.exclude, ...TIMED],
+          // A worker keeps its modules from file to file instead of importing zod, SQLite and the
+          // server again for each (that import was a third of the suite). Tests share no module
+          // state: each builds its own room, store or app; hooks are registered per file or per test.
+          isolate: false,
+        },
+      },
+      { extends: true, test: { name: 'timed', include: TIMED, maxWorkers: 1, sequence: { groupOrder: 1 } } },
+    ],
   },
 });

@@ -111,7 +111,7 @@ const messageText = (sender: string, i: number): string => `message ${i} from ${
 const workloadName = (server: RoomServer, kind: 'light' | 'burst'): string => (server === 'host' ? kind : `${server}-${kind}`);
 
 /** Starts the server-side measurements of a workload (event-loop delay, CPU time). */
-async function startMeasuring(server: ServerProcess): Promise<() => Promise<Result>> {
+export async function startMeasuring(server: ServerProcess): Promise<() => Promise<Result>> {
   await server.probe?.reset();
   const cpuBefore = server.cpuSeconds();
   return () => serverFigures(server, cpuBefore);

@@ -10,6 +10,7 @@
 import { parseArgs } from 'node:util';
 import { type RoomServer, burst, light } from './chat.js';
 import { type Result, measure, transport } from './common.js';
+import { changes } from './changes.js';
 import { connections } from './connections.js';
 import { history } from './history.js';
 import { peerInstalled } from './peers.js';
@@ -67,6 +68,7 @@ for (const [kind, options] of Object.entries(room)) {
 if (selected('connections')) {
   report('connections', await connections({ clients: quick ? 1000 : 10_000, holdSeconds: quick ? 5 : 60, chatters: 5, heapSnapshotDir: values['heap-snapshot'] }));
 }
+if (selected('changes')) report('changes', await changes({ clients: quick ? 20 : 50, reactionsEach: quick ? 10 : 40 }));
 if (selected('reconnect')) report('reconnect', await reconnect({ clients: quick ? 200 : 1000, senders: 5 }));
 if (selected('history')) {
   report('history', await history({ messages: quick ? 100_000 : 1_000_000, users: 200, dms: 1000, groups: 50, queries: quick ? 20 : 50 }));

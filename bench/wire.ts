@@ -20,11 +20,27 @@ export interface PushedMessage extends Delivery {
   conv: string;
 }
 
-type Frame = { type: string; id?: number; ok?: boolean; result?: unknown; error?: { code: string; message: string }; message?: PushedMessage };
+/** The fields of an `event` push the load generator reads. */
+export interface ChangeEvent {
+  kind: string;
+  message: { id: number };
+}
+
+type Frame = {
+  type: string;
+  id?: number;
+  ok?: boolean;
+  result?: unknown;
+  error?: { code: string; message: string };
+  message?: PushedMessage;
+  event?: ChangeEvent;
+};
 
 export class WireClient {
   /** Called for every pushed message while the client decodes. */
   onMessage: (message: Delivery) => void = () => undefined;
+  /** Called for every conversation change pushed (protocol 1.1 `event`, docs/PROTOCOL.md §17.9). */
+  onEvent: (event: ChangeEvent) => void = () => undefined;
   closed = false;
   private readonly decoder = new FrameDecoder(64 * 1024 * 1024);
   private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
@@ -102,6 +118,8 @@ export class WireClient {
   private onFrame(frame: Frame): void {
     if (frame.type === 'message') {
       this.onMessage(frame.message!);
+    } else if (frame.type === 'event') {
+      this.onEvent(frame.event!);
     } else if (frame.type === 'res') {
       const waiting = this.pending.get(frame.id!);
       if (!waiting) return;

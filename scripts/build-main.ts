@@ -2,6 +2,7 @@
  * Builds the Electron main process into dist-main/electron:
  *   main.js     ESM, every package left to node_modules (better-sqlite3 is native,
  *               pino starts worker threads; neither survives bundling), Node built-ins and electron external;
+ *               beside it search-worker.js (the search thread's entry) and the chunks the two share;
  *   preload.cjs one CommonJS file: a sandboxed preload can require 'electron' and nothing else,
  *               and cannot be an ES module.
  * `npm run build:main`
@@ -17,12 +18,17 @@ const shared = { configFile: false, root, logLevel: 'warn', publicDir: false } a
 await build({
   ...shared,
   build: {
-    ssr: 'src-main/electron/main.ts',
+    // search-worker.js beside main.js, where src-main/store/search-pool.ts looks for it.
+    ssr: true,
     outDir,
     emptyOutDir: true,
     target: 'node20',
     sourcemap: true,
-    rolldownOptions: { output: { format: 'es', entryFileNames: 'main.js' } },
+    rolldownOptions: {
+      input: { main: 'src-main/electron/main.ts', 'search-worker': 'src-main/store/search-worker.ts' },
+      // Chunks beside the entries too: search-pool.ts finds the worker relative to its own chunk.
+      output: { format: 'es', entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
+    },
   },
 });
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../testing/harness.js';
 import { useRoom } from '../testing/room.js';
-import { TerminalSession, parseServer, printable } from './terminal.js';
+import { TerminalSession, formatEvent, formatMessageLine, formatReactions, parseServer, printable } from './terminal.js';
 
 const room = useRoom({ start: {} });
 
@@ -22,7 +22,7 @@ describe('terminal client', () => {
     await alice.waitLine(/^\*\*\* bob joined at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
 
     await bob.type('merhaba arkadaşlar');
-    await alice.waitLine(/^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] room \| bob: merhaba arkadaşlar$/);
+    await alice.waitLine(/^#\d+ \[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] room \| bob: merhaba arkadaşlar$/);
 
     await alice.type('bob~are you there?');
     await bob.waitLine(/alice wants to chat privately with you: \/accept alice or \/decline alice/);
@@ -68,6 +68,54 @@ describe('terminal client', () => {
     expect(await alice.type('/quit')).toBe('quit');
     expect(await bob.type('LOGOUT')).toBe('quit');
     await bob.waitLine(/^\*\*\* logged out$/);
+  });
+});
+
+describe('terminal client and conversation changes', () => {
+  it('replies, edits, deletes and reacts by message id, and shows what others change as it arrives', async () => {
+    const alice = await terminal('alice');
+    const bob = await terminal('bob');
+    await alice.type('lunch at noon?');
+    const id = Number(/^#(\d+) /.exec(alice.lines.find((line) => line.endsWith('alice: lunch at noon?'))!)![1]);
+    await bob.waitLine(new RegExp(`^#${id} .* room \\| alice: lunch at noon\\?$`));
+    await bob.type(`/reply ${id} yes please`);
+    await alice.waitLine(new RegExp(`room \\| bob \\(reply to #${id} alice: "lunch at noon\\?"\\): yes please$`));
+    await alice.type(`/edit ${id} lunch at one?`);
+    await bob.waitLine(new RegExp(`^#${id} .* room \\| alice \\(edited\\): lunch at one\\?$`));
+    await bob.type(`/react ${id} 👍`);
+    await alice.waitLine(new RegExp(`^\\*\\*\\* #${id} reactions: 👍 bob$`));
+    await bob.type(`/react ${id} 👍`);
+    await alice.waitLine(new RegExp(`^\\*\\*\\* #${id} reactions: none$`));
+    await bob.type(`/edit ${id} not mine`);
+    await bob.waitLine(/^! you can only edit your own messages$/);
+    await alice.type(`/delete ${id}`);
+    await bob.waitLine(new RegExp(`^\\*\\*\\* #${id} from alice was deleted$`));
+    await bob.type('/reply 999999 hello');
+    await bob.waitLine(/^! no message #999999 was shown in this session$/);
+  });
+});
+
+describe('terminal formatting', () => {
+  const base = { id: 7, conv: 'room', from: 'bob', text: 'hi', ts: new Date(2026, 0, 2, 3, 4, 5).getTime(), clientMsgId: 'c' };
+
+  it('shows ids, edits, reply quotes and deletions in one line', () => {
+    expect(formatMessageLine(base, 'room')).toBe('#7 [2026-01-02 03:04:05] room | bob: hi');
+    expect(formatMessageLine({ ...base, editedAt: 1, replyTo: { id: 3, from: 'ann', snippet: 'first' } }, 'dm ann')).toBe(
+      '#7 [2026-01-02 03:04:05] dm ann | bob (edited) (reply to #3 ann: "first"): hi',
+    );
+    expect(formatMessageLine({ ...base, replyTo: { id: 3, from: 'ann', snippet: '', deleted: true } }, 'room')).toContain(
+      '(reply to #3 ann: message deleted): hi',
+    );
+    expect(formatMessageLine({ ...base, text: '', deleted: true }, 'room')).toBe('#7 [2026-01-02 03:04:05] room | bob: (message deleted)');
+  });
+
+  it('prints reactions and others’ read positions, not your own', () => {
+    const where = () => 'room';
+    const reacted = { ...base, reactions: [{ emoji: '👍', users: ['ann', 'cem'] }, { emoji: '🎉', users: ['bob'] }] };
+    expect(formatEvent({ eventId: 1, kind: 'reaction', message: reacted }, 'bob', where)).toBe('*** #7 reactions: 👍 ann, cem; 🎉 bob');
+    expect(formatEvent({ eventId: 2, kind: 'read', conv: 'dm:1:2', user: 'ann', upTo: 7 }, 'bob', where)).toBe('*** ann read up to #7');
+    expect(formatEvent({ eventId: 3, kind: 'read', conv: 'room', user: 'BOB', upTo: 7 }, 'bob', where)).toBeNull();
+    expect(formatReactions(base)).toBe('none');
   });
 });
 

@@ -3,7 +3,7 @@
  * commands into client calls and everything received into one line each (runChat
  * makes each line safe to print).
  */
-import type { ChatMessage, GroupInfo } from '../../src-shared/protocol/objects.js';
+import type { ChatMessage, ConversationEvent, GroupInfo, Target } from '../../src-shared/protocol/objects.js';
 import { DEFAULT_PORT } from '../../src-shared/protocol/limits.js';
 import { checkUserName } from '../../src-shared/text.js';
 import { nameKey } from '../../src-shared/protocol/names.js';
@@ -24,6 +24,10 @@ export const HELP = [
   '  /group_person_add <group> <name>      add <name> to your group',
   '  /group_person_remove <group> <name>   remove <name> from your group',
   '  /group_message <group>~<text>   message a group',
+  '  /reply <id> <text>              answer message #<id> in its conversation',
+  '  /edit <id> <text>               change your message #<id>',
+  '  /delete <id>                    delete your message #<id> for everyone',
+  '  /react <id> <emoji>             add or take back your reaction to #<id>',
   '  @PM <name>                      ask <name> for a private chat',
   '  /accept <name>, /decline <name> answer a private chat request',
   '  EXIT PM                         leave the private chat',
@@ -50,17 +54,65 @@ export function formatTime(ts: number): string {
 
 export type CommandOutcome = 'continue' | 'quit';
 
+/** Messages the session remembers for /reply and /react (the newest). */
+const REMEMBERED_MESSAGES = 5000;
+
+/** "#12 [time] where | sender: text", with (edited), a reply's quote, or "message deleted". */
+export function formatMessageLine(message: ChatMessage, where: string): string {
+  const reply = message.replyTo
+    ? ` (reply to #${message.replyTo.id} ${message.replyTo.from}: ${message.replyTo.deleted ? 'message deleted' : `"${message.replyTo.snippet}"`})`
+    : '';
+  const edited = message.editedAt !== undefined && !message.deleted ? ' (edited)' : '';
+  const text = message.deleted ? '(message deleted)' : message.text;
+  return `#${message.id} [${formatTime(message.ts)}] ${where} | ${message.from}${edited}${reply}: ${text}`;
+}
+
+/** "👍 alice, bob; 🎉 cem", or "none". */
+export function formatReactions(message: ChatMessage): string {
+  const reactions = message.reactions ?? [];
+  return reactions.length === 0 ? 'none' : reactions.map((reaction) => `${reaction.emoji} ${reaction.users.join(', ')}`).join('; ');
+}
+
+/**
+ * One line for a change that arrived (protocol 1.1 event), or null for one not worth a line
+ * (your own read position). `where` names the conversation of a key.
+ */
+export function formatEvent(event: ConversationEvent, me: string, where: (message: ChatMessage) => string): string | null {
+  switch (event.kind) {
+    case 'message':
+    case 'edit':
+      return formatMessageLine(event.message, where(event.message));
+    case 'delete':
+      return `*** #${event.message.id} from ${event.message.from} was deleted`;
+    case 'reaction':
+      return `*** #${event.message.id} reactions: ${formatReactions(event.message)}`;
+    case 'read':
+      if (nameKey(event.user) === nameKey(me)) return null;
+      return `*** ${event.user} read up to #${event.upTo}${event.conv === 'room' ? ' in the room' : ''}`;
+  }
+}
+
 export class TerminalSession {
   /** The partner of the private chat plain text goes to, after @PM was accepted. */
   private partner: string | null = null;
   private readonly groupNames = new Map<number, string>();
+  /** The newest messages seen, by id, for /reply and /react. */
+  private readonly seen = new Map<number, ChatMessage>();
 
   constructor(
     private readonly client: ChatClient,
     private readonly me: string,
     private readonly print: (line: string) => void,
   ) {
-    client.on('message', (message) => this.print(this.formatMessage(message)));
+    client.on('message', (message) => {
+      this.remember(message);
+      this.print(this.formatMessage(message));
+    });
+    client.on('event', (event) => {
+      if (event.kind !== 'read') this.remember(event.message);
+      const line = formatEvent(event, this.me, (message) => this.where(message));
+      if (line !== null) this.print(line);
+    });
     client.on('presence', (p) => {
       if (nameKey(p.user) !== nameKey(this.me)) {
         this.print(`*** ${p.user} ${p.online ? 'joined' : 'left'} at ${formatTime(p.ts)}`);
@@ -100,13 +152,61 @@ export class TerminalSession {
   }
 
   formatMessage(message: ChatMessage): string {
-    let where: string;
-    if (message.conv === 'room') where = 'room';
-    else if (message.to !== undefined) {
-      const other = nameKey(message.from) === nameKey(this.me) ? message.to : message.from;
-      where = `dm ${other}`;
-    } else where = `group ${this.groupNames.get(message.groupId ?? 0) ?? message.groupId}`;
-    return `[${formatTime(message.ts)}] ${where} | ${message.from}: ${message.text}`;
+    return formatMessageLine(message, this.where(message));
+  }
+
+  private where(message: ChatMessage): string {
+    if (message.conv === 'room') return 'room';
+    if (message.to !== undefined) return `dm ${this.otherParty(message)}`;
+    return `group ${this.groupNames.get(message.groupId ?? 0) ?? message.groupId}`;
+  }
+
+  private otherParty(message: ChatMessage): string {
+    return nameKey(message.from) === nameKey(this.me) ? message.to! : message.from;
+  }
+
+  private remember(message: ChatMessage): void {
+    this.seen.delete(message.id);
+    this.seen.set(message.id, message);
+    if (this.seen.size > REMEMBERED_MESSAGES) this.seen.delete(this.seen.keys().next().value!);
+  }
+
+  /** A message shown in this session, by the id /reply, /edit, /delete or /react gave. */
+  private shown(idText: string | undefined, usage: string): ChatMessage {
+    const id = Number((idText ?? '').replace(/^#/, ''));
+    if (!Number.isSafeInteger(id) || id <= 0) throw new Error(`usage: ${usage}`);
+    const message = this.seen.get(id);
+    if (!message) throw new Error(`no message #${id} was shown in this session`);
+    return message;
+  }
+
+  /** /reply, /edit, /delete, /react: the message id first, then the rest of the line. */
+  private async change(command: string, argument: string): Promise<CommandOutcome> {
+    const [idText = '', ...words] = argument.split(/\s+/);
+    const rest = argument.slice(idText.length).trim();
+    if (command === '/delete') {
+      const message = this.shown(idText, '/delete <id>');
+      await this.client.request('delete', { messageId: message.id });
+      return 'continue';
+    }
+    const usage = `${command} <id> ${command === '/react' ? '<emoji>' : '<text>'}`;
+    const message = this.shown(idText, usage);
+    if (rest === '' || words.length === 0) throw new Error(`usage: ${usage}`);
+    if (command === '/edit') {
+      await this.client.request('edit', { messageId: message.id, text: rest });
+    } else if (command === '/react') {
+      const mine = (message.reactions ?? []).some((reaction) => reaction.emoji === rest && reaction.users.some((user) => nameKey(user) === nameKey(this.me)));
+      await this.client.request('react', { messageId: message.id, emoji: rest, on: !mine });
+    } else {
+      const to: Target =
+        message.conv === 'room'
+          ? { kind: 'room' }
+          : message.to !== undefined
+            ? { kind: 'dm', user: this.otherParty(message) }
+            : { kind: 'group', groupId: message.groupId! };
+      await this.client.send(to, rest, undefined, message.id);
+    }
+    return 'continue';
   }
 
   /** Runs one input line; errors print as one line and the session goes on. */
@@ -169,6 +269,11 @@ export class TerminalSession {
         await this.client.send({ kind: 'group', groupId: group.id }, text);
         return 'continue';
       }
+      case '/reply':
+      case '/edit':
+      case '/delete':
+      case '/react':
+        return this.change(command, argument);
       case '@PM': {
         const name = needArgument(argument, '@PM <name>');
         const { contact } = await this.client.request('chatRequest', { user: name });

@@ -84,7 +84,7 @@ describe('ChatClient and frames that break the protocol', () => {
     const port = await scriptedServer(
       () => ({ contacts: [] }),
       (connection) => {
-        connection.send({ type: 'typing', user: 'bob' });
+        connection.send({ type: 'sticker', user: 'bob' });
         connection.send({ type: 'presence', user: 'bob', online: true, ts: 5, device: 'phone' });
       },
     );

@@ -32,6 +32,8 @@ export interface ClientOptions {
   create?: boolean;
   /** Highest message id already held (from the caller's own storage); history after it is fetched on login. */
   lastMessageId?: number;
+  /** Newest event log entry already applied (ChatClient.lastEventId kept from before): catch-up then goes through the log. */
+  lastEventId?: number;
   clientName?: string;
   reconnect?: boolean;
   /** First and largest wait between reconnect attempts. */
@@ -81,6 +83,9 @@ export type ClientEvents = { [K in ForwardedPush]: [PushFrames[K]] } & {
 /** Parameters of a request, optional when it has none. */
 type ParamsArg<T extends RequestType> = Record<string, never> extends RequestBody<T> ? [params?: RequestBody<T>] : [params: RequestBody<T>];
 
+/** A push held during catch-up: a message (with its log entry, if the server gave one) or another log entry. */
+type Held = { message: ChatMessage; eventId?: number | undefined } | { event: ConversationEvent };
+
 /** Bye reasons after which the client does not reconnect by itself. */
 const ENDED_BY_HOST = new Set<string>([ErrorCode.KICKED, ErrorCode.BANNED, ErrorCode.PASSWORD_CHANGED]);
 
@@ -96,7 +101,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   session: SessionInfo | null = null;
   /** Fingerprint of the host's certificate once connected (null over plain TCP or before). */
   hostFingerprint: string | null = null;
-  private readonly options: Required<Omit<ClientOptions, 'password' | 'token' | 'lastMessageId' | 'fingerprint' | 'passphrase'>>;
+  private readonly options: Required<Omit<ClientOptions, 'password' | 'token' | 'lastMessageId' | 'lastEventId' | 'fingerprint' | 'passphrase'>>;
   private pinnedFingerprint: string | undefined;
   private password: string | undefined;
   private passphrase: string | undefined;
@@ -106,8 +111,10 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   private readonly outbox: Outbox;
   /** Highest message id emitted; pushes at or below it are repeats. */
   private cursor: number | undefined;
-  /** Pushed messages held while catching up, so they come out in order after the caught-up ones. */
-  private held: ChatMessage[] | null = null;
+  /** Highest event log entry applied (protocol 1.1); undefined until the first login to a 1.1 server. */
+  private eventCursor: number | undefined;
+  /** Pushes held while catching up, so they come out in order after the caught-up ones. */
+  private held: Held[] | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private attempt = 0;
@@ -132,6 +139,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     this.passphrase = options.passphrase;
     this.token = options.token;
     this.cursor = options.lastMessageId;
+    this.eventCursor = options.lastEventId;
     this.rpc = new Rpc(this.options.requestTimeoutMs);
     this.outbox = new Outbox({
       send: (item) => {
@@ -154,6 +162,11 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   /** Messages accepted by send() but not yet acknowledged by the server. */
   get unsent(): OutboxItem[] {
     return this.outbox.items;
+  }
+
+  /** The newest event log entry this client has applied (protocol 1.1 servers), 0 before any. */
+  get lastEventId(): number {
+    return this.eventCursor ?? 0;
   }
 
   /** The highest message id this client has seen. */
@@ -290,16 +303,35 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     }
   }
 
-  /** Fetches every message after the cursor, holding live pushes until done. */
+  /**
+   * Fetches what happened while away, holding live pushes until done: every entry of the event
+   * log after the event cursor (protocol 1.1), or else every message after the message cursor.
+   */
   private async catchUp(connection: Connection): Promise<void> {
-    for (;;) {
-      const page = await this.rpc.call(connection, 'sync', { after: this.cursor ?? 0, limit: SYNC_PAGE });
-      for (const message of page.messages) this.emitMessage(message);
-      if (!page.hasMore) break;
+    const serverLastEvent = this.session?.login.lastEventId;
+    // A server whose log ends before our cursor is not the one we followed (its data was replaced).
+    const byEvents = serverLastEvent !== undefined && this.eventCursor !== undefined && this.eventCursor <= serverLastEvent;
+    if (byEvents) {
+      for (;;) {
+        const page = await this.rpc.call(connection, 'events', { after: this.eventCursor ?? 0, limit: SYNC_PAGE });
+        for (const event of page.events) this.applyEvent(event);
+        if (!page.hasMore) break;
+      }
+    } else {
+      for (;;) {
+        const page = await this.rpc.call(connection, 'sync', { after: this.cursor ?? 0, limit: SYNC_PAGE });
+        for (const message of page.messages) this.emitMessage(message);
+        if (!page.hasMore) break;
+      }
+      // Entries after the login's arrive as pushes; the messages before it came from sync.
+      this.eventCursor = serverLastEvent;
     }
     const held = this.held ?? [];
     this.held = null;
-    for (const message of held) this.emitMessage(message);
+    for (const item of held) {
+      if ('event' in item) this.applyEvent(item.event);
+      else this.emitMessage(item.message, item.eventId);
+    }
   }
 
   private onLinkClosed(connection: Connection, reason: WireError | null): void {
@@ -390,7 +422,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   private onPush(connection: Connection, push: PushFrame): void {
     switch (push.type) {
       case 'message':
-        this.takeMessage(push.message);
+        this.takeMessage(push.message, push.eventId);
         return;
       case 'ping':
         connection.send({ type: 'pong' });
@@ -428,7 +460,8 @@ export class ChatClient extends EventEmitter<ClientEvents> {
         this.emit(push.type, push);
         return;
       case 'event':
-        this.emit('event', push.event);
+        if (this.held) this.held.push({ event: push.event });
+        else this.applyEvent(push.event);
         return;
     }
   }
@@ -446,15 +479,27 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   }
 
   /** Emits a message now, or after the catch-up under way. */
-  private takeMessage(message: ChatMessage): void {
-    if (this.held) this.held.push(message);
-    else this.emitMessage(message);
+  private takeMessage(message: ChatMessage, eventId?: number): void {
+    if (this.held) this.held.push({ message, eventId });
+    else this.emitMessage(message, eventId);
   }
 
-  private emitMessage(message: ChatMessage): void {
+  private emitMessage(message: ChatMessage, eventId?: number): void {
+    if (eventId !== undefined && eventId > (this.eventCursor ?? 0)) this.eventCursor = eventId;
     if (this.cursor !== undefined && message.id <= this.cursor) return;
     this.cursor = message.id;
     this.emit('message', message);
+  }
+
+  /** Applies one log entry once: entries at or below the event cursor were applied already. */
+  private applyEvent(event: ConversationEvent): void {
+    if (this.eventCursor !== undefined && event.eventId <= this.eventCursor) return;
+    if (event.kind === 'message') {
+      this.emitMessage(event.message, event.eventId);
+      return;
+    }
+    this.eventCursor = event.eventId;
+    this.emit('event', event);
   }
 
   private setState(state: ConnectionState): void {

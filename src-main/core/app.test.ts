@@ -103,6 +103,45 @@ describe('AppCore', () => {
     expect(unwrap(await bob.unsent())).toEqual([]);
   });
 
+  it('carries replies, edits, deletes, reactions, read positions and typing between two apps', async () => {
+    const alice = newCore();
+    const bob = newCore();
+    const aliceEvents = recordEvents(alice);
+    const bobEvents = recordEvents(bob);
+    const { hosting } = await hostRoom(alice);
+    const joined = unwrap(await bob.join({ host: '127.0.0.1', port: hosting!.port, name: 'bob', password: 'bob-secret' }));
+    expect(joined).toMatchObject({ features: expect.arrayContaining(['edit', 'reactions']), limits: { editWindowMs: null } });
+    type Of<T extends AppEvent['type']> = Extract<AppEvent, { type: T }>;
+    const changeOf = (kind: string) => (e: AppEvent): e is Of<'event'> => e.type === 'event' && e.event.kind === kind;
+
+    unwrap(await alice.send({ kind: 'room' }, 'original\nmore'));
+    const { message: original } = await bobEvents.next((e): e is Of<'message'> => e.type === 'message');
+    const { clientMsgId } = unwrap(await bob.send({ kind: 'room' }, 'a reply', original.id));
+    expect(await bobEvents.next((e): e is Of<'outbox'> => e.type === 'outbox' && e.clientMsgId === clientMsgId)).toMatchObject({ replyTo: original.id });
+    const { message: reply } = await aliceEvents.next((e): e is Of<'message'> => e.type === 'message' && e.message.text === 'a reply');
+    expect(reply.replyTo).toEqual({ id: original.id, from: 'alice', snippet: 'original' });
+
+    expect(unwrap(await alice.editMessage(original.id, 'changed'))).toMatchObject({ text: 'changed' });
+    expect((await bobEvents.next(changeOf('edit'))).event).toMatchObject({ message: { id: original.id, text: 'changed' } });
+    unwrap(await bob.react(original.id, '👍', true));
+    expect((await aliceEvents.next(changeOf('reaction'))).event).toMatchObject({ message: { reactions: [{ emoji: '👍', users: ['bob'] }] } });
+    expect(unwrap(await bob.markRead('room', reply.id))).toBe(reply.id);
+    expect(unwrap(await bob.readState())).toEqual([{ conv: 'room', upTo: reply.id, unread: 0, mentions: 0 }]);
+    expect(unwrap(await bob.receipts('room'))).toEqual([]);
+    expect(unwrap(await bob.privacy({ sendReadReceipts: false }))).toEqual({ sendReadReceipts: false });
+    expect(unwrap(await bob.privacy())).toEqual({ sendReadReceipts: false });
+
+    unwrap(await bob.typing('room'));
+    unwrap(await bob.typing('room'));
+    expect(await aliceEvents.next((e): e is Of<'typing'> => e.type === 'typing')).toMatchObject({ user: 'bob', conv: 'room' });
+    unwrap(await alice.deleteMessage(original.id));
+    await bobEvents.next(changeOf('delete'));
+    expect(aliceEvents.events.filter((e) => e.type === 'typing')).toHaveLength(1);
+    const page = unwrap(await bob.history('room'));
+    expect(page.messages.find((m) => m.id === reply.id)?.replyTo).toEqual({ id: original.id, from: 'alice', snippet: '', deleted: true });
+    expect(await bob.editMessage(original.id, 'mine now')).toMatchObject({ ok: false, error: { code: 'NOT_YOUR_MESSAGE' } });
+  });
+
   it('tells a joined app that the host closed the room (not that it is gone), and the host stops cleanly', async () => {
     const alice = newCore();
     const bob = newCore();

@@ -24,7 +24,7 @@ import { coalesce } from './coalesce.js';
 import { NOT_HOSTING, fail, messageOf, ok, sentence } from './errors.js';
 import { Hosting } from './hosting.js';
 import { Link } from './link.js';
-import { type RoomWatcher, watchRooms } from '../discovery/browse.js';
+import { type RoomWatcher, type WatchTiming, watchRooms } from '../discovery/browse.js';
 import { serverKey } from './pins.js';
 import { SettingsFile, type TokenSealer, ensureProfileDir } from './profile-files.js';
 
@@ -34,6 +34,8 @@ export interface AppCoreOptions {
   openChatWindow?: (conv: ConversationKey) => Promise<Result<void>>;
   /** Encrypts saved session tokens with the user's OS key; without it they are stored as they are (mode 0600). */
   tokenSealer?: TokenSealer;
+  /** Tests only: faster re-queries, so a vanished room ages out in seconds. */
+  roomWatchTiming?: WatchTiming;
 }
 
 type CallResult<K extends AppCallName> = Awaited<ReturnType<AppApi[K]>>;
@@ -57,6 +59,7 @@ export class AppCore extends CallFacade implements AppApi {
   private readonly profileDir: string;
   private readonly settingsFile: SettingsFile;
   private readonly openChatWindowInShell: AppCoreOptions['openChatWindow'];
+  private readonly roomWatchTiming: AppCoreOptions['roomWatchTiming'];
   private readonly listeners = new Set<(event: AppEvent) => void>();
   /** Calls that open or close the connection or the hosted room run one after another. */
   private lifecycle: Promise<unknown> = Promise.resolve();
@@ -105,9 +108,9 @@ export class AppCore extends CallFacade implements AppApi {
       this.openChatWindowInShell
         ? this.openChatWindowInShell(conv)
         : fail(AppErrorCode.UNSUPPORTED, 'This shell cannot open a conversation in a window of its own'),
-    editMessage: (id, text) => this.link.request(async (client) => (await client.request('edit', { id, text })).message),
-    deleteMessage: (id) => this.link.request(async (client) => (await client.request('delete', { id })).message),
-    react: (id, emoji, on) => this.link.request(async (client) => (await client.request('react', { id, emoji, on })).message),
+    editMessage: (id, text) => this.link.request(async (client) => (await client.request('edit', { messageId: id, text })).message),
+    deleteMessage: (id) => this.link.request(async (client) => (await client.request('delete', { messageId: id })).message),
+    react: (id, emoji, on) => this.link.request(async (client) => (await client.request('react', { messageId: id, emoji, on })).message),
     markRead: (conv, upTo) => this.link.request(async (client) => (await client.request('read', { conv, upTo })).upTo),
     readState: () => this.link.request(async (client) => (await client.request('readState')).conversations),
     receipts: (conv) => this.link.request(async (client) => (await client.request('receipts', { conv })).receipts),
@@ -121,6 +124,7 @@ export class AppCore extends CallFacade implements AppApi {
     ensureProfileDir(this.profileDir);
     this.settingsFile = new SettingsFile(this.profileDir);
     this.openChatWindowInShell = options.openChatWindow;
+    this.roomWatchTiming = options.roomWatchTiming;
     const emit = (event: AppEvent): void => this.emit(event);
     this.link = new Link(this.profileDir, emit, this.announceSession, options.tokenSealer);
     this.hosting = new Hosting(join(this.profileDir, 'host'), emit);
@@ -242,6 +246,7 @@ export class AppCore extends CallFacade implements AppApi {
       const watcher = watchRooms(
         (rooms) => this.emit({ type: 'nearbyRooms', rooms }),
         (error) => console.error(`lanchat: looking for rooms on the network failed: ${error.message}`),
+        this.roomWatchTiming,
       );
       if ('off' in watcher) return fail(AppErrorCode.UNSUPPORTED, sentence(watcher.off));
       this.roomWatcher = watcher;

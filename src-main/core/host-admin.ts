@@ -21,38 +21,25 @@ export function hostUsers(server: ChatServer): HostUser[] {
   return [...byName.values()];
 }
 
+type Action<K extends HostAdminAction['kind']> = Extract<HostAdminAction, { kind: K }>;
+
+/** Each action on the server's admin; only resetPassword answers with more than {}. */
+const ACTIONS: { [K in HostAdminAction['kind']]: (admin: ChatServer['admin'], action: Action<K>) => unknown } = {
+  kick: (admin, { user }) => admin.kick(user),
+  ban: (admin, { user }) => admin.ban({ name: user }),
+  banAddress: (admin, { address }) => admin.ban({ address }),
+  unban: (admin, { user }) => admin.unban({ name: user }),
+  unbanAddress: (admin, { address }) => admin.unban({ address }),
+  mute: (admin, { user, minutes }) => admin.mute(user, minutes),
+  unmute: (admin, { user }) => admin.unmute(user),
+  approve: (admin, { user }) => admin.approve(user),
+  reject: (admin, { user }) => admin.reject(user),
+  resetPassword: (admin, { user, password }) => admin.resetPassword(user, password),
+};
+
 /** Runs one admin action; throws the server's ServerError when it is refused. */
 export async function runHostAdmin(server: ChatServer, action: HostAdminAction): Promise<HostAdminResult> {
-  const admin = server.admin;
-  switch (action.kind) {
-    case 'kick':
-      admin.kick(action.user);
-      return {};
-    case 'ban':
-      admin.ban({ name: action.user });
-      return {};
-    case 'banAddress':
-      admin.ban({ address: action.address });
-      return {};
-    case 'unban':
-      admin.unban({ name: action.user });
-      return {};
-    case 'unbanAddress':
-      admin.unban({ address: action.address });
-      return {};
-    case 'mute':
-      admin.mute(action.user, action.minutes);
-      return {};
-    case 'unmute':
-      admin.unmute(action.user);
-      return {};
-    case 'approve':
-      admin.approve(action.user);
-      return {};
-    case 'reject':
-      admin.reject(action.user);
-      return {};
-    case 'resetPassword':
-      return { password: await admin.resetPassword(action.user, action.password) };
-  }
+  const run = ACTIONS[action.kind] as (admin: ChatServer['admin'], action: HostAdminAction) => unknown;
+  const value = await run(server.admin, action);
+  return action.kind === 'resetPassword' ? { password: value as string } : {};
 }

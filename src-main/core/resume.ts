@@ -10,6 +10,7 @@
  * ResumingCore wraps the AppCore: the shells talk to it instead, and it sees every
  * call and event on their way, so the core itself needs no hooks.
  */
+import { withChangedMessage } from '../../src-shared/message-changes.js';
 import { rmSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -289,8 +290,19 @@ export class ResumingCore implements Core {
     this.scheduleSnapshot();
   }
 
+  /** A changed message replaces its copy in its kept page, and replies there quote it as it is now. */
+  private keepChange(message: ChatMessage): void {
+    const entry = this.snapshot.pages.find((candidate) => candidate.conv === message.conv);
+    if (!entry) return;
+    const messages = withChangedMessage(entry.page.messages, message);
+    if (messages === entry.page.messages) return;
+    entry.page = { ...entry.page, messages: [...messages] };
+    this.scheduleSnapshot();
+  }
+
   private onCoreEvent(event: AppEvent): void {
     if (event.type === 'message') this.keepMessage(event.message);
+    if (event.type === 'event' && event.event.kind !== 'read') this.keepChange(event.event.message);
     if (event.type === 'outbox' && event.status === 'sent' && event.message) this.keepMessage(event.message);
     if (event.type === 'session' && event.session.status === 'offline' && !this.resuming) this.resumed = false;
     const forwarded = event.type === 'session' ? { ...event, session: this.present(event.session) } : event;

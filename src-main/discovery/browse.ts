@@ -9,12 +9,16 @@ import type { NearbyRoom } from '../../src-shared/api.js';
 import { SERVICE_TYPE, decodeRoomTxt } from './txt.js';
 import { DISCOVERY_OFF_REASON, closeBonjour, discoveryDisabled, openBonjour } from './mdns.js';
 
-/** How often the network is asked again who is there. */
-const REQUERY_MS = 10_000;
-/** A room that answered none of the queries of this long is gone. */
-const FORGET_AFTER_MS = 25_000;
-/** The previous query's listener stays a moment, so a goodbye that crosses the new query is not missed. */
-const OVERLAP_MS = 3_000;
+export interface WatchTiming {
+  /** How often the network is asked again who is there. */
+  requeryMs: number;
+  /** A room that answered none of the queries of this long is gone. */
+  forgetAfterMs: number;
+  /** The previous query's listener stays this long, so a goodbye that crosses the new query is not missed. */
+  overlapMs: number;
+}
+
+const TIMING: WatchTiming = { requeryMs: 10_000, forgetAfterMs: 25_000, overlapMs: 3_000 };
 /** More rooms than a LAN plausibly hosts: past this, announcements of new ones are ignored, so a flood cannot grow the list without end. */
 export const MAX_NEARBY_ROOMS = 50;
 
@@ -27,10 +31,12 @@ export interface RoomWatcher {
 /**
  * Starts watching; `onChange` gets the whole list after every change. Returns why not
  * instead when discovery is off. Socket errors go to `onError`; the watcher then finds nothing.
+ * `timing` is for tests, which cannot wait the real minute for a vanished room to age out.
  */
 export function watchRooms(
   onChange: (rooms: NearbyRoom[]) => void,
   onError: (error: Error) => void,
+  { requeryMs, forgetAfterMs, overlapMs }: WatchTiming = TIMING,
 ): RoomWatcher | { off: string } {
   if (discoveryDisabled()) return { off: DISCOVERY_OFF_REASON };
   const bonjour = openBonjour(onError);
@@ -72,13 +78,13 @@ export function watchRooms(
     const timer = setTimeout(() => {
       retiring.delete(timer);
       previous.stop();
-    }, OVERLAP_MS);
+    }, overlapMs);
     retiring.add(timer);
-    const cutoff = Date.now() - FORGET_AFTER_MS;
+    const cutoff = Date.now() - forgetAfterMs;
     let removed = false;
     for (const [fqdn, { seen }] of found) if (seen < cutoff) removed = found.delete(fqdn) || removed;
     if (removed) changed();
-  }, REQUERY_MS);
+  }, requeryMs);
 
   return {
     rooms: list,

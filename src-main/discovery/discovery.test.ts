@@ -16,7 +16,8 @@ if (unavailable) console.warn(`discovery tests skipped: ${unavailable}`);
 
 const FINGERPRINT = /^fingerprint ((?:[0-9A-F]{2}:){31}[0-9A-F]{2})$/;
 
-describe.skipIf(unavailable !== null)('rooms on a LAN of network namespaces', () => {
+// Each test starts several node processes, slow to boot on a loaded machine.
+describe.skipIf(unavailable !== null)('rooms on a LAN of network namespaces', { timeout: 60_000 }, () => {
   let lan: TestLan;
   const dirs: string[] = [];
   const dir = (): string => {
@@ -76,8 +77,7 @@ describe.skipIf(unavailable !== null)('rooms on a LAN of network namespaces', ()
 
   it('a hosted room appears on another machine with its fields, rooms of one name are told apart, and one leaves when it stops', async () => {
     const client = watcher(2);
-    const lab = await host(0, ['--room', 'Lab', '--access', 'approval']);
-    const plain = await host(0, ['--room', 'Lab', '--no-tls']);
+    const [lab, plain] = await Promise.all([host(0, ['--room', 'Lab', '--access', 'approval']), host(0, ['--room', 'Lab', '--no-tls'])]);
     const rooms = await client.until('both rooms on machine 0 are listed', (list) => list.filter((room) => room.roomName === 'Lab').length === 2);
 
     const machine = hostname().split('.')[0]!;
@@ -111,10 +111,10 @@ describe.skipIf(unavailable !== null)('rooms on a LAN of network namespaces', ()
   });
 
   it('joining an impostor that announces the genuine fingerprint is refused; the genuine room joins and says it matched', async () => {
+    const client = watcher(2);
     const genuine = await host(0, ['--room', 'Lab']);
     const impostor = lan.run(1, 'src-main/discovery/testing/impostor.ts', [dir(), 'Lab', genuine.fingerprint!]);
     const impostorPort = Number((await impostor.waitLine(/^impostor (\d+)$/))[1]);
-    const client = watcher(2);
     const rooms = await client.until('both rooms named Lab are listed', (list) => list.length === 2);
     const fake = at(rooms, lan.address(1), impostorPort)!;
     expect(fake).toMatchObject({ roomName: 'Lab', fingerprint: genuine.fingerprint });
@@ -153,7 +153,7 @@ describe.skipIf(unavailable !== null)('rooms on a LAN of network namespaces', ()
 
   it('npm run chat -- --discover lists the rooms found and exits', async () => {
     const lab = await host(0, ['--room', 'Lab']);
-    const discover = lan.run(2, 'src-main/cli/chat.ts', ['--discover', '--wait', '3']);
+    const discover = lan.run(2, 'src-main/cli/chat.ts', ['--discover', '--wait', '1']);
     expect(await discover.waitExit()).toBe(0);
     expect(discover.lines).toContain(
       `room "Lab" on ${hostname().split('.')[0]} at ${lan.address(0)}:${lab.port} ` +

@@ -1,7 +1,8 @@
 import { type AddressInfo, type Server, type Socket, connect, createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { waitFor } from '../testing/harness.js';
-import { Connection } from './connection.js';
+import { Connection, flushPendingWrites } from './connection.js';
 import { FrameDecoder, encodeFrame } from './frame.js';
 
 const options = { maxFrameBytes: 1024 * 1024, maxQueuedBytes: 8 * 1024 * 1024 };
@@ -58,5 +59,61 @@ describe('Connection writes', () => {
     expect(received[0]).toEqual([{ presence: 'a' }, { presence: 'b' }]);
     expect(received[1]).toEqual([{ presence: 'a' }, { presence: 'b' }]);
     expect(received[2]).toEqual([{ presence: 'a' }, { presence: 'b' }, { presence: 'c' }]);
+  });
+
+  it('writes the frames of the turn at once when told to, ahead of anything written after', async () => {
+    const { connections, received } = await pairs(2);
+    for (const connection of connections) connection.send({ n: 1 });
+    flushPendingWrites();
+    // Written straight to the sockets: had the frames above waited for the end of the turn, these would arrive first.
+    for (const connection of connections) connection.socket.write(encodeFrame({ n: 2 }));
+    await waitFor(() => received.every((frames) => frames.length === 2), 5000, 'two frames each');
+    expect(received).toEqual([
+      [{ n: 1 }, { n: 2 }],
+      [{ n: 1 }, { n: 2 }],
+    ]);
+  });
+});
+
+describe('Connection closing signal', () => {
+  it('aborts when the peer goes, when the server closes, and at once when asked for after the close', async () => {
+    const { connections } = await pairs(3);
+    const [byPeer, byServer, late] = connections as [Connection, Connection, Connection];
+    const peerGone = byPeer.closingSignal;
+    const serverClosed = byServer.closingSignal;
+    expect([peerGone.aborted, serverClosed.aborted]).toEqual([false, false]);
+    sockets[0]!.destroy();
+    byServer.close({ code: ErrorCode.SERVER_SHUTDOWN, message: 'bye' });
+    expect(serverClosed.aborted).toBe(true);
+    await waitFor(() => peerGone.aborted, 5000, 'the signal of the connection whose peer went');
+    late.destroy(null);
+    expect(late.closingSignal.aborted).toBe(true);
+  });
+});
+
+describe('Connection heartbeat', () => {
+  it('counts the peer as heard while this side, behind with its frames, has stopped reading them', async () => {
+    const { connections } = await pairs(1);
+    const connection = connections[0]!;
+    let release = (): void => undefined;
+    const handled: unknown[] = [];
+    connection.onFrame((frame) => {
+      handled.push(frame);
+      return new Promise<void>((resolve) => (release = resolve));
+    });
+    sockets[0]!.write(Buffer.concat(Array.from({ length: 100 }, (_, n) => encodeFrame({ n }))));
+    await waitFor(() => connection.socket.isPaused(), 5000, 'the socket paused while the handler is behind');
+    const pausedAt = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(connection.lastReceivedAt).toBeGreaterThan(pausedAt);
+    // Once the frames are handled and reading resumes, silence counts again from the last data.
+    const lastData = Date.now();
+    while (handled.length < 100) {
+      release();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    release();
+    await waitFor(() => !connection.socket.isPaused(), 5000, 'reading again');
+    expect(connection.lastReceivedAt).toBeLessThan(lastData);
   });
 });

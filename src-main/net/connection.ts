@@ -35,7 +35,13 @@ const CLOSE_GRACE_MS = 1000;
 const withPendingWrites = new Set<Connection>();
 let flushScheduled = false;
 
-function flushPendingWrites(): void {
+/**
+ * Writes now what every connection was sent in this turn, instead of at the end of it. For a
+ * callback that itself runs at the end of a turn (the group commit, in setImmediate): the
+ * scheduled flush would run only in the next loop iteration, after another whole round of
+ * reading and handling requests.
+ */
+export function flushPendingWrites(): void {
   flushScheduled = false;
   const connections = [...withPendingWrites];
   withPendingWrites.clear();
@@ -79,7 +85,7 @@ function joinShared(frames: Buffer[], joined: JoinedFrames): Buffer {
 
 export class Connection {
   readonly remoteAddress: string;
-  lastReceivedAt = Date.now();
+  private receivedAt = Date.now();
   /** Bytes received so far (the rate limiter charges them). */
   receivedBytes = 0;
   /** When the frame now being received started, or null between frames. */
@@ -94,6 +100,8 @@ export class Connection {
   /** Encoded frames not yet handed to the socket (see withPendingWrites). */
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  /** Made on first use: most connections never run work that outlives a request. */
+  private closingController: AbortController | undefined;
 
   constructor(
     readonly socket: Socket,
@@ -118,8 +126,26 @@ export class Connection {
     else this.closeListeners.push(listener);
   }
 
+  /**
+   * When the peer was last heard from; now while this side has stopped reading because its own
+   * handler is behind (the peer's pings wait unread in the socket): a heartbeat check must not
+   * blame a peer for frames this side has not read yet.
+   */
+  get lastReceivedAt(): number {
+    return this.socket.isPaused() && !this.closing ? Date.now() : this.receivedAt;
+  }
+
   get isOpen(): boolean {
     return !this.closing && !this.socket.destroyed;
+  }
+
+  /** Aborted once the connection is closing: work whose answer only this peer wants can stop. */
+  get closingSignal(): AbortSignal {
+    if (!this.closingController) {
+      this.closingController = new AbortController();
+      if (!this.isOpen) this.closingController.abort();
+    }
+    return this.closingController.signal;
   }
 
   /** Bytes written but not yet taken by the peer. */
@@ -184,6 +210,7 @@ export class Connection {
     this.closing = true;
     this.closedWith = reason;
     this.queue.length = 0;
+    this.closingController?.abort();
     this.socket.end();
     setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
   }
@@ -194,6 +221,7 @@ export class Connection {
     this.closing = true;
     this.queue.length = 0;
     this.dropPending();
+    this.closingController?.abort();
     this.socket.destroy();
   }
 
@@ -206,13 +234,13 @@ export class Connection {
 
   private onData(chunk: Buffer): void {
     if (this.closing) return;
-    this.lastReceivedAt = Date.now();
+    this.receivedAt = Date.now();
     this.receivedBytes += chunk.length;
     const frames = this.decoder.push(chunk);
     for (const frame of frames) this.queue.push(frame);
     // A frame that completed restarts the clock for the one begun after it.
     if (this.decoder.bufferedBytes === 0) this.partialFrameSince = null;
-    else if (frames.length > 0 || this.partialFrameSince === null) this.partialFrameSince = this.lastReceivedAt;
+    else if (frames.length > 0 || this.partialFrameSince === null) this.partialFrameSince = this.receivedAt;
     if (this.queue.length >= PAUSE_AT) this.socket.pause();
     this.pump();
   }
@@ -252,6 +280,7 @@ export class Connection {
     this.dropPending();
     this.closedWith = reason;
     this.closing = true;
+    this.closingController?.abort();
     const listeners = this.closeListeners.splice(0);
     for (const listener of listeners) listener(reason);
   }

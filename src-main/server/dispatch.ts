@@ -56,6 +56,8 @@ export interface ServerContext {
   roomName: string;
   heartbeatTimeoutMs: number;
   maxFrameBytes: number;
+  /** How long after sending a message may be edited; null: no limit. */
+  editWindowMs: number | null;
 }
 
 export interface DispatchOptions {

@@ -49,6 +49,8 @@ export interface ServerOptions {
   rateLimits?: Partial<RateLimits>;
   /** A frame begun but not finished this long after its first byte closes the connection. */
   frameTimeoutMs?: number;
+  /** How long after sending its sender may edit a message (docs/PROTOCOL.md §17); no limit without it. */
+  editWindowMs?: number;
 }
 
 export class ChatServer {
@@ -115,6 +117,7 @@ export class ChatServer {
       roomName: this.roomName,
       heartbeatTimeoutMs: this.heartbeatTimeoutMs,
       maxFrameBytes: this.maxFrameBytes,
+      editWindowMs: options.editWindowMs ?? null,
     };
     const handlers = {
       ...accountHandlers(context),

@@ -104,6 +104,11 @@ export function conversationQueries(db: Db, conversationsOf: (userId: number) =>
   const changeEventOf = db.prepare<[number], number | null>('SELECT change_event FROM messages WHERE id = ?').pluck();
   const setChangeEvent = db.prepare<[number, number]>('UPDATE messages SET change_event = ? WHERE id = ?');
   const lastEventId = db.prepare<[], number>(`SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'conv_events'), 0)`).pluck();
+  const messageAtEvent = db
+    .prepare<[number], number>(
+      `SELECT coalesce((SELECT message_id FROM conv_events WHERE id <= ? AND kind = 'message' ORDER BY id DESC LIMIT 1), 0)`,
+    )
+    .pluck();
   const cursorOf = db.prepare<[number, string], { upTo: number; eventId: number }>(
     'SELECT up_to AS upTo, event_id AS eventId FROM read_cursors WHERE user_id = ? AND conv = ?',
   );
@@ -221,6 +226,7 @@ export function conversationQueries(db: Db, conversationsOf: (userId: number) =>
     sendsReadReceipts: (userId) => receiptsOn.get(userId) === 1,
     setSendReadReceipts: (userId, on) => void setReceipts.run(on ? 1 : 0, userId),
     lastEventId: () => lastEventId.get()!,
+    messageIdAtEvent: (eventId) => messageAtEvent.get(eventId)!,
     /** Like sync: each conversation through its index, later ones only below the limit + 1 found so far. */
     events: (userId, after, limit) => {
       const wanted = limit + 1;

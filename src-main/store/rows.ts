@@ -1,6 +1,6 @@
 /** SQL pieces and row shapes that more than one feature of the store uses. */
 import Database from 'better-sqlite3';
-import { replySnippet } from '../../src-shared/protocol/conversation.js';
+import { quote } from '../../src-shared/message-changes.js';
 import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import { StoreConflictError } from './types.js';
 
@@ -61,8 +61,7 @@ export function replyQuote(
   text: string | null,
   deleted: boolean,
 ): ChatMessage['replyTo'] {
-  if (from === null || text === null) return undefined;
-  return deleted ? { id, from, snippet: '', deleted: true } : { id, from, snippet: replySnippet(text) };
+  return from === null || text === null ? undefined : quote(id, from, text, deleted);
 }
 
 export function toChatMessage(record: MessageRecord): ChatMessage {

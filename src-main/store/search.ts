@@ -5,12 +5,15 @@
  *
  * A search that finds little may have to look at every message, which on a
  * large history takes far longer than any request may hold the event loop. So
- * it runs in slices: each slice looks only at a range of message ids, from the
- * newest down, and the search yields to the event loop between slices. A slice
+ * it never runs on the server's thread: search-pool.ts hands it to a worker thread
+ * with its own read-only connection (search-worker.ts), which runs searchIds.
+ * There it runs in slices: each slice looks only at a range of message ids, from
+ * the newest down, and the search yields between slices, so the worker's other
+ * searches share it and a cancelled search stops at the next slice. A slice
  * covers FIRST_SPAN ids at first and twice as many after each slice that took
  * under half of SLICE_MS (half as many after one that took longer), so slices
  * stay around SLICE_MS on any machine and history. Searches through the
- * trigram index run as one slice (see search).
+ * trigram index run as one slice (see searchIds).
  */
 import { performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
@@ -18,7 +21,8 @@ import { dmConversation } from '../../src-shared/protocol/conversation.js';
 import { foldForSearch } from '../../src-shared/text.js';
 import type { PageOf } from './messages.js';
 import { NO_UPPER_BOUND, VISIBLE_TO_ME, type Db } from './rows.js';
-import type { Store } from './types.js';
+import { SearchPool } from './search-pool.js';
+import type { SearchOptions, Store } from './types.js';
 
 const FIRST_SPAN = 2048;
 const MIN_SPAN = 256;
@@ -47,12 +51,16 @@ function trigramQuery(needle: string): string | undefined {
   return [...trigrams].map((trigram) => `"${trigram.replaceAll('"', '""')}"`).join(' AND ');
 }
 
-/** Runs `slice` from `before` down to the first id until `wanted` ids are found, yielding between slices. */
-async function inSlices(slice: Slice, before: number, wanted: number, firstSpan: number): Promise<number[]> {
+/**
+ * Runs `slice` from `before` down to the first id until `wanted` ids are found, yielding between
+ * slices; throws the signal's reason at the first slice after it is aborted.
+ */
+async function inSlices(slice: Slice, before: number, wanted: number, firstSpan: number, signal: AbortSignal): Promise<number[]> {
   const found: number[] = [];
   let upper = before;
   let span = firstSpan;
   for (;;) {
+    signal.throwIfAborted();
     const from = Math.max(1, upper - span);
     const started = performance.now();
     found.push(...slice(from, upper, wanted - found.length));
@@ -65,7 +73,10 @@ async function inSlices(slice: Slice, before: number, wanted: number, firstSpan:
   }
 }
 
-export function searchQueries(db: Db, pageOf: PageOf): Pick<Store, 'search'> {
+/** The ids of a search's page (up to limit + 1, newest first): what the worker runs. */
+export type SearchIds = (userId: number, options: SearchOptions, signal: AbortSignal) => Promise<number[]>;
+
+export function searchIds(db: Db): SearchIds {
   const lastMessageId = db.prepare<[], number>('SELECT coalesce(max(id), 0) FROM messages').pluck();
   // Each returns up to @limit ids in [@from, @before), newest first.
   const byTrigrams = db
@@ -108,35 +119,42 @@ export function searchQueries(db: Db, pageOf: PageOf): Pick<Store, 'search'> {
     )
     .pluck();
 
-  return {
-    /**
-     * "good morning" finds messages holding exactly that phrase, not the two words
-     * apart. Without a person, needles with a trigram go through the trigram
-     * index and the others read messages newest first.
-     */
-    search: async (userId, options) => {
-      const { personId, limit } = options;
-      const needle = foldForSearch(options.query).trim();
-      if (personId === undefined && needle === '') return { messages: [], hasMore: false };
-      const me = userId;
-      let slice: Slice;
-      let firstSpan = FIRST_SPAN;
-      if (personId !== undefined) {
-        const dmConv = dmConversation(userId, personId);
-        slice = (from, before, max) => withPerson.all({ me, needle, person: personId, dmConv, from, before, limit: max });
+  /**
+   * "good morning" finds messages holding exactly that phrase, not the two words
+   * apart. Without a person, needles with a trigram go through the trigram
+   * index and the others read messages newest first.
+   */
+  return async (userId, options, signal) => {
+    const { personId, limit } = options;
+    const needle = foldForSearch(options.query).trim();
+    if (personId === undefined && needle === '') return [];
+    const me = userId;
+    let slice: Slice;
+    let firstSpan = FIRST_SPAN;
+    if (personId !== undefined) {
+      const dmConv = dmConversation(userId, personId);
+      slice = (from, before, max) => withPerson.all({ me, needle, person: personId, dmConv, from, before, limit: max });
+    } else {
+      const trigrams = trigramQuery(needle);
+      if (trigrams) {
+        // One slice: a query of the index costs about as much for a short id range as for all
+        // of them (the history bench: slices made word searches 16 times slower).
+        firstSpan = NO_UPPER_BOUND;
+        slice = (from, before, max) => byTrigrams.all({ me, trigrams, needle, from, before, limit: max });
       } else {
-        const trigrams = trigramQuery(needle);
-        if (trigrams) {
-          // One slice: a query of the index costs about as much for a short id range as for all
-          // of them (the history bench: slices made word searches 16 times slower).
-          firstSpan = NO_UPPER_BOUND;
-          slice = (from, before, max) => byTrigrams.all({ me, trigrams, needle, from, before, limit: max });
-        } else {
-          slice = (from, before, max) => byScan.all({ me, needle, from, before, limit: max });
-        }
+        slice = (from, before, max) => byScan.all({ me, needle, from, before, limit: max });
       }
-      const before = Math.min(options.before ?? NO_UPPER_BOUND, lastMessageId.get()! + 1);
-      return pageOf(await inSlices(slice, before, limit + 1, firstSpan), limit, 'newest first');
-    },
+    }
+    const before = Math.min(options.before ?? NO_UPPER_BOUND, lastMessageId.get()! + 1);
+    return inSlices(slice, before, limit + 1, firstSpan, signal);
+  };
+}
+
+/** The store's search: the ids come from the worker, the page from the server's own connection. */
+export function searchQueries(file: string, pageOf: PageOf): Pick<Store, 'search'> & { closeSearch: () => void } {
+  const pool = new SearchPool(file);
+  return {
+    search: async (userId, options) => pageOf(await pool.run(userId, options), options.limit, 'newest first'),
+    closeSearch: () => pool.close(),
   };
 }

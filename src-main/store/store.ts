@@ -18,11 +18,15 @@ export { StoreOpenError, type StoreOptions } from './open.js';
 export function openStore(file: string, options: StoreOptions = {}): ServerStore {
   const db = openDatabase(file, options);
   const pageOf = pageReader(db);
+  const { search, closeSearch } = searchQueries(file, pageOf);
   return {
-    close: () => db.close(),
+    close: () => {
+      closeSearch();
+      db.close();
+    },
     ...userQueries(db),
     ...messageQueries(db, pageOf, options.maxUserBytesPerDay),
-    ...searchQueries(db, pageOf),
+    search,
     ...relationQueries(db),
     ...groupQueries(db),
     ...accessQueries(db),

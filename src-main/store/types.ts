@@ -86,6 +86,8 @@ export interface SearchOptions {
   /** Only messages with id < before (paging backwards). */
   before?: number;
   limit: number;
+  /** Stops the search (it rejects with the signal's reason), e.g. when the asking connection closes. */
+  signal?: AbortSignal;
 }
 
 export interface Store {
@@ -110,7 +112,7 @@ export interface Store {
   sync(userId: number, after: number, limit: number): Page;
   /** Highest message id stored, 0 when none. */
   lastMessageId(): number;
-  /** Messages the user may see that match, newest first. Works in slices, yielding to the event loop between them. */
+  /** Messages the user may see that match, newest first. Runs on a worker thread (search-pool.ts), never on the caller's. */
   search(userId: number, options: SearchOptions): Promise<Page>;
 
   relation(userA: number, userB: number): RelationRow | undefined;
@@ -209,6 +211,8 @@ export interface ConversationStore {
   setSendReadReceipts(userId: number, on: boolean): void;
   /** Highest event id handed out, 0 when none. */
   lastEventId(): number;
+  /** The message of the newest message entry at or before eventId (0 when none): a client past eventId holds it. */
+  messageIdAtEvent(eventId: number): number;
   /** The user's events after `after`, oldest first: their conversations now; others' read positions where shared. */
   events(userId: number, after: number, limit: number): EventPage;
   /** Checkpoints and truncates the WAL, so deleted text is gone from it too. */

@@ -3,30 +3,26 @@
  * output gathered line by line, and killed after the test if still running.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { afterEach } from 'vitest';
+import { onTestFinished } from 'vitest';
 import { ChildLines } from './child-lines.js';
 import { waitFor } from './harness.js';
-
-const running = new Set<CliProcess>();
-
-afterEach(() => {
-  for (const cli of running) if (cli.exitCode === null) cli.child.kill('SIGKILL');
-  running.clear();
-});
 
 export class CliProcess extends ChildLines {
   private constructor(child: ChildProcessWithoutNullStreams) {
     super(child);
   }
 
-  /** Starts src-main/cli/<script>.ts; killed after the test if it is still running. */
+  /** Starts src-main/cli/<script>.ts inside a test; killed when the test ends if it is still running. */
   static run(script: 'host' | 'chat', args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
     const child = spawn(process.execPath, ['--import', 'tsx', `src-main/cli/${script}.ts`, ...args], {
       cwd: process.cwd(),
       env: { ...process.env, TZ: 'UTC', ...env },
     });
     const cli = new CliProcess(child);
-    running.add(cli);
+    // Per test, not a module-level afterEach: with isolate off a module is evaluated once per worker, not per file.
+    onTestFinished(() => {
+      if (cli.exitCode === null) child.kill('SIGKILL');
+    });
     return cli;
   }
 

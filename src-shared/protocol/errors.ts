@@ -58,6 +58,15 @@ export const ErrorCode = {
   KICKED: 'KICKED',
   /** The account's password changed (by its owner elsewhere or by the host): log in with the new one. */
   PASSWORD_CHANGED: 'PASSWORD_CHANGED',
+  // Conversation changes (protocol 1.1, docs/PROTOCOL.md §17).
+  /** No message with that id in a conversation you can read. */
+  UNKNOWN_MESSAGE: 'UNKNOWN_MESSAGE',
+  /** Only the sender may edit a message, or delete it (the host may delete any it can read). */
+  NOT_YOUR_MESSAGE: 'NOT_YOUR_MESSAGE',
+  /** The message was deleted: it cannot be edited, reacted to or answered. */
+  MESSAGE_DELETED: 'MESSAGE_DELETED',
+  /** The host limits how long after sending a message may be edited, and that time has passed. */
+  EDIT_WINDOW_CLOSED: 'EDIT_WINDOW_CLOSED',
   INTERNAL: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

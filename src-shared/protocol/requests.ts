@@ -132,13 +132,13 @@ export const requests = {
   groupAddMember: request(z.strictObject({ groupId, user: nameField }), group),
   groupRemoveMember: request(z.strictObject({ groupId, user: nameField }), group),
   groupInfo: request(z.strictObject({ groupId }), group),
-  // Conversation changes (protocol 1.1, docs/PROTOCOL.md §17).
+  // Conversation changes (protocol 1.1, docs/PROTOCOL.md §17). A message is named by messageId: id is the frame's.
   /** Replaces the text of your own message. */
-  edit: request(z.strictObject({ id: messageId, text: z.string().min(1).max(LIMITS.maxTextLength) }), z.object({ message: chatMessage })),
+  edit: request(z.strictObject({ messageId, text: z.string().min(1).max(LIMITS.maxTextLength) }), z.object({ message: chatMessage })),
   /** Deletes your own message for everyone (the host: any message it can read). */
-  delete: request(z.strictObject({ id: messageId }), z.object({ message: chatMessage })),
+  delete: request(z.strictObject({ messageId }), z.object({ message: chatMessage })),
   /** Adds (on: true) or removes your reaction with one emoji. */
-  react: request(z.strictObject({ id: messageId, emoji: reactionEmoji, on: z.boolean() }), z.object({ message: chatMessage })),
+  react: request(z.strictObject({ messageId, emoji: reactionEmoji, on: z.boolean() }), z.object({ message: chatMessage })),
   /** Moves your read position in conv forward to upTo (never back); the result is the position now. */
   read: request(z.strictObject({ conv: conversationKey, upTo: messageId }), z.object({ upTo: messageId })),
   /** Your read position and unread counts in every conversation you can read. */

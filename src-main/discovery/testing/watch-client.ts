@@ -8,7 +8,8 @@ import { AppCore } from '../../core/app.js';
 
 const profileDir = process.argv[2];
 if (!profileDir) throw new Error('usage: watch-client.ts <profile dir>');
-const core = new AppCore({ profileDir });
+// Re-queries every second instead of every 10: a room that vanished without a goodbye ages out in seconds.
+const core = new AppCore({ profileDir, roomWatchTiming: { requeryMs: 1000, forgetAfterMs: 2500, overlapMs: 300 } });
 core.onEvent((event) => {
   if (event.type === 'nearbyRooms') console.log(`rooms ${JSON.stringify(event.rooms)}`);
 });

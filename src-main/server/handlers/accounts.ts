@@ -1,7 +1,7 @@
 /** hello, login (and registration), logout, changePassword, users. */
 import { createHash, randomBytes } from 'node:crypto';
 import { ErrorCode } from '../../../src-shared/protocol/errors.js';
-import { LIMITS, PROTOCOL_MAJOR, PROTOCOL_VERSION } from '../../../src-shared/protocol/limits.js';
+import { CONVERSATION_FEATURES, LIMITS, PROTOCOL_MAJOR, PROTOCOL_VERSION } from '../../../src-shared/protocol/limits.js';
 import { checkUserName, lookalikeSkeletons, nameSkeleton } from '../../../src-shared/text.js';
 import { nameKey } from '../../../src-shared/protocol/names.js';
 import { StoreConflictError, type UserRow } from '../../store/types.js';
@@ -163,6 +163,12 @@ export function accountHandlers(ctx: ServerContext) {
         heartbeatMs: ctx.heartbeatTimeoutMs,
         maxFrameBytes: ctx.maxFrameBytes,
         maxTextLength: LIMITS.maxTextLength,
+        features: [...CONVERSATION_FEATURES],
+        limits: {
+          editWindowMs: ctx.editWindowMs,
+          typingIntervalMs: LIMITS.typingIntervalMs,
+          maxReactionsPerUser: LIMITS.maxReactionsPerUser,
+        },
       };
     },
 
@@ -221,6 +227,7 @@ export function accountHandlers(ctx: ServerContext) {
         token,
         lastMessageId: store.lastMessageId(),
         deliveredUpTo: store.deliveredCursor(user.id),
+        lastEventId: store.lastEventId(),
       };
     },
 

@@ -1,21 +1,169 @@
-/** Conversation changes (protocol 1.1, docs/PROTOCOL.md §17): edit, delete, react, read positions, typing, the event log. */
+/**
+ * Conversation changes (protocol 1.1, docs/PROTOCOL.md §17): edit, delete, react, read
+ * positions, typing, privacy and the event log. Who may touch a message is decided as for
+ * reading its conversation: a message you cannot read does not exist for you.
+ */
+import { type ConversationKey, ROOM } from '../../../src-shared/protocol/conversation.js';
 import { ErrorCode } from '../../../src-shared/protocol/errors.js';
+import { LIMITS } from '../../../src-shared/protocol/limits.js';
+import type { ConversationEvent } from '../../../src-shared/protocol/objects.js';
+import type { PushFrame } from '../../../src-shared/protocol/pushes.js';
+import type { MessageChange, MessageFacts, UserRow } from '../../store/types.js';
 import { type Handlers, type ServerContext, ServerError } from '../dispatch.js';
+import { canRead } from '../lookups.js';
+import { refuseMuted } from './messages.js';
 
-const notYet = (): never => {
-  throw new ServerError(ErrorCode.INTERNAL, 'not implemented yet');
-};
+/** Typing entries older than this are dropped when the table is swept. */
+const TYPING_SWEEP_AT = 10_000;
 
-export function conversationHandlers(_ctx: ServerContext) {
+/** The users who can read conv; null for the room (everyone). */
+export function readersOf(ctx: ServerContext, conv: ConversationKey): number[] | null {
+  if (conv === ROOM) return null;
+  const [kind, a, b] = conv.split(':');
+  return kind === 'dm' ? [Number(a), Number(b)] : ctx.store.memberIds(Number(a));
+}
+
+export function conversationHandlers(ctx: ServerContext) {
+  const { store, roster, log } = ctx;
+  /** When each user's typing in each conversation was last forwarded ("userId conv"). */
+  const typingForwarded = new Map<string, number>();
+
+  /** The message, if the user can read its conversation now; otherwise it does not exist for them. */
+  function readableMessage(me: UserRow, id: number): MessageFacts {
+    const facts = store.messageFacts(id);
+    if (!facts || !canRead(store, me, facts.conv)) throw new ServerError(ErrorCode.UNKNOWN_MESSAGE, `no message ${id} for you`);
+    return facts;
+  }
+
+  function notDeleted(facts: MessageFacts): void {
+    if (facts.deleted) throw new ServerError(ErrorCode.MESSAGE_DELETED, `message ${facts.id} was deleted`);
+  }
+
+  function readableConversation(me: UserRow, conv: ConversationKey): void {
+    if (!canRead(store, me, conv)) throw new ServerError(ErrorCode.UNKNOWN_CONVERSATION, `no conversation ${conv} for you`);
+  }
+
+  /** To every session of every reader of the conversation, the actor's own included. */
+  function toReaders(conv: ConversationKey, frame: PushFrame): void {
+    const readers = readersOf(ctx, conv);
+    if (readers === null) roster.broadcast(frame);
+    else roster.deliver(readers, frame);
+  }
+
+  function announce(kind: 'edit' | 'delete' | 'reaction', change: MessageChange): { message: MessageChange['message'] } {
+    const event: ConversationEvent = { eventId: change.eventId, kind, message: change.message };
+    toReaders(change.message.conv, { type: 'event', event });
+    return { message: change.message };
+  }
+
+  let purgeScheduled = false;
+  function schedulePurge(): void {
+    if (purgeScheduled) return;
+    purgeScheduled = true;
+    setImmediate(() => {
+      purgeScheduled = false;
+      try {
+        store.purgeDeleted();
+      } catch (error) {
+        log.error('WAL not truncated after a delete', { error: String(error) });
+      }
+    });
+  }
+
+  function sweepTyping(now: number): void {
+    if (typingForwarded.size < TYPING_SWEEP_AT) return;
+    for (const [key, at] of typingForwarded) if (now - at >= LIMITS.typingIntervalMs) typingForwarded.delete(key);
+  }
+
   return {
-    edit: notYet,
-    delete: notYet,
-    react: notYet,
-    read: notYet,
-    readState: notYet,
-    receipts: notYet,
-    typing: notYet,
-    privacy: notYet,
-    events: notYet,
-  } satisfies Pick<Handlers, 'edit' | 'delete' | 'react' | 'read' | 'readState' | 'receipts' | 'typing' | 'privacy' | 'events'>;
+    edit: (session, request) => {
+      const me = session.user;
+      const facts = readableMessage(me, request.messageId);
+      if (facts.senderId !== me.id) throw new ServerError(ErrorCode.NOT_YOUR_MESSAGE, 'you can only edit your own messages');
+      notDeleted(facts);
+      refuseMuted(ctx, me);
+      const now = Date.now();
+      if (ctx.editWindowMs !== null && now - facts.ts > ctx.editWindowMs) {
+        throw new ServerError(
+          ErrorCode.EDIT_WINDOW_CLOSED,
+          `messages can be edited for ${Math.round(ctx.editWindowMs / 60_000)} min after sending in this room`,
+        );
+      }
+      return announce('edit', store.editMessage(facts.id, request.text, now));
+    },
+
+    delete: (session, request) => {
+      const me = session.user;
+      const facts = readableMessage(me, request.messageId);
+      const moderation = facts.senderId !== me.id;
+      if (moderation && !ctx.isHostAccount(me.name)) {
+        throw new ServerError(ErrorCode.NOT_YOUR_MESSAGE, 'you can only delete your own messages');
+      }
+      notDeleted(facts);
+      const result = announce('delete', store.deleteMessage(facts.id));
+      if (moderation) {
+        log.info('message deleted by the host', { id: facts.id, conv: facts.conv, sender: store.userById(facts.senderId)?.name });
+      }
+      // Off the request: the deleted text leaves the WAL at the next turn, once per burst of deletes.
+      schedulePurge();
+      return result;
+    },
+
+    react: (session, request) => {
+      const me = session.user;
+      const facts = readableMessage(me, request.messageId);
+      notDeleted(facts);
+      const outcome = store.setReaction(facts.id, me.id, request.emoji, request.on);
+      if (outcome === 'limit') {
+        throw new ServerError(ErrorCode.LIMIT_REACHED, `you can react with at most ${LIMITS.maxReactionsPerUser} emoji to one message`);
+      }
+      if (outcome === 'unchanged') return { message: store.messageById(facts.id)! };
+      return announce('reaction', outcome);
+    },
+
+    read: (session, request) => {
+      const me = session.user;
+      readableConversation(me, request.conv);
+      const { upTo, eventId } = store.setReadPosition(me.id, request.conv, request.upTo);
+      if (eventId !== undefined) {
+        const event: ConversationEvent = { eventId, kind: 'read', conv: request.conv, user: me.name, upTo };
+        const sharers =
+          store.sendsReadReceipts(me.id) ? (readersOf(ctx, request.conv) ?? []).filter((id) => id !== me.id && store.sendsReadReceipts(id)) : [];
+        roster.deliver([me.id, ...sharers], { type: 'event', event });
+      }
+      return { upTo };
+    },
+
+    readState: (session) => ({ conversations: store.readStates(session.user.id) }),
+
+    receipts: (session, request) => {
+      const me = session.user;
+      readableConversation(me, request.conv);
+      if (request.conv === ROOM || !store.sendsReadReceipts(me.id)) return { receipts: [] };
+      return { receipts: store.receipts(request.conv, me.id) };
+    },
+
+    typing: (session, request) => {
+      const me = session.user;
+      readableConversation(me, request.conv);
+      const now = Date.now();
+      const key = `${me.id} ${request.conv}`;
+      if (now - (typingForwarded.get(key) ?? -Infinity) < LIMITS.typingIntervalMs) return {};
+      sweepTyping(now);
+      typingForwarded.set(key, now);
+      // The sender's other sessions get it too, and ignore their own name (cheaper than sorting sessions here).
+      const frame: PushFrame = { type: 'typing', conv: request.conv, user: me.name };
+      const readers = readersOf(ctx, request.conv);
+      if (readers === null) roster.broadcast(frame, session);
+      else roster.deliver(readers, frame, session);
+      return {};
+    },
+
+    privacy: (session, request) => {
+      const me = session.user;
+      if (request.sendReadReceipts !== undefined) store.setSendReadReceipts(me.id, request.sendReadReceipts);
+      return { sendReadReceipts: store.sendsReadReceipts(me.id) };
+    },
+
+  } satisfies Pick<Handlers, 'edit' | 'delete' | 'react' | 'read' | 'readState' | 'receipts' | 'typing' | 'privacy'>;
 }

@@ -7,6 +7,7 @@ import { type PushFrame } from '../../../src-shared/protocol/pushes.js';
 import { type RequestResults } from '../../../src-shared/protocol/requests.js';
 import { nameKey } from '../../../src-shared/protocol/names.js';
 import type { InsertResult, NewMessage, UserRow } from '../../store/types.js';
+import { flushPendingWrites } from '../../net/connection.js';
 import { ANSWERED, type Handlers, type ServerContext, ServerError } from '../dispatch.js';
 import { canRead, memberGroup, otherUser, userNamed } from '../lookups.js';
 import type { Session } from '../session.js';
@@ -21,6 +22,18 @@ interface WaitingSend {
   session: Session;
   resolve: (answered: typeof ANSWERED) => void;
   reject: (error: unknown) => void;
+}
+
+/** Sending, and changing what one sent, is refused while the host has the user muted. */
+export function refuseMuted(ctx: ServerContext, me: UserRow): void {
+  const until = ctx.access.mutedUntil(me.id);
+  if (until === null) return;
+  throw new ServerError(
+    ErrorCode.MUTED,
+    until === Infinity
+      ? 'the host muted you; you cannot send messages for now'
+      : `the host muted you; you can send again in ${Math.ceil((until - Date.now()) / 60_000)} min`,
+  );
 }
 
 export function messageHandlers(ctx: ServerContext) {
@@ -40,17 +53,6 @@ export function messageHandlers(ctx: ServerContext) {
 
   /** Sends of this turn, not yet stored (see storeWithOthers). */
   const waitingSends: WaitingSend[] = [];
-
-  function refuseMuted(me: UserRow): void {
-    const until = ctx.access.mutedUntil(me.id);
-    if (until === null) return;
-    throw new ServerError(
-      ErrorCode.MUTED,
-      until === Infinity
-        ? 'the host muted you; you cannot send messages for now'
-        : `the host muted you; you can send again in ${Math.ceil((until - Date.now()) / 60_000)} min`,
-    );
-  }
 
   /**
    * Group commit: the sends that arrive within one event-loop turn are stored in one
@@ -90,9 +92,9 @@ export function messageHandlers(ctx: ServerContext) {
         );
         return;
       }
-      const { message: stored, duplicate } = outcome;
+      const { message: stored, duplicate, eventId } = outcome;
       if (!duplicate) {
-        const frame: PushFrame = { type: 'message', message: stored };
+        const frame: PushFrame = { type: 'message', message: stored, ...(eventId !== undefined ? { eventId } : {}) };
         if (recipients) roster.deliver(recipients, frame, session);
         else roster.broadcast(frame, session);
       }
@@ -105,6 +107,7 @@ export function messageHandlers(ctx: ServerContext) {
       session.connection.send({ type: 'res', id: requestId, ok: true, result });
       resolve(ANSWERED);
     });
+    flushPendingWrites();
   }
 
   /**
@@ -124,6 +127,15 @@ export function messageHandlers(ctx: ServerContext) {
     }
   }
 
+  /** A reply answers a message of its own conversation that still has its text. */
+  function refuseReplyTarget(id: number, conv: ConversationKey): void {
+    const original = store.messageFacts(id);
+    if (!original || original.conv !== conv) {
+      throw new ServerError(ErrorCode.UNKNOWN_MESSAGE, `no message ${id} in this conversation to reply to`);
+    }
+    if (original.deleted) throw new ServerError(ErrorCode.MESSAGE_DELETED, `message ${id} was deleted; it cannot be answered`);
+  }
+
   return {
     send: (session, request) => {
       const me = session.user;
@@ -133,7 +145,7 @@ export function messageHandlers(ctx: ServerContext) {
         if (!canRead(store, me, stored.conv)) memberGroup(store, me, stored.groupId ?? 0);
         return { message: stored, duplicate: true, delivered: false };
       }
-      refuseMuted(me);
+      refuseMuted(ctx, me);
       const now = Date.now();
       let conv: ConversationKey;
       let recipients: number[] | null = null;
@@ -154,6 +166,7 @@ export function messageHandlers(ctx: ServerContext) {
         recipients = store.memberIds(group.id);
         groupId = group.id;
       }
+      if (request.replyTo !== undefined) refuseReplyTarget(request.replyTo, conv);
       return storeWithOthers({
         requestId: request.id,
         message: {
@@ -164,6 +177,7 @@ export function messageHandlers(ctx: ServerContext) {
           ts: now,
           ...(toUserId !== undefined ? { toUserId } : {}),
           ...(groupId !== undefined ? { groupId } : {}),
+          ...(request.replyTo !== undefined ? { replyTo: request.replyTo } : {}),
         },
         recipients,
         session,
@@ -187,15 +201,35 @@ export function messageHandlers(ctx: ServerContext) {
       return page;
     },
 
+    /** Catch-up through the event log: also says, like sync, that the client holds every message up to `after`. */
+    events: (session, request) => {
+      const page = store.events(session.user.id, request.after, request.limit ?? LIMITS.defaultPageSize);
+      session.syncedTo = Math.max(session.syncedTo, store.messageIdAtEvent(request.after));
+      const messages = page.events.flatMap((event) => (event.kind === 'message' ? [event.message] : []));
+      const last = messages.at(-1);
+      if (last && last.id > session.sentUpTo) session.sentUpTo = last.id;
+      reportCaughtUp(session.user, messages);
+      return page;
+    },
+
     search: async (session, request) => {
       const person = request.person === undefined ? undefined : userNamed(store, request.person);
-      const page = await store.search(session.user.id, {
-        query: request.query,
-        ...(person ? { personId: person.id } : {}),
-        ...(request.before !== undefined ? { before: request.before } : {}),
-        limit: request.limit ?? LIMITS.defaultPageSize,
-      });
+      const signal = session.connection.closingSignal;
+      let page;
+      try {
+        page = await store.search(session.user.id, {
+          query: request.query,
+          ...(person ? { personId: person.id } : {}),
+          ...(request.before !== undefined ? { before: request.before } : {}),
+          limit: request.limit ?? LIMITS.defaultPageSize,
+          signal,
+        });
+      } catch (error) {
+        // The connection went while the worker searched: there is no one left to answer.
+        if (signal.aborted) return ANSWERED;
+        throw error;
+      }
       return { hits: page.messages.map((message: ChatMessage) => ({ message })), hasMore: page.hasMore };
     },
-  } satisfies Pick<Handlers, 'send' | 'history' | 'sync' | 'search'>;
+  } satisfies Pick<Handlers, 'send' | 'history' | 'sync' | 'search' | 'events'>;
 }

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { addUser, roomMessage, store, texts, useTestStore } from './test-store.js';
+
+useTestStore();
+
+/** 60,000 room messages, none with a q: a search for "q" reads them all, in many slices. */
+function longRoom(): number {
+  const ali = addUser('Ali');
+  store.insertMessages(Array.from({ length: 60_000 }, (_, i) => roomMessage(ali, `lorem ipsum ${i}`)));
+  return ali.id;
+}
+
+describe('searches on the worker thread', () => {
+  it('stops a search whose signal aborts: the worker gives up at its next slice and the search rejects with the reason', async () => {
+    const me = longRoom();
+    const controller = new AbortController();
+    const searching = store.search(me, { query: 'q', limit: 10, signal: controller.signal });
+    controller.abort(new Error('the connection closed'));
+    // Had the worker read on to the end, the search would resolve with an empty page instead.
+    await expect(searching).rejects.toThrow('the connection closed');
+    expect(texts((await store.search(me, { query: 'ipsum 59999', limit: 10 })).messages)).toEqual(['lorem ipsum 59999']);
+  });
+
+  it('refuses a search whose signal has already aborted', async () => {
+    const me = addUser('Ali').id;
+    await expect(store.search(me, { query: 'x', limit: 10, signal: AbortSignal.abort(new Error('gone')) })).rejects.toThrow('gone');
+  });
+
+  it('runs searches side by side: a short one is answered while a long one reads', async () => {
+    const me = longRoom();
+    // Every worker the pool may use started, so neither search waits for a thread to start.
+    await Promise.all([store.search(me, { query: 'x', limit: 1 }), store.search(me, { query: 'y', limit: 1 })]);
+    const finished: string[] = [];
+    const long = store.search(me, { query: 'q', limit: 10 }).then(() => finished.push('long'));
+    const short = store.search(me, { query: 'ipsum 1', limit: 1 }).then(() => finished.push('short'));
+    await Promise.all([long, short]);
+    expect(finished).toEqual(['short', 'long']);
+  });
+
+  it('sees every message committed before it was asked, while the server keeps writing', async () => {
+    const ali = addUser('Ali');
+    for (let i = 0; i < 20; i++) {
+      store.insertMessages([roomMessage(ali, `note ${i}`)]);
+      expect(texts((await store.search(ali.id, { query: `note ${i}`, limit: 5 })).messages)).toEqual([`note ${i}`]);
+    }
+  });
+});

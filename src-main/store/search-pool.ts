@@ -1,0 +1,137 @@
+/**
+ * Runs searches on worker threads (search-worker.ts), so that no search, however
+ * much of the history it must read, holds the server's event loop. Workers start
+ * at the first search and stay; each search goes to the worker with the fewest
+ * under way, and a worker interleaves its searches slice by slice.
+ */
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { SearchOptions } from './types.js';
+
+export interface SearchJob {
+  id: number;
+  userId: number;
+  options: Omit<SearchOptions, 'signal'>;
+}
+
+export type SearchReply =
+  | { id: number; ids: number[] }
+  | { id: number; cancelled: boolean; error: string; code?: string };
+
+/** One or two: searches share a worker fairly anyway; a second one lets them use a second core. */
+const WORKERS = Math.min(2, Math.max(1, availableParallelism() - 1));
+
+/**
+ * From a bundle (the app, the bench) the worker is the search-worker.js entry built next to
+ * this code. Run from the TypeScript sources (tests, tsx) it is the .ts file, which the worker
+ * can load only once it has registered tsx's loader itself (`--import` in a worker's execArgv
+ * does not take effect in Node 20).
+ */
+function startWorker(workerData: unknown): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./search-worker.js', import.meta.url), { workerData });
+  const tsxApi = join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/esm/api/index.mjs');
+  const source = new URL('./search-worker.ts', import.meta.url).href;
+  const bootstrap = `import(${JSON.stringify(pathToFileURL(tsxApi).href)})
+    .then(({ register }) => { register(); return import(${JSON.stringify(source)}); })`;
+  return new Worker(bootstrap, { eval: true, workerData });
+}
+
+interface Job {
+  worker: PoolWorker;
+  resolve: (ids: number[]) => void;
+  reject: (error: unknown) => void;
+  signal: AbortSignal | undefined;
+  onAbort: () => void;
+}
+
+interface PoolWorker {
+  thread: Worker;
+  underWay: number;
+}
+
+export class SearchPool {
+  private readonly workers: PoolWorker[] = [];
+  private readonly jobs = new Map<number, Job>();
+  private nextId = 1;
+  private closed = false;
+
+  constructor(private readonly file: string) {}
+
+  /** The ids of the search's page, newest first (up to limit + 1); rejects with the signal's reason once the worker has stopped. */
+  run(userId: number, options: SearchOptions): Promise<number[]> {
+    const { signal, ...rest } = options;
+    if (this.closed) return Promise.reject(new Error('the store is closed'));
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const worker = this.leastBusy();
+    const id = this.nextId++;
+    return new Promise<number[]>((resolve, reject) => {
+      // Cancelling waits for the worker's answer: a search is over when the worker says so.
+      const onAbort = (): void => worker.thread.postMessage({ cancel: id });
+      this.jobs.set(id, { worker, resolve, reject, signal, onAbort });
+      signal?.addEventListener('abort', onAbort, { once: true });
+      worker.underWay += 1;
+      worker.thread.postMessage({ id, userId, options: rest } satisfies SearchJob);
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const worker of this.workers.splice(0)) {
+      this.failAll(worker, new Error('the store is closed'));
+      void worker.thread.terminate();
+    }
+  }
+
+  private leastBusy(): PoolWorker {
+    const idle = this.workers.find((worker) => worker.underWay === 0);
+    if (idle) return idle;
+    if (this.workers.length < WORKERS) return this.start();
+    return this.workers.reduce((a, b) => (b.underWay < a.underWay ? b : a));
+  }
+
+  private start(): PoolWorker {
+    const thread = startWorker({ file: this.file });
+    // The server's sockets keep the process alive; an idle search worker must not.
+    thread.unref();
+    const worker: PoolWorker = { thread, underWay: 0 };
+    thread.on('message', (reply: SearchReply) => this.settle(reply));
+    const lost = (error: Error): void => {
+      const index = this.workers.indexOf(worker);
+      if (index >= 0) this.workers.splice(index, 1);
+      this.failAll(worker, error);
+    };
+    thread.on('error', lost);
+    thread.on('exit', (code) => lost(new Error(`the search worker stopped (exit code ${code})`)));
+    this.workers.push(worker);
+    return worker;
+  }
+
+  private settle(reply: SearchReply): void {
+    const job = this.end(reply.id);
+    if (!job) return;
+    if ('ids' in reply) job.resolve(reply.ids);
+    else if (reply.cancelled && job.signal?.aborted) job.reject(job.signal.reason);
+    else job.reject(Object.assign(new Error(reply.error), reply.code ? { code: reply.code } : {}));
+  }
+
+  private end(id: number): Job | undefined {
+    const job = this.jobs.get(id);
+    if (!job) return undefined;
+    this.jobs.delete(id);
+    job.worker.underWay -= 1;
+    job.signal?.removeEventListener('abort', job.onAbort);
+    return job;
+  }
+
+  private failAll(worker: PoolWorker, error: Error): void {
+    for (const [id, job] of this.jobs) {
+      if (job.worker === worker) {
+        this.end(id);
+        job.reject(error);
+      }
+    }
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * A search worker thread (started by search-pool.ts): its own read-only connection
+ * to the database, on which searchIds runs. WAL lets it read while the server's
+ * connection writes; each statement sees what was committed when it began.
+ * Searches run concurrently here, slice by slice; a cancel stops one at its next slice.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import { searchIds } from './search.js';
+import type { SearchJob, SearchReply } from './search-pool.js';
+
+const port = parentPort!;
+const db = new Database((workerData as { file: string }).file, { readonly: true, fileMustExist: true });
+const run = searchIds(db);
+const underWay = new Map<number, AbortController>();
+
+port.on('message', (message: SearchJob | { cancel: number }) => {
+  if ('cancel' in message) {
+    underWay.get(message.cancel)?.abort();
+    return;
+  }
+  const controller = new AbortController();
+  underWay.set(message.id, controller);
+  const reply = (answer: SearchReply): void => {
+    underWay.delete(message.id);
+    port.postMessage(answer);
+  };
+  run(message.userId, message.options, controller.signal).then(
+    (ids) => reply({ id: message.id, ids }),
+    (error: unknown) =>
+      reply({
+        id: message.id,
+        cancelled: controller.signal.aborted,
+        error: error instanceof Error ? error.message : String(error),
+        ...(typeof (error as { code?: unknown })?.code === 'string' ? { code: (error as { code: string }).code } : {}),
+      }),
+  );
+});
