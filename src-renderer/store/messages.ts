@@ -1,6 +1,7 @@
 import type { AppError, AppEvent, OutboxStatus } from '../../src-shared/api.js';
 import type { Page, ChatMessage, Target } from '../../src-shared/protocol/objects.js';
-import { type ConversationKey, replySnippet } from '../../src-shared/protocol/conversation.js';
+import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
+import { withChangedMessage } from '../../src-shared/message-changes.js';
 import type { SliceCreator } from './types.js';
 
 /** The loaded stretch of one conversation: one contiguous run of messages, oldest first. */
@@ -160,14 +161,8 @@ export const createMessagesSlice: SliceCreator<MessagesSlice> = (set) => {
         const timeline = state.timelines[message.conv];
         const latest = state.latest[message.conv]?.id === message.id ? { latest: { ...state.latest, [message.conv]: message } } : {};
         if (timeline === undefined) return latest;
-        const messages = timeline.messages.map((held) => {
-          if (held.id === message.id) return message;
-          if (held.replyTo?.id !== message.id) return held;
-          const replyTo = message.deleted
-            ? { id: message.id, from: message.from, snippet: '', deleted: true as const }
-            : { ...held.replyTo, snippet: replySnippet(message.text) };
-          return { ...held, replyTo };
-        });
+        const messages = withChangedMessage(timeline.messages, message) as ChatMessage[];
+        if (messages === timeline.messages) return latest;
         return { ...latest, timelines: { ...state.timelines, [message.conv]: { ...timeline, messages } } };
       }),
 

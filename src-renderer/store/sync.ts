@@ -7,7 +7,7 @@ import type { ChatMessage, Contact, GroupInfo } from '../../src-shared/protocol/
 import { type ConversationKey, ROOM, conversationKind } from '../../src-shared/protocol/conversation.js';
 import { sameName } from '../../src-shared/protocol/names.js';
 import { applyEvent, holdsMessage, recordGroup, sameIdentity } from './events.js';
-import type { AppStore } from './index.js';
+import type { AppState, AppStore } from './index.js';
 import { EMPTY_TIMELINE, findMessage } from './messages.js';
 
 export interface AppContext {
@@ -136,25 +136,26 @@ export async function openConversation(ctx: AppContext, conv: ConversationKey): 
   const state = ctx.store.getState();
   // The details drawer belongs to the conversation it was opened on.
   if (state.drawer === 'details' && state.activeConv !== conv) state.setDrawer(null);
-  const unread = state.activeConv === conv ? 0 : (state.unread[conv] ?? 0);
+  if (state.activeConv !== conv) state.setDivider(unreadDivider(state, conv));
   state.setActiveConv(conv);
   state.setHighlight(null);
-  state.setDivider(null);
   void loadReceipts(ctx, conv);
   if (!(state.timelines[conv]?.loaded ?? false)) await loadLatest(ctx, conv);
-  if (unread > 0) placeDivider(ctx, conv, unread);
 }
 
 /**
- * Puts "New messages" after your read position; without one from the server, before the
- * last `unread` messages from others.
+ * Where "New messages" goes in a conversation about to open: after your read position, or
+ * without one from the server, before the last messages from others that were counted unread.
+ * Decided before the view opens, which then opens there (and reads on from it).
  */
-function placeDivider(ctx: AppContext, conv: ConversationKey, unread: number): void {
-  const state = ctx.store.getState();
+function unreadDivider(state: AppState, conv: ConversationKey): AppState['divider'] {
+  const unread = state.unread[conv] ?? 0;
+  if (unread === 0) return null;
   const known = state.readUpTo[conv];
+  if (known !== undefined) return { conv, after: known };
   const fromOthers = (state.timelines[conv]?.messages ?? []).filter((message) => !sameName(message.from, state.session.me));
-  const firstUnread = known === undefined ? fromOthers.at(-unread) : fromOthers.find((message) => message.id > known);
-  if (firstUnread !== undefined) state.setDivider({ conv, after: firstUnread.id - 1 });
+  const firstUnread = fromOthers.at(-unread) ?? fromOthers[0];
+  return firstUnread === undefined ? null : { conv, after: firstUnread.id - 1 };
 }
 
 /** Whether the room's server offers an optional feature (protocol 1.1 hello.features). */
