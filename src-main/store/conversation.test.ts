@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { ROOM } from '../../src-shared/protocol/conversation.js';
-import { addUser, directMessage, expectSearchIndexInStep, file, reopen, roomMessage, searchTexts, send, store, stored, useTestStore } from './test-store.js';
+import { addUser, directMessage, groupMessage, expectSearchIndexInStep, file, reopen, roomMessage, searchTexts, send, store, stored, useTestStore } from './test-store.js';
 
 useTestStore();
 
@@ -122,5 +123,21 @@ describe('conversation changes in the store', () => {
     expect(store.sendsReadReceipts(bob.id)).toBe(false);
     expect(store.receipts(dm.conv, ann.id)).toEqual([]);
     expect(store.events(ann.id, start, 10).events).toEqual([]);
+  });
+
+  it('forgets a deleted group’s log, reactions, mentions and read positions with it', () => {
+    const [ann, bob] = [addUser('ann'), addUser('bob')];
+    const group = store.createGroup('Team', 'team', ann.id, 1);
+    store.addMember(group.id, bob.id);
+    const message = send(groupMessage(ann, group.id, 'hi @bob'));
+    store.setReaction(message.id, bob.id, '👍', true);
+    store.setReadPosition(bob.id, message.conv, message.id);
+    store.deleteGroup(group.id);
+    store.close();
+    const db = new Database(file, { readonly: true });
+    const count = (table: string): number => db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
+    expect([count('conv_events'), count('reactions'), count('mentions'), count('read_cursors')]).toEqual([0, 0, 0, 0]);
+    db.close();
+    reopen();
   });
 });

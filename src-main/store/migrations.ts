@@ -277,6 +277,17 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX read_cursors_by_conv ON read_cursors (conv);
 
       ALTER TABLE users ADD COLUMN send_read_receipts INTEGER NOT NULL DEFAULT 1;
+
+      -- A deleted group takes its log, reactions, mentions and read positions along (deleteGroup
+      -- removes its messages first; the log's message entries still name them).
+      CREATE TRIGGER chat_groups_forget_changes AFTER DELETE ON chat_groups BEGIN
+        DELETE FROM reactions WHERE message_id IN
+          (SELECT message_id FROM conv_events WHERE conv = 'group:' || old.id AND kind = 'message');
+        DELETE FROM mentions WHERE message_id IN
+          (SELECT message_id FROM conv_events WHERE conv = 'group:' || old.id AND kind = 'message');
+        DELETE FROM conv_events WHERE conv = 'group:' || old.id;
+        DELETE FROM read_cursors WHERE conv = 'group:' || old.id;
+      END;
     `,
   },
 ];
