@@ -80,6 +80,11 @@ export const settingsSchema = z.strictObject({
   notifications: z.boolean(),
   /** Tell the others when you are typing (protocol typing frames). */
   sendTyping: z.boolean(),
+  // Per-conversation notifications (issue 12, src-shared/notify.ts).
+  /** Muted conversations: until when (ms since the epoch) or 'always'. Mentions of you still notify. */
+  mutes: z.record(conversationKey, z.union([z.literal('always'), z.number().int().min(0)])).refine((mutes) => Object.keys(mutes).length <= 10_000, 'too many muted conversations'),
+  /** No notifications at all. */
+  doNotDisturb: z.boolean(),
 });
 
 /** As the app shows it: SHA-256, 32 upper-case hex bytes joined by colons. */

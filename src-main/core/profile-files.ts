@@ -23,6 +23,8 @@ export const DEFAULT_SETTINGS: Settings = {
   theme: 'system',
   notifications: true,
   sendTyping: true,
+  mutes: {},
+  doNotDisturb: false,
 };
 
 export function ensureProfileDir(profileDir: string): void {

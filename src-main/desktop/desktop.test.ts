@@ -10,6 +10,7 @@ import { lockProfile } from './profile-lock.js';
 import { type Rect, WindowStateFile, placeWindow } from './window-state.js';
 
 const dirs: string[] = [];
+const MUTED_UNTIL = 3_600_000;
 afterEach(() => {
   for (const dir of dirs.splice(0)) removeDir(dir);
 });
@@ -128,12 +129,21 @@ describe('notifications', () => {
   const message = (conv: string, from: string, text = 'hi'): ChatMessage => ({ id: 1, conv, from, text, ts: 0, clientMsgId: 'x' });
 
   it('notify of others’ messages out of view, when enabled', () => {
-    const context = { me: 'alice', enabled: true, inView: false };
+    const context = { me: 'alice', enabled: true, inView: false, doNotDisturb: false, mutes: {}, now: 0 };
     expect(shouldNotify(message('room', 'bob'), context)).toBe(true);
     expect(shouldNotify(message('room', 'ALICE'), context)).toBe(false);
     expect(shouldNotify(message('room', 'bob'), { ...context, inView: true })).toBe(false);
     expect(shouldNotify(message('room', 'bob'), { ...context, enabled: false })).toBe(false);
     expect(shouldNotify(message('room', 'bob'), { ...context, me: null })).toBe(false);
+  });
+
+  it('stay quiet in a muted conversation unless it mentions you, and always with do-not-disturb', () => {
+    const context = { me: 'alice', enabled: true, inView: false, doNotDisturb: false, mutes: { room: MUTED_UNTIL }, now: 1_000 };
+    expect(shouldNotify(message('room', 'bob'), context)).toBe(false);
+    expect(shouldNotify({ ...message('room', 'bob'), mentions: ['alice'] }, context)).toBe(true);
+    expect(shouldNotify(message('room', 'bob'), { ...context, now: MUTED_UNTIL })).toBe(true);
+    expect(shouldNotify(message('group:4', 'bob'), context)).toBe(true);
+    expect(shouldNotify({ ...message('room', 'bob'), mentions: ['alice'] }, { ...context, doNotDisturb: true })).toBe(false);
   });
 
   it('say who and where in the UI’s language', () => {

@@ -3,6 +3,7 @@
  * which window a click brings up.
  */
 import type { Language } from '../../src-shared/api.js';
+import { type Mutes, silenced } from '../../src-shared/notify.js';
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 import { nameKey } from '../../src-shared/protocol/names.js';
 import type { ChatMessage } from '../../src-shared/protocol/objects.js';
@@ -19,11 +20,15 @@ export interface NotifyContext {
   enabled: boolean;
   /** Whether one of the app's windows has the focus: the user is looking at the app already. */
   inView: boolean;
+  /** Do-not-disturb and the muted conversations (where only mentions of the user notify). */
+  doNotDisturb: boolean;
+  mutes: Mutes;
+  now: number;
 }
 
 export function shouldNotify(message: ChatMessage, context: NotifyContext): boolean {
   if (!context.enabled || context.inView || context.me === null) return false;
-  return nameKey(message.from) !== nameKey(context.me);
+  return nameKey(message.from) !== nameKey(context.me) && !silenced(context, message, context.me, context.now);
 }
 
 /**

@@ -79,7 +79,14 @@ export class DesktopIntegration {
 
   private notify(message: ChatMessage): void {
     const inView = BrowserWindow.getFocusedWindow() !== null;
-    const context = { me: this.session?.me ?? null, enabled: this.settings?.notifications ?? false, inView };
+    const context = {
+      me: this.session?.me ?? null,
+      enabled: this.settings?.notifications ?? false,
+      inView,
+      doNotDisturb: this.settings?.doNotDisturb ?? false,
+      mutes: this.settings?.mutes ?? {},
+      now: Date.now(),
+    };
     if (!shouldNotify(message, context) || !Notification.isSupported()) return;
     const language = this.language();
     const where = message.conv === 'room' ? (this.session?.roomName ?? roomLabel(language)) : this.groups.get(message.conv);

@@ -2,13 +2,15 @@
  * The app's windows: one main window and one window per conversation opened on
  * its own. Every window is sandboxed with context isolation and no Node, gets the
  * App API only through the preload, and can neither navigate away from the app's
- * page nor open windows other than the app's own chat windows.
+ * page nor open windows other than the app's own chat windows: a link in a message
+ * opens in the system's browser (or mail program) when its scheme is allowed.
  */
 import { pathToFileURL } from 'node:url';
-import { BrowserWindow, type BrowserWindowConstructorOptions, type WebContents, screen } from 'electron';
+import { BrowserWindow, type BrowserWindowConstructorOptions, type WebContents, screen, shell } from 'electron';
 import type { AppEvent } from '../../src-shared/api.js';
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 import { conversationKey } from '../../src-shared/protocol/objects.js';
+import { externalLink } from '../desktop/links.js';
 import { type WindowStateFile, placeWindow } from '../desktop/window-state.js';
 import { EVENT_CHANNEL } from './channels.js';
 
@@ -133,13 +135,16 @@ export class AppWindows {
 
   private lockDown(contents: WebContents): void {
     contents.on('will-navigate', (event, url) => {
-      if (!this.isAppPage(url)) event.preventDefault();
+      if (this.isAppPage(url)) return;
+      event.preventDefault();
+      openExternally(url);
     });
     contents.setWindowOpenHandler(({ url }) => {
       // A window.open of the app's own page with ?conv= is a chat window: opened here,
       // with this file's web preferences, never with what the page asked for.
       const conv = this.chatConversation(url);
       if (conv !== null) this.showChat(conv);
+      else openExternally(url);
       return { action: 'deny' };
     });
   }
@@ -149,6 +154,11 @@ export class AppWindows {
     const conv = new URL(url).searchParams.get('conv');
     return conv !== null && conversationKey.safeParse(conv).success ? conv : null;
   }
+}
+
+function openExternally(url: string): void {
+  const link = externalLink(url);
+  if (link !== null) void shell.openExternal(link);
 }
 
 function bringToFront(window: BrowserWindow): void {

@@ -1,25 +1,44 @@
-import { useId, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useCallback, useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError } from '../../src-shared/api.js';
+import { type ConversationKey, replySnippet } from '../../src-shared/protocol/conversation.js';
 import { LIMITS } from '../../src-shared/protocol/limits.js';
 import type { Target } from '../../src-shared/protocol/objects.js';
 import { app, useApp } from '../app-context.js';
 import { formatMoment } from '../lib/time.js';
+import { editMessage, offers } from '../store/sync.js';
+import { EmojiPopover } from './EmojiPopover.js';
 import { ErrorAlert } from './ErrorAlert.js';
+import { Icon } from './Icons.js';
+import { useMentionSuggest } from './MentionSuggest.js';
 
 /** The counter shows once this few characters are left, before the limit is reached. */
 const COUNTER_FROM = 500;
 
 interface ComposerProps {
+  conv: ConversationKey;
   /** Null while the conversation's recipient is not known yet. */
   target: Target | null;
   /** The other side declined: nothing can be sent. */
   blocked: boolean;
+  /** Whom "@" offers. */
+  people: readonly string[];
 }
 
-export function Composer({ target, blocked }: ComposerProps) {
+export function Composer({ conv, target, blocked, people }: ComposerProps) {
   const { t, i18n } = useTranslation();
+  const me = useApp((state) => state.session.me);
+  const composeState = useApp((state) => state.compose);
+  const setCompose = useApp((state) => state.setCompose);
+  // A reply or edit begun in another conversation does not follow you here.
+  const compose = composeState?.message.conv === conv ? composeState : null;
+  /** What was typed before an edit began, given back when it ends. */
+  const draft = useRef('');
   const [text, setText] = useState('');
+  const [caret, setCaret] = useState(0);
+  const [emojiOpen, setEmojiOpen] = useState(false);
+  const box = useRef<HTMLTextAreaElement>(null);
+  const emojiButton = useRef<HTMLButtonElement>(null);
   const [error, setError] = useState<AppError | null>(null);
   // The host tells the app when a mute begins and ends; the composer follows without a timer of its own.
   const muted = useApp((state) => state.session.muted);
@@ -30,12 +49,36 @@ export function Composer({ target, blocked }: ComposerProps) {
   const left = LIMITS.maxTextLength - text.length;
   const tooLong = left < 0;
 
+  const editing = compose?.mode === 'edit' ? compose.message : null;
+  useEffect(() => {
+    if (editing === null) return;
+    draft.current = box.current?.value ?? '';
+    setText(editing.text);
+    box.current?.focus();
+  }, [editing]);
+  useEffect(() => {
+    if (compose?.mode === 'reply') box.current?.focus();
+  }, [compose]);
+
+  const endCompose = () => {
+    if (editing !== null) setText(draft.current);
+    setCompose(null);
+  };
+
   const send = async () => {
     if (disabled || text.trim() === '' || tooLong) return;
     const sending = text;
+    if (editing !== null) {
+      const result = await editMessage(app(), editing, sending);
+      setError(result.ok ? null : result.error);
+      if (result.ok) endCompose();
+      return;
+    }
+    const replyTo = compose?.mode === 'reply' ? compose.message.id : undefined;
     // Cleared at once: the message shows as queued right away; put back if the app refuses it.
     setText('');
-    const result = await app().api.send(target, sending);
+    setCompose(null);
+    const result = await app().api.send(target, sending, replyTo);
     if (result.ok) {
       setError(null);
     } else {
@@ -44,12 +87,35 @@ export function Composer({ target, blocked }: ComposerProps) {
     }
   };
 
+  /** Replaces a stretch of the text and puts the caret after the new part. */
+  const replace = (start: number, end: number, insert: string) => {
+    const next = text.slice(0, start) + insert + text.slice(end);
+    const after = start + insert.length;
+    setText(next);
+    setCaret(after);
+    requestAnimationFrame(() => {
+      box.current?.focus();
+      box.current?.setSelectionRange(after, after);
+    });
+  };
+  const mentions = useMentionSuggest({ text, caret, people, me, replace });
+  const closeEmoji = useCallback(() => {
+    setEmojiOpen(false);
+    emojiButton.current?.focus();
+  }, []);
+
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
     void send();
   };
 
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (mentions.onKeyDown(event)) return;
+    if (event.key === 'Escape' && compose !== null) {
+      event.preventDefault();
+      endCompose();
+      return;
+    }
     // Enter while an input method is composing picks a candidate; it must not send.
     if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {
       event.preventDefault();
@@ -67,9 +133,41 @@ export function Composer({ target, blocked }: ComposerProps) {
             : t('composer.mutedUntil', { time: formatMoment(muted.until, Date.now(), i18n.language) })}
         </p>
       )}
+      {mentions.list}
+      {emojiOpen && (
+        <EmojiPopover
+          label={t('emoji.picker')}
+          placement="above"
+          onClose={closeEmoji}
+          onPick={(emoji) => {
+            setEmojiOpen(false);
+            replace(box.current?.selectionStart ?? text.length, box.current?.selectionEnd ?? text.length, emoji);
+          }}
+        />
+      )}
+      {compose !== null && (
+        <div className="compose-bar">
+          <Icon name={compose.mode === 'reply' ? 'reply' : 'edit'} />
+          <p>
+            <strong>{compose.mode === 'reply' ? t('reply.replyingTo', { name: compose.message.from }) : t('edit.editing')}</strong>
+            {compose.mode === 'reply' && <span className="compose-snippet">{replySnippet(compose.message.text)}</span>}
+          </p>
+          <button
+            type="button"
+            className="icon-button"
+            aria-label={compose.mode === 'reply' ? t('reply.cancel') : t('edit.cancel')}
+            title={compose.mode === 'reply' ? t('reply.cancel') : t('edit.cancel')}
+            onClick={endCompose}
+          >
+            <Icon name="close" />
+          </button>
+        </div>
+      )}
       <div className="composer-row">
         {/* Grows with its text, wrapped lines included, up to a cap (CSS field-sizing). */}
         <textarea
+          ref={box}
+          {...mentions.inputProps}
           aria-label={t('composer.label')}
           aria-describedby={muted !== undefined ? mutedId : left <= COUNTER_FROM ? counterId : undefined}
           aria-invalid={tooLong}
@@ -77,11 +175,29 @@ export function Composer({ target, blocked }: ComposerProps) {
           value={text}
           rows={1}
           disabled={disabled}
-          onChange={(event) => setText(event.target.value)}
+          onChange={(event) => {
+            setText(event.target.value);
+            setCaret(event.target.selectionStart);
+            // The app sends at most one typing frame per interval, and none with the setting off.
+            if (event.target.value !== '' && editing === null && offers(app(), 'typing')) void app().api.typing(conv);
+          }}
+          onSelect={(event) => setCaret(event.currentTarget.selectionStart)}
           onKeyDown={onKeyDown}
         />
+        <button
+          ref={emojiButton}
+          type="button"
+          className="icon-button"
+          aria-label={t('emoji.insert')}
+          title={t('emoji.insert')}
+          aria-expanded={emojiOpen}
+          disabled={disabled}
+          onClick={() => setEmojiOpen(!emojiOpen)}
+        >
+          <Icon name="smile" />
+        </button>
         <button type="submit" className="primary" disabled={disabled || text.trim() === '' || tooLong}>
-          {t('composer.send')}
+          {editing !== null ? t('edit.save') : t('composer.send')}
         </button>
       </div>
       {left <= COUNTER_FROM && (

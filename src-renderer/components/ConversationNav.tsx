@@ -2,12 +2,14 @@ import { useId } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 import { sameName } from '../../src-shared/protocol/names.js';
+import { isMuted } from '../../src-shared/notify.js';
 import { app, useApp } from '../app-context.js';
 import { groupEventText } from '../lib/group-events.js';
 import { formatMoment } from '../lib/time.js';
 import type { ConversationEntry } from '../store/selectors.js';
 import { openConversation } from '../store/sync.js';
 import { Avatar } from './Avatar.js';
+import { Icon } from './Icons.js';
 
 /** The conversation list: the room first, then direct chats and groups by recent activity. */
 export function ConversationNav({ conversations, activeConv }: { conversations: ConversationEntry[]; activeConv: ConversationKey }) {
@@ -29,6 +31,7 @@ export function ConversationNav({ conversations, activeConv }: { conversations: 
 function ConversationLink({ entry, active }: { entry: ConversationEntry; active: boolean }) {
   const { t, i18n } = useTranslation();
   const me = useApp((state) => state.session.me);
+  const muted = useApp((state) => isMuted(state.settings?.mutes ?? {}, entry.conv, Date.now()));
   const previewId = useId();
   const { latest } = entry;
   const preview =
@@ -49,7 +52,11 @@ function ConversationLink({ entry, active }: { entry: ConversationEntry; active:
       className="conversation-link"
       data-kind={entry.kind}
       aria-current={active ? 'page' : undefined}
-      aria-label={entry.unread > 0 ? t('nav.unread', { name: entry.name, count: entry.unread }) : entry.name}
+      aria-label={[
+        entry.unread > 0 ? t('nav.unread', { name: entry.name, count: entry.unread }) : entry.name,
+        ...(entry.mentions > 0 ? [t('mention.badge', { count: entry.mentions })] : []),
+        ...(muted ? [t('mute.mutedAlways')] : []),
+      ].join(', ')}
       aria-describedby={preview === '' ? undefined : previewId}
       onClick={() => {
         app().store.getState().setSidebarOpen(false);
@@ -70,8 +77,18 @@ function ConversationLink({ entry, active }: { entry: ConversationEntry; active:
           <span id={previewId} className="conversation-preview">
             {preview}
           </span>
+          {muted && (
+            <span className="muted-mark" aria-hidden="true">
+              <Icon name="bellOff" size={14} />
+            </span>
+          )}
+          {entry.mentions > 0 && (
+            <span className="badge mention-badge" aria-hidden="true" title={t('mention.badge', { count: entry.mentions })}>
+              @{entry.mentions}
+            </span>
+          )}
           {entry.unread > 0 && (
-            <span className="badge" aria-hidden="true">
+            <span className={muted ? 'badge quiet' : 'badge'} aria-hidden="true">
               {entry.unread}
             </span>
           )}

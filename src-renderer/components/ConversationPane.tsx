@@ -2,7 +2,7 @@ import { useId, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError } from '../../src-shared/api.js';
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
-import { app, useApp, useConversation } from '../app-context.js';
+import { app, useApp, useConversation, useConversationPeople } from '../app-context.js';
 import { isBrowserShell } from '../api.js';
 import { nameKey } from '../../src-shared/protocol/names.js';
 import { contactForConversation, groupOfConversation, otherUsers } from '../store/selectors.js';
@@ -14,7 +14,9 @@ import { ErrorAlert } from './ErrorAlert.js';
 import { Icon } from './Icons.js';
 import { InviteNote } from './InviteNote.js';
 import { MessageList } from './MessageList.js';
+import { MuteMenu } from './MuteMenu.js';
 import { Presence } from './Presence.js';
+import { TypingIndicator } from './TypingIndicator.js';
 
 /** One conversation: its header, messages and composer, and its details drawer when opened. */
 export function ConversationPane({ conv, canPopOut }: { conv: ConversationKey; canPopOut: boolean }) {
@@ -31,6 +33,7 @@ export function ConversationPane({ conv, canPopOut }: { conv: ConversationKey; c
   const group = useMemo(() => groupOfConversation(groups, conv), [groups, conv]);
   const contact = useMemo(() => contactForConversation(contacts, conv), [contacts, conv]);
   const others = useMemo(() => otherUsers(users, me), [users, me]);
+  const people = useConversationPeople(conv);
   const [actionError, setActionError] = useState<AppError | null>(null);
   const name = entry?.name ?? t('conversation.unknown');
   const peer = entry?.kind === 'dm' ? users[nameKey(entry.name)] : undefined;
@@ -74,6 +77,7 @@ export function ConversationPane({ conv, canPopOut }: { conv: ConversationKey; c
               <Icon name="popOut" />
             </button>
           )}
+          <MuteMenu conv={conv} />
           <button
             type="button"
             className="icon-button"
@@ -92,7 +96,8 @@ export function ConversationPane({ conv, canPopOut }: { conv: ConversationKey; c
       <div className="conversation-body">
         <div className="conversation-thread">
           <MessageList conv={conv} emptyText={entry?.kind === 'dm' ? t('layout.dmEmpty', { name }) : undefined} />
-          <Composer target={entry?.target ?? null} blocked={contact?.state === 'declined-by-them'} />
+          <TypingIndicator conv={conv} />
+          <Composer conv={conv} target={entry?.target ?? null} blocked={contact?.state === 'declined-by-them'} people={people} />
         </div>
         {detailsOpen && entry !== undefined && (
           <ConversationDetails entry={entry} group={group} contact={contact} label={detailsLabel} onClose={() => setDrawer(null)} onError={setActionError} />

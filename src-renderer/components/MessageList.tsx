@@ -1,19 +1,22 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useEffect, useLayoutEffect, useMemo, useRef } from 'react';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
-import { app, useApp } from '../app-context.js';
+import { sameName } from '../../src-shared/protocol/names.js';
+import { app, useApp, useConversationPeople } from '../app-context.js';
 import { buildTimeline, type TimelineItem } from '../lib/timeline.js';
 import { EMPTY_TIMELINE, type MessagesData, type Notice } from '../store/messages.js';
 import { pendingFor } from '../store/selectors.js';
-import { loadOlder, showLatest } from '../store/sync.js';
+import { loadOlder, markRead, showLatest } from '../store/sync.js';
 import { TimelineRow } from './TimelineRow.js';
 
 /** Closer to the top than this, the next older page is fetched. */
 const LOAD_OLDER_WITHIN_PX = 300;
 /** No view holds more rows than this; past it a list that still fits is a layout fault, not a short page. */
 const FILL_VIEW_LIMIT = 200;
-const ESTIMATED_HEIGHT: Record<TimelineItem['kind'], number> = { day: 36, notice: 28, message: 58, pending: 58 };
+const ESTIMATED_HEIGHT: Record<TimelineItem['kind'], number> = { day: 36, notice: 28, message: 58, pending: 58, unread: 32 };
+/** Within this of the end the view counts as at the newest message (what is there has been seen). */
+const AT_END_PX = 48;
 /** A message under the previous one's header is one line of text. */
 const CONTINUED_HEIGHT = 22;
 
@@ -22,6 +25,17 @@ function estimate(item: TimelineItem): number {
   return (item.kind === 'message' || item.kind === 'pending') && item.continued ? CONTINUED_HEIGHT : ESTIMATED_HEIGHT[item.kind];
 }
 const NO_NOTICES: Notice[] = [];
+
+/** Whether the page is shown (not a hidden tab or a minimised window): only then is anything read. */
+function usePageVisible(): boolean {
+  return useSyncExternalStore(
+    (changed) => {
+      document.addEventListener('visibilitychange', changed);
+      return () => document.removeEventListener('visibilitychange', changed);
+    },
+    () => document.visibilityState === 'visible',
+  );
+}
 
 /**
  * The conversation's messages, virtualized: only the rows in view are in the
@@ -38,12 +52,18 @@ export function MessageList({ conv, emptyText }: { conv: ConversationKey; emptyT
   const me = useApp((state) => state.session.me);
   const notices = useApp((state) => state.notices[conv] ?? NO_NOTICES);
   const highlight = useApp((state) => state.highlight);
+  const readUpTo = useApp((state) => state.readUpTo[conv] ?? 0);
+  const unreadAfter = useApp((state) => (state.divider?.conv === conv ? state.divider.after : null));
+  const visible = usePageVisible();
+  /** Set by scrolling; the view opens wherever the first page puts it. */
+  const [atEnd, setAtEnd] = useState(false);
+  const people = useConversationPeople(conv);
 
   const pending = useMemo(() => pendingFor({ outbox, contacts, dmPeers }, conv), [outbox, contacts, dmPeers, conv]);
   const { messages, hasMore, hasNewer, loaded, loadingOlder } = timeline;
   const items = useMemo(
-    () => buildTimeline(messages, pending, notices, { hasMore, hasNewer }, me),
-    [messages, pending, notices, hasMore, hasNewer, me],
+    () => buildTimeline(messages, pending, notices, { hasMore, hasNewer }, me, unreadAfter),
+    [messages, pending, notices, hasMore, hasNewer, me, unreadAfter],
   );
 
   const scrollRef = useRef<HTMLDivElement>(null);
@@ -66,8 +86,23 @@ export function MessageList({ conv, emptyText }: { conv: ConversationKey; emptyT
     if ((placed.current && !toEnd.current) || !loaded || items.length === 0) return;
     placed.current = true;
     toEnd.current = false;
-    virtualizer.scrollToIndex(items.length - 1, { align: 'end' });
+    // With unread messages the view opens at the first of them, under "New messages".
+    const divider = items.findIndex((item) => item.kind === 'unread');
+    if (divider >= 0) virtualizer.scrollToIndex(divider, { align: 'start' });
+    else virtualizer.scrollToIndex(items.length - 1, { align: 'end' });
   }, [loaded, items, virtualizer]);
+
+  // What is in view at the newest message has been read, while the page is shown.
+  const newest = hasNewer ? undefined : messages.at(-1);
+  useEffect(() => {
+    const element = scrollRef.current;
+    if (!placed.current || !visible || newest === undefined || newest.id <= readUpTo || element === null) return;
+    if (atEnd || element.scrollHeight - element.scrollTop - element.clientHeight < AT_END_PX) markRead(app(), conv, newest.id);
+  }, [atEnd, visible, newest, readUpTo, conv, items]);
+  const unseen = useMemo(
+    () => messages.filter((message) => message.id > readUpTo && !sameName(message.from, me)).length,
+    [messages, readUpTo, me],
+  );
 
   const shownHighlight = useRef<MessagesData['highlight']>(null);
   useEffect(() => {
@@ -135,6 +170,8 @@ export function MessageList({ conv, emptyText }: { conv: ConversationKey; emptyT
         className="message-list"
         tabIndex={0}
         onScroll={() => {
+          const element = scrollRef.current!;
+          setAtEnd(element.scrollHeight - element.scrollTop - element.clientHeight < AT_END_PX);
           if (placed.current && nearTop()) fetchOlder();
         }}
       >
@@ -148,11 +185,21 @@ export function MessageList({ conv, emptyText }: { conv: ConversationKey; emptyT
               className="timeline-row"
               style={{ transform: `translateY(${row.start}px)` }}
             >
-              <TimelineRow item={items[row.index]!} me={me} outbox={outbox} deliveredUpTo={deliveredUpTo} highlightedId={highlightedId} />
+              <TimelineRow item={items[row.index]!} me={me} outbox={outbox} deliveredUpTo={deliveredUpTo} highlightedId={highlightedId} people={people} />
             </div>
           ))}
         </div>
       </div>
+      {!hasNewer && !atEnd && unseen > 0 && (
+        <button
+          type="button"
+          className="jump-latest"
+          aria-label={t('unread.jumpLabel', { count: unseen })}
+          onClick={() => virtualizer.scrollToIndex(items.length - 1, { align: 'end' })}
+        >
+          {t('unread.jump', { count: unseen })}
+        </button>
+      )}
       {hasNewer && (
         <button
           type="button"

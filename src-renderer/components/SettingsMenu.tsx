@@ -6,6 +6,7 @@ import { requestNotificationPermission } from '../desktop/notifications.js';
 import { updateSettings } from '../store/sync.js';
 import { ChangePassword } from './ChangePassword.js';
 import { RoomExitButton } from './HostingPrompts.js';
+import { ReadReceiptsSetting } from './ReadReceiptsSetting.js';
 
 export function SettingsMenu() {
   const { t } = useTranslation();
@@ -74,6 +75,16 @@ export function SettingsMenu() {
             />
             {t('settings.notifications')}
           </label>
+          <label className="checkbox">
+            <input type="checkbox" checked={settings?.doNotDisturb ?? false} onChange={(event) => change({ doNotDisturb: event.target.checked })} />
+            {t('mute.doNotDisturb')}
+          </label>
+          <p className="settings-hint">{t('mute.doNotDisturbHint')}</p>
+          <label className="checkbox">
+            <input type="checkbox" checked={settings?.sendTyping ?? true} onChange={(event) => change({ sendTyping: event.target.checked })} />
+            {t('typing.setting')}
+          </label>
+          {online && <ReadReceiptsSetting />}
           {online && <ChangePassword />}
           {inRoom && <RoomExitButton exit="signOut" className="sign-out" />}
         </div>

@@ -1,6 +1,7 @@
-import type { ReactNode } from 'react';
+import { type ReactNode, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError, OutboxStatus } from '../../src-shared/api.js';
+import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import { errorText } from '../i18n/index.js';
 import { sameName } from '../../src-shared/protocol/names.js';
 import { formatTime, nameDay } from '../lib/time.js';
@@ -8,10 +9,11 @@ import type { TimelineItem } from '../lib/timeline.js';
 import type { MessagesData, Notice } from '../store/messages.js';
 import { groupEventText } from '../lib/group-events.js';
 import { ownStatus } from '../store/selectors.js';
-import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import { Avatar } from './Avatar.js';
 import { FailedMessageActions } from './FailedMessage.js';
 import { Icon, type IconName } from './Icons.js';
+import { MessageActions, ReadMark, Reactions, ReplyQuote } from './MessageParts.js';
+import { MessageText } from './MessageText.js';
 
 interface TimelineRowProps {
   item: TimelineItem;
@@ -19,12 +21,16 @@ interface TimelineRowProps {
   outbox: MessagesData['outbox'];
   deliveredUpTo: MessagesData['deliveredUpTo'];
   highlightedId: number | null;
+  /** Who a mention in this conversation may name. */
+  people: readonly string[];
 }
 
-export function TimelineRow({ item, me, outbox, deliveredUpTo, highlightedId }: TimelineRowProps) {
+export function TimelineRow({ item, me, outbox, deliveredUpTo, highlightedId, people }: TimelineRowProps) {
   switch (item.kind) {
     case 'day':
       return <DaySeparator ts={item.ts} />;
+    case 'unread':
+      return <UnreadDivider />;
     case 'notice':
       return <NoticeRow notice={item.notice} />;
     case 'pending':
@@ -38,6 +44,8 @@ export function TimelineRow({ item, me, outbox, deliveredUpTo, highlightedId }: 
           own
           continued={item.continued}
           highlighted={false}
+          people={people}
+          me={me}
         >
           {item.entry.status === 'failed' && <FailedMessageActions entry={item.entry} />}
         </MessageRow>
@@ -48,6 +56,7 @@ export function TimelineRow({ item, me, outbox, deliveredUpTo, highlightedId }: 
       const own = sameName(message.from, me);
       return (
         <MessageRow
+          message={message}
           from={message.from}
           ts={message.ts}
           text={message.text}
@@ -56,6 +65,8 @@ export function TimelineRow({ item, me, outbox, deliveredUpTo, highlightedId }: 
           own={own}
           continued={item.continued}
           highlighted={message.id === highlightedId}
+          people={people}
+          me={me}
         />
       );
     }
@@ -69,6 +80,15 @@ function DaySeparator({ ts }: { ts: number }) {
   return (
     <div className="day-separator">
       <span>{label}</span>
+    </div>
+  );
+}
+
+function UnreadDivider() {
+  const { t } = useTranslation();
+  return (
+    <div className="unread-divider" role="separator" aria-label={t('unread.divider')}>
+      <span>{t('unread.divider')}</span>
     </div>
   );
 }
@@ -113,9 +133,23 @@ function FullTime({ ts, className }: { ts: number; className?: string }) {
   );
 }
 
+/** "edited", with when on hover. */
+function EditedMark({ ts }: { ts: number }) {
+  const { t, i18n } = useTranslation();
+  const when = new Date(ts).toLocaleString(i18n.language, { dateStyle: 'medium', timeStyle: 'short' });
+  return (
+    <span className="edited-mark" title={t('edit.editedAt', { time: when })}>
+      {' '}
+      {t('edit.edited')}
+    </span>
+  );
+}
+
 const STATUS_ICON: Record<OutboxStatus, IconName> = { queued: 'clock', sent: 'check', delivered: 'checks', failed: 'alert' };
 
 interface MessageRowProps {
+  /** A stored message (a pending one has none): its quote, reactions, read mark and actions. */
+  message?: ChatMessage;
   from: string;
   ts: number;
   text: string;
@@ -126,13 +160,20 @@ interface MessageRowProps {
   /** Under the header of the same sender's message just before: no avatar and name again. */
   continued: boolean;
   highlighted: boolean;
+  people: readonly string[];
+  me: string | null;
   /** Under the message: what can be done with it (a failed one's Retry and Remove). */
   children?: ReactNode;
 }
 
-function MessageRow({ from, ts, text, status, error, own, continued, highlighted, children }: MessageRowProps) {
+function MessageRow({ message, from, ts, text, status, error, own, continued, highlighted, people, me, children }: MessageRowProps) {
   const { t } = useTranslation();
-  const classes = ['message', own ? 'own' : '', continued ? 'continued' : '', highlighted ? 'highlighted' : ''].filter(Boolean).join(' ');
+  const [actionError, setActionError] = useState<AppError | null>(null);
+  const mentioned = message?.mentions?.some((name) => sameName(name, me)) ?? false;
+  const classes = ['message', own ? 'own' : '', continued ? 'continued' : '', highlighted ? 'highlighted' : '', mentioned ? 'mentions-me' : '']
+    .filter(Boolean)
+    .join(' ');
+  const shownError = error ?? actionError;
   return (
     <article className={classes} aria-current={highlighted ? 'true' : undefined}>
       <div className="message-gutter">{continued ? <FullTime ts={ts} className="hover-time" /> : <Avatar name={from} size={36} />}</div>
@@ -145,9 +186,18 @@ function MessageRow({ from, ts, text, status, error, own, continued, highlighted
             <span className="message-sender">{from}</span> <FullTime ts={ts} />
           </header>
         )}
+        {message && <ReplyQuote message={message} />}
         <div className="message-line">
-          {/* Plain text only: React escapes it, and white-space: pre-wrap keeps the author's lines. */}
-          <p className="message-text">{text}</p>
+          {message?.deleted ? (
+            <p className="message-text deleted">{t('delete.deleted')}</p>
+          ) : (
+            // Text nodes and elements only: React escapes the text, and white-space: pre-wrap keeps the author's lines.
+            <p className="message-text">
+              <MessageText text={text} people={people} me={me} />
+              {message?.editedAt !== undefined && <EditedMark ts={message.editedAt} />}
+            </p>
+          )}
+          {message && own && <ReadMark message={message} />}
           {status !== null && (
             <span
               className="message-status"
@@ -160,9 +210,11 @@ function MessageRow({ from, ts, text, status, error, own, continued, highlighted
             </span>
           )}
         </div>
-        {error !== null && <p className="message-error">{errorText(t, error)}</p>}
+        {message && <Reactions message={message} me={me} />}
+        {shownError !== null && <p className="message-error">{errorText(t, shownError)}</p>}
         {children}
       </div>
+      {message && <MessageActions message={message} own={own} onError={setActionError} />}
     </article>
   );
 }

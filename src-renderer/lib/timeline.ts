@@ -8,12 +8,14 @@ export type TimelineItem =
   /** `continued`: under the header of the sender's message just before (see GROUP_WITHIN_MS). */
   | { kind: 'message'; key: string; message: ChatMessage; continued: boolean }
   | { kind: 'pending'; key: string; entry: OutboxEntry; continued: boolean }
-  | { kind: 'notice'; key: string; notice: Notice };
+  | { kind: 'notice'; key: string; notice: Notice }
+  /** "New messages": the first unread message follows. */
+  | { kind: 'unread'; key: string };
 
 /** Messages from one sender this close to the previous one share its header, as in most messengers. */
 export const GROUP_WITHIN_MS = 5 * 60_000;
 
-type Entry = Exclude<TimelineItem, { kind: 'day' }>;
+type Entry = Exclude<TimelineItem, { kind: 'day' | 'unread' }>;
 
 const timeOf = (item: Entry) =>
   item.kind === 'message' ? item.message.ts : item.kind === 'pending' ? item.entry.ts : item.notice.ts;
@@ -23,6 +25,7 @@ const timeOf = (item: Entry) =>
  * woven in by time, then your pending messages, and a day separator wherever
  * the day changes. Notices outside the loaded stretch are left out, since the
  * messages around them are not shown. `me` names the sender of pending messages.
+ * `unreadAfter`: the "New messages" line goes before the first message after this id.
  */
 export function buildTimeline(
   messages: ChatMessage[],
@@ -30,6 +33,7 @@ export function buildTimeline(
   notices: Notice[],
   bounds: { hasMore: boolean; hasNewer: boolean },
   me: string | null,
+  unreadAfter: number | null = null,
 ): TimelineItem[] {
   const first = messages[0];
   const last = messages.at(-1);
@@ -49,6 +53,7 @@ export function buildTimeline(
 
   const items: TimelineItem[] = [];
   let day = -Infinity;
+  let dividerPlaced = unreadAfter === null;
   for (const entry of entries) {
     const entryDay = startOfDay(timeOf(entry));
     // Only forward: clocks of different machines may disagree a little around midnight.
@@ -56,9 +61,13 @@ export function buildTimeline(
       day = entryDay;
       items.push({ kind: 'day', key: `d${day}`, ts: day });
     }
+    if (!dividerPlaced && entry.kind === 'message' && entry.message.id > unreadAfter!) {
+      dividerPlaced = true;
+      items.push({ kind: 'unread', key: 'unread' });
+    }
     const previous = items.at(-1);
     const sender = senderOf(entry, me);
-    if (entry.kind !== 'notice' && previous !== undefined && previous.kind !== 'day' && previous.kind !== 'notice') {
+    if (entry.kind !== 'notice' && previous !== undefined && (previous.kind === 'message' || previous.kind === 'pending')) {
       const sameSender = sender !== null && senderOf(previous, me) === sender;
       items.push({ ...entry, continued: sameSender && timeOf(entry) - timeOf(previous) <= GROUP_WITHIN_MS });
     } else {

@@ -29,7 +29,8 @@ export const createConversationsSlice: SliceCreator<ConversationsSlice> = (set) 
     set((state) => {
       if (conv === null) return { activeConv: null };
       const { [conv]: _read, ...unread } = state.unread;
-      return { activeConv: conv, unread };
+      const { [conv]: _mentions, ...mentionUnread } = state.mentionUnread;
+      return { activeConv: conv, unread, mentionUnread };
     }),
   countUnread: (conv) => set((state) => ({ unread: { ...state.unread, [conv]: (state.unread[conv] ?? 0) + 1 } })),
   nameDm: (conv, peer) =>
@@ -44,6 +45,7 @@ export const createConversationsSlice: SliceCreator<ConversationsSlice> = (set) 
       const { [conv]: _timeline, ...timelines } = state.timelines;
       const { [conv]: _latest, ...latest } = state.latest;
       const { [conv]: _notices, ...notices } = state.notices;
-      return { unread, timelines, latest, notices, activeConv: state.activeConv === conv ? ROOM : state.activeConv };
+      const { [conv]: _mentions, ...mentionUnread } = state.mentionUnread;
+      return { unread, timelines, latest, notices, mentionUnread, activeConv: state.activeConv === conv ? ROOM : state.activeConv };
     }),
 });

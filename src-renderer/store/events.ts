@@ -1,6 +1,7 @@
 import type { AppEvent, SessionView } from '../../src-shared/api.js';
-import type { ChatMessage } from '../../src-shared/protocol/objects.js';
+import type { ChatMessage, ConversationEvent } from '../../src-shared/protocol/objects.js';
 import { ROOM, groupConversation } from '../../src-shared/protocol/conversation.js';
+import { LIMITS } from '../../src-shared/protocol/limits.js';
 import { nameKey, sameName } from '../../src-shared/protocol/names.js';
 import type { AppStore } from './index.js';
 import { findMessage } from './messages.js';
@@ -82,7 +83,35 @@ export function applyEvent(store: AppStore, event: AppEvent): void {
     case 'settings':
       state.setSettings(event.settings);
       return;
+    case 'event':
+      applyConversationEvent(store, event.event);
+      return;
+    case 'typing': {
+      if (sameName(event.user, state.session.me)) return;
+      // Shown until two of the sender's intervals pass without another frame.
+      const interval = state.session.limits?.typingIntervalMs ?? LIMITS.typingIntervalMs;
+      state.noteTyping(event.conv, event.user, Date.now() + 2 * interval);
+      return;
+    }
   }
+}
+
+function applyConversationEvent(store: AppStore, event: ConversationEvent): void {
+  const state = store.getState();
+  if (event.kind === 'message') {
+    receiveMessage(store, event.message);
+  } else if (event.kind !== 'read') {
+    state.replaceMessage(event.message);
+  } else if (sameName(event.user, state.session.me)) {
+    state.noteRead(event.conv, event.upTo);
+  } else {
+    state.noteReceipt(event.conv, { user: event.user, upTo: event.upTo });
+  }
+}
+
+/** Whether the message names you (the server lists whom it mentions). */
+export function mentionsMe(message: ChatMessage, me: string | null): boolean {
+  return message.mentions?.some((name) => sameName(name, me)) ?? false;
 }
 
 /**
@@ -108,6 +137,9 @@ function receiveMessage(store: AppStore, message: ChatMessage): void {
   state.noteLatest(message);
   const mine = sameName(message.from, state.session.me);
   if (message.to !== undefined) state.nameDm(message.conv, mine ? message.to : message.from);
+  state.stopTyping(message.conv, message.from);
   // A membership line is not something to read (docs/PROTOCOL.md §6.4.1).
-  if (!mine && !message.groupEvent && message.conv !== state.activeConv) state.countUnread(message.conv);
+  if (mine || message.groupEvent || message.conv === state.activeConv || message.id <= (state.readUpTo[message.conv] ?? 0)) return;
+  state.countUnread(message.conv);
+  if (mentionsMe(message, state.session.me)) state.countMention(message.conv);
 }

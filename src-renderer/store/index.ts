@@ -4,8 +4,10 @@ import { createConversationsSlice, initialConversations } from './conversations.
 import { createGroupsSlice, initialGroups } from './groups.js';
 import { createHostAdminSlice, initialHostAdmin } from './host-admin.js';
 import { createMessagesSlice, initialMessages } from './messages.js';
+import { createReadingSlice, initialReading } from './reading.js';
 import { createSearchSlice, initialSearch } from './search.js';
 import { createSessionSlice } from './session.js';
+import { createTypingSlice, initialTyping } from './typing.js';
 import type { AppState } from './types.js';
 import { createUiSlice, initialRoomUi } from './ui.js';
 import { createUsersSlice, initialUsers } from './users.js';
@@ -24,6 +26,8 @@ export function createAppStore(): AppStore {
     ...createUsersSlice(...args),
     ...createContactsSlice(...args),
     ...createUiSlice(...args),
+    ...createReadingSlice(...args),
+    ...createTypingSlice(...args),
     resetRoom: () =>
       args[0]({
         ...initialHostAdmin,
@@ -34,6 +38,8 @@ export function createAppStore(): AppStore {
         ...initialUsers,
         ...initialContacts,
         ...initialRoomUi,
+        ...initialReading,
+        ...initialTyping,
       }),
   }));
 }

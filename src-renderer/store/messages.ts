@@ -1,6 +1,7 @@
 import type { AppError, AppEvent, OutboxStatus } from '../../src-shared/api.js';
 import type { Page, ChatMessage, Target } from '../../src-shared/protocol/objects.js';
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
+import { withChangedMessage } from '../../src-shared/message-changes.js';
 import type { SliceCreator } from './types.js';
 
 /** The loaded stretch of one conversation: one contiguous run of messages, oldest first. */
@@ -57,6 +58,11 @@ export interface MessagesData {
 
 export interface MessagesSlice extends MessagesData {
   addMessage(message: ChatMessage): void;
+  /**
+   * A held message as it is now (edited, deleted, reacted to): it replaces the copy held,
+   * the sidebar's preview if it is the newest, and the quote of it in held replies.
+   */
+  replaceMessage(message: ChatMessage): void;
   updateOutbox(event: OutboxEvent): void;
   restoreUnsent(items: { clientMsgId: string; target: Target; text: string }[], now: number): void;
   /** Forgets a message the host refused (the user removed it, or sent it again under a new id). */
@@ -146,6 +152,16 @@ export const createMessagesSlice: SliceCreator<MessagesSlice> = (set) => {
         if (timeline.hasNewer && newest !== undefined && message.id > newest.id) return timeline;
         const messages = insertById(timeline.messages, message);
         return messages === timeline.messages ? timeline : { ...timeline, messages };
+      }),
+
+    replaceMessage: (message) =>
+      set((state) => {
+        const timeline = state.timelines[message.conv];
+        const latest = state.latest[message.conv]?.id === message.id ? { latest: { ...state.latest, [message.conv]: message } } : {};
+        if (timeline === undefined) return latest;
+        const messages = withChangedMessage(timeline.messages, message) as ChatMessage[];
+        if (messages === timeline.messages) return latest;
+        return { ...latest, timelines: { ...state.timelines, [message.conv]: { ...timeline, messages } } };
       }),
 
     updateOutbox: (event) =>

@@ -11,6 +11,8 @@ export interface ConversationEntry {
   kind: ConversationKind;
   name: string;
   unread: number;
+  /** Of the unread messages, those that mention you. */
+  mentions: number;
   target: Target;
   /** Its newest known message, for the preview line. */
   latest: ChatMessage | undefined;
@@ -20,7 +22,7 @@ export interface ConversationEntry {
   members: number | undefined;
 }
 
-type ConversationSources = Pick<AppState, 'contacts' | 'dmPeers' | 'groups' | 'unread' | 'latest' | 'users'>;
+type ConversationSources = Pick<AppState, 'contacts' | 'dmPeers' | 'groups' | 'unread' | 'mentionUnread' | 'latest' | 'users'>;
 
 const byName = (a: { name: string }, b: { name: string }) => nameKey(a.name).localeCompare(nameKey(b.name));
 
@@ -30,7 +32,11 @@ const byActivity = (a: ConversationEntry, b: ConversationEntry) =>
 
 /** The sidebar's conversations in order: the room, then direct conversations and groups by recent activity. */
 export function conversationList(sources: ConversationSources, roomName: string): ConversationEntry[] {
-  const about = (conv: ConversationKey) => ({ unread: sources.unread[conv] ?? 0, latest: sources.latest[conv] });
+  const about = (conv: ConversationKey) => ({
+    unread: sources.unread[conv] ?? 0,
+    mentions: sources.mentionUnread[conv] ?? 0,
+    latest: sources.latest[conv],
+  });
   const peers = new Map<ConversationKey, string>(Object.entries(sources.dmPeers));
   for (const contact of Object.values(sources.contacts)) if (contact.conv !== null) peers.set(contact.conv, contact.name);
   const direct = [...peers].map(
@@ -124,4 +130,22 @@ export function contactForConversation(
 
 export function groupOfConversation(groups: Record<number, GroupInfo>, conv: ConversationKey): GroupInfo | undefined {
   return Object.values(groups).find((group) => group.conv === conv);
+}
+
+/** Who reads the conversation, you included: everyone in the room, a group's members, a direct chat's two. */
+export function conversationPeople(
+  state: Pick<AppState, 'users' | 'groups' | 'contacts' | 'dmPeers' | 'session'>,
+  conv: ConversationKey,
+): string[] {
+  const me = state.session.me === null ? [] : [state.session.me];
+  switch (conversationKind(conv)) {
+    case 'room':
+      return [...new Map([...me, ...Object.values(state.users).map((user) => user.name)].map((name) => [nameKey(name), name])).values()];
+    case 'group':
+      return groupOfConversation(state.groups, conv)?.members ?? me;
+    case 'dm': {
+      const peer = contactForConversation(state.contacts, conv)?.name ?? state.dmPeers[conv];
+      return peer === undefined ? me : [...me, peer];
+    }
+  }
 }

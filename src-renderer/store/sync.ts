@@ -4,10 +4,10 @@
  */
 import type { AppApi, AppEvent, HostRequest, JoinRequest, Result, SessionView, Settings } from '../../src-shared/api.js';
 import type { ChatMessage, Contact, GroupInfo, GroupInvitation } from '../../src-shared/protocol/objects.js';
-import { type ConversationKey, ROOM } from '../../src-shared/protocol/conversation.js';
+import { type ConversationKey, ROOM, conversationKind } from '../../src-shared/protocol/conversation.js';
 import { sameName } from '../../src-shared/protocol/names.js';
 import { applyEvent, holdsMessage, sameIdentity } from './events.js';
-import type { AppStore } from './index.js';
+import type { AppState, AppStore } from './index.js';
 import { EMPTY_TIMELINE, findMessage } from './messages.js';
 
 export interface AppContext {
@@ -54,6 +54,10 @@ export function handleEvent(ctx: AppContext, event: AppEvent, hooks: SyncHooks =
     afterSessionChange(ctx, before, event.session);
   }
   if (event.type === 'chatRequest' || event.type === 'chatAnswer' || event.type === 'chatLeft') void refreshContacts(ctx);
+  // Read on another device, but not up to the newest: only the server can count what is left.
+  if (event.type === 'event' && event.event.kind === 'read' && sameName(event.event.user, before.me)) {
+    if ((ctx.store.getState().unread[event.event.conv] ?? 0) > 0) void loadReadState(ctx);
+  }
   if (event.type === 'showConversation') void openConversation(ctx, event.conv);
 }
 
@@ -80,6 +84,7 @@ async function refreshAll(ctx: AppContext): Promise<void> {
   if (groups.ok) state.setGroups(groups.value);
   if (invitations.ok) state.setInvitations(invitations.value);
   if (unsent.ok) state.restoreUnsent(unsent.value, Date.now());
+  await loadReadState(ctx);
   if (state.activeConv === null) state.setActiveConv(state.chatWindowConv ?? ROOM);
   const { activeConv, timelines, contacts, dmPeers } = store.getState();
   const toReload = new Set(Object.keys(timelines).filter((conv) => timelines[conv]?.loaded));
@@ -138,9 +143,66 @@ export async function openConversation(ctx: AppContext, conv: ConversationKey): 
   const state = ctx.store.getState();
   // The details drawer belongs to the conversation it was opened on.
   if (state.drawer === 'details' && state.activeConv !== conv) state.setDrawer(null);
+  if (state.activeConv !== conv) state.setDivider(unreadDivider(state, conv));
   state.setActiveConv(conv);
   state.setHighlight(null);
+  void loadReceipts(ctx, conv);
   if (!(state.timelines[conv]?.loaded ?? false)) await loadLatest(ctx, conv);
+}
+
+/**
+ * Where "New messages" goes in a conversation about to open: after your read position, or
+ * without one from the server, before the last messages from others that were counted unread.
+ * Decided before the view opens, which then opens there (and reads on from it).
+ */
+function unreadDivider(state: AppState, conv: ConversationKey): AppState['divider'] {
+  const unread = state.unread[conv] ?? 0;
+  if (unread === 0) return null;
+  const known = state.readUpTo[conv];
+  if (known !== undefined) return { conv, after: known };
+  const fromOthers = (state.timelines[conv]?.messages ?? []).filter((message) => !sameName(message.from, state.session.me));
+  const firstUnread = fromOthers.at(-unread) ?? fromOthers[0];
+  return firstUnread === undefined ? null : { conv, after: firstUnread.id - 1 };
+}
+
+/** Whether the room's server offers an optional feature (protocol 1.1 hello.features). */
+export function offers(ctx: AppContext, feature: string): boolean {
+  return ctx.store.getState().session.features?.includes(feature) ?? false;
+}
+
+/** The server's read positions and unread counts; a 1.0 server has none and the counts stay this window's. */
+async function loadReadState(ctx: AppContext): Promise<void> {
+  if (!offers(ctx, 'read')) return;
+  const result = await ctx.api.readState();
+  if (result.ok) ctx.store.getState().setReadState(result.value);
+}
+
+async function loadReceipts(ctx: AppContext, conv: ConversationKey): Promise<void> {
+  if (conversationKind(conv) === 'room' || !offers(ctx, 'read')) return;
+  const result = await ctx.api.receipts(conv);
+  if (result.ok) ctx.store.getState().setReceipts(conv, result.value);
+}
+
+/** Read positions waiting to be sent, by conversation: a burst of messages read sends one. */
+const readToSend = new WeakMap<AppStore, Map<ConversationKey, number>>();
+const READ_SEND_DELAY_MS = 300;
+
+/** You have seen the conversation up to this message (shared with your other sessions through the server). */
+export function markRead(ctx: AppContext, conv: ConversationKey, upTo: number): void {
+  const state = ctx.store.getState();
+  if ((state.readUpTo[conv] ?? 0) >= upTo) return;
+  state.noteRead(conv, upTo);
+  if (!offers(ctx, 'read')) return;
+  const waiting = readToSend.get(ctx.store) ?? new Map<ConversationKey, number>();
+  readToSend.set(ctx.store, waiting);
+  const scheduled = waiting.has(conv);
+  waiting.set(conv, upTo);
+  if (scheduled) return;
+  setTimeout(() => {
+    const position = waiting.get(conv)!;
+    waiting.delete(conv);
+    void ctx.api.markRead(conv, position);
+  }, READ_SEND_DELAY_MS);
 }
 
 /** Leaves an older stretch (from a search hit) for the newest messages. */
@@ -164,8 +226,8 @@ export async function loadOlder(ctx: AppContext, conv: ConversationKey): Promise
   else state.setLoadingOlder(conv, false);
 }
 
-/** Opens a search hit's conversation with the hit loaded and highlighted. */
-export async function openSearchHit(ctx: AppContext, message: ChatMessage): Promise<Result<void>> {
+/** Opens a message's conversation with the message loaded and highlighted (a search hit, a reply's original). */
+export async function openSearchHit(ctx: AppContext, message: Pick<ChatMessage, 'conv' | 'id'>): Promise<Result<void>> {
   const { store, api } = ctx;
   await openConversation(ctx, message.conv);
   const timeline = store.getState().timelines[message.conv];
@@ -328,4 +390,27 @@ export async function deleteGroup(ctx: AppContext, group: GroupInfo): Promise<Re
   const result = await ctx.api.groupDelete(group.id);
   dropGroup(ctx, group, result);
   return result;
+}
+
+// ------------------------------------------------------------ changes to messages (protocol 1.1)
+
+/** Keeps the message as the server answered it; the same change also arrives as an event. */
+function keepMessage(ctx: AppContext, result: Result<ChatMessage>): Result<ChatMessage> {
+  if (result.ok) ctx.store.getState().replaceMessage(result.value);
+  return result;
+}
+
+export async function editMessage(ctx: AppContext, message: ChatMessage, text: string): Promise<Result<ChatMessage>> {
+  return keepMessage(ctx, await ctx.api.editMessage(message.id, text));
+}
+
+export async function deleteMessage(ctx: AppContext, message: ChatMessage): Promise<Result<ChatMessage>> {
+  return keepMessage(ctx, await ctx.api.deleteMessage(message.id));
+}
+
+/** Adds your reaction with this emoji, or takes it back when you had reacted with it. */
+export async function toggleReaction(ctx: AppContext, message: ChatMessage, emoji: string): Promise<Result<ChatMessage>> {
+  const me = ctx.store.getState().session.me;
+  const reacted = message.reactions?.some((reaction) => reaction.emoji === emoji && reaction.users.some((user) => sameName(user, me))) ?? false;
+  return keepMessage(ctx, await ctx.api.react(message.id, emoji, !reacted));
 }

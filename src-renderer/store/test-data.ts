@@ -68,9 +68,9 @@ export function fakeApi(overrides: Partial<AppApi> = {}): AppApi & { emit(event:
     changePassword: () => ok(undefined),
     acknowledgeFingerprint: () => ok(undefined),
     settings: () =>
-      ok({ lastHost: '', lastPort: 7171, lastName: '', lastRoomName: '', lastMode: 'join', language: 'system', theme: 'system', notifications: true, sendTyping: true }),
+      ok({ lastHost: '', lastPort: 7171, lastName: '', lastRoomName: '', lastMode: 'join', language: 'system', theme: 'system', notifications: true, sendTyping: true, mutes: {}, doNotDisturb: false }),
     updateSettings: () =>
-      ok({ lastHost: '', lastPort: 7171, lastName: '', lastRoomName: '', lastMode: 'join', language: 'system', theme: 'system', notifications: true, sendTyping: true }),
+      ok({ lastHost: '', lastPort: 7171, lastName: '', lastRoomName: '', lastMode: 'join', language: 'system', theme: 'system', notifications: true, sendTyping: true, mutes: {}, doNotDisturb: false }),
     openChatWindow: () => ok(undefined),
     signOut: () => ok(undefined),
     editMessage: (id, text) => ok({ id, conv: 'room', from: 'alice', text, ts: 0, clientMsgId: 'c', editedAt: 1 }),

@@ -4,8 +4,10 @@ import type { ConversationsSlice } from './conversations.js';
 import type { GroupsSlice } from './groups.js';
 import type { HostAdminSlice } from './host-admin.js';
 import type { MessagesSlice } from './messages.js';
+import type { ReadingSlice } from './reading.js';
 import type { SearchSlice } from './search.js';
 import type { SessionSlice } from './session.js';
+import type { TypingSlice } from './typing.js';
 import type { UiSlice } from './ui.js';
 import type { UsersSlice } from './users.js';
 
@@ -23,6 +25,8 @@ export type AppState = SessionSlice &
   UsersSlice &
   ContactsSlice &
   UiSlice &
+  ReadingSlice &
+  TypingSlice &
   ResetSlice;
 
 /** Each slice sees the whole store (zustand's slices pattern) and returns its own part. */

@@ -1,12 +1,20 @@
 import type { Settings } from '../../src-shared/api.js';
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
+import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import type { SliceCreator } from './types.js';
 
 /** The side drawer over the conversation: its details (members, actions) or the host's room settings. */
 export type Drawer = 'details' | 'roomSettings' | null;
 
+/** The composer answers a message or edits one of yours. */
+export interface Compose {
+  mode: 'reply' | 'edit';
+  message: ChatMessage;
+}
+
 export interface RoomUiData {
   drawer: Drawer;
+  compose: Compose | null;
   /** Narrow windows only: the conversation list shown over the conversation. */
   sidebarOpen: boolean;
 }
@@ -20,9 +28,10 @@ export interface UiSlice extends RoomUiData {
   setChatWindowConv(conv: ConversationKey | null): void;
   setDrawer(drawer: Drawer): void;
   setSidebarOpen(open: boolean): void;
+  setCompose(compose: Compose | null): void;
 }
 
-export const initialRoomUi: RoomUiData = { drawer: null, sidebarOpen: false };
+export const initialRoomUi: RoomUiData = { drawer: null, sidebarOpen: false, compose: null };
 
 export const createUiSlice: SliceCreator<UiSlice> = (set) => ({
   ...initialRoomUi,
@@ -32,4 +41,5 @@ export const createUiSlice: SliceCreator<UiSlice> = (set) => ({
   setChatWindowConv: (chatWindowConv) => set({ chatWindowConv }),
   setDrawer: (drawer) => set({ drawer }),
   setSidebarOpen: (sidebarOpen) => set({ sidebarOpen }),
+  setCompose: (compose) => set({ compose }),
 });

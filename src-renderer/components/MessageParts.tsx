@@ -1,0 +1,180 @@
+/** The parts of a stored message beyond its text: the quote it answers, reactions, read marks and its actions. */
+import { useCallback, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { AppError } from '../../src-shared/api.js';
+import { conversationKind } from '../../src-shared/protocol/conversation.js';
+import { sameName } from '../../src-shared/protocol/names.js';
+import type { ChatMessage } from '../../src-shared/protocol/objects.js';
+import { app, useApp } from '../app-context.js';
+import { errorText } from '../i18n/index.js';
+import { deleteMessage, offers, openSearchHit, toggleReaction } from '../store/sync.js';
+import { Dialog } from './Dialog.js';
+import { EmojiPopover } from './EmojiPopover.js';
+import { Icon } from './Icons.js';
+import { MenuButton, type MenuItem } from './MenuButton.js';
+
+/** The hover bar's reactions, as most messengers offer them. */
+export const QUICK_REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'] as const;
+
+/** The quote of the message this one answers: a button to the original, or a note that it was deleted. */
+export function ReplyQuote({ message }: { message: ChatMessage }) {
+  const { t } = useTranslation();
+  const { replyTo } = message;
+  if (replyTo === undefined) return null;
+  if (replyTo.deleted) return <p className="reply-quote deleted">{t('reply.deleted')}</p>;
+  return (
+    <button
+      type="button"
+      className="reply-quote"
+      aria-label={t('reply.jump', { name: replyTo.from, text: replyTo.snippet })}
+      onClick={() => void openSearchHit(app(), { conv: message.conv, id: replyTo.id })}
+    >
+      <span className="reply-quote-sender">{replyTo.from}</span>
+      <span className="reply-quote-text">{replyTo.snippet}</span>
+    </button>
+  );
+}
+
+/** Each emoji reacted with and how many: a toggle for your own, the names on hover. */
+export function Reactions({ message, me }: { message: ChatMessage; me: string | null }) {
+  const { t } = useTranslation();
+  const [error, setError] = useState<AppError | null>(null);
+  if (message.reactions === undefined || message.reactions.length === 0) return null;
+  return (
+    <div className="reactions" role="group" aria-label={t('reactions.label')}>
+      {message.reactions.map((reaction) => {
+        const mine = reaction.users.some((user) => sameName(user, me));
+        const names = reaction.users.join(', ');
+        return (
+          <button
+            key={reaction.emoji}
+            type="button"
+            className="reaction"
+            aria-pressed={mine}
+            aria-label={t('reactions.chip', { emoji: reaction.emoji, count: reaction.users.length, names })}
+            title={names}
+            onClick={async () => {
+              const result = await toggleReaction(app(), message, reaction.emoji);
+              setError(result.ok ? null : result.error);
+            }}
+          >
+            <span className="reaction-emoji">{reaction.emoji}</span> {reaction.users.length}
+          </button>
+        );
+      })}
+      {error !== null && <span className="message-error">{errorText(t, error)}</span>}
+    </div>
+  );
+}
+
+/**
+ * "Read" in a direct chat, "Read by N" in a group with the names on hover; nothing in the room,
+ * where there are too many readers.
+ */
+export function ReadMark({ message }: { message: ChatMessage }) {
+  const { t } = useTranslation();
+  const receipts = useApp((state) => state.receipts[message.conv]);
+  const kind = conversationKind(message.conv);
+  if (kind === 'room' || receipts === undefined) return null;
+  const readers = Object.values(receipts)
+    .filter((receipt) => receipt.upTo >= message.id && !sameName(receipt.user, message.from))
+    .map((receipt) => receipt.user);
+  if (readers.length === 0) return null;
+  const text = kind === 'dm' ? t('receipts.read') : t('receipts.readBy', { count: readers.length });
+  return (
+    <span className="read-mark" title={readers.join(', ')}>
+      {text}
+    </span>
+  );
+}
+
+interface MessageActionsProps {
+  message: ChatMessage;
+  own: boolean;
+  onError(error: AppError | null): void;
+}
+
+/**
+ * What can be done with a message, on hover or keyboard focus: quick reactions, the full emoji
+ * picker, reply, and a menu (edit and delete for your own; delete for the host).
+ */
+export function MessageActions({ message, own, onError }: MessageActionsProps) {
+  const { t } = useTranslation();
+  const [picking, setPicking] = useState(false);
+  const [confirmDelete, setConfirmDelete] = useState(false);
+  const hosting = useApp((state) => state.session.hosting !== null);
+  const editWindow = useApp((state) => state.session.limits?.editWindowMs ?? null);
+  const setCompose = useApp((state) => state.setCompose);
+  const ctx = app();
+  const closePicker = useCallback(() => setPicking(false), []);
+  if (message.deleted) return null;
+
+  const react = async (emoji: string) => {
+    const result = await toggleReaction(ctx, message, emoji);
+    onError(result.ok ? null : result.error);
+  };
+  const canReact = offers(ctx, 'reactions');
+  const canReply = offers(ctx, 'reply');
+  const canEdit = own && offers(ctx, 'edit') && (editWindow === null || Date.now() - message.ts < editWindow);
+  const canDelete = (own || hosting) && offers(ctx, 'delete');
+  const items: MenuItem[] = [
+    ...(canReply ? [{ label: t('reply.action'), onSelect: () => setCompose({ mode: 'reply', message }) }] : []),
+    ...(canEdit ? [{ label: t('edit.action'), onSelect: () => setCompose({ mode: 'edit', message }) }] : []),
+    { label: t('actions.copy'), onSelect: () => void navigator.clipboard.writeText(message.text) },
+    ...(canDelete ? [{ label: t('delete.action'), danger: true, onSelect: () => setConfirmDelete(true) }] : []),
+  ];
+
+  return (
+    <div className={picking ? 'message-actions open' : 'message-actions'} role="toolbar" aria-label={t('actions.toolbar', { name: message.from })}>
+      {canReact &&
+        QUICK_REACTIONS.map((emoji) => (
+          <button key={emoji} type="button" className="icon-button quick-reaction" aria-label={t('reactions.add', { emoji })} title={t('reactions.add', { emoji })} onClick={() => void react(emoji)}>
+            {emoji}
+          </button>
+        ))}
+      {canReact && (
+        <button type="button" className="icon-button" aria-label={t('reactions.more')} title={t('reactions.more')} aria-expanded={picking} onClick={() => setPicking(!picking)}>
+          <Icon name="smile" />
+        </button>
+      )}
+      {canReply && (
+        <button type="button" className="icon-button" aria-label={t('reply.action')} title={t('reply.action')} onClick={() => setCompose({ mode: 'reply', message })}>
+          <Icon name="reply" />
+        </button>
+      )}
+      <MenuButton label={t('actions.menu')} items={items}>
+        <Icon name="more" />
+      </MenuButton>
+      {picking && (
+        <EmojiPopover
+          label={t('reactions.picker')}
+          placement="below"
+          onClose={closePicker}
+          onPick={(emoji) => {
+            setPicking(false);
+            void react(emoji);
+          }}
+        />
+      )}
+      <Dialog title={t('delete.question')} open={confirmDelete} onClose={() => setConfirmDelete(false)} role="alertdialog">
+        <p className="dialog-text">{own ? t('delete.detail') : t('delete.detailHost', { name: message.from })}</p>
+        <div className="dialog-actions">
+          <button type="button" data-autofocus onClick={() => setConfirmDelete(false)}>
+            {t('layout.cancel')}
+          </button>
+          <button
+            type="button"
+            className="danger-solid"
+            onClick={async () => {
+              setConfirmDelete(false);
+              const result = await deleteMessage(ctx, message);
+              onError(result.ok ? null : result.error);
+            }}
+          >
+            {t('delete.confirm')}
+          </button>
+        </div>
+      </Dialog>
+    </div>
+  );
+}
