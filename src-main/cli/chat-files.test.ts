@@ -45,6 +45,8 @@ describe('terminal file commands', () => {
 
     await alice.type('/group_name_add Team');
     await alice.type('/group_person_add Team bob');
+    await bob.waitLine(/alice invites you to group Team: /);
+    await bob.type('/group_join Team');
     await alice.type(`/send #Team "${source}"`);
     await alice.waitLine(/group Team \(owner alice\): alice, bob/);
     await bob.waitLine(/\] group Team \| alice: {2}\[files: my report\.bin/);

@@ -239,6 +239,7 @@ describe('files', () => {
     const carol = await room.user('carol');
     const { group } = await alice.request('groupCreate', { name: 'Team' });
     await alice.request('groupAddMember', { groupId: group.id, user: 'bob' });
+    await bob.request('groupAnswer', { groupId: group.id, accept: true });
     const { path, bytes } = randomFile('secret', 10_000);
     const file = await uploadFile(link(alice), { source: { path }, name: 'secret.txt' });
     expect(await codeOf(downloadFile(link(bob), { fileId: file.id }))).toBe(ErrorCode.UNKNOWN_FILE);
@@ -297,6 +298,7 @@ describe('files', () => {
     for (const name of ['One', 'Two']) {
       const { group } = await alice.request('groupCreate', { name });
       await alice.request('groupAddMember', { groupId: group.id, user: 'bob' });
+    await bob.request('groupAnswer', { groupId: group.id, accept: true });
       groups.push(group.id);
     }
     const first = await uploadFile(link(alice), { source: { bytes }, name: 'same.bin' });

@@ -138,6 +138,7 @@ describe('accounts that never wrote', () => {
       );
       expect(references.sort()).toEqual([
         'chat_groups.owner_id',
+        'files.uploader_id',
         'group_invitations.inviter_id',
         'group_invitations.user_id',
         'group_members.user_id',
@@ -148,6 +149,7 @@ describe('accounts that never wrote', () => {
         'relations.user_high',
         'relations.user_low',
         'sessions.user_id',
+        'uploads.user_id',
       ]);
     } finally {
       db.close();

@@ -18,7 +18,9 @@ const NEVER_WROTE = `NOT EXISTS (SELECT 1 FROM messages WHERE sender_id = u.id)
   AND NOT EXISTS (SELECT 1 FROM read_cursors WHERE user_id = u.id)
   AND u.id NOT IN (SELECT owner_id FROM chat_groups)
   AND u.id NOT IN (SELECT user_id FROM reactions)
-  AND u.id NOT IN (SELECT inviter_id FROM group_invitations)`;
+  AND u.id NOT IN (SELECT inviter_id FROM group_invitations)
+  AND u.id NOT IN (SELECT uploader_id FROM files)
+  AND u.id NOT IN (SELECT user_id FROM uploads)`;
 
 /** The ids of a batch, as a JSON array for json_each: one statement per table for the whole batch. */
 const IN_BATCH = '(SELECT value FROM json_each(@ids))';
@@ -60,6 +62,7 @@ export function userQueries(db: Db): UserStore {
     `DELETE FROM sessions WHERE user_id IN ${IN_BATCH}`,
     `DELETE FROM relations WHERE user_low IN ${IN_BATCH} OR user_high IN ${IN_BATCH}`,
     `DELETE FROM daily_usage WHERE user_id IN ${IN_BATCH}`,
+    `DELETE FROM file_usage WHERE user_id IN ${IN_BATCH}`,
     // Invitations to them, answered or not: an invitation is not something they wrote.
     `DELETE FROM group_invitations WHERE user_id IN ${IN_BATCH}`,
     // Others' messages that mention them.

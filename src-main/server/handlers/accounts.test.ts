@@ -28,6 +28,7 @@ describe('handshake', () => {
       rateLimits: { framesPerSecond: Infinity, bytesPerSecond: 2048, byteBurst: 4096 },
       throttle: { freeFailures: 3, baseDelayMs: 500, maxDelayMs: 60_000 },
       limits: { maxNameLength: 20, maxGroupMembers: 8, loginsPerMinute: 12, registrationsPerMinute: 60, addressRegistrationsPerMinute: 6 },
+      files: { limits: { maxFileBytes: 5_000_000 } },
     });
     const peer = await room.raw();
     const response = await peer.request('hello', { protocol: PROTOCOL_VERSION });
@@ -68,6 +69,9 @@ describe('handshake', () => {
       editWindowMs: null,
       typingIntervalMs: 3000,
       maxReactionsPerUser: 20,
+      maxFileBytes: 5_000_000,
+      maxFileStorageBytes: 10 * 1024 ** 3,
+      maxFileBytesPerDay: 2 * 1024 ** 3,
     });
   });
 
