@@ -15,15 +15,17 @@ test('the host sees accounts that never wrote and purges them; writers and the o
   const [alice, bob, carol] = users.map((user) => user.page);
   await send(bob!, 'I was here');
   await expect(message(alice!, 'I was here')).toBeVisible();
-  for (const name of ['junk1', 'junk2', 'junk3']) await registerAndLeave(port, name);
+  // Two, so that with bob, carol and the purged name registered again, the five new accounts per address
+  // and minute the host allows are never passed, however fast the test runs.
+  for (const name of ['junk1', 'junk2']) await registerAndLeave(port, name);
 
   const panel = await openRoomSettings(alice!);
   const silent = panel.getByRole('list', { name: 'Accounts that never wrote' });
   await panel.getByRole('button', { name: 'Refresh' }).click();
-  await expect(silent.getByRole('listitem')).toHaveCount(3);
+  await expect(silent.getByRole('listitem')).toHaveCount(2);
   // carol never wrote but is online; bob wrote; alice is the host.
   await expect(silent).not.toContainText(/alice|bob|carol/);
-  await expect(panel.getByText('3 accounts never wrote and are offline.')).toBeVisible();
+  await expect(panel.getByText('2 accounts never wrote and are offline.')).toBeVisible();
 
   for (const [scheme, width] of [['light', 1280], ['dark', 1280], ['light', 420], ['dark', 420]] as const) {
     await alice!.emulateMedia({ colorScheme: scheme });
@@ -35,12 +37,12 @@ test('the host sees accounts that never wrote and purges them; writers and the o
 
   // Cancelled, nothing happens.
   await panel.getByRole('button', { name: 'Purge' }).click();
-  await alice!.getByRole('alertdialog', { name: 'Delete 3 accounts that never wrote?' }).getByRole('button', { name: 'Cancel' }).click();
-  await expect(silent.getByRole('listitem')).toHaveCount(3);
+  await alice!.getByRole('alertdialog', { name: 'Delete 2 accounts that never wrote?' }).getByRole('button', { name: 'Cancel' }).click();
+  await expect(silent.getByRole('listitem')).toHaveCount(2);
 
   await panel.getByRole('button', { name: 'Purge' }).click();
   await confirm(alice!, 'Purge');
-  await expect(panel.getByText('Deleted 3 accounts.')).toBeVisible();
+  await expect(panel.getByText('Deleted 2 accounts.')).toBeVisible();
   await expect(panel.getByText('Every account has written something, or is online now.')).toBeVisible();
   await expect(panel.getByRole('table', { name: 'Server log' })).toContainText('purge silent accounts');
 
