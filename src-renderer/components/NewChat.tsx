@@ -1,4 +1,4 @@
-import { useEffect, useId, useMemo, useRef, useState, type FormEvent } from 'react';
+import { useId, useMemo, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError, Result } from '../../src-shared/api.js';
 import { app, useApp } from '../app-context.js';
@@ -8,78 +8,27 @@ import { createGroup, startDirectChat } from '../store/sync.js';
 import { Dialog } from './Dialog.js';
 import { ErrorAlert } from './ErrorAlert.js';
 import { Icon } from './Icons.js';
+import { MenuButton } from './MenuButton.js';
 
 type Choice = 'direct' | 'group';
 
 /** The sidebar's "+": a small menu of what can be started, each opening its dialog. */
 export function NewChatMenu() {
   const { t } = useTranslation();
-  const [menuOpen, setMenuOpen] = useState(false);
   const [dialog, setDialog] = useState<Choice | null>(null);
-  const menuId = useId();
-  const buttonRef = useRef<HTMLButtonElement>(null);
-  const menuRef = useRef<HTMLUListElement>(null);
-
-  useEffect(() => {
-    if (!menuOpen) return;
-    menuRef.current?.querySelector<HTMLElement>('[role="menuitem"]')?.focus();
-    const closeOnOutside = (event: PointerEvent) => {
-      if (!menuRef.current?.contains(event.target as Node) && event.target !== buttonRef.current) setMenuOpen(false);
-    };
-    document.addEventListener('pointerdown', closeOnOutside);
-    return () => document.removeEventListener('pointerdown', closeOnOutside);
-  }, [menuOpen]);
-
-  const closeMenu = () => {
-    setMenuOpen(false);
-    buttonRef.current?.focus();
-  };
-  const choose = (choice: Choice) => {
-    closeMenu();
-    setDialog(choice);
-  };
-  const onMenuKey = (event: React.KeyboardEvent) => {
-    const items = [...(menuRef.current?.querySelectorAll<HTMLElement>('[role="menuitem"]') ?? [])];
-    const index = items.indexOf(document.activeElement as HTMLElement);
-    if (event.key === 'Escape' || event.key === 'Tab') {
-      event.preventDefault();
-      closeMenu();
-    } else if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
-      event.preventDefault();
-      const step = event.key === 'ArrowDown' ? 1 : -1;
-      items[(index + step + items.length) % items.length]?.focus();
-    }
-  };
 
   return (
-    <div className="new-chat">
-      <button
-        ref={buttonRef}
-        type="button"
+    <>
+      <MenuButton
+        label={t('layout.newChat')}
         className="icon-button new-chat-button"
-        aria-label={t('layout.newChat')}
-        title={t('layout.newChat')}
-        aria-haspopup="menu"
-        aria-expanded={menuOpen}
-        aria-controls={menuOpen ? menuId : undefined}
-        onClick={() => setMenuOpen(!menuOpen)}
+        items={[
+          { label: t('directChat.title'), onSelect: () => setDialog('direct') },
+          { label: t('groups.new'), onSelect: () => setDialog('group') },
+        ]}
       >
         <Icon name="plus" />
-      </button>
-      {menuOpen && (
-        <ul ref={menuRef} id={menuId} role="menu" aria-label={t('layout.newChat')} className="menu" onKeyDown={onMenuKey}>
-          <li role="none">
-            <button type="button" role="menuitem" tabIndex={-1} onClick={() => choose('direct')}>
-              {t('directChat.title')}
-            </button>
-          </li>
-          <li role="none">
-            <button type="button" role="menuitem" tabIndex={-1} onClick={() => choose('group')}>
-              {t('groups.new')}
-            </button>
-          </li>
-        </ul>
-      )}
+      </MenuButton>
       <NameDialog
         open={dialog === 'direct'}
         onClose={() => setDialog(null)}
@@ -93,7 +42,7 @@ export function NewChatMenu() {
       <Dialog title={t('groups.new')} open={dialog === 'group'} onClose={() => setDialog(null)}>
         <NewGroupForm onDone={() => setDialog(null)} />
       </Dialog>
-    </div>
+    </>
   );
 }
 
