@@ -17,6 +17,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    globalSetup: ['src-main/testing/global-setup.ts'],
     // Most test time is waiting (sockets, timers, child processes), not CPU. The default,
     // cores - 1, is one worker on a 2-core machine: the files ran one after another.
     maxWorkers: 2,

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AppErrorCode } from '../../src-shared/api.js';
 import { openStore } from '../store/store.js';
-import { removeDir, tempDir } from '../testing/harness.js';
+import { TEST_PASSWORD_COST, removeDir, tempDir } from '../testing/harness.js';
 import { AppCore } from './app.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -20,7 +20,7 @@ function coreWithDatabase(prepare: (file: string) => void): AppCore {
   cleanups.push(() => removeDir(profileDir));
   mkdirSync(join(profileDir, 'host'), { recursive: true });
   prepare(join(profileDir, 'host', 'chat.sqlite'));
-  const core = new AppCore({ profileDir });
+  const core = new AppCore({ profileDir, passwordCost: TEST_PASSWORD_COST });
   cleanups.push(() => core.shutdown());
   return core;
 }

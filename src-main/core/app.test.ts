@@ -3,7 +3,7 @@ import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AppEvent, SessionView } from '../../src-shared/api.js';
-import { removeDir, tempDir } from '../testing/harness.js';
+import { TEST_PASSWORD_COST, removeDir, tempDir } from '../testing/harness.js';
 import { AppCore } from './app.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -13,7 +13,7 @@ afterEach(async () => {
 });
 
 function newCore(profileDir = tempDir('lanchat-app-')): AppCore {
-  const core = new AppCore({ profileDir });
+  const core = new AppCore({ profileDir, passwordCost: TEST_PASSWORD_COST });
   cleanups.push(() => removeDir(profileDir));
   cleanups.push(() => core.shutdown());
   return core;

@@ -37,6 +37,8 @@ export interface AppCoreOptions {
   tokenSealer?: TokenSealer;
   /** Tests only: faster re-queries, so a vanished room ages out in seconds. */
   roomWatchTiming?: WatchTiming;
+  /** Tests only: a cheaper scrypt (log2 N) for the hosted room's passwords, where a test is not about it. */
+  passwordCost?: number;
 }
 
 type CallResult<K extends AppCallName> = Awaited<ReturnType<AppApi[K]>>;
@@ -140,7 +142,7 @@ export class AppCore extends CallFacade implements AppApi {
     this.roomWatchTiming = options.roomWatchTiming;
     const emit = (event: AppEvent): void => this.emit(event);
     this.link = new Link(this.profileDir, emit, this.announceSession, options.tokenSealer);
-    this.hosting = new Hosting(join(this.profileDir, 'host'), emit);
+    this.hosting = new Hosting(join(this.profileDir, 'host'), emit, options.passwordCost);
     const link = this.link;
     this.files = new FileCore(
       {

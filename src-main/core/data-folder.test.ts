@@ -2,21 +2,18 @@
  * The data folder of a host: private to its owner at every start, and used by
  * one host at a time (real hosts: in this process and as a separate process).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore } from '../store/store.js';
-import { removeDir, startTestHost, tempDir, waitFor } from '../testing/harness.js';
+import { removeDir, startTestHost, tempDir } from '../testing/harness.js';
+import { CliProcess } from '../testing/process.js';
 import type { Host } from './host.js';
 
 let dir: string;
 const hosts: Host[] = [];
-let child: ChildProcess | null = null;
 
 afterEach(async () => {
-  child?.kill('SIGKILL');
-  child = null;
   for (const host of hosts.splice(0)) await host.stop();
   removeDir(dir);
 });
@@ -62,16 +59,11 @@ describe('the data folder', () => {
 
   it('is refused while a host process holds it, and free again when that process is killed', async () => {
     dir = tempDir();
-    child = spawn(process.execPath, ['--import', 'tsx', 'src-main/cli/host.ts', '--bind', '127.0.0.1', '--port', '0', '--data', dir]);
-    let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    await waitFor(() => output.includes('listening '), 20_000, 'the host process to listen');
+    const child = CliProcess.run('host', ['--bind', '127.0.0.1', '--port', '0', '--data', dir]);
+    await child.port();
     await expect(startTestHost(dir)).rejects.toThrow('is in use by another LanChat host');
-    const exited = new Promise((resolve) => child!.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-    child = null;
+    child.child.kill('SIGKILL');
+    await child.waitExit();
     await start(dir);
   });
 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AppEvent, TransferEvent } from '../../src-shared/api.js';
 import type { ChatMessage } from '../../src-shared/protocol/objects.js';
-import { removeDir, tempDir, waitFor } from '../testing/harness.js';
+import { TEST_PASSWORD_COST, removeDir, tempDir, waitFor } from '../testing/harness.js';
 import { AppCore } from './app.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -15,7 +15,7 @@ afterEach(async () => {
 
 function newCore(): { core: AppCore; dir: string; events: AppEvent[] } {
   const dir = tempDir('lanchat-files-app-');
-  const core = new AppCore({ profileDir: dir });
+  const core = new AppCore({ profileDir: dir, passwordCost: TEST_PASSWORD_COST });
   cleanups.push(() => removeDir(dir));
   cleanups.push(() => core.shutdown());
   const events: AppEvent[] = [];

@@ -48,6 +48,7 @@ export class Hosting {
   constructor(
     private readonly dataDir: string,
     private readonly emit: (event: AppEvent) => void,
+    private readonly passwordCost?: number,
   ) {}
 
   /** What joiners need to know, while hosting. */
@@ -66,6 +67,7 @@ export class Hosting {
         roomName: request.roomName,
         tls: request.tls ?? true,
         announce: request.announce ?? true,
+        passwordCost: this.passwordCost,
         ...(request.access ? { access: { mode: request.access, ...(request.passphrase ? { passphrase: request.passphrase } : {}) } } : {}),
       });
       await host.server.ready;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AppEvent, Result, SessionView } from '../../src-shared/api.js';
 import type { ChatMessage, GroupInfo, UserInfo } from '../../src-shared/protocol/objects.js';
-import { removeDir, tempDir, waitFor } from '../testing/harness.js';
+import { TEST_PASSWORD_COST, removeDir, tempDir, waitFor } from '../testing/harness.js';
 import { AppCore } from './app.js';
 import { ResumingCore } from './resume.js';
 
@@ -21,7 +21,7 @@ function profile(): string {
 
 /** An app as a shell runs it; `stop()` is quitting it (the saved session stays valid). */
 function startApp(profileDir: string) {
-  const core = new ResumingCore(new AppCore({ profileDir }), profileDir);
+  const core = new ResumingCore(new AppCore({ profileDir, passwordCost: TEST_PASSWORD_COST }), profileDir);
   let stopped = false;
   const stop = async (): Promise<void> => {
     if (stopped) return;
@@ -184,7 +184,7 @@ describe('automatic sign-in to a host that is not up yet', () => {
   }
 
   function startRetryingApp(profileDir: string) {
-    const core = new ResumingCore(new AppCore({ profileDir }), profileDir, { minMs: 50, maxMs: 200 });
+    const core = new ResumingCore(new AppCore({ profileDir, passwordCost: TEST_PASSWORD_COST }), profileDir, { minMs: 50, maxMs: 200 });
     cleanups.push(() => core.shutdown());
     const call = async <T>(name: string, ...args: unknown[]): Promise<T> => {
       const result = (await core.dispatch(name, args)) as Result<T>;

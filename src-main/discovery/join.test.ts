@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Result } from '../../src-shared/api.js';
-import { removeDir, tempDir } from '../testing/harness.js';
+import { TEST_PASSWORD_COST, removeDir, tempDir } from '../testing/harness.js';
 import { AppCore } from '../core/app.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -15,7 +15,7 @@ afterEach(async () => {
 
 function newCore(): AppCore {
   const profileDir = tempDir('lanchat-join-');
-  const core = new AppCore({ profileDir });
+  const core = new AppCore({ profileDir, passwordCost: TEST_PASSWORD_COST });
   cleanups.push(() => removeDir(profileDir));
   cleanups.push(() => core.shutdown());
   return core;

@@ -7,6 +7,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { ChildLines } from './child-lines.js';
 import { waitFor } from './harness.js';
+import { scriptArgs } from './scripts.js';
 
 function ip(...args: string[]): void {
   execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 10_000 });
@@ -29,7 +30,7 @@ export interface TestLan {
   /** One namespace per machine, in order; machine i has address 10.77.0.(i+1). */
   machines: string[];
   address(machine: number): string;
-  /** Runs `node --import tsx <script> ...args` on a machine, with discovery on. */
+  /** Runs the script (scripts.ts) with node on a machine, with discovery on. */
   run(machine: number, script: string, args: string[], env?: Record<string, string>): LanProcess;
   /** Stops every process still running and removes the namespaces. */
   remove(): Promise<void>;
@@ -77,7 +78,7 @@ export function createLan(machineCount: number): TestLan {
     address: (machine) => `10.77.0.${machine + 1}`,
     run: (machine, script, args, env = {}) => {
       const { LANCHAT_DISCOVERY: _off, ...inherited } = process.env;
-      const child = spawn('ip', ['netns', 'exec', machines[machine]!, process.execPath, '--import', 'tsx', script, ...args], {
+      const child = spawn('ip', ['netns', 'exec', machines[machine]!, process.execPath, ...scriptArgs(script), ...args], {
         cwd: process.cwd(),
         env: { ...inherited, TZ: 'UTC', ...env },
       });

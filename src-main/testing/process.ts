@@ -1,11 +1,12 @@
 /**
- * A CLI run as a real child process (`node --import tsx src-main/cli/<script>.ts`), its
+ * A CLI run as a real child process (src-main/cli/<script>.ts, see scripts.ts), its
  * output gathered line by line, and killed after the test if still running.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { onTestFinished } from 'vitest';
 import { ChildLines } from './child-lines.js';
 import { waitFor } from './harness.js';
+import { SCRIPTS, scriptArgs } from './scripts.js';
 
 export class CliProcess extends ChildLines {
   private constructor(child: ChildProcessWithoutNullStreams) {
@@ -14,7 +15,7 @@ export class CliProcess extends ChildLines {
 
   /** Starts src-main/cli/<script>.ts inside a test; killed when the test ends if it is still running. */
   static run(script: 'host' | 'chat', args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
-    const child = spawn(process.execPath, ['--import', 'tsx', `src-main/cli/${script}.ts`, ...args], {
+    const child = spawn(process.execPath, [...scriptArgs(SCRIPTS[script]), ...args], {
       cwd: process.cwd(),
       env: { ...process.env, TZ: 'UTC', ...env },
     });
