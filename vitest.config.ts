@@ -6,7 +6,7 @@ import { configDefaults, defineConfig } from 'vitest/config';
  * process, with no other test file competing for the CPU.
  */
 const TIMED = [
-  'src-main/server/faults.test.ts',
+  'src-main/server/faults-timed.test.ts',
   'src-main/server/rate-limit.test.ts',
   'src-main/server/server.test.ts',
   'src-main/desktop/electron-launch.test.ts',

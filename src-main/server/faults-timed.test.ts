@@ -1,0 +1,111 @@
+/**
+ * Faults a server must survive whose assertions race a clock (vitest.config.ts runs this file alone): frames
+ * that trickle in, one user keeping the server busy, a registration storm. faults.test.ts has the others.
+ */
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../src-shared/protocol/errors.js';
+import { PROTOCOL_VERSION } from '../../src-shared/protocol/limits.js';
+import { encodeFrame } from '../net/frame.js';
+import type { ChatClient } from '../client/client.js';
+import { openStore } from '../store/store.js';
+import { nextEvent, waitFor } from '../testing/harness.js';
+import { startPinger } from '../testing/pinger.js';
+import { runStorm } from '../testing/storm.js';
+import { useRoom } from '../testing/room.js';
+
+const room = useRoom();
+
+/** Alice says something and bob must get it: the server still serves. */
+async function stillServing(alice: ChatClient, bob: ChatClient, text: string): Promise<void> {
+  const got = nextEvent(bob, 'message', (m) => m.text === text, 10_000);
+  await alice.send({ kind: 'room' }, text);
+  await got;
+}
+
+describe('timeouts', () => {
+  it('closes a logged-in client that trickles half a frame, though bytes keep coming', async () => {
+    await room.start({ frameTimeoutMs: 400, heartbeatTimeoutMs: 20_000 });
+    const [alice, bob] = [await room.user('alice'), await room.user('bob')];
+    const staller = await room.raw();
+    await staller.login('staller');
+    staller.write(Buffer.from([0, 0, 0, 100, 0x7b]));
+    // One byte every 50 ms: never silent long enough for the heartbeat, never finishing the frame.
+    const trickle = setInterval(() => staller.write('x'), 50);
+    try {
+      const bye = await staller.waitFrame((f) => f.type === 'bye', 10_000);
+      expect(bye).toMatchObject({ error: { code: ErrorCode.FRAME_TIMEOUT } });
+      await staller.waitClosed();
+    } finally {
+      clearInterval(trickle);
+    }
+    await stillServing(alice, bob, 'after the staller');
+    expect(room.logText()).toContain('"event":"frame timeout"');
+  });
+
+  it('keeps a client that sends a large frame slowly but steadily, frame after frame', async () => {
+    await room.start({ frameTimeoutMs: 400 });
+    const peer = await room.raw();
+    await peer.login('slowpoke');
+    for (let i = 0; i < 6; i++) {
+      const frame = Buffer.from(JSON.stringify({ type: 'users', id: 100 + i }));
+      const bytes = Buffer.concat([Buffer.from([0, 0, 0, frame.length]), frame]);
+      // Each frame takes ~200 ms, the six together far longer than the frame timeout.
+      peer.write(bytes.subarray(0, 10));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      peer.write(bytes.subarray(10));
+      await peer.waitFrame((f) => f.type === 'res' && f.id === 100 + i);
+    }
+    expect(peer.closed).toBe(false);
+  });
+});
+
+describe('a server busy with one user', () => {
+  it('freeze: 80 pipelined one-letter searches over a large room; bystanders keep chatting and get every pong within 100 ms', async () => {
+    // A large room, written before the host starts: 20,000 messages without the letter searched for.
+    const store = openStore(join(room.dir, 'chat.sqlite'));
+    const filler = store.createUser({ name: 'filler', nameKey: 'filler', skeleton: 'filler', passwordHash: 'x', createdAt: 1 });
+    for (let batch = 0; batch < 20; batch++) {
+      store.insertMessages(
+        Array.from({ length: 1000 }, (_, i) => ({
+          conv: 'room',
+          senderId: filler.id,
+          clientMsgId: `f${batch}-${i}`,
+          text: `hello world, this is message ${batch * 1000 + i} of the filler`,
+          ts: 1,
+        })),
+      );
+    }
+    store.close();
+    await room.start();
+    const [alice, bob] = [await room.user('alice'), await room.user('bob')];
+    const bystanders = [await startPinger(room.port, 'carol', PROTOCOL_VERSION), await startPinger(room.port, 'dave', PROTOCOL_VERSION)];
+    const attacker = await room.raw();
+    await attacker.login('mallory');
+    const searches = Array.from({ length: 80 }, (_, i) => encodeFrame({ type: 'search', id: 100 + i, query: 'q' }));
+    attacker.write(Buffer.concat(searches));
+    for (let i = 0; i < 5; i++) await stillServing(alice, bob, `during the searches ${i}`);
+    await waitFor(() => attacker.frames.filter((f) => f.type === 'res' && f.id >= 100).length === 80, 30_000, 'every search answered');
+    const stats = await Promise.all(bystanders.map((bystander) => bystander.stop()));
+    for (const { longest, pongs } of stats) {
+      expect(pongs).toBeGreaterThan(0);
+      expect(longest).toBeLessThan(100);
+    }
+  });
+});
+
+describe('a registration storm', () => {
+  it('storm: 300 connect-register-close cycles from many addresses; a real user with the real scrypt cost is in within 3 s', async () => {
+    await room.start({ passwordCost: 15, limits: { registrationsPerMinute: 30, addressRegistrationsPerMinute: 5 } });
+    (await room.user('alice')).close();
+    const storm = runStorm(room.port, PROTOCOL_VERSION, 300);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const started = Date.now();
+    const alice = await room.user('alice');
+    const took = Date.now() - started;
+    await storm;
+    expect(alice.state).toBe('online');
+    expect(took).toBeLessThan(3000);
+  });
+});
+
