@@ -455,39 +455,22 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       case 'bye':
         connection.destroy(push.error);
         return;
-      case 'presence':
-        this.emit(push.type, push);
-        return;
-      case 'chatRequest':
-        this.emit(push.type, push);
-        return;
-      case 'chatAnswer':
-        this.emit(push.type, push);
-        return;
-      case 'chatLeft':
-        this.emit(push.type, push);
-        return;
-      case 'group':
-        this.emit(push.type, push);
-        return;
-      case 'groupRemoved':
-        this.emit(push.type, push);
-        return;
-      case 'delivered':
-        this.emit(push.type, push);
-        return;
-      case 'mute':
-        this.emit(push.type, push);
-        return;
-      case 'typing':
-        this.emit(push.type, push);
-        return;
       case 'event':
         if (this.held) this.held.push({ event: push.event });
         else this.applyEvent(push.event);
         return;
+      case 'presence':
+      case 'chatRequest':
+      case 'chatAnswer':
+      case 'chatLeft':
+      case 'group':
+      case 'groupRemoved':
+      case 'delivered':
+      case 'mute':
+      case 'typing':
       case 'groupInvitations':
-        this.emit(push.type, push);
+        // The event of that name carries this very push (ClientEvents); TypeScript cannot pair a union's members.
+        this.emit(push.type, push as never);
         return;
     }
   }

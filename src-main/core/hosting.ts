@@ -1,7 +1,7 @@
 /**
  * The room this app hosts, if any: starts and stops it, keeps its log for the
- * host panel, announces who is connected, waiting or banned, and carries out
- * the host's admin actions.
+ * host panel, announces who is connected (grouped by name), waiting or banned,
+ * and carries out the host's admin actions on the server.
  */
 import { networkInterfaces } from 'node:os';
 import type {
@@ -18,9 +18,9 @@ import type {
   Result,
 } from '../../src-shared/api.js';
 import { ServerError } from '../server/dispatch.js';
+import type { ChatServer } from '../server/server.js';
 import { coalesce } from './coalesce.js';
 import { NOT_HOSTING, describeHostError, fail, ok, sentence } from './errors.js';
-import { hostUsers, runHostAdmin } from './host-admin.js';
 import { type Host, startHost } from './host.js';
 
 /** Host log entries kept for a host panel that opens late. */
@@ -35,15 +35,9 @@ interface Running {
 export class Hosting {
   private running: Running | null = null;
   private readonly logEntries: HostLogEntry[] = [];
-  private readonly announceUsers = coalesce(() => {
-    if (this.running) this.emit({ type: 'hostUsers', users: hostUsers(this.running.host.server) });
-  });
-  private readonly announcePending = coalesce(() => {
-    if (this.running) this.emit({ type: 'hostPending', users: this.running.host.server.admin.pending() });
-  });
-  private readonly announceBans = coalesce(() => {
-    if (this.running) this.emit({ type: 'hostBans', bans: this.running.host.server.admin.bans() });
-  });
+  private readonly announceUsers = coalesce(() => this.announce((server) => ({ type: 'hostUsers', users: hostUsers(server) })));
+  private readonly announcePending = coalesce(() => this.announce((server) => ({ type: 'hostPending', users: server.admin.pending() })));
+  private readonly announceBans = coalesce(() => this.announce((server) => ({ type: 'hostBans', bans: server.admin.bans() })));
 
   constructor(
     private readonly dataDir: string,
@@ -123,6 +117,10 @@ export class Hosting {
     }
   }
 
+  private announce(event: (server: ChatServer) => AppEvent): void {
+    if (this.running) this.emit(event(this.running.host.server));
+  }
+
   private record(entry: HostLogEntry): void {
     this.logEntries.push(entry);
     if (this.logEntries.length > HOST_LOG_CAPACITY) this.logEntries.shift();
@@ -142,4 +140,45 @@ function lanAddresses(port: number): string[] {
     .flatMap((addresses) => addresses ?? [])
     .filter((address) => address.family === 'IPv4' && !address.internal)
     .map((address) => `${address.address}:${port}`);
+}
+
+/** Connected users, one entry per name with each connection's address and client. */
+export function hostUsers(server: ChatServer): HostUser[] {
+  const byName = new Map<string, HostUser>();
+  for (const connection of server.admin.connections()) {
+    let user = byName.get(connection.name);
+    if (!user) {
+      user = { name: connection.name, connections: 0, addresses: [], clients: [], muted: connection.muted };
+      byName.set(connection.name, user);
+    }
+    user.connections += 1;
+    user.addresses.push(connection.address);
+    if (connection.client !== null) user.clients.push(connection.client);
+  }
+  return [...byName.values()];
+}
+
+type Action<K extends HostAdminAction['kind']> = Extract<HostAdminAction, { kind: K }>;
+
+/** Each action on the server's admin; only resetPassword and purgeSilent answer with more than {}. */
+const ACTIONS: { [K in HostAdminAction['kind']]: (admin: ChatServer['admin'], action: Action<K>) => unknown } = {
+  kick: (admin, { user }) => admin.kick(user),
+  ban: (admin, { user }) => admin.ban({ name: user }),
+  banAddress: (admin, { address }) => admin.ban({ address }),
+  unban: (admin, { user }) => admin.unban({ name: user }),
+  unbanAddress: (admin, { address }) => admin.unban({ address }),
+  mute: (admin, { user, minutes }) => admin.mute(user, minutes),
+  unmute: (admin, { user }) => admin.unmute(user),
+  approve: (admin, { user }) => admin.approve(user),
+  reject: (admin, { user }) => admin.reject(user),
+  resetPassword: (admin, { user, password }) => admin.resetPassword(user, password),
+  purgeSilent: (admin, { olderThanMinutes }) => admin.purgeSilent(olderThanMinutes),
+};
+
+/** Runs one admin action; throws the server's ServerError when it is refused. */
+export async function runHostAdmin(server: ChatServer, action: HostAdminAction): Promise<HostAdminResult> {
+  const run = ACTIONS[action.kind] as (admin: ChatServer['admin'], action: HostAdminAction) => unknown;
+  const value = await run(server.admin, action);
+  if (action.kind === 'resetPassword') return { password: value as string };
+  return action.kind === 'purgeSilent' ? { purged: value as number } : {};
 }

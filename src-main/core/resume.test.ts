@@ -20,8 +20,8 @@ function profile(): string {
 }
 
 /** An app as a shell runs it; `stop()` is quitting it (the saved session stays valid). */
-function startApp(profileDir: string) {
-  const core = new ResumingCore(new AppCore({ profileDir, passwordCost: TEST_PASSWORD_COST }), profileDir);
+function startApp(profileDir: string, retryDelays?: { minMs: number; maxMs: number }) {
+  const core = new ResumingCore(new AppCore({ profileDir, passwordCost: TEST_PASSWORD_COST }), profileDir, retryDelays);
   let stopped = false;
   const stop = async (): Promise<void> => {
     if (stopped) return;
@@ -183,51 +183,36 @@ describe('automatic sign-in to a host that is not up yet', () => {
     throw new Error(`the session never became ${status}`);
   }
 
-  function startRetryingApp(profileDir: string) {
-    const core = new ResumingCore(new AppCore({ profileDir, passwordCost: TEST_PASSWORD_COST }), profileDir, { minMs: 50, maxMs: 200 });
-    cleanups.push(() => core.shutdown());
-    const call = async <T>(name: string, ...args: unknown[]): Promise<T> => {
-      const result = (await core.dispatch(name, args)) as Result<T>;
-      if (!result.ok) throw new Error(`${name}: ${result.error.code}: ${result.error.message}`);
-      return result.value;
-    };
-    return { core, call };
-  }
-
-  it('keeps trying, showing the last conversations, until the host is back', async () => {
-    const aliceDir = profile();
-    const bobDir = profile();
-    let alice = startApp(aliceDir);
-    const { port } = (await alice.call<SessionView>('host', { roomName: 'Lab', port: 0, name: 'alice', password: PASSWORD })).hosting!;
-    const bob = startApp(bobDir);
-    await bob.call('join', { host: '127.0.0.1', port, name: 'bob', password: PASSWORD });
-    await bob.call('groupCreate', 'Cats');
-    await bob.call('groups');
-    await bob.stop();
-    await alice.stop();
-
-    const bob2 = startRetryingApp(bobDir);
-    const resuming = bob2.core.resume();
-    const view = await waitForStatus(bob2.call, 'reconnecting');
-    expect(view).toMatchObject({ status: 'reconnecting', me: 'bob', roomName: 'Lab', error: { code: 'CONNECT_FAILED' } });
-    expect((await bob2.call<GroupInfo[]>('groups')).map((g) => g.name)).toEqual(['Cats']);
-
-    alice = startApp(aliceDir);
-    await alice.core.resume();
-    expect(await resuming).toMatchObject({ ok: true, value: { status: 'online', me: 'bob' } });
-  });
-
-  it('stops trying when the user signs out, and forgets the room and its session', async () => {
+  /** Alice hosted a room that bob joined (and did `before` in); both apps have quit. */
+  async function hostGone(before?: (bob: ReturnType<typeof startApp>) => Promise<void>) {
     const aliceDir = profile();
     const bobDir = profile();
     const alice = startApp(aliceDir);
     const { port } = (await alice.call<SessionView>('host', { roomName: 'Lab', port: 0, name: 'alice', password: PASSWORD })).hosting!;
     const bob = startApp(bobDir);
     await bob.call('join', { host: '127.0.0.1', port, name: 'bob', password: PASSWORD });
+    await before?.(bob);
     await bob.stop();
     await alice.stop();
+    return { aliceDir, bobDir, bob: startApp(bobDir, { minMs: 50, maxMs: 200 }) };
+  }
 
-    const bob2 = startRetryingApp(bobDir);
+  it('keeps trying, showing the last conversations, until the host is back', async () => {
+    const { aliceDir, bob: bob2 } = await hostGone(async (bob) => {
+      await bob.call('groupCreate', 'Cats');
+      await bob.call('groups');
+    });
+    const resuming = bob2.core.resume();
+    const view = await waitForStatus(bob2.call, 'reconnecting');
+    expect(view).toMatchObject({ status: 'reconnecting', me: 'bob', roomName: 'Lab', error: { code: 'CONNECT_FAILED' } });
+    expect((await bob2.call<GroupInfo[]>('groups')).map((g) => g.name)).toEqual(['Cats']);
+
+    await startApp(aliceDir).core.resume();
+    expect(await resuming).toMatchObject({ ok: true, value: { status: 'online', me: 'bob' } });
+  });
+
+  it('stops trying when the user signs out, and forgets the room and its session', async () => {
+    const { bobDir, bob: bob2 } = await hostGone();
     const resuming = bob2.core.resume();
     await waitForStatus(bob2.call, 'reconnecting');
     await bob2.call('signOut');
@@ -238,16 +223,7 @@ describe('automatic sign-in to a host that is not up yet', () => {
   });
 
   it('stops trying when the user leaves, and tries again at the next start', async () => {
-    const aliceDir = profile();
-    const bobDir = profile();
-    const alice = startApp(aliceDir);
-    const { port } = (await alice.call<SessionView>('host', { roomName: 'Lab', port: 0, name: 'alice', password: PASSWORD })).hosting!;
-    const bob = startApp(bobDir);
-    await bob.call('join', { host: '127.0.0.1', port, name: 'bob', password: PASSWORD });
-    await bob.stop();
-    await alice.stop();
-
-    const bob2 = startRetryingApp(bobDir);
+    const { aliceDir, bobDir, bob: bob2 } = await hostGone();
     const resuming = bob2.core.resume();
     await waitForStatus(bob2.call, 'reconnecting');
     await bob2.call('leave');

@@ -7,21 +7,13 @@ import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { PROTOCOL_VERSION } from '../../src-shared/protocol/limits.js';
 import { encodeFrame } from '../net/frame.js';
-import type { ChatClient } from '../client/client.js';
 import { openStore } from '../store/store.js';
-import { nextEvent, waitFor } from '../testing/harness.js';
+import { stillServing, waitFor } from '../testing/harness.js';
 import { startPinger } from '../testing/pinger.js';
 import { runStorm } from '../testing/storm.js';
 import { useRoom } from '../testing/room.js';
 
 const room = useRoom();
-
-/** Alice says something and bob must get it: the server still serves. */
-async function stillServing(alice: ChatClient, bob: ChatClient, text: string): Promise<void> {
-  const got = nextEvent(bob, 'message', (m) => m.text === text, 10_000);
-  await alice.send({ kind: 'room' }, text);
-  await got;
-}
 
 describe('timeouts', () => {
   it('closes a logged-in client that trickles half a frame, though bytes keep coming', async () => {

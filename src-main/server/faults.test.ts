@@ -6,19 +6,11 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
-import type { ChatClient } from '../client/client.js';
 import { openStore, StoreOpenError } from '../store/store.js';
-import { type RawPeer, collectMessages, nextEvent, waitFor } from '../testing/harness.js';
+import { type RawPeer, collectMessages, stillServing, waitFor } from '../testing/harness.js';
 import { useRoom } from '../testing/room.js';
 
 const room = useRoom();
-
-/** Alice says something and bob must get it: the server still serves. */
-async function stillServing(alice: ChatClient, bob: ChatClient, text: string): Promise<void> {
-  const got = nextEvent(bob, 'message', (m) => m.text === text, 10_000);
-  await alice.send({ kind: 'room' }, text);
-  await got;
-}
 
 describe('timeouts', () => {
   it('closes a connection that opens and idles without hello', async () => {

@@ -80,6 +80,13 @@ export function nextEvent<E extends keyof ClientEvents>(
   });
 }
 
+/** Alice says something and bob must get it: the server still serves. */
+export async function stillServing(alice: ChatClient, bob: ChatClient, text: string): Promise<void> {
+  const got = nextEvent(bob, 'message', (m) => m.text === text, 10_000);
+  await alice.send({ kind: 'room' }, text);
+  await got;
+}
+
 /** Collects every message event of a client. */
 export function collectMessages(client: ChatClient): { texts: () => string[]; ids: () => number[] } {
   const seen: { id: number; text: string }[] = [];
