@@ -349,6 +349,46 @@ describe('files', () => {
     ).toMatchObject({ id: 3, error: { code: ErrorCode.BAD_REQUEST, message: 'a file name cannot contain control or invisible characters' } });
   });
 
+  it('end with their user: a kick cuts an upload with its reason, a ban a download, a password change the other devices’ only', async () => {
+    await room.start();
+    const alice = await room.user('alice');
+    const mallory = await room.user('mallory');
+    const bytes = randomBytes(2_000_000);
+    const opener = { type: 'upload', token: link(mallory).token, name: 'loot.bin', size: bytes.length, sha256: sha(bytes) };
+    const upload = await RawTransfer.open(room.port);
+    expect(await upload.first({ ...opener, id: 1 })).toMatchObject({ ok: true });
+    upload.socket.write(bytes.subarray(0, 100_000));
+    room.host.server.admin.kick('mallory');
+    await waitFor(() => upload.closed, 5000, 'the kicked user’s upload to end');
+    expect(upload.frames.at(-1)).toMatchObject({ type: 'bye', error: { code: ErrorCode.KICKED } });
+
+    const large = randomBytes(16_000_000);
+    const file = await uploadFile(link(alice), { source: { bytes: large }, name: 'public.bin' });
+    await alice.send({ kind: 'room' }, 'for all', undefined, undefined, [{ fileId: file.id }]);
+    const again = await room.user('mallory');
+    const download = await RawTransfer.open(room.port);
+    // Read nothing: the host's copy waits on this socket's full buffers.
+    download.socket.pause();
+    download.socket.write(encodeFrame({ type: 'download', id: 2, token: link(again).token, fileId: file.id, offset: 0 }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    room.host.server.admin.ban({ name: 'mallory' });
+    let received = 0;
+    download.socket.on('data', (chunk: Buffer) => (received += chunk.length));
+    download.socket.resume();
+    await waitFor(() => download.closed, 5000, 'the banned user’s download to end');
+    expect(received).toBeLessThan(large.length);
+
+    // alice changes her password on one device: her other device's transfer ends, this one's goes on.
+    const laptop = await room.user('alice');
+    const other = await RawTransfer.open(room.port);
+    expect(await other.first({ ...opener, id: 3, token: link(laptop).token, name: 'other.bin' })).toMatchObject({ ok: true });
+    const mine = uploadFile(link(alice), { source: { bytes }, name: 'mine.bin' });
+    await alice.request('changePassword', { current: 'alice-secret', password: 'a new long password' });
+    await waitFor(() => other.closed, 5000, 'the other device’s upload to end');
+    expect(other.frames.at(-1)).toMatchObject({ type: 'bye', error: { code: ErrorCode.PASSWORD_CHANGED } });
+    expect((await mine).sha256).toBe(sha(bytes));
+  });
+
   it('leave chat alone during a large upload: a message sent meanwhile arrives', async () => {
     await room.start();
     const alice = await room.user('alice');
