@@ -277,6 +277,32 @@ describe('files', () => {
     expect(await codeOf(uploadFile(link(bob), { source: { bytes: randomBytes(10) }, name: 'one more' }))).toBe(ErrorCode.STORAGE_FULL);
   });
 
+  it('keep to the transfers one user may have open at once; a closed one frees its place', async () => {
+    await room.start({ files: { limits: { maxTransfersPerUser: 2 } } });
+    const alice = await room.user('alice');
+    const bob = await room.user('bob');
+    expect(alice.session!.hello.limits).toMatchObject({ maxTransfersPerUser: 2 });
+    const bytes = randomBytes(1000);
+    const opener = (client: ChatClient, id: number) => ({ type: 'upload', id, token: link(client).token, name: `f${id}`, size: bytes.length, sha256: sha(bytes) });
+    const open: RawTransfer[] = [];
+    for (const id of [1, 2]) {
+      const raw = await RawTransfer.open(room.port);
+      expect(await raw.first(opener(alice, id))).toMatchObject({ ok: true });
+      open.push(raw);
+    }
+    const third = await RawTransfer.open(room.port);
+    expect(await third.first(opener(alice, 3))).toMatchObject({
+      ok: false,
+      error: { code: ErrorCode.RATE_LIMITED, message: 'you have 2 transfers open, as many as this host allows at once', retryAfterMs: 1000 },
+    });
+    // Another user is not held up by it.
+    expect((await downloadFile(link(bob), { fileId: (await uploadFile(link(bob), { source: { bytes }, name: 'b' })).id })).bytes!.equals(bytes)).toBe(true);
+    open[0]!.socket.destroy();
+    await waitFor(() => open[0]!.closed);
+    // The client library waits as told and gets the freed place.
+    expect((await uploadFile(link(alice), { source: { bytes }, name: 'after' })).sha256).toBe(sha(bytes));
+  });
+
   it('count each user’s bytes per day', async () => {
     await room.start({ files: { limits: { maxFileBytesPerDay: 150_000 } } });
     const alice = await room.user('alice');

@@ -43,6 +43,8 @@ const READ_CHUNK_BYTES = 256 * 1024;
 /** An upload's partial file takes this much before the link is paused: fewer, larger disk writes. */
 const WRITE_BUFFER_BYTES = 1024 * 1024;
 const UNKNOWN_TYPE = 'application/octet-stream';
+/** When a user at their transfer limit is told to try again: transfers usually end within seconds. */
+const BUSY_RETRY_MS = 1000;
 
 /** A file name the host keeps: NFC, no path separators, no control or invisible (bidi) characters. */
 export function checkFileName(raw: string): string {
@@ -140,6 +142,8 @@ export class FileTransfers {
     const work = async (): Promise<void> => {
       const tokenHash = createHash('sha256').update(opener.token).digest('hex');
       const user = this.userOf(tokenHash);
+      // A resumed upload takes over its older connection (see upload), which does not count then.
+      this.refuseBusy(user.id, opener.type === 'upload' && opener.uploadId ? this.active.get(opener.uploadId)?.socket : undefined);
       this.sockets.set(socket, { userId: user.id, tokenHash, address: connection.remoteAddress });
       if (opener.type === 'upload') await this.upload(socket, user, opener);
       else await this.download(socket, user, opener);
@@ -199,6 +203,16 @@ export class FileTransfers {
         socket.write(encodeFrame({ type: 'bye', error: reason }));
         endSoon(socket);
       } else socket.destroy();
+    }
+  }
+
+  /** Refuses a transfer beyond the ones the user may have open at once. */
+  private refuseBusy(userId: number, replaced: Socket | undefined): void {
+    let open = 0;
+    for (const [socket, owner] of this.sockets) if (owner?.userId === userId && !socket.destroyed && socket !== replaced) open += 1;
+    const max = this.limits.maxTransfersPerUser;
+    if (open >= max) {
+      throw new ServerError(ErrorCode.RATE_LIMITED, `you have ${max} transfers open, as many as this host allows at once`, BUSY_RETRY_MS);
     }
   }
 
