@@ -277,6 +277,39 @@ describe('files', () => {
     expect(await codeOf(uploadFile(link(bob), { source: { bytes: randomBytes(10) }, name: 'one more' }))).toBe(ErrorCode.STORAGE_FULL);
   });
 
+  it('end a download under way when its reader leaves the conversation: removed from the group, or the group deleted', async () => {
+    await room.start();
+    const alice = await room.user('alice');
+    const bob = await room.user('bob');
+    const large = randomBytes(16_000_000);
+    const { group } = await alice.request('groupCreate', { name: 'Team' });
+    await alice.request('groupAddMember', { groupId: group.id, user: 'bob' });
+    await bob.request('groupAnswer', { groupId: group.id, accept: true });
+    const file = await uploadFile(link(alice), { source: { bytes: large }, name: 'plans.bin' });
+    await alice.send({ kind: 'group', groupId: group.id }, 'plans', undefined, undefined, [{ fileId: file.id }]);
+    const stalled = async (client: ChatClient): Promise<{ raw: RawTransfer; received: () => number }> => {
+      const raw = await RawTransfer.open(room.port);
+      raw.socket.pause();
+      raw.socket.write(encodeFrame({ type: 'download', id: 1, token: link(client).token, fileId: file.id, offset: 0 }));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      let received = 0;
+      raw.socket.on('data', (chunk: Buffer) => (received += chunk.length));
+      return { raw, received: () => received };
+    };
+
+    const bobs = await stalled(bob);
+    const alices = await stalled(alice);
+    await alice.request('groupRemoveMember', { groupId: group.id, user: 'bob' });
+    bobs.raw.socket.resume();
+    await waitFor(() => bobs.raw.closed, 5000, 'the removed member’s download to end');
+    expect(bobs.received()).toBeLessThan(large.length);
+
+    await alice.request('groupDelete', { groupId: group.id });
+    alices.raw.socket.resume();
+    await waitFor(() => alices.raw.closed, 5000, 'the download of a deleted group’s file to end');
+    expect(alices.received()).toBeLessThan(large.length);
+  });
+
   it('keep to the transfers one user may have open at once; a closed one frees its place', async () => {
     await room.start({ files: { limits: { maxTransfersPerUser: 2 } } });
     const alice = await room.user('alice');

@@ -73,6 +73,8 @@ export interface TransferOwner {
   tokenHash: string;
   /** "host:port" as the server sees it. */
   address: string;
+  /** The conversation of the file a download reads; null for an upload and a file not sent yet. */
+  conv: string | null;
 }
 
 interface ActiveUpload {
@@ -144,7 +146,7 @@ export class FileTransfers {
       const user = this.userOf(tokenHash);
       // A resumed upload takes over its older connection (see upload), which does not count then.
       this.refuseBusy(user.id, opener.type === 'upload' && opener.uploadId ? this.active.get(opener.uploadId)?.socket : undefined);
-      this.sockets.set(socket, { userId: user.id, tokenHash, address: connection.remoteAddress });
+      this.sockets.set(socket, { userId: user.id, tokenHash, address: connection.remoteAddress, conv: null });
       if (opener.type === 'upload') await this.upload(socket, user, opener);
       else await this.download(socket, user, opener);
     };
@@ -402,6 +404,8 @@ export class FileTransfers {
       this.log.error('file missing', { file: file.id });
       throw new ServerError(ErrorCode.UNKNOWN_FILE, 'the host has lost this file');
     }
+    const owner = this.sockets.get(socket);
+    if (owner) owner.conv = file.conv;
     answer(socket, opener.id, { file: toFileInfo(file), offset: opener.offset });
     if (opener.offset === file.size) {
       socket.end();
