@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 
-/** The scripts tests start, by their name in the bundle; the search worker is loaded beside them. */
+/** The scripts tests start, by their name in the bundle; src-main/store/search-pool.ts starts its worker thread from there too. */
 export const SCRIPTS = {
   host: 'src-main/cli/host.ts',
   chat: 'src-main/cli/chat.ts',
@@ -16,7 +16,7 @@ export const SCRIPTS = {
   'search-worker': 'src-main/store/search-worker.ts',
 } as const;
 
-/** Set by global-setup.ts to the folder it built the bundle in. */
+/** Set by global-setup.ts to the folder it built the bundle in (search-pool.ts reads it by name: the store does not import tests' code). */
 export const BUNDLE_ENV = 'LANCHAT_TEST_BUNDLE';
 
 /** Node's arguments that run the script: its bundled entry if there is one, else the source through tsx. */
