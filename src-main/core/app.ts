@@ -181,9 +181,7 @@ export class AppCore extends CallFacade implements AppApi {
 
   onEvent(listener: (event: AppEvent) => void): () => void {
     this.listeners.add(listener);
-    return () => {
-      this.listeners.delete(listener);
-    };
+    return () => void this.listeners.delete(listener);
   }
 
   private async startHosting(request: HostRequest): Promise<Result<SessionView>> {

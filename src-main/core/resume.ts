@@ -172,9 +172,7 @@ export class ResumingCore implements Core {
 
   onEvent(listener: (event: AppEvent) => void): () => void {
     this.listeners.add(listener);
-    return () => {
-      this.listeners.delete(listener);
-    };
+    return () => void this.listeners.delete(listener);
   }
 
   async shutdown(): Promise<void> {
