@@ -53,6 +53,8 @@ interface Current {
   muted: { until: number | null } | null;
 }
 
+const FORWARDED_PUSHES = ['delivered', 'presence', 'chatRequest', 'chatAnswer', 'chatLeft', 'group', 'groupRemoved', 'typing', 'groupInvitations'] as const;
+
 const STATUS_OF_CLIENT: Record<ConnectionState, ConnectionStatus> = {
   idle: 'connecting',
   connecting: 'connecting',
@@ -332,21 +334,13 @@ export class Link {
       if (delivered) this.emit({ ...sent, status: 'delivered' });
     });
     // Pushes the windows get as they are (the client parsed them, so they hold only known fields).
-    client.on('delivered', (push) => this.emit(push));
-    client.on('presence', (push) => this.emit(push));
-    client.on('chatRequest', (push) => this.emit(push));
-    client.on('chatAnswer', (push) => this.emit(push));
-    client.on('chatLeft', (push) => this.emit(push));
-    client.on('group', (push) => this.emit(push));
-    client.on('groupRemoved', (push) => this.emit(push));
+    for (const type of FORWARDED_PUSHES) client.on(type, (push: AppEvent) => this.emit(push));
     client.on('mute', ({ muted, until }) => {
       if (!isCurrent()) return;
       this.current!.muted = muted ? { until: until ?? null } : null;
       this.changed();
     });
-    client.on('typing', (push) => this.emit(push));
     client.on('event', (event) => this.emit({ type: 'event', event }));
-    client.on('groupInvitations', (push) => this.emit(push));
   }
 
   private savePin(key: string, pin: string): void {
