@@ -7,7 +7,7 @@
  *
  * The index may list a gram a block no longer holds, never the other way round:
  * - inserts: the store adds the grams of each batch it stores (indexInserted), skipping
- *   those already written for the newest block (a cache of committed rows, so a busy room
+ *   those already written for the newest block (a cache of the rows written, so a busy room
  *   writes almost nothing per message);
  * - edits and deletes: a trigger adds the grams of the new text and marks the block stale;
  *   deleting rows (a group's messages) marks their blocks stale too. The maintainer here
@@ -45,19 +45,16 @@ class GramSet {
   private readonly ascii = new Uint8Array(ASCII_SLOTS);
   private readonly other = new Set<string>();
 
-  /**
-   * Adds the grams of text; each one neither here nor in `known` is passed to onNew once.
-   * Characters are code points (a lone surrogate is one, as SQLite stores it).
-   */
-  add(text: string, known: GramSet | undefined, onNew: (gram: string) => void): void {
+  /** Adds the grams of text; each one not here yet is passed to onNew once. Characters are code points (a lone surrogate is one, as SQLite stores it). */
+  add(text: string, onNew: (gram: string) => void): void {
     let previous = -1;
     let previousAscii = -1;
     for (let i = 0; i < text.length; ) {
       const unit = text.charCodeAt(i);
       if (unit < 128) {
-        this.addAscii(unit, known, onNew);
-        if (previousAscii >= 0) this.addAscii(128 + (previousAscii << 7) + unit, known, onNew);
-        else if (previous >= 0) this.addOther(text.slice(previous, i + 1), known, onNew);
+        this.addAscii(unit, onNew);
+        if (previousAscii >= 0) this.addAscii(128 + (previousAscii << 7) + unit, onNew);
+        else if (previous >= 0) this.addOther(text.slice(previous, i + 1), onNew);
         previous = i;
         previousAscii = unit;
         i += 1;
@@ -65,8 +62,8 @@ class GramSet {
       }
       const pair = unit >= 0xd800 && unit <= 0xdbff && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00;
       const end = pair ? i + 2 : i + 1;
-      this.addOther(text.slice(i, end), known, onNew);
-      if (previous >= 0) this.addOther(text.slice(previous, end), known, onNew);
+      this.addOther(text.slice(i, end), onNew);
+      if (previous >= 0) this.addOther(text.slice(previous, end), onNew);
       previous = i;
       previousAscii = -1;
       i = end;
@@ -81,29 +78,23 @@ class GramSet {
     return this.other.has(gram);
   }
 
-  /** Adds every gram of `from`. */
-  merge(from: GramSet): void {
-    for (let slot = 0; slot < ASCII_SLOTS; slot++) this.ascii[slot] ||= from.ascii[slot]!;
-    for (const gram of from.other) this.other.add(gram);
-  }
-
-  private addAscii(slot: number, known: GramSet | undefined, onNew: (gram: string) => void): void {
+  private addAscii(slot: number, onNew: (gram: string) => void): void {
     if (this.ascii[slot] === 1) return;
     this.ascii[slot] = 1;
-    if (known?.ascii[slot] !== 1) onNew(asciiGram(slot));
+    onNew(asciiGram(slot));
   }
 
-  private addOther(gram: string, known: GramSet | undefined, onNew: (gram: string) => void): void {
+  private addOther(gram: string, onNew: (gram: string) => void): void {
     if (this.other.has(gram)) return;
     this.other.add(gram);
-    if (!known?.other.has(gram)) onNew(gram);
+    onNew(gram);
   }
 }
 
 /** Every one- and two-character gram of text, once each. */
 export function gramsOf(text: string): string[] {
   const grams: string[] = [];
-  new GramSet().add(text, undefined, (gram) => grams.push(gram));
+  new GramSet().add(text, (gram) => grams.push(gram));
   return grams;
 }
 
@@ -113,9 +104,9 @@ interface BlockGrams {
 }
 
 export interface GramIndex {
-  /** Within the transaction that stored them: adds the grams of newly stored messages. */
+  /** Within the transaction that stored them: adds the grams of newly stored messages (ids ascending). */
   indexInserted(messages: readonly { id: number; folded: string }[]): void;
-  /** After that transaction committed: what it wrote is known to be in the table. */
+  /** After that transaction committed. */
   committed(): void;
   close(): void;
 }
@@ -137,29 +128,28 @@ export function gramIndex(db: Db): GramIndex {
   const gramsOfBlock = db.prepare<[number], string>('SELECT gram FROM message_grams WHERE block = ?').pluck();
   const dropGram = db.prepare<[string, number]>('DELETE FROM message_grams WHERE gram = ? AND block = ?');
 
-  /** The rows of message_grams committed for the newest block written: inserts skip those. */
+  /**
+   * The rows of message_grams for the newest block written: inserts skip those. It takes
+   * what the transaction under way writes; should that transaction not commit, it is
+   * dropped (the rows are then written again as they come, which INSERT OR IGNORE allows).
+   */
   let newest: BlockGrams | undefined;
-  /** What the transaction under way wrote for its newest block, until it commits. */
-  let written: BlockGrams | undefined;
+  let uncommitted = false;
 
   const indexInserted = (messages: readonly { id: number; folded: string }[]): void => {
-    let current: BlockGrams | undefined;
+    if (uncommitted) newest = undefined;
+    uncommitted = true;
     for (const { id, folded } of messages) {
       const block = blockOf(id);
-      if (current?.block !== block) current = { block, grams: new GramSet() };
-      const known = newest?.block === block ? newest.grams : undefined;
-      current.grams.add(folded, known, (gram) => addGram.run(gram, block));
+      if (newest?.block !== block) newest = { block, grams: new GramSet() };
+      newest.grams.add(folded, (gram) => addGram.run(gram, block));
     }
-    written = current;
   };
 
   const committed = (): void => {
-    const batch = written;
-    written = undefined;
     // Inside an outer transaction the rows could still be rolled back: not known yet.
-    if (!batch || db.inTransaction) return;
-    if (newest?.block === batch.block) newest.grams.merge(batch.grams);
-    else if (!newest || batch.block > newest.block) newest = batch;
+    if (db.inTransaction) newest = undefined;
+    uncommitted = false;
   };
 
   /** Indexes the newest messages not yet indexed, for about STEP_MS. Returns whether any are left. */
@@ -176,7 +166,7 @@ export function gramIndex(db: Db): GramIndex {
       for (const { id, folded } of foldedBetween.all(from, below)) {
         const block = blockOf(id);
         if (current?.block !== block) current = { block, grams: new GramSet() };
-        current.grams.add(folded, undefined, (gram) => addGram.run(gram, block));
+        current.grams.add(folded, (gram) => addGram.run(gram, block));
       }
       below = from;
     }
@@ -194,7 +184,7 @@ export function gramIndex(db: Db): GramIndex {
 
   const finishRecompute = db.transaction((job: NonNullable<typeof recompute>): void => {
     if (changesOf.get(job.block) !== job.changes) return;
-    for (const { folded } of foldedBetween.all(job.next, (job.block + 1) * BLOCK_SIZE)) job.grams.add(folded, undefined, () => {});
+    for (const { folded } of foldedBetween.all(job.next, (job.block + 1) * BLOCK_SIZE)) job.grams.add(folded, () => {});
     let dropped = false;
     for (const gram of gramsOfBlock.all(job.block)) {
       if (job.grams.has(gram)) continue;
@@ -218,7 +208,7 @@ export function gramIndex(db: Db): GramIndex {
       const end = Math.min((job.block + 1) * BLOCK_SIZE, lastMessageId.get()! + 1);
       if (job.next < end) {
         const upTo = Math.min(end, job.next + CHUNK);
-        for (const { folded } of foldedBetween.all(job.next, upTo)) job.grams.add(folded, undefined, () => {});
+        for (const { folded } of foldedBetween.all(job.next, upTo)) job.grams.add(folded, () => {});
         job.next = upTo;
         continue;
       }
