@@ -227,7 +227,15 @@ export function gramIndex(db: Db): GramIndex {
     timer.unref();
   };
   const step = (): void => {
-    const more = rebuildStep() || cleanupStep();
+    let more: boolean;
+    try {
+      more = rebuildStep() || cleanupStep();
+    } catch {
+      // A step that failed (a full disk, say) rolled back and changed nothing; searches stay
+      // right meanwhile (they read what is not indexed, and stale blocks only cost reading).
+      recompute = undefined;
+      more = false;
+    }
     schedule(more ? 0 : IDLE_CHECK_MS);
   };
   schedule(0);
