@@ -6,7 +6,7 @@
  */
 import type { Database } from 'better-sqlite3';
 import { foldForSearch, lookalikeSkeletons } from '../../src-shared/text.js';
-import { gramsOf } from './search-grams.js';
+import { gramsOf, storedText } from './search-grams.js';
 
 export interface Migration {
   version: number;
@@ -408,10 +408,11 @@ export const migrations: readonly Migration[] = [
 
       -- The store adds an inserted message's grams itself (an insert trigger would slow every
       -- send, see migration 001); an edit's come from here, so no update path can miss one.
-      -- lanchat_grams (migrate registers it) lists them as a JSON array.
+      -- lanchat_grams (migrate registers it) lists them as a JSON array; it is given the bytes,
+      -- from which it reads the text exactly as stored (search-grams.ts storedText).
       CREATE TRIGGER message_grams_refold AFTER UPDATE OF folded ON messages BEGIN
         INSERT OR IGNORE INTO message_grams (gram, block)
-          SELECT value, new.id / 1024 FROM json_each(lanchat_grams(new.folded));
+          SELECT value, new.id / 1024 FROM json_each(lanchat_grams(CAST(new.folded AS BLOB)));
         INSERT INTO message_grams_stale (block, changes) SELECT old.id / 1024, 1 WHERE old.folded <> ''
           ON CONFLICT (block) DO UPDATE SET changes = changes + 1;
       END;
@@ -436,7 +437,7 @@ export function migrate(db: Database, target = LATEST_VERSION): void {
   db.function('lanchat_fold', { deterministic: true }, (text) => foldForSearch(String(text)));
   db.function('lanchat_lookalike_skeletons', { deterministic: true }, (name) => JSON.stringify(lookalikeSkeletons(String(name))));
   // And what the triggers of migration 13 compute, for as long as the connection is open.
-  db.function('lanchat_grams', { deterministic: true }, (folded) => JSON.stringify(gramsOf(String(folded))));
+  db.function('lanchat_grams', { deterministic: true }, (folded) => JSON.stringify(gramsOf(storedText(folded as Uint8Array))));
   for (const migration of migrations) {
     if (migration.version <= schemaVersion(db) || migration.version > target) continue;
     db.transaction(() => {

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it, vi } from 'vitest';
 import { nameKey } from '../../src-shared/protocol/names.js';
+import { foldForSearch } from '../../src-shared/text.js';
 import { migrate } from './migrations.js';
 import { BLOCK_SIZE, gramsOf } from './search-grams.js';
 import { searchIds } from './search.js';
@@ -188,6 +189,48 @@ describe('the short-needle index', () => {
     migrate(fresh);
     expect(fresh.prepare('SELECT unindexed_below FROM message_grams_state').pluck().get()).toBe(1);
     fresh.close();
+  });
+});
+
+describe('the short-needle index and characters SQLite stores as they came', () => {
+  // A NUL, a lone surrogate (stored in its three-byte form, read back as U+FFFD if read as text), an astral character.
+  const odd = ['x\0y', 'a\ud800z', '😀w'];
+
+  /** The index's rows as bytes, and the rows it should have for `texts` (by id), as bytes too. */
+  function indexBytes(texts: Map<number, string>): { actual: string[]; expected: string[] } {
+    return readIndex((db) => {
+      const hex = db.prepare<[string], string>('SELECT hex(?)').pluck();
+      const pairs = new Set<string>();
+      for (const [id, text] of texts) for (const gram of gramsOf(foldForSearch(text))) pairs.add(`${Math.floor(id / BLOCK_SIZE)} ${hex.get(gram)}`);
+      return {
+        actual: db.prepare<[], string>("SELECT block || ' ' || hex(gram) FROM message_grams").pluck().all().sort(),
+        expected: [...pairs].sort(),
+      };
+    });
+  }
+
+  it('indexes them as searches look them up, on insert, on edit, when rebuilt and when recomputed', async () => {
+    const ali = addUser('Ali');
+    const texts = new Map<number, string>();
+    for (const text of odd) texts.set(send(roomMessage(ali, text)).id, text);
+    const edited = send(roomMessage(ali, 'plain')).id;
+    store.editMessage(edited, 'b\udc00c', 5);
+    texts.set(edited, 'b\udc00c');
+    const deleted = send(roomMessage(ali, 'q\ud801')).id;
+    store.deleteMessage(deleted);
+    await settled();
+    const after = indexBytes(texts);
+    expect(after.actual).toEqual(after.expected);
+    for (const query of ['\0', '\0y', 'a\ud800', '\ud800z', '😀w', '\udc00c']) expect(await searchTexts(ali.id, query), query).toHaveLength(1);
+
+    // Rebuilt from the stored bytes, as for a database from before the index.
+    store.close();
+    const db = new Database(file);
+    db.exec('DELETE FROM message_grams; UPDATE message_grams_state SET unindexed_below = (SELECT max(id) + 1 FROM messages)');
+    db.close();
+    reopen();
+    await settled();
+    expect(indexBytes(texts).actual).toEqual(after.expected);
   });
 });
 

@@ -91,6 +91,29 @@ class GramSet {
   }
 }
 
+/**
+ * A text (a folded message, a gram) as the store wrote it, from its bytes (read with CAST(… AS BLOB)).
+ * A string read as TEXT is not always that: V8 writes a lone surrogate as its three-byte
+ * form, which SQLite stores and compares as one character, but which reads back as U+FFFD;
+ * its grams would then not be the ones searches look up.
+ */
+export function storedText(bytes: Uint8Array): string {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  if (!text.includes('\ufffd')) return text;
+  let decoded = '';
+  for (let i = 0; i < bytes.length; ) {
+    const lead = bytes[i]!;
+    const length = lead < 0x80 ? 1 : lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : 4;
+    let point = length === 1 ? lead : lead & (0xff >> (length + 1));
+    for (let k = 1; k < length; k++) point = (point << 6) | (bytes[i + k]! & 0x3f);
+    // A lone surrogate as the code unit V8 wrote; bytes no LanChat wrote as U+FFFD, as Node reads them.
+    if (point >= 0xd800 && point <= 0xdfff) decoded += String.fromCharCode(point);
+    else decoded += point <= 0x10ffff ? String.fromCodePoint(point) : '\ufffd';
+    i += length;
+  }
+  return decoded;
+}
+
 /** Every one- and two-character gram of text, once each. */
 export function gramsOf(text: string): string[] {
   const grams: string[] = [];
@@ -116,8 +139,8 @@ export function gramIndex(db: Db): GramIndex {
   const addGram = db.prepare<[string, number]>('INSERT OR IGNORE INTO message_grams (gram, block) VALUES (?, ?)');
   const unindexedBelow = db.prepare<[], number>('SELECT unindexed_below FROM message_grams_state').pluck();
   const setUnindexedBelow = db.prepare<[number]>('UPDATE message_grams_state SET unindexed_below = ?');
-  const foldedBetween = db.prepare<[number, number], { id: number; folded: string }>(
-    "SELECT id, folded FROM messages WHERE id >= ? AND id < ? AND folded <> '' ORDER BY id",
+  const foldedBetween = db.prepare<[number, number], { id: number; folded: Buffer }>(
+    "SELECT id, CAST(folded AS BLOB) AS folded FROM messages WHERE id >= ? AND id < ? AND folded <> '' ORDER BY id",
   );
   const lastMessageId = db.prepare<[], number>('SELECT coalesce(max(id), 0) FROM messages').pluck();
   const staleBlock = db.prepare<[], { block: number; changes: number }>(
@@ -125,7 +148,7 @@ export function gramIndex(db: Db): GramIndex {
   );
   const changesOf = db.prepare<[number], number>('SELECT changes FROM message_grams_stale WHERE block = ?').pluck();
   const forgetStale = db.prepare<[number]>('DELETE FROM message_grams_stale WHERE block = ?');
-  const gramsOfBlock = db.prepare<[number], string>('SELECT gram FROM message_grams WHERE block = ?').pluck();
+  const gramsOfBlock = db.prepare<[number], Buffer>('SELECT CAST(gram AS BLOB) FROM message_grams WHERE block = ?').pluck();
   const dropGram = db.prepare<[string, number]>('DELETE FROM message_grams WHERE gram = ? AND block = ?');
 
   /**
@@ -166,7 +189,7 @@ export function gramIndex(db: Db): GramIndex {
       for (const { id, folded } of foldedBetween.all(from, below)) {
         const block = blockOf(id);
         if (current?.block !== block) current = { block, grams: new GramSet() };
-        current.grams.add(folded, (gram) => addGram.run(gram, block));
+        current.grams.add(storedText(folded), (gram) => addGram.run(gram, block));
       }
       below = from;
     }
@@ -184,9 +207,9 @@ export function gramIndex(db: Db): GramIndex {
 
   const finishRecompute = db.transaction((job: NonNullable<typeof recompute>): void => {
     if (changesOf.get(job.block) !== job.changes) return;
-    for (const { folded } of foldedBetween.all(job.next, (job.block + 1) * BLOCK_SIZE)) job.grams.add(folded, () => {});
+    for (const { folded } of foldedBetween.all(job.next, (job.block + 1) * BLOCK_SIZE)) job.grams.add(storedText(folded), () => {});
     let dropped = false;
-    for (const gram of gramsOfBlock.all(job.block)) {
+    for (const gram of gramsOfBlock.all(job.block).map(storedText)) {
       if (job.grams.has(gram)) continue;
       dropGram.run(gram, job.block);
       dropped = true;
@@ -208,7 +231,7 @@ export function gramIndex(db: Db): GramIndex {
       const end = Math.min((job.block + 1) * BLOCK_SIZE, lastMessageId.get()! + 1);
       if (job.next < end) {
         const upTo = Math.min(end, job.next + CHUNK);
-        for (const { folded } of foldedBetween.all(job.next, upTo)) job.grams.add(folded, () => {});
+        for (const { folded } of foldedBetween.all(job.next, upTo)) job.grams.add(storedText(folded), () => {});
         job.next = upTo;
         continue;
       }
