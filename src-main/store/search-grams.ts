@@ -31,7 +31,7 @@ const STEP_MS = 4;
 /** How often an idle maintainer looks for blocks made stale by edits and deletes. */
 const IDLE_CHECK_MS = 1000;
 /** Messages read per statement while rebuilding or recomputing. */
-const CHUNK = 256;
+const CHUNK = 64;
 
 /** ASCII grams have slots in a bitmap (most text is ASCII): 128 one-letter slots, then 128 × 128 pairs. */
 const ASCII_SLOTS = 128 + 128 * 128;
