@@ -296,6 +296,9 @@ export const appCalls = {
   },
   /** Stops an upload or download under way (an upload's message is then not sent). */
   cancelTransfer: { args: z.tuple([z.string().uuid()]), returns: returns<void>() },
+  // files UI: retrying a failed transfer (issue 13)
+  /** Starts a failed upload or download again from where it stopped. */
+  retryTransfer: { args: z.tuple([z.string().uuid()]), returns: returns<void>() },
 };
 
 // Object.keys types its answer as string[]; these are exactly the table's keys.

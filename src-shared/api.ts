@@ -198,7 +198,9 @@ export interface TransferEvent {
   name: string;
   status: 'running' | 'done' | 'failed' | 'cancelled';
   progress?: { bytes: number; total: number; bytesPerSecond: number; secondsLeft: number | null };
-  /** With an upload done: the file's id on the host. */
+  /** An upload's conversation. */
+  target?: Target;
+  /** A download's file, and an upload's once it is done: the file's id on the host. */
   fileId?: string;
   /** With a download done: where it was saved. */
   path?: string;

@@ -129,6 +129,7 @@ export class AppCore extends CallFacade implements AppApi {
     sendFiles: async (target, files, caption) => this.files.sendFiles(target, files, caption),
     downloadFile: (fileId, name, path) => this.files.downloadFile(fileId, name, path),
     cancelTransfer: async (transfer) => this.files.cancel(transfer),
+    retryTransfer: async (transfer) => this.files.retry(transfer),
   };
 
   constructor(options: AppCoreOptions) {
@@ -145,11 +146,15 @@ export class AppCore extends CallFacade implements AppApi {
     this.files = new FileCore(
       {
         transferLink: () => link.transferLink(),
+        account: () => {
+          const { server, me } = link.view();
+          return server && me !== null ? `${me}@${serverKey(server)}` : null;
+        },
         maxFileBytes: () => link.helloLimits()?.maxFileBytes,
         send: (target, text, attachments) => link.send(target, text, undefined, attachments),
       },
       emit,
-      join(this.profileDir, 'downloads'),
+      this.profileDir,
     );
   }
 
@@ -171,6 +176,7 @@ export class AppCore extends CallFacade implements AppApi {
   /** Closes the connection (the saved session stays valid for the next start) and stops hosting. */
   shutdown(): Promise<void> {
     return this.serialized(async () => {
+      this.files.stop();
       this.link.close();
       await Promise.all([this.stopHost(), this.roomWatcher?.stop()]);
       this.roomWatcher = null;
@@ -278,6 +284,7 @@ export class AppCore extends CallFacade implements AppApi {
   }
 
   private emit(event: AppEvent): void {
+    if (event.type === 'session' && event.session.status === 'online') this.files.resume();
     for (const listener of this.listeners) {
       try {
         listener(event);

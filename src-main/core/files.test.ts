@@ -1,6 +1,6 @@
 /** Files through the App API: two app cores, one hosting, over a real room and real files. */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AppEvent, TransferEvent } from '../../src-shared/api.js';
@@ -13,8 +13,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-function newCore(): { core: AppCore; dir: string; events: AppEvent[] } {
-  const dir = tempDir('lanchat-files-app-');
+function newCore(dir = tempDir('lanchat-files-app-')): { core: AppCore; dir: string; events: AppEvent[] } {
   const core = new AppCore({ profileDir: dir });
   cleanups.push(() => removeDir(dir));
   cleanups.push(() => core.shutdown());
@@ -81,5 +80,79 @@ describe('files through the App API', () => {
       ok: false,
       error: { code: 'FILE_TOO_LARGE', message: 'big.iso is too large: the host allows 100 MB' },
     });
+  });
+
+  it('an upload cut by the app quitting goes on from where it stopped when the app is back, and then sends its message', async () => {
+    const alice = newCore();
+    const { hosting } = unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));
+    const asBob = { host: '127.0.0.1', port: hosting!.port, name: 'bob', password: 'bob-secret' };
+    const first = newCore();
+    unwrap(await first.core.join(asBob));
+    const bytes = randomBytes(60_000_000);
+    const { transfers: [upload] } = unwrap(await first.core.sendFiles({ kind: 'room' }, [{ name: 'dump.bin', data: bytes.toString('base64') }], 'the dump'));
+    await waitFor(() => transfers(first.events, upload!).some((e) => (e.progress?.bytes ?? 0) > 0), 20_000, 'the upload to start');
+    await first.core.shutdown();
+    expect(alice.events.some((e) => e.type === 'message' && e.message.text === 'the dump')).toBe(false);
+
+    const second = newCore(first.dir);
+    unwrap(await second.core.join(asBob));
+    await waitFor(() => alice.events.some((e) => e.type === 'message' && e.message.text === 'the dump'), 30_000, 'the message');
+    const resumed = transfers(second.events, upload!).filter((e) => e.progress !== undefined);
+    expect(resumed[0]!.progress!.bytes).toBeGreaterThan(0);
+    expect(transfers(second.events, upload!).at(-1)).toMatchObject({ status: 'done', target: { kind: 'room' } });
+    const message = alice.events.flatMap((e) => (e.type === 'message' && e.message.text === 'the dump' ? [e.message] : []))[0]!;
+    const saved = unwrap(await alice.core.downloadFile(message.attachments![0]!.id, 'dump.bin', undefined));
+    expect(readFileSync(saved.path).equals(bytes)).toBe(true);
+    // The copy of the bytes kept to resume is gone with the message sent.
+    expect(readdirSync(join(first.dir, 'outgoing'))).toEqual([]);
+  });
+
+  it('a download cut by the app quitting goes on from the part saved when the app is back; the same file is not fetched twice', async () => {
+    const alice = newCore();
+    const { hosting } = unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));
+    const asBob = { host: '127.0.0.1', port: hosting!.port, name: 'bob', password: 'bob-secret' };
+    const first = newCore();
+    unwrap(await first.core.join(asBob));
+    const bytes = randomBytes(60_000_000);
+    const path = join(alice.dir, 'film.bin');
+    writeFileSync(path, bytes);
+    unwrap(await alice.core.sendFiles({ kind: 'room' }, [{ path }], 'the film'));
+    let message: ChatMessage | undefined;
+    await waitFor(() => (message = first.events.flatMap((e) => (e.type === 'message' ? [e.message] : [])).find((m) => m.text === 'the film')) !== undefined, 20_000, 'the message');
+    const fileId = message!.attachments![0]!.id;
+    void first.core.downloadFile(fileId, 'film.bin', undefined);
+    await waitFor(() => first.events.some((e) => e.type === 'transfer' && e.direction === 'download' && (e.progress?.bytes ?? 0) > 0), 20_000, 'the download to start');
+    await first.core.shutdown();
+
+    const second = newCore(first.dir);
+    unwrap(await second.core.join(asBob));
+    await waitFor(() => second.events.some((e) => e.type === 'transfer' && e.status === 'done'), 30_000, 'the download');
+    const events = second.events.filter((e): e is TransferEvent => e.type === 'transfer');
+    expect(events.find((e) => e.progress !== undefined)!.progress!.bytes).toBeGreaterThan(0);
+    expect(events.at(-1)).toMatchObject({ direction: 'download', fileId, status: 'done' });
+    expect(readFileSync(events.at(-1)!.path!).equals(bytes)).toBe(true);
+    // Asked again, the saved file is the answer: no second transfer.
+    expect(unwrap(await second.core.downloadFile(fileId, 'film.bin', undefined)).path).toBe(events.at(-1)!.path);
+    expect(second.events.filter((e) => e.type === 'transfer' && e.status === 'running' && e.progress === undefined)).toHaveLength(1);
+  });
+
+  it('a failed download is retried on request, and a cancelled one is forgotten', async () => {
+    const alice = newCore();
+    const { hosting } = unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));
+    const bob = newCore();
+    unwrap(await bob.core.join({ host: '127.0.0.1', port: hosting!.port, name: 'bob', password: 'bob-secret' }));
+    const path = join(alice.dir, 'a.txt');
+    writeFileSync(path, 'some text');
+    unwrap(await alice.core.sendFiles({ kind: 'room' }, [{ path }], 'a'));
+    let message: ChatMessage | undefined;
+    await waitFor(() => (message = bob.events.flatMap((e) => (e.type === 'message' ? [e.message] : [])).find((m) => m.text === 'a')) !== undefined, 10_000, 'the message');
+    // A file id the host does not know fails for good; Retry asks again, Cancel forgets it.
+    const failed = await bob.core.downloadFile('A'.repeat(22), 'gone.txt', undefined);
+    expect(failed).toMatchObject({ ok: false, error: { code: 'UNKNOWN_FILE' } });
+    const gone = bob.events.filter((e): e is TransferEvent => e.type === 'transfer' && e.status === 'failed')[0]!;
+    unwrap(await bob.core.retryTransfer(gone.transfer));
+    await waitFor(() => bob.events.filter((e) => e.type === 'transfer' && e.status === 'failed').length === 2, 10_000, 'the retry');
+    unwrap(await bob.core.cancelTransfer(gone.transfer));
+    expect(await bob.core.retryTransfer(gone.transfer)).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
   });
 });

@@ -85,6 +85,7 @@ export function fakeApi(overrides: Partial<AppApi> = {}): AppApi & { emit(event:
     sendFiles: () => ok({ transfers: [] }),
     downloadFile: () => ok({ transfer: 't1', path: '' }),
     cancelTransfer: () => ok(undefined),
+    retryTransfer: () => ok(undefined),
     onEvent: (listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);
