@@ -141,11 +141,6 @@ describe('files through the App API', () => {
     const { hosting } = unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));
     const bob = newCore();
     unwrap(await bob.core.join({ host: '127.0.0.1', port: hosting!.port, name: 'bob', password: 'bob-secret' }));
-    const path = join(alice.dir, 'a.txt');
-    writeFileSync(path, 'some text');
-    unwrap(await alice.core.sendFiles({ kind: 'room' }, [{ path }], 'a'));
-    let message: ChatMessage | undefined;
-    await waitFor(() => (message = bob.events.flatMap((e) => (e.type === 'message' ? [e.message] : [])).find((m) => m.text === 'a')) !== undefined, 10_000, 'the message');
     // A file id the host does not know fails for good; Retry asks again, Cancel forgets it.
     const failed = await bob.core.downloadFile('A'.repeat(22), 'gone.txt', undefined);
     expect(failed).toMatchObject({ ok: false, error: { code: 'UNKNOWN_FILE' } });
