@@ -7,14 +7,15 @@ import type { AppEvent, TransferEvent } from '../../src-shared/api.js';
 import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import { removeDir, tempDir, waitFor } from '../testing/harness.js';
 import { AppCore } from './app.js';
+import type { DesktopFiles } from './files.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-function newCore(dir = tempDir('lanchat-files-app-')): { core: AppCore; dir: string; events: AppEvent[] } {
-  const core = new AppCore({ profileDir: dir });
+function newCore(dir = tempDir('lanchat-files-app-'), desktopFiles?: DesktopFiles): { core: AppCore; dir: string; events: AppEvent[] } {
+  const core = new AppCore({ profileDir: dir, ...(desktopFiles ? { desktopFiles } : {}) });
   cleanups.push(() => removeDir(dir));
   cleanups.push(() => core.shutdown());
   const events: AppEvent[] = [];
@@ -149,5 +150,43 @@ describe('files through the App API', () => {
     await waitFor(() => bob.events.filter((e) => e.type === 'transfer' && e.status === 'failed').length === 2, 10_000, 'the retry');
     unwrap(await bob.core.cancelTransfer(gone.transfer));
     expect(await bob.core.retryTransfer(gone.transfer)).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
+  });
+
+  it('opens a received file on the desktop only when asked, and a program only once confirmed', async () => {
+    const alice = newCore();
+    const { hosting } = unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));
+    // Electron's shell cannot run here: this stands in for it and records what the core asked of it.
+    const opened: string[] = [];
+    const shown: string[] = [];
+    const saveDir = tempDir('lanchat-save-');
+    cleanups.push(() => removeDir(saveDir));
+    const bob = newCore(undefined, {
+      open: (path) => Promise.resolve(void opened.push(path)).then(() => ''),
+      showInFolder: (path) => void shown.push(path),
+      chooseSavePath: (name) => Promise.resolve(join(saveDir, name)),
+    });
+    unwrap(await bob.core.join({ host: '127.0.0.1', port: hosting!.port, name: 'bob', password: 'bob-secret' }));
+    // An ELF header under an innocent name: risky by its content.
+    const elf = Buffer.concat([Buffer.from('7f454c46020101000000000000000000', 'hex'), randomBytes(200)]);
+    unwrap(await alice.core.sendFiles({ kind: 'room' }, [{ name: 'notes.txt', data: elf.toString('base64') }, { name: 'plan.txt', data: Buffer.from('the plan').toString('base64') }], 'two'));
+    let message: ChatMessage | undefined;
+    await waitFor(() => (message = bob.events.flatMap((e) => (e.type === 'message' ? [e.message] : [])).find((m) => m.text === 'two')) !== undefined, 10_000, 'the message');
+    const [program, plan] = message!.attachments!;
+
+    expect(opened).toEqual([]);
+    unwrap(await bob.core.openFile(plan!.id, 'plan.txt', false));
+    expect(opened).toHaveLength(1);
+    expect(readFileSync(opened[0]!, 'utf8')).toBe('the plan');
+    expect(await bob.core.openFile(program!.id, 'notes.txt', false)).toMatchObject({ ok: false, error: { code: 'RISKY_FILE' } });
+    expect(opened).toHaveLength(1);
+    unwrap(await bob.core.openFile(program!.id, 'notes.txt', true));
+    expect(opened).toHaveLength(2);
+
+    unwrap(await bob.core.showFileInFolder(plan!.id, 'plan.txt'));
+    expect(shown).toEqual([opened[0]]);
+    const saved = unwrap(await bob.core.saveFileAs(plan!.id, 'plan.txt'));
+    expect(readFileSync(saved!.path, 'utf8')).toBe('the plan');
+    // The browser shell has none of these.
+    expect(await alice.core.openFile(plan!.id, 'plan.txt', true)).toMatchObject({ ok: false, error: { code: 'UNSUPPORTED' } });
   });
 });

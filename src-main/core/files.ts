@@ -14,10 +14,12 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
+import { fileTypeFromFile } from 'file-type';
 import { z } from 'zod';
 import { type AppError, type AppEvent, AppErrorCode, type OutgoingFile, type Result, type TransferEvent } from '../../src-shared/api.js';
 import type { AttachmentRef, Target } from '../../src-shared/protocol/objects.js';
 import { target as targetSchema } from '../../src-shared/protocol/objects.js';
+import { isRiskyFile } from '../../src-shared/risky-files.js';
 import { formatBytes } from '../../src-shared/text.js';
 import { ClientError } from '../client/errors.js';
 import { type TransferLink, type TransferProgress, downloadFile, isFinalTransferError, uploadFile } from '../client/transfer.js';
@@ -37,6 +39,15 @@ export function outgoingDir(profileDir: string): string {
 /** A saved download's file name: the file's id first, so two files of the same name never meet. */
 export function downloadName(fileId: string, name: string): string {
   return `${fileId}-${basename(name)}`;
+}
+
+/** What the desktop shell does with a saved file; the browser shell has none of it. */
+export interface DesktopFiles {
+  /** Opens the file with the system's app for it; resolves with an error message, or '' when it opened. */
+  open(path: string): Promise<string>;
+  showInFolder(path: string): void;
+  /** Asks the user where to save a file of that name; null when cancelled. */
+  chooseSavePath(name: string): Promise<string | null>;
 }
 
 export interface FileCoreLink {
@@ -81,6 +92,7 @@ export class FileCore {
     private readonly link: FileCoreLink,
     private readonly emit: (event: AppEvent) => void,
     profileDir: string,
+    private readonly desktop: DesktopFiles | undefined,
   ) {
     this.file = join(profileDir, 'transfers.json');
     this.outgoing = outgoingDir(profileDir);
@@ -135,6 +147,36 @@ export class FileCore {
     this.pending.downloads.push(download);
     this.save();
     return this.runDownload(download);
+  }
+
+  /**
+   * Opens a received file with the system's app, after downloading it if needed. A file that could run
+   * code, by its name or by what this app finds in its content, opens only once the user confirmed.
+   */
+  async openFile(fileId: string, name: string, confirmed: boolean): Promise<Result<void>> {
+    if (!this.desktop) return fail(AppErrorCode.UNSUPPORTED, 'This shell cannot open files; download it instead');
+    const saved = await this.downloadFile(fileId, name, undefined);
+    if (!saved.ok) return saved;
+    const detected = (await fileTypeFromFile(saved.value.path))?.mime ?? 'application/octet-stream';
+    if (isRiskyFile(name, detected) && !confirmed) {
+      return fail(AppErrorCode.RISKY_FILE, `${name} could run a program when opened`);
+    }
+    const problem = await this.desktop.open(saved.value.path);
+    return problem === '' ? ok(undefined) : fail(AppErrorCode.INTERNAL, `${name} could not be opened: ${problem}`);
+  }
+
+  async showInFolder(fileId: string, name: string): Promise<Result<void>> {
+    if (!this.desktop) return fail(AppErrorCode.UNSUPPORTED, 'This shell has no file manager; download the file instead');
+    const saved = await this.downloadFile(fileId, name, undefined);
+    if (!saved.ok) return saved;
+    this.desktop.showInFolder(saved.value.path);
+    return ok(undefined);
+  }
+
+  async saveAs(fileId: string, name: string): Promise<Result<{ transfer: string; path: string } | null>> {
+    if (!this.desktop) return fail(AppErrorCode.UNSUPPORTED, 'This shell cannot choose where to save; download the file instead');
+    const path = await this.desktop.chooseSavePath(name);
+    return path === null ? ok(null) : this.downloadFile(fileId, name, path);
   }
 
   /** Stops a transfer under way, or forgets one that failed; an upload's message is then not sent. */

@@ -16,6 +16,7 @@ import { create as contentDisposition } from 'content-disposition';
 import { fileTypeFromFile } from 'file-type';
 import { LIMITS } from '../../src-shared/protocol/limits.js';
 import { fileId as fileIdSchema } from '../../src-shared/protocol/objects.js';
+import { isShowableImage } from '../../src-shared/risky-files.js';
 import { downloadName } from '../core/files.js';
 
 export const FILES_PATH = '/files';
@@ -28,8 +29,6 @@ export interface ShellFileFolders {
   maxUploadBytes?: number;
 }
 
-/** Types a page may show in an <img>; anything else is served as bytes to save. */
-const SHOWABLE = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/avif', 'image/bmp']);
 
 /** Nothing in a file served here may run, even if it is opened as a page. */
 const FILE_HEADERS = {
@@ -92,7 +91,7 @@ async function send(folders: ShellFileFolders, request: IncomingMessage, respons
   const detected = (await fileTypeFromFile(file.path))?.mime;
   response.writeHead(200, {
     ...FILE_HEADERS,
-    'Content-Type': detected && SHOWABLE.has(detected) ? detected : 'application/octet-stream',
+    'Content-Type': detected && isShowableImage(detected) ? detected : 'application/octet-stream',
     'Content-Length': file.size,
     'Content-Disposition': contentDisposition(name),
   });
