@@ -59,7 +59,7 @@ describe('files through the App API', () => {
     expect(await bob.core.downloadFile(received!.attachments![0]!.id, 'plan.bin', saved.path)).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
   });
 
-  it('cancels an upload: nothing is sent', async () => {
+  it('cancels an upload: nothing is sent until Retry, which goes on from where it stopped', async () => {
     const alice = newCore();
     unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));
     const path = join(alice.dir, 'huge.bin');
@@ -69,6 +69,12 @@ describe('files through the App API', () => {
     unwrap(await alice.core.cancelTransfer(upload!));
     await waitFor(() => transfers(alice.events, upload!).some((e) => e.status === 'cancelled'), 10_000, 'the cancellation');
     expect(alice.events.some((e) => e.type === 'outbox')).toBe(false);
+    // Retry goes on from where it stopped, and the message goes out after all.
+    unwrap(await alice.core.retryTransfer(upload!));
+    await waitFor(() => alice.events.some((e) => e.type === 'outbox'), 30_000, 'the message');
+    const again = transfers(alice.events, upload!);
+    const cancelledAt = again.findIndex((e) => e.status === 'cancelled');
+    expect(again.slice(cancelledAt).find((e) => e.progress !== undefined)!.progress!.bytes).toBeGreaterThan(0);
   });
 
   it('refuses a file over the host’s limit before sending a byte', async () => {

@@ -70,8 +70,11 @@ const pendingUpload = z.object({
   height: pixels.optional(),
   thumbnail: z.string().optional(),
 });
-const pendingSend = z.object({ account: z.string(), target: targetSchema, caption: z.string(), files: z.array(pendingUpload), failed: z.boolean() });
-const pendingDownload = z.object({ transfer: z.string(), account: z.string(), fileId: z.string(), name: z.string(), path: z.string(), failed: z.boolean() });
+/** Set while a transfer waits for Retry (or Cancel, which then forgets it): it is not resumed by itself. */
+const stopped = z.object({ status: z.enum(['failed', 'cancelled']), error: z.object({ code: z.string(), message: z.string() }).optional() }).optional();
+const pendingSend = z.object({ account: z.string(), target: targetSchema, caption: z.string(), files: z.array(pendingUpload), stopped });
+const pendingDownload = z.object({ transfer: z.string(), account: z.string(), fileId: z.string(), name: z.string(), path: z.string(), stopped });
+type Stopped = z.infer<typeof stopped>;
 const pendingFile = z.object({ sends: z.array(pendingSend), downloads: z.array(pendingDownload) });
 type PendingSend = z.infer<typeof pendingSend>;
 type PendingDownload = z.infer<typeof pendingDownload>;
@@ -122,7 +125,7 @@ export class FileCore {
         return { transfer, path: await this.pathOf(transfer, file), name: nameOf(file), width, height, thumbnail };
       }),
     );
-    const send: PendingSend = { account, target, caption, files: uploads, failed: false };
+    const send: PendingSend = { account, target, caption, files: uploads };
     this.pending.sends.push(send);
     this.save();
     void this.runSend(send);
@@ -143,7 +146,7 @@ export class FileCore {
       if (path === undefined) return Promise.resolve(ok({ transfer: randomUUID(), path: target }));
       return Promise.resolve(fail(AppErrorCode.INVALID_ARGUMENT, `${target} exists already; choose another name`));
     }
-    const download: PendingDownload = { transfer: randomUUID(), account, fileId, name, path: target, failed: false };
+    const download: PendingDownload = { transfer: randomUUID(), account, fileId, name, path: target };
     this.pending.downloads.push(download);
     this.save();
     return this.runDownload(download);
@@ -179,19 +182,22 @@ export class FileCore {
     return path === null ? ok(null) : this.downloadFile(fileId, name, path);
   }
 
-  /** Stops a transfer under way, or forgets one that failed; an upload's message is then not sent. */
+  /**
+   * Stops a transfer under way (an upload's message is then not sent; Retry goes on from where it stopped),
+   * or forgets one that is not under way, with what it kept to resume.
+   */
   cancel(transfer: string): Result<void> {
-    const send = this.pending.sends.find((candidate) => candidate.files.some((file) => file.transfer === transfer));
+    const send = this.sendOf(transfer);
     const download = this.pending.downloads.find((candidate) => candidate.transfer === transfer);
     if (!send && !download) return fail(AppErrorCode.INVALID_ARGUMENT, 'No such transfer under way');
-    for (const id of send ? send.files.map((file) => file.transfer) : [transfer]) {
-      const controller = this.running.get(id);
-      if (controller) controller.abort();
-      else if (send) this.report(id, 'upload', nameIn(send, id), { status: 'cancelled', target: send.target });
+    const ids = send ? send.files.map((file) => file.transfer) : [transfer];
+    const running = ids.filter((id) => this.running.has(id));
+    if (running.length > 0) {
+      for (const id of running) this.running.get(id)!.abort();
+      return ok(undefined);
     }
     if (send) this.forgetSend(send);
     if (download) {
-      if (!this.running.has(transfer)) this.report(transfer, 'download', download.name, { status: 'cancelled', fileId: download.fileId });
       this.forgetDownload(download);
       rmSync(`${download.path}.part`, { force: true });
     }
@@ -202,7 +208,7 @@ export class FileCore {
   retry(transfer: string): Result<void> {
     if (this.running.has(transfer)) return ok(undefined);
     if (!this.link.transferLink()) return fail(AppErrorCode.NOT_CONNECTED, 'Join or host a room first');
-    const send = this.pending.sends.find((candidate) => candidate.files.some((file) => file.transfer === transfer));
+    const send = this.sendOf(transfer);
     const download = this.pending.downloads.find((candidate) => candidate.transfer === transfer);
     if (send) void this.runSend(send);
     else if (download) void this.runDownload(download);
@@ -210,15 +216,23 @@ export class FileCore {
     return ok(undefined);
   }
 
-  /** Goes on with what this account left unfinished (the app quit, or the link gave up); called once online. */
+  /**
+   * Goes on with what this account left unfinished (the app quit, or the link gave up); called once online.
+   * Those stopped are reported again, so windows opened since can offer Retry.
+   */
   resume(): void {
     const account = this.link.account();
     if (account === null) return;
     for (const send of this.pending.sends) {
-      if (send.account === account && !send.failed && !send.files.some((file) => this.running.has(file.transfer))) void this.runSend(send);
+      if (send.account !== account || send.files.some((file) => this.running.has(file.transfer))) continue;
+      if (send.stopped) {
+        for (const file of send.files) this.report(file.transfer, 'upload', file.name, { ...reported(send.stopped), target: send.target });
+      } else void this.runSend(send);
     }
     for (const download of this.pending.downloads) {
-      if (download.account === account && !download.failed && !this.running.has(download.transfer)) void this.runDownload(download);
+      if (download.account !== account || this.running.has(download.transfer)) continue;
+      if (download.stopped) this.report(download.transfer, 'download', download.name, { ...reported(download.stopped), fileId: download.fileId });
+      else void this.runDownload(download);
     }
   }
 
@@ -231,14 +245,15 @@ export class FileCore {
   private async runSend(send: PendingSend): Promise<void> {
     const link = this.link.transferLink();
     if (!link) return;
-    send.failed = false;
+    delete send.stopped;
     const outcomes = await Promise.allSettled(send.files.map((file) => (file.fileId ? Promise.resolve() : this.upload(link, send, file))));
     if (this.stopping || !this.pending.sends.includes(send)) return;
     const errors = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason as unknown] : []));
     if (errors.length > 0) {
       // One file failed: its own event says so, and the others are not sent alone. A link that gave up
       // is tried again once online; Retry goes on from here at once.
-      send.failed = errors.some(isFinalTransferError);
+      const final = errors.find(isFinalTransferError);
+      if (final !== undefined) send.stopped = stoppedBy(final);
       this.save();
       return;
     }
@@ -250,7 +265,7 @@ export class FileCore {
     }));
     const sent = this.link.send(send.target, send.caption, refs);
     if (!sent.ok) {
-      send.failed = true;
+      send.stopped = { status: 'failed', error: sent.error };
       this.save();
       for (const file of send.files) this.report(file.transfer, 'upload', file.name, { status: 'failed', error: sent.error, target: send.target });
       return;
@@ -295,7 +310,7 @@ export class FileCore {
     const { transfer, fileId, name, path } = download;
     const link = this.link.transferLink();
     if (!link) return fail(AppErrorCode.NOT_CONNECTED, 'Join or host a room first');
-    download.failed = false;
+    delete download.stopped;
     const controller = this.start(transfer);
     this.report(transfer, 'download', name, { status: 'running', fileId });
     try {
@@ -306,9 +321,8 @@ export class FileCore {
       return ok({ transfer, path });
     } catch (error) {
       if (this.stopping) return fail(AppErrorCode.NOT_CONNECTED, 'The app is quitting');
-      if (controller.signal.aborted) this.forgetDownload(download);
-      else if (isFinalTransferError(error)) {
-        download.failed = true;
+      if (isFinalTransferError(error)) {
+        download.stopped = stoppedBy(error);
         this.save();
       }
       return { ok: false, error: this.failed(transfer, 'download', name, error, { fileId }) };
@@ -325,6 +339,10 @@ export class FileCore {
     const path = join(folder, basename(file.name));
     await writeFile(path, Buffer.from(file.data, 'base64'));
     return path;
+  }
+
+  private sendOf(transfer: string): PendingSend | undefined {
+    return this.pending.sends.find((candidate) => candidate.files.some((file) => file.transfer === transfer));
   }
 
   private forgetSend(send: PendingSend): void {
@@ -390,8 +408,13 @@ export class FileCore {
 /** What an event says a transfer belongs to: an upload's conversation, a download's file. */
 type About = Pick<TransferEvent, 'target' | 'fileId'>;
 
-function nameIn(send: PendingSend, transfer: string): string {
-  return send.files.find((file) => file.transfer === transfer)?.name ?? '';
+function stoppedBy(error: unknown): NonNullable<Stopped> {
+  if (error instanceof ClientError && error.code === 'CANCELLED') return { status: 'cancelled' };
+  return { status: 'failed', error: describeRequestError(error) };
+}
+
+function reported(stopped: NonNullable<Stopped>): Pick<TransferEvent, 'status' | 'error'> {
+  return stopped.error ? { status: stopped.status, error: stopped.error } : { status: stopped.status };
 }
 
 function nameOf(file: OutgoingFile): string {
