@@ -44,7 +44,7 @@ export interface WebShell {
 
 /** The UI's own policy, as its meta tag states it (so a page opened without the header is covered too). */
 export const PAGE_POLICY =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: file:; " +
   "connect-src 'self' ws://127.0.0.1:*; object-src 'none'; base-uri 'none'";
 
 /**
