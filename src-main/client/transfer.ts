@@ -325,6 +325,11 @@ class Transfer {
       fingerprint: link.fingerprint ?? undefined,
     });
     const transfer = new Transfer(opened.socket);
+    // Cancelled while the link was opening: the abort event has fired already and will not again.
+    if (signal?.aborted) {
+      transfer.close();
+      throw cancelled();
+    }
     if (signal) {
       const abort = (): void => {
         transfer.fail(cancelled());

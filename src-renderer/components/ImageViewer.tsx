@@ -3,7 +3,7 @@
  * thumbnail is shown meanwhile), arrows go to the previous and next picture of the loaded
  * conversation, Escape closes and focus goes back to the picture it was opened from.
  */
-import { type KeyboardEvent, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError } from '../../src-shared/api.js';
 import { savedFileUrl, isBrowserShell } from '../api.js';
@@ -28,21 +28,31 @@ export function ImageViewer() {
   const index = viewer ? images.findIndex((entry) => entry.image.id === viewer.fileId && entry.messageId === viewer.messageId) : -1;
   const current = index >= 0 ? images[index]!.image : null;
 
-  const go = (step: number) => {
-    const next = images[index + step];
-    if (viewer && next) setViewer({ conv: viewer.conv, messageId: next.messageId, fileId: next.image.id });
-  };
-  const onKeyDown = (event: KeyboardEvent) => {
-    if (event.key === 'ArrowLeft') go(-1);
-    else if (event.key === 'ArrowRight') go(1);
-    else return;
-    event.preventDefault();
-  };
+  const go = useCallback(
+    (step: number) => {
+      const next = images[index + step];
+      if (viewer && next) setViewer({ conv: viewer.conv, messageId: next.messageId, fileId: next.image.id });
+    },
+    [images, index, viewer, setViewer],
+  );
+  // On the window, not the dialog: at the first or last picture its button is disabled and focus leaves it.
+  const open = current !== null;
+  useEffect(() => {
+    if (!open) return;
+    const onKeyDown = (event: KeyboardEvent) => {
+      if (event.key === 'ArrowLeft') go(-1);
+      else if (event.key === 'ArrowRight') go(1);
+      else return;
+      event.preventDefault();
+    };
+    window.addEventListener('keydown', onKeyDown);
+    return () => window.removeEventListener('keydown', onKeyDown);
+  }, [open, go]);
 
   return (
     <Dialog title={current?.name ?? ''} open={current !== null} onClose={() => setViewer(null)}>
       {current !== null && (
-        <div className="viewer" onKeyDown={onKeyDown}>
+        <div className="viewer">
           <FullImage key={current.id} image={current} />
           <div className="viewer-bar">
             <button type="button" className="icon-button" aria-label={t('files.previousImage')} title={t('files.previousImage')} disabled={index <= 0} onClick={() => go(-1)}>
