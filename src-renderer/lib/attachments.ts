@@ -7,7 +7,7 @@ import { isShowableImage } from '../../src-shared/risky-files.js';
 export const INLINE_IMAGE_BOX = { width: 320, height: 240 };
 
 /** Thumbnails are made at these longest sides, from large to small, until one fits the protocol's size. */
-const THUMBNAIL_SIDES = [160, 128, 96, 64, 40];
+const THUMBNAIL_SIDES = [320, 240, 160, 128, 96, 64, 40];
 const THUMBNAIL_QUALITY = 0.7;
 
 /** An image shown inline: a showable type with the sender's thumbnail and measurements. */
@@ -81,7 +81,9 @@ export function formatSize(bytes: number, language: string): string {
     unit += 1;
   }
   const digits = unit > 0 && value < 10 ? 1 : 0;
-  return new Intl.NumberFormat(language, { style: 'unit', unit: SIZE_UNITS[unit], unitDisplay: 'short', maximumFractionDigits: digits }).format(value);
+  // "19 bytes", "19 bayt"; the larger units are abbreviated ("2.5 MB").
+  const unitDisplay = unit === 0 ? 'long' : 'short';
+  return new Intl.NumberFormat(language, { style: 'unit', unit: SIZE_UNITS[unit], unitDisplay, maximumFractionDigits: digits }).format(value);
 }
 
 /** Time left is whole seconds, then minutes, then hours. */
