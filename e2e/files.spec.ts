@@ -33,6 +33,16 @@ test('pictures and a file dropped onto the window reach the other user: thumbnai
   // Changed one's mind about one of them.
   await dropFiles(alice!, [{ name: 'extra.txt', text: 'not this one' }]);
   await alice!.getByRole('button', { name: 'Remove extra.txt' }).click();
+  // A picture pasted into the message box is attached too (a screenshot, say); this one is taken off again.
+  await alice!.getByRole('textbox', { name: 'Message' }).evaluate(async (box) => {
+    const canvas = new OffscreenCanvas(40, 30);
+    canvas.getContext('2d')!.fillRect(0, 0, 40, 30);
+    const clipboardData = new DataTransfer();
+    clipboardData.items.add(new File([await canvas.convertToBlob({ type: 'image/png' })], 'pasted.png', { type: 'image/png' }));
+    box.dispatchEvent(new ClipboardEvent('paste', { clipboardData, bubbles: true, cancelable: true }));
+  });
+  await alice!.getByRole('list', { name: 'Files to send' }).getByRole('button', { name: 'Remove pasted.png' }).click();
+  await expect(alice!.getByRole('list', { name: 'Files to send' }).getByRole('listitem')).toHaveCount(3);
   await captionAndSend(alice!, 'pictures from the trip');
 
   const received = message(bob!, 'pictures from the trip');
