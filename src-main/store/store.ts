@@ -13,6 +13,7 @@ import { relationQueries } from './relations.js';
 import { searchQueries } from './search.js';
 import type { ServerStore } from './types.js';
 import { userQueries } from './users.js';
+import { WalPurger } from './wal-purge.js';
 
 export { StoreOpenError, type StoreOptions } from './open.js';
 
@@ -20,9 +21,11 @@ export function openStore(file: string, options: StoreOptions = {}): ServerStore
   const db = openDatabase(file, options);
   const pageOf = pageReader(db);
   const { search, closeSearch } = searchQueries(file, pageOf);
+  const walPurger = new WalPurger(db, file);
   return {
     close: () => {
       closeSearch();
+      walPurger.close();
       db.close();
     },
     ...userQueries(db),
@@ -33,5 +36,6 @@ export function openStore(file: string, options: StoreOptions = {}): ServerStore
     ...accessQueries(db),
     ...conversationQueries(db, conversationLister(db)),
     ...fileQueries(db),
+    purgeDeleted: () => walPurger.purge(),
   };
 }
