@@ -40,6 +40,11 @@ describe('host arguments', () => {
       tls: false,
     });
     expect(options(['--max-database-bytes', '1048576']).maxDatabaseBytes).toBe(1_048_576);
+    expect(
+      options(['--max-file-bytes', '1048576', '--max-file-storage-bytes', '8388608', '--max-file-bytes-per-day', '2097152', '--max-transfers', '4'])
+        .files,
+    ).toEqual({ limits: { maxFileBytes: 1_048_576, maxFileStorageBytes: 8_388_608, maxFileBytesPerDay: 2_097_152, maxTransfersPerUser: 4 } });
+    expect(options([]).files).toEqual({ limits: {} });
     expect(options(['--registrations-per-minute', '10', '--address-registrations-per-minute', '2', '--logins-per-minute', '6']).limits).toEqual({
       registrationsPerMinute: 10,
       addressRegistrationsPerMinute: 2,
@@ -59,6 +64,8 @@ describe('host arguments', () => {
       [['--max-groups', '0'], '--max-groups must be a whole number of at least 1'],
       [['--max-database-bytes', '1e3.5'], '--max-database-bytes must be a whole number of bytes'],
       [['--max-database-bytes', '0'], '--max-database-bytes must be a whole number of bytes'],
+      [['--max-file-bytes', '10MB'], '--max-file-bytes must be a whole number of bytes above 0'],
+      [['--max-transfers', '0'], '--max-transfers must be a whole number of at least 1'],
       [['--heartbeat', '0'], '--heartbeat must be a number of seconds above 0'],
     ];
     for (const [args, reason] of refusals) {

@@ -15,6 +15,8 @@ export const HOST_USAGE = [
   '  [--registrations-per-minute <n>] [--address-registrations-per-minute <n>] [--logins-per-minute <n>]',
   '  [--login-free-failures <n>] [--login-delay <seconds>] [--login-max-delay <seconds>]',
   '  [--max-database-bytes <n>]  (sends past it are refused with STORAGE_FULL, as on a full disk)',
+  '  files: [--max-file-bytes <n>] [--max-file-storage-bytes <n>] [--max-file-bytes-per-day <n>] (per user)',
+  '  [--max-transfers <n>]  (transfers one user may have open at once)',
 ].join('\n');
 
 /** What the command line asks for: the usage, or a host with these options. */
@@ -51,6 +53,14 @@ function accessOption(mode: string | undefined, passphrase: string | undefined):
 /** Drops the options that were not given, so the server's defaults apply. */
 function given<T extends object>(values: T): Partial<T> {
   return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+/** A whole number of bytes above 0 from an option, or undefined when not given. */
+function byteCount(value: string | undefined, option: string): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (!(Number.isSafeInteger(parsed) && parsed > 0)) throw new UsageError(`--${option} must be a whole number of bytes above 0`);
+  return parsed;
 }
 
 /** Reads a limit flag: a positive number, or "off" for no limit. */
@@ -93,6 +103,10 @@ export function parseHostArgs(args: string[], env: NodeJS.ProcessEnv = {}): Host
       'login-delay': { type: 'string' },
       'login-max-delay': { type: 'string' },
       'max-database-bytes': { type: 'string' },
+      'max-file-bytes': { type: 'string' },
+      'max-file-storage-bytes': { type: 'string' },
+      'max-file-bytes-per-day': { type: 'string' },
+      'max-transfers': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -123,10 +137,13 @@ export function parseHostArgs(args: string[], env: NodeJS.ProcessEnv = {}): Host
   if (maxFrameBytes !== undefined && !Number.isInteger(maxFrameBytes)) {
     throw new UsageError('--max-frame-bytes must be a whole number of bytes');
   }
-  const maxDatabaseBytes = values['max-database-bytes'] === undefined ? undefined : Number(values['max-database-bytes']);
-  if (maxDatabaseBytes !== undefined && !(Number.isSafeInteger(maxDatabaseBytes) && maxDatabaseBytes > 0)) {
-    throw new UsageError('--max-database-bytes must be a whole number of bytes above 0');
-  }
+  const maxDatabaseBytes = byteCount(values['max-database-bytes'], 'max-database-bytes');
+  const fileLimits = given({
+    maxFileBytes: byteCount(values['max-file-bytes'], 'max-file-bytes'),
+    maxFileStorageBytes: byteCount(values['max-file-storage-bytes'], 'max-file-storage-bytes'),
+    maxFileBytesPerDay: byteCount(values['max-file-bytes-per-day'], 'max-file-bytes-per-day'),
+    maxTransfersPerUser: count(values['max-transfers'], 'max-transfers'),
+  });
   const rateLimits = given({
     framesPerSecond: limitFlag('frames-per-second', values['frames-per-second']),
     frameBurst: limitFlag('frame-burst', values['frame-burst']),
@@ -148,6 +165,7 @@ export function parseHostArgs(args: string[], env: NodeJS.ProcessEnv = {}): Host
       ...(maxDatabaseBytes !== undefined ? { maxDatabaseBytes } : {}),
       limits,
       throttle,
+      files: { limits: fileLimits },
       ...(access ? { access } : {}),
     },
   };

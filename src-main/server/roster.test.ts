@@ -67,6 +67,22 @@ describe('presence', () => {
     expect(presenceOf(again, 'bob')).toEqual([]);
   });
 
+  it('tells a bystander at once of a user who logs in, and of their leaving even within the window', async () => {
+    await room.start();
+    const alice = await room.raw();
+    await alice.login('alice');
+    const bob = await room.raw();
+    await bob.login('bob');
+    // The first login is announced before anything bob writes: alice never reads a message from
+    // someone she was shown offline.
+    expect(await bob.request('send', { to: { kind: 'room' }, text: 'hi', clientMsgId: 'c1' })).toMatchObject({ ok: true });
+    await alice.waitFrame((f) => f.type === 'message');
+    expect(alice.frames.filter((f) => f.type === 'presence' || f.type === 'message').map((f) => f.type)).toEqual(['presence', 'message']);
+    bob.destroy();
+    await waitForCount(alice, 'bob', 2);
+    expect(presenceOf(alice, 'bob').map((p) => p.online)).toEqual([true, false]);
+  });
+
   it('says nothing of a user who drops and is back within the window', async () => {
     await room.start();
     const alice = await room.raw();

@@ -10,8 +10,8 @@ import type { ServerLog } from './log.js';
 import type { Session } from './session.js';
 
 /**
- * How long presence changes gather before they are announced: a user who comes and goes
- * many times within it costs the others at most one presence push, with the final state.
+ * The least time between two presence pushes about one user: a user who comes and goes many
+ * times within it costs the others at most one push per window, with the final state.
  */
 export const PRESENCE_WINDOW_MS = 1000;
 
@@ -20,7 +20,9 @@ export class Roster {
   private readonly online = new Map<number, Set<Session>>();
   /** Users the others were last told are online. */
   private readonly announcedOnline = new Set<number>();
-  /** Users whose presence changed since the last announcement: their name and when it last changed. */
+  /** When each user's presence was last announced (Date.now()). */
+  private readonly lastAnnounced = new Map<number, number>();
+  /** Users whose presence changed and is not announced yet: their name and when it last changed. */
   private readonly presenceChanged = new Map<number, { name: string; ts: number }>();
   private presenceTimer: NodeJS.Timeout | null = null;
 
@@ -74,27 +76,48 @@ export class Roster {
     this.notePresence(user, now);
   }
 
-  /** Marks the user's presence as changed; it is announced at the end of the current window. */
+  /**
+   * A login is announced at once, unless this user was announced less than a window ago: the others
+   * then hear of them before anything they write. Everything else waits for the end of the window,
+   * so a drop followed by a reconnect within it is never announced.
+   */
   private notePresence(user: UserRow, ts: number): void {
+    const pending = this.presenceChanged.has(user.id);
+    if (!pending && this.online.has(user.id) && !this.announcedOnline.has(user.id) && this.sinceAnnounced(user.id, ts) >= PRESENCE_WINDOW_MS) {
+      this.announce(user.id, user.name, ts);
+      return;
+    }
     this.presenceChanged.set(user.id, { name: user.name, ts });
     this.presenceTimer ??= setTimeout(() => this.announcePresence(), PRESENCE_WINDOW_MS).unref();
   }
 
-  /**
-   * Tells everyone but the user's own sessions (which know from their login) the state of each
-   * user whose presence changed in the window, if it is not what they were last told.
-   */
+  private sinceAnnounced(userId: number, now: number): number {
+    return now - (this.lastAnnounced.get(userId) ?? -Infinity);
+  }
+
+  /** Announces each pending user whose window since their last announcement has passed; the rest wait for the next. */
   private announcePresence(): void {
     this.presenceTimer = null;
-    const changed = [...this.presenceChanged];
-    this.presenceChanged.clear();
-    for (const [userId, { name, ts }] of changed) {
-      const online = this.online.has(userId);
-      if (online === this.announcedOnline.has(userId)) continue;
-      if (online) this.announcedOnline.add(userId);
-      else this.announcedOnline.delete(userId);
-      this.broadcast({ type: 'presence', user: name, online, ts }, this.online.get(userId));
+    const now = Date.now();
+    for (const [userId, { name, ts }] of this.presenceChanged) {
+      if (this.sinceAnnounced(userId, now) < PRESENCE_WINDOW_MS) continue;
+      this.presenceChanged.delete(userId);
+      this.announce(userId, name, ts);
     }
+    if (this.presenceChanged.size > 0) this.presenceTimer = setTimeout(() => this.announcePresence(), PRESENCE_WINDOW_MS).unref();
+  }
+
+  /**
+   * Tells everyone but the user's own sessions (which know from their login) the user's state, if it
+   * is not what they were last told.
+   */
+  private announce(userId: number, name: string, ts: number): void {
+    const online = this.online.has(userId);
+    if (online === this.announcedOnline.has(userId)) return;
+    if (online) this.announcedOnline.add(userId);
+    else this.announcedOnline.delete(userId);
+    this.lastAnnounced.set(userId, Date.now());
+    this.broadcast({ type: 'presence', user: name, online, ts }, this.online.get(userId));
   }
 
   /**

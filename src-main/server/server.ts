@@ -116,6 +116,7 @@ export class ChatServer {
       passwordCost: options.passwordCost,
       sessions: this.sessions,
       roster: this.roster,
+      files: this.files,
     });
     const limits = roomLimits(options.limits);
     const throttle = new LoginThrottle(options.throttle);

@@ -102,6 +102,26 @@ async function cutUpload(client: ChatClient, bytes: Buffer, cut: number, name = 
   return uploadId;
 }
 
+/**
+ * A download that reads nothing, so the host's copy waits on its full buffers; `resume` reads on
+ * until the host closes it and resolves with the bytes that came (all of them if nothing cut it).
+ */
+async function stalledDownload(client: ChatClient, fileId: string): Promise<{ resume: () => Promise<number> }> {
+  const raw = await RawTransfer.open(room.port);
+  raw.socket.pause();
+  raw.socket.write(encodeFrame({ type: 'download', id: 1, token: link(client).token, fileId, offset: 0 }));
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  let received = 0;
+  raw.socket.on('data', (chunk: Buffer) => (received += chunk.length));
+  return {
+    resume: async () => {
+      raw.socket.resume();
+      await waitFor(() => raw.closed, 5000, 'the download to end');
+      return received;
+    },
+  };
+}
+
 describe('files', () => {
   it('go up, come with the message to the others and down again, byte for byte; search finds them by name', async () => {
     await room.start();
@@ -277,6 +297,50 @@ describe('files', () => {
     expect(await codeOf(uploadFile(link(bob), { source: { bytes: randomBytes(10) }, name: 'one more' }))).toBe(ErrorCode.STORAGE_FULL);
   });
 
+  it('end a download under way when its reader leaves the conversation: removed from the group, or the group deleted', async () => {
+    await room.start();
+    const alice = await room.user('alice');
+    const bob = await room.user('bob');
+    const large = randomBytes(16_000_000);
+    const { group } = await alice.request('groupCreate', { name: 'Team' });
+    await alice.request('groupAddMember', { groupId: group.id, user: 'bob' });
+    await bob.request('groupAnswer', { groupId: group.id, accept: true });
+    const file = await uploadFile(link(alice), { source: { bytes: large }, name: 'plans.bin' });
+    await alice.send({ kind: 'group', groupId: group.id }, 'plans', undefined, undefined, [{ fileId: file.id }]);
+    const bobs = await stalledDownload(bob, file.id);
+    const alices = await stalledDownload(alice, file.id);
+    await alice.request('groupRemoveMember', { groupId: group.id, user: 'bob' });
+    expect(await bobs.resume()).toBeLessThan(large.length);
+    await alice.request('groupDelete', { groupId: group.id });
+    expect(await alices.resume()).toBeLessThan(large.length);
+  });
+
+  it('keep to the transfers one user may have open at once; a closed one frees its place', async () => {
+    await room.start({ files: { limits: { maxTransfersPerUser: 2 } } });
+    const alice = await room.user('alice');
+    const bob = await room.user('bob');
+    expect(alice.session!.hello.limits).toMatchObject({ maxTransfersPerUser: 2 });
+    const bytes = randomBytes(1000);
+    const opener = (client: ChatClient, id: number) => ({ type: 'upload', id, token: link(client).token, name: `f${id}`, size: bytes.length, sha256: sha(bytes) });
+    const open: RawTransfer[] = [];
+    for (const id of [1, 2]) {
+      const raw = await RawTransfer.open(room.port);
+      expect(await raw.first(opener(alice, id))).toMatchObject({ ok: true });
+      open.push(raw);
+    }
+    const third = await RawTransfer.open(room.port);
+    expect(await third.first(opener(alice, 3))).toMatchObject({
+      ok: false,
+      error: { code: ErrorCode.RATE_LIMITED, message: 'you have 2 transfers open, as many as this host allows at once', retryAfterMs: 1000 },
+    });
+    // Another user is not held up by it.
+    expect((await downloadFile(link(bob), { fileId: (await uploadFile(link(bob), { source: { bytes }, name: 'b' })).id })).bytes!.equals(bytes)).toBe(true);
+    open[0]!.socket.destroy();
+    await waitFor(() => open[0]!.closed);
+    // The client library waits as told and gets the freed place.
+    expect((await uploadFile(link(alice), { source: { bytes }, name: 'after' })).sha256).toBe(sha(bytes));
+  });
+
   it('count each user’s bytes per day', async () => {
     await room.start({ files: { limits: { maxFileBytesPerDay: 150_000 } } });
     const alice = await room.user('alice');
@@ -347,6 +411,38 @@ describe('files', () => {
     expect(
       await named.first({ type: 'upload', id: 3, token: link(alice).token, name: 'invoice\u202Efdp.exe', size: 1, sha256: sha(Buffer.from('x')) }),
     ).toMatchObject({ id: 3, error: { code: ErrorCode.BAD_REQUEST, message: 'a file name cannot contain control or invisible characters' } });
+  });
+
+  it('end with their user: a kick cuts an upload with its reason, a ban a download, a password change the other devices’ only', async () => {
+    await room.start();
+    const alice = await room.user('alice');
+    const mallory = await room.user('mallory');
+    const bytes = randomBytes(2_000_000);
+    const opener = { type: 'upload', token: link(mallory).token, name: 'loot.bin', size: bytes.length, sha256: sha(bytes) };
+    const upload = await RawTransfer.open(room.port);
+    expect(await upload.first({ ...opener, id: 1 })).toMatchObject({ ok: true });
+    upload.socket.write(bytes.subarray(0, 100_000));
+    room.host.server.admin.kick('mallory');
+    await waitFor(() => upload.closed, 5000, 'the kicked user’s upload to end');
+    expect(upload.frames.at(-1)).toMatchObject({ type: 'bye', error: { code: ErrorCode.KICKED } });
+
+    const large = randomBytes(16_000_000);
+    const file = await uploadFile(link(alice), { source: { bytes: large }, name: 'public.bin' });
+    await alice.send({ kind: 'room' }, 'for all', undefined, undefined, [{ fileId: file.id }]);
+    const again = await room.user('mallory');
+    const download = await stalledDownload(again, file.id);
+    room.host.server.admin.ban({ name: 'mallory' });
+    expect(await download.resume()).toBeLessThan(large.length);
+
+    // alice changes her password on one device: her other device's transfer ends, this one's goes on.
+    const laptop = await room.user('alice');
+    const other = await RawTransfer.open(room.port);
+    expect(await other.first({ ...opener, id: 3, token: link(laptop).token, name: 'other.bin' })).toMatchObject({ ok: true });
+    const mine = uploadFile(link(alice), { source: { bytes }, name: 'mine.bin' });
+    await alice.request('changePassword', { current: 'alice-secret', password: 'a new long password' });
+    await waitFor(() => other.closed, 5000, 'the other device’s upload to end');
+    expect(other.frames.at(-1)).toMatchObject({ type: 'bye', error: { code: ErrorCode.PASSWORD_CHANGED } });
+    expect((await mine).sha256).toBe(sha(bytes));
   });
 
   it('leave chat alone during a large upload: a message sent meanwhile arrives', async () => {

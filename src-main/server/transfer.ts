@@ -43,6 +43,8 @@ const READ_CHUNK_BYTES = 256 * 1024;
 /** An upload's partial file takes this much before the link is paused: fewer, larger disk writes. */
 const WRITE_BUFFER_BYTES = 1024 * 1024;
 const UNKNOWN_TYPE = 'application/octet-stream';
+/** When a user at their transfer limit is told to try again: transfers usually end within seconds. */
+const BUSY_RETRY_MS = 1000;
 
 /** A file name the host keeps: NFC, no path separators, no control or invisible (bidi) characters. */
 export function checkFileName(raw: string): string {
@@ -65,6 +67,16 @@ export function toFileInfo(row: FileRow): FileInfo {
   return { id: row.id, name: row.name, size: row.size, type: row.type, sha256: row.sha256 };
 }
 
+/** Whose transfer a connection carries, once its token is checked. */
+export interface TransferOwner {
+  userId: number;
+  tokenHash: string;
+  /** "host:port" as the server sees it. */
+  address: string;
+  /** The conversation of the file a download reads; null for an upload and a file not sent yet. */
+  conv: string | null;
+}
+
 interface ActiveUpload {
   socket: Socket;
   finished: Promise<void>;
@@ -75,7 +87,8 @@ export class FileTransfers {
   private readonly dir: string;
   private readonly unsentTtlMs: number;
   private readonly idleTimeoutMs: number;
-  private readonly sockets = new Set<Socket>();
+  /** Every transfer connection, with its owner once known. */
+  private readonly sockets = new Map<Socket, TransferOwner | null>();
   /** Uploads receiving bytes now, by id: a resume of one takes over from the connection still holding it. */
   private readonly active = new Map<string, ActiveUpload>();
   private readonly sweeper: NodeJS.Timeout;
@@ -107,7 +120,7 @@ export class FileTransfers {
     const unread = connection.release();
     // Held until the response is written: a byte that arrives before it is refused (see answer).
     socket.pause();
-    this.sockets.add(socket);
+    this.sockets.set(socket, null);
     socket.once('close', () => this.sockets.delete(socket));
     socket.setTimeout(this.idleTimeoutMs, () => socket.destroy());
     const record = value as { type: 'upload' | 'download'; id?: unknown };
@@ -129,7 +142,11 @@ export class FileTransfers {
     }
     const opener = parsed.data;
     const work = async (): Promise<void> => {
-      const user = this.userOf(opener.token);
+      const tokenHash = createHash('sha256').update(opener.token).digest('hex');
+      const user = this.userOf(tokenHash);
+      // A resumed upload takes over its older connection (see upload), which does not count then.
+      this.refuseBusy(user.id, opener.type === 'upload' && opener.uploadId ? this.active.get(opener.uploadId)?.socket : undefined);
+      this.sockets.set(socket, { userId: user.id, tokenHash, address: connection.remoteAddress, conv: null });
       if (opener.type === 'upload') await this.upload(socket, user, opener);
       else await this.download(socket, user, opener);
     };
@@ -173,11 +190,41 @@ export class FileTransfers {
   /** Ends every transfer; partial uploads stay for their clients to resume. */
   close(): void {
     clearInterval(this.sweeper);
-    for (const socket of this.sockets) socket.destroy();
+    for (const socket of this.sockets.keys()) socket.destroy();
   }
 
-  private userOf(token: string): UserRow {
-    const userId = this.store.sessionUserId(createHash('sha256').update(token).digest('hex'));
+  /**
+   * Ends the transfers of the owners the host just closed out, with their sessions' reason: an
+   * upload is told (`bye`), a download, being raw bytes, is cut.
+   */
+  end(which: (owner: TransferOwner) => boolean, reason: WireError): void {
+    for (const [socket, owner] of this.sockets) {
+      if (!owner || !which(owner) || socket.destroyed) continue;
+      socket.pause();
+      if (this.isUpload(socket)) {
+        socket.write(encodeFrame({ type: 'bye', error: reason }));
+        endSoon(socket);
+      } else socket.destroy();
+    }
+  }
+
+  /** Refuses a transfer beyond the ones the user may have open at once. */
+  private refuseBusy(userId: number, replaced: Socket | undefined): void {
+    let open = 0;
+    for (const [socket, owner] of this.sockets) if (owner?.userId === userId && !socket.destroyed && socket !== replaced) open += 1;
+    const max = this.limits.maxTransfersPerUser;
+    if (open >= max) {
+      throw new ServerError(ErrorCode.RATE_LIMITED, `you have ${max} transfers open, as many as this host allows at once`, BUSY_RETRY_MS);
+    }
+  }
+
+  private isUpload(socket: Socket): boolean {
+    for (const active of this.active.values()) if (active.socket === socket) return true;
+    return false;
+  }
+
+  private userOf(tokenHash: string): UserRow {
+    const userId = this.store.sessionUserId(tokenHash);
     const user = userId === undefined ? undefined : this.store.userById(userId);
     if (!user) throw new ServerError(ErrorCode.BAD_TOKEN, 'this session token is not valid: log in again');
     return user;
@@ -357,6 +404,8 @@ export class FileTransfers {
       this.log.error('file missing', { file: file.id });
       throw new ServerError(ErrorCode.UNKNOWN_FILE, 'the host has lost this file');
     }
+    const owner = this.sockets.get(socket);
+    if (owner) owner.conv = file.conv;
     answer(socket, opener.id, { file: toFileInfo(file), offset: opener.offset });
     if (opener.offset === file.size) {
       socket.end();

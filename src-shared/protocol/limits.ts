@@ -51,6 +51,8 @@ export const FILE_LIMITS = {
   maxFileStorageBytes: 10 * 1024 * 1024 * 1024,
   /** Bytes of files one user may begin to upload per UTC day. */
   maxFileBytesPerDay: 2 * 1024 * 1024 * 1024,
+  /** Transfer connections one user may have open at once, uploads and downloads together. */
+  maxTransfersPerUser: 16,
 } as const;
 export type FileLimits = { [K in keyof typeof FILE_LIMITS]: number };
 

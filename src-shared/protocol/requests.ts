@@ -88,6 +88,7 @@ export const serverLimits = z.object({
   maxFileBytes: count.optional(),
   maxFileStorageBytes: count.optional(),
   maxFileBytesPerDay: count.optional(),
+  maxTransfersPerUser: count.optional(),
 });
 
 function request<P extends z.ZodType, R extends z.ZodType>(params: P, result: R) {

@@ -72,6 +72,7 @@ describe('handshake', () => {
       maxFileBytes: 5_000_000,
       maxFileStorageBytes: 10 * 1024 ** 3,
       maxFileBytesPerDay: 2 * 1024 ** 3,
+      maxTransfersPerUser: 16,
     });
   });
 

@@ -264,20 +264,21 @@ export function accountHandlers(ctx: ServerContext) {
       }
       store.setPasswordHash(me.id, await queued(session, 'login', () => hashPassword(request.password, ctx.passwordCost)));
       store.deleteSessionsOf(me.id, session.tokenHash ?? undefined);
-      const closed = closeUserSessions(
-        ctx.sessions,
-        me.id,
-        { code: ErrorCode.PASSWORD_CHANGED, message: 'your password was changed on another device; log in with the new one' },
-        session,
-      );
+      const reason = { code: ErrorCode.PASSWORD_CHANGED, message: 'your password was changed on another device; log in with the new one' };
+      ctx.files?.end((owner) => owner.userId === me.id && owner.tokenHash !== session.tokenHash, reason);
+      const closed = closeUserSessions(ctx.sessions, me.id, reason, session);
       log.info('password changed', { user: me.name, address, otherConnectionsClosed: closed });
       return {};
     },
 
     logout: (session) => {
-      if (session.tokenHash) store.deleteSession(session.tokenHash);
+      const reason = { code: ErrorCode.LOGGED_OUT, message: 'logged out' };
+      if (session.tokenHash) {
+        store.deleteSession(session.tokenHash);
+        ctx.files?.end((owner) => owner.tokenHash === session.tokenHash, reason);
+      }
       log.info('logout', { user: session.user.name });
-      session.closeAfterReply = { code: ErrorCode.LOGGED_OUT, message: 'logged out' };
+      session.closeAfterReply = reason;
       return {};
     },
 

@@ -17,6 +17,7 @@ import type { ServerLog } from '../log.js';
 import { hashPassword } from '../password.js';
 import type { Roster } from '../roster.js';
 import { type Session, closeUserSessions } from '../session.js';
+import type { FileTransfers } from '../transfer.js';
 
 /** One logged-in connection. */
 export interface ConnectedUser {
@@ -40,6 +41,7 @@ export interface AdminContext {
   /** Every open connection of the server. */
   sessions: ReadonlySet<Session>;
   roster: Roster;
+  files: FileTransfers | null;
 }
 
 const GENERATED_PASSWORD_BYTES = 9;
@@ -125,10 +127,12 @@ export class ServerAdmin {
       }
     }
     this.context.store.addBan('address', address, now);
+    const reason = { code: ErrorCode.BANNED, message: 'the host banned your address from this room' };
+    this.context.files?.end((owner) => addressHost(owner.address) === address, reason);
     let closed = 0;
     for (const session of this.context.sessions) {
       if (addressHost(session.connection.remoteAddress) !== address || !session.connection.isOpen) continue;
-      session.connection.close({ code: ErrorCode.BANNED, message: 'the host banned your address from this room' });
+      session.connection.close(reason);
       closed += 1;
     }
     this.record('ban', { address, connections: closed });
@@ -261,7 +265,9 @@ export class ServerAdmin {
     }
   }
 
+  /** Closes the user's connections and transfers. */
   private closeAll(userId: number, reason: WireError): number {
+    this.context.files?.end((owner) => owner.userId === userId, reason);
     return closeUserSessions(this.context.sessions, userId, reason);
   }
 

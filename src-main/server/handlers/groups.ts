@@ -3,6 +3,7 @@ import { ErrorCode } from '../../../src-shared/protocol/errors.js';
 import { type GroupEvent, type GroupInfo, type GroupInvitation } from '../../../src-shared/protocol/objects.js';
 import { checkGroupName } from '../../../src-shared/text.js';
 import { nameKey } from '../../../src-shared/protocol/names.js';
+import { groupConversation } from '../../../src-shared/protocol/conversation.js';
 import { type GroupRow, type InvitationRow, type NewGroupEvent, StoreConflictError, type StoredLine, type UserRow } from '../../store/types.js';
 import { type Handlers, type ServerContext, ServerError } from '../dispatch.js';
 import { groupInfo, memberGroup, ownedGroup, userNamed } from '../lookups.js';
@@ -30,6 +31,9 @@ function describe(actor: string, event: GroupEvent): string {
 function line(groupId: number, actor: UserRow, event: GroupEvent): NewGroupEvent {
   return { groupId, actorId: actor.id, event, text: describe(actor.name, event) };
 }
+
+/** Why a download of a group's file ends when its reader may no longer read the group. */
+const GROUP_GONE = { code: ErrorCode.UNKNOWN_FILE, message: 'you may no longer read this file' };
 
 export function groupHandlers(ctx: ServerContext) {
   const { store, log, roster, limits } = ctx;
@@ -152,6 +156,7 @@ export function groupHandlers(ctx: ServerContext) {
       const members = store.memberIds(group.id);
       const invited = store.invitedIds(group.id);
       store.deleteGroup(group.id);
+      ctx.files?.end((owner) => owner.conv === groupConversation(group.id), GROUP_GONE);
       log.info('group deleted', { user: session.user.name, group: group.name });
       roster.deliver(members, { type: 'groupRemoved', groupId: group.id, name: group.name, reason: 'deleted' }, session);
       announceInvitations(invited);
@@ -208,6 +213,7 @@ export function groupHandlers(ctx: ServerContext) {
         if (left) store.declineInvitation(group.id, me.id, group.ownerId, now);
         return { result: null, events: [left ? line(group.id, me, { kind: 'left' }) : line(group.id, me, { kind: 'removed', user: user.name })] };
       });
+      ctx.files?.end((owner) => owner.userId === user.id && owner.conv === groupConversation(group.id), GROUP_GONE);
       roster.deliver([user.id], { type: 'groupRemoved', groupId: group.id, name: group.name, reason: 'removed' }, session);
       const info = announceGroup(session, group.id);
       pushLines(lines);
