@@ -80,11 +80,14 @@ export function MessageList({ conv, emptyText }: { conv: ConversationKey; emptyT
 
   /** Whether the view was put at the newest message once the first page came. */
   const placed = useRef(false);
+  /** The same, for rendering: a view that fits without scrolling gets no scroll event to render again. */
+  const [shownPlaced, setShownPlaced] = useState(false);
   /** Set when returning from an older stretch: the next rows replace it, so show their end. */
   const toEnd = useRef(false);
   useLayoutEffect(() => {
     if ((placed.current && !toEnd.current) || !loaded || items.length === 0) return;
     placed.current = true;
+    setShownPlaced(true);
     toEnd.current = false;
     // With unread messages the view opens at the first of them, under "New messages".
     const divider = items.findIndex((item) => item.kind === 'unread');
@@ -99,8 +102,8 @@ export function MessageList({ conv, emptyText }: { conv: ConversationKey; emptyT
   const viewBottom = (virtualizer.scrollOffset ?? 0) + (virtualizer.scrollRect?.height ?? 0);
   let seenUpTo = 0;
   // Before the view is placed, the rows it shows are not where it opens.
-  if (placed.current && newest !== undefined && atEnd) seenUpTo = newest.id;
-  else if (placed.current && newest !== undefined) {
+  if (shownPlaced && newest !== undefined && atEnd) seenUpTo = newest.id;
+  else if (shownPlaced && newest !== undefined) {
     for (const row of virtualizer.getVirtualItems()) {
       const item = items[row.index];
       if (item?.kind === 'message' && row.end <= viewBottom + 1) seenUpTo = Math.max(seenUpTo, item.message.id);
