@@ -5,6 +5,7 @@ import { foldForSearch } from '../../src-shared/text.js';
 import { mentionFinder } from './conversation.js';
 import { MESSAGE_SELECT, NO_UPPER_BOUND, replyQuote, toChatMessage, type Db, type MessageRecord } from './rows.js';
 import type { Page } from '../../src-shared/protocol/objects.js';
+import type { GramIndex } from './search-grams.js';
 import type { InsertResult, NewMessage, Store } from './types.js';
 
 type MessageStore = Pick<Store, 'insertMessages' | 'messageByClientId' | 'lastMessageId' | 'history' | 'sync'>;
@@ -37,7 +38,7 @@ export function conversationLister(db: Db): (userId: number) => ConversationKey[
   ];
 }
 
-export function messageQueries(db: Db, pageOf: PageOf, maxUserBytesPerDay = Infinity): MessageStore {
+export function messageQueries(db: Db, pageOf: PageOf, grams: GramIndex, maxUserBytesPerDay = Infinity): MessageStore {
   /**
    * Changes nothing when (sender, clientMsgId) is stored already. Run without
    * RETURNING: changes and lastInsertRowid say what happened, for less time.
@@ -111,7 +112,10 @@ export function messageQueries(db: Db, pageOf: PageOf, maxUserBytesPerDay = Infi
     return name;
   };
 
-  /** Only within insertBatch, which adds what this stores to the search index. */
+  /** What insertOne stored in the batch under way, for the short-needle index. */
+  let storedFolded: { id: number; folded: string }[] = [];
+
+  /** Only within insertBatch, which adds what this stores to the search indexes. */
   const insertOne = (message: NewMessage): InsertResult => {
     const { conv, senderId, toUserId, groupId, clientMsgId, text, ts, replyTo, attachments } = message;
     const day = Math.floor(ts / DAY_MS);
@@ -121,6 +125,8 @@ export function messageQueries(db: Db, pageOf: PageOf, maxUserBytesPerDay = Infi
       if (stored) return { message: toChatMessage(stored), duplicate: true };
       return { overDailyQuota: { limit: maxUserBytesPerDay, retryAfterMs: (day + 1) * DAY_MS - ts } };
     }
+    // File names are searched like the caption (docs/PROTOCOL.md §18).
+    const folded = foldForSearch([text, ...(attachments ?? []).map((file) => file.name)].join('\n'));
     const { changes, lastInsertRowid } = insertMessage.run({
       conv,
       senderId,
@@ -128,8 +134,7 @@ export function messageQueries(db: Db, pageOf: PageOf, maxUserBytesPerDay = Infi
       groupId: groupId ?? null,
       clientMsgId,
       text,
-      // File names are searched like the caption (docs/PROTOCOL.md §18).
-      folded: foldForSearch([text, ...(attachments ?? []).map((file) => file.name)].join('\n')),
+      folded,
       ts,
       replyTo: replyTo ?? null,
       attachments: attachments ? JSON.stringify(attachments) : null,
@@ -139,6 +144,7 @@ export function messageQueries(db: Db, pageOf: PageOf, maxUserBytesPerDay = Infi
     addUsage.run(senderId, day, bytes);
     if (toUserId !== undefined) recordDmPartners.run({ sender: senderId, recipient: toUserId });
     const id = Number(lastInsertRowid);
+    storedFolded.push({ id, folded });
     const mentioned = findMentions(conv, text);
     for (const user of mentioned) addMention.run(user.id, conv, id);
     const answered = replyTo === undefined ? undefined : original.get(replyTo);
@@ -161,8 +167,10 @@ export function messageQueries(db: Db, pageOf: PageOf, maxUserBytesPerDay = Infi
 
   const insertBatch = db.transaction((messages: NewMessage[]) => {
     const lastBefore = lastMessageId.get()!;
+    storedFolded = [];
     const results = messages.map(insertOne);
     indexMessagesAfter.run(lastBefore);
+    grams.indexInserted(storedFolded);
     const eventIds = new Map(logMessagesAfter.all(lastBefore).map((row) => [row.messageId, row.id]));
     return results.map((result) =>
       'message' in result && !result.duplicate ? { ...result, eventId: eventIds.get(result.message.id)! } : result,
@@ -172,7 +180,11 @@ export function messageQueries(db: Db, pageOf: PageOf, maxUserBytesPerDay = Infi
   const conversationsOf = conversationLister(db);
 
   return {
-    insertMessages: (messages) => insertBatch(messages),
+    insertMessages: (messages) => {
+      const results = insertBatch(messages);
+      grams.committed();
+      return results;
+    },
     messageByClientId: (senderId, clientMsgId) => {
       const stored = messageByClientId.get(senderId, clientMsgId);
       return stored && toChatMessage(stored);

@@ -13,7 +13,9 @@
  * covers FIRST_SPAN ids at first and twice as many after each slice that took
  * under half of SLICE_MS (half as many after one that took longer), so slices
  * stay around SLICE_MS on any machine and history. Searches through the
- * trigram index run as one slice (see searchIds).
+ * trigram index run as one slice (see searchIds). Needles of one or two
+ * characters read only the blocks of ids the short-needle index lists them in
+ * (search-grams.ts).
  */
 import { performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
@@ -21,6 +23,7 @@ import { dmConversation } from '../../src-shared/protocol/conversation.js';
 import { foldForSearch } from '../../src-shared/text.js';
 import type { PageOf } from './messages.js';
 import { NO_UPPER_BOUND, VISIBLE_TO_ME, type Db } from './rows.js';
+import { gramRanges } from './search-grams.js';
 import { SearchPool } from './search-pool.js';
 import type { SearchOptions, Store } from './types.js';
 
@@ -88,7 +91,7 @@ export function searchIds(db: Db): SearchIds {
        ORDER BY f.rowid DESC LIMIT @limit`,
     )
     .pluck();
-  /** Needles the index cannot look up: reads every message of the slice. */
+  /** Needles no index can look up: reads every message of the slice. */
   const byScan = db
     .prepare<{ me: number; needle: string; from: number; before: number; limit: number }, number>(
       `SELECT m.id FROM messages m
@@ -96,6 +99,16 @@ export function searchIds(db: Db): SearchIds {
        ORDER BY m.id DESC LIMIT @limit`,
     )
     .pluck();
+  const rangesWithGram = gramRanges(db);
+  /** A needle of one or two characters: reads only the blocks that hold it, in one snapshot with the index. */
+  const byGram = db.transaction((me: number, needle: string, from: number, before: number, limit: number): number[] => {
+    const found: number[] = [];
+    for (const [rangeFrom, rangeBefore] of rangesWithGram(needle, from, before)) {
+      found.push(...byScan.all({ me, needle, from: rangeFrom, before: rangeBefore, limit: limit - found.length }));
+      if (found.length >= limit) break;
+    }
+    return found;
+  });
   /**
    * With a person: reads only the person's messages (messages_by_sender) and the
    * rest of our direct conversation, i.e. mine to them (messages_by_conv),
@@ -122,8 +135,9 @@ export function searchIds(db: Db): SearchIds {
 
   /**
    * "good morning" finds messages holding exactly that phrase, not the two words
-   * apart. Without a person, needles with a trigram go through the trigram
-   * index and the others read messages newest first.
+   * apart. Without a person, needles of one or two characters go through the
+   * short-needle index, longer ones with a trigram through the trigram index,
+   * and the others (a trigram holding a NUL) read messages newest first.
    */
   return async (userId, options, signal) => {
     const { personId, limit } = options;
@@ -135,6 +149,8 @@ export function searchIds(db: Db): SearchIds {
     if (personId !== undefined) {
       const dmConv = dmConversation(userId, personId);
       slice = (from, before, max) => withPerson.all({ me, needle, person: personId, dmConv, from, before, limit: max });
+    } else if ([...needle].length <= 2) {
+      slice = (from, before, max) => byGram(me, needle, from, before, max);
     } else {
       const trigrams = trigramQuery(needle);
       if (trigrams) {

@@ -10,6 +10,7 @@ import { conversationQueries } from './conversation.js';
 import { conversationLister, messageQueries, pageReader } from './messages.js';
 import { openDatabase, type StoreOptions } from './open.js';
 import { relationQueries } from './relations.js';
+import { gramIndex } from './search-grams.js';
 import { searchQueries } from './search.js';
 import type { ServerStore } from './types.js';
 import { userQueries } from './users.js';
@@ -21,15 +22,17 @@ export function openStore(file: string, options: StoreOptions = {}): ServerStore
   const db = openDatabase(file, options);
   const pageOf = pageReader(db);
   const { search, closeSearch } = searchQueries(file, pageOf);
+  const grams = gramIndex(db);
   const walPurger = new WalPurger(db, file);
   return {
     close: () => {
       closeSearch();
+      grams.close();
       walPurger.close();
       db.close();
     },
     ...userQueries(db),
-    ...messageQueries(db, pageOf, options.maxUserBytesPerDay),
+    ...messageQueries(db, pageOf, grams, options.maxUserBytesPerDay),
     search,
     ...relationQueries(db),
     ...groupQueries(db),
