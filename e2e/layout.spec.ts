@@ -5,6 +5,7 @@
  */
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Page, TestInfo } from '@playwright/test';
+import { captionAndSend, dropFiles } from './files-ui.js';
 import { expect, test } from './fixtures.js';
 import {
   conversationLink,
@@ -167,6 +168,49 @@ test('the main screens fit from 720 to 1440 px, pass axe, and are photographed i
     await expect(nav).toBeHidden();
     await alice!.setViewportSize({ width: 1280, height: 820 });
   }
+});
+
+test('files and pictures fit from 720 to 1440 px, pass axe, and are photographed in both themes and languages', async ({ room }, testInfo) => {
+  test.setTimeout(300_000);
+  const { users } = await room(['alice', 'bob']);
+  const [alice, bob] = users.map((user) => user.page);
+  await dropFiles(alice!, [
+    { name: 'harbour.png', picture: { width: 1600, height: 900, colour: '#3a7bd5' } },
+    { name: 'portrait.png', picture: { width: 600, height: 800, colour: '#c0563a' } },
+    { name: 'Quarterly report for the steering committee, final version (2).pdf', text: '%PDF-1.4 the report' },
+  ]);
+  await captionAndSend(alice!, 'Photos from the harbour, and the report');
+  await expect(message(bob!, 'Photos from the harbour').getByRole('button', { name: 'Open picture portrait.png' })).toBeVisible();
+
+  await bob!.getByRole('button', { name: 'Got it' }).click();
+  // bob sends a large file and cancels it: the row says so and offers Retry; two more files wait in his composer.
+  await dropFiles(bob!, [{ name: 'backup.dat', size: 90 * 1024 * 1024 }]);
+  await captionAndSend(bob!, 'the backup');
+  const row = bob!.getByRole('group', { name: 'Sending backup.dat' });
+  await expect(row.getByRole('progressbar', { name: 'Progress of backup.dat' })).toBeVisible();
+  await testInfo.attach('upload progress', { body: await bob!.screenshot(), contentType: 'image/png' });
+  await row.getByRole('button', { name: 'Cancel backup.dat' }).click();
+  await expect(row).toContainText('Cancelled');
+  await dropFiles(bob!, [
+    { name: 'screenshot.png', picture: { width: 1280, height: 720, colour: '#5a9e4b' } },
+    { name: 'meeting-notes.txt', text: 'notes' },
+  ]);
+  await checkScreen(bob!, testInfo, 'files', 'en');
+  await bob!.setViewportSize({ width: 720, height: 820 });
+  await checkScreen(bob!, testInfo, 'files narrow', 'en', [720]);
+  await bob!.setViewportSize({ width: 1280, height: 820 });
+
+  await bob!.getByRole('button', { name: 'Open picture harbour.png' }).click();
+  const viewer = bob!.getByRole('dialog', { name: 'harbour.png' });
+  await expect.poll(() => viewer.getByRole('img', { name: 'harbour.png' }).evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(1600);
+  await checkScreen(bob!, testInfo, 'image viewer', 'en', [720, 1440]);
+  await bob!.keyboard.press('Escape');
+
+  await chooseLanguage(bob!, 'Settings', 'tr');
+  await expect(bob!.getByRole('button', { name: 'Dosya ekle' })).toBeVisible();
+  await checkScreen(bob!, testInfo, 'files', 'tr', [720, 1440]);
+  await bob!.setViewportSize({ width: 720, height: 820 });
+  await checkScreen(bob!, testInfo, 'files narrow', 'tr', [720]);
 });
 
 test('keyboard only: Tab walks header, sidebar, conversation; menus, dialogs and drawers close on Escape and give focus back', async ({ room }) => {

@@ -6,6 +6,7 @@
  */
 import type { Page } from '@playwright/test';
 import { callApp } from './bridge.js';
+import { captionAndSend, dropFiles } from './files-ui.js';
 import { expect, test } from './fixtures.js';
 import type { ShellUser } from './shell.js';
 import {
@@ -105,6 +106,28 @@ test('screenshots of the main screens', async ({ room, shells }) => {
   await openConversation(alice!.page, 'Release team');
   await alice!.page.setViewportSize({ width: 720, height: 800 });
   await shootEveryLook(alice!, 'narrow');
+
+  // Pictures and a file from bob in the room: inline at their size, the card, the viewer.
+  await openConversation(bob!.page, /^Lab/);
+  await dropFiles(bob!.page, [
+    { name: 'test-bench.png', picture: { width: 1600, height: 900, colour: '#3a7bd5' } },
+    { name: 'wiring.png', picture: { width: 600, height: 800, colour: '#c0563a' } },
+    { name: 'Test report, build 2417.pdf', text: '%PDF-1.4 test report' },
+  ]);
+  await captionAndSend(bob!.page, 'Photos of the test bench, and the report');
+  await alice!.page.setViewportSize({ width: 1280, height: 800 });
+  await openConversation(alice!.page, /^Lab/);
+  await expect(message(alice!.page, 'Photos of the test bench').getByRole('button', { name: 'Open picture wiring.png' })).toBeVisible();
+  await dropFiles(alice!.page, [{ name: 'release-checklist.txt', text: 'checklist' }]);
+  await shootEveryLook(alice!, 'files');
+  await alice!.page.getByRole('button', { name: 'Open picture test-bench.png' }).click();
+  const viewer = alice!.page.getByRole('dialog', { name: 'test-bench.png' });
+  await expect.poll(() => viewer.getByRole('img', { name: 'test-bench.png' }).evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(1600);
+  await shootEveryLook(alice!, 'image-viewer');
+  await alice!.page.keyboard.press('Escape');
+  await alice!.page.setViewportSize({ width: 720, height: 800 });
+  await shootEveryLook(alice!, 'files-narrow');
+  await alice!.page.getByRole('button', { name: 'Remove release-checklist.txt' }).click();
 
   // bob muted for half an hour, with a message another window of his sent meanwhile: refused.
   await openConversation(bob!.page, /^Lab/);

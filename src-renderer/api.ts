@@ -45,6 +45,36 @@ export function isBrowserShell(): boolean {
 }
 
 /**
+ * Where the page reads a file the app saved: the browser shell serves it (with this
+ * window's token, the same that opens the bridge); Electron's page reads the saved file.
+ */
+export function savedFileUrl(fileId: string, name: string, path: string): string {
+  if (!isBrowserShell()) {
+    const slashed = path.replace(/\\/g, '/');
+    const encoded = slashed.split('/').map((part) => encodeURIComponent(part).replace('%3A', ':')).join('/');
+    return `file://${slashed.startsWith('/') ? '' : '/'}${encoded}`;
+  }
+  return `/files/${encodeURIComponent(fileId)}/${encodeURIComponent(name)}?token=${encodeURIComponent(takeToken())}`;
+}
+
+/**
+ * Where a file the page was given lives, for sendFiles: Electron knows a picked or dropped
+ * file's path; the browser shell's page hands the bytes to the shell, which stores them.
+ * Null for a file with no path in Electron (a pasted image), which goes as bytes instead.
+ */
+export async function pathForFile(file: File): Promise<{ path: string } | { error: string } | null> {
+  if (window.lanchat) return window.lanchat.pathForFile?.(file) ? { path: window.lanchat.pathForFile(file) } : null;
+  const query = `name=${encodeURIComponent(file.name)}&token=${encodeURIComponent(takeToken())}`;
+  try {
+    const response = await fetch(`/files?${query}`, { method: 'POST', body: file });
+    if (!response.ok) return { error: `${response.status} ${response.statusText}` };
+    return (await response.json()) as { path: string };
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/**
  * Moves the bridge token from the address bar into sessionStorage, so it is
  * neither left visible nor lost on reload (window.open copies sessionStorage).
  */

@@ -184,6 +184,7 @@ function returns<T>(): { readonly value?: T } {
 }
 
 const none = z.tuple([]);
+const fileName = z.string().min(1).max(LIMITS.maxFileNameLength);
 const messageText = z.string().min(1, 'a message cannot be empty').max(LIMITS.maxTextLength);
 
 /**
@@ -291,11 +292,20 @@ export const appCalls = {
   },
   /** Saves a message's file (its attachment id and name) to a path, or without one to the app's downloads folder. */
   downloadFile: {
-    args: z.tuple([fileId, z.string().min(1).max(LIMITS.maxFileNameLength), optionalArgument(z.string().min(1).max(4096))]),
+    args: z.tuple([fileId, fileName, optionalArgument(z.string().min(1).max(4096))]),
     returns: returns<{ transfer: string; path: string }>(),
   },
   /** Stops an upload or download under way (an upload's message is then not sent). */
   cancelTransfer: { args: z.tuple([z.string().uuid()]), returns: returns<void>() },
+  // files UI: retrying a failed transfer (issue 13)
+  /** Starts a failed upload or download again from where it stopped. */
+  retryTransfer: { args: z.tuple([z.string().uuid()]), returns: returns<void>() },
+  /** Desktop only: downloads the file if needed and opens it with the system's app; a risky file needs `confirmed`. */
+  openFile: { args: z.tuple([fileId, fileName, z.boolean()]), returns: returns<void>() },
+  /** Desktop only: downloads the file if needed and shows it in the system's file manager. */
+  showFileInFolder: { args: z.tuple([fileId, fileName]), returns: returns<void>() },
+  /** Desktop only: asks where to save the file, then downloads it there; null when the user cancelled. */
+  saveFileAs: { args: z.tuple([fileId, fileName]), returns: returns<{ transfer: string; path: string } | null>() },
 };
 
 // Object.keys types its answer as string[]; these are exactly the table's keys.

@@ -198,7 +198,9 @@ export interface TransferEvent {
   name: string;
   status: 'running' | 'done' | 'failed' | 'cancelled';
   progress?: { bytes: number; total: number; bytesPerSecond: number; secondsLeft: number | null };
-  /** With an upload done: the file's id on the host. */
+  /** An upload's conversation. */
+  target?: Target;
+  /** A download's file, and an upload's once it is done: the file's id on the host. */
   fileId?: string;
   /** With a download done: where it was saved. */
   path?: string;
@@ -227,6 +229,8 @@ export type AppApi = {
 export interface AppTransport {
   call(call: string, args: unknown[]): Promise<Result<unknown>>;
   onEvent(listener: (event: AppEvent) => void): () => void;
+  /** Desktop only: where a File the page was given lives on disk ('' when nowhere, e.g. pasted). */
+  pathForFile?(file: File): string;
 }
 
 /** App-level error codes (besides the protocol's). */
@@ -248,6 +252,8 @@ export const AppErrorCode = {
   NO_SAVED_SESSION: 'NO_SAVED_SESSION',
   /** The shell cannot do this (e.g. the browser shell opening a native window). */
   UNSUPPORTED: 'UNSUPPORTED',
+  /** The file could run code when opened (src-shared/risky-files.ts): ask the user, then open it with `confirmed`. */
+  RISKY_FILE: 'RISKY_FILE',
   INTERNAL: 'INTERNAL',
   TIMEOUT: 'TIMEOUT',
 } as const;

@@ -77,6 +77,11 @@ const FINAL = new Set<string>([
   'PROTOCOL_ERROR',
   'CANCELLED',
 ]);
+/** True for an error no new attempt can fix (cancelling included). */
+export function isFinalTransferError(error: unknown): boolean {
+  return !(error instanceof ClientError) || FINAL.has(error.code);
+}
+
 const BACKOFF_MIN_MS = 200;
 const BACKOFF_MAX_MS = 5000;
 const PROGRESS_EVERY_MS = 100;
@@ -213,9 +218,9 @@ async function withRetries<T>(options: Common, attempt: () => Promise<T>): Promi
     } catch (error) {
       if (options.signal?.aborted) throw cancelled();
       // Anything but the link's own failures (a file that cannot be read, a bug) is not retried.
-      if (!(error instanceof ClientError) || FINAL.has(error.code) || tries >= retries) throw error;
+      if (isFinalTransferError(error) || tries >= retries) throw error;
       const base = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** tries);
-      await sleep(error.retryAfterMs ?? base / 2 + Math.random() * (base / 2), options.signal);
+      await sleep((error as ClientError).retryAfterMs ?? base / 2 + Math.random() * (base / 2), options.signal);
     }
   }
 }
@@ -320,6 +325,11 @@ class Transfer {
       fingerprint: link.fingerprint ?? undefined,
     });
     const transfer = new Transfer(opened.socket);
+    // Cancelled while the link was opening: the abort event has fired already and will not again.
+    if (signal?.aborted) {
+      transfer.close();
+      throw cancelled();
+    }
     if (signal) {
       const abort = (): void => {
         transfer.fail(cancelled());

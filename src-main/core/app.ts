@@ -22,7 +22,7 @@ import { APP_CALLS, parseCall } from '../../src-shared/api-schema.js';
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 import { coalesce } from './coalesce.js';
 import { NOT_HOSTING, fail, messageOf, ok, sentence } from './errors.js';
-import { FileCore } from './files.js';
+import { type DesktopFiles, FileCore } from './files.js';
 import { Hosting } from './hosting.js';
 import { Link } from './link.js';
 import { type RoomWatcher, type WatchTiming, watchRooms } from '../discovery/browse.js';
@@ -33,6 +33,8 @@ export interface AppCoreOptions {
   profileDir: string;
   /** How the shell opens a conversation in its own window; without it openChatWindow answers UNSUPPORTED. */
   openChatWindow?: (conv: ConversationKey) => Promise<Result<void>>;
+  /** Open, Show in folder and Save as… for received files; without it those calls answer UNSUPPORTED. */
+  desktopFiles?: DesktopFiles;
   /** Encrypts saved session tokens with the user's OS key; without it they are stored as they are (mode 0600). */
   tokenSealer?: TokenSealer;
   /** Tests only: faster re-queries, so a vanished room ages out in seconds. */
@@ -129,6 +131,10 @@ export class AppCore extends CallFacade implements AppApi {
     sendFiles: async (target, files, caption) => this.files.sendFiles(target, files, caption),
     downloadFile: (fileId, name, path) => this.files.downloadFile(fileId, name, path),
     cancelTransfer: async (transfer) => this.files.cancel(transfer),
+    retryTransfer: async (transfer) => this.files.retry(transfer),
+    openFile: (fileId, name, confirmed) => this.files.openFile(fileId, name, confirmed),
+    showFileInFolder: (fileId, name) => this.files.showInFolder(fileId, name),
+    saveFileAs: (fileId, name) => this.files.saveAs(fileId, name),
   };
 
   constructor(options: AppCoreOptions) {
@@ -145,11 +151,16 @@ export class AppCore extends CallFacade implements AppApi {
     this.files = new FileCore(
       {
         transferLink: () => link.transferLink(),
+        account: () => {
+          const { server, me } = link.view();
+          return server && me !== null ? `${me}@${serverKey(server)}` : null;
+        },
         maxFileBytes: () => link.helloLimits()?.maxFileBytes,
         send: (target, text, attachments) => link.send(target, text, undefined, attachments),
       },
       emit,
-      join(this.profileDir, 'downloads'),
+      this.profileDir,
+      options.desktopFiles,
     );
   }
 
@@ -171,6 +182,7 @@ export class AppCore extends CallFacade implements AppApi {
   /** Closes the connection (the saved session stays valid for the next start) and stops hosting. */
   shutdown(): Promise<void> {
     return this.serialized(async () => {
+      this.files.stop();
       this.link.close();
       await Promise.all([this.stopHost(), this.roomWatcher?.stop()]);
       this.roomWatcher = null;
@@ -278,6 +290,7 @@ export class AppCore extends CallFacade implements AppApi {
   }
 
   private emit(event: AppEvent): void {
+    if (event.type === 'session' && event.session.status === 'online') this.files.resume();
     for (const listener of this.listeners) {
       try {
         listener(event);

@@ -1,21 +1,21 @@
 /** Files through the App API: two app cores, one hosting, over a real room and real files. */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AppEvent, TransferEvent } from '../../src-shared/api.js';
 import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import { removeDir, tempDir, waitFor } from '../testing/harness.js';
 import { AppCore } from './app.js';
+import type { DesktopFiles } from './files.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-function newCore(): { core: AppCore; dir: string; events: AppEvent[] } {
-  const dir = tempDir('lanchat-files-app-');
-  const core = new AppCore({ profileDir: dir });
+function newCore(dir = tempDir('lanchat-files-app-'), desktopFiles?: DesktopFiles): { core: AppCore; dir: string; events: AppEvent[] } {
+  const core = new AppCore({ profileDir: dir, ...(desktopFiles ? { desktopFiles } : {}) });
   cleanups.push(() => removeDir(dir));
   cleanups.push(() => core.shutdown());
   const events: AppEvent[] = [];
@@ -59,7 +59,7 @@ describe('files through the App API', () => {
     expect(await bob.core.downloadFile(received!.attachments![0]!.id, 'plan.bin', saved.path)).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
   });
 
-  it('cancels an upload: nothing is sent', async () => {
+  it('cancels an upload: nothing is sent until Retry, which goes on from where it stopped', async () => {
     const alice = newCore();
     unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));
     const path = join(alice.dir, 'huge.bin');
@@ -69,6 +69,12 @@ describe('files through the App API', () => {
     unwrap(await alice.core.cancelTransfer(upload!));
     await waitFor(() => transfers(alice.events, upload!).some((e) => e.status === 'cancelled'), 10_000, 'the cancellation');
     expect(alice.events.some((e) => e.type === 'outbox')).toBe(false);
+    // Retry goes on from where it stopped, and the message goes out after all.
+    unwrap(await alice.core.retryTransfer(upload!));
+    await waitFor(() => alice.events.some((e) => e.type === 'outbox'), 30_000, 'the message');
+    const again = transfers(alice.events, upload!);
+    const cancelledAt = again.findIndex((e) => e.status === 'cancelled');
+    expect(again.slice(cancelledAt).find((e) => e.progress !== undefined)!.progress!.bytes).toBeGreaterThan(0);
   });
 
   it('refuses a file over the host’s limit before sending a byte', async () => {
@@ -81,5 +87,112 @@ describe('files through the App API', () => {
       ok: false,
       error: { code: 'FILE_TOO_LARGE', message: 'big.iso is too large: the host allows 100 MB' },
     });
+  });
+
+  it('an upload cut by the app quitting goes on from where it stopped when the app is back, and then sends its message', async () => {
+    const alice = newCore();
+    const { hosting } = unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));
+    const asBob = { host: '127.0.0.1', port: hosting!.port, name: 'bob', password: 'bob-secret' };
+    const first = newCore();
+    unwrap(await first.core.join(asBob));
+    const bytes = randomBytes(60_000_000);
+    const { transfers: [upload] } = unwrap(await first.core.sendFiles({ kind: 'room' }, [{ name: 'dump.bin', data: bytes.toString('base64') }], 'the dump'));
+    await waitFor(() => transfers(first.events, upload!).some((e) => (e.progress?.bytes ?? 0) > 0), 20_000, 'the upload to start');
+    await first.core.shutdown();
+    expect(alice.events.some((e) => e.type === 'message' && e.message.text === 'the dump')).toBe(false);
+
+    const second = newCore(first.dir);
+    unwrap(await second.core.join(asBob));
+    await waitFor(() => alice.events.some((e) => e.type === 'message' && e.message.text === 'the dump'), 30_000, 'the message');
+    const resumed = transfers(second.events, upload!).filter((e) => e.progress !== undefined);
+    expect(resumed[0]!.progress!.bytes).toBeGreaterThan(0);
+    expect(transfers(second.events, upload!).at(-1)).toMatchObject({ status: 'done', target: { kind: 'room' } });
+    const message = alice.events.flatMap((e) => (e.type === 'message' && e.message.text === 'the dump' ? [e.message] : []))[0]!;
+    const saved = unwrap(await alice.core.downloadFile(message.attachments![0]!.id, 'dump.bin', undefined));
+    expect(readFileSync(saved.path).equals(bytes)).toBe(true);
+    // The copy of the bytes kept to resume is gone with the message sent.
+    expect(readdirSync(join(first.dir, 'outgoing'))).toEqual([]);
+  });
+
+  it('a download cut by the app quitting goes on from the part saved when the app is back; the same file is not fetched twice', async () => {
+    const alice = newCore();
+    const { hosting } = unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));
+    const asBob = { host: '127.0.0.1', port: hosting!.port, name: 'bob', password: 'bob-secret' };
+    const first = newCore();
+    unwrap(await first.core.join(asBob));
+    const bytes = randomBytes(60_000_000);
+    const path = join(alice.dir, 'film.bin');
+    writeFileSync(path, bytes);
+    unwrap(await alice.core.sendFiles({ kind: 'room' }, [{ path }], 'the film'));
+    let message: ChatMessage | undefined;
+    await waitFor(() => (message = first.events.flatMap((e) => (e.type === 'message' ? [e.message] : [])).find((m) => m.text === 'the film')) !== undefined, 20_000, 'the message');
+    const fileId = message!.attachments![0]!.id;
+    void first.core.downloadFile(fileId, 'film.bin', undefined);
+    await waitFor(() => first.events.some((e) => e.type === 'transfer' && e.direction === 'download' && (e.progress?.bytes ?? 0) > 0), 20_000, 'the download to start');
+    await first.core.shutdown();
+
+    const second = newCore(first.dir);
+    unwrap(await second.core.join(asBob));
+    await waitFor(() => second.events.some((e) => e.type === 'transfer' && e.status === 'done'), 30_000, 'the download');
+    const events = second.events.filter((e): e is TransferEvent => e.type === 'transfer');
+    expect(events.find((e) => e.progress !== undefined)!.progress!.bytes).toBeGreaterThan(0);
+    expect(events.at(-1)).toMatchObject({ direction: 'download', fileId, status: 'done' });
+    expect(readFileSync(events.at(-1)!.path!).equals(bytes)).toBe(true);
+    // Asked again, the saved file is the answer: no second transfer.
+    expect(unwrap(await second.core.downloadFile(fileId, 'film.bin', undefined)).path).toBe(events.at(-1)!.path);
+    expect(second.events.filter((e) => e.type === 'transfer' && e.status === 'running' && e.progress === undefined)).toHaveLength(1);
+  });
+
+  it('a failed download is retried on request, and a cancelled one is forgotten', async () => {
+    const alice = newCore();
+    const { hosting } = unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));
+    const bob = newCore();
+    unwrap(await bob.core.join({ host: '127.0.0.1', port: hosting!.port, name: 'bob', password: 'bob-secret' }));
+    // A file id the host does not know fails for good; Retry asks again, Cancel forgets it.
+    const failed = await bob.core.downloadFile('A'.repeat(22), 'gone.txt', undefined);
+    expect(failed).toMatchObject({ ok: false, error: { code: 'UNKNOWN_FILE' } });
+    const gone = bob.events.filter((e): e is TransferEvent => e.type === 'transfer' && e.status === 'failed')[0]!;
+    unwrap(await bob.core.retryTransfer(gone.transfer));
+    await waitFor(() => bob.events.filter((e) => e.type === 'transfer' && e.status === 'failed').length === 2, 10_000, 'the retry');
+    unwrap(await bob.core.cancelTransfer(gone.transfer));
+    expect(await bob.core.retryTransfer(gone.transfer)).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
+  });
+
+  it('opens a received file on the desktop only when asked, and a program only once confirmed', async () => {
+    const alice = newCore();
+    const { hosting } = unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));
+    // Electron's shell cannot run here: this stands in for it and records what the core asked of it.
+    const opened: string[] = [];
+    const shown: string[] = [];
+    const saveDir = tempDir('lanchat-save-');
+    cleanups.push(() => removeDir(saveDir));
+    const bob = newCore(undefined, {
+      open: (path) => Promise.resolve(void opened.push(path)).then(() => ''),
+      showInFolder: (path) => void shown.push(path),
+      chooseSavePath: (name) => Promise.resolve(join(saveDir, name)),
+    });
+    unwrap(await bob.core.join({ host: '127.0.0.1', port: hosting!.port, name: 'bob', password: 'bob-secret' }));
+    // An ELF header under an innocent name: risky by its content.
+    const elf = Buffer.concat([Buffer.from('7f454c46020101000000000000000000', 'hex'), randomBytes(200)]);
+    unwrap(await alice.core.sendFiles({ kind: 'room' }, [{ name: 'notes.txt', data: elf.toString('base64') }, { name: 'plan.txt', data: Buffer.from('the plan').toString('base64') }], 'two'));
+    let message: ChatMessage | undefined;
+    await waitFor(() => (message = bob.events.flatMap((e) => (e.type === 'message' ? [e.message] : [])).find((m) => m.text === 'two')) !== undefined, 10_000, 'the message');
+    const [program, plan] = message!.attachments!;
+
+    expect(opened).toEqual([]);
+    unwrap(await bob.core.openFile(plan!.id, 'plan.txt', false));
+    expect(opened).toHaveLength(1);
+    expect(readFileSync(opened[0]!, 'utf8')).toBe('the plan');
+    expect(await bob.core.openFile(program!.id, 'notes.txt', false)).toMatchObject({ ok: false, error: { code: 'RISKY_FILE' } });
+    expect(opened).toHaveLength(1);
+    unwrap(await bob.core.openFile(program!.id, 'notes.txt', true));
+    expect(opened).toHaveLength(2);
+
+    unwrap(await bob.core.showFileInFolder(plan!.id, 'plan.txt'));
+    expect(shown).toEqual([opened[0]]);
+    const saved = unwrap(await bob.core.saveFileAs(plan!.id, 'plan.txt'));
+    expect(readFileSync(saved!.path, 'utf8')).toBe('the plan');
+    // The browser shell has none of these.
+    expect(await alice.core.openFile(plan!.id, 'plan.txt', true)).toMatchObject({ ok: false, error: { code: 'UNSUPPORTED' } });
   });
 });

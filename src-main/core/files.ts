@@ -2,139 +2,419 @@
  * File transfers behind the App API (docs/PROTOCOL.md §18): sendFiles uploads each
  * file on a transfer connection of its own and then sends one message carrying them
  * all; downloadFile saves a message's file. Every transfer reports its progress,
- * speed and time left as 'transfer' events and can be cancelled; a dropped link or
- * a host restart is ridden out by the client library, which resumes where it stopped.
+ * speed and time left as 'transfer' events and can be cancelled.
+ *
+ * A dropped link or a host restart is ridden out by the client library, which resumes
+ * where it stopped. What is under way is also written to transfers.json in the profile
+ * (with the host's upload id as soon as it is known, and files given as bytes copied to
+ * outgoing/), so a transfer cut by the app quitting goes on from where it stopped when
+ * the app is next online in the same room as the same user.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { type AppEvent, AppErrorCode, type OutgoingFile, type Result, type TransferEvent } from '../../src-shared/api.js';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve, sep } from 'node:path';
+import { fileTypeFromFile } from 'file-type';
+import { z } from 'zod';
+import { type AppError, type AppEvent, AppErrorCode, type OutgoingFile, type Result, type TransferEvent } from '../../src-shared/api.js';
 import type { AttachmentRef, Target } from '../../src-shared/protocol/objects.js';
+import { target as targetSchema } from '../../src-shared/protocol/objects.js';
+import { isRiskyFile } from '../../src-shared/risky-files.js';
 import { formatBytes } from '../../src-shared/text.js';
 import { ClientError } from '../client/errors.js';
-import { type TransferLink, type TransferProgress, downloadFile, uploadFile } from '../client/transfer.js';
+import { type TransferLink, type TransferProgress, downloadFile, isFinalTransferError, uploadFile } from '../client/transfer.js';
 import { describeRequestError, fail, ok } from './errors.js';
+import { readJson, writeAtomically } from './profile-files.js';
+
+/** Where downloads without a path are saved (the browser shell serves them to its page from there). */
+export function downloadsDir(profileDir: string): string {
+  return join(profileDir, 'downloads');
+}
+
+/** Copies of files to send that have no path of their own (bytes from a page), kept until their message is sent. */
+export function outgoingDir(profileDir: string): string {
+  return join(profileDir, 'outgoing');
+}
+
+/** A saved download's file name: the file's id first, so two files of the same name never meet. */
+export function downloadName(fileId: string, name: string): string {
+  return `${fileId}-${basename(name)}`;
+}
+
+/** What the desktop shell does with a saved file; the browser shell has none of it. */
+export interface DesktopFiles {
+  /** Opens the file with the system's app for it; resolves with an error message, or '' when it opened. */
+  open(path: string): Promise<string>;
+  showInFolder(path: string): void;
+  /** Asks the user where to save a file of that name; null when cancelled. */
+  chooseSavePath(name: string): Promise<string | null>;
+}
 
 export interface FileCoreLink {
   transferLink(): TransferLink | null;
+  /** Who is logged in where ("host:port" and the user), or null offline: transfers resume only there. */
+  account(): string | null;
   /** The host's limit on one file, from hello; undefined when it sent none. */
   maxFileBytes(): number | undefined;
   send(target: Target, text: string, attachments: AttachmentRef[]): Result<{ clientMsgId: string }>;
 }
 
+const pixels = z.number().int().min(1);
+const pendingUpload = z.object({
+  transfer: z.string(),
+  path: z.string(),
+  name: z.string(),
+  uploadId: z.string().optional(),
+  fileId: z.string().optional(),
+  width: pixels.optional(),
+  height: pixels.optional(),
+  thumbnail: z.string().optional(),
+});
+/** Set while a transfer waits for Retry (or Cancel, which then forgets it): it is not resumed by itself. */
+const stopped = z.object({ status: z.enum(['failed', 'cancelled']), error: z.object({ code: z.string(), message: z.string() }).optional() }).optional();
+const pendingSend = z.object({ account: z.string(), target: targetSchema, caption: z.string(), files: z.array(pendingUpload), stopped });
+const pendingDownload = z.object({ transfer: z.string(), account: z.string(), fileId: z.string(), name: z.string(), path: z.string(), stopped });
+type Stopped = z.infer<typeof stopped>;
+const pendingFile = z.object({ sends: z.array(pendingSend), downloads: z.array(pendingDownload) });
+type PendingSend = z.infer<typeof pendingSend>;
+type PendingDownload = z.infer<typeof pendingDownload>;
+
 export class FileCore {
+  /** Transfers under way, by transfer id. */
   private readonly running = new Map<string, AbortController>();
+  /** Downloads under way by where they save to: asking again for the same file joins the one running. */
+  private readonly downloading = new Map<string, Promise<Result<{ transfer: string; path: string }>>>();
+  private readonly file: string;
+  private readonly outgoing: string;
+  private readonly downloads: string;
+  private readonly pending: z.infer<typeof pendingFile>;
+  /** Set by stop(): transfers cut now stay recorded, to resume at the next start. */
+  private stopping = false;
 
   constructor(
     private readonly link: FileCoreLink,
     private readonly emit: (event: AppEvent) => void,
-    /** Where files go that are downloaded without a path (the browser shell's page gets them from there). */
-    private readonly downloadsDir: string,
-  ) {}
+    profileDir: string,
+    private readonly desktop: DesktopFiles | undefined,
+  ) {
+    this.file = join(profileDir, 'transfers.json');
+    this.outgoing = outgoingDir(profileDir);
+    this.downloads = downloadsDir(profileDir);
+    const parsed = pendingFile.safeParse(readJson(this.file));
+    this.pending = parsed.success ? parsed.data : { sends: [], downloads: [] };
+    this.removeUnusedCopies();
+  }
 
   /**
    * Starts uploading the files and, once all are up, sends them in one message with the caption.
    * Returns at once with a transfer id per file; progress and the outcome arrive as 'transfer' events,
    * the message as 'outbox' events like any other.
    */
-  sendFiles(target: Target, files: OutgoingFile[], caption: string): Result<{ transfers: string[] }> {
-    const link = this.link.transferLink();
-    if (!link) return fail(AppErrorCode.NOT_CONNECTED, 'Join or host a room first');
+  async sendFiles(target: Target, files: OutgoingFile[], caption: string): Promise<Result<{ transfers: string[] }>> {
+    const account = this.link.account();
+    if (!this.link.transferLink() || account === null) return fail(AppErrorCode.NOT_CONNECTED, 'Join or host a room first');
     const limit = this.link.maxFileBytes();
     const tooLarge = limit === undefined ? undefined : files.find((file) => sizeOf(file) > limit);
     if (tooLarge && limit !== undefined) {
       return fail('FILE_TOO_LARGE', `${nameOf(tooLarge)} is too large: the host allows ${formatBytes(limit)}`);
     }
-    const transfers = files.map(() => randomUUID());
-    void Promise.all(files.map((file, index) => this.upload(link, transfers[index]!, file))).then(
-      (refs) => {
-        const sent = this.link.send(target, caption, refs);
-        if (!sent.ok) for (const id of transfers) this.report(id, 'upload', '', { status: 'failed', error: sent.error });
-      },
-      () => {
-        // One file failed or was cancelled: its own event says so, and the others are not sent alone.
-        for (const id of transfers) this.running.get(id)?.abort();
-      },
+    const uploads = await Promise.all(
+      files.map(async (file) => {
+        const transfer = randomUUID();
+        const { width, height, thumbnail } = file;
+        return { transfer, path: await this.pathOf(transfer, file), name: nameOf(file), width, height, thumbnail };
+      }),
     );
-    return ok({ transfers });
+    const send: PendingSend = { account, target, caption, files: uploads };
+    this.pending.sends.push(send);
+    this.save();
+    void this.runSend(send);
+    return ok({ transfers: uploads.map((upload) => upload.transfer) });
   }
 
-  /** Downloads a file of a message to `path`, or into the app's downloads folder; resolves once it is saved and checked. */
-  async downloadFile(fileId: string, name: string, path: string | undefined): Promise<Result<{ transfer: string; path: string }>> {
-    const link = this.link.transferLink();
-    if (!link) return fail(AppErrorCode.NOT_CONNECTED, 'Join or host a room first');
-    const target = path ?? join(this.downloadsDir, `${fileId}-${basename(name)}`);
-    if (existsSync(target)) return fail(AppErrorCode.INVALID_ARGUMENT, `${target} exists already; choose another name`);
-    mkdirSync(join(target, '..'), { recursive: true });
-    const transfer = randomUUID();
-    const controller = this.start(transfer, 'download', name);
-    try {
-      await downloadFile(link, { fileId, path: target, signal: controller.signal, onProgress: (p) => this.progress(transfer, 'download', name, p) });
-      this.report(transfer, 'download', name, { status: 'done', path: target });
-      return ok({ transfer, path: target });
-    } catch (error) {
-      const failure = this.failed(transfer, 'download', name, error);
-      return { ok: false, error: failure };
-    } finally {
-      this.running.delete(transfer);
+  /**
+   * Downloads a file of a message to `path`, or into the app's downloads folder; resolves once it is saved
+   * and checked. Without a path, a file saved there before is answered at once.
+   */
+  downloadFile(fileId: string, name: string, path: string | undefined): Promise<Result<{ transfer: string; path: string }>> {
+    const account = this.link.account();
+    if (!this.link.transferLink() || account === null) return Promise.resolve(fail(AppErrorCode.NOT_CONNECTED, 'Join or host a room first'));
+    const target = path ?? join(this.downloads, downloadName(fileId, name));
+    const under = this.downloading.get(target);
+    if (under) return under;
+    if (existsSync(target)) {
+      if (path === undefined) return Promise.resolve(ok({ transfer: randomUUID(), path: target }));
+      return Promise.resolve(fail(AppErrorCode.INVALID_ARGUMENT, `${target} exists already; choose another name`));
     }
+    const download: PendingDownload = { transfer: randomUUID(), account, fileId, name, path: target };
+    this.pending.downloads.push(download);
+    this.save();
+    return this.runDownload(download);
   }
 
-  cancel(transfer: string): Result<void> {
-    const controller = this.running.get(transfer);
-    if (!controller) return fail(AppErrorCode.INVALID_ARGUMENT, 'No such transfer under way');
-    controller.abort();
+  /**
+   * Opens a received file with the system's app, after downloading it if needed. A file that could run
+   * code, by its name or by what this app finds in its content, opens only once the user confirmed.
+   */
+  async openFile(fileId: string, name: string, confirmed: boolean): Promise<Result<void>> {
+    if (!this.desktop) return fail(AppErrorCode.UNSUPPORTED, 'This shell cannot open files; download it instead');
+    const saved = await this.downloadFile(fileId, name, undefined);
+    if (!saved.ok) return saved;
+    const detected = (await fileTypeFromFile(saved.value.path))?.mime ?? 'application/octet-stream';
+    if (isRiskyFile(name, detected) && !confirmed) {
+      return fail(AppErrorCode.RISKY_FILE, `${name} could run a program when opened`);
+    }
+    const problem = await this.desktop.open(saved.value.path);
+    return problem === '' ? ok(undefined) : fail(AppErrorCode.INTERNAL, `${name} could not be opened: ${problem}`);
+  }
+
+  async showInFolder(fileId: string, name: string): Promise<Result<void>> {
+    if (!this.desktop) return fail(AppErrorCode.UNSUPPORTED, 'This shell has no file manager; download the file instead');
+    const saved = await this.downloadFile(fileId, name, undefined);
+    if (!saved.ok) return saved;
+    this.desktop.showInFolder(saved.value.path);
     return ok(undefined);
   }
 
-  private async upload(link: TransferLink, transfer: string, file: OutgoingFile): Promise<AttachmentRef> {
-    const name = nameOf(file);
-    const controller = this.start(transfer, 'upload', name);
+  async saveAs(fileId: string, name: string): Promise<Result<{ transfer: string; path: string } | null>> {
+    if (!this.desktop) return fail(AppErrorCode.UNSUPPORTED, 'This shell cannot choose where to save; download the file instead');
+    const path = await this.desktop.chooseSavePath(name);
+    return path === null ? ok(null) : this.downloadFile(fileId, name, path);
+  }
+
+  /**
+   * Stops a transfer under way (an upload's message is then not sent; Retry goes on from where it stopped),
+   * or forgets one that is not under way, with what it kept to resume.
+   */
+  cancel(transfer: string): Result<void> {
+    const send = this.sendOf(transfer);
+    const download = this.pending.downloads.find((candidate) => candidate.transfer === transfer);
+    if (!send && !download) return fail(AppErrorCode.INVALID_ARGUMENT, 'No such transfer under way');
+    const ids = send ? send.files.map((file) => file.transfer) : [transfer];
+    const running = ids.filter((id) => this.running.has(id));
+    if (running.length > 0) {
+      for (const id of running) this.running.get(id)!.abort();
+      return ok(undefined);
+    }
+    if (send) this.forgetSend(send);
+    if (download) {
+      this.forgetDownload(download);
+      rmSync(`${download.path}.part`, { force: true });
+    }
+    return ok(undefined);
+  }
+
+  /** Starts again a transfer that failed, from where it stopped. */
+  retry(transfer: string): Result<void> {
+    if (this.running.has(transfer)) return ok(undefined);
+    if (!this.link.transferLink()) return fail(AppErrorCode.NOT_CONNECTED, 'Join or host a room first');
+    const send = this.sendOf(transfer);
+    const download = this.pending.downloads.find((candidate) => candidate.transfer === transfer);
+    if (send) void this.runSend(send);
+    else if (download) void this.runDownload(download);
+    else return fail(AppErrorCode.INVALID_ARGUMENT, 'No such transfer to retry');
+    return ok(undefined);
+  }
+
+  /**
+   * Goes on with what this account left unfinished (the app quit, or the link gave up); called once online.
+   * Those stopped are reported again, so windows opened since can offer Retry.
+   */
+  resume(): void {
+    const account = this.link.account();
+    if (account === null) return;
+    for (const send of this.pending.sends) {
+      if (send.account !== account || send.files.some((file) => this.running.has(file.transfer))) continue;
+      if (send.stopped) {
+        for (const file of send.files) this.report(file.transfer, 'upload', file.name, { ...reported(send.stopped), target: send.target });
+      } else void this.runSend(send);
+    }
+    for (const download of this.pending.downloads) {
+      if (download.account !== account || this.running.has(download.transfer)) continue;
+      if (download.stopped) this.report(download.transfer, 'download', download.name, { ...reported(download.stopped), fileId: download.fileId });
+      else void this.runDownload(download);
+    }
+  }
+
+  /** The app is quitting: transfers stop where they are, recorded to resume at the next start. */
+  stop(): void {
+    this.stopping = true;
+    for (const controller of this.running.values()) controller.abort();
+  }
+
+  private async runSend(send: PendingSend): Promise<void> {
+    const link = this.link.transferLink();
+    if (!link) return;
+    delete send.stopped;
+    const outcomes = await Promise.allSettled(send.files.map((file) => (file.fileId ? Promise.resolve() : this.upload(link, send, file))));
+    if (this.stopping || !this.pending.sends.includes(send)) return;
+    const errors = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason as unknown] : []));
+    if (errors.length > 0) {
+      // One file failed: its own event says so, and the others are not sent alone. A link that gave up
+      // is tried again once online; Retry goes on from here at once.
+      const final = errors.find(isFinalTransferError);
+      if (final !== undefined) send.stopped = stoppedBy(final);
+      this.save();
+      return;
+    }
+    const refs = send.files.map(({ fileId, width, height, thumbnail }) => ({
+      fileId: fileId!,
+      ...(width !== undefined ? { width } : {}),
+      ...(height !== undefined ? { height } : {}),
+      ...(thumbnail !== undefined ? { thumbnail } : {}),
+    }));
+    const sent = this.link.send(send.target, send.caption, refs);
+    if (!sent.ok) {
+      send.stopped = { status: 'failed', error: sent.error };
+      this.save();
+      for (const file of send.files) this.report(file.transfer, 'upload', file.name, { status: 'failed', error: sent.error, target: send.target });
+      return;
+    }
+    this.forgetSend(send);
+  }
+
+  private async upload(link: TransferLink, send: PendingSend, file: PendingSend['files'][number]): Promise<void> {
+    const { transfer, name } = file;
+    const controller = this.start(transfer);
+    this.report(transfer, 'upload', name, { status: 'running', target: send.target });
     try {
-      const source = 'path' in file ? { path: file.path } : { bytes: Buffer.from(file.data, 'base64') };
       const uploaded = await uploadFile(link, {
-        source,
+        source: { path: file.path },
         name,
         signal: controller.signal,
-        onProgress: (p) => this.progress(transfer, 'upload', name, p),
+        ...(file.uploadId ? { uploadId: file.uploadId } : {}),
+        onUploadId: (uploadId) => {
+          file.uploadId = uploadId;
+          this.save();
+        },
+        onProgress: (progress) => this.progress(transfer, 'upload', name, progress, { target: send.target }),
       });
-      this.report(transfer, 'upload', name, { status: 'done', fileId: uploaded.id });
-      const { width, height, thumbnail } = file;
-      return {
-        fileId: uploaded.id,
-        ...(width !== undefined ? { width } : {}),
-        ...(height !== undefined ? { height } : {}),
-        ...(thumbnail !== undefined ? { thumbnail } : {}),
-      };
+      file.fileId = uploaded.id;
+      this.save();
+      this.report(transfer, 'upload', name, { status: 'done', fileId: uploaded.id, target: send.target });
     } catch (error) {
-      this.failed(transfer, 'upload', name, error);
+      this.failed(transfer, 'upload', name, error, { target: send.target });
       throw error;
     } finally {
       this.running.delete(transfer);
     }
   }
 
-  private start(transfer: string, direction: TransferEvent['direction'], name: string): AbortController {
+  private runDownload(download: PendingDownload): Promise<Result<{ transfer: string; path: string }>> {
+    const run = this.download(download).finally(() => this.downloading.delete(download.path));
+    this.downloading.set(download.path, run);
+    return run;
+  }
+
+  private async download(download: PendingDownload): Promise<Result<{ transfer: string; path: string }>> {
+    const { transfer, fileId, name, path } = download;
+    const link = this.link.transferLink();
+    if (!link) return fail(AppErrorCode.NOT_CONNECTED, 'Join or host a room first');
+    delete download.stopped;
+    const controller = this.start(transfer);
+    this.report(transfer, 'download', name, { status: 'running', fileId });
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+      await downloadFile(link, { fileId, path, signal: controller.signal, onProgress: (p) => this.progress(transfer, 'download', name, p, { fileId }) });
+      this.forgetDownload(download);
+      this.report(transfer, 'download', name, { status: 'done', path, fileId });
+      return ok({ transfer, path });
+    } catch (error) {
+      if (this.stopping) return fail(AppErrorCode.NOT_CONNECTED, 'The app is quitting');
+      if (isFinalTransferError(error)) {
+        download.stopped = stoppedBy(error);
+        this.save();
+      }
+      return { ok: false, error: this.failed(transfer, 'download', name, error, { fileId }) };
+    } finally {
+      this.running.delete(transfer);
+    }
+  }
+
+  /** A file given as bytes is copied to outgoing/, so the upload can resume after a restart of the app. */
+  private async pathOf(transfer: string, file: OutgoingFile): Promise<string> {
+    if ('path' in file) return file.path;
+    const folder = join(this.outgoing, transfer);
+    await mkdir(folder, { recursive: true });
+    const path = join(folder, basename(file.name));
+    await writeFile(path, Buffer.from(file.data, 'base64'));
+    return path;
+  }
+
+  private sendOf(transfer: string): PendingSend | undefined {
+    return this.pending.sends.find((candidate) => candidate.files.some((file) => file.transfer === transfer));
+  }
+
+  private forgetSend(send: PendingSend): void {
+    this.pending.sends = this.pending.sends.filter((candidate) => candidate !== send);
+    this.save();
+    for (const file of send.files) {
+      if (this.isOwnCopy(file.path)) rmSync(dirname(file.path), { recursive: true, force: true });
+    }
+  }
+
+  private forgetDownload(download: PendingDownload): void {
+    this.pending.downloads = this.pending.downloads.filter((candidate) => candidate !== download);
+    this.save();
+  }
+
+  /** outgoing/ holds one folder per file to send; those no send refers to any more (the app quit between) go. */
+  private removeUnusedCopies(): void {
+    let folders: string[];
+    try {
+      folders = readdirSync(this.outgoing);
+    } catch {
+      return;
+    }
+    const used = new Set(this.pending.sends.flatMap((send) => send.files.filter((file) => this.isOwnCopy(file.path)).map((file) => dirname(file.path))));
+    for (const folder of folders) {
+      const path = join(this.outgoing, folder);
+      if (!used.has(path)) rmSync(path, { recursive: true, force: true });
+    }
+  }
+
+  /** True for a copy in outgoing/ (the browser shell puts what its page sends there too). */
+  private isOwnCopy(path: string): boolean {
+    return resolve(path).startsWith(resolve(this.outgoing) + sep);
+  }
+
+  private save(): void {
+    writeAtomically(this.file, this.pending, 0o600);
+  }
+
+  private start(transfer: string): AbortController {
     const controller = new AbortController();
     this.running.set(transfer, controller);
-    this.report(transfer, direction, name, { status: 'running' });
     return controller;
   }
 
-  private progress(transfer: string, direction: TransferEvent['direction'], name: string, progress: TransferProgress): void {
-    this.report(transfer, direction, name, { status: 'running', progress });
+  private progress(transfer: string, direction: TransferEvent['direction'], name: string, progress: TransferProgress, about: About): void {
+    this.report(transfer, direction, name, { status: 'running', progress, ...about });
   }
 
-  private failed(transfer: string, direction: TransferEvent['direction'], name: string, error: unknown): TransferEvent['error'] & object {
+  private failed(transfer: string, direction: TransferEvent['direction'], name: string, error: unknown, about: About): AppError {
     const cancelled = error instanceof ClientError && error.code === 'CANCELLED';
     const described = describeRequestError(error);
-    this.report(transfer, direction, name, cancelled ? { status: 'cancelled' } : { status: 'failed', error: described });
+    this.report(transfer, direction, name, cancelled ? { status: 'cancelled', ...about } : { status: 'failed', error: described, ...about });
     return described;
   }
 
   private report(transfer: string, direction: TransferEvent['direction'], name: string, state: Omit<TransferEvent, 'type' | 'transfer' | 'direction' | 'name'>): void {
+    if (this.stopping) return;
     this.emit({ type: 'transfer', transfer, direction, name, ...state });
   }
+}
+
+/** What an event says a transfer belongs to: an upload's conversation, a download's file. */
+type About = Pick<TransferEvent, 'target' | 'fileId'>;
+
+function stoppedBy(error: unknown): NonNullable<Stopped> {
+  if (error instanceof ClientError && error.code === 'CANCELLED') return { status: 'cancelled' };
+  return { status: 'failed', error: describeRequestError(error) };
+}
+
+function reported(stopped: NonNullable<Stopped>): Pick<TransferEvent, 'status' | 'error'> {
+  return stopped.error ? { status: stopped.status, error: stopped.error } : { status: stopped.status };
 }
 
 function nameOf(file: OutgoingFile): string {

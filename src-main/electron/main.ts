@@ -15,6 +15,7 @@ import { unreadFromTitle } from '../desktop/badge.js';
 import { lockProfile } from '../desktop/profile-lock.js';
 import { WindowStateFile } from '../desktop/window-state.js';
 import { DesktopIntegration } from './desktop.js';
+import { electronFiles } from './files.js';
 import { connectIpc } from './ipc.js';
 import { osTokenSealer } from './token-sealer.js';
 import { AppWindows } from './windows.js';
@@ -83,6 +84,7 @@ async function main(): Promise<void> {
     new AppCore({
       profileDir,
       tokenSealer: osTokenSealer(),
+      desktopFiles: electronFiles,
       openChatWindow: async (conv) => {
         windows.showChat(conv);
         return { ok: true, value: undefined };

@@ -4,7 +4,7 @@
  * Node. Runs sandboxed, so it is bundled to a single CommonJS file
  * (dist-main/electron/preload.cjs) whose only require is 'electron'.
  */
-import { type IpcRendererEvent, contextBridge, ipcRenderer } from 'electron';
+import { type IpcRendererEvent, contextBridge, ipcRenderer, webUtils } from 'electron';
 import type { AppEvent, AppTransport } from '../../src-shared/api.js';
 import { CALL_CHANNEL, EVENT_CHANNEL } from './channels.js';
 
@@ -19,6 +19,8 @@ const transport: AppTransport = {
       ipcRenderer.removeListener(EVENT_CHANNEL, forward);
     };
   },
+  // A dropped or picked file's path, so sendFiles reads it from disk; '' for a pasted image, which has none.
+  pathForFile: (file) => webUtils.getPathForFile(file),
 };
 
 contextBridge.exposeInMainWorld('lanchat', transport);

@@ -6,6 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { AppCore } from '../core/app.js';
+import { downloadsDir, outgoingDir } from '../core/files.js';
 import { DEFAULT_PROFILE, profileDirectory } from '../core/profile.js';
 import { ensureProfileDir } from '../core/profile-files.js';
 import { ResumingCore } from '../core/resume.js';
@@ -45,7 +46,8 @@ export async function runBrowserShell(argv: string[]): Promise<{ url: string }> 
   if (!lock.ok) throw new Error(`the profile ${profileDir} is in use by another LanChat (process ${lock.pid})`);
   process.once('exit', () => lock.release());
   const core = new ResumingCore(new AppCore({ profileDir }), profileDir);
-  const shell = await startWebShell({ core, uiPort, staticDir: STATIC_DIR }).catch(async (error: unknown) => {
+  const files = { downloadsDir: downloadsDir(profileDir), outgoingDir: outgoingDir(profileDir) };
+  const shell = await startWebShell({ core, uiPort, staticDir: STATIC_DIR, files }).catch(async (error: unknown) => {
     await core.shutdown();
     throw error;
   });

@@ -16,6 +16,7 @@ import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { z } from 'zod';
 import type { AppEvent, Result } from '../../src-shared/api.js';
 import { BRIDGE_PATH, type BridgeMessage } from '../../src-shared/bridge.js';
+import { FILES_PATH, type ShellFileFolders, serveFiles } from './files.js';
 
 /** The part of the core a shell needs: calls in, events out. */
 export interface ShellCore {
@@ -29,6 +30,8 @@ export interface WebShellOptions {
   uiPort: number;
   /** The built UI (dist-renderer). */
   staticDir: string;
+  /** The profile's file folders; without them /files is not served. */
+  files?: ShellFileFolders;
 }
 
 export interface WebShell {
@@ -41,7 +44,7 @@ export interface WebShell {
 
 /** The UI's own policy, as its meta tag states it (so a page opened without the header is covered too). */
 export const PAGE_POLICY =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: file:; " +
   "connect-src 'self' ws://127.0.0.1:*; object-src 'none'; base-uri 'none'";
 
 /**
@@ -105,7 +108,21 @@ export async function startWebShell(options: WebShellOptions): Promise<WebShell>
       reply(response, 403);
       return;
     }
-    serveStatic(staticRoot, request, response).catch(() => {
+    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    const { files } = options;
+    const serving =
+      files && (url.pathname === FILES_PATH || url.pathname.startsWith(`${FILES_PATH}/`))
+        ? serveFiles(
+            files,
+            request,
+            response,
+            url,
+            // An upload also shows the page's own origin, as the bridge does; an <img> sends none.
+            tokenMatches(url.searchParams.get('token'), tokenDigest) && (request.method !== 'POST' || request.headers.origin === origin),
+            (status, headers) => reply(response, status, headers),
+          )
+        : serveStatic(staticRoot, request, response);
+    serving.catch(() => {
       if (!response.headersSent) reply(response, 500);
       else response.destroy();
     });

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useCallback, useEffect, useId, useRef, useState, type ClipboardEvent, type FormEvent, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError } from '../../src-shared/api.js';
 import { type ConversationKey, replySnippet } from '../../src-shared/protocol/conversation.js';
@@ -6,11 +6,16 @@ import { LIMITS } from '../../src-shared/protocol/limits.js';
 import type { Target } from '../../src-shared/protocol/objects.js';
 import { app, useApp } from '../app-context.js';
 import { formatMoment } from '../lib/time.js';
+import { sendAttached } from '../store/file-actions.js';
 import { editMessage, offers } from '../store/sync.js';
+import { AttachedFiles } from './AttachedFiles.js';
 import { EmojiPopover } from './EmojiPopover.js';
 import { ErrorAlert } from './ErrorAlert.js';
 import { Icon } from './Icons.js';
 import { useMentionSuggest } from './MentionSuggest.js';
+import { Uploads } from './Uploads.js';
+
+const NO_FILES: File[] = [];
 
 /** The counter shows once this few characters are left, before the limit is reached. */
 const COUNTER_FROM = 500;
@@ -38,6 +43,11 @@ export function Composer({ conv, target, blocked, people }: ComposerProps) {
   const [caret, setCaret] = useState(0);
   const [emojiOpen, setEmojiOpen] = useState(false);
   const box = useRef<HTMLTextAreaElement>(null);
+  const filePicker = useRef<HTMLInputElement>(null);
+  const attached = useApp((state) => state.attaching[conv] ?? NO_FILES);
+  const attach = useApp((state) => state.attach);
+  const unattach = useApp((state) => state.unattach);
+  const clearAttached = useApp((state) => state.clearAttached);
   const emojiButton = useRef<HTMLButtonElement>(null);
   const [error, setError] = useState<AppError | null>(null);
   // The host tells the app when a mute begins and ends; the composer follows without a timer of its own.
@@ -66,8 +76,22 @@ export function Composer({ conv, target, blocked, people }: ComposerProps) {
   };
 
   const send = async () => {
-    if (disabled || text.trim() === '' || tooLong) return;
+    if (disabled || tooLong) return;
     const sending = text;
+    if (editing === null && attached.length > 0) {
+      // The text is the files' caption; both are cleared at once and given back if the app refuses them.
+      const files = attached;
+      setText('');
+      clearAttached(conv);
+      const result = await sendAttached(app(), target, files, sending.trim() === '' ? '' : sending);
+      setError(result.ok ? null : result.error);
+      if (!result.ok) {
+        attach(conv, files);
+        setText((current) => (current === '' ? sending : current));
+      }
+      return;
+    }
+    if (text.trim() === '') return;
     if (editing !== null) {
       const result = await editMessage(app(), editing, sending);
       setError(result.ok ? null : result.error);
@@ -107,6 +131,14 @@ export function Composer({ conv, target, blocked, people }: ComposerProps) {
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
     void send();
+  };
+
+  // A pasted picture (a screenshot) is attached; pasted text stays text.
+  const onPaste = (event: ClipboardEvent<HTMLTextAreaElement>) => {
+    const files = [...event.clipboardData.files];
+    if (files.length === 0 || editing !== null) return;
+    event.preventDefault();
+    attach(conv, files);
   };
 
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
@@ -163,7 +195,36 @@ export function Composer({ conv, target, blocked, people }: ComposerProps) {
           </button>
         </div>
       )}
+      <Uploads target={target} />
+      {editing === null && <AttachedFiles files={attached} onRemove={(file) => unattach(conv, file)} />}
       <div className="composer-row">
+        {editing === null && (
+          <>
+            <button
+              type="button"
+              className="icon-button"
+              aria-label={t('files.attach')}
+              title={t('files.attach')}
+              disabled={disabled}
+              onClick={() => filePicker.current?.click()}
+            >
+              <Icon name="paperclip" />
+            </button>
+            <input
+              ref={filePicker}
+              type="file"
+              multiple
+              hidden
+              tabIndex={-1}
+              onChange={(event) => {
+                attach(conv, [...(event.target.files ?? [])]);
+                // Picking the same file again must fire change again.
+                event.target.value = '';
+                box.current?.focus();
+              }}
+            />
+          </>
+        )}
         {/* Grows with its text, wrapped lines included, up to a cap (CSS field-sizing). */}
         <textarea
           ref={box}
@@ -183,6 +244,7 @@ export function Composer({ conv, target, blocked, people }: ComposerProps) {
           }}
           onSelect={(event) => setCaret(event.currentTarget.selectionStart)}
           onKeyDown={onKeyDown}
+          onPaste={onPaste}
         />
         <button
           ref={emojiButton}
@@ -196,7 +258,7 @@ export function Composer({ conv, target, blocked, people }: ComposerProps) {
         >
           <Icon name="smile" />
         </button>
-        <button type="submit" className="primary" disabled={disabled || text.trim() === '' || tooLong}>
+        <button type="submit" className="primary" disabled={disabled || (text.trim() === '' && (editing !== null || attached.length === 0)) || tooLong}>
           {editing !== null ? t('edit.save') : t('composer.send')}
         </button>
       </div>

@@ -10,8 +10,10 @@ import { Avatar } from './Avatar.js';
 import { ChatNote } from './ChatNote.js';
 import { Composer } from './Composer.js';
 import { ConversationDetails } from './ConversationDetails.js';
+import { DropZone } from './DropZone.js';
 import { ErrorAlert } from './ErrorAlert.js';
 import { Icon } from './Icons.js';
+import { ImageViewer } from './ImageViewer.js';
 import { InviteNote } from './InviteNote.js';
 import { MessageList } from './MessageList.js';
 import { MuteMenu } from './MuteMenu.js';
@@ -103,6 +105,8 @@ export function ConversationPane({ conv, canPopOut }: { conv: ConversationKey; c
           <ConversationDetails entry={entry} group={group} contact={contact} label={detailsLabel} onClose={() => setDrawer(null)} onError={setActionError} />
         )}
       </div>
+      <ImageViewer />
+      <DropZone conv={conv} name={name} enabled={entry?.target !== undefined && contact?.state !== 'declined-by-them'} />
     </main>
   );
 }

@@ -19,6 +19,11 @@ const PATHS = {
   bellOff: 'M6 9a6 6 0 0 1 10.5-4M18 9c0 5 2 6.5 2 6.5H8M10 19a2 2 0 0 0 4 0M3 3l18 18',
   arrowDown: 'M12 5v14M6 13l6 6 6-6',
   copy: 'M9 9h10a1 1 0 0 1 1 1v10a1 1 0 0 1-1 1H9a1 1 0 0 1-1-1V10a1 1 0 0 1 1-1ZM5 15H4a1 1 0 0 1-1-1V4a1 1 0 0 1 1-1h10a1 1 0 0 1 1 1v1',
+  paperclip: 'm20 11.5-8.1 8.1a5 5 0 0 1-7.1-7.1l8.5-8.5a3.3 3.3 0 0 1 4.7 4.7l-8.5 8.5a1.7 1.7 0 0 1-2.4-2.4l7.8-7.8',
+  file: 'M14 3H7a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2V8l-5-5ZM14 3v5h5',
+  download: 'M12 4v11M7 10l5 5 5-5M5 20h14',
+  chevronLeft: 'm15 5-7 7 7 7',
+  chevronRight: 'm9 5 7 7-7 7',
 } as const;
 
 export type IconName = keyof typeof PATHS;

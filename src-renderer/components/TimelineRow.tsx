@@ -12,6 +12,7 @@ import { ownStatus } from '../store/selectors.js';
 import { Avatar } from './Avatar.js';
 import { FailedMessageActions } from './FailedMessage.js';
 import { Icon, type IconName } from './Icons.js';
+import { MessageFiles } from './MessageFiles.js';
 import { MessageActions, ReadMark, Reactions, ReplyQuote } from './MessageParts.js';
 import { MessageText } from './MessageText.js';
 
@@ -210,6 +211,7 @@ function MessageRow({ message, from, ts, text, status, error, own, continued, hi
             </span>
           )}
         </div>
+        {message && <MessageFiles message={message} />}
         {message && <Reactions message={message} me={me} />}
         {shownError !== null && <p className="message-error">{errorText(t, shownError)}</p>}
         {children}

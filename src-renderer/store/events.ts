@@ -93,6 +93,9 @@ export function applyEvent(store: AppStore, event: AppEvent): void {
       state.noteTyping(event.conv, event.user, Date.now() + 2 * interval);
       return;
     }
+    case 'transfer':
+      state.applyTransfer(event);
+      return;
   }
 }
 

@@ -1,6 +1,7 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { createContactsSlice, initialContacts } from './contacts.js';
 import { createConversationsSlice, initialConversations } from './conversations.js';
+import { createFilesSlice, initialFiles } from './files.js';
 import { createGroupsSlice, initialGroups } from './groups.js';
 import { createHostAdminSlice, initialHostAdmin } from './host-admin.js';
 import { createMessagesSlice, initialMessages } from './messages.js';
@@ -28,6 +29,7 @@ export function createAppStore(): AppStore {
     ...createUiSlice(...args),
     ...createReadingSlice(...args),
     ...createTypingSlice(...args),
+    ...createFilesSlice(...args),
     resetRoom: () =>
       args[0]({
         ...initialHostAdmin,
@@ -40,6 +42,7 @@ export function createAppStore(): AppStore {
         ...initialRoomUi,
         ...initialReading,
         ...initialTyping,
+        ...initialFiles,
       }),
   }));
 }

@@ -85,6 +85,10 @@ export function fakeApi(overrides: Partial<AppApi> = {}): AppApi & { emit(event:
     sendFiles: () => ok({ transfers: [] }),
     downloadFile: () => ok({ transfer: 't1', path: '' }),
     cancelTransfer: () => ok(undefined),
+    retryTransfer: () => ok(undefined),
+    openFile: () => ok(undefined),
+    showFileInFolder: () => ok(undefined),
+    saveFileAs: () => ok(null),
     onEvent: (listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -1,6 +1,7 @@
 import type { StateCreator } from 'zustand/vanilla';
 import type { ContactsSlice } from './contacts.js';
 import type { ConversationsSlice } from './conversations.js';
+import type { FilesSlice } from './files.js';
 import type { GroupsSlice } from './groups.js';
 import type { HostAdminSlice } from './host-admin.js';
 import type { MessagesSlice } from './messages.js';
@@ -27,6 +28,7 @@ export type AppState = SessionSlice &
   UiSlice &
   ReadingSlice &
   TypingSlice &
+  FilesSlice &
   ResetSlice;
 
 /** Each slice sees the whole store (zustand's slices pattern) and returns its own part. */

@@ -1,0 +1,131 @@
+/**
+ * Files and pictures between real browser-shell processes: dropped onto the window, shown
+ * inline and full size, downloaded byte for byte, cancelled and retried, carried through a
+ * host restart, kept for a recipient who was away, and a risky file asks first.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures.js';
+import { startShell } from './shell.js';
+import { captionAndSend, dropFiles, patternSha256 } from './files-ui.js';
+import { expectOnline, hostRoom, message, stopHosting } from './ui.js';
+
+/** Clicks a file's Download and answers the saved file's bytes. */
+async function download(page: Page, name: string, confirmFirst = false): Promise<Buffer> {
+  const saved = page.waitForEvent('download');
+  await page.getByRole('button', { name: `Download ${name}` }).first().click();
+  if (confirmFirst) await page.getByRole('alertdialog', { name: `Download ${name}?` }).getByRole('button', { name: 'Download' }).click();
+  const file = await saved;
+  expect(file.suggestedFilename()).toBe(name);
+  return readFileSync((await file.path())!);
+}
+
+test('pictures and a file dropped onto the window reach the other user: thumbnails at their size, the viewer, the exact bytes', async ({ room }) => {
+  const { users } = await room(['alice', 'bob']);
+  const [alice, bob] = users.map((user) => user.page);
+
+  await dropFiles(alice!, [
+    { name: 'one.png', picture: { width: 640, height: 480, colour: '#d04020' } },
+    { name: 'two.png', picture: { width: 300, height: 600, colour: '#2040d0' } },
+    { name: 'notes.txt', text: 'the meeting notes' },
+  ]);
+  // Changed one's mind about one of them.
+  await dropFiles(alice!, [{ name: 'extra.txt', text: 'not this one' }]);
+  await alice!.getByRole('button', { name: 'Remove extra.txt' }).click();
+  // A picture pasted into the message box is attached too (a screenshot, say); this one is taken off again.
+  await alice!.getByRole('textbox', { name: 'Message' }).evaluate(async (box) => {
+    const canvas = new OffscreenCanvas(40, 30);
+    canvas.getContext('2d')!.fillRect(0, 0, 40, 30);
+    const clipboardData = new DataTransfer();
+    clipboardData.items.add(new File([await canvas.convertToBlob({ type: 'image/png' })], 'pasted.png', { type: 'image/png' }));
+    box.dispatchEvent(new ClipboardEvent('paste', { clipboardData, bubbles: true, cancelable: true }));
+  });
+  await alice!.getByRole('list', { name: 'Files to send' }).getByRole('button', { name: 'Remove pasted.png' }).click();
+  await expect(alice!.getByRole('list', { name: 'Files to send' }).getByRole('listitem')).toHaveCount(3);
+  await captionAndSend(alice!, 'pictures from the trip');
+
+  const received = message(bob!, 'pictures from the trip');
+  const first = received.getByRole('button', { name: 'Open picture one.png' });
+  const second = received.getByRole('button', { name: 'Open picture two.png' });
+  // The sender's thumbnail is drawn in a box of the picture's proportions, fixed before it loads.
+  await expect(first).toBeVisible();
+  expect(await first.boundingBox()).toMatchObject({ width: 320, height: 240 });
+  expect(await second.boundingBox()).toMatchObject({ width: 120, height: 240 });
+  await expect(received.getByRole('group', { name: 'notes.txt' })).toContainText('17 byte');
+
+  // The viewer: the full picture, arrows between the conversation's pictures, Escape back to where it was.
+  await first.click();
+  const viewer = bob!.getByRole('dialog', { name: 'one.png' });
+  await expect(viewer).toBeVisible();
+  const full = viewer.getByRole('img', { name: 'one.png' });
+  await expect(full).toHaveAttribute('src', /^\/files\//);
+  await expect.poll(() => full.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(640);
+  await expect(viewer).toContainText('1 of 2');
+  await bob!.keyboard.press('ArrowRight');
+  await expect(bob!.getByRole('dialog', { name: 'two.png' })).toContainText('2 of 2');
+  await expect.poll(() => bob!.getByRole('dialog').getByRole('img', { name: 'two.png' }).evaluate((img: HTMLImageElement) => img.complete && img.naturalHeight)).toBe(600);
+  await bob!.keyboard.press('ArrowLeft');
+  await expect(bob!.getByRole('dialog', { name: 'one.png' })).toBeVisible();
+  await bob!.keyboard.press('Escape');
+  await expect(bob!.getByRole('dialog')).toHaveCount(0);
+  await expect(first).toBeFocused();
+
+  expect((await download(bob!, 'notes.txt')).toString()).toBe('the meeting notes');
+});
+
+test('a transfer shows its progress, can be cancelled and retried, and goes on through a host restart', async ({ room }) => {
+  // 90 MB up, through a restart, and down twice (to the app, then to the browser) on a loaded machine.
+  test.setTimeout(240_000);
+  const { port, users } = await room(['alice', 'bob']);
+  const [alice, bob] = users.map((user) => user.page);
+  const size = 90 * 1024 * 1024;
+
+  await dropFiles(bob!, [{ name: 'big.dat', size }]);
+  await captionAndSend(bob!, 'the big one');
+  const uploads = bob!.getByRole('region', { name: 'Files being sent' });
+  const row = uploads.getByRole('group', { name: 'Sending big.dat' });
+  await expect(row.getByRole('progressbar', { name: 'Progress of big.dat' })).toBeVisible();
+  await row.getByRole('button', { name: 'Cancel big.dat' }).click();
+  await expect(row).toContainText('Cancelled');
+  await expect(row.getByRole('progressbar')).toHaveCount(0);
+
+  // Retry goes on; the host restarts meanwhile and the upload rides it out.
+  await row.getByRole('button', { name: 'Retry big.dat' }).click();
+  await expect(row.getByRole('progressbar', { name: 'Progress of big.dat' })).toBeVisible();
+  await stopHosting(alice!);
+  await hostRoom(alice!, { room: 'Lab', port, name: 'alice' });
+  await expect(message(alice!, 'the big one').getByRole('group', { name: 'big.dat' })).toBeVisible({ timeout: 60_000 });
+  await expect(uploads).toHaveCount(0);
+  expect(createHash('sha256').update(await download(alice!, 'big.dat')).digest('hex')).toBe(patternSha256(size));
+});
+
+test('a file sent while its recipient was away arrives when they are back, and a risky one asks before downloading', async ({ room, browser }) => {
+  const { users } = await room(['alice', 'bob']);
+  const [alice, bob] = users;
+  await bob!.stop();
+
+  await dropFiles(alice!.page, [
+    { name: 'setup.sh', text: '#!/bin/sh\necho hello\n' },
+    { name: 'agenda.txt', text: 'the agenda' },
+  ]);
+  await captionAndSend(alice!.page, 'for bob');
+
+  const back = await startShell(browser, 'bob', undefined, bob!.home);
+  try {
+    await expectOnline(back.page);
+    const received = message(back.page, 'for bob');
+    await expect(received.getByRole('group', { name: 'setup.sh' })).toBeVisible();
+    expect((await download(back.page, 'agenda.txt')).toString()).toBe('the agenda');
+
+    // A script: nothing happens until the user says so.
+    await back.page.getByRole('button', { name: 'Download setup.sh' }).click();
+    const question = back.page.getByRole('alertdialog', { name: 'Download setup.sh?' });
+    await expect(question).toContainText('can run a program');
+    await question.getByRole('button', { name: 'Cancel' }).click();
+    await expect(question).toHaveCount(0);
+    expect((await download(back.page, 'setup.sh', true)).toString()).toBe('#!/bin/sh\necho hello\n');
+  } finally {
+    await back.stop();
+  }
+});

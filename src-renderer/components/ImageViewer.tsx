@@ -1,0 +1,131 @@
+/**
+ * The full-size viewer for a conversation's pictures: the app downloads the file (the sender's
+ * thumbnail is shown meanwhile), arrows go to the previous and next picture of the loaded
+ * conversation, Escape closes and focus goes back to the picture it was opened from.
+ */
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { AppError } from '../../src-shared/api.js';
+import { savedFileUrl, isBrowserShell } from '../api.js';
+import { app, useApp } from '../app-context.js';
+import { errorText } from '../i18n/index.js';
+import { type InlineImage, fitInBox, isInlineImage, thumbnailUrl } from '../lib/attachments.js';
+import { downloadToBrowser } from '../store/file-actions.js';
+import { Dialog } from './Dialog.js';
+import { Icon } from './Icons.js';
+
+const NO_MESSAGES: never[] = [];
+
+export function ImageViewer() {
+  const { t } = useTranslation();
+  const viewer = useApp((state) => state.viewer);
+  const setViewer = useApp((state) => state.setViewer);
+  const messages = useApp((state) => (viewer ? (state.timelines[viewer.conv]?.messages ?? NO_MESSAGES) : NO_MESSAGES));
+  const images = useMemo(
+    () => messages.flatMap((message) => (message.deleted ? [] : (message.attachments ?? []).filter(isInlineImage).map((image) => ({ image, messageId: message.id })))),
+    [messages],
+  );
+  const index = viewer ? images.findIndex((entry) => entry.image.id === viewer.fileId && entry.messageId === viewer.messageId) : -1;
+  const current = index >= 0 ? images[index]!.image : null;
+
+  const go = useCallback(
+    (step: number) => {
+      const next = images[index + step];
+      if (viewer && next) setViewer({ conv: viewer.conv, messageId: next.messageId, fileId: next.image.id });
+    },
+    [images, index, viewer, setViewer],
+  );
+  // On the window, not the dialog: at the first or last picture its button is disabled and focus leaves it.
+  const open = current !== null;
+  useEffect(() => {
+    if (!open) return;
+    const onKeyDown = (event: KeyboardEvent) => {
+      if (event.key === 'ArrowLeft') go(-1);
+      else if (event.key === 'ArrowRight') go(1);
+      else return;
+      event.preventDefault();
+    };
+    window.addEventListener('keydown', onKeyDown);
+    return () => window.removeEventListener('keydown', onKeyDown);
+  }, [open, go]);
+
+  return (
+    <Dialog title={current?.name ?? ''} open={current !== null} onClose={() => setViewer(null)}>
+      {current !== null && (
+        <div className="viewer">
+          <FullImage key={current.id} image={current} />
+          <div className="viewer-bar">
+            <button type="button" className="icon-button" aria-label={t('files.previousImage')} title={t('files.previousImage')} disabled={index <= 0} onClick={() => go(-1)}>
+              <Icon name="chevronLeft" />
+            </button>
+            <span className="viewer-count">{t('files.imageCount', { index: index + 1, count: images.length })}</span>
+            <button
+              type="button"
+              className="icon-button"
+              aria-label={t('files.nextImage')}
+              title={t('files.nextImage')}
+              disabled={index >= images.length - 1}
+              data-autofocus
+              onClick={() => go(1)}
+            >
+              <Icon name="chevronRight" />
+            </button>
+            <SaveImage image={current} />
+          </div>
+        </div>
+      )}
+    </Dialog>
+  );
+}
+
+/** The picture itself once the app has it; its thumbnail, at the same size, until then. */
+function FullImage({ image }: { image: InlineImage }) {
+  const { t } = useTranslation();
+  const [source, setSource] = useState<string | null>(null);
+  const [error, setError] = useState<AppError | null>(null);
+  useEffect(() => {
+    let current = true;
+    void app()
+      .api.downloadFile(image.id, image.name)
+      .then((result) => {
+        if (!current) return;
+        if (result.ok) setSource(savedFileUrl(image.id, image.name, result.value.path));
+        else setError(result.error);
+      });
+    return () => {
+      current = false;
+    };
+  }, [image]);
+  const size = fitInBox(image.width, image.height, { width: window.innerWidth * 0.86, height: window.innerHeight * 0.7 });
+  return (
+    <figure className="viewer-figure">
+      <img
+        className={source === null ? 'viewer-image loading' : 'viewer-image'}
+        src={source ?? thumbnailUrl(image.thumbnail)}
+        alt={image.name}
+        width={size.width}
+        height={size.height}
+        aria-busy={source === null}
+      />
+      {error !== null && <figcaption className="message-error">{errorText(t, error)}</figcaption>}
+    </figure>
+  );
+}
+
+function SaveImage({ image }: { image: InlineImage }) {
+  const { t } = useTranslation();
+  const [error, setError] = useState<AppError | null>(null);
+  const browser = isBrowserShell();
+  const save = async () => {
+    const result = browser ? await downloadToBrowser(app(), image) : await app().api.saveFileAs(image.id, image.name);
+    setError(result.ok ? null : result.error);
+  };
+  return (
+    <>
+      <button type="button" className="viewer-save" aria-label={t(browser ? 'files.download' : 'files.saveAs', { name: image.name })} onClick={() => void save()}>
+        <Icon name="download" /> {browser ? t('files.downloadShort') : t('files.saveAsShort')}
+      </button>
+      {error !== null && <span className="message-error">{errorText(t, error)}</span>}
+    </>
+  );
+}

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import type { TransferEvent } from '../../src-shared/api.js';
+import { createAppStore } from '../store/index.js';
+import { fitInBox, formatSize, isInlineImage, secondsLeftParts, thumbnailUrl } from './attachments.js';
+
+const file = { id: 'AbCdEfGhIjKlMnOpQrStUv', name: 'a.png', size: 10, type: 'image/png', sha256: 'a'.repeat(64) };
+
+describe('attachments', () => {
+  it('fits a picture in its box, proportions kept, never larger than itself', () => {
+    expect(fitInBox(640, 480)).toEqual({ width: 320, height: 240 });
+    expect(fitInBox(300, 600)).toEqual({ width: 120, height: 240 });
+    expect(fitInBox(100, 50)).toEqual({ width: 100, height: 50 });
+    expect(fitInBox(10_000, 1)).toEqual({ width: 320, height: 1 });
+  });
+
+  it('shows a picture inline only with a showable type and the sender’s thumbnail and measurements', () => {
+    expect(isInlineImage({ ...file, width: 2, height: 2, thumbnail: 'AAAA' })).toBe(true);
+    expect(isInlineImage({ ...file, width: 2, height: 2 })).toBe(false);
+    expect(isInlineImage({ ...file, type: 'image/svg+xml', width: 2, height: 2, thumbnail: 'AAAA' })).toBe(false);
+  });
+
+  it('types a thumbnail from its first bytes', () => {
+    expect(thumbnailUrl('/9j/4AAQ')).toBe('data:image/jpeg;base64,/9j/4AAQ');
+    expect(thumbnailUrl('iVBORw0K')).toMatch(/^data:image\/png;/);
+    expect(thumbnailUrl('UklGRiQA')).toMatch(/^data:image\/webp;/);
+  });
+
+  it('writes sizes in the UI language, in units of 1024', () => {
+    expect(formatSize(19, 'en')).toBe('19 bytes');
+    expect(formatSize(2.5 * 1024 * 1024, 'en')).toBe('2.5 MB');
+    expect(formatSize(2.5 * 1024 * 1024, 'tr')).toBe('2,5 MB');
+    expect(formatSize(100 * 1024 * 1024, 'en')).toBe('100 MB');
+  });
+
+  it('says time left in seconds, then minutes, then hours', () => {
+    expect(secondsLeftParts(0.2)).toEqual({ unit: 'seconds', count: 1 });
+    expect(secondsLeftParts(75)).toEqual({ unit: 'seconds', count: 75 });
+    expect(secondsLeftParts(600)).toEqual({ unit: 'minutes', count: 10 });
+    expect(secondsLeftParts(7200)).toEqual({ unit: 'hours', count: 2 });
+  });
+});
+
+describe('the files slice', () => {
+  const event = (change: Partial<TransferEvent>): TransferEvent => ({ type: 'transfer', transfer: 't1', direction: 'upload', name: 'a.bin', status: 'running', ...change });
+
+  it('keeps each transfer’s latest state, the last measurement while running, and forgets it on dismissal', () => {
+    const store = createAppStore();
+    const { applyTransfer } = store.getState();
+    applyTransfer(event({ target: { kind: 'room' } }));
+    applyTransfer(event({ progress: { bytes: 5, total: 10, bytesPerSecond: 5, secondsLeft: 1 } }));
+    applyTransfer(event({}));
+    expect(store.getState().transfers['t1']).toMatchObject({ status: 'running', progress: { bytes: 5 }, target: { kind: 'room' } });
+    applyTransfer(event({ status: 'failed', error: { code: 'STORAGE_FULL', message: 'full' } }));
+    expect(store.getState().transfers['t1']).toMatchObject({ status: 'failed', progress: undefined, error: { code: 'STORAGE_FULL' } });
+    store.getState().dismissTransfer('t1');
+    expect(store.getState().transfers).toEqual({});
+  });
+});
