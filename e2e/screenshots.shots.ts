@@ -11,6 +11,7 @@ import { expect, test } from './fixtures.js';
 import type { ShellUser } from './shell.js';
 import {
   createGroup,
+  currentConversation,
   message,
   openConversation,
   openDetails,
@@ -141,4 +142,86 @@ test('screenshots of the main screens', async ({ room, shells }) => {
   await carol!.page.getByRole('button', { name: 'Leave room' }).click();
   await expect(carol!.page.getByRole('status').filter({ hasText: 'You left Lab.' })).toBeVisible();
   await shootEveryLook(carol!, 'left');
+});
+
+// Issue 12: a group's conversation with a reply, an edit, a deleted message, reactions, "Read by N"
+// and a typing line; then "↓ N new" while scrolled up. Wide and 720 px.
+test('screenshots of conversation changes', async ({ room }) => {
+  const { users } = await room(['alice', 'bob', 'carol']);
+  const [alice, bob, carol] = users as [ShellUser, ShellUser, ShellUser];
+  for (const user of users) await user.page.setViewportSize({ width: 1280, height: 800 });
+
+  await createGroup(alice.page, 'Release team');
+  const details = await openDetails(alice.page, 'Group details');
+  for (const member of ['bob', 'carol']) {
+    await details.getByRole('button', { name: 'Add member' }).click();
+    const dialog = alice.page.getByRole('dialog', { name: 'Add member' });
+    await dialog.getByRole('combobox', { name: 'Member name' }).fill(member);
+    await dialog.getByRole('button', { name: 'Add member' }).click();
+    await expect(details.getByRole('list', { name: 'Members' })).toContainText(member);
+  }
+  await alice.page.keyboard.press('Escape');
+  for (const user of [bob, carol]) {
+    await user.page.getByRole('region', { name: 'Group invitations' }).getByRole('button', { name: 'Join Release team' }).click();
+    await expect(currentConversation(user.page, 'Release team')).toBeVisible();
+  }
+
+  await send(bob.page, 'Lunch at noon tomorrow, after the release review?');
+  const question = message(alice.page, 'Lunch at noon');
+  await question.hover();
+  await question.getByRole('button', { name: 'Reply', exact: true }).click();
+  await send(alice.page, 'Works for me, the usual place.');
+  await send(carol.page, 'I will bring the slides');
+  const slides = message(carol.page, 'I will bring the slides');
+  await slides.getByRole('button', { name: 'Message actions' }).click();
+  await carol.page.getByRole('menuitem', { name: 'Edit' }).click();
+  await send(carol.page, 'I will bring the slides and the demo build');
+  await send(bob.page, 'wrong chat, sorry');
+  await message(bob.page, 'wrong chat').getByRole('button', { name: 'Message actions' }).click();
+  await bob.page.getByRole('menuitem', { name: 'Delete for everyone' }).click();
+  await bob.page.getByRole('alertdialog').getByRole('button', { name: 'Delete', exact: true }).click();
+  await send(alice.page, 'Release notes are in the wiki, please check the install steps.');
+  for (const [user, emoji] of [[bob, '👍'], [carol, '❤️'], [carol, '👍']] as const) {
+    const notes = message(user.page, 'Release notes are in the wiki');
+    await notes.hover();
+    await notes.getByRole('button', { name: `React with ${emoji}` }).click();
+  }
+  await expect(message(alice.page, 'Release notes').getByRole('button', { name: 'Read by 2' })).toBeVisible();
+  await expect(message(alice.page, 'Message deleted')).toBeVisible();
+  await expect(message(alice.page, 'demo build').getByText('(edited)')).toBeVisible();
+
+  // bob keeps typing while alice's window is shot.
+  let typing = true;
+  const keepTyping = (async () => {
+    const box = bob.page.getByRole('textbox', { name: 'Message' });
+    while (typing) {
+      await box.pressSequentially('.');
+      await bob.page.waitForTimeout(500);
+    }
+  })();
+  await expect(alice.page.getByText('bob is typing…')).toBeVisible();
+  await shootEveryLook(alice, 'conversation');
+  await alice.page.setViewportSize({ width: 720, height: 800 });
+  await shootEveryLook(alice, 'conversation-narrow');
+  typing = false;
+  await keepTyping;
+  await alice.page.setViewportSize({ width: 1280, height: 800 });
+  // Who read it, as keyboard focus shows it.
+  await message(alice.page, 'Release notes').getByRole('button', { name: 'Read by 2' }).focus();
+  await expect(message(alice.page, 'Release notes').getByRole('tooltip')).toBeVisible();
+  await shootEveryLook(alice, 'read-by');
+  await alice.page.getByRole('textbox', { name: 'Message' }).focus();
+  await bob.page.getByRole('textbox', { name: 'Message' }).fill('');
+
+  const groups = (await callApp(bob, 'groups', [])) as { ok: true; value: { id: number }[] };
+  const team = { kind: 'group', groupId: groups.value[0]!.id };
+  for (let i = 1; i <= 24; i += 1) expect(await callApp(bob, 'send', [team, `Checklist item ${i} done`])).toMatchObject({ ok: true });
+  await expect(message(alice.page, 'Checklist item 24 done')).toBeVisible();
+  await alice.page.getByRole('log', { name: 'Messages' }).evaluate((element) => (element.scrollTop = 0));
+  for (const text of ['Build 2.0.0-rc2 is up', 'Installer signed', 'Smoke tests pass on Windows and Linux']) await send(carol.page, text);
+  await expect(alice.page.getByRole('button', { name: 'Show 3 new messages' })).toBeVisible();
+  await shootEveryLook(alice, 'new-below');
+  await alice.page.setViewportSize({ width: 720, height: 800 });
+  await alice.page.getByRole('log', { name: 'Messages' }).evaluate((element) => (element.scrollTop = 0));
+  await shootEveryLook(alice, 'new-below-narrow');
 });

@@ -24,9 +24,11 @@ import { ClientError } from '../client/errors.js';
 import type { TransferLink } from '../client/transfer.js';
 import { describeConnectError, describeRequestError, fail, messageOf, ok } from './errors.js';
 import { PinFile, UNENCRYPTED, serverKey } from './pins.js';
-import { SessionTokenFile, type TokenSealer } from './profile-files.js';
+import { EventCursorFile, SessionTokenFile, type TokenSealer } from './profile-files.js';
 
 const CLIENT_NAME = 'lanchat-desktop/0.1.0';
+/** The event cursor is saved at most this often while events come (and when the connection closes). */
+const EVENT_CURSOR_SAVE_DELAY_MS = 1000;
 
 export interface Server {
   host: string;
@@ -69,6 +71,9 @@ export class Link {
   /** The server of the latest connect(), kept after its connection ends: whose session signOut forgets. */
   private lastServer: Server | null = null;
   private readonly sessionTokens: SessionTokenFile;
+  private readonly eventCursors: EventCursorFile;
+  /** A save of the event cursor waiting for the events of a burst to pass. */
+  private cursorSave: { timer: NodeJS.Timeout; save: () => void } | null = null;
   private readonly pins: PinFile;
   /** Messages given to send() that are not yet stored or refused, for their outbox events. */
   private readonly outgoing = new Map<string, { target: Target; text: string; replyTo?: number }>();
@@ -83,6 +88,7 @@ export class Link {
     tokenSealer?: TokenSealer,
   ) {
     this.sessionTokens = new SessionTokenFile(profileDir, tokenSealer);
+    this.eventCursors = new EventCursorFile(profileDir);
     this.pins = new PinFile(join(profileDir, 'pins.json'));
   }
 
@@ -154,7 +160,7 @@ export class Link {
       if (!trust.own) this.savePin(key, fingerprint ?? UNENCRYPTED);
       return ok(undefined);
     }
-    if (error instanceof ClientError && error.code === ErrorCode.BAD_TOKEN) this.sessionTokens.forget(key);
+    if (error instanceof ClientError && error.code === ErrorCode.BAD_TOKEN) this.forgetSession(key);
     this.lastError = describeConnectError(error, key, pinned, trust.own ? undefined : trust.announcedFingerprint);
     this.changed();
     return { ok: false, error: this.lastError };
@@ -183,8 +189,15 @@ export class Link {
       // Offline: the server keeps the session until it expires, but this app forgets it
       // below, and logout() closes the client either way.
     }
-    this.sessionTokens.forget(serverKey(server));
+    this.forgetSession(serverKey(server));
     return ok(undefined);
+  }
+
+  /** Only the password gets back in, and the next login catches up as a first one. */
+  private forgetSession(key: string): void {
+    this.cursorSave?.save();
+    this.sessionTokens.forget(key);
+    this.eventCursors.forget(key);
   }
 
   /** Closes the connection without logging out, so its saved session stays usable. */
@@ -192,6 +205,7 @@ export class Link {
     const current = this.current;
     if (!current) return;
     this.lastError = null;
+    this.cursorSave?.save();
     current.client.close();
   }
 
@@ -274,10 +288,12 @@ export class Link {
     security: { tls: boolean; fingerprint?: string | undefined },
   ): Promise<unknown> {
     const key = serverKey(server);
+    const lastEventId = this.eventCursors.cursorFor(key, name);
     const client = new ChatClient({
       host: server.host,
       port: server.port,
       name,
+      ...(lastEventId !== undefined ? { lastEventId } : {}),
       clientName: CLIENT_NAME,
       tls: security.tls,
       ...(security.fingerprint !== undefined ? { fingerprint: security.fingerprint } : {}),
@@ -300,11 +316,16 @@ export class Link {
     const isCurrent = (): boolean => this.current?.client === client;
     client.on('state', (state) => {
       if (!isCurrent()) return;
-      if (state === 'closed') this.current = null;
+      if (state === 'closed') {
+        this.current = null;
+        this.cursorSave?.save();
+      }
       this.changed();
     });
     client.on('online', () => {
       if (isCurrent()) this.lastError = null;
+      // A catch-up by `sync` moves the cursor to the login's without an event.
+      this.noteEventCursor(client, key);
     });
     client.on('offline', (reason) => {
       if (!isCurrent()) return;
@@ -317,11 +338,14 @@ export class Link {
     });
     client.on('fatal', (error) => {
       // The client closed itself (and stopped being current) just before this.
-      if (error.code === ErrorCode.BAD_TOKEN) this.sessionTokens.forget(key);
+      if (error.code === ErrorCode.BAD_TOKEN) this.forgetSession(key);
       this.lastError = describeConnectError(error, key, this.pins.get(key));
       this.changed();
     });
-    client.on('message', (message) => this.emit({ type: 'message', message }));
+    client.on('message', (message) => {
+      this.emit({ type: 'message', message });
+      this.noteEventCursor(client, key);
+    });
     client.on('queued', ({ clientMsgId, to, text, replyTo }) =>
       this.emit({ type: 'outbox', clientMsgId, status: 'queued', target: to, text, ...(replyTo !== undefined ? { replyTo } : {}), ts: Date.now() }),
     );
@@ -340,7 +364,29 @@ export class Link {
       this.current!.muted = muted ? { until: until ?? null } : null;
       this.changed();
     });
-    client.on('event', (event) => this.emit({ type: 'event', event }));
+    client.on('event', (event) => {
+      this.emit({ type: 'event', event });
+      this.noteEventCursor(client, key);
+    });
+  }
+
+  /** The windows have been given everything up to the client's event cursor: saved soon, once per burst. */
+  private noteEventCursor(client: ChatClient, key: string): void {
+    if (this.cursorSave) return;
+    const save = (): void => {
+      clearTimeout(timer);
+      this.cursorSave = null;
+      const name = client.session?.login.name;
+      if (name === undefined) return;
+      try {
+        this.eventCursors.save(key, name, client.lastEventId);
+      } catch (error) {
+        console.error(`lanchat: could not save where the conversations were caught up to: ${messageOf(error)}`);
+      }
+    };
+    const timer = setTimeout(save, EVENT_CURSOR_SAVE_DELAY_MS);
+    timer.unref();
+    this.cursorSave = { timer, save };
   }
 
   private savePin(key: string, pin: string): void {

@@ -3,7 +3,8 @@
  * look remember; never a password) and session.json (one session token per
  * server, readable only by the owner and, in the desktop app where the OS offers
  * it, encrypted with the user's OS key, so a restarted app can log in again
- * without asking for the password).
+ * without asking for the password), and events.json (where each server's event log was
+ * caught up to).
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -151,5 +152,42 @@ export class SessionTokenFile {
       ]),
     );
     writeAtomically(this.file, stored, 0o600);
+  }
+}
+
+/**
+ * events.json: per server, the account and the newest event log entry (docs/PROTOCOL.md §17.8)
+ * the app has passed on to its windows, so the next start catches up on what changed while it
+ * was closed (edits, deletes, reactions, read positions, messages) from there, each once.
+ */
+export class EventCursorFile {
+  private readonly file: string;
+  private readonly cursors = new Map<string, { name: string; lastEventId: number }>();
+
+  constructor(profileDir: string) {
+    this.file = join(profileDir, 'events.json');
+    const stored = readJson(this.file);
+    if (typeof stored !== 'object' || stored === null) return;
+    for (const [server, cursor] of Object.entries(stored)) {
+      if (typeof cursor?.name === 'string' && Number.isSafeInteger(cursor.lastEventId) && cursor.lastEventId > 0) {
+        this.cursors.set(server, { name: cursor.name, lastEventId: cursor.lastEventId });
+      }
+    }
+  }
+
+  cursorFor(server: string, name: string): number | undefined {
+    const cursor = this.cursors.get(server);
+    return cursor && nameKey(cursor.name) === nameKey(name) ? cursor.lastEventId : undefined;
+  }
+
+  save(server: string, name: string, lastEventId: number): void {
+    const cursor = this.cursors.get(server);
+    if (lastEventId <= 0 || (cursor?.name === name && cursor.lastEventId === lastEventId)) return;
+    this.cursors.set(server, { name, lastEventId });
+    writeAtomically(this.file, Object.fromEntries(this.cursors), 0o600);
+  }
+
+  forget(server: string): void {
+    if (this.cursors.delete(server)) writeAtomically(this.file, Object.fromEntries(this.cursors), 0o600);
   }
 }

@@ -99,6 +99,52 @@ describe('automatic sign-in', () => {
     await waitFor(() => bob.events.some((e) => e.type === 'outbox' && e.status === 'sent' && e.text === 'after the restart'));
   });
 
+  it('applies the edits, deletes, reactions and messages made while the app was closed, once each, from where it stopped', async () => {
+    const alice = startApp(profile());
+    const { port } = (await alice.call<SessionView>('host', { roomName: 'Lab', port: 0, name: 'alice', password: PASSWORD })).hosting!;
+    const bobDir = profile();
+    let bob = startApp(bobDir);
+    await bob.call('join', { host: '127.0.0.1', port, name: 'bob', password: PASSWORD });
+    const sent = async (text: string): Promise<ChatMessage> => {
+      await alice.call('send', { kind: 'room' }, text);
+      await waitFor(() => bob.events.some((e) => e.type === 'message' && e.message.text === text), 5000, `bob to get "${text}"`);
+      return (bob.events.find((e) => e.type === 'message' && e.message.text === text) as { message: ChatMessage }).message;
+    };
+    const [edited, deleted, reacted] = [await sent('see you at noon'), await sent('wrong room, sorry'), await sent('cake in the kitchen')];
+    await bob.call('history', 'room');
+    await bob.stop();
+
+    await alice.call('editMessage', edited.id, 'see you at one');
+    await alice.call('deleteMessage', deleted.id);
+    await alice.call('react', reacted.id, '🎂', true);
+    await alice.call('send', { kind: 'room' }, 'while you were away');
+    await waitFor(() => alice.events.some((e) => e.type === 'outbox' && e.status === 'sent' && e.text === 'while you were away'));
+
+    bob = startApp(bobDir);
+    expect(await bob.core.resume()).toMatchObject({ ok: true, value: { status: 'online' } });
+    const changes = bob.events.flatMap((e) => (e.type === 'event' && e.event.kind !== 'read' ? [e.event] : []));
+    expect(changes.map((change) => [change.kind, change.message.id])).toEqual([
+      ['edit', edited.id],
+      ['delete', deleted.id],
+      ['reaction', reacted.id],
+    ]);
+    expect(changes[0]!.message.text).toBe('see you at one');
+    expect(bob.events.filter((e) => e.type === 'message').map((e) => (e as { message: ChatMessage }).message.text)).toEqual(['while you were away']);
+    // The conversations shown at the next start already hold the changes.
+    await bob.stop();
+    expect(statSync(join(bobDir, 'events.json')).mode & 0o777).toBe(0o600);
+    const snapshot = JSON.parse(readFileSync(join(bobDir, 'snapshot.json'), 'utf8')) as { pages: { page: { messages: ChatMessage[] } }[] };
+    const kept = snapshot.pages[0]!.page.messages;
+    expect(kept.map((m) => m.text)).toEqual(['see you at one', '', 'cake in the kitchen', 'while you were away']);
+    expect(kept[1]!.deleted).toBe(true);
+    expect(kept[2]!.reactions).toEqual([{ emoji: '🎂', users: ['alice'] }]);
+
+    // Nothing is applied twice: the next start has nothing new to catch up on.
+    bob = startApp(bobDir);
+    expect(await bob.core.resume()).toMatchObject({ ok: true });
+    expect(bob.events.filter((e) => e.type === 'event' || e.type === 'message')).toEqual([]);
+  });
+
   it('restarts the hosted room and rejoins it as its host', async () => {
     const dir = profile();
     let alice = startApp(dir);
@@ -154,14 +200,18 @@ describe('automatic sign-in', () => {
     await bob.call('join', { host: '127.0.0.1', port, name: 'bob', password: PASSWORD });
     await bob.call('history', 'room');
     // Leaving is not signing out: the room and its session stay, for an empty password or the next start.
+    await alice.call('send', { kind: 'room' }, 'an event to keep the cursor of');
+    await waitFor(() => bob.events.some((e) => e.type === 'message'));
     await bob.call('leave');
     expect(existsSync(join(bobDir, 'room.json'))).toBe(true);
     expect(JSON.parse(readFileSync(join(bobDir, 'session.json'), 'utf8'))[`127.0.0.1:${port}`]).toMatchObject({ name: 'bob' });
+    expect(JSON.parse(readFileSync(join(bobDir, 'events.json'), 'utf8'))[`127.0.0.1:${port}`]).toMatchObject({ name: 'bob' });
     await bob.call('join', { host: '127.0.0.1', port, name: 'bob', password: '' });
     await bob.call('signOut');
     expect(existsSync(join(bobDir, 'room.json'))).toBe(false);
     expect(existsSync(join(bobDir, 'snapshot.json'))).toBe(false);
     expect(JSON.parse(readFileSync(join(bobDir, 'session.json'), 'utf8'))).toEqual({});
+    expect(JSON.parse(readFileSync(join(bobDir, 'events.json'), 'utf8'))).toEqual({});
     expect(await bob.core.resume()).toBeNull();
 
     await alice.call('signOut');

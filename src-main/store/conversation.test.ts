@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ROOM } from '../../src-shared/protocol/conversation.js';
 import { addUser, directMessage, groupMessage, expectSearchIndexInStep, file, reopen, roomMessage, searchTexts, send, store, stored, useTestStore } from './test-store.js';
 
@@ -38,12 +38,37 @@ describe('conversation changes in the store', () => {
     const reply = send({ ...roomMessage(ann, 'what was it?'), replyTo: original.id });
     expect(reply.replyTo).toEqual({ id: original.id, from: 'ann', snippet: secret });
     store.deleteMessage(original.id);
-    store.purgeDeleted();
+    await store.purgeDeleted();
     expect(databaseBytes()).not.toContain('zebra-quartz');
     expect(store.messageById(reply.id)!.replyTo).toEqual({ id: original.id, from: 'ann', snippet: '', deleted: true });
     expect(store.messageById(original.id)).toMatchObject({ text: '', deleted: true });
     expect(await searchTexts(ann.id, 'zebra')).toEqual([]);
     expectSearchIndexInStep();
+  });
+
+  it('a delete empties the WAL off the event loop, waiting for a reader on an older snapshot without blocking', async () => {
+    const ann = addUser('ann');
+    const original = send(roomMessage(ann, 'walrus-9931 the door code'));
+    // A search worker mid-statement: its snapshot keeps the log from being emptied.
+    const reader = new Database(file, { readonly: true });
+    const rows = reader.prepare('SELECT id FROM messages').iterate();
+    rows.next();
+    store.deleteMessage(original.id);
+    let ticks = 0;
+    const ticking = setInterval(() => (ticks += 1), 5);
+    let settled = false;
+    const purged = store.purgeDeleted().then(() => (settled = true));
+    try {
+      await vi.waitFor(() => expect(ticks).toBeGreaterThanOrEqual(20), { timeout: 10_000 });
+      expect(settled).toBe(false);
+      expect(databaseBytes()).toContain('walrus-9931');
+    } finally {
+      clearInterval(ticking);
+      rows.return!();
+      reader.close();
+    }
+    await purged;
+    expect(databaseBytes()).not.toContain('walrus-9931');
   });
 
   it('mentions only people who can read the conversation, as their names are spelt', () => {

@@ -70,7 +70,7 @@ interface EventRow {
   upTo: number | null;
 }
 
-export function conversationQueries(db: Db, conversationsOf: (userId: number) => ConversationKey[]): ConversationStore {
+export function conversationQueries(db: Db, conversationsOf: (userId: number) => ConversationKey[]): Omit<ConversationStore, 'purgeDeleted'> {
   const findMentions = mentionFinder(db);
   const messageFacts = db.prepare<[number], MessageFacts>(
     `SELECT id, conv, sender_id AS senderId, to_user_id AS toUserId, group_id AS groupId, ts, deleted = 1 AS deleted,
@@ -255,6 +255,5 @@ export function conversationQueries(db: Db, conversationsOf: (userId: number) =>
       }
       return { events, hasMore: rows.length > limit } satisfies EventPage;
     },
-    purgeDeleted: () => void db.pragma('wal_checkpoint(TRUNCATE)'),
   };
 }

@@ -14,6 +14,7 @@ import { gramIndex } from './search-grams.js';
 import { searchQueries } from './search.js';
 import type { ServerStore } from './types.js';
 import { userQueries } from './users.js';
+import { WalPurger } from './wal-purge.js';
 
 export { StoreOpenError, type StoreOptions } from './open.js';
 
@@ -22,10 +23,12 @@ export function openStore(file: string, options: StoreOptions = {}): ServerStore
   const pageOf = pageReader(db);
   const { search, closeSearch } = searchQueries(file, pageOf);
   const grams = gramIndex(db);
+  const walPurger = new WalPurger(db, file);
   return {
     close: () => {
       closeSearch();
       grams.close();
+      walPurger.close();
       db.close();
     },
     ...userQueries(db),
@@ -36,5 +39,6 @@ export function openStore(file: string, options: StoreOptions = {}): ServerStore
     ...accessQueries(db),
     ...conversationQueries(db, conversationLister(db)),
     ...fileQueries(db),
+    purgeDeleted: () => walPurger.purge(),
   };
 }

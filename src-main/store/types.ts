@@ -279,8 +279,8 @@ export interface ConversationStore {
   messageIdAtEvent(eventId: number): number;
   /** The user's events after `after`, oldest first: their conversations now; others' read positions where shared. */
   events(userId: number, after: number, limit: number): EventPage;
-  /** Checkpoints and truncates the WAL, so deleted text is gone from it too. */
-  purgeDeleted(): void;
+  /** Checkpoints and truncates the WAL off the server's thread, so deleted text is gone from it too (wal-purge.ts). */
+  purgeDeleted(): Promise<void>;
 }
 
 /** Everything the server needs from the database. */

@@ -80,11 +80,14 @@ export function MessageList({ conv, emptyText }: { conv: ConversationKey; emptyT
 
   /** Whether the view was put at the newest message once the first page came. */
   const placed = useRef(false);
+  /** The same, for rendering: a view that fits without scrolling gets no scroll event to render again. */
+  const [shownPlaced, setShownPlaced] = useState(false);
   /** Set when returning from an older stretch: the next rows replace it, so show their end. */
   const toEnd = useRef(false);
   useLayoutEffect(() => {
     if ((placed.current && !toEnd.current) || !loaded || items.length === 0) return;
     placed.current = true;
+    setShownPlaced(true);
     toEnd.current = false;
     // With unread messages the view opens at the first of them, under "New messages".
     const divider = items.findIndex((item) => item.kind === 'unread');
@@ -92,16 +95,28 @@ export function MessageList({ conv, emptyText }: { conv: ConversationKey; emptyT
     else virtualizer.scrollToIndex(items.length - 1, { align: 'end' });
   }, [loaded, items, virtualizer]);
 
-  // What is in view at the newest message has been read, while the page is shown.
+  // What has been in view is read, while the page is shown: the newest message fully in view, or
+  // at the end, the newest of all (one taller than the view is never wholly in it). An older
+  // stretch (a search jump) reads nothing: what lies between it and your position was not seen.
   const newest = hasNewer ? undefined : messages.at(-1);
+  const viewBottom = (virtualizer.scrollOffset ?? 0) + (virtualizer.scrollRect?.height ?? 0);
+  let seenUpTo = 0;
+  // Before the view is placed, the rows it shows are not where it opens.
+  if (shownPlaced && newest !== undefined && atEnd) seenUpTo = newest.id;
+  else if (shownPlaced && newest !== undefined) {
+    for (const row of virtualizer.getVirtualItems()) {
+      const item = items[row.index];
+      if (item?.kind === 'message' && row.end <= viewBottom + 1) seenUpTo = Math.max(seenUpTo, item.message.id);
+    }
+  }
   useEffect(() => {
-    const element = scrollRef.current;
-    if (!placed.current || !visible || newest === undefined || newest.id <= readUpTo || element === null) return;
-    if (atEnd || element.scrollHeight - element.scrollTop - element.clientHeight < AT_END_PX) markRead(app(), conv, newest.id);
-  }, [atEnd, visible, newest, readUpTo, conv, items]);
+    if (!visible || seenUpTo <= readUpTo) return;
+    markRead(app(), conv, seenUpTo);
+  }, [visible, seenUpTo, readUpTo, conv]);
+  /** Messages from others below the view not read yet: what "↓ N new" counts, oldest first. */
   const unseen = useMemo(
-    () => messages.filter((message) => message.id > readUpTo && !sameName(message.from, me)).length,
-    [messages, readUpTo, me],
+    () => (hasNewer ? [] : messages.filter((message) => message.id > Math.max(readUpTo, seenUpTo) && !sameName(message.from, me))),
+    [hasNewer, messages, readUpTo, seenUpTo, me],
   );
 
   const shownHighlight = useRef<MessagesData['highlight']>(null);
@@ -190,14 +205,18 @@ export function MessageList({ conv, emptyText }: { conv: ConversationKey; emptyT
           ))}
         </div>
       </div>
-      {!hasNewer && !atEnd && unseen > 0 && (
+      {unseen.length > 0 && (
         <button
           type="button"
           className="jump-latest"
-          aria-label={t('unread.jumpLabel', { count: unseen })}
-          onClick={() => virtualizer.scrollToIndex(items.length - 1, { align: 'end' })}
+          aria-label={t('unread.jumpLabel', { count: unseen.length })}
+          onClick={() => {
+            // To the first of them: what comes into view is read, as when scrolling there.
+            const first = items.findIndex((item) => item.kind === 'message' && item.message.id === unseen[0]!.id);
+            virtualizer.scrollToIndex(first, { align: 'start' });
+          }}
         >
-          {t('unread.jump', { count: unseen })}
+          {t('unread.jump', { count: unseen.length })}
         </button>
       )}
       {hasNewer && (

@@ -1,5 +1,5 @@
 /** The parts of a stored message beyond its text: the quote it answers, reactions, read marks and its actions. */
-import { useCallback, useState } from 'react';
+import { useCallback, useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError } from '../../src-shared/api.js';
 import { conversationKind } from '../../src-shared/protocol/conversation.js';
@@ -68,22 +68,29 @@ export function Reactions({ message, me }: { message: ChatMessage; me: string | 
 }
 
 /**
- * "Read" in a direct chat, "Read by N" in a group with the names on hover; nothing in the room,
- * where there are too many readers.
+ * "Read" in a direct chat, "Read by N" in a group with the names shown on hover or keyboard focus;
+ * nothing in the room, where there are too many readers, nor while you send no receipts yourself.
  */
 export function ReadMark({ message }: { message: ChatMessage }) {
   const { t } = useTranslation();
-  const receipts = useApp((state) => state.receipts[message.conv]);
+  const namesId = useId();
+  const receipts = useApp((state) => (state.sendReadReceipts === false ? undefined : state.receipts[message.conv]));
   const kind = conversationKind(message.conv);
   if (kind === 'room' || receipts === undefined) return null;
   const readers = Object.values(receipts)
     .filter((receipt) => receipt.upTo >= message.id && !sameName(receipt.user, message.from))
-    .map((receipt) => receipt.user);
+    .map((receipt) => receipt.user)
+    .sort((a, b) => a.localeCompare(b));
   if (readers.length === 0) return null;
-  const text = kind === 'dm' ? t('receipts.read') : t('receipts.readBy', { count: readers.length });
+  if (kind === 'dm') return <span className="read-mark">{t('receipts.read')}</span>;
   return (
-    <span className="read-mark" title={readers.join(', ')}>
-      {text}
+    <span className="read-mark-holder">
+      <button type="button" className="read-mark" aria-describedby={namesId}>
+        {t('receipts.readBy', { count: readers.length })}
+      </button>
+      <span id={namesId} role="tooltip" className="read-mark-names">
+        {readers.join(', ')}
+      </span>
     </span>
   );
 }

@@ -1,8 +1,8 @@
 import { useEffect, useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError } from '../../src-shared/api.js';
-import { app } from '../app-context.js';
-import { offers } from '../store/sync.js';
+import { app, useApp } from '../app-context.js';
+import { changeReadReceipts, loadReadReceiptsSetting, offers } from '../store/sync.js';
 import { ErrorAlert } from './ErrorAlert.js';
 
 /**
@@ -12,15 +12,13 @@ import { ErrorAlert } from './ErrorAlert.js';
 export function ReadReceiptsSetting() {
   const { t } = useTranslation();
   const hintId = useId();
-  const [value, setValue] = useState<boolean | null>(null);
+  const value = useApp((state) => state.sendReadReceipts);
   const [error, setError] = useState<AppError | null>(null);
   const supported = offers(app(), 'read');
 
   useEffect(() => {
     if (!supported) return;
-    void app()
-      .api.privacy()
-      .then((result) => (result.ok ? setValue(result.value.sendReadReceipts) : setError(result.error)));
+    void loadReadReceiptsSetting(app()).then((result) => setError(result.ok ? null : result.error));
   }, [supported]);
 
   if (!supported) return null;
@@ -33,9 +31,8 @@ export function ReadReceiptsSetting() {
           disabled={value === null}
           aria-describedby={hintId}
           onChange={async (event) => {
-            const result = await app().api.privacy({ sendReadReceipts: event.target.checked });
+            const result = await changeReadReceipts(app(), event.target.checked);
             setError(result.ok ? null : result.error);
-            if (result.ok) setValue(result.value.sendReadReceipts);
           }}
         />
         {t('receipts.setting')}

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { HistoryPage } from '../../src-shared/protocol/objects.js';
 import { applyEvent } from './events.js';
 import { createAppStore } from './index.js';
-import { handleEvent, markRead, openConversation } from './sync.js';
+import { changeReadReceipts, handleEvent, markRead, openConversation } from './sync.js';
 import { directMessage, fakeApi, onlineSession, roomMessage, storeAs } from './test-data.js';
 
 const session = { ...onlineSession('alice'), features: ['edit', 'delete', 'reply', 'reactions', 'read', 'typing'] };
@@ -75,6 +75,37 @@ describe('read positions', () => {
     handleEvent(ctx, { type: 'event', event: { eventId: 2, kind: 'read', conv: 'dm:1:2', user: 'bob', upTo: 2 } });
     handleEvent(ctx, { type: 'event', event: { eventId: 3, kind: 'read', conv: 'dm:1:2', user: 'alice', upTo: 6 } });
     expect(ctx.store.getState().receipts['dm:1:2']).toEqual({ bob: { user: 'bob', upTo: 4 } });
+  });
+});
+
+describe('turning read receipts off', () => {
+  it('drops the receipts held at once and takes none until they are on again; a refusal puts it back', async () => {
+    let refuse = false;
+    const privacy = vi.fn(async (changes?: { sendReadReceipts?: boolean }) =>
+      refuse
+        ? { ok: false as const, error: { code: 'DISCONNECTED', message: 'gone' } }
+        : { ok: true as const, value: { sendReadReceipts: changes?.sendReadReceipts ?? true } },
+    );
+    const receipts = vi.fn(async () => ({ ok: true as const, value: [{ user: 'bob', upTo: 9 }] }));
+    const ctx = signedIn({ privacy, receipts });
+    ctx.store.getState().setActiveConv('dm:1:2');
+    handleEvent(ctx, { type: 'event', event: { eventId: 1, kind: 'read', conv: 'dm:1:2', user: 'bob', upTo: 4 } });
+
+    const turnedOff = changeReadReceipts(ctx, false);
+    expect(ctx.store.getState().receipts).toEqual({});
+    expect(ctx.store.getState().sendReadReceipts).toBe(false);
+    await turnedOff;
+    handleEvent(ctx, { type: 'event', event: { eventId: 2, kind: 'read', conv: 'dm:1:2', user: 'bob', upTo: 6 } });
+    ctx.store.getState().setReceipts('dm:1:2', [{ user: 'bob', upTo: 6 }]);
+    expect(ctx.store.getState().receipts).toEqual({});
+
+    expect(await changeReadReceipts(ctx, true)).toEqual({ ok: true, value: true });
+    expect(ctx.store.getState().receipts['dm:1:2']).toEqual({ bob: { user: 'bob', upTo: 9 } });
+
+    refuse = true;
+    expect((await changeReadReceipts(ctx, false)).ok).toBe(false);
+    expect(ctx.store.getState().sendReadReceipts).toBe(true);
+    expect(ctx.store.getState().receipts['dm:1:2']).toEqual({ bob: { user: 'bob', upTo: 9 } });
   });
 });
 

@@ -13,6 +13,8 @@ export interface ReadingData {
   receipts: Record<ConversationKey, Record<string, Receipt>>;
   /** The open conversation's "New messages" line goes after this message id. */
   divider: { conv: ConversationKey; after: number } | null;
+  /** Whether your account sends read receipts (null: not asked yet). Off, you see none either. */
+  sendReadReceipts: boolean | null;
 }
 
 export interface ReadingSlice extends ReadingData {
@@ -24,9 +26,11 @@ export interface ReadingSlice extends ReadingData {
   setReceipts(conv: ConversationKey, receipts: Receipt[]): void;
   noteReceipt(conv: ConversationKey, receipt: Receipt): void;
   setDivider(divider: ReadingData['divider']): void;
+  /** Turned off, the receipts held go at once. */
+  setSendReadReceipts(on: boolean): void;
 }
 
-export const initialReading: ReadingData = { readUpTo: {}, mentionUnread: {}, receipts: {}, divider: null };
+export const initialReading: ReadingData = { readUpTo: {}, mentionUnread: {}, receipts: {}, divider: null, sendReadReceipts: null };
 
 const withCount = (counts: Record<ConversationKey, number>, conv: ConversationKey, count: number) => {
   const { [conv]: _old, ...rest } = counts;
@@ -58,12 +62,17 @@ export const createReadingSlice: SliceCreator<ReadingSlice> = (set) => ({
     }),
   countMention: (conv) => set((state) => ({ mentionUnread: withCount(state.mentionUnread, conv, (state.mentionUnread[conv] ?? 0) + 1) })),
   setReceipts: (conv, receipts) =>
-    set((state) => ({ receipts: { ...state.receipts, [conv]: Object.fromEntries(receipts.map((receipt) => [nameKey(receipt.user), receipt])) } })),
+    set((state) => {
+      if (state.sendReadReceipts === false) return state;
+      return { receipts: { ...state.receipts, [conv]: Object.fromEntries(receipts.map((receipt) => [nameKey(receipt.user), receipt])) } };
+    }),
   noteReceipt: (conv, receipt) =>
     set((state) => {
+      if (state.sendReadReceipts === false) return state;
       const held = state.receipts[conv] ?? {};
       if ((held[nameKey(receipt.user)]?.upTo ?? 0) >= receipt.upTo) return state;
       return { receipts: { ...state.receipts, [conv]: { ...held, [nameKey(receipt.user)]: receipt } } };
     }),
   setDivider: (divider) => set({ divider }),
+  setSendReadReceipts: (on) => set(on ? { sendReadReceipts: true } : { sendReadReceipts: false, receipts: {} }),
 });

@@ -183,6 +183,33 @@ async function loadReceipts(ctx: AppContext, conv: ConversationKey): Promise<voi
   if (result.ok) ctx.store.getState().setReceipts(conv, result.value);
 }
 
+/** Whether your account sends read receipts, as the room's server keeps it. */
+export async function loadReadReceiptsSetting(ctx: AppContext): Promise<Result<boolean>> {
+  const result = await ctx.api.privacy();
+  if (!result.ok) return result;
+  ctx.store.getState().setSendReadReceipts(result.value.sendReadReceipts);
+  return { ok: true, value: result.value.sendReadReceipts };
+}
+
+/**
+ * Turns sending read receipts on or off, shown at once (and put back if the server refuses): off,
+ * the receipts shown go; on, the open conversation's come back.
+ */
+export async function changeReadReceipts(ctx: AppContext, on: boolean): Promise<Result<boolean>> {
+  const before = ctx.store.getState().sendReadReceipts;
+  ctx.store.getState().setSendReadReceipts(on);
+  const result = await ctx.api.privacy({ sendReadReceipts: on });
+  const state = ctx.store.getState();
+  if (!result.ok) {
+    if (before !== null) state.setSendReadReceipts(before);
+    if (before === true && state.activeConv !== null) await loadReceipts(ctx, state.activeConv);
+    return result;
+  }
+  state.setSendReadReceipts(result.value.sendReadReceipts);
+  if (result.value.sendReadReceipts && state.activeConv !== null) await loadReceipts(ctx, state.activeConv);
+  return { ok: true, value: result.value.sendReadReceipts };
+}
+
 /** Read positions waiting to be sent, by conversation: a burst of messages read sends one. */
 const readToSend = new WeakMap<AppStore, Map<ConversationKey, number>>();
 const READ_SEND_DELAY_MS = 300;

@@ -1,3 +1,5 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../src-shared/protocol/errors.js';
 import type { ChatMessage, ConversationEvent } from '../../../src-shared/protocol/objects.js';
@@ -87,6 +89,21 @@ describe('delete', () => {
     await expect(bob.request('send', { clientMsgId: 'r2', to: { kind: 'room' }, text: 'again', replyTo: original.id })).rejects.toMatchObject({
       code: ErrorCode.MESSAGE_DELETED,
     });
+  });
+
+  it('takes the text out of every file of the host’s folder, its write-ahead log included, soon after', async () => {
+    const alice = await room.user('alice');
+    const secret = 'okapi-5512 the safe code';
+    const sent = await alice.send({ kind: 'room' }, secret);
+    const folderHolds = (text: string): boolean =>
+      readdirSync(room.dir, { recursive: true, withFileTypes: true })
+        .filter((entry) => entry.isFile())
+        .some((entry) => readFileSync(join(entry.parentPath, entry.name)).toString('latin1').includes(text));
+    expect(folderHolds('okapi-5512')).toBe(true);
+    await alice.request('delete', { messageId: sent.id });
+    await waitFor(() => !folderHolds('okapi-5512'), 10_000, 'the deleted text to leave the files');
+    // The server kept working through it.
+    expect((await alice.send({ kind: 'room' }, 'still here')).text).toBe('still here');
   });
 
   it('refuses a reply to a message of another conversation', async () => {

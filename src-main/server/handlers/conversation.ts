@@ -57,18 +57,9 @@ export function conversationHandlers(ctx: ServerContext) {
     return { message: change.message };
   }
 
-  let purgeScheduled = false;
-  function schedulePurge(): void {
-    if (purgeScheduled) return;
-    purgeScheduled = true;
-    setImmediate(() => {
-      purgeScheduled = false;
-      try {
-        store.purgeDeleted();
-      } catch (error) {
-        log.error('WAL not truncated after a delete', { error: String(error) });
-      }
-    });
+  /** Deletes in a burst share one truncation (the store runs it off this thread). */
+  function purge(): void {
+    store.purgeDeleted().catch((error: unknown) => log.error('WAL not truncated after a delete', { error: String(error) }));
   }
 
   function sweepTyping(now: number): void {
@@ -105,8 +96,7 @@ export function conversationHandlers(ctx: ServerContext) {
       if (moderation) {
         log.info('message deleted by the host', { id: facts.id, conv: facts.conv, sender: store.userById(facts.senderId)?.name });
       }
-      // Off the request: the deleted text leaves the WAL at the next turn, once per burst of deletes.
-      schedulePurge();
+      purge();
       return result;
     },
 
