@@ -15,18 +15,18 @@ function sentFile(userName: string, fileId: string): number {
 }
 
 describe('the file store', () => {
-  it('keeps a content while any file has it, then hands it over once for removal', () => {
+  it('keeps a content while any message carries it, then hands it over once for removal', () => {
     const first = sentFile('alice', 'f'.repeat(22));
     const second = sentFile('bob', 'g'.repeat(22));
     expect(store.fileById('f'.repeat(22))).toMatchObject({ messageId: first, conv: 'room' });
     expect(store.fileStorageUsed()).toBe(10);
 
-    store.releaseMessageFiles(first);
+    store.deleteMessage(first);
     expect(store.fileById('f'.repeat(22))).toBeUndefined();
     expect(store.takeOrphanBlobs()).toEqual([]);
     expect(store.hasBlob(SHA)).toBe(true);
 
-    store.releaseMessageFiles(second);
+    store.deleteMessage(second);
     expect(store.hasBlob(SHA)).toBe(false);
     expect(store.takeOrphanBlobs()).toEqual([SHA]);
     expect(store.takeOrphanBlobs()).toEqual([]);

@@ -47,8 +47,6 @@ export interface FileStore {
   fileStorageUsed(): number;
   /** Bytes of uploads the user began on the UTC day of `ts`. */
   fileBytesOnDay(userId: number, ts: number): number;
-  /** Drops the files of a message (deleted for everyone); their contents go once no other file has them. */
-  releaseMessageFiles(messageId: number): void;
   /** Forgets files never sent and uploads never finished that began before `before`; returns those uploads' ids. */
   expireUnsent(before: number): string[];
   /** Contents no file has any more: removed from the list as they are returned, for the caller to delete. */
@@ -83,7 +81,6 @@ export function fileQueries(db: Db): FileStore {
   const storageUsed = db
     .prepare<[], number>('SELECT (SELECT coalesce(sum(size), 0) FROM blobs) + (SELECT coalesce(sum(size), 0) FROM uploads)')
     .pluck();
-  const deleteMessageFiles = db.prepare<[number]>('DELETE FROM files WHERE message_id = ?');
   const deleteUnsentFiles = db.prepare<[number]>('DELETE FROM files WHERE message_id IS NULL AND created_at < ?');
   const oldUploads = db.prepare<[number], string>('SELECT id FROM uploads WHERE created_at < ?').pluck();
   const deleteOldUploads = db.prepare<[number]>('DELETE FROM uploads WHERE created_at < ?');
@@ -109,7 +106,6 @@ export function fileQueries(db: Db): FileStore {
     fileById: (id) => fileById.get(id),
     fileStorageUsed: () => storageUsed.get()!,
     fileBytesOnDay: (userId, ts) => usageOn.get(userId, Math.floor(ts / DAY_MS)) ?? 0,
-    releaseMessageFiles: (messageId) => void deleteMessageFiles.run(messageId),
     expireUnsent: db.transaction((before: number): string[] => {
       deleteUnsentFiles.run(before);
       const ids = oldUploads.all(before);
