@@ -4,7 +4,7 @@
  */
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures.js';
-import { conversationLink, currentConversation, message, newChat, openConversation, send, startDirectChat } from './ui.js';
+import { answerInvitation, conversationLink, currentConversation, message, newChat, openConversation, send, startDirectChat } from './ui.js';
 
 async function openSettings(page: Page) {
   const panel = page.getByRole('group', { name: 'Settings', exact: true });
@@ -32,7 +32,7 @@ test('a group shows "Read by N" under your message, and who on hover or focus', 
   }
   await dialog.getByRole('button', { name: 'Create group' }).click();
   for (const page of [b, c]) {
-    await page.getByRole('region', { name: 'Group invitations' }).getByRole('button', { name: 'Join Team' }).click();
+    await answerInvitation(page, 'Team');
     // Joining opens the group; then back to the room, so the group's next message is not read on arrival.
     await expect(currentConversation(page, 'Team')).toBeVisible();
     await openConversation(page, 'Lab');

@@ -1,6 +1,7 @@
 import type { Page, TestInfo } from '@playwright/test';
 import { expect, test } from './fixtures.js';
 import {
+  answerInvitation,
   confirm,
   conversationLink,
   currentConversation,
@@ -23,11 +24,6 @@ function line(page: Page, text: string) {
   return page.getByRole('log', { name: 'Messages' }).getByText(text);
 }
 
-/** Answers an invitation from the sidebar's "Group invitations". */
-async function answerInvitation(page: Page, group: string, accept: boolean) {
-  const invitations = page.getByRole('region', { name: 'Group invitations' });
-  await invitations.getByRole('button', { name: accept ? `Join ${group}` : `Decline the invitation to ${group}` }).click();
-}
 
 test('a group: invitations accepted in the app, membership lines for every member, messages for members only', async ({ room }, testInfo) => {
   const { users } = await room(['alice', 'bob', 'carol', 'dave']);

@@ -67,6 +67,12 @@ export function conversationLink(page: Page, name: string | RegExp): Locator {
   return page.getByRole('navigation', { name: 'Conversations' }).getByRole('button', { name });
 }
 
+/** Answers an invitation from the sidebar's "Group invitations" (accepting opens the group). */
+export async function answerInvitation(page: Page, group: string, accept = true) {
+  const invitations = page.getByRole('region', { name: 'Group invitations' });
+  await invitations.getByRole('button', { name: accept ? `Join ${group}` : `Decline the invitation to ${group}` }).click();
+}
+
 export async function openConversation(page: Page, name: string | RegExp) {
   await conversationLink(page, name).click();
   await expect(currentConversation(page, typeof name === 'string' ? name : undefined)).toBeVisible();
