@@ -285,3 +285,18 @@ export interface ConversationStore {
 
 /** Everything the server needs from the database. */
 export type ServerStore = Store & SessionStore & AccessStore & SilentAccountStore & ConversationStore & FileStore;
+
+type Promised<F> = F extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
+
+/**
+ * The store as the server calls it once storage may be remote (issue 16): every call returns a promise.
+ * SQLite answers through an adapter over ServerStore; PostgreSQL implements it directly. `changeGroups`
+ * runs `change` in one transaction: `tx` is the store bound to that transaction, and `change` awaits
+ * nothing but calls on `tx`.
+ */
+export type AsyncStore = { [K in Exclude<keyof ServerStore, 'changeGroups'>]: Promised<ServerStore[K]> } & {
+  changeGroups<T>(
+    ts: number,
+    change: (tx: AsyncStore) => Promise<{ result: T; events: NewGroupEvent[] }>,
+  ): Promise<{ result: T; lines: StoredLine[] }>;
+};
