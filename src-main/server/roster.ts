@@ -30,6 +30,7 @@ export class Roster {
   constructor(
     private readonly store: AsyncStore,
     private readonly log: ServerLog,
+    private readonly windowMs: number,
     /** The server's per-user turns: a leave's cursor write and the next login's reads of it keep their order. */
     private readonly accounts: KeyedQueue<number>,
   ) {}
@@ -94,12 +95,12 @@ export class Roster {
    */
   private notePresence(user: UserRow, ts: number): void {
     const pending = this.presenceChanged.has(user.id);
-    if (!pending && this.online.has(user.id) && !this.announcedOnline.has(user.id) && this.sinceAnnounced(user.id, ts) >= PRESENCE_WINDOW_MS) {
+    if (!pending && this.online.has(user.id) && !this.announcedOnline.has(user.id) && this.sinceAnnounced(user.id, ts) >= this.windowMs) {
       this.announce(user.id, user.name, ts);
       return;
     }
     this.presenceChanged.set(user.id, { name: user.name, ts });
-    this.presenceTimer ??= setTimeout(() => this.announcePresence(), PRESENCE_WINDOW_MS).unref();
+    this.presenceTimer ??= setTimeout(() => this.announcePresence(), this.windowMs).unref();
   }
 
   private sinceAnnounced(userId: number, now: number): number {
@@ -111,11 +112,11 @@ export class Roster {
     this.presenceTimer = null;
     const now = Date.now();
     for (const [userId, { name, ts }] of this.presenceChanged) {
-      if (this.sinceAnnounced(userId, now) < PRESENCE_WINDOW_MS) continue;
+      if (this.sinceAnnounced(userId, now) < this.windowMs) continue;
       this.presenceChanged.delete(userId);
       this.announce(userId, name, ts);
     }
-    if (this.presenceChanged.size > 0) this.presenceTimer = setTimeout(() => this.announcePresence(), PRESENCE_WINDOW_MS).unref();
+    if (this.presenceChanged.size > 0) this.presenceTimer = setTimeout(() => this.announcePresence(), this.windowMs).unref();
   }
 
   /**
