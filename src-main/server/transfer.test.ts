@@ -422,7 +422,7 @@ describe('files', () => {
     const upload = await RawTransfer.open(room.port);
     expect(await upload.first({ ...opener, id: 1 })).toMatchObject({ ok: true });
     upload.socket.write(bytes.subarray(0, 100_000));
-    room.host.server.admin.kick('mallory');
+    await room.host.server.admin.kick('mallory');
     await waitFor(() => upload.closed, 5000, 'the kicked user’s upload to end');
     expect(upload.frames.at(-1)).toMatchObject({ type: 'bye', error: { code: ErrorCode.KICKED } });
 
@@ -431,7 +431,7 @@ describe('files', () => {
     await alice.send({ kind: 'room' }, 'for all', undefined, undefined, [{ fileId: file.id }]);
     const again = await room.user('mallory');
     const download = await stalledDownload(again, file.id);
-    room.host.server.admin.ban({ name: 'mallory' });
+    await room.host.server.admin.ban({ name: 'mallory' });
     expect(await download.resume()).toBeLessThan(large.length);
 
     // alice changes her password on one device: her other device's transfer ends, this one's goes on.
