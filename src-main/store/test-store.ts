@@ -106,10 +106,10 @@ export function addUser(name: string): Promise<UserRow> {
 }
 
 /** Adds the users one after another, so their ids follow the order of the names. */
-export async function addUsers(...names: string[]): Promise<UserRow[]> {
+export async function addUsers<Names extends string[]>(...names: Names): Promise<{ [K in keyof Names]: UserRow }> {
   const users: UserRow[] = [];
   for (const name of names) users.push(await addUser(name));
-  return users;
+  return users as { [K in keyof Names]: UserRow };
 }
 
 let clientIds = 0;
