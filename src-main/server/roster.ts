@@ -29,6 +29,7 @@ export class Roster {
   constructor(
     private readonly store: ServerStore,
     private readonly log: ServerLog,
+    private readonly windowMs: number,
   ) {}
 
   isOnline(userId: number): boolean {
@@ -83,12 +84,12 @@ export class Roster {
    */
   private notePresence(user: UserRow, ts: number): void {
     const pending = this.presenceChanged.has(user.id);
-    if (!pending && this.online.has(user.id) && !this.announcedOnline.has(user.id) && this.sinceAnnounced(user.id, ts) >= PRESENCE_WINDOW_MS) {
+    if (!pending && this.online.has(user.id) && !this.announcedOnline.has(user.id) && this.sinceAnnounced(user.id, ts) >= this.windowMs) {
       this.announce(user.id, user.name, ts);
       return;
     }
     this.presenceChanged.set(user.id, { name: user.name, ts });
-    this.presenceTimer ??= setTimeout(() => this.announcePresence(), PRESENCE_WINDOW_MS).unref();
+    this.presenceTimer ??= setTimeout(() => this.announcePresence(), this.windowMs).unref();
   }
 
   private sinceAnnounced(userId: number, now: number): number {
@@ -100,11 +101,11 @@ export class Roster {
     this.presenceTimer = null;
     const now = Date.now();
     for (const [userId, { name, ts }] of this.presenceChanged) {
-      if (this.sinceAnnounced(userId, now) < PRESENCE_WINDOW_MS) continue;
+      if (this.sinceAnnounced(userId, now) < this.windowMs) continue;
       this.presenceChanged.delete(userId);
       this.announce(userId, name, ts);
     }
-    if (this.presenceChanged.size > 0) this.presenceTimer = setTimeout(() => this.announcePresence(), PRESENCE_WINDOW_MS).unref();
+    if (this.presenceChanged.size > 0) this.presenceTimer = setTimeout(() => this.announcePresence(), this.windowMs).unref();
   }
 
   /**
