@@ -2,9 +2,10 @@
 import type { ChatMessage } from '../../../src-shared/protocol/objects.js';
 import { foldForSearch } from '../../../src-shared/text.js';
 import { replyQuote, type MessageRecord } from '../rows.js';
-import type { AsyncStore, InsertResult, NewMessage } from '../types.js';
+import type { Mentioned } from '../conversation.js';
+import type { AsyncStore, InsertResult, NewMessage, StoredMessage } from '../types.js';
 import { findMentions } from './mentions.js';
-import { conversationsOf, MESSAGE_SELECT, messageOf, pageOf } from './rows.js';
+import { conversationsOf, MESSAGE_SELECT, messageOf, messagesByIds, pageOf } from './rows.js';
 import { lockLog, type Sql } from './sql.js';
 import { readText, storedText } from './text.js';
 
@@ -19,102 +20,205 @@ export async function messageByClientId(sql: Sql, senderId: number, clientMsgId:
   return record && messageOf(record);
 }
 
+/**
+ * `count` new ids of a sequence, ascending. Drawn under the log lock, they are above every id
+ * committed so far; the rows then carry them explicitly, so their order is not left to the plan.
+ */
+async function nextIds(tx: Sql, sequence: 'messages_id_seq' | 'conv_events_id_seq', count: number): Promise<number[]> {
+  const rows = await tx.rows<{ id: number }>('SELECT nextval($1::regclass) AS id FROM generate_series(1, $2) ORDER BY 1', [sequence, count]);
+  return rows.map((row) => row.id);
+}
+
 /** Appends a message's 'message' entry to the event log (under the log lock); returns its id. */
 export async function logMessage(sql: Sql, conv: string, messageId: number): Promise<number> {
   return (await sql.row<{ id: number }>(`INSERT INTO conv_events (conv, kind, message_id) VALUES ($1, 'message', $2) RETURNING id`, [conv, messageId]))!.id;
 }
 
 export function messageQueries(sql: Sql, maxUserBytesPerDay = Infinity): MessageStore {
-  /** A user's name; names never change, so each is read once. */
   const names = new Map<number, string>();
-  const nameOf = async (tx: Sql, userId: number): Promise<string> => {
-    let name = names.get(userId);
-    if (name === undefined) {
-      name = (await tx.row<{ name: string }>('SELECT name FROM users WHERE id = $1', [userId]))!.name;
-      names.set(userId, name);
+  /** Names of users, by id; names never change, so each is read once. */
+  const namesOf = async (tx: Sql, userIds: number[]): Promise<void> => {
+    const unknown = [...new Set(userIds)].filter((id) => !names.has(id));
+    if (unknown.length === 0) return;
+    for (const row of await tx.rows<{ id: number; name: string }>('SELECT id, name FROM users WHERE id = ANY($1::bigint[])', [unknown])) {
+      names.set(row.id, row.name);
     }
-    return name;
   };
 
-  /** Inside insertMessages' transaction, under the log lock. */
-  const insertOne = async (tx: Sql, message: NewMessage): Promise<InsertResult> => {
-    const { conv, senderId, toUserId, groupId, clientMsgId, text, ts, replyTo, attachments } = message;
-    const day = Math.floor(ts / DAY_MS);
-    const bytes = Buffer.byteLength(text);
-    const used = (await tx.row<{ bytes: number }>('SELECT bytes FROM daily_usage WHERE user_id = $1 AND day = $2', [senderId, day]))?.bytes ?? 0;
-    if (used + bytes > maxUserBytesPerDay) {
-      const stored = await messageByClientId(tx, senderId, clientMsgId);
-      if (stored) return { message: stored, duplicate: true };
-      return { overDailyQuota: { limit: maxUserBytesPerDay, retryAfterMs: (day + 1) * DAY_MS - ts } };
+  /**
+   * Inside insertMessages' transaction, under the log lock: looks up which (sender, clientMsgId)
+   * are stored already (no other writer can store one meanwhile: they wait for the lock; the
+   * unique key stays the last guard, failing the batch rather than storing a message twice), decides each message's fate in order
+   * (over quota, a resend, or new) as the SQLite store does one by one, then writes the new ones
+   * with one statement per table, so a batch costs a handful of round trips, not several per message.
+   */
+  const insertBatch = async (tx: Sql, messages: NewMessage[]): Promise<InsertResult[]> => {
+    const keyOf = (senderId: number, clientMsgId: string): string => `${senderId}:${clientMsgId}`;
+    const dayOf = (message: NewMessage): number => Math.floor(message.ts / DAY_MS);
+    const existing = new Map(
+      (
+        await tx.rows<{ senderId: number; clientMsgId: string; id: number }>(
+          `SELECT sender_id AS "senderId", client_msg_id AS "clientMsgId", id FROM messages
+           WHERE (sender_id, client_msg_id) IN (SELECT * FROM unnest($1::bigint[], $2::text[]))`,
+          [messages.map((message) => message.senderId), messages.map((message) => message.clientMsgId)],
+        )
+      ).map((row) => [keyOf(row.senderId, row.clientMsgId), row.id]),
+    );
+    const used = new Map<string, number>();
+    if (Number.isFinite(maxUserBytesPerDay)) {
+      const rows = await tx.rows<{ userId: number; day: number; bytes: number }>(
+        `SELECT user_id AS "userId", day, bytes FROM daily_usage WHERE (user_id, day) IN (SELECT * FROM unnest($1::bigint[], $2::bigint[]))`,
+        [messages.map((message) => message.senderId), messages.map(dayOf)],
+      );
+      for (const row of rows) used.set(`${row.userId}:${row.day}`, row.bytes);
     }
+
+    type Fate = { overQuota: InsertResult } | { duplicateOf: string } | { insert: number };
+    const fates: Fate[] = [];
+    /** Index in `fresh` of each message stored by this batch, by key. */
+    const inBatch = new Map<string, number>();
+    const fresh: NewMessage[] = [];
+    for (const message of messages) {
+      const key = keyOf(message.senderId, message.clientMsgId);
+      const day = dayOf(message);
+      const usageKey = `${message.senderId}:${day}`;
+      const bytes = Buffer.byteLength(message.text);
+      const known = existing.has(key) || inBatch.has(key);
+      if ((used.get(usageKey) ?? 0) + bytes > maxUserBytesPerDay) {
+        fates.push(
+          known
+            ? { duplicateOf: key }
+            : { overQuota: { overDailyQuota: { limit: maxUserBytesPerDay, retryAfterMs: (day + 1) * DAY_MS - message.ts } } },
+        );
+      } else if (known) {
+        fates.push({ duplicateOf: key });
+      } else {
+        used.set(usageKey, (used.get(usageKey) ?? 0) + bytes);
+        inBatch.set(key, fresh.length);
+        fates.push({ insert: fresh.length });
+        fresh.push(message);
+      }
+    }
+
+    const built = await writeFresh(tx, fresh);
+    const stored = new Map<string, ChatMessage>();
+    fresh.forEach((message, index) => stored.set(keyOf(message.senderId, message.clientMsgId), built[index]!.message));
+    const byId = new Map((await messagesByIds(tx, [...existing.values()])).map((message) => [message.id, message]));
+    for (const [key, id] of existing) stored.set(key, byId.get(id)!);
+    return fates.map((fate) => {
+      if ('overQuota' in fate) return fate.overQuota;
+      if ('duplicateOf' in fate) return { message: stored.get(fate.duplicateOf)!, duplicate: true };
+      return built[fate.insert]!;
+    });
+  };
+
+  /** Stores messages known to be new (under the log lock), in order, each with its log entry. */
+  const writeFresh = async (tx: Sql, fresh: NewMessage[]): Promise<StoredMessage[]> => {
+    if (fresh.length === 0) return [];
+    const ids = await nextIds(tx, 'messages_id_seq', fresh.length);
     // File names are searched like the caption (docs/PROTOCOL.md §18).
-    const folded = foldForSearch([text, ...(attachments ?? []).map((file) => file.name)].join('\n'));
-    const inserted = await tx.row<{ id: number }>(
-      `INSERT INTO messages (conv, sender_id, to_user_id, group_id, client_msg_id, text, folded, ts, reply_to, attachments)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-       ON CONFLICT (sender_id, client_msg_id) DO NOTHING RETURNING id`,
+    const folded = fresh.map(({ text, attachments }) => foldForSearch([text, ...(attachments ?? []).map((file) => file.name)].join('\n')));
+    const column = <T>(pick: (message: NewMessage) => T): T[] => fresh.map(pick);
+    await tx.run(
+      `INSERT INTO messages (id, conv, sender_id, to_user_id, group_id, client_msg_id, text, folded, ts, reply_to, attachments)
+       SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::text[],
+         $9::bigint[], $10::bigint[], $11::text[])`,
       [
-        conv,
-        senderId,
-        toUserId ?? null,
-        groupId ?? null,
-        clientMsgId,
-        storedText(text),
-        storedText(folded),
-        ts,
-        replyTo ?? null,
-        attachments ? JSON.stringify(attachments) : null,
+        ids,
+        column((message) => message.conv),
+        column((message) => message.senderId),
+        column((message) => message.toUserId ?? null),
+        column((message) => message.groupId ?? null),
+        column((message) => message.clientMsgId),
+        column((message) => storedText(message.text)),
+        folded.map(storedText),
+        column((message) => message.ts),
+        column((message) => message.replyTo ?? null),
+        column((message) => (message.attachments ? JSON.stringify(message.attachments) : null)),
       ],
     );
-    if (!inserted) return { message: (await messageByClientId(tx, senderId, clientMsgId))!, duplicate: true };
-    const { id } = inserted;
-    if (attachments && attachments.length > 0) {
+    const attached = fresh.flatMap((message, index) => (message.attachments ?? []).map((file) => ({ file: file.id, id: ids[index]!, uploader: message.senderId })));
+    if (attached.length > 0) {
       // Only files of the sender's that no message carries yet (the server checked them before).
-      await tx.run('UPDATE files SET message_id = $1 WHERE id = ANY($2::text[]) AND uploader_id = $3 AND message_id IS NULL', [
-        id,
-        attachments.map((file) => file.id),
-        senderId,
-      ]);
+      await tx.run(
+        `UPDATE files SET message_id = x.message_id FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS x (file_id, message_id, uploader_id)
+         WHERE files.id = x.file_id AND files.uploader_id = x.uploader_id AND files.message_id IS NULL`,
+        [attached.map((row) => row.file), attached.map((row) => row.id), attached.map((row) => row.uploader)],
+      );
     }
+    const usage = new Map<string, { userId: number; day: number; bytes: number }>();
+    for (const message of fresh) {
+      const day = Math.floor(message.ts / DAY_MS);
+      const entry = usage.get(`${message.senderId}:${day}`) ?? { userId: message.senderId, day, bytes: 0 };
+      entry.bytes += Buffer.byteLength(message.text);
+      usage.set(`${message.senderId}:${day}`, entry);
+    }
+    const days = [...usage.values()];
     await tx.run(
-      `INSERT INTO daily_usage (user_id, day, bytes) VALUES ($1, $2, $3)
+      `INSERT INTO daily_usage (user_id, day, bytes) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[])
        ON CONFLICT (user_id, day) DO UPDATE SET bytes = daily_usage.bytes + excluded.bytes`,
-      [senderId, day, bytes],
+      [days.map((entry) => entry.userId), days.map((entry) => entry.day), days.map((entry) => entry.bytes)],
     );
-    if (toUserId !== undefined) {
-      await tx.run('INSERT INTO dm_partners (user_id, partner_id) VALUES ($1, $2), ($2, $1) ON CONFLICT DO NOTHING', [senderId, toUserId]);
+    const direct = fresh.filter((message) => message.toUserId !== undefined);
+    if (direct.length > 0) {
+      await tx.run(
+        `INSERT INTO dm_partners (user_id, partner_id) SELECT * FROM unnest($1::bigint[], $2::bigint[]) ON CONFLICT DO NOTHING`,
+        [
+          direct.flatMap((message) => [message.senderId, message.toUserId!]),
+          direct.flatMap((message) => [message.toUserId!, message.senderId]),
+        ],
+      );
     }
-    const mentioned = await findMentions(tx, conv, text);
-    if (mentioned.length > 0) {
-      await tx.run('INSERT INTO mentions (user_id, conv, message_id) SELECT unnest($1::bigint[]), $2, $3 ON CONFLICT DO NOTHING', [
-        mentioned.map((user) => user.id),
-        conv,
-        id,
+    const mentioned: Mentioned[][] = [];
+    for (const message of fresh) mentioned.push(await findMentions(tx, message.conv, message.text));
+    const mentionRows = fresh.flatMap((message, index) => mentioned[index]!.map((user) => ({ user: user.id, conv: message.conv, id: ids[index]! })));
+    if (mentionRows.length > 0) {
+      await tx.run('INSERT INTO mentions (user_id, conv, message_id) SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[]) ON CONFLICT DO NOTHING', [
+        mentionRows.map((row) => row.user),
+        mentionRows.map((row) => row.conv),
+        mentionRows.map((row) => row.id),
       ]);
     }
-    const answered =
-      replyTo === undefined
-        ? undefined
-        : await tx.row<{ from: string; text: string; deleted: boolean }>(
-            'SELECT u.name AS "from", m.text, m.deleted FROM messages m JOIN users u ON u.id = m.sender_id WHERE m.id = $1',
-            [replyTo],
-          );
-    const quote = answered && replyQuote(replyTo!, answered.from, readText(answered.text), answered.deleted);
-    const eventId = await logMessage(tx, conv, id);
-    const stored: ChatMessage = {
-      id,
-      conv,
-      from: await nameOf(tx, senderId),
-      ...(toUserId !== undefined ? { to: await nameOf(tx, toUserId) } : {}),
-      ...(groupId !== undefined ? { groupId } : {}),
-      text,
-      ts,
-      clientMsgId,
-      ...(quote ? { replyTo: quote } : {}),
-      ...(mentioned.length > 0 ? { mentions: mentioned.map((user) => user.name).sort() } : {}),
-      ...(attachments ? { attachments } : {}),
-    };
-    return { message: stored, duplicate: false, eventId };
+    const replyIds = fresh.flatMap((message) => (message.replyTo === undefined ? [] : [message.replyTo]));
+    const originals = new Map(
+      replyIds.length === 0
+        ? []
+        : (
+            await tx.rows<{ id: number; from: string; text: string; deleted: boolean }>(
+              'SELECT m.id, u.name AS "from", m.text, m.deleted FROM messages m JOIN users u ON u.id = m.sender_id WHERE m.id = ANY($1::bigint[])',
+              [replyIds],
+            )
+          ).map((row) => [row.id, row]),
+    );
+    const eventIds = await nextIds(tx, 'conv_events_id_seq', fresh.length);
+    await tx.run(
+      `INSERT INTO conv_events (id, conv, kind, message_id) SELECT id, conv, 'message', message_id FROM unnest($1::bigint[], $2::text[], $3::bigint[]) AS x (id, conv, message_id)`,
+      [eventIds, column((message) => message.conv), ids],
+    );
+    await namesOf(tx, fresh.flatMap((message) => (message.toUserId === undefined ? [message.senderId] : [message.senderId, message.toUserId])));
+    return fresh.map((message, index): StoredMessage => {
+      const { conv, senderId, toUserId, groupId, clientMsgId, text, ts, replyTo, attachments } = message;
+      const answered = replyTo === undefined ? undefined : originals.get(replyTo);
+      const quote = answered && replyQuote(replyTo!, answered.from, readText(answered.text), answered.deleted);
+      const mentions = mentioned[index]!;
+      return {
+        message: {
+          id: ids[index]!,
+          conv,
+          from: names.get(senderId)!,
+          ...(toUserId !== undefined ? { to: names.get(toUserId)! } : {}),
+          ...(groupId !== undefined ? { groupId } : {}),
+          text,
+          ts,
+          clientMsgId,
+          ...(quote ? { replyTo: quote } : {}),
+          ...(mentions.length > 0 ? { mentions: mentions.map((user) => user.name).sort() } : {}),
+          ...(attachments ? { attachments } : {}),
+        },
+        duplicate: false,
+        eventId: eventIds[index]!,
+      };
+    });
   };
 
   const idsOf = (rows: { id: number }[]): number[] => rows.map((row) => row.id);
@@ -128,9 +232,7 @@ export function messageQueries(sql: Sql, maxUserBytesPerDay = Infinity): Message
     insertMessages: (messages) =>
       sql.transaction(async (tx) => {
         await lockLog(tx);
-        const results: InsertResult[] = [];
-        for (const message of messages) results.push(await insertOne(tx, message));
-        return results;
+        return insertBatch(tx, messages);
       }),
     messageByClientId: (senderId, clientMsgId) => messageByClientId(sql, senderId, clientMsgId),
     lastMessageId: async () => (await sql.row<{ id: number }>('SELECT coalesce(max(id), 0) AS id FROM messages'))!.id,
