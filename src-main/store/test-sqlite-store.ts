@@ -10,10 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, expect } from 'vitest';
-import { dmConversation, groupConversation, ROOM } from '../../src-shared/protocol/conversation.js';
 import { type ChatMessage } from '../../src-shared/protocol/objects.js';
 import { openStore, type StoreOptions } from './store.js';
-import type { InsertResult, NewMessage, ServerStore, StoredMessage, UserRow } from './types.js';
+import { stored, texts } from './test-store.js';
+import type { NewMessage, ServerStore, UserRow } from './types.js';
+
+export { directMessage, groupMessage, roomMessage, texts } from './test-store.js';
 
 export let dir: string;
 export let file: string;
@@ -46,37 +48,9 @@ export function addUser(name: string): UserRow {
   return store.createUser({ name, nameKey: key, skeleton: key, passwordHash: `hash-of-${name}`, createdAt: 1000 });
 }
 
-let clientIds = 0;
-export function roomMessage(sender: UserRow, text: string): NewMessage {
-  return { conv: ROOM, senderId: sender.id, clientMsgId: `c${++clientIds}`, text, ts: 2000 + clientIds };
-}
-export function directMessage(sender: UserRow, recipient: UserRow, text: string): NewMessage {
-  return {
-    conv: dmConversation(sender.id, recipient.id),
-    senderId: sender.id,
-    toUserId: recipient.id,
-    clientMsgId: `c${++clientIds}`,
-    text,
-    ts: 2000 + clientIds,
-  };
-}
-export function groupMessage(sender: UserRow, groupId: number, text: string): NewMessage {
-  return { conv: groupConversation(groupId), senderId: sender.id, groupId, clientMsgId: `c${++clientIds}`, text, ts: 2000 + clientIds };
-}
-
-/** The result of a message the store took (not over its sender's daily quota). */
-export function stored(result: InsertResult): StoredMessage {
-  if ('overDailyQuota' in result) throw new Error('the message was over its sender’s daily quota');
-  return result;
-}
-
 /** Stores one message the way the server does (a batch of one) and returns it as stored. */
 export function send(message: NewMessage): ChatMessage {
   return stored(store.insertMessages([message])[0]!).message;
-}
-
-export function texts(messages: ChatMessage[]): string[] {
-  return messages.map((message) => message.text);
 }
 
 export async function searchTexts(userId: number, query: string, personId?: number): Promise<string[]> {
