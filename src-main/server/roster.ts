@@ -1,19 +1,42 @@
 /**
  * Who is online, and getting frames to them: presence on the first login and
- * the last disconnect, broadcast to the room, delivery to given users.
+ * the last disconnect, broadcast to the room, delivery to given users. In a cluster
+ * (several nodes on one database) the same on every node: each node tells the others
+ * over the bus what it delivers and who logs in or out on it, and delivers what it
+ * hears to its own sessions.
  */
 import { ErrorCode, type WireError } from '../../src-shared/protocol/errors.js';
 import { type PushFrame } from '../../src-shared/protocol/pushes.js';
 import { encodeFrame } from '../net/frame.js';
 import type { ServerStore, UserRow } from '../store/types.js';
+import { type RoomAccess, addressHost } from './access.js';
+import { type Bus, type BusMessage, type EndTarget, LoneBus, NODE_SILENT_HEARTBEATS } from './bus.js';
 import type { ServerLog } from './log.js';
 import type { Session } from './session.js';
+import type { FileTransfers } from './transfer.js';
 
 /**
  * The least time between two presence pushes about one user: a user who comes and goes many
  * times within it costs the others at most one push per window, with the final state.
  */
 export const PRESENCE_WINDOW_MS = 1000;
+
+export interface RosterOptions {
+  /** The other nodes of a cluster; a lone host by default. Closed with the roster. */
+  bus?: Bus;
+  /** Every open connection of this node, for `end`. */
+  sessions: ReadonlySet<Session>;
+  files: FileTransfers | null;
+  /** Where mutes heard from other nodes are put in force. */
+  access: RoomAccess;
+}
+
+/** What this node knows of another node of the cluster. */
+interface OtherNode {
+  /** Its logged-in users, by id, with their names. */
+  users: Map<number, string>;
+  heardAt: number;
+}
 
 export class Roster {
   /** Logged-in sessions by user id. */
@@ -25,28 +48,43 @@ export class Roster {
   /** Users whose presence changed and is not announced yet: their name and when it last changed. */
   private readonly presenceChanged = new Map<number, { name: string; ts: number }>();
   private presenceTimer: NodeJS.Timeout | null = null;
+  private readonly bus: Bus;
+  /** The other nodes heard from, by node id. */
+  private readonly others = new Map<string, OtherNode>();
+  /** On how many other nodes each user is logged in. */
+  private readonly elsewhere = new Map<number, number>();
+  private heartbeat: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly store: ServerStore,
     private readonly log: ServerLog,
-  ) {}
+    private readonly options: RosterOptions,
+  ) {
+    this.bus = options.bus ?? new LoneBus();
+    if (!this.bus.shared) return;
+    this.bus.receive((message, from) => this.hear(message, from));
+    this.heartbeat = setInterval(() => this.beat(), this.bus.heartbeatMs).unref();
+    this.beat();
+  }
 
+  /** Whether the user is logged in on this node or any other. */
   isOnline(userId: number): boolean {
-    return this.online.has(userId);
+    return this.online.has(userId) || this.elsewhere.has(userId);
   }
 
   /** Adds a session that just logged in; the user's first session announces them online to the others. */
   join(session: Session, user: UserRow): void {
     let sessions = this.online.get(user.id);
-    const first = !sessions;
+    const wasOnline = this.isOnline(user.id);
+    const now = Date.now();
     if (!sessions) {
       sessions = new Set();
       this.online.set(user.id, sessions);
+      this.publish(() => ({ kind: 'presence', userId: user.id, name: user.name, online: true, ts: now }));
     }
     sessions.add(session);
-    const now = Date.now();
     this.store.setLastSeen(user.id, now);
-    if (first) this.notePresence(user, now);
+    if (!wasOnline) this.notePresence(user.id, user.name, now);
   }
 
   /** Removes a closed session; the user's last one saves how far they got and announces them offline. */
@@ -73,7 +111,8 @@ export class Roster {
       // A full disk must not take the host down with it; the user is offline all the same.
       this.log.error('last seen not stored', { user: user.name, error: String(error) });
     }
-    this.notePresence(user, now);
+    this.publish(() => ({ kind: 'presence', userId: user.id, name: user.name, online: false, ts: now }));
+    if (!this.elsewhere.has(user.id)) this.notePresence(user.id, user.name, now);
   }
 
   /**
@@ -81,13 +120,13 @@ export class Roster {
    * then hear of them before anything they write. Everything else waits for the end of the window,
    * so a drop followed by a reconnect within it is never announced.
    */
-  private notePresence(user: UserRow, ts: number): void {
-    const pending = this.presenceChanged.has(user.id);
-    if (!pending && this.online.has(user.id) && !this.announcedOnline.has(user.id) && this.sinceAnnounced(user.id, ts) >= PRESENCE_WINDOW_MS) {
-      this.announce(user.id, user.name, ts);
+  private notePresence(userId: number, name: string, ts: number): void {
+    const pending = this.presenceChanged.has(userId);
+    if (!pending && this.isOnline(userId) && !this.announcedOnline.has(userId) && this.sinceAnnounced(userId, ts) >= PRESENCE_WINDOW_MS) {
+      this.announce(userId, name, ts);
       return;
     }
-    this.presenceChanged.set(user.id, { name: user.name, ts });
+    this.presenceChanged.set(userId, { name, ts });
     this.presenceTimer ??= setTimeout(() => this.announcePresence(), PRESENCE_WINDOW_MS).unref();
   }
 
@@ -108,27 +147,49 @@ export class Roster {
   }
 
   /**
-   * Tells everyone but the user's own sessions (which know from their login) the user's state, if it
-   * is not what they were last told.
+   * Tells this node's sessions but the user's own (which know from their login) the user's state, if
+   * it is not what they were last told. Every node does so for its own sessions: presence is not a push
+   * that crosses the bus, each node follows who is online where and applies the windows itself.
    */
   private announce(userId: number, name: string, ts: number): void {
-    const online = this.online.has(userId);
+    const online = this.isOnline(userId);
     if (online === this.announcedOnline.has(userId)) return;
     if (online) this.announcedOnline.add(userId);
     else this.announcedOnline.delete(userId);
     this.lastAnnounced.set(userId, Date.now());
-    this.broadcast({ type: 'presence', user: name, online, ts }, this.online.get(userId));
+    this.writeToAll(encodeFrame({ type: 'presence', user: name, online, ts }), 0, true, this.online.get(userId));
   }
 
   /**
-   * Encodes once and writes the same bytes to every logged-in session (but `except`).
-   * Presence goes lazily (see Connection.sendEncoded): a storm of logins costs each
-   * peer one write per LAZY_FLUSH_MS, not one per login.
+   * Encodes once and writes the same bytes to every logged-in session (but `except`), on every node.
    */
-  broadcast(frame: PushFrame, except?: Session | ReadonlySet<Session>): void {
-    const lazy = frame.type === 'presence';
+  broadcast(frame: PushFrame, except?: Session): void {
     const bytes = encodeFrame(frame);
     const messageId = frame.type === 'message' ? frame.message.id : 0;
+    this.writeToAll(bytes, messageId, false, except);
+    this.publish(() => ({ kind: 'push', to: null, bytes, messageId, lazy: false }));
+  }
+
+  /** Sends one frame to every session of the given users (but `except`), on every node. */
+  deliver(userIds: Iterable<number>, frame: PushFrame, except?: Session): void {
+    const messageId = frame.type === 'message' ? frame.message.id : 0;
+    if (!this.bus.shared) {
+      this.writeTo(userIds, () => encodeFrame(frame), messageId, except);
+      return;
+    }
+    // Published even when none of the users is known online elsewhere: one may have logged in on a
+    // node whose word of it has not arrived yet.
+    const to = [...userIds];
+    const bytes = encodeFrame(frame);
+    this.writeTo(to, () => bytes, messageId, except);
+    this.bus.publish({ kind: 'push', to, bytes, messageId, lazy: false });
+  }
+
+  /**
+   * Writes to every logged-in session of this node (but `except`). Presence goes lazily (see
+   * Connection.sendEncoded): a storm of logins costs each peer one write per LAZY_FLUSH_MS, not one per login.
+   */
+  private writeToAll(bytes: Buffer, messageId: number, lazy: boolean, except?: Session | ReadonlySet<Session>): void {
     for (const sessions of this.online.values()) {
       for (const session of sessions) {
         if (session === except || (except instanceof Set && except.has(session))) continue;
@@ -138,14 +199,13 @@ export class Roster {
     }
   }
 
-  /** Sends one frame to every session of the given users (but `except`). */
-  deliver(userIds: Iterable<number>, frame: PushFrame, except?: Session): void {
+  /** Writes to this node's sessions of the users (but `except`), encoding only if one is here. */
+  private writeTo(userIds: Iterable<number>, encode: () => Buffer, messageId: number, except?: Session): void {
     let bytes: Buffer | null = null;
-    const messageId = frame.type === 'message' ? frame.message.id : 0;
     for (const userId of userIds) {
       const sessions = this.online.get(userId);
       if (!sessions) continue;
-      bytes ??= encodeFrame(frame);
+      bytes ??= encode();
       for (const session of sessions) {
         if (session === except) continue;
         session.connection.sendEncoded(bytes);
@@ -154,10 +214,137 @@ export class Roster {
     }
   }
 
-  /** Whether anyone among the users (everyone when null), other than `me`, is online. */
+  /** Whether anyone among the users (everyone when null), other than `me`, is online on any node. */
   anyoneElseOnline(userIds: Iterable<number> | null, me: number): boolean {
-    if (userIds === null) return this.online.size > (this.online.has(me) ? 1 : 0);
-    for (const id of userIds) if (id !== me && this.online.has(id)) return true;
+    if (userIds === null) {
+      if (this.online.size > (this.online.has(me) ? 1 : 0)) return true;
+      return this.elsewhere.size > (this.elsewhere.has(me) ? 1 : 0);
+    }
+    for (const id of userIds) if (id !== me && this.isOnline(id)) return true;
     return false;
+  }
+
+  /**
+   * Closes the sessions and transfers of the target with the reason, on this node and every other.
+   * Returns how many sessions this node closed (the others close theirs as they hear of it).
+   */
+  end(target: EndTarget, reason: WireError, except?: Session): number {
+    this.publish(() => ({ kind: 'end', target, reason }));
+    return this.endHere(target, reason, except);
+  }
+
+  /** Puts a mute (until when, Infinity: until lifted; null: none) in force on the other nodes too. */
+  shareMute(userId: number, until: number | null): void {
+    this.publish(() => ({ kind: 'mute', userId, muted: until !== null, until: until === Infinity ? null : until }));
+  }
+
+  /** Stops telling the others about this node; they take its users offline at once. */
+  async close(): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = null;
+    this.publish(() => ({ kind: 'gone' }));
+    await this.bus.close();
+  }
+
+  private endHere(target: EndTarget, reason: WireError, except?: Session): number {
+    const { sessions, files } = this.options;
+    if ('conv' in target) {
+      files?.end((owner) => owner.conv === target.conv && (target.userId === undefined || owner.userId === target.userId), reason);
+      return 0;
+    }
+    if ('token' in target) {
+      files?.end((owner) => owner.tokenHash === target.token, reason);
+      return 0;
+    }
+    const hit = (address: string, userId: number | undefined, token: string | null): boolean =>
+      'address' in target
+        ? addressHost(address) === target.address
+        : userId === target.userId && (target.keepToken === undefined || token !== target.keepToken);
+    files?.end((owner) => hit(owner.address, owner.userId, owner.tokenHash), reason);
+    let closed = 0;
+    for (const session of sessions) {
+      if (session === except || !session.connection.isOpen || !hit(session.connection.remoteAddress, session.user?.id, session.tokenHash)) continue;
+      session.connection.close(reason);
+      closed += 1;
+    }
+    return closed;
+  }
+
+  /** Publishes when there may be other nodes; `build` is not even called on a lone host. */
+  private publish(build: () => BusMessage): void {
+    if (this.bus.shared) this.bus.publish(build());
+  }
+
+  /** Tells the others who is logged in here, and forgets the nodes silent for too long. */
+  private beat(): void {
+    const users: [number, string][] = [];
+    for (const [userId, sessions] of this.online) {
+      const user = sessions.values().next().value?.user;
+      if (user) users.push([userId, user.name]);
+    }
+    this.bus.publish({ kind: 'alive', users });
+    const now = Date.now();
+    for (const [nodeId, node] of this.others) {
+      if (now - node.heardAt <= NODE_SILENT_HEARTBEATS * this.bus.heartbeatMs) continue;
+      this.log.warn('node gone', { node: nodeId, reason: 'no heartbeat', users: node.users.size });
+      this.forget(nodeId, now);
+    }
+  }
+
+  private hear(message: BusMessage, from: string): void {
+    const now = Date.now();
+    let node = this.others.get(from);
+    if (message.kind === 'gone') {
+      if (node) this.forget(from, now);
+      return;
+    }
+    if (!node) {
+      node = { users: new Map(), heardAt: now };
+      this.others.set(from, node);
+      this.log.info('node joined', { node: from });
+    }
+    node.heardAt = now;
+    switch (message.kind) {
+      case 'push':
+        if (message.to === null) this.writeToAll(message.bytes, message.messageId, message.lazy);
+        else this.writeTo(message.to, () => message.bytes, message.messageId);
+        return;
+      case 'presence':
+        this.setElsewhere(node, message.userId, message.name, message.online, message.ts);
+        return;
+      case 'alive': {
+        const listed = new Map(message.users);
+        for (const [userId, name] of node.users) if (!listed.has(userId)) this.setElsewhere(node, userId, name, false, now);
+        for (const [userId, name] of listed) this.setElsewhere(node, userId, name, true, now);
+        return;
+      }
+      case 'end':
+        this.endHere(message.target, message.reason);
+        return;
+      case 'mute':
+        if (!message.muted) this.options.access.unmute(message.userId);
+        else this.options.access.mute(message.userId, message.until ?? Infinity);
+        return;
+    }
+  }
+
+  /** A node's users are offline, as far as that node goes. */
+  private forget(nodeId: string, now: number): void {
+    const node = this.others.get(nodeId);
+    if (!node) return;
+    for (const [userId, name] of node.users) this.setElsewhere(node, userId, name, false, now);
+    this.others.delete(nodeId);
+  }
+
+  /** Records that the user is (or is no longer) logged in on the node, and notes a change of their presence. */
+  private setElsewhere(node: OtherNode, userId: number, name: string, online: boolean, ts: number): void {
+    if (online === node.users.has(userId)) return;
+    const wasOnline = this.isOnline(userId);
+    const count = (this.elsewhere.get(userId) ?? 0) + (online ? 1 : -1);
+    if (online) node.users.set(userId, name);
+    else node.users.delete(userId);
+    if (count > 0) this.elsewhere.set(userId, count);
+    else this.elsewhere.delete(userId);
+    if (wasOnline !== this.isOnline(userId)) this.notePresence(userId, name, ts);
   }
 }

@@ -10,6 +10,7 @@ import { Connection } from '../net/connection.js';
 import { TlsGate, type TlsIdentity } from '../net/tls.js';
 import type { ServerStore } from '../store/types.js';
 import { type AccessOptions, RoomAccess, type RoomLimits, addressHost, roomLimits } from './access.js';
+import type { Bus } from './bus.js';
 import { Dispatcher, EXPENSIVE_PER_USER, type Handlers, type ServerContext } from './dispatch.js';
 import { accountHandlers } from './handlers/accounts.js';
 import { ServerAdmin } from './handlers/admin.js';
@@ -56,6 +57,8 @@ export interface ServerOptions {
   maxUserBytesPerDay?: number;
   /** Files (docs/PROTOCOL.md §18): where the host keeps them and its limits; without, the host takes none. */
   files?: FileOptions;
+  /** The other nodes of a cluster on one database (docs/ARCHITECTURE.md, "The bus"); closed with the server. None by default. */
+  bus?: Bus;
 }
 
 /** A token bucket as hello announces it: null when the host turned it off (Infinity). */
@@ -107,8 +110,8 @@ export class ChatServer {
     this.rateLimits = resolveRateLimits(options.rateLimits);
     this.frameTimeoutMs = options.frameTimeoutMs ?? 30_000;
     this.access = new RoomAccess(this.store, options.access, options.passwordCost);
-    this.roster = new Roster(this.store, this.log);
     this.files = options.files ? new FileTransfers(this.store, this.log, options.files) : null;
+    this.roster = new Roster(this.store, this.log, { bus: options.bus, sessions: this.sessions, files: this.files, access: this.access });
     this.admin = new ServerAdmin({
       store: this.store,
       log: this.log,
@@ -233,6 +236,7 @@ export class ChatServer {
     this.tlsGate?.closeAll();
     this.files?.close();
     await Promise.all([...closed, server ? new Promise<void>((resolve) => server.close(() => resolve())) : undefined]);
+    await this.roster.close();
     this.log.info('stopped');
   }
 

@@ -16,7 +16,7 @@ import { ServerError } from '../dispatch.js';
 import type { ServerLog } from '../log.js';
 import { hashPassword } from '../password.js';
 import type { Roster } from '../roster.js';
-import { type Session, closeUserSessions } from '../session.js';
+import type { Session } from '../session.js';
 import type { FileTransfers } from '../transfer.js';
 
 /** One logged-in connection. */
@@ -128,13 +128,7 @@ export class ServerAdmin {
     }
     this.context.store.addBan('address', address, now);
     const reason = { code: ErrorCode.BANNED, message: 'the host banned your address from this room' };
-    this.context.files?.end((owner) => addressHost(owner.address) === address, reason);
-    let closed = 0;
-    for (const session of this.context.sessions) {
-      if (addressHost(session.connection.remoteAddress) !== address || !session.connection.isOpen) continue;
-      session.connection.close(reason);
-      closed += 1;
-    }
+    const closed = this.context.roster.end({ address }, reason);
     this.record('ban', { address, connections: closed });
   }
 
@@ -158,6 +152,7 @@ export class ServerAdmin {
     const user = this.targetUser(name, 'mute');
     const until = minutes === undefined ? Infinity : Date.now() + minutes * 60_000;
     this.context.access.mute(user.id, until);
+    this.context.roster.shareMute(user.id, until);
     this.announceMute(user.id);
     this.record('mute', { user: user.name, ...(minutes !== undefined ? { minutes } : {}) });
   }
@@ -165,7 +160,10 @@ export class ServerAdmin {
   unmute(name: string): boolean {
     const user = this.knownUser(name);
     const removed = this.context.access.unmute(user.id);
-    if (removed) this.announceMute(user.id);
+    if (removed) {
+      this.context.roster.shareMute(user.id, null);
+      this.announceMute(user.id);
+    }
     this.record('unmute', { user: user.name, removed });
     return removed;
   }
@@ -265,10 +263,9 @@ export class ServerAdmin {
     }
   }
 
-  /** Closes the user's connections and transfers. */
+  /** Closes the user's connections and transfers, on every node; returns how many connections this node closed. */
   private closeAll(userId: number, reason: WireError): number {
-    this.context.files?.end((owner) => owner.userId === userId, reason);
-    return closeUserSessions(this.context.sessions, userId, reason);
+    return this.context.roster.end({ userId }, reason);
   }
 
   private knownUser(name: string): UserRow {

@@ -156,7 +156,7 @@ export function groupHandlers(ctx: ServerContext) {
       const members = store.memberIds(group.id);
       const invited = store.invitedIds(group.id);
       store.deleteGroup(group.id);
-      ctx.files?.end((owner) => owner.conv === groupConversation(group.id), GROUP_GONE);
+      roster.end({ conv: groupConversation(group.id) }, GROUP_GONE);
       log.info('group deleted', { user: session.user.name, group: group.name });
       roster.deliver(members, { type: 'groupRemoved', groupId: group.id, name: group.name, reason: 'deleted' }, session);
       announceInvitations(invited);
@@ -213,7 +213,7 @@ export function groupHandlers(ctx: ServerContext) {
         if (left) store.declineInvitation(group.id, me.id, group.ownerId, now);
         return { result: null, events: [left ? line(group.id, me, { kind: 'left' }) : line(group.id, me, { kind: 'removed', user: user.name })] };
       });
-      ctx.files?.end((owner) => owner.userId === user.id && owner.conv === groupConversation(group.id), GROUP_GONE);
+      roster.end({ conv: groupConversation(group.id), userId: user.id }, GROUP_GONE);
       roster.deliver([user.id], { type: 'groupRemoved', groupId: group.id, name: group.name, reason: 'removed' }, session);
       const info = announceGroup(session, group.id);
       pushLines(lines);
