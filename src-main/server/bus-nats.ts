@@ -93,8 +93,9 @@ export class NatsBus implements Bus {
 
   /**
    * While NATS is down the client would queue publications and send them all on reconnect: pushes
-   * long stale, presence already wrong. They are dropped instead; the first heartbeat after the
-   * reconnect puts presence right, and clients catch up on messages by their cursor.
+   * long stale, presence already wrong. They are dropped instead: the first heartbeat after the
+   * reconnect puts presence right, and a node that misses a message reads it from the database
+   * (Roster.inOrder).
    */
   publish(message: BusMessage): void {
     if (!this.connected || this.connection.isClosed()) return;

@@ -11,6 +11,7 @@ import { encodeFrame } from '../net/frame.js';
 import type { ServerStore, UserRow } from '../store/types.js';
 import { type RoomAccess, addressHost } from './access.js';
 import { type Bus, type BusMessage, type EndTarget, LoneBus, NODE_SILENT_HEARTBEATS } from './bus.js';
+import { readersOf } from './handlers/conversation.js';
 import type { ServerLog } from './log.js';
 import type { Session } from './session.js';
 import type { FileTransfers } from './transfer.js';
@@ -20,6 +21,14 @@ import type { FileTransfers } from './transfer.js';
  * times within it costs the others at most one push per window, with the final state.
  */
 export const PRESENCE_WINDOW_MS = 1000;
+
+/**
+ * In a cluster, how long a message push waits for a lower id still on its way from another node
+ * before this node reads the missing ones from the database itself (see `inOrder`).
+ */
+export const GAP_WAIT_MS = 150;
+/** Missing messages read from the database per turn of the event loop. */
+const GAP_BATCH = 100;
 
 export interface RosterOptions {
   /** The other nodes of a cluster; a lone host by default. Closed with the roster. */
@@ -54,6 +63,10 @@ export class Roster {
   /** On how many other nodes each user is logged in. */
   private readonly elsewhere = new Map<number, number>();
   private heartbeat: NodeJS.Timeout | null = null;
+  /** In a cluster: the message id this node pushes next (0 until known); message pushes above it wait in `held`. */
+  private nextMessageId = 0;
+  private readonly held = new Map<number, (() => void)[]>();
+  private gapTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly store: ServerStore,
@@ -65,6 +78,10 @@ export class Roster {
     this.bus.receive((message, from) => this.hear(message, from));
     this.heartbeat = setInterval(() => this.beat(), this.bus.heartbeatMs).unref();
     this.beat();
+    void Promise.resolve(store.lastMessageId()).then((last) => {
+      this.nextMessageId = last + 1;
+      this.release();
+    });
   }
 
   /** Whether the user is logged in on this node or any other. */
@@ -166,8 +183,8 @@ export class Roster {
   broadcast(frame: PushFrame, except?: Session): void {
     const bytes = encodeFrame(frame);
     const messageId = frame.type === 'message' ? frame.message.id : 0;
-    this.writeToAll(bytes, messageId, false, except);
     this.publish(() => ({ kind: 'push', to: null, bytes, messageId, lazy: false }));
+    this.inOrder(messageId, () => this.writeToAll(bytes, messageId, false, except));
   }
 
   /** Sends one frame to every session of the given users (but `except`), on every node. */
@@ -181,8 +198,82 @@ export class Roster {
     // node whose word of it has not arrived yet.
     const to = [...userIds];
     const bytes = encodeFrame(frame);
-    this.writeTo(to, () => bytes, messageId, except);
     this.bus.publish({ kind: 'push', to, bytes, messageId, lazy: false });
+    this.inOrder(messageId, () => this.writeTo(to, () => bytes, messageId, except));
+  }
+
+  /**
+   * Runs `write` for the message push `messageId` (0: not a message) once every lower id was pushed
+   * on this node; at once on a lone host. Clients take message ids as a cursor and skip any id below
+   * one they hold, so pushes go out in id order; in a cluster a lower id committed on another node may
+   * still be on the bus while a higher one is ready here. What does not come within GAP_WAIT_MS is read
+   * from the database (a node may have died between commit and publish, or the bus be down); pushed
+   * that way, a message heard of later is not pushed again.
+   */
+  private inOrder(messageId: number, write: () => void): void {
+    this.whenPushed(messageId, write, false);
+  }
+
+  /**
+   * Runs `then` once the message push `messageId` went out on this node (at once on a lone host, or
+   * if it already did): what answers its sender must not overtake a lower id still on its way.
+   */
+  afterPushed(messageId: number, then: () => void): void {
+    this.whenPushed(messageId, then, true);
+  }
+
+  private whenPushed(messageId: number, then: () => void, evenIfLate: boolean): void {
+    if (!this.bus.shared || messageId === 0) {
+      then();
+      return;
+    }
+    if (this.nextMessageId !== 0 && messageId < this.nextMessageId) {
+      if (evenIfLate) then();
+      return;
+    }
+    const waiting = this.held.get(messageId);
+    if (waiting) waiting.push(then);
+    else this.held.set(messageId, [then]);
+    this.release();
+  }
+
+  /** Runs what waits for the next ids in order; gives a missing one GAP_WAIT_MS. */
+  private release(): void {
+    if (this.nextMessageId === 0) return;
+    for (let waiting = this.held.get(this.nextMessageId); waiting; waiting = this.held.get(this.nextMessageId)) {
+      this.held.delete(this.nextMessageId);
+      this.nextMessageId += 1;
+      for (const then of waiting) then();
+    }
+    if (this.held.size === 0) {
+      if (this.gapTimer) clearTimeout(this.gapTimer);
+      this.gapTimer = null;
+    } else this.gapTimer ??= setTimeout(() => void this.fillGap(), GAP_WAIT_MS).unref();
+  }
+
+  /** Pushes the messages missing below the lowest held one from the database, GAP_BATCH per turn. */
+  private async fillGap(): Promise<void> {
+    if (this.held.size === 0) {
+      this.gapTimer = null;
+      return;
+    }
+    const first = this.nextMessageId;
+    const end = Math.min(Math.min(...this.held.keys()), first + GAP_BATCH);
+    for (let id = first; id < end; id += 1) {
+      const message = await this.store.messageById(id);
+      // Heard of meanwhile (only with a store that answers later): pushed already.
+      if (id < this.nextMessageId) continue;
+      this.nextMessageId = id + 1;
+      if (!message) continue;
+      const readers = await readersOf({ store: this.store }, message.conv);
+      const bytes = encodeFrame({ type: 'message', message });
+      if (readers === null) this.writeToAll(bytes, id, false);
+      else this.writeTo(readers, () => bytes, id);
+    }
+    this.log.warn('messages read back for the bus', { from: first, to: end - 1 });
+    this.gapTimer = null;
+    if (this.held.size > 0 && !this.held.has(this.nextMessageId)) this.gapTimer = setTimeout(() => void this.fillGap(), 0).unref();
+    this.release();
   }
 
   /**
@@ -241,6 +332,7 @@ export class Roster {
   /** Stops telling the others about this node; they take its users offline at once. */
   async close(): Promise<void> {
     if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.gapTimer) clearTimeout(this.gapTimer);
     this.heartbeat = null;
     this.publish(() => ({ kind: 'gone' }));
     await this.bus.close();
@@ -305,10 +397,11 @@ export class Roster {
     }
     node.heardAt = now;
     switch (message.kind) {
-      case 'push':
-        if (message.to === null) this.writeToAll(message.bytes, message.messageId, message.lazy);
-        else this.writeTo(message.to, () => message.bytes, message.messageId);
+      case 'push': {
+        const { to, bytes, messageId, lazy } = message;
+        this.inOrder(messageId, () => (to === null ? this.writeToAll(bytes, messageId, lazy) : this.writeTo(to, () => bytes, messageId)));
         return;
+      }
       case 'presence':
         this.setElsewhere(node, message.userId, message.name, message.online, message.ts);
         return;
