@@ -13,6 +13,8 @@ export interface ConnectionOptions {
   maxFrameBytes: number;
   /** Bytes a peer may leave unread before it is dropped as a slow consumer. */
   maxQueuedBytes: number;
+  /** How long a frame sent lazily may wait for company; LAZY_FLUSH_MS when not given. */
+  lazyFlushMs?: number;
 }
 
 export type FrameHandler = (frame: DecodedFrame) => void | Promise<void>;
@@ -56,9 +58,12 @@ export function flushPendingWrites(): void {
 export const LAZY_FLUSH_MS = 1000;
 const withLazyWrites = new Set<Connection>();
 let lazyTimer: NodeJS.Timeout | null = null;
+/** When lazyTimer fires: a connection whose frames may wait less brings it forward. */
+let lazyDeadline = Infinity;
 
 function flushLazyWrites(): void {
   lazyTimer = null;
+  lazyDeadline = Infinity;
   const connections = [...withLazyWrites];
   withLazyWrites.clear();
   const joined: JoinedFrames = new Map();
@@ -159,7 +164,7 @@ export class Connection {
 
   /**
    * Writes an already encoded frame (a broadcast encodes once for all) at the end of
-   * this turn, or, if `lazy`, within LAZY_FLUSH_MS. Frames keep their order either way.
+   * this turn, or, if `lazy`, within lazyFlushMs. Frames keep their order either way.
    */
   sendEncoded(frame: Buffer, lazy = false): void {
     if (!this.isOpen) return;
@@ -172,7 +177,12 @@ export class Connection {
     this.pendingBytes += frame.length;
     if (lazy) {
       withLazyWrites.add(this);
-      lazyTimer ??= setTimeout(flushLazyWrites, LAZY_FLUSH_MS).unref();
+      const waitMs = this.options.lazyFlushMs ?? LAZY_FLUSH_MS;
+      if (Date.now() + waitMs < lazyDeadline) {
+        if (lazyTimer) clearTimeout(lazyTimer);
+        lazyDeadline = Date.now() + waitMs;
+        lazyTimer = setTimeout(flushLazyWrites, waitMs).unref();
+      }
       return;
     }
     withPendingWrites.add(this);

@@ -129,6 +129,7 @@ describe.skipIf(!NATS_SERVER)('a cluster of nodes over NATS (skipped: nats-serve
       bus,
       tls: identity,
       passwordCost: TEST_PASSWORD_COST,
+      presenceWindowMs: 200,
       limits: { registrationsPerMinute: 10_000, addressRegistrationsPerMinute: 10_000 },
     });
     await server.ready;

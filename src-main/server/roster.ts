@@ -71,6 +71,7 @@ export class Roster {
   constructor(
     private readonly store: ServerStore,
     private readonly log: ServerLog,
+    private readonly windowMs: number,
     private readonly options: RosterOptions,
   ) {
     this.bus = options.bus ?? new LoneBus();
@@ -139,12 +140,12 @@ export class Roster {
    */
   private notePresence(userId: number, name: string, ts: number): void {
     const pending = this.presenceChanged.has(userId);
-    if (!pending && this.isOnline(userId) && !this.announcedOnline.has(userId) && this.sinceAnnounced(userId, ts) >= PRESENCE_WINDOW_MS) {
+    if (!pending && this.isOnline(userId) && !this.announcedOnline.has(userId) && this.sinceAnnounced(userId, ts) >= this.windowMs) {
       this.announce(userId, name, ts);
       return;
     }
     this.presenceChanged.set(userId, { name, ts });
-    this.presenceTimer ??= setTimeout(() => this.announcePresence(), PRESENCE_WINDOW_MS).unref();
+    this.presenceTimer ??= setTimeout(() => this.announcePresence(), this.windowMs).unref();
   }
 
   private sinceAnnounced(userId: number, now: number): number {
@@ -156,11 +157,11 @@ export class Roster {
     this.presenceTimer = null;
     const now = Date.now();
     for (const [userId, { name, ts }] of this.presenceChanged) {
-      if (this.sinceAnnounced(userId, now) < PRESENCE_WINDOW_MS) continue;
+      if (this.sinceAnnounced(userId, now) < this.windowMs) continue;
       this.presenceChanged.delete(userId);
       this.announce(userId, name, ts);
     }
-    if (this.presenceChanged.size > 0) this.presenceTimer = setTimeout(() => this.announcePresence(), PRESENCE_WINDOW_MS).unref();
+    if (this.presenceChanged.size > 0) this.presenceTimer = setTimeout(() => this.announcePresence(), this.windowMs).unref();
   }
 
   /**

@@ -20,7 +20,7 @@ import { groupHandlers } from './handlers/groups.js';
 import { messageHandlers } from './handlers/messages.js';
 import type { ServerLog } from './log.js';
 import { type RateLimits, resolveRateLimits } from './rate-limit.js';
-import { Roster } from './roster.js';
+import { PRESENCE_WINDOW_MS, Roster } from './roster.js';
 import { type Session, newSession } from './session.js';
 import { type FileOptions, FileTransfers } from './transfer.js';
 import { LoginThrottle, type ThrottleOptions } from './throttle.js';
@@ -34,6 +34,11 @@ export interface ServerOptions {
   throttle?: ThrottleOptions;
   limits?: Partial<RoomLimits>;
   roomName?: string;
+  /**
+   * The least time between two presence pushes about one user (roster.ts), and the longest a presence
+   * push waits for other frames to the same peer (Connection's lazyFlushMs); tests shorten it.
+   */
+  presenceWindowMs?: number;
   /** A client silent this long is dropped and announced offline. */
   heartbeatTimeoutMs?: number;
   /** A connection that has not logged in by then is closed. */
@@ -81,6 +86,7 @@ export class ChatServer {
   private readonly maxQueuedBytes: number;
   private readonly rateLimits: RateLimits;
   private readonly frameTimeoutMs: number;
+  private readonly presenceWindowMs: number;
   private readonly sessions = new Set<Session>();
   private readonly files: FileTransfers | null;
   private server: Server | null = null;
@@ -110,8 +116,14 @@ export class ChatServer {
     this.rateLimits = resolveRateLimits(options.rateLimits);
     this.frameTimeoutMs = options.frameTimeoutMs ?? 30_000;
     this.access = new RoomAccess(this.store, options.access, options.passwordCost);
+    this.presenceWindowMs = options.presenceWindowMs ?? PRESENCE_WINDOW_MS;
     this.files = options.files ? new FileTransfers(this.store, this.log, options.files) : null;
-    this.roster = new Roster(this.store, this.log, { bus: options.bus, sessions: this.sessions, files: this.files, access: this.access });
+    this.roster = new Roster(this.store, this.log, this.presenceWindowMs, {
+      bus: options.bus,
+      sessions: this.sessions,
+      files: this.files,
+      access: this.access,
+    });
     this.admin = new ServerAdmin({
       store: this.store,
       log: this.log,
@@ -251,7 +263,11 @@ export class ChatServer {
 
   /** Takes over a connected socket (plain, or TLS once the gate has finished the handshake). */
   accept(socket: Socket): void {
-    const connection = new Connection(socket, { maxFrameBytes: this.maxFrameBytes, maxQueuedBytes: this.maxQueuedBytes });
+    const connection = new Connection(socket, {
+      maxFrameBytes: this.maxFrameBytes,
+      maxQueuedBytes: this.maxQueuedBytes,
+      lazyFlushMs: this.presenceWindowMs,
+    });
     const session = newSession(connection, this.rateLimits);
     this.sessions.add(session);
     this.log.info('connection', { address: connection.remoteAddress });

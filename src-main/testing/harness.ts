@@ -27,12 +27,19 @@ export function removeDir(dir: string): void {
 /** Tests register many users from 127.0.0.1 in a moment; the storm test sets the real limits. */
 const TEST_REGISTRATION_LIMITS = { registrationsPerMinute: 10_000, addressRegistrationsPerMinute: 10_000 };
 
+/**
+ * Presence is paced per second in the product; tests that only wait for it to pass wait a fifth.
+ * roster.test keeps the product's where a reconnect must fit in the window.
+ */
+export const TEST_PRESENCE_WINDOW_MS = 200;
+
 export function startTestHost(dataDir: string, options: Partial<HostOptions> = {}): Promise<Host> {
   return startHost({
     dataDir,
     port: 0,
     bind: '127.0.0.1',
     passwordCost: TEST_PASSWORD_COST,
+    presenceWindowMs: TEST_PRESENCE_WINDOW_MS,
     ...options,
     limits: { ...TEST_REGISTRATION_LIMITS, ...options.limits },
   });
