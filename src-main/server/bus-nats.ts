@@ -98,8 +98,14 @@ export class NatsBus implements Bus {
    * (Roster.inOrder).
    */
   publish(message: BusMessage): void {
-    if (!this.connected || this.connection.isClosed()) return;
-    this.connection.publish(this.subject, encodeBusMessage(message, this.nodeId));
+    if (!this.connected || this.connection.isClosed() || this.connection.isDraining()) return;
+    try {
+      this.connection.publish(this.subject, encodeBusMessage(message, this.nodeId));
+    } catch (error) {
+      // Larger than the server's max_payload, say: the caller has committed and must not fail. A
+      // message push that does not arrive is read back from the database by the other nodes.
+      this.log.error('bus publish failed', { kind: message.kind, error: String(error) });
+    }
   }
 
   receive(handler: (message: BusMessage, from: string) => void): void {

@@ -3,6 +3,7 @@
  * database) and Debian's nats-server as the bus, clients over TLS to different nodes.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +20,8 @@ import { ChatServer } from './server.js';
 
 const NATS_SERVER = spawnSync('sh', ['-c', 'command -v nats-server'], { encoding: 'utf8' }).stdout.trim();
 const HEARTBEAT_MS = 300;
+/** The NATS server's largest message in these tests: a long enough message text does not fit. */
+const MAX_PAYLOAD = 16 * 1024;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -45,7 +48,9 @@ class Nats {
   }
 
   async start(): Promise<void> {
-    const child = spawn(NATS_SERVER, ['-a', '127.0.0.1', '-p', String(this.port)], { cwd: this.dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    const config = join(this.dir, 'nats.conf');
+    writeFileSync(config, `max_payload: ${MAX_PAYLOAD}\n`);
+    const child = spawn(NATS_SERVER, ['-c', config, '-a', '127.0.0.1', '-p', String(this.port)], { cwd: this.dir, stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;
     let output = '';
     await new Promise<void>((resolve, reject) => {
@@ -224,6 +229,18 @@ describe.skipIf(!NATS_SERVER)('a cluster of nodes over NATS (skipped: nats-serve
       // Strictly increasing: a client skips any id below one it holds (before issue 16, half of them here).
       expect(idsSeen(peer)).toEqual(all);
     }
+  });
+
+  it('pushes a message whose publish failed, read back from the database within a heartbeat', async () => {
+    const [a, b] = await cluster(2);
+    const alice = await user(a!, 'alice');
+    const bob = await user(b!, 'bob');
+    const long = '€'.repeat(8000);
+    expect(Buffer.byteLength(long)).toBeGreaterThan(MAX_PAYLOAD);
+    expect(await alice.request('send', { clientMsgId: 'long', to: { kind: 'room' }, text: long })).toMatchObject({ ok: true });
+    expect(a!.logs.some((entry) => entry.event === 'bus publish failed' && entry.level === 'error')).toBe(true);
+    await bob.waitFrame((frame) => frame.type === 'message' && frame.message.text === long, 5000);
+    expect(texts(bob)).toEqual([long]);
   });
 
   it('forwards typing to the readers on other nodes', async () => {

@@ -66,6 +66,8 @@ export class Roster {
   /** In a cluster: the message id this node pushes next (0 until known); message pushes above it wait in `held`. */
   private nextMessageId = 0;
   private readonly held = new Map<number, (() => void)[]>();
+  /** The newest message id in the database at the last heartbeat: pushed up to even when nothing newer comes. */
+  private storedUpTo = 0;
   private gapTimer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -246,20 +248,20 @@ export class Roster {
       this.nextMessageId += 1;
       for (const then of waiting) then();
     }
-    if (this.held.size === 0) {
-      if (this.gapTimer) clearTimeout(this.gapTimer);
+    if (this.held.size > 0 || this.storedUpTo >= this.nextMessageId) {
+      this.gapTimer ??= setTimeout(() => void this.fillGap(), GAP_WAIT_MS).unref();
+    } else if (this.gapTimer) {
+      clearTimeout(this.gapTimer);
       this.gapTimer = null;
-    } else this.gapTimer ??= setTimeout(() => void this.fillGap(), GAP_WAIT_MS).unref();
+    }
   }
 
-  /** Pushes the messages missing below the lowest held one from the database, GAP_BATCH per turn. */
+  /** Pushes the messages missing below the lowest held one (or up to storedUpTo) from the database, GAP_BATCH per turn. */
   private async fillGap(): Promise<void> {
-    if (this.held.size === 0) {
-      this.gapTimer = null;
-      return;
-    }
+    this.gapTimer = null;
     const first = this.nextMessageId;
-    const end = Math.min(Math.min(...this.held.keys()), first + GAP_BATCH);
+    const end = Math.min(this.held.size > 0 ? Math.min(...this.held.keys()) : this.storedUpTo + 1, first + GAP_BATCH);
+    if (end <= first) return;
     for (let id = first; id < end; id += 1) {
       const message = await this.store.messageById(id);
       // Heard of meanwhile (only with a store that answers later): pushed already.
@@ -272,8 +274,8 @@ export class Roster {
       else this.writeTo(readers, () => bytes, id);
     }
     this.log.warn('messages read back for the bus', { from: first, to: end - 1 });
-    this.gapTimer = null;
-    if (this.held.size > 0 && !this.held.has(this.nextMessageId)) this.gapTimer = setTimeout(() => void this.fillGap(), 0).unref();
+    const more = this.held.size > 0 ? !this.held.has(this.nextMessageId) : this.storedUpTo >= this.nextMessageId;
+    if (more) this.gapTimer = setTimeout(() => void this.fillGap(), 0).unref();
     this.release();
   }
 
@@ -376,6 +378,13 @@ export class Roster {
       if (user) users.push([userId, user.name]);
     }
     this.bus.publish({ kind: 'alive', users });
+    // A message whose push never came (its node died after the commit, or the publish failed) and that
+    // no newer one reveals: noticed here, pushed after GAP_WAIT_MS unless its push comes meanwhile.
+    void Promise.resolve(this.store.lastMessageId()).then((last) => {
+      if (this.nextMessageId === 0 || last < this.nextMessageId) return;
+      this.storedUpTo = last;
+      this.release();
+    });
     const now = Date.now();
     for (const [nodeId, node] of this.others) {
       if (now - node.heardAt <= NODE_SILENT_HEARTBEATS * this.bus.heartbeatMs) continue;
