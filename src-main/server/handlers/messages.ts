@@ -112,7 +112,8 @@ export function messageHandlers(ctx: ServerContext) {
         duplicate,
         delivered: roster.anyoneElseOnline(recipients, message.senderId),
       };
-      session.connection.send({ type: 'res', id: requestId, ok: true, result });
+      // In a cluster, not before a lower id from another node reached this node's sessions (see Roster.afterPushed).
+      roster.afterPushed(stored.id, () => session.connection.send({ type: 'res', id: requestId, ok: true, result }));
       resolve(ANSWERED);
     });
     flushPendingWrites();
