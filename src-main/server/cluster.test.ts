@@ -12,7 +12,8 @@ import type { ServerFrame } from '../../src-shared/protocol/pushes.js';
 import { type TlsIdentity, loadOrCreateIdentity } from '../net/tls.js';
 import { openAsyncStore } from '../store/async-store.js';
 import type { AsyncStore } from '../store/types.js';
-import { RawPeer, TEST_PASSWORD_COST, removeDir, tempDir, waitFor } from '../testing/harness.js';
+import type { ChatClient } from '../client/client.js';
+import { RawPeer, TEST_PASSWORD_COST, collectMessages, login, removeDir, tempDir, waitFor } from '../testing/harness.js';
 import { NatsBus } from './bus-nats.js';
 import { NODE_SILENT_HEARTBEATS } from './bus.js';
 import { type LogEntry, ServerLog } from './log.js';
@@ -93,6 +94,7 @@ describe.skipIf(!NATS_SERVER)('a cluster of nodes over NATS (skipped: nats-serve
   let nats: Nats;
   const nodes: Node[] = [];
   const peers: RawPeer[] = [];
+  const clients: ChatClient[] = [];
   let subject = 0;
 
   beforeAll(async () => {
@@ -104,6 +106,7 @@ describe.skipIf(!NATS_SERVER)('a cluster of nodes over NATS (skipped: nats-serve
 
   afterEach(async () => {
     for (const peer of peers.splice(0)) peer.destroy();
+    for (const client of clients.splice(0)) client.close();
     await Promise.all(nodes.splice(0).map((node) => node.stop()));
   });
 
@@ -241,6 +244,25 @@ describe.skipIf(!NATS_SERVER)('a cluster of nodes over NATS (skipped: nats-serve
     expect(a!.logs.some((entry) => entry.event === 'bus publish failed' && entry.level === 'error')).toBe(true);
     await bob.waitFrame((frame) => frame.type === 'message' && frame.message.text === long, 5000);
     expect(texts(bob)).toEqual([long]);
+  });
+
+  it('lets a client move to another node when its node stops mid-burst, with nothing lost or twice', async () => {
+    const [a, b, c] = await cluster(3);
+    const alternates = [b!, c!].map((node) => ({ host: '127.0.0.1', port: node.port }));
+    const carol = await login({ address: { port: a!.port } }, 'carol', 'carol-secret', { alternates });
+    clients.push(carol);
+    const got = collectMessages(carol);
+    const alice = await user(b!, 'alice');
+    const sent: number[] = [];
+    for (let i = 0; i < 60; i += 1) {
+      if (i === 20) void a!.stop();
+      const answer = (await alice.request('send', { clientMsgId: `m${i}`, to: { kind: 'room' }, text: `m${i}` })) as unknown as {
+        result: { message: { id: number } };
+      };
+      sent.push(answer.result.message.id);
+    }
+    await waitFor(() => got.ids().length >= sent.length, 15_000, 'carol to catch up on another node');
+    expect(got.ids()).toEqual(sent);
   });
 
   it('forwards typing to the readers on other nodes', async () => {
