@@ -185,6 +185,18 @@ describe('a server whose store answers late', () => {
     expect(users.find((user) => user.name === 'bob')!.online).toBe(false);
   });
 
+  it('opens a chat both ask for at the same moment: the second request accepts the first', async () => {
+    await start();
+    for (let pair = 0; pair < 4; pair += 1) {
+      const [a, b] = await Promise.all([loggedIn(`ann${pair}`), loggedIn(`ben${pair}`)]);
+      await Promise.all([a.request('chatRequest', { user: `ben${pair}` }), b.request('chatRequest', { user: `ann${pair}` })]);
+      for (const [side, other] of [[a, `ben${pair}`], [b, `ann${pair}`]] as const) {
+        const { contacts } = result(await side.request('contacts')) as { contacts: { name: string; state: string }[] };
+        expect(contacts).toMatchObject([{ name: other, state: 'accepted' }]);
+      }
+    }
+  });
+
   it('never counts a session online that closed while its login waited for the store', async () => {
     await start();
     const watcher = await loggedIn('carol');
