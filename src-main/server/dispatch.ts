@@ -57,6 +57,8 @@ export interface ServerContext {
   publish: SerialQueue;
   /** Per user id: logins (from their last checks to the session's registration), password changes and bans. */
   accounts: KeyedQueue<number>;
+  /** Per pair of users ("low high"): a chat request, answer or leave, from reading the relation to writing it. */
+  relations: KeyedQueue<string>;
   log: ServerLog;
   access: RoomAccess;
   limits: RoomLimits;

@@ -145,6 +145,7 @@ export class ChatServer {
       store: this.store,
       publish: new SerialQueue(),
       accounts,
+      relations: new KeyedQueue<string>(),
       log: this.log,
       access: this.access,
       limits,

@@ -46,6 +46,7 @@ async function start(slower: SlowerCalls = {}): Promise<void> {
     log,
     tls: null,
     passwordCost: TEST_PASSWORD_COST,
+    presenceWindowMs: 100,
     // The racing logins that lose fail with the old password; they must not throttle the next round.
     throttle: { freeFailures: 1000 },
     limits: { registrationsPerMinute: 10_000, addressRegistrationsPerMinute: 10_000, loginsPerMinute: 10_000 },
@@ -160,6 +161,40 @@ describe('a server whose store answers late', () => {
     }
     // The owner's own session stays.
     expect(result(await owner.request('users'))).toBeDefined();
+  });
+
+  it('ends with the presence that is true after logins and closes whose store calls overlap', async () => {
+    await start();
+    const watcher = await loggedIn('carol');
+    const presence = (): boolean | undefined =>
+      watcher.frames.flatMap((frame) => (frame.type === 'presence' && frame.user === 'bob' ? [frame.online] : [])).at(-1);
+    (await loggedIn('bob')).destroy();
+    await waitFor(() => presence() === false, 5000, 'bob announced offline after registering');
+    const cycles = await Promise.all(
+      Array.from({ length: 6 }, async (_, index) => {
+        const bob = await loggedIn('bob');
+        await new Promise((resolve) => setTimeout(resolve, index * 3));
+        if (index % 2 === 0) bob.destroy();
+        return bob;
+      }),
+    );
+    await waitFor(() => presence() === true, 5000, 'bob announced online');
+    for (const bob of cycles) bob.destroy();
+    await waitFor(() => presence() === false, 5000, 'bob announced offline');
+    const { users } = result(await watcher.request('users')) as { users: { name: string; online: boolean }[] };
+    expect(users.find((user) => user.name === 'bob')!.online).toBe(false);
+  });
+
+  it('opens a chat both ask for at the same moment: the second request accepts the first', async () => {
+    await start();
+    for (let pair = 0; pair < 4; pair += 1) {
+      const [a, b] = await Promise.all([loggedIn(`ann${pair}`), loggedIn(`ben${pair}`)]);
+      await Promise.all([a.request('chatRequest', { user: `ben${pair}` }), b.request('chatRequest', { user: `ann${pair}` })]);
+      for (const [side, other] of [[a, `ben${pair}`], [b, `ann${pair}`]] as const) {
+        const { contacts } = result(await side.request('contacts')) as { contacts: { name: string; state: string }[] };
+        expect(contacts).toMatchObject([{ name: other, state: 'accepted' }]);
+      }
+    }
   });
 
   it('never counts a session online that closed while its login waited for the store', async () => {

@@ -151,6 +151,9 @@ export class FileTransfers {
       // A resumed upload takes over its older connection (see upload), which does not count then.
       this.refuseBusy(user.id, opener.type === 'upload' && opener.uploadId ? this.active.get(opener.uploadId)?.socket : undefined);
       this.sockets.set(socket, { userId: user.id, tokenHash, address: connection.remoteAddress, conv: null });
+      // Asked again now that `end` can find this transfer: a password change or ban that ended the token's
+      // transfers while it was looked up must not miss this one.
+      if ((await this.store.sessionUserId(tokenHash)) !== user.id) throw badToken();
       if (opener.type === 'upload') await this.upload(socket, user, opener);
       else await this.download(socket, user, opener);
     };
@@ -242,7 +245,7 @@ export class FileTransfers {
   private async userOf(tokenHash: string): Promise<UserRow> {
     const userId = await this.store.sessionUserId(tokenHash);
     const user = userId === undefined ? undefined : await this.store.userById(userId);
-    if (!user) throw new ServerError(ErrorCode.BAD_TOKEN, 'this session token is not valid: log in again');
+    if (!user) throw badToken();
     return user;
   }
 
@@ -436,6 +439,10 @@ export class FileTransfers {
     socket.once('close', () => input.destroy());
     input.pipe(socket);
   }
+}
+
+function badToken(): ServerError {
+  return new ServerError(ErrorCode.BAD_TOKEN, 'this session token is not valid: log in again');
 }
 
 /** Feeds the bytes of a partial file to the hash; returns how many there were (0 when there is no file yet). */

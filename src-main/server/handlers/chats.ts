@@ -5,8 +5,17 @@ import { type Handlers, type ServerContext, ServerError } from '../dispatch.js';
 import { contact, otherUser } from '../lookups.js';
 import type { Session } from '../session.js';
 
+/** Runs a change of two users' relation in the pair's turn: from reading the relation to writing it, nothing else changes it. */
+function inPairTurn<T>(ctx: ServerContext, a: UserRow, b: UserRow, change: () => Promise<T>): Promise<T> {
+  return ctx.relations.run(a.id < b.id ? `${a.id} ${b.id}` : `${b.id} ${a.id}`, change);
+}
+
 /** Asks `other` for a private chat, or accepts their pending request; returns the relation now. */
-export async function openChat(ctx: ServerContext, session: Session, me: UserRow, other: UserRow, now: number): Promise<RelationRow> {
+export function openChat(ctx: ServerContext, session: Session, me: UserRow, other: UserRow, now: number): Promise<RelationRow> {
+  return inPairTurn(ctx, me, other, () => openChatNow(ctx, session, me, other, now));
+}
+
+async function openChatNow(ctx: ServerContext, session: Session, me: UserRow, other: UserRow, now: number): Promise<RelationRow> {
   const { store, log, roster } = ctx;
   const relation = await store.relation(me.id, other.id);
   if (relation?.state === 'accepted') return relation;
@@ -41,32 +50,36 @@ export function chatHandlers(ctx: ServerContext) {
     chatAnswer: async (session, request) => {
       const me = session.user;
       const other = await otherUser(store, me, request.user);
-      const relation = await store.relation(me.id, other.id);
-      if (relation?.state !== 'pending' || relation.requesterId !== other.id) {
-        throw new ServerError(ErrorCode.NO_CHAT_REQUEST, `${other.name} has not asked to chat with you`);
-      }
-      const now = Date.now();
-      const answered = await store.setRelation(me.id, other.id, request.accept ? 'accepted' : 'declined', other.id, now);
-      log.info('chat request answered', { user: me.name, requester: other.name, accepted: request.accept });
-      roster.deliver(
-        [other.id, me.id],
-        { type: 'chatAnswer', from: me.name, to: other.name, accepted: request.accept, ts: now },
-        session,
-      );
-      return { contact: await contact(store, me, answered) };
+      return inPairTurn(ctx, me, other, async () => {
+        const relation = await store.relation(me.id, other.id);
+        if (relation?.state !== 'pending' || relation.requesterId !== other.id) {
+          throw new ServerError(ErrorCode.NO_CHAT_REQUEST, `${other.name} has not asked to chat with you`);
+        }
+        const now = Date.now();
+        const answered = await store.setRelation(me.id, other.id, request.accept ? 'accepted' : 'declined', other.id, now);
+        log.info('chat request answered', { user: me.name, requester: other.name, accepted: request.accept });
+        roster.deliver(
+          [other.id, me.id],
+          { type: 'chatAnswer', from: me.name, to: other.name, accepted: request.accept, ts: now },
+          session,
+        );
+        return { contact: await contact(store, me, answered) };
+      });
     },
 
     chatLeave: async (session, request) => {
       const me = session.user;
       const other = await otherUser(store, me, request.user);
-      const relation = await store.relation(me.id, other.id);
-      const open = relation?.state === 'accepted' || (relation?.state === 'pending' && relation.requesterId === me.id);
-      if (!open) throw new ServerError(ErrorCode.NO_CHAT_REQUEST, `you have no open chat with ${other.name}`);
-      await store.deleteRelation(me.id, other.id);
-      const now = Date.now();
-      log.info('chat left', { user: me.name, with: other.name });
-      roster.deliver([other.id, me.id], { type: 'chatLeft', user: me.name, with: other.name, ts: now }, session);
-      return {};
+      return inPairTurn(ctx, me, other, async () => {
+        const relation = await store.relation(me.id, other.id);
+        const open = relation?.state === 'accepted' || (relation?.state === 'pending' && relation.requesterId === me.id);
+        if (!open) throw new ServerError(ErrorCode.NO_CHAT_REQUEST, `you have no open chat with ${other.name}`);
+        await store.deleteRelation(me.id, other.id);
+        const now = Date.now();
+        log.info('chat left', { user: me.name, with: other.name });
+        roster.deliver([other.id, me.id], { type: 'chatLeft', user: me.name, with: other.name, ts: now }, session);
+        return {};
+      });
     },
   } satisfies Pick<Handlers, 'contacts' | 'chatRequest' | 'chatAnswer' | 'chatLeave'>;
 }
