@@ -48,6 +48,10 @@ export function searchQuery(pool: pg.Pool): Pick<AsyncStore, 'search'> {
       const values: unknown[] = [userId, options.before ?? NO_UPPER_BOUND, containing(storedText(needle)), limit + 1];
       if (personId !== undefined) values.push(personId, dmConversation(userId, personId));
       const client = await pool.connect();
+      if (signal?.aborted) {
+        client.release();
+        signal.throwIfAborted();
+      }
       const cancel = (): void => {
         void pool.query('SELECT pg_cancel_backend($1)', [(client as unknown as { processID: number }).processID]).catch(() => undefined);
       };

@@ -3,7 +3,7 @@
  * versions. The features themselves are tested on both backends by the store's feature tests.
  */
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ROOM } from '../../../src-shared/protocol/conversation.js';
 import { StoreOpenError } from '../open.js';
 import type { AsyncStore, NewMessage, UserRow } from '../types.js';
@@ -129,6 +129,36 @@ describe.skipIf(postgresMissing !== undefined)(`the PostgreSQL store${postgresMi
       } finally {
         await quota.close();
         await other.close();
+      }
+    });
+  });
+
+  describe('search', () => {
+    it('cancels a search in the server when its signal is aborted, rejecting with the signal’s reason', async () => {
+      const url = await freshDatabase();
+      const store = await openPgStore(url);
+      const locker = new pg.Client({ connectionString: url });
+      await locker.connect();
+      try {
+        const user = await store.createUser({ name: 's', nameKey: 's', skeleton: 's', passwordHash: 'h', createdAt: 1 });
+        await store.insertMessages([{ conv: ROOM, senderId: user.id, clientMsgId: 'm', text: 'lorem ipsum', ts: 1 }]);
+        // The search's statement waits on this lock until it is cancelled: it cannot end by itself first.
+        await locker.query('BEGIN');
+        await locker.query('LOCK TABLE messages IN ACCESS EXCLUSIVE MODE');
+        const waiting = async (): Promise<number> =>
+          (await locker.query<{ count: number }>(`SELECT count(*)::int AS count FROM pg_locks WHERE relation = 'messages'::regclass AND NOT granted`))
+            .rows[0]!.count;
+        const controller = new AbortController();
+        const searching = store.search(user.id, { query: 'ipsum', limit: 10, signal: controller.signal });
+        await vi.waitFor(async () => expect(await waiting()).toBe(1), { timeout: 10_000 });
+        controller.abort(new Error('the asker left'));
+        await expect(searching).rejects.toThrow('the asker left');
+        await vi.waitFor(async () => expect(await waiting()).toBe(0), { timeout: 10_000 });
+        await locker.query('ROLLBACK');
+        expect((await store.search(user.id, { query: 'ipsum', limit: 5 })).messages.map((message) => message.text)).toEqual(['lorem ipsum']);
+      } finally {
+        await locker.end();
+        await store.close();
       }
     });
   });
