@@ -54,6 +54,17 @@ describe('host arguments', () => {
     expect(options(['--access', 'passphrase'], { LANCHAT_PASSPHRASE: 'sesame' }).access).toEqual({ mode: 'passphrase', passphrase: 'sesame' });
   });
 
+  it('takes a cluster node\'s database, NATS servers and shared files folder; the embedded room by default', () => {
+    const url = 'postgres://chat:pw@db.example:5432/room';
+    expect(options(['--postgres', url, '--nats', 'nats://a:4222, nats://b:4222', '--files-dir', 'shared'])).toMatchObject({
+      cluster: { postgres: url, nats: ['nats://a:4222', 'nats://b:4222'] },
+      filesDir: resolve('shared'),
+    });
+    expect(options([], { LANCHAT_POSTGRES_URL: url }).cluster).toEqual({ postgres: url });
+    expect(options([])).not.toHaveProperty('cluster');
+    expect(options([])).not.toHaveProperty('filesDir');
+  });
+
   it('refuses bad arguments with the reason and the usage', () => {
     const refusals: [string[], string][] = [
       [['--port', '99999'], '--port must be 0 to 65535'],
@@ -67,6 +78,9 @@ describe('host arguments', () => {
       [['--max-file-bytes', '10MB'], '--max-file-bytes must be a whole number of bytes above 0'],
       [['--max-transfers', '0'], '--max-transfers must be a whole number of at least 1'],
       [['--heartbeat', '0'], '--heartbeat must be a number of seconds above 0'],
+      [['--nats', 'nats://a:4222'], '--nats needs --postgres'],
+      [['--postgres', 'postgres://x/y', '--nats', ' , '], '--nats needs at least one URL'],
+      [['--postgres', 'postgres://x/y', '--max-database-bytes', '1000'], '--max-database-bytes caps the SQLite file'],
     ];
     for (const [args, reason] of refusals) {
       expect(() => parseHostArgs(['--data', 'x', ...args]), args.join(' ')).toThrow(reason);

@@ -17,6 +17,9 @@ export const HOST_USAGE = [
   '  [--max-database-bytes <n>]  (sends past it are refused with STORAGE_FULL, as on a full disk)',
   '  files: [--max-file-bytes <n>] [--max-file-storage-bytes <n>] [--max-file-bytes-per-day <n>] (per user)',
   '  [--max-transfers <n>]  (transfers one user may have open at once)',
+  '  [--files-dir <dir>]  (where files are kept; default <data>/files, none on a cluster node)',
+  'a node of a clustered room (docs/DEPLOYMENT.md): --postgres <url> (or LANCHAT_POSTGRES_URL) [--nats <url>[,<url>...]]',
+  '  every node presents the same certificate: copy tls-key.pem and tls-cert.pem into each node\'s --data folder',
 ].join('\n');
 
 /** What the command line asks for: the usage, or a host with these options. */
@@ -107,6 +110,9 @@ export function parseHostArgs(args: string[], env: NodeJS.ProcessEnv = {}): Host
       'max-file-storage-bytes': { type: 'string' },
       'max-file-bytes-per-day': { type: 'string' },
       'max-transfers': { type: 'string' },
+      'files-dir': { type: 'string' },
+      postgres: { type: 'string' },
+      nats: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -138,6 +144,11 @@ export function parseHostArgs(args: string[], env: NodeJS.ProcessEnv = {}): Host
     throw new UsageError('--max-frame-bytes must be a whole number of bytes');
   }
   const maxDatabaseBytes = byteCount(values['max-database-bytes'], 'max-database-bytes');
+  const postgres = values.postgres ?? env.LANCHAT_POSTGRES_URL;
+  const nats = values.nats?.split(',').map((url) => url.trim()).filter((url) => url !== '');
+  if (nats && !postgres) throw new UsageError('--nats needs --postgres: the nodes of a room share one PostgreSQL database');
+  if (nats?.length === 0) throw new UsageError('--nats needs at least one URL');
+  if (postgres && maxDatabaseBytes !== undefined) throw new UsageError('--max-database-bytes caps the SQLite file; PostgreSQL has its own quotas');
   const fileLimits = given({
     maxFileBytes: byteCount(values['max-file-bytes'], 'max-file-bytes'),
     maxFileStorageBytes: byteCount(values['max-file-storage-bytes'], 'max-file-storage-bytes'),
@@ -166,6 +177,8 @@ export function parseHostArgs(args: string[], env: NodeJS.ProcessEnv = {}): Host
       limits,
       throttle,
       files: { limits: fileLimits },
+      ...(values['files-dir'] !== undefined ? { filesDir: resolve(values['files-dir']) } : {}),
+      ...(postgres ? { cluster: { postgres, ...(nats ? { nats } : {}) } } : {}),
       ...(access ? { access } : {}),
     },
   };

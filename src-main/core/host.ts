@@ -8,11 +8,13 @@ import { PROTOCOL_VERSION } from '../../src-shared/protocol/limits.js';
 import { announceRoom } from '../discovery/announce.js';
 import { type TlsIdentity, loadOrCreateIdentity } from '../net/tls.js';
 import { ServerLog } from '../server/log.js';
+import type { Bus } from '../server/bus.js';
 import { ChatServer, type ServerOptions } from '../server/server.js';
 import type { FileOptions } from '../server/transfer.js';
 import { holdDataFolder } from '../store/data-folder.js';
 import { openAsyncStore } from '../store/async-store.js';
 import type { AsyncStore } from '../store/types.js';
+import { type ClusterOptions, openClusterNode } from './cluster.js';
 
 /** Thousands of the longest messages a day: far beyond what a person types, small beside a disk. */
 const DEFAULT_MAX_USER_BYTES_PER_DAY = 64 * 1024 * 1024;
@@ -31,8 +33,12 @@ export interface HostOptions extends Omit<ServerOptions, 'store' | 'log' | 'tls'
   announce?: boolean;
   /** Tests only: how long opening the database waits for another program's lock (2 s). */
   openLockWaitMs?: number;
-  /** Files: limits and timings; they are kept in the data folder's `files` folder. */
+  /** Files: limits and timings; they are kept in the data folder's `files` folder unless `filesDir` says where. */
   files?: Omit<FileOptions, 'dir'>;
+  /** Where files are kept; a cluster node serves files only with one, shared by every node. */
+  filesDir?: string;
+  /** A node of a clustered room: its database on PostgreSQL, the other nodes over NATS (core/cluster.ts). */
+  cluster?: ClusterOptions;
 }
 
 /** Whether the room is announced on the network: as which service instance, or why not. */
@@ -52,29 +58,48 @@ export interface Host {
 }
 
 export async function startHost(options: HostOptions): Promise<Host> {
-  const { dataDir, port, bind, tls = true, maxDatabaseBytes, maxUserBytesPerDay = DEFAULT_MAX_USER_BYTES_PER_DAY, announce = false, openLockWaitMs, files, ...serverOptions } =
+  const { dataDir, port, bind, tls = true, maxDatabaseBytes, maxUserBytesPerDay = DEFAULT_MAX_USER_BYTES_PER_DAY, announce = false, openLockWaitMs, files, filesDir, cluster, ...serverOptions } =
     options;
   const folder = holdDataFolder(dataDir);
+  const logFile = join(dataDir, 'server.log');
   let identity: TlsIdentity | null;
   let store: AsyncStore;
+  let bus: Bus | undefined;
+  let log: ServerLog | undefined;
   try {
     identity = tls ? await loadOrCreateIdentity(dataDir) : null;
-    store = openAsyncStore(join(dataDir, 'chat.sqlite'), {
-      maxUserBytesPerDay,
-      ...(maxDatabaseBytes !== undefined ? { maxBytes: maxDatabaseBytes } : {}),
-      ...(openLockWaitMs !== undefined ? { openLockWaitMs } : {}),
-    });
+    if (cluster) {
+      log = new ServerLog(logFile);
+      ({ store, bus } = await openClusterNode(cluster, identity?.fingerprint ?? null, log, { maxUserBytesPerDay }));
+    } else {
+      store = openAsyncStore(join(dataDir, 'chat.sqlite'), {
+        maxUserBytesPerDay,
+        ...(maxDatabaseBytes !== undefined ? { maxBytes: maxDatabaseBytes } : {}),
+        ...(openLockWaitMs !== undefined ? { openLockWaitMs } : {}),
+      });
+      log = new ServerLog(logFile);
+    }
   } catch (error) {
+    log?.close();
     folder.release();
     throw error;
   }
-  const logFile = join(dataDir, 'server.log');
-  const log = new ServerLog(logFile);
-  const server = new ChatServer({ ...serverOptions, store, log, tls: identity, maxUserBytesPerDay, files: { ...files, dir: join(dataDir, 'files') } });
+  // A cluster node without a shared folder serves no files: one node's folder is not the others'.
+  const filesFolder = filesDir ?? (cluster ? undefined : join(dataDir, 'files'));
+  const server = new ChatServer({
+    ...serverOptions,
+    store,
+    log,
+    tls: identity,
+    maxUserBytesPerDay,
+    ...(bus ? { bus } : {}),
+    ...(filesFolder !== undefined ? { files: { ...files, dir: filesFolder } } : {}),
+  });
   let address: AddressInfo;
   try {
     address = await server.listen(port, bind ?? '0.0.0.0');
   } catch (error) {
+    await server.close();
     await store.close();
     log.close();
     folder.release();

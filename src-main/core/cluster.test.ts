@@ -1,0 +1,214 @@
+/**
+ * Issue 16 end to end: host nodes as `npm run host -- --postgres <url> --nats <url>` starts them
+ * (startHost with `cluster`), on Debian's PostgreSQL and nats-server started here, clients
+ * (ChatClient with `alternates`) spread over them; one node a real process killed with -9 mid-burst.
+ */
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../src-shared/protocol/errors.js';
+import { ChatClient, type ClientOptions, type ServerAddress } from '../client/client.js';
+import { type PostgresServer, postgresMissing, startPostgres } from '../store/pg/testing.js';
+import { TEST_PASSWORD_COST, collectMessages, nextEvent, removeDir, tempDir, waitFor } from '../testing/harness.js';
+import { NatsServer, natsMissing } from '../testing/nats.js';
+import { CliProcess } from '../testing/process.js';
+import { type Host, startHost } from './host.js';
+
+const missing = postgresMissing ?? natsMissing;
+const TITLE = 'a clustered room: three host nodes on PostgreSQL and NATS';
+const HEARTBEAT_MS = 300;
+
+describe.skipIf(missing)(missing ? `${TITLE} (skipped: ${missing})` : TITLE, () => {
+  let dir: string;
+  let postgres: PostgresServer;
+  let nats: NatsServer;
+  let url: string;
+  const nodes: Host[] = [];
+  const clients: ChatClient[] = [];
+
+  /** A node's data folder with the room's key and certificate, copied from the first node's (docs/DEPLOYMENT.md). */
+  function sharedFolder(name: string): string {
+    const folder = join(dir, name);
+    mkdirSync(folder);
+    for (const file of ['tls-key.pem', 'tls-cert.pem']) copyFileSync(join(dir, 'a', file), join(folder, file));
+    return folder;
+  }
+
+  function startNode(dataDir: string): Promise<Host> {
+    return startHost({
+      dataDir,
+      port: 0,
+      bind: '127.0.0.1',
+      passwordCost: TEST_PASSWORD_COST,
+      presenceWindowMs: 200,
+      limits: { registrationsPerMinute: 10_000, addressRegistrationsPerMinute: 10_000 },
+      cluster: { postgres: url, nats: [nats.url], heartbeatMs: HEARTBEAT_MS },
+    });
+  }
+
+  beforeAll(async () => {
+    dir = tempDir('lanchat-cluster-node-');
+    [postgres, nats] = await Promise.all([startPostgres(), NatsServer.start(dir)]);
+    await postgres.createDatabase('room');
+    url = postgres.url('room');
+    nodes.push(await startNode(join(dir, 'a')));
+    for (const name of ['b', 'c']) nodes.push(await startNode(sharedFolder(name)));
+  }, 60_000);
+
+  afterEach(() => {
+    for (const client of clients.splice(0)) client.close();
+  });
+
+  afterAll(async () => {
+    await Promise.allSettled(nodes.map((node) => node.stop()));
+    await Promise.allSettled([postgres?.stop(), nats?.stop()]);
+    removeDir(dir);
+  });
+
+  const address = (node: Host) => ({ host: '127.0.0.1', port: node.address.port });
+
+  /** The messages each client emitted, from before its first login. */
+  const seen = new Map<ChatClient, ReturnType<typeof collectMessages>>();
+
+  /** Logs in to `primary`, with `alternates` to move to. */
+  async function connect(primary: ServerAddress, alternates: ServerAddress[], name: string, options: Partial<ClientOptions> = {}): Promise<ChatClient> {
+    const client = new ChatClient({ ...primary, alternates, name, password: `${name}-secret`, backoffMinMs: 50, backoffMaxMs: 300, ...options });
+    clients.push(client);
+    seen.set(client, collectMessages(client));
+    await client.connect();
+    return client;
+  }
+
+  /** Logs in on node `first`, with the other nodes as its alternates. */
+  function on(first: number, name: string, options: Partial<ClientOptions> = {}): Promise<ChatClient> {
+    const [primary, ...rest] = [...nodes.slice(first), ...nodes.slice(0, first)];
+    return connect(address(primary!), rest.map(address), name, options);
+  }
+
+  const texts = (client: ChatClient): string[] => seen.get(client)!.texts();
+  const ids = (client: ChatClient): number[] => seen.get(client)!.ids();
+
+  it('delivers room, direct and group messages across nodes, each once', async () => {
+    const alice = await on(0, 'alice');
+    const bob = await on(1, 'bob');
+    const carol = await on(2, 'carol');
+
+    await alice.send({ kind: 'room' }, 'hello room');
+    await bob.send({ kind: 'dm', user: 'carol' }, 'bob to carol');
+    const invited = nextEvent(alice, 'groupInvitations', (push) => push.invitations.length === 1);
+    const { group } = await carol.request('groupCreate', { name: 'Team', members: ['alice'] });
+    await invited;
+    await alice.request('groupAnswer', { groupId: group.id, accept: true });
+    await carol.send({ kind: 'group', groupId: group.id }, 'team only');
+    await alice.send({ kind: 'room' }, 'last');
+
+    // Membership lines (a group's "joined") are messages too; these are the ones people wrote.
+    const said = (client: ChatClient) => texts(client).filter((text) => ['hello room', 'bob to carol', 'team only', 'last'].includes(text));
+    await waitFor(() => [bob, carol].every((client) => texts(client).includes('last')), 5000, 'the last message everywhere');
+    expect(said(alice)).toEqual(['hello room', 'team only', 'last']);
+    expect(said(bob)).toEqual(['hello room', 'bob to carol', 'last']);
+    expect(said(carol)).toEqual(['hello room', 'bob to carol', 'team only', 'last']);
+    for (const client of [alice, bob, carol]) expect(new Set(ids(client)).size).toBe(ids(client).length);
+  });
+
+  it('takes a resend of one clientMsgId on another node as the same message', async () => {
+    const dave = await on(0, 'dave');
+    const daveElsewhere = await on(2, 'dave');
+    const erin = await on(1, 'erin');
+    const first = await dave.send({ kind: 'room' }, 'only once', 'dave-1');
+    const again = await daveElsewhere.send({ kind: 'room' }, 'only once', 'dave-1');
+    expect(again.id).toBe(first.id);
+    await dave.send({ kind: 'room' }, 'after', 'dave-2');
+    await waitFor(() => texts(erin).includes('after'), 5000, 'erin to get the message after');
+    expect(texts(erin).filter((text) => text === 'only once')).toHaveLength(1);
+  });
+
+  it('catches a client up on what it missed when it comes back on another node, and finds it by search', async () => {
+    const frank = await on(0, 'frank');
+    const grace = await on(1, 'grace');
+    const last = (await grace.send({ kind: 'room' }, 'before frank leaves')).id;
+    await waitFor(() => frank.lastMessageId >= last, 5000, 'frank to have it');
+    frank.close();
+    const missed = [];
+    for (let i = 0; i < 5; i += 1) missed.push((await grace.send({ kind: 'room' }, `missed quarterly ${i}`)).id);
+
+    const back = await on(2, 'frank', { lastMessageId: frank.lastMessageId, lastEventId: frank.lastEventId });
+    await waitFor(() => ids(back).length >= missed.length, 5000, 'frank to catch up');
+    expect(ids(back)).toEqual(missed);
+
+    const { hits } = await back.request('search', { query: 'RTERLY 3' });
+    expect(hits.map((hit) => hit.message.id)).toEqual([missed[3]]);
+  });
+
+  it('kicks and bans a user connected to another node', async () => {
+    const heidi = await on(1, 'heidi');
+    const kicked = nextEvent(heidi, 'fatal');
+    await nodes[0]!.server.admin.kick('heidi');
+    expect((await kicked)[0].code).toBe(ErrorCode.KICKED);
+
+    const ivan = await on(2, 'ivan');
+    const banned = nextEvent(ivan, 'fatal');
+    await nodes[0]!.server.admin.ban({ name: 'ivan' });
+    expect((await banned)[0].code).toBe(ErrorCode.BANNED);
+    await expect(on(1, 'ivan', { reconnect: false })).rejects.toMatchObject({ code: ErrorCode.BANNED });
+  });
+
+  it('refuses a node whose certificate is not the room\'s', async () => {
+    await expect(startNode(join(dir, 'stranger'))).rejects.toThrow(/certificate .* is not the room's .*copy tls-key.pem and tls-cert.pem/);
+  });
+
+  it('loses nothing acknowledged and duplicates nothing when a node is killed with -9 mid-burst', async () => {
+    const folder = sharedFolder('killed');
+    const doomed = CliProcess.run('host', ['--bind', '127.0.0.1', '--port', '0', '--data', folder, '--no-announce', '--postgres', url, '--nats', nats.url]);
+    const doomedAddress = { host: '127.0.0.1', port: await doomed.port() };
+
+    const senders = 6;
+    const perSender = 40;
+    const names = [...Array(senders).keys()].map((i) => `burst${i}`);
+    // Accounts made on a node in this process, with the tests' cheap password hash.
+    for (const name of names) (await on(0, name)).close();
+    const users = await Promise.all(names.map((name) => connect(doomedAddress, nodes.map(address), name)));
+    const watcher = await on(1, 'watcher');
+
+    const acked = new Map<string, number>();
+    const failed: string[] = [];
+    let ackedAtKill = -1;
+    for (const client of users) {
+      client.on('sent', ({ clientMsgId, message }) => {
+        acked.set(clientMsgId, message.id);
+        if (ackedAtKill < 0 && acked.size >= 60) {
+          doomed.child.kill('SIGKILL');
+          ackedAtKill = acked.size;
+        }
+      });
+      client.on('sendFailed', ({ clientMsgId, error }) => failed.push(`${clientMsgId}: ${error.code}`));
+    }
+    const sends = users.flatMap((client, u) => [...Array(perSender).keys()].map((i) => client.send({ kind: 'room' }, `burst ${u}.${i}`, `burst-${u}-${i}`)));
+    await waitFor(() => doomed.exitCode !== null, 20_000, 'the node to die');
+    const ackedBeforeKill = new Map(acked);
+    expect(doomed.signal).toBe('SIGKILL');
+    expect(ackedAtKill).toBeLessThan(senders * perSender);
+
+    const stored = await Promise.all(sends);
+    expect(failed).toEqual([]);
+    for (const [clientMsgId, id] of ackedBeforeKill) expect(stored.find((message) => message.clientMsgId === clientMsgId)?.id).toBe(id);
+    const burst = stored.map((message) => message.id).sort((x, y) => x - y);
+    expect(new Set(burst).size).toBe(senders * perSender);
+
+    // Every client, moved or not, has every message once, in id order.
+    const everyone = [...users, watcher];
+    await waitFor(() => everyone.every((client) => stored.every(({ id }) => ids(client).includes(id))), 20_000, 'every client to have every message');
+    for (const client of everyone) expect(ids(client).filter((id) => id >= burst[0]!)).toEqual(burst);
+    const db = new pg.Client({ connectionString: url });
+    await db.connect();
+    try {
+      const { rows } = await db.query<{ count: number; distinct: number }>(
+        `SELECT count(*)::int AS count, count(DISTINCT client_msg_id)::int AS distinct FROM messages WHERE client_msg_id LIKE 'burst-%'`,
+      );
+      expect(rows[0]).toEqual({ count: senders * perSender, distinct: senders * perSender });
+    } finally {
+      await db.end();
+    }
+  }, 60_000);
+});
