@@ -70,6 +70,7 @@ export class Roster {
   /** The newest message id in the database at the last heartbeat: pushed up to even when nothing newer comes. */
   private storedUpTo = 0;
   private gapTimer: NodeJS.Timeout | null = null;
+  private closed = false;
 
   constructor(
     private readonly store: AsyncStore,
@@ -84,10 +85,6 @@ export class Roster {
     this.bus.receive((message, from) => this.hear(message, from));
     this.heartbeat = setInterval(() => this.beat(), this.bus.heartbeatMs).unref();
     this.beat();
-    void Promise.resolve(store.lastMessageId()).then((last) => {
-      this.nextMessageId = last + 1;
-      this.release();
-    });
   }
 
   /** Whether the user is logged in on this node or any other. */
@@ -260,7 +257,7 @@ export class Roster {
       for (const then of waiting) then();
     }
     if (this.held.size > 0 || this.storedUpTo >= this.nextMessageId) {
-      this.gapTimer ??= setTimeout(() => void this.fillGap(), GAP_WAIT_MS).unref();
+      this.fillGapIn(GAP_WAIT_MS);
     } else if (this.gapTimer) {
       clearTimeout(this.gapTimer);
       this.gapTimer = null;
@@ -286,8 +283,19 @@ export class Roster {
     }
     this.log.warn('messages read back for the bus', { from: first, to: end - 1 });
     const more = this.held.size > 0 ? !this.held.has(this.nextMessageId) : this.storedUpTo >= this.nextMessageId;
-    if (more) this.gapTimer = setTimeout(() => void this.fillGap(), 0).unref();
+    if (more) this.fillGapIn(0);
     this.release();
+  }
+
+  /** Runs fillGap after `delayMs`; when the database fails it (down, say), again after GAP_WAIT_MS, not thrown. */
+  private fillGapIn(delayMs: number): void {
+    if (this.closed) return;
+    this.gapTimer ??= setTimeout(() => {
+      this.fillGap().catch((error: unknown) => {
+        this.log.error('messages not read back for the bus', { error: String(error) });
+        this.fillGapIn(GAP_WAIT_MS);
+      });
+    }, delayMs).unref();
   }
 
   /**
@@ -347,6 +355,7 @@ export class Roster {
   async close(): Promise<void> {
     if (this.heartbeat) clearInterval(this.heartbeat);
     if (this.gapTimer) clearTimeout(this.gapTimer);
+    this.closed = true;
     this.heartbeat = null;
     this.publish(() => ({ kind: 'gone' }));
     await this.bus.close();
@@ -391,11 +400,17 @@ export class Roster {
     this.bus.publish({ kind: 'alive', users });
     // A message whose push never came (its node died after the commit, or the publish failed) and that
     // no newer one reveals: noticed here, pushed after GAP_WAIT_MS unless its push comes meanwhile.
-    void Promise.resolve(this.store.lastMessageId()).then((last) => {
-      if (this.nextMessageId === 0 || last < this.nextMessageId) return;
-      this.storedUpTo = last;
-      this.release();
-    });
+    // The first one also says where this node's pushes start: after what is stored.
+    this.store.lastMessageId().then(
+      (last) => {
+        if (this.nextMessageId === 0) this.nextMessageId = last + 1;
+        else if (last >= this.nextMessageId) this.storedUpTo = last;
+        else return;
+        this.release();
+      },
+      // The database is unreachable: the node goes on serving what it can, the next heartbeat asks again.
+      (error: unknown) => this.log.error('newest message id not read', { error: String(error) }),
+    );
     const now = Date.now();
     for (const [nodeId, node] of this.others) {
       if (now - node.heardAt <= NODE_SILENT_HEARTBEATS * this.bus.heartbeatMs) continue;
