@@ -211,4 +211,25 @@ describe.skipIf(missing)(missing ? `${TITLE} (skipped: ${missing})` : TITLE, () 
       await db.end();
     }
   }, 60_000);
+
+  it('answers INTERNAL while the database refuses the nodes, and carries on without a restart once it is back', async () => {
+    const judy = await on(0, 'judy');
+    const kim = await on(1, 'kim');
+    const admin = new pg.Client({ connectionString: postgres.url('postgres') });
+    await admin.connect();
+    try {
+      await admin.query('ALTER DATABASE room ALLOW_CONNECTIONS false');
+      await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'room'`);
+      await expect(judy.send({ kind: 'room' }, 'into the void')).rejects.toMatchObject({ code: ErrorCode.INTERNAL });
+      // Heartbeats pass meanwhile: each reads the newest message id from the database.
+      await new Promise((resolve) => setTimeout(resolve, 3 * HEARTBEAT_MS));
+      expect(judy.state).toBe('online');
+    } finally {
+      await admin.query('ALTER DATABASE room ALLOW_CONNECTIONS true');
+      await admin.end();
+    }
+    const back = await judy.send({ kind: 'room' }, 'back again');
+    await waitFor(() => ids(kim).includes(back.id), 5000, 'kim to get the message sent after the outage');
+    expect(texts(kim)).not.toContain('into the void');
+  });
 });
