@@ -34,7 +34,7 @@ export interface ChatOptions {
 }
 
 /** Counts what every receiver got, per (sender, clientMsgId), and the latency of each delivery. */
-class DeliveryLedger {
+export class DeliveryLedger {
   readonly latencies: number[] = [];
   readonly sentAt = new Map<string, number>();
   delivered = 0;
@@ -106,7 +106,7 @@ async function openRoom(options: ChatOptions): Promise<Room> {
   };
 }
 
-const messageText = (sender: string, i: number): string => `message ${i} from ${sender}: the quick brown fox jumps over the lazy dog`;
+export const messageText = (sender: string, i: number): string => `message ${i} from ${sender}: the quick brown fox jumps over the lazy dog`;
 
 const workloadName = (server: RoomServer, kind: 'light' | 'burst'): string => (server === 'host' ? kind : `${server}-${kind}`);
 

@@ -13,7 +13,7 @@ import { nameSkeleton } from '../src-shared/text.js';
 import { nameKey } from '../src-shared/protocol/names.js';
 import { hashPassword } from '../src-main/server/password.js';
 import { openStore } from '../src-main/store/store.js';
-import type { SessionStore, Store } from '../src-main/store/types.js';
+import type { AsyncStore, SessionStore, Store } from '../src-main/store/types.js';
 import { buildServers } from './build.js';
 import type { ProbeReading, ProbeRequest } from './probe.js';
 
@@ -49,15 +49,19 @@ export const databaseFile = (dataDir: string): string => join(dataDir, 'chat.sql
  * clients log in by token (the real login path, minus thousands of scrypt runs).
  * All share one password hash at a low cost; nobody logs in with it.
  */
-export async function seedAccounts(store: Store & SessionStore, count: number, prefix = 'user'): Promise<Account[]> {
+export async function seedAccounts(
+  store: Pick<Store & SessionStore, 'createUser' | 'createSession'> | Pick<AsyncStore, 'createUser' | 'createSession'>,
+  count: number,
+  prefix = 'user',
+): Promise<Account[]> {
   const passwordHash = await hashPassword('bench-password', 4);
   const now = Date.now();
   const accounts: Account[] = [];
   for (let i = 0; i < count; i++) {
     const name = `${prefix}${i}`;
-    const user = store.createUser({ name, nameKey: nameKey(name), skeleton: nameSkeleton(name), passwordHash, createdAt: now });
+    const user = await store.createUser({ name, nameKey: nameKey(name), skeleton: nameSkeleton(name), passwordHash, createdAt: now });
     const token = randomBytes(32).toString('base64url');
-    store.createSession(createHash('sha256').update(token).digest('hex'), user.id, now);
+    await store.createSession(createHash('sha256').update(token).digest('hex'), user.id, now);
     accounts.push({ id: user.id, name, token });
   }
   return accounts;

@@ -16,6 +16,9 @@ const { values } = parseArgs({
     plain: { type: 'boolean', default: false },
     /** The largest file the host takes, in MB (the files workload sends one larger than the default). */
     'max-file-mb': { type: 'string' },
+    /** A node of a clustered room (bench/cluster.ts): its database and NATS server. */
+    postgres: { type: 'string' },
+    nats: { type: 'string' },
   },
 });
 if (!values.data) throw new Error('--data <dir> is required');
@@ -29,6 +32,7 @@ const host = await startHost({
   // Workloads send "as fast as the protocol lets them": a host expecting such load raises its
   // per-connection limits, as this one does (the default 100 frames/s would be what is measured).
   rateLimits: { framesPerSecond: Infinity, frameBurst: Infinity, bytesPerSecond: Infinity, byteBurst: Infinity },
+  ...(values.postgres ? { cluster: { postgres: values.postgres, ...(values.nats ? { nats: [values.nats] } : {}) } } : {}),
   ...(values['max-file-mb'] ? { files: { limits: { maxFileBytes: Number(values['max-file-mb']) * 1024 * 1024 } } } : {}),
 });
 // The handler comes first: a SIGTERM right after "listening" must find it.

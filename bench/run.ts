@@ -1,16 +1,18 @@
 /**
- * `npm run bench [-- --quick] [-- --json] [-- --only a,b] [-- --plain] [-- --rounds N]
+ * `npm run bench [-- --quick] [-- --json] [-- --only a,b] [-- --cluster] [-- --plain] [-- --rounds N]
  * [-- --window N|all] [-- --tsx] [-- --cpu-profile DIR] [-- --heap-snapshot DIR] [-- --host-flags="--node-flag ..."]`: runs each workload
  * against a server in its own process and prints one result per workload (JSON lines with --json),
  * then each target of issue 15 that the run measured, with pass or miss.
  * The room workloads run `--rounds` times (3, or 1 with --quick) interleaved across the servers
  * (baseline, ngircd, mosquitto, host), so a slow moment of the machine does not fall on one server
  * only; each figure printed is the median over the rounds (the worst for loss and peaks).
+ * --cluster runs only bench/cluster.ts: burst and connections on 1, 2 and 3 clustered nodes.
  */
 import { parseArgs } from 'node:util';
 import { type RoomServer, burst, light } from './chat.js';
 import { type Result, measure, transport } from './common.js';
 import { changes } from './changes.js';
+import { clusterBench, clusterBenchMissing } from './cluster.js';
 import { connections } from './connections.js';
 import { files } from './files.js';
 import { history } from './history.js';
@@ -30,6 +32,7 @@ const { values } = parseArgs({
     'cpu-profile': { type: 'string' },
     tsx: { type: 'boolean', default: false },
     'heap-snapshot': { type: 'string' },
+    cluster: { type: 'boolean', default: false },
   },
 });
 transport.tls = !values.plain;
@@ -37,7 +40,8 @@ if (values['host-flags']) measure.hostNodeFlags.push(...values['host-flags'].spl
 measure.profileDir = values['cpu-profile'];
 measure.tsx = values.tsx;
 const quick = values.quick;
-const only = values.only?.split(',');
+// --cluster: none of the single-host workloads.
+const only = values.cluster ? [] : values.only?.split(',');
 const rounds = Number(values.rounds ?? (quick ? 1 : 3));
 const selected = (name: string): boolean => !only || only.includes(name);
 
@@ -79,6 +83,19 @@ if (selected('files')) {
   const light = results.get('light')?.['p99_ms'];
   if (typeof light === 'number') result['light_p99_ms'] = light;
   report('files', result);
+}
+if (values.cluster) {
+  if (clusterBenchMissing) print({ workload: 'cluster', skipped: clusterBenchMissing });
+  else {
+    await clusterBench(
+      {
+        nodeCounts: [1, 2, 3],
+        burst: { clients: quick ? 20 : 50, messagesEach: quick ? 50 : 200 },
+        connections: { clients: quick ? 500 : 3000, holdSeconds: quick ? 5 : 20, chatters: 5 },
+      },
+      (result) => report(`${result['workload']}-${result['nodes']}`, result),
+    );
+  }
 }
 for (const target of evaluateTargets(results)) print(target);
 
