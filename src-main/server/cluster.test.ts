@@ -2,9 +2,6 @@
  * Issue 16, fan-out: three ChatServer nodes on ONE SQLite file (standing in for the shared
  * database) and Debian's nats-server as the bus, clients over TLS to different nodes.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
@@ -14,71 +11,15 @@ import { openAsyncStore } from '../store/async-store.js';
 import type { AsyncStore } from '../store/types.js';
 import type { ChatClient } from '../client/client.js';
 import { RawPeer, TEST_PASSWORD_COST, collectMessages, login, removeDir, tempDir, waitFor } from '../testing/harness.js';
+import { NatsServer, natsMissing } from '../testing/nats.js';
 import { NatsBus } from './bus-nats.js';
 import { NODE_SILENT_HEARTBEATS } from './bus.js';
 import { type LogEntry, ServerLog } from './log.js';
 import { ChatServer } from './server.js';
 
-const NATS_SERVER = spawnSync('sh', ['-c', 'command -v nats-server'], { encoding: 'utf8' }).stdout.trim();
 const HEARTBEAT_MS = 300;
 /** The NATS server's largest message in these tests: a long enough message text does not fit. */
 const MAX_PAYLOAD = 16 * 1024;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-/** nats-server on a loopback port, in the test's folder; `stop` and `start` again on the same port. */
-class Nats {
-  private child: ChildProcess | null = null;
-
-  constructor(
-    readonly port: number,
-    private readonly dir: string,
-  ) {}
-
-  get url(): string {
-    return `nats://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    const config = join(this.dir, 'nats.conf');
-    writeFileSync(config, `max_payload: ${MAX_PAYLOAD}\n`);
-    const child = spawn(NATS_SERVER, ['-c', config, '-a', '127.0.0.1', '-p', String(this.port)], { cwd: this.dir, stdio: ['ignore', 'ignore', 'pipe'] });
-    this.child = child;
-    let output = '';
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`nats-server did not start: ${output}`)), 10_000);
-      child.stderr!.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes('Server is ready')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`nats-server exited (${code}): ${output}`));
-      });
-    });
-  }
-
-  async stop(): Promise<void> {
-    const child = this.child;
-    this.child = null;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-  }
-}
 
 interface Node {
   server: ChatServer;
@@ -88,10 +29,10 @@ interface Node {
   stop(): Promise<void>;
 }
 
-describe.skipIf(!NATS_SERVER)('a cluster of nodes over NATS (skipped: nats-server is not installed)', () => {
+describe.skipIf(natsMissing)(natsMissing ? `a cluster of nodes over NATS (skipped: ${natsMissing})` : 'a cluster of nodes over NATS', () => {
   let dir: string;
   let identity: TlsIdentity;
-  let nats: Nats;
+  let nats: NatsServer;
   const nodes: Node[] = [];
   const peers: RawPeer[] = [];
   const clients: ChatClient[] = [];
@@ -100,8 +41,7 @@ describe.skipIf(!NATS_SERVER)('a cluster of nodes over NATS (skipped: nats-serve
   beforeAll(async () => {
     dir = tempDir('lanchat-cluster-');
     identity = await loadOrCreateIdentity(dir);
-    nats = new Nats(await freePort(), dir);
-    await nats.start();
+    nats = await NatsServer.start(dir, MAX_PAYLOAD);
   });
 
   afterEach(async () => {
