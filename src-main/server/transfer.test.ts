@@ -154,6 +154,17 @@ describe('files', () => {
     expect(history.messages.at(-1)!.attachments).toEqual([file]);
   });
 
+  it('stay free for the next send when a send carrying them is refused for its target', async () => {
+    await room.start();
+    const alice = await room.user('alice');
+    const { path } = randomFile('notes', 1000);
+    const file = await uploadFile(link(alice), { source: { path }, name: 'notes.txt' });
+    const refused = alice.request('send', { to: { kind: 'dm', user: 'nobody' }, text: '', clientMsgId: 'lost', attachments: [{ fileId: file.id }] });
+    expect(await codeOf(refused)).toBe(ErrorCode.UNKNOWN_USER);
+    const sent = await alice.send({ kind: 'room' }, '', undefined, undefined, [{ fileId: file.id }]);
+    expect(sent.attachments).toEqual([file]);
+  });
+
   it('name the type from the content, not the name, and keep the sender’s image size and thumbnail', async () => {
     await room.start();
     const alice = await room.user('alice');

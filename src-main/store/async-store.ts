@@ -29,7 +29,8 @@ function settled(call: Call, args: unknown[]): Promise<unknown> {
  * while `change` awaits: better-sqlite3 cannot keep its own transaction across an await, but
  * `change` awaits only calls on `tx`, which settle in microtasks, so nothing else reaches the
  * database inside it but what other code calls meanwhile. Those calls wait for the transaction
- * to end (as on a database with one connection), so a rollback never takes them with it.
+ * to end (as on a database with one connection), so a rollback never takes them with it; a call
+ * on the store itself from inside `change` would wait for its own end: `change` uses `tx` only.
  */
 export function asyncStore(sync: ServerStore, db: Db): AsyncStore {
   const names = Object.keys(sync).filter((name) => name !== 'changeGroups');
