@@ -16,7 +16,7 @@ const DAY_MS = 86_400_000;
 export const NO_UPPER_BOUND = Number.MAX_SAFE_INTEGER;
 
 export async function messageByClientId(sql: Sql, senderId: number, clientMsgId: string): Promise<ChatMessage | undefined> {
-  const record = await sql.row<MessageRecord>(`${MESSAGE_SELECT} WHERE m.sender_id = $1 AND m.client_msg_id = $2`, [senderId, clientMsgId]);
+  const record = await sql.row<MessageRecord>(`${MESSAGE_SELECT} WHERE m.sender_id = $1 AND m.client_msg_id = $2`, [senderId, storedText(clientMsgId)]);
   return record && messageOf(record);
 }
 
@@ -60,9 +60,9 @@ export function messageQueries(sql: Sql, maxUserBytesPerDay = Infinity): Message
         await tx.rows<{ senderId: number; clientMsgId: string; id: number }>(
           `SELECT sender_id AS "senderId", client_msg_id AS "clientMsgId", id FROM messages
            WHERE (sender_id, client_msg_id) IN (SELECT * FROM unnest($1::bigint[], $2::text[]))`,
-          [messages.map((message) => message.senderId), messages.map((message) => message.clientMsgId)],
+          [messages.map((message) => message.senderId), messages.map((message) => storedText(message.clientMsgId))],
         )
-      ).map((row) => [keyOf(row.senderId, row.clientMsgId), row.id]),
+      ).map((row) => [keyOf(row.senderId, readText(row.clientMsgId)), row.id]),
     );
     const used = new Map<string, number>();
     if (Number.isFinite(maxUserBytesPerDay)) {
@@ -129,7 +129,7 @@ export function messageQueries(sql: Sql, maxUserBytesPerDay = Infinity): Message
         column((message) => message.senderId),
         column((message) => message.toUserId ?? null),
         column((message) => message.groupId ?? null),
-        column((message) => message.clientMsgId),
+        column((message) => storedText(message.clientMsgId)),
         column((message) => storedText(message.text)),
         folded.map(storedText),
         column((message) => message.ts),
