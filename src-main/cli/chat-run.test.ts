@@ -1,9 +1,10 @@
 /** The terminal client run in-process against real hosts: pinning, plain TCP consent, errors, piped input. */
 import { readFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Room, useRoom } from '../testing/room.js';
-import { waitFor } from '../testing/harness.js';
+import { collectMessages, waitFor } from '../testing/harness.js';
 import { runChat } from './chat-run.js';
 
 const room = useRoom();
@@ -61,6 +62,15 @@ function chat(args: string[], input: string[] | null = null): Run {
 }
 
 const pinsFile = (): string => join(room.dir, 'pins.json');
+
+/** A loopback port nothing listens on (just released). */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
 const server = (): string => `127.0.0.1:${room.port}`;
 const login = (user: string): string[] => ['--server', server(), '--user', user, '--password', `${user}-pw`];
 
@@ -180,6 +190,28 @@ describe('running', () => {
     const nowhere = chat(['--server', '127.0.0.1:1', '--user', 'carol', '--password', 'x'], []);
     expect(await nowhere.exit).toBe(1);
     expect(nowhere.lines).toContain('! nothing is listening on 127.0.0.1:1');
+  });
+
+  it('takes several addresses of one room: joins through the one that answers, and comes back through another when it goes', async () => {
+    await room.start();
+    const first = room.port;
+    // Nothing listens on the second address yet; the room moves there below with its data and key,
+    // which is what another node of the same room looks like to a client.
+    const second = await freePort();
+    const alice = chat(['--server', `127.0.0.1:${second},127.0.0.1:${first}`, '--user', 'alice', '--password', 'alice-pw']);
+    await alice.waitLine(/^type \/help for commands$/);
+    await room.stop();
+    await room.start({ port: second });
+    const bob = await room.user('bob');
+    const heard = collectMessages(bob);
+    await bob.send({ kind: 'room' }, 'written while alice was away');
+    await alice.waitLine(/room \| bob: written while alice was away$/);
+    alice.feed.push('back through the other address');
+    await waitFor(() => heard.texts().includes('back through the other address'), 10_000, 'bob to read alice');
+    alice.feed.end();
+    expect(await alice.exit).toBe(0);
+    // One pin for the room, under the first address given.
+    expect(Object.keys(JSON.parse(readFileSync(pinsFile(), 'utf8')))).toEqual([`127.0.0.1:${second}`]);
   });
 
   it('registers in a passphrase room only with the passphrase', async () => {

@@ -13,7 +13,7 @@ import { watchRooms } from '../discovery/browse.js';
 import { TerminalSession, parseServer, printable } from './terminal.js';
 
 export const CHAT_USAGE = [
-  'usage: npm run chat -- --server <host>:<port> --user <name> --password <password> [--passphrase <room passphrase>] [--fingerprint <fp>] [--no-tls [--drop-pin <fp>]]',
+  'usage: npm run chat -- --server <host>:<port>[,<host>:<port>…] --user <name> --password <password> [--passphrase <room passphrase>] [--fingerprint <fp>] [--no-tls [--drop-pin <fp>]]',
   '   or: npm run chat -- --discover [--wait <seconds>]   (lists the rooms announced on the local network)',
 ].join('\n');
 const DEFAULT_DISCOVER_SECONDS = 3;
@@ -66,7 +66,9 @@ export async function runChat(args: string[], io: ChatIo): Promise<number> {
     print('! --fingerprint takes a SHA-256 fingerprint: 32 hex bytes, with or without colons');
     return 2;
   }
-  const { host, port } = parseServer(values.server);
+  // Several addresses of one room (a cluster's nodes), comma-separated: the pin is kept under the first.
+  const [primary, ...alternates] = values.server.split(',').map((address) => parseServer(address.trim()));
+  const { host, port } = primary!;
   const where = serverKey({ host, port });
   const tls = !values['no-tls'];
   const pins = new PinFile(io.pinsFile);
@@ -82,6 +84,7 @@ export async function runChat(args: string[], io: ChatIo): Promise<number> {
   const client = new ChatClient({
     host,
     port,
+    alternates,
     name: values.user,
     password,
     clientName: 'lanchat-cli/0.1.0',

@@ -18,11 +18,16 @@ import { ClientError, FATAL_CODES } from './errors.js';
 import { Outbox, type OutboxItem, RATE_LIMIT_RETRY_MS } from './outbox.js';
 import { Rpc, readServerFrame } from './rpc.js';
 import type { TransferLink } from './transfer.js';
-import { openSocket } from './transport.js';
+import { type OpenSocket, openSocket } from './transport.js';
 
 export interface ClientOptions {
   host: string;
   port: number;
+  /**
+   * More addresses of the same room (the nodes of a cluster, docs/PROTOCOL.md §19), tried in turn
+   * after `host:port` when one cannot be reached; the same certificate pin holds for all.
+   */
+  alternates?: ServerAddress[];
   name: string;
   /** Needed for the first login; afterwards the session token is used. */
   password?: string;
@@ -50,6 +55,11 @@ export interface ClientOptions {
    * require the fingerprint of the first connection.
    */
   fingerprint?: string;
+}
+
+export interface ServerAddress {
+  host: string;
+  port: number;
 }
 
 export type ConnectionState = 'idle' | 'connecting' | 'online' | 'reconnecting' | 'closed';
@@ -102,7 +112,10 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   session: SessionInfo | null = null;
   /** Fingerprint of the host's certificate once connected (null over plain TCP or before). */
   hostFingerprint: string | null = null;
-  private readonly options: Required<Omit<ClientOptions, 'password' | 'token' | 'lastMessageId' | 'lastEventId' | 'fingerprint' | 'passphrase'>>;
+  private readonly options: Required<Omit<ClientOptions, 'password' | 'token' | 'lastMessageId' | 'lastEventId' | 'fingerprint' | 'passphrase' | 'alternates' | 'host' | 'port'>>;
+  /** Where the room can be reached, the address last reached first among equals (see openAny). */
+  private readonly addresses: ServerAddress[];
+  private addressIndex = 0;
   private pinnedFingerprint: string | undefined;
   private password: string | undefined;
   private passphrase: string | undefined;
@@ -123,8 +136,6 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   constructor(options: ClientOptions) {
     super();
     this.options = {
-      host: options.host,
-      port: options.port,
       name: options.name,
       create: options.create ?? true,
       clientName: options.clientName ?? 'lanchat-client/0.1.0',
@@ -135,6 +146,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
       tls: options.tls ?? true,
     };
+    this.addresses = [{ host: options.host, port: options.port }, ...(options.alternates ?? [])];
     this.pinnedFingerprint = options.fingerprint;
     this.password = options.password;
     this.passphrase = options.passphrase;
@@ -260,16 +272,37 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   /** What a file transfer needs to reach this host as this user (client/transfer.ts); null before the first login. */
   transferLink(): TransferLink | null {
     if (this.token === undefined || !this.session) return null;
-    const { host, port, tls, connectTimeoutMs } = this.options;
+    const { tls, connectTimeoutMs } = this.options;
+    const { host, port } = this.addresses[this.addressIndex]!;
     return { host, port, tls, fingerprint: this.hostFingerprint, token: this.token, connectTimeoutMs };
+  }
+
+  /**
+   * Opens a socket to the address that last worked, or, if it cannot be reached, to the next that
+   * can, in order; any other failure (a changed certificate, no TLS) stops at that address.
+   */
+  private async openAny(): Promise<OpenSocket> {
+    const { tls, connectTimeoutMs } = this.options;
+    let unreachable: unknown;
+    for (let i = 0; i < this.addresses.length; i++) {
+      const index = (this.addressIndex + i) % this.addresses.length;
+      try {
+        const opened = await openSocket({ ...this.addresses[index]!, tls, connectTimeoutMs, fingerprint: this.pinnedFingerprint });
+        this.addressIndex = index;
+        return opened;
+      } catch (error) {
+        if (!(error instanceof ClientError) || error.code !== 'CONNECT_FAILED') throw error;
+        unreachable = error;
+      }
+    }
+    throw unreachable;
   }
 
   // ------------------------------------------------------------ link lifecycle
 
   /** Opens a socket, says hello, logs in and catches up; the client is online when it resolves. */
   private async establish(): Promise<SessionInfo> {
-    const { host, port, tls, connectTimeoutMs } = this.options;
-    const opened = await openSocket({ host, port, tls, connectTimeoutMs, fingerprint: this.pinnedFingerprint });
+    const opened = await this.openAny();
     if (opened.fingerprint !== null) {
       this.pinnedFingerprint = opened.fingerprint;
       this.hostFingerprint = opened.fingerprint;
@@ -482,7 +515,8 @@ export class ChatClient extends EventEmitter<ClientEvents> {
    */
   private protocolError(connection: Connection, problem: string): void {
     const reason = { code: ErrorCode.BAD_FRAME, message: `the server broke the protocol: ${problem}` };
-    console.error(`lanchat client: ${this.options.host}:${this.options.port}: ${reason.message}`);
+    const { host, port } = this.addresses[this.addressIndex]!;
+    console.error(`lanchat client: ${host}:${port}: ${reason.message}`);
     this.rpc.failAll(new ClientError('PROTOCOL_ERROR', reason.message));
     connection.destroy(reason);
   }
