@@ -34,6 +34,7 @@ interface LockedState {
   messageIds: number[];
   eventIds: number[];
 }
+
 /** Stands in for "no upper bound" in id < $n conditions. */
 export const NO_UPPER_BOUND = Number.MAX_SAFE_INTEGER;
 
@@ -59,8 +60,8 @@ export function messageQueries(sql: Sql, maxUserBytesPerDay = Infinity): Message
   };
 
   /**
-   * What a batch needs to know that no other writer changes (names, who a text mentions, the
-   * originals replied to): read before the log lock, so the lock is held for less.
+   * What a batch reads that decides neither ids, resends nor quotas (names, whom each text
+   * mentions, the originals replied to): read before the log lock, so the lock is held for less.
    */
   const context = async (tx: Sql, messages: NewMessage[]): Promise<BatchContext> => {
     await namesOf(tx, messages.flatMap((message) => (message.toUserId === undefined ? [message.senderId] : [message.senderId, message.toUserId])));
