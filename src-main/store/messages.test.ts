@@ -51,6 +51,19 @@ forEachBackend(() => {
       expect(texts((await store.history(ROOM, undefined, 10)).messages)).toEqual(['first', 'bob']);
     });
 
+    it('keeps a NUL, U+FFFE and U+FFFF in text and client id exactly, and recognises a resend by that id', async () => {
+      const ali = await addUser('Ali');
+      const text = 'a\0b\uFFFE\uFFFF\0';
+      const clientMsgId = 'id\0\uFFFF';
+      const first = await send({ ...roomMessage(ali, text), clientMsgId });
+      expect(first).toMatchObject({ text, clientMsgId });
+      const again = stored((await store.insertMessages([{ ...roomMessage(ali, 'other'), clientMsgId }]))[0]!);
+      expect(again).toEqual({ message: first, duplicate: true });
+      expect((await store.history(ROOM, undefined, 10)).messages).toEqual([first]);
+      expect(await store.messageByClientId(ali.id, clientMsgId)).toEqual(first);
+      expect(await store.messageByClientId(ali.id, 'id\0')).toBeUndefined();
+    });
+
     it('stores a batch in order and recognises duplicates within it', async () => {
       const ali = await addUser('Ali');
       const bob = await addUser('Bob');

@@ -38,9 +38,10 @@ export const VISIBLE_TO_ME = `(
       AND EXISTS (SELECT 1 FROM group_members g WHERE g.group_id = m.group_id AND g.user_id = $1))
 )`;
 
-/** A message as read by MESSAGE_SELECT, its texts as written (text.ts). */
+/** A message as read by MESSAGE_SELECT, its text and client id as written (text.ts). */
 export function messageOf(record: MessageRecord): ChatMessage {
-  return toChatMessage({ ...record, text: readText(record.text), replyText: record.replyText === null ? null : readText(record.replyText) });
+  const { text, replyText, clientMsgId } = record;
+  return toChatMessage({ ...record, text: readText(text), replyText: replyText === null ? null : readText(replyText), clientMsgId: readText(clientMsgId) });
 }
 
 /** The messages of those ids that exist, by id. */

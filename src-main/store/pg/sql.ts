@@ -47,17 +47,25 @@ function runner(target: Queryable, transaction: Sql['transaction']): Sql {
   };
 }
 
-function clientSql(client: pg.PoolClient): Sql {
+/**
+ * Statements on one transaction's client. Once the transaction has ended (`ended()`), they are
+ * refused: the client is back in the pool, and a late call would run in someone else's transaction.
+ */
+function clientSql(client: pg.PoolClient, ended: () => boolean): Sql {
+  const live: Queryable = {
+    query: ((config: pg.QueryConfig) =>
+      ended() ? Promise.reject(new Error('a call on a transaction that has ended')) : client.query(config)) as Queryable['query'],
+  };
   let savepoints = 0;
-  const sql: Sql = runner(client, async (work) => {
+  const sql: Sql = runner(live, async (work) => {
     const savepoint = `s${++savepoints}`;
-    await client.query(`SAVEPOINT ${savepoint}`);
+    await live.query({ text: `SAVEPOINT ${savepoint}` });
     try {
       const result = await work(sql);
-      await client.query(`RELEASE SAVEPOINT ${savepoint}`);
+      await live.query({ text: `RELEASE SAVEPOINT ${savepoint}` });
       return result;
     } catch (error) {
-      await client.query(`ROLLBACK TO SAVEPOINT ${savepoint}`);
+      await live.query({ text: `ROLLBACK TO SAVEPOINT ${savepoint}` });
       throw error;
     }
   });
@@ -68,9 +76,10 @@ export function poolSql(pool: pg.Pool): Sql {
   return runner(pool, async (work) => {
     const client = await pool.connect();
     let broken: Error | undefined;
+    let ended = false;
     try {
       await client.query('BEGIN');
-      const result = await work(clientSql(client));
+      const result = await work(clientSql(client, () => ended));
       await client.query('COMMIT');
       return result;
     } catch (error) {
@@ -79,6 +88,7 @@ export function poolSql(pool: pg.Pool): Sql {
       });
       throw error;
     } finally {
+      ended = true;
       // A connection whose rollback failed is in an unknown state: the pool drops it.
       client.release(broken);
     }

@@ -133,6 +133,24 @@ describe.skipIf(postgresMissing !== undefined)(`the PostgreSQL store${postgresMi
     });
   });
 
+  describe('changeGroups', () => {
+    it('refuses calls on its transaction once it has ended, which would run in another', async () => {
+      const store = await openPgStore(await freshDatabase(), { maxConnections: 1 });
+      try {
+        const ali = await store.createUser({ name: 'ali', nameKey: 'ali', skeleton: 'ali', passwordHash: 'h', createdAt: 1 });
+        let kept: AsyncStore | undefined;
+        await store.changeGroups(1, async (tx) => {
+          kept = tx;
+          return { result: undefined, events: [] };
+        });
+        await expect(kept!.createGroup('Late', 'late', ali.id, 2)).rejects.toThrow(/transaction that has ended/);
+        expect(await store.groupsOf(ali.id)).toEqual([]);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
   describe('search', () => {
     it('cancels a search in the server when its signal is aborted, rejecting with the signal’s reason', async () => {
       const url = await freshDatabase();

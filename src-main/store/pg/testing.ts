@@ -77,23 +77,21 @@ export async function startPostgres(): Promise<PostgresServer> {
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`initdb failed: ${init.stderr || init.error?.message}`);
   }
-  const port = await freePort();
-  const [postgres, args] = asPostgres('postgres', [
-    '-D', data,
-    '-p', String(port),
-    '-k', sockets,
-    // Loopback only; nothing else may reach a test's server.
-    '-c', 'listen_addresses=127.0.0.1',
-    // A test database is thrown away: durability only costs time here.
-    '-c', 'fsync=off',
-    '-c', 'synchronous_commit=off',
-    '-c', 'full_page_writes=off',
-  ]);
-  const child = spawn(postgres, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-    log = (log + chunk).slice(-4000);
-  });
+  // Another program may take the port between freePort and postgres binding it: postgres then
+  // exits, and starts again on another. Readiness is asked through our own unix socket, so it is
+  // never another server that answers.
+  let server: { child: ChildProcess; port: number; log: () => string } | undefined;
+  let failures = '';
+  for (let attempt = 1; attempt <= 3 && !server; attempt++) {
+    const started = await startServer(data, sockets, await freePort());
+    if (started.ready) server = started;
+    else failures += `\nattempt ${attempt}: ${started.log()}`;
+  }
+  if (!server) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`postgres did not start:${failures}`);
+  }
+  const { child, port } = server;
   // If the test process ends without afterAll (a crash), the server goes with it.
   const killOnExit = (): void => void child.kill('SIGQUIT');
   process.once('exit', killOnExit);
@@ -119,20 +117,6 @@ export async function startPostgres(): Promise<PostgresServer> {
     }
   };
 
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  for (;;) {
-    try {
-      await admin((client) => client.query('SELECT 1'));
-      break;
-    } catch (error) {
-      if (child.exitCode !== null || Date.now() > deadline) {
-        await stop();
-        throw new Error(`postgres did not start: ${(error as Error).message}\n${log}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-
   return {
     url,
     createDatabase: (name, template) =>
@@ -141,6 +125,48 @@ export async function startPostgres(): Promise<PostgresServer> {
       }),
     stop,
   };
+}
+
+/** Starts postgres on `port` and waits until it answers on its unix socket, or has exited. */
+async function startServer(
+  data: string,
+  sockets: string,
+  port: number,
+): Promise<{ ready: boolean; child: ChildProcess; port: number; log: () => string }> {
+  const [postgres, args] = asPostgres('postgres', [
+    '-D', data,
+    '-p', String(port),
+    '-k', sockets,
+    // Loopback only; nothing else may reach a test's server.
+    '-c', 'listen_addresses=127.0.0.1',
+    // A test database is thrown away: durability only costs time here.
+    '-c', 'fsync=off',
+    '-c', 'synchronous_commit=off',
+    '-c', 'full_page_writes=off',
+  ]);
+  const child = spawn(postgres, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    log = (log + chunk).slice(-4000);
+  });
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  for (;;) {
+    const client = new pg.Client({ host: sockets, port, user: 'postgres', database: 'postgres' });
+    try {
+      await client.connect();
+      await client.end();
+      return { ready: true, child, port, log: () => log };
+    } catch {
+      await client.end().catch(() => undefined);
+      if (child.exitCode !== null || child.signalCode !== null) return { ready: false, child, port, log: () => log };
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        await exited(child, STOP_TIMEOUT_MS);
+        return { ready: false, child, port, log: () => log };
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
 }
 
 function postgresIds(): { uid: number; gid: number } {

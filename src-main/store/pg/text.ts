@@ -1,6 +1,6 @@
 /**
  * Message text as PostgreSQL keeps it. A PostgreSQL text value cannot hold U+0000, which the
- * protocol allows in a message, so text and folded text are stored with U+0000 written as
+ * protocol allows in a message's text and client id, so those and the folded text are stored with U+0000 written as
  * U+FFFE U+FFFE, and the two noncharacters this uses escaped as U+FFFE U+FFFF and U+FFFF U+FFFF.
  * The code is reversible, and a substring search over stored text finds exactly what it finds
  * over the text itself for any needle without U+FFFE or U+FFFF (escape pairs hold only those two,
