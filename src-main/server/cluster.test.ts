@@ -88,7 +88,8 @@ interface Node {
   stop(): Promise<void>;
 }
 
-describe.skipIf(!NATS_SERVER)('a cluster of nodes over NATS (skipped: nats-server is not installed)', () => {
+const TITLE = 'a cluster of nodes over NATS';
+describe.skipIf(!NATS_SERVER)(NATS_SERVER ? TITLE : `${TITLE} (skipped: nats-server is not installed; .ci/run installs it)`, () => {
   let dir: string;
   let identity: TlsIdentity;
   let nats: Nats;
