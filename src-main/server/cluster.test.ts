@@ -235,6 +235,28 @@ describe.skipIf(!NATS_SERVER)(NATS_SERVER ? TITLE : `${TITLE} (skipped: nats-ser
     }
   });
 
+  it('gives every session the changes from several nodes in event order too', async () => {
+    const [a, b] = await cluster(2);
+    const alice = await user(a!, 'alice');
+    const bob = await user(b!, 'bob');
+    const carol = await user(b!, 'carol');
+    const first = (await alice.request('send', { clientMsgId: 'v0', to: { kind: 'room' }, text: 'v0' })) as unknown as {
+      result: { message: { id: number } };
+    };
+    const requests: Promise<ServerFrame>[] = [];
+    for (let i = 1; i <= 30; i += 1) {
+      requests.push(alice.request('edit', { messageId: first.result.message.id, text: `v${i}` }));
+      requests.push(bob.request('send', { clientMsgId: `b${i}`, to: { kind: 'room' }, text: `b${i}` }));
+    }
+    for (const answer of await Promise.all(requests)) expect(answer).toMatchObject({ ok: true });
+    const eventIds = (peer: RawPeer): number[] =>
+      peer.frames.flatMap((frame) => (frame.type === 'message' ? [frame.eventId ?? 0] : frame.type === 'event' ? [frame.event.eventId] : []));
+    await waitFor(() => eventIds(carol).length >= 61, 5000, 'every message and edit');
+    // Clients skip an event id below one they hold: out of order, an edit would be lost.
+    expect(eventIds(carol)).toEqual([...new Set(eventIds(carol))].sort((x, y) => x - y));
+    expect(eventIds(carol)).toHaveLength(61);
+  });
+
   it('pushes a message whose publish failed, read back from the database within a heartbeat', async () => {
     const [a, b] = await cluster(2);
     const alice = await user(a!, 'alice');
@@ -344,7 +366,7 @@ describe.skipIf(!NATS_SERVER)(NATS_SERVER ? TITLE : `${TITLE} (skipped: nats-ser
     // Bob's node never heard of alice's message; its next id shows the gap, and it reads the message from the database.
     expect(await bob.request('send', { clientMsgId: 'b-alone', to: { kind: 'room' }, text: 'b alone' })).toMatchObject({ ok: true });
     expect(texts(bob)).toEqual(['still here']);
-    expect(b!.logs.some((entry) => entry.event === 'messages read back for the bus')).toBe(true);
+    expect(b!.logs.some((entry) => entry.event === 'events read back for the bus')).toBe(true);
 
     await nats.start();
     await waitFor(() => a!.logs.some((entry) => entry.event === 'bus reconnected'), 10_000, 'the bus back');
