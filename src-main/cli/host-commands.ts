@@ -60,41 +60,41 @@ async function answer(server: ChatServer, line: string): Promise<string[]> {
         return users.map((u) => `${u.name}  ${u.address}  ${u.client ?? '(no client name)'}${u.muted ? '  muted' : ''}`);
       }
       case '/pending': {
-        const pending = admin.pending();
+        const pending = await admin.pending();
         return pending.length === 0 ? ['nobody is waiting'] : pending.map((p) => `${p.name}  since ${new Date(p.createdAt).toISOString()}`);
       }
       case '/approve':
         need(1, '/approve <name>');
-        admin.approve(args[0]!);
+        await admin.approve(args[0]!);
         return [`approved ${args[0]}`];
       case '/reject':
         need(1, '/reject <name>');
-        admin.reject(args[0]!);
+        await admin.reject(args[0]!);
         return [`rejected ${args[0]}`];
       case '/kick':
         need(1, '/kick <name>');
-        return [`kicked ${args[0]} (${admin.kick(args[0]!)} connections)`];
+        return [`kicked ${args[0]} (${await admin.kick(args[0]!)} connections)`];
       case '/ban':
         need(1, '/ban <name|address>');
-        admin.ban(banTarget(args[0]!));
+        await admin.ban(banTarget(args[0]!));
         return [`banned ${args[0]}`];
       case '/unban':
         need(1, '/unban <name|address>');
-        return [admin.unban(banTarget(args[0]!)) ? `unbanned ${args[0]}` : `${args[0]} was not banned`];
+        return [(await admin.unban(banTarget(args[0]!))) ? `unbanned ${args[0]}` : `${args[0]} was not banned`];
       case '/bans': {
-        const bans = admin.bans();
+        const bans = await admin.bans();
         return bans.length === 0 ? ['no bans'] : bans.map((ban) => `${ban.kind} ${ban.value}`);
       }
       case '/mute': {
         need(1, '/mute <name> [minutes]');
         const minutes = args[1] === undefined ? undefined : Number(args[1]);
         if (minutes !== undefined && !(minutes > 0)) throw new ServerError('BAD_REQUEST', 'minutes must be a number above 0');
-        admin.mute(args[0]!, minutes);
+        await admin.mute(args[0]!, minutes);
         return [minutes === undefined ? `muted ${args[0]} until /unmute` : `muted ${args[0]} for ${minutes} min`];
       }
       case '/unmute':
         need(1, '/unmute <name>');
-        return [admin.unmute(args[0]!) ? `unmuted ${args[0]}` : `${args[0]} was not muted`];
+        return [(await admin.unmute(args[0]!)) ? `unmuted ${args[0]}` : `${args[0]} was not muted`];
       case '/reset': {
         need(1, '/reset <name> [password]');
         const password = await admin.resetPassword(args[0]!, args[1]);

@@ -11,8 +11,8 @@ import { ServerLog } from '../server/log.js';
 import { ChatServer, type ServerOptions } from '../server/server.js';
 import type { FileOptions } from '../server/transfer.js';
 import { holdDataFolder } from '../store/data-folder.js';
-import { openStore } from '../store/store.js';
-import type { ServerStore } from '../store/types.js';
+import { openAsyncStore } from '../store/async-store.js';
+import type { AsyncStore } from '../store/types.js';
 
 /** Thousands of the longest messages a day: far beyond what a person types, small beside a disk. */
 const DEFAULT_MAX_USER_BYTES_PER_DAY = 64 * 1024 * 1024;
@@ -56,10 +56,10 @@ export async function startHost(options: HostOptions): Promise<Host> {
     options;
   const folder = holdDataFolder(dataDir);
   let identity: TlsIdentity | null;
-  let store: ServerStore;
+  let store: AsyncStore;
   try {
     identity = tls ? await loadOrCreateIdentity(dataDir) : null;
-    store = openStore(join(dataDir, 'chat.sqlite'), {
+    store = openAsyncStore(join(dataDir, 'chat.sqlite'), {
       maxUserBytesPerDay,
       ...(maxDatabaseBytes !== undefined ? { maxBytes: maxDatabaseBytes } : {}),
       ...(openLockWaitMs !== undefined ? { openLockWaitMs } : {}),
@@ -75,7 +75,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
   try {
     address = await server.listen(port, bind ?? '0.0.0.0');
   } catch (error) {
-    store.close();
+    await store.close();
     log.close();
     folder.release();
     throw error;
@@ -110,8 +110,8 @@ export async function startHost(options: HostOptions): Promise<Host> {
       stopping ??= announcement
         .then((result) => ('stop' in result ? result.stop() : undefined))
         .then(() => server.close())
-        .finally(() => {
-          store.close();
+        .finally(async () => {
+          await store.close();
           log.close();
           folder.release();
         });

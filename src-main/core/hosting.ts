@@ -36,8 +36,8 @@ export class Hosting {
   private running: Running | null = null;
   private readonly logEntries: HostLogEntry[] = [];
   private readonly announceUsers = coalesce(() => this.announce((server) => ({ type: 'hostUsers', users: hostUsers(server) })));
-  private readonly announcePending = coalesce(() => this.announce((server) => ({ type: 'hostPending', users: server.admin.pending() })));
-  private readonly announceBans = coalesce(() => this.announce((server) => ({ type: 'hostBans', bans: server.admin.bans() })));
+  private readonly announcePending = coalesce(() => this.announce(async (server) => ({ type: 'hostPending', users: await server.admin.pending() })));
+  private readonly announceBans = coalesce(() => this.announce(async (server) => ({ type: 'hostBans', bans: await server.admin.bans() })));
 
   constructor(
     private readonly dataDir: string,
@@ -90,12 +90,12 @@ export class Hosting {
     return this.running ? ok(hostUsers(this.running.host.server)) : NOT_HOSTING;
   }
 
-  pending(): Result<PendingUser[]> {
-    return this.running ? ok(this.running.host.server.admin.pending()) : NOT_HOSTING;
+  async pending(): Promise<Result<PendingUser[]>> {
+    return this.running ? ok(await this.running.host.server.admin.pending()) : NOT_HOSTING;
   }
 
-  bans(): Result<HostBan[]> {
-    return this.running ? ok(this.running.host.server.admin.bans()) : NOT_HOSTING;
+  async bans(): Promise<Result<HostBan[]>> {
+    return this.running ? ok(await this.running.host.server.admin.bans()) : NOT_HOSTING;
   }
 
   async silentAccounts(olderThanMinutes?: number): Promise<Result<HostSilentAccounts>> {
@@ -117,8 +117,14 @@ export class Hosting {
     }
   }
 
-  private announce(event: (server: ChatServer) => AppEvent): void {
-    if (this.running) this.emit(event(this.running.host.server));
+  private announce(event: (server: ChatServer) => AppEvent | Promise<AppEvent>): void {
+    const running = this.running;
+    if (!running) return;
+    // A room that stopped meanwhile (its store closed) has nothing left to announce.
+    Promise.resolve(event(running.host.server)).then(
+      (found) => this.running === running && this.emit(found),
+      () => undefined,
+    );
   }
 
   private record(entry: HostLogEntry): void {

@@ -74,15 +74,15 @@ describe('npm start without a downloaded Electron', () => {
     const log: string[] = [];
     const shell = await chooseShell({
       root,
-      timeoutMs: 1_200,
-      tickMs: 300,
+      timeoutMs: 2_000,
+      tickMs: 500,
       env: environment(server.url),
       log: (line) => log.push(line),
       installerOutput: () => undefined,
     });
     expect(server.requests.length).toBeGreaterThan(0);
     expect(log.some((line) => /^still downloading Electron \(\d+ s\)…$/.test(line))).toBe(true);
-    expect(shell).toEqual({ shell: 'browser', reason: expect.stringContaining('the Electron download failed: it did not finish within 1 s') });
+    expect(shell).toEqual({ shell: 'browser', reason: expect.stringContaining('the Electron download failed: it did not finish within 2 s') });
   });
 
   it('does not download without a display: the desktop app could not open a window anyway', async () => {

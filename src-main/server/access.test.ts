@@ -64,31 +64,31 @@ describe('access modes', () => {
     expect(await loginError('bob')).toBe(ErrorCode.PENDING_APPROVAL);
     expect(await loginError('bob', 'not-bobs')).toBe(ErrorCode.WRONG_PASSWORD);
     expect(await loginError('eve')).toBe(ErrorCode.PENDING_APPROVAL);
-    expect(room.host.server.admin.pending().map((p) => p.name)).toEqual(['bob', 'eve']);
+    expect((await room.host.server.admin.pending()).map((p) => p.name)).toEqual(['bob', 'eve']);
 
     const stillOld = await user('old');
     expect((await stillOld.request('users')).users.map((u) => u.name)).toEqual(['old']);
     expect(old.state).toBe('closed');
 
-    room.host.server.admin.approve('bob');
-    room.host.server.admin.reject('eve');
-    expect(room.host.server.admin.pending()).toEqual([]);
+    await room.host.server.admin.approve('bob');
+    await room.host.server.admin.reject('eve');
+    expect(await room.host.server.admin.pending()).toEqual([]);
     expect((await user('bob')).session?.login.registered).toBe(false);
     // A waiting app retries with create: false, so a rejection is an answer, not a new request.
     const retry = (name: string) => room.loginError(name, `${name}-secret`, { create: false });
     expect(await retry('eve')).toBe(ErrorCode.UNKNOWN_USER);
-    expect(room.host.server.admin.pending()).toEqual([]);
+    expect(await room.host.server.admin.pending()).toEqual([]);
     expect(await retry('bob')).toBe('no error');
     expect(await loginError('eve')).toBe(ErrorCode.PENDING_APPROVAL);
     expect(await retry('eve')).toBe(ErrorCode.PENDING_APPROVAL);
-    expect(() => room.host.server.admin.approve('old')).toThrow(/not waiting/);
+    await expect(room.host.server.admin.approve('old')).rejects.toThrow(/not waiting/);
   });
 
   it('approval: refuses new accounts while too many wait', async () => {
     await room.start({ access: { mode: 'approval' }, limits: { maxPendingAccounts: 1 } });
     expect(await loginError('bob')).toBe(ErrorCode.PENDING_APPROVAL);
     expect(await loginError('eve')).toBe(ErrorCode.LIMIT_REACHED);
-    room.host.server.admin.reject('bob');
+    await room.host.server.admin.reject('bob');
     expect(await loginError('eve')).toBe(ErrorCode.PENDING_APPROVAL);
   });
 });
@@ -236,7 +236,7 @@ describe('passwords', () => {
     const answers = peers.map((peer) => peer.request('login', { name: 'mallory', password: 'mallory-secret' }));
     // The password checks (scrypt, N = 2^15) are under way by then on a loopback connection.
     await new Promise((resolve) => setTimeout(resolve, 20));
-    room.host.server.admin.ban({ name: 'mallory' });
+    await room.host.server.admin.ban({ name: 'mallory' });
     for (const [i, answer] of (await Promise.all(answers)).entries()) {
       // Done before the ban: the ban closed it. Done after: refused.
       if (answer.type === 'res' && answer.ok) await peers[i]!.waitClosed();
@@ -251,7 +251,7 @@ describe('passwords', () => {
     const answer = peer.request('login', { name: 'eve', password: 'eve-secret', create: false });
     // The password check (scrypt, N = 2^15) is under way by then on a loopback connection.
     await new Promise((resolve) => setTimeout(resolve, 20));
-    room.host.server.admin.reject('eve');
+    await room.host.server.admin.reject('eve');
     expect(errorOf(await answer).code).toBe(ErrorCode.UNKNOWN_USER);
   });
 

@@ -5,7 +5,7 @@
  */
 import { isIP } from 'node:net';
 import { type AccessMode, LIMITS } from '../../src-shared/protocol/limits.js';
-import type { ServerStore } from '../store/types.js';
+import type { AsyncStore } from '../store/types.js';
 import { hashPassword, verifyPassword } from './password.js';
 
 export interface AccessOptions {
@@ -101,7 +101,7 @@ export class RoomAccess {
   ready: Promise<void>;
 
   constructor(
-    private readonly store: ServerStore,
+    private readonly store: AsyncStore,
     options: AccessOptions | undefined,
     private readonly passwordCost: number | undefined,
   ) {
@@ -120,15 +120,15 @@ export class RoomAccess {
     if (options?.mode === 'passphrase' && !options.passphrase) throw new Error('the passphrase access mode needs a passphrase');
     const task = (async () => {
       if (!options) {
-        const saved = this.store.roomSetting(MODE_SETTING) as AccessMode | undefined;
+        const saved = (await this.store.roomSetting(MODE_SETTING)) as AccessMode | undefined;
         this.modeInForce = saved ?? 'open';
-        this.passphraseHash = this.store.roomSetting(PASSPHRASE_SETTING) || null;
+        this.passphraseHash = (await this.store.roomSetting(PASSPHRASE_SETTING)) || null;
         return;
       }
       let hash = '';
       if (options.mode === 'passphrase') hash = await hashPassword(options.passphrase!, this.passwordCost);
-      this.store.setRoomSetting(MODE_SETTING, options.mode);
-      this.store.setRoomSetting(PASSPHRASE_SETTING, hash);
+      await this.store.setRoomSetting(MODE_SETTING, options.mode);
+      await this.store.setRoomSetting(PASSPHRASE_SETTING, hash);
       this.modeInForce = options.mode;
       this.passphraseHash = hash || null;
     })();

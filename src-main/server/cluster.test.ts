@@ -10,8 +10,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import type { ServerFrame } from '../../src-shared/protocol/pushes.js';
 import { type TlsIdentity, loadOrCreateIdentity } from '../net/tls.js';
-import { openStore } from '../store/store.js';
-import type { ServerStore } from '../store/types.js';
+import { openAsyncStore } from '../store/async-store.js';
+import type { AsyncStore } from '../store/types.js';
 import type { ChatClient } from '../client/client.js';
 import { RawPeer, TEST_PASSWORD_COST, collectMessages, login, removeDir, tempDir, waitFor } from '../testing/harness.js';
 import { NatsBus } from './bus-nats.js';
@@ -82,7 +82,7 @@ class Nats {
 
 interface Node {
   server: ChatServer;
-  store: ServerStore;
+  store: AsyncStore;
   port: number;
   logs: LogEntry[];
   stop(): Promise<void>;
@@ -130,7 +130,7 @@ describe.skipIf(!NATS_SERVER)(NATS_SERVER ? TITLE : `${TITLE} (skipped: nats-ser
     const log = new ServerLog(null);
     const logs: LogEntry[] = [];
     log.subscribe((entry) => logs.push(entry));
-    const store = openStore(file);
+    const store = openAsyncStore(file);
     const bus = await NatsBus.connect({ servers: nats.url, subject: natsSubject, log, heartbeatMs: HEARTBEAT_MS, reconnectWaitMs: 100 });
     const server = new ChatServer({
       store,
@@ -150,8 +150,8 @@ describe.skipIf(!NATS_SERVER)(NATS_SERVER ? TITLE : `${TITLE} (skipped: nats-ser
       port,
       logs,
       stop: () => {
-        stopped ??= server.close().finally(() => {
-          store.close();
+        stopped ??= server.close().finally(async () => {
+          await store.close();
           log.close();
         });
         return stopped;
@@ -319,25 +319,25 @@ describe.skipIf(!NATS_SERVER)(NATS_SERVER ? TITLE : `${TITLE} (skipped: nats-ser
   it('kicks, bans and mutes a user connected to another node', async () => {
     const [a, b, c] = await cluster(3);
     const bob = await user(b!, 'bob');
-    a!.server.admin.kick('bob');
+    await a!.server.admin.kick('bob');
     expect(await bob.waitFrame((frame) => frame.type === 'bye')).toMatchObject({ error: { code: ErrorCode.KICKED } });
 
     const mallory = await user(c!, 'mallory');
-    a!.server.admin.mute('mallory');
+    await a!.server.admin.mute('mallory');
     await mallory.waitFrame((frame) => frame.type === 'mute' && frame.muted);
     expect(await mallory.request('send', { clientMsgId: 'm1', to: { kind: 'room' }, text: 'spam' })).toMatchObject({
       ok: false,
       error: { code: ErrorCode.MUTED },
     });
-    a!.server.admin.unmute('mallory');
+    await a!.server.admin.unmute('mallory');
     await mallory.waitFrame((frame) => frame.type === 'mute' && !frame.muted);
     expect(await mallory.request('send', { clientMsgId: 'm2', to: { kind: 'room' }, text: 'sorry' })).toMatchObject({ ok: true });
 
-    a!.server.admin.ban({ name: 'mallory' });
+    await a!.server.admin.ban({ name: 'mallory' });
     expect(await mallory.waitFrame((frame) => frame.type === 'bye')).toMatchObject({ error: { code: ErrorCode.BANNED } });
 
     const eve = await user(b!, 'eve', '127.0.0.2');
-    a!.server.admin.ban({ address: '127.0.0.2' });
+    await a!.server.admin.ban({ address: '127.0.0.2' });
     expect(await eve.waitFrame((frame) => frame.type === 'bye')).toMatchObject({ error: { code: ErrorCode.BANNED } });
   });
 

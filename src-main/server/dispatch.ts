@@ -12,11 +12,12 @@ import {
   parseRequest,
 } from '../../src-shared/protocol/requests.js';
 import type { DecodedFrame } from '../net/frame.js';
-import type { ServerStore } from '../store/types.js';
+import type { AsyncStore } from '../store/types.js';
 import type { RoomAccess, RoomLimits } from './access.js';
 import type { ServerLog } from './log.js';
 import { MAX_RATE_PAUSE_MS } from './rate-limit.js';
 import type { Roster } from './roster.js';
+import type { KeyedQueue, SerialQueue } from './serial.js';
 import type { LoggedInSession, Session } from './session.js';
 import type { LoginThrottle } from './throttle.js';
 import type { FileTransfers } from './transfer.js';
@@ -48,7 +49,16 @@ export type Handlers = {
 
 /** What every handler works with. */
 export interface ServerContext {
-  store: ServerStore;
+  store: AsyncStore;
+  /**
+   * Store writes that take message or event ids, each with its pushes, one at a time: a client
+   * skips what is at or below the last id it saw, so pushes must leave in id order.
+   */
+  publish: SerialQueue;
+  /** Per user id: logins (from their last checks to the session's registration), password changes and bans. */
+  accounts: KeyedQueue<number>;
+  /** Per pair of users ("low high"): a chat request, answer or leave, from reading the relation to writing it. */
+  relations: KeyedQueue<string>;
   log: ServerLog;
   access: RoomAccess;
   limits: RoomLimits;

@@ -3,32 +3,32 @@ import { type Contact, type GroupInfo } from '../../src-shared/protocol/objects.
 import { type ConversationKey, ROOM, dmConversation, groupConversation } from '../../src-shared/protocol/conversation.js';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { nameKey } from '../../src-shared/protocol/names.js';
-import type { GroupRow, RelationRow, ServerStore, UserRow } from '../store/types.js';
+import type { AsyncStore, GroupRow, RelationRow, UserRow } from '../store/types.js';
 import { ServerError } from './dispatch.js';
 
-export function userNamed(store: ServerStore, name: string): UserRow {
-  const user = store.userByKey(nameKey(name.normalize('NFC')));
+export async function userNamed(store: AsyncStore, name: string): Promise<UserRow> {
+  const user = await store.userByKey(nameKey(name.normalize('NFC')));
   if (!user || user.status === 'pending') throw new ServerError(ErrorCode.UNKNOWN_USER, `no user named ${name}`);
   return user;
 }
 
-export function otherUser(store: ServerStore, me: UserRow, name: string): UserRow {
-  const user = userNamed(store, name);
+export async function otherUser(store: AsyncStore, me: UserRow, name: string): Promise<UserRow> {
+  const user = await userNamed(store, name);
   if (user.id === me.id) throw new ServerError(ErrorCode.INVALID_TARGET, 'that is you');
   return user;
 }
 
 /** The group, if the user is a member; otherwise it does not exist for them. */
-export function memberGroup(store: ServerStore, me: UserRow, groupId: number): GroupRow {
-  const group = store.groupById(groupId);
-  if (!group || !store.isMember(groupId, me.id)) {
+export async function memberGroup(store: AsyncStore, me: UserRow, groupId: number): Promise<GroupRow> {
+  const group = await store.groupById(groupId);
+  if (!group || !(await store.isMember(groupId, me.id))) {
     throw new ServerError(ErrorCode.UNKNOWN_GROUP, `you are in no group with id ${groupId}`);
   }
   return group;
 }
 
-export function ownedGroup(store: ServerStore, me: UserRow, groupId: number): GroupRow {
-  const group = memberGroup(store, me, groupId);
+export async function ownedGroup(store: AsyncStore, me: UserRow, groupId: number): Promise<GroupRow> {
+  const group = await memberGroup(store, me, groupId);
   if (group.ownerId !== me.id) {
     throw new ServerError(ErrorCode.NOT_GROUP_OWNER, `only the owner of ${group.name} can change it`);
   }
@@ -36,22 +36,23 @@ export function ownedGroup(store: ServerStore, me: UserRow, groupId: number): Gr
 }
 
 /** The users' names, sorted case-insensitively. */
-function sortedNames(store: ServerStore, userIds: number[]): string[] {
-  return userIds.map((id) => store.userById(id)!.name).sort((a, b) => nameKey(a).localeCompare(nameKey(b)));
+async function sortedNames(store: AsyncStore, userIds: number[]): Promise<string[]> {
+  const users = await Promise.all(userIds.map((id) => store.userById(id)));
+  return users.map((user) => user!.name).sort((a, b) => nameKey(a).localeCompare(nameKey(b)));
 }
 
-export function groupInfo(store: ServerStore, group: GroupRow): GroupInfo {
+export async function groupInfo(store: AsyncStore, group: GroupRow): Promise<GroupInfo> {
   return {
     id: group.id,
     name: group.name,
-    owner: store.userById(group.ownerId)!.name,
-    members: sortedNames(store, store.memberIds(group.id)),
+    owner: (await store.userById(group.ownerId))!.name,
+    members: await sortedNames(store, await store.memberIds(group.id)),
     conv: groupConversation(group.id),
-    invited: sortedNames(store, store.invitedIds(group.id)),
+    invited: await sortedNames(store, await store.invitedIds(group.id)),
   };
 }
 
-export function contact(store: ServerStore, me: UserRow, relation: RelationRow): Contact {
+export async function contact(store: AsyncStore, me: UserRow, relation: RelationRow): Promise<Contact> {
   const otherId = relation.userLow === me.id ? relation.userHigh : relation.userLow;
   const mine = relation.requesterId === me.id;
   const state =
@@ -65,7 +66,7 @@ export function contact(store: ServerStore, me: UserRow, relation: RelationRow):
           ? 'declined-by-them'
           : 'declined-by-me';
   return {
-    name: store.userById(otherId)!.name,
+    name: (await store.userById(otherId))!.name,
     state,
     conv: dmConversation(me.id, otherId),
     since: relation.since,
@@ -73,7 +74,7 @@ export function contact(store: ServerStore, me: UserRow, relation: RelationRow):
 }
 
 /** Whether the user may read a conversation. */
-export function canRead(store: ServerStore, me: UserRow, conv: ConversationKey): boolean {
+export async function canRead(store: AsyncStore, me: UserRow, conv: ConversationKey): Promise<boolean> {
   if (conv === ROOM) return true;
   const [kind, a, b] = conv.split(':');
   if (kind === 'dm') return Number(a) === me.id || Number(b) === me.id;

@@ -29,7 +29,7 @@ describe('presence', () => {
     await room.start({ limits: { loginsPerMinute: 100_000 } });
     const token = (await room.user('mallory')).sessionToken!;
     room.closeClients();
-    room.host.server.admin.mute('mallory');
+    await room.host.server.admin.mute('mallory');
     const alice = await room.raw();
     await alice.login('alice');
 

@@ -8,10 +8,11 @@
 import { ErrorCode, type WireError } from '../../src-shared/protocol/errors.js';
 import { type PushFrame } from '../../src-shared/protocol/pushes.js';
 import { encodeFrame } from '../net/frame.js';
-import type { ServerStore, UserRow } from '../store/types.js';
+import type { AsyncStore, UserRow } from '../store/types.js';
 import { type RoomAccess, addressHost } from './access.js';
 import { type Bus, type BusMessage, type EndTarget, LoneBus, NODE_SILENT_HEARTBEATS } from './bus.js';
 import type { ServerLog } from './log.js';
+import type { KeyedQueue } from './serial.js';
 import type { Session } from './session.js';
 import type { FileTransfers } from './transfer.js';
 
@@ -76,9 +77,11 @@ export class Roster {
   private gapTimer: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly store: ServerStore,
+    private readonly store: AsyncStore,
     private readonly log: ServerLog,
     private readonly windowMs: number,
+    /** The server's per-user turns: a leave's cursor write and the next login's reads of it keep their order. */
+    private readonly accounts: KeyedQueue<number>,
     private readonly options: RosterOptions,
   ) {
     this.bus = options.bus ?? new LoneBus();
@@ -97,8 +100,11 @@ export class Roster {
     return this.online.has(userId) || this.elsewhere.has(userId);
   }
 
-  /** Adds a session that just logged in; the user's first session announces them online to the others. */
-  join(session: Session, user: UserRow): void {
+  /**
+   * Adds a session that just logged in; the user's first session announces them online to the others.
+   * The session counts from the call; the promise settles once its last-seen time is stored.
+   */
+  async join(session: Session, user: UserRow): Promise<void> {
     let sessions = this.online.get(user.id);
     const wasOnline = this.isOnline(user.id);
     const now = Date.now();
@@ -108,12 +114,15 @@ export class Roster {
       this.publish(() => ({ kind: 'presence', userId: user.id, name: user.name, online: true, ts: now }));
     }
     sessions.add(session);
-    this.store.setLastSeen(user.id, now);
     if (!wasOnline) this.notePresence(user.id, user.name, now);
+    await this.store.setLastSeen(user.id, now);
   }
 
-  /** Removes a closed session; the user's last one saves how far they got and announces them offline. */
-  leave(session: Session, reason: WireError | null): void {
+  /**
+   * Removes a closed session at once; the user's last one announces them offline and saves how far
+   * they got (in the user's turn, see `accounts`). The promise settles once that is stored.
+   */
+  async leave(session: Session, reason: WireError | null): Promise<void> {
     const user = session.user;
     if (!user) return;
     const sessions = this.online.get(user.id);
@@ -129,15 +138,17 @@ export class Roster {
     const clean =
       reason === null || reason.code === ErrorCode.LOGGED_OUT || reason.code === ErrorCode.SERVER_SHUTDOWN || reason.code === ErrorCode.KICKED;
     const reached = clean ? session.sentUpTo : session.syncedTo;
-    try {
-      this.store.setLastSeen(user.id, now);
-      if (reached > this.store.deliveredCursor(user.id)) this.store.setDeliveredCursor(user.id, reached);
-    } catch (error) {
-      // A full disk must not take the host down with it; the user is offline all the same.
-      this.log.error('last seen not stored', { user: user.name, error: String(error) });
-    }
     this.publish(() => ({ kind: 'presence', userId: user.id, name: user.name, online: false, ts: now }));
     if (!this.elsewhere.has(user.id)) this.notePresence(user.id, user.name, now);
+    await this.accounts.run(user.id, async () => {
+      try {
+        await this.store.setLastSeen(user.id, now);
+        if (reached > (await this.store.deliveredCursor(user.id))) await this.store.setDeliveredCursor(user.id, reached);
+      } catch (error) {
+        // A full disk must not take the host down with it; the user is offline all the same.
+        this.log.error('last seen not stored', { user: user.name, error: String(error) });
+      }
+    });
   }
 
   /**

@@ -7,8 +7,9 @@ import { type AddressInfo, type Server, type Socket, createServer } from 'node:n
 import { ErrorCode, type WireError } from '../../src-shared/protocol/errors.js';
 import { type AccessMode, LIMITS } from '../../src-shared/protocol/limits.js';
 import { Connection } from '../net/connection.js';
+import type { DecodedFrame } from '../net/frame.js';
 import { TlsGate, type TlsIdentity } from '../net/tls.js';
-import type { ServerStore } from '../store/types.js';
+import type { AsyncStore } from '../store/types.js';
 import { type AccessOptions, RoomAccess, type RoomLimits, addressHost, roomLimits } from './access.js';
 import type { Bus } from './bus.js';
 import { Dispatcher, EXPENSIVE_PER_USER, type Handlers, type ServerContext } from './dispatch.js';
@@ -21,12 +22,14 @@ import { messageHandlers } from './handlers/messages.js';
 import type { ServerLog } from './log.js';
 import { type RateLimits, resolveRateLimits } from './rate-limit.js';
 import { PRESENCE_WINDOW_MS, Roster } from './roster.js';
+import { KeyedQueue, SerialQueue } from './serial.js';
 import { type Session, newSession } from './session.js';
 import { type FileOptions, FileTransfers } from './transfer.js';
 import { LoginThrottle, type ThrottleOptions } from './throttle.js';
 
 export interface ServerOptions {
-  store: ServerStore;
+  /** SQLite: openAsyncStore (store/async-store.ts). */
+  store: AsyncStore;
   log: ServerLog;
   /** Who may register; without it the mode saved in the store applies (open if none). */
   access?: AccessOptions;
@@ -75,7 +78,7 @@ export class ChatServer {
   readonly roomName: string;
   /** The host's controls: kick, ban, mute, approvals, password resets. */
   readonly admin: ServerAdmin;
-  private readonly store: ServerStore;
+  private readonly store: AsyncStore;
   private readonly access: RoomAccess;
   private readonly roster: Roster;
   private readonly dispatcher: Dispatcher;
@@ -117,8 +120,9 @@ export class ChatServer {
     this.frameTimeoutMs = options.frameTimeoutMs ?? 30_000;
     this.access = new RoomAccess(this.store, options.access, options.passwordCost);
     this.presenceWindowMs = options.presenceWindowMs ?? PRESENCE_WINDOW_MS;
+    const accounts = new KeyedQueue<number>();
     this.files = options.files ? new FileTransfers(this.store, this.log, options.files) : null;
-    this.roster = new Roster(this.store, this.log, this.presenceWindowMs, {
+    this.roster = new Roster(this.store, this.log, this.presenceWindowMs, accounts, {
       bus: options.bus,
       sessions: this.sessions,
       files: this.files,
@@ -126,6 +130,7 @@ export class ChatServer {
     });
     this.admin = new ServerAdmin({
       store: this.store,
+      accounts,
       log: this.log,
       access: this.access,
       passwordCost: options.passwordCost,
@@ -138,6 +143,9 @@ export class ChatServer {
     const maxConsecutiveErrors = options.maxConsecutiveErrors ?? 10;
     const context: ServerContext = {
       store: this.store,
+      publish: new SerialQueue(),
+      accounts,
+      relations: new KeyedQueue<string>(),
       log: this.log,
       access: this.access,
       limits,
@@ -273,25 +281,36 @@ export class ChatServer {
     this.log.info('connection', { address: connection.remoteAddress });
     connection.onClose((reason) => this.onClosed(session, reason));
     // After onClose, so a refused connection leaves the session list like any other.
-    if (this.refuseBannedAddress(session)) return;
-    connection.onFrame((frame) => {
+    let admitted: Promise<boolean> | null = this.admitAddress(session);
+    void admitted.then(() => (admitted = null));
+    const frame = (decoded: DecodedFrame): void | Promise<void> => {
       // A transfer connection's first frame (docs/PROTOCOL.md §18): the socket is the transfer's from here.
-      if (this.files && !session.helloDone && frame.kind === 'frame' && FileTransfers.opens(frame.value)) {
+      if (this.files && !session.helloDone && decoded.kind === 'frame' && FileTransfers.opens(decoded.value)) {
         this.sessions.delete(session);
-        this.files.take(connection, frame.value);
+        this.files.take(connection, decoded.value);
         return;
       }
-      return this.dispatcher.frame(session, frame);
-    });
+      return this.dispatcher.frame(session, decoded);
+    };
+    // Frames before the ban check has answered wait for it (a promise holds the connection's next frame back).
+    connection.onFrame((decoded) => (admitted ? admitted.then((open) => (open ? frame(decoded) : undefined)) : frame(decoded)));
   }
 
-  /** Closes a new connection from a banned address; true when it did. */
-  private refuseBannedAddress(session: Session): boolean {
+  /** Closes a new connection from a banned address; resolves with whether it stays open. */
+  private async admitAddress(session: Session): Promise<boolean> {
     const address = session.connection.remoteAddress;
-    if (!this.store.isBanned('address', addressHost(address))) return false;
+    let banned: boolean;
+    try {
+      banned = await this.store.isBanned('address', addressHost(address));
+    } catch (error) {
+      this.log.error('ban check failed', { address, error: String(error) });
+      session.connection.close({ code: ErrorCode.INTERNAL, message: 'the server hit an internal error; try again' });
+      return false;
+    }
+    if (!banned) return session.connection.isOpen;
     this.log.warn('connection refused', { address, reason: 'banned' });
     session.connection.close({ code: ErrorCode.BANNED, message: 'the host banned your address from this room' });
-    return true;
+    return false;
   }
 
   private onClosed(session: Session, reason: WireError | null): void {
@@ -301,7 +320,7 @@ export class ChatServer {
       ...(session.user ? { user: session.user.name } : {}),
       reason: reason ? reason.code : 'closed by client',
     });
-    this.roster.leave(session, reason);
+    void this.roster.leave(session, reason);
   }
 
   /**

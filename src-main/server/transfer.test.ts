@@ -154,6 +154,17 @@ describe('files', () => {
     expect(history.messages.at(-1)!.attachments).toEqual([file]);
   });
 
+  it('stay free for the next send when a send carrying them is refused for its target', async () => {
+    await room.start();
+    const alice = await room.user('alice');
+    const { path } = randomFile('notes', 1000);
+    const file = await uploadFile(link(alice), { source: { path }, name: 'notes.txt' });
+    const refused = alice.request('send', { to: { kind: 'dm', user: 'nobody' }, text: '', clientMsgId: 'lost', attachments: [{ fileId: file.id }] });
+    expect(await codeOf(refused)).toBe(ErrorCode.UNKNOWN_USER);
+    const sent = await alice.send({ kind: 'room' }, '', undefined, undefined, [{ fileId: file.id }]);
+    expect(sent.attachments).toEqual([file]);
+  });
+
   it('name the type from the content, not the name, and keep the sender’s image size and thumbnail', async () => {
     await room.start();
     const alice = await room.user('alice');
@@ -422,7 +433,7 @@ describe('files', () => {
     const upload = await RawTransfer.open(room.port);
     expect(await upload.first({ ...opener, id: 1 })).toMatchObject({ ok: true });
     upload.socket.write(bytes.subarray(0, 100_000));
-    room.host.server.admin.kick('mallory');
+    await room.host.server.admin.kick('mallory');
     await waitFor(() => upload.closed, 5000, 'the kicked user’s upload to end');
     expect(upload.frames.at(-1)).toMatchObject({ type: 'bye', error: { code: ErrorCode.KICKED } });
 
@@ -431,7 +442,7 @@ describe('files', () => {
     await alice.send({ kind: 'room' }, 'for all', undefined, undefined, [{ fileId: file.id }]);
     const again = await room.user('mallory');
     const download = await stalledDownload(again, file.id);
-    room.host.server.admin.ban({ name: 'mallory' });
+    await room.host.server.admin.ban({ name: 'mallory' });
     expect(await download.resume()).toBeLessThan(large.length);
 
     // alice changes her password on one device: her other device's transfer ends, this one's goes on.

@@ -20,10 +20,11 @@ import { formatBytes } from '../../src-shared/text.js';
 import type { Connection } from '../net/connection.js';
 import { encodeFrame } from '../net/frame.js';
 import type { FileRow } from '../store/files.js';
-import type { ServerStore, UserRow } from '../store/types.js';
+import type { AsyncStore, UserRow } from '../store/types.js';
 import { ServerError } from './dispatch.js';
 import type { ServerLog } from './log.js';
 import { canRead } from './lookups.js';
+import { SerialQueue } from './serial.js';
 
 export interface FileOptions {
   /** The folder the host keeps files in (inside its data folder). */
@@ -94,9 +95,11 @@ export class FileTransfers {
   private readonly sweeper: NodeJS.Timeout;
   /** Files a send waiting for its commit carries, so no other send takes them meanwhile. */
   private readonly claimed = new Set<string>();
+  /** A content's disk file and its row change together: the sweep's removals and a finishing upload take turns. */
+  private readonly blobs = new SerialQueue();
 
   constructor(
-    private readonly store: ServerStore,
+    private readonly store: AsyncStore,
     private readonly log: ServerLog,
     options: FileOptions,
   ) {
@@ -105,8 +108,9 @@ export class FileTransfers {
     this.unsentTtlMs = options.unsentTtlMs ?? DAY_MS;
     this.idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
     mkdirSync(join(this.dir, 'partial'), { recursive: true, mode: 0o700 });
-    this.collectGarbage();
-    this.sweeper = setInterval(() => this.collectGarbage(), options.sweepIntervalMs ?? 10_000).unref();
+    const sweep = (): void => void this.collectGarbage().catch((error: unknown) => this.log.error('file sweep failed', { error: String(error) }));
+    sweep();
+    this.sweeper = setInterval(sweep, options.sweepIntervalMs ?? 10_000).unref();
   }
 
   /** Whether a connection's first frame opens a transfer. */
@@ -143,10 +147,13 @@ export class FileTransfers {
     const opener = parsed.data;
     const work = async (): Promise<void> => {
       const tokenHash = createHash('sha256').update(opener.token).digest('hex');
-      const user = this.userOf(tokenHash);
+      const user = await this.userOf(tokenHash);
       // A resumed upload takes over its older connection (see upload), which does not count then.
       this.refuseBusy(user.id, opener.type === 'upload' && opener.uploadId ? this.active.get(opener.uploadId)?.socket : undefined);
       this.sockets.set(socket, { userId: user.id, tokenHash, address: connection.remoteAddress, conv: null });
+      // Asked again now that `end` can find this transfer: a password change or ban that ended the token's
+      // transfers while it was looked up must not miss this one.
+      if ((await this.store.sessionUserId(tokenHash)) !== user.id) throw badToken();
       if (opener.type === 'upload') await this.upload(socket, user, opener);
       else await this.download(socket, user, opener);
     };
@@ -164,27 +171,39 @@ export class FileTransfers {
    * The attachments of a message being sent: the sender's own finished uploads not sent yet,
    * each held for this message until `release` (after the message is stored or refused).
    */
-  claim(me: UserRow, refs: AttachmentRef[]): { attachments: Attachment[]; release: () => void } {
+  async claim(me: UserRow, refs: AttachmentRef[]): Promise<{ attachments: Attachment[]; release: () => void }> {
     const ids = refs.map((ref) => ref.fileId);
-    const attachments = refs.map((ref, index): Attachment => {
-      const file = this.store.fileById(ref.fileId);
-      if (!file || file.uploaderId !== me.id || file.messageId !== null || this.claimed.has(ref.fileId) || ids.indexOf(ref.fileId) !== index) {
-        throw new ServerError(ErrorCode.UNKNOWN_FILE, `${ref.fileId} is not a finished upload of yours that no message carries yet`);
-      }
-      const { fileId: _id, ...measured } = ref;
-      return { ...toFileInfo(file), ...measured };
-    });
+    const refuse = (fileId: string): ServerError =>
+      new ServerError(ErrorCode.UNKNOWN_FILE, `${fileId} is not a finished upload of yours that no message carries yet`);
+    // Held before the store is asked, so a send in flight at the same time cannot take them too.
+    const taken = ids.find((id, index) => this.claimed.has(id) || ids.indexOf(id) !== index);
+    if (taken !== undefined) throw refuse(taken);
     for (const id of ids) this.claimed.add(id);
-    return { attachments, release: () => ids.forEach((id) => this.claimed.delete(id)) };
+    const release = (): void => ids.forEach((id) => this.claimed.delete(id));
+    try {
+      const files = await Promise.all(ids.map((id) => this.store.fileById(id)));
+      const attachments = refs.map((ref, index): Attachment => {
+        const file = files[index];
+        if (!file || file.uploaderId !== me.id || file.messageId !== null) throw refuse(ref.fileId);
+        const { fileId: _id, ...measured } = ref;
+        return { ...toFileInfo(file), ...measured };
+      });
+      return { attachments, release };
+    } catch (error) {
+      release();
+      throw error;
+    }
   }
 
   /** Removes the disk files of contents no file has any more, and uploads and unsent files past their time. */
-  collectGarbage(): void {
-    for (const id of this.store.expireUnsent(Date.now() - this.unsentTtlMs)) {
+  async collectGarbage(): Promise<void> {
+    for (const id of await this.store.expireUnsent(Date.now() - this.unsentTtlMs)) {
       if (!this.active.has(id)) rmSync(this.partialPath(id), { force: true });
     }
-    // Synchronously, with the rows: an upload of the same content finishing meanwhile puts its file back.
-    for (const sha256 of this.store.takeOrphanBlobs()) rmSync(this.blobPath(sha256), { force: true });
+    // In the blobs' turn, with the rows: an upload of the same content finishing meanwhile puts its file back after.
+    await this.blobs.run(async () => {
+      for (const sha256 of await this.store.takeOrphanBlobs()) rmSync(this.blobPath(sha256), { force: true });
+    });
   }
 
   /** Ends every transfer; partial uploads stay for their clients to resume. */
@@ -223,10 +242,10 @@ export class FileTransfers {
     return false;
   }
 
-  private userOf(tokenHash: string): UserRow {
-    const userId = this.store.sessionUserId(tokenHash);
-    const user = userId === undefined ? undefined : this.store.userById(userId);
-    if (!user) throw new ServerError(ErrorCode.BAD_TOKEN, 'this session token is not valid: log in again');
+  private async userOf(tokenHash: string): Promise<UserRow> {
+    const userId = await this.store.sessionUserId(tokenHash);
+    const user = userId === undefined ? undefined : await this.store.userById(userId);
+    if (!user) throw badToken();
     return user;
   }
 
@@ -244,8 +263,8 @@ export class FileTransfers {
     if (size > this.limits.maxFileBytes) {
       throw new ServerError(ErrorCode.FILE_TOO_LARGE, `too large: the host allows ${formatBytes(this.limits.maxFileBytes)}`);
     }
-    const uploadId = opener.uploadId ?? this.beginUpload(user, name, size, sha256);
-    const upload = this.store.uploadById(uploadId);
+    const uploadId = opener.uploadId ?? (await this.beginUpload(user, name, size, sha256));
+    const upload = await this.store.uploadById(uploadId);
     if (!upload || upload.userId !== user.id || upload.name !== name || upload.size !== size || upload.sha256 !== sha256) {
       throw new ServerError(ErrorCode.UNKNOWN_FILE, 'no such upload of yours to resume (it may have expired): start it again');
     }
@@ -279,16 +298,16 @@ export class FileTransfers {
   }
 
   /** Checks the limits of a new upload and records it; returns its id. */
-  private beginUpload(user: UserRow, name: string, size: number, sha256: string): string {
+  private async beginUpload(user: UserRow, name: string, size: number, sha256: string): Promise<string> {
     const now = Date.now();
-    const used = this.store.fileStorageUsed();
+    const used = await this.store.fileStorageUsed();
     if (used + size > this.limits.maxFileStorageBytes) {
       throw new ServerError(
         ErrorCode.STORAGE_FULL,
         `the host keeps at most ${formatBytes(this.limits.maxFileStorageBytes)} of files and has ${formatBytes(Math.max(0, this.limits.maxFileStorageBytes - used))} left`,
       );
     }
-    if (this.store.fileBytesOnDay(user.id, now) + size > this.limits.maxFileBytesPerDay) {
+    if ((await this.store.fileBytesOnDay(user.id, now)) + size > this.limits.maxFileBytesPerDay) {
       throw new ServerError(
         ErrorCode.STORAGE_FULL,
         `you have sent ${formatBytes(this.limits.maxFileBytesPerDay)} of files today, as much as this host takes from one user per day; you can send again when the day ends (00:00 UTC)`,
@@ -296,7 +315,7 @@ export class FileTransfers {
       );
     }
     const id = randomBytes(16).toString('base64url');
-    this.store.createUpload({ id, userId: user.id, name, size, sha256, createdAt: now });
+    await this.store.createUpload({ id, userId: user.id, name, size, sha256, createdAt: now });
     return id;
   }
 
@@ -314,7 +333,7 @@ export class FileTransfers {
     };
     const discard = (): void => {
       rmSync(partial, { force: true });
-      this.store.deleteUpload(uploadId);
+      this.store.deleteUpload(uploadId).catch((error: unknown) => this.log.error('upload not removed', { upload: uploadId, error: String(error) }));
     };
     const onData = (chunk: Buffer): void => {
       if (received + chunk.length > size) {
@@ -374,7 +393,7 @@ export class FileTransfers {
   }
 
   private async complete(socket: Socket, uploadId: string, partial: string, digest: string): Promise<FileRow> {
-    const upload = this.store.uploadById(uploadId);
+    const upload = await this.store.uploadById(uploadId);
     if (!upload) throw new ServerError(ErrorCode.UNKNOWN_FILE, 'the upload expired before it finished');
     if (digest !== upload.sha256) {
       this.log.warn('upload hash mismatch', { upload: uploadId, address: socket.remoteAddress ?? 'unknown' });
@@ -383,18 +402,20 @@ export class FileTransfers {
     // From the first bytes only (magic numbers); the host decodes nothing.
     const type = (await fileTypeFromFile(partial))?.mime ?? UNKNOWN_TYPE;
     const blob = this.blobPath(upload.sha256);
-    if (this.store.hasBlob(upload.sha256) && existsSync(blob)) {
-      rmSync(partial);
-    } else {
-      mkdirSync(join(blob, '..'), { recursive: true, mode: 0o700 });
-      renameSync(partial, blob);
-    }
-    return this.store.completeUpload(uploadId, type);
+    return this.blobs.run(async () => {
+      if ((await this.store.hasBlob(upload.sha256)) && existsSync(blob)) {
+        rmSync(partial);
+      } else {
+        mkdirSync(join(blob, '..'), { recursive: true, mode: 0o700 });
+        renameSync(partial, blob);
+      }
+      return this.store.completeUpload(uploadId, type);
+    });
   }
 
   private async download(socket: Socket, user: UserRow, opener: DownloadOpener): Promise<void> {
-    const file = this.store.fileById(opener.fileId);
-    const readable = file && (file.conv === null ? file.uploaderId === user.id : canRead(this.store, user, file.conv));
+    const file = await this.store.fileById(opener.fileId);
+    const readable = file && (file.conv === null ? file.uploaderId === user.id : await canRead(this.store, user, file.conv));
     if (!file || !readable) throw new ServerError(ErrorCode.UNKNOWN_FILE, 'no such file for you');
     if (opener.offset > file.size) {
       throw new ServerError(ErrorCode.BAD_REQUEST, `offset ${opener.offset} is past the end of the file (${file.size} bytes)`);
@@ -418,6 +439,10 @@ export class FileTransfers {
     socket.once('close', () => input.destroy());
     input.pipe(socket);
   }
+}
+
+function badToken(): ServerError {
+  return new ServerError(ErrorCode.BAD_TOKEN, 'this session token is not valid: log in again');
 }
 
 /** Feeds the bytes of a partial file to the hash; returns how many there were (0 when there is no file yet). */

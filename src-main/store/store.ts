@@ -10,6 +10,7 @@ import { conversationQueries } from './conversation.js';
 import { conversationLister, messageQueries, pageReader } from './messages.js';
 import { openDatabase, type StoreOptions } from './open.js';
 import { relationQueries } from './relations.js';
+import type { Db } from './rows.js';
 import { gramIndex } from './search-grams.js';
 import { searchQueries } from './search.js';
 import type { ServerStore } from './types.js';
@@ -19,12 +20,17 @@ import { WalPurger } from './wal-purge.js';
 export { StoreOpenError, type StoreOptions } from './open.js';
 
 export function openStore(file: string, options: StoreOptions = {}): ServerStore {
+  return openStoreWithDatabase(file, options).store;
+}
+
+/** The store with its connection, whose transactions the promise adapter drives (async-store.ts). */
+export function openStoreWithDatabase(file: string, options: StoreOptions = {}): { store: ServerStore; db: Db } {
   const db = openDatabase(file, options);
   const pageOf = pageReader(db);
   const { search, closeSearch } = searchQueries(file, pageOf);
   const grams = gramIndex(db);
   const walPurger = new WalPurger(db, file);
-  return {
+  const store: ServerStore = {
     close: () => {
       closeSearch();
       grams.close();
@@ -41,4 +47,5 @@ export function openStore(file: string, options: StoreOptions = {}): ServerStore
     ...fileQueries(db),
     purgeDeleted: () => walPurger.purge(),
   };
+  return { store, db };
 }

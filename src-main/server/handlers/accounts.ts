@@ -78,8 +78,8 @@ export function accountHandlers(ctx: ServerContext) {
     );
   }
 
-  function refuseBanned(key: string, address: string): void {
-    if (!store.isBanned('name', key) && !store.isBanned('address', addressHost(address))) return;
+  async function refuseBanned(key: string, address: string): Promise<void> {
+    if (!(await store.isBanned('name', key)) && !(await store.isBanned('address', addressHost(address)))) return;
     log.warn('login refused', { user: key, address, reason: 'banned' });
     throw new ServerError(ErrorCode.BANNED, 'the host banned this account or address from the room');
   }
@@ -88,9 +88,9 @@ export function accountHandlers(ctx: ServerContext) {
    * The account as it is after a password check: a password change, a host reset or a ban
    * that happened while scrypt ran must not be undone by a login that began before it.
    */
-  function recheckAfterAwait(checked: UserRow, address: string): UserRow {
-    refuseBanned(checked.nameKey, address);
-    const now = store.userById(checked.id);
+  async function recheckAfterAwait(checked: UserRow, address: string): Promise<UserRow> {
+    await refuseBanned(checked.nameKey, address);
+    const now = await store.userById(checked.id);
     if (!now) {
       log.warn('failed login', { user: checked.name, address, reason: 'account deleted during the check' });
       throw new ServerError(ErrorCode.UNKNOWN_USER, `no account named ${checked.name}`);
@@ -115,9 +115,9 @@ export function accountHandlers(ctx: ServerContext) {
       throw new ServerError(ErrorCode.NAME_INVALID, `a name has at most ${ctx.limits.maxNameLength} characters in this room`);
     }
     const skeleton = nameSkeleton(name);
-    const lookalike = lookalikeSkeletons(name)
-      .map((candidate) => store.userBySkeleton(candidate))
-      .find((user) => user !== undefined);
+    const lookalike = (await Promise.all(lookalikeSkeletons(name).map((candidate) => store.userBySkeleton(candidate)))).find(
+      (user) => user !== undefined,
+    );
     if (lookalike) {
       log.warn('registration refused', { user: name, address, reason: `looks like ${lookalike.name}` });
       throw new ServerError(ErrorCode.NAME_TAKEN, `the name ${name} is too close to the existing user ${lookalike.name}`);
@@ -139,14 +139,14 @@ export function accountHandlers(ctx: ServerContext) {
       );
     }
     const status = mode === 'approval' ? 'pending' : 'active';
-    if (status === 'pending' && store.pendingUsers().length >= ctx.limits.maxPendingAccounts) {
+    if (status === 'pending' && (await store.pendingUsers()).length >= ctx.limits.maxPendingAccounts) {
       log.warn('registration refused', { user: name, address, reason: 'too many pending accounts' });
       throw new ServerError(ErrorCode.LIMIT_REACHED, 'too many new accounts wait for the host’s approval; try again later');
     }
     const passwordHash = await queued(session, 'register', () => hashPassword(password, ctx.passwordCost));
     let user: UserRow;
     try {
-      user = store.createUser({ name, nameKey: nameKey(name), skeleton, passwordHash, createdAt: Date.now(), status });
+      user = await store.createUser({ name, nameKey: nameKey(name), skeleton, passwordHash, createdAt: Date.now(), status });
     } catch (error) {
       if (error instanceof StoreConflictError) throw new ServerError(ErrorCode.NAME_TAKEN, `the name ${name} was just taken`);
       throw error;
@@ -188,66 +188,77 @@ export function accountHandlers(ctx: ServerContext) {
       const checked = checkUserName(request.name);
       if (!checked.ok) throw new ServerError(ErrorCode.NAME_INVALID, checked.reason);
       const key = nameKey(checked.name);
-      refuseBanned(key, address);
+      await refuseBanned(key, address);
       const throttleKeys = loginThrottleKeys(key, address);
       // A token is unguessable: failed password guesses by others must not lock its owner out.
       if (request.token === undefined) refuseThrottled(throttleKeys, checked.name, address);
       refuseLoginRate(key, checked.name, address, false);
-      const existing = store.userByKey(key);
+      const existing = await store.userByKey(key);
+      const badToken = (): ServerError => {
+        log.warn('failed login', { user: checked.name, address, reason: 'bad token' });
+        return new ServerError(ErrorCode.BAD_TOKEN, 'this session has ended; log in with your password');
+      };
       let user: UserRow;
       let registered = false;
-      let token: string;
       if (request.token !== undefined) {
-        const tokenHash = sha256(request.token);
-        if (!existing || store.sessionUserId(tokenHash) !== existing.id) {
-          log.warn('failed login', { user: checked.name, address, reason: 'bad token' });
-          throw new ServerError(ErrorCode.BAD_TOKEN, 'this session has ended; log in with your password');
-        }
-        refuseLoginRate(key, existing.name, address, true);
+        if (!existing) throw badToken();
         user = existing;
-        token = request.token;
-      } else {
+      } else if (existing) {
         const password = request.password!;
-        if (existing) {
-          if (!(await throttledCheck(throttleKeys, () => queued(session, 'login', () => verifyPassword(password, existing.passwordHash))))) {
-            throttle.recordFailure(throttleKeys);
-            log.warn('failed login', { user: existing.name, address, reason: 'wrong password' });
-            throw new ServerError(ErrorCode.WRONG_PASSWORD, `wrong password for ${existing.name}`);
-          }
-          user = recheckAfterAwait(existing, address);
-          if (user.status === 'pending') throw pendingApproval(user.name);
-        } else {
-          // A retry after PENDING_APPROVAL must not make the account again once the host rejected it.
-          if (request.create === false) throw new ServerError(ErrorCode.UNKNOWN_USER, `no account named ${checked.name}`);
-          user = await register(session, checked.name, password, address, request.passphrase, throttleKeys);
-          registered = true;
-          refuseBanned(key, address);
+        if (!(await throttledCheck(throttleKeys, () => queued(session, 'login', () => verifyPassword(password, existing.passwordHash))))) {
+          throttle.recordFailure(throttleKeys);
+          log.warn('failed login', { user: existing.name, address, reason: 'wrong password' });
+          throw new ServerError(ErrorCode.WRONG_PASSWORD, `wrong password for ${existing.name}`);
         }
-        refuseLoginRate(key, user.name, address, true);
-        throttle.reset(throttleKeys[0]!);
-        token = randomBytes(32).toString('base64url');
-        store.createSession(sha256(token), user.id, Date.now());
+        user = existing;
+      } else {
+        // A retry after PENDING_APPROVAL must not make the account again once the host rejected it.
+        if (request.create === false) throw new ServerError(ErrorCode.UNKNOWN_USER, `no account named ${checked.name}`);
+        user = await register(session, checked.name, request.password!, address, request.passphrase, throttleKeys);
+        registered = true;
       }
-      if (!session.connection.isOpen) throw new ServerError(ErrorCode.INTERNAL, 'connection closed during login');
-      session.user = user;
-      session.tokenHash = sha256(token);
-      log.info('login', { user: user.name, address, client: session.clientName });
-      if (registered) store.setDeliveredCursor(user.id, store.lastMessageId());
-      ctx.roster.join(session, user);
-      const result = {
-        name: user.name,
-        registered,
-        token,
-        lastMessageId: store.lastMessageId(),
-        deliveredUpTo: store.deliveredCursor(user.id),
-        lastEventId: store.lastEventId(),
-      };
-      const mutedUntil = ctx.access.mutedUntil(user.id);
-      if (mutedUntil === null) return result;
-      // A muted user learns it right after the login answer, not on the first send.
-      session.connection.send({ type: 'res', id: request.id, ok: true, result });
-      session.connection.send(mutePush(mutedUntil));
-      return ANSWERED;
+      // From the last checks to the session's registration, in the user's turn: a password change,
+      // reset or ban waits for it (and then closes the session) or comes first (and this login fails).
+      return ctx.accounts.run(user.id, async () => {
+        let token: string;
+        if (request.token !== undefined) {
+          if ((await store.sessionUserId(sha256(request.token))) !== user.id) throw badToken();
+          await refuseBanned(key, address);
+          refuseLoginRate(key, user.name, address, true);
+          token = request.token;
+        } else {
+          if (registered) await refuseBanned(key, address);
+          else {
+            user = await recheckAfterAwait(user, address);
+            if (user.status === 'pending') throw pendingApproval(user.name);
+          }
+          refuseLoginRate(key, user.name, address, true);
+          throttle.reset(throttleKeys[0]!);
+          token = randomBytes(32).toString('base64url');
+          await store.createSession(sha256(token), user.id, Date.now());
+        }
+        if (registered) await store.setDeliveredCursor(user.id, await store.lastMessageId());
+        // Nothing is awaited from this check to the registration: a session that closed is never registered.
+        if (!session.connection.isOpen) throw new ServerError(ErrorCode.INTERNAL, 'connection closed during login');
+        session.user = user;
+        session.tokenHash = sha256(token);
+        log.info('login', { user: user.name, address, client: session.clientName });
+        await ctx.roster.join(session, user);
+        const result = {
+          name: user.name,
+          registered,
+          token,
+          lastMessageId: await store.lastMessageId(),
+          deliveredUpTo: await store.deliveredCursor(user.id),
+          lastEventId: await store.lastEventId(),
+        };
+        const mutedUntil = ctx.access.mutedUntil(user.id);
+        if (mutedUntil === null) return result;
+        // A muted user learns it right after the login answer, not on the first send.
+        session.connection.send({ type: 'res', id: request.id, ok: true, result });
+        session.connection.send(mutePush(mutedUntil));
+        return ANSWERED;
+      });
     },
 
     changePassword: async (session, request) => {
@@ -255,24 +266,27 @@ export function accountHandlers(ctx: ServerContext) {
       const address = session.connection.remoteAddress;
       const throttleKeys = loginThrottleKeys(me.nameKey, address);
       refuseThrottled(throttleKeys, me.name, address);
-      const stored = store.userById(me.id)!;
+      const stored = (await store.userById(me.id))!;
       if (!(await throttledCheck(throttleKeys, () => queued(session, 'login', () => verifyPassword(request.current, stored.passwordHash))))) {
         throttle.recordFailure(throttleKeys);
         log.warn('password change refused', { user: me.name, address, reason: 'wrong current password' });
         throw new ServerError(ErrorCode.WRONG_PASSWORD, 'the current password is wrong');
       }
-      store.setPasswordHash(me.id, await queued(session, 'login', () => hashPassword(request.password, ctx.passwordCost)));
-      store.deleteSessionsOf(me.id, session.tokenHash ?? undefined);
-      const reason = { code: ErrorCode.PASSWORD_CHANGED, message: 'your password was changed on another device; log in with the new one' };
-      const closed = ctx.roster.end({ userId: me.id, keepToken: session.tokenHash ?? undefined }, reason, session);
+      const passwordHash = await queued(session, 'login', () => hashPassword(request.password, ctx.passwordCost));
+      const closed = await ctx.accounts.run(me.id, async () => {
+        await store.setPasswordHash(me.id, passwordHash);
+        await store.deleteSessionsOf(me.id, session.tokenHash ?? undefined);
+        const reason = { code: ErrorCode.PASSWORD_CHANGED, message: 'your password was changed on another device; log in with the new one' };
+        return ctx.roster.end({ userId: me.id, keepToken: session.tokenHash ?? undefined }, reason, session);
+      });
       log.info('password changed', { user: me.name, address, otherConnectionsClosed: closed });
       return {};
     },
 
-    logout: (session) => {
+    logout: async (session) => {
       const reason = { code: ErrorCode.LOGGED_OUT, message: 'logged out' };
       if (session.tokenHash) {
-        store.deleteSession(session.tokenHash);
+        await store.deleteSession(session.tokenHash);
         ctx.roster.end({ token: session.tokenHash }, reason);
       }
       log.info('logout', { user: session.user.name });
@@ -280,8 +294,8 @@ export function accountHandlers(ctx: ServerContext) {
       return {};
     },
 
-    users: () => ({
-      users: store.listUsers().map((user) => ({
+    users: async () => ({
+      users: (await store.listUsers()).map((user) => ({
         name: user.name,
         online: ctx.roster.isOnline(user.id),
         lastSeen: user.lastSeen,

@@ -10,12 +10,13 @@ import { ErrorCode, type WireError } from '../../../src-shared/protocol/errors.j
 import type { PushFrames } from '../../../src-shared/protocol/pushes.js';
 import { checkUserName } from '../../../src-shared/text.js';
 import { nameKey } from '../../../src-shared/protocol/names.js';
-import type { BanRow, ServerStore, UserRow } from '../../store/types.js';
+import type { AsyncStore, BanRow, UserRow } from '../../store/types.js';
 import { type RoomAccess, addressHost, normalizeAddress } from '../access.js';
 import { ServerError } from '../dispatch.js';
 import type { ServerLog } from '../log.js';
 import { hashPassword } from '../password.js';
 import type { Roster } from '../roster.js';
+import type { KeyedQueue } from '../serial.js';
 import type { Session } from '../session.js';
 import type { FileTransfers } from '../transfer.js';
 
@@ -34,7 +35,9 @@ export interface ConnectedUser {
 export type BanTarget = { name: string } | { address: string };
 
 export interface AdminContext {
-  store: ServerStore;
+  store: AsyncStore;
+  /** The server's per-user turns (ServerContext.accounts): a ban or reset and a login of that user never interleave. */
+  accounts: KeyedQueue<number>;
   log: ServerLog;
   access: RoomAccess;
   passwordCost: number | undefined;
@@ -94,28 +97,32 @@ export class ServerAdmin {
     return list.sort((a, b) => nameKey(a.name).localeCompare(nameKey(b.name)) || a.since - b.since);
   }
 
-  kick(name: string): number {
-    const user = this.targetUser(name, 'kick');
+  async kick(name: string): Promise<number> {
+    const user = await this.targetUser(name, 'kick');
     const closed = this.closeAll(user.id, { code: ErrorCode.KICKED, message: 'the host disconnected you' });
     this.record('kick', { user: user.name, connections: closed });
     return closed;
   }
 
-  ban(target: BanTarget): void {
+  async ban(target: BanTarget): Promise<void> {
     const now = Date.now();
+    const store = this.context.store;
     if ('name' in target) {
       const name = target.name.normalize('NFC');
       const key = nameKey(name);
-      const user = this.context.store.userByKey(key);
       // An account that exists is banned whatever rules its name was registered under.
       const checked = checkUserName(name);
-      if (!user && !checked.ok) throw new ServerError(ErrorCode.NAME_INVALID, checked.reason);
+      if (!checked.ok && !(await store.userByKey(key))) throw new ServerError(ErrorCode.NAME_INVALID, checked.reason);
       this.refuseProtected(key, 'ban');
-      this.context.store.addBan('name', key, now);
+      await store.addBan('name', key, now);
+      // Looked up after the ban is stored: an account registered meanwhile either saw the ban or is closed here.
+      const user = await store.userByKey(key);
       let closed = 0;
       if (user) {
-        this.context.store.deleteSessionsOf(user.id);
-        closed = this.closeAll(user.id, { code: ErrorCode.BANNED, message: 'the host banned you from this room' });
+        closed = await this.context.accounts.run(user.id, async () => {
+          await store.deleteSessionsOf(user.id);
+          return this.closeAll(user.id, { code: ErrorCode.BANNED, message: 'the host banned you from this room' });
+        });
       }
       this.record('ban', { user: user?.name ?? name, connections: closed });
       return;
@@ -126,30 +133,30 @@ export class ServerAdmin {
         throw new ServerError(ErrorCode.INVALID_TARGET, `${address} is the address of the host's own account`);
       }
     }
-    this.context.store.addBan('address', address, now);
+    await store.addBan('address', address, now);
     const reason = { code: ErrorCode.BANNED, message: 'the host banned your address from this room' };
     const closed = this.context.roster.end({ address }, reason);
     this.record('ban', { address, connections: closed });
   }
 
   /** Returns whether there was such a ban. */
-  unban(target: BanTarget): boolean {
+  async unban(target: BanTarget): Promise<boolean> {
     const removed =
       'name' in target
-        ? this.context.store.removeBan('name', nameKey(target.name.normalize('NFC')))
-        : this.context.store.removeBan('address', this.address(target.address));
+        ? await this.context.store.removeBan('name', nameKey(target.name.normalize('NFC')))
+        : await this.context.store.removeBan('address', this.address(target.address));
     this.record('unban', { ...target, removed });
     return removed;
   }
 
-  bans(): BanRow[] {
+  bans(): Promise<BanRow[]> {
     return this.context.store.bans();
   }
 
   /** Mutes for `minutes`, or until unmuted when not given. */
-  mute(name: string, minutes?: number): void {
+  async mute(name: string, minutes?: number): Promise<void> {
     if (minutes !== undefined && !(minutes > 0)) throw new ServerError(ErrorCode.BAD_REQUEST, 'a mute lasts more than 0 minutes');
-    const user = this.targetUser(name, 'mute');
+    const user = await this.targetUser(name, 'mute');
     const until = minutes === undefined ? Infinity : Date.now() + minutes * 60_000;
     this.context.access.mute(user.id, until);
     this.context.roster.shareMute(user.id, until);
@@ -157,8 +164,8 @@ export class ServerAdmin {
     this.record('mute', { user: user.name, ...(minutes !== undefined ? { minutes } : {}) });
   }
 
-  unmute(name: string): boolean {
-    const user = this.knownUser(name);
+  async unmute(name: string): Promise<boolean> {
+    const user = await this.knownUser(name);
     const removed = this.context.access.unmute(user.id);
     if (removed) {
       this.context.roster.shareMute(user.id, null);
@@ -189,19 +196,19 @@ export class ServerAdmin {
   }
 
   /** Accounts waiting for approval, oldest first. */
-  pending(): { name: string; createdAt: number }[] {
-    return this.context.store.pendingUsers().map((user) => ({ name: user.name, createdAt: user.createdAt }));
+  async pending(): Promise<{ name: string; createdAt: number }[]> {
+    return (await this.context.store.pendingUsers()).map((user) => ({ name: user.name, createdAt: user.createdAt }));
   }
 
-  approve(name: string): void {
-    const user = this.pendingUser(name);
-    this.context.store.approveUser(user.id);
+  async approve(name: string): Promise<void> {
+    const user = await this.pendingUser(name);
+    await this.context.store.approveUser(user.id);
     this.record('approve', { user: user.name });
   }
 
-  reject(name: string): void {
-    const user = this.pendingUser(name);
-    this.context.store.deletePendingUser(user.id);
+  async reject(name: string): Promise<void> {
+    const user = await this.pendingUser(name);
+    await this.context.store.deletePendingUser(user.id);
     this.record('reject', { user: user.name });
   }
 
@@ -210,13 +217,16 @@ export class ServerAdmin {
    * session of the account. Returns the password to hand to the user.
    */
   async resetPassword(name: string, password?: string): Promise<string> {
-    const user = this.targetUser(name, 'reset the password of');
+    const user = await this.targetUser(name, 'reset the password of');
     const next = password ?? randomBytes(GENERATED_PASSWORD_BYTES).toString('base64url');
-    this.context.store.setPasswordHash(user.id, await hashPassword(next, this.context.passwordCost));
-    this.context.store.deleteSessionsOf(user.id);
-    const closed = this.closeAll(user.id, {
-      code: ErrorCode.PASSWORD_CHANGED,
-      message: 'the host reset your password; log in with the new one',
+    const passwordHash = await hashPassword(next, this.context.passwordCost);
+    const closed = await this.context.accounts.run(user.id, async () => {
+      await this.context.store.setPasswordHash(user.id, passwordHash);
+      await this.context.store.deleteSessionsOf(user.id);
+      return this.closeAll(user.id, {
+        code: ErrorCode.PASSWORD_CHANGED,
+        message: 'the host reset your password; log in with the new one',
+      });
     });
     this.record('reset password', { user: user.name, generated: password === undefined, connections: closed });
     return next;
@@ -228,7 +238,7 @@ export class ServerAdmin {
    */
   async silentAccounts(olderThanMinutes?: number): Promise<HostSilentAccounts> {
     const found: HostSilentAccounts = { count: 0, accounts: [] };
-    await this.eachSilentBatch(olderThanMinutes, (batch) => {
+    await this.eachSilentBatch(olderThanMinutes, async (batch) => {
       found.count += batch.length;
       for (const user of batch.slice(0, SILENT_LISTED - found.accounts.length)) found.accounts.push({ name: user.name, createdAt: user.createdAt });
     });
@@ -238,27 +248,32 @@ export class ServerAdmin {
   /** Deletes the accounts silentAccounts lists, a batch per turn; returns how many. */
   async purgeSilent(olderThanMinutes?: number): Promise<number> {
     let purged = 0;
-    await this.eachSilentBatch(olderThanMinutes, (batch) => {
-      purged += this.context.store.deleteSilentAccounts(batch.map((user) => user.id)).length;
+    await this.eachSilentBatch(olderThanMinutes, async (batch) => {
+      purged += (await this.context.store.deleteSilentAccounts(batch.map((user) => user.id))).length;
     });
     this.record('purge silent accounts', { purged, ...(olderThanMinutes !== undefined ? { olderThanMinutes } : {}) });
     return purged;
   }
 
   /** Walks the silent accounts by id, SILENT_BATCH at a time, yielding the event loop between batches. */
-  private async eachSilentBatch(olderThanMinutes: number | undefined, visit: (batch: UserRow[]) => void): Promise<void> {
+  private async eachSilentBatch(olderThanMinutes: number | undefined, visit: (batch: UserRow[]) => Promise<void>): Promise<void> {
     if (olderThanMinutes !== undefined && !(olderThanMinutes >= 0)) {
       throw new ServerError(ErrorCode.BAD_REQUEST, 'the age is a number of minutes, 0 or more');
     }
     const createdBefore = olderThanMinutes === undefined ? Number.MAX_SAFE_INTEGER : Date.now() - olderThanMinutes * 60_000;
     let afterId = 0;
     for (;;) {
-      const page = this.context.store.silentAccounts(afterId, createdBefore, SILENT_BATCH);
+      const page = await this.context.store.silentAccounts(afterId, createdBefore, SILENT_BATCH);
       if (page.length === 0) return;
       afterId = page.at(-1)!.id;
-      // Checked in the same turn as the visit: nobody can log in between.
-      const online = new Set([...this.context.sessions].flatMap((session) => (session.user ? [session.user.id] : [])));
-      visit(page.filter((user) => !online.has(user.id) && !this.protectedKeys.has(user.nameKey)));
+      // In these users' turns (ServerContext.accounts): none of them can log in between the check and the visit.
+      await this.context.accounts.runAll(
+        page.map((user) => user.id),
+        () => {
+          const online = new Set([...this.context.sessions].flatMap((session) => (session.user ? [session.user.id] : [])));
+          return visit(page.filter((user) => !online.has(user.id) && !this.protectedKeys.has(user.nameKey)));
+        },
+      );
       await nextTurn();
     }
   }
@@ -268,20 +283,20 @@ export class ServerAdmin {
     return this.context.roster.end({ userId }, reason);
   }
 
-  private knownUser(name: string): UserRow {
-    const user = this.context.store.userByKey(nameKey(name.normalize('NFC')));
+  private async knownUser(name: string): Promise<UserRow> {
+    const user = await this.context.store.userByKey(nameKey(name.normalize('NFC')));
     if (!user) throw new ServerError(ErrorCode.UNKNOWN_USER, `no user named ${name}`);
     return user;
   }
 
-  private targetUser(name: string, action: string): UserRow {
-    const user = this.knownUser(name);
+  private async targetUser(name: string, action: string): Promise<UserRow> {
+    const user = await this.knownUser(name);
     this.refuseProtected(user.nameKey, action);
     return user;
   }
 
-  private pendingUser(name: string): UserRow {
-    const user = this.knownUser(name);
+  private async pendingUser(name: string): Promise<UserRow> {
+    const user = await this.knownUser(name);
     if (user.status !== 'pending') throw new ServerError(ErrorCode.INVALID_TARGET, `${user.name} is not waiting for approval`);
     return user;
   }

@@ -5,22 +5,31 @@ import { type Handlers, type ServerContext, ServerError } from '../dispatch.js';
 import { contact, otherUser } from '../lookups.js';
 import type { Session } from '../session.js';
 
+/** Runs a change of two users' relation in the pair's turn: from reading the relation to writing it, nothing else changes it. */
+function inPairTurn<T>(ctx: ServerContext, a: UserRow, b: UserRow, change: () => Promise<T>): Promise<T> {
+  return ctx.relations.run(a.id < b.id ? `${a.id} ${b.id}` : `${b.id} ${a.id}`, change);
+}
+
 /** Asks `other` for a private chat, or accepts their pending request; returns the relation now. */
-export function openChat(ctx: ServerContext, session: Session, me: UserRow, other: UserRow, now: number): RelationRow {
+export function openChat(ctx: ServerContext, session: Session, me: UserRow, other: UserRow, now: number): Promise<RelationRow> {
+  return inPairTurn(ctx, me, other, () => openChatNow(ctx, session, me, other, now));
+}
+
+async function openChatNow(ctx: ServerContext, session: Session, me: UserRow, other: UserRow, now: number): Promise<RelationRow> {
   const { store, log, roster } = ctx;
-  const relation = store.relation(me.id, other.id);
+  const relation = await store.relation(me.id, other.id);
   if (relation?.state === 'accepted') return relation;
   if (relation?.state === 'pending' && relation.requesterId === me.id) return relation;
   if (relation?.state === 'declined' && relation.requesterId === me.id) {
     throw new ServerError(ErrorCode.CHAT_DECLINED, `${other.name} declined your chat request`);
   }
   if (relation?.state === 'pending') {
-    const accepted = store.setRelation(me.id, other.id, 'accepted', other.id, now);
+    const accepted = await store.setRelation(me.id, other.id, 'accepted', other.id, now);
     log.info('chat request answered', { user: me.name, requester: other.name, accepted: true });
     roster.deliver([other.id, me.id], { type: 'chatAnswer', from: me.name, to: other.name, accepted: true, ts: now }, session);
     return accepted;
   }
-  const pending = store.setRelation(me.id, other.id, 'pending', me.id, now);
+  const pending = await store.setRelation(me.id, other.id, 'pending', me.id, now);
   log.info('chat request', { user: me.name, to: other.name });
   roster.deliver([other.id, me.id], { type: 'chatRequest', from: me.name, to: other.name, ts: now }, session);
   return pending;
@@ -29,44 +38,48 @@ export function openChat(ctx: ServerContext, session: Session, me: UserRow, othe
 export function chatHandlers(ctx: ServerContext) {
   const { store, log, roster } = ctx;
   return {
-    contacts: (session) => ({
-      contacts: store.relationsOf(session.user.id).map((relation) => contact(store, session.user, relation)),
+    contacts: async (session) => ({
+      contacts: await Promise.all((await store.relationsOf(session.user.id)).map((relation) => contact(store, session.user, relation))),
     }),
 
-    chatRequest: (session, request) => {
-      const other = otherUser(store, session.user, request.user);
-      return { contact: contact(store, session.user, openChat(ctx, session, session.user, other, Date.now())) };
+    chatRequest: async (session, request) => {
+      const other = await otherUser(store, session.user, request.user);
+      return { contact: await contact(store, session.user, await openChat(ctx, session, session.user, other, Date.now())) };
     },
 
-    chatAnswer: (session, request) => {
+    chatAnswer: async (session, request) => {
       const me = session.user;
-      const other = otherUser(store, me, request.user);
-      const relation = store.relation(me.id, other.id);
-      if (relation?.state !== 'pending' || relation.requesterId !== other.id) {
-        throw new ServerError(ErrorCode.NO_CHAT_REQUEST, `${other.name} has not asked to chat with you`);
-      }
-      const now = Date.now();
-      const answered = store.setRelation(me.id, other.id, request.accept ? 'accepted' : 'declined', other.id, now);
-      log.info('chat request answered', { user: me.name, requester: other.name, accepted: request.accept });
-      roster.deliver(
-        [other.id, me.id],
-        { type: 'chatAnswer', from: me.name, to: other.name, accepted: request.accept, ts: now },
-        session,
-      );
-      return { contact: contact(store, me, answered) };
+      const other = await otherUser(store, me, request.user);
+      return inPairTurn(ctx, me, other, async () => {
+        const relation = await store.relation(me.id, other.id);
+        if (relation?.state !== 'pending' || relation.requesterId !== other.id) {
+          throw new ServerError(ErrorCode.NO_CHAT_REQUEST, `${other.name} has not asked to chat with you`);
+        }
+        const now = Date.now();
+        const answered = await store.setRelation(me.id, other.id, request.accept ? 'accepted' : 'declined', other.id, now);
+        log.info('chat request answered', { user: me.name, requester: other.name, accepted: request.accept });
+        roster.deliver(
+          [other.id, me.id],
+          { type: 'chatAnswer', from: me.name, to: other.name, accepted: request.accept, ts: now },
+          session,
+        );
+        return { contact: await contact(store, me, answered) };
+      });
     },
 
-    chatLeave: (session, request) => {
+    chatLeave: async (session, request) => {
       const me = session.user;
-      const other = otherUser(store, me, request.user);
-      const relation = store.relation(me.id, other.id);
-      const open = relation?.state === 'accepted' || (relation?.state === 'pending' && relation.requesterId === me.id);
-      if (!open) throw new ServerError(ErrorCode.NO_CHAT_REQUEST, `you have no open chat with ${other.name}`);
-      store.deleteRelation(me.id, other.id);
-      const now = Date.now();
-      log.info('chat left', { user: me.name, with: other.name });
-      roster.deliver([other.id, me.id], { type: 'chatLeft', user: me.name, with: other.name, ts: now }, session);
-      return {};
+      const other = await otherUser(store, me, request.user);
+      return inPairTurn(ctx, me, other, async () => {
+        const relation = await store.relation(me.id, other.id);
+        const open = relation?.state === 'accepted' || (relation?.state === 'pending' && relation.requesterId === me.id);
+        if (!open) throw new ServerError(ErrorCode.NO_CHAT_REQUEST, `you have no open chat with ${other.name}`);
+        await store.deleteRelation(me.id, other.id);
+        const now = Date.now();
+        log.info('chat left', { user: me.name, with: other.name });
+        roster.deliver([other.id, me.id], { type: 'chatLeft', user: me.name, with: other.name, ts: now }, session);
+        return {};
+      });
     },
   } satisfies Pick<Handlers, 'contacts' | 'chatRequest' | 'chatAnswer' | 'chatLeave'>;
 }

@@ -17,7 +17,7 @@ import { refuseMuted } from './messages.js';
 const TYPING_SWEEP_AT = 10_000;
 
 /** The users who can read conv; null for the room (everyone). */
-export function readersOf(ctx: ServerContext, conv: ConversationKey): number[] | null {
+export async function readersOf(ctx: ServerContext, conv: ConversationKey): Promise<number[] | null> {
   if (conv === ROOM) return null;
   const [kind, a, b] = conv.split(':');
   return kind === 'dm' ? [Number(a), Number(b)] : ctx.store.memberIds(Number(a));
@@ -29,9 +29,9 @@ export function conversationHandlers(ctx: ServerContext) {
   const typingForwarded = new Map<string, number>();
 
   /** The message, if the user can read its conversation now; otherwise it does not exist for them. */
-  function readableMessage(me: UserRow, id: number): MessageFacts {
-    const facts = store.messageFacts(id);
-    if (!facts || !canRead(store, me, facts.conv)) throw new ServerError(ErrorCode.UNKNOWN_MESSAGE, `no message ${id} for you`);
+  async function readableMessage(me: UserRow, id: number): Promise<MessageFacts> {
+    const facts = await store.messageFacts(id);
+    if (!facts || !(await canRead(store, me, facts.conv))) throw new ServerError(ErrorCode.UNKNOWN_MESSAGE, `no message ${id} for you`);
     if (facts.membershipLine) throw new ServerError(ErrorCode.UNKNOWN_MESSAGE, `message ${id} is a membership line; it cannot be changed`);
     return facts;
   }
@@ -40,20 +40,20 @@ export function conversationHandlers(ctx: ServerContext) {
     if (facts.deleted) throw new ServerError(ErrorCode.MESSAGE_DELETED, `message ${facts.id} was deleted`);
   }
 
-  function readableConversation(me: UserRow, conv: ConversationKey): void {
-    if (!canRead(store, me, conv)) throw new ServerError(ErrorCode.UNKNOWN_CONVERSATION, `no conversation ${conv} for you`);
+  async function readableConversation(me: UserRow, conv: ConversationKey): Promise<void> {
+    if (!(await canRead(store, me, conv))) throw new ServerError(ErrorCode.UNKNOWN_CONVERSATION, `no conversation ${conv} for you`);
   }
 
   /** To every session of every reader of the conversation, the actor's own included. */
-  function toReaders(conv: ConversationKey, frame: PushFrame): void {
-    const readers = readersOf(ctx, conv);
+  async function toReaders(conv: ConversationKey, frame: PushFrame): Promise<void> {
+    const readers = await readersOf(ctx, conv);
     if (readers === null) roster.broadcast(frame);
     else roster.deliver(readers, frame);
   }
 
-  function announce(kind: 'edit' | 'delete' | 'reaction', change: MessageChange): { message: MessageChange['message'] } {
+  async function announce(kind: 'edit' | 'delete' | 'reaction', change: MessageChange): Promise<{ message: MessageChange['message'] }> {
     const event: ConversationEvent = { eventId: change.eventId, kind, message: change.message };
-    toReaders(change.message.conv, { type: 'event', event });
+    await toReaders(change.message.conv, { type: 'event', event });
     return { message: change.message };
   }
 
@@ -62,15 +62,23 @@ export function conversationHandlers(ctx: ServerContext) {
     store.purgeDeleted().catch((error: unknown) => log.error('WAL not truncated after a delete', { error: String(error) }));
   }
 
+  /** The other readers of conv who see the user's read position: both must send read receipts. */
+  async function receiptSharers(me: UserRow, conv: ConversationKey): Promise<number[]> {
+    if (!(await store.sendsReadReceipts(me.id))) return [];
+    const others = ((await readersOf(ctx, conv)) ?? []).filter((id) => id !== me.id);
+    const sharing = await Promise.all(others.map((id) => store.sendsReadReceipts(id)));
+    return others.filter((_, index) => sharing[index]);
+  }
+
   function sweepTyping(now: number): void {
     if (typingForwarded.size < TYPING_SWEEP_AT) return;
     for (const [key, at] of typingForwarded) if (now - at >= LIMITS.typingIntervalMs) typingForwarded.delete(key);
   }
 
   return {
-    edit: (session, request) => {
+    edit: (session, request) => ctx.publish.run(async () => {
       const me = session.user;
-      const facts = readableMessage(me, request.messageId);
+      const facts = await readableMessage(me, request.messageId);
       if (facts.senderId !== me.id) throw new ServerError(ErrorCode.NOT_YOUR_MESSAGE, 'you can only edit your own messages');
       notDeleted(facts);
       refuseMuted(ctx, me);
@@ -81,62 +89,60 @@ export function conversationHandlers(ctx: ServerContext) {
           `messages can be edited for ${Math.round(ctx.editWindowMs / 60_000)} min after sending in this room`,
         );
       }
-      return announce('edit', store.editMessage(facts.id, request.text, now));
-    },
+      return announce('edit', await store.editMessage(facts.id, request.text, now));
+    }),
 
-    delete: (session, request) => {
+    delete: (session, request) => ctx.publish.run(async () => {
       const me = session.user;
-      const facts = readableMessage(me, request.messageId);
+      const facts = await readableMessage(me, request.messageId);
       const moderation = facts.senderId !== me.id;
       if (moderation && !ctx.isHostAccount(me.name)) {
         throw new ServerError(ErrorCode.NOT_YOUR_MESSAGE, 'you can only delete your own messages');
       }
       notDeleted(facts);
-      const result = announce('delete', store.deleteMessage(facts.id));
+      const result = await announce('delete', await store.deleteMessage(facts.id));
       if (moderation) {
-        log.info('message deleted by the host', { id: facts.id, conv: facts.conv, sender: store.userById(facts.senderId)?.name });
+        log.info('message deleted by the host', { id: facts.id, conv: facts.conv, sender: (await store.userById(facts.senderId))?.name });
       }
       purge();
       return result;
-    },
+    }),
 
-    react: (session, request) => {
+    react: (session, request) => ctx.publish.run(async () => {
       const me = session.user;
-      const facts = readableMessage(me, request.messageId);
+      const facts = await readableMessage(me, request.messageId);
       notDeleted(facts);
-      const outcome = store.setReaction(facts.id, me.id, request.emoji, request.on);
+      const outcome = await store.setReaction(facts.id, me.id, request.emoji, request.on);
       if (outcome === 'limit') {
         throw new ServerError(ErrorCode.LIMIT_REACHED, `you can react with at most ${LIMITS.maxReactionsPerUser} emoji to one message`);
       }
-      if (outcome === 'unchanged') return { message: store.messageById(facts.id)! };
+      if (outcome === 'unchanged') return { message: (await store.messageById(facts.id))! };
       return announce('reaction', outcome);
-    },
+    }),
 
-    read: (session, request) => {
+    read: (session, request) => ctx.publish.run(async () => {
       const me = session.user;
-      readableConversation(me, request.conv);
-      const { upTo, eventId } = store.setReadPosition(me.id, request.conv, request.upTo);
+      await readableConversation(me, request.conv);
+      const { upTo, eventId } = await store.setReadPosition(me.id, request.conv, request.upTo);
       if (eventId !== undefined) {
         const event: ConversationEvent = { eventId, kind: 'read', conv: request.conv, user: me.name, upTo };
-        const sharers =
-          store.sendsReadReceipts(me.id) ? (readersOf(ctx, request.conv) ?? []).filter((id) => id !== me.id && store.sendsReadReceipts(id)) : [];
-        roster.deliver([me.id, ...sharers], { type: 'event', event });
+        roster.deliver([me.id, ...(await receiptSharers(me, request.conv))], { type: 'event', event });
       }
       return { upTo };
+    }),
+
+    readState: async (session) => ({ conversations: await store.readStates(session.user.id) }),
+
+    receipts: async (session, request) => {
+      const me = session.user;
+      await readableConversation(me, request.conv);
+      if (request.conv === ROOM || !(await store.sendsReadReceipts(me.id))) return { receipts: [] };
+      return { receipts: await store.receipts(request.conv, me.id) };
     },
 
-    readState: (session) => ({ conversations: store.readStates(session.user.id) }),
-
-    receipts: (session, request) => {
+    typing: async (session, request) => {
       const me = session.user;
-      readableConversation(me, request.conv);
-      if (request.conv === ROOM || !store.sendsReadReceipts(me.id)) return { receipts: [] };
-      return { receipts: store.receipts(request.conv, me.id) };
-    },
-
-    typing: (session, request) => {
-      const me = session.user;
-      readableConversation(me, request.conv);
+      await readableConversation(me, request.conv);
       const now = Date.now();
       const key = `${me.id} ${request.conv}`;
       if (now - (typingForwarded.get(key) ?? -Infinity) < LIMITS.typingIntervalMs) return {};
@@ -144,16 +150,16 @@ export function conversationHandlers(ctx: ServerContext) {
       typingForwarded.set(key, now);
       // The sender's other sessions get it too, and ignore their own name (cheaper than sorting sessions here).
       const frame: PushFrame = { type: 'typing', conv: request.conv, user: me.name };
-      const readers = readersOf(ctx, request.conv);
+      const readers = await readersOf(ctx, request.conv);
       if (readers === null) roster.broadcast(frame, session);
       else roster.deliver(readers, frame, session);
       return {};
     },
 
-    privacy: (session, request) => {
+    privacy: async (session, request) => {
       const me = session.user;
-      if (request.sendReadReceipts !== undefined) store.setSendReadReceipts(me.id, request.sendReadReceipts);
-      return { sendReadReceipts: store.sendsReadReceipts(me.id) };
+      if (request.sendReadReceipts !== undefined) await store.setSendReadReceipts(me.id, request.sendReadReceipts);
+      return { sendReadReceipts: await store.sendsReadReceipts(me.id) };
     },
 
   } satisfies Pick<Handlers, 'edit' | 'delete' | 'react' | 'read' | 'readState' | 'receipts' | 'typing' | 'privacy'>;

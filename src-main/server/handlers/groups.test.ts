@@ -189,7 +189,7 @@ describe('mute', () => {
   it('keeps a muted user from creating, renaming and inviting, and changes nothing', async () => {
     const [alice, bob] = [await room.user('alice'), await room.user('bob')];
     const { group } = await alice.request('groupCreate', { name: 'Before' });
-    room.host.server.admin.mute('alice', 5);
+    await room.host.server.admin.mute('alice', 5);
     await expect(alice.request('groupCreate', { name: 'Spam' })).rejects.toMatchObject({ code: ErrorCode.MUTED });
     await expect(alice.request('groupRename', { groupId: group.id, name: 'Buy now' })).rejects.toMatchObject({ code: ErrorCode.MUTED });
     await expect(alice.request('groupAddMember', { groupId: group.id, user: 'bob' })).rejects.toMatchObject({ code: ErrorCode.MUTED });
@@ -197,7 +197,7 @@ describe('mute', () => {
     expect((await bob.request('groupInvitations')).invitations).toEqual([]);
     // Leaving and deleting reach nobody new: still allowed.
     await alice.request('groupDelete', { groupId: group.id });
-    room.host.server.admin.unmute('alice');
+    await room.host.server.admin.unmute('alice');
     await alice.request('groupCreate', { name: 'Spam' });
   });
 });

@@ -39,30 +39,41 @@ export function groupHandlers(ctx: ServerContext) {
   const { store, log, roster, limits } = ctx;
 
   /** Sends the group's current state to its members (but the requesting session) and returns it. */
-  function announceGroup(session: LoggedInSession, groupId: number): GroupInfo {
-    const info = groupInfo(store, store.groupById(groupId)!);
+  async function announceGroup(session: LoggedInSession, groupId: number): Promise<GroupInfo> {
+    const info = await groupInfo(store, (await store.groupById(groupId))!);
     log.info('group changed', { user: session.user.name, group: info.name, members: info.members.length });
-    roster.deliver(store.memberIds(groupId), { type: 'group', group: info }, session);
+    roster.deliver(await store.memberIds(groupId), { type: 'group', group: info }, session);
     return info;
   }
 
   /** Sends each user's pending invitations, all of them, to all their sessions. */
-  function announceInvitations(userIds: Iterable<number>): void {
-    for (const userId of userIds) roster.deliver([userId], { type: 'groupInvitations', invitations: invitationsOf(userId) });
+  async function announceInvitations(userIds: Iterable<number>): Promise<void> {
+    for (const userId of userIds) roster.deliver([userId], { type: 'groupInvitations', invitations: await invitationsOf(userId) });
   }
 
-  function invitationsOf(userId: number): GroupInvitation[] {
-    return store.invitationsOf(userId).map((row: InvitationRow) => ({
-      groupId: row.groupId,
-      name: store.groupById(row.groupId)!.name,
-      inviter: store.userById(row.inviterId)!.name,
-      since: row.since,
-    }));
+  async function invitationsOf(userId: number): Promise<GroupInvitation[]> {
+    const rows = await store.invitationsOf(userId);
+    return Promise.all(
+      rows.map(async (row: InvitationRow) => ({
+        groupId: row.groupId,
+        name: (await store.groupById(row.groupId))!.name,
+        inviter: (await store.userById(row.inviterId))!.name,
+        since: row.since,
+      })),
+    );
   }
 
   /** Pushes membership lines to every session of everyone who may read the group now, the actor's too. */
-  function pushLines(lines: StoredLine[]): void {
-    for (const { message, eventId } of lines) roster.deliver(store.memberIds(message.groupId!), { type: 'message', message, eventId });
+  async function pushLines(lines: StoredLine[]): Promise<void> {
+    for (const { message, eventId } of lines) roster.deliver(await store.memberIds(message.groupId!), { type: 'message', message, eventId });
+  }
+
+  /**
+   * A group change, from its checks to its pushes, in ctx.publish: its membership lines take
+   * message ids, and no check of one change may be undone by another half done.
+   */
+  function changing<T>(change: () => Promise<T>): Promise<T> {
+    return ctx.publish.run(change);
   }
 
   function checkedName(name: string): string {
@@ -72,9 +83,9 @@ export function groupHandlers(ctx: ServerContext) {
   }
 
   /** Runs a store write that may hit another group's name. */
-  function uniquely<T>(name: string, write: () => T): T {
+  async function uniquely<T>(name: string, write: () => Promise<T>): Promise<T> {
     try {
-      return write();
+      return await write();
     } catch (error) {
       if (error instanceof StoreConflictError) throw new ServerError(ErrorCode.GROUP_EXISTS, `a group named ${name} already exists`);
       throw error;
@@ -82,15 +93,15 @@ export function groupHandlers(ctx: ServerContext) {
   }
 
   /** Refuses inviting someone who declined my chat request: a group must not be a way around it. */
-  function refuseChatDeclined(me: UserRow, user: UserRow): void {
-    const relation = store.relation(me.id, user.id);
+  async function refuseChatDeclined(me: UserRow, user: UserRow): Promise<void> {
+    const relation = await store.relation(me.id, user.id);
     if (relation?.state === 'declined' && relation.requesterId === me.id) {
       throw new ServerError(ErrorCode.CHAT_DECLINED, `${user.name} declined your chat request`);
     }
   }
 
-  function refuseOverLimit(group: GroupRow | null, adding: number): void {
-    const count = group ? store.memberIds(group.id).length + store.invitedIds(group.id).length : 1;
+  async function refuseOverLimit(group: GroupRow | null, adding: number): Promise<void> {
+    const count = group ? (await store.memberIds(group.id)).length + (await store.invitedIds(group.id)).length : 1;
     if (count + adding > limits.maxGroupMembers) {
       throw new ServerError(
         ErrorCode.LIMIT_REACHED,
@@ -100,156 +111,156 @@ export function groupHandlers(ctx: ServerContext) {
   }
 
   return {
-    groups: (session) => ({ groups: store.groupsOf(session.user.id).map((group) => groupInfo(store, group)) }),
+    groups: async (session) => ({ groups: await Promise.all((await store.groupsOf(session.user.id)).map((group) => groupInfo(store, group))) }),
 
-    groupCreate: (session, request) => {
+    groupCreate: (session, request) => changing(async () => {
       const me = session.user;
       refuseMuted(ctx, me);
       const name = checkedName(request.name);
-      if (store.groupsOwnedCount(me.id) >= limits.maxGroupsPerOwner) {
+      if ((await store.groupsOwnedCount(me.id)) >= limits.maxGroupsPerOwner) {
         throw new ServerError(ErrorCode.LIMIT_REACHED, `you own ${limits.maxGroupsPerOwner} groups, the most this room allows`);
       }
       const invitees = new Map<number, UserRow>();
       for (const member of request.members ?? []) {
-        const user = userNamed(store, member);
+        const user = await userNamed(store, member);
         if (user.id === me.id) continue;
-        refuseChatDeclined(me, user);
+        await refuseChatDeclined(me, user);
         invitees.set(user.id, user);
       }
-      refuseOverLimit(null, invitees.size);
+      await refuseOverLimit(null, invitees.size);
       const now = Date.now();
-      const { result: group, lines } = uniquely(name, () =>
-        store.changeGroups(now, () => {
-          const group = store.createGroup(name, nameKey(name), me.id, now);
-          for (const user of invitees.values()) store.invite(group.id, user.id, me.id, now);
+      const { result: group, lines } = await uniquely(name, () =>
+        store.changeGroups(now, async (tx) => {
+          const group = await tx.createGroup(name, nameKey(name), me.id, now);
+          for (const user of invitees.values()) await tx.invite(group.id, user.id, me.id, now);
           const invited = [...invitees.values()].map((user) => line(group.id, me, { kind: 'invited', user: user.name }));
           return { result: group, events: [line(group.id, me, { kind: 'created', name }), ...invited] };
         }),
       );
-      const info = groupInfo(store, group);
+      const info = await groupInfo(store, group);
       log.info('group created', { user: me.name, group: info.name, invited: info.invited.length });
       roster.deliver([me.id], { type: 'group', group: info }, session);
-      announceInvitations(invitees.keys());
-      pushLines(lines);
+      await announceInvitations(invitees.keys());
+      await pushLines(lines);
       return { group: info };
-    },
+    }),
 
-    groupRename: (session, request) => {
+    groupRename: (session, request) => changing(async () => {
       const me = session.user;
-      const group = ownedGroup(store, me, request.groupId);
+      const group = await ownedGroup(store, me, request.groupId);
       refuseMuted(ctx, me);
       const name = checkedName(request.name);
-      const { lines } = uniquely(name, () =>
-        store.changeGroups(Date.now(), () => {
-          store.renameGroup(group.id, name, nameKey(name));
+      const { lines } = await uniquely(name, () =>
+        store.changeGroups(Date.now(), async (tx) => {
+          await tx.renameGroup(group.id, name, nameKey(name));
           return { result: null, events: name === group.name ? [] : [line(group.id, me, { kind: 'renamed', name })] };
         }),
       );
-      const info = announceGroup(session, group.id);
-      announceInvitations(store.invitedIds(group.id));
-      pushLines(lines);
+      const info = await announceGroup(session, group.id);
+      await announceInvitations(await store.invitedIds(group.id));
+      await pushLines(lines);
       return { group: info };
-    },
+    }),
 
-    groupDelete: (session, request) => {
-      const group = ownedGroup(store, session.user, request.groupId);
-      const members = store.memberIds(group.id);
-      const invited = store.invitedIds(group.id);
-      store.deleteGroup(group.id);
+    groupDelete: (session, request) => changing(async () => {
+      const group = await ownedGroup(store, session.user, request.groupId);
+      const members = await store.memberIds(group.id);
+      const invited = await store.invitedIds(group.id);
+      await store.deleteGroup(group.id);
       roster.end({ conv: groupConversation(group.id) }, GROUP_GONE);
       log.info('group deleted', { user: session.user.name, group: group.name });
       roster.deliver(members, { type: 'groupRemoved', groupId: group.id, name: group.name, reason: 'deleted' }, session);
-      announceInvitations(invited);
+      await announceInvitations(invited);
       return {};
-    },
+    }),
 
-    groupAddMember: (session, request) => {
+    groupAddMember: (session, request) => changing(async () => {
       const me = session.user;
-      const group = ownedGroup(store, me, request.groupId);
+      const group = await ownedGroup(store, me, request.groupId);
       refuseMuted(ctx, me);
-      const user = userNamed(store, request.user);
-      const invitation = store.invitation(group.id, user.id);
-      if (store.isMember(group.id, user.id) || invitation?.state === 'pending') return { group: groupInfo(store, group) };
-      refuseChatDeclined(me, user);
+      const user = await userNamed(store, request.user);
+      const invitation = await store.invitation(group.id, user.id);
+      if ((await store.isMember(group.id, user.id)) || invitation?.state === 'pending') return { group: await groupInfo(store, group) };
+      await refuseChatDeclined(me, user);
       if (invitation?.state === 'declined') {
         throw new ServerError(ErrorCode.INVITATION_DECLINED, `${user.name} declined to be in ${group.name} or left it`);
       }
-      refuseOverLimit(group, 1);
-      const { lines } = store.changeGroups(Date.now(), () => {
-        store.invite(group.id, user.id, me.id, Date.now());
+      await refuseOverLimit(group, 1);
+      const { lines } = await store.changeGroups(Date.now(), async (tx) => {
+        await tx.invite(group.id, user.id, me.id, Date.now());
         return { result: null, events: [line(group.id, me, { kind: 'invited', user: user.name })] };
       });
       log.info('group invitation', { user: me.name, group: group.name, invited: user.name });
-      const info = announceGroup(session, group.id);
-      announceInvitations([user.id]);
-      pushLines(lines);
+      const info = await announceGroup(session, group.id);
+      await announceInvitations([user.id]);
+      await pushLines(lines);
       return { group: info };
-    },
+    }),
 
-    groupRemoveMember: (session, request) => {
+    groupRemoveMember: (session, request) => changing(async () => {
       const me = session.user;
-      const group = memberGroup(store, me, request.groupId);
-      const user = userNamed(store, request.user);
+      const group = await memberGroup(store, me, request.groupId);
+      const user = await userNamed(store, request.user);
       if (user.id !== me.id && group.ownerId !== me.id) {
         throw new ServerError(ErrorCode.NOT_GROUP_OWNER, `only the owner of ${group.name} can remove others`);
       }
       if (user.id === group.ownerId) {
         throw new ServerError(ErrorCode.INVALID_TARGET, 'the owner cannot leave the group; delete it instead');
       }
-      if (store.invitation(group.id, user.id)?.state === 'pending') {
-        store.deleteInvitation(group.id, user.id);
+      if ((await store.invitation(group.id, user.id))?.state === 'pending') {
+        await store.deleteInvitation(group.id, user.id);
         log.info('group invitation withdrawn', { user: me.name, group: group.name, invited: user.name });
-        announceInvitations([user.id]);
-        return { group: announceGroup(session, group.id) };
+        await announceInvitations([user.id]);
+        return { group: await announceGroup(session, group.id) };
       }
-      if (!store.isMember(group.id, user.id)) {
+      if (!(await store.isMember(group.id, user.id))) {
         throw new ServerError(ErrorCode.NOT_GROUP_MEMBER, `${user.name} is not in ${group.name}`);
       }
       const left = user.id === me.id;
       const now = Date.now();
-      const { lines } = store.changeGroups(now, () => {
-        store.removeMember(group.id, user.id);
+      const { lines } = await store.changeGroups(now, async (tx) => {
+        await tx.removeMember(group.id, user.id);
         // Leaving says no to the group: its owner cannot invite them back (issue 10 item 10).
-        if (left) store.declineInvitation(group.id, me.id, group.ownerId, now);
+        if (left) await tx.declineInvitation(group.id, me.id, group.ownerId, now);
         return { result: null, events: [left ? line(group.id, me, { kind: 'left' }) : line(group.id, me, { kind: 'removed', user: user.name })] };
       });
       roster.end({ conv: groupConversation(group.id), userId: user.id }, GROUP_GONE);
       roster.deliver([user.id], { type: 'groupRemoved', groupId: group.id, name: group.name, reason: 'removed' }, session);
-      const info = announceGroup(session, group.id);
-      pushLines(lines);
+      const info = await announceGroup(session, group.id);
+      await pushLines(lines);
       return { group: info };
-    },
+    }),
 
-    groupInfo: (session, request) => ({ group: groupInfo(store, memberGroup(store, session.user, request.groupId)) }),
+    groupInfo: async (session, request) => ({ group: await groupInfo(store, await memberGroup(store, session.user, request.groupId)) }),
 
-    groupInvitations: (session) => ({ invitations: invitationsOf(session.user.id) }),
+    groupInvitations: async (session) => ({ invitations: await invitationsOf(session.user.id) }),
 
-    groupAnswer: (session, request) => {
+    groupAnswer: (session, request) => changing(async () => {
       const me = session.user;
-      const group = store.groupById(request.groupId);
-      const invitation = store.invitation(request.groupId, me.id);
+      const group = await store.groupById(request.groupId);
+      const invitation = await store.invitation(request.groupId, me.id);
       if (!group || invitation?.state !== 'pending') {
         throw new ServerError(ErrorCode.UNKNOWN_GROUP, `you have no invitation to a group with id ${request.groupId}`);
       }
       const now = Date.now();
       if (!request.accept) {
-        store.declineInvitation(group.id, me.id, invitation.inviterId, now);
+        await store.declineInvitation(group.id, me.id, invitation.inviterId, now);
         log.info('group invitation answered', { user: me.name, group: group.name, accepted: false });
-        announceGroup(session, group.id);
-        announceInvitations([me.id]);
+        await announceGroup(session, group.id);
+        await announceInvitations([me.id]);
         return {};
       }
-      const { lines } = store.changeGroups(now, () => {
-        store.deleteInvitation(group.id, me.id);
-        store.addMember(group.id, me.id);
+      const { lines } = await store.changeGroups(now, async (tx) => {
+        await tx.deleteInvitation(group.id, me.id);
+        await tx.addMember(group.id, me.id);
         return { result: null, events: [line(group.id, me, { kind: 'joined' })] };
       });
       log.info('group invitation answered', { user: me.name, group: group.name, accepted: true });
-      const info = announceGroup(session, group.id);
-      announceInvitations([me.id]);
-      pushLines(lines);
+      const info = await announceGroup(session, group.id);
+      await announceInvitations([me.id]);
+      await pushLines(lines);
       return { group: info };
-    },
+    }),
   } satisfies Pick<
     Handlers,
     | 'groups'

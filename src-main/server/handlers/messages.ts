@@ -1,16 +1,16 @@
 /** Messages: send (with the group commit), history, sync, search. */
-import { type AttachmentRef, type ChatMessage } from '../../../src-shared/protocol/objects.js';
+import { type Attachment, type AttachmentRef, type ChatMessage } from '../../../src-shared/protocol/objects.js';
 import { type ConversationKey, ROOM, dmConversation, groupConversation } from '../../../src-shared/protocol/conversation.js';
 import { ErrorCode } from '../../../src-shared/protocol/errors.js';
 import { LIMITS } from '../../../src-shared/protocol/limits.js';
 import { type PushFrame } from '../../../src-shared/protocol/pushes.js';
-import { type RequestResults } from '../../../src-shared/protocol/requests.js';
+import { type Request, type RequestResults } from '../../../src-shared/protocol/requests.js';
 import { nameKey } from '../../../src-shared/protocol/names.js';
 import type { InsertResult, NewMessage, UserRow } from '../../store/types.js';
 import { flushPendingWrites } from '../../net/connection.js';
 import { ANSWERED, type Handlers, type ServerContext, ServerError } from '../dispatch.js';
 import { canRead, memberGroup, otherUser, userNamed } from '../lookups.js';
-import type { Session } from '../session.js';
+import type { LoggedInSession, Session } from '../session.js';
 import type { FileTransfers } from '../transfer.js';
 import { openChat } from './chats.js';
 
@@ -44,35 +44,42 @@ export function messageHandlers(ctx: ServerContext) {
    * Up to which id the user's messages in `conv` reached some other reader: everything when one is
    * online (they are sent each message at once), else the furthest an offline reader was sent.
    */
-  function deliveredIn(me: UserRow, conv: ConversationKey): number {
+  async function deliveredIn(me: UserRow, conv: ConversationKey): Promise<number> {
     const [kind, a, b] = conv.split(':');
-    const readers = kind === 'dm' ? [Number(a), Number(b)] : kind === 'group' ? store.memberIds(Number(a)) : null;
+    const readers = kind === 'dm' ? [Number(a), Number(b)] : kind === 'group' ? await store.memberIds(Number(a)) : null;
     if (roster.anyoneElseOnline(readers, me.id)) return store.lastMessageId();
     if (readers === null) return store.othersDeliveredCursor(me.id);
-    return Math.max(0, ...readers.filter((id) => id !== me.id).map((id) => store.deliveredCursor(id)));
+    const cursors = await Promise.all(readers.filter((id) => id !== me.id).map((id) => store.deliveredCursor(id)));
+    return Math.max(0, ...cursors);
   }
 
-  /** Sends of this turn, not yet stored (see storeWithOthers). */
+  /** Sends not yet stored (see storeWithOthers). */
   const waitingSends: WaitingSend[] = [];
+  /** Whether a commit of waitingSends is on its way. */
+  let commitScheduled = false;
 
   /**
    * Group commit: the sends that arrive within one event-loop turn are stored in one
    * transaction at the end of the turn, then pushed and acknowledged, only after that
    * transaction committed. One commit per turn instead of one per message is what lets
-   * a busy room keep up.
+   * a busy room keep up. Commits take their turn in ctx.publish, one at a time: while one
+   * waits for the store, the next batch gathers every send that arrives meanwhile.
    */
   function storeWithOthers(send: Omit<WaitingSend, 'resolve' | 'reject'>): Promise<typeof ANSWERED> {
     return new Promise((resolve, reject) => {
       waitingSends.push({ ...send, resolve, reject });
-      if (waitingSends.length === 1) setImmediate(commitWaitingSends);
+      if (commitScheduled) return;
+      commitScheduled = true;
+      setImmediate(() => void ctx.publish.run(commitWaitingSends));
     });
   }
 
-  function commitWaitingSends(): void {
+  async function commitWaitingSends(): Promise<void> {
+    commitScheduled = false;
     const sends = waitingSends.splice(0);
     let results: InsertResult[];
     try {
-      results = store.insertMessages(sends.map((send) => send.message));
+      results = await store.insertMessages(sends.map((send) => send.message));
     } catch (error) {
       for (const send of sends) send.reject(error);
       return;
@@ -116,7 +123,7 @@ export function messageHandlers(ctx: ServerContext) {
    * After a user caught up, tells the senders of the messages it got that they arrived, so a
    * message sent while nobody else was online still turns "delivered" once someone has it.
    */
-  function reportCaughtUp(me: UserRow, messages: ChatMessage[]): void {
+  async function reportCaughtUp(me: UserRow, messages: ChatMessage[]): Promise<void> {
     const newest = new Map<string, { conv: ConversationKey; upTo: number; from: string }>();
     for (const message of messages) {
       const fromKey = nameKey(message.from);
@@ -124,14 +131,14 @@ export function messageHandlers(ctx: ServerContext) {
       newest.set(`${fromKey}\n${message.conv}`, { conv: message.conv, upTo: message.id, from: message.from });
     }
     for (const { conv, upTo, from } of newest.values()) {
-      const sender = store.userByKey(nameKey(from));
+      const sender = await store.userByKey(nameKey(from));
       if (sender) roster.deliver([sender.id], { type: 'delivered', conv, upTo });
     }
   }
 
   /** A reply answers a message of its own conversation that still has its text. */
-  function refuseReplyTarget(id: number, conv: ConversationKey): void {
-    const original = store.messageFacts(id);
+  async function refuseReplyTarget(id: number, conv: ConversationKey): Promise<void> {
+    const original = await store.messageFacts(id);
     if (!original || original.conv !== conv || original.membershipLine) {
       throw new ServerError(ErrorCode.UNKNOWN_MESSAGE, `no message ${id} in this conversation to reply to`);
     }
@@ -139,93 +146,102 @@ export function messageHandlers(ctx: ServerContext) {
   }
 
   /** The files a send attaches (docs/PROTOCOL.md §18), held for it until it is stored or refused. */
-  function claimAttachments(me: UserRow, refs: AttachmentRef[] | undefined): ReturnType<FileTransfers['claim']> | null {
+  async function claimAttachments(me: UserRow, refs: AttachmentRef[] | undefined): Promise<Awaited<ReturnType<FileTransfers['claim']>> | null> {
     if (!refs) return null;
     if (!ctx.files) throw new ServerError(ErrorCode.UNKNOWN_FILE, 'this host takes no files');
     return ctx.files.claim(me, refs);
   }
 
+  /** Where a send goes, checked, and its place in the group commit; resolves once it is stored and answered. */
+  async function addressed(session: LoggedInSession, request: Request<'send'>, attachments: Attachment[] | undefined): Promise<typeof ANSWERED> {
+    const me = session.user;
+    const now = Date.now();
+    let conv: ConversationKey;
+    let recipients: number[] | null = null;
+    let toUserId: number | undefined;
+    let groupId: number | undefined;
+    const to = request.to;
+    if (to.kind === 'room') {
+      conv = ROOM;
+    } else if (to.kind === 'dm') {
+      const other = await otherUser(store, me, to.user);
+      await openChat(ctx, session, me, other, now);
+      conv = dmConversation(me.id, other.id);
+      recipients = [me.id, other.id];
+      toUserId = other.id;
+    } else {
+      const group = await memberGroup(store, me, to.groupId);
+      conv = groupConversation(group.id);
+      recipients = await store.memberIds(group.id);
+      groupId = group.id;
+    }
+    if (request.replyTo !== undefined) await refuseReplyTarget(request.replyTo, conv);
+    return storeWithOthers({
+      requestId: request.id,
+      message: {
+        conv,
+        senderId: me.id,
+        clientMsgId: request.clientMsgId,
+        text: request.text,
+        ts: now,
+        ...(toUserId !== undefined ? { toUserId } : {}),
+        ...(groupId !== undefined ? { groupId } : {}),
+        ...(request.replyTo !== undefined ? { replyTo: request.replyTo } : {}),
+        ...(attachments ? { attachments } : {}),
+      },
+      recipients,
+      session,
+    });
+  }
+
   return {
-    send: (session, request) => {
+    send: async (session, request) => {
       const me = session.user;
-      const stored = store.messageByClientId(me.id, request.clientMsgId);
+      const stored = await store.messageByClientId(me.id, request.clientMsgId);
       if (stored) {
         // Only a group can stop being readable: a resend there after removal is refused, as a new send would be.
-        if (!canRead(store, me, stored.conv)) memberGroup(store, me, stored.groupId ?? 0);
+        if (!(await canRead(store, me, stored.conv))) await memberGroup(store, me, stored.groupId ?? 0);
         return { message: stored, duplicate: true, delivered: false };
       }
       refuseMuted(ctx, me);
-      const files = claimAttachments(me, request.attachments);
-      const now = Date.now();
-      let conv: ConversationKey;
-      let recipients: number[] | null = null;
-      let toUserId: number | undefined;
-      let groupId: number | undefined;
-      const to = request.to;
-      if (to.kind === 'room') {
-        conv = ROOM;
-      } else if (to.kind === 'dm') {
-        const other = otherUser(store, me, to.user);
-        openChat(ctx, session, me, other, now);
-        conv = dmConversation(me.id, other.id);
-        recipients = [me.id, other.id];
-        toUserId = other.id;
-      } else {
-        const group = memberGroup(store, me, to.groupId);
-        conv = groupConversation(group.id);
-        recipients = store.memberIds(group.id);
-        groupId = group.id;
+      const files = await claimAttachments(me, request.attachments);
+      try {
+        return await addressed(session, request, files?.attachments);
+      } finally {
+        files?.release();
       }
-      if (request.replyTo !== undefined) refuseReplyTarget(request.replyTo, conv);
-      const answered = storeWithOthers({
-        requestId: request.id,
-        message: {
-          conv,
-          senderId: me.id,
-          clientMsgId: request.clientMsgId,
-          text: request.text,
-          ts: now,
-          ...(toUserId !== undefined ? { toUserId } : {}),
-          ...(groupId !== undefined ? { groupId } : {}),
-          ...(request.replyTo !== undefined ? { replyTo: request.replyTo } : {}),
-          ...(files ? { attachments: files.attachments } : {}),
-        },
-        recipients,
-        session,
-      });
-      return files ? answered.finally(files.release) : answered;
     },
 
-    history: (session, request) => {
-      if (!canRead(store, session.user, request.conv)) {
+    history: async (session, request) => {
+      if (!(await canRead(store, session.user, request.conv))) {
         throw new ServerError(ErrorCode.UNKNOWN_CONVERSATION, `no conversation ${request.conv} for you`);
       }
-      const page = store.history(request.conv, request.before, request.limit ?? LIMITS.defaultPageSize);
-      return { ...page, deliveredUpTo: deliveredIn(session.user, request.conv) };
+      const page = await store.history(request.conv, request.before, request.limit ?? LIMITS.defaultPageSize);
+      return { ...page, deliveredUpTo: await deliveredIn(session.user, request.conv) };
     },
 
-    sync: (session, request) => {
-      const page = store.sync(session.user.id, request.after, request.limit ?? LIMITS.defaultPageSize);
+    sync: async (session, request) => {
+      const page = await store.sync(session.user.id, request.after, request.limit ?? LIMITS.defaultPageSize);
       session.syncedTo = Math.max(session.syncedTo, request.after);
       const last = page.messages.at(-1);
       if (last && last.id > session.sentUpTo) session.sentUpTo = last.id;
-      reportCaughtUp(session.user, page.messages);
+      await reportCaughtUp(session.user, page.messages);
       return page;
     },
 
     /** Catch-up through the event log: also says, like sync, that the client holds every message up to `after`. */
-    events: (session, request) => {
-      const page = store.events(session.user.id, request.after, request.limit ?? LIMITS.defaultPageSize);
-      session.syncedTo = Math.max(session.syncedTo, store.messageIdAtEvent(request.after));
+    events: async (session, request) => {
+      const page = await store.events(session.user.id, request.after, request.limit ?? LIMITS.defaultPageSize);
+      session.syncedTo = Math.max(session.syncedTo, await store.messageIdAtEvent(request.after));
       const messages = page.events.flatMap((event) => (event.kind === 'message' ? [event.message] : []));
       const last = messages.at(-1);
       if (last && last.id > session.sentUpTo) session.sentUpTo = last.id;
-      reportCaughtUp(session.user, messages);
+      await reportCaughtUp(session.user, messages);
       return page;
     },
 
     search: async (session, request) => {
-      const person = request.person === undefined ? undefined : userNamed(store, request.person);
+      const person = request.person === undefined ? undefined : await userNamed(store, request.person);
       const signal = session.connection.closingSignal;
       let page;
       try {

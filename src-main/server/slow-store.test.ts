@@ -1,0 +1,220 @@
+/**
+ * The server over a store that really waits (a real SQLite store behind random delays, see
+ * testing/slow-store.ts): what SQLite answering at once kept correct by itself must stay so.
+ */
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ServerFrame } from '../../src-shared/protocol/pushes.js';
+import { openAsyncStore } from '../store/async-store.js';
+import type { AsyncStore } from '../store/types.js';
+import { RawPeer, TEST_PASSWORD_COST, removeDir, tempDir, waitFor } from '../testing/harness.js';
+import { seededRandom } from '../testing/prng.js';
+import { type SlowerCalls, slowStore } from '../testing/slow-store.js';
+import { ServerLog } from './log.js';
+import { ChatServer } from './server.js';
+
+/** Up to this long before a store call and again after it. */
+const MAX_DELAY_MS = 8;
+
+let dir: string;
+let store: AsyncStore;
+let log: ServerLog;
+let server: ChatServer;
+let port: number;
+const peers: RawPeer[] = [];
+
+let seed = 0;
+
+beforeEach((context) => {
+  dir = tempDir();
+  store = openAsyncStore(join(dir, 'chat.sqlite'));
+  log = new ServerLog(join(dir, 'server.log'));
+  seed = [...context.task.name].reduce((sum, char) => sum + char.charCodeAt(0), 0);
+});
+
+afterEach(async () => {
+  for (const peer of peers.splice(0)) peer.destroy();
+  await server.close();
+  await store.close();
+  log.close();
+  removeDir(dir);
+});
+
+async function start(slower: SlowerCalls = {}): Promise<void> {
+  server = new ChatServer({
+    store: slowStore(store, seededRandom(seed), MAX_DELAY_MS, slower),
+    log,
+    tls: null,
+    passwordCost: TEST_PASSWORD_COST,
+    presenceWindowMs: 100,
+    // The racing logins that lose fail with the old password; they must not throttle the next round.
+    throttle: { freeFailures: 1000 },
+    limits: { registrationsPerMinute: 10_000, addressRegistrationsPerMinute: 10_000, loginsPerMinute: 10_000 },
+  });
+  port = (await server.listen(0, '127.0.0.1')).port;
+  await server.ready;
+}
+
+async function peer(): Promise<RawPeer> {
+  const opened = await RawPeer.openPlain(port);
+  peers.push(opened);
+  return opened;
+}
+
+async function loggedIn(name: string, password = `${name}-secret`): Promise<RawPeer> {
+  const opened = await peer();
+  const answer = await opened.login(name, password);
+  expect(answer).toMatchObject({ ok: true });
+  return opened;
+}
+
+type Pushed = Extract<ServerFrame, { type: 'message' }>;
+const messagePushes = (of: RawPeer): Pushed[] => of.frames.filter((frame): frame is Pushed => frame.type === 'message');
+const result = (frame: ServerFrame): Record<string, unknown> => {
+  if (frame.type !== 'res' || !frame.ok) throw new Error(`refused: ${JSON.stringify(frame)}`);
+  return frame.result as Record<string, unknown>;
+};
+
+describe('a server whose store answers late', () => {
+  it('stores a message sent twice at once on two connections exactly once, and pushes it once', async () => {
+    await start();
+    const first = await loggedIn('alice');
+    const second = await loggedIn('alice');
+    const reader = await loggedIn('bob');
+    const ids = Array.from({ length: 30 }, (_, index) => `twice-${index}`);
+    const send = (on: RawPeer, clientMsgId: string): Promise<ServerFrame> =>
+      on.request('send', { to: { kind: 'room' }, text: clientMsgId, clientMsgId });
+    const answers = await Promise.all(ids.map((id) => Promise.all([send(first, id), send(second, id)])));
+    for (const pair of answers) {
+      const [a, b] = pair.map((answer) => result(answer) as { message: { id: number }; duplicate: boolean });
+      expect(a!.message.id).toBe(b!.message.id);
+      expect([a!.duplicate, b!.duplicate].filter((duplicate) => !duplicate)).toHaveLength(1);
+    }
+    await waitFor(() => messagePushes(reader).length >= ids.length, 10_000, 'every message at the reader');
+    const history = result(await reader.request('history', { conv: 'room', limit: 200 })) as { messages: { clientMsgId: string }[] };
+    expect(history.messages.map((message) => message.clientMsgId)).toEqual(ids);
+    expect(messagePushes(reader).map((push) => push.message.clientMsgId)).toEqual(ids);
+  });
+
+  it('pushes every message and membership line in id order, each once, while several senders pipeline', async () => {
+    await start();
+    const senders = await Promise.all(['alice', 'bob', 'carol'].map((name) => loggedIn(name)));
+    const reader = await loggedIn('dave');
+    const group = result(await senders[0]!.request('groupCreate', { name: 'team', members: ['bob', 'carol', 'dave'] })) as { group: { id: number } };
+    const groupId = group.group.id;
+    for (const invitee of [senders[1]!, senders[2]!, reader]) {
+      await waitFor(() => invitee.frames.some((frame) => frame.type === 'groupInvitations'), 5000, 'the invitation');
+      result(await invitee.request('groupAnswer', { groupId, accept: true }));
+    }
+    const before = messagePushes(reader).length;
+    const perSender = 40;
+    const sends = senders.flatMap((sender, s) =>
+      Array.from({ length: perSender }, (_, index) =>
+        sender.request('send', {
+          to: index % 2 === 0 ? { kind: 'room' } : { kind: 'group', groupId },
+          text: `${s}-${index}`,
+          clientMsgId: `${s}-${index}`,
+        }),
+      ),
+    );
+    // Membership lines take ids from the same sequence, meanwhile.
+    const renames = Array.from({ length: 10 }, (_, index) => senders[0]!.request('groupRename', { groupId, name: `team ${index}` }));
+    for (const answer of await Promise.all([...sends, ...renames])) result(answer);
+    const expected = before + senders.length * perSender + renames.length;
+    await waitFor(() => messagePushes(reader).length >= expected, 10_000, 'every message at the reader');
+    const pushed = messagePushes(reader).slice(before);
+    const ids = pushed.map((push) => push.message.id);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect(new Set(ids).size).toBe(ids.length);
+    const eventIds = pushed.map((push) => push.eventId!);
+    expect(eventIds).toEqual([...eventIds].sort((a, b) => a - b));
+    expect(pushed).toHaveLength(expected - before);
+  });
+
+  it('leaves no session alive that logged in with the old password while it was changed', async () => {
+    // A login's new session takes its time to store: the password change falls between its checks and it.
+    await start({ createSession: 40 });
+    let password = 'first password';
+    const owner = await loggedIn('alice', password);
+    for (let round = 0; round < 3; round += 1) {
+      const next = `password ${round}`;
+      const racers = await Promise.all(Array.from({ length: 16 }, () => peer()));
+      await Promise.all(racers.map((racer) => racer.hello()));
+      const change = new Promise<ServerFrame>((resolve) =>
+        setTimeout(() => resolve(owner.request('changePassword', { current: password, password: next })), 15),
+      );
+      const logins = racers.map(
+        (racer, index) =>
+          new Promise<ServerFrame>((resolve) => setTimeout(() => resolve(racer.request('login', { name: 'alice', password })), index * 2)),
+      );
+      const answers = await Promise.all(logins);
+      result(await change);
+      password = next;
+      for (const [index, answer] of answers.entries()) {
+        if (answer.type !== 'res' || !answer.ok) continue;
+        await racers[index]!.waitClosed();
+        const again = await peer();
+        await again.hello();
+        const token = (answer.result as { token: string }).token;
+        expect(await again.request('login', { name: 'alice', token })).toMatchObject({ ok: false, error: { code: 'BAD_TOKEN' } });
+      }
+    }
+    // The owner's own session stays.
+    expect(result(await owner.request('users'))).toBeDefined();
+  });
+
+  it('ends with the presence that is true after logins and closes whose store calls overlap', async () => {
+    await start();
+    const watcher = await loggedIn('carol');
+    const presence = (): boolean | undefined =>
+      watcher.frames.flatMap((frame) => (frame.type === 'presence' && frame.user === 'bob' ? [frame.online] : [])).at(-1);
+    (await loggedIn('bob')).destroy();
+    await waitFor(() => presence() === false, 5000, 'bob announced offline after registering');
+    const cycles = await Promise.all(
+      Array.from({ length: 6 }, async (_, index) => {
+        const bob = await loggedIn('bob');
+        await new Promise((resolve) => setTimeout(resolve, index * 3));
+        if (index % 2 === 0) bob.destroy();
+        return bob;
+      }),
+    );
+    await waitFor(() => presence() === true, 5000, 'bob announced online');
+    for (const bob of cycles) bob.destroy();
+    await waitFor(() => presence() === false, 5000, 'bob announced offline');
+    const { users } = result(await watcher.request('users')) as { users: { name: string; online: boolean }[] };
+    expect(users.find((user) => user.name === 'bob')!.online).toBe(false);
+  });
+
+  it('opens a chat both ask for at the same moment: the second request accepts the first', async () => {
+    await start();
+    for (let pair = 0; pair < 4; pair += 1) {
+      const [a, b] = await Promise.all([loggedIn(`ann${pair}`), loggedIn(`ben${pair}`)]);
+      await Promise.all([a.request('chatRequest', { user: `ben${pair}` }), b.request('chatRequest', { user: `ann${pair}` })]);
+      for (const [side, other] of [[a, `ben${pair}`], [b, `ann${pair}`]] as const) {
+        const { contacts } = result(await side.request('contacts')) as { contacts: { name: string; state: string }[] };
+        expect(contacts).toMatchObject([{ name: other, state: 'accepted' }]);
+      }
+    }
+  });
+
+  it('never counts a session online that closed while its login waited for the store', async () => {
+    await start();
+    const watcher = await loggedIn('carol');
+    (await loggedIn('bob')).destroy();
+    for (let attempt = 0; attempt < 10; attempt += 1) {
+      const quitter = await peer();
+      await quitter.hello();
+      quitter.send({ type: 'login', id: 99, name: 'bob', password: 'bob-secret' });
+      // Gone while the login is under way.
+      setTimeout(() => quitter.destroy(), attempt);
+    }
+    const bobOnline = async (): Promise<boolean> => {
+      const { users } = result(await watcher.request('users')) as { users: { name: string; online: boolean }[] };
+      return users.find((user) => user.name === 'bob')!.online;
+    };
+    let online = true;
+    const deadline = Date.now() + 5000;
+    while (online && Date.now() < deadline) online = await bobOnline();
+    expect(online).toBe(false);
+  });
+});
