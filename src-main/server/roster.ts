@@ -11,7 +11,6 @@ import { encodeFrame } from '../net/frame.js';
 import type { AsyncStore, UserRow } from '../store/types.js';
 import { type RoomAccess, addressHost } from './access.js';
 import { type Bus, type BusMessage, type EndTarget, LoneBus, NODE_SILENT_HEARTBEATS } from './bus.js';
-import { readersOf } from './handlers/conversation.js';
 import type { ServerLog } from './log.js';
 import type { KeyedQueue } from './serial.js';
 import type { Session } from './session.js';
@@ -24,12 +23,18 @@ import type { FileTransfers } from './transfer.js';
 export const PRESENCE_WINDOW_MS = 1000;
 
 /**
- * In a cluster, how long a message push waits for a lower id still on its way from another node
- * before this node reads the missing ones from the database itself (see `inOrder`).
+ * In a cluster, how long a push waits for a lower event id still on its way from another node
+ * before this node reads the missing events from the database itself (see `inOrder`).
  */
 export const GAP_WAIT_MS = 150;
-/** Missing messages read from the database per turn of the event loop. */
+/** Missing event ids read from the database per turn of the event loop. */
 const GAP_BATCH = 100;
+
+/** The event log entry a push carries (docs/PROTOCOL.md §17), 0 for none. */
+function eventIdOf(frame: PushFrame): number {
+  if (frame.type === 'message') return frame.eventId ?? 0;
+  return frame.type === 'event' ? frame.event.eventId : 0;
+}
 
 export interface RosterOptions {
   /** The other nodes of a cluster; a lone host by default. Closed with the roster. */
@@ -64,10 +69,10 @@ export class Roster {
   /** On how many other nodes each user is logged in. */
   private readonly elsewhere = new Map<number, number>();
   private heartbeat: NodeJS.Timeout | null = null;
-  /** In a cluster: the message id this node pushes next (0 until known); message pushes above it wait in `held`. */
-  private nextMessageId = 0;
+  /** In a cluster: the event id this node pushes next (0 until known); pushes of later events wait in `held`. */
+  private nextEventId = 0;
   private readonly held = new Map<number, (() => void)[]>();
-  /** The newest message id in the database at the last heartbeat: pushed up to even when nothing newer comes. */
+  /** The newest event id in the database at the last heartbeat: pushed up to even when nothing newer comes. */
   private storedUpTo = 0;
   private gapTimer: NodeJS.Timeout | null = null;
   private closed = false;
@@ -194,8 +199,9 @@ export class Roster {
   broadcast(frame: PushFrame, except?: Session): void {
     const bytes = encodeFrame(frame);
     const messageId = frame.type === 'message' ? frame.message.id : 0;
-    this.publish(() => ({ kind: 'push', to: null, bytes, messageId, lazy: false }));
-    this.inOrder(messageId, () => this.writeToAll(bytes, messageId, false, except));
+    const eventId = eventIdOf(frame);
+    this.publish(() => ({ kind: 'push', to: null, bytes, messageId, eventId, lazy: false }));
+    this.inOrder(eventId, () => this.writeToAll(bytes, messageId, false, except));
   }
 
   /** Sends one frame to every session of the given users (but `except`), on every node. */
@@ -209,54 +215,56 @@ export class Roster {
     // node whose word of it has not arrived yet.
     const to = [...userIds];
     const bytes = encodeFrame(frame);
-    this.bus.publish({ kind: 'push', to, bytes, messageId, lazy: false });
-    this.inOrder(messageId, () => this.writeTo(to, () => bytes, messageId, except));
+    const eventId = eventIdOf(frame);
+    this.bus.publish({ kind: 'push', to, bytes, messageId, eventId, lazy: false });
+    this.inOrder(eventId, () => this.writeTo(to, () => bytes, messageId, except));
   }
 
   /**
-   * Runs `write` for the message push `messageId` (0: not a message) once every lower id was pushed
-   * on this node; at once on a lone host. Clients take message ids as a cursor and skip any id below
-   * one they hold, so pushes go out in id order; in a cluster a lower id committed on another node may
-   * still be on the bus while a higher one is ready here. What does not come within GAP_WAIT_MS is read
-   * from the database (a node may have died between commit and publish, or the bus be down); pushed
-   * that way, a message heard of later is not pushed again.
+   * Runs `write` for the push of event `eventId` (0: none) once every lower event id was pushed on
+   * this node; at once on a lone host. Clients take message ids and event ids as cursors and skip
+   * anything below one they hold, so pushes go out in event order (which is message order too: a
+   * message and its event id are handed out in one transaction); in a cluster a lower id committed on
+   * another node may still be on the bus while a higher one is ready here. What does not come within
+   * GAP_WAIT_MS is read from the database (a node may have died between commit and publish, or the bus
+   * be down); pushed that way, an event heard of later is not pushed again.
    */
-  private inOrder(messageId: number, write: () => void): void {
-    this.whenPushed(messageId, write, false);
+  private inOrder(eventId: number, write: () => void): void {
+    this.whenPushed(eventId, write, false);
   }
 
   /**
-   * Runs `then` once the message push `messageId` went out on this node (at once on a lone host, or
-   * if it already did): what answers its sender must not overtake a lower id still on its way.
+   * Runs `then` once the push of event `eventId` went out on this node (at once on a lone host, or if
+   * it already did): what answers its sender must not overtake a lower id still on its way.
    */
-  afterPushed(messageId: number, then: () => void): void {
-    this.whenPushed(messageId, then, true);
+  afterPushed(eventId: number, then: () => void): void {
+    this.whenPushed(eventId, then, true);
   }
 
-  private whenPushed(messageId: number, then: () => void, evenIfLate: boolean): void {
-    if (!this.bus.shared || messageId === 0) {
+  private whenPushed(eventId: number, then: () => void, evenIfLate: boolean): void {
+    if (!this.bus.shared || eventId === 0) {
       then();
       return;
     }
-    if (this.nextMessageId !== 0 && messageId < this.nextMessageId) {
+    if (this.nextEventId !== 0 && eventId < this.nextEventId) {
       if (evenIfLate) then();
       return;
     }
-    const waiting = this.held.get(messageId);
+    const waiting = this.held.get(eventId);
     if (waiting) waiting.push(then);
-    else this.held.set(messageId, [then]);
+    else this.held.set(eventId, [then]);
     this.release();
   }
 
   /** Runs what waits for the next ids in order; gives a missing one GAP_WAIT_MS. */
   private release(): void {
-    if (this.nextMessageId === 0) return;
-    for (let waiting = this.held.get(this.nextMessageId); waiting; waiting = this.held.get(this.nextMessageId)) {
-      this.held.delete(this.nextMessageId);
-      this.nextMessageId += 1;
+    if (this.nextEventId === 0) return;
+    for (let waiting = this.held.get(this.nextEventId); waiting; waiting = this.held.get(this.nextEventId)) {
+      this.held.delete(this.nextEventId);
+      this.nextEventId += 1;
       for (const then of waiting) then();
     }
-    if (this.held.size > 0 || this.storedUpTo >= this.nextMessageId) {
+    if (this.held.size > 0 || this.storedUpTo >= this.nextEventId) {
       this.fillGapIn(GAP_WAIT_MS);
     } else if (this.gapTimer) {
       clearTimeout(this.gapTimer);
@@ -264,25 +272,28 @@ export class Roster {
     }
   }
 
-  /** Pushes the messages missing below the lowest held one (or up to storedUpTo) from the database, GAP_BATCH per turn. */
+  /**
+   * Pushes the events missing below the lowest held one (or up to storedUpTo), GAP_BATCH ids per turn,
+   * read from each logged-in user's event log: who may see an event (a read position, a group's
+   * message) is the log's to say.
+   */
   private async fillGap(): Promise<void> {
     this.gapTimer = null;
-    const first = this.nextMessageId;
+    const first = this.nextEventId;
     const end = Math.min(this.held.size > 0 ? Math.min(...this.held.keys()) : this.storedUpTo + 1, first + GAP_BATCH);
     if (end <= first) return;
-    for (let id = first; id < end; id += 1) {
-      const message = await this.store.messageById(id);
-      // Heard of meanwhile (only with a store that answers later): pushed already.
-      if (id < this.nextMessageId) continue;
-      this.nextMessageId = id + 1;
-      if (!message) continue;
-      const readers = await readersOf({ store: this.store }, message.conv);
-      const bytes = encodeFrame({ type: 'message', message });
-      if (readers === null) this.writeToAll(bytes, id, false);
-      else this.writeTo(readers, () => bytes, id);
+    // From here the range is this fill's: a push of it that comes meanwhile is not written twice.
+    this.nextEventId = end;
+    for (const userId of [...this.online.keys()]) {
+      const { events } = await this.store.events(userId, first - 1, end - first);
+      for (const event of events) {
+        if (event.eventId >= end) break;
+        const frame: PushFrame = event.kind === 'message' ? { type: 'message', message: event.message, eventId: event.eventId } : { type: 'event', event };
+        this.writeTo([userId], () => encodeFrame(frame), event.kind === 'message' ? event.message.id : 0);
+      }
     }
-    this.log.warn('messages read back for the bus', { from: first, to: end - 1 });
-    const more = this.held.size > 0 ? !this.held.has(this.nextMessageId) : this.storedUpTo >= this.nextMessageId;
+    this.log.warn('events read back for the bus', { from: first, to: end - 1 });
+    const more = this.held.size > 0 ? !this.held.has(this.nextEventId) : this.storedUpTo >= this.nextEventId;
     if (more) this.fillGapIn(0);
     this.release();
   }
@@ -292,7 +303,7 @@ export class Roster {
     if (this.closed) return;
     this.gapTimer ??= setTimeout(() => {
       this.fillGap().catch((error: unknown) => {
-        this.log.error('messages not read back for the bus', { error: String(error) });
+        this.log.error('events not read back for the bus', { error: String(error) });
         this.fillGapIn(GAP_WAIT_MS);
       });
     }, delayMs).unref();
@@ -398,18 +409,18 @@ export class Roster {
       if (user) users.push([userId, user.name]);
     }
     this.bus.publish({ kind: 'alive', users });
-    // A message whose push never came (its node died after the commit, or the publish failed) and that
+    // An event whose push never came (its node died after the commit, or the publish failed) and that
     // no newer one reveals: noticed here, pushed after GAP_WAIT_MS unless its push comes meanwhile.
     // The first one also says where this node's pushes start: after what is stored.
-    this.store.lastMessageId().then(
+    this.store.lastEventId().then(
       (last) => {
-        if (this.nextMessageId === 0) this.nextMessageId = last + 1;
-        else if (last >= this.nextMessageId) this.storedUpTo = last;
+        if (this.nextEventId === 0) this.nextEventId = last + 1;
+        else if (last >= this.nextEventId) this.storedUpTo = last;
         else return;
         this.release();
       },
       // The database is unreachable: the node goes on serving what it can, the next heartbeat asks again.
-      (error: unknown) => this.log.error('newest message id not read', { error: String(error) }),
+      (error: unknown) => this.log.error('newest event id not read', { error: String(error) }),
     );
     const now = Date.now();
     for (const [nodeId, node] of this.others) {
@@ -434,8 +445,8 @@ export class Roster {
     node.heardAt = now;
     switch (message.kind) {
       case 'push': {
-        const { to, bytes, messageId, lazy } = message;
-        this.inOrder(messageId, () => (to === null ? this.writeToAll(bytes, messageId, lazy) : this.writeTo(to, () => bytes, messageId)));
+        const { to, bytes, messageId, eventId, lazy } = message;
+        this.inOrder(eventId, () => (to === null ? this.writeToAll(bytes, messageId, lazy) : this.writeTo(to, () => bytes, messageId)));
         return;
       }
       case 'presence':

@@ -17,7 +17,7 @@ import { refuseMuted } from './messages.js';
 const TYPING_SWEEP_AT = 10_000;
 
 /** The users who can read conv; null for the room (everyone). */
-export async function readersOf(ctx: Pick<ServerContext, 'store'>, conv: ConversationKey): Promise<number[] | null> {
+export async function readersOf(ctx: ServerContext, conv: ConversationKey): Promise<number[] | null> {
   if (conv === ROOM) return null;
   const [kind, a, b] = conv.split(':');
   return kind === 'dm' ? [Number(a), Number(b)] : ctx.store.memberIds(Number(a));

@@ -113,7 +113,7 @@ export function messageHandlers(ctx: ServerContext) {
         delivered: roster.anyoneElseOnline(recipients, message.senderId),
       };
       // In a cluster, not before a lower id from another node reached this node's sessions (see Roster.afterPushed).
-      roster.afterPushed(stored.id, () => session.connection.send({ type: 'res', id: requestId, ok: true, result }));
+      roster.afterPushed(eventId ?? 0, () => session.connection.send({ type: 'res', id: requestId, ok: true, result }));
       resolve(ANSWERED);
     });
     flushPendingWrites();
