@@ -23,8 +23,10 @@ const types: pg.CustomTypesConfig = {
 /** Connects to the database at `url` (postgres://...) and brings its schema up to date. */
 export async function openPgStore(url: string, options: PgStoreOptions = {}): Promise<AsyncStore> {
   const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 10, types });
-  // An idle connection the server dropped must not take the process down with it.
+  // An idle connection the server dropped must not take the process down with it; nor one in use
+  // (a transaction's, a search's), which emits the error besides failing the statement it runs.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   try {
     await migrate(pool, url);
   } catch (error) {
