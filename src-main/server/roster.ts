@@ -1,20 +1,57 @@
 /**
  * Who is online, and getting frames to them: presence on the first login and
- * the last disconnect, broadcast to the room, delivery to given users.
+ * the last disconnect, broadcast to the room, delivery to given users. In a cluster
+ * (several nodes on one database) the same on every node: each node tells the others
+ * over the bus what it delivers and who logs in or out on it, and delivers what it
+ * hears to its own sessions.
  */
 import { ErrorCode, type WireError } from '../../src-shared/protocol/errors.js';
 import { type PushFrame } from '../../src-shared/protocol/pushes.js';
 import { encodeFrame } from '../net/frame.js';
 import type { AsyncStore, UserRow } from '../store/types.js';
+import { type RoomAccess, addressHost } from './access.js';
+import { type Bus, type BusMessage, type EndTarget, LoneBus, NODE_SILENT_HEARTBEATS } from './bus.js';
 import type { ServerLog } from './log.js';
 import type { KeyedQueue } from './serial.js';
 import type { Session } from './session.js';
+import type { FileTransfers } from './transfer.js';
 
 /**
  * The least time between two presence pushes about one user: a user who comes and goes many
  * times within it costs the others at most one push per window, with the final state.
  */
 export const PRESENCE_WINDOW_MS = 1000;
+
+/**
+ * In a cluster, how long a push waits for a lower event id still on its way from another node
+ * before this node reads the missing events from the database itself (see `inOrder`).
+ */
+export const GAP_WAIT_MS = 150;
+/** Missing event ids read from the database per turn of the event loop. */
+const GAP_BATCH = 100;
+
+/** The event log entry a push carries (docs/PROTOCOL.md §17), 0 for none. */
+function eventIdOf(frame: PushFrame): number {
+  if (frame.type === 'message') return frame.eventId ?? 0;
+  return frame.type === 'event' ? frame.event.eventId : 0;
+}
+
+export interface RosterOptions {
+  /** The other nodes of a cluster; a lone host by default. Closed with the roster. */
+  bus?: Bus;
+  /** Every open connection of this node, for `end`. */
+  sessions: ReadonlySet<Session>;
+  files: FileTransfers | null;
+  /** Where mutes heard from other nodes are put in force. */
+  access: RoomAccess;
+}
+
+/** What this node knows of another node of the cluster. */
+interface OtherNode {
+  /** Its logged-in users, by id, with their names. */
+  users: Map<number, string>;
+  heardAt: number;
+}
 
 export class Roster {
   /** Logged-in sessions by user id. */
@@ -26,6 +63,18 @@ export class Roster {
   /** Users whose presence changed and is not announced yet: their name and when it last changed. */
   private readonly presenceChanged = new Map<number, { name: string; ts: number }>();
   private presenceTimer: NodeJS.Timeout | null = null;
+  private readonly bus: Bus;
+  /** The other nodes heard from, by node id. */
+  private readonly others = new Map<string, OtherNode>();
+  /** On how many other nodes each user is logged in. */
+  private readonly elsewhere = new Map<number, number>();
+  private heartbeat: NodeJS.Timeout | null = null;
+  /** In a cluster: the event id this node pushes next (0 until known); pushes of later events wait in `held`. */
+  private nextEventId = 0;
+  private readonly held = new Map<number, (() => void)[]>();
+  /** The newest event id in the database at the last heartbeat: pushed up to even when nothing newer comes. */
+  private storedUpTo = 0;
+  private gapTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly store: AsyncStore,
@@ -33,10 +82,22 @@ export class Roster {
     private readonly windowMs: number,
     /** The server's per-user turns: a leave's cursor write and the next login's reads of it keep their order. */
     private readonly accounts: KeyedQueue<number>,
-  ) {}
+    private readonly options: RosterOptions,
+  ) {
+    this.bus = options.bus ?? new LoneBus();
+    if (!this.bus.shared) return;
+    this.bus.receive((message, from) => this.hear(message, from));
+    this.heartbeat = setInterval(() => this.beat(), this.bus.heartbeatMs).unref();
+    this.beat();
+    void Promise.resolve(store.lastEventId()).then((last) => {
+      this.nextEventId = last + 1;
+      this.release();
+    });
+  }
 
+  /** Whether the user is logged in on this node or any other. */
   isOnline(userId: number): boolean {
-    return this.online.has(userId);
+    return this.online.has(userId) || this.elsewhere.has(userId);
   }
 
   /**
@@ -45,14 +106,15 @@ export class Roster {
    */
   async join(session: Session, user: UserRow): Promise<void> {
     let sessions = this.online.get(user.id);
-    const first = !sessions;
+    const wasOnline = this.isOnline(user.id);
+    const now = Date.now();
     if (!sessions) {
       sessions = new Set();
       this.online.set(user.id, sessions);
+      this.publish(() => ({ kind: 'presence', userId: user.id, name: user.name, online: true, ts: now }));
     }
     sessions.add(session);
-    const now = Date.now();
-    if (first) this.notePresence(user, now);
+    if (!wasOnline) this.notePresence(user.id, user.name, now);
     await this.store.setLastSeen(user.id, now);
   }
 
@@ -76,7 +138,8 @@ export class Roster {
     const clean =
       reason === null || reason.code === ErrorCode.LOGGED_OUT || reason.code === ErrorCode.SERVER_SHUTDOWN || reason.code === ErrorCode.KICKED;
     const reached = clean ? session.sentUpTo : session.syncedTo;
-    this.notePresence(user, now);
+    this.publish(() => ({ kind: 'presence', userId: user.id, name: user.name, online: false, ts: now }));
+    if (!this.elsewhere.has(user.id)) this.notePresence(user.id, user.name, now);
     await this.accounts.run(user.id, async () => {
       try {
         await this.store.setLastSeen(user.id, now);
@@ -93,13 +156,13 @@ export class Roster {
    * then hear of them before anything they write. Everything else waits for the end of the window,
    * so a drop followed by a reconnect within it is never announced.
    */
-  private notePresence(user: UserRow, ts: number): void {
-    const pending = this.presenceChanged.has(user.id);
-    if (!pending && this.online.has(user.id) && !this.announcedOnline.has(user.id) && this.sinceAnnounced(user.id, ts) >= this.windowMs) {
-      this.announce(user.id, user.name, ts);
+  private notePresence(userId: number, name: string, ts: number): void {
+    const pending = this.presenceChanged.has(userId);
+    if (!pending && this.isOnline(userId) && !this.announcedOnline.has(userId) && this.sinceAnnounced(userId, ts) >= this.windowMs) {
+      this.announce(userId, name, ts);
       return;
     }
-    this.presenceChanged.set(user.id, { name: user.name, ts });
+    this.presenceChanged.set(userId, { name, ts });
     this.presenceTimer ??= setTimeout(() => this.announcePresence(), this.windowMs).unref();
   }
 
@@ -120,27 +183,129 @@ export class Roster {
   }
 
   /**
-   * Tells everyone but the user's own sessions (which know from their login) the user's state, if it
-   * is not what they were last told.
+   * Tells this node's sessions but the user's own (which know from their login) the user's state, if
+   * it is not what they were last told. Every node does so for its own sessions: presence is not a push
+   * that crosses the bus, each node follows who is online where and applies the windows itself.
    */
   private announce(userId: number, name: string, ts: number): void {
-    const online = this.online.has(userId);
+    const online = this.isOnline(userId);
     if (online === this.announcedOnline.has(userId)) return;
     if (online) this.announcedOnline.add(userId);
     else this.announcedOnline.delete(userId);
     this.lastAnnounced.set(userId, Date.now());
-    this.broadcast({ type: 'presence', user: name, online, ts }, this.online.get(userId));
+    this.writeToAll(encodeFrame({ type: 'presence', user: name, online, ts }), 0, true, this.online.get(userId));
   }
 
   /**
-   * Encodes once and writes the same bytes to every logged-in session (but `except`).
-   * Presence goes lazily (see Connection.sendEncoded): a storm of logins costs each
-   * peer one write per LAZY_FLUSH_MS, not one per login.
+   * Encodes once and writes the same bytes to every logged-in session (but `except`), on every node.
    */
-  broadcast(frame: PushFrame, except?: Session | ReadonlySet<Session>): void {
-    const lazy = frame.type === 'presence';
+  broadcast(frame: PushFrame, except?: Session): void {
     const bytes = encodeFrame(frame);
     const messageId = frame.type === 'message' ? frame.message.id : 0;
+    const eventId = eventIdOf(frame);
+    this.publish(() => ({ kind: 'push', to: null, bytes, messageId, eventId, lazy: false }));
+    this.inOrder(eventId, () => this.writeToAll(bytes, messageId, false, except));
+  }
+
+  /** Sends one frame to every session of the given users (but `except`), on every node. */
+  deliver(userIds: Iterable<number>, frame: PushFrame, except?: Session): void {
+    const messageId = frame.type === 'message' ? frame.message.id : 0;
+    if (!this.bus.shared) {
+      this.writeTo(userIds, () => encodeFrame(frame), messageId, except);
+      return;
+    }
+    // Published even when none of the users is known online elsewhere: one may have logged in on a
+    // node whose word of it has not arrived yet.
+    const to = [...userIds];
+    const bytes = encodeFrame(frame);
+    const eventId = eventIdOf(frame);
+    this.bus.publish({ kind: 'push', to, bytes, messageId, eventId, lazy: false });
+    this.inOrder(eventId, () => this.writeTo(to, () => bytes, messageId, except));
+  }
+
+  /**
+   * Runs `write` for the push of event `eventId` (0: none) once every lower event id was pushed on
+   * this node; at once on a lone host. Clients take message ids and event ids as cursors and skip
+   * anything below one they hold, so pushes go out in event order (which is message order too: a
+   * message and its event id are handed out in one transaction); in a cluster a lower id committed on
+   * another node may still be on the bus while a higher one is ready here. What does not come within
+   * GAP_WAIT_MS is read from the database (a node may have died between commit and publish, or the bus
+   * be down); pushed that way, an event heard of later is not pushed again.
+   */
+  private inOrder(eventId: number, write: () => void): void {
+    this.whenPushed(eventId, write, false);
+  }
+
+  /**
+   * Runs `then` once the push of event `eventId` went out on this node (at once on a lone host, or if
+   * it already did): what answers its sender must not overtake a lower id still on its way.
+   */
+  afterPushed(eventId: number, then: () => void): void {
+    this.whenPushed(eventId, then, true);
+  }
+
+  private whenPushed(eventId: number, then: () => void, evenIfLate: boolean): void {
+    if (!this.bus.shared || eventId === 0) {
+      then();
+      return;
+    }
+    if (this.nextEventId !== 0 && eventId < this.nextEventId) {
+      if (evenIfLate) then();
+      return;
+    }
+    const waiting = this.held.get(eventId);
+    if (waiting) waiting.push(then);
+    else this.held.set(eventId, [then]);
+    this.release();
+  }
+
+  /** Runs what waits for the next ids in order; gives a missing one GAP_WAIT_MS. */
+  private release(): void {
+    if (this.nextEventId === 0) return;
+    for (let waiting = this.held.get(this.nextEventId); waiting; waiting = this.held.get(this.nextEventId)) {
+      this.held.delete(this.nextEventId);
+      this.nextEventId += 1;
+      for (const then of waiting) then();
+    }
+    if (this.held.size > 0 || this.storedUpTo >= this.nextEventId) {
+      this.gapTimer ??= setTimeout(() => void this.fillGap(), GAP_WAIT_MS).unref();
+    } else if (this.gapTimer) {
+      clearTimeout(this.gapTimer);
+      this.gapTimer = null;
+    }
+  }
+
+  /**
+   * Pushes the events missing below the lowest held one (or up to storedUpTo), GAP_BATCH ids per turn,
+   * read from each logged-in user's event log: who may see an event (a read position, a group's
+   * message) is the log's to say.
+   */
+  private async fillGap(): Promise<void> {
+    this.gapTimer = null;
+    const first = this.nextEventId;
+    const end = Math.min(this.held.size > 0 ? Math.min(...this.held.keys()) : this.storedUpTo + 1, first + GAP_BATCH);
+    if (end <= first) return;
+    // From here the range is this fill's: a push of it that comes meanwhile is not written twice.
+    this.nextEventId = end;
+    for (const userId of [...this.online.keys()]) {
+      const { events } = await this.store.events(userId, first - 1, end - first);
+      for (const event of events) {
+        if (event.eventId >= end) break;
+        const frame: PushFrame = event.kind === 'message' ? { type: 'message', message: event.message, eventId: event.eventId } : { type: 'event', event };
+        this.writeTo([userId], () => encodeFrame(frame), event.kind === 'message' ? event.message.id : 0);
+      }
+    }
+    this.log.warn('events read back for the bus', { from: first, to: end - 1 });
+    const more = this.held.size > 0 ? !this.held.has(this.nextEventId) : this.storedUpTo >= this.nextEventId;
+    if (more) this.gapTimer = setTimeout(() => void this.fillGap(), 0).unref();
+    this.release();
+  }
+
+  /**
+   * Writes to every logged-in session of this node (but `except`). Presence goes lazily (see
+   * Connection.sendEncoded): a storm of logins costs each peer one write per LAZY_FLUSH_MS, not one per login.
+   */
+  private writeToAll(bytes: Buffer, messageId: number, lazy: boolean, except?: Session | ReadonlySet<Session>): void {
     for (const sessions of this.online.values()) {
       for (const session of sessions) {
         if (session === except || (except instanceof Set && except.has(session))) continue;
@@ -150,14 +315,13 @@ export class Roster {
     }
   }
 
-  /** Sends one frame to every session of the given users (but `except`). */
-  deliver(userIds: Iterable<number>, frame: PushFrame, except?: Session): void {
+  /** Writes to this node's sessions of the users (but `except`), encoding only if one is here. */
+  private writeTo(userIds: Iterable<number>, encode: () => Buffer, messageId: number, except?: Session): void {
     let bytes: Buffer | null = null;
-    const messageId = frame.type === 'message' ? frame.message.id : 0;
     for (const userId of userIds) {
       const sessions = this.online.get(userId);
       if (!sessions) continue;
-      bytes ??= encodeFrame(frame);
+      bytes ??= encode();
       for (const session of sessions) {
         if (session === except) continue;
         session.connection.sendEncoded(bytes);
@@ -166,10 +330,146 @@ export class Roster {
     }
   }
 
-  /** Whether anyone among the users (everyone when null), other than `me`, is online. */
+  /** Whether anyone among the users (everyone when null), other than `me`, is online on any node. */
   anyoneElseOnline(userIds: Iterable<number> | null, me: number): boolean {
-    if (userIds === null) return this.online.size > (this.online.has(me) ? 1 : 0);
-    for (const id of userIds) if (id !== me && this.online.has(id)) return true;
+    if (userIds === null) {
+      if (this.online.size > (this.online.has(me) ? 1 : 0)) return true;
+      return this.elsewhere.size > (this.elsewhere.has(me) ? 1 : 0);
+    }
+    for (const id of userIds) if (id !== me && this.isOnline(id)) return true;
     return false;
+  }
+
+  /**
+   * Closes the sessions and transfers of the target with the reason, on this node and every other.
+   * Returns how many sessions this node closed (the others close theirs as they hear of it).
+   */
+  end(target: EndTarget, reason: WireError, except?: Session): number {
+    this.publish(() => ({ kind: 'end', target, reason }));
+    return this.endHere(target, reason, except);
+  }
+
+  /** Puts a mute (until when, Infinity: until lifted; null: none) in force on the other nodes too. */
+  shareMute(userId: number, until: number | null): void {
+    this.publish(() => ({ kind: 'mute', userId, muted: until !== null, until: until === Infinity ? null : until }));
+  }
+
+  /** Stops telling the others about this node; they take its users offline at once. */
+  async close(): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.gapTimer) clearTimeout(this.gapTimer);
+    this.heartbeat = null;
+    this.publish(() => ({ kind: 'gone' }));
+    await this.bus.close();
+  }
+
+  private endHere(target: EndTarget, reason: WireError, except?: Session): number {
+    const { sessions, files } = this.options;
+    if ('conv' in target) {
+      files?.end((owner) => owner.conv === target.conv && (target.userId === undefined || owner.userId === target.userId), reason);
+      return 0;
+    }
+    if ('token' in target) {
+      files?.end((owner) => owner.tokenHash === target.token, reason);
+      return 0;
+    }
+    const hit = (address: string, userId: number | undefined, token: string | null): boolean =>
+      'address' in target
+        ? addressHost(address) === target.address
+        : userId === target.userId && (target.keepToken === undefined || token !== target.keepToken);
+    files?.end((owner) => hit(owner.address, owner.userId, owner.tokenHash), reason);
+    let closed = 0;
+    for (const session of sessions) {
+      if (session === except || !session.connection.isOpen || !hit(session.connection.remoteAddress, session.user?.id, session.tokenHash)) continue;
+      session.connection.close(reason);
+      closed += 1;
+    }
+    return closed;
+  }
+
+  /** Publishes when there may be other nodes; `build` is not even called on a lone host. */
+  private publish(build: () => BusMessage): void {
+    if (this.bus.shared) this.bus.publish(build());
+  }
+
+  /** Tells the others who is logged in here, and forgets the nodes silent for too long. */
+  private beat(): void {
+    const users: [number, string][] = [];
+    for (const [userId, sessions] of this.online) {
+      const user = sessions.values().next().value?.user;
+      if (user) users.push([userId, user.name]);
+    }
+    this.bus.publish({ kind: 'alive', users });
+    // An event whose push never came (its node died after the commit, or the publish failed) and that
+    // no newer one reveals: noticed here, pushed after GAP_WAIT_MS unless its push comes meanwhile.
+    void Promise.resolve(this.store.lastEventId()).then((last) => {
+      if (this.nextEventId === 0 || last < this.nextEventId) return;
+      this.storedUpTo = last;
+      this.release();
+    });
+    const now = Date.now();
+    for (const [nodeId, node] of this.others) {
+      if (now - node.heardAt <= NODE_SILENT_HEARTBEATS * this.bus.heartbeatMs) continue;
+      this.log.warn('node gone', { node: nodeId, reason: 'no heartbeat', users: node.users.size });
+      this.forget(nodeId, now);
+    }
+  }
+
+  private hear(message: BusMessage, from: string): void {
+    const now = Date.now();
+    let node = this.others.get(from);
+    if (message.kind === 'gone') {
+      if (node) this.forget(from, now);
+      return;
+    }
+    if (!node) {
+      node = { users: new Map(), heardAt: now };
+      this.others.set(from, node);
+      this.log.info('node joined', { node: from });
+    }
+    node.heardAt = now;
+    switch (message.kind) {
+      case 'push': {
+        const { to, bytes, messageId, eventId, lazy } = message;
+        this.inOrder(eventId, () => (to === null ? this.writeToAll(bytes, messageId, lazy) : this.writeTo(to, () => bytes, messageId)));
+        return;
+      }
+      case 'presence':
+        this.setElsewhere(node, message.userId, message.name, message.online, message.ts);
+        return;
+      case 'alive': {
+        const listed = new Map(message.users);
+        for (const [userId, name] of node.users) if (!listed.has(userId)) this.setElsewhere(node, userId, name, false, now);
+        for (const [userId, name] of listed) this.setElsewhere(node, userId, name, true, now);
+        return;
+      }
+      case 'end':
+        this.endHere(message.target, message.reason);
+        return;
+      case 'mute':
+        if (!message.muted) this.options.access.unmute(message.userId);
+        else this.options.access.mute(message.userId, message.until ?? Infinity);
+        return;
+    }
+  }
+
+  /** A node's users are offline, as far as that node goes. */
+  private forget(nodeId: string, now: number): void {
+    const node = this.others.get(nodeId);
+    if (!node) return;
+    for (const [userId, name] of node.users) this.setElsewhere(node, userId, name, false, now);
+    this.others.delete(nodeId);
+  }
+
+  /** Records that the user is (or is no longer) logged in on the node, and notes a change of their presence. */
+  private setElsewhere(node: OtherNode, userId: number, name: string, online: boolean, ts: number): void {
+    if (online === node.users.has(userId)) return;
+    const wasOnline = this.isOnline(userId);
+    const count = (this.elsewhere.get(userId) ?? 0) + (online ? 1 : -1);
+    if (online) node.users.set(userId, name);
+    else node.users.delete(userId);
+    if (count > 0) this.elsewhere.set(userId, count);
+    else this.elsewhere.delete(userId);
+    if (wasOnline !== this.isOnline(userId)) this.notePresence(userId, name, ts);
   }
 }

@@ -11,6 +11,7 @@ import type { DecodedFrame } from '../net/frame.js';
 import { TlsGate, type TlsIdentity } from '../net/tls.js';
 import type { AsyncStore } from '../store/types.js';
 import { type AccessOptions, RoomAccess, type RoomLimits, addressHost, roomLimits } from './access.js';
+import type { Bus } from './bus.js';
 import { Dispatcher, EXPENSIVE_PER_USER, type Handlers, type ServerContext } from './dispatch.js';
 import { accountHandlers } from './handlers/accounts.js';
 import { ServerAdmin } from './handlers/admin.js';
@@ -64,6 +65,8 @@ export interface ServerOptions {
   maxUserBytesPerDay?: number;
   /** Files (docs/PROTOCOL.md §18): where the host keeps them and its limits; without, the host takes none. */
   files?: FileOptions;
+  /** The other nodes of a cluster on one database (docs/ARCHITECTURE.md, "The bus"); closed with the server. None by default. */
+  bus?: Bus;
 }
 
 /** A token bucket as hello announces it: null when the host turned it off (Infinity). */
@@ -118,8 +121,13 @@ export class ChatServer {
     this.access = new RoomAccess(this.store, options.access, options.passwordCost);
     this.presenceWindowMs = options.presenceWindowMs ?? PRESENCE_WINDOW_MS;
     const accounts = new KeyedQueue<number>();
-    this.roster = new Roster(this.store, this.log, this.presenceWindowMs, accounts);
     this.files = options.files ? new FileTransfers(this.store, this.log, options.files) : null;
+    this.roster = new Roster(this.store, this.log, this.presenceWindowMs, accounts, {
+      bus: options.bus,
+      sessions: this.sessions,
+      files: this.files,
+      access: this.access,
+    });
     this.admin = new ServerAdmin({
       store: this.store,
       accounts,
@@ -248,6 +256,7 @@ export class ChatServer {
     this.tlsGate?.closeAll();
     this.files?.close();
     await Promise.all([...closed, server ? new Promise<void>((resolve) => server.close(() => resolve())) : undefined]);
+    await this.roster.close();
     this.log.info('stopped');
   }
 

@@ -42,14 +42,3 @@ export function newSession(connection: Connection, rateLimits: RateLimits): Sess
     rateLoggedAt: 0,
   };
 }
-
-/** Closes every connection of the user (but `except`) with the reason; returns how many. */
-export function closeUserSessions(sessions: Iterable<Session>, userId: number, reason: WireError, except?: Session): number {
-  let closed = 0;
-  for (const session of sessions) {
-    if (session === except || session.user?.id !== userId || !session.connection.isOpen) continue;
-    session.connection.close(reason);
-    closed += 1;
-  }
-  return closed;
-}

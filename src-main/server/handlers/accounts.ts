@@ -11,7 +11,6 @@ import { ScryptQueue, type ScryptLane, hashPassword, verifyPassword } from '../p
 import { KeyedBuckets } from '../rate-limit.js';
 import type { Session } from '../session.js';
 import { mutePush } from './admin.js';
-import { closeUserSessions } from '../session.js';
 
 export const SERVER_NAME = 'lanchat/0.1.0';
 
@@ -278,8 +277,7 @@ export function accountHandlers(ctx: ServerContext) {
         await store.setPasswordHash(me.id, passwordHash);
         await store.deleteSessionsOf(me.id, session.tokenHash ?? undefined);
         const reason = { code: ErrorCode.PASSWORD_CHANGED, message: 'your password was changed on another device; log in with the new one' };
-        ctx.files?.end((owner) => owner.userId === me.id && owner.tokenHash !== session.tokenHash, reason);
-        return closeUserSessions(ctx.sessions, me.id, reason, session);
+        return ctx.roster.end({ userId: me.id, keepToken: session.tokenHash ?? undefined }, reason, session);
       });
       log.info('password changed', { user: me.name, address, otherConnectionsClosed: closed });
       return {};
@@ -289,7 +287,7 @@ export function accountHandlers(ctx: ServerContext) {
       const reason = { code: ErrorCode.LOGGED_OUT, message: 'logged out' };
       if (session.tokenHash) {
         await store.deleteSession(session.tokenHash);
-        ctx.files?.end((owner) => owner.tokenHash === session.tokenHash, reason);
+        ctx.roster.end({ token: session.tokenHash }, reason);
       }
       log.info('logout', { user: session.user.name });
       session.closeAfterReply = reason;

@@ -17,7 +17,7 @@ import type { ServerLog } from '../log.js';
 import { hashPassword } from '../password.js';
 import type { Roster } from '../roster.js';
 import type { KeyedQueue } from '../serial.js';
-import { type Session, closeUserSessions } from '../session.js';
+import type { Session } from '../session.js';
 import type { FileTransfers } from '../transfer.js';
 
 /** One logged-in connection. */
@@ -135,13 +135,7 @@ export class ServerAdmin {
     }
     await store.addBan('address', address, now);
     const reason = { code: ErrorCode.BANNED, message: 'the host banned your address from this room' };
-    this.context.files?.end((owner) => addressHost(owner.address) === address, reason);
-    let closed = 0;
-    for (const session of this.context.sessions) {
-      if (addressHost(session.connection.remoteAddress) !== address || !session.connection.isOpen) continue;
-      session.connection.close(reason);
-      closed += 1;
-    }
+    const closed = this.context.roster.end({ address }, reason);
     this.record('ban', { address, connections: closed });
   }
 
@@ -165,6 +159,7 @@ export class ServerAdmin {
     const user = await this.targetUser(name, 'mute');
     const until = minutes === undefined ? Infinity : Date.now() + minutes * 60_000;
     this.context.access.mute(user.id, until);
+    this.context.roster.shareMute(user.id, until);
     this.announceMute(user.id);
     this.record('mute', { user: user.name, ...(minutes !== undefined ? { minutes } : {}) });
   }
@@ -172,7 +167,10 @@ export class ServerAdmin {
   async unmute(name: string): Promise<boolean> {
     const user = await this.knownUser(name);
     const removed = this.context.access.unmute(user.id);
-    if (removed) this.announceMute(user.id);
+    if (removed) {
+      this.context.roster.shareMute(user.id, null);
+      this.announceMute(user.id);
+    }
     this.record('unmute', { user: user.name, removed });
     return removed;
   }
@@ -280,10 +278,9 @@ export class ServerAdmin {
     }
   }
 
-  /** Closes the user's connections and transfers. */
+  /** Closes the user's connections and transfers, on every node; returns how many connections this node closed. */
   private closeAll(userId: number, reason: WireError): number {
-    this.context.files?.end((owner) => owner.userId === userId, reason);
-    return closeUserSessions(this.context.sessions, userId, reason);
+    return this.context.roster.end({ userId }, reason);
   }
 
   private async knownUser(name: string): Promise<UserRow> {

@@ -167,7 +167,7 @@ export function groupHandlers(ctx: ServerContext) {
       const members = await store.memberIds(group.id);
       const invited = await store.invitedIds(group.id);
       await store.deleteGroup(group.id);
-      ctx.files?.end((owner) => owner.conv === groupConversation(group.id), GROUP_GONE);
+      roster.end({ conv: groupConversation(group.id) }, GROUP_GONE);
       log.info('group deleted', { user: session.user.name, group: group.name });
       roster.deliver(members, { type: 'groupRemoved', groupId: group.id, name: group.name, reason: 'deleted' }, session);
       await announceInvitations(invited);
@@ -224,7 +224,7 @@ export function groupHandlers(ctx: ServerContext) {
         if (left) await tx.declineInvitation(group.id, me.id, group.ownerId, now);
         return { result: null, events: [left ? line(group.id, me, { kind: 'left' }) : line(group.id, me, { kind: 'removed', user: user.name })] };
       });
-      ctx.files?.end((owner) => owner.userId === user.id && owner.conv === groupConversation(group.id), GROUP_GONE);
+      roster.end({ conv: groupConversation(group.id), userId: user.id }, GROUP_GONE);
       roster.deliver([user.id], { type: 'groupRemoved', groupId: group.id, name: group.name, reason: 'removed' }, session);
       const info = await announceGroup(session, group.id);
       await pushLines(lines);

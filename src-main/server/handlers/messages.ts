@@ -112,7 +112,8 @@ export function messageHandlers(ctx: ServerContext) {
         duplicate,
         delivered: roster.anyoneElseOnline(recipients, message.senderId),
       };
-      session.connection.send({ type: 'res', id: requestId, ok: true, result });
+      // In a cluster, not before a lower id from another node reached this node's sessions (see Roster.afterPushed).
+      roster.afterPushed(eventId ?? 0, () => session.connection.send({ type: 'res', id: requestId, ok: true, result }));
       resolve(ANSWERED);
     });
     flushPendingWrites();

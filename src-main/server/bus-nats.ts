@@ -1,0 +1,136 @@
+/**
+ * The bus over NATS (docs/ARCHITECTURE.md, "The bus"): every node of a room publishes on one
+ * subject and subscribes to it, so what one node publishes reaches each other node in order.
+ * The connection never echoes a node's own messages back (noEcho). A push crosses as the bytes
+ * the publishing node encoded once for its own sessions; the other nodes write those bytes as
+ * they are.
+ */
+import { randomUUID } from 'node:crypto';
+import { type NatsConnection, connect } from '@nats-io/transport-node';
+import type { ServerLog } from './log.js';
+import type { Bus, BusMessage } from './bus.js';
+
+export interface NatsBusOptions {
+  /** NATS server URLs ("nats://host:4222"); the client fails over between them. */
+  servers: string | string[];
+  /** Nodes of one room share the subject; several rooms may share one NATS. */
+  subject?: string;
+  /** How long the node waits between attempts while NATS is unreachable. */
+  reconnectWaitMs?: number;
+  /** How often the node says it is alive; NODE_SILENT_HEARTBEATS of them missed and the others take it as gone. */
+  heartbeatMs?: number;
+  log: ServerLog;
+}
+
+/** The header of a message on the wire: its kind and fields but a push's bytes, and the publishing node. */
+type Header = Omit<BusMessage, 'bytes'> & { from: string };
+
+const HEADER_LENGTH_BYTES = 4;
+
+export function encodeBusMessage(message: BusMessage, from: string): Buffer {
+  const { bytes, ...fields } = message as BusMessage & { bytes?: Buffer };
+  const header = Buffer.from(JSON.stringify({ ...fields, from }));
+  const length = Buffer.allocUnsafe(HEADER_LENGTH_BYTES);
+  length.writeUInt32BE(header.length, 0);
+  return Buffer.concat(bytes ? [length, header, bytes] : [length, header]);
+}
+
+export function decodeBusMessage(data: Uint8Array): { message: BusMessage; from: string } {
+  const buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const end = HEADER_LENGTH_BYTES + buffer.readUInt32BE(0);
+  const { from, ...fields } = JSON.parse(buffer.toString('utf8', HEADER_LENGTH_BYTES, end)) as Header;
+  const message = (fields.kind === 'push' ? { ...fields, bytes: buffer.subarray(end) } : fields) as BusMessage;
+  return { message, from };
+}
+
+export class NatsBus implements Bus {
+  readonly nodeId = randomUUID();
+  readonly shared = true;
+  readonly heartbeatMs: number;
+  private handler: ((message: BusMessage, from: string) => void) | null = null;
+  /** False while NATS is unreachable: what this node would publish then is dropped, not queued (see publish). */
+  private connected = true;
+
+  private constructor(
+    private readonly connection: NatsConnection,
+    private readonly subject: string,
+    private readonly log: ServerLog,
+    heartbeatMs: number,
+  ) {
+    this.heartbeatMs = heartbeatMs;
+    connection.subscribe(subject, {
+      callback: (error, msg) => {
+        if (error) {
+          this.log.error('bus subscription failed', { error: String(error) });
+          return;
+        }
+        let decoded: { message: BusMessage; from: string };
+        try {
+          decoded = decodeBusMessage(msg.data);
+        } catch (cause) {
+          this.log.warn('bus message unreadable', { error: String(cause) });
+          return;
+        }
+        this.handler?.(decoded.message, decoded.from);
+      },
+    });
+    void this.watch();
+  }
+
+  /** Connects; fails (with the servers in the error) when no NATS server answers. */
+  static async connect(options: NatsBusOptions): Promise<NatsBus> {
+    const connection = await connect({
+      servers: options.servers,
+      name: 'lanchat-host',
+      noEcho: true,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: options.reconnectWaitMs ?? 1000,
+    });
+    const bus = new NatsBus(connection, options.subject ?? 'lanchat.room', options.log, options.heartbeatMs ?? 2000);
+    options.log.info('bus connected', { server: connection.getServer(), node: bus.nodeId });
+    return bus;
+  }
+
+  /**
+   * While NATS is down the client would queue publications and send them all on reconnect: pushes
+   * long stale, presence already wrong. They are dropped instead: the first heartbeat after the
+   * reconnect puts presence right, and a node that misses a message reads it from the database
+   * (Roster.inOrder).
+   */
+  publish(message: BusMessage): void {
+    if (!this.connected || this.connection.isClosed() || this.connection.isDraining()) return;
+    try {
+      this.connection.publish(this.subject, encodeBusMessage(message, this.nodeId));
+    } catch (error) {
+      // Larger than the server's max_payload, say: the caller has committed and must not fail. A
+      // message push that does not arrive is read back from the database by the other nodes.
+      this.log.error('bus publish failed', { kind: message.kind, error: String(error) });
+    }
+  }
+
+  receive(handler: (message: BusMessage, from: string) => void): void {
+    this.handler = handler;
+  }
+
+  /** Sends what is published (the roster's last words) and closes. */
+  async close(): Promise<void> {
+    if (this.connection.isClosed()) return;
+    if (this.connected) await this.connection.drain();
+    else await this.connection.close();
+  }
+
+  /** Logs the loss and the return of NATS: the node serves its own sessions meanwhile. */
+  private async watch(): Promise<void> {
+    for await (const status of this.connection.status()) {
+      if (status.type === 'disconnect') {
+        this.connected = false;
+        this.log.error('bus disconnected', { server: status.server, effect: 'serving this node only until NATS is back' });
+      } else if (status.type === 'reconnect') {
+        this.connected = true;
+        this.log.info('bus reconnected', { server: status.server });
+      } else if (status.type === 'error') {
+        this.log.error('bus error', { error: String(status.error) });
+      }
+    }
+  }
+}

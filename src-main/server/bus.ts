@@ -1,0 +1,72 @@
+/**
+ * The bus between the host nodes of one room (docs/ARCHITECTURE.md, "The bus"): what a node's
+ * roster tells the other nodes, and hears from them. Each node delivers what it hears to its own
+ * sessions only; a node never hears its own messages back. A host alone uses LoneBus, which has
+ * nobody to tell: the single host does no work for the cluster at all.
+ */
+import type { WireError } from '../../src-shared/protocol/errors.js';
+import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
+
+/** Whose sessions and transfers an `end` closes on every node. */
+export type EndTarget =
+  /** Every session and transfer of the user, but those of the login token kept (the one changing its password). */
+  | { userId: number; keepToken?: string }
+  /** Every session and transfer from the address (as bans store it). */
+  | { address: string }
+  /** The transfers of one login token (a logout: its session closes by itself). */
+  | { token: string }
+  /** Downloads of a conversation's files, of one user or of everyone (a group deleted, a member removed). */
+  | { conv: ConversationKey; userId?: number };
+
+export type BusMessage =
+  /**
+   * A push encoded once (encodeFrame) for the sessions of the users `to`, or of everyone when null; with
+   * the message id and the event id it carries (0: none), which order it among the others.
+   */
+  | { kind: 'push'; to: number[] | null; bytes: Buffer; messageId: number; eventId: number; lazy: boolean }
+  /** The user's first session on the publishing node logged in, or its last one closed (at `ts`). */
+  | { kind: 'presence'; userId: number; name: string; online: boolean; ts: number }
+  /**
+   * Every heartbeat: the users logged in on the publishing node. It states the whole set, so a node
+   * that missed a presence message (the bus was down) is right again within a heartbeat; a node not
+   * heard from for NODE_SILENT_HEARTBEATS heartbeats is gone, and so are its users.
+   */
+  | { kind: 'alive'; users: [id: number, name: string][] }
+  /** The publishing node stops: its users are offline now. */
+  | { kind: 'gone' }
+  /** Closes sessions and transfers with the reason on every node (kick, ban, password change, group removal). */
+  | { kind: 'end'; target: EndTarget; reason: WireError }
+  /** The user's mute changed: until when (ms epoch), null for until lifted, or no mute when `muted` is false. */
+  | { kind: 'mute'; userId: number; muted: boolean; until: number | null };
+
+/** A node not heard from for this many heartbeats is taken as gone. */
+export const NODE_SILENT_HEARTBEATS = 3;
+
+export interface Bus {
+  /** This node's id, unique in the cluster. */
+  readonly nodeId: string;
+  /** Whether there may be other nodes; when false, the roster skips building what it would publish. */
+  readonly shared: boolean;
+  /** How often the node says it is alive (see BusMessage 'alive'). */
+  readonly heartbeatMs: number;
+  /** Sends to every other node, in order: what one node publishes reaches each other node in the order published. */
+  publish(message: BusMessage): void;
+  /** Sets the one receiver of what the other nodes publish. */
+  receive(handler: (message: BusMessage, from: string) => void): void;
+  close(): Promise<void>;
+}
+
+/** The bus of a host that is the only node: nobody to tell, nothing to hear. */
+export class LoneBus implements Bus {
+  readonly nodeId = 'lone';
+  readonly shared = false;
+  readonly heartbeatMs = 0;
+
+  publish(): void {}
+
+  receive(): void {}
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,377 @@
+/**
+ * Issue 16, fan-out: three ChatServer nodes on ONE SQLite file (standing in for the shared
+ * database) and Debian's nats-server as the bus, clients over TLS to different nodes.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../src-shared/protocol/errors.js';
+import type { ServerFrame } from '../../src-shared/protocol/pushes.js';
+import { type TlsIdentity, loadOrCreateIdentity } from '../net/tls.js';
+import { openAsyncStore } from '../store/async-store.js';
+import type { AsyncStore } from '../store/types.js';
+import type { ChatClient } from '../client/client.js';
+import { RawPeer, TEST_PASSWORD_COST, collectMessages, login, removeDir, tempDir, waitFor } from '../testing/harness.js';
+import { NatsBus } from './bus-nats.js';
+import { NODE_SILENT_HEARTBEATS } from './bus.js';
+import { type LogEntry, ServerLog } from './log.js';
+import { ChatServer } from './server.js';
+
+const NATS_SERVER = spawnSync('sh', ['-c', 'command -v nats-server'], { encoding: 'utf8' }).stdout.trim();
+const HEARTBEAT_MS = 300;
+/** The NATS server's largest message in these tests: a long enough message text does not fit. */
+const MAX_PAYLOAD = 16 * 1024;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** nats-server on a loopback port, in the test's folder; `stop` and `start` again on the same port. */
+class Nats {
+  private child: ChildProcess | null = null;
+
+  constructor(
+    readonly port: number,
+    private readonly dir: string,
+  ) {}
+
+  get url(): string {
+    return `nats://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    const config = join(this.dir, 'nats.conf');
+    writeFileSync(config, `max_payload: ${MAX_PAYLOAD}\n`);
+    const child = spawn(NATS_SERVER, ['-c', config, '-a', '127.0.0.1', '-p', String(this.port)], { cwd: this.dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = child;
+    let output = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`nats-server did not start: ${output}`)), 10_000);
+      child.stderr!.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('Server is ready')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`nats-server exited (${code}): ${output}`));
+      });
+    });
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = null;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+interface Node {
+  server: ChatServer;
+  store: AsyncStore;
+  port: number;
+  logs: LogEntry[];
+  stop(): Promise<void>;
+}
+
+const TITLE = 'a cluster of nodes over NATS';
+describe.skipIf(!NATS_SERVER)(NATS_SERVER ? TITLE : `${TITLE} (skipped: nats-server is not installed; .ci/run installs it)`, () => {
+  let dir: string;
+  let identity: TlsIdentity;
+  let nats: Nats;
+  const nodes: Node[] = [];
+  const peers: RawPeer[] = [];
+  const clients: ChatClient[] = [];
+  let subject = 0;
+
+  beforeAll(async () => {
+    dir = tempDir('lanchat-cluster-');
+    identity = await loadOrCreateIdentity(dir);
+    nats = new Nats(await freePort(), dir);
+    await nats.start();
+  });
+
+  afterEach(async () => {
+    for (const peer of peers.splice(0)) peer.destroy();
+    for (const client of clients.splice(0)) client.close();
+    await Promise.all(nodes.splice(0).map((node) => node.stop()));
+  });
+
+  afterAll(async () => {
+    await nats.stop();
+    removeDir(dir);
+  });
+
+  /** Starts `count` nodes on one database file of their own test, all on one subject. */
+  async function cluster(count: number): Promise<Node[]> {
+    subject += 1;
+    const file = join(dir, `chat-${subject}.sqlite`);
+    for (let i = 0; i < count; i += 1) nodes.push(await startNode(file, `lanchat.test${subject}`));
+    // Every node has heard every other one (their first heartbeats) before a test begins.
+    await waitFor(() => nodes.every((node) => node.logs.filter((entry) => entry.event === 'node joined').length === count - 1), 5000, 'the nodes to meet');
+    return nodes;
+  }
+
+  async function startNode(file: string, natsSubject: string): Promise<Node> {
+    const log = new ServerLog(null);
+    const logs: LogEntry[] = [];
+    log.subscribe((entry) => logs.push(entry));
+    const store = openAsyncStore(file);
+    const bus = await NatsBus.connect({ servers: nats.url, subject: natsSubject, log, heartbeatMs: HEARTBEAT_MS, reconnectWaitMs: 100 });
+    const server = new ChatServer({
+      store,
+      log,
+      bus,
+      tls: identity,
+      passwordCost: TEST_PASSWORD_COST,
+      presenceWindowMs: 200,
+      limits: { registrationsPerMinute: 10_000, addressRegistrationsPerMinute: 10_000 },
+    });
+    await server.ready;
+    const { port } = await server.listen(0, '127.0.0.1');
+    let stopped: Promise<void> | null = null;
+    return {
+      server,
+      store,
+      port,
+      logs,
+      stop: () => {
+        stopped ??= server.close().finally(async () => {
+          await store.close();
+          log.close();
+        });
+        return stopped;
+      },
+    };
+  }
+
+  async function user(node: Node, name: string, localAddress?: string): Promise<RawPeer> {
+    const peer = await RawPeer.open(node.port, localAddress);
+    peers.push(peer);
+    expect(await peer.login(name)).toMatchObject({ ok: true });
+    return peer;
+  }
+
+  type MessageFrame = Extract<ServerFrame, { type: 'message' }>;
+  const messages = (peer: RawPeer): MessageFrame[] => peer.frames.filter((frame): frame is MessageFrame => frame.type === 'message');
+  const texts = (peer: RawPeer): string[] => messages(peer).map((frame) => frame.message.text);
+  const presence = (peer: RawPeer, name: string): boolean[] =>
+    peer.frames.flatMap((frame) => (frame.type === 'presence' && frame.user === name ? [frame.online] : []));
+  const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  /** The message ids a session was given, pushed or in the answers to its sends, in the order they arrived. */
+  const idsSeen = (peer: RawPeer): number[] =>
+    peer.frames.flatMap((frame) => {
+      if (frame.type === 'message') return [frame.message.id];
+      const result = frame.type === 'res' && frame.ok ? (frame.result as { message?: { id: number } }) : undefined;
+      return result?.message ? [result.message.id] : [];
+    });
+
+  it('delivers room, direct and group messages to sessions on every node, each once', async () => {
+    const [a, b, c] = await cluster(3);
+    const alice = await user(a!, 'alice');
+    const aliceElsewhere = await user(b!, 'alice');
+    const bob = await user(b!, 'bob');
+    const carol = await user(c!, 'carol');
+
+    expect(await alice.request('send', { clientMsgId: 'r1', to: { kind: 'room' }, text: 'to the room' })).toMatchObject({ ok: true });
+    expect(await bob.request('send', { clientMsgId: 'd1', to: { kind: 'dm', user: 'carol' }, text: 'bob to carol' })).toMatchObject({ ok: true });
+    const created = await carol.request('groupCreate', { name: 'Team', members: ['alice'] });
+    const groupId = (created as { result: { group: { id: number } } }).result.group.id;
+    await aliceElsewhere.waitFrame((frame) => frame.type === 'groupInvitations' && frame.invitations.length === 1);
+    expect(await alice.request('groupAnswer', { groupId, accept: true })).toMatchObject({ ok: true });
+    expect(await carol.request('send', { clientMsgId: 'g1', to: { kind: 'group', groupId }, text: 'team only' })).toMatchObject({ ok: true });
+    // Last, from the first node: once it is everywhere, everything before it from the same node is too.
+    expect(await alice.request('send', { clientMsgId: 'r2', to: { kind: 'room' }, text: 'last' })).toMatchObject({ ok: true });
+
+    for (const peer of [aliceElsewhere, bob, carol]) await peer.waitFrame((frame) => frame.type === 'message' && frame.message.text === 'last');
+    await pause(2 * HEARTBEAT_MS);
+    const lines = (peer: RawPeer) => messages(peer).flatMap((frame) => (frame.message.groupEvent ? [] : [frame.message.text]));
+    // The sender's own session has its messages from the answers; its other session, on another node, gets pushes.
+    expect(lines(alice)).toEqual(['team only']);
+    expect(lines(aliceElsewhere)).toEqual(['to the room', 'team only', 'last']);
+    expect(lines(bob)).toEqual(['to the room', 'last']);
+    expect(lines(carol)).toEqual(['to the room', 'bob to carol', 'last']);
+    for (const peer of [alice, aliceElsewhere, bob, carol]) {
+      const ids = messages(peer).map((frame) => frame.message.id);
+      expect(new Set(ids).size).toBe(ids.length);
+    }
+    // The membership lines of the group reached its members on other nodes too, and only them.
+    expect(texts(aliceElsewhere)).toContain('alice joined');
+    expect(texts(carol)).toContain('alice joined');
+    expect(texts(bob)).not.toContain('alice joined');
+  });
+
+  it('gives every session messages from several nodes in id order, as clients need them', async () => {
+    const [a, b] = await cluster(2);
+    const alice = await user(a!, 'alice');
+    const bob = await user(b!, 'bob');
+    const carol = await user(b!, 'carol');
+    const dave = await user(a!, 'dave');
+    const sends: Promise<ServerFrame>[] = [];
+    for (let i = 0; i < 40; i += 1) {
+      sends.push(alice.request('send', { clientMsgId: `a${i}`, to: { kind: 'room' }, text: `a${i}` }));
+      sends.push(bob.request('send', { clientMsgId: `b${i}`, to: { kind: 'room' }, text: `b${i}` }));
+    }
+    for (const answer of await Promise.all(sends)) expect(answer).toMatchObject({ ok: true });
+    const all = (await Promise.all(sends)).map((answer) => (answer as unknown as { result: { message: { id: number } } }).result.message.id).sort((x, y) => x - y);
+    for (const peer of [alice, bob, carol, dave]) {
+      await waitFor(() => idsSeen(peer).length === all.length, 5000, 'every message');
+      // Strictly increasing: a client skips any id below one it holds (before issue 16, half of them here).
+      expect(idsSeen(peer)).toEqual(all);
+    }
+  });
+
+  it('gives every session the changes from several nodes in event order too', async () => {
+    const [a, b] = await cluster(2);
+    const alice = await user(a!, 'alice');
+    const bob = await user(b!, 'bob');
+    const carol = await user(b!, 'carol');
+    const first = (await alice.request('send', { clientMsgId: 'v0', to: { kind: 'room' }, text: 'v0' })) as unknown as {
+      result: { message: { id: number } };
+    };
+    const requests: Promise<ServerFrame>[] = [];
+    for (let i = 1; i <= 30; i += 1) {
+      requests.push(alice.request('edit', { messageId: first.result.message.id, text: `v${i}` }));
+      requests.push(bob.request('send', { clientMsgId: `b${i}`, to: { kind: 'room' }, text: `b${i}` }));
+    }
+    for (const answer of await Promise.all(requests)) expect(answer).toMatchObject({ ok: true });
+    const eventIds = (peer: RawPeer): number[] =>
+      peer.frames.flatMap((frame) => (frame.type === 'message' ? [frame.eventId ?? 0] : frame.type === 'event' ? [frame.event.eventId] : []));
+    await waitFor(() => eventIds(carol).length >= 61, 5000, 'every message and edit');
+    // Clients skip an event id below one they hold: out of order, an edit would be lost.
+    expect(eventIds(carol)).toEqual([...new Set(eventIds(carol))].sort((x, y) => x - y));
+    expect(eventIds(carol)).toHaveLength(61);
+  });
+
+  it('pushes a message whose publish failed, read back from the database within a heartbeat', async () => {
+    const [a, b] = await cluster(2);
+    const alice = await user(a!, 'alice');
+    const bob = await user(b!, 'bob');
+    const long = '€'.repeat(8000);
+    expect(Buffer.byteLength(long)).toBeGreaterThan(MAX_PAYLOAD);
+    expect(await alice.request('send', { clientMsgId: 'long', to: { kind: 'room' }, text: long })).toMatchObject({ ok: true });
+    expect(a!.logs.some((entry) => entry.event === 'bus publish failed' && entry.level === 'error')).toBe(true);
+    await bob.waitFrame((frame) => frame.type === 'message' && frame.message.text === long, 5000);
+    expect(texts(bob)).toEqual([long]);
+  });
+
+  it('lets a client move to another node when its node stops mid-burst, with nothing lost or twice', async () => {
+    const [a, b, c] = await cluster(3);
+    const alternates = [b!, c!].map((node) => ({ host: '127.0.0.1', port: node.port }));
+    const carol = await login({ address: { port: a!.port } }, 'carol', 'carol-secret', { alternates });
+    clients.push(carol);
+    const got = collectMessages(carol);
+    const alice = await user(b!, 'alice');
+    const sent: number[] = [];
+    for (let i = 0; i < 60; i += 1) {
+      if (i === 20) void a!.stop();
+      const answer = (await alice.request('send', { clientMsgId: `m${i}`, to: { kind: 'room' }, text: `m${i}` })) as unknown as {
+        result: { message: { id: number } };
+      };
+      sent.push(answer.result.message.id);
+    }
+    await waitFor(() => got.ids().length >= sent.length, 15_000, 'carol to catch up on another node');
+    expect(got.ids()).toEqual(sent);
+  });
+
+  it('forwards typing to the readers on other nodes', async () => {
+    const [a, b] = await cluster(2);
+    const alice = await user(a!, 'alice');
+    const bob = await user(b!, 'bob');
+    expect(await alice.request('typing', { conv: 'room' })).toMatchObject({ ok: true });
+    await bob.waitFrame((frame) => frame.type === 'typing' && frame.user === 'alice');
+  });
+
+  it('shows a user online while on any node, and offline when their node stops', async () => {
+    const [a, b, c] = await cluster(3);
+    const alice = await user(a!, 'alice');
+    const carol = await user(c!, 'carol');
+    await alice.waitFrame((frame) => frame.type === 'presence' && frame.user === 'carol' && frame.online);
+    const carolOnB = await user(b!, 'carol');
+    const users = (await alice.request('users')) as unknown as { result: { users: { name: string; online: boolean }[] } };
+    expect(users.result.users.find((entry) => entry.name === 'carol')?.online).toBe(true);
+
+    // Still on b: her leaving c changes nothing anyone sees.
+    carol.destroy();
+    await pause(3 * HEARTBEAT_MS);
+    expect(presence(alice, 'carol')).toEqual([true]);
+
+    await b!.stop();
+    await alice.waitFrame((frame) => frame.type === 'presence' && frame.user === 'carol' && !frame.online);
+    expect(presence(alice, 'carol')).toEqual([true, false]);
+    expect(carolOnB.closed || (await carolOnB.waitClosed().then(() => true))).toBe(true);
+  });
+
+  it('kicks, bans and mutes a user connected to another node', async () => {
+    const [a, b, c] = await cluster(3);
+    const bob = await user(b!, 'bob');
+    await a!.server.admin.kick('bob');
+    expect(await bob.waitFrame((frame) => frame.type === 'bye')).toMatchObject({ error: { code: ErrorCode.KICKED } });
+
+    const mallory = await user(c!, 'mallory');
+    await a!.server.admin.mute('mallory');
+    await mallory.waitFrame((frame) => frame.type === 'mute' && frame.muted);
+    expect(await mallory.request('send', { clientMsgId: 'm1', to: { kind: 'room' }, text: 'spam' })).toMatchObject({
+      ok: false,
+      error: { code: ErrorCode.MUTED },
+    });
+    await a!.server.admin.unmute('mallory');
+    await mallory.waitFrame((frame) => frame.type === 'mute' && !frame.muted);
+    expect(await mallory.request('send', { clientMsgId: 'm2', to: { kind: 'room' }, text: 'sorry' })).toMatchObject({ ok: true });
+
+    await a!.server.admin.ban({ name: 'mallory' });
+    expect(await mallory.waitFrame((frame) => frame.type === 'bye')).toMatchObject({ error: { code: ErrorCode.BANNED } });
+
+    const eve = await user(b!, 'eve', '127.0.0.2');
+    await a!.server.admin.ban({ address: '127.0.0.2' });
+    expect(await eve.waitFrame((frame) => frame.type === 'bye')).toMatchObject({ error: { code: ErrorCode.BANNED } });
+  });
+
+  it('ends the sessions of a changed password on the other nodes, and keeps the changing one', async () => {
+    const [a, b] = await cluster(2);
+    const bob = await user(a!, 'bob');
+    const bobElsewhere = await user(b!, 'bob');
+    expect(await bob.request('changePassword', { current: 'bob-secret', password: 'new-secret' })).toMatchObject({ ok: true });
+    expect(await bobElsewhere.waitFrame((frame) => frame.type === 'bye')).toMatchObject({ error: { code: ErrorCode.PASSWORD_CHANGED } });
+    expect(bob.closed).toBe(false);
+  });
+
+  it('keeps serving each node alone while NATS is down, and joins up again when it is back', async () => {
+    const [a, b] = await cluster(2);
+    const alice = await user(a!, 'alice');
+    const aliceFriend = await user(a!, 'dave');
+    const bob = await user(b!, 'bob');
+    await alice.waitFrame((frame) => frame.type === 'presence' && frame.user === 'bob' && frame.online);
+
+    await nats.stop();
+    await waitFor(() => a!.logs.some((entry) => entry.event === 'bus disconnected' && entry.level === 'error'), 5000, 'the loss logged');
+    // Unheard for NODE_SILENT_HEARTBEATS heartbeats, the other node counts as gone: bob is offline to alice.
+    await alice.waitFrame((frame) => frame.type === 'presence' && frame.user === 'bob' && !frame.online, (NODE_SILENT_HEARTBEATS + 10) * HEARTBEAT_MS);
+    expect(await alice.request('send', { clientMsgId: 'alone', to: { kind: 'room' }, text: 'still here' })).toMatchObject({ ok: true });
+    await aliceFriend.waitFrame((frame) => frame.type === 'message' && frame.message.text === 'still here');
+    // Bob's node never heard of alice's message; its next id shows the gap, and it reads the message from the database.
+    expect(await bob.request('send', { clientMsgId: 'b-alone', to: { kind: 'room' }, text: 'b alone' })).toMatchObject({ ok: true });
+    expect(texts(bob)).toEqual(['still here']);
+    expect(b!.logs.some((entry) => entry.event === 'events read back for the bus')).toBe(true);
+
+    await nats.start();
+    await waitFor(() => a!.logs.some((entry) => entry.event === 'bus reconnected'), 10_000, 'the bus back');
+    await waitFor(() => presence(alice, 'bob').at(-1) === true, 10_000, 'bob online again');
+    expect(await alice.request('send', { clientMsgId: 'again', to: { kind: 'room' }, text: 'together again' })).toMatchObject({ ok: true });
+    await bob.waitFrame((frame) => frame.type === 'message' && frame.message.text === 'together again');
+  });
+});
