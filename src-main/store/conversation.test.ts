@@ -2,167 +2,177 @@ import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { describe, expect, it, vi } from 'vitest';
 import { ROOM } from '../../src-shared/protocol/conversation.js';
-import { addUser, directMessage, groupMessage, expectSearchIndexInStep, file, reopen, roomMessage, searchTexts, send, store, stored, useTestStore } from './test-store.js';
+import {
+  addUser,
+  directMessage,
+  expectSearchIndexInStep,
+  file,
+  forEachBackend,
+  groupMessage,
+  reopen,
+  roomMessage,
+  rowCounts,
+  searchTexts,
+  send,
+  store,
+  stored,
+} from './test-store.js';
 
-useTestStore();
+forEachBackend((backend) => {
+  /** Every byte SQLite keeps for the database: the file, its WAL and shared memory. */
+  function databaseBytes(): string {
+    return ['', '-wal', '-shm']
+      .map((suffix) => {
+        try {
+          return readFileSync(`${file}${suffix}`).toString('latin1');
+        } catch {
+          return '';
+        }
+      })
+      .join('');
+  }
 
-/** Every byte SQLite keeps for the database: the file, its WAL and shared memory. */
-function databaseBytes(): string {
-  return ['', '-wal', '-shm']
-    .map((suffix) => {
-      try {
-        return readFileSync(`${file}${suffix}`).toString('latin1');
-      } catch {
-        return '';
-      }
-    })
-    .join('');
-}
-
-describe('conversation changes in the store', () => {
-  it('edit replaces the text in the search index and keeps the index in step', async () => {
-    const ann = addUser('ann');
-    const message = send(roomMessage(ann, 'meet at the harbour'));
-    const { message: edited, eventId } = store.editMessage(message.id, 'meet at the station', 5000);
-    expect(edited).toMatchObject({ id: message.id, text: 'meet at the station', editedAt: 5000 });
-    expect(eventId).toBeGreaterThan(0);
-    expect(await searchTexts(ann.id, 'harbour')).toEqual([]);
-    expect(await searchTexts(ann.id, 'station')).toEqual(['meet at the station']);
-    expectSearchIndexInStep();
-  });
-
-  it('delete leaves no trace of the text in the database file or its WAL, and replies quote it as deleted', async () => {
-    const ann = addUser('ann');
-    const secret = 'zebra-quartz-7781 my bank code';
-    const original = send(roomMessage(ann, `${secret}\nsecond line`));
-    const reply = send({ ...roomMessage(ann, 'what was it?'), replyTo: original.id });
-    expect(reply.replyTo).toEqual({ id: original.id, from: 'ann', snippet: secret });
-    store.deleteMessage(original.id);
-    await store.purgeDeleted();
-    expect(databaseBytes()).not.toContain('zebra-quartz');
-    expect(store.messageById(reply.id)!.replyTo).toEqual({ id: original.id, from: 'ann', snippet: '', deleted: true });
-    expect(store.messageById(original.id)).toMatchObject({ text: '', deleted: true });
-    expect(await searchTexts(ann.id, 'zebra')).toEqual([]);
-    expectSearchIndexInStep();
-  });
-
-  it('a delete empties the WAL off the event loop, waiting for a reader on an older snapshot without blocking', async () => {
-    const ann = addUser('ann');
-    const original = send(roomMessage(ann, 'walrus-9931 the door code'));
-    // A search worker mid-statement: its snapshot keeps the log from being emptied.
-    const reader = new Database(file, { readonly: true });
-    const rows = reader.prepare('SELECT id FROM messages').iterate();
-    rows.next();
-    store.deleteMessage(original.id);
-    let ticks = 0;
-    const ticking = setInterval(() => (ticks += 1), 5);
-    let settled = false;
-    const purged = store.purgeDeleted().then(() => (settled = true));
-    try {
-      await vi.waitFor(() => expect(ticks).toBeGreaterThanOrEqual(20), { timeout: 10_000 });
-      expect(settled).toBe(false);
-      expect(databaseBytes()).toContain('walrus-9931');
-    } finally {
-      clearInterval(ticking);
-      rows.return!();
-      reader.close();
-    }
-    await purged;
-    expect(databaseBytes()).not.toContain('walrus-9931');
-  });
-
-  it('mentions only people who can read the conversation, as their names are spelt', () => {
-    const [ann, bob, cem] = [addUser('Ann'), addUser('bob.k'), addUser('cem')];
-    expect(send(roomMessage(ann, 'hi @BOB.K. and @cem, not @nobody')).mentions).toEqual(['bob.k', 'cem']);
-    const dm = send(directMessage(ann, bob, '@cem @bob.k look'));
-    expect(dm.mentions).toEqual(['bob.k']);
-    expect(store.messageById(dm.id)!.mentions).toEqual(['bob.k']);
-    expect(send(roomMessage(cem, 'mail me at x@cem.org')).mentions).toBeUndefined();
-  });
-
-  it('reactions toggle per user and emoji, ordered by the oldest one standing, up to the limit per user', () => {
-    const [ann, bob] = [addUser('ann'), addUser('bob')];
-    const message = send(roomMessage(ann, 'lunch?'));
-    expect(store.setReaction(message.id, bob.id, '👍', true)).toMatchObject({ message: { reactions: [{ emoji: '👍', users: ['bob'] }] } });
-    expect(store.setReaction(message.id, bob.id, '👍', true)).toBe('unchanged');
-    store.setReaction(message.id, ann.id, '🎉', true);
-    store.setReaction(message.id, ann.id, '👍', true);
-    expect(store.messageById(message.id)!.reactions).toEqual([
-      { emoji: '👍', users: ['bob', 'ann'] },
-      { emoji: '🎉', users: ['ann'] },
-    ]);
-    // Bob's 👍 was the first; ann's came after her 🎉.
-    expect(store.setReaction(message.id, bob.id, '👍', false)).toMatchObject({
-      message: { reactions: [{ emoji: '🎉', users: ['ann'] }, { emoji: '👍', users: ['ann'] }] },
+  describe('conversation changes in the store', () => {
+    it('edit replaces the text in the search index and keeps the index in step', async () => {
+      const ann = await addUser('ann');
+      const message = await send(roomMessage(ann, 'meet at the harbour'));
+      const { message: edited, eventId } = await store.editMessage(message.id, 'meet at the station', 5000);
+      expect(edited).toMatchObject({ id: message.id, text: 'meet at the station', editedAt: 5000 });
+      expect(eventId).toBeGreaterThan(0);
+      expect(await searchTexts(ann.id, 'harbour')).toEqual([]);
+      expect(await searchTexts(ann.id, 'station')).toEqual(['meet at the station']);
+      await expectSearchIndexInStep();
     });
-    expect(store.setReaction(message.id, bob.id, '👍', false)).toBe('unchanged');
-    const many = [...'😀😁😂🤣😃😄😅😆😉😊😋😎😍😘🥰😗😙😚🙂🤗'];
-    for (const emoji of many) expect(store.setReaction(message.id, bob.id, emoji, true)).not.toBe('limit');
-    expect(store.setReaction(message.id, bob.id, '🤔', true)).toBe('limit');
-  });
 
-  it('read positions only move forward, stop at the last message, and give the unread counts', () => {
-    const [ann, bob] = [addUser('ann'), addUser('bob')];
-    const first = send(roomMessage(ann, 'one'));
-    send(roomMessage(ann, 'two @bob'));
-    const last = send(roomMessage(bob, 'three'));
-    expect(store.readStates(bob.id)).toEqual([{ conv: ROOM, upTo: 0, unread: 2, mentions: 1 }]);
-    expect(store.setReadPosition(bob.id, ROOM, first.id).upTo).toBe(first.id);
-    expect(store.setReadPosition(bob.id, ROOM, 0)).toEqual({ upTo: first.id });
-    expect(store.readStates(bob.id)).toEqual([{ conv: ROOM, upTo: first.id, unread: 1, mentions: 1 }]);
-    expect(store.setReadPosition(bob.id, ROOM, last.id + 100).upTo).toBe(last.id);
-    expect(store.readStates(bob.id)).toEqual([{ conv: ROOM, upTo: last.id, unread: 0, mentions: 0 }]);
-  });
+    it('delete leaves no trace of the text in the database file or its WAL, and replies quote it as deleted', async () => {
+      const ann = await addUser('ann');
+      const secret = 'zebra-quartz-7781 my bank code';
+      const original = await send(roomMessage(ann, `${secret}\nsecond line`));
+      const reply = await send({ ...roomMessage(ann, 'what was it?'), replyTo: original.id });
+      expect(reply.replyTo).toEqual({ id: original.id, from: 'ann', snippet: secret });
+      await store.deleteMessage(original.id);
+      await store.purgeDeleted();
+      // PostgreSQL's files are its own: old row versions go at VACUUM (pg/store.ts, purgeDeleted).
+      if (backend === 'sqlite') expect(databaseBytes()).not.toContain('zebra-quartz');
+      expect((await store.messageById(reply.id))!.replyTo).toEqual({ id: original.id, from: 'ann', snippet: '', deleted: true });
+      expect(await store.messageById(original.id)).toMatchObject({ text: '', deleted: true });
+      expect(await searchTexts(ann.id, 'zebra')).toEqual([]);
+      await expectSearchIndexInStep();
+    });
 
-  it('the event log keeps one change per message and one position per reader, in order, across a reopen', () => {
-    const [ann, bob, cem] = [addUser('ann'), addUser('bob'), addUser('cem')];
-    const start = store.lastEventId();
-    const hello = send(roomMessage(ann, 'hello'));
-    const dm = stored(store.insertMessages([directMessage(ann, bob, 'psst')])[0]!);
-    store.editMessage(hello.id, 'hello all', 6000);
-    store.setReaction(hello.id, bob.id, '👋', true);
-    store.setReadPosition(bob.id, dm.message.conv, dm.message.id);
-    store.setReadPosition(ann.id, ROOM, hello.id);
-    reopen();
-    const ofBob = store.events(bob.id, start, 50).events;
-    expect(ofBob.map((event) => event.kind)).toEqual(['message', 'message', 'reaction', 'read']);
-    expect(ofBob[0]).toMatchObject({ kind: 'message', message: { text: 'hello all', reactions: [{ emoji: '👋', users: ['bob'] }] } });
-    expect(ofBob[3]).toMatchObject({ kind: 'read', user: 'bob', upTo: dm.message.id });
-    // cem cannot read the DM, nor anyone's position in the room.
-    expect(store.events(cem.id, start, 50).events.map((event) => event.kind)).toEqual(['message', 'reaction']);
-    // Paging gives the same entries.
-    const firstPage = store.events(bob.id, start, 2);
-    expect(firstPage.hasMore).toBe(true);
-    expect([...firstPage.events, ...store.events(bob.id, firstPage.events.at(-1)!.eventId, 10).events]).toEqual(ofBob);
-    expect(store.lastEventId()).toBeGreaterThanOrEqual(ofBob.at(-1)!.eventId);
-  });
+    it.runIf(backend === 'sqlite')('a delete empties the WAL off the event loop, waiting for a reader on an older snapshot without blocking', async () => {
+      const ann = await addUser('ann');
+      const original = await send(roomMessage(ann, 'walrus-9931 the door code'));
+      // A search worker mid-statement: its snapshot keeps the log from being emptied.
+      const reader = new Database(file, { readonly: true });
+      const rows = reader.prepare('SELECT id FROM messages').iterate();
+      rows.next();
+      await store.deleteMessage(original.id);
+      let ticks = 0;
+      const ticking = setInterval(() => (ticks += 1), 5);
+      let settled = false;
+      const purged = store.purgeDeleted().then(() => (settled = true));
+      try {
+        await vi.waitFor(() => expect(ticks).toBeGreaterThanOrEqual(20), { timeout: 10_000 });
+        expect(settled).toBe(false);
+        expect(databaseBytes()).toContain('walrus-9931');
+      } finally {
+        clearInterval(ticking);
+        rows.return!();
+        reader.close();
+      }
+      await purged;
+      expect(databaseBytes()).not.toContain('walrus-9931');
+    });
 
-  it('others see a reader’s position in a DM only while that reader sends read receipts', () => {
-    const [ann, bob] = [addUser('ann'), addUser('bob')];
-    const dm = send(directMessage(ann, bob, 'seen?'));
-    const start = store.lastEventId();
-    store.setReadPosition(bob.id, dm.conv, dm.id);
-    expect(store.receipts(dm.conv, ann.id)).toEqual([{ user: 'bob', upTo: dm.id }]);
-    expect(store.events(ann.id, start, 10).events).toHaveLength(1);
-    store.setSendReadReceipts(bob.id, false);
-    expect(store.sendsReadReceipts(bob.id)).toBe(false);
-    expect(store.receipts(dm.conv, ann.id)).toEqual([]);
-    expect(store.events(ann.id, start, 10).events).toEqual([]);
-  });
+    it('mentions only people who can read the conversation, as their names are spelt', async () => {
+      const [ann, bob, cem] = [await addUser('Ann'), await addUser('bob.k'), await addUser('cem')];
+      expect((await send(roomMessage(ann, 'hi @BOB.K. and @cem, not @nobody'))).mentions).toEqual(['bob.k', 'cem']);
+      const dm = await send(directMessage(ann, bob, '@cem @bob.k look'));
+      expect(dm.mentions).toEqual(['bob.k']);
+      expect((await store.messageById(dm.id))!.mentions).toEqual(['bob.k']);
+      expect((await send(roomMessage(cem, 'mail me at x@cem.org'))).mentions).toBeUndefined();
+    });
 
-  it('forgets a deleted group’s log, reactions, mentions and read positions with it', () => {
-    const [ann, bob] = [addUser('ann'), addUser('bob')];
-    const group = store.createGroup('Team', 'team', ann.id, 1);
-    store.addMember(group.id, bob.id);
-    const message = send(groupMessage(ann, group.id, 'hi @bob'));
-    store.setReaction(message.id, bob.id, '👍', true);
-    store.setReadPosition(bob.id, message.conv, message.id);
-    store.deleteGroup(group.id);
-    store.close();
-    const db = new Database(file, { readonly: true });
-    const count = (table: string): number => db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
-    expect([count('conv_events'), count('reactions'), count('mentions'), count('read_cursors')]).toEqual([0, 0, 0, 0]);
-    db.close();
-    reopen();
+    it('reactions toggle per user and emoji, ordered by the oldest one standing, up to the limit per user', async () => {
+      const [ann, bob] = [await addUser('ann'), await addUser('bob')];
+      const message = await send(roomMessage(ann, 'lunch?'));
+      expect(await store.setReaction(message.id, bob.id, '👍', true)).toMatchObject({ message: { reactions: [{ emoji: '👍', users: ['bob'] }] } });
+      expect(await store.setReaction(message.id, bob.id, '👍', true)).toBe('unchanged');
+      await store.setReaction(message.id, ann.id, '🎉', true);
+      await store.setReaction(message.id, ann.id, '👍', true);
+      expect((await store.messageById(message.id))!.reactions).toEqual([
+        { emoji: '👍', users: ['bob', 'ann'] },
+        { emoji: '🎉', users: ['ann'] },
+      ]);
+      // Bob's 👍 was the first; ann's came after her 🎉.
+      expect(await store.setReaction(message.id, bob.id, '👍', false)).toMatchObject({
+        message: { reactions: [{ emoji: '🎉', users: ['ann'] }, { emoji: '👍', users: ['ann'] }] },
+      });
+      expect(await store.setReaction(message.id, bob.id, '👍', false)).toBe('unchanged');
+      const many = [...'😀😁😂🤣😃😄😅😆😉😊😋😎😍😘🥰😗😙😚🙂🤗'];
+      for (const emoji of many) expect(await store.setReaction(message.id, bob.id, emoji, true)).not.toBe('limit');
+      expect(await store.setReaction(message.id, bob.id, '🤔', true)).toBe('limit');
+    });
+
+    it('read positions only move forward, stop at the last message, and give the unread counts', async () => {
+      const [ann, bob] = [await addUser('ann'), await addUser('bob')];
+      const first = await send(roomMessage(ann, 'one'));
+      await send(roomMessage(ann, 'two @bob'));
+      const last = await send(roomMessage(bob, 'three'));
+      expect(await store.readStates(bob.id)).toEqual([{ conv: ROOM, upTo: 0, unread: 2, mentions: 1 }]);
+      expect((await store.setReadPosition(bob.id, ROOM, first.id)).upTo).toBe(first.id);
+      expect(await store.setReadPosition(bob.id, ROOM, 0)).toEqual({ upTo: first.id });
+      expect(await store.readStates(bob.id)).toEqual([{ conv: ROOM, upTo: first.id, unread: 1, mentions: 1 }]);
+      expect((await store.setReadPosition(bob.id, ROOM, last.id + 100)).upTo).toBe(last.id);
+      expect(await store.readStates(bob.id)).toEqual([{ conv: ROOM, upTo: last.id, unread: 0, mentions: 0 }]);
+    });
+
+    it('the event log keeps one change per message and one position per reader, in order, across a reopen', async () => {
+      const [ann, bob, cem] = [await addUser('ann'), await addUser('bob'), await addUser('cem')];
+      const start = await store.lastEventId();
+      const hello = await send(roomMessage(ann, 'hello'));
+      const dm = stored((await store.insertMessages([directMessage(ann, bob, 'psst')]))[0]!);
+      await store.editMessage(hello.id, 'hello all', 6000);
+      await store.setReaction(hello.id, bob.id, '👋', true);
+      await store.setReadPosition(bob.id, dm.message.conv, dm.message.id);
+      await store.setReadPosition(ann.id, ROOM, hello.id);
+      await reopen();
+      const ofBob = (await store.events(bob.id, start, 50)).events;
+      expect(ofBob.map((event) => event.kind)).toEqual(['message', 'message', 'reaction', 'read']);
+      expect(ofBob[0]).toMatchObject({ kind: 'message', message: { text: 'hello all', reactions: [{ emoji: '👋', users: ['bob'] }] } });
+      expect(ofBob[3]).toMatchObject({ kind: 'read', user: 'bob', upTo: dm.message.id });
+      // cem cannot read the DM, nor anyone's position in the room.
+      expect((await store.events(cem.id, start, 50)).events.map((event) => event.kind)).toEqual(['message', 'reaction']);
+      // Paging gives the same entries.
+      const firstPage = await store.events(bob.id, start, 2);
+      expect(firstPage.hasMore).toBe(true);
+      expect([...firstPage.events, ...(await store.events(bob.id, firstPage.events.at(-1)!.eventId, 10)).events]).toEqual(ofBob);
+      expect(await store.lastEventId()).toBeGreaterThanOrEqual(ofBob.at(-1)!.eventId);
+    });
+
+    it('others see a reader’s position in a DM only while that reader sends read receipts', async () => {
+      const [ann, bob] = [await addUser('ann'), await addUser('bob')];
+      const dm = await send(directMessage(ann, bob, 'seen?'));
+      const start = await store.lastEventId();
+      await store.setReadPosition(bob.id, dm.conv, dm.id);
+      expect(await store.receipts(dm.conv, ann.id)).toEqual([{ user: 'bob', upTo: dm.id }]);
+      expect((await store.events(ann.id, start, 10)).events).toHaveLength(1);
+      await store.setSendReadReceipts(bob.id, false);
+      expect(await store.sendsReadReceipts(bob.id)).toBe(false);
+      expect(await store.receipts(dm.conv, ann.id)).toEqual([]);
+      expect((await store.events(ann.id, start, 10)).events).toEqual([]);
+    });
+
+    it('forgets a deleted group’s log, reactions, mentions and read positions with it', async () => {
+      const [ann, bob] = [await addUser('ann'), await addUser('bob')];
+      const group = await store.createGroup('Team', 'team', ann.id, 1);
+      await store.addMember(group.id, bob.id);
+      const message = await send(groupMessage(ann, group.id, 'hi @bob'));
+      await store.setReaction(message.id, bob.id, '👍', true);
+      await store.setReadPosition(bob.id, message.conv, message.id);
+      await store.deleteGroup(group.id);
+      expect(await rowCounts(['conv_events', 'reactions', 'mentions', 'read_cursors'])).toEqual([0, 0, 0, 0]);
+    });
   });
 });

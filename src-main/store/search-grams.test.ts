@@ -5,7 +5,7 @@ import { foldForSearch } from '../../src-shared/text.js';
 import { migrate } from './migrations.js';
 import { BLOCK_SIZE, gramsOf } from './search-grams.js';
 import { searchIds } from './search.js';
-import { addUser, file, groupMessage, reopen, roomMessage, searchTexts, send, store, useTestStore } from './test-store.js';
+import { addUser, file, groupMessage, reopen, roomMessage, searchTexts, send, store, useTestStore } from './test-sqlite-store.js';
 import type { NewMessage, UserRow } from './types.js';
 
 useTestStore();

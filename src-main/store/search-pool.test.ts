@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addUser, roomMessage, store, texts, useTestStore } from './test-store.js';
+import { addUser, roomMessage, store, texts, useTestStore } from './test-sqlite-store.js';
 
 useTestStore();
 

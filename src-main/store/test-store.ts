@@ -1,47 +1,99 @@
 /**
- * The one helper of the store tests: a real store in a fresh temporary folder for
- * each test (useTestStore), and the few builders the tests share. `store` and
- * `file` are live bindings: importers see the store that reopen() puts in place.
+ * The one helper of the store tests: the feature tests run once per backend (forEachBackend),
+ * each test on a fresh real store: SQLite in a temporary folder, or a fresh PostgreSQL database
+ * on a server started for the file (pg/testing.ts). `store` and `backend` are live bindings:
+ * importers see the store that reopen() puts in place.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, expect } from 'vitest';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect } from 'vitest';
 import { dmConversation, groupConversation, ROOM } from '../../src-shared/protocol/conversation.js';
 import { type ChatMessage } from '../../src-shared/protocol/objects.js';
-import { openStore, type StoreOptions } from './store.js';
-import type { InsertResult, NewMessage, ServerStore, StoredMessage, UserRow } from './types.js';
+import { foldForSearch } from '../../src-shared/text.js';
+import { openPgStore } from './pg/open.js';
+import { postgresMissing, startPostgres, type PostgresServer } from './pg/testing.js';
+import { readText } from './pg/text.js';
+import { openAsyncStore } from './async-store.js';
+import type { StoreOptions } from './store.js';
+import type { AsyncStore, InsertResult, NewMessage, StoredMessage, UserRow } from './types.js';
 
+export type Backend = 'sqlite' | 'postgres';
+
+export let backend: Backend;
+export let store: AsyncStore;
+/** SQLite: the folder and file of the test's database. */
 export let dir: string;
 export let file: string;
-export let store: ServerStore;
+/** PostgreSQL: the test's database. */
+let databaseUrl: string;
 
-/** Opens a store before each test of the calling file and removes its folder after. */
-export function useTestStore(): void {
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'lanchat-store-'));
-    file = join(dir, 'data', 'chat.sqlite');
-    store = openStore(file);
-  });
-  afterEach(() => {
-    try {
-      store.close();
-    } catch {
-      // A test may have closed it already.
-    }
-    rmSync(dir, { recursive: true, force: true });
-  });
+function open(options: StoreOptions = {}): Promise<AsyncStore> {
+  return backend === 'sqlite' ? Promise.resolve(openAsyncStore(file, options)) : openPgStore(databaseUrl, options);
 }
 
-export function reopen(options: StoreOptions = {}): void {
-  store.close();
-  store = openStore(file, options);
+/**
+ * Runs `tests` (the file's describe blocks) once per backend, each test on a fresh store.
+ * PostgreSQL: one server per file, one database per test, a copy of a migrated template.
+ */
+export function forEachBackend(tests: (backend: Backend) => void): void {
+  for (const name of ['sqlite', 'postgres'] as const) {
+    const skip = name === 'postgres' && postgresMissing !== undefined;
+    describe.skipIf(skip)(skip ? `on postgres (skipped: ${postgresMissing})` : `on ${name}`, () => {
+      let server: PostgresServer | undefined;
+      let databases = 0;
+      if (name === 'postgres') {
+        beforeAll(async () => {
+          server = await startPostgres();
+          await server.createDatabase('lanchat_template');
+          await (await openPgStore(server.url('lanchat_template'))).close();
+        }, 60_000);
+        afterAll(async () => {
+          await server?.stop();
+        });
+      }
+      beforeEach(async () => {
+        backend = name;
+        if (name === 'sqlite') {
+          dir = mkdtempSync(join(tmpdir(), 'lanchat-store-'));
+          file = join(dir, 'data', 'chat.sqlite');
+        } else {
+          const database = `test_${++databases}`;
+          await server!.createDatabase(database, 'lanchat_template');
+          databaseUrl = server!.url(database);
+        }
+        store = await open();
+      });
+      afterEach(async () => {
+        try {
+          await store.close();
+        } catch {
+          // A test may have closed it already.
+        }
+        if (name === 'sqlite') rmSync(dir, { recursive: true, force: true });
+      });
+      tests(name);
+    });
+  }
 }
 
-export function addUser(name: string): UserRow {
+export async function reopen(options: StoreOptions = {}): Promise<void> {
+  await store.close();
+  store = await open(options);
+}
+
+export function addUser(name: string): Promise<UserRow> {
   const key = name.toLowerCase();
   return store.createUser({ name, nameKey: key, skeleton: key, passwordHash: `hash-of-${name}`, createdAt: 1000 });
+}
+
+/** Adds the users one after another, so their ids follow the order of the names. */
+export async function addUsers<Names extends string[]>(...names: Names): Promise<{ [K in keyof Names]: UserRow }> {
+  const users: UserRow[] = [];
+  for (const name of names) users.push(await addUser(name));
+  return users as { [K in keyof Names]: UserRow };
 }
 
 let clientIds = 0;
@@ -69,8 +121,8 @@ export function stored(result: InsertResult): StoredMessage {
 }
 
 /** Stores one message the way the server does (a batch of one) and returns it as stored. */
-export function send(message: NewMessage): ChatMessage {
-  return stored(store.insertMessages([message])[0]!).message;
+export async function send(message: NewMessage): Promise<ChatMessage> {
+  return stored((await store.insertMessages([message]))[0]!).message;
 }
 
 export function texts(messages: ChatMessage[]): string[] {
@@ -81,11 +133,80 @@ export async function searchTexts(userId: number, query: string, personId?: numb
   return texts((await store.search(userId, { query, limit: 100, ...(personId !== undefined ? { personId } : {}) })).messages);
 }
 
-/** Runs FTS5's own check that message_search matches the messages table exactly. */
-export function expectSearchIndexInStep(): void {
-  store.close();
-  const db = new Database(file);
-  expect(() => db.prepare("INSERT INTO message_search (message_search, rank) VALUES ('integrity-check', 1)").run()).not.toThrow();
-  db.close();
-  store = openStore(file);
+/** Runs one query on the test's PostgreSQL database. */
+async function pgRows<Row>(text: string): Promise<Row[]> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    return (await client.query(text)).rows as Row[];
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Checks that the search index matches the messages exactly. SQLite: FTS5's own integrity check.
+ * PostgreSQL (the trigram index is an ordinary index on messages.folded): that each message's
+ * folded text is what search must compare against: its text folded (with its files' names unless
+ * edited), and nothing for membership lines and deleted messages.
+ */
+export async function expectSearchIndexInStep(): Promise<void> {
+  if (backend === 'sqlite') {
+    await store.close();
+    const db = new Database(file);
+    expect(() => db.prepare("INSERT INTO message_search (message_search, rank) VALUES ('integrity-check', 1)").run()).not.toThrow();
+    db.close();
+    store = await open();
+    return;
+  }
+  const rows = await pgRows<{ text: string; folded: string; names: string[]; edited: boolean; blank: boolean }>(
+    `SELECT text, folded, coalesce((SELECT array_agg(f->>'name') FROM json_array_elements(attachments::json) AS f), '{}') AS names,
+       edited_at IS NOT NULL AS edited, deleted OR group_event IS NOT NULL AS blank FROM messages`,
+  );
+  for (const row of rows) {
+    const text = readText(row.text);
+    const expected = row.blank ? '' : foldForSearch(row.edited ? text : [text, ...row.names].join('\n'));
+    expect(readText(row.folded)).toBe(expected);
+  }
+}
+
+/** The columns of other tables that refer to users, as `table.column`, sorted. */
+export async function referencesToUsers(): Promise<string[]> {
+  if (backend === 'sqlite') {
+    const db = new Database(file, { readonly: true });
+    try {
+      const tables = db.prepare<[], string>("SELECT name FROM sqlite_schema WHERE type = 'table'").pluck().all();
+      return tables
+        .flatMap((table) =>
+          db
+            .prepare<[], { table: string; from: string }>(`SELECT "table", "from" FROM pragma_foreign_key_list('${table}')`)
+            .all()
+            .filter((key) => key.table === 'users')
+            .map((key) => `${table}.${key.from}`),
+        )
+        .sort();
+    } finally {
+      db.close();
+    }
+  }
+  const rows = await pgRows<{ ref: string }>(
+    `SELECT c.conrelid::regclass || '.' || a.attname AS ref
+     FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)
+     WHERE c.contype = 'f' AND c.confrelid = 'users'::regclass`,
+  );
+  return rows.map((row) => row.ref).sort();
+}
+
+/** How many rows each table holds. */
+export async function rowCounts(tables: string[]): Promise<number[]> {
+  if (backend === 'sqlite') {
+    const db = new Database(file, { readonly: true });
+    try {
+      return tables.map((table) => db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number);
+    } finally {
+      db.close();
+    }
+  }
+  const rows = await pgRows<{ counts: number[] }>(`SELECT ARRAY[${tables.map((table) => `(SELECT count(*) FROM ${table})::int`).join(', ')}] AS counts`);
+  return rows[0]!.counts;
 }

@@ -1,142 +1,127 @@
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { nameKey } from '../../src-shared/protocol/names.js';
 import { lookalikeSkeletons, nameSkeleton } from '../../src-shared/text.js';
 import { StoreConflictError } from './types.js';
-import { addUser, directMessage, file, roomMessage, send, store, useTestStore } from './test-store.js';
+import { addUser, addUsers, directMessage, forEachBackend, referencesToUsers, roomMessage, send, store } from './test-store.js';
 
-useTestStore();
-
-
-describe('users', () => {
-  it('are found by id, name key and skeleton, and listed by name key', () => {
-    const zeynep = addUser('Zeynep');
-    const ali = addUser('Ali');
-    expect(ali).toEqual({
-      id: ali.id,
-      name: 'Ali',
-      nameKey: 'ali',
-      skeleton: 'ali',
-      passwordHash: 'hash-of-Ali',
-      createdAt: 1000,
-      lastSeen: null,
-      status: 'active',
+forEachBackend(() => {
+  describe('users', () => {
+    it('are found by id, name key and skeleton, and listed by name key', async () => {
+      const zeynep = await addUser('Zeynep');
+      const ali = await addUser('Ali');
+      expect(ali).toEqual({
+        id: ali.id,
+        name: 'Ali',
+        nameKey: 'ali',
+        skeleton: 'ali',
+        passwordHash: 'hash-of-Ali',
+        createdAt: 1000,
+        lastSeen: null,
+        status: 'active',
+      });
+      expect(await store.userById(zeynep.id)).toEqual(zeynep);
+      expect(await store.userByKey('ali')).toEqual(ali);
+      expect(await store.userBySkeleton('zeynep')).toEqual(zeynep);
+      expect(await store.userByKey('nobody')).toBeUndefined();
+      expect((await store.listUsers()).map((user) => user.name)).toEqual(['Ali', 'Zeynep']);
+      await store.setLastSeen(ali.id, 7777);
+      expect((await store.userById(ali.id))?.lastSeen).toBe(7777);
     });
-    expect(store.userById(zeynep.id)).toEqual(zeynep);
-    expect(store.userByKey('ali')).toEqual(ali);
-    expect(store.userBySkeleton('zeynep')).toEqual(zeynep);
-    expect(store.userByKey('nobody')).toBeUndefined();
-    expect(store.listUsers().map((user) => user.name)).toEqual(['Ali', 'Zeynep']);
-    store.setLastSeen(ali.id, 7777);
-    expect(store.userById(ali.id)?.lastSeen).toBe(7777);
+
+    it('refuse a taken name key or skeleton with StoreConflictError', async () => {
+      await addUser('Ali');
+      const base = { name: 'ALI', passwordHash: 'x', createdAt: 1 };
+      await expect(store.createUser({ ...base, nameKey: 'ali', skeleton: 'different' })).rejects.toThrow(StoreConflictError);
+      await expect(store.createUser({ ...base, nameKey: 'a1i', skeleton: 'ali' })).rejects.toThrow(StoreConflictError);
+      expect(await store.listUsers()).toHaveLength(1);
+    });
   });
 
-  it('refuse a taken name key or skeleton with StoreConflictError', () => {
-    addUser('Ali');
-    const base = { name: 'ALI', passwordHash: 'x', createdAt: 1 };
-    expect(() => store.createUser({ ...base, nameKey: 'ali', skeleton: 'different' })).toThrow(StoreConflictError);
-    expect(() => store.createUser({ ...base, nameKey: 'a1i', skeleton: 'ali' })).toThrow(StoreConflictError);
-    expect(store.listUsers()).toHaveLength(1);
-  });
-});
+  describe('look-alike names', () => {
+    /** The account a registration of `name` would be refused for, as the server looks it up. */
+    const lookalikeOf = async (name: string): Promise<string | undefined> =>
+      (await Promise.all(lookalikeSkeletons(name).map((skeleton) => store.userBySkeleton(skeleton)))).find((user) => user !== undefined)?.name;
+    const register = async (name: string): Promise<void> => {
+      await store.createUser({ name, nameKey: nameKey(name), skeleton: nameSkeleton(name), passwordHash: 'h', createdAt: 1 });
+    };
 
-describe('look-alike names', () => {
-  /** The account a registration of `name` would be refused for, as the server looks it up. */
-  const lookalikeOf = (name: string): string | undefined =>
-    lookalikeSkeletons(name)
-      .map((skeleton) => store.userBySkeleton(skeleton))
-      .find((user) => user !== undefined)?.name;
-  const register = (name: string): void => {
-    store.createUser({ name, nameKey: nameKey(name), skeleton: nameSkeleton(name), passwordHash: 'h', createdAt: 1 });
-  };
+    it('are found whichever of the two came first', async () => {
+      await register('wilIiam');
+      expect(await lookalikeOf('william')).toBe('wilIiam');
+      await register('alice');
+      expect(await lookalikeOf('ALlCE')).toBe('alice');
+      expect(await lookalikeOf('bob')).toBeUndefined();
+    });
 
-  it('are found whichever of the two came first', () => {
-    register('wilIiam');
-    expect(lookalikeOf('william')).toBe('wilIiam');
-    register('alice');
-    expect(lookalikeOf('ALlCE')).toBe('alice');
-    expect(lookalikeOf('bob')).toBeUndefined();
+    it('refuse a second account that shares any skeleton with StoreConflictError', async () => {
+      await register('william');
+      await expect(register('wilIiam')).rejects.toThrow(StoreConflictError);
+      expect((await store.listUsers()).map((user) => user.name)).toEqual(['william']);
+    });
   });
 
-  it('refuse a second account that shares any skeleton with StoreConflictError', () => {
-    register('william');
-    expect(() => register('wilIiam')).toThrow(StoreConflictError);
-    expect(store.listUsers().map((user) => user.name)).toEqual(['william']);
-  });
-});
+  describe('sessions', () => {
+    it('map token hashes to users until deleted', async () => {
+      const ali = await addUser('Ali');
+      await store.createSession('hash-1', ali.id, 10);
+      expect(await store.sessionUserId('hash-1')).toBe(ali.id);
+      expect(await store.sessionUserId('hash-2')).toBeUndefined();
+      await store.deleteSession('hash-1');
+      expect(await store.sessionUserId('hash-1')).toBeUndefined();
+    });
 
-describe('sessions', () => {
-  it('map token hashes to users until deleted', () => {
-    const ali = addUser('Ali');
-    store.createSession('hash-1', ali.id, 10);
-    expect(store.sessionUserId('hash-1')).toBe(ali.id);
-    expect(store.sessionUserId('hash-2')).toBeUndefined();
-    store.deleteSession('hash-1');
-    expect(store.sessionUserId('hash-1')).toBeUndefined();
-  });
-
-  it('keep a delivered cursor per user, 0 until set', () => {
-    const ali = addUser('Ali');
-    expect(store.deliveredCursor(ali.id)).toBe(0);
-    store.setDeliveredCursor(ali.id, 42);
-    expect(store.deliveredCursor(ali.id)).toBe(42);
-  });
-});
-
-describe('accounts that never wrote', () => {
-  const silentNames = (createdBefore = Number.MAX_SAFE_INTEGER): string[] =>
-    store.silentAccounts(0, createdBefore, 100).map((user) => user.name);
-
-  it('are those with no message sent or received, no reaction, no read position, no group owned or joined', () => {
-    const [writer, dmReader, owner, member, idle, requester, reactor, reader] = ['writer', 'reader', 'owner', 'member', 'idle', 'asker', 'reactor', 'looker'].map(addUser);
-    const hi = send(roomMessage(writer!, 'hi'));
-    store.setReaction(hi.id, reactor!.id, '👍', true);
-    store.setReadPosition(reader!.id, 'room', hi.id);
-    send(directMessage(writer!, dmReader!, 'psst'));
-    const group = store.createGroup('Team', 'team', owner!.id, 1);
-    store.addMember(group.id, member!.id);
-    store.setRelation(requester!.id, idle!.id, 'pending', requester!.id, 1);
-    expect(silentNames()).toEqual(['idle', 'asker']);
-    expect(store.silentAccounts(idle!.id, Number.MAX_SAFE_INTEGER, 100).map((u) => u.name)).toEqual(['asker']);
-    expect(store.silentAccounts(0, Number.MAX_SAFE_INTEGER, 1).map((u) => u.name)).toEqual(['idle']);
+    it('keep a delivered cursor per user, 0 until set', async () => {
+      const ali = await addUser('Ali');
+      expect(await store.deliveredCursor(ali.id)).toBe(0);
+      await store.setDeliveredCursor(ali.id, 42);
+      expect(await store.deliveredCursor(ali.id)).toBe(42);
+    });
   });
 
-  it('can be chosen by age', () => {
-    store.createUser({ name: 'old', nameKey: 'old', skeleton: 'old', passwordHash: 'h', createdAt: 1_000 });
-    store.createUser({ name: 'new', nameKey: 'new', skeleton: 'new', passwordHash: 'h', createdAt: 5_000 });
-    expect(silentNames(1_000)).toEqual(['old']);
-    expect(silentNames(999)).toEqual([]);
-  });
+  describe('accounts that never wrote', () => {
+    const silentNames = async (createdBefore = Number.MAX_SAFE_INTEGER): Promise<string[]> =>
+      (await store.silentAccounts(0, createdBefore, 100)).map((user) => user.name);
 
-  it('are deleted with their sessions, relations and skeletons, freeing the name; a writer is kept', () => {
-    const [writer, idle, other] = ['writer', 'wilIiam', 'other'].map(addUser);
-    send(roomMessage(writer!, 'hi'));
-    store.createSession('token-of-idle', idle!.id, 1);
-    store.setRelation(idle!.id, other!.id, 'pending', idle!.id, 1);
-    expect(store.deleteSilentAccounts([writer!.id, idle!.id])).toEqual([idle!.id]);
-    expect(store.userById(idle!.id)).toBeUndefined();
-    expect(store.userById(writer!.id)).toBeDefined();
-    expect(store.sessionUserId('token-of-idle')).toBeUndefined();
-    expect(store.relationsOf(other!.id)).toEqual([]);
-    // Its look-alike skeletons went too: "william" may register now.
-    expect(lookalikeSkeletons('william').every((skeleton) => store.userBySkeleton(skeleton) === undefined)).toBe(true);
-    expect(silentNames()).toEqual(['other']);
-    // The foreign keys are on again for everything else.
-    expect(() => store.createSession('dangling', 9999, 1)).toThrow(/FOREIGN KEY/);
-  });
+    it('are those with no message sent or received, no reaction, no read position, no group owned or joined', async () => {
+      const [writer, dmReader, owner, member, idle, requester, reactor, reader] = await addUsers('writer', 'reader', 'owner', 'member', 'idle', 'asker', 'reactor', 'looker');
+      const hi = await send(roomMessage(writer!, 'hi'));
+      await store.setReaction(hi.id, reactor!.id, '👍', true);
+      await store.setReadPosition(reader!.id, 'room', hi.id);
+      await send(directMessage(writer!, dmReader!, 'psst'));
+      const group = await store.createGroup('Team', 'team', owner!.id, 1);
+      await store.addMember(group.id, member!.id);
+      await store.setRelation(requester!.id, idle!.id, 'pending', requester!.id, 1);
+      expect(await silentNames()).toEqual(['idle', 'asker']);
+      expect((await store.silentAccounts(idle!.id, Number.MAX_SAFE_INTEGER, 100)).map((u) => u.name)).toEqual(['asker']);
+      expect((await store.silentAccounts(0, Number.MAX_SAFE_INTEGER, 1)).map((u) => u.name)).toEqual(['idle']);
+    });
 
-  it('know every table that refers to users: a new one must join NEVER_WROTE or the purge in users.ts', () => {
-    const db = new Database(file, { readonly: true });
-    try {
-      const tables = db.prepare<[], string>("SELECT name FROM sqlite_schema WHERE type = 'table'").pluck().all();
-      const references = tables.flatMap((table) =>
-        db
-          .prepare<[], { table: string; from: string }>(`SELECT "table", "from" FROM pragma_foreign_key_list('${table}')`)
-          .all()
-          .filter((key) => key.table === 'users')
-          .map((key) => `${table}.${key.from}`),
-      );
-      expect(references.sort()).toEqual([
+    it('can be chosen by age', async () => {
+      await store.createUser({ name: 'old', nameKey: 'old', skeleton: 'old', passwordHash: 'h', createdAt: 1_000 });
+      await store.createUser({ name: 'new', nameKey: 'new', skeleton: 'new', passwordHash: 'h', createdAt: 5_000 });
+      expect(await silentNames(1_000)).toEqual(['old']);
+      expect(await silentNames(999)).toEqual([]);
+    });
+
+    it('are deleted with their sessions, relations and skeletons, freeing the name; a writer is kept', async () => {
+      const [writer, idle, other] = await addUsers('writer', 'wilIiam', 'other');
+      await send(roomMessage(writer!, 'hi'));
+      await store.createSession('token-of-idle', idle!.id, 1);
+      await store.setRelation(idle!.id, other!.id, 'pending', idle!.id, 1);
+      expect(await store.deleteSilentAccounts([writer!.id, idle!.id])).toEqual([idle!.id]);
+      expect(await store.userById(idle!.id)).toBeUndefined();
+      expect(await store.userById(writer!.id)).toBeDefined();
+      expect(await store.sessionUserId('token-of-idle')).toBeUndefined();
+      expect(await store.relationsOf(other!.id)).toEqual([]);
+      // Its look-alike skeletons went too: "william" may register now.
+      expect((await Promise.all(lookalikeSkeletons('william').map((skeleton) => store.userBySkeleton(skeleton)))).every((user) => user === undefined)).toBe(true);
+      expect(await silentNames()).toEqual(['other']);
+      // The foreign keys are on again for everything else.
+      await expect(store.createSession('dangling', 9999, 1)).rejects.toThrow(/foreign key constraint/i);
+    });
+
+    it('know every table that refers to users: a new one must join NEVER_WROTE or the purge in users.ts', async () => {
+      expect(await referencesToUsers()).toEqual([
         'chat_groups.owner_id',
         'files.uploader_id',
         'group_invitations.inviter_id',
@@ -151,8 +136,6 @@ describe('accounts that never wrote', () => {
         'sessions.user_id',
         'uploads.user_id',
       ]);
-    } finally {
-      db.close();
-    }
+    });
   });
 });

@@ -1,0 +1,202 @@
+/**
+ * Conversation changes (docs/PROTOCOL.md §17): edits, deletes, reactions, mentions, read positions
+ * and the event log (see ../conversation.ts, whose rules this follows: one change entry per message,
+ * one read entry per user and conversation). Every transaction that adds to the log takes the log
+ * lock first, so event ids increase in commit order, as message ids do.
+ */
+import { LIMITS } from '../../../src-shared/protocol/limits.js';
+import type { ConversationEvent, EventPage, ReadState, Receipt } from '../../../src-shared/protocol/objects.js';
+import { foldForSearch } from '../../../src-shared/text.js';
+import type { AsyncStore, ConversationStore, MessageChange, MessageFacts } from '../types.js';
+import { findMentions } from './mentions.js';
+import { conversationsOf, messageById, messagesByIds } from './rows.js';
+import { LOG_LOCK, lockLog, type Sql } from './sql.js';
+import { storedText } from './text.js';
+
+interface EventRow {
+  eventId: number;
+  kind: ConversationEvent['kind'] | 'member';
+  conv: string;
+  messageId: number | null;
+  user: string | null;
+  upTo: number | null;
+}
+
+type ChangeKind = 'edit' | 'delete' | 'reaction';
+
+const FACTS = `SELECT id, conv, sender_id AS "senderId", to_user_id AS "toUserId", group_id AS "groupId", ts, deleted,
+  group_event IS NOT NULL AS "membershipLine" FROM messages WHERE id = $1`;
+
+export function conversationQueries(sql: Sql): Omit<Pick<AsyncStore, keyof ConversationStore>, 'purgeDeleted'> {
+  const conversationOf = async (tx: Sql, id: number): Promise<string> => (await tx.row<MessageFacts>(FACTS, [id]))!.conv;
+
+  /** Replaces the message's change entry in the log by a new one of `kind`; returns the message as it is now. */
+  const changed = async (tx: Sql, id: number, conv: string, kind: ChangeKind): Promise<MessageChange> => {
+    await tx.run('DELETE FROM conv_events WHERE id = (SELECT change_event FROM messages WHERE id = $1)', [id]);
+    const { eventId } = (await tx.row<{ eventId: number }>(
+      `INSERT INTO conv_events (conv, kind, message_id) VALUES ($1, $2, $3) RETURNING id AS "eventId"`,
+      [conv, kind, id],
+    ))!;
+    await tx.run('UPDATE messages SET change_event = $1 WHERE id = $2', [eventId, id]);
+    return { message: (await messageById(tx, id))!, eventId };
+  };
+
+  const setMentions = async (tx: Sql, id: number, conv: string, text: string): Promise<void> => {
+    await tx.run('DELETE FROM mentions WHERE message_id = $1', [id]);
+    const mentioned = await findMentions(tx, conv, text);
+    if (mentioned.length === 0) return;
+    await tx.run('INSERT INTO mentions (user_id, conv, message_id) SELECT unnest($1::bigint[]), $2, $3 ON CONFLICT DO NOTHING', [
+      mentioned.map((user) => user.id),
+      conv,
+      id,
+    ]);
+  };
+
+  const sendsReceipts = async (userId: number): Promise<boolean> =>
+    (await sql.row<{ on: boolean }>('SELECT send_read_receipts AS on FROM users WHERE id = $1', [userId]))?.on === true;
+
+  return {
+    messageFacts: (id) => sql.row<MessageFacts>(FACTS, [id]),
+    messageById: (id) => messageById(sql, id),
+    editMessage: (id, text, editedAt) =>
+      sql.transaction(async (tx) => {
+        await lockLog(tx);
+        const conv = await conversationOf(tx, id);
+        await tx.run('UPDATE messages SET text = $1, folded = $2, edited_at = $3 WHERE id = $4', [
+          storedText(text),
+          storedText(foldForSearch(text)),
+          editedAt,
+          id,
+        ]);
+        await setMentions(tx, id, conv, text);
+        return changed(tx, id, conv, 'edit');
+      }),
+    /**
+     * The text is overwritten in the row (UPDATE to ''), with its reply link, reactions, mentions and
+     * files. PostgreSQL keeps the old row version in the table file until VACUUM reclaims it, and
+     * in its write-ahead log until that is recycled: scrubbing those is the operator's (autovacuum,
+     * or VACUUM), not something the store can force per message; see purgeDeleted.
+     */
+    deleteMessage: (id) =>
+      sql.transaction(async (tx) => {
+        await lockLog(tx);
+        const conv = await conversationOf(tx, id);
+        await tx.run(`UPDATE messages SET text = '', folded = '', deleted = true, reply_to = NULL, attachments = NULL WHERE id = $1`, [id]);
+        await tx.run('DELETE FROM mentions WHERE message_id = $1', [id]);
+        await tx.run('DELETE FROM reactions WHERE message_id = $1', [id]);
+        // Its files go, and with the last file of a content, the content (the files_release trigger).
+        await tx.run('DELETE FROM files WHERE message_id = $1', [id]);
+        return changed(tx, id, conv, 'delete');
+      }),
+    setReaction: (id, userId, emoji, on) =>
+      sql.transaction(async (tx) => {
+        await lockLog(tx);
+        const conv = await conversationOf(tx, id);
+        if (on) {
+          const has = await tx.row('SELECT 1 FROM reactions WHERE message_id = $1 AND user_id = $2 AND emoji = $3', [id, userId, emoji]);
+          if (has) return 'unchanged' as const;
+          const { count } = (await tx.row<{ count: number }>('SELECT count(*) AS count FROM reactions WHERE message_id = $1 AND user_id = $2', [
+            id,
+            userId,
+          ]))!;
+          if (count >= LIMITS.maxReactionsPerUser) return 'limit' as const;
+          await tx.run('INSERT INTO reactions (message_id, user_id, emoji) VALUES ($1, $2, $3)', [id, userId, emoji]);
+        } else if ((await tx.run('DELETE FROM reactions WHERE message_id = $1 AND user_id = $2 AND emoji = $3', [id, userId, emoji])) === 0) {
+          return 'unchanged' as const;
+        }
+        return changed(tx, id, conv, 'reaction');
+      }),
+    setReadPosition: (userId, conv, upTo) =>
+      sql.transaction(async (tx) => {
+        await lockLog(tx);
+        const current = await tx.row<{ upTo: number; eventId: number }>(
+          'SELECT up_to AS "upTo", event_id AS "eventId" FROM read_cursors WHERE user_id = $1 AND conv = $2',
+          [userId, conv],
+        );
+        const last = (await tx.row<{ id: number }>('SELECT coalesce(max(id), 0) AS id FROM messages WHERE conv = $1', [conv]))!.id;
+        const target = Math.min(upTo, last);
+        if (target <= (current?.upTo ?? 0)) return { upTo: current?.upTo ?? 0 };
+        if (current) await tx.run('DELETE FROM conv_events WHERE id = $1', [current.eventId]);
+        const { eventId } = (await tx.row<{ eventId: number }>(
+          `INSERT INTO conv_events (conv, kind, user_id, up_to) VALUES ($1, 'read', $2, $3) RETURNING id AS "eventId"`,
+          [conv, userId, target],
+        ))!;
+        await tx.run(
+          `INSERT INTO read_cursors (user_id, conv, up_to, event_id) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (user_id, conv) DO UPDATE SET up_to = excluded.up_to, event_id = excluded.event_id`,
+          [userId, conv, target, eventId],
+        );
+        return { upTo: target, eventId };
+      }),
+    readStates: async (userId) => {
+      const convs = await conversationsOf(sql, userId);
+      // Membership lines are not something to read (docs/PROTOCOL.md §6.4.1).
+      return sql.rows<ReadState>(
+        `SELECT c.conv, c.up_to AS "upTo",
+           (SELECT count(*) FROM (SELECT 1 FROM messages WHERE conv = c.conv AND id > c.up_to AND sender_id <> $2
+              AND NOT deleted AND group_event IS NULL LIMIT $3) AS unread) AS unread,
+           (SELECT count(*) FROM (SELECT 1 FROM mentions WHERE user_id = $2 AND conv = c.conv AND message_id > c.up_to LIMIT $3) AS mentioned) AS mentions
+         FROM (SELECT list.conv, list.position, coalesce(r.up_to, 0) AS up_to
+               FROM unnest($1::text[]) WITH ORDINALITY AS list (conv, position)
+               LEFT JOIN read_cursors r ON r.user_id = $2 AND r.conv = list.conv) AS c
+         ORDER BY c.position`,
+        [convs, userId, LIMITS.maxUnreadCount],
+      );
+    },
+    receipts: (conv, userId) => {
+      const [kind, id] = conv.split(':');
+      return sql.rows<Receipt>(
+        `SELECT u.name AS user, c.up_to AS "upTo" FROM read_cursors c JOIN users u ON u.id = c.user_id
+         WHERE c.conv = $1 AND c.user_id <> $2 AND u.send_read_receipts
+           AND ($3::bigint IS NULL OR EXISTS (SELECT 1 FROM group_members g WHERE g.group_id = $3 AND g.user_id = c.user_id))
+         ORDER BY u.name_key`,
+        [conv, userId, kind === 'group' ? Number(id) : null],
+      );
+    },
+    sendsReadReceipts: sendsReceipts,
+    setSendReadReceipts: async (userId, on) => void (await sql.run('UPDATE users SET send_read_receipts = $1 WHERE id = $2', [on, userId])),
+    /**
+     * The highest event id handed out by a committed transaction: read under the log lock (shared),
+     * so that no transaction holding an id not yet visible is under way.
+     */
+    lastEventId: () =>
+      sql.transaction(async (tx) => {
+        await tx.run('SELECT pg_advisory_xact_lock_shared($1)', [LOG_LOCK]);
+        return (await tx.row<{ id: number }>(`SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS id FROM conv_events_id_seq`))!.id;
+      }),
+    messageIdAtEvent: async (eventId) =>
+      (await sql.row<{ id: number }>(
+        `SELECT coalesce((SELECT message_id FROM conv_events WHERE id <= $1 AND kind = 'message' ORDER BY id DESC LIMIT 1), 0) AS id`,
+        [eventId],
+      ))!.id,
+    /** Like sync: one index range per conversation of the user's, merged. */
+    events: async (userId, after, limit) => {
+      const convs = await conversationsOf(sql, userId);
+      const share = await sendsReceipts(userId);
+      const rows = await sql.rows<EventRow>(
+        `SELECT found.* FROM unnest($1::text[]) AS c (conv)
+         CROSS JOIN LATERAL (
+           SELECT e.id AS "eventId", e.kind, e.conv, e.message_id AS "messageId", reader.name AS user, e.up_to AS "upTo"
+           FROM conv_events e LEFT JOIN users reader ON reader.id = e.user_id
+           WHERE e.conv = c.conv AND e.id > $2 AND e.kind <> 'member'
+             AND (e.kind <> 'read' OR e.user_id = $3 OR ($4 AND c.conv <> 'room' AND reader.send_read_receipts))
+           ORDER BY e.id LIMIT $5) AS found
+         ORDER BY found."eventId" LIMIT $5`,
+        [convs, after, userId, share, limit + 1],
+      );
+      const page = rows.slice(0, limit);
+      const ids = page.flatMap((row) => (row.messageId === null ? [] : [row.messageId]));
+      const messages = new Map((await messagesByIds(sql, ids)).map((message) => [message.id, message]));
+      const events: ConversationEvent[] = [];
+      for (const row of page) {
+        if (row.kind === 'read') {
+          events.push({ eventId: row.eventId, kind: 'read', conv: row.conv, user: row.user!, upTo: row.upTo! });
+        } else if (row.kind !== 'member') {
+          const changedMessage = messages.get(row.messageId!);
+          if (changedMessage) events.push({ eventId: row.eventId, kind: row.kind, message: changedMessage });
+        }
+      }
+      return { events, hasMore: rows.length > limit } satisfies EventPage;
+    },
+  };
+}

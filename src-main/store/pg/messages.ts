@@ -1,0 +1,270 @@
+/** Storing messages, and reading them back by conversation (history) and by user (sync); see ../messages.ts. */
+import type { ChatMessage } from '../../../src-shared/protocol/objects.js';
+import { foldForSearch } from '../../../src-shared/text.js';
+import { replyQuote, type MessageRecord } from '../rows.js';
+import type { Mentioned } from '../conversation.js';
+import type { AsyncStore, InsertResult, NewMessage, StoredMessage } from '../types.js';
+import { findMentions } from './mentions.js';
+import { CONVERSATIONS_OF, MESSAGE_SELECT, messageOf, messagesByIds, pageOf } from './rows.js';
+import { lockLog, type Sql } from './sql.js';
+import { readText, storedText } from './text.js';
+
+type MessageStore = Pick<AsyncStore, 'insertMessages' | 'messageByClientId' | 'lastMessageId' | 'history' | 'sync'>;
+
+const DAY_MS = 86_400_000;
+const dayOf = (message: NewMessage): number => Math.floor(message.ts / DAY_MS);
+
+interface Original {
+  id: number;
+  from: string;
+  text: string;
+  deleted: boolean;
+}
+
+interface BatchContext {
+  /** Per message of the batch, whom it mentions. */
+  mentioned: Mentioned[][];
+  originals: Map<number, Original>;
+}
+
+interface LockedState {
+  existing: { senderId: number; clientMsgId: string; id: number }[];
+  usage: { userId: number; day: number; bytes: number }[];
+  /** One per message of the batch, ascending; those of resends and messages over quota go unused. */
+  messageIds: number[];
+  eventIds: number[];
+}
+
+/** Stands in for "no upper bound" in id < $n conditions. */
+export const NO_UPPER_BOUND = Number.MAX_SAFE_INTEGER;
+
+export async function messageByClientId(sql: Sql, senderId: number, clientMsgId: string): Promise<ChatMessage | undefined> {
+  const record = await sql.row<MessageRecord>(`${MESSAGE_SELECT} WHERE m.sender_id = $1 AND m.client_msg_id = $2`, [senderId, storedText(clientMsgId)]);
+  return record && messageOf(record);
+}
+
+/** Appends a message's 'message' entry to the event log (under the log lock); returns its id. */
+export async function logMessage(sql: Sql, conv: string, messageId: number): Promise<number> {
+  return (await sql.row<{ id: number }>(`INSERT INTO conv_events (conv, kind, message_id) VALUES ($1, 'message', $2) RETURNING id`, [conv, messageId]))!.id;
+}
+
+export function messageQueries(sql: Sql, maxUserBytesPerDay = Infinity): MessageStore {
+  const names = new Map<number, string>();
+  /** Names of users, by id; names never change, so each is read once. */
+  const namesOf = async (tx: Sql, userIds: number[]): Promise<void> => {
+    const unknown = [...new Set(userIds)].filter((id) => !names.has(id));
+    if (unknown.length === 0) return;
+    for (const row of await tx.rows<{ id: number; name: string }>('SELECT id, name FROM users WHERE id = ANY($1::bigint[])', [unknown])) {
+      names.set(row.id, row.name);
+    }
+  };
+
+  /**
+   * What a batch reads that decides neither ids, resends nor quotas (names, whom each text
+   * mentions, the originals replied to): read before the log lock, so the lock is held for less.
+   */
+  const context = async (tx: Sql, messages: NewMessage[]): Promise<BatchContext> => {
+    await namesOf(tx, messages.flatMap((message) => (message.toUserId === undefined ? [message.senderId] : [message.senderId, message.toUserId])));
+    const mentioned: Mentioned[][] = [];
+    for (const message of messages) mentioned.push(await findMentions(tx, message.conv, message.text));
+    const replyIds = messages.flatMap((message) => (message.replyTo === undefined ? [] : [message.replyTo]));
+    const originals =
+      replyIds.length === 0
+        ? []
+        : await tx.rows<Original>(
+            'SELECT m.id, u.name AS "from", m.text, m.deleted FROM messages m JOIN users u ON u.id = m.sender_id WHERE m.id = ANY($1::bigint[])',
+            [replyIds],
+          );
+    return { mentioned, originals: new Map(originals.map((row) => [row.id, row])) };
+  };
+
+  /**
+   * Under the log lock: which (sender, clientMsgId) are stored already (no other writer can store
+   * one meanwhile: it waits for the lock; the unique key stays the last guard, failing the batch
+   * rather than storing a message twice), the senders' usage of their days, and ids for the batch,
+   * drawn from the sequences now, so above every id committed, and sorted, so in batch order.
+   */
+  const lockedState = async (tx: Sql, messages: NewMessage[]): Promise<LockedState> =>
+    (await tx.row<LockedState>(
+      `SELECT
+         (SELECT coalesce(json_agg(json_build_object('senderId', sender_id, 'clientMsgId', client_msg_id, 'id', id)), '[]')
+          FROM messages WHERE (sender_id, client_msg_id) IN (SELECT * FROM unnest($1::bigint[], $2::text[]))) AS existing,
+         (SELECT coalesce(json_agg(json_build_object('userId', user_id, 'day', day, 'bytes', bytes)), '[]')
+          FROM daily_usage WHERE $4 AND (user_id, day) IN (SELECT * FROM unnest($1::bigint[], $3::bigint[]))) AS usage,
+         to_json(array(SELECT nextval('messages_id_seq') FROM generate_series(1, $5) ORDER BY 1)) AS "messageIds",
+         to_json(array(SELECT nextval('conv_events_id_seq') FROM generate_series(1, $5) ORDER BY 1)) AS "eventIds"`,
+      [
+        messages.map((message) => message.senderId),
+        messages.map((message) => storedText(message.clientMsgId)),
+        messages.map(dayOf),
+        Number.isFinite(maxUserBytesPerDay),
+        messages.length,
+      ],
+    ))!;
+
+  /**
+   * Decides each message's fate in order (over quota, a resend, or new) as the SQLite store does
+   * one by one, then stores the new ones with their log entries, usage, DM partners, files and
+   * mentions in one statement: a batch holds the lock for three round trips, whatever its size.
+   */
+  const insertBatch = async (tx: Sql, messages: NewMessage[]): Promise<InsertResult[]> => {
+    const { mentioned, originals } = await context(tx, messages);
+    await lockLog(tx);
+    const state = await lockedState(tx, messages);
+    const keyOf = (senderId: number, clientMsgId: string): string => `${senderId}:${clientMsgId}`;
+    const existing = new Map(state.existing.map((row) => [keyOf(row.senderId, readText(row.clientMsgId)), row.id]));
+    const used = new Map(state.usage.map((row) => [`${row.userId}:${row.day}`, row.bytes]));
+
+    type Fate = { overQuota: InsertResult } | { duplicateOf: string } | { insert: number };
+    const fates: Fate[] = [];
+    /** The new messages, each with its position in `messages`, and their keys. */
+    const fresh: { message: NewMessage; index: number }[] = [];
+    const inBatch = new Set<string>();
+    messages.forEach((message, index) => {
+      const key = keyOf(message.senderId, message.clientMsgId);
+      const day = dayOf(message);
+      const usageKey = `${message.senderId}:${day}`;
+      const bytes = Buffer.byteLength(message.text);
+      const known = existing.has(key) || inBatch.has(key);
+      if ((used.get(usageKey) ?? 0) + bytes > maxUserBytesPerDay) {
+        fates.push(
+          known
+            ? { duplicateOf: key }
+            : { overQuota: { overDailyQuota: { limit: maxUserBytesPerDay, retryAfterMs: (day + 1) * DAY_MS - message.ts } } },
+        );
+      } else if (known) {
+        fates.push({ duplicateOf: key });
+      } else {
+        used.set(usageKey, (used.get(usageKey) ?? 0) + bytes);
+        inBatch.add(key);
+        fates.push({ insert: fresh.length });
+        fresh.push({ message, index });
+      }
+    });
+
+    const built = fresh.map(({ message, index }, position): StoredMessage => {
+      const { conv, senderId, toUserId, groupId, clientMsgId, text, ts, replyTo, attachments } = message;
+      const answered = replyTo === undefined ? undefined : originals.get(replyTo);
+      const quote = answered && replyQuote(replyTo!, answered.from, readText(answered.text), answered.deleted);
+      const mentions = mentioned[index]!;
+      return {
+        message: {
+          id: state.messageIds[position]!,
+          conv,
+          from: names.get(senderId)!,
+          ...(toUserId !== undefined ? { to: names.get(toUserId)! } : {}),
+          ...(groupId !== undefined ? { groupId } : {}),
+          text,
+          ts,
+          clientMsgId,
+          ...(quote ? { replyTo: quote } : {}),
+          ...(mentions.length > 0 ? { mentions: mentions.map((user) => user.name).sort() } : {}),
+          ...(attachments ? { attachments } : {}),
+        },
+        duplicate: false,
+        eventId: state.eventIds[position]!,
+      };
+    });
+    if (fresh.length > 0) await writeFresh(tx, fresh, state, mentioned);
+
+    const stored = new Map<string, ChatMessage>();
+    fresh.forEach(({ message }, position) => stored.set(keyOf(message.senderId, message.clientMsgId), built[position]!.message));
+    if (existing.size > 0) {
+      const byId = new Map((await messagesByIds(tx, [...existing.values()])).map((message) => [message.id, message]));
+      for (const [key, id] of existing) stored.set(key, byId.get(id)!);
+    }
+    return fates.map((fate) => {
+      if ('overQuota' in fate) return fate.overQuota;
+      if ('duplicateOf' in fate) return { message: stored.get(fate.duplicateOf)!, duplicate: true };
+      return built[fate.insert]!;
+    });
+  };
+
+  /** The one statement that stores the new messages of a batch (under the log lock, with the ids drawn there). */
+  const writeFresh = async (tx: Sql, fresh: { message: NewMessage; index: number }[], state: LockedState, mentioned: Mentioned[][]): Promise<void> => {
+    const column = <T>(pick: (message: NewMessage) => T): T[] => fresh.map(({ message }) => pick(message));
+    // File names are searched like the caption (docs/PROTOCOL.md §18).
+    const folded = column(({ text, attachments }) => foldForSearch([text, ...(attachments ?? []).map((file) => file.name)].join('\n')));
+    const files = fresh.flatMap(({ message }, position) => (message.attachments ?? []).map((file) => ({ id: file.id, position })));
+    const mentions = fresh.flatMap(({ index }, position) => mentioned[index]!.map((user) => ({ id: user.id, position })));
+    await tx.run(
+      `WITH fresh AS (
+         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[],
+           $8::text[], $9::text[], $10::bigint[], $11::bigint[], $12::text[], $13::bigint[], $14::bigint[])
+           WITH ORDINALITY AS batch (id, event_id, conv, sender_id, to_user_id, group_id, client_msg_id, text, folded, ts,
+             reply_to, attachments, day, bytes, position)
+       ),
+       stored AS (
+         INSERT INTO messages (id, conv, sender_id, to_user_id, group_id, client_msg_id, text, folded, ts, reply_to, attachments)
+         SELECT id, conv, sender_id, to_user_id, group_id, client_msg_id, text, folded, ts, reply_to, attachments FROM fresh
+       ),
+       logged AS (INSERT INTO conv_events (id, conv, kind, message_id) SELECT event_id, conv, 'message', id FROM fresh),
+       counted AS (
+         INSERT INTO daily_usage (user_id, day, bytes) SELECT sender_id, day, sum(bytes) FROM fresh GROUP BY sender_id, day
+         ON CONFLICT (user_id, day) DO UPDATE SET bytes = daily_usage.bytes + excluded.bytes
+       ),
+       partners AS (
+         INSERT INTO dm_partners (user_id, partner_id)
+         SELECT sender_id, to_user_id FROM fresh WHERE to_user_id IS NOT NULL
+         UNION SELECT to_user_id, sender_id FROM fresh WHERE to_user_id IS NOT NULL
+         ON CONFLICT DO NOTHING
+       ),
+       -- Only files of the sender's that no message carries yet (the server checked them before).
+       attached AS (
+         UPDATE files SET message_id = fresh.id FROM unnest($15::text[], $16::bigint[]) AS file (id, position)
+         JOIN fresh ON fresh.position = file.position
+         WHERE files.id = file.id AND files.uploader_id = fresh.sender_id AND files.message_id IS NULL
+       )
+       INSERT INTO mentions (user_id, conv, message_id)
+       SELECT mention.user_id, fresh.conv, fresh.id FROM unnest($17::bigint[], $18::bigint[]) AS mention (user_id, position)
+       JOIN fresh ON fresh.position = mention.position
+       ON CONFLICT DO NOTHING`,
+      [
+        fresh.map((_, position) => state.messageIds[position]!),
+        fresh.map((_, position) => state.eventIds[position]!),
+        column((message) => message.conv),
+        column((message) => message.senderId),
+        column((message) => message.toUserId ?? null),
+        column((message) => message.groupId ?? null),
+        column((message) => storedText(message.clientMsgId)),
+        column((message) => storedText(message.text)),
+        folded.map(storedText),
+        column((message) => message.ts),
+        column((message) => message.replyTo ?? null),
+        column((message) => (message.attachments ? JSON.stringify(message.attachments) : null)),
+        column(dayOf),
+        column((message) => Buffer.byteLength(message.text)),
+        files.map((file) => file.id),
+        files.map((file) => file.position + 1),
+        mentions.map((mention) => mention.id),
+        mentions.map((mention) => mention.position + 1),
+      ],
+    );
+  };
+
+  return {
+    /**
+     * Ids must increase in commit order across every node (a client syncs by `after: id`, so a
+     * message committed after another with a smaller id would be skipped): the batch takes the
+     * log lock first, and only then draws its ids from the sequence. A batch pays for the lock once.
+     */
+    insertMessages: (messages) =>
+      sql.transaction((tx) => insertBatch(tx, messages)),
+    messageByClientId: (senderId, clientMsgId) => messageByClientId(sql, senderId, clientMsgId),
+    lastMessageId: async () => (await sql.row<{ id: number }>('SELECT coalesce(max(id), 0) AS id FROM messages'))!.id,
+    history: (conv, before, limit) =>
+      pageOf(sql, 'SELECT id FROM messages WHERE conv = $1 AND id < $2 ORDER BY id DESC LIMIT $3', [conv, before ?? NO_UPPER_BOUND, limit + 1], limit, 'newest', 'oldest first'),
+    /** One index range per conversation of the user's, merged (see the SQLite store's sync); one statement with the page. */
+    sync: (userId, after, limit) =>
+      pageOf(
+        sql,
+        `SELECT found.id FROM (${CONVERSATIONS_OF}) AS c
+         CROSS JOIN LATERAL (SELECT id FROM messages WHERE conv = c.conv AND id > $2 ORDER BY id LIMIT $3) AS found
+         ORDER BY found.id LIMIT $3`,
+        [userId, after, limit + 1],
+        limit,
+        'oldest',
+        'oldest first',
+      ),
+  };
+}

@@ -1,0 +1,86 @@
+/** Column lists and the message read of the PostgreSQL store (the SQLite store's rows.ts, in PostgreSQL's dialect). */
+import type { ChatMessage, Page } from '../../../src-shared/protocol/objects.js';
+import { toChatMessage, type MessageRecord } from '../rows.js';
+import type { Sql } from './sql.js';
+import { readText } from './text.js';
+
+/** PostgreSQL folds unquoted names to lower case: camel-case aliases are quoted. */
+export const USER_COLUMNS = `id, name, name_key AS "nameKey", skeleton, password_hash AS "passwordHash",
+  created_at AS "createdAt", last_seen AS "lastSeen", status`;
+
+/**
+ * A message as the protocol shows it, in the shape of the SQLite store's MessageRecord so that
+ * both turn rows into messages with the same toChatMessage: JSON as text, booleans as 0/1.
+ */
+export const MESSAGE_SELECT = `
+  SELECT m.id, m.conv, sender.name AS "from", recipient.name AS "to", m.group_id AS "groupId",
+    m.text, m.ts, m.client_msg_id AS "clientMsgId", m.attachments,
+    m.reply_to AS "replyTo", reply_sender.name AS "replyFrom", original.text AS "replyText", original.deleted::int AS "replyDeleted",
+    m.edited_at AS "editedAt", m.deleted::int AS deleted,
+    (SELECT coalesce(json_agg(json_build_object('emoji', emoji, 'users', users) ORDER BY first), '[]')::text FROM (
+       SELECT r.emoji, json_agg(reactor.name ORDER BY r.id) AS users, min(r.id) AS first
+       FROM reactions r JOIN users reactor ON reactor.id = r.user_id
+       WHERE r.message_id = m.id GROUP BY r.emoji) AS grouped) AS reactions,
+    (SELECT coalesce(json_agg(mentioned.name ORDER BY mentioned.name), '[]')::text
+       FROM mentions mn JOIN users mentioned ON mentioned.id = mn.user_id WHERE mn.message_id = m.id) AS mentions,
+    m.group_event AS "groupEvent"
+  FROM messages m
+  JOIN users sender ON sender.id = m.sender_id
+  LEFT JOIN users recipient ON recipient.id = m.to_user_id
+  LEFT JOIN messages original ON original.id = m.reply_to
+  LEFT JOIN users reply_sender ON reply_sender.id = original.sender_id`;
+
+/** Whether message m may be seen by user $1 (see the SQLite store's VISIBLE_TO_ME). */
+export const VISIBLE_TO_ME = `(
+  m.conv = 'room'
+  OR (m.to_user_id IS NOT NULL AND $1 IN (m.sender_id, m.to_user_id))
+  OR (m.group_id IS NOT NULL
+      AND EXISTS (SELECT 1 FROM group_members g WHERE g.group_id = m.group_id AND g.user_id = $1))
+)`;
+
+/** A message as read by MESSAGE_SELECT, its text and client id as written (text.ts). */
+export function messageOf(record: MessageRecord): ChatMessage {
+  const { text, replyText, clientMsgId } = record;
+  return toChatMessage({ ...record, text: readText(text), replyText: replyText === null ? null : readText(replyText), clientMsgId: readText(clientMsgId) });
+}
+
+/** The messages of those ids that exist, by id. */
+export async function messagesByIds(sql: Sql, ids: number[]): Promise<ChatMessage[]> {
+  if (ids.length === 0) return [];
+  const records = await sql.rows<MessageRecord>(`${MESSAGE_SELECT} WHERE m.id = ANY($1::bigint[]) ORDER BY m.id`, [ids]);
+  return records.map(messageOf);
+}
+
+export async function messageById(sql: Sql, id: number): Promise<ChatMessage | undefined> {
+  const record = await sql.row<MessageRecord>(`${MESSAGE_SELECT} WHERE m.id = $1`, [id]);
+  return record && messageOf(record);
+}
+
+/**
+ * A page in one statement: the messages whose ids `idsQuery` selects (up to limit + 1 of them,
+ * the next page's first included to tell whether there is one), keeping the `limit` nearest the
+ * reader's starting point: the newest when paging backwards, the oldest when paging forwards.
+ */
+export async function pageOf(
+  sql: Pick<Sql, 'rows'>,
+  idsQuery: string,
+  values: unknown[],
+  limit: number,
+  keep: 'newest' | 'oldest',
+  order: 'oldest first' | 'newest first',
+): Promise<Page> {
+  const records = await sql.rows<MessageRecord>(`${MESSAGE_SELECT} WHERE m.id IN (${idsQuery}) ORDER BY m.id`, values);
+  const messages = records.map(messageOf);
+  const kept = limit === 0 ? [] : keep === 'newest' ? messages.slice(-limit) : messages.slice(0, limit);
+  if (order === 'newest first') kept.reverse();
+  return { messages: kept, hasMore: messages.length > limit };
+}
+
+/** The conversations a user ($1) can read now, the room first (see the SQLite store's conversationLister). */
+export const CONVERSATIONS_OF = `SELECT 'room' AS conv, 0 AS part, 0 AS key
+  UNION ALL SELECT 'dm:' || least($1::bigint, partner_id) || ':' || greatest($1::bigint, partner_id), 1, partner_id FROM dm_partners WHERE user_id = $1
+  UNION ALL SELECT 'group:' || group_id, 2, group_id FROM group_members WHERE user_id = $1`;
+
+export async function conversationsOf(sql: Sql, userId: number): Promise<string[]> {
+  return (await sql.rows<{ conv: string }>(`${CONVERSATIONS_OF} ORDER BY part, key`, [userId])).map((row) => row.conv);
+}

@@ -1,0 +1,73 @@
+/**
+ * The store on PostgreSQL (issue 16): the AsyncStore contract with the SQLite store's semantics,
+ * one file per feature as there, each written against Sql (sql.ts) so that the same code runs on
+ * the pool and inside a changeGroups transaction.
+ *
+ * Ordering across nodes: message ids and event-log ids are cursors clients sync by (`after`), so
+ * each must become visible in increasing order. A sequence alone does not give that: two nodes
+ * draw 7 and 8, 8 commits first, a client syncs past 8 and never sees 7. So every transaction
+ * that draws either id takes one transaction-level advisory lock first (lockLog), held to its
+ * commit: ids are drawn and committed one transaction at a time, in order. A batch of messages
+ * pays for the lock once. Readers take no lock (lastEventId takes it shared, see conversation.ts).
+ */
+import pg from 'pg';
+import type { AsyncStore, NewGroupEvent, StoredLine } from '../types.js';
+import { accessQueries } from './access.js';
+import { conversationQueries } from './conversation.js';
+import { fileQueries } from './files.js';
+import { groupQueries, storeLine } from './groups.js';
+import { messageQueries } from './messages.js';
+import { relationQueries } from './relations.js';
+import { searchQuery } from './search.js';
+import { lockLog, poolSql, type Sql } from './sql.js';
+import { userQueries } from './users.js';
+
+export interface PgStoreOptions {
+  /** Caps the bytes of message text (UTF-8) one user may store per UTC day; no cap when absent. */
+  maxUserBytesPerDay?: number;
+  /** The most connections this node keeps to the database (default 10). */
+  maxConnections?: number;
+}
+
+/** Every call but close, on `sql`: the pool, or one transaction's client. */
+function queries(sql: Sql, pool: pg.Pool, options: PgStoreOptions): Omit<AsyncStore, 'close'> {
+  const store: Omit<AsyncStore, 'close'> = {
+    ...userQueries(sql),
+    ...messageQueries(sql, options.maxUserBytesPerDay),
+    ...searchQuery(pool),
+    ...relationQueries(sql),
+    ...groupQueries(sql),
+    ...accessQueries(sql),
+    ...conversationQueries(sql),
+    ...fileQueries(sql),
+    /**
+     * Nothing to do per message: deleteMessage overwrote the text in its row. The old row
+     * version stays in the table's file until VACUUM (autovacuum, or the operator's) reclaims it,
+     * and in the write-ahead log until PostgreSQL recycles the segment; unlike SQLite's single
+     * WAL file, neither is the store's to rewrite. docs/ARCHITECTURE.md says so.
+     */
+    purgeDeleted: async () => {},
+    /** The log lock first (see above), then `change`, then its lines: all in one transaction. */
+    changeGroups: <T>(ts: number, change: (tx: AsyncStore) => Promise<{ result: T; events: NewGroupEvent[] }>) =>
+      sql.transaction(async (tx) => {
+        await lockLog(tx);
+        const { result, events } = await change(bound(tx, pool, options));
+        const lines: StoredLine[] = [];
+        for (const event of events) lines.push(await storeLine(tx, event, ts));
+        return { result, lines };
+      }),
+  };
+  return store;
+}
+
+/** The store bound to a transaction: closing it is not the transaction's to do. */
+function bound(sql: Sql, pool: pg.Pool, options: PgStoreOptions): AsyncStore {
+  return {
+    ...queries(sql, pool, options),
+    close: () => Promise.reject(new Error('the store of a changeGroups transaction cannot be closed')),
+  };
+}
+
+export function pgStore(pool: pg.Pool, options: PgStoreOptions): AsyncStore {
+  return { ...queries(poolSql(pool), pool, options), close: () => pool.end() };
+}

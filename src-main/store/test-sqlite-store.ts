@@ -1,0 +1,67 @@
+/**
+ * The helper of the tests of what only the SQLite store has (opening the file, its
+ * migrations, the short-needle index, the search pool): a real store, called as the
+ * synchronous ServerStore, in a fresh temporary folder for each test (useTestStore).
+ * The feature tests run on every backend through test-store.ts. `store` and `file`
+ * are live bindings: importers see the store that reopen() puts in place.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, expect } from 'vitest';
+import { type ChatMessage } from '../../src-shared/protocol/objects.js';
+import { openStore, type StoreOptions } from './store.js';
+import { stored, texts } from './test-store.js';
+import type { NewMessage, ServerStore, UserRow } from './types.js';
+
+export { directMessage, groupMessage, roomMessage, texts } from './test-store.js';
+
+export let dir: string;
+export let file: string;
+export let store: ServerStore;
+
+/** Opens a store before each test of the calling file and removes its folder after. */
+export function useTestStore(): void {
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'lanchat-store-'));
+    file = join(dir, 'data', 'chat.sqlite');
+    store = openStore(file);
+  });
+  afterEach(() => {
+    try {
+      store.close();
+    } catch {
+      // A test may have closed it already.
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+}
+
+export function reopen(options: StoreOptions = {}): void {
+  store.close();
+  store = openStore(file, options);
+}
+
+export function addUser(name: string): UserRow {
+  const key = name.toLowerCase();
+  return store.createUser({ name, nameKey: key, skeleton: key, passwordHash: `hash-of-${name}`, createdAt: 1000 });
+}
+
+/** Stores one message the way the server does (a batch of one) and returns it as stored. */
+export function send(message: NewMessage): ChatMessage {
+  return stored(store.insertMessages([message])[0]!).message;
+}
+
+export async function searchTexts(userId: number, query: string, personId?: number): Promise<string[]> {
+  return texts((await store.search(userId, { query, limit: 100, ...(personId !== undefined ? { personId } : {}) })).messages);
+}
+
+/** Runs FTS5's own check that message_search matches the messages table exactly. */
+export function expectSearchIndexInStep(): void {
+  store.close();
+  const db = new Database(file);
+  expect(() => db.prepare("INSERT INTO message_search (message_search, rank) VALUES ('integrity-check', 1)").run()).not.toThrow();
+  db.close();
+  store = openStore(file);
+}
