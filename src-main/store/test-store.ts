@@ -16,8 +16,9 @@ import { foldForSearch } from '../../src-shared/text.js';
 import { openPgStore } from './pg/open.js';
 import { postgresMissing, startPostgres, type PostgresServer } from './pg/testing.js';
 import { readText } from './pg/text.js';
-import { openStore, type StoreOptions } from './store.js';
-import type { AsyncStore, InsertResult, NewMessage, ServerStore, StoredMessage, UserRow } from './types.js';
+import { openAsyncStore } from './async-store.js';
+import type { StoreOptions } from './store.js';
+import type { AsyncStore, InsertResult, NewMessage, StoredMessage, UserRow } from './types.js';
 
 export type Backend = 'sqlite' | 'postgres';
 
@@ -29,25 +30,8 @@ export let file: string;
 /** PostgreSQL: the test's database. */
 let databaseUrl: string;
 
-/**
- * The SQLite store behind the promise-returning contract, for these tests until the server's
- * adapter (async-store.ts, issue 16) is on main. changeGroups here runs `change` before the
- * transaction that stores its lines, not inside it: enough for tests whose failing changes
- * throw before writing anything.
- */
-function asyncSqlite(sync: ServerStore): AsyncStore {
-  const wrapped = Object.fromEntries(
-    Object.entries(sync).map(([key, call]) => [key, async (...args: unknown[]) => (call as (...a: unknown[]) => unknown)(...args)]),
-  ) as unknown as AsyncStore;
-  wrapped.changeGroups = async (ts, change) => {
-    const { result, events } = await change(wrapped);
-    return sync.changeGroups(ts, () => ({ result, events }));
-  };
-  return wrapped;
-}
-
 function open(options: StoreOptions = {}): Promise<AsyncStore> {
-  return backend === 'sqlite' ? Promise.resolve(asyncSqlite(openStore(file, options))) : openPgStore(databaseUrl, options);
+  return backend === 'sqlite' ? Promise.resolve(openAsyncStore(file, options)) : openPgStore(databaseUrl, options);
 }
 
 /**

@@ -5,7 +5,7 @@ import { replyQuote, type MessageRecord } from '../rows.js';
 import type { Mentioned } from '../conversation.js';
 import type { AsyncStore, InsertResult, NewMessage, StoredMessage } from '../types.js';
 import { findMentions } from './mentions.js';
-import { conversationsOf, MESSAGE_SELECT, messageOf, messagesByIds, pageOf } from './rows.js';
+import { CONVERSATIONS_OF, MESSAGE_SELECT, messageOf, messagesByIds, pageOf } from './rows.js';
 import { lockLog, type Sql } from './sql.js';
 import { readText, storedText } from './text.js';
 
@@ -242,8 +242,6 @@ export function messageQueries(sql: Sql, maxUserBytesPerDay = Infinity): Message
     );
   };
 
-  const idsOf = (rows: { id: number }[]): number[] => rows.map((row) => row.id);
-
   return {
     /**
      * Ids must increase in commit order across every node (a client syncs by `after: id`, so a
@@ -254,28 +252,19 @@ export function messageQueries(sql: Sql, maxUserBytesPerDay = Infinity): Message
       sql.transaction((tx) => insertBatch(tx, messages)),
     messageByClientId: (senderId, clientMsgId) => messageByClientId(sql, senderId, clientMsgId),
     lastMessageId: async () => (await sql.row<{ id: number }>('SELECT coalesce(max(id), 0) AS id FROM messages'))!.id,
-    history: async (conv, before, limit) => {
-      const ids = idsOf(
-        await sql.rows<{ id: number }>('SELECT id FROM messages WHERE conv = $1 AND id < $2 ORDER BY id DESC LIMIT $3', [
-          conv,
-          before ?? NO_UPPER_BOUND,
-          limit + 1,
-        ]),
-      );
-      return pageOf(sql, ids, limit, 'oldest first');
-    },
-    /** One index range per conversation of the user's, merged (see the SQLite store's sync). */
-    sync: async (userId, after, limit) => {
-      const convs = await conversationsOf(sql, userId);
-      const ids = idsOf(
-        await sql.rows<{ id: number }>(
-          `SELECT found.id FROM unnest($1::text[]) AS c (conv)
-           CROSS JOIN LATERAL (SELECT id FROM messages WHERE conv = c.conv AND id > $2 ORDER BY id LIMIT $3) AS found
-           ORDER BY found.id LIMIT $3`,
-          [convs, after, limit + 1],
-        ),
-      );
-      return pageOf(sql, ids, limit, 'oldest first');
-    },
+    history: (conv, before, limit) =>
+      pageOf(sql, 'SELECT id FROM messages WHERE conv = $1 AND id < $2 ORDER BY id DESC LIMIT $3', [conv, before ?? NO_UPPER_BOUND, limit + 1], limit, 'newest', 'oldest first'),
+    /** One index range per conversation of the user's, merged (see the SQLite store's sync); one statement with the page. */
+    sync: (userId, after, limit) =>
+      pageOf(
+        sql,
+        `SELECT found.id FROM (${CONVERSATIONS_OF}) AS c
+         CROSS JOIN LATERAL (SELECT id FROM messages WHERE conv = c.conv AND id > $2 ORDER BY id LIMIT $3) AS found
+         ORDER BY found.id LIMIT $3`,
+        [userId, after, limit + 1],
+        limit,
+        'oldest',
+        'oldest first',
+      ),
   };
 }

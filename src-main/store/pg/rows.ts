@@ -56,21 +56,31 @@ export async function messageById(sql: Sql, id: number): Promise<ChatMessage | u
   return record && messageOf(record);
 }
 
-/** Turns up to limit + 1 ids, in the order they were read, into a page of the first `limit`. */
-export async function pageOf(sql: Sql, ids: number[], limit: number, order: 'oldest first' | 'newest first'): Promise<Page> {
-  const messages = await messagesByIds(sql, ids.slice(0, limit));
-  if (order === 'newest first') messages.reverse();
-  return { messages, hasMore: ids.length > limit };
+/**
+ * A page in one statement: the messages whose ids `idsQuery` selects (up to limit + 1 of them,
+ * the next page's first included to tell whether there is one), keeping the `limit` nearest the
+ * reader's starting point: the newest when paging backwards, the oldest when paging forwards.
+ */
+export async function pageOf(
+  sql: Pick<Sql, 'rows'>,
+  idsQuery: string,
+  values: unknown[],
+  limit: number,
+  keep: 'newest' | 'oldest',
+  order: 'oldest first' | 'newest first',
+): Promise<Page> {
+  const records = await sql.rows<MessageRecord>(`${MESSAGE_SELECT} WHERE m.id IN (${idsQuery}) ORDER BY m.id`, values);
+  const messages = records.map(messageOf);
+  const kept = limit === 0 ? [] : keep === 'newest' ? messages.slice(-limit) : messages.slice(0, limit);
+  if (order === 'newest first') kept.reverse();
+  return { messages: kept, hasMore: messages.length > limit };
 }
 
-/** The conversations a user can read now, the room first (see the SQLite store's conversationLister). */
+/** The conversations a user ($1) can read now, the room first (see the SQLite store's conversationLister). */
+export const CONVERSATIONS_OF = `SELECT 'room' AS conv, 0 AS part, 0 AS key
+  UNION ALL SELECT 'dm:' || least($1::bigint, partner_id) || ':' || greatest($1::bigint, partner_id), 1, partner_id FROM dm_partners WHERE user_id = $1
+  UNION ALL SELECT 'group:' || group_id, 2, group_id FROM group_members WHERE user_id = $1`;
+
 export async function conversationsOf(sql: Sql, userId: number): Promise<string[]> {
-  const rows = await sql.rows<{ conv: string }>(
-    `SELECT 'room' AS conv, 0 AS part, 0 AS key
-     UNION ALL SELECT 'dm:' || least($1::bigint, partner_id) || ':' || greatest($1::bigint, partner_id), 1, partner_id FROM dm_partners WHERE user_id = $1
-     UNION ALL SELECT 'group:' || group_id, 2, group_id FROM group_members WHERE user_id = $1
-     ORDER BY part, key`,
-    [userId],
-  );
-  return rows.map((row) => row.conv);
+  return (await sql.rows<{ conv: string }>(`${CONVERSATIONS_OF} ORDER BY part, key`, [userId])).map((row) => row.conv);
 }

@@ -16,7 +16,6 @@ import { foldForSearch } from '../../../src-shared/text.js';
 import type { AsyncStore } from '../types.js';
 import { NO_UPPER_BOUND } from './messages.js';
 import { pageOf, VISIBLE_TO_ME } from './rows.js';
-import { poolSql } from './sql.js';
 import { storedText } from './text.js';
 
 /** A LIKE pattern that holds `text` anywhere; \ % _ in it are taken literally. */
@@ -38,7 +37,6 @@ const WITH_PERSON = `SELECT id FROM (
   ) AS found ORDER BY id DESC LIMIT $4`;
 
 export function searchQuery(pool: pg.Pool): Pick<AsyncStore, 'search'> {
-  const sql = poolSql(pool);
   return {
     search: async (userId, options) => {
       const { personId, limit, signal } = options;
@@ -56,9 +54,10 @@ export function searchQuery(pool: pg.Pool): Pick<AsyncStore, 'search'> {
         void pool.query('SELECT pg_cancel_backend($1)', [(client as unknown as { processID: number }).processID]).catch(() => undefined);
       };
       signal?.addEventListener('abort', cancel, { once: true });
-      let rows: { id: number }[];
       try {
-        rows = (await client.query<{ id: number }>({ text: personId === undefined ? EVERYONE : WITH_PERSON, values })).rows;
+        // The search and its page in one statement, on a client of its own so that it can be cancelled.
+        const rows = async <Row>(text: string, rowValues?: unknown[]): Promise<Row[]> => (await client.query({ text, values: rowValues })).rows as Row[];
+        return await pageOf({ rows }, personId === undefined ? EVERYONE : WITH_PERSON, values, limit, 'newest', 'newest first');
       } catch (error) {
         signal?.throwIfAborted();
         throw error;
@@ -67,8 +66,6 @@ export function searchQuery(pool: pg.Pool): Pick<AsyncStore, 'search'> {
         // A cancelled search's connection is closed, not reused: the cancel could still reach its next query.
         client.release(signal?.aborted ? new Error('search cancelled') : undefined);
       }
-      signal?.throwIfAborted();
-      return pageOf(sql, rows.map((row) => row.id), limit, 'newest first');
     },
   };
 }
