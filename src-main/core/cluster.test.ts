@@ -3,12 +3,14 @@
  * (startHost with `cluster`), on Debian's PostgreSQL and nats-server started here, clients
  * (ChatClient with `alternates`) spread over them; one node a real process killed with -9 mid-burst.
  */
+import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { ChatClient, type ClientOptions, type ServerAddress } from '../client/client.js';
+import { downloadFile, uploadFile } from '../client/transfer.js';
 import { type PostgresServer, postgresMissing, startPostgres } from '../store/pg/testing.js';
 import { TEST_PASSWORD_COST, collectMessages, nextEvent, removeDir, tempDir, waitFor } from '../testing/harness.js';
 import { NatsServer, natsMissing } from '../testing/nats.js';
@@ -35,9 +37,10 @@ describe.skipIf(missing)(missing ? `${TITLE} (skipped: ${missing})` : TITLE, () 
     return folder;
   }
 
-  function startNode(dataDir: string): Promise<Host> {
+  function startNode(dataDir: string, filesDir?: string): Promise<Host> {
     return startHost({
       dataDir,
+      ...(filesDir ? { filesDir } : {}),
       port: 0,
       bind: '127.0.0.1',
       passwordCost: TEST_PASSWORD_COST,
@@ -52,8 +55,11 @@ describe.skipIf(missing)(missing ? `${TITLE} (skipped: ${missing})` : TITLE, () 
     [postgres, nats] = await Promise.all([startPostgres(), NatsServer.start(dir)]);
     await postgres.createDatabase('room');
     url = postgres.url('room');
-    nodes.push(await startNode(join(dir, 'a')));
-    for (const name of ['b', 'c']) nodes.push(await startNode(sharedFolder(name)));
+    // The first two share a files folder; the third has none.
+    const files = join(dir, 'shared-files');
+    nodes.push(await startNode(join(dir, 'a'), files));
+    nodes.push(await startNode(sharedFolder('b'), files));
+    nodes.push(await startNode(sharedFolder('c')));
   }, 60_000);
 
   afterEach(() => {
@@ -152,6 +158,23 @@ describe.skipIf(missing)(missing ? `${TITLE} (skipped: ${missing})` : TITLE, () 
     await nodes[0]!.server.admin.ban({ name: 'ivan' });
     expect((await banned)[0].code).toBe(ErrorCode.BANNED);
     await expect(on(1, 'ivan', { reconnect: false })).rejects.toMatchObject({ code: ErrorCode.BANNED });
+  });
+
+  it('serves a file taken by one node from another sharing its files folder; a node without one takes none', async () => {
+    const kate = await on(0, 'kate');
+    const leo = await on(1, 'leo');
+    const mona = await on(2, 'mona');
+    const bytes = randomBytes(200_000);
+    const file = await uploadFile(kate.transferLink()!, { source: { bytes }, name: 'notes.bin' });
+    await kate.send({ kind: 'room' }, 'notes attached', undefined, undefined, [{ fileId: file.id }]);
+    const got = await downloadFile(leo.transferLink()!, { fileId: file.id });
+    expect(got.bytes?.equals(bytes)).toBe(true);
+    expect(leo.session!.hello.features).toContain('files');
+    expect(mona.session!.hello.features).not.toContain('files');
+    await expect(mona.send({ kind: 'room' }, 'see attached', undefined, undefined, [{ fileId: file.id }])).rejects.toMatchObject({
+      code: ErrorCode.UNKNOWN_FILE,
+      message: 'this host takes no files',
+    });
   });
 
   it('refuses a node whose certificate is not the room\'s', async () => {
