@@ -1,6 +1,7 @@
 /**
- * What the server needs from storage. One implementation: SQLite through better-sqlite3 (store.ts).
- * All calls but search are synchronous; a call that returns has committed.
+ * What the server needs from storage. ServerStore is SQLite's, through better-sqlite3 (store.ts): all
+ * calls but search are synchronous, and a call that returns has committed. The server calls AsyncStore
+ * (below): SQLite through async-store.ts, or PostgreSQL (pg/).
  */
 import type { HostBan } from '../../src-shared/api.js';
 import type { Attachment, ChatMessage, EventPage, GroupEvent, Page, ReadState, Receipt } from '../../src-shared/protocol/objects.js';

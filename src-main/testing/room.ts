@@ -82,7 +82,15 @@ export class Room {
    * a user online for less than its window is never announced (PROTOCOL.md §8.2).
    */
   gone = (name: string, timeoutMs = 5000): Promise<void> =>
-    waitFor(() => !this.host.server.admin.connections().some((c) => c.name === name), timeoutMs, `${name}'s connections to close`);
+    waitFor(
+      // A closing connection leaves the list before its socket has closed; the log's `disconnect`
+      // comes with the close, when the roster lets the user go.
+      () =>
+        !this.host.server.admin.connections().some((c) => c.name === name) &&
+        this.logEvents().some((e) => e.event === 'disconnect' && e['user'] === name),
+      timeoutMs,
+      `${name}'s connections to close`,
+    );
 
   /** The server log as written so far. */
   logText = (): string => readFileSync(this.host.logFile, 'utf8');
