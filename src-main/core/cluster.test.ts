@@ -221,7 +221,14 @@ describe.skipIf(missing)(missing ? `${TITLE} (skipped: ${missing})` : TITLE, () 
 
     // Every client, moved or not, has every message once, in id order.
     const everyone = [...users, watcher];
-    await waitFor(() => everyone.every((client) => stored.every(({ id }) => ids(client).includes(id))), 20_000, 'every client to have every message');
+    const missing = (): string[] =>
+      everyone.flatMap((client) => {
+        const absent = stored.filter(({ id }) => !ids(client).includes(id)).map(({ id }) => id);
+        return absent.length === 0 ? [] : [`${client.session?.login.name ?? '?'} (${client.state}) lacks ${absent.join(',')}`];
+      });
+    await waitFor(() => missing().length === 0, 20_000, 'every client to have every message').catch((error: Error) => {
+      throw new Error(`${error.message}: ${missing().join('; ')}`);
+    });
     for (const client of everyone) expect(ids(client).filter((id) => id >= burst[0]!)).toEqual(burst);
     const db = new pg.Client({ connectionString: url });
     await db.connect();
