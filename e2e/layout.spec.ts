@@ -189,7 +189,7 @@ test('files and pictures fit from 720 to 1440 px, pass axe, and are photographed
   await captionAndSend(bob!, 'the backup');
   const row = bob!.getByRole('group', { name: 'Sending backup.dat' });
   await expect(row.getByRole('progressbar', { name: 'Progress of backup.dat' })).toBeVisible();
-  await testInfo.attach('upload progress', { body: await bob!.screenshot(), contentType: 'image/png' });
+  // At once: on a quiet machine the 90 MB are up within the time a screenshot takes, and Cancel is gone.
   await row.getByRole('button', { name: 'Cancel backup.dat' }).click();
   await expect(row).toContainText('Cancelled');
   await dropFiles(bob!, [
