@@ -10,10 +10,11 @@
 import { ROOM, type ConversationKey } from '../../src-shared/protocol/conversation.js';
 import { LIMITS } from '../../src-shared/protocol/limits.js';
 import { nameKey } from '../../src-shared/protocol/names.js';
-import type { ChatMessage, ConversationEvent, EventPage, ReadState, Receipt } from '../../src-shared/protocol/objects.js';
+import type { ChatMessage, ReadState, Receipt } from '../../src-shared/protocol/objects.js';
 import { foldForSearch } from '../../src-shared/text.js';
 import { MESSAGE_SELECT, NO_UPPER_BOUND, toChatMessage, type Db, type MessageRecord } from './rows.js';
 import type { ConversationStore, MessageChange, MessageFacts } from './types.js';
+import { type EventRow, messageIdsOf, toEventPage } from './event-page.js';
 
 /** `@name`: a name's characters (letters, digits, marks, _ . -) after an @ that does not continue a word. */
 const MENTION = /(?<![\p{L}\p{N}\p{M}_.-])@([\p{L}\p{N}\p{M}_.-]+)/gu;
@@ -59,15 +60,6 @@ export function mentionFinder(db: Db): (conv: ConversationKey, text: string) => 
     }
     return [...found.values()];
   };
-}
-
-interface EventRow {
-  eventId: number;
-  kind: ConversationEvent['kind'] | 'member';
-  conv: string;
-  messageId: number | null;
-  user: string | null;
-  upTo: number | null;
 }
 
 export function conversationQueries(db: Db, conversationsOf: (userId: number) => ConversationKey[]): Omit<ConversationStore, 'purgeDeleted'> {
@@ -242,18 +234,8 @@ export function conversationQueries(db: Db, conversationsOf: (userId: number) =>
         if (rows.length === wanted) below = rows[wanted - 1]!.eventId;
       }
       const page = rows.slice(0, limit);
-      const ids = page.flatMap((row) => (row.messageId === null ? [] : [row.messageId]));
-      const messages = new Map(messagesByIds.all(JSON.stringify(ids)).map((record) => [record.id, toChatMessage(record)]));
-      const events: ConversationEvent[] = [];
-      for (const row of page) {
-        if (row.kind === 'read') {
-          events.push({ eventId: row.eventId, kind: 'read', conv: row.conv, user: row.user!, upTo: row.upTo! });
-        } else if (row.kind !== 'member') {
-          const changedMessage = messages.get(row.messageId!);
-          if (changedMessage) events.push({ eventId: row.eventId, kind: row.kind, message: changedMessage });
-        }
-      }
-      return { events, hasMore: rows.length > limit } satisfies EventPage;
+      const messages = new Map(messagesByIds.all(JSON.stringify(messageIdsOf(page))).map((record) => [record.id, toChatMessage(record)]));
+      return toEventPage(page, messages, rows.length > limit);
     },
   };
 }

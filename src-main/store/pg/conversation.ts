@@ -5,22 +5,14 @@
  * lock first, so event ids increase in commit order, as message ids do.
  */
 import { LIMITS } from '../../../src-shared/protocol/limits.js';
-import type { ConversationEvent, EventPage, ReadState, Receipt } from '../../../src-shared/protocol/objects.js';
+import type { ReadState, Receipt } from '../../../src-shared/protocol/objects.js';
 import { foldForSearch } from '../../../src-shared/text.js';
 import type { AsyncStore, ConversationStore, MessageChange, MessageFacts } from '../types.js';
 import { findMentions } from './mentions.js';
 import { conversationsOf, messageById, messagesByIds } from './rows.js';
 import { LOG_LOCK, lockLog, type Sql } from './sql.js';
 import { storedText } from './text.js';
-
-interface EventRow {
-  eventId: number;
-  kind: ConversationEvent['kind'] | 'member';
-  conv: string;
-  messageId: number | null;
-  user: string | null;
-  upTo: number | null;
-}
+import { type EventRow, messageIdsOf, toEventPage } from '../event-page.js';
 
 type ChangeKind = 'edit' | 'delete' | 'reaction';
 
@@ -185,18 +177,8 @@ export function conversationQueries(sql: Sql): Omit<Pick<AsyncStore, keyof Conve
         [convs, after, userId, share, limit + 1],
       );
       const page = rows.slice(0, limit);
-      const ids = page.flatMap((row) => (row.messageId === null ? [] : [row.messageId]));
-      const messages = new Map((await messagesByIds(sql, ids)).map((message) => [message.id, message]));
-      const events: ConversationEvent[] = [];
-      for (const row of page) {
-        if (row.kind === 'read') {
-          events.push({ eventId: row.eventId, kind: 'read', conv: row.conv, user: row.user!, upTo: row.upTo! });
-        } else if (row.kind !== 'member') {
-          const changedMessage = messages.get(row.messageId!);
-          if (changedMessage) events.push({ eventId: row.eventId, kind: row.kind, message: changedMessage });
-        }
-      }
-      return { events, hasMore: rows.length > limit } satisfies EventPage;
+      const messages = new Map((await messagesByIds(sql, messageIdsOf(page))).map((message) => [message.id, message]));
+      return toEventPage(page, messages, rows.length > limit);
     },
   };
 }
