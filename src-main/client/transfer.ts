@@ -323,13 +323,9 @@ class Transfer {
       tls: link.tls,
       connectTimeoutMs: link.connectTimeoutMs ?? 10_000,
       fingerprint: link.fingerprint ?? undefined,
+      ...(signal ? { signal } : {}),
     });
     const transfer = new Transfer(opened.socket);
-    // Cancelled while the link was opening: the abort event has fired already and will not again.
-    if (signal?.aborted) {
-      transfer.close();
-      throw cancelled();
-    }
     if (signal) {
       const abort = (): void => {
         transfer.fail(cancelled());

@@ -14,6 +14,8 @@ export interface TransportOptions {
   connectTimeoutMs: number;
   /** The certificate fingerprint the host must present; without one any certificate is accepted. */
   fingerprint: string | undefined;
+  /** Aborting gives up the connection at once, handshake or not, with CANCELLED. */
+  signal?: AbortSignal;
 }
 
 /** The open socket and, over TLS, the fingerprint of the certificate the host presented. */
@@ -23,16 +25,20 @@ export interface OpenSocket {
 }
 
 /** Connects; with TLS, resolves only after the host's certificate matched the pin (when there is one). */
-export function openSocket({ host, port, tls, connectTimeoutMs, fingerprint: pinned }: TransportOptions): Promise<OpenSocket> {
+export function openSocket({ host, port, tls, connectTimeoutMs, fingerprint: pinned, signal }: TransportOptions): Promise<OpenSocket> {
   const where = `${host}:${port}`;
+  if (signal?.aborted) return Promise.reject(cancelledConnect());
   return new Promise((resolve, reject) => {
     const socket = tls ? connectTls({ host, port, rejectUnauthorized: false, minVersion: TLS_MIN_VERSION }) : connectTcp({ host, port });
+    const abort = (): void => fail(cancelledConnect());
     const fail = (error: ClientError): void => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', abort);
       socket.destroy();
       reject(error);
     };
     const timer = setTimeout(() => fail(new ClientError('CONNECT_FAILED', `no answer from ${where}`)), connectTimeoutMs);
+    signal?.addEventListener('abort', abort, { once: true });
     socket.once(tls ? 'secureConnect' : 'connect', () => {
       let fingerprint: string | null = null;
       if (socket instanceof TLSSocket) {
@@ -43,6 +49,7 @@ export function openSocket({ host, port, tls, connectTimeoutMs, fingerprint: pin
         }
       }
       clearTimeout(timer);
+      signal?.removeEventListener('abort', abort);
       socket.removeAllListeners('error');
       resolve({ socket, fingerprint });
     });
@@ -54,6 +61,10 @@ export function openSocket({ host, port, tls, connectTimeoutMs, fingerprint: pin
       );
     });
   });
+}
+
+function cancelledConnect(): ClientError {
+  return new ClientError('CANCELLED', 'cancelled while connecting');
 }
 
 /** An OpenSSL error, or a close in the middle of the handshake: the peer does not speak TLS. */

@@ -219,6 +219,45 @@ describe('files', () => {
     expect(file).toMatchObject({ id: uploadId, sha256: sha(bytes) });
   });
 
+  it('answer a resumed upload the host finished, whose `uploaded` frame the client never read, with that file', async () => {
+    await room.start();
+    const alice = await room.user('alice');
+    const { path, bytes } = randomFile('finished', 300_000);
+    const raw = await RawTransfer.open(room.port);
+    const response = await raw.first({ type: 'upload', id: 1, token: link(alice).token, name: 'done.bin', size: bytes.length, sha256: sha(bytes) });
+    const { uploadId } = (response as { result: { uploadId: string } }).result;
+    raw.socket.write(bytes);
+    await waitFor(() => raw.frames.length === 2, 5000, 'the host to finish the upload');
+    raw.socket.destroy();
+    await room.restart();
+    const back = await room.user('alice');
+
+    const file = await uploadFile(link(back), { source: { path }, name: 'done.bin', uploadId });
+    expect(file).toMatchObject({ id: uploadId, size: bytes.length, sha256: sha(bytes) });
+    await back.send({ kind: 'room' }, 'finished before', undefined, undefined, [{ fileId: file.id }]);
+    // Once a message carries it, the upload is not answered again: it is not the sender's to attach any more.
+    expect(await codeOf(uploadFile(link(back), { source: { path }, name: 'done.bin', uploadId }))).toBe(ErrorCode.UNKNOWN_FILE);
+  });
+
+  it('stop at once when cancelled while the host has not answered the handshake yet', async () => {
+    await room.start();
+    const alice = await room.user('alice');
+    const { path } = randomFile('frozen', 1000);
+    // A host that takes the TCP connection and then says nothing, as one frozen or overloaded.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (silent.address() as AddressInfo).port;
+      const controller = new AbortController();
+      const upload = uploadFile({ ...link(alice), port, connectTimeoutMs: 600_000 }, { source: { path }, name: 'frozen.bin', signal: controller.signal });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      controller.abort();
+      expect(await codeOf(upload)).toBe('CANCELLED');
+    } finally {
+      silent.close();
+    }
+  });
+
   it('go on by themselves when the link drops during the transfer', async () => {
     await room.start();
     const alice = await room.user('alice');

@@ -265,6 +265,7 @@ export class FileTransfers {
     }
     const uploadId = opener.uploadId ?? (await this.beginUpload(user, name, size, sha256));
     const upload = await this.store.uploadById(uploadId);
+    if (!upload && (await this.answerFinished(socket, user, opener, name))) return;
     if (!upload || upload.userId !== user.id || upload.name !== name || upload.size !== size || upload.sha256 !== sha256) {
       throw new ServerError(ErrorCode.UNKNOWN_FILE, 'no such upload of yours to resume (it may have expired): start it again');
     }
@@ -295,6 +296,20 @@ export class FileTransfers {
       release();
       throw error;
     }
+  }
+
+  /**
+   * An upload resumed after the host finished it, its `uploaded` frame lost with the link (or with a
+   * host restart): answered again with the file, while no message carries it yet. False when it is not one.
+   */
+  private async answerFinished(socket: Socket, user: UserRow, opener: UploadOpener, name: string): Promise<boolean> {
+    const file = opener.uploadId === undefined ? undefined : await this.store.fileById(opener.uploadId);
+    if (!file || file.uploaderId !== user.id || file.messageId !== null || file.name !== name || file.size !== opener.size || file.sha256 !== opener.sha256) {
+      return false;
+    }
+    answer(socket, opener.id, { uploadId: file.id, offset: file.size });
+    socket.end(encodeFrame({ type: 'uploaded', file: toFileInfo(file) }));
+    return true;
   }
 
   /** Checks the limits of a new upload and records it; returns its id. */
