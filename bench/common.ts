@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -123,6 +123,8 @@ export async function spawnServer(script: 'host.ts' | 'baseline-server.ts', args
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code} before listening`)));
   });
   const profileDir = script === 'host.ts' ? measure.profileDir : undefined;
+  // The host writes its profile there; into a missing folder it would die and the bench wait for its answer forever.
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
   return { ...processFigures(child), port, probe: probeOf(child, profileDir) };
 }
 

@@ -2,10 +2,11 @@
  * Reconnect storm: many ChatClients (reconnect, token resume, catch-up, outbox) online
  * while a few send; the host process is stopped and started again on the same port
  * and data. Every client must be back and hold every message exactly once.
+ * Where the time after the restart goes is printed per phase (see `Phases`).
  */
 import { performance } from 'node:perf_hooks';
 import { ChatClient } from '../src-main/client/client.js';
-import { type Result, transport, removeDir, round, seedDataDir, serverFigures, sleep, spawnServer, tempDataDir, until } from './common.js';
+import { type Result, percentile, transport, removeDir, round, seedDataDir, serverFigures, sleep, spawnServer, tempDataDir, until } from './common.js';
 
 export interface ReconnectOptions {
   clients: number;
@@ -13,6 +14,74 @@ export interface ReconnectOptions {
 }
 
 const SEND_EVERY_MS = 50;
+
+/**
+ * One client's way back after the restart, in ms since the restart began: when the attempt that
+ * succeeded began (its back-off over), when its socket was open (TCP, TLS handshake, pin checked),
+ * when the host answered its login (after `hello`), when it was online (caught up); and how many
+ * of its attempts the host was already listening for and that failed.
+ */
+interface WayBack {
+  attemptAt: number;
+  openAt: number;
+  loginAt: number;
+  onlineAt: number;
+  failedWhileListening: number;
+}
+
+/**
+ * Times the client's steps by wrapping its private `openAny` and `rpc.call`: the product has no
+ * hook for them and needs none. `now()` is ms since the restart, `listening()` whether the new host is up.
+ */
+function traceWayBack(client: ChatClient, now: () => number, listening: () => boolean): WayBack {
+  const way: WayBack = { attemptAt: NaN, openAt: NaN, loginAt: NaN, onlineAt: NaN, failedWhileListening: 0 };
+  const steps = client as unknown as {
+    openAny(): Promise<unknown>;
+    rpc: { call(connection: unknown, type: string, ...rest: unknown[]): Promise<unknown> };
+  };
+  const openAny = steps.openAny.bind(client);
+  steps.openAny = async () => {
+    way.attemptAt = now();
+    const upAlready = listening();
+    try {
+      const opened = await openAny();
+      way.openAt = now();
+      return opened;
+    } catch (error) {
+      if (upAlready) way.failedWhileListening += 1;
+      throw error;
+    }
+  };
+  const call = steps.rpc.call.bind(steps.rpc);
+  steps.rpc.call = (connection, type, ...rest) => {
+    const answered = call(connection, type, ...rest);
+    if (type === 'login') answered.then(() => (way.loginAt = now()), () => undefined);
+    return answered;
+  };
+  client.on('online', () => (way.onlineAt = now()));
+  return way;
+}
+
+/** p50 and max of one phase over every client, and that phase of the client that came back last, in s. */
+function phases(ways: WayBack[], listenedAt: number): Record<string, number> {
+  const spans: Record<string, (way: WayBack) => number> = {
+    // Back-off: from the host listening (or the restart, if the attempt began while it was down) to the attempt that succeeded.
+    wait: (way) => Math.max(0, way.attemptAt - listenedAt),
+    handshake: (way) => way.openAt - way.attemptAt,
+    login: (way) => way.loginAt - way.openAt,
+    catchup: (way) => way.onlineAt - way.loginAt,
+  };
+  const last = ways.reduce((latest, way) => (way.onlineAt > latest.onlineAt ? way : latest));
+  const figures: Record<string, number> = {};
+  for (const [name, span] of Object.entries(spans)) {
+    const values = ways.map(span);
+    figures[`${name}_p50_s`] = round(percentile(values, 0.5) / 1000, 2);
+    figures[`${name}_max_s`] = round(Math.max(...values) / 1000, 2);
+    figures[`last_${name}_s`] = round(span(last) / 1000, 2);
+  }
+  figures.failed_attempts_while_listening = ways.reduce((sum, way) => sum + way.failedWhileListening, 0);
+  return figures;
+}
 
 export async function reconnect(options: ReconnectOptions): Promise<Result> {
   const dataDir = tempDataDir();
@@ -39,6 +108,10 @@ export async function reconnect(options: ReconnectOptions): Promise<Result> {
       received[index]!.set(key, (received[index]!.get(key) ?? 0) + 1);
     });
   });
+  let restartedAt = NaN;
+  let listenedAt = Infinity;
+  const sinceRestart = (): number => performance.now() - restartedAt;
+  const ways = clients.map((client) => traceWayBack(client, sinceRestart, () => sinceRestart() >= listenedAt));
   const acknowledged: string[] = [];
   const sends: Promise<unknown>[] = [];
   let sending = true;
@@ -62,12 +135,13 @@ export async function reconnect(options: ReconnectOptions): Promise<Result> {
     }, SEND_EVERY_MS);
     await sleep(1000);
 
-    const restartedAt = performance.now();
+    restartedAt = performance.now();
     await server.stop();
+    const stoppedAfter = sinceRestart() / 1000;
     server = await spawnServer('host.ts', ['--data', dataDir, '--port', String(port)]);
+    listenedAt = sinceRestart();
     await server.probe!.reset();
     const cpuBefore = server.cpuSeconds();
-    const startedAfter = (performance.now() - restartedAt) / 1000;
     await until(() => clients.every((client) => client.state === 'online'), 30_000, 'every client back online');
     const backAfter = (performance.now() - restartedAt) / 1000;
     sending = false;
@@ -88,11 +162,13 @@ export async function reconnect(options: ReconnectOptions): Promise<Result> {
       workload: 'reconnect',
       clients: clients.length,
       messages: acknowledged.length,
-      host_start_s: round(startedAfter, 2),
+      stop_s: round(stoppedAfter, 2),
+      host_start_s: round(listenedAt / 1000, 2),
       all_online_s: round(backAfter, 2),
       recovered_s: round(recovered, 2),
       lost,
       duplicated,
+      ...phases(ways, listenedAt),
     };
   } finally {
     sending = false;

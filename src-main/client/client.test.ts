@@ -133,3 +133,46 @@ describe('ChatClient and the limits hello announces', () => {
     await expect(client.send({ kind: 'room' }, '12345678901')).rejects.toMatchObject({ code: ErrorCode.BAD_REQUEST });
   });
 });
+
+describe('ChatClient’s back-off', () => {
+  /** Logs in, lets the scripted host drop the link (`drop`) and stop listening, and returns the waits of the next `attempts` reconnects. */
+  async function waitsAfter(drop: (connection: Connection) => void, attempts: number): Promise<number[]> {
+    let dropLink: () => void = () => undefined;
+    const port = await scriptedServer(() => ({}), (connection) => (dropLink = () => drop(connection)));
+    const client = new ChatClient({ host: '127.0.0.1', port, name: 'alice', password: 'pw', tls: false, backoffMinMs: 20, backoffMaxMs: 2000 });
+    clients.push(client);
+    await client.connect();
+    const server = servers.pop()!;
+    // Nothing listens any more: every attempt is refused, as while a host restarts.
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      dropLink();
+    });
+    const waits: number[] = [];
+    await new Promise<void>((resolve) =>
+      client.on('reconnecting', ({ delayMs }) => {
+        waits.push(delayMs);
+        if (waits.length === attempts) resolve();
+      }),
+    );
+    client.close();
+    return waits;
+  }
+
+  it('keeps trying at its first back-off, with jitter, after the host said it stopped (a restart)', async () => {
+    const waits = await waitsAfter((connection) => connection.close({ code: ErrorCode.SERVER_SHUTDOWN, message: 'the host stopped the server' }), 8);
+    for (const wait of waits) {
+      expect(wait).toBeGreaterThanOrEqual(10);
+      expect(wait).toBeLessThanOrEqual(20);
+    }
+  });
+
+  it('doubles its back-off after a link that dropped without a word', async () => {
+    const waits = await waitsAfter((connection) => connection.destroy(null), 6);
+    // Half to all of 20, 40, 80, 160, 320, 640 ms.
+    waits.forEach((wait, index) => {
+      expect(wait).toBeGreaterThanOrEqual(10 * 2 ** index);
+      expect(wait).toBeLessThanOrEqual(20 * 2 ** index);
+    });
+  });
+});

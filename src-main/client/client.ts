@@ -100,6 +100,14 @@ type Held = { message: ChatMessage; eventId?: number | undefined } | { event: Co
 /** Bye reasons after which the client does not reconnect by itself. */
 const ENDED_BY_HOST = new Set<string>([ErrorCode.KICKED, ErrorCode.BANNED, ErrorCode.PASSWORD_CHANGED]);
 
+/**
+ * How long after the host said it stopped (SERVER_SHUTDOWN: a restart, usually back within seconds)
+ * the client keeps trying at its first back-off instead of doubling it: waits grown while the
+ * host was down would otherwise keep everyone away for up to backoffMaxMs after it is back. The
+ * jitter of every wait still spreads a room's clients over it.
+ */
+export const RESTART_RETRY_WINDOW_MS = 10_000;
+
 /** Largest frame the client accepts: a page of 8000-character messages can be megabytes. */
 const MAX_INCOMING_FRAME_BYTES = 64 * 1024 * 1024;
 /** Messages per catch-up page, unless the host allows fewer. */
@@ -132,6 +140,8 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   private heartbeat: NodeJS.Timeout | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private attempt = 0;
+  /** When the host last closed the link saying it stopped (Date.now()); null once back online or after another drop. */
+  private hostStoppedAt: number | null = null;
 
   constructor(options: ClientOptions) {
     super();
@@ -342,6 +352,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       this.session = { hello, login };
       await this.catchUp(connection);
       this.attempt = 0;
+      this.hostStoppedAt = null;
       this.setState('online');
       this.emit('online', this.session);
       this.outbox.flush();
@@ -406,13 +417,17 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       this.emit('fatal', new ClientError(reason.code, reason.message));
       return;
     }
+    this.hostStoppedAt = reason?.code === ErrorCode.SERVER_SHUTDOWN ? Date.now() : null;
     this.setState('reconnecting');
     this.scheduleReconnect();
   }
 
+  /** Waits half to all of the back-off (jitter), which doubles per attempt up to backoffMaxMs unless the host is restarting. */
   private scheduleReconnect(notBeforeMs = 0): void {
     this.attempt += 1;
-    const base = Math.min(this.options.backoffMaxMs, this.options.backoffMinMs * 2 ** (this.attempt - 1));
+    const { backoffMinMs, backoffMaxMs } = this.options;
+    const restarting = this.hostStoppedAt !== null && Date.now() - this.hostStoppedAt < RESTART_RETRY_WINDOW_MS;
+    const base = restarting ? backoffMinMs : Math.min(backoffMaxMs, backoffMinMs * 2 ** (this.attempt - 1));
     const delayMs = Math.max(notBeforeMs, Math.round(base / 2 + Math.random() * (base / 2)));
     this.emit('reconnecting', { attempt: this.attempt, delayMs });
     this.reconnectTimer = setTimeout(() => {
