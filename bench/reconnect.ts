@@ -133,9 +133,14 @@ export async function reconnect(options: ReconnectOptions): Promise<Result> {
       }
       counter += 1;
     }, SEND_EVERY_MS);
+    // The steady chat alone (SEND_EVERY_MS to every client) costs the host this much CPU per second.
+    const steadyFrom = { at: performance.now(), cpu: server.cpuSeconds() };
     await sleep(1000);
+    const steadyCpuPerS = (server.cpuSeconds() - steadyFrom.cpu) / ((performance.now() - steadyFrom.at) / 1000);
 
     restartedAt = performance.now();
+    // The load generator's own CPU (1,000 TLS clients in this process): at the recovery's pace, it competes with the host for the cores.
+    const benchCpuBefore = process.cpuUsage();
     await server.stop();
     const stoppedAfter = sinceRestart() / 1000;
     server = await spawnServer('host.ts', ['--data', dataDir, '--port', String(port)]);
@@ -150,6 +155,7 @@ export async function reconnect(options: ReconnectOptions): Promise<Result> {
     const holdsAll = (index: number): boolean => acknowledged.every((key) => received[index]!.has(key));
     await until(() => clients.every((_, index) => holdsAll(index)), 30_000, 'every client caught up').catch(() => undefined);
     const recovered = (performance.now() - restartedAt) / 1000;
+    const benchCpu = process.cpuUsage(benchCpuBefore);
     let lost = 0;
     let duplicated = 0;
     for (const counts of received) {
@@ -166,6 +172,8 @@ export async function reconnect(options: ReconnectOptions): Promise<Result> {
       host_start_s: round(listenedAt / 1000, 2),
       all_online_s: round(backAfter, 2),
       recovered_s: round(recovered, 2),
+      steady_host_cpu_per_s: round(steadyCpuPerS, 2),
+      bench_cpu_s: round((benchCpu.user + benchCpu.system) / 1e6, 2),
       lost,
       duplicated,
       ...phases(ways, listenedAt),

@@ -14,7 +14,7 @@ import type { FileOptions } from '../server/transfer.js';
 import { holdDataFolder } from '../store/data-folder.js';
 import { openAsyncStore } from '../store/async-store.js';
 import type { AsyncStore } from '../store/types.js';
-import { type ClusterOptions, openClusterNode } from './cluster.js';
+import type { ClusterOptions } from './cluster.js';
 
 /** Thousands of the longest messages a day: far beyond what a person types, small beside a disk. */
 const DEFAULT_MAX_USER_BYTES_PER_DAY = 64 * 1024 * 1024;
@@ -70,6 +70,8 @@ export async function startHost(options: HostOptions): Promise<Host> {
     identity = tls ? await loadOrCreateIdentity(dataDir) : null;
     if (cluster) {
       log = new ServerLog(logFile);
+      // Loaded only for a cluster node: PostgreSQL's and NATS's clients would lengthen every lone host's start.
+      const { openClusterNode } = await import('./cluster.js');
       ({ store, bus } = await openClusterNode(cluster, identity?.fingerprint ?? null, log, { maxUserBytesPerDay }));
     } else {
       store = openAsyncStore(join(dataDir, 'chat.sqlite'), {

@@ -13,7 +13,6 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { type SecureContext, TLSSocket, createSecureContext } from 'node:tls';
-import { generate as generateCertificate } from 'selfsigned';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { formatAddress } from './connection.js';
 import { encodeFrame } from './frame.js';
@@ -65,6 +64,8 @@ export async function loadOrCreateIdentity(dataDir: string): Promise<TlsIdentity
     const notBeforeDate = new Date();
     const notAfterDate = new Date(notBeforeDate);
     notAfterDate.setFullYear(notAfterDate.getFullYear() + CERTIFICATE_YEARS);
+    // Loaded only here, for a room's first start: its X.509 and ASN.1 packages cost every other start about 170 ms of CPU.
+    const { generate: generateCertificate } = await import('selfsigned');
     const made = await generateCertificate([{ name: 'commonName', value: 'LanChat room' }], {
       keyType: 'ec',
       curve: 'P-256',
