@@ -27,6 +27,8 @@ interface WayBack {
   loginAt: number;
   onlineAt: number;
   failedWhileListening: number;
+  /** The code of its last failed attempt, if any. */
+  lastFailure?: string;
 }
 
 /**
@@ -49,6 +51,7 @@ function traceWayBack(client: ChatClient, now: () => number, listening: () => bo
       return opened;
     } catch (error) {
       if (upAlready) way.failedWhileListening += 1;
+      way.lastFailure = (error as { code?: string }).code ?? String(error);
       throw error;
     }
   };
@@ -147,7 +150,18 @@ export async function reconnect(options: ReconnectOptions): Promise<Result> {
     listenedAt = sinceRestart();
     await server.probe!.reset();
     const cpuBefore = server.cpuSeconds();
-    await until(() => clients.every((client) => client.state === 'online'), 30_000, 'every client back online');
+    await until(() => clients.every((client) => client.state === 'online'), 30_000, 'every client back online').catch((error: Error) => {
+      const states = new Map<string, number>();
+      for (const client of clients) states.set(client.state, (states.get(client.state) ?? 0) + 1);
+      const failures = new Map<string, number>();
+      for (const [index, way] of ways.entries()) {
+        if (clients[index]!.state !== 'online') failures.set(way.lastFailure ?? 'none', (failures.get(way.lastFailure ?? 'none') ?? 0) + 1);
+      }
+      const failed = ways.reduce((sum, way) => sum + way.failedWhileListening, 0);
+      throw new Error(
+        `${error.message}: clients by state ${JSON.stringify(Object.fromEntries(states))}, last failures of those not online ${JSON.stringify(Object.fromEntries(failures))}, ${failed} attempts failed while the host listened`,
+      );
+    });
     const backAfter = (performance.now() - restartedAt) / 1000;
     sending = false;
     clearInterval(sendLoop);

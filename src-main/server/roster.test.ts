@@ -139,3 +139,35 @@ describe('login rate per account', () => {
 async function waitForCount(peer: RawPeer, user: string, count: number): Promise<void> {
   await peer.waitFrame(() => presenceOf(peer, user).length >= count);
 }
+
+describe('presence after a restart', () => {
+  it('tells everyone of each user who comes back at once, exactly once, and nobody of themselves', async () => {
+    await room.start();
+    const names = Array.from({ length: 12 }, (_, index) => `user${index}`);
+    const tokens: string[] = [];
+    for (const name of names) {
+      const peer = await room.raw();
+      const login = await peer.login(name);
+      tokens.push((login as { result: { token: string } }).result.token);
+    }
+    await room.restart();
+    const alice = await room.raw();
+    await alice.login('alice');
+    const peers = await Promise.all(names.map(() => room.raw()));
+    await Promise.all(peers.map((peer) => peer.hello()));
+    // Sent together, the logins end in the same turn: their presence leaves as one shared batch.
+    const logins = await Promise.all(peers.map((peer, index) => peer.request('login', { name: names[index], token: tokens[index] })));
+    for (const login of logins) expect(login).toMatchObject({ ok: true });
+    for (const name of names) await alice.waitFrame((frame) => frame.type === 'presence' && frame.user === name);
+    // The last of them writes to the room: every presence announced before reaches each peer ahead of it.
+    expect(await peers.at(-1)!.request('send', { to: { kind: 'room' }, text: 'back', clientMsgId: 'c1' })).toMatchObject({ ok: true });
+    for (const peer of [alice, ...peers.slice(0, -1)]) await peer.waitFrame((frame) => frame.type === 'message');
+
+    for (const name of names) expect(presenceOf(alice, name).map((p) => p.online)).toEqual([true]);
+    peers.forEach((peer, index) => {
+      const heard = peer.frames.filter((frame): frame is Presence => frame.type === 'presence').map((p) => p.user);
+      expect(heard).not.toContain(names[index]);
+      expect(new Set(heard).size).toBe(heard.length);
+    });
+  });
+});

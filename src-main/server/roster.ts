@@ -63,6 +63,9 @@ export class Roster {
   /** Users whose presence changed and is not announced yet: their name and when it last changed. */
   private readonly presenceChanged = new Map<number, { name: string; ts: number }>();
   private presenceTimer: NodeJS.Timeout | null = null;
+  /** Presence frames announced this turn, not yet handed to the sessions (see flushPresence). */
+  private presenceBatch: { userId: number; bytes: Buffer }[] = [];
+  private presenceFlushScheduled = false;
   private readonly bus: Bus;
   /** The other nodes heard from, by node id. */
   private readonly others = new Map<string, OtherNode>();
@@ -190,7 +193,32 @@ export class Roster {
     if (online) this.announcedOnline.add(userId);
     else this.announcedOnline.delete(userId);
     this.lastAnnounced.set(userId, Date.now());
-    this.writeToAll(encodeFrame({ type: 'presence', user: name, online, ts }), 0, true, this.online.get(userId));
+    this.presenceBatch.push({ userId, bytes: encodeFrame({ type: 'presence', user: name, online, ts }) });
+    if (this.presenceFlushScheduled) return;
+    this.presenceFlushScheduled = true;
+    setImmediate(() => {
+      this.presenceFlushScheduled = false;
+      this.flushPresence();
+    });
+  }
+
+  /**
+   * Hands the presence frames announced since the last call to every session of this node as one
+   * shared Buffer, lazily (see writeToAll): when a restarted host gets everyone back at once, the
+   * logins of a turn cost each peer one write, not one per login. A session never hears of its own
+   * user: it gets the parts around that user's frames. Every other write comes after (writeToAll,
+   * writeTo), so a user is announced before anything they write.
+   */
+  private flushPresence(): void {
+    const batch = this.presenceBatch;
+    if (batch.length === 0) return;
+    this.presenceBatch = [];
+    const joined = batch.length === 1 ? batch[0]!.bytes : Buffer.concat(batch.map((entry) => entry.bytes));
+    const announced = new Set(batch.map((entry) => entry.userId));
+    for (const [userId, sessions] of this.online) {
+      const parts = announced.has(userId) ? partsWithout(batch, joined, userId) : [joined];
+      for (const session of sessions) for (const part of parts) session.connection.sendEncoded(part, true);
+    }
   }
 
   /**
@@ -310,13 +338,14 @@ export class Roster {
   }
 
   /**
-   * Writes to every logged-in session of this node (but `except`). Presence goes lazily (see
-   * Connection.sendEncoded): a storm of logins costs each peer one write per LAZY_FLUSH_MS, not one per login.
+   * Writes to every logged-in session of this node (but `except`), after the presence announced so far.
+   * `lazy` as the node that published the push asked (Connection.sendEncoded).
    */
-  private writeToAll(bytes: Buffer, messageId: number, lazy: boolean, except?: Session | ReadonlySet<Session>): void {
+  private writeToAll(bytes: Buffer, messageId: number, lazy: boolean, except?: Session): void {
+    this.flushPresence();
     for (const sessions of this.online.values()) {
       for (const session of sessions) {
-        if (session === except || (except instanceof Set && except.has(session))) continue;
+        if (session === except) continue;
         session.connection.sendEncoded(bytes, lazy);
         if (messageId > session.sentUpTo) session.sentUpTo = messageId;
       }
@@ -325,6 +354,7 @@ export class Roster {
 
   /** Writes to this node's sessions of the users (but `except`), encoding only if one is here. */
   private writeTo(userIds: Iterable<number>, encode: () => Buffer, messageId: number, except?: Session): void {
+    this.flushPresence();
     let bytes: Buffer | null = null;
     for (const userId of userIds) {
       const sessions = this.online.get(userId);
@@ -487,4 +517,20 @@ export class Roster {
     else this.elsewhere.delete(userId);
     if (wasOnline !== this.isOnline(userId)) this.notePresence(userId, name, ts);
   }
+}
+
+/** The parts of `joined` (the batch's frames one after another) that are not frames of `userId`. */
+function partsWithout(batch: readonly { userId: number; bytes: Buffer }[], joined: Buffer, userId: number): Buffer[] {
+  const parts: Buffer[] = [];
+  let offset = 0;
+  let start = 0;
+  for (const { userId: about, bytes } of batch) {
+    if (about === userId) {
+      if (offset > start) parts.push(joined.subarray(start, offset));
+      start = offset + bytes.length;
+    }
+    offset += bytes.length;
+  }
+  if (offset > start) parts.push(joined.subarray(start, offset));
+  return parts;
 }
