@@ -4,7 +4,7 @@
  * and data. Every client must be back and hold every message exactly once.
  * Where the time after the restart goes is printed per phase (see `Phases`).
  */
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { ChatClient } from '../src-main/client/client.js';
 import { type Result, percentile, transport, removeDir, round, seedDataDir, serverFigures, sleep, spawnServer, tempDataDir, until } from './common.js';
 
@@ -144,6 +144,9 @@ export async function reconnect(options: ReconnectOptions): Promise<Result> {
     restartedAt = performance.now();
     // The load generator's own CPU (1,000 TLS clients in this process): at the recovery's pace, it competes with the host for the cores.
     const benchCpuBefore = process.cpuUsage();
+    // How late the load generator's own timers ran (a client's back-off among them): its loop is busy with the other clients.
+    const benchLoop = monitorEventLoopDelay({ resolution: 10 });
+    benchLoop.enable();
     await server.stop();
     const stoppedAfter = sinceRestart() / 1000;
     server = await spawnServer('host.ts', ['--data', dataDir, '--port', String(port)]);
@@ -170,6 +173,7 @@ export async function reconnect(options: ReconnectOptions): Promise<Result> {
     await until(() => clients.every((_, index) => holdsAll(index)), 30_000, 'every client caught up').catch(() => undefined);
     const recovered = (performance.now() - restartedAt) / 1000;
     const benchCpu = process.cpuUsage(benchCpuBefore);
+    benchLoop.disable();
     let lost = 0;
     let duplicated = 0;
     for (const counts of received) {
@@ -188,6 +192,7 @@ export async function reconnect(options: ReconnectOptions): Promise<Result> {
       recovered_s: round(recovered, 2),
       steady_host_cpu_per_s: round(steadyCpuPerS, 2),
       bench_cpu_s: round((benchCpu.user + benchCpu.system) / 1e6, 2),
+      bench_loop_max_ms: round(benchLoop.max / 1e6, 0),
       lost,
       duplicated,
       ...phases(ways, listenedAt),
