@@ -41,22 +41,14 @@ export function conversationLister(db: Db): (userId: number) => ConversationKey[
 export function messageQueries(db: Db, pageOf: PageOf, grams: GramIndex, maxUserBytesPerDay = Infinity): MessageStore {
   /**
    * Changes nothing when (sender, clientMsgId) is stored already. Run without
-   * RETURNING: changes and lastInsertRowid say what happened, for less time.
+   * RETURNING: changes and lastInsertRowid say what happened, for less time; and
+   * with positional parameters, which better-sqlite3 binds faster than named ones.
    */
-  const insertMessage = db.prepare<{
-    conv: string;
-    senderId: number;
-    toUserId: number | null;
-    groupId: number | null;
-    clientMsgId: string;
-    text: string;
-    folded: string;
-    ts: number;
-    replyTo: number | null;
-    attachments: string | null;
-  }>(
+  const insertMessage = db.prepare<
+    [string, number, number | null, number | null, string, string, string, number, number | null, string | null]
+  >(
     `INSERT INTO messages (conv, sender_id, to_user_id, group_id, client_msg_id, text, folded, ts, reply_to, attachments)
-     VALUES (@conv, @senderId, @toUserId, @groupId, @clientMsgId, @text, @folded, @ts, @replyTo, @attachments)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (sender_id, client_msg_id) DO NOTHING`,
   );
   /** Adds messages with id > ? to the search index: one statement per batch (see migration 002). */
@@ -153,18 +145,18 @@ export function messageQueries(db: Db, pageOf: PageOf, grams: GramIndex, maxUser
     }
     // File names are searched like the caption (docs/PROTOCOL.md §18).
     const folded = foldForSearch([text, ...(attachments ?? []).map((file) => file.name)].join('\n'));
-    const { changes, lastInsertRowid } = insertMessage.run({
+    const { changes, lastInsertRowid } = insertMessage.run(
       conv,
       senderId,
-      toUserId: toUserId ?? null,
-      groupId: groupId ?? null,
+      toUserId ?? null,
+      groupId ?? null,
       clientMsgId,
       text,
       folded,
       ts,
-      replyTo: replyTo ?? null,
-      attachments: attachments ? JSON.stringify(attachments) : null,
-    });
+      replyTo ?? null,
+      attachments ? JSON.stringify(attachments) : null,
+    );
     if (changes === 0) return { message: toChatMessage(messageByClientId.get(senderId, clientMsgId)!), duplicate: true };
     for (const file of attachments ?? []) attachFile.run(Number(lastInsertRowid), file.id, senderId);
     usage.added += bytes;
