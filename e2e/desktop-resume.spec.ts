@@ -72,7 +72,7 @@ test('a restarted app is back in its room at once, and a restarted host’s app 
   await expect(alice2.page.getByRole('tab', { name: 'Host room' })).toBeVisible();
   await expect(bob2.page.getByRole('status').filter({ hasText: 'Reconnecting…' })).toBeVisible();
   // Stopped for good: the next start does not bring it back.
-  expect(existsSync(join(alice2.home, 'alice', 'room.json'))).toBe(false);
+  await expect.poll(() => existsSync(join(alice2.home, 'alice', 'room.json'))).toBe(false);
 });
 
 test('a host who leaves is asked to stop hosting; a user who leaves is back at the next start, one who signs out is not', async ({ room, browser }, testInfo) => {
@@ -118,7 +118,7 @@ test('a host who leaves is asked to stop hosting; a user who leaves is back at t
   await shoot(bob2.page, testInfo, 'signed out');
   const bob3 = await restart(browser, bob2);
   await expect(bob3.page.getByRole('tab', { name: 'Join room' })).toBeVisible();
-  expect(existsSync(join(bob3.home, 'bob', 'room.json'))).toBe(false);
+  await expect.poll(() => existsSync(join(bob3.home, 'bob', 'room.json'))).toBe(false);
   expect(JSON.parse(readFileSync(join(bob3.home, 'bob', 'session.json'), 'utf8'))).toEqual({});
 });
 
@@ -155,7 +155,7 @@ test('an app whose saved session was ended meanwhile opens on the start screen a
   const bob2 = await restart(browser, bob!);
   await expect(bob2.page.getByText('Your session has ended; join again with your password.')).toBeVisible();
   await expect(bob2.page.getByRole('button', { name: 'Leave room' })).toHaveCount(0);
-  expect(existsSync(join(bob2.home, 'bob', 'room.json'))).toBe(false);
+  await expect.poll(() => existsSync(join(bob2.home, 'bob', 'room.json'))).toBe(false);
 });
 
 test('an app that starts while its host is down shows the conversations it saw last and joins when the host is back', async ({ room, browser }, testInfo) => {
