@@ -3,8 +3,10 @@
  * temporary folder, listening on a free loopback port and a unix socket inside that folder,
  * trusting connections from this machine only. initdb and postgres refuse to run as root, so
  * when the tests run as root both run as the `postgres` system user, which owns the folder.
- * One cluster per test file (it starts in a second or two); each test gets a fresh database,
- * copied from a template (CREATE DATABASE ... TEMPLATE takes milliseconds).
+ * Under vitest one cluster serves the whole run (global-setup.ts starts it: a start takes seconds,
+ * and a file that started its own waited for it); test files reach it through `testPostgres()`
+ * and each test takes a fresh database of its own, named for its process, copied from the
+ * migrated template (CREATE DATABASE ... TEMPLATE takes milliseconds), and drops it after.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -22,13 +24,57 @@ export const postgresMissing: string | undefined = existsSync(join(BIN, 'postgre
   ? undefined
   : `PostgreSQL 15 is not installed (${BIN}/postgres is absent; .ci/run installs the Debian package postgresql)`;
 
-export interface PostgresServer {
+/** The databases of a PostgreSQL server. */
+export interface PostgresDatabases {
   /** A connection URL for the named database, over loopback TCP. */
   url(database: string): string;
   /** Creates a database, a copy of `template` when given (which nobody may be connected to). */
   createDatabase(name: string, template?: string): Promise<void>;
+  /** Drops a database, ending the connections still open to it. */
+  dropDatabase(name: string): Promise<void>;
+}
+
+export interface PostgresServer extends PostgresDatabases {
+  /** The loopback TCP port it listens on. */
+  port: number;
   /** Fast shutdown (open connections are ended), then the folder is removed. */
   stop(): Promise<void>;
+}
+
+/** Set by global-setup.ts to the port of the run's server. */
+export const POSTGRES_PORT_ENV = 'LANCHAT_TEST_POSTGRES_PORT';
+/** The run's template: a database global-setup.ts migrated to the latest schema. */
+export const MIGRATED_TEMPLATE = 'lanchat_template';
+
+/** The run's server (global-setup.ts started it): tests create and drop databases there, never stop it. */
+export function testPostgres(): PostgresDatabases {
+  const port = Number(process.env[POSTGRES_PORT_ENV]);
+  if (!port) throw new Error(`${POSTGRES_PORT_ENV} is not set: src-main/testing/global-setup.ts starts the tests' PostgreSQL server`);
+  return databases(port);
+}
+
+let names = 0;
+/** A database name no other test of the run takes: files run in several processes at once on one server. */
+export function uniqueDatabaseName(prefix: string): string {
+  return `${prefix}_${process.pid}_${++names}`;
+}
+
+function databases(port: number): PostgresDatabases {
+  const url = (database: string): string => `postgres://postgres@127.0.0.1:${port}/${database}`;
+  const admin = async (text: string): Promise<void> => {
+    const client = new pg.Client({ connectionString: url('postgres') });
+    await client.connect();
+    try {
+      await client.query(text);
+    } finally {
+      await client.end();
+    }
+  };
+  return {
+    url,
+    createDatabase: (name, template) => admin(`CREATE DATABASE "${name}"${template ? ` TEMPLATE "${template}"` : ''}`),
+    dropDatabase: (name) => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+  };
 }
 
 /** Runs a PostgreSQL binary as the postgres user when we are root (it refuses root), as ourselves otherwise. */
@@ -95,7 +141,6 @@ export async function startPostgres(): Promise<PostgresServer> {
   // If the test process ends without afterAll (a crash), the server goes with it.
   const killOnExit = (): void => void child.kill('SIGQUIT');
   process.once('exit', killOnExit);
-  const url = (database: string): string => `postgres://postgres@127.0.0.1:${port}/${database}`;
 
   const stop = async (): Promise<void> => {
     process.off('exit', killOnExit);
@@ -107,24 +152,7 @@ export async function startPostgres(): Promise<PostgresServer> {
     rmSync(dir, { recursive: true, force: true });
   };
 
-  const admin = async <T>(work: (client: pg.Client) => Promise<T>): Promise<T> => {
-    const client = new pg.Client({ connectionString: url('postgres') });
-    await client.connect();
-    try {
-      return await work(client);
-    } finally {
-      await client.end();
-    }
-  };
-
-  return {
-    url,
-    createDatabase: (name, template) =>
-      admin(async (client) => {
-        await client.query(`CREATE DATABASE "${name}"${template ? ` TEMPLATE "${template}"` : ''}`);
-      }),
-    stop,
-  };
+  return { ...databases(port), port, stop };
 }
 
 /** Starts postgres on `port` and waits until it answers on its unix socket, or has exited. */
