@@ -65,6 +65,24 @@ test('the start screen opens on the tab last used, keeps errors under their own 
   await expectOnline(bob);
 });
 
+test('a room on several machines is joined from a list of addresses while the first is down, and the list is remembered', async ({ room, shells }) => {
+  const { port } = await room(['alice']);
+  const [bob] = await shells(['bob']);
+  const page = bob!.page;
+  const down = await freePort();
+  const host = page.getByRole('textbox', { name: 'Host', exact: true });
+  await expect(host).toHaveAccessibleDescription(/addresses, separated by commas/);
+  await host.fill(`127.0.0.1:${down}, 127.0.0.1:${port}`);
+  await page.getByRole('textbox', { name: 'Port' }).fill('1');
+  await page.getByRole('textbox', { name: 'Your name' }).fill('bob');
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Join', exact: true }).click();
+  await expectOnline(page);
+
+  await page.getByRole('button', { name: 'Leave room' }).click();
+  await expect(host).toHaveValue(`127.0.0.1:${down}, 127.0.0.1:${port}`);
+});
+
 test('a changed certificate after a disconnect is shown on Join, and trusting it joins (no first-use note)', async ({ room, shells }) => {
   const { port, users } = await room(['alice', 'bob']);
   const [alice, bob] = users.map((user) => user.page);

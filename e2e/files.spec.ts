@@ -9,7 +9,7 @@ import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures.js';
 import { startShell } from './shell.js';
 import { captionAndSend, dropFiles, patternSha256 } from './files-ui.js';
-import { expectOnline, hostRoom, message, stopHosting } from './ui.js';
+import { expectOnline, hostRoom, message, send, stopHosting } from './ui.js';
 
 /** Clicks a file's Download and answers the saved file's bytes. */
 async function download(page: Page, name: string, confirmFirst = false): Promise<Buffer> {
@@ -21,10 +21,14 @@ async function download(page: Page, name: string, confirmFirst = false): Promise
   return readFileSync((await file.path())!);
 }
 
-test('pictures and a file dropped onto the window reach the other user: thumbnails at their size, the viewer, the exact bytes', async ({ room }) => {
+test('pictures and a file dropped onto the window reach the other user, as a reply: thumbnails at their size, the viewer, the exact bytes', async ({ room }) => {
   const { users } = await room(['alice', 'bob']);
   const [alice, bob] = users.map((user) => user.page);
 
+  await send(bob!, 'got any photos?');
+  const asked = message(alice!, 'got any photos?');
+  await asked.hover();
+  await asked.getByRole('toolbar').getByRole('button', { name: 'Reply', exact: true }).click();
   await dropFiles(alice!, [
     { name: 'one.png', picture: { width: 640, height: 480, colour: '#d04020' } },
     { name: 'two.png', picture: { width: 300, height: 600, colour: '#2040d0' } },
@@ -46,6 +50,7 @@ test('pictures and a file dropped onto the window reach the other user: thumbnai
   await captionAndSend(alice!, 'pictures from the trip');
 
   const received = message(bob!, 'pictures from the trip');
+  await expect(received.getByRole('button', { name: /^Reply to bob: / })).toHaveAccessibleName('Reply to bob: got any photos?. Show the original');
   const first = received.getByRole('button', { name: 'Open picture one.png' });
   const second = received.getByRole('button', { name: 'Open picture two.png' });
   // The sender's thumbnail is drawn in a box of the picture's proportions, fixed before it loads.

@@ -185,13 +185,18 @@ test('files and pictures fit from 720 to 1440 px, pass axe, and are photographed
 
   await bob!.getByRole('button', { name: 'Got it' }).click();
   // bob sends a large file and cancels it: the row says so and offers Retry; two more files wait in his composer.
-  await dropFiles(bob!, [{ name: 'backup.dat', size: 90 * 1024 * 1024 }]);
-  await captionAndSend(bob!, 'the backup');
+  // The host's process is frozen meanwhile, so the upload cannot end before Cancel, however fast the machine.
   const row = bob!.getByRole('group', { name: 'Sending backup.dat' });
-  await expect(row.getByRole('progressbar', { name: 'Progress of backup.dat' })).toBeVisible();
-  // At once: on a quiet machine the 90 MB are up within the time a screenshot takes, and Cancel is gone.
-  await row.getByRole('button', { name: 'Cancel backup.dat' }).click();
-  await expect(row).toContainText('Cancelled');
+  users[0]!.process.kill('SIGSTOP');
+  try {
+    await dropFiles(bob!, [{ name: 'backup.dat', size: 90 * 1024 * 1024 }]);
+    await captionAndSend(bob!, 'the backup');
+    await expect(row.getByRole('progressbar', { name: 'Progress of backup.dat' })).toBeVisible();
+    await row.getByRole('button', { name: 'Cancel backup.dat' }).click();
+    await expect(row).toContainText('Cancelled');
+  } finally {
+    users[0]!.process.kill('SIGCONT');
+  }
   await dropFiles(bob!, [
     { name: 'screenshot.png', picture: { width: 1280, height: 720, colour: '#5a9e4b' } },
     { name: 'meeting-notes.txt', text: 'notes' },

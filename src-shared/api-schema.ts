@@ -67,8 +67,13 @@ const hostPort = z
   .int()
   .refine((port) => port === 0 || (port >= 1024 && port <= 65535), 'a port is 0 (any free port) or 1024 to 65535');
 
+/** How many more addresses of one room (its other nodes) a join may name. */
+export const MAX_ALTERNATES = 8;
+const serverAddress = z.strictObject({ host: hostName, port: joinPort });
+
 export const settingsSchema = z.strictObject({
-  lastHost: z.string().max(253),
+  /** A host, or the addresses of a room's nodes as typed ("a:7171, b:7171"). */
+  lastHost: z.string().max(260 * (MAX_ALTERNATES + 1)),
   lastPort: z.number().int().min(0).max(65535),
   lastName: z.string().max(LIMITS.maxNameLength * 4),
   lastRoomName: z.string().max(64),
@@ -116,6 +121,8 @@ export const hostRequestSchema = z
 export const joinRequestSchema = z.strictObject({
   host: hostName,
   port: joinPort,
+  /** More addresses of the same room (its other nodes), tried in turn when one does not answer. */
+  alternates: z.array(serverAddress).max(MAX_ALTERNATES).optional(),
   name: nameField,
   password,
   /** The room passphrase, for creating an account in a room that asks for one. */
@@ -285,9 +292,12 @@ export const appCalls = {
   /** Accepts (the group you joined) or declines (null) an invitation. */
   groupAnswer: { args: z.tuple([groupId, z.boolean()]), returns: returns<GroupInfo | null>() },
   // files (issue 13, PROTOCOL.md §18)
-  /** Uploads the files and sends them in one message with the caption (may be empty); progress as 'transfer' events. */
+  /**
+   * Uploads the files and sends them in one message with the caption (may be empty), optionally a reply to
+   * the message with id replyTo; progress as 'transfer' events.
+   */
   sendFiles: {
-    args: z.tuple([target, z.array(outgoingFile).min(1).max(LIMITS.maxAttachments), z.string().max(LIMITS.maxTextLength)]),
+    args: z.tuple([target, z.array(outgoingFile).min(1).max(LIMITS.maxAttachments), z.string().max(LIMITS.maxTextLength), optionalArgument(messageId)]),
     returns: returns<{ transfers: string[] }>(),
   },
   /** Saves a message's file (its attachment id and name) to a path, or without one to the app's downloads folder. */

@@ -114,7 +114,8 @@ export interface SessionView {
   /** Logged-in user name (canonical form from the server). */
   me: string | null;
   roomName: string | null;
-  server: { host: string; port: number } | null;
+  /** Where the room is; `alternates`: the other addresses the join named (see JoinRequest). */
+  server: { host: string; port: number; alternates?: { host: string; port: number }[] } | null;
   /** Set while this app is hosting the room. */
   hosting: HostInfo | null;
   /** Set while connected or reconnecting. */

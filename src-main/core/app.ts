@@ -26,6 +26,7 @@ import { type DesktopFiles, FileCore } from './files.js';
 import { Hosting } from './hosting.js';
 import { Link } from './link.js';
 import { type RoomWatcher, type WatchTiming, watchRooms } from '../discovery/browse.js';
+import { formatAddress } from '../net/connection.js';
 import { serverKey } from './pins.js';
 import { SettingsFile, type TokenSealer, ensureProfileDir } from './profile-files.js';
 
@@ -130,7 +131,7 @@ export class AppCore extends CallFacade implements AppApi {
     // Purging accounts that never wrote (issue 10 item 2).
     hostSilentAccounts: (olderThanMinutes) => this.hosting.silentAccounts(olderThanMinutes),
     // files (issue 13)
-    sendFiles: async (target, files, caption) => this.files.sendFiles(target, files, caption),
+    sendFiles: async (target, files, caption, replyTo) => this.files.sendFiles(target, files, caption, replyTo),
     downloadFile: (fileId, name, path) => this.files.downloadFile(fileId, name, path),
     cancelTransfer: async (transfer) => this.files.cancel(transfer),
     retryTransfer: async (transfer) => this.files.retry(transfer),
@@ -158,7 +159,7 @@ export class AppCore extends CallFacade implements AppApi {
           return server && me !== null ? `${me}@${serverKey(server)}` : null;
         },
         maxFileBytes: () => link.helloLimits()?.maxFileBytes,
-        send: (target, text, attachments) => link.send(target, text, undefined, attachments),
+        send: (target, text, attachments, replyTo) => link.send(target, text, replyTo, attachments),
       },
       emit,
       this.profileDir,
@@ -233,7 +234,7 @@ export class AppCore extends CallFacade implements AppApi {
     const server = this.link.server;
     if (server) return fail(AppErrorCode.ALREADY_CONNECTED, `Already in the room on ${serverKey(server)}; leave it first`);
     const joined = await this.link.connect(
-      { host: request.host, port: request.port },
+      { host: request.host, port: request.port, ...(request.alternates?.length ? { alternates: request.alternates } : {}) },
       request.name,
       request.password,
       {
@@ -246,7 +247,8 @@ export class AppCore extends CallFacade implements AppApi {
     );
     if (!joined.ok) return joined;
     const view = this.view();
-    this.rememberLastUsed({ lastMode: 'join', lastHost: request.host, lastPort: request.port, lastName: view.me ?? request.name });
+    const lastHost = request.alternates?.length ? [request, ...request.alternates].map((address) => formatAddress(address.host, address.port)).join(', ') : request.host;
+    this.rememberLastUsed({ lastMode: 'join', lastHost, lastPort: request.port, lastName: view.me ?? request.name });
     return ok(view);
   }
 

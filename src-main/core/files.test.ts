@@ -89,14 +89,19 @@ describe('files through the App API', () => {
     });
   });
 
-  it('an upload cut by the app quitting goes on from where it stopped when the app is back, and then sends its message', async () => {
+  it('an upload cut by the app quitting goes on from where it stopped when the app is back, and then sends its message, a reply', async () => {
     const alice = newCore();
     const { hosting } = unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));
+    unwrap(await alice.core.send({ kind: 'room' }, 'send me the dump?'));
+    await waitFor(() => alice.events.some((e) => e.type === 'message' && e.message.text === 'send me the dump?'), 10_000, 'the question');
+    const question = alice.events.flatMap((e) => (e.type === 'message' && e.message.text === 'send me the dump?' ? [e.message] : []))[0]!;
     const asBob = { host: '127.0.0.1', port: hosting!.port, name: 'bob', password: 'bob-secret' };
     const first = newCore();
     unwrap(await first.core.join(asBob));
     const bytes = randomBytes(60_000_000);
-    const { transfers: [upload] } = unwrap(await first.core.sendFiles({ kind: 'room' }, [{ name: 'dump.bin', data: bytes.toString('base64') }], 'the dump'));
+    const { transfers: [upload] } = unwrap(
+      await first.core.sendFiles({ kind: 'room' }, [{ name: 'dump.bin', data: bytes.toString('base64') }], 'the dump', question.id),
+    );
     await waitFor(() => transfers(first.events, upload!).some((e) => (e.progress?.bytes ?? 0) > 0), 20_000, 'the upload to start');
     await first.core.shutdown();
     expect(alice.events.some((e) => e.type === 'message' && e.message.text === 'the dump')).toBe(false);
@@ -108,6 +113,7 @@ describe('files through the App API', () => {
     expect(resumed[0]!.progress!.bytes).toBeGreaterThan(0);
     expect(transfers(second.events, upload!).at(-1)).toMatchObject({ status: 'done', target: { kind: 'room' } });
     const message = alice.events.flatMap((e) => (e.type === 'message' && e.message.text === 'the dump' ? [e.message] : []))[0]!;
+    expect(message.replyTo).toMatchObject({ id: question.id, from: 'alice', snippet: 'send me the dump?' });
     const saved = unwrap(await alice.core.downloadFile(message.attachments![0]!.id, 'dump.bin', undefined));
     expect(readFileSync(saved.path).equals(bytes)).toBe(true);
     // The copy of the bytes kept to resume is gone with the message sent.

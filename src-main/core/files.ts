@@ -56,7 +56,7 @@ export interface FileCoreLink {
   account(): string | null;
   /** The host's limit on one file, from hello; undefined when it sent none. */
   maxFileBytes(): number | undefined;
-  send(target: Target, text: string, attachments: AttachmentRef[]): Result<{ clientMsgId: string }>;
+  send(target: Target, text: string, attachments: AttachmentRef[], replyTo: number | undefined): Result<{ clientMsgId: string }>;
 }
 
 const pixels = z.number().int().min(1);
@@ -72,7 +72,14 @@ const pendingUpload = z.object({
 });
 /** Set while a transfer waits for Retry (or Cancel, which then forgets it): it is not resumed by itself. */
 const stopped = z.object({ status: z.enum(['failed', 'cancelled']), error: z.object({ code: z.string(), message: z.string() }).optional() }).optional();
-const pendingSend = z.object({ account: z.string(), target: targetSchema, caption: z.string(), files: z.array(pendingUpload), stopped });
+const pendingSend = z.object({
+  account: z.string(),
+  target: targetSchema,
+  caption: z.string(),
+  replyTo: z.number().int().positive().optional(),
+  files: z.array(pendingUpload),
+  stopped,
+});
 const pendingDownload = z.object({ transfer: z.string(), account: z.string(), fileId: z.string(), name: z.string(), path: z.string(), stopped });
 type Stopped = z.infer<typeof stopped>;
 const pendingFile = z.object({ sends: z.array(pendingSend), downloads: z.array(pendingDownload) });
@@ -106,11 +113,12 @@ export class FileCore {
   }
 
   /**
-   * Starts uploading the files and, once all are up, sends them in one message with the caption.
+   * Starts uploading the files and, once all are up, sends them in one message with the caption (a reply
+   * to the message `replyTo` when given).
    * Returns at once with a transfer id per file; progress and the outcome arrive as 'transfer' events,
    * the message as 'outbox' events like any other.
    */
-  async sendFiles(target: Target, files: OutgoingFile[], caption: string): Promise<Result<{ transfers: string[] }>> {
+  async sendFiles(target: Target, files: OutgoingFile[], caption: string, replyTo?: number): Promise<Result<{ transfers: string[] }>> {
     const account = this.link.account();
     if (!this.link.transferLink() || account === null) return fail(AppErrorCode.NOT_CONNECTED, 'Join or host a room first');
     const limit = this.link.maxFileBytes();
@@ -125,7 +133,7 @@ export class FileCore {
         return { transfer, path: await this.pathOf(transfer, file), name: nameOf(file), width, height, thumbnail };
       }),
     );
-    const send: PendingSend = { account, target, caption, files: uploads };
+    const send: PendingSend = { account, target, caption, ...(replyTo !== undefined ? { replyTo } : {}), files: uploads };
     this.pending.sends.push(send);
     this.save();
     void this.runSend(send);
@@ -263,7 +271,7 @@ export class FileCore {
       ...(height !== undefined ? { height } : {}),
       ...(thumbnail !== undefined ? { thumbnail } : {}),
     }));
-    const sent = this.link.send(send.target, send.caption, refs);
+    const sent = this.link.send(send.target, send.caption, refs, send.replyTo);
     if (!sent.ok) {
       send.stopped = { status: 'failed', error: sent.error };
       this.save();

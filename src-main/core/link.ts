@@ -30,9 +30,11 @@ const CLIENT_NAME = 'lanchat-desktop/0.1.0';
 /** The event cursor is saved at most this often while events come (and when the connection closes). */
 const EVENT_CURSOR_SAVE_DELAY_MS = 1000;
 
+/** A room's address; a room on several nodes also has the others' (tried in turn), pinned under the first. */
 export interface Server {
   host: string;
   port: number;
+  alternates?: { host: string; port: number }[];
 }
 
 /** How to check the host: our own room's known certificate, or the pins with what the user just allowed. */
@@ -292,6 +294,7 @@ export class Link {
     const client = new ChatClient({
       host: server.host,
       port: server.port,
+      ...(server.alternates?.length ? { alternates: server.alternates } : {}),
       name,
       ...(lastEventId !== undefined ? { lastEventId } : {}),
       clientName: CLIENT_NAME,

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AppEvent, Result, SessionView } from '../../src-shared/api.js';
 import type { ChatMessage, GroupInfo, UserInfo } from '../../src-shared/protocol/objects.js';
 import { TEST_PASSWORD_COST, removeDir, tempDir, waitFor } from '../testing/harness.js';
+import { freePort } from '../testing/nats.js';
 import { AppCore } from './app.js';
 import { ResumingCore } from './resume.js';
 
@@ -165,6 +166,24 @@ describe('automatic sign-in', () => {
     expect(resumed).toMatchObject({ ok: true, value: { status: 'online', me: 'alice', resumed: true, hosting: { port: hosted.hosting!.port } } });
     const page = await alice.call<{ messages: ChatMessage[] }>('history', 'room');
     expect(page.messages.map((m) => m.text)).toEqual(['kept in the room']);
+  });
+
+  it('joins a room on several addresses through one that answers, and rejoins it so after a restart', async () => {
+    const alice = startApp(profile());
+    const { port } = (await alice.call<SessionView>('host', { roomName: 'Lab', port: 0, name: 'alice', password: PASSWORD })).hosting!;
+    // The first node is down: nothing listens there.
+    const down = await freePort();
+    const bobDir = profile();
+    let bob = startApp(bobDir);
+    const alternates = [{ host: '127.0.0.1', port }];
+    const joined = await bob.call<SessionView>('join', { host: '127.0.0.1', port: down, alternates, name: 'bob', password: PASSWORD });
+    expect(joined).toMatchObject({ status: 'online', me: 'bob', server: { host: '127.0.0.1', port: down, alternates } });
+    expect((await bob.call<{ lastHost: string }>('settings')).lastHost).toBe(`127.0.0.1:${down}, 127.0.0.1:${port}`);
+    await bob.stop();
+    expect(JSON.parse(readFileSync(join(bobDir, 'room.json'), 'utf8'))).toMatchObject({ kind: 'join', host: '127.0.0.1', port: down, alternates });
+
+    bob = startApp(bobDir);
+    expect(await bob.core.resume()).toMatchObject({ ok: true, value: { status: 'online', me: 'bob', resumed: true, server: { alternates } } });
   });
 
   it('falls back to the start screen with a clear message when the server no longer accepts the token', async () => {

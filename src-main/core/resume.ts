@@ -30,7 +30,14 @@ const RETRY_MIN_MS = 2_000;
 const RETRY_MAX_MS = 60_000;
 
 const lastRoomSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('join'), host: z.string().min(1), port: z.number().int().min(1).max(65535), name: z.string().min(1), roomName: z.string() }),
+  z.strictObject({
+    kind: z.literal('join'),
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535),
+    alternates: z.array(z.strictObject({ host: z.string().min(1), port: z.number().int().min(1).max(65535) })).optional(),
+    name: z.string().min(1),
+    roomName: z.string(),
+  }),
   z.strictObject({ kind: z.literal('host'), port: z.number().int().min(1).max(65535), name: z.string().min(1), roomName: z.string().min(1), tls: z.boolean() }),
 ]);
 type LastRoom = z.infer<typeof lastRoomSchema>;
@@ -119,7 +126,7 @@ export class ResumingCore implements Core {
   private attempt(room: LastRoom): Promise<Result<unknown>> {
     return room.kind === 'host'
       ? this.core.dispatch('host', [{ roomName: room.roomName, port: room.port, name: room.name, password: '', tls: room.tls }])
-      : this.core.dispatch('join', [{ host: room.host, port: room.port, name: room.name, password: '' }]);
+      : this.core.dispatch('join', [{ host: room.host, port: room.port, ...alternatesOf(room), name: room.name, password: '' }]);
   }
 
   /** Resolves true after the delay, false when the wait was cancelled. */
@@ -250,7 +257,7 @@ export class ResumingCore implements Core {
     const room: LastRoom =
       call === 'host' && session.hosting
         ? { kind: 'host', port: session.hosting.port, name: session.me, roomName: session.hosting.roomName, tls: session.hosting.fingerprint !== null }
-        : { kind: 'join', host: session.server.host, port: session.server.port, name: session.me, roomName: session.roomName ?? '' };
+        : { kind: 'join', host: session.server.host, port: session.server.port, ...alternatesOf(session.server), name: session.me, roomName: session.roomName ?? '' };
     const previous = this.lastRoom;
     const sameRoom =
       previous !== null && previous.kind === room.kind && previous.port === room.port && previous.name === room.name &&
@@ -321,7 +328,7 @@ export class ResumingCore implements Core {
         error: waiting ? this.retry!.error : view.error,
         me: view.me ?? room.name,
         roomName: view.roomName ?? room.roomName,
-        server: view.server ?? { host: room.kind === 'join' ? room.host : '127.0.0.1', port: room.port },
+        server: view.server ?? (room.kind === 'join' ? { host: room.host, port: room.port, ...alternatesOf(room) } : { host: '127.0.0.1', port: room.port }),
         resumed: true,
       };
     }
@@ -380,4 +387,9 @@ function readSnapshot(stored: unknown): Snapshot {
     (entry) => typeof entry.conv === 'string' && typeof entry.page === 'object' && entry.page !== null && Array.isArray((entry.page as Page).messages),
   ) as unknown as Snapshot['pages'];
   return snapshot;
+}
+
+/** The other addresses of a room on several nodes, as a field to spread (none for a room on one). */
+function alternatesOf(where: { alternates?: { host: string; port: number }[] | undefined }): { alternates?: { host: string; port: number }[] } {
+  return where.alternates?.length ? { alternates: where.alternates.map(({ host, port }) => ({ host, port })) } : {};
 }

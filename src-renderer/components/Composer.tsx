@@ -78,16 +78,20 @@ export function Composer({ conv, target, blocked, people }: ComposerProps) {
   const send = async () => {
     if (disabled || tooLong) return;
     const sending = text;
+    const replyTo = compose?.mode === 'reply' ? compose.message.id : undefined;
     if (editing === null && attached.length > 0) {
-      // The text is the files' caption; both are cleared at once and given back if the app refuses them.
+      // The text is the files' caption; all is cleared at once and given back if the app refuses them.
       const files = attached;
+      const replying = compose;
       setText('');
+      setCompose(null);
       clearAttached(conv);
-      const result = await sendAttached(app(), target, files, sending.trim() === '' ? '' : sending);
+      const result = await sendAttached(app(), target, files, sending.trim() === '' ? '' : sending, replyTo);
       setError(result.ok ? null : result.error);
       if (!result.ok) {
         attach(conv, files);
         setText((current) => (current === '' ? sending : current));
+        setCompose(replying);
       }
       return;
     }
@@ -98,7 +102,6 @@ export function Composer({ conv, target, blocked, people }: ComposerProps) {
       if (result.ok) endCompose();
       return;
     }
-    const replyTo = compose?.mode === 'reply' ? compose.message.id : undefined;
     // Cleared at once: the message shows as queued right away; put back if the app refuses it.
     setText('');
     setCompose(null);

@@ -207,7 +207,9 @@ function JoinForm({ settings, sessionError, onSubmit }: FormProps) {
       sessionError={sessionError}
       onSubmit={onSubmit}
       splitsAddress
-      enter={(host, port, name, password, trust) => joinRoom(app(), { host, port, name, password, ...joinPassphrase(passphrase), ...trust })}
+      enter={(host, port, name, password, trust, alternates) =>
+        joinRoom(app(), { host, port, ...(alternates.length > 0 ? { alternates } : {}), name, password, ...joinPassphrase(passphrase), ...trust })
+      }
     >
       <SecretField
         label={t('access.passphrase')}
@@ -225,20 +227,28 @@ interface RoomFormProps extends FormProps {
   placeLabel: string;
   initialPlace: string;
   submitLabel: string;
-  /** `trust`: what the user allowed after a join was refused for security (joining only). */
-  enter: (place: string, port: number, name: string, password: string, trust: Trust) => Promise<Result<SessionView>>;
+  /**
+   * `trust`: what the user allowed after a join was refused for security; `alternates`: the room's other
+   * addresses when the first field lists several (joining only).
+   */
+  enter: (place: string, port: number, name: string, password: string, trust: Trust, alternates: Address[]) => Promise<Result<SessionView>>;
   /** Fields only one of the forms has, shown after the password. */
   children?: ReactNode;
-  /** The first field takes a pasted "host:port" or "[v6]:port" (from the host's "Copy address") apart. */
+  /**
+   * The first field takes a pasted "host:port" or "[v6]:port" (from the host's "Copy address") apart,
+   * and may list a room's several addresses separated by commas.
+   */
   splitsAddress?: boolean;
 }
 
 type Trust = Pick<JoinRequest, 'acceptFingerprint' | 'allowUnencrypted' | 'create'>;
+type Address = { host: string; port: number };
 
 /** Host and Join ask for the same things but the first field, and differ only in what they do with them. */
 function RoomForm(props: RoomFormProps) {
   const { placeLabel, initialPlace, submitLabel, enter, settings, sessionError, children, splitsAddress = false } = props;
   const { t } = useTranslation();
+  const placeHintId = useId();
   const [place, setPlace] = useState(initialPlace);
   const [port, setPort] = useState(settings ? String(settings.lastPort) : '');
   const [name, setName] = useState(settings?.lastName ?? '');
@@ -264,10 +274,12 @@ function RoomForm(props: RoomFormProps) {
   const enterWith = (trust: Trust) => {
     lastTrust.current = trust;
     props.onSubmit();
-    // A typed "host:port" counts the same as a pasted one.
-    const address = takeAddress(place);
-    const host = address?.host ?? place.trim();
-    void submit(address ? String(address.port) : port, (parsed) => enter(host, parsed, name.trim(), password, trust), trust.create === false);
+    // A typed "host:port" counts the same as a pasted one; in a list, an address without a port has the Port field's.
+    const [first = '', ...others] = splitsAddress ? place.split(',').map((part) => part.trim()) : [place];
+    const address = others.length === 0 ? takeAddress(first) : splitAddress(first);
+    const host = address?.host ?? first.trim();
+    const alternates = (parsed: number) => others.filter((other) => other !== '').map((other) => splitAddress(other) ?? { host: other, port: parsed });
+    void submit(address ? String(address.port) : port, (parsed) => enter(host, parsed, name.trim(), password, trust, alternates(parsed)), trust.create === false);
   };
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
@@ -286,10 +298,23 @@ function RoomForm(props: RoomFormProps) {
 
   return (
     <form className="start-form" onSubmit={onSubmit} aria-busy={busy}>
-      <label>
-        {placeLabel}
-        <input value={place} onChange={(event) => setPlace(event.target.value)} onPaste={onPaste} required />
-      </label>
+      <div className="field">
+        <label>
+          {placeLabel}
+          <input
+            value={place}
+            onChange={(event) => setPlace(event.target.value)}
+            onPaste={onPaste}
+            aria-describedby={splitsAddress ? placeHintId : undefined}
+            required
+          />
+        </label>
+        {splitsAddress && (
+          <p id={placeHintId} className="hint">
+            {t('start.hostHint')}
+          </p>
+        )}
+      </div>
       <PortField value={port} onChange={setPort} />
       <label>
         {t('start.yourName')}

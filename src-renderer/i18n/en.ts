@@ -29,6 +29,7 @@ export const en = {
     joinTab: 'Join room',
     roomName: 'Room name',
     host: 'Host',
+    hostHint: 'A room on several machines: list their addresses, separated by commas.',
     port: 'Port',
     yourName: 'Your name',
     password: 'Password',

@@ -31,6 +31,7 @@ export const tr: Translations = {
     joinTab: 'Odaya katıl',
     roomName: 'Oda adı',
     host: 'Sunucu',
+    hostHint: 'Birden çok makinedeki bir oda: adreslerini virgülle ayırarak yazın.',
     port: 'Port',
     yourName: 'Adınız',
     password: 'Parola',

@@ -5,8 +5,17 @@ import { pathForFile, savedFileUrl } from '../api.js';
 import { base64Of, describeImage } from '../lib/attachments.js';
 import type { AppContext } from './sync.js';
 
-/** Sends the files in one message with the caption; an image gets its measurements and thumbnail made here. */
-export async function sendAttached(ctx: AppContext, target: Target, files: File[], caption: string): Promise<Result<{ transfers: string[] }>> {
+/**
+ * Sends the files in one message with the caption (a reply to the message `replyTo` when given); an image
+ * gets its measurements and thumbnail made here.
+ */
+export async function sendAttached(
+  ctx: AppContext,
+  target: Target,
+  files: File[],
+  caption: string,
+  replyTo: number | undefined,
+): Promise<Result<{ transfers: string[] }>> {
   const outgoing: OutgoingFile[] = [];
   for (const file of files) {
     const image = await describeImage(file);
@@ -14,7 +23,7 @@ export async function sendAttached(ctx: AppContext, target: Target, files: File[
     if (where !== null && 'error' in where) return { ok: false, error: { code: 'INTERNAL', message: `${file.name} could not be read: ${where.error}` } };
     outgoing.push({ ...(where ?? { name: file.name, data: await base64Of(file) }), ...image });
   }
-  return ctx.api.sendFiles(target, outgoing, caption);
+  return ctx.api.sendFiles(target, outgoing, caption, replyTo);
 }
 
 /** Browser shell: the app downloads the file, then the browser saves it from the shell like any download. */
