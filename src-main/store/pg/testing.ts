@@ -8,11 +8,12 @@
  * and each test takes a fresh database of its own, named for its process, copied from the
  * migrated template (CREATE DATABASE ... TEMPLATE takes milliseconds), and drops it after.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import pg from 'pg';
 
 const BIN = '/usr/lib/postgresql/15/bin';
@@ -118,10 +119,12 @@ export async function startPostgres(): Promise<PostgresServer> {
     chownSync(sockets, uid, gid);
   }
   const [initdb, initArgs] = asPostgres('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
-  const init = spawnSync(initdb, initArgs, { encoding: 'utf8', timeout: START_TIMEOUT_MS });
-  if (init.status !== 0) {
+  try {
+    // Not spawnSync: the global setup bundles the test scripts on this thread meanwhile.
+    await promisify(execFile)(initdb, initArgs, { timeout: START_TIMEOUT_MS });
+  } catch (error) {
     rmSync(dir, { recursive: true, force: true });
-    throw new Error(`initdb failed: ${init.stderr || init.error?.message}`);
+    throw new Error(`initdb failed: ${(error as { stderr?: string }).stderr || (error as Error).message}`);
   }
   // Another program may take the port between freePort and postgres binding it: postgres then
   // exits, and starts again on another. Readiness is asked through our own unix socket, so it is
