@@ -68,7 +68,7 @@ describe.skipIf(missing)(missing ? `${TITLE} (skipped: ${missing})` : TITLE, () 
 
   afterAll(async () => {
     await Promise.allSettled(nodes.map((node) => node.stop()));
-    await Promise.allSettled([postgres.dropDatabase(database), nats?.stop()]);
+    await nats?.stop();
     removeDir(dir);
   });
 

@@ -42,14 +42,13 @@ export function forEachBackend(tests: (backend: Backend) => void): void {
   for (const name of ['sqlite', 'postgres'] as const) {
     const skip = name === 'postgres' && postgresMissing !== undefined;
     describe.skipIf(skip)(skip ? `on postgres (skipped: ${postgresMissing})` : `on ${name}`, () => {
-      let database: string | undefined;
       beforeEach(async () => {
         backend = name;
         if (name === 'sqlite') {
           dir = mkdtempSync(join(tmpdir(), 'lanchat-store-'));
           file = join(dir, 'data', 'chat.sqlite');
         } else {
-          database = uniqueDatabaseName('test');
+          const database = uniqueDatabaseName('test');
           await testPostgres().createDatabase(database, MIGRATED_TEMPLATE);
           databaseUrl = testPostgres().url(database);
         }
@@ -62,7 +61,6 @@ export function forEachBackend(tests: (backend: Backend) => void): void {
           // A test may have closed it already.
         }
         if (name === 'sqlite') rmSync(dir, { recursive: true, force: true });
-        else if (database) await testPostgres().dropDatabase(database);
       });
       tests(name);
     });

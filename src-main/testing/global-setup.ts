@@ -3,13 +3,15 @@
  * - bundles the scripts tests start as processes (scripts.ts says why) into a folder inside
  *   node_modules, where the bundle finds the packages it leaves out;
  * - starts the PostgreSQL server the store tests share (pg/testing.ts), with a migrated template.
- * Workers find both through environment variables; both go when the run ends.
+ * Workers find both through environment variables; both go when the run ends. Tests leave their
+ * databases behind (pg/testing.ts says why): a rerun in watch mode drops them first.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'vite';
+import type { TestProject } from 'vitest/node';
 import { openPgStore } from '../store/pg/open.js';
-import { MIGRATED_TEMPLATE, POSTGRES_PORT_ENV, postgresMissing, startPostgres, type PostgresServer } from '../store/pg/testing.js';
+import { MIGRATED_TEMPLATE, POSTGRES_PORT_ENV, dropTestDatabases, postgresMissing, startPostgres, type PostgresServer } from '../store/pg/testing.js';
 import { BUNDLE_ENV, SCRIPTS } from './scripts.js';
 
 async function bundleScripts(): Promise<string> {
@@ -52,11 +54,17 @@ interface Shared {
 const KEY = Symbol.for('lanchat.test.global-setup');
 const registry = globalThis as { [KEY]?: Shared };
 
-export default async function setup(): Promise<() => Promise<void>> {
-  const shared = (registry[KEY] ??= {
-    ready: Promise.all([bundleScripts(), startSharedPostgres()]).then(([outDir, postgres]) => ({ outDir, postgres })),
-    users: 0,
-  });
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  let shared = registry[KEY];
+  if (!shared) {
+    const ready = Promise.all([bundleScripts(), startSharedPostgres()]).then(([outDir, postgres]) => ({ outDir, postgres }));
+    shared = registry[KEY] = { ready, users: 0 };
+    // Vitest keeps one list of these for the run, whichever project registers it.
+    project.onTestsRerun(async () => {
+      const { postgres } = await ready;
+      if (postgres) await dropTestDatabases(postgres);
+    });
+  }
   shared.users++;
   const { outDir, postgres } = await shared.ready;
   process.env[BUNDLE_ENV] = outDir;

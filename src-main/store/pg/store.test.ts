@@ -11,13 +11,10 @@ import { PG_LATEST_VERSION } from './migrations.js';
 import { openPgStore } from './open.js';
 import { postgresMissing, testPostgres, uniqueDatabaseName } from './testing.js';
 
-const created: string[] = [];
-
-/** An empty database (the schema tests need one that no store has migrated), dropped after the file. */
+/** An empty database: the schema tests need one that no store has migrated. */
 async function freshDatabase(): Promise<string> {
   const name = uniqueDatabaseName('node_test');
   await testPostgres().createDatabase(name);
-  created.push(name);
   return testPostgres().url(name);
 }
 
@@ -32,10 +29,6 @@ async function query(url: string, text: string): Promise<void> {
 }
 
 describe.skipIf(postgresMissing !== undefined)(`the PostgreSQL store${postgresMissing ? ` (skipped: ${postgresMissing})` : ''}`, () => {
-  afterAll(async () => {
-    for (const name of created.splice(0)) await testPostgres().dropDatabase(name);
-  });
-
   describe('with several nodes writing at once', () => {
     const NODES = 3;
     const BATCHES = 40;

@@ -6,7 +6,9 @@
  * Under vitest one cluster serves the whole run (global-setup.ts starts it: a start takes seconds,
  * and a file that started its own waited for it); test files reach it through `testPostgres()`
  * and each test takes a fresh database of its own, named for its process, copied from the
- * migrated template (CREATE DATABASE ... TEMPLATE takes milliseconds), and drops it after.
+ * migrated template (CREATE DATABASE ... TEMPLATE takes milliseconds). Tests drop none: each DROP
+ * DATABASE waits for a checkpoint, which tripled a store test's time; the run's folder goes at its end,
+ * and a rerun in watch mode drops the last run's (dropTestDatabases).
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -31,8 +33,6 @@ export interface PostgresDatabases {
   url(database: string): string;
   /** Creates a database, a copy of `template` when given (which nobody may be connected to). */
   createDatabase(name: string, template?: string): Promise<void>;
-  /** Drops a database, ending the connections still open to it. */
-  dropDatabase(name: string): Promise<void>;
 }
 
 export interface PostgresServer extends PostgresDatabases {
@@ -62,20 +62,34 @@ export function uniqueDatabaseName(prefix: string): string {
 
 function databases(port: number): PostgresDatabases {
   const url = (database: string): string => `postgres://postgres@127.0.0.1:${port}/${database}`;
-  const admin = async (text: string): Promise<void> => {
-    const client = new pg.Client({ connectionString: url('postgres') });
-    await client.connect();
-    try {
-      await client.query(text);
-    } finally {
-      await client.end();
-    }
-  };
   return {
     url,
-    createDatabase: (name, template) => admin(`CREATE DATABASE "${name}"${template ? ` TEMPLATE "${template}"` : ''}`),
-    dropDatabase: (name) => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+    createDatabase: (name, template) =>
+      admin(port, async (client) => {
+        await client.query(`CREATE DATABASE "${name}"${template ? ` TEMPLATE "${template}"` : ''}`);
+      }),
   };
+}
+
+async function admin(port: number, work: (client: pg.Client) => Promise<void>): Promise<void> {
+  const client = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:${port}/postgres` });
+  await client.connect();
+  try {
+    await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Drops every database but the template and PostgreSQL's own, ending the connections still open to them. */
+export function dropTestDatabases(server: PostgresServer): Promise<void> {
+  return admin(server.port, async (client) => {
+    const { rows } = await client.query<{ datname: string }>(
+      'SELECT datname FROM pg_database WHERE NOT datistemplate AND datname <> ALL($1)',
+      [['postgres', MIGRATED_TEMPLATE]],
+    );
+    for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+  });
 }
 
 /** Runs a PostgreSQL binary as the postgres user when we are root (it refuses root), as ourselves otherwise. */
