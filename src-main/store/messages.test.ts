@@ -87,6 +87,27 @@ forEachBackend(() => {
       expect(await searchTexts(ali.id, 'three')).toEqual(['three']);
     });
 
+    it('gives each new message of a batch its entry in the event log, and a resend none', async () => {
+      const ali = await addUser('Ali');
+      const bob = await addUser('Bob');
+      const first = await send(roomMessage(ali, 'first'));
+      await store.editMessage(first.id, 'first, edited', 5);
+      const start = await store.lastEventId();
+      const results = (await store.insertMessages([
+        { ...roomMessage(ali, 'one'), clientMsgId: 'a' },
+        { ...directMessage(bob, ali, 'two'), clientMsgId: 'b' },
+        { ...roomMessage(ali, 'one again'), clientMsgId: 'a' },
+        { ...directMessage(ali, bob, 'three'), clientMsgId: 'c' },
+      ])).map(stored);
+      expect(results.map((result) => result.eventId)).toEqual([start + 1, start + 2, undefined, start + 3]);
+      const logged = (await store.events(ali.id, start, 10)).events;
+      expect(logged.map((event) => [event.eventId, event.kind === 'message' && event.message.text])).toEqual([
+        [start + 1, 'one'],
+        [start + 2, 'two'],
+        [start + 3, 'three'],
+      ]);
+    });
+
     it('stores nothing of a batch when one message fails', async () => {
       const ali = await addUser('Ali');
       await expect(
@@ -137,6 +158,34 @@ forEachBackend(() => {
       await reopen({ maxUserBytesPerDay: 10 });
       expect(await at(4 * DAY + 1, ali, 'abc')).toMatchObject({ overDailyQuota: { limit: 10 } });
       expect(texts((await store.history(ROOM, undefined, 10)).messages)).toEqual(['hello', 'şş', 'a', 'hello', 'next day']);
+    });
+    it('counts every message of a batch against it, and keeps the count across a reopen', async () => {
+      await reopen({ maxUserBytesPerDay: 10 });
+      const ali = await addUser('Ali');
+      const bob = await addUser('Bob');
+      const day = 5 * DAY;
+      const message = (sender: typeof ali, text: string, ts: number) => ({ conv: ROOM, senderId: sender.id, clientMsgId: `b${ts}`, text, ts });
+      const results = await store.insertMessages([
+        message(ali, 'hello', day + 1),
+        message(ali, 'hello!', day + 2),
+        message(bob, 'hello', day + 3),
+        message(ali, 'abcde', day + 4),
+        message(ali, 'x', day + 5),
+        message(ali, 'x', 2 * day),
+        message(ali, 'hello', day + 1),
+      ]);
+      expect(results.map((result) => ('overDailyQuota' in result ? 'over' : result.duplicate ? 'again' : 'stored'))).toEqual([
+        'stored',
+        'over',
+        'stored',
+        'stored',
+        'over',
+        'stored',
+        'again',
+      ]);
+      await reopen({ maxUserBytesPerDay: 10 });
+      expect(await store.insertMessages([message(ali, 'y', day + 6)])).toMatchObject([{ overDailyQuota: { limit: 10 } }]);
+      expect(stored((await store.insertMessages([message(bob, 'world', day + 7)]))[0]!).duplicate).toBe(false);
     });
   });
 

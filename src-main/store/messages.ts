@@ -41,22 +41,14 @@ export function conversationLister(db: Db): (userId: number) => ConversationKey[
 export function messageQueries(db: Db, pageOf: PageOf, grams: GramIndex, maxUserBytesPerDay = Infinity): MessageStore {
   /**
    * Changes nothing when (sender, clientMsgId) is stored already. Run without
-   * RETURNING: changes and lastInsertRowid say what happened, for less time.
+   * RETURNING: changes and lastInsertRowid say what happened, for less time; and
+   * with positional parameters, which better-sqlite3 binds faster than named ones.
    */
-  const insertMessage = db.prepare<{
-    conv: string;
-    senderId: number;
-    toUserId: number | null;
-    groupId: number | null;
-    clientMsgId: string;
-    text: string;
-    folded: string;
-    ts: number;
-    replyTo: number | null;
-    attachments: string | null;
-  }>(
+  const insertMessage = db.prepare<
+    [string, number, number | null, number | null, string, string, string, number, number | null, string | null]
+  >(
     `INSERT INTO messages (conv, sender_id, to_user_id, group_id, client_msg_id, text, folded, ts, reply_to, attachments)
-     VALUES (@conv, @senderId, @toUserId, @groupId, @clientMsgId, @text, @folded, @ts, @replyTo, @attachments)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (sender_id, client_msg_id) DO NOTHING`,
   );
   /** Adds messages with id > ? to the search index: one statement per batch (see migration 002). */
@@ -64,10 +56,13 @@ export function messageQueries(db: Db, pageOf: PageOf, grams: GramIndex, maxUser
     // Only rows with text to find: groups.ts unindexes exactly those when a group goes.
     "INSERT INTO message_search (rowid, folded) SELECT id, folded FROM messages WHERE id > ? AND folded <> ''",
   );
-  /** One log entry per message of the batch, in id order (see migration 009). */
-  const logMessagesAfter = db.prepare<[number], { id: number; messageId: number }>(
-    `INSERT INTO conv_events (conv, kind, message_id) SELECT conv, 'message', id FROM messages WHERE id > ? ORDER BY id
-     RETURNING id, message_id AS messageId`,
+  /**
+   * One log entry per message of the batch, in id order (see migration 009). AUTOINCREMENT gives
+   * the entries of one statement consecutive ids, so the first is lastInsertRowid - changes + 1
+   * and the ids need not be read back.
+   */
+  const logMessagesAfter = db.prepare<[number]>(
+    "INSERT INTO conv_events (conv, kind, message_id) SELECT conv, 'message', id FROM messages WHERE id > ? ORDER BY id",
   );
   const addMention = db.prepare<[number, string, number]>('INSERT OR IGNORE INTO mentions (user_id, conv, message_id) VALUES (?, ?, ?)');
   const original = db.prepare<[number], { from: string; text: string; deleted: number }>(
@@ -112,39 +107,65 @@ export function messageQueries(db: Db, pageOf: PageOf, grams: GramIndex, maxUser
     return name;
   };
 
-  /** What insertOne stored in the batch under way, for the short-needle index. */
-  let storedFolded: { id: number; folded: string }[] = [];
+  /** A sender's bytes of one day: stored before the batch under way (read only when there is a cap), and added by it. */
+  interface DayUsage {
+    userId: number;
+    day: number;
+    before: number;
+    added: number;
+  }
+  /**
+   * What insertOne stored in the batch under way: each message's folded text for the
+   * short-needle index; each sender's day, written to daily_usage once per batch; the
+   * direct conversations whose dm_partners rows this batch wrote already.
+   */
+  let batch = { folded: [] as { id: number; folded: string }[], usage: new Map<string, DayUsage>(), dmPairs: new Set<string>() };
 
-  /** Only within insertBatch, which adds what this stores to the search indexes. */
+  const usageOf = (userId: number, day: number): DayUsage => {
+    const key = `${userId}:${day}`;
+    let usage = batch.usage.get(key);
+    if (usage === undefined) {
+      const before = Number.isFinite(maxUserBytesPerDay) ? (usedOn.get(userId, day) ?? 0) : 0;
+      usage = { userId, day, before, added: 0 };
+      batch.usage.set(key, usage);
+    }
+    return usage;
+  };
+
+  /** Only within insertBatch, which adds what this stores to the search indexes, the event log and daily_usage. */
   const insertOne = (message: NewMessage): InsertResult => {
     const { conv, senderId, toUserId, groupId, clientMsgId, text, ts, replyTo, attachments } = message;
     const day = Math.floor(ts / DAY_MS);
     const bytes = Buffer.byteLength(text);
-    if ((usedOn.get(senderId, day) ?? 0) + bytes > maxUserBytesPerDay) {
+    const usage = usageOf(senderId, day);
+    if (usage.before + usage.added + bytes > maxUserBytesPerDay) {
       const stored = messageByClientId.get(senderId, clientMsgId);
       if (stored) return { message: toChatMessage(stored), duplicate: true };
       return { overDailyQuota: { limit: maxUserBytesPerDay, retryAfterMs: (day + 1) * DAY_MS - ts } };
     }
     // File names are searched like the caption (docs/PROTOCOL.md §18).
     const folded = foldForSearch([text, ...(attachments ?? []).map((file) => file.name)].join('\n'));
-    const { changes, lastInsertRowid } = insertMessage.run({
+    const { changes, lastInsertRowid } = insertMessage.run(
       conv,
       senderId,
-      toUserId: toUserId ?? null,
-      groupId: groupId ?? null,
+      toUserId ?? null,
+      groupId ?? null,
       clientMsgId,
       text,
       folded,
       ts,
-      replyTo: replyTo ?? null,
-      attachments: attachments ? JSON.stringify(attachments) : null,
-    });
+      replyTo ?? null,
+      attachments ? JSON.stringify(attachments) : null,
+    );
     if (changes === 0) return { message: toChatMessage(messageByClientId.get(senderId, clientMsgId)!), duplicate: true };
     for (const file of attachments ?? []) attachFile.run(Number(lastInsertRowid), file.id, senderId);
-    addUsage.run(senderId, day, bytes);
-    if (toUserId !== undefined) recordDmPartners.run({ sender: senderId, recipient: toUserId });
+    usage.added += bytes;
+    if (toUserId !== undefined && !batch.dmPairs.has(conv)) {
+      recordDmPartners.run({ sender: senderId, recipient: toUserId });
+      batch.dmPairs.add(conv);
+    }
     const id = Number(lastInsertRowid);
-    storedFolded.push({ id, folded });
+    batch.folded.push({ id, folded });
     const mentioned = findMentions(conv, text);
     for (const user of mentioned) addMention.run(user.id, conv, id);
     const answered = replyTo === undefined ? undefined : original.get(replyTo);
@@ -165,16 +186,17 @@ export function messageQueries(db: Db, pageOf: PageOf, grams: GramIndex, maxUser
     return { message: stored, duplicate: false };
   };
 
-  const insertBatch = db.transaction((messages: NewMessage[]) => {
+  const insertBatch = db.transaction((messages: NewMessage[]): InsertResult[] => {
     const lastBefore = lastMessageId.get()!;
-    storedFolded = [];
+    batch = { folded: [], usage: new Map(), dmPairs: new Set() };
     const results = messages.map(insertOne);
+    for (const { userId, day, added } of batch.usage.values()) if (added > 0) addUsage.run(userId, day, added);
     indexMessagesAfter.run(lastBefore);
-    grams.indexInserted(storedFolded);
-    const eventIds = new Map(logMessagesAfter.all(lastBefore).map((row) => [row.messageId, row.id]));
-    return results.map((result) =>
-      'message' in result && !result.duplicate ? { ...result, eventId: eventIds.get(result.message.id)! } : result,
-    );
+    grams.indexInserted(batch.folded);
+    // The new messages' ids ascend in batch order, and so do their entries'.
+    const { changes, lastInsertRowid } = logMessagesAfter.run(lastBefore);
+    let nextEventId = Number(lastInsertRowid) - changes + 1;
+    return results.map((result) => ('message' in result && !result.duplicate ? { ...result, eventId: nextEventId++ } : result));
   });
 
   const conversationsOf = conversationLister(db);
