@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import type { ChatClient } from '../client/client.js';
 import { openStore } from '../store/store.js';
-import { login, removeDir, tempDir, waitFor } from '../testing/harness.js';
+import { login, removeDir, seedUsers, tempDir, waitFor } from '../testing/harness.js';
 import { CliProcess } from '../testing/process.js';
 
 /** A headless host on 127.0.0.1, where these tests register their users from one address at once. */
@@ -35,12 +35,14 @@ function dataDir(): string {
 describe('kill -9 of the host in the middle of a burst', () => {
   it('keeps every acknowledged message; clients resend the rest and nothing is stored twice', async () => {
     const dir = dataDir();
+    const senders = 10;
+    const perSender = 100;
+    const names = [...Array(senders).keys()].map((i) => `user${i}`);
+    await seedUsers(dir, names);
     const first = startHostProcess(['--port', '0', '--data', dir]);
     const port = await first.port();
 
-    const senders = 10;
-    const perSender = 100;
-    const users = await Promise.all([...Array(senders).keys()].map((i) => login({ address: { port } }, `user${i}`)));
+    const users = await Promise.all(names.map((name) => login({ address: { port } }, name)));
     clients.push(...users);
     const acked = new Map<string, number>();
     const failed: string[] = [];

@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { ChatClient, type ClientOptions, type ServerAddress } from '../client/client.js';
 import { downloadFile, uploadFile } from '../client/transfer.js';
-import { type PostgresServer, postgresMissing, startPostgres } from '../store/pg/testing.js';
+import { postgresMissing, testPostgres, uniqueDatabaseName } from '../store/pg/testing.js';
 import { TEST_PASSWORD_COST, collectMessages, nextEvent, removeDir, tempDir, waitFor } from '../testing/harness.js';
 import { NatsServer, natsMissing } from '../testing/nats.js';
 import { CliProcess } from '../testing/process.js';
@@ -23,7 +23,8 @@ const HEARTBEAT_MS = 300;
 
 describe.skipIf(missing)(missing ? `${TITLE} (skipped: ${missing})` : TITLE, () => {
   let dir: string;
-  let postgres: PostgresServer;
+  const postgres = testPostgres();
+  const database = uniqueDatabaseName('room');
   let nats: NatsServer;
   let url: string;
   const nodes: Host[] = [];
@@ -52,9 +53,8 @@ describe.skipIf(missing)(missing ? `${TITLE} (skipped: ${missing})` : TITLE, () 
 
   beforeAll(async () => {
     dir = tempDir('lanchat-cluster-node-');
-    [postgres, nats] = await Promise.all([startPostgres(), NatsServer.start(dir)]);
-    await postgres.createDatabase('room');
-    url = postgres.url('room');
+    [nats] = await Promise.all([NatsServer.start(dir), postgres.createDatabase(database)]);
+    url = postgres.url(database);
     // The first two share a files folder; the third has none.
     const files = join(dir, 'shared-files');
     nodes.push(await startNode(join(dir, 'a'), files));
@@ -68,7 +68,7 @@ describe.skipIf(missing)(missing ? `${TITLE} (skipped: ${missing})` : TITLE, () 
 
   afterAll(async () => {
     await Promise.allSettled(nodes.map((node) => node.stop()));
-    await Promise.allSettled([postgres?.stop(), nats?.stop()]);
+    await nats?.stop();
     removeDir(dir);
   });
 
@@ -248,14 +248,14 @@ describe.skipIf(missing)(missing ? `${TITLE} (skipped: ${missing})` : TITLE, () 
     const admin = new pg.Client({ connectionString: postgres.url('postgres') });
     await admin.connect();
     try {
-      await admin.query('ALTER DATABASE room ALLOW_CONNECTIONS false');
-      await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'room'`);
+      await admin.query(`ALTER DATABASE ${database} ALLOW_CONNECTIONS false`);
+      await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${database}'`);
       await expect(judy.send({ kind: 'room' }, 'into the void')).rejects.toMatchObject({ code: ErrorCode.INTERNAL });
       // Heartbeats pass meanwhile: each reads the newest message id from the database.
       await new Promise((resolve) => setTimeout(resolve, 3 * HEARTBEAT_MS));
       expect(judy.state).toBe('online');
     } finally {
-      await admin.query('ALTER DATABASE room ALLOW_CONNECTIONS true');
+      await admin.query(`ALTER DATABASE ${database} ALLOW_CONNECTIONS true`);
       await admin.end();
     }
     const back = await judy.send({ kind: 'room' }, 'back again');

@@ -4,7 +4,7 @@
  * with the reason printed, where namespaces cannot be created.
  */
 import { hostname } from 'node:os';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type TestContext, describe, it } from 'vitest';
 import type { NearbyRoom, Result, SessionView } from '../../src-shared/api.js';
 import { PROTOCOL_VERSION } from '../../src-shared/protocol/limits.js';
 import { MAX_NEARBY_ROOMS } from './browse.js';
@@ -16,66 +16,70 @@ if (unavailable) console.warn(`discovery tests skipped: ${unavailable}`);
 
 const FINGERPRINT = /^fingerprint ((?:[0-9A-F]{2}:){31}[0-9A-F]{2})$/;
 
-// Each test starts several node processes, slow to boot on a loaded machine.
-describe.skipIf(unavailable !== null)('rooms on a LAN of network namespaces', { timeout: 60_000 }, () => {
-  let lan: TestLan;
-  const dirs: string[] = [];
-  const dir = (): string => {
-    const made = tempDir('lanchat-discovery-');
-    dirs.push(made);
-    return made;
-  };
-
-  beforeEach(() => {
-    lan = createLan(4);
-  });
-  afterEach(async () => {
-    await lan.remove();
-    for (const made of dirs.splice(0)) removeDir(made);
-  });
-
+// Each test starts several node processes, slow to boot on a loaded machine. The tests run side by
+// side, each on a LAN of its own: they spend their time waiting for processes to boot and announce.
+describe.skipIf(unavailable !== null)('rooms on a LAN of network namespaces', { timeout: 60_000, concurrent: true }, () => {
   // Each machine is a namespace of its own, so these ports are free; distinct ones keep the
   // service instance names (machine name and port, and all test machines share one name) apart.
   let nextPort = 7101;
-  async function host(machine: number, args: string[]): Promise<{ process: LanProcess; port: number; fingerprint: string | null }> {
-    const process = lan.run(machine, 'src-main/cli/host.ts', ['--port', String(nextPort++), '--data', dir(), ...args]);
-    const [, port] = await process.waitLine(/^listening [\d.]+:(\d+)$/);
-    const security = await process.waitLine(/^fingerprint .*|^not encrypted.*/);
-    await process.waitLine(/^announced on the local network|^not announced/);
-    return { process, port: Number(port), fingerprint: FINGERPRINT.exec(security[0])?.[1] ?? null };
-  }
 
-  /** The app core watching from a machine, with the latest list it reported. */
-  function watcher(machine: number) {
-    const process = lan.run(machine, 'src-main/discovery/testing/watch-client.ts', [dir()]);
-    const latest = (): NearbyRoom[] => {
-      const line = process.lines.findLast((candidate) => candidate.startsWith('rooms '));
-      return line ? (JSON.parse(line.slice('rooms '.length)) as NearbyRoom[]) : [];
+  /** A LAN of four machines for one test, removed with its processes and folders when the test ends. */
+  function testLan(onTestFinished: TestContext['onTestFinished']) {
+    const lan: TestLan = createLan(4);
+    const dirs: string[] = [];
+    onTestFinished(async () => {
+      await lan.remove();
+      for (const made of dirs) removeDir(made);
+    });
+    const dir = (): string => {
+      const made = tempDir('lanchat-discovery-');
+      dirs.push(made);
+      return made;
     };
-    const until = async (what: string, check: (rooms: NearbyRoom[]) => boolean, timeoutMs = 20_000): Promise<NearbyRoom[]> => {
-      await process.waitLine(/^rooms /);
-      const deadline = Date.now() + timeoutMs;
-      while (!check(latest())) {
-        if (Date.now() > deadline) throw new Error(`no room list where ${what}; it printed:\n${process.lines.join('\n')}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      return latest();
-    };
-    const join = async (request: object): Promise<Result<SessionView>> => {
-      const from = process.lines.length;
-      process.write(`join ${JSON.stringify(request)}`);
-      const [line] = await process.waitLine(/^joined .*/, { from });
-      return JSON.parse(line.slice('joined '.length)) as Result<SessionView>;
-    };
-    /** Every list it reported, oldest first. */
-    const history = (): NearbyRoom[][] =>
-      process.lines.filter((line) => line.startsWith('rooms ')).map((line) => JSON.parse(line.slice('rooms '.length)) as NearbyRoom[]);
-    return { process, until, join, history };
+
+    async function host(machine: number, args: string[]): Promise<{ process: LanProcess; port: number; fingerprint: string | null }> {
+      const process = lan.run(machine, 'src-main/cli/host.ts', ['--port', String(nextPort++), '--data', dir(), ...args]);
+      const [, port] = await process.waitLine(/^listening [\d.]+:(\d+)$/);
+      const security = await process.waitLine(/^fingerprint .*|^not encrypted.*/);
+      await process.waitLine(/^announced on the local network|^not announced/);
+      return { process, port: Number(port), fingerprint: FINGERPRINT.exec(security[0])?.[1] ?? null };
+    }
+
+    /** The app core watching from a machine, with the latest list it reported. */
+    function watcher(machine: number) {
+      const process = lan.run(machine, 'src-main/discovery/testing/watch-client.ts', [dir()]);
+      const latest = (): NearbyRoom[] => {
+        const line = process.lines.findLast((candidate) => candidate.startsWith('rooms '));
+        return line ? (JSON.parse(line.slice('rooms '.length)) as NearbyRoom[]) : [];
+      };
+      const until = async (what: string, check: (rooms: NearbyRoom[]) => boolean, timeoutMs = 20_000): Promise<NearbyRoom[]> => {
+        await process.waitLine(/^rooms /);
+        const deadline = Date.now() + timeoutMs;
+        while (!check(latest())) {
+          if (Date.now() > deadline) throw new Error(`no room list where ${what}; it printed:\n${process.lines.join('\n')}`);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        return latest();
+      };
+      const join = async (request: object): Promise<Result<SessionView>> => {
+        const from = process.lines.length;
+        process.write(`join ${JSON.stringify(request)}`);
+        const [line] = await process.waitLine(/^joined .*/, { from });
+        return JSON.parse(line.slice('joined '.length)) as Result<SessionView>;
+      };
+      /** Every list it reported, oldest first. */
+      const history = (): NearbyRoom[][] =>
+        process.lines.filter((line) => line.startsWith('rooms ')).map((line) => JSON.parse(line.slice('rooms '.length)) as NearbyRoom[]);
+      return { process, until, join, history };
+    }
+
+    return { lan, dir, host, watcher };
   }
 
   const at = (rooms: NearbyRoom[], address: string, port: number) => rooms.find((room) => room.host === address && room.port === port);
 
-  it('a hosted room appears on another machine with its fields, rooms of one name are told apart, and one leaves when it stops', async () => {
+  it('a hosted room appears on another machine with its fields, rooms of one name are told apart, and one leaves when it stops', async ({ expect, onTestFinished }) => {
+    const { lan, host, watcher } = testLan(onTestFinished);
     const client = watcher(2);
     const [lab, plain] = await Promise.all([host(0, ['--room', 'Lab', '--access', 'approval']), host(0, ['--room', 'Lab', '--no-tls'])]);
     const rooms = await client.until('both rooms on machine 0 are listed', (list) => list.filter((room) => room.roomName === 'Lab').length === 2);
@@ -100,7 +104,8 @@ describe.skipIf(unavailable !== null)('rooms on a LAN of network namespaces', { 
     expect(at(after, lan.address(0), plain.port)).toBeDefined();
   });
 
-  it('a room hosted with --no-announce is not listed', async () => {
+  it('a room hosted with --no-announce is not listed', async ({ expect, onTestFinished }) => {
+    const { lan, host, watcher } = testLan(onTestFinished);
     const client = watcher(2);
     const hidden = await host(0, ['--room', 'Hidden', '--no-announce']);
     expect(hidden.process.lines).toContain('not announced: announcing is turned off for this room');
@@ -110,7 +115,8 @@ describe.skipIf(unavailable !== null)('rooms on a LAN of network namespaces', { 
     expect(rooms.map((room) => room.roomName)).toEqual(['Marker']);
   });
 
-  it('joining an impostor that announces the genuine fingerprint is refused; the genuine room joins and says it matched', async () => {
+  it('joining an impostor that announces the genuine fingerprint is refused; the genuine room joins and says it matched', async ({ expect, onTestFinished }) => {
+    const { lan, dir, host, watcher } = testLan(onTestFinished);
     const client = watcher(2);
     const genuine = await host(0, ['--room', 'Lab']);
     const impostor = lan.run(1, 'src-main/discovery/testing/impostor.ts', [dir(), 'Lab', genuine.fingerprint!]);
@@ -137,7 +143,8 @@ describe.skipIf(unavailable !== null)('rooms on a LAN of network namespaces', { 
     });
   });
 
-  it('a flood of announcements fills the list only up to its cap, and the watcher keeps working', async () => {
+  it('a flood of announcements fills the list only up to its cap, and the watcher keeps working', async ({ expect, onTestFinished }) => {
+    const { lan, host, watcher } = testLan(onTestFinished);
     const client = watcher(2);
     const flood = lan.run(1, 'src-main/discovery/testing/flood.ts', [String(MAX_NEARBY_ROOMS + 20)]);
     await flood.waitLine(/^flooding$/);
@@ -151,7 +158,8 @@ describe.skipIf(unavailable !== null)('rooms on a LAN of network namespaces', { 
     expect(Math.max(...client.history().map((list) => list.length))).toBe(MAX_NEARBY_ROOMS);
   }, 90_000);
 
-  it('npm run chat -- --discover lists the rooms found and exits', async () => {
+  it('npm run chat -- --discover lists the rooms found and exits', async ({ expect, onTestFinished }) => {
+    const { lan, host } = testLan(onTestFinished);
     const lab = await host(0, ['--room', 'Lab']);
     const discover = lan.run(2, 'src-main/cli/chat.ts', ['--discover', '--wait', '1']);
     expect(await discover.waitExit()).toBe(0);

@@ -1,7 +1,7 @@
 /**
  * The one helper of the store tests: the feature tests run once per backend (forEachBackend),
  * each test on a fresh real store: SQLite in a temporary folder, or a fresh PostgreSQL database
- * on a server started for the file (pg/testing.ts). `store` and `backend` are live bindings:
+ * on the run's server (pg/testing.ts). `store` and `backend` are live bindings:
  * importers see the store that reopen() puts in place.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect } from 'vitest';
+import { afterEach, beforeEach, describe, expect } from 'vitest';
 import { dmConversation, groupConversation, ROOM } from '../../src-shared/protocol/conversation.js';
 import { type ChatMessage } from '../../src-shared/protocol/objects.js';
 import { foldForSearch } from '../../src-shared/text.js';
 import { openPgStore } from './pg/open.js';
-import { postgresMissing, startPostgres, type PostgresServer } from './pg/testing.js';
+import { MIGRATED_TEMPLATE, postgresMissing, testPostgres, uniqueDatabaseName } from './pg/testing.js';
 import { readText } from './pg/text.js';
 import { openAsyncStore } from './async-store.js';
 import type { StoreOptions } from './store.js';
@@ -36,33 +36,21 @@ function open(options: StoreOptions = {}): Promise<AsyncStore> {
 
 /**
  * Runs `tests` (the file's describe blocks) once per backend, each test on a fresh store.
- * PostgreSQL: one server per file, one database per test, a copy of a migrated template.
+ * PostgreSQL: the run's server, one database per test, a copy of the migrated template.
  */
 export function forEachBackend(tests: (backend: Backend) => void): void {
   for (const name of ['sqlite', 'postgres'] as const) {
     const skip = name === 'postgres' && postgresMissing !== undefined;
     describe.skipIf(skip)(skip ? `on postgres (skipped: ${postgresMissing})` : `on ${name}`, () => {
-      let server: PostgresServer | undefined;
-      let databases = 0;
-      if (name === 'postgres') {
-        beforeAll(async () => {
-          server = await startPostgres();
-          await server.createDatabase('lanchat_template');
-          await (await openPgStore(server.url('lanchat_template'))).close();
-        }, 60_000);
-        afterAll(async () => {
-          await server?.stop();
-        });
-      }
       beforeEach(async () => {
         backend = name;
         if (name === 'sqlite') {
           dir = mkdtempSync(join(tmpdir(), 'lanchat-store-'));
           file = join(dir, 'data', 'chat.sqlite');
         } else {
-          const database = `test_${++databases}`;
-          await server!.createDatabase(database, 'lanchat_template');
-          databaseUrl = server!.url(database);
+          const database = uniqueDatabaseName('test');
+          await testPostgres().createDatabase(database, MIGRATED_TEMPLATE);
+          databaseUrl = testPostgres().url(database);
         }
         store = await open();
       });

@@ -12,9 +12,30 @@ import type { ServerFrame } from '../../src-shared/protocol/pushes.js';
 import { ChatClient, type ClientEvents, type ClientOptions } from '../client/client.js';
 import { type Host, type HostOptions, startHost } from '../core/host.js';
 import { FrameDecoder, encodeFrame } from '../net/frame.js';
+import { hashPassword } from '../server/password.js';
+import { openStore } from '../store/store.js';
+import { nameKey } from '../../src-shared/protocol/names.js';
+import { nameSkeleton } from '../../src-shared/text.js';
 
 /** Cheaper scrypt for tests that register many users; one test keeps the default. */
 export const TEST_PASSWORD_COST = 10;
+
+/**
+ * Accounts written into a host's data folder before the host starts, each with the password
+ * `${name}-secret` hashed at TEST_PASSWORD_COST (logins check a hash at the cost it was made with).
+ * A host process hashes registrations at the product's cost: seconds for a handful on a loaded machine.
+ */
+export async function seedUsers(dataDir: string, names: string[]): Promise<void> {
+  const store = openStore(join(dataDir, 'chat.sqlite'));
+  try {
+    for (const name of names) {
+      const passwordHash = await hashPassword(`${name}-secret`, TEST_PASSWORD_COST);
+      store.createUser({ name, nameKey: nameKey(name), skeleton: nameSkeleton(name), passwordHash, createdAt: Date.now() });
+    }
+  } finally {
+    store.close();
+  }
+}
 
 export function tempDir(prefix = 'lanchat-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));

@@ -9,15 +9,13 @@ import { StoreOpenError } from '../open.js';
 import type { AsyncStore, NewMessage, UserRow } from '../types.js';
 import { PG_LATEST_VERSION } from './migrations.js';
 import { openPgStore } from './open.js';
-import { postgresMissing, startPostgres, type PostgresServer } from './testing.js';
+import { postgresMissing, testPostgres, uniqueDatabaseName } from './testing.js';
 
-let server: PostgresServer;
-let databases = 0;
-
+/** An empty database: the schema tests need one that no store has migrated. */
 async function freshDatabase(): Promise<string> {
-  const name = `node_test_${++databases}`;
-  await server.createDatabase(name);
-  return server.url(name);
+  const name = uniqueDatabaseName('node_test');
+  await testPostgres().createDatabase(name);
+  return testPostgres().url(name);
 }
 
 async function query(url: string, text: string): Promise<void> {
@@ -31,13 +29,6 @@ async function query(url: string, text: string): Promise<void> {
 }
 
 describe.skipIf(postgresMissing !== undefined)(`the PostgreSQL store${postgresMissing ? ` (skipped: ${postgresMissing})` : ''}`, () => {
-  beforeAll(async () => {
-    server = await startPostgres();
-  }, 60_000);
-  afterAll(async () => {
-    await server?.stop();
-  });
-
   describe('with several nodes writing at once', () => {
     const NODES = 3;
     const BATCHES = 40;
@@ -218,7 +209,7 @@ describe.skipIf(postgresMissing !== undefined)(`the PostgreSQL store${postgresMi
     });
 
     it('says which database it cannot reach', async () => {
-      await expect(openPgStore(server.url('no_such_database'))).rejects.toThrow(/no_such_database/);
+      await expect(openPgStore(testPostgres().url('no_such_database'))).rejects.toThrow(/no_such_database/);
     });
   });
 });

@@ -3,14 +3,19 @@
  * temporary folder, listening on a free loopback port and a unix socket inside that folder,
  * trusting connections from this machine only. initdb and postgres refuse to run as root, so
  * when the tests run as root both run as the `postgres` system user, which owns the folder.
- * One cluster per test file (it starts in a second or two); each test gets a fresh database,
- * copied from a template (CREATE DATABASE ... TEMPLATE takes milliseconds).
+ * Under vitest one cluster serves the whole run (global-setup.ts starts it: a start takes seconds,
+ * and a file that started its own waited for it); test files reach it through `testPostgres()`
+ * and each test takes a fresh database of its own, named for its process, copied from the
+ * migrated template (CREATE DATABASE ... TEMPLATE takes milliseconds). Tests drop none: each DROP
+ * DATABASE waits for a checkpoint, which tripled a store test's time; the run's folder goes at its end,
+ * and a rerun in watch mode drops the last run's (dropTestDatabases).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import pg from 'pg';
 
 const BIN = '/usr/lib/postgresql/15/bin';
@@ -22,13 +27,69 @@ export const postgresMissing: string | undefined = existsSync(join(BIN, 'postgre
   ? undefined
   : `PostgreSQL 15 is not installed (${BIN}/postgres is absent; .ci/run installs the Debian package postgresql)`;
 
-export interface PostgresServer {
+/** The databases of a PostgreSQL server. */
+export interface PostgresDatabases {
   /** A connection URL for the named database, over loopback TCP. */
   url(database: string): string;
   /** Creates a database, a copy of `template` when given (which nobody may be connected to). */
   createDatabase(name: string, template?: string): Promise<void>;
-  /** Fast shutdown (open connections are ended), then the folder is removed. */
+}
+
+export interface PostgresServer extends PostgresDatabases {
+  /** The loopback TCP port it listens on. */
+  port: number;
+  /** Immediate shutdown (open connections are ended), then the folder is removed in the background. */
   stop(): Promise<void>;
+}
+
+/** Set by global-setup.ts to the port of the run's server. */
+export const POSTGRES_PORT_ENV = 'LANCHAT_TEST_POSTGRES_PORT';
+/** The run's template: a database global-setup.ts migrated to the latest schema. */
+export const MIGRATED_TEMPLATE = 'lanchat_template';
+
+/** The run's server (global-setup.ts started it): tests create and drop databases there, never stop it. */
+export function testPostgres(): PostgresDatabases {
+  const port = Number(process.env[POSTGRES_PORT_ENV]);
+  if (!port) throw new Error(`${POSTGRES_PORT_ENV} is not set: src-main/testing/global-setup.ts starts the tests' PostgreSQL server`);
+  return databases(port);
+}
+
+let names = 0;
+/** A database name no other test of the run takes: files run in several processes at once on one server. */
+export function uniqueDatabaseName(prefix: string): string {
+  return `${prefix}_${process.pid}_${++names}`;
+}
+
+function databases(port: number): PostgresDatabases {
+  const url = (database: string): string => `postgres://postgres@127.0.0.1:${port}/${database}`;
+  return {
+    url,
+    createDatabase: (name, template) =>
+      admin(port, async (client) => {
+        await client.query(`CREATE DATABASE "${name}"${template ? ` TEMPLATE "${template}"` : ''}`);
+      }),
+  };
+}
+
+async function admin(port: number, work: (client: pg.Client) => Promise<void>): Promise<void> {
+  const client = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:${port}/postgres` });
+  await client.connect();
+  try {
+    await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Drops every database but the template and PostgreSQL's own, ending the connections still open to them. */
+export function dropTestDatabases(server: PostgresServer): Promise<void> {
+  return admin(server.port, async (client) => {
+    const { rows } = await client.query<{ datname: string }>(
+      'SELECT datname FROM pg_database WHERE NOT datistemplate AND datname <> ALL($1)',
+      [['postgres', MIGRATED_TEMPLATE]],
+    );
+    for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+  });
 }
 
 /** Runs a PostgreSQL binary as the postgres user when we are root (it refuses root), as ourselves otherwise. */
@@ -72,10 +133,12 @@ export async function startPostgres(): Promise<PostgresServer> {
     chownSync(sockets, uid, gid);
   }
   const [initdb, initArgs] = asPostgres('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
-  const init = spawnSync(initdb, initArgs, { encoding: 'utf8', timeout: START_TIMEOUT_MS });
-  if (init.status !== 0) {
+  try {
+    // Not spawnSync: the global setup bundles the test scripts on this thread meanwhile.
+    await promisify(execFile)(initdb, initArgs, { timeout: START_TIMEOUT_MS });
+  } catch (error) {
     rmSync(dir, { recursive: true, force: true });
-    throw new Error(`initdb failed: ${init.stderr || init.error?.message}`);
+    throw new Error(`initdb failed: ${(error as { stderr?: string }).stderr || (error as Error).message}`);
   }
   // Another program may take the port between freePort and postgres binding it: postgres then
   // exits, and starts again on another. Readiness is asked through our own unix socket, so it is
@@ -95,36 +158,20 @@ export async function startPostgres(): Promise<PostgresServer> {
   // If the test process ends without afterAll (a crash), the server goes with it.
   const killOnExit = (): void => void child.kill('SIGQUIT');
   process.once('exit', killOnExit);
-  const url = (database: string): string => `postgres://postgres@127.0.0.1:${port}/${database}`;
 
   const stop = async (): Promise<void> => {
     process.off('exit', killOnExit);
-    child.kill('SIGINT');
+    // Immediate shutdown: the data is thrown away, so the shutdown checkpoint would only cost time.
+    child.kill('SIGQUIT');
     if (!(await exited(child, STOP_TIMEOUT_MS))) {
       child.kill('SIGKILL');
       await exited(child, STOP_TIMEOUT_MS);
     }
-    rmSync(dir, { recursive: true, force: true });
+    // A file per table of every database the tests made: seconds to remove, which nothing waits for.
+    spawn('rm', ['-rf', dir], { detached: true, stdio: 'ignore' }).unref();
   };
 
-  const admin = async <T>(work: (client: pg.Client) => Promise<T>): Promise<T> => {
-    const client = new pg.Client({ connectionString: url('postgres') });
-    await client.connect();
-    try {
-      return await work(client);
-    } finally {
-      await client.end();
-    }
-  };
-
-  return {
-    url,
-    createDatabase: (name, template) =>
-      admin(async (client) => {
-        await client.query(`CREATE DATABASE "${name}"${template ? ` TEMPLATE "${template}"` : ''}`);
-      }),
-    stop,
-  };
+  return { ...databases(port), port, stop };
 }
 
 /** Starts postgres on `port` and waits until it answers on its unix socket, or has exited. */
