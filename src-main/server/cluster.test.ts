@@ -209,6 +209,32 @@ describe.skipIf(natsMissing)(natsMissing ? `${TITLE} (skipped: ${natsMissing})` 
     expect(texts(bob)).toEqual([long]);
   });
 
+  it('keeps later pushes back until a read-back range is written to every session, so no session gets it out of order', async () => {
+    const [a, b] = await cluster(2);
+    const alice = await user(a!, 'alice');
+    const bob = await user(b!, 'bob');
+    const carol = await user(b!, 'carol');
+    // b reads each user's log slowly from now on: the read-back of the lost push takes a while per user.
+    const events = b!.store.events.bind(b!.store);
+    let readBackBegun: () => void = () => undefined;
+    const begun = new Promise<void>((resolve) => (readBackBegun = resolve));
+    b!.store.events = async (...args) => {
+      readBackBegun();
+      await pause(300);
+      return events(...args);
+    };
+    const long = '€'.repeat(8000);
+    expect(await alice.request('send', { clientMsgId: 'lost', to: { kind: 'room' }, text: long })).toMatchObject({ ok: true });
+    expect(await alice.request('send', { clientMsgId: 'one', to: { kind: 'room' }, text: 'one' })).toMatchObject({ ok: true });
+    await begun;
+    // Pushed while b reads bob's log, before carol's.
+    expect(await alice.request('send', { clientMsgId: 'two', to: { kind: 'room' }, text: 'two' })).toMatchObject({ ok: true });
+    for (const peer of [bob, carol]) {
+      await peer.waitFrame((frame) => frame.type === 'message' && frame.message.text === 'two', 5000);
+      expect(texts(peer).map((text) => (text === long ? 'the lost one' : text))).toEqual(['the lost one', 'one', 'two']);
+    }
+  });
+
   it('lets a client move to another node when its node stops mid-burst, with nothing lost or twice', async () => {
     const [a, b, c] = await cluster(3);
     const alternates = [b!, c!].map((node) => ({ host: '127.0.0.1', port: node.port }));
