@@ -235,6 +235,29 @@ describe.skipIf(natsMissing)(natsMissing ? `${TITLE} (skipped: ${natsMissing})` 
     }
   });
 
+  it('reads a read-back range again whole when reading it failed partway, and every session gets it once, in order', async () => {
+    const [a, b] = await cluster(2);
+    const alice = await user(a!, 'alice');
+    const bob = await user(b!, 'bob');
+    const carol = await user(b!, 'carol');
+    // The first read-back's second user's log cannot be read (the database failed a moment).
+    const events = b!.store.events.bind(b!.store);
+    let reads = 0;
+    b!.store.events = async (...args) => {
+      reads += 1;
+      if (reads === 2) throw new Error('the database went away for a moment');
+      return events(...args);
+    };
+    const long = '€'.repeat(8000);
+    expect(await alice.request('send', { clientMsgId: 'lost', to: { kind: 'room' }, text: long })).toMatchObject({ ok: true });
+    expect(await alice.request('send', { clientMsgId: 'after', to: { kind: 'room' }, text: 'after' })).toMatchObject({ ok: true });
+    for (const peer of [bob, carol]) {
+      await peer.waitFrame((frame) => frame.type === 'message' && frame.message.text === 'after', 5000);
+      expect(texts(peer).map((text) => (text === long ? 'the lost one' : text))).toEqual(['the lost one', 'after']);
+    }
+    expect(b!.logs.some((entry) => entry.event === 'events not read back for the bus')).toBe(true);
+  });
+
   it('lets a client move to another node when its node stops mid-burst, with nothing lost or twice', async () => {
     const [a, b, c] = await cluster(3);
     const alternates = [b!, c!].map((node) => ({ host: '127.0.0.1', port: node.port }));

@@ -78,8 +78,8 @@ export class Roster {
   /** The newest event id in the database at the last heartbeat: pushed up to even when nothing newer comes. */
   private storedUpTo = 0;
   private gapTimer: NodeJS.Timeout | null = null;
-  /** While fillGap writes a range, nothing after it is released (see fillGap). */
-  private filling = false;
+  /** A read-back under way: its range, and the users whose part of it is not written yet (see fillGap). */
+  private fill: { first: number; end: number; users: number[] } | null = null;
   private closed = false;
 
   constructor(
@@ -288,7 +288,7 @@ export class Roster {
 
   /** Runs what waits for the next ids in order; gives a missing one GAP_WAIT_MS. */
   private release(): void {
-    if (this.nextEventId === 0 || this.filling) return;
+    if (this.nextEventId === 0 || this.fill) return;
     for (let waiting = this.held.get(this.nextEventId); waiting; waiting = this.held.get(this.nextEventId)) {
       this.held.delete(this.nextEventId);
       this.nextEventId += 1;
@@ -309,30 +309,29 @@ export class Roster {
    */
   private async fillGap(): Promise<void> {
     this.gapTimer = null;
-    const first = this.nextEventId;
-    const end = Math.min(this.held.size > 0 ? Math.min(...this.held.keys()) : this.storedUpTo + 1, first + GAP_BATCH);
-    if (end <= first) return;
-    // From here the range is this fill's: a push of it that comes meanwhile is not written twice, and
-    // later ones wait until every user's part of it is written (a client drops an event older than one it
-    // has, so a push overtaking the fill while it reads the next user's log would lose that user the range).
-    this.nextEventId = end;
-    this.filling = true;
-    try {
-      for (const userId of [...this.online.keys()]) {
-        const { events } = await this.store.events(userId, first - 1, end - first);
-        for (const event of events) {
-          if (event.eventId >= end) break;
-          const frame: PushFrame = event.kind === 'message' ? { type: 'message', message: event.message, eventId: event.eventId } : { type: 'event', event };
-          this.writeTo([userId], () => encodeFrame(frame), event.kind === 'message' ? event.message.id : 0);
-        }
-      }
-    } catch (error) {
-      // Read again whole next time: a user written to already drops what it has.
-      this.nextEventId = first;
-      throw error;
-    } finally {
-      this.filling = false;
+    if (!this.fill) {
+      const first = this.nextEventId;
+      const end = Math.min(this.held.size > 0 ? Math.min(...this.held.keys()) : this.storedUpTo + 1, first + GAP_BATCH);
+      if (end <= first) return;
+      // From here the range is this fill's: a push of it that comes meanwhile is not written twice, and later
+      // ones wait until every user's part of it is written (a client drops an event older than one it has, so a
+      // push overtaking the fill while it reads the next user's log would lose that user the range). A read
+      // that fails leaves the fill where it was, to go on with the same users next time.
+      this.nextEventId = end;
+      this.fill = { first, end, users: [...this.online.keys()] };
     }
+    const fill = this.fill;
+    for (let userId = fill.users[0]; userId !== undefined; userId = fill.users[0]) {
+      const { events } = await this.store.events(userId, fill.first - 1, fill.end - fill.first);
+      for (const event of events) {
+        if (event.eventId >= fill.end) break;
+        const frame: PushFrame = event.kind === 'message' ? { type: 'message', message: event.message, eventId: event.eventId } : { type: 'event', event };
+        this.writeTo([userId], () => encodeFrame(frame), event.kind === 'message' ? event.message.id : 0);
+      }
+      fill.users.shift();
+    }
+    this.fill = null;
+    const { first, end } = fill;
     this.log.warn('events read back for the bus', { from: first, to: end - 1 });
     const more = this.held.size > 0 ? !this.held.has(this.nextEventId) : this.storedUpTo >= this.nextEventId;
     if (more) this.fillGapIn(0);
