@@ -20,6 +20,8 @@ import { ChatServer } from './server.js';
 const HEARTBEAT_MS = 300;
 /** The NATS server's largest message in these tests: a long enough message text does not fit. */
 const MAX_PAYLOAD = 16 * 1024;
+/** A room message whose push does not fit NATS: the other nodes must read it back from the database. */
+const TOO_LONG_FOR_NATS = '€'.repeat(8000);
 
 interface Node {
   server: ChatServer;
@@ -201,61 +203,58 @@ describe.skipIf(natsMissing)(natsMissing ? `${TITLE} (skipped: ${natsMissing})` 
     const [a, b] = await cluster(2);
     const alice = await user(a!, 'alice');
     const bob = await user(b!, 'bob');
-    const long = '€'.repeat(8000);
-    expect(Buffer.byteLength(long)).toBeGreaterThan(MAX_PAYLOAD);
-    expect(await alice.request('send', { clientMsgId: 'long', to: { kind: 'room' }, text: long })).toMatchObject({ ok: true });
+    expect(Buffer.byteLength(TOO_LONG_FOR_NATS)).toBeGreaterThan(MAX_PAYLOAD);
+    expect(await alice.request('send', { clientMsgId: 'long', to: { kind: 'room' }, text: TOO_LONG_FOR_NATS })).toMatchObject({ ok: true });
     expect(a!.logs.some((entry) => entry.event === 'bus publish failed' && entry.level === 'error')).toBe(true);
-    await bob.waitFrame((frame) => frame.type === 'message' && frame.message.text === long, 5000);
-    expect(texts(bob)).toEqual([long]);
+    await bob.waitFrame((frame) => frame.type === 'message' && frame.message.text === TOO_LONG_FOR_NATS, 5000);
+    expect(texts(bob)).toEqual([TOO_LONG_FOR_NATS]);
   });
 
-  it('keeps later pushes back until a read-back range is written to every session, so no session gets it out of order', async () => {
+  /**
+   * alice on one node; bob and carol on another, whose reads of a user's log go through `wrap` from
+   * now on; alice's first message does not fit NATS, so that node reads it back for both of them.
+   */
+  async function readBack(wrap: (events: AsyncStore['events']) => AsyncStore['events']) {
     const [a, b] = await cluster(2);
     const alice = await user(a!, 'alice');
-    const bob = await user(b!, 'bob');
-    const carol = await user(b!, 'carol');
-    // b reads each user's log slowly from now on: the read-back of the lost push takes a while per user.
-    const events = b!.store.events.bind(b!.store);
+    const readers = [await user(b!, 'bob'), await user(b!, 'carol')];
+    b!.store.events = wrap(b!.store.events.bind(b!.store));
+    expect(await alice.request('send', { clientMsgId: 'lost', to: { kind: 'room' }, text: TOO_LONG_FOR_NATS })).toMatchObject({ ok: true });
+    return { alice, readers, node: b! };
+  }
+  /** The room messages a reader was given, in order, once `last` has come. */
+  async function readTexts(peer: RawPeer, last: string): Promise<string[]> {
+    await peer.waitFrame((frame) => frame.type === 'message' && frame.message.text === last, 5000);
+    return texts(peer).map((text) => (text === TOO_LONG_FOR_NATS ? 'the lost one' : text));
+  }
+
+  it('keeps later pushes back until a read-back range is written to every session, so no session gets it out of order', async () => {
     let readBackBegun: () => void = () => undefined;
     const begun = new Promise<void>((resolve) => (readBackBegun = resolve));
-    b!.store.events = async (...args) => {
+    // Each log read is slow: the read-back takes a while per user.
+    const { alice, readers } = await readBack((events) => async (...args) => {
       readBackBegun();
       await pause(300);
       return events(...args);
-    };
-    const long = '€'.repeat(8000);
-    expect(await alice.request('send', { clientMsgId: 'lost', to: { kind: 'room' }, text: long })).toMatchObject({ ok: true });
+    });
     expect(await alice.request('send', { clientMsgId: 'one', to: { kind: 'room' }, text: 'one' })).toMatchObject({ ok: true });
     await begun;
-    // Pushed while b reads bob's log, before carol's.
+    // Pushed while the node reads bob's log, before carol's.
     expect(await alice.request('send', { clientMsgId: 'two', to: { kind: 'room' }, text: 'two' })).toMatchObject({ ok: true });
-    for (const peer of [bob, carol]) {
-      await peer.waitFrame((frame) => frame.type === 'message' && frame.message.text === 'two', 5000);
-      expect(texts(peer).map((text) => (text === long ? 'the lost one' : text))).toEqual(['the lost one', 'one', 'two']);
-    }
+    for (const peer of readers) expect(await readTexts(peer, 'two')).toEqual(['the lost one', 'one', 'two']);
   });
 
-  it('reads a read-back range again whole when reading it failed partway, and every session gets it once, in order', async () => {
-    const [a, b] = await cluster(2);
-    const alice = await user(a!, 'alice');
-    const bob = await user(b!, 'bob');
-    const carol = await user(b!, 'carol');
-    // The first read-back's second user's log cannot be read (the database failed a moment).
-    const events = b!.store.events.bind(b!.store);
+  it('goes on with the users not served yet when a read-back fails partway, and every session gets the range once, in order', async () => {
+    // The read-back's second log read fails (the database went away for a moment).
     let reads = 0;
-    b!.store.events = async (...args) => {
+    const { alice, readers, node } = await readBack((events) => async (...args) => {
       reads += 1;
       if (reads === 2) throw new Error('the database went away for a moment');
       return events(...args);
-    };
-    const long = '€'.repeat(8000);
-    expect(await alice.request('send', { clientMsgId: 'lost', to: { kind: 'room' }, text: long })).toMatchObject({ ok: true });
+    });
     expect(await alice.request('send', { clientMsgId: 'after', to: { kind: 'room' }, text: 'after' })).toMatchObject({ ok: true });
-    for (const peer of [bob, carol]) {
-      await peer.waitFrame((frame) => frame.type === 'message' && frame.message.text === 'after', 5000);
-      expect(texts(peer).map((text) => (text === long ? 'the lost one' : text))).toEqual(['the lost one', 'after']);
-    }
-    expect(b!.logs.some((entry) => entry.event === 'events not read back for the bus')).toBe(true);
+    for (const peer of readers) expect(await readTexts(peer, 'after')).toEqual(['the lost one', 'after']);
+    expect(node.logs.some((entry) => entry.event === 'events not read back for the bus')).toBe(true);
   });
 
   it('lets a client move to another node when its node stops mid-burst, with nothing lost or twice', async () => {
