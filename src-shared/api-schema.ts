@@ -68,7 +68,7 @@ const hostPort = z
   .refine((port) => port === 0 || (port >= 1024 && port <= 65535), 'a port is 0 (any free port) or 1024 to 65535');
 
 /** How many more addresses of one room (its other nodes) a join may name. */
-export const MAX_ALTERNATES = 8;
+const MAX_ALTERNATES = 8;
 const serverAddress = z.strictObject({ host: hostName, port: joinPort });
 
 export const settingsSchema = z.strictObject({

@@ -106,7 +106,7 @@ const ENDED_BY_HOST = new Set<string>([ErrorCode.KICKED, ErrorCode.BANNED, Error
  * host was down would otherwise keep everyone away for up to backoffMaxMs after it is back. The
  * jitter of every wait still spreads a room's clients over it.
  */
-export const RESTART_RETRY_WINDOW_MS = 10_000;
+const RESTART_RETRY_WINDOW_MS = 10_000;
 
 /** Largest frame the client accepts: a page of 8000-character messages can be megabytes. */
 const MAX_INCOMING_FRAME_BYTES = 64 * 1024 * 1024;
