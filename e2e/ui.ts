@@ -2,27 +2,11 @@
  * What a person does in the UI, spelled with roles and accessible names only,
  * so the specs read like the steps a user takes.
  */
-import { createServer } from 'node:net';
 import { type Locator, type Page, expect } from '@playwright/test';
 
 export const PASSWORD = 'correct horse';
 
-/**
- * A port free on loopback right now, so a host can restart on the same one. Taken below
- * Linux's ephemeral range (32768+): the system hands those to outgoing connections, which
- * could grab the port between this check and the host binding it.
- */
-export async function freePort(): Promise<number> {
-  for (;;) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
-    const free = await new Promise<boolean>((resolve) => {
-      const probe = createServer();
-      probe.once('error', () => resolve(false));
-      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-    });
-    if (free) return port;
-  }
-}
+export { freePort } from '../src-main/testing/ports.js';
 
 async function fillRoomForm(page: Page, tab: 'Host room' | 'Join room', place: string, port: number, name: string, password: string) {
   await page.getByRole('tab', { name: tab }).click();

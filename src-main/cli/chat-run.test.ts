@@ -1,8 +1,8 @@
 /** The terminal client run in-process against real hosts: pinning, plain TCP consent, errors, piped input. */
 import { readFileSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { freePort } from '../testing/ports.js';
 import { Room, useRoom } from '../testing/room.js';
 import { collectMessages, waitFor } from '../testing/harness.js';
 import { runChat } from './chat-run.js';
@@ -63,20 +63,13 @@ function chat(args: string[], input: string[] | null = null): Run {
 
 const pinsFile = (): string => join(room.dir, 'pins.json');
 
-/** A loopback port nothing listens on (just released). */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 const server = (): string => `127.0.0.1:${room.port}`;
 const login = (user: string): string[] => ['--server', server(), '--user', user, '--password', `${user}-pw`];
 
 describe('pinning', () => {
   it('trusts the first fingerprint, pins it, and refuses a changed one unless --fingerprint names it', async () => {
-    const genuine = (await room.start()).fingerprint!;
+    // Not on port 0: an impostor takes the port over below, and no other test's connection may meanwhile.
+    const genuine = (await room.start({ port: await freePort() })).fingerprint!;
     const first = chat(login('alice'), []);
     expect(await first.exit).toBe(0);
     expect(first.lines).toContain(`fingerprint ${genuine}`);

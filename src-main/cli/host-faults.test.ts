@@ -11,6 +11,7 @@ import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import type { ChatClient } from '../client/client.js';
 import { openStore } from '../store/store.js';
 import { login, removeDir, seedUsers, tempDir, waitFor } from '../testing/harness.js';
+import { freePort } from '../testing/ports.js';
 import { CliProcess } from '../testing/process.js';
 
 /** A headless host on 127.0.0.1, where these tests register their users from one address at once. */
@@ -39,8 +40,10 @@ describe('kill -9 of the host in the middle of a burst', () => {
     const perSender = 100;
     const names = [...Array(senders).keys()].map((i) => `user${i}`);
     await seedUsers(dir, names);
-    const first = startHostProcess(['--port', '0', '--data', dir]);
-    const port = await first.port();
+    // Not port 0: the restart needs a port that no other test's connection can take meanwhile.
+    const port = await freePort();
+    const first = startHostProcess(['--port', String(port), '--data', dir]);
+    await first.port();
 
     const users = await Promise.all(names.map((name) => login({ address: { port } }, name)));
     clients.push(...users);

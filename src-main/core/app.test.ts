@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AppEvent, SessionView } from '../../src-shared/api.js';
 import { TEST_PASSWORD_COST, removeDir, tempDir } from '../testing/harness.js';
+import { freePort } from '../testing/ports.js';
 import { AppCore } from './app.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -44,15 +45,6 @@ function unwrap<T>(result: { ok: true; value: T } | { ok: false; error: { code: 
 
 async function hostRoom(core: AppCore, name = 'alice', password = 'alice-secret'): Promise<SessionView> {
   return unwrap(await core.host({ roomName: 'Lab', port: 0, name, password }));
-}
-
-/** A port nothing listens on: bound once by the system, then released. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe('AppCore', () => {

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AppEvent, Result, SessionView } from '../../src-shared/api.js';
 import type { ChatMessage, GroupInfo, UserInfo } from '../../src-shared/protocol/objects.js';
 import { TEST_PASSWORD_COST, removeDir, tempDir, waitFor } from '../testing/harness.js';
-import { freePort } from '../testing/nats.js';
+import { freePort } from '../testing/ports.js';
 import { AppCore } from './app.js';
 import { ResumingCore } from './resume.js';
 
@@ -149,7 +149,8 @@ describe('automatic sign-in', () => {
   it('restarts the hosted room and rejoins it as its host', async () => {
     const dir = profile();
     let alice = startApp(dir);
-    const hosted = await alice.call<SessionView>('host', { roomName: 'Lab', port: 0, name: 'alice', password: PASSWORD });
+    // Not port 0: the restart binds the same port, which no other test's connection may take meanwhile.
+    const hosted = await alice.call<SessionView>('host', { roomName: 'Lab', port: await freePort(), name: 'alice', password: PASSWORD });
     await alice.call('send', { kind: 'room' }, 'kept in the room');
     await waitFor(() => alice.events.some((e) => e.type === 'outbox' && e.status === 'sent'));
     await alice.stop();
@@ -257,7 +258,8 @@ describe('automatic sign-in to a host that is not up yet', () => {
     const aliceDir = profile();
     const bobDir = profile();
     const alice = startApp(aliceDir);
-    const { port } = (await alice.call<SessionView>('host', { roomName: 'Lab', port: 0, name: 'alice', password: PASSWORD })).hosting!;
+    const hosting = { roomName: 'Lab', port: await freePort(), name: 'alice', password: PASSWORD };
+    const { port } = (await alice.call<SessionView>('host', hosting)).hosting!;
     const bob = startApp(bobDir);
     await bob.call('join', { host: '127.0.0.1', port, name: 'bob', password: PASSWORD });
     await before?.(bob);

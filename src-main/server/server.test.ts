@@ -3,6 +3,7 @@ import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { PROTOCOL_VERSION } from '../../src-shared/protocol/limits.js';
 import { type RawPeer, collectMessages, login, nextEvent, waitFor } from '../testing/harness.js';
 import { startPinger } from '../testing/pinger.js';
+import { freePort } from '../testing/ports.js';
 import { useRoom } from '../testing/room.js';
 
 const room = useRoom({ start: {} });
@@ -103,6 +104,8 @@ describe('bad input', () => {
 
 describe('restart', () => {
   it('keeps accounts, groups and history, and clients reconnect without loss or duplicates', async () => {
+    // Not on port 0: the host comes back on its port, which no other test's connection may take meanwhile.
+    await room.restart({ port: await freePort() });
     const alice = await room.user('alice');
     const bob = await room.user('bob');
     const { group } = await alice.request('groupCreate', { name: 'Keepers', members: ['bob'] });

@@ -4,25 +4,14 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from './ports.js';
 
 const NATS_SERVER = spawnSync('sh', ['-c', 'command -v nats-server'], { encoding: 'utf8' }).stdout.trim();
 const START_TIMEOUT_MS = 10_000;
 
 /** Why NATS tests cannot run here, or undefined when they can. */
 export const natsMissing: string | undefined = NATS_SERVER ? undefined : 'nats-server is not installed (.ci/run installs the Debian package nats-server)';
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 export class NatsServer {
   private child: ChildProcess | null = null;

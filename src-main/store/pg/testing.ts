@@ -12,11 +12,11 @@
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { freePort } from '../../testing/ports.js';
 
 const BIN = '/usr/lib/postgresql/15/bin';
 const START_TIMEOUT_MS = 30_000;
@@ -97,17 +97,6 @@ function asPostgres(binary: string, args: string[]): [string, string[]] {
   if (process.getuid?.() !== 0) return [join(BIN, binary), args];
   // setpriv execs the binary itself, so signals sent to the child reach postgres directly.
   return ['setpriv', ['--reuid=postgres', '--regid=postgres', '--init-groups', '--', join(BIN, binary), ...args]];
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function exited(child: ChildProcess, timeoutMs: number): Promise<boolean> {
