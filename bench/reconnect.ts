@@ -3,66 +3,77 @@
  * while a few send; the host process is stopped and started again on the same port
  * and data. Every client must be back and hold every message exactly once.
  * Where the time after the restart goes is printed per phase (see `Phases`).
+ * The clients live in worker threads (bench/reconnect-clients.ts): in one event loop, 1,000 TLS
+ * clients' handshakes held it for seconds at a time, and every client's timers and reads with it.
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { ChatClient } from '../src-main/client/client.js';
-import { type Result, percentile, transport, removeDir, round, seedDataDir, serverFigures, sleep, spawnServer, tempDataDir, until } from './common.js';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { type Result, percentile, transport, removeDir, round, seedDataDir, serverFigures, sleep, spawnServer, tempDataDir } from './common.js';
+import type { CaughtUp, ClientsCommand, ClientsData, WayBack } from './reconnect-clients.js';
 
 export interface ReconnectOptions {
   clients: number;
   senders: number;
+  /** Worker threads holding the clients. */
+  threads?: number;
 }
 
 const SEND_EVERY_MS = 50;
+/** How long every client has to be back online, then to hold every acknowledged message. */
+const WAIT_MS = 30_000;
+/** Threads holding the clients by default: more loops than cores, so one loop's handshakes hold fewer clients' timers. */
+const THREADS = 4;
 
-/**
- * One client's way back after the restart, in ms since the restart began: when the attempt that
- * succeeded began (its back-off over), when its socket was open (TCP, TLS handshake, pin checked),
- * when the host answered its login (after `hello`), when it was online (caught up); and how many
- * of its attempts the host was already listening for and that failed.
- */
-interface WayBack {
-  attemptAt: number;
-  openAt: number;
-  loginAt: number;
-  onlineAt: number;
-  failedWhileListening: number;
-  /** The code of its last failed attempt, if any. */
-  lastFailure?: string;
+const now = (): number => performance.timeOrigin + performance.now();
+
+type Command = ClientsCommand extends infer C ? (C extends { id: number } ? Omit<C, 'id'> : never) : never;
+
+/** A worker thread with its share of the clients, and its commands as calls. */
+interface Clients {
+  ask<T = void>(command: Command): Promise<T>;
+  worker: Worker;
 }
 
 /**
- * Times the client's steps by wrapping its private `openAny` and `rpc.call`: the product has no
- * hook for them and needs none. `now()` is ms since the restart, `listening()` whether the new host is up.
+ * The worker registers tsx's loader itself before it imports its TypeScript: `--import` in a
+ * worker's execArgv does not take effect in Node 20 (as in src-main/store/search-pool.ts).
  */
-function traceWayBack(client: ChatClient, now: () => number, listening: () => boolean): WayBack {
-  const way: WayBack = { attemptAt: NaN, openAt: NaN, loginAt: NaN, onlineAt: NaN, failedWhileListening: 0 };
-  const steps = client as unknown as {
-    openAny(): Promise<unknown>;
-    rpc: { call(connection: unknown, type: string, ...rest: unknown[]): Promise<unknown> };
+function startClients(data: ClientsData): Clients {
+  const tsxApi = join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/esm/api/index.mjs');
+  const source = new URL('./reconnect-clients.ts', import.meta.url).href;
+  const bootstrap = `import(${JSON.stringify(pathToFileURL(tsxApi).href)})
+    .then(({ register }) => { register(); return import(${JSON.stringify(source)}); })`;
+  const worker = new Worker(bootstrap, { eval: true, workerData: data });
+  const waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  let next = 0;
+  /** Why the worker is gone, once it is: what was asked of it, or is asked later, fails with that. */
+  let gone: Error | null = null;
+  worker.on('message', ({ id, result, error }: { id: number; result?: unknown; error?: string }) => {
+    const call = waiting.get(id)!;
+    waiting.delete(id);
+    if (error === undefined) call.resolve(result);
+    else call.reject(new Error(error));
+  });
+  const fail = (error: Error): void => {
+    gone ??= error;
+    for (const call of waiting.values()) call.reject(gone);
+    waiting.clear();
   };
-  const openAny = steps.openAny.bind(client);
-  steps.openAny = async () => {
-    way.attemptAt = now();
-    const upAlready = listening();
-    try {
-      const opened = await openAny();
-      way.openAt = now();
-      return opened;
-    } catch (error) {
-      if (upAlready) way.failedWhileListening += 1;
-      way.lastFailure = (error as { code?: string }).code ?? String(error);
-      throw error;
-    }
+  worker.on('error', fail);
+  worker.on('exit', (code) => fail(new Error(`a client thread exited with ${code}`)));
+  return {
+    worker,
+    ask: <T>(command: Command) =>
+      new Promise<T>((resolve, reject) => {
+        if (gone) return reject(gone);
+        const id = next++;
+        waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
+        worker.postMessage({ ...command, id });
+      }),
   };
-  const call = steps.rpc.call.bind(steps.rpc);
-  steps.rpc.call = (connection, type, ...rest) => {
-    const answered = call(connection, type, ...rest);
-    if (type === 'login') answered.then(() => (way.loginAt = now()), () => undefined);
-    return answered;
-  };
-  client.on('online', () => (way.onlineAt = now()));
-  return way;
 }
 
 /** p50 and max of one phase over every client, and that phase of the client that came back last, in s. */
@@ -91,118 +102,69 @@ export async function reconnect(options: ReconnectOptions): Promise<Result> {
   const accounts = await seedDataDir(dataDir, options.clients);
   let server = await spawnServer('host.ts', ['--data', dataDir]);
   const port = server.port;
-  const clients = accounts.map(
-    (account) =>
-      new ChatClient({
-        host: '127.0.0.1',
-        port,
-        name: account.name,
-        token: account.token,
-        tls: transport.tls,
-        backoffMinMs: 200,
-        backoffMaxMs: 2000,
-      }),
+  const threads = Math.min(options.threads ?? THREADS, accounts.length);
+  const share = Math.ceil(accounts.length / threads);
+  // The senders are the first accounts, all in the first thread, which alone knows what was acknowledged.
+  const groups = Array.from({ length: threads }, (_, index) =>
+    startClients({
+      accounts: accounts.slice(index * share, (index + 1) * share),
+      port,
+      tls: transport.tls,
+      senders: index === 0 ? options.senders : 0,
+      sendEveryMs: SEND_EVERY_MS,
+    }),
   );
-  /** Per client, how many times each (sender, clientMsgId) arrived. */
-  const received = clients.map(() => new Map<string, number>());
-  clients.forEach((client, index) => {
-    client.on('message', (message) => {
-      const key = `${message.from}/${message.clientMsgId}`;
-      received[index]!.set(key, (received[index]!.get(key) ?? 0) + 1);
-    });
-  });
-  let restartedAt = NaN;
-  let listenedAt = Infinity;
-  const sinceRestart = (): number => performance.now() - restartedAt;
-  const ways = clients.map((client) => traceWayBack(client, sinceRestart, () => sinceRestart() >= listenedAt));
-  const acknowledged: string[] = [];
-  const sends: Promise<unknown>[] = [];
-  let sending = true;
-  let sendLoop: NodeJS.Timeout | undefined;
+  const all = <T = void>(command: Command): Promise<T[]> => Promise.all(groups.map((group) => group.ask<T>(command)));
   try {
-    for (let start = 0; start < clients.length; start += 100) await Promise.all(clients.slice(start, start + 100).map((client) => client.connect()));
-    const senders = clients.slice(0, options.senders);
-    let counter = 0;
-    sendLoop = setInterval(() => {
-      if (!sending) return;
-      for (const [index, sender] of senders.entries()) {
-        // By account name: while the host restarts a client has no session.
-        const clientMsgId = `${accounts[index]!.name}-${counter}`;
-        sends.push(
-          sender.send({ kind: 'room' }, `tick ${counter}`, clientMsgId).then((message) => {
-            acknowledged.push(`${message.from}/${message.clientMsgId}`);
-          }),
-        );
-      }
-      counter += 1;
-    }, SEND_EVERY_MS);
+    await all({ kind: 'connect' });
+    await groups[0]!.ask({ kind: 'startSending' });
     // The steady chat alone (SEND_EVERY_MS to every client) costs the host this much CPU per second.
     const steadyFrom = { at: performance.now(), cpu: server.cpuSeconds() };
     await sleep(1000);
     const steadyCpuPerS = (server.cpuSeconds() - steadyFrom.cpu) / ((performance.now() - steadyFrom.at) / 1000);
 
-    restartedAt = performance.now();
-    // The load generator's own CPU (1,000 TLS clients in this process): at the recovery's pace, it competes with the host for the cores.
+    const restartedAt = now();
+    await all({ kind: 'restarting', at: restartedAt });
+    // The load generator's own CPU (every thread of this process): at the recovery's pace, it competes with the host for the cores.
     const benchCpuBefore = process.cpuUsage();
-    // How late the load generator's own timers ran (a client's back-off among them): its loop is busy with the other clients.
     const benchLoop = monitorEventLoopDelay({ resolution: 10 });
     benchLoop.enable();
     await server.stop();
-    const stoppedAfter = sinceRestart() / 1000;
+    const stoppedAfter = (now() - restartedAt) / 1000;
     server = await spawnServer('host.ts', ['--data', dataDir, '--port', String(port)]);
-    listenedAt = sinceRestart();
+    const listenedAt = now();
+    await all({ kind: 'listening', at: listenedAt });
     await server.probe!.reset();
     const cpuBefore = server.cpuSeconds();
-    await until(() => clients.every((client) => client.state === 'online'), 30_000, 'every client back online').catch((error: Error) => {
-      const states = new Map<string, number>();
-      for (const client of clients) states.set(client.state, (states.get(client.state) ?? 0) + 1);
-      const failures = new Map<string, number>();
-      for (const [index, way] of ways.entries()) {
-        if (clients[index]!.state !== 'online') failures.set(way.lastFailure ?? 'none', (failures.get(way.lastFailure ?? 'none') ?? 0) + 1);
-      }
-      const failed = ways.reduce((sum, way) => sum + way.failedWhileListening, 0);
-      throw new Error(
-        `${error.message}: clients by state ${JSON.stringify(Object.fromEntries(states))}, last failures of those not online ${JSON.stringify(Object.fromEntries(failures))}, ${failed} attempts failed while the host listened`,
-      );
-    });
-    const backAfter = (performance.now() - restartedAt) / 1000;
-    sending = false;
-    clearInterval(sendLoop);
-    await Promise.all(sends);
-    const holdsAll = (index: number): boolean => acknowledged.every((key) => received[index]!.has(key));
-    await until(() => clients.every((_, index) => holdsAll(index)), 30_000, 'every client caught up').catch(() => undefined);
-    const recovered = (performance.now() - restartedAt) / 1000;
+    const onlineAt = await all<number>({ kind: 'allOnline', timeoutMs: WAIT_MS });
+    const acknowledged = await groups[0]!.ask<string[]>({ kind: 'stopSending' });
+    const caughtUp = await all<CaughtUp>({ kind: 'caughtUp', acknowledged, timeoutMs: WAIT_MS });
+    const recovered = (Math.max(...caughtUp.map((group) => group.at)) - restartedAt) / 1000;
     const benchCpu = process.cpuUsage(benchCpuBefore);
     benchLoop.disable();
-    let lost = 0;
-    let duplicated = 0;
-    for (const counts of received) {
-      for (const key of acknowledged) if (!counts.has(key)) lost += 1;
-      for (const count of counts.values()) if (count > 1) duplicated += count - 1;
-    }
+    const ways = caughtUp.flatMap((group) => group.ways);
     return {
       // The restarted host, from when it listens until every client is caught up.
       ...(await serverFigures(server, cpuBefore)),
       workload: 'reconnect',
-      clients: clients.length,
+      clients: accounts.length,
+      generator_threads: threads,
       messages: acknowledged.length,
       stop_s: round(stoppedAfter, 2),
-      host_start_s: round(listenedAt / 1000, 2),
-      all_online_s: round(backAfter, 2),
+      host_start_s: round((listenedAt - restartedAt) / 1000, 2),
+      all_online_s: round((Math.max(...onlineAt) - restartedAt) / 1000, 2),
       recovered_s: round(recovered, 2),
       steady_host_cpu_per_s: round(steadyCpuPerS, 2),
       bench_cpu_s: round((benchCpu.user + benchCpu.system) / 1e6, 2),
-      bench_loop_max_ms: round(benchLoop.max / 1e6, 0),
-      lost,
-      duplicated,
-      ...phases(ways, listenedAt),
+      // The longest any of the generator's loops (the threads' and this one's) stood still.
+      bench_loop_max_ms: round(Math.max(benchLoop.max / 1e6, ...caughtUp.map((group) => group.loopMaxMs)), 0),
+      lost: caughtUp.reduce((sum, group) => sum + group.lost, 0),
+      duplicated: caughtUp.reduce((sum, group) => sum + group.duplicated, 0),
+      ...phases(ways, listenedAt - restartedAt),
     };
   } finally {
-    sending = false;
-    clearInterval(sendLoop);
-    // Closing rejects what is still in the outboxes; those were never acknowledged, so never counted.
-    for (const send of sends) send.catch(() => undefined);
-    for (const client of clients) client.close();
+    await Promise.all(groups.map((group) => group.ask({ kind: 'close' }).catch(() => undefined)));
+    await Promise.all(groups.map((group) => group.worker.terminate()));
     await server.stop();
     removeDir(dataDir);
   }
