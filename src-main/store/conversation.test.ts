@@ -4,6 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { ROOM } from '../../src-shared/protocol/conversation.js';
 import {
   addUser,
+  addUsers,
   directMessage,
   expectSearchIndexInStep,
   file,
@@ -174,5 +175,60 @@ forEachBackend((backend) => {
       await store.deleteGroup(group.id);
       expect(await rowCounts(['conv_events', 'reactions', 'mentions', 'read_cursors'])).toEqual([0, 0, 0, 0]);
     });
+
+  describe('messages read again after they changed', () => {
+    /** Each message as a catch-up (events) and as history show it now, by id; they must agree. */
+    async function readNow(userId: number): Promise<Map<number, unknown>> {
+      const fromEvents = new Map((await store.events(userId, 0, 100)).events.flatMap((event) => ('message' in event ? [[event.message.id, event.message]] : [])));
+      const fromHistory = new Map((await store.history(ROOM, undefined, 100)).messages.map((message) => [message.id, message]));
+      expect(fromHistory).toEqual(fromEvents);
+      return fromHistory;
+    }
+
+    it('shows every edit, delete, reaction and mention as it is now, and replies quote their original as it is now', async () => {
+      const [ann, bob, cal] = await addUsers('ann', 'bob', 'cal');
+      const original = await send(roomMessage(ann, 'meet at noon'));
+      const reply = await send({ ...roomMessage(bob, 'which door?'), replyTo: original.id });
+      const toCal = await send(roomMessage(bob, 'and you @cal'));
+      await readNow(ann.id);
+
+      await store.editMessage(original.id, 'meet at one, @bob', 5000);
+      let now = await readNow(ann.id);
+      expect(now.get(original.id)).toMatchObject({ text: 'meet at one, @bob', editedAt: 5000, mentions: ['bob'] });
+      expect(now.get(reply.id)).toMatchObject({ replyTo: { id: original.id, from: 'ann', snippet: 'meet at one, @bob' } });
+
+      await store.setReaction(original.id, bob.id, '👍', true);
+      expect((await readNow(ann.id)).get(original.id)).toMatchObject({ reactions: [{ emoji: '👍', users: ['bob'] }] });
+      await store.setReaction(original.id, bob.id, '👍', false);
+      expect((await readNow(ann.id)).get(original.id)).not.toHaveProperty('reactions');
+
+      await store.editMessage(original.id, 'meet at one', 6000);
+      expect((await readNow(ann.id)).get(original.id)).not.toHaveProperty('mentions');
+
+      // An account that never wrote goes, and with it the mentions of it in others' messages.
+      expect((await readNow(ann.id)).get(toCal.id)).toMatchObject({ mentions: ['cal'] });
+      expect(await store.deleteSilentAccounts([cal.id])).toEqual([cal.id]);
+      expect((await readNow(ann.id)).get(toCal.id)).not.toHaveProperty('mentions');
+
+      await store.deleteMessage(original.id);
+      now = await readNow(ann.id);
+      expect(now.get(original.id)).toMatchObject({ text: '', deleted: true });
+      expect(now.get(reply.id)).toMatchObject({ replyTo: { id: original.id, from: 'ann', snippet: '', deleted: true } });
+    });
+
+    it('shows nothing of a change that was rolled back, though it was read inside its transaction', async () => {
+      const ann = await addUser('ann');
+      const message = await send(roomMessage(ann, 'as it was'));
+      await expect(
+        store.changeGroups(7, async (tx) => {
+          await tx.editMessage(message.id, 'never stored', 5000);
+          expect((await tx.history(ROOM, undefined, 10)).messages[0]).toMatchObject({ text: 'never stored' });
+          throw new Error('changed my mind');
+        }),
+      ).rejects.toThrow('changed my mind');
+      expect((await readNow(ann.id)).get(message.id)).toMatchObject({ text: 'as it was' });
+      expect((await readNow(ann.id)).get(message.id)).not.toHaveProperty('editedAt');
+    });
+  });
   });
 });

@@ -12,7 +12,7 @@ import { LIMITS } from '../../src-shared/protocol/limits.js';
 import { nameKey } from '../../src-shared/protocol/names.js';
 import type { ChatMessage, ReadState, Receipt } from '../../src-shared/protocol/objects.js';
 import { foldForSearch } from '../../src-shared/text.js';
-import { MESSAGE_SELECT, NO_UPPER_BOUND, toChatMessage, type Db, type MessageRecord } from './rows.js';
+import { MESSAGE_SELECT, NO_UPPER_BOUND, toChatMessage, type Db, type MessageRecord, type MessagesByIds } from './rows.js';
 import type { ConversationStore, MessageChange, MessageFacts } from './types.js';
 import { type EventRow, messageIdsOf, toEventPage } from './event-page.js';
 
@@ -62,7 +62,11 @@ export function mentionFinder(db: Db): (conv: ConversationKey, text: string) => 
   };
 }
 
-export function conversationQueries(db: Db, conversationsOf: (userId: number) => ConversationKey[]): Omit<ConversationStore, 'purgeDeleted'> {
+export function conversationQueries(
+  db: Db,
+  conversationsOf: (userId: number) => ConversationKey[],
+  messagesByIds: MessagesByIds,
+): Omit<ConversationStore, 'purgeDeleted'> {
   const findMentions = mentionFinder(db);
   const messageFacts = db.prepare<[number], MessageFacts>(
     `SELECT id, conv, sender_id AS senderId, to_user_id AS toUserId, group_id AS groupId, ts, deleted = 1 AS deleted,
@@ -70,7 +74,6 @@ export function conversationQueries(db: Db, conversationsOf: (userId: number) =>
      FROM messages WHERE id = ?`,
   );
   const messageById = db.prepare<[number], MessageRecord>(`${MESSAGE_SELECT} WHERE m.id = ?`);
-  const messagesByIds = db.prepare<[string], MessageRecord>(`${MESSAGE_SELECT} WHERE m.id IN (SELECT value FROM json_each(?))`);
   const setText = db.prepare<{ id: number; text: string; folded: string; editedAt: number }>(
     'UPDATE messages SET text = @text, folded = @folded, edited_at = @editedAt WHERE id = @id',
   );
@@ -234,7 +237,7 @@ export function conversationQueries(db: Db, conversationsOf: (userId: number) =>
         if (rows.length === wanted) below = rows[wanted - 1]!.eventId;
       }
       const page = rows.slice(0, limit);
-      const messages = new Map(messagesByIds.all(JSON.stringify(messageIdsOf(page))).map((record) => [record.id, toChatMessage(record)]));
+      const messages = new Map(messagesByIds(messageIdsOf(page)).map((message) => [message.id, message]));
       return toEventPage(page, messages, rows.length > limit);
     },
   };

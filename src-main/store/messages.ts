@@ -3,7 +3,7 @@ import { dmConversation, groupConversation, ROOM, type ConversationKey } from '.
 import { type ChatMessage } from '../../src-shared/protocol/objects.js';
 import { foldForSearch } from '../../src-shared/text.js';
 import { mentionFinder } from './conversation.js';
-import { MESSAGE_SELECT, NO_UPPER_BOUND, replyQuote, toChatMessage, type Db, type MessageRecord } from './rows.js';
+import { MESSAGE_SELECT, NO_UPPER_BOUND, replyQuote, toChatMessage, type Db, type MessageRecord, type MessagesByIds } from './rows.js';
 import type { Page } from '../../src-shared/protocol/objects.js';
 import type { GramIndex } from './search-grams.js';
 import type { InsertResult, NewMessage, Store } from './types.js';
@@ -13,13 +13,9 @@ type MessageStore = Pick<Store, 'insertMessages' | 'messageByClientId' | 'lastMe
 /** Turns up to limit + 1 ids, in the order they were read, into a page of the first `limit`. */
 export type PageOf = (ids: number[], limit: number, order: 'oldest first' | 'newest first') => Page;
 
-export function pageReader(db: Db): PageOf {
-  /** Ids as a JSON array; one statement serves any number of ids. */
-  const messagesByIds = db.prepare<[string], MessageRecord>(
-    `${MESSAGE_SELECT} WHERE m.id IN (SELECT value FROM json_each(?)) ORDER BY m.id`,
-  );
+export function pageReader(messagesByIds: MessagesByIds): PageOf {
   return (ids, limit, order) => {
-    const messages = messagesByIds.all(JSON.stringify(ids.slice(0, limit))).map(toChatMessage);
+    const messages = messagesByIds(ids.slice(0, limit));
     if (order === 'newest first') messages.reverse();
     return { messages, hasMore: ids.length > limit };
   };

@@ -59,6 +59,85 @@ export const MESSAGE_SELECT = `
   LEFT JOIN messages original ON original.id = m.reply_to
   LEFT JOIN users replySender ON replySender.id = original.sender_id`;
 
+/** How many messages messageReader keeps: after a restart every client's catch-up reads the same few hundred. */
+const CACHED_MESSAGES = 4096;
+
+/** The messages of those ids that exist, in id order. */
+export type MessagesByIds = (ids: readonly number[]) => ChatMessage[];
+
+/**
+ * Reads messages by id through MESSAGE_SELECT, keeping the last CACHED_MESSAGES read. A kept message
+ * is never stale: this connection's own TEMP triggers (not part of the schema) drop it whenever its
+ * row, its reactions or its mentions change, and its replies with it, since they quote it. The host
+ * holds its data folder alone (data-folder.ts), so every write goes through this connection. A message
+ * is kept only when read outside a transaction, so none holds what a rollback undoes. Kept messages
+ * are frozen: every caller gets the same object.
+ */
+export function messageReader(db: Db): MessagesByIds {
+  const select = db.prepare<[string], MessageRecord>(`${MESSAGE_SELECT} WHERE m.id IN (SELECT value FROM json_each(?)) ORDER BY m.id`);
+  const kept = new Map<number, ChatMessage>();
+  /** The kept replies of each message, dropped with it. */
+  const replies = new Map<number, Set<number>>();
+  const forget = (id: number): void => {
+    const message = kept.get(id);
+    if (message === undefined) return;
+    kept.delete(id);
+    if (message.replyTo) replies.get(message.replyTo.id)?.delete(id);
+    for (const reply of replies.get(id) ?? []) forget(reply);
+    replies.delete(id);
+  };
+  db.function('lanchat_message_changed', { deterministic: false }, (id) => {
+    forget(Number(id));
+    return null;
+  });
+  db.exec(`
+    CREATE TEMP TRIGGER IF NOT EXISTS cached_message_updated AFTER UPDATE ON main.messages BEGIN SELECT lanchat_message_changed(old.id); END;
+    CREATE TEMP TRIGGER IF NOT EXISTS cached_message_deleted AFTER DELETE ON main.messages BEGIN SELECT lanchat_message_changed(old.id); END;
+    CREATE TEMP TRIGGER IF NOT EXISTS cached_reaction_added AFTER INSERT ON main.reactions BEGIN SELECT lanchat_message_changed(new.message_id); END;
+    CREATE TEMP TRIGGER IF NOT EXISTS cached_reaction_removed AFTER DELETE ON main.reactions BEGIN SELECT lanchat_message_changed(old.message_id); END;
+    CREATE TEMP TRIGGER IF NOT EXISTS cached_mention_added AFTER INSERT ON main.mentions BEGIN SELECT lanchat_message_changed(new.message_id); END;
+    CREATE TEMP TRIGGER IF NOT EXISTS cached_mention_removed AFTER DELETE ON main.mentions BEGIN SELECT lanchat_message_changed(old.message_id); END;
+  `);
+  const keep = (message: ChatMessage): void => {
+    if (kept.size >= CACHED_MESSAGES) forget(kept.keys().next().value!);
+    kept.set(message.id, deepFreeze(message));
+    if (!message.replyTo) return;
+    let set = replies.get(message.replyTo.id);
+    if (!set) replies.set(message.replyTo.id, (set = new Set()));
+    set.add(message.id);
+  };
+  return (ids) => {
+    const found = new Map<number, ChatMessage>();
+    const missing: number[] = [];
+    for (const id of ids) {
+      const message = kept.get(id);
+      if (message === undefined) {
+        missing.push(id);
+        continue;
+      }
+      found.set(id, message);
+      // The most recently read are kept longest.
+      kept.delete(id);
+      kept.set(id, message);
+    }
+    if (missing.length > 0) {
+      for (const message of select.all(JSON.stringify(missing)).map(toChatMessage)) {
+        found.set(message.id, message);
+        if (!db.inTransaction) keep(message);
+      }
+    }
+    return [...found.values()].sort((a, b) => a.id - b.id);
+  };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const part of Object.values(value)) deepFreeze(part);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 /** What a reply shows of its original (undefined when the original is gone altogether, as with its group). */
 export function replyQuote(
   id: number,

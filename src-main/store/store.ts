@@ -10,7 +10,7 @@ import { conversationQueries } from './conversation.js';
 import { conversationLister, messageQueries, pageReader } from './messages.js';
 import { openDatabase, type StoreOptions } from './open.js';
 import { relationQueries } from './relations.js';
-import type { Db } from './rows.js';
+import { messageReader, type Db } from './rows.js';
 import { gramIndex } from './search-grams.js';
 import { searchQueries } from './search.js';
 import type { ServerStore } from './types.js';
@@ -26,7 +26,8 @@ export function openStore(file: string, options: StoreOptions = {}): ServerStore
 /** The store with its connection, whose transactions the promise adapter drives (async-store.ts). */
 export function openStoreWithDatabase(file: string, options: StoreOptions = {}): { store: ServerStore; db: Db } {
   const db = openDatabase(file, options);
-  const pageOf = pageReader(db);
+  const messagesByIds = messageReader(db);
+  const pageOf = pageReader(messagesByIds);
   const { search, closeSearch } = searchQueries(file, pageOf);
   const grams = gramIndex(db);
   const walPurger = new WalPurger(db, file);
@@ -43,7 +44,7 @@ export function openStoreWithDatabase(file: string, options: StoreOptions = {}):
     ...relationQueries(db),
     ...groupQueries(db),
     ...accessQueries(db),
-    ...conversationQueries(db, conversationLister(db)),
+    ...conversationQueries(db, conversationLister(db), messagesByIds),
     ...fileQueries(db),
     purgeDeleted: () => walPurger.purge(),
   };
