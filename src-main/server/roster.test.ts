@@ -1,4 +1,6 @@
 /** Issue 10 item 15: presence is coalesced per user, and one account cannot cycle its logins without limit. */
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import type { ServerFrame } from '../../src-shared/protocol/pushes.js';
@@ -169,5 +171,36 @@ describe('presence after a restart', () => {
       expect(heard).not.toContain(names[index]);
       expect(new Set(heard).size).toBe(heard.length);
     });
+  });
+});
+
+describe('the host stopping', () => {
+  it('stores every user’s last-seen time and how far they were delivered, all sessions closing at once', async () => {
+    await room.start();
+    const names = Array.from({ length: 30 }, (_, index) => `user${index}`);
+    const peers = await Promise.all(names.map(() => room.raw()));
+    for (const [index, peer] of peers.entries()) expect(await peer.login(names[index]!)).toMatchObject({ ok: true });
+    let last = 0;
+    for (let n = 0; n < 3; n++) {
+      const sent = await peers[0]!.request('send', { to: { kind: 'room' }, text: `m${n}`, clientMsgId: `c${n}` });
+      last = (sent as { result: { message: { id: number } } }).result.message.id;
+    }
+    // Each peer has every message pushed to it (the sender its answers): that is how far the host delivered.
+    for (const peer of peers.slice(1)) await peer.waitFrame((frame) => frame.type === 'message' && frame.message.id === last);
+    const stoppedAt = Date.now();
+    await room.stop();
+    const db = new Database(join(room.dir, 'chat.sqlite'), { readonly: true });
+    try {
+      const rows = db
+        .prepare<[], { name: string; lastSeen: number; deliveredUpTo: number }>('SELECT name, last_seen AS lastSeen, delivered_up_to AS deliveredUpTo FROM users ORDER BY id')
+        .all();
+      expect(rows.map((row) => row.name)).toEqual(names);
+      for (const row of rows) {
+        expect(row.lastSeen).toBeGreaterThanOrEqual(stoppedAt);
+        expect(row.deliveredUpTo).toBe(last);
+      }
+    } finally {
+      db.close();
+    }
   });
 });

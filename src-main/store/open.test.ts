@@ -32,7 +32,7 @@ describe('opening', () => {
     store.setRelation(ali.id, bob.id, 'accepted', ali.id, 4000);
     store.createSession('token-hash', ali.id, 5000);
     store.setDeliveredCursor(bob.id, 2);
-    store.setLastSeen(ali.id, 6000);
+    store.setLastSeen([{ userId: ali.id, ts: 6000, deliveredUpTo: 0 }]);
 
     reopen();
 

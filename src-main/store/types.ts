@@ -8,6 +8,13 @@ import type { Attachment, ChatMessage, EventPage, GroupEvent, Page, ReadState, R
 import type { FileStore } from './files.js';
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 
+/** A user seen at `ts` (logging in or out) and, going offline, delivered up to a message id (0: unchanged). */
+export interface LastSeen {
+  userId: number;
+  ts: number;
+  deliveredUpTo: number;
+}
+
 export interface UserRow {
   id: number;
   /** Canonical (NFC) display name, as first registered. */
@@ -130,7 +137,12 @@ export interface Store {
   userBySkeleton(skeleton: string): UserRow | undefined;
   /** Active accounts only. */
   listUsers(): UserRow[];
-  setLastSeen(userId: number, ts: number): void;
+  /**
+   * Each user's last-seen time, and their delivered cursor raised to `deliveredUpTo` where that is
+   * higher, all in one transaction (a stop takes every user offline at once). A user listed twice
+   * keeps the last time listed and the highest cursor.
+   */
+  setLastSeen(seen: readonly LastSeen[]): void;
 
   /** The message a sender already stored under that client id, if any. */
   messageByClientId(senderId: number, clientMsgId: string): ChatMessage | undefined;

@@ -24,8 +24,22 @@ forEachBackend(() => {
       expect(await store.userBySkeleton('zeynep')).toEqual(zeynep);
       expect(await store.userByKey('nobody')).toBeUndefined();
       expect((await store.listUsers()).map((user) => user.name)).toEqual(['Ali', 'Zeynep']);
-      await store.setLastSeen(ali.id, 7777);
+      await store.setLastSeen([{ userId: ali.id, ts: 7777, deliveredUpTo: 0 }]);
       expect((await store.userById(ali.id))?.lastSeen).toBe(7777);
+    });
+
+    it('store many users’ last-seen times at once, each cursor raised and never lowered', async () => {
+      const [ann, bob, cal] = await addUsers('ann', 'bob', 'cal');
+      await store.setDeliveredCursor(bob.id, 50);
+      await store.setLastSeen([
+        { userId: ann.id, ts: 100, deliveredUpTo: 0 },
+        { userId: bob.id, ts: 200, deliveredUpTo: 40 },
+        { userId: cal.id, ts: 300, deliveredUpTo: 60 },
+        { userId: ann.id, ts: 400, deliveredUpTo: 30 },
+        { userId: ann.id, ts: 500, deliveredUpTo: 20 },
+      ]);
+      expect(await Promise.all([ann, bob, cal].map(async (user) => (await store.userById(user.id))!.lastSeen))).toEqual([500, 200, 300]);
+      expect(await Promise.all([ann, bob, cal].map((user) => store.deliveredCursor(user.id)))).toEqual([30, 50, 60]);
     });
 
     it('refuse a taken name key or skeleton with StoreConflictError', async () => {

@@ -1,7 +1,7 @@
 /** Accounts, login sessions (token hashes), each user's delivery cursor, and purging accounts that never wrote. */
 import { lookalikeSkeletons } from '../../src-shared/text.js';
 import { USER_COLUMNS, onlyRow, unlessTaken, type Db } from './rows.js';
-import type { SessionStore, SilentAccountStore, Store, UserRow, UserStatus } from './types.js';
+import type { LastSeen, SessionStore, SilentAccountStore, Store, UserRow, UserStatus } from './types.js';
 
 type UserStore = Pick<Store, 'createUser' | 'userById' | 'userByKey' | 'userBySkeleton' | 'listUsers' | 'setLastSeen'> &
   SessionStore &
@@ -39,7 +39,12 @@ export function userQueries(db: Db): UserStore {
   );
   const addSkeleton = db.prepare<[string, number]>('INSERT INTO name_skeletons (skeleton, user_id) VALUES (?, ?)');
   const listUsers = db.prepare<[], UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE status = 'active' ORDER BY name_key`);
-  const setLastSeen = db.prepare<[number, number]>('UPDATE users SET last_seen = ? WHERE id = ?');
+  const setLastSeen = db.prepare<[number, number, number]>(
+    'UPDATE users SET last_seen = ?, delivered_up_to = max(delivered_up_to, ?) WHERE id = ?',
+  );
+  const setLastSeenOfAll = db.transaction((seen: readonly LastSeen[]) => {
+    for (const { userId, ts, deliveredUpTo } of seen) setLastSeen.run(ts, deliveredUpTo, userId);
+  });
   const createSession = db.prepare<[string, number, number]>(
     'INSERT INTO sessions (token_hash, user_id, created_at) VALUES (?, ?, ?)',
   );
@@ -90,7 +95,7 @@ export function userQueries(db: Db): UserStore {
     userByKey: (nameKey) => userByKey.get(nameKey),
     userBySkeleton: (skeleton) => userBySkeleton.get(skeleton),
     listUsers: () => listUsers.all(),
-    setLastSeen: (userId, ts) => void setLastSeen.run(ts, userId),
+    setLastSeen: (seen) => setLastSeenOfAll(seen),
     createSession: (tokenHash, userId, createdAt) => void createSession.run(tokenHash, userId, createdAt),
     sessionUserId: (tokenHash) => sessionUserId.get(tokenHash),
     deleteSession: (tokenHash) => void deleteSession.run(tokenHash),

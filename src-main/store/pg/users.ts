@@ -1,6 +1,6 @@
 /** Accounts, login sessions, delivery cursors and purging accounts that never wrote (see ../users.ts). */
 import { lookalikeSkeletons } from '../../../src-shared/text.js';
-import type { AsyncStore, UserRow } from '../types.js';
+import type { AsyncStore, LastSeen, UserRow } from '../types.js';
 import { USER_COLUMNS } from './rows.js';
 import { unlessTaken, type Sql } from './sql.js';
 
@@ -65,7 +65,21 @@ export function userQueries(sql: Sql): UserStore {
     userBySkeleton: (skeleton) =>
       sql.row<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = (SELECT user_id FROM name_skeletons WHERE skeleton = $1)`, [skeleton]),
     listUsers: () => sql.rows<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE status = 'active' ORDER BY name_key`),
-    setLastSeen: async (userId, ts) => void (await sql.run('UPDATE users SET last_seen = $1 WHERE id = $2', [ts, userId])),
+    setLastSeen: async (seen) => {
+      // One row per user for UPDATE … FROM, which takes one arbitrary match: the last time listed, the highest cursor.
+      const byUser = new Map<number, LastSeen>();
+      for (const entry of seen) {
+        const before = byUser.get(entry.userId);
+        byUser.set(entry.userId, { ...entry, deliveredUpTo: Math.max(entry.deliveredUpTo, before?.deliveredUpTo ?? 0) });
+      }
+      if (byUser.size === 0) return;
+      const rows = [...byUser.values()];
+      await sql.run(
+        `UPDATE users u SET last_seen = s.ts, delivered_up_to = greatest(u.delivered_up_to, s.up_to)
+         FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS s(id, ts, up_to) WHERE u.id = s.id`,
+        [rows.map((row) => row.userId), rows.map((row) => row.ts), rows.map((row) => row.deliveredUpTo)],
+      );
+    },
     createSession: async (tokenHash, userId, createdAt) =>
       void (await sql.run('INSERT INTO sessions (token_hash, user_id, created_at) VALUES ($1, $2, $3)', [tokenHash, userId, createdAt])),
     sessionUserId: async (tokenHash) =>
