@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --quick] [-- --json] [-- --only a,b] [-- --cluster] [-- --plain] [-- --rounds N]
- * [-- --window N|all] [-- --tsx] [-- --cpu-profile DIR] [-- --heap-snapshot DIR] [-- --host-flags="--node-flag ..."]`: runs each workload
+ * [-- --window N|all] [-- --threads N] [-- --tsx] [-- --cpu-profile DIR] [-- --heap-snapshot DIR] [-- --host-flags="--node-flag ..."]`: runs each workload
  * against a server in its own process and prints one result per workload (JSON lines with --json),
  * then each target of issue 15 that the run measured, with pass or miss.
  * The room workloads run `--rounds` times (3, or 1 with --quick) interleaved across the servers
@@ -33,6 +33,7 @@ const { values } = parseArgs({
     tsx: { type: 'boolean', default: false },
     'heap-snapshot': { type: 'string' },
     cluster: { type: 'boolean', default: false },
+    threads: { type: 'string' },
   },
 });
 transport.tls = !values.plain;
@@ -74,7 +75,7 @@ if (selected('connections')) {
   report('connections', await connections({ clients: quick ? 1000 : 10_000, holdSeconds: quick ? 5 : 60, chatters: 5, heapSnapshotDir: values['heap-snapshot'] }));
 }
 if (selected('changes')) report('changes', await changes({ clients: quick ? 20 : 50, reactionsEach: quick ? 10 : 40 }));
-if (selected('reconnect')) report('reconnect', await reconnect({ clients: quick ? 200 : 1000, senders: 5 }));
+if (selected('reconnect')) report('reconnect', await reconnect({ clients: quick ? 200 : 1000, senders: 5, ...(values.threads ? { threads: Number(values.threads) } : {}) }));
 if (selected('history')) {
   report('history', await history({ messages: quick ? 100_000 : 1_000_000, users: 200, dms: 1000, groups: 50, queries: quick ? 20 : 50 }));
 }
