@@ -9,7 +9,7 @@ import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures.js';
 import { startShell } from './shell.js';
 import { captionAndSend, dropFiles, patternSha256 } from './files-ui.js';
-import { expectOnline, hostRoom, message, send, stopHosting } from './ui.js';
+import { PASSWORD, expectOnline, freePort, hostRoom, joinRoom, message, send, stopHosting } from './ui.js';
 
 /** Clicks a file's Download and answers the saved file's bytes. */
 async function download(page: Page, name: string, confirmFirst = false): Promise<Buffer> {
@@ -140,4 +140,46 @@ test('a file sent while its recipient was away arrives when they are back, and a
   } finally {
     await back.stop();
   }
+});
+
+test('a room hosted with file limits typed in the Host form refuses a larger file with a readable message, and the form remembers them', async ({ shells }) => {
+  const port = await freePort();
+  const [alice, bob] = (await shells(['alice', 'bob'])).map((user) => user.page);
+  await alice!.getByRole('tab', { name: 'Host room' }).click();
+  await alice!.getByRole('textbox', { name: 'Room name', exact: true }).fill('Lab');
+  await alice!.getByRole('textbox', { name: 'Port' }).fill(String(port));
+  await alice!.getByRole('textbox', { name: 'Your name' }).fill('alice');
+  await alice!.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  const disclosure = alice!.getByRole('button', { name: 'File limits' });
+  await expect(disclosure).toHaveAttribute('aria-expanded', 'false');
+  await disclosure.click();
+  const largest = alice!.getByRole('textbox', { name: 'Largest file' });
+  // The host's defaults are shown where nothing is typed.
+  await expect(largest).toHaveAttribute('placeholder', '100 MB');
+  await expect(alice!.getByRole('textbox', { name: 'All files together' })).toHaveAttribute('placeholder', '10 GB');
+  await expect(alice!.getByRole('textbox', { name: 'Files per person per day' })).toHaveAttribute('placeholder', '2 GB');
+
+  await largest.fill('a lot');
+  await alice!.getByRole('button', { name: 'Start hosting' }).click();
+  await expect(alice!.getByRole('alert')).toHaveText('Largest file: type a size above 0, such as 500 MB or 2 GB.');
+  await expect(largest).toHaveAttribute('aria-invalid', 'true');
+  await largest.fill('1 MB');
+  await alice!.getByRole('button', { name: 'Start hosting' }).click();
+  await expectOnline(alice!);
+  await joinRoom(bob!, { port, name: 'bob' });
+
+  await dropFiles(bob!, [{ name: 'video.dat', size: 2 * 1024 * 1024 }]);
+  await captionAndSend(bob!, 'the recording');
+  await expect(bob!.getByRole('alert')).toHaveText('video.dat is too large: the host allows 1 MB');
+  // Given back to the composer; a file under the limit goes.
+  await bob!.getByRole('button', { name: 'Remove video.dat' }).click();
+  await dropFiles(bob!, [{ name: 'notes.txt', text: 'the notes' }]);
+  await captionAndSend(bob!, 'the notes instead');
+  await expect(message(alice!, 'the notes instead').getByRole('group', { name: 'notes.txt' })).toBeVisible();
+
+  // The next Host form has them, shown, not hidden behind the disclosure.
+  await stopHosting(alice!);
+  await expect(alice!.getByRole('button', { name: 'File limits' })).toHaveAttribute('aria-expanded', 'true');
+  await expect(alice!.getByRole('textbox', { name: 'Largest file' })).toHaveValue('1 MB');
+  await expect(alice!.getByRole('textbox', { name: 'All files together' })).toHaveValue('');
 });

@@ -391,7 +391,7 @@ describe('AppCore room access and host admin', () => {
     const alice = newCore(profile);
     const bob = newCore();
     const fileLimits = { maxFileBytes: 1024 * 1024, maxFileStorageBytes: 64 * 1024 * 1024 };
-    const { hosting } = unwrap(await alice.dispatch('host', [{ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret', fileLimits }]));
+    const { hosting } = unwrap(await alice.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret', fileLimits }));
     unwrap(await bob.join({ host: '127.0.0.1', port: hosting!.port, name: 'bob', password: 'bob-secret' }));
     const big = join(profile, 'photos.zip');
     writeFileSync(big, randomBytes(2 * 1024 * 1024));
