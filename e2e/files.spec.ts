@@ -112,6 +112,44 @@ test('a transfer shows its progress, can be cancelled and retried, and goes on t
   expect(createHash('sha256').update(await download(alice!, 'big.dat')).digest('hex')).toBe(patternSha256(size));
 });
 
+test('the viewer shows the download of a large picture: the progress over the thumbnail, an error with Retry, then the picture', async ({ room }) => {
+  test.setTimeout(180_000);
+  const { port, users } = await room(['alice', 'bob']);
+  const [alice, bob] = users.map((user) => user.page);
+  await dropFiles(alice!, [{ name: 'photo.png', picture: { width: 2400, height: 1600, colour: '#3a7bd5', grain: true } }]);
+  await captionAndSend(alice!, 'the harbour at dawn');
+  const picture = message(bob!, 'the harbour at dawn').getByRole('button', { name: 'Open picture photo.png' });
+  await expect(picture).toBeVisible();
+  const viewer = bob!.getByRole('dialog', { name: 'photo.png' });
+  const progress = viewer.getByRole('progressbar', { name: 'Downloading photo.png' });
+  const full = viewer.getByRole('img', { name: 'photo.png' });
+
+  // The host is gone: the viewer says why it has only the thumbnail, and offers Retry.
+  await stopHosting(alice!);
+  await picture.click();
+  await expect(viewer.getByRole('alert')).toHaveText('Failed: Not connected.');
+  await expect(full).toHaveAttribute('src', /^data:/);
+  await expect(progress).toHaveCount(0);
+
+  // Back, but frozen: Retry shows the download under way, its size done and the whole.
+  await hostRoom(alice!, { room: 'Lab', port, name: 'alice' });
+  await expectOnline(bob!);
+  const host = users[0]!.process;
+  host.kill('SIGSTOP');
+  try {
+    await viewer.getByRole('button', { name: 'Retry photo.png' }).click();
+    await expect(progress).toBeVisible();
+    await expect(progress).toHaveAttribute('aria-valuenow', '0');
+    await expect(viewer).toContainText(/0 bytes of \d+(\.\d)? MB/);
+    await expect(viewer.getByRole('alert')).toHaveCount(0);
+  } finally {
+    host.kill('SIGCONT');
+  }
+  await expect(full).toHaveAttribute('src', /^\/files\//);
+  await expect.poll(() => full.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth), { timeout: 30_000 }).toBe(2400);
+  await expect(progress).toHaveCount(0);
+});
+
 test('a file sent while its recipient was away arrives when they are back, and a risky one asks before downloading', async ({ room, browser }) => {
   const { users } = await room(['alice', 'bob']);
   const [alice, bob] = users;

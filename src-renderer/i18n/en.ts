@@ -489,6 +489,7 @@ export const en = {
     uploading: 'Sending {{name}}',
     downloading: 'Downloading {{name}}',
     progress: 'Progress of {{name}}',
+    sizeOfTotal: '{{done}} of {{total}}',
     percent: '{{percent}}%',
     speed: '{{speed}}/s',
     left: {

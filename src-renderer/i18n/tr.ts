@@ -491,6 +491,7 @@ export const tr: Translations = {
     uploading: '{{name}} gönderiliyor',
     downloading: '{{name}} indiriliyor',
     progress: '{{name}} ilerlemesi',
+    sizeOfTotal: '{{done}} / {{total}}',
     percent: '%{{percent}}',
     speed: '{{speed}}/sn',
     left: {
