@@ -4,11 +4,12 @@
  * host restart, kept for a recipient who was away, and a risky file asks first.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures.js';
 import { startShell } from './shell.js';
-import { captionAndSend, dropFiles, patternSha256 } from './files-ui.js';
+import { captionAndSend, dropFiles, patternSha256, photograph } from './files-ui.js';
 import { PASSWORD, expectOnline, freePort, hostRoom, joinRoom, message, send, stopHosting } from './ui.js';
 
 /** Clicks a file's Download and answers the saved file's bytes. */
@@ -112,9 +113,9 @@ test('a transfer shows its progress, can be cancelled and retried, and goes on t
   expect(createHash('sha256').update(await download(alice!, 'big.dat')).digest('hex')).toBe(patternSha256(size));
 });
 
-test('the viewer shows the download of a large picture: the progress over the thumbnail, an error with Retry, then the picture', async ({ room }) => {
+test('the viewer shows the download of a large picture: the progress over the thumbnail, an error with Retry, then the picture', async ({ room }, testInfo) => {
   test.setTimeout(180_000);
-  const { port, users } = await room(['alice', 'bob']);
+  const { users } = await room(['alice', 'bob']);
   const [alice, bob] = users.map((user) => user.page);
   await dropFiles(alice!, [{ name: 'photo.png', picture: { width: 2400, height: 1600, colour: '#3a7bd5', grain: true } }]);
   await captionAndSend(alice!, 'the harbour at dawn');
@@ -124,24 +125,32 @@ test('the viewer shows the download of a large picture: the progress over the th
   const progress = viewer.getByRole('progressbar', { name: 'Downloading photo.png' });
   const full = viewer.getByRole('img', { name: 'photo.png' });
 
-  // The host is gone: the viewer says why it has only the thumbnail, and offers Retry.
-  await stopHosting(alice!);
+  // The host's copy is damaged: the download fails its check, and the viewer says so with Retry.
+  const filesDir = join(users[0]!.home, 'alice', 'host', 'files');
+  const stored = readdirSync(filesDir, { recursive: true, encoding: 'utf8' }).map((entry) => join(filesDir, entry)).find((path) => /[0-9a-f]{64}$/.test(path))!;
+  const original = readFileSync(stored);
+  expect(original.length).toBeGreaterThan(4 * 1024 * 1024);
+  const damaged = Buffer.from(original);
+  damaged[damaged.length - 1]! ^= 0xff;
+  writeFileSync(stored, damaged);
   await picture.click();
-  await expect(viewer.getByRole('alert')).toHaveText('Failed: Not connected.');
+  await expect(viewer.getByRole('alert')).toHaveText('Failed: The file arrived damaged and was removed; try again.');
   await expect(full).toHaveAttribute('src', /^data:/);
   await expect(progress).toHaveCount(0);
+  await photograph(bob!, testInfo, 'viewer failed', [720, 1280]);
 
-  // Back, but frozen: Retry shows the download under way, its size done and the whole.
-  await hostRoom(alice!, { room: 'Lab', port, name: 'alice' });
-  await expectOnline(bob!);
+  // Repaired, and the host frozen so the download cannot end at once: Retry shows it under way, size done of the whole.
+  writeFileSync(stored, original);
   const host = users[0]!.process;
   host.kill('SIGSTOP');
   try {
     await viewer.getByRole('button', { name: 'Retry photo.png' }).click();
     await expect(progress).toBeVisible();
     await expect(progress).toHaveAttribute('aria-valuenow', '0');
+    await expect(progress).toHaveAttribute('aria-valuetext', /^0 bytes of \d+(\.\d)? MB$/);
     await expect(viewer).toContainText(/0 bytes of \d+(\.\d)? MB/);
     await expect(viewer.getByRole('alert')).toHaveCount(0);
+    await photograph(bob!, testInfo, 'viewer downloading', [720, 1280]);
   } finally {
     host.kill('SIGCONT');
   }

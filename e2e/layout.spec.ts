@@ -66,12 +66,27 @@ async function chooseLanguage(page: Page, current: 'Settings' | 'Ayarlar', langu
   await page.keyboard.press('Escape');
 }
 
+/** The Host room form with its file limits shown, one of them wrong; then back to the Join tab. */
+async function checkHostLimits(page: Page, testInfo: TestInfo, language: 'en' | 'tr') {
+  const en = language === 'en';
+  await page.getByRole('tab', { name: en ? 'Host room' : 'Oda aç' }).click();
+  await page.getByRole('button', { name: en ? 'File limits' : 'Dosya sınırları' }).click();
+  await page.getByRole('textbox', { name: en ? 'Largest file' : 'En büyük dosya' }).fill('a lot');
+  await page.getByRole('button', { name: en ? 'Start hosting' : 'Odayı aç' }).click();
+  await expect(page.getByRole('alert')).toContainText(en ? 'Largest file:' : 'En büyük dosya:');
+  await checkScreen(page, testInfo, 'host limits', language, en ? WIDTHS : [720]);
+  await page.getByRole('textbox', { name: en ? 'Largest file' : 'En büyük dosya' }).fill('');
+  await page.getByRole('button', { name: en ? 'File limits' : 'Dosya sınırları' }).click();
+  await page.getByRole('tab', { name: en ? 'Join room' : 'Odaya katıl' }).click();
+}
+
 test('the main screens fit from 720 to 1440 px, pass axe, and are photographed in both themes and languages', async ({ shells }, testInfo) => {
   test.setTimeout(300_000);
   const port = await freePort();
   const [alice, bob, carol] = (await shells(['alice', 'bob', 'carol'])).map((user) => user.page);
 
   await checkScreen(carol!, testInfo, 'start', 'en');
+  await checkHostLimits(carol!, testInfo, 'en');
   await hostRoom(alice!, { room: 'Lab', port, name: 'alice' });
   // Alone in the room: how to invite, with the address to copy.
   const invite = alice!.getByRole('region', { name: 'Nobody else is here yet' });
@@ -130,6 +145,7 @@ test('the main screens fit from 720 to 1440 px, pass axe, and are photographed i
       await chooseLanguage(alice!, 'Settings', 'tr');
       await chooseLanguage(carol!, 'Settings', 'tr');
       await checkScreen(carol!, testInfo, 'start', 'tr', widths);
+      await checkHostLimits(carol!, testInfo, 'tr');
     }
     await open('Lab');
     await checkScreen(alice!, testInfo, 'room', language, widths);
