@@ -71,6 +71,7 @@ async function checkHostLimits(page: Page, testInfo: TestInfo, language: 'en' | 
   const en = language === 'en';
   await page.getByRole('tab', { name: en ? 'Host room' : 'Oda aç' }).click();
   await page.getByRole('button', { name: en ? 'File limits' : 'Dosya sınırları' }).click();
+  await page.getByRole('textbox', { name: en ? 'Your name' : 'Adınız' }).fill('carol');
   await page.getByRole('textbox', { name: en ? 'Largest file' : 'En büyük dosya' }).fill('a lot');
   await page.getByRole('button', { name: en ? 'Start hosting' : 'Odayı aç' }).click();
   await expect(page.getByRole('alert')).toContainText(en ? 'Largest file:' : 'En büyük dosya:');
