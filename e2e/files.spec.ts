@@ -216,7 +216,9 @@ test('a room hosted with file limits typed in the Host form refuses a larger fil
   await joinRoom(bob!, { port, name: 'bob' });
 
   await dropFiles(bob!, [{ name: 'video.dat', size: 2 * 1024 * 1024 }]);
-  await captionAndSend(bob!, 'the recording');
+  // Refused at once, so the files may never leave the composer: no captionAndSend, which waits for that.
+  await bob!.getByRole('textbox', { name: 'Message' }).fill('the recording');
+  await bob!.getByRole('textbox', { name: 'Message' }).press('Enter');
   await expect(bob!.getByRole('alert')).toHaveText('video.dat is too large: the host allows 1 MB');
   // Given back to the composer; a file under the limit goes.
   await bob!.getByRole('button', { name: 'Remove video.dat' }).click();
