@@ -25,10 +25,10 @@ const SEND_EVERY_MS = 50;
 /** How long every client has to be back online, then to hold every acknowledged message. */
 const WAIT_MS = 30_000;
 /**
- * Threads holding the clients by default. On 2 shared cores more threads did not bring the clients
- * back sooner: they came faster than a host on a fraction of a core could accept them, its accept
- * queue stayed full and the waiting clients' 10 s connect timeouts ran out, again and again
- * (docs/BENCHMARKS.md, "Catch-up after a restart (catchup16)"). One thread paces them as one loop did.
+ * Threads holding the clients by default. On 2 shared cores, with 2 to 4 threads some clients were
+ * still not back after 30 s, their connections left in the host's accept queue past their connect
+ * timeout, a few never accepted (docs/BENCHMARKS.md, "Catch-up after a restart (catchup16)"): a
+ * fault of the host, not yet understood. One thread paces the attempts as one loop did.
  */
 const THREADS = 1;
 
