@@ -26,9 +26,9 @@ const SEND_EVERY_MS = 50;
 const WAIT_MS = 30_000;
 /**
  * Threads holding the clients by default. On 2 shared cores, with 2 to 4 threads some clients were
- * still not back after 30 s, their connections left in the host's accept queue past their connect
- * timeout, a few never accepted (docs/BENCHMARKS.md, "Catch-up after a restart (catchup16)"): a
- * fault of the host, not yet understood. One thread paces the attempts as one loop did.
+ * still not back after 30 s: they waited in the host's accept queue past their 10 s connect timeout
+ * and queued again (docs/BENCHMARKS.md, "Catch-up after a restart (catchup16)"), a limit of the
+ * host still to fix. One thread paces the attempts as one loop did.
  */
 const THREADS = 1;
 
