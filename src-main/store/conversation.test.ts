@@ -216,6 +216,16 @@ forEachBackend((backend) => {
       expect(now.get(reply.id)).toMatchObject({ replyTo: { id: original.id, from: 'ann', snippet: '', deleted: true } });
     });
 
+    it('quotes the original as it is now in a reply read alone before the original changed', async () => {
+      const ann = await addUser('ann');
+      const original = await send(roomMessage(ann, 'meet at noon'));
+      const reply = await send({ ...roomMessage(ann, 'which door?'), replyTo: original.id });
+      const replyAlone = async () => (await store.history(ROOM, reply.id + 1, 1)).messages;
+      expect(await replyAlone()).toMatchObject([{ id: reply.id, replyTo: { snippet: 'meet at noon' } }]);
+      await store.editMessage(original.id, 'meet at one', 5000);
+      expect(await replyAlone()).toMatchObject([{ id: reply.id, replyTo: { snippet: 'meet at one' } }]);
+    });
+
     it('shows nothing of a change that was rolled back, though it was read inside its transaction', async () => {
       const ann = await addUser('ann');
       const message = await send(roomMessage(ann, 'as it was'));

@@ -78,13 +78,18 @@ export function messageReader(db: Db): MessagesByIds {
   const kept = new Map<number, ChatMessage>();
   /** The kept replies of each message, dropped with it. */
   const replies = new Map<number, Set<number>>();
+  // A message's kept replies go with it whether or not it is kept itself: they quote it.
   const forget = (id: number): void => {
     const message = kept.get(id);
-    if (message === undefined) return;
-    kept.delete(id);
-    if (message.replyTo) replies.get(message.replyTo.id)?.delete(id);
-    for (const reply of replies.get(id) ?? []) forget(reply);
+    if (message !== undefined) {
+      kept.delete(id);
+      const siblings = message.replyTo ? replies.get(message.replyTo.id) : undefined;
+      siblings?.delete(id);
+      if (siblings?.size === 0) replies.delete(message.replyTo!.id);
+    }
+    const own = replies.get(id);
     replies.delete(id);
+    for (const reply of own ?? []) forget(reply);
   };
   db.function('lanchat_message_changed', { deterministic: false }, (id) => {
     forget(Number(id));
