@@ -7,7 +7,7 @@ import { configDefaults, defineConfig } from 'vitest/config';
  */
 const TIMED = [
   'src-main/server/faults-timed.test.ts',
-  'src-main/server/rate-limit.test.ts',
+  'src-main/server/rate-limit-timed.test.ts',
   'src-main/server/heartbeat.test.ts',
   'src-main/desktop/electron-launch.test.ts',
 ];
