@@ -2,30 +2,12 @@
 import { randomUUID } from 'node:crypto';
 import { groupConversation } from '../../src-shared/protocol/conversation.js';
 import { MESSAGE_SELECT, toChatMessage, unlessTaken, type Db, type MessageRecord } from './rows.js';
-import type { GroupRow, InvitationRow, InvitationState, NewGroupEvent, Store, StoredLine } from './types.js';
+import type { GroupMethod, GroupRow, InvitationRow, InvitationState, NewGroupEvent, Store, StoredLine } from './types.js';
 
 const GROUP_COLUMNS = 'id, name, name_key AS nameKey, owner_id AS ownerId, created_at AS createdAt';
 const INVITATION_COLUMNS = 'group_id AS groupId, user_id AS userId, inviter_id AS inviterId, state, since';
 
-type GroupStore = Pick<
-  Store,
-  | 'createGroup'
-  | 'groupById'
-  | 'renameGroup'
-  | 'deleteGroup'
-  | 'addMember'
-  | 'removeMember'
-  | 'isMember'
-  | 'memberIds'
-  | 'groupsOf'
-  | 'invitation'
-  | 'invitationsOf'
-  | 'invitedIds'
-  | 'deleteInvitation'
-  | 'changeGroups'
-  | 'invite'
-  | 'declineInvitation'
->;
+type GroupStore = Pick<Store, GroupMethod>;
 
 export function groupQueries(db: Db): GroupStore {
   const insertGroup = db.prepare<[string, string, number, number], GroupRow>(

@@ -1,7 +1,7 @@
 /** Groups, their members and invitations, and the membership lines of their histories (see ../groups.ts). */
 import { randomUUID } from 'node:crypto';
 import { groupConversation } from '../../../src-shared/protocol/conversation.js';
-import type { AsyncStore, GroupRow, InvitationRow, InvitationState, NewGroupEvent, StoredLine } from '../types.js';
+import type { AsyncStore, GroupMethod, GroupRow, InvitationRow, InvitationState, NewGroupEvent, StoredLine } from '../types.js';
 import { logMessage } from './messages.js';
 import { messageById } from './rows.js';
 import { unlessTaken, type Sql } from './sql.js';
@@ -9,24 +9,8 @@ import { unlessTaken, type Sql } from './sql.js';
 const GROUP_COLUMNS = 'id, name, name_key AS "nameKey", owner_id AS "ownerId", created_at AS "createdAt"';
 const INVITATION_COLUMNS = 'group_id AS "groupId", user_id AS "userId", inviter_id AS "inviterId", state, since';
 
-type GroupStore = Pick<
-  AsyncStore,
-  | 'createGroup'
-  | 'groupById'
-  | 'renameGroup'
-  | 'deleteGroup'
-  | 'addMember'
-  | 'removeMember'
-  | 'isMember'
-  | 'memberIds'
-  | 'groupsOf'
-  | 'invitation'
-  | 'invitationsOf'
-  | 'invitedIds'
-  | 'deleteInvitation'
-  | 'invite'
-  | 'declineInvitation'
->;
+// changeGroups is pg/store.ts's: a transaction over the whole store.
+type GroupStore = Pick<AsyncStore, Exclude<GroupMethod, 'changeGroups'>>;
 
 /**
  * Stores a membership line as a message of its group, with its 'message' entry in the log, under
