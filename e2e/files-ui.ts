@@ -1,10 +1,18 @@
 /** Files in the e2e tests: made in the page and dropped onto the window, as a user drags them in. */
 import { createHash } from 'node:crypto';
-import type { Page } from '@playwright/test';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page, TestInfo } from '@playwright/test';
 import { expect } from './fixtures.js';
 
-/** A file the page makes itself: a picture drawn on a canvas, text, or `size` bytes of a fixed pattern. */
-export type Made = { name: string; picture: { width: number; height: number; colour: string } } | { name: string; text: string } | { name: string; size: number };
+/**
+ * A file the page makes itself: a picture drawn on a canvas, text, or `size` bytes of a fixed pattern.
+ * A picture with `grain` is a photo's size: its pixels vary too finely to compress, its thumbnail stays smooth.
+ */
+export type Made =
+  | { name: string; picture: { width: number; height: number; colour: string; grain?: boolean } }
+  | { name: string; text: string }
+  | { name: string; size: number };
 
 /** Drops files made in the page onto the window: dragenter shows the drop zone, drop attaches them. */
 export async function dropFiles(page: Page, files: Made[], expectZone = true): Promise<void> {
@@ -18,6 +26,11 @@ export async function dropFiles(page: Page, files: Made[], expectZone = true): P
         context.fillRect(0, 0, spec.picture.width, spec.picture.height);
         context.fillStyle = '#ffffff';
         context.fillRect(spec.picture.width / 4, spec.picture.height / 4, spec.picture.width / 2, spec.picture.height / 2);
+        if (spec.picture.grain) {
+          const pixels = context.getImageData(0, 0, spec.picture.width, spec.picture.height);
+          for (let index = 0; index < pixels.data.length; index++) if (index % 4 !== 3) pixels.data[index] = (pixels.data[index]! & 0xf0) | Math.floor(Math.random() * 16);
+          context.putImageData(pixels, 0, 0);
+        }
         transfer.items.add(new File([await canvas.convertToBlob({ type: 'image/png' })], spec.name, { type: 'image/png' }));
       } else if ('text' in spec) {
         transfer.items.add(new File([spec.text], spec.name, { type: 'text/plain' }));
@@ -61,3 +74,19 @@ export async function captionAndSend(page: Page, caption: string): Promise<void>
   await expect(page.getByRole('list', { name: 'Files to send' })).toHaveCount(0);
 }
 
+/** Photographs the page in light and dark at each width, attached to the test and, with LANCHAT_SHOTS set, saved there. */
+export async function photograph(page: Page, testInfo: TestInfo, screen: string, widths: readonly number[]): Promise<void> {
+  const size = page.viewportSize();
+  for (const width of widths) {
+    await page.setViewportSize({ width, height: 820 });
+    for (const colorScheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme });
+      const name = `${screen} ${width} ${colorScheme}`;
+      const body = await page.screenshot();
+      await testInfo.attach(name, { body, contentType: 'image/png' });
+      if (process.env['LANCHAT_SHOTS']) writeFileSync(join(process.env['LANCHAT_SHOTS'], `${name.replaceAll(' ', '-')}.png`), body);
+    }
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+  if (size) await page.setViewportSize(size);
+}

@@ -4,12 +4,13 @@
  * host restart, kept for a recipient who was away, and a risky file asks first.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures.js';
 import { startShell } from './shell.js';
-import { captionAndSend, dropFiles, patternSha256 } from './files-ui.js';
-import { expectOnline, hostRoom, message, send, stopHosting } from './ui.js';
+import { captionAndSend, dropFiles, patternSha256, photograph } from './files-ui.js';
+import { PASSWORD, expectOnline, freePort, hostRoom, joinRoom, message, send, stopHosting } from './ui.js';
 
 /** Clicks a file's Download and answers the saved file's bytes. */
 async function download(page: Page, name: string, confirmFirst = false): Promise<Buffer> {
@@ -112,6 +113,52 @@ test('a transfer shows its progress, can be cancelled and retried, and goes on t
   expect(createHash('sha256').update(await download(alice!, 'big.dat')).digest('hex')).toBe(patternSha256(size));
 });
 
+test('the viewer shows the download of a large picture: the progress over the thumbnail, an error with Retry, then the picture', async ({ room }, testInfo) => {
+  test.setTimeout(180_000);
+  const { users } = await room(['alice', 'bob']);
+  const [alice, bob] = users.map((user) => user.page);
+  await dropFiles(alice!, [{ name: 'photo.png', picture: { width: 2400, height: 1600, colour: '#3a7bd5', grain: true } }]);
+  await captionAndSend(alice!, 'the harbour at dawn');
+  const picture = message(bob!, 'the harbour at dawn').getByRole('button', { name: 'Open picture photo.png' });
+  await expect(picture).toBeVisible();
+  const viewer = bob!.getByRole('dialog', { name: 'photo.png' });
+  const progress = viewer.getByRole('progressbar', { name: 'Downloading photo.png' });
+  const full = viewer.getByRole('img', { name: 'photo.png' });
+
+  // The host's copy is damaged: the download fails its check, and the viewer says so with Retry.
+  const filesDir = join(users[0]!.home, 'alice', 'host', 'files');
+  const stored = readdirSync(filesDir, { recursive: true, encoding: 'utf8' }).map((entry) => join(filesDir, entry)).find((path) => /[0-9a-f]{64}$/.test(path))!;
+  const original = readFileSync(stored);
+  expect(original.length).toBeGreaterThan(4 * 1024 * 1024);
+  const damaged = Buffer.from(original);
+  damaged[damaged.length - 1]! ^= 0xff;
+  writeFileSync(stored, damaged);
+  await picture.click();
+  await expect(viewer.getByRole('alert')).toHaveText('Failed: The file arrived damaged and was removed; try again.');
+  await expect(full).toHaveAttribute('src', /^data:/);
+  await expect(progress).toHaveCount(0);
+  await photograph(bob!, testInfo, 'viewer failed', [720, 1280]);
+
+  // Repaired, and the host frozen so the download cannot end at once: Retry shows it under way, size done of the whole.
+  writeFileSync(stored, original);
+  const host = users[0]!.process;
+  host.kill('SIGSTOP');
+  try {
+    await viewer.getByRole('button', { name: 'Retry photo.png' }).click();
+    await expect(progress).toBeVisible();
+    await expect(progress).toHaveAttribute('aria-valuenow', '0');
+    await expect(progress).toHaveAttribute('aria-valuetext', /^0 bytes of \d+(\.\d)? MB$/);
+    await expect(viewer).toContainText(/0 bytes of \d+(\.\d)? MB/);
+    await expect(viewer.getByRole('alert')).toHaveCount(0);
+    await photograph(bob!, testInfo, 'viewer downloading', [720, 1280]);
+  } finally {
+    host.kill('SIGCONT');
+  }
+  await expect(full).toHaveAttribute('src', /^\/files\//);
+  await expect.poll(() => full.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth), { timeout: 30_000 }).toBe(2400);
+  await expect(progress).toHaveCount(0);
+});
+
 test('a file sent while its recipient was away arrives when they are back, and a risky one asks before downloading', async ({ room, browser }) => {
   const { users } = await room(['alice', 'bob']);
   const [alice, bob] = users;
@@ -140,4 +187,48 @@ test('a file sent while its recipient was away arrives when they are back, and a
   } finally {
     await back.stop();
   }
+});
+
+test('a room hosted with file limits typed in the Host form refuses a larger file with a readable message, and the form remembers them', async ({ shells }) => {
+  const port = await freePort();
+  const [alice, bob] = (await shells(['alice', 'bob'])).map((user) => user.page);
+  await alice!.getByRole('tab', { name: 'Host room' }).click();
+  await alice!.getByRole('textbox', { name: 'Room name', exact: true }).fill('Lab');
+  await alice!.getByRole('textbox', { name: 'Port' }).fill(String(port));
+  await alice!.getByRole('textbox', { name: 'Your name' }).fill('alice');
+  await alice!.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  const disclosure = alice!.getByRole('button', { name: 'File limits' });
+  await expect(disclosure).toHaveAttribute('aria-expanded', 'false');
+  await disclosure.click();
+  const largest = alice!.getByRole('textbox', { name: 'Largest file' });
+  // The host's defaults are shown where nothing is typed.
+  await expect(largest).toHaveAttribute('placeholder', '100 MB');
+  await expect(alice!.getByRole('textbox', { name: 'All files together' })).toHaveAttribute('placeholder', '10 GB');
+  await expect(alice!.getByRole('textbox', { name: 'Files per person per day' })).toHaveAttribute('placeholder', '2 GB');
+
+  await largest.fill('a lot');
+  await alice!.getByRole('button', { name: 'Start hosting' }).click();
+  await expect(alice!.getByRole('alert')).toHaveText('Largest file: type a size above 0, such as 500 MB or 2 GB.');
+  await expect(largest).toHaveAttribute('aria-invalid', 'true');
+  await largest.fill('1 MB');
+  await alice!.getByRole('button', { name: 'Start hosting' }).click();
+  await expectOnline(alice!);
+  await joinRoom(bob!, { port, name: 'bob' });
+
+  await dropFiles(bob!, [{ name: 'video.dat', size: 2 * 1024 * 1024 }]);
+  // Refused at once, so the files may never leave the composer: no captionAndSend, which waits for that.
+  await bob!.getByRole('textbox', { name: 'Message' }).fill('the recording');
+  await bob!.getByRole('textbox', { name: 'Message' }).press('Enter');
+  await expect(bob!.getByRole('alert')).toHaveText('video.dat is too large: the host allows 1 MB');
+  // Given back to the composer; a file under the limit goes.
+  await bob!.getByRole('button', { name: 'Remove video.dat' }).click();
+  await dropFiles(bob!, [{ name: 'notes.txt', text: 'the notes' }]);
+  await captionAndSend(bob!, 'the notes instead');
+  await expect(message(alice!, 'the notes instead').getByRole('group', { name: 'notes.txt' })).toBeVisible();
+
+  // The next Host form has them, shown, not hidden behind the disclosure.
+  await stopHosting(alice!);
+  await expect(alice!.getByRole('button', { name: 'File limits' })).toHaveAttribute('aria-expanded', 'true');
+  await expect(alice!.getByRole('textbox', { name: 'Largest file' })).toHaveValue('1 MB');
+  await expect(alice!.getByRole('textbox', { name: 'All files together' })).toHaveValue('');
 });

@@ -4,7 +4,7 @@
  * and the main flows by keyboard alone.
  */
 import { AxeBuilder } from '@axe-core/playwright';
-import type { Page, TestInfo } from '@playwright/test';
+import type { Locator, Page, TestInfo } from '@playwright/test';
 import { captionAndSend, dropFiles } from './files-ui.js';
 import { expect, test } from './fixtures.js';
 import {
@@ -66,12 +66,28 @@ async function chooseLanguage(page: Page, current: 'Settings' | 'Ayarlar', langu
   await page.keyboard.press('Escape');
 }
 
+/** The Host room form with its file limits shown, one of them wrong; then back to the Join tab. */
+async function checkHostLimits(page: Page, testInfo: TestInfo, language: 'en' | 'tr') {
+  const en = language === 'en';
+  await page.getByRole('tab', { name: en ? 'Host room' : 'Oda aç' }).click();
+  await page.getByRole('button', { name: en ? 'File limits' : 'Dosya sınırları' }).click();
+  await page.getByRole('textbox', { name: en ? 'Your name' : 'Adınız' }).fill('carol');
+  await page.getByRole('textbox', { name: en ? 'Largest file' : 'En büyük dosya' }).fill('a lot');
+  await page.getByRole('button', { name: en ? 'Start hosting' : 'Odayı aç' }).click();
+  await expect(page.getByRole('alert')).toContainText(en ? 'Largest file:' : 'En büyük dosya:');
+  await checkScreen(page, testInfo, 'host limits', language, en ? WIDTHS : [720]);
+  await page.getByRole('textbox', { name: en ? 'Largest file' : 'En büyük dosya' }).fill('');
+  await page.getByRole('button', { name: en ? 'File limits' : 'Dosya sınırları' }).click();
+  await page.getByRole('tab', { name: en ? 'Join room' : 'Odaya katıl' }).click();
+}
+
 test('the main screens fit from 720 to 1440 px, pass axe, and are photographed in both themes and languages', async ({ shells }, testInfo) => {
   test.setTimeout(300_000);
   const port = await freePort();
   const [alice, bob, carol] = (await shells(['alice', 'bob', 'carol'])).map((user) => user.page);
 
   await checkScreen(carol!, testInfo, 'start', 'en');
+  await checkHostLimits(carol!, testInfo, 'en');
   await hostRoom(alice!, { room: 'Lab', port, name: 'alice' });
   // Alone in the room: how to invite, with the address to copy.
   const invite = alice!.getByRole('region', { name: 'Nobody else is here yet' });
@@ -130,6 +146,7 @@ test('the main screens fit from 720 to 1440 px, pass axe, and are photographed i
       await chooseLanguage(alice!, 'Settings', 'tr');
       await chooseLanguage(carol!, 'Settings', 'tr');
       await checkScreen(carol!, testInfo, 'start', 'tr', widths);
+      await checkHostLimits(carol!, testInfo, 'tr');
     }
     await open('Lab');
     await checkScreen(alice!, testInfo, 'room', language, widths);
@@ -217,6 +234,73 @@ test('files and pictures fit from 720 to 1440 px, pass axe, and are photographed
   await checkScreen(bob!, testInfo, 'files', 'tr', [720, 1440]);
   await bob!.setViewportSize({ width: 720, height: 820 });
   await checkScreen(bob!, testInfo, 'files narrow', 'tr', [720]);
+});
+
+/** How many lines an element's text takes on screen: its rectangles' distinct tops. */
+function textLines(element: Locator): Promise<number> {
+  return element.evaluate((node) => {
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    return new Set([...range.getClientRects()].filter((rect) => rect.width > 0).map((rect) => Math.round(rect.top))).size;
+  });
+}
+
+test('the window and conversation headers keep their status on one line in every state, both languages, at 720 px and wide', async ({ room }, testInfo) => {
+  test.setTimeout(300_000);
+  // The longest names there are: the title gives way (an ellipsis) before the status does.
+  const longName = 'bartholomew.montgomery-ashworth';
+  const { users } = await room(['alice', longName]);
+  const [alice, bob] = users;
+  const page = alice!.page;
+  await startDirectChat(page, longName);
+  await bob!.page.getByRole('region', { name: 'Chat requests' }).getByRole('button', { name: 'Accept alice' }).click();
+  await createGroup(page, LONG_GROUP);
+
+  const statusOf = { en: { online: 'online', offline: /^last seen / }, tr: { online: 'çevrimiçi', offline: /^son görülme / } };
+  const check = async (language: 'en' | 'tr', state: string, conversation: string, status: string | RegExp) => {
+    const header = currentConversation(page, conversation);
+    await expect(header.getByRole('heading', { name: conversation })).toBeVisible();
+    const subtitle = header.getByText(status);
+    for (const width of [720, 1280]) {
+      await page.setViewportSize({ width, height: 820 });
+      await expect.poll(() => textLines(subtitle), { message: `${state} ${language} at ${width}px: the status on one line` }).toBe(1);
+      // Shown whole, not cut by an ellipsis.
+      expect(await subtitle.evaluate((element) => element.scrollWidth <= element.clientWidth), `${state} ${language} at ${width}px: the status whole`).toBe(true);
+      expect(await textLines(header.getByRole('heading', { name: conversation })), `${state} ${language} at ${width}px: the title on one line`).toBe(1);
+      // The window's header: the connection status ("Çevrimiçi") on the row of the buttons, not below them.
+      const connection = page.getByRole('status').filter({ hasText: language === 'en' ? 'Online' : 'Çevrimiçi' });
+      const [statusBox, buttonBox] = await Promise.all([connection.boundingBox(), page.getByRole('button', { name: language === 'en' ? 'Settings' : 'Ayarlar', exact: true }).boundingBox()]);
+      expect(statusBox!.y + statusBox!.height / 2, `${language} at ${width}px: the status beside the buttons`).toBeGreaterThan(buttonBox!.y);
+      expect(statusBox!.y + statusBox!.height / 2, `${language} at ${width}px: the status beside the buttons`).toBeLessThan(buttonBox!.y + buttonBox!.height);
+      expect(await textLines(connection)).toBe(1);
+      for (const colorScheme of ['light', 'dark'] as const) {
+        await page.emulateMedia({ colorScheme });
+        const name = `header ${state} ${language} ${width} ${colorScheme}`;
+        const body = await page.screenshot({ clip: { x: 0, y: 0, width, height: 150 } });
+        await testInfo.attach(name, { body, contentType: 'image/png' });
+        if (process.env['LANCHAT_SHOTS']) await import('node:fs').then((fs) => fs.writeFileSync(`${process.env['LANCHAT_SHOTS']}/${name.replaceAll(' ', '-')}.png`, body));
+      }
+      await page.emulateMedia({ colorScheme: 'light' });
+    }
+  };
+  const open = async (name: string) => {
+    await page.setViewportSize({ width: 1280, height: 820 });
+    await page.getByRole('navigation').getByRole('button', { name, exact: true }).click();
+  };
+
+  for (const language of ['en', 'tr'] as const) {
+    if (language === 'tr') await chooseLanguage(page, 'Settings', 'tr');
+    await open('Lab');
+    await check(language, 'room', 'Lab', language === 'en' ? '2 people, 2 online' : '2 kişi, 2 çevrimiçi');
+    await open(LONG_GROUP);
+    await check(language, 'group', LONG_GROUP, language === 'en' ? '1 member' : '1 üye');
+    await open(longName);
+    await check(language, 'direct online', longName, statusOf[language].online);
+  }
+  await bob!.stop();
+  await check('tr', 'direct last seen', longName, statusOf.tr.offline);
+  await chooseLanguage(page, 'Ayarlar', 'en');
+  await check('en', 'direct last seen', longName, statusOf.en.offline);
 });
 
 test('keyboard only: Tab walks header, sidebar, conversation; menus, dialogs and drawers close on Escape and give focus back', async ({ room }) => {

@@ -71,12 +71,26 @@ const hostPort = z
 const MAX_ALTERNATES = 8;
 const serverAddress = z.strictObject({ host: hostName, port: joinPort });
 
+/** A byte limit of a hosted room: a whole number of bytes above 0. */
+const byteLimit = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+/** The file limits a room hosted from the app sets; each one not given keeps the host's default (FILE_LIMITS). */
+const hostFileLimits = z.strictObject({
+  /** Largest file. */
+  maxFileBytes: byteLimit.optional(),
+  /** All files the host keeps. */
+  maxFileStorageBytes: byteLimit.optional(),
+  /** Bytes of files one user may send per UTC day. */
+  maxFileBytesPerDay: byteLimit.optional(),
+});
+
 export const settingsSchema = z.strictObject({
   /** A host, or the addresses of a room's nodes as typed ("a:7171, b:7171"). */
   lastHost: z.string().max(260 * (MAX_ALTERNATES + 1)),
   lastPort: z.number().int().min(0).max(65535),
   lastName: z.string().max(LIMITS.maxNameLength * 4),
   lastRoomName: z.string().max(64),
+  /** The file limits the last room hosted from this profile set. */
+  lastFileLimits: hostFileLimits.optional(),
   /** The start screen's tab: how this profile last entered a room. */
   lastMode: z.enum(['host', 'join']),
   /** 'system' follows the OS language. */
@@ -112,6 +126,7 @@ export const hostRequestSchema = z
     passphrase: passphrase.optional(),
     /** Announce the room on the local network (DNS-SD) unless this is false. */
     announce: z.boolean().optional(),
+    fileLimits: hostFileLimits.optional(),
   })
   .refine((request) => request.access !== 'passphrase' || request.passphrase !== undefined, {
     message: 'a room that asks for a passphrase needs one',

@@ -15,7 +15,7 @@ export const HOST_USAGE = [
   '  [--registrations-per-minute <n>] [--address-registrations-per-minute <n>] [--logins-per-minute <n>]',
   '  [--login-free-failures <n>] [--login-delay <seconds>] [--login-max-delay <seconds>]',
   '  [--max-database-bytes <n>]  (sends past it are refused with STORAGE_FULL, as on a full disk)',
-  '  files: [--max-file-bytes <n>] [--max-file-storage-bytes <n>] [--max-file-bytes-per-day <n>] (per user)',
+  '  files: [--max-file-bytes <n>] [--max-file-storage-bytes <n>]  (all files kept) [--max-file-bytes-per-day <n>]  (per user)',
   '  [--max-transfers <n>]  (transfers one user may have open at once)',
   '  [--files-dir <dir>]  (where files are kept; default <data>/files, none on a cluster node)',
   'a node of a clustered room (docs/DEPLOYMENT.md): --postgres <url> (or LANCHAT_POSTGRES_URL) [--nats <url>[,<url>...]]',

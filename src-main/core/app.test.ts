@@ -1,4 +1,5 @@
-import { readFileSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -383,5 +384,40 @@ describe('AppCore room access and host admin', () => {
     const alice = newCore();
     const result = await alice.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'pw', access: 'passphrase' });
     expect(result).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
+  });
+
+  it('hosts with the file limits asked for: a 1 MB limit refuses a 2 MB file for everyone, and the next host form remembers them', async () => {
+    const profile = tempDir('lanchat-app-');
+    const alice = newCore(profile);
+    const bob = newCore();
+    const fileLimits = { maxFileBytes: 1024 * 1024, maxFileStorageBytes: 64 * 1024 * 1024 };
+    const { hosting } = unwrap(await alice.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret', fileLimits }));
+    unwrap(await bob.join({ host: '127.0.0.1', port: hosting!.port, name: 'bob', password: 'bob-secret' }));
+    const big = join(profile, 'photos.zip');
+    writeFileSync(big, randomBytes(2 * 1024 * 1024));
+    const refused = { ok: false, error: { code: 'FILE_TOO_LARGE', message: 'photos.zip is too large: the host allows 1 MB' } };
+    expect(await alice.sendFiles({ kind: 'room' }, [{ path: big }], '')).toEqual(refused);
+    expect(await bob.sendFiles({ kind: 'room' }, [{ path: big }], '')).toEqual(refused);
+    // Under the limit it goes; the limits not given keep the defaults.
+    const small = join(profile, 'notes.txt');
+    writeFileSync(small, 'fits');
+    unwrap(await bob.sendFiles({ kind: 'room' }, [{ path: small }], 'small'));
+    expect(unwrap(await alice.settings()).lastFileLimits).toEqual(fileLimits);
+
+    // Hosted again without limits: the defaults are back, and the form will be empty next time.
+    unwrap(await alice.stopHosting());
+    unwrap(await alice.host({ roomName: 'Lab', port: hosting!.port, name: 'alice', password: 'alice-secret' }));
+    const { transfers } = unwrap(await alice.sendFiles({ kind: 'room' }, [{ path: big }], ''));
+    expect(transfers).toHaveLength(1);
+    expect(unwrap(await alice.settings()).lastFileLimits).toEqual({});
+  });
+
+  it('refuses file limits that are not a whole number of bytes above 0', async () => {
+    const alice = newCore();
+    for (const fileLimits of [{ maxFileBytes: 0 }, { maxFileBytesPerDay: 1.5 }, { maxFileStorageBytes: -1 }, { maxFiles: 3 }]) {
+      const result = await alice.dispatch('host', [{ roomName: 'Lab', port: 0, name: 'alice', password: 'pw', fileLimits }]);
+      expect(result).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', message: expect.stringContaining('fileLimits') } });
+    }
+    expect(unwrap(await alice.session()).hosting).toBe(null);
   });
 });

@@ -211,7 +211,7 @@ export class AppCore extends CallFacade implements AppApi {
       return joined;
     }
     const view = this.view();
-    this.rememberLastUsed({ lastMode: 'host', lastRoomName: request.roomName, lastPort: port, lastName: view.me ?? request.name });
+    this.rememberLastUsed({ lastMode: 'host', lastRoomName: request.roomName, lastPort: port, lastName: view.me ?? request.name, lastFileLimits: request.fileLimits ?? {} });
     return ok(view);
   }
 

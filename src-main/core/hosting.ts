@@ -17,6 +17,7 @@ import type {
   PendingUser,
   Result,
 } from '../../src-shared/api.js';
+import type { FileLimits } from '../../src-shared/protocol/limits.js';
 import { ServerError } from '../server/dispatch.js';
 import type { ChatServer } from '../server/server.js';
 import { coalesce } from './coalesce.js';
@@ -62,6 +63,7 @@ export class Hosting {
         tls: request.tls ?? true,
         announce: request.announce ?? true,
         passwordCost: this.passwordCost,
+        files: { limits: definedLimits(request.fileLimits) },
         ...(request.access ? { access: { mode: request.access, ...(request.passphrase ? { passphrase: request.passphrase } : {}) } } : {}),
       });
       await host.server.ready;
@@ -138,6 +140,11 @@ export class Hosting {
     if (entry.event === 'registration pending' || entry.event === 'admin') this.announcePending();
     if (entry.event === 'admin') this.announceBans();
   }
+}
+
+/** Only the limits given: one present but undefined would replace the host's default with nothing. */
+function definedLimits(limits: HostRequest['fileLimits']): Partial<FileLimits> {
+  return Object.fromEntries(Object.entries(limits ?? {}).filter(([, value]) => value !== undefined));
 }
 
 /** "address:port" for every LAN IPv4 address of this machine. */

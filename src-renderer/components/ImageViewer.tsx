@@ -1,6 +1,6 @@
 /**
  * The full-size viewer for a conversation's pictures: the app downloads the file (the sender's
- * thumbnail is shown meanwhile), arrows go to the previous and next picture of the loaded
+ * thumbnail is shown meanwhile, under the download's progress), arrows go to the previous and next picture of the loaded
  * conversation, Escape closes and focus goes back to the picture it was opened from.
  */
 import { useCallback, useEffect, useMemo, useState } from 'react';
@@ -9,8 +9,9 @@ import type { AppError } from '../../src-shared/api.js';
 import { savedFileUrl, isBrowserShell } from '../api.js';
 import { app, useApp } from '../app-context.js';
 import { errorText } from '../i18n/index.js';
-import { type InlineImage, fitInBox, isInlineImage, thumbnailUrl } from '../lib/attachments.js';
+import { type InlineImage, fitInBox, formatSize, isInlineImage, thumbnailUrl } from '../lib/attachments.js';
 import { downloadToBrowser } from '../store/file-actions.js';
+import type { Transfer } from '../store/files.js';
 import { Dialog } from './Dialog.js';
 import { Icon } from './Icons.js';
 
@@ -78,38 +79,86 @@ export function ImageViewer() {
   );
 }
 
-/** The picture itself once the app has it; its thumbnail, at the same size, until then. */
+/**
+ * The picture itself once the app has it. Until then its thumbnail, at the same size, under the
+ * download's progress from the app's 'transfer' events; if the download fails, why, and Retry.
+ */
 function FullImage({ image }: { image: InlineImage }) {
-  const { t } = useTranslation();
-  const [source, setSource] = useState<string | null>(null);
+  const { t, i18n } = useTranslation();
+  const [savedPath, setSavedPath] = useState<string | null>(null);
   const [error, setError] = useState<AppError | null>(null);
+  const [attempt, setAttempt] = useState(0);
+  const download = useApp((state) => latestDownload(Object.values(state.transfers), image.id));
   useEffect(() => {
     let current = true;
+    setError(null);
     void app()
       .api.downloadFile(image.id, image.name)
       .then((result) => {
         if (!current) return;
-        if (result.ok) setSource(savedFileUrl(image.id, image.name, result.value.path));
+        if (result.ok) setSavedPath(result.value.path);
         else setError(result.error);
       });
     return () => {
       current = false;
     };
-  }, [image]);
+  }, [image, attempt]);
+  // A retried download ends in an event, not in the answer above.
+  const path = savedPath ?? (download?.status === 'done' ? (download.path ?? null) : null);
+  const failure = path !== null || download?.status === 'running' ? null : (error ?? (download?.status === 'failed' ? (download.error ?? null) : null));
+  const retry = async () => {
+    setError(null);
+    // Goes on from where the failed download stopped; one the app no longer knows starts again.
+    const retried = download?.status === 'failed' ? await app().api.retryTransfer(download.id) : null;
+    if (!retried?.ok) setAttempt((count) => count + 1);
+  };
+
   const size = fitInBox(image.width, image.height, { width: window.innerWidth * 0.86, height: window.innerHeight * 0.7 });
+  const done = download?.status === 'running' ? (download.progress?.bytes ?? 0) : 0;
+  const total = (download?.status === 'running' ? download.progress?.total : undefined) || image.size;
+  const percent = total > 0 ? Math.min(100, Math.floor((done / total) * 100)) : 0;
+  const sizes = t('files.sizeOfTotal', { done: formatSize(done, i18n.language), total: formatSize(total, i18n.language) });
   return (
     <figure className="viewer-figure">
       <img
-        className={source === null ? 'viewer-image loading' : 'viewer-image'}
-        src={source ?? thumbnailUrl(image.thumbnail)}
+        className={path === null ? 'viewer-image loading' : 'viewer-image'}
+        src={path === null ? thumbnailUrl(image.thumbnail) : savedFileUrl(image.id, image.name, path)}
         alt={image.name}
         width={size.width}
         height={size.height}
-        aria-busy={source === null}
+        aria-busy={path === null}
       />
-      {error !== null && <figcaption className="message-error">{errorText(t, error)}</figcaption>}
+      {path === null && failure === null && (
+        <div className="viewer-progress">
+          <div
+            role="progressbar"
+            className="viewer-progress-bar"
+            aria-label={t('files.downloading', { name: image.name })}
+            aria-valuemin={0}
+            aria-valuemax={100}
+            aria-valuenow={percent}
+            aria-valuetext={sizes}
+          >
+            <span style={{ width: `${percent}%` }} />
+          </div>
+          <span className="viewer-progress-text">{sizes}</span>
+        </div>
+      )}
+      {failure !== null && (
+        <figcaption className="viewer-progress viewer-failed">
+          <span role="alert">{t('files.failed', { error: errorText(t, failure) })}</span>
+          <button type="button" aria-label={t('files.retry', { name: image.name })} onClick={() => void retry()}>
+            {t('files.retryShort')}
+          </button>
+        </figcaption>
+      )}
     </figure>
   );
+}
+
+/** The last download of a file this window heard of (the app's events come in order). */
+function latestDownload(transfers: Transfer[], fileId: string): Transfer | undefined {
+  return transfers.findLast((transfer) => transfer.direction === 'download' && transfer.fileId === fileId);
 }
 
 function SaveImage({ image }: { image: InlineImage }) {

@@ -5,10 +5,12 @@ import { ACCESS_MODES } from '../../src-shared/protocol/limits.js';
 import { app, useApp } from '../app-context.js';
 import { type AccessChoice, hostAccess, joinPassphrase, splitAddress } from '../lib/access.js';
 import { formError } from '../lib/errors.js';
+import { FILE_LIMIT_FIELDS, type FileLimitField, type FileLimitTexts, readFileLimits, sizeText } from '../lib/sizes.js';
 import { requestNotificationPermission } from '../desktop/notifications.js';
 import { hostRoom, joinRoom, signOut } from '../store/sync.js';
 import { EnterRoomError } from './SecurityInfo.js';
 import { AnnounceField, RoomsNearby } from './RoomsNearby.js';
+import { FileLimitsFields } from './FileLimitsFields.js';
 
 type Mode = 'host' | 'join';
 
@@ -136,17 +138,30 @@ const MODE_LABELS = {
 } as const;
 
 function HostForm({ settings, sessionError, onSubmit }: FormProps) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const [tls, setTls] = useState(true);
   const [announce, setAnnounce] = useState(true);
   const hintId = useId();
   // Left alone, a restarted room keeps the mode it had, so it never opens up by accident.
   const [access, setAccess] = useState<AccessChoice>('saved');
   const [passphrase, setPassphrase] = useState('');
+  const saved = settings?.lastFileLimits ?? {};
+  const [limitTexts, setLimitTexts] = useState(() =>
+    Object.fromEntries(FILE_LIMIT_FIELDS.map((field) => [field, saved[field] === undefined ? '' : sizeText(saved[field], i18n.language)])) as FileLimitTexts,
+  );
+  // Open when the last room set limits of its own, so they are not applied unseen.
+  const [limitsOpen, setLimitsOpen] = useState(Object.keys(saved).length > 0);
+  const [badLimit, setBadLimit] = useState<FileLimitField | null>(null);
   const enter = async (roomName: string, port: number, name: string, password: string): Promise<Result<SessionView>> => {
+    const limits = readFileLimits(limitTexts, i18n.language);
+    setBadLimit(limits.ok ? null : limits.field);
+    if (!limits.ok) {
+      setLimitsOpen(true);
+      return { ok: false, error: formError(t(`hostLimits.${limits.problem}`, { field: t(`hostLimits.${limits.field}`) })) };
+    }
     const checked = hostAccess(access, passphrase);
     if (!checked.ok) return { ok: false, error: formError(t(`access.${checked.problem}`)) };
-    return hostRoom(app(), { roomName, port, name, password, tls, announce, ...checked.fields });
+    return hostRoom(app(), { roomName, port, name, password, tls, announce, fileLimits: limits.limits, ...checked.fields });
   };
   return (
     <RoomForm
@@ -191,6 +206,13 @@ function HostForm({ settings, sessionError, onSubmit }: FormProps) {
           <input type="password" value={passphrase} onChange={(event) => setPassphrase(event.target.value)} autoComplete="new-password" required />
         </label>
       )}
+      <FileLimitsFields
+        texts={limitTexts}
+        onChange={(field, text) => setLimitTexts((texts) => ({ ...texts, [field]: text }))}
+        open={limitsOpen}
+        onToggle={setLimitsOpen}
+        invalid={badLimit}
+      />
     </RoomForm>
   );
 }

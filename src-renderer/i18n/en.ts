@@ -41,6 +41,15 @@ export const en = {
     pendingApproval: 'Your account waits for the host’s approval. Keep this screen open: LanChat lets you in as soon as the host approves.',
     rejected: 'The host did not accept your account.',
   },
+  hostLimits: {
+    show: 'File limits',
+    hint: 'Sizes such as 500 MB or 2 GB. An empty field keeps the default shown in it.',
+    maxFileBytes: 'Largest file',
+    maxFileStorageBytes: 'All files together',
+    maxFileBytesPerDay: 'Files per person per day',
+    badSize: '{{field}}: type a size above 0, such as 500 MB or 2 GB.',
+    fileOverStorage: 'The largest file cannot be larger than all files together.',
+  },
   errors: {
     RISKY_FILE: 'This file can run a program when opened.',
     UNKNOWN_FILE: 'The host no longer has this file.',
@@ -480,6 +489,7 @@ export const en = {
     uploading: 'Sending {{name}}',
     downloading: 'Downloading {{name}}',
     progress: 'Progress of {{name}}',
+    sizeOfTotal: '{{done}} of {{total}}',
     percent: '{{percent}}%',
     speed: '{{speed}}/s',
     left: {

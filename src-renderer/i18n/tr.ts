@@ -43,6 +43,15 @@ export const tr: Translations = {
     pendingApproval: 'Hesabınız sunucunun onayını bekliyor. Bu ekranı açık tutun: sunucu onaylar onaylamaz LanChat sizi içeri alır.',
     rejected: 'Sunucu hesabınızı kabul etmedi.',
   },
+  hostLimits: {
+    show: 'Dosya sınırları',
+    hint: '500 MB ya da 2 GB gibi boyutlar. Boş bırakılan alan, içinde görünen varsayılanı kullanır.',
+    maxFileBytes: 'En büyük dosya',
+    maxFileStorageBytes: 'Tüm dosyalar birlikte',
+    maxFileBytesPerDay: 'Kişi başına günlük dosya',
+    badSize: '{{field}}: 0’dan büyük bir boyut yazın, örneğin 500 MB ya da 2 GB.',
+    fileOverStorage: 'En büyük dosya, tüm dosyaların toplamından büyük olamaz.',
+  },
   errors: {
     RISKY_FILE: 'Bu dosya açıldığında bir program çalıştırabilir.',
     UNKNOWN_FILE: 'Oda sahibinde bu dosya artık yok.',
@@ -482,6 +491,7 @@ export const tr: Translations = {
     uploading: '{{name}} gönderiliyor',
     downloading: '{{name}} indiriliyor',
     progress: '{{name}} ilerlemesi',
+    sizeOfTotal: '{{done}} / {{total}}',
     percent: '%{{percent}}',
     speed: '{{speed}}/sn',
     left: {

@@ -15,6 +15,8 @@ export interface Transfer {
   progress?: TransferEvent['progress'];
   target?: TransferEvent['target'];
   fileId?: string;
+  /** A download done: where it was saved. */
+  path?: string;
   error?: AppError;
 }
 
@@ -59,6 +61,7 @@ export const createFilesSlice: SliceCreator<FilesSlice> = (set) => ({
         progress: event.progress ?? (event.status === 'running' ? before?.progress : undefined),
         target: event.target ?? before?.target,
         fileId: event.fileId ?? before?.fileId,
+        path: event.path,
         error: event.error,
       };
       return { transfers: { ...state.transfers, [event.transfer]: transfer } };
