@@ -8,7 +8,7 @@
  * Workers find all three through environment variables; all go when the run ends. Tests leave their
  * databases behind (pg/testing.ts says why): a rerun in watch mode drops them first.
  */
-import { chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { build } from 'vite';
@@ -47,6 +47,10 @@ async function startSharedPostgres(): Promise<PostgresServer | undefined> {
 
 const TMPFS_MAGIC = 0x01021994;
 const TMPFS_FREE_BYTES = 4 * 1024 ** 3;
+const SHM = '/dev/shm';
+const TMP_PREFIX = 'lanchat-test-';
+/** No run lasts this long: an older folder is a killed run's, which would hold its memory until a reboot. */
+const STALE_MS = 24 * 3600 * 1000;
 
 /**
  * A folder for the run's temporary files in /dev/shm when that is a tmpfs with room to spare, else
@@ -55,9 +59,13 @@ const TMPFS_FREE_BYTES = 4 * 1024 ** 3;
  */
 function testTmpdir(): string | undefined {
   try {
-    const { type, bavail, bsize } = statfsSync('/dev/shm');
+    const { type, bavail, bsize } = statfsSync(SHM);
     if (type !== TMPFS_MAGIC || bavail * bsize < TMPFS_FREE_BYTES) return undefined;
-    const dir = mkdtempSync('/dev/shm/lanchat-test-');
+    for (const name of readdirSync(SHM)) {
+      const path = join(SHM, name);
+      if (name.startsWith(TMP_PREFIX) && Date.now() - statSync(path).mtimeMs > STALE_MS) rmSync(path, { recursive: true, force: true });
+    }
+    const dir = mkdtempSync(join(SHM, TMP_PREFIX));
     // The PostgreSQL server runs as its own user (pg/testing.ts) and must reach its folder in here.
     chmodSync(dir, 0o711);
     return dir;
