@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { ChatClient, type ClientOptions, type ServerAddress } from '../client/client.js';
 import { downloadFile, uploadFile } from '../client/transfer.js';
-import { postgresMissing, testPostgres, uniqueDatabaseName } from '../store/pg/testing.js';
+import { type PostgresDatabases, postgresMissing, testPostgres, uniqueDatabaseName } from '../store/pg/testing.js';
 import { TEST_PASSWORD_COST, collectMessages, nextEvent, removeDir, tempDir, waitFor } from '../testing/harness.js';
 import { NatsServer, natsMissing } from '../testing/nats.js';
 import { CliProcess } from '../testing/process.js';
@@ -23,7 +23,7 @@ const HEARTBEAT_MS = 300;
 
 describe.skipIf(missing)(missing ? `${TITLE} (skipped: ${missing})` : TITLE, () => {
   let dir: string;
-  const postgres = testPostgres();
+  let postgres: PostgresDatabases;
   const database = uniqueDatabaseName('room');
   let nats: NatsServer;
   let url: string;
@@ -53,6 +53,7 @@ describe.skipIf(missing)(missing ? `${TITLE} (skipped: ${missing})` : TITLE, () 
 
   beforeAll(async () => {
     dir = tempDir('lanchat-cluster-node-');
+    postgres = await testPostgres();
     [nats] = await Promise.all([NatsServer.start(dir), postgres.createDatabase(database)]);
     url = postgres.url(database);
     // The first two share a files folder; the third has none.

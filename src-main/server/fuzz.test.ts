@@ -1,5 +1,5 @@
 /**
- * Fuzz: over 100,000 random and mutated frames at a running server while two
+ * Fuzz: 50,000 random and mutated frames at a running server while two
  * well-behaved users chat. The server must answer every frame (an error, a
  * response or a pong) or close cleanly with a bye, never exit, and deliver every
  * message of the chatting users. Seeded: FUZZ_SEED=<n> replays a run.
@@ -7,15 +7,20 @@
 import { expect, it } from 'vitest';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { type ServerFrame } from '../../src-shared/protocol/pushes.js';
-import { type RawPeer, collectMessages, waitFor } from '../testing/harness.js';
+import { type RawPeer, waitFor } from '../testing/harness.js';
 import { useRoom } from '../testing/room.js';
 import { seededRandom } from '../testing/prng.js';
 
-const TOTAL_FRAMES = 100_000;
+/**
+ * Half of the 100,000 it once sent, with half of the connections logged in (a third before) and twice the
+ * connection ends per batch: the server code one run reaches (V8 block coverage, seeds 1-3: 150-155 KB of
+ * source) stays within the spread of 100,000-frame runs (151-156 KB), for half the CPU.
+ */
+const TOTAL_FRAMES = 50_000;
 const CONNECTIONS = 4;
 const BATCH = 250;
 /** One batch in this many ends its connection in a way the server must handle (huge length, truncation...). */
-const END_CONNECTION_EVERY = 25;
+const END_CONNECTION_EVERY = 12;
 
 
 class Fuzzer {
@@ -190,7 +195,7 @@ function answerCount(peer: RawPeer): () => number {
 
 const room = useRoom();
 
-// About 10 s on a quiet machine; the ceiling is for a machine busy with other work (each batch has its own 20 s).
+// About 5 s on a quiet machine; the ceiling is for a machine busy with other work (each batch has its own 20 s).
 it(`answers ${TOTAL_FRAMES} random and mutated frames or closes cleanly, and keeps two users chatting`, async () => {
   const seed = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
   console.log(`fuzz seed ${seed} (FUZZ_SEED=${seed} replays it)`);
@@ -206,7 +211,11 @@ it(`answers ${TOTAL_FRAMES} random and mutated frames or closes cleanly, and kee
   const alice = await room.user('alice');
   const bob = await room.user('bob');
   await room.user('carol');
-  const atBob = collectMessages(bob);
+  // By sender, not by text: a logged-in fuzzer's random text can begin with "alice " too.
+  const fromAlice: string[] = [];
+  bob.on('message', (message) => {
+    if (message.from === 'alice') fromAlice.push(message.text);
+  });
 
   let fuzzing = true;
   const chatted: string[] = [];
@@ -227,7 +236,8 @@ it(`answers ${TOTAL_FRAMES} random and mutated frames or closes cleanly, and kee
     while (sent < quota) {
       const peer = await room.raw();
       stats.connections += 1;
-      const stage = fuzz.int(3);
+      // Most handlers answer only a logged-in user: half the connections log in.
+      const stage = [0, 1, 2, 2][fuzz.int(4)]!;
       if (stage >= 1) await peer.hello();
       if (stage === 2) await peer.login(`fuzzer${lane}`);
       const answered = answerCount(peer);
@@ -270,8 +280,7 @@ it(`answers ${TOTAL_FRAMES} random and mutated frames or closes cleanly, and kee
   console.log(`fuzz ${JSON.stringify(stats)}`);
 
   expect(stats.frames).toBeGreaterThanOrEqual(TOTAL_FRAMES);
-  await waitFor(() => chatted.every((text) => atBob.texts().includes(text)), 10_000, `bob to have every message (seed ${seed})`);
-  const fromAlice = atBob.texts().filter((t) => t.startsWith('alice '));
+  await waitFor(() => chatted.every((text) => fromAlice.includes(text)), 10_000, `bob to have every message (seed ${seed})`);
   expect(fromAlice, `seed ${seed}`).toEqual(chatted);
   expect(chatted.length).toBeGreaterThan(0);
   // Still serving: a newcomer can log in and talk.

@@ -1,8 +1,8 @@
 /**
  * The one helper of the store tests: the feature tests run once per backend (forEachBackend),
- * each test on a fresh real store: SQLite in a temporary folder, or a fresh PostgreSQL database
- * on the run's server (pg/testing.ts). `store` and `backend` are live bindings:
- * importers see the store that reopen() puts in place.
+ * each test on an empty real store: SQLite in a temporary folder, or on PostgreSQL this worker's
+ * database on the run's server (pg/testing.ts), emptied to the migrated template's state before
+ * each test. `store` and `backend` are live bindings: importers see the store that reopen() puts in place.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,7 @@ import { dmConversation, groupConversation, ROOM } from '../../src-shared/protoc
 import { type ChatMessage } from '../../src-shared/protocol/objects.js';
 import { foldForSearch } from '../../src-shared/text.js';
 import { openPgStore } from './pg/open.js';
-import { MIGRATED_TEMPLATE, postgresMissing, testPostgres, uniqueDatabaseName } from './pg/testing.js';
+import { emptyTestDatabase, postgresMissing } from './pg/testing.js';
 import { readText } from './pg/text.js';
 import { openAsyncStore } from './async-store.js';
 import type { StoreOptions } from './store.js';
@@ -35,8 +35,8 @@ function open(options: StoreOptions = {}): Promise<AsyncStore> {
 }
 
 /**
- * Runs `tests` (the file's describe blocks) once per backend, each test on a fresh store.
- * PostgreSQL: the run's server, one database per test, a copy of the migrated template.
+ * Runs `tests` (the file's describe blocks) once per backend, each test on an empty store.
+ * PostgreSQL: the run's server, one database per worker, emptied before each test (emptyTestDatabase).
  */
 export function forEachBackend(tests: (backend: Backend) => void): void {
   for (const name of ['sqlite', 'postgres'] as const) {
@@ -48,9 +48,7 @@ export function forEachBackend(tests: (backend: Backend) => void): void {
           dir = mkdtempSync(join(tmpdir(), 'lanchat-store-'));
           file = join(dir, 'data', 'chat.sqlite');
         } else {
-          const database = uniqueDatabaseName('test');
-          await testPostgres().createDatabase(database, MIGRATED_TEMPLATE);
-          databaseUrl = testPostgres().url(database);
+          databaseUrl = await emptyTestDatabase();
         }
         store = await open();
       });

@@ -14,8 +14,9 @@ import { postgresMissing, testPostgres, uniqueDatabaseName } from './testing.js'
 /** An empty database: the schema tests need one that no store has migrated. */
 async function freshDatabase(): Promise<string> {
   const name = uniqueDatabaseName('node_test');
-  await testPostgres().createDatabase(name);
-  return testPostgres().url(name);
+  const postgres = await testPostgres();
+  await postgres.createDatabase(name);
+  return postgres.url(name);
 }
 
 async function query(url: string, text: string): Promise<void> {
@@ -209,7 +210,7 @@ describe.skipIf(postgresMissing !== undefined)(`the PostgreSQL store${postgresMi
     });
 
     it('says which database it cannot reach', async () => {
-      await expect(openPgStore(testPostgres().url('no_such_database'))).rejects.toThrow(/no_such_database/);
+      await expect(openPgStore((await testPostgres()).url('no_such_database'))).rejects.toThrow(/no_such_database/);
     });
   });
 });

@@ -5,13 +5,14 @@
  * when the tests run as root both run as the `postgres` system user, which owns the folder.
  * Under vitest one cluster serves the whole run (global-setup.ts starts it: a start takes seconds,
  * and a file that started its own waited for it); test files reach it through `testPostgres()`
- * and each test takes a fresh database of its own, named for its process, copied from the
- * migrated template (CREATE DATABASE ... TEMPLATE takes milliseconds). Tests drop none: each DROP
- * DATABASE waits for a checkpoint, which tripled a store test's time; the run's folder goes at its end,
- * and a rerun in watch mode drops the last run's (dropTestDatabases).
+ * and take databases of their own, named for their process, copied from the migrated template.
+ * The store tests take one per worker and empty it before each test (emptyTestDatabase): a fresh
+ * copy cost about 0.2 s of CPU per test, most of it the first connection to a new database.
+ * Tests drop none: each DROP DATABASE waits for a checkpoint, which tripled a store test's time;
+ * the run's folder goes at its end, and a rerun in watch mode drops the last run's (dropTestDatabases).
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -42,22 +43,91 @@ export interface PostgresServer extends PostgresDatabases {
   stop(): Promise<void>;
 }
 
-/** Set by global-setup.ts to the port of the run's server. */
-export const POSTGRES_PORT_ENV = 'LANCHAT_TEST_POSTGRES_PORT';
+/**
+ * Set by global-setup.ts to a file that says, once the run's server is up and its template migrated,
+ * `{"port":N}` (or `{"error":"..."}`). The tests start meanwhile: most never wait for it.
+ */
+export const POSTGRES_READY_ENV = 'LANCHAT_TEST_POSTGRES_READY';
 /** The run's template: a database global-setup.ts migrated to the latest schema. */
 export const MIGRATED_TEMPLATE = 'lanchat_template';
+const READY_TIMEOUT_MS = 60_000;
 
-/** The run's server (global-setup.ts started it): tests create and drop databases there, never stop it. */
-export function testPostgres(): PostgresDatabases {
-  const port = Number(process.env[POSTGRES_PORT_ENV]);
-  if (!port) throw new Error(`${POSTGRES_PORT_ENV} is not set: src-main/testing/global-setup.ts starts the tests' PostgreSQL server`);
-  return databases(port);
+let readyPort: Promise<number> | undefined;
+
+/** The run's server (global-setup.ts starts it), once ready: tests create databases there, never stop it. */
+export async function testPostgres(): Promise<PostgresDatabases> {
+  const file = process.env[POSTGRES_READY_ENV];
+  if (!file) throw new Error(`${POSTGRES_READY_ENV} is not set: src-main/testing/global-setup.ts starts the tests' PostgreSQL server`);
+  readyPort ??= waitForReady(file);
+  return databases(await readyPort);
+}
+
+async function waitForReady(file: string): Promise<number> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (!existsSync(file)) {
+    if (Date.now() > deadline) throw new Error(`the tests' PostgreSQL server was not ready within ${READY_TIMEOUT_MS / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  const ready = JSON.parse(readFileSync(file, 'utf8')) as { port: number } | { error: string };
+  if ('error' in ready) throw new Error(`the tests' PostgreSQL server did not start: ${ready.error}`);
+  return ready.port;
 }
 
 let names = 0;
 /** A database name no other test of the run takes: files run in several processes at once on one server. */
 export function uniqueDatabaseName(prefix: string): string {
   return `${prefix}_${process.pid}_${++names}`;
+}
+
+let workerDatabase: Promise<string> | undefined;
+/** PostgreSQL's error code for a database that does not exist. */
+const INVALID_CATALOG_NAME = '3D000';
+
+/**
+ * The URL of this process's store-test database, as the migrated template left it: created from
+ * the template on the first call, emptied on the next ones. Emptying equals a fresh copy because
+ * the template's tables are empty and every sequence belongs to a column (checked at creation);
+ * a connection a failed test left open is ended first, so that it holds no lock.
+ */
+export async function emptyTestDatabase(): Promise<string> {
+  if (!workerDatabase) {
+    workerDatabase = createWorkerDatabase();
+    return workerDatabase;
+  }
+  const url = await workerDatabase;
+  try {
+    await withClient(url, async (client) => {
+      await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+      const { rows } = await client.query<{ name: string }>(`SELECT format('%I', tablename) AS name FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'schema_version'`);
+      await client.query(`TRUNCATE ${rows.map((row) => row.name).join(', ')} RESTART IDENTITY`);
+    });
+  } catch (error) {
+    // A rerun in watch mode dropped it (dropTestDatabases): this worker takes a new one.
+    if ((error as { code?: string }).code !== INVALID_CATALOG_NAME) throw error;
+    workerDatabase = undefined;
+    return emptyTestDatabase();
+  }
+  return url;
+}
+
+async function createWorkerDatabase(): Promise<string> {
+  const name = uniqueDatabaseName('test');
+  const postgres = await testPostgres();
+  await postgres.createDatabase(name, MIGRATED_TEMPLATE);
+  const url = postgres.url(name);
+  await withClient(url, async (client) => {
+    const { rows: tables } = await client.query<{ name: string }>(`SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'schema_version'`);
+    for (const { name: table } of tables) {
+      const { rows } = await client.query(`SELECT 1 FROM "${table}" LIMIT 1`);
+      if (rows.length > 0) throw new Error(`the migrated template's table ${table} holds rows: emptyTestDatabase would lose them`);
+    }
+    const { rows: loose } = await client.query<{ name: string }>(
+      `SELECT c.relname AS name FROM pg_class c WHERE c.relkind = 'S' AND c.relnamespace = current_schema()::regnamespace
+       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('a', 'i'))`,
+    );
+    if (loose.length > 0) throw new Error(`sequences of no column (${loose.map((row) => row.name).join(', ')}): TRUNCATE ... RESTART IDENTITY would not reset them`);
+  });
+  return url;
 }
 
 function databases(port: number): PostgresDatabases {
@@ -71,8 +141,12 @@ function databases(port: number): PostgresDatabases {
   };
 }
 
-async function admin(port: number, work: (client: pg.Client) => Promise<void>): Promise<void> {
-  const client = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:${port}/postgres` });
+function admin(port: number, work: (client: pg.Client) => Promise<void>): Promise<void> {
+  return withClient(`postgres://postgres@127.0.0.1:${port}/postgres`, work);
+}
+
+async function withClient(url: string, work: (client: pg.Client) => Promise<void>): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     await work(client);
