@@ -164,6 +164,51 @@ describe('files through the App API', () => {
     expect(await bob.core.retryTransfer(gone.transfer)).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
   });
 
+  it('a failed download asked for again is the same transfer: retried, not doubled, and reported once when the app is back', async () => {
+    const alice = newCore();
+    const { hosting } = unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));
+    const asBob = { host: '127.0.0.1', port: hosting!.port, name: 'bob', password: 'bob-secret' };
+    const bob = newCore();
+    unwrap(await bob.core.join(asBob));
+    const failedIds = (events: AppEvent[]): string[] =>
+      events.flatMap((e) => (e.type === 'transfer' && e.direction === 'download' && e.status === 'failed' ? [e.transfer] : []));
+    // Asked for twice (the image viewer opened again): the second asks the host again under the same transfer.
+    expect(await bob.core.downloadFile('A'.repeat(22), 'gone.png', undefined)).toMatchObject({ ok: false, error: { code: 'UNKNOWN_FILE' } });
+    expect(await bob.core.downloadFile('A'.repeat(22), 'gone.png', undefined)).toMatchObject({ ok: false, error: { code: 'UNKNOWN_FILE' } });
+    expect(failedIds(bob.events)).toHaveLength(2);
+    expect(new Set(failedIds(bob.events)).size).toBe(1);
+    await bob.core.shutdown();
+
+    const again = newCore(bob.dir);
+    unwrap(await again.core.join(asBob));
+    await waitFor(() => failedIds(again.events).length > 0, 10_000, 'the failed download reported again');
+    // One join, one resume: had the second request added a download, two would be reported.
+    expect(failedIds(again.events)).toEqual([failedIds(bob.events)[0]]);
+  });
+
+  it('a download to where a failed one was to save replaces it', async () => {
+    const alice = newCore();
+    const { hosting } = unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));
+    const asBob = { host: '127.0.0.1', port: hosting!.port, name: 'bob', password: 'bob-secret' };
+    const bob = newCore();
+    unwrap(await bob.core.join(asBob));
+    unwrap(await alice.core.sendFiles({ kind: 'room' }, [{ name: 'plan.txt', data: Buffer.from('the plan').toString('base64') }], 'the plan'));
+    let message: ChatMessage | undefined;
+    await waitFor(() => (message = bob.events.flatMap((e) => (e.type === 'message' ? [e.message] : [])).find((m) => m.text === 'the plan')) !== undefined, 10_000, 'the message');
+    const path = join(bob.dir, 'saved.txt');
+    expect(await bob.core.downloadFile('A'.repeat(22), 'gone.txt', path)).toMatchObject({ ok: false, error: { code: 'UNKNOWN_FILE' } });
+    const saved = unwrap(await bob.core.downloadFile(message!.attachments![0]!.id, 'plan.txt', path));
+    expect(readFileSync(saved.path, 'utf8')).toBe('the plan');
+    await bob.core.shutdown();
+
+    // Nothing is left to report: the failed one went when the other took its place.
+    const again = newCore(bob.dir);
+    unwrap(await again.core.join(asBob));
+    unwrap(await again.core.send({ kind: 'room' }, 'back'));
+    await waitFor(() => again.events.some((e) => e.type === 'outbox' && e.status === 'sent'), 10_000, 'a round trip after the resume');
+    expect(again.events.filter((e) => e.type === 'transfer')).toEqual([]);
+  });
+
   it('opens a received file on the desktop only when asked, and a program only once confirmed', async () => {
     const alice = newCore();
     const { hosting } = unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));

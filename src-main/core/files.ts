@@ -154,6 +154,14 @@ export class FileCore {
       if (path === undefined) return Promise.resolve(ok({ transfer: randomUUID(), path: target }));
       return Promise.resolve(fail(AppErrorCode.INVALID_ARGUMENT, `${target} exists already; choose another name`));
     }
+    // One transfer per destination: one that failed or waits to resume is tried again, not doubled; one
+    // of another file or account that was to save there gives way to this one.
+    const earlier = this.pending.downloads.find((candidate) => candidate.path === target);
+    if (earlier?.fileId === fileId && earlier.account === account) return this.runDownload(earlier);
+    if (earlier) {
+      this.forgetDownload(earlier);
+      rmSync(`${target}.part`, { force: true });
+    }
     const download: PendingDownload = { transfer: randomUUID(), account, fileId, name, path: target };
     this.pending.downloads.push(download);
     this.save();
