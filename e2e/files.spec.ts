@@ -189,7 +189,7 @@ test('a file sent while its recipient was away arrives when they are back, and a
   }
 });
 
-test('a room hosted with file limits typed in the Host form refuses a larger file with a readable message, and the form remembers them', async ({ shells }) => {
+test('a room hosted with file limits typed in the Host form refuses a larger file with a readable message in the UI language, and the form remembers them', async ({ shells }) => {
   const port = await freePort();
   const [alice, bob] = (await shells(['alice', 'bob'])).map((user) => user.page);
   await alice!.getByRole('tab', { name: 'Host room' }).click();
@@ -219,7 +219,16 @@ test('a room hosted with file limits typed in the Host form refuses a larger fil
   // Refused at once, so the files may never leave the composer: no captionAndSend, which waits for that.
   await bob!.getByRole('textbox', { name: 'Message' }).fill('the recording');
   await bob!.getByRole('textbox', { name: 'Message' }).press('Enter');
-  await expect(bob!.getByRole('alert')).toHaveText('video.dat is too large: the host allows 1 MB');
+  await expect(bob!.getByRole('alert')).toHaveText('video.dat is too large: the host allows 1 MB.');
+  // In Turkish the refusal is Turkish, the limit from the room's hello, not the host's English message.
+  await bob!.getByRole('button', { name: 'Settings', exact: true }).click();
+  await bob!.getByRole('combobox', { name: 'Language' }).selectOption('tr');
+  await bob!.keyboard.press('Escape');
+  await bob!.getByRole('textbox', { name: 'Mesaj' }).press('Enter');
+  await expect(bob!.getByRole('alert')).toHaveText('video.dat çok büyük: oda sahibi en fazla 1 MB boyutunda dosya kabul ediyor.');
+  await bob!.getByRole('button', { name: 'Ayarlar', exact: true }).click();
+  await bob!.getByRole('combobox', { name: 'Dil' }).selectOption('en');
+  await bob!.keyboard.press('Escape');
   // Given back to the composer; a file under the limit goes.
   await bob!.getByRole('button', { name: 'Remove video.dat' }).click();
   await dropFiles(bob!, [{ name: 'notes.txt', text: 'the notes' }]);

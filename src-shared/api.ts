@@ -148,6 +148,13 @@ export interface AppError {
    * The expected one was pinned before, or, with `announced`, only announced on the network.
    */
   fingerprints?: { pinned: string; presented: string; announced?: true };
+  /** With a file error of sendFiles that is about one of its files (FILE_TOO_LARGE): that file's name. */
+  file?: string;
+  /**
+   * The host's retryAfterMs (docs/PROTOCOL.md §18.2), kept with a transfer's RATE_LIMITED and STORAGE_FULL:
+   * a STORAGE_FULL carrying it is the sender's limit per day, one without it the host's storage.
+   */
+  retryAfterMs?: number;
 }
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: AppError };

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AppEvent, TransferEvent } from '../../src-shared/api.js';
 import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import { TEST_PASSWORD_COST, removeDir, tempDir, waitFor } from '../testing/harness.js';
+import { freePort } from '../testing/ports.js';
 import { AppCore } from './app.js';
 import type { DesktopFiles } from './files.js';
 
@@ -85,8 +86,25 @@ describe('files through the App API', () => {
     truncateSync(path, 101 * 1024 * 1024);
     expect(await alice.core.sendFiles({ kind: 'room' }, [{ path }], '')).toEqual({
       ok: false,
-      error: { code: 'FILE_TOO_LARGE', message: 'big.iso is too large: the host allows 100 MB' },
+      error: { code: 'FILE_TOO_LARGE', message: 'big.iso is too large: the host allows 100 MB', file: 'big.iso' },
     });
+  });
+
+  it('a file over the host’s limit per day fails with the host’s retryAfterMs, kept across a restart: the app words that limit by it', async () => {
+    const alice = newCore();
+    // Hosted again on the same port after the restart: one no other test's connection can take meanwhile.
+    const port = await freePort();
+    unwrap(await alice.core.host({ roomName: 'Lab', port, name: 'alice', password: 'alice-secret', fileLimits: { maxFileBytesPerDay: 1000 } }));
+    const { transfers: [upload] } = unwrap(await alice.core.sendFiles({ kind: 'room' }, [{ name: 'big.bin', data: randomBytes(2000).toString('base64') }], ''));
+    await waitFor(() => transfers(alice.events, upload!).some((e) => e.status === 'failed'), 10_000, 'the refusal');
+    const failed = transfers(alice.events, upload!).find((e) => e.status === 'failed')!;
+    expect(failed.error).toMatchObject({ code: 'STORAGE_FULL', retryAfterMs: expect.any(Number) as number });
+    await alice.core.shutdown();
+
+    const again = newCore(alice.dir);
+    unwrap(await again.core.host({ roomName: 'Lab', port, name: 'alice', password: 'alice-secret', fileLimits: { maxFileBytesPerDay: 1000 } }));
+    await waitFor(() => transfers(again.events, upload!).some((e) => e.status === 'failed'), 10_000, 'the refusal reported again');
+    expect(transfers(again.events, upload!).find((e) => e.status === 'failed')!.error).toEqual(failed.error);
   });
 
   it('an upload cut by the app quitting goes on from where it stopped when the app is back, and then sends its message, a reply', async () => {

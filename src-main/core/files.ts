@@ -71,7 +71,12 @@ const pendingUpload = z.object({
   thumbnail: z.string().optional(),
 });
 /** Set while a transfer waits for Retry (or Cancel, which then forgets it): it is not resumed by itself. */
-const stopped = z.object({ status: z.enum(['failed', 'cancelled']), error: z.object({ code: z.string(), message: z.string() }).optional() }).optional();
+const stopped = z
+  .object({
+    status: z.enum(['failed', 'cancelled']),
+    error: z.object({ code: z.string(), message: z.string(), retryAfterMs: z.number().optional() }).optional(),
+  })
+  .optional();
 const pendingSend = z.object({
   account: z.string(),
   target: targetSchema,
@@ -124,7 +129,8 @@ export class FileCore {
     const limit = this.link.maxFileBytes();
     const tooLarge = limit === undefined ? undefined : files.find((file) => sizeOf(file) > limit);
     if (tooLarge && limit !== undefined) {
-      return fail('FILE_TOO_LARGE', `${nameOf(tooLarge)} is too large: the host allows ${formatBytes(limit)}`);
+      const file = nameOf(tooLarge);
+      return { ok: false, error: { code: 'FILE_TOO_LARGE', message: `${file} is too large: the host allows ${formatBytes(limit)}`, file } };
     }
     const uploads = await Promise.all(
       files.map(async (file) => {
@@ -410,7 +416,7 @@ export class FileCore {
 
   private failed(transfer: string, direction: TransferEvent['direction'], name: string, error: unknown, about: About): AppError {
     const cancelled = error instanceof ClientError && error.code === 'CANCELLED';
-    const described = describeRequestError(error);
+    const described = describeTransferError(error);
     this.report(transfer, direction, name, cancelled ? { status: 'cancelled', ...about } : { status: 'failed', error: described, ...about });
     return described;
   }
@@ -426,7 +432,13 @@ type About = Pick<TransferEvent, 'target' | 'fileId'>;
 
 function stoppedBy(error: unknown): NonNullable<Stopped> {
   if (error instanceof ClientError && error.code === 'CANCELLED') return { status: 'cancelled' };
-  return { status: 'failed', error: describeRequestError(error) };
+  return { status: 'failed', error: describeTransferError(error) };
+}
+
+/** A transfer's error for people, with the host's retryAfterMs: the renderer words a day's limit by it. */
+function describeTransferError(error: unknown): AppError {
+  const described = describeRequestError(error);
+  return error instanceof ClientError && error.retryAfterMs !== undefined ? { ...described, retryAfterMs: error.retryAfterMs } : described;
 }
 
 function reported(stopped: NonNullable<Stopped>): Pick<TransferEvent, 'status' | 'error'> {

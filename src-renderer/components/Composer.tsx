@@ -14,6 +14,7 @@ import { ErrorAlert } from './ErrorAlert.js';
 import { Icon } from './Icons.js';
 import { useMentionSuggest } from './MentionSuggest.js';
 import { Uploads } from './Uploads.js';
+import { useFileErrorText } from './use-file-error-text.js';
 
 const NO_FILES: File[] = [];
 
@@ -32,6 +33,7 @@ interface ComposerProps {
 
 export function Composer({ conv, target, blocked, people }: ComposerProps) {
   const { t, i18n } = useTranslation();
+  const fileErrorText = useFileErrorText();
   const me = useApp((state) => state.session.me);
   const composeState = useApp((state) => state.compose);
   const setCompose = useApp((state) => state.setCompose);
@@ -160,7 +162,7 @@ export function Composer({ conv, target, blocked, people }: ComposerProps) {
 
   return (
     <form className="composer" onSubmit={onSubmit}>
-      <ErrorAlert error={error} />
+      <ErrorAlert error={error} text={error ? fileErrorText(error, { direction: 'upload' }) : undefined} />
       {muted !== undefined && (
         <p id={mutedId} className="composer-muted" role="status">
           {muted.until === null

@@ -8,12 +8,12 @@ import { useTranslation } from 'react-i18next';
 import type { AppError } from '../../src-shared/api.js';
 import { savedFileUrl, isBrowserShell } from '../api.js';
 import { app, useApp } from '../app-context.js';
-import { errorText } from '../i18n/index.js';
 import { type InlineImage, fitInBox, formatSize, isInlineImage, thumbnailUrl } from '../lib/attachments.js';
 import { downloadToBrowser } from '../store/file-actions.js';
 import type { Transfer } from '../store/files.js';
 import { Dialog } from './Dialog.js';
 import { Icon } from './Icons.js';
+import { useFileErrorText } from './use-file-error-text.js';
 
 const NO_MESSAGES: never[] = [];
 
@@ -85,6 +85,7 @@ export function ImageViewer() {
  */
 function FullImage({ image }: { image: InlineImage }) {
   const { t, i18n } = useTranslation();
+  const fileErrorText = useFileErrorText();
   const [savedPath, setSavedPath] = useState<string | null>(null);
   const [error, setError] = useState<AppError | null>(null);
   const [attempt, setAttempt] = useState(0);
@@ -146,7 +147,7 @@ function FullImage({ image }: { image: InlineImage }) {
       )}
       {failure !== null && (
         <figcaption className="viewer-progress viewer-failed">
-          <span role="alert">{t('files.failed', { error: errorText(t, failure) })}</span>
+          <span role="alert">{t('files.failed', { error: fileErrorText(failure, { name: image.name, direction: 'download' }) })}</span>
           <button type="button" aria-label={t('files.retry', { name: image.name })} onClick={() => void retry()}>
             {t('files.retryShort')}
           </button>
@@ -163,6 +164,7 @@ function latestDownload(transfers: Transfer[], fileId: string): Transfer | undef
 
 function SaveImage({ image }: { image: InlineImage }) {
   const { t } = useTranslation();
+  const fileErrorText = useFileErrorText();
   const [error, setError] = useState<AppError | null>(null);
   const browser = isBrowserShell();
   const save = async () => {
@@ -174,7 +176,7 @@ function SaveImage({ image }: { image: InlineImage }) {
       <button type="button" className="viewer-save" aria-label={t(browser ? 'files.download' : 'files.saveAs', { name: image.name })} onClick={() => void save()}>
         <Icon name="download" /> {browser ? t('files.downloadShort') : t('files.saveAsShort')}
       </button>
-      {error !== null && <span className="message-error">{errorText(t, error)}</span>}
+      {error !== null && <span className="message-error">{fileErrorText(error, { name: image.name, direction: 'download' })}</span>}
     </>
   );
 }

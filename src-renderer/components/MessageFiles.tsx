@@ -6,12 +6,12 @@ import type { Attachment, ChatMessage } from '../../src-shared/protocol/objects.
 import { isRiskyFile } from '../../src-shared/risky-files.js';
 import { isBrowserShell } from '../api.js';
 import { app, useApp } from '../app-context.js';
-import { errorText } from '../i18n/index.js';
 import { type InlineImage, fitInBox, formatSize, isInlineImage, thumbnailUrl } from '../lib/attachments.js';
 import { downloadToBrowser } from '../store/file-actions.js';
 import { ConfirmDialog } from './ConfirmDialog.js';
 import { Icon } from './Icons.js';
 import { TransferRow } from './TransferRow.js';
+import { useFileErrorText } from './use-file-error-text.js';
 
 export function MessageFiles({ message }: { message: ChatMessage }) {
   const files = message.attachments ?? [];
@@ -57,6 +57,7 @@ function InlinePicture({ image, message }: { image: InlineImage; message: ChatMe
 /** Name, size and type; Open, Save as… and Show in folder on the desktop, Download in the browser. */
 export function FileCard({ file }: { file: Attachment }) {
   const { t, i18n } = useTranslation();
+  const fileErrorText = useFileErrorText();
   const download = useApp((state) => Object.values(state.transfers).find((transfer) => transfer.direction === 'download' && transfer.fileId === file.id && transfer.status !== 'done'));
   const [error, setError] = useState<AppError | null>(null);
   const [confirming, setConfirming] = useState(false);
@@ -89,7 +90,7 @@ export function FileCard({ file }: { file: Attachment }) {
           {formatSize(file.size, i18n.language)} · {file.type}
         </span>
         {download && <TransferRow transfer={download} />}
-        {error !== null && <p className="message-error">{errorText(t, error)}</p>}
+        {error !== null && <p className="message-error">{fileErrorText(error, { name: file.name, direction: 'download' })}</p>}
       </div>
       <div className="file-card-actions">
         <button type="button" aria-label={t(browser ? 'files.download' : 'files.open', { name: file.name })} onClick={primary}>

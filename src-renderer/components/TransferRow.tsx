@@ -2,9 +2,9 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError } from '../../src-shared/api.js';
 import { app, useApp } from '../app-context.js';
-import { errorText } from '../i18n/index.js';
 import { formatSize, secondsLeftParts } from '../lib/attachments.js';
 import type { Transfer } from '../store/files.js';
+import { useFileErrorText } from './use-file-error-text.js';
 
 /**
  * One upload or download: under way, a bar with percent, speed and time left and Cancel;
@@ -13,8 +13,9 @@ import type { Transfer } from '../store/files.js';
 export function TransferRow({ transfer }: { transfer: Transfer }) {
   const { t, i18n } = useTranslation();
   const dismissTransfer = useApp((state) => state.dismissTransfer);
+  const fileErrorText = useFileErrorText();
   const [error, setError] = useState<AppError | null>(null);
-  const { id, name, status, progress } = transfer;
+  const { id, name, status, progress, direction } = transfer;
   const percent = progress && progress.total > 0 ? Math.floor((progress.bytes / progress.total) * 100) : 0;
 
   const act = async (call: 'cancelTransfer' | 'retryTransfer') => {
@@ -42,7 +43,7 @@ export function TransferRow({ transfer }: { transfer: Transfer }) {
           .join(' · ')
       : status === 'cancelled'
         ? t('files.cancelled')
-        : t('files.failed', { error: transfer.error ? errorText(t, transfer.error) : '' });
+        : t('files.failed', { error: transfer.error ? fileErrorText(transfer.error, { name, direction }) : '' });
   return (
     <div className="transfer" data-status={status} role="group" aria-label={t(transfer.direction === 'upload' ? 'files.uploading' : 'files.downloading', { name })}>
       <div className="transfer-line">
@@ -70,7 +71,7 @@ export function TransferRow({ transfer }: { transfer: Transfer }) {
           </>
         )}
       </div>
-      {error !== null && <p className="message-error">{errorText(t, error)}</p>}
+      {error !== null && <p className="message-error">{fileErrorText(error, { name, direction })}</p>}
     </div>
   );
 }

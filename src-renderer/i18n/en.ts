@@ -522,6 +522,20 @@ export const en = {
     riskyOpenQuestion: 'Open {{name}}?',
     riskyDownloadQuestion: 'Download {{name}}?',
     riskyDetail: 'This file can run a program on your computer when it is opened. Open it only if you trust who sent it and expected it.',
+    /** A host's refusal of a file (docs/PROTOCOL.md §18), naming the file and, where the app knows it, the limit. */
+    errors: {
+      tooLarge: '{{name}} is too large: the host allows {{limit}}.',
+      tooLargeNoLimit: '{{name}} is larger than the host allows.',
+      storageFull: 'The host has no room left for {{name}}: it keeps at most {{limit}} of files.',
+      storageFullNoLimit: 'The host has no room left for {{name}}.',
+      dayFull: '{{name}} was not sent: you have sent {{limit}} of files today, as much as the host takes from one person per day. You can send again after 00:00 UTC.',
+      dayFullNoLimit: '{{name}} was not sent: you have sent as many files today as the host takes from one person per day. You can send again after 00:00 UTC.',
+      tooManyTransfers: '{{name}} waits: the host allows {{limit}} transfers at once per person. Retry when others are done.',
+      tooManyTransfersNoLimit: '{{name}} waits: too many of your transfers are under way at once. Retry when others are done.',
+      gone: 'The host no longer has {{name}}.',
+      uploadGone: 'The host no longer has what was sent of {{name}}; send it again.',
+      damaged: '{{name}} arrived damaged and was removed; try again.',
+    },
   },
 };
 

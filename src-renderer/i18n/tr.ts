@@ -524,5 +524,18 @@ export const tr: Translations = {
     riskyOpenQuestion: '{{name}} açılsın mı?',
     riskyDownloadQuestion: '{{name}} indirilsin mi?',
     riskyDetail: 'Bu dosya açıldığında bilgisayarınızda bir program çalıştırabilir. Yalnızca gönderene güveniyor ve bu dosyayı bekliyorsanız açın.',
+    errors: {
+      tooLarge: '{{name}} çok büyük: oda sahibi en fazla {{limit}} boyutunda dosya kabul ediyor.',
+      tooLargeNoLimit: '{{name}}, oda sahibinin kabul ettiğinden büyük.',
+      storageFull: 'Oda sahibinde {{name}} için yer kalmadı: toplam en fazla {{limit}} dosya saklıyor.',
+      storageFullNoLimit: 'Oda sahibinde {{name}} için yer kalmadı.',
+      dayFull: '{{name}} gönderilmedi: bugün {{limit}} dosya gönderdiniz, oda sahibinin bir kişiden günde kabul ettiği kadar. UTC 00:00’dan sonra yeniden gönderebilirsiniz.',
+      dayFullNoLimit: '{{name}} gönderilmedi: bugün oda sahibinin bir kişiden günde kabul ettiği kadar dosya gönderdiniz. UTC 00:00’dan sonra yeniden gönderebilirsiniz.',
+      tooManyTransfers: '{{name}} bekliyor: oda sahibi kişi başına aynı anda {{limit}} aktarıma izin veriyor. Diğerleri bitince yeniden deneyin.',
+      tooManyTransfersNoLimit: '{{name}} bekliyor: aynı anda çok fazla aktarımınız var. Diğerleri bitince yeniden deneyin.',
+      gone: 'Oda sahibinde {{name}} artık yok.',
+      uploadGone: 'Oda sahibinde {{name}} için gönderilenler artık yok; dosyayı yeniden gönderin.',
+      damaged: '{{name}} bozuk ulaştı ve silindi; yeniden deneyin.',
+    },
   },
 };
