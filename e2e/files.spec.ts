@@ -134,7 +134,7 @@ test('the viewer shows the download of a large picture: the progress over the th
   damaged[damaged.length - 1]! ^= 0xff;
   writeFileSync(stored, damaged);
   await picture.click();
-  await expect(viewer.getByRole('alert')).toHaveText('Failed: The file arrived damaged and was removed; try again.');
+  await expect(viewer.getByRole('alert')).toHaveText('Failed: photo.png arrived damaged and was removed; try again.');
   await expect(full).toHaveAttribute('src', /^data:/);
   await expect(progress).toHaveCount(0);
   await photograph(bob!, testInfo, 'viewer failed', [720, 1280]);
