@@ -395,7 +395,7 @@ describe('AppCore room access and host admin', () => {
     unwrap(await bob.join({ host: '127.0.0.1', port: hosting!.port, name: 'bob', password: 'bob-secret' }));
     const big = join(profile, 'photos.zip');
     writeFileSync(big, randomBytes(2 * 1024 * 1024));
-    const refused = { ok: false, error: { code: 'FILE_TOO_LARGE', message: 'photos.zip is too large: the host allows 1 MB' } };
+    const refused = { ok: false, error: { code: 'FILE_TOO_LARGE', message: 'photos.zip is too large: the host allows 1 MB', file: 'photos.zip' } };
     expect(await alice.sendFiles({ kind: 'room' }, [{ path: big }], '')).toEqual(refused);
     expect(await bob.sendFiles({ kind: 'room' }, [{ path: big }], '')).toEqual(refused);
     // Under the limit it goes; the limits not given keep the defaults.
