@@ -189,7 +189,7 @@ test('a file sent while its recipient was away arrives when they are back, and a
   }
 });
 
-test('a room hosted with file limits typed in the Host form refuses a larger file with a readable message in the UI language, and the form remembers them', async ({ shells }) => {
+test('a room hosted with file limits typed in the Host form refuses a larger file with a readable message in the UI language, and the form remembers them', async ({ shells }, testInfo) => {
   const port = await freePort();
   const [alice, bob] = (await shells(['alice', 'bob'])).map((user) => user.page);
   await alice!.getByRole('tab', { name: 'Host room' }).click();
@@ -224,8 +224,13 @@ test('a room hosted with file limits typed in the Host form refuses a larger fil
   await bob!.getByRole('button', { name: 'Settings', exact: true }).click();
   await bob!.getByRole('combobox', { name: 'Language' }).selectOption('tr');
   await bob!.keyboard.press('Escape');
+  const refusal = 'video.dat çok büyük: oda sahibi en fazla 1 MB boyutunda dosya kabul ediyor.';
+  await expect(bob!.getByRole('alert')).toHaveText(refusal);
+  // Sent again in Turkish: refused again, and given back to the composer.
   await bob!.getByRole('textbox', { name: 'Mesaj' }).press('Enter');
-  await expect(bob!.getByRole('alert')).toHaveText('video.dat çok büyük: oda sahibi en fazla 1 MB boyutunda dosya kabul ediyor.');
+  await expect(bob!.getByRole('button', { name: 'video.dat dosyasını çıkar' })).toBeVisible();
+  await expect(bob!.getByRole('alert')).toHaveText(refusal);
+  await photograph(bob!, testInfo, 'file refused tr', [720, 1280]);
   await bob!.getByRole('button', { name: 'Ayarlar', exact: true }).click();
   await bob!.getByRole('combobox', { name: 'Dil' }).selectOption('en');
   await bob!.keyboard.press('Escape');
