@@ -7,10 +7,8 @@
  * stops and starts the host and reads the figures.
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { typescriptWorker } from '../src-main/store/typescript-worker.js';
 import { type Result, percentile, transport, removeDir, round, seedDataDir, serverFigures, sleep, spawnServer, tempDataDir } from './common.js';
 import type { CaughtUp, ClientsCommand, ClientsData, WayBack } from './reconnect-clients.js';
 
@@ -42,16 +40,8 @@ interface Clients {
   worker: Worker;
 }
 
-/**
- * The worker registers tsx's loader itself before it imports its TypeScript: `--import` in a
- * worker's execArgv does not take effect in Node 20 (as in src-main/store/search-pool.ts).
- */
 function startClients(data: ClientsData): Clients {
-  const tsxApi = join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/esm/api/index.mjs');
-  const source = new URL('./reconnect-clients.ts', import.meta.url).href;
-  const bootstrap = `import(${JSON.stringify(pathToFileURL(tsxApi).href)})
-    .then(({ register }) => { register(); return import(${JSON.stringify(source)}); })`;
-  const worker = new Worker(bootstrap, { eval: true, workerData: data });
+  const worker = typescriptWorker(new URL('./reconnect-clients.ts', import.meta.url), data);
   const waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   let next = 0;
   /** Why the worker is gone, once it is: what was asked of it, or is asked later, fails with that. */

@@ -4,12 +4,11 @@
  * at the first search and stay; each search goes to the worker with the fewest
  * under way, and a worker interleaves its searches slice by slice.
  */
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { SearchOptions } from './types.js';
+import { typescriptWorker } from './typescript-worker.js';
 
 export interface SearchJob {
   id: number;
@@ -26,20 +25,14 @@ const WORKERS = Math.min(2, Math.max(1, availableParallelism() - 1));
 
 /**
  * From a bundle (the app, the bench) the worker is the search-worker.js entry built next to
- * this code. Run from the TypeScript sources (tests, tsx) it is the .ts file, which the worker
- * can load only once it has registered tsx's loader itself (`--import` in a worker's execArgv
- * does not take effect in Node 20).
+ * this code; run from the TypeScript sources (tests, tsx) it is the .ts file.
  */
 function startWorker(workerData: unknown): Worker {
   if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./search-worker.js', import.meta.url), { workerData });
   // Under vitest the entry is bundled already (src-main/testing/scripts.ts): it starts in a fraction of tsx's time.
   const bundle = process.env.LANCHAT_TEST_BUNDLE;
   if (bundle) return new Worker(join(bundle, 'search-worker.js'), { workerData });
-  const tsxApi = join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/esm/api/index.mjs');
-  const source = new URL('./search-worker.ts', import.meta.url).href;
-  const bootstrap = `import(${JSON.stringify(pathToFileURL(tsxApi).href)})
-    .then(({ register }) => { register(); return import(${JSON.stringify(source)}); })`;
-  return new Worker(bootstrap, { eval: true, workerData });
+  return typescriptWorker(new URL('./search-worker.ts', import.meta.url), workerData);
 }
 
 interface Job {
