@@ -6,8 +6,9 @@
  * Under vitest one cluster serves the whole run (global-setup.ts starts it: a start takes seconds,
  * and a file that started its own waited for it); test files reach it through `testPostgres()`
  * and take databases of their own, named for their process, copied from the migrated template.
- * The store tests take one per worker and empty it before each test (emptyTestDatabase): a fresh
- * copy cost about 0.2 s of CPU per test, most of it the first connection to a new database.
+ * The store tests take one per worker and empty it before each test (emptyTestDatabase): a copy per
+ * test took no less time, and hundreds of copies stayed in the run's folder, a tmpfs (memory) when
+ * the machine has one (global-setup.ts).
  * Tests drop none: each DROP DATABASE waits for a checkpoint, which tripled a store test's time;
  * the run's folder goes at its end, and a rerun in watch mode drops the last run's (dropTestDatabases).
  */
