@@ -6,9 +6,8 @@
  * wrapped and handed on, anything else gets one plaintext `bye TLS_REQUIRED`.
  * Handshakes are paced by time: each costs about a millisecond of CPU (key exchange and
  * signature) on the loop thread, and a reconnect storm of hundreds begun in one turn held the
- * loop, and every chat message behind it, for a second. A fixed few per turn starved them
- * instead when turns were long (a busy host): clients waited past their connect timeout and
- * queued again. A connection that could not be served soon is reset before its handshake,
+ * loop, and every chat message behind it, for a second; a fixed few per turn fell behind when
+ * turns were long. A connection that could not be served soon is reset before its handshake,
  * which a client retries after a short back-off.
  */
 import { createHash } from 'node:crypto';
@@ -31,10 +30,11 @@ const CERTIFICATE_YEARS = 30;
 /** A turn may spend this long beginning handshakes (about 1 ms each) however short the rest of the turn was. */
 export const HANDSHAKE_TURN_MIN_MS = 4;
 /**
- * Beyond that, handshakes get as much time as everything else took since the last of them: half the
- * loop while a storm lasts, however long the turns, and no turn more than twice as long as it would be.
+ * Beyond that, handshakes get as much time as everything else took since the last of them (half the
+ * loop while a storm lasts, however long the turns), up to this: the host's target for the longest turn.
+ * Longer turns would also slow the accepting: Node (libuv 1.45 and later) accepts one connection per turn.
  */
-const HANDSHAKE_SHARE = 1;
+const HANDSHAKE_TURN_MAX_MS = 16;
 /**
  * A connection that would wait longer than this for its handshake is reset at once: well inside a
  * client's connect timeout (10 s by default), so it retries instead of giving up on a full queue.
@@ -169,7 +169,8 @@ export class TlsGate {
   private readonly beginHandshakes = (): void => {
     const storm = this.storm!;
     const start = performance.now();
-    const budget = Math.max(this.options.turnMinMs ?? HANDSHAKE_TURN_MIN_MS, (start - storm.lastBatchEnd) * HANDSHAKE_SHARE);
+    const turnMinMs = this.options.turnMinMs ?? HANDSHAKE_TURN_MIN_MS;
+    const budget = Math.max(turnMinMs, Math.min(HANDSHAKE_TURN_MAX_MS, start - storm.lastBatchEnd));
     // At least one per turn, however small the budget.
     while (this.waiting.length > 0) {
       const raw = this.waiting.shift()!;
