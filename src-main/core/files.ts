@@ -16,6 +16,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { fileTypeFromFile } from 'file-type';
 import { z } from 'zod';
+import { fitFileName } from '../../src-shared/file-names.js';
 import { type AppError, type AppEvent, AppErrorCode, type OutgoingFile, type Result, type TransferEvent } from '../../src-shared/api.js';
 import type { AttachmentRef, Target } from '../../src-shared/protocol/objects.js';
 import { target as targetSchema } from '../../src-shared/protocol/objects.js';
@@ -445,8 +446,9 @@ function reported(stopped: NonNullable<Stopped>): Pick<TransferEvent, 'status' |
   return stopped.error ? { status: stopped.status, error: stopped.error } : { status: stopped.status };
 }
 
+/** The name the host will keep: one it would refuse (a bidi override, a control character) is fitted, not sent to fail. */
 function nameOf(file: OutgoingFile): string {
-  return 'path' in file ? basename(file.path) : file.name;
+  return fitFileName('path' in file ? basename(file.path) : file.name);
 }
 
 /** Bytes of the file; a path that cannot be read counts 0 here and fails with its reason when uploaded. */
