@@ -311,6 +311,7 @@ export class FileCore {
           this.save();
         },
         onProgress: (progress) => this.progress(transfer, 'upload', name, progress, { target: send.target }),
+        onWait: () => this.report(transfer, 'upload', name, { status: 'running', waiting: true, target: send.target }),
       });
       file.fileId = uploaded.id;
       this.save();
@@ -338,7 +339,13 @@ export class FileCore {
     this.report(transfer, 'download', name, { status: 'running', fileId });
     try {
       mkdirSync(dirname(path), { recursive: true });
-      await downloadFile(link, { fileId, path, signal: controller.signal, onProgress: (p) => this.progress(transfer, 'download', name, p, { fileId }) });
+      await downloadFile(link, {
+        fileId,
+        path,
+        signal: controller.signal,
+        onProgress: (p) => this.progress(transfer, 'download', name, p, { fileId }),
+        onWait: () => this.report(transfer, 'download', name, { status: 'running', waiting: true, fileId }),
+      });
       this.forgetDownload(download);
       this.report(transfer, 'download', name, { status: 'done', path, fileId });
       return ok({ transfer, path });
