@@ -40,7 +40,11 @@ const HANDSHAKE_TURN_MAX_MS = 16;
  * client's connect timeout (10 s by default), so it retries instead of giving up on a full queue.
  */
 export const HANDSHAKE_MAX_WAIT_MS = 3000;
-/** Until a storm has measured its own pace, a handshake is taken to cost this much of the loop. */
+/**
+ * Until a storm has begun this many handshakes, a handshake is taken to cost ASSUMED_HANDSHAKE_MS of
+ * the loop: the first turns' pace (the first batch waits for a turn of the rest) says little.
+ */
+const PACE_MEASURED_AFTER = 32;
 const ASSUMED_HANDSHAKE_MS = 1;
 
 export interface TlsIdentity {
@@ -192,7 +196,7 @@ export class TlsGate {
   private tooBusy(): boolean {
     if (!this.storm || this.waiting.length === 0) return false;
     const { since, begun } = this.storm;
-    const msPerHandshake = begun > 0 ? (performance.now() - since) / begun : ASSUMED_HANDSHAKE_MS;
+    const msPerHandshake = begun >= PACE_MEASURED_AFTER ? (performance.now() - since) / begun : ASSUMED_HANDSHAKE_MS;
     return this.waiting.length * msPerHandshake > (this.options.maxWaitMs ?? HANDSHAKE_MAX_WAIT_MS);
   }
 
