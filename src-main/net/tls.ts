@@ -28,18 +28,18 @@ const CERT_FILE = 'tls-cert.pem';
 /** Pinning, not expiry, is what authenticates the host, so the certificate outlives any room. */
 const CERTIFICATE_YEARS = 30;
 /** A turn may spend this long beginning handshakes (about 1 ms each) however short the rest of the turn was. */
-export const HANDSHAKE_TURN_MIN_MS = 4;
+const HANDSHAKE_TURN_MIN_MS = 4;
 /**
- * Beyond that, handshakes get as much time as everything else took since the last of them (half the
- * loop while a storm lasts, however long the turns), up to this: the host's target for the longest turn.
- * Longer turns would also slow the accepting: Node (libuv 1.45 and later) accepts one connection per turn.
+ * Beyond that, handshakes get as much time as everything else took since the last of them, up to this:
+ * the host's target for the longest turn. Longer turns would also slow the accepting: Node (libuv 1.45
+ * and later) accepts one connection per turn of the loop.
  */
 const HANDSHAKE_TURN_MAX_MS = 16;
 /**
  * A connection that would wait longer than this for its handshake is reset at once: well inside a
  * client's connect timeout (10 s by default), so it retries instead of giving up on a full queue.
  */
-export const HANDSHAKE_MAX_WAIT_MS = 3000;
+const HANDSHAKE_MAX_WAIT_MS = 3000;
 /**
  * Until a storm has begun this many handshakes, a handshake is taken to cost ASSUMED_HANDSHAKE_MS of
  * the loop: the first turns' pace (the first batch waits for a turn of the rest) says little.
