@@ -16,6 +16,9 @@ export interface SearchJob {
   options: Omit<SearchOptions, 'signal'>;
 }
 
+/** What the pool tells a worker: a search, to cancel one, or to cancel all, close the connection and end. */
+export type WorkerMessage = SearchJob | { cancel: number } | { close: true };
+
 export type SearchReply =
   | { id: number; ids: number[] }
   | { id: number; cancelled: boolean; error: string; code?: string };
@@ -65,11 +68,11 @@ export class SearchPool {
     const id = this.nextId++;
     return new Promise<number[]>((resolve, reject) => {
       // Cancelling waits for the worker's answer: a search is over when the worker says so.
-      const onAbort = (): void => worker.thread.postMessage({ cancel: id });
+      const onAbort = (): void => worker.thread.postMessage({ cancel: id } satisfies WorkerMessage);
       this.jobs.set(id, { worker, resolve, reject, signal, onAbort });
       signal?.addEventListener('abort', onAbort, { once: true });
       worker.underWay += 1;
-      worker.thread.postMessage({ id, userId, options: rest } satisfies SearchJob);
+      worker.thread.postMessage({ id, userId, options: rest } satisfies WorkerMessage);
     });
   }
 
@@ -77,7 +80,9 @@ export class SearchPool {
     this.closed = true;
     for (const worker of this.workers.splice(0)) {
       this.failAll(worker, new Error('the store is closed'));
-      void worker.thread.terminate();
+      // Asked, not terminated: a worker terminated inside a better-sqlite3 call can abort the whole
+      // process (v8 ToLocalChecked); it stops its searches at their next slice and ends by itself.
+      worker.thread.postMessage({ close: true } satisfies WorkerMessage);
     }
   }
 

@@ -3,27 +3,43 @@
  * to the database, on which searchIds runs. WAL lets it read while the server's
  * connection writes; each statement sees what was committed when it began.
  * Searches run concurrently here, slice by slice; a cancel stops one at its next slice.
+ * Told to close, it cancels them all, closes its connection once they have stopped and ends.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { searchIds } from './search.js';
-import type { SearchJob, SearchReply } from './search-pool.js';
+import type { SearchReply, WorkerMessage } from './search-pool.js';
 
 const port = parentPort!;
 const db = new Database((workerData as { file: string }).file, { readonly: true, fileMustExist: true });
 const run = searchIds(db);
 const underWay = new Map<number, AbortController>();
+let closing = false;
 
-port.on('message', (message: SearchJob | { cancel: number }) => {
+function closeWhenIdle(): void {
+  if (!closing || underWay.size > 0) return;
+  db.close();
+  port.close();
+}
+
+port.on('message', (message: WorkerMessage) => {
+  if ('close' in message) {
+    closing = true;
+    for (const controller of underWay.values()) controller.abort();
+    closeWhenIdle();
+    return;
+  }
   if ('cancel' in message) {
     underWay.get(message.cancel)?.abort();
     return;
   }
+  if (closing) return;
   const controller = new AbortController();
   underWay.set(message.id, controller);
   const reply = (answer: SearchReply): void => {
     underWay.delete(message.id);
     port.postMessage(answer);
+    closeWhenIdle();
   };
   run(message.userId, message.options, controller.signal).then(
     (ids) => reply({ id: message.id, ids }),
