@@ -56,16 +56,17 @@ const TEST_REGISTRATION_LIMITS = { registrationsPerMinute: 10_000, addressRegist
 export const TEST_PRESENCE_WINDOW_MS = 200;
 
 /**
- * Making a room's identity costs about 30 ms of CPU, and the suite starts a few hundred rooms: a
- * worker makes IDENTITIES of them and then hands them out in turn, written into a new room's folder
- * as if it had started there before. Rooms a test starts one after another still differ, up to
- * IDENTITIES of them; a restarted room keeps its own, and a folder that has one keeps it.
+ * Making a room's identity costs about 30 ms of CPU (and a host process 170 ms more to load the
+ * packages that make it), and the suite starts a few hundred rooms: a worker makes IDENTITIES of
+ * them and then hands them out in turn, written into a new room's folder as if it had started there
+ * before. Rooms a test starts one after another still differ, up to IDENTITIES of them; a restarted
+ * room keeps its own, and a folder that has one keeps it.
  */
 const IDENTITIES = 8;
 const identities: TlsIdentity[] = [];
 let nextIdentity = 0;
 
-async function giveIdentity(dataDir: string): Promise<void> {
+export async function seedIdentity(dataDir: string): Promise<void> {
   if (!existsSync(dataDir) || !statSync(dataDir).isDirectory() || existsSync(join(dataDir, KEY_FILE)) || existsSync(join(dataDir, CERT_FILE))) return;
   if (identities.length < IDENTITIES) {
     identities.push(await loadOrCreateIdentity(dataDir));
@@ -77,7 +78,7 @@ async function giveIdentity(dataDir: string): Promise<void> {
 }
 
 export async function startTestHost(dataDir: string, options: Partial<HostOptions> = {}): Promise<Host> {
-  if (options.tls !== false) await giveIdentity(dataDir);
+  if (options.tls !== false) await seedIdentity(dataDir);
   return startHost({
     dataDir,
     port: 0,
