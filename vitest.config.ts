@@ -9,7 +9,7 @@ const TIMED = [
   'src-main/server/faults-timed.test.ts',
   'src-main/server/rate-limit-timed.test.ts',
   'src-main/server/heartbeat.test.ts',
-  'src-main/desktop/electron-launch.test.ts',
+  'src-main/desktop/electron-launch-timed.test.ts',
 ];
 
 export default defineConfig({

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import type { ChatClient } from '../client/client.js';
 import { openStore } from '../store/store.js';
-import { login, removeDir, seedUsers, tempDir, waitFor } from '../testing/harness.js';
+import { login, removeDir, seedIdentity, seedUsers, tempDir, waitFor } from '../testing/harness.js';
 import { freePort } from '../testing/ports.js';
 import { CliProcess } from '../testing/process.js';
 
@@ -27,15 +27,16 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) removeDir(dir);
 });
 
-function dataDir(): string {
+async function dataDir(): Promise<string> {
   const dir = tempDir();
   dirs.push(dir);
+  await seedIdentity(dir);
   return dir;
 }
 
 describe('kill -9 of the host in the middle of a burst', () => {
   it('keeps every acknowledged message; clients resend the rest and nothing is stored twice', async () => {
-    const dir = dataDir();
+    const dir = await dataDir();
     const senders = 10;
     const perSender = 100;
     const names = [...Array(senders).keys()].map((i) => `user${i}`);
@@ -104,7 +105,7 @@ async function allRoomMessages(client: ChatClient): Promise<ChatMessage[]> {
 
 describe('the database at start', () => {
   it('refuses a damaged database file with a clear error and leaves it untouched', async () => {
-    const dir = dataDir();
+    const dir = await dataDir();
     const file = join(dir, 'chat.sqlite');
     const junk = randomBytes(64 * 1024);
     writeFileSync(file, junk);
@@ -115,7 +116,7 @@ describe('the database at start', () => {
   });
 
   it('refuses a database locked by another program with a clear error', async () => {
-    const dir = dataDir();
+    const dir = await dataDir();
     const file = join(dir, 'chat.sqlite');
     openStore(file).close();
     const other = new Database(file);

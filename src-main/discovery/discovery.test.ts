@@ -8,7 +8,7 @@ import { type TestContext, describe, it } from 'vitest';
 import type { NearbyRoom, Result, SessionView } from '../../src-shared/api.js';
 import { PROTOCOL_VERSION } from '../../src-shared/protocol/limits.js';
 import { MAX_NEARBY_ROOMS } from './browse.js';
-import { removeDir, tempDir } from '../testing/harness.js';
+import { removeDir, seedIdentity, tempDir } from '../testing/harness.js';
 import { type LanProcess, type TestLan, createLan, lanUnavailable } from '../testing/netns.js';
 
 const unavailable = lanUnavailable();
@@ -38,7 +38,9 @@ describe.skipIf(unavailable !== null)('rooms on a LAN of network namespaces', { 
     };
 
     async function host(machine: number, args: string[]): Promise<{ process: LanProcess; port: number; fingerprint: string | null }> {
-      const process = lan.run(machine, 'src-main/cli/host.ts', ['--port', String(nextPort++), '--data', dir(), ...args]);
+      const data = dir();
+      await seedIdentity(data);
+      const process = lan.run(machine, 'src-main/cli/host.ts', ['--port', String(nextPort++), '--data', data, ...args]);
       const [, port] = await process.waitLine(/^listening [\d.]+:(\d+)$/);
       const security = await process.waitLine(/^fingerprint .*|^not encrypted.*/);
       await process.waitLine(/^announced on the local network|^not announced/);
@@ -119,7 +121,9 @@ describe.skipIf(unavailable !== null)('rooms on a LAN of network namespaces', { 
     const { lan, dir, host, watcher } = testLan(onTestFinished);
     const client = watcher(2);
     const genuine = await host(0, ['--room', 'Lab']);
-    const impostor = lan.run(1, 'src-main/discovery/testing/impostor.ts', [dir(), 'Lab', genuine.fingerprint!]);
+    const impostorDir = dir();
+    await seedIdentity(impostorDir);
+    const impostor = lan.run(1, 'src-main/discovery/testing/impostor.ts', [impostorDir, 'Lab', genuine.fingerprint!]);
     const impostorPort = Number((await impostor.waitLine(/^impostor (\d+)$/))[1]);
     const rooms = await client.until('both rooms named Lab are listed', (list) => list.length === 2);
     const fake = at(rooms, lan.address(1), impostorPort)!;

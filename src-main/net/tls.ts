@@ -23,8 +23,9 @@ import { encodeFrame } from './frame.js';
 /** Every TLS connection starts with a handshake record, content type 22. */
 const TLS_HANDSHAKE_RECORD = 0x16;
 export const TLS_MIN_VERSION = 'TLSv1.2';
-const KEY_FILE = 'tls-key.pem';
-const CERT_FILE = 'tls-cert.pem';
+/** The room's key and certificate in its data folder. */
+export const KEY_FILE = 'tls-key.pem';
+export const CERT_FILE = 'tls-cert.pem';
 /** Pinning, not expiry, is what authenticates the host, so the certificate outlives any room. */
 const CERTIFICATE_YEARS = 30;
 /** A turn may spend this long beginning handshakes (about 1 ms each) however short the rest of the turn was. */

@@ -87,7 +87,7 @@ describe('a server busy with one user', () => {
 });
 
 describe('a registration storm', () => {
-  it('storm: 300 connect-register-close cycles from many addresses; a real user with the real scrypt cost is in within 3 s', async () => {
+  it('storm: up to 300 connect-register-close cycles from many addresses; a real user with the real scrypt cost is in within 3 s', async () => {
     await room.start({ passwordCost: 15, limits: { registrationsPerMinute: 30, addressRegistrationsPerMinute: 5 } });
     (await room.user('alice')).close();
     const storm = runStorm(room.port, PROTOCOL_VERSION, 300);
@@ -95,7 +95,8 @@ describe('a registration storm', () => {
     const started = Date.now();
     const alice = await room.user('alice');
     const took = Date.now() - started;
-    await storm;
+    // What the storm would do after alice is in (seconds of refused handshakes on a loaded machine) bears on nothing here.
+    await storm.stop();
     expect(alice.state).toBe('online');
     expect(took).toBeLessThan(3000);
   });

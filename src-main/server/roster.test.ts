@@ -94,13 +94,20 @@ describe('presence', () => {
     await alice.login('alice');
     const bob = await room.user('bob');
     await alice.waitFrame((f) => f.type === 'presence' && f.user === 'bob' && f.online);
+    // Announced after bob: her leaving, like bob's return, waits for the end of a window since then,
+    // and the server goes through the users it holds back in the order they changed.
+    const dave = await room.raw();
+    await dave.login('dave');
+    await alice.waitFrame((f) => f.type === 'presence' && f.user === 'dave' && f.online);
     const token = bob.sessionToken!;
     room.closeClients();
     await waitFor(() => !room.host.server.admin.connections().some((c) => c.name === 'bob'), 5000, 'the server to see bob gone');
     const back = await room.raw();
     await back.hello();
     expect(await back.request('login', { name: 'bob', token })).toMatchObject({ ok: true });
-    await new Promise((resolve) => setTimeout(resolve, 3 * PRESENCE_WINDOW_MS));
+    dave.destroy();
+    // So once alice hears that dave left, bob's window has ended too: anything about him would have come first.
+    await alice.waitFrame((f) => f.type === 'presence' && f.user === 'dave' && !f.online, 3 * PRESENCE_WINDOW_MS + 5000);
     expect(presenceOf(alice, 'bob').map((p) => p.online)).toEqual([true]);
   });
 });

@@ -2,7 +2,7 @@
  * Test helpers: real hosts on 127.0.0.1 in temp folders, real clients, and a raw
  * socket for speaking the wire protocol byte by byte.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { type Socket, connect } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import type { ServerFrame } from '../../src-shared/protocol/pushes.js';
 import { ChatClient, type ClientEvents, type ClientOptions } from '../client/client.js';
 import { type Host, type HostOptions, startHost } from '../core/host.js';
 import { FrameDecoder, encodeFrame } from '../net/frame.js';
+import { CERT_FILE, KEY_FILE, type TlsIdentity, loadOrCreateIdentity } from '../net/tls.js';
 import { hashPassword } from '../server/password.js';
 import { openStore } from '../store/store.js';
 import { nameKey } from '../../src-shared/protocol/names.js';
@@ -54,7 +55,30 @@ const TEST_REGISTRATION_LIMITS = { registrationsPerMinute: 10_000, addressRegist
  */
 export const TEST_PRESENCE_WINDOW_MS = 200;
 
-export function startTestHost(dataDir: string, options: Partial<HostOptions> = {}): Promise<Host> {
+/**
+ * Making a room's identity costs about 30 ms of CPU (and a host process 170 ms more to load the
+ * packages that make it), and the suite starts a few hundred rooms: a worker makes IDENTITIES of
+ * them and then hands them out in turn, written into a new room's folder as if it had started there
+ * before. Rooms a test starts one after another still differ, up to IDENTITIES of them; a restarted
+ * room keeps its own, and a folder that has one keeps it.
+ */
+const IDENTITIES = 8;
+const identities: TlsIdentity[] = [];
+let nextIdentity = 0;
+
+export async function seedIdentity(dataDir: string): Promise<void> {
+  if (!existsSync(dataDir) || !statSync(dataDir).isDirectory() || existsSync(join(dataDir, KEY_FILE)) || existsSync(join(dataDir, CERT_FILE))) return;
+  if (identities.length < IDENTITIES) {
+    identities.push(await loadOrCreateIdentity(dataDir));
+    return;
+  }
+  const { key, cert } = identities[nextIdentity++ % IDENTITIES]!;
+  writeFileSync(join(dataDir, KEY_FILE), key, { mode: 0o600 });
+  writeFileSync(join(dataDir, CERT_FILE), cert);
+}
+
+export async function startTestHost(dataDir: string, options: Partial<HostOptions> = {}): Promise<Host> {
+  if (options.tls !== false) await seedIdentity(dataDir);
   return startHost({
     dataDir,
     port: 0,

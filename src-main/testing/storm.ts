@@ -5,7 +5,7 @@
 import { Worker } from 'node:worker_threads';
 
 const SCRIPT = `
-const { parentPort, workerData } = require('node:worker_threads');
+const { workerData } = require('node:worker_threads');
 const tls = require('node:tls');
 const frame = (value) => {
   const payload = Buffer.from(JSON.stringify(value));
@@ -32,18 +32,18 @@ const cycle = (n) => new Promise((resolve) => {
   for (let n = 0; n < workerData.cycles; n += workerData.parallel) {
     await Promise.all(Array.from({ length: Math.min(workerData.parallel, workerData.cycles - n) }, (_, i) => cycle(n + i)));
   }
-  parentPort.postMessage('done');
 })();
 `;
 
-/** Resolves when every cycle has been made. */
-export function runStorm(port: number, protocol: string, cycles: number, parallel = 10): Promise<void> {
+/** Starts the storm; `stop` ends it where it is (cycles under way are cut off) and rejects if its thread failed. */
+export function runStorm(port: number, protocol: string, cycles: number, parallel = 10): { stop(): Promise<void> } {
   const worker = new Worker(SCRIPT, { eval: true, workerData: { port, protocol, cycles, parallel } });
-  return new Promise<void>((resolve, reject) => {
-    worker.on('error', reject);
-    worker.on('message', () => {
-      void worker.terminate();
-      resolve();
-    });
-  });
+  let failure: unknown;
+  worker.on('error', (error) => (failure = error));
+  return {
+    stop: async () => {
+      await worker.terminate();
+      if (failure) throw failure;
+    },
+  };
 }

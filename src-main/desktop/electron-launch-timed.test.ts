@@ -1,0 +1,28 @@
+/**
+ * The installer's time limit (vitest.config.ts runs this file in the serial tail): within its 2 s
+ * the installer must have started and asked the mirror, seconds on a loaded machine.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { environment, expectElectronMissing, mirror, root } from '../testing/electron-mirror.js';
+import { chooseShell } from './electron-launch.js';
+
+describe('npm start without a downloaded Electron', () => {
+  beforeAll(expectElectronMissing);
+
+  it('stops the installer at the time limit and says so', async () => {
+    // Accepts the download and never answers it.
+    const server = await mirror(() => undefined);
+    const log: string[] = [];
+    const shell = await chooseShell({
+      root,
+      timeoutMs: 2_000,
+      tickMs: 500,
+      env: environment(server.url),
+      log: (line) => log.push(line),
+      installerOutput: () => undefined,
+    });
+    expect(server.requests.length).toBeGreaterThan(0);
+    expect(log.some((line) => /^still downloading Electron \(\d+ s\)…$/.test(line))).toBe(true);
+    expect(shell).toEqual({ shell: 'browser', reason: expect.stringContaining('the Electron download failed: it did not finish within 2 s') });
+  });
+});
