@@ -1,19 +1,33 @@
 /**
- * Truncating the write-ahead log after a delete (docs/PROTOCOL.md §17.3). On the server's thread a
- * TRUNCATE checkpoint of a 1M-message store took 17–560 ms (it copies the whole log into the
- * database and syncs it), and waited out the 5 s busy timeout while a search worker was
- * mid-statement. So a worker thread with its own connection first copies the log into the database
- * (PASSIVE: it blocks nobody, the server keeps writing meanwhile); then the server's own connection
- * truncates, which has only the last few pages left to copy, and does not wait: a log still in use
- * (a search on an older snapshot) is tried again a little later. Measured on the 1M-message store,
- * that last step took 4–46 ms on a loaded machine (the file's truncation), against 17–560 ms and a
- * 5 s stall before. It stays on the server's connection because a log reset by another connection
- * fails the server's next write transaction that began reading before it (SQLITE_BUSY_SNAPSHOT).
+ * The write-ahead log's checkpoints, off the server's thread as far as SQLite lets them be.
+ *
+ * Copying the log into the database (a checkpoint, with an fsync) held the server's thread for
+ * 300–450 ms in a burst when SQLite ran it inside a commit, once the log reached
+ * wal_autocheckpoint's 64 MB (open.ts): every client waited for that turn. So while the store is
+ * open, a worker thread with its own connection copies the log into the database whenever it
+ * changed, at most every COPY_EVERY_MS (PASSIVE: it blocks nobody, the server keeps writing
+ * meanwhile). After a copy that reached the log's end, the next commit starts the log over from
+ * its beginning. While the server commits without a pause the worker stays a little behind, and
+ * at 64 MB the server's connection still checkpoints, but copies only what the worker has not: a
+ * burst's longest turn went from about 350 ms to 90–180 ms (docs/BENCHMARKS.md, loop17).
+ *
+ * Truncating the log after a delete (docs/PROTOCOL.md §17.3): on the server's thread a TRUNCATE
+ * checkpoint of a 1M-message store took 17–560 ms (it copies the whole log into the database and
+ * syncs it), and waited out the 5 s busy timeout while a search worker was mid-statement. So the
+ * worker first copies the log into the database; then the server's own connection truncates,
+ * which has only the last few pages left to copy, and does not wait: a log still in use (a search
+ * on an older snapshot) is tried again a little later. Measured on the 1M-message store, that last
+ * step took 4–46 ms on a loaded machine (the file's truncation), against 17–560 ms and a 5 s stall
+ * before. It stays on the server's connection because a log reset by another connection fails the
+ * server's next write transaction that began reading before it (SQLITE_BUSY_SNAPSHOT).
  */
+import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Db } from './rows.js';
 import { Worker } from 'node:worker_threads';
 
+/** How often the log is looked at, and copied into the database if it changed. */
+const COPY_EVERY_MS = 200;
 /** A log still in use (a reader on an older snapshot, a write under way) is tried again this often, */
 const RETRY_MS = 200;
 /** for this long at most. */
@@ -45,11 +59,21 @@ export class WalPurger {
   /** A truncation not started yet: every delete until it starts is covered by it. */
   private waiting: Promise<void> | null = null;
   private closed = false;
+  /** The copies asked of the worker, one after the other: each reply answers the oldest. */
+  private copies: Promise<unknown> = Promise.resolve();
+  private copying = false;
+  /** Purges asked for and not yet ended: a background copy then would only make their truncation wait. */
+  private purges = 0;
+  /** The log's size and change time when it was last copied. */
+  private copiedLog = '';
+  private readonly copyTimer: NodeJS.Timeout;
 
   constructor(
     private readonly db: Db,
     private readonly file: string,
-  ) {}
+  ) {
+    this.copyTimer = setInterval(this.copyIfChanged, COPY_EVERY_MS).unref();
+  }
 
   /** Resolves once the log has been emptied after this call; rejects when it stays in use too long. */
   purge(): Promise<void> {
@@ -63,11 +87,17 @@ export class WalPurger {
       });
     this.waiting = run;
     this.last = run;
+    this.purges += 1;
+    const ended = (): void => {
+      this.purges -= 1;
+    };
+    run.then(ended, ended);
     return run;
   }
 
   close(): void {
     this.closed = true;
+    clearInterval(this.copyTimer);
     void this.worker?.terminate();
     this.worker = null;
   }
@@ -78,30 +108,58 @@ export class WalPurger {
       const reply = await this.copyLog();
       if (reply.error !== undefined) throw new Error(reply.error);
       if (this.closed) throw new Error('the store is closed');
-      if (this.truncateNow()) return;
+      if (this.checkpointNow('TRUNCATE')) return;
       if (Date.now() >= giveUpAt) throw new Error('the write-ahead log stayed in use');
       await new Promise((resolve) => setTimeout(resolve, RETRY_MS).unref());
     }
   }
 
-  /** Whether the log was emptied: false while a reader or writer still uses it. */
-  private truncateNow(): boolean {
+  /** Whether the log was copied to its end (and with TRUNCATE emptied): false while a reader or writer still uses it. */
+  private checkpointNow(mode: 'PASSIVE' | 'TRUNCATE'): boolean {
     const timeout = this.db.pragma('busy_timeout', { simple: true }) as number;
     this.db.pragma('busy_timeout = 0');
     try {
-      const [result] = this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+      const [result] = this.db.pragma(`wal_checkpoint(${mode})`) as { busy: number }[];
       return result!.busy === 0;
     } finally {
       this.db.pragma(`busy_timeout = ${timeout}`);
     }
   }
 
+  /** Copies the log in the background if it changed since the last copy and no copy or purge is under way. */
+  private readonly copyIfChanged = (): void => {
+    if (this.copying || this.purges > 0) return;
+    let log: string;
+    try {
+      const { size, mtimeMs } = statSync(`${this.file}-wal`);
+      log = `${size} ${mtimeMs}`;
+    } catch {
+      return;
+    }
+    if (log === this.copiedLog) return;
+    this.copiedLog = log;
+    this.copying = true;
+    this.copyLog()
+      .catch(() => undefined)
+      .finally(() => (this.copying = false));
+  };
+
   private copyLog(): Promise<Reply> {
+    const copy = this.copies.then(() => this.askWorker());
+    this.copies = copy.catch(() => undefined);
+    return copy;
+  }
+
+  private askWorker(): Promise<Reply> {
     if (this.closed) return Promise.reject(new Error('the store is closed'));
-    this.worker ??= new Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData: { file: this.file, sqlite: createRequire(import.meta.url).resolve('better-sqlite3') },
-    });
+    if (!this.worker) {
+      this.worker = new Worker(WORKER_SOURCE, {
+        eval: true,
+        workerData: { file: this.file, sqlite: createRequire(import.meta.url).resolve('better-sqlite3') },
+      });
+      // An open store left unclosed must not keep its process alive.
+      this.worker.unref();
+    }
     const worker = this.worker;
     return new Promise<Reply>((resolve, reject) => {
       const onMessage = (reply: Reply): void => {
