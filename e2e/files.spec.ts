@@ -159,6 +159,29 @@ test('the viewer shows the download of a large picture: the progress over the th
   await expect(progress).toHaveCount(0);
 });
 
+test('the viewer says it waits for the host while the host is gone, and shows the picture once the host is back', async ({ room }, testInfo) => {
+  const { port, users } = await room(['alice', 'bob']);
+  const [alice, bob] = users.map((user) => user.page);
+  await dropFiles(alice!, [{ name: 'dock.png', picture: { width: 1200, height: 800, colour: '#d57a3a' } }]);
+  await captionAndSend(alice!, 'the dock');
+  const picture = message(bob!, 'the dock').getByRole('button', { name: 'Open picture dock.png' });
+  await expect(picture).toBeVisible();
+  await stopHosting(alice!);
+
+  await picture.click();
+  const viewer = bob!.getByRole('dialog', { name: 'dock.png' });
+  const progress = viewer.getByRole('progressbar', { name: 'Downloading dock.png' });
+  await expect(progress).toHaveAttribute('aria-valuetext', 'Waiting for the host…');
+  await expect(viewer).toContainText('Waiting for the host…');
+  await expect(viewer.getByRole('alert')).toHaveCount(0);
+  await photograph(bob!, testInfo, 'viewer waiting', [720, 1280]);
+
+  await hostRoom(alice!, { room: 'Lab', port, name: 'alice' });
+  const full = viewer.getByRole('img', { name: 'dock.png' });
+  await expect(full).toHaveAttribute('src', /^\/files\//, { timeout: 30_000 });
+  await expect(progress).toHaveCount(0);
+});
+
 test('a file sent while its recipient was away arrives when they are back, and a risky one asks before downloading', async ({ room, browser }) => {
   const { users } = await room(['alice', 'bob']);
   const [alice, bob] = users;

@@ -206,6 +206,8 @@ export interface TransferEvent {
   name: string;
   status: 'running' | 'done' | 'failed' | 'cancelled';
   progress?: { bytes: number; total: number; bytesPerSecond: number; secondsLeft: number | null };
+  /** With status running: the link to the host dropped (or the host is busy) and the transfer waits to go on. */
+  waiting?: true;
   /** An upload's conversation. */
   target?: Target;
   /** A download's file, and an upload's once it is done: the file's id on the host. */

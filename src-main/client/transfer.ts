@@ -43,6 +43,8 @@ interface Common {
   signal?: AbortSignal;
   /** Times a dropped link is opened again before giving up (default 20, waits growing to 5 s). */
   retries?: number;
+  /** Told, with the reason, each time the link dropped or the host was busy and the next attempt waits. */
+  onWait?: (error: ClientError) => void;
 }
 
 export interface UploadOptions extends Common {
@@ -220,6 +222,7 @@ async function withRetries<T>(options: Common, attempt: () => Promise<T>): Promi
       // Anything but the link's own failures (a file that cannot be read, a bug) is not retried.
       if (isFinalTransferError(error) || tries >= retries) throw error;
       const base = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** tries);
+      options.onWait?.(error as ClientError);
       await sleep((error as ClientError).retryAfterMs ?? base / 2 + Math.random() * (base / 2), options.signal);
     }
   }

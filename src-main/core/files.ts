@@ -16,6 +16,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { fileTypeFromFile } from 'file-type';
 import { z } from 'zod';
+import { fitFileName } from '../../src-shared/file-names.js';
 import { type AppError, type AppEvent, AppErrorCode, type OutgoingFile, type Result, type TransferEvent } from '../../src-shared/api.js';
 import type { AttachmentRef, Target } from '../../src-shared/protocol/objects.js';
 import { target as targetSchema } from '../../src-shared/protocol/objects.js';
@@ -310,6 +311,7 @@ export class FileCore {
           this.save();
         },
         onProgress: (progress) => this.progress(transfer, 'upload', name, progress, { target: send.target }),
+        onWait: () => this.report(transfer, 'upload', name, { status: 'running', waiting: true, target: send.target }),
       });
       file.fileId = uploaded.id;
       this.save();
@@ -337,7 +339,13 @@ export class FileCore {
     this.report(transfer, 'download', name, { status: 'running', fileId });
     try {
       mkdirSync(dirname(path), { recursive: true });
-      await downloadFile(link, { fileId, path, signal: controller.signal, onProgress: (p) => this.progress(transfer, 'download', name, p, { fileId }) });
+      await downloadFile(link, {
+        fileId,
+        path,
+        signal: controller.signal,
+        onProgress: (p) => this.progress(transfer, 'download', name, p, { fileId }),
+        onWait: () => this.report(transfer, 'download', name, { status: 'running', waiting: true, fileId }),
+      });
       this.forgetDownload(download);
       this.report(transfer, 'download', name, { status: 'done', path, fileId });
       return ok({ transfer, path });
@@ -445,8 +453,9 @@ function reported(stopped: NonNullable<Stopped>): Pick<TransferEvent, 'status' |
   return stopped.error ? { status: stopped.status, error: stopped.error } : { status: stopped.status };
 }
 
+/** The name the host will keep: one it would refuse (a bidi override, a control character) is fitted, not sent to fail. */
 function nameOf(file: OutgoingFile): string {
-  return 'path' in file ? basename(file.path) : file.name;
+  return fitFileName('path' in file ? basename(file.path) : file.name);
 }
 
 /** Bytes of the file; a path that cannot be read counts 0 here and fails with its reason when uploaded. */

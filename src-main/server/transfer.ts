@@ -12,8 +12,9 @@ import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync,
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileTypeFromFile } from 'file-type';
+import { fileNameProblem } from '../../src-shared/file-names.js';
 import { ErrorCode, type WireError } from '../../src-shared/protocol/errors.js';
-import { FILE_LIMITS, type FileLimits, LIMITS } from '../../src-shared/protocol/limits.js';
+import { FILE_LIMITS, type FileLimits } from '../../src-shared/protocol/limits.js';
 import type { Attachment, AttachmentRef, FileInfo } from '../../src-shared/protocol/objects.js';
 import { type DownloadOpener, type UploadOpener, isTransferKind, transferOpeners } from '../../src-shared/protocol/transfer.js';
 import { formatBytes } from '../../src-shared/text.js';
@@ -47,19 +48,10 @@ const UNKNOWN_TYPE = 'application/octet-stream';
 /** When a user at their transfer limit is told to try again: transfers usually end within seconds. */
 const BUSY_RETRY_MS = 1000;
 
-/** A file name the host keeps: NFC, no path separators, no control or invisible (bidi) characters. */
+/** A file name the host keeps (NFC), or BAD_REQUEST naming the rule it breaks (src-shared/file-names.ts). */
 export function checkFileName(raw: string): string {
   const name = raw.normalize('NFC');
-  const problem =
-    [...name].length > LIMITS.maxFileNameLength
-      ? `a file name has at most ${LIMITS.maxFileNameLength} characters`
-      : /[/\\]/.test(name)
-        ? 'a file name cannot contain / or \\'
-        : /[\p{Cc}\p{Cf}\p{Cs}]/u.test(name)
-          ? 'a file name cannot contain control or invisible characters'
-          : name.trim() === '' || name === '.' || name === '..'
-            ? 'a file name cannot be empty, "." or ".."'
-            : null;
+  const problem = fileNameProblem(name);
   if (problem) throw new ServerError(ErrorCode.BAD_REQUEST, problem);
   return name;
 }

@@ -118,7 +118,10 @@ function FullImage({ image }: { image: InlineImage }) {
   const done = download?.status === 'running' ? (download.progress?.bytes ?? 0) : 0;
   const total = (download?.status === 'running' ? download.progress?.total : undefined) || image.size;
   const percent = total > 0 ? Math.min(100, Math.floor((done / total) * 100)) : 0;
-  const sizes = t('files.sizeOfTotal', { done: formatSize(done, i18n.language), total: formatSize(total, i18n.language) });
+  const sizes =
+    download?.status === 'running' && download.waiting
+      ? t('files.waiting')
+      : t('files.sizeOfTotal', { done: formatSize(done, i18n.language), total: formatSize(total, i18n.language) });
   return (
     <figure className="viewer-figure">
       <img

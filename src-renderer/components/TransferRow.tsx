@@ -30,17 +30,18 @@ export function TransferRow({ transfer }: { transfer: Transfer }) {
   };
 
   if (status === 'done') return null;
+  const measured = [
+    t('files.percent', { percent }),
+    progress && progress.bytesPerSecond > 0 ? t('files.speed', { speed: formatSize(Math.round(progress.bytesPerSecond), i18n.language) }) : null,
+    progress?.secondsLeft != null && progress.secondsLeft > 0
+      ? t(`files.left.${secondsLeftParts(progress.secondsLeft).unit}`, { count: secondsLeftParts(progress.secondsLeft).count })
+      : null,
+  ];
   const detail =
     status === 'running'
-      ? [
-          t('files.percent', { percent }),
-          progress && progress.bytesPerSecond > 0 ? t('files.speed', { speed: formatSize(Math.round(progress.bytesPerSecond), i18n.language) }) : null,
-          progress?.secondsLeft != null && progress.secondsLeft > 0
-            ? t(`files.left.${secondsLeftParts(progress.secondsLeft).unit}`, { count: secondsLeftParts(progress.secondsLeft).count })
-            : null,
-        ]
-          .filter(Boolean)
-          .join(' · ')
+      ? transfer.waiting
+        ? t('files.waiting')
+        : measured.filter(Boolean).join(' · ')
       : status === 'cancelled'
         ? t('files.cancelled')
         : t('files.failed', { error: transfer.error ? fileErrorText(transfer.error, { name, direction }) : '' });

@@ -490,6 +490,7 @@ export const en = {
     downloading: 'Downloading {{name}}',
     progress: 'Progress of {{name}}',
     sizeOfTotal: '{{done}} of {{total}}',
+    waiting: 'Waiting for the host…',
     percent: '{{percent}}%',
     speed: '{{speed}}/s',
     left: {

@@ -492,6 +492,7 @@ export const tr: Translations = {
     downloading: '{{name}} indiriliyor',
     progress: '{{name}} ilerlemesi',
     sizeOfTotal: '{{done}} / {{total}}',
+    waiting: 'Sunucu bekleniyor…',
     percent: '%{{percent}}',
     speed: '{{speed}}/sn',
     left: {

@@ -13,6 +13,8 @@ export interface Transfer {
   name: string;
   status: TransferEvent['status'];
   progress?: TransferEvent['progress'];
+  /** Under way but waiting for the host: the link dropped, or the host is busy. */
+  waiting: boolean;
   target?: TransferEvent['target'];
   fileId?: string;
   /** A download done: where it was saved. */
@@ -59,6 +61,7 @@ export const createFilesSlice: SliceCreator<FilesSlice> = (set) => ({
         status: event.status,
         // The last measurement stays shown while the next one comes.
         progress: event.progress ?? (event.status === 'running' ? before?.progress : undefined),
+        waiting: event.waiting === true,
         target: event.target ?? before?.target,
         fileId: event.fileId ?? before?.fileId,
         path: event.path,
