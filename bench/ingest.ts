@@ -3,10 +3,11 @@
  * JSON line. For A/B checks of the store's insert path, which `npm run bench` measures only after the
  * other workloads and only at 1,000,000 messages (docs/BENCHMARKS.md, "Ingest (ingest17)").
  *
- *   npx tsx bench/ingest.ts [--messages 200000] [--statements] [--pragma "cache_size=-16384"]...
+ *   npx tsx bench/ingest.ts [--messages 200000] [--statements] [--pragma "cache_size=-16384"]... [--sql "..."]...
  *
  * --statements: the CPU time of each SQL statement (better-sqlite3's run/get/all), in µs per stored
- * message; timing adds about 1 µs to each call. --pragma: set on the store's connection after it opens.
+ * message; timing adds about 1 µs to each call. --pragma and --sql: set or run on the store's connection
+ * after it opens (e.g. an FTS5 setting: --sql "INSERT INTO message_search (message_search, rank) VALUES ('automerge', 8)").
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -20,6 +21,7 @@ const { values } = parseArgs({
     messages: { type: 'string', default: '200000' },
     statements: { type: 'boolean', default: false },
     pragma: { type: 'string', multiple: true, default: [] },
+    sql: { type: 'string', multiple: true, default: [] },
   },
 });
 const messages = Number(values.messages);
@@ -51,6 +53,7 @@ const dataDir = tempDataDir();
 try {
   const { store, db } = openStoreWithDatabase(databaseFile(dataDir));
   for (const pragma of values.pragma) db.pragma(pragma);
+  for (const sql of values.sql) db.exec(sql);
   const load = loadavg()[0]!;
   const { insertMs, insertCpuMs } = await generateHistory(store, { messages, users: 200, dms: 1000, groups: 50 });
   store.close();
@@ -58,7 +61,7 @@ try {
     JSON.stringify({
       workload: 'ingest',
       messages,
-      pragmas: values.pragma.join('; '),
+      settings: [...values.pragma, ...values.sql].join('; '),
       ingest_per_s: Math.round(messages / (insertMs / 1000)),
       ingest_per_cpu_s: Math.round(messages / (insertCpuMs / 1000)),
       rss_mb: Math.round(process.memoryUsage().rss / 1e6),
