@@ -2,7 +2,7 @@
  * Many connections: thousands of clients logged in and held open with heartbeats,
  * while a few of them chat in a group; nobody may be dropped.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { groupConversation } from '../src-shared/protocol/conversation.js';
@@ -95,6 +95,8 @@ export async function connections(options: ConnectionsOptions): Promise<Result> 
     };
     // Last: writing the snapshot holds the host's event loop for seconds.
     if (options.heapSnapshotDir) {
+      // The host writes the snapshot there; into a missing folder it died and the bench lost the run.
+      mkdirSync(options.heapSnapshotDir, { recursive: true });
       result.heap_snapshot = await server.probe!.heapSnapshot(join(options.heapSnapshotDir, `host-${options.clients}-connections.heapsnapshot`));
     }
     return result;

@@ -6,6 +6,7 @@
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ChatClient } from '../src-main/client/client.js';
+import { ClientError } from '../src-main/client/errors.js';
 import type { Account } from './common.js';
 
 /** What the bench gives each worker. */
@@ -30,7 +31,7 @@ export interface WayBack {
   loginAt: number;
   onlineAt: number;
   failedWhileListening: number;
-  /** The code of its last failed attempt, if any. */
+  /** The code and message of its last failed attempt, if any. */
   lastFailure?: string;
 }
 
@@ -89,7 +90,7 @@ function traceWayBack(client: ChatClient, since: () => number, listening: () => 
       return opened;
     } catch (error) {
       if (upAlready) way.failedWhileListening += 1;
-      way.lastFailure = (error as { code?: string }).code ?? String(error);
+      way.lastFailure = error instanceof ClientError ? `${error.code}: ${error.message}` : String(error);
       throw error;
     }
   };

@@ -4,7 +4,7 @@
  * echoes nothing, `count` clients that connect (100 at a time), handshake and then stay idle. Prints
  * resident memory per connection and CPU time per handshake, read from /proc for the server process,
  * and the server's event-loop delay during the handshakes, for the gate as it is and for one that
- * begins every handshake at once (`handshakesPerTurn: Infinity`), run alternately.
+ * begins every handshake at once (`turnMinMs: Infinity`), run alternately.
  * Run: npx tsx bench/tls-cost.ts [count] [rounds]
  */
 import { fork } from 'node:child_process';
@@ -34,7 +34,7 @@ async function serve(variant: Variant): Promise<void> {
         handshakeTimeoutMs: 30_000,
         onSecure: hold,
         onRejected: () => undefined,
-        ...(variant === 'tls-unpaced' ? { handshakesPerTurn: Infinity } : {}),
+        ...(variant === 'tls-unpaced' ? { turnMinMs: Infinity } : {}),
       })
     : null;
   const delay = monitorEventLoopDelay({ resolution: 1 });

@@ -3,6 +3,8 @@
  * the pinned fingerprint before anything is sent, or plain TCP when asked.
  */
 import { type Socket, connect as connectTcp } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type SecureContext, TLSSocket, connect as connectTls, createSecureContext } from 'node:tls';
 import { TLS_MIN_VERSION, fingerprintOf } from '../net/tls.js';
 import { ClientError, FingerprintChangedError } from './errors.js';
@@ -31,8 +33,40 @@ export interface OpenSocket {
  */
 let sharedContext: SecureContext | undefined;
 
-/** Connects; with TLS, resolves only after the host's certificate matched the pin (when there is one). */
-export function openSocket({ host, port, tls, connectTimeoutMs, fingerprint: pinned, signal }: TransportOptions): Promise<OpenSocket> {
+/**
+ * A TLS host too busy to handshake soon resets the connection before its handshake (net/tls.ts): tried
+ * again after half to all of this, doubling up to REFUSED_RETRY_MAX_MS, while the connect timeout lasts.
+ */
+const REFUSED_RETRY_MIN_MS = 100;
+const REFUSED_RETRY_MAX_MS = 1000;
+
+/** A reset before the TLS handshake: the host is there and busy. */
+class RefusedBeforeTls extends Error {}
+
+/**
+ * Connects; with TLS, resolves only after the host's certificate matched the pin (when there is one).
+ * A connection the host resets before the handshake is tried again within `connectTimeoutMs`.
+ */
+export async function openSocket(options: TransportOptions): Promise<OpenSocket> {
+  const deadline = performance.now() + options.connectTimeoutMs;
+  for (let retry = 0; ; retry++) {
+    try {
+      return await attempt({ ...options, connectTimeoutMs: Math.max(0, deadline - performance.now()) });
+    } catch (error) {
+      if (!(error instanceof RefusedBeforeTls)) throw error;
+      const base = Math.min(REFUSED_RETRY_MAX_MS, REFUSED_RETRY_MIN_MS * 2 ** retry);
+      const delayMs = base / 2 + Math.random() * (base / 2);
+      if (performance.now() + delayMs >= deadline) throw new ClientError('CONNECT_FAILED', `${options.host}:${options.port} was too busy to answer in time`);
+      try {
+        await sleep(delayMs, undefined, options.signal ? { signal: options.signal } : {});
+      } catch {
+        throw cancelledConnect();
+      }
+    }
+  }
+}
+
+function attempt({ host, port, tls, connectTimeoutMs, fingerprint: pinned, signal }: TransportOptions): Promise<OpenSocket> {
   const where = `${host}:${port}`;
   if (signal?.aborted) return Promise.reject(cancelledConnect());
   return new Promise((resolve, reject) => {
@@ -40,7 +74,7 @@ export function openSocket({ host, port, tls, connectTimeoutMs, fingerprint: pin
       ? connectTls({ host, port, rejectUnauthorized: false, secureContext: (sharedContext ??= createSecureContext({ minVersion: TLS_MIN_VERSION })) })
       : connectTcp({ host, port });
     const abort = (): void => fail(cancelledConnect());
-    const fail = (error: ClientError): void => {
+    const fail = (error: Error): void => {
       clearTimeout(timer);
       signal?.removeEventListener('abort', abort);
       socket.destroy();
@@ -63,11 +97,13 @@ export function openSocket({ host, port, tls, connectTimeoutMs, fingerprint: pin
       resolve({ socket, fingerprint });
     });
     socket.once('error', (error: NodeJS.ErrnoException) => {
-      fail(
-        tls && isTlsFailure(error)
-          ? new ClientError('TLS_UNAVAILABLE', `${where} did not answer with TLS: the host has encryption turned off, or it is not a LanChat host`)
-          : new ClientError('CONNECT_FAILED', describeSocketError(error, host, port)),
-      );
+      if (tls && isTlsFailure(error)) {
+        fail(new ClientError('TLS_UNAVAILABLE', `${where} did not answer with TLS: the host has encryption turned off, or it is not a LanChat host`));
+      } else if (tls && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) {
+        fail(new RefusedBeforeTls());
+      } else {
+        fail(new ClientError('CONNECT_FAILED', describeSocketError(error, host, port)));
+      }
     });
   });
 }

@@ -1,20 +1,24 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { type Socket, createServer } from 'node:net';
+import { type Server, type Socket, connect as connectTcp, createServer } from 'node:net';
 import { join } from 'node:path';
-import { connect as connectTls, type TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import type { ChatClient } from '../client/client.js';
 import { ClientError, FingerprintChangedError } from '../client/errors.js';
+import { openSocket } from '../client/transport.js';
 import type { Host } from '../core/host.js';
 import { RawPeer, login, nextEvent, removeDir, startTestHost, tempDir } from '../testing/harness.js';
-import { TlsGate, fingerprintOf, loadOrCreateIdentity, normalizeFingerprint } from './tls.js';
+import { TlsGate, type TlsGateOptions, type TlsIdentity, fingerprintOf, loadOrCreateIdentity, normalizeFingerprint } from './tls.js';
 
 const hosts: Host[] = [];
 const clients: ChatClient[] = [];
 const peers: RawPeer[] = [];
 const dirs: string[] = [];
+const servers: Server[] = [];
+const gates: TlsGate[] = [];
+const opened: Socket[] = [];
 
 async function host(options: Parameters<typeof startTestHost>[1] = {}, dir = tempDir()): Promise<Host> {
   if (!dirs.includes(dir)) dirs.push(dir);
@@ -29,7 +33,34 @@ async function user(on: Host, name: string, options: Parameters<typeof login>[3]
   return client;
 }
 
+/** A bare server admitting through a gate of its own (the identity's folder is removed after the test). */
+async function gateServer(
+  options: Partial<TlsGateOptions>,
+): Promise<{ port: number; secured: TLSSocket[]; identity: TlsIdentity; gate: TlsGate; admitted: () => number }> {
+  const dir = tempDir();
+  dirs.push(dir);
+  const identity = await loadOrCreateIdentity(dir);
+  const secured: TLSSocket[] = [];
+  const gate = new TlsGate({ identity, handshakeTimeoutMs: 10_000, onSecure: (socket) => secured.push(socket), onRejected: () => undefined, ...options });
+  gates.push(gate);
+  let admitted = 0;
+  const server = createServer((socket: Socket) => {
+    admitted += 1;
+    gate.admit(socket);
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as { port: number }).port, secured, identity, gate, admitted: () => admitted };
+}
+
+async function until(done: () => boolean): Promise<void> {
+  while (!done()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
 afterEach(async () => {
+  for (const socket of opened.splice(0)) socket.destroy();
+  for (const gate of gates.splice(0)) gate.closeAll();
+  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
   for (const client of clients.splice(0)) client.close();
   for (const peer of peers.splice(0)) peer.destroy();
   await Promise.all(hosts.splice(0).map((h) => h.stop()));
@@ -139,34 +170,72 @@ describe('TLS connections', () => {
     expect(alice.session?.login.name).toBe('alice');
   });
 
-  it('lets a storm of handshakes through a few per event-loop turn, every one of them', async () => {
-    const dir = tempDir();
-    dirs.push(dir);
-    const identity = await loadOrCreateIdentity(dir);
+  it('lets a storm of handshakes through, paced by time, every one of them', async () => {
     const secured: TLSSocket[] = [];
-    const gate = new TlsGate({ identity, handshakeTimeoutMs: 10_000, handshakesPerTurn: 1, onSecure: (socket) => secured.push(socket), onRejected: () => undefined });
-    const server = createServer((socket: Socket) => gate.admit(socket));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as { port: number }).port;
+    // The smallest pace: one handshake a turn unless the rest of the turn took longer.
+    const { port } = await gateServer({ turnMinMs: 0, onSecure: (socket) => secured.push(socket) });
     const storm = 30;
-    const clients = await Promise.all(
-      Array.from(
-        { length: storm },
-        () =>
-          new Promise<TLSSocket>((resolve, reject) => {
-            const client = connectTls({ port, host: '127.0.0.1', rejectUnauthorized: false }, () => resolve(client));
-            client.once('error', reject);
-          }),
-      ),
-    );
-    await new Promise<void>((resolve) => {
-      const check = (): void => (secured.length === storm ? resolve() : void setTimeout(check, 5));
-      check();
-    });
+    await Promise.all(Array.from({ length: storm }, () => openSocket({ host: '127.0.0.1', port, tls: true, connectTimeoutMs: 10_000, fingerprint: undefined }).then(({ socket }) => opened.push(socket))));
+    await until(() => secured.length === storm);
     expect(secured).toHaveLength(storm);
-    for (const client of clients) client.destroy();
-    gate.closeAll();
-    for (const socket of secured) socket.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it('resets, before their handshake, connections that would wait longer than it allows', async () => {
+    const busy: number[] = [];
+    const rejected: string[] = [];
+    const { port, secured, admitted } = await gateServer({ maxWaitMs: 0, onBusy: (refused) => busy.push(refused), onRejected: (_, reason) => rejected.push(reason) });
+    const count = 20;
+    const sockets = await Promise.all(
+      Array.from({ length: count }, () => new Promise<Socket>((resolve) => { const socket = connectTcp(port, '127.0.0.1', () => resolve(socket)); })),
+    );
+    const errors = sockets.map(
+      (socket) =>
+        new Promise<string>((resolve) => {
+          socket.on('data', () => resolve('answered'));
+          socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+          socket.once('close', () => resolve('closed'));
+        }),
+    );
+    // Every first record written at once, to connections the gate already holds, reaches it in one turn: the first
+    // waits for the next turn, and none of the rest could be begun at once.
+    await until(() => admitted() === count);
+    for (const socket of sockets) socket.write(Buffer.from([0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5]));
+    const outcomes = await Promise.all(errors);
+    expect(outcomes.filter((outcome) => outcome === 'ECONNRESET')).toHaveLength(count - 1);
+    await until(() => busy.length > 0 && rejected.length > 0);
+    expect(busy).toEqual([count - 1]);
+    // The one that waited was handshaken (its garbage failed the handshake); nothing was secured.
+    expect(rejected).toEqual([expect.stringContaining('TLS handshake failed')]);
+    expect(secured).toEqual([]);
+    for (const socket of sockets) socket.destroy();
+  });
+});
+
+describe('a connection reset before its TLS handshake', () => {
+  it('is tried again by the client until it gets in, and that one connection is the one it keeps', async () => {
+    const { port, secured, identity, gate } = await gateServer({});
+    let resets = 3;
+    const front = createServer((socket: Socket) => {
+      if (resets-- > 0) socket.once('readable', () => socket.resetAndDestroy());
+      else gate.admit(socket);
+    });
+    servers.push(front);
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+    const frontPort = (front.address() as { port: number }).port;
+    expect(frontPort).not.toBe(port);
+    const { socket, fingerprint } = await openSocket({ host: '127.0.0.1', port: frontPort, tls: true, connectTimeoutMs: 10_000, fingerprint: identity.fingerprint });
+    opened.push(socket);
+    expect(resets).toBe(-1);
+    expect(fingerprint).toBe(identity.fingerprint);
+    await until(() => secured.length === 1);
+  });
+
+  it('fails as an unreachable host, not as one without TLS, when the resets last past the connect timeout', async () => {
+    const front = createServer((socket: Socket) => socket.once('readable', () => socket.resetAndDestroy()));
+    servers.push(front);
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+    const port = (front.address() as { port: number }).port;
+    const attempt = openSocket({ host: '127.0.0.1', port, tls: true, connectTimeoutMs: 500, fingerprint: undefined });
+    await expect(attempt).rejects.toMatchObject({ code: 'CONNECT_FAILED', message: expect.stringContaining('too busy') });
   });
 });

@@ -4,13 +4,16 @@
  * fingerprint (trust on first use) instead of by a certificate authority.
  * The server side peeks at each new connection's first byte: a TLS handshake is
  * wrapped and handed on, anything else gets one plaintext `bye TLS_REQUIRED`.
- * Handshakes are begun a few per event-loop turn: each costs about a millisecond of CPU
- * (key exchange and signature) on the loop thread, and a reconnect storm of hundreds
- * begun in one turn held the loop, and every chat message behind it, for a second.
+ * Handshakes are paced by time: each costs about a millisecond of CPU (key exchange and
+ * signature) on the loop thread, and a reconnect storm of hundreds begun in one turn held the
+ * loop, and every chat message behind it, for a second; a fixed few per turn fell behind when
+ * turns were long. A connection that could not be served soon is reset before its handshake,
+ * which a client retries after a short back-off.
  */
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { type SecureContext, TLSSocket, createSecureContext } from 'node:tls';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
@@ -24,8 +27,25 @@ const KEY_FILE = 'tls-key.pem';
 const CERT_FILE = 'tls-cert.pem';
 /** Pinning, not expiry, is what authenticates the host, so the certificate outlives any room. */
 const CERTIFICATE_YEARS = 30;
-/** At about 1 ms each, a turn's share of handshakes keeps the loop's delay within a few ms. */
-export const HANDSHAKES_PER_TURN = 4;
+/** A turn may spend this long beginning handshakes (about 1 ms each) however short the rest of the turn was. */
+const HANDSHAKE_TURN_MIN_MS = 4;
+/**
+ * Beyond that, handshakes get as much time as everything else took since the last of them, up to this:
+ * the host's target for the longest turn. Longer turns would also slow the accepting: Node (libuv 1.45
+ * and later) accepts one connection per turn of the loop.
+ */
+const HANDSHAKE_TURN_MAX_MS = 16;
+/**
+ * A connection that would wait longer than this for its handshake is reset at once: well inside a
+ * client's connect timeout (10 s by default), so it retries instead of giving up on a full queue.
+ */
+const HANDSHAKE_MAX_WAIT_MS = 3000;
+/**
+ * Until a storm has begun this many handshakes, a handshake is taken to cost ASSUMED_HANDSHAKE_MS of
+ * the loop: the first turns' pace (the first batch waits for a turn of the rest) says little.
+ */
+const PACE_MEASURED_AFTER = 32;
+const ASSUMED_HANDSHAKE_MS = 1;
 
 export interface TlsIdentity {
   key: string;
@@ -90,8 +110,12 @@ export interface TlsGateOptions {
   onSecure: (socket: TLSSocket) => void;
   /** A plaintext client (refused with TLS_REQUIRED) or a failed handshake, for the log. */
   onRejected: (address: string, reason: string) => void;
-  /** Handshakes begun per event-loop turn; HANDSHAKES_PER_TURN unless set. */
-  handshakesPerTurn?: number;
+  /** Connections reset before their handshake because the gate was too busy, counted over one storm, once it has passed. */
+  onBusy?: (refused: number) => void;
+  /** The least time a turn may spend beginning handshakes (HANDSHAKE_TURN_MIN_MS); Infinity begins all at once. */
+  turnMinMs?: number;
+  /** How long a connection may be expected to wait for its handshake before it is reset instead (HANDSHAKE_MAX_WAIT_MS). */
+  maxWaitMs?: number;
 }
 
 /** Sits in front of the server: only TLS connections get through. */
@@ -101,13 +125,18 @@ export class TlsGate {
   private readonly pending = new Set<Socket>();
   /** Connections that sent a ClientHello, waiting for their turn to be handshaken, oldest first. */
   private waiting: Socket[] = [];
-  private draining = false;
+  /** The storm under way: since when handshakes wait, how many were begun and reset since, when the last batch ended. */
+  private storm: { since: number; begun: number; refused: number; lastBatchEnd: number } | null = null;
 
   constructor(private readonly options: TlsGateOptions) {
     this.context = createSecureContext({ key: options.identity.key, cert: options.identity.cert, minVersion: TLS_MIN_VERSION });
   }
 
   admit(raw: Socket): void {
+    if (this.tooBusy()) {
+      this.refuseBusy(raw);
+      return;
+    }
     this.pending.add(raw);
     raw.on('close', () => this.pending.delete(raw));
     raw.on('error', () => undefined);
@@ -119,10 +148,15 @@ export class TlsGate {
         this.refusePlaintext(raw);
         return;
       }
+      if (this.tooBusy()) {
+        this.refuseBusy(raw);
+        return;
+      }
       raw.unshift(first);
       this.waiting.push(raw);
-      if (!this.draining) {
-        this.draining = true;
+      if (!this.storm) {
+        const now = performance.now();
+        this.storm = { since: now, begun: 0, refused: 0, lastBatchEnd: now };
         setImmediate(this.beginHandshakes);
       }
     });
@@ -135,15 +169,43 @@ export class TlsGate {
     this.waiting = [];
   }
 
-  /** Begins this turn's share of the waiting handshakes; the rest wait for the next turn. */
+  /** Begins this turn's share of the waiting handshakes, by time; the rest wait for the next turn. */
   private readonly beginHandshakes = (): void => {
-    for (let begun = 0; begun < (this.options.handshakesPerTurn ?? HANDSHAKES_PER_TURN) && this.waiting.length > 0; begun++) {
+    const storm = this.storm!;
+    const start = performance.now();
+    const turnMinMs = this.options.turnMinMs ?? HANDSHAKE_TURN_MIN_MS;
+    const budget = Math.max(turnMinMs, Math.min(HANDSHAKE_TURN_MAX_MS, start - storm.lastBatchEnd));
+    // At least one per turn, however small the budget.
+    while (this.waiting.length > 0) {
       const raw = this.waiting.shift()!;
-      if (!raw.destroyed) this.handshake(raw);
+      if (raw.destroyed) continue;
+      this.handshake(raw);
+      storm.begun += 1;
+      if (performance.now() - start >= budget) break;
     }
-    if (this.waiting.length > 0) setImmediate(this.beginHandshakes);
-    else this.draining = false;
+    storm.lastBatchEnd = performance.now();
+    if (this.waiting.length > 0) {
+      setImmediate(this.beginHandshakes);
+      return;
+    }
+    this.storm = null;
+    if (storm.refused > 0) this.options.onBusy?.(storm.refused);
   };
+
+  /** Whether a connection arriving now would wait longer than it may, at the pace this storm has kept so far. */
+  private tooBusy(): boolean {
+    if (!this.storm || this.waiting.length === 0) return false;
+    const { since, begun } = this.storm;
+    const msPerHandshake = begun >= PACE_MEASURED_AFTER ? (performance.now() - since) / begun : ASSUMED_HANDSHAKE_MS;
+    return this.waiting.length * msPerHandshake > (this.options.maxWaitMs ?? HANDSHAKE_MAX_WAIT_MS);
+  }
+
+  /** A reset, not a close: a client reads a close before TLS as a host without TLS, and a reset as a failed connect to retry. */
+  private refuseBusy(raw: Socket): void {
+    this.storm!.refused += 1;
+    raw.on('error', () => undefined);
+    raw.resetAndDestroy();
+  }
 
   private handshake(raw: Socket): void {
     const address = formatAddress(raw.remoteAddress, raw.remotePort);

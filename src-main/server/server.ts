@@ -114,6 +114,7 @@ export class ChatServer {
           handshakeTimeoutMs: this.authTimeoutMs,
           onSecure: (socket) => this.accept(socket),
           onRejected: (address, reason) => this.log.warn('connection refused', { address, reason }),
+          onBusy: (refused) => this.log.warn('connections reset before TLS: too many handshakes waiting', { refused }),
         })
       : null;
     this.rateLimits = resolveRateLimits(options.rateLimits);
