@@ -6,8 +6,8 @@ import { performance } from 'node:perf_hooks';
 import { ROOM, dmConversation, groupConversation, type ConversationKey } from '../src-shared/protocol/conversation.js';
 import { nameKey } from '../src-shared/protocol/names.js';
 import { openStore } from '../src-main/store/store.js';
-import type { NewMessage } from '../src-main/store/types.js';
-import { type Result, transport, databaseFile, percentile, removeDir, round, seedAccounts, serverFigures, spawnServer, tempDataDir } from './common.js';
+import type { NewMessage, ServerStore } from '../src-main/store/types.js';
+import { type Account, type Result, transport, databaseFile, percentile, removeDir, round, seedAccounts, serverFigures, spawnServer, tempDataDir } from './common.js';
 import { WireClient } from './wire.js';
 import { seededRandom } from '../src-main/testing/prng.js';
 
@@ -43,12 +43,30 @@ interface Conversation {
   groupId?: number;
 }
 
-export async function history(options: HistoryOptions): Promise<Result> {
-  const dataDir = tempDataDir();
+/** What the generator made, for the reads that follow. */
+export interface Generated {
+  accounts: Account[];
+  conversations: Conversation[];
+  words: string[];
+  pickWord: () => string;
+  next: () => number;
+  /** Wall-clock and CPU milliseconds of this process inside Store.insertMessages. */
+  insertMs: number;
+  insertCpuMs: number;
+}
+
+/**
+ * Fills `store` with the generated history: the accounts, the direct conversations and groups, then
+ * `options.messages` messages through Store.insertMessages in batches of BATCH, timing only those calls.
+ * `bench/ingest.ts` runs this alone.
+ */
+export async function generateHistory(
+  store: ServerStore,
+  options: Pick<HistoryOptions, 'messages' | 'users' | 'dms' | 'groups'>,
+): Promise<Generated> {
   const next = seededRandom(42);
   const words = vocabulary(next, 5000);
   const pickWord = (): string => words[Math.floor(words.length * next() ** 3)]!;
-  const store = openStore(databaseFile(dataDir));
   const accounts = await seedAccounts(store, options.users);
   const ids = accounts.map((account) => account.id);
   const pickUser = (): number => ids[Math.floor(next() * ids.length)]!;
@@ -104,7 +122,15 @@ export async function history(options: HistoryOptions): Promise<Result> {
     insertMs += performance.now() - before;
     insertCpuMs += (cpu.user + cpu.system) / 1000;
   }
+  return { accounts, conversations, words, pickWord, next, insertMs, insertCpuMs };
+}
+
+export async function history(options: HistoryOptions): Promise<Result> {
+  const dataDir = tempDataDir();
+  const store = openStore(databaseFile(dataDir));
+  const { accounts, conversations, words, pickWord, next, insertMs, insertCpuMs } = await generateHistory(store, options);
   store.close();
+  const reader = accounts[0]!;
 
   const server = await spawnServer('host.ts', ['--data', dataDir]);
   const client = await WireClient.login(server.port, reader.name, reader.token, transport.tls);

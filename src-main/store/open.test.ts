@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { ROOM } from '../../src-shared/protocol/conversation.js';
 import { LATEST_VERSION } from './migrations.js';
+import { openDatabase } from './open.js';
 import { openStore, StoreOpenError } from './store.js';
 import { addUser, dir, directMessage, file, groupMessage, reopen, roomMessage, searchTexts, send, store, texts, useTestStore } from './test-sqlite-store.js';
 
@@ -19,6 +20,12 @@ describe('opening', () => {
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
     openStore(file).close();
+  });
+
+  it("gives the server's connection a 16 MB page cache (SQLite's default is 2 MB)", () => {
+    const db = openDatabase(join(dir, 'cache.db'));
+    expect(db.pragma('cache_size', { simple: true })).toBe(-16384);
+    db.close();
   });
 
   it('keeps everything across close and reopen', async () => {

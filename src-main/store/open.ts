@@ -45,6 +45,10 @@ export function openDatabase(file: string, options: StoreOptions = {}): Database
     // Checkpoints (WAL copied into the database, with an fsync) every 64 MB of log
     // instead of every 4 MB: a busy host spends far fewer of its commits waiting on them.
     db.pragma('wal_autocheckpoint = 16384');
+    // 16 MB of page cache instead of SQLite's 2 MB: a write touches an index leaf per conversation and
+    // sender, which on a large history no longer fit in 2 MB (docs/BENCHMARKS.md, "Ingest (ingest17)":
+    // +16 to 26 % inserts per CPU second at 1,000,000 messages). It fills only as the file grows.
+    db.pragma('cache_size = -16384');
     checkOwnership(db, file);
     migrate(db);
     // Fails now, with a clear reason, rather than at the first message, if another program holds the write lock.

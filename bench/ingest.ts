@@ -1,0 +1,77 @@
+/**
+ * The history workload's ingest alone, in this process: `generateHistory` into a fresh store, then one
+ * JSON line. For A/B checks of the store's insert path, which `npm run bench` measures only after the
+ * other workloads and only at 1,000,000 messages (docs/BENCHMARKS.md, "Ingest (ingest17)").
+ *
+ *   npx tsx bench/ingest.ts [--messages 200000] [--statements] [--pragma "cache_size=-16384"]... [--sql "..."]...
+ *
+ * --statements: the CPU time of each SQL statement (better-sqlite3's run/get/all), in µs per stored
+ * message; timing adds about 1 µs to each call. --pragma and --sql: set or run on the store's connection
+ * after it opens (e.g. an FTS5 setting: --sql "INSERT INTO message_search (message_search, rank) VALUES ('automerge', 8)").
+ */
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import Database from 'better-sqlite3';
+import { openStoreWithDatabase } from '../src-main/store/store.js';
+import { databaseFile, removeDir, tempDataDir } from './common.js';
+import { generateHistory } from './history.js';
+
+const { values } = parseArgs({
+  options: {
+    messages: { type: 'string', default: '200000' },
+    statements: { type: 'boolean', default: false },
+    pragma: { type: 'string', multiple: true, default: [] },
+    sql: { type: 'string', multiple: true, default: [] },
+  },
+});
+const messages = Number(values.messages);
+
+/** CPU µs and calls per statement text. */
+const statements = new Map<string, { micros: number; calls: number }>();
+if (values.statements) {
+  const probe = new Database(':memory:');
+  const prototype = Object.getPrototypeOf(probe.prepare('SELECT 1')) as Record<'run' | 'get' | 'all', (...args: unknown[]) => unknown>;
+  probe.close();
+  for (const method of ['run', 'get', 'all'] as const) {
+    const original = prototype[method];
+    prototype[method] = function timed(this: Database.Statement, ...args: unknown[]) {
+      const before = process.cpuUsage();
+      try {
+        return original.apply(this, args);
+      } finally {
+        const spent = process.cpuUsage(before);
+        const entry = statements.get(this.source) ?? { micros: 0, calls: 0 };
+        entry.micros += spent.user + spent.system;
+        entry.calls += 1;
+        statements.set(this.source, entry);
+      }
+    };
+  }
+}
+
+const dataDir = tempDataDir();
+try {
+  const { store, db } = openStoreWithDatabase(databaseFile(dataDir));
+  for (const pragma of values.pragma) db.pragma(pragma);
+  for (const sql of values.sql) db.exec(sql);
+  const load = loadavg()[0]!;
+  const { insertMs, insertCpuMs } = await generateHistory(store, { messages, users: 200, dms: 1000, groups: 50 });
+  store.close();
+  console.log(
+    JSON.stringify({
+      workload: 'ingest',
+      messages,
+      settings: [...values.pragma, ...values.sql].join('; '),
+      ingest_per_s: Math.round(messages / (insertMs / 1000)),
+      ingest_per_cpu_s: Math.round(messages / (insertCpuMs / 1000)),
+      rss_mb: Math.round(process.memoryUsage().rss / 1e6),
+      load_before: load,
+      load_after: loadavg()[0],
+    }),
+  );
+  for (const [source, { micros, calls }] of [...statements].sort((a, b) => b[1].micros - a[1].micros).slice(0, 12)) {
+    console.log(`${(micros / messages).toFixed(2).padStart(7)} µs/message ${String(calls).padStart(8)} calls  ${source.replace(/\s+/g, ' ').slice(0, 100)}`);
+  }
+} finally {
+  removeDir(dataDir);
+}
