@@ -38,7 +38,12 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.sqlite);
 const db = new Database(workerData.file, { fileMustExist: true });
-parentPort.on('message', () => {
+parentPort.on('message', (message) => {
+  if (message === 'close') {
+    db.close();
+    parentPort.close();
+    return;
+  }
   try {
     db.pragma('wal_checkpoint(PASSIVE)');
     parentPort.postMessage({});
@@ -98,7 +103,9 @@ export class WalPurger {
   close(): void {
     this.closed = true;
     clearInterval(this.copyTimer);
-    void this.worker?.terminate();
+    // Asked, not terminated: a worker terminated inside a better-sqlite3 call can abort the whole
+    // process (v8 ToLocalChecked). It answers the copy under way first, then closes and ends.
+    this.worker?.postMessage('close');
     this.worker = null;
   }
 
