@@ -18,9 +18,10 @@ export default defineConfig({
     hookTimeout: 30_000,
     pool: 'forks',
     globalSetup: ['src-main/testing/global-setup.ts'],
-    // Most test time is waiting (sockets, timers, child processes), not CPU. The default,
-    // cores - 1, is one worker on a 2-core machine: the files ran one after another.
-    maxWorkers: 2,
+    // Most test time is waiting (sockets, timers, child processes, PostgreSQL, NATS), not CPU. The
+    // default, cores - 1, is one worker on a 2-core machine: the files ran one after another. On 2
+    // cores at load 0.3-3, 3 workers took 70 and 66 s against 79 s with 2 (fresh cache each time).
+    maxWorkers: 3,
     // Nothing a test starts announces or browses on this machine's real network; the discovery tests turn it on in namespaces.
     env: { LANCHAT_DISCOVERY: 'off' },
     projects: [
