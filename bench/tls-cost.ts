@@ -1,23 +1,51 @@
 /**
  * What one connection costs the server with and without TLS, apart from everything else the host
- * does: a server process that only admits connections through TlsGate (src-main/net/tls.ts) and
- * echoes nothing, `count` clients that connect (100 at a time), handshake and then stay idle. Prints
- * resident memory per connection and CPU time per handshake, read from /proc for the server process,
- * and the server's event-loop delay during the handshakes, for the gate as it is and for one that
- * begins every handshake at once (`turnMinMs: Infinity`), run alternately.
- * Run: npx tsx bench/tls-cost.ts [count] [rounds]
+ * does: a server process that only admits connections through TlsGate (src-main/net/tls.ts), `count`
+ * clients that connect (100 at a time), handshake and then stay idle. Prints resident memory per
+ * connection and CPU time per handshake, read from /proc for the server process, and the server's
+ * event-loop delay during the handshakes, for the gate as it is and for one that begins every
+ * handshake at once (`turnMinMs: Infinity`), run alternately.
+ * With `--traffic KIND` the server then writes to every connection and the memory is read again
+ * once everything was taken: `big` one 300 KB write each, `small` 100 writes of 200 bytes each (one a
+ * turn), `presence` a 20 KB write a second for 5 s (what a login ramp of about 300 a second sends).
+ * Run: npx tsx bench/tls-cost.ts [count] [rounds] [--traffic big|small|presence] [--variants plain,tls,...]
+ *      [--server-flags="--node-flag ..."]
  */
 import { fork } from 'node:child_process';
 import { connect, createServer, type Socket } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { connect as connectTls } from 'node:tls';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { TlsGate, loadOrCreateIdentity } from '../src-main/net/tls.js';
 import { processFigures, removeDir, round, sleep, tempDataDir } from './common.js';
 
 const BATCH = 100;
 
-type Variant = 'plain' | 'tls' | 'tls-unpaced';
+const VARIANTS = ['plain', 'tls', 'tls-unpaced'] as const;
+type Variant = (typeof VARIANTS)[number];
+const TRAFFIC = ['big', 'small', 'presence'] as const;
+type Traffic = (typeof TRAFFIC)[number];
+
+/** Writes `traffic` to every held socket; resolves once the kernel took all of it. */
+async function writeTraffic(held: ReadonlySet<Socket>, traffic: Traffic): Promise<void> {
+  const each = (bytes: Buffer): void => {
+    for (const socket of held) socket.write(bytes);
+  };
+  if (traffic === 'big') each(Buffer.alloc(300 * 1024, 1));
+  else if (traffic === 'small') {
+    for (let i = 0; i < 100; i++) {
+      each(Buffer.alloc(200, 1));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  } else {
+    for (let i = 0; i < 5; i++) {
+      each(Buffer.alloc(20 * 1024, 1));
+      await sleep(1000);
+    }
+  }
+  while ([...held].some((socket) => socket.writableLength > 0)) await sleep(50);
+}
 
 async function serve(variant: Variant): Promise<void> {
   const tls = variant !== 'plain';
@@ -38,9 +66,16 @@ async function serve(variant: Variant): Promise<void> {
       })
     : null;
   const delay = monitorEventLoopDelay({ resolution: 1 });
-  process.on('message', (request) => {
+  process.on('message', (request: string) => {
     if (request === 'start') delay.enable();
-    else process.send!({ loopMaxMs: Math.round(delay.max / 1e4) / 100, loopP99Ms: Math.round(delay.percentile(99) / 1e4) / 100 });
+    else if (request === 'read') {
+      process.send!({ loopMaxMs: Math.round(delay.max / 1e4) / 100, loopP99Ms: Math.round(delay.percentile(99) / 1e4) / 100 });
+    } else if (request === 'heap') {
+      // Garbage left by starting (tsx compiles the sources) or by the writes is not what a connection holds.
+      global.gc!();
+      const { heapTotal, external } = process.memoryUsage();
+      process.send!({ heapTotalMb: round(heapTotal / 2 ** 20, 1), externalMb: round(external / 2 ** 20, 1) });
+    } else void writeTraffic(held, request as Traffic).then(() => process.send!('written'));
   });
   removeDir(dir);
   const server = createServer((socket) => (gate ? gate.admit(socket) : hold(socket)));
@@ -50,12 +85,19 @@ async function serve(variant: Variant): Promise<void> {
   });
 }
 
-async function measure(variant: Variant, count: number): Promise<Record<string, number | string>> {
+async function measure(variant: Variant, count: number, traffic: Traffic | undefined, serverFlags: string[]): Promise<Record<string, number | string>> {
   const tls = variant !== 'plain';
-  const child = fork(fileURLToPath(import.meta.url), ['--serve', variant], { execArgv: ['--import', 'tsx'] });
+  const child = fork(fileURLToPath(import.meta.url), ['--serve', variant], { execArgv: [...serverFlags, '--expose-gc', '--import', 'tsx'] });
   const port = await new Promise<number>((resolve) => child.once('message', (message) => resolve(message as number)));
+  const ask = <T>(request: string): Promise<T> =>
+    new Promise<T>((resolve) => {
+      child.once('message', (message) => resolve(message as T));
+      child.send(request);
+    });
   const server = processFigures(child);
+  type Heap = { heapTotalMb: number; externalMb: number };
   await sleep(500);
+  const idleHeap = await ask<Heap>('heap');
   const idleMb = server.rssMb();
   const cpuBefore = server.cpuSeconds();
   child.send('start');
@@ -70,21 +112,18 @@ async function measure(variant: Variant, count: number): Promise<Record<string, 
               ? connectTls({ socket: connect({ port, host: '127.0.0.1' }), rejectUnauthorized: false }, () => resolve(socket))
               : connect({ port, host: '127.0.0.1' }, () => resolve(socket));
             socket.once('error', reject);
+            socket.on('data', () => undefined);
           }),
       ),
     );
     clients.push(...batch);
   }
   const cpu = server.cpuSeconds() - cpuBefore;
-  const loop = await new Promise<{ loopMaxMs: number; loopP99Ms: number }>((resolve) => {
-    child.once('message', (message) => resolve(message as { loopMaxMs: number; loopP99Ms: number }));
-    child.send('read');
-  });
+  const loop = await ask<{ loopMaxMs: number; loopP99Ms: number }>('read');
   await sleep(1000);
+  const heldHeap = await ask<Heap>('heap');
   const heldMb = server.rssMb();
-  for (const client of clients) client.destroy();
-  await server.stop();
-  return {
+  const result: Record<string, number | string> = {
     variant,
     connections: count,
     rss_idle_mb: idleMb,
@@ -93,7 +132,26 @@ async function measure(variant: Variant, count: number): Promise<Record<string, 
     cpu_ms_per_connection: round((cpu * 1000) / count, 3),
     loop_p99_ms: loop.loopP99Ms,
     loop_max_ms: loop.loopMaxMs,
+    heap_total_idle_mb: idleHeap.heapTotalMb,
+    heap_total_held_mb: heldHeap.heapTotalMb,
+    external_held_mb: heldHeap.externalMb,
   };
+  if (traffic) {
+    await ask('written');
+    await sleep(1000);
+    const afterHeap = await ask<Heap>('heap');
+    const afterMb = server.rssMb();
+    Object.assign(result, {
+      traffic,
+      rss_after_traffic_mb: afterMb,
+      kb_per_connection_after_traffic: round(((afterMb - idleMb) * 1024) / count, 1),
+      heap_total_after_traffic_mb: afterHeap.heapTotalMb,
+      external_after_traffic_mb: afterHeap.externalMb,
+    });
+  }
+  for (const client of clients) client.destroy();
+  await server.stop();
+  return result;
 }
 
 const serveIndex = process.argv.indexOf('--serve');
@@ -101,9 +159,14 @@ if (serveIndex >= 0) {
   await serve(process.argv[serveIndex + 1] as Variant);
   process.once('SIGTERM', () => process.exit(0));
 } else {
-  const count = Number(process.argv[2] ?? 2000);
-  const rounds = Number(process.argv[3] ?? 1);
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { traffic: { type: 'string' }, variants: { type: 'string' }, 'server-flags': { type: 'string' } } });
+  const count = Number(positionals[0] ?? 2000);
+  const rounds = Number(positionals[1] ?? 1);
+  const traffic = values.traffic as Traffic | undefined;
+  if (traffic !== undefined && !TRAFFIC.includes(traffic)) throw new Error(`--traffic is one of ${TRAFFIC.join(', ')}`);
+  const variants = (values.variants?.split(',') ?? VARIANTS) as Variant[];
+  const serverFlags = values['server-flags']?.split(' ').filter(Boolean) ?? [];
   for (let round = 0; round < rounds; round++) {
-    for (const variant of ['plain', 'tls', 'tls-unpaced'] as const) console.log(JSON.stringify(await measure(variant, count)));
+    for (const variant of variants) console.log(JSON.stringify(await measure(variant, count, traffic, serverFlags)));
   }
 }

@@ -2,7 +2,7 @@ import { type AddressInfo, type Server, type Socket, connect, createServer } fro
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { waitFor } from '../testing/harness.js';
-import { Connection, flushPendingWrites } from './connection.js';
+import { Connection, LAZY_BYTES_PER_TURN, flushPendingWrites } from './connection.js';
 import { FrameDecoder, encodeFrame } from './frame.js';
 
 const options = { maxFrameBytes: 1024 * 1024, maxQueuedBytes: 8 * 1024 * 1024 };
@@ -59,6 +59,29 @@ describe('Connection writes', () => {
     expect(received[0]).toEqual([{ presence: 'a' }, { presence: 'b' }]);
     expect(received[1]).toEqual([{ presence: 'a' }, { presence: 'b' }]);
     expect(received[2]).toEqual([{ presence: 'a' }, { presence: 'b' }, { presence: 'c' }]);
+  });
+
+  it('spreads the lazy frames falling due together over turns, every peer getting all of them', async () => {
+    const { connections, received } = await pairs(4);
+    // How many sockets each turn wrote to: a turn's writes run back to back, its microtasks after them.
+    const perTurn: number[] = [];
+    let inTurn = 0;
+    for (const connection of connections) {
+      const write = connection.socket.write.bind(connection.socket) as (chunk: Buffer) => boolean;
+      connection.socket.write = ((chunk: Buffer) => {
+        if (inTurn++ === 0) queueMicrotask(() => perTurn.push(inTurn) && (inTurn = 0));
+        return write(chunk);
+      }) as typeof connection.socket.write;
+    }
+    const big = encodeFrame({ presence: 'x'.repeat(LAZY_BYTES_PER_TURN) });
+    const small = encodeFrame({ presence: 'y' });
+    for (const connection of connections) {
+      connection.sendEncoded(big, true);
+      connection.sendEncoded(small, true);
+    }
+    await waitFor(() => received.every((frames) => frames.length === 2), 5000, 'every lazy frame');
+    expect(perTurn).toEqual([1, 1, 1, 1]);
+    for (const frames of received) expect(frames).toEqual([{ presence: 'x'.repeat(LAZY_BYTES_PER_TURN) }, { presence: 'y' }]);
   });
 
   it('writes the frames of the turn at once when told to, ahead of anything written after', async () => {

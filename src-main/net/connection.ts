@@ -56,18 +56,44 @@ export function flushPendingWrites(): void {
  * thousands of peers. Any ordinary frame to the peer takes the waiting ones along.
  */
 export const LAZY_FLUSH_MS = 1000;
+/**
+ * What one turn of a lazy flush may hand to sockets before the rest waits for the next turn, in
+ * bytes and in time (at least one connection a turn). Every logged-in peer's presence falls due
+ * together: 10,000 peers of a login ramp at once held the loop for most of a second (TLS encrypts
+ * each peer's copy), and every chat message with it.
+ */
+export const LAZY_BYTES_PER_TURN = 256 * 1024;
+const LAZY_TURN_MS = 4;
 const withLazyWrites = new Set<Connection>();
 let lazyTimer: NodeJS.Timeout | null = null;
 /** When lazyTimer fires: a connection whose frames may wait less brings it forward. */
 let lazyDeadline = Infinity;
+/** A flush under way, over several turns: the connections still to write and the buffers shared among them. */
+let lazyFlush: { connections: Connection[]; next: number; joined: JoinedFrames } | null = null;
 
 function flushLazyWrites(): void {
   lazyTimer = null;
   lazyDeadline = Infinity;
-  const connections = [...withLazyWrites];
-  withLazyWrites.clear();
-  const joined: JoinedFrames = new Map();
-  for (const connection of connections) connection.flush(joined);
+  const due = { connections: [...withLazyWrites], next: 0, joined: new Map() };
+  // A flush still under way takes these along: their frames were due as soon as its own.
+  if (lazyFlush) lazyFlush.connections.push(...due.connections);
+  else {
+    lazyFlush = due;
+    continueLazyFlush();
+  }
+}
+
+function continueLazyFlush(): void {
+  const flush = lazyFlush!;
+  const began = performance.now();
+  let bytes = 0;
+  while (flush.next < flush.connections.length) {
+    const connection = flush.connections[flush.next++]!;
+    bytes += connection.flush(flush.joined);
+    if (bytes >= LAZY_BYTES_PER_TURN || performance.now() - began >= LAZY_TURN_MS) break;
+  }
+  if (flush.next < flush.connections.length) setImmediate(continueLazyFlush);
+  else lazyFlush = null;
 }
 
 /** Frame lists already joined into one buffer, by their first frame. */
@@ -192,24 +218,26 @@ export class Connection {
     }
   }
 
-  /** Hands the frames waiting for this peer to the socket in one write. */
-  flush(joined?: JoinedFrames): void {
-    if (this.pending.length === 0) return;
+  /** Hands the frames waiting for this peer to the socket in one write; returns their bytes. */
+  flush(joined?: JoinedFrames): number {
+    if (this.pending.length === 0) return 0;
     const frames = this.pending;
+    const bytes = this.pendingBytes;
     this.pending = [];
     this.pendingBytes = 0;
     withPendingWrites.delete(this);
     withLazyWrites.delete(this);
-    if (this.socket.destroyed) return;
+    if (this.socket.destroyed) return 0;
     if (joined && frames.length > 1) {
       this.socket.write(joinShared(frames, joined));
-      return;
+      return bytes;
     }
     // Corked writes reach the kernel as one writev; the broadcast Buffers shared by all
     // peers are not copied, which a concat per peer would do thousands of times over.
     this.socket.cork();
     for (const frame of frames) this.socket.write(frame);
     this.socket.uncork();
+    return bytes;
   }
 
   /** Sends a bye frame with the reason, then closes. */
