@@ -16,7 +16,7 @@ afterEach(async () => {
 });
 
 /** Connections on the server side of `count` loopback sockets, and what each client side has decoded. */
-async function pairs(count: number): Promise<{ connections: Connection[]; received: unknown[][] }> {
+async function pairs(count: number, maxFrameBytes = options.maxFrameBytes): Promise<{ connections: Connection[]; received: unknown[][] }> {
   const accepted: Socket[] = [];
   server = createServer((socket) => accepted.push(socket));
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
@@ -25,7 +25,7 @@ async function pairs(count: number): Promise<{ connections: Connection[]; receiv
   for (let i = 0; i < count; i++) {
     const socket = connect({ port, host: '127.0.0.1' });
     const frames: unknown[] = [];
-    const decoder = new FrameDecoder(options.maxFrameBytes);
+    const decoder = new FrameDecoder(maxFrameBytes);
     socket.on('data', (chunk: Buffer) => {
       for (const frame of decoder.push(chunk)) if (frame.kind === 'frame') frames.push(frame.value);
     });
@@ -34,7 +34,7 @@ async function pairs(count: number): Promise<{ connections: Connection[]; receiv
   }
   await waitFor(() => accepted.length === count, 5000, 'every connection accepted');
   sockets.push(...accepted);
-  return { connections: accepted.map((socket) => new Connection(socket, options)), received };
+  return { connections: accepted.map((socket) => new Connection(socket, { ...options, maxFrameBytes })), received };
 }
 
 describe('Connection writes', () => {
@@ -62,7 +62,7 @@ describe('Connection writes', () => {
   });
 
   it('spreads the lazy frames falling due together over turns, every peer getting all of them', async () => {
-    const { connections, received } = await pairs(4);
+    const { connections, received } = await pairs(4, 2 * LAZY_BYTES_PER_TURN);
     // How many sockets each turn wrote to: a turn's writes run back to back, its microtasks after them.
     const perTurn: number[] = [];
     let inTurn = 0;

@@ -58,42 +58,41 @@ export function flushPendingWrites(): void {
 export const LAZY_FLUSH_MS = 1000;
 /**
  * What one turn of a lazy flush may hand to sockets before the rest waits for the next turn, in
- * bytes and in time (at least one connection a turn). Every logged-in peer's presence falls due
- * together: 10,000 peers of a login ramp at once held the loop for most of a second (TLS encrypts
- * each peer's copy), and every chat message with it.
+ * time and in bytes (at least one connection a turn). Every logged-in peer's presence falls due
+ * together: 10,000 peers of a login ramp in one turn held the loop for most of a second (TLS
+ * encrypts each peer's copy), and every chat message with it.
  */
-export const LAZY_BYTES_PER_TURN = 256 * 1024;
-const LAZY_TURN_MS = 4;
+const LAZY_TURN_MS = 8;
+export const LAZY_BYTES_PER_TURN = 4 * 1024 * 1024;
 const withLazyWrites = new Set<Connection>();
 let lazyTimer: NodeJS.Timeout | null = null;
 /** When lazyTimer fires: a connection whose frames may wait less brings it forward. */
 let lazyDeadline = Infinity;
-/** A flush under way, over several turns: the connections still to write and the buffers shared among them. */
-let lazyFlush: { connections: Connection[]; next: number; joined: JoinedFrames } | null = null;
+/** The buffers shared among the peers of a flush under way, over one or more turns; null between flushes. */
+let lazyJoined: JoinedFrames | null = null;
 
 function flushLazyWrites(): void {
   lazyTimer = null;
   lazyDeadline = Infinity;
-  const due = { connections: [...withLazyWrites], next: 0, joined: new Map() };
-  // A flush still under way takes these along: their frames were due as soon as its own.
-  if (lazyFlush) lazyFlush.connections.push(...due.connections);
-  else {
-    lazyFlush = due;
-    continueLazyFlush();
-  }
+  if (lazyJoined) return;
+  lazyJoined = new Map();
+  continueLazyFlush();
 }
 
+/**
+ * Writes the connections with lazy frames, oldest first, for one turn's budget. Frames that come
+ * while a flush is under way go with it: on a host too busy to write everything within a turn,
+ * each pass takes longer and each peer's write carries more frames, not more writes.
+ */
 function continueLazyFlush(): void {
-  const flush = lazyFlush!;
   const began = performance.now();
   let bytes = 0;
-  while (flush.next < flush.connections.length) {
-    const connection = flush.connections[flush.next++]!;
-    bytes += connection.flush(flush.joined);
+  for (const connection of withLazyWrites) {
+    bytes += connection.flush(lazyJoined!);
     if (bytes >= LAZY_BYTES_PER_TURN || performance.now() - began >= LAZY_TURN_MS) break;
   }
-  if (flush.next < flush.connections.length) setImmediate(continueLazyFlush);
-  else lazyFlush = null;
+  if (withLazyWrites.size > 0) setImmediate(continueLazyFlush);
+  else lazyJoined = null;
 }
 
 /** Frame lists already joined into one buffer, by their first frame. */
@@ -220,13 +219,13 @@ export class Connection {
 
   /** Hands the frames waiting for this peer to the socket in one write; returns their bytes. */
   flush(joined?: JoinedFrames): number {
+    withPendingWrites.delete(this);
+    withLazyWrites.delete(this);
     if (this.pending.length === 0) return 0;
     const frames = this.pending;
     const bytes = this.pendingBytes;
     this.pending = [];
     this.pendingBytes = 0;
-    withPendingWrites.delete(this);
-    withLazyWrites.delete(this);
     if (this.socket.destroyed) return 0;
     if (joined && frames.length > 1) {
       this.socket.write(joinShared(frames, joined));
