@@ -22,6 +22,7 @@ const { values } = parseArgs({
     statements: { type: 'boolean', default: false },
     pragma: { type: 'string', multiple: true, default: [] },
     sql: { type: 'string', multiple: true, default: [] },
+    'page-size': { type: 'string' },
   },
 });
 const messages = Number(values.messages);
@@ -51,17 +52,26 @@ if (values.statements) {
 
 const dataDir = tempDataDir();
 try {
+  if (values['page-size'] !== undefined) {
+    // A page size holds only if set before the first table is written: on the empty file, before the store opens it.
+    const empty = new Database(databaseFile(dataDir));
+    empty.pragma(`page_size = ${Number(values['page-size'])}`);
+    empty.pragma('journal_mode = WAL');
+    empty.close();
+  }
   const { store, db } = openStoreWithDatabase(databaseFile(dataDir));
   for (const pragma of values.pragma) db.pragma(pragma);
   for (const sql of values.sql) db.exec(sql);
   const load = loadavg()[0]!;
   const { insertMs, insertCpuMs } = await generateHistory(store, { messages, users: 200, dms: 1000, groups: 50 });
+  const pageSize = db.pragma('page_size', { simple: true });
   store.close();
   console.log(
     JSON.stringify({
       workload: 'ingest',
       messages,
       settings: [...values.pragma, ...values.sql].join('; '),
+      page_size: pageSize,
       ingest_per_s: Math.round(messages / (insertMs / 1000)),
       ingest_per_cpu_s: Math.round(messages / (insertCpuMs / 1000)),
       rss_mb: Math.round(process.memoryUsage().rss / 1e6),
