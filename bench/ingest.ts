@@ -3,11 +3,12 @@
  * JSON line. For A/B checks of the store's insert path, which `npm run bench` measures only after the
  * other workloads and only at 1,000,000 messages (docs/BENCHMARKS.md, "Ingest (ingest17)").
  *
- *   npx tsx bench/ingest.ts [--messages 200000] [--statements] [--pragma "cache_size=-16384"]... [--sql "..."]...
+ *   npx tsx bench/ingest.ts [--messages 200000] [--statements] [--pragma "cache_size=-16384"]... [--sql "..."]... [--page-size 8192]
  *
  * --statements: the CPU time of each SQL statement (better-sqlite3's run/get/all), in µs per stored
  * message; timing adds about 1 µs to each call. --pragma and --sql: set or run on the store's connection
  * after it opens (e.g. an FTS5 setting: --sql "INSERT INTO message_search (message_search, rank) VALUES ('automerge', 8)").
+ * --page-size: the database file is created with that page size (a page size holds only for a new file).
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
