@@ -176,3 +176,62 @@ describe('ChatClient’s back-off', () => {
     });
   });
 });
+
+describe('ChatClient logging in', () => {
+  it('sends hello and login at once, and on a return its first catch-up page with them, taking what that page holds', async () => {
+    const hello = { ...room.hello, protocol: '1.1' };
+    const login = { ...room.login, lastEventId: 5 };
+    const missed = { id: 6, conv: 'room', from: 'bob', text: 'while you were away', ts: 7, clientMsgId: 'b-6' };
+    /** Per connection, the requests that came before the server answered any: it waits for three, or a while. */
+    const beforeAnswers: string[][] = [];
+    const links: Connection[] = [];
+    const server = createServer((socket) => {
+      const connection = new Connection(socket, { maxFrameBytes: 1 << 20, maxQueuedBytes: 1 << 20 });
+      links.push(connection);
+      const received: string[] = [];
+      beforeAnswers.push(received);
+      const held: { type: string; id: number }[] = [];
+      let answering = false;
+      const answer = (request: { type: string; id: number }): void => {
+        const page = { events: links.length > 1 ? [{ eventId: 6, kind: 'message', message: missed }] : [], hasMore: false };
+        const result = { hello, login, sync: room.sync, events: page }[request.type];
+        connection.send({ type: 'res', id: request.id, ok: true, result });
+      };
+      // A client that waits for each answer sends one request, then nothing until this passes.
+      const release = (): void => {
+        answering = true;
+        for (const request of held.splice(0)) answer(request);
+      };
+      const timer = setTimeout(release, 300);
+      connection.onFrame((frame) => {
+        if (frame.kind !== 'frame') return;
+        const request = frame.value as { type: string; id: number };
+        if (request.type === 'ping' || request.type === 'pong') return;
+        if (answering) return answer(request);
+        received.push(request.type);
+        held.push(request);
+        if (held.length === 3) {
+          clearTimeout(timer);
+          release();
+        }
+      });
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = new ChatClient({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, name: 'alice', password: 'pw', tls: false, backoffMinMs: 20 });
+    clients.push(client);
+    await client.connect();
+    const messages: number[] = [];
+    client.on('message', (message) => messages.push(message.id));
+    const back = new Promise((resolve) => client.once('online', resolve));
+    links[0]!.destroy(null);
+    await back;
+    // The first login has no event cursor yet: it catches up by sync once it knows the server's log.
+    expect(beforeAnswers).toEqual([
+      ['hello', 'login'],
+      ['hello', 'login', 'events'],
+    ]);
+    expect(messages).toEqual([6]);
+    expect(client.lastEventId).toBe(6);
+  });
+});
