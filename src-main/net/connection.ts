@@ -68,31 +68,45 @@ const withLazyWrites = new Set<Connection>();
 let lazyTimer: NodeJS.Timeout | null = null;
 /** When lazyTimer fires: a connection whose frames may wait less brings it forward. */
 let lazyDeadline = Infinity;
-/** The buffers shared among the peers of a flush under way, over one or more turns; null between flushes. */
-let lazyJoined: JoinedFrames | null = null;
+/** A flush under way, over one or more turns: the connections due when it began, how far it got, the buffers they share. */
+let lazyPass: { connections: Connection[]; next: number; joined: JoinedFrames } | null = null;
+/** The timer fired during a pass: another pass follows it at once. */
+let lazyDueAgain = false;
 
 function flushLazyWrites(): void {
   lazyTimer = null;
   lazyDeadline = Infinity;
-  if (lazyJoined) return;
-  lazyJoined = new Map();
-  continueLazyFlush();
+  if (lazyPass) lazyDueAgain = true;
+  else startLazyPass();
+}
+
+function startLazyPass(): void {
+  lazyPass = { connections: [...withLazyWrites], next: 0, joined: new Map() };
+  continueLazyPass();
 }
 
 /**
- * Writes the connections with lazy frames, oldest first, for one turn's budget. Frames that come
- * while a flush is under way go with it: on a host too busy to write everything within a turn,
- * each pass takes longer and each peer's write carries more frames, not more writes.
+ * Writes the connections of the pass, in the order their lazy frames came, for one turn's budget.
+ * Each is written once per pass with everything it has by then; frames for a peer already written
+ * wait for the next pass. On a host too busy to write everything within the window, passes follow
+ * one another and each peer's write carries more frames, not more writes.
  */
-function continueLazyFlush(): void {
+function continueLazyPass(): void {
+  const pass = lazyPass!;
   const began = performance.now();
   let bytes = 0;
-  for (const connection of withLazyWrites) {
-    bytes += connection.flush(lazyJoined!);
+  while (pass.next < pass.connections.length) {
+    bytes += pass.connections[pass.next++]!.flush(pass.joined);
     if (bytes >= LAZY_BYTES_PER_TURN || performance.now() - began >= LAZY_TURN_MS) break;
   }
-  if (withLazyWrites.size > 0) setImmediate(continueLazyFlush);
-  else lazyJoined = null;
+  if (pass.next < pass.connections.length) {
+    setImmediate(continueLazyPass);
+    return;
+  }
+  lazyPass = null;
+  if (!lazyDueAgain) return;
+  lazyDueAgain = false;
+  setImmediate(startLazyPass);
 }
 
 /** Frame lists already joined into one buffer, by their first frame. */
