@@ -84,6 +84,29 @@ describe('Connection writes', () => {
     for (const frames of received) expect(frames).toEqual([{ presence: 'x'.repeat(LAZY_BYTES_PER_TURN) }, { presence: 'y' }]);
   });
 
+  it('writes in a later turn of a pass only the frames the peer had when the pass began, the rest in the next', async () => {
+    const { connections, received } = await pairs(2, 2 * LAZY_BYTES_PER_TURN);
+    const writes: number[][] = [[], []];
+    const late = encodeFrame({ presence: 'late' });
+    connections.forEach((connection, i) => {
+      const write = connection.socket.write.bind(connection.socket) as (chunk: Buffer) => boolean;
+      connection.socket.write = ((chunk: Buffer) => {
+        writes[i]!.push(chunk.length);
+        // Comes for both while the pass is under way: the first was written, the second not yet.
+        if (i === 0 && writes[0]!.length === 1) for (const peer of connections) peer.sendEncoded(late, true);
+        return write(chunk);
+      }) as typeof connection.socket.write;
+    });
+    const big = encodeFrame({ presence: 'x'.repeat(LAZY_BYTES_PER_TURN) });
+    for (const connection of connections) connection.sendEncoded(big, true);
+    await waitFor(() => received.every((frames) => frames.length === 2), 5000, 'both frames at both peers');
+    expect(writes).toEqual([
+      [big.length, late.length],
+      [big.length, late.length],
+    ]);
+    for (const frames of received) expect(frames).toEqual([{ presence: 'x'.repeat(LAZY_BYTES_PER_TURN) }, { presence: 'late' }]);
+  });
+
   it('writes the frames of the turn at once when told to, ahead of anything written after', async () => {
     const { connections, received } = await pairs(2);
     for (const connection of connections) connection.send({ n: 1 });

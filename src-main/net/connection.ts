@@ -69,7 +69,7 @@ let lazyTimer: NodeJS.Timeout | null = null;
 /** When lazyTimer fires: a connection whose frames may wait less brings it forward. */
 let lazyDeadline = Infinity;
 /** A flush under way, over one or more turns: the connections due when it began, how far it got, the buffers they share. */
-let lazyPass: { connections: Connection[]; next: number; joined: JoinedFrames } | null = null;
+let lazyPass: { due: LazyDue[]; next: number; joined: JoinedFrames } | null = null;
 /** The timer fired during a pass: another pass follows it at once. */
 let lazyDueAgain = false;
 
@@ -81,25 +81,26 @@ function flushLazyWrites(): void {
 }
 
 function startLazyPass(): void {
-  lazyPass = { connections: [...withLazyWrites], next: 0, joined: new Map() };
+  lazyPass = { due: [...withLazyWrites].map((connection) => connection.lazyDue()), next: 0, joined: new Map() };
   continueLazyPass();
 }
 
 /**
  * Writes the connections of the pass, in the order their lazy frames came, for one turn's budget.
- * Each is written once per pass with everything it has by then; frames for a peer already written
- * wait for the next pass. On a host too busy to write everything within the window, passes follow
+ * Each is written once per pass with the frames it had when the pass began, so peers waiting for
+ * the same frames still share one buffer in a later turn; what came since waits for the next pass. On a host too busy to write everything within the window, passes follow
  * one another and each peer's write carries more frames, not more writes.
  */
 function continueLazyPass(): void {
   const pass = lazyPass!;
   const began = performance.now();
   let bytes = 0;
-  while (pass.next < pass.connections.length) {
-    bytes += pass.connections[pass.next++]!.flush(pass.joined);
+  while (pass.next < pass.due.length) {
+    const due = pass.due[pass.next++]!;
+    bytes += due.connection.flushDue(due, pass.joined);
     if (bytes >= LAZY_BYTES_PER_TURN || performance.now() - began >= LAZY_TURN_MS) break;
   }
-  if (pass.next < pass.connections.length) {
+  if (pass.next < pass.due.length) {
     setImmediate(continueLazyPass);
     return;
   }
@@ -107,6 +108,13 @@ function continueLazyPass(): void {
   if (!lazyDueAgain) return;
   lazyDueAgain = false;
   setImmediate(startLazyPass);
+}
+
+/** What a lazy pass owes a connection: the frames it had waiting when the pass began (see flushDue). */
+interface LazyDue {
+  connection: Connection;
+  frames: Buffer[];
+  count: number;
 }
 
 /** Frame lists already joined into one buffer, by their first frame. */
@@ -250,6 +258,26 @@ export class Connection {
     this.socket.cork();
     for (const frame of frames) this.socket.write(frame);
     this.socket.uncork();
+    return bytes;
+  }
+
+  lazyDue(): LazyDue {
+    return { connection: this, frames: this.pending, count: this.pending.length };
+  }
+
+  /**
+   * Writes the frames a lazy pass owes this peer, keeping any that came after them for the next
+   * pass; nothing if they already went out with an ordinary frame. Returns their bytes.
+   */
+  flushDue(due: LazyDue, joined: JoinedFrames): number {
+    if (this.pending !== due.frames) return 0;
+    if (due.count === this.pending.length) return this.flush(joined);
+    const frames = this.pending.slice(0, due.count);
+    this.pending = this.pending.slice(due.count);
+    let bytes = 0;
+    for (const frame of frames) bytes += frame.length;
+    this.pendingBytes -= bytes;
+    if (!this.socket.destroyed) this.socket.write(frames.length > 1 ? joinShared(frames, joined) : frames[0]!);
     return bytes;
   }
 
