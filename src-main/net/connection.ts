@@ -70,13 +70,15 @@ let lazyTimer: NodeJS.Timeout | null = null;
 let lazyDeadline = Infinity;
 /** A flush under way, over one or more turns: the connections due when it began, how far it got, the buffers they share. */
 let lazyPass: { due: LazyDue[]; next: number; joined: JoinedFrames } | null = null;
-/** The timer fired during a pass: another pass follows it at once. */
-let lazyDueAgain = false;
+/** The window of the timer that fired during a pass, if one did: the next pass waits that long after this one. */
+let lazyDueAgainMs: number | null = null;
+/** The window of the timer armed last. */
+let lazyWindowMs = LAZY_FLUSH_MS;
 
 function flushLazyWrites(): void {
   lazyTimer = null;
   lazyDeadline = Infinity;
-  if (lazyPass) lazyDueAgain = true;
+  if (lazyPass) lazyDueAgainMs = lazyWindowMs;
   else startLazyPass();
 }
 
@@ -88,8 +90,7 @@ function startLazyPass(): void {
 /**
  * Writes the connections of the pass, in the order their lazy frames came, for one turn's budget.
  * Each is written once per pass with the frames it had when the pass began, so peers waiting for
- * the same frames still share one buffer in a later turn; what came since waits for the next pass. On a host too busy to write everything within the window, passes follow
- * one another and each peer's write carries more frames, not more writes.
+ * the same frames still share one buffer in a later turn; what came since waits for the next pass.
  */
 function continueLazyPass(): void {
   const pass = lazyPass!;
@@ -105,9 +106,13 @@ function continueLazyPass(): void {
     return;
   }
   lazyPass = null;
-  if (!lazyDueAgain) return;
-  lazyDueAgain = false;
-  setImmediate(startLazyPass);
+  if (lazyDueAgainMs === null) return;
+  // The window starts over after the pass: a pass that outlasts it leaves the loop a window for
+  // everything else (a login ramp's logins) before the next, instead of one pass after another.
+  if (lazyTimer) clearTimeout(lazyTimer);
+  lazyDeadline = Date.now() + lazyDueAgainMs;
+  lazyTimer = setTimeout(flushLazyWrites, lazyDueAgainMs).unref();
+  lazyDueAgainMs = null;
 }
 
 /** What a lazy pass owes a connection: the frames it had waiting when the pass began (see flushDue). */
@@ -228,6 +233,7 @@ export class Connection {
       if (Date.now() + waitMs < lazyDeadline) {
         if (lazyTimer) clearTimeout(lazyTimer);
         lazyDeadline = Date.now() + waitMs;
+        lazyWindowMs = waitMs;
         lazyTimer = setTimeout(flushLazyWrites, waitMs).unref();
       }
       return;
