@@ -1,6 +1,7 @@
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ROOM } from '../../src-shared/protocol/conversation.js';
@@ -99,6 +100,33 @@ describe('the write-ahead log in the background (SQLite)', () => {
       // Nothing left for the server's thread to copy and sync: the truncation alone.
       for (const state of atTruncation) expect(state.copied).toBe(state.frames);
     } finally {
+      opened.store.close();
+      store = openAsyncStore(file);
+    }
+  });
+
+  it('still truncates the log when the server writes during every copy, copying the rest on its own connection', async () => {
+    await store.close();
+    const opened = openStoreWithDatabase(file);
+    try {
+      const { store: sync } = opened;
+      const ann = sync.createUser({ name: 'ann', nameKey: 'ann', skeleton: 'ann', passwordHash: 'h', createdAt: 1 });
+      let writes = 0;
+      const send = (): unknown => sync.insertMessages([{ conv: ROOM, senderId: ann.id, clientMsgId: `m-${writes++}`, text: 'walrus-5120', ts: 1 }]);
+      send();
+      const post = Worker.prototype.postMessage;
+      // Every copy asked for overlaps a write: no copy is ever one during which nothing was written.
+      vi.spyOn(Worker.prototype, 'postMessage').mockImplementation(function (this: Worker, message: unknown) {
+        post.call(this, message);
+        if (message === 'copy') send();
+      });
+      const began = Date.now();
+      await sync.purgeDeleted();
+      expect(Date.now() - began).toBeGreaterThanOrEqual(1000);
+      expect(writes).toBeGreaterThan(2);
+      expect(statSync(`${file}-wal`).size).toBe(0);
+    } finally {
+      vi.restoreAllMocks();
       opened.store.close();
       store = openAsyncStore(file);
     }
