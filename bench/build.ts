@@ -14,7 +14,10 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 
 let built: Promise<string> | null = null;
 
-/** Builds bench/host.ts, bench/baseline-server.ts and the search worker (once per process); resolves with the folder. */
+/**
+ * Builds bench/host.ts, bench/baseline-server.ts, the search worker and the reconnect bench's client
+ * threads (bench/reconnect-clients.ts: the app runs its client bundled too) once per process; resolves with the folder.
+ */
 export function buildServers(): Promise<string> {
   if (built) return built;
   // Inside node_modules so the bundles resolve the project's packages as its own files do;
@@ -35,7 +38,12 @@ export function buildServers(): Promise<string> {
       target: 'node20',
       rolldownOptions: {
         // search-worker.js beside host.js, where src-main/store/search-pool.ts looks for it.
-        input: { host: 'bench/host.ts', 'baseline-server': 'bench/baseline-server.ts', 'search-worker': 'src-main/store/search-worker.ts' },
+        input: {
+          host: 'bench/host.ts',
+          'baseline-server': 'bench/baseline-server.ts',
+          'search-worker': 'src-main/store/search-worker.ts',
+          'reconnect-clients': 'bench/reconnect-clients.ts',
+        },
         // Chunks beside the entries too: search-pool.ts finds the worker relative to its own chunk.
         output: { format: 'es', entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
       },

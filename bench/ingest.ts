@@ -3,11 +3,12 @@
  * JSON line. For A/B checks of the store's insert path, which `npm run bench` measures only after the
  * other workloads and only at 1,000,000 messages (docs/BENCHMARKS.md, "Ingest (ingest17)").
  *
- *   npx tsx bench/ingest.ts [--messages 200000] [--statements] [--pragma "cache_size=-16384"]... [--sql "..."]...
+ *   npx tsx bench/ingest.ts [--messages 200000] [--statements] [--pragma "cache_size=-16384"]... [--sql "..."]... [--page-size 8192]
  *
  * --statements: the CPU time of each SQL statement (better-sqlite3's run/get/all), in µs per stored
  * message; timing adds about 1 µs to each call. --pragma and --sql: set or run on the store's connection
  * after it opens (e.g. an FTS5 setting: --sql "INSERT INTO message_search (message_search, rank) VALUES ('automerge', 8)").
+ * --page-size: the database file is created with that page size (a page size holds only for a new file).
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -22,6 +23,7 @@ const { values } = parseArgs({
     statements: { type: 'boolean', default: false },
     pragma: { type: 'string', multiple: true, default: [] },
     sql: { type: 'string', multiple: true, default: [] },
+    'page-size': { type: 'string' },
   },
 });
 const messages = Number(values.messages);
@@ -51,17 +53,26 @@ if (values.statements) {
 
 const dataDir = tempDataDir();
 try {
+  if (values['page-size'] !== undefined) {
+    // A page size holds only if set before the first table is written: on the empty file, before the store opens it.
+    const empty = new Database(databaseFile(dataDir));
+    empty.pragma(`page_size = ${Number(values['page-size'])}`);
+    empty.pragma('journal_mode = WAL');
+    empty.close();
+  }
   const { store, db } = openStoreWithDatabase(databaseFile(dataDir));
   for (const pragma of values.pragma) db.pragma(pragma);
   for (const sql of values.sql) db.exec(sql);
   const load = loadavg()[0]!;
   const { insertMs, insertCpuMs } = await generateHistory(store, { messages, users: 200, dms: 1000, groups: 50 });
+  const pageSize = db.pragma('page_size', { simple: true });
   store.close();
   console.log(
     JSON.stringify({
       workload: 'ingest',
       messages,
       settings: [...values.pragma, ...values.sql].join('; '),
+      page_size: pageSize,
       ingest_per_s: Math.round(messages / (insertMs / 1000)),
       ingest_per_cpu_s: Math.round(messages / (insertCpuMs / 1000)),
       rss_mb: Math.round(process.memoryUsage().rss / 1e6),

@@ -7,9 +7,11 @@
  * stops and starts the host and reads the figures.
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import type { Worker } from 'node:worker_threads';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { typescriptWorker } from '../src-main/store/typescript-worker.js';
-import { type Result, percentile, transport, removeDir, round, seedDataDir, serverFigures, sleep, spawnServer, tempDataDir } from './common.js';
+import { buildServers } from './build.js';
+import { type Result, measure, percentile, transport, removeDir, round, seedDataDir, serverFigures, sleep, spawnServer, tempDataDir } from './common.js';
 import type { CaughtUp, ClientsCommand, ClientsData, WayBack } from './reconnect-clients.js';
 
 export interface ReconnectOptions {
@@ -40,8 +42,15 @@ interface Clients {
   worker: Worker;
 }
 
-function startClients(data: ClientsData): Clients {
-  const worker = typescriptWorker(new URL('./reconnect-clients.ts', import.meta.url), data);
+/**
+ * The clients' code runs bundled, as the app's client does (`--tsx`: through tsx, as the servers then
+ * do): what the generator's CPU measures is then the product's code, not also tsx's loader and the
+ * helpers it wraps around every closure made per frame.
+ */
+async function startClients(data: ClientsData): Promise<Clients> {
+  const worker = measure.tsx
+    ? typescriptWorker(new URL('./reconnect-clients.ts', import.meta.url), data)
+    : new Worker(join(await buildServers(), 'reconnect-clients.js'), { workerData: data });
   const waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   let next = 0;
   /** Why the worker is gone, once it is: what was asked of it, or is asked later, fails with that. */
@@ -100,14 +109,16 @@ export async function reconnect(options: ReconnectOptions): Promise<Result> {
   const threads = Math.min(options.threads ?? THREADS, accounts.length);
   const share = Math.ceil(accounts.length / threads);
   // The senders are the first accounts, all in the first thread, which alone knows what was acknowledged.
-  const groups = Array.from({ length: threads }, (_, index) =>
-    startClients({
-      accounts: accounts.slice(index * share, (index + 1) * share),
-      port,
-      tls: transport.tls,
-      senders: index === 0 ? options.senders : 0,
-      sendEveryMs: SEND_EVERY_MS,
-    }),
+  const groups = await Promise.all(
+    Array.from({ length: threads }, (_, index) =>
+      startClients({
+        accounts: accounts.slice(index * share, (index + 1) * share),
+        port,
+        tls: transport.tls,
+        senders: index === 0 ? options.senders : 0,
+        sendEveryMs: SEND_EVERY_MS,
+      }),
+    ),
   );
   const all = <T = void>(command: Command): Promise<T[]> => Promise.all(groups.map((group) => group.ask<T>(command)));
   try {

@@ -176,3 +176,93 @@ describe('ChatClient’s back-off', () => {
     });
   });
 });
+
+/**
+ * A 1.1 room that answers no request of a connection until it has three, or a while passed (a client
+ * that waits for each answer sends one): `beforeAnswers` lists, per connection, the requests it had by then.
+ * `loginOf` and `pageOf` answer login and events on the connection with that index.
+ */
+async function holdingServer(
+  loginOf: (link: number) => typeof room.login & { lastEventId: number },
+  pageOf: (link: number) => unknown,
+): Promise<{ port: number; beforeAnswers: string[][]; links: Connection[] }> {
+  const hello = { ...room.hello, protocol: '1.1' };
+  const beforeAnswers: string[][] = [];
+  const links: Connection[] = [];
+  const server = createServer((socket) => {
+    const connection = new Connection(socket, { maxFrameBytes: 1 << 20, maxQueuedBytes: 1 << 20 });
+    const link = links.push(connection) - 1;
+    const received: string[] = [];
+    beforeAnswers.push(received);
+    const held: { type: string; id: number }[] = [];
+    let answering = false;
+    const answer = (request: { type: string; id: number }): void => {
+      const result = { hello, login: loginOf(link), sync: room.sync, events: pageOf(link) }[request.type];
+      connection.send({ type: 'res', id: request.id, ok: true, result });
+    };
+    const release = (): void => {
+      answering = true;
+      for (const request of held.splice(0)) answer(request);
+    };
+    const timer = setTimeout(release, 300);
+    connection.onFrame((frame) => {
+      if (frame.kind !== 'frame') return;
+      const request = frame.value as { type: string; id: number };
+      if (request.type === 'ping' || request.type === 'pong') return;
+      if (answering) return answer(request);
+      received.push(request.type);
+      held.push(request);
+      if (held.length === 3) {
+        clearTimeout(timer);
+        release();
+      }
+    });
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as AddressInfo).port, beforeAnswers, links };
+}
+
+/** Logs in, has the server drop the link, and resolves once the client is back online, with the message ids it emitted meanwhile. */
+async function dropAndReturn(port: number, links: Connection[]): Promise<{ client: ChatClient; messages: number[] }> {
+  const client = new ChatClient({ host: '127.0.0.1', port, name: 'alice', password: 'pw', tls: false, backoffMinMs: 20 });
+  clients.push(client);
+  await client.connect();
+  const messages: number[] = [];
+  client.on('message', (message) => messages.push(message.id));
+  const back = new Promise((resolve) => client.once('online', resolve));
+  links[0]!.destroy(null);
+  await back;
+  return { client, messages };
+}
+
+const missed = { id: 6, conv: 'room', from: 'bob', text: 'while you were away', ts: 7, clientMsgId: 'b-6' };
+
+describe('ChatClient logging in', () => {
+  it('sends hello and login at once, and on a return its first catch-up page with them, taking what that page holds', async () => {
+    const { port, beforeAnswers, links } = await holdingServer(
+      () => ({ ...room.login, lastEventId: 5 }),
+      (link) => ({ events: link > 0 ? [{ eventId: 6, kind: 'message', message: missed }] : [], hasMore: false }),
+    );
+    const { client, messages } = await dropAndReturn(port, links);
+    // The first login has no event cursor yet: it catches up by sync once it knows the server's log.
+    expect(beforeAnswers).toEqual([
+      ['hello', 'login'],
+      ['hello', 'login', 'events'],
+    ]);
+    expect(messages).toEqual([6]);
+    expect(client.lastEventId).toBe(6);
+  });
+
+  it('does not use that page from a host whose log ends before its cursor (its data was replaced), and syncs instead', async () => {
+    const { port, beforeAnswers, links } = await holdingServer(
+      // Back with a log of 2 entries where the client had seen 5.
+      (link) => ({ ...room.login, lastEventId: link === 0 ? 5 : 2 }),
+      () => ({ events: [{ eventId: 6, kind: 'message', message: missed }], hasMore: false }),
+    );
+    const { client, messages } = await dropAndReturn(port, links);
+    expect(beforeAnswers[1]).toEqual(['hello', 'login', 'events']);
+    expect(messages).toEqual([]);
+    expect(client.lastEventId).toBe(2);
+  });
+});

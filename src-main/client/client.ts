@@ -327,30 +327,39 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       else this.protocolError(connection, frame.kind === 'invalid' ? frame.reason : `a frame of ${frame.declared} bytes`);
     });
     connection.onClose((reason) => this.onLinkClosed(connection, reason));
+    // Pushes can arrive in the same read as the login answer, before catchUp runs:
+    // held from here, they cannot move the cursor past messages not yet synced.
+    this.held = [];
+    // hello, login and (with an event cursor, as on every return) the first catch-up page go in one
+    // write (PROTOCOL.md §5.5): back online after one round trip instead of three, which after a
+    // restart each wait behind everyone else's. What follows a refused request is refused in turn.
+    const helloAnswer = this.rpc.call(connection, 'hello', { protocol: PROTOCOL_VERSION, client: this.options.clientName });
+    const loginAnswer = this.rpc.call(
+      connection,
+      'login',
+      this.token !== undefined
+        ? { name: this.options.name, token: this.token }
+        : {
+            name: this.options.name,
+            password: this.password ?? '',
+            ...(this.passphrase !== undefined ? { passphrase: this.passphrase } : {}),
+            ...(this.options.create ? {} : { create: false }),
+          },
+    );
+    const firstPage = this.eventCursor !== undefined ? this.rpc.call(connection, 'events', { after: this.eventCursor, limit: this.pageLimit() }) : null;
+    // Awaited below, or not at all once an earlier answer failed.
+    loginAnswer.catch(() => undefined);
+    firstPage?.catch(() => undefined);
     try {
-      const hello = await this.rpc.call(connection, 'hello', { protocol: PROTOCOL_VERSION, client: this.options.clientName });
+      const hello = await helloAnswer;
       this.startHeartbeat(connection, hello.limits?.heartbeatMs ?? hello.heartbeatMs);
-      // Pushes can arrive in the same read as the login answer, before catchUp runs:
-      // held from here, they cannot move the cursor past messages not yet synced.
-      this.held = [];
-      const login = await this.rpc.call(
-        connection,
-        'login',
-        this.token !== undefined
-          ? { name: this.options.name, token: this.token }
-          : {
-              name: this.options.name,
-              password: this.password ?? '',
-              ...(this.passphrase !== undefined ? { passphrase: this.passphrase } : {}),
-              ...(this.options.create ? {} : { create: false }),
-            },
-      );
+      const login = await loginAnswer;
       this.token = login.token;
       this.password = undefined;
       this.passphrase = undefined;
       this.cursor ??= login.deliveredUpTo;
       this.session = { hello, login };
-      await this.catchUp(connection);
+      await this.catchUp(connection, firstPage);
       this.attempt = 0;
       this.hostStoppedAt = null;
       this.setState('online');
@@ -369,16 +378,26 @@ export class ChatClient extends EventEmitter<ClientEvents> {
    * Fetches what happened while away, holding live pushes until done: every entry of the event
    * log after the event cursor (protocol 1.1), or else every message after the message cursor.
    */
-  private async catchUp(connection: Connection): Promise<void> {
-    const limit = Math.min(SYNC_PAGE, this.limits.maxPageSize);
+  private async catchUp(connection: Connection, firstPage: Promise<RequestResults['events']> | null): Promise<void> {
+    const limit = this.pageLimit();
     const serverLastEvent = this.session?.login.lastEventId;
-    // A server whose log ends before our cursor is not the one we followed (its data was replaced).
+    // A server whose log ends before our cursor is not the one we followed (its data was replaced):
+    // the page asked for with the login is then not used.
     const byEvents = serverLastEvent !== undefined && this.eventCursor !== undefined && this.eventCursor <= serverLastEvent;
     if (byEvents) {
+      // A first page the host refused (say, its page limit went down) is asked for again, as the next
+      // one is; one lost with the link is not.
+      let page = firstPage
+        ? await firstPage.catch((error: unknown) => {
+            if (!connection.isOpen) throw error;
+            return null;
+          })
+        : null;
       for (;;) {
-        const page = await this.rpc.call(connection, 'events', { after: this.eventCursor ?? 0, limit });
+        page ??= await this.rpc.call(connection, 'events', { after: this.eventCursor ?? 0, limit });
         for (const event of page.events) this.applyEvent(event);
         if (!page.hasMore) break;
+        page = null;
       }
     } else {
       for (;;) {
@@ -395,6 +414,11 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       if ('event' in item) this.applyEvent(item.event);
       else this.emitMessage(item.message, item.eventId);
     }
+  }
+
+  /** Entries per catch-up page: SYNC_PAGE, or fewer if the host allows fewer. */
+  private pageLimit(): number {
+    return Math.min(SYNC_PAGE, this.limits.maxPageSize);
   }
 
   private onLinkClosed(connection: Connection, reason: WireError | null): void {

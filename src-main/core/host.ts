@@ -5,7 +5,6 @@
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { PROTOCOL_VERSION } from '../../src-shared/protocol/limits.js';
-import { announceRoom } from '../discovery/announce.js';
 import { type TlsIdentity, loadOrCreateIdentity } from '../net/tls.js';
 import { ServerLog } from '../server/log.js';
 import type { Bus } from '../server/bus.js';
@@ -109,8 +108,10 @@ export async function startHost(options: HostOptions): Promise<Host> {
   }
   const announcement = announce
     ? server.ready.then(
-        () =>
-          announceRoom(
+        async () => {
+          // Loaded only to announce: the mDNS stack (about 15 ms of loading) would lengthen every other host's start.
+          const { announceRoom } = await import('../discovery/announce.js');
+          return announceRoom(
             {
               roomName: server.roomName,
               protocol: PROTOCOL_VERSION,
@@ -120,7 +121,8 @@ export async function startHost(options: HostOptions): Promise<Host> {
               port: address.port,
             },
             (error) => log.warn('announce failed', { error: error.message }),
-          ),
+          );
+        },
         // A room whose access mode failed to start is not announced; its caller reports why.
         (error: unknown) => ({ off: `the room did not start: ${error instanceof Error ? error.message : String(error)}` }),
       )

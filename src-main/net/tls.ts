@@ -128,6 +128,8 @@ export class TlsGate {
   private waiting: Socket[] = [];
   /** The storm under way: since when handshakes wait, how many were begun and reset since, when the last batch ended. */
   private storm: { since: number; begun: number; refused: number; lastBatchEnd: number } | null = null;
+  /** What one handshake has cost the loop lately, its own work included (see beginHandshakes). */
+  private handshakeMs = ASSUMED_HANDSHAKE_MS;
 
   constructor(private readonly options: TlsGateOptions) {
     this.context = createSecureContext({ key: options.identity.key, cert: options.identity.cert, minVersion: TLS_MIN_VERSION });
@@ -170,27 +172,40 @@ export class TlsGate {
     this.waiting = [];
   }
 
-  /** Begins this turn's share of the waiting handshakes, by time; the rest wait for the next turn. */
+  /**
+   * Begins this turn's share of the waiting handshakes, by time; the rest wait for the next turn.
+   * A handshake's own work (reading the ClientHello, the key exchange, the signature) is not done
+   * where its socket is made but in a tick right after this batch (Node's TLSSocket reads what is
+   * buffered then): so the batch is sized by what handshakes cost lately, measured after those ticks.
+   * Counting only the sockets' making began a few hundred handshakes in a restart's first turn.
+   */
   private readonly beginHandshakes = (): void => {
     const storm = this.storm!;
     const start = performance.now();
     const turnMinMs = this.options.turnMinMs ?? HANDSHAKE_TURN_MIN_MS;
     const budget = Math.max(turnMinMs, Math.min(HANDSHAKE_TURN_MAX_MS, start - storm.lastBatchEnd));
     // At least one per turn, however small the budget.
-    while (this.waiting.length > 0) {
+    const share = Math.max(1, Math.floor(budget / this.handshakeMs));
+    let begun = 0;
+    while (this.waiting.length > 0 && begun < share) {
       const raw = this.waiting.shift()!;
       if (raw.destroyed) continue;
       this.handshake(raw);
-      storm.begun += 1;
-      if (performance.now() - start >= budget) break;
+      begun += 1;
     }
-    storm.lastBatchEnd = performance.now();
-    if (this.waiting.length > 0) {
-      setImmediate(this.beginHandshakes);
-      return;
-    }
-    this.storm = null;
-    if (storm.refused > 0) this.options.onBusy?.(storm.refused);
+    storm.begun += begun;
+    // Queued after the handshakes' own ticks, so it runs once they are done.
+    process.nextTick(() => {
+      const end = performance.now();
+      if (begun > 0) this.handshakeMs = (this.handshakeMs + (end - start) / begun) / 2;
+      storm.lastBatchEnd = end;
+      if (this.waiting.length > 0) {
+        setImmediate(this.beginHandshakes);
+        return;
+      }
+      this.storm = null;
+      if (storm.refused > 0) this.options.onBusy?.(storm.refused);
+    });
   };
 
   /** Whether a connection arriving now would wait longer than it may, at the pace this storm has kept so far. */

@@ -2,7 +2,8 @@
  * Conversation changes (protocol 1.1, docs/PROTOCOL.md §17): edits, deletes, reactions,
  * mentions, read positions and the event log that lets a client catch up on all of them.
  *
- * The log holds one 'message' entry per message, and per message at most one change entry
+ * The log holds one 'message' entry per message (since migration 014 the message row itself,
+ * whose id is its event id; conv_events holds the rest), and per message at most one change entry
  * (edit, delete or reaction: the newest replaces the one before, since each is read with
  * the whole message as it is now), and per user and conversation one 'read' entry. So it
  * grows with messages and readers, not with how often they change.
@@ -94,15 +95,22 @@ export function conversationQueries(
     .prepare<[number, number, string], number>('SELECT 1 FROM reactions WHERE message_id = ? AND user_id = ? AND emoji = ?')
     .pluck();
   const dropEvent = db.prepare<[number]>('DELETE FROM conv_events WHERE id = ?');
+  /** Takes the next id of the sequence messages and entries share (migration 014; its trigger moves the counter). */
   const addEvent = db.prepare<{ conv: string; kind: string; messageId: number | null; userId: number | null; upTo: number | null }>(
-    'INSERT INTO conv_events (conv, kind, message_id, user_id, up_to) VALUES (@conv, @kind, @messageId, @userId, @upTo)',
+    `INSERT INTO conv_events (id, conv, kind, message_id, user_id, up_to)
+     VALUES ((SELECT seq + 1 FROM sqlite_sequence WHERE name = 'messages'), @conv, @kind, @messageId, @userId, @upTo)`,
   );
   const changeEventOf = db.prepare<[number], number | null>('SELECT change_event FROM messages WHERE id = ?').pluck();
   const setChangeEvent = db.prepare<[number, number]>('UPDATE messages SET change_event = ? WHERE id = ?');
-  const lastEventId = db.prepare<[], number>(`SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'conv_events'), 0)`).pluck();
+  /** Messages from here on are their own log entries; older ones have theirs in conv_events (migration 014). */
+  const loggedFrom = db.prepare<[], number>('SELECT logged_from FROM message_log_state').pluck().get()!;
+  const lastEventId = db.prepare<[], number>(`SELECT seq FROM sqlite_sequence WHERE name = 'messages'`).pluck();
   const messageAtEvent = db
-    .prepare<[number], number>(
-      `SELECT coalesce((SELECT message_id FROM conv_events WHERE id <= ? AND kind = 'message' ORDER BY id DESC LIMIT 1), 0)`,
+    .prepare<{ eventId: number; loggedFrom: number }, number>(
+      `SELECT coalesce(
+         (SELECT max(id) FROM messages WHERE id <= @eventId AND id >= @loggedFrom),
+         (SELECT message_id FROM conv_events WHERE id <= @eventId AND kind = 'message' ORDER BY id DESC LIMIT 1),
+         0)`,
     )
     .pluck();
   const cursorOf = db.prepare<[number, string], { upTo: number; eventId: number }>(
@@ -132,12 +140,23 @@ export function conversationQueries(
   );
   const receiptsOn = db.prepare<[number], number>('SELECT send_read_receipts FROM users WHERE id = ?').pluck();
   const setReceipts = db.prepare<[number, number]>('UPDATE users SET send_read_receipts = ? WHERE id = ?');
-  const eventsIn = db.prepare<{ conv: string; after: number; below: number; me: number; share: number; limit: number }, EventRow>(
-    `SELECT e.id AS eventId, e.kind, e.conv, e.message_id AS messageId, reader.name AS user, e.up_to AS upTo
-     FROM conv_events e LEFT JOIN users reader ON reader.id = e.user_id
-     WHERE e.conv = @conv AND e.id > @after AND e.id < @below AND e.kind <> 'member'
-       AND (e.kind <> 'read' OR e.user_id = @me OR (@share = 1 AND reader.send_read_receipts = 1))
-     ORDER BY e.id LIMIT @limit`,
+  /** The conversation's entries in conv_events and its messages that are entries themselves, merged by id. */
+  const eventsIn = db.prepare<
+    { conv: string; after: number; below: number; me: number; share: number; limit: number; loggedFrom: number },
+    EventRow
+  >(
+    `SELECT * FROM (
+       SELECT e.id AS eventId, e.kind, e.conv, e.message_id AS messageId, reader.name AS user, e.up_to AS upTo
+       FROM conv_events e LEFT JOIN users reader ON reader.id = e.user_id
+       WHERE e.conv = @conv AND e.id > @after AND e.id < @below AND e.kind <> 'member'
+         AND (e.kind <> 'read' OR e.user_id = @me OR (@share = 1 AND reader.send_read_receipts = 1))
+       ORDER BY e.id LIMIT @limit)
+     UNION ALL
+     SELECT * FROM (
+       SELECT id AS eventId, 'message' AS kind, conv, id AS messageId, NULL AS user, NULL AS upTo
+       FROM messages WHERE conv = @conv AND id > max(@after, @loggedFrom - 1) AND id < @below
+       ORDER BY id LIMIT @limit)
+     ORDER BY eventId LIMIT @limit`,
   );
 
   const message = (id: number): ChatMessage => toChatMessage(messageById.get(id)!);
@@ -223,7 +242,7 @@ export function conversationQueries(
     sendsReadReceipts: (userId) => receiptsOn.get(userId) === 1,
     setSendReadReceipts: (userId, on) => void setReceipts.run(on ? 1 : 0, userId),
     lastEventId: () => lastEventId.get()!,
-    messageIdAtEvent: (eventId) => messageAtEvent.get(eventId)!,
+    messageIdAtEvent: (eventId) => messageAtEvent.get({ eventId, loggedFrom })!,
     /** Like sync: each conversation through its index, later ones only below the limit + 1 found so far. */
     events: (userId, after, limit) => {
       const wanted = limit + 1;
@@ -231,7 +250,7 @@ export function conversationQueries(
       let rows: EventRow[] = [];
       let below = NO_UPPER_BOUND;
       for (const conv of conversationsOf(userId)) {
-        const found = eventsIn.all({ conv, after, below, me: userId, share: share && conv !== ROOM ? 1 : 0, limit: wanted });
+        const found = eventsIn.all({ conv, after, below, me: userId, share: share && conv !== ROOM ? 1 : 0, limit: wanted, loggedFrom });
         if (found.length === 0) continue;
         rows = [...rows, ...found].sort((a, b) => a.eventId - b.eventId).slice(0, wanted);
         if (rows.length === wanted) below = rows[wanted - 1]!.eventId;

@@ -53,8 +53,6 @@ export function groupQueries(db: Db): GroupStore {
     `INSERT INTO messages (conv, sender_id, group_id, client_msg_id, text, folded, ts, group_event)
      VALUES (@conv, @actorId, @groupId, @clientMsgId, @text, '', @ts, @event)`,
   );
-  // Each line has its 'message' entry in the event log, as messages do (catch-up reads the log; see conversation.ts).
-  const logLine = db.prepare<[string, number], number>("INSERT INTO conv_events (conv, kind, message_id) VALUES (?, 'message', ?) RETURNING id").pluck();
   const messageById = db.prepare<[number], MessageRecord>(`${MESSAGE_SELECT} WHERE m.id = ?`);
 
   const createWithOwner = db.transaction((name: string, nameKey: string, ownerId: number, createdAt: number) => {
@@ -64,8 +62,9 @@ export function groupQueries(db: Db): GroupStore {
   });
   const deleteWithMessages = db.transaction((id: number) => {
     unindexConversation.run(groupConversation(id));
-    deleteConversation.run(groupConversation(id));
+    // The group first: its trigger finds the reactions and mentions to drop through the messages (migration 014).
     deleteGroup.run(id);
+    deleteConversation.run(groupConversation(id));
   });
   const storeEvent = ({ groupId, actorId, event, text }: NewGroupEvent, ts: number): StoredLine => {
     const conv = groupConversation(groupId);
@@ -80,7 +79,8 @@ export function groupQueries(db: Db): GroupStore {
       ts,
     });
     const id = Number(lastInsertRowid);
-    return { message: toChatMessage(messageById.get(id)!), eventId: logLine.get(conv, id)! };
+    // A line, like a message, is its own entry in the event log (migration 014).
+    return { message: toChatMessage(messageById.get(id)!), eventId: id };
   };
   const changeGroups = db.transaction((ts: number, change: () => { result: unknown; events: NewGroupEvent[] }) => {
     const { result, events } = change();

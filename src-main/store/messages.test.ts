@@ -87,7 +87,7 @@ forEachBackend(() => {
       expect(await searchTexts(ali.id, 'three')).toEqual(['three']);
     });
 
-    it('gives each new message of a batch its entry in the event log, and a resend none', async () => {
+    it('gives each new message of a batch its entry in the event log, after every earlier entry and before every later one, and a resend none', async () => {
       const ali = await addUser('Ali');
       const bob = await addUser('Bob');
       const first = await send(roomMessage(ali, 'first'));
@@ -99,12 +99,22 @@ forEachBackend(() => {
         { ...roomMessage(ali, 'one again'), clientMsgId: 'a' },
         { ...directMessage(ali, bob, 'three'), clientMsgId: 'c' },
       ])).map(stored);
-      expect(results.map((result) => result.eventId)).toEqual([start + 1, start + 2, undefined, start + 3]);
+      // Event ids increase with gaps (docs/PROTOCOL.md §17.8): messages and other entries share them.
+      const [one, two, resend, three] = results.map((result) => result.eventId);
+      expect(resend).toBeUndefined();
+      expect(start < one! && one! < two! && two! < three!).toBe(true);
+      const edit = await store.editMessage(results[0]!.message.id, 'one, edited', 6);
+      expect(edit.eventId).toBeGreaterThan(three!);
+      const later = await store.insertMessages([{ ...roomMessage(ali, 'four'), clientMsgId: 'd' }]);
+      expect(stored(later[0]!).eventId).toBeGreaterThan(edit.eventId);
+      expect(await store.lastEventId()).toBe(stored(later[0]!).eventId);
       const logged = (await store.events(ali.id, start, 10)).events;
-      expect(logged.map((event) => [event.eventId, event.kind === 'message' && event.message.text])).toEqual([
-        [start + 1, 'one'],
-        [start + 2, 'two'],
-        [start + 3, 'three'],
+      expect(logged.map((event) => [event.eventId, event.kind, event.kind !== 'read' && event.message.text])).toEqual([
+        [one, 'message', 'one, edited'],
+        [two, 'message', 'two'],
+        [three, 'message', 'three'],
+        [edit.eventId, 'edit', 'one, edited'],
+        [stored(later[0]!).eventId, 'message', 'four'],
       ]);
     });
 

@@ -52,14 +52,6 @@ export function messageQueries(db: Db, pageOf: PageOf, grams: GramIndex, maxUser
     // Only rows with text to find: groups.ts unindexes exactly those when a group goes.
     "INSERT INTO message_search (rowid, folded) SELECT id, folded FROM messages WHERE id > ? AND folded <> ''",
   );
-  /**
-   * One log entry per message of the batch, in id order (see migration 009). AUTOINCREMENT gives
-   * the entries of one statement consecutive ids, so the first is lastInsertRowid - changes + 1
-   * and the ids need not be read back.
-   */
-  const logMessagesAfter = db.prepare<[number]>(
-    "INSERT INTO conv_events (conv, kind, message_id) SELECT conv, 'message', id FROM messages WHERE id > ? ORDER BY id",
-  );
   const addMention = db.prepare<[number, string, number]>('INSERT OR IGNORE INTO mentions (user_id, conv, message_id) VALUES (?, ?, ?)');
   const original = db.prepare<[number], { from: string; text: string; deleted: number }>(
     'SELECT u.name AS "from", m.text, m.deleted FROM messages m JOIN users u ON u.id = m.sender_id WHERE m.id = ?',
@@ -128,7 +120,7 @@ export function messageQueries(db: Db, pageOf: PageOf, grams: GramIndex, maxUser
     return usage;
   };
 
-  /** Only within insertBatch, which adds what this stores to the search indexes, the event log and daily_usage. */
+  /** Only within insertBatch, which adds what this stores to the search indexes and daily_usage. */
   const insertOne = (message: NewMessage): InsertResult => {
     const { conv, senderId, toUserId, groupId, clientMsgId, text, ts, replyTo, attachments } = message;
     const day = Math.floor(ts / DAY_MS);
@@ -179,7 +171,8 @@ export function messageQueries(db: Db, pageOf: PageOf, grams: GramIndex, maxUser
       ...(mentioned.length > 0 ? { mentions: mentioned.map((user) => user.name).sort() } : {}),
       ...(attachments ? { attachments } : {}),
     };
-    return { message: stored, duplicate: false };
+    // A message is its own entry in the event log (migration 014).
+    return { message: stored, duplicate: false, eventId: id };
   };
 
   const insertBatch = db.transaction((messages: NewMessage[]): InsertResult[] => {
@@ -189,10 +182,7 @@ export function messageQueries(db: Db, pageOf: PageOf, grams: GramIndex, maxUser
     for (const { userId, day, added } of batch.usage.values()) if (added > 0) addUsage.run(userId, day, added);
     indexMessagesAfter.run(lastBefore);
     grams.indexInserted(batch.folded);
-    // The new messages' ids ascend in batch order, and so do their entries'.
-    const { changes, lastInsertRowid } = logMessagesAfter.run(lastBefore);
-    let nextEventId = Number(lastInsertRowid) - changes + 1;
-    return results.map((result) => ('message' in result && !result.duplicate ? { ...result, eventId: nextEventId++ } : result));
+    return results;
   });
 
   const conversationsOf = conversationLister(db);

@@ -123,4 +123,58 @@ describe('migrations', () => {
     expect(store.invitationsOf(1)).toEqual([]);
     store.close();
   });
+  it('keep the event log of a version-13 database in order when its messages become their own entries', () => {
+    const file = join(dir, 'v13.sqlite');
+    const db = new Database(file);
+    migrate(db, 13);
+    const addUser = db.prepare("INSERT INTO users (name, name_key, skeleton, password_hash, created_at) VALUES (?, ?, ?, 'x', 0)");
+    addUser.run('Ali', 'ali', 'ali');
+    addUser.run('Bob', 'bob', 'bob');
+    db.prepare("INSERT INTO chat_groups (name, name_key, owner_id, created_at) VALUES ('Ekip', 'ekip', 1, 0)").run();
+    db.prepare('INSERT INTO group_members (group_id, user_id) VALUES (1, 1), (1, 2)').run();
+    const addMessage = db.prepare('INSERT INTO messages (conv, sender_id, group_id, client_msg_id, text, folded, ts) VALUES (?, ?, ?, ?, ?, ?, 5)');
+    addMessage.run('room', 1, null, 'c1', 'one', 'one');
+    addMessage.run('room', 2, null, 'c2', 'two', 'two');
+    addMessage.run('group:1', 2, 1, 'c3', 'hi @Ali', 'hi @ali');
+    // As the version-13 store logged them: a message entry per message, an edit, Bob's read position.
+    db.exec(`
+      INSERT INTO conv_events (conv, kind, message_id, user_id, up_to) VALUES
+        ('room', 'message', 1, NULL, NULL), ('room', 'message', 2, NULL, NULL), ('room', 'edit', 1, NULL, NULL),
+        ('room', 'read', NULL, 2, 2), ('group:1', 'message', 3, NULL, NULL);
+      UPDATE messages SET change_event = 3 WHERE id = 1;
+      INSERT INTO read_cursors (user_id, conv, up_to, event_id) VALUES (2, 'room', 2, 4);
+      INSERT INTO reactions (message_id, user_id, emoji) VALUES (3, 1, '👍');
+      INSERT INTO mentions (user_id, conv, message_id) VALUES (1, 'group:1', 3);
+    `);
+    db.close();
+
+    const store = openStore(file);
+    const entries = (after: number): [number, string][] =>
+      store.events(1, after, 50).events.map((event) => [event.eventId, event.kind === 'read' ? 'read' : `${event.kind} ${event.message.id}`]);
+    expect(store.lastEventId()).toBe(5);
+    expect(entries(0)).toEqual([[1, 'message 1'], [2, 'message 2'], [3, 'edit 1'], [5, 'message 3']]);
+    expect(store.messageIdAtEvent(4)).toBe(2);
+    expect(store.messageIdAtEvent(5)).toBe(3);
+
+    // New messages and entries take ids above every old entry and message, from one sequence.
+    const [sent] = store.insertMessages([{ conv: 'room', senderId: 2, clientMsgId: 'c4', text: 'four', ts: 6 }]);
+    expect(sent).toMatchObject({ message: { id: 6 }, eventId: 6 });
+    const edited = store.editMessage(6, 'four, edited', 7);
+    expect(edited.eventId).toBe(7);
+    const [next] = store.insertMessages([{ conv: 'room', senderId: 1, clientMsgId: 'c5', text: 'five', ts: 8 }]);
+    expect(next).toMatchObject({ message: { id: 8 }, eventId: 8 });
+    expect(entries(0)).toEqual([[1, 'message 1'], [2, 'message 2'], [3, 'edit 1'], [5, 'message 3'], [6, 'message 6'], [7, 'edit 6'], [8, 'message 8']]);
+    expect(entries(5)).toEqual([[6, 'message 6'], [7, 'edit 6'], [8, 'message 8']]);
+    expect(store.messageIdAtEvent(7)).toBe(6);
+    expect(store.lastEventId()).toBe(8);
+
+    // A group deleted takes the reactions and mentions of its old messages too.
+    store.deleteGroup(1);
+    store.close();
+    const check = new Database(file, { readonly: true });
+    expect(check.prepare('SELECT count(*) FROM reactions').pluck().get()).toBe(0);
+    expect(check.prepare('SELECT count(*) FROM mentions').pluck().get()).toBe(0);
+    expect(check.prepare("SELECT count(*) FROM conv_events WHERE conv = 'group:1'").pluck().get()).toBe(0);
+    check.close();
+  });
 });

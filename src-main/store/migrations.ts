@@ -422,6 +422,39 @@ export const migrations: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 14,
+    name: '014-messages-are-their-log-entries',
+    sql: `
+      -- A message stored from now on is its own 'message' entry in the event log (docs/PROTOCOL.md
+      -- §17.8): its id is its event id, read through messages_by_conv, so storing one writes no
+      -- conv_events row (a fifth of an insert's cost, docs/BENCHMARKS.md "Ingest (ingest18)").
+      -- Messages and log entries therefore draw ids from one sequence, the messages' AUTOINCREMENT
+      -- counter: a log entry takes the counter's next id (conversation.ts) and this trigger moves the
+      -- counter to it, so no later message or entry takes a lower id. conv_events keeps the entries of
+      -- messages stored before this version, whose event ids are not their ids.
+      INSERT INTO sqlite_sequence (name, seq) SELECT 'messages', 0
+        WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'messages');
+      UPDATE sqlite_sequence SET seq = (SELECT max(seq) FROM sqlite_sequence WHERE name IN ('messages', 'conv_events'))
+        WHERE name = 'messages';
+      -- Messages with ids from logged_from on are their own log entries; older ones have theirs in conv_events.
+      CREATE TABLE message_log_state (logged_from INTEGER NOT NULL) STRICT;
+      INSERT INTO message_log_state (logged_from) SELECT seq + 1 FROM sqlite_sequence WHERE name = 'messages';
+      CREATE TRIGGER conv_events_share_ids AFTER INSERT ON conv_events BEGIN
+        UPDATE sqlite_sequence SET seq = new.id WHERE name = 'messages' AND seq < new.id;
+      END;
+
+      -- A deleted group's messages no longer all have log entries to find their reactions and mentions
+      -- by: the trigger reads them from the messages, so deleteGroup deletes the group before them.
+      DROP TRIGGER chat_groups_forget_changes;
+      CREATE TRIGGER chat_groups_forget_changes AFTER DELETE ON chat_groups BEGIN
+        DELETE FROM reactions WHERE message_id IN (SELECT id FROM messages WHERE conv = 'group:' || old.id);
+        DELETE FROM mentions WHERE message_id IN (SELECT id FROM messages WHERE conv = 'group:' || old.id);
+        DELETE FROM conv_events WHERE conv = 'group:' || old.id;
+        DELETE FROM read_cursors WHERE conv = 'group:' || old.id;
+      END;
+    `,
+  },
 ];
 
 /** Versions are assigned per feature, so the list may have a gap until every feature's migration is in. */

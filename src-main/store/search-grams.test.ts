@@ -148,6 +148,7 @@ describe('the short-needle index', () => {
     const old = new Database(file);
     old.exec('DROP TRIGGER message_grams_refold; DROP TRIGGER message_grams_forget; DROP TABLE message_grams;');
     old.exec('DROP TABLE message_grams_state; DROP TABLE message_grams_stale; PRAGMA user_version = 12;');
+    old.exec('DROP TABLE message_log_state; DROP TRIGGER conv_events_share_ids;');
     const insert = old.prepare<[number, string, string, string]>(
       "INSERT INTO messages (conv, sender_id, client_msg_id, text, folded, ts) VALUES ('room', ?, ?, ?, ?, 1)",
     );

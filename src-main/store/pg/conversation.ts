@@ -2,7 +2,8 @@
  * Conversation changes (docs/PROTOCOL.md §17): edits, deletes, reactions, mentions, read positions
  * and the event log (see ../conversation.ts, whose rules this follows: one change entry per message,
  * one read entry per user and conversation). Every transaction that adds to the log takes the log
- * lock first, so event ids increase in commit order, as message ids do.
+ * lock first, so event ids increase in commit order, as message ids do: since migration 2 a message's
+ * id is its event id, and other entries take theirs from the same sequence.
  */
 import { LIMITS } from '../../../src-shared/protocol/limits.js';
 import type { ReadState, Receipt } from '../../../src-shared/protocol/objects.js';
@@ -15,6 +16,9 @@ import { storedText } from './text.js';
 import { type EventRow, messageIdsOf, toEventPage } from '../event-page.js';
 
 type ChangeKind = 'edit' | 'delete' | 'reaction';
+
+/** Messages from this id on are their own log entries; older ones have theirs in conv_events (migration 2). */
+const LOGGED_FROM = '(SELECT coalesce(max(logged_from), 1) FROM message_log_state)';
 
 const FACTS = `SELECT id, conv, sender_id AS "senderId", to_user_id AS "toUserId", group_id AS "groupId", ts, deleted,
   group_event IS NOT NULL AS "membershipLine" FROM messages WHERE id = $1`;
@@ -154,25 +158,33 @@ export function conversationQueries(sql: Sql): Omit<Pick<AsyncStore, keyof Conve
     lastEventId: () =>
       sql.transaction(async (tx) => {
         await tx.run('SELECT pg_advisory_xact_lock_shared($1)', [LOG_LOCK]);
-        return (await tx.row<{ id: number }>(`SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS id FROM conv_events_id_seq`))!.id;
+        // Messages and log entries share this sequence (migration 2).
+        return (await tx.row<{ id: number }>(`SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS id FROM messages_id_seq`))!.id;
       }),
     messageIdAtEvent: async (eventId) =>
       (await sql.row<{ id: number }>(
-        `SELECT coalesce((SELECT message_id FROM conv_events WHERE id <= $1 AND kind = 'message' ORDER BY id DESC LIMIT 1), 0) AS id`,
+        `SELECT coalesce(
+           (SELECT max(id) FROM messages WHERE id <= $1 AND id >= ${LOGGED_FROM}),
+           (SELECT message_id FROM conv_events WHERE id <= $1 AND kind = 'message' ORDER BY id DESC LIMIT 1),
+           0) AS id`,
         [eventId],
       ))!.id,
-    /** Like sync: one index range per conversation of the user's, merged. */
+    /** Like sync: per conversation of the user's, one index range of the log and one of its messages (their own entries), merged. */
     events: async (userId, after, limit) => {
       const convs = await conversationsOf(sql, userId);
       const share = await sendsReceipts(userId);
       const rows = await sql.rows<EventRow>(
         `SELECT found.* FROM unnest($1::text[]) AS c (conv)
-         CROSS JOIN LATERAL (
+         CROSS JOIN LATERAL ((
            SELECT e.id AS "eventId", e.kind, e.conv, e.message_id AS "messageId", reader.name AS user, e.up_to AS "upTo"
            FROM conv_events e LEFT JOIN users reader ON reader.id = e.user_id
            WHERE e.conv = c.conv AND e.id > $2 AND e.kind <> 'member'
              AND (e.kind <> 'read' OR e.user_id = $3 OR ($4 AND c.conv <> 'room' AND reader.send_read_receipts))
-           ORDER BY e.id LIMIT $5) AS found
+           ORDER BY e.id LIMIT $5
+           ) UNION ALL (
+           SELECT id, 'message', conv, id, NULL, NULL FROM messages
+           WHERE conv = c.conv AND id > greatest($2, ${LOGGED_FROM} - 1)
+           ORDER BY id LIMIT $5)) AS found
          ORDER BY found."eventId" LIMIT $5`,
         [convs, after, userId, share, limit + 1],
       );

@@ -2,7 +2,6 @@
 import { randomUUID } from 'node:crypto';
 import { groupConversation } from '../../../src-shared/protocol/conversation.js';
 import type { AsyncStore, GroupMethod, GroupRow, InvitationRow, InvitationState, NewGroupEvent, StoredLine } from '../types.js';
-import { logMessage } from './messages.js';
 import { messageById } from './rows.js';
 import { unlessTaken, type Sql } from './sql.js';
 
@@ -13,8 +12,8 @@ const INVITATION_COLUMNS = 'group_id AS "groupId", user_id AS "userId", inviter_
 type GroupStore = Pick<AsyncStore, Exclude<GroupMethod, 'changeGroups'>>;
 
 /**
- * Stores a membership line as a message of its group, with its 'message' entry in the log, under
- * the log lock. Not counted in the actor's daily quota (nobody wrote it); folded '' (nothing to find).
+ * Stores a membership line as a message of its group, under the log lock; like a message it is its
+ * own entry in the log (migration 2). Not counted in the actor's daily quota (nobody wrote it); folded '' (nothing to find).
  */
 export async function storeLine(sql: Sql, { groupId, actorId, event, text }: NewGroupEvent, ts: number): Promise<StoredLine> {
   const conv = groupConversation(groupId);
@@ -24,8 +23,7 @@ export async function storeLine(sql: Sql, { groupId, actorId, event, text }: New
     // The client id is generated here: unique per sender like a client's, and never one a client chose.
     [conv, actorId, groupId, `group-event:${randomUUID()}`, text, ts, JSON.stringify(event)],
   ))!;
-  const eventId = await logMessage(sql, conv, id);
-  return { message: (await messageById(sql, id))!, eventId };
+  return { message: (await messageById(sql, id))!, eventId: id };
 }
 
 export function groupQueries(sql: Sql): GroupStore {

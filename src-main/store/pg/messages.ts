@@ -30,9 +30,8 @@ interface BatchContext {
 interface LockedState {
   existing: { senderId: number; clientMsgId: string; id: number }[];
   usage: { userId: number; day: number; bytes: number }[];
-  /** One per message of the batch, ascending; those of resends and messages over quota go unused. */
+  /** One per message of the batch, ascending; those of resends and messages over quota go unused. Each new message's id is its event id (migration 2). */
   messageIds: number[];
-  eventIds: number[];
 }
 
 /** Stands in for "no upper bound" in id < $n conditions. */
@@ -41,11 +40,6 @@ export const NO_UPPER_BOUND = Number.MAX_SAFE_INTEGER;
 export async function messageByClientId(sql: Sql, senderId: number, clientMsgId: string): Promise<ChatMessage | undefined> {
   const record = await sql.row<MessageRecord>(`${MESSAGE_SELECT} WHERE m.sender_id = $1 AND m.client_msg_id = $2`, [senderId, storedText(clientMsgId)]);
   return record && messageOf(record);
-}
-
-/** Appends a message's 'message' entry to the event log (under the log lock); returns its id. */
-export async function logMessage(sql: Sql, conv: string, messageId: number): Promise<number> {
-  return (await sql.row<{ id: number }>(`INSERT INTO conv_events (conv, kind, message_id) VALUES ($1, 'message', $2) RETURNING id`, [conv, messageId]))!.id;
 }
 
 export function messageQueries(sql: Sql, maxUserBytesPerDay = Infinity): MessageStore {
@@ -91,8 +85,7 @@ export function messageQueries(sql: Sql, maxUserBytesPerDay = Infinity): Message
           FROM messages WHERE (sender_id, client_msg_id) IN (SELECT * FROM unnest($1::bigint[], $2::text[]))) AS existing,
          (SELECT coalesce(json_agg(json_build_object('userId', user_id, 'day', day, 'bytes', bytes)), '[]')
           FROM daily_usage WHERE $4 AND (user_id, day) IN (SELECT * FROM unnest($1::bigint[], $3::bigint[]))) AS usage,
-         to_json(array(SELECT nextval('messages_id_seq') FROM generate_series(1, $5) ORDER BY 1)) AS "messageIds",
-         to_json(array(SELECT nextval('conv_events_id_seq') FROM generate_series(1, $5) ORDER BY 1)) AS "eventIds"`,
+         to_json(array(SELECT nextval('messages_id_seq') FROM generate_series(1, $5) ORDER BY 1)) AS "messageIds"`,
       [
         messages.map((message) => message.senderId),
         messages.map((message) => storedText(message.clientMsgId)),
@@ -106,6 +99,7 @@ export function messageQueries(sql: Sql, maxUserBytesPerDay = Infinity): Message
    * Decides each message's fate in order (over quota, a resend, or new) as the SQLite store does
    * one by one, then stores the new ones with their log entries, usage, DM partners, files and
    * mentions in one statement: a batch holds the lock for three round trips, whatever its size.
+   * A message is its own entry in the event log (migration 2): no conv_events row.
    */
   const insertBatch = async (tx: Sql, messages: NewMessage[]): Promise<InsertResult[]> => {
     const { mentioned, originals } = await context(tx, messages);
@@ -162,7 +156,7 @@ export function messageQueries(sql: Sql, maxUserBytesPerDay = Infinity): Message
           ...(attachments ? { attachments } : {}),
         },
         duplicate: false,
-        eventId: state.eventIds[position]!,
+        eventId: state.messageIds[position]!,
       };
     });
     if (fresh.length > 0) await writeFresh(tx, fresh, state, mentioned);
@@ -189,16 +183,15 @@ export function messageQueries(sql: Sql, maxUserBytesPerDay = Infinity): Message
     const mentions = fresh.flatMap(({ index }, position) => mentioned[index]!.map((user) => ({ id: user.id, position })));
     await tx.run(
       `WITH fresh AS (
-         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[],
-           $8::text[], $9::text[], $10::bigint[], $11::bigint[], $12::text[], $13::bigint[], $14::bigint[])
-           WITH ORDINALITY AS batch (id, event_id, conv, sender_id, to_user_id, group_id, client_msg_id, text, folded, ts,
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[],
+           $7::text[], $8::text[], $9::bigint[], $10::bigint[], $11::text[], $12::bigint[], $13::bigint[])
+           WITH ORDINALITY AS batch (id, conv, sender_id, to_user_id, group_id, client_msg_id, text, folded, ts,
              reply_to, attachments, day, bytes, position)
        ),
        stored AS (
          INSERT INTO messages (id, conv, sender_id, to_user_id, group_id, client_msg_id, text, folded, ts, reply_to, attachments)
          SELECT id, conv, sender_id, to_user_id, group_id, client_msg_id, text, folded, ts, reply_to, attachments FROM fresh
        ),
-       logged AS (INSERT INTO conv_events (id, conv, kind, message_id) SELECT event_id, conv, 'message', id FROM fresh),
        counted AS (
          INSERT INTO daily_usage (user_id, day, bytes) SELECT sender_id, day, sum(bytes) FROM fresh GROUP BY sender_id, day
          ON CONFLICT (user_id, day) DO UPDATE SET bytes = daily_usage.bytes + excluded.bytes
@@ -211,17 +204,16 @@ export function messageQueries(sql: Sql, maxUserBytesPerDay = Infinity): Message
        ),
        -- Only files of the sender's that no message carries yet (the server checked them before).
        attached AS (
-         UPDATE files SET message_id = fresh.id FROM unnest($15::text[], $16::bigint[]) AS file (id, position)
+         UPDATE files SET message_id = fresh.id FROM unnest($14::text[], $15::bigint[]) AS file (id, position)
          JOIN fresh ON fresh.position = file.position
          WHERE files.id = file.id AND files.uploader_id = fresh.sender_id AND files.message_id IS NULL
        )
        INSERT INTO mentions (user_id, conv, message_id)
-       SELECT mention.user_id, fresh.conv, fresh.id FROM unnest($17::bigint[], $18::bigint[]) AS mention (user_id, position)
+       SELECT mention.user_id, fresh.conv, fresh.id FROM unnest($16::bigint[], $17::bigint[]) AS mention (user_id, position)
        JOIN fresh ON fresh.position = mention.position
        ON CONFLICT DO NOTHING`,
       [
         fresh.map((_, position) => state.messageIds[position]!),
-        fresh.map((_, position) => state.eventIds[position]!),
         column((message) => message.conv),
         column((message) => message.senderId),
         column((message) => message.toUserId ?? null),

@@ -257,6 +257,26 @@ export const PG_MIGRATIONS: readonly Migration[] = [
       CREATE TRIGGER files_release AFTER DELETE ON files FOR EACH ROW EXECUTE FUNCTION files_release();
     `,
   },
+  {
+    version: 2,
+    name: '002-messages-are-their-log-entries',
+    sql: `
+      -- SQLite's migration 014: a message stored from now on is its own 'message' entry in the event
+      -- log, its id its event id, so messages and log entries draw ids from one sequence, the
+      -- messages' (both under the log lock, so they still increase in commit order). It starts
+      -- above every id either handed out. conv_events keeps the entries of older messages.
+      SELECT setval('messages_id_seq', greatest(m.last, e.last, 1), greatest(m.last, e.last) > 0)
+      FROM (SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS last FROM messages_id_seq) AS m,
+        (SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS last FROM conv_events_id_seq) AS e;
+      ALTER TABLE conv_events ALTER COLUMN id SET DEFAULT nextval('messages_id_seq');
+      DROP SEQUENCE conv_events_id_seq;
+      -- Messages with ids from logged_from on are their own log entries. No row when no id was ever
+      -- handed out (every message is its own entry): readers take 1 then.
+      CREATE TABLE message_log_state (logged_from bigint NOT NULL);
+      INSERT INTO message_log_state (logged_from)
+        SELECT last_value + 1 FROM messages_id_seq WHERE is_called;
+    `,
+  },
 ];
 
 export const PG_LATEST_VERSION = PG_MIGRATIONS.at(-1)!.version;

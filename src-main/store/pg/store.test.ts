@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ROOM } from '../../../src-shared/protocol/conversation.js';
 import { StoreOpenError } from '../open.js';
 import type { AsyncStore, NewMessage, UserRow } from '../types.js';
-import { PG_LATEST_VERSION } from './migrations.js';
+import { PG_LATEST_VERSION, PG_MIGRATIONS } from './migrations.js';
 import { openPgStore } from './open.js';
 import { postgresMissing, testPostgres, uniqueDatabaseName } from './testing.js';
 
@@ -184,6 +184,46 @@ describe.skipIf(postgresMissing !== undefined)(`the PostgreSQL store${postgresMi
         expect((await client.query('SELECT version FROM schema_version')).rows).toEqual([{ version: PG_LATEST_VERSION }]);
       } finally {
         await client.end();
+      }
+    });
+
+    it('keeps the event log of a version-1 database in order when its messages become their own entries', async () => {
+      const url = await freshDatabase();
+      await query(url, `${PG_MIGRATIONS[0]!.sql}; CREATE TABLE schema_version (version integer NOT NULL); INSERT INTO schema_version VALUES (1)`);
+      // As the version-1 store wrote them: a message entry per message, an edit, a read position; group 1's message mentions Ali.
+      await query(
+        url,
+        `INSERT INTO users (name, name_key, skeleton, password_hash, created_at) VALUES ('Ali', 'ali', 'ali', 'x', 0), ('Bob', 'bob', 'bob', 'x', 0);
+         INSERT INTO chat_groups (name, name_key, owner_id, created_at) VALUES ('Ekip', 'ekip', 1, 0);
+         INSERT INTO group_members (group_id, user_id) VALUES (1, 1), (1, 2);
+         INSERT INTO messages (conv, sender_id, group_id, client_msg_id, text, folded, ts) VALUES
+           ('room', 1, NULL, 'c1', 'one', 'one', 5), ('room', 2, NULL, 'c2', 'two', 'two', 5), ('group:1', 2, 1, 'c3', 'hi @Ali', 'hi @ali', 5);
+         INSERT INTO conv_events (conv, kind, message_id, user_id, up_to) VALUES
+           ('room', 'message', 1, NULL, NULL), ('room', 'message', 2, NULL, NULL), ('room', 'edit', 1, NULL, NULL),
+           ('room', 'read', NULL, 2, 2), ('group:1', 'message', 3, NULL, NULL);
+         UPDATE messages SET change_event = 3 WHERE id = 1;
+         INSERT INTO read_cursors (user_id, conv, up_to, event_id) VALUES (2, 'room', 2, 4);`,
+      );
+      const store = await openPgStore(url);
+      try {
+        const entries = async (after: number): Promise<[number, string][]> =>
+          (await store.events(1, after, 50)).events.map((event) => [event.eventId, event.kind === 'read' ? 'read' : `${event.kind} ${event.message.id}`]);
+        expect(await store.lastEventId()).toBe(5);
+        expect(await entries(0)).toEqual([[1, 'message 1'], [2, 'message 2'], [3, 'edit 1'], [5, 'message 3']]);
+        expect(await store.messageIdAtEvent(4)).toBe(2);
+
+        // New messages and entries take ids above every old entry and message, from one sequence.
+        const [sent] = await store.insertMessages([{ conv: ROOM, senderId: 2, clientMsgId: 'c4', text: 'four', ts: 6 }]);
+        expect(sent).toMatchObject({ message: { id: 6 }, eventId: 6 });
+        expect((await store.editMessage(6, 'four, edited', 7)).eventId).toBe(7);
+        const [next] = await store.insertMessages([{ conv: ROOM, senderId: 1, clientMsgId: 'c5', text: 'five', ts: 8 }]);
+        expect(next).toMatchObject({ message: { id: 8 }, eventId: 8 });
+        expect(await entries(5)).toEqual([[6, 'message 6'], [7, 'edit 6'], [8, 'message 8']]);
+        expect(await entries(0)).toHaveLength(7);
+        expect(await store.messageIdAtEvent(7)).toBe(6);
+        expect(await store.lastEventId()).toBe(8);
+      } finally {
+        await store.close();
       }
     });
 
