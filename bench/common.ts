@@ -15,7 +15,7 @@ import { hashPassword } from '../src-main/server/password.js';
 import { openStore } from '../src-main/store/store.js';
 import type { AsyncStore, SessionStore, Store } from '../src-main/store/types.js';
 import { buildServers } from './build.js';
-import type { ProbeReading, ProbeRequest } from './probe.js';
+import type { PhaseReading, ProbeReading, ProbeRequest } from './probe.js';
 
 /**
  * How bench clients reach the host and the baseline: TLS, as every default install does, unless
@@ -94,6 +94,8 @@ export interface Probe {
   /** Starts a new event-loop delay measurement (and a CPU profile when `measure.profileDir` is set). */
   reset(): Promise<void>;
   read(): Promise<ProbeReading>;
+  /** The loop delay since the last phase mark or reset; starts the next phase. */
+  phase(): Promise<PhaseReading>;
   /** Writes a V8 heap snapshot into `file`; resolves with its path. */
   heapSnapshot(file: string): Promise<string>;
 }
@@ -151,6 +153,7 @@ function probeOf(child: ChildProcess, profileDir: string | undefined): Probe {
   return {
     reset: () => ask({ probe: 'reset', profileFile: profileDir && join(profileDir, `host-${child.pid}-${++profiles}.cpuprofile`) }),
     read: async () => (await ask<{ reading: ProbeReading }>({ probe: 'read' })).reading,
+    phase: async () => (await ask<{ reading: PhaseReading }>({ probe: 'phase' })).reading,
     heapSnapshot: async (file) => (await ask<{ file: string }>({ probe: 'heap', file })).file,
   };
 }

@@ -158,6 +158,12 @@ export async function history(options: HistoryOptions): Promise<Result> {
       part.push(await timed('search', { query: long.slice(1, -1) }));
       open.push(await timed('history', { conv: readable[i % readable.length]! }));
     }
+    const phaseMax: Record<string, number> = {};
+    /** Which part of the workload held the loop longest (docs/BENCHMARKS.md, "Long turns (loop18)"). */
+    const endPhase = async (name: string): Promise<void> => {
+      phaseMax[`loop_max_ms_${name}`] = (await server.probe!.phase()).loopMaxMs;
+    };
+    await endPhase('searches');
     // Edits and deletes of the reader's own messages (issue 12): search index kept in step, text overwritten.
     const edit: number[] = [];
     const remove: number[] = [];
@@ -166,6 +172,7 @@ export async function history(options: HistoryOptions): Promise<Result> {
       edit.push(await timed('edit', { messageId: message.id, text: `${pickWord()} ${pickWord()}` }));
       remove.push(await timed('delete', { messageId: message.id }));
     }
+    await endPhase('edits');
     // Needles under three letters have no trigram to use: those the generated text holds fill a
     // first page quickly, the others (j, q, w, x never occur) may have to look at everything.
     const present = new Set(SYLLABLES.join(''));
@@ -175,6 +182,7 @@ export async function history(options: HistoryOptions): Promise<Result> {
     const rarePair: number[] = [];
     for (const query of SYLLABLES.slice(0, 10)) pair.push(await timed('search', { query }));
     for (const query of ['jo', 'qa', 'wi', 'xu', 'aj', 'eq', 'ow', 'ix', 'jq', 'wx']) rarePair.push(await timed('search', { query }));
+    await endPhase('short_needles');
     // The attack of issue 10: 80 pipelined one-letter searches for letters no message holds,
     // while another user asks for the room's latest message over and over.
     const absent = [...'abcdefghijklmnopqrstuvwxyz'].filter((query) => !present.has(query));
@@ -200,6 +208,7 @@ export async function history(options: HistoryOptions): Promise<Result> {
     attacking = false;
     await asking;
     bystander.close();
+    await endPhase('attack');
     return {
       ...(await serverFigures(server, cpuBefore)),
       workload: 'history',
@@ -221,6 +230,7 @@ export async function history(options: HistoryOptions): Promise<Result> {
       open_latest_ms: round(percentile(open, 0.95)),
       edit_p95_ms: round(percentile(edit, 0.95)),
       delete_p95_ms: round(percentile(remove, 0.95)),
+      ...phaseMax,
     };
   } finally {
     client.close();

@@ -13,7 +13,14 @@ export type ProbeRequest =
   /** Starts a measurement; with `profileFile`, a CPU profile that read() writes there. */
   | { probe: 'reset'; profileFile?: string }
   | { probe: 'read' }
+  /** The loop's longest delay since the last phase mark (or reset), then a new phase: which part of a workload held it. */
+  | { probe: 'phase' }
   | { probe: 'heap'; file: string };
+
+export interface PhaseReading {
+  loopP99Ms: number;
+  loopMaxMs: number;
+}
 
 export interface ProbeReading {
   /** Event-loop delay since the last reset (a 1 ms timer's lateness plus its 1 ms interval). */
@@ -29,12 +36,16 @@ export interface ProbeReading {
 }
 
 const mb = (bytes: number): number => Math.round((bytes / 1024 / 1024) * 10) / 10;
+/** Nanoseconds of the delay histogram to milliseconds, two decimals. */
+const ms = (nanoseconds: number): number => Math.round(nanoseconds / 1e4) / 100;
 
 /** Starts measuring and answers the bench's requests; a no-op without an IPC channel. */
 export function installProbe(): void {
   if (!process.send) return;
   const delay = monitorEventLoopDelay({ resolution: 1 });
   delay.enable();
+  const phase = monitorEventLoopDelay({ resolution: 1 });
+  phase.enable();
   let profiling: { session: Session; file: string } | null = null;
   const answer = (message: object): void => {
     process.send!(message);
@@ -49,12 +60,17 @@ export function installProbe(): void {
         profiling = { session, file: request.profileFile };
       }
       delay.reset();
+      phase.reset();
       answer({ probe: 'reset' });
+    } else if (request.probe === 'phase') {
+      const reading: PhaseReading = { loopP99Ms: ms(phase.percentile(99)), loopMaxMs: ms(phase.max) };
+      phase.reset();
+      answer({ probe: 'phase', reading });
     } else if (request.probe === 'read') {
       const memory = process.memoryUsage();
       const reading: ProbeReading = {
-        loopP99Ms: Math.round(delay.percentile(99) / 1e4) / 100,
-        loopMaxMs: Math.round(delay.max / 1e4) / 100,
+        loopP99Ms: ms(delay.percentile(99)),
+        loopMaxMs: ms(delay.max),
         heapUsedMb: mb(memory.heapUsed),
         heapTotalMb: mb(memory.heapTotal),
         externalMb: mb(memory.external),

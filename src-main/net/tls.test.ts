@@ -41,7 +41,12 @@ async function gateServer(
   dirs.push(dir);
   const identity = await loadOrCreateIdentity(dir);
   const secured: TLSSocket[] = [];
-  const gate = new TlsGate({ identity, handshakeTimeoutMs: 10_000, onSecure: (socket) => secured.push(socket), onRejected: () => undefined, ...options });
+  const onSecure = (socket: TLSSocket): void => {
+    // The product's Connection listens for errors; here a client's reset as the test ends must not be unhandled.
+    socket.on('error', () => undefined);
+    secured.push(socket);
+  };
+  const gate = new TlsGate({ identity, handshakeTimeoutMs: 10_000, onSecure, onRejected: () => undefined, ...options });
   gates.push(gate);
   let admitted = 0;
   const server = createServer((socket: Socket) => {

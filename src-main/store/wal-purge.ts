@@ -14,12 +14,14 @@
  * Truncating the log after a delete (docs/PROTOCOL.md §17.3): on the server's thread a TRUNCATE
  * checkpoint of a 1M-message store took 17–560 ms (it copies the whole log into the database and
  * syncs it), and waited out the 5 s busy timeout while a search worker was mid-statement. So the
- * worker first copies the log into the database; then the server's own connection truncates,
- * which has only the last few pages left to copy, and does not wait: a log still in use (a search
- * on an older snapshot) is tried again a little later. Measured on the 1M-message store, that last
- * step took 4–46 ms on a loaded machine (the file's truncation), against 17–560 ms and a 5 s stall
- * before. It stays on the server's connection because a log reset by another connection fails the
+ * worker first copies the log into the database; then the server's own connection truncates, and
+ * does not wait: a log still in use (a search on an older snapshot) is tried again a little later.
+ * It stays on the server's connection because a log reset by another connection fails the
  * server's next write transaction that began reading before it (SQLITE_BUSY_SNAPSHOT).
+ * The truncation runs only once nothing was written while the worker copied: with pages left to
+ * copy it syncs the log and the database on the server's thread, the history workload's longest
+ * turn (57 ms; docs/BENCHMARKS.md, loop18). A server that writes without a pause for QUIET_FOR_MS
+ * gets the truncation with the copy of the rest, as before.
  */
 import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -32,6 +34,8 @@ const COPY_EVERY_MS = 200;
 const RETRY_MS = 200;
 /** for this long at most. */
 const GIVE_UP_MS = 60_000;
+/** How long a purge waits for a copy during which the server wrote nothing, before its own connection copies the rest. */
+const QUIET_FOR_MS = 1000;
 
 /** Plain JavaScript, so that the worker needs neither a bundle entry nor a TypeScript loader. */
 const WORKER_SOURCE = `
@@ -45,8 +49,8 @@ parentPort.on('message', (message) => {
     return;
   }
   try {
-    db.pragma('wal_checkpoint(PASSIVE)');
-    parentPort.postMessage({});
+    const [{ busy, log, checkpointed }] = db.pragma('wal_checkpoint(PASSIVE)');
+    parentPort.postMessage({ complete: busy === 0 && log === checkpointed });
   } catch (error) {
     parentPort.postMessage({ error: String(error.message) });
   }
@@ -54,6 +58,8 @@ parentPort.on('message', (message) => {
 `;
 
 interface Reply {
+  /** The copy reached the log's end. */
+  complete?: boolean;
   error?: string;
 }
 
@@ -72,12 +78,16 @@ export class WalPurger {
   /** The log's size and change time when it was last copied. */
   private copiedLog = '';
   private readonly copyTimer: NodeJS.Timeout;
+  /** Rows the server's connection changed since it opened: unchanged over a copy, the copy missed nothing. */
+  private readonly totalChanges: () => number;
 
   constructor(
     private readonly db: Db,
     private readonly file: string,
   ) {
     this.copyTimer = setInterval(this.copyIfChanged, COPY_EVERY_MS).unref();
+    const statement = db.prepare('SELECT total_changes()').pluck();
+    this.totalChanges = () => statement.get() as number;
   }
 
   /** Resolves once the log has been emptied after this call; rejects when it stays in use too long. */
@@ -110,15 +120,27 @@ export class WalPurger {
   }
 
   private async truncate(): Promise<void> {
-    const giveUpAt = Date.now() + GIVE_UP_MS;
+    const start = Date.now();
     for (;;) {
+      const before = this.writtenSoFar();
       const reply = await this.copyLog();
       if (reply.error !== undefined) throw new Error(reply.error);
       if (this.closed) throw new Error('the store is closed');
+      const copiedAll = reply.complete === true && before !== null && this.writtenSoFar() === before;
+      if (!copiedAll && Date.now() - start < QUIET_FOR_MS) {
+        // Something was written meanwhile, or a reader kept the copy from the end: copy again.
+        if (reply.complete !== true) await new Promise((resolve) => setTimeout(resolve, RETRY_MS).unref());
+        continue;
+      }
       if (this.checkpointNow('TRUNCATE')) return;
-      if (Date.now() >= giveUpAt) throw new Error('the write-ahead log stayed in use');
+      if (Date.now() - start >= GIVE_UP_MS) throw new Error('the write-ahead log stayed in use');
       await new Promise((resolve) => setTimeout(resolve, RETRY_MS).unref());
     }
+  }
+
+  /** What the server's connection has committed so far; null inside a transaction, whose commit is still to come. */
+  private writtenSoFar(): number | null {
+    return this.db.inTransaction ? null : this.totalChanges();
   }
 
   /** Whether the log was copied to its end (and with TRUNCATE emptied): false while a reader or writer still uses it. */
