@@ -123,6 +123,7 @@ describe('migrations', () => {
     expect(store.invitationsOf(1)).toEqual([]);
     store.close();
   });
+
   it('keep the event log of a version-13 database in order when its messages become their own entries', () => {
     const file = join(dir, 'v13.sqlite');
     const db = new Database(file);
