@@ -14,6 +14,12 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** An account as every version's users table holds it, its name key and skeleton the name in lower case. */
+function addUser(db: Database.Database, name: string): void {
+  const key = name.toLowerCase();
+  db.prepare("INSERT INTO users (name, name_key, skeleton, password_hash, created_at) VALUES (?, ?, ?, 'x', 0)").run(name, key, key);
+}
+
 describe('migrations', () => {
   it('are numbered upwards from 1 and named after their number', async () => {
     migrations.forEach((migration, index) => {
@@ -41,7 +47,7 @@ describe('migrations', () => {
     const db = new Database(file);
     migrate(db, 1);
     expect(schemaVersion(db)).toBe(1);
-    db.prepare("INSERT INTO users (name, name_key, skeleton, password_hash, created_at) VALUES ('Ali', 'ali', 'ali', 'x', 0)").run();
+    addUser(db, 'Ali');
     db.prepare(
       `INSERT INTO messages (conv, sender_id, client_msg_id, text, folded, ts)
        VALUES ('room', 1, 'c1', 'Merhaba İstanbul', 'merhaba istanbul', 5)`,
@@ -60,7 +66,7 @@ describe('migrations', () => {
     const file = join(dir, 'v2.sqlite');
     const db = new Database(file);
     migrate(db, 2);
-    db.prepare("INSERT INTO users (name, name_key, skeleton, password_hash, created_at) VALUES ('Ali', 'ali', 'ali', 'x', 0)").run();
+    addUser(db, 'Ali');
     db.close();
 
     const store = openStore(file);
@@ -74,9 +80,8 @@ describe('migrations', () => {
     const file = join(dir, 'v4.sqlite');
     const db = new Database(file);
     migrate(db, 4);
-    const add = db.prepare("INSERT INTO users (name, name_key, skeleton, password_hash, created_at) VALUES (?, ?, ?, 'x', 0)");
-    add.run('william', 'william', 'william');
-    add.run('wilIiam', 'wiliiam', 'wiliiam');
+    addUser(db, 'william');
+    addUser(db, 'wilIiam');
     db.close();
 
     const store = openStore(file);
@@ -90,7 +95,7 @@ describe('migrations', () => {
     const file = join(dir, 'v5.sqlite');
     const db = new Database(file);
     migrate(db, 5);
-    db.prepare("INSERT INTO users (name, name_key, skeleton, password_hash, created_at) VALUES ('Ali', 'ali', 'ali', 'x', 0)").run();
+    addUser(db, 'Ali');
     const add = db.prepare("INSERT INTO messages (conv, sender_id, client_msg_id, text, folded, ts) VALUES ('room', 1, ?, ?, ?, 5)");
     add.run('c1', 'selam \ufdfa', 'selam ' + '\ufdfa'.normalize('NFKD'));
     add.run('c2', 'Merhaba', 'merhaba');
@@ -110,7 +115,7 @@ describe('migrations', () => {
     const file = join(dir, 'v7.sqlite');
     const db = new Database(file);
     migrate(db, 7);
-    db.prepare("INSERT INTO users (name, name_key, skeleton, password_hash, created_at) VALUES ('Ali', 'ali', 'ali', 'x', 0)").run();
+    addUser(db, 'Ali');
     db.prepare("INSERT INTO chat_groups (name, name_key, owner_id, created_at) VALUES ('Ekip', 'ekip', 1, 0)").run();
     db.prepare(
       "INSERT INTO messages (conv, sender_id, group_id, client_msg_id, text, folded, ts) VALUES ('group:1', 1, 1, 'c1', 'Selam', 'selam', 5)",
@@ -128,9 +133,8 @@ describe('migrations', () => {
     const file = join(dir, 'v13.sqlite');
     const db = new Database(file);
     migrate(db, 13);
-    const addUser = db.prepare("INSERT INTO users (name, name_key, skeleton, password_hash, created_at) VALUES (?, ?, ?, 'x', 0)");
-    addUser.run('Ali', 'ali', 'ali');
-    addUser.run('Bob', 'bob', 'bob');
+    addUser(db, 'Ali');
+    addUser(db, 'Bob');
     db.prepare("INSERT INTO chat_groups (name, name_key, owner_id, created_at) VALUES ('Ekip', 'ekip', 1, 0)").run();
     db.prepare('INSERT INTO group_members (group_id, user_id) VALUES (1, 1), (1, 2)').run();
     const addMessage = db.prepare('INSERT INTO messages (conv, sender_id, group_id, client_msg_id, text, folded, ts) VALUES (?, ?, ?, ?, ?, ?, 5)');
