@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import type { ChatClient } from '../client/client.js';
 import { openStore } from '../store/store.js';
-import { login, removeDir, seedIdentity, seedUsers, tempDir, waitFor } from '../testing/harness.js';
+import { killAfterAcks, login, removeDir, seedIdentity, seedUsers, tempDir, waitFor } from '../testing/harness.js';
 import { freePort } from '../testing/ports.js';
 import { CliProcess } from '../testing/process.js';
 
@@ -48,27 +48,15 @@ describe('kill -9 of the host in the middle of a burst', () => {
 
     const users = await Promise.all(names.map((name) => login({ address: { port } }, name)));
     clients.push(...users);
-    const acked = new Map<string, number>();
-    const failed: string[] = [];
-    let ackedAtKill = -1;
-    for (const client of users) {
-      client.on('sent', ({ clientMsgId, message }) => {
-        acked.set(clientMsgId, message.id);
-        if (ackedAtKill < 0 && acked.size >= 150) {
-          first.child.kill('SIGKILL');
-          ackedAtKill = acked.size;
-        }
-      });
-      client.on('sendFailed', ({ clientMsgId, error }) => failed.push(`${clientMsgId}: ${error.code}`));
-    }
+    const { acked, failed, ackedAtKill } = killAfterAcks(users, 150, () => first.child.kill('SIGKILL'));
     const expected = users.flatMap((client, u) => [...Array(perSender).keys()].map((i) => ({ client, id: `u${u}-m${i}` })));
     const sends = expected.map(({ client, id }) => client.send({ kind: 'room' }, `message ${id}`, id));
 
     await waitFor(() => first.exitCode !== null, 20_000, 'the host to die');
     expect(first.signal).toBe('SIGKILL');
-    expect(ackedAtKill).toBeGreaterThanOrEqual(150);
+    expect(ackedAtKill()).toBeGreaterThanOrEqual(150);
     // Killed for real mid-burst: messages were still waiting for their acknowledgement.
-    expect(ackedAtKill).toBeLessThan(senders * perSender);
+    expect(ackedAtKill()).toBeLessThan(senders * perSender);
     const ackedBeforeRestart = new Map(acked);
 
     const second = startHostProcess(['--port', String(port), '--data', dir]);

@@ -12,7 +12,7 @@ import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { ChatClient, type ClientOptions, type ServerAddress } from '../client/client.js';
 import { downloadFile, uploadFile } from '../client/transfer.js';
 import { type PostgresDatabases, postgresMissing, testPostgres, uniqueDatabaseName } from '../store/pg/testing.js';
-import { TEST_PASSWORD_COST, collectMessages, nextEvent, removeDir, tempDir, waitFor } from '../testing/harness.js';
+import { TEST_PASSWORD_COST, collectMessages, killAfterAcks, nextEvent, removeDir, tempDir, waitFor } from '../testing/harness.js';
 import { NatsServer, natsMissing } from '../testing/nats.js';
 import { CliProcess } from '../testing/process.js';
 import { type Host, startHost } from './host.js';
@@ -195,24 +195,12 @@ describe.skipIf(missing)(missing ? `${TITLE} (skipped: ${missing})` : TITLE, () 
     const users = await Promise.all(names.map((name) => connect(doomedAddress, nodes.map(address), name)));
     const watcher = await on(1, 'watcher');
 
-    const acked = new Map<string, number>();
-    const failed: string[] = [];
-    let ackedAtKill = -1;
-    for (const client of users) {
-      client.on('sent', ({ clientMsgId, message }) => {
-        acked.set(clientMsgId, message.id);
-        if (ackedAtKill < 0 && acked.size >= 60) {
-          doomed.child.kill('SIGKILL');
-          ackedAtKill = acked.size;
-        }
-      });
-      client.on('sendFailed', ({ clientMsgId, error }) => failed.push(`${clientMsgId}: ${error.code}`));
-    }
+    const { acked, failed, ackedAtKill } = killAfterAcks(users, 60, () => doomed.child.kill('SIGKILL'));
     const sends = users.flatMap((client, u) => [...Array(perSender).keys()].map((i) => client.send({ kind: 'room' }, `burst ${u}.${i}`, `burst-${u}-${i}`)));
     await waitFor(() => doomed.exitCode !== null, 20_000, 'the node to die');
     const ackedBeforeKill = new Map(acked);
     expect(doomed.signal).toBe('SIGKILL');
-    expect(ackedAtKill).toBeLessThan(senders * perSender);
+    expect(ackedAtKill()).toBeLessThan(senders * perSender);
 
     const stored = await Promise.all(sends);
     expect(failed).toEqual([]);

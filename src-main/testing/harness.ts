@@ -146,6 +146,27 @@ export function collectMessages(client: ChatClient): { texts: () => string[]; id
   return { texts: () => seen.map((m) => m.text), ids: () => seen.map((m) => m.id) };
 }
 
+/**
+ * Records the acknowledgements and failures of a burst of sends, and runs `kill` once `killAfter`
+ * of them are acknowledged (a crash in the middle of the burst); `ackedAtKill` is -1 until then.
+ */
+export function killAfterAcks(clients: ChatClient[], killAfter: number, kill: () => void): { acked: Map<string, number>; failed: string[]; ackedAtKill: () => number } {
+  const acked = new Map<string, number>();
+  const failed: string[] = [];
+  let ackedAtKill = -1;
+  for (const client of clients) {
+    client.on('sent', ({ clientMsgId, message }) => {
+      acked.set(clientMsgId, message.id);
+      if (ackedAtKill < 0 && acked.size >= killAfter) {
+        kill();
+        ackedAtKill = acked.size;
+      }
+    });
+    client.on('sendFailed', ({ clientMsgId, error }) => failed.push(`${clientMsgId}: ${error.code}`));
+  }
+  return { acked, failed, ackedAtKill: () => ackedAtKill };
+}
+
 export async function waitFor(condition: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
   const start = Date.now();
   while (!condition()) {
