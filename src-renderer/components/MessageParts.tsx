@@ -8,7 +8,7 @@ import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import { app, useApp } from '../app-context.js';
 import { errorText } from '../i18n/index.js';
 import { deleteMessage, offers, openSearchHit, toggleReaction } from '../store/sync.js';
-import { Dialog } from './Dialog.js';
+import { ConfirmDialog } from './ConfirmDialog.js';
 import { EmojiPopover } from './EmojiPopover.js';
 import { Icon } from './Icons.js';
 import { MenuButton, type MenuItem } from './MenuButton.js';
@@ -163,25 +163,18 @@ export function MessageActions({ message, own, onError }: MessageActionsProps) {
           }}
         />
       )}
-      <Dialog title={t('delete.question')} open={confirmDelete} onClose={() => setConfirmDelete(false)} role="alertdialog">
-        <p className="dialog-text">{own ? t('delete.detail') : t('delete.detailHost', { name: message.from })}</p>
-        <div className="dialog-actions">
-          <button type="button" data-autofocus onClick={() => setConfirmDelete(false)}>
-            {t('layout.cancel')}
-          </button>
-          <button
-            type="button"
-            className="danger-solid"
-            onClick={async () => {
-              setConfirmDelete(false);
-              const result = await deleteMessage(ctx, message);
-              onError(result.ok ? null : result.error);
-            }}
-          >
-            {t('delete.confirm')}
-          </button>
-        </div>
-      </Dialog>
+      <ConfirmDialog
+        open={confirmDelete}
+        question={t('delete.question')}
+        detail={own ? t('delete.detail') : t('delete.detailHost', { name: message.from })}
+        confirm={t('delete.confirm')}
+        onCancel={() => setConfirmDelete(false)}
+        onConfirm={async () => {
+          setConfirmDelete(false);
+          const result = await deleteMessage(ctx, message);
+          onError(result.ok ? null : result.error);
+        }}
+      />
     </div>
   );
 }
