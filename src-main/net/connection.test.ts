@@ -2,7 +2,7 @@ import { type AddressInfo, type Server, type Socket, connect, createServer } fro
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { waitFor } from '../testing/harness.js';
-import { Connection, LAZY_BYTES_PER_TURN, flushPendingWrites } from './connection.js';
+import { Connection, LAZY_BYTES_PER_TURN, WRITE_HIGH_WATER_BYTES, flushPendingWrites } from './connection.js';
 import { FrameDecoder, encodeFrame } from './frame.js';
 
 const options = { maxFrameBytes: 1024 * 1024, maxQueuedBytes: 8 * 1024 * 1024 };
@@ -161,5 +161,63 @@ describe('Connection heartbeat', () => {
     release();
     await waitFor(() => !connection.socket.isPaused(), 5000, 'reading again');
     expect(connection.lastReceivedAt).toBeLessThan(lastData);
+  });
+});
+
+describe('Connection reads', () => {
+  it('handles no more frames of a peer that does not read its answers until it reads, then answers every one in order', async () => {
+    const { connections, received } = await pairs(1);
+    const connection = connections[0]!;
+    const pad = 'x'.repeat(64 * 1024);
+    let handled = 0;
+    connection.onFrame((frame) => {
+      handled += 1;
+      if (frame.kind === 'frame') connection.send({ n: (frame.value as { n: number }).n, pad });
+    });
+    const peer = sockets[0]!;
+    peer.pause();
+    // Answers to all of them would be 26 MB, over the 8 MB a peer may leave unread before it is dropped.
+    const count = 400;
+    peer.write(Buffer.concat(Array.from({ length: count }, (_, n) => encodeFrame({ n }))));
+    await waitFor(() => connection.socket.writableLength > WRITE_HIGH_WATER_BYTES, 5000, 'the answers piling up unread');
+    const handledThen = handled;
+    for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(handled).toBe(handledThen);
+    expect(handled).toBeLessThan(count);
+    expect(connection.isOpen).toBe(true);
+    expect(connection.socket.isPaused()).toBe(true);
+    peer.resume();
+    await waitFor(() => received[0]!.length === count, 10_000, 'every answer');
+    expect(received[0]!.map((frame) => (frame as { n: number }).n)).toEqual(Array.from({ length: count }, (_, n) => n));
+  });
+
+  it('spreads a storm of frames from many connections over turns, answering each connection in order', async () => {
+    const { connections, received } = await pairs(100);
+    // Frames handled in each turn of the loop (a turn ends where the ticker runs).
+    const perTurn: number[] = [0];
+    let storm = true;
+    const ticker = (): void => {
+      perTurn.push(0);
+      if (storm) setImmediate(ticker);
+    };
+    setImmediate(ticker);
+    for (const connection of connections) {
+      connection.onFrame((frame) => {
+        const until = performance.now() + 1;
+        while (performance.now() < until);
+        perTurn[perTurn.length - 1]! += 1;
+        if (frame.kind === 'frame') connection.send(frame.value);
+      });
+    }
+    for (const socket of sockets.slice(0, 100)) socket.write(Buffer.concat([0, 1, 2].map((n) => encodeFrame({ n }))));
+    try {
+      await waitFor(() => received.every((frames) => frames.length === 3), 10_000, 'three answers on every connection');
+    } finally {
+      storm = false;
+    }
+    for (const frames of received) expect(frames).toEqual([{ n: 0 }, { n: 1 }, { n: 2 }]);
+    // 1 ms each: no turn ran more than the shared budget's worth (5 ms) and the frame that crossed it.
+    expect(Math.max(...perTurn)).toBeLessThanOrEqual(8);
   });
 });

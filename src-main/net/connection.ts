@@ -25,6 +25,19 @@ const PAUSE_AT = 64;
 const RESUME_AT = 16;
 /** How long one connection's queued frames may run back to back before it yields the thread. */
 const TURN_BUDGET_MS = 2;
+/**
+ * How long the handlers of all connections together may run before the connections with frames
+ * left wait for a later turn. One connection's budget does not bound a storm in which a thousand
+ * connections each handle one frame in the same turn (a thousand catch-up pages released together
+ * after a host restart held the loop for 100 to 200 ms).
+ */
+const SHARED_BUDGET_MS = 5;
+/**
+ * Bytes queued for a peer and not yet taken by its kernel above which the connection's next
+ * frame waits until the socket drains: a peer that does not read its answers does not get more
+ * of its requests handled (and their answers queued) meanwhile.
+ */
+export const WRITE_HIGH_WATER_BYTES = 256 * 1024;
 /** Time a closing peer gets to take the last frame before the socket is destroyed. */
 const CLOSE_GRACE_MS = 1000;
 
@@ -140,6 +153,30 @@ function joinShared(frames: Buffer[], joined: JoinedFrames): Buffer {
   return bytes;
 }
 
+/** Handler time spent since the last turn's reset, in ms. */
+let sharedSpentMs = 0;
+let sharedResetScheduled = false;
+/** Steps of connections that found the shared budget spent, in the order they found it. */
+const waitingForTurn: (() => void)[] = [];
+
+/** Whether a connection may handle a frame now; if not, `step` runs in a later turn, after those waiting before it. */
+function sharedBudgetLeft(step: () => void): boolean {
+  if (!sharedResetScheduled) {
+    sharedResetScheduled = true;
+    setImmediate(nextSharedTurn);
+  }
+  if (sharedSpentMs < SHARED_BUDGET_MS) return true;
+  waitingForTurn.push(step);
+  return false;
+}
+
+/** A new turn's budget, spent first on the connections that waited for it. */
+function nextSharedTurn(): void {
+  sharedResetScheduled = false;
+  sharedSpentMs = 0;
+  for (const step of waitingForTurn.splice(0)) step();
+}
+
 export class Connection {
   readonly remoteAddress: string;
   private receivedAt = Date.now();
@@ -150,6 +187,8 @@ export class Connection {
   private readonly decoder: FrameDecoder;
   private readonly queue: DecodedFrame[] = [];
   private running = false;
+  /** Frames wait until the peer takes what was written to it (see mustWait). */
+  private waitingForDrain = false;
   private closing = false;
   private closedWith: WireError | null | undefined;
   private readonly closeListeners: CloseListener[] = [];
@@ -186,10 +225,11 @@ export class Connection {
   /**
    * When the peer was last heard from; now while this side has stopped reading because its own
    * handler is behind (the peer's pings wait unread in the socket): a heartbeat check must not
-   * blame a peer for frames this side has not read yet.
+   * blame a peer for frames this side has not read yet. Not while it waits for a peer that does
+   * not read its own answers: that peer is the one behind.
    */
   get lastReceivedAt(): number {
-    return this.socket.isPaused() && !this.closing ? Date.now() : this.receivedAt;
+    return this.socket.isPaused() && !this.closing && !this.waitingForDrain ? Date.now() : this.receivedAt;
   }
 
   get isOpen(): boolean {
@@ -350,13 +390,17 @@ export class Connection {
     const step = (): void => {
       const began = performance.now();
       while (this.queue.length > 0 && !this.closing) {
+        if (this.mustWait(step)) return;
         const frame = this.queue.shift()!;
         if (this.queue.length <= RESUME_AT && this.socket.isPaused()) this.socket.resume();
+        const handled = performance.now();
         let result: void | Promise<void>;
         try {
           result = this.handler(frame);
         } catch {
           continue;
+        } finally {
+          sharedSpentMs += performance.now() - handled;
         }
         if (result instanceof Promise) {
           result.catch(() => undefined).finally(step);
@@ -373,6 +417,23 @@ export class Connection {
       if (this.socket.isPaused() && !this.closing) this.socket.resume();
     };
     step();
+  }
+
+  /**
+   * Whether the next frame waits: for a later turn when all connections' handlers have spent
+   * this turn's budget, or for the socket to drain when the peer has left too much unread (the
+   * socket stops reading meanwhile). Either way `step` runs when the wait is over.
+   */
+  private mustWait(step: () => void): boolean {
+    if (!sharedBudgetLeft(step)) return true;
+    if (this.queuedBytes <= WRITE_HIGH_WATER_BYTES) return false;
+    this.waitingForDrain = true;
+    this.socket.pause();
+    this.socket.once('drain', () => {
+      this.waitingForDrain = false;
+      step();
+    });
+    return true;
   }
 
   private finish(reason: WireError | null): void {
