@@ -15,6 +15,12 @@ export interface ConnectionOptions {
   maxQueuedBytes: number;
   /** How long a frame sent lazily may wait for company; LAZY_FLUSH_MS when not given. */
   lazyFlushMs?: number;
+  /**
+   * Whether this connection's handlers share one budget per turn with every other connection
+   * that does (SHARED_BUDGET_MS): a server's many peers. Not a client's one link, whose
+   * handling would only be slowed by what other links in the same process do.
+   */
+  sharedTurn?: boolean;
 }
 
 export type FrameHandler = (frame: DecodedFrame) => void | Promise<void>;
@@ -51,16 +57,29 @@ const withPendingWrites = new Set<Connection>();
 let flushScheduled = false;
 
 /**
- * Writes now what every connection was sent in this turn, instead of at the end of it. For a
- * callback that itself runs at the end of a turn (the group commit, in setImmediate): the
- * scheduled flush would run only in the next loop iteration, after another whole round of
- * reading and handling requests.
+ * What one turn may spend handing frames to sockets before the connections left wait for the
+ * next: TLS encrypts each peer's copy, and a commit's pushes to a thousand peers took 50 to 230 ms
+ * in one turn. Those left keep their place, and their frames, ahead of anyone written later.
+ */
+const WRITE_TURN_MS = 8;
+
+/**
+ * Writes now what every connection was sent in this turn, instead of at the end of it, for a
+ * turn's budget; the rest in the next turns. For a callback that itself runs at the end of a turn
+ * (the group commit, in setImmediate): the scheduled flush would run only in the next loop
+ * iteration, after another whole round of reading and handling requests.
  */
 export function flushPendingWrites(): void {
   flushScheduled = false;
-  const connections = [...withPendingWrites];
-  withPendingWrites.clear();
-  for (const connection of connections) connection.flush();
+  const began = performance.now();
+  for (const connection of withPendingWrites) {
+    connection.flush();
+    if (performance.now() - began >= WRITE_TURN_MS) break;
+  }
+  if (withPendingWrites.size > 0 && !flushScheduled) {
+    flushScheduled = true;
+    setImmediate(flushPendingWrites);
+  }
 }
 
 /**
@@ -153,28 +172,50 @@ function joinShared(frames: Buffer[], joined: JoinedFrames): Buffer {
   return bytes;
 }
 
-/** Handler time spent since the last turn's reset, in ms. */
-let sharedSpentMs = 0;
+/**
+ * When this turn's shared budget began to be spent, or null. Wall time, not the handlers' own:
+ * most of a request's work runs in microtasks after its handler has returned a promise (a
+ * login waiting for its account's queue, a store call behind a transaction), and those run
+ * between one connection's data and the next, so the clock sees them.
+ */
+let sharedSince: number | null = null;
 let sharedResetScheduled = false;
 /** Steps of connections that found the shared budget spent, in the order they found it. */
-const waitingForTurn: (() => void)[] = [];
+const waitingForTurn: Step[] = [];
+/** Runs a connection's queued frames; `admitted` when the shared budget was checked for it already. */
+type Step = (admitted?: boolean) => void;
 
-/** Whether a connection may handle a frame now; if not, `step` runs in a later turn, after those waiting before it. */
-function sharedBudgetLeft(step: () => void): boolean {
+/** Whether a connection may handle a frame in this turn. */
+function sharedBudgetLeft(): boolean {
   if (!sharedResetScheduled) {
     sharedResetScheduled = true;
     setImmediate(nextSharedTurn);
   }
-  if (sharedSpentMs < SHARED_BUDGET_MS) return true;
-  waitingForTurn.push(step);
-  return false;
+  const now = performance.now();
+  sharedSince ??= now;
+  return now - sharedSince < SHARED_BUDGET_MS;
 }
 
 /** A new turn's budget, spent first on the connections that waited for it. */
 function nextSharedTurn(): void {
   sharedResetScheduled = false;
-  sharedSpentMs = 0;
-  for (const step of waitingForTurn.splice(0)) step();
+  sharedSince = null;
+  releaseWaiting();
+}
+
+/**
+ * Lets the connections that waited run, one at a time: each next one only after the microtasks
+ * the previous one queued so far, so the clock includes them; the rest wait for the next turn.
+ */
+function releaseWaiting(): void {
+  if (waitingForTurn.length === 0) {
+    // Nothing left behind: the next turn's budget starts with its first frame, not now.
+    sharedSince = null;
+    return;
+  }
+  if (!sharedBudgetLeft()) return;
+  waitingForTurn.shift()!(true);
+  queueMicrotask(releaseWaiting);
 }
 
 export class Connection {
@@ -387,29 +428,27 @@ export class Connection {
   private pump(): void {
     if (this.running) return;
     this.running = true;
-    const step = (): void => {
+    const step: Step = (admitted = false): void => {
       const began = performance.now();
       while (this.queue.length > 0 && !this.closing) {
-        if (this.mustWait(step)) return;
+        if (this.mustWait(step, admitted)) return;
+        admitted = false;
         const frame = this.queue.shift()!;
         if (this.queue.length <= RESUME_AT && this.socket.isPaused()) this.socket.resume();
-        const handled = performance.now();
         let result: void | Promise<void>;
         try {
           result = this.handler(frame);
         } catch {
           continue;
-        } finally {
-          sharedSpentMs += performance.now() - handled;
         }
         if (result instanceof Promise) {
-          result.catch(() => undefined).finally(step);
+          result.catch(() => undefined).finally(() => step());
           return;
         }
         // One connection's queued frames must not hold the thread: once they have taken
         // TURN_BUDGET_MS, every other peer's frames (and the server's timers) get a turn.
         if (this.queue.length > 0 && performance.now() - began >= TURN_BUDGET_MS) {
-          setImmediate(step);
+          setImmediate(() => step());
           return;
         }
       }
@@ -424,9 +463,14 @@ export class Connection {
    * this turn's budget, or for the socket to drain when the peer has left too much unread (the
    * socket stops reading meanwhile). Either way `step` runs when the wait is over.
    */
-  private mustWait(step: () => void): boolean {
-    if (!sharedBudgetLeft(step)) return true;
-    if (this.queuedBytes <= WRITE_HIGH_WATER_BYTES) return false;
+  private mustWait(step: Step, admitted: boolean): boolean {
+    if (this.options.sharedTurn && !admitted && !sharedBudgetLeft()) {
+      waitingForTurn.push(step);
+      return true;
+    }
+    // Only bytes handed to the socket: 'drain' comes once they are taken. Frames still waiting
+    // for this turn's (or a lazy) flush would not bring it.
+    if (this.socket.writableLength <= WRITE_HIGH_WATER_BYTES || !this.socket.writableNeedDrain) return false;
     this.waitingForDrain = true;
     this.socket.pause();
     this.socket.once('drain', () => {
