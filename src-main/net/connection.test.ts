@@ -203,9 +203,12 @@ describe('Connection reads', () => {
     peer.write(Buffer.concat(Array.from({ length: count }, (_, n) => encodeFrame({ n }))));
     await waitFor(() => connection.socket.writableLength > WRITE_HIGH_WATER_BYTES, 5000, 'the answers piling up unread');
     const handledThen = handled;
+    const stoppedAt = Date.now();
     for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(handled).toBe(handledThen);
+    // The peer is the one behind: the pings it may send meanwhile are not read, and its silence counts.
+    expect(connection.lastReceivedAt).toBeLessThanOrEqual(stoppedAt);
     expect(handled).toBeLessThan(count);
     expect(connection.isOpen).toBe(true);
     expect(connection.socket.isPaused()).toBe(true);
