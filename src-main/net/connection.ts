@@ -39,6 +39,11 @@ const TURN_BUDGET_MS = 2;
  */
 const SHARED_BUDGET_MS = 5;
 /**
+ * Frames handled in a turn before the shared budget's clock counts: the light traffic of a room
+ * (a few frames a turn) never waits for a later turn because the process lost its core mid-turn.
+ */
+export const SHARED_FREE_FRAMES = 16;
+/**
  * Bytes queued for a peer and not yet taken by its kernel above which the connection's next
  * frame waits until the socket drains: a peer that does not read its answers does not get more
  * of its requests handled (and their answers queued) meanwhile.
@@ -62,6 +67,8 @@ let flushScheduled = false;
  * in one turn. Those left keep their place, and their frames, ahead of anyone written later.
  */
 const WRITE_TURN_MS = 8;
+/** Connections written before that clock counts: a room's ordinary fan-out (tens of peers) is never split. */
+export const WRITE_FREE_CONNECTIONS = 64;
 
 /**
  * Writes now what every connection was sent in this turn, instead of at the end of it, for a
@@ -72,9 +79,10 @@ const WRITE_TURN_MS = 8;
 export function flushPendingWrites(): void {
   flushScheduled = false;
   const began = performance.now();
+  let written = 0;
   for (const connection of withPendingWrites) {
     connection.flush();
-    if (performance.now() - began >= WRITE_TURN_MS) break;
+    if (++written >= WRITE_FREE_CONNECTIONS && performance.now() - began >= WRITE_TURN_MS) break;
   }
   if (withPendingWrites.size > 0 && !flushScheduled) {
     flushScheduled = true;
@@ -179,6 +187,8 @@ function joinShared(frames: Buffer[], joined: JoinedFrames): Buffer {
  * between one connection's data and the next, so the clock sees them.
  */
 let sharedSince: number | null = null;
+/** Frames let through since sharedSince. */
+let sharedFrames = 0;
 let sharedResetScheduled = false;
 /** Steps of connections that found the shared budget spent, in the order they found it. */
 const waitingForTurn: Step[] = [];
@@ -192,8 +202,12 @@ function sharedBudgetLeft(): boolean {
     setImmediate(nextSharedTurn);
   }
   const now = performance.now();
-  sharedSince ??= now;
-  return now - sharedSince < SHARED_BUDGET_MS;
+  if (sharedSince === null) {
+    sharedSince = now;
+    sharedFrames = 0;
+  }
+  sharedFrames += 1;
+  return sharedFrames <= SHARED_FREE_FRAMES || now - sharedSince < SHARED_BUDGET_MS;
 }
 
 /** A new turn's budget, spent first on the connections that waited for it. */
