@@ -44,6 +44,9 @@ export interface CaughtUp {
   ways: WayBack[];
   /** The longest this worker's event loop stood still since the restart. */
   loopMaxMs: number;
+  /** `presence` pushes its clients read since the restart, and the user states they listed. */
+  presenceFrames: number;
+  presenceStates: number;
 }
 
 /** The bench's commands, each answered once: `{ id, result }` or `{ id, error }`. */
@@ -126,6 +129,14 @@ function run(data: ClientsData): void {
       received[index]!.set(key, (received[index]!.get(key) ?? 0) + 1);
     });
   });
+  let presenceFrames = 0;
+  let presenceStates = 0;
+  for (const client of clients) {
+    client.on('presence', (push) => {
+      presenceFrames += 1;
+      presenceStates += push.users.length;
+    });
+  }
   let restartedAt = NaN;
   let listenedAt = Infinity;
   const ways = clients.map((client) => traceWayBack(client, () => now() - restartedAt, () => now() >= listenedAt));
@@ -168,6 +179,8 @@ function run(data: ClientsData): void {
     },
     restarting: (at: number) => {
       restartedAt = at;
+      presenceFrames = 0;
+      presenceStates = 0;
       // How late this thread's timers ran (a client's back-off among them): its loop is busy with its other clients.
       loop.enable();
     },
@@ -193,7 +206,7 @@ function run(data: ClientsData): void {
         for (const key of keys) if (!counts.has(key)) lost += 1;
         for (const count of counts.values()) if (count > 1) duplicated += count - 1;
       }
-      return { at, lost, duplicated, ways, loopMaxMs: loop.max / 1e6 };
+      return { at, lost, duplicated, ways, loopMaxMs: loop.max / 1e6, presenceFrames, presenceStates };
     },
     close: () => {
       clearInterval(sendLoop);

@@ -166,6 +166,9 @@ export async function reconnect(options: ReconnectOptions): Promise<Result> {
       bench_loop_max_ms: round(Math.max(benchLoop.max / 1e6, ...caughtUp.map((group) => group.loopMaxMs)), 0),
       lost: caughtUp.reduce((sum, group) => sum + group.lost, 0),
       duplicated: caughtUp.reduce((sum, group) => sum + group.duplicated, 0),
+      // What the clients read of presence from the restart on: pushes, and the states they listed.
+      presence_frames: caughtUp.reduce((sum, group) => sum + group.presenceFrames, 0),
+      presence_states: caughtUp.reduce((sum, group) => sum + group.presenceStates, 0),
       ...phases(ways, listenedAt - restartedAt),
     };
   } finally {

@@ -60,7 +60,7 @@ describe('the browser bridge', () => {
     shell.current.handlers.open();
     const seen: AppEvent[] = [];
     const stop = api.onEvent((event) => seen.push(event));
-    const event: AppEvent = { type: 'presence', user: 'bob', online: true, ts: 1 };
+    const event: AppEvent = { type: 'presence', users: [{ user: 'bob', online: true, ts: 1 }] };
     shell.current.handlers.message(JSON.stringify({ event }));
     stop();
     shell.current.handlers.message(JSON.stringify({ event }));

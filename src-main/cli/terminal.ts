@@ -120,9 +120,9 @@ export class TerminalSession {
       const line = formatEvent(event, this.me, (message) => this.where(message));
       if (line !== null) this.print(line);
     });
-    client.on('presence', (p) => {
-      if (nameKey(p.user) !== nameKey(this.me)) {
-        this.print(`*** ${p.user} ${p.online ? 'joined' : 'left'} at ${formatTime(p.ts)}`);
+    client.on('presence', ({ users }) => {
+      for (const { user, online, ts } of users) {
+        if (nameKey(user) !== nameKey(this.me)) this.print(`*** ${user} ${online ? 'joined' : 'left'} at ${formatTime(ts)}`);
       }
     });
     client.on('chatRequest', (r) => {

@@ -72,7 +72,7 @@ describe('ChatClient and frames that break the protocol', () => {
     vi.spyOn(console, 'error').mockImplementation(() => undefined);
     const port = await scriptedServer(
       () => ({}),
-      (connection) => connection.send({ type: 'presence', user: 'bob', online: true, ts: 'now' }),
+      (connection) => connection.send({ type: 'presence', users: [{ user: 'bob', online: true, ts: 'now' }] }),
     );
     const client = new ChatClient({ host: '127.0.0.1', port, name: 'alice', password: 'pw', tls: false, reconnect: false });
     clients.push(client);
@@ -81,7 +81,7 @@ describe('ChatClient and frames that break the protocol', () => {
     const offline = new Promise<WireError | null>((resolve) => client.once('offline', resolve));
     await client.connect();
 
-    expect(await offline).toMatchObject({ code: ErrorCode.BAD_FRAME, message: expect.stringMatching(/a presence push: ts: /) });
+    expect(await offline).toMatchObject({ code: ErrorCode.BAD_FRAME, message: expect.stringMatching(/a presence push: users\.0\.ts: /) });
     expect(presence).not.toHaveBeenCalled();
   });
 
@@ -90,7 +90,7 @@ describe('ChatClient and frames that break the protocol', () => {
       () => ({ contacts: [] }),
       (connection) => {
         connection.send({ type: 'sticker', user: 'bob' });
-        connection.send({ type: 'presence', user: 'bob', online: true, ts: 5, device: 'phone' });
+        connection.send({ type: 'presence', users: [{ user: 'bob', online: true, ts: 5, device: 'phone' }], more: 1 });
       },
     );
     const client = new ChatClient({ host: '127.0.0.1', port, name: 'alice', password: 'pw', tls: false, reconnect: false });
@@ -98,7 +98,7 @@ describe('ChatClient and frames that break the protocol', () => {
     const presence = new Promise((resolve) => client.once('presence', resolve));
     await client.connect();
 
-    expect(await presence).toEqual({ type: 'presence', user: 'bob', online: true, ts: 5 });
+    expect(await presence).toEqual({ type: 'presence', users: [{ user: 'bob', online: true, ts: 5 }] });
     await expect(client.request('contacts')).resolves.toEqual({ contacts: [] });
     expect(client.state).toBe('online');
   });

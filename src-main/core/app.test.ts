@@ -102,7 +102,7 @@ describe('AppCore', () => {
     expect(joined).toMatchObject({ status: 'online', me: 'bob', roomName: 'Lab', server: { host: '127.0.0.1', port: hosting.port } });
     expect(joined.hosting).toBeNull();
 
-    await aliceEvents.next((e): e is Extract<AppEvent, { type: 'presence' }> => e.type === 'presence' && e.user === 'bob' && e.online);
+    await aliceEvents.next((e): e is Extract<AppEvent, { type: 'presence' }> => e.type === 'presence' && e.users.some((p) => p.user === 'bob' && p.online));
     const hostUsers = await aliceEvents.next(
       (e): e is Extract<AppEvent, { type: 'hostUsers' }> => e.type === 'hostUsers' && e.users.some((u) => u.name === 'bob'),
     );

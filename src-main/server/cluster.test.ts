@@ -10,7 +10,7 @@ import { type TlsIdentity, loadOrCreateIdentity } from '../net/tls.js';
 import { openAsyncStore } from '../store/async-store.js';
 import type { AsyncStore } from '../store/types.js';
 import type { ChatClient } from '../client/client.js';
-import { RawPeer, TEST_PASSWORD_COST, collectMessages, login, removeDir, tempDir, waitFor } from '../testing/harness.js';
+import { RawPeer, TEST_PASSWORD_COST, announces, collectMessages, login, presenceIn, removeDir, tempDir, waitFor } from '../testing/harness.js';
 import { NatsServer, natsMissing } from '../testing/nats.js';
 import { NatsBus } from './bus-nats.js';
 import { NODE_SILENT_HEARTBEATS } from './bus.js';
@@ -112,7 +112,7 @@ describe.skipIf(natsMissing)(natsMissing ? `${TITLE} (skipped: ${natsMissing})` 
   const messages = (peer: RawPeer): MessageFrame[] => peer.frames.filter((frame): frame is MessageFrame => frame.type === 'message');
   const texts = (peer: RawPeer): string[] => messages(peer).map((frame) => frame.message.text);
   const presence = (peer: RawPeer, name: string): boolean[] =>
-    peer.frames.flatMap((frame) => (frame.type === 'presence' && frame.user === name ? [frame.online] : []));
+    presenceIn(peer.frames, name).map((state) => state.online);
   const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   /** The message ids a session was given, pushed or in the answers to its sends, in the order they arrived. */
   const idsSeen = (peer: RawPeer): number[] =>
@@ -288,7 +288,7 @@ describe.skipIf(natsMissing)(natsMissing ? `${TITLE} (skipped: ${natsMissing})` 
     const [a, b, c] = await cluster(3);
     const alice = await user(a!, 'alice');
     const carol = await user(c!, 'carol');
-    await alice.waitFrame((frame) => frame.type === 'presence' && frame.user === 'carol' && frame.online);
+    await alice.waitFrame(announces('carol', true));
     const carolOnB = await user(b!, 'carol');
     const users = (await alice.request('users')) as unknown as { result: { users: { name: string; online: boolean }[] } };
     expect(users.result.users.find((entry) => entry.name === 'carol')?.online).toBe(true);
@@ -299,7 +299,7 @@ describe.skipIf(natsMissing)(natsMissing ? `${TITLE} (skipped: ${natsMissing})` 
     expect(presence(alice, 'carol')).toEqual([true]);
 
     await b!.stop();
-    await alice.waitFrame((frame) => frame.type === 'presence' && frame.user === 'carol' && !frame.online);
+    await alice.waitFrame(announces('carol', false));
     expect(presence(alice, 'carol')).toEqual([true, false]);
     expect(carolOnB.closed || (await carolOnB.waitClosed().then(() => true))).toBe(true);
   });
@@ -343,12 +343,12 @@ describe.skipIf(natsMissing)(natsMissing ? `${TITLE} (skipped: ${natsMissing})` 
     const alice = await user(a!, 'alice');
     const aliceFriend = await user(a!, 'dave');
     const bob = await user(b!, 'bob');
-    await alice.waitFrame((frame) => frame.type === 'presence' && frame.user === 'bob' && frame.online);
+    await alice.waitFrame(announces('bob', true));
 
     await nats.stop();
     await waitFor(() => a!.logs.some((entry) => entry.event === 'bus disconnected' && entry.level === 'error'), 5000, 'the loss logged');
     // Unheard for NODE_SILENT_HEARTBEATS heartbeats, the other node counts as gone: bob is offline to alice.
-    await alice.waitFrame((frame) => frame.type === 'presence' && frame.user === 'bob' && !frame.online, (NODE_SILENT_HEARTBEATS + 10) * HEARTBEAT_MS);
+    await alice.waitFrame(announces('bob', false), (NODE_SILENT_HEARTBEATS + 10) * HEARTBEAT_MS);
     expect(await alice.request('send', { clientMsgId: 'alone', to: { kind: 'room' }, text: 'still here' })).toMatchObject({ ok: true });
     await aliceFriend.waitFrame((frame) => frame.type === 'message' && frame.message.text === 'still here');
     // Bob's node never heard of alice's message; its next id shows the gap, and it reads the message from the database.

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { LIMITS } from '../../src-shared/protocol/limits.js';
-import { nextEvent } from '../testing/harness.js';
+import { announces, nextEvent, presenceIn } from '../testing/harness.js';
 import { useRoom } from '../testing/room.js';
 
 const room = useRoom({ start: { rateLimits: { framesPerSecond: Infinity, bytesPerSecond: Infinity } } });
@@ -85,8 +85,8 @@ describe('login (§7.2, §8.2)', () => {
     await alice.login('alice');
     await room.user('bob');
     // Presence is gathered (§8.2): bob's arrives after anything alice's own login would have caused.
-    await alice.waitFrame((f) => f.type === 'presence' && f.user === 'bob');
-    expect(alice.frames.filter((f) => f.type === 'presence').map((f) => 'user' in f && f.user)).toEqual(['bob']);
+    await alice.waitFrame(announces('bob'));
+    expect(presenceIn(alice.frames).map((state) => state.user)).toEqual(['bob']);
   });
 
   it('does not check the attempt after the free failures: even the right password waits', async () => {

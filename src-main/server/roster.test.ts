@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
-import type { ServerFrame } from '../../src-shared/protocol/pushes.js';
-import { RawPeer, TEST_PRESENCE_WINDOW_MS, waitFor } from '../testing/harness.js';
+import type { PresenceState, ServerFrame } from '../../src-shared/protocol/pushes.js';
+import { RawPeer, TEST_PRESENCE_WINDOW_MS, announces, presenceIn, waitFor } from '../testing/harness.js';
 import { useRoom } from '../testing/room.js';
 import { PRESENCE_WINDOW_MS } from './roster.js';
 
@@ -12,8 +12,8 @@ const room = useRoom();
 const WINDOW_MS = TEST_PRESENCE_WINDOW_MS;
 
 type Presence = Extract<ServerFrame, { type: 'presence' }>;
-const presenceOf = (peer: RawPeer, user: string): Presence[] =>
-  peer.frames.filter((frame): frame is Presence => frame.type === 'presence' && frame.user === user);
+const presenceOf = (peer: RawPeer, user: string): PresenceState[] => presenceIn(peer.frames, user);
+const presenceFrames = (peer: RawPeer): Presence[] => peer.frames.filter((frame): frame is Presence => frame.type === 'presence');
 
 /** Logs in with the token on a fresh connection, then drops it; resolves with the login response. */
 async function cycle(token: string, name = 'mallory'): Promise<ServerFrame> {
@@ -60,9 +60,9 @@ describe('presence', () => {
     await alice.login('alice');
     const bob = await room.raw();
     await bob.login('bob');
-    await alice.waitFrame((f) => f.type === 'presence' && f.user === 'bob' && f.online);
+    await alice.waitFrame(announces('bob', true));
     bob.destroy();
-    await alice.waitFrame((f) => f.type === 'presence' && f.user === 'bob' && !f.online);
+    await alice.waitFrame(announces('bob', false));
     const again = await room.raw();
     await again.login('bob');
     await waitForCount(alice, 'bob', 3);
@@ -93,12 +93,12 @@ describe('presence', () => {
     const alice = await room.raw();
     await alice.login('alice');
     const bob = await room.user('bob');
-    await alice.waitFrame((f) => f.type === 'presence' && f.user === 'bob' && f.online);
+    await alice.waitFrame(announces('bob', true));
     // Announced after bob: her leaving, like bob's return, waits for the end of a window since then,
     // and the server goes through the users it holds back in the order they changed.
     const dave = await room.raw();
     await dave.login('dave');
-    await alice.waitFrame((f) => f.type === 'presence' && f.user === 'dave' && f.online);
+    await alice.waitFrame(announces('dave', true));
     const token = bob.sessionToken!;
     room.closeClients();
     await waitFor(() => !room.host.server.admin.connections().some((c) => c.name === 'bob'), 5000, 'the server to see bob gone');
@@ -107,7 +107,7 @@ describe('presence', () => {
     expect(await back.request('login', { name: 'bob', token })).toMatchObject({ ok: true });
     dave.destroy();
     // So once alice hears that dave left, bob's window has ended too: anything about him would have come first.
-    await alice.waitFrame((f) => f.type === 'presence' && f.user === 'dave' && !f.online, 3 * PRESENCE_WINDOW_MS + 5000);
+    await alice.waitFrame(announces('dave', false), 3 * PRESENCE_WINDOW_MS + 5000);
     expect(presenceOf(alice, 'bob').map((p) => p.online)).toEqual([true]);
   });
 });
@@ -167,17 +167,89 @@ describe('presence after a restart', () => {
     // Sent together, the logins end in the same turn: their presence leaves as one shared batch.
     const logins = await Promise.all(peers.map((peer, index) => peer.request('login', { name: names[index], token: tokens[index] })));
     for (const login of logins) expect(login).toMatchObject({ ok: true });
-    for (const name of names) await alice.waitFrame((frame) => frame.type === 'presence' && frame.user === name);
+    for (const name of names) await alice.waitFrame(announces(name));
     // The last of them writes to the room: every presence announced before reaches each peer ahead of it.
     expect(await peers.at(-1)!.request('send', { to: { kind: 'room' }, text: 'back', clientMsgId: 'c1' })).toMatchObject({ ok: true });
     for (const peer of [alice, ...peers.slice(0, -1)]) await peer.waitFrame((frame) => frame.type === 'message');
 
     for (const name of names) expect(presenceOf(alice, name).map((p) => p.online)).toEqual([true]);
     peers.forEach((peer, index) => {
-      const heard = peer.frames.filter((frame): frame is Presence => frame.type === 'presence').map((p) => p.user);
+      const heard = presenceIn(peer.frames).map((p) => p.user);
       expect(heard).not.toContain(names[index]);
       expect(new Set(heard).size).toBe(heard.length);
     });
+  });
+});
+
+describe('presence as one frame (protocol 1.2)', () => {
+  /** Registers the users, then restarts the host so that none of them is online or pending; returns their tokens. */
+  async function registered(names: string[]): Promise<string[]> {
+    const tokens: string[] = [];
+    for (const name of names) {
+      const peer = await room.raw();
+      const login = await peer.login(name);
+      tokens.push((login as { result: { token: string } }).result.token);
+    }
+    await room.restart({ presenceWindowMs: PRESENCE_WINDOW_MS });
+    return tokens;
+  }
+
+  /** Logs the users in on fresh connections, all the logins written at once. */
+  async function logInTogether(names: string[], tokens: string[]): Promise<RawPeer[]> {
+    const peers = await Promise.all(names.map(() => room.raw()));
+    await Promise.all(peers.map((peer) => peer.hello()));
+    const logins = await Promise.all(peers.map((peer, index) => peer.request('login', { name: names[index], token: tokens[index] })));
+    for (const login of logins) expect(login).toMatchObject({ ok: true });
+    return peers;
+  }
+
+  it('tells a peer of many logins within the window in one frame listing them all, and each of them of those after it', async () => {
+    await room.start({ presenceWindowMs: PRESENCE_WINDOW_MS });
+    const names = Array.from({ length: 8 }, (_, index) => `user${index}`);
+    const tokens = await registered(names);
+    const alice = await room.raw();
+    await alice.login('alice');
+    const peers = await logInTogether(names, tokens);
+    for (const name of names) await alice.waitFrame(announces(name, true));
+    expect(presenceFrames(alice)).toHaveLength(1);
+    const order = presenceIn(alice.frames).map((state) => state.user);
+    expect([...order].sort()).toEqual(names);
+    // The others are in the same frame, without the peer itself and those announced before its login (its login tells it).
+    for (const [index, peer] of peers.entries()) {
+      const after = order.slice(order.indexOf(names[index]!) + 1);
+      // A reply goes out after what was handed to the connection before it: the presence, if any.
+      await peer.request('users');
+      expect(presenceFrames(peer)).toHaveLength(after.length > 0 ? 1 : 0);
+      expect(presenceIn(peer.frames).map((state) => state.user)).toEqual(after);
+    }
+  });
+
+  it('writes what it gathered before a message of someone it lists, in the same order for everyone', async () => {
+    await room.start({ presenceWindowMs: PRESENCE_WINDOW_MS });
+    const names = ['bob', 'carol', 'dave'];
+    const tokens = await registered(names);
+    const alice = await room.raw();
+    await alice.login('alice');
+    const [bob] = await logInTogether(names, tokens);
+    // Well within the window: what was gathered goes out now, ahead of the message.
+    expect(await bob!.request('send', { to: { kind: 'room' }, text: 'back', clientMsgId: 'c1' })).toMatchObject({ ok: true });
+    await alice.waitFrame((frame) => frame.type === 'message');
+    expect(alice.frames.filter((f) => f.type === 'presence' || f.type === 'message').map((f) => f.type)).toEqual(['presence', 'message']);
+    expect(presenceIn(alice.frames).map((state) => state.user).sort()).toEqual(names);
+  });
+
+  it('gives a client that said 1.1 in hello one frame per user, as 1.1 does', async () => {
+    await room.start({ presenceWindowMs: PRESENCE_WINDOW_MS });
+    const names = ['bob', 'carol'];
+    const tokens = await registered(names);
+    const old = await room.raw();
+    expect(await old.request('hello', { protocol: '1.1' })).toMatchObject({ ok: true, result: { protocol: '1.2' } });
+    expect(await old.request('login', { name: 'alice', password: 'alice-secret' })).toMatchObject({ ok: true });
+    await logInTogether(names, tokens);
+    await waitFor(() => old.frames.filter((frame) => frame.type === 'presence').length === 2, 5000, 'two presence frames');
+    const heard = old.frames.filter((frame) => frame.type === 'presence') as unknown as Record<string, unknown>[];
+    for (const frame of heard) expect(Object.keys(frame)).toEqual(['type', 'user', 'online', 'ts']);
+    expect(heard.map((frame) => frame['user']).sort()).toEqual(names);
   });
 });
 

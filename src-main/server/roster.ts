@@ -6,8 +6,9 @@
  * hears to its own sessions.
  */
 import { ErrorCode, type WireError } from '../../src-shared/protocol/errors.js';
-import { type PushFrame } from '../../src-shared/protocol/pushes.js';
-import { encodeFrame } from '../net/frame.js';
+import { PRESENCE_LIST_MINOR } from '../../src-shared/protocol/limits.js';
+import { type PresenceState, type PushFrame } from '../../src-shared/protocol/pushes.js';
+import { HEADER_BYTES, encodeFrame } from '../net/frame.js';
 import type { AsyncStore, LastSeen, UserRow } from '../store/types.js';
 import { type RoomAccess, addressHost } from './access.js';
 import { type Bus, type BusMessage, type EndTarget, LoneBus, NODE_SILENT_HEARTBEATS } from './bus.js';
@@ -63,9 +64,12 @@ export class Roster {
   /** Users whose presence changed and is not announced yet: their name and when it last changed. */
   private readonly presenceChanged = new Map<number, { name: string; ts: number }>();
   private presenceTimer: NodeJS.Timeout | null = null;
-  /** Presence frames announced this turn, not yet handed to the sessions (see flushPresence). */
-  private presenceBatch: { userId: number; bytes: Buffer }[] = [];
-  private presenceFlushScheduled = false;
+  /** Presence announced and not yet handed to the sessions: one frame for all of it (see flushPresence). */
+  private presenceBatch: Announced[] = [];
+  private presenceFlushTimer: NodeJS.Timeout | null = null;
+  /** Announcements made so far; each session's count at its login (it hears only of later ones). */
+  private announcements = 0;
+  private readonly announcementsAtLogin = new WeakMap<Session, number>();
   private readonly bus: Bus;
   /** The other nodes heard from, by node id. */
   private readonly others = new Map<string, OtherNode>();
@@ -121,6 +125,7 @@ export class Roster {
       this.publish(() => ({ kind: 'presence', userId: user.id, name: user.name, online: true, ts: now }));
     }
     sessions.add(session);
+    this.announcementsAtLogin.set(session, this.announcements);
     if (!wasOnline) this.notePresence(user.id, user.name, now);
     await this.saveLastSeen({ userId: user.id, ts: now, deliveredUpTo: 0 });
   }
@@ -218,31 +223,39 @@ export class Roster {
     if (online) this.announcedOnline.add(userId);
     else this.announcedOnline.delete(userId);
     this.lastAnnounced.set(userId, Date.now());
-    this.presenceBatch.push({ userId, bytes: encodeFrame({ type: 'presence', user: name, online, ts }) });
-    if (this.presenceFlushScheduled) return;
-    this.presenceFlushScheduled = true;
-    setImmediate(() => {
-      this.presenceFlushScheduled = false;
-      this.flushPresence();
-    });
+    this.presenceBatch.push({ userId, number: ++this.announcements, state: { user: name, online, ts } });
+    this.presenceFlushTimer ??= setTimeout(() => this.flushPresence(), this.windowMs).unref();
   }
 
   /**
-   * Hands the presence frames announced since the last call to every session of this node as one
-   * shared Buffer, lazily (see writeToAll): when a restarted host gets everyone back at once, the
-   * logins of a turn cost each peer one write, not one per login. A session never hears of its own
-   * user: it gets the parts around that user's frames. Every other write comes after (writeToAll,
-   * writeTo), so a user is announced before anything they write.
+   * Hands what was announced since the last call to every session of this node as one `presence`
+   * frame, encoded once and shared (lazily, see Connection.sendEncoded): a window's logins cost each
+   * peer one frame, however many came back at once. It runs a window after the first announcement,
+   * or before any other write (writeToAll, writeTo), so a user is announced before anything they
+   * write. A session hears neither of its own user nor of what was announced before its login (its
+   * login tells it): it gets slices of the same bytes without those entries.
    */
   private flushPresence(): void {
+    if (this.presenceFlushTimer) clearTimeout(this.presenceFlushTimer);
+    this.presenceFlushTimer = null;
     const batch = this.presenceBatch;
     if (batch.length === 0) return;
     this.presenceBatch = [];
-    const joined = batch.length === 1 ? batch[0]!.bytes : Buffer.concat(batch.map((entry) => entry.bytes));
-    const announced = new Set(batch.map((entry) => entry.userId));
+    const list = new PresenceList(batch);
+    let oneByOne: Buffer[] | null = null;
     for (const [userId, sessions] of this.online) {
-      const parts = announced.has(userId) ? partsWithout(batch, joined, userId) : [joined];
-      for (const session of sessions) for (const part of parts) session.connection.sendEncoded(part, true);
+      for (const session of sessions) {
+        const first = (this.announcementsAtLogin.get(session) ?? 0) + 1 - batch[0]!.number;
+        if (session.protocolMinor >= PRESENCE_LIST_MINOR) {
+          for (const part of list.parts(userId, first)) session.connection.sendEncoded(part, true);
+          continue;
+        }
+        // A 1.0 or 1.1 client: one frame per user, as those versions say.
+        oneByOne ??= batch.map(({ state }) => encodeFrame({ type: 'presence', ...state }));
+        for (let index = Math.max(first, 0); index < batch.length; index++) {
+          if (batch[index]!.userId !== userId) session.connection.sendEncoded(oneByOne[index]!, true);
+        }
+      }
     }
   }
 
@@ -432,6 +445,7 @@ export class Roster {
     await Promise.all(this.leaving);
     if (this.heartbeat) clearInterval(this.heartbeat);
     if (this.gapTimer) clearTimeout(this.gapTimer);
+    if (this.presenceFlushTimer) clearTimeout(this.presenceFlushTimer);
     this.closed = true;
     this.heartbeat = null;
     this.publish(() => ({ kind: 'gone' }));
@@ -555,18 +569,72 @@ export class Roster {
   }
 }
 
-/** The parts of `joined` (the batch's frames one after another) that are not frames of `userId`. */
-function partsWithout(batch: readonly { userId: number; bytes: Buffer }[], joined: Buffer, userId: number): Buffer[] {
-  const parts: Buffer[] = [];
-  let offset = 0;
-  let start = 0;
-  for (const { userId: about, bytes } of batch) {
-    if (about === userId) {
-      if (offset > start) parts.push(joined.subarray(start, offset));
-      start = offset + bytes.length;
+/** A user's announced state, and whose it is. */
+interface Announced {
+  userId: number;
+  /** Its place among all announcements (Roster.announcements). */
+  number: number;
+  state: PresenceState;
+}
+
+const LIST_START = Buffer.from('{"type":"presence","users":[');
+const LIST_END = Buffer.from(']}');
+const COMMA = Buffer.from(',');
+
+/**
+ * One `presence` frame listing a batch of announcements, encoded once. Where each entry lies in it is
+ * kept, so the frame without one user's entries is a few slices of the same bytes behind a header of
+ * its own, not a copy.
+ */
+class PresenceList {
+  private readonly frame: Buffer;
+  /** Each entry's first byte in `frame`, and one past its last. */
+  private readonly bounds: [number, number][] = [];
+  /** The users the entries are about. */
+  private readonly users: Set<number>;
+
+  constructor(private readonly batch: readonly Announced[]) {
+    this.users = new Set(batch.map((entry) => entry.userId));
+    const entries = batch.map(({ state }) => Buffer.from(JSON.stringify(state)));
+    let offset = HEADER_BYTES + LIST_START.length;
+    for (const entry of entries) {
+      this.bounds.push([offset, offset + entry.length]);
+      offset += entry.length + COMMA.length;
     }
-    offset += bytes.length;
+    const parts = [Buffer.alloc(HEADER_BYTES), LIST_START];
+    entries.forEach((entry, index) => parts.push(...(index > 0 ? [COMMA, entry] : [entry])));
+    parts.push(LIST_END);
+    this.frame = Buffer.concat(parts);
+    this.frame.writeUInt32BE(this.frame.length - HEADER_BYTES, 0);
   }
-  if (offset > start) parts.push(joined.subarray(start, offset));
-  return parts;
+
+  /**
+   * The frame as parts to write one after another, with only the entries from index `first` on that are
+   * not about `userId`; none if that leaves no entry.
+   */
+  parts(userId: number, first: number): Buffer[] {
+    if (first <= 0 && !this.users.has(userId)) return [this.frame];
+    const kept: Buffer[] = [];
+    let runStart = -1;
+    for (let index = Math.max(first, 0); index < this.batch.length; index++) {
+      const [start, end] = this.bounds[index]!;
+      if (this.batch[index]!.userId === userId) {
+        if (runStart >= 0) kept.push(this.frame.subarray(runStart, this.bounds[index - 1]![1]));
+        runStart = -1;
+        continue;
+      }
+      if (runStart < 0) {
+        if (kept.length > 0) kept.push(COMMA);
+        runStart = start;
+      }
+      if (index === this.batch.length - 1) kept.push(this.frame.subarray(runStart, end));
+    }
+    if (kept.length === 0) return [];
+    let length = LIST_START.length + LIST_END.length;
+    for (const part of kept) length += part.length;
+    const head = Buffer.alloc(HEADER_BYTES + LIST_START.length);
+    head.writeUInt32BE(length, 0);
+    LIST_START.copy(head, HEADER_BYTES);
+    return [head, ...kept, LIST_END];
+  }
 }

@@ -9,6 +9,8 @@ export interface Session {
   helloDone: boolean;
   /** The client's name and version from hello. */
   clientName: string | null;
+  /** The minor protocol version the client said in hello: what shape of `presence` it takes (roster.ts). */
+  protocolMinor: number;
   user: UserRow | null;
   tokenHash: string | null;
   consecutiveErrors: number;
@@ -31,6 +33,7 @@ export function newSession(connection: Connection, rateLimits: RateLimits): Sess
     connection,
     helloDone: false,
     clientName: null,
+    protocolMinor: 0,
     user: null,
     tokenHash: null,
     consecutiveErrors: 0,

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ServerFrame } from '../../src-shared/protocol/pushes.js';
 import { openAsyncStore } from '../store/async-store.js';
 import type { AsyncStore } from '../store/types.js';
-import { RawPeer, TEST_PASSWORD_COST, removeDir, tempDir, waitFor } from '../testing/harness.js';
+import { RawPeer, TEST_PASSWORD_COST, presenceIn, removeDir, tempDir, waitFor } from '../testing/harness.js';
 import { seededRandom } from '../testing/prng.js';
 import { type SlowerCalls, slowStore } from '../testing/slow-store.js';
 import { ServerLog } from './log.js';
@@ -167,7 +167,7 @@ describe('a server whose store answers late', () => {
     await start();
     const watcher = await loggedIn('carol');
     const presence = (): boolean | undefined =>
-      watcher.frames.flatMap((frame) => (frame.type === 'presence' && frame.user === 'bob' ? [frame.online] : [])).at(-1);
+      presenceIn(watcher.frames, 'bob').at(-1)?.online;
     (await loggedIn('bob')).destroy();
     await waitFor(() => presence() === false, 5000, 'bob announced offline after registering');
     const cycles = await Promise.all(

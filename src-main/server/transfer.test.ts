@@ -127,7 +127,7 @@ describe('files', () => {
     await room.start();
     const alice = await room.user('alice');
     const bob = await room.user('bob');
-    expect(bob.session!.hello).toMatchObject({ protocol: '1.1', limits: { maxFileBytes: 100 * 1024 * 1024 } });
+    expect(bob.session!.hello).toMatchObject({ protocol: '1.2', limits: { maxFileBytes: 100 * 1024 * 1024 } });
     expect(bob.session!.hello.features).toContain('files');
     const { path, bytes } = randomFile('report', 300_000);
     const progress: TransferProgress[] = [];

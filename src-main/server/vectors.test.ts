@@ -14,7 +14,7 @@ const room = useRoom();
 
 describe('protocol test vectors', () => {
   it('finds the §16 session in PROTOCOL.md and the edge cases in docs/vectors', () => {
-    expect(inProtocol.map((vector) => vector.title)).toContain('docs/PROTOCOL.md #1 (16 A minimal session, byte by byte)');
+    expect(inProtocol.map((vector) => vector.title)).toContainEqual(expect.stringMatching(/^docs\/PROTOCOL\.md #\d+ \(16 A minimal session, byte by byte\)$/));
     expect(inVectors.length).toBeGreaterThan(0);
   });
 

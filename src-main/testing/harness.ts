@@ -8,7 +8,7 @@ import { connect as connectTls } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROTOCOL_VERSION } from '../../src-shared/protocol/limits.js';
-import type { ServerFrame } from '../../src-shared/protocol/pushes.js';
+import type { PresenceState, ServerFrame } from '../../src-shared/protocol/pushes.js';
 import { ChatClient, type ClientEvents, type ClientOptions } from '../client/client.js';
 import { type Host, type HostOptions, startHost } from '../core/host.js';
 import { FrameDecoder, encodeFrame } from '../net/frame.js';
@@ -173,6 +173,16 @@ export async function waitFor(condition: () => boolean, timeoutMs = 5000, what =
     if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/** The states the `presence` pushes among the frames announce, in order; only the user's, if named. */
+export function presenceIn(frames: readonly ServerFrame[], user?: string): PresenceState[] {
+  return frames.flatMap((frame) => (frame.type === 'presence' ? frame.users.filter((state) => user === undefined || state.user === user) : []));
+}
+
+/** A frame predicate: a `presence` push announcing the user (online or offline, if given). */
+export function announces(user: string, online?: boolean): (frame: ServerFrame) => boolean {
+  return (frame) => frame.type === 'presence' && frame.users.some((state) => state.user === user && (online === undefined || state.online === online));
 }
 
 /** A socket that speaks frames by hand, for protocol-level tests. */

@@ -13,6 +13,8 @@ export interface VectorOptions {
   host?: Partial<HostOptions>;
   /** Users logged in before the transcript starts; a `message` push from one of them is sent by them. */
   online?: string[];
+  /** Users who log in, one after the other, when the transcript first expects a `presence` push. */
+  joining?: string[];
   /** Object keys whose values vary from run to run wherever they appear in server frames (as if written "<*>"). */
   any?: string[];
 }
@@ -126,7 +128,7 @@ export async function runVector(room: Room, vector: Vector): Promise<void> {
       continue;
     }
     const expected = JSON.parse(line.text) as unknown;
-    await causePush(expected, others);
+    await causePush(expected, others, room, vector.options);
     const index = received++;
     await waitFor(() => peer.frames.length > index).catch(() => {
       throw new Error(`${where}\ndid not arrive; the server sent:\n${peer.frames.map((f) => JSON.stringify(f)).join('\n')}`);
@@ -142,9 +144,18 @@ export async function runVector(room: Room, vector: Vector): Promise<void> {
   noneUnexpected();
 }
 
-/** A `message` push from an online user: that user sends it now, to the room. */
-async function causePush(expected: unknown, others: Map<string, RawPeer>): Promise<void> {
+/** A `message` push from an online user: that user sends it now, to the room. The first `presence` push: the joining users log in. */
+async function causePush(expected: unknown, others: Map<string, RawPeer>, room: Room, options: VectorOptions): Promise<void> {
   const frame = expected as { type?: string; message?: { from?: string; text?: string; clientMsgId?: string; conv?: string } };
+  if (frame.type === 'presence') {
+    for (const name of options.joining ?? []) {
+      if (others.has(name)) continue;
+      const peer = await room.raw();
+      await peer.login(name);
+      others.set(name, peer);
+    }
+    return;
+  }
   const sender = frame.type === 'message' ? others.get(frame.message?.from ?? '') : undefined;
   if (!sender || !frame.message) return;
   if (frame.message.conv !== 'room') throw new Error('vectors: an online user can only send to the room');

@@ -171,13 +171,36 @@ describe('presence events', () => {
   it('update online state and last seen and add a join or leave notice to the room', () => {
     const store = storeAs('alice');
     store.getState().setUsers([{ name: 'bob', online: true, lastSeen: 10 }]);
-    applyEvent(store, { type: 'presence', user: 'bob', online: false, ts: 500 });
+    applyEvent(store, { type: 'presence', users: [{ user: 'bob', online: false, ts: 500 }] });
     expect(store.getState().users['bob']).toEqual({ name: 'bob', online: false, lastSeen: 500 });
-    applyEvent(store, { type: 'presence', user: 'carol', online: true, ts: 600 });
+    applyEvent(store, { type: 'presence', users: [{ user: 'carol', online: true, ts: 600 }] });
     expect(store.getState().users['carol']?.online).toBe(true);
     expect(store.getState().notices['room']).toEqual([
       { kind: 'left', user: 'bob', ts: 500 },
       { kind: 'joined', user: 'carol', ts: 600 },
+    ]);
+  });
+
+  it('apply every user a push lists, in its order', () => {
+    const store = storeAs('alice');
+    store.getState().setUsers([{ name: 'Bob', online: false, lastSeen: 10 }]);
+    applyEvent(store, {
+      type: 'presence',
+      users: [
+        { user: 'bob', online: true, ts: 500 },
+        { user: 'dave', online: true, ts: 510 },
+        { user: 'carol', online: false, ts: 520 },
+      ],
+    });
+    expect(store.getState().users).toEqual({
+      bob: { name: 'Bob', online: true, lastSeen: 500 },
+      dave: { name: 'dave', online: true, lastSeen: 510 },
+      carol: { name: 'carol', online: false, lastSeen: 520 },
+    });
+    expect(store.getState().notices['room']).toEqual([
+      { kind: 'joined', user: 'bob', ts: 500 },
+      { kind: 'joined', user: 'dave', ts: 510 },
+      { kind: 'left', user: 'carol', ts: 520 },
     ]);
   });
 });

@@ -33,8 +33,8 @@ export function applyEvent(store: AppStore, event: AppEvent): void {
       if (event.message) receiveMessage(store, event.message);
       return;
     case 'presence':
-      state.applyPresence(event.user, event.online, event.ts);
-      state.addNotice(ROOM, { kind: event.online ? 'joined' : 'left', user: event.user, ts: event.ts });
+      state.applyPresence(event.users);
+      for (const { user, online, ts } of event.users) state.addNotice(ROOM, { kind: online ? 'joined' : 'left', user, ts });
       return;
     case 'chatRequest':
       if (sameName(event.from, state.session.me)) state.setContactState(event.to, 'outgoing', event.ts);

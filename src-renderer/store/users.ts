@@ -1,5 +1,6 @@
 import type { UserInfo } from '../../src-shared/protocol/objects.js';
 import { nameKey } from '../../src-shared/protocol/names.js';
+import type { PresenceState } from '../../src-shared/protocol/pushes.js';
 import type { SliceCreator } from './types.js';
 
 /** Everyone with an account in the room, and whether they are online. */
@@ -10,7 +11,8 @@ export interface UsersData {
 
 export interface UsersSlice extends UsersData {
   setUsers(users: UserInfo[]): void;
-  applyPresence(user: string, online: boolean, ts: number): void;
+  /** The states of a `presence` push, in its order: a user's last one stands. */
+  applyPresence(states: readonly PresenceState[]): void;
 }
 
 export const initialUsers: UsersData = { users: {} };
@@ -18,10 +20,13 @@ export const initialUsers: UsersData = { users: {} };
 export const createUsersSlice: SliceCreator<UsersSlice> = (set) => ({
   ...initialUsers,
   setUsers: (users) => set({ users: Object.fromEntries(users.map((user) => [nameKey(user.name), user])) }),
-  applyPresence: (user, online, ts) =>
+  applyPresence: (states) =>
     set((state) => {
-      const key = nameKey(user);
-      const known = state.users[key];
-      return { users: { ...state.users, [key]: { name: known?.name ?? user, online, lastSeen: ts } } };
+      const users = { ...state.users };
+      for (const { user, online, ts } of states) {
+        const key = nameKey(user);
+        users[key] = { name: users[key]?.name ?? user, online, lastSeen: ts };
+      }
+      return { users };
     }),
 });

@@ -1,8 +1,13 @@
 /** Protocol version, limits and defaults: plain values, safe for the renderer to import. */
 
 export const PROTOCOL_MAJOR = 1;
-/** 1.1: hello announces `limits` and `features` (PROTOCOL.md §7.1). */
-const PROTOCOL_MINOR = 1;
+/**
+ * 1.1: hello announces `limits` and `features` (PROTOCOL.md §7.1). 1.2: a `presence` push lists
+ * many users (§8.2); a client that says 1.0 or 1.1 in hello gets one push per user as before.
+ */
+const PROTOCOL_MINOR = 2;
+/** The first minor version whose clients take `presence` as a list. */
+export const PRESENCE_LIST_MINOR = 2;
 export const PROTOCOL_VERSION = `${PROTOCOL_MAJOR}.${PROTOCOL_MINOR}`;
 
 /** Defaults a host may change; the hello response tells clients the values in force. */

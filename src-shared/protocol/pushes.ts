@@ -10,10 +10,15 @@ import type { ResponseFrame } from './requests.js';
 
 const time = z.number().int().min(0);
 
+/** One user's state in a `presence` push: online (at least one logged-in session) or not, since ts. */
+export const presenceState = z.object({ user: z.string(), online: z.boolean(), ts: time });
+export type PresenceState = z.infer<typeof presenceState>;
+
 export const pushes = {
   /** eventId (protocol 1.1): the message's position in the event log. */
   message: z.object({ type: z.literal('message'), message: chatMessage, eventId: eventId.optional() }),
-  presence: z.object({ type: z.literal('presence'), user: z.string(), online: z.boolean(), ts: time }),
+  /** Protocol 1.2: the users whose state changed, in the order announced (docs/PROTOCOL.md §8.2). */
+  presence: z.object({ type: z.literal('presence'), users: z.array(presenceState).min(1) }),
   /** `from` asked `to` for a private chat (also sent to the asker's other connections). */
   chatRequest: z.object({ type: z.literal('chatRequest'), from: z.string(), to: z.string(), ts: time }),
   /** `from` answered the request of `to`. */

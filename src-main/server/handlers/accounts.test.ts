@@ -34,7 +34,7 @@ describe('handshake', () => {
     const response = await peer.request('hello', { protocol: PROTOCOL_VERSION });
     expect(response).toMatchObject({
       ok: true,
-      result: { protocol: '1.1', heartbeatMs: 15_000, maxFrameBytes: 65_536, maxTextLength: 8000, features: expect.arrayContaining(['edit']) },
+      result: { protocol: '1.2', heartbeatMs: 15_000, maxFrameBytes: 65_536, maxTextLength: 8000, features: expect.arrayContaining(['edit']) },
     });
     const { limits } = (response as unknown as { result: { limits: Record<string, unknown> } }).result;
     expect(limits).toEqual({

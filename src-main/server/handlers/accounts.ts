@@ -161,7 +161,7 @@ export function accountHandlers(ctx: ServerContext) {
 
   return {
     hello: (session, request) => {
-      const major = Number(request.protocol.split('.')[0]);
+      const [major, minor] = request.protocol.split('.').map(Number);
       if (major !== PROTOCOL_MAJOR) {
         const message = `this server speaks protocol ${PROTOCOL_VERSION}; client speaks ${request.protocol}`;
         log.warn('protocol mismatch', { address: session.connection.remoteAddress, client: request.protocol });
@@ -170,6 +170,7 @@ export function accountHandlers(ctx: ServerContext) {
       }
       session.helloDone = true;
       session.clientName = request.client ?? null;
+      session.protocolMinor = minor!;
       return {
         protocol: PROTOCOL_VERSION,
         server: SERVER_NAME,

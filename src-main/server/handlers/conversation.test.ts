@@ -25,11 +25,11 @@ async function directChat(from: ChatClient, to: ChatClient, toName: string): Pro
   return contact.conv;
 }
 
-describe('hello and login announce protocol 1.1', () => {
+describe('hello and login announce protocol 1.1 (and later)', () => {
   it('lists the features and limits, and the newest event id', async () => {
     const alice = await room.user('alice');
     expect(alice.session!.hello).toMatchObject({
-      protocol: '1.1',
+      protocol: '1.2',
       features: expect.arrayContaining(['edit', 'delete', 'reply', 'reactions', 'read', 'typing']),
       limits: { editWindowMs: null, typingIntervalMs: 3000, maxReactionsPerUser: 20 },
     });

@@ -290,6 +290,6 @@ describe('membership lines', () => {
 
   it('are announced in hello with protocol 1.1', async () => {
     const alice = await room.user('alice');
-    expect(alice.session!.hello).toMatchObject({ protocol: '1.1', features: expect.arrayContaining(['group-invitations', 'group-events']) });
+    expect(alice.session!.hello).toMatchObject({ protocol: '1.2', features: expect.arrayContaining(['group-invitations', 'group-events']) });
   });
 });

@@ -26,10 +26,10 @@ describe('room', () => {
 
   it('announces joins and leaves with time', async () => {
     const alice = await room.user('alice');
-    const joined = nextEvent(alice, 'presence', (p) => p.user === 'bob' && p.online);
+    const joined = nextEvent(alice, 'presence', (p) => p.users.some((state) => state.user === 'bob' && state.online));
     const bob = await room.user('bob');
-    expect((await joined)[0].ts).toBeGreaterThan(0);
-    const left = nextEvent(alice, 'presence', (p) => p.user === 'bob' && !p.online);
+    expect((await joined)[0].users.find((state) => state.user === 'bob')!.ts).toBeGreaterThan(0);
+    const left = nextEvent(alice, 'presence', (p) => p.users.some((state) => state.user === 'bob' && !state.online));
     bob.close();
     await left;
     const { users } = await alice.request('users');
