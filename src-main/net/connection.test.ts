@@ -2,8 +2,15 @@ import { type AddressInfo, type Server, type Socket, connect, createServer } fro
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { waitFor } from '../testing/harness.js';
-import { Connection, LAZY_BYTES_PER_TURN, flushPendingWrites } from './connection.js';
-import { FrameDecoder, encodeFrame } from './frame.js';
+import {
+  Connection,
+  LAZY_BYTES_PER_TURN,
+  SHARED_FREE_FRAMES,
+  WRITE_FREE_CONNECTIONS,
+  WRITE_HIGH_WATER_BYTES,
+  flushPendingWrites,
+} from './connection.js';
+import { type DecodedFrame, FrameDecoder, encodeFrame } from './frame.js';
 
 const options = { maxFrameBytes: 1024 * 1024, maxQueuedBytes: 8 * 1024 * 1024 };
 let server: Server | null = null;
@@ -16,7 +23,7 @@ afterEach(async () => {
 });
 
 /** Connections on the server side of `count` loopback sockets, and what each client side has decoded. */
-async function pairs(count: number, maxFrameBytes = options.maxFrameBytes): Promise<{ connections: Connection[]; received: unknown[][] }> {
+async function pairs(count: number, maxFrameBytes = options.maxFrameBytes, sharedTurn = false): Promise<{ connections: Connection[]; received: unknown[][] }> {
   const accepted: Socket[] = [];
   server = createServer((socket) => accepted.push(socket));
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
@@ -34,7 +41,7 @@ async function pairs(count: number, maxFrameBytes = options.maxFrameBytes): Prom
   }
   await waitFor(() => accepted.length === count, 5000, 'every connection accepted');
   sockets.push(...accepted);
-  return { connections: accepted.map((socket) => new Connection(socket, { ...options, maxFrameBytes })), received };
+  return { connections: accepted.map((socket) => new Connection(socket, { ...options, maxFrameBytes, sharedTurn })), received };
 }
 
 describe('Connection writes', () => {
@@ -119,6 +126,29 @@ describe('Connection writes', () => {
       [{ n: 1 }, { n: 2 }],
     ]);
   });
+  it('hands the frames of a turn to sockets for a bounded time when told to write them at once, the rest in later turns, in order', async () => {
+    const count = WRITE_FREE_CONNECTIONS + 20;
+    const { connections, received } = await pairs(count);
+    let written = 0;
+    for (const connection of connections) {
+      const write = connection.socket.write.bind(connection.socket) as (chunk: Buffer) => boolean;
+      connection.socket.write = ((chunk: Buffer) => {
+        // As TLS encrypting a large fan-out's copy for this peer.
+        const until = performance.now() + 1;
+        while (performance.now() < until);
+        written += 1;
+        return write(chunk);
+      }) as typeof connection.socket.write;
+    }
+    for (const connection of connections) connection.send({ n: 1 });
+    flushPendingWrites();
+    const writtenAtOnce = written;
+    for (const connection of connections) connection.send({ n: 2 });
+    await waitFor(() => received.every((frames) => frames.length === 2), 5000, 'both frames at every peer');
+    // 1 ms each: the clock counts only after the first WRITE_FREE_CONNECTIONS, and by then its 8 ms are gone.
+    expect(writtenAtOnce).toBe(WRITE_FREE_CONNECTIONS);
+    for (const frames of received) expect(frames).toEqual([{ n: 1 }, { n: 2 }]);
+  });
 });
 
 describe('Connection closing signal', () => {
@@ -161,5 +191,84 @@ describe('Connection heartbeat', () => {
     release();
     await waitFor(() => !connection.socket.isPaused(), 5000, 'reading again');
     expect(connection.lastReceivedAt).toBeLessThan(lastData);
+  });
+});
+
+describe('Connection reads', () => {
+  it('handles no more frames of a peer that does not read its answers until it reads, then answers every one in order', async () => {
+    const { connections, received } = await pairs(1);
+    const connection = connections[0]!;
+    const pad = 'x'.repeat(64 * 1024);
+    let handled = 0;
+    connection.onFrame((frame) => {
+      handled += 1;
+      if (frame.kind === 'frame') connection.send({ n: (frame.value as { n: number }).n, pad });
+    });
+    const peer = sockets[0]!;
+    peer.pause();
+    // Answers to all of them would be 26 MB, over the 8 MB a peer may leave unread before it is dropped.
+    const count = 400;
+    peer.write(Buffer.concat(Array.from({ length: count }, (_, n) => encodeFrame({ n }))));
+    await waitFor(() => connection.socket.writableLength > WRITE_HIGH_WATER_BYTES, 5000, 'the answers piling up unread');
+    const handledThen = handled;
+    const stoppedAt = Date.now();
+    for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(handled).toBe(handledThen);
+    // The peer is the one behind: the pings it may send meanwhile are not read, and its silence counts.
+    expect(connection.lastReceivedAt).toBeLessThanOrEqual(stoppedAt);
+    expect(handled).toBeLessThan(count);
+    expect(connection.isOpen).toBe(true);
+    expect(connection.socket.isPaused()).toBe(true);
+    peer.resume();
+    await waitFor(() => received[0]!.length === count, 10_000, 'every answer');
+    expect(received[0]!.map((frame) => (frame as { n: number }).n)).toEqual(Array.from({ length: count }, (_, n) => n));
+  });
+
+  it('goes on handling frames while more than the high-water mark waits in its own lazy frames, not yet written', async () => {
+    const { connections, received } = await pairs(1);
+    const connection = connections[0]!;
+    connection.onFrame((frame) => {
+      if (frame.kind === 'frame') connection.send(frame.value);
+    });
+    const lazy = { presence: 'x'.repeat(2 * WRITE_HIGH_WATER_BYTES) };
+    connection.sendEncoded(encodeFrame(lazy), true);
+    sockets[0]!.write(Buffer.concat([encodeFrame({ n: 1 }), encodeFrame({ n: 2 })]));
+    await waitFor(() => received[0]!.length === 3, 5000, 'the lazy frame and both answers');
+    expect(received[0]).toEqual([lazy, { n: 1 }, { n: 2 }]);
+  });
+
+  it.each([
+    ['in the handler', false],
+    ['in a microtask after the handler has returned its promise', true],
+  ])('spreads a storm of frames from many connections over turns, answering each connection in order: work done %s', async (_, later) => {
+    const { connections, received } = await pairs(200, options.maxFrameBytes, true);
+    // Frames handled in each turn of the loop (a turn ends where the ticker runs).
+    const perTurn: number[] = [0];
+    let storm = true;
+    const ticker = (): void => {
+      perTurn.push(0);
+      if (storm) setImmediate(ticker);
+    };
+    setImmediate(ticker);
+    for (const connection of connections) {
+      const work = (frame: DecodedFrame): void => {
+        const until = performance.now() + 1;
+        while (performance.now() < until);
+        perTurn[perTurn.length - 1]! += 1;
+        if (frame.kind === 'frame') connection.send(frame.value);
+      };
+      connection.onFrame((frame) => (later ? Promise.resolve().then(() => work(frame)) : work(frame)));
+    }
+    for (const socket of sockets.slice(0, 200)) socket.write(Buffer.concat([0, 1, 2].map((n) => encodeFrame({ n }))));
+    try {
+      await waitFor(() => received.every((frames) => frames.length === 3), 10_000, 'three answers on every connection');
+    } finally {
+      storm = false;
+    }
+    for (const frames of received) expect(frames).toEqual([{ n: 0 }, { n: 1 }, { n: 2 }]);
+    // 1 ms each: by the time the shared budget's clock counts (after SHARED_FREE_FRAMES) its 5 ms are
+    // gone; a turn lets frames through twice (as it reads, then the connections that waited).
+    expect(Math.max(...perTurn)).toBeLessThanOrEqual(2 * SHARED_FREE_FRAMES + 2);
   });
 });

@@ -15,6 +15,12 @@ export interface ConnectionOptions {
   maxQueuedBytes: number;
   /** How long a frame sent lazily may wait for company; LAZY_FLUSH_MS when not given. */
   lazyFlushMs?: number;
+  /**
+   * Whether this connection's handlers share one budget per turn with every other connection
+   * that does (SHARED_BUDGET_MS): a server's many peers. Not a client's one link, whose
+   * handling would only be slowed by what other links in the same process do.
+   */
+  sharedTurn?: boolean;
 }
 
 export type FrameHandler = (frame: DecodedFrame) => void | Promise<void>;
@@ -25,6 +31,24 @@ const PAUSE_AT = 64;
 const RESUME_AT = 16;
 /** How long one connection's queued frames may run back to back before it yields the thread. */
 const TURN_BUDGET_MS = 2;
+/**
+ * How long the handlers of all connections together may run before the connections with frames
+ * left wait for a later turn. One connection's budget does not bound a storm in which a thousand
+ * connections each handle one frame in the same turn (a thousand catch-up pages released together
+ * after a host restart held the loop for 100 to 200 ms).
+ */
+const SHARED_BUDGET_MS = 5;
+/**
+ * Frames handled in a turn before the shared budget's clock counts: the light traffic of a room
+ * (a few frames a turn) never waits for a later turn because the process lost its core mid-turn.
+ */
+export const SHARED_FREE_FRAMES = 16;
+/**
+ * Bytes queued for a peer and not yet taken by its kernel above which the connection's next
+ * frame waits until the socket drains: a peer that does not read its answers does not get more
+ * of its requests handled (and their answers queued) meanwhile.
+ */
+export const WRITE_HIGH_WATER_BYTES = 256 * 1024;
 /** Time a closing peer gets to take the last frame before the socket is destroyed. */
 const CLOSE_GRACE_MS = 1000;
 
@@ -38,16 +62,32 @@ const withPendingWrites = new Set<Connection>();
 let flushScheduled = false;
 
 /**
- * Writes now what every connection was sent in this turn, instead of at the end of it. For a
- * callback that itself runs at the end of a turn (the group commit, in setImmediate): the
- * scheduled flush would run only in the next loop iteration, after another whole round of
- * reading and handling requests.
+ * What one turn may spend handing frames to sockets before the connections left wait for the
+ * next: TLS encrypts each peer's copy, and a commit's pushes to a thousand peers took 50 to 230 ms
+ * in one turn. Those left keep their place, and their frames, ahead of anyone written later.
+ */
+const WRITE_TURN_MS = 8;
+/** Connections written before that clock counts: a room's ordinary fan-out (tens of peers) is never split. */
+export const WRITE_FREE_CONNECTIONS = 64;
+
+/**
+ * Writes now what every connection was sent in this turn, instead of at the end of it, for a
+ * turn's budget; the rest in the next turns. For a callback that itself runs at the end of a turn
+ * (the group commit, in setImmediate): the scheduled flush would run only in the next loop
+ * iteration, after another whole round of reading and handling requests.
  */
 export function flushPendingWrites(): void {
   flushScheduled = false;
-  const connections = [...withPendingWrites];
-  withPendingWrites.clear();
-  for (const connection of connections) connection.flush();
+  const began = performance.now();
+  let written = 0;
+  for (const connection of withPendingWrites) {
+    connection.flush();
+    if (++written >= WRITE_FREE_CONNECTIONS && performance.now() - began >= WRITE_TURN_MS) break;
+  }
+  if (withPendingWrites.size > 0 && !flushScheduled) {
+    flushScheduled = true;
+    setImmediate(flushPendingWrites);
+  }
 }
 
 /**
@@ -140,6 +180,58 @@ function joinShared(frames: Buffer[], joined: JoinedFrames): Buffer {
   return bytes;
 }
 
+/**
+ * When this turn's shared budget began to be spent, or null. Wall time, not the handlers' own:
+ * most of a request's work runs in microtasks after its handler has returned a promise (a
+ * login waiting for its account's queue, a store call behind a transaction), and those run
+ * between one connection's data and the next, so the clock sees them.
+ */
+let sharedSince: number | null = null;
+/** Frames let through since sharedSince. */
+let sharedFrames = 0;
+let sharedResetScheduled = false;
+/** Steps of connections that found the shared budget spent, in the order they found it. */
+const waitingForTurn: Step[] = [];
+/** Runs a connection's queued frames; `admitted` when the shared budget was checked for it already. */
+type Step = (admitted?: boolean) => void;
+
+/** Whether a connection may handle a frame in this turn. */
+function sharedBudgetLeft(): boolean {
+  if (!sharedResetScheduled) {
+    sharedResetScheduled = true;
+    setImmediate(nextSharedTurn);
+  }
+  const now = performance.now();
+  if (sharedSince === null) {
+    sharedSince = now;
+    sharedFrames = 0;
+  }
+  sharedFrames += 1;
+  return sharedFrames <= SHARED_FREE_FRAMES || now - sharedSince < SHARED_BUDGET_MS;
+}
+
+/** A new turn's budget, spent first on the connections that waited for it. */
+function nextSharedTurn(): void {
+  sharedResetScheduled = false;
+  sharedSince = null;
+  releaseWaiting();
+}
+
+/**
+ * Lets the connections that waited run, one at a time: each next one only after the microtasks
+ * the previous one queued so far, so the clock includes them; the rest wait for the next turn.
+ */
+function releaseWaiting(): void {
+  if (waitingForTurn.length === 0) {
+    // Nothing left behind: the next turn's budget starts with its first frame, not now.
+    sharedSince = null;
+    return;
+  }
+  if (!sharedBudgetLeft()) return;
+  waitingForTurn.shift()!(true);
+  queueMicrotask(releaseWaiting);
+}
+
 export class Connection {
   readonly remoteAddress: string;
   private receivedAt = Date.now();
@@ -150,6 +242,8 @@ export class Connection {
   private readonly decoder: FrameDecoder;
   private readonly queue: DecodedFrame[] = [];
   private running = false;
+  /** Frames wait until the peer takes what was written to it (see mustWait). */
+  private waitingForDrain = false;
   private closing = false;
   private closedWith: WireError | null | undefined;
   private readonly closeListeners: CloseListener[] = [];
@@ -186,10 +280,11 @@ export class Connection {
   /**
    * When the peer was last heard from; now while this side has stopped reading because its own
    * handler is behind (the peer's pings wait unread in the socket): a heartbeat check must not
-   * blame a peer for frames this side has not read yet.
+   * blame a peer for frames this side has not read yet. Not while it waits for a peer that does
+   * not read its own answers: that peer is the one behind.
    */
   get lastReceivedAt(): number {
-    return this.socket.isPaused() && !this.closing ? Date.now() : this.receivedAt;
+    return this.socket.isPaused() && !this.closing && !this.waitingForDrain ? Date.now() : this.receivedAt;
   }
 
   get isOpen(): boolean {
@@ -347,9 +442,11 @@ export class Connection {
   private pump(): void {
     if (this.running) return;
     this.running = true;
-    const step = (): void => {
+    const step: Step = (admitted = false): void => {
       const began = performance.now();
       while (this.queue.length > 0 && !this.closing) {
+        if (this.mustWait(step, admitted)) return;
+        admitted = false;
         const frame = this.queue.shift()!;
         if (this.queue.length <= RESUME_AT && this.socket.isPaused()) this.socket.resume();
         let result: void | Promise<void>;
@@ -359,13 +456,13 @@ export class Connection {
           continue;
         }
         if (result instanceof Promise) {
-          result.catch(() => undefined).finally(step);
+          result.catch(() => undefined).finally(() => step());
           return;
         }
         // One connection's queued frames must not hold the thread: once they have taken
         // TURN_BUDGET_MS, every other peer's frames (and the server's timers) get a turn.
         if (this.queue.length > 0 && performance.now() - began >= TURN_BUDGET_MS) {
-          setImmediate(step);
+          setImmediate(() => step());
           return;
         }
       }
@@ -373,6 +470,28 @@ export class Connection {
       if (this.socket.isPaused() && !this.closing) this.socket.resume();
     };
     step();
+  }
+
+  /**
+   * Whether the next frame waits: for a later turn when all connections' handlers have spent
+   * this turn's budget, or for the socket to drain when the peer has left too much unread (the
+   * socket stops reading meanwhile). Either way `step` runs when the wait is over.
+   */
+  private mustWait(step: Step, admitted: boolean): boolean {
+    if (this.options.sharedTurn && !admitted && !sharedBudgetLeft()) {
+      waitingForTurn.push(step);
+      return true;
+    }
+    // Only bytes handed to the socket: 'drain' comes once they are taken. Frames still waiting
+    // for this turn's (or a lazy) flush would not bring it.
+    if (this.socket.writableLength <= WRITE_HIGH_WATER_BYTES || !this.socket.writableNeedDrain) return false;
+    this.waitingForDrain = true;
+    this.socket.pause();
+    this.socket.once('drain', () => {
+      this.waitingForDrain = false;
+      step();
+    });
+    return true;
   }
 
   private finish(reason: WireError | null): void {

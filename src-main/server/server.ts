@@ -276,6 +276,7 @@ export class ChatServer {
       maxFrameBytes: this.maxFrameBytes,
       maxQueuedBytes: this.maxQueuedBytes,
       lazyFlushMs: this.presenceWindowMs,
+      sharedTurn: true,
     });
     const session = newSession(connection, this.rateLimits);
     this.sessions.add(session);
