@@ -15,12 +15,6 @@ export function groupQueries(db: Db): GroupStore {
   );
   const groupById = db.prepare<[number], GroupRow>(`SELECT ${GROUP_COLUMNS} FROM chat_groups WHERE id = ?`);
   const renameGroup = db.prepare<[string, string, number]>('UPDATE chat_groups SET name = ?, name_key = ? WHERE id = ?');
-  // Rows with no folded text (membership lines, deleted messages) are not in the index:
-  // FTS5 takes a 'delete' of a row it does not hold for a damaged index.
-  const unindexConversation = db.prepare<[string]>(
-    `INSERT INTO message_search (message_search, rowid, folded)
-     SELECT 'delete', id, folded FROM messages WHERE conv = ? AND folded <> ''`,
-  );
   const deleteConversation = db.prepare<[string]>('DELETE FROM messages WHERE conv = ?');
   const deleteGroup = db.prepare<[number]>('DELETE FROM chat_groups WHERE id = ?');
   const addMember = db.prepare<[number, number]>('INSERT OR IGNORE INTO group_members (group_id, user_id) VALUES (?, ?)');
@@ -61,7 +55,6 @@ export function groupQueries(db: Db): GroupStore {
     return group;
   });
   const deleteWithMessages = db.transaction((id: number) => {
-    unindexConversation.run(groupConversation(id));
     // The group first: its trigger finds the reactions and mentions to drop through the messages (migration 014).
     deleteGroup.run(id);
     deleteConversation.run(groupConversation(id));

@@ -47,11 +47,6 @@ export function messageQueries(db: Db, pageOf: PageOf, grams: GramIndex, maxUser
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (sender_id, client_msg_id) DO NOTHING`,
   );
-  /** Adds messages with id > ? to the search index: one statement per batch (see migration 002). */
-  const indexMessagesAfter = db.prepare<[number]>(
-    // Only rows with text to find: groups.ts unindexes exactly those when a group goes.
-    "INSERT INTO message_search (rowid, folded) SELECT id, folded FROM messages WHERE id > ? AND folded <> ''",
-  );
   const addMention = db.prepare<[number, string, number]>('INSERT OR IGNORE INTO mentions (user_id, conv, message_id) VALUES (?, ?, ?)');
   const original = db.prepare<[number], { from: string; text: string; deleted: number }>(
     'SELECT u.name AS "from", m.text, m.deleted FROM messages m JOIN users u ON u.id = m.sender_id WHERE m.id = ?',
@@ -120,7 +115,7 @@ export function messageQueries(db: Db, pageOf: PageOf, grams: GramIndex, maxUser
     return usage;
   };
 
-  /** Only within insertBatch, which adds what this stores to the search indexes and daily_usage. */
+  /** Only within insertBatch, which adds what this stores to the short-needle index and daily_usage. */
   const insertOne = (message: NewMessage): InsertResult => {
     const { conv, senderId, toUserId, groupId, clientMsgId, text, ts, replyTo, attachments } = message;
     const day = Math.floor(ts / DAY_MS);
@@ -176,11 +171,9 @@ export function messageQueries(db: Db, pageOf: PageOf, grams: GramIndex, maxUser
   };
 
   const insertBatch = db.transaction((messages: NewMessage[]): InsertResult[] => {
-    const lastBefore = lastMessageId.get()!;
     batch = { folded: [], usage: new Map(), dmPairs: new Set() };
     const results = messages.map(insertOne);
     for (const { userId, day, added } of batch.usage.values()) if (added > 0) addUsage.run(userId, day, added);
-    indexMessagesAfter.run(lastBefore);
     grams.indexInserted(batch.folded);
     return results;
   });

@@ -455,6 +455,28 @@ export const migrations: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 15,
+    name: '015-search-index-off-the-send-path',
+    sql: `
+      -- The trigram index moves to its own file, written by the indexer thread (search-index.ts):
+      -- it was two thirds of a lone message's commit, and its merges held edits and sends for
+      -- 30-50 ms on a large history. The indexer builds the new one from the messages.
+      DROP TRIGGER messages_refold;
+      DROP TABLE message_search;
+
+      -- Messages deleted with their group, for the indexer to drop (an edit or delete is in the
+      -- event log; a deleted group's entries go with it). The store forgets the entries the index
+      -- has dropped when it opens. AUTOINCREMENT: an entry's seq is never reused.
+      CREATE TABLE message_search_gone (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        message_id INTEGER NOT NULL
+      ) STRICT;
+      CREATE TRIGGER message_search_forget AFTER DELETE ON messages WHEN old.folded <> '' BEGIN
+        INSERT INTO message_search_gone (message_id) VALUES (old.id);
+      END;
+    `,
+  },
 ];
 
 /** Versions are assigned per feature, so the list may have a gap until every feature's migration is in. */

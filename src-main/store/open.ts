@@ -66,12 +66,12 @@ export function openDatabase(file: string, options: StoreOptions = {}): Database
 }
 
 /**
- * Makes the database and what SQLite keeps beside it readable by the owner only:
+ * Makes the database (or the search index's file) and what SQLite keeps beside it readable by the owner only:
  * SQLite gives the -wal and -shm files it creates the database file's mode, so
  * the file is created 0600 before SQLite opens it, and files left from an
  * earlier run with looser modes are tightened.
  */
-function keepPrivate(file: string): void {
+export function keepPrivate(file: string): void {
   closeSync(openSync(file, 'a', 0o600));
   for (const path of [file, `${file}-wal`, `${file}-shm`]) {
     try {

@@ -16,6 +16,21 @@ export interface SearchJob {
   options: Omit<SearchOptions, 'signal'>;
 }
 
+/**
+ * The indexer thread (search-index.ts), from the same entry as the search workers. Closing asks
+ * it to stop after its batch under way (as for a search worker, it is never terminated).
+ */
+export interface Indexer {
+  close: () => void;
+}
+
+export function startIndexer(file: string): Indexer {
+  const thread = startWorker({ file, index: true });
+  // The server's sockets keep the process alive; the indexer must not.
+  thread.unref();
+  return { close: () => thread.postMessage({ close: true } satisfies WorkerMessage) };
+}
+
 /** What the pool tells a worker: a search, to cancel one, or to cancel all, close the connection and end. */
 export type WorkerMessage = SearchJob | { cancel: number } | { close: true };
 

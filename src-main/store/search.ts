@@ -13,9 +13,11 @@
  * covers FIRST_SPAN ids at first and twice as many after each slice that took
  * under half of SLICE_MS (half as many after one that took longer), so slices
  * stay around SLICE_MS on any machine and history. Searches through the
- * trigram index run as one slice (see searchIds). Needles of one or two
- * characters read only the blocks of ids the short-needle index lists them in
- * (search-grams.ts).
+ * trigram index (search-index.ts, its own file, kept by the indexer thread) ask it
+ * in one slice for the messages it has indexed, and read the others (newer than
+ * its watermark, or changed since) from the database (see searchIds). Needles of
+ * one or two characters read only the blocks of ids the short-needle index lists
+ * them in (search-grams.ts).
  */
 import { performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
@@ -24,12 +26,15 @@ import { foldForSearch } from '../../src-shared/text.js';
 import type { PageOf } from './messages.js';
 import { NO_UPPER_BOUND, VISIBLE_TO_ME, type Db } from './rows.js';
 import { gramRanges } from './search-grams.js';
-import { SearchPool } from './search-pool.js';
+import { attachedState, attachIndex, discardStaleIndex, indexFileOf, TEXT_CHANGES } from './search-index.js';
+import { SearchPool, startIndexer, type Indexer } from './search-pool.js';
 import type { SearchOptions, Store } from './types.js';
+import type { Statement } from 'better-sqlite3';
 
 const FIRST_SPAN = 2048;
 const MIN_SPAN = 256;
 const SLICE_MS = 4;
+const INDEXER_AFTER_MS = 1000;
 
 /** Up to `limit` matching ids with from <= id < before, newest first. */
 type Slice = (from: number, before: number, limit: number) => number[];
@@ -55,26 +60,36 @@ function trigramQuery(needle: string): string | undefined {
 }
 
 /**
- * Runs `slice` from `before` down to the first id until `wanted` ids are found, yielding between
+ * Runs `slice` from `before` down to `first` until `wanted` ids are found, yielding between
  * slices; throws the signal's reason at the first slice after it is aborted.
  */
-async function inSlices(slice: Slice, before: number, wanted: number, firstSpan: number, signal: AbortSignal): Promise<number[]> {
+async function inSlices(slice: Slice, before: number, wanted: number, signal: AbortSignal, first = 1): Promise<number[]> {
   const found: number[] = [];
   let upper = before;
-  let span = firstSpan;
+  let span = FIRST_SPAN;
   for (;;) {
     signal.throwIfAborted();
-    const from = Math.max(1, upper - span);
+    const from = Math.max(first, upper - span);
     const started = performance.now();
     found.push(...slice(from, upper, wanted - found.length));
     const took = performance.now() - started;
     upper = from;
-    if (upper <= 1 || found.length >= wanted) return found;
+    if (upper <= first || found.length >= wanted) return found;
     if (took < SLICE_MS / 2) span *= 2;
     else if (took > SLICE_MS) span = Math.max(MIN_SPAN, Math.floor(span / 2));
     await nextTurn();
   }
 }
+
+interface ScanParameters {
+  me: number;
+  needle: string;
+  from: number;
+  before: number;
+  limit: number;
+}
+
+type TrigramSearch = (me: number, trigrams: string, needle: string, before: number, wanted: number, signal: AbortSignal) => Promise<number[]>;
 
 /** The ids of a search's page (up to limit + 1, newest first): what the worker runs. */
 export type SearchIds = (userId: number, options: SearchOptions, signal: AbortSignal) => Promise<number[]>;
@@ -82,24 +97,17 @@ export type SearchIds = (userId: number, options: SearchOptions, signal: AbortSi
 export function searchIds(db: Db): SearchIds {
   const lastMessageId = db.prepare<[], number>('SELECT coalesce(max(id), 0) FROM messages').pluck();
   // Each returns up to @limit ids in [@from, @before), newest first.
-  const byTrigrams = db
-    .prepare<{ me: number; trigrams: string; needle: string; from: number; before: number; limit: number }, number>(
-      // CROSS JOIN keeps the full-text index as the outer loop, read newest first.
-      `SELECT m.id FROM message_search f CROSS JOIN messages m ON m.id = f.rowid
-       WHERE message_search MATCH @trigrams AND f.rowid >= @from AND f.rowid < @before
-         AND instr(m.folded, @needle) > 0 AND ${VISIBLE_TO_ME}
-       ORDER BY f.rowid DESC LIMIT @limit`,
-    )
-    .pluck();
   /** Needles no index can look up: reads every message of the slice. */
   const byScan = db
-    .prepare<{ me: number; needle: string; from: number; before: number; limit: number }, number>(
+    .prepare<ScanParameters, number>(
       `SELECT m.id FROM messages m
        WHERE m.id >= @from AND m.id < @before AND instr(m.folded, @needle) > 0 AND ${VISIBLE_TO_ME}
        ORDER BY m.id DESC LIMIT @limit`,
     )
     .pluck();
   const rangesWithGram = gramRanges(db);
+  const attached = attachIndex(db, indexFileOf(db.name));
+  let trigramIndex: TrigramSearch | undefined;
   /** A needle of one or two characters: reads only the blocks that hold it, in one snapshot with the index. */
   const byGram = db.transaction((me: number, needle: string, from: number, before: number, limit: number): number[] => {
     const found: number[] = [];
@@ -144,8 +152,8 @@ export function searchIds(db: Db): SearchIds {
     const needle = foldForSearch(options.query).trim();
     if (personId === undefined && needle === '') return [];
     const me = userId;
+    const before = Math.min(options.before ?? NO_UPPER_BOUND, lastMessageId.get()! + 1);
     let slice: Slice;
-    let firstSpan = FIRST_SPAN;
     if (personId !== undefined) {
       const dmConv = dmConversation(userId, personId);
       slice = (from, before, max) => withPerson.all({ me, needle, person: personId, dmConv, from, before, limit: max });
@@ -153,25 +161,88 @@ export function searchIds(db: Db): SearchIds {
       slice = (from, before, max) => byGram(me, needle, from, before, max);
     } else {
       const trigrams = trigramQuery(needle);
-      if (trigrams) {
-        // One slice: a query of the index costs about as much for a short id range as for all
-        // of them (the history bench: slices made word searches 16 times slower).
-        firstSpan = NO_UPPER_BOUND;
-        slice = (from, before, max) => byTrigrams.all({ me, trigrams, needle, from, before, limit: max });
-      } else {
-        slice = (from, before, max) => byScan.all({ me, needle, from, before, limit: max });
+      if (trigrams && attached()) {
+        trigramIndex ??= trigramSearch(db, byScan);
+        return trigramIndex(me, trigrams, needle, before, limit + 1, signal);
       }
+      // No trigram to look up (one holds a NUL), or no index file yet (the indexer has not begun).
+      slice = (from, upTo, max) => byScan.all({ me, needle, from, before: upTo, limit: max });
     }
-    const before = Math.min(options.before ?? NO_UPPER_BOUND, lastMessageId.get()! + 1);
-    return inSlices(slice, before, limit + 1, firstSpan, signal);
+    return inSlices(slice, before, limit + 1, signal);
   };
 }
 
-/** The store's search: the ids come from the worker, the page from the server's own connection. */
-export function searchQueries(file: string, pageOf: PageOf): Pick<Store, 'search'> & { closeSearch: () => void } {
+/**
+ * A needle with a trigram, on a connection with the index attached: the index's hits among the
+ * messages it has indexed, with those changed since its watermark, in one slice (a query of the
+ * index costs about as much for a short id range as for all of them: the history bench found
+ * slices made word searches 16 times slower), after the messages it has not reached yet, read in
+ * slices. The index's state is read before the database, so the database is at least as new:
+ * whatever changed after events_up_to is listed in conv_events. The index may have moved on
+ * meanwhile: its hits are then still right, and may repeat a message read from the database.
+ */
+function trigramSearch(db: Db, byScan: Statement<ScanParameters, number>): TrigramSearch {
+  const state = attachedState(db);
+  const indexed = db
+    .prepare<{ me: number; trigrams: string; needle: string; before: number; limit: number }, number>(
+      // CROSS JOIN keeps the full-text index as the outer loop, read newest first.
+      `SELECT m.id FROM search_index.message_search f CROSS JOIN messages m ON m.id = f.rowid
+       WHERE f.message_search MATCH @trigrams AND f.rowid < @before
+         AND instr(m.folded, @needle) > 0 AND ${VISIBLE_TO_ME}
+       ORDER BY f.rowid DESC LIMIT @limit`,
+    )
+    .pluck();
+  const changed = db
+    .prepare<{ me: number; events: number; needle: string; before: number; limit: number }, number>(
+      `SELECT m.id FROM messages m
+       WHERE m.id IN (SELECT message_id FROM conv_events WHERE id > @events AND ${TEXT_CHANGES}) AND m.id < @before
+         AND instr(m.folded, @needle) > 0 AND ${VISIBLE_TO_ME}
+       ORDER BY m.id DESC LIMIT @limit`,
+    )
+    .pluck();
+  return async (me, trigrams, needle, before, wanted, signal) => {
+    const { messagesUpTo, eventsUpTo } = state();
+    const found: number[] = [];
+    if (before > messagesUpTo + 1) {
+      const unindexed: Slice = (from, upTo, max) => byScan.all({ me, needle, from, before: upTo, limit: max });
+      found.push(...(await inSlices(unindexed, before, wanted, signal, messagesUpTo + 1)));
+      if (found.length >= wanted) return found;
+    }
+    signal.throwIfAborted();
+    const below = Math.min(before, messagesUpTo + 1);
+    const left = wanted - found.length;
+    const hits = new Set([
+      ...indexed.all({ me, trigrams, needle, before: below, limit: left }),
+      ...changed.all({ me, events: eventsUpTo, needle, before: below, limit: left }),
+    ]);
+    return found.concat([...hits].sort((a, b) => b - a).slice(0, left));
+  };
+}
+
+/**
+ * The store's search: the ids come from a search worker, the page from the server's own
+ * connection. The indexer thread starts at the first search or INDEXER_AFTER_MS after the
+ * store opens, whichever comes first (a store opened for a moment, as in tests, starts none).
+ */
+export function searchQueries(db: Db, file: string, pageOf: PageOf): Pick<Store, 'search'> & { closeSearch: () => void } {
+  discardStaleIndex(db, indexFileOf(file));
   const pool = new SearchPool(file);
+  let indexer: Indexer | undefined;
+  const startIndexing = (): void => {
+    indexer ??= startIndexer(file);
+  };
+  const timer = setTimeout(startIndexing, INDEXER_AFTER_MS);
+  // Background work: it must not keep the process alive.
+  timer.unref();
   return {
-    search: async (userId, options) => pageOf(await pool.run(userId, options), options.limit, 'newest first'),
-    closeSearch: () => pool.close(),
+    search: async (userId, options) => {
+      startIndexing();
+      return pageOf(await pool.run(userId, options), options.limit, 'newest first');
+    },
+    closeSearch: () => {
+      clearTimeout(timer);
+      indexer?.close();
+      pool.close();
+    },
   };
 }

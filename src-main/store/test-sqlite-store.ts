@@ -8,8 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import { afterEach, beforeEach, expect } from 'vitest';
+import { afterEach, beforeEach } from 'vitest';
 import { type ChatMessage } from '../../src-shared/protocol/objects.js';
 import { openStore, type StoreOptions } from './store.js';
 import { stored, texts } from './test-store.js';
@@ -55,13 +54,4 @@ export function send(message: NewMessage): ChatMessage {
 
 export async function searchTexts(userId: number, query: string, personId?: number): Promise<string[]> {
   return texts((await store.search(userId, { query, limit: 100, ...(personId !== undefined ? { personId } : {}) })).messages);
-}
-
-/** Runs FTS5's own check that message_search matches the messages table exactly. */
-export function expectSearchIndexInStep(): void {
-  store.close();
-  const db = new Database(file);
-  expect(() => db.prepare("INSERT INTO message_search (message_search, rank) VALUES ('integrity-check', 1)").run()).not.toThrow();
-  db.close();
-  store = openStore(file);
 }

@@ -1,0 +1,142 @@
+import { copyFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { indexCaughtUp, indexFileOf } from './search-index.js';
+import { searchIds } from './search.js';
+import { expectIndexMatchesMessages, indexerCaughtUp } from './test-search-index.js';
+import {
+  addUser,
+  dir,
+  directMessage,
+  file,
+  groupMessage,
+  reopen,
+  roomMessage,
+  searchTexts,
+  send,
+  store,
+  useTestStore,
+} from './test-sqlite-store.js';
+import type { UserRow } from './types.js';
+
+useTestStore();
+
+/** Starts the indexer (a search does) and waits until it has reached every change. */
+async function caughtUp(): Promise<void> {
+  await store.search(0, { query: 'start the indexer', limit: 1 });
+  await indexerCaughtUp(file);
+}
+
+/** Drops the index file (and what SQLite keeps beside it) and puts `copy` in its place, or nothing. */
+function replaceIndex(copy?: string): void {
+  const indexFile = indexFileOf(file);
+  for (const path of [indexFile, `${indexFile}-wal`, `${indexFile}-shm`]) rmSync(path, { force: true });
+  if (copy) copyFileSync(copy, indexFile);
+}
+
+describe('the trigram index off the send path', () => {
+  let ali: UserRow;
+  let bob: UserRow;
+  let groupId: number;
+  beforeEach(() => {
+    ali = addUser('Ali');
+    bob = addUser('Bob');
+    groupId = store.createGroup('Crew', 'crew', ali.id, 1).id;
+    store.addMember(groupId, bob.id);
+  });
+
+  type Search = (userId: number, query: string, personId?: number) => Promise<string[]>;
+
+  /** What every search must answer after the changes below, whatever the index has reached. */
+  async function expectRightAfterChanges(search: Search): Promise<void> {
+    expect(await search(ali.id, 'alpha')).toEqual(['alpha one']);
+    expect(await search(ali.id, 'eta new')).toEqual(['eta new arrival']);
+    expect(await search(ali.id, 'gamma')).toEqual(['gamma three']);
+    expect(await search(ali.id, 'beta')).toEqual([]);
+    expect(await search(ali.id, 'delta')).toEqual([]);
+    expect(await search(ali.id, 'epsilon')).toEqual([]);
+    expect(await search(bob.id, 'zeta')).toEqual(['zeta direct']);
+    expect(await search(ali.id, 'e', bob.id)).toEqual(['zeta direct', 'gamma three']);
+    expect(await search(ali.id, 'ne')).toEqual(['eta new arrival', 'alpha one']);
+    expect(await search(ali.id, 'w')).toEqual(['eta new arrival']);
+  }
+
+  it('answers rightly while the index is behind the database, after a restart with it behind, and once it caught up', async () => {
+    send(roomMessage(ali, 'alpha one'));
+    const edited = send(roomMessage(bob, 'beta two'));
+    const deleted = send(roomMessage(bob, 'delta four'));
+    send(groupMessage(bob, groupId, 'epsilon group'));
+    send(directMessage(ali, bob, 'zeta direct'));
+    await caughtUp();
+    // It lists which trigrams each message holds, direct messages' too: the owner's only, like the database.
+    for (const path of [indexFileOf(file), `${indexFileOf(file)}-wal`, `${indexFileOf(file)}-shm`]) expect(statSync(path).mode & 0o777).toBe(0o600);
+    const behind = join(dir, 'behind.sqlite');
+    new Database(indexFileOf(file), { readonly: true }).exec(`VACUUM INTO '${behind}'`);
+
+    send(roomMessage(ali, 'eta new arrival'));
+    store.editMessage(edited.id, 'gamma three', 2);
+    store.deleteMessage(deleted.id);
+    store.setReaction(edited.id, ali.id, '👍', true);
+    store.deleteGroup(groupId);
+    await expectRightAfterChanges(searchTexts);
+    await caughtUp();
+    expectIndexMatchesMessages(file);
+    await expectRightAfterChanges(searchTexts);
+
+    // The index as it was before the changes, read by a search connection with no indexer running.
+    store.close();
+    replaceIndex(behind);
+    const db = new Database(file, { readonly: true });
+    const ids = searchIds(db);
+    const byIds: Search = async (userId, query, personId) => {
+      const found = await ids(userId, { query, limit: 100, ...(personId !== undefined ? { personId } : {}) }, new AbortController().signal);
+      return found.map((id) => db.prepare<[number], string>('SELECT text FROM messages WHERE id = ?').pluck().get(id)!);
+    };
+    await expectRightAfterChanges(byIds);
+    expect(indexCaughtUp(file)).toBe(false);
+    db.close();
+
+    // A store opened on it goes on from where the index was.
+    reopen();
+    await expectRightAfterChanges(searchTexts);
+    await caughtUp();
+    expectIndexMatchesMessages(file);
+    await expectRightAfterChanges(searchTexts);
+  });
+
+  it('is built again when its file is missing, damaged or ahead of the database', async () => {
+    send(roomMessage(ali, 'alpha one'));
+    send(roomMessage(bob, 'beta two'));
+    await caughtUp();
+    const ahead = join(dir, 'ahead.sqlite');
+    new Database(indexFileOf(file), { readonly: true }).exec(`VACUUM INTO '${ahead}'`);
+
+    for (const damage of [
+      () => replaceIndex(),
+      () => {
+        replaceIndex();
+        writeFileSync(indexFileOf(file), 'not a database, long enough to look like one to a careless reader');
+      },
+      // An index of messages the database no longer has (an older copy of the database restored, say).
+      () => {
+        replaceIndex(ahead);
+        const db = new Database(file);
+        db.exec("DELETE FROM messages WHERE text = 'beta two'; UPDATE sqlite_sequence SET seq = 1 WHERE name = 'messages'");
+        db.close();
+      },
+    ]) {
+      store.close();
+      damage();
+      reopen();
+      const again = send(roomMessage(bob, 'beta again'));
+      expect(await searchTexts(ali.id, 'again')).toEqual(['beta again']);
+      expect(await searchTexts(ali.id, 'alpha')).toEqual(['alpha one']);
+      await caughtUp();
+      expectIndexMatchesMessages(file);
+      expect(await searchTexts(ali.id, 'again')).toEqual(['beta again']);
+      expect(await searchTexts(ali.id, 'alpha')).toEqual(['alpha one']);
+      store.deleteMessage(again.id);
+    }
+  });
+});

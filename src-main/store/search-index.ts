@@ -1,0 +1,268 @@
+/**
+ * The trigram index, off the send path: an FTS5 index of messages.folded in its own SQLite file
+ * beside the database (indexFileOf), written only by the indexer, a worker thread
+ * (search-worker.ts runs runIndexer). The server's commits never write it and never wait for it;
+ * FTS5's merges run there. It is derived data: missing, damaged or out of step with the database
+ * (discardStaleIndex), it is deleted and built again from the messages, newest state read.
+ *
+ * The indexer follows the database from watermarks it keeps in the index file, in bounded
+ * batches, each one read transaction on the database and one write transaction on the index:
+ * - messages_up_to: every message with an id up to it is indexed (new messages, in id order);
+ * - events_up_to: every edit, delete or reaction (conv_events; a message's newest change entry
+ *   replaces the one before, always with a higher id) up to it is applied: the message is
+ *   indexed again with its text as it then was, or dropped when deleted;
+ * - gone_up_to: messages deleted with their group (migration 015's trigger lists them in
+ *   message_search_gone) up to that entry are dropped from the index.
+ * So a search stays exactly right at every moment (search.ts): it takes the index's hits for the
+ * messages up to messages_up_to, reads the messages above it and those changed after
+ * events_up_to from the database itself, and confirms every hit with instr on messages.folded.
+ */
+import { existsSync, rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { keepPrivate } from './open.js';
+import type { Db } from './rows.js';
+
+/** The index file of the database `file`. */
+export const indexFileOf = (file: string): string => `${file}-search`;
+
+/** Raised in the index file's user_version whenever its schema or meaning changes: an older file is rebuilt. */
+const INDEX_VERSION = 1;
+
+/**
+ * Message ids, changes or deletions per batch (one transaction of the indexer's): FTS5 writes a segment per
+ * transaction, so larger batches make fewer segments to merge; 10,000 messages are tens of milliseconds.
+ */
+const BATCH = 10_000;
+/**
+ * How often a caught-up indexer looks for new work: each look is a short read transaction on both
+ * files, CPU the host would otherwise not spend; searches are right whatever the index has reached.
+ */
+const IDLE_MS = 250;
+
+/** The change entries that may change a message's text (a reaction may have replaced an edit's entry). */
+export const TEXT_CHANGES = "kind IN ('edit', 'delete', 'reaction')";
+
+export interface IndexState {
+  messagesUpTo: number;
+  eventsUpTo: number;
+  goneUpTo: number;
+}
+
+const STATE_SELECT = 'SELECT messages_up_to AS messagesUpTo, events_up_to AS eventsUpTo, gone_up_to AS goneUpTo FROM search_state';
+
+const SCHEMA = `
+  -- Contentless: the text stays in the database; contentless_delete lets the indexer drop a
+  -- message by its id alone. detail = none keeps which messages hold each trigram, not where:
+  -- a search asks for all its trigrams and confirms the substring with instr on messages.folded.
+  -- Text is folded before it gets here, so the tokenizer need not fold case (case_sensitive 1).
+  CREATE VIRTUAL TABLE message_search USING fts5 (
+    folded,
+    content = '',
+    contentless_delete = 1,
+    tokenize = 'trigram case_sensitive 1',
+    detail = none
+  );
+  -- A dropped message's trigrams are removed from the index's pages at once, not at a later merge.
+  INSERT INTO message_search (message_search, rank) VALUES ('secure-delete', 1);
+  CREATE TABLE search_state (messages_up_to INTEGER NOT NULL, events_up_to INTEGER NOT NULL, gone_up_to INTEGER NOT NULL) STRICT;
+`;
+
+function removeIndexFile(indexFile: string): void {
+  for (const path of [indexFile, `${indexFile}-wal`, `${indexFile}-shm`]) rmSync(path, { force: true });
+}
+
+/**
+ * At the store's opening, on the server's connection: deletes an index file that cannot be used
+ * (not an index, damaged, another version, or ahead of the database, as after restoring an older
+ * copy of it), or forgets the deleted groups' messages the index has dropped already. Reads a few
+ * rows; runs before any indexer or search starts.
+ */
+export function discardStaleIndex(db: Db, indexFile: string): void {
+  let state: IndexState | undefined;
+  try {
+    const index = new Database(indexFile, { readonly: true, fileMustExist: true });
+    try {
+      if ((index.pragma('user_version', { simple: true }) as number) === INDEX_VERSION) {
+        state = index.prepare<[], IndexState>(STATE_SELECT).get();
+      }
+    } finally {
+      index.close();
+    }
+  } catch {
+    state = undefined;
+  }
+  // The counters of AUTOINCREMENT: an id the index has seen is never given again, unless the database went back.
+  const counter = db.prepare<[string], number>('SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = ?').pluck();
+  const lastMessage = counter.get('messages')!;
+  const lastEvent = Math.max(lastMessage, counter.get('conv_events')!);
+  if (state && state.messagesUpTo <= lastMessage && state.eventsUpTo <= lastEvent && state.goneUpTo <= counter.get('message_search_gone')!) {
+    db.prepare('DELETE FROM message_search_gone WHERE seq <= ?').run(state.goneUpTo);
+    return;
+  }
+  removeIndexFile(indexFile);
+}
+
+/**
+ * The index file for writing, with the database attached as `store` (read only by the indexer),
+ * created (state: nothing indexed, changes followed from now on) when missing. Reading the database
+ * on the index's connection lets one statement index a batch of messages, and one transaction read
+ * the database in one snapshot while it writes the index.
+ */
+function openIndexForWriting(file: string): Db {
+  if (!existsSync(file)) throw new Error(`no database at ${file}`);
+  // It lists which trigrams each message holds: as private as the messages.
+  keepPrivate(indexFileOf(file));
+  const index = new Database(indexFileOf(file));
+  try {
+    index.pragma('journal_mode = WAL');
+    // Derived data: a commit here needs no fsync (a file damaged by a power cut is rebuilt at the next opening).
+    index.pragma('synchronous = NORMAL');
+    index.pragma('secure_delete = ON');
+    index.pragma('busy_timeout = 5000');
+    index.prepare('ATTACH DATABASE ? AS store').run(file);
+    if (index.prepare("SELECT count(*) FROM main.sqlite_schema WHERE name = 'search_state'").pluck().get() === 0) {
+      index.transaction(() => {
+        index.exec(SCHEMA);
+        // In the snapshot the transaction reads: changes and deletions after it are followed, messages indexed from the first.
+        index.exec(`INSERT INTO search_state SELECT 0,
+          (SELECT coalesce(max(id), 0) FROM store.conv_events), (SELECT coalesce(max(seq), 0) FROM store.message_search_gone)`);
+        index.pragma(`user_version = ${INDEX_VERSION}`);
+      })();
+    }
+    return index;
+  } catch (error) {
+    index.close();
+    throw error;
+  }
+}
+
+/** One batch of the indexer's work, one transaction; returns whether more is waiting. */
+function indexerStep(index: Db): () => boolean {
+  const state = index.prepare<[], IndexState>(STATE_SELECT);
+  const saveState = index.prepare<IndexState>(
+    'UPDATE search_state SET messages_up_to = @messagesUpTo, events_up_to = @eventsUpTo, gone_up_to = @goneUpTo',
+  );
+  const batchEnd = index.prepare<[number], number>('SELECT min(coalesce(max(id), 0), ?) FROM store.messages').pluck();
+  /** Messages without text (membership lines, deleted messages) are not indexed. */
+  const addMessages = index.prepare<[number, number]>(
+    "INSERT INTO message_search (rowid, folded) SELECT id, folded FROM store.messages WHERE id > ? AND id <= ? AND folded <> ''",
+  );
+  const add = index.prepare<[number, string]>('INSERT INTO message_search (rowid, folded) VALUES (?, ?)');
+  const drop = index.prepare<[number]>('DELETE FROM message_search WHERE rowid = ?');
+  const changes = index.prepare<[number, number], { id: number; messageId: number; folded: string | null }>(
+    `SELECT e.id, e.message_id AS messageId, m.folded FROM store.conv_events e LEFT JOIN store.messages m ON m.id = e.message_id
+     WHERE e.id > ? AND e.${TEXT_CHANGES} ORDER BY e.id LIMIT ?`,
+  );
+  const gone = index.prepare<[number, number], { seq: number; messageId: number }>(
+    'SELECT seq, message_id AS messageId FROM store.message_search_gone WHERE seq > ? ORDER BY seq LIMIT ?',
+  );
+  return index.transaction((): boolean => {
+    const at = state.get()!;
+    const dropped = gone.all(at.goneUpTo, BATCH);
+    for (const { messageId } of dropped) drop.run(messageId);
+    const changed = changes.all(at.eventsUpTo, BATCH);
+    for (const { messageId, folded } of changed) {
+      // A message above messages_up_to is indexed with its text when the messages reach it.
+      if (messageId > at.messagesUpTo) continue;
+      drop.run(messageId);
+      if (folded) add.run(messageId, folded);
+    }
+    const messagesUpTo = Math.max(at.messagesUpTo, batchEnd.get(at.messagesUpTo + BATCH)!);
+    if (messagesUpTo > at.messagesUpTo) addMessages.run(at.messagesUpTo, messagesUpTo);
+    const next = {
+      messagesUpTo,
+      eventsUpTo: changed.at(-1)?.id ?? at.eventsUpTo,
+      goneUpTo: dropped.at(-1)?.seq ?? at.goneUpTo,
+    };
+    if (next.messagesUpTo !== at.messagesUpTo || next.eventsUpTo !== at.eventsUpTo || next.goneUpTo !== at.goneUpTo) saveState.run(next);
+    return messagesUpTo === at.messagesUpTo + BATCH || changed.length === BATCH || dropped.length === BATCH;
+  });
+}
+
+/**
+ * The indexer, on a worker thread: indexes in batches, yielding between them, and looks for new
+ * work every IDLE_MS once caught up. A batch that failed (a full disk, say) changed nothing and is
+ * tried again then; searches stay right meanwhile, only slower. Returns its stop (after the batch
+ * under way), or undefined when the files cannot be opened (the store closed and its folder went
+ * before the thread started, say): there is then no index, and searches read the messages.
+ */
+export function runIndexer(file: string): (() => void) | undefined {
+  let index: Db;
+  let step: () => boolean;
+  try {
+    index = openIndexForWriting(file);
+    step = indexerStep(index);
+  } catch {
+    return undefined;
+  }
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const loop = (): void => {
+    if (stopped) return;
+    let more = false;
+    try {
+      more = step();
+    } catch {
+      more = false;
+    }
+    timer = setTimeout(loop, more ? 0 : IDLE_MS);
+  };
+  loop();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+    index.close();
+  };
+}
+
+/**
+ * The reading side, on a search worker's read-only connection: attaches the index file as
+ * `search_index` once it exists with its schema. Returns whether it is attached.
+ */
+export function attachIndex(db: Db, indexFile: string): () => boolean {
+  let attached = false;
+  return () => {
+    if (attached) return true;
+    try {
+      db.prepare('ATTACH DATABASE ? AS search_index').run(indexFile);
+    } catch {
+      return false;
+    }
+    const ready =
+      db.prepare("SELECT count(*) FROM search_index.sqlite_schema WHERE name = 'search_state'").pluck().get() === 1 &&
+      db.pragma('search_index.user_version', { simple: true }) === INDEX_VERSION;
+    if (!ready) db.exec('DETACH DATABASE search_index');
+    attached = ready;
+    return ready;
+  };
+}
+
+/** The index's state as seen by an attached connection. */
+export const attachedState = (db: Db): (() => IndexState) => {
+  const state = db.prepare<[], IndexState>(STATE_SELECT.replace('search_state', 'search_index.search_state'));
+  return () => state.get()!;
+};
+
+/**
+ * Whether the index has reached everything committed in the database `file` (read on connections
+ * of its own; for tests and the bench, which wait for the indexer).
+ */
+export function indexCaughtUp(file: string): boolean {
+  const main = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const attached = attachIndex(main, indexFileOf(file));
+    if (!attached()) return false;
+    // The index's state first: the database is then at least as new.
+    const at = attachedState(main)();
+    const last = main
+      .prepare<[], IndexState>(
+        `SELECT (SELECT coalesce(max(id), 0) FROM messages) AS messagesUpTo,
+           (SELECT coalesce(max(id), 0) FROM conv_events WHERE ${TEXT_CHANGES}) AS eventsUpTo,
+           (SELECT coalesce(max(seq), 0) FROM message_search_gone) AS goneUpTo`,
+      )
+      .get()!;
+    return at.messagesUpTo >= last.messagesUpTo && at.eventsUpTo >= last.eventsUpTo && at.goneUpTo >= last.goneUpTo;
+  } finally {
+    main.close();
+  }
+}
