@@ -7,7 +7,9 @@
  *
  * --statements: the CPU time of each SQL statement (better-sqlite3's run/get/all), in µs per stored
  * message; timing adds about 1 µs to each call. --pragma and --sql: set or run on the store's connection
- * after it opens (e.g. an FTS5 setting: --sql "INSERT INTO message_search (message_search, rank) VALUES ('automerge', 8)").
+ * after it opens (e.g. --pragma "cache_size=-32768").
+ * index_caught_up_s: how long after the last insert the trigram indexer (its own thread) had indexed
+ * every message; index_cpu_s_after_ingest: this process's CPU seconds meanwhile (the indexer's, mostly).
  * --page-size: the database file is created with that page size (a page size holds only for a new file).
  */
 import { loadavg } from 'node:os';
@@ -15,7 +17,7 @@ import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { openStoreWithDatabase } from '../src-main/store/store.js';
 import { databaseFile, removeDir, tempDataDir } from './common.js';
-import { generateHistory } from './history.js';
+import { generateHistory, indexCatchUp } from './history.js';
 
 const { values } = parseArgs({
   options: {
@@ -66,6 +68,9 @@ try {
   const load = loadavg()[0]!;
   const { insertMs, insertCpuMs } = await generateHistory(store, { messages, users: 200, dms: 1000, groups: 50 });
   const pageSize = db.pragma('page_size', { simple: true });
+  const cpuBefore = process.cpuUsage();
+  const indexCaughtUpS = await indexCatchUp(databaseFile(dataDir));
+  const indexCpu = process.cpuUsage(cpuBefore);
   store.close();
   console.log(
     JSON.stringify({
@@ -75,6 +80,8 @@ try {
       page_size: pageSize,
       ingest_per_s: Math.round(messages / (insertMs / 1000)),
       ingest_per_cpu_s: Math.round(messages / (insertCpuMs / 1000)),
+      index_caught_up_s: Math.round(indexCaughtUpS * 100) / 100,
+      index_cpu_s_after_ingest: Math.round((indexCpu.user + indexCpu.system) / 1e4) / 100,
       rss_mb: Math.round(process.memoryUsage().rss / 1e6),
       load_before: load,
       load_after: loadavg()[0],
