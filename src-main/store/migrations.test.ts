@@ -38,7 +38,7 @@ describe('migrations', () => {
     expect(schemaVersion(db)).toBe(LATEST_VERSION);
     expect(db.pragma('application_id', { simple: true })).toBe(APPLICATION_ID);
     const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").pluck().all();
-    expect(tables).toEqual(expect.arrayContaining(['users', 'messages', 'chat_groups', 'message_search_gone']));
+    expect(tables).toEqual(expect.arrayContaining(['users', 'messages', 'chat_groups', 'message_search_changed', 'search_index_key']));
     migrate(db);
     expect(schemaVersion(db)).toBe(LATEST_VERSION);
     db.close();

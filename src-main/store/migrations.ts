@@ -465,16 +465,23 @@ export const migrations: readonly Migration[] = [
       DROP TRIGGER messages_refold;
       DROP TABLE message_search;
 
-      -- Messages deleted with their group, for the indexer to drop (an edit or delete is in the
-      -- event log; a deleted group's entries go with it). The store forgets the entries the index
-      -- has dropped when it opens. AUTOINCREMENT: an entry's seq is never reused.
-      CREATE TABLE message_search_gone (
+      -- The messages whose text to find changed (an edit, a delete) or that went (with their
+      -- group), for the indexer to index again or drop; the store forgets the entries the index
+      -- has applied when it opens. AUTOINCREMENT: an entry's seq is never reused.
+      CREATE TABLE message_search_changed (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
         message_id INTEGER NOT NULL
       ) STRICT;
-      CREATE TRIGGER message_search_forget AFTER DELETE ON messages WHEN old.folded <> '' BEGIN
-        INSERT INTO message_search_gone (message_id) VALUES (old.id);
+      CREATE TRIGGER message_search_refold AFTER UPDATE OF folded ON messages WHEN old.folded IS NOT new.folded BEGIN
+        INSERT INTO message_search_changed (message_id) VALUES (new.id);
       END;
+      CREATE TRIGGER message_search_forget AFTER DELETE ON messages WHEN old.folded <> '' BEGIN
+        INSERT INTO message_search_changed (message_id) VALUES (old.id);
+      END;
+
+      -- Names this database to its index file: an index built from another database is rebuilt.
+      CREATE TABLE search_index_key (key TEXT NOT NULL) STRICT;
+      INSERT INTO search_index_key VALUES (lower(hex(randomblob(16))));
     `,
   },
 ];

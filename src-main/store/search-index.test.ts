@@ -1,8 +1,12 @@
-import { copyFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { indexCaughtUp, indexFileOf } from './search-index.js';
+import { migrate } from './migrations.js';
+import { indexersEnded } from './search-pool.js';
+import { openStore } from './store.js';
 import { searchIds } from './search.js';
 import { expectIndexMatchesMessages, indexerCaughtUp } from './test-search-index.js';
 import {
@@ -138,5 +142,79 @@ describe('the trigram index off the send path', () => {
       expect(await searchTexts(ali.id, 'alpha')).toEqual(['alpha one']);
       store.deleteMessage(again.id);
     }
+  });
+
+  /** Puts `copy` (a database file) in place of the store's, which must be closed, once its indexer has ended. */
+  async function restoreDatabase(copy: string): Promise<void> {
+    await indexersEnded(file);
+    for (const path of [`${file}-wal`, `${file}-shm`]) rmSync(path, { force: true });
+    copyFileSync(copy, file);
+  }
+
+  it('is built again for an older copy of the database whose changes it had read past its watermark', async () => {
+    const message = send(roomMessage(ali, 'alpha one'));
+    await caughtUp();
+    const older = join(dir, 'older.sqlite');
+    const reader = new Database(file, { readonly: true });
+    reader.exec(`VACUUM INTO '${older}'`);
+    reader.close();
+    store.editMessage(message.id, 'omega three', 2);
+    await caughtUp();
+    store.close();
+    // A batch cut short by its size leaves the watermark below text it indexed: as if the edit's entry were not applied yet.
+    const index = new Database(indexFileOf(file));
+    index.exec('UPDATE search_state SET changed_up_to = 0');
+    index.close();
+
+    await restoreDatabase(older);
+    reopen();
+    expect(await searchTexts(ali.id, 'alpha')).toEqual(['alpha one']);
+    await caughtUp();
+    expectIndexMatchesMessages(file);
+    expect(await searchTexts(ali.id, 'alpha')).toEqual(['alpha one']);
+    expect(await searchTexts(ali.id, 'omega')).toEqual([]);
+  });
+
+  it("is built again for another room's database put in its place", async () => {
+    send(roomMessage(ali, 'alpha one'));
+    await caughtUp();
+    store.close();
+    // Another room, further along than this one: its counters are past everything the index read.
+    const other = join(dir, 'other.sqlite');
+    const otherStore = openStore(other);
+    const carol = otherStore.createUser({ name: 'Carol', nameKey: 'carol', skeleton: 'carol', passwordHash: 'h', createdAt: 1 });
+    otherStore.insertMessages(['zulu first', 'zulu second', 'zulu third'].map((text) => roomMessage(carol, text)));
+    otherStore.close();
+
+    await restoreDatabase(other);
+    reopen();
+    expect(await searchTexts(carol.id, 'zulu')).toEqual(['zulu third', 'zulu second', 'zulu first']);
+    await caughtUp();
+    expectIndexMatchesMessages(file);
+    expect(await searchTexts(carol.id, 'zulu')).toEqual(['zulu third', 'zulu second', 'zulu first']);
+  });
+
+  it("follows any change of a message's folded text, not only an edit through the store (a migration that folds again, say)", async () => {
+    const message = send(roomMessage(ali, 'alpha one'));
+    await caughtUp();
+    const db = new Database(file);
+    // The functions the short-needle index's triggers call.
+    migrate(db);
+    db.prepare('UPDATE messages SET folded = ? WHERE id = ?').run('refolded one', message.id);
+    db.close();
+    expect(await searchTexts(ali.id, 'refolded')).toEqual(['alpha one']);
+    expect(await searchTexts(ali.id, 'alpha')).toEqual([]);
+    await caughtUp();
+    expectIndexMatchesMessages(file);
+    expect(await searchTexts(ali.id, 'refolded')).toEqual(['alpha one']);
+  });
+
+  it('starts no indexer for a search after the store closed', async () => {
+    send(roomMessage(ali, 'alpha one'));
+    store.close();
+    await expect(store.search(ali.id, { query: 'alpha', limit: 10 })).rejects.toThrow('closed');
+    // Past the time a store starts its indexer by itself, and the time a thread takes to start.
+    await sleep(2500);
+    expect(existsSync(indexFileOf(file))).toBe(false);
   });
 });

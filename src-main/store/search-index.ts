@@ -8,14 +8,13 @@
  * The indexer follows the database from watermarks it keeps in the index file, in bounded
  * batches, each one read transaction on the database and one write transaction on the index:
  * - messages_up_to: every message with an id up to it is indexed (new messages, in id order);
- * - events_up_to: every edit, delete or reaction (conv_events; a message's newest change entry
- *   replaces the one before, always with a higher id) up to it is applied: the message is
- *   indexed again with its text as it then was, or dropped when deleted;
- * - gone_up_to: messages deleted with their group (migration 015's trigger lists them in
- *   message_search_gone) up to that entry are dropped from the index.
+ * - changed_up_to: every entry of message_search_changed up to it is applied. Migration 015's
+ *   triggers add an entry whenever a message's folded text changes (an edit, a delete) or the
+ *   message goes (with its group): the message is indexed again with its text as it then is, or
+ *   dropped.
  * So a search stays exactly right at every moment (search.ts): it takes the index's hits for the
  * messages up to messages_up_to, reads the messages above it and those changed after
- * events_up_to from the database itself, and confirms every hit with instr on messages.folded.
+ * changed_up_to from the database itself, and confirms every hit with instr on messages.folded.
  */
 import { existsSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
@@ -39,22 +38,23 @@ const BATCH = 10_000;
  */
 const IDLE_MS = 250;
 
-/** The change entries that may change a message's text (a reaction may have replaced an edit's entry). */
-export const TEXT_CHANGES = "kind IN ('edit', 'delete', 'reaction')";
-
 export interface IndexState {
   messagesUpTo: number;
-  eventsUpTo: number;
-  goneUpTo: number;
+  changedUpTo: number;
 }
 
-const STATE_SELECT = 'SELECT messages_up_to AS messagesUpTo, events_up_to AS eventsUpTo, gone_up_to AS goneUpTo FROM search_state';
+const STATE_SELECT = 'SELECT messages_up_to AS messagesUpTo, changed_up_to AS changedUpTo FROM search_state';
+
+/** The database's AUTOINCREMENT counter of `table`: an id it has handed out is never handed out again. */
+const COUNTER = (table: string, schema = 'main'): string => `SELECT coalesce(max(seq), 0) FROM ${schema}.sqlite_sequence WHERE name = '${table}'`;
 
 const SCHEMA = `
   -- Contentless: the text stays in the database; contentless_delete lets the indexer drop a
   -- message by its id alone. detail = none keeps which messages hold each trigram, not where:
   -- a search asks for all its trigrams and confirms the substring with instr on messages.folded.
   -- Text is folded before it gets here, so the tokenizer need not fold case (case_sensitive 1).
+  -- A dropped message leaves a tombstone: its trigrams stay in the pages until a merge rewrites
+  -- them (FTS5's secure-delete needs the dropped text, which a contentless index does not have).
   CREATE VIRTUAL TABLE message_search USING fts5 (
     folded,
     content = '',
@@ -62,9 +62,15 @@ const SCHEMA = `
     tokenize = 'trigram case_sensitive 1',
     detail = none
   );
-  -- A dropped message's trigrams are removed from the index's pages at once, not at a later merge.
-  INSERT INTO message_search (message_search, rank) VALUES ('secure-delete', 1);
-  CREATE TABLE search_state (messages_up_to INTEGER NOT NULL, events_up_to INTEGER NOT NULL, gone_up_to INTEGER NOT NULL) STRICT;
+  -- store_key: the database's search_index_key (migration 015); changed_seen: the counter of
+  -- message_search_changed in the snapshot of the last batch, which may have indexed text newer
+  -- than changed_up_to says (see discardStaleIndex).
+  CREATE TABLE search_state (
+    store_key TEXT NOT NULL,
+    messages_up_to INTEGER NOT NULL,
+    changed_up_to INTEGER NOT NULL,
+    changed_seen INTEGER NOT NULL
+) STRICT;
 `;
 
 function removeIndexFile(indexFile: string): void {
@@ -73,33 +79,39 @@ function removeIndexFile(indexFile: string): void {
 
 /**
  * At the store's opening, on the server's connection: deletes an index file that cannot be used
- * (not an index, damaged, another version, or ahead of the database, as after restoring an older
- * copy of it), or forgets the deleted groups' messages the index has dropped already. Reads a few
- * rows; runs before any indexer or search starts.
+ * (not an index, damaged, another version, another database's, or one that read a newer state
+ * than the database has, as after restoring an older copy of it), and forgets the changes the
+ * index has applied (all of them when it is deleted: a new one starts from the messages as they
+ * are). Reads a few rows; runs before any indexer or search starts.
  */
 export function discardStaleIndex(db: Db, indexFile: string): void {
-  let state: IndexState | undefined;
+  let seen: { storeKey: string; messagesUpTo: number; changedUpTo: number; changedSeen: number } | undefined;
   try {
     const index = new Database(indexFile, { readonly: true, fileMustExist: true });
     try {
       if ((index.pragma('user_version', { simple: true }) as number) === INDEX_VERSION) {
-        state = index.prepare<[], IndexState>(STATE_SELECT).get();
+        seen = index
+          .prepare<[], NonNullable<typeof seen>>(
+            'SELECT store_key AS storeKey, messages_up_to AS messagesUpTo, changed_up_to AS changedUpTo, changed_seen AS changedSeen FROM search_state',
+          )
+          .get();
       }
     } finally {
       index.close();
     }
   } catch {
-    state = undefined;
+    seen = undefined;
   }
-  // The counters of AUTOINCREMENT: an id the index has seen is never given again, unless the database went back.
-  const counter = db.prepare<[string], number>('SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = ?').pluck();
-  const lastMessage = counter.get('messages')!;
-  const lastEvent = Math.max(lastMessage, counter.get('conv_events')!);
-  if (state && state.messagesUpTo <= lastMessage && state.eventsUpTo <= lastEvent && state.goneUpTo <= counter.get('message_search_gone')!) {
-    db.prepare('DELETE FROM message_search_gone WHERE seq <= ?').run(state.goneUpTo);
+  // The index read nothing the database does not have: no message above its counter, no change after.
+  const counter = (table: string): number => db.prepare<[], number>(COUNTER(table)).pluck().get()!;
+  const storeKey = db.prepare<[], string>('SELECT key FROM search_index_key').pluck().get();
+  const forget = db.prepare<[number]>('DELETE FROM message_search_changed WHERE seq <= ?');
+  if (seen && seen.storeKey === storeKey && seen.messagesUpTo <= counter('messages') && seen.changedSeen <= counter('message_search_changed')) {
+    forget.run(seen.changedUpTo);
     return;
   }
   removeIndexFile(indexFile);
+  forget.run(Number.MAX_SAFE_INTEGER);
 }
 
 /**
@@ -124,8 +136,8 @@ function openIndexForWriting(file: string): Db {
       index.transaction(() => {
         index.exec(SCHEMA);
         // In the snapshot the transaction reads: changes and deletions after it are followed, messages indexed from the first.
-        index.exec(`INSERT INTO search_state SELECT 0,
-          (SELECT coalesce(max(id), 0) FROM store.conv_events), (SELECT coalesce(max(seq), 0) FROM store.message_search_gone)`);
+        const changed = COUNTER('message_search_changed', 'store');
+        index.exec(`INSERT INTO search_state SELECT (SELECT key FROM store.search_index_key), 0, (${changed}), (${changed})`);
         index.pragma(`user_version = ${INDEX_VERSION}`);
       })();
     }
@@ -140,7 +152,8 @@ function openIndexForWriting(file: string): Db {
 function indexerStep(index: Db): () => boolean {
   const state = index.prepare<[], IndexState>(STATE_SELECT);
   const saveState = index.prepare<IndexState>(
-    'UPDATE search_state SET messages_up_to = @messagesUpTo, events_up_to = @eventsUpTo, gone_up_to = @goneUpTo',
+    `UPDATE search_state SET messages_up_to = @messagesUpTo, changed_up_to = @changedUpTo,
+       changed_seen = (${COUNTER('message_search_changed', 'store')})`,
   );
   const batchEnd = index.prepare<[number], number>('SELECT min(coalesce(max(id), 0), ?) FROM store.messages').pluck();
   /** Messages without text (membership lines, deleted messages) are not indexed. */
@@ -149,18 +162,13 @@ function indexerStep(index: Db): () => boolean {
   );
   const add = index.prepare<[number, string]>('INSERT INTO message_search (rowid, folded) VALUES (?, ?)');
   const drop = index.prepare<[number]>('DELETE FROM message_search WHERE rowid = ?');
-  const changes = index.prepare<[number, number], { id: number; messageId: number; folded: string | null }>(
-    `SELECT e.id, e.message_id AS messageId, m.folded FROM store.conv_events e LEFT JOIN store.messages m ON m.id = e.message_id
-     WHERE e.id > ? AND e.${TEXT_CHANGES} ORDER BY e.id LIMIT ?`,
-  );
-  const gone = index.prepare<[number, number], { seq: number; messageId: number }>(
-    'SELECT seq, message_id AS messageId FROM store.message_search_gone WHERE seq > ? ORDER BY seq LIMIT ?',
+  const changes = index.prepare<[number, number], { seq: number; messageId: number; folded: string | null }>(
+    `SELECT c.seq, c.message_id AS messageId, m.folded FROM store.message_search_changed c LEFT JOIN store.messages m ON m.id = c.message_id
+     WHERE c.seq > ? ORDER BY c.seq LIMIT ?`,
   );
   return index.transaction((): boolean => {
     const at = state.get()!;
-    const dropped = gone.all(at.goneUpTo, BATCH);
-    for (const { messageId } of dropped) drop.run(messageId);
-    const changed = changes.all(at.eventsUpTo, BATCH);
+    const changed = changes.all(at.changedUpTo, BATCH);
     for (const { messageId, folded } of changed) {
       // A message above messages_up_to is indexed with its text when the messages reach it.
       if (messageId > at.messagesUpTo) continue;
@@ -169,13 +177,9 @@ function indexerStep(index: Db): () => boolean {
     }
     const messagesUpTo = Math.max(at.messagesUpTo, batchEnd.get(at.messagesUpTo + BATCH)!);
     if (messagesUpTo > at.messagesUpTo) addMessages.run(at.messagesUpTo, messagesUpTo);
-    const next = {
-      messagesUpTo,
-      eventsUpTo: changed.at(-1)?.id ?? at.eventsUpTo,
-      goneUpTo: dropped.at(-1)?.seq ?? at.goneUpTo,
-    };
-    if (next.messagesUpTo !== at.messagesUpTo || next.eventsUpTo !== at.eventsUpTo || next.goneUpTo !== at.goneUpTo) saveState.run(next);
-    return messagesUpTo === at.messagesUpTo + BATCH || changed.length === BATCH || dropped.length === BATCH;
+    const changedUpTo = changed.at(-1)?.seq ?? at.changedUpTo;
+    if (messagesUpTo !== at.messagesUpTo || changedUpTo !== at.changedUpTo) saveState.run({ messagesUpTo, changedUpTo });
+    return messagesUpTo === at.messagesUpTo + BATCH || changed.length === BATCH;
   });
 }
 
@@ -228,12 +232,15 @@ export function attachIndex(db: Db, indexFile: string): () => boolean {
     } catch {
       return false;
     }
-    const ready =
-      db.prepare("SELECT count(*) FROM search_index.sqlite_schema WHERE name = 'search_state'").pluck().get() === 1 &&
-      db.pragma('search_index.user_version', { simple: true }) === INDEX_VERSION;
-    if (!ready) db.exec('DETACH DATABASE search_index');
-    attached = ready;
-    return ready;
+    try {
+      attached =
+        db.prepare("SELECT count(*) FROM search_index.sqlite_schema WHERE name = 'search_state'").pluck().get() === 1 &&
+        db.pragma('search_index.user_version', { simple: true }) === INDEX_VERSION;
+    } catch {
+      attached = false;
+    }
+    if (!attached) db.exec('DETACH DATABASE search_index');
+    return attached;
   };
 }
 
@@ -257,11 +264,10 @@ export function indexCaughtUp(file: string): boolean {
     const last = main
       .prepare<[], IndexState>(
         `SELECT (SELECT coalesce(max(id), 0) FROM messages) AS messagesUpTo,
-           (SELECT coalesce(max(id), 0) FROM conv_events WHERE ${TEXT_CHANGES}) AS eventsUpTo,
-           (SELECT coalesce(max(seq), 0) FROM message_search_gone) AS goneUpTo`,
+           (SELECT coalesce(max(seq), 0) FROM message_search_changed) AS changedUpTo`,
       )
       .get()!;
-    return at.messagesUpTo >= last.messagesUpTo && at.eventsUpTo >= last.eventsUpTo && at.goneUpTo >= last.goneUpTo;
+    return at.messagesUpTo >= last.messagesUpTo && at.changedUpTo >= last.changedUpTo;
   } finally {
     main.close();
   }

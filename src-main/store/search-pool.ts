@@ -24,11 +24,44 @@ export interface Indexer {
   close: () => void;
 }
 
+/**
+ * The indexers of this process that have not ended yet, by database file: a store reopened at
+ * once starts its indexer only after the last one has closed the index file, which the opening
+ * may have deleted to build it again.
+ */
+const indexersEnding = new Map<string, Promise<void>>();
+
+/** Resolves once no indexer of the database `file` runs in this process (for tests that replace its files). */
+export const indexersEnded = async (file: string): Promise<void> => {
+  while (indexersEnding.has(file)) await indexersEnding.get(file);
+};
+
 export function startIndexer(file: string): Indexer {
-  const thread = startWorker({ file, index: true });
-  // The server's sockets keep the process alive; the indexer must not.
-  thread.unref();
-  return { close: () => thread.postMessage({ close: true } satisfies WorkerMessage) };
+  let thread: Worker | undefined;
+  let closed = false;
+  const start = (): void => {
+    if (closed) return;
+    const started = startWorker({ file, index: true });
+    thread = started;
+    // The server's sockets keep the process alive; the indexer must not.
+    started.unref();
+    // A thread that failed ends without an index: searches read the messages meanwhile.
+    started.on('error', () => undefined);
+    const ended = new Promise<void>((resolve) => started.once('exit', () => resolve()));
+    indexersEnding.set(file, ended);
+    void ended.then(() => {
+      if (indexersEnding.get(file) === ended) indexersEnding.delete(file);
+    });
+  };
+  const before = indexersEnding.get(file);
+  if (before) void before.then(start);
+  else start();
+  return {
+    close: () => {
+      closed = true;
+      thread?.postMessage({ close: true } satisfies WorkerMessage);
+    },
+  };
 }
 
 /** What the pool tells a worker: a search, to cancel one, or to cancel all, close the connection and end. */

@@ -26,7 +26,7 @@ import { foldForSearch } from '../../src-shared/text.js';
 import type { PageOf } from './messages.js';
 import { NO_UPPER_BOUND, VISIBLE_TO_ME, type Db } from './rows.js';
 import { gramRanges } from './search-grams.js';
-import { attachedState, attachIndex, discardStaleIndex, indexFileOf, TEXT_CHANGES } from './search-index.js';
+import { attachedState, attachIndex, discardStaleIndex, indexFileOf } from './search-index.js';
 import { SearchPool, startIndexer, type Indexer } from './search-pool.js';
 import type { SearchOptions, Store } from './types.js';
 import type { Statement } from 'better-sqlite3';
@@ -178,8 +178,8 @@ export function searchIds(db: Db): SearchIds {
  * index costs about as much for a short id range as for all of them: the history bench found
  * slices made word searches 16 times slower), after the messages it has not reached yet, read in
  * slices. The index's state is read before the database, so the database is at least as new:
- * whatever changed after events_up_to is listed in conv_events. The index may have moved on
- * meanwhile: its hits are then still right, and may repeat a message read from the database.
+ * whatever changed after changed_up_to is listed in message_search_changed. The index may have
+ * moved on meanwhile: its hits are then still right, and may repeat a message read from the database.
  */
 function trigramSearch(db: Db, byScan: Statement<ScanParameters, number>): TrigramSearch {
   const state = attachedState(db);
@@ -193,15 +193,15 @@ function trigramSearch(db: Db, byScan: Statement<ScanParameters, number>): Trigr
     )
     .pluck();
   const changed = db
-    .prepare<{ me: number; events: number; needle: string; before: number; limit: number }, number>(
+    .prepare<{ me: number; changedAfter: number; needle: string; before: number; limit: number }, number>(
       `SELECT m.id FROM messages m
-       WHERE m.id IN (SELECT message_id FROM conv_events WHERE id > @events AND ${TEXT_CHANGES}) AND m.id < @before
+       WHERE m.id IN (SELECT message_id FROM message_search_changed WHERE seq > @changedAfter) AND m.id < @before
          AND instr(m.folded, @needle) > 0 AND ${VISIBLE_TO_ME}
        ORDER BY m.id DESC LIMIT @limit`,
     )
     .pluck();
   return async (me, trigrams, needle, before, wanted, signal) => {
-    const { messagesUpTo, eventsUpTo } = state();
+    const { messagesUpTo, changedUpTo } = state();
     const found: number[] = [];
     if (before > messagesUpTo + 1) {
       const unindexed: Slice = (from, upTo, max) => byScan.all({ me, needle, from, before: upTo, limit: max });
@@ -213,7 +213,7 @@ function trigramSearch(db: Db, byScan: Statement<ScanParameters, number>): Trigr
     const left = wanted - found.length;
     const hits = new Set([
       ...indexed.all({ me, trigrams, needle, before: below, limit: left }),
-      ...changed.all({ me, events: eventsUpTo, needle, before: below, limit: left }),
+      ...changed.all({ me, changedAfter: changedUpTo, needle, before: below, limit: left }),
     ]);
     return found.concat([...hits].sort((a, b) => b - a).slice(0, left));
   };
@@ -228,8 +228,9 @@ export function searchQueries(db: Db, file: string, pageOf: PageOf): Pick<Store,
   discardStaleIndex(db, indexFileOf(file));
   const pool = new SearchPool(file);
   let indexer: Indexer | undefined;
+  let closed = false;
   const startIndexing = (): void => {
-    indexer ??= startIndexer(file);
+    if (!closed) indexer ??= startIndexer(file);
   };
   const timer = setTimeout(startIndexing, INDEXER_AFTER_MS);
   // Background work: it must not keep the process alive.
@@ -240,6 +241,7 @@ export function searchQueries(db: Db, file: string, pageOf: PageOf): Pick<Store,
       return pageOf(await pool.run(userId, options), options.limit, 'newest first');
     },
     closeSearch: () => {
+      closed = true;
       clearTimeout(timer);
       indexer?.close();
       pool.close();
