@@ -28,6 +28,14 @@ describe('opening', () => {
     db.close();
   });
 
+  it('shows a database as it was found before migrating it (what the search index was built from)', () => {
+    const found: number[] = [];
+    const db = openDatabase(join(dir, 'found.db'), {}, (before) => found.push(before.pragma('user_version', { simple: true }) as number));
+    expect(found).toEqual([0]);
+    expect(db.pragma('user_version', { simple: true })).toBe(LATEST_VERSION);
+    db.close();
+  });
+
   it('keeps everything across close and reopen', async () => {
     const ali = addUser('Ali');
     const bob = addUser('Bob');

@@ -74,17 +74,24 @@ const SCHEMA = `
 `;
 
 function removeIndexFile(indexFile: string): void {
-  for (const path of [indexFile, `${indexFile}-wal`, `${indexFile}-shm`]) rmSync(path, { force: true });
+  // The log first: an index file never stands beside a log that is not its own.
+  for (const path of [`${indexFile}-wal`, `${indexFile}-shm`, indexFile]) rmSync(path, { force: true });
 }
 
 /**
- * At the store's opening, on the server's connection: deletes an index file that cannot be used
+ * At the store's opening, on the server's connection, before its migrations (whose changes to
+ * the messages would hide how far the index had read): deletes an index file that cannot be used
  * (not an index, damaged, another version, another database's, or one that read a newer state
  * than the database has, as after restoring an older copy of it), and forgets the changes the
  * index has applied (all of them when it is deleted: a new one starts from the messages as they
  * are). Reads a few rows; runs before any indexer or search starts.
  */
 export function discardStaleIndex(db: Db, indexFile: string): void {
+  // A database from before migration 015 has no index of its own yet.
+  if (db.prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'search_index_key'").pluck().get() === 0) {
+    removeIndexFile(indexFile);
+    return;
+  }
   let seen: { storeKey: string; messagesUpTo: number; changedUpTo: number; changedSeen: number } | undefined;
   try {
     const index = new Database(indexFile, { readonly: true, fileMustExist: true });
@@ -141,6 +148,10 @@ function openIndexForWriting(file: string): Db {
         index.pragma(`user_version = ${INDEX_VERSION}`);
       })();
     }
+    // The store's opening checked the file; one put in its place since (by a later opening) is not followed.
+    if (index.prepare('SELECT store_key = (SELECT key FROM store.search_index_key) FROM search_state').pluck().get() !== 1) {
+      throw new Error('the index file is not this database\'s');
+    }
     return index;
   } catch (error) {
     index.close();
@@ -169,9 +180,11 @@ function indexerStep(index: Db): () => boolean {
   return index.transaction((): boolean => {
     const at = state.get()!;
     const changed = changes.all(at.changedUpTo, BATCH);
-    for (const { messageId, folded } of changed) {
-      // A message above messages_up_to is indexed with its text when the messages reach it.
-      if (messageId > at.messagesUpTo) continue;
+    // Each message once, in id order: FTS5 starts a new segment whenever a rowid is lower than the
+    // last one written. A message above messages_up_to is indexed with its text when the messages reach it.
+    const texts = new Map<number, string | null>();
+    for (const { messageId, folded } of changed) if (messageId <= at.messagesUpTo) texts.set(messageId, folded);
+    for (const [messageId, folded] of [...texts].sort(([a], [b]) => a - b)) {
       drop.run(messageId);
       if (folded) add.run(messageId, folded);
     }

@@ -41,6 +41,12 @@ export function startIndexer(file: string): Indexer {
   let closed = false;
   const start = (): void => {
     if (closed) return;
+    // Another waiter for the same indexer may have started its own first.
+    const running = indexersEnding.get(file);
+    if (running) {
+      void running.then(start);
+      return;
+    }
     const started = startWorker({ file, index: true });
     thread = started;
     // The server's sockets keep the process alive; the indexer must not.
@@ -53,9 +59,7 @@ export function startIndexer(file: string): Indexer {
       if (indexersEnding.get(file) === ended) indexersEnding.delete(file);
     });
   };
-  const before = indexersEnding.get(file);
-  if (before) void before.then(start);
-  else start();
+  start();
   return {
     close: () => {
       closed = true;

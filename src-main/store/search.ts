@@ -26,7 +26,7 @@ import { foldForSearch } from '../../src-shared/text.js';
 import type { PageOf } from './messages.js';
 import { NO_UPPER_BOUND, VISIBLE_TO_ME, type Db } from './rows.js';
 import { gramRanges } from './search-grams.js';
-import { attachedState, attachIndex, discardStaleIndex, indexFileOf } from './search-index.js';
+import { attachedState, attachIndex, indexFileOf } from './search-index.js';
 import { SearchPool, startIndexer, type Indexer } from './search-pool.js';
 import type { SearchOptions, Store } from './types.js';
 import type { Statement } from 'better-sqlite3';
@@ -224,8 +224,7 @@ function trigramSearch(db: Db, byScan: Statement<ScanParameters, number>): Trigr
  * connection. The indexer thread starts at the first search or INDEXER_AFTER_MS after the
  * store opens, whichever comes first (a store opened for a moment, as in tests, starts none).
  */
-export function searchQueries(db: Db, file: string, pageOf: PageOf): Pick<Store, 'search'> & { closeSearch: () => void } {
-  discardStaleIndex(db, indexFileOf(file));
+export function searchQueries(file: string, pageOf: PageOf): Pick<Store, 'search'> & { closeSearch: () => void } {
   const pool = new SearchPool(file);
   let indexer: Indexer | undefined;
   let closed = false;

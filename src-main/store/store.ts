@@ -9,6 +9,7 @@ import { groupQueries } from './groups.js';
 import { conversationQueries } from './conversation.js';
 import { conversationLister, messageQueries, pageReader } from './messages.js';
 import { openDatabase, type StoreOptions } from './open.js';
+import { discardStaleIndex, indexFileOf } from './search-index.js';
 import { relationQueries } from './relations.js';
 import { messageReader, type Db } from './rows.js';
 import { gramIndex } from './search-grams.js';
@@ -25,12 +26,13 @@ export function openStore(file: string, options: StoreOptions = {}): ServerStore
 
 /** The store with its connection, whose transactions the promise adapter drives (async-store.ts). */
 export function openStoreWithDatabase(file: string, options: StoreOptions = {}): { store: ServerStore; db: Db } {
-  const db = openDatabase(file, options);
+  const db = openDatabase(file, options, (found) => discardStaleIndex(found, indexFileOf(file)));
   const messagesByIds = messageReader(db);
   const pageOf = pageReader(messagesByIds);
-  const { search, closeSearch } = searchQueries(db, file, pageOf);
   const grams = gramIndex(db);
   const walPurger = new WalPurger(db, file);
+  // Last: it starts the indexer's timer, which nothing would stop if an opening step after it threw.
+  const { search, closeSearch } = searchQueries(file, pageOf);
   const store: ServerStore = {
     close: () => {
       closeSearch();
