@@ -134,7 +134,8 @@ function openIndexForWriting(file: string): Db {
   const index = new Database(indexFileOf(file));
   try {
     index.pragma('journal_mode = WAL');
-    // Derived data: a commit here needs no fsync (a file damaged by a power cut is rebuilt at the next opening).
+    // Derived data: a commit here needs no fsync. A power cut may lose its last batches (the index is then
+    // behind, which searches allow) or the database's (the index is then ahead, and rebuilt at the next opening).
     index.pragma('synchronous = NORMAL');
     index.pragma('secure_delete = ON');
     index.pragma('busy_timeout = 5000');
