@@ -29,7 +29,6 @@ import { gramRanges } from './search-grams.js';
 import { attachedState, attachIndex, indexFileOf } from './search-index.js';
 import { SearchPool, startIndexer, type Indexer } from './search-pool.js';
 import type { SearchOptions, Store } from './types.js';
-import type { Statement } from 'better-sqlite3';
 
 const FIRST_SPAN = 2048;
 const MIN_SPAN = 256;
@@ -81,14 +80,6 @@ async function inSlices(slice: Slice, before: number, wanted: number, signal: Ab
   }
 }
 
-interface ScanParameters {
-  me: number;
-  needle: string;
-  from: number;
-  before: number;
-  limit: number;
-}
-
 type TrigramSearch = (me: number, trigrams: string, needle: string, before: number, wanted: number, signal: AbortSignal) => Promise<number[]>;
 
 /** The ids of a search's page (up to limit + 1, newest first): what the worker runs. */
@@ -99,12 +90,13 @@ export function searchIds(db: Db): SearchIds {
   // Each returns up to @limit ids in [@from, @before), newest first.
   /** Needles no index can look up: reads every message of the slice. */
   const byScan = db
-    .prepare<ScanParameters, number>(
+    .prepare<{ me: number; needle: string; from: number; before: number; limit: number }, number>(
       `SELECT m.id FROM messages m
        WHERE m.id >= @from AND m.id < @before AND instr(m.folded, @needle) > 0 AND ${VISIBLE_TO_ME}
        ORDER BY m.id DESC LIMIT @limit`,
     )
     .pluck();
+  const scan = (me: number, needle: string): Slice => (from, before, limit) => byScan.all({ me, needle, from, before, limit });
   const rangesWithGram = gramRanges(db);
   const attached = attachIndex(db, indexFileOf(db.name));
   let trigramIndex: TrigramSearch | undefined;
@@ -162,11 +154,11 @@ export function searchIds(db: Db): SearchIds {
     } else {
       const trigrams = trigramQuery(needle);
       if (trigrams && attached()) {
-        trigramIndex ??= trigramSearch(db, byScan);
+        trigramIndex ??= trigramSearch(db, scan);
         return trigramIndex(me, trigrams, needle, before, limit + 1, signal);
       }
       // No trigram to look up (one holds a NUL), or no index file yet (the indexer has not begun).
-      slice = (from, upTo, max) => byScan.all({ me, needle, from, before: upTo, limit: max });
+      slice = scan(me, needle);
     }
     return inSlices(slice, before, limit + 1, signal);
   };
@@ -181,7 +173,7 @@ export function searchIds(db: Db): SearchIds {
  * whatever changed after changed_up_to is listed in message_search_changed. The index may have
  * moved on meanwhile: its hits are then still right, and may repeat a message read from the database.
  */
-function trigramSearch(db: Db, byScan: Statement<ScanParameters, number>): TrigramSearch {
+function trigramSearch(db: Db, scan: (me: number, needle: string) => Slice): TrigramSearch {
   const state = attachedState(db);
   const indexed = db
     .prepare<{ me: number; trigrams: string; needle: string; before: number; limit: number }, number>(
@@ -204,8 +196,7 @@ function trigramSearch(db: Db, byScan: Statement<ScanParameters, number>): Trigr
     const { messagesUpTo, changedUpTo } = state();
     const found: number[] = [];
     if (before > messagesUpTo + 1) {
-      const unindexed: Slice = (from, upTo, max) => byScan.all({ me, needle, from, before: upTo, limit: max });
-      found.push(...(await inSlices(unindexed, before, wanted, signal, messagesUpTo + 1)));
+      found.push(...(await inSlices(scan(me, needle), before, wanted, signal, messagesUpTo + 1)));
       if (found.length >= wanted) return found;
     }
     signal.throwIfAborted();
