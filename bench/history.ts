@@ -133,7 +133,7 @@ export async function generateHistory(
  */
 export async function indexCatchUp(file: string): Promise<number> {
   const start = performance.now();
-  // The store starts its indexer a second after it opens; a search would start it sooner, but also a search thread.
+  // The generator's store started its indexer once INDEX_BACKLOG messages waited; a search would also start a search thread.
   while (!indexCaughtUp(file)) await sleep(50);
   return (performance.now() - start) / 1000;
 }

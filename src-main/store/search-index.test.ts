@@ -7,7 +7,7 @@ import { indexCaughtUp, indexFileOf } from './search-index.js';
 import { migrate } from './migrations.js';
 import { indexersEnded } from './search-pool.js';
 import { openStore } from './store.js';
-import { searchIds } from './search.js';
+import { INDEX_BACKLOG, searchIds } from './search.js';
 import { expectIndexMatchesMessages, indexerCaughtUp } from './test-search-index.js';
 import {
   addUser,
@@ -213,8 +213,47 @@ describe('the trigram index off the send path', () => {
     send(roomMessage(ali, 'alpha one'));
     store.close();
     await expect(store.search(ali.id, { query: 'alpha', limit: 10 })).rejects.toThrow('closed');
-    // Past the time a store starts its indexer by itself, and the time a thread takes to start.
+    // Past the time a thread takes to start.
     await sleep(2500);
     expect(existsSync(indexFileOf(file))).toBe(false);
+  });
+});
+
+describe('when the indexer starts', () => {
+  let ali: UserRow;
+  beforeEach(() => {
+    ali = addUser('Ali');
+  });
+  /** Past the second after the opening when a store with enough to index starts its indexer. */
+  const pastTheStart = (): Promise<unknown> => sleep(1500);
+
+  it('starts none for a few messages, and one by itself once INDEX_BACKLOG messages wait', async () => {
+    send(roomMessage(ali, 'alpha one'));
+    await pastTheStart();
+    expect(existsSync(indexFileOf(file))).toBe(false);
+    store.insertMessages(Array.from({ length: INDEX_BACKLOG - 1 }, (_, i) => roomMessage(ali, `bulk ${i}`)));
+    await indexerCaughtUp(file);
+    expectIndexMatchesMessages(file);
+  });
+
+  it('starts one a second after opening a store whose unindexed messages reach INDEX_BACKLOG, none for fewer', async () => {
+    send(roomMessage(ali, 'alpha one'));
+    reopen();
+    await pastTheStart();
+    expect(existsSync(indexFileOf(file))).toBe(false);
+    // Written by another program meanwhile, as a restored copy would be: this store never counted them.
+    const other = new Database(file);
+    other
+      .prepare(
+        `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+         INSERT INTO messages (conv, sender_id, client_msg_id, text, folded, ts) SELECT 'room', ?, 'raw ' || i, 'raw ' || i, 'raw ' || i, i FROM n`,
+      )
+      .run(INDEX_BACKLOG, ali.id);
+    other.close();
+    await pastTheStart();
+    expect(existsSync(indexFileOf(file))).toBe(false);
+    reopen();
+    await indexerCaughtUp(file);
+    expectIndexMatchesMessages(file);
   });
 });

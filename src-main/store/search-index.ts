@@ -84,13 +84,14 @@ function removeIndexFile(indexFile: string): void {
  * (not an index, damaged, another version, another database's, or one that read a newer state
  * than the database has, as after restoring an older copy of it), and forgets the changes the
  * index has applied (all of them when it is deleted: a new one starts from the messages as they
- * are). Reads a few rows; runs before any indexer or search starts.
+ * are). Reads a few rows; runs before any indexer or search starts. Returns the messages_up_to of
+ * the index it kept, 0 when there is none.
  */
-export function discardStaleIndex(db: Db, indexFile: string): void {
+export function discardStaleIndex(db: Db, indexFile: string): number {
   // A database from before migration 015 has no index of its own yet.
   if (db.prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'search_index_key'").pluck().get() === 0) {
     removeIndexFile(indexFile);
-    return;
+    return 0;
   }
   let seen: { storeKey: string; messagesUpTo: number; changedUpTo: number; changedSeen: number } | undefined;
   try {
@@ -115,10 +116,11 @@ export function discardStaleIndex(db: Db, indexFile: string): void {
   const forget = db.prepare<[number]>('DELETE FROM message_search_changed WHERE seq <= ?');
   if (seen && seen.storeKey === storeKey && seen.messagesUpTo <= counter('messages') && seen.changedSeen <= counter('message_search_changed')) {
     forget.run(seen.changedUpTo);
-    return;
+    return seen.messagesUpTo;
   }
   removeIndexFile(indexFile);
   forget.run(Number.MAX_SAFE_INTEGER);
+  return 0;
 }
 
 /**

@@ -34,6 +34,12 @@ const FIRST_SPAN = 2048;
 const MIN_SPAN = 256;
 const SLICE_MS = 4;
 const INDEXER_AFTER_MS = 1000;
+/**
+ * Messages left unindexed before the indexer thread starts on its own. Below it a search reads them
+ * from the database in a few milliseconds; a small room's host then spends no thread, no ~13 MB and no
+ * CPU on an index nobody has used (docs/BENCHMARKS.md, "The indexer started on demand (index21)").
+ */
+export const INDEX_BACKLOG = 5000;
 
 /** Up to `limit` matching ids with from <= id < before, newest first. */
 type Slice = (from: number, before: number, limit: number) => number[];
@@ -212,23 +218,33 @@ function trigramSearch(db: Db, scan: (me: number, needle: string) => Slice): Tri
 
 /**
  * The store's search: the ids come from a search worker, the page from the server's own
- * connection. The indexer thread starts at the first search or INDEXER_AFTER_MS after the
- * store opens, whichever comes first (a store opened for a moment, as in tests, starts none).
+ * connection. The indexer thread starts at the first search, or once INDEX_BACKLOG messages wait
+ * to be indexed: `unindexed` at the opening (then INDEXER_AFTER_MS after it, so as not to slow the
+ * start) plus those `stored` since. A store opened for a moment, as in tests, starts none.
  */
-export function searchQueries(file: string, pageOf: PageOf): Pick<Store, 'search'> & { closeSearch: () => void } {
+export function searchQueries(
+  file: string,
+  pageOf: PageOf,
+  unindexed: number,
+): Pick<Store, 'search'> & { stored: (messages: number) => void; closeSearch: () => void } {
   const pool = new SearchPool(file);
   let indexer: Indexer | undefined;
   let closed = false;
+  let waiting = unindexed;
   const startIndexing = (): void => {
     if (!closed) indexer ??= startIndexer(file);
   };
-  const timer = setTimeout(startIndexing, INDEXER_AFTER_MS);
+  const timer = waiting >= INDEX_BACKLOG ? setTimeout(startIndexing, INDEXER_AFTER_MS) : undefined;
   // Background work: it must not keep the process alive.
-  timer.unref();
+  timer?.unref();
   return {
     search: async (userId, options) => {
       startIndexing();
       return pageOf(await pool.run(userId, options), options.limit, 'newest first');
+    },
+    stored: (messages) => {
+      waiting += messages;
+      if (waiting >= INDEX_BACKLOG && !timer) startIndexing();
     },
     closeSearch: () => {
       closed = true;

@@ -26,13 +26,15 @@ export function openStore(file: string, options: StoreOptions = {}): ServerStore
 
 /** The store with its connection, whose transactions the promise adapter drives (async-store.ts). */
 export function openStoreWithDatabase(file: string, options: StoreOptions = {}): { store: ServerStore; db: Db } {
-  const db = openDatabase(file, options, (found) => discardStaleIndex(found, indexFileOf(file)));
+  let indexedUpTo = 0;
+  const db = openDatabase(file, options, (found) => (indexedUpTo = discardStaleIndex(found, indexFileOf(file))));
   const messagesByIds = messageReader(db);
   const pageOf = pageReader(messagesByIds);
   const grams = gramIndex(db);
   const walPurger = new WalPurger(db, file);
-  // Last: it starts the indexer's timer, which nothing would stop if an opening step after it threw.
-  const { search, closeSearch } = searchQueries(file, pageOf);
+  const messages = messageQueries(db, pageOf, grams, options.maxUserBytesPerDay);
+  // Last: it may start the indexer's timer, which nothing would stop if an opening step after it threw.
+  const { search, stored, closeSearch } = searchQueries(file, pageOf, messages.lastMessageId() - indexedUpTo);
   const store: ServerStore = {
     close: () => {
       closeSearch();
@@ -41,7 +43,12 @@ export function openStoreWithDatabase(file: string, options: StoreOptions = {}):
       db.close();
     },
     ...userQueries(db),
-    ...messageQueries(db, pageOf, grams, options.maxUserBytesPerDay),
+    ...messages,
+    insertMessages: (batch) => {
+      const results = messages.insertMessages(batch);
+      stored(batch.length);
+      return results;
+    },
     search,
     ...relationQueries(db),
     ...groupQueries(db),
