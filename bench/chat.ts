@@ -80,11 +80,11 @@ async function openRoom(options: ChatOptions): Promise<Room> {
     server = await spawnServer('host.ts', ['--data', dataDir]);
   } else {
     accounts = Array.from({ length: options.clients }, (_, i) => ({ id: i + 1, name: `user${i}`, token: 'x'.repeat(43) }));
-    server = options.server === 'baseline' ? await spawnServer('baseline-server.ts', ['--data', dataDir]) : await spawnPeer(options.server, dataDir);
+    server = options.server === 'baseline' ? await spawnServer('baseline-server.ts', ['--data', dataDir]) : await spawnPeer(options.server, dataDir, transport.tls);
   }
   const join = (account: Account): Promise<PeerClient> => {
     if (options.server === 'ngircd') return IrcClient.join(server.port, account.name);
-    if (options.server === 'mosquitto') return MqttClient.join(server.port, account.name);
+    if (options.server === 'mosquitto') return MqttClient.join(server.port, account.name, transport.tls);
     return WireClient.login(server.port, account.name, account.token, transport.tls);
   };
   const clients = await Promise.all(accounts.map(join));

@@ -7,11 +7,17 @@
  * `sendToRoom` resolves when the server has taken the message, as LanChat's answer to a `send`
  * says: IRC has no such answer, so each PRIVMSG is followed by a PING whose PONG (the server
  * handles a client's lines in order) is the acknowledgement; MQTT publishes at QoS 1 (PUBACK).
+ * With TLS (the bench's default, `--plain` turns it off) mosquitto listens with TLS 1.3 and the room's
+ * certificate, as the host does, so the light target compares the same encryption on both sides.
+ * ngircd stays plain: only the burst target compares against it, and the TLS host meets it against
+ * plain IRC, the harder comparison.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { connect as connectTls } from 'node:tls';
+import { CERT_FILE, KEY_FILE, TLS_MIN_VERSION } from '../src-main/net/tls.js';
 import { processFigures, type ServerProcess, sleep } from './common.js';
 import type { Delivery } from './wire.js';
 
@@ -49,10 +55,20 @@ async function accepting(port: number, timeoutMs: number): Promise<void> {
   }
 }
 
-function config(peer: Peer, port: number): string {
+/** `dir` holds the room's key and certificate (loadOrCreateIdentity) when `tls`. */
+function config(peer: Peer, port: number, dir: string, tls: boolean): string {
   if (peer === 'mosquitto') {
+    const encrypted = tls
+      ? [
+          `certfile ${join(dir, CERT_FILE)}`,
+          `keyfile ${join(dir, KEY_FILE)}`,
+          'tls_version tlsv1.3',
+          // Run as root it would drop to its own user, which cannot read the key file (mode 0600).
+          ...(process.getuid?.() === 0 ? ['user root'] : []),
+        ]
+      : [];
     // TCP_NODELAY as the LanChat host and the baseline set it; ngircd has no such setting.
-    return [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'set_tcp_nodelay true', 'log_dest none', ''].join('\n');
+    return [`listener ${port} 127.0.0.1`, ...encrypted, 'allow_anonymous true', 'persistence false', 'set_tcp_nodelay true', 'log_dest none', ''].join('\n');
   }
   return [
     '[Global]',
@@ -78,11 +94,11 @@ function config(peer: Peer, port: number): string {
   ].join('\n');
 }
 
-/** Starts the peer in the foreground on a free port with a config written into `dir`. */
-export async function spawnPeer(peer: Peer, dir: string): Promise<ServerProcess> {
+/** Starts the peer in the foreground on a free port with a config written into `dir`; mosquitto with TLS when `tls`. */
+export async function spawnPeer(peer: Peer, dir: string, tls: boolean): Promise<ServerProcess> {
   const port = await freePort();
   const file = join(dir, `${peer}.conf`);
-  writeFileSync(file, config(peer, port));
+  writeFileSync(file, config(peer, port, dir, tls));
   const args = peer === 'ngircd' ? ['--nodaemon', '--config', file] : ['-c', file];
   const child = spawn(EXECUTABLES[peer], args, { stdio: 'ignore' });
   await accepting(port, 5000);
@@ -96,10 +112,14 @@ export interface PeerClient {
   close(): void;
 }
 
-async function connected(port: number): Promise<Socket> {
-  const socket = connect({ port, host: '127.0.0.1', noDelay: true });
+async function connected(port: number, tls = false): Promise<Socket> {
+  // The bench's own certificate: nothing to verify it against here.
+  const socket = tls
+    ? connectTls({ port, host: '127.0.0.1', rejectUnauthorized: false, minVersion: TLS_MIN_VERSION })
+    : connect({ port, host: '127.0.0.1' });
+  socket.setNoDelay(true);
   await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve);
+    socket.once(tls ? 'secureConnect' : 'connect', resolve);
     socket.once('error', reject);
   });
   socket.on('error', () => undefined);
@@ -227,8 +247,8 @@ export class MqttClient implements PeerClient {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
   }
 
-  static async join(port: number, name: string): Promise<MqttClient> {
-    const client = new MqttClient(name, await connected(port));
+  static async join(port: number, name: string, tls: boolean): Promise<MqttClient> {
+    const client = new MqttClient(name, await connected(port, tls));
     // Protocol "MQTT" level 4, clean session, no keep-alive; the client id is the name.
     const connectBody = Buffer.concat([mqttString('MQTT'), Buffer.from([4, 0x02, 0, 0]), mqttString(name)]);
     await client.exchange(packet(0x10, connectBody), CONNACK);

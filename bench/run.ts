@@ -102,7 +102,7 @@ for (const target of evaluateTargets(results)) print(target);
 
 function report(name: string, result: Result): void {
   if (results.has(`baseline-${name}`)) addRatios(result, results.get(`baseline-${name}`)!);
-  if (!name.startsWith('ngircd') && !name.startsWith('mosquitto')) result['tls'] = transport.tls;
+  if (!name.startsWith('ngircd')) result['tls'] = transport.tls;
   results.set(name, result);
   print(result);
 }
