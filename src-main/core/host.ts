@@ -75,6 +75,14 @@ export async function startHost(options: HostOptions): Promise<Host> {
     } else {
       store = openAsyncStore(join(dataDir, 'chat.sqlite'), {
         maxUserBytesPerDay,
+        // Reported from the indexer thread, which starts after this opening, when `log` below exists.
+        onIndexHealth: (health) =>
+          'failing' in health
+            ? log?.error('search index failing', {
+                error: health.failing,
+                effect: 'searches read the messages instead, slower as more wait; with the host stopped, deleting chat.sqlite-search makes it build a new index',
+              })
+            : log?.info('search index working again'),
         ...(maxDatabaseBytes !== undefined ? { maxBytes: maxDatabaseBytes } : {}),
         ...(openLockWaitMs !== undefined ? { openLockWaitMs } : {}),
       });

@@ -9,6 +9,7 @@
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import type { IndexerHealth } from './search-index.js';
 import { APPLICATION_ID, LATEST_VERSION, migrate, schemaVersion } from './migrations.js';
 
 /** The database file cannot be used: not a database, damaged, from a newer version, or unreadable. */
@@ -23,6 +24,8 @@ export interface StoreOptions {
   maxUserBytesPerDay?: number;
   /** How long opening waits for another program's write lock before giving up (tests shorten it). */
   openLockWaitMs?: number;
+  /** Hears when the search index's batches begin to fail and when they succeed again (the host logs it). */
+  onIndexHealth?: (health: IndexerHealth) => void;
 }
 
 /**

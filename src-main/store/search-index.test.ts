@@ -2,8 +2,8 @@ import { copyFileSync, existsSync, rmSync, statSync, writeFileSync } from 'node:
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { beforeEach, describe, expect, it } from 'vitest';
-import { indexCaughtUp, indexFileOf } from './search-index.js';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { indexCaughtUp, indexFileOf, type IndexerHealth } from './search-index.js';
 import { migrate } from './migrations.js';
 import { indexersEnded } from './search-pool.js';
 import { openStore } from './store.js';
@@ -207,6 +207,44 @@ describe('the trigram index off the send path', () => {
     await caughtUp();
     expectIndexMatchesMessages(file);
     expect(await searchTexts(ali.id, 'refolded')).toEqual(['alpha one']);
+  });
+
+  it('tells its store when its batches begin to fail, once, and when they succeed again; searches meanwhile read the messages', async () => {
+    const health: IndexerHealth[] = [];
+    reopen({ onIndexHealth: (report) => health.push(report) });
+    send(roomMessage(ali, 'alpha one'));
+    await caughtUp();
+    // FTS5's structure record (id 10) lost, as a damaged disk could lose it: every read and write of the index then fails.
+    const editIndex = (change: (index: Database.Database) => void): void => {
+      const index = new Database(indexFileOf(file));
+      // Lets this connection write FTS5's own tables, as a damaged disk or another program could.
+      index.unsafeMode(true);
+      try {
+        change(index);
+      } finally {
+        index.close();
+      }
+    };
+    let structure: Buffer | undefined;
+    editIndex((index) => {
+      structure = index.prepare<[], Buffer>('SELECT block FROM message_search_data WHERE id = 10').pluck().get();
+      index.prepare('DELETE FROM message_search_data WHERE id = 10').run();
+    });
+    send(roomMessage(ali, 'beta two'));
+    await vi.waitFor(() => expect(health).toEqual([{ failing: expect.any(String) }]), { timeout: 5000, interval: 20 });
+    // Its batches go on failing for the same reason (one every 250 ms): said once.
+    await sleep(1000);
+    expect(health).toHaveLength(1);
+    expect(indexCaughtUp(file)).toBe(false);
+    // A search that would read the damaged index reads the messages instead.
+    expect(await searchTexts(ali.id, 'alpha')).toEqual(['alpha one']);
+    expect(await searchTexts(ali.id, 'beta')).toEqual(['beta two']);
+    editIndex((index) => index.prepare('INSERT INTO message_search_data (id, block) VALUES (10, ?)').run(structure));
+    await vi.waitFor(() => expect(health.at(-1)).toEqual({ recovered: true }), { timeout: 5000, interval: 20 });
+    expect(health).toHaveLength(2);
+    await indexerCaughtUp(file);
+    expectIndexMatchesMessages(file);
+    expect(await searchTexts(ali.id, 'beta')).toEqual(['beta two']);
   });
 
   it('starts no indexer for a search after the store closed', async () => {

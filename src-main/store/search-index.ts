@@ -199,14 +199,19 @@ function indexerStep(index: Db): () => boolean {
   });
 }
 
+/** What the indexer tells its store about its batches: they began to fail (and why), or succeed again. */
+export type IndexerHealth = { failing: string } | { recovered: true };
+
 /**
  * The indexer, on a worker thread: indexes in batches, yielding between them, and looks for new
- * work every IDLE_MS once caught up. A batch that failed (a full disk, say) changed nothing and is
- * tried again then; searches stay right meanwhile, only slower. Returns its stop (after the batch
- * under way), or undefined when the files cannot be opened (the store closed and its folder went
- * before the thread started, say): there is then no index, and searches read the messages.
+ * work every IDLE_MS once caught up. A batch that failed (a full disk, a damaged index) changed
+ * nothing and is tried again then; searches stay right meanwhile, only slower as more messages wait.
+ * `report` hears when batches begin to fail (again, if the reason changes) and when one succeeds
+ * after failures, not every attempt. Returns its stop (after the batch under way), or undefined
+ * when the files cannot be opened (the store closed and its folder went before the thread started,
+ * say): there is then no index, and searches read the messages.
  */
-export function runIndexer(file: string): (() => void) | undefined {
+export function runIndexer(file: string, report: (health: IndexerHealth) => void): (() => void) | undefined {
   let index: Db;
   let step: () => boolean;
   try {
@@ -217,13 +222,18 @@ export function runIndexer(file: string): (() => void) | undefined {
   }
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
+  let failing: string | null = null;
   const loop = (): void => {
     if (stopped) return;
     let more = false;
     try {
       more = step();
-    } catch {
-      more = false;
+      if (failing !== null) report({ recovered: true });
+      failing = null;
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      if (reason !== failing) report({ failing: reason });
+      failing = reason;
     }
     timer = setTimeout(loop, more ? 0 : IDLE_MS);
   };

@@ -7,6 +7,7 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { IndexerHealth } from './search-index.js';
 import type { SearchOptions } from './types.js';
 import { typescriptWorker } from './typescript-worker.js';
 
@@ -36,7 +37,8 @@ export const indexersEnded = async (file: string): Promise<void> => {
   while (indexersEnding.has(file)) await indexersEnding.get(file);
 };
 
-export function startIndexer(file: string): Indexer {
+/** `onHealth` hears the indexer's reports (runIndexer), on the thread that started it. */
+export function startIndexer(file: string, onHealth: (health: IndexerHealth) => void): Indexer {
   let thread: Worker | undefined;
   let closed = false;
   const start = (): void => {
@@ -52,7 +54,8 @@ export function startIndexer(file: string): Indexer {
     // The server's sockets keep the process alive; the indexer must not.
     started.unref();
     // A thread that failed ends without an index: searches read the messages meanwhile.
-    started.on('error', () => undefined);
+    started.on('error', (error) => onHealth({ failing: error.message }));
+    started.on('message', onHealth);
     const ended = new Promise<void>((resolve) => started.once('exit', () => resolve()));
     indexersEnding.set(file, ended);
     void ended.then(() => {

@@ -19,7 +19,7 @@ if (index) {
   // Background work: the server's thread and searches go first. On Linux the nice value is per
   // thread, so this lowers the indexer's alone; elsewhere it would lower the whole process.
   if (process.platform === 'linux') setPriority(19);
-  const stop = runIndexer(file);
+  const stop = runIndexer(file, (health) => port.postMessage(health));
   if (stop) {
     port.on('message', () => {
       stop();

@@ -26,7 +26,7 @@ import { foldForSearch } from '../../src-shared/text.js';
 import type { PageOf } from './messages.js';
 import { NO_UPPER_BOUND, VISIBLE_TO_ME, type Db } from './rows.js';
 import { gramRanges } from './search-grams.js';
-import { attachedState, attachIndex, indexFileOf } from './search-index.js';
+import { attachedState, attachIndex, indexFileOf, type IndexerHealth } from './search-index.js';
 import { SearchPool, startIndexer, type Indexer } from './search-pool.js';
 import type { SearchOptions, Store } from './types.js';
 
@@ -161,9 +161,14 @@ export function searchIds(db: Db): SearchIds {
       const trigrams = trigramQuery(needle);
       if (trigrams && attached()) {
         trigramIndex ??= trigramSearch(db, scan);
-        return trigramIndex(me, trigrams, needle, before, limit + 1, signal);
+        try {
+          return await trigramIndex(me, trigrams, needle, before, limit + 1, signal);
+        } catch (error) {
+          // A damaged index file (the indexer reports it to the host's log) must not take search with it.
+          if (signal.aborted) throw error;
+        }
       }
-      // No trigram to look up (one holds a NUL), or no index file yet (the indexer has not begun).
+      // No trigram to look up (one holds a NUL), no index file yet (the indexer has not begun), or one that fails.
       slice = scan(me, needle);
     }
     return inSlices(slice, before, limit + 1, signal);
@@ -226,13 +231,14 @@ export function searchQueries(
   file: string,
   pageOf: PageOf,
   unindexed: number,
+  onIndexHealth: (health: IndexerHealth) => void,
 ): Pick<Store, 'search'> & { stored: (messages: number) => void; closeSearch: () => void } {
   const pool = new SearchPool(file);
   let indexer: Indexer | undefined;
   let closed = false;
   let waiting = unindexed;
   const startIndexing = (): void => {
-    if (!closed) indexer ??= startIndexer(file);
+    if (!closed) indexer ??= startIndexer(file, onIndexHealth);
   };
   const timer = waiting >= INDEX_BACKLOG ? setTimeout(startIndexing, INDEXER_AFTER_MS) : undefined;
   // Background work: it must not keep the process alive.

@@ -34,7 +34,12 @@ export function openStoreWithDatabase(file: string, options: StoreOptions = {}):
   const walPurger = new WalPurger(db, file);
   const messages = messageQueries(db, pageOf, grams, options.maxUserBytesPerDay);
   // Last: it may start the indexer's timer, which nothing would stop if an opening step after it threw.
-  const { search, stored, closeSearch } = searchQueries(file, pageOf, messages.lastMessageId() - indexedUpTo);
+  const { search, stored, closeSearch } = searchQueries(
+    file,
+    pageOf,
+    messages.lastMessageId() - indexedUpTo,
+    options.onIndexHealth ?? (() => undefined),
+  );
   const store: ServerStore = {
     close: () => {
       closeSearch();
