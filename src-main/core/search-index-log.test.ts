@@ -5,10 +5,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LogEntry } from '../server/log.js';
-import { indexCaughtUp, indexFileOf } from '../store/search-index.js';
+import { indexCaughtUp } from '../store/search-index.js';
+import { loseIndexStructure } from '../store/test-search-index.js';
 import { RawPeer, startTestHost, waitFor } from '../testing/harness.js';
 import type { Host } from './host.js';
 
@@ -17,7 +17,6 @@ describe("the search index's trouble in the host's log", () => {
   let host: Host;
   let peer: RawPeer;
   const entries: LogEntry[] = [];
-  const indexFile = (): string => indexFileOf(join(dataDir, 'chat.sqlite'));
 
   beforeEach(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'lanchat-index-log-'));
@@ -45,16 +44,11 @@ describe("the search index's trouble in the host's log", () => {
     // The first search starts the indexer.
     expect(await texts('alpha')).toEqual(['alpha one']);
     await waitFor(() => indexCaughtUp(join(dataDir, 'chat.sqlite')), 10_000, 'the indexer to catch up');
-    const index = new Database(indexFile());
-    // Lets this connection write FTS5's own tables: the structure record lost, as a damaged disk could lose it.
-    index.unsafeMode(true);
-    const structure = index.prepare<[], Buffer>('SELECT block FROM message_search_data WHERE id = 10').pluck().get()!;
-    index.prepare('DELETE FROM message_search_data WHERE id = 10').run();
+    const putBack = loseIndexStructure(join(dataDir, 'chat.sqlite'));
     expect(await peer.request('send', { to: { kind: 'room' }, clientMsgId: 'm2', text: 'alpha two' })).toMatchObject({ ok: true });
     await waitFor(() => entries.some((entry) => entry.event === 'search index failing'), 5000, 'the failure in the log');
     expect(await texts('alpha')).toEqual(['alpha two', 'alpha one']);
-    index.prepare('INSERT INTO message_search_data (id, block) VALUES (10, ?)').run(structure);
-    index.close();
+    putBack();
     await waitFor(() => entries.some((entry) => entry.event === 'search index working again'), 5000, 'the recovery in the log');
     expect(entries.filter((entry) => entry.event === 'search index failing')).toMatchObject([
       { level: 'error', error: expect.any(String), effect: expect.stringContaining('chat.sqlite-search') },

@@ -8,7 +8,7 @@ import { migrate } from './migrations.js';
 import { indexersEnded } from './search-pool.js';
 import { openStore } from './store.js';
 import { INDEX_BACKLOG, searchIds } from './search.js';
-import { expectIndexMatchesMessages, indexerCaughtUp } from './test-search-index.js';
+import { expectIndexMatchesMessages, indexerCaughtUp, loseIndexStructure } from './test-search-index.js';
 import {
   addUser,
   dir,
@@ -214,22 +214,7 @@ describe('the trigram index off the send path', () => {
     reopen({ onIndexHealth: (report) => health.push(report) });
     send(roomMessage(ali, 'alpha one'));
     await caughtUp();
-    // FTS5's structure record (id 10) lost, as a damaged disk could lose it: every read and write of the index then fails.
-    const editIndex = (change: (index: Database.Database) => void): void => {
-      const index = new Database(indexFileOf(file));
-      // Lets this connection write FTS5's own tables, as a damaged disk or another program could.
-      index.unsafeMode(true);
-      try {
-        change(index);
-      } finally {
-        index.close();
-      }
-    };
-    let structure: Buffer | undefined;
-    editIndex((index) => {
-      structure = index.prepare<[], Buffer>('SELECT block FROM message_search_data WHERE id = 10').pluck().get();
-      index.prepare('DELETE FROM message_search_data WHERE id = 10').run();
-    });
+    const putBack = loseIndexStructure(file);
     send(roomMessage(ali, 'beta two'));
     await vi.waitFor(() => expect(health).toEqual([{ failing: expect.any(String) }]), { timeout: 5000, interval: 20 });
     // Its batches go on failing for the same reason (one every 250 ms): said once.
@@ -239,7 +224,7 @@ describe('the trigram index off the send path', () => {
     // A search that would read the damaged index reads the messages instead.
     expect(await searchTexts(ali.id, 'alpha')).toEqual(['alpha one']);
     expect(await searchTexts(ali.id, 'beta')).toEqual(['beta two']);
-    editIndex((index) => index.prepare('INSERT INTO message_search_data (id, block) VALUES (10, ?)').run(structure));
+    putBack();
     await vi.waitFor(() => expect(health.at(-1)).toEqual({ recovered: true }), { timeout: 5000, interval: 20 });
     expect(health).toHaveLength(2);
     await indexerCaughtUp(file);

@@ -11,6 +11,22 @@ export async function indexerCaughtUp(file: string): Promise<void> {
   await vi.waitFor(() => expect(indexCaughtUp(file)).toBe(true), { timeout: 20_000, interval: 20 });
 }
 
+/**
+ * Deletes FTS5's structure record (id 10) from the index of the database `file`, as a damaged disk
+ * could lose it: every read and write of the index then fails. Returns what puts it back.
+ */
+export function loseIndexStructure(file: string): () => void {
+  const index = new Database(indexFileOf(file));
+  // Lets this connection write FTS5's own tables, which SQLite's defensive mode keeps from it.
+  index.unsafeMode(true);
+  const structure = index.prepare<[], Buffer>('SELECT block FROM message_search_data WHERE id = 10').pluck().get()!;
+  index.prepare('DELETE FROM message_search_data WHERE id = 10').run();
+  return () => {
+    index.prepare('INSERT INTO message_search_data (id, block) VALUES (10, ?)').run(structure);
+    index.close();
+  };
+}
+
 /** After indexerCaughtUp: FTS5's own check of the index file, and its messages are exactly those with text. */
 export function expectIndexMatchesMessages(file: string): void {
   const index = new Database(indexFileOf(file));
