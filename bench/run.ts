@@ -15,7 +15,7 @@ import { changes } from './changes.js';
 import { clusterBench, clusterBenchMissing } from './cluster.js';
 import { connections } from './connections.js';
 import { files } from './files.js';
-import { history } from './history.js';
+import { historyInOwnProcess } from './own-process.js';
 import { peerInstalled } from './peers.js';
 import { reconnect } from './reconnect.js';
 import { evaluateTargets } from './targets.js';
@@ -77,7 +77,7 @@ if (selected('connections')) {
 if (selected('changes')) report('changes', await changes({ clients: quick ? 20 : 50, reactionsEach: quick ? 10 : 40 }));
 if (selected('reconnect')) report('reconnect', await reconnect({ clients: quick ? 200 : 1000, senders: 5, ...(values.threads ? { threads: Number(values.threads) } : {}) }));
 if (selected('history')) {
-  report('history', await history({ messages: quick ? 100_000 : 1_000_000, users: 200, dms: 1000, groups: 50, queries: quick ? 20 : 50 }));
+  report('history', await historyInOwnProcess({ messages: quick ? 100_000 : 1_000_000, users: 200, dms: 1000, groups: 50, queries: quick ? 20 : 50 }));
 }
 if (selected('files')) {
   const result = await files({ megabytes: quick ? 50 : 200, rounds });
