@@ -5,12 +5,12 @@ import { waitFor } from '../testing/harness.js';
 import {
   Connection,
   LAZY_BYTES_PER_TURN,
-  SHARED_FREE_FRAMES,
   WRITE_FREE_CONNECTIONS,
   WRITE_HIGH_WATER_BYTES,
   flushPendingWrites,
 } from './connection.js';
 import { type DecodedFrame, FrameDecoder, encodeFrame } from './frame.js';
+import { TURN_BUDGET_MS, turnSpentMs } from './turn.js';
 
 const options = { maxFrameBytes: 1024 * 1024, maxQueuedBytes: 8 * 1024 * 1024 };
 let server: Server | null = null;
@@ -151,6 +151,63 @@ describe('Connection writes', () => {
   });
 });
 
+describe('Connection writes within the turn budget', () => {
+  const busy = (ms: number): void => {
+    const until = performance.now() + ms;
+    while (performance.now() < until);
+  };
+  /** How many sockets each turn wrote to: a turn's writes run back to back, its microtasks after them. */
+  function writesPerTurn(connections: Connection[]): { perTurn: number[]; writes: () => number } {
+    const perTurn: number[] = [];
+    let inTurn = 0;
+    let writes = 0;
+    for (const connection of connections) {
+      const write = connection.socket.write.bind(connection.socket) as (chunk: Buffer) => boolean;
+      connection.socket.write = ((chunk: Buffer) => {
+        writes += 1;
+        if (inTurn++ === 0) queueMicrotask(() => perTurn.push(inTurn) && (inTurn = 0));
+        return write(chunk);
+      }) as typeof connection.socket.write;
+    }
+    return { perTurn, writes: () => writes };
+  }
+
+  it('writes only the free connections in a turn whose budget other work spent, the rest in the next turn', async () => {
+    const count = WRITE_FREE_CONNECTIONS + 20;
+    const { connections, received } = await pairs(count);
+    const { perTurn } = writesPerTurn(connections);
+    await new Promise<void>((resolve) =>
+      setImmediate(() => {
+        // As a commit, or a batch of handshakes, that took the turn's budget before its pushes are written.
+        turnSpentMs();
+        busy(TURN_BUDGET_MS + 2);
+        for (const connection of connections) connection.send({ n: 1 });
+        flushPendingWrites();
+        resolve();
+      }),
+    );
+    await waitFor(() => received.every((frames) => frames.length === 1), 5000, 'the frame at every peer');
+    expect(perTurn).toEqual([WRITE_FREE_CONNECTIONS, 20]);
+  });
+
+  it('writes one connection of a lazy pass falling due in a turn whose budget was spent, the rest in the next turn', async () => {
+    const { connections, received } = await pairs(5);
+    const { perTurn, writes } = writesPerTurn(connections);
+    const frame = encodeFrame({ presence: 'a' });
+    for (const connection of connections) connection.sendEncoded(frame, true);
+    // The lazy timer (LAZY_FLUSH_MS) fires in the timers phase at the end of a turn whose callbacks spent its budget.
+    const spend = (): void => {
+      if (writes() > 0) return;
+      turnSpentMs();
+      busy(TURN_BUDGET_MS + 2);
+      setImmediate(spend);
+    };
+    setImmediate(spend);
+    await waitFor(() => received.every((frames) => frames.length === 1), 5000, 'the lazy frame at every peer');
+    expect(perTurn).toEqual([1, 4]);
+  });
+});
+
 describe('Connection closing signal', () => {
   it('aborts when the peer goes, when the server closes, and at once when asked for after the close', async () => {
     const { connections } = await pairs(3);
@@ -238,6 +295,25 @@ describe('Connection reads', () => {
     expect(received[0]).toEqual([lazy, { n: 1 }, { n: 2 }]);
   });
 
+  it('answers every frame, in order, when the connections that waited for a turn all run before the turn scheduled for them', async () => {
+    const { connections, received } = await pairs(4, options.maxFrameBytes, true);
+    let slow = true;
+    for (const connection of connections) {
+      connection.onFrame((frame) => {
+        // The first frame handled takes the turn's budget: the others wait for a later turn.
+        if (slow) {
+          slow = false;
+          const until = performance.now() + TURN_BUDGET_MS + 2;
+          while (performance.now() < until);
+        }
+        if (frame.kind === 'frame') connection.send(frame.value);
+      });
+    }
+    for (const socket of sockets.slice(0, 4)) socket.write(Buffer.concat([0, 1, 2].map((n) => encodeFrame({ n }))));
+    await waitFor(() => received.every((frames) => frames.length === 3), 5000, 'three answers on every connection');
+    for (const frames of received) expect(frames).toEqual([{ n: 0 }, { n: 1 }, { n: 2 }]);
+  });
+
   it.each([
     ['in the handler', false],
     ['in a microtask after the handler has returned its promise', true],
@@ -267,8 +343,7 @@ describe('Connection reads', () => {
       storm = false;
     }
     for (const frames of received) expect(frames).toEqual([{ n: 0 }, { n: 1 }, { n: 2 }]);
-    // 1 ms each: by the time the shared budget's clock counts (after SHARED_FREE_FRAMES) its 5 ms are
-    // gone; a turn lets frames through twice (as it reads, then the connections that waited).
-    expect(Math.max(...perTurn)).toBeLessThanOrEqual(2 * SHARED_FREE_FRAMES + 2);
+    // 1 ms each: free frames only while the turn's budget lasts, then one of those that waited.
+    expect(Math.max(...perTurn)).toBeLessThanOrEqual(TURN_BUDGET_MS + 2);
   });
 });

@@ -8,6 +8,7 @@
 import type { Socket } from 'node:net';
 import { type WireError, ErrorCode } from '../../src-shared/protocol/errors.js';
 import { type DecodedFrame, FrameDecoder, encodeFrame } from './frame.js';
+import { TURN_BUDGET_MS, currentTurn, turnBudgetLeft, turnSpentMs } from './turn.js';
 
 export interface ConnectionOptions {
   maxFrameBytes: number;
@@ -30,19 +31,20 @@ export type CloseListener = (reason: WireError | null) => void;
 const PAUSE_AT = 64;
 const RESUME_AT = 16;
 /** How long one connection's queued frames may run back to back before it yields the thread. */
-const TURN_BUDGET_MS = 2;
+const CONNECTION_TURN_MS = 2;
 /**
- * How long the handlers of all connections together may run before the connections with frames
- * left wait for a later turn. One connection's budget does not bound a storm in which a thousand
+ * How far into a turn (turn.ts) the handlers of all connections together may run before the
+ * connections with frames left wait for a later turn; the rest of the turn's budget is left for
+ * writing and handshakes. One connection's budget does not bound a storm in which a thousand
  * connections each handle one frame in the same turn (a thousand catch-up pages released together
  * after a host restart held the loop for 100 to 200 ms).
  */
-const SHARED_BUDGET_MS = 5;
+const SHARED_BUDGET_MS = TURN_BUDGET_MS / 2;
 /**
  * Frames handled in a turn before the shared budget's clock counts: the light traffic of a room
  * (a few frames a turn) never waits for a later turn because the process lost its core mid-turn.
  */
-export const SHARED_FREE_FRAMES = 16;
+const SHARED_FREE_FRAMES = 16;
 /**
  * Bytes queued for a peer and not yet taken by its kernel above which the connection's next
  * frame waits until the socket drains: a peer that does not read its answers does not get more
@@ -62,12 +64,12 @@ const withPendingWrites = new Set<Connection>();
 let flushScheduled = false;
 
 /**
- * What one turn may spend handing frames to sockets before the connections left wait for the
- * next: TLS encrypts each peer's copy, and a commit's pushes to a thousand peers took 50 to 230 ms
- * in one turn. Those left keep their place, and their frames, ahead of anyone written later.
+ * Frames are handed to sockets while the turn's budget lasts (turn.ts), the connections left
+ * waiting for the next: TLS encrypts each peer's copy, and a commit's pushes to a thousand peers
+ * took 50 to 230 ms in one turn. Those left keep their place, and their frames, ahead of anyone
+ * written later. Connections written whatever the budget: a room's ordinary fan-out (tens of
+ * peers) is never split.
  */
-const WRITE_TURN_MS = 8;
-/** Connections written before that clock counts: a room's ordinary fan-out (tens of peers) is never split. */
 export const WRITE_FREE_CONNECTIONS = 64;
 
 /**
@@ -78,11 +80,12 @@ export const WRITE_FREE_CONNECTIONS = 64;
  */
 export function flushPendingWrites(): void {
   flushScheduled = false;
-  const began = performance.now();
+  // The turn's clock starts here if nothing of this turn asked for it before.
+  turnSpentMs();
   let written = 0;
   for (const connection of withPendingWrites) {
     connection.flush();
-    if (++written >= WRITE_FREE_CONNECTIONS && performance.now() - began >= WRITE_TURN_MS) break;
+    if (++written >= WRITE_FREE_CONNECTIONS && !turnBudgetLeft()) break;
   }
   if (withPendingWrites.size > 0 && !flushScheduled) {
     flushScheduled = true;
@@ -97,12 +100,11 @@ export function flushPendingWrites(): void {
  */
 export const LAZY_FLUSH_MS = 1000;
 /**
- * What one turn of a lazy flush may hand to sockets before the rest waits for the next turn, in
- * time and in bytes (at least one connection a turn). Every logged-in peer's presence falls due
- * together: 10,000 peers of a login ramp in one turn held the loop for most of a second (TLS
- * encrypts each peer's copy), and every chat message with it.
+ * What one turn of a lazy flush may hand to sockets in bytes, besides the turn's time budget,
+ * before the rest waits for the next turn (at least one connection a turn). Every logged-in peer's
+ * presence falls due together: 10,000 peers of a login ramp in one turn held the loop for most of a
+ * second (TLS encrypts each peer's copy), and every chat message with it.
  */
-const LAZY_TURN_MS = 8;
 export const LAZY_BYTES_PER_TURN = 4 * 1024 * 1024;
 const withLazyWrites = new Set<Connection>();
 let lazyTimer: NodeJS.Timeout | null = null;
@@ -134,12 +136,12 @@ function startLazyPass(): void {
  */
 function continueLazyPass(): void {
   const pass = lazyPass!;
-  const began = performance.now();
+  turnSpentMs();
   let bytes = 0;
   while (pass.next < pass.due.length) {
     const due = pass.due[pass.next++]!;
     bytes += due.connection.flushDue(due, pass.joined);
-    if (bytes >= LAZY_BYTES_PER_TURN || performance.now() - began >= LAZY_TURN_MS) break;
+    if (bytes >= LAZY_BYTES_PER_TURN || !turnBudgetLeft()) break;
   }
   if (pass.next < pass.due.length) {
     setImmediate(continueLazyPass);
@@ -181,40 +183,55 @@ function joinShared(frames: Buffer[], joined: JoinedFrames): Buffer {
 }
 
 /**
- * When this turn's shared budget began to be spent, or null. Wall time, not the handlers' own:
- * most of a request's work runs in microtasks after its handler has returned a promise (a
- * login waiting for its account's queue, a store call behind a transaction), and those run
- * between one connection's data and the next, so the clock sees them.
+ * The turn (turn.ts) whose frames sharedFrames counts. The budget is the turn's wall time, not the
+ * handlers' own: most of a request's work runs in microtasks after its handler has returned a
+ * promise (a login waiting for its account's queue, a store call behind a transaction), and those
+ * run between one connection's data and the next, so the clock sees them.
  */
-let sharedSince: number | null = null;
-/** Frames let through since sharedSince. */
+let sharedTurn = -1;
 let sharedFrames = 0;
-let sharedResetScheduled = false;
-/** Steps of connections that found the shared budget spent, in the order they found it. */
+let releaseScheduled = false;
+/**
+ * Steps of connections that found the shared budget spent, in the order they found it. While any
+ * wait, frames that come later wait behind them: each turn releases them first.
+ */
 const waitingForTurn: Step[] = [];
 /** Runs a connection's queued frames; `admitted` when the shared budget was checked for it already. */
 type Step = (admitted?: boolean) => void;
 
-/** Whether a connection may handle a frame in this turn. */
+/**
+ * Whether a connection may handle a frame now: any within SHARED_BUDGET_MS of the turn, the first
+ * SHARED_FREE_FRAMES of a turn within the whole turn's budget.
+ */
 function sharedBudgetLeft(): boolean {
-  if (!sharedResetScheduled) {
-    sharedResetScheduled = true;
-    setImmediate(nextSharedTurn);
-  }
-  const now = performance.now();
-  if (sharedSince === null) {
-    sharedSince = now;
+  const spent = turnSpentMs();
+  if (currentTurn() !== sharedTurn) {
+    sharedTurn = currentTurn();
     sharedFrames = 0;
   }
   sharedFrames += 1;
-  return sharedFrames <= SHARED_FREE_FRAMES || now - sharedSince < SHARED_BUDGET_MS;
+  return spent < SHARED_BUDGET_MS || (sharedFrames <= SHARED_FREE_FRAMES && spent < TURN_BUDGET_MS);
 }
 
-/** A new turn's budget, spent first on the connections that waited for it. */
-function nextSharedTurn(): void {
-  sharedResetScheduled = false;
-  sharedSince = null;
-  releaseWaiting();
+function waitForTurn(step: Step): void {
+  waitingForTurn.push(step);
+  scheduleRelease();
+}
+
+function scheduleRelease(): void {
+  if (releaseScheduled) return;
+  releaseScheduled = true;
+  setImmediate(releaseTurn);
+}
+
+/** The connections that waited run first in a turn: at least one, the next ones while its budget lasts. */
+function releaseTurn(): void {
+  releaseScheduled = false;
+  // Those that waited may all have run since this was scheduled.
+  const step = waitingForTurn.shift();
+  if (!step) return;
+  step(true);
+  queueMicrotask(releaseWaiting);
 }
 
 /**
@@ -222,12 +239,11 @@ function nextSharedTurn(): void {
  * the previous one queued so far, so the clock includes them; the rest wait for the next turn.
  */
 function releaseWaiting(): void {
-  if (waitingForTurn.length === 0) {
-    // Nothing left behind: the next turn's budget starts with its first frame, not now.
-    sharedSince = null;
+  if (waitingForTurn.length === 0) return;
+  if (!sharedBudgetLeft()) {
+    scheduleRelease();
     return;
   }
-  if (!sharedBudgetLeft()) return;
   waitingForTurn.shift()!(true);
   queueMicrotask(releaseWaiting);
 }
@@ -428,6 +444,8 @@ export class Connection {
 
   private readonly onData = (chunk: Buffer): void => {
     if (this.closing) return;
+    // Data is where a turn's work begins: its clock starts here if nothing asked before.
+    turnSpentMs();
     this.receivedAt = Date.now();
     this.receivedBytes += chunk.length;
     const frames = this.decoder.push(chunk);
@@ -460,8 +478,8 @@ export class Connection {
           return;
         }
         // One connection's queued frames must not hold the thread: once they have taken
-        // TURN_BUDGET_MS, every other peer's frames (and the server's timers) get a turn.
-        if (this.queue.length > 0 && performance.now() - began >= TURN_BUDGET_MS) {
+        // CONNECTION_TURN_MS, every other peer's frames (and the server's timers) get a turn.
+        if (this.queue.length > 0 && performance.now() - began >= CONNECTION_TURN_MS) {
           setImmediate(() => step());
           return;
         }
@@ -478,8 +496,8 @@ export class Connection {
    * socket stops reading meanwhile). Either way `step` runs when the wait is over.
    */
   private mustWait(step: Step, admitted: boolean): boolean {
-    if (this.options.sharedTurn && !admitted && !sharedBudgetLeft()) {
-      waitingForTurn.push(step);
+    if (this.options.sharedTurn && !admitted && (waitingForTurn.length > 0 || !sharedBudgetLeft())) {
+      waitForTurn(step);
       return true;
     }
     // Only bytes handed to the socket: 'drain' comes once they are taken. Frames still waiting

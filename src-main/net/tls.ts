@@ -19,6 +19,7 @@ import { type SecureContext, TLSSocket, createSecureContext } from 'node:tls';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { formatAddress } from './connection.js';
 import { encodeFrame } from './frame.js';
+import { TURN_BUDGET_MS, turnSpentMs } from './turn.js';
 
 /** Every TLS connection starts with a handshake record, content type 22. */
 const TLS_HANDSHAKE_RECORD = 0x16;
@@ -28,7 +29,10 @@ export const KEY_FILE = 'tls-key.pem';
 export const CERT_FILE = 'tls-cert.pem';
 /** Pinning, not expiry, is what authenticates the host, so the certificate outlives any room. */
 const CERTIFICATE_YEARS = 30;
-/** A turn may spend this long beginning handshakes (about 1 ms each) however short the rest of the turn was. */
+/**
+ * A turn may spend this long beginning handshakes (about 1 ms each) however short the rest of the turn
+ * was, within what is left of the turn's budget (turn.ts); at least one a turn.
+ */
 const HANDSHAKE_TURN_MIN_MS = 4;
 /**
  * Beyond that, handshakes get as much time as everything else took since the last of them, up to this:
@@ -183,8 +187,9 @@ export class TlsGate {
     const storm = this.storm!;
     const start = performance.now();
     const turnMinMs = this.options.turnMinMs ?? HANDSHAKE_TURN_MIN_MS;
-    const budget = Math.max(turnMinMs, Math.min(HANDSHAKE_TURN_MAX_MS, start - storm.lastBatchEnd));
-    // At least one per turn, however small the budget.
+    const fair = Math.max(turnMinMs, Math.min(HANDSHAKE_TURN_MAX_MS, start - storm.lastBatchEnd));
+    // Within what the turn has left (turn.ts), unless unpaced; at least one per turn, however small the budget.
+    const budget = turnMinMs === Infinity ? Infinity : Math.min(fair, TURN_BUDGET_MS - turnSpentMs());
     const share = Math.max(1, Math.floor(budget / this.handshakeMs));
     let begun = 0;
     while (this.waiting.length > 0 && begun < share) {
