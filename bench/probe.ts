@@ -1,7 +1,8 @@
 /**
  * Bench-only instruments inside a server process (the host or the baseline), answered over the
  * IPC channel the bench opens: the event-loop delay since the last reset, the process's memory
- * split (V8 heap, Buffers), a CPU profile of exactly the measured window, and a heap snapshot.
+ * split (V8 heap, Buffers), a CPU profile of exactly the measured window (with the turns of the loop
+ * longer than 15 ms in it, for bench/long-turns.ts), and a heap snapshot.
  * Nothing of it runs in the product: only bench/host.ts and bench/baseline-server.ts import it.
  */
 import { Session } from 'node:inspector/promises';
@@ -46,7 +47,7 @@ export function installProbe(): void {
   delay.enable();
   const phase = monitorEventLoopDelay({ resolution: 1 });
   phase.enable();
-  let profiling: { session: Session; file: string } | null = null;
+  let profiling: { session: Session; file: string; turns: LongTurns } | null = null;
   const answer = (message: object): void => {
     process.send!(message);
   };
@@ -57,7 +58,7 @@ export function installProbe(): void {
         session.connect();
         await session.post('Profiler.enable');
         await session.post('Profiler.start');
-        profiling = { session, file: request.profileFile };
+        profiling = { session, file: request.profileFile, turns: new LongTurns() };
       }
       delay.reset();
       phase.reset();
@@ -78,6 +79,7 @@ export function installProbe(): void {
       if (profiling) {
         const { profile } = await profiling.session.post('Profiler.stop');
         writeFileSync(profiling.file, JSON.stringify(profile));
+        writeFileSync(turnsFileOf(profiling.file), JSON.stringify(profiling.turns.stop()));
         profiling.session.disconnect();
         reading.profileFile = profiling.file;
         profiling = null;
@@ -87,4 +89,30 @@ export function installProbe(): void {
       answer({ probe: 'heap', file: writeHeapSnapshot(request.file) });
     }
   });
+}
+
+/** Where a profile's long turns are written: beside it, for bench/long-turns.ts. */
+export const turnsFileOf = (profileFile: string): string => profileFile.replace(/\.cpuprofile$/, '.turns.json');
+
+/** Turns of the loop longer than this are recorded while profiling. */
+const LONG_TURN_MS = 15;
+
+/**
+ * The turns of the loop longer than LONG_TURN_MS while a profile is taken: a 1 ms timer runs once a
+ * turn, so a gap between two of its runs is a turn (or the process waiting for a core). Each as
+ * [start, end] in microseconds of the monotonic clock, the clock of the profile's samples.
+ */
+class LongTurns {
+  private readonly turns: [number, number][] = [];
+  private last = process.hrtime.bigint();
+  private readonly timer = setInterval(() => {
+    const now = process.hrtime.bigint();
+    if (Number(now - this.last) / 1e6 > LONG_TURN_MS) this.turns.push([Number(this.last / 1000n), Number(now / 1000n)]);
+    this.last = now;
+  }, 1);
+
+  stop(): [number, number][] {
+    clearInterval(this.timer);
+    return this.turns;
+  }
 }
