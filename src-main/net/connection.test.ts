@@ -10,7 +10,7 @@ import {
   flushPendingWrites,
 } from './connection.js';
 import { type DecodedFrame, FrameDecoder, encodeFrame } from './frame.js';
-import { TURN_BUDGET_MS, turnSpentMs } from './turn.js';
+import { TURN_BUDGET_MS, turnBegins } from './turn.js';
 
 const options = { maxFrameBytes: 1024 * 1024, maxQueuedBytes: 8 * 1024 * 1024 };
 let server: Server | null = null;
@@ -179,7 +179,7 @@ describe('Connection writes within the turn budget', () => {
     await new Promise<void>((resolve) =>
       setImmediate(() => {
         // As a commit, or a batch of handshakes, that took the turn's budget before its pushes are written.
-        turnSpentMs();
+        turnBegins();
         busy(TURN_BUDGET_MS + 2);
         for (const connection of connections) connection.send({ n: 1 });
         flushPendingWrites();
@@ -198,7 +198,7 @@ describe('Connection writes within the turn budget', () => {
     // The lazy timer (LAZY_FLUSH_MS) fires in the timers phase at the end of a turn whose callbacks spent its budget.
     const spend = (): void => {
       if (writes() > 0) return;
-      turnSpentMs();
+      turnBegins();
       busy(TURN_BUDGET_MS + 2);
       setImmediate(spend);
     };

@@ -8,7 +8,7 @@
 import type { Socket } from 'node:net';
 import { type WireError, ErrorCode } from '../../src-shared/protocol/errors.js';
 import { type DecodedFrame, FrameDecoder, encodeFrame } from './frame.js';
-import { TURN_BUDGET_MS, currentTurn, turnBudgetLeft, turnSpentMs } from './turn.js';
+import { TURN_BUDGET_MS, currentTurn, turnBegins, turnBudgetLeft, turnSpentMs } from './turn.js';
 
 export interface ConnectionOptions {
   maxFrameBytes: number;
@@ -80,8 +80,7 @@ export const WRITE_FREE_CONNECTIONS = 64;
  */
 export function flushPendingWrites(): void {
   flushScheduled = false;
-  // The turn's clock starts here if nothing of this turn asked for it before.
-  turnSpentMs();
+  turnBegins();
   let written = 0;
   for (const connection of withPendingWrites) {
     connection.flush();
@@ -136,7 +135,7 @@ function startLazyPass(): void {
  */
 function continueLazyPass(): void {
   const pass = lazyPass!;
-  turnSpentMs();
+  turnBegins();
   let bytes = 0;
   while (pass.next < pass.due.length) {
     const due = pass.due[pass.next++]!;
@@ -444,8 +443,7 @@ export class Connection {
 
   private readonly onData = (chunk: Buffer): void => {
     if (this.closing) return;
-    // Data is where a turn's work begins: its clock starts here if nothing asked before.
-    turnSpentMs();
+    turnBegins();
     this.receivedAt = Date.now();
     this.receivedBytes += chunk.length;
     const frames = this.decoder.push(chunk);

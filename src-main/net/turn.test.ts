@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TURN_BUDGET_MS, turnBudgetLeft, turnSpentMs } from './turn.js';
+import { TURN_BUDGET_MS, turnBegins, turnBudgetLeft, turnSpentMs } from './turn.js';
 
 const busy = (ms: number): void => {
   const until = performance.now() + ms;
@@ -13,7 +13,7 @@ describe('the turn clock', () => {
     const spent = await new Promise<{ second: number; nextTurn: number; leftAfter: boolean }>((resolve) => {
       // Both callbacks are queued before the check phase runs them: one turn.
       setImmediate(() => {
-        turnSpentMs();
+        turnBegins();
         busy(TURN_BUDGET_MS + 5);
       });
       setImmediate(() => {

@@ -17,9 +17,14 @@ let turn = -1;
 let since = 0;
 
 /**
- * Milliseconds since this turn's first question: asked as a turn's work begins (a socket's data,
- * a commit), the clock covers the rest of the turn's work.
+ * Starts this turn's clock unless something of the turn did already: called where a turn's work
+ * begins (a socket's data, a commit, a flush), so the budget covers that work too.
  */
+export function turnBegins(): void {
+  turnSpentMs();
+}
+
+/** Milliseconds since the turn's clock started (now, if nothing of the turn started it). */
 export function turnSpentMs(): number {
   const now = performance.now();
   const current = currentTurn();

@@ -8,7 +8,7 @@ import { type Request, type RequestResults } from '../../../src-shared/protocol/
 import { nameKey } from '../../../src-shared/protocol/names.js';
 import type { InsertResult, NewMessage, UserRow } from '../../store/types.js';
 import { flushPendingWrites } from '../../net/connection.js';
-import { turnSpentMs } from '../../net/turn.js';
+import { turnBegins } from '../../net/turn.js';
 import { ANSWERED, type Handlers, type ServerContext, ServerError } from '../dispatch.js';
 import { canRead, memberGroup, otherUser, userNamed } from '../lookups.js';
 import type { LoggedInSession, Session } from '../session.js';
@@ -78,7 +78,7 @@ export function messageHandlers(ctx: ServerContext) {
   async function commitWaitingSends(): Promise<void> {
     commitScheduled = false;
     // The commit counts in the turn's budget (turn.ts) that its pushes are then written within.
-    turnSpentMs();
+    turnBegins();
     const sends = waitingSends.splice(0);
     let results: InsertResult[];
     try {
