@@ -5,6 +5,7 @@
  */
 import { type AddressInfo, type Server, type Socket, createServer } from 'node:net';
 import { ErrorCode, type WireError } from '../../src-shared/protocol/errors.js';
+import { compileCostlyPatterns } from '../../src-shared/protocol/objects.js';
 import { type AccessMode, LIMITS } from '../../src-shared/protocol/limits.js';
 import { Connection } from '../net/connection.js';
 import type { DecodedFrame } from '../net/frame.js';
@@ -220,6 +221,7 @@ export class ChatServer {
 
   /** Starts listening; resolves with the bound address. Port 0 picks a free port. */
   listen(port: number, host = '0.0.0.0'): Promise<AddressInfo> {
+    compileCostlyPatterns();
     const server = createServer((socket) => (this.tlsGate ? this.tlsGate.admit(socket) : this.accept(socket)));
     this.server = server;
     return new Promise((resolve, reject) => {

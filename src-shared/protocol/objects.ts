@@ -178,12 +178,21 @@ export type SearchPage = z.infer<typeof searchPage>;
 /** Position in the server's conversation event log: unique and increasing across the server. */
 export const eventId = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
+// Built at run time: the v flag (needed for \p{RGI_Emoji}) is newer than the compile target.
+const ONE_EMOJI = new RegExp('^\\p{RGI_Emoji}$', 'v');
+
 /** One reaction: a single emoji (an RGI emoji sequence, skin tones and flags included). */
-export const reactionEmoji = z
-  .string()
-  .max(32)
-  // Built at run time: the v flag (needed for \p{RGI_Emoji}) is newer than the compile target.
-  .regex(new RegExp('^\\p{RGI_Emoji}$', 'v'), 'a reaction is one emoji');
+export const reactionEmoji = z.string().max(32).regex(ONE_EMOJI, 'a reaction is one emoji');
+
+/**
+ * Has V8 compile the costly patterns now. It compiles a regular expression at its first uses, to
+ * bytecode and then to machine code; for the thousands of sequences of \p{RGI_Emoji} that took 15 to
+ * 25 ms, inside the turn of the first reaction a server checked (docs/BENCHMARKS.md, "One budget per
+ * turn (turn25)"). A server calls this before it listens.
+ */
+export function compileCostlyPatterns(): void {
+  for (let use = 0; use < 2; use++) ONE_EMOJI.test('👍');
+}
 
 /**
  * One entry of the event log as a reader receives it. Message entries carry the message as it is
