@@ -590,11 +590,17 @@ class PresenceList {
   private readonly frame: Buffer;
   /** Each entry's first byte in `frame`, and one past its last. */
   private readonly bounds: [number, number][] = [];
-  /** The users the entries are about. */
-  private readonly users: Set<number>;
+  /** Which entries are about each user, in order. */
+  private readonly entriesOf = new Map<number, number[]>();
+  /** The whole frame, as parts. */
+  private readonly whole: Buffer[];
 
   constructor(private readonly batch: readonly Announced[]) {
-    this.users = new Set(batch.map((entry) => entry.userId));
+    batch.forEach(({ userId }, index) => {
+      const entries = this.entriesOf.get(userId);
+      if (entries) entries.push(index);
+      else this.entriesOf.set(userId, [index]);
+    });
     const entries = batch.map(({ state }) => Buffer.from(JSON.stringify(state)));
     let offset = HEADER_BYTES + LIST_START.length;
     for (const entry of entries) {
@@ -606,28 +612,27 @@ class PresenceList {
     parts.push(LIST_END);
     this.frame = Buffer.concat(parts);
     this.frame.writeUInt32BE(this.frame.length - HEADER_BYTES, 0);
+    this.whole = [this.frame];
   }
 
   /**
    * The frame as parts to write one after another, with only the entries from index `first` on that are
-   * not about `userId`; none if that leaves no entry.
+   * not about `userId`; none if that leaves no entry. Its cost does not grow with the batch: a login
+   * ramp's batch lists hundreds of users, and every session that logged in during it needs a slice.
    */
   parts(userId: number, first: number): Buffer[] {
-    if (first <= 0 && !this.users.has(userId)) return [this.frame];
+    const from = Math.max(first, 0);
+    const own = this.entriesOf.get(userId)?.filter((index) => index >= from) ?? [];
+    if (from === 0 && own.length === 0) return this.whole;
+    // The runs of entries between the user's own, each one slice of the frame.
     const kept: Buffer[] = [];
-    let runStart = -1;
-    for (let index = Math.max(first, 0); index < this.batch.length; index++) {
-      const [start, end] = this.bounds[index]!;
-      if (this.batch[index]!.userId === userId) {
-        if (runStart >= 0) kept.push(this.frame.subarray(runStart, this.bounds[index - 1]![1]));
-        runStart = -1;
-        continue;
-      }
-      if (runStart < 0) {
+    let runStart = from;
+    for (const end of [...own, this.batch.length]) {
+      if (end > runStart) {
         if (kept.length > 0) kept.push(COMMA);
-        runStart = start;
+        kept.push(this.frame.subarray(this.bounds[runStart]![0], this.bounds[end - 1]![1]));
       }
-      if (index === this.batch.length - 1) kept.push(this.frame.subarray(runStart, end));
+      runStart = end + 1;
     }
     if (kept.length === 0) return [];
     let length = LIST_START.length + LIST_END.length;
