@@ -13,6 +13,11 @@ import { type DecodedFrame, FrameDecoder, encodeFrame } from './frame.js';
 import { TURN_BUDGET_MS, turnBegins } from './turn.js';
 
 const options = { maxFrameBytes: 1024 * 1024, maxQueuedBytes: 8 * 1024 * 1024 };
+/** Holds the thread, as a handler's or a write's work would. */
+const busy = (ms: number): void => {
+  const until = performance.now() + ms;
+  while (performance.now() < until);
+};
 let server: Server | null = null;
 const sockets: Socket[] = [];
 
@@ -134,8 +139,7 @@ describe('Connection writes', () => {
       const write = connection.socket.write.bind(connection.socket) as (chunk: Buffer) => boolean;
       connection.socket.write = ((chunk: Buffer) => {
         // As TLS encrypting a large fan-out's copy for this peer.
-        const until = performance.now() + 1;
-        while (performance.now() < until);
+        busy(1);
         written += 1;
         return write(chunk);
       }) as typeof connection.socket.write;
@@ -152,10 +156,6 @@ describe('Connection writes', () => {
 });
 
 describe('Connection writes within the turn budget', () => {
-  const busy = (ms: number): void => {
-    const until = performance.now() + ms;
-    while (performance.now() < until);
-  };
   /** How many sockets each turn wrote to: a turn's writes run back to back, its microtasks after them. */
   function writesPerTurn(connections: Connection[]): { perTurn: number[]; writes: () => number } {
     const perTurn: number[] = [];
@@ -303,8 +303,7 @@ describe('Connection reads', () => {
         // The first frame handled takes the turn's budget: the others wait for a later turn.
         if (slow) {
           slow = false;
-          const until = performance.now() + TURN_BUDGET_MS + 2;
-          while (performance.now() < until);
+          busy(TURN_BUDGET_MS + 2);
         }
         if (frame.kind === 'frame') connection.send(frame.value);
       });
@@ -329,8 +328,7 @@ describe('Connection reads', () => {
     setImmediate(ticker);
     for (const connection of connections) {
       const work = (frame: DecodedFrame): void => {
-        const until = performance.now() + 1;
-        while (performance.now() < until);
+        busy(1);
         perTurn[perTurn.length - 1]! += 1;
         if (frame.kind === 'frame') connection.send(frame.value);
       };

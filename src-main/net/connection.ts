@@ -204,8 +204,9 @@ type Step = (admitted?: boolean) => void;
  */
 function sharedBudgetLeft(): boolean {
   const spent = turnSpentMs();
-  if (currentTurn() !== sharedTurn) {
-    sharedTurn = currentTurn();
+  const turn = currentTurn();
+  if (turn !== sharedTurn) {
+    sharedTurn = turn;
     sharedFrames = 0;
   }
   sharedFrames += 1;
@@ -226,25 +227,22 @@ function scheduleRelease(): void {
 /** The connections that waited run first in a turn: at least one, the next ones while its budget lasts. */
 function releaseTurn(): void {
   releaseScheduled = false;
-  // Those that waited may all have run since this was scheduled.
-  const step = waitingForTurn.shift();
-  if (!step) return;
-  step(true);
-  queueMicrotask(releaseWaiting);
+  release(true);
 }
 
 /**
  * Lets the connections that waited run, one at a time: each next one only after the microtasks
  * the previous one queued so far, so the clock includes them; the rest wait for the next turn.
+ * `first`: this one runs whatever the budget (those that waited may all have run meanwhile).
  */
-function releaseWaiting(): void {
+function release(first: boolean): void {
   if (waitingForTurn.length === 0) return;
-  if (!sharedBudgetLeft()) {
+  if (!first && !sharedBudgetLeft()) {
     scheduleRelease();
     return;
   }
   waitingForTurn.shift()!(true);
-  queueMicrotask(releaseWaiting);
+  queueMicrotask(() => release(false));
 }
 
 export class Connection {

@@ -187,8 +187,8 @@ export const reactionEmoji = z.string().max(32).regex(ONE_EMOJI, 'a reaction is 
 /**
  * Has V8 compile the costly patterns now. It compiles a regular expression at its first uses, to
  * bytecode and then to machine code; for the thousands of sequences of \p{RGI_Emoji} that took 15 to
- * 25 ms, inside the turn of the first reaction a server checked (docs/BENCHMARKS.md, "One budget per
- * turn (turn25)"). A server calls this before it listens.
+ * 25 ms, inside the turn of the first reaction a server checked (docs/BENCHMARKS.md, "The first
+ * reaction and the presence flush (turn25, continued)"). A server calls this before it listens.
  */
 export function compileCostlyPatterns(): void {
   for (let use = 0; use < 2; use++) ONE_EMOJI.test('👍');
