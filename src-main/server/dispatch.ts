@@ -36,6 +36,24 @@ export class ServerError extends Error {
 
 /** What a handler returns when it has written its response itself (see handlers/messages.ts). */
 export const ANSWERED = Symbol('answered');
+/** What a handler returns when it has written its refusal itself. */
+export const REFUSED = Symbol('refused');
+
+/** The response refusing request `id` for `error`. */
+export function refusal(id: number, error: ServerError): { type: 'res'; id: number; ok: false; error: WireError } {
+  const wire: WireError = { code: error.code, message: error.message };
+  if (error.retryAfterMs !== undefined) wire.retryAfterMs = error.retryAfterMs;
+  return { type: 'res', id, ok: false, error: wire };
+}
+
+/**
+ * Sends of one connection that may wait for the group commit together: the client's next send is
+ * handled as soon as the last one is queued, up to this many unanswered (docs/PROTOCOL.md §5.5).
+ */
+export const PIPELINED_SENDS = 64;
+
+/** A handler that returns one of these sent its response itself. */
+export type Answered = typeof ANSWERED | typeof REFUSED;
 
 /** Requests served before login; every other handler gets a logged-in session. */
 type BeforeLogin = 'hello' | 'login';
@@ -44,7 +62,7 @@ export type Handlers = {
   [T in RequestType]: (
     session: T extends BeforeLogin ? Session : LoggedInSession,
     request: Request<T>,
-  ) => RequestResults[T] | typeof ANSWERED | Promise<RequestResults[T] | typeof ANSWERED>;
+  ) => RequestResults[T] | Answered | Promise<RequestResults[T] | Answered>;
 };
 
 /** What every handler works with. */
@@ -101,6 +119,10 @@ export class Dispatcher {
   /** Handles one decoded frame of the session; a promise holds the connection's next frame back. */
   frame(session: Session, frame: DecodedFrame): void | Promise<void> {
     const connection = session.connection;
+    // While sends of this connection wait for their commit, only another send joins them; anything else is handled once they are answered.
+    if (session.answering && !(isSend(frame) && session.sendsUnanswered < PIPELINED_SENDS)) {
+      return session.answering.then(() => this.frame(session, frame));
+    }
     if (frame.kind === 'oversize') {
       this.options.log.warn('bad frame', { address: connection.remoteAddress, reason: `declared length ${frame.declared}` });
       connection.close({
@@ -114,10 +136,7 @@ export class Dispatcher {
     }
     const wait = session.limiter.admit(connection.receivedBytes);
     if (wait > 0) return this.refuseForRate(session, frame, wait);
-    if (frame.kind === 'invalid') {
-      this.refuse(session, null, { code: ErrorCode.BAD_FRAME, message: frame.reason });
-      return;
-    }
+    if (frame.kind === 'invalid') return this.refuse(session, null, { code: ErrorCode.BAD_FRAME, message: frame.reason });
     return this.value(session, frame.value);
   }
 
@@ -130,47 +149,71 @@ export class Dispatcher {
     }
     if (type === 'pong') return;
     const parsed = parseRequest(value);
-    if (!parsed.ok) {
-      this.refuse(session, parsed.id, parsed.error);
-      return;
-    }
+    if (!parsed.ok) return this.refuse(session, parsed.id, parsed.error);
     const request = parsed.request;
     if (request.type !== 'hello' && !session.helloDone) {
-      this.refuse(session, request.id, { code: ErrorCode.HELLO_REQUIRED, message: 'send hello first' });
-      return;
+      return this.refuse(session, request.id, { code: ErrorCode.HELLO_REQUIRED, message: 'send hello first' });
     }
     if (request.type !== 'hello' && request.type !== 'login' && !session.user) {
-      this.refuse(session, request.id, { code: ErrorCode.NOT_LOGGED_IN, message: 'log in first' });
-      return;
+      return this.refuse(session, request.id, { code: ErrorCode.NOT_LOGGED_IN, message: 'log in first' });
     }
     const handler = this.options.handlers[request.type] as (s: Session, r: Request) => unknown;
+    if (request.type === 'send') return this.runSend(session, request, () => handler(session, request));
     if (EXPENSIVE.has(request.type)) {
       return this.run(session, request, () => this.expensive.run(session.user!.id, () => handler(session, request)));
     }
     return this.run(session, request, () => handler(session, request));
   }
 
+  /**
+   * A send lets the connection's next frame in once the group commit has taken it, or once it is
+   * answered, whichever comes first: a client's pipelined sends (an outbox sent again after a
+   * reconnect) are stored in one commit, not one commit each. Its answer still follows those of the
+   * requests before it; the commit answers the sends it stored in their order.
+   */
+  private runSend(session: Session, request: Request, work: () => unknown): Promise<void> {
+    const earlier = session.answering;
+    const inOrder = (answer: () => void): void | Promise<void> => (earlier ? earlier.then(answer) : answer());
+    let queued!: () => void;
+    const taken = new Promise<void>((resolve) => (queued = resolve));
+    session.sendQueued = queued;
+    session.sendsUnanswered += 1;
+    const { reply, fail } = this.responders(session, request);
+    const done = new Promise<unknown>((resolve) => resolve(work()))
+      .then(
+        (result) => inOrder(() => reply(result)),
+        (error: unknown) => inOrder(() => fail(error)),
+      )
+      .finally(() => {
+        session.sendsUnanswered -= 1;
+        if (session.sendQueued === queued) session.sendQueued = null;
+      });
+    this.answeringUntil(session, done);
+    return Promise.race([taken, done]);
+  }
+
+  /** Records `done` as when the last request handled so far is answered. */
+  private answeringUntil(session: Session, done: Promise<void>): void {
+    session.answering = done;
+    const settled = (): void => {
+      if (session.answering === done) session.answering = null;
+    };
+    done.then(settled, settled);
+  }
+
+  /** Sends a response once every earlier request of the connection is answered (PROTOCOL §10.1); the promise, if it has to wait. */
+  private answer(session: Session, frame: unknown): void | Promise<void> {
+    const earlier = session.answering;
+    if (!earlier) return session.connection.send(frame);
+    const send = (): void => session.connection.send(frame);
+    const sent = earlier.then(send, send);
+    this.answeringUntil(session, sent);
+    return sent;
+  }
+
   /** Runs a handler and sends its one response, ok or error. */
   private run(session: Session, request: Request, work: () => unknown): void | Promise<void> {
-    const reply = (result: unknown): void => {
-      session.consecutiveErrors = 0;
-      if (result !== ANSWERED) session.connection.send({ type: 'res', id: request.id, ok: true, result });
-      if (session.closeAfterReply) session.connection.close(session.closeAfterReply);
-    };
-    const fail = (error: unknown): void => {
-      if (error instanceof ServerError) {
-        const wire: WireError = { code: error.code, message: error.message };
-        if (error.retryAfterMs !== undefined) wire.retryAfterMs = error.retryAfterMs;
-        session.connection.send({ type: 'res', id: request.id, ok: false, error: wire });
-        if (session.closeAfterReply) session.connection.close(session.closeAfterReply);
-        return;
-      }
-      this.options.log.error('internal error', {
-        type: request.type,
-        error: error instanceof Error ? error.stack : String(error),
-      });
-      session.connection.send({ type: 'res', id: request.id, ok: false, error: describeInternalError(error) });
-    };
+    const { reply, fail } = this.responders(session, request);
     try {
       const result = work();
       if (result instanceof Promise) return result.then(reply, fail);
@@ -180,15 +223,37 @@ export class Dispatcher {
     }
   }
 
+  /** What sends a handler's one response: its result, or its error. */
+  private responders(session: Session, request: Request): { reply: (result: unknown) => void; fail: (error: unknown) => void } {
+    const reply = (result: unknown): void => {
+      if (result !== REFUSED) session.consecutiveErrors = 0;
+      if (result !== ANSWERED && result !== REFUSED) session.connection.send({ type: 'res', id: request.id, ok: true, result });
+      if (session.closeAfterReply) session.connection.close(session.closeAfterReply);
+    };
+    const fail = (error: unknown): void => {
+      if (error instanceof ServerError) {
+        session.connection.send(refusal(request.id, error));
+        if (session.closeAfterReply) session.connection.close(session.closeAfterReply);
+        return;
+      }
+      this.options.log.error('internal error', {
+        type: request.type,
+        error: error instanceof Error ? error.stack : String(error),
+      });
+      session.connection.send({ type: 'res', id: request.id, ok: false, error: describeInternalError(error) });
+    };
+    return { reply, fail };
+  }
+
   /** Answers a bad frame; too many in a row closes the connection. */
-  private refuse(session: Session, id: number | null, error: WireError): void {
+  private refuse(session: Session, id: number | null, error: WireError): void | Promise<void> {
     session.consecutiveErrors += 1;
     this.options.log.warn('bad frame', { address: session.connection.remoteAddress, code: error.code, reason: error.message });
     if (session.consecutiveErrors >= this.options.maxConsecutiveErrors) {
       session.connection.close({ code: ErrorCode.TOO_MANY_ERRORS, message: `${session.consecutiveErrors} bad frames in a row` });
       return;
     }
-    session.connection.send(id === null ? { type: 'error', error } : { type: 'res', id, ok: false, error });
+    return this.answer(session, id === null ? { type: 'error', error } : { type: 'res', id, ok: false, error });
   }
 
   /** Refuses a frame over the connection's rate, then reads nothing from it for a while. */
@@ -203,8 +268,9 @@ export class Dispatcher {
     }
     const error: WireError = { code: ErrorCode.RATE_LIMITED, message: session.limiter.describe(wait), retryAfterMs: wait };
     const id = frame.kind === 'frame' ? requestIdOf(frame.value) : null;
-    connection.send(id === null ? { type: 'error', error } : { type: 'res', id, ok: false, error });
-    return new Promise((resolve) => setTimeout(resolve, Math.min(wait, MAX_RATE_PAUSE_MS)).unref());
+    const sent = this.answer(session, id === null ? { type: 'error', error } : { type: 'res', id, ok: false, error });
+    const pause = new Promise<void>((resolve) => setTimeout(resolve, Math.min(wait, MAX_RATE_PAUSE_MS)).unref());
+    return sent ? Promise.all([sent, pause]).then(() => undefined) : pause;
   }
 }
 
@@ -218,6 +284,11 @@ function describeInternalError(error: unknown): WireError {
     return { code: ErrorCode.INTERNAL, message: 'the host database is busy; try again' };
   }
   return { code: ErrorCode.INTERNAL, message: 'the server hit an internal error; the request was not carried out' };
+}
+
+/** Whether a frame asks for a send (well formed or not: it is checked when handled). */
+function isSend(frame: DecodedFrame): boolean {
+  return frame.kind === 'frame' && (frame.value as { type?: unknown } | null)?.type === 'send';
 }
 
 /** The request id of a frame, if it carries a usable one (to answer a refusal in kind). */

@@ -24,6 +24,15 @@ export interface Session {
   limiter: ConnectionRateLimiter;
   /** When the log last noted this connection's refusals for rate (it notes one per RATE_LOG_EVERY_MS). */
   rateLoggedAt: number;
+  /**
+   * Settles once every request handled so far is answered; null when they all are. Set while
+   * pipelined sends wait for their group commit (dispatch.ts, Dispatcher.runSend).
+   */
+  answering: Promise<void> | null;
+  /** Of those, the sends not yet answered. */
+  sendsUnanswered: number;
+  /** Called by the group commit when it takes the send being handled; lets the connection's next send in. */
+  sendQueued: (() => void) | null;
 }
 
 export type LoggedInSession = Session & { user: UserRow };
@@ -43,5 +52,8 @@ export function newSession(connection: Connection, rateLimits: RateLimits): Sess
     closeAfterReply: null,
     limiter: new ConnectionRateLimiter(rateLimits),
     rateLoggedAt: 0,
+    answering: null,
+    sendsUnanswered: 0,
+    sendQueued: null,
   };
 }

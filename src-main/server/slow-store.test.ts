@@ -10,6 +10,7 @@ import type { AsyncStore } from '../store/types.js';
 import { RawPeer, TEST_PASSWORD_COST, presenceIn, removeDir, tempDir, waitFor } from '../testing/harness.js';
 import { seededRandom } from '../testing/prng.js';
 import { type SlowerCalls, slowStore } from '../testing/slow-store.js';
+import { encodeFrame } from '../net/frame.js';
 import { ServerLog } from './log.js';
 import { ChatServer } from './server.js';
 
@@ -40,9 +41,10 @@ afterEach(async () => {
   removeDir(dir);
 });
 
-async function start(slower: SlowerCalls = {}): Promise<void> {
+/** The store the server gets: by default the slow one, with `slower` added to the named calls. */
+async function start(slower: SlowerCalls = {}, storeFor = (real: AsyncStore) => slowStore(real, seededRandom(seed), MAX_DELAY_MS, slower)): Promise<void> {
   server = new ChatServer({
-    store: slowStore(store, seededRandom(seed), MAX_DELAY_MS, slower),
+    store: storeFor(store),
     log,
     tls: null,
     passwordCost: TEST_PASSWORD_COST,
@@ -216,5 +218,78 @@ describe('a server whose store answers late', () => {
     const deadline = Date.now() + 5000;
     while (online && Date.now() < deadline) online = await bobOnline();
     expect(online).toBe(false);
+  });
+});
+
+describe("one connection's pipelined sends", () => {
+  /** The real store, recording how many messages each commit of the group commit stored. */
+  const countingCommits = (batches: number[]) => (real: AsyncStore): AsyncStore => ({
+    ...real,
+    insertMessages: (messages) => {
+      batches.push(messages.length);
+      return real.insertMessages(messages);
+    },
+  });
+  const answersFrom = (of: RawPeer, firstId: number): ServerFrame[] =>
+    of.frames.filter((frame) => frame.type === 'pong' || (frame.type === 'res' && frame.id >= firstId));
+
+  it('stores them together, at most 64 to a commit, in the order sent, and answers them in that order', async () => {
+    const batches: number[] = [];
+    await start({}, countingCommits(batches));
+    const alice = await loggedIn('alice');
+    const bob = await loggedIn('bob');
+    batches.length = 0;
+    const count = 100;
+    alice.write(
+      Buffer.concat(
+        Array.from({ length: count }, (_, index) => encodeFrame({ type: 'send', id: 1000 + index, clientMsgId: `p${index}`, to: { kind: 'room' }, text: `p${index}` })),
+      ),
+    );
+    await waitFor(() => answersFrom(alice, 1000).length === count, 10_000, 'every answer');
+    const answers = answersFrom(alice, 1000).map((frame) => ({ id: (frame as { id: number }).id, ...(result(frame) as { message: { id: number; text: string } }) }));
+    expect(answers.map((answer) => answer.id)).toEqual(Array.from({ length: count }, (_, index) => 1000 + index));
+    expect(answers.map((answer) => answer.message.text)).toEqual(Array.from({ length: count }, (_, index) => `p${index}`));
+    const ids = answers.map((answer) => answer.message.id);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    // One commit per send before; the frames may arrive in more than one read.
+    expect(batches.length).toBeLessThanOrEqual(4);
+    expect(Math.max(...batches)).toBeLessThanOrEqual(64);
+    await waitFor(() => messagePushes(bob).length === count, 10_000, 'every push at bob');
+    expect(messagePushes(bob).map((push) => push.message.id)).toEqual(ids);
+  });
+
+  it('keeps request order when their checks take different times, a refused send and other requests among them', async () => {
+    // Commits slower than any check: a refusal found meanwhile must still wait for the answers before it.
+    await start({ insertMessages: 30 });
+    const alice = await loggedIn('alice');
+    const bob = await loggedIn('bob');
+    const { group } = result(await alice.request('groupCreate', { name: 'team', members: ['bob'] })) as { group: { id: number } };
+    await waitFor(() => bob.frames.some((frame) => frame.type === 'groupInvitations'), 5000, 'the invitation');
+    result(await bob.request('groupAnswer', { groupId: group.id, accept: true }));
+    const frames = [
+      { type: 'send', id: 2001, clientMsgId: 'g1', to: { kind: 'group', groupId: group.id }, text: 'g1' },
+      { type: 'send', id: 2002, clientMsgId: 'r2', to: { kind: 'room' }, text: 'r2' },
+      { type: 'send', id: 2003, clientMsgId: 'x3', to: { kind: 'group', groupId: 999 }, text: 'x3' },
+      { type: 'send', id: 2004, clientMsgId: 'r4', to: { kind: 'room' }, text: 'r4' },
+      { type: 'send', id: 2005, clientMsgId: 'r4', to: { kind: 'room' }, text: 'r4' },
+      { type: 'send', id: 2006, to: { kind: 'room' }, text: 'no client id' },
+      { type: 'ping' },
+      { type: 'history', id: 2008, conv: 'room' },
+      { type: 'send', id: 2009, clientMsgId: 'g9', to: { kind: 'group', groupId: group.id }, text: 'g9' },
+    ];
+    alice.write(Buffer.concat(frames.map((frame) => encodeFrame(frame))));
+    await waitFor(() => answersFrom(alice, 2000).length === frames.length, 10_000, 'every answer');
+    const answers = answersFrom(alice, 2000);
+    expect(answers.map((frame) => (frame.type === 'res' ? frame.id : 'pong'))).toEqual([2001, 2002, 2003, 2004, 2005, 2006, 'pong', 2008, 2009]);
+    const [g1, r2, x3, r4, again, invalid, , history, g9] = answers;
+    expect(x3).toMatchObject({ ok: false, error: { code: 'UNKNOWN_GROUP' } });
+    expect(invalid).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+    const idOf = (frame: ServerFrame | undefined): number => (result(frame!) as { message: { id: number } }).message.id;
+    expect(result(again!)).toMatchObject({ duplicate: true, message: { id: idOf(r4) } });
+    const stored = [idOf(g1), idOf(r2), idOf(r4), idOf(g9)];
+    expect(stored).toEqual([...stored].sort((a, b) => a - b));
+    // The history asked after the sends before it were answered sees them, and not the one after it.
+    const texts = (result(history!) as { messages: { text: string }[] }).messages.map((message) => message.text);
+    expect(texts).toEqual(['r2', 'r4']);
   });
 });

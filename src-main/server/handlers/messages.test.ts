@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../src-shared/protocol/errors.js';
+import type { ServerFrame } from '../../../src-shared/protocol/pushes.js';
 import { ChatClient } from '../../client/client.js';
 import { encodeFrame } from '../../net/frame.js';
 import { collectMessages, nextEvent, waitFor } from '../../testing/harness.js';
@@ -96,6 +97,27 @@ describe('group commit', () => {
       expect(own.map((m) => m.text)).toEqual(Array.from({ length: perSender }, (_, i) => `sender${index} #${i}`));
       expect(own.map((m) => m.id)).toEqual([...own.map((m) => m.id)].sort((a, b) => a - b));
     }
+  });
+});
+
+describe("one connection's pipelined sends", () => {
+  it('are answered in the order sent when their commit refuses one for the daily quota', async () => {
+    await room.restart({ maxUserBytesPerDay: 10 });
+    const alice = await room.raw();
+    await alice.login('alice');
+    const sends = [
+      ['a1', 'aaaa'],
+      ['b2', 'bbbbbbbbbb'],
+      ['c3', 'cc'],
+    ];
+    alice.write(Buffer.concat(sends.map(([clientMsgId, text], index) => encodeFrame({ type: 'send', id: 500 + index, clientMsgId, to: { kind: 'room' }, text }))));
+    const answers = (): ServerFrame[] => alice.frames.filter((frame) => frame.type === 'res' && frame.id >= 500);
+    await waitFor(() => answers().length === sends.length, 5000, 'every answer');
+    expect(answers()).toMatchObject([
+      { id: 500, ok: true, result: { message: { text: 'aaaa' } } },
+      { id: 501, ok: false, error: { code: ErrorCode.STORAGE_FULL } },
+      { id: 502, ok: true, result: { message: { text: 'cc' } } },
+    ]);
   });
 });
 

@@ -9,7 +9,7 @@ import { nameKey } from '../../../src-shared/protocol/names.js';
 import type { InsertResult, NewMessage, UserRow } from '../../store/types.js';
 import { flushPendingWrites } from '../../net/connection.js';
 import { turnBegins } from '../../net/turn.js';
-import { ANSWERED, type Handlers, type ServerContext, ServerError } from '../dispatch.js';
+import { ANSWERED, type Answered, type Handlers, REFUSED, type ServerContext, ServerError, refusal } from '../dispatch.js';
 import { canRead, memberGroup, otherUser, userNamed } from '../lookups.js';
 import type { LoggedInSession, Session } from '../session.js';
 import type { FileTransfers } from '../transfer.js';
@@ -22,7 +22,7 @@ interface WaitingSend {
   /** Users to push it to; null for the room (everyone). */
   recipients: number[] | null;
   session: Session;
-  resolve: (answered: typeof ANSWERED) => void;
+  resolve: (answered: Answered) => void;
   reject: (error: unknown) => void;
 }
 
@@ -66,9 +66,13 @@ export function messageHandlers(ctx: ServerContext) {
    * a busy room keep up. Commits take their turn in ctx.publish, one at a time: while one
    * waits for the store, the next batch gathers every send that arrives meanwhile.
    */
-  function storeWithOthers(send: Omit<WaitingSend, 'resolve' | 'reject'>): Promise<typeof ANSWERED> {
+  function storeWithOthers(send: Omit<WaitingSend, 'resolve' | 'reject'>): Promise<Answered> {
     return new Promise((resolve, reject) => {
       waitingSends.push({ ...send, resolve, reject });
+      // The connection's next send, if it pipelined one, may join this commit (dispatch.ts, runSend).
+      const queued = send.session.sendQueued;
+      send.session.sendQueued = null;
+      queued?.();
       if (commitScheduled) return;
       commitScheduled = true;
       setImmediate(() => void ctx.publish.run(commitWaitingSends));
@@ -89,18 +93,19 @@ export function messageHandlers(ctx: ServerContext) {
     }
     // Pushes and acknowledgements go out message by message, so every connection still
     // receives messages in id order (clients skip anything at or below the last id seen).
-    sends.forEach(({ requestId, message, recipients, session, resolve, reject }, index) => {
+    // Refusals too, so a connection whose pipelined sends share this commit gets its answers in order.
+    sends.forEach(({ requestId, message, recipients, session, resolve }, index) => {
       const outcome = results[index]!;
       if ('overDailyQuota' in outcome) {
         const { limit, retryAfterMs } = outcome.overDailyQuota;
         const quota = `${Math.round(limit / 1024)} KiB`;
-        reject(
-          new ServerError(
-            ErrorCode.STORAGE_FULL,
-            `you have sent ${quota} of messages today, as much as this host keeps from one user per day; not stored. You can send again when the day ends (00:00 UTC)`,
-            retryAfterMs,
-          ),
+        const refused = new ServerError(
+          ErrorCode.STORAGE_FULL,
+          `you have sent ${quota} of messages today, as much as this host keeps from one user per day; not stored. You can send again when the day ends (00:00 UTC)`,
+          retryAfterMs,
         );
+        session.connection.send(refusal(requestId, refused));
+        resolve(REFUSED);
         return;
       }
       const { message: stored, duplicate, eventId } = outcome;
@@ -156,7 +161,7 @@ export function messageHandlers(ctx: ServerContext) {
   }
 
   /** Where a send goes, checked, and its place in the group commit; resolves once it is stored and answered. */
-  async function addressed(session: LoggedInSession, request: Request<'send'>, attachments: Attachment[] | undefined): Promise<typeof ANSWERED> {
+  async function addressed(session: LoggedInSession, request: Request<'send'>, attachments: Attachment[] | undefined): Promise<Answered> {
     const me = session.user;
     const now = Date.now();
     let conv: ConversationKey;
