@@ -6,7 +6,7 @@ import { type Socket, connect as connectTcp } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type SecureContext, TLSSocket, connect as connectTls, createSecureContext } from 'node:tls';
-import { TLS_MIN_VERSION, fingerprintOf } from '../net/tls.js';
+import { TLS_MIN_VERSION } from '../net/tls.js';
 import { ClientError, FingerprintChangedError } from './errors.js';
 
 export interface TransportOptions {
@@ -85,7 +85,13 @@ function attempt({ host, port, tls, connectTimeoutMs, fingerprint: pinned, signa
     socket.once(tls ? 'secureConnect' : 'connect', () => {
       let fingerprint: string | null = null;
       if (socket instanceof TLSSocket) {
-        fingerprint = fingerprintOf(socket.getPeerCertificate().raw);
+        const certificate = socket.getPeerX509Certificate();
+        if (!certificate) {
+          fail(new ClientError('TLS_UNAVAILABLE', `${where} presented no certificate`));
+          return;
+        }
+        // Computed natively: getPeerCertificate() builds every field, about ten times the CPU of a connect's check.
+        fingerprint = certificate.fingerprint256;
         if (pinned !== undefined && fingerprint !== pinned) {
           fail(new FingerprintChangedError(pinned, fingerprint, where));
           return;

@@ -10,7 +10,7 @@
  * turns were long. A connection that could not be served soon is reset before its handshake,
  * which a client retries after a short back-off.
  */
-import { createHash } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -55,15 +55,11 @@ const ASSUMED_HANDSHAKE_MS = 1;
 export interface TlsIdentity {
   key: string;
   cert: string;
+  /**
+   * What clients pin: SHA-256 of the DER certificate, upper-case hex bytes joined by colons, as
+   * Node's X509Certificate.fingerprint256 (and OpenSSL) print it.
+   */
   fingerprint: string;
-}
-
-/**
- * The one definition of a host's fingerprint: SHA-256 of the DER certificate,
- * upper-case hex bytes joined by colons (the form Node and OpenSSL print).
- */
-export function fingerprintOf(der: Buffer): string {
-  return createHash('sha256').update(der).digest('hex').toUpperCase().match(/../g)!.join(':');
 }
 
 /** Reads a fingerprint typed or pasted in any common spelling (colons, spaces, lower case). */
@@ -72,11 +68,6 @@ export function normalizeFingerprint(text: string): string | null {
   return /^[0-9A-F]{64}$/.test(hex) ? hex.match(/../g)!.join(':') : null;
 }
 
-function derOf(pem: string): Buffer {
-  const body = /-----BEGIN CERTIFICATE-----([\s\S]+?)-----END CERTIFICATE-----/.exec(pem)?.[1];
-  if (!body) throw new Error('no certificate in the PEM text');
-  return Buffer.from(body.replace(/\s/g, ''), 'base64');
-}
 
 /**
  * The room's key and certificate from its data folder, made on first use so the
@@ -105,7 +96,7 @@ export async function loadOrCreateIdentity(dataDir: string): Promise<TlsIdentity
   chmodSync(keyFile, 0o600);
   const key = readFileSync(keyFile, 'utf8');
   const cert = readFileSync(certFile, 'utf8');
-  return { key, cert, fingerprint: fingerprintOf(derOf(cert)) };
+  return { key, cert, fingerprint: new X509Certificate(cert).fingerprint256 };
 }
 
 export interface TlsGateOptions {
