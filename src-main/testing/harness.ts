@@ -42,8 +42,13 @@ export function tempDir(prefix = 'lanchat-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
+/**
+ * Retries a folder that is not empty yet: a closed store asks its search and indexer threads to end
+ * after what they are doing and does not wait, so one may still write its files for a moment
+ * (ENOTEMPTY, seen under a loaded full suite).
+ */
 export function removeDir(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
 }
 
 /** Tests register many users from 127.0.0.1 in a moment; the storm test sets the real limits. */
