@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import type { ServerFrame } from '../../src-shared/protocol/pushes.js';
+import { encodeFrame } from '../net/frame.js';
 import { type TlsIdentity, loadOrCreateIdentity } from '../net/tls.js';
 import { openAsyncStore } from '../store/async-store.js';
 import type { AsyncStore } from '../store/types.js';
@@ -208,6 +209,23 @@ describe.skipIf(natsMissing)(natsMissing ? `${TITLE} (skipped: ${natsMissing})` 
     expect(a!.logs.some((entry) => entry.event === 'bus publish failed' && entry.level === 'error')).toBe(true);
     await bob.waitFrame((frame) => frame.type === 'message' && frame.message.text === TOO_LONG_FOR_NATS, 5000);
     expect(texts(bob)).toEqual([TOO_LONG_FOR_NATS]);
+  });
+
+  it("answers a connection's requests in order while its send's acknowledgement waits for a lower id read back", async () => {
+    const [a, b] = await cluster(2);
+    const alice = await user(a!, 'alice');
+    const bob = await user(b!, 'bob');
+    // Node b never hears of this id: bob's next message, a higher id, waits until b has read it back.
+    expect(await alice.request('send', { clientMsgId: 'lost', to: { kind: 'room' }, text: TOO_LONG_FOR_NATS })).toMatchObject({ ok: true });
+    bob.write(
+      Buffer.concat([
+        encodeFrame({ type: 'send', id: 901, clientMsgId: 'after', to: { kind: 'room' }, text: 'after' }),
+        encodeFrame({ type: 'history', id: 902, conv: 'room' }),
+      ]),
+    );
+    const answers = (): ServerFrame[] => bob.frames.filter((frame) => frame.type === 'res' && frame.id >= 901);
+    await waitFor(() => answers().length === 2, 5000, 'both answers');
+    expect(answers().map((frame) => (frame as { id: number }).id)).toEqual([901, 902]);
   });
 
   /**

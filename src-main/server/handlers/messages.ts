@@ -58,6 +58,11 @@ export function messageHandlers(ctx: ServerContext) {
   const waitingSends: WaitingSend[] = [];
   /** Whether a commit of waitingSends is on its way. */
   let commitScheduled = false;
+  /**
+   * The highest event id an acknowledgement has waited for (Roster.afterPushed): an answer without
+   * an id of its own (a duplicate, a refusal) waits for it too, so it never overtakes one held back.
+   */
+  let lastAnswered = 0;
 
   /**
    * Group commit: the sends that arrive within one event-loop turn are stored in one
@@ -104,8 +109,10 @@ export function messageHandlers(ctx: ServerContext) {
           `you have sent ${quota} of messages today, as much as this host keeps from one user per day; not stored. You can send again when the day ends (00:00 UTC)`,
           retryAfterMs,
         );
-        session.connection.send(refusal(requestId, refused));
-        resolve(REFUSED);
+        roster.afterPushed(lastAnswered, () => {
+          session.connection.send(refusal(requestId, refused));
+          resolve(REFUSED);
+        });
         return;
       }
       const { message: stored, duplicate, eventId } = outcome;
@@ -120,9 +127,13 @@ export function messageHandlers(ctx: ServerContext) {
         duplicate,
         delivered: roster.anyoneElseOnline(recipients, message.senderId),
       };
-      // In a cluster, not before a lower id from another node reached this node's sessions (see Roster.afterPushed).
-      roster.afterPushed(eventId ?? 0, () => session.connection.send({ type: 'res', id: requestId, ok: true, result }));
-      resolve(ANSWERED);
+      // In a cluster, not before a lower id from another node reached this node's sessions (see Roster.afterPushed);
+      // the connection's next frame waits for the answer itself, not only for the commit.
+      lastAnswered = Math.max(lastAnswered, eventId ?? 0);
+      roster.afterPushed(eventId ?? lastAnswered, () => {
+        session.connection.send({ type: 'res', id: requestId, ok: true, result });
+        resolve(ANSWERED);
+      });
     });
     flushPendingWrites();
   }
