@@ -68,7 +68,6 @@ export function normalizeFingerprint(text: string): string | null {
   return /^[0-9A-F]{64}$/.test(hex) ? hex.match(/../g)!.join(':') : null;
 }
 
-
 /**
  * The room's key and certificate from its data folder, made on first use so the
  * fingerprint stays the same across restarts. The key file is readable by its owner only.
