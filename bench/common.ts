@@ -72,7 +72,7 @@ export async function seedDataDir(dataDir: string, count: number): Promise<Accou
   try {
     return await seedAccounts(store, count);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 

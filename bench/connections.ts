@@ -30,7 +30,7 @@ export async function connections(options: ConnectionsOptions): Promise<Result> 
   const chatAccounts = accounts.slice(0, options.chatters);
   const group = store.createGroup('chatters', nameKey('chatters'), chatAccounts[0]!.id, Date.now());
   for (const account of chatAccounts) store.addMember(group.id, account.id);
-  store.close();
+  await store.close();
   const server = await spawnServer('host.ts', ['--data', dataDir]);
   const clients: WireClient[] = [];
   try {

@@ -144,7 +144,7 @@ export async function history(options: HistoryOptions): Promise<Result> {
   const { accounts, conversations, words, pickWord, next, insertMs, insertCpuMs } = await generateHistory(store, options);
   // The searches below then read a complete index, as before it had its own thread.
   const indexCaughtUpS = await indexCatchUp(databaseFile(dataDir));
-  store.close();
+  await store.close();
   const reader = accounts[0]!;
 
   const server = await spawnServer('host.ts', ['--data', dataDir]);

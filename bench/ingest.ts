@@ -71,7 +71,7 @@ try {
   const cpuBefore = process.cpuUsage();
   const indexCaughtUpS = await indexCatchUp(databaseFile(dataDir));
   const indexCpu = process.cpuUsage(cpuBefore);
-  store.close();
+  await store.close();
   console.log(
     JSON.stringify({
       workload: 'ingest',

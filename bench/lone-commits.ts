@@ -73,6 +73,6 @@ try {
     }),
   );
 } finally {
-  store.close();
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -68,7 +68,7 @@ describe('a server busy with one user', () => {
         })),
       );
     }
-    store.close();
+    await store.close();
     await room.start();
     const [alice, bob] = [await room.user('alice'), await room.user('bob')];
     const bystanders = [await startPinger(room.port, 'carol', PROTOCOL_VERSION), await startPinger(room.port, 'dave', PROTOCOL_VERSION)];

@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -109,5 +109,35 @@ describe('opening', () => {
     repair.pragma(`user_version = ${LATEST_VERSION}`);
     repair.close();
     openStore(file).close();
+  });
+});
+
+/** The files under `folder` this process holds open, any thread's (Linux: /proc/self/fd). */
+function openFilesIn(folder: string): string[] {
+  const open: string[] = [];
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      if (target.startsWith(folder)) open.push(target);
+    } catch {
+      // Closed since it was listed.
+    }
+  }
+  return open;
+}
+
+describe('closing', () => {
+  it.runIf(process.platform === 'linux')('resolves once its threads have let go of every file in the data folder', async () => {
+    const ali = addUser('Ali');
+    send(roomMessage(ali, 'hello there'));
+    // The search starts a search worker and the indexer; the write, the log's copier within 200 ms.
+    expect(await searchTexts(ali.id, 'hello')).toEqual(['hello there']);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const closing = store.close();
+    // The threads still hold theirs when close returns...
+    expect(openFilesIn(dir)).not.toEqual([]);
+    await closing;
+    // ...and none once it resolves: the folder can go.
+    expect(openFilesIn(dir)).toEqual([]);
   });
 });

@@ -22,7 +22,8 @@ export interface SearchJob {
  * it to stop after its batch under way (as for a search worker, it is never terminated).
  */
 export interface Indexer {
-  close: () => void;
+  /** Asks the thread to end after its batch under way; resolves once it has. */
+  close: () => Promise<void>;
 }
 
 /**
@@ -40,6 +41,7 @@ export const indexersEnded = async (file: string): Promise<void> => {
 /** `onHealth` hears the indexer's reports (runIndexer), on the thread that started it. */
 export function startIndexer(file: string, onHealth: (health: IndexerHealth) => void): Indexer {
   let thread: Worker | undefined;
+  let ended: Promise<void> = Promise.resolve();
   let closed = false;
   const start = (): void => {
     if (closed) return;
@@ -56,10 +58,11 @@ export function startIndexer(file: string, onHealth: (health: IndexerHealth) => 
     // A thread that failed ends without an index: searches read the messages meanwhile.
     started.on('error', (error) => onHealth({ failing: error.message }));
     started.on('message', onHealth);
-    const ended = new Promise<void>((resolve) => started.once('exit', () => resolve()));
-    indexersEnding.set(file, ended);
-    void ended.then(() => {
-      if (indexersEnding.get(file) === ended) indexersEnding.delete(file);
+    const exited = new Promise<void>((resolve) => started.once('exit', () => resolve()));
+    ended = exited;
+    indexersEnding.set(file, exited);
+    void exited.then(() => {
+      if (indexersEnding.get(file) === exited) indexersEnding.delete(file);
     });
   };
   start();
@@ -67,6 +70,7 @@ export function startIndexer(file: string, onHealth: (health: IndexerHealth) => 
     close: () => {
       closed = true;
       thread?.postMessage({ close: true } satisfies WorkerMessage);
+      return ended;
     },
   };
 }
@@ -104,6 +108,7 @@ interface Job {
 interface PoolWorker {
   thread: Worker;
   underWay: number;
+  exited: Promise<void>;
 }
 
 export class SearchPool {
@@ -131,14 +136,17 @@ export class SearchPool {
     });
   }
 
-  close(): void {
+  /** Resolves once every worker has ended. */
+  close(): Promise<void> {
     this.closed = true;
-    for (const worker of this.workers.splice(0)) {
+    const workers = this.workers.splice(0);
+    for (const worker of workers) {
       this.failAll(worker, new Error('the store is closed'));
       // Asked, not terminated: a worker terminated inside a better-sqlite3 call can abort the whole
       // process (v8 ToLocalChecked); it stops its searches at their next slice and ends by itself.
       worker.thread.postMessage({ close: true } satisfies WorkerMessage);
     }
+    return Promise.all(workers.map((worker) => worker.exited)).then(() => undefined);
   }
 
   private leastBusy(): PoolWorker {
@@ -152,7 +160,7 @@ export class SearchPool {
     const thread = startWorker({ file: this.file });
     // The server's sockets keep the process alive; an idle search worker must not.
     thread.unref();
-    const worker: PoolWorker = { thread, underWay: 0 };
+    const worker: PoolWorker = { thread, underWay: 0, exited: new Promise((resolve) => thread.once('exit', () => resolve())) };
     thread.on('message', (reply: SearchReply) => this.settle(reply));
     const lost = (error: Error): void => {
       const index = this.workers.indexOf(worker);

@@ -232,7 +232,7 @@ export function searchQueries(
   pageOf: PageOf,
   unindexed: number,
   onIndexHealth: (health: IndexerHealth) => void,
-): Pick<Store, 'search'> & { stored: (messages: number) => void; closeSearch: () => void } {
+): Pick<Store, 'search'> & { stored: (messages: number) => void; closeSearch: () => Promise<void> } {
   const pool = new SearchPool(file);
   let indexer: Indexer | undefined;
   let closed = false;
@@ -255,8 +255,7 @@ export function searchQueries(
     closeSearch: () => {
       closed = true;
       clearTimeout(timer);
-      indexer?.close();
-      pool.close();
+      return Promise.all([indexer?.close(), pool.close()]).then(() => undefined);
     },
   };
 }

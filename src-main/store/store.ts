@@ -40,12 +40,16 @@ export function openStoreWithDatabase(file: string, options: StoreOptions = {}):
     messages.lastMessageId() - indexedUpTo,
     options.onIndexHealth ?? (() => undefined),
   );
+  /** The first close's: closing again waits for the same threads. */
+  let closed: Promise<void> | undefined;
   const store: ServerStore = {
     close: () => {
-      closeSearch();
+      if (closed) return closed;
+      const threads = [closeSearch(), walPurger.close()];
       grams.close();
-      walPurger.close();
       db.close();
+      closed = Promise.all(threads).then(() => undefined);
+      return closed;
     },
     ...userQueries(db),
     ...messages,

@@ -27,12 +27,8 @@ export function useTestStore(): void {
     file = join(dir, 'data', 'chat.sqlite');
     store = openStore(file);
   });
-  afterEach(() => {
-    try {
-      store.close();
-    } catch {
-      // A test may have closed it already.
-    }
+  afterEach(async () => {
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
 }

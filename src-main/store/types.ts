@@ -128,7 +128,8 @@ export interface SearchOptions {
 }
 
 export interface Store {
-  close(): void;
+  /** Closes the database; resolves once the store's own threads (search, indexing, checkpoints) have ended. */
+  close(): Promise<void>;
 
   /** status defaults to 'active'. */
   createUser(user: Omit<UserRow, 'id' | 'lastSeen' | 'status'> & { status?: UserStatus }): UserRow;

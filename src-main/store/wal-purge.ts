@@ -65,6 +65,8 @@ interface Reply {
 
 export class WalPurger {
   private worker: Worker | null = null;
+  /** Settles once the worker made last has ended. */
+  private workerEnded: Promise<void> = Promise.resolve();
   /** The truncation under way or waiting for it; a delete in between needs a truncation after it. */
   private last: Promise<void> = Promise.resolve();
   /** A truncation not started yet: every delete until it starts is covered by it. */
@@ -110,13 +112,15 @@ export class WalPurger {
     return run;
   }
 
-  close(): void {
+  /** Resolves once the worker has ended. */
+  close(): Promise<void> {
     this.closed = true;
     clearInterval(this.copyTimer);
     // Asked, not terminated: a worker terminated inside a better-sqlite3 call can abort the whole
     // process (v8 ToLocalChecked). It answers the copy under way first, then closes and ends.
     this.worker?.postMessage('close');
     this.worker = null;
+    return this.workerEnded;
   }
 
   private async truncate(): Promise<void> {
@@ -188,6 +192,8 @@ export class WalPurger {
       });
       // An open store left unclosed must not keep its process alive.
       this.worker.unref();
+      const worker = this.worker;
+      this.workerEnded = new Promise((resolve) => worker.once('exit', () => resolve()));
     }
     const worker = this.worker;
     return new Promise<Reply>((resolve, reject) => {

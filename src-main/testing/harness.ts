@@ -34,7 +34,7 @@ export async function seedUsers(dataDir: string, names: string[]): Promise<void>
       store.createUser({ name, nameKey: nameKey(name), skeleton: nameSkeleton(name), passwordHash, createdAt: Date.now() });
     }
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -42,13 +42,9 @@ export function tempDir(prefix = 'lanchat-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/**
- * Retries a folder that is not empty yet: a closed store asks its search and indexer threads to end
- * after what they are doing and does not wait, so one may still write its files for a moment
- * (ENOTEMPTY, seen under a loaded full suite).
- */
+/** Removes a test's folder; a store in it must have been closed and awaited (its threads write there until then). */
 export function removeDir(dir: string): void {
-  rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
+  rmSync(dir, { recursive: true, force: true });
 }
 
 /** Tests register many users from 127.0.0.1 in a moment; the storm test sets the real limits. */
