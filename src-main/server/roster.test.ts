@@ -240,6 +240,21 @@ describe('presence as one frame (protocol 1.2)', () => {
     expect(presenceIn(alice.frames).map((state) => state.user).sort()).toEqual(names);
   });
 
+  it('writes what it gathered before a direct message and its chat request too', async () => {
+    await room.start({ presenceWindowMs: PRESENCE_WINDOW_MS });
+    const names = ['bob', 'carol', 'dave'];
+    const tokens = await registered(names);
+    const alice = await room.raw();
+    await alice.login('alice');
+    const [bob] = await logInTogether(names, tokens);
+    // Delivered to two users (Roster.deliver), not broadcast: the gathered presence still goes first.
+    expect(await bob!.request('send', { to: { kind: 'dm', user: 'alice' }, text: 'psst', clientMsgId: 'd1' })).toMatchObject({ ok: true });
+    await alice.waitFrame((frame) => frame.type === 'message');
+    const kinds = alice.frames.filter((f) => ['presence', 'chatRequest', 'message'].includes(f.type)).map((f) => f.type);
+    expect(kinds).toEqual(['presence', 'chatRequest', 'message']);
+    expect(presenceIn(alice.frames).map((state) => state.user).sort()).toEqual(names);
+  });
+
   it('gives a client that said 1.1 in hello one frame per user, as 1.1 does', async () => {
     await room.start({ presenceWindowMs: PRESENCE_WINDOW_MS });
     const names = ['bob', 'carol'];
