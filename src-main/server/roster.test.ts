@@ -226,33 +226,34 @@ describe('presence as one frame (protocol 1.2)', () => {
     }
   });
 
-  it('writes what it gathered before a message of someone it lists, in the same order for everyone', async () => {
+  const GATHERED = ['bob', 'carol', 'dave'];
+
+  /**
+   * alice online, then bob, carol and dave logging in within one window; bob sends `to` at once. Returns
+   * the kinds of alice's frames among `kinds`, in order, once the message came, after checking that the
+   * presence she heard lists all three.
+   */
+  async function heardAroundMessage(to: Record<string, unknown>, kinds: string[]): Promise<string[]> {
     await room.start({ presenceWindowMs: PRESENCE_WINDOW_MS });
-    const names = ['bob', 'carol', 'dave'];
-    const tokens = await registered(names);
+    const tokens = await registered(GATHERED);
     const alice = await room.raw();
     await alice.login('alice');
-    const [bob] = await logInTogether(names, tokens);
+    const [bob] = await logInTogether(GATHERED, tokens);
     // Well within the window: what was gathered goes out now, ahead of the message.
-    expect(await bob!.request('send', { to: { kind: 'room' }, text: 'back', clientMsgId: 'c1' })).toMatchObject({ ok: true });
+    expect(await bob!.request('send', { to, text: 'back', clientMsgId: 'c1' })).toMatchObject({ ok: true });
     await alice.waitFrame((frame) => frame.type === 'message');
-    expect(alice.frames.filter((f) => f.type === 'presence' || f.type === 'message').map((f) => f.type)).toEqual(['presence', 'message']);
-    expect(presenceIn(alice.frames).map((state) => state.user).sort()).toEqual(names);
+    expect(presenceIn(alice.frames).map((state) => state.user).sort()).toEqual(GATHERED);
+    return alice.frames.filter((frame) => kinds.includes(frame.type)).map((frame) => frame.type);
+  }
+
+  it('writes what it gathered before a message of someone it lists, in the same order for everyone', async () => {
+    expect(await heardAroundMessage({ kind: 'room' }, ['presence', 'message'])).toEqual(['presence', 'message']);
   });
 
   it('writes what it gathered before a direct message and its chat request too', async () => {
-    await room.start({ presenceWindowMs: PRESENCE_WINDOW_MS });
-    const names = ['bob', 'carol', 'dave'];
-    const tokens = await registered(names);
-    const alice = await room.raw();
-    await alice.login('alice');
-    const [bob] = await logInTogether(names, tokens);
     // Delivered to two users (Roster.deliver), not broadcast: the gathered presence still goes first.
-    expect(await bob!.request('send', { to: { kind: 'dm', user: 'alice' }, text: 'psst', clientMsgId: 'd1' })).toMatchObject({ ok: true });
-    await alice.waitFrame((frame) => frame.type === 'message');
-    const kinds = alice.frames.filter((f) => ['presence', 'chatRequest', 'message'].includes(f.type)).map((f) => f.type);
-    expect(kinds).toEqual(['presence', 'chatRequest', 'message']);
-    expect(presenceIn(alice.frames).map((state) => state.user).sort()).toEqual(names);
+    const kinds = ['presence', 'chatRequest', 'message'];
+    expect(await heardAroundMessage({ kind: 'dm', user: 'alice' }, kinds)).toEqual(kinds);
   });
 
   it('gives a client that said 1.1 in hello one frame per user, as 1.1 does', async () => {
