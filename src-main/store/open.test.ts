@@ -1,4 +1,6 @@
 import { readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -139,5 +141,27 @@ describe('closing', () => {
     await closing;
     // ...and none once it resolves: the folder can go.
     expect(openFilesIn(dir)).toEqual([]);
+  });
+
+  it('keeps a process that awaits it alive until its threads have ended', () => {
+    // The threads are unref'd while the store is open; a script with nothing else to wait for would exit mid-close (code 13).
+    const script = `
+      import { openStore } from ${JSON.stringify(fileURLToPath(new URL('./store.ts', import.meta.url)))};
+      const store = openStore(process.argv[2]);
+      const ali = store.createUser({ name: 'Ali', nameKey: 'ali', skeleton: 'ali', passwordHash: 'x', createdAt: 1 });
+      store.insertMessages([{ conv: 'room', senderId: ali.id, clientMsgId: 'c1', text: 'hello there', ts: 1 }]);
+      await store.search(ali.id, { query: 'hello', limit: 10 });
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      await store.close();
+      console.log('closed');
+    `;
+    const scriptFile = join(dir, 'close.mts');
+    writeFileSync(scriptFile, script);
+    const run = spawnSync(process.execPath, ['--import', 'tsx', scriptFile, join(dir, 'child', 'chat.sqlite')], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.stderr).toBe('');
+    expect({ status: run.status, stdout: run.stdout }).toEqual({ status: 0, stdout: 'closed\n' });
   });
 });

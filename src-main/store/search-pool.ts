@@ -69,6 +69,8 @@ export function startIndexer(file: string, onHealth: (health: IndexerHealth) => 
   return {
     close: () => {
       closed = true;
+      // Held until it ends: a process awaiting the close must not exit first (unref'd, it would).
+      thread?.ref();
       thread?.postMessage({ close: true } satisfies WorkerMessage);
       return ended;
     },
@@ -142,6 +144,7 @@ export class SearchPool {
     const workers = this.workers.splice(0);
     for (const worker of workers) {
       this.failAll(worker, new Error('the store is closed'));
+      worker.thread.ref();
       // Asked, not terminated: a worker terminated inside a better-sqlite3 call can abort the whole
       // process (v8 ToLocalChecked); it stops its searches at their next slice and ends by itself.
       worker.thread.postMessage({ close: true } satisfies WorkerMessage);

@@ -117,7 +117,9 @@ export class WalPurger {
     this.closed = true;
     clearInterval(this.copyTimer);
     // Asked, not terminated: a worker terminated inside a better-sqlite3 call can abort the whole
-    // process (v8 ToLocalChecked). It answers the copy under way first, then closes and ends.
+    // process (v8 ToLocalChecked). It answers the copy under way first, then closes and ends; held
+    // until then, as the store's other threads are, so that a process awaiting the close waits for it.
+    this.worker?.ref();
     this.worker?.postMessage('close');
     this.worker = null;
     return this.workerEnded;
