@@ -2,10 +2,10 @@
  * What every workload shares: a temporary data folder seeded with accounts and
  * session tokens, server processes spawned and stopped, percentiles and peak memory.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -102,10 +102,28 @@ export interface Probe {
 
 /**
  * Options of the whole run for the server processes: extra Node flags for the host (`--host-flags`),
- * a folder for a CPU profile of each host workload's measured window (`--cpu-profile`), and
- * whether to run the servers' TypeScript through tsx (`--tsx`) instead of a bundle (bench/build.ts).
+ * a folder for a CPU profile of each host workload's measured window (`--cpu-profile`),
+ * whether to run the servers' TypeScript through tsx (`--tsx`) instead of a bundle (bench/build.ts),
+ * and the CPUs every room server runs on (`--pin`, see pinServersApart).
  */
-export const measure: { hostNodeFlags: string[]; profileDir?: string; tsx: boolean } = { hostNodeFlags: [], tsx: false };
+export const measure: { hostNodeFlags: string[]; profileDir?: string; tsx: boolean; serverCpus?: string } = { hostNodeFlags: [], tsx: false };
+
+/**
+ * `--pin`: the room servers (the host, the floor, ngircd, mosquitto) on CPU 0, this process (the load
+ * generator, its threads included) on the others. Sharing cores, the generator empties the server's
+ * caches between two messages (docs/BENCHMARKS.md, "Light: why its first writes are slow (light27)").
+ */
+export function pinServersApart(): void {
+  const cpus = availableParallelism();
+  if (cpus < 2) throw new Error('--pin needs at least 2 CPUs: one for the servers, the rest for the load generator');
+  execFileSync('taskset', ['--all-tasks', '--pid', '--cpu-list', `1-${cpus - 1}`, String(process.pid)], { stdio: 'ignore' });
+  measure.serverCpus = '0';
+}
+
+/** How to start a room server's `command`: on the servers' CPUs once pinServersApart ran (taskset execs it: the pid is the server's). */
+export function serverCommand(command: string, args: string[]): [string, string[]] {
+  return measure.serverCpus === undefined ? [command, args] : ['taskset', ['--cpu-list', measure.serverCpus, command, ...args]];
+}
 
 /** Starts bench/<script> (bundled, or through tsx with `measure.tsx`) in its own Node process and waits for `listening <port>`. */
 export async function spawnServer(script: 'host.ts' | 'baseline-server.ts', args: string[] = []): Promise<ServerProcess> {
@@ -115,7 +133,7 @@ export async function spawnServer(script: 'host.ts' | 'baseline-server.ts', args
   const entry = measure.tsx
     ? ['--import', 'tsx', fileURLToPath(new URL(script, import.meta.url))]
     : [join(await buildServers(), script.replace(/\.ts$/, '.js'))];
-  const child = spawn(process.execPath, [...flags, ...entry, ...args], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const child = spawn(...serverCommand(process.execPath, [...flags, ...entry, ...args]), { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   const port = await new Promise<number>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {

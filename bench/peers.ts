@@ -18,7 +18,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { connect as connectTls } from 'node:tls';
 import { CERT_FILE, KEY_FILE, TLS_MIN_VERSION } from '../src-main/net/tls.js';
-import { processFigures, type ServerProcess, sleep } from './common.js';
+import { processFigures, type ServerProcess, serverCommand, sleep } from './common.js';
 import type { Delivery } from './wire.js';
 
 export type Peer = 'ngircd' | 'mosquitto';
@@ -100,7 +100,7 @@ export async function spawnPeer(peer: Peer, dir: string, tls: boolean): Promise<
   const file = join(dir, `${peer}.conf`);
   writeFileSync(file, config(peer, port, dir, tls));
   const args = peer === 'ngircd' ? ['--nodaemon', '--config', file] : ['-c', file];
-  const child = spawn(EXECUTABLES[peer], args, { stdio: 'ignore' });
+  const child = spawn(...serverCommand(EXECUTABLES[peer], args), { stdio: 'ignore' });
   await accepting(port, 5000);
   return { ...processFigures(child), port };
 }

@@ -1,6 +1,9 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { measure, serverCommand, spawnServer, transport } from './common.js';
 import { peerInstalled } from './peers.js';
 
 describe('npm run bench', () => {
@@ -36,5 +39,29 @@ describe('npm run bench', () => {
     }
     const mosquittoTarget = lines.some((line) => line['target'] === "light p99 ms ≤ mosquitto's");
     expect(mosquittoTarget).toBe(peerInstalled('mosquitto'));
+  }, 60_000);
+});
+
+describe('--pin', () => {
+  /** The CPUs a process may run on, as Linux lists them. */
+  const cpusOf = (pid: number): string => /^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]!;
+
+  it.runIf(process.platform === 'linux' && availableParallelism() >= 2)('starts every room server on CPU 0 only', async () => {
+    expect(serverCommand('mosquitto', ['-c', 'f'])).toEqual(['mosquitto', ['-c', 'f']]);
+    measure.serverCpus = '0';
+    // Plain, so the floor needs no room certificate.
+    transport.tls = false;
+    try {
+      expect(serverCommand('mosquitto', ['-c', 'f'])).toEqual(['taskset', ['--cpu-list', '0', 'mosquitto', '-c', 'f']]);
+      const server = await spawnServer('baseline-server.ts');
+      try {
+        expect(cpusOf(server.pid)).toBe('0');
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      delete measure.serverCpus;
+      transport.tls = true;
+    }
   }, 60_000);
 });

@@ -1,16 +1,19 @@
 /**
  * `npm run bench [-- --quick] [-- --json] [-- --only a,b] [-- --cluster] [-- --plain] [-- --rounds N]
- * [-- --window N|all] [-- --threads N] [-- --tsx] [-- --cpu-profile DIR] [-- --heap-snapshot DIR] [-- --host-flags="--node-flag ..."]`: runs each workload
+ * [-- --window N|all] [-- --threads N] [-- --tsx] [-- --cpu-profile DIR] [-- --heap-snapshot DIR] [-- --host-flags="--node-flag ..."]
+ * [-- --pin]`: runs each workload
  * against a server in its own process and prints one result per workload (JSON lines with --json),
  * then each target of issue 15 that the run measured, with pass or miss.
  * The room workloads run `--rounds` times (3, or 1 with --quick) interleaved across the servers
  * (baseline, ngircd, mosquitto, host), so a slow moment of the machine does not fall on one server
  * only; each figure printed is the median over the rounds (the worst for loss and peaks).
  * --cluster runs only bench/cluster.ts: burst and connections on 1, 2 and 3 clustered nodes.
+ * --pin runs the room servers on CPU 0 and the load generator on the others (common.ts, pinServersApart);
+ * its results say `pinned`, and it judges no target.
  */
 import { parseArgs } from 'node:util';
 import { type RoomServer, burst, light } from './chat.js';
-import { type Result, measure, transport } from './common.js';
+import { type Result, measure, pinServersApart, transport } from './common.js';
 import { changes } from './changes.js';
 import { clusterBench, clusterBenchMissing } from './cluster.js';
 import { connections } from './connections.js';
@@ -34,12 +37,14 @@ const { values } = parseArgs({
     'heap-snapshot': { type: 'string' },
     cluster: { type: 'boolean', default: false },
     threads: { type: 'string' },
+    pin: { type: 'boolean', default: false },
   },
 });
 transport.tls = !values.plain;
 if (values['host-flags']) measure.hostNodeFlags.push(...values['host-flags'].split(' ').filter(Boolean));
 measure.profileDir = values['cpu-profile'];
 measure.tsx = values.tsx;
+if (values.pin) pinServersApart();
 const quick = values.quick;
 // --cluster: none of the single-host workloads.
 const only = values.cluster ? [] : values.only?.split(',');
@@ -98,11 +103,14 @@ if (values.cluster) {
     );
   }
 }
-for (const target of evaluateTargets(results)) print(target);
+// Issue 15 states its targets for servers sharing the machine with their load, as they would in a room.
+if (values.pin) print({ workload: 'targets', skipped: 'not judged: a pinned run (--pin) is for comparing; the targets are for unpinned runs' });
+else for (const target of evaluateTargets(results)) print(target);
 
 function report(name: string, result: Result): void {
   if (results.has(`baseline-${name}`)) addRatios(result, results.get(`baseline-${name}`)!);
   if (!name.startsWith('ngircd')) result['tls'] = transport.tls;
+  if (values.pin) result['pinned'] = true;
   results.set(name, result);
   print(result);
 }
