@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { addUser, roomMessage, store, texts, useTestStore } from './test-sqlite-store.js';
+import { waitFor } from '../testing/harness.js';
+import { indexCaughtUp } from './search-index.js';
+import { addUser, file, roomMessage, store, texts, useTestStore } from './test-sqlite-store.js';
 
 useTestStore();
 
@@ -34,6 +36,8 @@ describe('searches on the worker thread', () => {
     const me = longRoom();
     // Every worker the pool may use started, so neither search waits for a thread to start.
     await Promise.all([store.search(me, { query: 'x', limit: 1 }), store.search(me, { query: 'y', limit: 1 })]);
+    // Until the indexer has the messages, "ipsum 1" too reads 40,000 of them (from the newest to 'lorem ipsum 19999').
+    await waitFor(() => indexCaughtUp(file), 20_000, 'the indexer to catch up');
     const finished: string[] = [];
     const long = store.search(me, { ...LONG, personId: me }).then(() => finished.push('long'));
     const short = store.search(me, { query: 'ipsum 1', limit: 1 }).then(() => finished.push('short'));
