@@ -14,7 +14,7 @@ import { TimelineRow } from './TimelineRow.js';
 const LOAD_OLDER_WITHIN_PX = 300;
 /** No view holds more rows than this; past it a list that still fits is a layout fault, not a short page. */
 const FILL_VIEW_LIMIT = 200;
-const ESTIMATED_HEIGHT: Record<TimelineItem['kind'], number> = { day: 36, notice: 28, message: 58, pending: 58, unread: 32 };
+const ESTIMATED_HEIGHT: Record<TimelineItem['kind'], number> = { day: 36, notice: 28, presence: 28, message: 58, pending: 58, unread: 32 };
 /** Within this of the end the view counts as at the newest message (what is there has been seen). */
 const AT_END_PX = 48;
 /** A message under the previous one's header is one line of text. */

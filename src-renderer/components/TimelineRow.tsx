@@ -5,7 +5,7 @@ import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import { errorText } from '../i18n/index.js';
 import { sameName } from '../../src-shared/protocol/names.js';
 import { formatTime, nameDay } from '../lib/time.js';
-import type { TimelineItem } from '../lib/timeline.js';
+import { type TimelineItem, presenceSummary } from '../lib/timeline.js';
 import type { MessagesData, Notice } from '../store/messages.js';
 import { groupEventText } from '../lib/group-events.js';
 import { ownStatus } from '../store/selectors.js';
@@ -34,6 +34,8 @@ export function TimelineRow({ item, me, outbox, deliveredUpTo, highlightedId, pe
       return <UnreadDivider />;
     case 'notice':
       return <NoticeRow notice={item.notice} />;
+    case 'presence':
+      return <PresenceRun notices={item.notices} />;
     case 'pending':
       return (
         <MessageRow
@@ -111,6 +113,43 @@ function NoticeRow({ notice }: { notice: Notice }) {
       {text} <FullTime ts={notice.ts} />
     </p>
   );
+}
+
+/** "ann, bob and 12 others joined · cem left", and each join and leave on demand. */
+function PresenceRun({ notices }: { notices: Notice[] }) {
+  const { t } = useTranslation();
+  const [open, setOpen] = useState(false);
+  const summary = presenceSummary(notices)
+    .map(({ change, users }) => t(`presenceRun.${change}`, { names: nameList(t, users) }))
+    .join(' · ');
+  return (
+    <div className="presence-run">
+      <p className="notice">
+        {summary} <FullTime ts={notices.at(-1)!.ts} />{' '}
+        <button type="button" className="link-button" aria-expanded={open} onClick={() => setOpen(!open)}>
+          {open ? t('presenceRun.hide') : t('presenceRun.show', { count: notices.length })}
+        </button>
+      </p>
+      {open && (
+        <ul aria-label={t('presenceRun.list')}>
+          {notices.map((notice, index) => (
+            <li key={index}>
+              <NoticeRow notice={notice} />
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+/** "ann", "ann and bob", "ann, bob and cem", "ann, bob and 3 others". */
+function nameList(t: ReturnType<typeof useTranslation>['t'], users: string[]): string {
+  const [a, b, c] = users;
+  if (users.length === 1) return a!;
+  if (users.length === 2) return t('presenceRun.two', { a, b });
+  if (users.length === 3) return t('presenceRun.three', { a, b, c });
+  return t('presenceRun.more', { a, b, count: users.length - 2 });
 }
 
 /** A membership line of a group: centred and muted like a notice, though the server stored it. */

@@ -211,6 +211,18 @@ export const en = {
     incoming: '{{name}} wants to chat with you.',
     notInRoom: 'Not connected to a room.',
   },
+  presenceRun: {
+    joined: '{{names}} joined',
+    left: '{{names}} left',
+    joinedAndLeft: '{{names}} joined and left',
+    rejoined: '{{names}} left and rejoined',
+    two: '{{a}} and {{b}}',
+    three: '{{a}}, {{b}} and {{c}}',
+    more_other: '{{a}}, {{b}} and {{count}} others',
+    show_other: 'Show all {{count}} changes',
+    hide: 'Hide',
+    list: 'Who joined and left',
+  },
   message: {
     today: 'Today',
     yesterday: 'Yesterday',

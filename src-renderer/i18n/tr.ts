@@ -213,6 +213,18 @@ export const tr: Translations = {
     incoming: '{{name}} sizinle sohbet etmek istiyor.',
     notInRoom: 'Bir odaya bağlı değil.',
   },
+  presenceRun: {
+    joined: '{{names}} katıldı',
+    left: '{{names}} ayrıldı',
+    joinedAndLeft: '{{names}} katıldı ve ayrıldı',
+    rejoined: '{{names}} ayrıldı ve yeniden katıldı',
+    two: '{{a}} ve {{b}}',
+    three: '{{a}}, {{b}} ve {{c}}',
+    more_other: '{{a}}, {{b}} ve {{count}} kişi daha',
+    show_other: '{{count}} değişikliğin hepsini göster',
+    hide: 'Gizle',
+    list: 'Katılanlar ve ayrılanlar',
+  },
   message: {
     today: 'Bugün',
     yesterday: 'Dün',

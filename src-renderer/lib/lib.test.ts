@@ -3,7 +3,7 @@ import type { OutboxEntry } from '../store/messages.js';
 import { roomMessage } from '../store/test-data.js';
 import { splitAtMatch } from './highlight.js';
 import { formatTime, nameDay } from './time.js';
-import { buildTimeline } from './timeline.js';
+import { buildTimeline, presenceSummary } from './timeline.js';
 
 const at = (y: number, m: number, d: number, h: number, min = 0) => new Date(y, m - 1, d, h, min).getTime();
 
@@ -24,7 +24,15 @@ describe('times', () => {
 describe('conversation timeline', () => {
   const message = (id: number, ts: number) => ({ ...roomMessage(id, 'bob'), ts });
   const kinds = (items: ReturnType<typeof buildTimeline>) =>
-    items.map((item) => (item.kind === 'message' ? `m${item.message.id}` : item.kind === 'notice' && 'user' in item.notice ? `n:${item.notice.user}` : item.kind));
+    items.map((item) =>
+      item.kind === 'message'
+        ? `m${item.message.id}`
+        : item.kind === 'notice'
+          ? `n:${item.notice.user}`
+          : item.kind === 'presence'
+            ? `joins:${item.notices.map((notice) => notice.user).join(',')}`
+            : item.kind,
+    );
 
   it('separates days and weaves join notices in by time', () => {
     const items = buildTimeline(
@@ -54,6 +62,72 @@ describe('conversation timeline', () => {
       'alice',
     );
     expect(kinds(items)).toEqual(['day', 'm5', 'pending']);
+  });
+
+  it('sums up three or more joins and leaves in a row in one line, not across messages or days', () => {
+    const change = (user: string, kind: 'joined' | 'left', ts: number) => ({ kind, user, ts });
+    const items = buildTimeline(
+      [message(1, at(2025, 3, 4, 10, 5)), message(2, at(2025, 3, 4, 23, 0))],
+      [],
+      [
+        change('ann', 'joined', at(2025, 3, 4, 10)),
+        change('bob', 'joined', at(2025, 3, 4, 10, 1)),
+        change('cem', 'left', at(2025, 3, 4, 10, 2)),
+        change('dan', 'joined', at(2025, 3, 4, 10, 6)),
+        change('eve', 'joined', at(2025, 3, 4, 10, 7)),
+        change('fay', 'joined', at(2025, 3, 4, 23, 58)),
+        change('gus', 'joined', at(2025, 3, 4, 23, 59)),
+        change('hal', 'left', at(2025, 3, 5, 0, 1)),
+        { kind: 'chatEnded' as const, user: 'ivy', ts: at(2025, 3, 5, 0, 2) },
+      ],
+      { hasMore: false, hasNewer: false },
+      'alice',
+    );
+    expect(kinds(items)).toEqual([
+      'day',
+      'joins:ann,bob,cem',
+      'm1',
+      'n:dan',
+      'n:eve',
+      'm2',
+      'n:fay',
+      'n:gus',
+      'day',
+      'n:hal',
+      'n:ivy',
+    ]);
+    const run = items.find((item) => item.kind === 'presence');
+    // The key stays while later changes join the run, so an opened list stays open.
+    const longer = buildTimeline(
+      [],
+      [],
+      [...(run?.kind === 'presence' ? run.notices : []), change('dan', 'joined', at(2025, 3, 4, 10, 3))],
+      { hasMore: false, hasNewer: false },
+      'alice',
+    );
+    expect(longer.find((item) => item.kind === 'presence')?.key).toBe(run?.key);
+  });
+
+  it('says per person what a run of joins and leaves came to, whatever the case of their name', () => {
+    const change = (user: string, kind: 'joined' | 'left') => ({ kind, user, ts: 1 });
+    expect(
+      presenceSummary([
+        change('ann', 'joined'),
+        change('bob', 'joined'),
+        change('Ann', 'left'),
+        change('cem', 'left'),
+        change('cem', 'joined'),
+        change('dan', 'left'),
+        change('eve', 'joined'),
+        change('bob', 'left'),
+        change('bob', 'joined'),
+      ]),
+    ).toEqual([
+      { change: 'joined', users: ['bob', 'eve'] },
+      { change: 'left', users: ['dan'] },
+      { change: 'joinedAndLeft', users: ['Ann'] },
+      { change: 'rejoined', users: ['cem'] },
+    ]);
   });
 
   it('groups one sender’s messages a few minutes apart under one header, not across days, notices or senders', () => {

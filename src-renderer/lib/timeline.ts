@@ -9,13 +9,25 @@ export type TimelineItem =
   | { kind: 'message'; key: string; message: ChatMessage; continued: boolean }
   | { kind: 'pending'; key: string; entry: OutboxEntry; continued: boolean }
   | { kind: 'notice'; key: string; notice: Notice }
+  /** PRESENCE_RUN or more joins and leaves in a row, on one day: one line sums them up. */
+  | { kind: 'presence'; key: string; notices: Notice[] }
   /** "New messages": the first unread message follows. */
   | { kind: 'unread'; key: string };
 
 /** Messages from one sender this close to the previous one share its header, as in most messengers. */
 export const GROUP_WITHIN_MS = 5 * 60_000;
 
-type Entry = Exclude<TimelineItem, { kind: 'day' | 'unread' }>;
+/**
+ * How many joins and leaves in a row one line sums up (as Element does): a host's restart brings
+ * everyone back at once, which would otherwise bury the room's last messages under a line a person.
+ */
+export const PRESENCE_RUN = 3;
+
+type Entry = Exclude<TimelineItem, { kind: 'day' | 'unread' | 'presence' }>;
+
+/** What a run of joins and leaves came to for one person: their first change and their last. */
+export type PresenceChange = 'joined' | 'left' | 'joinedAndLeft' | 'rejoined';
+const CHANGE_ORDER: PresenceChange[] = ['joined', 'left', 'joinedAndLeft', 'rejoined'];
 
 const timeOf = (item: Entry) =>
   item.kind === 'message' ? item.message.ts : item.kind === 'pending' ? item.entry.ts : item.notice.ts;
@@ -66,6 +78,10 @@ export function buildTimeline(
       items.push({ kind: 'unread', key: 'unread' });
     }
     const previous = items.at(-1);
+    if (isPresence(entry) && previous !== undefined && (previous.kind === 'presence' || isPresence(previous))) {
+      items[items.length - 1] = joinRun(previous, entry.notice);
+      continue;
+    }
     const sender = senderOf(entry, me);
     if (entry.kind !== 'notice' && previous !== undefined && (previous.kind === 'message' || previous.kind === 'pending')) {
       const sameSender = sender !== null && senderOf(previous, me) === sender;
@@ -74,7 +90,34 @@ export function buildTimeline(
       items.push(entry);
     }
   }
-  return items;
+  return items.flatMap((item) => (item.kind === 'presence' && item.notices.length < PRESENCE_RUN ? item.notices.map(noticeItem) : [item]));
+}
+
+/** Per change, who came to it over the run, in the order they first appear; a name as its last notice spells it. */
+export function presenceSummary(notices: readonly Notice[]): { change: PresenceChange; users: string[] }[] {
+  const people = new Map<string, { first: Notice['kind']; last: Notice }>();
+  for (const notice of notices) {
+    const key = nameKey(notice.user);
+    const seen = people.get(key);
+    if (seen) seen.last = notice;
+    else people.set(key, { first: notice.kind, last: notice });
+  }
+  const byChange = new Map<PresenceChange, string[]>();
+  for (const { first, last } of people.values()) {
+    const change: PresenceChange = first === last.kind ? (first === 'joined' ? 'joined' : 'left') : first === 'joined' ? 'joinedAndLeft' : 'rejoined';
+    byChange.set(change, [...(byChange.get(change) ?? []), last.user]);
+  }
+  return CHANGE_ORDER.flatMap((change) => (byChange.has(change) ? [{ change, users: byChange.get(change)! }] : []));
+}
+
+const isPresence = (item: TimelineItem): item is Extract<TimelineItem, { kind: 'notice' }> =>
+  item.kind === 'notice' && item.notice.kind !== 'chatEnded';
+
+/** The run so far with one more notice (a run is this function's own); keyed by its first, so that it keeps its key as it grows. */
+function joinRun(run: Extract<TimelineItem, { kind: 'notice' | 'presence' }>, notice: Notice): TimelineItem {
+  if (run.kind === 'notice') return { kind: 'presence', key: `r${run.key}`, notices: [run.notice, notice] };
+  run.notices.push(notice);
+  return run;
 }
 
 /** Who wrote the entry; null for lines nobody wrote, which never share a header. */

@@ -203,6 +203,18 @@ describe('presence events', () => {
       { kind: 'left', user: 'carol', ts: 520 },
     ]);
   });
+  it('cost the store as many updates for a push of fifty users as for one', () => {
+    const updatesFor = (count: number): number => {
+      const store = storeAs('alice');
+      let updates = 0;
+      store.subscribe(() => (updates += 1));
+      const users = Array.from({ length: count }, (_, index) => ({ user: `user${index}`, online: true, ts: 500 + index }));
+      applyEvent(store, { type: 'presence', users });
+      expect(store.getState().notices['room']).toHaveLength(count);
+      return updates;
+    };
+    expect(updatesFor(50)).toBe(updatesFor(1));
+  });
 });
 
 describe('chat request events', () => {

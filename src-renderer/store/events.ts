@@ -34,7 +34,10 @@ export function applyEvent(store: AppStore, event: AppEvent): void {
       return;
     case 'presence':
       state.applyPresence(event.users);
-      for (const { user, online, ts } of event.users) state.addNotice(ROOM, { kind: online ? 'joined' : 'left', user, ts });
+      state.addNotices(
+        ROOM,
+        event.users.map(({ user, online, ts }) => ({ kind: online ? 'joined' : 'left', user, ts })),
+      );
       return;
     case 'chatRequest':
       if (sameName(event.from, state.session.me)) state.setContactState(event.to, 'outgoing', event.ts);
@@ -51,7 +54,7 @@ export function applyEvent(store: AppStore, event: AppEvent): void {
     case 'chatLeft': {
       const other = sameName(event.user, state.session.me) ? event.with : event.user;
       const conv = state.contacts[nameKey(other)]?.conv;
-      if (conv) state.addNotice(conv, { kind: 'chatEnded', user: event.user, ts: event.ts });
+      if (conv) state.addNotices(conv, [{ kind: 'chatEnded', user: event.user, ts: event.ts }]);
       state.removeContact(other);
       return;
     }

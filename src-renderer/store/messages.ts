@@ -72,7 +72,8 @@ export interface MessagesSlice extends MessagesData {
   mergeLatestPage(conv: ConversationKey, page: Page): void;
   showOlderStretch(conv: ConversationKey, page: Page): void;
   setLoadingOlder(conv: ConversationKey, loading: boolean): void;
-  addNotice(conv: ConversationKey, notice: Notice): void;
+  /** In one update, however many: a host's restart brings hundreds of joins in one push. */
+  addNotices(conv: ConversationKey, notices: Notice[]): void;
   setHighlight(highlight: MessagesData['highlight']): void;
 }
 
@@ -232,8 +233,8 @@ export const createMessagesSlice: SliceCreator<MessagesSlice> = (set) => {
     setLoadingOlder: (conv, loading) =>
       updateTimeline(conv, (timeline) => (timeline.loadingOlder === loading ? timeline : { ...timeline, loadingOlder: loading })),
 
-    addNotice: (conv, notice) =>
-      set((state) => ({ notices: { ...state.notices, [conv]: [...(state.notices[conv] ?? []), notice].slice(-NOTICE_LIMIT) } })),
+    addNotices: (conv, notices) =>
+      set((state) => ({ notices: { ...state.notices, [conv]: [...(state.notices[conv] ?? []), ...notices].slice(-NOTICE_LIMIT) } })),
 
     setHighlight: (highlight) => set({ highlight }),
   };

@@ -1,0 +1,74 @@
+/**
+ * Many people coming back at once (a host's restart, the morning's logins) show in the room as one
+ * line that sums them up, with each join and leave on demand, instead of a line a person.
+ */
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { ChatClient } from '../src-main/client/client.js';
+import { hashPassword } from '../src-main/server/password.js';
+import { openStore } from '../src-main/store/store.js';
+import { nameKey } from '../src-shared/protocol/names.js';
+import { nameSkeleton } from '../src-shared/text.js';
+import { expect, test } from './fixtures.js';
+import { freePort, hostRoom, message, send } from './ui.js';
+
+const PEOPLE = ['ann', 'bob', 'cem', 'dan', 'eve', 'fay'];
+const PASSWORD = 'the same for all of them';
+
+test('a crowd that joins at once is one line in the room, opened on demand', async ({ shells }, testInfo) => {
+  const passwordHash = await hashPassword(PASSWORD);
+  // Accounts made beforehand: registering six over the wire would pass the host's limit of new accounts per address.
+  const [alice] = await shells(['alice'], (_name, profileDir) => {
+    const dataDir = join(profileDir, 'host');
+    mkdirSync(dataDir, { recursive: true });
+    const store = openStore(join(dataDir, 'chat.sqlite'));
+    try {
+      for (const name of PEOPLE) store.createUser({ name, nameKey: nameKey(name), skeleton: nameSkeleton(name), passwordHash, createdAt: Date.now() });
+    } finally {
+      void store.close();
+    }
+  });
+  const page = alice!.page;
+  const port = await freePort();
+  await hostRoom(page, { room: 'Lab', port, name: 'alice' });
+  await send(page, 'morning, everyone');
+
+  const clients = PEOPLE.map((name) => new ChatClient({ host: '127.0.0.1', port, name, password: PASSWORD, reconnect: false }));
+  try {
+    await Promise.all(clients.map((client) => client.connect()));
+    const room = page.getByRole('log', { name: 'Messages' });
+    const line = room.getByText(/^\w+, \w+ and 4 others joined/);
+    await expect(line).toBeVisible();
+    for (const name of PEOPLE) await expect(room.getByText(`${name} joined`)).toHaveCount(0);
+
+    const show = room.getByRole('button', { name: 'Show all 6 changes' });
+    await expect(show).toHaveAttribute('aria-expanded', 'false');
+    await show.click();
+    const list = room.getByRole('list', { name: 'Who joined and left' });
+    await expect(list.getByRole('listitem')).toHaveCount(6);
+    for (const name of PEOPLE) await expect(list.getByText(`${name} joined`)).toBeVisible();
+    for (const [scheme, width] of [['light', 1280], ['dark', 1280], ['light', 420], ['dark', 420]] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.setViewportSize({ width, height: 900 });
+      await testInfo.attach(`joins opened ${scheme} ${width}`, { body: await page.screenshot(), contentType: 'image/png' });
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await room.getByRole('button', { name: 'Hide' }).click();
+    await expect(list).toHaveCount(0);
+
+    // Three leave: the same line now says who came and went.
+    for (const client of clients.slice(0, 3)) client.close();
+    await expect(room.getByText(/^\w+, \w+ and \w+ joined · \w+, \w+ and \w+ joined and left/)).toBeVisible();
+    await expect(room.getByRole('button', { name: 'Show all 9 changes' })).toBeVisible();
+    await testInfo.attach('joins and leaves', { body: await page.screenshot(), contentType: 'image/png' });
+
+    // A message ends the run: what comes after it starts a line of its own.
+    await send(page, 'who is still here?');
+    await expect(message(page, 'who is still here?')).toBeVisible();
+    clients[3]!.close();
+    await expect(room.getByText('dan left')).toBeVisible();
+  } finally {
+    for (const client of clients) client.close();
+  }
+});
