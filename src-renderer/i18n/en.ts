@@ -184,6 +184,8 @@ export const en = {
     offlineShort: 'offline',
     lastSeenShort: 'last seen {{time}}',
     none: 'Nobody else has joined yet.',
+    find: 'Find a person',
+    noMatch: 'No one here by that name.',
   },
   search: {
     label: 'Search messages',

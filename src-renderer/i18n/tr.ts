@@ -186,6 +186,8 @@ export const tr: Translations = {
     offlineShort: 'çevrimdışı',
     lastSeenShort: 'son görülme {{time}}',
     none: 'Henüz başka kimse katılmadı.',
+    find: 'Kişi bul',
+    noMatch: 'Burada bu adla kimse yok.',
   },
   search: {
     label: 'Mesajlarda ara',

@@ -24,7 +24,9 @@ export interface ConversationEntry {
 
 type ConversationSources = Pick<AppState, 'contacts' | 'dmPeers' | 'groups' | 'unread' | 'mentionUnread' | 'latest' | 'users'>;
 
-const byName = (a: { name: string }, b: { name: string }) => nameKey(a.name).localeCompare(nameKey(b.name));
+/** Names in the order people count: user2 before user10. */
+const nameOrder = new Intl.Collator(undefined, { numeric: true });
+const byName = (a: { name: string }, b: { name: string }) => nameOrder.compare(nameKey(a.name), nameKey(b.name));
 
 /** Newest activity first (message ids grow in the order the host stored them); quiet ones after, by name. */
 const byActivity = (a: ConversationEntry, b: ConversationEntry) =>

@@ -1,0 +1,78 @@
+/**
+ * A room of hundreds: its people open at once in the room's details, online first, in the order
+ * people count (user2 before user10), and one is found by typing part of a name.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ChatClient } from '../src-main/client/client.js';
+import { hashPassword } from '../src-main/server/password.js';
+import { openStore } from '../src-main/store/store.js';
+import { nameKey } from '../src-shared/protocol/names.js';
+import { nameSkeleton } from '../src-shared/text.js';
+import { expect, test } from './fixtures.js';
+import { freePort, hostRoom, roomPeople } from './ui.js';
+
+const PEOPLE = 300;
+const PASSWORD = 'zed has a password';
+
+test('the people of a room of hundreds: a window of them at a time, online first, found by name', async ({ shells }, testInfo) => {
+  const passwordHash = await hashPassword(PASSWORD);
+  const [alice] = await shells(['alice'], (_name, profileDir) => {
+    const dataDir = join(profileDir, 'host');
+    mkdirSync(dataDir, { recursive: true });
+    const store = openStore(join(dataDir, 'chat.sqlite'));
+    try {
+      const names = [...Array.from({ length: PEOPLE }, (_, index) => `user${index}`), 'zed'];
+      for (const name of names) {
+        store.createUser({ name, nameKey: nameKey(name), skeleton: nameSkeleton(name), passwordHash, createdAt: Date.now() });
+      }
+    } finally {
+      void store.close();
+    }
+  });
+  const page = alice!.page;
+  const port = await freePort();
+  await hostRoom(page, { room: 'Lab', port, name: 'alice' });
+  const zed = new ChatClient({ host: '127.0.0.1', port, name: 'zed', password: PASSWORD, reconnect: false });
+  try {
+    await zed.connect();
+    const people = await roomPeople(page);
+    const rows = people.getByRole('listitem');
+    const row = (index: number) => rows.nth(index).getByRole('button');
+    // The one online comes first, then the rest by name as people count.
+    await expect(row(0)).toHaveAccessibleName('zed, online');
+    await expect(row(1)).toHaveAccessibleName('user0, offline');
+    await expect(row(3)).toHaveAccessibleName('user2, offline');
+    // Only a window of the 301 is in the page, and each row says where it stands among them.
+    expect(await rows.count()).toBeLessThan(60);
+    await expect(rows.first()).toHaveAttribute('aria-setsize', String(PEOPLE + 1));
+
+    const find = page.getByRole('searchbox', { name: 'Find a person' });
+    await find.fill('USER29');
+    await expect(rows).toHaveCount(11);
+    await expect(row(0)).toHaveAccessibleName('user29, offline');
+    await expect(row(1)).toHaveAccessibleName('user290, offline');
+    for (const [scheme, width] of [['light', 1280], ['dark', 1280], ['light', 420], ['dark', 420]] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.setViewportSize({ width, height: 900 });
+      await testInfo.attach(`people found ${scheme} ${width}`, { body: await page.screenshot(), contentType: 'image/png' });
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.setViewportSize({ width: 1280, height: 900 });
+
+    await find.fill('nobody like this');
+    await expect(rows).toHaveCount(0);
+    await expect(page.getByText('No one here by that name.')).toBeVisible();
+    await find.fill('');
+    await expect(row(0)).toHaveAccessibleName('zed, online');
+
+    // The last of them is reached by scrolling the list.
+    await rows.first().hover();
+    for (let scrolls = 0; scrolls < 200 && (await people.getByRole('button', { name: 'user299, offline' }).count()) === 0; scrolls += 1) {
+      await page.mouse.wheel(0, 2000);
+    }
+    await expect(people.getByRole('button', { name: 'user299, offline' })).toBeVisible();
+  } finally {
+    zed.close();
+  }
+});
