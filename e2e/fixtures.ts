@@ -14,7 +14,7 @@ export interface Room {
 
 interface Fixtures {
   /** Starts shells for these users (none in a room yet); `prepare` may fill a profile folder first. */
-  shells(names: string[], prepare?: (name: string, profileDir: string) => void): Promise<ShellUser[]>;
+  shells(names: string[], prepare?: (name: string, profileDir: string) => void | Promise<void>): Promise<ShellUser[]>;
   /** Starts shells, the first hosts a room named "Lab", the rest join it. */
   room(names: string[]): Promise<Room>;
 }

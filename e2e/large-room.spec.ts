@@ -2,14 +2,10 @@
  * A room of hundreds: its people open at once in the room's details, online first, in the order
  * people count (user2 before user10), and one is found by typing part of a name.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { ChatClient } from '../src-main/client/client.js';
 import { hashPassword } from '../src-main/server/password.js';
-import { openStore } from '../src-main/store/store.js';
-import { nameKey } from '../src-shared/protocol/names.js';
-import { nameSkeleton } from '../src-shared/text.js';
 import { expect, test } from './fixtures.js';
+import { seedAccounts } from './seed.js';
 import { freePort, hostRoom, roomPeople } from './ui.js';
 
 const PEOPLE = 300;
@@ -17,19 +13,8 @@ const PASSWORD = 'zed has a password';
 
 test('the people of a room of hundreds: a window of them at a time, online first, found by name', async ({ shells }, testInfo) => {
   const passwordHash = await hashPassword(PASSWORD);
-  const [alice] = await shells(['alice'], (_name, profileDir) => {
-    const dataDir = join(profileDir, 'host');
-    mkdirSync(dataDir, { recursive: true });
-    const store = openStore(join(dataDir, 'chat.sqlite'));
-    try {
-      const names = [...Array.from({ length: PEOPLE }, (_, index) => `user${index}`), 'zed'];
-      for (const name of names) {
-        store.createUser({ name, nameKey: nameKey(name), skeleton: nameSkeleton(name), passwordHash, createdAt: Date.now() });
-      }
-    } finally {
-      void store.close();
-    }
-  });
+  const names = [...Array.from({ length: PEOPLE }, (_, index) => `user${index}`), 'zed'];
+  const [alice] = await shells(['alice'], (_name, profileDir) => seedAccounts(profileDir, names, passwordHash));
   const page = alice!.page;
   const port = await freePort();
   await hostRoom(page, { room: 'Lab', port, name: 'alice' });

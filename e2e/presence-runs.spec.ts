@@ -2,14 +2,10 @@
  * Many people coming back at once (a host's restart, the morning's logins) show in the room as one
  * line that sums them up, with each join and leave on demand, instead of a line a person.
  */
-import { join } from 'node:path';
-import { mkdirSync } from 'node:fs';
 import { ChatClient } from '../src-main/client/client.js';
 import { hashPassword } from '../src-main/server/password.js';
-import { openStore } from '../src-main/store/store.js';
-import { nameKey } from '../src-shared/protocol/names.js';
-import { nameSkeleton } from '../src-shared/text.js';
 import { expect, test } from './fixtures.js';
+import { seedAccounts } from './seed.js';
 import { freePort, hostRoom, message, send } from './ui.js';
 
 const PEOPLE = ['ann', 'bob', 'cem', 'dan', 'eve', 'fay'];
@@ -17,17 +13,7 @@ const PASSWORD = 'the same for all of them';
 
 test('a crowd that joins at once is one line in the room, opened on demand', async ({ shells }, testInfo) => {
   const passwordHash = await hashPassword(PASSWORD);
-  // Accounts made beforehand: registering six over the wire would pass the host's limit of new accounts per address.
-  const [alice] = await shells(['alice'], (_name, profileDir) => {
-    const dataDir = join(profileDir, 'host');
-    mkdirSync(dataDir, { recursive: true });
-    const store = openStore(join(dataDir, 'chat.sqlite'));
-    try {
-      for (const name of PEOPLE) store.createUser({ name, nameKey: nameKey(name), skeleton: nameSkeleton(name), passwordHash, createdAt: Date.now() });
-    } finally {
-      void store.close();
-    }
-  });
+  const [alice] = await shells(['alice'], (_name, profileDir) => seedAccounts(profileDir, PEOPLE, passwordHash));
   const page = alice!.page;
   const port = await freePort();
   await hostRoom(page, { room: 'Lab', port, name: 'alice' });

@@ -27,12 +27,12 @@ const homes: string[] = [];
  * `prepare` may fill the profile folder (`<home>/<name>`) before the shell starts; `home`
  * starts it again on a stopped user's profile, as when the app restarts.
  */
-export async function startShell(browser: Browser, name: string, prepare?: (profileDir: string) => void, home?: string): Promise<ShellUser> {
+export async function startShell(browser: Browser, name: string, prepare?: (profileDir: string) => void | Promise<void>, home?: string): Promise<ShellUser> {
   if (home === undefined) {
     home = mkdtempSync(join(tmpdir(), `lanchat-e2e-${name}-`));
     homes.push(home);
   }
-  prepare?.(join(home, name));
+  await prepare?.(join(home, name));
   const child = spawn(process.execPath, ['--import', 'tsx', 'src-main/web/main.ts', '--profile', name, '--ui-port', '0'], {
     env: { ...process.env, LANCHAT_HOME: home },
     stdio: ['ignore', 'pipe', 'pipe'],
