@@ -6,7 +6,7 @@ import { ChatClient } from '../src-main/client/client.js';
 import { hashPassword } from '../src-main/server/password.js';
 import { expect, test } from './fixtures.js';
 import { seedAccounts } from './seed.js';
-import { freePort, hostRoom, roomPeople } from './ui.js';
+import { freePort, hostRoom, openRoomSettings, roomPeople } from './ui.js';
 
 const PEOPLE = 300;
 const PASSWORD = 'zed has a password';
@@ -57,6 +57,16 @@ test('the people of a room of hundreds: a window of them at a time, online first
       await page.mouse.wheel(0, 2000);
     }
     await expect(people.getByRole('button', { name: 'user299, offline' })).toBeVisible();
+
+    // The host's lists too: the 300 that never wrote are listed (the first 100) a window at a time, and found by name.
+    const panel = await openRoomSettings(page);
+    const silent = panel.getByRole('list', { name: 'Accounts that never wrote' });
+    await expect(silent.getByRole('listitem').first()).toHaveAttribute('aria-setsize', '100');
+    expect(await silent.getByRole('listitem').count()).toBeLessThan(40);
+    await panel.getByRole('searchbox', { name: 'Find in Accounts that never wrote' }).fill('user1');
+    await expect(silent.getByRole('listitem').first()).toContainText(/^user1/);
+    for (const item of await silent.getByRole('listitem').all()) await expect(item).toContainText(/^user1/);
+    await testInfo.attach('host lists found', { body: await page.screenshot(), contentType: 'image/png' });
   } finally {
     zed.close();
   }

@@ -1,9 +1,7 @@
-import { useVirtualizer } from '@tanstack/react-virtual';
-import { useMemo, useRef, useState } from 'react';
+import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError } from '../../src-shared/api.js';
 import type { UserInfo } from '../../src-shared/protocol/objects.js';
-import { nameKey } from '../../src-shared/protocol/names.js';
 import { app, useApp } from '../app-context.js';
 import { formatMoment } from '../lib/time.js';
 import { otherUsers } from '../store/selectors.js';
@@ -11,35 +9,20 @@ import { startDirectChat } from '../store/sync.js';
 import { Avatar } from './Avatar.js';
 import { ErrorAlert } from './ErrorAlert.js';
 import { Presence } from './Presence.js';
+import { VirtualList, useFindByName } from './VirtualList.js';
 
-/** From this many people on, a box finds one by part of their name. */
-const FIND_FROM = 10;
 /** A row: a 30 px avatar beside a name and its presence. */
 const ROW_HEIGHT = 56;
+const nameOf = (user: UserInfo) => user.name;
 
-/**
- * Everyone in the room with their presence, online first; choosing one opens (or asks for) a direct
- * chat. Virtualized: a room of thousands opens as fast as one of three.
- */
+/** Everyone in the room with their presence, online first; choosing one opens (or asks for) a direct chat. */
 export function ContactsList() {
   const { t, i18n } = useTranslation();
   const users = useApp((state) => state.users);
   const me = useApp((state) => state.session.me);
   const people = useMemo(() => otherUsers(users, me), [users, me]);
-  const [query, setQuery] = useState('');
-  const shown = useMemo(() => {
-    const needle = nameKey(query.trim());
-    return needle === '' ? people : people.filter((user) => nameKey(user.name).includes(needle));
-  }, [people, query]);
+  const { shown, box } = useFindByName(people, nameOf, t('contacts.find'));
   const [error, setError] = useState<AppError | null>(null);
-  const scrollRef = useRef<HTMLDivElement>(null);
-  const virtualizer = useVirtualizer({
-    count: shown.length,
-    getScrollElement: () => scrollRef.current,
-    estimateSize: () => ROW_HEIGHT,
-    getItemKey: (index) => shown[index]!.name,
-    overscan: 8,
-  });
 
   const describe = (user: UserInfo) => {
     if (user.online) return t('contacts.online', { name: user.name });
@@ -55,39 +38,23 @@ export function ContactsList() {
   return (
     <section className="people" aria-labelledby="contacts-title">
       <h3 id="contacts-title">{t('contacts.title')}</h3>
-      {people.length >= FIND_FROM && (
-        <input type="search" aria-label={t('contacts.find')} placeholder={t('contacts.find')} value={query} onChange={(event) => setQuery(event.target.value)} />
-      )}
+      {box}
       {people.length === 0 && <p className="muted">{t('contacts.none')}</p>}
       {people.length > 0 && shown.length === 0 && <p className="muted">{t('contacts.noMatch')}</p>}
       {shown.length > 0 && (
-        <div ref={scrollRef} className="contacts-scroll">
-          <ul aria-labelledby="contacts-title" className="contacts" style={{ height: virtualizer.getTotalSize() }}>
-            {virtualizer.getVirtualItems().map((row) => {
-              const user = shown[row.index]!;
-              return (
-                <li
-                  key={row.key}
-                  data-index={row.index}
-                  ref={virtualizer.measureElement}
-                  aria-setsize={shown.length}
-                  aria-posinset={row.index + 1}
-                  style={{ transform: `translateY(${row.start}px)` }}
-                >
-                  <button type="button" className="contact" aria-label={describe(user)} onClick={() => void open(user.name)}>
-                    <Avatar name={user.name} size={30} online={user.online} />
-                    <span className="contact-text">
-                      <span className="contact-name">{user.name}</span>
-                      <span className="contact-state">
-                        <Presence user={user} />
-                      </span>
-                    </span>
-                  </button>
-                </li>
-              );
-            })}
-          </ul>
-        </div>
+        <VirtualList items={shown} keyOf={nameOf} estimate={ROW_HEIGHT} labelledBy="contacts-title" className="contacts">
+          {(user) => (
+            <button type="button" className="contact" aria-label={describe(user)} onClick={() => void open(user.name)}>
+              <Avatar name={user.name} size={30} online={user.online} />
+              <span className="contact-text">
+                <span className="contact-name">{user.name}</span>
+                <span className="contact-state">
+                  <Presence user={user} />
+                </span>
+              </span>
+            </button>
+          )}
+        </VirtualList>
       )}
       <ErrorAlert error={error} />
     </section>

@@ -7,6 +7,7 @@ import { formatMoment } from '../lib/time.js';
 import { sameName } from '../../src-shared/protocol/names.js';
 import { ConfirmButton } from './ConfirmButton.js';
 import { ErrorAlert } from './ErrorAlert.js';
+import { VirtualList, useFindByName } from './VirtualList.js';
 
 /** Runs host admin actions, keeping the last error to show. */
 function useHostAdmin() {
@@ -34,22 +35,31 @@ interface HostListProps<T> {
   error: AppError | null;
 }
 
-/** A titled list of names, each with its actions: the shape of every list in the host panel. */
+/** A row: a name and its details above a line of buttons, before it is measured. */
+const HOST_ROW_HEIGHT = 64;
+
+/**
+ * A titled list of names, each with its actions: the shape of every list in the host panel.
+ * Virtualized, with a box to find a name: a host of a room of thousands opens this panel at once.
+ */
 function HostList<T>({ id, title, items, keyOf, nameOf, detail, actions, empty, error }: HostListProps<T>) {
+  const { t } = useTranslation();
+  const { shown, box } = useFindByName(items, nameOf, t('host.find', { list: title }));
   return (
     <>
       <h3 id={id}>{title}</h3>
-      {items.length === 0 && empty !== undefined ? (
-        <p className="muted">{empty}</p>
-      ) : (
-        <ul aria-labelledby={id} className="host-users">
-          {items.map((item) => (
-            <li key={keyOf(item)}>
+      {box}
+      {items.length === 0 && empty !== undefined && <p className="muted">{empty}</p>}
+      {items.length > 0 && shown.length === 0 && <p className="muted">{t('contacts.noMatch')}</p>}
+      {shown.length > 0 && (
+        <VirtualList items={shown} keyOf={keyOf} estimate={HOST_ROW_HEIGHT} labelledBy={id} className="host-users">
+          {(item) => (
+            <>
               <span className="host-user-name">{nameOf(item)}</span> {detail?.(item)}
               <span className="host-user-actions">{actions(item)}</span>
-            </li>
-          ))}
-        </ul>
+            </>
+          )}
+        </VirtualList>
       )}
       <ErrorAlert error={error} />
     </>

@@ -308,6 +308,7 @@ export const en = {
     noUsers: 'Nobody is connected.',
     log: 'Server log',
     stop: 'Stop hosting',
+    find: 'Find in {{list}}',
   },
   nearby: {
     off: 'This app is not looking for rooms on the network. Type the address the host shared below.',

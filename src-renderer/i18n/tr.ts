@@ -310,6 +310,7 @@ export const tr: Translations = {
     noUsers: 'Bağlı kimse yok.',
     log: 'Sunucu günlüğü',
     stop: 'Odayı kapat',
+    find: '{{list}} içinde bul',
   },
   nearby: {
     off: 'Bu uygulama ağdaki odaları aramıyor. Oda sahibinin paylaştığı adresi aşağıya yazın.',
