@@ -84,6 +84,13 @@ export function MessageList({ conv, emptyText }: { conv: ConversationKey; emptyT
   const [shownPlaced, setShownPlaced] = useState(false);
   /** Set when returning from an older stretch: the next rows replace it, so show their end. */
   const toEnd = useRef(false);
+  /**
+   * Whether new rows keep the view at the newest: it was there, and the reader has not scrolled up
+   * since. The virtualizer's own following stopped halfway through a flood (hundreds of rows a
+   * second, measured taller or shorter than estimated as they came) and left the reader mid-history.
+   */
+  const following = useRef(true);
+  const lastScrollTop = useRef(0);
   useLayoutEffect(() => {
     if ((placed.current && !toEnd.current) || !loaded || items.length === 0) return;
     placed.current = true;
@@ -91,9 +98,16 @@ export function MessageList({ conv, emptyText }: { conv: ConversationKey; emptyT
     toEnd.current = false;
     // With unread messages the view opens at the first of them, under "New messages".
     const divider = items.findIndex((item) => item.kind === 'unread');
+    following.current = divider < 0;
     if (divider >= 0) virtualizer.scrollToIndex(divider, { align: 'start' });
     else virtualizer.scrollToIndex(items.length - 1, { align: 'end' });
   }, [loaded, items, virtualizer]);
+
+  useLayoutEffect(() => {
+    const element = scrollRef.current;
+    if (!placed.current || !following.current || hasNewer || items.length === 0 || element === null) return;
+    if (element.scrollHeight - element.scrollTop - element.clientHeight >= AT_END_PX) virtualizer.scrollToIndex(items.length - 1, { align: 'end' });
+  }, [items, hasNewer, virtualizer]);
 
   // What has been in view is read, while the page is shown: the newest message fully in view, or
   // at the end, the newest of all (one taller than the view is never wholly in it). An older
@@ -186,7 +200,12 @@ export function MessageList({ conv, emptyText }: { conv: ConversationKey; emptyT
         tabIndex={0}
         onScroll={() => {
           const element = scrollRef.current!;
-          setAtEnd(element.scrollHeight - element.scrollTop - element.clientHeight < AT_END_PX);
+          const end = element.scrollHeight - element.scrollTop - element.clientHeight < AT_END_PX;
+          // Only the reader moves the view up (rows measured smaller shrink it from below, at the end).
+          if (end) following.current = true;
+          else if (element.scrollTop < lastScrollTop.current) following.current = false;
+          lastScrollTop.current = element.scrollTop;
+          setAtEnd(end);
           if (placed.current && nearTop()) fetchOlder();
         }}
       >
