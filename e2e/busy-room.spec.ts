@@ -1,22 +1,15 @@
 /** A busy room: a reader at the newest message stays there while hundreds pour in. */
-import { ChatClient } from '../src-main/client/client.js';
-import { hashPassword } from '../src-main/server/password.js';
 import { expect, test } from './fixtures.js';
-import { seedAccounts } from './seed.js';
-import { freePort, hostRoom, message, send } from './ui.js';
+import { hostWithAccounts } from './seed.js';
+import { message, send } from './ui.js';
 
 const SENDERS = ['s1', 's2', 's3', 's4'];
 const EACH = 100;
-const PASSWORD = 'a busy afternoon';
 
 test('a reader at the newest message stays at the newest while a room floods in', async ({ shells }) => {
-  const passwordHash = await hashPassword(PASSWORD);
-  const [alice] = await shells(['alice'], (_name, profileDir) => seedAccounts(profileDir, SENDERS, passwordHash));
-  const page = alice!.page;
-  const port = await freePort();
-  await hostRoom(page, { room: 'Lab', port, name: 'alice' });
+  const { page, client } = await hostWithAccounts(shells, SENDERS);
   await send(page, 'quiet so far');
-  const clients = SENDERS.map((name) => new ChatClient({ host: '127.0.0.1', port, name, password: PASSWORD, reconnect: false }));
+  const clients = SENDERS.map(client);
   try {
     await Promise.all(clients.map((client) => client.connect()));
     await Promise.all(

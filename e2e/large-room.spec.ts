@@ -2,23 +2,16 @@
  * A room of hundreds: its people open at once in the room's details, online first, in the order
  * people count (user2 before user10), and one is found by typing part of a name.
  */
-import { ChatClient } from '../src-main/client/client.js';
-import { hashPassword } from '../src-main/server/password.js';
 import { expect, test } from './fixtures.js';
-import { seedAccounts } from './seed.js';
-import { freePort, hostRoom, openRoomSettings, roomPeople } from './ui.js';
+import { hostWithAccounts } from './seed.js';
+import { openRoomSettings, roomPeople } from './ui.js';
 
 const PEOPLE = 300;
-const PASSWORD = 'zed has a password';
 
 test('the people of a room of hundreds: a window of them at a time, online first, found by name', async ({ shells }, testInfo) => {
-  const passwordHash = await hashPassword(PASSWORD);
   const names = [...Array.from({ length: PEOPLE }, (_, index) => `user${index}`), 'zed'];
-  const [alice] = await shells(['alice'], (_name, profileDir) => seedAccounts(profileDir, names, passwordHash));
-  const page = alice!.page;
-  const port = await freePort();
-  await hostRoom(page, { room: 'Lab', port, name: 'alice' });
-  const zed = new ChatClient({ host: '127.0.0.1', port, name: 'zed', password: PASSWORD, reconnect: false });
+  const { page, client } = await hostWithAccounts(shells, names);
+  const zed = client('zed');
   try {
     await zed.connect();
     const people = await roomPeople(page);

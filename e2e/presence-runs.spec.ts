@@ -2,24 +2,17 @@
  * Many people coming back at once (a host's restart, the morning's logins) show in the room as one
  * line that sums them up, with each join and leave on demand, instead of a line a person.
  */
-import { ChatClient } from '../src-main/client/client.js';
-import { hashPassword } from '../src-main/server/password.js';
 import { expect, test } from './fixtures.js';
-import { seedAccounts } from './seed.js';
-import { freePort, hostRoom, message, send } from './ui.js';
+import { hostWithAccounts } from './seed.js';
+import { message, send } from './ui.js';
 
 const PEOPLE = ['ann', 'bob', 'cem', 'dan', 'eve', 'fay'];
-const PASSWORD = 'the same for all of them';
 
 test('a crowd that joins at once is one line in the room, opened on demand', async ({ shells }, testInfo) => {
-  const passwordHash = await hashPassword(PASSWORD);
-  const [alice] = await shells(['alice'], (_name, profileDir) => seedAccounts(profileDir, PEOPLE, passwordHash));
-  const page = alice!.page;
-  const port = await freePort();
-  await hostRoom(page, { room: 'Lab', port, name: 'alice' });
+  const { page, client } = await hostWithAccounts(shells, PEOPLE);
   await send(page, 'morning, everyone');
 
-  const clients = PEOPLE.map((name) => new ChatClient({ host: '127.0.0.1', port, name, password: PASSWORD, reconnect: false }));
+  const clients = PEOPLE.map(client);
   try {
     await Promise.all(clients.map((client) => client.connect()));
     const room = page.getByRole('log', { name: 'Messages' });

@@ -1,12 +1,33 @@
-/** Accounts put in a host's database before it starts: registering many over the wire would pass its limit of new accounts per address. */
+/**
+ * A room whose host has accounts made beforehand (registering many over the wire would pass its
+ * limit of new accounts per address), and wire clients for them: for the specs of big and busy rooms.
+ */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Page } from '@playwright/test';
+import { ChatClient } from '../src-main/client/client.js';
+import { hashPassword } from '../src-main/server/password.js';
 import { openStore } from '../src-main/store/store.js';
 import { nameKey } from '../src-shared/protocol/names.js';
 import { nameSkeleton } from '../src-shared/text.js';
+import type { ShellUser } from './shell.js';
+import { freePort, hostRoom } from './ui.js';
 
-/** For `shells(names, prepare)`: the accounts, each with the password whose hash is given, in the profile's host folder. */
-export async function seedAccounts(profileDir: string, names: readonly string[], passwordHash: string): Promise<void> {
+const PASSWORD = 'one password for every seeded account';
+
+type Shells = (names: string[], prepare?: (name: string, profileDir: string) => void | Promise<void>) => Promise<ShellUser[]>;
+
+/** alice hosts "Lab" with the accounts `names`; `client(name)` is a ChatClient for one of them, not connected yet. */
+export async function hostWithAccounts(shells: Shells, names: readonly string[]): Promise<{ page: Page; client(name: string): ChatClient }> {
+  const passwordHash = await hashPassword(PASSWORD);
+  const [alice] = await shells(['alice'], (_name, profileDir) => seedAccounts(profileDir, names, passwordHash));
+  const page = alice!.page;
+  const port = await freePort();
+  await hostRoom(page, { room: 'Lab', port, name: 'alice' });
+  return { page, client: (name) => new ChatClient({ host: '127.0.0.1', port, name, password: PASSWORD, reconnect: false }) };
+}
+
+async function seedAccounts(profileDir: string, names: readonly string[], passwordHash: string): Promise<void> {
   const dataDir = join(profileDir, 'host');
   mkdirSync(dataDir, { recursive: true });
   const store = openStore(join(dataDir, 'chat.sqlite'));
