@@ -1,10 +1,13 @@
-/** A busy room: a reader at the newest message stays there while hundreds pour in. */
+/**
+ * A busy room: a reader at the newest message stays there while hundreds pour in, and the client
+ * holds only the newest of them, paging the rest back in when asked.
+ */
 import { expect, test } from './fixtures.js';
 import { hostWithAccounts } from './seed.js';
 import { message, send } from './ui.js';
 
 const SENDERS = ['s1', 's2', 's3', 's4'];
-const EACH = 100;
+const EACH = 175;
 
 test('a reader at the newest message stays at the newest while a room floods in', async ({ shells }) => {
   const { page, client } = await hostWithAccounts(shells, SENDERS);
@@ -25,6 +28,15 @@ test('a reader at the newest message stays at the newest while a room floods in'
     await clients[0]!.send({ kind: 'room' }, 'the last word');
     await expect(message(page, 'the last word')).toBeVisible();
     await expect(page.getByRole('button', { name: /unread/ })).toHaveCount(0);
+
+    // 700 came: only the newest are held, and the start of the room comes back from the host as the reader scrolls up.
+    await expect(page.getByRole('button', { name: 'Load older messages' })).toBeVisible();
+    await page.getByRole('log', { name: 'Messages' }).hover();
+    for (let scrolls = 0; scrolls < 300 && (await message(page, 'quiet so far').count()) === 0; scrolls += 1) {
+      await page.mouse.wheel(0, -1500);
+      await page.waitForTimeout(50);
+    }
+    await expect(message(page, 'quiet so far')).toBeVisible();
   } finally {
     for (const client of clients) client.close();
   }

@@ -5,7 +5,7 @@ import type { ConversationKey } from '../../src-shared/protocol/conversation.js'
 import { sameName } from '../../src-shared/protocol/names.js';
 import { app, useApp, useConversationPeople } from '../app-context.js';
 import { buildTimeline, type TimelineItem } from '../lib/timeline.js';
-import { EMPTY_TIMELINE, type MessagesData, type Notice } from '../store/messages.js';
+import { EMPTY_TIMELINE, HELD_MAX, type MessagesData, type Notice } from '../store/messages.js';
 import { pendingFor } from '../store/selectors.js';
 import { loadOlder, markRead, showLatest } from '../store/sync.js';
 import { TimelineRow } from './TimelineRow.js';
@@ -108,6 +108,12 @@ export function MessageList({ conv, emptyText }: { conv: ConversationKey; emptyT
     if (!placed.current || !following.current || hasNewer || items.length === 0 || element === null) return;
     if (element.scrollHeight - element.scrollTop - element.clientHeight >= AT_END_PX) virtualizer.scrollToIndex(items.length - 1, { align: 'end' });
   }, [items, hasNewer, virtualizer]);
+  // While the reader follows the newest, what is far above goes as newer messages come (and comes
+  // back when scrolled to); not when older ones were asked for, which would drop them again.
+  const newestId = messages.at(-1)?.id;
+  useEffect(() => {
+    if (placed.current && following.current && !hasNewer && messages.length > HELD_MAX) app().store.getState().holdNewest(conv);
+  }, [newestId, hasNewer, conv]);
 
   // What has been in view is read, while the page is shown: the newest message fully in view, or
   // at the end, the newest of all (one taller than the view is never wholly in it). An older

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createAppStore } from './index.js';
+import { HELD_KEEP, HELD_MAX } from './messages.js';
 import { roomMessage } from './test-data.js';
 
 const page = (from: number, to: number, hasMore: boolean) => ({
@@ -53,5 +54,38 @@ describe('conversation pages', () => {
     store.getState().mergeLatestPage('room', page(86, 90, true));
     expect(ids(store)).toEqual([86, 87, 88, 89, 90]);
     expect(store.getState().timelines['room']?.hasNewer).toBe(false);
+  });
+});
+
+describe('how much of a conversation is held', () => {
+  const flood = (store: ReturnType<typeof createAppStore>, from: number, count: number) => {
+    for (let id = from; id < from + count; id++) store.getState().addMessage(roomMessage(id, 'bob'));
+  };
+
+  it('keeps the newest of a busy conversation not on screen, the older to be paged back in', () => {
+    const store = createAppStore();
+    store.getState().mergeLatestPage('room', page(1, 50, false));
+    store.getState().setActiveConv('dm:1:2');
+    flood(store, 51, HELD_MAX);
+    const held = ids(store);
+    expect(held.length).toBeLessThanOrEqual(HELD_MAX);
+    expect(held.at(-1)).toBe(50 + HELD_MAX);
+    expect(held).toEqual(Array.from({ length: held.length }, (_, index) => 51 + HELD_MAX - held.length + index));
+    expect(store.getState().timelines['room']?.hasMore).toBe(true);
+  });
+
+  it('keeps all of the conversation on screen until its list asks, since the reader may be reading the oldest', () => {
+    const store = createAppStore();
+    store.getState().mergeLatestPage('room', page(1, 50, false));
+    flood(store, 51, HELD_MAX);
+    expect(ids(store)).toHaveLength(50 + HELD_MAX);
+    store.getState().holdNewest('room');
+    expect(ids(store)).toHaveLength(HELD_KEEP);
+    expect(ids(store).at(-1)).toBe(50 + HELD_MAX);
+    expect(store.getState().timelines['room']?.hasMore).toBe(true);
+    // Nothing to cut: the same timeline, no update.
+    const before = store.getState().timelines['room'];
+    store.getState().holdNewest('room');
+    expect(store.getState().timelines['room']).toBe(before);
   });
 });

@@ -1,6 +1,6 @@
 import type { AppError, AppEvent, OutboxStatus } from '../../src-shared/api.js';
 import type { Page, ChatMessage, Target } from '../../src-shared/protocol/objects.js';
-import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
+import { type ConversationKey, ROOM } from '../../src-shared/protocol/conversation.js';
 import { withChangedMessage } from '../../src-shared/message-changes.js';
 import type { SliceCreator } from './types.js';
 
@@ -45,6 +45,13 @@ export type Notice = { kind: 'joined' | 'left' | 'chatEnded'; user: string; ts: 
 
 /** Each conversation keeps at most this many notices. */
 export const NOTICE_LIMIT = 500;
+/**
+ * A conversation holds at most this many messages in memory before it keeps only the newest
+ * HELD_KEEP (the older are paged back in from the host on demand): a client left open for days in
+ * a busy room grew without bound, copying the whole list for every message that came.
+ */
+export const HELD_MAX = 600;
+export const HELD_KEEP = 400;
 
 export interface MessagesData {
   timelines: Record<ConversationKey, Timeline>;
@@ -74,6 +81,8 @@ export interface MessagesSlice extends MessagesData {
   setLoadingOlder(conv: ConversationKey, loading: boolean): void;
   /** In one update, however many: a host's restart brings hundreds of joins in one push. */
   addNotices(conv: ConversationKey, notices: Notice[]): void;
+  /** Keeps the newest HELD_KEEP once over HELD_MAX: for the conversation on screen, whose list knows when the reader is at the newest. */
+  holdNewest(conv: ConversationKey): void;
   setHighlight(highlight: MessagesData['highlight']): void;
 }
 
@@ -112,6 +121,12 @@ function insertById(messages: ChatMessage[], message: ChatMessage): ChatMessage[
   return [...messages.slice(0, index), message, ...messages.slice(index)];
 }
 
+/** The timeline with only its newest HELD_KEEP messages once it holds more than HELD_MAX; the same one otherwise. */
+function heldNewest(timeline: Timeline): Timeline {
+  if (timeline.messages.length <= HELD_MAX) return timeline;
+  return { ...timeline, messages: timeline.messages.slice(-HELD_KEEP), hasMore: true };
+}
+
 /** Merges two lists sorted by id, each id once. */
 function mergeById(a: ChatMessage[], b: ChatMessage[]): ChatMessage[] {
   const merged: ChatMessage[] = [];
@@ -147,12 +162,17 @@ export const createMessagesSlice: SliceCreator<MessagesSlice> = (set) => {
     ...initialMessages,
 
     addMessage: (message) =>
-      updateTimeline(message.conv, (timeline) => {
+      set((state) => {
+        const timeline = state.timelines[message.conv] ?? EMPTY_TIMELINE;
         const newest = timeline.messages.at(-1);
         // Appending to an older stretch would hide the gap before the new message.
-        if (timeline.hasNewer && newest !== undefined && message.id > newest.id) return timeline;
+        if (timeline.hasNewer && newest !== undefined && message.id > newest.id) return state;
         const messages = insertById(timeline.messages, message);
-        return messages === timeline.messages ? timeline : { ...timeline, messages };
+        if (messages === timeline.messages) return state;
+        const grown = { ...timeline, messages };
+        // Only off screen: the reader of the conversation on screen may be reading its oldest (MessageList cuts it).
+        const next = message.conv === (state.activeConv ?? ROOM) ? grown : heldNewest(grown);
+        return { timelines: { ...state.timelines, [message.conv]: next } };
       }),
 
     replaceMessage: (message) =>
@@ -237,5 +257,7 @@ export const createMessagesSlice: SliceCreator<MessagesSlice> = (set) => {
       set((state) => ({ notices: { ...state.notices, [conv]: [...(state.notices[conv] ?? []), ...notices].slice(-NOTICE_LIMIT) } })),
 
     setHighlight: (highlight) => set({ highlight }),
+
+    holdNewest: (conv) => updateTimeline(conv, heldNewest),
   };
 };
