@@ -12,7 +12,7 @@ export interface Room {
   users: ShellUser[];
 }
 
-interface Fixtures {
+export interface Fixtures {
   /** Starts shells for these users (none in a room yet); `prepare` may fill a profile folder first. */
   shells(names: string[], prepare?: (name: string, profileDir: string) => void | Promise<void>): Promise<ShellUser[]>;
   /** Starts shells, the first hosts a room named "Lab", the rest join it. */

@@ -10,15 +10,13 @@ import { hashPassword } from '../src-main/server/password.js';
 import { openStore } from '../src-main/store/store.js';
 import { nameKey } from '../src-shared/protocol/names.js';
 import { nameSkeleton } from '../src-shared/text.js';
-import type { ShellUser } from './shell.js';
+import type { Fixtures } from './fixtures.js';
 import { freePort, hostRoom } from './ui.js';
 
 const PASSWORD = 'one password for every seeded account';
 
-type Shells = (names: string[], prepare?: (name: string, profileDir: string) => void | Promise<void>) => Promise<ShellUser[]>;
-
 /** alice hosts "Lab" with the accounts `names`; `client(name)` is a ChatClient for one of them, not connected yet. */
-export async function hostWithAccounts(shells: Shells, names: readonly string[]): Promise<{ page: Page; client(name: string): ChatClient }> {
+export async function hostWithAccounts(shells: Fixtures['shells'], names: readonly string[]): Promise<{ page: Page; client(name: string): ChatClient }> {
   const passwordHash = await hashPassword(PASSWORD);
   const [alice] = await shells(['alice'], (_name, profileDir) => seedAccounts(profileDir, names, passwordHash));
   const page = alice!.page;

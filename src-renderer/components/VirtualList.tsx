@@ -2,13 +2,13 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { type ReactNode, useMemo, useRef, useState } from 'react';
 import { nameKey } from '../../src-shared/protocol/names.js';
 
-/** From this many items on, a list of people gets a box that finds one by part of a name. */
+/** From this many items on, a list gets a box that finds one by part of its name. */
 const FIND_FROM = 10;
 
 /**
- * A list of people in a scroll box of its own, whose rows are in the page only near the part in
- * view: a room of thousands renders a screenful, not thousands (opening the room's people took
- * 281 ms with 2,000 before). Each row says where it stands among all (aria-setsize, aria-posinset).
+ * A list in a scroll box of its own, whose rows are in the page only near the part in view: a room
+ * of thousands renders a screenful of its people, not thousands (opening them took 281 ms with
+ * 2,000 before). Each row says where it stands among all (aria-setsize, aria-posinset).
  */
 export function VirtualList<T>({
   items,

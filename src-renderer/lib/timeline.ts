@@ -21,7 +21,7 @@ export const GROUP_WITHIN_MS = 5 * 60_000;
  * How many joins and leaves in a row one line sums up (as Element does): a host's restart brings
  * everyone back at once, which would otherwise bury the room's last messages under a line a person.
  */
-export const PRESENCE_RUN = 3;
+const PRESENCE_RUN = 3;
 
 type Entry = Exclude<TimelineItem, { kind: 'day' | 'unread' | 'presence' }>;
 
