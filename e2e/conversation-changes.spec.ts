@@ -2,10 +2,10 @@
  * Issue 12 end to end: replies, edits, deletes and reactions seen live and after an app restart,
  * typing lines, the unread line and read receipts, and a mention that notifies a muted conversation.
  */
-import type { Browser, Locator, Page, TestInfo } from '@playwright/test';
+import type { Browser, Locator, Page } from '@playwright/test';
 import { expect, test } from './fixtures.js';
 import { type ShellUser, startShell } from './shell.js';
-import { confirm, conversationLink, expectOnline, message, openConversation, send, startDirectChat } from './ui.js';
+import { attachLooks, confirm, conversationLink, expectOnline, message, openConversation, send, startDirectChat } from './ui.js';
 
 const restarted: ShellUser[] = [];
 test.afterEach(async () => {
@@ -29,21 +29,6 @@ async function actions(page: Page, text: string): Promise<Locator> {
   const row = message(page, text);
   await row.hover();
   return row.getByRole('toolbar');
-}
-
-/** Light and dark, wide and 720 px: attached to the report to be looked at. */
-async function shoot(page: Page, testInfo: TestInfo, name: string): Promise<void> {
-  for (const scheme of ['light', 'dark'] as const) {
-    for (const width of [1200, 720]) {
-      await page.emulateMedia({ colorScheme: scheme });
-      await page.setViewportSize({ width, height: 720 });
-      const path = testInfo.outputPath(`${name}-${scheme}-${width}.png`);
-      await page.screenshot({ path });
-      await testInfo.attach(`${name} ${scheme} ${width}`, { path, contentType: 'image/png' });
-    }
-  }
-  await page.emulateMedia({ colorScheme: 'light' });
-  await page.setViewportSize({ width: 1280, height: 720 });
 }
 
 test('two users reply, edit, delete and react, and see it live and after a restart', async ({ room, browser }, testInfo) => {
@@ -72,7 +57,7 @@ test('two users reply, edit, delete and react, and see it live and after a resta
   await send(b, 'see https://example.org and ask @carol first');
   await b.getByRole('textbox', { name: 'Message' }).fill('typing a reply to @');
   await (await actions(b, 'yes please')).hover();
-  await shoot(b, testInfo, 'conversation');
+  await attachLooks(b, testInfo, 'conversation', { widths: [1200, 720], height: 720 });
 
   // bob edits his question with the keyboard: the message's menu button, then its Edit item.
   const menu = by(b, 'bob', 'lunch at noon?').getByRole('button', { name: 'Message actions' });
@@ -125,7 +110,7 @@ test('a conversation opens at its first unread message, and the sender sees it r
   await openConversation(a!, /^bob/);
   const log = a!.getByRole('log', { name: 'Messages' });
   await expect(log.getByRole('separator', { name: 'New messages' })).toBeVisible();
-  await shoot(a!, testInfo, 'unread');
+  await attachLooks(a!, testInfo, 'unread', { widths: [1200, 720], height: 720 });
   await expect(conversationLink(a!, /^bob$/)).toBeVisible();
   await expect(message(b!, 'third of three').getByText('Read', { exact: true })).toBeVisible();
 });

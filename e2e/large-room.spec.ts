@@ -4,7 +4,7 @@
  */
 import { expect, test } from './fixtures.js';
 import { hostWithAccounts } from './seed.js';
-import { openRoomSettings, roomPeople } from './ui.js';
+import { attachLooks, openRoomSettings, roomPeople } from './ui.js';
 
 const PEOPLE = 300;
 
@@ -30,13 +30,7 @@ test('the people of a room of hundreds: a window of them at a time, online first
     await expect(rows).toHaveCount(11);
     await expect(row(0)).toHaveAccessibleName('user29, offline');
     await expect(row(1)).toHaveAccessibleName('user290, offline');
-    for (const [scheme, width] of [['light', 1280], ['dark', 1280], ['light', 420], ['dark', 420]] as const) {
-      await page.emulateMedia({ colorScheme: scheme });
-      await page.setViewportSize({ width, height: 900 });
-      await testInfo.attach(`people found ${scheme} ${width}`, { body: await page.screenshot(), contentType: 'image/png' });
-    }
-    await page.emulateMedia({ colorScheme: 'light' });
-    await page.setViewportSize({ width: 1280, height: 900 });
+    await attachLooks(page, testInfo, 'people found');
 
     await find.fill('nobody like this');
     await expect(rows).toHaveCount(0);

@@ -4,7 +4,7 @@
  */
 import { expect, test } from './fixtures.js';
 import { hostWithAccounts } from './seed.js';
-import { message, send } from './ui.js';
+import { attachLooks, message, send } from './ui.js';
 
 const PEOPLE = ['ann', 'bob', 'cem', 'dan', 'eve', 'fay'];
 
@@ -26,13 +26,7 @@ test('a crowd that joins at once is one line in the room, opened on demand', asy
     const list = room.getByRole('list', { name: 'Who joined and left' });
     await expect(list.getByRole('listitem')).toHaveCount(6);
     for (const name of PEOPLE) await expect(list.getByText(`${name} joined`)).toBeVisible();
-    for (const [scheme, width] of [['light', 1280], ['dark', 1280], ['light', 420], ['dark', 420]] as const) {
-      await page.emulateMedia({ colorScheme: scheme });
-      await page.setViewportSize({ width, height: 900 });
-      await testInfo.attach(`joins opened ${scheme} ${width}`, { body: await page.screenshot(), contentType: 'image/png' });
-    }
-    await page.emulateMedia({ colorScheme: 'light' });
-    await page.setViewportSize({ width: 1280, height: 900 });
+    await attachLooks(page, testInfo, 'joins opened');
     await room.getByRole('button', { name: 'Hide' }).click();
     await expect(list).toHaveCount(0);
 

@@ -2,7 +2,7 @@
  * What a person does in the UI, spelled with roles and accessible names only,
  * so the specs read like the steps a user takes.
  */
-import { type Locator, type Page, expect } from '@playwright/test';
+import { type Locator, type Page, type TestInfo, expect } from '@playwright/test';
 
 export const PASSWORD = 'correct horse';
 
@@ -143,4 +143,28 @@ export async function roomPeople(page: Page): Promise<Locator> {
 /** The status of your own message with this text: queued, sent, delivered or failed. */
 export function ownStatus(page: Page, text: string): Locator {
   return message(page, text).getByRole('img', { name: /^Status: / });
+}
+
+/**
+ * Screenshots in light and dark, at each width, attached to the report to be looked at; `show`
+ * brings what is shot into view first. Leaves the page light and 1280 px wide.
+ */
+export async function attachLooks(
+  page: Page,
+  testInfo: TestInfo,
+  name: string,
+  { widths = [1280, 420], height = 900, show }: { widths?: number[]; height?: number; show?: () => Promise<void> } = {},
+): Promise<void> {
+  for (const scheme of ['light', 'dark'] as const) {
+    for (const width of widths) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.setViewportSize({ width, height });
+      await show?.();
+      const path = testInfo.outputPath(`${name.replaceAll(/\W+/g, '-')}-${scheme}-${width}.png`);
+      await page.screenshot({ path });
+      await testInfo.attach(`${name} ${scheme} ${width}`, { path, contentType: 'image/png' });
+    }
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.setViewportSize({ width: 1280, height });
 }
