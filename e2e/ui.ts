@@ -161,7 +161,8 @@ export async function attachLooks(
       await page.setViewportSize({ width, height });
       await show?.();
       const path = testInfo.outputPath(`${name.replaceAll(/\W+/g, '-')}-${scheme}-${width}.png`);
-      await page.screenshot({ path });
+      // Transitions finish at once: a layout that changed with the width shows as it ends up.
+      await page.screenshot({ path, animations: 'disabled' });
       await testInfo.attach(`${name} ${scheme} ${width}`, { path, contentType: 'image/png' });
     }
   }

@@ -27,7 +27,9 @@ interface HostListProps<T> {
   items: readonly T[];
   keyOf(item: T): string;
   nameOf(item: T): string;
-  /** What follows the name: badges, details. */
+  /** Beside the name, such as a "muted" badge. */
+  badge?(item: T): ReactNode;
+  /** A line under the name. */
   detail?(item: T): ReactNode;
   actions(item: T): ReactNode;
   /** Shown instead of an empty list. */
@@ -42,7 +44,7 @@ const HOST_ROW_HEIGHT = 64;
  * A titled list of names, each with its actions: the shape of every list in the host panel.
  * Virtualized, with a box to find a name: a host of a room of thousands opens this panel at once.
  */
-function HostList<T>({ id, title, items, keyOf, nameOf, detail, actions, empty, error }: HostListProps<T>) {
+function HostList<T>({ id, title, items, keyOf, nameOf, badge, detail, actions, empty, error }: HostListProps<T>) {
   const { t } = useTranslation();
   const { shown, box } = useFindByName(items, nameOf, t('host.find', { list: title }));
   return (
@@ -55,7 +57,11 @@ function HostList<T>({ id, title, items, keyOf, nameOf, detail, actions, empty, 
         <VirtualList items={shown} keyOf={keyOf} estimate={HOST_ROW_HEIGHT} labelledBy={id} className="host-users">
           {(item) => (
             <>
-              <span className="host-user-name">{nameOf(item)}</span> {detail?.(item)}
+              <span className="host-user-head">
+                <span className="host-user-name">{nameOf(item)}</span>
+                {badge?.(item)}
+              </span>
+              {detail && <span className="host-user-detail">{detail(item)}</span>}
               <span className="host-user-actions">{actions(item)}</span>
             </>
           )}
@@ -82,15 +88,13 @@ export function ConnectedUsers() {
       nameOf={(user) => user.name}
       empty={t('host.noUsers')}
       error={error}
+      badge={(user) => user.muted && <span className="badge">{t('access.muted')}</span>}
       detail={(user) => (
-        <>
-          {user.muted && <span className="badge">{t('access.muted')}</span>}{' '}
-          <span className="muted">
-            {t('host.connections', { count: user.connections })}
-            {user.addresses.length > 0 && ` · ${user.addresses.join(', ')}`}
-            {user.clients.length > 0 && ` · ${[...new Set(user.clients)].join(', ')}`}
-          </span>
-        </>
+        <span className="muted">
+          {t('host.connections', { count: user.connections })}
+          {user.addresses.length > 0 && ` · ${user.addresses.join(', ')}`}
+          {user.clients.length > 0 && ` · ${[...new Set(user.clients)].join(', ')}`}
+        </span>
       )}
       // The server refuses actions on the host's own account; no buttons invite them.
       actions={(user) =>
