@@ -53,10 +53,10 @@ describe('Connection writes', () => {
   it('keeps frame order when lazy frames are taken along by an ordinary one', async () => {
     const { connections, received } = await pairs(1);
     const connection = connections[0]!;
-    connection.sendEncoded(encodeFrame({ n: 1 }), true);
-    connection.sendEncoded(encodeFrame({ n: 2 }), true);
+    connection.sendEncoded(encodeFrame({ n: 1 }), 'lazy');
+    connection.sendEncoded(encodeFrame({ n: 2 }), 'lazy');
     connection.send({ n: 3 });
-    connection.sendEncoded(encodeFrame({ n: 4 }), true);
+    connection.sendEncoded(encodeFrame({ n: 4 }), 'lazy');
     connection.send({ n: 5 });
     await waitFor(() => received[0]!.length === 5, 5000, 'five frames');
     expect(received[0]).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4 }, { n: 5 }]);
@@ -65,8 +65,8 @@ describe('Connection writes', () => {
   it('delivers lazy frames on their own, the same frames to many peers, each once', async () => {
     const { connections, received } = await pairs(3);
     const shared = [encodeFrame({ presence: 'a' }), encodeFrame({ presence: 'b' })];
-    for (const frame of shared) for (const connection of connections) connection.sendEncoded(frame, true);
-    connections[2]!.sendEncoded(encodeFrame({ presence: 'c' }), true);
+    for (const frame of shared) for (const connection of connections) connection.sendEncoded(frame, 'lazy');
+    connections[2]!.sendEncoded(encodeFrame({ presence: 'c' }), 'lazy');
     await waitFor(() => received.every((frames, i) => frames.length === (i === 2 ? 3 : 2)), 5000, 'the lazy frames');
     expect(received[0]).toEqual([{ presence: 'a' }, { presence: 'b' }]);
     expect(received[1]).toEqual([{ presence: 'a' }, { presence: 'b' }]);
@@ -88,8 +88,8 @@ describe('Connection writes', () => {
     const big = encodeFrame({ presence: 'x'.repeat(LAZY_BYTES_PER_TURN) });
     const small = encodeFrame({ presence: 'y' });
     for (const connection of connections) {
-      connection.sendEncoded(big, true);
-      connection.sendEncoded(small, true);
+      connection.sendEncoded(big, 'lazy');
+      connection.sendEncoded(small, 'lazy');
     }
     await waitFor(() => received.every((frames) => frames.length === 2), 5000, 'every lazy frame');
     expect(perTurn).toEqual([1, 1, 1, 1]);
@@ -105,12 +105,12 @@ describe('Connection writes', () => {
       connection.socket.write = ((chunk: Buffer) => {
         writes[i]!.push(chunk.length);
         // Comes for both while the pass is under way: the first was written, the second not yet.
-        if (i === 0 && writes[0]!.length === 1) for (const peer of connections) peer.sendEncoded(late, true);
+        if (i === 0 && writes[0]!.length === 1) for (const peer of connections) peer.sendEncoded(late, 'lazy');
         return write(chunk);
       }) as typeof connection.socket.write;
     });
     const big = encodeFrame({ presence: 'x'.repeat(LAZY_BYTES_PER_TURN) });
-    for (const connection of connections) connection.sendEncoded(big, true);
+    for (const connection of connections) connection.sendEncoded(big, 'lazy');
     await waitFor(() => received.every((frames) => frames.length === 2), 5000, 'both frames at both peers');
     expect(writes).toEqual([
       [big.length, late.length],
@@ -194,7 +194,7 @@ describe('Connection writes within the turn budget', () => {
     const { connections, received } = await pairs(5);
     const { perTurn, writes } = writesPerTurn(connections);
     const frame = encodeFrame({ presence: 'a' });
-    for (const connection of connections) connection.sendEncoded(frame, true);
+    for (const connection of connections) connection.sendEncoded(frame, 'lazy');
     // The lazy timer (LAZY_FLUSH_MS) fires in the timers phase at the end of a turn whose callbacks spent its budget.
     const spend = (): void => {
       if (writes() > 0) return;
@@ -289,7 +289,7 @@ describe('Connection reads', () => {
       if (frame.kind === 'frame') connection.send(frame.value);
     });
     const lazy = { presence: 'x'.repeat(2 * WRITE_HIGH_WATER_BYTES) };
-    connection.sendEncoded(encodeFrame(lazy), true);
+    connection.sendEncoded(encodeFrame(lazy), 'lazy');
     sockets[0]!.write(Buffer.concat([encodeFrame({ n: 1 }), encodeFrame({ n: 2 })]));
     await waitFor(() => received[0]!.length === 3, 5000, 'the lazy frame and both answers');
     expect(received[0]).toEqual([lazy, { n: 1 }, { n: 2 }]);

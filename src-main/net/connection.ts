@@ -98,6 +98,13 @@ export function flushPendingWrites(): void {
  * thousands of peers. Any ordinary frame to the peer takes the waiting ones along.
  */
 export const LAZY_FLUSH_MS = 1000;
+
+/**
+ * When a frame is written: 'turn' at the end of this turn; 'lazy' within LAZY_FLUSH_MS, by a pass
+ * over every connection with such frames, paced by the turn's budget; 'soon' by such a pass
+ * starting now (one already under way: its next, as for 'lazy').
+ */
+export type WriteWhen = 'turn' | 'soon' | 'lazy';
 /**
  * What one turn of a lazy flush may hand to sockets in bytes, besides the turn's time budget,
  * before the rest waits for the next turn (at least one connection a turn). Every logged-in peer's
@@ -323,10 +330,10 @@ export class Connection {
   }
 
   /**
-   * Writes an already encoded frame (a broadcast encodes once for all) at the end of
-   * this turn, or, if `lazy`, within lazyFlushMs. Frames keep their order either way.
+   * Writes an already encoded frame (a broadcast encodes once for all) as `when` says (WriteWhen).
+   * Frames keep their order whatever each one's `when`.
    */
-  sendEncoded(frame: Buffer, lazy = false): void {
+  sendEncoded(frame: Buffer, when: WriteWhen = 'turn'): void {
     if (!this.isOpen) return;
     // The cap counts what is already waiting, so one large reply to an idle peer still goes out.
     if (this.queuedBytes > this.options.maxQueuedBytes) {
@@ -335,13 +342,14 @@ export class Connection {
     }
     this.pending.push(frame);
     this.pendingBytes += frame.length;
-    if (lazy) {
+    if (when !== 'turn') {
       withLazyWrites.add(this);
-      const waitMs = this.options.lazyFlushMs ?? LAZY_FLUSH_MS;
+      const windowMs = this.options.lazyFlushMs ?? LAZY_FLUSH_MS;
+      const waitMs = when === 'soon' ? 0 : windowMs;
       if (Date.now() + waitMs < lazyDeadline) {
         if (lazyTimer) clearTimeout(lazyTimer);
         lazyDeadline = Date.now() + waitMs;
-        lazyWindowMs = waitMs;
+        lazyWindowMs = windowMs;
         lazyTimer = setTimeout(flushLazyWrites, waitMs).unref();
       }
       return;

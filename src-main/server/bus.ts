@@ -23,7 +23,7 @@ export type BusMessage =
    * A push encoded once (encodeFrame) for the sessions of the users `to`, or of everyone when null; with
    * the message id and the event id it carries (0: none), which order it among the others.
    */
-  | { kind: 'push'; to: number[] | null; bytes: Buffer; messageId: number; eventId: number; lazy: boolean }
+  | { kind: 'push'; to: number[] | null; bytes: Buffer; messageId: number; eventId: number }
   /** The user's first session on the publishing node logged in, or its last one closed (at `ts`). */
   | { kind: 'presence'; userId: number; name: string; online: boolean; ts: number }
   /**

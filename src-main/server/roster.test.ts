@@ -89,6 +89,37 @@ describe('presence', () => {
     expect(presenceOf(alice, 'bob').map((p) => p.online)).toEqual([true, false]);
   });
 
+  it('tells a room that heard no presence for a window of a login at once, and gathers the logins after it', async () => {
+    // A window far longer than the test: only a push made at once can arrive within it.
+    await room.start({ presenceWindowMs: 60_000 });
+    const alice = await room.raw();
+    await alice.login('alice');
+    const bob = await room.raw();
+    await bob.login('bob');
+    await alice.waitFrame(announces('bob', true), 5000);
+    for (const name of ['carol', 'dave']) await (await room.raw()).login(name);
+    // Within the window after bob's: gathered, and written before bob's next message.
+    expect(await bob.request('send', { to: { kind: 'room' }, text: 'hi', clientMsgId: 'c1' })).toMatchObject({ ok: true });
+    await alice.waitFrame((frame) => frame.type === 'message', 5000);
+    const heard = alice.frames.filter((frame) => frame.type === 'presence' || frame.type === 'message');
+    expect(heard.map((frame) => (frame.type === 'presence' ? frame.users.map((state) => state.user) : frame.type))).toEqual([['bob'], ['carol', 'dave'], 'message']);
+  });
+
+  it('writes what it gathered a window after its last push, with nothing held longer', async () => {
+    const windowMs = 3000;
+    await room.start({ presenceWindowMs: windowMs });
+    const alice = await room.raw();
+    await alice.login('alice');
+    const bob = await room.raw();
+    await bob.login('bob');
+    await alice.waitFrame(announces('bob', true), 5000);
+    const pushed = Date.now();
+    await (await room.raw()).login('carol');
+    // A window after bob's push, give or take the machine; a push held for company would take one more.
+    await alice.waitFrame(announces('carol', true), 2 * windowMs);
+    expect(Date.now() - pushed).toBeLessThan(1.5 * windowMs);
+  });
+
   it('says nothing of a user who drops and is back within the window', async () => {
     // The product's window, which a reconnect fits in on a loaded machine.
     await room.start({ presenceWindowMs: PRESENCE_WINDOW_MS });

@@ -9,6 +9,7 @@ import { ErrorCode, type WireError } from '../../src-shared/protocol/errors.js';
 import { PRESENCE_LIST_MINOR } from '../../src-shared/protocol/limits.js';
 import { type PresenceState, type PushFrame } from '../../src-shared/protocol/pushes.js';
 import { HEADER_BYTES, encodeFrame } from '../net/frame.js';
+import type { WriteWhen } from '../net/connection.js';
 import type { AsyncStore, LastSeen, UserRow } from '../store/types.js';
 import { type RoomAccess, addressHost } from './access.js';
 import { type Bus, type BusMessage, type EndTarget, LoneBus, NODE_SILENT_HEARTBEATS } from './bus.js';
@@ -67,6 +68,8 @@ export class Roster {
   /** Presence announced and not yet handed to the sessions: one frame for all of it (see flushPresence). */
   private presenceBatch: Announced[] = [];
   private presenceFlushTimer: NodeJS.Timeout | null = null;
+  /** When presence was last handed to a session (Date.now()). */
+  private lastPresenceWrite = -Infinity;
   /** Announcements made so far; each session's count at its login (it hears only of later ones). */
   private announcements = 0;
   private readonly announcementsAtLogin = new WeakMap<Session, number>();
@@ -224,39 +227,53 @@ export class Roster {
     else this.announcedOnline.delete(userId);
     this.lastAnnounced.set(userId, Date.now());
     this.presenceBatch.push({ userId, number: ++this.announcements, state: { user: name, online, ts } });
-    this.presenceFlushTimer ??= setTimeout(() => this.flushPresence(), this.windowMs).unref();
+    // At once after a window without presence, so a quiet room hears of a login without waiting;
+    // else a window after the last, which gathers a crowd's logins into one push per window.
+    const waitMs = Math.max(0, this.lastPresenceWrite + this.windowMs - Date.now());
+    this.presenceFlushTimer ??= setTimeout(() => this.flushPresence('soon'), waitMs).unref();
   }
 
   /**
    * Hands what was announced since the last call to every session of this node as one `presence`
-   * frame, encoded once and shared (lazily, see Connection.sendEncoded): a window's logins cost each
-   * peer one frame, however many came back at once. It runs a window after the first announcement,
-   * or before any other write (writeToAll, writeTo), so a user is announced before anything they
-   * write. A session hears neither of its own user nor of what was announced before its login (its
-   * login tells it): it gets slices of the same bytes without those entries.
+   * frame, encoded once and shared (by a lazy pass, see Connection.sendEncoded): a window's logins
+   * cost each peer one frame, however many came back at once. Its timer runs it at once after a
+   * window in which no session was handed presence, else a window after the last time one was.
+   * It also runs before any other write (writeToAll, writeTo), so a user is announced before
+   * anything they write; the sessions that write leaves out may then wait for company (`when`).
+   * A session hears neither of its own user nor of what was announced before its login (its login
+   * tells it): it gets slices of the same bytes without those entries.
    */
-  private flushPresence(): void {
+  private flushPresence(when?: WriteWhen): void {
     if (this.presenceFlushTimer) clearTimeout(this.presenceFlushTimer);
     this.presenceFlushTimer = null;
     const batch = this.presenceBatch;
     if (batch.length === 0) return;
     this.presenceBatch = [];
+    const now = Date.now();
+    when ??= now - this.lastPresenceWrite >= this.windowMs ? 'soon' : 'lazy';
     const list = new PresenceList(batch);
     let oneByOne: Buffer[] | null = null;
+    let written = false;
     for (const [userId, sessions] of this.online) {
       for (const session of sessions) {
         const first = (this.announcementsAtLogin.get(session) ?? 0) + 1 - batch[0]!.number;
         if (session.protocolMinor >= PRESENCE_LIST_MINOR) {
-          for (const part of list.parts(userId, first)) session.connection.sendEncoded(part, true);
+          for (const part of list.parts(userId, first)) {
+            session.connection.sendEncoded(part, when);
+            written = true;
+          }
           continue;
         }
         // A 1.0 or 1.1 client: one frame per user, as those versions say.
         oneByOne ??= batch.map(({ state }) => encodeFrame({ type: 'presence', ...state }));
         for (let index = Math.max(first, 0); index < batch.length; index++) {
-          if (batch[index]!.userId !== userId) session.connection.sendEncoded(oneByOne[index]!, true);
+          if (batch[index]!.userId === userId) continue;
+          session.connection.sendEncoded(oneByOne[index]!, when);
+          written = true;
         }
       }
     }
+    if (written) this.lastPresenceWrite = now;
   }
 
   /**
@@ -266,8 +283,8 @@ export class Roster {
     const bytes = encodeFrame(frame);
     const messageId = frame.type === 'message' ? frame.message.id : 0;
     const eventId = eventIdOf(frame);
-    this.publish(() => ({ kind: 'push', to: null, bytes, messageId, eventId, lazy: false }));
-    this.inOrder(eventId, () => this.writeToAll(bytes, messageId, false, except));
+    this.publish(() => ({ kind: 'push', to: null, bytes, messageId, eventId }));
+    this.inOrder(eventId, () => this.writeToAll(bytes, messageId, except));
   }
 
   /** Sends one frame to every session of the given users (but `except`), on every node. */
@@ -282,7 +299,7 @@ export class Roster {
     const to = [...userIds];
     const bytes = encodeFrame(frame);
     const eventId = eventIdOf(frame);
-    this.bus.publish({ kind: 'push', to, bytes, messageId, eventId, lazy: false });
+    this.bus.publish({ kind: 'push', to, bytes, messageId, eventId });
     this.inOrder(eventId, () => this.writeTo(to, () => bytes, messageId, except));
   }
 
@@ -385,16 +402,13 @@ export class Roster {
     }, delayMs).unref();
   }
 
-  /**
-   * Writes to every logged-in session of this node (but `except`), after the presence announced so far.
-   * `lazy` as the node that published the push asked (Connection.sendEncoded).
-   */
-  private writeToAll(bytes: Buffer, messageId: number, lazy: boolean, except?: Session): void {
+  /** Writes to every logged-in session of this node (but `except`), after the presence announced so far. */
+  private writeToAll(bytes: Buffer, messageId: number, except?: Session): void {
     this.flushPresence();
     for (const sessions of this.online.values()) {
       for (const session of sessions) {
         if (session === except) continue;
-        session.connection.sendEncoded(bytes, lazy);
+        session.connection.sendEncoded(bytes);
         if (messageId > session.sentUpTo) session.sentUpTo = messageId;
       }
     }
@@ -525,8 +539,8 @@ export class Roster {
     node.heardAt = now;
     switch (message.kind) {
       case 'push': {
-        const { to, bytes, messageId, eventId, lazy } = message;
-        this.inOrder(eventId, () => (to === null ? this.writeToAll(bytes, messageId, lazy) : this.writeTo(to, () => bytes, messageId)));
+        const { to, bytes, messageId, eventId } = message;
+        this.inOrder(eventId, () => (to === null ? this.writeToAll(bytes, messageId) : this.writeTo(to, () => bytes, messageId)));
         return;
       }
       case 'presence':
