@@ -239,7 +239,7 @@ export class Roster {
    * cost each peer one frame, however many came back at once. Its timer runs it at once after a
    * window in which no session was handed presence, else a window after the last time one was.
    * It also runs before any other write (writeToAll, writeTo), so a user is announced before
-   * anything they write; the sessions that write leaves out may then wait for company (`when`).
+   * anything they write; the sessions that write does not reach may then wait for company (`when`).
    * A session hears neither of its own user nor of what was announced before its login (its login
    * tells it): it gets slices of the same bytes without those entries.
    */
