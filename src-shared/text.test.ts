@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import confusablesData from 'unhomoglyph/data.json' with { type: 'json' };
-import { checkGroupName, checkUserName, foldForSearch, lookalikeSkeletons, nameSkeleton } from './text.js';
+import { foldForSearch } from './fold.js';
+import { checkGroupName, checkUserName, lookalikeSkeletons, nameSkeleton } from './text.js';
 import { nameKey } from './protocol/names.js';
 
 /** Whether the two names share a skeleton: what registration checks against every existing account. */

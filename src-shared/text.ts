@@ -1,41 +1,11 @@
 /**
- * Text rules shared by server and clients: how names are checked and compared,
- * and how text is folded for search.
+ * Text rules shared by server and clients: how names are checked and compared.
+ * How text is folded for search is fold.ts, which the renderer imports too.
  */
 import unhomoglyph from 'unhomoglyph';
 import { LIMITS } from './protocol/limits.js';
 
 const COMBINING_MARKS = /\p{M}/gu;
-
-const ASCII = /^[\x00-\x7f]*$/;
-
-/**
- * Folds text for search: case-insensitive with Turkish dotted/dotless i treated
- * as one letter (İ, I, ı, i all match each other), Greek final sigma as sigma,
- * diacritics ignored (ş = s, ğ = g, ü = u, é = e), compatibility forms read as
- * what they stand for (ｗ = w, ﬁ = fi). Applied to stored text and to queries alike.
- *
- * Character by character, and never longer than the character: a compatibility
- * form that stands for more (U+FDFA is 18 letters, ﬁ two) is kept as itself, so
- * the folded text, stored and indexed beside the text, is never longer than it.
- */
-export function foldForSearch(text: string): string {
-  if (ASCII.test(text)) return text.toLowerCase();
-  let folded = '';
-  for (const character of text) folded += foldCharacter(character);
-  return folded;
-}
-
-function foldCharacter(character: string): string {
-  const compatible = foldForm(character, 'NFKD');
-  if (compatible.length <= character.length) return compatible;
-  const canonical = foldForm(character, 'NFD');
-  return canonical.length <= character.length ? canonical : character;
-}
-
-function foldForm(character: string, form: 'NFKD' | 'NFD'): string {
-  return character.normalize(form).replace(COMBINING_MARKS, '').replace(/ı/g, 'i').toLowerCase().replace(/ς/g, 'σ');
-}
 
 /** Letters, digits and combining marks of any script, plus _ . - */
 const NAME_PATTERN = /^[\p{L}\p{N}_.-]+$/u;

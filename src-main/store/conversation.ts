@@ -12,7 +12,7 @@ import { ROOM, type ConversationKey } from '../../src-shared/protocol/conversati
 import { LIMITS } from '../../src-shared/protocol/limits.js';
 import { nameKey } from '../../src-shared/protocol/names.js';
 import type { ChatMessage, ReadState, Receipt } from '../../src-shared/protocol/objects.js';
-import { foldForSearch } from '../../src-shared/text.js';
+import { foldForSearch } from '../../src-shared/fold.js';
 import { MESSAGE_SELECT, NO_UPPER_BOUND, toChatMessage, type Db, type MessageRecord, type MessagesByIds } from './rows.js';
 import type { ConversationStore, MessageChange, MessageFacts } from './types.js';
 import { type EventRow, messageIdsOf, toEventPage } from './event-page.js';

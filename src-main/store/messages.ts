@@ -1,7 +1,7 @@
 /** Storing messages, and reading them back by conversation (history) and by user (sync). */
 import { dmConversation, groupConversation, ROOM, type ConversationKey } from '../../src-shared/protocol/conversation.js';
 import { type ChatMessage } from '../../src-shared/protocol/objects.js';
-import { foldForSearch } from '../../src-shared/text.js';
+import { foldForSearch } from '../../src-shared/fold.js';
 import { mentionFinder } from './conversation.js';
 import { MESSAGE_SELECT, NO_UPPER_BOUND, replyQuote, toChatMessage, type Db, type MessageRecord, type MessagesByIds } from './rows.js';
 import type { Page } from '../../src-shared/protocol/objects.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { APPLICATION_ID, LATEST_VERSION, migrate, migrations, schemaVersion } from './migrations.js';
-import { foldForSearch } from '../../src-shared/text.js';
+import { foldForSearch } from '../../src-shared/fold.js';
 import { openStore } from './store.js';
 import { expectIndexMatchesMessages, indexerCaughtUp } from './test-search-index.js';
 

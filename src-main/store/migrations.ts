@@ -5,7 +5,8 @@
  * database at a whole version. Never edit a released migration: add a new one.
  */
 import type { Database } from 'better-sqlite3';
-import { foldForSearch, lookalikeSkeletons } from '../../src-shared/text.js';
+import { foldForSearch } from '../../src-shared/fold.js';
+import { lookalikeSkeletons } from '../../src-shared/text.js';
 import { gramsOf, storedText } from './search-grams.js';
 
 export interface Migration {

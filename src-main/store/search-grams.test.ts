@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it, vi } from 'vitest';
 import { nameKey } from '../../src-shared/protocol/names.js';
-import { foldForSearch } from '../../src-shared/text.js';
+import { foldForSearch } from '../../src-shared/fold.js';
 import { migrate, migrations } from './migrations.js';
 import { BLOCK_SIZE, gramsOf } from './search-grams.js';
 import { searchIds } from './search.js';

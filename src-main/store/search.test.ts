@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { dmConversation, groupConversation, ROOM } from '../../src-shared/protocol/conversation.js';
 import { type ChatMessage } from '../../src-shared/protocol/objects.js';
-import { foldForSearch } from '../../src-shared/text.js';
+import { foldForSearch } from '../../src-shared/fold.js';
 import { seededRandom } from '../testing/prng.js';
 import type { GroupRow, NewMessage, UserRow } from './types.js';
 import {

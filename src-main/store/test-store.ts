@@ -12,7 +12,7 @@ import pg from 'pg';
 import { afterEach, beforeEach, describe, expect } from 'vitest';
 import { dmConversation, groupConversation, ROOM } from '../../src-shared/protocol/conversation.js';
 import { type ChatMessage } from '../../src-shared/protocol/objects.js';
-import { foldForSearch } from '../../src-shared/text.js';
+import { foldForSearch } from '../../src-shared/fold.js';
 import { openPgStore } from './pg/open.js';
 import { emptyTestDatabase, postgresMissing } from './pg/testing.js';
 import { readText } from './pg/text.js';

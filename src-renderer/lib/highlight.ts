@@ -1,23 +1,20 @@
-/** Folds one character the way the host's search does: case, dotted/dotless i and diacritics ignored. */
-function fold(char: string): string {
-  return char.normalize('NFKD').replace(/\p{M}/gu, '').replace(/ı/g, 'i').toLowerCase();
-}
+import { foldCharacter, foldForSearch } from '../../src-shared/fold.js';
 
 export interface TextPart {
   text: string;
   match: boolean;
 }
 
-/** Splits text around the first place where the folded query matches, for highlighting. */
+/** Splits text around the first place where the query matches, both folded as the host's search folds them. */
 export function splitAtMatch(text: string, query: string): TextPart[] {
-  const needle = [...query.trim()].map(fold).join('');
+  const needle = foldForSearch(query.trim());
   if (needle === '') return [{ text, match: false }];
   const chars = [...text];
   let folded = '';
   /** For each code unit of `folded`, the index of the character of `text` it came from. */
   const origin: number[] = [];
   chars.forEach((char, index) => {
-    const piece = fold(char);
+    const piece = foldCharacter(char);
     folded += piece;
     for (let i = 0; i < piece.length; i++) origin.push(index);
   });

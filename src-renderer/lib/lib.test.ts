@@ -178,4 +178,19 @@ describe('search match highlighting', () => {
   it('returns the text unmarked when nothing matches', () => {
     expect(splitAtMatch('hello', 'bye')).toEqual([{ text: 'hello', match: false }]);
   });
+
+  it('marks what the host matched, folding as the host does (foldForSearch)', () => {
+    // The host reads a final sigma as sigma: "λογοσ" finds "λόγος".
+    expect(splitAtMatch('Ο λόγος', 'λογοσ')).toEqual([
+      { text: 'Ο ', match: false },
+      { text: 'λόγος', match: true },
+    ]);
+    // A ligature that would fold longer stays itself on the host: "fi" does not find "ﬁle", so nothing is marked.
+    expect(splitAtMatch('ﬁle', 'fi')).toEqual([{ text: 'ﬁle', match: false }]);
+    expect(splitAtMatch('a ﬁle', 'ﬁ')).toEqual([
+      { text: 'a ', match: false },
+      { text: 'ﬁ', match: true },
+      { text: 'le', match: false },
+    ]);
+  });
 });

@@ -7,7 +7,7 @@
  */
 import { LIMITS } from '../../../src-shared/protocol/limits.js';
 import type { ReadState, Receipt } from '../../../src-shared/protocol/objects.js';
-import { foldForSearch } from '../../../src-shared/text.js';
+import { foldForSearch } from '../../../src-shared/fold.js';
 import type { AsyncStore, ConversationStore, MessageChange, MessageFacts } from '../types.js';
 import { findMentions } from './mentions.js';
 import { conversationsOf, messageById, messagesByIds } from './rows.js';

@@ -1,6 +1,6 @@
 /** Storing messages, and reading them back by conversation (history) and by user (sync); see ../messages.ts. */
 import type { ChatMessage } from '../../../src-shared/protocol/objects.js';
-import { foldForSearch } from '../../../src-shared/text.js';
+import { foldForSearch } from '../../../src-shared/fold.js';
 import { replyQuote, type MessageRecord } from '../rows.js';
 import type { Mentioned } from '../conversation.js';
 import type { AsyncStore, InsertResult, NewMessage, StoredMessage } from '../types.js';
