@@ -1,7 +1,7 @@
 /**
  * Who may use the room: the access mode for new accounts (with the room
- * passphrase, stored only as a scrypt hash), mutes (in memory: they are short),
- * the host's configurable limits, and the address form bans are stored under.
+ * passphrase, stored only as a scrypt hash), mutes (stored too: a restart lifts
+ * none), the host's configurable limits, and the address form bans are stored under.
  */
 import { isIP } from 'node:net';
 import { type AccessMode, LIMITS } from '../../src-shared/protocol/limits.js';
@@ -57,6 +57,8 @@ export function roomLimits(given: Partial<RoomLimits> = {}): RoomLimits {
 
 const MODE_SETTING = 'access.mode';
 const PASSPHRASE_SETTING = 'access.passphraseHash';
+/** JSON: [userId, until (ms epoch), or null until lifted][]. */
+const MUTES_SETTING = 'access.mutes';
 
 /** The host part of a "host:port" or "[v6]:port" remote address, as bans store it. */
 export function addressHost(remoteAddress: string): string {
@@ -97,7 +99,9 @@ export class RoomAccess {
   private passphraseHash: string | null = null;
   /** Muted user ids and when the mute ends (Infinity: until unmuted). */
   private readonly mutes = new Map<number, number>();
-  /** Settles once the configured mode is in force; registration waits for it. */
+  /** The last change of the stored mutes: each waits for the one before. */
+  private mutesSaved: Promise<void> = Promise.resolve();
+  /** Settles once the configured mode is in force and the stored mutes are read; the host listens after it. */
   ready: Promise<void>;
 
   constructor(
@@ -105,7 +109,7 @@ export class RoomAccess {
     options: AccessOptions | undefined,
     private readonly passwordCost: number | undefined,
   ) {
-    this.ready = this.configure(options);
+    this.ready = Promise.all([this.configure(options), this.loadMutes()]).then(() => undefined);
   }
 
   get mode(): AccessMode {
@@ -152,11 +156,55 @@ export class RoomAccess {
     return until;
   }
 
-  mute(userId: number, until: number): void {
-    this.mutes.set(userId, until);
+  /** The user ids muted now, with when each mute ends: the host's end timers are armed from them after a restart. */
+  muted(now = Date.now()): [number, number][] {
+    return [...this.mutes].filter(([, until]) => until > now);
   }
 
-  unmute(userId: number): boolean {
-    return this.mutes.delete(userId);
+  /** Mutes until `until` (Infinity: until unmuted); resolves once stored. */
+  mute(userId: number, until: number): Promise<void> {
+    this.heardMute(userId, until);
+    return this.storeMute(userId, until);
+  }
+
+  /** Whether the user was muted; resolves once stored. */
+  async unmute(userId: number): Promise<boolean> {
+    const removed = this.mutes.delete(userId);
+    if (removed) await this.storeMute(userId, null);
+    return removed;
+  }
+
+  /** A mute (or null: a lift) that another node of the room made and stored: kept in memory only. */
+  heardMute(userId: number, until: number | null): void {
+    if (until === null) this.mutes.delete(userId);
+    else this.mutes.set(userId, until);
+  }
+
+  private async loadMutes(): Promise<void> {
+    for (const [userId, until] of await this.storedMutes()) this.mutes.set(userId, until);
+  }
+
+  /** The mutes stored and not ended. */
+  private async storedMutes(): Promise<Map<number, number>> {
+    const saved = await this.store.roomSetting(MUTES_SETTING);
+    const now = Date.now();
+    const entries = saved ? (JSON.parse(saved) as [number, number | null][]) : [];
+    return new Map(entries.map(([userId, until]): [number, number] => [userId, until ?? Infinity]).filter(([, until]) => until > now));
+  }
+
+  /**
+   * Changes one user's stored mute, the others as stored: nodes sharing the store each change only
+   * what they did. One change at a time on this node.
+   */
+  private storeMute(userId: number, until: number | null): Promise<void> {
+    const save = this.mutesSaved.then(async () => {
+      const mutes = await this.storedMutes();
+      if (until === null) mutes.delete(userId);
+      else mutes.set(userId, until);
+      const entries = [...mutes].map(([id, end]) => [id, end === Infinity ? null : end]);
+      await this.store.setRoomSetting(MUTES_SETTING, JSON.stringify(entries));
+    });
+    this.mutesSaved = save.catch(() => undefined);
+    return save;
   }
 }

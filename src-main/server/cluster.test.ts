@@ -347,6 +347,22 @@ describe.skipIf(natsMissing)(natsMissing ? `${TITLE} (skipped: ${natsMissing})` 
     expect(await eve.waitFrame((frame) => frame.type === 'bye')).toMatchObject({ error: { code: ErrorCode.BANNED } });
   });
 
+  it('holds the mutes given before a node started, and each node changes only the mute it lifts', async () => {
+    const [a, b] = await cluster(2);
+    await user(a!, 'mallory');
+    await user(a!, 'trudy');
+    await a!.server.admin.mute('mallory');
+    await b!.server.admin.mute('trudy');
+    // b lifts trudy's mute: mallory's, which a stored, stays stored.
+    await b!.server.admin.unmute('trudy');
+    const late = await startNode(join(dir, `chat-${subject}.sqlite`), `lanchat.test${subject}`);
+    nodes.push(late);
+    const mallory = await user(late, 'mallory');
+    expect(await mallory.waitFrame((frame) => frame.type === 'mute')).toEqual({ type: 'mute', muted: true });
+    const trudy = await user(late, 'trudy');
+    expect(await trudy.request('send', { clientMsgId: 't1', to: { kind: 'room' }, text: 'free' })).toMatchObject({ ok: true });
+  });
+
   it('ends the sessions of a changed password on the other nodes, and keeps the changing one', async () => {
     const [a, b] = await cluster(2);
     const bob = await user(a!, 'bob');

@@ -556,8 +556,7 @@ export class Roster {
         this.endHere(message.target, message.reason);
         return;
       case 'mute':
-        if (!message.muted) this.options.access.unmute(message.userId);
-        else this.options.access.mute(message.userId, message.until ?? Infinity);
+        this.options.access.heardMute(message.userId, message.muted ? (message.until ?? Infinity) : null);
         return;
     }
   }

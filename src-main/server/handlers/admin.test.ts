@@ -72,6 +72,34 @@ describe('host admin', () => {
     expect(room.logEvents().filter((entry) => entry.event === 'admin').map((entry) => entry.action)).toEqual(['mute', 'unmute', 'kick']);
   });
 
+  it('keeps mutes over a restart: until lifted, or until their end, which the user is then told of', async () => {
+    await room.start();
+    await room.user('bob');
+    await room.user('carol');
+    await room.user('dave');
+    await room.host.server.admin.mute('bob');
+    await room.host.server.admin.mute('carol', 0.05);
+    await room.host.server.admin.mute('dave');
+    await room.host.server.admin.unmute('dave');
+    await room.restart();
+    const isMute = (frame: { type: string }) => frame.type === 'mute';
+    const bob = await room.raw();
+    await bob.login('bob');
+    expect(await bob.waitFrame(isMute)).toEqual({ type: 'mute', muted: true });
+    expect(await bob.request('send', { to: { kind: 'room' }, text: 'still here', clientMsgId: 'b-1' })).toMatchObject({ error: { code: ErrorCode.MUTED } });
+    const carol = await room.raw();
+    await carol.login('carol');
+    expect(await carol.waitFrame(isMute)).toMatchObject({ type: 'mute', muted: true, until: expect.any(Number) });
+    // Three seconds after the mute: its end, after the restart too, is pushed to the user.
+    await carol.waitFrame((frame) => isMute(frame) && !(frame as { muted: boolean }).muted, 10_000);
+    expect(await carol.request('send', { to: { kind: 'room' }, text: 'free', clientMsgId: 'c-1' })).toMatchObject({ ok: true });
+    const dave = await room.raw();
+    await dave.login('dave');
+    expect(await dave.request('send', { to: { kind: 'room' }, text: 'never muted now', clientMsgId: 'd-1' })).toMatchObject({ ok: true });
+    expect(dave.frames.filter(isMute)).toEqual([]);
+    expect(room.host.server.admin.connections().filter((user) => user.muted).map((user) => user.name)).toEqual(['bob']);
+  });
+
   it('tells a muted user at once, again at each login while it lasts, and when it is lifted or ends', async () => {
     await room.start();
     const bob = await room.raw();

@@ -69,7 +69,15 @@ export class ServerAdmin {
   /** Timers that tell a muted user when a timed mute ends, by user id. */
   private readonly muteEnds = new Map<number, NodeJS.Timeout>();
 
-  constructor(private readonly context: AdminContext) {}
+  constructor(private readonly context: AdminContext) {
+    // Mutes stored before a restart: their users are still told when they end. (A failed start has none to tell.)
+    context.access.ready.then(
+      () => {
+        for (const [userId, until] of context.access.muted()) if (until !== Infinity) this.announceMuteEnd(userId, until);
+      },
+      () => undefined,
+    );
+  }
 
   /** Marks the host's own account so it cannot be kicked, banned, muted or reset by mistake. */
   protect(name: string): void {
@@ -158,7 +166,7 @@ export class ServerAdmin {
     if (minutes !== undefined && !(minutes > 0)) throw new ServerError(ErrorCode.BAD_REQUEST, 'a mute lasts more than 0 minutes');
     const user = await this.targetUser(name, 'mute');
     const until = minutes === undefined ? Infinity : Date.now() + minutes * 60_000;
-    this.context.access.mute(user.id, until);
+    await this.context.access.mute(user.id, until);
     this.context.roster.shareMute(user.id, until);
     this.announceMute(user.id);
     this.record('mute', { user: user.name, ...(minutes !== undefined ? { minutes } : {}) });
@@ -166,7 +174,7 @@ export class ServerAdmin {
 
   async unmute(name: string): Promise<boolean> {
     const user = await this.knownUser(name);
-    const removed = this.context.access.unmute(user.id);
+    const removed = await this.context.access.unmute(user.id);
     if (removed) {
       this.context.roster.shareMute(user.id, null);
       this.announceMute(user.id);
