@@ -19,6 +19,7 @@ import {
   type NearbyRoom,
   type PendingUser,
   type SessionView,
+  type TrustedHost,
 } from './api.js';
 import { ACCESS_MODES, LIMITS } from './protocol/limits.js';
 import {
@@ -271,6 +272,13 @@ export const appCalls = {
   changePassword: { args: z.tuple([newPassword, newPassword]), returns: returns<void>() },
   /** The user has compared the first-use fingerprint: no window shows the first-use note for this connection again. */
   acknowledgeFingerprint: { args: none, returns: returns<void>() },
+  /** The hosts this profile trusts, by `server`. */
+  trustedHosts: { args: none, returns: returns<TrustedHost[]>() },
+  /**
+   * Forgets a host's fingerprint (or the consent to join it unencrypted): the next join compares its
+   * fingerprint again, or asks again. A connection open to it stays open.
+   */
+  forgetHost: { args: z.tuple([z.string().min(1).max(300)]), returns: returns<void>() },
   settings: { args: none, returns: returns<z.infer<typeof settingsSchema>>() },
   updateSettings: { args: z.tuple([settingsSchema.partial()]), returns: returns<z.infer<typeof settingsSchema>>() },
   /** Opens a conversation in its own window (Electron: a new BrowserWindow; browser shell: handled by the renderer). */

@@ -20,6 +20,13 @@ export type Language = Exclude<Settings['language'], 'system'>;
 export type HostRequest = z.infer<typeof hostRequestSchema>;
 export type JoinRequest = z.infer<typeof joinRequestSchema>;
 
+/** A host this profile trusts (trust on first use): the fingerprint its certificate had the first time, or null where the user agreed to join it without encryption. */
+export interface TrustedHost {
+  /** "host:port", as the user joined it. */
+  server: string;
+  fingerprint: string | null;
+}
+
 /** A room announced on the local network (DNS-SD), as the Join screen lists it. */
 export interface NearbyRoom {
   /** Unique on the network: the announcement's service instance name. */

@@ -298,6 +298,25 @@ describe('AppCore', () => {
     expect(JSON.parse(readFileSync(pinFile, 'utf8'))).toEqual({ [`127.0.0.1:${port}`]: presented });
   });
 
+  it('lists the hosts it trusts and forgets one: the next join is a first use again', async () => {
+    const alice = newCore();
+    const carolProfile = tempDir('lanchat-app-');
+    const carol = newCore(carolProfile);
+    const { hosting } = await hostRoom(alice);
+    const port = hosting!.port;
+    expect(unwrap(await carol.trustedHosts())).toEqual([]);
+    unwrap(await carol.join({ host: '127.0.0.1', port, name: 'carol', password: 'carol-secret' }));
+    expect(unwrap(await carol.trustedHosts())).toEqual([{ server: `127.0.0.1:${port}`, fingerprint: hosting!.fingerprint }]);
+    unwrap(await carol.leave());
+
+    unwrap(await carol.forgetHost(`127.0.0.1:${port}`));
+    expect(unwrap(await carol.trustedHosts())).toEqual([]);
+    expect(JSON.parse(readFileSync(join(carolProfile, 'pins.json'), 'utf8'))).toEqual({});
+    expect(await carol.forgetHost(`127.0.0.1:${port}`)).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
+    const again = unwrap(await carol.join({ host: '127.0.0.1', port, name: 'carol', password: 'carol-secret' }));
+    expect(again.security).toEqual({ encrypted: true, fingerprint: hosting!.fingerprint, firstUse: true });
+  });
+
   it('hosts without TLS only when asked, says so, and joins such a room only with consent', async () => {
     const alice = newCore();
     const bob = newCore();
@@ -316,6 +335,11 @@ describe('AppCore', () => {
     expect(unwrap(await bob.join({ host: '127.0.0.1', port, name: 'bob', password: 'bob-secret' })).security).toEqual({
       encrypted: false,
     });
+    // Until the user takes the consent back.
+    expect(unwrap(await bob.trustedHosts())).toEqual([{ server: `127.0.0.1:${port}`, fingerprint: null }]);
+    unwrap(await bob.leave());
+    unwrap(await bob.forgetHost(`127.0.0.1:${port}`));
+    expect(await bob.join({ host: '127.0.0.1', port, name: 'bob', password: 'bob-secret' })).toMatchObject({ ok: false, error: { code: 'NOT_ENCRYPTED' } });
   });
 
   it('refuses invalid calls with a Result error', async () => {

@@ -111,6 +111,8 @@ export class AppCore extends CallFacade implements AppApi {
       this.link.request(async (client) => void (await client.request('changePassword', { current, password }))),
     hostLog: async () => ok(this.hosting.log()),
     acknowledgeFingerprint: async () => this.link.endFirstUse(),
+    trustedHosts: async () => ok(this.link.trustedHosts()),
+    forgetHost: async (server) => this.link.forgetHost(server),
     settings: async () => ok(this.settingsFile.value),
     updateSettings: async (changes) => ok(this.saveSettings(changes)),
     groupInvitations: () => this.link.request(async (client) => (await client.request('groupInvitations')).invitations),

@@ -13,6 +13,7 @@ import {
   type ConnectionStatus,
   type Result,
   type SessionView,
+  type TrustedHost,
 } from '../../src-shared/api.js';
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
@@ -212,6 +213,20 @@ export class Link {
   }
 
   /** The user has compared the first-use fingerprint: the windows stop showing the first-use note. */
+  /** The hosts this profile trusts, by server key. */
+  trustedHosts(): TrustedHost[] {
+    return this.pins
+      .entries()
+      .map(([server, pin]) => ({ server, fingerprint: pin === UNENCRYPTED ? null : pin }))
+      .sort((a, b) => a.server.localeCompare(b.server));
+  }
+
+  /** Forgets a host's pin; the connection open to it, if any, stays as it is. */
+  forgetHost(server: string): Result<void> {
+    if (!this.pins.delete(server)) return fail(AppErrorCode.INVALID_ARGUMENT, `${server} is not a host this app trusts`);
+    return ok(undefined);
+  }
+
   endFirstUse(): Result<void> {
     const security = this.current?.security;
     if (!security) return fail(AppErrorCode.NOT_CONNECTED, 'Join or host a room first');

@@ -33,6 +33,22 @@ export class PinFile {
   set(server: string, pin: Pin): void {
     if (this.pins.get(server) === pin) return;
     this.pins.set(server, pin);
+    this.write();
+  }
+
+  /** Every server with its pin, by server key. */
+  entries(): [string, Pin][] {
+    return [...this.pins];
+  }
+
+  /** Forgets the server's pin; false when there was none. */
+  delete(server: string): boolean {
+    if (!this.pins.delete(server)) return false;
+    this.write();
+    return true;
+  }
+
+  private write(): void {
     mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
     writeAtomically(this.file, Object.fromEntries(this.pins), 0o600);
   }

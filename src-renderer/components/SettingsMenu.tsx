@@ -7,6 +7,7 @@ import { updateSettings } from '../store/sync.js';
 import { ChangePassword } from './ChangePassword.js';
 import { RoomExitButton } from './HostingPrompts.js';
 import { ReadReceiptsSetting } from './ReadReceiptsSetting.js';
+import { TrustedHosts } from './TrustedHosts.js';
 
 export function SettingsMenu() {
   const { t } = useTranslation();
@@ -84,6 +85,7 @@ export function SettingsMenu() {
             <input type="checkbox" checked={settings?.sendTyping ?? true} onChange={(event) => change({ sendTyping: event.target.checked })} />
             {t('typing.setting')}
           </label>
+          <TrustedHosts />
           {online && <ReadReceiptsSetting />}
           {online && <ChangePassword />}
           {inRoom && <RoomExitButton exit="signOut" className="sign-out" />}

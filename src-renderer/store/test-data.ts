@@ -67,6 +67,8 @@ export function fakeApi(overrides: Partial<AppApi> = {}): AppApi & { emit(event:
     hostAdmin: () => ok({}),
     changePassword: () => ok(undefined),
     acknowledgeFingerprint: () => ok(undefined),
+    trustedHosts: () => ok([]),
+    forgetHost: () => ok(undefined),
     settings: () =>
       ok({ lastHost: '', lastPort: 7171, lastName: '', lastRoomName: '', lastMode: 'join', language: 'system', theme: 'system', notifications: true, sendTyping: true, mutes: {}, doNotDisturb: false }),
     updateSettings: () =>

@@ -1,0 +1,34 @@
+import { expect, test } from './fixtures.js';
+import { attachLooks, confirm, joinRoom } from './ui.js';
+
+test('the settings list the hosts trusted on first use; one forgotten is a first connection again', async ({ room }, testInfo) => {
+  const { port, users } = await room(['alice', 'bob']);
+  const bob = users[1]!.page;
+  const server = `127.0.0.1:${port}`;
+  const firstUse = bob.getByRole('note').filter({ hasText: 'First connection to this host' });
+  await expect(firstUse).toBeVisible();
+  await bob.getByRole('button', { name: 'Got it' }).click();
+
+  await bob.getByRole('button', { name: 'Settings' }).click();
+  const settings = bob.getByRole('group', { name: 'Settings', exact: true });
+  await settings.getByRole('button', { name: 'Trusted hosts (1)' }).click();
+  const hosts = settings.getByRole('list', { name: 'Trusted hosts (1)' });
+  await expect(hosts.getByRole('listitem')).toHaveCount(1);
+  await expect(hosts.getByRole('listitem')).toContainText(server);
+  // The fingerprint shown is the one the host shows in its room settings.
+  const shown = (await hosts.locator('code').textContent())!;
+  expect(shown).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+  await attachLooks(bob, testInfo, 'trusted hosts');
+
+  await settings.getByRole('button', { name: `Forget ${server}` }).click();
+  await expect(bob.getByRole('alertdialog')).toContainText('compare its fingerprint');
+  await confirm(bob, 'Forget');
+  await expect(settings.getByText('None yet: a host you join appears here.')).toBeVisible();
+  await expect(settings.getByRole('button', { name: 'Trusted hosts (0)' })).toBeVisible();
+
+  await bob.keyboard.press('Escape');
+  await bob.getByRole('button', { name: 'Leave room' }).click();
+  await joinRoom(bob, { port, name: 'bob' });
+  await expect(firstUse).toBeVisible();
+  await expect(firstUse).toContainText(shown);
+});
