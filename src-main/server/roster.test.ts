@@ -6,7 +6,7 @@ import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import type { PresenceState, ServerFrame } from '../../src-shared/protocol/pushes.js';
 import { RawPeer, TEST_PRESENCE_WINDOW_MS, announces, presenceIn, waitFor } from '../testing/harness.js';
 import { useRoom } from '../testing/room.js';
-import { PRESENCE_WINDOW_MS } from './roster.js';
+import { PRESENCE_PROMPT_USERS, PRESENCE_WINDOW_MS } from './roster.js';
 
 const room = useRoom();
 const WINDOW_MS = TEST_PRESENCE_WINDOW_MS;
@@ -118,6 +118,22 @@ describe('presence', () => {
     // A window after bob's push, give or take the machine; a push held for company would take one more.
     await alice.waitFrame(announces('carol', true), 2 * windowMs);
     expect(Date.now() - pushed).toBeLessThan(1.5 * windowMs);
+  });
+
+  it('in a crowd, gathers even a login after a quiet window for a window', async () => {
+    await room.start({ presenceWindowMs: PRESENCE_WINDOW_MS });
+    const alice = await room.raw();
+    await alice.login('alice');
+    const crowd = Array.from({ length: PRESENCE_PROMPT_USERS }, (_, index) => `user${index}`);
+    for (const name of crowd) await (await room.raw()).login(name);
+    await waitFor(() => presenceIn(alice.frames).length === crowd.length, 10_000, 'alice to hear of the crowd');
+    // A window and more without presence, then one more login.
+    await new Promise((resolve) => setTimeout(resolve, 1.5 * PRESENCE_WINDOW_MS));
+    const loggedIn = Date.now();
+    await (await room.raw()).login('zed');
+    await alice.waitFrame(announces('zed', true), 5000);
+    // A small room hears of it at once (above); a crowd a window after it, with whatever came meanwhile.
+    expect(Date.now() - loggedIn).toBeGreaterThanOrEqual(0.9 * PRESENCE_WINDOW_MS);
   });
 
   it('says nothing of a user who drops and is back within the window', async () => {

@@ -25,6 +25,14 @@ import type { FileTransfers } from './transfer.js';
 export const PRESENCE_WINDOW_MS = 1000;
 
 /**
+ * Up to this many users online on the node, presence goes out at once after a quiet window and is
+ * never held for company. Gathering a window's logins and holding them for other frames to the same
+ * peer saves work only in a crowd: a 1,000-client restart took 0.1 to 0.2 s longer without it
+ * (docs/BENCHMARKS.md, left29).
+ */
+export const PRESENCE_PROMPT_USERS = 100;
+
+/**
  * In a cluster, how long a push waits for a lower event id still on its way from another node
  * before this node reads the missing events from the database itself (see `inOrder`).
  */
@@ -227,30 +235,33 @@ export class Roster {
     else this.announcedOnline.delete(userId);
     this.lastAnnounced.set(userId, Date.now());
     this.presenceBatch.push({ userId, number: ++this.announcements, state: { user: name, online, ts } });
-    // At once after a window without presence, so a quiet room hears of a login without waiting;
-    // else a window after the last, which gathers a crowd's logins into one push per window.
-    const waitMs = Math.max(0, this.lastPresenceWrite + this.windowMs - Date.now());
-    this.presenceFlushTimer ??= setTimeout(() => this.flushPresence('soon'), waitMs).unref();
+    if (this.presenceFlushTimer) return;
+    // A small room hears of a login at once after a window without presence, else a window after the
+    // last push; a crowd a window after the first announcement, which gathers its logins into one push.
+    const waitMs = this.crowded() ? this.windowMs : Math.max(0, this.lastPresenceWrite + this.windowMs - Date.now());
+    this.presenceFlushTimer = setTimeout(() => this.flushPresence(), waitMs).unref();
+  }
+
+  private crowded(): boolean {
+    return this.online.size > PRESENCE_PROMPT_USERS;
   }
 
   /**
    * Hands what was announced since the last call to every session of this node as one `presence`
    * frame, encoded once and shared (by a lazy pass, see Connection.sendEncoded): a window's logins
-   * cost each peer one frame, however many came back at once. Its timer runs it at once after a
-   * window in which no session was handed presence, else a window after the last time one was.
-   * It also runs before any other write (writeToAll, writeTo), so a user is announced before
-   * anything they write; the sessions that write does not reach may then wait for company (`when`).
+   * cost each peer one frame, however many came back at once. Its timer runs it as `announce`
+   * says; it also runs before any other write (writeToAll, writeTo), so a user is announced before
+   * anything they write. In a crowd, what it hands out may wait for company (a lazy write).
    * A session hears neither of its own user nor of what was announced before its login (its login
    * tells it): it gets slices of the same bytes without those entries.
    */
-  private flushPresence(when?: WriteWhen): void {
+  private flushPresence(): void {
     if (this.presenceFlushTimer) clearTimeout(this.presenceFlushTimer);
     this.presenceFlushTimer = null;
     const batch = this.presenceBatch;
     if (batch.length === 0) return;
     this.presenceBatch = [];
-    const now = Date.now();
-    when ??= now - this.lastPresenceWrite >= this.windowMs ? 'soon' : 'lazy';
+    const when: WriteWhen = this.crowded() ? 'lazy' : 'soon';
     const list = new PresenceList(batch);
     let oneByOne: Buffer[] | null = null;
     let written = false;
@@ -273,7 +284,7 @@ export class Roster {
         }
       }
     }
-    if (written) this.lastPresenceWrite = now;
+    if (written) this.lastPresenceWrite = Date.now();
   }
 
   /**
