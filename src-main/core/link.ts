@@ -212,7 +212,6 @@ export class Link {
     current.client.close();
   }
 
-  /** The user has compared the first-use fingerprint: the windows stop showing the first-use note. */
   /** The hosts this profile trusts, by server key. */
   trustedHosts(): TrustedHost[] {
     return this.pins
@@ -227,6 +226,7 @@ export class Link {
     return ok(undefined);
   }
 
+  /** The user has compared the first-use fingerprint: the windows stop showing the first-use note. */
   endFirstUse(): Result<void> {
     const security = this.current?.security;
     if (!security) return fail(AppErrorCode.NOT_CONNECTED, 'Join or host a room first');

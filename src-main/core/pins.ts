@@ -32,8 +32,7 @@ export class PinFile {
 
   set(server: string, pin: Pin): void {
     if (this.pins.get(server) === pin) return;
-    this.pins.set(server, pin);
-    this.write();
+    this.replaceWith(new Map(this.pins).set(server, pin));
   }
 
   /** Every server with its pin, by server key. */
@@ -43,13 +42,18 @@ export class PinFile {
 
   /** Forgets the server's pin; false when there was none. */
   delete(server: string): boolean {
-    if (!this.pins.delete(server)) return false;
-    this.write();
+    if (!this.pins.has(server)) return false;
+    const kept = new Map(this.pins);
+    kept.delete(server);
+    this.replaceWith(kept);
     return true;
   }
 
-  private write(): void {
+  /** Written first: a pin file that could not be written leaves the pins as they were. */
+  private replaceWith(pins: Map<string, Pin>): void {
     mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
-    writeAtomically(this.file, Object.fromEntries(this.pins), 0o600);
+    writeAtomically(this.file, Object.fromEntries(pins), 0o600);
+    this.pins.clear();
+    for (const [server, pin] of pins) this.pins.set(server, pin);
   }
 }

@@ -28,7 +28,12 @@ afterEach(async () => {
 });
 
 /** Connections on the server side of `count` loopback sockets, and what each client side has decoded. */
-async function pairs(count: number, maxFrameBytes = options.maxFrameBytes, sharedTurn = false): Promise<{ connections: Connection[]; received: unknown[][] }> {
+async function pairs(
+  count: number,
+  maxFrameBytes = options.maxFrameBytes,
+  sharedTurn = false,
+  lazyFlushMs?: number,
+): Promise<{ connections: Connection[]; received: unknown[][] }> {
   const accepted: Socket[] = [];
   server = createServer((socket) => accepted.push(socket));
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
@@ -46,7 +51,7 @@ async function pairs(count: number, maxFrameBytes = options.maxFrameBytes, share
   }
   await waitFor(() => accepted.length === count, 5000, 'every connection accepted');
   sockets.push(...accepted);
-  return { connections: accepted.map((socket) => new Connection(socket, { ...options, maxFrameBytes, sharedTurn })), received };
+  return { connections: accepted.map((socket) => new Connection(socket, { ...options, maxFrameBytes, sharedTurn, lazyFlushMs })), received };
 }
 
 describe('Connection writes', () => {
@@ -116,6 +121,24 @@ describe('Connection writes', () => {
       [big.length, late.length],
       [big.length, late.length],
     ]);
+    for (const frames of received) expect(frames).toEqual([{ presence: 'x'.repeat(LAZY_BYTES_PER_TURN) }, { presence: 'late' }]);
+  });
+
+  it("writes a 'soon' frame that comes during a pass in the next pass right after it, not a window later", async () => {
+    // A window far longer than the test: only a pass that follows at once brings the late frame in time.
+    // Three peers owed a turn's bytes each: the pass spans turns, so the late frame's timer fires during it.
+    const { connections, received } = await pairs(3, 2 * LAZY_BYTES_PER_TURN, false, 60_000);
+    const late = encodeFrame({ presence: 'late' });
+    const write = connections[0]!.socket.write.bind(connections[0]!.socket) as (chunk: Buffer) => boolean;
+    let sent = false;
+    connections[0]!.socket.write = ((chunk: Buffer) => {
+      if (!sent) for (const peer of connections) peer.sendEncoded(late, 'soon');
+      sent = true;
+      return write(chunk);
+    }) as typeof connections[0]['socket']['write'];
+    const big = encodeFrame({ presence: 'x'.repeat(LAZY_BYTES_PER_TURN) });
+    for (const connection of connections) connection.sendEncoded(big, 'soon');
+    await waitFor(() => received.every((frames) => frames.length === 2), 5000, 'the late frame at every peer');
     for (const frames of received) expect(frames).toEqual([{ presence: 'x'.repeat(LAZY_BYTES_PER_TURN) }, { presence: 'late' }]);
   });
 

@@ -102,7 +102,7 @@ export const LAZY_FLUSH_MS = 1000;
 /**
  * When a frame is written: 'turn' at the end of this turn; 'lazy' within LAZY_FLUSH_MS, by a pass
  * over every connection with such frames, paced by the turn's budget; 'soon' by such a pass
- * starting now (one already under way: its next, as for 'lazy').
+ * starting now (one already under way: the next, right after it).
  */
 export type WriteWhen = 'turn' | 'soon' | 'lazy';
 /**
@@ -122,11 +122,15 @@ let lazyPass: { due: LazyDue[]; next: number; joined: JoinedFrames } | null = nu
 let lazyDueAgainMs: number | null = null;
 /** The window of the timer armed last. */
 let lazyWindowMs = LAZY_FLUSH_MS;
+/** The timer armed last was armed for a 'soon' frame: one that fires during a pass has the next pass follow it at once. */
+let lazySoon = false;
 
 function flushLazyWrites(): void {
   lazyTimer = null;
   lazyDeadline = Infinity;
-  if (lazyPass) lazyDueAgainMs = lazyWindowMs;
+  const soon = lazySoon;
+  lazySoon = false;
+  if (lazyPass) lazyDueAgainMs = soon ? 0 : lazyWindowMs;
   else startLazyPass();
 }
 
@@ -350,6 +354,7 @@ export class Connection {
         if (lazyTimer) clearTimeout(lazyTimer);
         lazyDeadline = Date.now() + waitMs;
         lazyWindowMs = windowMs;
+        lazySoon = when === 'soon';
         lazyTimer = setTimeout(flushLazyWrites, waitMs).unref();
       }
       return;

@@ -57,8 +57,12 @@ export function roomLimits(given: Partial<RoomLimits> = {}): RoomLimits {
 
 const MODE_SETTING = 'access.mode';
 const PASSPHRASE_SETTING = 'access.passphraseHash';
-/** JSON: [userId, until (ms epoch), or null until lifted][]. */
-const MUTES_SETTING = 'access.mutes';
+/**
+ * One setting per muted user, under this prefix and the user id: when the mute ends (ms epoch),
+ * FOREVER until lifted, or '' once lifted. Nodes sharing a store each write only the users they change.
+ */
+const MUTE_SETTING = 'access.mute.';
+const FOREVER = 'forever';
 
 /** The host part of a "host:port" or "[v6]:port" remote address, as bans store it. */
 export function addressHost(remoteAddress: string): string {
@@ -99,8 +103,10 @@ export class RoomAccess {
   private passphraseHash: string | null = null;
   /** Muted user ids and when the mute ends (Infinity: until unmuted). */
   private readonly mutes = new Map<number, number>();
-  /** The last change of the stored mutes: each waits for the one before. */
+  /** The last change of the stored mutes: each waits for the one before, so a user's last change is stored last. */
   private mutesSaved: Promise<void> = Promise.resolve();
+  /** Users whose mute another node changed while the stored mutes were read: what was read of them is older. */
+  private heardWhileLoading: Set<number> | null = new Set();
   /** Settles once the configured mode is in force and the stored mutes are read; the host listens after it. */
   ready: Promise<void>;
 
@@ -161,49 +167,41 @@ export class RoomAccess {
     return [...this.mutes].filter(([, until]) => until > now);
   }
 
-  /** Mutes until `until` (Infinity: until unmuted); resolves once stored. */
-  mute(userId: number, until: number): Promise<void> {
-    this.heardMute(userId, until);
-    return this.storeMute(userId, until);
+  /** Mutes until `until` (Infinity: until unmuted), once stored. */
+  async mute(userId: number, until: number): Promise<void> {
+    await this.storeMute(userId, until);
+    this.mutes.set(userId, until);
   }
 
-  /** Whether the user was muted; resolves once stored. */
+  /** Lifts the user's mute, once stored; whether there was one. */
   async unmute(userId: number): Promise<boolean> {
-    const removed = this.mutes.delete(userId);
-    if (removed) await this.storeMute(userId, null);
-    return removed;
+    if (!this.mutes.has(userId)) return false;
+    await this.storeMute(userId, null);
+    return this.mutes.delete(userId);
   }
 
   /** A mute (or null: a lift) that another node of the room made and stored: kept in memory only. */
   heardMute(userId: number, until: number | null): void {
+    this.heardWhileLoading?.add(userId);
     if (until === null) this.mutes.delete(userId);
     else this.mutes.set(userId, until);
   }
 
+  /** The stored mutes not ended; a setting that is not one (hand-edited, say) is no mute. */
   private async loadMutes(): Promise<void> {
-    for (const [userId, until] of await this.storedMutes()) this.mutes.set(userId, until);
-  }
-
-  /** The mutes stored and not ended. */
-  private async storedMutes(): Promise<Map<number, number>> {
-    const saved = await this.store.roomSetting(MUTES_SETTING);
     const now = Date.now();
-    const entries = saved ? (JSON.parse(saved) as [number, number | null][]) : [];
-    return new Map(entries.map(([userId, until]): [number, number] => [userId, until ?? Infinity]).filter(([, until]) => until > now));
+    for (const { key, value } of await this.store.roomSettingsUnder(MUTE_SETTING)) {
+      const userId = Number(key.slice(MUTE_SETTING.length));
+      const until = value === FOREVER ? Infinity : Number(value);
+      if (!Number.isSafeInteger(userId) || value === '' || !(until > now) || this.heardWhileLoading!.has(userId)) continue;
+      this.mutes.set(userId, until);
+    }
+    this.heardWhileLoading = null;
   }
 
-  /**
-   * Changes one user's stored mute, the others as stored: nodes sharing the store each change only
-   * what they did. One change at a time on this node.
-   */
   private storeMute(userId: number, until: number | null): Promise<void> {
-    const save = this.mutesSaved.then(async () => {
-      const mutes = await this.storedMutes();
-      if (until === null) mutes.delete(userId);
-      else mutes.set(userId, until);
-      const entries = [...mutes].map(([id, end]) => [id, end === Infinity ? null : end]);
-      await this.store.setRoomSetting(MUTES_SETTING, JSON.stringify(entries));
-    });
+    const value = until === null ? '' : until === Infinity ? FOREVER : String(until);
+    const save = this.mutesSaved.then(() => this.store.setRoomSetting(`${MUTE_SETTING}${userId}`, value));
     this.mutesSaved = save.catch(() => undefined);
     return save;
   }

@@ -209,7 +209,7 @@ export class ChatServer {
     });
   }
 
-  /** Resolves once the access mode given at construction is in force (and saved). */
+  /** Resolves once the access mode given at construction is in force (and saved), and the stored mutes are read. */
   get ready(): Promise<void> {
     return this.access.ready;
   }
@@ -247,6 +247,7 @@ export class ChatServer {
   /** Tells every client the server is going away, closes them and stops listening. */
   async close(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
+    this.admin.close();
     const closed = [...this.sessions].map(
       (session) =>
         new Promise<void>((resolve) => {

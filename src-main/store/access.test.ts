@@ -39,7 +39,14 @@ forEachBackend(() => {
       await store.addBan('address', '10.0.0.9', 3);
       await store.setRoomSetting('access.mode', 'approval');
       await store.setRoomSetting('access.mode', 'passphrase');
+      await store.setRoomSetting('access.mute.7', 'forever');
+      await store.setRoomSetting('access.mute.12', '1795282300000');
+      await store.setRoomSetting('access.muted', 'not under the prefix');
       await reopen();
+      expect(await store.roomSettingsUnder('access.mute.')).toEqual([
+        { key: 'access.mute.12', value: '1795282300000' },
+        { key: 'access.mute.7', value: 'forever' },
+      ]);
       expect(await store.isBanned('name', 'bob')).toBe(true);
       expect(await store.isBanned('address', 'bob')).toBe(false);
       expect(await store.bans()).toEqual([

@@ -18,6 +18,9 @@ export function accessQueries(db: Db): AccessStore {
   const setRoomSetting = db.prepare<[string, string]>(
     'INSERT INTO room_settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
   );
+  const roomSettingsUnder = db.prepare<[string], { key: string; value: string }>(
+    'SELECT key, value FROM room_settings WHERE instr(key, ?) = 1 ORDER BY key',
+  );
   const groupsOwnedCount = db.prepare<[number], number>('SELECT count(*) FROM chat_groups WHERE owner_id = ?').pluck();
 
   return {
@@ -32,6 +35,7 @@ export function accessQueries(db: Db): AccessStore {
     bans: () => bans.all(),
     roomSetting: (key) => roomSetting.get(key),
     setRoomSetting: (key, value) => void setRoomSetting.run(key, value),
+    roomSettingsUnder: (prefix) => roomSettingsUnder.all(prefix),
     groupsOwnedCount: (userId) => groupsOwnedCount.get(userId) ?? 0,
   };
 }

@@ -266,6 +266,8 @@ export interface AccessStore {
   bans(): BanRow[];
   roomSetting(key: string): string | undefined;
   setRoomSetting(key: string, value: string): void;
+  /** Every room setting whose key starts with `prefix`, by key. */
+  roomSettingsUnder(prefix: string): { key: string; value: string }[];
   groupsOwnedCount(userId: number): number;
 }
 

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useId, useState } from 'react';
+import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError, TrustedHost } from '../../src-shared/api.js';
 import { app } from '../app-context.js';
@@ -16,23 +16,26 @@ export function TrustedHosts() {
   const [open, setOpen] = useState(false);
   const [hosts, setHosts] = useState<TrustedHost[]>([]);
   const [error, setError] = useState<AppError | null>(null);
+  const toggle = useRef<HTMLButtonElement>(null);
 
-  const load = useCallback(async () => {
+  /** The list as the app has it; the error of `after` (a forget), if any, stays shown. */
+  const load = useCallback(async (after: AppError | null = null) => {
     const result = await app().api.trustedHosts();
     if (result.ok) setHosts(result.value);
-    setError(result.ok ? null : result.error);
+    setError(after ?? (result.ok ? null : result.error));
   }, []);
   useEffect(() => void load(), [load]);
 
   const forget = async (server: string) => {
     const result = await app().api.forgetHost(server);
-    if (!result.ok) setError(result.error);
-    await load();
+    await load(result.ok ? null : result.error);
+    // Its row, and the button that had focus, are gone.
+    toggle.current?.focus();
   };
 
   return (
     <section className="trusted-hosts">
-      <button type="button" className="disclosure" aria-expanded={open} aria-controls={listId} onClick={() => setOpen(!open)}>
+      <button ref={toggle} type="button" className="disclosure" aria-expanded={open} aria-controls={listId} onClick={() => setOpen(!open)}>
         {t('security.trusted', { count: hosts.length })}
       </button>
       {open && (

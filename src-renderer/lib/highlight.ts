@@ -7,7 +7,8 @@ export interface TextPart {
 
 /** Splits text around the first place where the query matches, both folded as the host's search folds them. */
 export function splitAtMatch(text: string, query: string): TextPart[] {
-  const needle = foldForSearch(query.trim());
+  // Folded, then trimmed, as the host reads a query (store/search.ts).
+  const needle = foldForSearch(query).trim();
   if (needle === '') return [{ text, match: false }];
   const chars = [...text];
   let folded = '';

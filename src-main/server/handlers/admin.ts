@@ -68,15 +68,24 @@ export class ServerAdmin {
   private readonly protectedKeys = new Set<string>();
   /** Timers that tell a muted user when a timed mute ends, by user id. */
   private readonly muteEnds = new Map<number, NodeJS.Timeout>();
+  private closed = false;
 
   constructor(private readonly context: AdminContext) {
     // Mutes stored before a restart: their users are still told when they end. (A failed start has none to tell.)
     context.access.ready.then(
       () => {
+        if (this.closed) return;
         for (const [userId, until] of context.access.muted()) if (until !== Infinity) this.announceMuteEnd(userId, until);
       },
       () => undefined,
     );
+  }
+
+  /** Stops the timers that would tell muted users their mute ended: the server is stopping. */
+  close(): void {
+    this.closed = true;
+    for (const timer of this.muteEnds.values()) clearTimeout(timer);
+    this.muteEnds.clear();
   }
 
   /** Marks the host's own account so it cannot be kicked, banned, muted or reset by mistake. */

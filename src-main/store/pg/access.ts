@@ -24,6 +24,8 @@ export function accessQueries(sql: Sql): Pick<AsyncStore, keyof AccessStore> {
         'INSERT INTO room_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
         [key, value],
       )),
+    roomSettingsUnder: (prefix) =>
+      sql.rows<{ key: string; value: string }>('SELECT key, value FROM room_settings WHERE starts_with(key, $1) ORDER BY key', [prefix]),
     groupsOwnedCount: async (userId) =>
       (await sql.row<{ count: number }>('SELECT count(*) AS count FROM chat_groups WHERE owner_id = $1', [userId]))!.count,
   };
