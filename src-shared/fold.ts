@@ -2,7 +2,8 @@
  * How text is folded for search, with no dependency: the host folds stored text and queries with it,
  * the renderer the text it highlights, so a match the host found is the one marked.
  */
-const COMBINING_MARKS = /\p{M}/gu;
+/** Combining marks (accents and the like): folding drops them, and so do name comparisons (text.ts). */
+export const COMBINING_MARKS = /\p{M}/gu;
 
 const ASCII = /^[\x00-\x7f]*$/;
 

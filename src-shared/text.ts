@@ -3,9 +3,8 @@
  * How text is folded for search is fold.ts, which the renderer imports too.
  */
 import unhomoglyph from 'unhomoglyph';
+import { COMBINING_MARKS } from './fold.js';
 import { LIMITS } from './protocol/limits.js';
-
-const COMBINING_MARKS = /\p{M}/gu;
 
 /** Letters, digits and combining marks of any script, plus _ . - */
 const NAME_PATTERN = /^[\p{L}\p{N}_.-]+$/u;

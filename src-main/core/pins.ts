@@ -18,7 +18,7 @@ export function serverKey(server: { host: string; port: number }): string {
 }
 
 export class PinFile {
-  private readonly pins = new Map<string, Pin>();
+  private pins = new Map<string, Pin>();
 
   constructor(readonly file: string) {
     const stored = readJson(file);
@@ -53,7 +53,6 @@ export class PinFile {
   private replaceWith(pins: Map<string, Pin>): void {
     mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
     writeAtomically(this.file, Object.fromEntries(pins), 0o600);
-    this.pins.clear();
-    for (const [server, pin] of pins) this.pins.set(server, pin);
+    this.pins = pins;
   }
 }
