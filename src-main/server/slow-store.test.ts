@@ -293,3 +293,87 @@ describe("one connection's pipelined sends", () => {
     expect(texts).toEqual(['r2', 'r4']);
   });
 });
+
+describe('who may write and read, decided when the commit stores', () => {
+  /** alice's group with the named members in it (each accepted), and its id. */
+  async function groupOf(owner: RawPeer, members: RawPeer[], names: string[]): Promise<number> {
+    const { group } = result(await owner.request('groupCreate', { name: 'team', members: names })) as { group: { id: number } };
+    for (const member of members) {
+      await waitFor(() => member.frames.some((frame) => frame.type === 'groupInvitations'), 5000, 'the invitation');
+      result(await member.request('groupAnswer', { groupId: group.id, accept: true }));
+    }
+    return group.id;
+  }
+  const sendFrames = (groupId: number, prefix: string, count: number, firstId: number, from = 0): Buffer =>
+    Buffer.concat(
+      Array.from({ length: count }, (_, index) =>
+        encodeFrame({ type: 'send', id: firstId + index, clientMsgId: `${prefix}${from + index}`, to: { kind: 'group', groupId }, text: `${prefix}${from + index}` }),
+      ),
+    );
+  const answersFrom = (of: RawPeer, firstId: number): ServerFrame[] => of.frames.filter((frame) => frame.type === 'res' && frame.id >= firstId);
+  /** Writes count sends to the group a few at a time, a few ms apart, so some are checked while a change runs and stored after it. */
+  async function trickle(of: RawPeer, groupId: number, prefix: string, count: number, firstId: number): Promise<void> {
+    for (let sent = 0; sent < count; sent += 2) {
+      of.write(sendFrames(groupId, prefix, Math.min(2, count - sent), firstId + sent, sent));
+      await new Promise((resolve) => setTimeout(resolve, 15));
+    }
+  }
+
+  it('stores nothing from a member after the line that removed them, acknowledges nothing of it, and pushes them nothing after it', async () => {
+    // Commits slower than the removal: sends queued before it are stored after it.
+    await start({ insertMessages: 30 });
+    const alice = await loggedIn('alice');
+    const bob = await loggedIn('bob');
+    const carol = await loggedIn('carol');
+    const groupId = await groupOf(alice, [bob, carol], ['bob', 'carol']);
+    const count = 40;
+    const sending = Promise.all([trickle(bob, groupId, 'b', count, 3000), trickle(alice, groupId, 'a', count, 3000)]);
+    await waitFor(() => answersFrom(bob, 3000).length >= 2, 10_000, "bob's first answers");
+    const [removeBob, removeCarol] = await Promise.all([
+      alice.request('groupRemoveMember', { groupId, user: 'bob' }),
+      alice.request('groupRemoveMember', { groupId, user: 'carol' }),
+    ]);
+    result(removeBob);
+    result(removeCarol);
+    await sending;
+    await waitFor(() => answersFrom(bob, 3000).length === count && answersFrom(alice, 3000).length === count, 10_000, 'every answer');
+
+    const { messages } = await store.history(`group:${groupId}`, undefined, 500);
+    const lineId = (user: string): number => messages.find((message) => message.groupEvent?.kind === 'removed' && message.groupEvent.user === user)!.id;
+    const bobRemoved = lineId('bob');
+    const carolRemoved = lineId('carol');
+    // Stored: nothing of bob's after his removal.
+    expect(messages.filter((message) => message.from === 'bob' && message.id > bobRemoved)).toEqual([]);
+    // Acknowledged: every send of bob's answered as stored is stored, before the line; the rest refused as for a stranger.
+    for (const answer of answersFrom(bob, 3000)) {
+      if (answer.type === 'res' && answer.ok) {
+        const { message } = answer.result as { message: { id: number } };
+        expect(messages.some((stored) => stored.id === message.id)).toBe(true);
+        expect(message.id).toBeLessThan(bobRemoved);
+      } else expect(answer).toMatchObject({ ok: false, error: { code: 'UNKNOWN_GROUP' } });
+    }
+    // Pushed: nothing of the group after each one's removal.
+    const groupPushes = (of: RawPeer): number[] => messagePushes(of).filter((push) => push.message.groupId === groupId).map((push) => push.message.id);
+    expect(groupPushes(bob).filter((id) => id > bobRemoved)).toEqual([]);
+    expect(groupPushes(carol).filter((id) => id > carolRemoved)).toEqual([]);
+    // And alice's own sends all went through, each pushed to her other readers while they were in.
+    expect(answersFrom(alice, 3000).every((answer) => answer.type === 'res' && answer.ok)).toBe(true);
+  });
+
+  it('leaves no message of a group deleted while sends to it waited for their commit', async () => {
+    await start({ insertMessages: 30 });
+    const alice = await loggedIn('alice');
+    const bob = await loggedIn('bob');
+    const groupId = await groupOf(alice, [bob], ['bob']);
+    const count = 40;
+    const sending = trickle(bob, groupId, 'd', count, 4000);
+    await waitFor(() => answersFrom(bob, 4000).length >= 2, 10_000, "bob's first answers");
+    result(await alice.request('groupDelete', { groupId }));
+    await sending;
+    await waitFor(() => answersFrom(bob, 4000).length === count, 10_000, 'every answer');
+    expect((await store.history(`group:${groupId}`, undefined, 500)).messages).toEqual([]);
+    const refused = answersFrom(bob, 4000).filter((answer) => answer.type === 'res' && !answer.ok);
+    expect(refused.length).toBeGreaterThan(0);
+    for (const answer of refused) expect(answer).toMatchObject({ error: { code: 'UNKNOWN_GROUP' } });
+  });
+});

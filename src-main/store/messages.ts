@@ -6,7 +6,7 @@ import { mentionFinder } from './conversation.js';
 import { MESSAGE_SELECT, NO_UPPER_BOUND, replyQuote, toChatMessage, type Db, type MessageRecord, type MessagesByIds } from './rows.js';
 import type { Page } from '../../src-shared/protocol/objects.js';
 import type { GramIndex } from './search-grams.js';
-import type { InsertResult, NewMessage, Store } from './types.js';
+import type { InsertResult, NewMessage, NotAllowed, Store } from './types.js';
 
 type MessageStore = Pick<Store, 'insertMessages' | 'messageByClientId' | 'lastMessageId' | 'history' | 'sync'>;
 
@@ -70,6 +70,13 @@ export function messageQueries(db: Db, pageOf: PageOf, grams: GramIndex, maxUser
     `INSERT INTO daily_usage (user_id, day, bytes) VALUES (?, ?, ?)
      ON CONFLICT (user_id, day) DO UPDATE SET bytes = bytes + excluded.bytes`,
   );
+  const bannedSender = db
+    .prepare<[number], number>(`SELECT 1 FROM users u JOIN bans b ON b.kind = 'name' AND b.value = u.name_key WHERE u.id = ?`)
+    .pluck();
+  const memberIds = db.prepare<[number], number>('SELECT user_id FROM group_members WHERE group_id = ? ORDER BY user_id').pluck();
+  const relation = db.prepare<[number, number], { state: string; requesterId: number }>(
+    'SELECT state, requester_id AS requesterId FROM relations WHERE user_low = ? AND user_high = ?',
+  );
   const conversationIdsBefore = db
     .prepare<[string, number, number], number>('SELECT id FROM messages WHERE conv = ? AND id < ? ORDER BY id DESC LIMIT ?')
     .pluck();
@@ -102,7 +109,14 @@ export function messageQueries(db: Db, pageOf: PageOf, grams: GramIndex, maxUser
    * short-needle index; each sender's day, written to daily_usage once per batch; the
    * direct conversations whose dm_partners rows this batch wrote already.
    */
-  let batch = { folded: [] as { id: number; folded: string }[], usage: new Map<string, DayUsage>(), dmPairs: new Set<string>() };
+  let batch = {
+    folded: [] as { id: number; folded: string }[],
+    usage: new Map<string, DayUsage>(),
+    dmPairs: new Set<string>(),
+    /** Each group's members and each sender's ban, read once per batch: nothing in a batch changes them. */
+    members: new Map<number, number[]>(),
+    banned: new Map<number, boolean>(),
+  };
 
   const usageOf = (userId: number, day: number): DayUsage => {
     const key = `${userId}:${day}`;
@@ -115,9 +129,39 @@ export function messageQueries(db: Db, pageOf: PageOf, grams: GramIndex, maxUser
     return usage;
   };
 
+  const membersOf = (groupId: number): number[] => {
+    let members = batch.members.get(groupId);
+    if (members === undefined) {
+      members = memberIds.all(groupId);
+      batch.members.set(groupId, members);
+    }
+    return members;
+  };
+
+  /** Why the sender may not write this message now, if they may not (see NotAllowed). */
+  const notAllowed = ({ senderId, toUserId, groupId }: NewMessage): NotAllowed['notAllowed'] | null => {
+    let banned = batch.banned.get(senderId);
+    if (banned === undefined) {
+      banned = bannedSender.get(senderId) !== undefined;
+      batch.banned.set(senderId, banned);
+    }
+    if (banned) return 'banned';
+    if (groupId !== undefined && !membersOf(groupId).includes(senderId)) return 'group';
+    if (toUserId !== undefined) {
+      const pair = relation.get(Math.min(senderId, toUserId), Math.max(senderId, toUserId));
+      if (pair?.state === 'declined' && pair.requesterId === senderId) return 'declined';
+    }
+    return null;
+  };
+
   /** Only within insertBatch, which adds what this stores to the short-needle index and daily_usage. */
   const insertOne = (message: NewMessage): InsertResult => {
     const { conv, senderId, toUserId, groupId, clientMsgId, text, ts, replyTo, attachments } = message;
+    const refused = notAllowed(message);
+    if (refused) {
+      const stored = messageByClientId.get(senderId, clientMsgId);
+      return stored ? { message: toChatMessage(stored), duplicate: true } : { notAllowed: refused };
+    }
     const day = Math.floor(ts / DAY_MS);
     const bytes = Buffer.byteLength(text);
     const usage = usageOf(senderId, day);
@@ -167,11 +211,11 @@ export function messageQueries(db: Db, pageOf: PageOf, grams: GramIndex, maxUser
       ...(attachments ? { attachments } : {}),
     };
     // A message is its own entry in the event log (migration 014).
-    return { message: stored, duplicate: false, eventId: id };
+    return { message: stored, duplicate: false, eventId: id, ...(groupId !== undefined ? { readers: membersOf(groupId) } : {}) };
   };
 
   const insertBatch = db.transaction((messages: NewMessage[]): InsertResult[] => {
-    batch = { folded: [], usage: new Map(), dmPairs: new Set() };
+    batch = { folded: [], usage: new Map(), dmPairs: new Set(), members: new Map(), banned: new Map() };
     const results = messages.map(insertOne);
     for (const { userId, day, added } of batch.usage.values()) if (added > 0) addUsage.run(userId, day, added);
     grams.indexInserted(batch.folded);

@@ -101,9 +101,10 @@ export function groupMessage(sender: UserRow, groupId: number, text: string): Ne
   return { conv: groupConversation(groupId), senderId: sender.id, groupId, clientMsgId: `c${++clientIds}`, text, ts: 2000 + clientIds };
 }
 
-/** The result of a message the store took (not over its sender's daily quota). */
+/** The result of a message the store took (not over its sender's daily quota, nor refused as its sender may not write there). */
 export function stored(result: InsertResult): StoredMessage {
   if ('overDailyQuota' in result) throw new Error('the message was over its sender’s daily quota');
+  if ('notAllowed' in result) throw new Error(`the sender may not write there: ${result.notAllowed}`);
   return result;
 }
 

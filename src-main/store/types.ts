@@ -49,7 +49,7 @@ export interface NewMessage {
   attachments?: Attachment[];
 }
 
-export type InsertResult = StoredMessage | OverDailyQuota;
+export type InsertResult = StoredMessage | OverDailyQuota | NotAllowed;
 
 export interface StoredMessage {
   message: ChatMessage;
@@ -57,6 +57,17 @@ export interface StoredMessage {
   duplicate: boolean;
   /** The message's entry in the event log (not for a duplicate). */
   eventId?: number;
+  /** A group message stored now: the group's members as the batch committed, the users it goes to. */
+  readers?: number[];
+}
+
+/**
+ * Not stored: as the batch committed, the sender could no longer write there, whatever the server
+ * checked before. `group`: not a member of the group (removed, left, or the group deleted);
+ * `declined`: the recipient of a direct message declined the sender's chat; `banned`: the sender's name is banned.
+ */
+export interface NotAllowed {
+  notAllowed: 'group' | 'declined' | 'banned';
 }
 
 /** Not stored: the sender's messages of this UTC day would pass the store's maxUserBytesPerDay. */
@@ -147,7 +158,11 @@ export interface Store {
 
   /** The message a sender already stored under that client id, if any. */
   messageByClientId(senderId: number, clientMsgId: string): ChatMessage | undefined;
-  /** Stores many in one transaction; results in the same order. A message over its sender's daily quota is not stored. A message whose (senderId, clientMsgId) is stored already is returned as stored. */
+  /**
+   * Stores many in one transaction; results in the same order. A message whose (senderId, clientMsgId) is
+   * stored already is returned as stored. Not stored: a message over its sender's daily quota, and one its
+   * sender may no longer write as the transaction runs (NotAllowed): who may write is decided here, not before.
+   */
   insertMessages(messages: NewMessage[]): InsertResult[];
   /** Newest page of a conversation before `before` (exclusive), returned oldest first. */
   history(conv: ConversationKey, before: number | undefined, limit: number): Page;

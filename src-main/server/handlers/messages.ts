@@ -28,9 +28,14 @@ interface WaitingSend {
 
 /** Sending, changing what one sent, and reaching people through groups are refused while the host has the user muted. */
 export function refuseMuted(ctx: ServerContext, me: UserRow): void {
-  const until = ctx.access.mutedUntil(me.id);
-  if (until === null) return;
-  throw new ServerError(
+  const refused = mutedRefusal(ctx, me.id);
+  if (refused) throw refused;
+}
+
+function mutedRefusal(ctx: ServerContext, userId: number): ServerError | null {
+  const until = ctx.access.mutedUntil(userId);
+  if (until === null) return null;
+  return new ServerError(
     ErrorCode.MUTED,
     until === Infinity
       ? 'the host muted you; you cannot send messages for now'
@@ -53,6 +58,8 @@ export function messageHandlers(ctx: ServerContext) {
     const cursors = await Promise.all(readers.filter((id) => id !== me.id).map((id) => store.deliveredCursor(id)));
     return Math.max(0, ...cursors);
   }
+
+  const mutedNow = (userId: number): ServerError | null => mutedRefusal(ctx, userId);
 
   /** Sends not yet stored (see storeWithOthers). */
   const waitingSends: WaitingSend[] = [];
@@ -84,14 +91,43 @@ export function messageHandlers(ctx: ServerContext) {
     });
   }
 
+  /**
+   * Why a send that was checked when it arrived is not stored after all: who may write is decided
+   * again as the commit stores (a removal, a group deleted, a declined chat, a ban or a mute may have
+   * come between), and nothing refused there is stored, acknowledged or pushed.
+   */
+  function refusedAtCommit(send: WaitingSend, outcome: InsertResult): ServerError | null {
+    if ('overDailyQuota' in outcome) {
+      const { limit, retryAfterMs } = outcome.overDailyQuota;
+      const quota = `${Math.round(limit / 1024)} KiB`;
+      return new ServerError(
+        ErrorCode.STORAGE_FULL,
+        `you have sent ${quota} of messages today, as much as this host keeps from one user per day; not stored. You can send again when the day ends (00:00 UTC)`,
+        retryAfterMs,
+      );
+    }
+    if (!('notAllowed' in outcome)) return null;
+    switch (outcome.notAllowed) {
+      case 'group':
+        return new ServerError(ErrorCode.UNKNOWN_GROUP, `you are in no group with id ${send.message.groupId}`);
+      case 'declined':
+        return new ServerError(ErrorCode.CHAT_DECLINED, 'they declined your chat request');
+      default:
+        return new ServerError(ErrorCode.BANNED, 'you are banned from this room');
+    }
+  }
+
   async function commitWaitingSends(): Promise<void> {
     commitScheduled = false;
     // The commit counts in the turn's budget (turn.ts) that its pushes are then written within.
     turnBegins();
     const sends = waitingSends.splice(0);
-    let results: InsertResult[];
+    // A mute that came while these waited refuses them too (mutes are held in memory, on every node).
+    const muted = sends.map((send) => mutedNow(send.message.senderId));
+    const storing = sends.filter((_, index) => muted[index] === null);
+    let stored: InsertResult[];
     try {
-      results = await store.insertMessages(sends.map((send) => send.message));
+      stored = await store.insertMessages(storing.map((send) => send.message));
     } catch (error) {
       for (const send of sends) send.reject(error);
       return;
@@ -99,31 +135,29 @@ export function messageHandlers(ctx: ServerContext) {
     // Pushes and acknowledgements go out message by message, so every connection still
     // receives messages in id order (clients skip anything at or below the last id seen).
     // Refusals too, so a connection whose pipelined sends share this commit gets its answers in order.
-    sends.forEach(({ requestId, message, recipients, session, resolve }, index) => {
-      const outcome = results[index]!;
-      if ('overDailyQuota' in outcome) {
-        const { limit, retryAfterMs } = outcome.overDailyQuota;
-        const quota = `${Math.round(limit / 1024)} KiB`;
-        const refused = new ServerError(
-          ErrorCode.STORAGE_FULL,
-          `you have sent ${quota} of messages today, as much as this host keeps from one user per day; not stored. You can send again when the day ends (00:00 UTC)`,
-          retryAfterMs,
-        );
+    let next = 0;
+    sends.forEach((send, index) => {
+      const { requestId, message, session, resolve } = send;
+      const outcome = muted[index] ? null : stored[next++]!;
+      const refused = muted[index] ?? refusedAtCommit(send, outcome!);
+      if (refused || !outcome || !('message' in outcome)) {
         roster.afterPushed(lastAnswered, () => {
-          session.connection.send(refusal(requestId, refused));
+          session.connection.send(refusal(requestId, refused!));
           resolve(REFUSED);
         });
         return;
       }
-      const { message: stored, duplicate, eventId } = outcome;
+      const { message: storedMessage, duplicate, eventId, readers } = outcome;
+      // A group message goes to its members as the commit found them, not as the send found them.
+      const recipients = readers ?? send.recipients;
       if (!duplicate) {
-        const frame: PushFrame = { type: 'message', message: stored, ...(eventId !== undefined ? { eventId } : {}) };
+        const frame: PushFrame = { type: 'message', message: storedMessage, ...(eventId !== undefined ? { eventId } : {}) };
         if (recipients) roster.deliver(recipients, frame, session);
         else roster.broadcast(frame, session);
       }
-      if (stored.id > session.sentUpTo) session.sentUpTo = stored.id;
+      if (storedMessage.id > session.sentUpTo) session.sentUpTo = storedMessage.id;
       const result: RequestResults['send'] = {
-        message: stored,
+        message: storedMessage,
         duplicate,
         delivered: roster.anyoneElseOnline(recipients, message.senderId),
       };
