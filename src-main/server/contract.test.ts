@@ -120,3 +120,14 @@ describe('edge cases (§7.15)', () => {
   });
 });
 
+
+describe('groupCreate checks in the documented order (§7.14)', () => {
+  it('answers UNKNOWN_USER for any unknown name before CHAT_DECLINED, and creates nothing', async () => {
+    const bob = await room.user('bob');
+    const alice = await room.user('alice');
+    await alice.request('chatRequest', { user: 'bob' });
+    await bob.request('chatAnswer', { user: 'alice', accept: false });
+    await expect(alice.request('groupCreate', { name: 'Team', members: ['bob', 'nobody'] })).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_USER });
+    expect((await alice.request('groups')).groups).toEqual([]);
+  });
+});

@@ -123,11 +123,11 @@ export function groupHandlers(ctx: ServerContext) {
       const invitees = new Map<number, UserRow>();
       for (const member of request.members ?? []) {
         const user = await userNamed(store, member);
-        if (user.id === me.id) continue;
-        await refuseChatDeclined(me, user);
-        invitees.set(user.id, user);
+        if (user.id !== me.id) invitees.set(user.id, user);
       }
       await refuseOverLimit(null, invitees.size);
+      // Declines last among the invitees' checks: an over-limit list must not tell who declined.
+      for (const user of invitees.values()) await refuseChatDeclined(me, user);
       const now = Date.now();
       const { result: group, lines } = await uniquely(name, () =>
         store.changeGroups(now, async (tx) => {
