@@ -39,7 +39,10 @@ async function scriptedServer(
       const request = frame.value as { type: string; id: number };
       if (request.type === 'ping' || request.type === 'pong') return;
       const result = request.type in answers ? answers[request.type as keyof typeof answers] : answer(request);
-      connection.send({ type: 'res', id: request.id, ok: true, result });
+      // `{ fail: code }` answers with that error instead of a result.
+      const fail = (result as { fail?: string } | undefined)?.fail;
+      if (fail) connection.send({ type: 'res', id: request.id, ok: false, error: { code: fail, message: 'scripted' } });
+      else connection.send({ type: 'res', id: request.id, ok: true, result });
       if (request.type === 'sync') afterLogin(connection);
     });
   });
@@ -264,5 +267,48 @@ describe('ChatClient logging in', () => {
     expect(beforeAnswers[1]).toEqual(['hello', 'login', 'events']);
     expect(messages).toEqual([]);
     expect(client.lastEventId).toBe(2);
+  });
+});
+
+describe('ChatClient and its own messages (issue 32, problem 3)', () => {
+  const mine = (id: number, clientMsgId: string) => ({ id, conv: 'room', from: 'alice', text: 'hi', ts: 1, clientMsgId });
+  const bobs = { id: 10, conv: 'room', from: 'bob', text: 'later', ts: 2, clientMsgId: 'b1' };
+
+  it('shows its own message answered with an id below one already pushed (a duplicate, or an answer overtaken on a cluster)', async () => {
+    let bobSeen: () => void = () => undefined;
+    const pushed = new Promise<void>((resolve) => (bobSeen = resolve));
+    const port = await scriptedServer(
+      (request) => ({ message: mine(5, (request as unknown as { clientMsgId: string }).clientMsgId), duplicate: true, delivered: false }),
+      (connection) => connection.send({ type: 'message', message: bobs }),
+    );
+    const client = new ChatClient({ host: '127.0.0.1', port, name: 'alice', password: 'pw', tls: false, reconnect: false });
+    clients.push(client);
+    const shown: number[] = [];
+    client.on('message', (message) => {
+      shown.push(message.id);
+      if (message.id === 10) bobSeen();
+    });
+    await client.connect();
+    await pushed;
+    await expect(client.send({ kind: 'room' }, 'hi')).resolves.toMatchObject({ id: 5 });
+    expect(shown).toEqual([10, 5]);
+  });
+
+  it('keeps a send the host failed with INTERNAL and sends it again, with the same client id, until stored', async () => {
+    const clientIds: string[] = [];
+    const port = await scriptedServer((request) => {
+      const { clientMsgId } = request as unknown as { clientMsgId: string };
+      clientIds.push(clientMsgId);
+      if (clientIds.length < 3) return { fail: ErrorCode.INTERNAL };
+      return { message: mine(7, clientMsgId), duplicate: false, delivered: false };
+    });
+    const { client } = await connect(port);
+    const shown: number[] = [];
+    client.on('message', (message) => shown.push(message.id));
+    await expect(client.send({ kind: 'room' }, 'hi')).resolves.toMatchObject({ id: 7 });
+    expect(clientIds).toHaveLength(3);
+    expect(new Set(clientIds).size).toBe(1);
+    expect(shown).toEqual([7]);
+    expect(client.unsent).toEqual([]);
   });
 });

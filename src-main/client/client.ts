@@ -95,7 +95,7 @@ export type ClientEvents = { [K in ForwardedPush]: [PushFrames[K]] } & {
 type ParamsArg<T extends RequestType> = Record<string, never> extends RequestBody<T> ? [params?: RequestBody<T>] : [params: RequestBody<T>];
 
 /** A push held during catch-up: a message (with its log entry, if the server gave one) or another log entry. */
-type Held = { message: ChatMessage; eventId?: number | undefined } | { event: ConversationEvent };
+type Held = { message: ChatMessage; eventId?: number | undefined; own?: boolean } | { event: ConversationEvent };
 
 /** Bye reasons after which the client does not reconnect by itself. */
 const ENDED_BY_HOST = new Set<string>([ErrorCode.KICKED, ErrorCode.BANNED, ErrorCode.PASSWORD_CHANGED]);
@@ -175,8 +175,9 @@ export class ChatClient extends EventEmitter<ClientEvents> {
           connection,
           'send',
           { clientMsgId, to, text, ...(replyTo !== undefined ? { replyTo } : {}), ...(attachments ? { attachments } : {}) },
-          (result) =>
-          this.takeMessage(result.message),
+          // Answered ids can sit at or below the cursor (a duplicate's earlier id, or a push from
+          // another node that overtook the answer): our own message is shown all the same.
+          (result) => this.takeMessage(result.message, undefined, true),
         );
       },
       online: () => this.state === 'online' && (this.connection?.isOpen ?? false),
@@ -412,7 +413,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     this.held = null;
     for (const item of held) {
       if ('event' in item) this.applyEvent(item.event);
-      else this.emitMessage(item.message, item.eventId);
+      else this.emitMessage(item.message, item.eventId, item.own);
     }
   }
 
@@ -561,14 +562,18 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   }
 
   /** Emits a message now, or after the catch-up under way. */
-  private takeMessage(message: ChatMessage, eventId?: number): void {
-    if (this.held) this.held.push({ message, eventId });
-    else this.emitMessage(message, eventId);
+  private takeMessage(message: ChatMessage, eventId?: number, own = false): void {
+    if (this.held) this.held.push({ message, eventId, own });
+    else this.emitMessage(message, eventId, own);
   }
 
-  private emitMessage(message: ChatMessage, eventId?: number): void {
+  /** `own`: the answer to our send, emitted even at or below the cursor (the app places it by id). */
+  private emitMessage(message: ChatMessage, eventId?: number, own = false): void {
     if (eventId !== undefined && eventId > (this.eventCursor ?? 0)) this.eventCursor = eventId;
-    if (this.cursor !== undefined && message.id <= this.cursor) return;
+    if (this.cursor !== undefined && message.id <= this.cursor) {
+      if (own) this.emit('message', message);
+      return;
+    }
     this.cursor = message.id;
     this.emit('message', message);
   }

@@ -1,7 +1,8 @@
 /**
  * Messages given to send() until the server stored them or refused them for good.
  * Each goes once per link; one that timed out goes again (the server recognises
- * resends by their client id), one refused for its rate goes again after the wait.
+ * resends by their client id), one refused for its rate goes again after the wait,
+ * one the host failed (INTERNAL) goes again with back-off.
  */
 import type { AttachmentRef, ChatMessage, Target } from '../../src-shared/protocol/objects.js';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
@@ -27,6 +28,9 @@ interface Queued extends OutboxItem {
 
 /** Wait before resending after RATE_LIMITED when the server gave no time. */
 export const RATE_LIMIT_RETRY_MS = 1000;
+/** Back-off after the server failed a send (INTERNAL): doubles from the first to the cap, with jitter. */
+export const FAILED_RETRY_FIRST_MS = 250;
+export const FAILED_RETRY_CAP_MS = 30_000;
 
 export interface OutboxLink {
   /** Sends the item on the current link, or answers null when there is none. */
@@ -42,6 +46,8 @@ export class Outbox {
   private readonly queue: Queued[] = [];
   /** Resends the queue after the server refused sends for their rate. */
   private resendTimer: NodeJS.Timeout | null = null;
+  /** Resends in a row that the server failed; reset once one is stored. */
+  private failures = 0;
 
   constructor(private readonly link: OutboxLink) {}
 
@@ -88,6 +94,7 @@ export class Outbox {
     item.inFlight = true;
     try {
       const result = await sending;
+      this.failures = 0;
       this.remove(item);
       this.link.sent(item, result);
       item.resolve(result.message);
@@ -100,6 +107,10 @@ export class Outbox {
       } else if (clientError.code === ErrorCode.RATE_LIMITED) {
         // Not stored: it stays queued and goes again once the server can take it.
         this.resendLater(clientError.retryAfterMs ?? RATE_LIMIT_RETRY_MS);
+      } else if (clientError.code === ErrorCode.INTERNAL) {
+        // The host failed (its database stalled, say), nothing was refused: the same client id goes again.
+        const backoff = Math.min(FAILED_RETRY_CAP_MS, FAILED_RETRY_FIRST_MS * 2 ** this.failures++);
+        this.resendLater(backoff / 2 + Math.random() * (backoff / 2));
       } else if (clientError.code !== 'DISCONNECTED' && clientError.code !== 'PROTOCOL_ERROR') {
         // The server answered with a refusal: sending it again would be refused again.
         this.remove(item);
