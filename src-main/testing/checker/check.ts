@@ -3,7 +3,7 @@
  * (acknowledgements, pushes in arrival order, final views) and returns anomalies.
  */
 export interface Anomaly {
-  kind: 'lost-ack' | 'stored-twice' | 'push-order' | 'view-order' | 'own-message-missing';
+  kind: 'lost-ack' | 'stored-twice' | 'push-order' | 'view-order' | 'own-message-missing' | 'client-gave-up';
   seed: number;
   detail: Record<string, unknown>;
 }

@@ -76,6 +76,7 @@ export async function runSingleHost(options: RunOptions): Promise<RunResult> {
   const proxy = await LinkProxy.start(await freePort(), () => port);
   const clients: ChatClient[] = [];
   const faults: Record<string, number> = {};
+  const gaveUp: Anomaly[] = [];
   const history: History = { seed: options.seed, acked: new Map(), pushes: new Map(), views: new Map() };
   try {
     for (const name of names) {
@@ -86,7 +87,8 @@ export async function runSingleHost(options: RunOptions): Promise<RunResult> {
       client.on('message', (m) => {
         if (m.conv === 'room') pushes.push(m.id);
       });
-      client.on('fatal', (error) => console.error(`${name}: fatal ${error.code}: ${error.message}`));
+      // The app gave up on its host: what its outbox held is never resent.
+      client.on('fatal', (error) => gaveUp.push({ kind: 'client-gave-up', seed: options.seed, detail: { user: name, code: error.code, message: error.message } }));
       client.on('sent', ({ clientMsgId, message }) => history.acked.set(clientMsgId, { user: name, id: message.id }));
     }
     // Each fault once, at a point drawn from the seed, in the middle half of the workload.
@@ -109,11 +111,13 @@ export async function runSingleHost(options: RunOptions): Promise<RunResult> {
       if (random() < 0.3) await new Promise((resolve) => setImmediate(resolve));
     }
     await Promise.all(sends);
-    await waitFor(() => clients.every((c) => c.state === 'online'), 30_000, `every client online (${clients.map((c) => c.state).join()})`);
+    const live = clients.filter((c) => c.state !== 'closed');
+    await waitFor(() => live.every((c) => c.state === 'online'), 30_000, `every client online (${clients.map((c) => c.state).join()})`);
     for (const [i, client] of clients.entries()) {
+      if (client.state === 'closed') continue;
       history.views.set(names[i]!, (await roomView(client)).filter((m) => m.clientMsgId.startsWith(`s${options.seed}-`)));
     }
-    return { seed: options.seed, operations: options.operations, faults, anomalies: check(history) };
+    return { seed: options.seed, operations: options.operations, faults, anomalies: [...gaveUp, ...check(history)] };
   } finally {
     for (const client of clients) client.close();
     proxy.close();
