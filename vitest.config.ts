@@ -10,6 +10,8 @@ const TIMED = [
   'src-main/server/rate-limit-timed.test.ts',
   'src-main/server/heartbeat.test.ts',
   'src-main/desktop/electron-launch-timed.test.ts',
+  // Not timed, but a host killed and restarted under load: alone, it neither slows nor is slowed by other files.
+  'src-main/testing/checker/checker.test.ts',
 ];
 
 export default defineConfig({

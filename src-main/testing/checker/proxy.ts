@@ -1,0 +1,77 @@
+/**
+ * A TCP relay between the clients and a host, so the checker can cut a client's link
+ * in the middle of a frame: the bytes of one write are forwarded only in part, then
+ * both sides are destroyed. TLS passes through untouched. While the host is down the relay
+ * stops listening too, so a client sees its connection refused as it would without a relay
+ * (an accepted then closed connection reads as "not a TLS host", which the client gives up on).
+ */
+import { type Server, type Socket, connect, createServer } from 'node:net';
+
+export class LinkProxy {
+  private readonly links = new Set<[Socket, Socket]>();
+  private cutNext = false;
+  cuts = 0;
+
+  private server: Server | null = null;
+
+  private constructor(readonly port: number, private readonly target: () => number) {}
+
+  static async start(port: number, target: () => number): Promise<LinkProxy> {
+    const proxy = new LinkProxy(port, target);
+    await proxy.listen();
+    return proxy;
+  }
+
+  async listen(): Promise<void> {
+    const server = createServer((client) => this.relay(client));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, '127.0.0.1', resolve);
+    });
+  }
+
+  /** Stops accepting; the links already open stay until their host end closes. */
+  stopListening(): void {
+    this.server?.close();
+    this.server = null;
+  }
+
+  /** The next client write is forwarded by half, then its link is torn down. */
+  cutMidFrame(): void {
+    this.cutNext = true;
+  }
+
+  close(): void {
+    for (const [a, b] of this.links) {
+      a.destroy();
+      b.destroy();
+    }
+    this.stopListening();
+  }
+
+  private relay(client: Socket): void {
+    const upstream = connect({ host: '127.0.0.1', port: this.target() });
+    const link: [Socket, Socket] = [client, upstream];
+    this.links.add(link);
+    const end = (): void => {
+      this.links.delete(link);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('data', (chunk: Buffer) => {
+      if (this.cutNext && chunk.length > 1) {
+        this.cutNext = false;
+        this.cuts++;
+        upstream.write(chunk.subarray(0, chunk.length >> 1), end);
+        return;
+      }
+      upstream.write(chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => client.write(chunk));
+    client.on('close', end);
+    upstream.on('close', end);
+    client.on('error', end);
+    upstream.on('error', end);
+  }
+}
