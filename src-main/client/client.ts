@@ -78,7 +78,10 @@ export type ClientEvents = { [K in ForwardedPush]: [PushFrames[K]] } & {
   /** The link dropped; the client will try again unless closed. */
   offline: [WireError | null];
   reconnecting: [{ attempt: number; delayMs: number }];
-  /** Every message once, in id order: live, caught up after a reconnect, and your own once stored. */
+  /**
+   * Every message once: live, caught up after a reconnect, and your own once stored. Others' come in id
+   * order; your own may come after a higher id (a resend answered with its earlier id): place by id.
+   */
   message: [ChatMessage];
   /** Every other entry of the event log (edit, delete, reaction, read) once, in log order, live or caught up (§17). */
   event: [ConversationEvent];

@@ -84,8 +84,9 @@ export async function runSingleHost(options: RunOptions): Promise<RunResult> {
       clients.push(client);
       const pushes: number[] = [];
       history.pushes.set(name, pushes);
+      // Others' messages keep id order; one's own may come below them (a resend answered with its earlier id).
       client.on('message', (m) => {
-        if (m.conv === 'room') pushes.push(m.id);
+        if (m.conv === 'room' && m.from !== name) pushes.push(m.id);
       });
       // The app gave up on its host: what its outbox held is never resent.
       client.on('fatal', (error) => gaveUp.push({ kind: 'client-gave-up', seed: options.seed, detail: { user: name, code: error.code, message: error.message } }));
