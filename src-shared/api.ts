@@ -176,7 +176,10 @@ type ForwardedPush = PushFrames[
 export type AppEvent =
   | ForwardedPush
   | { type: 'session'; session: SessionView }
-  /** Your own message's progress: queued (not yet stored), sent (stored by the host), delivered (reached another device), failed (refused). */
+  /**
+   * Your own message's progress: queued (not yet stored; again with `error` when the host failed it and
+   * it goes again), sent (stored by the host), delivered (reached another device), failed (refused).
+   */
   | {
       type: 'outbox';
       clientMsgId: string;

@@ -88,6 +88,8 @@ export type ClientEvents = { [K in ForwardedPush]: [PushFrames[K]] } & {
   queued: [OutboxItem];
   sent: [{ clientMsgId: string; message: ChatMessage; delivered: boolean }];
   sendFailed: [{ clientMsgId: string; error: ClientError }];
+  /** The host failed a send (INTERNAL, its database stalled, say): it stays queued and goes again in `retryInMs`. */
+  sendRetrying: [{ clientMsgId: string; error: ClientError; retryInMs: number }];
   /** A connection-level error from the server (a frame it could not read). */
   serverError: [WireError];
   /** The client gave up for good (e.g. its session ended); it is closed. */
@@ -187,6 +189,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       queued: (item) => this.emit('queued', item),
       sent: (item, result) => this.emit('sent', { clientMsgId: item.clientMsgId, message: result.message, delivered: result.delivered }),
       refused: (item, error) => this.emit('sendFailed', { clientMsgId: item.clientMsgId, error }),
+      retrying: (item, error, retryInMs) => this.emit('sendRetrying', { clientMsgId: item.clientMsgId, error, retryInMs }),
     });
   }
 

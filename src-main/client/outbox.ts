@@ -40,12 +40,15 @@ export interface OutboxLink {
   queued(item: OutboxItem): void;
   sent(item: OutboxItem, result: RequestResults['send']): void;
   refused(item: OutboxItem, error: ClientError): void;
+  /** The host failed the item (INTERNAL): it goes again under the same client id after `delayMs`. */
+  retrying(item: OutboxItem, error: ClientError, delayMs: number): void;
 }
 
 export class Outbox {
   private readonly queue: Queued[] = [];
   /** Resends the queue after the server refused sends for their rate. */
   private resendTimer: NodeJS.Timeout | null = null;
+  private resendAt = 0;
   /** Resends in a row that the server failed; reset once one is stored. */
   private failures = 0;
 
@@ -110,7 +113,8 @@ export class Outbox {
       } else if (clientError.code === ErrorCode.INTERNAL) {
         // The host failed (its database stalled, say), nothing was refused: the same client id goes again.
         const backoff = Math.min(FAILED_RETRY_CAP_MS, FAILED_RETRY_FIRST_MS * 2 ** this.failures++);
-        this.resendLater(backoff / 2 + Math.random() * (backoff / 2));
+        const delayMs = this.resendLater(backoff / 2 + Math.random() * (backoff / 2));
+        this.link.retrying(item, clientError, delayMs);
       } else if (clientError.code !== 'DISCONNECTED' && clientError.code !== 'PROTOCOL_ERROR') {
         // The server answered with a refusal: sending it again would be refused again.
         this.remove(item);
@@ -120,13 +124,15 @@ export class Outbox {
     }
   }
 
-  /** One timer for every refused send, so they go again together and in order. */
-  private resendLater(delayMs: number): void {
-    if (this.resendTimer) return;
+  /** One timer for every refused send, so they go again together and in order; answers the wait until it fires. */
+  private resendLater(delayMs: number): number {
+    if (this.resendTimer) return Math.max(0, this.resendAt - Date.now());
+    this.resendAt = Date.now() + delayMs;
     this.resendTimer = setTimeout(() => {
       this.resendTimer = null;
       if (this.link.online()) this.flush();
     }, delayMs);
+    return delayMs;
   }
 
   private remove(item: Queued): void {

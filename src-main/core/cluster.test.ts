@@ -231,24 +231,30 @@ describe.skipIf(missing)(missing ? `${TITLE} (skipped: ${missing})` : TITLE, () 
     }
   }, 60_000);
 
-  it('answers INTERNAL while the database refuses the nodes, and carries on without a restart once it is back', async () => {
+  it('keeps a send queued while the database refuses the nodes, and stores it once, without a restart, once it is back', async () => {
     const judy = await on(0, 'judy');
     const kim = await on(1, 'kim');
     const admin = new pg.Client({ connectionString: postgres.url('postgres') });
     await admin.connect();
+    let intoTheVoid: Promise<{ id: number }>;
     try {
       await admin.query(`ALTER DATABASE ${database} ALLOW_CONNECTIONS false`);
       await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${database}'`);
-      await expect(judy.send({ kind: 'room' }, 'into the void')).rejects.toMatchObject({ code: ErrorCode.INTERNAL });
+      const retrying = nextEvent(judy, 'sendRetrying', undefined, 20_000);
+      intoTheVoid = judy.send({ kind: 'room' }, 'into the void');
+      expect((await retrying)[0].error).toMatchObject({ code: ErrorCode.INTERNAL });
       // Heartbeats pass meanwhile: each reads the newest message id from the database.
       await new Promise((resolve) => setTimeout(resolve, 3 * HEARTBEAT_MS));
       expect(judy.state).toBe('online');
+      expect(judy.unsent.map((item) => item.text)).toEqual(['into the void']);
     } finally {
       await admin.query(`ALTER DATABASE ${database} ALLOW_CONNECTIONS true`);
       await admin.end();
     }
+    const stored = await intoTheVoid;
     const back = await judy.send({ kind: 'room' }, 'back again');
     await waitFor(() => ids(kim).includes(back.id), 5000, 'kim to get the message sent after the outage');
-    expect(texts(kim)).not.toContain('into the void');
+    expect(texts(kim).filter((text) => text === 'into the void' || text === 'back again')).toEqual(['into the void', 'back again']);
+    expect(ids(kim)).toContain(stored.id);
   });
 });

@@ -367,6 +367,10 @@ export class Link {
     client.on('queued', ({ clientMsgId, to, text, replyTo }) =>
       this.emit({ type: 'outbox', clientMsgId, status: 'queued', target: to, text, ...(replyTo !== undefined ? { replyTo } : {}), ts: Date.now() }),
     );
+    client.on('sendRetrying', ({ clientMsgId, error }) => {
+      const item = this.outgoing.get(clientMsgId);
+      if (item) this.emit({ type: 'outbox', clientMsgId, status: 'queued', ...item, ts: Date.now(), error: describeRequestError(error) });
+    });
     client.on('sent', ({ clientMsgId, message, delivered }) => {
       const item = this.outgoing.get(clientMsgId);
       if (!item) return;

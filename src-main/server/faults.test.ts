@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { openStore, StoreOpenError } from '../store/store.js';
-import { type RawPeer, collectMessages, stillServing, waitFor } from '../testing/harness.js';
+import { type RawPeer, collectMessages, nextEvent, stillServing, waitFor } from '../testing/harness.js';
 import { useRoom } from '../testing/room.js';
 
 const room = useRoom();
@@ -112,25 +112,28 @@ describe('storage faults', () => {
     expect(room.logText()).toContain('database or disk is full');
   });
 
-  it('answers a send with a clear error while another program holds the database locked, and works again after', async () => {
+  it('keeps a send queued with the reason while another program holds the database locked, and stores it once after', async () => {
     await room.start();
     const [alice, bob] = [await room.user('alice'), await room.user('bob')];
     const atBob = collectMessages(bob);
     const kept = await alice.send({ kind: 'room' }, 'before the lock');
     const other = new Database(join(room.dir, 'chat.sqlite'));
     other.exec('BEGIN EXCLUSIVE');
+    let whileLocked: Promise<unknown>;
     try {
-      await expect(alice.send({ kind: 'room' }, 'while locked')).rejects.toMatchObject({
-        code: ErrorCode.INTERNAL,
-        message: 'the host database is busy; try again',
-      });
+      const retrying = nextEvent(alice, 'sendRetrying', undefined, 20_000);
+      whileLocked = alice.send({ kind: 'room' }, 'while locked');
+      const [{ error }] = await retrying;
+      expect(error).toMatchObject({ code: ErrorCode.INTERNAL, message: 'the host database is busy; try again' });
+      expect(alice.unsent.map((item) => item.text)).toEqual(['while locked']);
     } finally {
       other.exec('ROLLBACK');
       other.close();
     }
+    await whileLocked;
     await stillServing(alice, bob, 'after the lock');
-    expect(atBob.texts()).toEqual(['before the lock', 'after the lock']);
-    expect((await bob.request('history', { conv: 'room' })).messages.map((m) => m.id)).toEqual([kept.id, atBob.ids()[1]]);
+    expect(atBob.texts()).toEqual(['before the lock', 'while locked', 'after the lock']);
+    expect((await bob.request('history', { conv: 'room' })).messages.map((m) => m.id)).toEqual([kept.id, ...atBob.ids().slice(1)]);
   });
 
   it('refuses to open a database another program holds locked, with a clear error, and changes nothing', async () => {

@@ -150,6 +150,29 @@ forEachBackend(() => {
     });
   });
 
+  describe('who may write, decided as the batch stores', () => {
+    it('refuses a group message from a non-member, a DM to someone who declined, and a banned sender, storing the rest with the group as readers', async () => {
+      const ali = await addUser('Ali');
+      const bob = await addUser('Bob');
+      const cem = await addUser('Cem');
+      const dan = await addUser('Dan');
+      const group = await store.createGroup('Ekip', 'ekip', ali.id, 1);
+      await store.addMember(group.id, bob.id);
+      await store.setRelation(ali.id, cem.id, 'declined', ali.id, 1);
+      await store.addBan('name', 'dan', 1);
+      const results = await store.insertMessages([
+        groupMessage(bob, group.id, 'in'),
+        groupMessage(cem, group.id, 'not a member'),
+        directMessage(ali, cem, 'declined'),
+        roomMessage(dan, 'banned'),
+      ]);
+      expect(results.map((result) => ('notAllowed' in result ? result.notAllowed : 'stored'))).toEqual(['stored', 'group', 'declined', 'banned']);
+      expect(stored(results[0]!).readers).toEqual([ali.id, bob.id].sort((a, b) => a - b));
+      expect(texts((await store.history(`group:${group.id}`, undefined, 10)).messages)).toEqual(['in']);
+      expect(await store.lastMessageId()).toBe(stored(results[0]!).message.id);
+    });
+  });
+
   describe('the daily quota of a user', () => {
     const DAY = 86_400_000;
     it('refuses what would pass it, counting UTF-8 bytes per UTC day, and still recognises a resend', async () => {

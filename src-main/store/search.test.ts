@@ -213,6 +213,11 @@ forEachBackend(() => {
         } else {
           const group = pick(groups);
           message = groupMessage(sender, group.id, text);
+          if (!members.get(group.id)!.has(sender.id)) {
+            // One who is not a member may not write there: the store refuses it and keeps nothing.
+            expect(await store.insertMessages([message])).toEqual([{ notAllowed: 'group' }]);
+            continue;
+          }
         }
         const { toUserId, groupId } = message;
         stored.push({ message: await send(message), senderId: sender.id, toUserId, groupId });

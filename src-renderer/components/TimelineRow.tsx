@@ -252,7 +252,12 @@ function MessageRow({ message, from, ts, text, status, error, own, continued, hi
         </div>
         {message && <MessageFiles message={message} />}
         {message && <Reactions message={message} me={me} />}
-        {shownError !== null && <p className="message-error">{errorText(t, shownError)}</p>}
+        {shownError !== null && (
+          // A queued message with an error is one the host failed: it goes again by itself.
+          <p className="message-error" title={status === 'queued' ? shownError.message : undefined}>
+            {status === 'queued' ? t('message.retrying') : errorText(t, shownError)}
+          </p>
+        )}
         {children}
       </div>
       {message && <MessageActions message={message} own={own} onError={setActionError} />}

@@ -235,6 +235,7 @@ export const en = {
     sent: 'sent',
     delivered: 'delivered',
     failed: 'failed',
+    retrying: 'Not stored yet: the host could not save it. Trying again…',
   },
   failed: {
     label: 'Message not sent',

@@ -237,6 +237,7 @@ export const tr: Translations = {
     sent: 'gönderildi',
     delivered: 'iletildi',
     failed: 'gönderilemedi',
+    retrying: 'Henüz kaydedilmedi: sunucu kaydedemedi. Yeniden deneniyor…',
   },
   failed: {
     label: 'Gönderilmeyen mesaj',

@@ -188,7 +188,9 @@ export const createMessagesSlice: SliceCreator<MessagesSlice> = (set) => {
     updateOutbox: (event) =>
       set((state) => {
         const current = state.outbox[event.clientMsgId];
-        if (current && STATUS_RANK[event.status] <= STATUS_RANK[current.status]) return state;
+        // A queued message may be reported again, with why it has not been stored yet.
+        const again = current?.status === 'queued' && event.status === 'queued';
+        if (current && !again && STATUS_RANK[event.status] <= STATUS_RANK[current.status]) return state;
         const entry: OutboxEntry = {
           clientMsgId: event.clientMsgId,
           target: event.target,

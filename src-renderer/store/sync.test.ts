@@ -169,6 +169,20 @@ describe('syncing with the App API', () => {
     expect(ctx.store.getState().exit).toBeNull();
   });
 
+  it('shows why a queued message is not stored yet, and clears it once the host stores it', () => {
+    const store = createAppStore();
+    const queued = { type: 'outbox', clientMsgId: 'c1', status: 'queued', target: { kind: 'room' }, text: 'hi', ts: 1 } as const;
+    const busy = { code: 'INTERNAL', message: 'the host database is busy; try again' } as const;
+    store.getState().updateOutbox(queued);
+    store.getState().updateOutbox({ ...queued, ts: 2, error: busy });
+    expect(store.getState().outbox.c1).toMatchObject({ status: 'queued', ts: 1, error: busy });
+    store.getState().updateOutbox({ ...queued, status: 'sent', ts: 3 });
+    expect(store.getState().outbox.c1).toMatchObject({ status: 'sent', error: null });
+    // A late retry report does not bring back a stored message's error.
+    store.getState().updateOutbox({ ...queued, ts: 4, error: busy });
+    expect(store.getState().outbox.c1).toMatchObject({ status: 'sent', error: null });
+  });
+
   it('forgets a refused message the user removed', () => {
     const store = createAppStore();
     const failed = { type: 'outbox', clientMsgId: 'c1', status: 'failed', target: { kind: 'room' }, text: 'hi', ts: 1 } as const;

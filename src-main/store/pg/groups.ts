@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { groupConversation } from '../../../src-shared/protocol/conversation.js';
 import type { AsyncStore, GroupMethod, GroupRow, InvitationRow, InvitationState, NewGroupEvent, StoredLine } from '../types.js';
 import { messageById } from './rows.js';
-import { unlessTaken, type Sql } from './sql.js';
+import { lockLog, unlessTaken, type Sql } from './sql.js';
 
 const GROUP_COLUMNS = 'id, name, name_key AS "nameKey", owner_id AS "ownerId", created_at AS "createdAt"';
 const INVITATION_COLUMNS = 'group_id AS "groupId", user_id AS "userId", inviter_id AS "inviterId", state, since';
@@ -48,8 +48,10 @@ export function groupQueries(sql: Sql): GroupStore {
     renameGroup: (id, name, nameKey) =>
       unlessTaken(sql, taken(name), async (tx) => void (await tx.run('UPDATE chat_groups SET name = $1, name_key = $2 WHERE id = $3', [name, nameKey, id]))),
     /** Its messages (their files by cascade), then what the log, reactions, mentions and read positions kept of it. */
+    /** Under the log lock, so a batch of sends to the group either commits before it (and is deleted) or finds it gone. */
     deleteGroup: (id) =>
       sql.transaction(async (tx) => {
+        await lockLog(tx);
         const conv = groupConversation(id);
         await tx.run(
           `DELETE FROM reactions WHERE message_id IN (SELECT id FROM messages WHERE conv = $1)`,

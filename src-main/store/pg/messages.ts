@@ -3,7 +3,7 @@ import type { ChatMessage } from '../../../src-shared/protocol/objects.js';
 import { foldForSearch } from '../../../src-shared/fold.js';
 import { replyQuote, type MessageRecord } from '../rows.js';
 import type { Mentioned } from '../conversation.js';
-import type { AsyncStore, InsertResult, NewMessage, StoredMessage } from '../types.js';
+import type { AsyncStore, InsertResult, NewMessage, NotAllowed, StoredMessage } from '../types.js';
 import { findMentions } from './mentions.js';
 import { CONVERSATIONS_OF, MESSAGE_SELECT, messageOf, messagesByIds, pageOf } from './rows.js';
 import { lockLog, type Sql } from './sql.js';
@@ -32,6 +32,10 @@ interface LockedState {
   usage: { userId: number; day: number; bytes: number }[];
   /** One per message of the batch, ascending; those of resends and messages over quota go unused. Each new message's id is its event id (migration 2). */
   messageIds: number[];
+  /** The members of the batch's groups, and which senders are banned or declined by their DM's recipient (see NotAllowed). */
+  members: { groupId: number; userId: number }[];
+  banned: number[];
+  declined: { senderId: number; recipientId: number }[];
 }
 
 /** Stands in for "no upper bound" in id < $n conditions. */
@@ -85,13 +89,22 @@ export function messageQueries(sql: Sql, maxUserBytesPerDay = Infinity): Message
           FROM messages WHERE (sender_id, client_msg_id) IN (SELECT * FROM unnest($1::bigint[], $2::text[]))) AS existing,
          (SELECT coalesce(json_agg(json_build_object('userId', user_id, 'day', day, 'bytes', bytes)), '[]')
           FROM daily_usage WHERE $4 AND (user_id, day) IN (SELECT * FROM unnest($1::bigint[], $3::bigint[]))) AS usage,
-         to_json(array(SELECT nextval('messages_id_seq') FROM generate_series(1, $5) ORDER BY 1)) AS "messageIds"`,
+         to_json(array(SELECT nextval('messages_id_seq') FROM generate_series(1, $5) ORDER BY 1)) AS "messageIds",
+         (SELECT coalesce(json_agg(json_build_object('groupId', group_id, 'userId', user_id) ORDER BY user_id), '[]')
+          FROM group_members WHERE group_id = ANY($6::bigint[])) AS members,
+         (SELECT coalesce(json_agg(u.id), '[]') FROM users u JOIN bans b ON b.kind = 'name' AND b.value = u.name_key
+          WHERE u.id = ANY($1::bigint[])) AS banned,
+         (SELECT coalesce(json_agg(json_build_object('senderId', r.requester_id, 'recipientId', r.user_low + r.user_high - r.requester_id)), '[]')
+          FROM relations r WHERE r.state = 'declined'
+            AND (r.user_low, r.user_high) IN (SELECT least(s, t), greatest(s, t) FROM unnest($1::bigint[], $7::bigint[]) AS pair (s, t) WHERE t IS NOT NULL)) AS declined`,
       [
         messages.map((message) => message.senderId),
         messages.map((message) => storedText(message.clientMsgId)),
         messages.map(dayOf),
         Number.isFinite(maxUserBytesPerDay),
         messages.length,
+        [...new Set(messages.flatMap((message) => (message.groupId === undefined ? [] : [message.groupId])))],
+        messages.map((message) => message.toUserId ?? null),
       ],
     ))!;
 
@@ -109,7 +122,18 @@ export function messageQueries(sql: Sql, maxUserBytesPerDay = Infinity): Message
     const existing = new Map(state.existing.map((row) => [keyOf(row.senderId, readText(row.clientMsgId)), row.id]));
     const used = new Map(state.usage.map((row) => [`${row.userId}:${row.day}`, row.bytes]));
 
-    type Fate = { overQuota: InsertResult } | { duplicateOf: string } | { insert: number };
+    const members = new Map<number, number[]>();
+    for (const { groupId, userId } of state.members) members.set(groupId, [...(members.get(groupId) ?? []), userId]);
+    const banned = new Set(state.banned);
+    const declined = new Set(state.declined.map((pair) => `${pair.senderId}:${pair.recipientId}`));
+    const notAllowed = ({ senderId, groupId, toUserId }: NewMessage): NotAllowed['notAllowed'] | null => {
+      if (banned.has(senderId)) return 'banned';
+      if (groupId !== undefined && !(members.get(groupId) ?? []).includes(senderId)) return 'group';
+      if (toUserId !== undefined && declined.has(`${senderId}:${toUserId}`)) return 'declined';
+      return null;
+    };
+
+    type Fate = { overQuota: InsertResult } | { duplicateOf: string } | { insert: number } | { refused: NotAllowed };
     const fates: Fate[] = [];
     /** The new messages, each with its position in `messages`, and their keys. */
     const fresh: { message: NewMessage; index: number }[] = [];
@@ -120,7 +144,10 @@ export function messageQueries(sql: Sql, maxUserBytesPerDay = Infinity): Message
       const usageKey = `${message.senderId}:${day}`;
       const bytes = Buffer.byteLength(message.text);
       const known = existing.has(key) || inBatch.has(key);
-      if ((used.get(usageKey) ?? 0) + bytes > maxUserBytesPerDay) {
+      const refused = notAllowed(message);
+      if (refused) {
+        fates.push(known ? { duplicateOf: key } : { refused: { notAllowed: refused } });
+      } else if ((used.get(usageKey) ?? 0) + bytes > maxUserBytesPerDay) {
         fates.push(
           known
             ? { duplicateOf: key }
@@ -157,6 +184,7 @@ export function messageQueries(sql: Sql, maxUserBytesPerDay = Infinity): Message
         },
         duplicate: false,
         eventId: state.messageIds[position]!,
+        ...(groupId !== undefined ? { readers: members.get(groupId) ?? [] } : {}),
       };
     });
     if (fresh.length > 0) await writeFresh(tx, fresh, state, mentioned);
@@ -169,6 +197,7 @@ export function messageQueries(sql: Sql, maxUserBytesPerDay = Infinity): Message
     }
     return fates.map((fate) => {
       if ('overQuota' in fate) return fate.overQuota;
+      if ('refused' in fate) return fate.refused;
       if ('duplicateOf' in fate) return { message: stored.get(fate.duplicateOf)!, duplicate: true };
       return built[fate.insert]!;
     });
