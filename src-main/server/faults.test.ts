@@ -14,10 +14,11 @@ const room = useRoom();
 
 describe('timeouts', () => {
   it('closes a connection that opens and idles without hello', async () => {
-    await room.start({ authTimeoutMs: 300 });
+    // Long enough for alice and bob to log in on a loaded machine; the idler outlasts it.
+    await room.start({ authTimeoutMs: 3000 });
     const [alice, bob] = [await room.user('alice'), await room.user('bob')];
     const idler = await room.raw();
-    const bye = await idler.waitFrame((f) => f.type === 'bye', 10_000);
+    const bye = await idler.waitFrame((f) => f.type === 'bye', 20_000);
     expect(bye).toMatchObject({ error: { code: ErrorCode.NOT_LOGGED_IN } });
     await idler.waitClosed();
     await stillServing(alice, bob, 'after the idler');

@@ -243,22 +243,31 @@ describe('presence as one frame (protocol 1.2)', () => {
     return tokens;
   }
 
-  /** Logs the users in on fresh connections, all the logins written at once. */
-  async function logInTogether(names: string[], tokens: string[]): Promise<RawPeer[]> {
+  /**
+   * Logs alice in, then the users on connections opened before, all their logins written at once. A watcher
+   * online before alice hears of her login: that write opens the window the users' logins fall in, however
+   * long their connections took to open (on a loaded machine, longer than a window).
+   */
+  async function aliceThenTogether(
+    names: string[],
+    tokens: string[],
+    logInAlice = async (alice: RawPeer) => void (await alice.login('alice')),
+  ): Promise<{ alice: RawPeer; peers: RawPeer[] }> {
+    await (await room.raw()).login('watcher');
     const peers = await Promise.all(names.map(() => room.raw()));
     await Promise.all(peers.map((peer) => peer.hello()));
+    const alice = await room.raw();
+    await logInAlice(alice);
     const logins = await Promise.all(peers.map((peer, index) => peer.request('login', { name: names[index], token: tokens[index] })));
     for (const login of logins) expect(login).toMatchObject({ ok: true });
-    return peers;
+    return { alice, peers };
   }
 
   it('tells a peer of many logins within the window in one frame listing them all, and each of them of those after it', async () => {
     await room.start({ presenceWindowMs: PRESENCE_WINDOW_MS });
     const names = Array.from({ length: 8 }, (_, index) => `user${index}`);
     const tokens = await registered(names);
-    const alice = await room.raw();
-    await alice.login('alice');
-    const peers = await logInTogether(names, tokens);
+    const { alice, peers } = await aliceThenTogether(names, tokens);
     for (const name of names) await alice.waitFrame(announces(name, true));
     expect(presenceFrames(alice)).toHaveLength(1);
     const order = presenceIn(alice.frames).map((state) => state.user);
@@ -283,9 +292,10 @@ describe('presence as one frame (protocol 1.2)', () => {
   async function heardAroundMessage(to: Record<string, unknown>, kinds: string[]): Promise<string[]> {
     await room.start({ presenceWindowMs: PRESENCE_WINDOW_MS });
     const tokens = await registered(GATHERED);
-    const alice = await room.raw();
-    await alice.login('alice');
-    const [bob] = await logInTogether(GATHERED, tokens);
+    const {
+      alice,
+      peers: [bob],
+    } = await aliceThenTogether(GATHERED, tokens);
     // Well within the window: what was gathered goes out now, ahead of the message.
     expect(await bob!.request('send', { to, text: 'back', clientMsgId: 'c1' })).toMatchObject({ ok: true });
     await alice.waitFrame((frame) => frame.type === 'message');
@@ -307,10 +317,10 @@ describe('presence as one frame (protocol 1.2)', () => {
     await room.start({ presenceWindowMs: PRESENCE_WINDOW_MS });
     const names = ['bob', 'carol'];
     const tokens = await registered(names);
-    const old = await room.raw();
-    expect(await old.request('hello', { protocol: '1.1' })).toMatchObject({ ok: true, result: { protocol: '1.2' } });
-    expect(await old.request('login', { name: 'alice', password: 'alice-secret' })).toMatchObject({ ok: true });
-    await logInTogether(names, tokens);
+    const { alice: old } = await aliceThenTogether(names, tokens, async (old) => {
+      expect(await old.request('hello', { protocol: '1.1' })).toMatchObject({ ok: true, result: { protocol: '1.2' } });
+      expect(await old.request('login', { name: 'alice', password: 'alice-secret' })).toMatchObject({ ok: true });
+    });
     await waitFor(() => old.frames.filter((frame) => frame.type === 'presence').length === 2, 5000, 'two presence frames');
     const heard = old.frames.filter((frame) => frame.type === 'presence') as unknown as Record<string, unknown>[];
     for (const frame of heard) expect(Object.keys(frame)).toEqual(['type', 'user', 'online', 'ts']);
