@@ -232,11 +232,12 @@ describe.skipIf(natsMissing)(natsMissing ? `${TITLE} (skipped: ${natsMissing})` 
    * alice on one node; bob and carol on another, whose reads of a user's log go through `wrap` from
    * now on; alice's first message does not fit NATS, so that node reads it back for both of them.
    */
-  async function readBack(wrap: (events: AsyncStore['events']) => AsyncStore['events']) {
+  async function readBack(wrap: (read: AsyncStore['eventsOfUsers']) => AsyncStore['eventsOfUsers'], readerNames = ['bob', 'carol']) {
     const [a, b] = await cluster(2);
     const alice = await user(a!, 'alice');
-    const readers = [await user(b!, 'bob'), await user(b!, 'carol')];
-    b!.store.events = wrap(b!.store.events.bind(b!.store));
+    const readers: RawPeer[] = [];
+    for (const name of readerNames) readers.push(await user(b!, name));
+    b!.store.eventsOfUsers = wrap(b!.store.eventsOfUsers.bind(b!.store));
     expect(await alice.request('send', { clientMsgId: 'lost', to: { kind: 'room' }, text: TOO_LONG_FOR_NATS })).toMatchObject({ ok: true });
     return { alice, readers, node: b! };
   }
@@ -249,30 +250,48 @@ describe.skipIf(natsMissing)(natsMissing ? `${TITLE} (skipped: ${natsMissing})` 
   it('keeps later pushes back until a read-back range is written to every session, so no session gets it out of order', async () => {
     let readBackBegun: () => void = () => undefined;
     const begun = new Promise<void>((resolve) => (readBackBegun = resolve));
-    // Each log read is slow: the read-back takes a while per user.
-    const { alice, readers } = await readBack((events) => async (...args) => {
+    // The read-back is slow.
+    const { alice, readers } = await readBack((read) => async (...args) => {
       readBackBegun();
       await pause(300);
-      return events(...args);
+      return read(...args);
     });
     expect(await alice.request('send', { clientMsgId: 'one', to: { kind: 'room' }, text: 'one' })).toMatchObject({ ok: true });
     await begun;
-    // Pushed while the node reads bob's log, before carol's.
+    // Pushed while the node reads the range back.
     expect(await alice.request('send', { clientMsgId: 'two', to: { kind: 'room' }, text: 'two' })).toMatchObject({ ok: true });
     for (const peer of readers) expect(await readTexts(peer, 'two')).toEqual(['the lost one', 'one', 'two']);
   });
 
-  it('goes on with the users not served yet when a read-back fails partway, and every session gets the range once, in order', async () => {
-    // The read-back's second log read fails (the database went away for a moment).
+  it('reads the range again when a read-back fails, and every session gets it once, in order', async () => {
     let reads = 0;
-    const { alice, readers, node } = await readBack((events) => async (...args) => {
+    const { alice, readers, node } = await readBack((read) => async (...args) => {
       reads += 1;
-      if (reads === 2) throw new Error('the database went away for a moment');
-      return events(...args);
+      if (reads === 1) throw new Error('the database went away for a moment');
+      return read(...args);
     });
     expect(await alice.request('send', { clientMsgId: 'after', to: { kind: 'room' }, text: 'after' })).toMatchObject({ ok: true });
     for (const peer of readers) expect(await readTexts(peer, 'after')).toEqual(['the lost one', 'after']);
     expect(node.logs.some((entry) => entry.event === 'events not read back for the bus')).toBe(true);
+  });
+
+  it('reads a lost range back once for all the users of a node, not once per user (issue 32, problem 6)', async () => {
+    const names = Array.from({ length: 12 }, (_, index) => `reader${index}`);
+    const reads: number[] = [];
+    const { alice, readers, node } = await readBack((read) => async (userIds, after, below) => {
+      reads.push(userIds.length);
+      return read(userIds, after, below);
+    }, names);
+    let perUser = 0;
+    const events = node.store.events.bind(node.store);
+    node.store.events = (...args) => {
+      perUser += 1;
+      return events(...args);
+    };
+    expect(await alice.request('send', { clientMsgId: 'after', to: { kind: 'room' }, text: 'after' })).toMatchObject({ ok: true });
+    for (const peer of readers) expect(await readTexts(peer, 'after')).toEqual(['the lost one', 'after']);
+    expect(reads).toEqual([names.length]);
+    expect(perUser).toBe(0);
   });
 
   it('lets a client move to another node when its node stops mid-burst, with nothing lost or twice', async () => {

@@ -93,8 +93,8 @@ export class Roster {
   /** The newest event id in the database at the last heartbeat: pushed up to even when nothing newer comes. */
   private storedUpTo = 0;
   private gapTimer: NodeJS.Timeout | null = null;
-  /** A read-back under way: its range, and the users whose part of it is not written yet (see fillGap). */
-  private fill: { first: number; end: number; users: number[] } | null = null;
+  /** A read-back under way, or one whose read failed, to read again: its range (see fillGap). */
+  private fill: { first: number; end: number } | null = null;
   private closed = false;
   /** Last-seen times (and cursors) of this turn's logins and leaves, stored together (see saveLastSeen). */
   private seen: LastSeen[] = [];
@@ -367,9 +367,9 @@ export class Roster {
   }
 
   /**
-   * Pushes the events missing below the lowest held one (or up to storedUpTo), GAP_BATCH ids per turn,
-   * read from each logged-in user's event log: who may see an event (a read position, a group's
-   * message) is the log's to say.
+   * Pushes the events missing below the lowest held one (or up to storedUpTo), GAP_BATCH ids per read, one
+   * read for every logged-in user of this node (store.eventsOfUsers: who may see an event, a read position
+   * or a group's message, is the log's to say), so a read-back costs the node, not each user.
    */
   private async fillGap(): Promise<void> {
     this.gapTimer = null;
@@ -378,24 +378,30 @@ export class Roster {
       const end = Math.min(this.held.size > 0 ? Math.min(...this.held.keys()) : this.storedUpTo + 1, first + GAP_BATCH);
       if (end <= first) return;
       // From here the range is this fill's: a push of it that comes meanwhile is not written twice, and later
-      // ones wait until every user's part of it is written (a client drops an event older than one it has, so a
-      // push overtaking the fill while it reads the next user's log would lose that user the range). A read
-      // that fails leaves the fill where it was, to go on with the same users next time.
+      // ones wait until the range is written (a client drops an event older than one it has). A read that
+      // fails leaves the fill where it was, to read the same range again.
       this.nextEventId = end;
-      this.fill = { first, end, users: [...this.online.keys()] };
+      this.fill = { first, end };
     }
-    const fill = this.fill;
-    for (let userId = fill.users[0]; userId !== undefined; userId = fill.users[0]) {
-      const { events } = await this.store.events(userId, fill.first - 1, fill.end - fill.first);
+    const { first, end } = this.fill;
+    const seen = await this.store.eventsOfUsers([...this.online.keys()], first - 1, end);
+    // An event reads the same to everyone who may see it: encoded once.
+    const encoded = new Map<number, Buffer>();
+    for (const [userId, events] of seen) {
       for (const event of events) {
-        if (event.eventId >= fill.end) break;
-        const frame: PushFrame = event.kind === 'message' ? { type: 'message', message: event.message, eventId: event.eventId } : { type: 'event', event };
-        this.writeTo([userId], () => encodeFrame(frame), event.kind === 'message' ? event.message.id : 0);
+        const encode = (): Buffer => {
+          let bytes = encoded.get(event.eventId);
+          if (!bytes) {
+            const frame: PushFrame = event.kind === 'message' ? { type: 'message', message: event.message, eventId: event.eventId } : { type: 'event', event };
+            bytes = encodeFrame(frame);
+            encoded.set(event.eventId, bytes);
+          }
+          return bytes;
+        };
+        this.writeTo([userId], encode, event.kind === 'message' ? event.message.id : 0);
       }
-      fill.users.shift();
     }
     this.fill = null;
-    const { first, end } = fill;
     this.log.warn('events read back for the bus', { from: first, to: end - 1 });
     const more = this.held.size > 0 ? !this.held.has(this.nextEventId) : this.storedUpTo >= this.nextEventId;
     if (more) this.fillGapIn(0);

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { describe, expect, it, vi } from 'vitest';
 import { ROOM } from '../../src-shared/protocol/conversation.js';
+import type { ChatMessage } from '../../src-shared/protocol/objects.js';
+import { seededRandom } from '../testing/prng.js';
 import {
   addUser,
   addUsers,
@@ -150,6 +152,53 @@ forEachBackend((backend) => {
       expect(firstPage.hasMore).toBe(true);
       expect([...firstPage.events, ...(await store.events(bob.id, firstPage.events.at(-1)!.eventId, 10)).events]).toEqual(ofBob);
       expect(await store.lastEventId()).toBeGreaterThanOrEqual(ofBob.at(-1)!.eventId);
+    });
+
+    it('reads a range of the log for many readers at once exactly as each reads it alone', async () => {
+      const random = seededRandom(32);
+      const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+      const users = await addUsers('ann', 'bob', 'cem', 'dua', 'eda', 'fay');
+      const groups = [await store.createGroup('One', 'one', users[0].id, 1), await store.createGroup('Two', 'two', users[1].id, 1)];
+      const members = new Map(groups.map((group) => [group.id, new Set([group.ownerId])]));
+      const start = await store.lastEventId();
+      const sent: ChatMessage[] = [];
+      // Messages of every kind, membership changes, edits, deletes, reactions, read positions and receipts switched.
+      for (let step = 0; step < 160; step++) {
+        const roll = random();
+        const user = pick(users);
+        const group = pick(groups);
+        if (roll < 0.1 && user.id !== group.ownerId) {
+          if (members.get(group.id)!.delete(user.id)) await store.removeMember(group.id, user.id);
+          else {
+            members.get(group.id)!.add(user.id);
+            await store.addMember(group.id, user.id);
+          }
+        } else if (roll < 0.15) await store.setSendReadReceipts(user.id, random() < 0.5);
+        else if (roll < 0.3 && sent.length > 0) {
+          const message = pick(sent);
+          const change = random();
+          if (change < 0.3) await store.editMessage(message.id, `edited ${step}`, 5000 + step);
+          else if (change < 0.4) await store.deleteMessage(message.id);
+          else if (change < 0.7) await store.setReaction(message.id, user.id, pick(['👍', '🎉']), random() < 0.7);
+          else await store.setReadPosition(user.id, message.conv, message.id);
+        } else if (roll < 0.55) sent.push(await send(roomMessage(user, `room ${step}`)));
+        else if (roll < 0.8) sent.push(await send(directMessage(user, pick(users.filter((other) => other !== user)), `dm ${step}`)));
+        else if (members.get(group.id)!.has(user.id)) sent.push(await send(groupMessage(user, group.id, `group ${step}`)));
+      }
+      const end = (await store.lastEventId()) + 1;
+      const ids = users.map((user) => user.id);
+      for (let range = 0; range < 30; range++) {
+        const after = start + Math.floor(random() * (end - start));
+        const below = after + 1 + Math.floor(random() * (end - after));
+        const together = await store.eventsOfUsers(ids, after, below);
+        for (const user of users) {
+          const alone = (await store.events(user.id, after, below - after)).events.filter((event) => event.eventId < below);
+          expect(together.get(user.id) ?? [], `${user.name} in (${after}, ${below})`).toEqual(alone);
+        }
+      }
+      // Only the users asked about are answered.
+      const [ann] = users;
+      expect([...(await store.eventsOfUsers([ann.id], start, end)).keys()]).toEqual([ann.id]);
     });
 
     it('others see a reader’s position in a DM only while that reader sends read receipts', async () => {

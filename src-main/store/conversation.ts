@@ -15,7 +15,7 @@ import type { ChatMessage, ReadState, Receipt } from '../../src-shared/protocol/
 import { foldForSearch } from '../../src-shared/fold.js';
 import { MESSAGE_SELECT, NO_UPPER_BOUND, toChatMessage, type Db, type MessageRecord, type MessagesByIds } from './rows.js';
 import type { ConversationStore, MessageChange, MessageFacts } from './types.js';
-import { type EventRow, messageIdsOf, toEventPage } from './event-page.js';
+import { type EventRow, type RangeRow, eventsByUser, messageIdsOf, rangeConversations, rangeReaders, toEventPage } from './event-page.js';
 
 /** `@name`: a name's characters (letters, digits, marks, _ . -) after an @ that does not continue a word. */
 const MENTION = /(?<![\p{L}\p{N}\p{M}_.-])@([\p{L}\p{N}\p{M}_.-]+)/gu;
@@ -159,6 +159,28 @@ export function conversationQueries(
      ORDER BY eventId LIMIT @limit`,
   );
 
+  /** One range of the whole log, for every reader at once (eventsOfUsers). */
+  const rangeRows = db.prepare<{ after: number; below: number; loggedFrom: number }, Omit<RangeRow, 'readerShares'> & { readerShares: number }>(
+    `SELECT e.id AS eventId, e.kind, e.conv, e.message_id AS messageId, reader.name AS user, e.up_to AS upTo,
+       e.user_id AS readerId, coalesce(reader.send_read_receipts, 0) AS readerShares
+     FROM conv_events e LEFT JOIN users reader ON reader.id = e.user_id
+     WHERE e.id > @after AND e.id < @below AND e.kind <> 'member'
+     UNION ALL
+     SELECT id, 'message', conv, id, NULL, NULL, NULL, 0 FROM messages WHERE id > max(@after, @loggedFrom - 1) AND id < @below
+     ORDER BY eventId`,
+  );
+  const directAmong = db.prepare<{ users: string; people: string }, { userId: number; partnerId: number }>(
+    `SELECT user_id AS userId, partner_id AS partnerId FROM dm_partners
+     WHERE user_id IN (SELECT value FROM json_each(@users)) AND partner_id IN (SELECT value FROM json_each(@people))`,
+  );
+  const membersAmong = db.prepare<{ users: string; groups: string }, { userId: number; groupId: number }>(
+    `SELECT user_id AS userId, group_id AS groupId FROM group_members
+     WHERE group_id IN (SELECT value FROM json_each(@groups)) AND user_id IN (SELECT value FROM json_each(@users))`,
+  );
+  const sharingAmong = db
+    .prepare<[string], number>('SELECT id FROM users WHERE id IN (SELECT value FROM json_each(?)) AND send_read_receipts = 1')
+    .pluck();
+
   const message = (id: number): ChatMessage => toChatMessage(messageById.get(id)!);
 
   /** Replaces the message's change entry in the log by a new one of `kind`. */
@@ -258,6 +280,18 @@ export function conversationQueries(
       const page = rows.slice(0, limit);
       const messages = new Map(messagesByIds(messageIdsOf(page)).map((message) => [message.id, message]));
       return toEventPage(page, messages, rows.length > limit);
+    },
+    eventsOfUsers: (userIds, after, below) => {
+      const rows = rangeRows.all({ after, below, loggedFrom }).map((row) => ({ ...row, readerShares: row.readerShares === 1 }));
+      const { convs, people, groupIds } = rangeConversations(rows);
+      const users = JSON.stringify(userIds);
+      const readers = rangeReaders(userIds, convs, {
+        direct: people.length > 0 ? directAmong.all({ users, people: JSON.stringify(people) }) : [],
+        members: groupIds.length > 0 ? membersAmong.all({ users, groups: JSON.stringify(groupIds) }) : [],
+        sharing: rows.some((row) => row.kind === 'read') ? sharingAmong.all(users) : [],
+      });
+      const messages = new Map(messagesByIds(messageIdsOf(rows)).map((found) => [found.id, found]));
+      return eventsByUser(rows, messages, readers);
     },
   };
 }

@@ -4,7 +4,7 @@
  * (below): SQLite through async-store.ts, or PostgreSQL (pg/).
  */
 import type { HostBan } from '../../src-shared/api.js';
-import type { Attachment, ChatMessage, EventPage, GroupEvent, Page, ReadState, Receipt } from '../../src-shared/protocol/objects.js';
+import type { Attachment, ChatMessage, ConversationEvent, EventPage, GroupEvent, Page, ReadState, Receipt } from '../../src-shared/protocol/objects.js';
 import type { FileStore } from './files.js';
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 
@@ -329,6 +329,11 @@ export interface ConversationStore {
   messageIdAtEvent(eventId: number): number;
   /** The user's events after `after`, oldest first: their conversations now; others' read positions where shared. */
   events(userId: number, after: number, limit: number): EventPage;
+  /**
+   * The events with ids in (after, below) as each of the users would read them by events(), in a few reads
+   * for them all (the cluster's read-back when the bus lost a range); users who may see none are left out.
+   */
+  eventsOfUsers(userIds: readonly number[], after: number, below: number): Map<number, ConversationEvent[]>;
   /** Checkpoints and truncates the WAL off the server's thread, so deleted text is gone from it too (wal-purge.ts). */
   purgeDeleted(): Promise<void>;
 }

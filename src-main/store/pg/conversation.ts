@@ -13,7 +13,7 @@ import { findMentions } from './mentions.js';
 import { conversationsOf, messageById, messagesByIds } from './rows.js';
 import { LOG_LOCK, lockLog, type Sql } from './sql.js';
 import { storedText } from './text.js';
-import { type EventRow, messageIdsOf, toEventPage } from '../event-page.js';
+import { type EventRow, type RangeRow, eventsByUser, messageIdsOf, rangeConversations, rangeReaders, toEventPage } from '../event-page.js';
 
 type ChangeKind = 'edit' | 'delete' | 'reaction';
 
@@ -191,6 +191,40 @@ export function conversationQueries(sql: Sql): Omit<Pick<AsyncStore, keyof Conve
       const page = rows.slice(0, limit);
       const messages = new Map((await messagesByIds(sql, messageIdsOf(page))).map((message) => [message.id, message]));
       return toEventPage(page, messages, rows.length > limit);
+    },
+    /** Four statements for a whole range and every reader, however many (the bus's read-back, event-page.ts). */
+    eventsOfUsers: async (userIds, after, below) => {
+      const rows = await sql.rows<RangeRow>(
+        `SELECT e.id AS "eventId", e.kind, e.conv, e.message_id AS "messageId", reader.name AS user, e.up_to AS "upTo",
+           e.user_id AS "readerId", coalesce(reader.send_read_receipts, false) AS "readerShares"
+         FROM conv_events e LEFT JOIN users reader ON reader.id = e.user_id
+         WHERE e.id > $1 AND e.id < $2 AND e.kind <> 'member'
+         UNION ALL
+         SELECT id, 'message', conv, id, NULL, NULL, NULL, false FROM messages WHERE id > greatest($1, ${LOGGED_FROM} - 1) AND id < $2
+         ORDER BY 1`,
+        [after, below],
+      );
+      const { convs, people, groupIds } = rangeConversations(rows);
+      const [direct, members, sharing, messages] = await Promise.all([
+        people.length > 0
+          ? sql.rows<{ userId: number; partnerId: number }>(
+              'SELECT user_id AS "userId", partner_id AS "partnerId" FROM dm_partners WHERE user_id = ANY($1) AND partner_id = ANY($2)',
+              [userIds, people],
+            )
+          : [],
+        groupIds.length > 0
+          ? sql.rows<{ userId: number; groupId: number }>(
+              'SELECT user_id AS "userId", group_id AS "groupId" FROM group_members WHERE group_id = ANY($1) AND user_id = ANY($2)',
+              [groupIds, userIds],
+            )
+          : [],
+        rows.some((row) => row.kind === 'read')
+          ? sql.rows<{ id: number }>('SELECT id FROM users WHERE id = ANY($1) AND send_read_receipts', [userIds])
+          : [],
+        messagesByIds(sql, messageIdsOf(rows)),
+      ]);
+      const readers = rangeReaders(userIds, convs, { direct, members, sharing: sharing.map((row) => row.id) });
+      return eventsByUser(rows, new Map(messages.map((message) => [message.id, message])), readers);
     },
   };
 }
