@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import { type AccessMode, LIMITS } from '../../src-shared/protocol/limits.js';
 import type { AsyncStore } from '../store/types.js';
 import { hashPassword, verifyPassword } from './password.js';
+import type { RoomClock } from './clock.js';
 
 export interface AccessOptions {
   mode: AccessMode;
@@ -112,6 +113,7 @@ export class RoomAccess {
 
   constructor(
     private readonly store: AsyncStore,
+    private readonly clock: RoomClock,
     options: AccessOptions | undefined,
     private readonly passwordCost: number | undefined,
   ) {
@@ -152,7 +154,7 @@ export class RoomAccess {
   }
 
   /** When the user's mute ends (ms epoch, Infinity for "until unmuted"), or null when not muted. */
-  mutedUntil(userId: number, now = Date.now()): number | null {
+  mutedUntil(userId: number, now = this.clock.now()): number | null {
     const until = this.mutes.get(userId);
     if (until === undefined) return null;
     if (until <= now) {
@@ -163,7 +165,7 @@ export class RoomAccess {
   }
 
   /** The user ids muted now, with when each mute ends: the host's end timers are armed from them after a restart. */
-  muted(now = Date.now()): [number, number][] {
+  muted(now = this.clock.now()): [number, number][] {
     return [...this.mutes].filter(([, until]) => until > now);
   }
 
@@ -189,7 +191,7 @@ export class RoomAccess {
 
   /** The stored mutes not ended; a setting that is not one (hand-edited, say) is no mute. */
   private async loadMutes(): Promise<void> {
-    const now = Date.now();
+    const now = this.clock.now();
     for (const { key, value } of await this.store.roomSettingsUnder(MUTE_SETTING)) {
       const userId = Number(key.slice(MUTE_SETTING.length));
       const until = value === FOREVER ? Infinity : Number(value);

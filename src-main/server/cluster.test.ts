@@ -59,17 +59,17 @@ describe.skipIf(natsMissing)(natsMissing ? `${TITLE} (skipped: ${natsMissing})` 
     removeDir(dir);
   });
 
-  /** Starts `count` nodes on one database file of their own test, all on one subject. */
-  async function cluster(count: number): Promise<Node[]> {
+  /** Starts `count` nodes on one database file of their own test, all on one subject; node i's clock is `skewsMs[i]` off. */
+  async function cluster(count: number, skewsMs: number[] = []): Promise<Node[]> {
     subject += 1;
     const file = join(dir, `chat-${subject}.sqlite`);
-    for (let i = 0; i < count; i += 1) nodes.push(await startNode(file, `lanchat.test${subject}`));
+    for (let i = 0; i < count; i += 1) nodes.push(await startNode(file, `lanchat.test${subject}`, skewsMs[i] ?? 0));
     // Every node has heard every other one (their first heartbeats) before a test begins.
     await waitFor(() => nodes.every((node) => node.logs.filter((entry) => entry.event === 'node joined').length === count - 1), 5000, 'the nodes to meet');
     return nodes;
   }
 
-  async function startNode(file: string, natsSubject: string): Promise<Node> {
+  async function startNode(file: string, natsSubject: string, skewMs = 0): Promise<Node> {
     const log = new ServerLog(null);
     const logs: LogEntry[] = [];
     log.subscribe((entry) => logs.push(entry));
@@ -83,6 +83,7 @@ describe.skipIf(natsMissing)(natsMissing ? `${TITLE} (skipped: ${natsMissing})` 
       passwordCost: TEST_PASSWORD_COST,
       presenceWindowMs: 200,
       limits: { registrationsPerMinute: 10_000, addressRegistrationsPerMinute: 10_000 },
+      ...(skewMs !== 0 ? { localClock: () => Date.now() + skewMs } : {}),
     });
     await server.ready;
     const { port } = await server.listen(0, '127.0.0.1');
@@ -389,6 +390,27 @@ describe.skipIf(natsMissing)(natsMissing ? `${TITLE} (skipped: ${natsMissing})` 
     expect(await bob.request('changePassword', { current: 'bob-secret', password: 'new-secret' })).toMatchObject({ ok: true });
     expect(await bobElsewhere.waitFrame((frame) => frame.type === 'bye')).toMatchObject({ error: { code: ErrorCode.PASSWORD_CHANGED } });
     expect(bob.closed).toBe(false);
+  });
+
+  it('counts times from the database clock on a node whose own clock is an hour off, and warns of it (issue 32, problem 5)', async () => {
+    const HOUR_MS = 3_600_000;
+    const [a, b] = await cluster(2, [0, HOUR_MS]);
+    expect(b!.logs.find((entry) => entry.event === 'clock skew')).toMatchObject({ level: 'warn' });
+    expect(Math.abs(b!.server.clock.offset + HOUR_MS)).toBeLessThan(5_000);
+    expect(a!.logs.some((entry) => entry.event === 'clock skew')).toBe(false);
+    const carol = await user(a!, 'carol');
+    const dave = await user(b!, 'dave');
+    // A 30-minute mute given on the skewed node lasts 30 minutes on every node, not 90.
+    await b!.server.admin.mute('carol', 30);
+    const mute = (await carol.waitFrame((frame) => frame.type === 'mute')) as { until?: number };
+    expect(Math.abs(mute.until! - Date.now() - 30 * 60_000)).toBeLessThan(10_000);
+    expect(await carol.request('send', { clientMsgId: 'm', to: { kind: 'room' }, text: 'hi' })).toMatchObject({
+      ok: false,
+      error: { code: ErrorCode.MUTED, message: expect.stringContaining('in 30 min') },
+    });
+    // A message stored through the skewed node carries the room's time.
+    const sent = (await dave.request('send', { clientMsgId: 'd', to: { kind: 'room' }, text: 'now' })) as { result: { message: { ts: number } } };
+    expect(Math.abs(sent.result.message.ts - Date.now())).toBeLessThan(10_000);
   });
 
   it('keeps serving each node alone while NATS is down, and joins up again when it is back', async () => {

@@ -21,6 +21,7 @@ import type { KeyedQueue, SerialQueue } from './serial.js';
 import type { LoggedInSession, Session } from './session.js';
 import type { LoginThrottle } from './throttle.js';
 import type { FileTransfers } from './transfer.js';
+import type { RoomClock } from './clock.js';
 
 /** A refusal with a stable code: sent back as the request's error, or shown to the host for an admin action. */
 export class ServerError extends Error {
@@ -68,6 +69,8 @@ export type Handlers = {
 /** What every handler works with. */
 export interface ServerContext {
   store: AsyncStore;
+  /** The room's clock (clock.ts): every time that is stored or shared counts from it. */
+  clock: RoomClock;
   /**
    * Store writes that take message or event ids, each with its pushes, one at a time: a client
    * skips what is at or below the last id it saw, so pushes must leave in id order.

@@ -17,6 +17,7 @@ import type { ServerLog } from './log.js';
 import type { KeyedQueue } from './serial.js';
 import type { Session } from './session.js';
 import type { FileTransfers } from './transfer.js';
+import type { RoomClock } from './clock.js';
 
 /**
  * The least time between two presence pushes about one user: a user who comes and goes many
@@ -54,6 +55,8 @@ export interface RosterOptions {
   files: FileTransfers | null;
   /** Where mutes heard from other nodes are put in force. */
   access: RoomAccess;
+  /** The room's clock: presence and last-seen times are shared and stored (clock.ts). */
+  clock: RoomClock;
 }
 
 /** What this node knows of another node of the cluster. */
@@ -129,7 +132,7 @@ export class Roster {
   async join(session: Session, user: UserRow): Promise<void> {
     let sessions = this.online.get(user.id);
     const wasOnline = this.isOnline(user.id);
-    const now = Date.now();
+    const now = this.options.clock.now();
     if (!sessions) {
       sessions = new Set();
       this.online.set(user.id, sessions);
@@ -153,7 +156,7 @@ export class Roster {
     sessions.delete(session);
     if (sessions.size > 0) return;
     this.online.delete(user.id);
-    const now = Date.now();
+    const now = this.options.clock.now();
     // What sat in the socket of a connection that died may never have arrived:
     // then only what the client itself said it holds counts.
     // A kick is the server's own close with a bye after everything sent, like a shutdown: the
@@ -199,7 +202,8 @@ export class Roster {
    */
   private notePresence(userId: number, name: string, ts: number): void {
     const pending = this.presenceChanged.has(userId);
-    if (!pending && this.isOnline(userId) && !this.announcedOnline.has(userId) && this.sinceAnnounced(userId, ts) >= this.windowMs) {
+    // The windows are this node's own: its local clock, not the room's `ts`.
+    if (!pending && this.isOnline(userId) && !this.announcedOnline.has(userId) && this.sinceAnnounced(userId, Date.now()) >= this.windowMs) {
       this.announce(userId, name, ts);
       return;
     }
@@ -537,7 +541,7 @@ export class Roster {
     for (const [nodeId, node] of this.others) {
       if (now - node.heardAt <= NODE_SILENT_HEARTBEATS * this.bus.heartbeatMs) continue;
       this.log.warn('node gone', { node: nodeId, reason: 'no heartbeat', users: node.users.size });
-      this.forget(nodeId, now);
+      this.forget(nodeId);
     }
   }
 
@@ -545,7 +549,7 @@ export class Roster {
     const now = Date.now();
     let node = this.others.get(from);
     if (message.kind === 'gone') {
-      if (node) this.forget(from, now);
+      if (node) this.forget(from);
       return;
     }
     if (!node) {
@@ -565,8 +569,9 @@ export class Roster {
         return;
       case 'alive': {
         const listed = new Map(message.users);
-        for (const [userId, name] of node.users) if (!listed.has(userId)) this.setElsewhere(node, userId, name, false, now);
-        for (const [userId, name] of listed) this.setElsewhere(node, userId, name, true, now);
+        const ts = this.options.clock.now();
+        for (const [userId, name] of node.users) if (!listed.has(userId)) this.setElsewhere(node, userId, name, false, ts);
+        for (const [userId, name] of listed) this.setElsewhere(node, userId, name, true, ts);
         return;
       }
       case 'end':
@@ -579,10 +584,11 @@ export class Roster {
   }
 
   /** A node's users are offline, as far as that node goes. */
-  private forget(nodeId: string, now: number): void {
+  private forget(nodeId: string): void {
     const node = this.others.get(nodeId);
     if (!node) return;
-    for (const [userId, name] of node.users) this.setElsewhere(node, userId, name, false, now);
+    const ts = this.options.clock.now();
+    for (const [userId, name] of node.users) this.setElsewhere(node, userId, name, false, ts);
     this.others.delete(nodeId);
   }
 

@@ -27,6 +27,7 @@ import { KeyedQueue, SerialQueue } from './serial.js';
 import { type Session, newSession } from './session.js';
 import { type FileOptions, FileTransfers } from './transfer.js';
 import { LoginThrottle, type ThrottleOptions } from './throttle.js';
+import { CLOCK_SYNC_MS, RoomClock } from './clock.js';
 
 export interface ServerOptions {
   /** SQLite: openAsyncStore (store/async-store.ts). */
@@ -68,6 +69,8 @@ export interface ServerOptions {
   files?: FileOptions;
   /** The other nodes of a cluster on one database (docs/ARCHITECTURE.md, "The bus"); closed with the server. None by default. */
   bus?: Bus;
+  /** This node's own clock (ms epoch), which the room's clock corrects (clock.ts); tests give a node one that is off. */
+  localClock?: () => number;
 }
 
 /** A token bucket as hello announces it: null when the host turned it off (Infinity). */
@@ -92,6 +95,10 @@ export class ChatServer {
   private readonly frameTimeoutMs: number;
   private readonly presenceWindowMs: number;
   private readonly sessions = new Set<Session>();
+  /** The room's clock: stored times count from the database's (clock.ts). */
+  readonly clock: RoomClock;
+  private readonly clockSynced: Promise<void>;
+  private readonly clockSync: NodeJS.Timeout;
   private readonly files: FileTransfers | null;
   private server: Server | null = null;
   private readonly tlsGate: TlsGate | null;
@@ -120,11 +127,16 @@ export class ChatServer {
       : null;
     this.rateLimits = resolveRateLimits(options.rateLimits);
     this.frameTimeoutMs = options.frameTimeoutMs ?? 30_000;
-    this.access = new RoomAccess(this.store, options.access, options.passwordCost);
+    this.clock = new RoomClock(this.log, options.localClock);
+    const syncClock = (): Promise<void> => this.clock.sync(() => this.store.databaseTime());
+    this.clockSynced = syncClock();
+    this.clockSync = setInterval(() => void syncClock(), CLOCK_SYNC_MS).unref();
+    this.access = new RoomAccess(this.store, this.clock, options.access, options.passwordCost);
     this.presenceWindowMs = options.presenceWindowMs ?? PRESENCE_WINDOW_MS;
     const accounts = new KeyedQueue<number>();
-    this.files = options.files ? new FileTransfers(this.store, this.log, options.files) : null;
+    this.files = options.files ? new FileTransfers(this.store, this.log, this.clock, options.files) : null;
     this.roster = new Roster(this.store, this.log, this.presenceWindowMs, accounts, {
+      clock: this.clock,
       bus: options.bus,
       sessions: this.sessions,
       files: this.files,
@@ -132,6 +144,7 @@ export class ChatServer {
     });
     this.admin = new ServerAdmin({
       store: this.store,
+      clock: this.clock,
       accounts,
       log: this.log,
       access: this.access,
@@ -145,6 +158,7 @@ export class ChatServer {
     const maxConsecutiveErrors = options.maxConsecutiveErrors ?? 10;
     const context: ServerContext = {
       store: this.store,
+      clock: this.clock,
       publish: new SerialQueue(),
       accounts,
       relations: new KeyedQueue<string>(),
@@ -209,9 +223,9 @@ export class ChatServer {
     });
   }
 
-  /** Resolves once the access mode given at construction is in force (and saved), and the stored mutes are read. */
+  /** Resolves once the access mode given at construction is in force (and saved), the stored mutes are read and the clock synced. */
   get ready(): Promise<void> {
-    return this.access.ready;
+    return Promise.all([this.access.ready, this.clockSynced]).then(() => undefined);
   }
 
   /** Who may create an account now (as `ready` put it in force). */
@@ -247,6 +261,7 @@ export class ChatServer {
   /** Tells every client the server is going away, closes them and stops listening. */
   async close(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
+    clearInterval(this.clockSync);
     this.admin.close();
     const closed = [...this.sessions].map(
       (session) =>

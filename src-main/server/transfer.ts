@@ -26,6 +26,7 @@ import { ServerError } from './dispatch.js';
 import type { ServerLog } from './log.js';
 import { canRead } from './lookups.js';
 import { SerialQueue } from './serial.js';
+import type { RoomClock } from './clock.js';
 
 export interface FileOptions {
   /** The folder the host keeps files in (inside its data folder). */
@@ -93,6 +94,7 @@ export class FileTransfers {
   constructor(
     private readonly store: AsyncStore,
     private readonly log: ServerLog,
+    private readonly clock: RoomClock,
     options: FileOptions,
   ) {
     this.limits = { ...FILE_LIMITS, ...options.limits };
@@ -189,7 +191,7 @@ export class FileTransfers {
 
   /** Removes the disk files of contents no file has any more, and uploads and unsent files past their time. */
   async collectGarbage(): Promise<void> {
-    for (const id of await this.store.expireUnsent(Date.now() - this.unsentTtlMs)) {
+    for (const id of await this.store.expireUnsent(this.clock.now() - this.unsentTtlMs)) {
       if (!this.active.has(id)) rmSync(this.partialPath(id), { force: true });
     }
     // In the blobs' turn, with the rows: an upload of the same content finishing meanwhile puts its file back after.
@@ -306,7 +308,7 @@ export class FileTransfers {
 
   /** Checks the limits of a new upload and records it; returns its id. */
   private async beginUpload(user: UserRow, name: string, size: number, sha256: string): Promise<string> {
-    const now = Date.now();
+    const now = this.clock.now();
     const used = await this.store.fileStorageUsed();
     if (used + size > this.limits.maxFileStorageBytes) {
       throw new ServerError(

@@ -201,6 +201,14 @@ forEachBackend((backend) => {
       expect([...(await store.eventsOfUsers([ann.id], start, end)).keys()]).toEqual([ann.id]);
     });
 
+    it('tells the database’s clock, which the nodes of a room count stored times from', async () => {
+      const before = Date.now();
+      const now = await store.databaseTime();
+      // The test's database runs on this machine, whose clock it shares.
+      expect(now).toBeGreaterThanOrEqual(before - 1000);
+      expect(now).toBeLessThanOrEqual(Date.now() + 1000);
+    });
+
     it('others see a reader’s position in a DM only while that reader sends read receipts', async () => {
       const [ann, bob] = [await addUser('ann'), await addUser('bob')];
       const dm = await send(directMessage(ann, bob, 'seen?'));

@@ -263,6 +263,8 @@ export function conversationQueries(
     },
     sendsReadReceipts: (userId) => receiptsOn.get(userId) === 1,
     setSendReadReceipts: (userId, on) => void setReceipts.run(on ? 1 : 0, userId),
+    // The file is on this machine: its clock is the database's.
+    databaseTime: () => Date.now(),
     lastEventId: () => lastEventId.get()!,
     messageIdAtEvent: (eventId) => messageAtEvent.get({ eventId, loggedFrom })!,
     /** Like sync: each conversation through its index, later ones only below the limit + 1 found so far. */

@@ -325,6 +325,8 @@ export interface ConversationStore {
   setSendReadReceipts(userId: number, on: boolean): void;
   /** Highest event id handed out, 0 when none. */
   lastEventId(): number;
+  /** The database's clock now (ms epoch), which every node of a cluster counts stored times from (server/clock.ts). */
+  databaseTime(): number;
   /** The message of the newest message entry at or before eventId (0 when none): a client past eventId holds it. */
   messageIdAtEvent(eventId: number): number;
   /** The user's events after `after`, oldest first: their conversations now; others' read positions where shared. */

@@ -146,7 +146,7 @@ export function accountHandlers(ctx: ServerContext) {
     const passwordHash = await queued(session, 'register', () => hashPassword(password, ctx.passwordCost));
     let user: UserRow;
     try {
-      user = await store.createUser({ name, nameKey: nameKey(name), skeleton, passwordHash, createdAt: Date.now(), status });
+      user = await store.createUser({ name, nameKey: nameKey(name), skeleton, passwordHash, createdAt: ctx.clock.now(), status });
     } catch (error) {
       if (error instanceof StoreConflictError) throw new ServerError(ErrorCode.NAME_TAKEN, `the name ${name} was just taken`);
       throw error;
@@ -236,7 +236,7 @@ export function accountHandlers(ctx: ServerContext) {
           refuseLoginRate(key, user.name, address, true);
           throttle.reset(throttleKeys[0]!);
           token = randomBytes(32).toString('base64url');
-          await store.createSession(sha256(token), user.id, Date.now());
+          await store.createSession(sha256(token), user.id, ctx.clock.now());
         }
         if (registered) await store.setDeliveredCursor(user.id, await store.lastMessageId());
         // Nothing is awaited from this check to the registration: a session that closed is never registered.

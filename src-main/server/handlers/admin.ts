@@ -19,6 +19,7 @@ import type { Roster } from '../roster.js';
 import type { KeyedQueue } from '../serial.js';
 import type { Session } from '../session.js';
 import type { FileTransfers } from '../transfer.js';
+import type { RoomClock } from '../clock.js';
 
 /** One logged-in connection. */
 export interface ConnectedUser {
@@ -36,6 +37,7 @@ export type BanTarget = { name: string } | { address: string };
 
 export interface AdminContext {
   store: AsyncStore;
+  clock: RoomClock;
   /** The server's per-user turns (ServerContext.accounts): a ban or reset and a login of that user never interleave. */
   accounts: KeyedQueue<number>;
   log: ServerLog;
@@ -99,7 +101,7 @@ export class ServerAdmin {
   }
 
   connections(): ConnectedUser[] {
-    const now = Date.now();
+    const now = this.context.clock.now();
     const list: ConnectedUser[] = [];
     for (const session of this.context.sessions) {
       if (!session.user || !session.connection.isOpen) continue;
@@ -122,7 +124,7 @@ export class ServerAdmin {
   }
 
   async ban(target: BanTarget): Promise<void> {
-    const now = Date.now();
+    const now = this.context.clock.now();
     const store = this.context.store;
     if ('name' in target) {
       const name = target.name.normalize('NFC');
@@ -174,7 +176,7 @@ export class ServerAdmin {
   async mute(name: string, minutes?: number): Promise<void> {
     if (minutes !== undefined && !(minutes > 0)) throw new ServerError(ErrorCode.BAD_REQUEST, 'a mute lasts more than 0 minutes');
     const user = await this.targetUser(name, 'mute');
-    const until = minutes === undefined ? Infinity : Date.now() + minutes * 60_000;
+    const until = minutes === undefined ? Infinity : this.context.clock.now() + minutes * 60_000;
     await this.context.access.mute(user.id, until);
     this.context.roster.shareMute(user.id, until);
     this.announceMute(user.id);
@@ -205,9 +207,9 @@ export class ServerAdmin {
     const timer = setTimeout(() => {
       this.muteEnds.delete(userId);
       // The wait may have been cut to MAX_TIMER_MS (or a timer may fire a little early).
-      if (Date.now() < until) this.announceMuteEnd(userId, until);
+      if (this.context.clock.now() < until) this.announceMuteEnd(userId, until);
       else if (this.context.access.mutedUntil(userId) === null) this.context.roster.deliver([userId], mutePush(null));
-    }, Math.min(until - Date.now(), MAX_TIMER_MS));
+    }, Math.min(until - this.context.clock.now(), MAX_TIMER_MS));
     timer.unref();
     this.muteEnds.set(userId, timer);
   }
@@ -277,7 +279,7 @@ export class ServerAdmin {
     if (olderThanMinutes !== undefined && !(olderThanMinutes >= 0)) {
       throw new ServerError(ErrorCode.BAD_REQUEST, 'the age is a number of minutes, 0 or more');
     }
-    const createdBefore = olderThanMinutes === undefined ? Number.MAX_SAFE_INTEGER : Date.now() - olderThanMinutes * 60_000;
+    const createdBefore = olderThanMinutes === undefined ? Number.MAX_SAFE_INTEGER : this.context.clock.now() - olderThanMinutes * 60_000;
     let afterId = 0;
     for (;;) {
       const page = await this.context.store.silentAccounts(afterId, createdBefore, SILENT_BATCH);

@@ -44,7 +44,7 @@ export function chatHandlers(ctx: ServerContext) {
 
     chatRequest: async (session, request) => {
       const other = await otherUser(store, session.user, request.user);
-      return { contact: await contact(store, session.user, await openChat(ctx, session, session.user, other, Date.now())) };
+      return { contact: await contact(store, session.user, await openChat(ctx, session, session.user, other, ctx.clock.now())) };
     },
 
     chatAnswer: async (session, request) => {
@@ -55,7 +55,7 @@ export function chatHandlers(ctx: ServerContext) {
         if (relation?.state !== 'pending' || relation.requesterId !== other.id) {
           throw new ServerError(ErrorCode.NO_CHAT_REQUEST, `${other.name} has not asked to chat with you`);
         }
-        const now = Date.now();
+        const now = ctx.clock.now();
         const answered = await store.setRelation(me.id, other.id, request.accept ? 'accepted' : 'declined', other.id, now);
         log.info('chat request answered', { user: me.name, requester: other.name, accepted: request.accept });
         roster.deliver(
@@ -75,7 +75,7 @@ export function chatHandlers(ctx: ServerContext) {
         const open = relation?.state === 'accepted' || (relation?.state === 'pending' && relation.requesterId === me.id);
         if (!open) throw new ServerError(ErrorCode.NO_CHAT_REQUEST, `you have no open chat with ${other.name}`);
         await store.deleteRelation(me.id, other.id);
-        const now = Date.now();
+        const now = ctx.clock.now();
         log.info('chat left', { user: me.name, with: other.name });
         roster.deliver([other.id, me.id], { type: 'chatLeft', user: me.name, with: other.name, ts: now }, session);
         return {};

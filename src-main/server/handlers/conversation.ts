@@ -82,7 +82,7 @@ export function conversationHandlers(ctx: ServerContext) {
       if (facts.senderId !== me.id) throw new ServerError(ErrorCode.NOT_YOUR_MESSAGE, 'you can only edit your own messages');
       notDeleted(facts);
       refuseMuted(ctx, me);
-      const now = Date.now();
+      const now = ctx.clock.now();
       if (ctx.editWindowMs !== null && now - facts.ts > ctx.editWindowMs) {
         throw new ServerError(
           ErrorCode.EDIT_WINDOW_CLOSED,
@@ -143,7 +143,7 @@ export function conversationHandlers(ctx: ServerContext) {
     typing: async (session, request) => {
       const me = session.user;
       await readableConversation(me, request.conv);
-      const now = Date.now();
+      const now = ctx.clock.now();
       const key = `${me.id} ${request.conv}`;
       if (now - (typingForwarded.get(key) ?? -Infinity) < LIMITS.typingIntervalMs) return {};
       sweepTyping(now);

@@ -128,7 +128,7 @@ export function groupHandlers(ctx: ServerContext) {
       await refuseOverLimit(null, invitees.size);
       // Declines last among the invitees' checks: an over-limit list must not tell who declined.
       for (const user of invitees.values()) await refuseChatDeclined(me, user);
-      const now = Date.now();
+      const now = ctx.clock.now();
       const { result: group, lines } = await uniquely(name, () =>
         store.changeGroups(now, async (tx) => {
           const group = await tx.createGroup(name, nameKey(name), me.id, now);
@@ -151,7 +151,7 @@ export function groupHandlers(ctx: ServerContext) {
       refuseMuted(ctx, me);
       const name = checkedName(request.name);
       const { lines } = await uniquely(name, () =>
-        store.changeGroups(Date.now(), async (tx) => {
+        store.changeGroups(ctx.clock.now(), async (tx) => {
           await tx.renameGroup(group.id, name, nameKey(name));
           return { result: null, events: name === group.name ? [] : [line(group.id, me, { kind: 'renamed', name })] };
         }),
@@ -186,8 +186,8 @@ export function groupHandlers(ctx: ServerContext) {
         throw new ServerError(ErrorCode.INVITATION_DECLINED, `${user.name} declined to be in ${group.name} or left it`);
       }
       await refuseOverLimit(group, 1);
-      const { lines } = await store.changeGroups(Date.now(), async (tx) => {
-        await tx.invite(group.id, user.id, me.id, Date.now());
+      const { lines } = await store.changeGroups(ctx.clock.now(), async (tx) => {
+        await tx.invite(group.id, user.id, me.id, ctx.clock.now());
         return { result: null, events: [line(group.id, me, { kind: 'invited', user: user.name })] };
       });
       log.info('group invitation', { user: me.name, group: group.name, invited: user.name });
@@ -217,7 +217,7 @@ export function groupHandlers(ctx: ServerContext) {
         throw new ServerError(ErrorCode.NOT_GROUP_MEMBER, `${user.name} is not in ${group.name}`);
       }
       const left = user.id === me.id;
-      const now = Date.now();
+      const now = ctx.clock.now();
       const { lines } = await store.changeGroups(now, async (tx) => {
         await tx.removeMember(group.id, user.id);
         // Leaving says no to the group: its owner cannot invite them back (issue 10 item 10).
@@ -242,7 +242,7 @@ export function groupHandlers(ctx: ServerContext) {
       if (!group || invitation?.state !== 'pending') {
         throw new ServerError(ErrorCode.UNKNOWN_GROUP, `you have no invitation to a group with id ${request.groupId}`);
       }
-      const now = Date.now();
+      const now = ctx.clock.now();
       if (!request.accept) {
         await store.declineInvitation(group.id, me.id, invitation.inviterId, now);
         log.info('group invitation answered', { user: me.name, group: group.name, accepted: false });

@@ -39,7 +39,7 @@ function mutedRefusal(ctx: ServerContext, userId: number): ServerError | null {
     ErrorCode.MUTED,
     until === Infinity
       ? 'the host muted you; you cannot send messages for now'
-      : `the host muted you; you can send again in ${Math.ceil((until - Date.now()) / 60_000)} min`,
+      : `the host muted you; you can send again in ${Math.ceil((until - ctx.clock.now()) / 60_000)} min`,
   );
 }
 
@@ -208,7 +208,7 @@ export function messageHandlers(ctx: ServerContext) {
   /** Where a send goes, checked, and its place in the group commit; resolves once it is stored and answered. */
   async function addressed(session: LoggedInSession, request: Request<'send'>, attachments: Attachment[] | undefined): Promise<Answered> {
     const me = session.user;
-    const now = Date.now();
+    const now = ctx.clock.now();
     let conv: ConversationKey;
     let recipients: number[] | null = null;
     let toUserId: number | undefined;

@@ -161,6 +161,7 @@ export function conversationQueries(sql: Sql): Omit<Pick<AsyncStore, keyof Conve
         // Messages and log entries share this sequence (migration 2).
         return (await tx.row<{ id: number }>(`SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS id FROM messages_id_seq`))!.id;
       }),
+    databaseTime: async () => (await sql.row<{ ms: number }>('SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::float8 AS ms'))!.ms,
     messageIdAtEvent: async (eventId) =>
       (await sql.row<{ id: number }>(
         `SELECT coalesce(
