@@ -21,9 +21,10 @@ export type EndTarget =
 export type BusMessage =
   /**
    * A push encoded once (encodeFrame) for the sessions of the users `to`, or of everyone when null; with
-   * the message id and the event id it carries (0: none), which order it among the others.
+   * the message id and the event id it carries (0: none), which order it among the others; with the
+   * group's id when it is a `group` push (each node then reads the group again, Roster.deliverGroup).
    */
-  | { kind: 'push'; to: number[] | null; bytes: Buffer; messageId: number; eventId: number }
+  | { kind: 'push'; to: number[] | null; bytes: Buffer; messageId: number; eventId: number; groupId?: number }
   /** The user's first session on the publishing node logged in, or its last one closed (at `ts`). */
   | { kind: 'presence'; userId: number; name: string; online: boolean; ts: number }
   /**

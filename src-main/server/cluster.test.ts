@@ -413,6 +413,39 @@ describe.skipIf(natsMissing)(natsMissing ? `${TITLE} (skipped: ${natsMissing})` 
     expect(Math.abs(sent.result.message.ts - Date.now())).toBeLessThan(10_000);
   });
 
+  it('ends with the same member list everywhere when invitees on two nodes accept at once (issue 32, problem 4)', async () => {
+    const [a, b] = await cluster(2);
+    const owner = await user(a!, 'olga');
+    const xena = await user(a!, 'xena');
+    const yann = await user(b!, 'yann');
+    const created = (await owner.request('groupCreate', { name: 'Both', members: ['xena', 'yann'] })) as { result: { group: { id: number } } };
+    const groupId = created.result.group.id;
+    // Node a reads the group after xena's accept before yann's commit, and its push goes out only after node b's.
+    let stall = false;
+    const memberIds = a!.store.memberIds.bind(a!.store);
+    a!.store.memberIds = async (id) => {
+      const ids = await memberIds(id);
+      if (stall) {
+        stall = false;
+        await pause(400);
+      }
+      return ids;
+    };
+    stall = true;
+    const [x, y] = await Promise.all([
+      xena.request('groupAnswer', { groupId, accept: true }),
+      pause(100).then(() => yann.request('groupAnswer', { groupId, accept: true })),
+    ]);
+    expect([x, y]).toMatchObject([{ ok: true }, { ok: true }]);
+    const lastMembers = (peer: RawPeer): string[] | undefined =>
+      (peer.frames.filter((frame) => frame.type === 'group' && frame.group.id === groupId).at(-1) as { group: { members: string[] } } | undefined)?.group.members;
+    const everyone = ['olga', 'xena', 'yann'];
+    await waitFor(() => [owner, xena, yann].every((peer) => lastMembers(peer)?.join() === everyone.join()), 5000, 'every member to hear of all three');
+    // And stays so: nothing stale comes after.
+    await pause(600);
+    for (const peer of [owner, xena, yann]) expect(lastMembers(peer)).toEqual(everyone);
+  });
+
   it('keeps serving each node alone while NATS is down, and joins up again when it is back', async () => {
     const [a, b] = await cluster(2);
     const alice = await user(a!, 'alice');

@@ -7,17 +7,18 @@
  */
 import { ErrorCode, type WireError } from '../../src-shared/protocol/errors.js';
 import { PRESENCE_LIST_MINOR } from '../../src-shared/protocol/limits.js';
-import { type PresenceState, type PushFrame } from '../../src-shared/protocol/pushes.js';
+import { type PresenceState, type PushFrame, type PushFrames } from '../../src-shared/protocol/pushes.js';
 import { HEADER_BYTES, encodeFrame } from '../net/frame.js';
 import type { WriteWhen } from '../net/connection.js';
 import type { AsyncStore, LastSeen, UserRow } from '../store/types.js';
 import { type RoomAccess, addressHost } from './access.js';
 import { type Bus, type BusMessage, type EndTarget, LoneBus, NODE_SILENT_HEARTBEATS } from './bus.js';
 import type { ServerLog } from './log.js';
-import type { KeyedQueue } from './serial.js';
+import { type KeyedQueue, SerialQueue } from './serial.js';
 import type { Session } from './session.js';
 import type { FileTransfers } from './transfer.js';
 import type { RoomClock } from './clock.js';
+import { groupInfo } from './lookups.js';
 
 /**
  * The least time between two presence pushes about one user: a user who comes and goes many
@@ -101,6 +102,9 @@ export class Roster {
   private closed = false;
   /** Last-seen times (and cursors) of this turn's logins and leaves, stored together (see saveLastSeen). */
   private seen: LastSeen[] = [];
+  /** In a cluster: the group push this node wrote last per group, and its reads of groups again, one at a time (deliverGroup). */
+  private readonly groupsWritten = new Map<number, Buffer>();
+  private readonly groupReads = new SerialQueue();
   private seenSaved: Promise<void> | null = null;
   /** Leaves whose writes are under way: close waits for them, the store closing after it. */
   private readonly leaving = new Set<Promise<void>>();
@@ -303,6 +307,43 @@ export class Roster {
   }
 
   /** Sends one frame to every session of the given users (but `except`), on every node. */
+  /**
+   * A group as it is now, for its members on every node. Two nodes may change one group at once, each
+   * reading it after its own commit, and the push of the earlier read can reach a node after the later
+   * one's: so in a cluster each node, once it has written a group push, reads the group again, one read
+   * at a time, and writes it if it is not what that node wrote last. The last read on a node comes after
+   * every change it heard of, each heard after its commit: every node ends with the group as it is.
+   */
+  deliverGroup(members: Iterable<number>, frame: PushFrames['group'], except?: Session): void {
+    const to = [...members];
+    if (!this.bus.shared) {
+      this.writeTo(to, () => encodeFrame(frame), 0, except);
+      return;
+    }
+    const bytes = encodeFrame(frame);
+    const groupId = frame.group.id;
+    this.bus.publish({ kind: 'push', to, bytes, messageId: 0, eventId: 0, groupId });
+    this.writeGroup(groupId, to, bytes, except);
+  }
+
+  private writeGroup(groupId: number, to: number[], bytes: Buffer, except?: Session): void {
+    this.writeTo(to, () => bytes, 0, except);
+    this.groupsWritten.set(groupId, bytes);
+    void this.groupReads
+      .run(async () => {
+        const group = await this.store.groupById(groupId);
+        if (!group) {
+          this.groupsWritten.delete(groupId);
+          return;
+        }
+        const again = encodeFrame({ type: 'group', group: await groupInfo(this.store, group) });
+        if (this.groupsWritten.get(groupId)?.equals(again)) return;
+        this.groupsWritten.set(groupId, again);
+        this.writeTo(await this.store.memberIds(groupId), () => again, 0);
+      })
+      .catch((error: unknown) => this.log.error('group not read again', { group: groupId, error: String(error) }));
+  }
+
   deliver(userIds: Iterable<number>, frame: PushFrame, except?: Session): void {
     const messageId = frame.type === 'message' ? frame.message.id : 0;
     if (!this.bus.shared) {
@@ -560,7 +601,11 @@ export class Roster {
     node.heardAt = now;
     switch (message.kind) {
       case 'push': {
-        const { to, bytes, messageId, eventId } = message;
+        const { to, bytes, messageId, eventId, groupId } = message;
+        if (groupId !== undefined && to !== null) {
+          this.writeGroup(groupId, to, bytes);
+          return;
+        }
         this.inOrder(eventId, () => (to === null ? this.writeToAll(bytes, messageId) : this.writeTo(to, () => bytes, messageId)));
         return;
       }

@@ -42,7 +42,7 @@ export function groupHandlers(ctx: ServerContext) {
   async function announceGroup(session: LoggedInSession, groupId: number): Promise<GroupInfo> {
     const info = await groupInfo(store, (await store.groupById(groupId))!);
     log.info('group changed', { user: session.user.name, group: info.name, members: info.members.length });
-    roster.deliver(await store.memberIds(groupId), { type: 'group', group: info }, session);
+    roster.deliverGroup(await store.memberIds(groupId), { type: 'group', group: info }, session);
     return info;
   }
 
@@ -139,7 +139,7 @@ export function groupHandlers(ctx: ServerContext) {
       );
       const info = await groupInfo(store, group);
       log.info('group created', { user: me.name, group: info.name, invited: info.invited.length });
-      roster.deliver([me.id], { type: 'group', group: info }, session);
+      roster.deliverGroup([me.id], { type: 'group', group: info }, session);
       await announceInvitations(invitees.keys());
       await pushLines(lines);
       return { group: info };
