@@ -14,6 +14,12 @@ export const CLOCK_SYNC_MS = 30_000;
 export const CLOCK_SKEW_WARN_MS = 2_000;
 /** A reading whose round trip took longer than this says too little about the offset: kept out. */
 const MAX_ROUND_TRIP_MS = 1_000;
+/**
+ * Offsets below this are taken as none: within what a reading can tell (a turn of a busy event loop between
+ * the read and its answer), and too small to matter for a mute or an edit window. The node's own clock then
+ * stays as it is, with no jitter of a few ms between its readings.
+ */
+const IN_STEP_MS = 500;
 
 export class RoomClock {
   private offsetMs = 0;
@@ -47,7 +53,8 @@ export class RoomClock {
     }
     const receivedAt = this.local();
     if (receivedAt - sentAt > MAX_ROUND_TRIP_MS) return;
-    this.offsetMs = Math.round(databaseMs - (sentAt + receivedAt) / 2);
+    const offset = Math.round(databaseMs - (sentAt + receivedAt) / 2);
+    this.offsetMs = Math.abs(offset) < IN_STEP_MS ? 0 : offset;
     const skewed = Math.abs(this.offsetMs) > CLOCK_SKEW_WARN_MS;
     if (skewed && !this.warned) {
       this.log.warn('clock skew', {

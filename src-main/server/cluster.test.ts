@@ -446,6 +446,42 @@ describe.skipIf(natsMissing)(natsMissing ? `${TITLE} (skipped: ${natsMissing})` 
     for (const peer of [owner, xena, yann]) expect(lastMembers(peer)).toEqual(everyone);
   });
 
+  it('refuses an edit, reaction or read whose member another node removed between its check and its commit (issue 32, item 2)', async () => {
+    const [a, b] = await cluster(2);
+    const mia = await user(a!, 'mia');
+    const olga = await user(b!, 'olga');
+    const created = (await olga.request('groupCreate', { name: 'Gate', members: ['mia'] })) as { result: { group: { id: number; conv: string } } };
+    const { id: groupId, conv } = created.result.group;
+    expect(await mia.request('groupAnswer', { groupId, accept: true })).toMatchObject({ ok: true });
+    const sent = async (peer: RawPeer, text: string): Promise<number> =>
+      ((await peer.request('send', { clientMsgId: text, to: { kind: 'group', groupId }, text })) as { result: { message: { id: number } } }).result.message.id;
+    const mine = await sent(mia, 'mine');
+    const hers = await sent(olga, 'hers');
+    // Node a's changes wait, after their checks, until olga has removed mia on node b.
+    let removed: () => void = () => undefined;
+    const removal = new Promise<void>((resolve) => (removed = resolve));
+    const store = a!.store;
+    const [edit, react, read] = [store.editMessage.bind(store), store.setReaction.bind(store), store.setReadPosition.bind(store)];
+    store.editMessage = async (...args) => removal.then(() => edit(...args));
+    store.setReaction = async (...args) => removal.then(() => react(...args));
+    store.setReadPosition = async (...args) => removal.then(() => read(...args));
+    const answers = Promise.all([
+      mia.request('edit', { messageId: mine, text: 'changed' }),
+      mia.request('react', { messageId: hers, emoji: '👍', on: true }),
+      mia.request('read', { conv, upTo: hers }),
+    ]);
+    await pause(100);
+    expect(await olga.request('groupRemoveMember', { groupId, user: 'mia' })).toMatchObject({ ok: true });
+    removed();
+    const [edited, reacted, readMark] = await answers;
+    expect(edited).toMatchObject({ ok: false, error: { code: ErrorCode.UNKNOWN_MESSAGE } });
+    expect(reacted).toMatchObject({ ok: false, error: { code: ErrorCode.UNKNOWN_MESSAGE } });
+    expect(readMark).toMatchObject({ ok: false, error: { code: ErrorCode.UNKNOWN_CONVERSATION } });
+    const history = (await olga.request('history', { conv, limit: 50 })) as { result: { messages: { id: number; text: string; reactions?: unknown }[] } };
+    expect(history.result.messages.find((message) => message.id === mine)?.text).toBe('mine');
+    expect(history.result.messages.find((message) => message.id === hers)?.reactions).toBeUndefined();
+  });
+
   it('keeps serving each node alone while NATS is down, and joins up again when it is back', async () => {
     const [a, b] = await cluster(2);
     const alice = await user(a!, 'alice');

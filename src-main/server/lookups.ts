@@ -1,9 +1,10 @@
 /** Finding what a request names, as the requesting user may see it. Plain functions over the store. */
 import { type Contact, type GroupInfo } from '../../src-shared/protocol/objects.js';
-import { type ConversationKey, ROOM, dmConversation, groupConversation } from '../../src-shared/protocol/conversation.js';
+import { type ConversationKey, dmConversation, groupConversation } from '../../src-shared/protocol/conversation.js';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { nameKey } from '../../src-shared/protocol/names.js';
 import type { AsyncStore, GroupRow, RelationRow, UserRow } from '../store/types.js';
+import { canReadConversation } from '../store/readers.js';
 import { ServerError } from './dispatch.js';
 
 export async function userNamed(store: AsyncStore, name: string): Promise<UserRow> {
@@ -75,9 +76,5 @@ export async function contact(store: AsyncStore, me: UserRow, relation: Relation
 
 /** Whether the user may read a conversation. */
 export async function canRead(store: AsyncStore, me: UserRow, conv: ConversationKey): Promise<boolean> {
-  if (conv === ROOM) return true;
-  const [kind, a, b] = conv.split(':');
-  if (kind === 'dm') return Number(a) === me.id || Number(b) === me.id;
-  if (kind === 'group') return store.isMember(Number(a), me.id);
-  return false;
+  return canReadConversation(conv, me.id, (groupId, userId) => store.isMember(groupId, userId));
 }

@@ -4,6 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { ROOM } from '../../src-shared/protocol/conversation.js';
 import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import { seededRandom } from '../testing/prng.js';
+import { NotReadable } from './readers.js';
 import {
   addUser,
   addUsers,
@@ -199,6 +200,28 @@ forEachBackend((backend) => {
       // Only the users asked about are answered.
       const [ann] = users;
       expect([...(await store.eventsOfUsers([ann.id], start, end)).keys()]).toEqual([ann.id]);
+    });
+
+    it('makes a change for a reader only if they can still read the conversation as it commits', async () => {
+      const [ann, bob] = [await addUser('ann'), await addUser('bob')];
+      const group = await store.createGroup('Team', 'team', ann.id, 1);
+      await store.addMember(group.id, bob.id);
+      const mine = await send(groupMessage(bob, group.id, 'mine'));
+      const hers = await send(groupMessage(ann, group.id, 'hers'));
+      const before = await store.lastEventId();
+      await store.removeMember(group.id, bob.id);
+      await expect(store.editMessage(mine.id, 'changed', 6000, bob.id)).rejects.toThrow(NotReadable);
+      await expect(store.deleteMessage(mine.id, bob.id)).rejects.toThrow(NotReadable);
+      await expect(store.setReaction(hers.id, bob.id, '👍', true, bob.id)).rejects.toThrow(NotReadable);
+      await expect(store.setReadPosition(bob.id, hers.conv, hers.id, bob.id)).rejects.toThrow(NotReadable);
+      const kept = (await store.messageById(mine.id))!;
+      expect([kept.text, kept.deleted ?? false]).toEqual(['mine', false]);
+      expect((await store.messageById(hers.id))!.reactions).toBeUndefined();
+      expect(await store.lastEventId()).toBe(before);
+      // The owner still can; a deleted group's message is gone for everyone.
+      expect((await store.setReaction(hers.id, ann.id, '👍', true, ann.id)) as unknown).toMatchObject({ message: { id: hers.id } });
+      await store.deleteGroup(group.id);
+      await expect(store.editMessage(hers.id, 'gone', 7000, ann.id)).rejects.toThrow(NotReadable);
     });
 
     it('tells the database’s clock, which the nodes of a room count stored times from', async () => {

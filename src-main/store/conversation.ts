@@ -15,6 +15,7 @@ import type { ChatMessage, ReadState, Receipt } from '../../src-shared/protocol/
 import { foldForSearch } from '../../src-shared/fold.js';
 import { MESSAGE_SELECT, NO_UPPER_BOUND, toChatMessage, type Db, type MessageRecord, type MessagesByIds } from './rows.js';
 import type { ConversationStore, MessageChange, MessageFacts } from './types.js';
+import { NotReadable, canReadConversation } from './readers.js';
 import { type EventRow, type RangeRow, eventsByUser, messageIdsOf, rangeConversations, rangeReaders, toEventPage } from './event-page.js';
 
 /** `@name`: a name's characters (letters, digits, marks, _ . -) after an @ that does not continue a word. */
@@ -197,16 +198,30 @@ export function conversationQueries(
     return { message: message(id), eventId };
   };
 
-  const edit = db.transaction((id: number, text: string, editedAt: number): MessageChange => {
-    const { conv } = messageFacts.get(id)!;
+  const memberOf = db.prepare<[number, number], number>('SELECT 1 FROM group_members WHERE group_id = ? AND user_id = ?').pluck();
+  /** Inside the change's transaction: the message's conversation, if `reader` (when given) can read it now. */
+  const conversationFor = (id: number, reader: number | undefined): string => {
+    const facts = messageFacts.get(id);
+    if (!facts) throw new NotReadable(`message ${id}`);
+    readable(facts.conv, reader);
+    return facts.conv;
+  };
+  const readable = (conv: string, reader: number | undefined): void => {
+    if (reader !== undefined && !canReadConversation(conv, reader, (groupId, userId) => memberOf.get(groupId, userId) !== undefined)) {
+      throw new NotReadable(conv);
+    }
+  };
+
+  const edit = db.transaction((id: number, text: string, editedAt: number, reader?: number): MessageChange => {
+    const conv = conversationFor(id, reader);
     setText.run({ id, text, folded: foldForSearch(text), editedAt });
     dropMentions.run(id);
     for (const user of findMentions(conv, text)) addMention.run(user.id, conv, id);
     return changed(id, conv, 'edit');
   });
 
-  const remove = db.transaction((id: number): MessageChange => {
-    const { conv } = messageFacts.get(id)!;
+  const remove = db.transaction((id: number, reader?: number): MessageChange => {
+    const conv = conversationFor(id, reader);
     blank.run(id);
     dropMentions.run(id);
     dropReactions.run(id);
@@ -214,8 +229,8 @@ export function conversationQueries(
   });
 
   const react = db.transaction(
-    (id: number, userId: number, emoji: string, on: boolean): MessageChange | 'unchanged' | 'limit' => {
-      const { conv } = messageFacts.get(id)!;
+    (id: number, userId: number, emoji: string, on: boolean, reader?: number): MessageChange | 'unchanged' | 'limit' => {
+      const conv = conversationFor(id, reader);
       if (on) {
         if (hasReaction.get(id, userId, emoji) !== undefined) return 'unchanged';
         if (reactionsOfUser.get(id, userId)! >= LIMITS.maxReactionsPerUser) return 'limit';
@@ -227,7 +242,8 @@ export function conversationQueries(
     },
   );
 
-  const read = db.transaction((userId: number, conv: string, upTo: number): { upTo: number; eventId?: number } => {
+  const read = db.transaction((userId: number, conv: string, upTo: number, reader?: number): { upTo: number; eventId?: number } => {
+    readable(conv, reader);
     const current = cursorOf.get(userId, conv);
     const target = Math.min(upTo, lastInConversation.get(conv)!);
     if (target <= (current?.upTo ?? 0)) return { upTo: current?.upTo ?? 0 };
@@ -243,10 +259,10 @@ export function conversationQueries(
       const record = messageById.get(id);
       return record && toChatMessage(record);
     },
-    editMessage: (id, text, editedAt) => edit(id, text, editedAt),
-    deleteMessage: (id) => remove(id),
-    setReaction: (id, userId, emoji, on) => react(id, userId, emoji, on),
-    setReadPosition: (userId, conv, upTo) => read(userId, conv, upTo),
+    editMessage: (id, text, editedAt, reader) => edit(id, text, editedAt, reader),
+    deleteMessage: (id, reader) => remove(id, reader),
+    setReaction: (id, userId, emoji, on, reader) => react(id, userId, emoji, on, reader),
+    setReadPosition: (userId, conv, upTo, reader) => read(userId, conv, upTo, reader),
     readStates: (userId) =>
       conversationsOf(userId).map((conv): ReadState => {
         const upTo = cursorOf.get(userId, conv)?.upTo ?? 0;

@@ -305,18 +305,22 @@ export interface MessageChange {
   eventId: number;
 }
 
-/** Conversation changes (docs/PROTOCOL.md §17). Callers check who may do what; the message must exist. */
+/**
+ * Conversation changes (docs/PROTOCOL.md §17). Callers check who may do what; the message must exist.
+ * Given `reader`, a change is made only if that user can read the conversation as it commits, else it
+ * throws NotReadable (readers.ts) and changes nothing: what was checked before may have changed since.
+ */
 export interface ConversationStore {
   messageFacts(id: number): MessageFacts | undefined;
   messageById(id: number): ChatMessage | undefined;
   /** New text (mentions found again); the message must not be deleted. */
-  editMessage(id: number, text: string, editedAt: number): MessageChange;
+  editMessage(id: number, text: string, editedAt: number, reader?: number): MessageChange;
   /** Removes the text, reply link, reactions and mentions; replies to it then quote it as deleted. */
-  deleteMessage(id: number): MessageChange;
+  deleteMessage(id: number, reader?: number): MessageChange;
   /** 'unchanged': the reaction was already so; 'limit': the user has LIMITS.maxReactionsPerUser on it. */
-  setReaction(id: number, userId: number, emoji: string, on: boolean): MessageChange | 'unchanged' | 'limit';
+  setReaction(id: number, userId: number, emoji: string, on: boolean, reader?: number): MessageChange | 'unchanged' | 'limit';
   /** Moves the position forward (to at most the conversation's last message); eventId only when it moved. */
-  setReadPosition(userId: number, conv: ConversationKey, upTo: number): { upTo: number; eventId?: number };
+  setReadPosition(userId: number, conv: ConversationKey, upTo: number, reader?: number): { upTo: number; eventId?: number };
   /** Every conversation the user can read, with position and unread counts (up to LIMITS.maxUnreadCount). */
   readStates(userId: number): ReadState[];
   /** Positions in conv of its other current readers who send read receipts. */

@@ -12,6 +12,7 @@ import type { MessageChange, MessageFacts, UserRow } from '../../store/types.js'
 import { type Handlers, type ServerContext, ServerError } from '../dispatch.js';
 import { canRead } from '../lookups.js';
 import { refuseMuted } from './messages.js';
+import { NotReadable } from '../../store/readers.js';
 
 /** Typing entries older than this are dropped when the table is swept. */
 const TYPING_SWEEP_AT = 10_000;
@@ -28,10 +29,27 @@ export function conversationHandlers(ctx: ServerContext) {
   /** When each user's typing in each conversation was last forwarded ("userId conv"). */
   const typingForwarded = new Map<string, number>();
 
+  const unknownMessage = (id: number): ServerError => new ServerError(ErrorCode.UNKNOWN_MESSAGE, `no message ${id} for you`);
+  const unknownConversation = (conv: ConversationKey): ServerError =>
+    new ServerError(ErrorCode.UNKNOWN_CONVERSATION, `no conversation ${conv} for you`);
+
+  /**
+   * A change the store makes only if the user can still read the conversation as it commits: a removal or
+   * a group deletion on another node may have come since the check (issue 32). Refused, it is answered as
+   * the check would have answered it then.
+   */
+  async function asReader<T>(change: Promise<T>, refusal: ServerError): Promise<T> {
+    try {
+      return await change;
+    } catch (error) {
+      throw error instanceof NotReadable ? refusal : error;
+    }
+  }
+
   /** The message, if the user can read its conversation now; otherwise it does not exist for them. */
   async function readableMessage(me: UserRow, id: number): Promise<MessageFacts> {
     const facts = await store.messageFacts(id);
-    if (!facts || !(await canRead(store, me, facts.conv))) throw new ServerError(ErrorCode.UNKNOWN_MESSAGE, `no message ${id} for you`);
+    if (!facts || !(await canRead(store, me, facts.conv))) throw unknownMessage(id);
     if (facts.membershipLine) throw new ServerError(ErrorCode.UNKNOWN_MESSAGE, `message ${id} is a membership line; it cannot be changed`);
     return facts;
   }
@@ -41,7 +59,7 @@ export function conversationHandlers(ctx: ServerContext) {
   }
 
   async function readableConversation(me: UserRow, conv: ConversationKey): Promise<void> {
-    if (!(await canRead(store, me, conv))) throw new ServerError(ErrorCode.UNKNOWN_CONVERSATION, `no conversation ${conv} for you`);
+    if (!(await canRead(store, me, conv))) throw unknownConversation(conv);
   }
 
   /** To every session of every reader of the conversation, the actor's own included. */
@@ -89,7 +107,7 @@ export function conversationHandlers(ctx: ServerContext) {
           `messages can be edited for ${Math.round(ctx.editWindowMs / 60_000)} min after sending in this room`,
         );
       }
-      return announce('edit', await store.editMessage(facts.id, request.text, now));
+      return announce('edit', await asReader(store.editMessage(facts.id, request.text, now, me.id), unknownMessage(facts.id)));
     }),
 
     delete: (session, request) => ctx.publish.run(async () => {
@@ -100,7 +118,7 @@ export function conversationHandlers(ctx: ServerContext) {
         throw new ServerError(ErrorCode.NOT_YOUR_MESSAGE, 'you can only delete your own messages');
       }
       notDeleted(facts);
-      const result = await announce('delete', await store.deleteMessage(facts.id));
+      const result = await announce('delete', await asReader(store.deleteMessage(facts.id, me.id), unknownMessage(facts.id)));
       if (moderation) {
         log.info('message deleted by the host', { id: facts.id, conv: facts.conv, sender: (await store.userById(facts.senderId))?.name });
       }
@@ -112,7 +130,7 @@ export function conversationHandlers(ctx: ServerContext) {
       const me = session.user;
       const facts = await readableMessage(me, request.messageId);
       notDeleted(facts);
-      const outcome = await store.setReaction(facts.id, me.id, request.emoji, request.on);
+      const outcome = await asReader(store.setReaction(facts.id, me.id, request.emoji, request.on, me.id), unknownMessage(facts.id));
       if (outcome === 'limit') {
         throw new ServerError(ErrorCode.LIMIT_REACHED, `you can react with at most ${LIMITS.maxReactionsPerUser} emoji to one message`);
       }
@@ -123,7 +141,7 @@ export function conversationHandlers(ctx: ServerContext) {
     read: (session, request) => ctx.publish.run(async () => {
       const me = session.user;
       await readableConversation(me, request.conv);
-      const { upTo, eventId } = await store.setReadPosition(me.id, request.conv, request.upTo);
+      const { upTo, eventId } = await asReader(store.setReadPosition(me.id, request.conv, request.upTo, me.id), unknownConversation(request.conv));
       if (eventId !== undefined) {
         const event: ConversationEvent = { eventId, kind: 'read', conv: request.conv, user: me.name, upTo };
         roster.deliver([me.id, ...(await receiptSharers(me, request.conv))], { type: 'event', event });
@@ -143,7 +161,7 @@ export function conversationHandlers(ctx: ServerContext) {
     typing: async (session, request) => {
       const me = session.user;
       await readableConversation(me, request.conv);
-      const now = ctx.clock.now();
+      const now = Date.now();
       const key = `${me.id} ${request.conv}`;
       if (now - (typingForwarded.get(key) ?? -Infinity) < LIMITS.typingIntervalMs) return {};
       sweepTyping(now);

@@ -10,6 +10,7 @@ import type { ReadState, Receipt } from '../../../src-shared/protocol/objects.js
 import { foldForSearch } from '../../../src-shared/fold.js';
 import type { AsyncStore, ConversationStore, MessageChange, MessageFacts } from '../types.js';
 import { findMentions } from './mentions.js';
+import { NotReadable, canReadConversation } from '../readers.js';
 import { conversationsOf, messageById, messagesByIds } from './rows.js';
 import { LOG_LOCK, lockLog, type Sql } from './sql.js';
 import { storedText } from './text.js';
@@ -24,7 +25,18 @@ const FACTS = `SELECT id, conv, sender_id AS "senderId", to_user_id AS "toUserId
   group_event IS NOT NULL AS "membershipLine" FROM messages WHERE id = $1`;
 
 export function conversationQueries(sql: Sql): Omit<Pick<AsyncStore, keyof ConversationStore>, 'purgeDeleted'> {
-  const conversationOf = async (tx: Sql, id: number): Promise<string> => (await tx.row<MessageFacts>(FACTS, [id]))!.conv;
+  /** Under the log lock: the message's conversation, if `reader` (when given) can read it now. */
+  const conversationOf = async (tx: Sql, id: number, reader: number | undefined): Promise<string> => {
+    const facts = await tx.row<MessageFacts>(FACTS, [id]);
+    if (!facts) throw new NotReadable(`message ${id}`);
+    await readable(tx, facts.conv, reader);
+    return facts.conv;
+  };
+  const readable = async (tx: Sql, conv: string, reader: number | undefined): Promise<void> => {
+    const member = (groupId: number, userId: number): Promise<boolean> =>
+      tx.row('SELECT 1 FROM group_members WHERE group_id = $1 AND user_id = $2', [groupId, userId]).then((row) => row !== undefined);
+    if (reader !== undefined && !(await canReadConversation(conv, reader, member))) throw new NotReadable(conv);
+  };
 
   /** Replaces the message's change entry in the log by a new one of `kind`; returns the message as it is now. */
   const changed = async (tx: Sql, id: number, conv: string, kind: ChangeKind): Promise<MessageChange> => {
@@ -54,10 +66,10 @@ export function conversationQueries(sql: Sql): Omit<Pick<AsyncStore, keyof Conve
   return {
     messageFacts: (id) => sql.row<MessageFacts>(FACTS, [id]),
     messageById: (id) => messageById(sql, id),
-    editMessage: (id, text, editedAt) =>
+    editMessage: (id, text, editedAt, reader) =>
       sql.transaction(async (tx) => {
         await lockLog(tx);
-        const conv = await conversationOf(tx, id);
+        const conv = await conversationOf(tx, id, reader);
         await tx.run('UPDATE messages SET text = $1, folded = $2, edited_at = $3 WHERE id = $4', [
           storedText(text),
           storedText(foldForSearch(text)),
@@ -73,10 +85,10 @@ export function conversationQueries(sql: Sql): Omit<Pick<AsyncStore, keyof Conve
      * in its write-ahead log until that is recycled: scrubbing those is the operator's (autovacuum,
      * or VACUUM), not something the store can force per message; see purgeDeleted.
      */
-    deleteMessage: (id) =>
+    deleteMessage: (id, reader) =>
       sql.transaction(async (tx) => {
         await lockLog(tx);
-        const conv = await conversationOf(tx, id);
+        const conv = await conversationOf(tx, id, reader);
         await tx.run(`UPDATE messages SET text = '', folded = '', deleted = true, reply_to = NULL, attachments = NULL WHERE id = $1`, [id]);
         await tx.run('DELETE FROM mentions WHERE message_id = $1', [id]);
         await tx.run('DELETE FROM reactions WHERE message_id = $1', [id]);
@@ -84,10 +96,10 @@ export function conversationQueries(sql: Sql): Omit<Pick<AsyncStore, keyof Conve
         await tx.run('DELETE FROM files WHERE message_id = $1', [id]);
         return changed(tx, id, conv, 'delete');
       }),
-    setReaction: (id, userId, emoji, on) =>
+    setReaction: (id, userId, emoji, on, reader) =>
       sql.transaction(async (tx) => {
         await lockLog(tx);
-        const conv = await conversationOf(tx, id);
+        const conv = await conversationOf(tx, id, reader);
         if (on) {
           const has = await tx.row('SELECT 1 FROM reactions WHERE message_id = $1 AND user_id = $2 AND emoji = $3', [id, userId, emoji]);
           if (has) return 'unchanged' as const;
@@ -102,9 +114,10 @@ export function conversationQueries(sql: Sql): Omit<Pick<AsyncStore, keyof Conve
         }
         return changed(tx, id, conv, 'reaction');
       }),
-    setReadPosition: (userId, conv, upTo) =>
+    setReadPosition: (userId, conv, upTo, reader) =>
       sql.transaction(async (tx) => {
         await lockLog(tx);
+        await readable(tx, conv, reader);
         const current = await tx.row<{ upTo: number; eventId: number }>(
           'SELECT up_to AS "upTo", event_id AS "eventId" FROM read_cursors WHERE user_id = $1 AND conv = $2',
           [userId, conv],
