@@ -2,8 +2,7 @@
  * A TCP relay between the clients and a host, so the checker can cut a client's link
  * in the middle of a frame: the bytes of one write are forwarded only in part, then
  * both sides are destroyed. TLS passes through untouched. While the host is down the relay
- * stops listening too, so a client sees its connection refused as it would without a relay
- * (an accepted then closed connection reads as "not a TLS host", which the client gives up on).
+ * stops listening too, so a client sees its connection refused as it would without a relay.
  */
 import { type Server, type Socket, connect, createServer } from 'node:net';
 
