@@ -40,6 +40,12 @@ export interface ClientOptions {
   lastMessageId?: number;
   /** Newest event log entry already applied (ChatClient.lastEventId kept from before): catch-up then goes through the log. */
   lastEventId?: number;
+  /**
+   * Messages an earlier client accepted and did not see stored or refused (the app kept them across a
+   * restart): queued first, under their client ids, so the host answers one it stored already with it
+   * (PROTOCOL.md §7.4). Their outcome comes as 'sent', 'sendRetrying' or 'sendFailed' events.
+   */
+  unsent?: OutboxItem[];
   clientName?: string;
   reconnect?: boolean;
   /** First and largest wait between reconnect attempts. */
@@ -125,7 +131,9 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   session: SessionInfo | null = null;
   /** Fingerprint of the host's certificate once connected (null over plain TCP or before). */
   hostFingerprint: string | null = null;
-  private readonly options: Required<Omit<ClientOptions, 'password' | 'token' | 'lastMessageId' | 'lastEventId' | 'fingerprint' | 'passphrase' | 'alternates' | 'host' | 'port'>>;
+  private readonly options: Required<
+    Omit<ClientOptions, 'password' | 'token' | 'lastMessageId' | 'lastEventId' | 'fingerprint' | 'passphrase' | 'alternates' | 'host' | 'port' | 'unsent'>
+  >;
   /** Where the room can be reached, the address last reached first among equals (see openAny). */
   private readonly addresses: ServerAddress[];
   private addressIndex = 0;
@@ -191,6 +199,8 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       refused: (item, error) => this.emit('sendFailed', { clientMsgId: item.clientMsgId, error }),
       retrying: (item, error, retryInMs) => this.emit('sendRetrying', { clientMsgId: item.clientMsgId, error, retryInMs }),
     });
+    // Their outcome is reported by events; rejected only when refused or when this client closes.
+    for (const item of options.unsent ?? []) this.outbox.add(item).catch(() => undefined);
   }
 
   /** Messages accepted by send() but not yet acknowledged by the server. */
