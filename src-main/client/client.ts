@@ -148,6 +148,11 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   private cursor: number | undefined;
   /** Highest event log entry applied (protocol 1.1); undefined until the first login to a 1.1 server. */
   private eventCursor: number | undefined;
+  /**
+   * Ids of our own messages still in the outbox that a catch-up or push showed already (stored, their
+   * answer lost with a link): the resend's answer, a duplicate with that id, is then not shown again.
+   */
+  private readonly shownBeforeAnswer = new Set<number>();
   /** Pushes held while catching up, so they come out in order after the caught-up ones. */
   private held: Held[] | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
@@ -587,10 +592,11 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   private emitMessage(message: ChatMessage, eventId?: number, own = false): void {
     if (eventId !== undefined && eventId > (this.eventCursor ?? 0)) this.eventCursor = eventId;
     if (this.cursor !== undefined && message.id <= this.cursor) {
-      if (own) this.emit('message', message);
+      if (own && !this.shownBeforeAnswer.delete(message.id)) this.emit('message', message);
       return;
     }
     this.cursor = message.id;
+    if (!own && message.from === this.session?.login.name && this.outbox.holds(message.clientMsgId)) this.shownBeforeAnswer.add(message.id);
     this.emit('message', message);
   }
 

@@ -68,6 +68,11 @@ export class Outbox {
     }));
   }
 
+  /** Whether the message is queued, not yet answered as stored or refused. */
+  holds(clientMsgId: string): boolean {
+    return this.queue.some((item) => item.clientMsgId === clientMsgId);
+  }
+
   /** Queues a message; resolves with it once stored, rejects if it is refused for good. */
   add(item: OutboxItem): Promise<ChatMessage> {
     return new Promise((resolve, reject) => {
