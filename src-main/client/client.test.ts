@@ -3,9 +3,13 @@
  * break the protocol close the connection with a reason instead of reaching the app.
  */
 import { type AddressInfo, type Server, createServer } from 'node:net';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { ErrorCode, type WireError } from '../../src-shared/protocol/errors.js';
 import { Connection } from '../net/connection.js';
+import { LinkProxy } from '../testing/checker/proxy.js';
+import { nextEvent, waitFor } from '../testing/harness.js';
+import { freePort } from '../testing/ports.js';
+import { Room } from '../testing/room.js';
 import { ChatClient } from './client.js';
 
 type Answer = (request: { type: string; id: number }) => unknown;
@@ -292,6 +296,29 @@ describe('ChatClient and its own messages (issue 32, problem 3)', () => {
     await pushed;
     await expect(client.send({ kind: 'room' }, 'hi')).resolves.toMatchObject({ id: 5 });
     expect(shown).toEqual([10, 5]);
+  });
+
+  it('shows its own message once when the catch-up after a lost answer brought it before the resend was answered', async () => {
+    const room = new Room();
+    onTestFinished(() => room.cleanup());
+    await room.start();
+    const proxy = await LinkProxy.start(await freePort(), () => room.port);
+    onTestFinished(() => proxy.close());
+    const bob = await room.user('bob');
+    const alice = room.track(new ChatClient({ host: '127.0.0.1', port: proxy.port, name: 'alice', password: 'alice-secret', backoffMinMs: 50, backoffMaxMs: 300 }));
+    await alice.connect();
+    const shown: number[] = [];
+    alice.on('message', (message) => shown.push(message.id));
+    const storedFor = nextEvent(bob, 'message', (message) => message.text === 'answer lost');
+    proxy.muteHost();
+    const sending = alice.send({ kind: 'room' }, 'answer lost');
+    const [stored] = await storedFor;
+    // The link goes with the answer in it; the next one catches up from before the message, then resends it.
+    proxy.close();
+    await proxy.listen();
+    await expect(sending).resolves.toMatchObject({ id: stored.id });
+    await waitFor(() => alice.unsent.length === 0);
+    expect(shown).toEqual([stored.id]);
   });
 
   it('keeps a send the host failed with INTERNAL and sends it again, with the same client id, until stored', async () => {

@@ -40,6 +40,12 @@ export interface ClientOptions {
   lastMessageId?: number;
   /** Newest event log entry already applied (ChatClient.lastEventId kept from before): catch-up then goes through the log. */
   lastEventId?: number;
+  /**
+   * Messages an earlier client accepted and did not see stored or refused (the app kept them across a
+   * restart): queued first, under their client ids, so the host answers one it stored already with it
+   * (PROTOCOL.md §7.4). Their outcome comes as 'sent', 'sendRetrying' or 'sendFailed' events.
+   */
+  unsent?: OutboxItem[];
   clientName?: string;
   reconnect?: boolean;
   /** First and largest wait between reconnect attempts. */
@@ -125,7 +131,9 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   session: SessionInfo | null = null;
   /** Fingerprint of the host's certificate once connected (null over plain TCP or before). */
   hostFingerprint: string | null = null;
-  private readonly options: Required<Omit<ClientOptions, 'password' | 'token' | 'lastMessageId' | 'lastEventId' | 'fingerprint' | 'passphrase' | 'alternates' | 'host' | 'port'>>;
+  private readonly options: Required<
+    Omit<ClientOptions, 'password' | 'token' | 'lastMessageId' | 'lastEventId' | 'fingerprint' | 'passphrase' | 'alternates' | 'host' | 'port' | 'unsent'>
+  >;
   /** Where the room can be reached, the address last reached first among equals (see openAny). */
   private readonly addresses: ServerAddress[];
   private addressIndex = 0;
@@ -140,6 +148,11 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   private cursor: number | undefined;
   /** Highest event log entry applied (protocol 1.1); undefined until the first login to a 1.1 server. */
   private eventCursor: number | undefined;
+  /**
+   * Ids of our own messages still in the outbox that a catch-up or push showed already (stored, their
+   * answer lost with a link): the resend's answer, a duplicate with that id, is then not shown again.
+   */
+  private readonly shownBeforeAnswer = new Set<number>();
   /** Pushes held while catching up, so they come out in order after the caught-up ones. */
   private held: Held[] | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
@@ -191,6 +204,8 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       refused: (item, error) => this.emit('sendFailed', { clientMsgId: item.clientMsgId, error }),
       retrying: (item, error, retryInMs) => this.emit('sendRetrying', { clientMsgId: item.clientMsgId, error, retryInMs }),
     });
+    // Their outcome is reported by events; rejected only when refused or when this client closes.
+    for (const item of options.unsent ?? []) this.outbox.add(item).catch(() => undefined);
   }
 
   /** Messages accepted by send() but not yet acknowledged by the server. */
@@ -577,10 +592,11 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   private emitMessage(message: ChatMessage, eventId?: number, own = false): void {
     if (eventId !== undefined && eventId > (this.eventCursor ?? 0)) this.eventCursor = eventId;
     if (this.cursor !== undefined && message.id <= this.cursor) {
-      if (own) this.emit('message', message);
+      if (own && !this.shownBeforeAnswer.delete(message.id)) this.emit('message', message);
       return;
     }
     this.cursor = message.id;
+    if (!own && message.from === this.session?.login.name && this.outbox.holds(message.clientMsgId)) this.shownBeforeAnswer.add(message.id);
     this.emit('message', message);
   }
 

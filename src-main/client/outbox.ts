@@ -32,6 +32,9 @@ export const RATE_LIMIT_RETRY_MS = 1000;
 export const FAILED_RETRY_FIRST_MS = 250;
 export const FAILED_RETRY_CAP_MS = 30_000;
 
+/** The link ended before an answer (or the client closed, which then rejects what it holds): no refusal. */
+const LINK_ENDED: ReadonlySet<string> = new Set(['DISCONNECTED', 'PROTOCOL_ERROR', 'CLOSED']);
+
 export interface OutboxLink {
   /** Sends the item on the current link, or answers null when there is none. */
   send(item: OutboxItem): Promise<RequestResults['send']> | null;
@@ -56,7 +59,18 @@ export class Outbox {
 
   /** Messages accepted but not yet acknowledged by the server. */
   get items(): OutboxItem[] {
-    return this.queue.map(({ clientMsgId, to, text, attachments }) => ({ clientMsgId, to, text, ...(attachments ? { attachments } : {}) }));
+    return this.queue.map(({ clientMsgId, to, text, replyTo, attachments }) => ({
+      clientMsgId,
+      to,
+      text,
+      ...(replyTo !== undefined ? { replyTo } : {}),
+      ...(attachments ? { attachments } : {}),
+    }));
+  }
+
+  /** Whether the message is queued, not yet answered as stored or refused. */
+  holds(clientMsgId: string): boolean {
+    return this.queue.some((item) => item.clientMsgId === clientMsgId);
   }
 
   /** Queues a message; resolves with it once stored, rejects if it is refused for good. */
@@ -115,7 +129,7 @@ export class Outbox {
         const backoff = Math.min(FAILED_RETRY_CAP_MS, FAILED_RETRY_FIRST_MS * 2 ** this.failures++);
         const delayMs = this.resendLater(backoff / 2 + Math.random() * (backoff / 2));
         this.link.retrying(item, clientError, delayMs);
-      } else if (clientError.code !== 'DISCONNECTED' && clientError.code !== 'PROTOCOL_ERROR') {
+      } else if (!LINK_ENDED.has(clientError.code)) {
         // The server answered with a refusal: sending it again would be refused again.
         this.remove(item);
         this.link.refused(item, clientError);

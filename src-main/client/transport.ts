@@ -105,6 +105,8 @@ function attempt({ host, port, tls, connectTimeoutMs, fingerprint: pinned, signa
     socket.once('error', (error: NodeJS.ErrnoException) => {
       if (tls && isTlsFailure(error)) {
         fail(new ClientError('TLS_UNAVAILABLE', `${where} did not answer with TLS: the host has encryption turned off, or it is not a LanChat host`));
+      } else if (tls && closedInHandshake(error)) {
+        fail(new ClientError('CONNECT_FAILED', `the connection to ${where} was closed during its TLS handshake`));
       } else if (tls && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) {
         fail(new RefusedBeforeTls());
       } else {
@@ -118,9 +120,20 @@ function cancelledConnect(): ClientError {
   return new ClientError('CANCELLED', 'cancelled while connecting');
 }
 
-/** An OpenSSL error, or a close in the middle of the handshake: the peer does not speak TLS. */
+/**
+ * OpenSSL could not read what the peer sent as TLS: the peer does not speak it (a LanChat host without
+ * TLS answers a ClientHello with a plain `bye`).
+ */
 function isTlsFailure(error: NodeJS.ErrnoException): boolean {
-  return (error.code?.startsWith('ERR_SSL_') ?? false) || /before secure TLS connection/.test(error.message);
+  return error.code?.startsWith('ERR_SSL_') ?? false;
+}
+
+/**
+ * The link closed in the middle of the handshake without a byte the peer sent: a link cut or a host
+ * going down, which says nothing about TLS, so the client tries again as after any drop.
+ */
+function closedInHandshake(error: NodeJS.ErrnoException): boolean {
+  return /before secure TLS connection/.test(error.message);
 }
 
 function describeSocketError(error: NodeJS.ErrnoException, host: string, port: number): string {

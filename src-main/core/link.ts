@@ -1,7 +1,8 @@
 /**
  * The app's one connection to a room: logging in with a password or a saved
  * session, checking the host's certificate against the pins, turning the
- * client's events into AppEvents, and the outbox of messages given to send().
+ * client's events into AppEvents, and the outbox of messages given to send(),
+ * kept in the profile until stored so that a restarted app sends them again.
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import {
   type AppEvent,
   type ConnectionSecurity,
   type ConnectionStatus,
+  type OutboxStatus,
   type Result,
   type SessionView,
   type TrustedHost,
@@ -18,14 +20,15 @@ import {
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { LIMITS } from '../../src-shared/protocol/limits.js';
-import type { AttachmentRef, Target } from '../../src-shared/protocol/objects.js';
+import type { AttachmentRef, ChatMessage, Target } from '../../src-shared/protocol/objects.js';
 import type { RequestResults } from '../../src-shared/protocol/requests.js';
 import { ChatClient, type ConnectionState } from '../client/client.js';
 import { ClientError } from '../client/errors.js';
+import type { OutboxItem } from '../client/outbox.js';
 import type { TransferLink } from '../client/transfer.js';
 import { describeConnectError, describeRequestError, fail, messageOf, ok } from './errors.js';
 import { PinFile, UNENCRYPTED, serverKey } from './pins.js';
-import { EventCursorFile, SessionTokenFile, type TokenSealer } from './profile-files.js';
+import { EventCursorFile, OutboxFile, SessionTokenFile, type TokenSealer } from './profile-files.js';
 
 const CLIENT_NAME = 'lanchat-desktop/0.1.0';
 /** The event cursor is saved at most this often while events come (and when the connection closes). */
@@ -52,6 +55,8 @@ export type Trust =
 interface Current {
   client: ChatClient;
   server: Server;
+  /** The account as given to connect(). */
+  name: string;
   /** Known once connected. */
   security: ConnectionSecurity | null;
   /** What the host's last `mute` push said; the host says it again after each login while it lasts. */
@@ -71,15 +76,19 @@ const STATUS_OF_CLIENT: Record<ConnectionState, ConnectionStatus> = {
 export class Link {
   private current: Current | null = null;
   private lastError: AppError | null = null;
-  /** The server of the latest connect(), kept after its connection ends: whose session signOut forgets. */
+  /**
+   * The server and account of the latest connect(), kept after its connection ends: whose session
+   * signOut forgets, and whose unsent messages the windows are shown while it is not connected.
+   */
   private lastServer: Server | null = null;
+  private lastName = '';
   private readonly sessionTokens: SessionTokenFile;
   private readonly eventCursors: EventCursorFile;
   /** A save of the event cursor waiting for the events of a burst to pass. */
   private cursorSave: { timer: NodeJS.Timeout; save: () => void } | null = null;
   private readonly pins: PinFile;
-  /** Messages given to send() that are not yet stored or refused, for their outbox events. */
-  private readonly outgoing = new Map<string, { target: Target; text: string; replyTo?: number }>();
+  /** Messages given to send() that are not yet stored or refused, per account, for the next start and outbox events. */
+  private readonly unsentFile: OutboxFile;
   /** When typing was last sent, per conversation. */
   private readonly typingSentAt = new Map<ConversationKey, number>();
 
@@ -92,6 +101,7 @@ export class Link {
   ) {
     this.sessionTokens = new SessionTokenFile(profileDir, tokenSealer);
     this.eventCursors = new EventCursorFile(profileDir);
+    this.unsentFile = new OutboxFile(profileDir);
     this.pins = new PinFile(join(profileDir, 'pins.json'));
   }
 
@@ -130,6 +140,7 @@ export class Link {
   ): Promise<Result<void>> {
     const key = serverKey(server);
     this.lastServer = server;
+    this.lastName = name;
     const token = password === '' ? this.sessionTokens.tokenFor(key, name) : undefined;
     if (password === '' && token === undefined) {
       return fail(AppErrorCode.NO_SAVED_SESSION, `Enter the password for ${name}: there is no saved session for it on ${key}`);
@@ -237,24 +248,33 @@ export class Link {
     return ok(undefined);
   }
 
-  /** Queues a message; its progress goes out as outbox events. */
+  /** Queues a message, kept in the profile until stored or refused; its progress goes out as outbox events. */
   send(target: Target, text: string, replyTo?: number, attachments?: AttachmentRef[]): Result<{ clientMsgId: string }> {
-    const client = this.current?.client;
-    if (!client) return fail(AppErrorCode.NOT_CONNECTED, 'Join or host a room first');
+    const current = this.current;
+    if (!current) return fail(AppErrorCode.NOT_CONNECTED, 'Join or host a room first');
+    const { client, name } = current;
+    const key = serverKey(current.server);
     const clientMsgId = randomUUID();
-    const reply = replyTo !== undefined ? { replyTo } : {};
-    this.outgoing.set(clientMsgId, { target, text, ...reply });
-    // Progress arrives as events; the promise only matters when the message is refused
-    // for good or dropped because the client closed.
+    const item: OutboxItem = { clientMsgId, to: target, text, ...(replyTo !== undefined ? { replyTo } : {}), ...(attachments ? { attachments } : {}) };
+    try {
+      this.unsentFile.add(key, name, item);
+    } catch (error) {
+      console.error(`lanchat: could not keep a message to send in the profile (it goes while the app runs): ${messageOf(error)}`);
+    }
+    // Progress arrives as events, a refusal by the host as 'sendFailed'. The promise matters only for a
+    // message the client refused itself; one dropped because the client closed stays for the next connect.
     client.send(target, text, clientMsgId, replyTo, attachments).catch((error: unknown) => {
-      this.outgoing.delete(clientMsgId);
-      this.emit({ type: 'outbox', clientMsgId, status: 'failed', target, text, ...reply, ts: Date.now(), error: describeRequestError(error) });
+      if (error instanceof ClientError && error.code === 'CLOSED') return;
+      if (this.forgetUnsent(key, name, clientMsgId)) this.emitOutbox(item, 'failed', Date.now(), { error: describeRequestError(error) });
     });
     return ok({ clientMsgId });
   }
 
+  /** The messages of the room's account not stored yet, connected or not (the windows show them as sending). */
   unsent(): { clientMsgId: string; target: Target; text: string; replyTo?: number }[] {
-    return (this.current?.client.unsent ?? []).map(({ clientMsgId, to, text, replyTo }) => ({
+    const server = this.current?.server ?? this.lastServer;
+    if (!server) return [];
+    return this.unsentFile.itemsFor(serverKey(server), this.current?.name ?? this.lastName).map(({ clientMsgId, to, text, replyTo }) => ({
       clientMsgId,
       target: to,
       text,
@@ -306,20 +326,22 @@ export class Link {
   ): Promise<unknown> {
     const key = serverKey(server);
     const lastEventId = this.eventCursors.cursorFor(key, name);
+    const unsent = this.unsentFile.itemsFor(key, name);
     const client = new ChatClient({
       host: server.host,
       port: server.port,
       ...(server.alternates?.length ? { alternates: server.alternates } : {}),
       name,
       ...(lastEventId !== undefined ? { lastEventId } : {}),
+      ...(unsent.length > 0 ? { unsent } : {}),
       clientName: CLIENT_NAME,
       tls: security.tls,
       ...(security.fingerprint !== undefined ? { fingerprint: security.fingerprint } : {}),
       ...credentials,
     });
-    this.current = { client, server, security: null, muted: null };
+    this.current = { client, server, name, security: null, muted: null };
     this.lastError = null;
-    this.follow(client, key);
+    this.follow(client, key, name);
     try {
       const session = await client.connect();
       this.saveSessionToken(key, session.login.name, session.login.token);
@@ -330,7 +352,7 @@ export class Link {
   }
 
   /** Turns the client's events into AppEvents for as long as it lives. */
-  private follow(client: ChatClient, key: string): void {
+  private follow(client: ChatClient, key: string, name: string): void {
     const isCurrent = (): boolean => this.current?.client === client;
     client.on('state', (state) => {
       if (!isCurrent()) return;
@@ -364,20 +386,21 @@ export class Link {
       this.emit({ type: 'message', message });
       this.noteEventCursor(client, key);
     });
-    client.on('queued', ({ clientMsgId, to, text, replyTo }) =>
-      this.emit({ type: 'outbox', clientMsgId, status: 'queued', target: to, text, ...(replyTo !== undefined ? { replyTo } : {}), ts: Date.now() }),
-    );
+    client.on('queued', (item) => this.emitOutbox(item, 'queued', Date.now()));
     client.on('sendRetrying', ({ clientMsgId, error }) => {
-      const item = this.outgoing.get(clientMsgId);
-      if (item) this.emit({ type: 'outbox', clientMsgId, status: 'queued', ...item, ts: Date.now(), error: describeRequestError(error) });
+      const item = this.unsentFile.find(key, name, clientMsgId);
+      if (item) this.emitOutbox(item, 'queued', Date.now(), { error: describeRequestError(error) });
     });
     client.on('sent', ({ clientMsgId, message, delivered }) => {
-      const item = this.outgoing.get(clientMsgId);
-      if (!item) return;
-      this.outgoing.delete(clientMsgId);
-      const sent = { type: 'outbox', clientMsgId, ...item, ts: message.ts, message } as const;
-      this.emit({ ...sent, status: 'sent' });
-      if (delivered) this.emit({ ...sent, status: 'delivered' });
+      const item = this.unsentFile.find(key, name, clientMsgId);
+      if (!item || !this.forgetUnsent(key, name, clientMsgId)) return;
+      this.emitOutbox(item, 'sent', message.ts, { message });
+      if (delivered) this.emitOutbox(item, 'delivered', message.ts, { message });
+    });
+    client.on('sendFailed', ({ clientMsgId, error }) => {
+      const item = this.unsentFile.find(key, name, clientMsgId);
+      if (!item || !this.forgetUnsent(key, name, clientMsgId)) return;
+      this.emitOutbox(item, 'failed', Date.now(), { error: describeRequestError(error) });
     });
     // Pushes the windows get as they are (the client parsed them, so they hold only known fields).
     for (const type of FORWARDED_PUSHES) client.on(type, (push: AppEvent) => this.emit(push));
@@ -390,6 +413,21 @@ export class Link {
       this.emit({ type: 'event', event });
       this.noteEventCursor(client, key);
     });
+  }
+
+  private emitOutbox({ clientMsgId, to, text, replyTo }: OutboxItem, status: OutboxStatus, ts: number, more: { error?: AppError; message?: ChatMessage } = {}): void {
+    this.emit({ type: 'outbox', clientMsgId, status, target: to, text, ...(replyTo !== undefined ? { replyTo } : {}), ts, ...more });
+  }
+
+  /** Stored or refused for good: not sent again. Answers whether it was still held (reported once). */
+  private forgetUnsent(key: string, name: string, clientMsgId: string): boolean {
+    try {
+      return this.unsentFile.remove(key, name, clientMsgId);
+    } catch (error) {
+      // Gone from memory all the same; sent again at the next start, a stored one is answered as the duplicate it is.
+      console.error(`lanchat: could not update the messages to send in the profile: ${messageOf(error)}`);
+      return true;
+    }
   }
 
   /** The windows have been given everything up to the client's event cursor: saved soon, once per burst. */

@@ -1,9 +1,9 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { removeDir, tempDir } from '../testing/harness.js';
-import { SessionTokenFile, type TokenSealer } from './profile-files.js';
+import { OutboxFile, SessionTokenFile, type TokenSealer } from './profile-files.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -73,5 +73,35 @@ describe('saved session tokens', () => {
     file.save('10.0.0.5:4000', 'bob', 'another-token');
     expect(readFileSync(join(dir, 'session.json'), 'utf8')).not.toContain(TOKEN);
     expect(new SessionTokenFile(dir, sealer).tokenFor('127.0.0.1:4000', 'bob')).toBe(TOKEN);
+  });
+});
+
+describe('the messages to send kept in the profile', () => {
+  it('are kept per server and account, in order, readable only by the user, and go once stored', () => {
+    const dir = profile();
+    const file = new OutboxFile(dir);
+    const reply = { clientMsgId: 'm2', to: { kind: 'dm' as const, user: 'carol' }, text: 'and this', replyTo: 7 };
+    file.add('127.0.0.1:4000', 'Bob', { clientMsgId: 'm1', to: { kind: 'room' }, text: 'first' });
+    file.add('127.0.0.1:4000', 'bob', reply);
+    file.add('10.0.0.5:4000', 'bob', { clientMsgId: 'm3', to: { kind: 'room' }, text: 'elsewhere' });
+    file.add('127.0.0.1:4000', 'alice', { clientMsgId: 'm4', to: { kind: 'room' }, text: 'another account' });
+    expect(statSync(join(dir, 'outbox.json')).mode & 0o777).toBe(0o600);
+
+    const read = new OutboxFile(dir);
+    expect(read.itemsFor('127.0.0.1:4000', 'BOB').map((item) => item.clientMsgId)).toEqual(['m1', 'm2']);
+    expect(read.find('127.0.0.1:4000', 'bob', 'm2')).toEqual(reply);
+    expect(read.remove('127.0.0.1:4000', 'bob', 'm1')).toBe(true);
+    expect(read.remove('127.0.0.1:4000', 'bob', 'm1')).toBe(false);
+    expect(new OutboxFile(dir).itemsFor('127.0.0.1:4000', 'bob').map((item) => item.clientMsgId)).toEqual(['m2']);
+    expect(new OutboxFile(dir).itemsFor('10.0.0.5:4000', 'bob').map((item) => item.clientMsgId)).toEqual(['m3']);
+  });
+
+  it('lose only a damaged entry, and start empty from a damaged file', () => {
+    const dir = profile();
+    const path = join(dir, 'outbox.json');
+    writeFileSync(path, JSON.stringify({ '127.0.0.1:4000': { bob: [{ clientMsgId: 'm1', to: { kind: 'nowhere' }, text: 'x' }, { clientMsgId: 'm2', to: { kind: 'room' }, text: 'kept' }] } }));
+    expect(new OutboxFile(dir).itemsFor('127.0.0.1:4000', 'bob').map((item) => item.text)).toEqual(['kept']);
+    writeFileSync(path, '{ not json');
+    expect(new OutboxFile(dir).itemsFor('127.0.0.1:4000', 'bob')).toEqual([]);
   });
 });

@@ -3,15 +3,18 @@
  * look remember; never a password) and session.json (one session token per
  * server, readable only by the owner and, in the desktop app where the OS offers
  * it, encrypted with the user's OS key, so a restarted app can log in again
- * without asking for the password), and events.json (where each server's event log was
- * caught up to).
+ * without asking for the password), events.json (where each server's event log was
+ * caught up to) and outbox.json (the messages sent and not yet stored).
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import type { Settings } from '../../src-shared/api.js';
 import { settingsSchema } from '../../src-shared/api-schema.js';
 import { DEFAULT_PORT } from '../../src-shared/protocol/limits.js';
 import { nameKey } from '../../src-shared/protocol/names.js';
+import { attachmentRef, messageId, target } from '../../src-shared/protocol/objects.js';
+import type { OutboxItem } from '../client/outbox.js';
 
 export const DEFAULT_SETTINGS: Settings = {
   lastHost: '',
@@ -189,5 +192,83 @@ export class EventCursorFile {
 
   forget(server: string): void {
     if (this.cursors.delete(server)) writeAtomically(this.file, Object.fromEntries(this.cursors), 0o600);
+  }
+}
+
+const outboxItem = z.object({
+  clientMsgId: z.string().min(1),
+  to: target,
+  text: z.string(),
+  replyTo: messageId.optional(),
+  attachments: z.array(attachmentRef).min(1).optional(),
+});
+
+/**
+ * outbox.json: per server and account (by name key), in the order sent, the messages given to send()
+ * that the host has not stored or refused for good yet, so the next start sends them again under the
+ * same client ids (a host that stored one already answers with it, PROTOCOL.md §7.4). Written before a
+ * message goes out, so quitting or a crash at any moment loses none.
+ */
+export class OutboxFile {
+  private readonly file: string;
+  private readonly queues = new Map<string, Map<string, OutboxItem[]>>();
+
+  constructor(profileDir: string) {
+    this.file = join(profileDir, 'outbox.json');
+    const stored = readJson(this.file);
+    if (typeof stored !== 'object' || stored === null) return;
+    for (const [server, accounts] of Object.entries(stored)) {
+      if (typeof accounts !== 'object' || accounts === null) continue;
+      for (const [account, items] of Object.entries(accounts as Record<string, unknown>)) {
+        // One damaged entry costs that message, not the others.
+        const valid = (Array.isArray(items) ? items : []).flatMap((item: unknown) => {
+          const parsed = outboxItem.safeParse(item);
+          return parsed.success ? [parsed.data as OutboxItem] : [];
+        });
+        if (valid.length > 0) this.queueOf(server, account).push(...valid);
+      }
+    }
+  }
+
+  itemsFor(server: string, name: string): OutboxItem[] {
+    return [...(this.queues.get(server)?.get(nameKey(name)) ?? [])];
+  }
+
+  find(server: string, name: string, clientMsgId: string): OutboxItem | undefined {
+    return this.queues.get(server)?.get(nameKey(name))?.find((item) => item.clientMsgId === clientMsgId);
+  }
+
+  /** Kept in memory even when the file cannot be written (then it throws): it is still sent while the app runs. */
+  add(server: string, name: string, item: OutboxItem): void {
+    this.queueOf(server, nameKey(name)).push(item);
+    this.write();
+  }
+
+  /** Answers whether the message was held. */
+  remove(server: string, name: string, clientMsgId: string): boolean {
+    const queue = this.queues.get(server)?.get(nameKey(name));
+    const index = queue?.findIndex((item) => item.clientMsgId === clientMsgId) ?? -1;
+    if (!queue || index < 0) return false;
+    queue.splice(index, 1);
+    this.write();
+    return true;
+  }
+
+  private queueOf(server: string, account: string): OutboxItem[] {
+    let accounts = this.queues.get(server);
+    if (!accounts) this.queues.set(server, (accounts = new Map()));
+    let queue = accounts.get(account);
+    if (!queue) accounts.set(account, (queue = []));
+    return queue;
+  }
+
+  private write(): void {
+    const stored = Object.fromEntries(
+      [...this.queues].flatMap(([server, accounts]) => {
+        const held = [...accounts].filter(([, items]) => items.length > 0);
+        return held.length > 0 ? [[server, Object.fromEntries(held)]] : [];
+      }),
+    );
+    writeAtomically(this.file, stored, 0o600);
   }
 }

@@ -132,6 +132,46 @@ describe('TLS connections', () => {
     expect(alice.state).toBe('closed');
   });
 
+  it('reconnects, not giving up as on a host without TLS, when its link is cut during the TLS handshake', async () => {
+    const room = await host();
+    // A relay to the host that, while `cutting` lasts, reads a connection's ClientHello and closes it.
+    let cutting = 0;
+    let cut = 0;
+    const relayed = new Set<Socket>();
+    const front = createServer((socket: Socket) => {
+      socket.on('error', () => undefined);
+      if (cutting > 0) {
+        cutting -= 1;
+        socket.once('data', () => {
+          cut += 1;
+          socket.destroy();
+        });
+        return;
+      }
+      const upstream = connectTcp(room.address.port, '127.0.0.1');
+      upstream.on('error', () => undefined);
+      relayed.add(socket);
+      opened.push(socket, upstream);
+      socket.pipe(upstream).pipe(socket);
+      socket.on('close', () => upstream.destroy());
+      upstream.on('close', () => socket.destroy());
+    });
+    servers.push(front);
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+    const alice = await login({ address: front.address() as { port: number } }, 'alice');
+    clients.push(alice);
+    // Back online, or given up: whichever comes first.
+    const outcome = new Promise<string>((resolve) => {
+      alice.once('online', () => resolve('online'));
+      alice.once('fatal', (error) => resolve(`fatal: ${error.code} ${error.message}`));
+    });
+    cutting = 2;
+    for (const socket of relayed) socket.destroy();
+    expect(await outcome).toBe('online');
+    expect(cut).toBe(2);
+    expect((await alice.send({ kind: 'room' }, 'through at last')).text).toBe('through at last');
+  });
+
   it('answers a plaintext client with one unencrypted TLS_REQUIRED bye and closes', async () => {
     const room = await host();
     const peer = await RawPeer.openPlain(room.address.port);

@@ -211,7 +211,7 @@ export class TlsGate {
     return this.waiting.length * msPerHandshake > (this.options.maxWaitMs ?? HANDSHAKE_MAX_WAIT_MS);
   }
 
-  /** A reset, not a close: a client reads a close before TLS as a host without TLS, and a reset as a failed connect to retry. */
+  /** A reset, not a close: a client tries a reset again within its connect timeout, while a close fails its connect as a dropped link. */
   private refuseBusy(raw: Socket): void {
     this.storm!.refused += 1;
     raw.on('error', () => undefined);

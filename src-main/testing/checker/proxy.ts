@@ -1,14 +1,16 @@
 /**
  * A TCP relay between the clients and a host, so the checker can cut a client's link
  * in the middle of a frame: the bytes of one write are forwarded only in part, then
- * both sides are destroyed. TLS passes through untouched. While the host is down the relay
- * stops listening too, so a client sees its connection refused as it would without a relay
- * (an accepted then closed connection reads as "not a TLS host", which the client gives up on).
+ * both sides are destroyed; or let requests through and lose the host's answers
+ * (muteHost). TLS passes through untouched. While the host is down the relay
+ * stops listening too, so a client sees its connection refused as it would without a relay.
  */
 import { type Server, type Socket, connect, createServer } from 'node:net';
 
 export class LinkProxy {
   private readonly links = new Set<[Socket, Socket]>();
+  /** Host ends of links whose bytes are no longer passed on (muteHost). */
+  private readonly muted = new Set<Socket>();
   private cutNext = false;
   cuts = 0;
 
@@ -42,6 +44,11 @@ export class LinkProxy {
     this.cutNext = true;
   }
 
+  /** On the links open now, what the host writes is dropped from here on: requests reach it, its answers never arrive. */
+  muteHost(): void {
+    for (const [, upstream] of this.links) this.muted.add(upstream);
+  }
+
   close(): void {
     for (const [a, b] of this.links) {
       a.destroy();
@@ -56,6 +63,7 @@ export class LinkProxy {
     this.links.add(link);
     const end = (): void => {
       this.links.delete(link);
+      this.muted.delete(upstream);
       client.destroy();
       upstream.destroy();
     };
@@ -68,7 +76,9 @@ export class LinkProxy {
       }
       upstream.write(chunk);
     });
-    upstream.on('data', (chunk: Buffer) => client.write(chunk));
+    upstream.on('data', (chunk: Buffer) => {
+      if (!this.muted.has(upstream)) client.write(chunk);
+    });
     client.on('close', end);
     upstream.on('close', end);
     client.on('error', end);

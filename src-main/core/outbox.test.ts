@@ -1,0 +1,136 @@
+/**
+ * The app's outbox across a restart of the app (issue 32, item 3): what the user sent and the host
+ * did not store is kept in the profile (outbox.json) and sent again, under the same client id, by the
+ * next start, so it is stored once, also when the host had stored it but its answer never came.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AppEvent, Result, SessionView } from '../../src-shared/api.js';
+import type { ChatMessage } from '../../src-shared/protocol/objects.js';
+import type { ChatClient } from '../client/client.js';
+import { LinkProxy } from '../testing/checker/proxy.js';
+import { TEST_PASSWORD_COST, removeDir, tempDir, waitFor } from '../testing/harness.js';
+import { freePort } from '../testing/ports.js';
+import { useRoom } from '../testing/room.js';
+import { AppCore } from './app.js';
+import { ResumingCore } from './resume.js';
+
+const room = useRoom();
+const cleanups: (() => Promise<void> | void)[] = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function profile(): string {
+  const dir = tempDir('lanchat-outbox-');
+  cleanups.push(() => removeDir(dir));
+  return dir;
+}
+
+/** The app as a shell runs it (rejoining at start); `stop()` is quitting it. */
+function startApp(profileDir: string) {
+  const core = new ResumingCore(new AppCore({ profileDir, passwordCost: TEST_PASSWORD_COST }), profileDir, { minMs: 50, maxMs: 200 });
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    await core.shutdown();
+  };
+  cleanups.push(stop);
+  const events: AppEvent[] = [];
+  core.onEvent((event) => events.push(event));
+  const call = async <T>(name: string, ...args: unknown[]): Promise<T> => {
+    const result = (await core.dispatch(name, args)) as Result<T>;
+    if (!result.ok) throw new Error(`${name}: ${result.error.code}: ${result.error.message}`);
+    return result.value;
+  };
+  const outbox = (clientMsgId: string) => events.flatMap((e) => (e.type === 'outbox' && e.clientMsgId === clientMsgId ? [e] : []));
+  return { core, events, call, stop, outbox };
+}
+
+type App = ReturnType<typeof startApp>;
+
+async function waitForStatus(app: App, status: SessionView['status']): Promise<void> {
+  for (const started = Date.now(); Date.now() - started < 10_000; await new Promise((resolve) => setTimeout(resolve, 20))) {
+    if ((await app.call<SessionView>('session')).status === status) return;
+  }
+  throw new Error(`the session never became ${status}`);
+}
+
+/** The room's messages of that text, as the host stored them. */
+async function stored(reader: ChatClient, text: string): Promise<ChatMessage[]> {
+  const page = await reader.request('history', { conv: 'room', limit: 100 });
+  return page.messages.filter((message) => message.text === text);
+}
+
+function savedOutbox(profileDir: string): string {
+  const file = join(profileDir, 'outbox.json');
+  return existsSync(file) ? readFileSync(file, 'utf8') : '';
+}
+
+describe('the outbox across a restart of the app', () => {
+  it('keeps a message queued while the host is down, shows it as sending at the next start, and stores it once when the host is back', async () => {
+    const port = await freePort();
+    await room.start({ port });
+    const bobDir = profile();
+    const bob = startApp(bobDir);
+    await bob.call('join', { host: '127.0.0.1', port, name: 'bob', password: 'bob-secret' });
+    await room.stop();
+    await waitForStatus(bob, 'reconnecting');
+    const { clientMsgId } = await bob.call<{ clientMsgId: string }>('send', { kind: 'room' }, 'written while the host was down');
+    await bob.stop();
+    expect(savedOutbox(bobDir)).toContain(clientMsgId);
+    expect(bob.outbox(clientMsgId).map((e) => e.status)).toEqual(['queued']);
+
+    const again = startApp(bobDir);
+    const resuming = again.core.resume();
+    await waitForStatus(again, 'reconnecting');
+    // What a window opened now is shown: the message, still on its way.
+    expect(await again.call('unsent')).toEqual([{ clientMsgId, target: { kind: 'room' }, text: 'written while the host was down' }]);
+
+    await room.start({ port });
+    expect(await resuming).toMatchObject({ ok: true });
+    await waitFor(() => again.outbox(clientMsgId).some((e) => e.status === 'sent'), 10_000, 'the message stored');
+    const carol = await room.user('carol');
+    const messages = await stored(carol, 'written while the host was down');
+    expect(messages).toHaveLength(1);
+    expect(again.outbox(clientMsgId).find((e) => e.status === 'sent')?.message?.id).toBe(messages[0]!.id);
+    expect(await again.call('unsent')).toEqual([]);
+    expect(savedOutbox(bobDir)).not.toContain(clientMsgId);
+  });
+
+  it('ends as one message when the host stored it but its answer was lost as the app quit', async () => {
+    await room.start();
+    const proxy = await LinkProxy.start(await freePort(), () => room.port);
+    cleanups.push(() => proxy.close());
+    const carol = await room.user('carol');
+    const bobDir = profile();
+    const bob = startApp(bobDir);
+    await bob.call('join', { host: '127.0.0.1', port: proxy.port, name: 'bob', password: 'bob-secret' });
+    const text = 'stored, its answer lost';
+    const seen: ChatMessage[] = [];
+    carol.on('message', (message) => {
+      if (message.text === text) seen.push(message);
+    });
+    proxy.muteHost();
+    const { clientMsgId } = await bob.call<{ clientMsgId: string }>('send', { kind: 'room' }, text);
+    await waitFor(() => seen.length > 0, 10_000, 'the host to store the message');
+    await bob.stop();
+    expect(bob.outbox(clientMsgId).map((e) => e.status)).toEqual(['queued']);
+    expect(savedOutbox(bobDir)).toContain(clientMsgId);
+
+    const again = startApp(bobDir);
+    expect(await again.core.resume()).toMatchObject({ ok: true });
+    await waitFor(() => again.outbox(clientMsgId).some((e) => e.status === 'sent'), 10_000, 'the resend answered');
+    const messages = await stored(carol, text);
+    expect(messages).toHaveLength(1);
+    expect(again.outbox(clientMsgId).find((e) => e.status === 'sent')?.message?.id).toBe(messages[0]!.id);
+    // The windows were given it once: by the catch-up, the resend's answer (a duplicate) adding nothing.
+    const shown = again.events.flatMap((e) => (e.type === 'message' && e.message.text === text ? [e.message.id] : []));
+    expect(shown).toEqual([messages[0]!.id]);
+    expect(await again.call('unsent')).toEqual([]);
+    expect(savedOutbox(bobDir)).not.toContain(clientMsgId);
+  });
+});
