@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { LIMITS } from '../../src-shared/protocol/limits.js';
-import { announces, nextEvent, presenceIn } from '../testing/harness.js';
+import { encodeFrame } from '../net/frame.js';
+import { type RawPeer, announces, nextEvent, presenceIn } from '../testing/harness.js';
 import { useRoom } from '../testing/room.js';
 
 const room = useRoom({ start: { rateLimits: { framesPerSecond: Infinity, bytesPerSecond: Infinity } } });
@@ -93,6 +94,42 @@ describe('login (§7.2, §8.2)', () => {
     expect(await room.loginError('alice')).toBe('no error');
     for (let i = 0; i < 5; i++) expect(await room.loginError('alice', 'wrong')).toBe(ErrorCode.WRONG_PASSWORD);
     expect(await room.loginError('alice')).toBe(ErrorCode.TOO_MANY_ATTEMPTS);
+  });
+});
+
+describe('login.deliveredUpTo (§7.2, §11.1)', () => {
+  const loginResult = async (peer: RawPeer): Promise<{ lastMessageId: number; deliveredUpTo: number }> =>
+    ((await peer.login('alice')) as unknown as { result: { lastMessageId: number; deliveredUpTo: number } }).result;
+
+  it('is how far the account got: the newest message it was sent, or after a drop what its last sync said it holds', async () => {
+    const bob = await room.user('bob');
+    await room.user('carol');
+    const m1 = (await bob.send({ kind: 'room' }, 'before alice')).id;
+    const first = await room.raw();
+    // A new account has missed nothing: it starts at the newest message.
+    expect(await loginResult(first)).toMatchObject({ lastMessageId: m1, deliveredUpTo: m1 });
+    const m2 = (await bob.send({ kind: 'room' }, 'alice sees this')).id;
+    await first.waitFrame((f) => f.type === 'message' && (f as unknown as { message: Message }).message.id === m2);
+    // Newer, but not for alice: it does not count as reached.
+    await bob.send({ kind: 'dm', user: 'carol' }, 'not for alice');
+    await first.request('logout');
+    await room.gone('alice');
+    const m4 = (await bob.send({ kind: 'room' }, 'while alice is away')).id;
+
+    const second = await room.raw();
+    expect(await loginResult(second)).toMatchObject({ lastMessageId: m4, deliveredUpTo: m2 });
+    await second.request('sync', { after: m2 });
+    // The next sync says it holds m4.
+    await second.request('sync', { after: m4 });
+    const m5 = (await bob.send({ kind: 'room' }, 'in the socket when it drops')).id;
+    await second.waitFrame((f) => f.type === 'message' && (f as unknown as { message: Message }).message.id === m5);
+    // The server closes it (10 bad frames, §5.4): what it was sent may never have arrived.
+    for (let i = 0; i < 10; i++) second.write(encodeFrame({ type: 'nonsense', id: 900 + i }));
+    await second.waitClosed();
+    await room.gone('alice');
+
+    const third = await room.raw();
+    expect(await loginResult(third)).toMatchObject({ lastMessageId: m5, deliveredUpTo: m4 });
   });
 });
 
