@@ -16,8 +16,8 @@ type Frame = {
   result: { message: Message; messages: Message[]; hits: { message: Message }[]; hasMore: boolean; duplicate: boolean };
 };
 
-describe('lone surrogates (§7.4)', () => {
-  it('become one U+FFFD each, the same in the response, the push, history, sync, search and a resend', async () => {
+describe('lone surrogates (§7)', () => {
+  it('in a message text become one U+FFFD each, the same in the response, the push, history, sync, search and a resend', async () => {
     const bob = await room.user('bob');
     const pushed = nextEvent(bob, 'message');
     const alice = await room.raw();
@@ -44,6 +44,25 @@ describe('lone surrogates (§7.4)', () => {
     expect(sent.result.message.text === '\ufffd'.repeat(LIMITS.maxTextLength)).toBe(true);
     const history = (await alice.request('history', { conv: 'room' })) as unknown as Frame;
     expect(history.result.messages[0]?.text === '\ufffd'.repeat(LIMITS.maxTextLength)).toBe(true);
+  });
+
+  it('anywhere else are refused with BAD_REQUEST: two client ids, passwords or names never become one', async () => {
+    const alice = await room.raw();
+    await alice.login('alice');
+    const send = (clientMsgId: string) => alice.request('send', { clientMsgId, to: { kind: 'room' }, text: 'x' }) as unknown as Promise<Frame>;
+    for (const clientMsgId of ['id\ud800', 'id\udc00']) expect((await send(clientMsgId)).error.code).toBe(ErrorCode.BAD_REQUEST);
+    expect((await send('id\ufffd')).ok).toBe(true);
+    expect(((await alice.request('changePassword', { current: 'alice-secret', password: 'new\ud800' })) as unknown as Frame).error.code).toBe(
+      ErrorCode.BAD_REQUEST,
+    );
+    const bob = await room.raw();
+    await bob.hello();
+    const login = (name: string, password: string) => bob.request('login', { name, password }) as unknown as Promise<Frame>;
+    expect((await login('bob', 'pass\ud800')).error.code).toBe(ErrorCode.BAD_REQUEST);
+    expect((await login('bob\udc00', 'secret')).error.code).toBe(ErrorCode.BAD_REQUEST);
+    expect((await login('bob', 'pass\ufffd')).ok).toBe(true);
+    const search = (await alice.request('search', { query: 'id\ud800' })) as unknown as Frame;
+    expect(search.error.code).toBe(ErrorCode.BAD_REQUEST);
   });
 });
 
