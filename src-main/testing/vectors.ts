@@ -152,11 +152,11 @@ const CHAT_PUSHES: Record<string, (frame: Record<string, unknown>) => { actor: u
 };
 
 /**
- * A `message` push from an online user: that user sends it now, to the room. A chat push whose actor is
+ * A `message` push from an online user (but a membership line): that user sends it now, to the room. A chat push whose actor is
  * an online user: that user makes the request. The first `presence` push: the joining users log in.
  */
 async function causePush(expected: unknown, others: Map<string, RawPeer>, room: Room, options: VectorOptions): Promise<void> {
-  const frame = expected as { type?: string; message?: { from?: string; text?: string; clientMsgId?: string; conv?: string } };
+  const frame = expected as { type?: string; message?: { from?: string; text?: string; clientMsgId?: string; conv?: string; groupEvent?: unknown } };
   const chat = frame.type !== undefined && Object.hasOwn(CHAT_PUSHES, frame.type) ? CHAT_PUSHES[frame.type]!(expected as Record<string, unknown>) : null;
   const actor = chat && typeof chat.actor === 'string' ? others.get(chat.actor) : undefined;
   if (chat && actor) {
@@ -173,7 +173,8 @@ async function causePush(expected: unknown, others: Map<string, RawPeer>, room: 
     }
     return;
   }
-  const sender = frame.type === 'message' ? others.get(frame.message?.from ?? '') : undefined;
+  // A membership line (PROTOCOL.md §6.4.1) comes of a group request in the transcript, never of a send.
+  const sender = frame.type === 'message' && frame.message?.groupEvent === undefined ? others.get(frame.message?.from ?? '') : undefined;
   if (!sender || !frame.message) return;
   if (frame.message.conv !== 'room') throw new Error('vectors: an online user can only send to the room');
   const answer = await sender.request('send', { clientMsgId: frame.message.clientMsgId, to: { kind: 'room' }, text: frame.message.text });
