@@ -1,7 +1,9 @@
 /** Issue 10 items 16 and 18–22: what docs/PROTOCOL.md says is what the server does, over real sockets (more in docs/vectors/). */
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
+import { protocolJsonSchema } from '../../src-shared/protocol/json-schema.js';
 import { LIMITS } from '../../src-shared/protocol/limits.js';
+import { presenceBefore12 } from '../../src-shared/protocol/pushes.js';
 import { encodeFrame } from '../net/frame.js';
 import { type RawPeer, announces, nextEvent, presenceIn } from '../testing/harness.js';
 import { useRoom } from '../testing/room.js';
@@ -113,6 +115,21 @@ describe('login (§7.2, §8.2)', () => {
     expect(await room.loginError('alice')).toBe('no error');
     for (let i = 0; i < 5; i++) expect(await room.loginError('alice', 'wrong')).toBe(ErrorCode.WRONG_PASSWORD);
     expect(await room.loginError('alice')).toBe(ErrorCode.TOO_MANY_ATTEMPTS);
+  });
+});
+
+describe('presence to a 1.0 or 1.1 client (§8.2)', () => {
+  it('is one frame per user, as the JSON schema describes it', async () => {
+    const alice = await room.raw();
+    await alice.request('hello', { protocol: '1.1' });
+    await alice.request('login', { name: 'alice', password: 'alice-secret' });
+    await room.user('bob');
+    const frame = await alice.waitFrame((f) => f.type === 'presence');
+    expect(frame).toEqual({ type: 'presence', user: 'bob', online: true, ts: expect.any(Number) as number });
+    const def = (protocolJsonSchema().$defs as Record<string, { properties: object; required: string[]; additionalProperties: boolean }>)['push.presence.1.0'];
+    expect(def).toMatchObject({ required: Object.keys(frame), additionalProperties: false });
+    expect(Object.keys(def!.properties)).toEqual(Object.keys(frame));
+    expect(presenceBefore12.parse(frame)).toEqual(frame);
   });
 });
 
