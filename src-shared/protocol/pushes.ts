@@ -47,7 +47,7 @@ export const pushes = {
   bye: z.object({ type: z.literal('bye'), error: wireError }),
   ping: z.object({ type: z.literal('ping') }),
   pong: z.object({ type: z.literal('pong') }),
-  // groups: invitations (docs/PROTOCOL.md §8.10)
+  // groups: invitations (docs/PROTOCOL.md §8.11)
   /** Your unanswered group invitations, all of them, whenever they change. */
   groupInvitations: z.object({ type: z.literal('groupInvitations'), invitations: z.array(groupInvitation) }),
   // Conversation changes (protocol 1.1, docs/PROTOCOL.md §17).
