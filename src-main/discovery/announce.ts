@@ -23,9 +23,12 @@ export function announceRoom(
 ): Announcement | { off: string } {
   if (discoveryDisabled()) return { off: DISCOVERY_OFF_REASON };
   const bonjour = openBonjour(onError);
-  const instance = instanceName(room.port);
+  const machine = machineLabel();
+  const instance = `LanChat ${machine} ${room.port}`;
   const service = bonjour.publish({
     name: instance,
+    // The SRV target and the A records' name: a multicast DNS name, which bonjour-service does not add itself.
+    host: `${machine}.local`,
     type: SERVICE_TYPE,
     protocol: 'tcp',
     port: room.port,
@@ -50,10 +53,10 @@ export function announceRoom(
 }
 
 /**
- * Rooms on one machine differ by port, machines by name. Dots would end the DNS label
- * (bonjour-service does not escape them), so they become dashes; the room's own name is in TXT.
+ * The machine's name as one DNS label, for the instance name (rooms on one machine differ by port,
+ * machines by name) and the host name. Dots would end the label (bonjour-service does not escape
+ * them), so they become dashes; the room's own name is in TXT.
  */
-function instanceName(port: number): string {
-  const machine = hostname().split('.')[0]!.replace(/[^A-Za-z0-9-]/g, '-').slice(0, 40) || 'host';
-  return `LanChat ${machine} ${port}`;
+function machineLabel(): string {
+  return hostname().split('.')[0]!.replace(/[^A-Za-z0-9-]/g, '-').slice(0, 40) || 'host';
 }

@@ -106,6 +106,18 @@ describe.skipIf(unavailable !== null)('rooms on a LAN of network namespaces', { 
     expect(at(after, lan.address(0), plain.port)).toBeDefined();
   });
 
+  it('a room names its machine as <name>.local in its SRV record', async ({ expect, onTestFinished }) => {
+    const { lan, host } = testLan(onTestFinished);
+    const lab = await host(0, ['--room', 'Lab']);
+    const srv = lan.run(1, 'src-main/discovery/testing/srv.ts', []);
+    const [, instance, target, port] = await srv.waitLine(/^srv (.+) (\S+) (\d+)$/);
+    expect({ instance, target, port: Number(port) }).toEqual({
+      instance: `LanChat ${hostname().split('.')[0]!} ${lab.port}`,
+      target: `${hostname().split('.')[0]!}.local`,
+      port: lab.port,
+    });
+  });
+
   it('a room hosted with --no-announce is not listed', async ({ expect, onTestFinished }) => {
     const { lan, host, watcher } = testLan(onTestFinished);
     const client = watcher(2);

@@ -105,6 +105,14 @@ describe('registration rate', () => {
     expect(await (await raw()).request('login', { name: 'one', password: 'pw-secret' })).toMatchObject({ ok: true });
     expect(room.logEvents().filter((e) => e.event === 'registration refused').map((e) => e.reason)).toEqual(['address rate', 'room rate']);
   });
+
+  it('counts only the accounts it created: refused registrations use up nothing', async () => {
+    await room.start({ access: { mode: 'passphrase', passphrase: 'open sesame' }, limits: { addressRegistrationsPerMinute: 2, registrationsPerMinute: 30 } });
+    const register = async (name: string, passphrase: string) => (await raw()).request('login', { name, password: 'pw-secret', passphrase });
+    for (const name of ['one', 'two', 'three']) expect(errorOf(await register(name, 'guess')).code).toBe(ErrorCode.PASSPHRASE_REQUIRED);
+    for (const name of ['one', 'two']) expect(await register(name, 'open sesame')).toMatchObject({ ok: true });
+    expect(errorOf(await register('three', 'open sesame')).code).toBe(ErrorCode.RATE_LIMITED);
+  });
 });
 
 describe('login throttling', () => {

@@ -1,8 +1,11 @@
 /** Issue 10 items 16 and 18–22: what docs/PROTOCOL.md says is what the server does, over real sockets (more in docs/vectors/). */
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
+import { protocolJsonSchema } from '../../src-shared/protocol/json-schema.js';
 import { LIMITS } from '../../src-shared/protocol/limits.js';
-import { announces, nextEvent, presenceIn } from '../testing/harness.js';
+import { presenceBefore12 } from '../../src-shared/protocol/pushes.js';
+import { encodeFrame } from '../net/frame.js';
+import { type RawPeer, announces, nextEvent, presenceIn } from '../testing/harness.js';
 import { useRoom } from '../testing/room.js';
 
 const room = useRoom({ start: { rateLimits: { framesPerSecond: Infinity, bytesPerSecond: Infinity } } });
@@ -15,8 +18,8 @@ type Frame = {
   result: { message: Message; messages: Message[]; hits: { message: Message }[]; hasMore: boolean; duplicate: boolean };
 };
 
-describe('lone surrogates (§7.4)', () => {
-  it('become one U+FFFD each, the same in the response, the push, history, sync, search and a resend', async () => {
+describe('lone surrogates (§7)', () => {
+  it('in a message text become one U+FFFD each, the same in the response, the push, history, sync, search and a resend', async () => {
     const bob = await room.user('bob');
     const pushed = nextEvent(bob, 'message');
     const alice = await room.raw();
@@ -43,6 +46,25 @@ describe('lone surrogates (§7.4)', () => {
     expect(sent.result.message.text === '\ufffd'.repeat(LIMITS.maxTextLength)).toBe(true);
     const history = (await alice.request('history', { conv: 'room' })) as unknown as Frame;
     expect(history.result.messages[0]?.text === '\ufffd'.repeat(LIMITS.maxTextLength)).toBe(true);
+  });
+
+  it('anywhere else are refused with BAD_REQUEST: two client ids, passwords or names never become one', async () => {
+    const alice = await room.raw();
+    await alice.login('alice');
+    const send = (clientMsgId: string) => alice.request('send', { clientMsgId, to: { kind: 'room' }, text: 'x' }) as unknown as Promise<Frame>;
+    for (const clientMsgId of ['id\ud800', 'id\udc00']) expect((await send(clientMsgId)).error.code).toBe(ErrorCode.BAD_REQUEST);
+    expect((await send('id\ufffd')).ok).toBe(true);
+    expect(((await alice.request('changePassword', { current: 'alice-secret', password: 'new\ud800' })) as unknown as Frame).error.code).toBe(
+      ErrorCode.BAD_REQUEST,
+    );
+    const bob = await room.raw();
+    await bob.hello();
+    const login = (name: string, password: string) => bob.request('login', { name, password }) as unknown as Promise<Frame>;
+    expect((await login('bob', 'pass\ud800')).error.code).toBe(ErrorCode.BAD_REQUEST);
+    expect((await login('bob\udc00', 'secret')).error.code).toBe(ErrorCode.BAD_REQUEST);
+    expect((await login('bob', 'pass\ufffd')).ok).toBe(true);
+    const search = (await alice.request('search', { query: 'id\ud800' })) as unknown as Frame;
+    expect(search.error.code).toBe(ErrorCode.BAD_REQUEST);
   });
 });
 
@@ -93,6 +115,57 @@ describe('login (§7.2, §8.2)', () => {
     expect(await room.loginError('alice')).toBe('no error');
     for (let i = 0; i < 5; i++) expect(await room.loginError('alice', 'wrong')).toBe(ErrorCode.WRONG_PASSWORD);
     expect(await room.loginError('alice')).toBe(ErrorCode.TOO_MANY_ATTEMPTS);
+  });
+});
+
+describe('presence to a 1.0 or 1.1 client (§8.2)', () => {
+  it('is one frame per user, as the JSON schema describes it', async () => {
+    const alice = await room.raw();
+    await alice.request('hello', { protocol: '1.1' });
+    await alice.request('login', { name: 'alice', password: 'alice-secret' });
+    await room.user('bob');
+    const frame = await alice.waitFrame((f) => f.type === 'presence');
+    expect(frame).toEqual({ type: 'presence', user: 'bob', online: true, ts: expect.any(Number) as number });
+    const def = (protocolJsonSchema().$defs as Record<string, { properties: object; required: string[]; additionalProperties: boolean }>)['push.presence.1.0'];
+    expect(def).toMatchObject({ required: Object.keys(frame), additionalProperties: false });
+    expect(Object.keys(def!.properties)).toEqual(Object.keys(frame));
+    expect(presenceBefore12.parse(frame)).toEqual(frame);
+  });
+});
+
+describe('login.deliveredUpTo (§7.2, §11.1)', () => {
+  const loginResult = async (peer: RawPeer): Promise<{ lastMessageId: number; deliveredUpTo: number }> =>
+    ((await peer.login('alice')) as unknown as { result: { lastMessageId: number; deliveredUpTo: number } }).result;
+
+  it('is how far the account got: the newest message it was sent, or after a drop what its last sync said it holds', async () => {
+    const bob = await room.user('bob');
+    await room.user('carol');
+    const m1 = (await bob.send({ kind: 'room' }, 'before alice')).id;
+    const first = await room.raw();
+    // A new account has missed nothing: it starts at the newest message.
+    expect(await loginResult(first)).toMatchObject({ lastMessageId: m1, deliveredUpTo: m1 });
+    const m2 = (await bob.send({ kind: 'room' }, 'alice sees this')).id;
+    await first.waitFrame((f) => f.type === 'message' && (f as unknown as { message: Message }).message.id === m2);
+    // Newer, but not for alice: it does not count as reached.
+    await bob.send({ kind: 'dm', user: 'carol' }, 'not for alice');
+    await first.request('logout');
+    await room.gone('alice');
+    const m4 = (await bob.send({ kind: 'room' }, 'while alice is away')).id;
+
+    const second = await room.raw();
+    expect(await loginResult(second)).toMatchObject({ lastMessageId: m4, deliveredUpTo: m2 });
+    await second.request('sync', { after: m2 });
+    // The next sync says it holds m4.
+    await second.request('sync', { after: m4 });
+    const m5 = (await bob.send({ kind: 'room' }, 'in the socket when it drops')).id;
+    await second.waitFrame((f) => f.type === 'message' && (f as unknown as { message: Message }).message.id === m5);
+    // The server closes it (10 bad frames, §5.4): what it was sent may never have arrived.
+    for (let i = 0; i < 10; i++) second.write(encodeFrame({ type: 'nonsense', id: 900 + i }));
+    await second.waitClosed();
+    await room.gone('alice');
+
+    const third = await room.raw();
+    expect(await loginResult(third)).toMatchObject({ lastMessageId: m5, deliveredUpTo: m4 });
   });
 });
 

@@ -137,6 +137,11 @@ export class KeyedBuckets {
     return wait;
   }
 
+  /** Gives back a token taken for something that then did not happen. */
+  giveBack(key: string): void {
+    this.buckets.get(key)?.take(-1);
+  }
+
   /** Milliseconds until the key would have a token (0: it has one now); takes nothing. */
   peek(key: string, now = Date.now()): number {
     const bucket = this.buckets.get(key);

@@ -7,7 +7,7 @@
  */
 import { ErrorCode, type WireError } from '../../src-shared/protocol/errors.js';
 import { PRESENCE_LIST_MINOR } from '../../src-shared/protocol/limits.js';
-import { type PresenceState, type PushFrame, type PushFrames } from '../../src-shared/protocol/pushes.js';
+import { type PresenceBefore12, type PresenceState, type PushFrame, type PushFrames } from '../../src-shared/protocol/pushes.js';
 import { HEADER_BYTES, encodeFrame } from '../net/frame.js';
 import type { WriteWhen } from '../net/connection.js';
 import type { AsyncStore, LastSeen, UserRow } from '../store/types.js';
@@ -284,7 +284,7 @@ export class Roster {
           continue;
         }
         // A 1.0 or 1.1 client: one frame per user, as those versions say.
-        oneByOne ??= batch.map(({ state }) => encodeFrame({ type: 'presence', ...state }));
+        oneByOne ??= batch.map(({ state }) => encodeFrame({ type: 'presence', ...state } satisfies PresenceBefore12));
         for (let index = Math.max(first, 0); index < batch.length; index++) {
           if (batch[index]!.userId === userId) continue;
           session.connection.sendEncoded(oneByOne[index]!, when);

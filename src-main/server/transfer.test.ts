@@ -302,6 +302,51 @@ describe('files', () => {
     expect(storedBlobs()).toEqual([]);
   });
 
+  it('refuse bytes past the size announced, in a write after the last one too, and keep nothing', async () => {
+    await room.start();
+    const alice = await room.user('alice');
+    const bytes = randomBytes(100);
+    const extra = randomBytes(1000);
+    // A relay that holds what the client writes while asked to, then passes it on in one write:
+    // the host reads both writes at once, before it could have kept the file.
+    let held: Buffer[] | null = null;
+    let release = (): void => undefined;
+    const relay = createServer((inbound) => {
+      const outbound = connect(room.port, '127.0.0.1');
+      inbound.on('data', (chunk: Buffer) => (held ? held.push(chunk) : outbound.write(chunk)));
+      outbound.pipe(inbound);
+      inbound.on('error', () => outbound.destroy());
+      outbound.on('error', () => inbound.destroy());
+      inbound.on('close', () => outbound.destroy());
+      release = () => {
+        outbound.write(Buffer.concat(held!));
+        held = null;
+      };
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const refusal = async (writes: Buffer[]): Promise<Record<string, unknown> | undefined> => {
+      const raw = await RawTransfer.open((relay.address() as AddressInfo).port);
+      await raw.first({ type: 'upload', id: 1, token: link(alice).token, name: 'over.bin', size: bytes.length, sha256: sha(bytes) });
+      held = [];
+      for (const write of writes) raw.socket.write(write);
+      const plain = writes.reduce((sum, write) => sum + write.length, 0);
+      // Encrypted, both writes are longer than their plain bytes; the first alone is far shorter.
+      await waitFor(() => held!.reduce((sum, chunk) => sum + chunk.length, 0) >= plain, 5000, 'both writes at the relay');
+      release();
+      await waitFor(() => raw.closed, 5000, 'the host to end the upload');
+      return raw.frames[1];
+    };
+    try {
+      const refused = { type: 'bye', error: { code: ErrorCode.BAD_REQUEST } };
+      expect(await refusal([bytes, extra])).toMatchObject(refused);
+      expect(await refusal([bytes.subarray(0, 60), Buffer.concat([bytes.subarray(60), extra])])).toMatchObject(refused);
+    } finally {
+      relay.close();
+    }
+    await waitFor(() => partials().length === 0, 5000, 'the partial files to go');
+    expect(storedBlobs()).toEqual([]);
+  });
+
   it('are fetched only by those who may read the conversation: not a non-member, not a removed member, not a guesser', async () => {
     await room.start();
     const alice = await room.user('alice');

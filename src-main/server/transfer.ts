@@ -328,10 +328,14 @@ export class FileTransfers {
     return id;
   }
 
-  /** Appends the bytes after `offset` to the partial file, hashing them; checks and files the upload at its end. */
+  /**
+   * Appends the bytes after `offset` to the partial file, hashing them; checks and files the upload at its end.
+   * A byte past `size` refuses the upload until the moment it is kept, even one that comes after the last byte.
+   */
   private receive(socket: Socket, uploadId: string, partial: string, hash: Hash, offset: number, size: number, release: () => void): void {
     let received = offset;
     let failed = false;
+    let completing = false;
     const out: WriteStream = createWriteStream(partial, { flags: 'a', mode: 0o600, highWaterMark: WRITE_BUFFER_BYTES });
     const fail = (error: WireError): void => {
       if (failed) return;
@@ -346,17 +350,21 @@ export class FileTransfers {
     };
     const onData = (chunk: Buffer): void => {
       if (received + chunk.length > size) {
-        fail({ code: ErrorCode.BAD_REQUEST, message: `more bytes than the ${size} announced` });
+        fail({ code: ErrorCode.BAD_REQUEST, message: `more bytes than the ${size} announced; the upload was removed` });
+        // While it completes, completion sees `failed` and removes it.
+        if (completing) return;
         out.destroy();
+        // After the close: a stream still opening its file would make it again.
+        out.once('close', () => {
+          discard();
+          release();
+        });
         return;
       }
       received += chunk.length;
       hash.update(chunk);
       if (!out.write(chunk)) socket.pause();
-      if (received === size) {
-        socket.off('data', onData);
-        out.end();
-      }
+      if (received === size) out.end();
     };
     out.on('drain', () => socket.resume());
     out.on('error', (error: NodeJS.ErrnoException) => {
@@ -371,8 +379,14 @@ export class FileTransfers {
       release();
     });
     out.on('finish', () => {
-      if (received !== size) return;
-      this.complete(socket, uploadId, partial, hash.digest('hex'))
+      if (received !== size || failed) return;
+      completing = true;
+      const keep = (): boolean => {
+        if (failed) return false;
+        socket.off('data', onData);
+        return true;
+      };
+      this.complete(socket, uploadId, partial, hash.digest('hex'), keep)
         .then(
           (file) => {
             socket.write(encodeFrame({ type: 'uploaded', file: toFileInfo(file) }));
@@ -401,7 +415,8 @@ export class FileTransfers {
     if (received === size) out.end();
   }
 
-  private async complete(socket: Socket, uploadId: string, partial: string, digest: string): Promise<FileRow> {
+  /** Files the upload, if `keep` still says so once it is the content's turn (after that no byte can refuse it). */
+  private async complete(socket: Socket, uploadId: string, partial: string, digest: string, keep: () => boolean): Promise<FileRow> {
     const upload = await this.store.uploadById(uploadId);
     if (!upload) throw new ServerError(ErrorCode.UNKNOWN_FILE, 'the upload expired before it finished');
     if (digest !== upload.sha256) {
@@ -412,6 +427,7 @@ export class FileTransfers {
     const type = (await fileTypeFromFile(partial))?.mime ?? UNKNOWN_TYPE;
     const blob = this.blobPath(upload.sha256);
     return this.blobs.run(async () => {
+      if (!keep()) throw new ServerError(ErrorCode.BAD_REQUEST, `more bytes than the ${upload.size} announced; the upload was removed`);
       if ((await this.store.hasBlob(upload.sha256)) && existsSync(blob)) {
         rmSync(partial);
       } else {

@@ -12,6 +12,27 @@ const inVectors = readdirSync('docs/vectors')
 
 const room = useRoom();
 
+describe('PROTOCOL.md', () => {
+  const protocol = readFileSync('docs/PROTOCOL.md', 'utf8');
+  const numbers = [...protocol.matchAll(/^#{2,4} (\d+(?:\.\d+)*) /gm)].map((match) => match[1]!);
+
+  it('numbers each section once', () => {
+    expect(numbers.filter((number, index) => numbers.indexOf(number) !== index)).toEqual([]);
+  });
+
+  it('refers only to sections it has (or the numbered points of one, as §10.5), here and in docs/vectors', () => {
+    const sections = protocol.split(/^(?=#{2,4} \d)/m);
+    const points = sections.flatMap((section) => {
+      const number = /^#{2,4} (\d+(?:\.\d+)*) /.exec(section)?.[1];
+      return number ? [...section.matchAll(/^(\d+)\. /gm)].map((match) => `${number}.${match[1]!}`) : [];
+    });
+    const texts = [protocol, ...readdirSync('docs/vectors').map((file) => readFileSync(`docs/vectors/${file}`, 'utf8'))];
+    const references = texts.flatMap((text) => [...text.matchAll(/§(\d+(?:\.\d+)*)/g)].map((match) => match[1]!));
+    expect(references.length).toBeGreaterThan(0);
+    expect(references.filter((reference) => !numbers.includes(reference) && !points.includes(reference))).toEqual([]);
+  });
+});
+
 describe('protocol test vectors', () => {
   it('finds the §16 session in PROTOCOL.md and the edge cases in docs/vectors', () => {
     expect(inProtocol.map((vector) => vector.title)).toContainEqual(expect.stringMatching(/^docs\/PROTOCOL\.md #\d+ \(16 A minimal session, byte by byte\)$/));

@@ -144,9 +144,26 @@ export async function runVector(room: Room, vector: Vector): Promise<void> {
   noneUnexpected();
 }
 
-/** A `message` push from an online user: that user sends it now, to the room. The first `presence` push: the joining users log in. */
+/** The request by which an online user causes a chat push (PROTOCOL.md §8.3–8.5): who acts, and what they send. */
+const CHAT_PUSHES: Record<string, (frame: Record<string, unknown>) => { actor: unknown; type: string; body: Record<string, unknown> }> = {
+  chatRequest: (frame) => ({ actor: frame['from'], type: 'chatRequest', body: { user: frame['to'] } }),
+  chatAnswer: (frame) => ({ actor: frame['from'], type: 'chatAnswer', body: { user: frame['to'], accept: frame['accepted'] } }),
+  chatLeft: (frame) => ({ actor: frame['user'], type: 'chatLeave', body: { user: frame['with'] } }),
+};
+
+/**
+ * A `message` push from an online user (but a membership line): that user sends it now, to the room. A chat push whose actor is
+ * an online user: that user makes the request. The first `presence` push: the joining users log in.
+ */
 async function causePush(expected: unknown, others: Map<string, RawPeer>, room: Room, options: VectorOptions): Promise<void> {
-  const frame = expected as { type?: string; message?: { from?: string; text?: string; clientMsgId?: string; conv?: string } };
+  const frame = expected as { type?: string; message?: { from?: string; text?: string; clientMsgId?: string; conv?: string; groupEvent?: unknown } };
+  const chat = frame.type !== undefined && Object.hasOwn(CHAT_PUSHES, frame.type) ? CHAT_PUSHES[frame.type]!(expected as Record<string, unknown>) : null;
+  const actor = chat && typeof chat.actor === 'string' ? others.get(chat.actor) : undefined;
+  if (chat && actor) {
+    const answer = await actor.request(chat.type, chat.body);
+    if (!('ok' in answer) || !answer.ok) throw new Error(`vectors: ${String(chat.actor)} could not ${chat.type}: ${JSON.stringify(answer)}`);
+    return;
+  }
   if (frame.type === 'presence') {
     for (const name of options.joining ?? []) {
       if (others.has(name)) continue;
@@ -156,7 +173,8 @@ async function causePush(expected: unknown, others: Map<string, RawPeer>, room: 
     }
     return;
   }
-  const sender = frame.type === 'message' ? others.get(frame.message?.from ?? '') : undefined;
+  // A membership line (PROTOCOL.md §6.4.1) comes of a group request in the transcript, never of a send.
+  const sender = frame.type === 'message' && frame.message?.groupEvent === undefined ? others.get(frame.message?.from ?? '') : undefined;
   if (!sender || !frame.message) return;
   if (frame.message.conv !== 'room') throw new Error('vectors: an online user can only send to the room');
   const answer = await sender.request('send', { clientMsgId: frame.message.clientMsgId, to: { kind: 'room' }, text: frame.message.text });

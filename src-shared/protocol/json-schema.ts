@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { wireError } from './errors.js';
 import { PROTOCOL_VERSION } from './limits.js';
 import { attachment, chatMessage, contact, conversationKey, fileInfo, groupInfo, target, userInfo } from './objects.js';
-import { pushes } from './pushes.js';
+import { presenceBefore12, pushes } from './pushes.js';
 import { requests } from './requests.js';
 import { transferOpeners, transferResults, uploadedFrame } from './transfer.js';
 
@@ -22,6 +22,7 @@ export function protocolJsonSchema(): Record<string, unknown> {
     registry.add(result, { id: `result.${type}` });
   }
   for (const [type, schema] of Object.entries(pushes)) registry.add(schema, { id: `push.${type}` });
+  registry.add(presenceBefore12, { id: 'push.presence.1.0' });
   // files (issue 13): the frames of a transfer connection (§18)
   registry.add(fileInfo, { id: 'FileInfo' });
   registry.add(attachment, { id: 'Attachment' });
@@ -42,7 +43,7 @@ export function protocolJsonSchema(): Record<string, unknown> {
       'Generated from src-shared/protocol/ (npm run schema); docs/PROTOCOL.md is the prose. A request frame is ' +
       '{"type": <request type>, "id": <integer>} plus the fields of request.<type>; its response is ' +
       '{"type":"res","id":<same>,"ok":true,"result":<result.<type>>} or {"type":"res","id":<same>,"ok":false,"error":<WireError>}. ' +
-      'Pushes are push.<type>. A transfer connection (PROTOCOL.md §18) opens with transfer.upload or transfer.download, ' +
+      'Pushes are push.<type>; a client that said 1.0 or 1.1 in hello gets push.presence.1.0 instead of push.presence. A transfer connection (PROTOCOL.md §18) opens with transfer.upload or transfer.download, ' +
       'answered like a request with transferResult.<type>; an upload ends with transfer.uploaded.',
     $defs: defs,
   };

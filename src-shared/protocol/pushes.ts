@@ -14,6 +14,12 @@ const time = z.number().int().min(0);
 export const presenceState = z.object({ user: z.string(), online: z.boolean(), ts: time });
 export type PresenceState = z.infer<typeof presenceState>;
 
+/** The `presence` push of protocol 1.0 and 1.1: a client that says one of them in hello gets one per user (docs/PROTOCOL.md §8.2). */
+export const presenceBefore12 = z
+  .object({ type: z.literal('presence'), ...presenceState.shape })
+  .describe('push.presence as a client that said 1.0 or 1.1 in hello gets it: one frame per user');
+export type PresenceBefore12 = z.infer<typeof presenceBefore12>;
+
 export const pushes = {
   /** eventId (protocol 1.1): the message's position in the event log. */
   message: z.object({ type: z.literal('message'), message: chatMessage, eventId: eventId.optional() }),
@@ -41,7 +47,7 @@ export const pushes = {
   bye: z.object({ type: z.literal('bye'), error: wireError }),
   ping: z.object({ type: z.literal('ping') }),
   pong: z.object({ type: z.literal('pong') }),
-  // groups: invitations (docs/PROTOCOL.md §8.10)
+  // groups: invitations (docs/PROTOCOL.md §8.11)
   /** Your unanswered group invitations, all of them, whenever they change. */
   groupInvitations: z.object({ type: z.literal('groupInvitations'), invitations: z.array(groupInvitation) }),
   // Conversation changes (protocol 1.1, docs/PROTOCOL.md §17).

@@ -272,21 +272,34 @@ export function parseRequest(value: unknown): ParsedRequest {
   if (!parsed.success) {
     return { ok: false, id, error: { code: ErrorCode.BAD_REQUEST, message: `${type}: ${describeIssue(parsed.error)}` } };
   }
-  // After the schema, whose shapes bound the depth; a replacement keeps every length in code points.
-  return { ok: true, request: { type, id, ...(wellFormed(parsed.data) as object) } as Request };
+  // After the schema, whose shapes bound the depth.
+  const data = parsed.data as Record<string, unknown>;
+  const cleaned = typeof data['text'] === 'string' && CLEANED_TEXT.has(type) ? { ...data, text: data['text'].replace(LONE_SURROGATES, '\ufffd') } : data;
+  const where = loneSurrogateIn(cleaned, []);
+  if (where !== null) {
+    const message = `${type}: ${where}: a lone surrogate (half of a UTF-16 pair) is allowed only in a message text`;
+    return { ok: false, id, error: { code: ErrorCode.BAD_REQUEST, message } };
+  }
+  return { ok: true, request: { type, id, ...cleaned } as Request };
 }
 
 /**
- * Every string with each lone surrogate replaced by one U+FFFD (docs/PROTOCOL.md §7): stored, echoed and
- * pushed texts are then the same, valid UTF-8, and as many code points long as what was sent.
+ * docs/PROTOCOL.md §7: in a message's text each lone surrogate becomes one U+FFFD, so stored, echoed and
+ * pushed texts are the same, valid UTF-8, and as many code points long as what was sent. Anywhere else
+ * (ids, passwords, names) a replacement would make two different strings one, so it is refused.
  */
-function wellFormed(value: unknown): unknown {
-  if (typeof value === 'string') return value.replace(/\p{Cs}/gu, '\ufffd');
-  if (Array.isArray(value)) return value.map(wellFormed);
-  if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, wellFormed(inner)]));
+const CLEANED_TEXT: ReadonlySet<string> = new Set<RequestType>(['send', 'edit']);
+const LONE_SURROGATES = /\p{Cs}/gu;
+
+/** The path of the first string holding a lone surrogate, or null. */
+function loneSurrogateIn(value: unknown, path: (string | number)[]): string | null {
+  if (typeof value === 'string') return /\p{Cs}/u.test(value) ? path.join('.') : null;
+  if (typeof value !== 'object' || value === null) return null;
+  for (const [key, inner] of Object.entries(value)) {
+    const found = loneSurrogateIn(inner, [...path, key]);
+    if (found !== null) return found;
   }
-  return value;
+  return null;
 }
 
 /** "path: what is wrong" for the first problem zod found. */

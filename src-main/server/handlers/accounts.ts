@@ -41,16 +41,30 @@ export function accountHandlers(ctx: ServerContext) {
     return scrypt.run(lane, () => session.connection.isOpen, work);
   }
 
-  function refuseRegistrationRate(name: string, address: string): void {
-    const byAddress = addressRegistrations.take(throttleAddress(address));
-    const wait = byAddress || roomRegistrations.take('room');
-    if (wait === 0) return;
+  /**
+   * Refuses a registration over the address's or the room's rate, or else takes its place in both until
+   * it ends: one under way counts, so a burst cannot pass the rate while its passwords are hashed.
+   */
+  function reserveRegistration(name: string, address: string): void {
+    const byAddress = addressRegistrations.peek(throttleAddress(address));
+    const wait = byAddress || roomRegistrations.peek('room');
+    if (wait === 0) {
+      addressRegistrations.take(throttleAddress(address));
+      roomRegistrations.take('room');
+      return;
+    }
     log.warn('registration refused', { user: name, address, reason: byAddress ? 'address rate' : 'room rate' });
     throw new ServerError(
       ErrorCode.RATE_LIMITED,
       `too many new accounts ${byAddress ? 'from your address' : 'in this room'} just now; try again in ${Math.ceil(wait / 1000)} s`,
       wait,
     );
+  }
+
+  /** Only accounts created count (§7.2): a registration refused after its reservation gives its place back. */
+  function releaseRegistration(address: string): void {
+    addressRegistrations.giveBack(throttleAddress(address));
+    roomRegistrations.giveBack('room');
   }
 
   /**
@@ -125,29 +139,30 @@ export function accountHandlers(ctx: ServerContext) {
     await ctx.access.ready;
     // The host's own account joins its own room whatever the mode and the registration rate.
     const hostAccount = ctx.isHostAccount(name);
-    if (!hostAccount) refuseRegistrationRate(name, address);
+    if (!hostAccount) reserveRegistration(name, address);
     const mode = hostAccount ? 'open' : ctx.access.mode;
-    // Wrong passphrases also count for the room as a whole: rotating addresses and names gains nothing.
-    const passphraseKeys = [...throttleKeys, 'room:passphrase'];
-    if (mode === 'passphrase') refuseThrottled(passphraseKeys, name, address);
-    if (mode === 'passphrase' && !(await throttledCheck(throttleKeys, () => queued(session, 'register', () => ctx.access.passphraseMatches(passphrase))))) {
-      throttle.recordFailure(passphraseKeys);
-      log.warn('registration refused', { user: name, address, reason: passphrase ? 'wrong passphrase' : 'no passphrase' });
-      throw new ServerError(
-        ErrorCode.PASSPHRASE_REQUIRED,
-        passphrase ? 'wrong room passphrase; ask the host for it' : 'this room needs its passphrase to create an account',
-      );
-    }
     const status = mode === 'approval' ? 'pending' : 'active';
-    if (status === 'pending' && (await store.pendingUsers()).length >= ctx.limits.maxPendingAccounts) {
-      log.warn('registration refused', { user: name, address, reason: 'too many pending accounts' });
-      throw new ServerError(ErrorCode.LIMIT_REACHED, 'too many new accounts wait for the host’s approval; try again later');
-    }
-    const passwordHash = await queued(session, 'register', () => hashPassword(password, ctx.passwordCost));
     let user: UserRow;
     try {
+      // Wrong passphrases also count for the room as a whole: rotating addresses and names gains nothing.
+      const passphraseKeys = [...throttleKeys, 'room:passphrase'];
+      if (mode === 'passphrase') refuseThrottled(passphraseKeys, name, address);
+      if (mode === 'passphrase' && !(await throttledCheck(throttleKeys, () => queued(session, 'register', () => ctx.access.passphraseMatches(passphrase))))) {
+        throttle.recordFailure(passphraseKeys);
+        log.warn('registration refused', { user: name, address, reason: passphrase ? 'wrong passphrase' : 'no passphrase' });
+        throw new ServerError(
+          ErrorCode.PASSPHRASE_REQUIRED,
+          passphrase ? 'wrong room passphrase; ask the host for it' : 'this room needs its passphrase to create an account',
+        );
+      }
+      if (status === 'pending' && (await store.pendingUsers()).length >= ctx.limits.maxPendingAccounts) {
+        log.warn('registration refused', { user: name, address, reason: 'too many pending accounts' });
+        throw new ServerError(ErrorCode.LIMIT_REACHED, 'too many new accounts wait for the host’s approval; try again later');
+      }
+      const passwordHash = await queued(session, 'register', () => hashPassword(password, ctx.passwordCost));
       user = await store.createUser({ name, nameKey: nameKey(name), skeleton, passwordHash, createdAt: ctx.clock.now(), status });
     } catch (error) {
+      if (!hostAccount) releaseRegistration(address);
       if (error instanceof StoreConflictError) throw new ServerError(ErrorCode.NAME_TAKEN, `the name ${name} was just taken`);
       throw error;
     }
