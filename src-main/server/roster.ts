@@ -58,6 +58,8 @@ export interface RosterOptions {
   access: RoomAccess;
   /** The room's clock: presence and last-seen times are shared and stored (clock.ts). */
   clock: RoomClock;
+  /** The server's turns for what takes ids (ServerContext.publish): a read-back waits for those begun before it. */
+  publish: SerialQueue;
 }
 
 /** What this node knows of another node of the cluster. */
@@ -99,6 +101,10 @@ export class Roster {
   private gapTimer: NodeJS.Timeout | null = null;
   /** A read-back under way, or one whose read failed, to read again: its range (see fillGap). */
   private fill: { first: number; end: number } | null = null;
+  /** A read-back waits for this node's commits under way (fillGap). */
+  private fillWaiting = false;
+  /** Commits registering their pushes and answers now: nothing is released meanwhile (registering). */
+  private registeringNow = 0;
   private closed = false;
   /** Last-seen times (and cursors) of this turn's logins and leaves, stored together (see saveLastSeen). */
   private seen: LastSeen[] = [];
@@ -380,6 +386,21 @@ export class Roster {
     this.whenPushed(eventId, then, true);
   }
 
+  /**
+   * Registers a commit's pushes and answers (`register` calls broadcast, deliver, afterPushed) before any of
+   * them is released: released between a message's push and its answer, a higher id from another node
+   * would reach the sender ahead of the answer (§10.3).
+   */
+  registering(register: () => void): void {
+    this.registeringNow += 1;
+    try {
+      register();
+    } finally {
+      this.registeringNow -= 1;
+    }
+    this.release();
+  }
+
   private whenPushed(eventId: number, then: () => void, evenIfLate: boolean): void {
     if (!this.bus.shared || eventId === 0) {
       then();
@@ -397,7 +418,7 @@ export class Roster {
 
   /** Runs what waits for the next ids in order; gives a missing one GAP_WAIT_MS. */
   private release(): void {
-    if (this.nextEventId === 0 || this.fill) return;
+    if (this.nextEventId === 0 || this.fill || this.registeringNow > 0) return;
     for (let waiting = this.held.get(this.nextEventId); waiting; waiting = this.held.get(this.nextEventId)) {
       this.held.delete(this.nextEventId);
       this.nextEventId += 1;
@@ -419,9 +440,23 @@ export class Roster {
   private async fillGap(): Promise<void> {
     this.gapTimer = null;
     if (!this.fill) {
+      if (this.fillWaiting) return;
+      // Every commit this node began first registers its pushes: its ids are held then, so the range stops
+      // below them. Read back, this node's own message would reach its sender as a push, and ahead of a
+      // higher id's push the answer would then come after (§10.3).
+      this.fillWaiting = true;
+      try {
+        await this.options.publish.run(() => undefined);
+      } finally {
+        this.fillWaiting = false;
+      }
       const first = this.nextEventId;
       const end = Math.min(this.held.size > 0 ? Math.min(...this.held.keys()) : this.storedUpTo + 1, first + GAP_BATCH);
-      if (end <= first) return;
+      if (end <= first) {
+        // What was missing came while the commits were awaited.
+        this.release();
+        return;
+      }
       // From here the range is this fill's: a push of it that comes meanwhile is not written twice, and later
       // ones wait until the range is written (a client drops an event older than one it has). A read that
       // fails leaves the fill where it was, to read the same range again.

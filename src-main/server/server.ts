@@ -134,9 +134,11 @@ export class ChatServer {
     this.access = new RoomAccess(this.store, this.clock, options.access, options.passwordCost);
     this.presenceWindowMs = options.presenceWindowMs ?? PRESENCE_WINDOW_MS;
     const accounts = new KeyedQueue<number>();
+    const publish = new SerialQueue();
     this.files = options.files ? new FileTransfers(this.store, this.log, this.clock, options.files) : null;
     this.roster = new Roster(this.store, this.log, this.presenceWindowMs, accounts, {
       clock: this.clock,
+      publish,
       bus: options.bus,
       sessions: this.sessions,
       files: this.files,
@@ -159,7 +161,7 @@ export class ChatServer {
     const context: ServerContext = {
       store: this.store,
       clock: this.clock,
-      publish: new SerialQueue(),
+      publish,
       accounts,
       relations: new KeyedQueue<string>(),
       log: this.log,

@@ -136,7 +136,7 @@ export function messageHandlers(ctx: ServerContext) {
     // receives messages in id order (clients skip anything at or below the last id seen).
     // Refusals too, so a connection whose pipelined sends share this commit gets its answers in order.
     let next = 0;
-    sends.forEach((send, index) => {
+    roster.registering(() => sends.forEach((send, index) => {
       const { requestId, message, session, resolve } = send;
       const outcome = muted[index] ? null : stored[next++]!;
       const refused = muted[index] ?? refusedAtCommit(send, outcome!);
@@ -168,7 +168,7 @@ export function messageHandlers(ctx: ServerContext) {
         session.connection.send({ type: 'res', id: requestId, ok: true, result });
         resolve(ANSWERED);
       });
-    });
+    }));
     flushPendingWrites();
   }
 
