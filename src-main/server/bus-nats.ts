@@ -48,6 +48,7 @@ export class NatsBus implements Bus {
   readonly shared = true;
   readonly heartbeatMs: number;
   private handler: ((message: BusMessage, from: string) => void) | null = null;
+  private beating: NodeJS.Timeout | null = null;
   /** False while NATS is unreachable: what this node would publish then is dropped, not queued (see publish). */
   private connected = true;
 
@@ -108,12 +109,15 @@ export class NatsBus implements Bus {
     }
   }
 
-  receive(handler: (message: BusMessage, from: string) => void): void {
+  receive(handler: (message: BusMessage, from: string) => void, heartbeat: () => void): void {
     this.handler = handler;
+    this.beating = setInterval(heartbeat, this.heartbeatMs).unref();
+    heartbeat();
   }
 
   /** Sends what is published (the roster's last words) and closes. */
   async close(): Promise<void> {
+    if (this.beating) clearInterval(this.beating);
     if (this.connection.isClosed()) return;
     if (this.connected) await this.connection.drain();
     else await this.connection.close();

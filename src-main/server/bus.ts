@@ -52,8 +52,8 @@ export interface Bus {
   readonly heartbeatMs: number;
   /** Sends to every other node, in order: what one node publishes reaches each other node in the order published. */
   publish(message: BusMessage): void;
-  /** Sets the one receiver of what the other nodes publish. */
-  receive(handler: (message: BusMessage, from: string) => void): void;
+  /** Sets the one receiver of what the other nodes publish, and what runs every heartbeat (at once, then every heartbeatMs) until close. */
+  receive(handler: (message: BusMessage, from: string) => void, heartbeat: () => void): void;
   close(): Promise<void>;
 }
 

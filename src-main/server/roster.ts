@@ -14,11 +14,11 @@ import type { AsyncStore, LastSeen, UserRow } from '../store/types.js';
 import { type RoomAccess, addressHost } from './access.js';
 import { type Bus, type BusMessage, type EndTarget, LoneBus, NODE_SILENT_HEARTBEATS } from './bus.js';
 import type { ServerLog } from './log.js';
-import { type KeyedQueue, SerialQueue } from './serial.js';
+import type { KeyedQueue } from './serial.js';
 import type { Session } from './session.js';
 import type { FileTransfers } from './transfer.js';
 import type { RoomClock } from './clock.js';
-import { groupInfo } from './lookups.js';
+import { type FanOut, type LocalWriter, LoneFanOut } from './outbound/fan-out.js';
 
 /**
  * The least time between two presence pushes about one user: a user who comes and goes many
@@ -34,20 +34,6 @@ export const PRESENCE_WINDOW_MS = 1000;
  */
 export const PRESENCE_PROMPT_USERS = 100;
 
-/**
- * In a cluster, how long a push waits for a lower event id still on its way from another node
- * before this node reads the missing events from the database itself (see `inOrder`).
- */
-export const GAP_WAIT_MS = 150;
-/** Missing event ids read from the database per turn of the event loop. */
-const GAP_BATCH = 100;
-
-/** The event log entry a push carries (docs/PROTOCOL.md §17), 0 for none. */
-function eventIdOf(frame: PushFrame): number {
-  if (frame.type === 'message') return frame.eventId ?? 0;
-  return frame.type === 'event' ? frame.event.eventId : 0;
-}
-
 export interface RosterOptions {
   /** The other nodes of a cluster; a lone host by default. Closed with the roster. */
   bus?: Bus;
@@ -58,8 +44,8 @@ export interface RosterOptions {
   access: RoomAccess;
   /** The room's clock: presence and last-seen times are shared and stored (clock.ts). */
   clock: RoomClock;
-  /** The server's turns for what takes ids (ServerContext.publish): a read-back waits for those begun before it. */
-  publish: SerialQueue;
+  /** How pushes reach the sessions, given how the Roster writes to them; a lone host's (LoneFanOut) by default. */
+  fanOut?: (writer: LocalWriter) => FanOut;
 }
 
 /** What this node knows of another node of the cluster. */
@@ -92,25 +78,10 @@ export class Roster {
   private readonly others = new Map<string, OtherNode>();
   /** On how many other nodes each user is logged in. */
   private readonly elsewhere = new Map<number, number>();
-  private heartbeat: NodeJS.Timeout | null = null;
-  /** In a cluster: the event id this node pushes next (0 until known); pushes of later events wait in `held`. */
-  private nextEventId = 0;
-  private readonly held = new Map<number, (() => void)[]>();
-  /** The newest event id in the database at the last heartbeat: pushed up to even when nothing newer comes. */
-  private storedUpTo = 0;
-  private gapTimer: NodeJS.Timeout | null = null;
-  /** A read-back under way, or one whose read failed, to read again: its range (see fillGap). */
-  private fill: { first: number; end: number } | null = null;
-  /** A read-back waits for this node's commits under way (fillGap). */
-  private fillWaiting = false;
-  /** Commits registering their pushes and answers now: nothing is released meanwhile (registering). */
-  private registeringNow = 0;
-  private closed = false;
   /** Last-seen times (and cursors) of this turn's logins and leaves, stored together (see saveLastSeen). */
   private seen: LastSeen[] = [];
-  /** In a cluster: the group push this node wrote last per group, and its reads of groups again, one at a time (deliverGroup). */
-  private readonly groupsWritten = new Map<number, Buffer>();
-  private readonly groupReads = new SerialQueue();
+  /** How pushes reach the sessions: at once on a lone host, in event order over the bus in a cluster (outbound/fan-out.ts). */
+  private readonly fanOut: FanOut;
   private seenSaved: Promise<void> | null = null;
   /** Leaves whose writes are under way: close waits for them, the store closing after it. */
   private readonly leaving = new Set<Promise<void>>();
@@ -124,10 +95,15 @@ export class Roster {
     private readonly options: RosterOptions,
   ) {
     this.bus = options.bus ?? new LoneBus();
-    if (!this.bus.shared) return;
-    this.bus.receive((message, from) => this.hear(message, from));
-    this.heartbeat = setInterval(() => this.beat(), this.bus.heartbeatMs).unref();
-    this.beat();
+    this.fanOut = (options.fanOut ?? ((writer) => new LoneFanOut(writer)))({
+      toAll: (bytes, messageId, except) => this.writeToAll(bytes, messageId, except),
+      to: (userIds, encode, messageId, except) => this.writeTo(userIds, encode, messageId, except),
+      users: () => [...this.online.keys()],
+    });
+    this.bus.receive(
+      (message, from) => this.hear(message, from),
+      () => this.beat(),
+    );
   }
 
   /** Whether the user is logged in on this node or any other. */
@@ -146,7 +122,7 @@ export class Roster {
     if (!sessions) {
       sessions = new Set();
       this.online.set(user.id, sessions);
-      this.publish(() => ({ kind: 'presence', userId: user.id, name: user.name, online: true, ts: now }));
+      this.bus.publish({ kind: 'presence', userId: user.id, name: user.name, online: true, ts: now });
     }
     sessions.add(session);
     this.announcementsAtLogin.set(session, this.announcements);
@@ -174,7 +150,7 @@ export class Roster {
     const clean =
       reason === null || reason.code === ErrorCode.LOGGED_OUT || reason.code === ErrorCode.SERVER_SHUTDOWN || reason.code === ErrorCode.KICKED;
     const reached = clean ? session.sentUpTo : session.syncedTo;
-    this.publish(() => ({ kind: 'presence', userId: user.id, name: user.name, online: false, ts: now }));
+    this.bus.publish({ kind: 'presence', userId: user.id, name: user.name, online: false, ts: now });
     if (!this.elsewhere.has(user.id)) this.notePresence(user.id, user.name, now);
     const written = this.accounts.run(user.id, async () => {
       try {
@@ -301,81 +277,19 @@ export class Roster {
     if (written) this.lastPresenceWrite = Date.now();
   }
 
-  /**
-   * Encodes once and writes the same bytes to every logged-in session (but `except`), on every node.
-   */
+  /** To every logged-in session (but `except`), on every node. */
   broadcast(frame: PushFrame, except?: Session): void {
-    const bytes = encodeFrame(frame);
-    const messageId = frame.type === 'message' ? frame.message.id : 0;
-    const eventId = eventIdOf(frame);
-    this.publish(() => ({ kind: 'push', to: null, bytes, messageId, eventId }));
-    this.inOrder(eventId, () => this.writeToAll(bytes, messageId, except));
+    this.fanOut.push(null, frame, except);
   }
 
-  /** Sends one frame to every session of the given users (but `except`), on every node. */
-  /**
-   * A group as it is now, for its members on every node. Two nodes may change one group at once, each
-   * reading it after its own commit, and the push of the earlier read can reach a node after the later
-   * one's: so in a cluster each node, once it has written a group push, reads the group again, one read
-   * at a time, and writes it if it is not what that node wrote last. The last read on a node comes after
-   * every change it heard of, each heard after its commit: every node ends with the group as it is.
-   */
+  /** A group as it is now, for its members on every node (see FanOut.pushGroup). */
   deliverGroup(members: Iterable<number>, frame: PushFrames['group'], except?: Session): void {
-    const to = [...members];
-    if (!this.bus.shared) {
-      this.writeTo(to, () => encodeFrame(frame), 0, except);
-      return;
-    }
-    const bytes = encodeFrame(frame);
-    const groupId = frame.group.id;
-    this.bus.publish({ kind: 'push', to, bytes, messageId: 0, eventId: 0, groupId });
-    this.writeGroup(groupId, to, bytes, except);
+    this.fanOut.pushGroup([...members], frame, except);
   }
 
-  private writeGroup(groupId: number, to: number[], bytes: Buffer, except?: Session): void {
-    this.writeTo(to, () => bytes, 0, except);
-    this.groupsWritten.set(groupId, bytes);
-    void this.groupReads
-      .run(async () => {
-        const group = await this.store.groupById(groupId);
-        if (!group) {
-          this.groupsWritten.delete(groupId);
-          return;
-        }
-        const again = encodeFrame({ type: 'group', group: await groupInfo(this.store, group) });
-        if (this.groupsWritten.get(groupId)?.equals(again)) return;
-        this.groupsWritten.set(groupId, again);
-        this.writeTo(await this.store.memberIds(groupId), () => again, 0);
-      })
-      .catch((error: unknown) => this.log.error('group not read again', { group: groupId, error: String(error) }));
-  }
-
+  /** To every session of the given users (but `except`), on every node. */
   deliver(userIds: Iterable<number>, frame: PushFrame, except?: Session): void {
-    const messageId = frame.type === 'message' ? frame.message.id : 0;
-    if (!this.bus.shared) {
-      this.writeTo(userIds, () => encodeFrame(frame), messageId, except);
-      return;
-    }
-    // Published even when none of the users is known online elsewhere: one may have logged in on a
-    // node whose word of it has not arrived yet.
-    const to = [...userIds];
-    const bytes = encodeFrame(frame);
-    const eventId = eventIdOf(frame);
-    this.bus.publish({ kind: 'push', to, bytes, messageId, eventId });
-    this.inOrder(eventId, () => this.writeTo(to, () => bytes, messageId, except));
-  }
-
-  /**
-   * Runs `write` for the push of event `eventId` (0: none) once every lower event id was pushed on
-   * this node; at once on a lone host. Clients take message ids and event ids as cursors and skip
-   * anything below one they hold, so pushes go out in event order (which is message order too: a
-   * message and its event id are handed out in one transaction); in a cluster a lower id committed on
-   * another node may still be on the bus while a higher one is ready here. What does not come within
-   * GAP_WAIT_MS is read from the database (a node may have died between commit and publish, or the bus
-   * be down); pushed that way, an event heard of later is not pushed again.
-   */
-  private inOrder(eventId: number, write: () => void): void {
-    this.whenPushed(eventId, write, false);
+    this.fanOut.push([...userIds], frame, except);
   }
 
   /**
@@ -383,120 +297,12 @@ export class Roster {
    * it already did): what answers its sender must not overtake a lower id still on its way.
    */
   afterPushed(eventId: number, then: () => void): void {
-    this.whenPushed(eventId, then, true);
+    this.fanOut.afterPushed(eventId, then);
   }
 
-  /**
-   * Registers a commit's pushes and answers (`register` calls broadcast, deliver, afterPushed) before any of
-   * them is released: released between a message's push and its answer, a higher id from another node
-   * would reach the sender ahead of the answer (§10.3).
-   */
+  /** Registers a commit's pushes and answers before any is released (§10.3, FanOut.registering). */
   registering(register: () => void): void {
-    this.registeringNow += 1;
-    try {
-      register();
-    } finally {
-      this.registeringNow -= 1;
-    }
-    this.release();
-  }
-
-  private whenPushed(eventId: number, then: () => void, evenIfLate: boolean): void {
-    if (!this.bus.shared || eventId === 0) {
-      then();
-      return;
-    }
-    if (this.nextEventId !== 0 && eventId < this.nextEventId) {
-      if (evenIfLate) then();
-      return;
-    }
-    const waiting = this.held.get(eventId);
-    if (waiting) waiting.push(then);
-    else this.held.set(eventId, [then]);
-    this.release();
-  }
-
-  /** Runs what waits for the next ids in order; gives a missing one GAP_WAIT_MS. */
-  private release(): void {
-    if (this.nextEventId === 0 || this.fill || this.registeringNow > 0) return;
-    for (let waiting = this.held.get(this.nextEventId); waiting; waiting = this.held.get(this.nextEventId)) {
-      this.held.delete(this.nextEventId);
-      this.nextEventId += 1;
-      for (const then of waiting) then();
-    }
-    if (this.held.size > 0 || this.storedUpTo >= this.nextEventId) {
-      this.fillGapIn(GAP_WAIT_MS);
-    } else if (this.gapTimer) {
-      clearTimeout(this.gapTimer);
-      this.gapTimer = null;
-    }
-  }
-
-  /**
-   * Pushes the events missing below the lowest held one (or up to storedUpTo), GAP_BATCH ids per read, one
-   * read for every logged-in user of this node (store.eventsOfUsers: who may see an event, a read position
-   * or a group's message, is the log's to say), so a read-back costs the node, not each user.
-   */
-  private async fillGap(): Promise<void> {
-    this.gapTimer = null;
-    if (!this.fill) {
-      if (this.fillWaiting) return;
-      // Every commit this node began first registers its pushes: its ids are held then, so the range stops
-      // below them. Read back, this node's own message would reach its sender as a push, and ahead of a
-      // higher id's push the answer would then come after (§10.3).
-      this.fillWaiting = true;
-      try {
-        await this.options.publish.run(() => undefined);
-      } finally {
-        this.fillWaiting = false;
-      }
-      const first = this.nextEventId;
-      const end = Math.min(this.held.size > 0 ? Math.min(...this.held.keys()) : this.storedUpTo + 1, first + GAP_BATCH);
-      if (end <= first) {
-        // What was missing came while the commits were awaited.
-        this.release();
-        return;
-      }
-      // From here the range is this fill's: a push of it that comes meanwhile is not written twice, and later
-      // ones wait until the range is written (a client drops an event older than one it has). A read that
-      // fails leaves the fill where it was, to read the same range again.
-      this.nextEventId = end;
-      this.fill = { first, end };
-    }
-    const { first, end } = this.fill;
-    const seen = await this.store.eventsOfUsers([...this.online.keys()], first - 1, end);
-    // An event reads the same to everyone who may see it: encoded once.
-    const encoded = new Map<number, Buffer>();
-    for (const [userId, events] of seen) {
-      for (const event of events) {
-        const encode = (): Buffer => {
-          let bytes = encoded.get(event.eventId);
-          if (!bytes) {
-            const frame: PushFrame = event.kind === 'message' ? { type: 'message', message: event.message, eventId: event.eventId } : { type: 'event', event };
-            bytes = encodeFrame(frame);
-            encoded.set(event.eventId, bytes);
-          }
-          return bytes;
-        };
-        this.writeTo([userId], encode, event.kind === 'message' ? event.message.id : 0);
-      }
-    }
-    this.fill = null;
-    this.log.warn('events read back for the bus', { from: first, to: end - 1 });
-    const more = this.held.size > 0 ? !this.held.has(this.nextEventId) : this.storedUpTo >= this.nextEventId;
-    if (more) this.fillGapIn(0);
-    this.release();
-  }
-
-  /** Runs fillGap after `delayMs`; when the database fails it (down, say), again after GAP_WAIT_MS, not thrown. */
-  private fillGapIn(delayMs: number): void {
-    if (this.closed) return;
-    this.gapTimer ??= setTimeout(() => {
-      this.fillGap().catch((error: unknown) => {
-        this.log.error('events not read back for the bus', { error: String(error) });
-        this.fillGapIn(GAP_WAIT_MS);
-      });
-    }, delayMs).unref();
+    this.fanOut.registering(register);
   }
 
   /** Writes to every logged-in session of this node (but `except`), after the presence announced so far. */
@@ -542,24 +348,21 @@ export class Roster {
    * Returns how many sessions this node closed (the others close theirs as they hear of it).
    */
   end(target: EndTarget, reason: WireError, except?: Session): number {
-    this.publish(() => ({ kind: 'end', target, reason }));
+    this.bus.publish({ kind: 'end', target, reason });
     return this.endHere(target, reason, except);
   }
 
   /** Puts a mute (until when, Infinity: until lifted; null: none) in force on the other nodes too. */
   shareMute(userId: number, until: number | null): void {
-    this.publish(() => ({ kind: 'mute', userId, muted: until !== null, until: until === Infinity ? null : until }));
+    this.bus.publish({ kind: 'mute', userId, muted: until !== null, until: until === Infinity ? null : until });
   }
 
   /** Stops telling the others about this node (they take its users offline at once), once its leaves are stored. */
   async close(): Promise<void> {
     await Promise.all(this.leaving);
-    if (this.heartbeat) clearInterval(this.heartbeat);
-    if (this.gapTimer) clearTimeout(this.gapTimer);
+    this.fanOut.close();
     if (this.presenceFlushTimer) clearTimeout(this.presenceFlushTimer);
-    this.closed = true;
-    this.heartbeat = null;
-    this.publish(() => ({ kind: 'gone' }));
+    this.bus.publish({ kind: 'gone' });
     await this.bus.close();
   }
 
@@ -587,11 +390,6 @@ export class Roster {
     return closed;
   }
 
-  /** Publishes when there may be other nodes; `build` is not even called on a lone host. */
-  private publish(build: () => BusMessage): void {
-    if (this.bus.shared) this.bus.publish(build());
-  }
-
   /** Tells the others who is logged in here, and forgets the nodes silent for too long. */
   private beat(): void {
     const users: [number, string][] = [];
@@ -600,19 +398,7 @@ export class Roster {
       if (user) users.push([userId, user.name]);
     }
     this.bus.publish({ kind: 'alive', users });
-    // An event whose push never came (its node died after the commit, or the publish failed) and that
-    // no newer one reveals: noticed here, pushed after GAP_WAIT_MS unless its push comes meanwhile.
-    // The first one also says where this node's pushes start: after what is stored.
-    this.store.lastEventId().then(
-      (last) => {
-        if (this.nextEventId === 0) this.nextEventId = last + 1;
-        else if (last >= this.nextEventId) this.storedUpTo = last;
-        else return;
-        this.release();
-      },
-      // The database is unreachable: the node goes on serving what it can, the next heartbeat asks again.
-      (error: unknown) => this.log.error('newest event id not read', { error: String(error) }),
-    );
+    this.fanOut.heartbeat();
     const now = Date.now();
     for (const [nodeId, node] of this.others) {
       if (now - node.heardAt <= NODE_SILENT_HEARTBEATS * this.bus.heartbeatMs) continue;
@@ -635,15 +421,9 @@ export class Roster {
     }
     node.heardAt = now;
     switch (message.kind) {
-      case 'push': {
-        const { to, bytes, messageId, eventId, groupId } = message;
-        if (groupId !== undefined && to !== null) {
-          this.writeGroup(groupId, to, bytes);
-          return;
-        }
-        this.inOrder(eventId, () => (to === null ? this.writeToAll(bytes, messageId) : this.writeTo(to, () => bytes, messageId)));
+      case 'push':
+        this.fanOut.heard(message);
         return;
-      }
       case 'presence':
         this.setElsewhere(node, message.userId, message.name, message.online, message.ts);
         return;

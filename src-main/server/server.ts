@@ -28,6 +28,7 @@ import { type Session, newSession } from './session.js';
 import { type FileOptions, FileTransfers } from './transfer.js';
 import { LoginThrottle, type ThrottleOptions } from './throttle.js';
 import { CLOCK_SYNC_MS, RoomClock } from './clock.js';
+import { ClusterFanOut } from './outbound/fan-out.js';
 
 export interface ServerOptions {
   /** SQLite: openAsyncStore (store/async-store.ts). */
@@ -138,8 +139,9 @@ export class ChatServer {
     this.files = options.files ? new FileTransfers(this.store, this.log, this.clock, options.files) : null;
     this.roster = new Roster(this.store, this.log, this.presenceWindowMs, accounts, {
       clock: this.clock,
-      publish,
       bus: options.bus,
+      // The one place the topology is chosen: pushes go out at once on a lone host, in event order over the bus in a cluster.
+      ...(options.bus?.shared ? { fanOut: (writer) => new ClusterFanOut({ bus: options.bus!, store: this.store, log: this.log, publish }, writer) } : {}),
       sessions: this.sessions,
       files: this.files,
       access: this.access,

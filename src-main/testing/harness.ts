@@ -228,11 +228,11 @@ export class RawPeer {
     this.socket.write(encodeFrame(frame));
   }
 
-  /** Sends a request and waits for its response frame. */
+  /** Sends a request and waits for its response frame (long enough for real password hashes on a loaded machine). */
   async request(type: string, body: Record<string, unknown> = {}): Promise<ServerFrame> {
     const id = this.nextId++;
     this.send({ type, id, ...body });
-    return this.waitFrame((f) => f.type === 'res' && f.id === id);
+    return this.waitFrame((f) => f.type === 'res' && f.id === id, 15_000);
   }
 
   async waitFrame(predicate: (frame: ServerFrame) => boolean, timeoutMs = 5000): Promise<ServerFrame> {
