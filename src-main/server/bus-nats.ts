@@ -96,7 +96,7 @@ export class NatsBus implements Bus {
    * While NATS is down the client would queue publications and send them all on reconnect: pushes
    * long stale, presence already wrong. They are dropped instead: the first heartbeat after the
    * reconnect puts presence right, and a node that misses a message reads it from the database
-   * (Roster.inOrder).
+   * (ClusterFanOut, outbound/fan-out.ts).
    */
   publish(message: BusMessage): void {
     if (!this.connected || this.connection.isClosed() || this.connection.isDraining()) return;

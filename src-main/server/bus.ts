@@ -22,7 +22,7 @@ export type BusMessage =
   /**
    * A push encoded once (encodeFrame) for the sessions of the users `to`, or of everyone when null; with
    * the message id and the event id it carries (0: none), which order it among the others; with the
-   * group's id when it is a `group` push (each node then reads the group again, Roster.deliverGroup).
+   * group's id when it is a `group` push (each node then reads the group again, FanOut.pushGroup).
    */
   | { kind: 'push'; to: number[] | null; bytes: Buffer; messageId: number; eventId: number; groupId?: number }
   /** The user's first session on the publishing node logged in, or its last one closed (at `ts`). */
