@@ -211,6 +211,22 @@ describe('typing', () => {
     const before = alice.session!.login.lastEventId!;
     expect((await bob.request('events', { after: before })).events.map((event) => event.kind)).toEqual(['message']);
   });
+
+  it('never reaches someone who declined the typist’s chat: the typist is told CHAT_DECLINED (issue 33, item 8)', async () => {
+    const [alice, bob] = [await room.user('alice'), await room.user('bob')];
+    const typing: string[] = [];
+    bob.on('typing', (push) => typing.push(`${push.user} ${push.conv}`));
+    const asked = nextEvent(bob, 'chatRequest');
+    const { contact } = await alice.request('chatRequest', { user: 'bob' });
+    await asked;
+    await bob.request('chatAnswer', { user: 'alice', accept: false });
+    await expect(alice.request('typing', { conv: contact.conv })).rejects.toMatchObject({ code: ErrorCode.CHAT_DECLINED });
+    // Bob still hears her in the room, after what she typed in the chat would have come.
+    const heard = nextEvent(bob, 'typing');
+    await alice.request('typing', { conv: 'room' });
+    await heard;
+    expect(typing).toEqual(['alice room']);
+  });
 });
 
 describe('catch-up through the event log', () => {

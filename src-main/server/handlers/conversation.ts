@@ -88,6 +88,16 @@ export function conversationHandlers(ctx: ServerContext) {
     return others.filter((_, index) => sharing[index]);
   }
 
+  /** Typing in a direct chat whose other person declined yours reaches nobody, as a message would not (§17.7). */
+  async function refuseDeclinedTypist(me: UserRow, conv: ConversationKey): Promise<void> {
+    const [kind, a, b] = conv.split(':');
+    if (kind !== 'dm') return;
+    const relation = await store.relation(Number(a), Number(b));
+    if (relation?.state === 'declined' && relation.requesterId === me.id) {
+      throw new ServerError(ErrorCode.CHAT_DECLINED, 'they declined your chat request');
+    }
+  }
+
   function sweepTyping(now: number): void {
     if (typingForwarded.size < TYPING_SWEEP_AT) return;
     for (const [key, at] of typingForwarded) if (now - at >= LIMITS.typingIntervalMs) typingForwarded.delete(key);
@@ -161,6 +171,7 @@ export function conversationHandlers(ctx: ServerContext) {
     typing: async (session, request) => {
       const me = session.user;
       await readableConversation(me, request.conv);
+      await refuseDeclinedTypist(me, request.conv);
       const now = Date.now();
       const key = `${me.id} ${request.conv}`;
       if (now - (typingForwarded.get(key) ?? -Infinity) < LIMITS.typingIntervalMs) return {};
