@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { ROOM } from '../../src-shared/protocol/conversation.js';
 import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import { seededRandom } from '../testing/prng.js';
-import { NotReadable } from './readers.js';
+import { NotReadable, OverDailyQuota } from './readers.js';
 import {
   addUser,
   addUsers,
@@ -222,6 +222,18 @@ forEachBackend((backend) => {
       expect((await store.setReaction(hers.id, ann.id, '👍', true, ann.id)) as unknown).toMatchObject({ message: { id: hers.id } });
       await store.deleteGroup(group.id);
       await expect(store.editMessage(hers.id, 'gone', 7000, ann.id)).rejects.toThrow(NotReadable);
+    });
+
+    it('counts an author’s edit toward the daily quota, and refuses one past it without a change', async () => {
+      await reopen({ maxUserBytesPerDay: 20 });
+      const ann = await addUser('ann');
+      const message = await send(roomMessage(ann, 'ten bytes!'));
+      const ts = message.ts + 1;
+      await store.editMessage(message.id, 'ten again!', ts, ann.id);
+      const refused = store.editMessage(message.id, 'one more byte', ts, ann.id);
+      await expect(refused).rejects.toBeInstanceOf(OverDailyQuota);
+      await expect(refused).rejects.toMatchObject({ limit: 20 });
+      expect((await store.messageById(message.id))!.text).toBe('ten again!');
     });
 
     it('tells the database’s clock, which the nodes of a room count stored times from', async () => {

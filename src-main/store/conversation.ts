@@ -15,7 +15,7 @@ import type { ChatMessage, ReadState, Receipt } from '../../src-shared/protocol/
 import { foldForSearch } from '../../src-shared/fold.js';
 import { MESSAGE_SELECT, NO_UPPER_BOUND, toChatMessage, type Db, type MessageRecord, type MessagesByIds } from './rows.js';
 import type { ConversationStore, MessageChange, MessageFacts } from './types.js';
-import { NotReadable, canReadConversation } from './readers.js';
+import { DAY_MS, NotReadable, OverDailyQuota, canReadConversation } from './readers.js';
 import { type EventRow, type RangeRow, eventsByUser, messageIdsOf, rangeConversations, rangeReaders, toEventPage } from './event-page.js';
 
 /** `@name`: a name's characters (letters, digits, marks, _ . -) after an @ that does not continue a word. */
@@ -68,6 +68,7 @@ export function conversationQueries(
   db: Db,
   conversationsOf: (userId: number) => ConversationKey[],
   messagesByIds: MessagesByIds,
+  maxUserBytesPerDay = Infinity,
 ): Omit<ConversationStore, 'purgeDeleted'> {
   const findMentions = mentionFinder(db);
   const messageFacts = db.prepare<[number], MessageFacts>(
@@ -212,8 +213,22 @@ export function conversationQueries(
     }
   };
 
+  const usedOn = db.prepare<[number, number], number>('SELECT bytes FROM daily_usage WHERE user_id = ? AND day = ?').pluck();
+  const addUsage = db.prepare<[number, number, number]>(
+    `INSERT INTO daily_usage (user_id, day, bytes) VALUES (?, ?, ?)
+     ON CONFLICT (user_id, day) DO UPDATE SET bytes = bytes + excluded.bytes`,
+  );
+  /** An edit's text counts toward its author's daily quota as a send's does (messages.ts). */
+  const chargeEdit = (userId: number, text: string, ts: number): void => {
+    const day = Math.floor(ts / DAY_MS);
+    const bytes = Buffer.byteLength(text);
+    if ((usedOn.get(userId, day) ?? 0) + bytes > maxUserBytesPerDay) throw new OverDailyQuota(maxUserBytesPerDay, (day + 1) * DAY_MS - ts);
+    addUsage.run(userId, day, bytes);
+  };
+
   const edit = db.transaction((id: number, text: string, editedAt: number, reader?: number): MessageChange => {
     const conv = conversationFor(id, reader);
+    if (reader !== undefined) chargeEdit(reader, text, editedAt);
     setText.run({ id, text, folded: foldForSearch(text), editedAt });
     dropMentions.run(id);
     for (const user of findMentions(conv, text)) addMention.run(user.id, conv, id);

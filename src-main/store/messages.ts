@@ -7,6 +7,7 @@ import { MESSAGE_SELECT, NO_UPPER_BOUND, replyQuote, toChatMessage, type Db, typ
 import type { Page } from '../../src-shared/protocol/objects.js';
 import type { GramIndex } from './search-grams.js';
 import type { InsertResult, NewMessage, NotAllowed, Store } from './types.js';
+import { DAY_MS } from './readers.js';
 
 type MessageStore = Pick<Store, 'insertMessages' | 'messageByClientId' | 'lastMessageId' | 'history' | 'sync'>;
 
@@ -21,7 +22,6 @@ export function pageReader(messagesByIds: MessagesByIds): PageOf {
   };
 }
 
-const DAY_MS = 86_400_000;
 
 /** The conversations a user can read now. The room first: usually the busiest, it narrows a merge of pages soonest. */
 export function conversationLister(db: Db): (userId: number) => ConversationKey[] {

@@ -17,6 +17,20 @@ export function canReadConversation<Member extends boolean | Promise<boolean>>(
   return false;
 }
 
+/** A day of the daily quota (UTC days: day n is [n, n + 1) × DAY_MS). */
+export const DAY_MS = 86_400_000;
+
+/** Thrown by an edit that would take its author past the daily quota of bytes (the quota sends count toward): nothing changed. */
+export class OverDailyQuota extends Error {
+  constructor(
+    readonly limit: number,
+    readonly retryAfterMs: number,
+  ) {
+    super(`over the daily quota of ${limit} bytes`);
+    this.name = 'OverDailyQuota';
+  }
+}
+
 /** Thrown by a change whose user cannot read the conversation (or whose message is gone) as it commits: nothing changed. */
 export class NotReadable extends Error {
   constructor(what: string) {

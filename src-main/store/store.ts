@@ -62,7 +62,7 @@ export function openStoreWithDatabase(file: string, options: StoreOptions = {}):
     ...relationQueries(db),
     ...groupQueries(db),
     ...accessQueries(db),
-    ...conversationQueries(db, conversationLister(db), messagesByIds),
+    ...conversationQueries(db, conversationLister(db), messagesByIds, options.maxUserBytesPerDay),
     ...fileQueries(db),
     purgeDeleted: () => walPurger.purge(),
   };

@@ -313,7 +313,10 @@ export interface MessageChange {
 export interface ConversationStore {
   messageFacts(id: number): MessageFacts | undefined;
   messageById(id: number): ChatMessage | undefined;
-  /** New text (mentions found again); the message must not be deleted. */
+  /**
+   * New text (mentions found again); the message must not be deleted. Given `reader` (its author), the new
+   * text counts toward their daily quota as a send's does (OverDailyQuota, readers.ts, past it).
+   */
   editMessage(id: number, text: string, editedAt: number, reader?: number): MessageChange;
   /** Removes the text, reply link, reactions and mentions; replies to it then quote it as deleted. */
   deleteMessage(id: number, reader?: number): MessageChange;

@@ -11,8 +11,8 @@ import type { PushFrame } from '../../../src-shared/protocol/pushes.js';
 import type { MessageChange, MessageFacts, UserRow } from '../../store/types.js';
 import { type Handlers, type ServerContext, ServerError } from '../dispatch.js';
 import { canRead } from '../lookups.js';
-import { refuseMuted } from './messages.js';
-import { NotReadable } from '../../store/readers.js';
+import { dailyQuotaRefusal, refuseMuted } from './messages.js';
+import { NotReadable, OverDailyQuota } from '../../store/readers.js';
 
 /** Typing entries older than this are dropped when the table is swept. */
 const TYPING_SWEEP_AT = 10_000;
@@ -42,6 +42,7 @@ export function conversationHandlers(ctx: ServerContext) {
     try {
       return await change;
     } catch (error) {
+      if (error instanceof OverDailyQuota) throw dailyQuotaRefusal(error.limit, error.retryAfterMs);
       throw error instanceof NotReadable ? refusal : error;
     }
   }

@@ -121,6 +121,23 @@ describe("one connection's pipelined sends", () => {
   });
 });
 
+describe('the daily quota', () => {
+  it('counts an edit’s new text as a message: past the quota the edit is refused and the text unchanged (issue 33, item 5)', async () => {
+    await room.restart({ maxUserBytesPerDay: 30 });
+    const alice = await room.raw();
+    await alice.login('alice');
+    const sent = (await alice.request('send', { clientMsgId: 'q1', to: { kind: 'room' }, text: 'ten bytes!' })) as { result: { message: { id: number } } };
+    const messageId = sent.result.message.id;
+    expect(await alice.request('edit', { messageId, text: 'ten again!' })).toMatchObject({ ok: true });
+    const refused = await alice.request('edit', { messageId, text: 'eleven bytes' });
+    expect(refused).toMatchObject({ ok: false, error: { code: ErrorCode.STORAGE_FULL, retryAfterMs: expect.any(Number) } });
+    expect(await alice.request('history', { conv: 'room' })).toMatchObject({ ok: true, result: { messages: [{ id: messageId, text: 'ten again!' }] } });
+    // Sends share what is left: 10 bytes.
+    expect(await alice.request('send', { clientMsgId: 'q2', to: { kind: 'room' }, text: 'ten bytes.' })).toMatchObject({ ok: true });
+    expect(await alice.request('send', { clientMsgId: 'q3', to: { kind: 'room' }, text: '!' })).toMatchObject({ ok: false, error: { code: ErrorCode.STORAGE_FULL } });
+  });
+});
+
 describe('client message order', () => {
   it("emits a sender's own messages among the others' pushes, each once and in id order", async () => {
     const senders = [await room.user('ann'), await room.user('ben'), await room.user('cem')];

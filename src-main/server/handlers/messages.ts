@@ -27,6 +27,16 @@ interface WaitingSend {
 }
 
 /** Sending, changing what one sent, and reaching people through groups are refused while the host has the user muted. */
+/** A send or an edit past its author's daily quota of message text (docs/PROTOCOL.md §9). */
+export function dailyQuotaRefusal(limit: number, retryAfterMs: number): ServerError {
+  const quota = `${Math.round(limit / 1024)} KiB`;
+  return new ServerError(
+    ErrorCode.STORAGE_FULL,
+    `you have sent ${quota} of messages today, as much as this host keeps from one user per day; not stored. You can send again when the day ends (00:00 UTC)`,
+    retryAfterMs,
+  );
+}
+
 export function refuseMuted(ctx: ServerContext, me: UserRow): void {
   const refused = mutedRefusal(ctx, me.id);
   if (refused) throw refused;
@@ -97,15 +107,7 @@ export function messageHandlers(ctx: ServerContext) {
    * come between), and nothing refused there is stored, acknowledged or pushed.
    */
   function refusedAtCommit(send: WaitingSend, outcome: InsertResult): ServerError | null {
-    if ('overDailyQuota' in outcome) {
-      const { limit, retryAfterMs } = outcome.overDailyQuota;
-      const quota = `${Math.round(limit / 1024)} KiB`;
-      return new ServerError(
-        ErrorCode.STORAGE_FULL,
-        `you have sent ${quota} of messages today, as much as this host keeps from one user per day; not stored. You can send again when the day ends (00:00 UTC)`,
-        retryAfterMs,
-      );
-    }
+    if ('overDailyQuota' in outcome) return dailyQuotaRefusal(outcome.overDailyQuota.limit, outcome.overDailyQuota.retryAfterMs);
     if (!('notAllowed' in outcome)) return null;
     switch (outcome.notAllowed) {
       case 'group':

@@ -10,7 +10,7 @@ import type { ReadState, Receipt } from '../../../src-shared/protocol/objects.js
 import { foldForSearch } from '../../../src-shared/fold.js';
 import type { AsyncStore, ConversationStore, MessageChange, MessageFacts } from '../types.js';
 import { findMentions } from './mentions.js';
-import { NotReadable, canReadConversation } from '../readers.js';
+import { DAY_MS, NotReadable, OverDailyQuota, canReadConversation } from '../readers.js';
 import { conversationsOf, messageById, messagesByIds } from './rows.js';
 import { LOG_LOCK, lockLog, type Sql } from './sql.js';
 import { storedText } from './text.js';
@@ -24,13 +24,25 @@ const LOGGED_FROM = '(SELECT coalesce(max(logged_from), 1) FROM message_log_stat
 const FACTS = `SELECT id, conv, sender_id AS "senderId", to_user_id AS "toUserId", group_id AS "groupId", ts, deleted,
   group_event IS NOT NULL AS "membershipLine" FROM messages WHERE id = $1`;
 
-export function conversationQueries(sql: Sql): Omit<Pick<AsyncStore, keyof ConversationStore>, 'purgeDeleted'> {
+export function conversationQueries(sql: Sql, maxUserBytesPerDay = Infinity): Omit<Pick<AsyncStore, keyof ConversationStore>, 'purgeDeleted'> {
   /** Under the log lock: the message's conversation, if `reader` (when given) can read it now. */
   const conversationOf = async (tx: Sql, id: number, reader: number | undefined): Promise<string> => {
     const facts = await tx.row<MessageFacts>(FACTS, [id]);
     if (!facts) throw new NotReadable(`message ${id}`);
     await readable(tx, facts.conv, reader);
     return facts.conv;
+  };
+  /** An edit's text counts toward its author's daily quota as a send's does (messages.ts); under the log lock, as sends are. */
+  const chargeEdit = async (tx: Sql, userId: number, text: string, ts: number): Promise<void> => {
+    const day = Math.floor(ts / DAY_MS);
+    const bytes = Buffer.byteLength(text);
+    const used = (await tx.row<{ bytes: number }>('SELECT bytes FROM daily_usage WHERE user_id = $1 AND day = $2', [userId, day]))?.bytes ?? 0;
+    if (Number(used) + bytes > maxUserBytesPerDay) throw new OverDailyQuota(maxUserBytesPerDay, (day + 1) * DAY_MS - ts);
+    await tx.run(
+      `INSERT INTO daily_usage (user_id, day, bytes) VALUES ($1, $2, $3)
+       ON CONFLICT (user_id, day) DO UPDATE SET bytes = daily_usage.bytes + excluded.bytes`,
+      [userId, day, bytes],
+    );
   };
   const readable = async (tx: Sql, conv: string, reader: number | undefined): Promise<void> => {
     const member = (groupId: number, userId: number): Promise<boolean> =>
@@ -70,6 +82,7 @@ export function conversationQueries(sql: Sql): Omit<Pick<AsyncStore, keyof Conve
       sql.transaction(async (tx) => {
         await lockLog(tx);
         const conv = await conversationOf(tx, id, reader);
+        if (reader !== undefined) await chargeEdit(tx, reader, text, editedAt);
         await tx.run('UPDATE messages SET text = $1, folded = $2, edited_at = $3 WHERE id = $4', [
           storedText(text),
           storedText(foldForSearch(text)),

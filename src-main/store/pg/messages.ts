@@ -8,10 +8,10 @@ import { findMentions } from './mentions.js';
 import { CONVERSATIONS_OF, MESSAGE_SELECT, messageOf, messagesByIds, pageOf } from './rows.js';
 import { lockLog, type Sql } from './sql.js';
 import { readText, storedText } from './text.js';
+import { DAY_MS } from '../readers.js';
 
 type MessageStore = Pick<AsyncStore, 'insertMessages' | 'messageByClientId' | 'lastMessageId' | 'history' | 'sync'>;
 
-const DAY_MS = 86_400_000;
 const dayOf = (message: NewMessage): number => Math.floor(message.ts / DAY_MS);
 
 interface Original {

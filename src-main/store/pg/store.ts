@@ -38,7 +38,7 @@ function queries(sql: Sql, pool: pg.Pool, options: PgStoreOptions): Omit<AsyncSt
     ...relationQueries(sql),
     ...groupQueries(sql),
     ...accessQueries(sql),
-    ...conversationQueries(sql),
+    ...conversationQueries(sql, options.maxUserBytesPerDay),
     ...fileQueries(sql),
     /**
      * Nothing to do per message: deleteMessage overwrote the text in its row. The old row
