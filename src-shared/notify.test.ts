@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isMuted, muteUntil, silenced } from './notify.js';
+import { MUTED_MENTION_INTERVAL_MS, MutedMentions, isMuted, muteUntil, silenced } from './notify.js';
 
 const now = 1_700_000_000_000;
 
@@ -15,13 +15,24 @@ describe('muted conversations and do-not-disturb', () => {
 
   it('a muted conversation notifies only a mention of you, whatever its case', () => {
     const settings = { doNotDisturb: false, mutes: { room: 'always' as const } };
-    expect(silenced(settings, { conv: 'room' }, 'alice', now)).toBe(true);
-    expect(silenced(settings, { conv: 'room', mentions: ['bob'] }, 'alice', now)).toBe(true);
-    expect(silenced(settings, { conv: 'room', mentions: ['Alice'] }, 'alice', now)).toBe(false);
-    expect(silenced(settings, { conv: 'group:1' }, 'alice', now)).toBe(false);
+    const mentions = new MutedMentions();
+    expect(silenced(settings, { conv: 'room' }, 'alice', now, mentions)).toBe(true);
+    expect(silenced(settings, { conv: 'room', mentions: ['bob'] }, 'alice', now, mentions)).toBe(true);
+    expect(silenced(settings, { conv: 'room', mentions: ['Alice'] }, 'alice', now, mentions)).toBe(false);
+    expect(silenced(settings, { conv: 'group:1' }, 'alice', now, mentions)).toBe(false);
+  });
+
+  it('a muted conversation’s mentions notify once a minute at most, each conversation on its own (issue 33, item 8)', () => {
+    const settings = { doNotDisturb: false, mutes: { room: 'always' as const, 'group:1': 'always' as const } };
+    const mentions = new MutedMentions();
+    const mention = (conv: 'room' | 'group:1', at: number) => silenced(settings, { conv, mentions: ['alice'] }, 'alice', at, mentions);
+    expect(mention('room', now)).toBe(false);
+    for (let at = now + 100; at < now + MUTED_MENTION_INTERVAL_MS; at += 5_000) expect(mention('room', at)).toBe(true);
+    expect(mention('group:1', now + 100)).toBe(false);
+    expect(mention('room', now + MUTED_MENTION_INTERVAL_MS)).toBe(false);
   });
 
   it('do-not-disturb silences everything, mentions included', () => {
-    expect(silenced({ doNotDisturb: true, mutes: {} }, { conv: 'room', mentions: ['alice'] }, 'alice', now)).toBe(true);
+    expect(silenced({ doNotDisturb: true, mutes: {} }, { conv: 'room', mentions: ['alice'] }, 'alice', now, new MutedMentions())).toBe(true);
   });
 });

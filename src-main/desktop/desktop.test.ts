@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MUTED_MENTION_INTERVAL_MS, MutedMentions } from '../../src-shared/notify.js';
 import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import { removeDir, tempDir } from '../testing/harness.js';
 import { badgeText, unreadDot, unreadFromTitle, withUnreadDot } from './badge.js';
@@ -129,7 +130,7 @@ describe('notifications', () => {
   const message = (conv: string, from: string, text = 'hi'): ChatMessage => ({ id: 1, conv, from, text, ts: 0, clientMsgId: 'x' });
 
   it('notify of others’ messages out of view, when enabled', () => {
-    const context = { me: 'alice', enabled: true, inView: false, doNotDisturb: false, mutes: {}, now: 0 };
+    const context = { me: 'alice', enabled: true, inView: false, doNotDisturb: false, mutes: {}, now: 0, mutedMentions: new MutedMentions() };
     expect(shouldNotify(message('room', 'bob'), context)).toBe(true);
     expect(shouldNotify(message('room', 'ALICE'), context)).toBe(false);
     expect(shouldNotify(message('room', 'bob'), { ...context, inView: true })).toBe(false);
@@ -138,9 +139,12 @@ describe('notifications', () => {
   });
 
   it('stay quiet in a muted conversation unless it mentions you, and always with do-not-disturb', () => {
-    const context = { me: 'alice', enabled: true, inView: false, doNotDisturb: false, mutes: { room: MUTED_UNTIL }, now: 1_000 };
+    const context = { me: 'alice', enabled: true, inView: false, doNotDisturb: false, mutes: { room: MUTED_UNTIL }, now: 1_000, mutedMentions: new MutedMentions() };
     expect(shouldNotify(message('room', 'bob'), context)).toBe(false);
     expect(shouldNotify({ ...message('room', 'bob'), mentions: ['alice'] }, context)).toBe(true);
+    // Mentions in a loop ring once a minute, not each time (issue 33, item 8).
+    expect(shouldNotify({ ...message('room', 'bob'), mentions: ['alice'] }, { ...context, now: 1_500 })).toBe(false);
+    expect(shouldNotify({ ...message('room', 'bob'), mentions: ['alice'] }, { ...context, now: 1_000 + MUTED_MENTION_INTERVAL_MS })).toBe(true);
     expect(shouldNotify(message('room', 'bob'), { ...context, now: MUTED_UNTIL })).toBe(true);
     expect(shouldNotify(message('group:4', 'bob'), context)).toBe(true);
     expect(shouldNotify({ ...message('room', 'bob'), mentions: ['alice'] }, { ...context, doNotDisturb: true })).toBe(false);

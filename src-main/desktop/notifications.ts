@@ -3,7 +3,7 @@
  * which window a click brings up.
  */
 import type { Language } from '../../src-shared/api.js';
-import { type Mutes, silenced } from '../../src-shared/notify.js';
+import { type MutedMentions, type Mutes, silenced } from '../../src-shared/notify.js';
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 import { nameKey } from '../../src-shared/protocol/names.js';
 import type { ChatMessage } from '../../src-shared/protocol/objects.js';
@@ -24,11 +24,13 @@ export interface NotifyContext {
   doNotDisturb: boolean;
   mutes: Mutes;
   now: number;
+  /** When the muted conversations last notified a mention (the shell keeps it). */
+  mutedMentions: MutedMentions;
 }
 
 export function shouldNotify(message: ChatMessage, context: NotifyContext): boolean {
   if (!context.enabled || context.inView || context.me === null) return false;
-  return nameKey(message.from) !== nameKey(context.me) && !silenced(context, message, context.me, context.now);
+  return nameKey(message.from) !== nameKey(context.me) && !silenced(context, message, context.me, context.now, context.mutedMentions);
 }
 
 /**

@@ -8,6 +8,7 @@ import type { AppEvent, Language, Result, SessionView, Settings } from '../../sr
 import type { ChatMessage, GroupInfo } from '../../src-shared/protocol/objects.js';
 import { badgeText, unreadDot, withUnreadDot } from '../desktop/badge.js';
 import { clickTarget, notificationText, roomLabel, shouldNotify } from '../desktop/notifications.js';
+import { MutedMentions } from '../../src-shared/notify.js';
 import type { Core } from '../core/resume.js';
 import type { AppWindows } from './windows.js';
 
@@ -23,6 +24,7 @@ export class DesktopIntegration {
   private groups = new Map<string, string>();
   /** Kept referenced: a notification that is garbage-collected loses its click handler. */
   private readonly shown = new Set<Notification>();
+  private readonly mutedMentions = new MutedMentions();
 
   constructor(
     private readonly core: Core,
@@ -86,6 +88,7 @@ export class DesktopIntegration {
       doNotDisturb: this.settings?.doNotDisturb ?? false,
       mutes: this.settings?.mutes ?? {},
       now: Date.now(),
+      mutedMentions: this.mutedMentions,
     };
     if (!shouldNotify(message, context) || !Notification.isSupported()) return;
     const language = this.language();

@@ -1,4 +1,4 @@
-import { silenced } from '../../src-shared/notify.js';
+import { MutedMentions, silenced } from '../../src-shared/notify.js';
 import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import { app, appStore } from '../app-context.js';
 import { i18n } from '../i18n/index.js';
@@ -10,10 +10,12 @@ export function requestNotificationPermission(): void {
   if ('Notification' in window && Notification.permission === 'default') void Notification.requestPermission();
 }
 
+const mutedMentions = new MutedMentions();
+
 /** Shows a desktop notification for a message from someone else while this window is not in view. */
 export function notifyIncoming(message: ChatMessage): void {
   const state = appStore.getState();
-  if (!state.settings?.notifications || silenced(state.settings, message, state.session.me, Date.now())) return;
+  if (!state.settings?.notifications || silenced(state.settings, message, state.session.me, Date.now(), mutedMentions)) return;
   if (!('Notification' in window) || Notification.permission !== 'granted') return;
   if (!document.hidden && document.hasFocus()) return;
   const conversation =
