@@ -78,6 +78,23 @@ describe('files through the App API', () => {
     expect(again.slice(cancelledAt).find((e) => e.progress !== undefined)!.progress!.bytes).toBeGreaterThan(0);
   });
 
+  it('a cancelled upload dismissed is cancelled on the host too: its partial file goes', async () => {
+    const alice = newCore();
+    unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));
+    const partials = join(alice.dir, 'host', 'files', 'partial');
+    const path = join(alice.dir, 'huge.bin');
+    writeFileSync(path, randomBytes(40_000_000));
+    const { transfers: [upload] } = unwrap(await alice.core.sendFiles({ kind: 'room' }, [{ path }], 'never'));
+    await waitFor(() => transfers(alice.events, upload!).some((e) => (e.progress?.bytes ?? 0) > 0), 10_000, 'the upload to start');
+    unwrap(await alice.core.cancelTransfer(upload!));
+    await waitFor(() => transfers(alice.events, upload!).some((e) => e.status === 'cancelled'), 10_000, 'the cancellation');
+    // Cancelled, it can still be retried: the host keeps what arrived.
+    expect(readdirSync(partials)).toHaveLength(1);
+    // Dismissed, it is gone for good.
+    unwrap(await alice.core.cancelTransfer(upload!));
+    await waitFor(() => readdirSync(partials).length === 0, 10_000, 'the host to forget the upload');
+  });
+
   it('refuses a file over the host’s limit before sending a byte', async () => {
     const alice = newCore();
     unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));
