@@ -41,9 +41,20 @@ describe('host arguments', () => {
     });
     expect(options(['--max-database-bytes', '1048576']).maxDatabaseBytes).toBe(1_048_576);
     expect(
-      options(['--max-file-bytes', '1048576', '--max-file-storage-bytes', '8388608', '--max-file-bytes-per-day', '2097152', '--max-transfers', '4'])
-        .files,
-    ).toEqual({ limits: { maxFileBytes: 1_048_576, maxFileStorageBytes: 8_388_608, maxFileBytesPerDay: 2_097_152, maxTransfersPerUser: 4 } });
+      options([
+        ...['--max-file-bytes', '1048576', '--max-file-storage-bytes', '8388608', '--max-file-bytes-per-day', '2097152', '--max-transfers', '4'],
+        ...['--max-unfinished-uploads', '5', '--max-unfinished-bytes', '4194304'],
+      ]).files,
+    ).toEqual({
+      limits: {
+        maxFileBytes: 1_048_576,
+        maxFileStorageBytes: 8_388_608,
+        maxFileBytesPerDay: 2_097_152,
+        maxTransfersPerUser: 4,
+        maxUnfinishedUploadsPerUser: 5,
+        maxUnfinishedBytesPerUser: 4_194_304,
+      },
+    });
     expect(options([]).files).toEqual({ limits: {} });
     expect(options(['--registrations-per-minute', '10', '--address-registrations-per-minute', '2', '--logins-per-minute', '6']).limits).toEqual({
       registrationsPerMinute: 10,

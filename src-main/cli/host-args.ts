@@ -17,6 +17,7 @@ export const HOST_USAGE = [
   '  [--max-database-bytes <n>]  (sends past it are refused with STORAGE_FULL, as on a full disk)',
   '  files: [--max-file-bytes <n>] [--max-file-storage-bytes <n>]  (all files kept) [--max-file-bytes-per-day <n>]  (per user)',
   '  [--max-transfers <n>]  (transfers one user may have open at once)',
+  '  [--max-unfinished-uploads <n>] [--max-unfinished-bytes <n>]  (one user\'s uploads begun and not finished)',
   '  [--files-dir <dir>]  (where files are kept; default <data>/files, none on a cluster node)',
   'a node of a clustered room (docs/DEPLOYMENT.md): --postgres <url> (or LANCHAT_POSTGRES_URL) [--nats <url>[,<url>...]]',
   '  every node presents the same certificate: copy tls-key.pem and tls-cert.pem into each node\'s --data folder',
@@ -110,6 +111,8 @@ export function parseHostArgs(args: string[], env: NodeJS.ProcessEnv = {}): Host
       'max-file-storage-bytes': { type: 'string' },
       'max-file-bytes-per-day': { type: 'string' },
       'max-transfers': { type: 'string' },
+      'max-unfinished-uploads': { type: 'string' },
+      'max-unfinished-bytes': { type: 'string' },
       'files-dir': { type: 'string' },
       postgres: { type: 'string' },
       nats: { type: 'string' },
@@ -154,6 +157,8 @@ export function parseHostArgs(args: string[], env: NodeJS.ProcessEnv = {}): Host
     maxFileStorageBytes: byteCount(values['max-file-storage-bytes'], 'max-file-storage-bytes'),
     maxFileBytesPerDay: byteCount(values['max-file-bytes-per-day'], 'max-file-bytes-per-day'),
     maxTransfersPerUser: count(values['max-transfers'], 'max-transfers'),
+    maxUnfinishedUploadsPerUser: count(values['max-unfinished-uploads'], 'max-unfinished-uploads'),
+    maxUnfinishedBytesPerUser: byteCount(values['max-unfinished-bytes'], 'max-unfinished-bytes'),
   });
   const rateLimits = given({
     framesPerSecond: limitFlag('frames-per-second', values['frames-per-second']),

@@ -71,6 +71,7 @@ const FINAL = new Set<string>([
   ErrorCode.BAD_TOKEN,
   ErrorCode.FILE_TOO_LARGE,
   ErrorCode.STORAGE_FULL,
+  ErrorCode.LIMIT_REACHED,
   ErrorCode.HASH_MISMATCH,
   ErrorCode.UNKNOWN_FILE,
   ErrorCode.BANNED,
@@ -148,6 +149,23 @@ export async function uploadFile(link: TransferLink, options: UploadOptions): Pr
       const reply = await last;
       if (reply.type === 'uploaded') return reply.file;
       throw replyError(reply);
+    } finally {
+      transfer.close();
+    }
+  });
+}
+
+/**
+ * Asks the host to forget an unfinished upload and the bytes it holds (PROTOCOL.md §18.9), freeing
+ * its place among the user's unfinished uploads; one the host no longer has is no error.
+ */
+export async function cancelUpload(link: TransferLink, uploadId: string, options: Pick<Common, 'signal' | 'retries'> = {}): Promise<void> {
+  await withRetries(options, async () => {
+    const transfer = await Transfer.open(link, options.signal);
+    try {
+      transferResults.cancelUpload.parse(await transfer.request({ type: 'cancelUpload', id: 1, token: link.token, uploadId }));
+    } catch (error) {
+      if (!(error instanceof ClientError && error.code === ErrorCode.UNKNOWN_FILE)) throw error;
     } finally {
       transfer.close();
     }

@@ -78,6 +78,23 @@ describe('files through the App API', () => {
     expect(again.slice(cancelledAt).find((e) => e.progress !== undefined)!.progress!.bytes).toBeGreaterThan(0);
   });
 
+  it('a cancelled upload dismissed is cancelled on the host too: its partial file goes', async () => {
+    const alice = newCore();
+    unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));
+    const partials = join(alice.dir, 'host', 'files', 'partial');
+    const path = join(alice.dir, 'huge.bin');
+    writeFileSync(path, randomBytes(40_000_000));
+    const { transfers: [upload] } = unwrap(await alice.core.sendFiles({ kind: 'room' }, [{ path }], 'never'));
+    await waitFor(() => transfers(alice.events, upload!).some((e) => (e.progress?.bytes ?? 0) > 0), 10_000, 'the upload to start');
+    unwrap(await alice.core.cancelTransfer(upload!));
+    await waitFor(() => transfers(alice.events, upload!).some((e) => e.status === 'cancelled'), 10_000, 'the cancellation');
+    // Cancelled, it can still be retried: the host keeps what arrived.
+    expect(readdirSync(partials)).toHaveLength(1);
+    // Dismissed, it is gone for good.
+    unwrap(await alice.core.cancelTransfer(upload!));
+    await waitFor(() => readdirSync(partials).length === 0, 10_000, 'the host to forget the upload');
+  });
+
   it('refuses a file over the host’s limit before sending a byte', async () => {
     const alice = newCore();
     unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));
@@ -136,6 +153,31 @@ describe('files through the App API', () => {
     expect(readFileSync(saved.path).equals(bytes)).toBe(true);
     // The copy of the bytes kept to resume is gone with the message sent.
     expect(readdirSync(join(first.dir, 'outgoing'))).toEqual([]);
+  });
+
+  it('an upload the host forgot while the app was closed (idle too long) starts again when the app is back, and its message goes', async () => {
+    const alice = newCore();
+    const { hosting } = unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));
+    const asBob = { host: '127.0.0.1', port: hosting!.port, name: 'bob', password: 'bob-secret' };
+    const first = newCore();
+    unwrap(await first.core.join(asBob));
+    const bytes = randomBytes(20_000_000);
+    const { transfers: [upload] } = unwrap(await first.core.sendFiles({ kind: 'room' }, [{ name: 'late.bin', data: bytes.toString('base64') }], 'late'));
+    await waitFor(() => transfers(first.events, upload!).some((e) => (e.progress?.bytes ?? 0) > 0), 20_000, 'the upload to start');
+    await first.core.shutdown();
+    // As the host has it once the upload idled past its time: an id it does not know.
+    const recorded = join(first.dir, 'transfers.json');
+    const pending = JSON.parse(readFileSync(recorded, 'utf8')) as { sends: { files: { uploadId?: string }[] }[] };
+    expect(pending.sends[0]!.files[0]!.uploadId).toBeDefined();
+    pending.sends[0]!.files[0]!.uploadId = 'A'.repeat(22);
+    writeFileSync(recorded, JSON.stringify(pending));
+
+    const second = newCore(first.dir);
+    unwrap(await second.core.join(asBob));
+    await waitFor(() => alice.events.some((e) => e.type === 'message' && e.message.text === 'late'), 30_000, 'the message');
+    expect(transfers(second.events, upload!).some((e) => e.status === 'failed')).toBe(false);
+    const message = alice.events.flatMap((e) => (e.type === 'message' && e.message.text === 'late' ? [e.message] : []))[0]!;
+    expect(readFileSync(unwrap(await alice.core.downloadFile(message.attachments![0]!.id, 'late.bin', undefined)).path).equals(bytes)).toBe(true);
   });
 
   it('a download cut by the app quitting goes on from the part saved when the app is back; the same file is not fetched twice', async () => {

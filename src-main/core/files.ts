@@ -23,7 +23,8 @@ import { target as targetSchema } from '../../src-shared/protocol/objects.js';
 import { isRiskyFile } from '../../src-shared/risky-files.js';
 import { formatBytes } from '../../src-shared/text.js';
 import { ClientError } from '../client/errors.js';
-import { type TransferLink, type TransferProgress, downloadFile, isFinalTransferError, uploadFile } from '../client/transfer.js';
+import { type TransferLink, type TransferProgress, cancelUpload, downloadFile, isFinalTransferError, uploadFile } from '../client/transfer.js';
+import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { describeRequestError, fail, ok } from './errors.js';
 import { readJson, writeAtomically } from './profile-files.js';
 
@@ -219,7 +220,10 @@ export class FileCore {
       for (const id of running) this.running.get(id)!.abort();
       return ok(undefined);
     }
-    if (send) this.forgetSend(send);
+    if (send) {
+      this.forgetSend(send);
+      this.cancelOnHost(send);
+    }
     if (download) {
       this.forgetDownload(download);
       rmSync(`${download.path}.part`, { force: true });
@@ -300,8 +304,8 @@ export class FileCore {
     const { transfer, name } = file;
     const controller = this.start(transfer);
     this.report(transfer, 'upload', name, { status: 'running', target: send.target });
-    try {
-      const uploaded = await uploadFile(link, {
+    const attempt = () =>
+      uploadFile(link, {
         source: { path: file.path },
         name,
         signal: controller.signal,
@@ -312,6 +316,14 @@ export class FileCore {
         },
         onProgress: (progress) => this.progress(transfer, 'upload', name, progress, { target: send.target }),
         onWait: () => this.report(transfer, 'upload', name, { status: 'running', waiting: true, target: send.target }),
+      });
+    try {
+      const uploaded = await attempt().catch((error: unknown) => {
+        // The host forgot the upload (idle for minutes, the app closed meanwhile): it starts again from the first byte.
+        if (!(file.uploadId && error instanceof ClientError && error.code === ErrorCode.UNKNOWN_FILE)) throw error;
+        delete file.uploadId;
+        this.save();
+        return attempt();
       });
       file.fileId = uploaded.id;
       this.save();
@@ -380,6 +392,18 @@ export class FileCore {
     this.save();
     for (const file of send.files) {
       if (this.isOwnCopy(file.path)) rmSync(dirname(file.path), { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Frees on the host the uploads of a send forgotten before they finished. Offline, or logged in
+   * elsewhere, the host forgets them by itself once they have been idle for minutes.
+   */
+  private cancelOnHost(send: PendingSend): void {
+    const link = this.link.transferLink();
+    if (!link || this.link.account() !== send.account) return;
+    for (const file of send.files) {
+      if (file.uploadId && !file.fileId) void cancelUpload(link, file.uploadId, { retries: 3 }).catch(() => undefined);
     }
   }
 

@@ -603,3 +603,154 @@ describe('a message deleted for everyone', () => {
     expect(await codeOf(downloadFile(alice.transferLink()!, { fileId: file.id }))).toBe(ErrorCode.UNKNOWN_FILE);
   });
 });
+
+describe('unfinished uploads (issue 33, item 4)', () => {
+  const MB = 1024 * 1024;
+
+  /** Opens an upload of `size` bytes by hand and drops its link without sending a byte; returns the host's answer. */
+  async function reserve(client: ChatClient, size: number, name = 'held.bin', more: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+    const raw = await RawTransfer.open(room.port);
+    const response = await raw.first({ type: 'upload', id: 1, token: link(client).token, name, size, sha256: sha(Buffer.from(name)), ...more });
+    raw.socket.destroy();
+    await waitFor(() => raw.closed);
+    return response;
+  }
+
+  /** Cancels an upload on a transfer connection of its own; returns the host's answer. */
+  async function cancel(client: ChatClient, uploadId: string): Promise<Record<string, unknown>> {
+    const raw = await RawTransfer.open(room.port);
+    const response = await raw.first({ type: 'cancelUpload', id: 4, token: link(client).token, uploadId });
+    await waitFor(() => raw.closed, 5000, 'the host to close the cancel’s connection');
+    return response;
+  }
+
+  it('reserve the room’s storage only for the bytes that arrived: accounts that send none cannot fill it for the others', async () => {
+    await room.start({ files: { limits: { maxFileBytes: MB, maxFileStorageBytes: 3 * MB } } });
+    // Three accounts declare uploads as large as the whole store and send nothing.
+    const squat = randomBytes(MB);
+    let squatId = '';
+    for (const name of ['eve', 'mallory', 'trudy']) {
+      const squatter = await room.user(name);
+      const response = (await reserve(squatter, MB, 'squat.bin', { sha256: sha(squat) })) as { ok: boolean; result: { uploadId: string } };
+      expect(response.ok).toBe(true);
+      squatId = response.result.uploadId;
+    }
+    const bob = await room.user('bob');
+    const bytes = randomBytes(MB);
+    expect((await uploadFile(link(bob), { source: { bytes }, name: 'needed.bin' })).sha256).toBe(sha(bytes));
+    // What did arrive counts: bob's file and 2 MB held by an unfinished upload fill it.
+    const alice = await room.user('alice');
+    const held = randomBytes(MB);
+    await cutUpload(alice, held, MB - 1);
+    await cutUpload(alice, randomBytes(MB), MB - 1, 'second.bin');
+    expect(await codeOf(uploadFile(link(bob), { source: { bytes: randomBytes(10) }, name: 'one more' }))).toBe(ErrorCode.STORAGE_FULL);
+
+    // A reservation sent in full after the store filled is refused at its end, and removed.
+    const late = await RawTransfer.open(room.port);
+    const trudy = await room.user('trudy');
+    await late.first({ type: 'upload', id: 1, token: link(trudy).token, name: 'squat.bin', size: MB, sha256: sha(squat), uploadId: squatId });
+    late.socket.write(squat);
+    await waitFor(() => late.closed, 5000, 'the late upload to end');
+    expect(late.frames[1]).toMatchObject({ type: 'bye', error: { code: ErrorCode.STORAGE_FULL } });
+    await waitFor(() => !partials().includes(squatId), 5000, 'its partial file to go');
+    expect(storedBlobs()).toEqual([sha(bytes)]);
+  });
+
+  it('are bounded per user in number and declared bytes, with LIMIT_REACHED naming the limit; nothing else changes', async () => {
+    await room.start({ files: { limits: { maxUnfinishedUploadsPerUser: 3, maxUnfinishedBytesPerUser: 3500 } } });
+    const alice = await room.user('alice');
+    expect(alice.session!.hello.limits).toMatchObject({ maxUnfinishedUploadsPerUser: 3, maxUnfinishedBytesPerUser: 3500 });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const response = (await reserve(alice, 1000, `f${i}`)) as { ok: boolean; result: { uploadId: string } };
+      expect(response.ok).toBe(true);
+      ids.push(response.result.uploadId);
+    }
+    const before = partials().sort();
+    expect(await reserve(alice, 100)).toEqual({
+      type: 'res',
+      id: 1,
+      ok: false,
+      error: { code: ErrorCode.LIMIT_REACHED, message: 'you have 3 unfinished uploads, as many as this host allows at once: finish or cancel one' },
+    });
+    expect(partials().sort()).toEqual(before);
+    // Another user is not held up by it, and alice's uploads are still there to resume.
+    const bob = await room.user('bob');
+    await uploadFile(link(bob), { source: { bytes: randomBytes(1000) }, name: 'b' });
+    expect(await reserve(alice, 1000, 'f0', { uploadId: ids[0] })).toMatchObject({ ok: true, result: { uploadId: ids[0], offset: 0 } });
+    expect(partials().sort()).toEqual(before);
+
+    // One cancelled frees its place; the bytes declared are bounded too.
+    expect(await cancel(alice, ids[0]!)).toEqual({ type: 'res', id: 4, ok: true, result: {} });
+    expect(await reserve(alice, 1600)).toEqual({
+      type: 'res',
+      id: 1,
+      ok: false,
+      error: {
+        code: ErrorCode.LIMIT_REACHED,
+        message: 'your unfinished uploads would hold more than 3.4 KB, as much as this host keeps for one user at once: finish or cancel one',
+      },
+    });
+    expect(await reserve(alice, 1500)).toMatchObject({ ok: true });
+  });
+
+  it('expire when no bytes came for a while, partial file and all; one receiving keeps its own', async () => {
+    await room.start({ files: { ...FAST_SWEEP, uploadIdleMs: 300, limits: { maxUnfinishedUploadsPerUser: 1 } } });
+    const alice = await room.user('alice');
+    const bytes = randomBytes(100_000);
+    const uploadId = await cutUpload(alice, bytes, 50_000);
+    expect(partials()).toEqual([uploadId]);
+    await waitFor(() => partials().length === 0, 5000, 'the idle upload to expire');
+    const raw = await RawTransfer.open(room.port);
+    expect(await raw.first({ type: 'upload', id: 1, token: link(alice).token, name: 'big.bin', size: bytes.length, sha256: sha(bytes), uploadId })).toMatchObject({
+      ok: false,
+      error: { code: ErrorCode.UNKNOWN_FILE },
+    });
+
+    // Its place is free.
+    const again = randomFile('again', 100_000);
+    expect((await uploadFile(link(alice), { source: { path: again.path }, name: 'big.bin' })).sha256).toBe(sha(again.bytes));
+
+    // An upload receiving on its connection outlives the idle time: its half arrives, another upload of bob's
+    // expires (a sweep came after the idle time), then the rest arrives and the file is kept.
+    const receiving = await RawTransfer.open(room.port);
+    const slow = randomBytes(100_000);
+    await receiving.first({ type: 'upload', id: 1, token: link(alice).token, name: 'slow.bin', size: slow.length, sha256: sha(slow) });
+    await new Promise<void>((resolve) => receiving.socket.write(slow.subarray(0, 50_000), () => resolve()));
+    const bob = await room.user('bob');
+    const idle = await cutUpload(bob, randomBytes(1000), 10, 'idle.bin');
+    await waitFor(() => !partials().includes(idle), 5000, 'bob’s idle upload to expire');
+    receiving.socket.write(slow.subarray(50_000));
+    await waitFor(() => receiving.frames.length === 2, 5000, 'the slow upload to finish');
+    expect(receiving.frames[1]).toMatchObject({ type: 'uploaded', file: { sha256: sha(slow) } });
+  });
+
+  it('are cancelled by their uploader: the reservation and the partial file go, a link still sending is told', async () => {
+    await room.start({ files: { limits: { maxUnfinishedUploadsPerUser: 1 } } });
+    const alice = await room.user('alice');
+    const mallory = await room.user('mallory');
+    const bytes = randomBytes(200_000);
+    const uploadId = await cutUpload(alice, bytes, 100_000);
+    // Not someone else's to cancel.
+    expect(await cancel(mallory, uploadId)).toMatchObject({ ok: false, error: { code: ErrorCode.UNKNOWN_FILE } });
+    expect(partials()).toEqual([uploadId]);
+    expect(await cancel(alice, uploadId)).toEqual({ type: 'res', id: 4, ok: true, result: {} });
+    expect(partials()).toEqual([]);
+    expect(await codeOf(uploadFile(link(alice), { source: { bytes }, name: 'big.bin', uploadId }))).toBe(ErrorCode.UNKNOWN_FILE);
+    // Its place is free.
+    expect((await uploadFile(link(alice), { source: { bytes }, name: 'big.bin' })).sha256).toBe(sha(bytes));
+
+    // One still receiving: its link gets a `bye`, then its partial file goes.
+    const other = randomBytes(200_000);
+    const sending = await RawTransfer.open(room.port);
+    const opened = (await sending.first({ type: 'upload', id: 1, token: link(alice).token, name: 'o.bin', size: other.length, sha256: sha(other) })) as {
+      result: { uploadId: string };
+    };
+    await new Promise<void>((resolve) => sending.socket.write(other.subarray(0, 1000), () => resolve()));
+    expect(await cancel(alice, opened.result.uploadId)).toMatchObject({ ok: true });
+    await waitFor(() => sending.closed, 5000, 'the cancelled upload’s link to end');
+    expect(sending.frames.at(-1)).toMatchObject({ type: 'bye', error: { code: ErrorCode.UNKNOWN_FILE, message: 'the upload was cancelled' } });
+    expect(partials()).toEqual([]);
+    expect(await cancel(alice, opened.result.uploadId)).toMatchObject({ ok: false, error: { code: ErrorCode.UNKNOWN_FILE } });
+  });
+});

@@ -6,6 +6,11 @@
  * written to a partial file and hashed as they arrive; a cut upload resumes where
  * the host's partial file ends. A finished upload whose SHA-256 matches becomes a
  * file, its content stored once per distinct SHA-256 (content-addressed).
+ *
+ * An unfinished upload reserves its declared size from its user's own limits (how many at
+ * once, how many bytes), and from the room's store only the bytes that arrived: accounts
+ * that send nothing cannot fill it for the others (issue 33). It goes when its uploader
+ * cancels it, or once no bytes came for `uploadIdleMs`.
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync, type WriteStream } from 'node:fs';
@@ -16,7 +21,14 @@ import { fileNameProblem } from '../../src-shared/file-names.js';
 import { ErrorCode, type WireError } from '../../src-shared/protocol/errors.js';
 import { FILE_LIMITS, type FileLimits } from '../../src-shared/protocol/limits.js';
 import type { Attachment, AttachmentRef, FileInfo } from '../../src-shared/protocol/objects.js';
-import { type DownloadOpener, type UploadOpener, isTransferKind, transferOpeners } from '../../src-shared/protocol/transfer.js';
+import {
+  type CancelUploadOpener,
+  type DownloadOpener,
+  type TransferKind,
+  type UploadOpener,
+  isTransferKind,
+  transferOpeners,
+} from '../../src-shared/protocol/transfer.js';
 import { formatBytes } from '../../src-shared/text.js';
 import type { Connection } from '../net/connection.js';
 import { encodeFrame } from '../net/frame.js';
@@ -25,15 +37,17 @@ import type { AsyncStore, UserRow } from '../store/types.js';
 import { ServerError } from './dispatch.js';
 import type { ServerLog } from './log.js';
 import { canRead } from './lookups.js';
-import { SerialQueue } from './serial.js';
+import { KeyedQueue, SerialQueue } from './serial.js';
 import type { RoomClock } from './clock.js';
 
 export interface FileOptions {
   /** The folder the host keeps files in (inside its data folder). */
   dir: string;
   limits?: Partial<FileLimits>;
-  /** Files never sent and uploads never finished are forgotten this long after they began. */
+  /** Files never sent are forgotten this long after their upload began. */
   unsentTtlMs?: number;
+  /** An unfinished upload that received no bytes this long is forgotten with its bytes. */
+  uploadIdleMs?: number;
   /** A transfer connection that sends nothing this long is closed (an upload can resume later). */
   idleTimeoutMs?: number;
   /** How often orphaned contents and expired uploads are removed. */
@@ -41,6 +55,7 @@ export interface FileOptions {
 }
 
 const DAY_MS = 86_400_000;
+const UPLOAD_IDLE_MS = 10 * 60_000;
 const CLOSE_GRACE_MS = 1000;
 const READ_CHUNK_BYTES = 256 * 1024;
 /** An upload's partial file takes this much before the link is paused: fewer, larger disk writes. */
@@ -74,12 +89,16 @@ export interface TransferOwner {
 interface ActiveUpload {
   socket: Socket;
   finished: Promise<void>;
+  /** Bytes its partial file holds, and how many of them the store has (touchUploads): the room's store counts both. */
+  received: number;
+  recorded: number;
 }
 
 export class FileTransfers {
   readonly limits: FileLimits;
   private readonly dir: string;
   private readonly unsentTtlMs: number;
+  private readonly uploadIdleMs: number;
   private readonly idleTimeoutMs: number;
   /** Every transfer connection, with its owner once known. */
   private readonly sockets = new Map<Socket, TransferOwner | null>();
@@ -90,6 +109,8 @@ export class FileTransfers {
   private readonly claimed = new Set<string>();
   /** A content's disk file and its row change together: the sweep's removals and a finishing upload take turns. */
   private readonly blobs = new SerialQueue();
+  /** A user's new uploads are checked against their limits and recorded one at a time. */
+  private readonly beginning = new KeyedQueue<number>();
 
   constructor(
     private readonly store: AsyncStore,
@@ -100,6 +121,7 @@ export class FileTransfers {
     this.limits = { ...FILE_LIMITS, ...options.limits };
     this.dir = options.dir;
     this.unsentTtlMs = options.unsentTtlMs ?? DAY_MS;
+    this.uploadIdleMs = options.uploadIdleMs ?? UPLOAD_IDLE_MS;
     this.idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
     mkdirSync(join(this.dir, 'partial'), { recursive: true, mode: 0o700 });
     const sweep = (): void => void this.collectGarbage().catch((error: unknown) => this.log.error('file sweep failed', { error: String(error) }));
@@ -121,7 +143,7 @@ export class FileTransfers {
     this.sockets.set(socket, null);
     socket.once('close', () => this.sockets.delete(socket));
     socket.setTimeout(this.idleTimeoutMs, () => socket.destroy());
-    const record = value as { type: 'upload' | 'download'; id?: unknown };
+    const record = value as { type: TransferKind; id?: unknown };
     this.log.info('transfer', { address: connection.remoteAddress, kind: record.type });
     const id = typeof record.id === 'number' && Number.isSafeInteger(record.id) && record.id >= 0 ? record.id : null;
     const refuse = (error: WireError): void => {
@@ -142,14 +164,15 @@ export class FileTransfers {
     const work = async (): Promise<void> => {
       const tokenHash = createHash('sha256').update(opener.token).digest('hex');
       const user = await this.userOf(tokenHash);
-      // A resumed upload takes over its older connection (see upload), which does not count then.
-      this.refuseBusy(user.id, opener.type === 'upload' && opener.uploadId ? this.active.get(opener.uploadId)?.socket : undefined);
+      // A resumed or cancelled upload ends its older connection (see upload, cancel), which does not count then.
+      this.refuseBusy(user.id, opener.type !== 'download' && opener.uploadId ? this.active.get(opener.uploadId)?.socket : undefined);
       this.sockets.set(socket, { userId: user.id, tokenHash, address: connection.remoteAddress, conv: null });
       // Asked again now that `end` can find this transfer: a password change or ban that ended the token's
       // transfers while it was looked up must not miss this one.
       if ((await this.store.sessionUserId(tokenHash)) !== user.id) throw badToken();
       if (opener.type === 'upload') await this.upload(socket, user, opener);
-      else await this.download(socket, user, opener);
+      else if (opener.type === 'download') await this.download(socket, user, opener);
+      else await this.cancel(socket, user, opener);
     };
     work().catch((error: unknown) => {
       if (error instanceof ServerError) {
@@ -189,11 +212,19 @@ export class FileTransfers {
     }
   }
 
-  /** Removes the disk files of contents no file has any more, and uploads and unsent files past their time. */
+  /**
+   * Removes the disk files of contents no file has any more, unsent files past their time, and uploads
+   * that received nothing for a while. Those receiving here are touched first: they are not idle.
+   */
   async collectGarbage(): Promise<void> {
-    for (const id of await this.store.expireUnsent(this.clock.now() - this.unsentTtlMs)) {
-      if (!this.active.has(id)) rmSync(this.partialPath(id), { force: true });
-    }
+    const now = this.clock.now();
+    const receiving = [...this.active].map(([id, active]) => ({ id, active, received: active.received }));
+    await this.store.touchUploads(receiving, now);
+    for (const { active, received } of receiving) active.recorded = Math.max(active.recorded, received);
+    const expired = await this.store.expireUnsent(now - this.unsentTtlMs, now - this.uploadIdleMs);
+    await Promise.all(
+      expired.map((id) => this.forget(id, { code: ErrorCode.UNKNOWN_FILE, message: 'the upload expired: no bytes came for a while' })),
+    );
     // In the blobs' turn, with the rows: an upload of the same content finishing meanwhile puts its file back after.
     await this.blobs.run(async () => {
       for (const sha256 of await this.store.takeOrphanBlobs()) rmSync(this.blobPath(sha256), { force: true });
@@ -229,6 +260,21 @@ export class FileTransfers {
     if (open >= max) {
       throw new ServerError(ErrorCode.RATE_LIMITED, `you have ${max} transfers open, as many as this host allows at once`, BUSY_RETRY_MS);
     }
+  }
+
+  /**
+   * Removes the partial file of an upload whose row is gone, once a connection still receiving it
+   * (told why) has let go of it.
+   */
+  private async forget(uploadId: string, reason: WireError): Promise<void> {
+    const active = this.active.get(uploadId);
+    if (active) {
+      active.socket.pause();
+      if (!active.socket.destroyed) active.socket.write(encodeFrame({ type: 'bye', error: reason }));
+      endSoon(active.socket);
+      await active.finished;
+    }
+    rmSync(this.partialPath(uploadId), { force: true });
   }
 
   private isUpload(socket: Socket): boolean {
@@ -270,7 +316,7 @@ export class FileTransfers {
       await earlier.finished;
     }
     let finish = (): void => undefined;
-    const active: ActiveUpload = { socket, finished: new Promise((resolve) => (finish = resolve)) };
+    const active: ActiveUpload = { socket, finished: new Promise((resolve) => (finish = resolve)), received: 0, recorded: upload.received };
     this.active.set(uploadId, active);
     const release = (): void => {
       if (this.active.get(uploadId) === active) this.active.delete(uploadId);
@@ -280,12 +326,13 @@ export class FileTransfers {
       const partial = this.partialPath(uploadId);
       const hash = createHash('sha256');
       const offset = await hashFile(partial, hash);
+      active.received = offset;
       if (socket.destroyed) {
         release();
         return;
       }
       answer(socket, opener.id, { uploadId, offset });
-      this.receive(socket, uploadId, partial, hash, offset, upload.size, release);
+      this.receive(socket, uploadId, partial, hash, active, upload.size, release);
     } catch (error) {
       release();
       throw error;
@@ -306,34 +353,71 @@ export class FileTransfers {
     return true;
   }
 
-  /** Checks the limits of a new upload and records it; returns its id. */
-  private async beginUpload(user: UserRow, name: string, size: number, sha256: string): Promise<string> {
-    const now = this.clock.now();
-    const used = await this.store.fileStorageUsed();
-    if (used + size > this.limits.maxFileStorageBytes) {
-      throw new ServerError(
-        ErrorCode.STORAGE_FULL,
-        `the host keeps at most ${formatBytes(this.limits.maxFileStorageBytes)} of files and has ${formatBytes(Math.max(0, this.limits.maxFileStorageBytes - used))} left`,
-      );
+  /**
+   * Checks a new upload against its user's own limits first (unfinished uploads, the day), then
+   * against the room's store, and records it; returns its id. One user's run one at a time, so
+   * uploads begun together cannot pass the limits together.
+   */
+  private beginUpload(user: UserRow, name: string, size: number, sha256: string): Promise<string> {
+    return this.beginning.run(user.id, async () => {
+      const { maxUnfinishedUploadsPerUser: maxCount, maxUnfinishedBytesPerUser: maxBytes } = this.limits;
+      const reserved = await this.store.reservationsOf(user.id);
+      if (reserved.count >= maxCount) {
+        throw new ServerError(ErrorCode.LIMIT_REACHED, `you have ${maxCount} unfinished uploads, as many as this host allows at once: finish or cancel one`);
+      }
+      if (reserved.bytes + size > maxBytes) {
+        throw new ServerError(
+          ErrorCode.LIMIT_REACHED,
+          `your unfinished uploads would hold more than ${formatBytes(maxBytes)}, as much as this host keeps for one user at once: finish or cancel one`,
+        );
+      }
+      const now = this.clock.now();
+      if ((await this.store.fileBytesOnDay(user.id, now)) + size > this.limits.maxFileBytesPerDay) {
+        throw new ServerError(
+          ErrorCode.STORAGE_FULL,
+          `you have sent ${formatBytes(this.limits.maxFileBytesPerDay)} of files today, as much as this host takes from one user per day; you can send again when the day ends (00:00 UTC)`,
+          (Math.floor(now / DAY_MS) + 1) * DAY_MS - now,
+        );
+      }
+      const used = await this.storageUsed();
+      if (used + size > this.limits.maxFileStorageBytes) {
+        throw new ServerError(
+          ErrorCode.STORAGE_FULL,
+          `the host keeps at most ${formatBytes(this.limits.maxFileStorageBytes)} of files and has ${formatBytes(Math.max(0, this.limits.maxFileStorageBytes - used))} left`,
+        );
+      }
+      const id = randomBytes(16).toString('base64url');
+      await this.store.createUpload({ id, userId: user.id, name, size, sha256, createdAt: now });
+      return id;
+    });
+  }
+
+  /** Bytes of kept contents and of unfinished uploads, with those that arrived here since the store last heard of them. */
+  private async storageUsed(): Promise<number> {
+    let used = await this.store.fileStorageUsed();
+    for (const active of this.active.values()) used += Math.max(0, active.received - active.recorded);
+    return used;
+  }
+
+  /** Forgets an unfinished upload of the user's and its bytes; a connection still sending them is told why. */
+  private async cancel(socket: Socket, user: UserRow, opener: CancelUploadOpener): Promise<void> {
+    const upload = await this.store.uploadById(opener.uploadId);
+    if (!upload || upload.userId !== user.id) {
+      throw new ServerError(ErrorCode.UNKNOWN_FILE, 'no such unfinished upload of yours (it may have finished or expired)');
     }
-    if ((await this.store.fileBytesOnDay(user.id, now)) + size > this.limits.maxFileBytesPerDay) {
-      throw new ServerError(
-        ErrorCode.STORAGE_FULL,
-        `you have sent ${formatBytes(this.limits.maxFileBytesPerDay)} of files today, as much as this host takes from one user per day; you can send again when the day ends (00:00 UTC)`,
-        (Math.floor(now / DAY_MS) + 1) * DAY_MS - now,
-      );
-    }
-    const id = randomBytes(16).toString('base64url');
-    await this.store.createUpload({ id, userId: user.id, name, size, sha256, createdAt: now });
-    return id;
+    quiet(socket);
+    await this.store.deleteUpload(upload.id);
+    await this.forget(upload.id, { code: ErrorCode.UNKNOWN_FILE, message: 'the upload was cancelled' });
+    answer(socket, opener.id, {});
+    endSoon(socket);
   }
 
   /**
    * Appends the bytes after `offset` to the partial file, hashing them; checks and files the upload at its end.
    * A byte past `size` refuses the upload until the moment it is kept, even one that comes after the last byte.
    */
-  private receive(socket: Socket, uploadId: string, partial: string, hash: Hash, offset: number, size: number, release: () => void): void {
-    let received = offset;
+  private receive(socket: Socket, uploadId: string, partial: string, hash: Hash, active: ActiveUpload, size: number, release: () => void): void {
+    let received = active.received;
     let failed = false;
     let completing = false;
     const out: WriteStream = createWriteStream(partial, { flags: 'a', mode: 0o600, highWaterMark: WRITE_BUFFER_BYTES });
@@ -362,6 +446,7 @@ export class FileTransfers {
         return;
       }
       received += chunk.length;
+      active.received = received;
       hash.update(chunk);
       if (!out.write(chunk)) socket.pause();
       if (received === size) out.end();
@@ -403,11 +488,17 @@ export class FileTransfers {
         )
         .finally(release);
     });
-    // A cut link: what arrived stays in the partial file for a resume.
+    // A cut link: what arrived stays in the partial file for a resume, and is idle from now on.
     socket.once('close', () => {
       if (received < size && !failed) {
         out.end();
-        out.once('close', release);
+        out.once('close', () => {
+          this.store
+            .touchUploads([{ id: uploadId, received }], this.clock.now())
+            .then(() => (active.recorded = received))
+            .catch((error: unknown) => this.log.error('upload not recorded', { upload: uploadId, error: String(error) }))
+            .finally(release);
+        });
       }
     });
     socket.on('data', onData);
@@ -428,13 +519,24 @@ export class FileTransfers {
     const blob = this.blobPath(upload.sha256);
     return this.blobs.run(async () => {
       if (!keep()) throw new ServerError(ErrorCode.BAD_REQUEST, `more bytes than the ${upload.size} announced; the upload was removed`);
-      if ((await this.store.hasBlob(upload.sha256)) && existsSync(blob)) {
-        rmSync(partial);
-      } else {
+      const kept = (await this.store.hasBlob(upload.sha256)) && existsSync(blob);
+      // A new content is kept only if the store can hold it now: its own bytes are counted in, and
+      // other uploads may have filled the store since this one began with nothing reserved.
+      if (!kept && (await this.storageUsed()) > this.limits.maxFileStorageBytes) {
+        throw new ServerError(ErrorCode.STORAGE_FULL, 'the host’s file storage filled up while this file arrived; the upload was removed');
+      }
+      if (!kept) {
         mkdirSync(join(blob, '..'), { recursive: true, mode: 0o700 });
         renameSync(partial, blob);
       }
-      return this.store.completeUpload(uploadId, type);
+      const file = await this.store.completeUpload(uploadId, type);
+      if (!file) {
+        // Cancelled or expired meanwhile (on another node too): a content no file has is not kept.
+        if (!kept) rmSync(blob, { force: true });
+        throw new ServerError(ErrorCode.UNKNOWN_FILE, 'the upload was cancelled or expired before it finished');
+      }
+      if (kept) rmSync(partial);
+      return file;
     });
   }
 
@@ -488,11 +590,16 @@ async function hashFile(path: string, hash: Hash): Promise<number> {
   return read;
 }
 
-/** Writes the opener's response, unless the client sent bytes before it (then the refusal is thrown). */
-function answer(socket: Socket, id: number, result: unknown): void {
+/** Throws the refusal when the client sent bytes after its opener before the response. */
+function quiet(socket: Socket): void {
   if (socket.readableLength > 0) {
     throw new ServerError(ErrorCode.BAD_REQUEST, 'send nothing after the first frame of a transfer until its response');
   }
+}
+
+/** Writes the opener's response, unless the client sent bytes before it (then the refusal is thrown). */
+function answer(socket: Socket, id: number, result: unknown): void {
+  quiet(socket);
   socket.write(encodeFrame({ type: 'res', id, ok: true, result }));
 }
 

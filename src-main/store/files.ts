@@ -16,6 +16,17 @@ export interface UploadRow {
   createdAt: number;
 }
 
+/** An upload as stored: with the bytes it held when its server last said (`touchUploads`). */
+export interface StoredUpload extends UploadRow {
+  received: number;
+}
+
+/** What a user's unfinished uploads reserve: their number and declared sizes together. */
+export interface Reservations {
+  count: number;
+  bytes: number;
+}
+
 export interface FileRow {
   id: string;
   sha256: string;
@@ -34,21 +45,28 @@ export interface FileRow {
 const DAY_MS = 86_400_000;
 
 export interface FileStore {
-  /** Records a new upload and counts its size against the user's day. */
+  /** Records a new upload, active at its start, and counts its size against the user's day. */
   createUpload(upload: UploadRow): void;
-  uploadById(id: string): UploadRow | undefined;
+  uploadById(id: string): StoredUpload | undefined;
   deleteUpload(id: string): void;
-  /** Turns a finished upload into a file of that content and type; the content's blob row is added if new. */
-  completeUpload(id: string, type: string): FileRow;
+  /** The user's unfinished uploads. */
+  reservationsOf(userId: number): Reservations;
+  /** Records the bytes each upload holds, as of `at`: it was receiving until then. */
+  touchUploads(uploads: { id: string; received: number }[], at: number): void;
+  /** Turns a finished upload into a file of that content and type (the content's blob row added if new); undefined when the upload is gone. */
+  completeUpload(id: string, type: string): FileRow | undefined;
   /** Whether some file already has this content (its disk file is in place). */
   hasBlob(sha256: string): boolean;
   fileById(id: string): FileRow | undefined;
-  /** Bytes of all contents kept plus the full size of every upload under way. */
+  /** Bytes of all contents kept plus the bytes unfinished uploads held when last touched. */
   fileStorageUsed(): number;
   /** Bytes of uploads the user began on the UTC day of `ts`. */
   fileBytesOnDay(userId: number, ts: number): number;
-  /** Forgets files never sent and uploads never finished that began before `before`; returns those uploads' ids. */
-  expireUnsent(before: number): string[];
+  /**
+   * Forgets files never sent that began before `before`, and unfinished uploads last active before
+   * `idleBefore`; returns those uploads' ids.
+   */
+  expireUnsent(before: number, idleBefore: number): string[];
   /** Contents no file has any more: removed from the list as they are returned, for the caller to delete. */
   takeOrphanBlobs(): string[];
 }
@@ -60,16 +78,18 @@ const FILE_SELECT = `
 
 export function fileQueries(db: Db): FileStore {
   const insertUpload = db.prepare<UploadRow>(
-    'INSERT INTO uploads (id, user_id, name, size, sha256, created_at) VALUES (@id, @userId, @name, @size, @sha256, @createdAt)',
+    'INSERT INTO uploads (id, user_id, name, size, sha256, created_at, active_at) VALUES (@id, @userId, @name, @size, @sha256, @createdAt, @createdAt)',
   );
   const addUsage = db.prepare<[number, number, number]>(
     `INSERT INTO file_usage (user_id, day, bytes) VALUES (?, ?, ?)
      ON CONFLICT (user_id, day) DO UPDATE SET bytes = bytes + excluded.bytes`,
   );
   const usageOn = db.prepare<[number, number], number>('SELECT bytes FROM file_usage WHERE user_id = ? AND day = ?').pluck();
-  const uploadById = db.prepare<[string], UploadRow>(
-    'SELECT id, user_id AS userId, name, size, sha256, created_at AS createdAt FROM uploads WHERE id = ?',
+  const uploadById = db.prepare<[string], StoredUpload>(
+    'SELECT id, user_id AS userId, name, size, sha256, created_at AS createdAt, received FROM uploads WHERE id = ?',
   );
+  const reservations = db.prepare<[number], Reservations>('SELECT count(*) AS count, coalesce(sum(size), 0) AS bytes FROM uploads WHERE user_id = ?');
+  const touchUpload = db.prepare<[number, number, string]>('UPDATE uploads SET received = ?, active_at = ? WHERE id = ?');
   const deleteUpload = db.prepare<[string]>('DELETE FROM uploads WHERE id = ?');
   const insertBlob = db.prepare<[string, number]>('INSERT OR IGNORE INTO blobs (sha256, size) VALUES (?, ?)');
   const unmarkOrphan = db.prepare<[string]>('DELETE FROM orphan_blobs WHERE sha256 = ?');
@@ -79,11 +99,10 @@ export function fileQueries(db: Db): FileStore {
   const hasBlob = db.prepare<[string], number>('SELECT 1 FROM blobs WHERE sha256 = ?').pluck();
   const fileById = db.prepare<[string], FileRow>(`${FILE_SELECT} WHERE f.id = ?`);
   const storageUsed = db
-    .prepare<[], number>('SELECT (SELECT coalesce(sum(size), 0) FROM blobs) + (SELECT coalesce(sum(size), 0) FROM uploads)')
+    .prepare<[], number>('SELECT (SELECT coalesce(sum(size), 0) FROM blobs) + (SELECT coalesce(sum(received), 0) FROM uploads)')
     .pluck();
   const deleteUnsentFiles = db.prepare<[number]>('DELETE FROM files WHERE message_id IS NULL AND created_at < ?');
-  const oldUploads = db.prepare<[number], string>('SELECT id FROM uploads WHERE created_at < ?').pluck();
-  const deleteOldUploads = db.prepare<[number]>('DELETE FROM uploads WHERE created_at < ?');
+  const idleUploads = db.prepare<[number], string>('DELETE FROM uploads WHERE active_at < ? RETURNING id').pluck();
   const orphans = db.prepare<[], string>('SELECT sha256 FROM orphan_blobs').pluck();
   const clearOrphans = db.prepare('DELETE FROM orphan_blobs');
 
@@ -94,8 +113,13 @@ export function fileQueries(db: Db): FileStore {
     }),
     uploadById: (id) => uploadById.get(id),
     deleteUpload: (id) => void deleteUpload.run(id),
-    completeUpload: db.transaction((id: string, type: string): FileRow => {
-      const upload = uploadById.get(id)!;
+    reservationsOf: (userId) => reservations.get(userId)!,
+    touchUploads: db.transaction((uploads: { id: string; received: number }[], at: number) => {
+      for (const upload of uploads) touchUpload.run(upload.received, at, upload.id);
+    }),
+    completeUpload: db.transaction((id: string, type: string): FileRow | undefined => {
+      const upload = uploadById.get(id);
+      if (!upload) return undefined;
       insertBlob.run(upload.sha256, upload.size);
       unmarkOrphan.run(upload.sha256);
       insertFile.run(id, upload.sha256, upload.name, upload.size, type, upload.userId, upload.createdAt);
@@ -106,11 +130,9 @@ export function fileQueries(db: Db): FileStore {
     fileById: (id) => fileById.get(id),
     fileStorageUsed: () => storageUsed.get()!,
     fileBytesOnDay: (userId, ts) => usageOn.get(userId, Math.floor(ts / DAY_MS)) ?? 0,
-    expireUnsent: db.transaction((before: number): string[] => {
+    expireUnsent: db.transaction((before: number, idleBefore: number): string[] => {
       deleteUnsentFiles.run(before);
-      const ids = oldUploads.all(before);
-      deleteOldUploads.run(before);
-      return ids;
+      return idleUploads.all(idleBefore);
     }),
     takeOrphanBlobs: db.transaction((): string[] => {
       const found = orphans.all();

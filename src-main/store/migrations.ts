@@ -485,6 +485,18 @@ export const migrations: readonly Migration[] = [
       INSERT INTO search_index_key VALUES (lower(hex(randomblob(16))));
     `,
   },
+  {
+    version: 16,
+    name: '016-upload-reservations',
+    sql: `
+      -- An unfinished upload holds in the room's store only the bytes that arrived (received, as of
+      -- active_at), and is forgotten once no bytes came for a while, not a day after it began.
+      ALTER TABLE uploads ADD COLUMN received INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE uploads ADD COLUMN active_at INTEGER NOT NULL DEFAULT 0;
+      UPDATE uploads SET active_at = created_at;
+      CREATE INDEX uploads_by_user ON uploads (user_id);
+    `,
+  },
 ];
 
 /** Versions are assigned per feature, so the list may have a gap until every feature's migration is in. */

@@ -558,6 +558,8 @@ export const en = {
       dayFullNoLimit: '{{name}} was not sent: you have sent as many files today as the host takes from one person per day. You can send again after 00:00 UTC.',
       tooManyTransfers: '{{name}} waits: the host allows {{limit}} transfers at once per person. Retry when others are done.',
       tooManyTransfersNoLimit: '{{name}} waits: too many of your transfers are under way at once. Retry when others are done.',
+      tooManyUnfinished: '{{name}} waits: you have as many unfinished uploads as the host keeps per person (at most {{uploads}}, {{limit}} together). Let one finish or dismiss it, then retry.',
+      tooManyUnfinishedNoLimit: '{{name}} waits: you have as many unfinished uploads as the host keeps per person. Let one finish or dismiss it, then retry.',
       gone: 'The host no longer has {{name}}.',
       uploadGone: 'The host no longer has what was sent of {{name}}; send it again.',
       damaged: '{{name}} arrived damaged and was removed; try again.',

@@ -559,6 +559,8 @@ export const tr: Translations = {
       dayFullNoLimit: '{{name}} gönderilmedi: bugün oda sahibinin bir kişiden günde kabul ettiği kadar dosya gönderdiniz. UTC 00:00’dan sonra yeniden gönderebilirsiniz.',
       tooManyTransfers: '{{name}} bekliyor: oda sahibi kişi başına aynı anda {{limit}} aktarıma izin veriyor. Diğerleri bitince yeniden deneyin.',
       tooManyTransfersNoLimit: '{{name}} bekliyor: aynı anda çok fazla aktarımınız var. Diğerleri bitince yeniden deneyin.',
+      tooManyUnfinished: '{{name}} bekliyor: oda sahibinin kişi başına tuttuğu kadar bitmemiş yüklemeniz var (en fazla {{uploads}}, toplam {{limit}}). Birinin bitmesini bekleyin ya da kapatın, sonra yeniden deneyin.',
+      tooManyUnfinishedNoLimit: '{{name}} bekliyor: oda sahibinin kişi başına tuttuğu kadar bitmemiş yüklemeniz var. Birinin bitmesini bekleyin ya da kapatın, sonra yeniden deneyin.',
       gone: 'Oda sahibinde {{name}} artık yok.',
       uploadGone: 'Oda sahibinde {{name}} için gönderilenler artık yok; dosyayı yeniden gönderin.',
       damaged: '{{name}} bozuk ulaştı ve silindi; yeniden deneyin.',

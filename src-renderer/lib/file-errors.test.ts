@@ -6,7 +6,14 @@ import { fileErrorText } from './file-errors.js';
 const MB = 1024 * 1024;
 const GB = 1024 * MB;
 // Only the file limits matter here; the rest of hello's limits is not read.
-const limits = { maxFileBytes: MB, maxFileStorageBytes: 10 * GB, maxFileBytesPerDay: 2 * GB, maxTransfersPerUser: 16 } as RoomLimits;
+const limits = {
+  maxFileBytes: MB,
+  maxFileStorageBytes: 10 * GB,
+  maxFileBytesPerDay: 2 * GB,
+  maxTransfersPerUser: 16,
+  maxUnfinishedUploadsPerUser: 20,
+  maxUnfinishedBytesPerUser: GB,
+} as RoomLimits;
 // The host's English detail, which must never show through.
 const error = (code: string, extra: Partial<AppError> = {}): AppError => ({ code, message: 'the host’s English detail', ...extra });
 const upload = { name: 'photos.zip', direction: 'upload' } as const;
@@ -41,6 +48,12 @@ describe('a host’s refusal of a file, worded in the UI language', () => {
     ['the transfer limit, no limit announced', error('RATE_LIMITED'), download, undefined,
       'photos.zip waits: too many of your transfers are under way at once. Retry when others are done.',
       'photos.zip bekliyor: aynı anda çok fazla aktarımınız var. Diğerleri bitince yeniden deneyin.'],
+    ['the limits on unfinished uploads', error('LIMIT_REACHED'), upload, limits,
+      'photos.zip waits: you have as many unfinished uploads as the host keeps per person (at most 20, 1 GB together). Let one finish or dismiss it, then retry.',
+      'photos.zip bekliyor: oda sahibinin kişi başına tuttuğu kadar bitmemiş yüklemeniz var (en fazla 20, toplam 1 GB). Birinin bitmesini bekleyin ya da kapatın, sonra yeniden deneyin.'],
+    ['the limits on unfinished uploads, none announced', error('LIMIT_REACHED'), upload, undefined,
+      'photos.zip waits: you have as many unfinished uploads as the host keeps per person. Let one finish or dismiss it, then retry.',
+      'photos.zip bekliyor: oda sahibinin kişi başına tuttuğu kadar bitmemiş yüklemeniz var. Birinin bitmesini bekleyin ya da kapatın, sonra yeniden deneyin.'],
     ['a download the host no longer has', error('UNKNOWN_FILE'), download, limits,
       'The host no longer has photos.zip.',
       'Oda sahibinde photos.zip artık yok.'],

@@ -32,6 +32,14 @@ export function fileErrorText(t: TFunction, error: AppError, about: FileAbout, l
         ? t('files.errors.tooManyTransfersNoLimit', { name })
         : t('files.errors.tooManyTransfers', { name, limit: new Intl.NumberFormat(language).format(limit) });
     }
+    // Either of the two limits on unfinished uploads: the code does not say which, so both are named.
+    case 'LIMIT_REACHED' satisfies ErrorCode: {
+      const count = limits?.maxUnfinishedUploadsPerUser;
+      const bytes = limits?.maxUnfinishedBytesPerUser;
+      return count === undefined || bytes === undefined
+        ? t('files.errors.tooManyUnfinishedNoLimit', { name })
+        : t('files.errors.tooManyUnfinished', { name, uploads: new Intl.NumberFormat(language).format(count), limit: formatSize(bytes, language) });
+    }
     case 'UNKNOWN_FILE' satisfies ErrorCode:
       return t(about.direction === 'upload' ? 'files.errors.uploadGone' : 'files.errors.gone', { name });
     case 'HASH_MISMATCH' satisfies ErrorCode:

@@ -58,6 +58,10 @@ export const FILE_LIMITS = {
   maxFileBytesPerDay: 2 * 1024 * 1024 * 1024,
   /** Transfer connections one user may have open at once, uploads and downloads together. */
   maxTransfersPerUser: 16,
+  /** Uploads one user may have begun and not finished at once (two messages of 10 files). */
+  maxUnfinishedUploadsPerUser: 20,
+  /** Declared sizes of one user's unfinished uploads together: the room's store counts only the bytes that arrived. */
+  maxUnfinishedBytesPerUser: 1024 * 1024 * 1024,
 } as const;
 export type FileLimits = { [K in keyof typeof FILE_LIMITS]: number };
 

@@ -89,6 +89,8 @@ export const serverLimits = z.object({
   maxFileStorageBytes: count.optional(),
   maxFileBytesPerDay: count.optional(),
   maxTransfersPerUser: count.optional(),
+  maxUnfinishedUploadsPerUser: count.optional(),
+  maxUnfinishedBytesPerUser: count.optional(),
 });
 
 function request<P extends z.ZodType, R extends z.ZodType>(params: P, result: R) {

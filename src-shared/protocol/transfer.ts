@@ -25,16 +25,21 @@ export const transferOpeners = {
   }),
   /** A file's bytes from `offset` to its end. */
   download: z.strictObject({ type: z.literal('download'), id: requestId, token, fileId, offset: byteCount }),
+  /** Forgets an unfinished upload of one's own and its bytes, ending a connection still sending them. */
+  cancelUpload: z.strictObject({ type: z.literal('cancelUpload'), id: requestId, token, uploadId: fileId }),
 };
 export type TransferKind = keyof typeof transferOpeners;
 export type UploadOpener = z.infer<(typeof transferOpeners)['upload']>;
 export type DownloadOpener = z.infer<(typeof transferOpeners)['download']>;
+export type CancelUploadOpener = z.infer<(typeof transferOpeners)['cancelUpload']>;
 
 export const transferResults = {
   /** Send the bytes from `offset` on: what the host already holds of this upload. */
   upload: z.object({ uploadId: fileId, offset: byteCount }),
   /** The bytes from `offset` to file.size follow this frame. */
   download: z.object({ file: fileInfo, offset: byteCount }),
+  /** The upload is gone; the host closes the connection. */
+  cancelUpload: z.object({}),
 };
 
 /** The host's last frame of an upload whose bytes all arrived and matched: the file, ready to attach. */

@@ -73,6 +73,8 @@ describe('handshake', () => {
       maxFileStorageBytes: 10 * 1024 ** 3,
       maxFileBytesPerDay: 2 * 1024 ** 3,
       maxTransfersPerUser: 16,
+      maxUnfinishedUploadsPerUser: 20,
+      maxUnfinishedBytesPerUser: 1024 ** 3,
     });
   });
 

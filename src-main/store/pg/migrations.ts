@@ -277,6 +277,17 @@ export const PG_MIGRATIONS: readonly Migration[] = [
         SELECT last_value + 1 FROM messages_id_seq WHERE is_called;
     `,
   },
+  {
+    version: 3,
+    name: '003-upload-reservations',
+    sql: `
+      -- SQLite's migration 016: an unfinished upload holds in the room's store only the bytes that
+      -- arrived (received, as of active_at), and is forgotten once no bytes came for a while.
+      ALTER TABLE uploads ADD COLUMN received bigint NOT NULL DEFAULT 0;
+      ALTER TABLE uploads ADD COLUMN active_at bigint NOT NULL DEFAULT 0;
+      UPDATE uploads SET active_at = created_at;
+    `,
+  },
 ];
 
 export const PG_LATEST_VERSION = PG_MIGRATIONS.at(-1)!.version;
