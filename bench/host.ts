@@ -32,6 +32,7 @@ const host = await startHost({
   // Workloads send "as fast as the protocol lets them": a host expecting such load raises its
   // per-connection limits, as this one does (the default 100 frames/s would be what is measured).
   rateLimits: { framesPerSecond: Infinity, frameBurst: Infinity, bytesPerSecond: Infinity, byteBurst: Infinity },
+  limits: { changesPerMinute: 1_000_000_000 },
   ...(values.postgres ? { cluster: { postgres: values.postgres, ...(values.nats ? { nats: [values.nats] } : {}) } } : {}),
   ...(values['max-file-mb'] ? { files: { limits: { maxFileBytes: Number(values['max-file-mb']) * 1024 * 1024 } } } : {}),
 });

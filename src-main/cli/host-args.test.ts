@@ -56,10 +56,13 @@ describe('host arguments', () => {
       },
     });
     expect(options([]).files).toEqual({ limits: {} });
-    expect(options(['--registrations-per-minute', '10', '--address-registrations-per-minute', '2', '--logins-per-minute', '6']).limits).toEqual({
+    expect(
+      options(['--registrations-per-minute', '10', '--address-registrations-per-minute', '2', '--logins-per-minute', '6', '--changes-per-minute', '30']).limits,
+    ).toEqual({
       registrationsPerMinute: 10,
       addressRegistrationsPerMinute: 2,
       loginsPerMinute: 6,
+      changesPerMinute: 30,
     });
     expect(options([]).maxDatabaseBytes).toBeUndefined();
     expect(options(['--access', 'passphrase'], { LANCHAT_PASSPHRASE: 'sesame' }).access).toEqual({ mode: 'passphrase', passphrase: 'sesame' });

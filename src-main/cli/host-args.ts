@@ -12,7 +12,7 @@ export const HOST_USAGE = [
   '  [--bytes-per-second <n>] [--byte-burst <n>]',
   '  [--access open|passphrase|approval] [--passphrase <text>]  (or LANCHAT_PASSPHRASE; without --access the saved mode applies)',
   '  [--max-groups <n>] [--max-members <n>] [--max-name <n>] [--max-group-name <n>] [--max-pending <n>]',
-  '  [--registrations-per-minute <n>] [--address-registrations-per-minute <n>] [--logins-per-minute <n>]',
+  '  [--registrations-per-minute <n>] [--address-registrations-per-minute <n>] [--logins-per-minute <n>] [--changes-per-minute <n>]',
   '  [--login-free-failures <n>] [--login-delay <seconds>] [--login-max-delay <seconds>]',
   '  [--max-database-bytes <n>]  (sends past it are refused with STORAGE_FULL, as on a full disk)',
   '  files: [--max-file-bytes <n>] [--max-file-storage-bytes <n>]  (all files kept) [--max-file-bytes-per-day <n>]  (per user)',
@@ -103,6 +103,7 @@ export function parseHostArgs(args: string[], env: NodeJS.ProcessEnv = {}): Host
       'registrations-per-minute': { type: 'string' },
       'address-registrations-per-minute': { type: 'string' },
       'logins-per-minute': { type: 'string' },
+      'changes-per-minute': { type: 'string' },
       'login-free-failures': { type: 'string' },
       'login-delay': { type: 'string' },
       'login-max-delay': { type: 'string' },
@@ -136,6 +137,7 @@ export function parseHostArgs(args: string[], env: NodeJS.ProcessEnv = {}): Host
     registrationsPerMinute: count(values['registrations-per-minute'], 'registrations-per-minute'),
     addressRegistrationsPerMinute: count(values['address-registrations-per-minute'], 'address-registrations-per-minute'),
     loginsPerMinute: count(values['logins-per-minute'], 'logins-per-minute'),
+    changesPerMinute: count(values['changes-per-minute'], 'changes-per-minute'),
   });
   const throttle = given({
     freeFailures: count(values['login-free-failures'], 'login-free-failures'),

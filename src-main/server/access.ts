@@ -30,6 +30,8 @@ export interface RoomLimits {
   addressRegistrationsPerMinute: number;
   /** Logins per minute of one account, token or password (also the burst). */
   loginsPerMinute: number;
+  /** Edits, deletes and reactions per minute of one user (also the burst): each is pushed to every reader. */
+  changesPerMinute: number;
 }
 
 export const DEFAULT_ROOM_LIMITS: RoomLimits = {
@@ -42,6 +44,8 @@ export const DEFAULT_ROOM_LIMITS: RoomLimits = {
   addressRegistrationsPerMinute: 5,
   // Several devices reconnecting at once after a host restart stay far below it; cycling logins do not.
   loginsPerMinute: 20,
+  // A person reacting and correcting in a lively chat stays below it; a script toggling a reaction does not.
+  changesPerMinute: 60,
 };
 
 export function roomLimits(given: Partial<RoomLimits> = {}): RoomLimits {

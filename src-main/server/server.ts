@@ -207,6 +207,7 @@ export class ChatServer {
         editWindowMs: options.editWindowMs ?? null,
         typingIntervalMs: LIMITS.typingIntervalMs,
         maxReactionsPerUser: LIMITS.maxReactionsPerUser,
+        changeRate: { perMinute: limits.changesPerMinute, burst: limits.changesPerMinute },
         ...this.files?.limits,
       },
       editWindowMs: options.editWindowMs ?? null,

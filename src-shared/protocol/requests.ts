@@ -79,6 +79,8 @@ export const serverLimits = z.object({
   accountLoginRate: slowRate,
   registrationRate: slowRate,
   addressRegistrationRate: slowRate,
+  /** Edits, deletes and reactions of one user (§17). */
+  changeRate: slowRate,
   // Conversation changes (§17).
   /** How long after sending its sender may edit a message; null: no limit. */
   editWindowMs: count.nullable(),

@@ -229,6 +229,35 @@ describe('typing', () => {
   });
 });
 
+describe('the change rate', () => {
+  it('refuses edits, deletes and reactions past it with RATE_LIMITED and the wait, and pushes nothing of them (issue 33, item 5)', async () => {
+    await room.restart({ limits: { changesPerMinute: 3 } });
+    const alice = await room.raw();
+    await alice.login('alice');
+    const bob = await room.raw();
+    await bob.login('bob');
+    const sent = (await alice.request('send', { clientMsgId: 'c1', to: { kind: 'room' }, text: 'hi' })) as { result: { message: { id: number } } };
+    const messageId = sent.result.message.id;
+    const changes = [
+      ['react', { messageId, emoji: '👍', on: true }],
+      ['react', { messageId, emoji: '👍', on: false }],
+      ['edit', { messageId, text: 'hi!' }],
+    ] as const;
+    for (const [type, body] of changes) expect(await alice.request(type, body)).toMatchObject({ ok: true });
+    expect(await alice.request('react', { messageId, emoji: '🎉', on: true })).toMatchObject({
+      ok: false,
+      error: { code: ErrorCode.RATE_LIMITED, retryAfterMs: expect.any(Number) },
+    });
+    expect(await alice.request('delete', { messageId })).toMatchObject({ ok: false, error: { code: ErrorCode.RATE_LIMITED } });
+    // Bob got the three changes, then the next message: nothing of the refused ones.
+    expect(await alice.request('send', { clientMsgId: 'c2', to: { kind: 'room' }, text: 'after' })).toMatchObject({ ok: true });
+    await bob.waitFrame((frame) => frame.type === 'message' && frame.message.text === 'after');
+    expect(bob.frames.filter((frame) => frame.type === 'event')).toHaveLength(3);
+    // Others' own changes are theirs to count.
+    expect(await bob.request('react', { messageId, emoji: '👍', on: true })).toMatchObject({ ok: true });
+  });
+});
+
 describe('catch-up through the event log', () => {
   it('gives a returning client every change once, in order, and its messages match a fresh login', async () => {
     const [alice, bob] = [await room.user('alice'), await room.user('bob')];

@@ -13,6 +13,7 @@ import { type Handlers, type ServerContext, ServerError } from '../dispatch.js';
 import { canRead } from '../lookups.js';
 import { dailyQuotaRefusal, refuseMuted } from './messages.js';
 import { NotReadable, OverDailyQuota } from '../../store/readers.js';
+import { KeyedBuckets } from '../rate-limit.js';
 
 /** Typing entries older than this are dropped when the table is swept. */
 const TYPING_SWEEP_AT = 10_000;
@@ -26,6 +27,8 @@ export async function readersOf(ctx: ServerContext, conv: ConversationKey): Prom
 
 export function conversationHandlers(ctx: ServerContext) {
   const { store, roster, log } = ctx;
+  /** Each user's edits, deletes and reactions: every one is pushed to all the conversation's readers. */
+  const changes = new KeyedBuckets(ctx.limits.changesPerMinute, ctx.limits.changesPerMinute);
   /** When each user's typing in each conversation was last forwarded ("userId conv"). */
   const typingForwarded = new Map<string, number>();
 
@@ -53,6 +56,13 @@ export function conversationHandlers(ctx: ServerContext) {
     if (!facts || !(await canRead(store, me, facts.conv))) throw unknownMessage(id);
     if (facts.membershipLine) throw new ServerError(ErrorCode.UNKNOWN_MESSAGE, `message ${id} is a membership line; it cannot be changed`);
     return facts;
+  }
+
+  function refuseChangeRate(me: UserRow): void {
+    const wait = changes.take(String(me.id));
+    if (wait > 0) {
+      throw new ServerError(ErrorCode.RATE_LIMITED, `you changed messages too often just now; try again in ${Math.ceil(wait / 1000)} s`, wait);
+    }
   }
 
   function notDeleted(facts: MessageFacts): void {
@@ -107,6 +117,7 @@ export function conversationHandlers(ctx: ServerContext) {
   return {
     edit: (session, request) => ctx.publish.run(async () => {
       const me = session.user;
+      refuseChangeRate(me);
       const facts = await readableMessage(me, request.messageId);
       if (facts.senderId !== me.id) throw new ServerError(ErrorCode.NOT_YOUR_MESSAGE, 'you can only edit your own messages');
       notDeleted(facts);
@@ -123,6 +134,7 @@ export function conversationHandlers(ctx: ServerContext) {
 
     delete: (session, request) => ctx.publish.run(async () => {
       const me = session.user;
+      refuseChangeRate(me);
       const facts = await readableMessage(me, request.messageId);
       const moderation = facts.senderId !== me.id;
       if (moderation && !ctx.isHostAccount(me.name)) {
@@ -139,6 +151,7 @@ export function conversationHandlers(ctx: ServerContext) {
 
     react: (session, request) => ctx.publish.run(async () => {
       const me = session.user;
+      refuseChangeRate(me);
       const facts = await readableMessage(me, request.messageId);
       notDeleted(facts);
       const outcome = await asReader(store.setReaction(facts.id, me.id, request.emoji, request.on, me.id), unknownMessage(facts.id));
