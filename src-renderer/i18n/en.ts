@@ -561,6 +561,8 @@ export const en = {
       gone: 'The host no longer has {{name}}.',
       uploadGone: 'The host no longer has what was sent of {{name}}; send it again.',
       damaged: '{{name}} arrived damaged and was removed; try again.',
+      diskFull: '{{name}} could not be saved: this computer’s disk is full. Free some space, then Retry.',
+      saveFailed: '{{name}} could not be saved on this computer ({{reason}}).',
     },
   },
 };

@@ -562,6 +562,8 @@ export const tr: Translations = {
       gone: 'Oda sahibinde {{name}} artık yok.',
       uploadGone: 'Oda sahibinde {{name}} için gönderilenler artık yok; dosyayı yeniden gönderin.',
       damaged: '{{name}} bozuk ulaştı ve silindi; yeniden deneyin.',
+      diskFull: '{{name}} kaydedilemedi: bu bilgisayarın diski dolu. Biraz yer açın, sonra yeniden deneyin.',
+      saveFailed: '{{name}} bu bilgisayara kaydedilemedi ({{reason}}).',
     },
   },
 };
