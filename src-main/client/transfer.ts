@@ -254,8 +254,8 @@ class PartialFile {
   }
 }
 
-/** A failure of this computer's disk, worded for the transfer's row. */
-function saveError(error: unknown): ClientError {
+/** A failure of this computer's disk to keep a file, worded for the transfer's row. */
+export function saveError(error: unknown): ClientError {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ENOSPC' || code === 'EDQUOT') return new ClientError('DISK_FULL', 'this computer’s disk is full: free some space, then retry');
   return new ClientError('SAVE_FAILED', error instanceof Error ? error.message : String(error));

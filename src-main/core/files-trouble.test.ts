@@ -141,6 +141,22 @@ it('a download recorded under a name too long to save (before names were made sa
   expect(done.path).toBe(saved.value.path);
 });
 
+it('a download to a path that cannot be written fails with the system’s reason, and Retry tries again', async () => {
+  const { bob, files } = await sentToBob({ 'plan.txt': 'the plan' });
+  // A file where the folder should be: not even root can write there.
+  const blocker = join(bob.dir, 'not-a-folder');
+  writeFileSync(blocker, '');
+  const failed = await bob.core.downloadFile(files[0]!.id, 'plan.txt', join(blocker, 'plan.txt'));
+  expect(failed).toMatchObject({ ok: false, error: { code: 'SAVE_FAILED' } });
+  const row = downloadsOf(bob.events).at(-1)!;
+  expect(row).toMatchObject({ status: 'failed', name: 'plan.txt', error: { code: 'SAVE_FAILED' } });
+  expect(row.error!.message).toMatch(/EEXIST.*not-a-folder/);
+  rmSync(blocker);
+  expect((await bob.core.retryTransfer(row.transfer)).ok).toBe(true);
+  await waitFor(() => downloadsOf(bob.events, row.transfer).at(-1)?.status === 'done', 10_000, 'the retried download');
+  expect(readFileSync(join(blocker, 'plan.txt'), 'utf8')).toBe('the plan');
+});
+
 const disk = mountSmallDisk('2m');
 if ('skip' in disk) console.warn(`full-disk download tests skipped: ${disk.skip}`);
 
@@ -190,5 +206,18 @@ describe.skipIf('skip' in disk)('a download to a full disk', () => {
     await waitFor(() => downloadsOf(again.events, row.transfer).at(-1)?.status === 'done', 10_000, 'the retried download');
     expect(readFileSync(downloadsOf(again.events, row.transfer).at(-1)!.path!, 'utf8')).toBe('r'.repeat(100_000));
     expect(existsSync(filler)).toBe(false);
+  });
+
+  it('a file to send that cannot be copied into the profile is refused with the reason', async () => {
+    const alice = newCore();
+    const hosting = await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' });
+    if (!hosting.ok) throw new Error(hosting.error.message);
+    const carol = newCore(join(dir, 'carol'));
+    expect((await carol.core.join({ host: '127.0.0.1', port: hosting.value.hosting!.port, name: 'carol', password: 'carol-secret' })).ok).toBe(true);
+    fillDisk(filler);
+    const data = Buffer.alloc(100_000, 1).toString('base64');
+    expect(await carol.core.sendFiles({ kind: 'room' }, [{ name: 'big.bin', data }], 'big')).toMatchObject({ ok: false, error: { code: 'DISK_FULL' } });
+    rmSync(filler);
+    expect(await carol.core.sendFiles({ kind: 'room' }, [{ name: 'big.bin', data }], 'big')).toMatchObject({ ok: true });
   });
 });

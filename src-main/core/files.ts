@@ -23,7 +23,7 @@ import { target as targetSchema } from '../../src-shared/protocol/objects.js';
 import { isRiskyFile } from '../../src-shared/risky-files.js';
 import { formatBytes } from '../../src-shared/text.js';
 import { ClientError } from '../client/errors.js';
-import { type TransferLink, type TransferProgress, downloadFile, isFinalTransferError, uploadFile } from '../client/transfer.js';
+import { type TransferLink, type TransferProgress, downloadFile, isFinalTransferError, saveError, uploadFile } from '../client/transfer.js';
 import { describeRequestError, fail, messageOf, ok } from './errors.js';
 import { readJson, writeAtomically } from './profile-files.js';
 
@@ -137,13 +137,19 @@ export class FileCore {
       const file = nameOf(tooLarge);
       return { ok: false, error: { code: 'FILE_TOO_LARGE', message: `${file} is too large: the host allows ${formatBytes(limit)}`, file } };
     }
-    const uploads = await Promise.all(
-      files.map(async (file) => {
-        const transfer = randomUUID();
-        const { width, height, thumbnail } = file;
-        return { transfer, path: await this.pathOf(transfer, file), name: nameOf(file), width, height, thumbnail };
-      }),
-    );
+    const transfers = files.map(() => randomUUID());
+    let uploads: PendingSend['files'];
+    try {
+      uploads = await Promise.all(
+        files.map(async (file, i) => {
+          const { width, height, thumbnail } = file;
+          return { transfer: transfers[i]!, path: await this.pathOf(transfers[i]!, file), name: nameOf(file), width, height, thumbnail };
+        }),
+      );
+    } catch (error) {
+      for (const transfer of transfers) rmSync(join(this.outgoing, transfer), { recursive: true, force: true });
+      return { ok: false, error: describeRequestError(saveError(error)) };
+    }
     const send: PendingSend = { account, target, caption, ...(replyTo !== undefined ? { replyTo } : {}), files: uploads };
     this.pending.sends.push(send);
     this.save();

@@ -94,6 +94,7 @@ export const tr: Translations = {
     KICKED: 'Oda sahibi bağlantınızı kesti.',
     PASSWORD_CHANGED: 'Parolanız değişti; yeni parolayla yeniden katılın.',
     INTERNAL: 'LanChat içinde bir sorun oluştu.',
+    DISK_FULL: 'Bu bilgisayarın diski dolu; biraz yer açın, sonra yeniden deneyin.',
     FINGERPRINT_CHANGED: 'Uyarı: sunucu, daha önce katıldığınız sunucu değil.',
     NOT_ENCRYPTED: 'Bu sunucu bağlantılarını şifrelemiyor.',
     TLS_REQUIRED: 'Bu sunucu yalnızca şifreli bağlantı kabul ediyor.',
