@@ -211,7 +211,7 @@ export class FileCore {
 
   async saveAs(fileId: string, name: string): Promise<Result<{ transfer: string; path: string } | null>> {
     if (!this.desktop) return fail(AppErrorCode.UNSUPPORTED, 'This shell cannot choose where to save; download the file instead');
-    const path = await this.desktop.chooseSavePath(name);
+    const path = await this.desktop.chooseSavePath(savedFileName(name));
     return path === null ? ok(null) : this.downloadFile(fileId, name, path);
   }
 
