@@ -370,12 +370,12 @@ export class FileCore {
     }
   }
 
-  /** A file given as bytes is copied to outgoing/, so the upload can resume after a restart of the app. */
+  /** A file given as bytes is copied to outgoing/ (under a name the disk takes), so the upload can resume after a restart of the app. */
   private async pathOf(transfer: string, file: OutgoingFile): Promise<string> {
     if ('path' in file) return file.path;
     const folder = join(this.outgoing, transfer);
     await mkdir(folder, { recursive: true });
-    const path = join(folder, basename(file.name));
+    const path = join(folder, savedFileName(file.name));
     await writeFile(path, Buffer.from(file.data, 'base64'));
     return path;
   }
