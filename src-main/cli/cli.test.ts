@@ -5,13 +5,13 @@
  */
 import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { uploadFile } from '../client/transfer.js';
 import { RawPeer } from '../testing/harness.js';
 import { CliProcess } from '../testing/process.js';
 import { useRoom } from '../testing/room.js';
-import { fillDisk, mountSmallDisk, unmountSmallDisk } from '../testing/small-disk.js';
+import { fillDisk, useSmallDisk } from '../testing/small-disk.js';
 
 const room = useRoom();
 
@@ -59,14 +59,11 @@ describe('terminal client', () => {
   });
 });
 
-const disk = mountSmallDisk('1m');
-if ('skip' in disk) console.warn(`full-disk /get test skipped: ${disk.skip}`);
+describe('terminal client on a full disk', () => {
+  const disk = useSmallDisk('1m');
 
-describe.skipIf('skip' in disk)('terminal client on a full disk', () => {
-  const dir = 'dir' in disk ? disk.dir : '';
-  afterAll(() => unmountSmallDisk(dir));
-
-  it('/get of a file it cannot save says why and runs on; one whose name is too long as sent is saved under a shorter one', async () => {
+  it('/get of a file it cannot save says why and runs on; one whose name is too long as sent is saved under a shorter one', async (context) => {
+    const dir = disk.dir(context);
     await room.start();
     const alice = await room.user('alice');
     // 62 emoji and ".txt": 252 bytes, which ".part" takes past the 255 of a file name.

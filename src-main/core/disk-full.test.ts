@@ -5,46 +5,39 @@
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import type { LogEntry } from '../server/log.js';
 import { RawPeer, startTestHost, waitFor } from '../testing/harness.js';
-import { fillDisk, mountSmallDisk, unmountSmallDisk } from '../testing/small-disk.js';
+import { fillDisk, useSmallDisk } from '../testing/small-disk.js';
 import type { Host } from './host.js';
 
-const disk = mountSmallDisk('3m');
-if ('skip' in disk) console.warn(`disk-full tests skipped: ${disk.skip}`);
-
-describe.skipIf('skip' in disk)('a full disk', () => {
-  const dir = 'dir' in disk ? disk.dir : '';
-  const dataDir = join(dir, 'data');
-  const filler = join(dir, 'filler');
-  let host: Host;
+describe('a full disk', () => {
+  const disk = useSmallDisk('3m');
+  let host: Host | undefined;
   const peers: RawPeer[] = [];
   const entries: LogEntry[] = [];
 
   const peer = async (): Promise<RawPeer> => {
-    const opened = await RawPeer.open(host.address.port);
+    const opened = await RawPeer.open(host!.address.port);
     peers.push(opened);
     return opened;
   };
 
-  beforeEach(async () => {
-    host = await startTestHost(dataDir);
-    host.log.subscribe((entry) => entries.push(entry));
-  });
-
+  // Before the disk is unmounted.
   afterEach(async () => {
     for (const opened of peers.splice(0)) opened.destroy();
-    await host.stop();
-    rmSync(filler, { force: true });
-    rmSync(dataDir, { recursive: true, force: true });
+    await host?.stop();
+    host = undefined;
     entries.length = 0;
   });
 
-  afterAll(() => unmountSmallDisk(dir));
-
-  it('answers a registration with STORAGE_FULL, answers the next login, keeps the host up, and logs the failure once', async () => {
+  it('answers a registration with STORAGE_FULL, answers the next login, keeps the host up, and logs the failure once', async (context) => {
+    const dir = disk.dir(context);
+    const dataDir = join(dir, 'data');
+    const filler = join(dir, 'filler');
+    host = await startTestHost(dataDir);
+    host.log.subscribe((entry) => entries.push(entry));
     const ali = await peer();
     expect(await ali.login('ali')).toMatchObject({ ok: true });
     fillDisk(filler);

@@ -4,12 +4,12 @@
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { AppEvent, TransferEvent } from '../../src-shared/api.js';
 import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import { TEST_PASSWORD_COST, removeDir, tempDir, waitFor } from '../testing/harness.js';
 import { freePort } from '../testing/ports.js';
-import { fillDisk, mountSmallDisk, unmountSmallDisk } from '../testing/small-disk.js';
+import { fillDisk, useSmallDisk } from '../testing/small-disk.js';
 import { AppCore } from './app.js';
 import { downloadName, downloadsDir } from './files.js';
 
@@ -161,16 +161,12 @@ it('a download to a path that cannot be written fails with the system’s reason
   expect(readFileSync(join(blocker, 'plan.txt'), 'utf8')).toBe('the plan');
 });
 
-const disk = mountSmallDisk('2m');
-if ('skip' in disk) console.warn(`full-disk download tests skipped: ${disk.skip}`);
+describe('a download to a full disk', () => {
+  const disk = useSmallDisk('2m');
 
-describe.skipIf('skip' in disk)('a download to a full disk', () => {
-  const dir = 'dir' in disk ? disk.dir : '';
-  const filler = join(dir, 'filler');
-  // After the cleanups above: the app is shut down and its profile removed first.
-  afterAll(() => unmountSmallDisk(dir));
-
-  it('fails with the reason in its row, keeps the app up, Retry finishes it once there is room; at the next start it fails again without harm', async () => {
+  it('fails with the reason in its row, keeps the app up, Retry finishes it once there is room; at the next start it fails again without harm', async (context) => {
+    const dir = disk.dir(context);
+    const filler = join(dir, 'filler');
     const profile = join(dir, 'bob');
     const { bob, asBob, files } = await sentToBob({ 'report.txt': 'r'.repeat(100_000) }, newCore(profile));
     fillDisk(filler);
@@ -212,7 +208,9 @@ describe.skipIf('skip' in disk)('a download to a full disk', () => {
     expect(existsSync(filler)).toBe(false);
   });
 
-  it('a file to send that cannot be copied into the profile is refused with the reason', async () => {
+  it('a file to send that cannot be copied into the profile is refused with the reason', async (context) => {
+    const dir = disk.dir(context);
+    const filler = join(dir, 'filler');
     const alice = newCore();
     const hosting = await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' });
     if (!hosting.ok) throw new Error(hosting.error.message);
