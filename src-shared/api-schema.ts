@@ -192,7 +192,7 @@ export const outgoingFile = z.union([
     thumbnail: z.string().max(LIMITS.maxThumbnailLength).optional(),
   }),
   z.strictObject({
-    name: z.string().min(1).max(LIMITS.maxFileNameLength),
+    name: z.string().min(1).max(LIMITS.maxFileNameBytes),
     /** The bytes in base64 (the browser shell's page has no paths). */
     data: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'not base64'),
     width: pixels.optional(),
@@ -207,7 +207,7 @@ function returns<T>(): { readonly value?: T } {
 }
 
 const none = z.tuple([]);
-const fileName = z.string().min(1).max(LIMITS.maxFileNameLength);
+const fileName = z.string().min(1).max(LIMITS.maxFileNameBytes);
 const messageText = z.string().min(1, 'a message cannot be empty').max(LIMITS.maxTextLength);
 
 /**

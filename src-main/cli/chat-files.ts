@@ -5,6 +5,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import { fitFileName, savedFileName } from '../../src-shared/file-names.js';
 import type { Attachment, ChatMessage, Target } from '../../src-shared/protocol/objects.js';
 import { formatBytes } from '../../src-shared/text.js';
 import type { ChatClient } from '../client/client.js';
@@ -65,7 +66,8 @@ export async function sendFile(client: ChatClient, to: Target, path: string, cap
   const limit = client.session?.hello.limits?.maxFileBytes;
   const size = statSync(path).size;
   if (limit !== undefined && size > limit) throw new Error(`too large: the host allows ${formatBytes(limit)}`);
-  const name = basename(path);
+  // Sent under the name the host keeps, not refused for a character it does not.
+  const name = fitFileName(basename(path));
   const file = await uploadFile(link, { source: { path }, name, onProgress: progressPrinter(`sending ${name}`, print) });
   const message = await client.send(to, caption, undefined, undefined, [{ fileId: file.id }]);
   print(`*** sent ${name} (${formatBytes(file.size)}) as message ${message.id}`);
@@ -89,9 +91,10 @@ export async function getFiles(client: ChatClient, message: ChatMessage, target:
   return saved;
 }
 
+/** Where a file goes: a path the user gave as it is; into a folder under a name every system can save. */
 function destination(file: Attachment, target: string | undefined, count: number): string {
-  if (target === undefined) return resolve(file.name);
+  if (target === undefined) return resolve(savedFileName(file.name));
   const isFolder = existsSync(target) && statSync(target).isDirectory();
-  if (isFolder || count > 1) return join(target, file.name);
+  if (isFolder || count > 1) return join(target, savedFileName(file.name));
   return resolve(target);
 }

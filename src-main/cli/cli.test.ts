@@ -3,11 +3,15 @@
  * wiring does (argv, stdin, stdout, signals, exit codes). Parsing, output and the
  * client's behaviour are tested in-process (host-args, chat-run, terminal).
  */
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
+import { uploadFile } from '../client/transfer.js';
 import { RawPeer } from '../testing/harness.js';
 import { CliProcess } from '../testing/process.js';
 import { useRoom } from '../testing/room.js';
+import { fillDisk, useSmallDisk } from '../testing/small-disk.js';
 
 const room = useRoom();
 
@@ -52,5 +56,35 @@ describe('terminal client', () => {
     expect(await got).toBe('piped line');
     expect(piped.lines).toContain(`fingerprint ${started.fingerprint}`);
     expect(piped.output).toContain(`${room.dir}/.terminal-pins.json`);
+  });
+});
+
+describe('terminal client on a full disk', () => {
+  const disk = useSmallDisk('1m');
+
+  it('/get of a file it cannot save says why and runs on; one whose name is too long as sent is saved under a shorter one', async (context) => {
+    const dir = disk.dir(context);
+    await room.start();
+    const alice = await room.user('alice');
+    // 62 emoji and ".txt": 252 bytes, which ".part" takes past the 255 of a file name.
+    const name = `${'😀'.repeat(62)}.txt`;
+    const file = await uploadFile(alice.transferLink()!, { source: { bytes: Buffer.from('x'.repeat(10_000)) }, name });
+    const chat = CliProcess.run('chat', ['--server', `127.0.0.1:${room.port}`, '--user', 'bob', '--password', 'pw'], { LANCHAT_HOME: room.dir });
+    await chat.waitLine(/^type \/help for commands$/);
+    const message = await alice.send({ kind: 'room' }, 'a file', undefined, undefined, [{ fileId: file.id }]);
+    await chat.waitLine(new RegExp(`/get ${message.id}\\]$`));
+
+    fillDisk(join(dir, 'filler'));
+    chat.type(`/get ${message.id} ${dir}`);
+    await chat.waitLine(/^! this computer’s disk is full: free some space, then retry$/);
+
+    const folder = join(room.dir, 'saved');
+    mkdirSync(folder);
+    chat.type(`/get ${message.id} ${folder}`);
+    await chat.waitLine(/^\*\*\* saved 😀+\.txt \(9\.8 KB, application\/octet-stream\) to /u);
+    expect(readdirSync(folder)).toEqual([`${'😀'.repeat(61)}.txt`]);
+    expect(readFileSync(join(folder, readdirSync(folder)[0]!), 'utf8')).toBe('x'.repeat(10_000));
+    chat.child.stdin.end();
+    expect(await chat.waitExit()).toBe(0);
   });
 });

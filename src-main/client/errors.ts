@@ -14,7 +14,11 @@ export type ClientErrorCode =
   /** The server sent a frame that breaks the protocol; the client closed that connection. */
   | 'PROTOCOL_ERROR'
   /** A file transfer was cancelled by its caller. */
-  | 'CANCELLED';
+  | 'CANCELLED'
+  /** A download could not be saved: this computer's disk is full. */
+  | 'DISK_FULL'
+  /** A download could not be saved for another reason of this computer's (the message says which). */
+  | 'SAVE_FAILED';
 
 export class ClientError extends Error {
   constructor(

@@ -6,7 +6,8 @@
  * the whole file's SHA-256 is checked at the end either way.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { once } from 'node:events';
+import { type WriteStream, createReadStream, createWriteStream, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
@@ -79,6 +80,8 @@ const FINAL = new Set<string>([
   'TLS_UNAVAILABLE',
   'PROTOCOL_ERROR',
   'CANCELLED',
+  'DISK_FULL',
+  'SAVE_FAILED',
 ]);
 /** True for an error no new attempt can fix (cancelling included). */
 export function isFinalTransferError(error: unknown): boolean {
@@ -193,14 +196,13 @@ export async function downloadFile(link: TransferLink, options: DownloadOptions)
       );
       meter ??= new Meter(result.file.size, options.onProgress);
       meter.at(offset);
-      if (partial) mkdirSync(dirname(partial), { recursive: true });
-      const out = partial ? createWriteStream(partial, { flags: 'a', highWaterMark: WRITE_BUFFER_BYTES }) : null;
+      const out = partial ? PartialFile.open(partial) : null;
       let received = offset;
       try {
         for await (const chunk of transfer.rawBytes()) {
           hash.update(chunk);
           if (out) {
-            if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+            await out.write(chunk);
           } else {
             held.push(chunk);
             heldBytes += chunk.length;
@@ -209,7 +211,8 @@ export async function downloadFile(link: TransferLink, options: DownloadOptions)
           meter.at(received);
         }
       } finally {
-        if (out) await new Promise<void>((resolve) => out.end(() => resolve()));
+        // What arrived is kept to resume from; a failure to write it is the reason this attempt failed.
+        await out?.close();
       }
       if (received < result.file.size) throw new ClientError('DISCONNECTED', 'the link dropped during the download');
       return result.file;
@@ -222,10 +225,58 @@ export async function downloadFile(link: TransferLink, options: DownloadOptions)
     throw new ClientError(ErrorCode.HASH_MISMATCH, `the file received does not have the SHA-256 the host announced; it was removed`);
   }
   if (partial && options.path) {
-    renameSync(partial, options.path);
+    try {
+      renameSync(partial, options.path);
+    } catch (error) {
+      throw saveError(error);
+    }
     return { file };
   }
   return { file, bytes: Buffer.concat(held) };
+}
+
+/**
+ * A download's partial file, appended to. A write that fails (a full disk, a name too long, no permission)
+ * fails the download with the reason, as a final error: the stream's 'error' event always has a listener,
+ * since one without would end the process.
+ */
+class PartialFile {
+  private constructor(private readonly out: WriteStream) {
+    out.on('error', () => undefined);
+  }
+
+  static open(path: string): PartialFile {
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+    } catch (error) {
+      throw saveError(error);
+    }
+    return new PartialFile(createWriteStream(path, { flags: 'a', highWaterMark: WRITE_BUFFER_BYTES }));
+  }
+
+  /** Resolves once the stream takes more, so that the link waits while the disk is behind. */
+  async write(chunk: Buffer): Promise<void> {
+    if (this.out.errored) throw saveError(this.out.errored);
+    if (this.out.write(chunk)) return;
+    try {
+      await once(this.out, 'drain');
+    } catch (error) {
+      throw saveError(error);
+    }
+  }
+
+  /** Flushes and closes; rejects with the reason if any write failed. */
+  async close(): Promise<void> {
+    if (!this.out.errored) await new Promise<void>((resolve) => this.out.end(() => resolve()));
+    if (this.out.errored) throw saveError(this.out.errored);
+  }
+}
+
+/** A failure of this computer's disk to keep a file, worded for the transfer's row. */
+export function saveError(error: unknown): ClientError {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return new ClientError('DISK_FULL', 'this computer’s disk is full: free some space, then retry');
+  return new ClientError('SAVE_FAILED', error instanceof Error ? error.message : String(error));
 }
 
 /** Runs one attempt after another while the link drops, with growing waits, until it succeeds or fails for good. */

@@ -3,85 +3,41 @@
  * answered, the server log stops writing (and says so once), the host stays up.
  * A real full disk: a small tmpfs mounted for the test (needs root; skipped otherwise).
  */
-import { execFileSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmdirSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import type { LogEntry } from '../server/log.js';
 import { RawPeer, startTestHost, waitFor } from '../testing/harness.js';
+import { fillDisk, useSmallDisk } from '../testing/small-disk.js';
 import type { Host } from './host.js';
 
-/** Mounts a tmpfs of `size` on a fresh folder; the reason it cannot, if it cannot. */
-function mountSmallDisk(size: string): { dir: string } | { skip: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'lanchat-full-'));
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'pipe' });
-    return { dir };
-  } catch (error) {
-    rmdirSync(dir);
-    return { skip: `cannot mount a tmpfs here (${(error as Error).message.split('\n')[0]})` };
-  }
-}
-
-/** Writes `filler` until the disk refuses even one more byte. */
-function fillDisk(filler: string): void {
-  const fd = openSync(filler, 'w');
-  try {
-    for (const chunk of [64 * 1024, 4096, 512, 1]) {
-      const bytes = Buffer.alloc(chunk, 0x78);
-      for (;;) {
-        try {
-          if (writeSync(fd, bytes) < chunk) break;
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code === 'ENOSPC') break;
-          throw error;
-        }
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
-
-const disk = mountSmallDisk('3m');
-if ('skip' in disk) console.warn(`disk-full tests skipped: ${disk.skip}`);
-
-describe.skipIf('skip' in disk)('a full disk', () => {
-  const dir = 'dir' in disk ? disk.dir : '';
-  const dataDir = join(dir, 'data');
-  const filler = join(dir, 'filler');
-  let host: Host;
+describe('a full disk', () => {
+  const disk = useSmallDisk('3m');
+  let host: Host | undefined;
   const peers: RawPeer[] = [];
   const entries: LogEntry[] = [];
 
   const peer = async (): Promise<RawPeer> => {
-    const opened = await RawPeer.open(host.address.port);
+    const opened = await RawPeer.open(host!.address.port);
     peers.push(opened);
     return opened;
   };
 
-  beforeEach(async () => {
-    host = await startTestHost(dataDir);
-    host.log.subscribe((entry) => entries.push(entry));
-  });
-
+  // Before the disk is unmounted.
   afterEach(async () => {
     for (const opened of peers.splice(0)) opened.destroy();
-    await host.stop();
-    rmSync(filler, { force: true });
-    rmSync(dataDir, { recursive: true, force: true });
+    await host?.stop();
+    host = undefined;
     entries.length = 0;
   });
 
-  afterAll(() => {
-    // Lazy: detaches even when a failed test left a file open on it.
-    execFileSync('umount', ['-l', dir], { stdio: 'pipe' });
-    rmdirSync(dir);
-  });
-
-  it('answers a registration with STORAGE_FULL, answers the next login, keeps the host up, and logs the failure once', async () => {
+  it('answers a registration with STORAGE_FULL, answers the next login, keeps the host up, and logs the failure once', async (context) => {
+    const dir = disk.dir(context);
+    const dataDir = join(dir, 'data');
+    const filler = join(dir, 'filler');
+    host = await startTestHost(dataDir);
+    host.log.subscribe((entry) => entries.push(entry));
     const ali = await peer();
     expect(await ali.login('ali')).toMatchObject({ ok: true });
     fillDisk(filler);

@@ -275,12 +275,16 @@ describe('files through the App API', () => {
     // Electron's shell cannot run here: this stands in for it and records what the core asked of it.
     const opened: string[] = [];
     const shown: string[] = [];
+    const suggested: string[] = [];
     const saveDir = tempDir('lanchat-save-');
     cleanups.push(() => removeDir(saveDir));
     const bob = newCore(undefined, {
       open: (path) => Promise.resolve(void opened.push(path)).then(() => ''),
       showInFolder: (path) => void shown.push(path),
-      chooseSavePath: (name) => Promise.resolve(join(saveDir, name)),
+      chooseSavePath: (name) => {
+        suggested.push(name);
+        return Promise.resolve(join(saveDir, name));
+      },
     });
     unwrap(await bob.core.join({ host: '127.0.0.1', port: hosting!.port, name: 'bob', password: 'bob-secret' }));
     // An ELF header under an innocent name: risky by its content.
@@ -303,6 +307,9 @@ describe('files through the App API', () => {
     expect(shown).toEqual([opened[0]]);
     const saved = unwrap(await bob.core.saveFileAs(plan!.id, 'plan.txt'));
     expect(readFileSync(saved!.path, 'utf8')).toBe('the plan');
+    // The dialog suggests a name the system can save: the name as sent where it can, else made safe.
+    unwrap(await bob.core.saveFileAs(plan!.id, 'plan: v2?.txt'));
+    expect(suggested).toEqual(['plan.txt', 'plan_ v2_.txt']);
     // The browser shell has none of these.
     expect(await alice.core.openFile(plan!.id, 'plan.txt', true)).toMatchObject({ ok: false, error: { code: 'UNSUPPORTED' } });
   });

@@ -11,21 +11,21 @@
  * the app is next online in the same room as the same user.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { fileTypeFromFile } from 'file-type';
 import { z } from 'zod';
-import { fitFileName } from '../../src-shared/file-names.js';
+import { fitFileName, savedFileName } from '../../src-shared/file-names.js';
 import { type AppError, type AppEvent, AppErrorCode, type OutgoingFile, type Result, type TransferEvent } from '../../src-shared/api.js';
 import type { AttachmentRef, Target } from '../../src-shared/protocol/objects.js';
 import { target as targetSchema } from '../../src-shared/protocol/objects.js';
 import { isRiskyFile } from '../../src-shared/risky-files.js';
 import { formatBytes } from '../../src-shared/text.js';
 import { ClientError } from '../client/errors.js';
-import { type TransferLink, type TransferProgress, cancelUpload, downloadFile, isFinalTransferError, uploadFile } from '../client/transfer.js';
+import { type TransferLink, type TransferProgress, cancelUpload, downloadFile, isFinalTransferError, saveError, uploadFile } from '../client/transfer.js';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
-import { describeRequestError, fail, ok } from './errors.js';
+import { describeRequestError, fail, messageOf, ok } from './errors.js';
 import { readJson, writeAtomically } from './profile-files.js';
 
 /** Where downloads without a path are saved (the browser shell serves them to its page from there). */
@@ -38,9 +38,12 @@ export function outgoingDir(profileDir: string): string {
   return join(profileDir, 'outgoing');
 }
 
-/** A saved download's file name: the file's id first, so two files of the same name never meet. */
+/**
+ * A saved download's file name: the file's id first, so two files of the same name never meet, then the
+ * name as sent made safe to save on every system (src-shared/file-names.ts); the windows show the name as sent.
+ */
 export function downloadName(fileId: string, name: string): string {
-  return `${fileId}-${basename(name)}`;
+  return savedFileName(`${fileId}-${name}`);
 }
 
 /** What the desktop shell does with a saved file; the browser shell has none of it. */
@@ -116,6 +119,7 @@ export class FileCore {
     this.downloads = downloadsDir(profileDir);
     const parsed = pendingFile.safeParse(readJson(this.file));
     this.pending = parsed.success ? parsed.data : { sends: [], downloads: [] };
+    this.renameRecordedDownloads();
     this.removeUnusedCopies();
   }
 
@@ -134,13 +138,19 @@ export class FileCore {
       const file = nameOf(tooLarge);
       return { ok: false, error: { code: 'FILE_TOO_LARGE', message: `${file} is too large: the host allows ${formatBytes(limit)}`, file } };
     }
-    const uploads = await Promise.all(
-      files.map(async (file) => {
-        const transfer = randomUUID();
-        const { width, height, thumbnail } = file;
-        return { transfer, path: await this.pathOf(transfer, file), name: nameOf(file), width, height, thumbnail };
-      }),
-    );
+    const transfers = files.map(() => randomUUID());
+    let uploads: PendingSend['files'];
+    try {
+      uploads = await Promise.all(
+        files.map(async (file, i) => {
+          const { width, height, thumbnail } = file;
+          return { transfer: transfers[i]!, path: await this.pathOf(transfers[i]!, file), name: nameOf(file), width, height, thumbnail };
+        }),
+      );
+    } catch (error) {
+      for (const transfer of transfers) rmSync(join(this.outgoing, transfer), { recursive: true, force: true });
+      return { ok: false, error: describeRequestError(saveError(error)) };
+    }
     const send: PendingSend = { account, target, caption, ...(replyTo !== undefined ? { replyTo } : {}), files: uploads };
     this.pending.sends.push(send);
     this.save();
@@ -202,7 +212,7 @@ export class FileCore {
 
   async saveAs(fileId: string, name: string): Promise<Result<{ transfer: string; path: string } | null>> {
     if (!this.desktop) return fail(AppErrorCode.UNSUPPORTED, 'This shell cannot choose where to save; download the file instead');
-    const path = await this.desktop.chooseSavePath(name);
+    const path = await this.desktop.chooseSavePath(savedFileName(name));
     return path === null ? ok(null) : this.downloadFile(fileId, name, path);
   }
 
@@ -350,7 +360,6 @@ export class FileCore {
     const controller = this.start(transfer);
     this.report(transfer, 'download', name, { status: 'running', fileId });
     try {
-      mkdirSync(dirname(path), { recursive: true });
       await downloadFile(link, {
         fileId,
         path,
@@ -373,12 +382,12 @@ export class FileCore {
     }
   }
 
-  /** A file given as bytes is copied to outgoing/, so the upload can resume after a restart of the app. */
+  /** A file given as bytes is copied to outgoing/ (under a name the disk takes), so the upload can resume after a restart of the app. */
   private async pathOf(transfer: string, file: OutgoingFile): Promise<string> {
     if ('path' in file) return file.path;
     const folder = join(this.outgoing, transfer);
     await mkdir(folder, { recursive: true });
-    const path = join(folder, basename(file.name));
+    const path = join(folder, savedFileName(file.name));
     await writeFile(path, Buffer.from(file.data, 'base64'));
     return path;
   }
@@ -412,6 +421,24 @@ export class FileCore {
     this.save();
   }
 
+  /**
+   * A download into downloads/ recorded by an earlier version went to `<id>-<name as sent>`, which may be too
+   * long to create or a name Windows refuses: it goes on under the name this version saves it as.
+   */
+  private renameRecordedDownloads(): void {
+    for (const download of this.pending.downloads) {
+      if (dirname(download.path) !== this.downloads) continue;
+      const path = join(this.downloads, downloadName(download.fileId, download.name));
+      if (path === download.path) continue;
+      try {
+        if (existsSync(`${download.path}.part`)) renameSync(`${download.path}.part`, `${path}.part`);
+      } catch {
+        // Begun again from the start rather than not at all.
+      }
+      download.path = path;
+    }
+  }
+
   /** outgoing/ holds one folder per file to send; those no send refers to any more (the app quit between) go. */
   private removeUnusedCopies(): void {
     let folders: string[];
@@ -432,8 +459,13 @@ export class FileCore {
     return resolve(path).startsWith(resolve(this.outgoing) + sep);
   }
 
+  /** A profile that cannot be written (a full disk) costs the resumption after a restart, never a transfer under way. */
   private save(): void {
-    writeAtomically(this.file, this.pending, 0o600);
+    try {
+      writeAtomically(this.file, this.pending, 0o600);
+    } catch (error) {
+      console.error(`lanchat: could not record the transfers under way in the profile (they go on while the app runs): ${messageOf(error)}`);
+    }
   }
 
   private start(transfer: string): AbortController {

@@ -505,7 +505,30 @@ describe('files', () => {
     const named = await RawTransfer.open(room.port);
     expect(
       await named.first({ type: 'upload', id: 3, token: link(alice).token, name: 'invoice\u202Efdp.exe', size: 1, sha256: sha(Buffer.from('x')) }),
-    ).toMatchObject({ id: 3, error: { code: ErrorCode.BAD_REQUEST, message: 'a file name cannot contain control or invisible characters' } });
+    ).toMatchObject({ id: 3, error: { code: ErrorCode.BAD_REQUEST, message: 'a file name cannot contain control, line separator or invisible characters' } });
+  });
+
+  it('refuse a name no file system keeps: over 255 bytes in UTF-8, or with a line or paragraph separator; take one of 255 bytes', async () => {
+    await room.start();
+    const alice = await room.user('alice');
+    const bytes = Buffer.from('x');
+    const opener = (id: number, name: string) => ({ type: 'upload', id, token: link(alice).token, name, size: 1, sha256: sha(bytes) });
+    const refusals = [
+      // 64 characters, 256 bytes: within a character limit, past every file system's.
+      ['😀'.repeat(64), 'a file name has at most 255 bytes in UTF-8'],
+      [`${'a'.repeat(252)}.txt`, 'a file name has at most 255 bytes in UTF-8'],
+      ['line\u2028sep.txt', 'a file name cannot contain control, line separator or invisible characters'],
+      ['para\u2029sep.txt', 'a file name cannot contain control, line separator or invisible characters'],
+    ];
+    for (const [i, [name, message]] of refusals.entries()) {
+      const raw = await RawTransfer.open(room.port);
+      expect(await raw.first(opener(i + 1, name!))).toMatchObject({ ok: false, error: { code: ErrorCode.BAD_REQUEST, message } });
+      await waitFor(() => raw.closed, 5000, 'the refused connection to close');
+    }
+    expect(partials()).toEqual([]);
+    const longest = `${'😀'.repeat(63)}abc`;
+    const file = await uploadFile(link(alice), { source: { bytes }, name: longest });
+    expect(file.name).toBe(longest);
   });
 
   it('end with their user: a kick cuts an upload with its reason, a ban a download, a password change the other devices’ only', async () => {

@@ -134,7 +134,7 @@ async function receive(folders: ShellFileFolders, request: IncomingMessage, resp
 function isPlainName(name: string): boolean {
   return (
     name.length > 0 &&
-    name.length <= LIMITS.maxFileNameLength &&
+    Buffer.byteLength(name) <= LIMITS.maxFileNameBytes &&
     name !== '.' &&
     name !== '..' &&
     !/[/\\\0]/.test(name)

@@ -84,6 +84,7 @@ export const en = {
     HEARTBEAT_TIMEOUT: 'The host stopped answering.',
     TIMEOUT: 'The request took too long.',
     INTERNAL: 'Something went wrong inside LanChat.',
+    DISK_FULL: 'This computer’s disk is full; free some space, then try again.',
     FINGERPRINT_CHANGED: 'Warning: the host is not the one you joined before.',
     NOT_ENCRYPTED: 'This host does not encrypt its connections.',
     TLS_REQUIRED: 'This host only accepts encrypted connections.',
@@ -563,6 +564,8 @@ export const en = {
       gone: 'The host no longer has {{name}}.',
       uploadGone: 'The host no longer has what was sent of {{name}}; send it again.',
       damaged: '{{name}} arrived damaged and was removed; try again.',
+      diskFull: '{{name}} could not be saved: this computer’s disk is full. Free some space, then Retry.',
+      saveFailed: '{{name}} could not be saved on this computer ({{reason}}).',
     },
   },
 };

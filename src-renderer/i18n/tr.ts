@@ -94,6 +94,7 @@ export const tr: Translations = {
     KICKED: 'Oda sahibi bağlantınızı kesti.',
     PASSWORD_CHANGED: 'Parolanız değişti; yeni parolayla yeniden katılın.',
     INTERNAL: 'LanChat içinde bir sorun oluştu.',
+    DISK_FULL: 'Bu bilgisayarın diski dolu; biraz yer açın, sonra yeniden deneyin.',
     FINGERPRINT_CHANGED: 'Uyarı: sunucu, daha önce katıldığınız sunucu değil.',
     NOT_ENCRYPTED: 'Bu sunucu bağlantılarını şifrelemiyor.',
     TLS_REQUIRED: 'Bu sunucu yalnızca şifreli bağlantı kabul ediyor.',
@@ -564,6 +565,8 @@ export const tr: Translations = {
       gone: 'Oda sahibinde {{name}} artık yok.',
       uploadGone: 'Oda sahibinde {{name}} için gönderilenler artık yok; dosyayı yeniden gönderin.',
       damaged: '{{name}} bozuk ulaştı ve silindi; yeniden deneyin.',
+      diskFull: '{{name}} kaydedilemedi: bu bilgisayarın diski dolu. Biraz yer açın, sonra yeniden deneyin.',
+      saveFailed: '{{name}} bu bilgisayara kaydedilemedi ({{reason}}).',
     },
   },
 };

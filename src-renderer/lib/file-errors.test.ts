@@ -63,6 +63,12 @@ describe('a host’s refusal of a file, worded in the UI language', () => {
     ['damaged on the way', error('HASH_MISMATCH'), upload, limits,
       'photos.zip arrived damaged and was removed; try again.',
       'photos.zip bozuk ulaştı ve silindi; yeniden deneyin.'],
+    ['this computer’s full disk', error('DISK_FULL'), download, limits,
+      'photos.zip could not be saved: this computer’s disk is full. Free some space, then Retry.',
+      'photos.zip kaydedilemedi: bu bilgisayarın diski dolu. Biraz yer açın, sonra yeniden deneyin.'],
+    ['another failure to save it', error('SAVE_FAILED', { message: 'EACCES: permission denied' }), download, limits,
+      'photos.zip could not be saved on this computer (EACCES: permission denied).',
+      'photos.zip bu bilgisayara kaydedilemedi (EACCES: permission denied).'],
   ];
   for (const [what, failure, about, known, english, turkish] of cases) {
     it(`${what}: names the file and the limit`, async () => {

@@ -44,6 +44,11 @@ export function fileErrorText(t: TFunction, error: AppError, about: FileAbout, l
       return t(about.direction === 'upload' ? 'files.errors.uploadGone' : 'files.errors.gone', { name });
     case 'HASH_MISMATCH' satisfies ErrorCode:
       return t('files.errors.damaged', { name });
+    // This computer's own failures to save a download: the reason of the last is the system's.
+    case 'DISK_FULL':
+      return t('files.errors.diskFull', { name });
+    case 'SAVE_FAILED':
+      return t('files.errors.saveFailed', { name, reason: error.message });
     default:
       return errorText(t, error);
   }

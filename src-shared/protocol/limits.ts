@@ -35,8 +35,8 @@ export const LIMITS = {
   /** Characters (code points) of the original's first line that a reply's quote carries. */
   replySnippetLength: 100,
   // files (issue 13, docs/PROTOCOL.md §18)
-  /** Longest file name in characters. */
-  maxFileNameLength: 255,
+  /** Longest file name in UTF-8 bytes (NFC): what Linux, macOS and Windows all keep in one name. */
+  maxFileNameBytes: 255,
   /** Attachments one message may carry. */
   maxAttachments: 10,
   /** Largest thumbnail the sending app may attach to an image, base64 characters (about 6 KB: every page of history carries them). */

@@ -45,7 +45,7 @@ export type GroupEvent = z.infer<typeof groupEvent>;
 export const fileId = z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'not a file id');
 export const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'not a lower-case hex SHA-256');
 /** A file name as a request may carry it: the server applies the real rules (§18). */
-export const fileName = z.string().min(1).max(LIMITS.maxFileNameLength * 4);
+export const fileName = z.string().min(1).max(LIMITS.maxFileNameBytes * 4);
 /** Pixel size an image's sender measured (the host never decodes images). */
 const pixels = z.number().int().min(1).max(100_000);
 /** A small preview the sender made: base64 of a PNG, JPEG or WebP image. */
