@@ -79,8 +79,8 @@ export const serverLimits = z.object({
   accountLoginRate: slowRate,
   registrationRate: slowRate,
   addressRegistrationRate: slowRate,
-  /** Edits, deletes and reactions of one user (§17). */
-  changeRate: slowRate,
+  /** Edits, deletes and reactions of one user (§17); absent from hosts older than the limit, which have none. */
+  changeRate: slowRate.optional(),
   // Conversation changes (§17).
   /** How long after sending its sender may edit a message; null: no limit. */
   editWindowMs: count.nullable(),
