@@ -6,15 +6,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AppEvent, Result, SessionView } from '../../src-shared/api.js';
+import type { SessionView } from '../../src-shared/api.js';
 import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import type { ChatClient } from '../client/client.js';
 import { LinkProxy } from '../testing/checker/proxy.js';
-import { TEST_PASSWORD_COST, removeDir, tempDir, waitFor } from '../testing/harness.js';
+import { removeDir, tempDir, waitFor } from '../testing/harness.js';
 import { freePort } from '../testing/ports.js';
 import { useRoom } from '../testing/room.js';
-import { AppCore } from './app.js';
-import { ResumingCore } from './resume.js';
+import { startResumingApp } from './testing.js';
 
 const room = useRoom();
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -31,23 +30,9 @@ function profile(): string {
 
 /** The app as a shell runs it (rejoining at start); `stop()` is quitting it. */
 function startApp(profileDir: string) {
-  const core = new ResumingCore(new AppCore({ profileDir, passwordCost: TEST_PASSWORD_COST }), profileDir, { minMs: 50, maxMs: 200 });
-  let stopped = false;
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
-    await core.shutdown();
-  };
-  cleanups.push(stop);
-  const events: AppEvent[] = [];
-  core.onEvent((event) => events.push(event));
-  const call = async <T>(name: string, ...args: unknown[]): Promise<T> => {
-    const result = (await core.dispatch(name, args)) as Result<T>;
-    if (!result.ok) throw new Error(`${name}: ${result.error.code}: ${result.error.message}`);
-    return result.value;
-  };
-  const outbox = (clientMsgId: string) => events.flatMap((e) => (e.type === 'outbox' && e.clientMsgId === clientMsgId ? [e] : []));
-  return { core, events, call, stop, outbox };
+  const app = startResumingApp(profileDir, cleanups, { minMs: 50, maxMs: 200 });
+  const outbox = (clientMsgId: string) => app.events.flatMap((e) => (e.type === 'outbox' && e.clientMsgId === clientMsgId ? [e] : []));
+  return { ...app, outbox };
 }
 
 type App = ReturnType<typeof startApp>;

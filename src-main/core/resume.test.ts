@@ -1,12 +1,11 @@
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AppEvent, Result, SessionView } from '../../src-shared/api.js';
+import type { SessionView } from '../../src-shared/api.js';
 import type { ChatMessage, GroupInfo, UserInfo } from '../../src-shared/protocol/objects.js';
-import { TEST_PASSWORD_COST, removeDir, tempDir, waitFor } from '../testing/harness.js';
+import { removeDir, tempDir, waitFor } from '../testing/harness.js';
 import { freePort } from '../testing/ports.js';
-import { AppCore } from './app.js';
-import { ResumingCore } from './resume.js';
+import { startResumingApp } from './testing.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 
@@ -22,22 +21,7 @@ function profile(): string {
 
 /** An app as a shell runs it; `stop()` is quitting it (the saved session stays valid). */
 function startApp(profileDir: string, retryDelays?: { minMs: number; maxMs: number }) {
-  const core = new ResumingCore(new AppCore({ profileDir, passwordCost: TEST_PASSWORD_COST }), profileDir, retryDelays);
-  let stopped = false;
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
-    await core.shutdown();
-  };
-  cleanups.push(stop);
-  const events: AppEvent[] = [];
-  core.onEvent((event) => events.push(event));
-  const call = async <T>(name: string, ...args: unknown[]): Promise<T> => {
-    const result = (await core.dispatch(name, args)) as Result<T>;
-    if (!result.ok) throw new Error(`${name}: ${result.error.code}: ${result.error.message}`);
-    return result.value;
-  };
-  return { core, events, call, stop };
+  return startResumingApp(profileDir, cleanups, retryDelays);
 }
 
 const PASSWORD = 'a-password-never-stored';
