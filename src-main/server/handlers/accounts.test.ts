@@ -27,7 +27,7 @@ describe('handshake', () => {
       maxUserBytesPerDay: 1_000_000,
       rateLimits: { framesPerSecond: Infinity, bytesPerSecond: 2048, byteBurst: 4096 },
       throttle: { freeFailures: 3, baseDelayMs: 500, maxDelayMs: 60_000 },
-      limits: { maxNameLength: 20, maxGroupMembers: 8, loginsPerMinute: 12, registrationsPerMinute: 60, addressRegistrationsPerMinute: 6 },
+      limits: { maxNameLength: 20, maxGroupMembers: 8, loginsPerMinute: 12, registrationsPerMinute: 60, addressRegistrationsPerMinute: 6, changesPerMinute: 90 },
       files: { limits: { maxFileBytes: 5_000_000 } },
     });
     const peer = await room.raw();
@@ -69,6 +69,7 @@ describe('handshake', () => {
       editWindowMs: null,
       typingIntervalMs: 3000,
       maxReactionsPerUser: 20,
+      changeRate: { perMinute: 90, burst: 90 },
       maxFileBytes: 5_000_000,
       maxFileStorageBytes: 10 * 1024 ** 3,
       maxFileBytesPerDay: 2 * 1024 ** 3,
