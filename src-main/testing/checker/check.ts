@@ -13,6 +13,7 @@ export type AnomalyKind =
   | 'stranger-push'
   | 'own-message-missing'
   | 'client-gave-up'
+  | 'send-refused'
   | 'send-unanswered';
 
 export interface Anomaly {

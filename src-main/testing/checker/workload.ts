@@ -92,6 +92,8 @@ export async function runWorkload(topology: Topology, options: RunOptions): Prom
       });
       // The app gave up on its host: what its outbox held is never resent.
       client.on('fatal', (error) => extra.push({ kind: 'client-gave-up', seed, detail: { user: name, code: error.code, message: error.message } }));
+      // Nothing the workload sends may be refused: a refusal is a message the app dropped.
+      client.on('sendFailed', ({ clientMsgId, error }) => extra.push({ kind: 'send-refused', seed, detail: { user: name, clientMsgId, code: error.code, message: error.message } }));
       client.on('sent', ({ clientMsgId, message }) => {
         if (clientMsgId.startsWith(prefix)) history.acked.set(clientMsgId, { user: name, id: message.id, conv: message.conv });
       });
@@ -154,7 +156,7 @@ export async function runWorkload(topology: Topology, options: RunOptions): Prom
     // The apps show what was stored: pushed, or read back after a fault; a message still missing after the wait is an anomaly.
     const shownAll = (i: number): boolean => {
       const shown = new Set(history.shown.get(names[i]!)!.map((m) => m.clientMsgId));
-      return [...history.acked].every(([clientMsgId, { conv }]) => !history.readers.get(conv)!.has(names[i]!) || shown.has(clientMsgId));
+      return [...history.acked].every(([clientMsgId, { conv }]) => !history.readers.get(conv)?.has(names[i]!) || shown.has(clientMsgId));
     };
     await waitFor(() => clients.every((c, i) => c.state === 'closed' || shownAll(i)), SETTLE_MS).catch(() => undefined);
     for (const row of await topology.storedMessages(prefix)) history.stored.set(row.clientMsgId, [...(history.stored.get(row.clientMsgId) ?? []), row.id]);
