@@ -75,7 +75,13 @@ export function check(history: History): Anomaly[] {
     for (const [clientMsgId, { user: sender, id, conv }] of history.acked) {
       if (!readable(user, conv) || (only !== undefined && conv !== only)) continue;
       const n = counted.get(clientMsgId) ?? 0;
-      if (n === 0) add(sender === user ? 'own-message-missing' : 'lost-ack', { where, conv, reader: user, sender, clientMsgId, id });
+      if (n === 0) {
+        // In the app, what it showed around the first higher id: a higher id shown before this one was
+        // stored, or pushed, makes the client skip it as seen (PROTOCOL §10).
+        const k = view.findIndex((m) => m.id > id);
+        const around = where === 'app' && k >= 0 ? { shownAround: view.slice(Math.max(0, k - 3), k + 3).map((m) => m.id) } : {};
+        add(sender === user ? 'own-message-missing' : 'lost-ack', { where, conv, reader: user, sender, clientMsgId, id, ...around });
+      }
       if (n > 1) add(where === 'app' ? 'shown-twice' : 'stored-twice', { where, conv, reader: user, clientMsgId, count: n });
     }
     for (const m of view) if (!readable(user, m.conv)) add('stranger-push', { where, conv: m.conv, reader: user, id: m.id, clientMsgId: m.clientMsgId });

@@ -5,6 +5,7 @@
  * again a while later; NATS stopped and started again; PostgreSQL paused with SIGSTOP (every
  * process of its server) for a few seconds, then SIGCONT.
  */
+import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -124,25 +125,18 @@ export async function startCluster(users: number, postgres: PostgresDatabases, p
         }
         if (kind === 'pg-pause') {
           const pids = await postgresProcesses(url);
-          const signal = (name: NodeJS.Signals): void => {
-            for (const pid of pids) {
-              try {
-                process.kill(pid, name);
-              } catch {
-                // Gone meanwhile (the backend of our own query, say): nothing to stop or resume.
-              }
+          // The resume is a process of its own, started first: should this one die meanwhile, the server
+          // (under vitest the run's shared one) still resumes. A pid gone by then (our query's backend) is skipped.
+          const resumer = spawn('sh', ['-c', `sleep ${pgPauseMs / 1000}; kill -CONT ${pids.join(' ')} 2>/dev/null; true`], { detached: true, stdio: 'ignore' });
+          const resumed = new Promise<void>((resolve) => resumer.once('exit', () => resolve()));
+          for (const pid of pids) {
+            try {
+              process.kill(pid, 'SIGSTOP');
+            } catch {
+              // Gone meanwhile: nothing to stop.
             }
-          };
-          const resume = (): void => signal('SIGCONT');
-          signal('SIGSTOP');
-          // A stopped server would outlive this process and hang every later test of the run.
-          process.once('exit', resume);
-          return {
-            over: later(pgPauseMs).then(() => {
-              resume();
-              process.off('exit', resume);
-            }),
-          };
+          }
+          return { over: resumed };
         }
         throw new Error(`a cluster has no fault "${kind}"`);
       },
