@@ -10,7 +10,8 @@ const TIMED = [
   'src-main/server/rate-limit-timed.test.ts',
   'src-main/server/heartbeat.test.ts',
   'src-main/desktop/electron-launch-timed.test.ts',
-  // Not timed, but a host killed and restarted under load: alone, it neither slows nor is slowed by other files.
+  // Not timed, but hosts killed and restarted under load, and the run's shared PostgreSQL server paused (SIGSTOP):
+  // alone, it neither slows nor stalls other files.
   'src-main/testing/checker/checker.test.ts',
 ];
 

@@ -1,40 +1,73 @@
 /**
- * The history checker from the command line: `npm run checker -- [--seed N] [--runs N]
- * [--operations N] [--users N] [--faults kill,link-cut]`. Prints each run's seed as it
+ * The history checker from the command line (USAGE below). Prints each run's seed as it
  * starts, every anomaly with its detail, then a JSON summary; exits 1 on any anomaly.
  */
 import { parseArgs } from 'node:util';
 import type { Anomaly } from './check.js';
-import { type FaultKind, SINGLE_HOST_FAULTS, runSingleHost } from './single-host.js';
+import { CLUSTER_FAULTS, PG_PAUSE_MS, clusterPostgres, startCluster } from './cluster.js';
+import { SINGLE_HOST_FAULTS, startSingleHost } from './single-host.js';
+import { type FaultKind, runWorkload } from './workload.js';
+
+const USAGE = [
+  'usage: npm run checker -- [--topology single|cluster] [--seed N] [--runs N] [--operations N] [--users N] [--faults a,b]',
+  '  --topology single: one host process on SQLite (default); cluster: three nodes on PostgreSQL and NATS',
+  `  --faults: of ${SINGLE_HOST_FAULTS.join(', ')} (single) or ${CLUSTER_FAULTS.join(', ')} (cluster); all of the topology's by default`,
+  `  --pg-pause-seconds N: how long pg-pause holds PostgreSQL stopped (default ${PG_PAUSE_MS / 1000}; past 15 s the apps' requests time out)`,
+  '  --seed N: the first run\'s seed (run k has N + k - 1); give an anomaly\'s seed with --runs 1 to replay it',
+  '  --users N (at least 2, default 4) send --operations N messages (default 400): room, direct and group',
+].join('\n');
 
 const { values } = parseArgs({
   options: {
+    topology: { type: 'string', default: 'single' },
     seed: { type: 'string' },
     runs: { type: 'string', default: '1' },
     operations: { type: 'string', default: '400' },
     users: { type: 'string', default: '4' },
-    faults: { type: 'string', default: SINGLE_HOST_FAULTS.join(',') },
+    faults: { type: 'string' },
+    'pg-pause-seconds': { type: 'string', default: String(PG_PAUSE_MS / 1000) },
+    help: { type: 'boolean', short: 'h' },
   },
 });
 
-const faults = values.faults.split(',').filter(Boolean) as FaultKind[];
-for (const fault of faults) if (!SINGLE_HOST_FAULTS.includes(fault)) throw new Error(`unknown fault "${fault}": one of ${SINGLE_HOST_FAULTS.join(', ')}`);
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const topology = values.topology;
+if (topology !== 'single' && topology !== 'cluster') throw new Error(`--topology must be single or cluster\n${USAGE}`);
+const allowed = topology === 'single' ? SINGLE_HOST_FAULTS : CLUSTER_FAULTS;
+const faults = (values.faults ?? allowed.join(',')).split(',').filter(Boolean) as FaultKind[];
+for (const fault of faults) if (!allowed.includes(fault)) throw new Error(`unknown fault "${fault}" for --topology ${topology}: one of ${allowed.join(', ')}`);
+const users = Number(values.users);
+if (!Number.isInteger(users) || users < 2) throw new Error(`--users must be a whole number of at least 2 (direct messages need two people)\n${USAGE}`);
+
+const pgPauseMs = Number(values['pg-pause-seconds']) * 1000;
+if (!(pgPauseMs > 0)) throw new Error(`--pg-pause-seconds must be a number above 0\n${USAGE}`);
+
 const firstSeed = values.seed !== undefined ? Number(values.seed) : Math.floor(Math.random() * 2 ** 31);
-const summary = { topology: 'single-host', runs: 0, operations: 0, faults: {} as Record<string, number>, anomalies: {} as Record<string, number>, seeds: [] as number[] };
+const summary = { topology, runs: 0, operations: 0, acknowledged: {} as Record<string, number>, faults: {} as Record<string, number>, anomalies: {} as Record<string, number>, seeds: [] as number[] };
 const found: Anomaly[] = [];
-for (let run = 0; run < Number(values.runs); run++) {
-  const seed = firstSeed + run;
-  console.log(`run ${run + 1}: seed ${seed}`);
-  const result = await runSingleHost({ seed, users: Number(values.users), operations: Number(values.operations), faults });
-  summary.runs++;
-  summary.operations += result.operations;
-  for (const [kind, n] of Object.entries(result.faults)) summary.faults[kind] = (summary.faults[kind] ?? 0) + n;
-  for (const anomaly of result.anomalies) {
-    summary.anomalies[anomaly.kind] = (summary.anomalies[anomaly.kind] ?? 0) + 1;
-    console.log(JSON.stringify(anomaly));
+const postgres = topology === 'cluster' ? await clusterPostgres() : undefined;
+try {
+  for (let run = 0; run < Number(values.runs); run++) {
+    const seed = firstSeed + run;
+    console.log(`run ${run + 1}: seed ${seed}`);
+    const started = postgres ? await startCluster(users, postgres.databases, pgPauseMs) : await startSingleHost(users);
+    const result = await runWorkload(started, { seed, users, operations: Number(values.operations), faults });
+    summary.runs++;
+    summary.operations += result.operations;
+    for (const [kind, n] of Object.entries(result.acknowledged)) summary.acknowledged[kind] = (summary.acknowledged[kind] ?? 0) + n;
+    for (const [kind, n] of Object.entries(result.faults)) summary.faults[kind] = (summary.faults[kind] ?? 0) + n;
+    for (const anomaly of result.anomalies) {
+      summary.anomalies[anomaly.kind] = (summary.anomalies[anomaly.kind] ?? 0) + 1;
+      console.log(JSON.stringify(anomaly));
+    }
+    if (result.anomalies.length > 0) summary.seeds.push(seed);
+    found.push(...result.anomalies);
   }
-  if (result.anomalies.length > 0) summary.seeds.push(seed);
-  found.push(...result.anomalies);
+} finally {
+  await postgres?.stop();
 }
 console.log(JSON.stringify(summary, null, 2));
 process.exitCode = found.length > 0 ? 1 : 0;
