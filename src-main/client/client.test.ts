@@ -6,6 +6,7 @@ import { type AddressInfo, type Server, createServer } from 'node:net';
 import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { ErrorCode, type WireError } from '../../src-shared/protocol/errors.js';
 import { Connection } from '../net/connection.js';
+import { ConnectionScheduler } from '../net/scheduler.js';
 import { LinkProxy } from '../testing/checker/proxy.js';
 import { nextEvent, waitFor } from '../testing/harness.js';
 import { freePort } from '../testing/ports.js';
@@ -37,7 +38,7 @@ async function scriptedServer(
 ): Promise<number> {
   const answers = { ...room, ...script };
   const server = createServer((socket) => {
-    const connection = new Connection(socket, { maxFrameBytes: 1 << 20, maxQueuedBytes: 1 << 20 });
+    const connection = new Connection(socket, { maxFrameBytes: 1 << 20, maxQueuedBytes: 1 << 20, scheduler: new ConnectionScheduler() });
     connection.onFrame((frame) => {
       if (frame.kind !== 'frame') return;
       const request = frame.value as { type: string; id: number };
@@ -197,7 +198,7 @@ async function holdingServer(
   const beforeAnswers: string[][] = [];
   const links: Connection[] = [];
   const server = createServer((socket) => {
-    const connection = new Connection(socket, { maxFrameBytes: 1 << 20, maxQueuedBytes: 1 << 20 });
+    const connection = new Connection(socket, { maxFrameBytes: 1 << 20, maxQueuedBytes: 1 << 20, scheduler: new ConnectionScheduler() });
     const link = links.push(connection) - 1;
     const received: string[] = [];
     beforeAnswers.push(received);

@@ -14,6 +14,7 @@ import type { AttachmentRef, ChatMessage, ConversationEvent, Target } from '../.
 import type { PushFrame, PushFrames } from '../../src-shared/protocol/pushes.js';
 import type { RequestBody, RequestResults, RequestType, ServerLimits } from '../../src-shared/protocol/requests.js';
 import { Connection } from '../net/connection.js';
+import { ConnectionScheduler } from '../net/scheduler.js';
 import { ClientError, FATAL_CODES } from './errors.js';
 import { Outbox, type OutboxItem, RATE_LIMIT_RETRY_MS } from './outbox.js';
 import { Rpc, readServerFrame } from './rpc.js';
@@ -142,6 +143,8 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   private passphrase: string | undefined;
   private token: string | undefined;
   private connection: Connection | null = null;
+  /** The link's writes, apart from any other client or server in the process. */
+  private readonly scheduler = new ConnectionScheduler();
   private readonly rpc: Rpc;
   private readonly outbox: Outbox;
   /** Highest message id emitted; pushes at or below it are repeats. */
@@ -342,6 +345,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     const connection = new Connection(opened.socket, {
       maxFrameBytes: MAX_INCOMING_FRAME_BYTES,
       maxQueuedBytes: 64 * 1024 * 1024,
+      scheduler: this.scheduler,
     });
     this.connection = connection;
     connection.onFrame((frame) => {

@@ -2,13 +2,8 @@ import { type AddressInfo, type Server, type Socket, connect, createServer } fro
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { waitFor } from '../testing/harness.js';
-import {
-  Connection,
-  LAZY_BYTES_PER_TURN,
-  WRITE_FREE_CONNECTIONS,
-  WRITE_HIGH_WATER_BYTES,
-  flushPendingWrites,
-} from './connection.js';
+import { Connection, WRITE_HIGH_WATER_BYTES } from './connection.js';
+import { ConnectionScheduler, LAZY_BYTES_PER_TURN, WRITE_FREE_CONNECTIONS } from './scheduler.js';
 import { type DecodedFrame, FrameDecoder, encodeFrame } from './frame.js';
 import { TURN_BUDGET_MS, turnBegins } from './turn.js';
 
@@ -33,7 +28,7 @@ async function pairs(
   maxFrameBytes = options.maxFrameBytes,
   sharedTurn = false,
   lazyFlushMs?: number,
-): Promise<{ connections: Connection[]; received: unknown[][] }> {
+): Promise<{ connections: Connection[]; received: unknown[][]; scheduler: ConnectionScheduler }> {
   const accepted: Socket[] = [];
   server = createServer((socket) => accepted.push(socket));
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
@@ -51,10 +46,24 @@ async function pairs(
   }
   await waitFor(() => accepted.length === count, 5000, 'every connection accepted');
   sockets.push(...accepted);
-  return { connections: accepted.map((socket) => new Connection(socket, { ...options, maxFrameBytes, sharedTurn, lazyFlushMs })), received };
+  const scheduler = new ConnectionScheduler({ sharedTurn, lazyFlushMs });
+  return { connections: accepted.map((socket) => new Connection(socket, { ...options, maxFrameBytes, scheduler })), received, scheduler };
 }
 
 describe('Connection writes', () => {
+  it("writes each scheduler's connections apart: flushing one server's writes leaves another's for their own turn", async () => {
+    const { connections, received, scheduler } = await pairs(2);
+    const [mine, theirs] = connections as [Connection, Connection];
+    // The second connection as another server in the same process would hold it: a scheduler of its own.
+    const other = new Connection(theirs.socket, { ...options, scheduler: new ConnectionScheduler() });
+    mine.send({ n: 1 });
+    other.send({ n: 2 });
+    scheduler.flushPending();
+    expect(other.queuedBytes).toBeGreaterThan(0);
+    await waitFor(() => received[0]!.length === 1 && received[1]!.length === 1, 5000, 'both frames, each in its own turn');
+    expect(received).toEqual([[{ n: 1 }], [{ n: 2 }]]);
+  });
+
   it('keeps frame order when lazy frames are taken along by an ordinary one', async () => {
     const { connections, received } = await pairs(1);
     const connection = connections[0]!;
@@ -143,9 +152,9 @@ describe('Connection writes', () => {
   });
 
   it('writes the frames of the turn at once when told to, ahead of anything written after', async () => {
-    const { connections, received } = await pairs(2);
+    const { connections, received, scheduler } = await pairs(2);
     for (const connection of connections) connection.send({ n: 1 });
-    flushPendingWrites();
+    scheduler.flushPending();
     // Written straight to the sockets: had the frames above waited for the end of the turn, these would arrive first.
     for (const connection of connections) connection.socket.write(encodeFrame({ n: 2 }));
     await waitFor(() => received.every((frames) => frames.length === 2), 5000, 'two frames each');
@@ -156,7 +165,7 @@ describe('Connection writes', () => {
   });
   it('hands the frames of a turn to sockets for a bounded time when told to write them at once, the rest in later turns, in order', async () => {
     const count = WRITE_FREE_CONNECTIONS + 20;
-    const { connections, received } = await pairs(count);
+    const { connections, received, scheduler } = await pairs(count);
     let written = 0;
     for (const connection of connections) {
       const write = connection.socket.write.bind(connection.socket) as (chunk: Buffer) => boolean;
@@ -168,7 +177,7 @@ describe('Connection writes', () => {
       }) as typeof connection.socket.write;
     }
     for (const connection of connections) connection.send({ n: 1 });
-    flushPendingWrites();
+    scheduler.flushPending();
     const writtenAtOnce = written;
     for (const connection of connections) connection.send({ n: 2 });
     await waitFor(() => received.every((frames) => frames.length === 2), 5000, 'both frames at every peer');
@@ -197,7 +206,7 @@ describe('Connection writes within the turn budget', () => {
 
   it('writes only the free connections in a turn whose budget other work spent, the rest in the next turn', async () => {
     const count = WRITE_FREE_CONNECTIONS + 20;
-    const { connections, received } = await pairs(count);
+    const { connections, received, scheduler } = await pairs(count);
     const { perTurn } = writesPerTurn(connections);
     await new Promise<void>((resolve) =>
       setImmediate(() => {
@@ -205,7 +214,7 @@ describe('Connection writes within the turn budget', () => {
         turnBegins();
         busy(TURN_BUDGET_MS + 2);
         for (const connection of connections) connection.send({ n: 1 });
-        flushPendingWrites();
+        scheduler.flushPending();
         resolve();
       }),
     );

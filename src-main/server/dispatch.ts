@@ -11,6 +11,7 @@ import {
   type ServerLimits,
   parseRequest,
 } from '../../src-shared/protocol/requests.js';
+import type { PushFrame } from '../../src-shared/protocol/pushes.js';
 import type { DecodedFrame } from '../net/frame.js';
 import type { AsyncStore } from '../store/types.js';
 import type { RoomAccess, RoomLimits } from './access.js';
@@ -22,6 +23,7 @@ import type { LoggedInSession, Session } from './session.js';
 import type { LoginThrottle } from './throttle.js';
 import type { FileTransfers } from './transfer.js';
 import type { RoomClock } from './clock.js';
+import type { SendCommit } from './outbound/commit.js';
 
 /** A refusal with a stable code: sent back as the request's error, or shown to the host for an admin action. */
 export class ServerError extends Error {
@@ -56,6 +58,14 @@ export const PIPELINED_SENDS = 64;
 /** A handler that returns one of these sent its response itself. */
 export type Answered = typeof ANSWERED | typeof REFUSED;
 
+/** A result and the pushes that follow its response on the same connection (a muted user's login learns of the mute at once). */
+export class FollowedBy<T> {
+  constructor(
+    readonly result: T,
+    readonly pushes: PushFrame[],
+  ) {}
+}
+
 /** Requests served before login; every other handler gets a logged-in session. */
 type BeforeLogin = 'hello' | 'login';
 
@@ -63,7 +73,7 @@ export type Handlers = {
   [T in RequestType]: (
     session: T extends BeforeLogin ? Session : LoggedInSession,
     request: Request<T>,
-  ) => RequestResults[T] | Answered | Promise<RequestResults[T] | Answered>;
+  ) => RequestResults[T] | FollowedBy<RequestResults[T]> | Answered | Promise<RequestResults[T] | FollowedBy<RequestResults[T]> | Answered>;
 };
 
 /** What every handler works with. */
@@ -76,6 +86,8 @@ export interface ServerContext {
    * skips what is at or below the last id it saw, so pushes must leave in id order.
    */
   publish: SerialQueue;
+  /** The sends' group commit (outbound/commit.ts): the messages handler hands it what to store and whom it concerns. */
+  commit: SendCommit;
   /** Per user id: logins (from their last checks to the session's registration), password changes and bans. */
   accounts: KeyedQueue<number>;
   /** Per pair of users ("low high"): a chat request, answer or leave, from reading the relation to writing it. */
@@ -230,7 +242,12 @@ export class Dispatcher {
   private responders(session: Session, request: Request): { reply: (result: unknown) => void; fail: (error: unknown) => void } {
     const reply = (result: unknown): void => {
       if (result !== REFUSED) session.consecutiveErrors = 0;
-      if (result !== ANSWERED && result !== REFUSED) session.connection.send({ type: 'res', id: request.id, ok: true, result });
+      if (result instanceof FollowedBy) {
+        session.connection.send({ type: 'res', id: request.id, ok: true, result: result.result });
+        for (const push of result.pushes) session.connection.send(push);
+      } else if (result !== ANSWERED && result !== REFUSED) {
+        session.connection.send({ type: 'res', id: request.id, ok: true, result });
+      }
       if (session.closeAfterReply) session.connection.close(session.closeAfterReply);
     };
     const fail = (error: unknown): void => {

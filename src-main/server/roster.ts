@@ -9,7 +9,7 @@ import { ErrorCode, type WireError } from '../../src-shared/protocol/errors.js';
 import { PRESENCE_LIST_MINOR } from '../../src-shared/protocol/limits.js';
 import { type PresenceBefore12, type PresenceState, type PushFrame, type PushFrames } from '../../src-shared/protocol/pushes.js';
 import { HEADER_BYTES, encodeFrame } from '../net/frame.js';
-import type { WriteWhen } from '../net/connection.js';
+import type { WriteWhen } from '../net/scheduler.js';
 import type { AsyncStore, LastSeen, UserRow } from '../store/types.js';
 import { type RoomAccess, addressHost } from './access.js';
 import { type Bus, type BusMessage, type EndTarget, LoneBus, NODE_SILENT_HEARTBEATS } from './bus.js';

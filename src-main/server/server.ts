@@ -8,6 +8,7 @@ import { ErrorCode, type WireError } from '../../src-shared/protocol/errors.js';
 import { compileCostlyPatterns } from '../../src-shared/protocol/objects.js';
 import { type AccessMode, LIMITS } from '../../src-shared/protocol/limits.js';
 import { Connection } from '../net/connection.js';
+import { ConnectionScheduler } from '../net/scheduler.js';
 import type { DecodedFrame } from '../net/frame.js';
 import { TlsGate, type TlsIdentity } from '../net/tls.js';
 import type { AsyncStore } from '../store/types.js';
@@ -19,7 +20,8 @@ import { ServerAdmin } from './handlers/admin.js';
 import { chatHandlers } from './handlers/chats.js';
 import { conversationHandlers } from './handlers/conversation.js';
 import { groupHandlers } from './handlers/groups.js';
-import { messageHandlers } from './handlers/messages.js';
+import { messageHandlers, mutedRefusal } from './handlers/messages.js';
+import { SendCommit } from './outbound/commit.js';
 import type { ServerLog } from './log.js';
 import { type RateLimits, resolveRateLimits } from './rate-limit.js';
 import { PRESENCE_WINDOW_MS, Roster } from './roster.js';
@@ -95,6 +97,8 @@ export class ChatServer {
   private readonly rateLimits: RateLimits;
   private readonly frameTimeoutMs: number;
   private readonly presenceWindowMs: number;
+  /** When this server's connections write and handle frames: together, and apart from any other server in the process. */
+  private readonly scheduler: ConnectionScheduler;
   private readonly sessions = new Set<Session>();
   /** The room's clock: stored times count from the database's (clock.ts). */
   readonly clock: RoomClock;
@@ -134,6 +138,7 @@ export class ChatServer {
     this.clockSync = setInterval(() => void syncClock(), CLOCK_SYNC_MS).unref();
     this.access = new RoomAccess(this.store, this.clock, options.access, options.passwordCost);
     this.presenceWindowMs = options.presenceWindowMs ?? PRESENCE_WINDOW_MS;
+    this.scheduler = new ConnectionScheduler({ lazyFlushMs: this.presenceWindowMs, sharedTurn: true });
     const accounts = new KeyedQueue<number>();
     const publish = new SerialQueue();
     this.files = options.files ? new FileTransfers(this.store, this.log, this.clock, options.files) : null;
@@ -164,6 +169,13 @@ export class ChatServer {
       store: this.store,
       clock: this.clock,
       publish,
+      commit: new SendCommit({
+        store: this.store,
+        roster: this.roster,
+        publish,
+        scheduler: this.scheduler,
+        refusedNow: (userId) => mutedRefusal(context, userId),
+      }),
       accounts,
       relations: new KeyedQueue<string>(),
       log: this.log,
@@ -298,8 +310,7 @@ export class ChatServer {
     const connection = new Connection(socket, {
       maxFrameBytes: this.maxFrameBytes,
       maxQueuedBytes: this.maxQueuedBytes,
-      lazyFlushMs: this.presenceWindowMs,
-      sharedTurn: true,
+      scheduler: this.scheduler,
     });
     const session = newSession(connection, this.rateLimits);
     this.sessions.add(session);

@@ -6,7 +6,7 @@ import { checkUserName, lookalikeSkeletons, nameSkeleton } from '../../../src-sh
 import { nameKey } from '../../../src-shared/protocol/names.js';
 import { StoreConflictError, type UserRow } from '../../store/types.js';
 import { addressHost, throttleAddress } from '../access.js';
-import { ANSWERED, type Handlers, type ServerContext, ServerError } from '../dispatch.js';
+import { FollowedBy, type Handlers, type ServerContext, ServerError } from '../dispatch.js';
 import { ScryptQueue, type ScryptLane, hashPassword, verifyPassword } from '../password.js';
 import { KeyedBuckets } from '../rate-limit.js';
 import type { Session } from '../session.js';
@@ -271,9 +271,7 @@ export function accountHandlers(ctx: ServerContext) {
         const mutedUntil = ctx.access.mutedUntil(user.id);
         if (mutedUntil === null) return result;
         // A muted user learns it right after the login answer, not on the first send.
-        session.connection.send({ type: 'res', id: request.id, ok: true, result });
-        session.connection.send(mutePush(mutedUntil));
-        return ANSWERED;
+        return new FollowedBy(result, [mutePush(mutedUntil)]);
       });
     },
 

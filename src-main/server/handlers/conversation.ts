@@ -11,7 +11,8 @@ import type { PushFrame } from '../../../src-shared/protocol/pushes.js';
 import type { MessageChange, MessageFacts, UserRow } from '../../store/types.js';
 import { type Handlers, type ServerContext, ServerError } from '../dispatch.js';
 import { canRead } from '../lookups.js';
-import { dailyQuotaRefusal, refuseMuted } from './messages.js';
+import { dailyQuotaRefusal } from '../outbound/commit.js';
+import { refuseMuted } from './messages.js';
 import { NotReadable, OverDailyQuota } from '../../store/readers.js';
 import { KeyedBuckets } from '../rate-limit.js';
 

@@ -3,46 +3,22 @@ import { type Attachment, type AttachmentRef, type ChatMessage } from '../../../
 import { type ConversationKey, ROOM, dmConversation, groupConversation } from '../../../src-shared/protocol/conversation.js';
 import { ErrorCode } from '../../../src-shared/protocol/errors.js';
 import { LIMITS } from '../../../src-shared/protocol/limits.js';
-import { type PushFrame } from '../../../src-shared/protocol/pushes.js';
-import { type Request, type RequestResults } from '../../../src-shared/protocol/requests.js';
+import { type Request } from '../../../src-shared/protocol/requests.js';
 import { nameKey } from '../../../src-shared/protocol/names.js';
-import type { InsertResult, NewMessage, UserRow } from '../../store/types.js';
-import { flushPendingWrites } from '../../net/connection.js';
-import { turnBegins } from '../../net/turn.js';
-import { ANSWERED, type Answered, type Handlers, REFUSED, type ServerContext, ServerError, refusal } from '../dispatch.js';
+import type { UserRow } from '../../store/types.js';
+import { ANSWERED, type Answered, type Handlers, type ServerContext, ServerError } from '../dispatch.js';
 import { canRead, memberGroup, otherUser, userNamed } from '../lookups.js';
-import type { LoggedInSession, Session } from '../session.js';
+import type { LoggedInSession } from '../session.js';
 import type { FileTransfers } from '../transfer.js';
 import { openChat } from './chats.js';
 
-/** A validated send waiting for the group commit. */
-interface WaitingSend {
-  requestId: number;
-  message: NewMessage;
-  /** Users to push it to; null for the room (everyone). */
-  recipients: number[] | null;
-  session: Session;
-  resolve: (answered: Answered) => void;
-  reject: (error: unknown) => void;
-}
-
 /** Sending, changing what one sent, and reaching people through groups are refused while the host has the user muted. */
-/** A send or an edit past its author's daily quota of message text (docs/PROTOCOL.md §9). */
-export function dailyQuotaRefusal(limit: number, retryAfterMs: number): ServerError {
-  const quota = `${Math.round(limit / 1024)} KiB`;
-  return new ServerError(
-    ErrorCode.STORAGE_FULL,
-    `you have sent ${quota} of messages today, as much as this host keeps from one user per day; not stored. You can send again when the day ends (00:00 UTC)`,
-    retryAfterMs,
-  );
-}
-
 export function refuseMuted(ctx: ServerContext, me: UserRow): void {
   const refused = mutedRefusal(ctx, me.id);
   if (refused) throw refused;
 }
 
-function mutedRefusal(ctx: ServerContext, userId: number): ServerError | null {
+export function mutedRefusal(ctx: ServerContext, userId: number): ServerError | null {
   const until = ctx.access.mutedUntil(userId);
   if (until === null) return null;
   return new ServerError(
@@ -67,111 +43,6 @@ export function messageHandlers(ctx: ServerContext) {
     if (readers === null) return store.othersDeliveredCursor(me.id);
     const cursors = await Promise.all(readers.filter((id) => id !== me.id).map((id) => store.deliveredCursor(id)));
     return Math.max(0, ...cursors);
-  }
-
-  const mutedNow = (userId: number): ServerError | null => mutedRefusal(ctx, userId);
-
-  /** Sends not yet stored (see storeWithOthers). */
-  const waitingSends: WaitingSend[] = [];
-  /** Whether a commit of waitingSends is on its way. */
-  let commitScheduled = false;
-  /**
-   * The highest event id an acknowledgement has waited for (Roster.afterPushed): an answer without
-   * an id of its own (a duplicate, a refusal) waits for it too, so it never overtakes one held back.
-   */
-  let lastAnswered = 0;
-
-  /**
-   * Group commit: the sends that arrive within one event-loop turn are stored in one
-   * transaction at the end of the turn, then pushed and acknowledged, only after that
-   * transaction committed. One commit per turn instead of one per message is what lets
-   * a busy room keep up. Commits take their turn in ctx.publish, one at a time: while one
-   * waits for the store, the next batch gathers every send that arrives meanwhile.
-   */
-  function storeWithOthers(send: Omit<WaitingSend, 'resolve' | 'reject'>): Promise<Answered> {
-    return new Promise((resolve, reject) => {
-      waitingSends.push({ ...send, resolve, reject });
-      // The connection's next send, if it pipelined one, may join this commit (dispatch.ts, runSend).
-      const queued = send.session.sendQueued;
-      send.session.sendQueued = null;
-      queued?.();
-      if (commitScheduled) return;
-      commitScheduled = true;
-      setImmediate(() => void ctx.publish.run(commitWaitingSends));
-    });
-  }
-
-  /**
-   * Why a send that was checked when it arrived is not stored after all: who may write is decided
-   * again as the commit stores (a removal, a group deleted, a declined chat, a ban or a mute may have
-   * come between), and nothing refused there is stored, acknowledged or pushed.
-   */
-  function refusedAtCommit(send: WaitingSend, outcome: InsertResult): ServerError | null {
-    if ('overDailyQuota' in outcome) return dailyQuotaRefusal(outcome.overDailyQuota.limit, outcome.overDailyQuota.retryAfterMs);
-    if (!('notAllowed' in outcome)) return null;
-    switch (outcome.notAllowed) {
-      case 'group':
-        return new ServerError(ErrorCode.UNKNOWN_GROUP, `you are in no group with id ${send.message.groupId}`);
-      case 'declined':
-        return new ServerError(ErrorCode.CHAT_DECLINED, 'they declined your chat request');
-      default:
-        return new ServerError(ErrorCode.BANNED, 'you are banned from this room');
-    }
-  }
-
-  async function commitWaitingSends(): Promise<void> {
-    commitScheduled = false;
-    // The commit counts in the turn's budget (turn.ts) that its pushes are then written within.
-    turnBegins();
-    const sends = waitingSends.splice(0);
-    // A mute that came while these waited refuses them too (mutes are held in memory, on every node).
-    const muted = sends.map((send) => mutedNow(send.message.senderId));
-    const storing = sends.filter((_, index) => muted[index] === null);
-    let stored: InsertResult[];
-    try {
-      stored = await store.insertMessages(storing.map((send) => send.message));
-    } catch (error) {
-      for (const send of sends) send.reject(error);
-      return;
-    }
-    // Pushes and acknowledgements go out message by message, so every connection still
-    // receives messages in id order (clients skip anything at or below the last id seen).
-    // Refusals too, so a connection whose pipelined sends share this commit gets its answers in order.
-    let next = 0;
-    roster.registering(() => sends.forEach((send, index) => {
-      const { requestId, message, session, resolve } = send;
-      const outcome = muted[index] ? null : stored[next++]!;
-      const refused = muted[index] ?? refusedAtCommit(send, outcome!);
-      if (refused || !outcome || !('message' in outcome)) {
-        roster.afterPushed(lastAnswered, () => {
-          session.connection.send(refusal(requestId, refused!));
-          resolve(REFUSED);
-        });
-        return;
-      }
-      const { message: storedMessage, duplicate, eventId, readers } = outcome;
-      // A group message goes to its members as the commit found them, not as the send found them.
-      const recipients = readers ?? send.recipients;
-      if (!duplicate) {
-        const frame: PushFrame = { type: 'message', message: storedMessage, ...(eventId !== undefined ? { eventId } : {}) };
-        if (recipients) roster.deliver(recipients, frame, session);
-        else roster.broadcast(frame, session);
-      }
-      if (storedMessage.id > session.sentUpTo) session.sentUpTo = storedMessage.id;
-      const result: RequestResults['send'] = {
-        message: storedMessage,
-        duplicate,
-        delivered: roster.anyoneElseOnline(recipients, message.senderId),
-      };
-      // In a cluster, not before a lower id from another node reached this node's sessions (see Roster.afterPushed);
-      // the connection's next frame waits for the answer itself, not only for the commit.
-      lastAnswered = Math.max(lastAnswered, eventId ?? 0);
-      roster.afterPushed(eventId ?? lastAnswered, () => {
-        session.connection.send({ type: 'res', id: requestId, ok: true, result });
-        resolve(ANSWERED);
-      });
-    }));
-    flushPendingWrites();
   }
 
   /**
@@ -231,7 +102,7 @@ export function messageHandlers(ctx: ServerContext) {
       groupId = group.id;
     }
     if (request.replyTo !== undefined) await refuseReplyTarget(request.replyTo, conv);
-    return storeWithOthers({
+    return ctx.commit.store({
       requestId: request.id,
       message: {
         conv,

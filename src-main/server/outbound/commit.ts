@@ -1,0 +1,171 @@
+/**
+ * The commit step of the outbound path: sends that were checked and addressed by the messages
+ * handler are stored here, pushed to whom they concern (fan-out.ts) and answered. Handlers say what
+ * to store and whom it concerns; this module alone writes their answers and pushes.
+ *
+ * The rules (docs/ARCHITECTURE.md, "Order once the store waits"):
+ * - Group commit: the sends that arrive within one event-loop turn are stored in one transaction at
+ *   the end of the turn, then pushed and acknowledged, only after that transaction committed. One
+ *   commit per turn instead of one per message is what lets a busy room keep up. Commits take their
+ *   turn in `publish`, one at a time: while one waits for the store, the next batch gathers every
+ *   send that arrives meanwhile.
+ * - Decided as stored: who may write is decided again inside the commit's transaction (a removal, a
+ *   group deleted, a declined chat, a ban may have come between the check and the commit; a mute is
+ *   checked as the commit starts), and a group message goes to the members the transaction read.
+ *   Nothing refused there is stored, acknowledged or pushed.
+ * - Order: pushes and answers go out message by message, all registered before any is released, so
+ *   every connection receives messages in id order and a send's answer after every lower id's push;
+ *   an answer without an id of its own (a duplicate, a refusal) waits for the highest id an answer
+ *   waited for, so answers keep request order.
+ */
+import { ErrorCode } from '../../../src-shared/protocol/errors.js';
+import type { PushFrame } from '../../../src-shared/protocol/pushes.js';
+import type { RequestResults } from '../../../src-shared/protocol/requests.js';
+import type { ConnectionScheduler } from '../../net/scheduler.js';
+import { turnBegins } from '../../net/turn.js';
+import type { AsyncStore, InsertResult, NewMessage, StoredMessage } from '../../store/types.js';
+import { ANSWERED, type Answered, REFUSED, ServerError, refusal } from '../dispatch.js';
+import type { Roster } from '../roster.js';
+import type { SerialQueue } from '../serial.js';
+import type { Session } from '../session.js';
+
+/** A checked send, addressed: what to store and whom it concerns. */
+export interface AddressedSend {
+  requestId: number;
+  message: NewMessage;
+  /** Users to push it to; null for the room (everyone). */
+  recipients: number[] | null;
+  session: Session;
+}
+
+interface WaitingSend extends AddressedSend {
+  resolve: (answered: Answered) => void;
+  reject: (error: unknown) => void;
+}
+
+/** A send or an edit past its author's daily quota of message text (docs/PROTOCOL.md §9). */
+export function dailyQuotaRefusal(limit: number, retryAfterMs: number): ServerError {
+  const quota = `${Math.round(limit / 1024)} KiB`;
+  return new ServerError(
+    ErrorCode.STORAGE_FULL,
+    `you have sent ${quota} of messages today, as much as this host keeps from one user per day; not stored. You can send again when the day ends (00:00 UTC)`,
+    retryAfterMs,
+  );
+}
+
+export interface SendCommitOptions {
+  store: AsyncStore;
+  roster: Roster;
+  /** Everything that takes message or event ids, one at a time (ServerContext.publish). */
+  publish: SerialQueue;
+  /** The server's connections' writes: a commit's answers go out in the turn it ends. */
+  scheduler: ConnectionScheduler;
+  /** Why the user may not send now (muted), or null. */
+  refusedNow: (userId: number) => ServerError | null;
+}
+
+export class SendCommit {
+  /** Sends not yet stored. */
+  private readonly waiting: WaitingSend[] = [];
+  /** Whether a commit of `waiting` is on its way. */
+  private scheduled = false;
+  /**
+   * The highest event id an acknowledgement has waited for (FanOut.afterPushed): an answer without
+   * an id of its own (a duplicate, a refusal) waits for it too, so it never overtakes one held back.
+   */
+  private lastAnswered = 0;
+
+  constructor(private readonly options: SendCommitOptions) {}
+
+  /** Queues a send for the next commit; resolves once it is stored and answered, or refused. */
+  store(send: AddressedSend): Promise<Answered> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ ...send, resolve, reject });
+      // The connection's next send, if it pipelined one, may join this commit (dispatch.ts, runSend).
+      const queued = send.session.sendQueued;
+      send.session.sendQueued = null;
+      queued?.();
+      if (this.scheduled) return;
+      this.scheduled = true;
+      setImmediate(() => void this.options.publish.run(() => this.commit()));
+    });
+  }
+
+  private async commit(): Promise<void> {
+    const { store, roster, scheduler, refusedNow } = this.options;
+    this.scheduled = false;
+    // The commit counts in the turn's budget (turn.ts) that its pushes are then written within.
+    turnBegins();
+    const sends = this.waiting.splice(0);
+    // A mute that came while these waited refuses them too (mutes are held in memory, on every node).
+    const muted = sends.map((send) => refusedNow(send.message.senderId));
+    const storing = sends.filter((_, index) => muted[index] === null);
+    let stored: InsertResult[];
+    try {
+      stored = await store.insertMessages(storing.map((send) => send.message));
+    } catch (error) {
+      for (const send of sends) send.reject(error);
+      return;
+    }
+    let next = 0;
+    roster.registering(() =>
+      sends.forEach((send, index) => {
+        const outcome = muted[index] ? null : stored[next++]!;
+        const refused = muted[index] ?? refusedAtCommit(send, outcome!);
+        if (refused || !outcome || !('message' in outcome)) this.refuse(send, refused!);
+        else this.deliver(send, outcome);
+      }),
+    );
+    scheduler.flushPending();
+  }
+
+  private refuse({ requestId, session, resolve }: WaitingSend, refused: ServerError): void {
+    this.options.roster.afterPushed(this.lastAnswered, () => {
+      session.connection.send(refusal(requestId, refused));
+      resolve(REFUSED);
+    });
+  }
+
+  private deliver(send: WaitingSend, outcome: StoredMessage): void {
+    const { roster } = this.options;
+    const { requestId, message, session, resolve } = send;
+    const { message: storedMessage, duplicate, eventId, readers } = outcome;
+    // A group message goes to its members as the commit found them, not as the send found them.
+    const recipients = readers ?? send.recipients;
+    if (!duplicate) {
+      const frame: PushFrame = { type: 'message', message: storedMessage, ...(eventId !== undefined ? { eventId } : {}) };
+      if (recipients) roster.deliver(recipients, frame, session);
+      else roster.broadcast(frame, session);
+    }
+    if (storedMessage.id > session.sentUpTo) session.sentUpTo = storedMessage.id;
+    const result: RequestResults['send'] = {
+      message: storedMessage,
+      duplicate,
+      delivered: roster.anyoneElseOnline(recipients, message.senderId),
+    };
+    // In a cluster, not before a lower id from another node reached this node's sessions;
+    // the connection's next frame waits for the answer itself, not only for the commit.
+    this.lastAnswered = Math.max(this.lastAnswered, eventId ?? 0);
+    roster.afterPushed(eventId ?? this.lastAnswered, () => {
+      session.connection.send({ type: 'res', id: requestId, ok: true, result });
+      resolve(ANSWERED);
+    });
+  }
+}
+
+/**
+ * Why a send that was checked when it arrived is not stored after all: who may write is decided
+ * again as the commit stores, and nothing refused there is stored, acknowledged or pushed.
+ */
+function refusedAtCommit(send: AddressedSend, outcome: InsertResult): ServerError | null {
+  if ('overDailyQuota' in outcome) return dailyQuotaRefusal(outcome.overDailyQuota.limit, outcome.overDailyQuota.retryAfterMs);
+  if (!('notAllowed' in outcome)) return null;
+  switch (outcome.notAllowed) {
+    case 'group':
+      return new ServerError(ErrorCode.UNKNOWN_GROUP, `you are in no group with id ${send.message.groupId}`);
+    case 'declined':
+      return new ServerError(ErrorCode.CHAT_DECLINED, 'they declined your chat request');
+    default:
+      return new ServerError(ErrorCode.BANNED, 'you are banned from this room');
+  }
+}
