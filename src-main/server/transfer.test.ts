@@ -106,8 +106,8 @@ async function cutUpload(client: ChatClient, bytes: Buffer, cut: number, name = 
  * A download that reads nothing, so the host's copy waits on its full buffers; `resume` reads on
  * until the host closes it and resolves with the bytes that came (all of them if nothing cut it).
  */
-async function stalledDownload(client: ChatClient, fileId: string): Promise<{ resume: () => Promise<number> }> {
-  const raw = await RawTransfer.open(room.port);
+async function stalledDownload(client: ChatClient, fileId: string, port = room.port): Promise<{ resume: () => Promise<number> }> {
+  const raw = await RawTransfer.open(port);
   raw.socket.pause();
   raw.socket.write(encodeFrame({ type: 'download', id: 1, token: link(client).token, fileId, offset: 0 }));
   await new Promise((resolve) => setTimeout(resolve, 100));
@@ -624,6 +624,22 @@ describe('a message deleted for everyone', () => {
     expect(message.attachments).toBeUndefined();
     await waitFor(() => storedBlobs(room.dir).length === 0, 5000, 'the content to go');
     expect(await codeOf(downloadFile(alice.transferLink()!, { fileId: file.id }))).toBe(ErrorCode.UNKNOWN_FILE);
+  });
+
+  it('ends the downloads of its files under way (issue 33, item 8); the files of other messages go on', async () => {
+    const alice = await room.user('alice');
+    const bob = await room.user('bob');
+    const large = randomBytes(16_000_000);
+    const deleted = await uploadFile(alice.transferLink()!, { source: { bytes: large }, name: 'oops.bin' });
+    const kept = await uploadFile(alice.transferLink()!, { source: { bytes: randomBytes(16_000_001) }, name: 'fine.bin' });
+    const sent = await alice.send({ kind: 'room' }, 'wrong file', undefined, undefined, [{ fileId: deleted.id }]);
+    await alice.send({ kind: 'room' }, 'right file', undefined, undefined, [{ fileId: kept.id }]);
+    const cut = await stalledDownload(bob, deleted.id, room.port);
+    const other = await stalledDownload(bob, kept.id, room.port);
+    await alice.request('delete', { messageId: sent.id });
+    expect(await cut.resume()).toBeLessThan(large.length);
+    expect(await other.resume()).toBeGreaterThan(16_000_001);
+    expect(await codeOf(downloadFile(bob.transferLink()!, { fileId: deleted.id }))).toBe(ErrorCode.UNKNOWN_FILE);
   });
 });
 

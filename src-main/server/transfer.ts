@@ -82,8 +82,9 @@ export interface TransferOwner {
   tokenHash: string;
   /** "host:port" as the server sees it. */
   address: string;
-  /** The conversation of the file a download reads; null for an upload and a file not sent yet. */
+  /** The conversation and message of the file a download reads; null for an upload and a file not sent yet. */
   conv: string | null;
+  messageId: number | null;
 }
 
 interface ActiveUpload {
@@ -166,7 +167,7 @@ export class FileTransfers {
       const user = await this.userOf(tokenHash);
       // A resumed or cancelled upload ends its older connection (see upload, cancel), which does not count then.
       this.refuseBusy(user.id, opener.type !== 'download' && opener.uploadId ? this.active.get(opener.uploadId)?.socket : undefined);
-      this.sockets.set(socket, { userId: user.id, tokenHash, address: connection.remoteAddress, conv: null });
+      this.sockets.set(socket, { userId: user.id, tokenHash, address: connection.remoteAddress, conv: null, messageId: null });
       // Asked again now that `end` can find this transfer: a password change or ban that ended the token's
       // transfers while it was looked up must not miss this one.
       if ((await this.store.sessionUserId(tokenHash)) !== user.id) throw badToken();
@@ -553,7 +554,10 @@ export class FileTransfers {
       throw new ServerError(ErrorCode.UNKNOWN_FILE, 'the host has lost this file');
     }
     const owner = this.sockets.get(socket);
-    if (owner) owner.conv = file.conv;
+    if (owner) {
+      owner.conv = file.conv;
+      owner.messageId = file.messageId;
+    }
     answer(socket, opener.id, { file: toFileInfo(file), offset: opener.offset });
     if (opener.offset === file.size) {
       socket.end();
