@@ -180,6 +180,37 @@ describe('files', () => {
     expect(message.attachments![0]).toMatchObject({ type: 'image/png', width: 1, height: 1, thumbnail: png.toString('base64') });
   });
 
+  it('refuse a thumbnail that is not a PNG, JPEG or WebP image of at most 320×320 pixels (issue 33, item 8), sending nothing', async () => {
+    await room.start();
+    const alice = await room.user('alice');
+    const bob = await room.user('bob');
+    const file = await uploadFile(link(alice), { source: { bytes: randomBytes(100) }, name: 'photo.png' });
+    // A PNG header declaring 16383×16383 pixels in 520 bytes: a page drawing it took over a gigabyte.
+    const huge = Buffer.alloc(520);
+    Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex').copy(huge);
+    huge.writeUInt32BE(16383, 16);
+    huge.writeUInt32BE(16383, 20);
+    const wide = Buffer.from(huge);
+    wide.writeUInt32BE(321, 16);
+    wide.writeUInt32BE(1, 20);
+    const refused = [huge, wide, Buffer.from('GIF89a\x01\x00\x01\x00'), Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>'), randomBytes(600)];
+    for (const thumbnail of refused) {
+      const error = await alice.request('send', {
+        clientMsgId: randomBytes(8).toString('hex'),
+        to: { kind: 'room' },
+        text: 'look',
+        attachments: [{ fileId: file.id, width: 16383, height: 16383, thumbnail: thumbnail.toString('base64') }],
+      }).then(() => null, (failure: unknown) => failure);
+      expect(error, thumbnail.subarray(0, 8).toString('hex')).toMatchObject({ code: ErrorCode.BAD_REQUEST, message: expect.stringMatching(/thumbnail/) });
+    }
+    const square = Buffer.from(huge);
+    square.writeUInt32BE(320, 16);
+    square.writeUInt32BE(320, 20);
+    const sent = await alice.send({ kind: 'room' }, 'look', undefined, undefined, [{ fileId: file.id, thumbnail: square.toString('base64') }]);
+    const { messages } = await bob.request('history', { conv: 'room' });
+    expect(messages.map((message) => message.id)).toEqual([sent.id]);
+  });
+
   it('resume an upload cut at a random offset from what the host holds, and a download from what arrived', async () => {
     await room.start();
     const alice = await room.user('alice');

@@ -30,6 +30,7 @@ import {
   transferOpeners,
 } from '../../src-shared/protocol/transfer.js';
 import { formatBytes } from '../../src-shared/text.js';
+import { thumbnailProblem } from '../../src-shared/thumbnails.js';
 import type { Connection } from '../net/connection.js';
 import { encodeFrame } from '../net/frame.js';
 import type { FileRow } from '../store/files.js';
@@ -186,14 +187,18 @@ export class FileTransfers {
   }
 
   /**
-   * The attachments of a message being sent: the sender's own finished uploads not sent yet,
-   * each held for this message until `release` (after the message is stored or refused).
+   * The attachments of a message being sent: the sender's own finished uploads not sent yet, with
+   * thumbnails that are small images, each held for this message until `release` (after the message is stored or refused).
    */
   async claim(me: UserRow, refs: AttachmentRef[]): Promise<{ attachments: Attachment[]; release: () => void }> {
     const ids = refs.map((ref) => ref.fileId);
     const refuse = (fileId: string): ServerError =>
       new ServerError(ErrorCode.UNKNOWN_FILE, `${fileId} is not a finished upload of yours that no message carries yet`);
     // Held before the store is asked, so a send in flight at the same time cannot take them too.
+    refs.forEach((ref, index) => {
+      const problem = ref.thumbnail === undefined ? null : thumbnailProblem(ref.thumbnail);
+      if (problem !== null) throw new ServerError(ErrorCode.BAD_REQUEST, `attachments.${index}.thumbnail: ${problem}`);
+    });
     const taken = ids.find((id, index) => this.claimed.has(id) || ids.indexOf(id) !== index);
     if (taken !== undefined) throw refuse(taken);
     for (const id of ids) this.claimed.add(id);
