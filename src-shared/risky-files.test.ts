@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { CHROMIUM_RISKY_EXTENSIONS } from './download-file-types.js';
 import { isRiskyFile, isShowableImage } from './risky-files.js';
 
 describe('risky files', () => {
@@ -13,6 +14,22 @@ describe('risky files', () => {
     for (const name of ['install.sh', 'RUN.BAT', 'setup.exe', 'setup.exe. ', 'report.pdf.js', 'page.html', 'logo.svg', 'tool.py', 'a.ps1', 'x.desktop']) {
       expect(isRiskyFile(name, 'application/octet-stream'), name).toBe(true);
     }
+  });
+
+  it('asks for every type issue 33 found opening without a word: disk images, Windows scripts and shortcuts, Office add-ins, macOS types', () => {
+    const endings = [
+      'iso', 'img', 'vhd', 'vhdx', 'msc', 'jnlp', 'scf', 'settingcontent-ms',
+      'vbs', 'vbe', 'vb', 'vbscript', 'js', 'jse', 'ws', 'wsc', 'wsf', 'wsh', 'ps1', 'ps1xml', 'psc1', 'bat', 'cmd', 'sct', 'hta',
+      'xlam', 'xla', 'xll', 'ppam', 'docm', 'dotm', 'xlsm', 'pptm',
+      'applescript', 'scpt', 'scptd', 'osax', 'command', 'workflow', 'action', 'mobileconfig', 'webloc', 'fileloc', 'dmg', 'pkg', 'mpkg',
+    ];
+    for (const ending of endings) expect(isRiskyFile(`minutes.${ending}`, 'application/octet-stream'), ending).toBe(true);
+    expect(isRiskyFile('MINUTES.ISO', 'application/octet-stream')).toBe(true);
+  });
+
+  it('takes Chromium’s list of dangerous downloads whole (src-shared/download-file-types.ts)', () => {
+    for (const ending of CHROMIUM_RISKY_EXTENSIONS) expect(isRiskyFile(`file.${ending}`, 'application/octet-stream'), ending).toBe(true);
+    expect(CHROMIUM_RISKY_EXTENSIONS).toContain('appref-ms');
   });
 
   it('documents, pictures and archives open without asking', () => {

@@ -4,6 +4,7 @@
  * misses cases: a script is text the detector cannot tell from any other, and a renamed
  * executable still has an executable's content. Either one alone makes a file risky.
  */
+import { CHROMIUM_RISKY_EXTENSIONS } from './download-file-types.js';
 
 /** Types the host's detector (file-type) reports for programs, installers and shortcuts. */
 const RISKY_TYPES = new Set([
@@ -25,18 +26,24 @@ const RISKY_TYPES = new Set([
   'application/vnd.ms-powerpoint.slideshow.macroenabled.12',
 ]);
 
-/** Endings the desktop runs or hands to an interpreter when a file is opened (Windows, macOS, Linux). */
+/**
+ * Endings the desktop runs, mounts or hands to an interpreter when a file is opened: Chromium's list of
+ * dangerous downloads (generated, src-shared/download-file-types.ts), and what Chromium leaves to its own
+ * scanning inside archives and documents or to a browser's sandbox, which a file opened from this app has not.
+ */
 const RISKY_ENDINGS = new Set([
-  // Windows programs, installers, scripts and shortcuts
-  'exe', 'com', 'scr', 'pif', 'msi', 'msp', 'msix', 'appx', 'bat', 'cmd', 'ps1', 'psm1', 'vbs', 'vbe', 'js', 'jse', 'wsf', 'wsh',
-  'hta', 'cpl', 'lnk', 'url', 'reg', 'inf', 'chm', 'dll', 'sys', 'gadget', 'application', 'xll', 'xlsm', 'docm', 'pptm', 'ppsm',
-  // macOS
-  'app', 'command', 'pkg', 'dmg', 'scpt', 'workflow',
-  // Linux and anywhere
-  'sh', 'bash', 'zsh', 'csh', 'fish', 'run', 'bin', 'appimage', 'desktop', 'deb', 'rpm', 'snap', 'flatpakref',
-  'py', 'pyw', 'pl', 'rb', 'php', 'jar', 'apk', 'wasm', 'swf',
-  // Pages that run scripts when opened in a browser
-  'html', 'htm', 'xhtml', 'svg', 'mht', 'mhtml',
+  ...CHROMIUM_RISKY_EXTENSIONS,
+  // Disk images Windows mounts on opening; what is inside then carries no mark of where it came from.
+  'vhd', 'vhdx',
+  // Office files with macros, and add-ins: Office blocks macros only in files marked as from the internet,
+  // and a file this app saves carries no such mark.
+  'docm', 'dotm', 'xlsm', 'xltm', 'xlsb', 'xlam', 'xla', 'xlm', 'pptm', 'potm', 'ppsm', 'ppam', 'sldm',
+  // Windows app packages and Linux app bundles, which install or run an app.
+  'msix', 'msixbundle', 'appx', 'appxbundle', 'appinstaller', 'appimage', 'snap', 'flatpak', 'flatpakref',
+  // Shells Chromium does not name.
+  'zsh', 'fish',
+  // Pages that run scripts in the browser that opens them, from the file system.
+  'html', 'htm', 'xhtml', 'xht', 'shtml', 'svg',
 ]);
 
 export function isRiskyFile(name: string, type: string): boolean {

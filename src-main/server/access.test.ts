@@ -177,6 +177,29 @@ describe('login throttling', () => {
     expect(answers).toEqual(names.map(() => expect.objectContaining({ type: 'res', ok: true })));
   });
 
+  it('wrong guesses from elsewhere neither refuse nor hold up the right password from an address the account logged in from (issue 33, item 7)', async () => {
+    await room.start({ throttle: { ...throttle, baseDelayMs: 60_000, maxDelayMs: 60_000 } });
+    // alice's own address is 127.0.0.1: she registered there.
+    (await user('alice')).close();
+    const guesser = await raw('127.0.0.2');
+    for (let i = 0; i < 5; i++) expect(errorOf(await guesser.request('login', { name: 'alice', password: 'guess' })).code).toBe(ErrorCode.WRONG_PASSWORD);
+    expect(errorOf(await guesser.request('login', { name: 'alice', password: 'alice-secret' })).code).toBe(ErrorCode.TOO_MANY_ATTEMPTS);
+    expect(errorOf(await (await raw('127.0.0.3')).request('login', { name: 'alice', password: 'guess' })).code).toBe(ErrorCode.TOO_MANY_ATTEMPTS);
+    expect(await (await raw()).request('login', { name: 'alice', password: 'alice-secret' })).toMatchObject({ ok: true, result: { name: 'alice' } });
+    // Guesses under way from other addresses at the same moment hold her up neither.
+    const guessers = await Promise.all(['127.0.0.4', '127.0.0.5', '127.0.0.6', '127.0.0.7'].map((address) => raw(address)));
+    const [own, ...guesses] = await Promise.all([
+      (async () => (await raw()).request('login', { name: 'alice', password: 'alice-secret' }))(),
+      ...guessers.map((peer) => peer.request('login', { name: 'alice', password: 'guess' })),
+    ]);
+    expect(own).toMatchObject({ ok: true, result: { name: 'alice' } });
+    for (const guess of guesses) expect([ErrorCode.WRONG_PASSWORD, ErrorCode.TOO_MANY_ATTEMPTS]).toContain(errorOf(guess!).code);
+    // Her own mistakes still count against her own address.
+    const own5 = await raw();
+    for (let i = 0; i < 5; i++) expect(errorOf(await own5.request('login', { name: 'alice', password: 'typo' })).code).toBe(ErrorCode.WRONG_PASSWORD);
+    expect(errorOf(await own5.request('login', { name: 'alice', password: 'alice-secret' })).code).toBe(ErrorCode.TOO_MANY_ATTEMPTS);
+  });
+
   it('counts failures per address across names', async () => {
     await room.start({ throttle: { ...throttle, baseDelayMs: 60_000, maxDelayMs: 60_000 } });
     (await user('bob')).close();

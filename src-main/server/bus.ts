@@ -16,7 +16,9 @@ export type EndTarget =
   /** The transfers of one login token (a logout: its session closes by itself). */
   | { token: string }
   /** Downloads of a conversation's files, of one user or of everyone (a group deleted, a member removed). */
-  | { conv: ConversationKey; userId?: number };
+  | { conv: ConversationKey; userId?: number }
+  /** Downloads of a message's files (the message deleted for everyone). */
+  | { messageId: number };
 
 export type BusMessage =
   /**

@@ -33,6 +33,17 @@ describe('ScryptQueue', () => {
     expect(order).toEqual(['register 1', 'login', 'register 2']);
   });
 
+  it('checks a password from an address its account logged in from ahead of guesses from elsewhere', async () => {
+    const queue = new ScryptQueue(1);
+    const order: string[] = [];
+    const job = (name: string) => async () => void order.push(name);
+    const running = queue.run('login', () => true, () => new Promise<void>((resolve) => setTimeout(resolve, 10)));
+    const guesses = [1, 2, 3].map((i) => queue.run('login', () => true, job(`guess ${i}`)));
+    const owner = queue.run('known', () => true, job('owner'));
+    await Promise.all([running, owner, ...guesses]);
+    expect(order).toEqual(['owner', 'guess 1', 'guess 2', 'guess 3']);
+  });
+
   it('hashes and verifies through the queue with the real scrypt', async () => {
     const queue = new ScryptQueue();
     const hash = await queue.run('register', () => true, () => hashPassword('secret', 10));

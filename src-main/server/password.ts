@@ -37,17 +37,20 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return key.length === expected.length && timingSafeEqual(key, expected);
 }
 
-/** Password logins of existing accounts go ahead of new registrations. */
-export type ScryptLane = 'login' | 'register';
+/**
+ * Password checks from an address the account logged in from go first (guesses from elsewhere
+ * cannot hold its owner up), then other logins of existing accounts, then new registrations.
+ */
+export type ScryptLane = 'known' | 'login' | 'register';
 
 /**
  * Runs scrypt work at most `concurrency` at a time (each costs 32 MiB and a thread-pool
- * thread), logins before registrations, first come first served within a lane. Work whose
+ * thread), lane by lane (ScryptLane), first come first served within a lane. Work whose
  * requester has gone by the time its turn comes is dropped, not run.
  */
 export class ScryptQueue {
   private running = 0;
-  private readonly lanes: Record<ScryptLane, (() => void)[]> = { login: [], register: [] };
+  private readonly lanes: Record<ScryptLane, (() => void)[]> = { known: [], login: [], register: [] };
 
   constructor(readonly concurrency = 2) {}
 
@@ -74,7 +77,7 @@ export class ScryptQueue {
 
   private next(): void {
     while (this.running < this.concurrency) {
-      const start = this.lanes.login.shift() ?? this.lanes.register.shift();
+      const start = this.lanes.known.shift() ?? this.lanes.login.shift() ?? this.lanes.register.shift();
       if (!start) return;
       start();
     }

@@ -372,6 +372,10 @@ export class Roster {
       files?.end((owner) => owner.conv === target.conv && (target.userId === undefined || owner.userId === target.userId), reason);
       return 0;
     }
+    if ('messageId' in target) {
+      files?.end((owner) => owner.messageId === target.messageId, reason);
+      return 0;
+    }
     if ('token' in target) {
       files?.end((owner) => owner.tokenHash === target.token, reason);
       return 0;

@@ -1,6 +1,6 @@
 /**
- * Login throttling: failed logins are counted per key (a name key, a remote
- * address); past a number of free failures each further one blocks the key for
+ * Login throttling: failed logins are counted per key (a name from one address, a name,
+ * a remote address); past a number of free failures each further one blocks the key for
  * a delay that doubles up to a cap. A blocked key is refused at once, before
  * any password hashing, so guessing costs the server nothing. Checks still
  * running count as failures to come, so guesses sent in parallel (on many
@@ -96,5 +96,33 @@ export class LoginThrottle {
       return undefined;
     }
     return entry;
+  }
+}
+
+/**
+ * The addresses each account logged in from, with its password or a token: what proves a login
+ * comes from its owner's own device, whose password checks others' wrong guesses must not block
+ * (PROTOCOL.md §7.2.1). The most recent few per account, for the accounts that logged in last.
+ */
+export class KnownAddresses {
+  private readonly byAccount = new Map<string, string[]>();
+
+  constructor(
+    private readonly maxAccounts = 10_000,
+    private readonly perAccount = 8,
+  ) {}
+
+  add(account: string, address: string): void {
+    const addresses = (this.byAccount.get(account) ?? []).filter((known) => known !== address);
+    addresses.push(address);
+    if (addresses.length > this.perAccount) addresses.shift();
+    // Re-inserting moves the account to the end: the map's order is least recently logged in first.
+    this.byAccount.delete(account);
+    this.byAccount.set(account, addresses);
+    if (this.byAccount.size > this.maxAccounts) this.byAccount.delete(this.byAccount.keys().next().value!);
+  }
+
+  has(account: string, address: string): boolean {
+    return this.byAccount.get(account)?.includes(address) ?? false;
   }
 }

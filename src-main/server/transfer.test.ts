@@ -106,8 +106,8 @@ async function cutUpload(client: ChatClient, bytes: Buffer, cut: number, name = 
  * A download that reads nothing, so the host's copy waits on its full buffers; `resume` reads on
  * until the host closes it and resolves with the bytes that came (all of them if nothing cut it).
  */
-async function stalledDownload(client: ChatClient, fileId: string): Promise<{ resume: () => Promise<number> }> {
-  const raw = await RawTransfer.open(room.port);
+async function stalledDownload(client: ChatClient, fileId: string, port = room.port): Promise<{ resume: () => Promise<number> }> {
+  const raw = await RawTransfer.open(port);
   raw.socket.pause();
   raw.socket.write(encodeFrame({ type: 'download', id: 1, token: link(client).token, fileId, offset: 0 }));
   await new Promise((resolve) => setTimeout(resolve, 100));
@@ -178,6 +178,37 @@ describe('files', () => {
       { fileId: file.id, width: 1, height: 1, thumbnail: png.toString('base64') },
     ]);
     expect(message.attachments![0]).toMatchObject({ type: 'image/png', width: 1, height: 1, thumbnail: png.toString('base64') });
+  });
+
+  it('refuse a thumbnail that is not a PNG, JPEG or WebP image of at most 320×320 pixels (issue 33, item 8), sending nothing', async () => {
+    await room.start();
+    const alice = await room.user('alice');
+    const bob = await room.user('bob');
+    const file = await uploadFile(link(alice), { source: { bytes: randomBytes(100) }, name: 'photo.png' });
+    // A PNG header declaring 16383×16383 pixels in 520 bytes: a page drawing it took over a gigabyte.
+    const huge = Buffer.alloc(520);
+    Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex').copy(huge);
+    huge.writeUInt32BE(16383, 16);
+    huge.writeUInt32BE(16383, 20);
+    const wide = Buffer.from(huge);
+    wide.writeUInt32BE(321, 16);
+    wide.writeUInt32BE(1, 20);
+    const refused = [huge, wide, Buffer.from('GIF89a\x01\x00\x01\x00'), Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>'), randomBytes(600)];
+    for (const thumbnail of refused) {
+      const error = await alice.request('send', {
+        clientMsgId: randomBytes(8).toString('hex'),
+        to: { kind: 'room' },
+        text: 'look',
+        attachments: [{ fileId: file.id, width: 16383, height: 16383, thumbnail: thumbnail.toString('base64') }],
+      }).then(() => null, (failure: unknown) => failure);
+      expect(error, thumbnail.subarray(0, 8).toString('hex')).toMatchObject({ code: ErrorCode.BAD_REQUEST, message: expect.stringMatching(/thumbnail/) });
+    }
+    const square = Buffer.from(huge);
+    square.writeUInt32BE(320, 16);
+    square.writeUInt32BE(320, 20);
+    const sent = await alice.send({ kind: 'room' }, 'look', undefined, undefined, [{ fileId: file.id, thumbnail: square.toString('base64') }]);
+    const { messages } = await bob.request('history', { conv: 'room' });
+    expect(messages.map((message) => message.id)).toEqual([sent.id]);
   });
 
   it('resume an upload cut at a random offset from what the host holds, and a download from what arrived', async () => {
@@ -624,6 +655,22 @@ describe('a message deleted for everyone', () => {
     expect(message.attachments).toBeUndefined();
     await waitFor(() => storedBlobs(room.dir).length === 0, 5000, 'the content to go');
     expect(await codeOf(downloadFile(alice.transferLink()!, { fileId: file.id }))).toBe(ErrorCode.UNKNOWN_FILE);
+  });
+
+  it('ends the downloads of its files under way (issue 33, item 8); the files of other messages go on', async () => {
+    const alice = await room.user('alice');
+    const bob = await room.user('bob');
+    const large = randomBytes(16_000_000);
+    const deleted = await uploadFile(alice.transferLink()!, { source: { bytes: large }, name: 'oops.bin' });
+    const kept = await uploadFile(alice.transferLink()!, { source: { bytes: randomBytes(16_000_001) }, name: 'fine.bin' });
+    const sent = await alice.send({ kind: 'room' }, 'wrong file', undefined, undefined, [{ fileId: deleted.id }]);
+    await alice.send({ kind: 'room' }, 'right file', undefined, undefined, [{ fileId: kept.id }]);
+    const cut = await stalledDownload(bob, deleted.id, room.port);
+    const other = await stalledDownload(bob, kept.id, room.port);
+    await alice.request('delete', { messageId: sent.id });
+    expect(await cut.resume()).toBeLessThan(large.length);
+    expect(await other.resume()).toBeGreaterThan(16_000_001);
+    expect(await codeOf(downloadFile(bob.transferLink()!, { fileId: deleted.id }))).toBe(ErrorCode.UNKNOWN_FILE);
   });
 });
 

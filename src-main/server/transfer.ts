@@ -30,6 +30,7 @@ import {
   transferOpeners,
 } from '../../src-shared/protocol/transfer.js';
 import { formatBytes } from '../../src-shared/text.js';
+import { thumbnailProblem } from '../../src-shared/thumbnails.js';
 import type { Connection } from '../net/connection.js';
 import { encodeFrame } from '../net/frame.js';
 import type { FileRow } from '../store/files.js';
@@ -82,8 +83,9 @@ export interface TransferOwner {
   tokenHash: string;
   /** "host:port" as the server sees it. */
   address: string;
-  /** The conversation of the file a download reads; null for an upload and a file not sent yet. */
+  /** The conversation and message of the file a download reads; null for an upload and a file not sent yet. */
   conv: string | null;
+  messageId: number | null;
 }
 
 interface ActiveUpload {
@@ -166,7 +168,7 @@ export class FileTransfers {
       const user = await this.userOf(tokenHash);
       // A resumed or cancelled upload ends its older connection (see upload, cancel), which does not count then.
       this.refuseBusy(user.id, opener.type !== 'download' && opener.uploadId ? this.active.get(opener.uploadId)?.socket : undefined);
-      this.sockets.set(socket, { userId: user.id, tokenHash, address: connection.remoteAddress, conv: null });
+      this.sockets.set(socket, { userId: user.id, tokenHash, address: connection.remoteAddress, conv: null, messageId: null });
       // Asked again now that `end` can find this transfer: a password change or ban that ended the token's
       // transfers while it was looked up must not miss this one.
       if ((await this.store.sessionUserId(tokenHash)) !== user.id) throw badToken();
@@ -185,14 +187,18 @@ export class FileTransfers {
   }
 
   /**
-   * The attachments of a message being sent: the sender's own finished uploads not sent yet,
-   * each held for this message until `release` (after the message is stored or refused).
+   * The attachments of a message being sent: the sender's own finished uploads not sent yet, with
+   * thumbnails that are small images, each held for this message until `release` (after the message is stored or refused).
    */
   async claim(me: UserRow, refs: AttachmentRef[]): Promise<{ attachments: Attachment[]; release: () => void }> {
     const ids = refs.map((ref) => ref.fileId);
     const refuse = (fileId: string): ServerError =>
       new ServerError(ErrorCode.UNKNOWN_FILE, `${fileId} is not a finished upload of yours that no message carries yet`);
     // Held before the store is asked, so a send in flight at the same time cannot take them too.
+    refs.forEach((ref, index) => {
+      const problem = ref.thumbnail === undefined ? null : thumbnailProblem(ref.thumbnail);
+      if (problem !== null) throw new ServerError(ErrorCode.BAD_REQUEST, `attachments.${index}.thumbnail: ${problem}`);
+    });
     const taken = ids.find((id, index) => this.claimed.has(id) || ids.indexOf(id) !== index);
     if (taken !== undefined) throw refuse(taken);
     for (const id of ids) this.claimed.add(id);
@@ -553,7 +559,10 @@ export class FileTransfers {
       throw new ServerError(ErrorCode.UNKNOWN_FILE, 'the host has lost this file');
     }
     const owner = this.sockets.get(socket);
-    if (owner) owner.conv = file.conv;
+    if (owner) {
+      owner.conv = file.conv;
+      owner.messageId = file.messageId;
+    }
     answer(socket, opener.id, { file: toFileInfo(file), offset: opener.offset });
     if (opener.offset === file.size) {
       socket.end();

@@ -17,6 +17,7 @@ import { MESSAGE_SELECT, NO_UPPER_BOUND, toChatMessage, type Db, type MessageRec
 import type { ConversationStore, MessageChange, MessageFacts } from './types.js';
 import { DAY_MS, NotReadable, OverDailyQuota, canReadConversation } from './readers.js';
 import { type EventRow, type RangeRow, eventsByUser, messageIdsOf, rangeConversations, rangeReaders, toEventPage } from './event-page.js';
+import { storedFold } from './searched-text.js';
 
 /** `@name`: a name's characters (letters, digits, marks, _ . -) after an @ that does not continue a word. */
 const MENTION = /(?<![\p{L}\p{N}\p{M}_.-])@([\p{L}\p{N}\p{M}_.-]+)/gu;
@@ -229,7 +230,7 @@ export function conversationQueries(
   const edit = db.transaction((id: number, text: string, editedAt: number, reader?: number): MessageChange => {
     const conv = conversationFor(id, reader);
     if (reader !== undefined) chargeEdit(reader, text, editedAt);
-    setText.run({ id, text, folded: foldForSearch(text), editedAt });
+    setText.run({ id, text, folded: storedFold(text, foldForSearch(text)), editedAt });
     dropMentions.run(id);
     for (const user of findMentions(conv, text)) addMention.run(user.id, conv, id);
     return changed(id, conv, 'edit');

@@ -8,6 +8,7 @@ import type { Page } from '../../src-shared/protocol/objects.js';
 import type { GramIndex } from './search-grams.js';
 import type { InsertResult, NewMessage, NotAllowed, Store } from './types.js';
 import { DAY_MS } from './readers.js';
+import { storedFold } from './searched-text.js';
 
 type MessageStore = Pick<Store, 'insertMessages' | 'messageByClientId' | 'lastMessageId' | 'history' | 'sync'>;
 
@@ -179,7 +180,7 @@ export function messageQueries(db: Db, pageOf: PageOf, grams: GramIndex, maxUser
       groupId ?? null,
       clientMsgId,
       text,
-      folded,
+      storedFold(text, folded),
       ts,
       replyTo ?? null,
       attachments ? JSON.stringify(attachments) : null,

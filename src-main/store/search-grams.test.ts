@@ -7,6 +7,7 @@ import { BLOCK_SIZE, gramsOf } from './search-grams.js';
 import { searchIds } from './search.js';
 import { addUser, file, groupMessage, reopen, roomMessage, searchTexts, send, store, useTestStore } from './test-sqlite-store.js';
 import type { NewMessage, UserRow } from './types.js';
+import { searchedText } from './searched-text.js';
 
 useTestStore();
 
@@ -26,9 +27,9 @@ function blocksOf(gram: string): number[] {
   );
 }
 
-/** The index as it should be: every gram of every message's folded text, by block. */
+/** The index as it should be: every gram of every message's text as searched, by block. */
 function expectedIndex(db: Database.Database): string[] {
-  const rows = db.prepare<[], { id: number; folded: string }>('SELECT id, folded FROM messages').all();
+  const rows = db.prepare<[], { id: number; folded: string }>(`SELECT m.id, ${searchedText('m')} AS folded FROM messages m`).all();
   const pairs = new Set<string>();
   for (const { id, folded } of rows) for (const gram of gramsOf(folded)) pairs.add(`${Math.floor(id / BLOCK_SIZE)} ${gram}`);
   return [...pairs].sort();

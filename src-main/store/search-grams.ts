@@ -21,6 +21,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Db } from './rows.js';
+import { searchedText } from './searched-text.js';
 
 /** Message ids per block: 1,000,000 messages are 977 blocks. */
 export const BLOCK_SIZE = 1024;
@@ -140,7 +141,8 @@ export function gramIndex(db: Db): GramIndex {
   const unindexedBelow = db.prepare<[], number>('SELECT unindexed_below FROM message_grams_state').pluck();
   const setUnindexedBelow = db.prepare<[number]>('UPDATE message_grams_state SET unindexed_below = ?');
   const foldedBetween = db.prepare<[number, number], { id: number; folded: Buffer }>(
-    "SELECT id, CAST(folded AS BLOB) AS folded FROM messages WHERE id >= ? AND id < ? AND folded <> '' ORDER BY id",
+    `SELECT m.id, CAST(${searchedText('m')} AS BLOB) AS folded FROM messages m
+     WHERE m.id >= ? AND m.id < ? AND ${searchedText('m')} <> '' ORDER BY m.id`,
   );
   const lastMessageId = db.prepare<[], number>('SELECT coalesce(max(id), 0) FROM messages').pluck();
   const staleBlock = db.prepare<[], { block: number; changes: number }>(

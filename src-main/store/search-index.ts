@@ -20,6 +20,7 @@ import { existsSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { keepPrivate } from './open.js';
 import type { Db } from './rows.js';
+import { searchedText } from './searched-text.js';
 
 /** The index file of the database `file`. */
 export const indexFileOf = (file: string): string => `${file}-search`;
@@ -172,12 +173,13 @@ function indexerStep(index: Db): () => boolean {
   const batchEnd = index.prepare<[number], number>('SELECT min(coalesce(max(id), 0), ?) FROM store.messages').pluck();
   /** Messages without text (membership lines, deleted messages) are not indexed. */
   const addMessages = index.prepare<[number, number]>(
-    "INSERT INTO message_search (rowid, folded) SELECT id, folded FROM store.messages WHERE id > ? AND id <= ? AND folded <> ''",
+    `INSERT INTO message_search (rowid, folded) SELECT m.id, ${searchedText('m')} FROM store.messages m
+     WHERE m.id > ? AND m.id <= ? AND ${searchedText('m')} <> ''`,
   );
   const add = index.prepare<[number, string]>('INSERT INTO message_search (rowid, folded) VALUES (?, ?)');
   const drop = index.prepare<[number]>('DELETE FROM message_search WHERE rowid = ?');
   const changes = index.prepare<[number, number], { seq: number; messageId: number; folded: string | null }>(
-    `SELECT c.seq, c.message_id AS messageId, m.folded FROM store.message_search_changed c LEFT JOIN store.messages m ON m.id = c.message_id
+    `SELECT c.seq, c.message_id AS messageId, ${searchedText('m')} AS folded FROM store.message_search_changed c LEFT JOIN store.messages m ON m.id = c.message_id
      WHERE c.seq > ? ORDER BY c.seq LIMIT ?`,
   );
   return index.transaction((): boolean => {

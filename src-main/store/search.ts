@@ -29,6 +29,9 @@ import { gramRanges } from './search-grams.js';
 import { attachedState, attachIndex, indexFileOf, type IndexerHealth } from './search-index.js';
 import { SearchPool, startIndexer, type Indexer } from './search-pool.js';
 import type { SearchOptions, Store } from './types.js';
+import { searchedText } from './searched-text.js';
+
+const SEARCHED = searchedText('m');
 
 const FIRST_SPAN = 2048;
 const MIN_SPAN = 256;
@@ -98,7 +101,7 @@ export function searchIds(db: Db): SearchIds {
   const byScan = db
     .prepare<{ me: number; needle: string; from: number; before: number; limit: number }, number>(
       `SELECT m.id FROM messages m
-       WHERE m.id >= @from AND m.id < @before AND instr(m.folded, @needle) > 0 AND ${VISIBLE_TO_ME}
+       WHERE m.id >= @from AND m.id < @before AND instr(${SEARCHED}, @needle) > 0 AND ${VISIBLE_TO_ME}
        ORDER BY m.id DESC LIMIT @limit`,
     )
     .pluck();
@@ -120,7 +123,7 @@ export function searchIds(db: Db): SearchIds {
    * rest of our direct conversation, i.e. mine to them (messages_by_conv),
    * whatever the needle. One person's share of all messages is small, so this
    * beats walking the trigram index's matches for everyone.
-   * instr(folded, '') is 1: an empty needle keeps all the person wrote (membership lines are
+   * instr(text, '') is 1: an empty needle keeps all the person wrote (membership lines are
    * not written, and their empty folded text keeps them from every other search).
    */
   const withPerson = db
@@ -130,11 +133,11 @@ export function searchIds(db: Db): SearchIds {
     >(
       `SELECT m.id FROM messages m
        WHERE m.sender_id = @person AND m.id >= @from AND m.id < @before
-         AND instr(m.folded, @needle) > 0 AND m.group_event IS NULL AND ${VISIBLE_TO_ME}
+         AND instr(${SEARCHED}, @needle) > 0 AND m.group_event IS NULL AND ${VISIBLE_TO_ME}
        UNION ALL
        SELECT m.id FROM messages m
        WHERE m.conv = @dmConv AND m.id >= @from AND m.id < @before
-         AND m.sender_id <> @person AND instr(m.folded, @needle) > 0
+         AND m.sender_id <> @person AND instr(${SEARCHED}, @needle) > 0
        ORDER BY 1 DESC LIMIT @limit`,
     )
     .pluck();
@@ -191,7 +194,7 @@ function trigramSearch(db: Db, scan: (me: number, needle: string) => Slice): Tri
       // CROSS JOIN keeps the full-text index as the outer loop, read newest first.
       `SELECT m.id FROM search_index.message_search f CROSS JOIN messages m ON m.id = f.rowid
        WHERE f.message_search MATCH @trigrams AND f.rowid < @before
-         AND instr(m.folded, @needle) > 0 AND ${VISIBLE_TO_ME}
+         AND instr(${SEARCHED}, @needle) > 0 AND ${VISIBLE_TO_ME}
        ORDER BY f.rowid DESC LIMIT @limit`,
     )
     .pluck();
@@ -199,7 +202,7 @@ function trigramSearch(db: Db, scan: (me: number, needle: string) => Slice): Tri
     .prepare<{ me: number; changedAfter: number; needle: string; before: number; limit: number }, number>(
       `SELECT m.id FROM messages m
        WHERE m.id IN (SELECT message_id FROM message_search_changed WHERE seq > @changedAfter) AND m.id < @before
-         AND instr(m.folded, @needle) > 0 AND ${VISIBLE_TO_ME}
+         AND instr(${SEARCHED}, @needle) > 0 AND ${VISIBLE_TO_ME}
        ORDER BY m.id DESC LIMIT @limit`,
     )
     .pluck();

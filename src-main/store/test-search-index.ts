@@ -5,6 +5,7 @@
 import Database from 'better-sqlite3';
 import { expect, vi } from 'vitest';
 import { indexCaughtUp, indexFileOf } from './search-index.js';
+import { searchedText } from './searched-text.js';
 
 /** Waits until the indexer has reached every committed change; the store must be open and have searched once (which starts it). */
 export async function indexerCaughtUp(file: string): Promise<void> {
@@ -34,7 +35,7 @@ export function expectIndexMatchesMessages(file: string): void {
   try {
     expect(() => index.prepare("INSERT INTO message_search (message_search, rank) VALUES ('integrity-check', 1)").run()).not.toThrow();
     expect(index.prepare('SELECT rowid FROM message_search ORDER BY rowid').pluck().all()).toEqual(
-      db.prepare("SELECT id FROM messages WHERE folded <> '' ORDER BY id").pluck().all(),
+      db.prepare(`SELECT m.id FROM messages m WHERE ${searchedText('m')} <> '' ORDER BY m.id`).pluck().all(),
     );
   } finally {
     index.close();

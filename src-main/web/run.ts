@@ -12,6 +12,7 @@ import { ensureProfileDir } from '../core/profile-files.js';
 import { ResumingCore } from '../core/resume.js';
 import { lockProfile } from '../desktop/profile-lock.js';
 import { startWebShell } from './shell.js';
+import { keyringTokenSealer } from './keyring.js';
 
 export const BROWSER_SHELL_USAGE = 'options: [--profile <name>] [--ui-port <port, 0 = any free port>]';
 
@@ -45,7 +46,7 @@ export async function runBrowserShell(argv: string[]): Promise<{ url: string }> 
   const lock = lockProfile(profileDir);
   if (!lock.ok) throw new Error(`the profile ${profileDir} is in use by another LanChat (process ${lock.pid})`);
   process.once('exit', () => lock.release());
-  const core = new ResumingCore(new AppCore({ profileDir }), profileDir);
+  const core = new ResumingCore(new AppCore({ profileDir, tokenSealer: keyringTokenSealer(profileDir) }), profileDir);
   const files = { downloadsDir: downloadsDir(profileDir), outgoingDir: outgoingDir(profileDir) };
   const shell = await startWebShell({ core, uiPort, staticDir: STATIC_DIR, files }).catch(async (error: unknown) => {
     await core.shutdown();

@@ -561,7 +561,7 @@ export const en = {
       tooManyTransfersNoLimit: '{{name}} waits: too many of your transfers are under way at once. Retry when others are done.',
       tooManyUnfinished: '{{name}} waits: you have as many unfinished uploads as the host keeps per person (at most {{uploads}}, {{limit}} together). Let one finish or dismiss it, then retry.',
       tooManyUnfinishedNoLimit: '{{name}} waits: you have as many unfinished uploads as the host keeps per person. Let one finish or dismiss it, then retry.',
-      gone: 'The host no longer has {{name}}.',
+      gone: 'The host no longer has {{name}}: its message was deleted, or you may no longer read it.',
       uploadGone: 'The host no longer has what was sent of {{name}}; send it again.',
       damaged: '{{name}} arrived damaged and was removed; try again.',
       diskFull: '{{name}} could not be saved: this computer’s disk is full. Free some space, then Retry.',

@@ -562,7 +562,7 @@ export const tr: Translations = {
       tooManyTransfersNoLimit: '{{name}} bekliyor: aynı anda çok fazla aktarımınız var. Diğerleri bitince yeniden deneyin.',
       tooManyUnfinished: '{{name}} bekliyor: oda sahibinin kişi başına tuttuğu kadar bitmemiş yüklemeniz var (en fazla {{uploads}}, toplam {{limit}}). Birinin bitmesini bekleyin ya da kapatın, sonra yeniden deneyin.',
       tooManyUnfinishedNoLimit: '{{name}} bekliyor: oda sahibinin kişi başına tuttuğu kadar bitmemiş yüklemeniz var. Birinin bitmesini bekleyin ya da kapatın, sonra yeniden deneyin.',
-      gone: 'Oda sahibinde {{name}} artık yok.',
+      gone: 'Oda sahibinde {{name}} artık yok: iletisi silindi ya da artık okuyamıyorsunuz.',
       uploadGone: 'Oda sahibinde {{name}} için gönderilenler artık yok; dosyayı yeniden gönderin.',
       damaged: '{{name}} bozuk ulaştı ve silindi; yeniden deneyin.',
       diskFull: '{{name}} kaydedilemedi: bu bilgisayarın diski dolu. Biraz yer açın, sonra yeniden deneyin.',

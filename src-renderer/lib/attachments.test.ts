@@ -4,6 +4,14 @@ import { createAppStore } from '../store/index.js';
 import { fitInBox, formatSize, isInlineImage, secondsLeftParts, thumbnailUrl } from './attachments.js';
 
 const file = { id: 'AbCdEfGhIjKlMnOpQrStUv', name: 'a.png', size: 10, type: 'image/png', sha256: 'a'.repeat(64) };
+/** A PNG's header declaring its width and height, in base64. */
+function pngHeader(width: number, height: number): string {
+  const bytes = new Uint8Array(520);
+  bytes.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52]);
+  new DataView(bytes.buffer).setUint32(16, width);
+  new DataView(bytes.buffer).setUint32(20, height);
+  return btoa(String.fromCharCode(...bytes));
+}
 
 describe('attachments', () => {
   it('fits a picture in its box, proportions kept, never larger than itself', () => {
@@ -14,9 +22,15 @@ describe('attachments', () => {
   });
 
   it('shows a picture inline only with a showable type and the sender’s thumbnail and measurements', () => {
-    expect(isInlineImage({ ...file, width: 2, height: 2, thumbnail: 'AAAA' })).toBe(true);
+    expect(isInlineImage({ ...file, width: 2, height: 2, thumbnail: pngHeader(2, 2) })).toBe(true);
     expect(isInlineImage({ ...file, width: 2, height: 2 })).toBe(false);
-    expect(isInlineImage({ ...file, type: 'image/svg+xml', width: 2, height: 2, thumbnail: 'AAAA' })).toBe(false);
+    expect(isInlineImage({ ...file, type: 'image/svg+xml', width: 2, height: 2, thumbnail: pngHeader(2, 2) })).toBe(false);
+  });
+
+  it('shows no thumbnail that is not a small image, whatever an older host kept (issue 33, item 8)', () => {
+    expect(isInlineImage({ ...file, width: 16383, height: 16383, thumbnail: pngHeader(16383, 16383) })).toBe(false);
+    expect(isInlineImage({ ...file, width: 2, height: 2, thumbnail: 'AAAA' })).toBe(false);
+    expect(isInlineImage({ ...file, width: 320, height: 320, thumbnail: pngHeader(320, 320) })).toBe(true);
   });
 
   it('types a thumbnail from its first bytes', () => {

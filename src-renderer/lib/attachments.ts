@@ -2,19 +2,26 @@
 import { LIMITS } from '../../src-shared/protocol/limits.js';
 import type { Attachment } from '../../src-shared/protocol/objects.js';
 import { isShowableImage } from '../../src-shared/risky-files.js';
+import { thumbnailProblem } from '../../src-shared/thumbnails.js';
 
 /** The box an inline image is drawn in, at most; its own proportions are kept inside it. */
 export const INLINE_IMAGE_BOX = { width: 320, height: 240 };
 
 /** Thumbnails are made at these longest sides, from large to small, until one fits the protocol's size. */
-const THUMBNAIL_SIDES = [320, 240, 160, 128, 96, 64, 40];
+const THUMBNAIL_SIDES = [LIMITS.maxThumbnailSide, 240, 160, 128, 96, 64, 40];
 const THUMBNAIL_QUALITY = 0.7;
 
-/** An image shown inline: a showable type with the sender's thumbnail and measurements. */
+/** An image shown inline: a showable type with the sender's thumbnail (a small image) and measurements. */
 export type InlineImage = Attachment & { width: number; height: number; thumbnail: string };
 
 export function isInlineImage(file: Attachment): file is InlineImage {
-  return isShowableImage(file.type) && file.thumbnail !== undefined && file.width !== undefined && file.height !== undefined;
+  return (
+    isShowableImage(file.type) &&
+    file.thumbnail !== undefined &&
+    file.width !== undefined &&
+    file.height !== undefined &&
+    thumbnailProblem(file.thumbnail) === null
+  );
 }
 
 /** The size an image is drawn at inside a box: never larger than itself, proportions kept, whole pixels. */

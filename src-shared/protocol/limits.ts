@@ -41,6 +41,8 @@ export const LIMITS = {
   maxAttachments: 10,
   /** Largest thumbnail the sending app may attach to an image, base64 characters (about 6 KB: every page of history carries them). */
   maxThumbnailLength: 8192,
+  /** A thumbnail's largest width and height in pixels (its header says them; src-shared/thumbnails.ts). */
+  maxThumbnailSide: 320,
 } as const;
 
 /** Optional capabilities a 1.1 server lists in hello's `features`. */

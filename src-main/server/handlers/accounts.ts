@@ -9,6 +9,7 @@ import { addressHost, throttleAddress } from '../access.js';
 import { FollowedBy, type Handlers, type ServerContext, ServerError } from '../dispatch.js';
 import { ScryptQueue, type ScryptLane, hashPassword, verifyPassword } from '../password.js';
 import { KeyedBuckets } from '../rate-limit.js';
+import { KnownAddresses } from '../throttle.js';
 import type { Session } from '../session.js';
 import { mutePush } from './admin.js';
 
@@ -19,6 +20,25 @@ const sha256 = (text: string): string => createHash('sha256').update(text).diges
 export function accountHandlers(ctx: ServerContext) {
   const { store, log, throttle } = ctx;
   const scrypt = new ScryptQueue();
+  const knownAddresses = new KnownAddresses();
+
+  /**
+   * What a password check from the address counts against and is blocked by (PROTOCOL.md §7.2.1). A failure
+   * counts for the name from this address, the name and the address. The name's own count does not block an
+   * address the account logged in from: guesses from elsewhere must not lock its owner out of her own device.
+   */
+  function passwordKeys(key: string, address: string): PasswordKeys {
+    const from = throttleAddress(address);
+    const pair = `name:${key}@${from}`;
+    const name = `name:${key}`;
+    const known = knownAddresses.has(key, from);
+    return {
+      counted: [pair, name, `address:${from}`],
+      blocking: known ? [pair, `address:${from}`] : [pair, name, `address:${from}`],
+      running: [pair, name],
+      lane: known ? 'known' : 'login',
+    };
+  }
   const roomRegistrations = new KeyedBuckets(ctx.limits.registrationsPerMinute, ctx.limits.registrationsPerMinute);
   const addressRegistrations = new KeyedBuckets(ctx.limits.addressRegistrationsPerMinute, ctx.limits.addressRegistrationsPerMinute);
   // Successful logins only: others' failed guesses must not lock the account's owner out.
@@ -72,8 +92,8 @@ export function accountHandlers(ctx: ServerContext) {
    * Only under the name: many people behind one address (an office NAT, every client after the
    * host restarts) log in at once, and counting their checks by address would refuse them all.
    */
-  async function throttledCheck(throttleKeys: string[], check: () => Promise<boolean>): Promise<boolean> {
-    const done = throttle.begin(throttleKeys.slice(0, 1));
+  async function throttledCheck(keys: PasswordKeys, check: () => Promise<boolean>): Promise<boolean> {
+    const done = throttle.begin(keys.running);
     try {
       return await check();
     } finally {
@@ -123,7 +143,7 @@ export function accountHandlers(ctx: ServerContext) {
     password: string,
     address: string,
     passphrase: string | undefined,
-    throttleKeys: string[],
+    keys: PasswordKeys,
   ): Promise<UserRow> {
     if ([...name].length > ctx.limits.maxNameLength) {
       throw new ServerError(ErrorCode.NAME_INVALID, `a name has at most ${ctx.limits.maxNameLength} characters in this room`);
@@ -145,10 +165,9 @@ export function accountHandlers(ctx: ServerContext) {
     let user: UserRow;
     try {
       // Wrong passphrases also count for the room as a whole: rotating addresses and names gains nothing.
-      const passphraseKeys = [...throttleKeys, 'room:passphrase'];
-      if (mode === 'passphrase') refuseThrottled(passphraseKeys, name, address);
-      if (mode === 'passphrase' && !(await throttledCheck(throttleKeys, () => queued(session, 'register', () => ctx.access.passphraseMatches(passphrase))))) {
-        throttle.recordFailure(passphraseKeys);
+      if (mode === 'passphrase') refuseThrottled([...keys.blocking, 'room:passphrase'], name, address);
+      if (mode === 'passphrase' && !(await throttledCheck(keys, () => queued(session, 'register', () => ctx.access.passphraseMatches(passphrase))))) {
+        throttle.recordFailure([...keys.counted, 'room:passphrase']);
         log.warn('registration refused', { user: name, address, reason: passphrase ? 'wrong passphrase' : 'no passphrase' });
         throw new ServerError(
           ErrorCode.PASSPHRASE_REQUIRED,
@@ -205,9 +224,9 @@ export function accountHandlers(ctx: ServerContext) {
       if (!checked.ok) throw new ServerError(ErrorCode.NAME_INVALID, checked.reason);
       const key = nameKey(checked.name);
       await refuseBanned(key, address);
-      const throttleKeys = loginThrottleKeys(key, address);
+      const keys = passwordKeys(key, address);
       // A token is unguessable: failed password guesses by others must not lock its owner out.
-      if (request.token === undefined) refuseThrottled(throttleKeys, checked.name, address);
+      if (request.token === undefined) refuseThrottled(keys.blocking, checked.name, address);
       refuseLoginRate(key, checked.name, address, false);
       const existing = await store.userByKey(key);
       const badToken = (): ServerError => {
@@ -221,8 +240,8 @@ export function accountHandlers(ctx: ServerContext) {
         user = existing;
       } else if (existing) {
         const password = request.password!;
-        if (!(await throttledCheck(throttleKeys, () => queued(session, 'login', () => verifyPassword(password, existing.passwordHash))))) {
-          throttle.recordFailure(throttleKeys);
+        if (!(await throttledCheck(keys, () => queued(session, keys.lane, () => verifyPassword(password, existing.passwordHash))))) {
+          throttle.recordFailure(keys.counted);
           log.warn('failed login', { user: existing.name, address, reason: 'wrong password' });
           throw new ServerError(ErrorCode.WRONG_PASSWORD, `wrong password for ${existing.name}`);
         }
@@ -230,7 +249,7 @@ export function accountHandlers(ctx: ServerContext) {
       } else {
         // A retry after PENDING_APPROVAL must not make the account again once the host rejected it.
         if (request.create === false) throw new ServerError(ErrorCode.UNKNOWN_USER, `no account named ${checked.name}`);
-        user = await register(session, checked.name, request.password!, address, request.passphrase, throttleKeys);
+        user = await register(session, checked.name, request.password!, address, request.passphrase, keys);
         registered = true;
       }
       // From the last checks to the session's registration, in the user's turn: a password change,
@@ -249,7 +268,7 @@ export function accountHandlers(ctx: ServerContext) {
             if (user.status === 'pending') throw pendingApproval(user.name);
           }
           refuseLoginRate(key, user.name, address, true);
-          throttle.reset(throttleKeys[0]!);
+          for (const counted of keys.running) throttle.reset(counted);
           token = randomBytes(32).toString('base64url');
           await store.createSession(sha256(token), user.id, ctx.clock.now());
         }
@@ -258,6 +277,7 @@ export function accountHandlers(ctx: ServerContext) {
         if (!session.connection.isOpen) throw new ServerError(ErrorCode.INTERNAL, 'connection closed during login');
         session.user = user;
         session.tokenHash = sha256(token);
+        knownAddresses.add(key, throttleAddress(address));
         log.info('login', { user: user.name, address, client: session.clientName });
         await ctx.roster.join(session, user);
         const result = {
@@ -278,11 +298,11 @@ export function accountHandlers(ctx: ServerContext) {
     changePassword: async (session, request) => {
       const me = session.user;
       const address = session.connection.remoteAddress;
-      const throttleKeys = loginThrottleKeys(me.nameKey, address);
-      refuseThrottled(throttleKeys, me.name, address);
+      const keys = passwordKeys(me.nameKey, address);
+      refuseThrottled(keys.blocking, me.name, address);
       const stored = (await store.userById(me.id))!;
-      if (!(await throttledCheck(throttleKeys, () => queued(session, 'login', () => verifyPassword(request.current, stored.passwordHash))))) {
-        throttle.recordFailure(throttleKeys);
+      if (!(await throttledCheck(keys, () => queued(session, keys.lane, () => verifyPassword(request.current, stored.passwordHash))))) {
+        throttle.recordFailure(keys.counted);
         log.warn('password change refused', { user: me.name, address, reason: 'wrong current password' });
         throw new ServerError(ErrorCode.WRONG_PASSWORD, 'the current password is wrong');
       }
@@ -318,9 +338,15 @@ export function accountHandlers(ctx: ServerContext) {
   } satisfies Pick<Handlers, 'hello' | 'login' | 'changePassword' | 'logout' | 'users'>;
 }
 
-/** Throttle keys of a login: the name first, then the address. */
-function loginThrottleKeys(key: string, address: string): string[] {
-  return [`name:${key}`, `address:${throttleAddress(address)}`];
+interface PasswordKeys {
+  /** What a failure counts against. */
+  counted: string[];
+  /** What refuses the attempt while blocked. */
+  blocking: string[];
+  /** What a check under way counts against as a failure to come (never the address, see throttledCheck). */
+  running: string[];
+  /** An owner's own address goes ahead of guesses from elsewhere in the password checks' line. */
+  lane: ScryptLane;
 }
 
 function pendingApproval(name: string): ServerError {

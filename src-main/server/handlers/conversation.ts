@@ -16,6 +16,9 @@ import { refuseMuted } from './messages.js';
 import { NotReadable, OverDailyQuota } from '../../store/readers.js';
 import { KeyedBuckets } from '../rate-limit.js';
 
+/** Why the downloads of a deleted message's files end; being raw bytes, they are cut without it. */
+const MESSAGE_GONE = { code: ErrorCode.UNKNOWN_FILE, message: 'the message carrying this file was deleted' };
+
 /** Typing entries older than this are dropped when the table is swept. */
 const TYPING_SWEEP_AT = 10_000;
 
@@ -143,6 +146,8 @@ export function conversationHandlers(ctx: ServerContext) {
       }
       notDeleted(facts);
       const result = await announce('delete', await asReader(store.deleteMessage(facts.id, me.id), unknownMessage(facts.id)));
+      // Its files went with it: who was still fetching one stops (PROTOCOL.md §18.1).
+      roster.end({ messageId: facts.id }, MESSAGE_GONE);
       if (moderation) {
         log.info('message deleted by the host', { id: facts.id, conv: facts.conv, sender: (await store.userById(facts.senderId))?.name });
       }
