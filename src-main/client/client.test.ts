@@ -184,6 +184,32 @@ describe('ChatClient’s back-off', () => {
   });
 });
 
+describe('ChatClient coming back', () => {
+  // The history checker found it (a login failed while the cluster's PostgreSQL restarted): the link of the
+  // failed attempt closed after the next attempt was scheduled, and its close cancelled that attempt.
+  it('tries again after an attempt the host refused on a link it left open (a login it failed)', async () => {
+    let logins = 0;
+    let dropLink: () => void = () => undefined;
+    const server = createServer((socket) => {
+      const connection = new Connection(socket, { maxFrameBytes: 1 << 20, maxQueuedBytes: 1 << 20 });
+      connection.onFrame((frame) => {
+        if (frame.kind !== 'frame') return;
+        const { type, id } = frame.value as { type: keyof typeof room; id: number };
+        if (type === 'login' && ++logins === 2) connection.send({ type: 'res', id, ok: false, error: { code: ErrorCode.INTERNAL, message: 'the database is down' } });
+        else if (type in room) connection.send({ type: 'res', id, ok: true, result: room[type] });
+        if (type === 'sync') dropLink = () => connection.destroy(null);
+      });
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = new ChatClient({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, name: 'alice', password: 'pw', tls: false, backoffMinMs: 20, backoffMaxMs: 40 });
+    clients.push(client);
+    await client.connect();
+    dropLink();
+    await waitFor(() => logins === 3 && client.state === 'online', 10_000, 'a third login, after the refused second');
+  });
+});
+
 /**
  * A 1.1 room that answers no request of a connection until it has three, or a while passed (a client
  * that waits for each answer sends one): `beforeAnswers` lists, per connection, the requests it had by then.
