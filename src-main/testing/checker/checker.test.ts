@@ -93,10 +93,10 @@ describe.skipIf(missing)(missing ? `${TITLE} (skipped: ${missing})` : TITLE, () 
   });
   afterAll(() => postgres?.stop());
 
-  it('finds no anomaly with a node killed, NATS restarted and PostgreSQL paused, once each', async () => {
+  it('finds no anomaly with a node killed, NATS restarted, PostgreSQL paused and PostgreSQL restarted, once each', async () => {
     const seed = Math.floor(Math.random() * 2 ** 31);
     const result = await runWorkload(await startCluster(3, postgres.databases), { seed, users: 3, operations: 150, faults: CLUSTER_FAULTS });
-    expect(result.faults).toEqual({ kill: 1, 'nats-restart': 1, 'pg-pause': 1 });
+    expect(result.faults).toEqual({ kill: 1, 'nats-restart': 1, 'pg-pause': 1, 'pg-restart': 1 });
     expect(result.anomalies, `seed ${seed}`).toEqual([]);
   }, 120_000);
 });
