@@ -1,8 +1,10 @@
 /**
  * The checker's cluster topology: three host nodes as real processes on one PostgreSQL
- * database and one nats-server, as core/cluster.test.ts starts them; user i's client connects
- * to node i mod 3 with the other two as its alternates. Faults: kill -9 of one node, started
- * again a while later; NATS stopped and started again; PostgreSQL paused with SIGSTOP (every
+ * database and one nats-server, as core/cluster.test.ts starts them, each behind a relay
+ * (proxy.ts); user i's client connects to node i mod 3 with the other two as its alternates.
+ * Faults: kill -9 of one node, started again a while later; a client's link cut in the middle
+ * of a frame; one node stopped (SIGTERM) and started again at once with its clock an hour off,
+ * as it stays from then on; NATS stopped and started again; PostgreSQL paused with SIGSTOP (every
  * process of its server) for a few seconds, then SIGCONT; PostgreSQL stopped (fast shutdown)
  * and started again a few seconds later on the same folder and port.
  */
@@ -18,17 +20,18 @@ import { POSTGRES_READY_ENV, type PostgresDatabases, startPostgres, testPostgres
 import { TEST_PASSWORD_COST, removeDir, seedIdentity, tempDir, waitFor } from '../harness.js';
 import { NatsServer } from '../nats.js';
 import { freePort } from '../ports.js';
-import { type HostProcess, killHost, startHostProcess } from './host-process.js';
+import { type HostProcess, drawSkew, killHost, startHostProcess, stopHost } from './host-process.js';
+import { LinkProxy } from './proxy.js';
 import { type FaultKind, type Topology, userNames } from './workload.js';
 
-export const CLUSTER_FAULTS: readonly FaultKind[] = ['kill', 'nats-restart', 'pg-pause', 'pg-restart'];
+export const CLUSTER_FAULTS: readonly FaultKind[] = ['kill', 'link-cut', 'clock-skew', 'nats-restart', 'pg-pause', 'pg-restart'];
 
 const NODES = 3;
 /** How long a killed node stays down, NATS stays stopped and PostgreSQL stays down once stopped. */
 const DOWN_MS = 1500;
 /** How long a stopping or starting PostgreSQL server may take. */
 const PG_RESTART_TIMEOUT_MS = 60_000;
-/** How long PostgreSQL stays paused unless told. */
+/** How long PostgreSQL stays paused unless told: the short run's (checker.test.ts); the command line's default is longer (run.ts). */
 export const PG_PAUSE_MS = 4000;
 
 /** A PostgreSQL server for the runs and what ends it: the tests' shared one under vitest (global-setup.ts), else one of our own. */
@@ -154,8 +157,12 @@ export async function startCluster(users: number, postgres: PostgresDatabases, p
   const folders = [...Array(NODES).keys()].map((i) => join(dir, `node${i}`));
   const ports = await Promise.all(folders.map(() => freePort()));
   const nodes: (HostProcess | null)[] = [];
+  const proxies: LinkProxy[] = [];
+  /** How far each node's clock is off: its machine's, so a restart after a kill keeps it. */
+  const skewsMs = folders.map(() => 0);
   let nats: NatsServer | undefined;
   const close = async (): Promise<void> => {
+    for (const proxy of proxies) proxy.close();
     await Promise.allSettled(nodes.map((node) => node && killHost(node)));
     await nats?.stop();
     removeDir(dir);
@@ -175,12 +182,13 @@ export async function startCluster(users: number, postgres: PostgresDatabases, p
       await store.close();
     }
     nats = await NatsServer.start(dir);
-    const start = (i: number): Promise<HostProcess> => startHostProcess(folders[i]!, ports[i]!, ['--postgres', url, '--nats', nats!.url]);
+    const start = (i: number): Promise<HostProcess> => startHostProcess(folders[i]!, ports[i]!, ['--postgres', url, '--nats', nats!.url], skewsMs[i]);
     // The first records the room's certificate and id; the others then start at once.
     nodes.push(await start(0));
     nodes.push(...(await Promise.all(folders.slice(1).map((_, i) => start(i + 1)))));
+    for (const i of ports.keys()) proxies.push(await LinkProxy.start(await freePort(), () => ports[i]!));
 
-    const address = (i: number) => ({ host: '127.0.0.1', port: ports[i % NODES]! });
+    const address = (i: number) => ({ host: '127.0.0.1', port: proxies[i % NODES]!.port });
     const later = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
     // A PostgreSQL fault that comes while another lasts starts once that one is over (a paused server cannot
     // be stopped, nor a stopped one paused).
@@ -205,12 +213,32 @@ export async function startCluster(users: number, postgres: PostgresDatabases, p
       paceMs: 25,
       addresses: (user) => ({ primary: address(user), alternates: [1, 2].map((step) => address(user + step)) }),
       async inject(kind, random) {
-        if (kind === 'kill') {
-          const i = Math.floor(random() * NODES);
+        if (kind === 'kill' || kind === 'clock-skew') {
+          // One that is up: the other may be down from a fault that still lasts.
+          const up = [...nodes.keys()].filter((i) => nodes[i] !== null);
+          const i = up[Math.floor(random() * up.length)]!;
           const node = nodes[i]!;
           nodes[i] = null;
-          await killHost(node);
-          return { over: later(DOWN_MS).then(async () => void (nodes[i] = await startOnceUp(i))) };
+          // Nothing listens at its address meanwhile: its clients see "refused", as they would without a relay.
+          proxies[i]!.stopListening();
+          const restart = async (): Promise<void> => {
+            nodes[i] = await startOnceUp(i);
+            await proxies[i]!.listen();
+          };
+          if (kind === 'kill') {
+            await killHost(node);
+            return { over: later(DOWN_MS).then(restart) };
+          }
+          skewsMs[i] = drawSkew(random);
+          // A stop lets the store's queries finish: with PostgreSQL paused or down it stops once that is over.
+          return { over: postgresBack.then(() => stopHost(node)).then(restart) };
+        }
+        if (kind === 'link-cut') {
+          // A relay that holds a link, if one does: a node's users may all have moved to the others.
+          const linked = proxies.filter((proxy) => proxy.linkCount > 0);
+          const choice = linked.length > 0 ? linked : proxies;
+          choice[Math.floor(random() * choice.length)]!.cutMidFrame();
+          return { over: Promise.resolve() };
         }
         if (kind === 'nats-restart') {
           await nats!.stop();
