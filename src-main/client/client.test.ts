@@ -364,4 +364,29 @@ describe('ChatClient and its own messages (issue 32, problem 3)', () => {
     expect(shown).toEqual([7]);
     expect(client.unsent).toEqual([]);
   });
+
+  // The history checker found it: a 1.5 s PostgreSQL restart failed a dozen queued sends at once, each counted
+  // as a failure in a row, and the next resend waited 26 s, the cap, instead of half a second.
+  it('doubles its back-off per round of resends the host failed, however many sends the round held', async () => {
+    const tries = new Map<string, number>();
+    const port = await scriptedServer((request) => {
+      const { clientMsgId } = request as unknown as { clientMsgId: string };
+      tries.set(clientMsgId, (tries.get(clientMsgId) ?? 0) + 1);
+      if (tries.get(clientMsgId)! <= 2) return { fail: ErrorCode.INTERNAL };
+      return { message: mine(tries.size, clientMsgId), duplicate: false, delivered: false };
+    });
+    const { client } = await connect(port);
+    const waits: number[] = [];
+    const twoRounds = new Promise<void>((resolve) =>
+      client.on('sendRetrying', ({ retryInMs }) => {
+        waits.push(retryInMs);
+        if (waits.length === 12) resolve();
+      }),
+    );
+    for (let i = 0; i < 6; i++) client.send({ kind: 'room' }, 'hi', `m${i}`).catch(() => undefined);
+    await twoRounds;
+    // Half to all of FAILED_RETRY_FIRST_MS (250 ms) after the first round, of twice that after the second.
+    expect(Math.max(...waits.slice(0, 6))).toBeLessThanOrEqual(250);
+    expect(Math.max(...waits.slice(6))).toBeLessThanOrEqual(500);
+  });
 });
