@@ -20,7 +20,7 @@ import { POSTGRES_READY_ENV, type PostgresDatabases, startPostgres, testPostgres
 import { TEST_PASSWORD_COST, removeDir, seedIdentity, tempDir, waitFor } from '../harness.js';
 import { NatsServer } from '../nats.js';
 import { freePort } from '../ports.js';
-import { type HostProcess, drawSkew, killHost, startHostProcess, stopHost } from './host-process.js';
+import { type HostProcess, STOP_TIMEOUT_MS, drawSkew, killHost, startHostProcess, stopHost } from './host-process.js';
 import { LinkProxy } from './proxy.js';
 import { type FaultKind, type Topology, userNames } from './workload.js';
 
@@ -230,8 +230,9 @@ export async function startCluster(users: number, postgres: PostgresDatabases, p
             return { over: later(DOWN_MS).then(restart) };
           }
           skewsMs[i] = drawSkew(random);
-          // A stop lets the store's queries finish: with PostgreSQL paused or down it stops once that is over.
-          return { over: postgresBack.then(() => stopHost(node)).then(restart) };
+          // A stop lets the store's queries finish: with PostgreSQL paused or down it stops once that is over,
+          // and a pause that comes meanwhile holds it up for as long.
+          return { over: postgresBack.then(() => stopHost(node, STOP_TIMEOUT_MS + pgPauseMs)).then(restart) };
         }
         if (kind === 'link-cut') {
           // A relay that holds a link, if one does: a node's users may all have moved to the others.

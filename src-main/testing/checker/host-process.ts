@@ -18,8 +18,8 @@ export interface HostProcess {
 
 /** How far a skewed host's clock is off, either way. */
 export const CLOCK_SKEW_MS = 3600_000;
-/** How long a host may take to stop on SIGTERM. */
-const STOP_TIMEOUT_MS = 15_000;
+/** How long a host may take to stop on SIGTERM, unless told. */
+export const STOP_TIMEOUT_MS = 15_000;
 
 /** Debian's libfaketime for multithreaded programs (node is one), under /usr/lib/<architecture>/faketime. */
 const FAKETIME = (() => {
@@ -76,13 +76,16 @@ export async function killHost(host: HostProcess): Promise<void> {
   await host.exited;
 }
 
-/** Stops it as an operator's restart does (SIGTERM: it closes its sessions and its store) and waits until it is gone. */
-export async function stopHost(host: HostProcess): Promise<void> {
+/**
+ * Stops it as an operator's restart does (SIGTERM: it closes its sessions and its store) and waits until it
+ * is gone; one still there after `timeoutMs` is killed and the run fails.
+ */
+export async function stopHost(host: HostProcess, timeoutMs = STOP_TIMEOUT_MS): Promise<void> {
   host.child.kill('SIGTERM');
   let timer: NodeJS.Timeout | undefined;
-  const stopped = await Promise.race([host.exited.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), STOP_TIMEOUT_MS)))]);
+  const stopped = await Promise.race([host.exited.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))]);
   clearTimeout(timer);
   if (stopped) return;
   await killHost(host);
-  throw new Error(`the host did not stop within ${STOP_TIMEOUT_MS / 1000} s of SIGTERM`);
+  throw new Error(`the host did not stop within ${timeoutMs / 1000} s of SIGTERM`);
 }
