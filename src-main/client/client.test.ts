@@ -185,6 +185,32 @@ describe('ChatClient’s back-off', () => {
   });
 });
 
+describe('ChatClient coming back', () => {
+  // The history checker found it (a login failed while the cluster's PostgreSQL restarted): the link of the
+  // failed attempt closed after the next attempt was scheduled, and its close cancelled that attempt.
+  it('tries again after an attempt the host refused on a link it left open (a login it failed)', async () => {
+    let logins = 0;
+    let dropLink: () => void = () => undefined;
+    const server = createServer((socket) => {
+      const connection = new Connection(socket, { maxFrameBytes: 1 << 20, maxQueuedBytes: 1 << 20 });
+      connection.onFrame((frame) => {
+        if (frame.kind !== 'frame') return;
+        const { type, id } = frame.value as { type: keyof typeof room; id: number };
+        if (type === 'login' && ++logins === 2) connection.send({ type: 'res', id, ok: false, error: { code: ErrorCode.INTERNAL, message: 'the database is down' } });
+        else if (type in room) connection.send({ type: 'res', id, ok: true, result: room[type] });
+        if (type === 'sync') dropLink = () => connection.destroy(null);
+      });
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = new ChatClient({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, name: 'alice', password: 'pw', tls: false, backoffMinMs: 20, backoffMaxMs: 40 });
+    clients.push(client);
+    await client.connect();
+    dropLink();
+    await waitFor(() => logins === 3 && client.state === 'online', 10_000, 'a third login, after the refused second');
+  });
+});
+
 /**
  * A 1.1 room that answers no request of a connection until it has three, or a while passed (a client
  * that waits for each answer sends one): `beforeAnswers` lists, per connection, the requests it had by then.
@@ -338,5 +364,30 @@ describe('ChatClient and its own messages (issue 32, problem 3)', () => {
     expect(new Set(clientIds).size).toBe(1);
     expect(shown).toEqual([7]);
     expect(client.unsent).toEqual([]);
+  });
+
+  // The history checker found it: a 1.5 s PostgreSQL restart failed a dozen queued sends at once, each counted
+  // as a failure in a row, and the next resend waited 26 s, the cap, instead of half a second.
+  it('doubles its back-off per round of resends the host failed, however many sends the round held', async () => {
+    const tries = new Map<string, number>();
+    const port = await scriptedServer((request) => {
+      const { clientMsgId } = request as unknown as { clientMsgId: string };
+      tries.set(clientMsgId, (tries.get(clientMsgId) ?? 0) + 1);
+      if (tries.get(clientMsgId)! <= 2) return { fail: ErrorCode.INTERNAL };
+      return { message: mine(tries.size, clientMsgId), duplicate: false, delivered: false };
+    });
+    const { client } = await connect(port);
+    const waits: number[] = [];
+    const twoRounds = new Promise<void>((resolve) =>
+      client.on('sendRetrying', ({ retryInMs }) => {
+        waits.push(retryInMs);
+        if (waits.length === 12) resolve();
+      }),
+    );
+    for (let i = 0; i < 6; i++) client.send({ kind: 'room' }, 'hi', `m${i}`).catch(() => undefined);
+    await twoRounds;
+    // Half to all of FAILED_RETRY_FIRST_MS (250 ms) after the first round, of twice that after the second.
+    expect(Math.max(...waits.slice(0, 6))).toBeLessThanOrEqual(250);
+    expect(Math.max(...waits.slice(6))).toBeLessThanOrEqual(500);
   });
 });

@@ -395,6 +395,8 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     } catch (error) {
       // What was held is fetched again by the next catch-up.
       this.held = null;
+      // Let go of the link now: its close comes after the next attempt is scheduled, and would cancel it.
+      this.onLinkClosed(connection, null);
       connection.destroy(null);
       throw error;
     }

@@ -52,7 +52,7 @@ export class Outbox {
   /** Resends the queue after the server refused sends for their rate. */
   private resendTimer: NodeJS.Timeout | null = null;
   private resendAt = 0;
-  /** Resends in a row that the server failed; reset once one is stored. */
+  /** Rounds of resends in a row that the server failed; reset once one is stored. */
   private failures = 0;
 
   constructor(private readonly link: OutboxLink) {}
@@ -126,7 +126,9 @@ export class Outbox {
         this.resendLater(clientError.retryAfterMs ?? RATE_LIMIT_RETRY_MS);
       } else if (clientError.code === ErrorCode.INTERNAL) {
         // The host failed (its database stalled, say), nothing was refused: the same client id goes again.
-        const backoff = Math.min(FAILED_RETRY_CAP_MS, FAILED_RETRY_FIRST_MS * 2 ** this.failures++);
+        // One failure per round of resends: the others of the round go with the timer this one set.
+        if (!this.resendTimer) this.failures++;
+        const backoff = Math.min(FAILED_RETRY_CAP_MS, FAILED_RETRY_FIRST_MS * 2 ** (this.failures - 1));
         const delayMs = this.resendLater(backoff / 2 + Math.random() * (backoff / 2));
         this.link.retrying(item, clientError, delayMs);
       } else if (!LINK_ENDED.has(clientError.code)) {

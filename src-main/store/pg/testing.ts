@@ -219,13 +219,31 @@ export async function startPostgres(): Promise<PostgresServer> {
     throw new Error(`postgres did not start:${failures}`);
   }
   const { child, port } = server;
+  // The history checker's pg-restart fault stops this server and starts another on the same folder and
+  // port, a process that is not our child: the one to stop is the one the folder's lock file names.
+  const lockFile = join(data, 'postmaster.pid');
+  const running = (): number | undefined => {
+    try {
+      return Number(readFileSync(lockFile, 'utf8').split('\n', 1)[0]) || undefined;
+    } catch {
+      return undefined;
+    }
+  };
   // If the test process ends without afterAll (a crash), the server goes with it.
-  const killOnExit = (): void => void child.kill('SIGQUIT');
+  const killOnExit = (): void => void signal(running() ?? child.pid, 'SIGQUIT');
   process.once('exit', killOnExit);
 
   const stop = async (): Promise<void> => {
     process.off('exit', killOnExit);
     // Immediate shutdown: the data is thrown away, so the shutdown checkpoint would only cost time.
+    const other = running();
+    if (other !== undefined && other !== child.pid) {
+      signal(other, 'SIGQUIT');
+      // Not our child, so no exit event: its lock file goes as it exits.
+      const deadline = Date.now() + STOP_TIMEOUT_MS;
+      while (running() === other && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      if (running() === other) signal(other, 'SIGKILL');
+    }
     child.kill('SIGQUIT');
     if (!(await exited(child, STOP_TIMEOUT_MS))) {
       child.kill('SIGKILL');
@@ -236,6 +254,14 @@ export async function startPostgres(): Promise<PostgresServer> {
   };
 
   return { ...databases(port), port, stop };
+}
+
+function signal(pid: number | undefined, name: NodeJS.Signals): void {
+  try {
+    if (pid !== undefined) process.kill(pid, name);
+  } catch {
+    // Gone already.
+  }
 }
 
 /** Starts postgres on `port` and waits until it answers on its unix socket, or has exited. */

@@ -39,6 +39,11 @@ export class LinkProxy {
     this.server = null;
   }
 
+  /** How many client links are open through it. */
+  get linkCount(): number {
+    return this.links.size;
+  }
+
   /** The next client write is forwarded by half, then its link is torn down. */
   cutMidFrame(): void {
     this.cutNext = true;

@@ -10,7 +10,7 @@ import { waitFor } from '../harness.js';
 import { seededRandom } from '../prng.js';
 import { type Anomaly, type History, type Seen, check } from './check.js';
 
-export type FaultKind = 'kill' | 'link-cut' | 'nats-restart' | 'pg-pause';
+export type FaultKind = 'kill' | 'link-cut' | 'clock-skew' | 'nats-restart' | 'pg-pause' | 'pg-restart';
 
 /** What a run needs of where the clients connect. */
 export interface Topology {
