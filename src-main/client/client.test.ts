@@ -192,7 +192,7 @@ describe('ChatClient coming back', () => {
     let logins = 0;
     let dropLink: () => void = () => undefined;
     const server = createServer((socket) => {
-      const connection = new Connection(socket, { maxFrameBytes: 1 << 20, maxQueuedBytes: 1 << 20 });
+      const connection = new Connection(socket, { maxFrameBytes: 1 << 20, maxQueuedBytes: 1 << 20, scheduler: new ConnectionScheduler() });
       connection.onFrame((frame) => {
         if (frame.kind !== 'frame') return;
         const { type, id } = frame.value as { type: keyof typeof room; id: number };
