@@ -31,7 +31,6 @@ export function SecurityBadge() {
       {security.firstUse && (
         <p role="note" className="note security-first-use">
           <FirstUseText fingerprint={security.fingerprint} />{' '}
-          {security.matchesAnnounced && `${t('security.matchesAnnounced')} `}
           {/* Told to the app, not kept in this window: a pop-out window must not ask again. */}
           <button type="button" onClick={() => void app().api.acknowledgeFingerprint()}>
             {t('security.dismiss')}

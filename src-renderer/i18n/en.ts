@@ -333,7 +333,6 @@ export const en = {
     notEncrypted: 'Not encrypted',
     notEncryptedDetail: 'TLS is off: anyone on this network can read this chat, passwords included.',
     firstUse: 'First connection to this host. Its fingerprint is {{fingerprint}}: compare it with the one the host shows.',
-    matchesAnnounced: 'It matches the fingerprint the room announced on the network.',
     dismiss: 'Got it',
     roomFingerprint: 'Room fingerprint',
     roomFingerprintHint: 'People joining see this fingerprint the first time; they can compare it with yours.',

@@ -335,7 +335,6 @@ export const tr: Translations = {
     notEncrypted: 'Şifresiz',
     notEncryptedDetail: 'TLS kapalı: bu ağdaki herkes, parolalar dahil, sohbeti okuyabilir.',
     firstUse: 'Bu sunucuya ilk bağlantı. Parmak izi {{fingerprint}}: sunucunun gösterdiğiyle karşılaştırın.',
-    matchesAnnounced: 'Odanın ağda duyurduğu parmak iziyle aynı.',
     dismiss: 'Tamam',
     roomFingerprint: 'Oda parmak izi',
     roomFingerprintHint: 'Katılanlar bu parmak izini ilk seferde görür; sizinkiyle karşılaştırabilirler.',
