@@ -3,7 +3,7 @@
  * not cross loopback): real hosts announce, a real app core watches and joins. Skipped,
  * with the reason printed, where namespaces cannot be created.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, describe, it } from 'vitest';
@@ -217,7 +217,7 @@ describe.skipIf(unavailable !== null)('rooms on a LAN of network namespaces', { 
   });
 
   it('spoofed goodbyes do not take a joined room off the list while it answers, and it goes once it stops', async ({ expect, onTestFinished }) => {
-    const { lan, host, watcher } = testLan(onTestFinished);
+    const { lan, dir, host, watcher } = testLan(onTestFinished);
     const client = watcher(2);
     const lab = await host(0, ['--room', 'Lab']);
     const other = await host(3, ['--room', 'Other']);
@@ -237,6 +237,16 @@ describe.skipIf(unavailable !== null)('rooms on a LAN of network namespaces', { 
     await new Promise((resolve) => setTimeout(resolve, 5000));
     expect(client.history().slice(from).every((list) => at(list, lan.address(0), lab.port) !== undefined)).toBe(true);
     expect(at(client.history().at(-1)!, lan.address(0), lab.port)).toMatchObject({ identity: 'known' });
+
+    // The terminal client's --discover, which has pinned the room, lists it all the same (without the fix: "no rooms found").
+    const home = dir();
+    writeFileSync(join(home, '.terminal-pins.json'), JSON.stringify({ [`${lan.address(0)}:${lab.port}`]: lab.fingerprint }));
+    const discover = lan.run(2, 'src-main/cli/chat.ts', ['--discover', '--wait', '3'], { LANCHAT_HOME: home });
+    expect(await discover.waitExit()).toBe(0);
+    expect(discover.lines).toContain(
+      `room "Lab" on ${machine} at ${lan.address(0)}:${lab.port} ` +
+        `(encrypted, announced fingerprint ${lab.fingerprint}; access open; protocol ${PROTOCOL_VERSION}; joined before)`,
+    );
 
     // Stopped for real, it no longer answers on its address and leaves the list.
     await lab.process.stop();
