@@ -147,7 +147,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
     fingerprint: identity?.fingerprint ?? null,
     announced: announcement.then((result): AnnounceStatus => {
       if ('off' in result) {
-        if (announce) log.warn('not announced', { reason: result.off });
+        if (announce) log.info('not announced', { reason: result.off });
         return { on: false, reason: result.off };
       }
       log.info('announced', { instance: result.instance, ...(result.taken.length > 0 ? { taken: result.taken } : {}) });

@@ -58,6 +58,7 @@ interface Found {
  * Starts watching; `onChange` gets the whole list after every change. Returns why not
  * instead when discovery is off. Socket errors go to `onError`; the watcher then finds nothing.
  * `timing` is for tests, which cannot wait the real minute for a vanished room to age out.
+ * `trust` is what the app knows of rooms: without it no room is marked, and goodbyes are taken at their word.
  */
 export function watchRooms(
   onChange: (rooms: NearbyRoom[]) => void,
