@@ -31,7 +31,10 @@ export interface TrustedHost {
 
 /** A room announced on the local network (DNS-SD), as the Join screen lists it. */
 export interface NearbyRoom {
-  /** Unique on the network: the announcement's service instance name. */
+  /**
+   * Unique in the list: the announcement's service instance name, followed by " <address>:<port>" for
+   * another address that answers for the instance name of a room the app knows.
+   */
   id: string;
   roomName: string;
   /** The name of the announcing machine. */

@@ -107,11 +107,19 @@ export function watchRooms(
 
   const saw = (service: Service): void => {
     const room = nearbyRoom(service);
-    const known = found.get(service.fqdn);
+    let key = service.fqdn;
+    const holder = found.get(key);
+    if (room !== null && holder && identity(holder) === 'known' && (holder.room.host !== room.host || holder.room.port !== room.port)) {
+      // Another address answers for a known room's instance name (a later conflict, RFC 6762 §9, or an
+      // impostor): the known room keeps its place, and the other is listed beside it as a room of its own.
+      key = `${service.fqdn} ${room.host}:${room.port}`;
+      room.id = key;
+    }
+    const known = found.get(key);
     if (!known && found.size >= MAX_NEARBY_ROOMS) return;
     if (room === null) {
       // A record that changed into something unreadable takes the room back.
-      if (known && found.delete(service.fqdn)) changed();
+      if (known && found.delete(key)) changed();
       return;
     }
     if (known && JSON.stringify(known.room) === JSON.stringify(room)) {
@@ -120,20 +128,22 @@ export function watchRooms(
       return;
     }
     const entry: Found = { room, seen: Date.now(), doubted: false, asked: 0, answered: false, asking: false };
-    found.set(service.fqdn, entry);
-    if (trust?.identify(room) === 'verify') ask(service.fqdn, entry);
+    found.set(key, entry);
+    if (trust?.identify(room) === 'verify') ask(key, entry);
     changed();
   };
   const gone = (service: Service): void => {
-    const entry = found.get(service.fqdn);
-    if (!entry) return;
-    if (identity(entry) === 'known') {
-      entry.doubted = true;
-      ask(service.fqdn, entry);
-      return;
+    let removed = false;
+    for (const [key, entry] of found) {
+      if (key !== service.fqdn && !key.startsWith(`${service.fqdn} `)) continue;
+      if (identity(entry) === 'known') {
+        entry.doubted = true;
+        ask(key, entry);
+      } else {
+        removed = found.delete(key) || removed;
+      }
     }
-    found.delete(service.fqdn);
-    changed();
+    if (removed) changed();
   };
 
   // bonjour-service's Browser reports each service once ('up') and never again while it lives,

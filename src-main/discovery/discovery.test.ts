@@ -248,6 +248,14 @@ describe.skipIf(unavailable !== null)('rooms on a LAN of network namespaces', { 
         `(encrypted, announced fingerprint ${lab.fingerprint}; access open; protocol ${PROTOCOL_VERSION}; joined before)`,
     );
 
+    // Another machine that announces the joined room's instance name after it does not take its place.
+    const before = client.history().length;
+    const squatter = lan.run(3, 'src-main/discovery/testing/spoof.ts', ['squat', instance, '40001']);
+    await squatter.waitLine(/^squatting$/);
+    const both = await client.until('the squatter is listed too', (list) => list.some((room) => room.roomName === 'Squatter'));
+    expect(both.find((room) => room.roomName === 'Squatter')).toMatchObject({ id: `${real.id} ${lan.address(3)}:40001`, host: lan.address(3) });
+    expect(client.history().slice(before).every((list) => at(list, lan.address(0), lab.port)?.id === real.id)).toBe(true);
+
     // Stopped for real, it no longer answers on its address and leaves the list.
     await lab.process.stop();
     await client.until('the stopped room is gone', (list) => at(list, lan.address(0), lab.port) === undefined);
