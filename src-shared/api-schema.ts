@@ -158,6 +158,13 @@ export const joinRequestSchema = z.strictObject({
    * FINGERPRINT_CHANGED. A pinned fingerprint still comes first.
    */
   announcedFingerprint: fingerprint.optional(),
+  /** The name the room announced (NearbyRoom.roomName): checked against the rooms entered before, as the name it gives in hello is. */
+  announcedRoomName: z.string().min(1).max(250).optional(),
+  /**
+   * The user confirmed, after LOOKALIKE_ROOM, that this is another room than the one they entered under
+   * that name. With TLS it goes with acceptFingerprint, so the confirmation holds for that certificate only.
+   */
+  differentRoom: z.literal(true).optional(),
 });
 
 /** Only accounts created at least this many minutes ago. */

@@ -25,11 +25,16 @@ export interface TrustedHost {
   /** "host:port", as the user joined it. */
   server: string;
   fingerprint: string | null;
+  /** The name the room with this fingerprint gave when last entered; null when not known (pinned by an older version, or unencrypted). */
+  roomName: string | null;
 }
 
 /** A room announced on the local network (DNS-SD), as the Join screen lists it. */
 export interface NearbyRoom {
-  /** Unique on the network: the announcement's service instance name. */
+  /**
+   * Unique in the list: the announcement's service instance name, followed by " <address>:<port>" for
+   * another address that answers for the instance name of a room the app knows.
+   */
   id: string;
   roomName: string;
   /** The name of the announcing machine. */
@@ -43,6 +48,13 @@ export interface NearbyRoom {
   access: AccessMode;
   /** The certificate fingerprint the room claims; null without TLS. Checked against the handshake on join. */
   fingerprint: string | null;
+  /**
+   * What this app knows of the room, never from the announcement alone: 'known', its address presented
+   * this fingerprint when the app entered the room (or, at a new address, a handshake there did just now);
+   * 'lookalike', its name looks like that of a room the app entered, and it is not shown to be that room.
+   * Absent for a room the app knows nothing of.
+   */
+  identity?: 'known' | 'lookalike';
 }
 
 export interface HostInfo {
@@ -58,11 +70,8 @@ export interface HostInfo {
 
 /** How the link to the host is protected. */
 export type ConnectionSecurity =
-  /**
-   * `firstUse`: this fingerprint was not known before this connection and is now pinned.
-   * `matchesAnnounced`: the join named the room's announced fingerprint and the handshake presented it.
-   */
-  | { encrypted: true; fingerprint: string; firstUse: boolean; matchesAnnounced?: true }
+  /** `firstUse`: this fingerprint was not known before this connection (at any address) and is now pinned. */
+  | { encrypted: true; fingerprint: string; firstUse: boolean }
   /** The host turned TLS off: messages and passwords cross the network readable by anyone. */
   | { encrypted: false };
 
@@ -155,6 +164,11 @@ export interface AppError {
    * The expected one was pinned before, or, with `announced`, only announced on the network.
    */
   fingerprints?: { pinned: string; presented: string; announced?: true };
+  /**
+   * With LOOKALIKE_ROOM: the room at the address calls itself `roomName` like a room the app entered
+   * before (`known`, that room's fingerprint), but presented `presented` (null: not encrypted).
+   */
+  lookalike?: { roomName: string; known: string; presented: string | null };
   /** With a file error of sendFiles that is about one of its files (FILE_TOO_LARGE): that file's name. */
   file?: string;
   /**
@@ -264,6 +278,11 @@ export const AppErrorCode = {
   CONNECT_FAILED: 'CONNECT_FAILED',
   /** The host's certificate is not the pinned one: maybe an impostor. Join again with acceptFingerprint to trust it. */
   FINGERPRINT_CHANGED: 'FINGERPRINT_CHANGED',
+  /**
+   * The room at an address the app has not entered calls itself by the name of a room it has, with another
+   * certificate: nothing but hello was sent. Join again with differentRoom to enter it as the other room it is.
+   */
+  LOOKALIKE_ROOM: 'LOOKALIKE_ROOM',
   /** The host does not use TLS. Join again with allowUnencrypted to connect anyway. */
   NOT_ENCRYPTED: 'NOT_ENCRYPTED',
   HOST_GONE: 'HOST_GONE',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import confusablesData from 'unhomoglyph/data.json' with { type: 'json' };
 import { foldForSearch } from './fold.js';
-import { checkGroupName, checkUserName, lookalikeSkeletons, nameSkeleton } from './text.js';
+import { checkGroupName, checkUserName, lookalikeSkeletons, nameSkeleton, roomNamesLookAlike } from './text.js';
 import { nameKey } from './protocol/names.js';
 
 /** Whether the two names share a skeleton: what registration checks against every existing account. */
@@ -105,4 +105,13 @@ describe('group names', () => {
     expect(checkGroupName('a~b').ok).toBe(false);
     expect(checkGroupName('a\u202eb').ok).toBe(false);
   });
+});
+
+describe('room names', () => {
+  it.each(['Team Room', 'team room', 'TEAM ROOM', 'TeamRoom', 'Te\u0430m Room', 'Team\u200BRoom', 'Team\u00A0Room', 'Team Rooｍ', 'Team_Room'])(
+    '%j looks like "Team Room"',
+    (name) => expect(roomNamesLookAlike('Team Room', name)).toBe(true),
+  );
+
+  it.each(['Team Rooms', 'Steam Room', 'Lab'])('%j does not', (name) => expect(roomNamesLookAlike('Team Room', name)).toBe(false));
 });

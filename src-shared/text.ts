@@ -80,6 +80,17 @@ export function lookalikeSkeletons(name: string): string[] {
   return [...new Set([nameSkeleton(name), skeleton(name), skeleton(name.toUpperCase())])];
 }
 
+/**
+ * Whether two room names look alike: one look-alike skeleton in common once spaces and invisible
+ * characters are dropped, so "Team Room", "team room", "Teаm Room" (Cyrillic а) and "Team\u200BRoom"
+ * are one name to whoever reads a list of rooms.
+ */
+export function roomNamesLookAlike(a: string, b: string): boolean {
+  const bare = (name: string): string => name.replace(/[\p{Z}\p{Cf}\s]/gu, '');
+  const skeletons = new Set(lookalikeSkeletons(bare(a)));
+  return lookalikeSkeletons(bare(b)).some((candidate) => skeletons.has(candidate));
+}
+
 const BYTE_UNITS = ['KB', 'MB', 'GB', 'TB'];
 
 /** A size for people, in units of 1024: "512 bytes", "2.5 MB", "100 MB". */

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { ChatClient } from '../client/client.js';
 import { ClientError, FingerprintChangedError } from '../client/errors.js';
-import { PinFile, UNENCRYPTED, serverKey } from '../core/pins.js';
+import { KnownRooms, PinFile, UNENCRYPTED, serverKey } from '../core/pins.js';
 import { normalizeFingerprint } from '../net/tls.js';
 import { watchRooms } from '../discovery/browse.js';
 import { TerminalSession, parseServer, printable } from './terminal.js';
@@ -55,7 +55,7 @@ export async function runChat(args: string[], io: ChatIo): Promise<number> {
     print(CHAT_USAGE);
     return 0;
   }
-  if (values.discover) return discover(values.wait, print);
+  if (values.discover) return discover(values.wait, print, io.pinsFile);
   const password = values.password ?? env.LANCHAT_PASSWORD;
   if (!values.server || !values.user || !password) {
     print(CHAT_USAGE);
@@ -159,8 +159,11 @@ export function describeFailure(error: unknown, where: string, certificatePin?: 
   return [error instanceof Error ? error.message : String(error)];
 }
 
-/** Prints the rooms that announce themselves within the wait, one line each. */
-async function discover(wait: string | undefined, print: (line: string) => void): Promise<number> {
+/**
+ * Prints the rooms that announce themselves within the wait, one line each. A room pinned by this
+ * terminal client stays listed while it answers on its address, whatever goodbyes the network carries.
+ */
+async function discover(wait: string | undefined, print: (line: string) => void, pinsFile: string): Promise<number> {
   const seconds = wait === undefined ? DEFAULT_DISCOVER_SECONDS : Number(wait);
   if (!(seconds > 0 && seconds <= 60)) {
     print(`--wait takes 1 to 60 seconds\n${CHAT_USAGE}`);
@@ -169,6 +172,8 @@ async function discover(wait: string | undefined, print: (line: string) => void)
   const watcher = watchRooms(
     () => undefined,
     (error) => print(`! looking for rooms failed: ${error.message}`),
+    undefined,
+    new KnownRooms(new PinFile(pinsFile), null),
   );
   if ('off' in watcher) {
     print(`! ${watcher.off}`);
@@ -179,7 +184,8 @@ async function discover(wait: string | undefined, print: (line: string) => void)
   await watcher.stop();
   for (const room of rooms) {
     const security = room.tls ? `encrypted, announced fingerprint ${room.fingerprint}` : 'NOT encrypted';
-    print(`room "${room.roomName}" on ${room.hostName} at ${room.host}:${room.port} (${security}; access ${room.access}; protocol ${room.protocol})`);
+    const known = room.identity === 'known' ? '; joined before' : '';
+    print(`room "${room.roomName}" on ${room.hostName} at ${room.host}:${room.port} (${security}; access ${room.access}; protocol ${room.protocol}${known})`);
   }
   print(rooms.length === 0 ? `no rooms found in ${seconds} s` : `${rooms.length} room${rooms.length === 1 ? '' : 's'} found`);
   return 0;

@@ -44,7 +44,9 @@ async function main(): Promise<void> {
 
   for (const line of hostReadyLines(host)) console.log(line);
   const announced = await host.announced;
-  console.log(announced.on ? `announced on the local network as "${announced.instance}"` : `not announced: ${announced.reason}`);
+  if (!announced.on) console.log(`not announced: ${announced.reason}`);
+  else if (announced.taken.length === 0) console.log(`announced on the local network as "${announced.instance}"`);
+  else console.log(`announced on the local network as "${announced.instance}": ${announced.taken.map((name) => `"${name}"`).join(', ')} ${announced.taken.length === 1 ? 'is' : 'are'} taken by another host on the network`);
 }
 
 main().catch((error: unknown) => {

@@ -62,6 +62,12 @@ export interface ClientOptions {
    * require the fingerprint of the first connection.
    */
   fingerprint?: string;
+  /**
+   * Checked before the first login: the room's name (hello) and certificate fingerprint (null without
+   * TLS). That login then waits for hello's answer instead of going in the same write, so an error
+   * returned here fails connect() with nothing but hello sent.
+   */
+  checkRoom?: (room: { name: string; fingerprint: string | null }) => Error | null;
 }
 
 export interface ServerAddress {
@@ -133,12 +139,13 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   /** Fingerprint of the host's certificate once connected (null over plain TCP or before). */
   hostFingerprint: string | null = null;
   private readonly options: Required<
-    Omit<ClientOptions, 'password' | 'token' | 'lastMessageId' | 'lastEventId' | 'fingerprint' | 'passphrase' | 'alternates' | 'host' | 'port' | 'unsent'>
+    Omit<ClientOptions, 'password' | 'token' | 'lastMessageId' | 'lastEventId' | 'fingerprint' | 'passphrase' | 'alternates' | 'host' | 'port' | 'unsent' | 'checkRoom'>
   >;
   /** Where the room can be reached, the address last reached first among equals (see openAny). */
   private readonly addresses: ServerAddress[];
   private addressIndex = 0;
   private pinnedFingerprint: string | undefined;
+  private checkRoom: ClientOptions['checkRoom'];
   private password: string | undefined;
   private passphrase: string | undefined;
   private token: string | undefined;
@@ -179,6 +186,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     };
     this.addresses = [{ host: options.host, port: options.port }, ...(options.alternates ?? [])];
     this.pinnedFingerprint = options.fingerprint;
+    this.checkRoom = options.checkRoom;
     this.password = options.password;
     this.passphrase = options.passphrase;
     this.token = options.token;
@@ -360,6 +368,18 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     // write (PROTOCOL.md §5.5): back online after one round trip instead of three, which after a
     // restart each wait behind everyone else's. What follows a refused request is refused in turn.
     const helloAnswer = this.rpc.call(connection, 'hello', { protocol: PROTOCOL_VERSION, client: this.options.clientName });
+    if (this.checkRoom) {
+      try {
+        const refusal = this.checkRoom({ name: (await helloAnswer).room, fingerprint: opened.fingerprint });
+        if (refusal) throw refusal;
+      } catch (error) {
+        this.held = null;
+        connection.destroy(null);
+        throw error;
+      }
+      // Reconnects present the pinned certificate, which this check passed.
+      this.checkRoom = undefined;
+    }
     const loginAnswer = this.rpc.call(
       connection,
       'login',

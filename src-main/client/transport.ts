@@ -66,6 +66,17 @@ export async function openSocket(options: TransportOptions): Promise<OpenSocket>
   }
 }
 
+/** Whether host:port answers a TLS handshake with this certificate. Nothing is sent over it. */
+export async function answersWith(host: string, port: number, fingerprint: string, connectTimeoutMs: number): Promise<boolean> {
+  try {
+    const { socket } = await openSocket({ host, port, tls: true, fingerprint, connectTimeoutMs });
+    socket.destroy();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function attempt({ host, port, tls, connectTimeoutMs, fingerprint: pinned, signal }: TransportOptions): Promise<OpenSocket> {
   const where = `${host}:${port}`;
   if (signal?.aborted) return Promise.reject(cancelledConnect());

@@ -306,7 +306,7 @@ describe('AppCore', () => {
     const port = hosting!.port;
     expect(unwrap(await carol.trustedHosts())).toEqual([]);
     unwrap(await carol.join({ host: '127.0.0.1', port, name: 'carol', password: 'carol-secret' }));
-    expect(unwrap(await carol.trustedHosts())).toEqual([{ server: `127.0.0.1:${port}`, fingerprint: hosting!.fingerprint }]);
+    expect(unwrap(await carol.trustedHosts())).toEqual([{ server: `127.0.0.1:${port}`, fingerprint: hosting!.fingerprint, roomName: 'Lab' }]);
     unwrap(await carol.leave());
 
     unwrap(await carol.forgetHost(`127.0.0.1:${port}`));
@@ -336,7 +336,7 @@ describe('AppCore', () => {
       encrypted: false,
     });
     // Until the user takes the consent back.
-    expect(unwrap(await bob.trustedHosts())).toEqual([{ server: `127.0.0.1:${port}`, fingerprint: null }]);
+    expect(unwrap(await bob.trustedHosts())).toEqual([{ server: `127.0.0.1:${port}`, fingerprint: null, roomName: null }]);
     unwrap(await bob.leave());
     unwrap(await bob.forgetHost(`127.0.0.1:${port}`));
     expect(await bob.join({ host: '127.0.0.1', port, name: 'bob', password: 'bob-secret' })).toMatchObject({ ok: false, error: { code: 'NOT_ENCRYPTED' } });

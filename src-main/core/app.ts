@@ -244,10 +244,14 @@ export class AppCore extends CallFacade implements AppApi {
         acceptFingerprint: request.acceptFingerprint,
         allowUnencrypted: request.allowUnencrypted,
         announcedFingerprint: request.announcedFingerprint,
+        announcedRoomName: request.announcedRoomName,
+        differentRoom: request.differentRoom,
       },
       { passphrase: request.passphrase, create: request.create },
     );
     if (!joined.ok) return joined;
+    // The room list marks the room just entered as known.
+    this.roomWatcher?.refresh();
     const view = this.view();
     const lastHost = request.alternates?.length ? [request, ...request.alternates].map((address) => formatAddress(address.host, address.port)).join(', ') : request.host;
     this.rememberLastUsed({ lastMode: 'join', lastHost, lastPort: request.port, lastName: view.me ?? request.name });
@@ -286,6 +290,7 @@ export class AppCore extends CallFacade implements AppApi {
         (rooms) => this.emit({ type: 'nearbyRooms', rooms }),
         (error) => console.error(`lanchat: looking for rooms on the network failed: ${error.message}`),
         this.roomWatchTiming,
+        this.link.knownRooms,
       );
       if ('off' in watcher) return fail(AppErrorCode.UNSUPPORTED, sentence(watcher.off));
       this.roomWatcher = watcher;

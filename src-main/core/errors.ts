@@ -39,7 +39,34 @@ export function describeHostError(error: unknown, port: number): AppError {
   return { code: 'INTERNAL', message: `Could not start the room server: ${messageOf(error)}` };
 }
 
+/**
+ * The room at an address not entered before calls itself like a room entered before, and is not shown
+ * to be it: joining stops before the login, as SSH stops at a changed key for a known name.
+ */
+export class LookalikeRoomError extends Error {
+  constructor(
+    readonly roomName: string,
+    /** The fingerprint of the room entered before under that name. */
+    readonly known: string,
+    /** What the room at this address presented; null without TLS. */
+    readonly presented: string | null,
+  ) {
+    super(`another room calls itself "${roomName}"`);
+  }
+}
+
 export function describeConnectError(error: unknown, where: string, pinned: string | undefined, announced?: string): AppError {
+  if (error instanceof LookalikeRoomError) {
+    const { roomName, known, presented } = error;
+    return {
+      code: AppErrorCode.LOOKALIKE_ROOM,
+      message:
+        `Another room calls itself "${roomName}" at ${where}: it is not the room you joined under that name (fingerprint ${known}); ` +
+        `this one ${presented === null ? 'is not encrypted' : `presents ${presented}`}. Nothing was sent. ` +
+        'Join it only if you know it is a different room.',
+      lookalike: { roomName, known, presented },
+    };
+  }
   if (error instanceof FingerprintChangedError && (pinned === undefined || pinned === UNENCRYPTED) && error.expected === announced) {
     return {
       code: AppErrorCode.FINGERPRINT_CHANGED,

@@ -40,8 +40,11 @@ export interface HostOptions extends Omit<ServerOptions, 'store' | 'log' | 'tls'
   cluster?: ClusterOptions;
 }
 
-/** Whether the room is announced on the network: as which service instance, or why not. */
-export type AnnounceStatus = { on: true; instance: string } | { on: false; reason: string };
+/**
+ * Whether the room is announced on the network: as which service instance (with the names found taken
+ * before it, when it had to be renamed), or why not.
+ */
+export type AnnounceStatus = { on: true; instance: string; taken: string[] } | { on: false; reason: string };
 
 export interface Host {
   server: ChatServer;
@@ -142,7 +145,14 @@ export async function startHost(options: HostOptions): Promise<Host> {
     address,
     logFile,
     fingerprint: identity?.fingerprint ?? null,
-    announced: announcement.then((result) => ('off' in result ? { on: false, reason: result.off } : { on: true, instance: result.instance })),
+    announced: announcement.then((result): AnnounceStatus => {
+      if ('off' in result) {
+        if (announce) log.info('not announced', { reason: result.off });
+        return { on: false, reason: result.off };
+      }
+      log.info('announced', { instance: result.instance, ...(result.taken.length > 0 ? { taken: result.taken } : {}) });
+      return { on: true, instance: result.instance, taken: result.taken };
+    }),
     stop: () => {
       stopping ??= announcement
         .then((result) => ('stop' in result ? result.stop() : undefined))

@@ -22,12 +22,12 @@ import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { LIMITS } from '../../src-shared/protocol/limits.js';
 import type { AttachmentRef, ChatMessage, Target } from '../../src-shared/protocol/objects.js';
 import type { RequestResults } from '../../src-shared/protocol/requests.js';
-import { ChatClient, type ConnectionState } from '../client/client.js';
+import { ChatClient, type ClientOptions, type ConnectionState } from '../client/client.js';
 import { ClientError } from '../client/errors.js';
 import type { OutboxItem } from '../client/outbox.js';
 import type { TransferLink } from '../client/transfer.js';
-import { describeConnectError, describeRequestError, fail, messageOf, ok } from './errors.js';
-import { PinFile, UNENCRYPTED, serverKey } from './pins.js';
+import { LookalikeRoomError, describeConnectError, describeRequestError, fail, messageOf, ok } from './errors.js';
+import { KnownRooms, PinFile, RoomNameFile, UNENCRYPTED, serverKey } from './pins.js';
 import { EventCursorFile, OutboxFile, SessionTokenFile, type TokenSealer } from './profile-files.js';
 
 const CLIENT_NAME = 'lanchat-desktop/0.1.0';
@@ -50,6 +50,10 @@ export type Trust =
       allowUnencrypted?: boolean | undefined;
       /** What the room announced on the network: expected only where nothing is pinned. */
       announcedFingerprint?: string | undefined;
+      /** The name the room announced: compared with the rooms entered before, as hello's is. */
+      announcedRoomName?: string | undefined;
+      /** The user confirmed that a look-alike of a room entered before is another room (LOOKALIKE_ROOM). */
+      differentRoom?: boolean | undefined;
     };
 
 interface Current {
@@ -87,6 +91,9 @@ export class Link {
   /** A save of the event cursor waiting for the events of a burst to pass. */
   private cursorSave: { timer: NodeJS.Timeout; save: () => void } | null = null;
   private readonly pins: PinFile;
+  private readonly roomNames: RoomNameFile;
+  /** The rooms entered before, by identity: what a look-alike is checked against, and what the room list marks. */
+  readonly knownRooms: KnownRooms;
   /** Messages given to send() that are not yet stored or refused, per account, for the next start and outbox events. */
   private readonly unsentFile: OutboxFile;
   /** When typing was last sent, per conversation. */
@@ -103,6 +110,8 @@ export class Link {
     this.eventCursors = new EventCursorFile(profileDir);
     this.unsentFile = new OutboxFile(profileDir);
     this.pins = new PinFile(join(profileDir, 'pins.json'));
+    this.roomNames = new RoomNameFile(join(profileDir, 'rooms.json'));
+    this.knownRooms = new KnownRooms(this.pins, this.roomNames);
   }
 
   /** The server this app is connected (or reconnecting) to, if any. */
@@ -154,24 +163,25 @@ export class Link {
     const expected = trust.own
       ? (trust.fingerprint ?? undefined)
       : (trust.acceptFingerprint ?? (pinned === UNENCRYPTED ? undefined : pinned) ?? trust.announcedFingerprint);
+    // An address not entered before: the room must not pass for one entered before (LOOKALIKE_ROOM).
+    const checkRoom = trust.own || pinned !== undefined ? undefined : this.lookalikeCheck(trust);
     let tls = !trust.own || trust.fingerprint !== null;
-    let error = await this.open(server, name, credentials, { tls, fingerprint: expected });
+    let error = await this.open(server, name, credentials, { tls, fingerprint: expected, checkRoom });
     const plainAllowed = !trust.own && (trust.allowUnencrypted === true || pinned === UNENCRYPTED);
     if (error instanceof ClientError && error.code === 'TLS_UNAVAILABLE' && plainAllowed) {
       tls = false;
-      error = await this.open(server, name, credentials, { tls });
+      error = await this.open(server, name, credentials, { tls, checkRoom });
     }
     const current = this.current;
     if (error === null && current) {
       const fingerprint = current.client.hostFingerprint;
-      const matchesAnnounced = !trust.own && fingerprint !== null && fingerprint === trust.announcedFingerprint;
-      // Trusting a changed fingerprint is an explicit check already, not a first use to confirm.
-      const firstUse = !trust.own && pinned !== fingerprint && trust.acceptFingerprint !== fingerprint;
-      current.security =
-        fingerprint !== null
-          ? { encrypted: true, fingerprint, firstUse, ...(matchesAnnounced ? { matchesAnnounced } : {}) }
-          : { encrypted: false };
+      // A room entered before at another address (a cluster's node, a new DHCP lease) is no first use;
+      // nor is trusting a changed fingerprint, an explicit check already.
+      const firstUse = !trust.own && pinned !== fingerprint && trust.acceptFingerprint !== fingerprint && !(fingerprint !== null && this.knownRooms.isKnown(fingerprint));
+      current.security = fingerprint !== null ? { encrypted: true, fingerprint, firstUse } : { encrypted: false };
       if (!trust.own) this.savePin(key, fingerprint ?? UNENCRYPTED);
+      const roomName = current.client.session?.hello.room;
+      if (!trust.own && fingerprint !== null && roomName !== undefined) this.saveRoomName(fingerprint, roomName);
       return ok(undefined);
     }
     if (error instanceof ClientError && error.code === ErrorCode.BAD_TOKEN) this.forgetSession(key);
@@ -227,14 +237,39 @@ export class Link {
   trustedHosts(): TrustedHost[] {
     return this.pins
       .entries()
-      .map(([server, pin]) => ({ server, fingerprint: pin === UNENCRYPTED ? null : pin }))
+      .map(([server, pin]) => {
+        const fingerprint = pin === UNENCRYPTED ? null : pin;
+        return { server, fingerprint, roomName: fingerprint === null ? null : (this.roomNames.get(fingerprint) ?? null) };
+      })
       .sort((a, b) => a.server.localeCompare(b.server));
   }
 
-  /** Forgets a host's pin; the connection open to it, if any, stays as it is. */
+  /**
+   * Forgets a host's pin, and its room's name once no address is pinned to that room; the connection
+   * open to it, if any, stays as it is.
+   */
   forgetHost(server: string): Result<void> {
-    if (!this.pins.delete(server)) return fail(AppErrorCode.INVALID_ARGUMENT, `${server} is not a host this app trusts`);
+    const pin = this.pins.get(server);
+    if (pin === undefined || !this.pins.delete(server)) return fail(AppErrorCode.INVALID_ARGUMENT, `${server} is not a host this app trusts`);
+    if (!this.pins.entries().some(([, other]) => other === pin)) this.roomNames.delete(pin);
     return ok(undefined);
+  }
+
+  /**
+   * Refuses a room that calls itself (in hello, or in its announcement) like a room entered before and
+   * presents a certificate of no room entered before; unless the user confirmed it is another room,
+   * for the fingerprint they accepted (without TLS, for this join).
+   */
+  private lookalikeCheck(trust: Trust & { own: false }): (room: { name: string; fingerprint: string | null }) => Error | null {
+    return ({ name: roomName, fingerprint }) => {
+      if (fingerprint !== null && this.knownRooms.isKnown(fingerprint)) return null;
+      if (trust.differentRoom && (fingerprint === null || fingerprint === trust.acceptFingerprint)) return null;
+      for (const claimed of [roomName, trust.announcedRoomName]) {
+        const known = claimed === undefined ? null : this.knownRooms.like(claimed);
+        if (known) return new LookalikeRoomError(claimed!, known.fingerprint, fingerprint);
+      }
+      return null;
+    };
   }
 
   /** The user has compared the first-use fingerprint: the windows stop showing the first-use note. */
@@ -322,7 +357,7 @@ export class Link {
     server: Server,
     name: string,
     credentials: ({ token: string } | { password: string }) & { passphrase?: string; create?: boolean },
-    security: { tls: boolean; fingerprint?: string | undefined },
+    security: { tls: boolean; fingerprint?: string | undefined; checkRoom?: ClientOptions['checkRoom'] | undefined },
   ): Promise<unknown> {
     const key = serverKey(server);
     const lastEventId = this.eventCursors.cursorFor(key, name);
@@ -337,6 +372,7 @@ export class Link {
       clientName: CLIENT_NAME,
       tls: security.tls,
       ...(security.fingerprint !== undefined ? { fingerprint: security.fingerprint } : {}),
+      ...(security.checkRoom ? { checkRoom: security.checkRoom } : {}),
       ...credentials,
     });
     this.current = { client, server, name, security: null, muted: null };
@@ -454,6 +490,14 @@ export class Link {
       this.pins.set(key, pin);
     } catch (error) {
       console.error(`lanchat: could not save the host's fingerprint: ${messageOf(error)}`);
+    }
+  }
+
+  private saveRoomName(fingerprint: string, roomName: string): void {
+    try {
+      this.roomNames.set(fingerprint, roomName);
+    } catch (error) {
+      console.error(`lanchat: could not save the room's name with its fingerprint: ${messageOf(error)}`);
     }
   }
 

@@ -2,10 +2,15 @@
  * Host certificate pins, trust on first use: the fingerprint each server
  * ("host:port") presented the first time, or "unencrypted" for a host the user
  * agreed to join without TLS. The app keeps one file per profile, the terminal
- * client its own.
+ * client its own. Beside the pins, the app remembers rooms by identity
+ * (RoomNameFile): a name it knows at another fingerprint is an alarm, not a first use.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { NearbyRoom } from '../../src-shared/api.js';
+import { roomNamesLookAlike } from '../../src-shared/text.js';
+import { answersWith } from '../client/transport.js';
+import type { RoomTrust } from '../discovery/browse.js';
 import { readJson, writeAtomically } from './profile-files.js';
 
 export const UNENCRYPTED = 'unencrypted';
@@ -17,42 +22,90 @@ export function serverKey(server: { host: string; port: number }): string {
   return `${server.host.toLowerCase()}:${server.port}`;
 }
 
-export class PinFile {
-  private pins = new Map<string, Pin>();
+/** A JSON object of strings kept in a file of its own, replaced whole at each change. */
+class StringMapFile {
+  private values = new Map<string, string>();
 
   constructor(readonly file: string) {
     const stored = readJson(file);
     if (typeof stored !== 'object' || stored === null) return;
-    for (const [server, pin] of Object.entries(stored)) if (typeof pin === 'string') this.pins.set(server, pin);
+    for (const [key, value] of Object.entries(stored)) if (typeof value === 'string') this.values.set(key, value);
   }
 
-  get(server: string): Pin | undefined {
-    return this.pins.get(server);
+  get(key: string): string | undefined {
+    return this.values.get(key);
   }
 
-  set(server: string, pin: Pin): void {
-    if (this.pins.get(server) === pin) return;
-    this.replaceWith(new Map(this.pins).set(server, pin));
+  set(key: string, value: string): void {
+    if (this.values.get(key) === value) return;
+    this.replaceWith(new Map(this.values).set(key, value));
   }
 
-  /** Every server with its pin, by server key. */
-  entries(): [string, Pin][] {
-    return [...this.pins];
+  /** Every key with its value. */
+  entries(): [string, string][] {
+    return [...this.values];
   }
 
-  /** Forgets the server's pin; false when there was none. */
-  delete(server: string): boolean {
-    if (!this.pins.has(server)) return false;
-    const kept = new Map(this.pins);
-    kept.delete(server);
+  /** Forgets the key; false when there was none. */
+  delete(key: string): boolean {
+    if (!this.values.has(key)) return false;
+    const kept = new Map(this.values);
+    kept.delete(key);
     this.replaceWith(kept);
     return true;
   }
 
-  /** Written first: a pin file that could not be written leaves the pins as they were. */
-  private replaceWith(pins: Map<string, Pin>): void {
+  /** Written first: a file that could not be written leaves the map as it was. */
+  private replaceWith(values: Map<string, string>): void {
     mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
-    writeAtomically(this.file, Object.fromEntries(pins), 0o600);
-    this.pins = pins;
+    writeAtomically(this.file, Object.fromEntries(values), 0o600);
+    this.values = values;
+  }
+}
+
+/** Server key → Pin. */
+export class PinFile extends StringMapFile {}
+
+/**
+ * The rooms the app has entered, by identity: certificate fingerprint → the room's name as its host
+ * gave it (hello) the last time. Pins made before this file existed name no room until it is entered
+ * again; their fingerprints still count as known rooms.
+ */
+export class RoomNameFile extends StringMapFile {}
+
+/** How long a room in the list gets to answer a handshake on its address. */
+const ANSWER_TIMEOUT_MS = 3000;
+
+/** The rooms this profile entered, by identity, from its pins and the names kept with them. */
+export class KnownRooms implements RoomTrust {
+  constructor(
+    private readonly pins: PinFile,
+    /** Null where no names are kept (the terminal client): then nothing is a look-alike. */
+    private readonly names: RoomNameFile | null,
+  ) {}
+
+  /** Whether a room of this certificate was entered before, at any address. */
+  isKnown(fingerprint: string): boolean {
+    return this.names?.get(fingerprint) !== undefined || this.pins.entries().some(([, pin]) => pin === fingerprint);
+  }
+
+  /** A room entered before whose name looks like `roomName`, as its fingerprint and name; null when none. */
+  like(roomName: string): { fingerprint: string; roomName: string } | null {
+    const found = this.names?.entries().find(([, known]) => roomNamesLookAlike(known, roomName));
+    return found ? { fingerprint: found[0], roomName: found[1] } : null;
+  }
+
+  /**
+   * 'known': the room's address presented the fingerprint it announces when the app entered the room;
+   * 'verify': it claims a known room's fingerprint at another address; 'lookalike': named like a known room.
+   */
+  identify(room: NearbyRoom): NearbyRoom['identity'] | 'verify' {
+    if (room.fingerprint !== null && this.pins.get(serverKey(room)) === room.fingerprint) return 'known';
+    if (room.fingerprint !== null && this.isKnown(room.fingerprint)) return 'verify';
+    return this.like(room.roomName) ? 'lookalike' : undefined;
+  }
+
+  answers(room: NearbyRoom): Promise<boolean> {
+    return room.fingerprint === null ? Promise.resolve(false) : answersWith(room.host, room.port, room.fingerprint, ANSWER_TIMEOUT_MS);
   }
 }

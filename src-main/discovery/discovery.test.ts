@@ -3,7 +3,9 @@
  * not cross loopback): real hosts announce, a real app core watches and joins. Skipped,
  * with the reason printed, where namespaces cannot be created.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { type TestContext, describe, it } from 'vitest';
 import type { NearbyRoom, Result, SessionView } from '../../src-shared/api.js';
 import { PROTOCOL_VERSION } from '../../src-shared/protocol/limits.js';
@@ -18,7 +20,7 @@ const FINGERPRINT = /^fingerprint ((?:[0-9A-F]{2}:){31}[0-9A-F]{2})$/;
 
 // Each test starts several node processes, slow to boot on a loaded machine. The tests run side by
 // side, each on a LAN of its own: they spend their time waiting for processes to boot and announce.
-describe.skipIf(unavailable !== null)('rooms on a LAN of network namespaces', { timeout: 60_000, concurrent: true }, () => {
+describe.skipIf(unavailable !== null)('rooms on a LAN of network namespaces', { timeout: 120_000, concurrent: true }, () => {
   // Each machine is a namespace of its own, so these ports are free; distinct ones keep the
   // service instance names (machine name and port, and all test machines share one name) apart.
   let nextPort = 7101;
@@ -37,14 +39,18 @@ describe.skipIf(unavailable !== null)('rooms on a LAN of network namespaces', { 
       return made;
     };
 
-    async function host(machine: number, args: string[]): Promise<{ process: LanProcess; port: number; fingerprint: string | null }> {
+    async function host(
+      machine: number,
+      args: string[],
+      port = nextPort++,
+    ): Promise<{ process: LanProcess; port: number; fingerprint: string | null; data: string; announced: string }> {
       const data = dir();
       await seedIdentity(data);
-      const process = lan.run(machine, 'src-main/cli/host.ts', ['--port', String(nextPort++), '--data', data, ...args]);
-      const [, port] = await process.waitLine(/^listening [\d.]+:(\d+)$/);
+      const process = lan.run(machine, 'src-main/cli/host.ts', ['--port', String(port), '--data', data, ...args]);
+      await process.waitLine(/^listening [\d.]+:(\d+)$/);
       const security = await process.waitLine(/^fingerprint .*|^not encrypted.*/);
-      await process.waitLine(/^announced on the local network|^not announced/);
-      return { process, port: Number(port), fingerprint: FINGERPRINT.exec(security[0])?.[1] ?? null };
+      const [announced] = await process.waitLine(/^(announced on the local network|not announced).*/);
+      return { process, port, fingerprint: FINGERPRINT.exec(security[0])?.[1] ?? null, data, announced };
     }
 
     /** The app core watching from a machine, with the latest list it reported. */
@@ -79,6 +85,15 @@ describe.skipIf(unavailable !== null)('rooms on a LAN of network namespaces', { 
   }
 
   const at = (rooms: NearbyRoom[], address: string, port: number) => rooms.find((room) => room.host === address && room.port === port);
+  const machine = hostname().split('.')[0]!;
+  /** The accounts a host's log shows registering or logging in. */
+  const accountsIn = (data: string): string[] =>
+    readFileSync(join(data, 'server.log'), 'utf8')
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as { event: string; user?: string })
+      .filter((entry) => entry.event === 'registration' || entry.event === 'login')
+      .map((entry) => entry.user!);
 
   it('a hosted room appears on another machine with its fields, rooms of one name are told apart, and one leaves when it stops', async ({ expect, onTestFinished }) => {
     const { lan, host, watcher } = testLan(onTestFinished);
@@ -86,7 +101,6 @@ describe.skipIf(unavailable !== null)('rooms on a LAN of network namespaces', { 
     const [lab, plain] = await Promise.all([host(0, ['--room', 'Lab', '--access', 'approval']), host(0, ['--room', 'Lab', '--no-tls'])]);
     const rooms = await client.until('both rooms on machine 0 are listed', (list) => list.filter((room) => room.roomName === 'Lab').length === 2);
 
-    const machine = hostname().split('.')[0]!;
     expect(at(rooms, lan.address(0), lab.port)).toEqual({
       id: `LanChat ${machine} ${lab.port}._lanchat._tcp.local`,
       roomName: 'Lab',
@@ -129,7 +143,7 @@ describe.skipIf(unavailable !== null)('rooms on a LAN of network namespaces', { 
     expect(rooms.map((room) => room.roomName)).toEqual(['Marker']);
   });
 
-  it('joining an impostor that announces the genuine fingerprint is refused; the genuine room joins and says it matched', async ({ expect, onTestFinished }) => {
+  it('joining an impostor that announces the genuine fingerprint is refused; the genuine room joins as a first use', async ({ expect, onTestFinished }) => {
     const { lan, dir, host, watcher } = testLan(onTestFinished);
     const client = watcher(2);
     const genuine = await host(0, ['--room', 'Lab']);
@@ -151,12 +165,100 @@ describe.skipIf(unavailable !== null)('rooms on a LAN of network namespaces', { 
 
     const real = at(rooms, lan.address(0), genuine.port)!;
     const joined = await client.join({ host: real.host, port: real.port, name: 'bob', password: 'bob-secret', announcedFingerprint: real.fingerprint });
-    expect(joined.ok && joined.value.security).toEqual({
-      encrypted: true,
-      fingerprint: genuine.fingerprint,
-      firstUse: true,
-      matchesAnnounced: true,
+    // A first use, to compare: that it matched the announcement proves nothing, so the app does not say it.
+    expect(joined.ok && joined.value.security).toEqual({ encrypted: true, fingerprint: genuine.fingerprint, firstUse: true });
+  });
+
+  it('a second room of a joined room\'s name on another machine is listed as a look-alike and gets no password without a separate confirmation', async ({ expect, onTestFinished }) => {
+    const { lan, host, watcher } = testLan(onTestFinished);
+    const client = watcher(2);
+    const genuine = await host(0, ['--room', 'Team Room']);
+    const impostor = await host(1, ['--room', 'Team Room']);
+    const both = await client.until('both rooms are listed', (list) => list.length === 2);
+    const real = at(both, lan.address(0), genuine.port)!;
+    const joined = await client.join({ host: real.host, port: real.port, name: 'bob', password: 'bob-secret', announcedFingerprint: real.fingerprint!, announcedRoomName: real.roomName });
+    expect(joined.ok).toBe(true);
+    expect(accountsIn(genuine.data)).toContain('bob');
+
+    const marked = await client.until('the rooms are marked', (list) => at(list, lan.address(0), genuine.port)?.identity === 'known');
+    const fake = at(marked, lan.address(1), impostor.port)!;
+    expect(fake).toMatchObject({ roomName: 'Team Room', fingerprint: impostor.fingerprint, identity: 'lookalike' });
+
+    // Joined from the list, as the Join screen does: refused after hello, before any credentials.
+    const request = { host: fake.host, port: fake.port, name: 'bob', password: 'bob-secret', announcedFingerprint: fake.fingerprint!, announcedRoomName: fake.roomName };
+    const refused = await client.join(request);
+    expect(refused).toMatchObject({
+      ok: false,
+      error: { code: 'LOOKALIKE_ROOM', lookalike: { roomName: 'Team Room', known: genuine.fingerprint, presented: impostor.fingerprint } },
     });
+    // The first-use confirmation is not this one.
+    expect(await client.join({ ...request, acceptFingerprint: impostor.fingerprint })).toMatchObject({ ok: false, error: { code: 'LOOKALIKE_ROOM' } });
+    expect(accountsIn(impostor.data)).toEqual([]);
+
+    const confirmed = await client.join({ ...request, acceptFingerprint: impostor.fingerprint, differentRoom: true });
+    expect(confirmed.ok).toBe(true);
+    expect(accountsIn(impostor.data)).toContain('bob');
+  });
+
+  it('a room whose instance name another took first is announced as "(2)" and says so', async ({ expect, onTestFinished }) => {
+    const { lan, host, watcher } = testLan(onTestFinished);
+    const client = watcher(2);
+    const port = nextPort++;
+    const squatter = lan.run(1, 'src-main/discovery/testing/spoof.ts', ['squat', `LanChat ${machine} ${port}`, '40001']);
+    await squatter.waitLine(/^squatting$/);
+    await client.until('the squatter is listed', (list) => list.some((room) => room.roomName === 'Squatter'));
+
+    const lab = await host(0, ['--room', 'Lab'], port);
+    expect(lab.announced).toBe(`announced on the local network as "LanChat ${machine} ${port} (2)": "LanChat ${machine} ${port}" is taken by another host on the network`);
+    const rooms = await client.until('the room is listed', (list) => at(list, lan.address(0), port) !== undefined);
+    expect(at(rooms, lan.address(0), port)).toMatchObject({ id: `LanChat ${machine} ${port} (2)._lanchat._tcp.local`, roomName: 'Lab' });
+    const log = readFileSync(join(lab.data, 'server.log'), 'utf8');
+    expect(log).toContain(`"event":"announced","instance":"LanChat ${machine} ${port} (2)","taken":["LanChat ${machine} ${port}"]`);
+  });
+
+  it('spoofed goodbyes do not take a joined room off the list while it answers, and it goes once it stops', async ({ expect, onTestFinished }) => {
+    const { lan, dir, host, watcher } = testLan(onTestFinished);
+    const client = watcher(2);
+    const lab = await host(0, ['--room', 'Lab']);
+    const other = await host(3, ['--room', 'Other']);
+    const rooms = await client.until('both rooms are listed', (list) => list.length === 2);
+    const real = at(rooms, lan.address(0), lab.port)!;
+    expect((await client.join({ host: real.host, port: real.port, name: 'bob', password: 'bob-secret', announcedFingerprint: real.fingerprint! })).ok).toBe(true);
+
+    const instance = real.id.replace(/\._lanchat\._tcp\.local$/, '');
+    const goodbyes = [instance, `LanChat ${machine} ${other.port}`].map((name) => lan.run(1, 'src-main/discovery/testing/spoof.ts', ['goodbyes', name]));
+    await Promise.all(goodbyes.map((spoofer) => spoofer.waitLine(/^goodbyes$/)));
+    const from = client.history().length;
+    // The room never joined goes with the goodbyes: the spoofing reached the watcher.
+    await client.until('the other room is gone', (list) => at(list, lan.address(3), other.port) === undefined);
+    // Several re-queries (one a second here) under goodbyes every 200 ms: the joined room was in every list.
+    const marker = client.process.lines.length;
+    await client.process.waitLine(/^rooms /, { from: marker });
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    expect(client.history().slice(from).every((list) => at(list, lan.address(0), lab.port) !== undefined)).toBe(true);
+    expect(at(client.history().at(-1)!, lan.address(0), lab.port)).toMatchObject({ identity: 'known' });
+
+    // The terminal client's --discover, which has pinned the room, lists it all the same (without the fix: "no rooms found").
+    const home = dir();
+    writeFileSync(join(home, '.terminal-pins.json'), JSON.stringify({ [`${lan.address(0)}:${lab.port}`]: lab.fingerprint }));
+    const discover = lan.run(2, 'src-main/cli/chat.ts', ['--discover', '--wait', '3'], { LANCHAT_HOME: home });
+    expect(await discover.waitExit()).toBe(0);
+    expect(discover.lines).toContain(
+      `room "Lab" on ${machine} at ${lan.address(0)}:${lab.port} ` +
+        `(encrypted, announced fingerprint ${lab.fingerprint}; access open; protocol ${PROTOCOL_VERSION}; joined before)`,
+    );
+
+    // Another machine that announces the joined room's instance name after it does not take its place.
+    const before = client.history().length;
+    const squatter = lan.run(3, 'src-main/discovery/testing/spoof.ts', ['squat', instance, '40001']);
+    await squatter.waitLine(/^squatting$/);
+    const both = await client.until('the squatter is listed too', (list) => list.some((room) => room.roomName === 'Squatter'));
+    expect(both.find((room) => room.roomName === 'Squatter')).toMatchObject({ id: `${real.id} ${lan.address(3)}:40001`, host: lan.address(3) });
+    expect(client.history().slice(before).every((list) => at(list, lan.address(0), lab.port)?.id === real.id)).toBe(true);
+
+    // Stopped for real, it no longer answers on its address and leaves the list.
+    await lab.process.stop();
+    await client.until('the stopped room is gone', (list) => at(list, lan.address(0), lab.port) === undefined);
   });
 
   it('a flood of announcements fills the list only up to its cap, and the watcher keeps working', async ({ expect, onTestFinished }) => {

@@ -15,16 +15,30 @@ export function discoveryDisabled(): boolean {
 
 export const DISCOVERY_OFF_REASON = 'looking for rooms on the network is turned off (LANCHAT_DISCOVERY=off)';
 
+/** A resource record as multicast-dns reads it. */
+export interface MdnsRecord {
+  name: string;
+  type: string;
+}
+
 /** The multicast-dns socket wrapper bonjour-service keeps; it emits 'error' when port 5353 cannot be bound. */
-interface MulticastDns {
+export interface MulticastDns {
   on(event: 'error', listener: (error: Error) => void): void;
+  on(event: 'response', listener: (packet: { answers: MdnsRecord[]; additionals?: MdnsRecord[] }) => void): void;
+  removeListener(event: 'response', listener: (packet: { answers: MdnsRecord[]; additionals?: MdnsRecord[] }) => void): void;
+  query(questions: { name: string; type: string }[]): void;
+}
+
+/** The multicast-dns socket of a Bonjour instance, which bonjour-service does not expose. */
+export function multicastDns(bonjour: Bonjour): MulticastDns {
+  return (bonjour as unknown as { server: { mdns: MulticastDns } }).server.mdns;
 }
 
 export function openBonjour(onError: (error: Error) => void): Bonjour {
   // bonjour-service throws errors of answering a query unless given a callback.
   const bonjour = new Bonjour({}, onError);
   // …and leaves the socket's own 'error' event unhandled, which would end the process.
-  (bonjour as unknown as { server: { mdns: MulticastDns } }).server.mdns.on('error', onError);
+  multicastDns(bonjour).on('error', onError);
   return bonjour;
 }
 

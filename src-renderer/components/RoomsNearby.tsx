@@ -2,9 +2,9 @@ import { useEffect, useId, useState, type FormEvent, type ReactNode } from 'reac
 import { useTranslation } from 'react-i18next';
 import type { AppError, JoinRequest, NearbyRoom, Settings } from '../../src-shared/api.js';
 import { app } from '../app-context.js';
-import { joinPassphrase } from '../lib/access.js';
+import { differentRoom, joinPassphrase } from '../lib/access.js';
 import { joinRoom } from '../store/sync.js';
-import { EnterRoomError } from './SecurityInfo.js';
+import { EnterRoomError, Fingerprint } from './SecurityInfo.js';
 
 const ACCESS_LABELS = {
   open: 'nearby.accessOpen',
@@ -72,7 +72,10 @@ export function RoomsNearby({ settings, children }: { settings: Settings | null;
                   </span>
                   <span className="hint">
                     {candidate.tls ? t('security.encrypted') : t('security.notEncrypted')} · {t(ACCESS_LABELS[candidate.access])}
+                    {candidate.fingerprint !== null && <> · {t('nearby.shortFingerprint', { fingerprint: shortFingerprint(candidate.fingerprint) })}</>}
                   </span>
+                  {candidate.identity === 'known' && <span className="nearby-known">{t('nearby.known')}</span>}
+                  {candidate.identity === 'lookalike' && <span className="nearby-lookalike">{t('nearby.lookalike', { room: candidate.roomName })}</span>}
                 </button>
               </li>
             ))}
@@ -93,7 +96,12 @@ export function RoomsNearby({ settings, children }: { settings: Settings | null;
   );
 }
 
-type Trust = Pick<JoinRequest, 'acceptFingerprint' | 'allowUnencrypted'>;
+/** The first bytes of a fingerprint, enough to tell rooms in one list apart at a glance; the join form shows it whole. */
+function shortFingerprint(fingerprint: string): string {
+  return `${fingerprint.split(':').slice(0, 4).join(':')}…`;
+}
+
+type Trust = Pick<JoinRequest, 'acceptFingerprint' | 'allowUnencrypted' | 'differentRoom'>;
 
 function NearbyJoinForm({ room, settings }: { room: NearbyRoom; settings: Settings | null }) {
   const { t } = useTranslation();
@@ -112,6 +120,7 @@ function NearbyJoinForm({ room, settings }: { room: NearbyRoom; settings: Settin
       name: name.trim(),
       password,
       ...(room.fingerprint !== null ? { announcedFingerprint: room.fingerprint } : {}),
+      announcedRoomName: room.roomName,
       ...(room.access === 'passphrase' ? joinPassphrase(passphrase) : {}),
       ...trust,
     });
@@ -127,7 +136,7 @@ function NearbyJoinForm({ room, settings }: { room: NearbyRoom; settings: Settin
     <form className="start-form nearby-join" aria-label={t('nearby.joinForm', { room: room.roomName })} onSubmit={onSubmit} aria-busy={busy}>
       {room.fingerprint !== null && (
         <p className="hint">
-          {t('nearby.announcedFingerprint')} <code className="fingerprint">{room.fingerprint}</code>
+          {t('nearby.announcedFingerprint')} <Fingerprint value={room.fingerprint} />
         </p>
       )}
       <label>
@@ -148,6 +157,7 @@ function NearbyJoinForm({ room, settings }: { room: NearbyRoom; settings: Settin
         error={error}
         onTrust={(fingerprint) => void join({ acceptFingerprint: fingerprint })}
         onJoinUnencrypted={() => void join({ allowUnencrypted: true })}
+        onDifferentRoom={(presented) => void join(differentRoom(presented))}
       />
       <button type="submit" className="primary" disabled={busy}>
         {t('nearby.join', { room: room.roomName })}

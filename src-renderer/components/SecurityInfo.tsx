@@ -1,4 +1,4 @@
-import { Fragment } from 'react';
+import { Fragment, useState } from 'react';
 import type { TFunction } from 'i18next';
 import { useTranslation } from 'react-i18next';
 import type { AppError } from '../../src-shared/api.js';
@@ -31,7 +31,6 @@ export function SecurityBadge() {
       {security.firstUse && (
         <p role="note" className="note security-first-use">
           <FirstUseText fingerprint={security.fingerprint} />{' '}
-          {security.matchesAnnounced && `${t('security.matchesAnnounced')} `}
           {/* Told to the app, not kept in this window: a pop-out window must not ask again. */}
           <button type="button" onClick={() => void app().api.acknowledgeFingerprint()}>
             {t('security.dismiss')}
@@ -103,18 +102,26 @@ export function RoomFingerprint({ fingerprint }: { fingerprint: string | null })
 /**
  * Why entering a room failed. When it failed for security, also the one explicit
  * way on: both fingerprints and a Trust button when the host's identity changed,
- * a Join-without-encryption button when the host does not encrypt.
+ * a Join-without-encryption button when the host does not encrypt, and for a room
+ * that calls itself like one joined before, a confirmation of its own.
  */
 export function EnterRoomError({
   error,
   onTrust,
   onJoinUnencrypted,
+  onDifferentRoom,
 }: {
   error: AppError | null;
   onTrust: (fingerprint: string) => void;
   onJoinUnencrypted: () => void;
+  /** The user confirmed the look-alike is another room; `presented` is its fingerprint (null: not encrypted). */
+  onDifferentRoom: (presented: string | null) => void;
 }) {
   const { t } = useTranslation();
+  if (error?.code === 'LOOKALIKE_ROOM' && error.lookalike) {
+    // Keyed by the certificate, so a confirmation never carries over to another look-alike.
+    return <LookalikeWarning key={error.lookalike.presented ?? 'unencrypted'} lookalike={error.lookalike} onDifferentRoom={onDifferentRoom} />;
+  }
   if (error?.code === 'FINGERPRINT_CHANGED' && error.fingerprints) {
     const { pinned, presented } = error.fingerprints;
     return (
@@ -148,6 +155,44 @@ export function EnterRoomError({
     );
   }
   return <ErrorAlert error={error} text={error ? joinErrorText(t, error) : undefined} />;
+}
+
+/**
+ * Signal's "this is not the contact you talked to before", for rooms: unlike a first use, going on
+ * takes ticking that the user knows it is a different room, then the button.
+ */
+function LookalikeWarning({
+  lookalike: { roomName, known, presented },
+  onDifferentRoom,
+}: {
+  lookalike: NonNullable<AppError['lookalike']>;
+  onDifferentRoom: (presented: string | null) => void;
+}) {
+  const { t } = useTranslation();
+  const [sure, setSure] = useState(false);
+  const title = t('security.lookalikeTitle', { room: roomName });
+  return (
+    <section role="alert" className="trust-prompt lookalike-prompt" aria-label={title}>
+      <h3>{title}</h3>
+      <p>{t('security.lookalikeExplain')}</p>
+      <dl>
+        <dt>{t('security.lookalikeKnown', { room: roomName })}</dt>
+        <dd>
+          <Fingerprint value={known} />
+        </dd>
+        <dt>{t('security.lookalikePresented')}</dt>
+        <dd>{presented === null ? t('security.notEncrypted') : <Fingerprint value={presented} />}</dd>
+      </dl>
+      <p>{t('security.lookalikeAdvice')}</p>
+      <label className="checkbox">
+        <input type="checkbox" checked={sure} onChange={(event) => setSure(event.target.checked)} />
+        {t('security.lookalikeConfirm', { room: roomName })}
+      </label>
+      <button type="button" className="danger" disabled={!sure} onClick={() => onDifferentRoom(presented)}>
+        {t('security.joinDifferentRoom')}
+      </button>
+    </section>
+  );
 }
 
 /** Sentences that say more than the code's own where a room is being entered. */

@@ -3,7 +3,7 @@ import { useTranslation } from 'react-i18next';
 import type { AppError, JoinRequest, Result, SessionView, Settings } from '../../src-shared/api.js';
 import { ACCESS_MODES } from '../../src-shared/protocol/limits.js';
 import { app, useApp } from '../app-context.js';
-import { type AccessChoice, hostAccess, joinPassphrase, splitAddress } from '../lib/access.js';
+import { type AccessChoice, differentRoom, hostAccess, joinPassphrase, splitAddress } from '../lib/access.js';
 import { formError } from '../lib/errors.js';
 import { FILE_LIMIT_FIELDS, type FileLimitField, type FileLimitTexts, readFileLimits, sizeText } from '../lib/sizes.js';
 import { requestNotificationPermission } from '../desktop/notifications.js';
@@ -263,7 +263,7 @@ interface RoomFormProps extends FormProps {
   splitsAddress?: boolean;
 }
 
-type Trust = Pick<JoinRequest, 'acceptFingerprint' | 'allowUnencrypted' | 'create'>;
+type Trust = Pick<JoinRequest, 'acceptFingerprint' | 'allowUnencrypted' | 'create' | 'differentRoom'>;
 type Address = { host: string; port: number };
 
 /** Host and Join ask for the same things but the first field, and differ only in what they do with them. */
@@ -354,6 +354,7 @@ function RoomForm(props: RoomFormProps) {
         error={error}
         onTrust={(fingerprint) => enterWith({ acceptFingerprint: fingerprint })}
         onJoinUnencrypted={() => enterWith({ allowUnencrypted: true })}
+        onDifferentRoom={(presented) => enterWith(differentRoom(presented))}
       />
       <button type="submit" className="primary" disabled={busy}>
         {submitLabel}

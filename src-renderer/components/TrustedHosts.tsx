@@ -45,9 +45,10 @@ export function TrustedHosts() {
             <p className="muted">{t('security.trustedNone')}</p>
           ) : (
             <ul aria-label={t('security.trusted', { count: hosts.length })}>
-              {hosts.map(({ server, fingerprint }) => (
+              {hosts.map(({ server, fingerprint, roomName }) => (
                 <li key={server}>
                   <span className="trusted-host-server">{server}</span>
+                  {roomName !== null && <strong className="trusted-host-room">{roomName}</strong>}
                   {fingerprint === null ? <span className="muted">{t('security.trustedUnencrypted')}</span> : <Fingerprint value={fingerprint} />}
                   <ConfirmButton
                     className="danger small"

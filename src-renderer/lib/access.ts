@@ -1,5 +1,5 @@
 /** Form logic for room access: the Host form's "Who can join" choice and the password forms. */
-import type { HostAdminAction, HostRequest } from '../../src-shared/api.js';
+import type { HostAdminAction, HostRequest, JoinRequest } from '../../src-shared/api.js';
 import type { AccessMode } from '../../src-shared/protocol/limits.js';
 
 /** i18n keys (under access.) of what is wrong with a form. */
@@ -25,6 +25,14 @@ export function hostAccess(
 /** The optional passphrase of a join request: sent only when one was typed. */
 export function joinPassphrase(passphrase: string): { passphrase?: string } {
   return passphrase === '' ? {} : { passphrase };
+}
+
+/**
+ * What a join adds once the user confirmed that a look-alike (LOOKALIKE_ROOM) is another room: the
+ * confirmation holds for the certificate it showed, or, without TLS, with the consent already given.
+ */
+export function differentRoom(presented: string | null): Pick<JoinRequest, 'acceptFingerprint' | 'allowUnencrypted' | 'differentRoom'> {
+  return { differentRoom: true, ...(presented === null ? { allowUnencrypted: true } : { acceptFingerprint: presented }) };
 }
 
 /** Checks the new password and its repetition before anything is sent. */

@@ -11,7 +11,7 @@ const [dataDir, roomName, fingerprint] = process.argv.slice(2);
 if (!dataDir || !roomName || !fingerprint) throw new Error('usage: impostor.ts <data dir> <room name> <claimed fingerprint>');
 const host = await startHost({ dataDir, port: 0, roomName });
 await host.server.ready;
-const announcement = announceRoom(
+const announcement = await announceRoom(
   { roomName, protocol: PROTOCOL_VERSION, tls: true, access: 'open', fingerprint, port: host.address.port },
   (error) => console.error(`announce failed: ${error.message}`),
 );
