@@ -1,7 +1,7 @@
 /**
  * The history checker's short runs: one host as a process, then three cluster nodes on
- * PostgreSQL and NATS, the app's own clients sending room, direct and group messages, each
- * fault of the topology once; any anomaly fails the test with its seed (`npm run checker --
+ * PostgreSQL and NATS, the app's own clients sending room, direct and group messages, changing
+ * them, changing the groups and moving to another address, each fault of the topology once; any anomaly fails the test with its seed (`npm run checker --
  * --topology <t> --seed N` replays it). And the checks themselves, on histories made by hand,
  * so a checker that cannot fail would be seen.
  */

@@ -1,8 +1,9 @@
 /**
  * One run of the checker on a topology (one host, or three cluster nodes): the app's own
- * clients (ChatClient, with its outbox) send a seeded workload of room, direct and group
- * messages; the topology's faults come at points of the workload drawn from the seed; then
- * the recorded history, every user's final view and the database's rows are checked.
+ * clients (ChatClient, with its outbox) run a seeded workload of room, direct and group
+ * messages, edits, deletes, reactions, read marks, group changes and moves to another address
+ * with the session token; the topology's faults come at points of the workload drawn from the
+ * seed; then the recorded history, every user's final view and the database's rows are checked.
  */
 import type { ChatMessage, Target } from '../../../src-shared/protocol/objects.js';
 import { ChatClient, type ServerAddress } from '../../client/client.js';
