@@ -104,6 +104,8 @@ interface User {
   moving: boolean;
   changing: boolean;
   changes: number;
+  /** The ids of the messages the user's clients showed. */
+  shown: Set<number>;
   /** The messages the app holds, with their senders: what the user may act on. */
   holds: { id: number; conv: string; from: string }[];
 }
@@ -168,8 +170,9 @@ export async function runWorkload(topology: Topology, options: RunOptions): Prom
     const app = history.app.get(name)!;
     const emitted = new Set<number>();
     client.on('message', (m) => {
-      if (!m.clientMsgId.startsWith(prefix) || (app.has(m.id) && !emitted.has(m.id))) return;
+      if (!m.clientMsgId.startsWith(prefix) || (user.shown.has(m.id) && !emitted.has(m.id))) return;
       emitted.add(m.id);
+      user.shown.add(m.id);
       shown.push(seen(m));
       if (!app.has(m.id)) app.set(m.id, seen(m));
       user.holds.push({ id: m.id, conv: m.conv, from: m.from });
@@ -339,7 +342,7 @@ export async function runWorkload(topology: Topology, options: RunOptions): Prom
 
   try {
     for (const [index, name] of names.entries()) {
-      const user: User = { name, index, client: null as unknown as ChatClient, moves: 0, moving: false, changing: false, changes: 0, holds: [] };
+      const user: User = { name, index, client: null as unknown as ChatClient, moves: 0, moving: false, changing: false, changes: 0, shown: new Set(), holds: [] };
       user.client = newClient(user, null);
       follow(user, user.client);
       users.push(user);
