@@ -331,7 +331,7 @@ function checkChanges(history: History, lostMembership: (user: string, conv: str
   return anomalies;
 }
 
-/** A group the user left or was removed from and joined again: the changes made meanwhile never reached their app. */
+/** A group the user was removed from and added to again: the changes made meanwhile never reached their app. */
 function interrupted(history: History, user: string, conv: string): boolean {
   return (history.groups.get(conv)?.members.get(user)?.length ?? 0) > 1;
 }
