@@ -80,7 +80,7 @@ export interface Change {
   at: number;
 }
 
-/** A send or change's target taken from its user: removed from or left a group, or (user null) the group deleted; `at` when asked. */
+/** A group taken from a user (removed, or left), or from everyone (user null: deleted); `at`: when the workload asked for it. */
 export interface Removal {
   conv: string;
   user: string | null;
