@@ -348,6 +348,29 @@ describe('ChatClient and its own messages (issue 32, problem 3)', () => {
     expect(shown).toEqual([stored.id]);
   });
 
+  it('shows, after a token login with its event cursor, a message the host wrote to its last connection that never arrived (issue 32, item 7)', async () => {
+    const room = new Room();
+    onTestFinished(() => room.cleanup());
+    await room.start();
+    const proxy = await LinkProxy.start(await freePort(), () => room.port);
+    onTestFinished(() => proxy.close());
+    const bob = await room.user('bob');
+    const before = room.track(new ChatClient({ host: '127.0.0.1', port: proxy.port, name: 'alice', password: 'alice-secret', reconnect: false }));
+    await before.connect();
+    // The host writes bob's message to alice's link (so its record of how far she got passes it), and the bytes are lost.
+    proxy.muteHost();
+    const message = await bob.send({ kind: 'room' }, 'written, never read');
+    const { sessionToken: token, lastEventId } = before;
+    before.close();
+    await room.gone('alice');
+    // As the app starts again (core/link.ts): the saved token, event cursor and outbox, no message cursor.
+    const after = room.track(new ChatClient({ host: '127.0.0.1', port: room.port, name: 'alice', token: token!, lastEventId }));
+    const shown: number[] = [];
+    after.on('message', (m) => shown.push(m.id));
+    await after.connect();
+    expect(shown).toEqual([message.id]);
+  });
+
   it('keeps a send the host failed with INTERNAL and sends it again, with the same client id, until stored', async () => {
     const clientIds: string[] = [];
     const port = await scriptedServer((request) => {

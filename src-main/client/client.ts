@@ -403,7 +403,6 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       this.token = login.token;
       this.password = undefined;
       this.passphrase = undefined;
-      this.cursor ??= login.deliveredUpTo;
       this.session = { hello, login };
       await this.catchUp(connection, firstPage);
       this.attempt = 0;
@@ -448,6 +447,10 @@ export class ChatClient extends EventEmitter<ClientEvents> {
         page = null;
       }
     } else {
+      // Without a cursor of its own, from how far the account got (§11.1). Not when catching up by the
+      // log: deliveredUpTo counts what was written to a link that went before it was read, and the log's
+      // messages at or below it would be skipped as held.
+      this.cursor ??= this.session!.login.deliveredUpTo;
       for (;;) {
         const page = await this.rpc.call(connection, 'sync', { after: this.cursor ?? 0, limit });
         for (const message of page.messages) this.emitMessage(message);

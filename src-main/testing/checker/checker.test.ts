@@ -1,7 +1,7 @@
 /**
  * The history checker's short runs: one host as a process, then three cluster nodes on
- * PostgreSQL and NATS, the app's own clients sending room, direct and group messages, each
- * fault of the topology once; any anomaly fails the test with its seed (`npm run checker --
+ * PostgreSQL and NATS, the app's own clients sending room, direct and group messages, changing
+ * them, changing the groups and moving to another address, each fault of the topology once; any anomaly fails the test with its seed (`npm run checker --
  * --topology <t> --seed N` replays it). And the checks themselves, on histories made by hand,
  * so a checker that cannot fail would be seen.
  */
@@ -34,11 +34,16 @@ function clean(): History {
       ['b1', { user: 'bob', id: 2, conv: 'group:1' }],
       ['b2', { user: 'bob', id: 3, conv: 'dm:1:2' }],
     ]),
+    sent: new Map([
+      ['a1', { user: 'ann', conv: 'room', text: 'a1' }],
+      ['b1', { user: 'bob', conv: 'group:1', text: 'b1' }],
+      ['b2', { user: 'bob', text: 'b2' }],
+    ]),
     readers: new Map([
       ['room', new Set(['ann', 'bob', 'cy'])],
-      ['group:1', new Set(['ann', 'bob'])],
       ['dm:1:2', new Set(['ann', 'bob'])],
     ]),
+    groups: new Map([['group:1', { members: new Map([['ann', [{ from: 0, to: null }]], ['bob', [{ from: 0, to: null }]]]), deleted: false }]]),
     pushes: new Map([['ann', [b1, b2]], ['bob', [a1]], ['cy', [a1]]]),
     shown: new Map([['ann', [a1, b1, b2]], ['bob', [a1, b1, b2]], ['cy', [a1]]]),
     views: new Map([
@@ -47,6 +52,12 @@ function clean(): History {
       ['cy', new Map([['room', [a1]]])],
     ]),
     stored: new Map([['a1', [1]], ['b1', [2]], ['b2', [3]]]),
+    app: new Map(),
+    appReads: new Map(),
+    readState: new Map(),
+    changes: [],
+    refusals: [],
+    removals: [],
   };
 }
 
@@ -78,6 +89,109 @@ describe('the checks', () => {
     history.views.get('bob')!.set('room', [a2, a1]);
     history.views.get('cy')!.set('room', [a1, a2]);
     expect(check(history).map((a) => a.kind).sort()).toEqual(['ack-mismatch', 'view-order', 'view-order']);
+  });
+});
+
+/** Ann, Bob and Cy after changes: ann's edit and bob's reaction of a1 stored, cy's reaction unanswered and not stored, b2 deleted by bob (ann's reaction then refused), ann's read mark of the room at a1. */
+function changed(): History {
+  const history = clean();
+  const a1Now = { ...a1, text: 'a1 edited', reactions: ['bob 👍'] };
+  const b2Now = { ...b2, deleted: true };
+  for (const user of ['ann', 'bob', 'cy']) history.views.get(user)!.set('room', [a1Now]);
+  for (const user of ['ann', 'bob']) history.views.get(user)!.set('dm:1:2', [b2Now]);
+  history.changes = [
+    { user: 'ann', kind: 'edit', conv: 'room', messageId: 1, text: 'a1 edited', outcome: 'ok', seq: 0, at: 1 },
+    { user: 'bob', kind: 'react', conv: 'room', messageId: 1, emoji: '👍', on: true, outcome: 'ok', seq: 0, at: 1 },
+    { user: 'cy', kind: 'react', conv: 'room', messageId: 1, emoji: '🎉', on: true, outcome: 'unknown', code: 'DISCONNECTED', seq: 0, at: 1 },
+    { user: 'bob', kind: 'delete', conv: 'dm:1:2', messageId: 3, outcome: 'ok', seq: 1, at: 2 },
+    { user: 'ann', kind: 'react', conv: 'dm:1:2', messageId: 3, emoji: '👍', on: true, outcome: 'refused', code: 'MESSAGE_DELETED', seq: 1, at: 3 },
+    { user: 'ann', kind: 'read', conv: 'room', upTo: 1, answeredUpTo: 1, outcome: 'ok', seq: 2, at: 4 },
+  ];
+  history.app.set('ann', new Map([[1, a1Now], [2, b1], [3, b2Now]]));
+  history.appReads.set('ann', new Map([['room', 1]]));
+  history.readState.set('ann', new Map([['room', 1], ['dm:1:2', 0], ['group:1', 0]]));
+  return history;
+}
+
+const kinds = (history: History): string[] => check(history).map((a) => a.kind).sort();
+
+describe('the checks of group changes', () => {
+  it('report a message stored from a removed member, a message pushed to one after their removal, and a deleted group’s message still stored', () => {
+    const history = clean();
+    // Bob removed by the membership line 10; group 2 deleted.
+    history.groups.get('group:1')!.members.set('bob', [{ from: 0, to: 10 }]);
+    history.views.get('bob')!.delete('group:1');
+    history.sent.set('b12', { user: 'bob', conv: 'group:1', text: 'b12' });
+    history.stored.set('b12', [12]);
+    history.shown.get('bob')!.push(m(13, 'a13', 'group:1'));
+    history.groups.set('group:2', { members: new Map([['ann', [{ from: 14, to: null }]]]), deleted: true });
+    history.sent.set('a20', { user: 'ann', conv: 'group:2', text: 'a20' });
+    history.stored.set('a20', [20]);
+    expect(kinds(history)).toEqual(['deleted-group-stored', 'removed-reader-push', 'removed-sender-stored']);
+  });
+
+  it('allow a member added again to send, and to get what was written while they were out (they read the whole history)', () => {
+    const history = clean();
+    history.groups.get('group:1')!.members.set('bob', [{ from: 0, to: 10 }, { from: 15, to: null }]);
+    history.sent.set('b16', { user: 'bob', conv: 'group:1', text: 'b16' });
+    history.stored.set('b16', [16]);
+    history.shown.get('bob')!.push(m(12, 'a12', 'group:1'));
+    expect(check(history)).toEqual([]);
+  });
+
+  it('report a group send refused before anything removed its sender, not one refused after', () => {
+    const history = clean();
+    history.refusals.push({ user: 'bob', clientMsgId: 'b4', conv: 'group:1', code: 'UNKNOWN_GROUP', at: 5 });
+    expect(kinds(history)).toEqual(['send-refused']);
+    history.removals.push({ conv: 'group:1', user: 'bob', at: 4 });
+    expect(check(history)).toEqual([]);
+  });
+});
+
+describe('the checks of edits, deletes, reactions and read marks', () => {
+  it('find nothing when every reader and app shows what the acknowledged changes say', () => {
+    expect(check(changed())).toEqual([]);
+  });
+
+  it('report readers disagreeing on a message', () => {
+    const history = changed();
+    history.views.get('cy')!.set('room', [{ ...a1, text: 'a1', reactions: ['bob 👍'] }]);
+    expect(kinds(history)).toEqual(['change-diverged']);
+  });
+
+  it('report an acknowledged edit and reaction lost, and a deletion nobody asked for', () => {
+    const history = changed();
+    const lost = { ...a1, text: 'a1', reactions: [] };
+    for (const user of ['ann', 'bob', 'cy']) history.views.get(user)!.set('room', [lost]);
+    history.app.get('ann')!.set(1, lost);
+    history.views.get('ann')!.set('group:1', [{ ...b1, deleted: true }]);
+    history.views.get('bob')!.set('group:1', [{ ...b1, deleted: true }]);
+    history.app.get('ann')!.set(2, { ...b1, deleted: true });
+    expect(kinds(history)).toEqual(['change-lost', 'change-lost', 'change-lost']);
+  });
+
+  it('report a change refused for a reason its target does not give', () => {
+    const history = changed();
+    history.changes.push({ user: 'cy', kind: 'react', conv: 'room', messageId: 1, emoji: '👍', on: true, outcome: 'refused', code: 'MESSAGE_DELETED', seq: 1, at: 5 });
+    history.changes.push({ user: 'ann', kind: 'react', conv: 'group:1', messageId: 2, emoji: '👍', on: true, outcome: 'refused', code: 'UNKNOWN_MESSAGE', seq: 3, at: 5 });
+    expect(kinds(history)).toEqual(['change-refused', 'change-refused']);
+    // Once ann was removed from the group, it does not exist for her.
+    history.removals.push({ conv: 'group:1', user: 'ann', at: 4 });
+    expect(kinds(history)).toEqual(['change-refused']);
+  });
+
+  it('report a read mark behind the acknowledged one', () => {
+    const history = changed();
+    history.readState.get('ann')!.set('room', 0);
+    history.appReads.get('ann')!.set('room', 0);
+    expect(kinds(history)).toEqual(['read-lost']);
+  });
+
+  it('report an app that did not apply a change or a read mark its user made', () => {
+    const history = changed();
+    history.app.get('ann')!.set(1, { ...a1, text: 'a1', reactions: [] });
+    history.appReads.get('ann')!.delete('room');
+    expect(kinds(history)).toEqual(['app-stale', 'app-stale']);
   });
 });
 

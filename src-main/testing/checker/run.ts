@@ -22,7 +22,8 @@ const USAGE = [
   '    pg-restart: PostgreSQL shut down and started again on its folder and port',
   `  --pg-pause-seconds N: how long pg-pause holds PostgreSQL stopped (default ${PG_PAUSE_SECONDS}; past 15 s the apps' requests time out and go again)`,
   '  --seed N: the first run\'s seed (run k has N + k - 1); give an anomaly\'s seed with --runs 1 to replay it',
-  '  --users N (at least 2, default 4) send --operations N messages (default 400): room, direct and group',
+  '  --users N (at least 2, default 4) make --operations N operations (default 400): room, direct and group messages,',
+  '    edits, deletes, reactions, read marks, group changes, and moves to another address with the session token',
 ].join('\n');
 
 const { values } = parseArgs({

@@ -1,14 +1,17 @@
 /**
  * One run of the checker on a topology (one host, or three cluster nodes): the app's own
- * clients (ChatClient, with its outbox) send a seeded workload of room, direct and group
- * messages; the topology's faults come at points of the workload drawn from the seed; then
- * the recorded history, every user's final view and the database's rows are checked.
+ * clients (ChatClient, with its outbox) run a seeded workload of room, direct and group
+ * messages, edits, deletes, reactions, read marks, group changes and moves to another address
+ * with the session token; the topology's faults come at points of the workload drawn from the
+ * seed; then the recorded history, every user's final view and the database's rows are checked.
  */
 import type { ChatMessage, Target } from '../../../src-shared/protocol/objects.js';
 import { ChatClient, type ServerAddress } from '../../client/client.js';
+import { ClientError, FATAL_CODES } from '../../client/errors.js';
+import type { OutboxItem } from '../../client/outbox.js';
 import { waitFor } from '../harness.js';
 import { seededRandom } from '../prng.js';
-import { type Anomaly, type History, type Seen, check } from './check.js';
+import { type Anomaly, type Change, type Group, type History, type Interval, type Seen, check, mustShowIn } from './check.js';
 
 export type FaultKind = 'kill' | 'link-cut' | 'clock-skew' | 'nats-restart' | 'pg-pause' | 'pg-restart';
 
@@ -38,7 +41,7 @@ export interface RunOptions {
 export interface RunResult {
   seed: number;
   operations: number;
-  /** Sends the host acknowledged, by conversation kind. */
+  /** Sends the host acknowledged, by conversation kind; changes, group changes and moves, by kind. */
   acknowledged: Record<string, number>;
   faults: Record<string, number>;
   anomalies: Anomaly[];
@@ -46,6 +49,13 @@ export interface RunResult {
 
 /** How long the sends may take to be answered once the workload is over, and the apps to show everything. */
 const SETTLE_MS = 45_000;
+/** The reactions the workload toggles. */
+const EMOJI = ['👍', '🎉', '😂'];
+/**
+ * A change whose answer did not come (the link went, no answer in time) or that the host failed
+ * (INTERNAL, "not carried out", counted here as unknown all the same): it may have been stored.
+ */
+const UNCERTAIN: ReadonlySet<string> = new Set(['DISCONNECTED', 'TIMEOUT', 'PROTOCOL_ERROR', 'CLOSED', 'INTERNAL']);
 
 export function userNames(users: number): string[] {
   return [...Array(users).keys()].map((i) => `user${i}`);
@@ -63,49 +73,288 @@ async function conversationView(client: ChatClient, conv: string): Promise<ChatM
   return pages.flat();
 }
 
-const seen = (m: ChatMessage): Seen => ({ id: m.id, clientMsgId: m.clientMsgId, conv: m.conv });
+const seen = (m: ChatMessage): Seen => ({
+  id: m.id,
+  clientMsgId: m.clientMsgId,
+  conv: m.conv,
+  ...(m.deleted ? { deleted: true } : { text: m.text, reactions: (m.reactions ?? []).flatMap((r) => r.users.map((u) => `${u} ${r.emoji}`)).sort() }),
+});
+
+/** Who was a member of a group when, from its membership lines (PROTOCOL §6.4.1). */
+function membership(lines: readonly ChatMessage[]): Group {
+  const members = new Map<string, Interval[]>();
+  for (const { id, from, groupEvent } of lines) {
+    if (!groupEvent) continue;
+    const kind = groupEvent.kind;
+    const user = kind === 'removed' ? groupEvent.user! : from;
+    const stretches = members.get(user) ?? [];
+    if (kind === 'created' || kind === 'joined') members.set(user, [...stretches, { from: id, to: null }]);
+    if ((kind === 'removed' || kind === 'left') && stretches.at(-1)?.to === null) stretches.at(-1)!.to = id;
+  }
+  return { members, deleted: false };
+}
+
+/** One user of the workload: their current app client (a move replaces it) and their changes, one at a time. */
+interface User {
+  name: string;
+  index: number;
+  client: ChatClient;
+  /** Clients the user had before this one. */
+  moves: number;
+  moving: boolean;
+  changing: boolean;
+  changes: number;
+  /** The ids of the messages the user's clients showed. */
+  shown: Set<number>;
+  /** The messages the app holds, with their senders: what the user may act on. */
+  holds: { id: number; conv: string; from: string }[];
+}
+
+/** The workload's idea of a group, from the answers it got (and groupInfo before each group change). */
+interface GroupModel {
+  id: number;
+  conv: string;
+  owner: string;
+  members: Set<string>;
+  invited: Set<string>;
+  /** Left it: the owner may not invite them again (§6.4). */
+  left: Set<string>;
+  deleted: boolean;
+}
 
 export async function runWorkload(topology: Topology, options: RunOptions): Promise<RunResult> {
   const { seed } = options;
   const random = seededRandom(seed);
   const prefix = `s${seed}-`;
   const names = userNames(options.users);
-  const clients: ChatClient[] = [];
+  const users: User[] = [];
   const faults: Record<string, number> = {};
+  const counted: Record<string, number> = {};
+  const count = (kind: string): void => void (counted[kind] = (counted[kind] ?? 0) + 1);
   const extra: Anomaly[] = [];
-  const history: History = { seed, acked: new Map(), readers: new Map([['room', new Set(names)]]), pushes: new Map(), shown: new Map(), views: new Map(), stored: new Map() };
+  const history: History = {
+    seed,
+    acked: new Map(),
+    sent: new Map(),
+    readers: new Map([['room', new Set(names)]]),
+    groups: new Map(),
+    pushes: new Map(),
+    shown: new Map(names.map((name) => [name, []])),
+    app: new Map(names.map((name) => [name, new Map()])),
+    appReads: new Map(names.map((name) => [name, new Map()])),
+    views: new Map(),
+    readState: new Map(),
+    stored: new Map(),
+    changes: [],
+    refusals: [],
+    removals: [],
+  };
   const over: Promise<void>[] = [];
+  const tasks = new Set<Promise<void>>();
+  const pending = new Set<string>();
+  const run = (task: Promise<void>): void => {
+    tasks.add(task);
+    void task.finally(() => tasks.delete(task));
+  };
+
+  /**
+   * Records what a client of the user shows. A message an earlier client of the user showed may come
+   * again from this one (its own, resent from the outbox it was handed; one from the log after the
+   * event cursor it was given): the app holds it already, placed by id.
+   */
+  const follow = (user: User, client: ChatClient): void => {
+    const { name } = user;
+    const pushes: Seen[] = [];
+    history.pushes.set(`${name}#${user.moves}`, pushes);
+    const shown = history.shown.get(name)!;
+    const app = history.app.get(name)!;
+    const emitted = new Set<number>();
+    client.on('message', (m) => {
+      if (!m.clientMsgId.startsWith(prefix) || (user.shown.has(m.id) && !emitted.has(m.id))) return;
+      emitted.add(m.id);
+      user.shown.add(m.id);
+      shown.push(seen(m));
+      if (!app.has(m.id)) app.set(m.id, seen(m));
+      user.holds.push({ id: m.id, conv: m.conv, from: m.from });
+      // Others' messages keep id order; one's own may come below them (a resend answered with its earlier id).
+      if (m.from !== name) pushes.push(seen(m));
+    });
+    client.on('event', (event) => {
+      if (event.kind === 'read') {
+        if (event.user === name) history.appReads.get(name)!.set(event.conv, event.upTo);
+      } else if (event.message.clientMsgId.startsWith(prefix)) {
+        app.set(event.message.id, seen(event.message));
+      }
+    });
+    // The app gave up on its host: what its outbox held is never resent.
+    client.on('fatal', (error) => extra.push({ kind: 'client-gave-up', seed, detail: { user: name, code: error.code, message: error.message } }));
+    client.on('sendFailed', ({ clientMsgId, error }) => {
+      pending.delete(clientMsgId);
+      const conv = history.sent.get(clientMsgId)?.conv ?? 'dm';
+      history.refusals.push({ user: name, clientMsgId, conv, code: error.code, at: Date.now() });
+    });
+    client.on('sent', ({ clientMsgId, message }) => {
+      if (!clientMsgId.startsWith(prefix)) return;
+      pending.delete(clientMsgId);
+      history.acked.set(clientMsgId, { user: name, id: message.id, conv: message.conv });
+    });
+  };
+
+  const newClient = (user: User, more: { token: string; lastEventId: number; unsent: OutboxItem[] } | null): ChatClient => {
+    const { primary, alternates } = topology.addresses(user.index + user.moves);
+    const login = more ? { token: more.token, lastEventId: more.lastEventId, ...(more.unsent.length > 0 ? { unsent: more.unsent } : {}) } : { password: `${user.name}-secret` };
+    return new ChatClient({ ...primary, alternates, name: user.name, ...login, backoffMinMs: 50, backoffMaxMs: 300 });
+  };
+
+  /**
+   * Closes the user's client and logs in again with its session token on the next address (another
+   * node of a cluster), as the app does at its next start (core/link.ts): the new client gets the
+   * event cursor and every message the old one had not seen stored or refused.
+   */
+  const move = async (user: User): Promise<void> => {
+    user.moving = true;
+    let old = user.client;
+    const token = old.sessionToken!;
+    const unsent = old.unsent;
+    old.close();
+    const deadline = Date.now() + SETTLE_MS;
+    for (;;) {
+      user.moves++;
+      const client = newClient(user, { token, lastEventId: old.lastEventId, unsent });
+      follow(user, client);
+      try {
+        await client.connect();
+        user.client = client;
+        count('move');
+        break;
+      } catch (error) {
+        if (Date.now() > deadline || (error instanceof ClientError && FATAL_CODES.has(error.code))) {
+          extra.push({ kind: 'client-gave-up', seed, detail: { user: user.name, moving: true, code: error instanceof ClientError ? error.code : String(error) } });
+          user.client = client;
+          break;
+        }
+        old = client;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+    user.moving = false;
+  };
+
+  /** One edit, delete, reaction or read mark of the user, recorded with its answer. */
+  const change = async (user: User, asked: Omit<Change, 'user' | 'outcome' | 'seq' | 'at'>): Promise<void> => {
+    user.changing = true;
+    const record: Change = { ...asked, user: user.name, outcome: 'unknown', seq: user.changes++, at: 0 };
+    const { client } = user;
+    try {
+      const messageId = asked.messageId!;
+      if (asked.kind === 'edit') await client.request('edit', { messageId, text: asked.text! });
+      else if (asked.kind === 'delete') await client.request('delete', { messageId });
+      else if (asked.kind === 'react') await client.request('react', { messageId, emoji: asked.emoji!, on: asked.on! });
+      else record.answeredUpTo = (await client.request('read', { conv: asked.conv, upTo: asked.upTo! })).upTo;
+      record.outcome = 'ok';
+      count(asked.kind);
+    } catch (error) {
+      record.code = error instanceof ClientError ? error.code : String(error);
+      if (!UNCERTAIN.has(record.code)) record.outcome = 'refused';
+    } finally {
+      record.at = Date.now();
+      history.changes.push(record);
+      user.changing = false;
+    }
+  };
+
+  const groups: GroupModel[] = [];
+  let groupChanging = false;
+  const member = (user: User, group: GroupModel): boolean => !group.deleted && group.members.has(user.name);
+  const online = (user: User): boolean => !user.moving && user.client.state === 'online';
+  const byName = (name: string): User => users[names.indexOf(name)]!;
+  /** Group membership lines read before a group is deleted: after, they are gone with it. */
+  const deletedLines = new Map<string, ChatMessage[]>();
+
+  /** Invites and accepts: the invitee is a member when both are answered. */
+  const join = async (group: GroupModel, invitee: User): Promise<void> => {
+    if (!group.invited.has(invitee.name)) await byName(group.owner).client.request('groupAddMember', { groupId: group.id, user: invitee.name });
+    group.invited.add(invitee.name);
+    await invitee.client.request('groupAnswer', { groupId: group.id, accept: true });
+    group.invited.delete(invitee.name);
+    group.members.add(invitee.name);
+  };
+
+  /** One group change at a time: add (or add again), remove, leave, create the second group, delete it. */
+  const groupChange = async (kind: string, pick: number, creator: User): Promise<void> => {
+    groupChanging = true;
+    try {
+      if (kind === 'create') {
+        const invited = names.filter((name) => name !== creator.name).filter((_, i) => (i + Math.floor(pick * 10)) % 2 === 0).slice(0, 3);
+        const { group } = await creator.client.request('groupCreate', { name: `checker ${seed} second`, members: invited });
+        const model: GroupModel = { id: group.id, conv: group.conv, owner: creator.name, members: new Set([creator.name]), invited: new Set(invited), left: new Set(), deleted: false };
+        groups.push(model);
+        for (const name of invited) if (online(byName(name))) await join(model, byName(name));
+        count('groupCreate');
+        return;
+      }
+      const group = kind === 'delete' ? groups[1]! : groups[0]!;
+      const owner = byName(group.owner);
+      // What the answers lost to faults changed: the host says.
+      const { group: now } = await owner.client.request('groupInfo', { groupId: group.id });
+      group.members = new Set(now.members);
+      group.invited = new Set(now.invited);
+      if (kind === 'delete') {
+        deletedLines.set(group.conv, await conversationView(owner.client, group.conv));
+        history.removals.push({ conv: group.conv, user: null, at: Date.now() });
+        group.deleted = true;
+        await owner.client.request('groupDelete', { groupId: group.id });
+        count('groupDelete');
+        return;
+      }
+      const others = [...group.members].filter((name) => name !== group.owner);
+      if (kind === 'add') {
+        const outside = names.filter((name) => !group.members.has(name) && !group.left.has(name) && online(byName(name)));
+        if (outside.length === 0) return;
+        await join(group, byName(outside[Math.floor(pick * outside.length)]!));
+        count('groupAdd');
+        return;
+      }
+      // Someone stays besides the owner, so the group keeps being written to.
+      if (others.length < 2) return;
+      const leaving = byName(others[Math.floor(pick * others.length)]!);
+      const actor = kind === 'leave' ? leaving : owner;
+      if (!online(actor)) return;
+      const removal = { conv: group.conv, user: leaving.name, at: Date.now() };
+      history.removals.push(removal);
+      try {
+        await actor.client.request('groupRemoveMember', { groupId: group.id, user: leaving.name });
+      } catch (error) {
+        // Refused, it removed nobody; unanswered, it may have.
+        if (error instanceof ClientError && !UNCERTAIN.has(error.code)) history.removals.splice(history.removals.indexOf(removal), 1);
+        throw error;
+      }
+      group.members.delete(leaving.name);
+      if (kind === 'leave') group.left.add(leaving.name);
+      count(kind === 'leave' ? 'groupLeave' : 'groupRemove');
+    } catch {
+      // A group change refused or unanswered under a fault: the next one asks the host how the group is.
+      count('groupChangeFailed');
+    } finally {
+      groupChanging = false;
+    }
+  };
+
   try {
-    for (const [i, name] of names.entries()) {
-      const { primary, alternates } = topology.addresses(i);
-      const client = new ChatClient({ ...primary, alternates, name, password: `${name}-secret`, backoffMinMs: 50, backoffMaxMs: 300 });
-      clients.push(client);
-      const pushes: Seen[] = [];
-      const shown: Seen[] = [];
-      history.pushes.set(name, pushes);
-      history.shown.set(name, shown);
-      client.on('message', (m) => {
-        if (!m.clientMsgId.startsWith(prefix)) return;
-        shown.push(seen(m));
-        // Others' messages keep id order; one's own may come below them (a resend answered with its earlier id).
-        if (m.from !== name) pushes.push(seen(m));
-      });
-      // The app gave up on its host: what its outbox held is never resent.
-      client.on('fatal', (error) => extra.push({ kind: 'client-gave-up', seed, detail: { user: name, code: error.code, message: error.message } }));
-      // Nothing the workload sends may be refused: a refusal is a message the app dropped.
-      client.on('sendFailed', ({ clientMsgId, error }) => extra.push({ kind: 'send-refused', seed, detail: { user: name, clientMsgId, code: error.code, message: error.message } }));
-      client.on('sent', ({ clientMsgId, message }) => {
-        if (clientMsgId.startsWith(prefix)) history.acked.set(clientMsgId, { user: name, id: message.id, conv: message.conv });
-      });
-      await client.connect();
+    for (const [index, name] of names.entries()) {
+      const user: User = { name, index, client: null as unknown as ChatClient, moves: 0, moving: false, changing: false, changes: 0, shown: new Set(), holds: [] };
+      user.client = newClient(user, null);
+      follow(user, user.client);
+      users.push(user);
+      await user.client.connect();
     }
 
-    // A group of the first user and about half the others, who accept; the rest never read it.
+    // A group of the first user and about half the others, who accept; the rest join and leave it during the run.
     const invited = names.slice(1, 1 + Math.max(1, options.users >> 1));
-    const { group } = await clients[0]!.request('groupCreate', { name: `checker ${seed}`, members: invited });
-    for (const name of invited) await clients[names.indexOf(name)]!.request('groupAnswer', { groupId: group.id, accept: true });
-    const members = [names[0]!, ...invited];
-    history.readers.set(`group:${group.id}`, new Set(members));
+    const { group } = await users[0]!.client.request('groupCreate', { name: `checker ${seed}`, members: invited });
+    const first: GroupModel = { id: group.id, conv: group.conv, owner: names[0]!, members: new Set([names[0]!]), invited: new Set(invited), left: new Set(), deleted: false };
+    groups.push(first);
+    for (const name of invited) await join(first, byName(name));
 
     // Each fault once, in an order and at points drawn from the seed: the middle half of the
     // workload cut in as many slices as faults, one in each. A fault may outlast its slice (a 4 s
@@ -116,7 +365,6 @@ export async function runWorkload(topology: Topology, options: RunOptions): Prom
       [order[i], order[j]] = [order[j]!, order[i]!];
     }
     const schedule = new Map(order.map((kind, i) => [Math.floor(options.operations * (0.25 + (i + random()) / (2 * order.length))), kind]));
-    const sends = new Map<string, Promise<unknown>>();
     const dmTo = new Map<string, string>();
     for (let op = 0; op < options.operations; op++) {
       const kind = schedule.get(op);
@@ -124,57 +372,114 @@ export async function runWorkload(topology: Topology, options: RunOptions): Prom
         over.push((await topology.inject(kind, random)).over);
         faults[kind] = (faults[kind] ?? 0) + 1;
       }
-      const u = Math.floor(random() * clients.length);
-      const clientMsgId = `${prefix}u${u}-op${op}`;
-      const pick = random();
-      let to: Target = { kind: 'room' };
-      if (pick < 0.3) {
-        const other = (u + 1 + Math.floor(random() * (names.length - 1))) % names.length;
-        to = { kind: 'dm', user: names[other]! };
-        dmTo.set(clientMsgId, names[other]!);
-      } else if (pick < 0.6 && members.includes(names[u]!)) {
-        to = { kind: 'group', groupId: group.id };
+      // Every draw is made here, in the same order whatever the timing, so a seed replays the workload.
+      const u = Math.floor(random() * users.length);
+      const user = users[u]!;
+      const [pick, what, which, other] = [random(), random(), random(), random()];
+      const pause = random() * 2 * topology.paceMs;
+      const readable = user.holds.filter((m) => !m.conv.startsWith('group:') || groups.some((g) => g.conv === m.conv && member(user, g)));
+      const app = history.app.get(user.name)!;
+      // Edits and deletes of the user's own messages; reactions and read marks on any they read.
+      const own = readable.filter((m) => m.from === user.name && !app.get(m.id)?.deleted);
+      const target = what < 0.3 ? own[Math.floor(which * own.length)] : readable[Math.floor(which * readable.length)];
+      if (!online(user)) {
+        // Moving, or reconnecting after a fault: the user waits.
+      } else if (pick < 0.02) {
+        run(move(user));
+      } else if (pick < 0.06 && !groupChanging) {
+        const second = groups[1];
+        const late = op >= options.operations * 0.7;
+        const groupKind = !second && op >= options.operations * 0.3 ? 'create' : second && !second.deleted && late ? 'delete' : what < 0.5 ? 'add' : what < 0.8 ? 'remove' : 'leave';
+        run(groupChange(groupKind, other, user));
+      } else if (pick < 0.3 && !user.changing && target) {
+        const { conv, id: messageId } = target;
+        if (what < 0.2) {
+          run(change(user, { kind: 'edit', conv, messageId, text: `edit ${op}` }));
+        } else if (what < 0.3) {
+          run(change(user, { kind: 'delete', conv, messageId }));
+        } else if (what < 0.75) {
+          const emoji = EMOJI[Math.floor(other * EMOJI.length)]!;
+          const on = !(app.get(messageId)?.reactions ?? []).includes(`${user.name} ${emoji}`);
+          run(change(user, { kind: 'react', conv, messageId, emoji, on }));
+        } else {
+          run(change(user, { kind: 'read', conv, upTo: messageId }));
+        }
+      } else {
+        const clientMsgId = `${prefix}u${u}-op${op}`;
+        const text = `op ${op}`;
+        const mine = groups.filter((g) => member(user, g));
+        let to: Target = { kind: 'room' };
+        if (what < 0.3) {
+          const peer = (u + 1 + Math.floor(other * (names.length - 1))) % names.length;
+          to = { kind: 'dm', user: names[peer]! };
+          dmTo.set(clientMsgId, names[peer]!);
+        } else if (what < 0.6 && mine.length > 0) {
+          to = { kind: 'group', groupId: mine[Math.floor(other * mine.length)]!.id };
+        }
+        history.sent.set(clientMsgId, { user: user.name, text, ...(to.kind === 'group' ? { conv: `group:${to.groupId}` } : to.kind === 'room' ? { conv: 'room' } : {}) });
+        pending.add(clientMsgId);
+        // The outcome comes as the client's events ('sent', 'sendFailed'); the promise rejects also when a move closes the client.
+        user.client.send(to, text, clientMsgId).catch(() => undefined);
       }
-      sends.set(clientMsgId, clients[u]!.send(to, `op ${op}`, clientMsgId).then(
-        () => sends.delete(clientMsgId),
-        () => sends.delete(clientMsgId),
-      ));
-      await new Promise((resolve) => setTimeout(resolve, random() * 2 * topology.paceMs));
+      await new Promise((resolve) => setTimeout(resolve, pause));
     }
     await Promise.all(over);
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.all(sends.values()), new Promise((resolve) => (timer = setTimeout(resolve, SETTLE_MS)))]);
-    clearTimeout(timer);
-    if (sends.size > 0) extra.push({ kind: 'send-unanswered', seed, detail: { clientMsgIds: [...sends.keys()] } });
+    await Promise.all(tasks);
+    await waitFor(() => pending.size === 0, SETTLE_MS).catch(() => undefined);
+    if (pending.size > 0) extra.push({ kind: 'send-unanswered', seed, detail: { clientMsgIds: [...pending] } });
 
     // Direct conversations are known by the messages stored in them; their readers are the two people.
     for (const [clientMsgId, { user, conv }] of history.acked) {
       if (conv.startsWith('dm:')) history.readers.set(conv, new Set([user, dmTo.get(clientMsgId)!]));
     }
 
+    const clients = users.map((user) => user.client);
     const live = clients.filter((c) => c.state !== 'closed');
     await waitFor(() => live.every((c) => c.state === 'online'), SETTLE_MS, `every client online (${clients.map((c) => c.state).join()})`);
+    // Who was a member of each group when: the owner reads the membership lines (the first group's owner never leaves it).
+    for (const group of groups) {
+      const owner = byName(group.owner).client;
+      // A deletion refused or unanswered may not have happened: the host says.
+      const deleted =
+        group.deleted &&
+        (await owner.request('groupInfo', { groupId: group.id }).then(
+          () => false,
+          (error: unknown) => {
+            if (error instanceof ClientError && error.code === 'UNKNOWN_GROUP') return true;
+            throw error;
+          },
+        ));
+      const lines = deleted ? deletedLines.get(group.conv)! : await conversationView(owner, group.conv);
+      history.groups.set(group.conv, { ...membership(lines), deleted });
+    }
+    const readsAtEnd = (name: string, conv: string): boolean => {
+      const stretches = history.groups.get(conv)?.members.get(name);
+      return history.groups.has(conv) ? !history.groups.get(conv)!.deleted && stretches?.at(-1)?.to === null : (history.readers.get(conv)?.has(name) ?? false);
+    };
     // The apps show what was stored: pushed, or read back after a fault; a message still missing after the wait is an anomaly.
     const shownAll = (i: number): boolean => {
       const shown = new Set(history.shown.get(names[i]!)!.map((m) => m.clientMsgId));
-      return [...history.acked].every(([clientMsgId, { conv }]) => !history.readers.get(conv)?.has(names[i]!) || shown.has(clientMsgId));
+      return [...history.acked].every(([clientMsgId, { conv, id }]) => !mustShowIn(history, names[i]!, conv, id) || shown.has(clientMsgId));
     };
     await waitFor(() => clients.every((c, i) => c.state === 'closed' || shownAll(i)), SETTLE_MS).catch(() => undefined);
     for (const row of await topology.storedMessages(prefix)) history.stored.set(row.clientMsgId, [...(history.stored.get(row.clientMsgId) ?? []), row.id]);
+    const convs = [...history.readers.keys(), ...history.groups.keys()];
     for (const [i, client] of clients.entries()) {
       if (client.state === 'closed') continue;
-      const convs = new Map<string, Seen[]>();
-      for (const [conv, readers] of history.readers) {
-        if (readers.has(names[i]!)) convs.set(conv, (await conversationView(client, conv)).filter((m) => m.clientMsgId.startsWith(prefix)).map(seen));
+      const views = new Map<string, Seen[]>();
+      for (const conv of convs) {
+        if (readsAtEnd(names[i]!, conv)) views.set(conv, (await conversationView(client, conv)).filter((m) => m.clientMsgId.startsWith(prefix)).map(seen));
       }
-      history.views.set(names[i]!, convs);
+      history.views.set(names[i]!, views);
+      const { conversations } = await client.request('readState');
+      history.readState.set(names[i]!, new Map(conversations.map(({ conv, upTo }) => [conv, upTo])));
     }
-    const acknowledged: Record<string, number> = {};
-    for (const { conv } of history.acked.values()) acknowledged[conv.split(':')[0]!] = (acknowledged[conv.split(':')[0]!] ?? 0) + 1;
-    return { seed, operations: options.operations, acknowledged, faults, anomalies: [...extra, ...check(history)] };
+    for (const { conv } of history.acked.values()) count(conv.split(':')[0]!);
+    return { seed, operations: options.operations, acknowledged: counted, faults, anomalies: [...extra, ...check(history)] };
   } finally {
-    for (const client of clients) client.close();
+    for (const user of users) user.client.close();
     await Promise.allSettled(over);
+    await Promise.allSettled(tasks);
     await topology.close();
   }
 }
