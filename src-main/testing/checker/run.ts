@@ -13,7 +13,7 @@ import { type FaultKind, runWorkload } from './workload.js';
 const PG_PAUSE_SECONDS = 20;
 
 const USAGE = [
-  'usage: npm run checker -- [--topology single|cluster] [--seed N] [--runs N] [--operations N] [--users N] [--faults a,b] [--pg-pause-seconds N]',
+  'usage: npm run checker -- [--topology single|cluster] [--seed N] [--runs N] [--operations N] [--users N] [--faults a,b] [--pg-pause-seconds N] [--pace-ms N]',
   '  --topology single: one host process on SQLite (default); cluster: three nodes on PostgreSQL and NATS',
   `  --faults: of ${SINGLE_HOST_FAULTS.join(', ')} (single) or ${CLUSTER_FAULTS.join(', ')} (cluster); all of the topology's by default, each once per run:`,
   '    kill: kill -9 of the host (a node), started again; link-cut: a client\'s link cut in the middle of a frame;',
@@ -24,6 +24,7 @@ const USAGE = [
   '  --seed N: the first run\'s seed (run k has N + k - 1); give an anomaly\'s seed with --runs 1 to replay it',
   '  --users N (at least 2, default 4) make --operations N operations (default 400): room, direct and group messages,',
   '    edits, deletes, reactions, read marks, group changes, and moves to another address with the session token',
+  '  --pace-ms N: the mean pause between two operations (default 8 on one host, 25 in a cluster); 3 makes about 300 operations a second',
 ].join('\n');
 
 const { values } = parseArgs({
@@ -35,6 +36,7 @@ const { values } = parseArgs({
     users: { type: 'string', default: '4' },
     faults: { type: 'string' },
     'pg-pause-seconds': { type: 'string', default: String(PG_PAUSE_SECONDS) },
+    'pace-ms': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -56,6 +58,9 @@ if (!Number.isInteger(users) || users < 2) throw new Error(`--users must be a wh
 const pgPauseMs = Number(values['pg-pause-seconds']) * 1000;
 if (!(pgPauseMs > 0)) throw new Error(`--pg-pause-seconds must be a number above 0\n${USAGE}`);
 
+const paceMs = values['pace-ms'] === undefined ? undefined : Number(values['pace-ms']);
+if (paceMs !== undefined && !(paceMs >= 0)) throw new Error(`--pace-ms must be a number of at least 0\n${USAGE}`);
+
 const firstSeed = values.seed !== undefined ? Number(values.seed) : Math.floor(Math.random() * 2 ** 31);
 const summary = { topology, runs: 0, operations: 0, acknowledged: {} as Record<string, number>, faults: {} as Record<string, number>, anomalies: {} as Record<string, number>, seeds: [] as number[] };
 const found: Anomaly[] = [];
@@ -65,7 +70,7 @@ try {
     const seed = firstSeed + run;
     console.log(`run ${run + 1}: seed ${seed}`);
     const started = postgres ? await startCluster(users, postgres.databases, pgPauseMs) : await startSingleHost(users);
-    const result = await runWorkload(started, { seed, users, operations: Number(values.operations), faults });
+    const result = await runWorkload(started, { seed, users, operations: Number(values.operations), faults, ...(paceMs !== undefined ? { paceMs } : {}) });
     summary.runs++;
     summary.operations += result.operations;
     for (const [kind, n] of Object.entries(result.acknowledged)) summary.acknowledged[kind] = (summary.acknowledged[kind] ?? 0) + n;

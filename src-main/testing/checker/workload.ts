@@ -36,6 +36,8 @@ export interface RunOptions {
   users: number;
   operations: number;
   faults: readonly FaultKind[];
+  /** The mean pause between two operations, instead of the topology's: a heavier load. */
+  paceMs?: number;
 }
 
 export interface RunResult {
@@ -376,7 +378,7 @@ export async function runWorkload(topology: Topology, options: RunOptions): Prom
       const u = Math.floor(random() * users.length);
       const user = users[u]!;
       const [pick, what, which, other] = [random(), random(), random(), random()];
-      const pause = random() * 2 * topology.paceMs;
+      const pause = random() * 2 * (options.paceMs ?? topology.paceMs);
       const readable = user.holds.filter((m) => !m.conv.startsWith('group:') || groups.some((g) => g.conv === m.conv && member(user, g)));
       const app = history.app.get(user.name)!;
       // Edits and deletes of the user's own messages; reactions and read marks on any they read.
