@@ -198,10 +198,13 @@ export async function startCluster(users: number, postgres: PostgresDatabases, p
       postgresBack = over.catch(() => undefined);
       return { over };
     };
-    // A node started while PostgreSQL is down exits: it starts once PostgreSQL is back, again if it went down meanwhile.
+    // NATS stopped by a fault, until it is started again.
+    let natsBack: Promise<void> = Promise.resolve();
+    // A node started while PostgreSQL or NATS is down exits, as an operator's would: it starts once both are
+    // back, again if one went down meanwhile.
     const startOnceUp = async (i: number): Promise<HostProcess> => {
       for (let attempt = 1; ; attempt++) {
-        await postgresBack;
+        await Promise.all([postgresBack, natsBack]);
         try {
           return await start(i);
         } catch (error) {
@@ -243,7 +246,9 @@ export async function startCluster(users: number, postgres: PostgresDatabases, p
         }
         if (kind === 'nats-restart') {
           await nats!.stop();
-          return { over: later(DOWN_MS).then(() => nats!.start()) };
+          const over = later(DOWN_MS).then(() => nats!.start());
+          natsBack = over.catch(() => undefined);
+          return { over };
         }
         if (kind === 'pg-pause') return postgresFault(() => pausePostgres(url, pgPauseMs));
         if (kind === 'pg-restart') return postgresFault(() => restartPostgres(url, DOWN_MS));
