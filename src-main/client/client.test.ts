@@ -258,6 +258,16 @@ async function holdingServer(
 }
 
 /** Logs in, has the server drop the link, and resolves once the client is back online, with the message ids it emitted meanwhile. */
+/** A host of this test's own and a relay before it, whose links the test can cut; both end with the test. */
+async function roomBehindRelay(): Promise<{ room: Room; proxy: LinkProxy }> {
+  const room = new Room();
+  onTestFinished(() => room.cleanup());
+  await room.start();
+  const proxy = await LinkProxy.start(await freePort(), () => room.port);
+  onTestFinished(() => proxy.close());
+  return { room, proxy };
+}
+
 async function dropAndReturn(port: number, links: Connection[]): Promise<{ client: ChatClient; messages: number[] }> {
   const client = new ChatClient({ host: '127.0.0.1', port, name: 'alice', password: 'pw', tls: false, backoffMinMs: 20 });
   clients.push(client);
@@ -326,11 +336,7 @@ describe('ChatClient and its own messages (issue 32, problem 3)', () => {
   });
 
   it('shows its own message once when the catch-up after a lost answer brought it before the resend was answered', async () => {
-    const room = new Room();
-    onTestFinished(() => room.cleanup());
-    await room.start();
-    const proxy = await LinkProxy.start(await freePort(), () => room.port);
-    onTestFinished(() => proxy.close());
+    const { room, proxy } = await roomBehindRelay();
     const bob = await room.user('bob');
     const alice = room.track(new ChatClient({ host: '127.0.0.1', port: proxy.port, name: 'alice', password: 'alice-secret', backoffMinMs: 50, backoffMaxMs: 300 }));
     await alice.connect();
@@ -349,11 +355,7 @@ describe('ChatClient and its own messages (issue 32, problem 3)', () => {
   });
 
   it('shows, after a token login with its event cursor, a message the host wrote to its last connection that never arrived (issue 32, item 7)', async () => {
-    const room = new Room();
-    onTestFinished(() => room.cleanup());
-    await room.start();
-    const proxy = await LinkProxy.start(await freePort(), () => room.port);
-    onTestFinished(() => proxy.close());
+    const { room, proxy } = await roomBehindRelay();
     const bob = await room.user('bob');
     const before = room.track(new ChatClient({ host: '127.0.0.1', port: proxy.port, name: 'alice', password: 'alice-secret', reconnect: false }));
     await before.connect();
