@@ -11,7 +11,7 @@ import { foldForSearch } from '../../../src-shared/fold.js';
 import type { AsyncStore, ConversationStore, MessageChange, MessageFacts } from '../types.js';
 import { findMentions } from './mentions.js';
 import { DAY_MS, NotReadable, OverDailyQuota, canReadConversation } from '../readers.js';
-import { conversationsOf, messageById, messagesByIds } from './rows.js';
+import { CONVERSATIONS_OF, conversationsOf, messageById, messagesByIds } from './rows.js';
 import { LOG_LOCK, lockLog, type Sql } from './sql.js';
 import { storedText } from './text.js';
 import { type EventRow, type RangeRow, eventsByUser, messageIdsOf, rangeConversations, rangeReaders, toEventPage } from '../event-page.js';
@@ -196,24 +196,28 @@ export function conversationQueries(sql: Sql, maxUserBytesPerDay = Infinity): Om
            0) AS id`,
         [eventId],
       ))!.id,
-    /** Like sync: per conversation of the user's, one index range of the log and one of its messages (their own entries), merged. */
+    /**
+     * Like sync: per conversation of the user's, one index range of the log and one of its messages (their
+     * own entries), merged; one statement, so the conversations are read in the page's snapshot. Listed a
+     * statement before, a first direct message (or one of a group just joined) committed in between was
+     * left out of a page holding later ids, and the client's cursor passed it.
+     */
     events: async (userId, after, limit) => {
-      const convs = await conversationsOf(sql, userId);
-      const share = await sendsReceipts(userId);
       const rows = await sql.rows<EventRow>(
-        `SELECT found.* FROM unnest($1::text[]) AS c (conv)
+        `SELECT found.* FROM (${CONVERSATIONS_OF}) AS c
          CROSS JOIN LATERAL ((
            SELECT e.id AS "eventId", e.kind, e.conv, e.message_id AS "messageId", reader.name AS user, e.up_to AS "upTo"
            FROM conv_events e LEFT JOIN users reader ON reader.id = e.user_id
            WHERE e.conv = c.conv AND e.id > $2 AND e.kind <> 'member'
-             AND (e.kind <> 'read' OR e.user_id = $3 OR ($4 AND c.conv <> 'room' AND reader.send_read_receipts))
-           ORDER BY e.id LIMIT $5
+             AND (e.kind <> 'read' OR e.user_id = $1
+               OR ((SELECT send_read_receipts FROM users WHERE id = $1) AND c.conv <> 'room' AND reader.send_read_receipts))
+           ORDER BY e.id LIMIT $3
            ) UNION ALL (
            SELECT id, 'message', conv, id, NULL, NULL FROM messages
            WHERE conv = c.conv AND id > greatest($2, ${LOGGED_FROM} - 1)
-           ORDER BY id LIMIT $5)) AS found
-         ORDER BY found."eventId" LIMIT $5`,
-        [convs, after, userId, share, limit + 1],
+           ORDER BY id LIMIT $3)) AS found
+         ORDER BY found."eventId" LIMIT $3`,
+        [userId, after, limit + 1],
       );
       const page = rows.slice(0, limit);
       const messages = new Map((await messagesByIds(sql, messageIdsOf(page))).map((message) => [message.id, message]));

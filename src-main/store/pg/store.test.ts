@@ -4,7 +4,7 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ROOM } from '../../../src-shared/protocol/conversation.js';
+import { ROOM, dmConversation } from '../../../src-shared/protocol/conversation.js';
 import { StoreOpenError } from '../open.js';
 import type { AsyncStore, NewMessage, UserRow } from '../types.js';
 import { PG_LATEST_VERSION, PG_MIGRATIONS } from './migrations.js';
@@ -91,6 +91,39 @@ describe.skipIf(postgresMissing !== undefined)(`the PostgreSQL store${postgresMi
       expect((await nodes[2]!.events(users[2]!.id, 0, 10_000)).events.map((event) => event.eventId)).toEqual(eventIds);
       expect(eventIds).toHaveLength(total);
       expect(await nodes[2]!.lastEventId()).toBe(eventIds.at(-1));
+    });
+
+    it('catches up by the log in one snapshot: a first direct message committed during the read is not passed over', async () => {
+      const [reader, writer] = [nodes[0]!, nodes[1]!];
+      const [sender, recipient] = await Promise.all(
+        ['first-dm-from', 'first-dm-to'].map((name) => writer.createUser({ name, nameKey: name, skeleton: name, passwordHash: 'h', createdAt: 1 })),
+      );
+      const after = await reader.lastEventId();
+      // The log page's read waits on a table it reads (any but those its list of conversations reads) while
+      // the two messages commit: the first direct message between the two, then a room message.
+      const blocker = new pg.Client({ connectionString: url });
+      await blocker.connect();
+      try {
+        await blocker.query('BEGIN');
+        await blocker.query('LOCK TABLE message_log_state IN ACCESS EXCLUSIVE MODE');
+        const page = reader.events(recipient!.id, after, 100);
+        await vi.waitFor(
+          async () => {
+            const { rows } = await blocker.query("SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND relation = 'message_log_state'::regclass");
+            expect(rows[0].n).toBe(1);
+          },
+          { timeout: 30_000, interval: 20 },
+        );
+        const dm = dmConversation(sender!.id, recipient!.id);
+        const [first] = await writer.insertMessages([{ conv: dm, senderId: sender!.id, toUserId: recipient!.id, clientMsgId: 'first-dm', text: 'first', ts: 1 }]);
+        const [later] = await writer.insertMessages([{ conv: ROOM, senderId: sender!.id, clientMsgId: 'after-first-dm', text: 'later', ts: 2 }]);
+        await blocker.query('COMMIT');
+        const ids = [first, later].map((result) => (result && 'message' in result ? result.message.id : 0));
+        // Both or neither: a page with the room message but not the direct one moves the reader's cursor past it.
+        expect((await page).events.map((event) => event.eventId)).toEqual(ids);
+      } finally {
+        await blocker.end();
+      }
     });
 
     it('stores a message resent to two nodes at once exactly once', async () => {

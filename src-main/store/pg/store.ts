@@ -8,7 +8,8 @@
  * draw 7 and 8, 8 commits first, a client syncs past 8 and never sees 7. So every transaction
  * that draws either id takes one transaction-level advisory lock first (lockLog), held to its
  * commit: ids are drawn and committed one transaction at a time, in order. A batch of messages
- * pays for the lock once. Readers take no lock (lastEventId takes it shared, see conversation.ts).
+ * pays for the lock once. Readers take no lock (lastEventId takes it shared, see conversation.ts); a
+ * page read by cursor (sync, events) is one statement, so one snapshot, whose visible ids are a prefix.
  */
 import pg from 'pg';
 import type { AsyncStore, NewGroupEvent, StoredLine } from '../types.js';
