@@ -101,6 +101,32 @@ describe('pinning', () => {
     }
   });
 
+  it('sends nothing to another room named like one joined before, at a new address, without --different-room naming its fingerprint (issue 33, item 2)', async () => {
+    const genuine = (await room.start()).fingerprint!;
+    expect(await chat(login('alice'), []).exit).toBe(0);
+    const impostor = new Room();
+    try {
+      // Another host that calls itself what the joined room does (both are "Room"), with a certificate of its own.
+      const presented = (await impostor.start()).fingerprint!;
+      const there = ['--server', `127.0.0.1:${impostor.port}`, '--user', 'alice', '--password', 'alice-pw'];
+      const refused = chat(there, []);
+      expect(await refused.exit).toBe(1);
+      const output = refused.lines.join('\n');
+      expect(output).toContain(`another room calls itself "Room": not the one you joined, whose fingerprint is ${genuine}`);
+      expect(output).toContain(`run again with --fingerprint ${presented} --different-room`);
+      // Trusting its certificate alone is not the separate confirmation.
+      expect(await chat([...there, '--fingerprint', presented], []).exit).toBe(1);
+      expect(impostor.logEvents().filter((e) => e.event === 'login' || e.event === 'registration')).toEqual([]);
+      const confirmed = chat([...there, '--fingerprint', presented, '--different-room'], []);
+      expect(await confirmed.exit).toBe(0);
+      expect(impostor.logEvents().some((e) => e.event === 'login')).toBe(true);
+      // The genuine room is still what it was.
+      expect(await chat(login('alice'), []).exit).toBe(0);
+    } finally {
+      await impostor.cleanup();
+    }
+  });
+
   it('plain TCP only when both sides say so, with a clear error otherwise', async () => {
     await room.start();
     const plainClient = chat([...login('bob'), '--no-tls'], []);

@@ -3,17 +3,19 @@
  * certificate, connecting, reading command lines until the end of input. chat.ts
  * wires it to argv, stdin and stdout; tests run it in-process.
  */
+import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { ChatClient } from '../client/client.js';
 import { ClientError, FingerprintChangedError } from '../client/errors.js';
-import { KnownRooms, PinFile, UNENCRYPTED, serverKey } from '../core/pins.js';
+import { LookalikeRoomError } from '../core/errors.js';
+import { KnownRooms, PinFile, RoomNameFile, UNENCRYPTED, serverKey } from '../core/pins.js';
 import { normalizeFingerprint } from '../net/tls.js';
 import { watchRooms } from '../discovery/browse.js';
 import { TerminalSession, parseServer, printable } from './terminal.js';
 
 export const CHAT_USAGE = [
-  'usage: npm run chat -- --server <host>:<port>[,<host>:<port>…] --user <name> --password <password> [--passphrase <room passphrase>] [--fingerprint <fp>] [--no-tls [--drop-pin <fp>]]',
+  'usage: npm run chat -- --server <host>:<port>[,<host>:<port>…] --user <name> --password <password> [--passphrase <room passphrase>] [--fingerprint <fp> [--different-room]] [--no-tls [--drop-pin <fp>]]',
   '   or: npm run chat -- --discover [--wait <seconds>]   (lists the rooms announced on the local network)',
 ].join('\n');
 const DEFAULT_DISCOVER_SECONDS = 3;
@@ -44,6 +46,7 @@ export async function runChat(args: string[], io: ChatIo): Promise<number> {
       fingerprint: { type: 'string' },
       'no-tls': { type: 'boolean', default: false },
       'drop-pin': { type: 'string' },
+      'different-room': { type: 'boolean', default: false },
       passphrase: { type: 'string' },
       discover: { type: 'boolean', default: false },
       wait: { type: 'string' },
@@ -55,7 +58,8 @@ export async function runChat(args: string[], io: ChatIo): Promise<number> {
     print(CHAT_USAGE);
     return 0;
   }
-  if (values.discover) return discover(values.wait, print, io.pinsFile);
+  const known = knownRooms(io.pinsFile);
+  if (values.discover) return discover(values.wait, print, known.rooms);
   const password = values.password ?? env.LANCHAT_PASSWORD;
   if (!values.server || !values.user || !password) {
     print(CHAT_USAGE);
@@ -71,7 +75,7 @@ export async function runChat(args: string[], io: ChatIo): Promise<number> {
   const { host, port } = primary!;
   const where = serverKey({ host, port });
   const tls = !values['no-tls'];
-  const pins = new PinFile(io.pinsFile);
+  const { pins, names, rooms } = known;
   const pinned = pins.get(where);
   const expected = accepted ?? (pinned === UNENCRYPTED ? undefined : pinned);
   const certificatePin = pinned === undefined || pinned === UNENCRYPTED ? undefined : pinned;
@@ -91,6 +95,8 @@ export async function runChat(args: string[], io: ChatIo): Promise<number> {
     tls,
     ...(expected !== undefined ? { fingerprint: expected } : {}),
     ...(passphrase ? { passphrase } : {}),
+    // An address not joined before must not pass for a room joined before: nothing, not even the name, goes to a look-alike.
+    ...(pinned === undefined ? { checkRoom: lookalikeCheck(rooms, values['different-room'] ? accepted : undefined) } : {}),
   });
   const terminal = new TerminalSession(client, values.user, print);
   const fatal = new Promise<number>((resolve) =>
@@ -117,6 +123,8 @@ export async function runChat(args: string[], io: ChatIo): Promise<number> {
       print('*** compare it with the fingerprint the host shows');
       pins.set(where, fingerprint);
     }
+    const roomName = client.session?.hello.room;
+    if (roomName !== undefined) names.set(fingerprint, roomName);
   }
   print('type /help for commands');
 
@@ -127,6 +135,26 @@ export async function runChat(args: string[], io: ChatIo): Promise<number> {
   const code = await Promise.race([readLines(), fatal]);
   client.close();
   return code;
+}
+
+/**
+ * The rooms this terminal client joined: its pins by address, and beside them (`<pins>-rooms.json`) the
+ * name each room's fingerprint gave when joined, so a room named like one of them at a new address is a
+ * look-alike, as in the app (core/link.ts).
+ */
+function knownRooms(pinsFile: string): { pins: PinFile; names: RoomNameFile; rooms: KnownRooms } {
+  const pins = new PinFile(pinsFile);
+  const names = new RoomNameFile(join(dirname(pinsFile), `${basename(pinsFile, '.json')}-rooms.json`));
+  return { pins, names, rooms: new KnownRooms(pins, names) };
+}
+
+/** Refuses, before the login, a room named like one joined before under another fingerprint, unless `differentRoom` names its fingerprint. */
+function lookalikeCheck(rooms: KnownRooms, differentRoom: string | undefined): (room: { name: string; fingerprint: string | null }) => Error | null {
+  return ({ name, fingerprint }) => {
+    if (fingerprint !== null && (rooms.isKnown(fingerprint) || fingerprint === differentRoom)) return null;
+    const like = rooms.like(name);
+    return like ? new LookalikeRoomError(name, like.fingerprint, fingerprint) : null;
+  };
 }
 
 /** Why a pinned host is not contacted without TLS, and the separate confirmation that would allow it. */
@@ -140,6 +168,13 @@ function downgradeRefusal(where: string, pin: string): string[] {
 
 /** What went wrong, and for the security refusals what the user can do about it. */
 export function describeFailure(error: unknown, where: string, certificatePin?: string): string[] {
+  if (error instanceof LookalikeRoomError) {
+    return [
+      `another room calls itself "${error.roomName}": not the one you joined, whose fingerprint is ${error.known}`,
+      `${where} presented ${error.presented ?? 'no certificate (no TLS)'}; someone on the network may be posing as your room to get your password; nothing was sent to it, not even your name`,
+      ...(error.presented !== null ? [`only if you know this is a different room, run again with --fingerprint ${error.presented} --different-room`] : []),
+    ];
+  }
   if (error instanceof FingerprintChangedError) {
     return [
       `the certificate of ${where} has changed: pinned fingerprint ${error.expected}, presented ${error.actual}`,
@@ -163,7 +198,7 @@ export function describeFailure(error: unknown, where: string, certificatePin?: 
  * Prints the rooms that announce themselves within the wait, one line each. A room pinned by this
  * terminal client stays listed while it answers on its address, whatever goodbyes the network carries.
  */
-async function discover(wait: string | undefined, print: (line: string) => void, pinsFile: string): Promise<number> {
+async function discover(wait: string | undefined, print: (line: string) => void, known: KnownRooms): Promise<number> {
   const seconds = wait === undefined ? DEFAULT_DISCOVER_SECONDS : Number(wait);
   if (!(seconds > 0 && seconds <= 60)) {
     print(`--wait takes 1 to 60 seconds\n${CHAT_USAGE}`);
@@ -173,7 +208,7 @@ async function discover(wait: string | undefined, print: (line: string) => void,
     () => undefined,
     (error) => print(`! looking for rooms failed: ${error.message}`),
     undefined,
-    new KnownRooms(new PinFile(pinsFile), null),
+    known,
   );
   if ('off' in watcher) {
     print(`! ${watcher.off}`);
@@ -184,7 +219,7 @@ async function discover(wait: string | undefined, print: (line: string) => void,
   await watcher.stop();
   for (const room of rooms) {
     const security = room.tls ? `encrypted, announced fingerprint ${room.fingerprint}` : 'NOT encrypted';
-    const known = room.identity === 'known' ? '; joined before' : '';
+    const known = room.identity === 'known' ? '; joined before' : room.identity === 'lookalike' ? `; ANOTHER room calls itself "${room.roomName}": not the one you joined` : '';
     print(`room "${room.roomName}" on ${room.hostName} at ${room.host}:${room.port} (${security}; access ${room.access}; protocol ${room.protocol}${known})`);
   }
   print(rooms.length === 0 ? `no rooms found in ${seconds} s` : `${rooms.length} room${rooms.length === 1 ? '' : 's'} found`);

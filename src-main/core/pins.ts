@@ -80,18 +80,17 @@ const ANSWER_TIMEOUT_MS = 3000;
 export class KnownRooms implements RoomTrust {
   constructor(
     private readonly pins: PinFile,
-    /** Null where no names are kept (the terminal client): then nothing is a look-alike. */
-    private readonly names: RoomNameFile | null,
+    private readonly names: RoomNameFile,
   ) {}
 
   /** Whether a room of this certificate was entered before, at any address. */
   isKnown(fingerprint: string): boolean {
-    return this.names?.get(fingerprint) !== undefined || this.pins.entries().some(([, pin]) => pin === fingerprint);
+    return this.names.get(fingerprint) !== undefined || this.pins.entries().some(([, pin]) => pin === fingerprint);
   }
 
   /** A room entered before whose name looks like `roomName`, as its fingerprint and name; null when none. */
   like(roomName: string): { fingerprint: string; roomName: string } | null {
-    const found = this.names?.entries().find(([, known]) => roomNamesLookAlike(known, roomName));
+    const found = this.names.entries().find(([, known]) => roomNamesLookAlike(known, roomName));
     return found ? { fingerprint: found[0], roomName: found[1] } : null;
   }
 
