@@ -15,6 +15,13 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
+/** Alice's app hosting the room "Lab", and what bob's app joins it with. */
+async function aliceHosting(): Promise<{ alice: ReturnType<typeof newCore>; asBob: Parameters<AppCore['join']>[0] }> {
+  const alice = newCore();
+  const { hosting } = unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));
+  return { alice, asBob: { host: '127.0.0.1', port: hosting!.port, name: 'bob', password: 'bob-secret' } };
+}
+
 function newCore(dir = tempDir('lanchat-files-app-'), desktopFiles?: DesktopFiles): { core: AppCore; dir: string; events: AppEvent[] } {
   const core = new AppCore({ profileDir: dir, passwordCost: TEST_PASSWORD_COST, ...(desktopFiles ? { desktopFiles } : {}) });
   cleanups.push(() => removeDir(dir));
@@ -34,10 +41,9 @@ const transfers = (events: AppEvent[], id: string): TransferEvent[] =>
 
 describe('files through the App API', () => {
   it('sends files with a caption, reports progress, and the other app saves them', async () => {
-    const alice = newCore();
+    const { alice, asBob } = await aliceHosting();
     const bob = newCore();
-    const { hosting } = unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));
-    unwrap(await bob.core.join({ host: '127.0.0.1', port: hosting!.port, name: 'bob', password: 'bob-secret' }));
+    unwrap(await bob.core.join(asBob));
 
     const bytes = randomBytes(2_000_000);
     const path = join(alice.dir, 'plan.bin');
@@ -125,12 +131,10 @@ describe('files through the App API', () => {
   });
 
   it('an upload cut by the app quitting goes on from where it stopped when the app is back, and then sends its message, a reply', async () => {
-    const alice = newCore();
-    const { hosting } = unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));
+    const { alice, asBob } = await aliceHosting();
     unwrap(await alice.core.send({ kind: 'room' }, 'send me the dump?'));
     await waitFor(() => alice.events.some((e) => e.type === 'message' && e.message.text === 'send me the dump?'), 10_000, 'the question');
     const question = alice.events.flatMap((e) => (e.type === 'message' && e.message.text === 'send me the dump?' ? [e.message] : []))[0]!;
-    const asBob = { host: '127.0.0.1', port: hosting!.port, name: 'bob', password: 'bob-secret' };
     const first = newCore();
     unwrap(await first.core.join(asBob));
     const bytes = randomBytes(60_000_000);
@@ -156,9 +160,7 @@ describe('files through the App API', () => {
   });
 
   it('an upload the host forgot while the app was closed (idle too long) starts again when the app is back, and its message goes', async () => {
-    const alice = newCore();
-    const { hosting } = unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));
-    const asBob = { host: '127.0.0.1', port: hosting!.port, name: 'bob', password: 'bob-secret' };
+    const { alice, asBob } = await aliceHosting();
     const first = newCore();
     unwrap(await first.core.join(asBob));
     const bytes = randomBytes(20_000_000);
@@ -181,9 +183,7 @@ describe('files through the App API', () => {
   });
 
   it('a download cut by the app quitting goes on from the part saved when the app is back; the same file is not fetched twice', async () => {
-    const alice = newCore();
-    const { hosting } = unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));
-    const asBob = { host: '127.0.0.1', port: hosting!.port, name: 'bob', password: 'bob-secret' };
+    const { alice, asBob } = await aliceHosting();
     const first = newCore();
     unwrap(await first.core.join(asBob));
     const bytes = randomBytes(60_000_000);
@@ -210,10 +210,9 @@ describe('files through the App API', () => {
   });
 
   it('a failed download is retried on request, and a cancelled one is forgotten', async () => {
-    const alice = newCore();
-    const { hosting } = unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));
+    const { asBob } = await aliceHosting();
     const bob = newCore();
-    unwrap(await bob.core.join({ host: '127.0.0.1', port: hosting!.port, name: 'bob', password: 'bob-secret' }));
+    unwrap(await bob.core.join(asBob));
     // A file id the host does not know fails for good; Retry asks again, Cancel forgets it.
     const failed = await bob.core.downloadFile('A'.repeat(22), 'gone.txt', undefined);
     expect(failed).toMatchObject({ ok: false, error: { code: 'UNKNOWN_FILE' } });
@@ -225,9 +224,7 @@ describe('files through the App API', () => {
   });
 
   it('a failed download asked for again is the same transfer: retried, not doubled, and reported once when the app is back', async () => {
-    const alice = newCore();
-    const { hosting } = unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));
-    const asBob = { host: '127.0.0.1', port: hosting!.port, name: 'bob', password: 'bob-secret' };
+    const { asBob } = await aliceHosting();
     const bob = newCore();
     unwrap(await bob.core.join(asBob));
     const failedIds = (events: AppEvent[]): string[] =>
@@ -247,9 +244,7 @@ describe('files through the App API', () => {
   });
 
   it('a download to where a failed one was to save replaces it', async () => {
-    const alice = newCore();
-    const { hosting } = unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));
-    const asBob = { host: '127.0.0.1', port: hosting!.port, name: 'bob', password: 'bob-secret' };
+    const { alice, asBob } = await aliceHosting();
     const bob = newCore();
     unwrap(await bob.core.join(asBob));
     unwrap(await alice.core.sendFiles({ kind: 'room' }, [{ name: 'plan.txt', data: Buffer.from('the plan').toString('base64') }], 'the plan'));
@@ -270,8 +265,7 @@ describe('files through the App API', () => {
   });
 
   it('opens a received file on the desktop only when asked, and a program only once confirmed', async () => {
-    const alice = newCore();
-    const { hosting } = unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));
+    const { alice, asBob } = await aliceHosting();
     // Electron's shell cannot run here: this stands in for it and records what the core asked of it.
     const opened: string[] = [];
     const shown: string[] = [];
@@ -286,7 +280,7 @@ describe('files through the App API', () => {
         return Promise.resolve(join(saveDir, name));
       },
     });
-    unwrap(await bob.core.join({ host: '127.0.0.1', port: hosting!.port, name: 'bob', password: 'bob-secret' }));
+    unwrap(await bob.core.join(asBob));
     // An ELF header under an innocent name: risky by its content.
     const elf = Buffer.concat([Buffer.from('7f454c46020101000000000000000000', 'hex'), randomBytes(200)]);
     unwrap(await alice.core.sendFiles({ kind: 'room' }, [{ name: 'notes.txt', data: elf.toString('base64') }, { name: 'plan.txt', data: Buffer.from('the plan').toString('base64') }], 'two'));
