@@ -151,9 +151,8 @@ function knownRooms(pinsFile: string): { pins: PinFile; names: RoomNameFile; roo
 /** Refuses, before the login, a room named like one joined before under another fingerprint, unless `differentRoom` names its fingerprint. */
 function lookalikeCheck(rooms: KnownRooms, differentRoom: string | undefined): (room: { name: string; fingerprint: string | null }) => Error | null {
   return ({ name, fingerprint }) => {
-    if (fingerprint !== null && (rooms.isKnown(fingerprint) || fingerprint === differentRoom)) return null;
-    const like = rooms.like(name);
-    return like ? new LookalikeRoomError(name, like.fingerprint, fingerprint) : null;
+    const like = rooms.passesFor([name], fingerprint, fingerprint !== null && fingerprint === differentRoom);
+    return like ? new LookalikeRoomError(like.claimed, like.fingerprint, fingerprint) : null;
   };
 }
 

@@ -262,13 +262,9 @@ export class Link {
    */
   private lookalikeCheck(trust: Trust & { own: false }): (room: { name: string; fingerprint: string | null }) => Error | null {
     return ({ name: roomName, fingerprint }) => {
-      if (fingerprint !== null && this.knownRooms.isKnown(fingerprint)) return null;
-      if (trust.differentRoom && (fingerprint === null || fingerprint === trust.acceptFingerprint)) return null;
-      for (const claimed of [roomName, trust.announcedRoomName]) {
-        const known = claimed === undefined ? null : this.knownRooms.like(claimed);
-        if (known) return new LookalikeRoomError(claimed!, known.fingerprint, fingerprint);
-      }
-      return null;
+      const confirmed = trust.differentRoom === true && (fingerprint === null || fingerprint === trust.acceptFingerprint);
+      const like = this.knownRooms.passesFor([roomName, trust.announcedRoomName], fingerprint, confirmed);
+      return like ? new LookalikeRoomError(like.claimed, like.fingerprint, fingerprint) : null;
     };
   }
 

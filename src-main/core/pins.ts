@@ -95,6 +95,21 @@ export class KnownRooms implements RoomTrust {
   }
 
   /**
+   * The room entered before that a room at an address not entered before would pass for: one of the
+   * `names` it calls itself looks like that room's, under a certificate not known here. Null when there is
+   * none, or when `confirmed` (the user said it is a different room).
+   */
+  passesFor(names: readonly (string | undefined)[], fingerprint: string | null, confirmed: boolean): { claimed: string; fingerprint: string } | null {
+    if (confirmed || (fingerprint !== null && this.isKnown(fingerprint))) return null;
+    for (const claimed of names) {
+      if (claimed === undefined) continue;
+      const known = this.like(claimed);
+      if (known) return { claimed, fingerprint: known.fingerprint };
+    }
+    return null;
+  }
+
+  /**
    * 'known': the room's address presented the fingerprint it announces when the app entered the room;
    * 'verify': it claims a known room's fingerprint at another address; 'lookalike': named like a known room.
    */
