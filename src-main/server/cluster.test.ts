@@ -276,6 +276,43 @@ describe.skipIf(natsMissing)(natsMissing ? `${TITLE} (skipped: ${natsMissing})` 
     expect(node.logs.some((entry) => entry.event === 'events not read back for the bus')).toBe(true);
   });
 
+  it('reads a lost range back once while pushes keep coming, though the wait for its own commits outlasts the gap wait (issue 32, the operator load)', async () => {
+    const [a, b] = await cluster(2);
+    const alice = await user(a!, 'alice');
+    const bob = await user(b!, 'bob');
+    const carol = await user(b!, 'carol');
+    // Bob's commit on node b is held: a read-back there first waits for it, while alice's pushes keep arriving.
+    let unhold: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (unhold = resolve));
+    const insert = b!.store.insertMessages.bind(b!.store);
+    b!.store.insertMessages = async (messages) => {
+      await held;
+      return insert(messages);
+    };
+    const reads: number[] = [];
+    const read = b!.store.eventsOfUsers.bind(b!.store);
+    b!.store.eventsOfUsers = async (userIds, after, below) => {
+      reads.push(after);
+      await pause(500);
+      return read(userIds, after, below);
+    };
+    const bobs = bob.request('send', { clientMsgId: 'bob', to: { kind: 'room' }, text: 'bob' });
+    expect(await alice.request('send', { clientMsgId: 'lost', to: { kind: 'room' }, text: TOO_LONG_FOR_NATS })).toMatchObject({ ok: true });
+    const sent: string[] = [];
+    for (let i = 0; i < 30; i += 1) {
+      // The commit goes on in the middle of the stream: a gap wait begun just before it ends within the slow read.
+      if (i === 20) unhold();
+      sent.push(`m${i}`);
+      expect(await alice.request('send', { clientMsgId: `m${i}`, to: { kind: 'room' }, text: `m${i}` })).toMatchObject({ ok: true });
+      await pause(30);
+    }
+    await bobs;
+    const alices = (peer: RawPeer) => texts(peer).filter((text) => text !== 'bob');
+    expect(await readTexts(carol, 'm29').then(() => alices(carol).map((text) => (text === TOO_LONG_FOR_NATS ? 'the lost one' : text)))).toEqual(['the lost one', ...sent]);
+    expect(reads.length).toBeGreaterThan(0);
+    expect(new Set(reads).size).toBe(reads.length);
+  });
+
   it('reads a lost range back once for all the users of a node, not once per user (issue 32, problem 6)', async () => {
     const names = Array.from({ length: 12 }, (_, index) => `reader${index}`);
     const reads: number[] = [];

@@ -116,8 +116,13 @@ export class ClusterFanOut implements FanOut {
   private gapTimer: NodeJS.Timeout | null = null;
   /** A read-back under way, or one whose read failed, to read again: its range (see fillGap). */
   private fill: { first: number; end: number } | null = null;
-  /** A read-back waits for this node's commits under way (fillGap). */
-  private fillWaiting = false;
+  /**
+   * A read-back is running (waiting for this node's commits, or reading): a gap timer set before it
+   * took its range may fire meanwhile, and must not read that range a second time. A second read
+   * ended after the first would end the next fill's range early (fill = null) and let higher ids
+   * overtake it, which clients then drop as already seen.
+   */
+  private filling = false;
   /** Commits registering their pushes and answers now: nothing is released meanwhile (registering). */
   private registeringNow = 0;
   /** The group push this node wrote last per group, and its reads of groups again, one at a time (pushGroup). */
@@ -263,17 +268,21 @@ export class ClusterFanOut implements FanOut {
    */
   private async fillGap(): Promise<void> {
     this.gapTimer = null;
+    if (this.filling) return;
+    this.filling = true;
+    try {
+      await this.fillOnce();
+    } finally {
+      this.filling = false;
+    }
+  }
+
+  private async fillOnce(): Promise<void> {
     if (!this.fill) {
-      if (this.fillWaiting) return;
       // Every commit this node began first registers its pushes: its ids are held then, so the range stops
       // below them. Read back, this node's own message would reach its sender as a push, and ahead of a
       // higher id's push the answer would then come after (§10.3).
-      this.fillWaiting = true;
-      try {
-        await this.options.publish.run(() => undefined);
-      } finally {
-        this.fillWaiting = false;
-      }
+      await this.options.publish.run(() => undefined);
       const first = this.nextEventId;
       const end = Math.min(this.held.size > 0 ? Math.min(...this.held.keys()) : this.storedUpTo + 1, first + GAP_BATCH);
       if (end <= first) {
