@@ -62,17 +62,20 @@ const paceMs = values['pace-ms'] === undefined ? undefined : Number(values['pace
 if (paceMs !== undefined && !(paceMs >= 0)) throw new Error(`--pace-ms must be a number of at least 0\n${USAGE}`);
 
 const firstSeed = values.seed !== undefined ? Number(values.seed) : Math.floor(Math.random() * 2 ** 31);
-const summary = { topology, runs: 0, operations: 0, acknowledged: {} as Record<string, number>, faults: {} as Record<string, number>, anomalies: {} as Record<string, number>, seeds: [] as number[] };
+const summary = { topology, runs: 0, operations: 0, seconds: 0, acknowledged: {} as Record<string, number>, faults: {} as Record<string, number>, anomalies: {} as Record<string, number>, seeds: [] as number[] };
 const found: Anomaly[] = [];
 const postgres = topology === 'cluster' ? await clusterPostgres() : undefined;
 try {
   for (let run = 0; run < Number(values.runs); run++) {
     const seed = firstSeed + run;
     console.log(`run ${run + 1}: seed ${seed}`);
-    const started = postgres ? await startCluster(users, postgres.databases, pgPauseMs) : await startSingleHost(users);
+    const started = postgres ? await startCluster(users, postgres.databases, pgPauseMs, faults.includes('link-cut')) : await startSingleHost(users);
     const result = await runWorkload(started, { seed, users, operations: Number(values.operations), faults, ...(paceMs !== undefined ? { paceMs } : {}) });
     summary.runs++;
     summary.operations += result.operations;
+    summary.seconds += result.seconds;
+    const sends = ['room', 'dm', 'group'].reduce((sum, kind) => sum + (result.acknowledged[kind] ?? 0), 0);
+    console.log(`run ${run + 1}: ${result.operations} operations in ${result.seconds.toFixed(1)} s (${(result.operations / result.seconds).toFixed(0)}/s), ${sends} sends acknowledged (${(sends / result.seconds).toFixed(0)}/s)`);
     for (const [kind, n] of Object.entries(result.acknowledged)) summary.acknowledged[kind] = (summary.acknowledged[kind] ?? 0) + n;
     for (const [kind, n] of Object.entries(result.faults)) summary.faults[kind] = (summary.faults[kind] ?? 0) + n;
     for (const anomaly of result.anomalies) {
@@ -85,5 +88,5 @@ try {
 } finally {
   await postgres?.stop();
 }
-console.log(JSON.stringify(summary, null, 2));
+console.log(JSON.stringify({ ...summary, seconds: Math.round(summary.seconds) }, null, 2));
 process.exitCode = found.length > 0 ? 1 : 0;

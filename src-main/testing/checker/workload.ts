@@ -46,11 +46,18 @@ export interface RunResult {
   /** Sends the host acknowledged, by conversation kind; changes, group changes and moves, by kind. */
   acknowledged: Record<string, number>;
   faults: Record<string, number>;
+  /** The workload's seconds, from the first operation to the last (the settling after it not counted). */
+  seconds: number;
   anomalies: Anomaly[];
 }
 
 /** How long the sends may take to be answered once the workload is over, and the apps to show everything. */
 const SETTLE_MS = 45_000;
+/**
+ * How far the workload may fall behind its pace before the lag is forgiven: past it, a stall of the
+ * generator (not of the host: sends are not awaited) would come back as one burst of operations.
+ */
+const CATCH_UP_MS = 1000;
 /** The reactions the workload toggles. */
 const EMOJI = ['👍', '🎉', '😂'];
 /**
@@ -368,6 +375,10 @@ export async function runWorkload(topology: Topology, options: RunOptions): Prom
     }
     const schedule = new Map(order.map((kind, i) => [Math.floor(options.operations * (0.25 + (i + random()) / (2 * order.length))), kind]));
     const dmTo = new Map<string, string>();
+    const began = performance.now();
+    // Each operation is due at a time on a schedule, not a pause after the last one: the work of an
+    // operation does not slow the pace asked for.
+    let due = began;
     for (let op = 0; op < options.operations; op++) {
       const kind = schedule.get(op);
       if (kind) {
@@ -423,8 +434,10 @@ export async function runWorkload(topology: Topology, options: RunOptions): Prom
         // The outcome comes as the client's events ('sent', 'sendFailed'); the promise rejects also when a move closes the client.
         user.client.send(to, text, clientMsgId).catch(() => undefined);
       }
-      await new Promise((resolve) => setTimeout(resolve, pause));
+      due = Math.max(due + pause, performance.now() - CATCH_UP_MS);
+      await new Promise((resolve) => setTimeout(resolve, due - performance.now()));
     }
+    const seconds = (performance.now() - began) / 1000;
     await Promise.all(over);
     await Promise.all(tasks);
     await waitFor(() => pending.size === 0, SETTLE_MS).catch(() => undefined);
@@ -477,7 +490,7 @@ export async function runWorkload(topology: Topology, options: RunOptions): Prom
       history.readState.set(names[i]!, new Map(conversations.map(({ conv, upTo }) => [conv, upTo])));
     }
     for (const { conv } of history.acked.values()) count(conv.split(':')[0]!);
-    return { seed, operations: options.operations, acknowledged: counted, faults, anomalies: [...extra, ...check(history)] };
+    return { seed, operations: options.operations, acknowledged: counted, faults, seconds, anomalies: [...extra, ...check(history)] };
   } finally {
     for (const user of users) user.client.close();
     await Promise.allSettled(over);
