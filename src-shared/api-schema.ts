@@ -7,10 +7,8 @@
  */
 import { z } from 'zod';
 import {
-  type AppCallName,
   type AppError,
   AppErrorCode,
-  type CallArgs,
   type HostAdminResult,
   type HostBan,
   type HostLogEntry,
@@ -20,7 +18,7 @@ import {
   type PendingUser,
   type SessionView,
   type TrustedHost,
-} from './api.js';
+} from './api-results.js';
 import { ACCESS_MODES, LIMITS } from './protocol/limits.js';
 import {
   type ChatMessage,
@@ -347,6 +345,11 @@ export const appCalls = {
   /** Desktop only: asks where to save the file, then downloads it there; null when the user cancelled. */
   saveFileAs: { args: z.tuple([fileId, fileName]), returns: returns<{ transfer: string; path: string } | null>() },
 };
+
+/** The request/response calls, by name: what IPC handlers and the browser bridge route. */
+export type AppCallName = keyof typeof appCalls;
+/** The arguments of a call, as its schema yields them. */
+export type CallArgs<K extends AppCallName> = z.output<(typeof appCalls)[K]['args']>;
 
 // Object.keys types its answer as string[]; these are exactly the table's keys.
 export const APP_CALLS = Object.keys(appCalls) as AppCallName[];

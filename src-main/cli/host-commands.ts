@@ -3,7 +3,7 @@
  * /users, /pending, /approve, /reject, /kick, /ban, /unban, /bans, /mute, /unmute, /reset, /silent, /purge, /help.
  * Each answers with lines to print; a refused action answers "error: …".
  */
-import { ServerError } from '../server/dispatch.js';
+import { ServerError } from '../server/errors.js';
 import { normalizeAddress } from '../server/access.js';
 import type { ChatServer } from '../server/server.js';
 import { printable } from './terminal.js';

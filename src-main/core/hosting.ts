@@ -18,7 +18,7 @@ import type {
   Result,
 } from '../../src-shared/api.js';
 import type { FileLimits } from '../../src-shared/protocol/limits.js';
-import { ServerError } from '../server/dispatch.js';
+import { ServerError } from '../server/errors.js';
 import type { ChatServer } from '../server/server.js';
 import { coalesce } from './coalesce.js';
 import { NOT_HOSTING, describeHostError, fail, ok, sentence } from './errors.js';

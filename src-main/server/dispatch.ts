@@ -4,112 +4,19 @@
  * what it returns or throws into the response frame.
  */
 import { ErrorCode, type WireError } from '../../src-shared/protocol/errors.js';
-import {
-  type Request,
-  type RequestResults,
-  type RequestType,
-  type ServerLimits,
-  parseRequest,
-} from '../../src-shared/protocol/requests.js';
-import type { PushFrame } from '../../src-shared/protocol/pushes.js';
+import { type Request, type RequestType, parseRequest } from '../../src-shared/protocol/requests.js';
 import type { DecodedFrame } from '../net/frame.js';
-import type { AsyncStore } from '../store/types.js';
-import type { RoomAccess, RoomLimits } from './access.js';
+import { FollowedBy, type Handlers } from './context.js';
+import { ANSWERED, REFUSED, ServerError, refusal } from './errors.js';
 import type { ServerLog } from './log.js';
 import { MAX_RATE_PAUSE_MS } from './rate-limit.js';
-import type { Roster } from './roster.js';
-import type { KeyedQueue, SerialQueue } from './serial.js';
-import type { LoggedInSession, Session } from './session.js';
-import type { LoginThrottle } from './throttle.js';
-import type { FileTransfers } from './transfer.js';
-import type { RoomClock } from './clock.js';
-import type { SendCommit } from './outbound/commit.js';
-
-/** A refusal with a stable code: sent back as the request's error, or shown to the host for an admin action. */
-export class ServerError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    /** Sent with TOO_MANY_ATTEMPTS, RATE_LIMITED, and STORAGE_FULL for a user's daily quota. */
-    readonly retryAfterMs?: number,
-  ) {
-    super(message);
-  }
-}
-
-/** What a handler returns when it has written its response itself (see handlers/messages.ts). */
-export const ANSWERED = Symbol('answered');
-/** What a handler returns when it has written its refusal itself. */
-export const REFUSED = Symbol('refused');
-
-/** The response refusing request `id` for `error`. */
-export function refusal(id: number, error: ServerError): { type: 'res'; id: number; ok: false; error: WireError } {
-  const wire: WireError = { code: error.code, message: error.message };
-  if (error.retryAfterMs !== undefined) wire.retryAfterMs = error.retryAfterMs;
-  return { type: 'res', id, ok: false, error: wire };
-}
+import type { Session } from './session.js';
 
 /**
  * Sends of one connection that may wait for the group commit together: the client's next send is
  * handled as soon as the last one is queued, up to this many unanswered (docs/PROTOCOL.md §5.5).
  */
 export const PIPELINED_SENDS = 64;
-
-/** A handler that returns one of these sent its response itself. */
-export type Answered = typeof ANSWERED | typeof REFUSED;
-
-/** A result and the pushes that follow its response on the same connection (a muted user's login learns of the mute at once). */
-export class FollowedBy<T> {
-  constructor(
-    readonly result: T,
-    readonly pushes: PushFrame[],
-  ) {}
-}
-
-/** Requests served before login; every other handler gets a logged-in session. */
-type BeforeLogin = 'hello' | 'login';
-
-export type Handlers = {
-  [T in RequestType]: (
-    session: T extends BeforeLogin ? Session : LoggedInSession,
-    request: Request<T>,
-  ) => RequestResults[T] | FollowedBy<RequestResults[T]> | Answered | Promise<RequestResults[T] | FollowedBy<RequestResults[T]> | Answered>;
-};
-
-/** What every handler works with. */
-export interface ServerContext {
-  store: AsyncStore;
-  /** The room's clock (clock.ts): every time that is stored or shared counts from it. */
-  clock: RoomClock;
-  /**
-   * Store writes that take message or event ids, each with its pushes, one at a time: a client
-   * skips what is at or below the last id it saw, so pushes must leave in id order.
-   */
-  publish: SerialQueue;
-  /** The sends' group commit (outbound/commit.ts): the messages handler hands it what to store and whom it concerns. */
-  commit: SendCommit;
-  /** Per user id: logins (from their last checks to the session's registration), password changes and bans. */
-  accounts: KeyedQueue<number>;
-  /** Per pair of users ("low high"): a chat request, answer or leave, from reading the relation to writing it. */
-  relations: KeyedQueue<string>;
-  log: ServerLog;
-  access: RoomAccess;
-  limits: RoomLimits;
-  roster: Roster;
-  throttle: LoginThrottle;
-  /** Every open connection. */
-  sessions: ReadonlySet<Session>;
-  passwordCost: number | undefined;
-  /** Whether the name is the host's own account (see ServerAdmin.protect). */
-  isHostAccount: (name: string) => boolean;
-  /** What hello announces. */
-  roomName: string;
-  announced: ServerLimits;
-  /** How long after sending a message may be edited; null: no limit. */
-  editWindowMs: number | null;
-  /** File transfers (docs/PROTOCOL.md §18); null on a host that takes no files. */
-  files: FileTransfers | null;
-}
 
 export interface DispatchOptions {
   log: ServerLog;

@@ -5,7 +5,7 @@ import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { nameKey } from '../../src-shared/protocol/names.js';
 import type { AsyncStore, GroupRow, RelationRow, UserRow } from '../store/types.js';
 import { canReadConversation } from '../store/readers.js';
-import { ServerError } from './dispatch.js';
+import { ServerError } from './errors.js';
 
 export async function userNamed(store: AsyncStore, name: string): Promise<UserRow> {
   const user = await store.userByKey(nameKey(name.normalize('NFC')));

@@ -5,7 +5,7 @@
  */
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
-import { ServerError } from './dispatch.js';
+import { ServerError } from './errors.js';
 
 const KEY_BYTES = 32;
 const SALT_BYTES = 16;

@@ -35,7 +35,7 @@ import type { Connection } from '../net/connection.js';
 import { encodeFrame } from '../net/frame.js';
 import type { FileRow } from '../store/files.js';
 import type { AsyncStore, UserRow } from '../store/types.js';
-import { ServerError } from './dispatch.js';
+import { ServerError } from './errors.js';
 import type { ServerLog } from './log.js';
 import { canRead } from './lookups.js';
 import { KeyedQueue, SerialQueue } from './serial.js';

@@ -22,6 +22,10 @@ export interface ContactsSlice extends ContactsData {
   removeContact(name: string): void;
 }
 
+declare module './types.js' {
+  interface AppState extends ContactsSlice {}
+}
+
 export const initialContacts: ContactsData = { contacts: {} };
 
 export const createContactsSlice: SliceCreator<ContactsSlice> = (set) => {

@@ -21,6 +21,10 @@ export interface ConversationsSlice extends ConversationsData {
   forgetConversation(conv: ConversationKey): void;
 }
 
+declare module './types.js' {
+  interface AppState extends ConversationsSlice {}
+}
+
 export const initialConversations: ConversationsData = { activeConv: null, unread: {}, dmPeers: {}, latest: {} };
 
 export const createConversationsSlice: SliceCreator<ConversationsSlice> = (set) => ({

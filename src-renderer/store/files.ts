@@ -46,6 +46,10 @@ export interface FilesSlice extends FilesData {
   setViewer(viewer: ViewerImage | null): void;
 }
 
+declare module './types.js' {
+  interface AppState extends FilesSlice {}
+}
+
 export const initialFiles: FilesData = { transfers: {}, attaching: {}, viewer: null };
 
 export const createFilesSlice: SliceCreator<FilesSlice> = (set) => ({

@@ -14,6 +14,10 @@ export interface GroupsSlice extends GroupsData {
   setInvitations(invitations: GroupInvitation[]): void;
 }
 
+declare module './types.js' {
+  interface AppState extends GroupsSlice {}
+}
+
 export const initialGroups: GroupsData = { groups: {}, invitations: [] };
 
 export const createGroupsSlice: SliceCreator<GroupsSlice> = (set) => ({

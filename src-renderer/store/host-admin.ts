@@ -21,6 +21,10 @@ export interface HostAdminSlice extends HostAdminData {
   appendHostLog(entry: HostLogEntry): void;
 }
 
+declare module './types.js' {
+  interface AppState extends HostAdminSlice {}
+}
+
 export const initialHostAdmin: HostAdminData = { hostUsers: [], hostPending: [], hostBans: [], hostLog: [] };
 
 export const createHostAdminSlice: SliceCreator<HostAdminSlice> = (set) => ({

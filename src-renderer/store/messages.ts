@@ -86,6 +86,10 @@ export interface MessagesSlice extends MessagesData {
   setHighlight(highlight: MessagesData['highlight']): void;
 }
 
+declare module './types.js' {
+  interface AppState extends MessagesSlice {}
+}
+
 export const initialMessages: MessagesData = {
   timelines: {},
   outbox: {},

@@ -30,6 +30,10 @@ export interface ReadingSlice extends ReadingData {
   setSendReadReceipts(on: boolean): void;
 }
 
+declare module './types.js' {
+  interface AppState extends ReadingSlice {}
+}
+
 export const initialReading: ReadingData = { readUpTo: {}, mentionUnread: {}, receipts: {}, divider: null, sendReadReceipts: null };
 
 const withCount = (counts: Record<ConversationKey, number>, conv: ConversationKey, count: number) => {

@@ -24,6 +24,10 @@ export interface SearchSlice extends SearchData {
   clearSearch(): void;
 }
 
+declare module './types.js' {
+  interface AppState extends SearchSlice {}
+}
+
 export const initialSearch: Omit<SearchData, 'searchSeq'> = {
   searchQuery: '',
   searchPerson: '',

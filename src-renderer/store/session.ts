@@ -21,6 +21,10 @@ export interface SessionSlice {
   setExit(exit: RoomExit): void;
 }
 
+declare module './types.js' {
+  interface AppState extends SessionSlice {}
+}
+
 export const createSessionSlice: SliceCreator<SessionSlice> = (set) => ({
   session: OFFLINE_SESSION,
   lastError: null,

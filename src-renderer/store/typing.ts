@@ -15,6 +15,10 @@ export interface TypingSlice extends TypingData {
   expireTyping(now: number): void;
 }
 
+declare module './types.js' {
+  interface AppState extends TypingSlice {}
+}
+
 export const initialTyping: TypingData = { typing: {} };
 
 export const createTypingSlice: SliceCreator<TypingSlice> = (set) => ({

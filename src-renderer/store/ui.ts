@@ -31,6 +31,10 @@ export interface UiSlice extends RoomUiData {
   setCompose(compose: Compose | null): void;
 }
 
+declare module './types.js' {
+  interface AppState extends UiSlice {}
+}
+
 export const initialRoomUi: RoomUiData = { drawer: null, sidebarOpen: false, compose: null };
 
 export const createUiSlice: SliceCreator<UiSlice> = (set) => ({

@@ -15,6 +15,10 @@ export interface UsersSlice extends UsersData {
   applyPresence(states: readonly PresenceState[]): void;
 }
 
+declare module './types.js' {
+  interface AppState extends UsersSlice {}
+}
+
 export const initialUsers: UsersData = { users: {} };
 
 export const createUsersSlice: SliceCreator<UsersSlice> = (set) => ({

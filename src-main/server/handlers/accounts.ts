@@ -6,7 +6,8 @@ import { checkUserName, lookalikeSkeletons, nameSkeleton } from '../../../src-sh
 import { nameKey } from '../../../src-shared/protocol/names.js';
 import { StoreConflictError, type UserRow } from '../../store/types.js';
 import { addressHost, throttleAddress } from '../access.js';
-import { FollowedBy, type Handlers, type ServerContext, ServerError } from '../dispatch.js';
+import { FollowedBy, type Handlers, type ServerContext } from '../context.js';
+import { ServerError } from '../errors.js';
 import { ScryptQueue, type ScryptLane, hashPassword, verifyPassword } from '../password.js';
 import { KeyedBuckets } from '../rate-limit.js';
 import { KnownAddresses } from '../throttle.js';

@@ -12,7 +12,7 @@ import { checkUserName } from '../../../src-shared/text.js';
 import { nameKey } from '../../../src-shared/protocol/names.js';
 import type { AsyncStore, BanRow, UserRow } from '../../store/types.js';
 import { type RoomAccess, addressHost, normalizeAddress } from '../access.js';
-import { ServerError } from '../dispatch.js';
+import { ServerError } from '../errors.js';
 import type { ServerLog } from '../log.js';
 import { hashPassword } from '../password.js';
 import type { Roster } from '../roster.js';

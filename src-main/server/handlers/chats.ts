@@ -1,7 +1,8 @@
 /** Private chats: contacts, asking for a chat, answering, leaving. */
 import { ErrorCode } from '../../../src-shared/protocol/errors.js';
 import type { RelationRow, UserRow } from '../../store/types.js';
-import { type Handlers, type ServerContext, ServerError } from '../dispatch.js';
+import type { Handlers, ServerContext } from '../context.js';
+import { ServerError } from '../errors.js';
 import { contact, otherUser } from '../lookups.js';
 import type { Session } from '../session.js';
 

@@ -24,7 +24,7 @@ import type { RequestResults } from '../../../src-shared/protocol/requests.js';
 import type { ConnectionScheduler } from '../../net/scheduler.js';
 import { turnBegins } from '../../net/turn.js';
 import type { AsyncStore, InsertResult, NewMessage, StoredMessage } from '../../store/types.js';
-import { ANSWERED, type Answered, REFUSED, ServerError, refusal } from '../dispatch.js';
+import { ANSWERED, type Answered, REFUSED, ServerError, refusal } from '../errors.js';
 import type { Roster } from '../roster.js';
 import type { SerialQueue } from '../serial.js';
 import type { Session } from '../session.js';
