@@ -17,6 +17,7 @@ import type { AsyncStore } from '../store/types.js';
 import type { RoomAccess, RoomLimits } from './access.js';
 import type { ServerLog } from './log.js';
 import { MAX_RATE_PAUSE_MS } from './rate-limit.js';
+import type { FanOut } from './outbound/fan-out.js';
 import type { Roster } from './roster.js';
 import type { KeyedQueue, SerialQueue } from './serial.js';
 import type { LoggedInSession, Session } from './session.js';
@@ -95,7 +96,10 @@ export interface ServerContext {
   log: ServerLog;
   access: RoomAccess;
   limits: RoomLimits;
+  /** Who is online. */
   roster: Roster;
+  /** Pushes, ends and mutes, to every node (outbound/fan-out.ts). */
+  fanOut: FanOut;
   throttle: LoginThrottle;
   /** Every open connection. */
   sessions: ReadonlySet<Session>;
