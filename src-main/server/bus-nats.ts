@@ -45,7 +45,6 @@ export function decodeBusMessage(data: Uint8Array): { message: BusMessage; from:
 
 export class NatsBus implements Bus {
   readonly nodeId = randomUUID();
-  readonly shared = true;
   readonly heartbeatMs: number;
   private handler: ((message: BusMessage, from: string) => void) | null = null;
   private beating: NodeJS.Timeout | null = null;
@@ -96,7 +95,7 @@ export class NatsBus implements Bus {
    * While NATS is down the client would queue publications and send them all on reconnect: pushes
    * long stale, presence already wrong. They are dropped instead: the first heartbeat after the
    * reconnect puts presence right, and a node that misses a message reads it from the database
-   * (ClusterFanOut, outbound/fan-out.ts).
+   * (ClusterFanOut, outbound/cluster-fan-out.ts).
    */
   publish(message: BusMessage): void {
     if (!this.connected || this.connection.isClosed() || this.connection.isDraining()) return;
@@ -115,7 +114,7 @@ export class NatsBus implements Bus {
     heartbeat();
   }
 
-  /** Sends what is published (the roster's last words) and closes. */
+  /** Sends what is published (the fan-out's last words) and closes. */
   async close(): Promise<void> {
     if (this.beating) clearInterval(this.beating);
     if (this.connection.isClosed()) return;

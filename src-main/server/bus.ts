@@ -1,30 +1,17 @@
 /**
  * The bus between the host nodes of one room (docs/ARCHITECTURE.md, "The bus"): what a node's
- * roster tells the other nodes, and hears from them. Each node delivers what it hears to its own
- * sessions only; a node never hears its own messages back. A host alone uses LoneBus, which has
- * nobody to tell: the single host does no work for the cluster at all.
+ * fan-out tells the other nodes, and hears from them (outbound/cluster-fan-out.ts). Each node delivers
+ * what it hears to its own sessions only; a node never hears its own messages back. A host alone has
+ * no bus: its fan-out (LoneFanOut) does no work for a cluster at all.
  */
 import type { WireError } from '../../src-shared/protocol/errors.js';
-import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
-
-/** Whose sessions and transfers an `end` closes on every node. */
-export type EndTarget =
-  /** Every session and transfer of the user, but those of the login token kept (the one changing its password). */
-  | { userId: number; keepToken?: string }
-  /** Every session and transfer from the address (as bans store it). */
-  | { address: string }
-  /** The transfers of one login token (a logout: its session closes by itself). */
-  | { token: string }
-  /** Downloads of a conversation's files, of one user or of everyone (a group deleted, a member removed). */
-  | { conv: ConversationKey; userId?: number }
-  /** Downloads of a message's files (the message deleted for everyone). */
-  | { messageId: number };
+import type { EndTarget } from './end-target.js';
 
 export type BusMessage =
   /**
    * A push encoded once (encodeFrame) for the sessions of the users `to`, or of everyone when null; with
    * the message id and the event id it carries (0: none), which order it among the others; with the
-   * group's id when it is a `group` push (each node then reads the group again, FanOut.pushGroup).
+   * group's id when it is a `group` push (each node then reads the group again, ClusterFanOut.pushGroup).
    */
   | { kind: 'push'; to: number[] | null; bytes: Buffer; messageId: number; eventId: number; groupId?: number }
   /** The user's first session on the publishing node logged in, or its last one closed (at `ts`). */
@@ -48,8 +35,6 @@ export const NODE_SILENT_HEARTBEATS = 3;
 export interface Bus {
   /** This node's id, unique in the cluster. */
   readonly nodeId: string;
-  /** Whether there may be other nodes; when false, the roster skips building what it would publish. */
-  readonly shared: boolean;
   /** How often the node says it is alive (see BusMessage 'alive'). */
   readonly heartbeatMs: number;
   /** Sends to every other node, in order: what one node publishes reaches each other node in the order published. */
@@ -57,19 +42,4 @@ export interface Bus {
   /** Sets the one receiver of what the other nodes publish, and what runs every heartbeat (at once, then every heartbeatMs) until close. */
   receive(handler: (message: BusMessage, from: string) => void, heartbeat: () => void): void;
   close(): Promise<void>;
-}
-
-/** The bus of a host that is the only node: nobody to tell, nothing to hear. */
-export class LoneBus implements Bus {
-  readonly nodeId = 'lone';
-  readonly shared = false;
-  readonly heartbeatMs = 0;
-
-  publish(): void {}
-
-  receive(): void {}
-
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
 }

@@ -15,6 +15,7 @@ import type { KeyedQueue, SerialQueue } from './serial.js';
 import type { LoggedInSession, Session } from './session.js';
 import type { LoginThrottle } from './throttle.js';
 import type { FileTransfers } from './transfer.js';
+import type { FanOut } from './outbound/fan-out.js';
 
 /** A result and the pushes that follow its response on the same connection (a muted user's login learns of the mute at once). */
 export class FollowedBy<T> {
@@ -53,7 +54,10 @@ export interface ServerContext {
   log: ServerLog;
   access: RoomAccess;
   limits: RoomLimits;
+  /** Who is online. */
   roster: Roster;
+  /** Pushes, ends and mutes, to every node (outbound/fan-out.ts). */
+  fanOut: FanOut;
   throttle: LoginThrottle;
   /** Every open connection. */
   sessions: ReadonlySet<Session>;

@@ -6,7 +6,7 @@ import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import type { PresenceState, ServerFrame } from '../../src-shared/protocol/pushes.js';
 import { RawPeer, TEST_PRESENCE_WINDOW_MS, announces, presenceIn, waitFor } from '../testing/harness.js';
 import { useRoom } from '../testing/room.js';
-import { PRESENCE_PROMPT_USERS, PRESENCE_WINDOW_MS } from './roster.js';
+import { PRESENCE_PROMPT_USERS, PRESENCE_WINDOW_MS } from './presence.js';
 
 const room = useRoom();
 const WINDOW_MS = TEST_PRESENCE_WINDOW_MS;
@@ -308,7 +308,7 @@ describe('presence as one frame (protocol 1.2)', () => {
   });
 
   it('writes what it gathered before a direct message and its chat request too', async () => {
-    // Delivered to two users (Roster.deliver), not broadcast: the gathered presence still goes first.
+    // Delivered to two users (FanOut.push to given users), not broadcast: the gathered presence still goes first.
     const kinds = ['presence', 'chatRequest', 'message'];
     expect(await heardAroundMessage({ kind: 'dm', user: 'alice' }, kinds)).toEqual(kinds);
   });

@@ -25,13 +25,16 @@ import { messageHandlers, mutedRefusal } from './handlers/messages.js';
 import { SendCommit } from './outbound/commit.js';
 import type { ServerLog } from './log.js';
 import { type RateLimits, resolveRateLimits } from './rate-limit.js';
-import { PRESENCE_WINDOW_MS, Roster } from './roster.js';
+import { PRESENCE_WINDOW_MS } from './presence.js';
+import { Roster } from './roster.js';
 import { KeyedQueue, SerialQueue } from './serial.js';
 import { type Session, newSession } from './session.js';
 import { type FileOptions, FileTransfers } from './transfer.js';
 import { LoginThrottle, type ThrottleOptions } from './throttle.js';
 import { CLOCK_SYNC_MS, RoomClock } from './clock.js';
-import { ClusterFanOut } from './outbound/fan-out.js';
+import { ClusterFanOut } from './outbound/cluster-fan-out.js';
+import { LoneFanOut } from './outbound/fan-out.js';
+import { endHere } from './end-target.js';
 
 export interface ServerOptions {
   /** SQLite: openAsyncStore (store/async-store.ts). */
@@ -44,7 +47,7 @@ export interface ServerOptions {
   limits?: Partial<RoomLimits>;
   roomName?: string;
   /**
-   * The least time between two presence pushes about one user (roster.ts), and the longest a presence
+   * The least time between two presence pushes about one user (presence.ts), and the longest a presence
    * push waits for other frames to the same peer (Connection's lazyFlushMs); tests shorten it.
    */
   presenceWindowMs?: number;
@@ -143,14 +146,20 @@ export class ChatServer {
     const accounts = new KeyedQueue<number>();
     const publish = new SerialQueue();
     this.files = options.files ? new FileTransfers(this.store, this.log, this.clock, options.files) : null;
-    this.roster = new Roster(this.store, this.log, this.presenceWindowMs, accounts, {
+    const ends = endHere(this.sessions, this.files);
+    const bus = options.bus;
+    this.roster = new Roster(this.store, this.log, {
       clock: this.clock,
-      bus: options.bus,
+      presenceWindowMs: this.presenceWindowMs,
+      accounts,
       // The one place the topology is chosen: pushes go out at once on a lone host, in event order over the bus in a cluster.
-      ...(options.bus?.shared ? { fanOut: (writer) => new ClusterFanOut({ bus: options.bus!, store: this.store, log: this.log, publish }, writer) } : {}),
-      sessions: this.sessions,
-      files: this.files,
-      access: this.access,
+      fanOut: bus
+        ? (here) =>
+            new ClusterFanOut(
+              { bus, store: this.store, log: this.log, publish, clock: this.clock, endHere: ends, heardMute: (userId, until) => this.access.heardMute(userId, until) },
+              here,
+            )
+        : (here) => new LoneFanOut(here, ends),
     });
     this.admin = new ServerAdmin({
       store: this.store,
@@ -160,7 +169,7 @@ export class ChatServer {
       access: this.access,
       passwordCost: options.passwordCost,
       sessions: this.sessions,
-      roster: this.roster,
+      fanOut: this.roster.fanOut,
       files: this.files,
     });
     const limits = roomLimits(options.limits);
@@ -173,6 +182,7 @@ export class ChatServer {
       commit: new SendCommit({
         store: this.store,
         roster: this.roster,
+        fanOut: this.roster.fanOut,
         publish,
         scheduler: this.scheduler,
         refusedNow: (userId) => mutedRefusal(context, userId),
@@ -183,6 +193,7 @@ export class ChatServer {
       access: this.access,
       limits,
       roster: this.roster,
+      fanOut: this.roster.fanOut,
       throttle,
       sessions: this.sessions,
       passwordCost: options.passwordCost,

@@ -9,7 +9,7 @@ export interface Session {
   helloDone: boolean;
   /** The client's name and version from hello. */
   clientName: string | null;
-  /** The minor protocol version the client said in hello: what shape of `presence` it takes (roster.ts). */
+  /** The minor protocol version the client said in hello: what shape of `presence` it takes (presence.ts). */
   protocolMinor: number;
   user: UserRow | null;
   tokenHash: string | null;

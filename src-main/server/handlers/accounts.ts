@@ -312,7 +312,7 @@ export function accountHandlers(ctx: ServerContext) {
         await store.setPasswordHash(me.id, passwordHash);
         await store.deleteSessionsOf(me.id, session.tokenHash ?? undefined);
         const reason = { code: ErrorCode.PASSWORD_CHANGED, message: 'your password was changed on another device; log in with the new one' };
-        return ctx.roster.end({ userId: me.id, keepToken: session.tokenHash ?? undefined }, reason, session);
+        return ctx.fanOut.end({ userId: me.id, keepToken: session.tokenHash ?? undefined }, reason, session);
       });
       log.info('password changed', { user: me.name, address, otherConnectionsClosed: closed });
       return {};
@@ -322,7 +322,7 @@ export function accountHandlers(ctx: ServerContext) {
       const reason = { code: ErrorCode.LOGGED_OUT, message: 'logged out' };
       if (session.tokenHash) {
         await store.deleteSession(session.tokenHash);
-        ctx.roster.end({ token: session.tokenHash }, reason);
+        ctx.fanOut.end({ token: session.tokenHash }, reason);
       }
       log.info('logout', { user: session.user.name });
       session.closeAfterReply = reason;

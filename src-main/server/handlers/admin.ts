@@ -14,8 +14,8 @@ import type { AsyncStore, BanRow, UserRow } from '../../store/types.js';
 import { type RoomAccess, addressHost, normalizeAddress } from '../access.js';
 import { ServerError } from '../errors.js';
 import type { ServerLog } from '../log.js';
+import type { FanOut } from '../outbound/fan-out.js';
 import { hashPassword } from '../password.js';
-import type { Roster } from '../roster.js';
 import type { KeyedQueue } from '../serial.js';
 import type { Session } from '../session.js';
 import type { FileTransfers } from '../transfer.js';
@@ -45,7 +45,7 @@ export interface AdminContext {
   passwordCost: number | undefined;
   /** Every open connection of the server. */
   sessions: ReadonlySet<Session>;
-  roster: Roster;
+  fanOut: FanOut;
   files: FileTransfers | null;
 }
 
@@ -154,7 +154,7 @@ export class ServerAdmin {
     }
     await store.addBan('address', address, now);
     const reason = { code: ErrorCode.BANNED, message: 'the host banned your address from this room' };
-    const closed = this.context.roster.end({ address }, reason);
+    const closed = this.context.fanOut.end({ address }, reason);
     this.record('ban', { address, connections: closed });
   }
 
@@ -178,7 +178,7 @@ export class ServerAdmin {
     const user = await this.targetUser(name, 'mute');
     const until = minutes === undefined ? Infinity : this.context.clock.now() + minutes * 60_000;
     await this.context.access.mute(user.id, until);
-    this.context.roster.shareMute(user.id, until);
+    this.context.fanOut.shareMute(user.id, until);
     this.announceMute(user.id);
     this.record('mute', { user: user.name, ...(minutes !== undefined ? { minutes } : {}) });
   }
@@ -187,7 +187,7 @@ export class ServerAdmin {
     const user = await this.knownUser(name);
     const removed = await this.context.access.unmute(user.id);
     if (removed) {
-      this.context.roster.shareMute(user.id, null);
+      this.context.fanOut.shareMute(user.id, null);
       this.announceMute(user.id);
     }
     this.record('unmute', { user: user.name, removed });
@@ -199,7 +199,7 @@ export class ServerAdmin {
     clearTimeout(this.muteEnds.get(userId));
     this.muteEnds.delete(userId);
     const until = this.context.access.mutedUntil(userId);
-    this.context.roster.deliver([userId], mutePush(until));
+    this.context.fanOut.push([userId], mutePush(until));
     if (until !== null && until !== Infinity) this.announceMuteEnd(userId, until);
   }
 
@@ -208,7 +208,7 @@ export class ServerAdmin {
       this.muteEnds.delete(userId);
       // The wait may have been cut to MAX_TIMER_MS (or a timer may fire a little early).
       if (this.context.clock.now() < until) this.announceMuteEnd(userId, until);
-      else if (this.context.access.mutedUntil(userId) === null) this.context.roster.deliver([userId], mutePush(null));
+      else if (this.context.access.mutedUntil(userId) === null) this.context.fanOut.push([userId], mutePush(null));
     }, Math.min(until - this.context.clock.now(), MAX_TIMER_MS));
     timer.unref();
     this.muteEnds.set(userId, timer);
@@ -299,7 +299,7 @@ export class ServerAdmin {
 
   /** Closes the user's connections and transfers, on every node; returns how many connections this node closed. */
   private closeAll(userId: number, reason: WireError): number {
-    return this.context.roster.end({ userId }, reason);
+    return this.context.fanOut.end({ userId }, reason);
   }
 
   private async knownUser(name: string): Promise<UserRow> {

@@ -17,7 +17,7 @@ export function openChat(ctx: ServerContext, session: Session, me: UserRow, othe
 }
 
 async function openChatNow(ctx: ServerContext, session: Session, me: UserRow, other: UserRow, now: number): Promise<RelationRow> {
-  const { store, log, roster } = ctx;
+  const { store, log, fanOut } = ctx;
   const relation = await store.relation(me.id, other.id);
   if (relation?.state === 'accepted') return relation;
   if (relation?.state === 'pending' && relation.requesterId === me.id) return relation;
@@ -27,17 +27,17 @@ async function openChatNow(ctx: ServerContext, session: Session, me: UserRow, ot
   if (relation?.state === 'pending') {
     const accepted = await store.setRelation(me.id, other.id, 'accepted', other.id, now);
     log.info('chat request answered', { user: me.name, requester: other.name, accepted: true });
-    roster.deliver([other.id, me.id], { type: 'chatAnswer', from: me.name, to: other.name, accepted: true, ts: now }, session);
+    fanOut.push([other.id, me.id], { type: 'chatAnswer', from: me.name, to: other.name, accepted: true, ts: now }, session);
     return accepted;
   }
   const pending = await store.setRelation(me.id, other.id, 'pending', me.id, now);
   log.info('chat request', { user: me.name, to: other.name });
-  roster.deliver([other.id, me.id], { type: 'chatRequest', from: me.name, to: other.name, ts: now }, session);
+  fanOut.push([other.id, me.id], { type: 'chatRequest', from: me.name, to: other.name, ts: now }, session);
   return pending;
 }
 
 export function chatHandlers(ctx: ServerContext) {
-  const { store, log, roster } = ctx;
+  const { store, log, fanOut } = ctx;
   return {
     contacts: async (session) => ({
       contacts: await Promise.all((await store.relationsOf(session.user.id)).map((relation) => contact(store, session.user, relation))),
@@ -59,7 +59,7 @@ export function chatHandlers(ctx: ServerContext) {
         const now = ctx.clock.now();
         const answered = await store.setRelation(me.id, other.id, request.accept ? 'accepted' : 'declined', other.id, now);
         log.info('chat request answered', { user: me.name, requester: other.name, accepted: request.accept });
-        roster.deliver(
+        fanOut.push(
           [other.id, me.id],
           { type: 'chatAnswer', from: me.name, to: other.name, accepted: request.accept, ts: now },
           session,
@@ -78,7 +78,7 @@ export function chatHandlers(ctx: ServerContext) {
         await store.deleteRelation(me.id, other.id);
         const now = ctx.clock.now();
         log.info('chat left', { user: me.name, with: other.name });
-        roster.deliver([other.id, me.id], { type: 'chatLeft', user: me.name, with: other.name, ts: now }, session);
+        fanOut.push([other.id, me.id], { type: 'chatLeft', user: me.name, with: other.name, ts: now }, session);
         return {};
       });
     },

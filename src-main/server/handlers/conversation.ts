@@ -31,7 +31,7 @@ export async function readersOf(ctx: ServerContext, conv: ConversationKey): Prom
 }
 
 export function conversationHandlers(ctx: ServerContext) {
-  const { store, roster, log } = ctx;
+  const { store, fanOut, log } = ctx;
   /** Each user's edits, deletes and reactions: every one is pushed to all the conversation's readers. */
   const changes = new KeyedBuckets(ctx.limits.changesPerMinute, ctx.limits.changesPerMinute);
   /** When each user's typing in each conversation was last forwarded ("userId conv"). */
@@ -81,8 +81,7 @@ export function conversationHandlers(ctx: ServerContext) {
   /** To every session of every reader of the conversation, the actor's own included. */
   async function toReaders(conv: ConversationKey, frame: PushFrame): Promise<void> {
     const readers = await readersOf(ctx, conv);
-    if (readers === null) roster.broadcast(frame);
-    else roster.deliver(readers, frame);
+    fanOut.push(readers, frame);
   }
 
   async function announce(kind: 'edit' | 'delete' | 'reaction', change: MessageChange): Promise<{ message: MessageChange['message'] }> {
@@ -148,7 +147,7 @@ export function conversationHandlers(ctx: ServerContext) {
       notDeleted(facts);
       const result = await announce('delete', await asReader(store.deleteMessage(facts.id, me.id), unknownMessage(facts.id)));
       // Its files went with it: who was still fetching one stops (PROTOCOL.md §18.1).
-      roster.end({ messageId: facts.id }, MESSAGE_GONE);
+      fanOut.end({ messageId: facts.id }, MESSAGE_GONE);
       if (moderation) {
         log.info('message deleted by the host', { id: facts.id, conv: facts.conv, sender: (await store.userById(facts.senderId))?.name });
       }
@@ -175,7 +174,7 @@ export function conversationHandlers(ctx: ServerContext) {
       const { upTo, eventId } = await asReader(store.setReadPosition(me.id, request.conv, request.upTo, me.id), unknownConversation(request.conv));
       if (eventId !== undefined) {
         const event: ConversationEvent = { eventId, kind: 'read', conv: request.conv, user: me.name, upTo };
-        roster.deliver([me.id, ...(await receiptSharers(me, request.conv))], { type: 'event', event });
+        fanOut.push([me.id, ...(await receiptSharers(me, request.conv))], { type: 'event', event });
       }
       return { upTo };
     }),
@@ -201,8 +200,7 @@ export function conversationHandlers(ctx: ServerContext) {
       // The sender's other sessions get it too, and ignore their own name (cheaper than sorting sessions here).
       const frame: PushFrame = { type: 'typing', conv: request.conv, user: me.name };
       const readers = await readersOf(ctx, request.conv);
-      if (readers === null) roster.broadcast(frame, session);
-      else roster.deliver(readers, frame, session);
+      fanOut.push(readers, frame, session);
       return {};
     },
 

@@ -37,19 +37,19 @@ function line(groupId: number, actor: UserRow, event: GroupEvent): NewGroupEvent
 const GROUP_GONE = { code: ErrorCode.UNKNOWN_FILE, message: 'you may no longer read this file' };
 
 export function groupHandlers(ctx: ServerContext) {
-  const { store, log, roster, limits } = ctx;
+  const { store, log, fanOut, limits } = ctx;
 
   /** Sends the group's current state to its members (but the requesting session) and returns it. */
   async function announceGroup(session: LoggedInSession, groupId: number): Promise<GroupInfo> {
     const info = await groupInfo(store, (await store.groupById(groupId))!);
     log.info('group changed', { user: session.user.name, group: info.name, members: info.members.length });
-    roster.deliverGroup(await store.memberIds(groupId), { type: 'group', group: info }, session);
+    fanOut.pushGroup(await store.memberIds(groupId), { type: 'group', group: info }, session);
     return info;
   }
 
   /** Sends each user's pending invitations, all of them, to all their sessions. */
   async function announceInvitations(userIds: Iterable<number>): Promise<void> {
-    for (const userId of userIds) roster.deliver([userId], { type: 'groupInvitations', invitations: await invitationsOf(userId) });
+    for (const userId of userIds) fanOut.push([userId], { type: 'groupInvitations', invitations: await invitationsOf(userId) });
   }
 
   async function invitationsOf(userId: number): Promise<GroupInvitation[]> {
@@ -66,7 +66,7 @@ export function groupHandlers(ctx: ServerContext) {
 
   /** Pushes membership lines to every session of everyone who may read the group now, the actor's too. */
   async function pushLines(lines: StoredLine[]): Promise<void> {
-    for (const { message, eventId } of lines) roster.deliver(await store.memberIds(message.groupId!), { type: 'message', message, eventId });
+    for (const { message, eventId } of lines) fanOut.push(await store.memberIds(message.groupId!), { type: 'message', message, eventId });
   }
 
   /**
@@ -140,7 +140,7 @@ export function groupHandlers(ctx: ServerContext) {
       );
       const info = await groupInfo(store, group);
       log.info('group created', { user: me.name, group: info.name, invited: info.invited.length });
-      roster.deliverGroup([me.id], { type: 'group', group: info }, session);
+      fanOut.pushGroup([me.id], { type: 'group', group: info }, session);
       await announceInvitations(invitees.keys());
       await pushLines(lines);
       return { group: info };
@@ -168,9 +168,9 @@ export function groupHandlers(ctx: ServerContext) {
       const members = await store.memberIds(group.id);
       const invited = await store.invitedIds(group.id);
       await store.deleteGroup(group.id);
-      roster.end({ conv: groupConversation(group.id) }, GROUP_GONE);
+      fanOut.end({ conv: groupConversation(group.id) }, GROUP_GONE);
       log.info('group deleted', { user: session.user.name, group: group.name });
-      roster.deliver(members, { type: 'groupRemoved', groupId: group.id, name: group.name, reason: 'deleted' }, session);
+      fanOut.push(members, { type: 'groupRemoved', groupId: group.id, name: group.name, reason: 'deleted' }, session);
       await announceInvitations(invited);
       return {};
     }),
@@ -225,8 +225,8 @@ export function groupHandlers(ctx: ServerContext) {
         if (left) await tx.declineInvitation(group.id, me.id, group.ownerId, now);
         return { result: null, events: [left ? line(group.id, me, { kind: 'left' }) : line(group.id, me, { kind: 'removed', user: user.name })] };
       });
-      roster.end({ conv: groupConversation(group.id), userId: user.id }, GROUP_GONE);
-      roster.deliver([user.id], { type: 'groupRemoved', groupId: group.id, name: group.name, reason: 'removed' }, session);
+      fanOut.end({ conv: groupConversation(group.id), userId: user.id }, GROUP_GONE);
+      fanOut.push([user.id], { type: 'groupRemoved', groupId: group.id, name: group.name, reason: 'removed' }, session);
       const info = await announceGroup(session, group.id);
       await pushLines(lines);
       return { group: info };

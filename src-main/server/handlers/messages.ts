@@ -31,7 +31,7 @@ export function mutedRefusal(ctx: ServerContext, userId: number): ServerError | 
 }
 
 export function messageHandlers(ctx: ServerContext) {
-  const { store, roster } = ctx;
+  const { store, roster, fanOut } = ctx;
 
   /**
    * Up to which id the user's messages in `conv` reached some other reader: everything when one is
@@ -59,7 +59,7 @@ export function messageHandlers(ctx: ServerContext) {
     }
     for (const { conv, upTo, from } of newest.values()) {
       const sender = await store.userByKey(nameKey(from));
-      if (sender) roster.deliver([sender.id], { type: 'delivered', conv, upTo });
+      if (sender) fanOut.push([sender.id], { type: 'delivered', conv, upTo });
     }
   }
 

@@ -26,6 +26,7 @@ import { turnBegins } from '../../net/turn.js';
 import type { AsyncStore, InsertResult, NewMessage, StoredMessage } from '../../store/types.js';
 import { ANSWERED, type Answered, REFUSED, ServerError, refusal } from '../errors.js';
 import type { Roster } from '../roster.js';
+import type { FanOut } from './fan-out.js';
 import type { SerialQueue } from '../serial.js';
 import type { Session } from '../session.js';
 
@@ -55,7 +56,9 @@ export function dailyQuotaRefusal(limit: number, retryAfterMs: number): ServerEr
 
 export interface SendCommitOptions {
   store: AsyncStore;
+  /** Who is online: a send's answer says whether anyone it is for is. */
   roster: Roster;
+  fanOut: FanOut;
   /** Everything that takes message or event ids, one at a time (ServerContext.publish). */
   publish: SerialQueue;
   /** The server's connections' writes: a commit's answers go out in the turn it ends. */
@@ -92,7 +95,7 @@ export class SendCommit {
   }
 
   private async commit(): Promise<void> {
-    const { store, roster, scheduler, refusedNow } = this.options;
+    const { store, fanOut, scheduler, refusedNow } = this.options;
     this.scheduled = false;
     // The commit counts in the turn's budget (turn.ts) that its pushes are then written within.
     turnBegins();
@@ -108,7 +111,7 @@ export class SendCommit {
       return;
     }
     let next = 0;
-    roster.registering(() =>
+    fanOut.registering(() =>
       sends.forEach((send, index) => {
         const outcome = muted[index] ? null : stored[next++]!;
         const refused = muted[index] ?? refusedAtCommit(send, outcome!);
@@ -120,22 +123,21 @@ export class SendCommit {
   }
 
   private refuse({ requestId, session, resolve }: WaitingSend, refused: ServerError): void {
-    this.options.roster.afterPushed(this.lastAnswered, () => {
+    this.options.fanOut.afterPushed(this.lastAnswered, () => {
       session.connection.send(refusal(requestId, refused));
       resolve(REFUSED);
     });
   }
 
   private deliver(send: WaitingSend, outcome: StoredMessage): void {
-    const { roster } = this.options;
+    const { roster, fanOut } = this.options;
     const { requestId, message, session, resolve } = send;
     const { message: storedMessage, duplicate, eventId, readers } = outcome;
     // A group message goes to its members as the commit found them, not as the send found them.
     const recipients = readers ?? send.recipients;
     if (!duplicate) {
       const frame: PushFrame = { type: 'message', message: storedMessage, ...(eventId !== undefined ? { eventId } : {}) };
-      if (recipients) roster.deliver(recipients, frame, session);
-      else roster.broadcast(frame, session);
+      fanOut.push(recipients, frame, session);
     }
     if (storedMessage.id > session.sentUpTo) session.sentUpTo = storedMessage.id;
     const result: RequestResults['send'] = {
@@ -146,7 +148,7 @@ export class SendCommit {
     // In a cluster, not before a lower id from another node reached this node's sessions;
     // the connection's next frame waits for the answer itself, not only for the commit.
     this.lastAnswered = Math.max(this.lastAnswered, eventId ?? 0);
-    roster.afterPushed(eventId ?? this.lastAnswered, () => {
+    fanOut.afterPushed(eventId ?? this.lastAnswered, () => {
       session.connection.send({ type: 'res', id: requestId, ok: true, result });
       resolve(ANSWERED);
     });
