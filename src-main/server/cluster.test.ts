@@ -552,6 +552,24 @@ describe.skipIf(natsMissing)(natsMissing ? `${TITLE} (skipped: ${natsMissing})` 
     expect(texts(dave)).toEqual(['mine', 'later']);
   });
 
+  it('answers a send again as a duplicate only after every lower id reached the connection, on a node that has not pushed it yet (§10.3, a move between nodes)', async () => {
+    const [a, b] = await cluster(2);
+    const dave = await user(a!, 'dave');
+    const alice = await user(a!, 'alice');
+    // Alice's link to node a is gone before the answer; her app logs in on node b and sends it again.
+    const aliceOnB = await user(b!, 'alice');
+    // Neither push fits NATS: node b learns of both only by reading them back.
+    const lower = (await dave.request('send', { clientMsgId: 'lower', to: { kind: 'room' }, text: TOO_LONG_FOR_NATS })) as { result: { message: { id: number } } };
+    const first = (await alice.request('send', { clientMsgId: 'mine', to: { kind: 'room' }, text: `${TOO_LONG_FOR_NATS.slice(1)}!` })) as { result: { message: { id: number } } };
+    const again = (await aliceOnB.request('send', { clientMsgId: 'mine', to: { kind: 'room' }, text: `${TOO_LONG_FOR_NATS.slice(1)}!` })) as { result: { message: { id: number }; duplicate: boolean } };
+    const mine = first.result.message.id;
+    expect(again.result).toMatchObject({ duplicate: true, message: { id: mine } });
+    // Her app takes the answer's id as seen: dave's lower one must not come after it.
+    const seen = idsSeen(aliceOnB);
+    expect(seen.indexOf(lower.result.message.id)).toBeGreaterThanOrEqual(0);
+    expect(seen.indexOf(lower.result.message.id)).toBeLessThan(seen.lastIndexOf(mine));
+  });
+
   it('keeps serving each node alone while NATS is down, and joins up again when it is back', async () => {
     const [a, b] = await cluster(2);
     const alice = await user(a!, 'alice');

@@ -128,6 +128,9 @@ export function messageHandlers(ctx: ServerContext) {
       if (stored) {
         // Only a group can stop being readable: a resend there after removal is refused, as a new send would be.
         if (!(await canRead(store, me, stored.conv))) await memberGroup(store, me, stored.groupId ?? 0);
+        // Stored through another node (before the sender's app moved here, say), it may be ahead of what
+        // this node pushed: the answer waits for its id (a message's event id), as a new send's does (§10.3).
+        await new Promise<void>((resolve) => fanOut.afterPushed(stored.id, resolve));
         return { message: stored, duplicate: true, delivered: false };
       }
       refuseMuted(ctx, me);

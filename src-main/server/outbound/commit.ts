@@ -146,8 +146,11 @@ export class SendCommit {
       delivered: roster.anyoneElseOnline(recipients, message.senderId),
     };
     // In a cluster, not before a lower id from another node reached this node's sessions;
-    // the connection's next frame waits for the answer itself, not only for the commit.
-    this.lastAnswered = Math.max(this.lastAnswered, eventId ?? 0);
+    // the connection's next frame waits for the answer itself, not only for the commit. A duplicate
+    // waits for its earlier message's id (a message's event id is its id): stored through another
+    // node, say before its sender's app moved here, it may be ahead of what this node pushed, and
+    // the app takes the answer's id as seen.
+    this.lastAnswered = Math.max(this.lastAnswered, eventId ?? (duplicate ? storedMessage.id : 0));
     fanOut.afterPushed(eventId ?? this.lastAnswered, () => {
       session.connection.send({ type: 'res', id: requestId, ok: true, result });
       resolve(ANSWERED);

@@ -29,13 +29,24 @@ export class EventOrder {
   /** The event id this node pushes next (0 until known); pushes of later events wait in `held`. */
   private nextEventId = 0;
   private readonly held = new Map<number, (() => void)[]>();
+  /**
+   * Answers waiting until the push of their event went out here (afterPushed). Apart from `held`: an
+   * answer is not that event's push. Counted as one, a duplicate's answer (its message stored through
+   * another node) moved nextEventId past the push still on its way, which was then dropped as late.
+   */
+  private readonly answers = new Map<number, (() => void)[]>();
   /** The newest event id in the database at the last heartbeat: pushed up to even when nothing newer comes. */
   private storedUpTo = 0;
   private gapTimer: NodeJS.Timeout | null = null;
   /** A read-back under way, or one whose read failed, to read again: its range (see fillGap). */
   private fill: { first: number; end: number } | null = null;
-  /** A read-back waits for this node's commits under way (fillGap). */
-  private fillWaiting = false;
+  /**
+   * A read-back is running (waiting for this node's commits, or reading): a gap timer set before it
+   * took its range may fire meanwhile, and must not read that range a second time. A second read
+   * ended after the first would end the next fill's range early (fill = null) and let higher ids
+   * overtake it, which clients then drop as already seen.
+   */
+  private filling = false;
   /** Commits registering their pushes and answers now: nothing is released meanwhile (registering). */
   private registeringNow = 0;
   private closed = false;
@@ -47,12 +58,31 @@ export class EventOrder {
 
   /** `write` once every lower event id was pushed on this node; dropped if its range was read back already. */
   inOrder(eventId: number, write: () => void): void {
-    this.whenPushed(eventId, write, false);
+    if (eventId === 0) {
+      write();
+      return;
+    }
+    if (this.nextEventId !== 0 && eventId < this.nextEventId) return;
+    const waiting = this.held.get(eventId);
+    if (waiting) waiting.push(write);
+    else this.held.set(eventId, [write]);
+    this.release();
   }
 
-  /** Runs `then` once the push of event `eventId` went out on this node, or at once if it already did. */
+  /**
+   * Runs `then` once the push of event `eventId` went out on this node (before any higher id's), or at
+   * once if it already did; a range read back meanwhile counts once it is written.
+   */
   afterPushed(eventId: number, then: () => void): void {
-    this.whenPushed(eventId, then, true);
+    const passed = this.nextEventId !== 0 && eventId < (this.fill ? this.fill.first : this.nextEventId);
+    if (eventId === 0 || passed) {
+      then();
+      return;
+    }
+    const waiting = this.answers.get(eventId);
+    if (waiting) waiting.push(then);
+    else this.answers.set(eventId, [then]);
+    this.release();
   }
 
   /** Registers a commit's pushes and answers before any is released (FanOut.registering). */
@@ -74,7 +104,11 @@ export class EventOrder {
   heartbeat(): void {
     this.options.store.lastEventId().then(
       (last) => {
-        if (this.nextEventId === 0) this.nextEventId = last + 1;
+        if (this.nextEventId === 0) {
+          this.nextEventId = last + 1;
+          // Pushes heard before the node knew where to start are in the database, for the logins to read.
+          for (const id of this.held.keys()) if (id < this.nextEventId) this.held.delete(id);
+        }
         else if (last >= this.nextEventId) this.storedUpTo = last;
         else return;
         this.release();
@@ -89,30 +123,18 @@ export class EventOrder {
     if (this.gapTimer) clearTimeout(this.gapTimer);
   }
 
-  private whenPushed(eventId: number, then: () => void, evenIfLate: boolean): void {
-    if (eventId === 0) {
-      then();
-      return;
-    }
-    if (this.nextEventId !== 0 && eventId < this.nextEventId) {
-      if (evenIfLate) then();
-      return;
-    }
-    const waiting = this.held.get(eventId);
-    if (waiting) waiting.push(then);
-    else this.held.set(eventId, [then]);
-    this.release();
-  }
-
   /** Runs what waits for the next ids in order; gives a missing one GAP_WAIT_MS. */
   private release(): void {
     if (this.nextEventId === 0 || this.fill || this.registeringNow > 0) return;
+    this.answerBelow(this.nextEventId);
     for (let waiting = this.held.get(this.nextEventId); waiting; waiting = this.held.get(this.nextEventId)) {
-      this.held.delete(this.nextEventId);
+      const id = this.nextEventId;
+      this.held.delete(id);
       this.nextEventId += 1;
       for (const then of waiting) then();
+      this.answerBelow(this.nextEventId);
     }
-    if (this.held.size > 0 || this.storedUpTo >= this.nextEventId) {
+    if (this.held.size > 0 || this.answers.size > 0 || this.storedUpTo >= this.nextEventId) {
       this.fillGapIn(GAP_WAIT_MS);
     } else if (this.gapTimer) {
       clearTimeout(this.gapTimer);
@@ -127,19 +149,25 @@ export class EventOrder {
    */
   private async fillGap(): Promise<void> {
     this.gapTimer = null;
+    if (this.filling) return;
+    this.filling = true;
+    try {
+      await this.fillOnce();
+    } finally {
+      this.filling = false;
+    }
+  }
+
+  private async fillOnce(): Promise<void> {
     if (!this.fill) {
-      if (this.fillWaiting) return;
       // Every commit this node began first registers its pushes: its ids are held then, so the range stops
       // below them. Read back, this node's own message would reach its sender as a push, and ahead of a
       // higher id's push the answer would then come after (§10.3).
-      this.fillWaiting = true;
-      try {
-        await this.options.publish.run(() => undefined);
-      } finally {
-        this.fillWaiting = false;
-      }
+      await this.options.publish.run(() => undefined);
       const first = this.nextEventId;
-      const end = Math.min(this.held.size > 0 ? Math.min(...this.held.keys()) : this.storedUpTo + 1, first + GAP_BATCH);
+      // An answer waits for an event that is stored (a duplicate's message): the range may end after it.
+      const ahead = [...this.held.keys(), ...[...this.answers.keys()].map((id) => id + 1)];
+      const end = Math.min(ahead.length > 0 ? Math.min(...ahead) : this.storedUpTo + 1, first + GAP_BATCH);
       if (end <= first) {
         // What was missing came while the commits were awaited.
         this.release();
@@ -170,10 +198,22 @@ export class EventOrder {
       }
     }
     this.fill = null;
+    this.answerBelow(end);
     this.options.log.warn('events read back for the bus', { from: first, to: end - 1 });
-    const more = this.held.size > 0 ? !this.held.has(this.nextEventId) : this.storedUpTo >= this.nextEventId;
+    const more = this.held.size > 0 ? !this.held.has(this.nextEventId) : this.answers.size > 0 || this.storedUpTo >= this.nextEventId;
     if (more) this.fillGapIn(0);
     this.release();
+  }
+
+  /** Sends the answers waiting for events below `end`, in event order. */
+  private answerBelow(end: number): void {
+    if (this.answers.size === 0) return;
+    for (const id of [...this.answers.keys()].sort((a, b) => a - b)) {
+      if (id >= end) return;
+      const waiting = this.answers.get(id)!;
+      this.answers.delete(id);
+      for (const then of waiting) then();
+    }
   }
 
   /** Runs fillGap after `delayMs`; when the database fails it (down, say), again after GAP_WAIT_MS, not thrown. */
