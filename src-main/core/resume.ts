@@ -7,8 +7,10 @@
  * opens on the conversations and not on a form. Signing out or stopping the hosted room
  * forgets both files; leaving a joined room keeps them, so the next start rejoins it.
  *
- * ResumingCore wraps the AppCore: the shells talk to it instead, and it sees every
- * call and event on their way, so the core itself needs no hooks.
+ * ResumingCore wraps the AppCore: the shells talk to it instead. Its calls are the core's
+ * with those it must see (join, host, leave, the lists the snapshot keeps…) wrapped, each
+ * typed from the App API table, and it sees every event on its way, so the core itself
+ * needs no hooks.
  */
 import { rmSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
