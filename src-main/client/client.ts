@@ -4,18 +4,19 @@
  * first successful login it reconnects by itself with backoff, resumes with its
  * session token, catches up on history and resends unacknowledged messages
  * (outbox.ts). The socket and pinning are in transport.ts, request ids and the
- * checking of every server frame in rpc.ts.
+ * checking of every server frame in rpc.ts, what pushes and the catch-up bring,
+ * passed on once each and in order, in inbox.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { ErrorCode, type WireError } from '../../src-shared/protocol/errors.js';
 import { LIMITS, PROTOCOL_VERSION } from '../../src-shared/protocol/limits.js';
-import type { AttachmentRef, ChatMessage, ConversationEvent, Target } from '../../src-shared/protocol/objects.js';
-import type { PushFrame, PushFrames } from '../../src-shared/protocol/pushes.js';
+import type { AttachmentRef, ChatMessage, EventPage, Target } from '../../src-shared/protocol/objects.js';
 import type { RequestBody, RequestResults, RequestType, ServerLimits } from '../../src-shared/protocol/requests.js';
 import { Connection } from '../net/connection.js';
 import { ConnectionScheduler } from '../net/scheduler.js';
 import { ClientError, FATAL_CODES } from './errors.js';
+import { Inbox, type InboxEvents } from './inbox.js';
 import { Outbox, type OutboxItem, RATE_LIMIT_RETRY_MS } from './outbox.js';
 import { Rpc, readServerFrame } from './rpc.js';
 import type { TransferLink } from './transfer.js';
@@ -82,38 +83,23 @@ export interface SessionInfo {
   login: RequestResults['login'];
 }
 
-/** Pushes the client passes on as they are, one event each. */
-type ForwardedPush = 'presence' | 'chatRequest' | 'chatAnswer' | 'chatLeft' | 'group' | 'groupRemoved' | 'delivered' | 'typing' | 'mute' | 'groupInvitations';
-
-export type ClientEvents = { [K in ForwardedPush]: [PushFrames[K]] } & {
+export type ClientEvents = InboxEvents & {
   state: [ConnectionState];
   online: [SessionInfo];
   /** The link dropped; the client will try again unless closed. */
   offline: [WireError | null];
   reconnecting: [{ attempt: number; delayMs: number }];
-  /**
-   * Every message once: live, caught up after a reconnect, and your own once stored. Others' come in id
-   * order; your own may come after a higher id (a resend answered with its earlier id): place by id.
-   */
-  message: [ChatMessage];
-  /** Every other entry of the event log (edit, delete, reaction, read) once, in log order, live or caught up (§17). */
-  event: [ConversationEvent];
   queued: [OutboxItem];
   sent: [{ clientMsgId: string; message: ChatMessage; delivered: boolean }];
   sendFailed: [{ clientMsgId: string; error: ClientError }];
   /** The host failed a send (INTERNAL, its database stalled, say): it stays queued and goes again in `retryInMs`. */
   sendRetrying: [{ clientMsgId: string; error: ClientError; retryInMs: number }];
-  /** A connection-level error from the server (a frame it could not read). */
-  serverError: [WireError];
   /** The client gave up for good (e.g. its session ended); it is closed. */
   fatal: [ClientError];
 };
 
 /** Parameters of a request, optional when it has none. */
 type ParamsArg<T extends RequestType> = Record<string, never> extends RequestBody<T> ? [params?: RequestBody<T>] : [params: RequestBody<T>];
-
-/** A push held during catch-up: a message (with its log entry, if the server gave one) or another log entry. */
-type Held = { message: ChatMessage; eventId?: number | undefined; own?: boolean } | { event: ConversationEvent };
 
 /** Bye reasons after which the client does not reconnect by itself. */
 const ENDED_BY_HOST = new Set<string>([ErrorCode.KICKED, ErrorCode.BANNED, ErrorCode.PASSWORD_CHANGED]);
@@ -154,17 +140,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   private readonly scheduler = new ConnectionScheduler();
   private readonly rpc: Rpc;
   private readonly outbox: Outbox;
-  /** Highest message id emitted; pushes at or below it are repeats. */
-  private cursor: number | undefined;
-  /** Highest event log entry applied (protocol 1.1); undefined until the first login to a 1.1 server. */
-  private eventCursor: number | undefined;
-  /**
-   * Ids of our own messages still in the outbox that a catch-up or push showed already (stored, their
-   * answer lost with a link): the resend's answer, a duplicate with that id, is then not shown again.
-   */
-  private readonly shownBeforeAnswer = new Set<number>();
-  /** Pushes held while catching up, so they come out in order after the caught-up ones. */
-  private held: Held[] | null = null;
+  private readonly inbox: Inbox;
   private heartbeat: NodeJS.Timeout | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private attempt = 0;
@@ -190,8 +166,12 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     this.password = options.password;
     this.passphrase = options.passphrase;
     this.token = options.token;
-    this.cursor = options.lastMessageId;
-    this.eventCursor = options.lastEventId;
+    this.inbox = new Inbox(
+      this,
+      { me: () => this.session?.login.name, sending: (clientMsgId) => this.outbox.holds(clientMsgId) },
+      options.lastMessageId,
+      options.lastEventId,
+    );
     this.rpc = new Rpc(this.options.requestTimeoutMs);
     this.outbox = new Outbox({
       send: (item) => {
@@ -206,7 +186,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
           { clientMsgId, to, text, ...(replyTo !== undefined ? { replyTo } : {}), ...(attachments ? { attachments } : {}) },
           // Answered ids can sit at or below the cursor (a duplicate's earlier id, or a push from
           // another node that overtook the answer): our own message is shown all the same.
-          (result) => this.takeMessage(result.message, undefined, true),
+          (result) => this.inbox.takeMessage(result.message, undefined, true),
         );
       },
       online: () => this.state === 'online' && (this.connection?.isOpen ?? false),
@@ -226,12 +206,12 @@ export class ChatClient extends EventEmitter<ClientEvents> {
 
   /** The newest event log entry this client has applied (protocol 1.1 servers), 0 before any. */
   get lastEventId(): number {
-    return this.eventCursor ?? 0;
+    return this.inbox.lastEventId ?? 0;
   }
 
   /** The highest message id this client has seen. */
   get lastMessageId(): number {
-    return this.cursor ?? 0;
+    return this.inbox.lastMessageId;
   }
 
   /** The limits the host announced (PROTOCOL.md §15.1); the protocol's defaults before that, or from a 1.0 host. */
@@ -361,9 +341,8 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       else this.protocolError(connection, frame.kind === 'invalid' ? frame.reason : `a frame of ${frame.declared} bytes`);
     });
     connection.onClose((reason) => this.onLinkClosed(connection, reason));
-    // Pushes can arrive in the same read as the login answer, before catchUp runs:
-    // held from here, they cannot move the cursor past messages not yet synced.
-    this.held = [];
+    // Pushes can arrive in the same read as the login answer, before the catch-up runs.
+    this.inbox.hold();
     // hello, login and (with an event cursor, as on every return) the first catch-up page go in one
     // write (PROTOCOL.md §5.5): back online after one round trip instead of three, which after a
     // restart each wait behind everyone else's. What follows a refused request is refused in turn.
@@ -373,7 +352,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
         const refusal = this.checkRoom({ name: (await helloAnswer).room, fingerprint: opened.fingerprint });
         if (refusal) throw refusal;
       } catch (error) {
-        this.held = null;
+        this.inbox.dropHeld();
         connection.destroy(null);
         throw error;
       }
@@ -392,7 +371,8 @@ export class ChatClient extends EventEmitter<ClientEvents> {
             ...(this.options.create ? {} : { create: false }),
           },
     );
-    const firstPage = this.eventCursor !== undefined ? this.rpc.call(connection, 'events', { after: this.eventCursor, limit: this.pageLimit() }) : null;
+    const eventCursor = this.inbox.lastEventId;
+    const firstPage = eventCursor !== undefined ? this.rpc.call(connection, 'events', { after: eventCursor, limit: this.pageLimit() }) : null;
     // Awaited below, or not at all once an earlier answer failed.
     loginAnswer.catch(() => undefined);
     firstPage?.catch(() => undefined);
@@ -404,7 +384,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       this.password = undefined;
       this.passphrase = undefined;
       this.session = { hello, login };
-      await this.catchUp(connection, firstPage);
+      await this.catchUp(connection, login, firstPage);
       this.attempt = 0;
       this.hostStoppedAt = null;
       this.setState('online');
@@ -412,8 +392,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       this.outbox.flush();
       return this.session;
     } catch (error) {
-      // What was held is fetched again by the next catch-up.
-      this.held = null;
+      this.inbox.dropHeld();
       // Let go of the link now: its close comes after the next attempt is scheduled, and would cancel it.
       this.onLinkClosed(connection, null);
       connection.destroy(null);
@@ -421,50 +400,16 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     }
   }
 
-  /**
-   * Fetches what happened while away, holding live pushes until done: every entry of the event
-   * log after the event cursor (protocol 1.1), or else every message after the message cursor.
-   */
-  private async catchUp(connection: Connection, firstPage: Promise<RequestResults['events']> | null): Promise<void> {
+  /** Fetches what happened while away (inbox.ts decides what), holding live pushes until done. */
+  private catchUp(connection: Connection, login: RequestResults['login'], firstPage: Promise<EventPage> | null): Promise<void> {
     const limit = this.pageLimit();
-    const serverLastEvent = this.session?.login.lastEventId;
-    // A server whose log ends before our cursor is not the one we followed (its data was replaced):
-    // the page asked for with the login is then not used.
-    const byEvents = serverLastEvent !== undefined && this.eventCursor !== undefined && this.eventCursor <= serverLastEvent;
-    if (byEvents) {
-      // A first page the host refused (say, its page limit went down) is asked for again, as the next
-      // one is; one lost with the link is not.
-      let page = firstPage
-        ? await firstPage.catch((error: unknown) => {
-            if (!connection.isOpen) throw error;
-            return null;
-          })
-        : null;
-      for (;;) {
-        page ??= await this.rpc.call(connection, 'events', { after: this.eventCursor ?? 0, limit });
-        for (const event of page.events) this.applyEvent(event);
-        if (!page.hasMore) break;
-        page = null;
-      }
-    } else {
-      // Without a cursor of its own, from how far the account got (§11.1). Not when catching up by the
-      // log: deliveredUpTo counts what was written to a link that went before it was read, and the log's
-      // messages at or below it would be skipped as held.
-      this.cursor ??= this.session!.login.deliveredUpTo;
-      for (;;) {
-        const page = await this.rpc.call(connection, 'sync', { after: this.cursor ?? 0, limit });
-        for (const message of page.messages) this.emitMessage(message);
-        if (!page.hasMore) break;
-      }
-      // Entries after the login's arrive as pushes; the messages before it came from sync.
-      this.eventCursor = serverLastEvent;
-    }
-    const held = this.held ?? [];
-    this.held = null;
-    for (const item of held) {
-      if ('event' in item) this.applyEvent(item.event);
-      else this.emitMessage(item.message, item.eventId, item.own);
-    }
+    return this.inbox.catchUp({
+      login,
+      firstPage,
+      events: (after) => this.rpc.call(connection, 'events', { after, limit }),
+      sync: (after) => this.rpc.call(connection, 'sync', { after, limit }),
+      isOpen: () => connection.isOpen,
+    });
   }
 
   /** Entries per catch-up page: SYNC_PAGE, or fewer if the host allows fewer. */
@@ -552,48 +497,12 @@ export class ChatClient extends EventEmitter<ClientEvents> {
         return;
       }
       case 'push':
-        this.onPush(connection, reading.push);
+        this.inbox.push(reading.push, connection);
         return;
       case 'invalid':
         this.protocolError(connection, reading.problem);
         return;
       case 'unknown':
-        return;
-    }
-  }
-
-  private onPush(connection: Connection, push: PushFrame): void {
-    switch (push.type) {
-      case 'message':
-        this.takeMessage(push.message, push.eventId);
-        return;
-      case 'ping':
-        connection.send({ type: 'pong' });
-        return;
-      case 'pong':
-        return;
-      case 'error':
-        this.emit('serverError', push.error);
-        return;
-      case 'bye':
-        connection.destroy(push.error);
-        return;
-      case 'event':
-        if (this.held) this.held.push({ event: push.event });
-        else this.applyEvent(push.event);
-        return;
-      case 'presence':
-      case 'chatRequest':
-      case 'chatAnswer':
-      case 'chatLeft':
-      case 'group':
-      case 'groupRemoved':
-      case 'delivered':
-      case 'mute':
-      case 'typing':
-      case 'groupInvitations':
-        // The event of that name carries this very push (ClientEvents); TypeScript cannot pair a union's members.
-        this.emit(push.type, push as never);
         return;
     }
   }
@@ -609,35 +518,6 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     console.error(`lanchat client: ${host}:${port}: ${reason.message}`);
     this.rpc.failAll(new ClientError('PROTOCOL_ERROR', reason.message));
     connection.destroy(reason);
-  }
-
-  /** Emits a message now, or after the catch-up under way. */
-  private takeMessage(message: ChatMessage, eventId?: number, own = false): void {
-    if (this.held) this.held.push({ message, eventId, own });
-    else this.emitMessage(message, eventId, own);
-  }
-
-  /** `own`: the answer to our send, emitted even at or below the cursor (the app places it by id). */
-  private emitMessage(message: ChatMessage, eventId?: number, own = false): void {
-    if (eventId !== undefined && eventId > (this.eventCursor ?? 0)) this.eventCursor = eventId;
-    if (this.cursor !== undefined && message.id <= this.cursor) {
-      if (own && !this.shownBeforeAnswer.delete(message.id)) this.emit('message', message);
-      return;
-    }
-    this.cursor = message.id;
-    if (!own && message.from === this.session?.login.name && this.outbox.holds(message.clientMsgId)) this.shownBeforeAnswer.add(message.id);
-    this.emit('message', message);
-  }
-
-  /** Applies one log entry once: entries at or below the event cursor were applied already. */
-  private applyEvent(event: ConversationEvent): void {
-    if (this.eventCursor !== undefined && event.eventId <= this.eventCursor) return;
-    if (event.kind === 'message') {
-      this.emitMessage(event.message, event.eventId);
-      return;
-    }
-    this.eventCursor = event.eventId;
-    this.emit('event', event);
   }
 
   private setState(state: ConnectionState): void {

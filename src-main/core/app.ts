@@ -10,7 +10,6 @@ import {
   type AppCallName,
   type AppEvent,
   AppErrorCode,
-  type CallArgs,
   type HostRequest,
   type JoinRequest,
   type NearbyRoom,
@@ -18,7 +17,8 @@ import {
   type SessionView,
   type Settings,
 } from '../../src-shared/api.js';
-import { APP_CALLS, parseCall } from '../../src-shared/api-schema.js';
+import { APP_CALLS } from '../../src-shared/api-schema.js';
+import { type CallHandlers, dispatchCall } from './calls.js';
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 import { coalesce } from './coalesce.js';
 import { NOT_HOSTING, fail, messageOf, ok, sentence } from './errors.js';
@@ -43,9 +43,6 @@ export interface AppCoreOptions {
   /** Tests only: a cheaper scrypt (log2 N) for the hosted room's passwords, where a test is not about it. */
   passwordCost?: number;
 }
-
-type CallResult<K extends AppCallName> = Awaited<ReturnType<AppApi[K]>>;
-type CallHandlers = { [K in AppCallName]: (...args: CallArgs<K>) => Promise<CallResult<K>> };
 
 /** The calls as methods, each validated and run by dispatch (see CallFacade below). */
 abstract class Dispatcher {
@@ -78,7 +75,8 @@ export class AppCore extends CallFacade implements AppApi {
   /** Started by the first nearbyRooms call, watching until shutdown. */
   private roomWatcher: RoomWatcher | null = null;
 
-  private readonly handlers: CallHandlers = {
+  /** Every call, with arguments already checked: dispatch's, and what ResumingCore wraps. */
+  readonly calls: CallHandlers = {
     host: (request) => this.serialized(() => this.startHosting(request)),
     stopHosting: () => this.serialized(() => this.stopHostingRoom()),
     join: (request) => this.serialized(() => this.joinRoom(request)),
@@ -173,15 +171,8 @@ export class AppCore extends CallFacade implements AppApi {
    * The one entry for calls from windows: validates the call and its arguments,
    * runs it, and answers with a Result whatever happens.
    */
-  async dispatch(call: unknown, args: unknown): Promise<Result<unknown>> {
-    const parsed = parseCall(call, args);
-    if (!parsed.ok) return parsed;
-    const handler = this.handlers[parsed.call] as (...args: unknown[]) => Promise<Result<unknown>>;
-    try {
-      return await handler(...parsed.args);
-    } catch (error) {
-      return fail(AppErrorCode.INTERNAL, `${parsed.call} failed: ${messageOf(error)}`);
-    }
+  dispatch(call: unknown, args: unknown): Promise<Result<unknown>> {
+    return dispatchCall(this.calls, call, args);
   }
 
   /** Closes the connection (the saved session stays valid for the next start) and stops hosting. */

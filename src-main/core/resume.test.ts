@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from '
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SessionView } from '../../src-shared/api.js';
-import type { ChatMessage, GroupInfo, UserInfo } from '../../src-shared/protocol/objects.js';
+import type { ChatMessage, GroupInfo, HistoryPage, UserInfo } from '../../src-shared/protocol/objects.js';
 import { removeDir, tempDir, waitFor } from '../testing/harness.js';
 import { freePort } from '../testing/ports.js';
 import { startResumingApp } from './testing.js';
@@ -46,7 +46,7 @@ describe('automatic sign-in', () => {
     // What a window loads, and so what the snapshot keeps.
     await bob.call('users');
     await bob.call('groups');
-    await bob.call('history', 'room');
+    const live = await bob.call<HistoryPage>('history', 'room');
     await bob.stop();
 
     expect(JSON.parse(readFileSync(join(bobDir, 'room.json'), 'utf8'))).toEqual({
@@ -74,8 +74,10 @@ describe('automatic sign-in', () => {
     expect(early).toMatchObject({ status: 'connecting', me: 'bob', roomName: 'Lab', resumed: true });
     expect(await bob.call<GroupInfo[]>('groups')).toMatchObject([{ name: 'Cats', invited: [] }]);
     expect((await bob.call<UserInfo[]>('users')).every((user) => !user.online)).toBe(true);
-    const page = await bob.call<{ messages: ChatMessage[] }>('history', 'room');
+    const page = await bob.call<HistoryPage>('history', 'room');
     expect(page.messages.map((m) => m.text)).toContain('hello before the restart');
+    // A page from the snapshot is a whole history page: how far bob's messages were delivered, as last answered.
+    expect(page.deliveredUpTo).toBe(live.deliveredUpTo);
 
     const resumed = await resuming;
     expect(resumed).toMatchObject({ ok: true, value: { status: 'online', me: 'bob' } });
@@ -151,6 +153,21 @@ describe('automatic sign-in', () => {
     expect(resumed).toMatchObject({ ok: true, value: { status: 'online', me: 'alice', resumed: true, hosting: { port: hosted.hosting!.port } } });
     const page = await alice.call<{ messages: ChatMessage[] }>('history', 'room');
     expect(page.messages.map((m) => m.text)).toEqual(['kept in the room']);
+    // Stopping the room forgets it: the next start has nothing to restart.
+    await alice.call('stopHosting');
+    expect(existsSync(join(dir, 'room.json'))).toBe(false);
+    expect(existsSync(join(dir, 'snapshot.json'))).toBe(false);
+  });
+
+  it('forgets a remembered room that no window could have entered, with the reason', async () => {
+    const dir = profile();
+    // Below 1024: a port the host form refuses, so not one the app wrote.
+    writeFileSync(join(dir, 'room.json'), JSON.stringify({ kind: 'host', port: 80, name: 'alice', roomName: 'Lab', tls: true }), { mode: 0o600 });
+    const alice = startApp(dir);
+    const resumed = await alice.core.resume();
+    expect(resumed).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', message: expect.stringContaining('port') } });
+    expect(await alice.call<SessionView>('session')).toMatchObject({ status: 'offline', error: { code: 'INVALID_ARGUMENT' } });
+    expect(existsSync(join(dir, 'room.json'))).toBe(false);
   });
 
   it('joins a room on several addresses through one that answers, and rejoins it so after a restart', async () => {
@@ -275,6 +292,23 @@ describe('automatic sign-in to a host that is not up yet', () => {
     expect(await bob2.call<SessionView>('session')).toMatchObject({ status: 'offline', me: null });
     expect(existsSync(join(bobDir, 'room.json'))).toBe(false);
     expect(JSON.parse(readFileSync(join(bobDir, 'session.json'), 'utf8'))).toEqual({});
+  });
+
+  it('stops trying when the user joins herself, but not for a join with bad arguments', async () => {
+    const { bobDir, bob: bob2 } = await hostGone();
+    const resuming = bob2.core.resume();
+    await waitForStatus(bob2.call, 'reconnecting');
+    expect(await bob2.core.dispatch('join', [{ host: '127.0.0.1' }])).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
+    expect(await bob2.call<SessionView>('session')).toMatchObject({ status: 'reconnecting', resumed: true });
+
+    // The host is still down: her own join fails, and the app waits no longer.
+    const { port } = JSON.parse(readFileSync(join(bobDir, 'room.json'), 'utf8')) as { port: number };
+    const joined = await bob2.core.dispatch('join', [{ host: '127.0.0.1', port, name: 'bob', password: '' }]);
+    expect(joined).toMatchObject({ ok: false, error: { code: 'CONNECT_FAILED' } });
+    expect(await resuming).toMatchObject({ ok: false, error: { code: 'CONNECT_FAILED' } });
+    const view = await bob2.call<SessionView>('session');
+    expect(view).toMatchObject({ status: 'offline', me: null });
+    expect(view.resumed).toBeUndefined();
   });
 
   it('stops trying when the user leaves, and tries again at the next start', async () => {

@@ -7,17 +7,22 @@
  * opens on the conversations and not on a form. Signing out or stopping the hosted room
  * forgets both files; leaving a joined room keeps them, so the next start rejoins it.
  *
- * ResumingCore wraps the AppCore: the shells talk to it instead, and it sees every
- * call and event on their way, so the core itself needs no hooks.
+ * ResumingCore wraps the AppCore: the shells talk to it instead. Its calls are the core's
+ * with those it must see (join, host, leave, the lists the snapshot keeps…) wrapped, each
+ * typed from the App API table, and it sees every event on its way, so the core itself
+ * needs no hooks.
  */
-import { withChangedMessage } from '../../src-shared/message-changes.js';
 import { rmSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { AppError, AppEvent, Result, SessionView } from '../../src-shared/api.js';
+import { parseCall } from '../../src-shared/api-schema.js';
+import { withChangedMessage } from '../../src-shared/message-changes.js';
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
-import type { ChatMessage, Contact, GroupInfo, Page, UserInfo } from '../../src-shared/protocol/objects.js';
+import { type ChatMessage, type Contact, type GroupInfo, type HistoryPage, type UserInfo, contact, conversationKey, groupInfo, historyPage, messageId, userInfo } from '../../src-shared/protocol/objects.js';
+import { type CallHandlers, dispatchCall, runCall } from './calls.js';
+import { ok } from './errors.js';
 import { readJson, writeAtomically } from './profile-files.js';
 
 /** Recent messages kept per conversation, and conversations kept, in the snapshot. */
@@ -42,22 +47,45 @@ const lastRoomSchema = z.discriminatedUnion('kind', [
 ]);
 type LastRoom = z.infer<typeof lastRoomSchema>;
 
-interface Snapshot {
-  users: UserInfo[];
-  contacts: Contact[];
-  groups: GroupInfo[];
-  /** The latest page of each conversation, most recently active first. */
-  pages: { conv: ConversationKey; page: Page }[];
+/** A list read item by item: what has its shape is kept; a damaged file only costs the quick start. */
+function keptItems<T>(item: z.ZodType<T, unknown>) {
+  return z
+    .array(z.unknown())
+    .catch([])
+    .transform((values) =>
+      values.flatMap((value) => {
+        const parsed = item.safeParse(value);
+        return parsed.success ? [parsed.data] : [];
+      }),
+    );
 }
 
-/** What the shells need of a core. */
+const snapshotSchema = z
+  .object({
+    users: keptItems(userInfo),
+    contacts: keptItems(contact),
+    // A snapshot from before invitations has groups without `invited`.
+    groups: keptItems(groupInfo.extend({ invited: groupInfo.shape.invited.default([]) })),
+    /** The latest page of each conversation, most recently active first. */
+    pages: keptItems(
+      // A snapshot from before it kept the pages whole has none of how far they were delivered.
+      z.object({ conv: conversationKey, page: historyPage.extend({ deliveredUpTo: messageId.default(0) }) }),
+    ),
+  })
+  .catch(() => emptySnapshot());
+type Snapshot = { users: UserInfo[]; contacts: Contact[]; groups: GroupInfo[]; pages: { conv: ConversationKey; page: HistoryPage }[] };
+
+/** What the shells need of a core, and what ResumingCore wraps: its calls, by name from a window or as functions. */
 export interface Core {
+  readonly calls: CallHandlers;
   dispatch(call: unknown, args: unknown): Promise<Result<unknown>>;
   onEvent(listener: (event: AppEvent) => void): () => void;
   shutdown(): Promise<void>;
 }
 
 export class ResumingCore implements Core {
+  /** The wrapped core's calls, with those that open, close or load what the snapshot keeps seen on their way. */
+  readonly calls: CallHandlers;
   private readonly roomFile: string;
   private readonly snapshotFile: string;
   private lastRoom: LastRoom | null;
@@ -83,7 +111,40 @@ export class ResumingCore implements Core {
     this.snapshotFile = join(profileDir, 'snapshot.json');
     const stored = lastRoomSchema.safeParse(readJson(this.roomFile));
     this.lastRoom = stored.success ? stored.data : null;
-    this.snapshot = this.lastRoom ? readSnapshot(readJson(this.snapshotFile)) : emptySnapshot();
+    this.snapshot = this.lastRoom ? snapshotSchema.parse(readJson(this.snapshotFile)) : emptySnapshot();
+    const inner = core.calls;
+    this.calls = {
+      ...inner,
+      join: async (request) => {
+        this.stopRetrying();
+        return this.remembered('join', await inner.join(request));
+      },
+      host: async (request) => {
+        this.stopRetrying();
+        return this.remembered('host', await inner.host(request));
+      },
+      stopHosting: async () => {
+        const stopped = await inner.stopHosting();
+        if (stopped.ok) this.forget();
+        return stopped;
+      },
+      leave: () => this.leave('leave'),
+      signOut: () => this.leave('signOut'),
+      session: async () => {
+        const view = await inner.session();
+        return view.ok ? ok(this.present(view.value)) : view;
+      },
+      users: async () =>
+        this.restoring() ? ok(this.snapshot.users.map((user) => ({ ...user, online: false }))) : this.kept(await inner.users(), (users) => (this.snapshot.users = users)),
+      contacts: async () => (this.restoring() ? ok(this.snapshot.contacts) : this.kept(await inner.contacts(), (contacts) => (this.snapshot.contacts = contacts))),
+      groups: async () => (this.restoring() ? ok(this.snapshot.groups) : this.kept(await inner.groups(), (groups) => (this.snapshot.groups = groups))),
+      history: async (conv, before, limit) => {
+        // Only the latest page is kept, so only it is answered from the snapshot.
+        if (before !== undefined) return inner.history(conv, before, limit);
+        const kept = this.restoring() ? this.snapshot.pages.find((entry) => entry.conv === conv)?.page : undefined;
+        return kept ? ok(kept) : this.kept(await inner.history(conv, before, limit), (page) => this.keepPage(conv, page));
+      },
+    };
     core.onEvent((event) => this.onCoreEvent(event));
   }
 
@@ -111,7 +172,7 @@ export class ResumingCore implements Core {
     }
     this.resuming = false;
     // Stopped while waiting: what the user did instead decides what the windows show.
-    if (this.cancelled) return result as Result<SessionView>;
+    if (this.cancelled) return result;
     if (!result.ok) {
       this.resumed = false;
       this.failure = result.error;
@@ -120,13 +181,19 @@ export class ResumingCore implements Core {
       if (result.error.code === 'BAD_TOKEN' || result.error.code === 'NO_SAVED_SESSION' || result.error.code === 'INVALID_ARGUMENT') this.forget();
     }
     this.announce();
-    return result.ok ? { ok: true, value: this.present(result.value as SessionView) } : result;
+    return result.ok ? ok(this.present(result.value)) : result;
   }
 
-  private attempt(room: LastRoom): Promise<Result<unknown>> {
-    return room.kind === 'host'
-      ? this.core.dispatch('host', [{ roomName: room.roomName, port: room.port, name: room.name, password: '', tls: room.tls }])
-      : this.core.dispatch('join', [{ host: room.host, port: room.port, ...alternatesOf(room), name: room.name, password: '' }]);
+  /** Hosts or joins the room as remembered; what room.json says is checked as a window's call would be. */
+  private async attempt(room: LastRoom): Promise<Result<SessionView>> {
+    if (room.kind === 'host') {
+      const request = { roomName: room.roomName, port: room.port, name: room.name, password: '', tls: room.tls };
+      const checked = parseCall('host', [request]);
+      return checked.ok ? runCall(this.core.calls, 'host', [request]) : checked;
+    }
+    const request = { host: room.host, port: room.port, ...alternatesOf(room), name: room.name, password: '' };
+    const checked = parseCall('join', [request]);
+    return checked.ok ? runCall(this.core.calls, 'join', [request]) : checked;
   }
 
   /** Resolves true after the delay, false when the wait was cancelled. */
@@ -159,22 +226,8 @@ export class ResumingCore implements Core {
     return true;
   }
 
-  async dispatch(call: unknown, args: unknown): Promise<Result<unknown>> {
-    const cached = this.fromSnapshot(call, args);
-    if (cached) return cached;
-    if ((call === 'leave' || call === 'signOut') && this.stopRetrying()) {
-      // Leaving keeps the room for the next start; signing out forgets it and its session.
-      const signedOut = call === 'signOut' ? await this.core.dispatch('signOut', []) : null;
-      if (signedOut) this.forget();
-      this.announce();
-      return signedOut ?? { ok: true, value: undefined };
-    }
-    if (call === 'join' || call === 'host') this.stopRetrying();
-    if (call === 'leave' || call === 'signOut') return this.leave(call);
-    const result = await this.core.dispatch(call, args);
-    if (result.ok) this.observe(call, args, result.value);
-    if (call === 'session' && result.ok) return { ok: true, value: this.present(result.value as SessionView) };
-    return result;
+  dispatch(call: unknown, args: unknown): Promise<Result<unknown>> {
+    return dispatchCall(this.calls, call, args);
   }
 
   onEvent(listener: (event: AppEvent) => void): () => void {
@@ -193,63 +246,40 @@ export class ResumingCore implements Core {
    * leaving stops her room as well (and so forgets it), so it never keeps running where she
    * could no longer reach it to stop it.
    */
-  private async leave(call: 'leave' | 'signOut'): Promise<Result<unknown>> {
-    const before = (await this.core.dispatch('session', [])) as Result<SessionView>;
-    const left = await this.core.dispatch(call, []);
+  private async leave(call: 'leave' | 'signOut'): Promise<Result<void>> {
+    if (this.stopRetrying()) {
+      // Not in the room yet: leaving only stops the waiting; signing out also ends the saved session.
+      const signedOut = call === 'signOut' ? await runCall(this.core.calls, 'signOut', []) : null;
+      if (signedOut) this.forget();
+      this.announce();
+      return signedOut ?? ok(undefined);
+    }
+    const before = await runCall(this.core.calls, 'session', []);
+    const left = await runCall(this.core.calls, call, []);
     const hosting = before.ok && before.value.hosting !== null;
-    const stopped = hosting ? await this.core.dispatch('stopHosting', []) : left;
+    const stopped = hosting ? await runCall(this.core.calls, 'stopHosting', []) : left;
     if ((call === 'signOut' || hosting) && (left.ok || stopped.ok)) this.forget();
     return hosting && !stopped.ok ? stopped : left;
   }
 
-  /** Users, contacts, groups and latest pages from the snapshot while a resumed session is not online yet. */
-  private fromSnapshot(call: unknown, args: unknown): Result<unknown> | null {
-    if (!this.resuming || !this.lastRoom) return null;
-    switch (call) {
-      case 'users':
-        return { ok: true, value: this.snapshot.users.map((user) => ({ ...user, online: false })) };
-      case 'contacts':
-        return { ok: true, value: this.snapshot.contacts };
-      case 'groups':
-        return { ok: true, value: this.snapshot.groups };
-      case 'history': {
-        const [conv, before] = Array.isArray(args) ? (args as unknown[]) : [];
-        if (before !== undefined && before !== null) return null;
-        const page = this.snapshot.pages.find((entry) => entry.conv === conv)?.page;
-        return page ? { ok: true, value: page } : null;
-      }
-      default:
-        return null;
-    }
+  /** A resumed session that is not online yet: users, contacts, groups and latest pages come from the snapshot. */
+  private restoring(): boolean {
+    return this.resuming && this.lastRoom !== null;
   }
 
-  private observe(call: unknown, args: unknown, value: unknown): void {
-    const list = Array.isArray(args) ? (args as unknown[]) : [];
-    switch (call) {
-      case 'join':
-      case 'host':
-        this.remember(call, value as SessionView);
-        return;
-      case 'stopHosting':
-        this.forget();
-        return;
-      case 'users':
-        this.snapshot.users = value as UserInfo[];
-        break;
-      case 'contacts':
-        this.snapshot.contacts = value as Contact[];
-        break;
-      case 'groups':
-        this.snapshot.groups = value as GroupInfo[];
-        break;
-      case 'history':
-        if (list[1] !== undefined && list[1] !== null) return;
-        this.keepPage(list[0] as ConversationKey, value as Page);
-        break;
-      default:
-        return;
+  /** An answer the snapshot keeps, once it is a value. */
+  private kept<T>(result: Result<T>, keep: (value: T) => void): Result<T> {
+    if (result.ok) {
+      keep(result.value);
+      this.scheduleSnapshot();
     }
-    this.scheduleSnapshot();
+    return result;
+  }
+
+  /** A room entered by join or host is remembered for the next start. */
+  private remembered(call: 'join' | 'host', result: Result<SessionView>): Result<SessionView> {
+    if (result.ok) this.remember(call, result.value);
+    return result;
   }
 
   private remember(call: 'join' | 'host', session: SessionView): void {
@@ -284,9 +314,9 @@ export class ResumingCore implements Core {
     rmSync(this.snapshotFile, { force: true });
   }
 
-  private keepPage(conv: ConversationKey, page: Page): void {
+  private keepPage(conv: ConversationKey, page: HistoryPage): void {
     const pages = this.snapshot.pages.filter((entry) => entry.conv !== conv);
-    pages.unshift({ conv, page: { messages: page.messages.slice(-SNAPSHOT_MESSAGES), hasMore: page.hasMore || page.messages.length > SNAPSHOT_MESSAGES } });
+    pages.unshift({ conv, page: { ...page, messages: page.messages.slice(-SNAPSHOT_MESSAGES), hasMore: page.hasMore || page.messages.length > SNAPSHOT_MESSAGES } });
     this.snapshot.pages = pages.slice(0, SNAPSHOT_CONVERSATIONS);
   }
 
@@ -294,7 +324,7 @@ export class ResumingCore implements Core {
   private keepMessage(message: ChatMessage): void {
     const entry = this.snapshot.pages.find((candidate) => candidate.conv === message.conv);
     if (!entry || entry.page.messages.some((held) => held.id === message.id)) return;
-    this.keepPage(message.conv, { messages: [...entry.page.messages, message], hasMore: entry.page.hasMore });
+    this.keepPage(message.conv, { ...entry.page, messages: [...entry.page.messages, message] });
     this.scheduleSnapshot();
   }
 
@@ -321,11 +351,11 @@ export class ResumingCore implements Core {
   private present(view: SessionView): SessionView {
     const room = this.lastRoom;
     if (this.resuming && room && view.status !== 'online') {
-      const waiting = view.status === 'offline' && this.retry !== null;
+      const waiting = view.status === 'offline' ? this.retry : null;
       return {
         ...view,
         status: waiting ? 'reconnecting' : view.status === 'offline' ? 'connecting' : view.status,
-        error: waiting ? this.retry!.error : view.error,
+        error: waiting ? waiting.error : view.error,
         me: view.me ?? room.name,
         roomName: view.roomName ?? room.roomName,
         server: view.server ?? (room.kind === 'join' ? { host: room.host, port: room.port, ...alternatesOf(room) } : { host: '127.0.0.1', port: room.port }),
@@ -338,9 +368,9 @@ export class ResumingCore implements Core {
   }
 
   private announce(): void {
-    void this.core.dispatch('session', []).then((result) => {
+    void runCall(this.core.calls, 'session', []).then((result) => {
       if (!result.ok) return;
-      const session = this.present(result.value as SessionView);
+      const session = this.present(result.value);
       for (const listener of this.listeners) listener({ type: 'session', session });
     });
   }
@@ -368,25 +398,6 @@ export class ResumingCore implements Core {
 
 function emptySnapshot(): Snapshot {
   return { users: [], contacts: [], groups: [], pages: [] };
-}
-
-/** Keeps what has the expected shape; a damaged file only costs the quick start. */
-function readSnapshot(stored: unknown): Snapshot {
-  const snapshot = emptySnapshot();
-  if (typeof stored !== 'object' || stored === null) return snapshot;
-  const value = stored as Record<string, unknown>;
-  const objects = (field: unknown): Record<string, unknown>[] =>
-    Array.isArray(field) ? field.filter((item): item is Record<string, unknown> => typeof item === 'object' && item !== null) : [];
-  snapshot.users = objects(value.users).filter((user) => typeof user.name === 'string') as unknown as UserInfo[];
-  snapshot.contacts = objects(value.contacts).filter((contact) => typeof contact.conv === 'string') as unknown as Contact[];
-  // A snapshot from before invitations has groups without `invited`.
-  snapshot.groups = objects(value.groups)
-    .filter((group) => typeof group.conv === 'string' && Array.isArray(group.members))
-    .map((group) => ({ ...group, invited: Array.isArray(group.invited) ? group.invited : [] })) as unknown as GroupInfo[];
-  snapshot.pages = objects(value.pages).filter(
-    (entry) => typeof entry.conv === 'string' && typeof entry.page === 'object' && entry.page !== null && Array.isArray((entry.page as Page).messages),
-  ) as unknown as Snapshot['pages'];
-  return snapshot;
 }
 
 /** The other addresses of a room on several nodes, as a field to spread (none for a room on one). */

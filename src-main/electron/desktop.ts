@@ -4,11 +4,12 @@
  * src-main/desktop; this file only calls Electron.
  */
 import { BrowserWindow, Menu, Notification, Tray, app, nativeImage } from 'electron';
-import type { AppEvent, Language, Result, SessionView, Settings } from '../../src-shared/api.js';
-import type { ChatMessage, GroupInfo } from '../../src-shared/protocol/objects.js';
+import type { AppEvent, Language, SessionView, Settings } from '../../src-shared/api.js';
+import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import { badgeText, unreadDot, withUnreadDot } from '../desktop/badge.js';
 import { clickTarget, notificationText, roomLabel, shouldNotify } from '../desktop/notifications.js';
 import { MutedMentions } from '../../src-shared/notify.js';
+import { runCall } from '../core/calls.js';
 import type { Core } from '../core/resume.js';
 import type { AppWindows } from './windows.js';
 
@@ -39,7 +40,9 @@ export class DesktopIntegration {
 
   start(): void {
     this.core.onEvent((event) => this.onEvent(event));
-    void this.core.dispatch('settings', []).then((result) => this.take(result, (settings: Settings) => (this.settings = settings)));
+    void runCall(this.core.calls, 'settings', []).then((result) => {
+      if (result.ok) this.settings = result.value;
+    });
     // Without its icon file (a broken package) there is no tray; badge and notifications still work.
     if (this.trayIcon.isEmpty()) return;
     this.tray = new Tray(this.trayIcon);
@@ -72,9 +75,9 @@ export class DesktopIntegration {
     if (event.type === 'settings') this.settings = event.settings;
     if (event.type === 'group') this.groups.set(event.group.conv, event.group.name);
     if (event.type === 'session' && event.session.status === 'online') {
-      void this.core.dispatch('groups', []).then((result) =>
-        this.take(result, (groups: GroupInfo[]) => (this.groups = new Map(groups.map((group) => [group.conv, group.name])))),
-      );
+      void runCall(this.core.calls, 'groups', []).then((result) => {
+        if (result.ok) this.groups = new Map(result.value.map((group) => [group.conv, group.name]));
+      });
     }
     if (event.type === 'message') this.notify(event.message);
   }
@@ -108,9 +111,5 @@ export class DesktopIntegration {
     const setting = this.settings?.language ?? 'system';
     if (setting !== 'system') return setting;
     return app.getLocale().toLowerCase().startsWith('tr') ? 'tr' : 'en';
-  }
-
-  private take<T>(result: Result<unknown>, use: (value: T) => void): void {
-    if (result.ok) use(result.value as T);
   }
 }

@@ -16,7 +16,10 @@ export function sameIdentity(a: SessionView, b: SessionView): boolean {
   return sessionIdentity(a) === sessionIdentity(b);
 }
 
-/** Applies one App API event to the store. Pure state changes: follow-up calls live in sync.ts. */
+/**
+ * Applies one App API event to the store. Pure state changes: follow-up calls live in sync.ts.
+ * The pushes the app forwards from the room (api.ts) arrive here as events of the same type.
+ */
 export function applyEvent(store: AppStore, event: AppEvent): void {
   const state = store.getState();
   switch (event.type) {
@@ -99,6 +102,13 @@ export function applyEvent(store: AppStore, event: AppEvent): void {
     case 'transfer':
       state.applyTransfer(event);
       return;
+    // Not the store's: the Join screen lists the rooms (RoomsNearby), sync.ts opens the conversation.
+    case 'nearbyRooms':
+    case 'showConversation':
+      return;
+    default:
+      // Every event has its case above: a type added to AppEvent does not compile until it has one.
+      event satisfies never;
   }
 }
 
