@@ -12,7 +12,8 @@ import { LookalikeRoomError } from '../core/errors.js';
 import { KnownRooms, PinFile, RoomNameFile, UNENCRYPTED, serverKey } from '../core/pins.js';
 import { normalizeFingerprint } from '../net/tls.js';
 import { watchRooms } from '../discovery/browse.js';
-import { TerminalSession, parseServer, printable } from './terminal.js';
+import { printable } from './terminal-format.js';
+import { TerminalSession, parseServer } from './terminal.js';
 
 export const CHAT_USAGE = [
   'usage: npm run chat -- --server <host>:<port>[,<host>:<port>…] --user <name> --password <password> [--passphrase <room passphrase>] [--fingerprint <fp> [--different-room]] [--no-tls [--drop-pin <fp>]]',
