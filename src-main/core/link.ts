@@ -25,7 +25,7 @@ import type { RequestResults } from '../../src-shared/protocol/requests.js';
 import { ChatClient, type ClientOptions, type ConnectionState } from '../client/client.js';
 import { ClientError } from '../client/errors.js';
 import type { OutboxItem } from '../client/outbox.js';
-import type { TransferLink } from '../client/transfer.js';
+import type { TransferLink } from '../client/transfer-link.js';
 import { LookalikeRoomError, describeConnectError, describeRequestError, fail, messageOf, ok } from './errors.js';
 import { KnownRooms, PinFile, RoomNameFile, UNENCRYPTED, serverKey } from './pins.js';
 import { EventCursorFile, OutboxFile, SessionTokenFile, type TokenSealer } from './profile-files.js';
