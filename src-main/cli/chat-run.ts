@@ -141,7 +141,7 @@ export async function runChat(args: string[], io: ChatIo): Promise<number> {
 /**
  * The rooms this terminal client joined: its pins by address, and beside them (`<pins>-rooms.json`) the
  * name each room's fingerprint gave when joined, so a room named like one of them at a new address is a
- * look-alike, as in the app (core/link.ts).
+ * look-alike, as in the app (core/host-trust.ts).
  */
 function knownRooms(pinsFile: string): { pins: PinFile; names: RoomNameFile; rooms: KnownRooms } {
   const pins = new PinFile(pinsFile);
