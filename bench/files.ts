@@ -14,7 +14,8 @@ import { performance } from 'node:perf_hooks';
 import { connect as connectTls } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { ChatClient } from '../src-main/client/client.js';
-import { type TransferLink, downloadFile, uploadFile } from '../src-main/client/transfer.js';
+import type { TransferLink } from '../src-main/client/transfer-link.js';
+import { downloadFile, uploadFile } from '../src-main/client/transfer.js';
 import { TlsGate, loadOrCreateIdentity } from '../src-main/net/tls.js';
 import { type Result, percentile, removeDir, round, seedDataDir, spawnServer, tempDataDir, transport } from './common.js';
 

@@ -9,7 +9,8 @@ import { fitFileName, savedFileName } from '../../src-shared/file-names.js';
 import type { Attachment, ChatMessage, Target } from '../../src-shared/protocol/objects.js';
 import { formatBytes } from '../../src-shared/text.js';
 import type { ChatClient } from '../client/client.js';
-import { type TransferLink, type TransferProgress, downloadFile, uploadFile } from '../client/transfer.js';
+import type { TransferLink } from '../client/transfer-link.js';
+import { type TransferProgress, downloadFile, uploadFile } from '../client/transfer.js';
 
 export const FILE_HELP = [
   '  /send <room|name|#group> <path> [caption]   send a file (a path with spaces in "quotes")',

@@ -12,7 +12,8 @@ import { LookalikeRoomError } from '../core/errors.js';
 import { KnownRooms, PinFile, RoomNameFile, UNENCRYPTED, serverKey } from '../core/pins.js';
 import { normalizeFingerprint } from '../net/tls.js';
 import { watchRooms } from '../discovery/browse.js';
-import { TerminalSession, parseServer, printable } from './terminal.js';
+import { printable } from './terminal-format.js';
+import { TerminalSession, parseServer } from './terminal.js';
 
 export const CHAT_USAGE = [
   'usage: npm run chat -- --server <host>:<port>[,<host>:<port>…] --user <name> --password <password> [--passphrase <room passphrase>] [--fingerprint <fp> [--different-room]] [--no-tls [--drop-pin <fp>]]',
@@ -140,7 +141,7 @@ export async function runChat(args: string[], io: ChatIo): Promise<number> {
 /**
  * The rooms this terminal client joined: its pins by address, and beside them (`<pins>-rooms.json`) the
  * name each room's fingerprint gave when joined, so a room named like one of them at a new address is a
- * look-alike, as in the app (core/link.ts).
+ * look-alike, as in the app (core/host-trust.ts).
  */
 function knownRooms(pinsFile: string): { pins: PinFile; names: RoomNameFile; rooms: KnownRooms } {
   const pins = new PinFile(pinsFile);

@@ -6,7 +6,7 @@
 import { ServerError } from '../server/errors.js';
 import { normalizeAddress } from '../server/access.js';
 import type { ChatServer } from '../server/server.js';
-import { printable } from './terminal.js';
+import { printable } from './terminal-format.js';
 
 export const HOST_COMMANDS_HELP = [
   '/users                    connected users: name, address, client version',

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../testing/harness.js';
 import { useRoom } from '../testing/room.js';
-import { TerminalSession, formatEvent, formatMessageLine, formatReactions, parseServer, printable } from './terminal.js';
+import { formatEvent, formatMessageLine, formatReactions, printable } from './terminal-format.js';
+import { TerminalSession, parseServer } from './terminal.js';
 
 const room = useRoom({ start: {} });
 

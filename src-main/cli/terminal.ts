@@ -1,15 +1,16 @@
 /**
  * The terminal client's behaviour, apart from process wiring: turns the seeds'
- * commands into client calls and everything received into one line each (runChat
- * makes each line safe to print).
+ * commands into client calls and everything received into one line each (worded
+ * in terminal-format.ts; runChat makes each line safe to print).
  */
-import type { ChatMessage, ConversationEvent, GroupInfo, Target } from '../../src-shared/protocol/objects.js';
+import type { ChatMessage, GroupInfo, Target } from '../../src-shared/protocol/objects.js';
 import { DEFAULT_PORT } from '../../src-shared/protocol/limits.js';
 import { checkUserName } from '../../src-shared/text.js';
 import { nameKey } from '../../src-shared/protocol/names.js';
 import type { ChatClient } from '../client/client.js';
 import { ClientError } from '../client/errors.js';
 import { FILE_HELP, describeAttachments, getFiles, sendFile, splitPathAndCaption } from './chat-files.js';
+import { describeGroup, formatEvent, formatMessageLine, formatTime } from './terminal-format.js';
 
 export const HELP = [
   'commands:',
@@ -39,63 +40,10 @@ export const HELP = [
   '  /help                           this list',
 ].join('\n');
 
-/**
- * Control characters would let a message, a name or a host's room name move the cursor, set the
- * window title, write the clipboard or hide output. Everything a peer or host sent goes through this.
- */
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-
-export function printable(text: string): string {
-  return text.replace(/\r?\n|\r|\t/g, (c) => (c === '\t' ? ' ' : ' ⏎ ')).replace(CONTROL, '\ufffd');
-}
-
-export function formatTime(ts: number): string {
-  const d = new Date(ts);
-  const pad = (n: number): string => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
-}
-
 export type CommandOutcome = 'continue' | 'quit';
 
 /** Messages the session remembers for /reply and /react (the newest). */
 const REMEMBERED_MESSAGES = 5000;
-
-/** "#12 [time] where | sender: text", with (edited), a reply's quote, or "message deleted". */
-export function formatMessageLine(message: ChatMessage, where: string): string {
-  // A membership line's text says who did it.
-  if (message.groupEvent) return `#${message.id} [${formatTime(message.ts)}] ${where} * ${message.text}`;
-  const reply = message.replyTo
-    ? ` (reply to #${message.replyTo.id} ${message.replyTo.from}: ${message.replyTo.deleted ? 'message deleted' : `"${message.replyTo.snippet}"`})`
-    : '';
-  const edited = message.editedAt !== undefined && !message.deleted ? ' (edited)' : '';
-  const text = message.deleted ? '(message deleted)' : message.text;
-  return `#${message.id} [${formatTime(message.ts)}] ${where} | ${message.from}${edited}${reply}: ${text}`;
-}
-
-/** "👍 alice, bob; 🎉 cem", or "none". */
-export function formatReactions(message: ChatMessage): string {
-  const reactions = message.reactions ?? [];
-  return reactions.length === 0 ? 'none' : reactions.map((reaction) => `${reaction.emoji} ${reaction.users.join(', ')}`).join('; ');
-}
-
-/**
- * One line for a change that arrived (protocol 1.1 event), or null for one not worth a line
- * (your own read position). `where` names the conversation of a key.
- */
-export function formatEvent(event: ConversationEvent, me: string, where: (message: ChatMessage) => string): string | null {
-  switch (event.kind) {
-    case 'message':
-    case 'edit':
-      return formatMessageLine(event.message, where(event.message));
-    case 'delete':
-      return `*** #${event.message.id} from ${event.message.from} was deleted`;
-    case 'reaction':
-      return `*** #${event.message.id} reactions: ${formatReactions(event.message)}`;
-    case 'read':
-      if (nameKey(event.user) === nameKey(me)) return null;
-      return `*** ${event.user} read up to #${event.upTo}${event.conv === 'room' ? ' in the room' : ''}`;
-  }
-}
 
 export class TerminalSession {
   /** The partner of the private chat plain text goes to, after @PM was accepted. */
@@ -439,11 +387,6 @@ export class TerminalSession {
     const { groups } = await this.client.request('groups');
     for (const group of groups) this.groupNames.set(group.id, group.name);
   }
-}
-
-function describeGroup(group: GroupInfo): string {
-  const invited = group.invited.length > 0 ? `; invited: ${group.invited.join(', ')}` : '';
-  return `group ${group.name} (owner ${group.owner}): ${group.members.join(', ')}${invited}`;
 }
 
 function needArgument(argument: string, usage: string): string {

@@ -19,7 +19,7 @@ import { ClientError, FATAL_CODES } from './errors.js';
 import { Inbox, type InboxEvents } from './inbox.js';
 import { Outbox, type OutboxItem, RATE_LIMIT_RETRY_MS } from './outbox.js';
 import { Rpc, readServerFrame } from './rpc.js';
-import type { TransferLink } from './transfer.js';
+import type { TransferLink } from './transfer-link.js';
 import { type OpenSocket, openSocket } from './transport.js';
 
 export interface ClientOptions {

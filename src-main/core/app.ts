@@ -109,8 +109,8 @@ export class AppCore extends CallFacade implements AppApi {
       this.link.request(async (client) => void (await client.request('changePassword', { current, password }))),
     hostLog: async () => ok(this.hosting.log()),
     acknowledgeFingerprint: async () => this.link.endFirstUse(),
-    trustedHosts: async () => ok(this.link.trustedHosts()),
-    forgetHost: async (server) => this.link.forgetHost(server),
+    trustedHosts: async () => ok(this.link.trust.hosts()),
+    forgetHost: async (server) => this.link.trust.forget(server),
     settings: async () => ok(this.settingsFile.value),
     updateSettings: async (changes) => ok(this.saveSettings(changes)),
     groupInvitations: () => this.link.request(async (client) => (await client.request('groupInvitations')).invitations),
@@ -281,7 +281,7 @@ export class AppCore extends CallFacade implements AppApi {
         (rooms) => this.emit({ type: 'nearbyRooms', rooms }),
         (error) => console.error(`lanchat: looking for rooms on the network failed: ${error.message}`),
         this.roomWatchTiming,
-        this.link.knownRooms,
+        this.link.trust.knownRooms,
       );
       if ('off' in watcher) return fail(AppErrorCode.UNSUPPORTED, sentence(watcher.off));
       this.roomWatcher = watcher;

@@ -11,7 +11,7 @@ import { TEST_PASSWORD_COST, removeDir, tempDir, waitFor } from '../testing/harn
 import { freePort } from '../testing/ports.js';
 import { fillDisk, useSmallDisk } from '../testing/small-disk.js';
 import { AppCore } from './app.js';
-import { downloadName, downloadsDir } from './files.js';
+import { downloadName, downloadsDir } from './transfers-file.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

@@ -5,46 +5,25 @@
  * speed and time left as 'transfer' events and can be cancelled.
  *
  * A dropped link or a host restart is ridden out by the client library, which resumes
- * where it stopped. What is under way is also written to transfers.json in the profile
- * (with the host's upload id as soon as it is known, and files given as bytes copied to
- * outgoing/), so a transfer cut by the app quitting goes on from where it stopped when
- * the app is next online in the same room as the same user.
+ * where it stopped. What is under way is also recorded in the profile (transfers-file.ts),
+ * so a transfer cut by the app quitting goes on from where it stopped when the app is
+ * next online in the same room as the same user.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve, sep } from 'node:path';
+import { existsSync, rmSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
 import { fileTypeFromFile } from 'file-type';
-import { z } from 'zod';
 import { fitFileName, savedFileName } from '../../src-shared/file-names.js';
 import { type AppError, type AppEvent, AppErrorCode, type OutgoingFile, type Result, type TransferEvent } from '../../src-shared/api.js';
 import type { AttachmentRef, Target } from '../../src-shared/protocol/objects.js';
-import { target as targetSchema } from '../../src-shared/protocol/objects.js';
 import { isRiskyFile } from '../../src-shared/risky-files.js';
 import { formatBytes } from '../../src-shared/text.js';
 import { ClientError } from '../client/errors.js';
-import { type TransferLink, type TransferProgress, cancelUpload, downloadFile, isFinalTransferError, saveError, uploadFile } from '../client/transfer.js';
+import { type TransferLink, isFinalTransferError } from '../client/transfer-link.js';
+import { type TransferProgress, cancelUpload, downloadFile, saveError, uploadFile } from '../client/transfer.js';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
-import { describeRequestError, fail, messageOf, ok } from './errors.js';
-import { readJson, writeAtomically } from './profile-files.js';
-
-/** Where downloads without a path are saved (the browser shell serves them to its page from there). */
-export function downloadsDir(profileDir: string): string {
-  return join(profileDir, 'downloads');
-}
-
-/** Copies of files to send that have no path of their own (bytes from a page), kept until their message is sent. */
-export function outgoingDir(profileDir: string): string {
-  return join(profileDir, 'outgoing');
-}
-
-/**
- * A saved download's file name: the file's id first, so two files of the same name never meet, then the
- * name as sent made safe to save on every system (src-shared/file-names.ts); the windows show the name as sent.
- */
-export function downloadName(fileId: string, name: string): string {
-  return savedFileName(`${fileId}-${name}`);
-}
+import { describeRequestError, fail, ok } from './errors.js';
+import { type PendingDownload, type PendingSend, type Stopped, TransfersFile } from './transfers-file.js';
 
 /** What the desktop shell does with a saved file; the browser shell has none of it. */
 export interface DesktopFiles {
@@ -64,47 +43,12 @@ export interface FileCoreLink {
   send(target: Target, text: string, attachments: AttachmentRef[], replyTo: number | undefined): Result<{ clientMsgId: string }>;
 }
 
-const pixels = z.number().int().min(1);
-const pendingUpload = z.object({
-  transfer: z.string(),
-  path: z.string(),
-  name: z.string(),
-  uploadId: z.string().optional(),
-  fileId: z.string().optional(),
-  width: pixels.optional(),
-  height: pixels.optional(),
-  thumbnail: z.string().optional(),
-});
-/** Set while a transfer waits for Retry (or Cancel, which then forgets it): it is not resumed by itself. */
-const stopped = z
-  .object({
-    status: z.enum(['failed', 'cancelled']),
-    error: z.object({ code: z.string(), message: z.string(), retryAfterMs: z.number().optional() }).optional(),
-  })
-  .optional();
-const pendingSend = z.object({
-  account: z.string(),
-  target: targetSchema,
-  caption: z.string(),
-  replyTo: z.number().int().positive().optional(),
-  files: z.array(pendingUpload),
-  stopped,
-});
-const pendingDownload = z.object({ transfer: z.string(), account: z.string(), fileId: z.string(), name: z.string(), path: z.string(), stopped });
-type Stopped = z.infer<typeof stopped>;
-const pendingFile = z.object({ sends: z.array(pendingSend), downloads: z.array(pendingDownload) });
-type PendingSend = z.infer<typeof pendingSend>;
-type PendingDownload = z.infer<typeof pendingDownload>;
-
 export class FileCore {
   /** Transfers under way, by transfer id. */
   private readonly running = new Map<string, AbortController>();
   /** Downloads under way by where they save to: asking again for the same file joins the one running. */
   private readonly downloading = new Map<string, Promise<Result<{ transfer: string; path: string }>>>();
-  private readonly file: string;
-  private readonly outgoing: string;
-  private readonly downloads: string;
-  private readonly pending: z.infer<typeof pendingFile>;
+  private readonly record: TransfersFile;
   /** Set by stop(): transfers cut now stay recorded, to resume at the next start. */
   private stopping = false;
 
@@ -114,13 +58,7 @@ export class FileCore {
     profileDir: string,
     private readonly desktop: DesktopFiles | undefined,
   ) {
-    this.file = join(profileDir, 'transfers.json');
-    this.outgoing = outgoingDir(profileDir);
-    this.downloads = downloadsDir(profileDir);
-    const parsed = pendingFile.safeParse(readJson(this.file));
-    this.pending = parsed.success ? parsed.data : { sends: [], downloads: [] };
-    this.renameRecordedDownloads();
-    this.removeUnusedCopies();
+    this.record = new TransfersFile(profileDir);
   }
 
   /**
@@ -144,16 +82,15 @@ export class FileCore {
       uploads = await Promise.all(
         files.map(async (file, i) => {
           const { width, height, thumbnail } = file;
-          return { transfer: transfers[i]!, path: await this.pathOf(transfers[i]!, file), name: nameOf(file), width, height, thumbnail };
+          return { transfer: transfers[i]!, path: await this.record.pathOf(transfers[i]!, file), name: nameOf(file), width, height, thumbnail };
         }),
       );
     } catch (error) {
-      for (const transfer of transfers) rmSync(join(this.outgoing, transfer), { recursive: true, force: true });
+      this.record.removeCopies(transfers);
       return { ok: false, error: describeRequestError(saveError(error)) };
     }
     const send: PendingSend = { account, target, caption, ...(replyTo !== undefined ? { replyTo } : {}), files: uploads };
-    this.pending.sends.push(send);
-    this.save();
+    this.record.addSend(send);
     void this.runSend(send);
     return ok({ transfers: uploads.map((upload) => upload.transfer) });
   }
@@ -165,7 +102,7 @@ export class FileCore {
   downloadFile(fileId: string, name: string, path: string | undefined): Promise<Result<{ transfer: string; path: string }>> {
     const account = this.link.account();
     if (!this.link.transferLink() || account === null) return Promise.resolve(fail(AppErrorCode.NOT_CONNECTED, 'Join or host a room first'));
-    const target = path ?? join(this.downloads, downloadName(fileId, name));
+    const target = path ?? this.record.downloadPath(fileId, name);
     const under = this.downloading.get(target);
     if (under) return under;
     if (existsSync(target)) {
@@ -174,15 +111,14 @@ export class FileCore {
     }
     // One transfer per destination: one that failed or waits to resume is tried again, not doubled; one
     // of another file or account that was to save there gives way to this one.
-    const earlier = this.pending.downloads.find((candidate) => candidate.path === target);
+    const earlier = this.record.downloadTo(target);
     if (earlier?.fileId === fileId && earlier.account === account) return this.runDownload(earlier);
     if (earlier) {
-      this.forgetDownload(earlier);
+      this.record.forgetDownload(earlier);
       rmSync(`${target}.part`, { force: true });
     }
     const download: PendingDownload = { transfer: randomUUID(), account, fileId, name, path: target };
-    this.pending.downloads.push(download);
-    this.save();
+    this.record.addDownload(download);
     return this.runDownload(download);
   }
 
@@ -221,8 +157,8 @@ export class FileCore {
    * or forgets one that is not under way, with what it kept to resume.
    */
   cancel(transfer: string): Result<void> {
-    const send = this.sendOf(transfer);
-    const download = this.pending.downloads.find((candidate) => candidate.transfer === transfer);
+    const send = this.record.sendOf(transfer);
+    const download = this.record.downloadOf(transfer);
     if (!send && !download) return fail(AppErrorCode.INVALID_ARGUMENT, 'No such transfer under way');
     const ids = send ? send.files.map((file) => file.transfer) : [transfer];
     const running = ids.filter((id) => this.running.has(id));
@@ -231,11 +167,11 @@ export class FileCore {
       return ok(undefined);
     }
     if (send) {
-      this.forgetSend(send);
+      this.record.forgetSend(send);
       this.cancelOnHost(send);
     }
     if (download) {
-      this.forgetDownload(download);
+      this.record.forgetDownload(download);
       rmSync(`${download.path}.part`, { force: true });
     }
     return ok(undefined);
@@ -245,8 +181,8 @@ export class FileCore {
   retry(transfer: string): Result<void> {
     if (this.running.has(transfer)) return ok(undefined);
     if (!this.link.transferLink()) return fail(AppErrorCode.NOT_CONNECTED, 'Join or host a room first');
-    const send = this.sendOf(transfer);
-    const download = this.pending.downloads.find((candidate) => candidate.transfer === transfer);
+    const send = this.record.sendOf(transfer);
+    const download = this.record.downloadOf(transfer);
     if (send) void this.runSend(send);
     else if (download) void this.runDownload(download);
     else return fail(AppErrorCode.INVALID_ARGUMENT, 'No such transfer to retry');
@@ -260,13 +196,13 @@ export class FileCore {
   resume(): void {
     const account = this.link.account();
     if (account === null) return;
-    for (const send of this.pending.sends) {
+    for (const send of this.record.sends) {
       if (send.account !== account || send.files.some((file) => this.running.has(file.transfer))) continue;
       if (send.stopped) {
         for (const file of send.files) this.report(file.transfer, 'upload', file.name, { ...reported(send.stopped), target: send.target });
       } else void this.runSend(send);
     }
-    for (const download of this.pending.downloads) {
+    for (const download of this.record.downloads) {
       if (download.account !== account || this.running.has(download.transfer)) continue;
       if (download.stopped) this.report(download.transfer, 'download', download.name, { ...reported(download.stopped), fileId: download.fileId });
       else void this.runDownload(download);
@@ -284,14 +220,14 @@ export class FileCore {
     if (!link) return;
     delete send.stopped;
     const outcomes = await Promise.allSettled(send.files.map((file) => (file.fileId ? Promise.resolve() : this.upload(link, send, file))));
-    if (this.stopping || !this.pending.sends.includes(send)) return;
+    if (this.stopping || !this.record.has(send)) return;
     const errors = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason as unknown] : []));
     if (errors.length > 0) {
       // One file failed: its own event says so, and the others are not sent alone. A link that gave up
       // is tried again once online; Retry goes on from here at once.
       const final = errors.find(isFinalTransferError);
       if (final !== undefined) send.stopped = stoppedBy(final);
-      this.save();
+      this.record.save();
       return;
     }
     const refs = send.files.map(({ fileId, width, height, thumbnail }) => ({
@@ -303,11 +239,11 @@ export class FileCore {
     const sent = this.link.send(send.target, send.caption, refs, send.replyTo);
     if (!sent.ok) {
       send.stopped = { status: 'failed', error: sent.error };
-      this.save();
+      this.record.save();
       for (const file of send.files) this.report(file.transfer, 'upload', file.name, { status: 'failed', error: sent.error, target: send.target });
       return;
     }
-    this.forgetSend(send);
+    this.record.forgetSend(send);
   }
 
   private async upload(link: TransferLink, send: PendingSend, file: PendingSend['files'][number]): Promise<void> {
@@ -322,7 +258,7 @@ export class FileCore {
         ...(file.uploadId ? { uploadId: file.uploadId } : {}),
         onUploadId: (uploadId) => {
           file.uploadId = uploadId;
-          this.save();
+          this.record.save();
         },
         onProgress: (progress) => this.progress(transfer, 'upload', name, progress, { target: send.target }),
         onWait: () => this.report(transfer, 'upload', name, { status: 'running', waiting: true, target: send.target }),
@@ -332,11 +268,11 @@ export class FileCore {
         // The host forgot the upload (idle for minutes, the app closed meanwhile): it starts again from the first byte.
         if (!(file.uploadId && error instanceof ClientError && error.code === ErrorCode.UNKNOWN_FILE)) throw error;
         delete file.uploadId;
-        this.save();
+        this.record.save();
         return attempt();
       });
       file.fileId = uploaded.id;
-      this.save();
+      this.record.save();
       this.report(transfer, 'upload', name, { status: 'done', fileId: uploaded.id, target: send.target });
     } catch (error) {
       this.failed(transfer, 'upload', name, error, { target: send.target });
@@ -367,40 +303,18 @@ export class FileCore {
         onProgress: (p) => this.progress(transfer, 'download', name, p, { fileId }),
         onWait: () => this.report(transfer, 'download', name, { status: 'running', waiting: true, fileId }),
       });
-      this.forgetDownload(download);
+      this.record.forgetDownload(download);
       this.report(transfer, 'download', name, { status: 'done', path, fileId });
       return ok({ transfer, path });
     } catch (error) {
       if (this.stopping) return fail(AppErrorCode.NOT_CONNECTED, 'The app is quitting');
       if (isFinalTransferError(error)) {
         download.stopped = stoppedBy(error);
-        this.save();
+        this.record.save();
       }
       return { ok: false, error: this.failed(transfer, 'download', name, error, { fileId }) };
     } finally {
       this.running.delete(transfer);
-    }
-  }
-
-  /** A file given as bytes is copied to outgoing/ (under a name the disk takes), so the upload can resume after a restart of the app. */
-  private async pathOf(transfer: string, file: OutgoingFile): Promise<string> {
-    if ('path' in file) return file.path;
-    const folder = join(this.outgoing, transfer);
-    await mkdir(folder, { recursive: true });
-    const path = join(folder, savedFileName(file.name));
-    await writeFile(path, Buffer.from(file.data, 'base64'));
-    return path;
-  }
-
-  private sendOf(transfer: string): PendingSend | undefined {
-    return this.pending.sends.find((candidate) => candidate.files.some((file) => file.transfer === transfer));
-  }
-
-  private forgetSend(send: PendingSend): void {
-    this.pending.sends = this.pending.sends.filter((candidate) => candidate !== send);
-    this.save();
-    for (const file of send.files) {
-      if (this.isOwnCopy(file.path)) rmSync(dirname(file.path), { recursive: true, force: true });
     }
   }
 
@@ -413,58 +327,6 @@ export class FileCore {
     if (!link || this.link.account() !== send.account) return;
     for (const file of send.files) {
       if (file.uploadId && !file.fileId) void cancelUpload(link, file.uploadId, { retries: 3 }).catch(() => undefined);
-    }
-  }
-
-  private forgetDownload(download: PendingDownload): void {
-    this.pending.downloads = this.pending.downloads.filter((candidate) => candidate !== download);
-    this.save();
-  }
-
-  /**
-   * A download into downloads/ recorded by an earlier version went to `<id>-<name as sent>`, which may be too
-   * long to create or a name Windows refuses: it goes on under the name this version saves it as.
-   */
-  private renameRecordedDownloads(): void {
-    for (const download of this.pending.downloads) {
-      if (dirname(download.path) !== this.downloads) continue;
-      const path = join(this.downloads, downloadName(download.fileId, download.name));
-      if (path === download.path) continue;
-      try {
-        if (existsSync(`${download.path}.part`)) renameSync(`${download.path}.part`, `${path}.part`);
-      } catch {
-        // Begun again from the start rather than not at all.
-      }
-      download.path = path;
-    }
-  }
-
-  /** outgoing/ holds one folder per file to send; those no send refers to any more (the app quit between) go. */
-  private removeUnusedCopies(): void {
-    let folders: string[];
-    try {
-      folders = readdirSync(this.outgoing);
-    } catch {
-      return;
-    }
-    const used = new Set(this.pending.sends.flatMap((send) => send.files.filter((file) => this.isOwnCopy(file.path)).map((file) => dirname(file.path))));
-    for (const folder of folders) {
-      const path = join(this.outgoing, folder);
-      if (!used.has(path)) rmSync(path, { recursive: true, force: true });
-    }
-  }
-
-  /** True for a copy in outgoing/ (the browser shell puts what its page sends there too). */
-  private isOwnCopy(path: string): boolean {
-    return resolve(path).startsWith(resolve(this.outgoing) + sep);
-  }
-
-  /** A profile that cannot be written (a full disk) costs the resumption after a restart, never a transfer under way. */
-  private save(): void {
-    try {
-      writeAtomically(this.file, this.pending, 0o600);
-    } catch (error) {
-      console.error(`lanchat: could not record the transfers under way in the profile (they go on while the app runs): ${messageOf(error)}`);
     }
   }
 

@@ -1,34 +1,23 @@
 /**
  * The app's one connection to a room: logging in with a password or a saved
- * session, checking the host's certificate against the pins, turning the
- * client's events into AppEvents, and the outbox of messages given to send(),
- * kept in the profile until stored so that a restarted app sends them again.
+ * session, checking the host's certificate as host-trust.ts decides, turning the
+ * client's events into AppEvents, and handing it the outbox of messages given to
+ * send(), kept in the profile until stored (unsent.ts) so that a restarted app sends them again.
  */
-import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
-import {
-  type AppError,
-  AppErrorCode,
-  type AppEvent,
-  type ConnectionSecurity,
-  type ConnectionStatus,
-  type OutboxStatus,
-  type Result,
-  type SessionView,
-  type TrustedHost,
-} from '../../src-shared/api.js';
+import { AppErrorCode, type AppError, type AppEvent, type ConnectionSecurity, type ConnectionStatus, type Result, type SessionView } from '../../src-shared/api.js';
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { LIMITS } from '../../src-shared/protocol/limits.js';
-import type { AttachmentRef, ChatMessage, Target } from '../../src-shared/protocol/objects.js';
+import type { AttachmentRef, Target } from '../../src-shared/protocol/objects.js';
 import type { RequestResults } from '../../src-shared/protocol/requests.js';
 import { ChatClient, type ClientOptions, type ConnectionState } from '../client/client.js';
 import { ClientError } from '../client/errors.js';
-import type { OutboxItem } from '../client/outbox.js';
-import type { TransferLink } from '../client/transfer.js';
-import { LookalikeRoomError, describeConnectError, describeRequestError, fail, messageOf, ok } from './errors.js';
-import { KnownRooms, PinFile, RoomNameFile, UNENCRYPTED, serverKey } from './pins.js';
-import { EventCursorFile, OutboxFile, SessionTokenFile, type TokenSealer } from './profile-files.js';
+import type { TransferLink } from '../client/transfer-link.js';
+import { describeConnectError, describeRequestError, fail, messageOf, ok } from './errors.js';
+import { HostTrust, type Trust } from './host-trust.js';
+import { serverKey } from './pins.js';
+import { EventCursorFile, SessionTokenFile, type TokenSealer } from './profile-files.js';
+import { UnsentMessages } from './unsent.js';
 
 const CLIENT_NAME = 'lanchat-desktop/0.1.0';
 /** The event cursor is saved at most this often while events come (and when the connection closes). */
@@ -40,21 +29,6 @@ export interface Server {
   port: number;
   alternates?: { host: string; port: number }[];
 }
-
-/** How to check the host: our own room's known certificate, or the pins with what the user just allowed. */
-export type Trust =
-  | { own: true; fingerprint: string | null }
-  | {
-      own: false;
-      acceptFingerprint?: string | undefined;
-      allowUnencrypted?: boolean | undefined;
-      /** What the room announced on the network: expected only where nothing is pinned. */
-      announcedFingerprint?: string | undefined;
-      /** The name the room announced: compared with the rooms entered before, as hello's is. */
-      announcedRoomName?: string | undefined;
-      /** The user confirmed that a look-alike of a room entered before is another room (LOOKALIKE_ROOM). */
-      differentRoom?: boolean | undefined;
-    };
 
 interface Current {
   client: ChatClient;
@@ -90,12 +64,10 @@ export class Link {
   private readonly eventCursors: EventCursorFile;
   /** A save of the event cursor waiting for the events of a burst to pass. */
   private cursorSave: { timer: NodeJS.Timeout; save: () => void } | null = null;
-  private readonly pins: PinFile;
-  private readonly roomNames: RoomNameFile;
-  /** The rooms entered before, by identity: what a look-alike is checked against, and what the room list marks. */
-  readonly knownRooms: KnownRooms;
+  /** The pins and the rooms entered before. */
+  readonly trust: HostTrust;
   /** Messages given to send() that are not yet stored or refused, per account, for the next start and outbox events. */
-  private readonly unsentFile: OutboxFile;
+  private readonly outbox: UnsentMessages;
   /** When typing was last sent, per conversation. */
   private readonly typingSentAt = new Map<ConversationKey, number>();
 
@@ -108,10 +80,8 @@ export class Link {
   ) {
     this.sessionTokens = new SessionTokenFile(profileDir, tokenSealer);
     this.eventCursors = new EventCursorFile(profileDir);
-    this.unsentFile = new OutboxFile(profileDir);
-    this.pins = new PinFile(join(profileDir, 'pins.json'));
-    this.roomNames = new RoomNameFile(join(profileDir, 'rooms.json'));
-    this.knownRooms = new KnownRooms(this.pins, this.roomNames);
+    this.outbox = new UnsentMessages(profileDir, emit);
+    this.trust = new HostTrust(profileDir);
   }
 
   /** The server this app is connected (or reconnecting) to, if any. */
@@ -159,33 +129,18 @@ export class Link {
       ...(passphrase !== undefined ? { passphrase } : {}),
       ...(create !== undefined ? { create } : {}),
     };
-    const pinned = trust.own ? undefined : this.pins.get(key);
-    const expected = trust.own
-      ? (trust.fingerprint ?? undefined)
-      : (trust.acceptFingerprint ?? (pinned === UNENCRYPTED ? undefined : pinned) ?? trust.announcedFingerprint);
-    // An address not entered before: the room must not pass for one entered before (LOOKALIKE_ROOM).
-    const checkRoom = trust.own || pinned !== undefined ? undefined : this.lookalikeCheck(trust);
-    let tls = !trust.own || trust.fingerprint !== null;
-    let error = await this.open(server, name, credentials, { tls, fingerprint: expected, checkRoom });
-    const plainAllowed = !trust.own && (trust.allowUnencrypted === true || pinned === UNENCRYPTED);
-    if (error instanceof ClientError && error.code === 'TLS_UNAVAILABLE' && plainAllowed) {
-      tls = false;
-      error = await this.open(server, name, credentials, { tls, checkRoom });
+    const check = this.trust.check(key, trust);
+    let error = await this.open(server, name, credentials, { tls: check.tls, fingerprint: check.fingerprint, checkRoom: check.checkRoom });
+    if (error instanceof ClientError && error.code === 'TLS_UNAVAILABLE' && check.plainAllowed) {
+      error = await this.open(server, name, credentials, { tls: false, checkRoom: check.checkRoom });
     }
     const current = this.current;
     if (error === null && current) {
-      const fingerprint = current.client.hostFingerprint;
-      // A room entered before at another address (a cluster's node, a new DHCP lease) is no first use;
-      // nor is trusting a changed fingerprint, an explicit check already.
-      const firstUse = !trust.own && pinned !== fingerprint && trust.acceptFingerprint !== fingerprint && !(fingerprint !== null && this.knownRooms.isKnown(fingerprint));
-      current.security = fingerprint !== null ? { encrypted: true, fingerprint, firstUse } : { encrypted: false };
-      if (!trust.own) this.savePin(key, fingerprint ?? UNENCRYPTED);
-      const roomName = current.client.session?.hello.room;
-      if (!trust.own && fingerprint !== null && roomName !== undefined) this.saveRoomName(fingerprint, roomName);
+      current.security = check.joined(current.client.hostFingerprint, current.client.session?.hello.room);
       return ok(undefined);
     }
     if (error instanceof ClientError && error.code === ErrorCode.BAD_TOKEN) this.forgetSession(key);
-    this.lastError = describeConnectError(error, key, pinned, trust.own ? undefined : trust.announcedFingerprint);
+    this.lastError = describeConnectError(error, key, check.pinned, trust.own ? undefined : trust.announcedFingerprint);
     this.changed();
     return { ok: false, error: this.lastError };
   }
@@ -233,41 +188,6 @@ export class Link {
     current.client.close();
   }
 
-  /** The hosts this profile trusts, by server key. */
-  trustedHosts(): TrustedHost[] {
-    return this.pins
-      .entries()
-      .map(([server, pin]) => {
-        const fingerprint = pin === UNENCRYPTED ? null : pin;
-        return { server, fingerprint, roomName: fingerprint === null ? null : (this.roomNames.get(fingerprint) ?? null) };
-      })
-      .sort((a, b) => a.server.localeCompare(b.server));
-  }
-
-  /**
-   * Forgets a host's pin, and its room's name once no address is pinned to that room; the connection
-   * open to it, if any, stays as it is.
-   */
-  forgetHost(server: string): Result<void> {
-    const pin = this.pins.get(server);
-    if (pin === undefined || !this.pins.delete(server)) return fail(AppErrorCode.INVALID_ARGUMENT, `${server} is not a host this app trusts`);
-    if (!this.pins.entries().some(([, other]) => other === pin)) this.roomNames.delete(pin);
-    return ok(undefined);
-  }
-
-  /**
-   * Refuses a room that calls itself (in hello, or in its announcement) like a room entered before and
-   * presents a certificate of no room entered before; unless the user confirmed it is another room,
-   * for the fingerprint they accepted (without TLS, for this join).
-   */
-  private lookalikeCheck(trust: Trust & { own: false }): (room: { name: string; fingerprint: string | null }) => Error | null {
-    return ({ name: roomName, fingerprint }) => {
-      const confirmed = trust.differentRoom === true && (fingerprint === null || fingerprint === trust.acceptFingerprint);
-      const like = this.knownRooms.passesFor([roomName, trust.announcedRoomName], fingerprint, confirmed);
-      return like ? new LookalikeRoomError(like.claimed, like.fingerprint, fingerprint) : null;
-    };
-  }
-
   /** The user has compared the first-use fingerprint: the windows stop showing the first-use note. */
   endFirstUse(): Result<void> {
     const security = this.current?.security;
@@ -283,34 +203,14 @@ export class Link {
   send(target: Target, text: string, replyTo?: number, attachments?: AttachmentRef[]): Result<{ clientMsgId: string }> {
     const current = this.current;
     if (!current) return fail(AppErrorCode.NOT_CONNECTED, 'Join or host a room first');
-    const { client, name } = current;
-    const key = serverKey(current.server);
-    const clientMsgId = randomUUID();
-    const item: OutboxItem = { clientMsgId, to: target, text, ...(replyTo !== undefined ? { replyTo } : {}), ...(attachments ? { attachments } : {}) };
-    try {
-      this.unsentFile.add(key, name, item);
-    } catch (error) {
-      console.error(`lanchat: could not keep a message to send in the profile (it goes while the app runs): ${messageOf(error)}`);
-    }
-    // Progress arrives as events, a refusal by the host as 'sendFailed'. The promise matters only for a
-    // message the client refused itself; one dropped because the client closed stays for the next connect.
-    client.send(target, text, clientMsgId, replyTo, attachments).catch((error: unknown) => {
-      if (error instanceof ClientError && error.code === 'CLOSED') return;
-      if (this.forgetUnsent(key, name, clientMsgId)) this.emitOutbox(item, 'failed', Date.now(), { error: describeRequestError(error) });
-    });
-    return ok({ clientMsgId });
+    return this.outbox.send(current.client, serverKey(current.server), current.name, target, text, replyTo, attachments);
   }
 
   /** The messages of the room's account not stored yet, connected or not (the windows show them as sending). */
   unsent(): { clientMsgId: string; target: Target; text: string; replyTo?: number }[] {
     const server = this.current?.server ?? this.lastServer;
     if (!server) return [];
-    return this.unsentFile.itemsFor(serverKey(server), this.current?.name ?? this.lastName).map(({ clientMsgId, to, text, replyTo }) => ({
-      clientMsgId,
-      target: to,
-      text,
-      ...(replyTo !== undefined ? { replyTo } : {}),
-    }));
+    return this.outbox.list(serverKey(server), this.current?.name ?? this.lastName);
   }
 
   /**
@@ -357,7 +257,7 @@ export class Link {
   ): Promise<unknown> {
     const key = serverKey(server);
     const lastEventId = this.eventCursors.cursorFor(key, name);
-    const unsent = this.unsentFile.itemsFor(key, name);
+    const unsent = this.outbox.itemsFor(key, name);
     const client = new ChatClient({
       host: server.host,
       port: server.port,
@@ -411,29 +311,14 @@ export class Link {
     client.on('fatal', (error) => {
       // The client closed itself (and stopped being current) just before this.
       if (error.code === ErrorCode.BAD_TOKEN) this.forgetSession(key);
-      this.lastError = describeConnectError(error, key, this.pins.get(key));
+      this.lastError = describeConnectError(error, key, this.trust.pinOf(key));
       this.changed();
     });
     client.on('message', (message) => {
       this.emit({ type: 'message', message });
       this.noteEventCursor(client, key);
     });
-    client.on('queued', (item) => this.emitOutbox(item, 'queued', Date.now()));
-    client.on('sendRetrying', ({ clientMsgId, error }) => {
-      const item = this.unsentFile.find(key, name, clientMsgId);
-      if (item) this.emitOutbox(item, 'queued', Date.now(), { error: describeRequestError(error) });
-    });
-    client.on('sent', ({ clientMsgId, message, delivered }) => {
-      const item = this.unsentFile.find(key, name, clientMsgId);
-      if (!item || !this.forgetUnsent(key, name, clientMsgId)) return;
-      this.emitOutbox(item, 'sent', message.ts, { message });
-      if (delivered) this.emitOutbox(item, 'delivered', message.ts, { message });
-    });
-    client.on('sendFailed', ({ clientMsgId, error }) => {
-      const item = this.unsentFile.find(key, name, clientMsgId);
-      if (!item || !this.forgetUnsent(key, name, clientMsgId)) return;
-      this.emitOutbox(item, 'failed', Date.now(), { error: describeRequestError(error) });
-    });
+    this.outbox.follow(client, key, name);
     // Pushes the windows get as they are (the client parsed them, so they hold only known fields).
     for (const type of FORWARDED_PUSHES) client.on(type, (push: AppEvent) => this.emit(push));
     client.on('mute', ({ muted, until }) => {
@@ -445,21 +330,6 @@ export class Link {
       this.emit({ type: 'event', event });
       this.noteEventCursor(client, key);
     });
-  }
-
-  private emitOutbox({ clientMsgId, to, text, replyTo }: OutboxItem, status: OutboxStatus, ts: number, more: { error?: AppError; message?: ChatMessage } = {}): void {
-    this.emit({ type: 'outbox', clientMsgId, status, target: to, text, ...(replyTo !== undefined ? { replyTo } : {}), ts, ...more });
-  }
-
-  /** Stored or refused for good: not sent again. Answers whether it was still held (reported once). */
-  private forgetUnsent(key: string, name: string, clientMsgId: string): boolean {
-    try {
-      return this.unsentFile.remove(key, name, clientMsgId);
-    } catch (error) {
-      // Gone from memory all the same; sent again at the next start, a stored one is answered as the duplicate it is.
-      console.error(`lanchat: could not update the messages to send in the profile: ${messageOf(error)}`);
-      return true;
-    }
   }
 
   /** The windows have been given everything up to the client's event cursor: saved soon, once per burst. */
@@ -479,22 +349,6 @@ export class Link {
     const timer = setTimeout(save, EVENT_CURSOR_SAVE_DELAY_MS);
     timer.unref();
     this.cursorSave = { timer, save };
-  }
-
-  private savePin(key: string, pin: string): void {
-    try {
-      this.pins.set(key, pin);
-    } catch (error) {
-      console.error(`lanchat: could not save the host's fingerprint: ${messageOf(error)}`);
-    }
-  }
-
-  private saveRoomName(fingerprint: string, roomName: string): void {
-    try {
-      this.roomNames.set(fingerprint, roomName);
-    } catch (error) {
-      console.error(`lanchat: could not save the room's name with its fingerprint: ${messageOf(error)}`);
-    }
   }
 
   private saveSessionToken(key: string, name: string, token: string): void {

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { downloadName, downloadsDir, outgoingDir } from '../core/files.js';
+import { downloadName, downloadsDir, outgoingDir } from '../core/transfers-file.js';
 import { removeDir, tempDir } from '../testing/harness.js';
 import { type WebShell, startWebShell } from './shell.js';
 

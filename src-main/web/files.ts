@@ -17,7 +17,7 @@ import { fileTypeFromFile } from 'file-type';
 import { LIMITS } from '../../src-shared/protocol/limits.js';
 import { fileId as fileIdSchema } from '../../src-shared/protocol/objects.js';
 import { isShowableImage } from '../../src-shared/risky-files.js';
-import { downloadName } from '../core/files.js';
+import { downloadName } from '../core/transfers-file.js';
 
 export const FILES_PATH = '/files';
 

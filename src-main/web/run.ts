@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { AppCore } from '../core/app.js';
-import { downloadsDir, outgoingDir } from '../core/files.js';
+import { downloadsDir, outgoingDir } from '../core/transfers-file.js';
 import { DEFAULT_PROFILE, profileDirectory } from '../core/profile.js';
 import { ensureProfileDir } from '../core/profile-files.js';
 import { ResumingCore } from '../core/resume.js';
