@@ -15,7 +15,9 @@ import { messageReader, type Db } from './rows.js';
 import { gramIndex } from './search-grams.js';
 import { searchQueries } from './search.js';
 import type { ServerStore } from './types.js';
-import { userQueries } from './users.js';
+import { userQueries, type UserStore } from './users.js';
+import { calls } from './query.js';
+import { sqliteDialect, sqliteEngine } from './sqlite-engine.js';
 import { WalPurger } from './wal-purge.js';
 
 export { StoreOpenError, type StoreOptions } from './open.js';
@@ -42,6 +44,8 @@ export function openStoreWithDatabase(file: string, options: StoreOptions = {}):
   );
   /** The first close's: closing again waits for the same threads. */
   let closed: Promise<void> | undefined;
+  const execute = sqliteEngine(db);
+  const users = calls<UserStore>(userQueries(sqliteDialect), execute);
   const store: ServerStore = {
     close: () => {
       if (closed) return closed;
@@ -51,7 +55,17 @@ export function openStoreWithDatabase(file: string, options: StoreOptions = {}):
       closed = Promise.all(threads).then(() => undefined);
       return closed;
     },
-    ...userQueries(db),
+    ...users,
+    deleteSilentAccounts: (userIds) => {
+      // Checking the users' foreign keys would scan messages once per account (to_user_id has no
+      // index); NEVER_WROTE has made sure, by index, that nothing but the rows deleted here refers to them.
+      db.pragma('foreign_keys = OFF');
+      try {
+        return users.deleteSilentAccounts(userIds);
+      } finally {
+        db.pragma('foreign_keys = ON');
+      }
+    },
     ...messages,
     insertMessages: (batch) => {
       const results = messages.insertMessages(batch);

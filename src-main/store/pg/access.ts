@@ -1,6 +1,6 @@
 /** Room access: pending accounts, password changes, bans, room settings and per-user limits (see ../access.ts). */
 import type { AccessStore, AsyncStore, BanRow, UserRow } from '../types.js';
-import { USER_COLUMNS } from './rows.js';
+import { USER_COLUMNS } from '../rows.js';
 import type { Sql } from './sql.js';
 
 export function accessQueries(sql: Sql): Pick<AsyncStore, keyof AccessStore> {

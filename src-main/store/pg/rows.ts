@@ -4,10 +4,6 @@ import { toChatMessage, type MessageRecord } from '../rows.js';
 import type { Sql } from './sql.js';
 import { readText } from './text.js';
 
-/** PostgreSQL folds unquoted names to lower case: camel-case aliases are quoted. */
-export const USER_COLUMNS = `id, name, name_key AS "nameKey", skeleton, password_hash AS "passwordHash",
-  created_at AS "createdAt", last_seen AS "lastSeen", status`;
-
 /**
  * A message as the protocol shows it, in the shape of the SQLite store's MessageRecord so that
  * both turn rows into messages with the same toChatMessage: JSON as text, booleans as 0/1.

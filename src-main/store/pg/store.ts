@@ -20,8 +20,9 @@ import { groupQueries, storeLine } from './groups.js';
 import { messageQueries } from './messages.js';
 import { relationQueries } from './relations.js';
 import { searchQuery } from './search.js';
-import { lockLog, poolSql, type Sql } from './sql.js';
-import { userQueries } from './users.js';
+import { execute, lockLog, pgDialect, poolSql, type Sql } from './sql.js';
+import { userQueries, type UserStore } from '../users.js';
+import { calls, type Query } from '../query.js';
 
 export interface PgStoreOptions {
   /** Caps the bytes of message text (UTF-8) one user may store per UTC day; no cap when absent. */
@@ -32,8 +33,9 @@ export interface PgStoreOptions {
 
 /** Every call but close, on `sql`: the pool, or one transaction's client. */
 function queries(sql: Sql, pool: pg.Pool, options: PgStoreOptions): Omit<AsyncStore, 'close'> {
+  const on = (query: Query<unknown>): Promise<unknown> => execute(sql, query);
   const store: Omit<AsyncStore, 'close'> = {
-    ...userQueries(sql),
+    ...calls<Pick<AsyncStore, keyof UserStore>>(userQueries(pgDialect), on),
     ...messageQueries(sql, options.maxUserBytesPerDay),
     ...searchQuery(pool),
     ...relationQueries(sql),
