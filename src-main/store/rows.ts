@@ -2,7 +2,6 @@
 import Database from 'better-sqlite3';
 import { quote } from '../../src-shared/message-changes.js';
 import type { Attachment, ChatMessage, GroupEvent } from '../../src-shared/protocol/objects.js';
-import { StoreConflictError } from './types.js';
 
 export type Db = Database.Database;
 
@@ -184,26 +183,3 @@ export const VISIBLE_TO_ME = `(
   OR (m.group_id IS NOT NULL
       AND EXISTS (SELECT 1 FROM group_members g WHERE g.group_id = m.group_id AND g.user_id = @me))
 )`;
-
-/**
- * The row of an INSERT ... RETURNING outside a transaction, which must be read
- * with all(), never get(): the commit happens only when the statement runs to
- * its end, and get() stops at the row and drops an error from that commit
- * (a full disk), returning a row that was never stored.
- */
-export function onlyRow<Row>(rows: Row[]): Row {
-  return rows[0]!;
-}
-
-/** Runs `write`, turning a UNIQUE or PRIMARY KEY violation into a StoreConflictError with `message`. */
-export function unlessTaken<T>(message: string, write: () => T): T {
-  try {
-    return write();
-  } catch (error) {
-    const taken = error instanceof Database.SqliteError && /^SQLITE_CONSTRAINT_(UNIQUE|PRIMARYKEY)$/.test(error.code);
-    if (taken) {
-      throw new StoreConflictError(message, { cause: error });
-    }
-    throw error;
-  }
-}

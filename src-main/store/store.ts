@@ -5,16 +5,16 @@
  */
 import { accessQueries } from './access.js';
 import { fileQueries } from './files.js';
-import { groupQueries } from './groups.js';
+import { groupQueries, insertLine, type GroupStore } from './groups.js';
 import { conversationQueries } from './conversation.js';
 import { conversationLister, messageQueries, pageReader } from './messages.js';
 import { openDatabase, type StoreOptions } from './open.js';
 import { discardStaleIndex, indexFileOf } from './search-index.js';
-import { relationQueries } from './relations.js';
+import { relationQueries, type RelationStore } from './relations.js';
 import { messageReader, type Db } from './rows.js';
 import { gramIndex } from './search-grams.js';
 import { searchQueries } from './search.js';
-import type { ServerStore } from './types.js';
+import type { AccessStore, NewGroupEvent, ServerStore, StoredLine } from './types.js';
 import { userQueries, type UserStore } from './users.js';
 import { calls } from './query.js';
 import { sqliteDialect, sqliteEngine } from './sqlite-engine.js';
@@ -73,9 +73,17 @@ export function openStoreWithDatabase(file: string, options: StoreOptions = {}):
       return results;
     },
     search,
-    ...relationQueries(db),
-    ...groupQueries(db),
-    ...accessQueries(db),
+    ...calls<RelationStore>(relationQueries, execute),
+    ...calls<GroupStore>(groupQueries, execute),
+    changeGroups: db.transaction((ts: number, change: () => { result: unknown; events: NewGroupEvent[] }) => {
+      const { result, events } = change();
+      const lines = events.map((event): StoredLine => {
+        const id = execute(insertLine(event, ts));
+        return { message: messagesByIds([id])[0]!, eventId: id };
+      });
+      return { result, lines };
+    }) as ServerStore['changeGroups'],
+    ...calls<AccessStore>(accessQueries, execute),
     ...conversationQueries(db, conversationLister(db), messagesByIds, options.maxUserBytesPerDay),
     ...fileQueries(db),
     purgeDeleted: () => walPurger.purge(),

@@ -212,25 +212,6 @@ export interface Store {
   declineInvitation(groupId: number, userId: number, inviterId: number, since: number): void;
 }
 
-/** The Store methods of groups (store/groups.ts and pg/groups.ts each answer these). */
-export type GroupMethod =
-  | 'createGroup'
-  | 'groupById'
-  | 'renameGroup'
-  | 'deleteGroup'
-  | 'addMember'
-  | 'removeMember'
-  | 'isMember'
-  | 'memberIds'
-  | 'groupsOf'
-  | 'invitation'
-  | 'invitationsOf'
-  | 'invitedIds'
-  | 'deleteInvitation'
-  | 'changeGroups'
-  | 'invite'
-  | 'declineInvitation';
-
 export class StoreConflictError extends Error {
   override name = 'StoreConflictError';
 }

@@ -12,14 +12,15 @@
  * page read by cursor (sync, events) is one statement, so one snapshot, whose visible ids are a prefix.
  */
 import pg from 'pg';
-import type { AsyncStore, NewGroupEvent, StoredLine } from '../types.js';
-import { accessQueries } from './access.js';
+import type { AccessStore, AsyncStore, NewGroupEvent, StoredLine } from '../types.js';
+import { accessQueries } from '../access.js';
 import { conversationQueries } from './conversation.js';
 import { fileQueries } from './files.js';
-import { groupQueries, storeLine } from './groups.js';
+import { groupQueries, insertLine, type GroupStore } from '../groups.js';
 import { messageQueries } from './messages.js';
-import { relationQueries } from './relations.js';
+import { relationQueries, type RelationStore } from '../relations.js';
 import { searchQuery } from './search.js';
+import { messageById } from './rows.js';
 import { execute, lockLog, pgDialect, poolSql, type Sql } from './sql.js';
 import { userQueries, type UserStore } from '../users.js';
 import { calls, type Query } from '../query.js';
@@ -38,9 +39,9 @@ function queries(sql: Sql, pool: pg.Pool, options: PgStoreOptions): Omit<AsyncSt
     ...calls<Pick<AsyncStore, keyof UserStore>>(userQueries(pgDialect), on),
     ...messageQueries(sql, options.maxUserBytesPerDay),
     ...searchQuery(pool),
-    ...relationQueries(sql),
-    ...groupQueries(sql),
-    ...accessQueries(sql),
+    ...calls<Pick<AsyncStore, keyof RelationStore>>(relationQueries, on),
+    ...calls<Pick<AsyncStore, keyof GroupStore>>(groupQueries, on),
+    ...calls<Pick<AsyncStore, keyof AccessStore>>(accessQueries, on),
     ...conversationQueries(sql, options.maxUserBytesPerDay),
     ...fileQueries(sql),
     /**
@@ -56,7 +57,10 @@ function queries(sql: Sql, pool: pg.Pool, options: PgStoreOptions): Omit<AsyncSt
         await lockLog(tx);
         const { result, events } = await change(bound(tx, pool, options));
         const lines: StoredLine[] = [];
-        for (const event of events) lines.push(await storeLine(tx, event, ts));
+        for (const event of events) {
+          const id = await execute(tx, insertLine(event, ts));
+          lines.push({ message: (await messageById(tx, id))!, eventId: id });
+        }
         return { result, lines };
       }),
   };
