@@ -4,7 +4,7 @@
  * has committed when it returns.
  */
 import { accessQueries } from './access.js';
-import { fileQueries } from './files.js';
+import { fileQueries, type FileStore } from './files.js';
 import { groupQueries, insertLine, type GroupStore } from './groups.js';
 import { conversationQueries } from './conversation.js';
 import { conversationLister, messageQueries, pageReader } from './messages.js';
@@ -85,7 +85,7 @@ export function openStoreWithDatabase(file: string, options: StoreOptions = {}):
     }) as ServerStore['changeGroups'],
     ...calls<AccessStore>(accessQueries, execute),
     ...conversationQueries(db, conversationLister(db), messagesByIds, options.maxUserBytesPerDay),
-    ...fileQueries(db),
+    ...calls<FileStore>(fileQueries(sqliteDialect), execute),
     purgeDeleted: () => walPurger.purge(),
   };
   return { store, db };

@@ -15,7 +15,7 @@ import pg from 'pg';
 import type { AccessStore, AsyncStore, NewGroupEvent, StoredLine } from '../types.js';
 import { accessQueries } from '../access.js';
 import { conversationQueries } from './conversation.js';
-import { fileQueries } from './files.js';
+import { fileQueries, type FileStore } from '../files.js';
 import { groupQueries, insertLine, type GroupStore } from '../groups.js';
 import { messageQueries } from './messages.js';
 import { relationQueries, type RelationStore } from '../relations.js';
@@ -43,7 +43,7 @@ function queries(sql: Sql, pool: pg.Pool, options: PgStoreOptions): Omit<AsyncSt
     ...calls<Pick<AsyncStore, keyof GroupStore>>(groupQueries, on),
     ...calls<Pick<AsyncStore, keyof AccessStore>>(accessQueries, on),
     ...conversationQueries(sql, options.maxUserBytesPerDay),
-    ...fileQueries(sql),
+    ...calls<Pick<AsyncStore, keyof FileStore>>(fileQueries(pgDialect), on),
     /**
      * Nothing to do per message: deleteMessage overwrote the text in its row. The old row
      * version stays in the table's file until VACUUM (autovacuum, or the operator's) reclaims it,
