@@ -2,7 +2,9 @@
 import { dmConversation, groupConversation, ROOM, type ConversationKey } from '../../src-shared/protocol/conversation.js';
 import { type ChatMessage } from '../../src-shared/protocol/objects.js';
 import { foldForSearch } from '../../src-shared/fold.js';
-import { mentionFinder } from './conversation.js';
+import { findMentions } from './mentions.js';
+import type { Query } from './query.js';
+import { sqliteDialect } from './sqlite-engine.js';
 import { MESSAGE_SELECT, NO_UPPER_BOUND, replyQuote, toChatMessage, type Db, type MessageRecord, type MessagesByIds } from './rows.js';
 import type { Page } from '../../src-shared/protocol/objects.js';
 import type { GramIndex } from './search-grams.js';
@@ -35,7 +37,13 @@ export function conversationLister(db: Db): (userId: number) => ConversationKey[
   ];
 }
 
-export function messageQueries(db: Db, pageOf: PageOf, grams: GramIndex, maxUserBytesPerDay = Infinity): MessageStore {
+export function messageQueries(
+  db: Db,
+  execute: <T>(query: Query<T>) => T,
+  pageOf: PageOf,
+  grams: GramIndex,
+  maxUserBytesPerDay = Infinity,
+): MessageStore {
   /**
    * Changes nothing when (sender, clientMsgId) is stored already. Run without
    * RETURNING: changes and lastInsertRowid say what happened, for less time; and
@@ -52,7 +60,6 @@ export function messageQueries(db: Db, pageOf: PageOf, grams: GramIndex, maxUser
   const original = db.prepare<[number], { from: string; text: string; deleted: number }>(
     'SELECT u.name AS "from", m.text, m.deleted FROM messages m JOIN users u ON u.id = m.sender_id WHERE m.id = ?',
   );
-  const findMentions = mentionFinder(db);
   const recordDmPartners = db.prepare<{ sender: number; recipient: number }>(
     `INSERT OR IGNORE INTO dm_partners (user_id, partner_id)
      VALUES (@sender, @recipient), (@recipient, @sender)`,
@@ -194,7 +201,7 @@ export function messageQueries(db: Db, pageOf: PageOf, grams: GramIndex, maxUser
     }
     const id = Number(lastInsertRowid);
     batch.folded.push({ id, folded });
-    const mentioned = findMentions(conv, text);
+    const mentioned = execute(findMentions(sqliteDialect, conv, text));
     for (const user of mentioned) addMention.run(user.id, conv, id);
     const answered = replyTo === undefined ? undefined : original.get(replyTo);
     const quote = answered && replyQuote(replyTo!, answered.from, answered.text, answered.deleted === 1);

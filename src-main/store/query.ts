@@ -5,12 +5,16 @@
  * engine (pg/sql.ts) awaits each statement. Statements use $1…$n placeholders and double-quoted
  * aliases, which both engines read alike; the little that differs is the Dialect's.
  */
+import type { ChatMessage } from '../../src-shared/protocol/objects.js';
+
 export type Step =
   | { kind: 'rows' | 'run'; text: string; values: readonly unknown[] }
   /** `body` in a transaction of its own (a savepoint inside one); a UNIQUE violation becomes StoreConflictError(`conflict`). */
   | { kind: 'transaction'; body: Query<unknown>; conflict?: string }
   /** The lock that orders message ids and the event log across nodes (pg/store.ts); SQLite has one writer. */
-  | { kind: 'lockLog' };
+  | { kind: 'lockLog' }
+  /** The messages of those ids that exist, in id order, as each engine reads them (rows.ts, pg/rows.ts). */
+  | { kind: 'messages'; ids: readonly number[] };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each step's answer has the type its helper below returns
 export type Query<T> = Generator<Step, T, any>;
@@ -36,6 +40,10 @@ export function* lockLog(): Query<void> {
   yield { kind: 'lockLog' };
 }
 
+export function* messages(ids: readonly number[]): Query<ChatMessage[]> {
+  return (yield { kind: 'messages', ids }) as ChatMessage[];
+}
+
 /** A store interface written as queries: each call's generator. */
 export type Queries<S> = {
   [K in keyof S]: S[K] extends (...args: infer A) => infer R ? (...args: A) => Query<Awaited<R>> : never;
@@ -49,6 +57,12 @@ export interface Dialect {
   greatest: 'max' | 'greatest';
   /** Locks the rows a SELECT reads until the transaction ends (PostgreSQL; SQLite has one writer). */
   forUpdate: '' | 'FOR UPDATE';
+  /** The next id of the sequence messages and event log entries share. */
+  nextEventId: string;
+  /** A text as stored (PostgreSQL's cannot hold U+0000, pg/text.ts). */
+  text(value: string): string;
+  /** The folded text search compares against, as stored for a message of `text` (searched-text.ts, pg/text.ts). */
+  folded(text: string, folded: string): string;
 }
 
 /** Runs each query of `queries` through `execute`, one call of the store per query. */

@@ -5,6 +5,8 @@
  */
 import Database from 'better-sqlite3';
 import type { Dialect, Query, Step } from './query.js';
+import type { MessagesByIds } from './rows.js';
+import { storedFold } from './searched-text.js';
 import { StoreConflictError } from './types.js';
 
 export type Db = Database.Database;
@@ -13,6 +15,9 @@ export const sqliteDialect: Dialect = {
   list: (param) => `(SELECT value FROM json_each(${param}))`,
   greatest: 'max',
   forUpdate: '',
+  nextEventId: `(SELECT seq + 1 FROM sqlite_sequence WHERE name = 'messages')`,
+  text: (value) => value,
+  folded: storedFold,
 };
 
 interface Prepared {
@@ -29,7 +34,7 @@ function bindable(value: unknown): unknown {
 }
 
 /** Runs queries on `db`; returns the runner. */
-export function sqliteEngine(db: Db): <T>(query: Query<T>) => T {
+export function sqliteEngine(db: Db, messagesByIds: MessagesByIds): <T>(query: Query<T>) => T {
   const prepared = new Map<string, Prepared>();
   const prepare = (text: string): Prepared => {
     let found = prepared.get(text);
@@ -61,6 +66,8 @@ export function sqliteEngine(db: Db): <T>(query: Query<T>) => T {
         return inTransaction(step.body, step.conflict);
       case 'lockLog':
         return undefined;
+      case 'messages':
+        return messagesByIds(step.ids);
     }
   };
 

@@ -6,7 +6,8 @@
 import { accessQueries } from './access.js';
 import { fileQueries, type FileStore } from './files.js';
 import { groupQueries, insertLine, type GroupStore } from './groups.js';
-import { conversationQueries } from './conversation.js';
+import { conversationQueries, type ConversationChanges } from './conversation.js';
+import { sqliteLog } from './sqlite-log.js';
 import { conversationLister, messageQueries, pageReader } from './messages.js';
 import { openDatabase, type StoreOptions } from './open.js';
 import { discardStaleIndex, indexFileOf } from './search-index.js';
@@ -34,7 +35,8 @@ export function openStoreWithDatabase(file: string, options: StoreOptions = {}):
   const pageOf = pageReader(messagesByIds);
   const grams = gramIndex(db);
   const walPurger = new WalPurger(db, file);
-  const messages = messageQueries(db, pageOf, grams, options.maxUserBytesPerDay);
+  const execute = sqliteEngine(db, messagesByIds);
+  const messages = messageQueries(db, execute, pageOf, grams, options.maxUserBytesPerDay);
   // Last: it may start the indexer's timer, which nothing would stop if an opening step after it threw.
   const { search, stored, closeSearch } = searchQueries(
     file,
@@ -44,7 +46,6 @@ export function openStoreWithDatabase(file: string, options: StoreOptions = {}):
   );
   /** The first close's: closing again waits for the same threads. */
   let closed: Promise<void> | undefined;
-  const execute = sqliteEngine(db);
   const users = calls<UserStore>(userQueries(sqliteDialect), execute);
   const store: ServerStore = {
     close: () => {
@@ -84,7 +85,8 @@ export function openStoreWithDatabase(file: string, options: StoreOptions = {}):
       return { result, lines };
     }) as ServerStore['changeGroups'],
     ...calls<AccessStore>(accessQueries, execute),
-    ...conversationQueries(db, conversationLister(db), messagesByIds, options.maxUserBytesPerDay),
+    ...calls<ConversationChanges>(conversationQueries(sqliteDialect, options.maxUserBytesPerDay), execute),
+    ...sqliteLog(db, conversationLister(db), messagesByIds),
     ...calls<FileStore>(fileQueries(sqliteDialect), execute),
     purgeDeleted: () => walPurger.purge(),
   };

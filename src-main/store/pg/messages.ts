@@ -2,9 +2,9 @@
 import type { ChatMessage } from '../../../src-shared/protocol/objects.js';
 import { foldForSearch } from '../../../src-shared/fold.js';
 import { replyQuote, type MessageRecord } from '../rows.js';
-import type { Mentioned } from '../conversation.js';
 import type { AsyncStore, InsertResult, NewMessage, NotAllowed, StoredMessage } from '../types.js';
-import { findMentions } from './mentions.js';
+import { findMentions, type Mentioned } from '../mentions.js';
+import { execute, pgDialect } from './engine.js';
 import { CONVERSATIONS_OF, MESSAGE_SELECT, messageOf, messagesByIds, pageOf } from './rows.js';
 import { lockLog, type Sql } from './sql.js';
 import { readText, storedText } from './text.js';
@@ -64,7 +64,7 @@ export function messageQueries(sql: Sql, maxUserBytesPerDay = Infinity): Message
   const context = async (tx: Sql, messages: NewMessage[]): Promise<BatchContext> => {
     await namesOf(tx, messages.flatMap((message) => (message.toUserId === undefined ? [message.senderId] : [message.senderId, message.toUserId])));
     const mentioned: Mentioned[][] = [];
-    for (const message of messages) mentioned.push(await findMentions(tx, message.conv, message.text));
+    for (const message of messages) mentioned.push(await execute(tx, findMentions(pgDialect, message.conv, message.text)));
     const replyIds = messages.flatMap((message) => (message.replyTo === undefined ? [] : [message.replyTo]));
     const originals =
       replyIds.length === 0

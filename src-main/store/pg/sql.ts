@@ -8,46 +8,7 @@
  * connection and afterwards sends only the values.
  */
 import pg from 'pg';
-import type { Dialect, Query, Step } from '../query.js';
 import { StoreConflictError } from '../types.js';
-
-export const pgDialect: Dialect = {
-  list: (param, type) => `(SELECT unnest(${param}::${type}[]))`,
-  greatest: 'greatest',
-  forUpdate: 'FOR UPDATE',
-};
-
-/** Runs `query` (query.ts) on `sql`, a statement at a time. */
-export async function execute<T>(sql: Sql, query: Query<T>): Promise<T> {
-  let next = query.next();
-  while (!next.done) {
-    let result: unknown;
-    try {
-      result = await answer(sql, next.value);
-    } catch (error) {
-      next = query.throw(error);
-      continue;
-    }
-    next = query.next(result);
-  }
-  return next.value;
-}
-
-function answer(sql: Sql, step: Step): Promise<unknown> {
-  switch (step.kind) {
-    case 'rows':
-      return sql.rows(step.text, [...step.values]);
-    case 'run':
-      return sql.run(step.text, [...step.values]);
-    case 'transaction': {
-      const { body, conflict } = step;
-      const work = (tx: Sql): Promise<unknown> => execute(tx, body);
-      return conflict === undefined ? sql.transaction(work) : unlessTaken(sql, conflict, work);
-    }
-    case 'lockLog':
-      return lockLog(sql);
-  }
-}
 
 export interface Sql {
   rows<Row>(text: string, values?: unknown[]): Promise<Row[]>;

@@ -14,14 +14,16 @@
 import pg from 'pg';
 import type { AccessStore, AsyncStore, NewGroupEvent, StoredLine } from '../types.js';
 import { accessQueries } from '../access.js';
-import { conversationQueries } from './conversation.js';
+import { conversationQueries, type ConversationChanges } from '../conversation.js';
+import { pgLog } from './log.js';
 import { fileQueries, type FileStore } from '../files.js';
 import { groupQueries, insertLine, type GroupStore } from '../groups.js';
 import { messageQueries } from './messages.js';
 import { relationQueries, type RelationStore } from '../relations.js';
 import { searchQuery } from './search.js';
 import { messageById } from './rows.js';
-import { execute, lockLog, pgDialect, poolSql, type Sql } from './sql.js';
+import { execute, pgDialect } from './engine.js';
+import { lockLog, poolSql, type Sql } from './sql.js';
 import { userQueries, type UserStore } from '../users.js';
 import { calls, type Query } from '../query.js';
 
@@ -42,7 +44,8 @@ function queries(sql: Sql, pool: pg.Pool, options: PgStoreOptions): Omit<AsyncSt
     ...calls<Pick<AsyncStore, keyof RelationStore>>(relationQueries, on),
     ...calls<Pick<AsyncStore, keyof GroupStore>>(groupQueries, on),
     ...calls<Pick<AsyncStore, keyof AccessStore>>(accessQueries, on),
-    ...conversationQueries(sql, options.maxUserBytesPerDay),
+    ...calls<Pick<AsyncStore, keyof ConversationChanges>>(conversationQueries(pgDialect, options.maxUserBytesPerDay), on),
+    ...pgLog(sql),
     ...calls<Pick<AsyncStore, keyof FileStore>>(fileQueries(pgDialect), on),
     /**
      * Nothing to do per message: deleteMessage overwrote the text in its row. The old row
