@@ -1,6 +1,6 @@
 /** Room access: pending accounts, password changes, bans, room settings and per-user limits. */
 import { row, rows, run, type Queries } from './query.js';
-import { USER_COLUMNS } from './rows.js';
+import { USER_COLUMNS } from './users.js';
 import type { AccessStore, BanRow, UserRow } from './types.js';
 
 export const accessQueries: Queries<AccessStore> = {

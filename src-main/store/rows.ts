@@ -8,10 +8,6 @@ export type Db = Database.Database;
 /** Stands in for "no upper bound" in id < ? conditions. */
 export const NO_UPPER_BOUND = Number.MAX_SAFE_INTEGER;
 
-/** Aliases double-quoted: PostgreSQL folds unquoted names to lower case. */
-export const USER_COLUMNS = `id, name, name_key AS "nameKey", skeleton, password_hash AS "passwordHash",
-  created_at AS "createdAt", last_seen AS "lastSeen", status`;
-
 export interface MessageRecord {
   id: number;
   conv: string;

@@ -5,11 +5,9 @@
  */
 import Database from 'better-sqlite3';
 import type { Dialect, Query, Step } from './query.js';
-import type { MessagesByIds } from './rows.js';
+import type { Db, MessagesByIds } from './rows.js';
 import { storedFold } from './searched-text.js';
 import { StoreConflictError } from './types.js';
-
-export type Db = Database.Database;
 
 export const sqliteDialect: Dialect = {
   list: (param) => `(SELECT value FROM json_each(${param}))`,

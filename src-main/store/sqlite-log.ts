@@ -7,8 +7,7 @@ import { ROOM, type ConversationKey } from '../../src-shared/protocol/conversati
 import { LIMITS } from '../../src-shared/protocol/limits.js';
 import type { ReadState } from '../../src-shared/protocol/objects.js';
 import { type EventRow, messageIdsOf, toEventPage } from './event-page.js';
-import { NO_UPPER_BOUND, type MessagesByIds } from './rows.js';
-import type { Db } from './sqlite-engine.js';
+import { NO_UPPER_BOUND, type Db, type MessagesByIds } from './rows.js';
 import type { ConversationStore } from './types.js';
 
 export function sqliteLog(

@@ -1,12 +1,15 @@
 /** Accounts, login sessions (token hashes), each user's delivery cursor, and purging accounts that never wrote. */
 import { lookalikeSkeletons } from '../../src-shared/text.js';
 import { row, rows, run, transaction, type Dialect, type Queries } from './query.js';
-import { USER_COLUMNS } from './rows.js';
 import type { SessionStore, SilentAccountStore, Store, UserRow } from './types.js';
 
 export type UserStore = Pick<Store, 'createUser' | 'userById' | 'userByKey' | 'userBySkeleton' | 'listUsers' | 'setLastSeen'> &
   SessionStore &
   SilentAccountStore;
+
+/** Aliases double-quoted: PostgreSQL folds unquoted names to lower case. */
+export const USER_COLUMNS = `id, name, name_key AS "nameKey", skeleton, password_hash AS "passwordHash",
+  created_at AS "createdAt", last_seen AS "lastSeen", status`;
 
 /**
  * An account (u) that never wrote, nor reacted or read anything the event log keeps. Each probe
