@@ -1,4 +1,4 @@
-/** Storing messages, and reading them back by conversation (history) and by user (sync). */
+/** Storing messages, and reading them back by user (sync), on SQLite. */
 import { dmConversation, groupConversation, ROOM, type ConversationKey } from '../../src-shared/protocol/conversation.js';
 import { type ChatMessage } from '../../src-shared/protocol/objects.js';
 import { foldForSearch } from '../../src-shared/fold.js';
@@ -12,7 +12,7 @@ import type { InsertResult, NewMessage, NotAllowed, Store } from './types.js';
 import { DAY_MS } from './readers.js';
 import { storedFold } from './searched-text.js';
 
-type MessageStore = Pick<Store, 'insertMessages' | 'messageByClientId' | 'lastMessageId' | 'history' | 'sync'>;
+type MessageStore = Pick<Store, 'insertMessages' | 'sync'>;
 
 /** Turns up to limit + 1 ids, in the order they were read, into a page of the first `limit`. */
 export type PageOf = (ids: number[], limit: number, order: 'oldest first' | 'newest first') => Page;
@@ -72,7 +72,6 @@ export function messageQueries(
   const messageByClientId = db.prepare<[number, string], MessageRecord>(
     `${MESSAGE_SELECT} WHERE m.sender_id = ? AND m.client_msg_id = ?`,
   );
-  const lastMessageId = db.prepare<[], number>('SELECT coalesce(max(id), 0) FROM messages').pluck();
   const usedOn = db.prepare<[number, number], number>('SELECT bytes FROM daily_usage WHERE user_id = ? AND day = ?').pluck();
   const addUsage = db.prepare<[number, number, number]>(
     `INSERT INTO daily_usage (user_id, day, bytes) VALUES (?, ?, ?)
@@ -85,9 +84,6 @@ export function messageQueries(
   const relation = db.prepare<[number, number], { state: string; requesterId: number }>(
     'SELECT state, requester_id AS requesterId FROM relations WHERE user_low = ? AND user_high = ?',
   );
-  const conversationIdsBefore = db
-    .prepare<[string, number, number], number>('SELECT id FROM messages WHERE conv = ? AND id < ? ORDER BY id DESC LIMIT ?')
-    .pluck();
   const conversationIdsBetween = db
     .prepare<[string, number, number, number], number>(
       'SELECT id FROM messages WHERE conv = ? AND id > ? AND id < ? ORDER BY id LIMIT ?',
@@ -238,13 +234,6 @@ export function messageQueries(
       grams.committed();
       return results;
     },
-    messageByClientId: (senderId, clientMsgId) => {
-      const stored = messageByClientId.get(senderId, clientMsgId);
-      return stored && toChatMessage(stored);
-    },
-    lastMessageId: () => lastMessageId.get()!,
-    history: (conv, before, limit) =>
-      pageOf(conversationIdsBefore.all(conv, before ?? NO_UPPER_BOUND, limit + 1), limit, 'oldest first'),
     /**
      * Reads each of the user's conversations through messages_by_conv instead of
      * filtering all messages. Once limit + 1 candidates are known, later

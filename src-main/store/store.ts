@@ -11,6 +11,7 @@ import { sqliteLog } from './sqlite-log.js';
 import { conversationLister, messageQueries, pageReader } from './messages.js';
 import { openDatabase, type StoreOptions } from './open.js';
 import { discardStaleIndex, indexFileOf } from './search-index.js';
+import { historyQueries, type HistoryStore } from './history.js';
 import { relationQueries, type RelationStore } from './relations.js';
 import { messageReader, type Db } from './rows.js';
 import { gramIndex } from './search-grams.js';
@@ -37,11 +38,12 @@ export function openStoreWithDatabase(file: string, options: StoreOptions = {}):
   const walPurger = new WalPurger(db, file);
   const execute = sqliteEngine(db, messagesByIds);
   const messages = messageQueries(db, execute, pageOf, grams, options.maxUserBytesPerDay);
+  const history = calls<HistoryStore>(historyQueries(sqliteDialect), execute);
   // Last: it may start the indexer's timer, which nothing would stop if an opening step after it threw.
   const { search, stored, closeSearch } = searchQueries(
     file,
     pageOf,
-    messages.lastMessageId() - indexedUpTo,
+    history.lastMessageId() - indexedUpTo,
     options.onIndexHealth ?? (() => undefined),
   );
   /** The first close's: closing again waits for the same threads. */
@@ -68,6 +70,7 @@ export function openStoreWithDatabase(file: string, options: StoreOptions = {}):
       }
     },
     ...messages,
+    ...history,
     insertMessages: (batch) => {
       const results = messages.insertMessages(batch);
       stored(batch.length);

@@ -1,16 +1,16 @@
-/** Storing messages, and reading them back by conversation (history) and by user (sync); see ../messages.ts. */
+/** Storing messages, and reading them back by user (sync), on PostgreSQL; see ../messages.ts. */
 import type { ChatMessage } from '../../../src-shared/protocol/objects.js';
 import { foldForSearch } from '../../../src-shared/fold.js';
-import { replyQuote, type MessageRecord } from '../rows.js';
+import { replyQuote } from '../rows.js';
 import type { AsyncStore, InsertResult, NewMessage, NotAllowed, StoredMessage } from '../types.js';
 import { findMentions, type Mentioned } from '../mentions.js';
 import { execute, pgDialect } from './engine.js';
-import { CONVERSATIONS_OF, MESSAGE_SELECT, messageOf, messagesByIds, pageOf } from './rows.js';
+import { CONVERSATIONS_OF, messagesByIds, pageOf } from './rows.js';
 import { lockLog, type Sql } from './sql.js';
 import { readText, storedText } from './text.js';
 import { DAY_MS } from '../readers.js';
 
-type MessageStore = Pick<AsyncStore, 'insertMessages' | 'messageByClientId' | 'lastMessageId' | 'history' | 'sync'>;
+type MessageStore = Pick<AsyncStore, 'insertMessages' | 'sync'>;
 
 const dayOf = (message: NewMessage): number => Math.floor(message.ts / DAY_MS);
 
@@ -36,14 +36,6 @@ interface LockedState {
   members: { groupId: number; userId: number }[];
   banned: number[];
   declined: { senderId: number; recipientId: number }[];
-}
-
-/** Stands in for "no upper bound" in id < $n conditions. */
-export const NO_UPPER_BOUND = Number.MAX_SAFE_INTEGER;
-
-export async function messageByClientId(sql: Sql, senderId: number, clientMsgId: string): Promise<ChatMessage | undefined> {
-  const record = await sql.row<MessageRecord>(`${MESSAGE_SELECT} WHERE m.sender_id = $1 AND m.client_msg_id = $2`, [senderId, storedText(clientMsgId)]);
-  return record && messageOf(record);
 }
 
 export function messageQueries(sql: Sql, maxUserBytesPerDay = Infinity): MessageStore {
@@ -271,10 +263,6 @@ export function messageQueries(sql: Sql, maxUserBytesPerDay = Infinity): Message
      */
     insertMessages: (messages) =>
       sql.transaction((tx) => insertBatch(tx, messages)),
-    messageByClientId: (senderId, clientMsgId) => messageByClientId(sql, senderId, clientMsgId),
-    lastMessageId: async () => (await sql.row<{ id: number }>('SELECT coalesce(max(id), 0) AS id FROM messages'))!.id,
-    history: (conv, before, limit) =>
-      pageOf(sql, 'SELECT id FROM messages WHERE conv = $1 AND id < $2 ORDER BY id DESC LIMIT $3', [conv, before ?? NO_UPPER_BOUND, limit + 1], limit, 'newest', 'oldest first'),
     /** One index range per conversation of the user's, merged (see the SQLite store's sync); one statement with the page. */
     sync: (userId, after, limit) =>
       pageOf(

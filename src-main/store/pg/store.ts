@@ -19,6 +19,7 @@ import { pgLog } from './log.js';
 import { fileQueries, type FileStore } from '../files.js';
 import { groupQueries, insertLine, type GroupStore } from '../groups.js';
 import { messageQueries } from './messages.js';
+import { historyQueries, type HistoryStore } from '../history.js';
 import { relationQueries, type RelationStore } from '../relations.js';
 import { searchQuery } from './search.js';
 import { messageById } from './rows.js';
@@ -40,6 +41,7 @@ function queries(sql: Sql, pool: pg.Pool, options: PgStoreOptions): Omit<AsyncSt
   const store: Omit<AsyncStore, 'close'> = {
     ...calls<Pick<AsyncStore, keyof UserStore>>(userQueries(pgDialect), on),
     ...messageQueries(sql, options.maxUserBytesPerDay),
+    ...calls<Pick<AsyncStore, keyof HistoryStore>>(historyQueries(pgDialect), on),
     ...searchQuery(pool),
     ...calls<Pick<AsyncStore, keyof RelationStore>>(relationQueries, on),
     ...calls<Pick<AsyncStore, keyof GroupStore>>(groupQueries, on),
