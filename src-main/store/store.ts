@@ -1,7 +1,7 @@
 /**
- * The store: SQLite through better-sqlite3, one file per feature, each preparing
- * its statements once when the store opens. Every call runs synchronously and
- * has committed when it returns.
+ * The store on SQLite through better-sqlite3: the queries written once for both engines, run by
+ * sqlite-engine.ts, and what only SQLite does (storing messages, sync, the log's reads, search,
+ * the WAL's purge). Every call but search runs synchronously and has committed when it returns.
  */
 import { accessQueries } from './access.js';
 import { fileQueries, type FileStore } from './files.js';
