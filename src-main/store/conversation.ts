@@ -205,23 +205,15 @@ function* eventsOfUsers(d: Dialect, userIds: readonly number[], after: number, b
   );
   const range = found.map((entry) => ({ ...entry, readerShares: Boolean(entry.readerShares) }));
   const { convs, people, groupIds } = rangeConversations(range);
-  const users = d.list('$1', 'bigint');
-  const direct =
-    people.length === 0
-      ? []
-      : yield* rows<{ userId: number; partnerId: number }>(
-          `SELECT user_id AS "userId", partner_id AS "partnerId" FROM dm_partners WHERE user_id IN ${users} AND partner_id IN ${d.list('$2', 'bigint')}`,
-          [userIds, people],
-        );
-  const members =
-    groupIds.length === 0
-      ? []
-      : yield* rows<{ userId: number; groupId: number }>(
-          `SELECT user_id AS "userId", group_id AS "groupId" FROM group_members WHERE user_id IN ${users} AND group_id IN ${d.list('$2', 'bigint')}`,
-          [userIds, groupIds],
-        );
+  /** Rows of `select` (ending in the column to match against `others`) of the users asked about. */
+  const among = function* <Row>(select: string, others: readonly number[]): Query<Row[]> {
+    if (others.length === 0) return [];
+    return yield* rows<Row>(`${select} IN ${d.list('$2', 'bigint')} AND user_id IN ${d.list('$1', 'bigint')}`, [userIds, others]);
+  };
+  const direct = yield* among<{ userId: number; partnerId: number }>('SELECT user_id AS "userId", partner_id AS "partnerId" FROM dm_partners WHERE partner_id', people);
+  const members = yield* among<{ userId: number; groupId: number }>('SELECT user_id AS "userId", group_id AS "groupId" FROM group_members WHERE group_id', groupIds);
   const sharing = range.some((entry) => entry.kind === 'read')
-    ? yield* rows<{ id: number }>(`SELECT id FROM users WHERE id IN ${users} AND send_read_receipts`, [userIds])
+    ? yield* rows<{ id: number }>(`SELECT id FROM users WHERE id IN ${d.list('$1', 'bigint')} AND send_read_receipts`, [userIds])
     : [];
   const readers = rangeReaders(userIds, convs, { direct, members, sharing: sharing.map((user) => user.id) });
   const shown = yield* messages(messageIdsOf(range));
