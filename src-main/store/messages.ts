@@ -4,7 +4,7 @@ import { type ChatMessage } from '../../src-shared/protocol/objects.js';
 import { foldForSearch } from '../../src-shared/fold.js';
 import { findMentions } from './mentions.js';
 import type { Query } from './query.js';
-import { sqliteDialect } from './sqlite-engine.js';
+import { sqliteDialect } from './dialects.js';
 import { MESSAGE_SELECT, NO_UPPER_BOUND, replyQuote, toChatMessage, type Db, type MessageRecord, type MessagesByIds } from './rows.js';
 import type { Page } from '../../src-shared/protocol/objects.js';
 import type { GramIndex } from './search-grams.js';

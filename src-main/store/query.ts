@@ -63,6 +63,11 @@ export interface Dialect {
   text(value: string): string;
   /** The folded text search compares against, as stored for a message of `text` (searched-text.ts, pg/text.ts). */
   folded(text: string, folded: string): string;
+  /** The JSON array (as text, '[]' when there are no rows) of an aggregate's `value`s in `order`. */
+  jsonArray(value: string, order: string): string;
+  /** JSON text as a JSON value, to nest in another. */
+  json(text: string): string;
+  jsonObject: 'json_object' | 'json_build_object';
 }
 
 /** Runs each query of `queries` through `execute`, one call of the store per query. */

@@ -2,6 +2,8 @@
 import Database from 'better-sqlite3';
 import { quote } from '../../src-shared/message-changes.js';
 import type { Attachment, ChatMessage, GroupEvent } from '../../src-shared/protocol/objects.js';
+import { sqliteDialect } from './dialects.js';
+import type { Dialect } from './query.js';
 
 export type Db = Database.Database;
 
@@ -35,25 +37,30 @@ export interface MessageRecord {
 
 /**
  * A message as the protocol shows it, with its reply quote read from the original
- * and its reactions and mentions, each a lookup by index (a page holds at most 200).
+ * and its reactions and mentions (JSON as text, booleans as 0/1), each a lookup by index (a page holds at most 200).
  */
-export const MESSAGE_SELECT = `
-  SELECT m.id, m.conv, sender.name AS "from", recipient.name AS "to", m.group_id AS groupId,
-    m.text, m.ts, m.client_msg_id AS clientMsgId, m.attachments,
-    m.reply_to AS replyTo, replySender.name AS replyFrom, original.text AS replyText, original.deleted AS replyDeleted,
-    m.edited_at AS editedAt, m.deleted,
-    (SELECT json_group_array(json_object('emoji', emoji, 'users', json(users)) ORDER BY first) FROM (
-       SELECT r.emoji, json_group_array(reactor.name ORDER BY r.id) AS users, min(r.id) AS first
+export function messageSelect(d: Dialect): string {
+  return `
+  SELECT m.id, m.conv, sender.name AS "from", recipient.name AS "to", m.group_id AS "groupId",
+    m.text, m.ts, m.client_msg_id AS "clientMsgId", m.attachments,
+    m.reply_to AS "replyTo", reply_sender.name AS "replyFrom", original.text AS "replyText",
+    CASE WHEN original.deleted THEN 1 ELSE 0 END AS "replyDeleted", m.edited_at AS "editedAt", CASE WHEN m.deleted THEN 1 ELSE 0 END AS deleted,
+    (SELECT ${d.jsonArray(`${d.jsonObject}('emoji', emoji, 'users', ${d.json('users')})`, 'first')} FROM (
+       SELECT r.emoji, ${d.jsonArray('reactor.name', 'r.id')} AS users, min(r.id) AS first
        FROM reactions r JOIN users reactor ON reactor.id = r.user_id
-       WHERE r.message_id = m.id GROUP BY r.emoji)) AS reactions,
-    (SELECT json_group_array(mentioned.name ORDER BY mentioned.name)
+       WHERE r.message_id = m.id GROUP BY r.emoji) AS grouped) AS reactions,
+    (SELECT ${d.jsonArray('mentioned.name', 'mentioned.name')}
        FROM mentions mn JOIN users mentioned ON mentioned.id = mn.user_id WHERE mn.message_id = m.id) AS mentions,
-    m.group_event AS groupEvent
+    m.group_event AS "groupEvent"
   FROM messages m
   JOIN users sender ON sender.id = m.sender_id
   LEFT JOIN users recipient ON recipient.id = m.to_user_id
   LEFT JOIN messages original ON original.id = m.reply_to
-  LEFT JOIN users replySender ON replySender.id = original.sender_id`;
+  LEFT JOIN users reply_sender ON reply_sender.id = original.sender_id`;
+}
+
+/** SQLite's: the message read on the hot path, prepared once. */
+export const MESSAGE_SELECT = messageSelect(sqliteDialect);
 
 /** How many messages messageReader keeps: after a restart every client's catch-up reads the same few hundred. */
 const CACHED_MESSAGES = 4096;

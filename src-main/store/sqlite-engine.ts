@@ -4,19 +4,9 @@
  * promise adapter (async-store.ts) hands back promises already settled.
  */
 import Database from 'better-sqlite3';
-import type { Dialect, Query, Step } from './query.js';
+import type { Query, Step } from './query.js';
 import type { Db, MessagesByIds } from './rows.js';
-import { storedFold } from './searched-text.js';
 import { StoreConflictError } from './types.js';
-
-export const sqliteDialect: Dialect = {
-  list: (param) => `(SELECT value FROM json_each(${param}))`,
-  greatest: 'max',
-  forUpdate: '',
-  nextEventId: `(SELECT seq + 1 FROM sqlite_sequence WHERE name = 'messages')`,
-  text: (value) => value,
-  folded: storedFold,
-};
 
 interface Prepared {
   statement: Database.Statement;

@@ -19,7 +19,8 @@ import { searchQueries } from './search.js';
 import type { AccessStore, NewGroupEvent, ServerStore, StoredLine } from './types.js';
 import { userQueries, type UserStore } from './users.js';
 import { calls } from './query.js';
-import { sqliteDialect, sqliteEngine } from './sqlite-engine.js';
+import { sqliteDialect } from './dialects.js';
+import { sqliteEngine } from './sqlite-engine.js';
 import { WalPurger } from './wal-purge.js';
 
 export { StoreOpenError, type StoreOptions } from './open.js';

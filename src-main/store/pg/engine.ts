@@ -1,20 +1,10 @@
 /**
  * Queries (../query.ts) on PostgreSQL: each statement awaited in turn on a Sql (the pool, or one
- * transaction's client), and the dialect's few differences from SQLite.
+ * transaction's client).
  */
-import type { Dialect, Query, Step } from '../query.js';
+import type { Query, Step } from '../query.js';
 import { messagesByIds } from './rows.js';
 import { lockLog, unlessTaken, type Sql } from './sql.js';
-import { storedText } from './text.js';
-
-export const pgDialect: Dialect = {
-  list: (param, type) => `(SELECT unnest(${param}::${type}[]))`,
-  greatest: 'greatest',
-  forUpdate: 'FOR UPDATE',
-  nextEventId: `nextval('messages_id_seq')`,
-  text: storedText,
-  folded: (_text, folded) => storedText(folded),
-};
 
 /** Runs `query` (query.ts) on `sql`, a statement at a time. */
 export async function execute<T>(sql: Sql, query: Query<T>): Promise<T> {
