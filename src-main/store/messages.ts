@@ -1,11 +1,10 @@
 /** Storing messages, and reading them back by user (sync), on SQLite. */
 import { dmConversation, groupConversation, ROOM, type ConversationKey } from '../../src-shared/protocol/conversation.js';
-import { type ChatMessage } from '../../src-shared/protocol/objects.js';
 import { foldForSearch } from '../../src-shared/fold.js';
 import { findMentions } from './mentions.js';
 import type { Query } from './query.js';
 import { sqliteDialect } from './dialects.js';
-import { MESSAGE_SELECT, NO_UPPER_BOUND, replyQuote, toChatMessage, type Db, type MessageRecord, type MessagesByIds } from './rows.js';
+import { MESSAGE_SELECT, NO_UPPER_BOUND, newlyStored, replyQuote, toChatMessage, type Db, type MessageRecord, type MessagesByIds } from './rows.js';
 import type { Page } from '../../src-shared/protocol/objects.js';
 import type { GramIndex } from './search-grams.js';
 import type { InsertResult, NewMessage, NotAllowed, Store } from './types.js';
@@ -201,21 +200,8 @@ export function messageQueries(
     for (const user of mentioned) addMention.run(user.id, conv, id);
     const answered = replyTo === undefined ? undefined : original.get(replyTo);
     const quote = answered && replyQuote(replyTo!, answered.from, answered.text, answered.deleted === 1);
-    const stored: ChatMessage = {
-      id,
-      conv,
-      from: nameOf(senderId),
-      ...(toUserId !== undefined ? { to: nameOf(toUserId) } : {}),
-      ...(groupId !== undefined ? { groupId } : {}),
-      text,
-      ts,
-      clientMsgId,
-      ...(quote ? { replyTo: quote } : {}),
-      ...(mentioned.length > 0 ? { mentions: mentioned.map((user) => user.name).sort() } : {}),
-      ...(attachments ? { attachments } : {}),
-    };
     // A message is its own entry in the event log (migration 014).
-    return { message: stored, duplicate: false, eventId: id, ...(groupId !== undefined ? { readers: membersOf(groupId) } : {}) };
+    return newlyStored(id, message, nameOf, quote, mentioned, () => membersOf(groupId!));
   };
 
   const insertBatch = db.transaction((messages: NewMessage[]): InsertResult[] => {

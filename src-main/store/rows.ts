@@ -3,7 +3,9 @@ import Database from 'better-sqlite3';
 import { quote } from '../../src-shared/message-changes.js';
 import type { Attachment, ChatMessage, GroupEvent } from '../../src-shared/protocol/objects.js';
 import { sqliteDialect } from './dialects.js';
+import type { Mentioned } from './mentions.js';
 import type { Dialect } from './query.js';
+import type { NewMessage, StoredMessage } from './types.js';
 
 export type Db = Database.Database;
 
@@ -186,3 +188,36 @@ export const VISIBLE_TO_ME = `(
   OR (m.group_id IS NOT NULL
       AND EXISTS (SELECT 1 FROM group_members g WHERE g.group_id = m.group_id AND g.user_id = @me))
 )`;
+
+/**
+ * A message stored now (not a resend), as both engines answer it: from what was sent, with its id
+ * (its event id too), its people's names, what it quotes, whom it mentions and, in a group, its readers.
+ */
+export function newlyStored(
+  id: number,
+  message: NewMessage,
+  nameOf: (userId: number) => string,
+  quote: ChatMessage['replyTo'],
+  mentioned: readonly Mentioned[],
+  readers: () => number[],
+): StoredMessage {
+  const { conv, senderId, toUserId, groupId, clientMsgId, text, ts, attachments } = message;
+  return {
+    message: {
+      id,
+      conv,
+      from: nameOf(senderId),
+      ...(toUserId !== undefined ? { to: nameOf(toUserId) } : {}),
+      ...(groupId !== undefined ? { groupId } : {}),
+      text,
+      ts,
+      clientMsgId,
+      ...(quote ? { replyTo: quote } : {}),
+      ...(mentioned.length > 0 ? { mentions: mentioned.map((user) => user.name).sort() } : {}),
+      ...(attachments ? { attachments } : {}),
+    },
+    duplicate: false,
+    eventId: id,
+    ...(groupId !== undefined ? { readers: readers() } : {}),
+  };
+}

@@ -1,7 +1,7 @@
 /** Storing messages, and reading them back by user (sync), on PostgreSQL; see ../messages.ts. */
 import type { ChatMessage } from '../../../src-shared/protocol/objects.js';
 import { foldForSearch } from '../../../src-shared/fold.js';
-import { replyQuote } from '../rows.js';
+import { newlyStored, replyQuote } from '../rows.js';
 import type { AsyncStore, InsertResult, NewMessage, NotAllowed, StoredMessage } from '../types.js';
 import { findMentions, type Mentioned } from '../mentions.js';
 import { pgDialect } from '../dialects.js';
@@ -157,28 +157,9 @@ export function messageQueries(sql: Sql, maxUserBytesPerDay = Infinity): Message
     });
 
     const built = fresh.map(({ message, index }, position): StoredMessage => {
-      const { conv, senderId, toUserId, groupId, clientMsgId, text, ts, replyTo, attachments } = message;
-      const answered = replyTo === undefined ? undefined : originals.get(replyTo);
-      const quote = answered && replyQuote(replyTo!, answered.from, readText(answered.text), answered.deleted);
-      const mentions = mentioned[index]!;
-      return {
-        message: {
-          id: state.messageIds[position]!,
-          conv,
-          from: names.get(senderId)!,
-          ...(toUserId !== undefined ? { to: names.get(toUserId)! } : {}),
-          ...(groupId !== undefined ? { groupId } : {}),
-          text,
-          ts,
-          clientMsgId,
-          ...(quote ? { replyTo: quote } : {}),
-          ...(mentions.length > 0 ? { mentions: mentions.map((user) => user.name).sort() } : {}),
-          ...(attachments ? { attachments } : {}),
-        },
-        duplicate: false,
-        eventId: state.messageIds[position]!,
-        ...(groupId !== undefined ? { readers: members.get(groupId) ?? [] } : {}),
-      };
+      const answered = message.replyTo === undefined ? undefined : originals.get(message.replyTo);
+      const quote = answered && replyQuote(message.replyTo!, answered.from, readText(answered.text), answered.deleted);
+      return newlyStored(state.messageIds[position]!, message, (userId) => names.get(userId)!, quote, mentioned[index]!, () => members.get(message.groupId!) ?? []);
     });
     if (fresh.length > 0) await writeFresh(tx, fresh, state, mentioned);
 
