@@ -42,6 +42,15 @@ describe('asyncStore', () => {
     await expect(addUser('alice')).rejects.toThrow();
   });
 
+  it('settles each call, a query of several statements in a transaction too, before the event loop turns', async () => {
+    const turn = (): Promise<string> => new Promise((resolve) => setImmediate(() => resolve('a turn')));
+    const alice = await addUser('alice');
+    const first = await Promise.race([turn(), addUser('bob').then(() => 'settled')]);
+    const group = await store.createGroup('g', 'g', alice.id, 1);
+    const second = await Promise.race([turn(), store.setReadPosition(alice.id, groupConversation(group.id), 1, alice.id).then(() => 'settled')]);
+    expect([first, second]).toEqual(['settled', 'settled']);
+  });
+
   it('stores a change and its membership lines in one commit', async () => {
     const alice = await addUser('alice');
     const bob = await addUser('bob');

@@ -8,324 +8,214 @@
  * the whole message as it is now), and per user and conversation one 'read' entry. So it
  * grows with messages and readers, not with how often they change.
  */
-import { ROOM, type ConversationKey } from '../../src-shared/protocol/conversation.js';
 import { LIMITS } from '../../src-shared/protocol/limits.js';
-import { nameKey } from '../../src-shared/protocol/names.js';
-import type { ChatMessage, ReadState, Receipt } from '../../src-shared/protocol/objects.js';
+import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 import { foldForSearch } from '../../src-shared/fold.js';
-import { MESSAGE_SELECT, NO_UPPER_BOUND, toChatMessage, type Db, type MessageRecord, type MessagesByIds } from './rows.js';
-import type { ConversationStore, MessageChange, MessageFacts } from './types.js';
+import type { ConversationEvent, Receipt } from '../../src-shared/protocol/objects.js';
+import { eventsByUser, messageIdsOf, rangeConversations, rangeReaders, type RangeRow } from './event-page.js';
+import { findMentions } from './mentions.js';
+import { lockLog, messages, row, rows, run, transaction, type Dialect, type Queries, type Query } from './query.js';
 import { DAY_MS, NotReadable, OverDailyQuota, canReadConversation } from './readers.js';
-import { type EventRow, type RangeRow, eventsByUser, messageIdsOf, rangeConversations, rangeReaders, toEventPage } from './event-page.js';
-import { storedFold } from './searched-text.js';
+import type { ConversationStore, MessageChange, MessageFacts } from './types.js';
 
-/** `@name`: a name's characters (letters, digits, marks, _ . -) after an @ that does not continue a word. */
-const MENTION = /(?<![\p{L}\p{N}\p{M}_.-])@([\p{L}\p{N}\p{M}_.-]+)/gu;
-/** Bounds the lookups one text costs. */
-const MAX_MENTION_TRIES = 50;
+/** The queries written once; each engine answers the log's reads (events, readStates, lastEventId) and its clock itself. */
+export type ConversationChanges = Omit<ConversationStore, 'purgeDeleted' | 'events' | 'readStates' | 'lastEventId' | 'databaseTime'>;
 
-/** A mentioned user: who they are and how the message shows them. */
-export interface Mentioned {
-  id: number;
-  name: string;
+type ChangeKind = 'edit' | 'delete' | 'reaction';
+
+/** Messages from this id on are their own log entries; older ones have theirs in conv_events (migration 014). */
+export const LOGGED_FROM = '(SELECT coalesce(max(logged_from), 1) FROM message_log_state)';
+
+const FACTS = `SELECT id, conv, sender_id AS "senderId", to_user_id AS "toUserId", group_id AS "groupId", ts, deleted,
+  group_event IS NOT NULL AS "membershipLine" FROM messages WHERE id = $1`;
+
+function* facts(id: number): Query<MessageFacts | undefined> {
+  const found = yield* row<MessageFacts>(FACTS, [id]);
+  // SQLite answers 0/1 where PostgreSQL answers booleans.
+  return found && { ...found, deleted: Boolean(found.deleted), membershipLine: Boolean(found.membershipLine) };
 }
 
-/**
- * The people a text mentions among those who can read conv: each `@name` is looked up as
- * written, then without trailing dots, dashes or underscores ("@bob." ends a sentence).
- */
-export function mentionFinder(db: Db): (conv: ConversationKey, text: string) => Mentioned[] {
-  const activeUser = db.prepare<[string], Mentioned>(`SELECT id, name FROM users WHERE name_key = ? AND status = 'active'`);
-  const isMember = db.prepare<[number, number], number>('SELECT 1 FROM group_members WHERE group_id = ? AND user_id = ?').pluck();
-  const canRead = (conv: ConversationKey, userId: number): boolean => {
-    if (conv === ROOM) return true;
-    const [kind, a, b] = conv.split(':');
-    if (kind === 'dm') return Number(a) === userId || Number(b) === userId;
-    return isMember.get(Number(a), userId) !== undefined;
-  };
-  return (conv, text) => {
-    if (!text.includes('@')) return [];
-    const found = new Map<number, Mentioned>();
-    let tries = 0;
-    for (const match of text.matchAll(MENTION)) {
-      let candidate = match[1]!;
-      while (candidate !== '' && tries < MAX_MENTION_TRIES) {
-        tries += 1;
-        const user = activeUser.get(nameKey(candidate));
-        if (user) {
-          if (canRead(conv, user.id)) found.set(user.id, user);
-          break;
-        }
-        const shorter = candidate.replace(/[._-]$/, '');
-        if (shorter === candidate) break;
-        candidate = shorter;
-      }
-    }
-    return [...found.values()];
-  };
+function* readable(conv: string, reader: number | undefined): Query<void> {
+  if (reader === undefined) return;
+  const [kind, groupId] = conv.split(':');
+  const member =
+    kind === 'group' && (yield* row('SELECT 1 AS found FROM group_members WHERE group_id = $1 AND user_id = $2', [Number(groupId), reader])) !== undefined;
+  if (!canReadConversation(conv, reader, () => member)) throw new NotReadable(conv);
 }
 
-export function conversationQueries(
-  db: Db,
-  conversationsOf: (userId: number) => ConversationKey[],
-  messagesByIds: MessagesByIds,
-  maxUserBytesPerDay = Infinity,
-): Omit<ConversationStore, 'purgeDeleted'> {
-  const findMentions = mentionFinder(db);
-  const messageFacts = db.prepare<[number], MessageFacts>(
-    `SELECT id, conv, sender_id AS senderId, to_user_id AS toUserId, group_id AS groupId, ts, deleted = 1 AS deleted,
-       group_event IS NOT NULL AS membershipLine
-     FROM messages WHERE id = ?`,
-  );
-  const messageById = db.prepare<[number], MessageRecord>(`${MESSAGE_SELECT} WHERE m.id = ?`);
-  const setText = db.prepare<{ id: number; text: string; folded: string; editedAt: number }>(
-    'UPDATE messages SET text = @text, folded = @folded, edited_at = @editedAt WHERE id = @id',
-  );
-  const blank = db.prepare<[number]>(
-    `UPDATE messages SET text = '', folded = '', deleted = 1, reply_to = NULL WHERE id = ?`,
-  );
-  const dropMentions = db.prepare<[number]>('DELETE FROM mentions WHERE message_id = ?');
-  const addMention = db.prepare<[number, string, number]>('INSERT OR IGNORE INTO mentions (user_id, conv, message_id) VALUES (?, ?, ?)');
-  const dropReactions = db.prepare<[number]>('DELETE FROM reactions WHERE message_id = ?');
-  const addReaction = db.prepare<[number, number, string]>(
-    'INSERT OR IGNORE INTO reactions (message_id, user_id, emoji) VALUES (?, ?, ?)',
-  );
-  const removeReaction = db.prepare<[number, number, string]>('DELETE FROM reactions WHERE message_id = ? AND user_id = ? AND emoji = ?');
-  const reactionsOfUser = db
-    .prepare<[number, number], number>('SELECT count(*) FROM reactions WHERE message_id = ? AND user_id = ?')
-    .pluck();
-  const hasReaction = db
-    .prepare<[number, number, string], number>('SELECT 1 FROM reactions WHERE message_id = ? AND user_id = ? AND emoji = ?')
-    .pluck();
-  const dropEvent = db.prepare<[number]>('DELETE FROM conv_events WHERE id = ?');
-  /** Takes the next id of the sequence messages and entries share (migration 014; its trigger moves the counter). */
-  const addEvent = db.prepare<{ conv: string; kind: string; messageId: number | null; userId: number | null; upTo: number | null }>(
-    `INSERT INTO conv_events (id, conv, kind, message_id, user_id, up_to)
-     VALUES ((SELECT seq + 1 FROM sqlite_sequence WHERE name = 'messages'), @conv, @kind, @messageId, @userId, @upTo)`,
-  );
-  const changeEventOf = db.prepare<[number], number | null>('SELECT change_event FROM messages WHERE id = ?').pluck();
-  const setChangeEvent = db.prepare<[number, number]>('UPDATE messages SET change_event = ? WHERE id = ?');
-  /** Messages from here on are their own log entries; older ones have theirs in conv_events (migration 014). */
-  const loggedFrom = db.prepare<[], number>('SELECT logged_from FROM message_log_state').pluck().get()!;
-  const lastEventId = db.prepare<[], number>(`SELECT seq FROM sqlite_sequence WHERE name = 'messages'`).pluck();
-  const messageAtEvent = db
-    .prepare<{ eventId: number; loggedFrom: number }, number>(
-      `SELECT coalesce(
-         (SELECT max(id) FROM messages WHERE id <= @eventId AND id >= @loggedFrom),
-         (SELECT message_id FROM conv_events WHERE id <= @eventId AND kind = 'message' ORDER BY id DESC LIMIT 1),
-         0)`,
-    )
-    .pluck();
-  const cursorOf = db.prepare<[number, string], { upTo: number; eventId: number }>(
-    'SELECT up_to AS upTo, event_id AS eventId FROM read_cursors WHERE user_id = ? AND conv = ?',
-  );
-  const saveCursor = db.prepare<[number, string, number, number]>(
-    `INSERT INTO read_cursors (user_id, conv, up_to, event_id) VALUES (?, ?, ?, ?)
-     ON CONFLICT (user_id, conv) DO UPDATE SET up_to = excluded.up_to, event_id = excluded.event_id`,
-  );
-  const lastInConversation = db.prepare<[string], number>('SELECT coalesce(max(id), 0) FROM messages WHERE conv = ?').pluck();
-  const unreadCount = db
-    .prepare<[string, number, number, number], number>(
-      // Membership lines are not something to read (docs/PROTOCOL.md §6.4.1).
-      `SELECT count(*) FROM (SELECT 1 FROM messages WHERE conv = ? AND id > ? AND sender_id <> ? AND deleted = 0 AND group_event IS NULL LIMIT ?)`,
-    )
-    .pluck();
-  const unreadMentions = db
-    .prepare<[number, string, number, number], number>(
-      'SELECT count(*) FROM (SELECT 1 FROM mentions WHERE user_id = ? AND conv = ? AND message_id > ? LIMIT ?)',
-    )
-    .pluck();
-  const receiptsIn = db.prepare<{ conv: string; me: number; groupId: number | null }, Receipt>(
-    `SELECT u.name AS user, c.up_to AS upTo FROM read_cursors c JOIN users u ON u.id = c.user_id
-     WHERE c.conv = @conv AND c.user_id <> @me AND u.send_read_receipts = 1
-       AND (@groupId IS NULL OR EXISTS (SELECT 1 FROM group_members g WHERE g.group_id = @groupId AND g.user_id = c.user_id))
-     ORDER BY u.name_key`,
-  );
-  const receiptsOn = db.prepare<[number], number>('SELECT send_read_receipts FROM users WHERE id = ?').pluck();
-  const setReceipts = db.prepare<[number, number]>('UPDATE users SET send_read_receipts = ? WHERE id = ?');
-  /** The conversation's entries in conv_events and its messages that are entries themselves, merged by id. */
-  const eventsIn = db.prepare<
-    { conv: string; after: number; below: number; me: number; share: number; limit: number; loggedFrom: number },
-    EventRow
-  >(
-    `SELECT * FROM (
-       SELECT e.id AS eventId, e.kind, e.conv, e.message_id AS messageId, reader.name AS user, e.up_to AS upTo
-       FROM conv_events e LEFT JOIN users reader ON reader.id = e.user_id
-       WHERE e.conv = @conv AND e.id > @after AND e.id < @below AND e.kind <> 'member'
-         AND (e.kind <> 'read' OR e.user_id = @me OR (@share = 1 AND reader.send_read_receipts = 1))
-       ORDER BY e.id LIMIT @limit)
-     UNION ALL
-     SELECT * FROM (
-       SELECT id AS eventId, 'message' AS kind, conv, id AS messageId, NULL AS user, NULL AS upTo
-       FROM messages WHERE conv = @conv AND id > max(@after, @loggedFrom - 1) AND id < @below
-       ORDER BY id LIMIT @limit)
-     ORDER BY eventId LIMIT @limit`,
-  );
+/** The message's conversation, if `reader` (when given) can read it now. */
+function* conversationOf(id: number, reader: number | undefined): Query<string> {
+  const found = yield* facts(id);
+  if (!found) throw new NotReadable(`message ${id}`);
+  yield* readable(found.conv, reader);
+  return found.conv;
+}
 
-  /** One range of the whole log, for every reader at once (eventsOfUsers). */
-  const rangeRows = db.prepare<{ after: number; below: number; loggedFrom: number }, Omit<RangeRow, 'readerShares'> & { readerShares: number }>(
-    `SELECT e.id AS eventId, e.kind, e.conv, e.message_id AS messageId, reader.name AS user, e.up_to AS upTo,
-       e.user_id AS readerId, coalesce(reader.send_read_receipts, 0) AS readerShares
-     FROM conv_events e LEFT JOIN users reader ON reader.id = e.user_id
-     WHERE e.id > @after AND e.id < @below AND e.kind <> 'member'
-     UNION ALL
-     SELECT id, 'message', conv, id, NULL, NULL, NULL, 0 FROM messages WHERE id > max(@after, @loggedFrom - 1) AND id < @below
-     ORDER BY eventId`,
-  );
-  const directAmong = db.prepare<{ users: string; people: string }, { userId: number; partnerId: number }>(
-    `SELECT user_id AS userId, partner_id AS partnerId FROM dm_partners
-     WHERE user_id IN (SELECT value FROM json_each(@users)) AND partner_id IN (SELECT value FROM json_each(@people))`,
-  );
-  const membersAmong = db.prepare<{ users: string; groups: string }, { userId: number; groupId: number }>(
-    `SELECT user_id AS userId, group_id AS groupId FROM group_members
-     WHERE group_id IN (SELECT value FROM json_each(@groups)) AND user_id IN (SELECT value FROM json_each(@users))`,
-  );
-  const sharingAmong = db
-    .prepare<[string], number>('SELECT id FROM users WHERE id IN (SELECT value FROM json_each(?)) AND send_read_receipts = 1')
-    .pluck();
-
-  const message = (id: number): ChatMessage => toChatMessage(messageById.get(id)!);
-
-  /** Replaces the message's change entry in the log by a new one of `kind`. */
-  const logChange = (id: number, conv: string, kind: 'edit' | 'delete' | 'reaction'): number => {
-    const before = changeEventOf.get(id);
-    if (before !== null && before !== undefined) dropEvent.run(before);
-    const eventId = Number(addEvent.run({ conv, kind, messageId: id, userId: null, upTo: null }).lastInsertRowid);
-    setChangeEvent.run(eventId, id);
-    return eventId;
+export function conversationQueries(d: Dialect, maxUserBytesPerDay = Infinity): Queries<ConversationChanges> {
+  /** Adds an entry to the log; returns its id. */
+  const logEntry = function* (conv: string, kind: ChangeKind | 'read', messageId: number | null, userId: number | null, upTo: number | null) {
+    const added = yield* rows<{ eventId: number }>(
+      `INSERT INTO conv_events (id, conv, kind, message_id, user_id, up_to) VALUES (${d.nextEventId}, $1, $2, $3, $4, $5) RETURNING id AS "eventId"`,
+      [conv, kind, messageId, userId, upTo],
+    );
+    return added[0]!.eventId;
   };
 
-  const changed = (id: number, conv: string, kind: 'edit' | 'delete' | 'reaction'): MessageChange => {
-    const eventId = logChange(id, conv, kind);
-    return { message: message(id), eventId };
+  /** Replaces the message's change entry in the log by a new one of `kind`; returns the message as it is now. */
+  const changed = function* (id: number, conv: string, kind: ChangeKind): Query<MessageChange> {
+    yield* run('DELETE FROM conv_events WHERE id = (SELECT change_event FROM messages WHERE id = $1)', [id]);
+    const eventId = yield* logEntry(conv, kind, id, null, null);
+    yield* run('UPDATE messages SET change_event = $1 WHERE id = $2', [eventId, id]);
+    return { message: (yield* messages([id]))[0]!, eventId };
   };
 
-  const memberOf = db.prepare<[number, number], number>('SELECT 1 FROM group_members WHERE group_id = ? AND user_id = ?').pluck();
-  /** Inside the change's transaction: the message's conversation, if `reader` (when given) can read it now. */
-  const conversationFor = (id: number, reader: number | undefined): string => {
-    const facts = messageFacts.get(id);
-    if (!facts) throw new NotReadable(`message ${id}`);
-    readable(facts.conv, reader);
-    return facts.conv;
-  };
-  const readable = (conv: string, reader: number | undefined): void => {
-    if (reader !== undefined && !canReadConversation(conv, reader, (groupId, userId) => memberOf.get(groupId, userId) !== undefined)) {
-      throw new NotReadable(conv);
-    }
-  };
-
-  const usedOn = db.prepare<[number, number], number>('SELECT bytes FROM daily_usage WHERE user_id = ? AND day = ?').pluck();
-  const addUsage = db.prepare<[number, number, number]>(
-    `INSERT INTO daily_usage (user_id, day, bytes) VALUES (?, ?, ?)
-     ON CONFLICT (user_id, day) DO UPDATE SET bytes = bytes + excluded.bytes`,
-  );
-  /** An edit's text counts toward its author's daily quota as a send's does (messages.ts). */
-  const chargeEdit = (userId: number, text: string, ts: number): void => {
+  /** An edit's text counts toward its author's daily quota as a send's does (messages.ts); under the log lock, as sends are. */
+  const chargeEdit = function* (userId: number, text: string, ts: number): Query<void> {
     const day = Math.floor(ts / DAY_MS);
     const bytes = Buffer.byteLength(text);
-    if ((usedOn.get(userId, day) ?? 0) + bytes > maxUserBytesPerDay) throw new OverDailyQuota(maxUserBytesPerDay, (day + 1) * DAY_MS - ts);
-    addUsage.run(userId, day, bytes);
+    const used = (yield* row<{ bytes: number }>('SELECT bytes FROM daily_usage WHERE user_id = $1 AND day = $2', [userId, day]))?.bytes ?? 0;
+    if (used + bytes > maxUserBytesPerDay) throw new OverDailyQuota(maxUserBytesPerDay, (day + 1) * DAY_MS - ts);
+    yield* run(
+      `INSERT INTO daily_usage (user_id, day, bytes) VALUES ($1, $2, $3)
+       ON CONFLICT (user_id, day) DO UPDATE SET bytes = daily_usage.bytes + excluded.bytes`,
+      [userId, day, bytes],
+    );
   };
 
-  const edit = db.transaction((id: number, text: string, editedAt: number, reader?: number): MessageChange => {
-    const conv = conversationFor(id, reader);
-    if (reader !== undefined) chargeEdit(reader, text, editedAt);
-    setText.run({ id, text, folded: storedFold(text, foldForSearch(text)), editedAt });
-    dropMentions.run(id);
-    for (const user of findMentions(conv, text)) addMention.run(user.id, conv, id);
-    return changed(id, conv, 'edit');
-  });
+  const setMentions = function* (id: number, conv: string, text: string): Query<void> {
+    yield* run('DELETE FROM mentions WHERE message_id = $1', [id]);
+    for (const user of yield* findMentions(d, conv, text)) {
+      yield* run('INSERT INTO mentions (user_id, conv, message_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [user.id, conv, id]);
+    }
+  };
 
-  const remove = db.transaction((id: number, reader?: number): MessageChange => {
-    const conv = conversationFor(id, reader);
-    blank.run(id);
-    dropMentions.run(id);
-    dropReactions.run(id);
-    return changed(id, conv, 'delete');
-  });
-
-  const react = db.transaction(
-    (id: number, userId: number, emoji: string, on: boolean, reader?: number): MessageChange | 'unchanged' | 'limit' => {
-      const conv = conversationFor(id, reader);
-      if (on) {
-        if (hasReaction.get(id, userId, emoji) !== undefined) return 'unchanged';
-        if (reactionsOfUser.get(id, userId)! >= LIMITS.maxReactionsPerUser) return 'limit';
-        addReaction.run(id, userId, emoji);
-      } else if (removeReaction.run(id, userId, emoji).changes === 0) {
-        return 'unchanged';
-      }
-      return changed(id, conv, 'reaction');
-    },
-  );
-
-  const read = db.transaction((userId: number, conv: string, upTo: number, reader?: number): { upTo: number; eventId?: number } => {
-    readable(conv, reader);
-    const current = cursorOf.get(userId, conv);
-    const target = Math.min(upTo, lastInConversation.get(conv)!);
-    if (target <= (current?.upTo ?? 0)) return { upTo: current?.upTo ?? 0 };
-    if (current) dropEvent.run(current.eventId);
-    const eventId = Number(addEvent.run({ conv, kind: 'read', messageId: null, userId, upTo: target }).lastInsertRowid);
-    saveCursor.run(userId, conv, target, eventId);
-    return { upTo: target, eventId };
-  });
+  /** Every change takes the log lock first, so event ids increase in commit order, as message ids do. */
+  const change = <T>(body: () => Query<T>): Query<T> =>
+    transaction(
+      (function* () {
+        yield* lockLog();
+        return yield* body();
+      })(),
+    );
 
   return {
-    messageFacts: (id) => messageFacts.get(id),
-    messageById: (id) => {
-      const record = messageById.get(id);
-      return record && toChatMessage(record);
+    messageFacts: facts,
+    *messageById(id) {
+      return (yield* messages([id]))[0];
     },
-    editMessage: (id, text, editedAt, reader) => edit(id, text, editedAt, reader),
-    deleteMessage: (id, reader) => remove(id, reader),
-    setReaction: (id, userId, emoji, on, reader) => react(id, userId, emoji, on, reader),
-    setReadPosition: (userId, conv, upTo, reader) => read(userId, conv, upTo, reader),
-    readStates: (userId) =>
-      conversationsOf(userId).map((conv): ReadState => {
-        const upTo = cursorOf.get(userId, conv)?.upTo ?? 0;
-        return {
-          conv,
-          upTo,
-          unread: unreadCount.get(conv, upTo, userId, LIMITS.maxUnreadCount)!,
-          mentions: unreadMentions.get(userId, conv, upTo, LIMITS.maxUnreadCount)!,
-        };
+    editMessage: (id, text, editedAt, reader) =>
+      change(function* () {
+        const conv = yield* conversationOf(id, reader);
+        if (reader !== undefined) yield* chargeEdit(reader, text, editedAt);
+        yield* run('UPDATE messages SET text = $1, folded = $2, edited_at = $3 WHERE id = $4', [
+          d.text(text),
+          d.folded(text, foldForSearch(text)),
+          editedAt,
+          id,
+        ]);
+        yield* setMentions(id, conv, text);
+        return yield* changed(id, conv, 'edit');
       }),
-    receipts: (conv, userId) => {
+    /**
+     * The text is overwritten in the row, with its reply link, reactions, mentions and files (and with
+     * the last file of a content, the content: the files_release trigger). What the database keeps of
+     * the old text elsewhere is purgeDeleted's.
+     */
+    deleteMessage: (id, reader) =>
+      change(function* () {
+        const conv = yield* conversationOf(id, reader);
+        yield* run(`UPDATE messages SET text = '', folded = '', deleted = TRUE, reply_to = NULL, attachments = NULL WHERE id = $1`, [id]);
+        yield* run('DELETE FROM mentions WHERE message_id = $1', [id]);
+        yield* run('DELETE FROM reactions WHERE message_id = $1', [id]);
+        yield* run('DELETE FROM files WHERE message_id = $1', [id]);
+        return yield* changed(id, conv, 'delete');
+      }),
+    setReaction: (id, userId, emoji, on, reader) =>
+      change(function* () {
+        const conv = yield* conversationOf(id, reader);
+        if (on) {
+          if (yield* row('SELECT 1 AS found FROM reactions WHERE message_id = $1 AND user_id = $2 AND emoji = $3', [id, userId, emoji])) return 'unchanged';
+          const { count } = (yield* row<{ count: number }>('SELECT count(*) AS count FROM reactions WHERE message_id = $1 AND user_id = $2', [id, userId]))!;
+          if (count >= LIMITS.maxReactionsPerUser) return 'limit';
+          yield* run('INSERT INTO reactions (message_id, user_id, emoji) VALUES ($1, $2, $3)', [id, userId, emoji]);
+        } else if ((yield* run('DELETE FROM reactions WHERE message_id = $1 AND user_id = $2 AND emoji = $3', [id, userId, emoji])) === 0) {
+          return 'unchanged';
+        }
+        return yield* changed(id, conv, 'reaction');
+      }),
+    setReadPosition: (userId, conv, upTo, reader) =>
+      change(function* () {
+        yield* readable(conv, reader);
+        const current = yield* row<{ upTo: number; eventId: number }>(
+          'SELECT up_to AS "upTo", event_id AS "eventId" FROM read_cursors WHERE user_id = $1 AND conv = $2',
+          [userId, conv],
+        );
+        const last = (yield* row<{ id: number }>('SELECT coalesce(max(id), 0) AS id FROM messages WHERE conv = $1', [conv]))!.id;
+        const target = Math.min(upTo, last);
+        if (target <= (current?.upTo ?? 0)) return { upTo: current?.upTo ?? 0 };
+        if (current) yield* run('DELETE FROM conv_events WHERE id = $1', [current.eventId]);
+        const eventId = yield* logEntry(conv, 'read', null, userId, target);
+        yield* run(
+          `INSERT INTO read_cursors (user_id, conv, up_to, event_id) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (user_id, conv) DO UPDATE SET up_to = excluded.up_to, event_id = excluded.event_id`,
+          [userId, conv, target, eventId],
+        );
+        return { upTo: target, eventId };
+      }),
+    receipts: (conv: ConversationKey, userId) => {
       const [kind, id] = conv.split(':');
-      return receiptsIn.all({ conv, me: userId, groupId: kind === 'group' ? Number(id) : null });
+      return rows<Receipt>(
+        `SELECT u.name AS user, c.up_to AS "upTo" FROM read_cursors c JOIN users u ON u.id = c.user_id
+         WHERE c.conv = $1 AND c.user_id <> $2 AND u.send_read_receipts
+           AND (CAST($3 AS BIGINT) IS NULL OR EXISTS (SELECT 1 FROM group_members g WHERE g.group_id = $3 AND g.user_id = c.user_id))
+         ORDER BY u.name_key`,
+        [conv, userId, kind === 'group' ? Number(id) : null],
+      );
     },
-    sendsReadReceipts: (userId) => receiptsOn.get(userId) === 1,
-    setSendReadReceipts: (userId, on) => void setReceipts.run(on ? 1 : 0, userId),
-    // The file is on this machine: its clock is the database's.
-    databaseTime: () => Date.now(),
-    lastEventId: () => lastEventId.get()!,
-    messageIdAtEvent: (eventId) => messageAtEvent.get({ eventId, loggedFrom })!,
-    /** Like sync: each conversation through its index, later ones only below the limit + 1 found so far. */
-    events: (userId, after, limit) => {
-      const wanted = limit + 1;
-      const share = receiptsOn.get(userId) === 1;
-      let rows: EventRow[] = [];
-      let below = NO_UPPER_BOUND;
-      for (const conv of conversationsOf(userId)) {
-        const found = eventsIn.all({ conv, after, below, me: userId, share: share && conv !== ROOM ? 1 : 0, limit: wanted, loggedFrom });
-        if (found.length === 0) continue;
-        rows = [...rows, ...found].sort((a, b) => a.eventId - b.eventId).slice(0, wanted);
-        if (rows.length === wanted) below = rows[wanted - 1]!.eventId;
-      }
-      const page = rows.slice(0, limit);
-      const messages = new Map(messagesByIds(messageIdsOf(page)).map((message) => [message.id, message]));
-      return toEventPage(page, messages, rows.length > limit);
+    *sendsReadReceipts(userId) {
+      return Boolean((yield* row<{ on: boolean | number }>('SELECT send_read_receipts AS "on" FROM users WHERE id = $1', [userId]))?.on);
     },
-    eventsOfUsers: (userIds, after, below) => {
-      const rows = rangeRows.all({ after, below, loggedFrom }).map((row) => ({ ...row, readerShares: row.readerShares === 1 }));
-      const { convs, people, groupIds } = rangeConversations(rows);
-      const users = JSON.stringify(userIds);
-      const readers = rangeReaders(userIds, convs, {
-        direct: people.length > 0 ? directAmong.all({ users, people: JSON.stringify(people) }) : [],
-        members: groupIds.length > 0 ? membersAmong.all({ users, groups: JSON.stringify(groupIds) }) : [],
-        sharing: rows.some((row) => row.kind === 'read') ? sharingAmong.all(users) : [],
-      });
-      const messages = new Map(messagesByIds(messageIdsOf(rows)).map((found) => [found.id, found]));
-      return eventsByUser(rows, messages, readers);
+    *setSendReadReceipts(userId, on) {
+      yield* run('UPDATE users SET send_read_receipts = $1 WHERE id = $2', [on, userId]);
     },
+    *messageIdAtEvent(eventId) {
+      return (yield* row<{ id: number }>(
+        `SELECT coalesce(
+           (SELECT max(id) FROM messages WHERE id <= $1 AND id >= ${LOGGED_FROM}),
+           (SELECT message_id FROM conv_events WHERE id <= $1 AND kind = 'message' ORDER BY id DESC LIMIT 1),
+           0) AS id`,
+        [eventId],
+      ))!.id;
+    },
+    eventsOfUsers: (userIds, after, below) => eventsOfUsers(d, userIds, after, below),
   };
+}
+
+/** Four statements for a whole range and every reader, however many (the cluster's read-back, event-page.ts). */
+function* eventsOfUsers(d: Dialect, userIds: readonly number[], after: number, below: number): Query<Map<number, ConversationEvent[]>> {
+  const found = yield* rows<RangeRow>(
+    `SELECT e.id AS "eventId", e.kind, e.conv, e.message_id AS "messageId", reader.name AS user, e.up_to AS "upTo",
+       e.user_id AS "readerId", coalesce(reader.send_read_receipts, FALSE) AS "readerShares"
+     FROM conv_events e LEFT JOIN users reader ON reader.id = e.user_id
+     WHERE e.id > $1 AND e.id < $2 AND e.kind <> 'member'
+     UNION ALL
+     SELECT id, 'message', conv, id, NULL, NULL, NULL, FALSE FROM messages WHERE id > ${d.greatest}($1, ${LOGGED_FROM} - 1) AND id < $2
+     ORDER BY 1`,
+    [after, below],
+  );
+  const range = found.map((entry) => ({ ...entry, readerShares: Boolean(entry.readerShares) }));
+  const { convs, people, groupIds } = rangeConversations(range);
+  /** Rows of `select` (ending in the column to match against `others`) of the users asked about. */
+  const among = function* <Row>(select: string, others: readonly number[]): Query<Row[]> {
+    if (others.length === 0) return [];
+    return yield* rows<Row>(`${select} IN ${d.list('$2', 'bigint')} AND user_id IN ${d.list('$1', 'bigint')}`, [userIds, others]);
+  };
+  const direct = yield* among<{ userId: number; partnerId: number }>('SELECT user_id AS "userId", partner_id AS "partnerId" FROM dm_partners WHERE partner_id', people);
+  const members = yield* among<{ userId: number; groupId: number }>('SELECT user_id AS "userId", group_id AS "groupId" FROM group_members WHERE group_id', groupIds);
+  const sharing = range.some((entry) => entry.kind === 'read')
+    ? yield* rows<{ id: number }>(`SELECT id FROM users WHERE id IN ${d.list('$1', 'bigint')} AND send_read_receipts`, [userIds])
+    : [];
+  const readers = rangeReaders(userIds, convs, { direct, members, sharing: sharing.map((user) => user.id) });
+  const shown = yield* messages(messageIdsOf(range));
+  return eventsByUser(range, new Map(shown.map((message) => [message.id, message])), readers);
 }

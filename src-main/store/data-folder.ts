@@ -38,3 +38,20 @@ export function holdDataFolder(dir: string): DataFolder {
   }
   return { release: () => lock.close() };
 }
+
+/**
+ * Makes the database (or the search index's file) and what SQLite keeps beside it readable by the owner only:
+ * SQLite gives the -wal and -shm files it creates the database file's mode, so
+ * the file is created 0600 before SQLite opens it, and files left from an
+ * earlier run with looser modes are tightened.
+ */
+export function keepPrivate(file: string): void {
+  closeSync(openSync(file, 'a', 0o600));
+  for (const path of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      chmodSync(path, 0o600);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+}

@@ -5,7 +5,7 @@
  * never sent), a trigger marks the content an orphan, and the server removes its
  * disk file (takeOrphanBlobs). The disk files themselves are the server's business.
  */
-import type { Db } from './rows.js';
+import { row, rows, run, transaction, type Dialect, type Queries } from './query.js';
 
 export interface UploadRow {
   id: string;
@@ -72,72 +72,88 @@ export interface FileStore {
 }
 
 const FILE_SELECT = `
-  SELECT f.id, f.sha256, f.name, f.size, f.type, f.uploader_id AS uploaderId, f.message_id AS messageId,
-    m.conv, f.created_at AS createdAt
+  SELECT f.id, f.sha256, f.name, f.size, f.type, f.uploader_id AS "uploaderId", f.message_id AS "messageId",
+    m.conv, f.created_at AS "createdAt"
   FROM files f LEFT JOIN messages m ON m.id = f.message_id`;
+const UPLOAD_SELECT = 'SELECT id, user_id AS "userId", name, size, sha256, created_at AS "createdAt", received FROM uploads';
 
-export function fileQueries(db: Db): FileStore {
-  const insertUpload = db.prepare<UploadRow>(
-    'INSERT INTO uploads (id, user_id, name, size, sha256, created_at, active_at) VALUES (@id, @userId, @name, @size, @sha256, @createdAt, @createdAt)',
-  );
-  const addUsage = db.prepare<[number, number, number]>(
-    `INSERT INTO file_usage (user_id, day, bytes) VALUES (?, ?, ?)
-     ON CONFLICT (user_id, day) DO UPDATE SET bytes = bytes + excluded.bytes`,
-  );
-  const usageOn = db.prepare<[number, number], number>('SELECT bytes FROM file_usage WHERE user_id = ? AND day = ?').pluck();
-  const uploadById = db.prepare<[string], StoredUpload>(
-    'SELECT id, user_id AS userId, name, size, sha256, created_at AS createdAt, received FROM uploads WHERE id = ?',
-  );
-  const reservations = db.prepare<[number], Reservations>('SELECT count(*) AS count, coalesce(sum(size), 0) AS bytes FROM uploads WHERE user_id = ?');
-  const touchUpload = db.prepare<[number, number, string]>('UPDATE uploads SET received = ?, active_at = ? WHERE id = ?');
-  const deleteUpload = db.prepare<[string]>('DELETE FROM uploads WHERE id = ?');
-  const insertBlob = db.prepare<[string, number]>('INSERT OR IGNORE INTO blobs (sha256, size) VALUES (?, ?)');
-  const unmarkOrphan = db.prepare<[string]>('DELETE FROM orphan_blobs WHERE sha256 = ?');
-  const insertFile = db.prepare<[string, string, string, number, string, number, number]>(
-    'INSERT INTO files (id, sha256, name, size, type, uploader_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-  );
-  const hasBlob = db.prepare<[string], number>('SELECT 1 FROM blobs WHERE sha256 = ?').pluck();
-  const fileById = db.prepare<[string], FileRow>(`${FILE_SELECT} WHERE f.id = ?`);
-  const storageUsed = db
-    .prepare<[], number>('SELECT (SELECT coalesce(sum(size), 0) FROM blobs) + (SELECT coalesce(sum(received), 0) FROM uploads)')
-    .pluck();
-  const deleteUnsentFiles = db.prepare<[number]>('DELETE FROM files WHERE message_id IS NULL AND created_at < ?');
-  const idleUploads = db.prepare<[number], string>('DELETE FROM uploads WHERE active_at < ? RETURNING id').pluck();
-  const orphans = db.prepare<[], string>('SELECT sha256 FROM orphan_blobs').pluck();
-  const clearOrphans = db.prepare('DELETE FROM orphan_blobs');
-
+export function fileQueries(d: Dialect): Queries<FileStore> {
   return {
-    createUpload: db.transaction((upload: UploadRow) => {
-      insertUpload.run(upload);
-      addUsage.run(upload.userId, Math.floor(upload.createdAt / DAY_MS), upload.size);
-    }),
-    uploadById: (id) => uploadById.get(id),
-    deleteUpload: (id) => void deleteUpload.run(id),
-    reservationsOf: (userId) => reservations.get(userId)!,
-    touchUploads: db.transaction((uploads: { id: string; received: number }[], at: number) => {
-      for (const upload of uploads) touchUpload.run(upload.received, at, upload.id);
-    }),
-    completeUpload: db.transaction((id: string, type: string): FileRow | undefined => {
-      const upload = uploadById.get(id);
-      if (!upload) return undefined;
-      insertBlob.run(upload.sha256, upload.size);
-      unmarkOrphan.run(upload.sha256);
-      insertFile.run(id, upload.sha256, upload.name, upload.size, type, upload.userId, upload.createdAt);
-      deleteUpload.run(id);
-      return fileById.get(id)!;
-    }),
-    hasBlob: (sha256) => hasBlob.get(sha256) === 1,
-    fileById: (id) => fileById.get(id),
-    fileStorageUsed: () => storageUsed.get()!,
-    fileBytesOnDay: (userId, ts) => usageOn.get(userId, Math.floor(ts / DAY_MS)) ?? 0,
-    expireUnsent: db.transaction((before: number, idleBefore: number): string[] => {
-      deleteUnsentFiles.run(before);
-      return idleUploads.all(idleBefore);
-    }),
-    takeOrphanBlobs: db.transaction((): string[] => {
-      const found = orphans.all();
-      clearOrphans.run();
-      return found;
-    }),
+    createUpload: (upload) =>
+      transaction(
+        (function* () {
+          const { id, userId, name, size, sha256, createdAt } = upload;
+          yield* run('INSERT INTO uploads (id, user_id, name, size, sha256, created_at, active_at) VALUES ($1, $2, $3, $4, $5, $6, $6)', [
+            id,
+            userId,
+            name,
+            size,
+            sha256,
+            createdAt,
+          ]);
+          yield* run(
+            `INSERT INTO file_usage (user_id, day, bytes) VALUES ($1, $2, $3)
+             ON CONFLICT (user_id, day) DO UPDATE SET bytes = file_usage.bytes + excluded.bytes`,
+            [userId, Math.floor(createdAt / DAY_MS), size],
+          );
+        })(),
+      ),
+    uploadById: (id) => row<StoredUpload>(`${UPLOAD_SELECT} WHERE id = $1`, [id]),
+    *deleteUpload(id) {
+      yield* run('DELETE FROM uploads WHERE id = $1', [id]);
+    },
+    *reservationsOf(userId) {
+      return (yield* row<Reservations>('SELECT count(*) AS count, CAST(coalesce(sum(size), 0) AS BIGINT) AS bytes FROM uploads WHERE user_id = $1', [
+        userId,
+      ]))!;
+    },
+    touchUploads: (uploads, at) =>
+      transaction(
+        (function* () {
+          for (const upload of uploads) yield* run('UPDATE uploads SET received = $1, active_at = $2 WHERE id = $3', [upload.received, at, upload.id]);
+        })(),
+      ),
+    completeUpload: (id, type) =>
+      transaction(
+        (function* () {
+          const upload = yield* row<StoredUpload>(`${UPLOAD_SELECT} WHERE id = $1 ${d.forUpdate}`, [id]);
+          if (!upload) return undefined;
+          yield* run('INSERT INTO blobs (sha256, size) VALUES ($1, $2) ON CONFLICT DO NOTHING', [upload.sha256, upload.size]);
+          yield* run('DELETE FROM orphan_blobs WHERE sha256 = $1', [upload.sha256]);
+          yield* run('INSERT INTO files (id, sha256, name, size, type, uploader_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+            id,
+            upload.sha256,
+            upload.name,
+            upload.size,
+            type,
+            upload.userId,
+            upload.createdAt,
+          ]);
+          yield* run('DELETE FROM uploads WHERE id = $1', [id]);
+          return (yield* row<FileRow>(`${FILE_SELECT} WHERE f.id = $1`, [id]))!;
+        })(),
+      ),
+    *hasBlob(sha256) {
+      return (yield* row('SELECT 1 AS found FROM blobs WHERE sha256 = $1', [sha256])) !== undefined;
+    },
+    fileById: (id) => row<FileRow>(`${FILE_SELECT} WHERE f.id = $1`, [id]),
+    *fileStorageUsed() {
+      return (yield* row<{ used: number }>(
+        'SELECT CAST((SELECT coalesce(sum(size), 0) FROM blobs) + (SELECT coalesce(sum(received), 0) FROM uploads) AS BIGINT) AS used',
+      ))!.used;
+    },
+    *fileBytesOnDay(userId, ts) {
+      return (yield* row<{ bytes: number }>('SELECT bytes FROM file_usage WHERE user_id = $1 AND day = $2', [userId, Math.floor(ts / DAY_MS)]))?.bytes ?? 0;
+    },
+    expireUnsent: (before, idleBefore) =>
+      transaction(
+        (function* () {
+          yield* run('DELETE FROM files WHERE message_id IS NULL AND created_at < $1', [before]);
+          return (yield* rows<{ id: string }>('DELETE FROM uploads WHERE active_at < $1 RETURNING id', [idleBefore])).map((upload) => upload.id);
+        })(),
+      ),
+    *takeOrphanBlobs() {
+      return (yield* rows<{ sha256: string }>('DELETE FROM orphan_blobs RETURNING sha256')).map((blob) => blob.sha256);
+    },
   };
 }

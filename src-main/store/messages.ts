@@ -1,16 +1,17 @@
-/** Storing messages, and reading them back by conversation (history) and by user (sync). */
+/** Storing messages, and reading them back by user (sync), on SQLite. */
 import { dmConversation, groupConversation, ROOM, type ConversationKey } from '../../src-shared/protocol/conversation.js';
-import { type ChatMessage } from '../../src-shared/protocol/objects.js';
 import { foldForSearch } from '../../src-shared/fold.js';
-import { mentionFinder } from './conversation.js';
-import { MESSAGE_SELECT, NO_UPPER_BOUND, replyQuote, toChatMessage, type Db, type MessageRecord, type MessagesByIds } from './rows.js';
+import { findMentions } from './mentions.js';
+import type { Query } from './query.js';
+import { sqliteDialect } from './dialects.js';
+import { MESSAGE_SELECT, NO_UPPER_BOUND, newlyStored, replyQuote, toChatMessage, type Db, type MessageRecord, type MessagesByIds } from './rows.js';
 import type { Page } from '../../src-shared/protocol/objects.js';
 import type { GramIndex } from './search-grams.js';
 import type { InsertResult, NewMessage, NotAllowed, Store } from './types.js';
 import { DAY_MS } from './readers.js';
 import { storedFold } from './searched-text.js';
 
-type MessageStore = Pick<Store, 'insertMessages' | 'messageByClientId' | 'lastMessageId' | 'history' | 'sync'>;
+type MessageStore = Pick<Store, 'insertMessages' | 'sync'>;
 
 /** Turns up to limit + 1 ids, in the order they were read, into a page of the first `limit`. */
 export type PageOf = (ids: number[], limit: number, order: 'oldest first' | 'newest first') => Page;
@@ -35,7 +36,13 @@ export function conversationLister(db: Db): (userId: number) => ConversationKey[
   ];
 }
 
-export function messageQueries(db: Db, pageOf: PageOf, grams: GramIndex, maxUserBytesPerDay = Infinity): MessageStore {
+export function messageQueries(
+  db: Db,
+  execute: <T>(query: Query<T>) => T,
+  pageOf: PageOf,
+  grams: GramIndex,
+  maxUserBytesPerDay = Infinity,
+): MessageStore {
   /**
    * Changes nothing when (sender, clientMsgId) is stored already. Run without
    * RETURNING: changes and lastInsertRowid say what happened, for less time; and
@@ -52,7 +59,6 @@ export function messageQueries(db: Db, pageOf: PageOf, grams: GramIndex, maxUser
   const original = db.prepare<[number], { from: string; text: string; deleted: number }>(
     'SELECT u.name AS "from", m.text, m.deleted FROM messages m JOIN users u ON u.id = m.sender_id WHERE m.id = ?',
   );
-  const findMentions = mentionFinder(db);
   const recordDmPartners = db.prepare<{ sender: number; recipient: number }>(
     `INSERT OR IGNORE INTO dm_partners (user_id, partner_id)
      VALUES (@sender, @recipient), (@recipient, @sender)`,
@@ -65,7 +71,6 @@ export function messageQueries(db: Db, pageOf: PageOf, grams: GramIndex, maxUser
   const messageByClientId = db.prepare<[number, string], MessageRecord>(
     `${MESSAGE_SELECT} WHERE m.sender_id = ? AND m.client_msg_id = ?`,
   );
-  const lastMessageId = db.prepare<[], number>('SELECT coalesce(max(id), 0) FROM messages').pluck();
   const usedOn = db.prepare<[number, number], number>('SELECT bytes FROM daily_usage WHERE user_id = ? AND day = ?').pluck();
   const addUsage = db.prepare<[number, number, number]>(
     `INSERT INTO daily_usage (user_id, day, bytes) VALUES (?, ?, ?)
@@ -78,9 +83,6 @@ export function messageQueries(db: Db, pageOf: PageOf, grams: GramIndex, maxUser
   const relation = db.prepare<[number, number], { state: string; requesterId: number }>(
     'SELECT state, requester_id AS requesterId FROM relations WHERE user_low = ? AND user_high = ?',
   );
-  const conversationIdsBefore = db
-    .prepare<[string, number, number], number>('SELECT id FROM messages WHERE conv = ? AND id < ? ORDER BY id DESC LIMIT ?')
-    .pluck();
   const conversationIdsBetween = db
     .prepare<[string, number, number, number], number>(
       'SELECT id FROM messages WHERE conv = ? AND id > ? AND id < ? ORDER BY id LIMIT ?',
@@ -194,25 +196,12 @@ export function messageQueries(db: Db, pageOf: PageOf, grams: GramIndex, maxUser
     }
     const id = Number(lastInsertRowid);
     batch.folded.push({ id, folded });
-    const mentioned = findMentions(conv, text);
+    const mentioned = execute(findMentions(sqliteDialect, conv, text));
     for (const user of mentioned) addMention.run(user.id, conv, id);
     const answered = replyTo === undefined ? undefined : original.get(replyTo);
     const quote = answered && replyQuote(replyTo!, answered.from, answered.text, answered.deleted === 1);
-    const stored: ChatMessage = {
-      id,
-      conv,
-      from: nameOf(senderId),
-      ...(toUserId !== undefined ? { to: nameOf(toUserId) } : {}),
-      ...(groupId !== undefined ? { groupId } : {}),
-      text,
-      ts,
-      clientMsgId,
-      ...(quote ? { replyTo: quote } : {}),
-      ...(mentioned.length > 0 ? { mentions: mentioned.map((user) => user.name).sort() } : {}),
-      ...(attachments ? { attachments } : {}),
-    };
     // A message is its own entry in the event log (migration 014).
-    return { message: stored, duplicate: false, eventId: id, ...(groupId !== undefined ? { readers: membersOf(groupId) } : {}) };
+    return newlyStored(id, message, nameOf, quote, mentioned, () => membersOf(groupId!));
   };
 
   const insertBatch = db.transaction((messages: NewMessage[]): InsertResult[] => {
@@ -231,13 +220,6 @@ export function messageQueries(db: Db, pageOf: PageOf, grams: GramIndex, maxUser
       grams.committed();
       return results;
     },
-    messageByClientId: (senderId, clientMsgId) => {
-      const stored = messageByClientId.get(senderId, clientMsgId);
-      return stored && toChatMessage(stored);
-    },
-    lastMessageId: () => lastMessageId.get()!,
-    history: (conv, before, limit) =>
-      pageOf(conversationIdsBefore.all(conv, before ?? NO_UPPER_BOUND, limit + 1), limit, 'oldest first'),
     /**
      * Reads each of the user's conversations through messages_by_conv instead of
      * filtering all messages. Once limit + 1 candidates are known, later

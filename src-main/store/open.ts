@@ -6,10 +6,11 @@
  * takes seconds on a large history. A damaged header or schema is still caught
  * here; damage deeper in the file surfaces as an error from the call that meets it.
  */
-import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { IndexerHealth } from './search-index.js';
+import { keepPrivate } from './data-folder.js';
 import { APPLICATION_ID, LATEST_VERSION, migrate, schemaVersion } from './migrations.js';
 
 /** The database file cannot be used: not a database, damaged, from a newer version, or unreadable. */
@@ -69,23 +70,6 @@ export function openDatabase(file: string, options: StoreOptions = {}, beforeMig
   } catch (error) {
     db.close();
     throw openError(file, error);
-  }
-}
-
-/**
- * Makes the database (or the search index's file) and what SQLite keeps beside it readable by the owner only:
- * SQLite gives the -wal and -shm files it creates the database file's mode, so
- * the file is created 0600 before SQLite opens it, and files left from an
- * earlier run with looser modes are tightened.
- */
-export function keepPrivate(file: string): void {
-  closeSync(openSync(file, 'a', 0o600));
-  for (const path of [file, `${file}-wal`, `${file}-shm`]) {
-    try {
-      chmodSync(path, 0o600);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
   }
 }
 

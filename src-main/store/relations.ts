@@ -1,34 +1,28 @@
-/** Relations between two users (chat requests: pending, accepted, declined), stored once per pair. */
-import { onlyRow, type Db } from './rows.js';
-import type { RelationRow, RelationState, Store } from './types.js';
+/** Relations between two users (chat requests: pending, accepted, declined), stored once per pair, smaller id first. */
+import { row, rows, run, type Queries } from './query.js';
+import type { RelationRow, Store } from './types.js';
 
-const RELATION_COLUMNS = 'user_low AS userLow, user_high AS userHigh, state, requester_id AS requesterId, since';
+export type RelationStore = Pick<Store, 'relation' | 'setRelation' | 'deleteRelation' | 'relationsOf'>;
 
-export function relationQueries(db: Db): Pick<Store, 'relation' | 'setRelation' | 'deleteRelation' | 'relationsOf'> {
-  const relation = db.prepare<[number, number], RelationRow>(
-    `SELECT ${RELATION_COLUMNS} FROM relations WHERE user_low = ? AND user_high = ?`,
-  );
-  const setRelation = db.prepare<
-    { userLow: number; userHigh: number; state: RelationState; requesterId: number; since: number },
-    RelationRow
-  >(
-    `INSERT INTO relations (user_low, user_high, state, requester_id, since)
-     VALUES (@userLow, @userHigh, @state, @requesterId, @since)
-     ON CONFLICT (user_low, user_high) DO UPDATE
-       SET state = excluded.state, requester_id = excluded.requester_id, since = excluded.since
-     RETURNING ${RELATION_COLUMNS}`,
-  );
-  const deleteRelation = db.prepare<[number, number]>('DELETE FROM relations WHERE user_low = ? AND user_high = ?');
-  const relationsOf = db.prepare<{ user: number }, RelationRow>(
-    `SELECT ${RELATION_COLUMNS} FROM relations WHERE user_low = @user OR user_high = @user
-     ORDER BY user_low, user_high`,
-  );
+const RELATION_COLUMNS = 'user_low AS "userLow", user_high AS "userHigh", state, requester_id AS "requesterId", since';
 
-  return {
-    relation: (userA, userB) => relation.get(Math.min(userA, userB), Math.max(userA, userB)),
-    setRelation: (userA, userB, state, requesterId, since) =>
-      onlyRow(setRelation.all({ userLow: Math.min(userA, userB), userHigh: Math.max(userA, userB), state, requesterId, since })),
-    deleteRelation: (userA, userB) => void deleteRelation.run(Math.min(userA, userB), Math.max(userA, userB)),
-    relationsOf: (userId) => relationsOf.all({ user: userId }),
-  };
-}
+const pair = (userA: number, userB: number): [number, number] => [Math.min(userA, userB), Math.max(userA, userB)];
+
+export const relationQueries: Queries<RelationStore> = {
+  relation: (userA, userB) => row<RelationRow>(`SELECT ${RELATION_COLUMNS} FROM relations WHERE user_low = $1 AND user_high = $2`, pair(userA, userB)),
+  *setRelation(userA, userB, state, requesterId, since) {
+    const stored = yield* rows<RelationRow>(
+      `INSERT INTO relations (user_low, user_high, state, requester_id, since) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (user_low, user_high) DO UPDATE
+         SET state = excluded.state, requester_id = excluded.requester_id, since = excluded.since
+       RETURNING ${RELATION_COLUMNS}`,
+      [...pair(userA, userB), state, requesterId, since],
+    );
+    return stored[0]!;
+  },
+  *deleteRelation(userA, userB) {
+    yield* run('DELETE FROM relations WHERE user_low = $1 AND user_high = $2', pair(userA, userB));
+  },
+  relationsOf: (userId) =>
+    rows<RelationRow>(`SELECT ${RELATION_COLUMNS} FROM relations WHERE user_low = $1 OR user_high = $1 ORDER BY user_low, user_high`, [userId]),
+};

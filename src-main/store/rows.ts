@@ -2,15 +2,15 @@
 import Database from 'better-sqlite3';
 import { quote } from '../../src-shared/message-changes.js';
 import type { Attachment, ChatMessage, GroupEvent } from '../../src-shared/protocol/objects.js';
-import { StoreConflictError } from './types.js';
+import { sqliteDialect } from './dialects.js';
+import type { Mentioned } from './mentions.js';
+import type { Dialect } from './query.js';
+import type { NewMessage, StoredMessage } from './types.js';
 
 export type Db = Database.Database;
 
 /** Stands in for "no upper bound" in id < ? conditions. */
 export const NO_UPPER_BOUND = Number.MAX_SAFE_INTEGER;
-
-export const USER_COLUMNS = `id, name, name_key AS nameKey, skeleton, password_hash AS passwordHash,
-  created_at AS createdAt, last_seen AS lastSeen, status`;
 
 export interface MessageRecord {
   id: number;
@@ -39,25 +39,30 @@ export interface MessageRecord {
 
 /**
  * A message as the protocol shows it, with its reply quote read from the original
- * and its reactions and mentions, each a lookup by index (a page holds at most 200).
+ * and its reactions and mentions (JSON as text, booleans as 0/1), each a lookup by index (a page holds at most 200).
  */
-export const MESSAGE_SELECT = `
-  SELECT m.id, m.conv, sender.name AS "from", recipient.name AS "to", m.group_id AS groupId,
-    m.text, m.ts, m.client_msg_id AS clientMsgId, m.attachments,
-    m.reply_to AS replyTo, replySender.name AS replyFrom, original.text AS replyText, original.deleted AS replyDeleted,
-    m.edited_at AS editedAt, m.deleted,
-    (SELECT json_group_array(json_object('emoji', emoji, 'users', json(users)) ORDER BY first) FROM (
-       SELECT r.emoji, json_group_array(reactor.name ORDER BY r.id) AS users, min(r.id) AS first
+export function messageSelect(d: Dialect): string {
+  return `
+  SELECT m.id, m.conv, sender.name AS "from", recipient.name AS "to", m.group_id AS "groupId",
+    m.text, m.ts, m.client_msg_id AS "clientMsgId", m.attachments,
+    m.reply_to AS "replyTo", reply_sender.name AS "replyFrom", original.text AS "replyText",
+    CASE WHEN original.deleted THEN 1 ELSE 0 END AS "replyDeleted", m.edited_at AS "editedAt", CASE WHEN m.deleted THEN 1 ELSE 0 END AS deleted,
+    (SELECT ${d.jsonArray(`${d.jsonObject}('emoji', emoji, 'users', ${d.json('users')})`, 'first')} FROM (
+       SELECT r.emoji, ${d.jsonArray('reactor.name', 'r.id')} AS users, min(r.id) AS first
        FROM reactions r JOIN users reactor ON reactor.id = r.user_id
-       WHERE r.message_id = m.id GROUP BY r.emoji)) AS reactions,
-    (SELECT json_group_array(mentioned.name ORDER BY mentioned.name)
+       WHERE r.message_id = m.id GROUP BY r.emoji) AS grouped) AS reactions,
+    (SELECT ${d.jsonArray('mentioned.name', 'mentioned.name')}
        FROM mentions mn JOIN users mentioned ON mentioned.id = mn.user_id WHERE mn.message_id = m.id) AS mentions,
-    m.group_event AS groupEvent
+    m.group_event AS "groupEvent"
   FROM messages m
   JOIN users sender ON sender.id = m.sender_id
   LEFT JOIN users recipient ON recipient.id = m.to_user_id
   LEFT JOIN messages original ON original.id = m.reply_to
-  LEFT JOIN users replySender ON replySender.id = original.sender_id`;
+  LEFT JOIN users reply_sender ON reply_sender.id = original.sender_id`;
+}
+
+/** SQLite's: the message read on the hot path, prepared once. */
+export const MESSAGE_SELECT = messageSelect(sqliteDialect);
 
 /** How many messages messageReader keeps: after a restart every client's catch-up reads the same few hundred. */
 const CACHED_MESSAGES = 4096;
@@ -185,24 +190,34 @@ export const VISIBLE_TO_ME = `(
 )`;
 
 /**
- * The row of an INSERT ... RETURNING outside a transaction, which must be read
- * with all(), never get(): the commit happens only when the statement runs to
- * its end, and get() stops at the row and drops an error from that commit
- * (a full disk), returning a row that was never stored.
+ * A message stored now (not a resend), as both engines answer it: from what was sent, with its id
+ * (its event id too), its people's names, what it quotes, whom it mentions and, in a group, its readers.
  */
-export function onlyRow<Row>(rows: Row[]): Row {
-  return rows[0]!;
-}
-
-/** Runs `write`, turning a UNIQUE or PRIMARY KEY violation into a StoreConflictError with `message`. */
-export function unlessTaken<T>(message: string, write: () => T): T {
-  try {
-    return write();
-  } catch (error) {
-    const taken = error instanceof Database.SqliteError && /^SQLITE_CONSTRAINT_(UNIQUE|PRIMARYKEY)$/.test(error.code);
-    if (taken) {
-      throw new StoreConflictError(message, { cause: error });
-    }
-    throw error;
-  }
+export function newlyStored(
+  id: number,
+  message: NewMessage,
+  nameOf: (userId: number) => string,
+  quote: ChatMessage['replyTo'],
+  mentioned: readonly Mentioned[],
+  readers: () => number[],
+): StoredMessage {
+  const { conv, senderId, toUserId, groupId, clientMsgId, text, ts, attachments } = message;
+  return {
+    message: {
+      id,
+      conv,
+      from: nameOf(senderId),
+      ...(toUserId !== undefined ? { to: nameOf(toUserId) } : {}),
+      ...(groupId !== undefined ? { groupId } : {}),
+      text,
+      ts,
+      clientMsgId,
+      ...(quote ? { replyTo: quote } : {}),
+      ...(mentioned.length > 0 ? { mentions: mentioned.map((user) => user.name).sort() } : {}),
+      ...(attachments ? { attachments } : {}),
+    },
+    duplicate: false,
+    eventId: id,
+    ...(groupId !== undefined ? { readers: readers() } : {}),
+  };
 }

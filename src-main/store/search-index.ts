@@ -18,7 +18,7 @@
  */
 import { existsSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { keepPrivate } from './open.js';
+import { keepPrivate } from './data-folder.js';
 import type { Db } from './rows.js';
 import { searchedText } from './searched-text.js';
 

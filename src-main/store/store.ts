@@ -1,21 +1,26 @@
 /**
- * The store: SQLite through better-sqlite3, one file per feature, each preparing
- * its statements once when the store opens. Every call runs synchronously and
- * has committed when it returns.
+ * The store on SQLite through better-sqlite3: the queries written once for both engines, run by
+ * sqlite-engine.ts, and what only SQLite does (storing messages, sync, the log's reads, search,
+ * the WAL's purge). Every call but search runs synchronously and has committed when it returns.
  */
 import { accessQueries } from './access.js';
-import { fileQueries } from './files.js';
-import { groupQueries } from './groups.js';
-import { conversationQueries } from './conversation.js';
+import { fileQueries, type FileStore } from './files.js';
+import { groupQueries, insertLine, type GroupStore } from './groups.js';
+import { conversationQueries, type ConversationChanges } from './conversation.js';
+import { sqliteLog } from './sqlite-log.js';
 import { conversationLister, messageQueries, pageReader } from './messages.js';
 import { openDatabase, type StoreOptions } from './open.js';
 import { discardStaleIndex, indexFileOf } from './search-index.js';
-import { relationQueries } from './relations.js';
+import { historyQueries, type HistoryStore } from './history.js';
+import { relationQueries, type RelationStore } from './relations.js';
 import { messageReader, type Db } from './rows.js';
 import { gramIndex } from './search-grams.js';
 import { searchQueries } from './search.js';
-import type { ServerStore } from './types.js';
-import { userQueries } from './users.js';
+import type { AccessStore, NewGroupEvent, ServerStore, StoredLine } from './types.js';
+import { userQueries, type UserStore } from './users.js';
+import { calls } from './query.js';
+import { sqliteDialect } from './dialects.js';
+import { sqliteEngine } from './sqlite-engine.js';
 import { WalPurger } from './wal-purge.js';
 
 export { StoreOpenError, type StoreOptions } from './open.js';
@@ -32,16 +37,19 @@ export function openStoreWithDatabase(file: string, options: StoreOptions = {}):
   const pageOf = pageReader(messagesByIds);
   const grams = gramIndex(db);
   const walPurger = new WalPurger(db, file);
-  const messages = messageQueries(db, pageOf, grams, options.maxUserBytesPerDay);
+  const execute = sqliteEngine(db, messagesByIds);
+  const messages = messageQueries(db, execute, pageOf, grams, options.maxUserBytesPerDay);
+  const history = calls<HistoryStore>(historyQueries(sqliteDialect), execute);
   // Last: it may start the indexer's timer, which nothing would stop if an opening step after it threw.
   const { search, stored, closeSearch } = searchQueries(
     file,
     pageOf,
-    messages.lastMessageId() - indexedUpTo,
+    history.lastMessageId() - indexedUpTo,
     options.onIndexHealth ?? (() => undefined),
   );
   /** The first close's: closing again waits for the same threads. */
   let closed: Promise<void> | undefined;
+  const users = calls<UserStore>(userQueries(sqliteDialect), execute);
   const store: ServerStore = {
     close: () => {
       if (closed) return closed;
@@ -51,19 +59,39 @@ export function openStoreWithDatabase(file: string, options: StoreOptions = {}):
       closed = Promise.all(threads).then(() => undefined);
       return closed;
     },
-    ...userQueries(db),
+    ...users,
+    deleteSilentAccounts: (userIds) => {
+      // Checking the users' foreign keys would scan messages once per account (to_user_id has no
+      // index); NEVER_WROTE has made sure, by index, that nothing but the rows deleted here refers to them.
+      db.pragma('foreign_keys = OFF');
+      try {
+        return users.deleteSilentAccounts(userIds);
+      } finally {
+        db.pragma('foreign_keys = ON');
+      }
+    },
     ...messages,
+    ...history,
     insertMessages: (batch) => {
       const results = messages.insertMessages(batch);
       stored(batch.length);
       return results;
     },
     search,
-    ...relationQueries(db),
-    ...groupQueries(db),
-    ...accessQueries(db),
-    ...conversationQueries(db, conversationLister(db), messagesByIds, options.maxUserBytesPerDay),
-    ...fileQueries(db),
+    ...calls<RelationStore>(relationQueries, execute),
+    ...calls<GroupStore>(groupQueries, execute),
+    changeGroups: db.transaction((ts: number, change: () => { result: unknown; events: NewGroupEvent[] }) => {
+      const { result, events } = change();
+      const lines = events.map((event): StoredLine => {
+        const id = execute(insertLine(event, ts));
+        return { message: messagesByIds([id])[0]!, eventId: id };
+      });
+      return { result, lines };
+    }) as ServerStore['changeGroups'],
+    ...calls<AccessStore>(accessQueries, execute),
+    ...calls<ConversationChanges>(conversationQueries(sqliteDialect, options.maxUserBytesPerDay), execute),
+    ...sqliteLog(db, conversationLister(db), messagesByIds),
+    ...calls<FileStore>(fileQueries(sqliteDialect), execute),
     purgeDeleted: () => walPurger.purge(),
   };
   return { store, db };

@@ -3,7 +3,6 @@
  * calls but search are synchronous, and a call that returns has committed. The server calls AsyncStore
  * (below): SQLite through async-store.ts, or PostgreSQL (pg/).
  */
-import type { HostBan } from '../../src-shared/api.js';
 import type { Attachment, ChatMessage, ConversationEvent, EventPage, GroupEvent, Page, ReadState, Receipt } from '../../src-shared/protocol/objects.js';
 import type { FileStore } from './files.js';
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
@@ -212,25 +211,6 @@ export interface Store {
   declineInvitation(groupId: number, userId: number, inviterId: number, since: number): void;
 }
 
-/** The Store methods of groups (store/groups.ts and pg/groups.ts each answer these). */
-export type GroupMethod =
-  | 'createGroup'
-  | 'groupById'
-  | 'renameGroup'
-  | 'deleteGroup'
-  | 'addMember'
-  | 'removeMember'
-  | 'isMember'
-  | 'memberIds'
-  | 'groupsOf'
-  | 'invitation'
-  | 'invitationsOf'
-  | 'invitedIds'
-  | 'deleteInvitation'
-  | 'changeGroups'
-  | 'invite'
-  | 'declineInvitation';
-
 export class StoreConflictError extends Error {
   override name = 'StoreConflictError';
 }
@@ -261,8 +241,13 @@ export interface SilentAccountStore {
   deleteSilentAccounts(userIds: readonly number[]): number[];
 }
 
-/** What the host panel shows is the row itself. */
-export type BanRow = HostBan;
+/** A ban as stored; the host panel shows the row itself (the App API's HostBan). */
+export interface BanRow {
+  kind: 'name' | 'address';
+  /** A name key for 'name' (lower-cased), an address as the server sees it for 'address'. */
+  value: string;
+  createdAt: number;
+}
 export type BanKind = BanRow['kind'];
 
 /** Room access: pending accounts, password changes, bans, room settings and limits. */

@@ -1,16 +1,17 @@
-/** Storing messages, and reading them back by conversation (history) and by user (sync); see ../messages.ts. */
+/** Storing messages, and reading them back by user (sync), on PostgreSQL; see ../messages.ts. */
 import type { ChatMessage } from '../../../src-shared/protocol/objects.js';
 import { foldForSearch } from '../../../src-shared/fold.js';
-import { replyQuote, type MessageRecord } from '../rows.js';
-import type { Mentioned } from '../conversation.js';
+import { newlyStored, replyQuote } from '../rows.js';
 import type { AsyncStore, InsertResult, NewMessage, NotAllowed, StoredMessage } from '../types.js';
-import { findMentions } from './mentions.js';
-import { CONVERSATIONS_OF, MESSAGE_SELECT, messageOf, messagesByIds, pageOf } from './rows.js';
+import { findMentions, type Mentioned } from '../mentions.js';
+import { pgDialect } from '../dialects.js';
+import { execute } from './engine.js';
+import { CONVERSATIONS_OF, messagesByIds, pageOf } from './rows.js';
 import { lockLog, type Sql } from './sql.js';
 import { readText, storedText } from './text.js';
 import { DAY_MS } from '../readers.js';
 
-type MessageStore = Pick<AsyncStore, 'insertMessages' | 'messageByClientId' | 'lastMessageId' | 'history' | 'sync'>;
+type MessageStore = Pick<AsyncStore, 'insertMessages' | 'sync'>;
 
 const dayOf = (message: NewMessage): number => Math.floor(message.ts / DAY_MS);
 
@@ -38,14 +39,6 @@ interface LockedState {
   declined: { senderId: number; recipientId: number }[];
 }
 
-/** Stands in for "no upper bound" in id < $n conditions. */
-export const NO_UPPER_BOUND = Number.MAX_SAFE_INTEGER;
-
-export async function messageByClientId(sql: Sql, senderId: number, clientMsgId: string): Promise<ChatMessage | undefined> {
-  const record = await sql.row<MessageRecord>(`${MESSAGE_SELECT} WHERE m.sender_id = $1 AND m.client_msg_id = $2`, [senderId, storedText(clientMsgId)]);
-  return record && messageOf(record);
-}
-
 export function messageQueries(sql: Sql, maxUserBytesPerDay = Infinity): MessageStore {
   const names = new Map<number, string>();
   /** Names of users, by id; names never change, so each is read once. */
@@ -64,7 +57,7 @@ export function messageQueries(sql: Sql, maxUserBytesPerDay = Infinity): Message
   const context = async (tx: Sql, messages: NewMessage[]): Promise<BatchContext> => {
     await namesOf(tx, messages.flatMap((message) => (message.toUserId === undefined ? [message.senderId] : [message.senderId, message.toUserId])));
     const mentioned: Mentioned[][] = [];
-    for (const message of messages) mentioned.push(await findMentions(tx, message.conv, message.text));
+    for (const message of messages) mentioned.push(await execute(tx, findMentions(pgDialect, message.conv, message.text)));
     const replyIds = messages.flatMap((message) => (message.replyTo === undefined ? [] : [message.replyTo]));
     const originals =
       replyIds.length === 0
@@ -164,28 +157,9 @@ export function messageQueries(sql: Sql, maxUserBytesPerDay = Infinity): Message
     });
 
     const built = fresh.map(({ message, index }, position): StoredMessage => {
-      const { conv, senderId, toUserId, groupId, clientMsgId, text, ts, replyTo, attachments } = message;
-      const answered = replyTo === undefined ? undefined : originals.get(replyTo);
-      const quote = answered && replyQuote(replyTo!, answered.from, readText(answered.text), answered.deleted);
-      const mentions = mentioned[index]!;
-      return {
-        message: {
-          id: state.messageIds[position]!,
-          conv,
-          from: names.get(senderId)!,
-          ...(toUserId !== undefined ? { to: names.get(toUserId)! } : {}),
-          ...(groupId !== undefined ? { groupId } : {}),
-          text,
-          ts,
-          clientMsgId,
-          ...(quote ? { replyTo: quote } : {}),
-          ...(mentions.length > 0 ? { mentions: mentions.map((user) => user.name).sort() } : {}),
-          ...(attachments ? { attachments } : {}),
-        },
-        duplicate: false,
-        eventId: state.messageIds[position]!,
-        ...(groupId !== undefined ? { readers: members.get(groupId) ?? [] } : {}),
-      };
+      const answered = message.replyTo === undefined ? undefined : originals.get(message.replyTo);
+      const quote = answered && replyQuote(message.replyTo!, answered.from, readText(answered.text), answered.deleted);
+      return newlyStored(state.messageIds[position]!, message, (userId) => names.get(userId)!, quote, mentioned[index]!, () => members.get(message.groupId!) ?? []);
     });
     if (fresh.length > 0) await writeFresh(tx, fresh, state, mentioned);
 
@@ -271,10 +245,6 @@ export function messageQueries(sql: Sql, maxUserBytesPerDay = Infinity): Message
      */
     insertMessages: (messages) =>
       sql.transaction((tx) => insertBatch(tx, messages)),
-    messageByClientId: (senderId, clientMsgId) => messageByClientId(sql, senderId, clientMsgId),
-    lastMessageId: async () => (await sql.row<{ id: number }>('SELECT coalesce(max(id), 0) AS id FROM messages'))!.id,
-    history: (conv, before, limit) =>
-      pageOf(sql, 'SELECT id FROM messages WHERE conv = $1 AND id < $2 ORDER BY id DESC LIMIT $3', [conv, before ?? NO_UPPER_BOUND, limit + 1], limit, 'newest', 'oldest first'),
     /** One index range per conversation of the user's, merged (see the SQLite store's sync); one statement with the page. */
     sync: (userId, after, limit) =>
       pageOf(

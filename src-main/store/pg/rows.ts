@@ -1,34 +1,11 @@
-/** Column lists and the message read of the PostgreSQL store (the SQLite store's rows.ts, in PostgreSQL's dialect). */
+/** The PostgreSQL store's message read (rows.ts's select, its texts unescaped), pages, and the user's conversations. */
 import type { ChatMessage, Page } from '../../../src-shared/protocol/objects.js';
-import { toChatMessage, type MessageRecord } from '../rows.js';
+import { pgDialect } from '../dialects.js';
+import { messageSelect, toChatMessage, type MessageRecord } from '../rows.js';
 import type { Sql } from './sql.js';
 import { readText } from './text.js';
 
-/** PostgreSQL folds unquoted names to lower case: camel-case aliases are quoted. */
-export const USER_COLUMNS = `id, name, name_key AS "nameKey", skeleton, password_hash AS "passwordHash",
-  created_at AS "createdAt", last_seen AS "lastSeen", status`;
-
-/**
- * A message as the protocol shows it, in the shape of the SQLite store's MessageRecord so that
- * both turn rows into messages with the same toChatMessage: JSON as text, booleans as 0/1.
- */
-export const MESSAGE_SELECT = `
-  SELECT m.id, m.conv, sender.name AS "from", recipient.name AS "to", m.group_id AS "groupId",
-    m.text, m.ts, m.client_msg_id AS "clientMsgId", m.attachments,
-    m.reply_to AS "replyTo", reply_sender.name AS "replyFrom", original.text AS "replyText", original.deleted::int AS "replyDeleted",
-    m.edited_at AS "editedAt", m.deleted::int AS deleted,
-    (SELECT coalesce(json_agg(json_build_object('emoji', emoji, 'users', users) ORDER BY first), '[]')::text FROM (
-       SELECT r.emoji, json_agg(reactor.name ORDER BY r.id) AS users, min(r.id) AS first
-       FROM reactions r JOIN users reactor ON reactor.id = r.user_id
-       WHERE r.message_id = m.id GROUP BY r.emoji) AS grouped) AS reactions,
-    (SELECT coalesce(json_agg(mentioned.name ORDER BY mentioned.name), '[]')::text
-       FROM mentions mn JOIN users mentioned ON mentioned.id = mn.user_id WHERE mn.message_id = m.id) AS mentions,
-    m.group_event AS "groupEvent"
-  FROM messages m
-  JOIN users sender ON sender.id = m.sender_id
-  LEFT JOIN users recipient ON recipient.id = m.to_user_id
-  LEFT JOIN messages original ON original.id = m.reply_to
-  LEFT JOIN users reply_sender ON reply_sender.id = original.sender_id`;
+const MESSAGE_SELECT = messageSelect(pgDialect);
 
 /** Whether message m may be seen by user $1 (see the SQLite store's VISIBLE_TO_ME). */
 export const VISIBLE_TO_ME = `(

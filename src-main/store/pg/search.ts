@@ -14,7 +14,7 @@ import type pg from 'pg';
 import { dmConversation } from '../../../src-shared/protocol/conversation.js';
 import { foldForSearch } from '../../../src-shared/fold.js';
 import type { AsyncStore } from '../types.js';
-import { NO_UPPER_BOUND } from './messages.js';
+import { NO_UPPER_BOUND } from '../rows.js';
 import { pageOf, VISIBLE_TO_ME } from './rows.js';
 import { storedText } from './text.js';
 

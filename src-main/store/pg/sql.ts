@@ -1,8 +1,7 @@
 /**
  * How the PostgreSQL store talks to the database: `Sql` runs statements either on the pool
- * (each call its own transaction) or on one client inside a transaction. The feature files
- * are written against Sql alone, so the same code serves the store and the store bound to a
- * changeGroups transaction.
+ * (each call its own transaction) or on one client inside a transaction, so the same queries
+ * (engine.ts) serve the store and the store bound to a changeGroups transaction.
  *
  * Every statement is a named prepared statement: node-postgres parses and plans it once per
  * connection and afterwards sends only the values.

@@ -1,27 +1,34 @@
 /**
  * The store on PostgreSQL (issue 16): the AsyncStore contract with the SQLite store's semantics,
- * one file per feature as there, each written against Sql (sql.ts) so that the same code runs on
- * the pool and inside a changeGroups transaction.
+ * from the same queries (../query.ts), run by engine.ts on Sql (sql.ts): on the pool, or inside a
+ * changeGroups transaction on its client. Storing messages, sync and the log's reads are this
+ * engine's own (messages.ts, log.ts).
  *
  * Ordering across nodes: message ids and event-log ids are cursors clients sync by (`after`), so
  * each must become visible in increasing order. A sequence alone does not give that: two nodes
  * draw 7 and 8, 8 commits first, a client syncs past 8 and never sees 7. So every transaction
  * that draws either id takes one transaction-level advisory lock first (lockLog), held to its
  * commit: ids are drawn and committed one transaction at a time, in order. A batch of messages
- * pays for the lock once. Readers take no lock (lastEventId takes it shared, see conversation.ts); a
+ * pays for the lock once. Readers take no lock (lastEventId takes it shared, see log.ts); a
  * page read by cursor (sync, events) is one statement, so one snapshot, whose visible ids are a prefix.
  */
 import pg from 'pg';
-import type { AsyncStore, NewGroupEvent, StoredLine } from '../types.js';
-import { accessQueries } from './access.js';
-import { conversationQueries } from './conversation.js';
-import { fileQueries } from './files.js';
-import { groupQueries, storeLine } from './groups.js';
+import type { AccessStore, AsyncStore, NewGroupEvent, StoredLine } from '../types.js';
+import { accessQueries } from '../access.js';
+import { conversationQueries, type ConversationChanges } from '../conversation.js';
+import { pgLog } from './log.js';
+import { fileQueries, type FileStore } from '../files.js';
+import { groupQueries, insertLine, type GroupStore } from '../groups.js';
 import { messageQueries } from './messages.js';
-import { relationQueries } from './relations.js';
+import { historyQueries, type HistoryStore } from '../history.js';
+import { relationQueries, type RelationStore } from '../relations.js';
 import { searchQuery } from './search.js';
+import { messageById } from './rows.js';
+import { pgDialect } from '../dialects.js';
+import { execute } from './engine.js';
 import { lockLog, poolSql, type Sql } from './sql.js';
-import { userQueries } from './users.js';
+import { userQueries, type UserStore } from '../users.js';
+import { calls, type Query } from '../query.js';
 
 export interface PgStoreOptions {
   /** Caps the bytes of message text (UTF-8) one user may store per UTC day; no cap when absent. */
@@ -32,15 +39,18 @@ export interface PgStoreOptions {
 
 /** Every call but close, on `sql`: the pool, or one transaction's client. */
 function queries(sql: Sql, pool: pg.Pool, options: PgStoreOptions): Omit<AsyncStore, 'close'> {
+  const on = (query: Query<unknown>): Promise<unknown> => execute(sql, query);
   const store: Omit<AsyncStore, 'close'> = {
-    ...userQueries(sql),
+    ...calls<Pick<AsyncStore, keyof UserStore>>(userQueries(pgDialect), on),
     ...messageQueries(sql, options.maxUserBytesPerDay),
+    ...calls<Pick<AsyncStore, keyof HistoryStore>>(historyQueries(pgDialect), on),
     ...searchQuery(pool),
-    ...relationQueries(sql),
-    ...groupQueries(sql),
-    ...accessQueries(sql),
-    ...conversationQueries(sql, options.maxUserBytesPerDay),
-    ...fileQueries(sql),
+    ...calls<Pick<AsyncStore, keyof RelationStore>>(relationQueries, on),
+    ...calls<Pick<AsyncStore, keyof GroupStore>>(groupQueries, on),
+    ...calls<Pick<AsyncStore, keyof AccessStore>>(accessQueries, on),
+    ...calls<Pick<AsyncStore, keyof ConversationChanges>>(conversationQueries(pgDialect, options.maxUserBytesPerDay), on),
+    ...pgLog(sql),
+    ...calls<Pick<AsyncStore, keyof FileStore>>(fileQueries(pgDialect), on),
     /**
      * Nothing to do per message: deleteMessage overwrote the text in its row. The old row
      * version stays in the table's file until VACUUM (autovacuum, or the operator's) reclaims it,
@@ -54,7 +64,10 @@ function queries(sql: Sql, pool: pg.Pool, options: PgStoreOptions): Omit<AsyncSt
         await lockLog(tx);
         const { result, events } = await change(bound(tx, pool, options));
         const lines: StoredLine[] = [];
-        for (const event of events) lines.push(await storeLine(tx, event, ts));
+        for (const event of events) {
+          const id = await execute(tx, insertLine(event, ts));
+          lines.push({ message: (await messageById(tx, id))!, eventId: id });
+        }
         return { result, lines };
       }),
   };

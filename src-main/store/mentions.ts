@@ -1,15 +1,20 @@
 /**
- * The people a text mentions among those who can read the conversation: the SQLite store's
- * mentionFinder (../conversation.ts) with its look-ups gathered into one query. Every name it
- * could try is looked up at once; then its walk (each `@name` as written, then without trailing
- * dots, dashes or underscores, at most MAX_MENTION_TRIES look-ups) runs over the answers.
+ * The people a text mentions among those who can read the conversation: each `@name` as written,
+ * then without trailing dots, dashes or underscores ("@bob." ends a sentence), at most
+ * MAX_MENTION_TRIES look-ups. Every name the walk could try is looked up in one statement; then the
+ * walk runs over the answers.
  */
-import { ROOM } from '../../../src-shared/protocol/conversation.js';
-import { nameKey } from '../../../src-shared/protocol/names.js';
-import type { Mentioned } from '../conversation.js';
-import type { Sql } from './sql.js';
+import { ROOM } from '../../src-shared/protocol/conversation.js';
+import { nameKey } from '../../src-shared/protocol/names.js';
+import { rows, type Dialect, type Query } from './query.js';
 
-/** As in ../conversation.ts: `@name` after an @ that does not continue a word. */
+/** A mentioned user: who they are and how the message shows them. */
+export interface Mentioned {
+  id: number;
+  name: string;
+}
+
+/** `@name`: a name's characters (letters, digits, marks, _ . -) after an @ that does not continue a word. */
 const MENTION = /(?<![\p{L}\p{N}\p{M}_.-])@([\p{L}\p{N}\p{M}_.-]+)/gu;
 const MAX_MENTION_TRIES = 50;
 
@@ -34,17 +39,17 @@ function candidateChains(text: string): string[][] {
   return chains;
 }
 
-export async function findMentions(sql: Sql, conv: string, text: string): Promise<Mentioned[]> {
+export function* findMentions(d: Dialect, conv: string, text: string): Query<Mentioned[]> {
   if (!text.includes('@')) return [];
   const chains = candidateChains(text);
   const keys = [...new Set(chains.flat().map(nameKey))];
   if (keys.length === 0) return [];
   const [kind, a, b] = conv.split(':');
-  const users = await sql.rows<Mentioned & { key: string; canRead: boolean }>(
+  const users = yield* rows<Mentioned & { key: string; canRead: boolean | number }>(
     `SELECT id, name, name_key AS key,
        ($2 = 'room' OR ($2 = 'dm' AND id IN ($3, $4))
          OR ($2 = 'group' AND EXISTS (SELECT 1 FROM group_members WHERE group_id = $3 AND user_id = users.id))) AS "canRead"
-     FROM users WHERE name_key = ANY($1::text[]) AND status = 'active'`,
+     FROM users WHERE name_key IN ${d.list('$1', 'text')} AND status = 'active'`,
     [keys, conv === ROOM ? 'room' : kind, Number(a ?? 0), Number(b ?? 0)],
   );
   const byKey = new Map(users.map((user) => [user.key, user]));
