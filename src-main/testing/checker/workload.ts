@@ -6,7 +6,8 @@
  * seed; then the recorded history, every user's final view and the database's rows are checked.
  */
 import type { ChatMessage, Target } from '../../../src-shared/protocol/objects.js';
-import { ChatClient, type ServerAddress } from '../../client/client.js';
+import type { ServerAddress } from '../../client/addresses.js';
+import { ChatClient } from '../../client/client.js';
 import { ClientError, FATAL_CODES } from '../../client/errors.js';
 import type { OutboxItem } from '../../client/outbox.js';
 import { waitFor } from '../harness.js';
