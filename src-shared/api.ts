@@ -44,10 +44,20 @@ export type Result<T> = { ok: true; value: T } | { ok: false; error: AppError };
 
 export type OutboxStatus = 'queued' | 'sent' | 'delivered' | 'failed';
 
-/** Pushes from the room's server that the app passes on to its windows as they are. */
-type ForwardedPush = PushFrames[
-  'message' | 'presence' | 'chatRequest' | 'chatAnswer' | 'chatLeft' | 'group' | 'groupRemoved' | 'delivered' | 'event' | 'typing' | 'groupInvitations'
-];
+/** Pushes from the room's server that the app passes on to its windows as they are (core/link.ts is held to this list). */
+export type ForwardedPushType =
+  | 'message'
+  | 'presence'
+  | 'chatRequest'
+  | 'chatAnswer'
+  | 'chatLeft'
+  | 'group'
+  | 'groupRemoved'
+  | 'delivered'
+  | 'event'
+  | 'typing'
+  | 'groupInvitations';
+type ForwardedPush = PushFrames[ForwardedPushType];
 
 export type AppEvent =
   | ForwardedPush

@@ -5,7 +5,8 @@
  * session token, catches up on history and resends unacknowledged messages
  * (outbox.ts). The socket and pinning are in transport.ts, request ids and the
  * checking of every server frame in rpc.ts, what pushes and the catch-up bring,
- * passed on once each and in order, in inbox.ts.
+ * passed on once each and in order, in inbox.ts; the settings in options.ts, the room's addresses
+ * in addresses.ts, when to come back after a drop in reconnect.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -15,66 +16,14 @@ import type { AttachmentRef, ChatMessage, EventPage, Target } from '../../src-sh
 import type { RequestBody, RequestResults, RequestType, ServerLimits } from '../../src-shared/protocol/requests.js';
 import { Connection } from '../net/connection.js';
 import { ConnectionScheduler } from '../net/scheduler.js';
+import { RoomAddresses } from './addresses.js';
 import { ClientError, FATAL_CODES } from './errors.js';
 import { Inbox, type InboxEvents } from './inbox.js';
+import { type ClientOptions, type ClientSettings, clientSettings } from './options.js';
 import { Outbox, type OutboxItem, RATE_LIMIT_RETRY_MS } from './outbox.js';
+import { Backoff, afterDrop } from './reconnect.js';
 import { Rpc, readServerFrame } from './rpc.js';
 import type { TransferLink } from './transfer-link.js';
-import { type OpenSocket, openSocket } from './transport.js';
-
-export interface ClientOptions {
-  host: string;
-  port: number;
-  /**
-   * More addresses of the same room (the nodes of a cluster, docs/PROTOCOL.md §19), tried in turn
-   * after `host:port` when one cannot be reached; the same certificate pin holds for all.
-   */
-  alternates?: ServerAddress[];
-  name: string;
-  /** Needed for the first login; afterwards the session token is used. */
-  password?: string;
-  token?: string;
-  /** The room passphrase, sent with a password login so a new account can be created in a passphrase room. */
-  passphrase?: string;
-  /** false: log in to an existing account only, never create one (default true). */
-  create?: boolean;
-  /** Highest message id already held (from the caller's own storage); history after it is fetched on login. */
-  lastMessageId?: number;
-  /** Newest event log entry already applied (ChatClient.lastEventId kept from before): catch-up then goes through the log. */
-  lastEventId?: number;
-  /**
-   * Messages an earlier client accepted and did not see stored or refused (the app kept them across a
-   * restart): queued first, under their client ids, so the host answers one it stored already with it
-   * (PROTOCOL.md §7.4). Their outcome comes as 'sent', 'sendRetrying' or 'sendFailed' events.
-   */
-  unsent?: OutboxItem[];
-  clientName?: string;
-  reconnect?: boolean;
-  /** First and largest wait between reconnect attempts. */
-  backoffMinMs?: number;
-  backoffMaxMs?: number;
-  requestTimeoutMs?: number;
-  connectTimeoutMs?: number;
-  /** TLS (default), or plain TCP when false: only for a host that turned TLS off. */
-  tls?: boolean;
-  /**
-   * The host's expected certificate fingerprint. Without one the first certificate
-   * seen is trusted (read it from hostFingerprint to pin it); reconnects always
-   * require the fingerprint of the first connection.
-   */
-  fingerprint?: string;
-  /**
-   * Checked before the first login: the room's name (hello) and certificate fingerprint (null without
-   * TLS). That login then waits for hello's answer instead of going in the same write, so an error
-   * returned here fails connect() with nothing but hello sent.
-   */
-  checkRoom?: (room: { name: string; fingerprint: string | null }) => Error | null;
-}
-
-export interface ServerAddress {
-  host: string;
-  port: number;
-}
 
 export type ConnectionState = 'idle' | 'connecting' | 'online' | 'reconnecting' | 'closed';
 
@@ -101,17 +50,6 @@ export type ClientEvents = InboxEvents & {
 /** Parameters of a request, optional when it has none. */
 type ParamsArg<T extends RequestType> = Record<string, never> extends RequestBody<T> ? [params?: RequestBody<T>] : [params: RequestBody<T>];
 
-/** Bye reasons after which the client does not reconnect by itself. */
-const ENDED_BY_HOST = new Set<string>([ErrorCode.KICKED, ErrorCode.BANNED, ErrorCode.PASSWORD_CHANGED]);
-
-/**
- * How long after the host said it stopped (SERVER_SHUTDOWN: a restart, usually back within seconds)
- * the client keeps trying at its first back-off instead of doubling it: waits grown while the
- * host was down would otherwise keep everyone away for up to backoffMaxMs after it is back. The
- * jitter of every wait still spreads a room's clients over it.
- */
-const RESTART_RETRY_WINDOW_MS = 10_000;
-
 /** Largest frame the client accepts: a page of 8000-character messages can be megabytes. */
 const MAX_INCOMING_FRAME_BYTES = 64 * 1024 * 1024;
 /** Messages per catch-up page, unless the host allows fewer. */
@@ -124,12 +62,8 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   session: SessionInfo | null = null;
   /** Fingerprint of the host's certificate once connected (null over plain TCP or before). */
   hostFingerprint: string | null = null;
-  private readonly options: Required<
-    Omit<ClientOptions, 'password' | 'token' | 'lastMessageId' | 'lastEventId' | 'fingerprint' | 'passphrase' | 'alternates' | 'host' | 'port' | 'unsent' | 'checkRoom'>
-  >;
-  /** Where the room can be reached, the address last reached first among equals (see openAny). */
-  private readonly addresses: ServerAddress[];
-  private addressIndex = 0;
+  private readonly options: ClientSettings;
+  private readonly addresses: RoomAddresses;
   private pinnedFingerprint: string | undefined;
   private checkRoom: ClientOptions['checkRoom'];
   private password: string | undefined;
@@ -142,25 +76,13 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   private readonly outbox: Outbox;
   private readonly inbox: Inbox;
   private heartbeat: NodeJS.Timeout | null = null;
-  private reconnectTimer: NodeJS.Timeout | null = null;
-  private attempt = 0;
-  /** When the host last closed the link saying it stopped (Date.now()); null once back online or after another drop. */
-  private hostStoppedAt: number | null = null;
+  private readonly backoff: Backoff;
 
   constructor(options: ClientOptions) {
     super();
-    this.options = {
-      name: options.name,
-      create: options.create ?? true,
-      clientName: options.clientName ?? 'lanchat-client/0.1.0',
-      reconnect: options.reconnect ?? true,
-      backoffMinMs: options.backoffMinMs ?? 200,
-      backoffMaxMs: options.backoffMaxMs ?? 5000,
-      requestTimeoutMs: options.requestTimeoutMs ?? 15_000,
-      connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
-      tls: options.tls ?? true,
-    };
-    this.addresses = [{ host: options.host, port: options.port }, ...(options.alternates ?? [])];
+    this.options = clientSettings(options);
+    this.addresses = new RoomAddresses([{ host: options.host, port: options.port }, ...(options.alternates ?? [])]);
+    this.backoff = new Backoff(this.options.backoffMinMs, this.options.backoffMaxMs);
     this.pinnedFingerprint = options.fingerprint;
     this.checkRoom = options.checkRoom;
     this.password = options.password;
@@ -296,36 +218,16 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   transferLink(): TransferLink | null {
     if (this.token === undefined || !this.session) return null;
     const { tls, connectTimeoutMs } = this.options;
-    const { host, port } = this.addresses[this.addressIndex]!;
+    const { host, port } = this.addresses.current;
     return { host, port, tls, fingerprint: this.hostFingerprint, token: this.token, connectTimeoutMs };
-  }
-
-  /**
-   * Opens a socket to the address that last worked, or, if it cannot be reached, to the next that
-   * can, in order; any other failure (a changed certificate, no TLS) stops at that address.
-   */
-  private async openAny(): Promise<OpenSocket> {
-    const { tls, connectTimeoutMs } = this.options;
-    let unreachable: unknown;
-    for (let i = 0; i < this.addresses.length; i++) {
-      const index = (this.addressIndex + i) % this.addresses.length;
-      try {
-        const opened = await openSocket({ ...this.addresses[index]!, tls, connectTimeoutMs, fingerprint: this.pinnedFingerprint });
-        this.addressIndex = index;
-        return opened;
-      } catch (error) {
-        if (!(error instanceof ClientError) || error.code !== 'CONNECT_FAILED') throw error;
-        unreachable = error;
-      }
-    }
-    throw unreachable;
   }
 
   // ------------------------------------------------------------ link lifecycle
 
   /** Opens a socket, says hello, logs in and catches up; the client is online when it resolves. */
   private async establish(): Promise<SessionInfo> {
-    const opened = await this.openAny();
+    const { tls, connectTimeoutMs } = this.options;
+    const opened = await this.addresses.open({ tls, connectTimeoutMs, fingerprint: this.pinnedFingerprint });
     if (opened.fingerprint !== null) {
       this.pinnedFingerprint = opened.fingerprint;
       this.hostFingerprint = opened.fingerprint;
@@ -385,8 +287,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       this.passphrase = undefined;
       this.session = { hello, login };
       await this.catchUp(connection, login, firstPage);
-      this.attempt = 0;
-      this.hostStoppedAt = null;
+      this.backoff.reset();
       this.setState('online');
       this.emit('online', this.session);
       this.outbox.flush();
@@ -427,31 +328,19 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     this.outbox.unlinked();
     if (this.state !== 'online') return;
     this.emit('offline', reason);
-    if (!this.options.reconnect || reason?.code === ErrorCode.LOGGED_OUT) {
+    const next = afterDrop(reason, this.options.reconnect);
+    if (!next.reconnect) {
       this.close();
+      if (next.fatal) this.emit('fatal', next.fatal);
       return;
     }
-    if (reason && ENDED_BY_HOST.has(reason.code)) {
-      // Coming straight back would undo what the host (or a password change) just did.
-      this.close();
-      this.emit('fatal', new ClientError(reason.code, reason.message));
-      return;
-    }
-    this.hostStoppedAt = reason?.code === ErrorCode.SERVER_SHUTDOWN ? Date.now() : null;
+    this.backoff.dropped(reason);
     this.setState('reconnecting');
     this.scheduleReconnect();
   }
 
-  /** Waits half to all of the back-off (jitter), which doubles per attempt up to backoffMaxMs unless the host is restarting. */
-  private scheduleReconnect(notBeforeMs = 0): void {
-    this.attempt += 1;
-    const { backoffMinMs, backoffMaxMs } = this.options;
-    const restarting = this.hostStoppedAt !== null && Date.now() - this.hostStoppedAt < RESTART_RETRY_WINDOW_MS;
-    const base = restarting ? backoffMinMs : Math.min(backoffMaxMs, backoffMinMs * 2 ** (this.attempt - 1));
-    const delayMs = Math.max(notBeforeMs, Math.round(base / 2 + Math.random() * (base / 2)));
-    this.emit('reconnecting', { attempt: this.attempt, delayMs });
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = null;
+  private scheduleReconnect(notBeforeMs?: number): void {
+    const next = this.backoff.schedule(() => {
       if (this.state !== 'reconnecting') return;
       this.establish().catch((error: unknown) => {
         if (this.state !== 'reconnecting') return;
@@ -463,7 +352,8 @@ export class ChatClient extends EventEmitter<ClientEvents> {
         // The host said when a login can pass (its login rate, or failed-attempt delays): sooner is wasted.
         this.scheduleReconnect(error instanceof ClientError ? error.retryAfterMs : undefined);
       });
-    }, delayMs);
+    }, notBeforeMs);
+    this.emit('reconnecting', next);
   }
 
   private startHeartbeat(connection: Connection, timeoutMs: number): void {
@@ -480,9 +370,8 @@ export class ChatClient extends EventEmitter<ClientEvents> {
 
   private stopTimers(): void {
     if (this.heartbeat) clearInterval(this.heartbeat);
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.heartbeat = null;
-    this.reconnectTimer = null;
+    this.backoff.stop();
     this.outbox.stop();
   }
 
@@ -514,7 +403,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
    */
   private protocolError(connection: Connection, problem: string): void {
     const reason = { code: ErrorCode.BAD_FRAME, message: `the server broke the protocol: ${problem}` };
-    const { host, port } = this.addresses[this.addressIndex]!;
+    const { host, port } = this.addresses.current;
     console.error(`lanchat client: ${host}:${port}: ${reason.message}`);
     this.rpc.failAll(new ClientError('PROTOCOL_ERROR', reason.message));
     connection.destroy(reason);

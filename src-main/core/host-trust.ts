@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { AppErrorCode, type ConnectionSecurity, type Result, type TrustedHost } from '../../src-shared/api.js';
-import type { ClientOptions } from '../client/client.js';
+import type { ClientOptions } from '../client/options.js';
 import { LookalikeRoomError, fail, messageOf, ok } from './errors.js';
 import { KnownRooms, PinFile, RoomNameFile, UNENCRYPTED } from './pins.js';
 

@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach } from 'vitest';
-import { type ChatClient, type ClientOptions } from '../client/client.js';
+import type { ChatClient } from '../client/client.js';
+import type { ClientOptions } from '../client/options.js';
 import { ClientError } from '../client/errors.js';
 import type { Host, HostOptions } from '../core/host.js';
 import { RawPeer, login, removeDir, startTestHost, tempDir, waitFor } from './harness.js';

@@ -80,6 +80,12 @@ export interface Change {
   at: number;
 }
 
+/**
+ * The codes of a change whose answer did not come (the link went, no answer in time) or that the host failed
+ * (INTERNAL, "not carried out", counted here as unknown all the same): it may have been stored.
+ */
+export const UNCERTAIN: ReadonlySet<string> = new Set(['DISCONNECTED', 'TIMEOUT', 'PROTOCOL_ERROR', 'CLOSED', 'INTERNAL']);
+
 /** A group taken from a user (removed, or left), or from everyone (user null: deleted); `at`: when the workload asked for it. */
 export interface Removal {
   conv: string;

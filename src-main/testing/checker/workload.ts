@@ -4,14 +4,18 @@
  * messages, edits, deletes, reactions, read marks, group changes and moves to another address
  * with the session token; the topology's faults come at points of the workload drawn from the
  * seed; then the recorded history, every user's final view and the database's rows are checked.
+ * The group changes are in groups.ts, the reading of the views in views.ts.
  */
-import type { ChatMessage, Target } from '../../../src-shared/protocol/objects.js';
-import { ChatClient, type ServerAddress } from '../../client/client.js';
+import type { Target } from '../../../src-shared/protocol/objects.js';
+import type { ServerAddress } from '../../client/addresses.js';
+import { ChatClient } from '../../client/client.js';
 import { ClientError, FATAL_CODES } from '../../client/errors.js';
 import type { OutboxItem } from '../../client/outbox.js';
 import { waitFor } from '../harness.js';
 import { seededRandom } from '../prng.js';
-import { type Anomaly, type Change, type Group, type History, type Interval, type Seen, check, mustShowIn } from './check.js';
+import { type Anomaly, type Change, type History, type Seen, UNCERTAIN, check, mustShowIn } from './check.js';
+import { GroupChanges } from './groups.js';
+import { readFinalViews, seen } from './views.js';
 
 export type FaultKind = 'kill' | 'link-cut' | 'clock-skew' | 'nats-restart' | 'pg-pause' | 'pg-restart';
 
@@ -60,47 +64,9 @@ const SETTLE_MS = 45_000;
 const CATCH_UP_MS = 1000;
 /** The reactions the workload toggles. */
 const EMOJI = ['👍', '🎉', '😂'];
-/**
- * A change whose answer did not come (the link went, no answer in time) or that the host failed
- * (INTERNAL, "not carried out", counted here as unknown all the same): it may have been stored.
- */
-const UNCERTAIN: ReadonlySet<string> = new Set(['DISCONNECTED', 'TIMEOUT', 'PROTOCOL_ERROR', 'CLOSED', 'INTERNAL']);
 
 export function userNames(users: number): string[] {
   return [...Array(users).keys()].map((i) => `user${i}`);
-}
-
-async function conversationView(client: ChatClient, conv: string): Promise<ChatMessage[]> {
-  const pages: ChatMessage[][] = [];
-  let before: number | undefined;
-  for (;;) {
-    const page = await client.request('history', { conv, before, limit: 200 });
-    pages.unshift(page.messages);
-    if (!page.hasMore || page.messages.length === 0) break;
-    before = page.messages[0]!.id;
-  }
-  return pages.flat();
-}
-
-const seen = (m: ChatMessage): Seen => ({
-  id: m.id,
-  clientMsgId: m.clientMsgId,
-  conv: m.conv,
-  ...(m.deleted ? { deleted: true } : { text: m.text, reactions: (m.reactions ?? []).flatMap((r) => r.users.map((u) => `${u} ${r.emoji}`)).sort() }),
-});
-
-/** Who was a member of a group when, from its membership lines (PROTOCOL §6.4.1). */
-function membership(lines: readonly ChatMessage[]): Group {
-  const members = new Map<string, Interval[]>();
-  for (const { id, from, groupEvent } of lines) {
-    if (!groupEvent) continue;
-    const kind = groupEvent.kind;
-    const user = kind === 'removed' ? groupEvent.user! : from;
-    const stretches = members.get(user) ?? [];
-    if (kind === 'created' || kind === 'joined') members.set(user, [...stretches, { from: id, to: null }]);
-    if ((kind === 'removed' || kind === 'left') && stretches.at(-1)?.to === null) stretches.at(-1)!.to = id;
-  }
-  return { members, deleted: false };
 }
 
 /** One user of the workload: their current app client (a move replaces it) and their changes, one at a time. */
@@ -117,18 +83,6 @@ interface User {
   shown: Set<number>;
   /** The messages the app holds, with their senders: what the user may act on. */
   holds: { id: number; conv: string; from: string }[];
-}
-
-/** The workload's idea of a group, from the answers it got (and groupInfo before each group change). */
-interface GroupModel {
-  id: number;
-  conv: string;
-  owner: string;
-  members: Set<string>;
-  invited: Set<string>;
-  /** Left it: the owner may not invite them again (§6.4). */
-  left: Set<string>;
-  deleted: boolean;
 }
 
 export async function runWorkload(topology: Topology, options: RunOptions): Promise<RunResult> {
@@ -272,82 +226,10 @@ export async function runWorkload(topology: Topology, options: RunOptions): Prom
     }
   };
 
-  const groups: GroupModel[] = [];
-  let groupChanging = false;
-  const member = (user: User, group: GroupModel): boolean => !group.deleted && group.members.has(user.name);
   const online = (user: User): boolean => !user.moving && user.client.state === 'online';
   const byName = (name: string): User => users[names.indexOf(name)]!;
-  /** Group membership lines read before a group is deleted: after, they are gone with it. */
-  const deletedLines = new Map<string, ChatMessage[]>();
-
-  /** Invites and accepts: the invitee is a member when both are answered. */
-  const join = async (group: GroupModel, invitee: User): Promise<void> => {
-    if (!group.invited.has(invitee.name)) await byName(group.owner).client.request('groupAddMember', { groupId: group.id, user: invitee.name });
-    group.invited.add(invitee.name);
-    await invitee.client.request('groupAnswer', { groupId: group.id, accept: true });
-    group.invited.delete(invitee.name);
-    group.members.add(invitee.name);
-  };
-
-  /** One group change at a time: add (or add again), remove, leave, create the second group, delete it. */
-  const groupChange = async (kind: string, pick: number, creator: User): Promise<void> => {
-    groupChanging = true;
-    try {
-      if (kind === 'create') {
-        const invited = names.filter((name) => name !== creator.name).filter((_, i) => (i + Math.floor(pick * 10)) % 2 === 0).slice(0, 3);
-        const { group } = await creator.client.request('groupCreate', { name: `checker ${seed} second`, members: invited });
-        const model: GroupModel = { id: group.id, conv: group.conv, owner: creator.name, members: new Set([creator.name]), invited: new Set(invited), left: new Set(), deleted: false };
-        groups.push(model);
-        for (const name of invited) if (online(byName(name))) await join(model, byName(name));
-        count('groupCreate');
-        return;
-      }
-      const group = kind === 'delete' ? groups[1]! : groups[0]!;
-      const owner = byName(group.owner);
-      // What the answers lost to faults changed: the host says.
-      const { group: now } = await owner.client.request('groupInfo', { groupId: group.id });
-      group.members = new Set(now.members);
-      group.invited = new Set(now.invited);
-      if (kind === 'delete') {
-        deletedLines.set(group.conv, await conversationView(owner.client, group.conv));
-        history.removals.push({ conv: group.conv, user: null, at: Date.now() });
-        group.deleted = true;
-        await owner.client.request('groupDelete', { groupId: group.id });
-        count('groupDelete');
-        return;
-      }
-      const others = [...group.members].filter((name) => name !== group.owner);
-      if (kind === 'add') {
-        const outside = names.filter((name) => !group.members.has(name) && !group.left.has(name) && online(byName(name)));
-        if (outside.length === 0) return;
-        await join(group, byName(outside[Math.floor(pick * outside.length)]!));
-        count('groupAdd');
-        return;
-      }
-      // Someone stays besides the owner, so the group keeps being written to.
-      if (others.length < 2) return;
-      const leaving = byName(others[Math.floor(pick * others.length)]!);
-      const actor = kind === 'leave' ? leaving : owner;
-      if (!online(actor)) return;
-      const removal = { conv: group.conv, user: leaving.name, at: Date.now() };
-      history.removals.push(removal);
-      try {
-        await actor.client.request('groupRemoveMember', { groupId: group.id, user: leaving.name });
-      } catch (error) {
-        // Refused, it removed nobody; unanswered, it may have.
-        if (error instanceof ClientError && !UNCERTAIN.has(error.code)) history.removals.splice(history.removals.indexOf(removal), 1);
-        throw error;
-      }
-      group.members.delete(leaving.name);
-      if (kind === 'leave') group.left.add(leaving.name);
-      count(kind === 'leave' ? 'groupLeave' : 'groupRemove');
-    } catch {
-      // A group change refused or unanswered under a fault: the next one asks the host how the group is.
-      count('groupChangeFailed');
-    } finally {
-      groupChanging = false;
-    }
-  };
+  const groupChanges = new GroupChanges({ seed, names, history, byName, online: (name) => online(byName(name)), count });
+  const groups = groupChanges.groups;
 
   try {
     for (const [index, name] of names.entries()) {
@@ -359,11 +241,7 @@ export async function runWorkload(topology: Topology, options: RunOptions): Prom
     }
 
     // A group of the first user and about half the others, who accept; the rest join and leave it during the run.
-    const invited = names.slice(1, 1 + Math.max(1, options.users >> 1));
-    const { group } = await users[0]!.client.request('groupCreate', { name: `checker ${seed}`, members: invited });
-    const first: GroupModel = { id: group.id, conv: group.conv, owner: names[0]!, members: new Set([names[0]!]), invited: new Set(invited), left: new Set(), deleted: false };
-    groups.push(first);
-    for (const name of invited) await join(first, byName(name));
+    await groupChanges.createFirst(users[0]!, names.slice(1, 1 + Math.max(1, options.users >> 1)));
 
     // Each fault once, in an order and at points drawn from the seed: the middle half of the
     // workload cut in as many slices as faults, one in each. A fault may outlast its slice (a 4 s
@@ -390,7 +268,7 @@ export async function runWorkload(topology: Topology, options: RunOptions): Prom
       const user = users[u]!;
       const [pick, what, which, other] = [random(), random(), random(), random()];
       const pause = random() * 2 * (options.paceMs ?? topology.paceMs);
-      const readable = user.holds.filter((m) => !m.conv.startsWith('group:') || groups.some((g) => g.conv === m.conv && member(user, g)));
+      const readable = user.holds.filter((m) => !m.conv.startsWith('group:') || groups.some((g) => g.conv === m.conv && groupChanges.member(user, g)));
       const app = history.app.get(user.name)!;
       // Edits and deletes of the user's own messages; reactions and read marks on any they read.
       const own = readable.filter((m) => m.from === user.name && !app.get(m.id)?.deleted);
@@ -399,11 +277,11 @@ export async function runWorkload(topology: Topology, options: RunOptions): Prom
         // Moving, or reconnecting after a fault: the user waits.
       } else if (pick < 0.02) {
         run(move(user));
-      } else if (pick < 0.06 && !groupChanging) {
+      } else if (pick < 0.06 && !groupChanges.changing) {
         const second = groups[1];
         const late = op >= options.operations * 0.7;
         const groupKind = !second && op >= options.operations * 0.3 ? 'create' : second && !second.deleted && late ? 'delete' : what < 0.5 ? 'add' : what < 0.8 ? 'remove' : 'leave';
-        run(groupChange(groupKind, other, user));
+        run(groupChanges.change(groupKind, other, user));
       } else if (pick < 0.3 && !user.changing && target) {
         const { conv, id: messageId } = target;
         if (what < 0.2) {
@@ -420,7 +298,7 @@ export async function runWorkload(topology: Topology, options: RunOptions): Prom
       } else {
         const clientMsgId = `${prefix}u${u}-op${op}`;
         const text = `op ${op}`;
-        const mine = groups.filter((g) => member(user, g));
+        const mine = groups.filter((g) => groupChanges.member(user, g));
         let to: Target = { kind: 'room' };
         if (what < 0.3) {
           const peer = (u + 1 + Math.floor(other * (names.length - 1))) % names.length;
@@ -451,26 +329,7 @@ export async function runWorkload(topology: Topology, options: RunOptions): Prom
     const clients = users.map((user) => user.client);
     const live = clients.filter((c) => c.state !== 'closed');
     await waitFor(() => live.every((c) => c.state === 'online'), SETTLE_MS, `every client online (${clients.map((c) => c.state).join()})`);
-    // Who was a member of each group when: the owner reads the membership lines (the first group's owner never leaves it).
-    for (const group of groups) {
-      const owner = byName(group.owner).client;
-      // A deletion refused or unanswered may not have happened: the host says.
-      const deleted =
-        group.deleted &&
-        (await owner.request('groupInfo', { groupId: group.id }).then(
-          () => false,
-          (error: unknown) => {
-            if (error instanceof ClientError && error.code === 'UNKNOWN_GROUP') return true;
-            throw error;
-          },
-        ));
-      const lines = deleted ? deletedLines.get(group.conv)! : await conversationView(owner, group.conv);
-      history.groups.set(group.conv, { ...membership(lines), deleted });
-    }
-    const readsAtEnd = (name: string, conv: string): boolean => {
-      const stretches = history.groups.get(conv)?.members.get(name);
-      return history.groups.has(conv) ? !history.groups.get(conv)!.deleted && stretches?.at(-1)?.to === null : (history.readers.get(conv)?.has(name) ?? false);
-    };
+    await groupChanges.readMemberships();
     // The apps show what was stored: pushed, or read back after a fault; a message still missing after the wait is an anomaly.
     const shownAll = (i: number): boolean => {
       const shown = new Set(history.shown.get(names[i]!)!.map((m) => m.clientMsgId));
@@ -478,17 +337,7 @@ export async function runWorkload(topology: Topology, options: RunOptions): Prom
     };
     await waitFor(() => clients.every((c, i) => c.state === 'closed' || shownAll(i)), SETTLE_MS).catch(() => undefined);
     for (const row of await topology.storedMessages(prefix)) history.stored.set(row.clientMsgId, [...(history.stored.get(row.clientMsgId) ?? []), row.id]);
-    const convs = [...history.readers.keys(), ...history.groups.keys()];
-    for (const [i, client] of clients.entries()) {
-      if (client.state === 'closed') continue;
-      const views = new Map<string, Seen[]>();
-      for (const conv of convs) {
-        if (readsAtEnd(names[i]!, conv)) views.set(conv, (await conversationView(client, conv)).filter((m) => m.clientMsgId.startsWith(prefix)).map(seen));
-      }
-      history.views.set(names[i]!, views);
-      const { conversations } = await client.request('readState');
-      history.readState.set(names[i]!, new Map(conversations.map(({ conv, upTo }) => [conv, upTo])));
-    }
+    await readFinalViews(history, names, clients, prefix);
     for (const { conv } of history.acked.values()) count(conv.split(':')[0]!);
     return { seed, operations: options.operations, acknowledged: counted, faults, seconds, anomalies: [...extra, ...check(history)] };
   } finally {

@@ -1,0 +1,51 @@
+/**
+ * What the checker reads of the users' views: a conversation's whole history, a message as compared
+ * (`seen`), and, once the workload is over, every user's final view of the conversations they read and
+ * their read positions.
+ */
+import type { ChatMessage } from '../../../src-shared/protocol/objects.js';
+import type { ChatClient } from '../../client/client.js';
+import type { History, Seen } from './check.js';
+
+/** A conversation's whole history as `client` reads it, oldest first. */
+export async function conversationView(client: ChatClient, conv: string): Promise<ChatMessage[]> {
+  const pages: ChatMessage[][] = [];
+  let before: number | undefined;
+  for (;;) {
+    const page = await client.request('history', { conv, before, limit: 200 });
+    pages.unshift(page.messages);
+    if (!page.hasMore || page.messages.length === 0) break;
+    before = page.messages[0]!.id;
+  }
+  return pages.flat();
+}
+
+export const seen = (m: ChatMessage): Seen => ({
+  id: m.id,
+  clientMsgId: m.clientMsgId,
+  conv: m.conv,
+  ...(m.deleted ? { deleted: true } : { text: m.text, reactions: (m.reactions ?? []).flatMap((r) => r.users.map((u) => `${u} ${r.emoji}`)).sort() }),
+});
+
+/**
+ * Records in `history` each user's final history of every conversation they read at the end (the run's
+ * messages, those whose clientMsgId starts with `prefix`) and their final read positions; `clients[i]`
+ * is user `names[i]`'s, skipped when closed.
+ */
+export async function readFinalViews(history: History, names: readonly string[], clients: readonly ChatClient[], prefix: string): Promise<void> {
+  const readsAtEnd = (name: string, conv: string): boolean => {
+    const group = history.groups.get(conv);
+    return group ? !group.deleted && group.members.get(name)?.at(-1)?.to === null : (history.readers.get(conv)?.has(name) ?? false);
+  };
+  const convs = [...history.readers.keys(), ...history.groups.keys()];
+  for (const [i, client] of clients.entries()) {
+    if (client.state === 'closed') continue;
+    const views = new Map<string, Seen[]>();
+    for (const conv of convs) {
+      if (readsAtEnd(names[i]!, conv)) views.set(conv, (await conversationView(client, conv)).filter((m) => m.clientMsgId.startsWith(prefix)).map(seen));
+    }
+    history.views.set(names[i]!, views);
+    const { conversations } = await client.request('readState');
+    history.readState.set(names[i]!, new Map(conversations.map(({ conv, upTo }) => [conv, upTo])));
+  }
+}
