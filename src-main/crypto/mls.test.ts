@@ -100,6 +100,19 @@ describe('MLS groups over ts-mls', () => {
     await expect(encrypt(bobAfter.group, text('still here?'))).rejects.toThrow();
   });
 
+  it('a message sent before a commit still opens after it, with its sender, and a commit applies only once', async () => {
+    const { alice, aliceGroup, bobGroup } = await aliceAndBob();
+    const early = await encrypt(aliceGroup, text('sent in epoch 1'));
+    const carol = await device(3);
+    const added = await addMembers(bobGroup, [(await createKeyPackage(carol)).encoded]);
+    // The host ordered Bob's commit before Alice's message: Bob is at epoch 2 when it arrives.
+    const late = await receive(added.group, early.message);
+    expect(late.kind === 'message' && [read(late.plaintext), late.sender]).toEqual(['sent in epoch 1', alice.id]);
+    const applied = await receive(early.group, added.commit);
+    expect(applied.group.state.groupContext.epoch).toBe(2n);
+    await expect(receive(applied.group, added.commit)).rejects.toThrow();
+  });
+
   it('a replayed message is refused and changes nothing', async () => {
     const { aliceGroup, bobGroup } = await aliceAndBob();
     const first = await send(aliceGroup, bobGroup, 'once');
