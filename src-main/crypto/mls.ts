@@ -98,7 +98,7 @@ function encodeIdentity(id: DeviceId): Uint8Array {
 }
 
 /** The device a credential names, or undefined when it is not one of ours. */
-export function parseCredential(credential: Credential): DeviceId | undefined {
+function parseCredential(credential: Credential): DeviceId | undefined {
   if (credential.credentialType !== 'basic') return undefined;
   let text: string;
   try {
