@@ -29,7 +29,7 @@ function zone(files, forbidden, why, extra = {}) {
 
 const NO_NODE = { group: ['node:*'], message: 'Shared and renderer code must not use Node modules.' };
 const NO_MAIN = { regex: '(^|/)src-main/', message: 'The renderer reaches the core only through the App API.' };
-const MAIN_DIRS = ['net', 'store', 'server', 'client', 'core', 'cli', 'web', 'electron', 'testing'];
+const MAIN_DIRS = ['crypto', 'net', 'store', 'server', 'client', 'core', 'cli', 'web', 'electron', 'testing'];
 const except = (...allowed) => MAIN_DIRS.filter((dir) => !allowed.includes(dir));
 
 export default tseslint.config(
@@ -55,6 +55,7 @@ export default tseslint.config(
     paths: [{ name: 'zod', message: 'The renderer imports this file: keep it free of zod.' }],
     patterns: [NO_NODE, { regex: '^\\./(?!conversation|names|limits)', message: 'The renderer imports this file: only the other zod-free helpers.' }],
   }),
+  zone(['src-main/crypto/**/*.ts'], except('crypto'), 'End-to-end encryption wraps its library and knows nothing of the room above it.'),
   zone(['src-main/net/**/*.ts'], except('net'), 'net frames bytes for everyone above it and knows nothing of them.'),
   zone(['src-main/store/**/*.ts'], except('store'), 'The store knows only the database and the shared types.'),
   zone(['src-main/server/**/*.ts'], except('server', 'net', 'store'), 'The server runs on net and store; clients and the app are above it.'),
