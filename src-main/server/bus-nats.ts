@@ -1,5 +1,5 @@
 /**
- * The bus over NATS (docs/ARCHITECTURE.md, "The bus"): every node of a room publishes on one
+ * The bus over NATS (docs/CLUSTER.md, "The bus"): every node of a room publishes on one
  * subject and subscribes to it, so what one node publishes reaches each other node in order.
  * The connection never echoes a node's own messages back (noEcho). A push crosses as the bytes
  * the publishing node encoded once for its own sessions; the other nodes write those bytes as

@@ -1,5 +1,5 @@
 /**
- * The bus between the host nodes of one room (docs/ARCHITECTURE.md, "The bus"): what a node's
+ * The bus between the host nodes of one room (docs/CLUSTER.md, "The bus"): what a node's
  * fan-out tells the other nodes, and hears from them (outbound/cluster-fan-out.ts). Each node delivers
  * what it hears to its own sessions only; a node never hears its own messages back. A host alone has
  * no bus: its fan-out (LoneFanOut) does no work for a cluster at all.

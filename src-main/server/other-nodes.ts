@@ -1,5 +1,5 @@
 /**
- * The cluster's bookkeeping of the other nodes (docs/ARCHITECTURE.md, "The bus"): which nodes are
+ * The cluster's bookkeeping of the other nodes (docs/CLUSTER.md, "The bus"): which nodes are
  * heard from, who is logged in on each, and which users that puts online elsewhere. Only the cluster's
  * fan-out keeps one (outbound/cluster-fan-out.ts); a lone host has no other nodes.
  */

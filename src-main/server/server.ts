@@ -74,7 +74,7 @@ export interface ServerOptions {
   maxUserBytesPerDay?: number;
   /** Files (docs/PROTOCOL.md §18): where the host keeps them and its limits; without, the host takes none. */
   files?: FileOptions;
-  /** The other nodes of a cluster on one database (docs/ARCHITECTURE.md, "The bus"); closed with the server. None by default. */
+  /** The other nodes of a cluster on one database (docs/CLUSTER.md, "The bus"); closed with the server. None by default. */
   bus?: Bus;
   /** This node's own clock (ms epoch), which the room's clock corrects (clock.ts); tests give a node one that is off. */
   localClock?: () => number;

@@ -5,7 +5,7 @@
  * one, and nothing else knows which it is. The Roster holds this node's sessions and writes to them
  * (LocalNode); the fan-out decides when, and tells the other nodes.
  *
- * The rules, stated once (docs/ARCHITECTURE.md, "Order once the store waits" and "The bus"):
+ * The rules, stated once (docs/ARCHITECTURE.md, "Order once the store waits", and docs/CLUSTER.md, "The bus"):
  * - Clients take message ids and event ids as cursors and skip anything at or below one they hold, so
  *   on every connection pushes that carry an event id go out in event id order, which is message id
  *   order too (a message and its event id are handed out in one transaction, in commit order).

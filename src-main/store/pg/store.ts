@@ -55,7 +55,7 @@ function queries(sql: Sql, pool: pg.Pool, options: PgStoreOptions): Omit<AsyncSt
      * Nothing to do per message: deleteMessage overwrote the text in its row. The old row
      * version stays in the table's file until VACUUM (autovacuum, or the operator's) reclaims it,
      * and in the write-ahead log until PostgreSQL recycles the segment; unlike SQLite's single
-     * WAL file, neither is the store's to rewrite. docs/ARCHITECTURE.md says so.
+     * WAL file, neither is the store's to rewrite. docs/CLUSTER.md says so.
      */
     purgeDeleted: async () => {},
     /** The log lock first (see above), then `change`, then its lines: all in one transaction. */
