@@ -268,11 +268,16 @@ export async function runWorkload(topology: Topology, options: RunOptions): Prom
       const user = users[u]!;
       const [pick, what, which, other] = [random(), random(), random(), random()];
       const pause = random() * 2 * (options.paceMs ?? topology.paceMs);
-      const readable = user.holds.filter((m) => !m.conv.startsWith('group:') || groups.some((g) => g.conv === m.conv && groupChanges.member(user, g)));
       const app = history.app.get(user.name)!;
-      // Edits and deletes of the user's own messages; reactions and read marks on any they read.
-      const own = readable.filter((m) => m.from === user.name && !app.get(m.id)?.deleted);
-      const target = what < 0.3 ? own[Math.floor(which * own.length)] : readable[Math.floor(which * readable.length)];
+      // Edits and deletes of the user's own messages; reactions and read marks on any they read. Looked for only
+      // when a change is drawn: filtering every message the app holds at every operation kept the generator
+      // from the operator's pace.
+      const target = (): { conv: string; id: number } | undefined => {
+        const readable = user.holds.filter((m) => !m.conv.startsWith('group:') || groups.some((g) => g.conv === m.conv && groupChanges.member(user, g)));
+        const own = readable.filter((m) => m.from === user.name && !app.get(m.id)?.deleted);
+        return what < 0.3 ? own[Math.floor(which * own.length)] : readable[Math.floor(which * readable.length)];
+      };
+      let chosen: { conv: string; id: number } | undefined;
       if (!online(user)) {
         // Moving, or reconnecting after a fault: the user waits.
       } else if (pick < 0.02) {
@@ -282,8 +287,8 @@ export async function runWorkload(topology: Topology, options: RunOptions): Prom
         const late = op >= options.operations * 0.7;
         const groupKind = !second && op >= options.operations * 0.3 ? 'create' : second && !second.deleted && late ? 'delete' : what < 0.5 ? 'add' : what < 0.8 ? 'remove' : 'leave';
         run(groupChanges.change(groupKind, other, user));
-      } else if (pick < 0.3 && !user.changing && target) {
-        const { conv, id: messageId } = target;
+      } else if (pick < 0.3 && !user.changing && (chosen = target())) {
+        const { conv, id: messageId } = chosen;
         if (what < 0.2) {
           run(change(user, { kind: 'edit', conv, messageId, text: `edit ${op}` }));
         } else if (what < 0.3) {
