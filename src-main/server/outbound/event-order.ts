@@ -108,8 +108,7 @@ export class EventOrder {
           this.nextEventId = last + 1;
           // Pushes heard before the node knew where to start are in the database, for the logins to read.
           for (const id of this.held.keys()) if (id < this.nextEventId) this.held.delete(id);
-        }
-        else if (last >= this.nextEventId) this.storedUpTo = last;
+        } else if (last >= this.nextEventId) this.storedUpTo = last;
         else return;
         this.release();
       },
