@@ -131,7 +131,10 @@ export class EventOrder {
       this.held.delete(id);
       this.nextEventId += 1;
       for (const then of waiting) then();
-      this.answerBelow(this.nextEventId);
+      // Every id passes here one at a time: its answers go right after its push, before the next id's.
+      const answers = this.answers.get(id);
+      this.answers.delete(id);
+      for (const then of answers ?? []) then();
     }
     if (this.held.size > 0 || this.answers.size > 0 || this.storedUpTo >= this.nextEventId) {
       this.fillGapIn(GAP_WAIT_MS);
