@@ -1,13 +1,10 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
 /**
- * Files whose assertions race a clock (pongs within 100 ms, a login within 3 s, a flood not yet worked
- * off, an installer stopped at 2 s, 300 ms heartbeats): they run last, one at a time in one process,
- * with no other test file competing for the CPU.
+ * Files whose assertions race a clock (an installer stopped at 2 s, 300 ms heartbeats): they run last,
+ * one at a time in one process, with no other test file competing for the CPU.
  */
 const TIMED = [
-  'src-main/server/faults-timed.test.ts',
-  'src-main/server/rate-limit-timed.test.ts',
   'src-main/server/heartbeat.test.ts',
   'src-main/desktop/electron-launch-timed.test.ts',
   // Not timed, but hosts killed and restarted under load, and the run's shared PostgreSQL server paused (SIGSTOP):

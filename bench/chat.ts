@@ -1,5 +1,5 @@
 /**
- * Room fan-out workloads, run against the real host, the bare baseline, ngircd or mosquitto:
+ * Room fan-out workloads, run against the real host, the bare baseline, ngircd, mosquitto or nats-server:
  * light (paced senders, latency) and burst (everyone pipelines, throughput).
  */
 import { performance } from 'node:perf_hooks';
@@ -20,10 +20,10 @@ import {
   until,
 } from './common.js';
 import { loadOrCreateIdentity } from '../src-main/net/tls.js';
-import { IrcClient, MqttClient, type PeerClient, spawnPeer } from './peers.js';
+import { IrcClient, MqttClient, NatsClient, type PeerClient, spawnPeer } from './peers.js';
 import { WireClient } from './wire.js';
 
-export type RoomServer = 'host' | 'baseline' | 'ngircd' | 'mosquitto';
+export type RoomServer = 'host' | 'baseline' | 'ngircd' | 'mosquitto' | 'nats';
 
 export interface ChatOptions {
   server: RoomServer;
@@ -85,6 +85,7 @@ async function openRoom(options: ChatOptions): Promise<Room> {
   const join = (account: Account): Promise<PeerClient> => {
     if (options.server === 'ngircd') return IrcClient.join(server.port, account.name);
     if (options.server === 'mosquitto') return MqttClient.join(server.port, account.name, transport.tls);
+    if (options.server === 'nats') return NatsClient.join(server.port, account.name, transport.tls);
     return WireClient.login(server.port, account.name, account.token, transport.tls);
   };
   const clients = await Promise.all(accounts.map(join));

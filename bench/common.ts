@@ -19,7 +19,7 @@ import type { PhaseReading, ProbeReading, ProbeRequest } from './probe.js';
 
 /**
  * How bench clients reach the host and the baseline: TLS, as every default install does, unless
- * the run was started with --plain. ngircd and mosquitto are always driven over plain TCP.
+ * the run was started with --plain; mosquitto and nats-server follow it too (bench/peers.ts), ngircd is always plain TCP.
  */
 export const transport = { tls: true };
 
@@ -85,7 +85,7 @@ export interface ServerProcess {
   rssMb(): number;
   /** CPU time (user + system) the process has used so far, from /proc/<pid>/stat, in seconds. */
   cpuSeconds(): number;
-  /** The bench probe inside a Node server (bench/probe.ts); absent for ngircd and mosquitto. */
+  /** The bench probe inside a Node server (bench/probe.ts); absent for ngircd, mosquitto and nats-server. */
   probe?: Probe;
   stop(): Promise<void>;
 }
@@ -109,7 +109,7 @@ export interface Probe {
 export const measure: { hostNodeFlags: string[]; profileDir?: string; tsx: boolean; serverCpus?: string } = { hostNodeFlags: [], tsx: false };
 
 /**
- * `--pin`: the room servers (the host, the floor, ngircd, mosquitto) on CPU 0, this process (the load
+ * `--pin`: the room servers (the host, the floor, ngircd, mosquitto, nats-server) on CPU 0, this process (the load
  * generator, its threads included) on the others. Sharing cores, the generator empties the server's
  * caches between two messages (docs/BENCHMARKS.md, "Light: why its first writes are slow (light27)").
  */

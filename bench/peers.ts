@@ -1,14 +1,15 @@
 /**
- * The reference servers the room workloads also run against, in the same run: ngircd (IRC) and
- * mosquitto (MQTT), when their Debian packages are installed. Each gets a throw-away config on a
+ * The reference servers the room workloads also run against, in the same run: ngircd (IRC),
+ * mosquitto (MQTT) and nats-server (NATS), when their Debian packages are installed. Each gets a throw-away config on a
  * free loopback port, with its flood limits off as the bench host's are, and a lean client
  * for the same load generator: a room is an IRC channel or an MQTT topic, a message carries the
  * sender's name and the bench's clientMsgId so every receiver can count it.
  * `sendToRoom` resolves when the server has taken the message, as LanChat's answer to a `send`
  * says: IRC has no such answer, so each PRIVMSG is followed by a PING whose PONG (the server
- * handles a client's lines in order) is the acknowledgement; MQTT publishes at QoS 1 (PUBACK).
- * With TLS (the bench's default, `--plain` turns it off) mosquitto listens with TLS 1.3 and the room's
- * certificate, as the host does, so the light target compares the same encryption on both sides.
+ * handles a client's lines in order) is the acknowledgement, and so for NATS, whose core publish
+ * has no answer either; MQTT publishes at QoS 1 (PUBACK).
+ * With TLS (the bench's default, `--plain` turns it off) mosquitto and nats-server listen with the
+ * room's certificate, as the host does, so the same encryption is compared on both sides.
  * ngircd stays plain: only the burst target compares against it, and the TLS host meets it against
  * plain IRC, the harder comparison.
  */
@@ -21,11 +22,12 @@ import { CERT_FILE, KEY_FILE, TLS_MIN_VERSION } from '../src-main/net/tls.js';
 import { processFigures, type ServerProcess, serverCommand, sleep } from './common.js';
 import type { Delivery } from './wire.js';
 
-export type Peer = 'ngircd' | 'mosquitto';
+export type Peer = 'ngircd' | 'mosquitto' | 'nats';
 
-const EXECUTABLES: Record<Peer, string> = { ngircd: '/usr/sbin/ngircd', mosquitto: '/usr/sbin/mosquitto' };
+const EXECUTABLES: Record<Peer, string> = { ngircd: '/usr/sbin/ngircd', mosquitto: '/usr/sbin/mosquitto', nats: '/usr/sbin/nats-server' };
+export const PACKAGES: Record<Peer, string> = { ngircd: 'ngircd', mosquitto: 'mosquitto', nats: 'nats-server' };
 
-/** Whether the peer's package is installed (`apt-get install -y ngircd mosquitto`). */
+/** Whether the peer's package is installed (`apt-get install -y ngircd mosquitto nats-server`). */
 export function peerInstalled(peer: Peer): boolean {
   return spawnSync(EXECUTABLES[peer], ['--version'], { stdio: 'ignore' }).error === undefined;
 }
@@ -57,6 +59,11 @@ async function accepting(port: number, timeoutMs: number): Promise<void> {
 
 /** `dir` holds the room's key and certificate (loadOrCreateIdentity) when `tls`. */
 function config(peer: Peer, port: number, dir: string, tls: boolean): string {
+  if (peer === 'nats') {
+    // No flood limits to turn off; the largest pending output per client (64 MB) is far above a burst's.
+    const encrypted = tls ? [`tls { cert_file: "${join(dir, CERT_FILE)}", key_file: "${join(dir, KEY_FILE)}" }`] : [];
+    return [`listen: 127.0.0.1:${port}`, ...encrypted, ''].join('\n');
+  }
   if (peer === 'mosquitto') {
     const encrypted = tls
       ? [
@@ -99,7 +106,7 @@ export async function spawnPeer(peer: Peer, dir: string, tls: boolean): Promise<
   const port = await freePort();
   const file = join(dir, `${peer}.conf`);
   writeFileSync(file, config(peer, port, dir, tls));
-  const args = peer === 'ngircd' ? ['--nodaemon', '--config', file] : ['-c', file];
+  const args = peer === 'ngircd' ? ['--nodaemon', '--config', file] : peer === 'nats' ? ['--config', file] : ['-c', file];
   const child = spawn(...serverCommand(EXECUTABLES[peer], args), { stdio: 'ignore' });
   await accepting(port, 5000);
   return { ...processFigures(child), port };
@@ -317,5 +324,97 @@ export class MqttClient implements PeerClient {
       this.waiting = null;
       resolve();
     }
+  }
+}
+
+/**
+ * A NATS client subscribed to subject `room`, publishing "<name> <clientMsgId> <text>" with echo off
+ * (a subscriber does not get its own publishes). Core NATS acknowledges nothing: each PUB is followed
+ * by a PING whose PONG (the server handles a client's commands in order) is the acknowledgement.
+ * With TLS, nats-server 2.9 sends its INFO in the clear and the client upgrades after it.
+ * Hand-written (MSG, PING and PONG in; CONNECT, SUB, PUB, PING out), as the IRC and MQTT clients are.
+ */
+export class NatsClient implements PeerClient {
+  onMessage: (message: Delivery) => void = () => undefined;
+  private rest = '';
+  /** Sends waiting for their PONG, oldest first (the first PONG answers the CONNECT's PING). */
+  private readonly unacknowledged: ((value: unknown) => void)[] = [];
+
+  private constructor(
+    readonly name: string,
+    private readonly socket: Socket,
+  ) {
+    // One byte a character: a MSG's length counts bytes, and the bench's texts are ASCII.
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => this.onData(chunk));
+  }
+
+  static async join(port: number, name: string, tls: boolean): Promise<NatsClient> {
+    let socket = await connected(port);
+    // The INFO line comes first, in the clear.
+    await new Promise<void>((resolve) => {
+      let line = '';
+      const onInfo = (chunk: Buffer): void => {
+        line += chunk.toString('latin1');
+        if (!line.includes('\r\n')) return;
+        socket.off('data', onInfo);
+        resolve();
+      };
+      socket.on('data', onInfo);
+    });
+    if (tls) {
+      const upgraded = connectTls({ socket, rejectUnauthorized: false, minVersion: TLS_MIN_VERSION });
+      await new Promise<void>((resolve, reject) => {
+        upgraded.once('secureConnect', resolve);
+        upgraded.once('error', reject);
+      });
+      upgraded.on('error', () => undefined);
+      socket = upgraded;
+    }
+    const client = new NatsClient(name, socket);
+    const options = { verbose: false, pedantic: false, echo: false, tls_required: tls, name, lang: 'bench', version: '1', protocol: 1 };
+    await new Promise((resolve) => {
+      client.unacknowledged.push(resolve);
+      socket.write(`CONNECT ${JSON.stringify(options)}\r\nSUB ${TOPIC} 1\r\nPING\r\n`);
+    });
+    return client;
+  }
+
+  sendToRoom(clientMsgId: string, text: string): Promise<unknown> {
+    const payload = `${this.name} ${clientMsgId} ${text}`;
+    return new Promise((resolve) => {
+      this.unacknowledged.push(resolve);
+      this.socket.write(`PUB ${TOPIC} ${Buffer.byteLength(payload)}\r\n${payload}\r\nPING\r\n`);
+    });
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+
+  /** "MSG room 1 <bytes>\r\n<payload>\r\n", "PING", "PONG", "+OK" or "-ERR ...". */
+  private onData(chunk: string): void {
+    let data = this.rest + chunk;
+    let at = 0;
+    for (;;) {
+      const end = data.indexOf('\r\n', at);
+      if (end < 0) break;
+      if (data.startsWith('MSG ', at)) {
+        const length = Number(data.slice(data.lastIndexOf(' ', end) + 1, end));
+        const payloadEnd = end + 2 + length;
+        if (data.length < payloadEnd + 2) break;
+        const payload = data.slice(end + 2, payloadEnd);
+        const first = payload.indexOf(' ');
+        this.onMessage({ from: payload.slice(0, first), clientMsgId: payload.slice(first + 1, payload.indexOf(' ', first + 1)) });
+        at = payloadEnd + 2;
+        continue;
+      }
+      if (data.startsWith('PING', at)) this.socket.write('PONG\r\n');
+      else if (data.startsWith('PONG', at)) this.unacknowledged.shift()?.(undefined);
+      else if (data.startsWith('-ERR', at)) console.error(`nats-server to ${this.name}: ${data.slice(at, end)}`);
+      at = end + 2;
+    }
+    data = data.slice(at);
+    this.rest = data;
   }
 }

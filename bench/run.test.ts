@@ -10,7 +10,7 @@ describe('npm run bench', () => {
   it('prints one JSON object per workload with --json, then the targets it measured: the quick light room through the real host and the installed peers', async () => {
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      ['--import', 'tsx', 'bench/run.ts', '--quick', '--json', '--only', 'light,ngircd-light,mosquitto-light'],
+      ['--import', 'tsx', 'bench/run.ts', '--quick', '--json', '--only', 'light,ngircd-light,mosquitto-light,nats-light'],
       { timeout: 60_000 },
     );
     const lines = stdout
@@ -25,14 +25,14 @@ describe('npm run bench', () => {
     const loopTarget = lines.find((line) => line['target'] === 'light: event-loop delay max ms ≤ 20')!;
     expect(loopTarget).toMatchObject({ value: light['loop_max_ms'], limit: 20, pass: (light['loop_max_ms'] as number) <= 20 });
 
-    for (const peer of ['ngircd', 'mosquitto'] as const) {
+    for (const peer of ['ngircd', 'mosquitto', 'nats'] as const) {
       const result = byWorkload.get(`${peer}-light`)!;
       if (peerInstalled(peer)) {
         // The same load generator got every message through the peer exactly once.
         expect(result).toMatchObject({ clients: 10, messages: 100, lost: 0, duplicated: 0 });
         expect(result['p50_ms']).toBeGreaterThan(0);
-        // mosquitto listens with TLS as the host does (its clients could not reach a plain listener); ngircd is plain.
-        expect(result['tls']).toBe(peer === 'mosquitto' ? true : undefined);
+        // mosquitto and nats-server listen with TLS as the host does (their clients could not reach a plain listener); ngircd is plain.
+        expect(result['tls']).toBe(peer === 'ngircd' ? undefined : true);
       } else {
         expect(result['skipped']).toMatch(/not installed/);
       }

@@ -5,12 +5,16 @@
  * against a server in its own process and prints one result per workload (JSON lines with --json),
  * then each target of issue 15 that the run measured, with pass or miss.
  * The room workloads run `--rounds` times (3, or 1 with --quick) interleaved across the servers
- * (baseline, ngircd, mosquitto, host), so a slow moment of the machine does not fall on one server
- * only; each figure printed is the median over the rounds (the worst for loss and peaks).
+ * (baseline, ngircd, mosquitto, nats-server, host), so a slow moment of the machine does not fall on
+ * one server only; each figure printed is the median over the rounds (the worst for loss and peaks),
+ * its range beside it (`_range`), and the host's ratios to each peer are taken round by round (the
+ * peer run just before it) before their median: on a shared machine those are the steady figures.
+ * Each room result carries the machine's 1-minute load average (`load_1m`) as it ended.
  * --cluster runs only bench/cluster.ts: burst and connections on 1, 2 and 3 clustered nodes.
  * --pin runs the room servers on CPU 0 and the load generator on the others (common.ts, pinServersApart);
  * its results say `pinned`, and it judges no target.
  */
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { type RoomServer, burst, light } from './chat.js';
 import { type Result, measure, pinServersApart, transport } from './common.js';
@@ -19,7 +23,7 @@ import { clusterBench, clusterBenchMissing } from './cluster.js';
 import { connections } from './connections.js';
 import { files } from './files.js';
 import { historyInOwnProcess } from './own-process.js';
-import { peerInstalled } from './peers.js';
+import { PACKAGES, type Peer, peerInstalled } from './peers.js';
 import { reconnect } from './reconnect.js';
 import { evaluateTargets } from './targets.js';
 
@@ -51,7 +55,8 @@ const only = values.cluster ? [] : values.only?.split(',');
 const rounds = Number(values.rounds ?? (quick ? 1 : 3));
 const selected = (name: string): boolean => !only || only.includes(name);
 
-const ROOM_SERVERS: RoomServer[] = ['baseline', 'ngircd', 'mosquitto', 'host'];
+const ROOM_SERVERS: RoomServer[] = ['baseline', 'ngircd', 'mosquitto', 'nats', 'host'];
+const isPeer = (server: RoomServer): server is Peer => server === 'ngircd' || server === 'mosquitto' || server === 'nats';
 const roomWorkload = (server: RoomServer, kind: string): string => (server === 'host' ? kind : `${server}-${kind}`);
 const room = {
   light: { run: light, clients: quick ? 10 : 20, messagesEach: quick ? 10 : 20 },
@@ -60,21 +65,39 @@ const room = {
 
 /** Fields where the worst round is the honest figure, not the median one. */
 const WORST_OF = new Set(['lost', 'duplicated', 'missing_in_database', 'loop_max_ms', 'peak_rss_mb']);
+/** Figures printed with their range over the rounds. */
+const SPREAD = ['p50_ms', 'p99_ms', 'deliveries_per_s', 'cpu_s', 'cpu_s_per_100k_deliveries', 'load_1m'];
+/** The host's figures also as multiples of each peer's in the same round: the floor's all of these, the others' the first four. */
+const RATIOS = ['p50_ms', 'p99_ms', 'deliveries_per_s', 'cpu_s_per_100k_deliveries', 'peak_rss_mb'];
 
 const results = new Map<string, Result>();
 const print = (line: Record<string, unknown>): void => console.log(values.json ? JSON.stringify(line) : format(line));
+// Other work on the machine moves every absolute figure; the ratios within a round move much less.
+const printLoad = (when: string): void => print({ workload: 'load', when, load_avg: loadavg().map((load) => load.toFixed(2)).join(' ') });
+printLoad('start');
 
 for (const [kind, options] of Object.entries(room)) {
   const servers = ROOM_SERVERS.filter((server) => selected(roomWorkload(server, kind)));
-  const installed = servers.filter((server) => (server !== 'ngircd' && server !== 'mosquitto') || peerInstalled(server));
+  const installed = servers.filter((server) => !isPeer(server) || peerInstalled(server));
   for (const server of servers.filter((server) => !installed.includes(server))) {
-    print({ workload: roomWorkload(server, kind), skipped: `${server} is not installed (apt-get install -y ${server})` });
+    print({ workload: roomWorkload(server, kind), skipped: `${server} is not installed (apt-get install -y ${PACKAGES[server as Peer]})` });
   }
   const runs = new Map<RoomServer, Result[]>(installed.map((server) => [server, []]));
   for (let round = 0; round < rounds; round++) {
-    for (const server of installed) runs.get(server)!.push(await options.run({ ...options, server }));
+    for (const server of installed) {
+      const result = await options.run({ ...options, server });
+      result['load_1m'] = Math.round(loadavg()[0]! * 10) / 10;
+      runs.get(server)!.push(result);
+    }
   }
-  for (const [server, each] of runs) report(roomWorkload(server, kind), combine(each));
+  const host = runs.get('host');
+  for (const [server, each] of runs) {
+    const combined = combine(each);
+    if (server === 'host' && host) {
+      for (const [peer, theirs] of runs) if (peer !== 'host') addRatios(combined, host, theirs, peer === 'baseline' ? RATIOS : RATIOS.slice(0, 4), peer);
+    }
+    report(roomWorkload(server, kind), combined);
+  }
 }
 if (selected('connections')) {
   report('connections', await connections({ clients: quick ? 1000 : 10_000, holdSeconds: quick ? 5 : 60, chatters: 5, heapSnapshotDir: values['heap-snapshot'] }));
@@ -103,40 +126,53 @@ if (values.cluster) {
     );
   }
 }
+printLoad('end');
 // Issue 15 states its targets for servers sharing the machine with their load, as they would in a room.
 if (values.pin) print({ workload: 'targets', skipped: 'not judged: a pinned run (--pin) is for comparing; the targets are for unpinned runs' });
 else for (const target of evaluateTargets(results)) print(target);
 
 function report(name: string, result: Result): void {
-  if (results.has(`baseline-${name}`)) addRatios(result, results.get(`baseline-${name}`)!);
   if (!name.startsWith('ngircd')) result['tls'] = transport.tls;
   if (values.pin) result['pinned'] = true;
   results.set(name, result);
   print(result);
 }
 
-/** One result from the rounds of a workload: the median of each figure, the worst of WORST_OF. */
+/** One result from the rounds of a workload: the median of each figure, the worst of WORST_OF, the range of SPREAD. */
 function combine(each: Result[]): Result {
   if (each.length === 1) return each[0]!;
   const combined: Result = { ...each[0]! };
   for (const [field, first] of Object.entries(each[0]!)) {
     if (typeof first !== 'number') continue;
     const all = each.map((result) => result[field] as number).sort((a, b) => a - b);
-    combined[field] = WORST_OF.has(field) ? all[all.length - 1]! : all[Math.floor(all.length / 2)]!;
+    combined[field] = WORST_OF.has(field) ? all[all.length - 1]! : median(all);
+    if (SPREAD.includes(field)) combined[`${field}_range`] = range(all);
   }
   combined['rounds'] = each.length;
   return combined;
 }
 
-/** Each figure also as a multiple of the bare fan-out's. */
-function addRatios(result: Result, floor: Result): void {
-  for (const field of ['p50_ms', 'p99_ms', 'deliveries_per_s', 'cpu_s_per_100k_deliveries', 'peak_rss_mb']) {
-    const value = result[field];
-    const base = floor[field];
-    if (typeof value === 'number' && typeof base === 'number' && base > 0) {
-      result[`${field}_vs_baseline`] = Math.round((value / base) * 100) / 100;
-    }
+/** The host's figures as multiples of a peer's, round by round: their median, and their range when there are rounds. */
+function addRatios(result: Result, host: Result[], peer: Result[], fields: string[], name: string): void {
+  for (const field of fields) {
+    const ratios = host.flatMap((ours, round) => {
+      const value = ours[field];
+      const base = peer[round]?.[field];
+      return typeof value === 'number' && typeof base === 'number' && base > 0 ? [Math.round((value / base) * 100) / 100] : [];
+    });
+    if (ratios.length === 0) continue;
+    ratios.sort((a, b) => a - b);
+    result[`${field}_vs_${name}`] = median(ratios);
+    if (ratios.length > 1) result[`${field}_vs_${name}_range`] = range(ratios);
   }
+}
+
+function median(sorted: number[]): number {
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+function range(sorted: number[]): string {
+  return `${sorted[0]}–${sorted[sorted.length - 1]}`;
 }
 
 function format(line: Record<string, unknown>): string {

@@ -10,6 +10,7 @@ describe('bench targets', () => {
       results([
         { workload: 'baseline-burst', deliveries_per_s: 400_000, cpu_s_per_100k_deliveries: 0.1, peak_rss_mb: 80 },
         { workload: 'ngircd-burst', p99_ms: 30 },
+        { workload: 'nats-burst', cpu_s_per_100k_deliveries: 0.08 },
         { workload: 'burst', p50_ms: 10, p99_ms: 90, deliveries_per_s: 380_000, cpu_s_per_100k_deliveries: 0.15, peak_rss_mb: 111, loop_max_ms: 25 },
       ]),
     );
@@ -18,6 +19,7 @@ describe('bench targets', () => {
     expect(byName.get("burst p99 ms ≤ 2 × ngircd's")).toMatchObject({ limit: 60, ratio: 1.5, pass: false });
     expect(byName.get("burst deliveries/s ≥ 0.9 × floor's")).toMatchObject({ limit: 360_000, ratio: 1.06, pass: true });
     expect(byName.get("burst CPU s per 100k deliveries ≤ 1.5 × floor's")).toMatchObject({ limit: 0.15, pass: true });
+    expect(byName.get("burst CPU s per 100k deliveries ≤ 1.5 × nats-server's")).toMatchObject({ limit: 0.12, ratio: 1.25, pass: false });
     expect(byName.get("burst peak RSS MB (50 clients) ≤ floor's + 30")).toMatchObject({ limit: 110, pass: false });
     expect(byName.get('burst: event-loop delay max ms ≤ 20')).toMatchObject({ value: 25, pass: false });
   });

@@ -42,6 +42,11 @@ export function evaluateTargets(results: ReadonlyMap<string, Result>): Target[] 
     figure('burst', 'cpu_s_per_100k_deliveries'),
     times(1.5, figure('baseline-burst', 'cpu_s_per_100k_deliveries')),
   );
+  atMost(
+    "burst CPU s per 100k deliveries ≤ 1.5 × nats-server's",
+    figure('burst', 'cpu_s_per_100k_deliveries'),
+    times(1.5, figure('nats-burst', 'cpu_s_per_100k_deliveries')),
+  );
   const floorRss = figure('baseline-burst', 'peak_rss_mb');
   atMost("burst peak RSS MB (50 clients) ≤ floor's + 30", figure('burst', 'peak_rss_mb'), floorRss === undefined ? undefined : floorRss + 30);
 

@@ -48,6 +48,8 @@ export class Connection implements Writable {
   private running = false;
   /** Frames wait until the peer takes what was written to it (see mustWait). */
   private waitingForDrain = false;
+  /** Frames wait only for a later turn of the loop: this one's budget is spent (see pump). */
+  private waitingForTurn = false;
   private closing = false;
   private closedWith: WireError | null | undefined;
   private readonly closeListeners: CloseListener[] = [];
@@ -89,6 +91,14 @@ export class Connection implements Writable {
    */
   get lastReceivedAt(): number {
     return this.socket.isPaused() && !this.closing && !this.waitingForDrain ? Date.now() : this.receivedAt;
+  }
+
+  /**
+   * The next frame already received, when nothing but a later turn of the loop holds it back (not a
+   * handler still at work, not a peer that does not read): the group commit waits for a send there.
+   */
+  get frameDueNextTurn(): DecodedFrame | undefined {
+    return this.waitingForTurn && !this.closing ? this.queue[0] : undefined;
   }
 
   get isOpen(): boolean {
@@ -232,6 +242,7 @@ export class Connection implements Writable {
     if (this.running) return;
     this.running = true;
     const step: Step = (admitted = false): void => {
+      this.waitingForTurn = false;
       const began = performance.now();
       while (this.queue.length > 0 && !this.closing) {
         if (this.mustWait(step, admitted)) return;
@@ -251,6 +262,7 @@ export class Connection implements Writable {
         // One connection's queued frames must not hold the thread: once they have taken
         // CONNECTION_TURN_MS, every other peer's frames (and the server's timers) get a turn.
         if (this.queue.length > 0 && performance.now() - began >= CONNECTION_TURN_MS) {
+          this.waitingForTurn = true;
           setImmediate(() => step());
           return;
         }
@@ -267,7 +279,10 @@ export class Connection implements Writable {
    * socket stops reading meanwhile). Either way `step` runs when the wait is over.
    */
   private mustWait(step: Step, admitted: boolean): boolean {
-    if (this.options.scheduler.mustWaitForTurn(step, admitted)) return true;
+    if (this.options.scheduler.mustWaitForTurn(step, admitted)) {
+      this.waitingForTurn = true;
+      return true;
+    }
     // Only bytes handed to the socket: 'drain' comes once they are taken. Frames still waiting
     // for this turn's (or a lazy) flush would not bring it.
     if (this.socket.writableLength <= WRITE_HIGH_WATER_BYTES || !this.socket.writableNeedDrain) return false;

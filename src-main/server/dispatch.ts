@@ -18,6 +18,12 @@ import type { Session } from './session.js';
  */
 export const PIPELINED_SENDS = 64;
 
+/** Whether the connection's next frame is a send that joins the sends it has waiting (see frame), held back only by the loop's turn budget. */
+export function sendDueNextTurn(session: Session): boolean {
+  const next = session.connection.frameDueNextTurn;
+  return next !== undefined && isSend(next) && session.sendsUnanswered < PIPELINED_SENDS;
+}
+
 export interface DispatchOptions {
   log: ServerLog;
   handlers: Handlers;

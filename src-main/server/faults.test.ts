@@ -1,6 +1,6 @@
 /**
  * Faults a server must survive: idle connections, a client that never reads, a full disk and a locked database.
- * Real sockets on 127.0.0.1, real SQLite files. Those whose assertions race a clock are in faults-timed.test.ts.
+ * Real sockets on 127.0.0.1, real SQLite files. Those under one client's load (a trickle, a search flood, a storm) are in faults-load.test.ts.
  */
 import { join } from 'node:path';
 import Database from 'better-sqlite3';

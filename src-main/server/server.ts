@@ -15,7 +15,7 @@ import type { AsyncStore } from '../store/types.js';
 import { type AccessOptions, RoomAccess, type RoomLimits, addressHost, roomLimits } from './access.js';
 import type { Bus } from './bus.js';
 import type { Handlers, ServerContext } from './context.js';
-import { Dispatcher, EXPENSIVE_PER_USER } from './dispatch.js';
+import { Dispatcher, EXPENSIVE_PER_USER, sendDueNextTurn } from './dispatch.js';
 import { accountHandlers } from './handlers/accounts.js';
 import { ServerAdmin } from './handlers/admin.js';
 import { chatHandlers } from './handlers/chats.js';
@@ -186,6 +186,7 @@ export class ChatServer {
         publish,
         scheduler: this.scheduler,
         refusedNow: (userId) => mutedRefusal(context, userId),
+        sendDueNextTurn,
       }),
       accounts,
       relations: new KeyedQueue<string>(),

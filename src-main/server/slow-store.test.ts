@@ -258,6 +258,40 @@ describe("one connection's pipelined sends", () => {
     expect(messagePushes(bob).map((push) => push.message.id)).toEqual(ids);
   });
 
+  it('stores them in one commit per window of 64 when each send costs the thread a millisecond, and answers and pushes them in order', async () => {
+    // Each duplicate check holds the thread for 1 ms, as a cold send on a loaded machine can: the connection
+    // then yields its turn every few sends (CONNECTION_TURN_MS), and the commit waits for the rest of its window.
+    const batches: number[] = [];
+    await start({}, (real) => ({
+      ...countingCommits(batches)(real),
+      messageByClientId: (...args) => {
+        const until = performance.now() + 1;
+        while (performance.now() < until);
+        return real.messageByClientId(...args);
+      },
+    }));
+    const alice = await loggedIn('alice');
+    const bob = await loggedIn('bob');
+    batches.length = 0;
+    const count = 150;
+    alice.write(
+      Buffer.concat(
+        Array.from({ length: count }, (_, index) => encodeFrame({ type: 'send', id: 1000 + index, clientMsgId: `w${index}`, to: { kind: 'room' }, text: `w${index}` })),
+      ),
+    );
+    await waitFor(() => answersFrom(alice, 1000).length === count, 20_000, 'every answer');
+    const answers = answersFrom(alice, 1000).map((frame) => ({ id: (frame as { id: number }).id, ...(result(frame) as { message: { id: number; text: string } }) }));
+    expect(answers.map((answer) => answer.id)).toEqual(Array.from({ length: count }, (_, index) => 1000 + index));
+    expect(answers.map((answer) => answer.message.text)).toEqual(Array.from({ length: count }, (_, index) => `w${index}`));
+    const ids = answers.map((answer) => answer.message.id);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    // 64, 64 and 22, or one more if the frames came in two reads: a commit each few sends before.
+    expect(batches.length).toBeLessThanOrEqual(4);
+    expect(batches.reduce((sum, size) => sum + size, 0)).toBe(count);
+    await waitFor(() => messagePushes(bob).length === count, 10_000, 'every push at bob');
+    expect(messagePushes(bob).map((push) => push.message.id)).toEqual(ids);
+  });
+
   it('keeps request order when their checks take different times, a refused send and other requests among them', async () => {
     // Commits slower than any check: a refusal found meanwhile must still wait for the answers before it.
     await start({ insertMessages: 30 });

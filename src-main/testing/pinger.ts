@@ -1,7 +1,8 @@
 /**
  * A bystander on its own thread (its own event loop, as another machine would have): logs in
- * over TLS, pings every 10 ms and records the longest wait for a pong. A server stall shows as
- * a long wait here even though the test's own thread stalls with the server.
+ * over TLS and pings every 10 ms, one ping in flight at a time, counting pings and pongs. Whether
+ * every ping is answered is behaviour a test asserts; how fast belongs to `npm run bench` (history:
+ * the bystander's round trips during the search attack).
  */
 import { Worker } from 'node:worker_threads';
 
@@ -9,7 +10,8 @@ const SCRIPT = `
 const { parentPort, workerData } = require('node:worker_threads');
 const tls = require('node:tls');
 const socket = tls.connect({ host: '127.0.0.1', port: workerData.port, rejectUnauthorized: false });
-let buffered = Buffer.alloc(0), sentAt = 0, waiting = false, longest = 0, pongs = 0, timer = null;
+let buffered = Buffer.alloc(0), waiting = false, pings = 0, pongs = 0, closed = false, timer = null, stopping = false;
+const report = () => parentPort.postMessage({ pings, pongs, closed });
 const send = (value) => {
   const payload = Buffer.from(JSON.stringify(value));
   const header = Buffer.alloc(4);
@@ -30,30 +32,36 @@ socket.on('data', (chunk) => {
       timer = setInterval(() => {
         if (waiting) return;
         waiting = true;
-        sentAt = performance.now();
+        pings += 1;
         send({ type: 'ping' });
       }, 10);
       parentPort.postMessage({ ready: frame.ok });
     }
     if (frame.type === 'pong') {
-      longest = Math.max(longest, performance.now() - sentAt);
       waiting = false;
       pongs += 1;
+      if (stopping) report();
     }
     if (frame.type === 'bye') parentPort.postMessage({ error: 'closed: ' + frame.error.code });
   }
 });
+socket.on('close', () => {
+  closed = true;
+  if (stopping) report();
+});
+// Stops pinging; reports once the ping in flight, if any, is answered (or the connection closed).
 parentPort.on('message', () => {
   clearInterval(timer);
-  if (waiting) longest = Math.max(longest, performance.now() - sentAt);
-  parentPort.postMessage({ longest, pongs });
+  stopping = true;
+  if (!waiting || closed) report();
 });
 `;
 
 export interface PingStats {
-  /** The longest wait for a pong, in ms (a pong still owed counts until now). */
-  longest: number;
+  pings: number;
   pongs: number;
+  /** Whether the server closed the connection. */
+  closed: boolean;
 }
 
 export interface Pinger {
@@ -75,7 +83,7 @@ export async function startPinger(port: number, name: string, protocol: string):
     stop: async () => {
       const stats = await new Promise<PingStats>((resolve) => {
         worker.on('message', (message: Partial<PingStats>) => {
-          if (message.longest !== undefined) resolve(message as PingStats);
+          if (message.pings !== undefined) resolve(message as PingStats);
         });
         worker.postMessage('stop');
       });

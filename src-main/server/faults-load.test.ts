@@ -1,6 +1,8 @@
 /**
- * Faults a server must survive whose assertions race a clock (vitest.config.ts runs this file alone): frames
- * that trickle in, one user keeping the server busy, a registration storm. faults.test.ts has the others.
+ * Faults a server must survive under a load one client makes: frames that trickle in, one user keeping
+ * the server busy, a registration storm. Each asserts what happens, not how fast: how fast is
+ * `npm run bench` (history: the bystander's round trips during the search attack; bench/login-throttle.ts:
+ * a real login during a storm). faults.test.ts has the other faults.
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -36,15 +38,15 @@ describe('timeouts', () => {
   });
 
   it('keeps a client that sends a large frame slowly but steadily, frame after frame', async () => {
-    await room.start({ frameTimeoutMs: 400 });
+    await room.start({ frameTimeoutMs: 1500 });
     const peer = await room.raw();
     await peer.login('slowpoke');
-    for (let i = 0; i < 6; i++) {
+    for (let i = 0; i < 12; i++) {
       const frame = Buffer.from(JSON.stringify({ type: 'users', id: 100 + i }));
       const bytes = Buffer.concat([Buffer.from([0, 0, 0, frame.length]), frame]);
-      // Each frame takes ~200 ms, the six together far longer than the frame timeout.
+      // Each frame takes ~150 ms, a tenth of the frame timeout; the twelve together take longer than it.
       peer.write(bytes.subarray(0, 10));
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await new Promise((resolve) => setTimeout(resolve, 150));
       peer.write(bytes.subarray(10));
       await peer.waitFrame((f) => f.type === 'res' && f.id === 100 + i);
     }
@@ -53,7 +55,7 @@ describe('timeouts', () => {
 });
 
 describe('a server busy with one user', () => {
-  it('freeze: 80 pipelined one-letter searches over a large room; bystanders keep chatting and get every pong within 100 ms', async () => {
+  it('freeze: 80 pipelined one-letter searches over a large room; bystanders keep chatting, every ping is answered and no one is dropped', async () => {
     // A large room, written before the host starts: 20,000 messages without the letter searched for.
     const store = openStore(join(room.dir, 'chat.sqlite'));
     const filler = store.createUser({ name: 'filler', nameKey: 'filler', skeleton: 'filler', passwordHash: 'x', createdAt: 1 });
@@ -79,26 +81,31 @@ describe('a server busy with one user', () => {
     for (let i = 0; i < 5; i++) await stillServing(alice, bob, `during the searches ${i}`);
     await waitFor(() => attacker.frames.filter((f) => f.type === 'res' && f.id >= 100).length === 80, 30_000, 'every search answered');
     const stats = await Promise.all(bystanders.map((bystander) => bystander.stop()));
-    for (const { longest, pongs } of stats) {
-      expect(pongs).toBeGreaterThan(0);
-      expect(longest).toBeLessThan(100);
+    for (const { pings, pongs, closed } of stats) {
+      expect(pings).toBeGreaterThan(0);
+      expect(pongs).toBe(pings);
+      expect(closed).toBe(false);
     }
+    await stillServing(alice, bob, 'after the searches');
+    expect(attacker.closed).toBe(false);
   });
 });
 
 describe('a registration storm', () => {
-  it('storm: up to 300 connect-register-close cycles from many addresses; a real user with the real scrypt cost is in within 3 s', async () => {
+  it('storm: connect-register-close cycles from many addresses, without end; a real user with the real scrypt cost gets in while it goes on, and the storm registers no more than the limits allow', async () => {
     await room.start({ passwordCost: 15, limits: { registrationsPerMinute: 30, addressRegistrationsPerMinute: 5 } });
     (await room.user('alice')).close();
-    const storm = runStorm(room.port, PROTOCOL_VERSION, 300);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const started = Date.now();
-    const alice = await room.user('alice');
-    const took = Date.now() - started;
-    // What the storm would do after alice is in (seconds of refused handshakes on a loaded machine) bears on nothing here.
-    await storm.stop();
-    expect(alice.state).toBe('online');
-    expect(took).toBeLessThan(3000);
+    const storm = runStorm(room.port, PROTOCOL_VERSION);
+    let alice;
+    try {
+      await waitFor(() => storm.cycles() >= 20, 30_000, 'the storm under way');
+      alice = await room.user('alice');
+      expect(alice.state).toBe('online');
+    } finally {
+      await storm.stop();
+    }
+    const users = (await alice.request('users')).users;
+    // The room's bucket: a burst of 30, then 30 a minute; the test ends within its 30 s timeout, so under a minute's worth more.
+    expect(users.filter((user) => user.name.startsWith('junk')).length).toBeLessThanOrEqual(60);
   });
 });
-
