@@ -330,7 +330,7 @@ export class ChatServer {
   private sendElsewhere(session: Session): Promise<void> {
     const closed = new Promise<void>((resolve) => session.connection.onClose(() => resolve()));
     // No frame is handled after this: what a client sends now it sends again to the next node.
-    session.closeAfterReply = DRAINING;
+    session.draining = true;
     const close = (): void => session.connection.close(DRAINING);
     if (session.answering) session.answering.then(close, close);
     else close();
