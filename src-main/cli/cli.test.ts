@@ -33,7 +33,7 @@ describe('headless host', () => {
     }
     host.child.kill('SIGTERM');
     expect(await host.waitExit()).toBe(0);
-    expect(host.lines).toContain('stopping (SIGTERM)');
+    expect(host.lines).toContain('draining (SIGTERM)');
   });
 
   it('exits 1 with the usage on bad arguments', async () => {

@@ -98,7 +98,7 @@ describe('host arguments', () => {
     ];
     for (const [args, reason] of refusals) {
       expect(() => parseHostArgs(['--data', 'x', ...args]), args.join(' ')).toThrow(reason);
-      expect(() => parseHostArgs(['--data', 'x', ...args])).toThrow(/usage: npm run host/);
+      expect(() => parseHostArgs(['--data', 'x', ...args])).toThrow(/usage: lanchat-host/);
     }
     expect(() => parseHostArgs([])).toThrow('--data <dir> is required');
     expect(() => parseHostArgs(['--data', 'x', '--frobnicate'])).toThrow(/frobnicate/);

@@ -1,12 +1,14 @@
 /** The headless host's command line: parsed into host options, and its ready lines. Pure; host.ts wires them. */
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ACCESS_MODES, type AccessMode, DEFAULT_PORT } from '../../src-shared/protocol/limits.js';
 import type { Host, HostOptions } from '../core/host.js';
 import type { AccessOptions, RoomLimits } from '../server/access.js';
+import { flagSettings, mergeSettings, type OptionTable, readConfigFile, readEnvironment, type Settings, SettingsError } from './host-config.js';
 
 export const HOST_USAGE = [
-  'usage: npm run host -- --port <port> [--bind <address>] --data <dir> [--room <name>] [--heartbeat <seconds>] [--no-tls]',
+  'usage: lanchat-host [--config <file>] [--print-config] --port <port> [--bind <address>] --data <dir> [--room <name>] [--heartbeat <seconds>] [--no-tls]',
   '  [--no-announce]  (do not announce the room on the local network)',
   '  per-connection limits (a number, or "off"): [--max-frame-bytes <n>] [--frames-per-second <n>] [--frame-burst <n>]',
   '  [--bytes-per-second <n>] [--byte-burst <n>]',
@@ -21,13 +23,35 @@ export const HOST_USAGE = [
   '  [--files-dir <dir>]  (where files are kept; default <data>/files, none on a cluster node)',
   'a node of a clustered room (docs/DEPLOYMENT.md): --postgres <url> (or LANCHAT_POSTGRES_URL) [--nats <url>[,<url>...]]',
   '  every node presents the same certificate: copy tls-key.pem and tls-cert.pem into each node\'s --data folder',
+  'service: [--admin-port <port>] [--admin-bind <address>]  (HTTP /healthz, /readyz, /metrics; default 127.0.0.1, off without a port)',
+  '  [--drain-seconds <n>]  (on SIGTERM: how long the drain may take before the host stops anyway; default 10)',
+  'every setting is also a key of the config file (--config <file> or LANCHAT_CONFIG; YAML, "max-name: 24") and an',
+  '  environment variable (LANCHAT_MAX_NAME; LANCHAT_MAX_NAME_FILE reads it from a file): a flag overrides the',
+  '  variable, which overrides the file. --print-config shows the settings in force, secrets masked.',
 ].join('\n');
 
-/** What the command line asks for: the usage, or a host with these options. */
-export type HostCommandLine = { help: true } | { help: false; options: HostOptions };
+/** What the service around the host does (host.ts): its admin HTTP port, and how long a drain may take. */
+export interface ServiceOptions {
+  /** Null: no admin port. */
+  adminPort: number | null;
+  adminBind: string;
+  drainMs: number;
+}
 
-class UsageError extends Error {
-  constructor(problem: string) {
+/**
+ * What the command line asks for: the usage, or a host with these options (or only the settings
+ * printed, with `printConfig`).
+ */
+export type HostCommandLine =
+  | { help: true }
+  | { help: false; options: HostOptions; service: ServiceOptions; settings: Settings; printConfig: boolean };
+
+class UsageError extends SettingsError {
+  constructor(
+    readonly problem: string,
+    /** The setting that is wrong. */
+    readonly option?: string,
+  ) {
     super(`${problem}\n${HOST_USAGE}`);
   }
 }
@@ -36,21 +60,21 @@ class UsageError extends Error {
 function count(value: string | undefined, option: string): number | undefined {
   if (value === undefined) return undefined;
   const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1) throw new UsageError(`--${option} must be a whole number of at least 1`);
+  if (!Number.isInteger(parsed) || parsed < 1) throw new UsageError(`--${option} must be a whole number of at least 1`, option);
   return parsed;
 }
 
 function seconds(value: string | undefined, option: string): number | undefined {
   if (value === undefined) return undefined;
   const parsed = Number(value);
-  if (!(parsed > 0)) throw new UsageError(`--${option} must be a number of seconds above 0`);
+  if (!(parsed > 0)) throw new UsageError(`--${option} must be a number of seconds above 0`, option);
   return parsed * 1000;
 }
 
 function accessOption(mode: string | undefined, passphrase: string | undefined): AccessOptions | undefined {
   if (mode === undefined) return undefined;
-  if (!(ACCESS_MODES as readonly string[]).includes(mode)) throw new UsageError(`--access must be one of ${ACCESS_MODES.join(', ')}`);
-  if (mode === 'passphrase' && !passphrase) throw new UsageError('--access passphrase needs --passphrase or LANCHAT_PASSPHRASE');
+  if (!(ACCESS_MODES as readonly string[]).includes(mode)) throw new UsageError(`--access must be one of ${ACCESS_MODES.join(', ')}`, 'access');
+  if (mode === 'passphrase' && !passphrase) throw new UsageError('--access passphrase needs --passphrase or LANCHAT_PASSPHRASE', 'access');
   return { mode: mode as AccessMode, ...(mode === 'passphrase' ? { passphrase: passphrase! } : {}) };
 }
 
@@ -63,7 +87,7 @@ function given<T extends object>(values: T): Partial<T> {
 function byteCount(value: string | undefined, option: string): number | undefined {
   if (value === undefined) return undefined;
   const parsed = Number(value);
-  if (!(Number.isSafeInteger(parsed) && parsed > 0)) throw new UsageError(`--${option} must be a whole number of bytes above 0`);
+  if (!(Number.isSafeInteger(parsed) && parsed > 0)) throw new UsageError(`--${option} must be a whole number of bytes above 0`, option);
   return parsed;
 }
 
@@ -72,62 +96,123 @@ function limitFlag(name: string, value: string | undefined): number | undefined 
   if (value === undefined) return undefined;
   if (value === 'off') return Infinity;
   const number = Number(value);
-  if (!(number > 0)) throw new UsageError(`--${name} must be a number above 0 or "off", not "${value}"`);
+  if (!(number > 0)) throw new UsageError(`--${name} must be a number above 0 or "off", not "${value}"`, name);
   return number;
 }
 
-/** Throws an Error whose message ends with the usage when the arguments are wrong. */
-export function parseHostArgs(args: string[], env: NodeJS.ProcessEnv = {}): HostCommandLine {
-  const { values } = parseArgs({
-    args,
-    options: {
-      port: { type: 'string', default: String(DEFAULT_PORT) },
-      bind: { type: 'string', default: '0.0.0.0' },
-      data: { type: 'string' },
-      room: { type: 'string', default: 'Room' },
-      heartbeat: { type: 'string', default: '20' },
-      'no-tls': { type: 'boolean', default: false },
-      'no-announce': { type: 'boolean', default: false },
-      'max-frame-bytes': { type: 'string' },
-      'frames-per-second': { type: 'string' },
-      'frame-burst': { type: 'string' },
-      'bytes-per-second': { type: 'string' },
-      'byte-burst': { type: 'string' },
-      access: { type: 'string' },
-      passphrase: { type: 'string' },
-      'max-groups': { type: 'string' },
-      'max-members': { type: 'string' },
-      'max-name': { type: 'string' },
-      'max-group-name': { type: 'string' },
-      'max-pending': { type: 'string' },
-      'registrations-per-minute': { type: 'string' },
-      'address-registrations-per-minute': { type: 'string' },
-      'logins-per-minute': { type: 'string' },
-      'changes-per-minute': { type: 'string' },
-      'login-free-failures': { type: 'string' },
-      'login-delay': { type: 'string' },
-      'login-max-delay': { type: 'string' },
-      'max-database-bytes': { type: 'string' },
-      'max-file-bytes': { type: 'string' },
-      'max-file-storage-bytes': { type: 'string' },
-      'max-file-bytes-per-day': { type: 'string' },
-      'max-transfers': { type: 'string' },
-      'max-unfinished-uploads': { type: 'string' },
-      'max-unfinished-bytes': { type: 'string' },
-      'files-dir': { type: 'string' },
-      postgres: { type: 'string' },
-      nats: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-  });
-  if (values.help) return { help: true };
-  const port = Number(values.port);
-  const heartbeatSeconds = Number(values.heartbeat);
-  if (!values.data) throw new UsageError('--data <dir> is required');
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be 0 to 65535');
-  if (!(heartbeatSeconds > 0)) throw new UsageError('--heartbeat must be a number of seconds above 0');
-  const access = accessOption(values.access, values.passphrase ?? env.LANCHAT_PASSPHRASE);
+/**
+ * Every setting of the host, each a flag `--<name>`, a key `<name>:` of the config file and an environment
+ * variable LANCHAT_<NAME> (host-config.ts). Add a setting here and all three exist.
+ */
+export const HOST_OPTIONS = {
+  port: { type: 'string', default: String(DEFAULT_PORT) },
+  bind: { type: 'string', default: '0.0.0.0' },
+  data: { type: 'string' },
+  room: { type: 'string', default: 'Room' },
+  heartbeat: { type: 'string', default: '20' },
+  'no-tls': { type: 'boolean', default: false },
+  'no-announce': { type: 'boolean', default: false },
+  'max-frame-bytes': { type: 'string' },
+  'frames-per-second': { type: 'string' },
+  'frame-burst': { type: 'string' },
+  'bytes-per-second': { type: 'string' },
+  'byte-burst': { type: 'string' },
+  access: { type: 'string' },
+  passphrase: { type: 'string' },
+  'max-groups': { type: 'string' },
+  'max-members': { type: 'string' },
+  'max-name': { type: 'string' },
+  'max-group-name': { type: 'string' },
+  'max-pending': { type: 'string' },
+  'registrations-per-minute': { type: 'string' },
+  'address-registrations-per-minute': { type: 'string' },
+  'logins-per-minute': { type: 'string' },
+  'changes-per-minute': { type: 'string' },
+  'login-free-failures': { type: 'string' },
+  'login-delay': { type: 'string' },
+  'login-max-delay': { type: 'string' },
+  'max-database-bytes': { type: 'string' },
+  'max-file-bytes': { type: 'string' },
+  'max-file-storage-bytes': { type: 'string' },
+  'max-file-bytes-per-day': { type: 'string' },
+  'max-transfers': { type: 'string' },
+  'max-unfinished-uploads': { type: 'string' },
+  'max-unfinished-bytes': { type: 'string' },
+  'files-dir': { type: 'string' },
+  postgres: { type: 'string' },
+  nats: { type: 'string' },
+  'admin-port': { type: 'string' },
+  'admin-bind': { type: 'string', default: '127.0.0.1' },
+  'drain-seconds': { type: 'string', default: '10' },
+} as const satisfies OptionTable;
+
+/** Flags that are not settings: they say what to do with them. */
+const COMMAND_FLAGS = {
+  config: { type: 'string' },
+  'print-config': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Older names of the environment variables, still read. */
+const ENV_ALIASES: Readonly<Record<string, string>> = { postgres: 'LANCHAT_POSTGRES_URL' };
+
+type HostValues = {
+  -readonly [K in keyof typeof HOST_OPTIONS]?: (typeof HOST_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string;
+};
+
+/** The settings from the flags, the environment and the config file (`--config` or LANCHAT_CONFIG), in that order. */
+function hostSettings(args: string[], env: NodeJS.ProcessEnv, readText: (path: string) => string): { help: boolean; print: boolean; settings: Settings } {
+  const withoutDefaults = Object.fromEntries(Object.entries(HOST_OPTIONS).map(([name, { type }]) => [name, { type }]));
+  const { values } = parseArgs({ args, options: { ...withoutDefaults, ...COMMAND_FLAGS }, strict: true });
+  const configPath = (values.config as string | undefined) ?? env.LANCHAT_CONFIG;
+  let file: Settings = new Map();
+  if (configPath !== undefined) {
+    let text: string;
+    try {
+      text = readText(configPath);
+    } catch (error) {
+      throw new SettingsError(`cannot read the config file ${configPath}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+    file = readConfigFile(configPath, text, HOST_OPTIONS, readText);
+  }
+  const flags = flagSettings(values as Record<string, string | boolean | undefined>, HOST_OPTIONS);
+  const settings = mergeSettings(HOST_OPTIONS, flags, readEnvironment(env, HOST_OPTIONS, readText, ENV_ALIASES), file);
+  return { help: values.help === true, print: values['print-config'] === true, settings };
+}
+
+/**
+ * Throws an Error whose message ends with the usage when the arguments are wrong, naming where a wrong
+ * setting came from (a flag, a variable, a line of the config file).
+ */
+export function parseHostArgs(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  readText: (path: string) => string = (path) => readFileSync(path, 'utf8'),
+): HostCommandLine {
+  const { help, print, settings } = hostSettings(args, env, readText);
+  if (help) return { help: true };
+  const values = Object.fromEntries([...settings].map(([name, setting]) => [name, setting.value])) as HostValues;
+  try {
+    return { help: false, ...hostOptions(values), settings, printConfig: print };
+  } catch (error) {
+    const source = error instanceof UsageError && error.option !== undefined ? settings.get(error.option)?.source : undefined;
+    if (source === undefined || source === `--${(error as UsageError).option}`) throw error;
+    throw new UsageError(`${(error as UsageError).problem} (set by ${source})`);
+  }
+}
+
+function portNumber(value: string | undefined, option: string): number | undefined {
+  if (value === undefined) return undefined;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--${option} must be 0 to 65535`, option);
+  return port;
+}
+
+function hostOptions(values: HostValues): { options: HostOptions; service: ServiceOptions } {
+  const port = portNumber(values.port, 'port')!;
+  if (!values.data) throw new UsageError('--data <dir> is required (or "data: <dir>" in the config file)');
+  const heartbeatMs = seconds(values.heartbeat, 'heartbeat')!;
+  const access = accessOption(values.access, values.passphrase);
   const limits: Partial<RoomLimits> = given({
     maxGroupsPerOwner: count(values['max-groups'], 'max-groups'),
     maxGroupMembers: count(values['max-members'], 'max-members'),
@@ -146,14 +231,16 @@ export function parseHostArgs(args: string[], env: NodeJS.ProcessEnv = {}): Host
   });
   const maxFrameBytes = limitFlag('max-frame-bytes', values['max-frame-bytes']);
   if (maxFrameBytes !== undefined && !Number.isInteger(maxFrameBytes)) {
-    throw new UsageError('--max-frame-bytes must be a whole number of bytes');
+    throw new UsageError('--max-frame-bytes must be a whole number of bytes', 'max-frame-bytes');
   }
   const maxDatabaseBytes = byteCount(values['max-database-bytes'], 'max-database-bytes');
-  const postgres = values.postgres ?? env.LANCHAT_POSTGRES_URL;
+  const postgres = values.postgres;
   const nats = values.nats?.split(',').map((url) => url.trim()).filter((url) => url !== '');
-  if (nats && !postgres) throw new UsageError('--nats needs --postgres: the nodes of a room share one PostgreSQL database');
-  if (nats?.length === 0) throw new UsageError('--nats needs at least one URL');
-  if (postgres && maxDatabaseBytes !== undefined) throw new UsageError('--max-database-bytes caps the SQLite file; PostgreSQL has its own quotas');
+  if (nats && !postgres) throw new UsageError('--nats needs --postgres: the nodes of a room share one PostgreSQL database', 'nats');
+  if (nats?.length === 0) throw new UsageError('--nats needs at least one URL', 'nats');
+  if (postgres && maxDatabaseBytes !== undefined) {
+    throw new UsageError('--max-database-bytes caps the SQLite file; PostgreSQL has its own quotas', 'max-database-bytes');
+  }
   const fileLimits = given({
     maxFileBytes: byteCount(values['max-file-bytes'], 'max-file-bytes'),
     maxFileStorageBytes: byteCount(values['max-file-storage-bytes'], 'max-file-storage-bytes'),
@@ -169,13 +256,17 @@ export function parseHostArgs(args: string[], env: NodeJS.ProcessEnv = {}): Host
     byteBurst: limitFlag('byte-burst', values['byte-burst']),
   });
   return {
-    help: false,
+    service: {
+      adminPort: portNumber(values['admin-port'], 'admin-port') ?? null,
+      adminBind: values['admin-bind']!,
+      drainMs: seconds(values['drain-seconds'], 'drain-seconds')!,
+    },
     options: {
       dataDir: resolve(values.data),
       port,
       bind: values.bind,
       roomName: values.room,
-      heartbeatTimeoutMs: heartbeatSeconds * 1000,
+      heartbeatTimeoutMs: heartbeatMs,
       tls: !values['no-tls'],
       announce: !values['no-announce'],
       rateLimits,

@@ -20,6 +20,11 @@ export class RoomAddresses {
     return this.addresses[this.index]!;
   }
 
+  /** The address left says it stops (bye SERVER_DRAINING): the next open begins at the one after it. */
+  moveOn(): void {
+    this.index = (this.index + 1) % this.addresses.length;
+  }
+
   /**
    * Opens a socket to the address that last worked, or, if it cannot be reached, to the next that
    * can, in order; any other failure (a changed certificate, no TLS) stops at that address.

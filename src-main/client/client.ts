@@ -335,6 +335,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       return;
     }
     this.backoff.dropped(reason);
+    if (reason?.code === ErrorCode.SERVER_DRAINING) this.addresses.moveOn();
     this.setState('reconnecting');
     this.scheduleReconnect();
   }

@@ -40,7 +40,9 @@ export class Backoff {
 
   /** The link dropped for this reason; reconnect attempts follow. */
   dropped(reason: WireError | null): void {
-    this.hostStoppedAt = reason?.code === ErrorCode.SERVER_SHUTDOWN ? Date.now() : null;
+    // A drained node sends its clients elsewhere: another address, or the balancer's next node, answers now.
+    const stopped = reason?.code === ErrorCode.SERVER_SHUTDOWN || reason?.code === ErrorCode.SERVER_DRAINING;
+    this.hostStoppedAt = stopped ? Date.now() : null;
   }
 
   /** Back online: the next drop starts again from the first wait. */

@@ -38,6 +38,8 @@ export interface HostOptions extends Omit<ServerOptions, 'store' | 'log' | 'tls'
   filesDir?: string;
   /** A node of a clustered room: its database on PostgreSQL, the other nodes over NATS (core/cluster.ts). */
   cluster?: ClusterOptions;
+  /** Told of every commit of sends: how long the store took, and how many new messages it stored (the admin port's metrics). */
+  onCommit?: (seconds: number, stored: number) => void;
 }
 
 /**
@@ -48,6 +50,11 @@ export type AnnounceStatus = { on: true; instance: string; taken: string[] } | {
 
 export interface Host {
   server: ChatServer;
+  store: AsyncStore;
+  /** The link to the room's other nodes; null on a host alone. */
+  bus: Bus | null;
+  /** Where the room's files are kept; null when it takes none. */
+  filesDir: string | null;
   log: ServerLog;
   address: AddressInfo;
   logFile: string;
@@ -60,7 +67,7 @@ export interface Host {
 }
 
 export async function startHost(options: HostOptions): Promise<Host> {
-  const { dataDir, port, bind, tls = true, maxDatabaseBytes, maxUserBytesPerDay = DEFAULT_MAX_USER_BYTES_PER_DAY, announce = false, openLockWaitMs, files, filesDir, cluster, ...serverOptions } =
+  const { dataDir, port, bind, tls = true, maxDatabaseBytes, maxUserBytesPerDay = DEFAULT_MAX_USER_BYTES_PER_DAY, announce = false, openLockWaitMs, files, filesDir, cluster, onCommit, ...serverOptions } =
     options;
   const folder = holdDataFolder(dataDir);
   const logFile = join(dataDir, 'server.log');
@@ -96,6 +103,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
     folder.release();
     throw error;
   }
+  if (onCommit) store = timedCommits(store, onCommit);
   // A cluster node without a shared folder serves no files: one node's folder is not the others'.
   const filesFolder = filesDir ?? (cluster ? undefined : join(dataDir, 'files'));
   const server = new ChatServer({
@@ -141,6 +149,9 @@ export async function startHost(options: HostOptions): Promise<Host> {
   let stopping: Promise<void> | null = null;
   return {
     server,
+    store,
+    bus: bus ?? null,
+    filesDir: filesFolder ?? null,
     log,
     address,
     logFile,
@@ -163,6 +174,22 @@ export async function startHost(options: HostOptions): Promise<Host> {
           folder.release();
         });
       return stopping;
+    },
+  };
+}
+
+/** The store, its commits of sends timed; only counting on the way (one commit holds a turn's sends). */
+function timedCommits(store: AsyncStore, onCommit: (seconds: number, stored: number) => void): AsyncStore {
+  const insertMessages = store.insertMessages;
+  return {
+    ...store,
+    insertMessages: async (messages) => {
+      const started = process.hrtime.bigint();
+      const results = await insertMessages(messages);
+      let stored = 0;
+      for (const result of results) if ('message' in result && !result.duplicate) stored += 1;
+      onCommit(Number(process.hrtime.bigint() - started) / 1e9, stored);
+      return results;
     },
   };
 }

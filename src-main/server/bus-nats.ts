@@ -49,7 +49,7 @@ export class NatsBus implements Bus {
   private handler: ((message: BusMessage, from: string) => void) | null = null;
   private beating: NodeJS.Timeout | null = null;
   /** False while NATS is unreachable: what this node would publish then is dropped, not queued (see publish). */
-  private connected = true;
+  private reachable = true;
 
   private constructor(
     private readonly connection: NatsConnection,
@@ -98,7 +98,7 @@ export class NatsBus implements Bus {
    * (ClusterFanOut, outbound/cluster-fan-out.ts).
    */
   publish(message: BusMessage): void {
-    if (!this.connected || this.connection.isClosed() || this.connection.isDraining()) return;
+    if (!this.reachable || this.connection.isClosed() || this.connection.isDraining()) return;
     try {
       this.connection.publish(this.subject, encodeBusMessage(message, this.nodeId));
     } catch (error) {
@@ -115,10 +115,18 @@ export class NatsBus implements Bus {
   }
 
   /** Sends what is published (the fan-out's last words) and closes. */
+  get connected(): boolean {
+    return this.reachable;
+  }
+
+  roundTripMs(): Promise<number> {
+    return this.connection.rtt();
+  }
+
   async close(): Promise<void> {
     if (this.beating) clearInterval(this.beating);
     if (this.connection.isClosed()) return;
-    if (this.connected) await this.connection.drain();
+    if (this.reachable) await this.connection.drain();
     else await this.connection.close();
   }
 
@@ -126,10 +134,10 @@ export class NatsBus implements Bus {
   private async watch(): Promise<void> {
     for await (const status of this.connection.status()) {
       if (status.type === 'disconnect') {
-        this.connected = false;
+        this.reachable = false;
         this.log.error('bus disconnected', { server: status.server, effect: 'serving this node only until NATS is back' });
       } else if (status.type === 'reconnect') {
-        this.connected = true;
+        this.reachable = true;
         this.log.info('bus reconnected', { server: status.server });
       } else if (status.type === 'error') {
         this.log.error('bus error', { error: String(status.error) });

@@ -41,5 +41,9 @@ export interface Bus {
   publish(message: BusMessage): void;
   /** Sets the one receiver of what the other nodes publish, and what runs every heartbeat (at once, then every heartbeatMs) until close. */
   receive(handler: (message: BusMessage, from: string) => void, heartbeat: () => void): void;
+  /** Whether the bus is reachable now (the admin port's /readyz). */
+  readonly connected: boolean;
+  /** The time a message takes to the bus and back, in ms (the admin port's metrics); rejects while it is unreachable. */
+  roundTripMs(): Promise<number>;
   close(): Promise<void>;
 }

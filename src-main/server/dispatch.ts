@@ -69,7 +69,7 @@ export class Dispatcher {
   }
 
   private value(session: Session, value: unknown): void | Promise<void> {
-    if (session.closeAfterReply) return;
+    if (session.closeAfterReply || session.draining) return;
     const type = (value as { type?: unknown } | null)?.type;
     if (type === 'ping') {
       session.connection.send({ type: 'pong' });

@@ -37,6 +37,10 @@ export class Roster {
   private seenSaved: Promise<void> | null = null;
   /** Leaves whose writes are under way: close waits for them, the store closing after it. */
   private readonly leaving = new Set<Promise<void>>();
+  /** Logins on this node so far (the admin port's metrics). */
+  logins = 0;
+  /** Message pushes written to this node's sessions so far (the admin port's metrics). */
+  deliveries = 0;
 
   constructor(
     private readonly store: AsyncStore,
@@ -74,6 +78,7 @@ export class Roster {
       this.fanOut.loggedIn(user.id, user.name, true, now);
     }
     sessions.add(session);
+    this.logins += 1;
     this.presence.loggedIn(session);
     if (!wasOnline) this.presence.note(user.id, user.name, now);
     await this.saveLastSeen({ userId: user.id, ts: now, deliveredUpTo: 0 });
@@ -97,7 +102,11 @@ export class Roster {
     // A kick is the server's own close with a bye after everything sent, like a shutdown: the
     // kicked user's next login must not replay all they had already seen.
     const clean =
-      reason === null || reason.code === ErrorCode.LOGGED_OUT || reason.code === ErrorCode.SERVER_SHUTDOWN || reason.code === ErrorCode.KICKED;
+      reason === null ||
+      reason.code === ErrorCode.LOGGED_OUT ||
+      reason.code === ErrorCode.SERVER_SHUTDOWN ||
+      reason.code === ErrorCode.SERVER_DRAINING ||
+      reason.code === ErrorCode.KICKED;
     const reached = clean ? session.sentUpTo : session.syncedTo;
     this.fanOut.loggedIn(user.id, user.name, false, now);
     if (!this.fanOut.onlineElsewhere(user.id)) this.presence.note(user.id, user.name, now);
@@ -144,6 +153,7 @@ export class Roster {
       for (const session of sessions) {
         if (session === except) continue;
         session.connection.sendEncoded(bytes);
+        if (messageId > 0) this.deliveries += 1;
         if (messageId > session.sentUpTo) session.sentUpTo = messageId;
       }
     }
@@ -160,6 +170,7 @@ export class Roster {
       for (const session of sessions) {
         if (session === except) continue;
         session.connection.sendEncoded(bytes);
+        if (messageId > 0) this.deliveries += 1;
         if (messageId > session.sentUpTo) session.sentUpTo = messageId;
       }
     }

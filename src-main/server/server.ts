@@ -80,6 +80,9 @@ export interface ServerOptions {
   localClock?: () => number;
 }
 
+/** Why a draining node closes a connection (PROTOCOL §9.2): the client moves to another address of the room. */
+const DRAINING = { code: ErrorCode.SERVER_DRAINING, message: 'this node of the room is stopping: connect to another of its addresses' };
+
 /** A token bucket as hello announces it: null when the host turned it off (Infinity). */
 function bucket(perSecond: number, burst: number): { perSecond: number; burst: number } | null {
   return Number.isFinite(perSecond) && Number.isFinite(burst) ? { perSecond, burst } : null;
@@ -116,6 +119,8 @@ export class ChatServer {
   private lastSweepAt = 0;
   /** When the server last came out of a stall of its own: silence before it is not the clients' (see sweep). */
   private stallEndedAt = 0;
+  /** Set by drain: new connections are sent elsewhere at once. */
+  private draining = false;
 
   constructor(options: ServerOptions) {
     this.store = options.store;
@@ -309,6 +314,35 @@ export class ChatServer {
     this.log.info('stopped');
   }
 
+  /**
+   * Sends every client to another address of the room (docs/PROTOCOL.md §19): stops listening, takes
+   * no new request, and closes each connection with `bye SERVER_DRAINING` once the requests it has in
+   * flight are answered (a send once its commit is stored). Resolves when every connection is closed;
+   * close() still ends the rest and the server.
+   */
+  async drain(): Promise<void> {
+    this.draining = true;
+    this.server?.close();
+    this.log.info('draining', { connections: this.sessions.size });
+    await Promise.all([...this.sessions].map((session) => this.sendElsewhere(session)));
+    this.log.info('drained');
+  }
+
+  private sendElsewhere(session: Session): Promise<void> {
+    const closed = new Promise<void>((resolve) => session.connection.onClose(() => resolve()));
+    // No frame is handled after this: what a client sends now it sends again to the next node.
+    session.draining = true;
+    const close = (): void => session.connection.close(DRAINING);
+    if (session.answering) session.answering.then(close, close);
+    else close();
+    return closed;
+  }
+
+  /** Counts for the admin port's metrics: open connections, logins and message pushes written here so far. */
+  get counts(): { connections: number; logins: number; deliveries: number } {
+    return { connections: this.sessions.size, logins: this.roster.logins, deliveries: this.roster.deliveries };
+  }
+
   /** Every open connection with the bytes queued for it that the client has not read yet. */
   connectionStats(): { address: string; user: string | null; queuedBytes: number }[] {
     return [...this.sessions].map((session) => ({
@@ -329,6 +363,10 @@ export class ChatServer {
     this.sessions.add(session);
     this.log.info('connection', { address: connection.remoteAddress });
     connection.onClose((reason) => this.onClosed(session, reason));
+    if (this.draining) {
+      session.connection.close(DRAINING);
+      return;
+    }
     // After onClose, so a refused connection leaves the session list like any other.
     let admitted: Promise<boolean> | null = this.admitAddress(session);
     void admitted.then(() => (admitted = null));

@@ -21,6 +21,8 @@ export interface Session {
   syncedTo: number;
   /** Set by logout: the connection closes after this reply and reads nothing more. */
   closeAfterReply: WireError | null;
+  /** Set by a drain (ChatServer.drain): the connection reads nothing more; it closes once what it read is answered. */
+  draining: boolean;
   limiter: ConnectionRateLimiter;
   /** When the log last noted this connection's refusals for rate (it notes one per RATE_LOG_EVERY_MS). */
   rateLoggedAt: number;
@@ -50,6 +52,7 @@ export function newSession(connection: Connection, rateLimits: RateLimits): Sess
     sentUpTo: 0,
     syncedTo: 0,
     closeAfterReply: null,
+    draining: false,
     limiter: new ConnectionRateLimiter(rateLimits),
     rateLoggedAt: 0,
     answering: null,

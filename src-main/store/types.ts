@@ -344,6 +344,8 @@ type Promised<F> = F extends (...args: infer A) => infer R ? (...args: A) => Pro
  * nothing but calls on `tx`.
  */
 export type AsyncStore = { [K in Exclude<keyof ServerStore, 'changeGroups'>]: Promised<ServerStore[K]> } & {
+  /** A store of database connections (PostgreSQL's): how many are open, idle, and how many calls wait for one (the admin port's metrics). */
+  poolStats?(): { total: number; idle: number; waiting: number };
   changeGroups<T>(
     ts: number,
     change: (tx: AsyncStore) => Promise<{ result: T; events: NewGroupEvent[] }>,

@@ -53,6 +53,8 @@ export const ErrorCode = {
   FRAME_TIMEOUT: 'FRAME_TIMEOUT',
   TOO_MANY_ERRORS: 'TOO_MANY_ERRORS',
   SERVER_SHUTDOWN: 'SERVER_SHUTDOWN',
+  /** This node of the room is stopping: reconnect at once to another of the room's addresses (docs/PROTOCOL.md §19). */
+  SERVER_DRAINING: 'SERVER_DRAINING',
   LOGGED_OUT: 'LOGGED_OUT',
   /** A plaintext connection to a host that requires TLS: sent unencrypted, then the host closes. */
   TLS_REQUIRED: 'TLS_REQUIRED',

@@ -83,5 +83,9 @@ function bound(sql: Sql, pool: pg.Pool, options: PgStoreOptions): AsyncStore {
 }
 
 export function pgStore(pool: pg.Pool, options: PgStoreOptions): AsyncStore {
-  return { ...queries(poolSql(pool), pool, options), close: () => pool.end() };
+  return {
+    ...queries(poolSql(pool), pool, options),
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    close: () => pool.end(),
+  };
 }
