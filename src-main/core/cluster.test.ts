@@ -80,9 +80,9 @@ describe.skipIf(missing)(missing ? `${TITLE} (skipped: ${missing})` : TITLE, () 
   /** The messages each client emitted, from before its first login. */
   const seen = new Map<ChatClient, ReturnType<typeof collectMessages>>();
 
-  /** Logs in to `primary`, with `alternates` to move to. */
+  /** Logs in to `primary`, with `alternates` to move to in the order given. */
   async function connect(primary: ServerAddress, alternates: ServerAddress[], name: string, options: Partial<ClientOptions> = {}): Promise<ChatClient> {
-    const client = new ChatClient({ ...primary, alternates, name, password: `${name}-secret`, backoffMinMs: 50, backoffMaxMs: 300, ...options });
+    const client = new ChatClient({ ...primary, alternates, random: () => 0, name, password: `${name}-secret`, backoffMinMs: 50, backoffMaxMs: 300, ...options });
     clients.push(client);
     seen.set(client, collectMessages(client));
     await client.connect();

@@ -335,7 +335,7 @@ describe.skipIf(natsMissing)(natsMissing ? `${TITLE} (skipped: ${natsMissing})` 
   it('lets a client move to another node when its node stops mid-burst, with nothing lost or twice', async () => {
     const [a, b, c] = await cluster(3);
     const alternates = [b!, c!].map((node) => ({ host: '127.0.0.1', port: node.port }));
-    const carol = await login({ address: { port: a!.port } }, 'carol', 'carol-secret', { alternates });
+    const carol = await login({ address: { port: a!.port } }, 'carol', 'carol-secret', { alternates, random: () => 0 });
     clients.push(carol);
     const got = collectMessages(carol);
     const alice = await user(b!, 'alice');
