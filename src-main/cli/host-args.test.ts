@@ -79,6 +79,20 @@ describe('host arguments', () => {
     expect(options([])).not.toHaveProperty('filesDir');
   });
 
+  it("takes the bus's certificate authority, user and password (from the environment too), or the insecure flag", () => {
+    const cluster = ['--postgres', 'postgres://x/y', '--nats', 'nats://a:4222'];
+    expect(options([...cluster, '--nats-ca', 'bus-ca.pem', '--nats-user', 'lanchat'], { LANCHAT_NATS_PASSWORD: 'pw' }).cluster).toEqual({
+      postgres: 'postgres://x/y',
+      nats: ['nats://a:4222'],
+      busSecurity: { caFile: resolve('bus-ca.pem'), user: 'lanchat', password: 'pw' },
+    });
+    expect(options([...cluster, '--nats-user', 'lanchat', '--nats-password', 'flag'], { LANCHAT_NATS_PASSWORD: 'env' }).cluster?.busSecurity?.password).toBe('flag');
+    expect(options([...cluster, '--insecure-bus']).cluster).toEqual({ postgres: 'postgres://x/y', nats: ['nats://a:4222'], insecureBus: true });
+    for (const flag of [['--nats-ca', 'ca.pem'], ['--nats-user', 'u'], ['--insecure-bus']]) {
+      expect(() => parseHostArgs(['--data', 'x', '--postgres', 'postgres://x/y', ...flag])).toThrow(`${flag[0]} needs --nats`);
+    }
+  });
+
   it('refuses bad arguments with the reason and the usage', () => {
     const refusals: [string[], string][] = [
       [['--port', '99999'], '--port must be 0 to 65535'],

@@ -21,6 +21,8 @@ export const HOST_USAGE = [
   '  [--files-dir <dir>]  (where files are kept; default <data>/files, none on a cluster node)',
   'a node of a clustered room (docs/DEPLOYMENT.md): --postgres <url> (or LANCHAT_POSTGRES_URL) [--nats <url>[,<url>...]]',
   '  every node presents the same certificate: copy tls-key.pem and tls-cert.pem into each node\'s --data folder',
+  '  the bus (NATS) secured: --nats-ca <file>  (the CA of the NATS servers\' certificates) --nats-user <name>',
+  '  --nats-password <text>  (or LANCHAT_NATS_PASSWORD)  [--insecure-bus]  (start on an open bus: a test bench only)',
 ].join('\n');
 
 /** What the command line asks for: the usage, or a host with these options. */
@@ -118,6 +120,10 @@ export function parseHostArgs(args: string[], env: NodeJS.ProcessEnv = {}): Host
       postgres: { type: 'string' },
       nats: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      'nats-ca': { type: 'string' },
+      'nats-user': { type: 'string' },
+      'nats-password': { type: 'string' },
+      'insecure-bus': { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -153,6 +159,14 @@ export function parseHostArgs(args: string[], env: NodeJS.ProcessEnv = {}): Host
   const nats = values.nats?.split(',').map((url) => url.trim()).filter((url) => url !== '');
   if (nats && !postgres) throw new UsageError('--nats needs --postgres: the nodes of a room share one PostgreSQL database');
   if (nats?.length === 0) throw new UsageError('--nats needs at least one URL');
+  const busSecurity = given({
+    caFile: values['nats-ca'] !== undefined ? resolve(values['nats-ca']) : undefined,
+    user: values['nats-user'],
+    password: values['nats-password'] ?? env.LANCHAT_NATS_PASSWORD,
+  });
+  const busFlags = ['nats-ca', 'nats-user', 'nats-password', 'insecure-bus'] as const;
+  const busFlag = busFlags.find((flag) => values[flag] !== undefined && values[flag] !== false);
+  if (busFlag && !nats) throw new UsageError(`--${busFlag} needs --nats: it secures the bus to the other nodes`);
   if (postgres && maxDatabaseBytes !== undefined) throw new UsageError('--max-database-bytes caps the SQLite file; PostgreSQL has its own quotas');
   const fileLimits = given({
     maxFileBytes: byteCount(values['max-file-bytes'], 'max-file-bytes'),
@@ -185,7 +199,14 @@ export function parseHostArgs(args: string[], env: NodeJS.ProcessEnv = {}): Host
       throttle,
       files: { limits: fileLimits },
       ...(values['files-dir'] !== undefined ? { filesDir: resolve(values['files-dir']) } : {}),
-      ...(postgres ? { cluster: { postgres, ...(nats ? { nats } : {}) } } : {}),
+      ...(postgres
+        ? {
+            cluster: {
+              postgres,
+              ...(nats ? { nats, ...(Object.keys(busSecurity).length > 0 ? { busSecurity } : {}), ...(values['insecure-bus'] ? { insecureBus: true } : {}) } : {}),
+            },
+          }
+        : {}),
       ...(access ? { access } : {}),
     },
   };
