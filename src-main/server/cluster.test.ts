@@ -363,6 +363,10 @@ describe.skipIf(natsMissing)(natsMissing ? `${TITLE} (skipped: ${natsMissing})` 
     const third = await RawPeer.open(a!.port, '127.0.0.3');
     peers.push(third);
     expect(await third.login('bob', 'guess')).toMatchObject({ ok: false, error: { code: ErrorCode.TOO_MANY_ATTEMPTS } });
+    // Bob's own address, where he logged in on node b, is not blocked by the guesses at his name on node a either.
+    const bobOnA = await RawPeer.open(a!.port);
+    peers.push(bobOnA);
+    expect(await bobOnA.login('bob')).toMatchObject({ ok: true });
   });
 
   it('lets a client move to another node when its node stops mid-burst, with nothing lost or twice', async () => {

@@ -138,6 +138,7 @@ export type RoomRate = 'roomRegistrations' | 'addressRegistrations' | 'accountLo
 export type ThrottleEvent =
   | { op: 'failures'; keys: string[] }
   | { op: 'reset'; key: string }
+  | { op: 'known'; account: string; address: string }
   | { op: 'take' | 'giveBack'; rate: RoomRate; key: string };
 
 /**
@@ -148,6 +149,8 @@ export type ThrottleEvent =
  */
 export class RoomThrottles {
   readonly login: LoginThrottle;
+  /** The addresses each account logged in from, on any node: the name's count does not block them. */
+  readonly knownAddresses = new KnownAddresses();
   private readonly rates: Record<RoomRate, KeyedBuckets>;
 
   constructor(
@@ -190,9 +193,16 @@ export class RoomThrottles {
     this.share({ op: 'reset', key });
   }
 
+  /** The account logged in from the address, with its password or a token. */
+  loggedInFrom(account: string, address: string): void {
+    this.knownAddresses.add(account, address);
+    this.share({ op: 'known', account, address });
+  }
+
   /** Counts what another node counted. */
   heard(event: ThrottleEvent): void {
     if (event.op === 'failures') this.login.recordFailure(event.keys);
+    else if (event.op === 'known') this.knownAddresses.add(event.account, event.address);
     else if (event.op === 'reset') this.login.reset(event.key);
     else if (event.op === 'take') this.rates[event.rate].charge(event.key);
     else this.rates[event.rate].giveBack(event.key);

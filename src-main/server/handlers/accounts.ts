@@ -9,7 +9,6 @@ import { addressHost, throttleAddress } from '../access.js';
 import { FollowedBy, type Handlers, type ServerContext } from '../context.js';
 import { ServerError } from '../errors.js';
 import { ScryptQueue, type ScryptLane, hashPassword, verifyPassword } from '../password.js';
-import { KnownAddresses } from '../throttle.js';
 import type { Session } from '../session.js';
 import { mutePush } from './admin.js';
 
@@ -21,7 +20,6 @@ export function accountHandlers(ctx: ServerContext) {
   const { store, log, throttles } = ctx;
   const throttle = throttles.login;
   const scrypt = new ScryptQueue();
-  const knownAddresses = new KnownAddresses();
 
   /**
    * What a password check from the address counts against and is blocked by (PROTOCOL.md §7.2.1). A failure
@@ -32,7 +30,7 @@ export function accountHandlers(ctx: ServerContext) {
     const from = throttleAddress(address);
     const pair = `name:${key}@${from}`;
     const name = `name:${key}`;
-    const known = knownAddresses.has(key, from);
+    const known = throttles.knownAddresses.has(key, from);
     return {
       counted: [pair, name, `address:${from}`],
       blocking: known ? [pair, `address:${from}`] : [pair, name, `address:${from}`],
@@ -275,7 +273,7 @@ export function accountHandlers(ctx: ServerContext) {
         if (!session.connection.isOpen) throw new ServerError(ErrorCode.INTERNAL, 'connection closed during login');
         session.user = user;
         session.tokenHash = sha256(token);
-        knownAddresses.add(key, throttleAddress(address));
+        throttles.loggedInFrom(key, throttleAddress(address));
         log.info('login', { user: user.name, address, client: session.clientName });
         await ctx.roster.join(session, user);
         const result = {
