@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hostReadyLines, parseHostArgs } from './host-args.js';
+import { printSettings } from './host-config.js';
 
 const options = (args: string[], env: NodeJS.ProcessEnv = {}) => {
   const parsed = parseHostArgs(['--data', 'room-data', ...args], env);
@@ -77,6 +78,31 @@ describe('host arguments', () => {
     expect(options([], { LANCHAT_POSTGRES_URL: url }).cluster).toEqual({ postgres: url });
     expect(options([])).not.toHaveProperty('cluster');
     expect(options([])).not.toHaveProperty('filesDir');
+  });
+
+  it("takes the bus's certificate authority, user and password (from the environment too), or the insecure flag", () => {
+    const cluster = ['--postgres', 'postgres://x/y', '--nats', 'nats://a:4222'];
+    expect(options([...cluster, '--nats-ca', 'bus-ca.pem', '--nats-user', 'lanchat'], { LANCHAT_NATS_PASSWORD: 'pw' }).cluster).toEqual({
+      postgres: 'postgres://x/y',
+      nats: ['nats://a:4222'],
+      busSecurity: { caFile: resolve('bus-ca.pem'), user: 'lanchat', password: 'pw' },
+    });
+    expect(options([...cluster, '--nats-user', 'lanchat', '--nats-password', 'flag'], { LANCHAT_NATS_PASSWORD: 'env' }).cluster?.busSecurity?.password).toBe('flag');
+    expect(options([...cluster, '--insecure-bus']).cluster).toEqual({ postgres: 'postgres://x/y', nats: ['nats://a:4222'], insecureBus: true });
+    for (const flag of [['--nats-ca', 'ca.pem'], ['--nats-user', 'u'], ['--insecure-bus']]) {
+      expect(() => parseHostArgs(['--data', 'x', '--postgres', 'postgres://x/y', ...flag])).toThrow(`${flag[0]} needs --nats`);
+    }
+  });
+
+  it("reads the bus's settings from the config file and its password from a file, masked when printed", () => {
+    const files: Record<string, string> = {
+      '/etc/lanchat/lanchat.yaml': 'data: x\npostgres: postgres://x/y\nnats: [nats://a:4222]\nnats-ca: /etc/lanchat/bus-ca.pem\nnats-user: lanchat\n',
+      '/run/nats-password': 'bus-secret\n',
+    };
+    const line = parseHostArgs(['--config', '/etc/lanchat/lanchat.yaml'], { LANCHAT_NATS_PASSWORD_FILE: '/run/nats-password' }, (path) => files[path]!);
+    if (line.help) throw new Error('not the usage');
+    expect(line.options.cluster?.busSecurity).toEqual({ caFile: '/etc/lanchat/bus-ca.pem', user: 'lanchat', password: 'bus-secret' });
+    expect(printSettings(line.settings)).not.toContain('bus-secret');
   });
 
   it('refuses bad arguments with the reason and the usage', () => {

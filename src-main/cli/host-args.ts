@@ -23,6 +23,8 @@ export const HOST_USAGE = [
   '  [--files-dir <dir>]  (where files are kept; default <data>/files, none on a cluster node)',
   'a node of a clustered room (docs/DEPLOYMENT.md): --postgres <url> (or LANCHAT_POSTGRES_URL) [--nats <url>[,<url>...]]',
   '  every node presents the same certificate: copy tls-key.pem and tls-cert.pem into each node\'s --data folder',
+  '  the bus (NATS) secured: --nats-ca <file>  (the CA of the NATS servers\' certificates) --nats-user <name>',
+  '  --nats-password <text>  (or LANCHAT_NATS_PASSWORD)  [--insecure-bus]  (start on an open bus: a test bench only)',
   'service: [--admin-port <port>] [--admin-bind <address>]  (HTTP /healthz, /readyz, /metrics; default 127.0.0.1, off without a port)',
   '  [--drain-seconds <n>]  (on SIGTERM: how long the drain may take before the host stops anyway; default 10)',
   'every setting is also a key of the config file (--config <file> or LANCHAT_CONFIG; YAML, "max-name: 24") and an',
@@ -144,6 +146,10 @@ export const HOST_OPTIONS = {
   'admin-port': { type: 'string' },
   'admin-bind': { type: 'string', default: '127.0.0.1' },
   'drain-seconds': { type: 'string', default: '10' },
+  'nats-ca': { type: 'string' },
+  'nats-user': { type: 'string' },
+  'nats-password': { type: 'string' },
+  'insecure-bus': { type: 'boolean', default: false },
 } as const satisfies OptionTable;
 
 /** Flags that are not settings: they say what to do with them. */
@@ -238,6 +244,14 @@ function hostOptions(values: HostValues): { options: HostOptions; service: Servi
   const nats = values.nats?.split(',').map((url) => url.trim()).filter((url) => url !== '');
   if (nats && !postgres) throw new UsageError('--nats needs --postgres: the nodes of a room share one PostgreSQL database', 'nats');
   if (nats?.length === 0) throw new UsageError('--nats needs at least one URL', 'nats');
+  const busSecurity = given({
+    caFile: values['nats-ca'] !== undefined ? resolve(values['nats-ca']) : undefined,
+    user: values['nats-user'],
+    password: values['nats-password'],
+  });
+  const busFlags = ['nats-ca', 'nats-user', 'nats-password', 'insecure-bus'] as const;
+  const busFlag = busFlags.find((flag) => values[flag] !== undefined && values[flag] !== false);
+  if (busFlag && !nats) throw new UsageError(`--${busFlag} needs --nats: it secures the bus to the other nodes`, busFlag);
   if (postgres && maxDatabaseBytes !== undefined) {
     throw new UsageError('--max-database-bytes caps the SQLite file; PostgreSQL has its own quotas', 'max-database-bytes');
   }
@@ -276,7 +290,14 @@ function hostOptions(values: HostValues): { options: HostOptions; service: Servi
       throttle,
       files: { limits: fileLimits },
       ...(values['files-dir'] !== undefined ? { filesDir: resolve(values['files-dir']) } : {}),
-      ...(postgres ? { cluster: { postgres, ...(nats ? { nats } : {}) } } : {}),
+      ...(postgres
+        ? {
+            cluster: {
+              postgres,
+              ...(nats ? { nats, ...(Object.keys(busSecurity).length > 0 ? { busSecurity } : {}), ...(values['insecure-bus'] ? { insecureBus: true } : {}) } : {}),
+            },
+          }
+        : {}),
       ...(access ? { access } : {}),
     },
   };

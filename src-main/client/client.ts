@@ -81,7 +81,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   constructor(options: ClientOptions) {
     super();
     this.options = clientSettings(options);
-    this.addresses = new RoomAddresses([{ host: options.host, port: options.port }, ...(options.alternates ?? [])]);
+    this.addresses = new RoomAddresses([{ host: options.host, port: options.port }, ...(options.alternates ?? [])], options.random);
     this.backoff = new Backoff(this.options.backoffMinMs, this.options.backoffMaxMs);
     this.pinnedFingerprint = options.fingerprint;
     this.checkRoom = options.checkRoom;

@@ -6,10 +6,13 @@ export interface ClientOptions {
   host: string;
   port: number;
   /**
-   * More addresses of the same room (the nodes of a cluster, docs/PROTOCOL.md §19), tried in turn
-   * after `host:port` when one cannot be reached; the same certificate pin holds for all.
+   * More addresses of the same room (the nodes of a cluster, docs/PROTOCOL.md §19): with `host:port`,
+   * tried in an order this client draws at random, so clients spread over the nodes; the same
+   * certificate pin holds for all.
    */
   alternates?: ServerAddress[];
+  /** Draws the order of the addresses (Math.random); `() => 0` keeps `host:port` first, then `alternates` as given. */
+  random?: () => number;
   name: string;
   /** Needed for the first login; afterwards the session token is used. */
   password?: string;
@@ -53,7 +56,7 @@ export interface ClientOptions {
 
 /** The settings that keep for the client's life, every one given a value. */
 export type ClientSettings = Required<
-  Omit<ClientOptions, 'password' | 'token' | 'lastMessageId' | 'lastEventId' | 'fingerprint' | 'passphrase' | 'alternates' | 'host' | 'port' | 'unsent' | 'checkRoom'>
+  Omit<ClientOptions, 'password' | 'token' | 'lastMessageId' | 'lastEventId' | 'fingerprint' | 'passphrase' | 'alternates' | 'random' | 'host' | 'port' | 'unsent' | 'checkRoom'>
 >;
 
 export function clientSettings(options: ClientOptions): ClientSettings {

@@ -2,10 +2,13 @@
  * Issue 16 end to end: host nodes as `npm run host -- --postgres <url> --nats <url>` starts them
  * (startHost with `cluster`), on Debian's PostgreSQL and nats-server started here, clients
  * (ChatClient with `alternates`) spread over them; one node a real process killed with -9 mid-burst.
+ * The NATS server takes TLS only, and one user with a password (issue 36), as docs/DEPLOYMENT.md sets it up.
  */
+import { execSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { connect as natsConnect } from '@nats-io/transport-node';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
@@ -17,11 +20,14 @@ import { type PostgresDatabases, postgresMissing, testPostgres, uniqueDatabaseNa
 import { TEST_PASSWORD_COST, collectMessages, killAfterAcks, nextEvent, removeDir, tempDir, waitFor } from '../testing/harness.js';
 import { NatsServer, natsMissing } from '../testing/nats.js';
 import { CliProcess } from '../testing/process.js';
+import type { ServerLog } from '../server/log.js';
+import type { ClusterOptions } from './cluster.js';
 import { type Host, startHost } from './host.js';
 
 const missing = postgresMissing ?? natsMissing;
 const TITLE = 'a clustered room: three host nodes on PostgreSQL and NATS';
 const HEARTBEAT_MS = 300;
+const PG_BIN = '/usr/lib/postgresql/15/bin';
 
 describe.skipIf(missing)(missing ? `${TITLE} (skipped: ${missing})` : TITLE, () => {
   let dir: string;
@@ -49,14 +55,14 @@ describe.skipIf(missing)(missing ? `${TITLE} (skipped: ${missing})` : TITLE, () 
       passwordCost: TEST_PASSWORD_COST,
       presenceWindowMs: 200,
       limits: { registrationsPerMinute: 10_000, addressRegistrationsPerMinute: 10_000 },
-      cluster: { postgres: url, nats: [nats.url], heartbeatMs: HEARTBEAT_MS },
+      cluster: { postgres: url, nats: [nats.url], busSecurity: nats.security!, heartbeatMs: HEARTBEAT_MS },
     });
   }
 
   beforeAll(async () => {
     dir = tempDir('lanchat-cluster-node-');
     postgres = await testPostgres();
-    [nats] = await Promise.all([NatsServer.start(dir), postgres.createDatabase(database)]);
+    [nats] = await Promise.all([NatsServer.startSecured(dir), postgres.createDatabase(database)]);
     url = postgres.url(database);
     // The first two share a files folder; the third has none.
     const files = join(dir, 'shared-files');
@@ -80,9 +86,9 @@ describe.skipIf(missing)(missing ? `${TITLE} (skipped: ${missing})` : TITLE, () 
   /** The messages each client emitted, from before its first login. */
   const seen = new Map<ChatClient, ReturnType<typeof collectMessages>>();
 
-  /** Logs in to `primary`, with `alternates` to move to. */
+  /** Logs in to `primary`, with `alternates` to move to in the order given. */
   async function connect(primary: ServerAddress, alternates: ServerAddress[], name: string, options: Partial<ClientOptions> = {}): Promise<ChatClient> {
-    const client = new ChatClient({ ...primary, alternates, name, password: `${name}-secret`, backoffMinMs: 50, backoffMaxMs: 300, ...options });
+    const client = new ChatClient({ ...primary, alternates, random: () => 0, name, password: `${name}-secret`, backoffMinMs: 50, backoffMaxMs: 300, ...options });
     clients.push(client);
     seen.set(client, collectMessages(client));
     await client.connect();
@@ -184,9 +190,92 @@ describe.skipIf(missing)(missing ? `${TITLE} (skipped: ${missing})` : TITLE, () 
     await expect(startNode(join(dir, 'stranger'))).rejects.toThrow(/certificate .* is not the room's .*copy tls-key.pem and tls-cert.pem/);
   });
 
+  it('keeps a bus client without the credentials out: it neither reads nor writes the room', async () => {
+    const { caFile, user, password } = nats.security!;
+    const attempts = {
+      'no credentials': { tls: { caFile } },
+      'a wrong password': { tls: { caFile }, user, pass: `${password}x` },
+      'the password without TLS': { user, pass: password, tls: null },
+    };
+    for (const [what, options] of Object.entries(attempts)) {
+      await expect(natsConnect({ servers: nats.url, reconnect: false, ...options }), what).rejects.toThrow(/Authorization Violation|TLS|tls/);
+    }
+  });
+
+  it('refuses a node on an open bus (no TLS or no credentials, or a NATS that asks for none) unless told it is insecure', async () => {
+    const { caFile, user, password } = nats.security!;
+    const node = (cluster: Partial<ClusterOptions>) => startHost({ dataDir: sharedFolder(`open-${randomBytes(4).toString('hex')}`), port: 0, bind: '127.0.0.1', cluster: { postgres: url, nats: [nats.url], ...cluster } });
+    await expect(node({})).rejects.toThrow(/bus to the other nodes would be open: without TLS .* and credentials .*--insecure-bus/);
+    await expect(node({ busSecurity: { user, password } })).rejects.toThrow(/without TLS \(--nats-ca/);
+    await expect(node({ busSecurity: { caFile } })).rejects.toThrow(/without credentials \(--nats-user/);
+    const tlsOnly = await NatsServer.startSecured(sharedFolder('tls-only-nats'), 'tls only');
+    try {
+      const busSecurity = { ...tlsOnly.security!, user, password };
+      await expect(node({ nats: [tlsOnly.url], busSecurity })).rejects.toThrow(/NATS server lets clients in without credentials/);
+      const insecure = await node({ nats: [tlsOnly.url], busSecurity, insecureBus: true });
+      await insecure.stop();
+    } finally {
+      await tlsOnly.stop();
+    }
+  });
+
+  it('refuses to start a node without the bus on the database of a room whose other nodes run', async () => {
+    await expect(startHost({ dataDir: sharedFolder('no-bus'), port: 0, bind: '127.0.0.1', cluster: { postgres: url } })).rejects.toThrow(
+      /this room has 3 other node\(s\) running on its database; a node without the bus would miss what they deliver: start it with --nats/,
+    );
+  });
+
+  it('delivers nothing from a restored copy of the database started against the same NATS, nor the room into the copy', async () => {
+    const nora = await on(1, 'nora');
+    const oscar = await on(2, 'oscar');
+    const before = await oscar.send({ kind: 'room' }, 'before the backup');
+    await waitFor(() => ids(nora).includes(before.id), 5000, 'nora to have the message before the backup');
+    // The backup, restored as a test restore would be: another database (of the same server here).
+    const restored = uniqueDatabaseName('restored');
+    await postgres.createDatabase(restored);
+    execSync(`${PG_BIN}/pg_dump --no-owner '${url}' | ${PG_BIN}/psql -q -v ON_ERROR_STOP=1 '${postgres.url(restored)}'`, { stdio: 'ignore' });
+    const copy = await startHost({
+      dataDir: sharedFolder('restored'),
+      port: 0,
+      bind: '127.0.0.1',
+      passwordCost: TEST_PASSWORD_COST,
+      cluster: { postgres: postgres.url(restored), nats: [nats.url], busSecurity: nats.security!, heartbeatMs: HEARTBEAT_MS },
+    });
+    /** What each node's log says it dropped from the other side, by message kind. */
+    const dropped = (log: ServerLog): Record<string, number> => {
+      const kinds: Record<string, number> = {};
+      log.subscribe((entry) => {
+        if (entry.event !== 'bus messages dropped') return;
+        for (const [kind, n] of Object.entries(entry.messages as Record<string, number>)) kinds[kind] = (kinds[kind] ?? 0) + n;
+      });
+      return kinds;
+    };
+    const droppedBy = nodes.map((node) => dropped(node.log));
+    const droppedByCopy = dropped(copy.log);
+    try {
+      const oscarOnCopy = await connect(address(copy), [], 'oscar');
+      await oscarOnCopy.send({ kind: 'room' }, 'from the copy');
+      expect(await copy.server.admin.kick('nora')).toBe(0);
+      await oscar.send({ kind: 'room' }, 'production after the backup');
+      // Every production node saw the copy's push and kick and dropped them; the copy dropped production's push.
+      await waitFor(() => droppedBy.every((kinds) => kinds.push! >= 1 && kinds.end! >= 1) && droppedByCopy.push! >= 1, 10_000, 'the drops');
+      const after = await oscar.send({ kind: 'room' }, 'production goes on');
+      await waitFor(() => ids(nora).includes(after.id), 5000, 'nora to have the last message');
+      expect(texts(nora).filter((text) => text.includes('backup') || text.includes('copy') || text.includes('goes on'))).toEqual([
+        'before the backup',
+        'production after the backup',
+        'production goes on',
+      ]);
+      expect(nora.state).toBe('online');
+      expect(texts(oscarOnCopy)).not.toContain('production after the backup');
+    } finally {
+      await copy.stop();
+    }
+  });
+
   it('loses nothing acknowledged and duplicates nothing when a node is killed with -9 mid-burst', async () => {
     const folder = sharedFolder('killed');
-    const doomed = CliProcess.run('host', ['--bind', '127.0.0.1', '--port', '0', '--data', folder, '--no-announce', '--postgres', url, '--nats', nats.url]);
+    const doomed = CliProcess.run('host', ['--bind', '127.0.0.1', '--port', '0', '--data', folder, '--no-announce', '--postgres', url, ...nats.hostFlags.args], nats.hostFlags.env);
     const doomedAddress = { host: '127.0.0.1', port: await doomed.port() };
 
     const senders = 6;

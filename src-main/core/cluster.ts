@@ -4,18 +4,23 @@
  * a node through here when given `cluster`.
  */
 import { randomUUID } from 'node:crypto';
-import { NatsBus } from '../server/bus-nats.js';
+import { type BusSecurity, NatsBus } from '../server/bus-nats.js';
 import type { Bus } from '../server/bus.js';
 import type { ServerLog } from '../server/log.js';
 import { StoreOpenError } from '../store/open.js';
 import { openPgStore } from '../store/pg/open.js';
 import type { AsyncStore } from '../store/types.js';
+import { ClusterMembers } from './cluster-members.js';
 
 export interface ClusterOptions {
   /** The room's PostgreSQL database, postgres://user:password@host:port/database. */
   postgres: string;
   /** NATS servers (nats://host:port); absent: a single node on PostgreSQL, nobody to tell. */
   nats?: string[];
+  /** TLS and credentials for NATS: without both (and a NATS that asks for them) a node does not start, unless `insecureBus`. */
+  busSecurity?: BusSecurity;
+  /** Starts on a bus anyone who reaches NATS may read and write (`--insecure-bus`): for a test bench, never a real room. */
+  insecureBus?: boolean;
   /** Tests only: how often the node tells the others it is alive (2 s). */
   heartbeatMs?: number;
 }
@@ -30,6 +35,8 @@ export interface ClusterNode {
   store: AsyncStore;
   /** Absent without NATS. */
   bus?: Bus;
+  /** Ends this node's membership of the room (cluster-members.ts); after the server and the bus closed. */
+  leave(): Promise<void>;
 }
 
 /**
@@ -44,23 +51,54 @@ export async function openClusterNode(
   log: ServerLog,
   storeOptions: { maxUserBytesPerDay?: number },
 ): Promise<ClusterNode> {
+  if (options.nats && !options.insecureBus) refuseOpenBus(options.busSecurity);
   const store = await openPgStore(options.postgres, storeOptions);
-  let bus: Bus | undefined;
+  let members: ClusterMembers | undefined;
+  let bus: NatsBus | undefined;
   try {
     const { roomId } = await agree(store, fingerprint ?? NO_TLS);
+    members = await ClusterMembers.join(options.postgres, options.nats !== undefined, log);
+    const admitting = members;
     if (options.nats) {
       bus = await NatsBus.connect({
         servers: options.nats,
         subject: `lanchat.room.${roomId}`,
         log,
+        nodeId: members.nodeId,
+        admits: (nodeId) => admitting.admits(nodeId),
+        ...(options.busSecurity ? { security: options.busSecurity } : {}),
         ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
       });
+      if (!options.insecureBus && !bus.serverRequiresAuth) {
+        throw new StoreOpenError(
+          'the NATS server lets clients in without credentials: anyone who reaches it could read the room and write into it; ' +
+            'give it an authorization block (docs/DEPLOYMENT.md, "Securing the bus"), or start with --insecure-bus on a test bench',
+        );
+      }
     }
   } catch (error) {
+    await bus?.close();
+    await members?.close();
     await store.close();
     throw error;
   }
-  return { store, ...(bus ? { bus } : {}) };
+  const joined = members;
+  return { store, ...(bus ? { bus } : {}), leave: () => joined.close() };
+}
+
+/** A clustered node needs TLS to NATS and credentials, unless told to do without (`insecureBus`). */
+function refuseOpenBus(security: BusSecurity | undefined): void {
+  const missing = [
+    ...(security?.caFile === undefined ? ['TLS (--nats-ca: the certificate authority of the NATS servers)'] : []),
+    ...(security?.user === undefined || security.password === undefined
+      ? ['credentials (--nats-user, with --nats-password or LANCHAT_NATS_PASSWORD)']
+      : []),
+  ];
+  if (missing.length === 0) return;
+  throw new StoreOpenError(
+    `the bus to the other nodes would be open: without ${missing.join(' and ')} anyone who reaches NATS reads every message of the room ` +
+      'and can forge what nodes tell each other. See docs/DEPLOYMENT.md, "Securing the bus"; on a test bench, --insecure-bus starts anyway',
+  );
 }
 
 /**

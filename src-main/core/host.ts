@@ -74,6 +74,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
   let identity: TlsIdentity | null;
   let store: AsyncStore;
   let bus: Bus | undefined;
+  let leaveCluster: (() => Promise<void>) | undefined;
   let log: ServerLog | undefined;
   try {
     identity = tls ? await loadOrCreateIdentity(dataDir) : null;
@@ -81,7 +82,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
       log = new ServerLog(logFile);
       // Loaded only for a cluster node: PostgreSQL's and NATS's clients would lengthen every lone host's start.
       const { openClusterNode } = await import('./cluster.js');
-      ({ store, bus } = await openClusterNode(cluster, identity?.fingerprint ?? null, log, { maxUserBytesPerDay }));
+      ({ store, bus, leave: leaveCluster } = await openClusterNode(cluster, identity?.fingerprint ?? null, log, { maxUserBytesPerDay }));
     } else {
       store = openAsyncStore(join(dataDir, 'chat.sqlite'), {
         maxUserBytesPerDay,
@@ -121,6 +122,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
   } catch (error) {
     await server.close();
     await store.close();
+    await leaveCluster?.();
     log.close();
     folder.release();
     throw error;
@@ -170,6 +172,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
         .then(() => server.close())
         .finally(async () => {
           await store.close();
+          await leaveCluster?.();
           log.close();
           folder.release();
         });

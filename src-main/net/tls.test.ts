@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { X509Certificate, createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { type Server, type Socket, connect as connectTcp, createServer } from 'node:net';
@@ -284,6 +285,52 @@ describe('TLS connections', () => {
     expect(rejected).toEqual([expect.stringContaining('TLS handshake failed')]);
     expect(secured).toEqual([]);
     for (const socket of sockets) socket.destroy();
+  });
+});
+
+/**
+ * Debian's `openssl s_client` against a host, as testssl.sh probes it: `input` is typed once the handshake is
+ * done, and stdin ends once the output matches `until` (or at once); the whole output, stderr included.
+ */
+function sClient(port: number, args: string[], input = '', until?: RegExp): Promise<string> {
+  const child = spawn('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let output = '';
+  const read = (chunk: Buffer): void => {
+    output += chunk.toString();
+    if (until?.test(output)) child.stdin.end();
+  };
+  child.stdout.on('data', read);
+  child.stderr.on('data', read);
+  child.stdin.write(input);
+  if (!until) child.stdin.end();
+  return new Promise((resolve) => child.once('close', () => resolve(output)));
+}
+
+/** The suite a handshake settled on, or null when it failed. */
+const negotiated = (output: string): string | null => /Cipher is (\S+)/.exec(output)?.[1]?.replace('(NONE)', '') || null;
+
+describe('TLS as a scanner sees it (openssl s_client)', () => {
+  it('offers in TLS 1.2 only the AEAD suites with ECDHE, none of the CBC or CCM ones OpenSSL offers by default', async () => {
+    const { port } = (await host()).address;
+    const obsolete = ['ECDHE-ECDSA-AES128-SHA', 'ECDHE-ECDSA-AES128-SHA256', 'ECDHE-ECDSA-AES256-SHA', 'ECDHE-ECDSA-AES256-SHA384', 'ECDHE-ECDSA-AES128-CCM8', 'ECDHE-ECDSA-AES256-CCM8', 'ECDHE-ECDSA-AES128-CCM'];
+    const aead = ['ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-CHACHA20-POLY1305'];
+    const probe = (suites: string[]) => Promise.all(suites.map(async (suite) => negotiated(await sClient(port, ['-tls1_2', '-cipher', suite]))));
+    expect(await probe(obsolete)).toEqual(obsolete.map(() => null));
+    expect(await probe(aead)).toEqual(aead);
+    expect(negotiated(await sClient(port, ['-tls1_3']))).toBe('TLS_AES_128_GCM_SHA256');
+  });
+
+  it("chooses by the server's order, whatever order the client offers", async () => {
+    const { port } = (await host()).address;
+    const offers = ['ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384'];
+    for (const offer of offers) expect(negotiated(await sClient(port, ['-tls1_2', '-cipher', offer]))).toBe('ECDHE-ECDSA-AES128-GCM-SHA256');
+  });
+
+  it('refuses a renegotiation the client begins in TLS 1.2', async () => {
+    const { port } = (await host()).address;
+    // "R" asks s_client to renegotiate; a second handshake shows as its certificate checked again.
+    const output = await sClient(port, ['-tls1_2'], 'R\n', /RENEGOTIATING[\s\S]*(no renegotiation|verify return)/);
+    expect(output).toMatch(/RENEGOTIATING[\s\S]*no renegotiation/);
   });
 });
 

@@ -3,16 +3,31 @@
  * subject and subscribes to it, so what one node publishes reaches each other node in order.
  * The connection never echoes a node's own messages back (noEcho). A push crosses as the bytes
  * the publishing node encoded once for its own sessions; the other nodes write those bytes as
- * they are.
+ * they are. A node believes only the nodes `admits` lets through (SenderGate, bus-gate.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { type NatsConnection, connect } from '@nats-io/transport-node';
 import type { ServerLog } from './log.js';
 import type { Bus, BusMessage } from './bus.js';
+import { SenderGate } from './bus-gate.js';
+
+/** How a node proves itself to NATS and checks NATS's certificate (docs/DEPLOYMENT.md, "Securing the bus"). */
+export interface BusSecurity {
+  /** The certificate authority that signed the NATS servers' certificates: given, the link is TLS only. */
+  caFile?: string;
+  /** The node's NATS user and password. */
+  user?: string;
+  password?: string;
+}
 
 export interface NatsBusOptions {
   /** NATS server URLs ("nats://host:4222"); the client fails over between them. */
   servers: string | string[];
+  security?: BusSecurity;
+  /** This node's id on the bus (a random one when absent). */
+  nodeId?: string;
+  /** Whether a node id is one of this room's nodes; what others publish passes only once it is (bus-gate.ts). */
+  admits?: (nodeId: string) => Promise<boolean>;
   /** Nodes of one room share the subject; several rooms may share one NATS. */
   subject?: string;
   /** How long the node waits between attempts while NATS is unreachable. */
@@ -44,20 +59,23 @@ export function decodeBusMessage(data: Uint8Array): { message: BusMessage; from:
 }
 
 export class NatsBus implements Bus {
-  readonly nodeId = randomUUID();
   readonly heartbeatMs: number;
   private handler: ((message: BusMessage, from: string) => void) | null = null;
   private beating: NodeJS.Timeout | null = null;
   /** False while NATS is unreachable: what this node would publish then is dropped, not queued (see publish). */
   private reachable = true;
+  private readonly gate: SenderGate | null;
 
   private constructor(
     private readonly connection: NatsConnection,
     private readonly subject: string,
     private readonly log: ServerLog,
     heartbeatMs: number,
+    readonly nodeId: string,
+    admits: ((nodeId: string) => Promise<boolean>) | undefined,
   ) {
     this.heartbeatMs = heartbeatMs;
+    this.gate = admits ? new SenderGate(admits, heartbeatMs, log) : null;
     connection.subscribe(subject, {
       callback: (error, msg) => {
         if (error) {
@@ -71,22 +89,30 @@ export class NatsBus implements Bus {
           this.log.warn('bus message unreadable', { error: String(cause) });
           return;
         }
-        this.handler?.(decoded.message, decoded.from);
+        const { message, from } = decoded;
+        if (this.gate) this.gate.pass(from, message.kind, () => this.handler?.(message, from));
+        else this.handler?.(message, from);
       },
     });
     void this.watch();
   }
 
-  /** Connects; fails (with the servers in the error) when no NATS server answers. */
+  /**
+   * Connects; fails (with the servers in the error) when no NATS server answers, when its certificate is
+   * not signed by `security.caFile`, or when it refuses the credentials.
+   */
   static async connect(options: NatsBusOptions): Promise<NatsBus> {
+    const { caFile, user, password } = options.security ?? {};
     const connection = await connect({
       servers: options.servers,
       name: 'lanchat-host',
       noEcho: true,
       maxReconnectAttempts: -1,
       reconnectTimeWait: options.reconnectWaitMs ?? 1000,
+      ...(caFile !== undefined ? { tls: { caFile } } : {}),
+      ...(user !== undefined ? { user, pass: password ?? '' } : {}),
     });
-    const bus = new NatsBus(connection, options.subject ?? 'lanchat.room', options.log, options.heartbeatMs ?? 2000);
+    const bus = new NatsBus(connection, options.subject ?? 'lanchat.room', options.log, options.heartbeatMs ?? 2000, options.nodeId ?? randomUUID(), options.admits);
     options.log.info('bus connected', { server: connection.getServer(), node: bus.nodeId });
     return bus;
   }
@@ -106,6 +132,11 @@ export class NatsBus implements Bus {
       // message push that does not arrive is read back from the database by the other nodes.
       this.log.error('bus publish failed', { kind: message.kind, error: String(error) });
     }
+  }
+
+  /** Whether the NATS server asks its clients for credentials (it says so as they connect). */
+  get serverRequiresAuth(): boolean {
+    return this.connection.info?.auth_required === true;
   }
 
   receive(handler: (message: BusMessage, from: string) => void, heartbeat: () => void): void {

@@ -6,6 +6,7 @@
  */
 import type { WireError } from '../../src-shared/protocol/errors.js';
 import type { EndTarget } from './end-target.js';
+import type { ThrottleEvent } from './throttle.js';
 
 export type BusMessage =
   /**
@@ -27,7 +28,9 @@ export type BusMessage =
   /** Closes sessions and transfers with the reason on every node (kick, ban, password change, group removal). */
   | { kind: 'end'; target: EndTarget; reason: WireError }
   /** The user's mute changed: until when (ms epoch), null for until lifted, or no mute when `muted` is false. */
-  | { kind: 'mute'; userId: number; muted: boolean; until: number | null };
+  | { kind: 'mute'; userId: number; muted: boolean; until: number | null }
+  /** A registration or login the node counted against the room's throttles and rates (throttle.ts, RoomThrottles). */
+  | { kind: 'throttle'; event: ThrottleEvent };
 
 /** A node not heard from for this many heartbeats is taken as gone. */
 export const NODE_SILENT_HEARTBEATS = 3;

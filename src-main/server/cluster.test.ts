@@ -16,7 +16,7 @@ import { NatsServer, natsMissing } from '../testing/nats.js';
 import { NatsBus } from './bus-nats.js';
 import { NODE_SILENT_HEARTBEATS } from './bus.js';
 import { type LogEntry, ServerLog } from './log.js';
-import { ChatServer } from './server.js';
+import { ChatServer, type ServerOptions } from './server.js';
 
 const HEARTBEAT_MS = 300;
 /** The NATS server's largest message in these tests: a long enough message text does not fit. */
@@ -60,16 +60,16 @@ describe.skipIf(natsMissing)(natsMissing ? `${TITLE} (skipped: ${natsMissing})` 
   });
 
   /** Starts `count` nodes on one database file of their own test, all on one subject; node i's clock is `skewsMs[i]` off. */
-  async function cluster(count: number, skewsMs: number[] = []): Promise<Node[]> {
+  async function cluster(count: number, skewsMs: number[] = [], options: Partial<ServerOptions> = {}): Promise<Node[]> {
     subject += 1;
     const file = join(dir, `chat-${subject}.sqlite`);
-    for (let i = 0; i < count; i += 1) nodes.push(await startNode(file, `lanchat.test${subject}`, skewsMs[i] ?? 0));
+    for (let i = 0; i < count; i += 1) nodes.push(await startNode(file, `lanchat.test${subject}`, skewsMs[i] ?? 0, options));
     // Every node has heard every other one (their first heartbeats) before a test begins.
     await waitFor(() => nodes.every((node) => node.logs.filter((entry) => entry.event === 'node joined').length === count - 1), 5000, 'the nodes to meet');
     return nodes;
   }
 
-  async function startNode(file: string, natsSubject: string, skewMs = 0): Promise<Node> {
+  async function startNode(file: string, natsSubject: string, skewMs = 0, options: Partial<ServerOptions> = {}): Promise<Node> {
     const log = new ServerLog(null);
     const logs: LogEntry[] = [];
     log.subscribe((entry) => logs.push(entry));
@@ -84,6 +84,7 @@ describe.skipIf(natsMissing)(natsMissing ? `${TITLE} (skipped: ${natsMissing})` 
       presenceWindowMs: 200,
       limits: { registrationsPerMinute: 10_000, addressRegistrationsPerMinute: 10_000 },
       ...(skewMs !== 0 ? { localClock: () => Date.now() + skewMs } : {}),
+      ...options,
     });
     await server.ready;
     const { port } = await server.listen(0, '127.0.0.1');
@@ -332,10 +333,46 @@ describe.skipIf(natsMissing)(natsMissing ? `${TITLE} (skipped: ${natsMissing})` 
     expect(perUser).toBe(0);
   });
 
+  it('counts new accounts and failed logins for the room, whichever node they reach', async () => {
+    const [a, b, c] = await cluster(3, [], {
+      limits: { registrationsPerMinute: 3, addressRegistrationsPerMinute: 10_000 },
+      throttle: { freeFailures: 2, baseDelayMs: 60_000, maxDelayMs: 60_000 },
+    });
+    const watcher = await user(a!, 'watcher');
+    const bob = await user(b!, 'bob');
+    const carol = await user(c!, 'carol');
+    // What a node counted reaches another before what it publishes next (NATS keeps one publisher's order).
+    const heardOnA = async (peer: RawPeer, text: string): Promise<void> => {
+      expect(await peer.request('send', { clientMsgId: text, to: { kind: 'room' }, text })).toMatchObject({ ok: true });
+      await watcher.waitFrame((frame) => frame.type === 'message' && frame.message.text === text);
+    };
+    await heardOnA(bob, 'bob counted');
+    await heardOnA(carol, 'carol counted');
+    const dave = await RawPeer.open(a!.port);
+    peers.push(dave);
+    expect(await dave.login('dave')).toMatchObject({ ok: false, error: { code: ErrorCode.RATE_LIMITED, message: expect.stringContaining('in this room') } });
+
+    // Two wrong guesses at bob's password, one on each other node, from an address bob never used.
+    for (const node of [b!, c!]) {
+      const guesser = await RawPeer.open(node.port, '127.0.0.2');
+      peers.push(guesser);
+      expect(await guesser.login('bob', 'guess')).toMatchObject({ ok: false, error: { code: ErrorCode.WRONG_PASSWORD } });
+    }
+    await heardOnA(bob, 'bob counted a failure');
+    await heardOnA(carol, 'carol counted a failure');
+    const third = await RawPeer.open(a!.port, '127.0.0.3');
+    peers.push(third);
+    expect(await third.login('bob', 'guess')).toMatchObject({ ok: false, error: { code: ErrorCode.TOO_MANY_ATTEMPTS } });
+    // Bob's own address, where he logged in on node b, is not blocked by the guesses at his name on node a either.
+    const bobOnA = await RawPeer.open(a!.port);
+    peers.push(bobOnA);
+    expect(await bobOnA.login('bob')).toMatchObject({ ok: true });
+  });
+
   it('lets a client move to another node when its node stops mid-burst, with nothing lost or twice', async () => {
     const [a, b, c] = await cluster(3);
     const alternates = [b!, c!].map((node) => ({ host: '127.0.0.1', port: node.port }));
-    const carol = await login({ address: { port: a!.port } }, 'carol', 'carol-secret', { alternates });
+    const carol = await login({ address: { port: a!.port } }, 'carol', 'carol-secret', { alternates, random: () => 0 });
     clients.push(carol);
     const got = collectMessages(carol);
     const alice = await user(b!, 'alice');

@@ -13,7 +13,7 @@ import type { SendCommit } from './outbound/commit.js';
 import type { Roster } from './roster.js';
 import type { KeyedQueue, SerialQueue } from './serial.js';
 import type { LoggedInSession, Session } from './session.js';
-import type { LoginThrottle } from './throttle.js';
+import type { RoomThrottles } from './throttle.js';
 import type { FileTransfers } from './transfer.js';
 import type { FanOut } from './outbound/fan-out.js';
 
@@ -58,7 +58,7 @@ export interface ServerContext {
   roster: Roster;
   /** Pushes, ends and mutes, to every node (outbound/fan-out.ts). */
   fanOut: FanOut;
-  throttle: LoginThrottle;
+  throttles: RoomThrottles;
   /** Every open connection. */
   sessions: ReadonlySet<Session>;
   passwordCost: number | undefined;

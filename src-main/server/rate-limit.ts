@@ -142,6 +142,11 @@ export class KeyedBuckets {
     this.buckets.get(key)?.take(-1);
   }
 
+  /** Takes one token for the key, into debt if there is none: what another node of the room took (throttle.ts, RoomThrottles). */
+  charge(key: string, now = Date.now()): void {
+    if (this.take(key, now) > 0) this.buckets.get(key)!.take(1);
+  }
+
   /** Milliseconds until the key would have a token (0: it has one now); takes nothing. */
   peek(key: string, now = Date.now()): number {
     const bucket = this.buckets.get(key);

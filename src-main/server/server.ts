@@ -30,7 +30,7 @@ import { Roster } from './roster.js';
 import { KeyedQueue, SerialQueue } from './serial.js';
 import { type Session, newSession } from './session.js';
 import { type FileOptions, FileTransfers } from './transfer.js';
-import { LoginThrottle, type ThrottleOptions } from './throttle.js';
+import { RoomThrottles, type ThrottleOptions } from './throttle.js';
 import { CLOCK_SYNC_MS, RoomClock } from './clock.js';
 import { ClusterFanOut } from './outbound/cluster-fan-out.js';
 import { LoneFanOut } from './outbound/fan-out.js';
@@ -153,6 +153,8 @@ export class ChatServer {
     this.files = options.files ? new FileTransfers(this.store, this.log, this.clock, options.files) : null;
     const ends = endHere(this.sessions, this.files);
     const bus = options.bus;
+    const limits = roomLimits(options.limits);
+    const throttles = new RoomThrottles(options.throttle, limits, (event) => this.roster.fanOut.shareThrottle(event));
     this.roster = new Roster(this.store, this.log, {
       clock: this.clock,
       presenceWindowMs: this.presenceWindowMs,
@@ -161,7 +163,10 @@ export class ChatServer {
       fanOut: bus
         ? (here) =>
             new ClusterFanOut(
-              { bus, store: this.store, log: this.log, publish, clock: this.clock, endHere: ends, heardMute: (userId, until) => this.access.heardMute(userId, until) },
+              { bus, store: this.store, log: this.log, publish, clock: this.clock, endHere: ends,
+                heardMute: (userId, until) => this.access.heardMute(userId, until),
+                heardThrottle: (event) => throttles.heard(event),
+              },
               here,
             )
         : (here) => new LoneFanOut(here, ends),
@@ -177,8 +182,7 @@ export class ChatServer {
       fanOut: this.roster.fanOut,
       files: this.files,
     });
-    const limits = roomLimits(options.limits);
-    const throttle = new LoginThrottle(options.throttle);
+    const throttle = throttles.login;
     const maxConsecutiveErrors = options.maxConsecutiveErrors ?? 10;
     const context: ServerContext = {
       store: this.store,
@@ -200,7 +204,7 @@ export class ChatServer {
       limits,
       roster: this.roster,
       fanOut: this.roster.fanOut,
-      throttle,
+      throttles,
       sessions: this.sessions,
       passwordCost: options.passwordCost,
       isHostAccount: (name) => this.admin.isProtected(name),

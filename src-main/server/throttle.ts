@@ -5,7 +5,11 @@
  * any password hashing, so guessing costs the server nothing. Checks still
  * running count as failures to come, so guesses sent in parallel (on many
  * connections, before any of them has failed) cannot slip past the count.
+ * RoomThrottles holds the room's throttles (these, and the registration and login rates) and, in a
+ * cluster, tells the other nodes what it counted and counts what they tell it.
  */
+import { KeyedBuckets } from './rate-limit.js';
+import type { RoomLimits } from './access.js';
 
 export interface ThrottleOptions {
   /** Failures allowed before delays start. */
@@ -124,5 +128,83 @@ export class KnownAddresses {
 
   has(account: string, address: string): boolean {
     return this.byAccount.get(account)?.includes(address) ?? false;
+  }
+}
+
+/** The rates counted per key across the room: new accounts (the room's, an address's), successful logins of an account. */
+export type RoomRate = 'roomRegistrations' | 'addressRegistrations' | 'accountLogins';
+
+/** What one node counted, for the others to count too (BusMessage 'throttle'). */
+export type ThrottleEvent =
+  | { op: 'failures'; keys: string[] }
+  | { op: 'reset'; key: string }
+  | { op: 'known'; account: string; address: string }
+  | { op: 'take' | 'giveBack'; rate: RoomRate; key: string };
+
+/**
+ * The room's login throttle and rates. Each node counts what it sees and what the other nodes tell it
+ * (`heard`), so behind a balancer the limits hold for the room, not per node; what it counts itself it
+ * tells them (`share`). Two nodes that count at the same instant may each let one through before hearing
+ * of the other's; checks under way (LoginThrottle.begin) are counted per node.
+ */
+export class RoomThrottles {
+  readonly login: LoginThrottle;
+  /** The addresses each account logged in from, on any node: the name's count does not block them. */
+  readonly knownAddresses = new KnownAddresses();
+  private readonly rates: Record<RoomRate, KeyedBuckets>;
+
+  constructor(
+    options: ThrottleOptions | undefined,
+    limits: Pick<RoomLimits, 'registrationsPerMinute' | 'addressRegistrationsPerMinute' | 'loginsPerMinute'>,
+    private readonly share: (event: ThrottleEvent) => void,
+  ) {
+    this.login = new LoginThrottle(options);
+    this.rates = {
+      roomRegistrations: new KeyedBuckets(limits.registrationsPerMinute, limits.registrationsPerMinute),
+      addressRegistrations: new KeyedBuckets(limits.addressRegistrationsPerMinute, limits.addressRegistrationsPerMinute),
+      accountLogins: new KeyedBuckets(limits.loginsPerMinute, limits.loginsPerMinute),
+    };
+  }
+
+  /** Takes one of the rate's tokens for the key; 0, or the milliseconds until one would be there (nothing taken). */
+  take(rate: RoomRate, key: string): number {
+    const wait = this.rates[rate].take(key);
+    if (wait === 0) this.share({ op: 'take', rate, key });
+    return wait;
+  }
+
+  /** Milliseconds until the key would have one of the rate's tokens (0: now); takes nothing. */
+  peek(rate: RoomRate, key: string): number {
+    return this.rates[rate].peek(key);
+  }
+
+  giveBack(rate: RoomRate, key: string): void {
+    this.rates[rate].giveBack(key);
+    this.share({ op: 'giveBack', rate, key });
+  }
+
+  recordFailure(keys: string[]): void {
+    this.login.recordFailure(keys);
+    this.share({ op: 'failures', keys });
+  }
+
+  reset(key: string): void {
+    this.login.reset(key);
+    this.share({ op: 'reset', key });
+  }
+
+  /** The account logged in from the address, with its password or a token. */
+  loggedInFrom(account: string, address: string): void {
+    this.knownAddresses.add(account, address);
+    this.share({ op: 'known', account, address });
+  }
+
+  /** Counts what another node counted. */
+  heard(event: ThrottleEvent): void {
+    if (event.op === 'failures') this.login.recordFailure(event.keys);
+    else if (event.op === 'known') this.knownAddresses.add(event.account, event.address);
+    else if (event.op === 'reset') this.login.reset(event.key);
+    else if (event.op === 'take') this.rates[event.rate].charge(event.key);
+    else this.rates[event.rate].giveBack(event.key);
   }
 }

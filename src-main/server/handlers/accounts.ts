@@ -9,8 +9,6 @@ import { addressHost, throttleAddress } from '../access.js';
 import { FollowedBy, type Handlers, type ServerContext } from '../context.js';
 import { ServerError } from '../errors.js';
 import { ScryptQueue, type ScryptLane, hashPassword, verifyPassword } from '../password.js';
-import { KeyedBuckets } from '../rate-limit.js';
-import { KnownAddresses } from '../throttle.js';
 import type { Session } from '../session.js';
 import { mutePush } from './admin.js';
 
@@ -19,9 +17,9 @@ export const SERVER_NAME = 'lanchat/0.1.0';
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 export function accountHandlers(ctx: ServerContext) {
-  const { store, log, throttle } = ctx;
+  const { store, log, throttles } = ctx;
+  const throttle = throttles.login;
   const scrypt = new ScryptQueue();
-  const knownAddresses = new KnownAddresses();
 
   /**
    * What a password check from the address counts against and is blocked by (PROTOCOL.md §7.2.1). A failure
@@ -32,7 +30,7 @@ export function accountHandlers(ctx: ServerContext) {
     const from = throttleAddress(address);
     const pair = `name:${key}@${from}`;
     const name = `name:${key}`;
-    const known = knownAddresses.has(key, from);
+    const known = throttles.knownAddresses.has(key, from);
     return {
       counted: [pair, name, `address:${from}`],
       blocking: known ? [pair, `address:${from}`] : [pair, name, `address:${from}`],
@@ -40,10 +38,6 @@ export function accountHandlers(ctx: ServerContext) {
       lane: known ? 'known' : 'login',
     };
   }
-  const roomRegistrations = new KeyedBuckets(ctx.limits.registrationsPerMinute, ctx.limits.registrationsPerMinute);
-  const addressRegistrations = new KeyedBuckets(ctx.limits.addressRegistrationsPerMinute, ctx.limits.addressRegistrationsPerMinute);
-  // Successful logins only: others' failed guesses must not lock the account's owner out.
-  const accountLogins = new KeyedBuckets(ctx.limits.loginsPerMinute, ctx.limits.loginsPerMinute);
 
   /**
    * Refuses a login of an account that logged in too often just now (a client cycling its
@@ -51,7 +45,8 @@ export function accountHandlers(ctx: ServerContext) {
    * the password check, which would otherwise be spent on a login that cannot pass.
    */
   function refuseLoginRate(key: string, name: string, address: string, take: boolean): void {
-    const wait = take ? accountLogins.take(key) : accountLogins.peek(key);
+    // Successful logins only: others' failed guesses must not lock the account's owner out.
+    const wait = take ? throttles.take('accountLogins', key) : throttles.peek('accountLogins', key);
     if (wait === 0) return;
     log.warn('login refused', { user: name, address, reason: 'login rate' });
     throw new ServerError(ErrorCode.RATE_LIMITED, `${name} logged in too often just now; try again in ${Math.ceil(wait / 1000)} s`, wait);
@@ -67,11 +62,11 @@ export function accountHandlers(ctx: ServerContext) {
    * it ends: one under way counts, so a burst cannot pass the rate while its passwords are hashed.
    */
   function reserveRegistration(name: string, address: string): void {
-    const byAddress = addressRegistrations.peek(throttleAddress(address));
-    const wait = byAddress || roomRegistrations.peek('room');
+    const byAddress = throttles.peek('addressRegistrations', throttleAddress(address));
+    const wait = byAddress || throttles.peek('roomRegistrations', 'room');
     if (wait === 0) {
-      addressRegistrations.take(throttleAddress(address));
-      roomRegistrations.take('room');
+      throttles.take('addressRegistrations', throttleAddress(address));
+      throttles.take('roomRegistrations', 'room');
       return;
     }
     log.warn('registration refused', { user: name, address, reason: byAddress ? 'address rate' : 'room rate' });
@@ -84,8 +79,8 @@ export function accountHandlers(ctx: ServerContext) {
 
   /** Only accounts created count (§7.2): a registration refused after its reservation gives its place back. */
   function releaseRegistration(address: string): void {
-    addressRegistrations.giveBack(throttleAddress(address));
-    roomRegistrations.giveBack('room');
+    throttles.giveBack('addressRegistrations', throttleAddress(address));
+    throttles.giveBack('roomRegistrations', 'room');
   }
 
   /**
@@ -168,7 +163,7 @@ export function accountHandlers(ctx: ServerContext) {
       // Wrong passphrases also count for the room as a whole: rotating addresses and names gains nothing.
       if (mode === 'passphrase') refuseThrottled([...keys.blocking, 'room:passphrase'], name, address);
       if (mode === 'passphrase' && !(await throttledCheck(keys, () => queued(session, 'register', () => ctx.access.passphraseMatches(passphrase))))) {
-        throttle.recordFailure([...keys.counted, 'room:passphrase']);
+        throttles.recordFailure([...keys.counted, 'room:passphrase']);
         log.warn('registration refused', { user: name, address, reason: passphrase ? 'wrong passphrase' : 'no passphrase' });
         throw new ServerError(
           ErrorCode.PASSPHRASE_REQUIRED,
@@ -242,7 +237,7 @@ export function accountHandlers(ctx: ServerContext) {
       } else if (existing) {
         const password = request.password!;
         if (!(await throttledCheck(keys, () => queued(session, keys.lane, () => verifyPassword(password, existing.passwordHash))))) {
-          throttle.recordFailure(keys.counted);
+          throttles.recordFailure(keys.counted);
           log.warn('failed login', { user: existing.name, address, reason: 'wrong password' });
           throw new ServerError(ErrorCode.WRONG_PASSWORD, `wrong password for ${existing.name}`);
         }
@@ -269,7 +264,7 @@ export function accountHandlers(ctx: ServerContext) {
             if (user.status === 'pending') throw pendingApproval(user.name);
           }
           refuseLoginRate(key, user.name, address, true);
-          for (const counted of keys.running) throttle.reset(counted);
+          for (const counted of keys.running) throttles.reset(counted);
           token = randomBytes(32).toString('base64url');
           await store.createSession(sha256(token), user.id, ctx.clock.now());
         }
@@ -278,7 +273,7 @@ export function accountHandlers(ctx: ServerContext) {
         if (!session.connection.isOpen) throw new ServerError(ErrorCode.INTERNAL, 'connection closed during login');
         session.user = user;
         session.tokenHash = sha256(token);
-        knownAddresses.add(key, throttleAddress(address));
+        throttles.loggedInFrom(key, throttleAddress(address));
         log.info('login', { user: user.name, address, client: session.clientName });
         await ctx.roster.join(session, user);
         const result = {
@@ -303,7 +298,7 @@ export function accountHandlers(ctx: ServerContext) {
       refuseThrottled(keys.blocking, me.name, address);
       const stored = (await store.userById(me.id))!;
       if (!(await throttledCheck(keys, () => queued(session, keys.lane, () => verifyPassword(request.current, stored.passwordHash))))) {
-        throttle.recordFailure(keys.counted);
+        throttles.recordFailure(keys.counted);
         log.warn('password change refused', { user: me.name, address, reason: 'wrong current password' });
         throw new ServerError(ErrorCode.WRONG_PASSWORD, 'the current password is wrong');
       }

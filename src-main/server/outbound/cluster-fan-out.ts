@@ -17,6 +17,7 @@ import { groupInfo } from '../lookups.js';
 import { OtherNodes } from '../other-nodes.js';
 import { SerialQueue } from '../serial.js';
 import type { Session } from '../session.js';
+import type { ThrottleEvent } from '../throttle.js';
 import { EventOrder } from './event-order.js';
 import { type FanOut, type LocalNode, eventIdOf, messageIdOf } from './fan-out.js';
 
@@ -33,6 +34,8 @@ export interface ClusterFanOutOptions {
   endHere: EndHere;
   /** Puts a mute heard from another node in force here (RoomAccess.heardMute). */
   heardMute: (userId: number, until: number | null) => void;
+  /** Counts here what another node counted against the room's throttles (RoomThrottles.heard). */
+  heardThrottle: (event: ThrottleEvent) => void;
 }
 
 export class ClusterFanOut implements FanOut {
@@ -92,6 +95,10 @@ export class ClusterFanOut implements FanOut {
 
   shareMute(userId: number, until: number | null): void {
     this.options.bus.publish({ kind: 'mute', userId, muted: until !== null, until: until === Infinity ? null : until });
+  }
+
+  shareThrottle(event: ThrottleEvent): void {
+    this.options.bus.publish({ kind: 'throttle', event });
   }
 
   loggedIn(userId: number, name: string, online: boolean, ts: number): void {
@@ -168,6 +175,9 @@ export class ClusterFanOut implements FanOut {
         return;
       case 'mute':
         this.options.heardMute(message.userId, message.muted ? (message.until ?? Infinity) : null);
+        return;
+      case 'throttle':
+        this.options.heardThrottle(message.event);
         return;
     }
   }

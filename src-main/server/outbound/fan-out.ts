@@ -24,6 +24,7 @@ import type { PushFrame, PushFrames } from '../../../src-shared/protocol/pushes.
 import { encodeFrame } from '../../net/frame.js';
 import type { EndHere, EndTarget } from '../end-target.js';
 import type { Session } from '../session.js';
+import type { ThrottleEvent } from '../throttle.js';
 
 /** This node's logged-in sessions, as the Roster writes to them (after the presence announced so far). */
 export interface LocalNode {
@@ -53,6 +54,8 @@ export interface FanOut {
   end(target: EndTarget, reason: WireError, except?: Session): number;
   /** Puts a mute (until when, Infinity: until lifted; null: none) in force on the other nodes too. */
   shareMute(userId: number, until: number | null): void;
+  /** Counts what this node counted against the room's throttles on the other nodes too. */
+  shareThrottle(event: ThrottleEvent): void;
   /** This node's first session of the user logged in, or its last one closed (at `ts`). */
   loggedIn(userId: number, name: string, online: boolean, ts: number): void;
   /** Whether the user is logged in on another node. */
@@ -102,6 +105,8 @@ export class LoneFanOut implements FanOut {
   }
 
   shareMute(): void {}
+
+  shareThrottle(): void {}
 
   loggedIn(): void {}
 

@@ -187,7 +187,7 @@ export async function startCluster(users: number, postgres: PostgresDatabases, p
       await store.close();
     }
     nats = await NatsServer.start(dir);
-    const start = (i: number): Promise<HostProcess> => startHostProcess(folders[i]!, ports[i]!, ['--postgres', url, '--nats', nats!.url], skewsMs[i]);
+    const start = (i: number): Promise<HostProcess> => startHostProcess(folders[i]!, ports[i]!, ['--postgres', url, ...nats!.hostFlags.args], skewsMs[i]);
     // The first records the room's certificate and id; the others then start at once.
     nodes.push(await start(0));
     nodes.push(...(await Promise.all(folders.slice(1).map((_, i) => start(i + 1)))));

@@ -166,7 +166,8 @@ export async function runWorkload(topology: Topology, options: RunOptions): Prom
   const newClient = (user: User, more: { token: string; lastEventId: number; unsent: OutboxItem[] } | null): ChatClient => {
     const { primary, alternates } = topology.addresses(user.index + user.moves);
     const login = more ? { token: more.token, lastEventId: more.lastEventId, ...(more.unsent.length > 0 ? { unsent: more.unsent } : {}) } : { password: `${user.name}-secret` };
-    return new ChatClient({ ...primary, alternates, name: user.name, ...login, backoffMinMs: 50, backoffMaxMs: 300 });
+    // In the order given (random: 0), so a seed places every user on the same node again.
+    return new ChatClient({ ...primary, alternates, random: () => 0, name: user.name, ...login, backoffMinMs: 50, backoffMaxMs: 300 });
   };
 
   /**
