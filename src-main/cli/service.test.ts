@@ -72,11 +72,13 @@ describe.skipIf(missing)(missing ? `${TITLE} (skipped: ${missing})` : TITLE, () 
       symlinkSync(join(process.cwd(), 'node_modules', name), join(app, 'node_modules', name), 'dir');
     }
     postgres = await testPostgres();
-    [nats] = await Promise.all([NatsServer.start(dir), postgres.createDatabase(database)]);
+    [nats] = await Promise.all([NatsServer.startSecured(dir), postgres.createDatabase(database)]);
     url = postgres.url(database);
 
     const secret = join(dir, 'postgres-url');
     writeFileSync(secret, `${url}\n`, { mode: 0o600 });
+    const busSecret = join(dir, 'nats-password');
+    writeFileSync(busSecret, `${nats.security!.password}\n`, { mode: 0o600 });
     const config = join(dir, 'lanchat.yaml');
     writeFileSync(
       config,
@@ -87,16 +89,19 @@ describe.skipIf(missing)(missing ? `${TITLE} (skipped: ${missing})` : TITLE, () 
         'port: 0',
         'no-announce: true',
         `nats: [${nats.url}]`,
+        `nats-ca: ${nats.security!.caFile}`,
+        `nats-user: ${nats.security!.user}`,
         'admin-port: 0',
         'drain-seconds: 60',
         'room: From the file',
       ].join('\n'),
     );
-    const env = { ...process.env, LANCHAT_POSTGRES_FILE: secret, LANCHAT_ROOM: 'Office' };
+    const env = { ...process.env, LANCHAT_POSTGRES_FILE: secret, LANCHAT_NATS_PASSWORD_FILE: busSecret, LANCHAT_ROOM: 'Office' };
     const printed = spawnSync(process.execPath, [join(app, 'dist-host', 'lanchat-host.js'), '--config', config, '--print-config'], { cwd: app, env, encoding: 'utf8' });
     expect(printed.stdout).toContain('room: Office  # LANCHAT_ROOM');
     expect(printed.stdout).toContain('postgres: "********"  # LANCHAT_POSTGRES_FILE');
     expect(printed.stdout).not.toContain(url);
+    expect(printed.stdout).not.toContain(nats.security!.password);
 
     nodeA = Lines.spawn(process.execPath, [join(app, 'dist-host', 'lanchat-host.js'), '--config', config], { cwd: app, env });
     portA = Number((await nodeA.waitLine(/^listening 127\.0\.0\.1:(\d+)$/))[1]);
@@ -109,7 +114,7 @@ describe.skipIf(missing)(missing ? `${TITLE} (skipped: ${missing})` : TITLE, () 
       bind: '127.0.0.1',
       passwordCost: TEST_PASSWORD_COST,
       limits: { registrationsPerMinute: 10_000, addressRegistrationsPerMinute: 10_000 },
-      cluster: { postgres: url, nats: [nats.url] },
+      cluster: { postgres: url, nats: [nats.url], busSecurity: nats.security! },
     });
   }, 120_000);
 
@@ -127,7 +132,8 @@ describe.skipIf(missing)(missing ? `${TITLE} (skipped: ${missing})` : TITLE, () 
     const maker = new ChatClient({ ...options, port: nodeB.address.port });
     await maker.connect();
     maker.close();
-    const client = new ChatClient({ ...options, port: portA, alternates: [{ host: '127.0.0.1', port: nodeB.address.port }] });
+    // Node A first (`random` drawing 0 keeps the order given): the metrics and the drain are node A's.
+    const client = new ChatClient({ ...options, port: portA, alternates: [{ host: '127.0.0.1', port: nodeB.address.port }], random: () => 0 });
     clients.push(client);
     await client.connect();
     return client;
