@@ -16,7 +16,7 @@ import pg from 'pg';
 import type { AccessStore, AsyncStore, NewGroupEvent, StoredLine } from '../types.js';
 import { accessQueries } from '../access.js';
 import { conversationQueries, type ConversationChanges } from '../conversation.js';
-import { pgLog } from './log.js';
+import { logQueries, type LogStore } from '../log.js';
 import { fileQueries, type FileStore } from '../files.js';
 import { groupQueries, insertLine, type GroupStore } from '../groups.js';
 import { messageQueries } from './messages.js';
@@ -49,7 +49,8 @@ function queries(sql: Sql, pool: pg.Pool, options: PgStoreOptions): Omit<AsyncSt
     ...calls<Pick<AsyncStore, keyof GroupStore>>(groupQueries, on),
     ...calls<Pick<AsyncStore, keyof AccessStore>>(accessQueries, on),
     ...calls<Pick<AsyncStore, keyof ConversationChanges>>(conversationQueries(pgDialect, options.maxUserBytesPerDay), on),
-    ...pgLog(sql),
+    ...calls<Pick<AsyncStore, keyof LogStore>>(logQueries(pgDialect), on),
+    databaseTime: async () => (await sql.row<{ ms: number }>('SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::float8 AS ms'))!.ms,
     ...calls<Pick<AsyncStore, keyof FileStore>>(fileQueries(pgDialect), on),
     /**
      * Nothing to do per message: deleteMessage overwrote the text in its row. The old row
