@@ -1,6 +1,6 @@
 /**
  * The store on SQLite through better-sqlite3: the queries written once for both engines, run by
- * sqlite-engine.ts, and what only SQLite does (storing messages, sync, the log's reads, search,
+ * sqlite-engine.ts, and what only SQLite does (storing messages, search,
  * the WAL's purge). Every call but search runs synchronously and has committed when it returns.
  */
 import { accessQueries } from './access.js';

@@ -1,16 +1,16 @@
 /**
  * The store on PostgreSQL (issue 16): the AsyncStore contract with the SQLite store's semantics,
  * from the same queries (../query.ts), run by engine.ts on Sql (sql.ts): on the pool, or inside a
- * changeGroups transaction on its client. Storing messages, sync and the log's reads are this
- * engine's own (messages.ts, log.ts).
+ * changeGroups transaction on its client. Storing messages and search are this engine's own
+ * (messages.ts, search.ts).
  *
  * Ordering across nodes: message ids and event-log ids are cursors clients sync by (`after`), so
  * each must become visible in increasing order. A sequence alone does not give that: two nodes
  * draw 7 and 8, 8 commits first, a client syncs past 8 and never sees 7. So every transaction
  * that draws either id takes one transaction-level advisory lock first (lockLog), held to its
  * commit: ids are drawn and committed one transaction at a time, in order. A batch of messages
- * pays for the lock once. Readers take no lock (lastEventId takes it shared, see log.ts); a
- * page read by cursor (sync, events) is one statement, so one snapshot, whose visible ids are a prefix.
+ * pays for the lock once. Readers take no lock (lastEventId takes it shared, see ../log.ts); a
+ * page read by cursor (sync, events) is read in one snapshot, whose visible ids are a prefix.
  */
 import pg from 'pg';
 import type { AccessStore, AsyncStore, NewGroupEvent, StoredLine } from '../types.js';
