@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -31,7 +31,7 @@ async function expectFixtureKept(store: AsyncStore): Promise<void> {
 }
 
 describe('the migrations', () => {
-  it('are numbered upwards from 1, named after their number, each file listed once, each with SQL', () => {
+  it('are numbered upwards from 1, named after their number, each file listed once, each with SQL and a test', () => {
     migrations.forEach((migration, index) => {
       expect(migration.version).toBeGreaterThan(index === 0 ? 0 : migrations[index - 1]!.version);
       expect(migration.name.startsWith(String(migration.version).padStart(3, '0') + '-')).toBe(true);
@@ -41,6 +41,7 @@ describe('the migrations', () => {
     expect(LATEST_VERSION).toBe(migrations.at(-1)!.version);
     const files = readdirSync(import.meta.dirname).filter((name) => /^\d{3}-.*(?<!\.test)\.ts$/.test(name));
     expect(files.map((name) => name.slice(0, -3))).toEqual(migrations.map((migration) => migration.name));
+    for (const { name } of migrations) expect(existsSync(join(import.meta.dirname, `${name}.test.ts`)), `${name}.test.ts`).toBe(true);
   });
 
   describe('on SQLite', () => {
