@@ -1,24 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openStore } from '../store.js';
 import { LATEST_VERSION } from './index.js';
 import { schemaVersion } from './sqlite.js';
-import { addUser, sqliteAt } from './test-migrations.js';
+import { addUser, eachTestFolder, sqliteAt } from './test-migrations.js';
 
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'lanchat-migration-'));
-});
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const folder = eachTestFolder();
 
 describe('002-fts', () => {
   it('indexes the messages of a version-1 database', async () => {
-    const file = join(dir, 'v1.sqlite');
+    const file = join(folder(), 'v1.sqlite');
     const db = sqliteAt(file, 1);
     expect(schemaVersion(db)).toBe(1);
     addUser(db, 'Ali');

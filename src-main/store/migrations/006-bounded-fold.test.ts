@@ -1,23 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openStore } from '../store.js';
 import { expectIndexMatchesMessages, indexerCaughtUp } from '../test-search-index.js';
-import { addUser, sqliteAt } from './test-migrations.js';
+import { addUser, eachTestFolder, sqliteAt } from './test-migrations.js';
 
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'lanchat-migration-'));
-});
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const folder = eachTestFolder();
 
 describe('006-bounded-fold', () => {
   it('refolds the messages of a version-5 database whose stored form outgrew the text, in the search index too', async () => {
-    const file = join(dir, 'v5.sqlite');
+    const file = join(folder(), 'v5.sqlite');
     const db = sqliteAt(file, 5);
     addUser(db, 'Ali');
     const add = db.prepare("INSERT INTO messages (conv, sender_id, client_msg_id, text, folded, ts) VALUES ('room', 1, ?, ?, ?, 5)");

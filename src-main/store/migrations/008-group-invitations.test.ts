@@ -1,21 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openStore } from '../store.js';
-import { addUser, sqliteAt } from './test-migrations.js';
+import { addUser, eachTestFolder, sqliteAt } from './test-migrations.js';
 
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'lanchat-migration-'));
-});
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const folder = eachTestFolder();
 
 describe('008-group-invitations', () => {
   it('keeps the messages of a version-7 database as people wrote them', () => {
-    const file = join(dir, 'v7.sqlite');
+    const file = join(folder(), 'v7.sqlite');
     const db = sqliteAt(file, 7);
     addUser(db, 'Ali');
     db.prepare("INSERT INTO chat_groups (name, name_key, owner_id, created_at) VALUES ('Ekip', 'ekip', 1, 0)").run();

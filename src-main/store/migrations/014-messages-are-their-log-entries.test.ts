@@ -1,21 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openAsyncStore } from '../async-store.js';
 import { openPgStore } from '../pg/open.js';
 import { postgresMissing } from '../pg/testing.js';
 import type { AsyncStore } from '../types.js';
-import { addUser, onPostgres, postgresAt, sqliteAt } from './test-migrations.js';
+import { addUser, eachTestFolder, onPostgres, postgresAt, sqliteAt } from './test-migrations.js';
 
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'lanchat-migration-'));
-});
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const folder = eachTestFolder();
 
 /** Three messages, as the version-13 store logged them: an entry per message, an edit, Bob's read position, a reaction and a mention. */
 const version13Rows = `
@@ -55,7 +47,7 @@ async function expectOneSequence(store: AsyncStore): Promise<void> {
 
 describe('014-messages-are-their-log-entries', () => {
   it('keeps the event log of a version-13 SQLite database in order', async () => {
-    const file = join(dir, 'v13.sqlite');
+    const file = join(folder(), 'v13.sqlite');
     const db = sqliteAt(file, 13);
     addUser(db, 'Ali');
     addUser(db, 'Bob');

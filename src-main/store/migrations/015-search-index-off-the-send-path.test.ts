@@ -1,24 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { foldForSearch } from '../../../src-shared/fold.js';
 import { openStore } from '../store.js';
 import { expectIndexMatchesMessages, indexerCaughtUp } from '../test-search-index.js';
-import { addUser, sqliteAt } from './test-migrations.js';
+import { addUser, eachTestFolder, sqliteAt } from './test-migrations.js';
 
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'lanchat-migration-'));
-});
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const folder = eachTestFolder();
 
 describe('015-search-index-off-the-send-path', () => {
   it('moves the search index of a version-14 database to the indexer, whose messages searches find before and after it has rebuilt it', async () => {
-    const file = join(dir, 'v14.sqlite');
+    const file = join(folder(), 'v14.sqlite');
     const db = sqliteAt(file, 14);
     addUser(db, 'Ali');
     const add = db.prepare("INSERT INTO messages (conv, sender_id, client_msg_id, text, folded, ts) VALUES ('room', 1, ?, ?, ?, 5)");

@@ -1,23 +1,16 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openAsyncStore } from '../async-store.js';
 import { openPgStore } from '../pg/open.js';
 import { postgresMissing } from '../pg/testing.js';
 import type { AsyncStore } from '../types.js';
 import { LATEST_VERSION, migrations } from './index.js';
 import { APPLICATION_ID } from './migration.js';
-import { fixture, freshPostgres, onPostgres, postgresSchema, sqliteSchema } from './test-migrations.js';
+import { eachTestFolder, fixture, freshPostgres, onPostgres, postgresSchema, sqliteSchema } from './test-migrations.js';
 
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'lanchat-migrations-'));
-});
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const folder = eachTestFolder();
 
 /** What c974e6d's store held in the fixtures, read through today's store, and a message stored after it. */
 async function expectFixtureKept(store: AsyncStore): Promise<void> {
@@ -46,15 +39,15 @@ describe('the migrations', () => {
 
   describe('on SQLite', () => {
     it('open a database of c974e6d as it was, keeping its rows, with the schema a new database gets', async () => {
-      const old = new Database(join(dir, 'old.sqlite'));
+      const old = new Database(join(folder(), 'old.sqlite'));
       old.exec(fixture('sqlite'));
       old.close();
-      const store = openAsyncStore(join(dir, 'old.sqlite'));
+      const store = openAsyncStore(join(folder(), 'old.sqlite'));
       await expectFixtureKept(store);
       await store.close();
-      await openAsyncStore(join(dir, 'new.sqlite')).close();
+      await openAsyncStore(join(folder(), 'new.sqlite')).close();
 
-      const [upgraded, fresh] = ['old', 'new'].map((name) => new Database(join(dir, `${name}.sqlite`), { readonly: true }));
+      const [upgraded, fresh] = ['old', 'new'].map((name) => new Database(join(folder(), `${name}.sqlite`), { readonly: true }));
       expect(sqliteSchema(upgraded!)).toEqual(sqliteSchema(fresh!));
       expect(sqliteSchema(fresh!)).toMatchObject({ version: LATEST_VERSION, applicationId: APPLICATION_ID });
       upgraded!.close();

@@ -2,13 +2,27 @@
  * The migration tests' helpers: a database of either engine at a given version, and its schema as
  * rows to compare (sqlite_schema; PostgreSQL's catalog).
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { afterEach, beforeEach } from 'vitest';
 import { testPostgres, uniqueDatabaseName } from '../pg/testing.js';
 import { migrate as migratePostgres } from './postgres.js';
 import { migrate as migrateSqlite } from './sqlite.js';
+
+/** A new temporary folder for each test of the calling file; the returned function gives the current test's. */
+export function eachTestFolder(): () => string {
+  let dir = '';
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'lanchat-migration-'));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return () => dir;
+}
 
 /** A SQLite database in `file` at `version`. */
 export function sqliteAt(file: string, version: number): Database.Database {
