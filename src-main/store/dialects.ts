@@ -8,6 +8,7 @@ export const sqliteDialect: Dialect = {
   greatest: 'max',
   forUpdate: '',
   nextEventId: `(SELECT seq + 1 FROM sqlite_sequence WHERE name = 'messages')`,
+  lastEventId: `(SELECT seq FROM sqlite_sequence WHERE name = 'messages')`,
   text: (value) => value,
   folded: storedFold,
   jsonArray: (value, order) => `json_group_array(${value} ORDER BY ${order})`,
@@ -16,10 +17,11 @@ export const sqliteDialect: Dialect = {
 };
 
 export const pgDialect: Dialect = {
-  list: (param, type) => `(SELECT unnest(${param}::${type}[]))`,
+  list: (param, type) => `(SELECT unnest(${param}::${type}[]) AS value)`,
   greatest: 'greatest',
   forUpdate: 'FOR UPDATE',
   nextEventId: `nextval('messages_id_seq')`,
+  lastEventId: `(SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM messages_id_seq)`,
   text: storedText,
   folded: (_text, folded) => storedText(folded),
   jsonArray: (value, order) => `coalesce(json_agg(${value} ORDER BY ${order}), '[]')::text`,

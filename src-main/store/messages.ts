@@ -1,17 +1,16 @@
-/** Storing messages, and reading them back by user (sync), on SQLite. */
-import { dmConversation, groupConversation, ROOM, type ConversationKey } from '../../src-shared/protocol/conversation.js';
+/** Storing messages on SQLite. */
 import { foldForSearch } from '../../src-shared/fold.js';
 import { findMentions } from './mentions.js';
 import type { Query } from './query.js';
 import { sqliteDialect } from './dialects.js';
-import { MESSAGE_SELECT, NO_UPPER_BOUND, newlyStored, replyQuote, toChatMessage, type Db, type MessageRecord, type MessagesByIds } from './rows.js';
+import { MESSAGE_SELECT, newlyStored, replyQuote, toChatMessage, type Db, type MessageRecord, type MessagesByIds } from './rows.js';
 import type { Page } from '../../src-shared/protocol/objects.js';
 import type { GramIndex } from './search-grams.js';
 import type { InsertResult, NewMessage, NotAllowed, Store } from './types.js';
 import { DAY_MS } from './readers.js';
 import { storedFold } from './searched-text.js';
 
-type MessageStore = Pick<Store, 'insertMessages' | 'sync'>;
+type MessageStore = Pick<Store, 'insertMessages'>;
 
 /** Turns up to limit + 1 ids, in the order they were read, into a page of the first `limit`. */
 export type PageOf = (ids: number[], limit: number, order: 'oldest first' | 'newest first') => Page;
@@ -24,22 +23,9 @@ export function pageReader(messagesByIds: MessagesByIds): PageOf {
   };
 }
 
-
-/** The conversations a user can read now. The room first: usually the busiest, it narrows a merge of pages soonest. */
-export function conversationLister(db: Db): (userId: number) => ConversationKey[] {
-  const dmPartners = db.prepare<[number], number>('SELECT partner_id FROM dm_partners WHERE user_id = ?').pluck();
-  const memberGroupIds = db.prepare<[number], number>('SELECT group_id FROM group_members WHERE user_id = ?').pluck();
-  return (userId) => [
-    ROOM,
-    ...dmPartners.all(userId).map((partnerId) => dmConversation(userId, partnerId)),
-    ...memberGroupIds.all(userId).map(groupConversation),
-  ];
-}
-
 export function messageQueries(
   db: Db,
   execute: <T>(query: Query<T>) => T,
-  pageOf: PageOf,
   grams: GramIndex,
   maxUserBytesPerDay = Infinity,
 ): MessageStore {
@@ -83,11 +69,6 @@ export function messageQueries(
   const relation = db.prepare<[number, number], { state: string; requesterId: number }>(
     'SELECT state, requester_id AS requesterId FROM relations WHERE user_low = ? AND user_high = ?',
   );
-  const conversationIdsBetween = db
-    .prepare<[string, number, number, number], number>(
-      'SELECT id FROM messages WHERE conv = ? AND id > ? AND id < ? ORDER BY id LIMIT ?',
-    )
-    .pluck();
 
   /** A user's name; names never change, so each is read once. */
   const names = new Map<number, string>();
@@ -212,31 +193,11 @@ export function messageQueries(
     return results;
   });
 
-  const conversationsOf = conversationLister(db);
-
   return {
     insertMessages: (messages) => {
       const results = insertBatch(messages);
       grams.committed();
       return results;
-    },
-    /**
-     * Reads each of the user's conversations through messages_by_conv instead of
-     * filtering all messages. Once limit + 1 candidates are known, later
-     * conversations are read only below the highest of them, so a user in many
-     * quiet conversations costs one short index probe per conversation.
-     */
-    sync: (userId, after, limit) => {
-      const wanted = limit + 1;
-      let candidates: number[] = [];
-      let below = NO_UPPER_BOUND;
-      for (const conv of conversationsOf(userId)) {
-        const ids = conversationIdsBetween.all(conv, after, below, wanted);
-        if (ids.length === 0) continue;
-        candidates = [...candidates, ...ids].sort((a, b) => a - b).slice(0, wanted);
-        if (candidates.length === wanted) below = candidates[wanted - 1]!;
-      }
-      return pageOf(candidates, limit, 'oldest first');
     },
   };
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { ROOM } from '../../src-shared/protocol/conversation.js';
-import { LATEST_VERSION } from './migrations.js';
+import { LATEST_VERSION } from './migrations/index.js';
 import { openDatabase } from './open.js';
 import { openStore, StoreOpenError } from './store.js';
 import { addUser, dir, directMessage, file, groupMessage, reopen, roomMessage, searchTexts, send, store, texts, useTestStore } from './test-sqlite-store.js';

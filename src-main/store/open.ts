@@ -11,7 +11,9 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { IndexerHealth } from './search-index.js';
 import { keepPrivate } from './data-folder.js';
-import { APPLICATION_ID, LATEST_VERSION, migrate, schemaVersion } from './migrations.js';
+import { LATEST_VERSION } from './migrations/index.js';
+import { APPLICATION_ID } from './migrations/migration.js';
+import { migrate, schemaVersion } from './migrations/sqlite.js';
 
 /** The database file cannot be used: not a database, damaged, from a newer version, or unreadable. */
 export class StoreOpenError extends Error {

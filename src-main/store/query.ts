@@ -11,8 +11,10 @@ export type Step =
   | { kind: 'rows' | 'run'; text: string; values: readonly unknown[] }
   /** `body` in a transaction of its own (a savepoint inside one); a UNIQUE violation becomes StoreConflictError(`conflict`). */
   | { kind: 'transaction'; body: Query<unknown>; conflict?: string }
-  /** The lock that orders message ids and the event log across nodes (pg/store.ts); SQLite has one writer. */
-  | { kind: 'lockLog' }
+  /** The lock that orders message ids and the event log across nodes (pg/store.ts), or `shared` to wait for its holders; SQLite has one writer. */
+  | { kind: 'lockLog'; shared?: true }
+  /** `body`'s reads all in one state of the database (PostgreSQL: one snapshot; SQLite: one synchronous call sees one). */
+  | { kind: 'snapshot'; body: Query<unknown> }
   /** The messages of those ids that exist, in id order, as each engine reads them (rows.ts, pg/rows.ts). */
   | { kind: 'messages'; ids: readonly number[] };
 
@@ -36,8 +38,12 @@ export function* transaction<T>(body: Query<T>, conflict?: string): Query<T> {
   return (yield { kind: 'transaction', body, ...(conflict === undefined ? {} : { conflict }) }) as T;
 }
 
-export function* lockLog(): Query<void> {
-  yield { kind: 'lockLog' };
+export function* lockLog(mode?: 'shared'): Query<void> {
+  yield mode === 'shared' ? { kind: 'lockLog', shared: true } : { kind: 'lockLog' };
+}
+
+export function* snapshot<T>(body: Query<T>): Query<T> {
+  return (yield { kind: 'snapshot', body }) as T;
 }
 
 export function* messages(ids: readonly number[]): Query<ChatMessage[]> {
@@ -51,7 +57,7 @@ export type Queries<S> = {
 
 /** What the SQL of the two engines does differently. */
 export interface Dialect {
-  /** A parenthesised list of the values of `param` (an array), for `x IN …`, of SQL `type`. */
+  /** A parenthesised list of the values of `param` (an array) of SQL `type`, for `x IN …` or as a table of one column, `value`. */
   list(param: string, type: 'bigint' | 'text'): string;
   /** The larger of two values. */
   greatest: 'max' | 'greatest';
@@ -59,6 +65,8 @@ export interface Dialect {
   forUpdate: '' | 'FOR UPDATE';
   /** The next id of the sequence messages and event log entries share. */
   nextEventId: string;
+  /** The last id that sequence handed out (0 for none). */
+  lastEventId: string;
   /** A text as stored (PostgreSQL's cannot hold U+0000, pg/text.ts). */
   text(value: string): string;
   /** The folded text search compares against, as stored for a message of `text` (searched-text.ts, pg/text.ts). */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { indexCaughtUp, indexFileOf, type IndexerHealth } from './search-index.js';
-import { migrate } from './migrations.js';
+import { migrate } from './migrations/sqlite.js';
 import { indexersEnded } from './search-pool.js';
 import { openStore } from './store.js';
 import { INDEX_BACKLOG, searchIds } from './search.js';

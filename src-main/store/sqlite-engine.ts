@@ -54,6 +54,8 @@ export function sqliteEngine(db: Db, messagesByIds: MessagesByIds): <T>(query: Q
         return inTransaction(step.body, step.conflict);
       case 'lockLog':
         return undefined;
+      case 'snapshot':
+        return execute(step.body);
       case 'messages':
         return messagesByIds(step.ids);
     }

@@ -1,14 +1,14 @@
 /**
  * The store on SQLite through better-sqlite3: the queries written once for both engines, run by
- * sqlite-engine.ts, and what only SQLite does (storing messages, sync, the log's reads, search,
+ * sqlite-engine.ts, and what only SQLite does (storing messages, search,
  * the WAL's purge). Every call but search runs synchronously and has committed when it returns.
  */
 import { accessQueries } from './access.js';
 import { fileQueries, type FileStore } from './files.js';
 import { groupQueries, insertLine, type GroupStore } from './groups.js';
 import { conversationQueries, type ConversationChanges } from './conversation.js';
-import { sqliteLog } from './sqlite-log.js';
-import { conversationLister, messageQueries, pageReader } from './messages.js';
+import { logQueries, type LogStore } from './log.js';
+import { messageQueries, pageReader } from './messages.js';
 import { openDatabase, type StoreOptions } from './open.js';
 import { discardStaleIndex, indexFileOf } from './search-index.js';
 import { historyQueries, type HistoryStore } from './history.js';
@@ -38,7 +38,7 @@ export function openStoreWithDatabase(file: string, options: StoreOptions = {}):
   const grams = gramIndex(db);
   const walPurger = new WalPurger(db, file);
   const execute = sqliteEngine(db, messagesByIds);
-  const messages = messageQueries(db, execute, pageOf, grams, options.maxUserBytesPerDay);
+  const messages = messageQueries(db, execute, grams, options.maxUserBytesPerDay);
   const history = calls<HistoryStore>(historyQueries(sqliteDialect), execute);
   // Last: it may start the indexer's timer, which nothing would stop if an opening step after it threw.
   const { search, stored, closeSearch } = searchQueries(
@@ -98,7 +98,9 @@ export function openStoreWithDatabase(file: string, options: StoreOptions = {}):
     }) as ServerStore['changeGroups'],
     ...calls<AccessStore>(accessQueries, execute),
     ...calls<ConversationChanges>(conversationQueries(sqliteDialect, options.maxUserBytesPerDay), execute),
-    ...sqliteLog(db, conversationLister(db), messagesByIds),
+    ...calls<LogStore>(logQueries(sqliteDialect), execute),
+    // The file is on this machine: its clock is the database's.
+    databaseTime: () => Date.now(),
     ...calls<FileStore>(fileQueries(sqliteDialect), execute),
     purgeDeleted: () => walPurger.purge(),
   };

@@ -34,7 +34,9 @@ function answer(sql: Sql, step: Step): Promise<unknown> {
       return conflict === undefined ? sql.transaction(work) : unlessTaken(sql, conflict, work);
     }
     case 'lockLog':
-      return lockLog(sql);
+      return lockLog(sql, step.shared);
+    case 'snapshot':
+      return sql.snapshot((tx) => execute(tx, step.body));
     case 'messages':
       return messagesByIds(sql, [...step.ids]);
   }

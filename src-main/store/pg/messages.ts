@@ -1,4 +1,4 @@
-/** Storing messages, and reading them back by user (sync), on PostgreSQL; see ../messages.ts. */
+/** Storing messages on PostgreSQL; see ../messages.ts. */
 import type { ChatMessage } from '../../../src-shared/protocol/objects.js';
 import { foldForSearch } from '../../../src-shared/fold.js';
 import { newlyStored, replyQuote } from '../rows.js';
@@ -6,12 +6,12 @@ import type { AsyncStore, InsertResult, NewMessage, NotAllowed, StoredMessage } 
 import { findMentions, type Mentioned } from '../mentions.js';
 import { pgDialect } from '../dialects.js';
 import { execute } from './engine.js';
-import { CONVERSATIONS_OF, messagesByIds, pageOf } from './rows.js';
+import { messagesByIds } from './rows.js';
 import { lockLog, type Sql } from './sql.js';
 import { readText, storedText } from './text.js';
 import { DAY_MS } from '../readers.js';
 
-type MessageStore = Pick<AsyncStore, 'insertMessages' | 'sync'>;
+type MessageStore = Pick<AsyncStore, 'insertMessages'>;
 
 const dayOf = (message: NewMessage): number => Math.floor(message.ts / DAY_MS);
 
@@ -245,17 +245,5 @@ export function messageQueries(sql: Sql, maxUserBytesPerDay = Infinity): Message
      */
     insertMessages: (messages) =>
       sql.transaction((tx) => insertBatch(tx, messages)),
-    /** One index range per conversation of the user's, merged (see the SQLite store's sync); one statement with the page. */
-    sync: (userId, after, limit) =>
-      pageOf(
-        sql,
-        `SELECT found.id FROM (${CONVERSATIONS_OF}) AS c
-         CROSS JOIN LATERAL (SELECT id FROM messages WHERE conv = c.conv AND id > $2 ORDER BY id LIMIT $3) AS found
-         ORDER BY found.id LIMIT $3`,
-        [userId, after, limit + 1],
-        limit,
-        'oldest',
-        'oldest first',
-      ),
   };
 }

@@ -2,13 +2,11 @@
 import pg from 'pg';
 import { StoreOpenError } from '../open.js';
 import type { AsyncStore } from '../types.js';
-import { PG_LATEST_VERSION, PG_MIGRATIONS } from './migrations.js';
+import { migrate } from '../migrations/postgres.js';
 import { pgStore, type PgStoreOptions } from './store.js';
 
 export type { PgStoreOptions } from './store.js';
 
-/** Taken while migrating, so that nodes starting together migrate once ("LNCM"). */
-const MIGRATE_LOCK = 0x4c4e434d;
 const INT8 = 20;
 
 /**
@@ -28,48 +26,18 @@ export async function openPgStore(url: string, options: PgStoreOptions = {}): Pr
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
   try {
-    await migrate(pool, url);
+    const client = await pool.connect();
+    try {
+      await migrate(client, withoutPassword(url));
+    } finally {
+      client.release();
+    }
   } catch (error) {
     await pool.end();
     if (error instanceof StoreOpenError) throw error;
     throw new StoreOpenError(`cannot open the PostgreSQL database at ${withoutPassword(url)}: ${(error as Error).message}`, { cause: error });
   }
   return pgStore(pool, options);
-}
-
-async function migrate(pool: pg.Pool, url: string): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATE_LOCK]);
-    const tables = await client.query<{ name: string }>(
-      `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()`,
-    );
-    const names = new Set(tables.rows.map((row) => row.name));
-    if (names.size > 0 && !names.has('schema_version')) {
-      throw new StoreOpenError(`the PostgreSQL database at ${withoutPassword(url)} holds another application's tables, not LanChat's`);
-    }
-    await client.query('CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)');
-    const version = (await client.query<{ version: number }>('SELECT coalesce(max(version), 0) AS version FROM schema_version')).rows[0]!.version;
-    if (version > PG_LATEST_VERSION) {
-      throw new StoreOpenError(
-        `the PostgreSQL database at ${withoutPassword(url)} was written by a newer version of LanChat (schema ${version}; ` +
-          `this version knows up to ${PG_LATEST_VERSION}). Update LanChat to open it.`,
-      );
-    }
-    for (const migration of PG_MIGRATIONS) {
-      if (migration.version <= version) continue;
-      await client.query(migration.sql);
-    }
-    await client.query('DELETE FROM schema_version');
-    await client.query('INSERT INTO schema_version (version) VALUES ($1)', [Math.max(version, PG_LATEST_VERSION)]);
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
 }
 
 function withoutPassword(url: string): string {

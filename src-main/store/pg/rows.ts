@@ -52,12 +52,3 @@ export async function pageOf(
   if (order === 'newest first') kept.reverse();
   return { messages: kept, hasMore: messages.length > limit };
 }
-
-/** The conversations a user ($1) can read now, the room first (see the SQLite store's conversationLister). */
-export const CONVERSATIONS_OF = `SELECT 'room' AS conv, 0 AS part, 0 AS key
-  UNION ALL SELECT 'dm:' || least($1::bigint, partner_id) || ':' || greatest($1::bigint, partner_id), 1, partner_id FROM dm_partners WHERE user_id = $1
-  UNION ALL SELECT 'group:' || group_id, 2, group_id FROM group_members WHERE user_id = $1`;
-
-export async function conversationsOf(sql: Sql, userId: number): Promise<string[]> {
-  return (await sql.rows<{ conv: string }>(`${CONVERSATIONS_OF} ORDER BY part, key`, [userId])).map((row) => row.conv);
-}

@@ -20,6 +20,8 @@ export interface Sql {
    * part, say a taken name, can be caught without losing the rest of the transaction).
    */
   transaction<T>(work: (sql: Sql) => Promise<T>): Promise<T>;
+  /** Runs `work`'s reads in one snapshot: a read-only REPEATABLE READ transaction, or the transaction under way. */
+  snapshot<T>(work: (sql: Sql) => Promise<T>): Promise<T>;
 }
 
 /** The statement's name, one per distinct text. */
@@ -35,7 +37,7 @@ function prepared(text: string, values: unknown[]): pg.QueryConfig {
 
 type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
 
-function runner(target: Queryable, transaction: Sql['transaction']): Sql {
+function runner(target: Queryable, transaction: Sql['transaction'], snapshot: Sql['snapshot']): Sql {
   const query = <Row extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<pg.QueryResult<Row>> =>
     target.query<Row>(prepared(text, values));
   return {
@@ -43,6 +45,7 @@ function runner(target: Queryable, transaction: Sql['transaction']): Sql {
     row: async <Row>(text: string, values?: unknown[]) => (await query(text, values)).rows[0] as Row | undefined,
     run: async (text, values) => (await query(text, values)).rowCount ?? 0,
     transaction,
+    snapshot,
   };
 }
 
@@ -56,28 +59,32 @@ function clientSql(client: pg.PoolClient, ended: () => boolean): Sql {
       ended() ? Promise.reject(new Error('a call on a transaction that has ended')) : client.query(config)) as Queryable['query'],
   };
   let savepoints = 0;
-  const sql: Sql = runner(live, async (work) => {
-    const savepoint = `s${++savepoints}`;
-    await live.query({ text: `SAVEPOINT ${savepoint}` });
-    try {
-      const result = await work(sql);
-      await live.query({ text: `RELEASE SAVEPOINT ${savepoint}` });
-      return result;
-    } catch (error) {
-      await live.query({ text: `ROLLBACK TO SAVEPOINT ${savepoint}` });
-      throw error;
-    }
-  });
+  const sql: Sql = runner(
+    live,
+    async (work) => {
+      const savepoint = `s${++savepoints}`;
+      await live.query({ text: `SAVEPOINT ${savepoint}` });
+      try {
+        const result = await work(sql);
+        await live.query({ text: `RELEASE SAVEPOINT ${savepoint}` });
+        return result;
+      } catch (error) {
+        await live.query({ text: `ROLLBACK TO SAVEPOINT ${savepoint}` });
+        throw error;
+      }
+    },
+    (work) => work(sql),
+  );
   return sql;
 }
 
 export function poolSql(pool: pg.Pool): Sql {
-  return runner(pool, async (work) => {
+  const inTransaction = async <T>(begin: string, work: (sql: Sql) => Promise<T>): Promise<T> => {
     const client = await pool.connect();
     let broken: Error | undefined;
     let ended = false;
     try {
-      await client.query('BEGIN');
+      await client.query(begin);
       const result = await work(clientSql(client, () => ended));
       await client.query('COMMIT');
       return result;
@@ -91,7 +98,12 @@ export function poolSql(pool: pg.Pool): Sql {
       // A connection whose rollback failed is in an unknown state: the pool drops it.
       client.release(broken);
     }
-  });
+  };
+  return runner(
+    pool,
+    (work) => inTransaction('BEGIN', work),
+    (work) => inTransaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', work),
+  );
 }
 
 /** PostgreSQL's SQLSTATE for a UNIQUE or PRIMARY KEY violation. */
@@ -111,8 +123,8 @@ export async function unlessTaken<T>(sql: Sql, message: string, write: (sql: Sql
  * The one advisory lock that orders the message ids and the event log (see store.ts):
  * a transaction that assigns either takes it first, so ids are assigned in commit order.
  */
-export async function lockLog(sql: Sql): Promise<void> {
-  await sql.run('SELECT pg_advisory_xact_lock($1)', [LOG_LOCK]);
+export async function lockLog(sql: Sql, shared?: boolean): Promise<void> {
+  await sql.run(shared ? 'SELECT pg_advisory_xact_lock_shared($1)' : 'SELECT pg_advisory_xact_lock($1)', [LOG_LOCK]);
 }
 
 /** "LNCH", the SQLite store's application id. */

@@ -7,26 +7,13 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ROOM, dmConversation } from '../../../src-shared/protocol/conversation.js';
 import { StoreOpenError } from '../open.js';
 import type { AsyncStore, NewMessage, UserRow } from '../types.js';
-import { PG_LATEST_VERSION, PG_MIGRATIONS } from './migrations.js';
+import { LATEST_VERSION } from '../migrations/index.js';
 import { openPgStore } from './open.js';
-import { postgresMissing, testPostgres, uniqueDatabaseName } from './testing.js';
-
-/** An empty database: the schema tests need one that no store has migrated. */
-async function freshDatabase(): Promise<string> {
-  const name = uniqueDatabaseName('node_test');
-  const postgres = await testPostgres();
-  await postgres.createDatabase(name);
-  return postgres.url(name);
-}
+import { postgresMissing, testPostgres } from './testing.js';
+import { freshPostgres, onPostgres } from '../migrations/test-migrations.js';
 
 async function query(url: string, text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
+  await onPostgres(url, (client) => client.query(text));
 }
 
 describe.skipIf(postgresMissing !== undefined)(`the PostgreSQL store${postgresMissing ? ` (skipped: ${postgresMissing})` : ''}`, () => {
@@ -38,7 +25,7 @@ describe.skipIf(postgresMissing !== undefined)(`the PostgreSQL store${postgresMi
     let users: UserRow[];
 
     beforeAll(async () => {
-      url = await freshDatabase();
+      url = await freshPostgres();
       nodes = [];
       for (let i = 0; i < NODES; i++) nodes.push(await openPgStore(url, { maxConnections: 4 }));
       users = [];
@@ -119,8 +106,9 @@ describe.skipIf(postgresMissing !== undefined)(`the PostgreSQL store${postgresMi
         const [later] = await writer.insertMessages([{ conv: ROOM, senderId: sender!.id, clientMsgId: 'after-first-dm', text: 'later', ts: 2 }]);
         await blocker.query('COMMIT');
         const ids = [first, later].map((result) => (result && 'message' in result ? result.message.id : 0));
-        // Both or neither: a page with the room message but not the direct one moves the reader's cursor past it.
-        expect((await page).events.map((event) => event.eventId)).toEqual(ids);
+        // Both or neither (the page's snapshot may predate both): a page with the room message but not the
+        // direct one moves the reader's cursor past it.
+        expect([[], ids]).toContainEqual((await page).events.map((event) => event.eventId));
       } finally {
         await blocker.end();
       }
@@ -160,7 +148,7 @@ describe.skipIf(postgresMissing !== undefined)(`the PostgreSQL store${postgresMi
 
   describe('changeGroups', () => {
     it('refuses calls on its transaction once it has ended, which would run in another', async () => {
-      const store = await openPgStore(await freshDatabase(), { maxConnections: 1 });
+      const store = await openPgStore(await freshPostgres(), { maxConnections: 1 });
       try {
         const ali = await store.createUser({ name: 'ali', nameKey: 'ali', skeleton: 'ali', passwordHash: 'h', createdAt: 1 });
         let kept: AsyncStore | undefined;
@@ -178,7 +166,7 @@ describe.skipIf(postgresMissing !== undefined)(`the PostgreSQL store${postgresMi
 
   describe('search', () => {
     it('cancels a search in the server when its signal is aborted, rejecting with the signal’s reason', async () => {
-      const url = await freshDatabase();
+      const url = await freshPostgres();
       const store = await openPgStore(url);
       const locker = new pg.Client({ connectionString: url });
       await locker.connect();
@@ -208,68 +196,28 @@ describe.skipIf(postgresMissing !== undefined)(`the PostgreSQL store${postgresMi
 
   describe('its schema', () => {
     it('is created once, in one transaction, by nodes opening an empty database together', async () => {
-      const url = await freshDatabase();
+      const url = await freshPostgres();
       const stores = await Promise.all([openPgStore(url), openPgStore(url), openPgStore(url)]);
       for (const store of stores) await store.close();
       const client = new pg.Client({ connectionString: url });
       await client.connect();
       try {
-        expect((await client.query('SELECT version FROM schema_version')).rows).toEqual([{ version: PG_LATEST_VERSION }]);
+        expect((await client.query('SELECT version FROM schema_version')).rows).toEqual([{ version: LATEST_VERSION }]);
       } finally {
         await client.end();
       }
     });
 
-    it('keeps the event log of a version-1 database in order when its messages become their own entries', async () => {
-      const url = await freshDatabase();
-      await query(url, `${PG_MIGRATIONS[0]!.sql}; CREATE TABLE schema_version (version integer NOT NULL); INSERT INTO schema_version VALUES (1)`);
-      // As the version-1 store wrote them: a message entry per message, an edit, a read position; group 1's message mentions Ali.
-      await query(
-        url,
-        `INSERT INTO users (name, name_key, skeleton, password_hash, created_at) VALUES ('Ali', 'ali', 'ali', 'x', 0), ('Bob', 'bob', 'bob', 'x', 0);
-         INSERT INTO chat_groups (name, name_key, owner_id, created_at) VALUES ('Ekip', 'ekip', 1, 0);
-         INSERT INTO group_members (group_id, user_id) VALUES (1, 1), (1, 2);
-         INSERT INTO messages (conv, sender_id, group_id, client_msg_id, text, folded, ts) VALUES
-           ('room', 1, NULL, 'c1', 'one', 'one', 5), ('room', 2, NULL, 'c2', 'two', 'two', 5), ('group:1', 2, 1, 'c3', 'hi @Ali', 'hi @ali', 5);
-         INSERT INTO conv_events (conv, kind, message_id, user_id, up_to) VALUES
-           ('room', 'message', 1, NULL, NULL), ('room', 'message', 2, NULL, NULL), ('room', 'edit', 1, NULL, NULL),
-           ('room', 'read', NULL, 2, 2), ('group:1', 'message', 3, NULL, NULL);
-         UPDATE messages SET change_event = 3 WHERE id = 1;
-         INSERT INTO read_cursors (user_id, conv, up_to, event_id) VALUES (2, 'room', 2, 4);`,
-      );
-      const store = await openPgStore(url);
-      try {
-        const entries = async (after: number): Promise<[number, string][]> =>
-          (await store.events(1, after, 50)).events.map((event) => [event.eventId, event.kind === 'read' ? 'read' : `${event.kind} ${event.message.id}`]);
-        expect(await store.lastEventId()).toBe(5);
-        expect(await entries(0)).toEqual([[1, 'message 1'], [2, 'message 2'], [3, 'edit 1'], [5, 'message 3']]);
-        expect(await store.messageIdAtEvent(4)).toBe(2);
-
-        // New messages and entries take ids above every old entry and message, from one sequence.
-        const [sent] = await store.insertMessages([{ conv: ROOM, senderId: 2, clientMsgId: 'c4', text: 'four', ts: 6 }]);
-        expect(sent).toMatchObject({ message: { id: 6 }, eventId: 6 });
-        expect((await store.editMessage(6, 'four, edited', 7)).eventId).toBe(7);
-        const [next] = await store.insertMessages([{ conv: ROOM, senderId: 1, clientMsgId: 'c5', text: 'five', ts: 8 }]);
-        expect(next).toMatchObject({ message: { id: 8 }, eventId: 8 });
-        expect(await entries(5)).toEqual([[6, 'message 6'], [7, 'edit 6'], [8, 'message 8']]);
-        expect(await entries(0)).toHaveLength(7);
-        expect(await store.messageIdAtEvent(7)).toBe(6);
-        expect(await store.lastEventId()).toBe(8);
-      } finally {
-        await store.close();
-      }
-    });
-
     it('refuses a database written by a newer version', async () => {
-      const url = await freshDatabase();
+      const url = await freshPostgres();
       await (await openPgStore(url)).close();
-      await query(url, `UPDATE schema_version SET version = ${PG_LATEST_VERSION + 1}`);
+      await query(url, `UPDATE schema_version SET version = ${LATEST_VERSION + 1}`);
       await expect(openPgStore(url)).rejects.toThrow(StoreOpenError);
       await expect(openPgStore(url)).rejects.toThrow(/newer version of LanChat/);
     });
 
     it("refuses another application's database and leaves it as it was", async () => {
-      const url = await freshDatabase();
+      const url = await freshPostgres();
       await query(url, 'CREATE TABLE invoices (id integer)');
       await expect(openPgStore(url)).rejects.toThrow(/another application/);
       const client = new pg.Client({ connectionString: url });

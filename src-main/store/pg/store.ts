@@ -1,22 +1,22 @@
 /**
  * The store on PostgreSQL (issue 16): the AsyncStore contract with the SQLite store's semantics,
  * from the same queries (../query.ts), run by engine.ts on Sql (sql.ts): on the pool, or inside a
- * changeGroups transaction on its client. Storing messages, sync and the log's reads are this
- * engine's own (messages.ts, log.ts).
+ * changeGroups transaction on its client. Storing messages and search are this engine's own
+ * (messages.ts, search.ts).
  *
  * Ordering across nodes: message ids and event-log ids are cursors clients sync by (`after`), so
  * each must become visible in increasing order. A sequence alone does not give that: two nodes
  * draw 7 and 8, 8 commits first, a client syncs past 8 and never sees 7. So every transaction
  * that draws either id takes one transaction-level advisory lock first (lockLog), held to its
  * commit: ids are drawn and committed one transaction at a time, in order. A batch of messages
- * pays for the lock once. Readers take no lock (lastEventId takes it shared, see log.ts); a
- * page read by cursor (sync, events) is one statement, so one snapshot, whose visible ids are a prefix.
+ * pays for the lock once. Readers take no lock (lastEventId takes it shared, see ../log.ts); a
+ * page read by cursor (sync, events) is read in one snapshot, whose visible ids are a prefix.
  */
 import pg from 'pg';
 import type { AccessStore, AsyncStore, NewGroupEvent, StoredLine } from '../types.js';
 import { accessQueries } from '../access.js';
 import { conversationQueries, type ConversationChanges } from '../conversation.js';
-import { pgLog } from './log.js';
+import { logQueries, type LogStore } from '../log.js';
 import { fileQueries, type FileStore } from '../files.js';
 import { groupQueries, insertLine, type GroupStore } from '../groups.js';
 import { messageQueries } from './messages.js';
@@ -49,7 +49,8 @@ function queries(sql: Sql, pool: pg.Pool, options: PgStoreOptions): Omit<AsyncSt
     ...calls<Pick<AsyncStore, keyof GroupStore>>(groupQueries, on),
     ...calls<Pick<AsyncStore, keyof AccessStore>>(accessQueries, on),
     ...calls<Pick<AsyncStore, keyof ConversationChanges>>(conversationQueries(pgDialect, options.maxUserBytesPerDay), on),
-    ...pgLog(sql),
+    ...calls<Pick<AsyncStore, keyof LogStore>>(logQueries(pgDialect), on),
+    databaseTime: async () => (await sql.row<{ ms: number }>('SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::float8 AS ms'))!.ms,
     ...calls<Pick<AsyncStore, keyof FileStore>>(fileQueries(pgDialect), on),
     /**
      * Nothing to do per message: deleteMessage overwrote the text in its row. The old row

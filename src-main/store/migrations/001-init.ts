@@ -1,29 +1,109 @@
 /**
- * The PostgreSQL schema as numbered migrations: the same tables, columns and meaning as the
- * SQLite store's migrations (../migrations.ts) at their latest version, written for PostgreSQL.
- * schema_version records the last one applied; opening applies the rest, all in one transaction,
- * under an advisory lock so that nodes starting together migrate once. Never edit a released
- * migration: add a new one.
- *
- * What differs from SQLite, and why:
+ * The first schema: users, sessions, relations, groups, messages. PostgreSQL's is the tables SQLite
+ * has at 013 at once, so 002 to 013 are SQLite's alone. What differs there, and why:
  * - Search: messages.folded (foldForSearch of the text, computed in JS as the SQLite store does)
- *   carries a pg_trgm GIN index; FTS5 and the short-needle index (SQLite migrations 2, 6, 13)
- *   have no counterpart, so their tables do not exist here.
- * - Booleans are boolean; times and ids bigint (read back as numbers, see open.ts).
+ *   carries a pg_trgm GIN index; FTS5 and the short-needle index (002, 006, 013) have no counterpart.
+ * - Booleans are boolean; times and ids bigint (read back as numbers, see pg/open.ts).
  * - SQLite's triggers that delete a group's log, reactions, mentions and read positions, and a
- *   deleted message's files, are statements of groups.ts and conversation.ts here; the trigger
+ *   deleted message's files, are statements of groups.ts and conversation.ts there; the trigger
  *   that releases a content when its last file goes stays a trigger, since files also go by
  *   ON DELETE CASCADE.
  * - Indexes on sessions.user_id and messages.to_user_id: PostgreSQL checks a deleted user's
  *   foreign keys with a query on each referring table, which without them reads the whole table.
  */
-import type { Migration } from '../migrations.js';
+import { APPLICATION_ID, type Migration } from './migration.js';
 
-export const PG_MIGRATIONS: readonly Migration[] = [
-  {
-    version: 1,
-    name: '001-init',
-    sql: `
+export default {
+  version: 1,
+  name: '001-init',
+  sqlite: `
+      PRAGMA application_id = ${APPLICATION_ID};
+
+      CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        name_key TEXT NOT NULL UNIQUE,
+        skeleton TEXT NOT NULL UNIQUE,
+        password_hash TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_seen INTEGER,
+        -- Highest message id sent to the user when they last went offline.
+        delivered_up_to INTEGER NOT NULL DEFAULT 0
+      ) STRICT;
+
+      CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users (id),
+        created_at INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+
+      CREATE TABLE relations (
+        user_low INTEGER NOT NULL REFERENCES users (id),
+        user_high INTEGER NOT NULL REFERENCES users (id),
+        state TEXT NOT NULL CHECK (state IN ('pending', 'accepted', 'declined')),
+        requester_id INTEGER NOT NULL,
+        since INTEGER NOT NULL,
+        PRIMARY KEY (user_low, user_high),
+        CHECK (user_low < user_high),
+        CHECK (requester_id IN (user_low, user_high))
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX relations_by_high ON relations (user_high);
+
+      -- AUTOINCREMENT: the id of a deleted group is never given to a new one,
+      -- so a client's cached "group:<id>" can never show another group.
+      CREATE TABLE chat_groups (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL,
+        name_key TEXT NOT NULL UNIQUE,
+        owner_id INTEGER NOT NULL REFERENCES users (id),
+        created_at INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE group_members (
+        group_id INTEGER NOT NULL REFERENCES chat_groups (id) ON DELETE CASCADE,
+        user_id INTEGER NOT NULL REFERENCES users (id),
+        PRIMARY KEY (group_id, user_id)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX group_members_by_user ON group_members (user_id);
+
+      -- AUTOINCREMENT: message ids are sync cursors, so an id freed by deleting
+      -- a group's messages must never be handed out again.
+      -- group_id has no foreign key on purpose: the check would need a second
+      -- index on this big table, and deleteGroup removes the messages itself.
+      -- The CHECK ties conv to sender, recipient and group, because visibility
+      -- is decided from those columns in one place and from conv in another.
+      CREATE TABLE messages (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        conv TEXT NOT NULL,
+        sender_id INTEGER NOT NULL REFERENCES users (id),
+        to_user_id INTEGER REFERENCES users (id),
+        group_id INTEGER,
+        client_msg_id TEXT NOT NULL,
+        text TEXT NOT NULL,
+        -- foldForSearch(text): what search compares against.
+        folded TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        UNIQUE (sender_id, client_msg_id),
+        CONSTRAINT message_target CHECK (CASE
+          WHEN to_user_id IS NOT NULL THEN group_id IS NULL
+            AND conv = 'dm:' || min(sender_id, to_user_id) || ':' || max(sender_id, to_user_id)
+          WHEN group_id IS NOT NULL THEN conv = 'group:' || group_id
+          ELSE conv = 'room'
+        END)
+      ) STRICT;
+      CREATE INDEX messages_by_conv ON messages (conv, id);
+
+      -- Whom each user has exchanged direct messages with, in both directions:
+      -- lets sync read only the user's own conversations. Filled by the store as
+      -- it inserts direct messages; a trigger on messages would make every insert,
+      -- room messages included, run in a statement journal and cost 60% more.
+      CREATE TABLE dm_partners (
+        user_id INTEGER NOT NULL,
+        partner_id INTEGER NOT NULL,
+        PRIMARY KEY (user_id, partner_id)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  postgres: `
       CREATE EXTENSION IF NOT EXISTS pg_trgm;
 
       CREATE TABLE users (
@@ -256,38 +336,4 @@ export const PG_MIGRATIONS: readonly Migration[] = [
       END $$;
       CREATE TRIGGER files_release AFTER DELETE ON files FOR EACH ROW EXECUTE FUNCTION files_release();
     `,
-  },
-  {
-    version: 2,
-    name: '002-messages-are-their-log-entries',
-    sql: `
-      -- SQLite's migration 014: a message stored from now on is its own 'message' entry in the event
-      -- log, its id its event id, so messages and log entries draw ids from one sequence, the
-      -- messages' (both under the log lock, so they still increase in commit order). It starts
-      -- above every id either handed out. conv_events keeps the entries of older messages.
-      SELECT setval('messages_id_seq', greatest(m.last, e.last, 1), greatest(m.last, e.last) > 0)
-      FROM (SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS last FROM messages_id_seq) AS m,
-        (SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS last FROM conv_events_id_seq) AS e;
-      ALTER TABLE conv_events ALTER COLUMN id SET DEFAULT nextval('messages_id_seq');
-      DROP SEQUENCE conv_events_id_seq;
-      -- Messages with ids from logged_from on are their own log entries. No row when no id was ever
-      -- handed out (every message is its own entry): readers take 1 then.
-      CREATE TABLE message_log_state (logged_from bigint NOT NULL);
-      INSERT INTO message_log_state (logged_from)
-        SELECT last_value + 1 FROM messages_id_seq WHERE is_called;
-    `,
-  },
-  {
-    version: 3,
-    name: '003-upload-reservations',
-    sql: `
-      -- SQLite's migration 016: an unfinished upload holds in the room's store only the bytes that
-      -- arrived (received, as of active_at), and is forgotten once no bytes came for a while.
-      ALTER TABLE uploads ADD COLUMN received bigint NOT NULL DEFAULT 0;
-      ALTER TABLE uploads ADD COLUMN active_at bigint NOT NULL DEFAULT 0;
-      UPDATE uploads SET active_at = created_at;
-    `,
-  },
-];
-
-export const PG_LATEST_VERSION = PG_MIGRATIONS.at(-1)!.version;
+} satisfies Migration;
