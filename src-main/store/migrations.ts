@@ -533,6 +533,70 @@ export const migrations: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 18,
+    name: '018-mls',
+    sql: `
+      -- End-to-end encryption (docs/PROTOCOL.md §20): bytes the host keeps as received and cannot read.
+      CREATE TABLE mls_devices (
+        user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        device_id TEXT NOT NULL,
+        signature_key BLOB NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (user_id, device_id)
+      ) STRICT, WITHOUT ROWID;
+
+      -- Kept for a device until someone claims one (oldest first), which deletes it.
+      CREATE TABLE mls_key_packages (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL,
+        device_id TEXT NOT NULL,
+        key_package BLOB NOT NULL,
+        FOREIGN KEY (user_id, device_id) REFERENCES mls_devices (user_id, device_id) ON DELETE CASCADE
+      ) STRICT;
+      CREATE INDEX mls_key_packages_by_device ON mls_key_packages (user_id, device_id, id);
+
+      -- Each encrypted conversation's epoch (raised by each commit accepted) and its last frame's seq.
+      CREATE TABLE mls_conversations (
+        conv TEXT PRIMARY KEY,
+        epoch INTEGER NOT NULL,
+        last_seq INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+
+      -- AUTOINCREMENT: ids are mlsSync's cursor and never handed out twice. group_id, or dm_low and
+      -- dm_high, say who may read the frame (the group's members now, or the two users).
+      CREATE TABLE mls_frames (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        conv TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        epoch INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('commit', 'application')),
+        sender_id INTEGER NOT NULL REFERENCES users (id),
+        device_id TEXT NOT NULL,
+        client_msg_id TEXT,
+        data BLOB NOT NULL,
+        welcome BLOB,
+        ts INTEGER NOT NULL,
+        group_id INTEGER,
+        dm_low INTEGER,
+        dm_high INTEGER,
+        UNIQUE (conv, seq),
+        UNIQUE (sender_id, client_msg_id)
+      ) STRICT;
+      CREATE INDEX mls_frames_by_dm_low ON mls_frames (dm_low, id) WHERE dm_low IS NOT NULL;
+      CREATE INDEX mls_frames_by_dm_high ON mls_frames (dm_high, id) WHERE dm_high IS NOT NULL;
+      CREATE INDEX mls_frames_by_group ON mls_frames (group_id, id) WHERE group_id IS NOT NULL;
+
+      -- The devices a commit's welcome is for, in the order the commit named them.
+      CREATE TABLE mls_welcomes (
+        frame_id INTEGER NOT NULL REFERENCES mls_frames (id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        user_id INTEGER NOT NULL,
+        device_id TEXT NOT NULL,
+        PRIMARY KEY (frame_id, position)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** Versions are assigned per feature, so the list may have a gap until every feature's migration is in. */

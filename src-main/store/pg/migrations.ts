@@ -288,6 +288,61 @@ export const PG_MIGRATIONS: readonly Migration[] = [
       UPDATE uploads SET active_at = created_at;
     `,
   },
+  {
+    version: 4,
+    name: '004-mls',
+    sql: `
+      -- SQLite's migration 018: end-to-end encryption (docs/PROTOCOL.md §20), bytes the host cannot read.
+      CREATE TABLE mls_devices (
+        user_id bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        device_id text NOT NULL,
+        signature_key bytea NOT NULL,
+        created_at bigint NOT NULL,
+        PRIMARY KEY (user_id, device_id)
+      );
+      CREATE TABLE mls_key_packages (
+        id bigserial PRIMARY KEY,
+        user_id bigint NOT NULL,
+        device_id text NOT NULL,
+        key_package bytea NOT NULL,
+        FOREIGN KEY (user_id, device_id) REFERENCES mls_devices (user_id, device_id) ON DELETE CASCADE
+      );
+      CREATE INDEX mls_key_packages_by_device ON mls_key_packages (user_id, device_id, id);
+      CREATE TABLE mls_conversations (
+        conv text PRIMARY KEY,
+        epoch bigint NOT NULL,
+        last_seq bigint NOT NULL
+      );
+      CREATE TABLE mls_frames (
+        id bigserial PRIMARY KEY,
+        conv text NOT NULL,
+        seq bigint NOT NULL,
+        epoch bigint NOT NULL,
+        kind text NOT NULL CHECK (kind IN ('commit', 'application')),
+        sender_id bigint NOT NULL REFERENCES users (id),
+        device_id text NOT NULL,
+        client_msg_id text,
+        data bytea NOT NULL,
+        welcome bytea,
+        ts bigint NOT NULL,
+        group_id bigint,
+        dm_low bigint,
+        dm_high bigint,
+        UNIQUE (conv, seq),
+        UNIQUE (sender_id, client_msg_id)
+      );
+      CREATE INDEX mls_frames_by_dm_low ON mls_frames (dm_low, id) WHERE dm_low IS NOT NULL;
+      CREATE INDEX mls_frames_by_dm_high ON mls_frames (dm_high, id) WHERE dm_high IS NOT NULL;
+      CREATE INDEX mls_frames_by_group ON mls_frames (group_id, id) WHERE group_id IS NOT NULL;
+      CREATE TABLE mls_welcomes (
+        frame_id bigint NOT NULL REFERENCES mls_frames (id) ON DELETE CASCADE,
+        position integer NOT NULL,
+        user_id bigint NOT NULL,
+        device_id text NOT NULL,
+        PRIMARY KEY (frame_id, position)
+      );
+    `,
+  },
 ];
 
 export const PG_LATEST_VERSION = PG_MIGRATIONS.at(-1)!.version;
