@@ -169,6 +169,39 @@ function decode(bytes: Uint8Array): MLSMessage {
   return decoded[0];
 }
 
+/**
+ * What anyone can read of an MLS message without its keys, which is what the host checks frames by
+ * (docs/PROTOCOL.md §20.3, §20.5, §20.6); undefined for bytes that are not one whole MLS message.
+ */
+export type Envelope =
+  | { readonly kind: 'private'; readonly groupId: Uint8Array; readonly epoch: bigint; readonly contentType: 'application' | 'proposal' | 'commit' }
+  | { readonly kind: 'welcome' }
+  | { readonly kind: 'keyPackage'; readonly device: DeviceId | undefined; readonly signatureKey: Uint8Array }
+  | { readonly kind: 'other' };
+
+export function envelope(bytes: Uint8Array): Envelope | undefined {
+  let message: MLSMessage;
+  try {
+    message = decode(bytes);
+  } catch {
+    return undefined;
+  }
+  switch (message.wireformat) {
+    case 'mls_private_message': {
+      const { groupId, epoch, contentType } = message.privateMessage;
+      return { kind: 'private', groupId, epoch, contentType };
+    }
+    case 'mls_welcome':
+      return { kind: 'welcome' };
+    case 'mls_key_package': {
+      const leaf = message.keyPackage.leafNode;
+      return { kind: 'keyPackage', device: parseCredential(leaf.credential), signatureKey: leaf.signaturePublicKey };
+    }
+    default:
+      return { kind: 'other' };
+  }
+}
+
 export async function addMembers(group: Group, keyPackages: readonly Uint8Array[]): Promise<AddResult> {
   if (keyPackages.length === 0) throw new Error('no key package to add');
   const extraProposals = keyPackages.map((bytes) => {
