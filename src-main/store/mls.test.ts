@@ -28,6 +28,13 @@ forEachBackend(() => {
       expect((await store.claimKeyPackages(alice.id))[0]!.keyPackage).toBeUndefined();
     });
 
+    it('does not take an account with a device for a silent one: a new account could get its id, and with it the device', async () => {
+      const [alice, bob] = await addUsers('alice', 'bob');
+      await store.registerDevice(bob.id, 'b1', KEY, 10, 2);
+      expect((await store.silentAccounts(0, 2000, 10)).map((user) => user.name)).toEqual(['alice']);
+      expect(await store.deleteSilentAccounts([alice.id, bob.id])).toEqual([alice.id]);
+    });
+
     it('orders frames per conversation: the first commit for an epoch wins, and only readers may post or read', async () => {
       const [alice, bob, carol] = await addUsers('alice', 'bob', 'carol');
       for (const user of [alice, bob, carol]) await store.registerDevice(user.id, `d${user.id}`, KEY, 1, 10);

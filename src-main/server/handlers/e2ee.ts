@@ -23,7 +23,7 @@ const badRequest = (message: string): ServerError => new ServerError(ErrorCode.B
 const unknownDevice = (deviceId: string): ServerError => new ServerError(ErrorCode.UNKNOWN_DEVICE, `no device ${deviceId} of yours`);
 
 /** The frame as `userId` receives it: the welcome only for the users it adds. */
-export function wireFrame(row: MlsFrameRow, userId: number): MlsFrame {
+function wireFrame(row: MlsFrameRow, userId: number): MlsFrame {
   const welcomed = row.welcome !== null && row.added.some((device) => device.userId === userId);
   return {
     id: row.id,
