@@ -14,7 +14,7 @@ import type { UserRow } from '../../store/types.js';
 import type { Handlers, ServerContext } from '../context.js';
 import { ServerError } from '../errors.js';
 import { userNamed } from '../lookups.js';
-import type { Session } from '../session.js';
+import type { LoggedInSession, Session } from '../session.js';
 import { refuseMuted } from './messages.js';
 
 type E2eeHandlers = Pick<Handlers, 'deviceRegister' | 'keyPackagesUpload' | 'keyPackagesClaim' | 'mlsCommit' | 'mlsSend' | 'mlsSync'>;
@@ -105,6 +105,15 @@ export function e2eeHandlers(ctx: ServerContext): E2eeHandlers {
     });
   }
 
+  /** The frame a device posts, its envelope checked (refusing a muted sender first, as `send` does). */
+  function posted(session: LoggedInSession, request: { conv: ConversationKey; deviceId: string }, kind: NewMlsFrame['kind'], text: string, field: string): NewMlsFrame {
+    refuseMuted(ctx, session.user);
+    const readers = conversationOf(request.conv);
+    const data = Buffer.from(text, 'base64');
+    const epoch = privateMessageEpoch(data, request.conv, kind, field);
+    return { conv: request.conv, ...readers, senderId: session.user.id, deviceId: request.deviceId, kind, epoch, data, ts: ctx.clock.now() };
+  }
+
   async function addedDevices(devices: readonly { user: string; deviceId: string }[]): Promise<{ userId: number; deviceId: string }[]> {
     const users = new Map<string, UserRow>();
     const found: { userId: number; deviceId: string }[] = [];
@@ -169,47 +178,17 @@ export function e2eeHandlers(ctx: ServerContext): E2eeHandlers {
     },
 
     mlsCommit: async (session, request) => {
-      const me = session.user;
-      refuseMuted(ctx, me);
-      const readers = conversationOf(request.conv);
-      const data = Buffer.from(request.commit, 'base64');
-      const epoch = privateMessageEpoch(data, request.conv, 'commit', 'commit');
       const welcome = request.welcome === undefined ? undefined : Buffer.from(request.welcome, 'base64');
+      const frame = posted(session, request, 'commit', request.commit, 'commit');
       if (welcome !== undefined && envelope(welcome)?.kind !== 'welcome') throw badRequest('welcome: not an MLS welcome');
       const added = request.added === undefined ? undefined : await addedDevices(request.added);
-      const { frame } = await append(session, {
-        conv: request.conv,
-        ...readers,
-        senderId: me.id,
-        deviceId: request.deviceId,
-        kind: 'commit',
-        epoch,
-        data,
-        ts: ctx.clock.now(),
-        ...(welcome === undefined ? {} : { welcome }),
-        ...(added === undefined ? {} : { added }),
-      });
-      return { frame: wireFrame(frame, me.id) };
+      const stored = await append(session, { ...frame, ...(welcome === undefined ? {} : { welcome }), ...(added === undefined ? {} : { added }) });
+      return { frame: wireFrame(stored.frame, session.user.id) };
     },
 
     mlsSend: async (session, request) => {
-      const me = session.user;
-      refuseMuted(ctx, me);
-      const readers = conversationOf(request.conv);
-      const data = Buffer.from(request.data, 'base64');
-      const epoch = privateMessageEpoch(data, request.conv, 'application', 'data');
-      const { frame, duplicate } = await append(session, {
-        conv: request.conv,
-        ...readers,
-        senderId: me.id,
-        deviceId: request.deviceId,
-        kind: 'application',
-        epoch,
-        clientMsgId: request.clientMsgId,
-        data,
-        ts: ctx.clock.now(),
-      });
-      return { frame: wireFrame(frame, me.id), duplicate };
+      const stored = await append(session, { ...posted(session, request, 'application', request.data, 'data'), clientMsgId: request.clientMsgId });
+      return { frame: wireFrame(stored.frame, session.user.id), duplicate: stored.duplicate };
     },
 
     mlsSync: async (session, request) => {
