@@ -135,8 +135,10 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
    */
   create(conv: string, users: readonly string[]): Promise<void> {
     return this.serially(async () => {
+      const me = this.client.session?.login.name;
+      if (me === undefined) throw new ClientError('DISCONNECTED', 'not logged in');
       const group = await createGroup(this.device, new TextEncoder().encode(conv));
-      const claimed = await this.claim([this.client.session?.login.name ?? '', ...users]);
+      const claimed = await this.claim([me, ...users]);
       if (claimed.length === 0) throw new Error(`no device of ${users.join(', ')} can be added now`);
       const added = await addMembers(group, claimed.map((device) => device.keyPackage));
       try {
