@@ -185,7 +185,7 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
       // The sending generation is spent whether or not the host takes the message.
       current.group = sent.group;
       const { frame } = await this.client.request('mlsSend', { conv, deviceId: this.id.deviceId, clientMsgId, data: base64(sent.message) });
-      await this.fill(current, frame.seq);
+      await this.fill(conv, current, frame.seq);
       current.seq = Math.max(current.seq, frame.seq);
       current.frameId = Math.max(current.frameId, frame.id);
       return frame;
@@ -252,7 +252,7 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
             ...(made.welcome === undefined || made.added === undefined ? {} : { welcome: base64(made.welcome), added: made.added }),
           });
           // Frames ordered before the commit were of the epoch it ends: processed with the state before it.
-          await this.fill(current, frame.seq);
+          await this.fill(conv, current, frame.seq);
           this.conversations.set(conv, { group: made.group, seq: frame.seq, frameId: frame.id });
           return;
         } catch (error) {
@@ -275,11 +275,11 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
   }
 
   /** Processes the conversation's frames ordered before `seq` that this device has not seen. */
-  private async fill(conversation: Conversation, seq: number): Promise<void> {
+  private async fill(conv: string, conversation: Conversation, seq: number): Promise<void> {
     let after = conversation.frameId;
     while (conversation.seq < seq - 1) {
       const page = await this.client.request('mlsSync', { after, limit: SYNC_PAGE });
-      for (const frame of page.frames) if (frame.seq < seq) await this.process(frame);
+      for (const frame of page.frames) if (frame.conv === conv && frame.seq < seq) await this.process(frame);
       if (!page.hasMore) return;
       after = page.frames.at(-1)!.id;
     }
@@ -292,7 +292,7 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
     if (conversation === undefined || frame.seq <= conversation.seq) return;
     if (frame.seq > conversation.seq + 1) {
       // A frame overtook others of its conversation (a room on several nodes): fetch those first.
-      await this.fill(conversation, frame.seq);
+      await this.fill(frame.conv, conversation, frame.seq);
       if (frame.seq !== conversation.seq + 1 || this.conversations.get(frame.conv) !== conversation) return;
     }
     conversation.seq = frame.seq;
