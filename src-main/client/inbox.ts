@@ -11,7 +11,7 @@ import type { PushFrame, PushFrames } from '../../src-shared/protocol/pushes.js'
 import type { Connection } from '../net/connection.js';
 
 /** Pushes the client passes on as they are, one event each. */
-type ForwardedPush = 'presence' | 'chatRequest' | 'chatAnswer' | 'chatLeft' | 'group' | 'groupRemoved' | 'delivered' | 'typing' | 'mute' | 'groupInvitations';
+type ForwardedPush = 'presence' | 'chatRequest' | 'chatAnswer' | 'chatLeft' | 'group' | 'groupRemoved' | 'delivered' | 'typing' | 'mute' | 'groupInvitations' | 'mls';
 
 /** The client's events that come from the room (client.ts adds those of the link). */
 export type InboxEvents = { [K in ForwardedPush]: [PushFrames[K]] } & {
@@ -93,6 +93,8 @@ export class Inbox {
     mute: (push) => this.events.emit('mute', push),
     typing: (push) => this.events.emit('typing', push),
     groupInvitations: (push) => this.events.emit('groupInvitations', push),
+    // Ordered per conversation by its seq, not by message id: the encrypted layer (e2ee.ts) puts it in order.
+    mls: (push) => this.events.emit('mls', push),
   } satisfies PushHandlers;
 
   constructor(

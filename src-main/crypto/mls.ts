@@ -34,6 +34,7 @@ import {
 // Not in the package's index but in its exports map: the one way to learn which member sent a message.
 import { decryptSenderData } from 'ts-mls/privateMessage.js';
 import { getCredentialFromLeafIndex } from 'ts-mls/ratchetTree.js';
+import { makeKeyPackageRef } from 'ts-mls/keyPackage.js';
 import { toLeafIndex } from 'ts-mls/treemath.js';
 
 /** The one cipher suite: RFC 9420's mandatory one, and the one whose working-group test vectors we check. */
@@ -124,16 +125,21 @@ const CLIENT_CONFIG: ClientConfig = {
   authService: { validateCredential: async (credential) => parseCredential(credential) !== undefined },
 };
 
-export async function createDevice(userId: number, deviceId: string): Promise<Device> {
+/** A new Ed25519 key pair for a device: a device registers its public key before it knows its user id. */
+export async function signatureKeys(): Promise<{ publicKey: Uint8Array; signKey: Uint8Array }> {
+  return (await cipherSuite()).signature.keygen();
+}
+
+export async function createDevice(userId: number, deviceId: string, keys?: { publicKey: Uint8Array; signKey: Uint8Array }): Promise<Device> {
   if (!Number.isSafeInteger(userId) || userId < 1) throw new Error(`not a user id: ${userId}`);
   if (!DEVICE_ID.test(deviceId)) throw new Error('a device id is 32 lowercase hexadecimal digits');
   const id = { userId, deviceId };
-  const keys = await (await cipherSuite()).signature.keygen();
+  const { publicKey, signKey } = keys ?? (await signatureKeys());
   return {
     id,
     credential: { credentialType: 'basic', identity: encodeIdentity(id) },
-    signaturePublicKey: keys.publicKey,
-    signaturePrivateKey: keys.signKey,
+    signaturePublicKey: publicKey,
+    signaturePrivateKey: signKey,
   };
 }
 
@@ -169,6 +175,39 @@ function decode(bytes: Uint8Array): MLSMessage {
   return decoded[0];
 }
 
+/**
+ * What anyone can read of an MLS message without its keys, which is what the host checks frames by
+ * (docs/PROTOCOL.md §20.3, §20.5, §20.6); undefined for bytes that are not one whole MLS message.
+ */
+export type Envelope =
+  | { readonly kind: 'private'; readonly groupId: Uint8Array; readonly epoch: bigint; readonly contentType: 'application' | 'proposal' | 'commit' }
+  | { readonly kind: 'welcome' }
+  | { readonly kind: 'keyPackage'; readonly device: DeviceId | undefined; readonly signatureKey: Uint8Array }
+  | { readonly kind: 'other' };
+
+export function envelope(bytes: Uint8Array): Envelope | undefined {
+  let message: MLSMessage;
+  try {
+    message = decode(bytes);
+  } catch {
+    return undefined;
+  }
+  switch (message.wireformat) {
+    case 'mls_private_message': {
+      const { groupId, epoch, contentType } = message.privateMessage;
+      return { kind: 'private', groupId, epoch, contentType };
+    }
+    case 'mls_welcome':
+      return { kind: 'welcome' };
+    case 'mls_key_package': {
+      const leaf = message.keyPackage.leafNode;
+      return { kind: 'keyPackage', device: parseCredential(leaf.credential), signatureKey: leaf.signaturePublicKey };
+    }
+    default:
+      return { kind: 'other' };
+  }
+}
+
 export async function addMembers(group: Group, keyPackages: readonly Uint8Array[]): Promise<AddResult> {
   if (keyPackages.length === 0) throw new Error('no key package to add');
   const extraProposals = keyPackages.map((bytes) => {
@@ -191,6 +230,19 @@ export async function joinFromWelcome(device: Device, bundle: KeyPackageBundle, 
   if (message.wireformat !== 'mls_welcome') throw new Error('not a welcome');
   const state = await joinGroup(message.welcome, bundle.keyPackage, bundle.privateKeys, emptyPskIndex, await cipherSuite(), undefined, undefined, CLIENT_CONFIG);
   return { device, state };
+}
+
+/** Of a device's unused key packages, the one a welcome is for (by its reference, RFC 9420 §5.2), if any. */
+export async function welcomedBundle(bundles: readonly KeyPackageBundle[], welcome: Uint8Array): Promise<KeyPackageBundle | undefined> {
+  const message = decode(welcome);
+  if (message.wireformat !== 'mls_welcome') throw new Error('not a welcome');
+  const hash = (await cipherSuite()).hash;
+  const wanted = message.welcome.secrets.map((secret) => Buffer.from(secret.newMember));
+  for (const bundle of bundles) {
+    const ref = Buffer.from(await makeKeyPackageRef(bundle.keyPackage, hash));
+    if (wanted.some((newMember) => newMember.equals(ref))) return bundle;
+  }
+  return undefined;
 }
 
 /** The devices in the group now, in leaf order. */

@@ -20,6 +20,7 @@ import { accountHandlers } from './handlers/accounts.js';
 import { ServerAdmin } from './handlers/admin.js';
 import { chatHandlers } from './handlers/chats.js';
 import { conversationHandlers } from './handlers/conversation.js';
+import { e2eeHandlers } from './handlers/e2ee.js';
 import { groupHandlers } from './handlers/groups.js';
 import { messageHandlers, mutedRefusal } from './handlers/messages.js';
 import { SendCommit } from './outbound/commit.js';
@@ -253,6 +254,7 @@ export class ChatServer {
       ...chatHandlers(context),
       ...groupHandlers(context),
       ...conversationHandlers(context),
+      ...e2eeHandlers(context),
     } satisfies Handlers;
     this.dispatcher = new Dispatcher({
       log: this.log,

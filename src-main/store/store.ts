@@ -12,6 +12,7 @@ import { messageQueries, pageReader } from './messages.js';
 import { openDatabase, type StoreOptions } from './open.js';
 import { discardStaleIndex, indexFileOf } from './search-index.js';
 import { historyQueries, type HistoryStore } from './history.js';
+import { mlsQueries, type MlsStore } from './mls.js';
 import { relationQueries, type RelationStore } from './relations.js';
 import { messageReader, type Db } from './rows.js';
 import { gramIndex } from './search-grams.js';
@@ -102,6 +103,7 @@ export function openStoreWithDatabase(file: string, options: StoreOptions = {}):
     // The file is on this machine: its clock is the database's.
     databaseTime: () => Date.now(),
     ...calls<FileStore>(fileQueries(sqliteDialect), execute),
+    ...calls<MlsStore>(mlsQueries(sqliteDialect), execute),
     purgeDeleted: () => walPurger.purge(),
   };
   return { store, db };

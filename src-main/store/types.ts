@@ -5,6 +5,7 @@
  */
 import type { Attachment, ChatMessage, ConversationEvent, EventPage, GroupEvent, Page, ReadState, Receipt } from '../../src-shared/protocol/objects.js';
 import type { FileStore } from './files.js';
+import type { MlsStore } from './mls.js';
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 
 /** A user seen at `ts` (logging in or out) and, going offline, delivered up to a message id (0: unchanged). */
@@ -333,7 +334,7 @@ export interface ConversationStore {
 }
 
 /** Everything the server needs from the database. */
-export type ServerStore = Store & SessionStore & AccessStore & SilentAccountStore & ConversationStore & FileStore;
+export type ServerStore = Store & SessionStore & AccessStore & SilentAccountStore & ConversationStore & FileStore & MlsStore;
 
 type Promised<F> = F extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
 

@@ -143,6 +143,9 @@ forEachBackend(() => {
         'group_members.user_id',
         'messages.sender_id',
         'messages.to_user_id',
+        // A frame's sender has a device, which is never deleted: NEVER_WROTE's mls_devices covers both.
+        'mls_devices.user_id',
+        'mls_frames.sender_id',
         'name_skeletons.user_id',
         'reactions.user_id',
         'relations.user_high',

@@ -24,7 +24,8 @@ const NEVER_WROTE = `NOT EXISTS (SELECT 1 FROM messages WHERE sender_id = u.id)
   AND u.id NOT IN (SELECT user_id FROM reactions)
   AND u.id NOT IN (SELECT inviter_id FROM group_invitations)
   AND u.id NOT IN (SELECT uploader_id FROM files)
-  AND u.id NOT IN (SELECT user_id FROM uploads)`;
+  AND u.id NOT IN (SELECT user_id FROM uploads)
+  AND NOT EXISTS (SELECT 1 FROM mls_devices WHERE user_id = u.id)`;
 
 export function userQueries(d: Dialect): Queries<UserStore> {
   const batch = d.list('$1', 'bigint');

@@ -79,6 +79,13 @@ export const ErrorCode = {
   HASH_MISMATCH: 'HASH_MISMATCH',
   /** No such file or upload for you: unknown, expired, not readable by you, or already attached. */
   UNKNOWN_FILE: 'UNKNOWN_FILE',
+  // End-to-end encryption (issue 35, docs/PROTOCOL.md §20)
+  /** No device of that id is registered to you (or to the user a commit adds it for). */
+  UNKNOWN_DEVICE: 'UNKNOWN_DEVICE',
+  /** The device id is registered to you with another signature key. */
+  DEVICE_TAKEN: 'DEVICE_TAKEN',
+  /** Another commit was ordered first for this epoch: drop yours, catch up with mlsSync, commit again. */
+  EPOCH_TAKEN: 'EPOCH_TAKEN',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

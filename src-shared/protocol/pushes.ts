@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { wireError } from './errors.js';
+import { mlsFrame } from './e2ee.js';
 import { chatMessage, conversationEvent, conversationKey, eventId, groupId, groupInfo, groupInvitation } from './objects.js';
 import type { ResponseFrame } from './requests.js';
 
@@ -55,6 +56,9 @@ export const pushes = {
   event: z.object({ type: z.literal('event'), event: conversationEvent }),
   /** user is typing in conv; shown until typingIntervalMs * 2 pass without another, or their message arrives. */
   typing: z.object({ type: z.literal('typing'), conv: conversationKey, user: z.string() }),
+  // End-to-end encryption (issue 35, docs/PROTOCOL.md §20.4).
+  /** An MLS frame of a conversation you may read, as the host ordered it. */
+  mls: z.object({ type: z.literal('mls'), frame: mlsFrame }),
 };
 
 type PushType = keyof typeof pushes;

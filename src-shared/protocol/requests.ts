@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { ErrorCode, type WireError, wireError } from './errors.js';
 import { LIMITS } from './limits.js';
+import { E2EE_LIMITS, applicationBytes, claimedDevice, deviceId, deviceRef, handshakeBytes, keyPackage, mlsFrame, mlsFramePage, signatureKey } from './e2ee.js';
 import {
   attachmentRef,
   chatMessage,
@@ -221,6 +222,39 @@ export const requests = {
   privacy: request(z.strictObject({ sendReadReceipts: z.boolean().optional() }), z.object({ sendReadReceipts: z.boolean() })),
   /** The event log after an event id, oldest first: what changed in your conversations while you were away. */
   events: request(z.strictObject({ after: eventId, limit: pageLimit.optional() }), eventPage),
+  // End-to-end encryption (issue 35, docs/PROTOCOL.md §20).
+  /** Registers one of your devices and its signature key (again: the same key only); userId goes in its MLS credential. */
+  deviceRegister: request(z.strictObject({ deviceId, signatureKey }), z.object({ userId: z.number().int().positive(), keyPackages: z.number().int().min(0) })),
+  /** Key packages of your device for the host to keep until someone adds it; the result is how many it keeps now. */
+  keyPackagesUpload: request(
+    z.strictObject({ deviceId, keyPackages: z.array(keyPackage).min(1).max(E2EE_LIMITS.maxKeyPackagesPerUpload) }),
+    z.object({ keyPackages: z.number().int().min(0) }),
+  ),
+  /** Every device of the user, each with one of its key packages, which the host gives nobody else. */
+  keyPackagesClaim: request(z.strictObject({ user: nameField }), z.object({ devices: z.array(claimedDevice) })),
+  /** A commit of your device for the conversation's current epoch; welcome and added go together. */
+  mlsCommit: request(
+    z
+      .strictObject({
+        conv: conversationKey,
+        deviceId,
+        commit: handshakeBytes,
+        welcome: handshakeBytes.optional(),
+        added: z.array(deviceRef).min(1).max(E2EE_LIMITS.maxAddedDevices).optional(),
+      })
+      .refine((body) => (body.welcome === undefined) === (body.added === undefined), {
+        path: ['welcome'],
+        message: 'give "welcome" and "added" together, or neither',
+      }),
+    z.object({ frame: mlsFrame }),
+  ),
+  /** An encrypted application message of your device. */
+  mlsSend: request(
+    z.strictObject({ conv: conversationKey, deviceId, clientMsgId: z.string().min(1).max(LIMITS.maxClientMsgIdLength), data: applicationBytes }),
+    z.object({ frame: mlsFrame, duplicate: z.boolean() }),
+  ),
+  /** The MLS frames after a frame id that you may read now, oldest first. */
+  mlsSync: request(z.strictObject({ after: messageId, limit: pageLimit.optional() }), mlsFramePage),
 };
 
 export type RequestType = keyof typeof requests;

@@ -209,7 +209,7 @@ export function accountHandlers(ctx: ServerContext) {
         maxFrameBytes: ctx.announced.maxFrameBytes,
         maxTextLength: ctx.announced.maxTextLength,
         limits: ctx.announced,
-        features: [...CONVERSATION_FEATURES, ...GROUP_FEATURES, ...(ctx.files ? ['files'] : [])],
+        features: [...CONVERSATION_FEATURES, ...GROUP_FEATURES, ...(ctx.files ? ['files'] : []), 'mls'],
       };
     },
 

@@ -21,6 +21,7 @@ import { fileQueries, type FileStore } from '../files.js';
 import { groupQueries, insertLine, type GroupStore } from '../groups.js';
 import { messageQueries } from './messages.js';
 import { historyQueries, type HistoryStore } from '../history.js';
+import { mlsQueries, type MlsStore } from '../mls.js';
 import { relationQueries, type RelationStore } from '../relations.js';
 import { searchQuery } from './search.js';
 import { messageById } from './rows.js';
@@ -52,6 +53,7 @@ function queries(sql: Sql, pool: pg.Pool, options: PgStoreOptions): Omit<AsyncSt
     ...calls<Pick<AsyncStore, keyof LogStore>>(logQueries(pgDialect), on),
     databaseTime: async () => (await sql.row<{ ms: number }>('SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::float8 AS ms'))!.ms,
     ...calls<Pick<AsyncStore, keyof FileStore>>(fileQueries(pgDialect), on),
+    ...calls<Pick<AsyncStore, keyof MlsStore>>(mlsQueries(pgDialect), on),
     /**
      * Nothing to do per message: deleteMessage overwrote the text in its row. The old row
      * version stays in the table's file until VACUUM (autovacuum, or the operator's) reclaims it,

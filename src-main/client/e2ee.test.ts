@@ -1,0 +1,191 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { dmConversation, groupConversation } from '../../src-shared/protocol/conversation.js';
+import type { MlsFrame } from '../../src-shared/protocol/e2ee.js';
+import { ErrorCode } from '../../src-shared/protocol/errors.js';
+import { createDevice, createGroup, createKeyPackage, addMembers, encrypt } from '../crypto/mls.js';
+import { useRoom } from '../testing/room.js';
+import type { ChatClient } from './client.js';
+import { type DecryptedMessage, EncryptedChats } from './e2ee.js';
+
+/** Resolves with the next event of `name` that `match` accepts. */
+function next<T>(chats: EncryptedChats, name: 'message' | 'joined' | 'dropped' | 'removed', match: (value: T) => boolean = () => true): Promise<T> {
+  return new Promise((resolve) => {
+    const listener = (value: T): void => {
+      if (!match(value)) return;
+      chats.off(name, listener as never);
+      resolve(value);
+    };
+    chats.on(name, listener as never);
+  });
+}
+
+const textOf = (text: string) => (message: DecryptedMessage) => message.text === text;
+
+/** The mls pushes a client receives, as the host sent them. */
+function recordFrames(client: ChatClient): MlsFrame[] {
+  const frames: MlsFrame[] = [];
+  client.on('mls', (push) => frames.push(push.frame));
+  return frames;
+}
+
+/** Whether the host's database file or its WAL holds the text, in UTF-8. */
+function hostHolds(dir: string, text: string): boolean {
+  const needle = Buffer.from(text);
+  return ['chat.sqlite', 'chat.sqlite-wal'].some((name) => existsSync(join(dir, name)) && readFileSync(join(dir, name)).includes(needle));
+}
+
+describe('end-to-end encrypted conversations through a real host', () => {
+  const room = useRoom();
+
+  it('two users, one with a second device, exchange DM and group messages the host stores but cannot read; a removed member cannot read on', async () => {
+    await room.start();
+    const [alice, bob, bobPhone, carol] = [await room.user('alice'), await room.user('bob'), await room.user('bob'), await room.user('carol')];
+    const [a, b, b2, c] = [await EncryptedChats.start(alice), await EncryptedChats.start(bob), await EncryptedChats.start(bobPhone), await EncryptedChats.start(carol)];
+
+    // A DM: alice makes its group with both of bob's devices.
+    const dm = dmConversation(a.id.userId, b.id.userId);
+    const joined = [next(b, 'joined'), next(b2, 'joined')];
+    await a.create(dm, ['bob']);
+    await Promise.all(joined);
+    expect(a.members(dm)!.map((id) => id.deviceId).sort()).toEqual([a.id.deviceId, b.id.deviceId, b2.id.deviceId].sort());
+
+    const atBob = [next<DecryptedMessage>(b, 'message'), next<DecryptedMessage>(b2, 'message')];
+    await a.send(dm, 'secret-dm-from-alice');
+    for (const got of await Promise.all(atBob)) expect([got.text, got.sender]).toEqual(['secret-dm-from-alice', a.id]);
+    const replies = [next<DecryptedMessage>(a, 'message'), next<DecryptedMessage>(b, 'message')];
+    await b2.send(dm, 'secret-reply-from-bobs-phone');
+    for (const got of await Promise.all(replies)) expect([got.text, got.sender]).toEqual(['secret-reply-from-bobs-phone', b2.id]);
+
+    // A group of the three, on the host and in MLS.
+    const { group } = await alice.request('groupCreate', { name: 'team', members: ['bob', 'carol'] });
+    for (const member of [bob, carol]) await member.request('groupAnswer', { groupId: group.id, accept: true });
+    const conv = groupConversation(group.id);
+    const joinedGroup = [next(b, 'joined'), next(b2, 'joined'), next(c, 'joined')];
+    await a.create(conv, ['bob', 'carol']);
+    await Promise.all(joinedGroup);
+    const everyone = [next<DecryptedMessage>(a, 'message'), next<DecryptedMessage>(b, 'message'), next<DecryptedMessage>(b2, 'message')];
+    await c.send(conv, 'secret-group-from-carol');
+    for (const got of await Promise.all(everyone)) expect([got.text, got.sender]).toEqual(['secret-group-from-carol', c.id]);
+
+    // Carol removed: on the host first (she can post nothing more), then from the MLS group.
+    const bobsFrames = recordFrames(bob);
+    await alice.request('groupRemoveMember', { groupId: group.id, user: 'carol' });
+    await expect(c.send(conv, 'still here?')).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_CONVERSATION });
+    await a.removeUsers(conv, [c.id.userId]);
+    expect(a.members(conv)!.map((id) => id.userId)).not.toContain(c.id.userId);
+    const afterRemoval = next<DecryptedMessage>(b, 'message', textOf('secret-after-carol-left'));
+    await a.send(conv, 'secret-after-carol-left');
+    expect((await afterRemoval).sender).toEqual(a.id);
+    // The host sends carol none of it; given the frame anyway, in her group's next place, she cannot open it.
+    const secret = bobsFrames.find((frame) => frame.kind === 'application' && frame.conv === conv)!;
+    const carolsNext = (await carol.request('mlsSync', { after: 0 })).frames.filter((frame) => frame.conv === conv);
+    expect(carolsNext).toEqual([]);
+    const dropped = next<{ seq: number }>(c, 'dropped');
+    const shown: DecryptedMessage[] = [];
+    c.on('message', (message) => shown.push(message));
+    await c.receive({ ...secret, seq: 3 });
+    expect((await dropped).seq).toBe(3);
+    expect(shown).toEqual([]);
+
+    // The host holds the frames, and none of the texts: a plain message's text it does hold, as a check of the search.
+    await alice.send({ kind: 'room' }, 'plain-room-text-the-host-reads');
+    const frames = (await alice.request('mlsSync', { after: 0, limit: 200 })).frames;
+    expect(frames.filter((frame) => frame.kind === 'application')).toHaveLength(4);
+    expect(hostHolds(room.dir, 'plain-room-text-the-host-reads')).toBe(true);
+    for (const text of ['secret-dm-from-alice', 'secret-reply-from-bobs-phone', 'secret-group-from-carol', 'secret-after-carol-left', 'secret']) {
+      expect(hostHolds(room.dir, text)).toBe(false);
+    }
+  });
+
+  it('a host that replays, rewrites or forges a frame cannot make a message display; one that loses a frame delays it only', async () => {
+    await room.start();
+    const [alice, bob] = [await room.user('alice'), await room.user('bob')];
+    const [a, b] = [await EncryptedChats.start(alice), await EncryptedChats.start(bob)];
+    const dm = dmConversation(a.id.userId, b.id.userId);
+    const joined = next(b, 'joined');
+    await a.create(dm, ['bob']);
+    await joined;
+    // From here bob's device reads only what the test hands it: the host's frames, as a misbehaving host may change them.
+    b.close();
+    const frames = recordFrames(bob);
+    const pushed = (count: number) => new Promise<void>((resolve) => bob.on('mls', () => frames.length >= count && resolve()));
+    const twoPushed = pushed(2);
+    await a.send(dm, 'the real one');
+    await a.send(dm, 'the second one');
+    await twoPushed;
+    const [real, second] = frames as [MlsFrame, MlsFrame];
+
+    const shown: DecryptedMessage[] = [];
+    const dropped: number[] = [];
+    b.on('message', (message) => shown.push(message));
+    b.on('dropped', (drop) => dropped.push(drop.seq));
+    // The second comes first, as if the first were lost or overtaken: the device fetches the first from the host and shows both in order.
+    await b.receive(second);
+    expect(shown.map((message) => message.text)).toEqual(['the real one', 'the second one']);
+    let seq = second.seq;
+    const asNew = (frame: MlsFrame, data = frame.data): MlsFrame => ({ ...frame, id: frame.id + 100 + seq, seq: ++seq, data });
+    // The same frame again, then again in a new place as if it were another message.
+    await b.receive(real);
+    await b.receive(asNew(real));
+    // Its bytes changed: in the clear header, and in the ciphertext.
+    for (const at of [10, -1]) {
+      const data = Buffer.from(real.data, 'base64');
+      const index = at < 0 ? data.length + at : at;
+      data[index] = data[index]! ^ 1;
+      await b.receive(asNew(real, data.toString('base64')));
+    }
+    // A message of a group the host made itself, under the same group id and at the same epoch, signed by a device it made in alice's name.
+    const hostDevice = await createDevice(a.id.userId, 'f'.repeat(32));
+    const hostsGroup = await createGroup(hostDevice, new TextEncoder().encode(dm));
+    const hostAt1 = (await addMembers(hostsGroup, [(await createKeyPackage(await createDevice(9, 'e'.repeat(32)))).encoded])).group;
+    const forged = await encrypt(hostAt1, new TextEncoder().encode('trust me'));
+    await b.receive(asNew(real, Buffer.from(forged.message).toString('base64')));
+    expect(shown.map((message) => message.text)).toEqual(['the real one', 'the second one']);
+    expect(dropped).toEqual([second.seq + 1, second.seq + 2, second.seq + 3, second.seq + 4]);
+
+    // The host's `from` is not who a message is shown from: the signature's device is.
+    const thirdPushed = pushed(3);
+    await a.send(dm, 'the third one');
+    await thirdPushed;
+    await b.receive({ ...asNew(frames[2]!), from: 'mallory', fromDevice: 'd'.repeat(32) });
+    expect(shown.at(-1)).toMatchObject({ text: 'the third one', sender: a.id });
+  });
+
+  it('two devices creating the same DM at once: one commit wins, the other device drops its group and joins the winner', async () => {
+    await room.start();
+    const [alice, bob] = [await room.user('alice'), await room.user('bob')];
+    const [a, b] = [await EncryptedChats.start(alice), await EncryptedChats.start(bob)];
+    const dm = dmConversation(a.id.userId, b.id.userId);
+    await Promise.all([a.create(dm, ['bob']), b.create(dm, ['alice'])]);
+    expect(a.members(dm)).toEqual(b.members(dm));
+    const atBob = next<DecryptedMessage>(b, 'message');
+    await a.send(dm, 'after the race');
+    expect((await atBob).text).toBe('after the race');
+    const atAlice = next<DecryptedMessage>(a, 'message');
+    await b.send(dm, 'and back');
+    expect((await atAlice).text).toBe('and back');
+  });
+
+  it('two members adding at once: the loser gets EPOCH_TAKEN, takes the winning commit and adds again on the new epoch', async () => {
+    await room.start();
+    const clients = [await room.user('alice'), await room.user('bob'), await room.user('carol'), await room.user('dave')];
+    const [a, b, c, d] = await Promise.all(clients.map((client) => EncryptedChats.start(client)));
+    const { group } = await clients[0]!.request('groupCreate', { name: 'race', members: ['bob', 'carol', 'dave'] });
+    for (const member of clients.slice(1)) await member.request('groupAnswer', { groupId: group.id, accept: true });
+    const conv = groupConversation(group.id);
+    const bobJoined = next(b!, 'joined');
+    await a!.create(conv, ['bob']);
+    await bobJoined;
+    const joined = [next(c!, 'joined'), next(d!, 'joined')];
+    await Promise.all([a!.add(conv, ['carol']), b!.add(conv, ['dave'])]);
+    await Promise.all(joined);
+    const ids = (chats: EncryptedChats) => chats.members(conv)!.map((id) => id.userId).sort();
+    expect(ids(a!)).toEqual([a!, b!, c!, d!].map((chats) => chats.id.userId).sort());
+    for (const chats of [b!, c!, d!]) expect(ids(chats)).toEqual(ids(a!));
+    const got = [b!, c!, d!].map((chats) => next<DecryptedMessage>(chats, 'message'));
+    await a!.send(conv, 'all four');
+    for (const message of await Promise.all(got)) expect(message.text).toBe('all four');
+  });
+});

@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { dmConversation } from '../../../src-shared/protocol/conversation.js';
+import { ErrorCode } from '../../../src-shared/protocol/errors.js';
+import { addMembers, createDevice, createGroup, createKeyPackage, encrypt, signatureKeys } from '../../crypto/mls.js';
+import { useRoom } from '../../testing/room.js';
+import type { ChatClient } from '../../client/client.js';
+
+const base64 = (value: Uint8Array): string => Buffer.from(value).toString('base64');
+
+/** Registers a new device of the client's user; its keys and id. */
+async function registered(client: ChatClient) {
+  const deviceId = randomBytes(16).toString('hex');
+  const keys = await signatureKeys();
+  const { userId } = await client.request('deviceRegister', { deviceId, signatureKey: base64(keys.publicKey) });
+  return createDevice(userId, deviceId, keys);
+}
+
+describe('the e2ee handlers refuse what is not what it claims, and change nothing', () => {
+  const room = useRoom();
+
+  it('checks devices, key packages and the clear envelope of frames', async () => {
+    await room.start();
+    const [alice, bob] = [await room.user('alice'), await room.user('bob')];
+    const device = await registered(alice);
+    const bobDevice = await registered(bob);
+    const signatureKey = base64(device.signaturePublicKey);
+
+    await expect(alice.request('deviceRegister', { deviceId: device.id.deviceId, signatureKey: base64(bobDevice.signaturePublicKey) })).rejects.toMatchObject({
+      code: ErrorCode.DEVICE_TAKEN,
+    });
+    expect(await alice.request('deviceRegister', { deviceId: device.id.deviceId, signatureKey })).toEqual({ userId: device.id.userId, keyPackages: 0 });
+
+    // A key package must be this device's: not another device's, and not something else.
+    const upload = (deviceId: string, keyPackages: string[]) => alice.request('keyPackagesUpload', { deviceId, keyPackages });
+    const bobsPackage = base64((await createKeyPackage(bobDevice)).encoded);
+    await expect(upload(device.id.deviceId, [bobsPackage])).rejects.toMatchObject({ code: ErrorCode.BAD_REQUEST, message: expect.stringContaining('credential') });
+    await expect(upload(device.id.deviceId, [base64(Buffer.from('not mls'))])).rejects.toMatchObject({ code: ErrorCode.BAD_REQUEST });
+    await expect(upload(bobDevice.id.deviceId, [bobsPackage])).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_DEVICE });
+    expect(await upload(device.id.deviceId, [base64((await createKeyPackage(device)).encoded)])).toEqual({ keyPackages: 1 });
+
+    // Frames: the room is not encrypted, a frame's clear header must name this conversation's group and be what the request says.
+    const conv = dmConversation(device.id.userId, bobDevice.id.userId);
+    const group = await createGroup(device, new TextEncoder().encode(conv));
+    const added = await addMembers(group, [(await createKeyPackage(bobDevice)).encoded]);
+    const commit = base64(added.commit);
+    const mlsCommit = (fields: Partial<{ conv: string; deviceId: string; commit: string }>) =>
+      alice.request('mlsCommit', { conv, deviceId: device.id.deviceId, commit, ...fields });
+    await expect(mlsCommit({ conv: 'room' })).rejects.toMatchObject({ code: ErrorCode.BAD_REQUEST, message: expect.stringContaining('room') });
+    await expect(mlsCommit({ conv: dmConversation(device.id.userId, 99) })).rejects.toMatchObject({ code: ErrorCode.BAD_REQUEST, message: expect.stringContaining('group') });
+    await expect(mlsCommit({ commit: base64(added.welcome) })).rejects.toMatchObject({ code: ErrorCode.BAD_REQUEST });
+    await expect(mlsCommit({ deviceId: bobDevice.id.deviceId })).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_DEVICE });
+    const message = base64((await encrypt(added.group, new TextEncoder().encode('x'))).message);
+    await expect(alice.request('mlsSend', { conv, deviceId: device.id.deviceId, clientMsgId: 'c1', data: message })).rejects.toMatchObject({
+      code: ErrorCode.BAD_REQUEST,
+      message: expect.stringContaining('after the conversation'),
+    });
+    await expect(mlsCommit({ commit: message })).rejects.toMatchObject({ code: ErrorCode.BAD_REQUEST, message: expect.stringContaining('not a commit') });
+    expect((await alice.request('mlsSync', { after: 0 })).frames).toEqual([]);
+
+    // What it checked is stored once: the commit for epoch 0 wins, the same again is refused.
+    expect((await mlsCommit({})).frame).toMatchObject({ seq: 1, epoch: 0, kind: 'commit', from: 'alice', fromDevice: device.id.deviceId });
+    await expect(mlsCommit({})).rejects.toMatchObject({ code: ErrorCode.EPOCH_TAKEN, message: expect.stringContaining('epoch 1') });
+    expect((await alice.request('mlsSend', { conv, deviceId: device.id.deviceId, clientMsgId: 'c1', data: message })).frame.seq).toBe(2);
+  });
+
+  it('claims one key package per device and says which devices have none left', async () => {
+    await room.start();
+    const [alice, bob] = [await room.user('alice'), await room.user('bob')];
+    const [laptop, phone] = [await registered(bob), await registered(bob)];
+    await bob.request('keyPackagesUpload', { deviceId: laptop.id.deviceId, keyPackages: [base64((await createKeyPackage(laptop)).encoded)] });
+    const first = await alice.request('keyPackagesClaim', { user: 'BOB' });
+    expect(first.devices.map((device) => [device.deviceId, device.keyPackage !== undefined])).toEqual([
+      [laptop.id.deviceId, true],
+      [phone.id.deviceId, false],
+    ]);
+    expect((await alice.request('keyPackagesClaim', { user: 'bob' })).devices.every((device) => device.keyPackage === undefined)).toBe(true);
+    expect(await bob.request('deviceRegister', { deviceId: laptop.id.deviceId, signatureKey: base64(laptop.signaturePublicKey) })).toMatchObject({ keyPackages: 0 });
+    await expect(alice.request('keyPackagesClaim', { user: 'nobody' })).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_USER });
+  });
+});

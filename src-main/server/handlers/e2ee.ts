@@ -1,0 +1,201 @@
+/**
+ * End-to-end encryption on the host (docs/PROTOCOL.md §20): devices, key packages, and the MLS frames
+ * of each encrypted conversation, which the host orders (the first commit for an epoch wins), stores
+ * and relays without reading. It reads only their clear envelopes (src-main/crypto/mls.ts) to check
+ * that a frame is what it claims to be; who may post is decided as the frame is stored.
+ */
+import { envelope } from '../../crypto/mls.js';
+import { E2EE_LIMITS, type MlsFrame } from '../../../src-shared/protocol/e2ee.js';
+import { conversationKind, type ConversationKey } from '../../../src-shared/protocol/conversation.js';
+import { ErrorCode } from '../../../src-shared/protocol/errors.js';
+import { LIMITS } from '../../../src-shared/protocol/limits.js';
+import type { MlsFrameRow, MlsRefusal, NewMlsFrame } from '../../store/mls.js';
+import type { UserRow } from '../../store/types.js';
+import type { Handlers, ServerContext } from '../context.js';
+import { ServerError } from '../errors.js';
+import { userNamed } from '../lookups.js';
+import type { LoggedInSession, Session } from '../session.js';
+import { refuseMuted } from './messages.js';
+
+type E2eeHandlers = Pick<Handlers, 'deviceRegister' | 'keyPackagesUpload' | 'keyPackagesClaim' | 'mlsCommit' | 'mlsSend' | 'mlsSync'>;
+
+const badRequest = (message: string): ServerError => new ServerError(ErrorCode.BAD_REQUEST, message);
+const unknownDevice = (deviceId: string): ServerError => new ServerError(ErrorCode.UNKNOWN_DEVICE, `no device ${deviceId} of yours`);
+
+/** The frame as `userId` receives it: the welcome only for the users it adds. */
+function wireFrame(row: MlsFrameRow, userId: number): MlsFrame {
+  const welcomed = row.welcome !== null && row.added.some((device) => device.userId === userId);
+  return {
+    id: row.id,
+    conv: row.conv,
+    seq: row.seq,
+    epoch: row.epoch,
+    kind: row.kind,
+    from: row.from,
+    fromDevice: row.fromDevice,
+    ts: row.ts,
+    ...(row.clientMsgId === null ? {} : { clientMsgId: row.clientMsgId }),
+    data: Buffer.from(row.data).toString('base64'),
+    ...(welcomed ? { welcome: Buffer.from(row.welcome!).toString('base64'), added: row.added.map(({ user, deviceId }) => ({ user, deviceId })) } : {}),
+  };
+}
+
+/** Who may read the conversation, as the store decides it (`dm` or `groupId`); the room is not encrypted. */
+function conversationOf(conv: ConversationKey): Pick<NewMlsFrame, 'dm' | 'groupId'> {
+  const [, a, b] = conv.split(':');
+  switch (conversationKind(conv)) {
+    case 'dm':
+      return { dm: { low: Number(a), high: Number(b) } };
+    case 'group':
+      return { groupId: Number(a) };
+    default:
+      throw badRequest('the room is not end-to-end encrypted: only dm: and group: conversations carry MLS frames');
+  }
+}
+
+/** The MLS PrivateMessage in `data`, checked to be of `contentType` in the conversation's group; its epoch. */
+function privateMessageEpoch(data: Buffer, conv: ConversationKey, contentType: 'commit' | 'application', field: string): number {
+  const found = envelope(data);
+  if (found?.kind !== 'private') throw badRequest(`${field}: not an MLS PrivateMessage`);
+  if (found.contentType !== contentType) throw badRequest(`${field}: an MLS ${found.contentType}, not ${contentType === 'commit' ? 'a commit' : 'an application message'}`);
+  if (!Buffer.from(found.groupId).equals(Buffer.from(conv))) throw badRequest(`${field}: of another MLS group than ${conv}`);
+  if (found.epoch > BigInt(Number.MAX_SAFE_INTEGER)) throw badRequest(`${field}: an epoch past 2^53`);
+  return Number(found.epoch);
+}
+
+function refusedFrame(result: MlsRefusal, conv: ConversationKey, epoch: number): ServerError {
+  switch (result.refused) {
+    case 'banned':
+      return new ServerError(ErrorCode.BANNED, 'you are banned from this room');
+    case 'conversation':
+      return new ServerError(ErrorCode.UNKNOWN_CONVERSATION, `no conversation ${conv} for you`);
+    case 'declined':
+      return new ServerError(ErrorCode.CHAT_DECLINED, 'they declined your chat request');
+    case 'device':
+      return new ServerError(ErrorCode.UNKNOWN_DEVICE, 'that device is not registered to you');
+    case 'addedDevice':
+      return new ServerError(ErrorCode.UNKNOWN_DEVICE, 'a device in "added" is not registered to its user');
+    case 'addedUser':
+      return new ServerError(ErrorCode.UNKNOWN_CONVERSATION, `a user in "added" may not read ${conv}`);
+    case 'futureEpoch':
+      return badRequest(`data: of epoch ${epoch}, after the conversation's`);
+    case 'epoch':
+      return new ServerError(
+        ErrorCode.EPOCH_TAKEN,
+        `the conversation is at epoch ${result.epoch}: another commit was ordered first; process it and commit again`,
+      );
+  }
+}
+
+export function e2eeHandlers(ctx: ServerContext): E2eeHandlers {
+  const { store, fanOut } = ctx;
+
+  /** Stores the frame and pushes it to every reader but the sending connection, in frame id order (ctx.publish). */
+  function append(session: Session, frame: NewMlsFrame): Promise<{ frame: MlsFrameRow; duplicate: boolean }> {
+    return ctx.publish.run(async () => {
+      const result = await store.appendMlsFrame(frame);
+      if ('refused' in result) throw refusedFrame(result, frame.conv, frame.epoch);
+      if (!result.duplicate) {
+        const welcomed = new Set(result.frame.added.map((device) => device.userId));
+        const others = result.readers.filter((userId) => !welcomed.has(userId));
+        if (others.length > 0) fanOut.push(others, { type: 'mls', frame: wireFrame(result.frame, 0) }, session);
+        for (const userId of welcomed) fanOut.push([userId], { type: 'mls', frame: wireFrame(result.frame, userId) }, session);
+      }
+      return result;
+    });
+  }
+
+  /** The frame a device posts, its envelope checked (refusing a muted sender first, as `send` does). */
+  function posted(session: LoggedInSession, request: { conv: ConversationKey; deviceId: string }, kind: NewMlsFrame['kind'], text: string, field: string): NewMlsFrame {
+    refuseMuted(ctx, session.user);
+    const readers = conversationOf(request.conv);
+    const data = Buffer.from(text, 'base64');
+    const epoch = privateMessageEpoch(data, request.conv, kind, field);
+    return { conv: request.conv, ...readers, senderId: session.user.id, deviceId: request.deviceId, kind, epoch, data, ts: ctx.clock.now() };
+  }
+
+  async function addedDevices(devices: readonly { user: string; deviceId: string }[]): Promise<{ userId: number; deviceId: string }[]> {
+    const users = new Map<string, UserRow>();
+    const found: { userId: number; deviceId: string }[] = [];
+    for (const { user, deviceId } of devices) {
+      const named = users.get(user) ?? (await userNamed(store, user));
+      users.set(user, named);
+      found.push({ userId: named.id, deviceId });
+    }
+    return found;
+  }
+
+  return {
+    deviceRegister: async (session, request) => {
+      const result = await store.registerDevice(
+        session.user.id,
+        request.deviceId,
+        Buffer.from(request.signatureKey, 'base64'),
+        ctx.clock.now(),
+        E2EE_LIMITS.maxDevicesPerUser,
+      );
+      if ('refused' in result) {
+        throw result.refused === 'taken'
+          ? new ServerError(ErrorCode.DEVICE_TAKEN, `device ${request.deviceId} is registered to you with another signature key`)
+          : new ServerError(ErrorCode.LIMIT_REACHED, `you have ${E2EE_LIMITS.maxDevicesPerUser} devices, as many as a user may register`);
+      }
+      return { userId: session.user.id, keyPackages: result.keyPackages };
+    },
+
+    keyPackagesUpload: async (session, request) => {
+      const me = session.user;
+      const device = await store.device(me.id, request.deviceId);
+      if (device === undefined) throw unknownDevice(request.deviceId);
+      const packages = request.keyPackages.map((text, index) => {
+        const bytes = Buffer.from(text, 'base64');
+        const found = envelope(bytes);
+        if (found?.kind !== 'keyPackage') throw badRequest(`keyPackages.${index}: not an MLS key package`);
+        if (found.device?.userId !== me.id || found.device.deviceId !== request.deviceId) {
+          throw badRequest(`keyPackages.${index}: its credential is not "${me.id}:${request.deviceId}"`);
+        }
+        if (!Buffer.from(found.signatureKey).equals(device.signatureKey)) throw badRequest(`keyPackages.${index}: signed with another key than the device's`);
+        return bytes;
+      });
+      const result = await store.addKeyPackages(me.id, request.deviceId, packages, E2EE_LIMITS.maxKeyPackagesPerDevice);
+      if ('refused' in result) {
+        throw result.refused === 'device'
+          ? unknownDevice(request.deviceId)
+          : new ServerError(ErrorCode.LIMIT_REACHED, `the host keeps at most ${E2EE_LIMITS.maxKeyPackagesPerDevice} key packages per device`);
+      }
+      return result;
+    },
+
+    keyPackagesClaim: async (_session, request) => {
+      const user = await userNamed(store, request.user);
+      const devices = await store.claimKeyPackages(user.id);
+      return {
+        devices: devices.map(({ deviceId, signatureKey, keyPackage }) => ({
+          deviceId,
+          signatureKey: Buffer.from(signatureKey).toString('base64'),
+          ...(keyPackage === undefined ? {} : { keyPackage: Buffer.from(keyPackage).toString('base64') }),
+        })),
+      };
+    },
+
+    mlsCommit: async (session, request) => {
+      const welcome = request.welcome === undefined ? undefined : Buffer.from(request.welcome, 'base64');
+      const frame = posted(session, request, 'commit', request.commit, 'commit');
+      if (welcome !== undefined && envelope(welcome)?.kind !== 'welcome') throw badRequest('welcome: not an MLS welcome');
+      const added = request.added === undefined ? undefined : await addedDevices(request.added);
+      const stored = await append(session, { ...frame, ...(welcome === undefined ? {} : { welcome }), ...(added === undefined ? {} : { added }) });
+      return { frame: wireFrame(stored.frame, session.user.id) };
+    },
+
+    mlsSend: async (session, request) => {
+      const stored = await append(session, { ...posted(session, request, 'application', request.data, 'data'), clientMsgId: request.clientMsgId });
+      return { frame: wireFrame(stored.frame, session.user.id), duplicate: stored.duplicate };
+    },
+
+    mlsSync: async (session, request) => {
+      const limit = request.limit ?? LIMITS.defaultPageSize;
+      // One more than asked: whether more follow.
+      const rows = await store.mlsFrames(session.user.id, request.after, limit + 1);
+      return { frames: rows.slice(0, limit).map((row) => wireFrame(row, session.user.id)), hasMore: rows.length > limit };
+    },
+  };
+}

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { dmConversation, groupConversation } from '../../src-shared/protocol/conversation.js';
+import { addUsers, forEachBackend, store } from './test-store.js';
+import type { NewMlsFrame } from './mls.js';
+
+forEachBackend(() => {
+  const KEY = Buffer.alloc(32, 7);
+  const bytes = (text: string): Buffer => Buffer.from(text);
+
+  describe('the end-to-end encryption store', () => {
+    it('registers a device once per key, keeps key packages up to the limit and hands each out once, oldest first', async () => {
+      const [alice, bob] = await addUsers('alice', 'bob');
+      expect(await store.registerDevice(alice.id, 'a1', KEY, 10, 2)).toEqual({ keyPackages: 0 });
+      expect(await store.registerDevice(alice.id, 'a1', Buffer.alloc(32, 8), 11, 2)).toEqual({ refused: 'taken' });
+      expect(await store.registerDevice(alice.id, 'a2', KEY, 12, 2)).toEqual({ keyPackages: 0 });
+      expect(await store.registerDevice(alice.id, 'a3', KEY, 13, 2)).toEqual({ refused: 'limit' });
+      expect(await store.addKeyPackages(alice.id, 'a1', [bytes('p1'), bytes('p2')], 3)).toEqual({ keyPackages: 2 });
+      expect(await store.addKeyPackages(alice.id, 'a1', [bytes('p3'), bytes('p4')], 3)).toEqual({ refused: 'limit' });
+      expect(await store.addKeyPackages(bob.id, 'a1', [bytes('p5')], 3)).toEqual({ refused: 'device' });
+      expect(await store.registerDevice(alice.id, 'a1', KEY, 14, 2)).toEqual({ keyPackages: 2 });
+
+      const first = await store.claimKeyPackages(alice.id);
+      expect(first.map((device) => [device.deviceId, device.keyPackage?.toString()])).toEqual([
+        ['a1', 'p1'],
+        ['a2', undefined],
+      ]);
+      expect((await store.claimKeyPackages(alice.id))[0]!.keyPackage?.toString()).toBe('p2');
+      expect((await store.claimKeyPackages(alice.id))[0]!.keyPackage).toBeUndefined();
+    });
+
+    it('does not take an account with a device for a silent one: a new account could get its id, and with it the device', async () => {
+      const [alice, bob] = await addUsers('alice', 'bob');
+      await store.registerDevice(bob.id, 'b1', KEY, 10, 2);
+      expect((await store.silentAccounts(0, 2000, 10)).map((user) => user.name)).toEqual(['alice']);
+      expect(await store.deleteSilentAccounts([alice.id, bob.id])).toEqual([alice.id]);
+    });
+
+    it('orders frames per conversation: the first commit for an epoch wins, and only readers may post or read', async () => {
+      const [alice, bob, carol] = await addUsers('alice', 'bob', 'carol');
+      for (const user of [alice, bob, carol]) await store.registerDevice(user.id, `d${user.id}`, KEY, 1, 10);
+      const conv = dmConversation(alice.id, bob.id);
+      const frame = (senderId: number, kind: 'commit' | 'application', epoch: number, extra: Partial<NewMlsFrame> = {}): NewMlsFrame => ({
+        conv,
+        dm: { low: Math.min(alice.id, bob.id), high: Math.max(alice.id, bob.id) },
+        senderId,
+        deviceId: `d${senderId}`,
+        kind,
+        epoch,
+        data: bytes(`${kind}-${senderId}-${epoch}`),
+        ts: 5,
+        ...extra,
+      });
+      const won = await store.appendMlsFrame(frame(alice.id, 'commit', 0, { welcome: bytes('w'), added: [{ userId: bob.id, deviceId: `d${bob.id}` }] }));
+      expect(won).toMatchObject({ duplicate: false, frame: { seq: 1, epoch: 0, kind: 'commit', from: 'alice' } });
+      expect('frame' in won && won.frame.added).toEqual([{ userId: bob.id, user: 'bob', deviceId: `d${bob.id}` }]);
+      expect(await store.appendMlsFrame(frame(bob.id, 'commit', 0))).toEqual({ refused: 'epoch', epoch: 1 });
+      expect(await store.appendMlsFrame(frame(bob.id, 'application', 2, { clientMsgId: 'm' }))).toEqual({ refused: 'futureEpoch' });
+      const sent = await store.appendMlsFrame(frame(bob.id, 'application', 1, { clientMsgId: 'm' }));
+      expect(sent).toMatchObject({ duplicate: false, frame: { seq: 2 } });
+      expect(await store.appendMlsFrame(frame(bob.id, 'application', 1, { clientMsgId: 'm' }))).toMatchObject({ duplicate: true, frame: { seq: 2 } });
+      expect(await store.appendMlsFrame(frame(carol.id, 'application', 1))).toEqual({ refused: 'conversation' });
+      expect(await store.appendMlsFrame(frame(alice.id, 'commit', 1, { deviceId: 'other' }))).toEqual({ refused: 'device' });
+
+      expect((await store.mlsFrames(bob.id, 0, 10)).map((found) => [found.seq, found.data.toString()])).toEqual([
+        [1, `commit-${alice.id}-0`],
+        [2, `application-${bob.id}-1`],
+      ]);
+      expect(await store.mlsFrames(carol.id, 0, 10)).toEqual([]);
+
+      // A group's frames: its members now, so a removed member reads none and may post none.
+      const group = await store.createGroup('g', 'g', alice.id, 1);
+      await store.addMember(group.id, carol.id);
+      const inGroup = (senderId: number): NewMlsFrame => ({ ...frame(senderId, 'commit', 0), conv: groupConversation(group.id), dm: undefined, groupId: group.id });
+      expect(await store.appendMlsFrame(inGroup(carol.id))).toMatchObject({ frame: { seq: 1 } });
+      await store.removeMember(group.id, carol.id);
+      expect(await store.appendMlsFrame({ ...inGroup(carol.id), epoch: 1 })).toEqual({ refused: 'conversation' });
+      expect(await store.mlsFrames(carol.id, 0, 10)).toEqual([]);
+      expect((await store.mlsFrames(alice.id, 0, 10)).map((found) => found.conv)).toEqual([conv, conv, groupConversation(group.id)]);
+    });
+  });
+});
