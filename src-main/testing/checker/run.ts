@@ -92,6 +92,11 @@ try {
     console.log(
       `run ${run + 1}: ${result.operations} operations in ${result.seconds.toFixed(1)} s (${(result.operations / result.seconds).toFixed(0)}/s); sends offered ${rate(result.offered)}, acknowledged ${rate(sends)}; load average ${result.load.map((l) => l.toFixed(1)).join(' → ')}`,
     );
+    const { steady } = result;
+    if (steady.seconds > 0) {
+      const perSecond = (n: number): string => (n / steady.seconds).toFixed(0);
+      console.log(`run ${run + 1}: before the first fault (${steady.seconds.toFixed(1)} s): sends offered ${perSecond(steady.offered)}/s, acknowledged meanwhile ${perSecond(steady.acknowledged)}/s`);
+    }
     if (result.usage) console.log(`run ${run + 1}: ${describeUsage(result.usage)}`);
     for (const [kind, n] of Object.entries(result.acknowledged)) summary.acknowledged[kind] = (summary.acknowledged[kind] ?? 0) + n;
     for (const [kind, n] of Object.entries(result.faults)) summary.faults[kind] = (summary.faults[kind] ?? 0) + n;

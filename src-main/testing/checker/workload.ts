@@ -59,6 +59,11 @@ export interface RunResult {
   seconds: number;
   /** Sends the workload made (acknowledged or not). */
   offered: number;
+  /**
+   * Before the first fault (the whole workload without faults): its seconds, the sends made in them and the
+   * acknowledgements that came in them, so whether the hosts kept up with the load as it was offered.
+   */
+  steady: { seconds: number; offered: number; acknowledged: number };
   /** The machine's 1-minute load average as the workload began and as it ended. */
   load: [number, number];
   /** Where the CPU went over the workload, where /proc tells. */
@@ -124,6 +129,8 @@ export async function runWorkload(topology: Topology, options: RunOptions): Prom
     removals: [],
   };
   const over: Promise<void>[] = [];
+  /** Until the first fault, or the workload's end: what came meanwhile counts toward `steady`. */
+  const steady = { from: 0, until: Infinity, offered: 0, acknowledged: 0 };
   const tasks = new Set<Promise<void>>();
   const pending = new Set<string>();
   const run = (task: Promise<void>): void => {
@@ -171,6 +178,7 @@ export async function runWorkload(topology: Topology, options: RunOptions): Prom
       sent: ({ clientMsgId, message }) => {
         if (!clientMsgId.startsWith(prefix)) return;
         pending.delete(clientMsgId);
+        if (performance.now() < steady.until) steady.acknowledged++;
         history.acked.set(clientMsgId, { user: name, id: message.id, conv: message.conv });
       },
     };
@@ -277,12 +285,14 @@ export async function runWorkload(topology: Topology, options: RunOptions): Prom
       ...topology.pids().map((pid, i) => ({ name: `host${i}`, pid })),
     ]);
     const began = performance.now();
+    steady.from = began;
     // Each operation is due at a time on a schedule, not a pause after the last one: the work of an
     // operation does not slow the pace asked for.
     let due = began;
     for (let op = 0; op < options.operations; op++) {
       const kind = schedule.get(op);
       if (kind) {
+        steady.until = Math.min(steady.until, performance.now());
         over.push((await topology.inject(kind, random)).over);
         faults[kind] = (faults[kind] ?? 0) + 1;
       }
@@ -337,6 +347,7 @@ export async function runWorkload(topology: Topology, options: RunOptions): Prom
         }
         history.sent.set(clientMsgId, { user: user.name, text, ...(to.kind === 'group' ? { conv: `group:${to.groupId}` } : to.kind === 'room' ? { conv: 'room' } : {}) });
         pending.add(clientMsgId);
+        if (steady.until === Infinity) steady.offered++;
         // The outcome comes as the client's 'sent' or 'sendFailed'.
         user.client.send(to, text, clientMsgId);
       }
@@ -344,6 +355,7 @@ export async function runWorkload(topology: Topology, options: RunOptions): Prom
       await new Promise((resolve) => setTimeout(resolve, due - performance.now()));
     }
     const seconds = (performance.now() - began) / 1000;
+    steady.until = Math.min(steady.until, performance.now());
     load[1] = loadavg()[0]!;
     const used = usage.end();
     await Promise.all(over);
@@ -371,7 +383,8 @@ export async function runWorkload(topology: Topology, options: RunOptions): Prom
     await readFinalViews(history, names, current, prefix);
     if (clients.failure) throw clients.failure;
     for (const { conv } of history.acked.values()) count(conv.split(':')[0]!);
-    return { seed, operations: options.operations, acknowledged: counted, faults, seconds, offered: history.sent.size, load, usage: used, anomalies: [...extra, ...check(history)] };
+    const before = { seconds: (steady.until - steady.from) / 1000, offered: steady.offered, acknowledged: steady.acknowledged };
+    return { seed, operations: options.operations, acknowledged: counted, faults, seconds, offered: history.sent.size, steady: before, load, usage: used, anomalies: [...extra, ...check(history)] };
   } finally {
     await clients.stop();
     await Promise.allSettled(over);
