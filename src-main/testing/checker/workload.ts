@@ -1,8 +1,8 @@
 /**
  * One run of the checker on a topology (one host, or three cluster nodes): the app's own
- * clients (ChatClient, with its outbox, in processes of their own: remote-client.ts) run a seeded workload of room, direct and group
- * messages, edits, deletes, reactions, read marks, group changes and moves to another address
- * with the session token; the topology's faults come at points of the workload drawn from the
+ * clients (ChatClient, with its outbox, in processes of their own: remote-client.ts) run a
+ * seeded workload of room, direct and group messages, edits, deletes, reactions, read marks,
+ * group changes and moves to another address with the session token; the topology's faults come at points of the workload drawn from the
  * seed; then the recorded history, every user's final view and the database's rows are checked.
  * The group changes are in groups.ts, the reading of the views in views.ts.
  */
@@ -14,8 +14,8 @@ import { waitFor } from '../harness.js';
 import { seededRandom } from '../prng.js';
 import { type Anomaly, type Change, type History, type Seen, UNCERTAIN, check, mustShowIn } from './check.js';
 import { GroupChanges } from './groups.js';
-import { type Usage, measureUsage } from './usage.js';
 import { AnsweredError, ClientProcesses, type Kept, type RemoteClient } from './remote-client.js';
+import { type Usage, measureUsage } from './usage.js';
 import { readFinalViews, seen } from './views.js';
 
 export type FaultKind = 'kill' | 'link-cut' | 'clock-skew' | 'nats-restart' | 'pg-pause' | 'pg-restart';
@@ -255,7 +255,10 @@ export async function runWorkload(topology: Topology, options: RunOptions): Prom
   const groupChanges = new GroupChanges({ seed, names, history, byName, online: (name) => online(byName(name)), count });
   const groups = groupChanges.groups;
 
-  const clients = await ClientProcesses.start(options.clientProcesses ?? 1);
+  const clients = await ClientProcesses.start(options.clientProcesses ?? 1).catch(async (error: unknown) => {
+    await topology.close();
+    throw error;
+  });
   try {
     for (const [index, name] of names.entries()) {
       const user: User = { name, index, client: null as unknown as RemoteClient, moves: 0, moving: false, changing: false, changes: 0, shown: new Set(), holds: [] };
@@ -361,7 +364,7 @@ export async function runWorkload(topology: Topology, options: RunOptions): Prom
     await Promise.all(over);
     await Promise.all(tasks);
     await waitFor(() => pending.size === 0, SETTLE_MS).catch(() => undefined);
-    if (pending.size > 0) extra.push({ kind: 'send-unanswered', seed, detail: { clientMsgIds: [...pending] } });
+    const unanswered = [...pending];
 
     // Direct conversations are known by the messages stored in them; their readers are the two people.
     for (const [clientMsgId, { user, conv }] of history.acked) {
@@ -380,6 +383,22 @@ export async function runWorkload(topology: Topology, options: RunOptions): Prom
     };
     await waitFor(() => current.every((c, i) => c.state === 'closed' || shownAll(i)), SETTLE_MS).catch(() => undefined);
     for (const row of await topology.storedMessages(prefix)) history.stored.set(row.clientMsgId, [...(history.stored.get(row.clientMsgId) ?? []), row.id]);
+    if (unanswered.length > 0) {
+      // Whether the host stored them, and whether each sender's link still answers a request.
+      const senders = new Set(unanswered.map((clientMsgId) => history.sent.get(clientMsgId)!.user));
+      const links = await Promise.all(
+        [...senders].map(async (name) => {
+          const { client } = byName(name);
+          const answers = await client.request('readState').then(
+            () => 'answers',
+            (error: unknown) => (error instanceof ClientError ? error.code : String(error)),
+          );
+          return { user: name, state: client.state, answers };
+        }),
+      );
+      const stored = unanswered.filter((clientMsgId) => history.stored.has(clientMsgId)).length;
+      extra.push({ kind: 'send-unanswered', seed, detail: { clientMsgIds: unanswered, stored, links } });
+    }
     await readFinalViews(history, names, current, prefix);
     if (clients.failure) throw clients.failure;
     for (const { conv } of history.acked.values()) count(conv.split(':')[0]!);
