@@ -15,6 +15,7 @@ export const SCRIPTS = {
   flood: 'src-main/discovery/testing/flood.ts',
   srv: 'src-main/discovery/testing/srv.ts',
   'search-worker': 'src-main/store/search-worker.ts',
+  'checker-clients': 'src-main/testing/checker/client-process.ts',
 } as const;
 
 /** Set by global-setup.ts to the folder it built the bundle in (search-pool.ts reads it by name: the store does not import tests' code). */

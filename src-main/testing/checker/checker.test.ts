@@ -5,12 +5,15 @@
  * --topology <t> --seed N` replays it). And the checks themselves, on histories made by hand,
  * so a checker that cannot fail would be seen.
  */
+import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresMissing } from '../../store/pg/testing.js';
 import { natsMissing } from '../nats.js';
+import { freePort } from '../ports.js';
 import { type History, type Seen, check } from './check.js';
 import { CLUSTER_FAULTS, clusterPostgres, startCluster } from './cluster.js';
 import { faketimeMissing } from './host-process.js';
+import { AnsweredError, ClientProcesses } from './remote-client.js';
 import { SINGLE_HOST_FAULTS, startSingleHost } from './single-host.js';
 import { type FaultKind, runWorkload } from './workload.js';
 
@@ -192,6 +195,30 @@ describe('the checks of edits, deletes, reactions and read marks', () => {
     history.app.get('ann')!.set(1, { ...a1, text: 'a1', reactions: [] });
     history.appReads.get('ann')!.delete('room');
     expect(kinds(history)).toEqual(['app-stale', 'app-stale']);
+  });
+});
+
+describe("the app clients' process", () => {
+  it('answers as its client did, sends nothing its offline client was asked, and fails the run once it ends', async () => {
+    const processes = await ClientProcesses.start(1);
+    try {
+      // Nothing listens there.
+      const client = processes.client(0, { host: '127.0.0.1', port: await freePort(), name: 'ann', password: 'ann-secret' });
+      const refused = await client.connect().then(() => undefined, (error: unknown) => error);
+      expect(refused).toBeInstanceOf(AnsweredError);
+      expect((refused as AnsweredError).code).toBe('CONNECT_FAILED');
+      expect(client.state).toBe('closed');
+      const offline = await client.request('readState').then(() => undefined, (error: unknown) => error);
+      expect(offline).toMatchObject({ code: 'DISCONNECTED', notSent: true });
+
+      const child = processes.children[0]!;
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+      await expect(client.request('readState')).rejects.toThrow(/a process of the checker's clients exited/);
+      expect(processes.failure).toBeDefined();
+    } finally {
+      await processes.stop();
+    }
   });
 });
 

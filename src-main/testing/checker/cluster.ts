@@ -260,6 +260,7 @@ export async function startCluster(users: number, postgres: PostgresDatabases, p
         if (kind === 'pg-restart') return postgresFault(() => restartPostgres(url, DOWN_MS));
         throw new Error(`a cluster has no fault "${kind}"`);
       },
+      pids: () => nodes.map((node) => node?.child.pid),
       storedMessages: (prefix) =>
         query<{ clientMsgId: string; id: number }>(url, `SELECT client_msg_id AS "clientMsgId", id::int AS id FROM messages WHERE client_msg_id LIKE $1 || '%'`, [prefix]),
       close,

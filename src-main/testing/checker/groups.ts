@@ -4,15 +4,15 @@
  * over, who was a member when, read from the membership lines (PROTOCOL §6.4.1).
  */
 import type { ChatMessage } from '../../../src-shared/protocol/objects.js';
-import type { ChatClient } from '../../client/client.js';
 import { ClientError } from '../../client/errors.js';
 import { type Group, type History, type Interval, UNCERTAIN } from './check.js';
+import { AnsweredError, type RemoteClient } from './remote-client.js';
 import { conversationView } from './views.js';
 
 /** A user as the group changes need one: their name and current app client. */
 export interface Member {
   name: string;
-  client: ChatClient;
+  client: RemoteClient;
 }
 
 /** The workload's idea of a group, from the answers it got (and groupInfo before each group change). */
@@ -130,8 +130,8 @@ export class GroupChanges {
       try {
         await actor.client.request('groupRemoveMember', { groupId: group.id, user: leaving.name });
       } catch (error) {
-        // Refused, it removed nobody; unanswered, it may have.
-        if (error instanceof ClientError && !UNCERTAIN.has(error.code)) history.removals.splice(history.removals.indexOf(removal), 1);
+        // Refused or never sent (its client offline), it removed nobody; unanswered, it may have.
+        if (error instanceof ClientError && (!UNCERTAIN.has(error.code) || (error instanceof AnsweredError && error.notSent))) history.removals.splice(history.removals.indexOf(removal), 1);
         throw error;
       }
       group.members.delete(leaving.name);

@@ -7,13 +7,16 @@ import type { Anomaly } from './check.js';
 import { CLUSTER_FAULTS, clusterPostgres, startCluster } from './cluster.js';
 import { faketimeMissing } from './host-process.js';
 import { SINGLE_HOST_FAULTS, startSingleHost } from './single-host.js';
+import { describeUsage } from './usage.js';
 import { type FaultKind, runWorkload } from './workload.js';
 
 /** As issue 32 has it; the short run in checker.test.ts pauses for startCluster's default, a few seconds. */
 const PG_PAUSE_SECONDS = 20;
+/** Two: on a machine of two cores, the operator's load kept one process of twelve clients on a whole core. */
+const CLIENT_PROCESSES = 2;
 
 const USAGE = [
-  'usage: npm run checker -- [--topology single|cluster] [--seed N] [--runs N] [--operations N] [--users N] [--faults a,b] [--pg-pause-seconds N] [--pace-ms N]',
+  'usage: npm run checker -- [--topology single|cluster] [--seed N] [--runs N] [--operations N] [--users N] [--faults a,b] [--pg-pause-seconds N] [--pace-ms N] [--client-processes N]',
   '  --topology single: one host process on SQLite (default); cluster: three nodes on PostgreSQL and NATS',
   `  --faults: of ${SINGLE_HOST_FAULTS.join(', ')} (single) or ${CLUSTER_FAULTS.join(', ')} (cluster); all of the topology's by default, each once per run:`,
   '    kill: kill -9 of the host (a node), started again; link-cut: a client\'s link cut in the middle of a frame;',
@@ -24,7 +27,11 @@ const USAGE = [
   '  --seed N: the first run\'s seed (run k has N + k - 1); give an anomaly\'s seed with --runs 1 to replay it',
   '  --users N (at least 2, default 4) make --operations N operations (default 400): room, direct and group messages,',
   '    edits, deletes, reactions, read marks, group changes, and moves to another address with the session token',
-  '  --pace-ms N: the mean pause between two operations (default 8 on one host, 25 in a cluster); 3 makes about 300 operations a second',
+  '  --pace-ms N: the mean pause between two operations (default 8 on one host, 25 in a cluster); 3 makes about 300 operations a second,',
+  '    about 8 in 10 of them sends while the users are online',
+  `  --client-processes N: how many processes run the users' clients, user i's in process i mod N (default ${CLIENT_PROCESSES})`,
+  '  Each run prints its rate (operations, sends offered and acknowledged a second), the load average as the workload began and ended,',
+  '  and where the CPU went meanwhile (Linux): each process\'s share of a core used and waiting for one, and how busy the cores were.',
 ].join('\n');
 
 const { values } = parseArgs({
@@ -37,6 +44,7 @@ const { values } = parseArgs({
     faults: { type: 'string' },
     'pg-pause-seconds': { type: 'string', default: String(PG_PAUSE_SECONDS) },
     'pace-ms': { type: 'string' },
+    'client-processes': { type: 'string', default: String(CLIENT_PROCESSES) },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -61,8 +69,11 @@ if (!(pgPauseMs > 0)) throw new Error(`--pg-pause-seconds must be a number above
 const paceMs = values['pace-ms'] === undefined ? undefined : Number(values['pace-ms']);
 if (paceMs !== undefined && !(paceMs >= 0)) throw new Error(`--pace-ms must be a number of at least 0\n${USAGE}`);
 
+const clientProcesses = Number(values['client-processes']);
+if (!Number.isInteger(clientProcesses) || clientProcesses < 1) throw new Error(`--client-processes must be a whole number of at least 1\n${USAGE}`);
+
 const firstSeed = values.seed !== undefined ? Number(values.seed) : Math.floor(Math.random() * 2 ** 31);
-const summary = { topology, runs: 0, operations: 0, seconds: 0, acknowledged: {} as Record<string, number>, faults: {} as Record<string, number>, anomalies: {} as Record<string, number>, seeds: [] as number[] };
+const summary = { topology, runs: 0, operations: 0, seconds: 0, offered: 0, load: [] as number[], acknowledged: {} as Record<string, number>, faults: {} as Record<string, number>, anomalies: {} as Record<string, number>, seeds: [] as number[] };
 const found: Anomaly[] = [];
 const postgres = topology === 'cluster' ? await clusterPostgres() : undefined;
 try {
@@ -70,12 +81,23 @@ try {
     const seed = firstSeed + run;
     console.log(`run ${run + 1}: seed ${seed}`);
     const started = postgres ? await startCluster(users, postgres.databases, pgPauseMs, faults.includes('link-cut')) : await startSingleHost(users);
-    const result = await runWorkload(started, { seed, users, operations: Number(values.operations), faults, ...(paceMs !== undefined ? { paceMs } : {}) });
+    const result = await runWorkload(started, { seed, users, operations: Number(values.operations), faults, clientProcesses, ...(paceMs !== undefined ? { paceMs } : {}) });
     summary.runs++;
     summary.operations += result.operations;
     summary.seconds += result.seconds;
+    summary.offered += result.offered;
+    summary.load = [Math.min(summary.load[0] ?? Infinity, ...result.load), Math.max(summary.load[1] ?? 0, ...result.load)];
     const sends = ['room', 'dm', 'group'].reduce((sum, kind) => sum + (result.acknowledged[kind] ?? 0), 0);
-    console.log(`run ${run + 1}: ${result.operations} operations in ${result.seconds.toFixed(1)} s (${(result.operations / result.seconds).toFixed(0)}/s), ${sends} sends acknowledged (${(sends / result.seconds).toFixed(0)}/s)`);
+    const rate = (n: number): string => `${n} (${(n / result.seconds).toFixed(0)}/s)`;
+    console.log(
+      `run ${run + 1}: ${result.operations} operations in ${result.seconds.toFixed(1)} s (${(result.operations / result.seconds).toFixed(0)}/s); sends offered ${rate(result.offered)}, acknowledged ${rate(sends)}; load average ${result.load.map((l) => l.toFixed(1)).join(' → ')}`,
+    );
+    const { steady } = result;
+    if (steady.seconds > 0) {
+      const perSecond = (n: number): string => (n / steady.seconds).toFixed(0);
+      console.log(`run ${run + 1}: before the first fault (${steady.seconds.toFixed(1)} s): sends offered ${perSecond(steady.offered)}/s, acknowledged meanwhile ${perSecond(steady.acknowledged)}/s`);
+    }
+    if (result.usage) console.log(`run ${run + 1}: ${describeUsage(result.usage)}`);
     for (const [kind, n] of Object.entries(result.acknowledged)) summary.acknowledged[kind] = (summary.acknowledged[kind] ?? 0) + n;
     for (const [kind, n] of Object.entries(result.faults)) summary.faults[kind] = (summary.faults[kind] ?? 0) + n;
     for (const anomaly of result.anomalies) {

@@ -51,6 +51,7 @@ export async function startSingleHost(users: number): Promise<Topology> {
       }
       return { over: Promise.resolve() };
     },
+    pids: () => [host.child.pid],
     async storedMessages(prefix) {
       // Read-only beside the running host: its write-ahead log lets both in.
       const db = new Database(join(dir, 'chat.sqlite'), { readonly: true });

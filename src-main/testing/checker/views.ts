@@ -4,11 +4,11 @@
  * their read positions.
  */
 import type { ChatMessage } from '../../../src-shared/protocol/objects.js';
-import type { ChatClient } from '../../client/client.js';
 import type { History, Seen } from './check.js';
+import type { RemoteClient } from './remote-client.js';
 
 /** A conversation's whole history as `client` reads it, oldest first. */
-export async function conversationView(client: ChatClient, conv: string): Promise<ChatMessage[]> {
+export async function conversationView(client: RemoteClient, conv: string): Promise<ChatMessage[]> {
   const pages: ChatMessage[][] = [];
   let before: number | undefined;
   for (;;) {
@@ -32,7 +32,7 @@ export const seen = (m: ChatMessage): Seen => ({
  * messages, those whose clientMsgId starts with `prefix`) and their final read positions; `clients[i]`
  * is user `names[i]`'s, skipped when closed.
  */
-export async function readFinalViews(history: History, names: readonly string[], clients: readonly ChatClient[], prefix: string): Promise<void> {
+export async function readFinalViews(history: History, names: readonly string[], clients: readonly RemoteClient[], prefix: string): Promise<void> {
   const readsAtEnd = (name: string, conv: string): boolean => {
     const group = history.groups.get(conv);
     return group ? !group.deleted && group.members.get(name)?.at(-1)?.to === null : (history.readers.get(conv)?.has(name) ?? false);

@@ -1,20 +1,21 @@
 /**
  * One run of the checker on a topology (one host, or three cluster nodes): the app's own
- * clients (ChatClient, with its outbox) run a seeded workload of room, direct and group
- * messages, edits, deletes, reactions, read marks, group changes and moves to another address
- * with the session token; the topology's faults come at points of the workload drawn from the
+ * clients (ChatClient, with its outbox, in processes of their own: remote-client.ts) run a
+ * seeded workload of room, direct and group messages, edits, deletes, reactions, read marks,
+ * group changes and moves to another address with the session token; the topology's faults come at points of the workload drawn from the
  * seed; then the recorded history, every user's final view and the database's rows are checked.
  * The group changes are in groups.ts, the reading of the views in views.ts.
  */
+import { loadavg } from 'node:os';
 import type { Target } from '../../../src-shared/protocol/objects.js';
 import type { ServerAddress } from '../../client/addresses.js';
-import { ChatClient } from '../../client/client.js';
 import { ClientError, FATAL_CODES } from '../../client/errors.js';
-import type { OutboxItem } from '../../client/outbox.js';
 import { waitFor } from '../harness.js';
 import { seededRandom } from '../prng.js';
 import { type Anomaly, type Change, type History, type Seen, UNCERTAIN, check, mustShowIn } from './check.js';
 import { GroupChanges } from './groups.js';
+import { AnsweredError, ClientProcesses, type Kept, type RemoteClient } from './remote-client.js';
+import { type Usage, measureUsage } from './usage.js';
 import { readFinalViews, seen } from './views.js';
 
 export type FaultKind = 'kill' | 'link-cut' | 'clock-skew' | 'nats-restart' | 'pg-pause' | 'pg-restart';
@@ -30,6 +31,8 @@ export interface Topology {
    * back, the database resumed) while the workload goes on. `random` is drawn from synchronously.
    */
   inject(kind: FaultKind, random: () => number): Promise<{ over: Promise<void> }>;
+  /** The host processes' ids, now (a restart changes one). */
+  pids(): (number | undefined)[];
   /** The database's rows whose clientMsgId starts with `prefix`. */
   storedMessages(prefix: string): Promise<{ clientMsgId: string; id: number }[]>;
   close(): Promise<void>;
@@ -42,6 +45,8 @@ export interface RunOptions {
   faults: readonly FaultKind[];
   /** The mean pause between two operations, instead of the topology's: a heavier load. */
   paceMs?: number;
+  /** How many processes run the users' clients (default 1). */
+  clientProcesses?: number;
 }
 
 export interface RunResult {
@@ -52,6 +57,17 @@ export interface RunResult {
   faults: Record<string, number>;
   /** The workload's seconds, from the first operation to the last (the settling after it not counted). */
   seconds: number;
+  /** Sends the workload made (acknowledged or not). */
+  offered: number;
+  /**
+   * Before the first fault (the whole workload without faults): its seconds, the sends made in them and the
+   * acknowledgements that came in them, so whether the hosts kept up with the load as it was offered.
+   */
+  steady: { seconds: number; offered: number; acknowledged: number };
+  /** The machine's 1-minute load average as the workload began and as it ended. */
+  load: [number, number];
+  /** Where the CPU went over the workload, where /proc tells. */
+  usage: Usage | undefined;
   anomalies: Anomaly[];
 }
 
@@ -73,7 +89,7 @@ export function userNames(users: number): string[] {
 interface User {
   name: string;
   index: number;
-  client: ChatClient;
+  client: RemoteClient;
   /** Clients the user had before this one. */
   moves: number;
   moving: boolean;
@@ -113,6 +129,8 @@ export async function runWorkload(topology: Topology, options: RunOptions): Prom
     removals: [],
   };
   const over: Promise<void>[] = [];
+  /** Until the first fault, or the workload's end: what came meanwhile counts toward `steady`. */
+  const steady = { from: 0, until: Infinity, offered: 0, acknowledged: 0 };
   const tasks = new Set<Promise<void>>();
   const pending = new Set<string>();
   const run = (task: Promise<void>): void => {
@@ -125,49 +143,51 @@ export async function runWorkload(topology: Topology, options: RunOptions): Prom
    * again from this one (its own, resent from the outbox it was handed; one from the log after the
    * event cursor it was given): the app holds it already, placed by id.
    */
-  const follow = (user: User, client: ChatClient): void => {
+  const follow = (user: User, client: RemoteClient): void => {
     const { name } = user;
     const pushes: Seen[] = [];
     history.pushes.set(`${name}#${user.moves}`, pushes);
     const shown = history.shown.get(name)!;
     const app = history.app.get(name)!;
     const emitted = new Set<number>();
-    client.on('message', (m) => {
-      if (!m.clientMsgId.startsWith(prefix) || (user.shown.has(m.id) && !emitted.has(m.id))) return;
-      emitted.add(m.id);
-      user.shown.add(m.id);
-      shown.push(seen(m));
-      if (!app.has(m.id)) app.set(m.id, seen(m));
-      user.holds.push({ id: m.id, conv: m.conv, from: m.from });
-      // Others' messages keep id order; one's own may come below them (a resend answered with its earlier id).
-      if (m.from !== name) pushes.push(seen(m));
-    });
-    client.on('event', (event) => {
-      if (event.kind === 'read') {
-        if (event.user === name) history.appReads.get(name)!.set(event.conv, event.upTo);
-      } else if (event.message.clientMsgId.startsWith(prefix)) {
-        app.set(event.message.id, seen(event.message));
-      }
-    });
-    // The app gave up on its host: what its outbox held is never resent.
-    client.on('fatal', (error) => extra.push({ kind: 'client-gave-up', seed, detail: { user: name, code: error.code, message: error.message } }));
-    client.on('sendFailed', ({ clientMsgId, error }) => {
-      pending.delete(clientMsgId);
-      const conv = history.sent.get(clientMsgId)?.conv ?? 'dm';
-      history.refusals.push({ user: name, clientMsgId, conv, code: error.code, at: Date.now() });
-    });
-    client.on('sent', ({ clientMsgId, message }) => {
-      if (!clientMsgId.startsWith(prefix)) return;
-      pending.delete(clientMsgId);
-      history.acked.set(clientMsgId, { user: name, id: message.id, conv: message.conv });
-    });
+    client.follower = {
+      message: (m) => {
+        if (!m.clientMsgId.startsWith(prefix) || (user.shown.has(m.id) && !emitted.has(m.id))) return;
+        emitted.add(m.id);
+        user.shown.add(m.id);
+        shown.push(seen(m));
+        if (!app.has(m.id)) app.set(m.id, seen(m));
+        user.holds.push({ id: m.id, conv: m.conv, from: m.from });
+        // Others' messages keep id order; one's own may come below them (a resend answered with its earlier id).
+        if (m.from !== name) pushes.push(seen(m));
+      },
+      event: (event) => {
+        if (event.kind === 'read') {
+          if (event.user === name) history.appReads.get(name)!.set(event.conv, event.upTo);
+        } else if (event.message.clientMsgId.startsWith(prefix)) {
+          app.set(event.message.id, seen(event.message));
+        }
+      },
+      // The app gave up on its host: what its outbox held is never resent.
+      fatal: (error) => extra.push({ kind: 'client-gave-up', seed, detail: { user: name, code: error.code, message: error.message } }),
+      sendFailed: ({ clientMsgId, code, at }) => {
+        pending.delete(clientMsgId);
+        const conv = history.sent.get(clientMsgId)?.conv ?? 'dm';
+        history.refusals.push({ user: name, clientMsgId, conv, code, at });
+      },
+      sent: ({ clientMsgId, message }) => {
+        if (!clientMsgId.startsWith(prefix)) return;
+        pending.delete(clientMsgId);
+        if (performance.now() < steady.until) steady.acknowledged++;
+        history.acked.set(clientMsgId, { user: name, id: message.id, conv: message.conv });
+      },
+    };
   };
 
-  const newClient = (user: User, more: { token: string; lastEventId: number; unsent: OutboxItem[] } | null): ChatClient => {
+  const newClient = (user: User, kept: Kept | null): RemoteClient => {
     const { primary, alternates } = topology.addresses(user.index + user.moves);
-    const login = more ? { token: more.token, lastEventId: more.lastEventId, ...(more.unsent.length > 0 ? { unsent: more.unsent } : {}) } : { password: `${user.name}-secret` };
-    // In the order given (random: 0), so a seed places every user on the same node again.
-    return new ChatClient({ ...primary, alternates, random: () => 0, name: user.name, ...login, backoffMinMs: 50, backoffMaxMs: 300 });
+    const login = kept ? { token: kept.token!, lastEventId: kept.lastEventId, ...(kept.unsent.length > 0 ? { unsent: kept.unsent } : {}) } : { password: `${user.name}-secret` };
+    return clients.client(user.index, { ...primary, alternates, name: user.name, ...login, backoffMinMs: 50, backoffMaxMs: 300 });
   };
 
   /**
@@ -177,14 +197,11 @@ export async function runWorkload(topology: Topology, options: RunOptions): Prom
    */
   const move = async (user: User): Promise<void> => {
     user.moving = true;
-    let old = user.client;
-    const token = old.sessionToken!;
-    const unsent = old.unsent;
-    old.close();
+    const kept = await user.client.close();
     const deadline = Date.now() + SETTLE_MS;
     for (;;) {
       user.moves++;
-      const client = newClient(user, { token, lastEventId: old.lastEventId, unsent });
+      const client = newClient(user, kept);
       follow(user, client);
       try {
         await client.connect();
@@ -197,7 +214,8 @@ export async function runWorkload(topology: Topology, options: RunOptions): Prom
           user.client = client;
           break;
         }
-        old = client;
+        // The next client takes up from this one's event cursor, with the first one's session and unsent messages.
+        kept.lastEventId = (await client.close()).lastEventId;
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     }
@@ -217,12 +235,17 @@ export async function runWorkload(topology: Topology, options: RunOptions): Prom
       else record.answeredUpTo = (await client.request('read', { conv: asked.conv, upTo: asked.upTo! })).upTo;
       record.outcome = 'ok';
       count(asked.kind);
-    } catch (error) {
-      record.code = error instanceof ClientError ? error.code : String(error);
-      if (!UNCERTAIN.has(record.code)) record.outcome = 'refused';
-    } finally {
       record.at = Date.now();
       history.changes.push(record);
+    } catch (error) {
+      // Offline by the time it reached the client: never asked, as when the user waits.
+      if (error instanceof AnsweredError && error.notSent) return;
+      record.code = error instanceof ClientError ? error.code : String(error);
+      if (!UNCERTAIN.has(record.code)) record.outcome = 'refused';
+      // When the client had the refusal, not when it reached this process.
+      record.at = error instanceof AnsweredError ? error.at : Date.now();
+      history.changes.push(record);
+    } finally {
       user.changing = false;
     }
   };
@@ -232,9 +255,13 @@ export async function runWorkload(topology: Topology, options: RunOptions): Prom
   const groupChanges = new GroupChanges({ seed, names, history, byName, online: (name) => online(byName(name)), count });
   const groups = groupChanges.groups;
 
+  const clients = await ClientProcesses.start(options.clientProcesses ?? 1).catch(async (error: unknown) => {
+    await topology.close();
+    throw error;
+  });
   try {
     for (const [index, name] of names.entries()) {
-      const user: User = { name, index, client: null as unknown as ChatClient, moves: 0, moving: false, changing: false, changes: 0, shown: new Set(), holds: [] };
+      const user: User = { name, index, client: null as unknown as RemoteClient, moves: 0, moving: false, changing: false, changes: 0, shown: new Set(), holds: [] };
       user.client = newClient(user, null);
       follow(user, user.client);
       users.push(user);
@@ -254,13 +281,21 @@ export async function runWorkload(topology: Topology, options: RunOptions): Prom
     }
     const schedule = new Map(order.map((kind, i) => [Math.floor(options.operations * (0.25 + (i + random()) / (2 * order.length))), kind]));
     const dmTo = new Map<string, string>();
+    const load: [number, number] = [loadavg()[0]!, 0];
+    const usage = measureUsage([
+      { name: 'checker', pid: process.pid },
+      ...clients.children.map((child, i) => ({ name: `clients${i}`, pid: child.pid })),
+      ...topology.pids().map((pid, i) => ({ name: `host${i}`, pid })),
+    ]);
     const began = performance.now();
+    steady.from = began;
     // Each operation is due at a time on a schedule, not a pause after the last one: the work of an
     // operation does not slow the pace asked for.
     let due = began;
     for (let op = 0; op < options.operations; op++) {
       const kind = schedule.get(op);
       if (kind) {
+        steady.until = Math.min(steady.until, performance.now());
         over.push((await topology.inject(kind, random)).over);
         faults[kind] = (faults[kind] ?? 0) + 1;
       }
@@ -315,39 +350,66 @@ export async function runWorkload(topology: Topology, options: RunOptions): Prom
         }
         history.sent.set(clientMsgId, { user: user.name, text, ...(to.kind === 'group' ? { conv: `group:${to.groupId}` } : to.kind === 'room' ? { conv: 'room' } : {}) });
         pending.add(clientMsgId);
-        // The outcome comes as the client's events ('sent', 'sendFailed'); the promise rejects also when a move closes the client.
-        user.client.send(to, text, clientMsgId).catch(() => undefined);
+        if (steady.until === Infinity) steady.offered++;
+        // The outcome comes as the client's 'sent' or 'sendFailed'.
+        user.client.send(to, text, clientMsgId);
       }
       due = Math.max(due + pause, performance.now() - CATCH_UP_MS);
-      await new Promise((resolve) => setTimeout(resolve, due - performance.now()));
+      // One already due goes after what came meanwhile, without a timer: a timer puts the process to sleep
+      // for at least a millisecond, and on a loaded machine the wait for a core after each kept the
+      // generator below the pace while its event loop was mostly idle.
+      const wait = due - performance.now();
+      await new Promise((resolve) => (wait > 0 ? setTimeout(resolve, wait) : setImmediate(resolve)));
     }
     const seconds = (performance.now() - began) / 1000;
+    steady.until = Math.min(steady.until, performance.now());
+    load[1] = loadavg()[0]!;
+    const used = usage.end();
     await Promise.all(over);
     await Promise.all(tasks);
     await waitFor(() => pending.size === 0, SETTLE_MS).catch(() => undefined);
-    if (pending.size > 0) extra.push({ kind: 'send-unanswered', seed, detail: { clientMsgIds: [...pending] } });
+    const unanswered = [...pending];
 
     // Direct conversations are known by the messages stored in them; their readers are the two people.
     for (const [clientMsgId, { user, conv }] of history.acked) {
       if (conv.startsWith('dm:')) history.readers.set(conv, new Set([user, dmTo.get(clientMsgId)!]));
     }
 
-    const clients = users.map((user) => user.client);
-    const live = clients.filter((c) => c.state !== 'closed');
-    await waitFor(() => live.every((c) => c.state === 'online'), SETTLE_MS, `every client online (${clients.map((c) => c.state).join()})`);
+    if (clients.failure) throw clients.failure;
+    const current = users.map((user) => user.client);
+    const live = current.filter((c) => c.state !== 'closed');
+    await waitFor(() => live.every((c) => c.state === 'online'), SETTLE_MS, `every client online (${current.map((c) => c.state).join()})`);
     await groupChanges.readMemberships();
     // The apps show what was stored: pushed, or read back after a fault; a message still missing after the wait is an anomaly.
     const shownAll = (i: number): boolean => {
       const shown = new Set(history.shown.get(names[i]!)!.map((m) => m.clientMsgId));
       return [...history.acked].every(([clientMsgId, { conv, id }]) => !mustShowIn(history, names[i]!, conv, id) || shown.has(clientMsgId));
     };
-    await waitFor(() => clients.every((c, i) => c.state === 'closed' || shownAll(i)), SETTLE_MS).catch(() => undefined);
+    await waitFor(() => current.every((c, i) => c.state === 'closed' || shownAll(i)), SETTLE_MS).catch(() => undefined);
     for (const row of await topology.storedMessages(prefix)) history.stored.set(row.clientMsgId, [...(history.stored.get(row.clientMsgId) ?? []), row.id]);
-    await readFinalViews(history, names, clients, prefix);
+    if (unanswered.length > 0) {
+      // Whether the host stored them, and whether each sender's link still answers a request.
+      const senders = new Set(unanswered.map((clientMsgId) => history.sent.get(clientMsgId)!.user));
+      const links = await Promise.all(
+        [...senders].map(async (name) => {
+          const { client } = byName(name);
+          const answers = await client.request('readState').then(
+            () => 'answers',
+            (error: unknown) => (error instanceof ClientError ? error.code : String(error)),
+          );
+          return { user: name, state: client.state, answers };
+        }),
+      );
+      const stored = unanswered.filter((clientMsgId) => history.stored.has(clientMsgId)).length;
+      extra.push({ kind: 'send-unanswered', seed, detail: { clientMsgIds: unanswered, stored, links } });
+    }
+    await readFinalViews(history, names, current, prefix);
+    if (clients.failure) throw clients.failure;
     for (const { conv } of history.acked.values()) count(conv.split(':')[0]!);
-    return { seed, operations: options.operations, acknowledged: counted, faults, seconds, anomalies: [...extra, ...check(history)] };
+    const before = { seconds: (steady.until - steady.from) / 1000, offered: steady.offered, acknowledged: steady.acknowledged };
+    return { seed, operations: options.operations, acknowledged: counted, faults, seconds, offered: history.sent.size, steady: before, load, usage: used, anomalies: [...extra, ...check(history)] };
   } finally {
-    for (const user of users) user.client.close();
+    await clients.stop();
     await Promise.allSettled(over);
     await Promise.allSettled(tasks);
     await topology.close();
