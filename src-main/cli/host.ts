@@ -15,7 +15,7 @@ async function main(): Promise<void> {
     console.log(HOST_USAGE);
     return;
   }
-  const host = await startHost(commandLine.options);
+  const host = await startHost({ ...commandLine.options, searchThreadAtOpening: true });
   await host.server.ready;
 
   const stop = (signal: string): void => {
