@@ -204,6 +204,9 @@ export const en = {
     clear: 'Clear search',
     searching: 'Searching…',
     none: 'No messages found.',
+    severalPeople: 'Several people match that name. Pick one:',
+    pickPerson: 'People whose name matches',
+    personFound: 'From or with {{name}}',
   },
   conversation: {
     unknown: 'Conversation',

@@ -204,6 +204,9 @@ export const tr: Translations = {
     clear: 'Aramayı temizle',
     searching: 'Aranıyor…',
     none: 'Mesaj bulunamadı.',
+    severalPeople: 'Bu ada birden çok kişi uyuyor. Birini seçin:',
+    pickPerson: 'Adı uyan kişiler',
+    personFound: 'Kişi: {{name}}',
   },
   conversation: {
     unknown: 'Sohbet',
