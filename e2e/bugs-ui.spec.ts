@@ -73,7 +73,7 @@ test('header, sidebar and room settings hold long content: names beside the firs
   const [alice, bob] = users.map((user) => user.page);
 
   // bob joined for the first time: the fingerprint note is in the header, and the names stay readable.
-  await expect(bob!.getByRole('note').filter({ hasText: 'First connection to this host' })).toBeVisible();
+  await expect(bob!.getByRole('region', { name: 'First connection to this host' })).toBeVisible();
   for (const name of ['Lab', 'bob']) {
     const shown = bob!.getByRole('banner').getByText(name, { exact: true });
     const [scrollWidth, clientWidth] = await shown.evaluate((element) => [element.scrollWidth, element.clientWidth]);

@@ -5,9 +5,9 @@ test('the settings list the hosts trusted on first use; one forgotten is a first
   const { port, users } = await room(['alice', 'bob']);
   const bob = users[1]!.page;
   const server = `127.0.0.1:${port}`;
-  const firstUse = bob.getByRole('note').filter({ hasText: 'First connection to this host' });
+  const firstUse = bob.getByRole('region', { name: 'First connection to this host' });
   await expect(firstUse).toBeVisible();
-  await bob.getByRole('button', { name: 'Got it' }).click();
+  await bob.getByRole('button', { name: 'Trust', exact: true }).click();
 
   await bob.getByRole('button', { name: 'Settings' }).click();
   const settings = bob.getByRole('group', { name: 'Settings', exact: true });
