@@ -3,6 +3,7 @@ import type { TFunction } from 'i18next';
 import { useTranslation } from 'react-i18next';
 import type { AppError } from '../../src-shared/api.js';
 import { app, useApp } from '../app-context.js';
+import { useClipboard } from '../lib/use-clipboard.js';
 import { signOut } from '../store/sync.js';
 import { ErrorAlert } from './ErrorAlert.js';
 import { Icon } from './Icons.js';
@@ -122,17 +123,9 @@ export function FingerprintWithCopy({ value }: { value: string }) {
 
 function CopyFingerprint({ value }: { value: string }) {
   const { t } = useTranslation();
-  const [copied, setCopied] = useState(false);
-  const onCopy = async () => {
-    try {
-      await navigator.clipboard.writeText(value);
-      setCopied(true);
-    } catch {
-      setCopied(false);
-    }
-  };
+  const { copied, copy } = useClipboard<true>();
   return (
-    <button type="button" className="icon-text" onClick={() => void onCopy()}>
+    <button type="button" className="icon-text" onClick={() => void copy(value, true)}>
       <Icon name={copied ? 'check' : 'copy'} size={16} /> {copied ? t('security.copiedFingerprint') : t('security.copyFingerprint')}
     </button>
   );
