@@ -135,7 +135,11 @@ test('sidebar form errors clear on editing; the person filter suggests names and
     'bob',
     'alice',
   ]);
+  // Part of a name is enough: "bo" is bob.
   await person.fill('bo');
+  await expect(alice!.getByText('From or with bob')).toBeVisible();
+  await expect(results.getByRole('button')).toContainText('hello from bob');
+  await person.fill('zed');
   await expect(alice!.getByRole('alert').filter({ hasText: 'There is no such user.' })).toBeVisible();
   await expect(results).toHaveCount(0);
 });
