@@ -22,6 +22,7 @@ import { changes } from './changes.js';
 import { clusterBench, clusterBenchMissing } from './cluster.js';
 import { connections } from './connections.js';
 import { files } from './files.js';
+import { firstSearch } from './first-search.js';
 import { historyInOwnProcess } from './own-process.js';
 import { PACKAGES, type Peer, peerInstalled } from './peers.js';
 import { reconnect } from './reconnect.js';
@@ -107,6 +108,7 @@ if (selected('reconnect')) report('reconnect', await reconnect({ clients: quick 
 if (selected('history')) {
   report('history', await historyInOwnProcess({ messages: quick ? 100_000 : 1_000_000, users: 200, dms: 1000, groups: 50, queries: quick ? 20 : 50 }));
 }
+if (selected('first-search')) report('first-search', await firstSearch({ typedAfterMs: 3000, later: quick ? 5 : 20 }));
 if (selected('files')) {
   const result = await files({ megabytes: quick ? 50 : 200, rounds });
   const light = results.get('light')?.['p99_ms'];

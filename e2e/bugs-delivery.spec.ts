@@ -20,11 +20,11 @@ test('own messages stay delivered after leaving and joining again', async ({ roo
 test('a pop-out window shows delivery as the main window does and keeps the acknowledged fingerprint note away', async ({ room }) => {
   const { users } = await room(['alice', 'bob']);
   const bob = users[1]!;
-  const note = (page: typeof bob.page) => page.getByRole('note').filter({ hasText: 'First connection to this host' });
+  const note = (page: typeof bob.page) => page.getByRole('region', { name: 'First connection to this host' });
 
   await send(bob.page, 'seen everywhere');
   await expect(ownStatus(bob.page, 'seen everywhere')).toHaveAccessibleName('Status: delivered');
-  await bob.page.getByRole('button', { name: 'Got it' }).click();
+  await bob.page.getByRole('button', { name: 'Trust', exact: true }).click();
   await expect(note(bob.page)).toHaveCount(0);
 
   const opened = bob.context.waitForEvent('page');
@@ -32,6 +32,6 @@ test('a pop-out window shows delivery as the main window does and keeps the ackn
   const chatWindow = await opened;
   await expect(chatWindow.getByRole('main', { name: 'Lab' })).toBeVisible();
   await expect(ownStatus(chatWindow, 'seen everywhere')).toHaveAccessibleName('Status: delivered');
-  await expect(chatWindow.getByRole('status', { name: 'Connection security' })).toHaveText('Encrypted');
+  await expect(chatWindow.getByRole('status', { name: 'Connection security' })).toHaveText('Encrypted to the host');
   await expect(note(chatWindow)).toHaveCount(0);
 });

@@ -106,7 +106,7 @@ test('a changed certificate after a disconnect is shown on Join, and trusting it
   await bob!.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await warning.getByRole('button', { name: 'Trust new fingerprint' }).click();
   await expectOnline(bob!);
-  await expect(securityBadge(bob!)).toHaveText('Encrypted');
+  await expect(securityBadge(bob!)).toHaveText('Encrypted to the host');
   await expect(bob!.getByRole('button', { name: 'Stop hosting' })).toHaveCount(0);
   await expect(bob!.getByText('First connection to this host')).toHaveCount(0);
 });

@@ -73,7 +73,7 @@ test('header, sidebar and room settings hold long content: names beside the firs
   const [alice, bob] = users.map((user) => user.page);
 
   // bob joined for the first time: the fingerprint note is in the header, and the names stay readable.
-  await expect(bob!.getByRole('note').filter({ hasText: 'First connection to this host' })).toBeVisible();
+  await expect(bob!.getByRole('region', { name: 'First connection to this host' })).toBeVisible();
   for (const name of ['Lab', 'bob']) {
     const shown = bob!.getByRole('banner').getByText(name, { exact: true });
     const [scrollWidth, clientWidth] = await shown.evaluate((element) => [element.scrollWidth, element.clientWidth]);
@@ -135,7 +135,11 @@ test('sidebar form errors clear on editing; the person filter suggests names and
     'bob',
     'alice',
   ]);
+  // Part of a name is enough: "bo" is bob.
   await person.fill('bo');
+  await expect(alice!.getByText('From or with bob')).toBeVisible();
+  await expect(results.getByRole('button')).toContainText('hello from bob');
+  await person.fill('zed');
   await expect(alice!.getByRole('alert').filter({ hasText: 'There is no such user.' })).toBeVisible();
   await expect(results).toHaveCount(0);
 });

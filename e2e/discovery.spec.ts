@@ -4,11 +4,11 @@
  * and the browser shell with its Chromium together on another (Chromium is driven over a pipe,
  * so it can live in the namespace). Skipped, with the reason, where namespaces cannot be made.
  */
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, type Page, chromium, expect, test } from '@playwright/test';
-import { CHROMIUM_PATH } from '../playwright.config.js';
+import { type Browser, type Page, expect, test } from '@playwright/test';
+import { openLanShell } from './lan-shell.js';
 import { type LanProcess, type TestLan, createLan, lanUnavailable } from '../src-main/testing/netns.js';
 import { PASSWORD, securityBadge } from './ui.js';
 
@@ -53,18 +53,12 @@ function accountsIn(data: string): string[] {
     .map((entry) => entry.user!);
 }
 
-/** A browser shell and its Chromium, both on `machine`. */
+/** A browser shell and its Chromium, both on `machine`, on the Join tab. */
 async function openShell(machine: number, theme: 'light' | 'dark' = 'light'): Promise<Page> {
-  const shell = lan.run(machine, 'src-main/web/main.ts', ['--profile', 'bob', '--ui-port', '0'], { LANCHAT_HOME: join(scratch, 'home') });
-  const [url] = await shell.waitLine(/http:\/\/127\.0\.0\.1:\d+\/\?token=\S+/);
-  const wrapper = join(scratch, 'chromium-in-namespace');
-  writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${lan.machines[machine]} ${CHROMIUM_PATH} "$@"\n`);
-  chmodSync(wrapper, 0o755);
-  browser = await chromium.launch({ executablePath: wrapper, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
-  const page = await (await browser.newContext({ colorScheme: theme, locale: 'en-US' })).newPage();
-  await page.goto(url);
-  await page.getByRole('tab', { name: 'Join room' }).click();
-  return page;
+  const opened = await openLanShell(lan, machine, scratch, { theme });
+  browser = opened.browser;
+  await opened.page.getByRole('tab', { name: 'Join room' }).click();
+  return opened.page;
 }
 
 test('rooms on the network are listed live, and one joins with a click, name and password', async () => {
@@ -74,7 +68,7 @@ test('rooms on the network are listed live, and one joins with a click, name and
   const nearby = page.getByRole('region', { name: 'Rooms on your network' });
   const labButton = nearby.getByRole('button', { name: `${lan.address(0)}:${lab.port}` });
   const otherButton = nearby.getByRole('button', { name: `${lan.address(1)}:${other.port}` });
-  await expect(labButton).toContainText('Encrypted · Anyone can join');
+  await expect(labButton).toContainText('Encrypted to the host · Anyone can join');
   await expect(otherButton).toContainText('Not encrypted · Host approves new people');
   for (const width of [1100, 420]) {
     await page.setViewportSize({ width, height: 800 });
@@ -92,9 +86,9 @@ test('rooms on the network are listed live, and one joins with a click, name and
   await form.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await test.info().attach('join form of a nearby room', { body: await page.screenshot({ fullPage: true }), contentType: 'image/png' });
   await form.getByRole('button', { name: 'Join Lab' }).click();
-  await expect(securityBadge(page)).toHaveText('Encrypted');
+  await expect(securityBadge(page)).toHaveText('Encrypted to the host');
   // The announcement is the room's own word: the first-use note does not cite it as proof.
-  const firstUse = page.getByRole('note').filter({ hasText: 'First connection to this host' });
+  const firstUse = page.getByRole('region', { name: 'First connection to this host' });
   await expect(firstUse).toContainText(lab.fingerprint!);
   await expect(firstUse).not.toContainText('announced');
 });
@@ -115,7 +109,7 @@ test('a second room with the name of a room joined before is listed as another r
   await genuineForm.getByRole('textbox', { name: 'Your name' }).fill('bob');
   await genuineForm.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await genuineForm.getByRole('button', { name: 'Join Team Room' }).click();
-  await expect(securityBadge(page)).toHaveText('Encrypted');
+  await expect(securityBadge(page)).toHaveText('Encrypted to the host');
   await page.getByRole('button', { name: 'Leave room' }).click();
   await page.getByRole('tab', { name: 'Join room' }).click();
 
@@ -156,7 +150,7 @@ test('a second room with the name of a room joined before is listed as another r
 
   await warning.getByRole('checkbox', { name: 'I know this is a different room from the “Team Room” I joined' }).check();
   await goOn.click();
-  await expect(securityBadge(page)).toHaveText('Encrypted');
+  await expect(securityBadge(page)).toHaveText('Encrypted to the host');
   expect(accountsIn(impostor.data)).toContain('bob');
 });
 

@@ -200,7 +200,7 @@ test('files and pictures fit from 720 to 1440 px, pass axe, and are photographed
   await captionAndSend(alice!, 'Photos from the harbour, and the report');
   await expect(message(bob!, 'Photos from the harbour').getByRole('button', { name: 'Open picture portrait.png' })).toBeVisible();
 
-  await bob!.getByRole('button', { name: 'Got it' }).click();
+  await bob!.getByRole('button', { name: 'Trust', exact: true }).click();
   // bob sends a large file and cancels it: the row says so and offers Retry; two more files wait in his composer.
   // The host's process is frozen meanwhile, so the upload cannot end before Cancel, however fast the machine.
   const row = bob!.getByRole('group', { name: 'Sending backup.dat' });

@@ -133,7 +133,7 @@ test('screenshots of the main screens', async ({ room, shells }) => {
 
   // bob muted for half an hour, with a message another window of his sent meanwhile: refused.
   await openConversation(bob!.page, /^Lab/);
-  await bob!.page.getByRole('button', { name: 'Got it' }).click();
+  await bob!.page.getByRole('button', { name: 'Trust', exact: true }).click();
   expect(await callApp(alice!, 'hostAdmin', [{ kind: 'mute', user: 'bob', minutes: 30 }])).toMatchObject({ ok: true });
   await expect(bob!.page.getByRole('textbox', { name: 'Message' })).toBeDisabled();
   await callApp(bob!, 'send', [{ kind: 'room' }, 'Sorry, I was away. Which build was it?']);

@@ -19,9 +19,9 @@ test('fingerprint shown by the host, pinned by the joiner, a changed one blocked
   expect(genuine).toMatch(FINGERPRINT);
 
   await submitJoin(bob!, { port, name: 'bob' });
-  await expect(securityBadge(bob!)).toHaveText('Encrypted');
-  await expect(bob!.getByRole('note').filter({ hasText: 'First connection to this host' })).toContainText(genuine);
-  await bob!.getByRole('button', { name: 'Got it' }).click();
+  await expect(securityBadge(bob!)).toHaveText('Encrypted to the host');
+  await expect(bob!.getByRole('region', { name: 'First connection to this host' })).toContainText(genuine);
+  await bob!.getByRole('button', { name: 'Trust', exact: true }).click();
   await bob!.getByRole('button', { name: 'Leave room' }).click();
 
   // Another room answers on the same port: a different certificate.
@@ -38,10 +38,10 @@ test('fingerprint shown by the host, pinned by the joiner, a changed one blocked
   await expect(securityBadge(bob!)).toHaveCount(0);
   await testInfo.attach('fingerprint changed', { body: await bob!.screenshot(), contentType: 'image/png' });
   await warning.getByRole('button', { name: 'Trust new fingerprint' }).click();
-  await expect(securityBadge(bob!)).toHaveText('Encrypted');
+  await expect(securityBadge(bob!)).toHaveText('Encrypted to the host');
   // Trusting it was the check: no first-connection note asks for it again.
   await expect(securityBadge(bob!)).toHaveAttribute('title', new RegExp(presented));
-  await expect(bob!.getByRole('note').filter({ hasText: 'First connection to this host' })).toHaveCount(0);
+  await expect(bob!.getByRole('region', { name: 'First connection to this host' })).toHaveCount(0);
 });
 
 test('a room hosted without TLS says so, and is joined only with consent', async ({ shells }) => {

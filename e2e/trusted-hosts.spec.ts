@@ -1,13 +1,13 @@
 import { expect, test } from './fixtures.js';
 import { attachLooks, confirm, joinRoom } from './ui.js';
 
-test('the settings list the hosts trusted on first use; one forgotten is a first connection again', async ({ room }, testInfo) => {
+test('the settings list the hosts trusted on first use; one forgotten, or not trusted at the first connection, is a first connection again', async ({ room }, testInfo) => {
   const { port, users } = await room(['alice', 'bob']);
   const bob = users[1]!.page;
   const server = `127.0.0.1:${port}`;
-  const firstUse = bob.getByRole('note').filter({ hasText: 'First connection to this host' });
+  const firstUse = bob.getByRole('region', { name: 'First connection to this host' });
   await expect(firstUse).toBeVisible();
-  await bob.getByRole('button', { name: 'Got it' }).click();
+  await bob.getByRole('button', { name: 'Trust', exact: true }).click();
 
   await bob.getByRole('button', { name: 'Settings' }).click();
   const settings = bob.getByRole('group', { name: 'Settings', exact: true });
@@ -32,4 +32,13 @@ test('the settings list the hosts trusted on first use; one forgotten is a first
   await joinRoom(bob, { port, name: 'bob' });
   await expect(firstUse).toBeVisible();
   await expect(firstUse).toContainText(shown);
+
+  // Cancel instead of Trust: signed out, and the host is not trusted, so the next join asks again.
+  await firstUse.getByRole('button', { name: 'Cancel' }).click();
+  await expect(bob.getByRole('tab', { name: 'Join room' })).toBeVisible();
+  await bob.getByRole('button', { name: 'Settings' }).click();
+  await expect(settings.getByRole('button', { name: 'Trusted hosts (0)' })).toBeVisible();
+  await bob.keyboard.press('Escape');
+  await joinRoom(bob, { port, name: 'bob' });
+  await expect(firstUse).toBeVisible();
 });

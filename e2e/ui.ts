@@ -42,7 +42,7 @@ export async function expectOnline(page: Page) {
   await expect(page.getByRole('status').filter({ hasText: 'Online' })).toBeVisible();
 }
 
-/** The header's badge: "Encrypted" or "Not encrypted". */
+/** The header's badge: "Encrypted to the host" or "Not encrypted". */
 export function securityBadge(page: Page): Locator {
   return page.getByRole('status', { name: 'Connection security' });
 }

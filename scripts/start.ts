@@ -6,10 +6,11 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runBrowserShell } from '../src-main/web/run.js';
 import { chooseShell } from '../src-main/desktop/electron-launch.js';
+import { openBrowser } from '../src-main/desktop/open-browser.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
@@ -66,16 +67,11 @@ function runElectron(executable: string): void {
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }
 
-function isOnPath(command: string): boolean {
-  return (process.env.PATH ?? '').split(delimiter).some((dir) => dir !== '' && existsSync(join(dir, command)));
-}
-
 async function runBrowser(reason: string): Promise<void> {
   console.error(`lanchat: the desktop app cannot run here: ${reason}\nlanchat: starting the browser shell instead`);
   const { url } = await runBrowserShell(args);
-  if ((process.env.DISPLAY || process.env.WAYLAND_DISPLAY) && isOnPath('xdg-open')) {
-    spawn('xdg-open', [url], { detached: true, stdio: 'ignore' }).on('error', () => undefined).unref();
-  }
+  if (openBrowser(url)) console.error(`lanchat: opened ${url} in your browser`);
+  else console.error(`lanchat: open this address in a browser on this machine: ${url}`);
 }
 
 async function main(): Promise<void> {

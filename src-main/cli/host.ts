@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   // prom-client and the HTTP server are loaded only for an admin port.
   const admin = service.adminPort !== null ? await import('./admin-port.js') : null;
   const metrics = admin ? new admin.HostMetrics() : null;
-  const host = await startHost({ ...commandLine.options, ...(metrics ? { onCommit: metrics.onCommit } : {}) });
+  const host = await startHost({ ...commandLine.options, searchThreadAtOpening: true, ...(metrics ? { onCommit: metrics.onCommit } : {}) });
   await host.server.ready;
   const adminPort = admin && metrics ? await admin.startAdminPort(host, metrics, service.adminPort!, service.adminBind) : null;
 

@@ -30,6 +30,8 @@ export interface HostOptions extends Omit<ServerOptions, 'store' | 'log' | 'tls'
   maxUserBytesPerDay?: number;
   /** Announce the room on the local network (DNS-SD over multicast DNS) once it is ready. */
   announce?: boolean;
+  /** A search thread from the start (StoreOptions.searchThreadAtOpening): the apps' hosts, not tests'. */
+  searchThreadAtOpening?: boolean;
   /** Tests only: how long opening the database waits for another program's lock (2 s). */
   openLockWaitMs?: number;
   /** Files: limits and timings; they are kept in the data folder's `files` folder unless `filesDir` says where. */
@@ -67,7 +69,7 @@ export interface Host {
 }
 
 export async function startHost(options: HostOptions): Promise<Host> {
-  const { dataDir, port, bind, tls = true, maxDatabaseBytes, maxUserBytesPerDay = DEFAULT_MAX_USER_BYTES_PER_DAY, announce = false, openLockWaitMs, files, filesDir, cluster, onCommit, ...serverOptions } =
+  const { dataDir, port, bind, tls = true, maxDatabaseBytes, maxUserBytesPerDay = DEFAULT_MAX_USER_BYTES_PER_DAY, announce = false, openLockWaitMs, searchThreadAtOpening, files, filesDir, cluster, onCommit, ...serverOptions } =
     options;
   const folder = holdDataFolder(dataDir);
   const logFile = join(dataDir, 'server.log');
@@ -96,6 +98,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
             : log?.info('search index working again'),
         ...(maxDatabaseBytes !== undefined ? { maxBytes: maxDatabaseBytes } : {}),
         ...(openLockWaitMs !== undefined ? { openLockWaitMs } : {}),
+        ...(searchThreadAtOpening !== undefined ? { searchThreadAtOpening } : {}),
       });
       log = new ServerLog(logFile);
     }

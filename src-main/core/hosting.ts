@@ -62,6 +62,7 @@ export class Hosting {
         roomName: request.roomName,
         tls: request.tls ?? true,
         announce: request.announce ?? true,
+        searchThreadAtOpening: true,
         passwordCost: this.passwordCost,
         files: { limits: definedLimits(request.fileLimits) },
         ...(request.access ? { access: { mode: request.access, ...(request.passphrase ? { passphrase: request.passphrase } : {}) } } : {}),

@@ -18,9 +18,12 @@ export interface ChooseShellOptions {
   /** Our own lines: what is happening and, every `tickMs`, that the download is still running. */
   log: (line: string) => void;
   tickMs?: number;
-  /** The installer's own output (its error, on failure); stderr by default. */
+  /** The installer's own output (its error's stack, on failure): shown only under LANCHAT_DEBUG, on stderr by default. */
   installerOutput?: (text: string) => void;
 }
+
+/** Set (to anything) to see the installer's own output, a stack trace on failure, besides our one sentence. */
+export const DEBUG_VARIABLE = 'LANCHAT_DEBUG';
 
 const DEFAULT_TICK_MS = 10_000;
 
@@ -39,7 +42,10 @@ export async function chooseShell(options: ChooseShellOptions): Promise<Shell> {
   const version = electronVersion();
   options.log(`Electron ${version} is not downloaded yet; running its installer (at most ${Math.round(options.timeoutMs / 1000)} s)…`);
   const installed = await runInstaller(options, env);
-  if (!installed.ok) return { shell: 'browser', reason: `the Electron download failed: ${installed.reason}. ${ELECTRON_FIX}` };
+  if (!installed.ok) {
+    const from = downloadHost(env);
+    return { shell: 'browser', reason: `could not download Electron ${version} from ${from}: ${installed.reason}. ${ELECTRON_FIX}` };
+  }
   const second = checkElectron(options.root, env);
   return second.ok ? { shell: 'electron', executable: second.executable } : { shell: 'browser', reason: second.reason };
 }
@@ -59,7 +65,7 @@ function runInstaller(options: ChooseShellOptions, env: NodeJS.ProcessEnv): Prom
     // Piped, to read its error; its own progress bar would draw only on a terminal, after 30 s, hence our ticks.
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const forward = options.installerOutput ?? ((text: string) => process.stderr.write(text));
+  const forward = env[DEBUG_VARIABLE] ? (options.installerOutput ?? ((text: string) => process.stderr.write(text))) : () => undefined;
   // The installer prints an error's stack on failure; its first line says what went wrong.
   let output = '';
   const take = (chunk: Buffer): void => {
@@ -88,14 +94,32 @@ function runInstaller(options: ChooseShellOptions, env: NodeJS.ProcessEnv): Prom
     child.once('exit', (code) => {
       if (timedOut) finish({ ok: false, reason: `it did not finish within ${Math.round(options.timeoutMs / 1000)} s` });
       else if (code === 0) finish({ ok: true });
-      else finish({ ok: false, reason: firstErrorLine(output) ?? `its installer exited with status ${code}` });
+      else finish({ ok: false, reason: failure(output) ?? `its installer exited with status ${code}` });
     });
   });
 }
 
-function firstErrorLine(output: string): string | undefined {
-  return output
+/** The installer's error in words: its first error line, without the class name a reader cannot use. */
+function failure(output: string): string | undefined {
+  const line = output
     .split('\n')
-    .map((line) => line.trim())
-    .find((line) => /error/i.test(line) && !line.startsWith('at '));
+    .map((text) => text.trim())
+    .find((text) => /error/i.test(text) && !text.startsWith('at '));
+  if (line === undefined) return undefined;
+  // Node's fetch says only "fetch failed" when no connection could be made (no network, a name that does not resolve).
+  if (/fetch failed/i.test(line)) return 'the server could not be reached (no network, or a proxy or firewall in the way)';
+  const status = /Response code (\d+)/i.exec(line);
+  if (status) return `the server answered HTTP ${status[1]}`;
+  return line.replace(/^\w*Error:\s*/, '');
+}
+
+/** Where the installer downloads from: the mirror when one is set, else GitHub. */
+function downloadHost(env: NodeJS.ProcessEnv): string {
+  const mirror = env.ELECTRON_MIRROR ?? env.npm_config_electron_mirror;
+  if (!mirror) return 'github.com';
+  try {
+    return new URL(mirror).host;
+  } catch {
+    return mirror;
+  }
 }

@@ -29,6 +29,12 @@ export interface StoreOptions {
   openLockWaitMs?: number;
   /** Hears when the search index's batches begin to fail and when they succeed again (the host logs it). */
   onIndexHealth?: (health: IndexerHealth) => void;
+  /**
+   * Starts a search thread at the opening instead of at the first search, which then answers at once:
+   * a thread's start (seconds from TypeScript sources) is no longer the first searcher's wait. For a
+   * host that runs for long; a store opened for a moment, as in tests, need not.
+   */
+  searchThreadAtOpening?: boolean;
 }
 
 /**

@@ -152,6 +152,11 @@ export class SearchPool {
     return Promise.all(workers.map((worker) => worker.exited)).then(() => undefined);
   }
 
+  /** Starts a worker now if none runs, so that the next search need not wait for one to start. */
+  startThread(): void {
+    if (!this.closed && this.workers.length === 0) this.start();
+  }
+
   private leastBusy(): PoolWorker {
     const idle = this.workers.find((worker) => worker.underWay === 0);
     if (idle) return idle;

@@ -228,15 +228,18 @@ function trigramSearch(db: Db, scan: (me: number, needle: string) => Slice): Tri
  * The store's search: the ids come from a search worker, the page from the server's own
  * connection. The indexer thread starts at the first search, or once INDEX_BACKLOG messages wait
  * to be indexed: `unindexed` at the opening (then INDEXER_AFTER_MS after it, so as not to slow the
- * start) plus those `stored` since. A store opened for a moment, as in tests, starts none.
+ * start) plus those `stored` since. A store opened for a moment, as in tests, starts none. With
+ * `threadAtOpening` the first search thread starts now (StoreOptions.searchThreadAtOpening).
  */
 export function searchQueries(
   file: string,
   pageOf: PageOf,
   unindexed: number,
   onIndexHealth: (health: IndexerHealth) => void,
+  threadAtOpening: boolean,
 ): Pick<Store, 'search'> & { stored: (messages: number) => void; closeSearch: () => Promise<void> } {
   const pool = new SearchPool(file);
+  if (threadAtOpening) pool.startThread();
   let indexer: Indexer | undefined;
   let closed = false;
   let waiting = unindexed;

@@ -47,6 +47,7 @@ export function openStoreWithDatabase(file: string, options: StoreOptions = {}):
     pageOf,
     history.lastMessageId() - indexedUpTo,
     options.onIndexHealth ?? (() => undefined),
+    options.searchThreadAtOpening === true,
   );
   /** The first close's: closing again waits for the same threads. */
   let closed: Promise<void> | undefined;

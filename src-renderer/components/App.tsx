@@ -3,6 +3,7 @@ import { useAppearance } from '../desktop/appearance.js';
 import { AppHeader } from './AppHeader.js';
 import { ChatWindow } from './ChatWindow.js';
 import { MainWindow } from './MainWindow.js';
+import { FirstUseBar } from './SecurityInfo.js';
 import { StartScreen } from './StartScreen.js';
 
 export function App() {
@@ -14,6 +15,7 @@ export function App() {
   return (
     <div className="app">
       <AppHeader />
+      {inRoom && <FirstUseBar />}
       {inRoom ? <MainWindow /> : <StartScreen />}
     </div>
   );

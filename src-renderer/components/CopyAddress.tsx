@@ -1,20 +1,11 @@
-import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { useClipboard } from '../lib/use-clipboard.js';
 import { Icon } from './Icons.js';
 
 /** Addresses others join with, each with a copy button; says politely what was copied. */
 export function CopyAddresses({ addresses, labelledBy }: { addresses: string[]; labelledBy: string }) {
   const { t } = useTranslation();
-  const [copied, setCopied] = useState<string | null>(null);
-
-  const copy = async (address: string) => {
-    try {
-      await navigator.clipboard.writeText(address);
-      setCopied(address);
-    } catch {
-      setCopied(null);
-    }
-  };
+  const { copied, copy } = useClipboard<string>();
 
   return (
     <>
@@ -22,7 +13,7 @@ export function CopyAddresses({ addresses, labelledBy }: { addresses: string[]; 
         {addresses.map((address) => (
           <li key={address}>
             <code>{address}</code>
-            <button type="button" className="icon-text" aria-label={t('host.copyLabel', { address })} onClick={() => void copy(address)}>
+            <button type="button" className="icon-text" aria-label={t('host.copyLabel', { address })} onClick={() => void copy(address, address)}>
               <Icon name="copy" size={16} /> {t('host.copy')}
             </button>
           </li>

@@ -4,7 +4,7 @@ import type { AppError, JoinRequest, NearbyRoom, Settings } from '../../src-shar
 import { app } from '../app-context.js';
 import { differentRoom, joinPassphrase } from '../lib/access.js';
 import { joinRoom } from '../store/sync.js';
-import { EnterRoomError, Fingerprint } from './SecurityInfo.js';
+import { EnterRoomError, FingerprintWithCopy } from './SecurityInfo.js';
 
 const ACCESS_LABELS = {
   open: 'nearby.accessOpen',
@@ -135,9 +135,10 @@ function NearbyJoinForm({ room, settings }: { room: NearbyRoom; settings: Settin
   return (
     <form className="start-form nearby-join" aria-label={t('nearby.joinForm', { room: room.roomName })} onSubmit={onSubmit} aria-busy={busy}>
       {room.fingerprint !== null && (
-        <p className="hint">
-          {t('nearby.announcedFingerprint')} <Fingerprint value={room.fingerprint} />
-        </p>
+        <div className="hint announced-fingerprint">
+          <p>{t('nearby.announcedFingerprint')}</p>
+          <FingerprintWithCopy value={room.fingerprint} />
+        </div>
       )}
       <label>
         {t('start.yourName')}

@@ -10,6 +10,7 @@ import { formatMoment } from '../lib/time.js';
 import { type ConversationEntry, otherUsers } from '../store/selectors.js';
 import { openSearchHit, runSearch } from '../store/sync.js';
 import { ErrorAlert } from './ErrorAlert.js';
+import { Icon } from './Icons.js';
 
 const SEARCH_DELAY_MS = 250;
 
@@ -73,6 +74,9 @@ function SearchResults({ conversations, query }: { conversations: ConversationEn
   const hasMore = useApp((state) => state.searchHasMore);
   const loading = useApp((state) => state.searchLoading);
   const searchError = useApp((state) => state.searchError);
+  const personFound = useApp((state) => state.searchPersonFound);
+  const peopleMatched = useApp((state) => state.searchPeopleMatched);
+  const setPerson = useApp((state) => state.setSearchPerson);
   const me = useApp((state) => state.session.me);
   const [openError, setOpenError] = useState<AppError | null>(null);
 
@@ -97,8 +101,26 @@ function SearchResults({ conversations, query }: { conversations: ConversationEn
     );
   }
 
+  if (peopleMatched.length > 0) {
+    return (
+      <div className="search-results">
+        <p role="status">{t('search.severalPeople')}</p>
+        <ul aria-label={t('search.pickPerson')} className="search-people">
+          {peopleMatched.map((name) => (
+            <li key={name}>
+              <button type="button" onClick={() => setPerson(name)}>
+                {name}
+              </button>
+            </li>
+          ))}
+        </ul>
+      </div>
+    );
+  }
+
   return (
     <div className="search-results">
+      {personFound !== null && <p className="muted">{t('search.personFound', { name: personFound })}</p>}
       <ul aria-label={t('search.results')} aria-busy={loading}>
         {hits.map(({ message }) => (
           <li key={message.id}>
@@ -108,17 +130,27 @@ function SearchResults({ conversations, query }: { conversations: ConversationEn
                 <span className="hit-sender">{message.from}</span>{' '}
                 <time dateTime={new Date(message.ts).toISOString()}>{formatMoment(message.ts, Date.now(), i18n.language)}</time>
               </span>{' '}
-              <span className="hit-text">
-                {splitAtMatch(message.text, query).map((part, index) =>
-                  part.match ? <mark key={index}>{part.text}</mark> : <span key={index}>{part.text}</span>,
-                )}
-              </span>
+              {message.text !== '' && <Marked className="hit-text" text={message.text} query={query} />}
+              {message.attachments?.map((file) => (
+                <span key={file.id} className="hit-file">
+                  <Icon name="file" size={14} />
+                  <Marked className="hit-file-name" text={file.name} query={query} />
+                </span>
+              ))}
             </button>
           </li>
         ))}
       </ul>
-      {loading && <p className="muted">{t('search.searching')}</p>}
-      {!loading && hits.length === 0 && <p className="muted">{t('search.none')}</p>}
+      {loading && (
+        <p className="muted" role="status">
+          {t('search.searching')}
+        </p>
+      )}
+      {!loading && hits.length === 0 && (
+        <p className="muted" role="status">
+          {t('search.none')}
+        </p>
+      )}
       {hasMore && !loading && (
         <button type="button" onClick={() => void runSearch(app(), true)}>
           {t('search.more')}
@@ -129,3 +161,12 @@ function SearchResults({ conversations, query }: { conversations: ConversationEn
   );
 }
 
+
+/** Text with the query's first match marked, as the host's search folds both. */
+function Marked({ text, query, className }: { text: string; query: string; className: string }) {
+  return (
+    <span className={className}>
+      {splitAtMatch(text, query).map((part, index) => (part.match ? <mark key={index}>{part.text}</mark> : <span key={index}>{part.text}</span>))}
+    </span>
+  );
+}

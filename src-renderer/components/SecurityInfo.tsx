@@ -1,11 +1,17 @@
-import { Fragment, useState } from 'react';
+import { useId, useState } from 'react';
 import type { TFunction } from 'i18next';
 import { useTranslation } from 'react-i18next';
 import type { AppError } from '../../src-shared/api.js';
 import { app, useApp } from '../app-context.js';
+import { useClipboard } from '../lib/use-clipboard.js';
+import { signOut } from '../store/sync.js';
 import { ErrorAlert } from './ErrorAlert.js';
+import { Icon } from './Icons.js';
 
-/** Whether the link to the host is encrypted; the first time, the fingerprint to compare with the host's. */
+/**
+ * Whether the link to the host is encrypted. Only that link: the host reads every message, so the
+ * badge says "to the host" until end-to-end encryption exists (issue 20).
+ */
 export function SecurityBadge() {
   const { t } = useTranslation();
   const security = useApp((state) => state.session.security);
@@ -28,53 +34,100 @@ export function SecurityBadge() {
       >
         {t('security.encrypted')}
       </span>
-      {security.firstUse && (
-        <p role="note" className="note security-first-use">
-          <FirstUseText fingerprint={security.fingerprint} />{' '}
-          {/* Told to the app, not kept in this window: a pop-out window must not ask again. */}
-          <button type="button" onClick={() => void app().api.acknowledgeFingerprint()}>
-            {t('security.dismiss')}
-          </button>
-        </p>
-      )}
     </>
   );
 }
 
-/** The first-use sentence with the fingerprint in byte groups, so it never wraps inside a byte. */
-function FirstUseText({ fingerprint }: { fingerprint: string }) {
+/**
+ * The first time this app meets a host's certificate: a bar under the header (not in it) with the
+ * fingerprint in blocks, what to compare it with, and the choice. Trust keeps the pin; Cancel signs
+ * out and forgets the host, so the next join asks again. Only in the main window; the answer goes
+ * to the app, so a pop-out window does not ask again.
+ */
+export function FirstUseBar() {
   const { t } = useTranslation();
-  const slot = '\u0000';
-  const [before = '', after = ''] = t('security.firstUse', { fingerprint: slot }).split(slot);
+  const titleId = useId();
+  const security = useApp((state) => state.session.security);
+  const server = useApp((state) => state.session.server);
+  const [busy, setBusy] = useState(false);
+  if (security === null || !security.encrypted || !security.firstUse) return null;
+  const cancel = async () => {
+    setBusy(true);
+    const { api } = app();
+    await signOut(app());
+    // The key the app pins a host by (core/pins.ts serverKey).
+    if (server !== null) await api.forgetHost(`${server.host.toLowerCase()}:${server.port}`);
+    setBusy(false);
+  };
   return (
-    <>
-      {before}
-      <Fingerprint value={fingerprint} />
-      {after}
-    </>
+    <section className="first-use-bar" aria-labelledby={titleId} aria-busy={busy}>
+      <div className="first-use-text">
+        <h2 id={titleId}>{t('security.firstUseTitle')}</h2>
+        <p>{t('security.firstUseCompare')}</p>
+        <FingerprintWithCopy value={security.fingerprint} />
+      </div>
+      <div className="first-use-actions">
+        <button type="button" className="primary" disabled={busy} onClick={() => void app().api.acknowledgeFingerprint()}>
+          {t('security.trust')}
+        </button>
+        <button type="button" disabled={busy} onClick={() => void cancel()}>
+          {t('security.cancelTrust')}
+        </button>
+      </div>
+    </section>
   );
 }
 
-/** Bytes per group of a shown fingerprint; lines break only between groups. */
+/** Bytes per block of a shown fingerprint, as Signal shows a safety number in blocks of digits. */
 const FINGERPRINT_GROUP = 4;
 
-/** A fingerprint in groups of whole bytes, so it wraps between bytes, never inside one; its text is unchanged. */
+/**
+ * A fingerprint in blocks of whole bytes that wrap as blocks, never inside one. The colon after
+ * each block is kept in the text (copied with a selection, read by screen readers) but takes no room.
+ */
 export function Fingerprint({ value }: { value: string }) {
   const bytes = value.split(':');
   const groups: string[] = [];
-  for (let i = 0; i < bytes.length; i += FINGERPRINT_GROUP) {
-    const last = i + FINGERPRINT_GROUP >= bytes.length;
-    groups.push(bytes.slice(i, i + FINGERPRINT_GROUP).join(':') + (last ? '' : ':'));
-  }
+  for (let i = 0; i < bytes.length; i += FINGERPRINT_GROUP) groups.push(bytes.slice(i, i + FINGERPRINT_GROUP).join(':'));
+  const pairs: number[] = [];
+  for (let i = 0; i < groups.length; i += 2) pairs.push(i);
+  const block = (index: number) =>
+    index < groups.length && (
+      <span className="fingerprint-group">
+        {groups[index]}
+        {index < groups.length - 1 && <span className="fingerprint-sep">:</span>}
+      </span>
+    );
+  // Blocks wrap in pairs: rows of four or of two, never a lone block left over.
   return (
     <code className="fingerprint">
-      {groups.map((group, index) => (
-        <Fragment key={index}>
-          {index > 0 && <wbr />}
-          <span className="fingerprint-group">{group}</span>
-        </Fragment>
+      {pairs.map((first) => (
+        <span key={first} className="fingerprint-pair">
+          {block(first)}
+          {block(first + 1)}
+        </span>
       ))}
     </code>
+  );
+}
+
+/** A fingerprint in blocks with a button that copies it whole, to paste where the host's can be compared. */
+export function FingerprintWithCopy({ value }: { value: string }) {
+  return (
+    <span className="fingerprint-copy">
+      <Fingerprint value={value} />
+      <CopyFingerprint value={value} />
+    </span>
+  );
+}
+
+function CopyFingerprint({ value }: { value: string }) {
+  const { t } = useTranslation();
+  const { copied, copy } = useClipboard<true>();
+  return (
+    <button type="button" className="icon-text" onClick={() => void copy(value, true)}>
+      <Icon name={copied ? 'check' : 'copy'} size={16} /> {copied ? t('security.copiedFingerprint') : t('security.copyFingerprint')}
+    </button>
   );
 }
 
@@ -91,9 +144,12 @@ export function RoomFingerprint({ fingerprint }: { fingerprint: string | null })
   return (
     <>
       <h3 id="room-fingerprint">{t('security.roomFingerprint')}</h3>
-      <p role="note" aria-labelledby="room-fingerprint">
-        <Fingerprint value={fingerprint} />
-      </p>
+      <div className="fingerprint-copy">
+        <p role="note" aria-labelledby="room-fingerprint">
+          <Fingerprint value={fingerprint} />
+        </p>
+        <CopyFingerprint value={fingerprint} />
+      </div>
       <p className="hint">{t('security.roomFingerprintHint')}</p>
     </>
   );

@@ -107,6 +107,48 @@ describe('syncing with the App API', () => {
     expect(search).toHaveBeenLastCalledWith('lunch today', undefined, undefined);
   });
 
+  it('says "searching" from the first keystroke, and never shows an older query’s answer under a newer one', async () => {
+    const answers: ((result: Result<SearchPage>) => void)[] = [];
+    const search = vi.fn(() => new Promise<Result<SearchPage>>((resolve) => answers.push(resolve)));
+    const ctx = { store: createAppStore(), api: fakeApi({ search }) };
+    ctx.store.getState().setSearchQuery('lunch');
+    // Typed, not yet asked (the request waits for typing to pause): not "no messages found".
+    expect(ctx.store.getState()).toMatchObject({ searchLoading: true, searchHits: [] });
+    const first = runSearch(ctx);
+    ctx.store.getState().setSearchQuery('dinner');
+    answers[0]!({ ok: true, value: { hits: [{ message: roomMessage(1, 'bob', 'lunch') }], hasMore: false } });
+    await first;
+    expect(ctx.store.getState()).toMatchObject({ searchLoading: true, searchHits: [] });
+    const second = runSearch(ctx);
+    answers[1]!({ ok: true, value: { hits: [], hasMore: false } });
+    await second;
+    expect(ctx.store.getState()).toMatchObject({ searchLoading: false, searchHits: [] });
+    ctx.store.getState().setSearchQuery('');
+    expect(ctx.store.getState().searchLoading).toBe(false);
+  });
+
+  it('filters search by part of a person’s name, in any case, and asks which person when several match', async () => {
+    const search = vi.fn(async (): Promise<Result<SearchPage>> => ({ ok: true, value: { hits: [], hasMore: false } }));
+    const ctx = { store: createAppStore(), api: fakeApi({ search }) };
+    ctx.store.getState().setUsers(['Ayla', 'Aylin', 'İlker', 'bob'].map((name) => ({ name, online: true, lastSeen: null })));
+    ctx.store.getState().setSearchPerson('AYLA');
+    await runSearch(ctx);
+    expect(search).toHaveBeenLastCalledWith('', 'Ayla', undefined);
+    ctx.store.getState().setSearchPerson('ilk');
+    await runSearch(ctx);
+    expect(search).toHaveBeenLastCalledWith('', 'İlker', undefined);
+    expect(ctx.store.getState().searchPersonFound).toBe('İlker');
+
+    ctx.store.getState().setSearchPerson('ayl');
+    await runSearch(ctx);
+    expect(search).toHaveBeenCalledTimes(2);
+    expect(ctx.store.getState()).toMatchObject({ searchPeopleMatched: ['Ayla', 'Aylin'], searchLoading: false });
+    // Nobody by that part of a name: the host is asked as typed, and says so.
+    ctx.store.getState().setSearchPerson('zed');
+    await runSearch(ctx);
+    expect(search).toHaveBeenLastCalledWith('', 'zed', undefined);
+  });
+
   it('reports each new message from someone else once, for notifications', async () => {
     const api = fakeApi();
     const onIncoming = vi.fn();

@@ -6,6 +6,7 @@ import type { AppApi, AppEvent, HostRequest, JoinRequest, Result, SessionView, S
 import type { ChatMessage, Contact, GroupInfo, GroupInvitation } from '../../src-shared/protocol/objects.js';
 import { type ConversationKey, ROOM, conversationKind } from '../../src-shared/protocol/conversation.js';
 import { sameName } from '../../src-shared/protocol/names.js';
+import { matchPerson } from '../lib/person-match.js';
 import { applyEvent, holdsMessage, sameIdentity } from './events.js';
 import type { AppState, AppStore } from './index.js';
 import { EMPTY_TIMELINE, findMessage } from './messages.js';
@@ -276,9 +277,20 @@ export async function runSearch(ctx: AppContext, append = false): Promise<void> 
     state.clearSearch();
     return;
   }
+  let name: string | undefined;
+  if (person !== '') {
+    const names = [...Object.values(state.users).map((user) => user.name), ...(state.session.me !== null ? [state.session.me] : [])];
+    const match = matchPerson([...new Set(names)], person);
+    if ('several' in match) {
+      state.askWhichPerson(match.several);
+      return;
+    }
+    // Nobody by that part of a name: the host is asked for the name as typed and says there is no such user.
+    name = 'name' in match ? match.name : person;
+  }
   const before = append ? state.searchHits.at(-1)?.message.id : undefined;
-  const seq = state.startSearch();
-  const result = await api.search(query, person === '' ? undefined : person, before);
+  const seq = state.startSearch(name);
+  const result = await api.search(query, name, before);
   if (result.ok) store.getState().finishSearch(seq, result.value.hits, result.value.hasMore, append);
   else store.getState().failSearch(seq, result.error);
 }
