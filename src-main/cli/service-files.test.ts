@@ -12,7 +12,7 @@ describe('deploy/', () => {
   it('holds an example config file every key of which the host takes', () => {
     const parsed = parseHostArgs(['--config', 'deploy/lanchat.yaml'], { LANCHAT_POSTGRES: 'postgres://lanchat@db/lanchat' });
     if (parsed.help) throw new Error('expected settings');
-    expect(parsed.options).toMatchObject({ dataDir: '/var/lib/lanchat', port: 7171, cluster: { nats: ['nats://10.0.0.10:4222'] } });
+    expect(parsed.options).toMatchObject({ dataDir: '/var/lib/lanchat', port: 7171, cluster: { nats: ['nats://nats.lan:4222'], busSecurity: { caFile: '/etc/lanchat/bus-ca.pem', user: 'lanchat' } } });
     expect(parsed.service).toEqual({ adminPort: 9171, adminBind: '0.0.0.0', drainMs: 10_000 });
   });
 
