@@ -41,7 +41,9 @@ export function Composer({ conv, target, blocked, people }: ComposerProps) {
   const compose = composeState?.message.conv === conv ? composeState : null;
   /** What was typed before an edit began, given back when it ends. */
   const draft = useRef('');
-  const [text, setText] = useState('');
+  // What was typed here before another conversation was opened comes back.
+  const [text, setText] = useState(() => app().store.getState().drafts[conv] ?? '');
+  const typed = useRef(text);
   const [caret, setCaret] = useState(0);
   const [emojiOpen, setEmojiOpen] = useState(false);
   const box = useRef<HTMLTextAreaElement>(null);
@@ -71,6 +73,18 @@ export function Composer({ conv, target, blocked, people }: ComposerProps) {
   useEffect(() => {
     if (compose?.mode === 'reply') box.current?.focus();
   }, [compose]);
+  // Opened from the list or by a shortcut: typing goes here at once.
+  const composerFocus = useApp((state) => state.composerFocus);
+  useEffect(() => {
+    if (composerFocus !== conv) return;
+    box.current?.focus();
+    app().store.getState().focusComposer(null);
+  }, [composerFocus, conv]);
+  // Kept as the conversation is left (an edit's text is not a draft: what was typed before it is).
+  useEffect(() => {
+    typed.current = editing === null ? text : draft.current;
+  });
+  useEffect(() => () => app().store.getState().setDraft(conv, typed.current), [conv]);
 
   const endCompose = () => {
     if (editing !== null) setText(draft.current);

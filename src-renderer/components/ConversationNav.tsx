@@ -48,6 +48,7 @@ function ConversationLink({ entry, active }: { entry: ConversationEntry; active:
       aria-describedby={preview === '' ? undefined : previewId}
       onClick={() => {
         app().store.getState().setSidebarOpen(false);
+        app().store.getState().focusComposer(entry.conv);
         void openConversation(app(), entry.conv);
       }}
     >
