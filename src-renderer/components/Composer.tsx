@@ -103,6 +103,8 @@ export function Composer({ conv, target, blocked, people }: ComposerProps) {
       setCompose(null);
       clearAttached(conv);
       const result = await sendAttached(app(), target, files, sending.trim() === '' ? '' : sending, replyTo);
+      // Cancelled from its row: the row says so.
+      if (!result.ok && result.error.code === 'CANCELLED') return;
       setError(result.ok ? null : result.error);
       if (!result.ok) {
         attach(conv, files);

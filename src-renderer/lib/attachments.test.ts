@@ -90,4 +90,31 @@ describe('the files slice', () => {
     store.getState().dismissTransfer('t1');
     expect(store.getState().transfers).toEqual({});
   });
+
+  it('keeps one row for a file from Send to the end: the page’s handover, then the app’s upload (issue 38)', () => {
+    const store = createAppStore();
+    const state = () => store.getState();
+    state().startHandover([{ id: 'row', name: 'big.bin', size: 100, target: { kind: 'room' } }]);
+    expect(state().transfers['row']).toMatchObject({ handover: true, status: 'running', progress: { bytes: 0, total: 100 } });
+    state().handoverProgress('row', 40);
+    expect(state().transfers['row']?.progress?.bytes).toBe(40);
+    // The app's first event comes before its answer to sendFiles: folded into the row once the answer names it.
+    state().applyTransfer(event({ progress: { bytes: 1, total: 100, bytesPerSecond: 0, secondsLeft: null } }));
+    state().adoptTransfers([['row', 't1']]);
+    expect(Object.keys(state().transfers)).toEqual(['row']);
+    expect(state().transfers['row']).toMatchObject({ appId: 't1', progress: { bytes: 1 } });
+    expect(state().transfers['row']?.handover).toBeUndefined();
+    state().applyTransfer(event({ progress: { bytes: 60, total: 100, bytesPerSecond: 10, secondsLeft: 4 } }));
+    expect(state().transfers['row']).toMatchObject({ id: 'row', appId: 't1', progress: { bytes: 60 } });
+    state().dismissTransfer('row');
+    expect(state().transfers).toEqual({});
+    expect(state().rowOf).toEqual({});
+  });
+
+  it('says a handover cancelled before the app had the file is cancelled', () => {
+    const store = createAppStore();
+    store.getState().startHandover([{ id: 'row', name: 'big.bin', size: 100, target: { kind: 'room' } }]);
+    store.getState().endHandover(['row'], 'cancelled');
+    expect(store.getState().transfers['row']).toMatchObject({ status: 'cancelled', progress: undefined });
+  });
 });

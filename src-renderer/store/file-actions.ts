@@ -5,9 +5,20 @@ import { pathForFile, savedFileUrl } from '../api.js';
 import { base64Of, describeImage } from '../lib/attachments.js';
 import type { AppContext } from './sync.js';
 
+/** The sends whose files the page is still handing to the app, by row: Cancel there stops the whole send. */
+const handovers = new Map<string, AbortController>();
+
+/** Cancel on a row whose file the app does not have yet. */
+export function cancelHandover(row: string): void {
+  handovers.get(row)?.abort();
+}
+
+const CANCELLED: Result<never> = { ok: false, error: { code: 'CANCELLED', message: 'The send was cancelled' } };
+
 /**
  * Sends the files in one message with the caption (a reply to the message `replyTo` when given); an image
- * gets its measurements and thumbnail made here.
+ * gets its measurements and thumbnail made here. Each file has its row from now on: first the page handing
+ * it to the app (the browser shell's hop, with its progress), then the app's upload, in the same row.
  */
 export async function sendAttached(
   ctx: AppContext,
@@ -16,14 +27,42 @@ export async function sendAttached(
   caption: string,
   replyTo: number | undefined,
 ): Promise<Result<{ transfers: string[] }>> {
-  const outgoing: OutgoingFile[] = [];
-  for (const file of files) {
-    const image = await describeImage(file);
-    const where = await pathForFile(file);
-    if (where !== null && 'error' in where) return { ok: false, error: { code: 'INTERNAL', message: `${file.name} could not be read: ${where.error}` } };
-    outgoing.push({ ...(where ?? { name: file.name, data: await base64Of(file) }), ...image });
+  const state = ctx.store.getState();
+  const controller = new AbortController();
+  const rows = files.map((file) => ({ id: crypto.randomUUID(), name: file.name, size: file.size, target }));
+  const ids = rows.map((row) => row.id);
+  for (const id of ids) handovers.set(id, controller);
+  state.startHandover(rows);
+  try {
+    const outgoing: OutgoingFile[] = [];
+    for (const [index, file] of files.entries()) {
+      const row = ids[index]!;
+      const image = await describeImage(file);
+      const where = await pathForFile(file, (bytes) => state.handoverProgress(row, bytes), controller.signal);
+      if (controller.signal.aborted) {
+        state.endHandover(ids, 'cancelled');
+        return CANCELLED;
+      }
+      if (where !== null && 'error' in where) {
+        // The composer shows the error and keeps the files to send again.
+        for (const id of ids) state.dismissTransfer(id);
+        return { ok: false, error: { code: 'INTERNAL', message: `${file.name} could not be read: ${where.error}` } };
+      }
+      outgoing.push({ ...(where ?? { name: file.name, data: await base64Of(file) }), ...image });
+      state.handoverProgress(row, file.size);
+    }
+    const result = await ctx.api.sendFiles(target, outgoing, caption, replyTo);
+    if (!result.ok) {
+      for (const id of ids) state.dismissTransfer(id);
+      return result;
+    }
+    state.adoptTransfers(ids.map((id, index) => [id, result.value.transfers[index]!]));
+    // Cancel pressed while the app was taking them: the app's transfers stop too.
+    if (controller.signal.aborted) await ctx.api.cancelTransfer(result.value.transfers[0]!);
+    return result;
+  } finally {
+    for (const id of ids) handovers.delete(id);
   }
-  return ctx.api.sendFiles(target, outgoing, caption, replyTo);
 }
 
 /** Browser shell: the app downloads the file, then the browser saves it from the shell like any download. */
