@@ -612,6 +612,10 @@ export const en = {
     deleted: '“{{group}}” was deleted by its owner.',
     left: 'You are no longer a member of “{{group}}”.',
   },
+  askAgain: {
+    button: 'Ask again',
+    tooSoon: '{{name}} answered less than a day ago: you can ask again from {{time}}.',
+  },
   sending: {
     preparing: 'Preparing · {{percent}}%',
   },

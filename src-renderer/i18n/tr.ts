@@ -611,6 +611,10 @@ export const tr: Translations = {
     deleted: '“{{group}}” sahibi tarafından silindi.',
     left: 'Artık “{{group}}” grubunun üyesi değilsiniz.',
   },
+  askAgain: {
+    button: 'Yeniden sor',
+    tooSoon: '{{name}} bir günden kısa süre önce yanıt verdi: {{time}} itibarıyla yeniden sorabilirsiniz.',
+  },
   sending: {
     preparing: 'Hazırlanıyor · %{{percent}}',
   },
