@@ -77,8 +77,15 @@ export function Composer({ conv, target, blocked, people }: ComposerProps) {
   const composerFocus = useApp((state) => state.composerFocus);
   useEffect(() => {
     if (composerFocus !== conv) return;
-    box.current?.focus();
-    app().store.getState().focusComposer(null);
+    const take = () => {
+      box.current?.focus();
+      if (document.activeElement === box.current) app().store.getState().focusComposer(null);
+    };
+    take();
+    // A modal dialog (the one that opened this chat) keeps the rest of the page inert until it closes.
+    const modal = document.querySelector('dialog[open]');
+    modal?.addEventListener('close', take, { once: true });
+    return () => modal?.removeEventListener('close', take);
   }, [composerFocus, conv]);
   // Kept as the conversation is left (an edit's text is not a draft: what was typed before it is).
   useEffect(() => {
