@@ -3,7 +3,7 @@ import { useTranslation } from 'react-i18next';
 import type { AppError } from '../../src-shared/api.js';
 import { app, useApp } from '../app-context.js';
 import { formatSize, secondsLeftParts } from '../lib/attachments.js';
-import { cancelHandover } from '../store/file-actions.js';
+import { canRetryHandover, cancelHandover, forgetHandover, retryHandover } from '../store/file-actions.js';
 import type { Transfer } from '../store/files.js';
 import { useFileErrorText } from './use-file-error-text.js';
 
@@ -23,7 +23,8 @@ export function TransferRow({ transfer }: { transfer: Transfer }) {
 
   const act = async (call: 'cancelTransfer' | 'retryTransfer') => {
     if (appId === undefined) {
-      cancelHandover(id);
+      if (call === 'cancelTransfer') cancelHandover(id);
+      else retryHandover(id);
       return;
     }
     const result = await app().api[call](appId);
@@ -32,6 +33,7 @@ export function TransferRow({ transfer }: { transfer: Transfer }) {
   const dismiss = async () => {
     // A row another window or a restart already forgot has nothing to forget in the app.
     if (appId !== undefined) await app().api.cancelTransfer(appId);
+    forgetHandover(id);
     dismissTransfer(id);
   };
 
@@ -71,7 +73,7 @@ export function TransferRow({ transfer }: { transfer: Transfer }) {
           </button>
         ) : (
           <>
-            {appId !== undefined && (
+            {(appId !== undefined || canRetryHandover(id)) && (
               <button type="button" className="link-button" aria-label={t('files.retry', { name })} onClick={() => void act('retryTransfer')}>
                 {t('files.retryShort')}
               </button>

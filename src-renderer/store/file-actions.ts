@@ -8,9 +8,26 @@ import type { AppContext } from './sync.js';
 /** The sends whose files the page is still handing to the app, by row: Cancel there stops the whole send. */
 const handovers = new Map<string, AbortController>();
 
+/** Sends cancelled before the app had their files, by row: Retry there sends them again, in the same rows. */
+const cancelled = new Map<string, () => void>();
+
 /** Cancel on a row whose file the app does not have yet. */
 export function cancelHandover(row: string): void {
   handovers.get(row)?.abort();
+}
+
+/** Whether Retry can send again a row's file that the app never had. */
+export function canRetryHandover(row: string): boolean {
+  return cancelled.has(row);
+}
+
+export function retryHandover(row: string): void {
+  cancelled.get(row)?.();
+}
+
+/** Dismissed: the files of a cancelled send are let go. */
+export function forgetHandover(row: string): void {
+  cancelled.delete(row);
 }
 
 const CANCELLED: Result<never> = { ok: false, error: { code: 'CANCELLED', message: 'The send was cancelled' } };
@@ -26,12 +43,17 @@ export async function sendAttached(
   files: File[],
   caption: string,
   replyTo: number | undefined,
+  /** Retry: the rows of the send cancelled before, shown again as under way. */
+  again?: string[],
 ): Promise<Result<{ transfers: string[] }>> {
   const state = ctx.store.getState();
   const controller = new AbortController();
-  const rows = files.map((file) => ({ id: crypto.randomUUID(), name: file.name, size: file.size, target }));
+  const rows = files.map((file, index) => ({ id: again?.[index] ?? crypto.randomUUID(), name: file.name, size: file.size, target }));
   const ids = rows.map((row) => row.id);
-  for (const id of ids) handovers.set(id, controller);
+  for (const id of ids) {
+    handovers.set(id, controller);
+    cancelled.delete(id);
+  }
   state.startHandover(rows);
   try {
     const outgoing: OutgoingFile[] = [];
@@ -41,6 +63,8 @@ export async function sendAttached(
       const where = await pathForFile(file, (bytes) => state.handoverProgress(row, bytes), controller.signal);
       if (controller.signal.aborted) {
         state.endHandover(ids, 'cancelled');
+        const retry = () => void sendAttached(ctx, target, files, caption, replyTo, ids);
+        for (const id of ids) cancelled.set(id, retry);
         return CANCELLED;
       }
       if (where !== null && 'error' in where) {
