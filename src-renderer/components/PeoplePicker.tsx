@@ -45,7 +45,8 @@ export function PeoplePicker({ label, value, onChange, onPick, exclude = NOBODY,
     [users, me, exclude],
   );
   const { shown, more } = useMemo(() => matchPeople(index, value, MAX_SHOWN), [index, value]);
-  const [open, setOpen] = useState(true);
+  // Opened by typing or the arrows: an empty field shows no list, and Escape there closes the dialog.
+  const [open, setOpen] = useState(false);
   /** The option the arrows are on; with text typed, the first is taken by Enter unless the arrows moved. */
   const [active, setActive] = useState<number | null>(null);
   const typed = value.trim() !== '';
