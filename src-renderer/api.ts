@@ -57,21 +57,31 @@ export function savedFileUrl(fileId: string, name: string, path: string): string
   return `/files/${encodeURIComponent(fileId)}/${encodeURIComponent(name)}?token=${encodeURIComponent(takeToken())}`;
 }
 
+/** What became of handing a file to the app: where it now lives, or why not. */
+export type FileHandover = { path: string } | { error: string; cancelled?: true } | null;
+
 /**
  * Where a file the page was given lives, for sendFiles: Electron knows a picked or dropped
- * file's path; the browser shell's page hands the bytes to the shell, which stores them.
+ * file's path; the browser shell's page hands the bytes to the shell, which stores them,
+ * telling `onProgress` the bytes handed over so far (an XMLHttpRequest: fetch reports no
+ * upload progress) and stopping when `signal` aborts.
  * Null for a file with no path in Electron (a pasted image), which goes as bytes instead.
  */
-export async function pathForFile(file: File): Promise<{ path: string } | { error: string } | null> {
-  if (window.lanchat) return window.lanchat.pathForFile?.(file) ? { path: window.lanchat.pathForFile(file) } : null;
+export function pathForFile(file: File, onProgress?: (bytes: number) => void, signal?: AbortSignal): Promise<FileHandover> {
+  if (window.lanchat) return Promise.resolve(window.lanchat.pathForFile?.(file) ? { path: window.lanchat.pathForFile(file) } : null);
   const query = `name=${encodeURIComponent(file.name)}&token=${encodeURIComponent(takeToken())}`;
-  try {
-    const response = await fetch(`/files?${query}`, { method: 'POST', body: file });
-    if (!response.ok) return { error: `${response.status} ${response.statusText}` };
-    return (await response.json()) as { path: string };
-  } catch (error) {
-    return { error: error instanceof Error ? error.message : String(error) };
-  }
+  return new Promise((resolve) => {
+    const request = new XMLHttpRequest();
+    request.open('POST', `/files?${query}`);
+    request.responseType = 'json';
+    request.upload.onprogress = (event) => onProgress?.(event.loaded);
+    request.onload = () =>
+      resolve(request.status === 201 ? (request.response as { path: string }) : { error: `${request.status} ${request.statusText}` });
+    request.onerror = () => resolve({ error: 'the app did not answer' });
+    request.onabort = () => resolve({ error: 'cancelled', cancelled: true });
+    signal?.addEventListener('abort', () => request.abort(), { once: true });
+    request.send(file);
+  });
 }
 
 /**

@@ -32,6 +32,8 @@ export interface RoomLimits {
   loginsPerMinute: number;
   /** Edits, deletes and reactions per minute of one user (also the burst): each is pushed to every reader. */
   changesPerMinute: number;
+  /** After a decline, how long before the declined person may ask again with an explicit chat request (PROTOCOL.md §6.3). */
+  chatRequestCooldownMs: number;
 }
 
 export const DEFAULT_ROOM_LIMITS: RoomLimits = {
@@ -46,6 +48,8 @@ export const DEFAULT_ROOM_LIMITS: RoomLimits = {
   loginsPerMinute: 20,
   // A person reacting and correcting in a lively chat stays below it; a script toggling a reaction does not.
   changesPerMinute: 60,
+  // A day: a person who said no is not asked again the same day, and a misclick on Decline is not forever.
+  chatRequestCooldownMs: 24 * 60 * 60 * 1000,
 };
 
 export function roomLimits(given: Partial<RoomLimits> = {}): RoomLimits {

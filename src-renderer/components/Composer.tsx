@@ -41,7 +41,9 @@ export function Composer({ conv, target, blocked, people }: ComposerProps) {
   const compose = composeState?.message.conv === conv ? composeState : null;
   /** What was typed before an edit began, given back when it ends. */
   const draft = useRef('');
-  const [text, setText] = useState('');
+  // What was typed here before another conversation was opened comes back.
+  const [text, setText] = useState(() => app().store.getState().drafts[conv] ?? '');
+  const typed = useRef(text);
   const [caret, setCaret] = useState(0);
   const [emojiOpen, setEmojiOpen] = useState(false);
   const box = useRef<HTMLTextAreaElement>(null);
@@ -71,6 +73,25 @@ export function Composer({ conv, target, blocked, people }: ComposerProps) {
   useEffect(() => {
     if (compose?.mode === 'reply') box.current?.focus();
   }, [compose]);
+  // Opened from the list or by a shortcut: typing goes here at once.
+  const composerFocus = useApp((state) => state.composerFocus);
+  useEffect(() => {
+    if (composerFocus !== conv) return;
+    const take = () => {
+      box.current?.focus();
+      if (document.activeElement === box.current) app().store.getState().focusComposer(null);
+    };
+    take();
+    // A modal dialog (the one that opened this chat) keeps the rest of the page inert until it closes.
+    const modal = document.querySelector('dialog[open]');
+    modal?.addEventListener('close', take, { once: true });
+    return () => modal?.removeEventListener('close', take);
+  }, [composerFocus, conv]);
+  // Kept as the conversation is left (an edit's text is not a draft: what was typed before it is).
+  useEffect(() => {
+    typed.current = editing === null ? text : draft.current;
+  });
+  useEffect(() => () => app().store.getState().setDraft(conv, typed.current), [conv]);
 
   const endCompose = () => {
     if (editing !== null) setText(draft.current);
@@ -89,6 +110,8 @@ export function Composer({ conv, target, blocked, people }: ComposerProps) {
       setCompose(null);
       clearAttached(conv);
       const result = await sendAttached(app(), target, files, sending.trim() === '' ? '' : sending, replyTo);
+      // Cancelled from its row: the row says so.
+      if (!result.ok && result.error.code === 'CANCELLED') return;
       setError(result.ok ? null : result.error);
       if (!result.ok) {
         attach(conv, files);

@@ -1,10 +1,9 @@
 import { useId } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
-import { sameName } from '../../src-shared/protocol/names.js';
 import { isMuted } from '../../src-shared/notify.js';
 import { app, useApp } from '../app-context.js';
-import { groupEventText } from '../lib/group-events.js';
+import { conversationPreview } from '../lib/preview.js';
 import { formatMoment } from '../lib/time.js';
 import type { ConversationEntry } from '../store/selectors.js';
 import { openConversation } from '../store/sync.js';
@@ -34,18 +33,7 @@ function ConversationLink({ entry, active }: { entry: ConversationEntry; active:
   const muted = useApp((state) => isMuted(state.settings?.mutes ?? {}, entry.conv, Date.now()));
   const previewId = useId();
   const { latest } = entry;
-  const preview =
-    latest === undefined
-      ? entry.kind === 'group'
-        ? t('layout.members', { count: entry.members ?? 0 })
-        : ''
-      : latest.groupEvent
-        ? groupEventText(t, latest)
-        : sameName(latest.from, me)
-        ? t('layout.you', { text: latest.text })
-        : entry.kind === 'dm'
-          ? latest.text
-          : `${latest.from}: ${latest.text}`;
+  const preview = conversationPreview(t, entry, me);
   return (
     <button
       type="button"
@@ -60,6 +48,7 @@ function ConversationLink({ entry, active }: { entry: ConversationEntry; active:
       aria-describedby={preview === '' ? undefined : previewId}
       onClick={() => {
         app().store.getState().setSidebarOpen(false);
+        app().store.getState().focusComposer(entry.conv);
         void openConversation(app(), entry.conv);
       }}
     >

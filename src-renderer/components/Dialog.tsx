@@ -29,8 +29,10 @@ export function Dialog({ title, open, onClose, children, role = 'dialog' }: Dial
     // React's autoFocus fires before the dialog is shown, so the dialog marks its first field itself.
     dialog.querySelector<HTMLElement>('[data-autofocus]')?.focus();
     return () => {
+      // Unless what the dialog did put the focus elsewhere (a chat it opened focuses its composer).
+      const focusHere = dialog.contains(document.activeElement) || document.activeElement === document.body;
       dialog.close();
-      returnTo?.focus();
+      if (focusHere) returnTo?.focus();
     };
   }, [open]);
 

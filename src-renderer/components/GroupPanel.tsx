@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError, Result } from '../../src-shared/api.js';
 import type { GroupInfo } from '../../src-shared/protocol/objects.js';
@@ -8,7 +8,7 @@ import { addGroupMember, deleteGroup, leaveGroup, removeGroupMember, renameGroup
 import { Avatar } from './Avatar.js';
 import { ConfirmButton } from './ConfirmButton.js';
 import { ErrorAlert } from './ErrorAlert.js';
-import { NameDialog } from './NewChat.js';
+import { NameDialog, PersonDialog } from './NewChat.js';
 
 /** A group's members and invitees for everyone in it; renaming, deleting, inviting and removing for its owner. */
 export function GroupPanel({ group }: { group: GroupInfo }) {
@@ -17,6 +17,7 @@ export function GroupPanel({ group }: { group: GroupInfo }) {
   const isOwner = sameName(group.owner, me);
   const [error, setError] = useState<AppError | null>(null);
   const [dialog, setDialog] = useState<'add' | 'rename' | null>(null);
+  const inGroup = useMemo(() => [...group.members, ...group.invited], [group]);
 
   const run = async (action: Promise<Result<unknown>>) => {
     const result = await action;
@@ -79,14 +80,14 @@ export function GroupPanel({ group }: { group: GroupInfo }) {
           >
             {t('groups.delete')}
           </ConfirmButton>
-          <NameDialog
+          <PersonDialog
             open={dialog === 'add'}
             onClose={() => setDialog(null)}
             title={t('groups.addMember')}
             field={t('groups.memberName')}
             hint={t('layout.addHint')}
             button={t('groups.addMember')}
-            suggest
+            exclude={inGroup}
             onSubmit={(name) => addGroupMember(app(), group, name)}
           />
           <NameDialog
@@ -96,7 +97,6 @@ export function GroupPanel({ group }: { group: GroupInfo }) {
             field={t('groups.newName')}
             hint={t('layout.renameHint')}
             button={t('groups.renameButton')}
-            suggest={false}
             onSubmit={(name) => renameGroup(app(), group, name)}
           />
         </div>

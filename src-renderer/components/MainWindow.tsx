@@ -16,7 +16,10 @@ export function MainWindow() {
   const showRoomSettings = useApp((state) => state.session.hosting !== null && state.drawer === 'roomSettings');
   const sidebarOpen = useApp((state) => state.sidebarOpen);
   const order = useMemo(() => list.map((entry) => entry.conv), [list]);
-  const open = useCallback((conv: ConversationKey) => void openConversation(app(), conv), []);
+  const open = useCallback((conv: ConversationKey) => {
+    app().store.getState().focusComposer(conv);
+    void openConversation(app(), conv);
+  }, []);
 
   useDocumentTitle(unread > 0 ? `(${unread}) LanChat` : 'LanChat');
   useShortcuts(order, activeConv, open);

@@ -17,13 +17,15 @@ interface MenuButtonProps {
   className?: string;
   /** Text under the items (what the choices mean). */
   note?: string;
+  /** Within a roving toolbar, only one of its buttons is a tab stop. */
+  tabIndex?: number;
 }
 
 /**
  * A button opening a menu (WAI-ARIA menu button): the first item takes the focus, arrows move,
  * Escape or Tab closes it and puts the focus back on the button.
  */
-export function MenuButton({ label, children, items, className = 'icon-button', note }: MenuButtonProps) {
+export function MenuButton({ label, children, items, className = 'icon-button', note, tabIndex }: MenuButtonProps) {
   const [open, setOpen] = useState(false);
   const menuId = useId();
   const buttonRef = useRef<HTMLButtonElement>(null);
@@ -68,6 +70,7 @@ export function MenuButton({ label, children, items, className = 'icon-button', 
         aria-haspopup="menu"
         aria-expanded={open}
         aria-controls={open ? menuId : undefined}
+        tabIndex={tabIndex}
         onClick={() => setOpen(!open)}
       >
         {children}

@@ -6,7 +6,8 @@ import type { Attachment, ChatMessage } from '../../src-shared/protocol/objects.
 import { isRiskyFile } from '../../src-shared/risky-files.js';
 import { isBrowserShell } from '../api.js';
 import { app, useApp } from '../app-context.js';
-import { type InlineImage, fitInBox, formatSize, isInlineImage, thumbnailUrl } from '../lib/attachments.js';
+import { type InlineImage, fitInBox, formatSize, inlineImageBox, isInlineImage, thumbnailUrl } from '../lib/attachments.js';
+import { fileKind } from '../lib/file-kinds.js';
 import { downloadToBrowser } from '../store/file-actions.js';
 import { ConfirmDialog } from './ConfirmDialog.js';
 import { Icon } from './Icons.js';
@@ -39,12 +40,13 @@ function InlinePicture({ image, message }: { image: InlineImage; message: ChatMe
   const { t } = useTranslation();
   const setViewer = useApp((state) => state.setViewer);
   const size = fitInBox(image.width, image.height);
+  const box = inlineImageBox(image.width, image.height);
   return (
     <button
       type="button"
-      className="inline-image"
+      className={box.tiny ? 'inline-image tiny' : 'inline-image'}
       // Width and proportions fix the box before the picture loads; a narrow window shrinks both together.
-      style={{ width: size.width, aspectRatio: `${size.width} / ${size.height}` }}
+      style={{ width: box.width, aspectRatio: `${box.width} / ${box.height}` }}
       aria-label={t('files.openImage', { name: image.name })}
       title={image.name}
       onClick={() => setViewer({ conv: message.conv, messageId: message.id, fileId: image.id })}
@@ -86,8 +88,8 @@ export function FileCard({ file }: { file: Attachment }) {
         <span className="file-card-name" title={file.name}>
           {file.name}
         </span>
-        <span className="file-card-meta">
-          {formatSize(file.size, i18n.language)} · {file.type}
+        <span className="file-card-meta" title={file.type}>
+          {formatSize(file.size, i18n.language)} · {t(`fileKind.${fileKind(file.name, file.type)}`)}
         </span>
         {download && <TransferRow transfer={download} />}
         {error !== null && <p className="message-error">{fileErrorText(error, { name: file.name, direction: 'download' })}</p>}

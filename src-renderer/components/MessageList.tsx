@@ -9,6 +9,7 @@ import { EMPTY_TIMELINE, HELD_MAX, type MessagesData, type Notice } from '../sto
 import { pendingFor } from '../store/selectors.js';
 import { loadOlder, markRead, showLatest } from '../store/sync.js';
 import { TimelineRow } from './TimelineRow.js';
+import { ToolbarTurnContext } from './toolbar-turn.js';
 
 /** Closer to the top than this, the next older page is fetched. */
 const LOAD_OLDER_WITHIN_PX = 300;
@@ -67,6 +68,12 @@ export function MessageList({ conv, emptyText }: { conv: ConversationKey; emptyT
   );
 
   const scrollRef = useRef<HTMLDivElement>(null);
+  const [turnTaken, setTurnTaken] = useState<number | null>(null);
+  const toolbarTurn = useMemo(() => {
+    const withActions = messages.filter((message) => !message.deleted && !message.groupEvent);
+    const current = withActions.some((message) => message.id === turnTaken) ? turnTaken : (withActions.at(-1)?.id ?? null);
+    return { current, take: setTurnTaken };
+  }, [messages, turnTaken]);
   const virtualizer = useVirtualizer({
     count: items.length,
     getScrollElement: () => scrollRef.current,
@@ -216,19 +223,21 @@ export function MessageList({ conv, emptyText }: { conv: ConversationKey; emptyT
         }}
       >
         {loaded && items.length === 0 && <p className="empty">{emptyText ?? t('conversation.empty')}</p>}
-        <div className="message-list-content" style={{ height: virtualizer.getTotalSize() }}>
-          {virtualizer.getVirtualItems().map((row) => (
-            <div
-              key={row.key}
-              data-index={row.index}
-              ref={virtualizer.measureElement}
-              className="timeline-row"
-              style={{ transform: `translateY(${row.start}px)` }}
-            >
-              <TimelineRow item={items[row.index]!} me={me} outbox={outbox} deliveredUpTo={deliveredUpTo} highlightedId={highlightedId} people={people} />
-            </div>
-          ))}
-        </div>
+        <ToolbarTurnContext value={toolbarTurn}>
+          <div className="message-list-content" style={{ height: virtualizer.getTotalSize() }}>
+            {virtualizer.getVirtualItems().map((row) => (
+              <div
+                key={row.key}
+                data-index={row.index}
+                ref={virtualizer.measureElement}
+                className="timeline-row"
+                style={{ transform: `translateY(${row.start}px)` }}
+              >
+                <TimelineRow item={items[row.index]!} me={me} outbox={outbox} deliveredUpTo={deliveredUpTo} highlightedId={highlightedId} people={people} />
+              </div>
+            ))}
+          </div>
+        </ToolbarTurnContext>
       </div>
       {unseen.length > 0 && (
         <button

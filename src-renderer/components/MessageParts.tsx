@@ -1,5 +1,5 @@
 /** The parts of a stored message beyond its text: the quote it answers, reactions, read marks and its actions. */
-import { useCallback, useId, useState } from 'react';
+import { useCallback, useContext, useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError } from '../../src-shared/api.js';
 import { conversationKind } from '../../src-shared/protocol/conversation.js';
@@ -12,6 +12,7 @@ import { ConfirmDialog } from './ConfirmDialog.js';
 import { EmojiPopover } from './EmojiPopover.js';
 import { Icon } from './Icons.js';
 import { MenuButton, type MenuItem } from './MenuButton.js';
+import { ToolbarTurnContext, moveInToolbars, toolbarButtons } from './toolbar-turn.js';
 
 /** The hover bar's reactions, as most messengers offer them. */
 export const QUICK_REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'] as const;
@@ -114,6 +115,9 @@ export function MessageActions({ message, own, onError }: MessageActionsProps) {
   const setCompose = useApp((state) => state.setCompose);
   const ctx = app();
   const closePicker = useCallback(() => setPicking(false), []);
+  const turn = useContext(ToolbarTurnContext);
+  /** Which of its buttons is the tab stop, when this toolbar is the list's. */
+  const [at, setAt] = useState(0);
   if (message.deleted) return null;
 
   const react = async (emoji: string) => {
@@ -131,25 +135,46 @@ export function MessageActions({ message, own, onError }: MessageActionsProps) {
     ...(canDelete ? [{ label: t('delete.action'), danger: true, onSelect: () => setConfirmDelete(true) }] : []),
   ];
 
+  const count = (canReact ? QUICK_REACTIONS.length + 1 : 0) + (canReply ? 1 : 0) + 1;
+  let next = 0;
+  /** The tab index of the toolbar's next button: one tab stop for the toolbar, and for the whole list. */
+  const stop = () => {
+    const index = next++;
+    return turn.current === message.id && index === Math.min(at, count - 1) ? 0 : -1;
+  };
+
   return (
-    <div className={picking ? 'message-actions open' : 'message-actions'} role="toolbar" aria-label={t('actions.toolbar', { name: message.from })}>
+    <div
+      className={picking ? 'message-actions open' : 'message-actions'}
+      role="toolbar"
+      aria-label={t('actions.toolbar', { name: message.from })}
+      onFocus={(event) => {
+        const index = toolbarButtons(event.currentTarget).indexOf(event.target as HTMLElement);
+        if (index < 0) return;
+        setAt(index);
+        turn.take(message.id);
+      }}
+      onKeyDown={(event) => {
+        if (moveInToolbars(event)) event.preventDefault();
+      }}
+    >
       {canReact &&
         QUICK_REACTIONS.map((emoji) => (
-          <button key={emoji} type="button" className="icon-button quick-reaction" aria-label={t('reactions.add', { emoji })} title={t('reactions.add', { emoji })} onClick={() => void react(emoji)}>
+          <button key={emoji} type="button" className="icon-button quick-reaction" tabIndex={stop()} aria-label={t('reactions.add', { emoji })} title={t('reactions.add', { emoji })} onClick={() => void react(emoji)}>
             {emoji}
           </button>
         ))}
       {canReact && (
-        <button type="button" className="icon-button" aria-label={t('reactions.more')} title={t('reactions.more')} aria-expanded={picking} onClick={() => setPicking(!picking)}>
+        <button type="button" className="icon-button" tabIndex={stop()} aria-label={t('reactions.more')} title={t('reactions.more')} aria-expanded={picking} onClick={() => setPicking(!picking)}>
           <Icon name="smile" />
         </button>
       )}
       {canReply && (
-        <button type="button" className="icon-button" aria-label={t('reply.action')} title={t('reply.action')} onClick={() => setCompose({ mode: 'reply', message })}>
+        <button type="button" className="icon-button" tabIndex={stop()} aria-label={t('reply.action')} title={t('reply.action')} onClick={() => setCompose({ mode: 'reply', message })}>
           <Icon name="reply" />
         </button>
       )}
-      <MenuButton label={t('actions.menu')} items={items}>
+      <MenuButton label={t('actions.menu')} items={items} tabIndex={stop()}>
         <Icon name="more" />
       </MenuButton>
       {picking && (

@@ -1,14 +1,14 @@
-import { useId, useMemo, useState, type FormEvent } from 'react';
+import { useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError, Result } from '../../src-shared/api.js';
-import { app, useApp } from '../app-context.js';
+import { app } from '../app-context.js';
 import { sameName } from '../../src-shared/protocol/names.js';
-import { otherUsers } from '../store/selectors.js';
 import { createGroup, startDirectChat } from '../store/sync.js';
 import { Dialog } from './Dialog.js';
 import { ErrorAlert } from './ErrorAlert.js';
 import { Icon } from './Icons.js';
 import { MenuButton } from './MenuButton.js';
+import { PeoplePicker } from './PeoplePicker.js';
 
 type Choice = 'direct' | 'group';
 
@@ -29,14 +29,13 @@ export function NewChatMenu() {
       >
         <Icon name="plus" />
       </MenuButton>
-      <NameDialog
+      <PersonDialog
         open={dialog === 'direct'}
         onClose={() => setDialog(null)}
         title={t('directChat.title')}
         field={t('directChat.userName')}
         hint={t('directChat.hint')}
         button={t('directChat.start')}
-        suggest
         onSubmit={(name) => startDirectChat(app(), name)}
       />
       <Dialog title={t('groups.new')} open={dialog === 'group'} onClose={() => setDialog(null)}>
@@ -54,14 +53,9 @@ function NewGroupForm({ onDone }: { onDone(): void }) {
   const [invitees, setInvitees] = useState<string[]>([]);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<AppError | null>(null);
-  const listId = useId();
   const hintId = useId();
-  const users = useApp((state) => state.users);
-  const me = useApp((state) => state.session.me);
-  const names = useMemo(() => otherUsers(users, me).map((user) => user.name), [users, me]);
-
-  const addPerson = () => {
-    const trimmed = person.trim();
+  const addPerson = (name = person) => {
+    const trimmed = name.trim();
     if (trimmed === '') return;
     if (!invitees.some((invitee) => sameName(invitee, trimmed))) setInvitees([...invitees, trimmed]);
     setPerson('');
@@ -93,34 +87,22 @@ function NewGroupForm({ onDone }: { onDone(): void }) {
           }}
         />
       </label>
-      <div className="invite-row">
-        <label>
-          <span>{t('groups.inviteName')}</span>
-          <input
-            value={person}
-            autoComplete="off"
-            list={listId}
-            aria-describedby={hintId}
-            onChange={(event) => {
-              setPerson(event.target.value);
-              setError(null);
-            }}
-            onKeyDown={(event) => {
-              if (event.key !== 'Enter' || person.trim() === '') return;
-              event.preventDefault();
-              addPerson();
-            }}
-          />
-        </label>
-        <button type="button" onClick={addPerson} disabled={person.trim() === ''}>
-          {t('groups.invite')}
-        </button>
-      </div>
-      <datalist id={listId}>
-        {names.map((option) => (
-          <option key={option} value={option} />
-        ))}
-      </datalist>
+      <PeoplePicker
+        label={t('groups.inviteName')}
+        value={person}
+        exclude={invitees}
+        describedBy={hintId}
+        onChange={(value) => {
+          setPerson(value);
+          setError(null);
+        }}
+        onPick={(picked) => addPerson(picked)}
+        action={
+          <button type="button" onClick={() => addPerson()} disabled={person.trim() === ''}>
+            {t('groups.invite')}
+          </button>
+        }
+      />
       {invitees.length > 0 && (
         <ul className="invitees" aria-label={t('groups.toInvite')}>
           {invitees.map((invitee) => (
@@ -162,34 +144,47 @@ interface NameDialogProps {
   field: string;
   hint: string;
   button: string;
-  /** Offer the room's users as completions. */
-  suggest: boolean;
   onSubmit(name: string): Promise<Result<unknown>>;
 }
 
 /** A dialog asking for one name; closes when the action succeeds, shows its error otherwise. */
-export function NameDialog({ open, onClose, title, field, hint, button, suggest, onSubmit }: NameDialogProps) {
+export function NameDialog({ open, onClose, ...form }: NameDialogProps) {
   return (
-    <Dialog title={title} open={open} onClose={onClose}>
-      <NameForm title={title} field={field} hint={hint} button={button} suggest={suggest} onSubmit={onSubmit} onDone={onClose} />
+    <Dialog title={form.title} open={open} onClose={onClose}>
+      <NameForm {...form} people={null} onDone={onClose} />
     </Dialog>
   );
 }
 
-function NameForm({ title, field, hint, button, suggest, onSubmit, onDone }: Omit<NameDialogProps, 'open' | 'onClose'> & { onDone(): void }) {
+/**
+ * A dialog asking for a person of the room: the people picker offers them as the name is typed, and
+ * choosing one acts at once (the button acts on a name typed whole).
+ */
+export function PersonDialog({ open, onClose, exclude = NOBODY, ...form }: NameDialogProps & { exclude?: readonly string[] }) {
+  return (
+    <Dialog title={form.title} open={open} onClose={onClose}>
+      <NameForm {...form} people={exclude} onDone={onClose} />
+    </Dialog>
+  );
+}
+
+const NOBODY: readonly string[] = [];
+
+type NameFormProps = Omit<NameDialogProps, 'open' | 'onClose'> & {
+  /** Offer the room's people but these; null for a name that is not a person's. */
+  people: readonly string[] | null;
+  onDone(): void;
+};
+
+function NameForm({ title, field, hint, button, people, onSubmit, onDone }: NameFormProps) {
   const { t } = useTranslation();
   const [value, setValue] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<AppError | null>(null);
-  const listId = useId();
   const hintId = useId();
-  const users = useApp((state) => state.users);
-  const me = useApp((state) => state.session.me);
-  const names = useMemo(() => (suggest ? otherUsers(users, me).map((user) => user.name) : []), [suggest, users, me]);
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    const trimmed = value.trim();
+  const run = async (name: string) => {
+    const trimmed = name.trim();
     if (trimmed === '' || busy) return;
     setBusy(true);
     const result = await onSubmit(trimmed);
@@ -197,29 +192,35 @@ function NameForm({ title, field, hint, button, suggest, onSubmit, onDone }: Omi
     if (result.ok) onDone();
     else setError(result.error);
   };
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    void run(value);
+  };
+  const change = (next: string) => {
+    setValue(next);
+    setError(null);
+  };
 
   return (
-    <form className="dialog-form" aria-label={title} onSubmit={(event) => void submit(event)}>
-      <label>
-        <span>{field}</span>
-        <input
+    <form className="dialog-form" aria-label={title} onSubmit={submit}>
+      {people === null ? (
+        <label>
+          <span>{field}</span>
+          <input value={value} data-autofocus autoComplete="off" aria-describedby={hintId} onChange={(event) => change(event.target.value)} />
+        </label>
+      ) : (
+        <PeoplePicker
+          label={field}
           value={value}
-          data-autofocus
-          autoComplete="off"
-          list={suggest ? listId : undefined}
-          aria-describedby={hintId}
-          onChange={(event) => {
-            setValue(event.target.value);
-            setError(null);
+          exclude={people}
+          describedBy={hintId}
+          autoFocus
+          onChange={change}
+          onPick={(name) => {
+            setValue(name);
+            void run(name);
           }}
         />
-      </label>
-      {suggest && (
-        <datalist id={listId}>
-          {names.map((name) => (
-            <option key={name} value={name} />
-          ))}
-        </datalist>
       )}
       <p id={hintId} className="hint">
         {hint}

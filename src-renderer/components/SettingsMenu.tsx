@@ -17,6 +17,12 @@ export function SettingsMenu() {
   const settings = useApp((state) => state.settings);
   const online = useApp((state) => state.session.status === 'online');
   const inRoom = useApp((state) => state.session.me !== null);
+  // Signing out (or leaving the room) ends what the panel was opened for: it closes with it.
+  const [wasInRoom, setWasInRoom] = useState(inRoom);
+  if (wasInRoom !== inRoom) {
+    setWasInRoom(inRoom);
+    if (!inRoom) setOpen(false);
+  }
 
   useEffect(() => {
     if (!open) return;

@@ -106,6 +106,10 @@ function NoticeRow({ notice }: { notice: Notice }) {
         return t('message.left', { name: notice.user });
       case 'chatEnded':
         return t('notice.chatEnded', { name: notice.user });
+      case 'groupDeleted':
+        return t('groupGone.deleted', { group: notice.user });
+      case 'groupLeft':
+        return t('groupGone.left', { group: notice.user });
     }
   })();
   return (

@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import type { AppError } from '../../src-shared/api.js';
 import { app, useApp } from '../app-context.js';
 import { formatSize, secondsLeftParts } from '../lib/attachments.js';
+import { canRetryHandover, cancelHandover, forgetHandover, retryHandover } from '../store/file-actions.js';
 import type { Transfer } from '../store/files.js';
 import { useFileErrorText } from './use-file-error-text.js';
 
@@ -15,17 +16,24 @@ export function TransferRow({ transfer }: { transfer: Transfer }) {
   const dismissTransfer = useApp((state) => state.dismissTransfer);
   const fileErrorText = useFileErrorText();
   const [error, setError] = useState<AppError | null>(null);
-  const { id, name, status, progress, direction } = transfer;
+  const { id, name, status, progress, direction, handover } = transfer;
+  /** The app's id for this transfer; none while the page is still handing the file over. */
+  const appId = transfer.appId ?? (handover ? undefined : id);
   const percent = progress && progress.total > 0 ? Math.floor((progress.bytes / progress.total) * 100) : 0;
 
   const act = async (call: 'cancelTransfer' | 'retryTransfer') => {
-    const result = await app().api[call](id);
+    if (appId === undefined) {
+      if (call === 'cancelTransfer') cancelHandover(id);
+      else retryHandover(id);
+      return;
+    }
+    const result = await app().api[call](appId);
     setError(result.ok ? null : result.error);
-    return result.ok;
   };
   const dismiss = async () => {
     // A row another window or a restart already forgot has nothing to forget in the app.
-    await app().api.cancelTransfer(id);
+    if (appId !== undefined) await app().api.cancelTransfer(appId);
+    forgetHandover(id);
     dismissTransfer(id);
   };
 
@@ -41,7 +49,9 @@ export function TransferRow({ transfer }: { transfer: Transfer }) {
     status === 'running'
       ? transfer.waiting
         ? t('files.waiting')
-        : measured.filter(Boolean).join(' · ')
+        : handover
+          ? t('sending.preparing', { percent })
+          : measured.filter(Boolean).join(' · ')
       : status === 'cancelled'
         ? t('files.cancelled')
         : t('files.failed', { error: transfer.error ? fileErrorText(transfer.error, { name, direction }) : '' });
@@ -63,9 +73,11 @@ export function TransferRow({ transfer }: { transfer: Transfer }) {
           </button>
         ) : (
           <>
-            <button type="button" className="link-button" aria-label={t('files.retry', { name })} onClick={() => void act('retryTransfer')}>
-              {t('files.retryShort')}
-            </button>
+            {(appId !== undefined || canRetryHandover(id)) && (
+              <button type="button" className="link-button" aria-label={t('files.retry', { name })} onClick={() => void act('retryTransfer')}>
+                {t('files.retryShort')}
+              </button>
+            )}
             <button type="button" className="link-button" aria-label={t('files.dismiss', { name })} onClick={() => void dismiss()}>
               {t('files.dismissShort')}
             </button>

@@ -592,6 +592,40 @@ export const en = {
       saveFailed: '{{name}} could not be saved on this computer ({{reason}}).',
     },
   },
+  // Issue 38 (uxb): the people picker, file kinds, the chat list's previews, a group's end, transfers before the app has the file.
+  picker: {
+    people: 'People',
+    noMatch: 'No one in this room matches “{{query}}”.',
+    more_one: '{{count}} more: type more of the name.',
+    more_other: '{{count}} more: type more of the name.',
+  },
+  fileKind: {
+    text: 'Text file',
+    image: 'Picture',
+    video: 'Video',
+    audio: 'Audio',
+    pdf: 'PDF document',
+    archive: 'Archive',
+    document: 'Document',
+    spreadsheet: 'Spreadsheet',
+    presentation: 'Presentation',
+    file: 'File',
+  },
+  preview: {
+    files_one: '📎 {{name}} and {{count}} more file',
+    files_other: '📎 {{name}} and {{count}} more files',
+  },
+  groupGone: {
+    deleted: '“{{group}}” was deleted by its owner.',
+    left: 'You are no longer a member of “{{group}}”.',
+  },
+  askAgain: {
+    button: 'Ask again',
+    tooSoon: '{{name}} answered less than a day ago: you can ask again from {{time}}.',
+  },
+  sending: {
+    preparing: 'Preparing · {{percent}}%',
+  },
 };
 
 export type Translations = typeof en;

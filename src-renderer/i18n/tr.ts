@@ -591,4 +591,38 @@ export const tr: Translations = {
       saveFailed: '{{name}} bu bilgisayara kaydedilemedi ({{reason}}).',
     },
   },
+  // Issue 38 (uxb): the people picker, file kinds, the chat list's previews, a group's end, transfers before the app has the file.
+  picker: {
+    people: 'Kişiler',
+    noMatch: 'Bu odada “{{query}}” ile eşleşen kimse yok.',
+    more_one: '{{count}} kişi daha: adın devamını yazın.',
+    more_other: '{{count}} kişi daha: adın devamını yazın.',
+  },
+  fileKind: {
+    text: 'Metin dosyası',
+    image: 'Resim',
+    video: 'Video',
+    audio: 'Ses dosyası',
+    pdf: 'PDF belgesi',
+    archive: 'Arşiv',
+    document: 'Belge',
+    spreadsheet: 'Tablo',
+    presentation: 'Sunu',
+    file: 'Dosya',
+  },
+  preview: {
+    files_one: '📎 {{name}} ve {{count}} dosya daha',
+    files_other: '📎 {{name}} ve {{count}} dosya daha',
+  },
+  groupGone: {
+    deleted: '“{{group}}” sahibi tarafından silindi.',
+    left: 'Artık “{{group}}” grubunun üyesi değilsiniz.',
+  },
+  askAgain: {
+    button: 'Yeniden sor',
+    tooSoon: '{{name}} bir günden kısa süre önce yanıt verdi: {{time}} itibarıyla yeniden sorabilirsiniz.',
+  },
+  sending: {
+    preparing: 'Hazırlanıyor · %{{percent}}',
+  },
 };

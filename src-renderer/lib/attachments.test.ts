@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { TransferEvent } from '../../src-shared/api.js';
 import { createAppStore } from '../store/index.js';
-import { fitInBox, formatSize, isInlineImage, secondsLeftParts, thumbnailUrl } from './attachments.js';
+import { fitInBox, formatSize, inlineImageBox, isInlineImage, secondsLeftParts, thumbnailUrl } from './attachments.js';
+import { fileKind } from './file-kinds.js';
 
 const file = { id: 'AbCdEfGhIjKlMnOpQrStUv', name: 'a.png', size: 10, type: 'image/png', sha256: 'a'.repeat(64) };
 /** A PNG's header declaring its width and height, in base64. */
@@ -19,6 +20,26 @@ describe('attachments', () => {
     expect(fitInBox(300, 600)).toEqual({ width: 120, height: 240 });
     expect(fitInBox(100, 50)).toEqual({ width: 100, height: 50 });
     expect(fitInBox(10_000, 1)).toEqual({ width: 320, height: 1 });
+  });
+
+  it('gives a tiny picture a framed box to see and click, drawn at its own size in it (issue 38)', () => {
+    expect(inlineImageBox(1, 1)).toEqual({ width: 48, height: 48, tiny: true });
+    expect(inlineImageBox(1, 1000)).toEqual({ width: 48, height: 240, tiny: true });
+    expect(inlineImageBox(640, 480)).toEqual({ width: 320, height: 240, tiny: false });
+  });
+
+  it('names a file’s kind in words, by the type the host detected or else by its ending (issue 38)', () => {
+    expect(fileKind('notes.txt', 'application/octet-stream')).toBe('text');
+    expect(fileKind('NOTES.TXT', 'application/octet-stream')).toBe('text');
+    expect(fileKind('data.csv', 'application/octet-stream')).toBe('spreadsheet');
+    expect(fileKind('report', 'application/pdf')).toBe('pdf');
+    expect(fileKind('a.png', 'image/png')).toBe('image');
+    expect(fileKind('slides.pptx', 'application/vnd.openxmlformats-officedocument.presentationml.presentation')).toBe('presentation');
+    expect(fileKind('backup.zip', 'application/zip')).toBe('archive');
+    // The content wins over a name that claims otherwise; a name with nothing known is a plain file.
+    expect(fileKind('photo.txt', 'image/jpeg')).toBe('image');
+    expect(fileKind('blob', 'application/octet-stream')).toBe('file');
+    expect(fileKind('.txt', 'application/octet-stream')).toBe('file');
   });
 
   it('shows a picture inline only with a showable type and the sender’s thumbnail and measurements', () => {
@@ -68,5 +89,32 @@ describe('the files slice', () => {
     expect(store.getState().transfers['t1']).toMatchObject({ status: 'failed', progress: undefined, error: { code: 'STORAGE_FULL' } });
     store.getState().dismissTransfer('t1');
     expect(store.getState().transfers).toEqual({});
+  });
+
+  it('keeps one row for a file from Send to the end: the page’s handover, then the app’s upload (issue 38)', () => {
+    const store = createAppStore();
+    const state = () => store.getState();
+    state().startHandover([{ id: 'row', name: 'big.bin', size: 100, target: { kind: 'room' } }]);
+    expect(state().transfers['row']).toMatchObject({ handover: true, status: 'running', progress: { bytes: 0, total: 100 } });
+    state().handoverProgress('row', 40);
+    expect(state().transfers['row']?.progress?.bytes).toBe(40);
+    // The app's first event comes before its answer to sendFiles: folded into the row once the answer names it.
+    state().applyTransfer(event({ progress: { bytes: 1, total: 100, bytesPerSecond: 0, secondsLeft: null } }));
+    state().adoptTransfers([['row', 't1']]);
+    expect(Object.keys(state().transfers)).toEqual(['row']);
+    expect(state().transfers['row']).toMatchObject({ appId: 't1', progress: { bytes: 1 } });
+    expect(state().transfers['row']?.handover).toBeUndefined();
+    state().applyTransfer(event({ progress: { bytes: 60, total: 100, bytesPerSecond: 10, secondsLeft: 4 } }));
+    expect(state().transfers['row']).toMatchObject({ id: 'row', appId: 't1', progress: { bytes: 60 } });
+    state().dismissTransfer('row');
+    expect(state().transfers).toEqual({});
+    expect(state().rowOf).toEqual({});
+  });
+
+  it('says a handover cancelled before the app had the file is cancelled', () => {
+    const store = createAppStore();
+    store.getState().startHandover([{ id: 'row', name: 'big.bin', size: 100, target: { kind: 'room' } }]);
+    store.getState().endHandover(['row'], 'cancelled');
+    expect(store.getState().transfers['row']).toMatchObject({ status: 'cancelled', progress: undefined });
   });
 });

@@ -30,6 +30,16 @@ export function fitInBox(width: number, height: number, box: { width: number; he
   return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
 }
 
+/** An inline picture's box is never smaller than this on a side: a 1×1 px picture still shows a frame to see and click. */
+export const LEAST_IMAGE_SIDE = 48;
+
+/** The framed box an inline picture takes, and whether the picture is smaller than it (drawn at its own size, centred). */
+export function inlineImageBox(width: number, height: number): { width: number; height: number; tiny: boolean } {
+  const size = fitInBox(width, height);
+  const tiny = size.width < LEAST_IMAGE_SIDE || size.height < LEAST_IMAGE_SIDE;
+  return { width: Math.max(LEAST_IMAGE_SIDE, size.width), height: Math.max(LEAST_IMAGE_SIDE, size.height), tiny };
+}
+
 /** A thumbnail's data: URL, typed from its first bytes (the sender may have made a JPEG, PNG or WebP). */
 export function thumbnailUrl(thumbnail: string): string {
   const type = thumbnail.startsWith('/9j/') ? 'image/jpeg' : thumbnail.startsWith('iVBOR') ? 'image/png' : 'image/webp';

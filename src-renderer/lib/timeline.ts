@@ -111,7 +111,7 @@ export function presenceSummary(notices: readonly Notice[]): { change: PresenceC
 }
 
 const isPresence = (item: TimelineItem): item is Extract<TimelineItem, { kind: 'notice' }> =>
-  item.kind === 'notice' && item.notice.kind !== 'chatEnded';
+  item.kind === 'notice' && (item.notice.kind === 'joined' || item.notice.kind === 'left');
 
 /** The run so far with one more notice (a run is this function's own); keyed by its first, so that it keeps its key as it grows. */
 function joinRun(run: Extract<TimelineItem, { kind: 'notice' | 'presence' }>, notice: Notice): TimelineItem {

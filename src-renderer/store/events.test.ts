@@ -275,6 +275,10 @@ describe('group events', () => {
     expect(state.groups[4]).toBeUndefined();
     expect(state.activeConv).toBe('room');
     expect(state.timelines['group:4']).toBeUndefined();
+    // Not a silent vanishing (issue 38): the room says so.
+    expect(state.notices.room?.at(-1)).toMatchObject({ kind: 'groupLeft', user: 'Team' });
+    applyEvent(store, { type: 'groupRemoved', groupId: 5, name: 'Old', reason: 'deleted' });
+    expect(store.getState().notices.room?.at(-1)).toMatchObject({ kind: 'groupDeleted', user: 'Old' });
   });
 
   it('count no membership line as unread', () => {

@@ -70,6 +70,8 @@ export function applyEvent(store: AppStore, event: AppEvent): void {
     case 'groupRemoved':
       state.removeGroup(event.groupId);
       state.forgetConversation(groupConversation(event.groupId));
+      // Not a silent vanishing: the room, where the app goes if the group was open, says what happened.
+      state.addNotices(ROOM, [{ kind: event.reason === 'deleted' ? 'groupDeleted' : 'groupLeft', user: event.name, ts: Date.now() }]);
       return;
     case 'hostLog':
       state.appendHostLog(event.entry);

@@ -41,7 +41,11 @@ export type OutboxEvent = Extract<AppEvent, { type: 'outbox' }>;
  * in the room, "bob ended the chat" in a direct one. A group's lines come from the server, as
  * messages with a groupEvent.
  */
-export type Notice = { kind: 'joined' | 'left' | 'chatEnded'; user: string; ts: number };
+/**
+ * A line the app writes into a conversation: someone joined or left the room, a direct chat ended, or (in the room)
+ * a group of yours ended for you, deleted by its owner or left behind (`user` is then the group's name).
+ */
+export type Notice = { kind: 'joined' | 'left' | 'chatEnded' | 'groupDeleted' | 'groupLeft'; user: string; ts: number };
 
 /** Each conversation keeps at most this many notices. */
 export const NOTICE_LIMIT = 500;

@@ -355,6 +355,7 @@ export async function startDirectChat(ctx: AppContext, user: string): Promise<Re
   const result = await ctx.api.chatRequest(user);
   if (result.ok) {
     ctx.store.getState().upsertContact(result.value);
+    ctx.store.getState().focusComposer(result.value.conv);
     await openConversation(ctx, result.value.conv);
   }
   return result;

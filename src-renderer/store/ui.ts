@@ -17,6 +17,10 @@ export interface RoomUiData {
   compose: Compose | null;
   /** Narrow windows only: the conversation list shown over the conversation. */
   sidebarOpen: boolean;
+  /** A conversation opened from the list or by a shortcut: its composer takes the focus once it shows. */
+  composerFocus: ConversationKey | null;
+  /** What was typed and not sent in a conversation left for another, given back on coming back. */
+  drafts: Partial<Record<ConversationKey, string>>;
 }
 
 export interface UiSlice extends RoomUiData {
@@ -29,13 +33,15 @@ export interface UiSlice extends RoomUiData {
   setDrawer(drawer: Drawer): void;
   setSidebarOpen(open: boolean): void;
   setCompose(compose: Compose | null): void;
+  focusComposer(conv: ConversationKey | null): void;
+  setDraft(conv: ConversationKey, text: string): void;
 }
 
 declare module './types.js' {
   interface AppState extends UiSlice {}
 }
 
-export const initialRoomUi: RoomUiData = { drawer: null, sidebarOpen: false, compose: null };
+export const initialRoomUi: RoomUiData = { drawer: null, sidebarOpen: false, compose: null, composerFocus: null, drafts: {} };
 
 export const createUiSlice: SliceCreator<UiSlice> = (set) => ({
   ...initialRoomUi,
@@ -46,4 +52,11 @@ export const createUiSlice: SliceCreator<UiSlice> = (set) => ({
   setDrawer: (drawer) => set({ drawer }),
   setSidebarOpen: (sidebarOpen) => set({ sidebarOpen }),
   setCompose: (compose) => set({ compose }),
+  focusComposer: (composerFocus) => set({ composerFocus }),
+  setDraft: (conv, text) =>
+    set((state) => {
+      if ((state.drafts[conv] ?? '') === text) return state;
+      const { [conv]: _old, ...drafts } = state.drafts;
+      return { drafts: text === '' ? drafts : { ...drafts, [conv]: text } };
+    }),
 });

@@ -39,6 +39,30 @@ describe('direct messages and chat requests', () => {
     expect(reopened.contact.state).toBe('outgoing');
   });
 
+  it('lets the declined person ask again by a chat request once the cool-down has passed, never by a message (issue 38)', async () => {
+    {
+      const [alice, bob] = [await room.user('alice'), await room.user('bob')];
+      await alice.request('chatRequest', { user: 'bob' });
+      await bob.request('chatAnswer', { user: 'alice', accept: false });
+      // Within the day after the decline: refused, saying from when.
+      await expect(alice.request('chatRequest', { user: 'bob' })).rejects.toMatchObject({ code: ErrorCode.CHAT_DECLINED, message: /ask again from \d{4}-/ });
+    }
+    // A host whose cool-down (a millisecond) has passed by the time it is back.
+    await room.restart({ limits: { chatRequestCooldownMs: 1 } });
+    const [alice, bob] = [await room.user('alice'), await room.user('bob')];
+    await expect(alice.send({ kind: 'dm', user: 'bob' }, 'please?')).rejects.toMatchObject({ code: ErrorCode.CHAT_DECLINED });
+    const asked = nextEvent(bob, 'chatRequest');
+    expect((await alice.request('chatRequest', { user: 'bob' })).contact.state).toBe('outgoing');
+    expect((await asked)[0]).toMatchObject({ from: 'alice', to: 'bob' });
+    expect((await bob.request('contacts')).contacts).toEqual([expect.objectContaining({ name: 'alice', state: 'incoming' })]);
+    // Asking again is a request like the first: its messages are delivered while bob decides, and bob may decline again.
+    const message = nextEvent(bob, 'message');
+    await alice.send({ kind: 'dm', user: 'bob' }, 'sorry to ask again');
+    expect((await message)[0]).toMatchObject({ text: 'sorry to ask again' });
+    await bob.request('chatAnswer', { user: 'alice', accept: false });
+    expect((await alice.request('contacts')).contacts[0]).toMatchObject({ name: 'bob', state: 'declined-by-them' });
+  });
+
   it('lets either side leave a private chat and tells the partner', async () => {
     const [alice, bob] = [await room.user('alice'), await room.user('bob')];
     await alice.request('chatRequest', { user: 'bob' });

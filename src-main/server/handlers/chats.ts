@@ -11,18 +11,24 @@ function inPairTurn<T>(ctx: ServerContext, a: UserRow, b: UserRow, change: () =>
   return ctx.relations.run(a.id < b.id ? `${a.id} ${b.id}` : `${b.id} ${a.id}`, change);
 }
 
-/** Asks `other` for a private chat, or accepts their pending request; returns the relation now. */
-export function openChat(ctx: ServerContext, session: Session, me: UserRow, other: UserRow, now: number): Promise<RelationRow> {
-  return inPairTurn(ctx, me, other, () => openChatNow(ctx, session, me, other, now));
+/**
+ * Asks `other` for a private chat, or accepts their pending request; returns the relation now. `explicit`: a
+ * `chatRequest`, which after a decline asks again once the cool-down has passed (a message never does).
+ */
+export function openChat(ctx: ServerContext, session: Session, me: UserRow, other: UserRow, now: number, explicit: boolean): Promise<RelationRow> {
+  return inPairTurn(ctx, me, other, () => openChatNow(ctx, session, me, other, now, explicit));
 }
 
-async function openChatNow(ctx: ServerContext, session: Session, me: UserRow, other: UserRow, now: number): Promise<RelationRow> {
+async function openChatNow(ctx: ServerContext, session: Session, me: UserRow, other: UserRow, now: number, explicit: boolean): Promise<RelationRow> {
   const { store, log, fanOut } = ctx;
   const relation = await store.relation(me.id, other.id);
   if (relation?.state === 'accepted') return relation;
   if (relation?.state === 'pending' && relation.requesterId === me.id) return relation;
   if (relation?.state === 'declined' && relation.requesterId === me.id) {
-    throw new ServerError(ErrorCode.CHAT_DECLINED, `${other.name} declined your chat request`);
+    const again = relation.since + ctx.limits.chatRequestCooldownMs;
+    if (!explicit || now < again) {
+      throw new ServerError(ErrorCode.CHAT_DECLINED, `${other.name} declined your chat request; you may ask again from ${new Date(again).toISOString()}`);
+    }
   }
   if (relation?.state === 'pending') {
     const accepted = await store.setRelation(me.id, other.id, 'accepted', other.id, now);
@@ -45,7 +51,7 @@ export function chatHandlers(ctx: ServerContext) {
 
     chatRequest: async (session, request) => {
       const other = await otherUser(store, session.user, request.user);
-      return { contact: await contact(store, session.user, await openChat(ctx, session, session.user, other, ctx.clock.now())) };
+      return { contact: await contact(store, session.user, await openChat(ctx, session, session.user, other, ctx.clock.now(), true)) };
     },
 
     chatAnswer: async (session, request) => {

@@ -92,7 +92,7 @@ export function messageHandlers(ctx: ServerContext) {
       conv = ROOM;
     } else if (to.kind === 'dm') {
       const other = await otherUser(store, me, to.user);
-      await openChat(ctx, session, me, other, now);
+      await openChat(ctx, session, me, other, now, false);
       conv = dmConversation(me.id, other.id);
       recipients = [me.id, other.id];
       toUserId = other.id;
