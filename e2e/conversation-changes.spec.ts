@@ -74,7 +74,9 @@ test('two users reply, edit, delete and react, and see it live and after a resta
 
   // carol's app is closed while bob deletes his question and alice takes her reaction back.
   await carol!.stop();
-  await by(b, 'bob', 'lunch at one?').getByRole('button', { name: 'Message actions' }).click();
+  const question = by(b, 'bob', 'lunch at one?');
+  await question.hover();
+  await question.getByRole('button', { name: 'Message actions' }).click();
   await b.getByRole('menuitem', { name: 'Delete for everyone' }).click();
   await confirm(b, 'Delete');
   await expect(message(a, 'Message deleted')).toBeVisible();
@@ -90,7 +92,7 @@ test('two users reply, edit, delete and react, and see it live and after a resta
   await expect(message(c, 'yes please').getByText('The original message was deleted')).toBeVisible();
   await expect(thumbs(c)).toHaveAccessibleName('👍 1 reaction: bob');
   // Only the author (or the host) may edit or delete.
-  await message(c, 'yes please').getByRole('button', { name: 'Message actions' }).click();
+  await (await actions(c, 'yes please')).getByRole('button', { name: 'Message actions' }).click();
   await expect(c.getByRole('menuitem', { name: 'Edit' })).toHaveCount(0);
   await expect(c.getByRole('menuitem', { name: 'Delete for everyone' })).toHaveCount(0);
 });

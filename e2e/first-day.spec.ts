@@ -85,6 +85,16 @@ test('people are found by part of a name and picked by keyboard; a conversation 
   await alice.keyboard.press('ArrowUp');
   await expect(message(alice, 'note 11').getByRole('toolbar').getByRole('button', { name: 'React with ❤️' })).toBeFocused();
   await attachLooks(alice, testInfo, 'roving toolbar', { widths: [1280, 720] });
+
+  // A hidden toolbar takes no clicks: where the newest message's bar would stand over the message above,
+  // a click reaches that message, not an invisible button.
+  await composer(alice).focus();
+  await alice.mouse.move(0, 0);
+  const bar = (await message(alice, 'note 12').getByRole('toolbar').boundingBox())!;
+  const own = (await message(alice, 'note 12').boundingBox())!;
+  expect(bar.y).toBeLessThan(own.y);
+  const point = { x: bar.x + bar.width / 2, y: (bar.y + own.y) / 2 };
+  expect(await alice.evaluate(({ x, y }) => document.elementFromPoint(x, y)?.closest('[role="toolbar"]') === null, point)).toBe(true);
 });
 
 test('a first file, a first group and signing out: kinds in words, a visible tiny picture, previews, a removal that says so', async ({ room }, testInfo) => {

@@ -175,11 +175,14 @@ test('screenshots of conversation changes', async ({ room }) => {
   await send(alice.page, 'Works for me, the usual place.');
   await send(carol.page, 'I will bring the slides');
   const slides = message(carol.page, 'I will bring the slides');
+  await slides.hover();
   await slides.getByRole('button', { name: 'Message actions' }).click();
   await carol.page.getByRole('menuitem', { name: 'Edit' }).click();
   await send(carol.page, 'I will bring the slides and the demo build');
   await send(bob.page, 'wrong chat, sorry');
-  await message(bob.page, 'wrong chat').getByRole('button', { name: 'Message actions' }).click();
+  const wrong = message(bob.page, 'wrong chat');
+  await wrong.hover();
+  await wrong.getByRole('button', { name: 'Message actions' }).click();
   await bob.page.getByRole('menuitem', { name: 'Delete for everyone' }).click();
   await bob.page.getByRole('alertdialog').getByRole('button', { name: 'Delete', exact: true }).click();
   await send(alice.page, 'Release notes are in the wiki, please check the install steps.');
