@@ -68,7 +68,7 @@ describe('terminal client', () => {
     await alice.type('/decline bob');
     await bob.waitLine(/alice declined your chat request/);
     await bob.type('alice~please');
-    await bob.waitLine(/^! alice declined your chat request$/);
+    await bob.waitLine(/^! alice declined your chat request; you may ask again from \d{4}-\d\d-\d\dT[\d:.]+Z$/);
 
     expect(await alice.type('/quit')).toBe('quit');
     expect(await bob.type('LOGOUT')).toBe('quit');
