@@ -14,7 +14,7 @@ import { type Browser, type ElementHandle, type Locator, type Page, expect, test
 import { type TestLan, createLan, lanUnavailable } from '../src-main/testing/netns.js';
 import { captionAndSend, dropFiles } from './files-ui.js';
 import { openLanShell } from './lan-shell.js';
-import { PASSWORD, conversationLink, expectOnline, hostRoom, message, securityBadge, send, startDirectChat } from './ui.js';
+import { PASSWORD, conversationLink, expectOnline, hostRoom, message, securityBadge } from './ui.js';
 
 const unavailable = lanUnavailable();
 test.skip(unavailable !== null, `first-minutes e2e skipped: ${unavailable}`);
@@ -125,9 +125,24 @@ test('the first five minutes: host, join from the list, trust, a first direct me
   await question.getByRole('button', { name: 'Trust', exact: true }).click();
   await expect(question).toHaveCount(0);
 
-  await startDirectChat(a, 'Berk');
+  // The first direct message by keyboard alone, found by part of a name: the New chat menu, the people
+  // picker (arrows, Enter), then the composer, which has the focus once the chat is open.
+  await a.getByRole('button', { name: 'New chat' }).focus();
+  await a.keyboard.press('Enter');
+  await expect(a.getByRole('menuitem', { name: 'New direct message' })).toBeFocused();
+  await a.keyboard.press('Enter');
+  const picker = a.getByRole('dialog', { name: 'New direct message' }).getByRole('combobox', { name: 'User name' });
+  await expect(picker).toBeFocused();
+  await a.keyboard.type('be');
+  await a.keyboard.press('ArrowDown');
+  await expect(a.getByRole('option', { name: /Berk/ })).toHaveAttribute('aria-selected', 'true');
+  await a.keyboard.press('Enter');
+  await expect(a.getByRole('dialog', { name: 'New direct message' })).toHaveCount(0);
+  await expect(a.getByRole('textbox', { name: 'Message' })).toBeFocused();
   await b.getByRole('region', { name: 'Chat requests' }).getByRole('button', { name: 'Accept Ayla' }).click();
-  await send(a, 'Welcome, Berk! The plan is attached.');
+  await expect(a.getByRole('textbox', { name: 'Message' })).toBeFocused();
+  await a.keyboard.type('Welcome, Berk! The plan is attached.');
+  await a.keyboard.press('Enter');
   await conversationLink(b, /^Ayla/).click();
   await expect(message(b, 'Welcome, Berk!')).toBeVisible();
   await step(b, '3-first-dm');
