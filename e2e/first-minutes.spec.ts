@@ -12,9 +12,8 @@ import { join } from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import { type Browser, type ElementHandle, type Locator, type Page, expect, test } from '@playwright/test';
 import { type TestLan, createLan, lanUnavailable } from '../src-main/testing/netns.js';
-import { captionAndSend, dropFiles } from './files-ui.js';
 import { openLanShell } from './lan-shell.js';
-import { PASSWORD, conversationLink, expectOnline, hostRoom, message, securityBadge } from './ui.js';
+import { PASSWORD, conversationLink, expectOnline, message, securityBadge } from './ui.js';
 
 const unavailable = lanUnavailable();
 test.skip(unavailable !== null, `first-minutes e2e skipped: ${unavailable}`);
@@ -104,25 +103,32 @@ test('the first five minutes: host, join from the list, trust, a first direct me
   const [a, b] = [ayla.page, berk.page];
   for (const page of [a, b]) await page.setViewportSize({ width: WIDTHS[0], height: 800 });
 
-  await hostRoom(a, { room: 'Lab', port: 7301, name: 'Ayla' });
+  // The whole walk by keyboard: each control is reached with the keyboard (focus), then typed into or
+  // worked with Enter, never clicked.
+  await press(a.getByRole('tab', { name: 'Host room' }), 'Enter');
+  await typeInto(a.getByRole('textbox', { name: 'Room name', exact: true }), 'Lab');
+  await typeInto(a.getByRole('textbox', { name: 'Port' }), '7301');
+  await typeInto(a.getByRole('textbox', { name: 'Your name' }), 'Ayla');
+  await typeInto(a.getByLabel('Password', { exact: true }), PASSWORD);
+  await press(a.getByRole('button', { name: 'Start hosting' }), 'Enter');
+  await expectOnline(a);
 
-  await b.getByRole('tab', { name: 'Join room' }).click();
-  const lab = b.getByRole('region', { name: 'Rooms on your network' }).getByRole('button', { name: /Lab/ });
-  await lab.click();
+  await press(b.getByRole('tab', { name: 'Join room' }), 'Enter');
+  await press(b.getByRole('region', { name: 'Rooms on your network' }).getByRole('button', { name: /Lab/ }), 'Enter');
   const card = b.getByRole('form', { name: 'Join Lab' });
   await expect(card.getByRole('button', { name: 'Copy fingerprint' })).toBeVisible();
-  await card.getByRole('textbox', { name: 'Your name' }).fill('Berk');
-  await card.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await typeInto(card.getByRole('textbox', { name: 'Your name' }), 'Berk');
+  await typeInto(card.getByLabel('Password', { exact: true }), PASSWORD);
   // Held as the element: its name changes with the language.
   await step(b, '1-join-card', (await card.elementHandle()) as ElementHandle<HTMLElement>);
-  await card.getByRole('button', { name: 'Join Lab' }).click();
+  await press(card.getByRole('button', { name: 'Join Lab' }), 'Enter');
   await expectOnline(b);
 
   const question = b.getByRole('region', { name: 'First connection to this host' });
   await expect(question).toBeVisible();
   await expect(securityBadge(b)).toHaveText('Encrypted to the host');
   await step(b, '2-first-connection');
-  await question.getByRole('button', { name: 'Trust', exact: true }).click();
+  await press(question.getByRole('button', { name: 'Trust', exact: true }), 'Enter');
   await expect(question).toHaveCount(0);
 
   // The first direct message by keyboard alone, found by part of a name: the New chat menu, the people
@@ -139,26 +145,47 @@ test('the first five minutes: host, join from the list, trust, a first direct me
   await a.keyboard.press('Enter');
   await expect(a.getByRole('dialog', { name: 'New direct message' })).toHaveCount(0);
   await expect(a.getByRole('textbox', { name: 'Message' })).toBeFocused();
-  await b.getByRole('region', { name: 'Chat requests' }).getByRole('button', { name: 'Accept Ayla' }).click();
+  await press(b.getByRole('region', { name: 'Chat requests' }).getByRole('button', { name: 'Accept Ayla' }), 'Enter');
   await expect(a.getByRole('textbox', { name: 'Message' })).toBeFocused();
   await a.keyboard.type('Welcome, Berk! The plan is attached.');
   await a.keyboard.press('Enter');
-  await conversationLink(b, /^Ayla/).click();
+  await press(conversationLink(b, /^Ayla/), 'Enter');
   await expect(message(b, 'Welcome, Berk!')).toBeVisible();
   await step(b, '3-first-dm');
 
-  await dropFiles(a, [{ name: 'quarterly-plan.txt', text: 'Q1: ship it.\n' }], false);
-  await captionAndSend(a, '');
+  // The first file from the attach button's file chooser, sent with Enter.
+  const chooser = a.waitForEvent('filechooser');
+  await press(a.getByRole('button', { name: 'Attach files' }), 'Enter');
+  await (await chooser).setFiles({ name: 'quarterly-plan.txt', mimeType: 'text/plain', buffer: Buffer.from('Q1: ship it.\n') });
+  await expect(a.getByRole('list', { name: 'Files to send' })).toBeVisible();
+  await press(a.getByRole('textbox', { name: 'Message' }), 'Enter');
+  await expect(a.getByRole('list', { name: 'Files to send' })).toHaveCount(0);
   await expect(fileMessage(b, 'quarterly-plan.txt')).toBeVisible();
   await step(a, '4-first-file');
 
   const search = b.getByRole('searchbox', { name: 'Search messages' });
-  await search.fill('quarterly');
+  await b.keyboard.press('Control+k');
+  await expect(search).toBeFocused();
+  await b.keyboard.type('quarterly');
   const results = b.getByRole('list', { name: 'Search results' });
   await expect(results.getByRole('button')).toHaveCount(1);
   await expect(results.getByRole('button')).toContainText('quarterly-plan.txt');
   await step(b, '5-search-file-name');
 });
+
+/** Moves the keyboard's focus to a control and presses a key there. */
+async function press(control: Locator, key: string): Promise<void> {
+  await control.focus();
+  await control.press(key);
+}
+
+/** Moves the keyboard's focus to a field and types into it key by key, over what it held. */
+async function typeInto(field: Locator, text: string): Promise<void> {
+  await field.focus();
+  await field.press('ControlOrMeta+a');
+  await field.pressSequentially(text);
+  await expect(field).toHaveValue(text);
+}
 
 function fileMessage(page: Page, name: string): Locator {
   return page.getByRole('log', { name: 'Messages' }).getByRole('article').filter({ hasText: name });
