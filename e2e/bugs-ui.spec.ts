@@ -123,6 +123,10 @@ test('sidebar form errors clear on editing; the person filter suggests names and
   await expect(newDm.getByRole('alert')).toHaveText('There is no such user.');
   await newDm.getByRole('combobox', { name: 'User name' }).fill('bo');
   await expect(newDm.getByRole('alert')).toHaveCount(0);
+  // The first Escape closes the people picker's suggestions, the next one the dialog.
+  await expect(newDm.getByRole('option', { name: /bob/ })).toBeVisible();
+  await alice!.keyboard.press('Escape');
+  await expect(newDm.getByRole('listbox')).toHaveCount(0);
   await alice!.keyboard.press('Escape');
   await expect(newDm).toHaveCount(0);
 
