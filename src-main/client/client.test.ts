@@ -209,6 +209,40 @@ describe('ChatClient coming back', () => {
     dropLink();
     await waitFor(() => logins === 3 && client.state === 'online', 10_000, 'a third login, after the refused second');
   });
+
+  // The history checker once saw one user's sends unanswered for good while the link stayed up: a link whose
+  // pushes keep coming but whose own requests (pings included) get no answer is no longer served.
+  it('leaves a link that keeps pushing but answers neither its requests nor its pings, and sends the outbox on the next', async () => {
+    const links: Connection[] = [];
+    const server = createServer((socket) => {
+      const connection = new Connection(socket, { maxFrameBytes: 1 << 20, maxQueuedBytes: 1 << 20, scheduler: new ConnectionScheduler() });
+      const link = links.push(connection);
+      const pushing = setInterval(() => connection.send({ type: 'ping' }), 20);
+      connection.onClose(() => clearInterval(pushing));
+      connection.onFrame((frame) => {
+        if (frame.kind !== 'frame') return;
+        const request = frame.value as { type: string; id: number; clientMsgId?: string };
+        const answers: Record<string, unknown> = { ...room, hello: { ...room.hello, heartbeatMs: 400 } };
+        if (request.type in answers) connection.send({ type: 'res', id: request.id, ok: true, result: answers[request.type] });
+        // The first link's session is stuck: nothing else of it is answered, its pings neither.
+        else if (link === 1) return;
+        else if (request.type === 'ping') connection.send({ type: 'pong' });
+        else if (request.type === 'send') connection.send({ type: 'res', id: request.id, ok: true, result: { message: { id: 7, conv: 'room', from: 'alice', text: 'hi', ts: 1, clientMsgId: request.clientMsgId }, duplicate: false, delivered: false } });
+      });
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = new ChatClient({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, name: 'alice', password: 'pw', tls: false, backoffMinMs: 20, backoffMaxMs: 40 });
+    clients.push(client);
+    const offline = nextEvent(client, 'offline', () => true, 30_000);
+    await client.connect();
+
+    const sent = client.send({ kind: 'room' }, 'hi');
+    sent.catch(() => undefined);
+    expect((await offline)[0]).toMatchObject({ code: ErrorCode.HEARTBEAT_TIMEOUT });
+    await expect(sent).resolves.toMatchObject({ id: 7 });
+    expect(links).toHaveLength(2);
+  });
 });
 
 /**

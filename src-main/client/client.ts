@@ -76,6 +76,8 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   private readonly outbox: Outbox;
   private readonly inbox: Inbox;
   private heartbeat: NodeJS.Timeout | null = null;
+  /** When the oldest of our pings still without its pong went out; null when none is. */
+  private pingUnansweredSince: number | null = null;
   private readonly backoff: Backoff;
 
   constructor(options: ClientOptions) {
@@ -359,11 +361,21 @@ export class ChatClient extends EventEmitter<ClientEvents> {
 
   private startHeartbeat(connection: Connection, timeoutMs: number): void {
     const every = Math.max(50, Math.floor(timeoutMs / 4));
+    this.pingUnansweredSince = null;
     this.heartbeat = setInterval(() => {
-      if (Date.now() - connection.lastReceivedAt > timeoutMs) {
+      const now = Date.now();
+      if (now - connection.lastReceivedAt > timeoutMs) {
         connection.destroy({ code: ErrorCode.HEARTBEAT_TIMEOUT, message: 'the server stopped answering' });
         return;
       }
+      // The host answers a ping after the session's earlier requests (PROTOCOL §12): pushes that keep
+      // coming do not show it still serves this session, a pong does. Twice the silence allowed leaves
+      // room for requests that wait on a stalled database.
+      if (this.pingUnansweredSince !== null && now - this.pingUnansweredSince > 2 * timeoutMs) {
+        connection.destroy({ code: ErrorCode.HEARTBEAT_TIMEOUT, message: 'the server stopped answering this session' });
+        return;
+      }
+      this.pingUnansweredSince ??= now;
       connection.send({ type: 'ping' });
     }, every);
     this.heartbeat.unref();
@@ -387,6 +399,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
         return;
       }
       case 'push':
+        if (reading.push.type === 'pong' && connection === this.connection) this.pingUnansweredSince = null;
         this.inbox.push(reading.push, connection);
         return;
       case 'invalid':

@@ -144,7 +144,13 @@ export class Dispatcher {
     const { reply, fail } = this.responders(session, request);
     try {
       const result = work();
-      if (result instanceof Promise) return result.then(reply, fail);
+      if (result instanceof Promise) {
+        const handling = { type: request.type, since: Date.now(), noted: false };
+        session.handling = handling;
+        return result.then(reply, fail).finally(() => {
+          if (session.handling === handling) session.handling = null;
+        });
+      }
       reply(result);
     } catch (error) {
       fail(error);

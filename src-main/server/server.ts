@@ -454,6 +454,14 @@ export class ChatServer {
       } else if (!session.user && now - Math.max(session.openedAt, this.stallEndedAt) > this.authTimeoutMs) {
         this.log.warn('login timeout', { address: connection.remoteAddress });
         connection.close({ code: ErrorCode.NOT_LOGGED_IN, message: 'no login in time' });
+      } else if (session.handling && !session.handling.noted && now - session.handling.since > 2 * this.heartbeatTimeoutMs) {
+        // Its pings wait behind it, so its client will leave (PROTOCOL §12); what hung is worth a line.
+        session.handling.noted = true;
+        this.log.warn('request unanswered', {
+          type: session.handling.type,
+          seconds: Math.round((now - session.handling.since) / 1000),
+          ...(session.user ? { user: session.user.name } : {}),
+        });
       }
     }
   }

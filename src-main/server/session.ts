@@ -35,6 +35,8 @@ export interface Session {
   sendsUnanswered: number;
   /** Called by the group commit when it takes the send being handled; lets the connection's next send in. */
   sendQueued: (() => void) | null;
+  /** The request other than a send being handled (it holds the connection's next frames), and since when; noted once logged as stuck. */
+  handling: { type: string; since: number; noted: boolean } | null;
 }
 
 export type LoggedInSession = Session & { user: UserRow };
@@ -58,5 +60,6 @@ export function newSession(connection: Connection, rateLimits: RateLimits): Sess
     answering: null,
     sendsUnanswered: 0,
     sendQueued: null,
+    handling: null,
   };
 }

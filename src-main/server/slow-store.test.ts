@@ -3,7 +3,8 @@
  * testing/slow-store.ts): what SQLite answering at once kept correct by itself must stay so.
  */
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import type { ServerFrame } from '../../src-shared/protocol/pushes.js';
 import { openAsyncStore } from '../store/async-store.js';
 import type { AsyncStore } from '../store/types.js';
@@ -12,7 +13,7 @@ import { seededRandom } from '../testing/prng.js';
 import { type SlowerCalls, slowStore } from '../testing/slow-store.js';
 import { encodeFrame } from '../net/frame.js';
 import { ServerLog } from './log.js';
-import { ChatServer } from './server.js';
+import { ChatServer, type ServerOptions } from './server.js';
 
 /** Up to this long before a store call and again after it. */
 const MAX_DELAY_MS = 8;
@@ -42,8 +43,13 @@ afterEach(async () => {
 });
 
 /** The store the server gets: by default the slow one, with `slower` added to the named calls. */
-async function start(slower: SlowerCalls = {}, storeFor = (real: AsyncStore) => slowStore(real, seededRandom(seed), MAX_DELAY_MS, slower)): Promise<void> {
+async function start(
+  slower: SlowerCalls = {},
+  storeFor = (real: AsyncStore) => slowStore(real, seededRandom(seed), MAX_DELAY_MS, slower),
+  options: Partial<ServerOptions> = {},
+): Promise<void> {
   server = new ChatServer({
+    ...options,
     store: storeFor(store),
     log,
     tls: null,
@@ -409,5 +415,22 @@ describe('who may write and read, decided when the commit stores', () => {
     const refused = answersFrom(bob, 4000).filter((answer) => answer.type === 'res' && !answer.ok);
     expect(refused.length).toBeGreaterThan(0);
     for (const answer of refused) expect(answer).toMatchObject({ error: { code: 'UNKNOWN_GROUP' } });
+  });
+
+  it('notes in its log, once, a request its store never answers, whose pings then wait behind it', async () => {
+    const never = new Promise<never>(() => undefined);
+    await start({}, (real) => new Proxy(real, { get: (target, key) => (key === 'listUsers' ? () => never : Reflect.get(target, key)) }), { heartbeatTimeoutMs: 200 });
+    const alice = await loggedIn('alice');
+    alice.send({ type: 'users', id: 50 });
+    // Its client's pings, as the reference client sends them: they wait behind the request, and get no pong.
+    const pinging = setInterval(() => alice.send({ type: 'ping' }), 50);
+    onTestFinished(() => clearInterval(pinging));
+    const noted = (): number => readFileSync(join(dir, 'server.log'), 'utf8').split('\n').filter((line) => line.includes('"event":"request unanswered"')).length;
+    await waitFor(() => noted() === 1, 20_000, 'the stuck request in the log');
+    expect(readFileSync(join(dir, 'server.log'), 'utf8')).toMatch(/"event":"request unanswered".*"type":"users".*"user":"alice"/);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(alice.frames.some((frame) => frame.type === 'pong')).toBe(false);
+    expect(alice.closed).toBe(false);
+    expect(noted()).toBe(1);
   });
 });
