@@ -15,6 +15,7 @@ export type AnomalyKind =
   | 'client-gave-up'
   | 'send-refused'
   | 'send-unanswered'
+  | 'request-unanswered'
   | 'removed-sender-stored'
   | 'removed-reader-push'
   | 'deleted-group-stored'

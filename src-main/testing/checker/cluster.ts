@@ -20,7 +20,7 @@ import { POSTGRES_READY_ENV, type PostgresDatabases, startPostgres, testPostgres
 import { TEST_PASSWORD_COST, removeDir, seedIdentity, tempDir, waitFor } from '../harness.js';
 import { NatsServer } from '../nats.js';
 import { freePort } from '../ports.js';
-import { type HostProcess, STOP_TIMEOUT_MS, drawSkew, killHost, startHostProcess, stopHost } from './host-process.js';
+import { type HostProcess, STOP_TIMEOUT_MS, drawSkew, killHost, readLogLines, startHostProcess, stopHost } from './host-process.js';
 import { LinkProxy } from './proxy.js';
 import { type FaultKind, type Topology, userNames } from './workload.js';
 
@@ -263,6 +263,7 @@ export async function startCluster(users: number, postgres: PostgresDatabases, p
       pids: () => nodes.map((node) => node?.child.pid),
       storedMessages: (prefix) =>
         query<{ clientMsgId: string; id: number }>(url, `SELECT client_msg_id AS "clientMsgId", id::int AS id FROM messages WHERE client_msg_id LIKE $1 || '%'`, [prefix]),
+      logLines: () => folders.flatMap((folder) => readLogLines(join(folder, 'server.log'))),
       close,
     };
   } catch (error) {

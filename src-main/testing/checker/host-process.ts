@@ -7,7 +7,7 @@
  * `local`, which core/cluster.test.ts sets), and the checker is there to find what else reads the time.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SCRIPTS, scriptArgs } from '../scripts.js';
 
@@ -68,6 +68,11 @@ export function startHostProcess(dir: string, port: number, args: string[] = [],
     child.stderr!.on('data', (chunk: Buffer) => (out = (out + chunk.toString()).slice(-8000)));
     child.once('exit', (code) => reject(new Error(`the host exited with ${code} before listening:\n${out}`)));
   });
+}
+
+/** A host's log file as lines; none before it wrote one. */
+export function readLogLines(path: string): string[] {
+  return existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter((line) => line.length > 0) : [];
 }
 
 /** Kills it with -9 and waits until it is gone. */

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { removeDir, seedIdentity, seedUsers, tempDir } from '../harness.js';
 import { freePort } from '../ports.js';
-import { type HostProcess, drawSkew, killHost, startHostProcess, stopHost } from './host-process.js';
+import { type HostProcess, drawSkew, killHost, readLogLines, startHostProcess, stopHost } from './host-process.js';
 import { LinkProxy } from './proxy.js';
 import { type FaultKind, type Topology, userNames } from './workload.js';
 
@@ -61,6 +61,7 @@ export async function startSingleHost(users: number): Promise<Topology> {
         db.close();
       }
     },
+    logLines: () => readLogLines(join(dir, 'server.log')),
     async close() {
       proxy.close();
       await killHost(host);

@@ -35,6 +35,8 @@ export interface Topology {
   pids(): (number | undefined)[];
   /** The database's rows whose clientMsgId starts with `prefix`. */
   storedMessages(prefix: string): Promise<{ clientMsgId: string; id: number }[]>;
+  /** The hosts' server.log lines, every host's (the lines of a node restarted included). */
+  logLines(): string[];
   close(): Promise<void>;
 }
 
@@ -403,6 +405,9 @@ export async function runWorkload(topology: Topology, options: RunOptions): Prom
       const stored = unanswered.filter((clientMsgId) => history.stored.has(clientMsgId)).length;
       extra.push({ kind: 'send-unanswered', seed, detail: { clientMsgIds: unanswered, stored, links } });
     }
+    // A request the host held past twice the heartbeat: its client left the session (PROTOCOL §12), which hid it.
+    const hung = topology.logLines().filter((line) => line.includes('"event":"request unanswered"'));
+    if (hung.length > 0) extra.push({ kind: 'request-unanswered', seed, detail: { lines: hung } });
     await readFinalViews(history, names, current, prefix);
     if (clients.failure) throw clients.failure;
     for (const { conv } of history.acked.values()) count(conv.split(':')[0]!);
