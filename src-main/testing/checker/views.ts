@@ -5,14 +5,30 @@
  */
 import type { ChatMessage } from '../../../src-shared/protocol/objects.js';
 import type { History, Seen } from './check.js';
+import type { RequestBody, RequestResults, RequestType } from '../../../src-shared/protocol/requests.js';
+import { ClientError } from '../../client/errors.js';
 import type { RemoteClient } from './remote-client.js';
+
+/** Times a final read is asked when it timed out: on a machine loaded past 30 a read can take over the client's 15 s. */
+const READ_ATTEMPTS = 4;
+
+/** A read of the final state, asked again after a timeout (a host that hung instead is its own anomaly, request-unanswered). */
+async function read<T extends RequestType>(client: RemoteClient, type: T, params?: RequestBody<T>): Promise<RequestResults[T]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await client.request(type, params);
+    } catch (error) {
+      if (attempt >= READ_ATTEMPTS || !(error instanceof ClientError && error.code === 'TIMEOUT')) throw error;
+    }
+  }
+}
 
 /** A conversation's whole history as `client` reads it, oldest first. */
 export async function conversationView(client: RemoteClient, conv: string): Promise<ChatMessage[]> {
   const pages: ChatMessage[][] = [];
   let before: number | undefined;
   for (;;) {
-    const page = await client.request('history', { conv, before, limit: 200 });
+    const page = await read(client, 'history', { conv, before, limit: 200 });
     pages.unshift(page.messages);
     if (!page.hasMore || page.messages.length === 0) break;
     before = page.messages[0]!.id;
@@ -45,7 +61,7 @@ export async function readFinalViews(history: History, names: readonly string[],
       if (readsAtEnd(names[i]!, conv)) views.set(conv, (await conversationView(client, conv)).filter((m) => m.clientMsgId.startsWith(prefix)).map(seen));
     }
     history.views.set(names[i]!, views);
-    const { conversations } = await client.request('readState');
+    const { conversations } = await read(client, 'readState');
     history.readState.set(names[i]!, new Map(conversations.map(({ conv, upTo }) => [conv, upTo])));
   }
 }
