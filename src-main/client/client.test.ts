@@ -210,6 +210,35 @@ describe('ChatClient coming back', () => {
     await waitFor(() => logins === 3 && client.state === 'online', 10_000, 'a third login, after the refused second');
   });
 
+  // The history checker found it on a machine loaded past 30: each send answered after the request timeout
+  // went again on the same link, behind the first; its answer, late too, was dropped, and the backlog grew.
+  it('waits on its link for a send answered after the request timeout, and sends it once', async () => {
+    const sends: string[] = [];
+    const server = createServer((socket) => {
+      const connection = new Connection(socket, { maxFrameBytes: 1 << 20, maxQueuedBytes: 1 << 20, scheduler: new ConnectionScheduler() });
+      connection.onFrame((frame) => {
+        if (frame.kind !== 'frame') return;
+        const request = frame.value as { type: string; id: number; clientMsgId?: string };
+        if (request.type in room) connection.send({ type: 'res', id: request.id, ok: true, result: room[request.type as keyof typeof room] });
+        else if (request.type === 'ping') connection.send({ type: 'pong' });
+        else if (request.type === 'send') {
+          sends.push(request.clientMsgId!);
+          const message = { id: 7, conv: 'room', from: 'alice', text: 'hi', ts: 1, clientMsgId: request.clientMsgId };
+          setTimeout(() => connection.send({ type: 'res', id: request.id, ok: true, result: { message, duplicate: false, delivered: false } }), 1500);
+        }
+      });
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = new ChatClient({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, name: 'alice', password: 'pw', tls: false, requestTimeoutMs: 200 });
+    clients.push(client);
+    await client.connect();
+
+    await expect(client.send({ kind: 'room' }, 'hi')).resolves.toMatchObject({ id: 7 });
+    expect(sends).toHaveLength(1);
+    expect(client.unsent).toEqual([]);
+  });
+
   // The history checker once saw one user's sends unanswered for good while the link stayed up: a link whose
   // pushes keep coming but whose own requests (pings included) get no answer is no longer served.
   it('leaves a link that keeps pushing but answers neither its requests nor its pings, and sends the outbox on the next', async () => {

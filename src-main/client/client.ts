@@ -111,6 +111,10 @@ export class ChatClient extends EventEmitter<ClientEvents> {
           // Answered ids can sit at or below the cursor (a duplicate's earlier id, or a push from
           // another node that overtook the answer): our own message is shown all the same.
           (result) => this.inbox.takeMessage(result.message, undefined, true),
+          // No timeout: on a live link the answer comes, however late (sent again on the same link it
+          // would only queue behind the first, and a late answer to the first would be lost). The
+          // heartbeat judges the link; a send goes again on the next one (outbox.ts).
+          null,
         );
       },
       online: () => this.state === 'online' && (this.connection?.isOpen ?? false),

@@ -1,8 +1,9 @@
 /**
  * Messages given to send() until the server stored them or refused them for good.
- * Each goes once per link; one that timed out goes again (the server recognises
- * resends by their client id), one refused for its rate goes again after the wait,
- * one the host failed (INTERNAL) goes again with back-off.
+ * Each goes once per link and waits there for its answer, however late (the link's
+ * heartbeat decides when a link is dead); it goes again on the next link (the server
+ * recognises resends by their client id). One refused for its rate goes again after
+ * the wait, one the host failed (INTERNAL) goes again with back-off.
  */
 import type { AttachmentRef, ChatMessage, Target } from '../../src-shared/protocol/objects.js';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
@@ -118,10 +119,7 @@ export class Outbox {
     } catch (error) {
       item.inFlight = false;
       const clientError = error instanceof ClientError ? error : new ClientError('DISCONNECTED', String(error));
-      if (clientError.code === 'TIMEOUT') {
-        // The answer is late or lost: the resend is recognised by its client id.
-        if (this.link.online()) void this.transmit(item);
-      } else if (clientError.code === ErrorCode.RATE_LIMITED) {
+      if (clientError.code === ErrorCode.RATE_LIMITED) {
         // Not stored: it stays queued and goes again once the server can take it.
         this.resendLater(clientError.retryAfterMs ?? RATE_LIMIT_RETRY_MS);
       } else if (clientError.code === ErrorCode.INTERNAL) {

@@ -43,7 +43,7 @@ interface Pending {
   /** Resolves with the result when it matches its request's schema; returns what is wrong otherwise. */
   settle(result: unknown): string | null;
   reject(error: ClientError): void;
-  timer: NodeJS.Timeout;
+  timer: NodeJS.Timeout | undefined;
 }
 
 export class Rpc {
@@ -54,21 +54,26 @@ export class Rpc {
 
   /**
    * Sends a request on the connection and resolves with its checked result; rejects with the
-   * server's error. `first` sees the result before any later frame is read.
+   * server's error. `first` sees the result before any later frame is read. `timeoutMs` null: no
+   * timeout, the answer is awaited for as long as the connection lasts (failAll ends the wait).
    */
   call<T extends RequestType>(
     connection: Connection,
     type: T,
     params: RequestBody<T> | undefined,
     first?: (result: RequestResults[T]) => void,
+    timeoutMs: number | null = this.timeoutMs,
   ): Promise<RequestResults[T]> {
     const id = this.nextId++;
     const schema = resultSchemas[type].result;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new ClientError('TIMEOUT', `no answer to ${type} in time`));
-      }, this.timeoutMs);
+      const timer =
+        timeoutMs === null
+          ? undefined
+          : setTimeout(() => {
+              this.pending.delete(id);
+              reject(new ClientError('TIMEOUT', `no answer to ${type} in time`));
+            }, timeoutMs);
       const settle = (result: unknown): string | null => {
         const parsed = schema.safeParse(result);
         if (!parsed.success) {
