@@ -7,18 +7,23 @@ import type { ChatMessage } from '../../../src-shared/protocol/objects.js';
 import type { History, Seen } from './check.js';
 import type { RequestBody, RequestResults, RequestType } from '../../../src-shared/protocol/requests.js';
 import { ClientError } from '../../client/errors.js';
-import type { RemoteClient } from './remote-client.js';
+import { AnsweredError, type RemoteClient } from './remote-client.js';
 
 /** Times a final read is asked when it timed out: on a machine loaded past 30 a read can take over the client's 15 s. */
 const READ_ATTEMPTS = 4;
 
-/** A read of the final state, asked again after a timeout (a host that hung instead is its own anomaly, request-unanswered). */
+/**
+ * A read of the final state, asked again after a timeout (a host that hung instead is its own anomaly,
+ * request-unanswered) or, a second later, when the client was between links.
+ */
 async function read<T extends RequestType>(client: RemoteClient, type: T, params?: RequestBody<T>): Promise<RequestResults[T]> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await client.request(type, params);
     } catch (error) {
-      if (attempt >= READ_ATTEMPTS || !(error instanceof ClientError && error.code === 'TIMEOUT')) throw error;
+      const between = error instanceof AnsweredError && error.notSent && client.state !== 'closed';
+      if (attempt >= READ_ATTEMPTS || !(between || (error instanceof ClientError && error.code === 'TIMEOUT'))) throw error;
+      if (between) await new Promise((resolve) => setTimeout(resolve, 1000));
     }
   }
 }
@@ -43,6 +48,9 @@ export const seen = (m: ChatMessage): Seen => ({
   ...(m.deleted ? { deleted: true } : { text: m.text, reactions: (m.reactions ?? []).flatMap((r) => r.users.map((u) => `${u} ${r.emoji}`)).sort() }),
 });
 
+/** Read anew: the client's state moves while the reads wait. */
+const closed = (client: RemoteClient): boolean => client.state === 'closed';
+
 /**
  * Records in `history` each user's final history of every conversation they read at the end (the run's
  * messages, those whose clientMsgId starts with `prefix`) and their final read positions; `clients[i]`
@@ -56,12 +64,17 @@ export async function readFinalViews(history: History, names: readonly string[],
   const convs = [...history.readers.keys(), ...history.groups.keys()];
   for (const [i, client] of clients.entries()) {
     if (client.state === 'closed') continue;
-    const views = new Map<string, Seen[]>();
-    for (const conv of convs) {
-      if (readsAtEnd(names[i]!, conv)) views.set(conv, (await conversationView(client, conv)).filter((m) => m.clientMsgId.startsWith(prefix)).map(seen));
+    try {
+      const views = new Map<string, Seen[]>();
+      for (const conv of convs) {
+        if (readsAtEnd(names[i]!, conv)) views.set(conv, (await conversationView(client, conv)).filter((m) => m.clientMsgId.startsWith(prefix)).map(seen));
+      }
+      const { conversations } = await read(client, 'readState');
+      history.views.set(names[i]!, views);
+      history.readState.set(names[i]!, new Map(conversations.map(({ conv, upTo }) => [conv, upTo])));
+    } catch (error) {
+      // A client that gave up meanwhile is reported as such (client-gave-up); its views are not read.
+      if (!closed(client)) throw error;
     }
-    history.views.set(names[i]!, views);
-    const { conversations } = await read(client, 'readState');
-    history.readState.set(names[i]!, new Map(conversations.map(({ conv, upTo }) => [conv, upTo])));
   }
 }
