@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from '@playwright/test';
+import { SCRIPTS, scriptArgs } from '../src-main/testing/scripts.js';
 
 export interface ShellUser {
   name: string;
@@ -33,7 +34,7 @@ export async function startShell(browser: Browser, name: string, prepare?: (prof
     homes.push(home);
   }
   await prepare?.(join(home, name));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src-main/web/main.ts', '--profile', name, '--ui-port', '0'], {
+  const child = spawn(process.execPath, [...scriptArgs(SCRIPTS.web), '--profile', name, '--ui-port', '0'], {
     env: { ...process.env, LANCHAT_HOME: home },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
