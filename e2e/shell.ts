@@ -40,7 +40,8 @@ export async function startShell(browser: Browser, name: string, prepare?: (prof
   });
   const output: string[] = [];
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`shell for ${name} printed no UI line:\n${output.join('')}`)), 30_000);
+    // Only a shell that hangs: on a loaded machine a sound one took 27 to 44 s (bundled; load 33).
+    const timer = setTimeout(() => reject(new Error(`shell for ${name} printed no UI line:\n${output.join('')}`)), 60_000);
     const take = (chunk: Buffer): void => {
       output.push(chunk.toString());
       const match = /UI: (http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/.exec(output.join(''));
