@@ -33,7 +33,7 @@ const MAIN_DIRS = ['crypto', 'net', 'store', 'server', 'client', 'core', 'cli', 
 const except = (...allowed) => MAIN_DIRS.filter((dir) => !allowed.includes(dir));
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', 'dist-main', 'dist-renderer', 'release', 'test-results', 'playwright-report'] },
+  { ignores: ['node_modules', 'dist', 'dist-main', 'dist-renderer', 'release', 'test-results', 'playwright-report', '.e2e-bundle'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

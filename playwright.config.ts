@@ -1,3 +1,15 @@
+/**
+ * Two workers: most of a spec's time is waiting (a shell starting, a host answering, the UI settling),
+ * so two spec files run side by side on CI's two cores. Tests within a file still run in order, in one
+ * worker. A spec runs beside any other, so it must share nothing with one:
+ * - ports: a room's from `freePort()` (ui.ts), never a fixed one on 127.0.0.1 (fixed ones only inside the
+ *   network namespaces of a test LAN, which no other spec sees);
+ * - files: its users' profiles come from the fixtures (each its own temporary home), anything else in a
+ *   folder of its own (`mkdtempSync` under the system's temporary folder or `testInfo.outputPath()`),
+ *   never a fixed path or one in the repository;
+ * - processes: only those it started, stopped in its own fixture or `afterEach`/`afterAll`;
+ * - no expectation about how fast anything is: the machine is shared, a second worker halves its share.
+ */
 import { defineConfig } from '@playwright/test';
 
 /** Debian's Chromium; Playwright never downloads a browser on these machines. */
@@ -13,7 +25,7 @@ export default defineConfig({
   timeout: 90_000,
   expect: { timeout: 15_000 },
   fullyParallel: false,
-  workers: 1,
+  workers: 2,
   retries: 0,
   forbidOnly: Boolean(process.env.CI),
   reporter: [['list'], ['html', { open: 'never', outputFolder: 'playwright-report' }]],

@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- --quick] [-- --json] [-- --only a,b] [-- --cluster] [-- --plain] [-- --rounds N]
  * [-- --window N|all] [-- --threads N] [-- --tsx] [-- --cpu-profile DIR] [-- --heap-snapshot DIR] [-- --host-flags="--node-flag ..."]
- * [-- --pin]`: runs each workload
+ * [-- --pin] [-- --chart DIR]`: runs each workload
  * against a server in its own process and prints one result per workload (JSON lines with --json),
  * then each target of issue 15 that the run measured, with pass or miss.
  * The room workloads run `--rounds` times (3, or 1 with --quick) interleaved across the servers
@@ -16,9 +16,12 @@
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { type RoomServer, burst, light } from './chat.js';
 import { type Result, measure, pinServersApart, transport } from './common.js';
 import { changes } from './changes.js';
+import { charts } from './chart.js';
 import { clusterBench, clusterBenchMissing } from './cluster.js';
 import { connections } from './connections.js';
 import { files } from './files.js';
@@ -43,6 +46,7 @@ const { values } = parseArgs({
     cluster: { type: 'boolean', default: false },
     threads: { type: 'string' },
     pin: { type: 'boolean', default: false },
+    chart: { type: 'string' },
   },
 });
 transport.tls = !values.plain;
@@ -129,6 +133,14 @@ if (values.cluster) {
   }
 }
 printLoad('end');
+if (values.chart) {
+  mkdirSync(values.chart, { recursive: true });
+  const about = `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, load ${loadavg()[0]!.toFixed(1)}, ${transport.tls ? 'TLS' : 'plain TCP'}, median of ${rounds} round${rounds === 1 ? '' : 's'}`;
+  for (const chart of charts(results, about)) {
+    writeFileSync(join(values.chart, chart.file), chart.svg);
+    print({ workload: 'chart', file: join(values.chart, chart.file) });
+  }
+}
 // Issue 15 states its targets for servers sharing the machine with their load, as they would in a room.
 if (values.pin) print({ workload: 'targets', skipped: 'not judged: a pinned run (--pin) is for comparing; the targets are for unpinned runs' });
 else for (const target of evaluateTargets(results)) print(target);

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from '@playwright/test';
+import { SCRIPTS, scriptArgs } from '../src-main/testing/scripts.js';
 
 export interface ShellUser {
   name: string;
@@ -33,13 +34,14 @@ export async function startShell(browser: Browser, name: string, prepare?: (prof
     homes.push(home);
   }
   await prepare?.(join(home, name));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src-main/web/main.ts', '--profile', name, '--ui-port', '0'], {
+  const child = spawn(process.execPath, [...scriptArgs(SCRIPTS.web), '--profile', name, '--ui-port', '0'], {
     env: { ...process.env, LANCHAT_HOME: home },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`shell for ${name} printed no UI line:\n${output.join('')}`)), 30_000);
+    // Only a shell that hangs: on a loaded machine a sound one took 27 to 44 s (bundled; load 33).
+    const timer = setTimeout(() => reject(new Error(`shell for ${name} printed no UI line:\n${output.join('')}`)), 60_000);
     const take = (chunk: Buffer): void => {
       output.push(chunk.toString());
       const match = /UI: (http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/.exec(output.join(''));

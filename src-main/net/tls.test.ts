@@ -192,17 +192,22 @@ describe('TLS connections', () => {
     expect(log).toContain('plaintext connection refused');
   });
 
-  it('drops a connection that never finishes its handshake, and one whose handshake is garbage', async () => {
+  it('drops a connection that never finishes its handshake', async () => {
+    // Nothing else connects to this host: under load a real login could outlast so short a timeout too.
     const room = await host({ authTimeoutMs: 300 });
     const silent = await RawPeer.openPlain(room.address.port);
+    peers.push(silent);
+    await silent.waitClosed(20_000);
+    expect(silent.frames).toEqual([]);
+  });
+
+  it('drops a connection whose handshake is garbage, and serves the next one', async () => {
+    const room = await host();
     const garbage = await RawPeer.openPlain(room.address.port);
-    peers.push(silent, garbage);
+    peers.push(garbage);
     garbage.write(Buffer.from([0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5]));
     await garbage.waitClosed();
-    await silent.waitClosed();
-    expect(silent.frames).toEqual([]);
     expect(readFileSync(room.logFile, 'utf8')).toContain('TLS handshake failed');
-    // The server is unharmed.
     expect((await user(room, 'alice')).session?.login.name).toBe('alice');
   });
 
@@ -231,7 +236,7 @@ describe('TLS connections', () => {
     expect(secured).toHaveLength(storm);
   });
 
-  it("counts a handshake's own work, done after its socket is made, against the turn: a storm's first turn begins at most 4", async () => {
+  it('paces a storm by what a handshake costs, not by the time its socket takes to make: its first turn begins at most 4', async () => {
     // Which turn of this process's loop each handshake failed in (its garbage is read in the handshake's own work).
     let turn = 0;
     let turning = true;
@@ -239,8 +244,18 @@ describe('TLS connections', () => {
       turn += 1;
       if (turning) setImmediate(tick);
     };
+    // The gate's clock stands still but for a millisecond of each handshake's own work, so the
+    // machine's load decides nothing: the first turn's share is the least turn (4 ms) at the
+    // assumed 1 ms a handshake. Counting only the sockets' making (a few µs each) began all of them.
+    let clock = 0;
     const failedIn: number[] = [];
-    const { port, admitted } = await gateServer({ onRejected: () => failedIn.push(turn) });
+    const { port, admitted } = await gateServer({
+      now: () => clock,
+      onRejected: () => {
+        clock += 1;
+        failedIn.push(turn);
+      },
+    });
     const count = 20;
     const sockets = await Promise.all(
       Array.from({ length: count }, () => new Promise<Socket>((resolve) => { const socket = connectTcp(port, '127.0.0.1', () => resolve(socket)); })),
@@ -251,9 +266,8 @@ describe('TLS connections', () => {
     for (const socket of sockets) socket.write(Buffer.from([0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5]));
     await until(() => failedIn.length === count);
     turning = false;
-    // 4 ms at the 1 ms a handshake is taken to cost until one was measured (fewer if not all had
-    // arrived); making a socket alone takes a few µs, and counting only that began 9 to 20 in the first turn.
     expect(failedIn.filter((at) => at === failedIn[0]).length).toBeLessThanOrEqual(4);
+    expect(new Set(failedIn).size).toBeGreaterThan(1);
     for (const socket of sockets) socket.destroy();
   });
 
@@ -354,11 +368,17 @@ describe('a connection reset before its TLS handshake', () => {
   });
 
   it('fails as an unreachable host, not as one without TLS, when the resets last past the connect timeout', async () => {
-    const front = createServer((socket: Socket) => socket.once('readable', () => socket.resetAndDestroy()));
+    let attempts = 0;
+    const front = createServer((socket: Socket) => {
+      attempts += 1;
+      socket.once('readable', () => socket.resetAndDestroy());
+    });
     servers.push(front);
     await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
     const port = (front.address() as { port: number }).port;
-    const attempt = openSocket({ host: '127.0.0.1', port, tls: true, connectTimeoutMs: 500, fingerprint: undefined });
-    await expect(attempt).rejects.toMatchObject({ code: 'CONNECT_FAILED', message: expect.stringContaining('too busy') });
+    const attempt = openSocket({ host: '127.0.0.1', port, tls: true, connectTimeoutMs: 1000, fingerprint: undefined });
+    // Whether the deadline passes during a pause or during the last attempt is the machine's load: both fail the connect.
+    await expect(attempt).rejects.toMatchObject({ code: 'CONNECT_FAILED', message: expect.stringMatching(/too busy to answer in time|no answer from/) });
+    expect(attempts).toBeGreaterThan(1);
   });
 });

@@ -129,6 +129,8 @@ export interface TlsGateOptions {
   turnMinMs?: number;
   /** How long a connection may be expected to wait for its handshake before it is reset instead (HANDSHAKE_MAX_WAIT_MS). */
   maxWaitMs?: number;
+  /** The pace's clock, performance.now by default; a test passes one that moves only when it says. */
+  now?: () => number;
 }
 
 /** Sits in front of the server: only TLS connections get through. */
@@ -142,8 +144,10 @@ export class TlsGate {
   private storm: { since: number; begun: number; refused: number; lastBatchEnd: number } | null = null;
   /** What one handshake has cost the loop lately, its own work included (see beginHandshakes). */
   private handshakeMs = ASSUMED_HANDSHAKE_MS;
+  private readonly now: () => number;
 
   constructor(private readonly options: TlsGateOptions) {
+    this.now = options.now ?? (() => performance.now());
     this.context = createSecureContext({
       key: options.identity.key,
       cert: options.identity.cert,
@@ -176,7 +180,7 @@ export class TlsGate {
       raw.unshift(first);
       this.waiting.push(raw);
       if (!this.storm) {
-        const now = performance.now();
+        const now = this.now();
         this.storm = { since: now, begun: 0, refused: 0, lastBatchEnd: now };
         setImmediate(this.beginHandshakes);
       }
@@ -199,7 +203,7 @@ export class TlsGate {
    */
   private readonly beginHandshakes = (): void => {
     const storm = this.storm!;
-    const start = performance.now();
+    const start = this.now();
     const turnMinMs = this.options.turnMinMs ?? HANDSHAKE_TURN_MIN_MS;
     const fair = Math.max(turnMinMs, Math.min(HANDSHAKE_TURN_MAX_MS, start - storm.lastBatchEnd));
     // Within what the turn has left (turn.ts), unless unpaced; at least one per turn, however small the budget.
@@ -215,7 +219,7 @@ export class TlsGate {
     storm.begun += begun;
     // Queued after the handshakes' own ticks, so it runs once they are done.
     process.nextTick(() => {
-      const end = performance.now();
+      const end = this.now();
       if (begun > 0) this.handshakeMs = (this.handshakeMs + (end - start) / begun) / 2;
       storm.lastBatchEnd = end;
       if (this.waiting.length > 0) {
@@ -231,7 +235,7 @@ export class TlsGate {
   private tooBusy(): boolean {
     if (!this.storm || this.waiting.length === 0) return false;
     const { since, begun } = this.storm;
-    const msPerHandshake = begun >= PACE_MEASURED_AFTER ? (performance.now() - since) / begun : ASSUMED_HANDSHAKE_MS;
+    const msPerHandshake = begun >= PACE_MEASURED_AFTER ? (this.now() - since) / begun : ASSUMED_HANDSHAKE_MS;
     return this.waiting.length * msPerHandshake > (this.options.maxWaitMs ?? HANDSHAKE_MAX_WAIT_MS);
   }
 

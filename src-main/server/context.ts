@@ -8,6 +8,7 @@ import type { AsyncStore } from '../store/types.js';
 import type { RoomAccess, RoomLimits } from './access.js';
 import type { RoomClock } from './clock.js';
 import type { Answered } from './errors.js';
+import type { ScryptHold } from './password.js';
 import type { ServerLog } from './log.js';
 import type { SendCommit } from './outbound/commit.js';
 import type { Roster } from './roster.js';
@@ -62,6 +63,8 @@ export interface ServerContext {
   /** Every open connection. */
   sessions: ReadonlySet<Session>;
   passwordCost: number | undefined;
+  /** Test-only (password.ts): holds each connection's password check before scrypt runs. */
+  holdScrypt: ScryptHold | undefined;
   /** Whether the name is the host's own account (see ServerAdmin.protect). */
   isHostAccount: (name: string) => boolean;
   /** What hello announces. */

@@ -44,6 +44,13 @@ export async function verifyPassword(password: string, stored: string): Promise<
 export type ScryptLane = 'known' | 'login' | 'register';
 
 /**
+ * Test-only (the product never sets it): awaited by each piece of a connection's scrypt work once its turn
+ * has come and before scrypt runs. A test holds a password check there while it resets, bans or rejects the
+ * account, then lets it go, instead of racing scrypt's wall time on a loaded machine.
+ */
+export type ScryptHold = (lane: ScryptLane) => Promise<void>;
+
+/**
  * Runs scrypt work at most `concurrency` at a time (each costs 32 MiB and a thread-pool
  * thread), lane by lane (ScryptLane), first come first served within a lane. Work whose
  * requester has gone by the time its turn comes is dropped, not run.
@@ -52,7 +59,10 @@ export class ScryptQueue {
   private running = 0;
   private readonly lanes: Record<ScryptLane, (() => void)[]> = { known: [], login: [], register: [] };
 
-  constructor(readonly concurrency = 2) {}
+  constructor(
+    readonly concurrency = 2,
+    private readonly hold?: ScryptHold,
+  ) {}
 
   run<T>(lane: ScryptLane, wanted: () => boolean, work: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -63,7 +73,7 @@ export class ScryptQueue {
           return;
         }
         this.running += 1;
-        work()
+        (this.hold ? this.hold(lane).then(work) : work())
           .then(resolve, reject)
           .finally(() => {
             this.running -= 1;

@@ -27,6 +27,7 @@ import { SendCommit } from './outbound/commit.js';
 import type { ServerLog } from './log.js';
 import { type RateLimits, resolveRateLimits } from './rate-limit.js';
 import { PRESENCE_WINDOW_MS } from './presence.js';
+import type { ScryptHold } from './password.js';
 import { Roster } from './roster.js';
 import { KeyedQueue, SerialQueue } from './serial.js';
 import { type Session, newSession } from './session.js';
@@ -63,6 +64,8 @@ export interface ServerOptions {
   maxConsecutiveErrors?: number;
   /** scrypt cost (log2 N) for new passwords. */
   passwordCost?: number;
+  /** Test-only: holds each connection's password check before scrypt runs (password.ts). */
+  holdScrypt?: ScryptHold;
   /** The room's certificate: every connection must use TLS. Null serves plain TCP. */
   tls: TlsIdentity | null;
   /** Per-connection frame and byte rates (rate-limit.ts); Infinity turns one off. */
@@ -208,6 +211,7 @@ export class ChatServer {
       throttles,
       sessions: this.sessions,
       passwordCost: options.passwordCost,
+      holdScrypt: options.holdScrypt,
       isHostAccount: (name) => this.admin.isProtected(name),
       roomName: this.roomName,
       announced: {

@@ -11,29 +11,17 @@
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { build } from 'vite';
 import type { TestProject } from 'vitest/node';
 import { openPgStore } from '../store/pg/open.js';
 import { MIGRATED_TEMPLATE, POSTGRES_READY_ENV, dropTestDatabases, postgresMissing, startPostgres, type PostgresServer } from '../store/pg/testing.js';
-import { BUNDLE_ENV, SCRIPTS } from './scripts.js';
+import { bundleScripts } from './bundle.js';
+import { BUNDLE_ENV } from './scripts.js';
 
-async function bundleScripts(): Promise<string> {
+async function bundleTestScripts(): Promise<string> {
   const parent = join(process.cwd(), 'node_modules', '.cache');
   mkdirSync(parent, { recursive: true });
   const outDir = mkdtempSync(join(parent, 'lanchat-test-scripts-'));
-  await build({
-    configFile: false,
-    root: process.cwd(),
-    logLevel: 'warn',
-    publicDir: false,
-    build: {
-      ssr: true,
-      outDir,
-      target: 'node20',
-      minify: false,
-      rolldownOptions: { input: SCRIPTS, output: { format: 'es', entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' } },
-    },
-  });
+  await bundleScripts(outDir);
   return outDir;
 }
 
@@ -111,7 +99,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     if (tmp) process.env['TMPDIR'] = tmp;
     const readyFile = join(mkdtempSync(join(tmpdir(), 'lanchat-test-postgres-')), 'ready.json');
     const postgres = startSharedPostgresIn(readyFile);
-    shared = registry[KEY] = { tmp, outDir: bundleScripts(), postgres, readyFile, users: 0 };
+    shared = registry[KEY] = { tmp, outDir: bundleTestScripts(), postgres, readyFile, users: 0 };
     // Vitest keeps one list of these for the run, whichever project registers it.
     project.onTestsRerun(async () => {
       const server = await postgres;

@@ -1,8 +1,8 @@
 /**
- * How a test starts one of this repository's scripts as a process. Under vitest,
- * global-setup.ts has built them into one bundle first: `node --import tsx` spends about a
- * second of CPU transforming and loading the sources at every start, and the suite starts a
- * few dozen processes. Elsewhere (Playwright) a script runs from its sources.
+ * How a test starts one of this repository's scripts as a process. Vitest's global-setup.ts and
+ * Playwright's (e2e/global-setup.ts) build them into one bundle first (bundle.ts): `node --import tsx`
+ * spends about a second of CPU transforming and loading the sources at every start, and each suite
+ * starts dozens of processes. Without a bundle (a script run by hand) a script runs from its sources.
  */
 import { join } from 'node:path';
 
@@ -16,9 +16,12 @@ export const SCRIPTS = {
   srv: 'src-main/discovery/testing/srv.ts',
   'search-worker': 'src-main/store/search-worker.ts',
   'checker-clients': 'src-main/testing/checker/client-process.ts',
+  // The browser shell, for Playwright: its bundle lies two folders below the repository's root, where
+  // the shell (web/run.ts) finds the renderer's build, dist-renderer, as it does from src-main/web.
+  web: 'src-main/web/main.ts',
 } as const;
 
-/** Set by global-setup.ts to the folder it built the bundle in (search-pool.ts reads it by name: the store does not import tests' code). */
+/** Set by the global setups to the folder they built the bundle in (search-pool.ts reads it by name: the store does not import tests' code). */
 export const BUNDLE_ENV = 'LANCHAT_TEST_BUNDLE';
 
 /** Node's arguments that run the script: its bundled entry if there is one, else the source through tsx. */

@@ -19,7 +19,7 @@ const sha256 = (text: string): string => createHash('sha256').update(text).diges
 export function accountHandlers(ctx: ServerContext) {
   const { store, log, throttles } = ctx;
   const throttle = throttles.login;
-  const scrypt = new ScryptQueue();
+  const scrypt = new ScryptQueue(2, ctx.holdScrypt);
 
   /**
    * What a password check from the address counts against and is blocked by (PROTOCOL.md §7.2.1). A failure
