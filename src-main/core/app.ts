@@ -138,6 +138,13 @@ export class AppCore extends CallFacade implements AppApi {
     openFile: (fileId, name, confirmed) => this.files.openFile(fileId, name, confirmed),
     showFileInFolder: (fileId, name) => this.files.showInFolder(fileId, name),
     saveFileAs: (fileId, name) => this.files.saveAs(fileId, name),
+    // Calls (issue 39)
+    callStart: (conv, video) => this.link.request((client) => client.request('callStart', { conv, video })),
+    callJoin: (callId) => this.link.request((client) => client.request('callJoin', { callId })),
+    callDecline: (callId) => this.link.request(async (client) => void (await client.request('callDecline', { callId }))),
+    callLeave: (callId) => this.link.request(async (client) => void (await client.request('callLeave', { callId }))),
+    callSignal: (callId, to, signal) => this.link.request(async (client) => void (await client.request('callSignal', { callId, to, signal }))),
+    activeCalls: () => this.link.request(async (client) => (await client.request('calls')).calls),
   };
 
   constructor(options: AppCoreOptions) {

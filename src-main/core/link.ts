@@ -57,6 +57,8 @@ const FORWARDED_AS_IS = {
   groupRemoved: true,
   typing: true,
   groupInvitations: true,
+  call: true,
+  callSignal: true,
 } as const satisfies Record<Exclude<ForwardedPushType, 'message' | 'event'>, true>;
 const FORWARDED_PUSHES = Object.keys(FORWARDED_AS_IS) as (keyof typeof FORWARDED_AS_IS)[];
 

@@ -21,6 +21,7 @@ import { ServerAdmin } from './handlers/admin.js';
 import { chatHandlers } from './handlers/chats.js';
 import { conversationHandlers } from './handlers/conversation.js';
 import { e2eeHandlers } from './handlers/e2ee.js';
+import { voiceCallHandlers } from './handlers/voice-calls.js';
 import { groupHandlers } from './handlers/groups.js';
 import { messageHandlers, mutedRefusal } from './handlers/messages.js';
 import { SendCommit } from './outbound/commit.js';
@@ -255,6 +256,7 @@ export class ChatServer {
       ...groupHandlers(context),
       ...conversationHandlers(context),
       ...e2eeHandlers(context),
+      ...voiceCallHandlers(context),
     } satisfies Handlers;
     this.dispatcher = new Dispatcher({
       log: this.log,
