@@ -62,7 +62,7 @@ export const DEFAULT_ROOM_LIMITS: RoomLimits = {
   changesPerMinute: 60,
   // A day: a person who said no is not asked again the same day, and a misclick on Decline is not forever.
   chatRequestCooldownMs: 24 * 60 * 60 * 1000,
-  // The mesh's limits as measured in Chromium (docs/BENCHMARKS.md, "Calls"): each endpoint encodes once per peer.
+  // A mesh sends each endpoint's media once per peer: video past 5 peers loads a laptop's uplink and encoder (docs/CALLS.md).
   maxCallParticipants: 8,
   maxVideoCallParticipants: 6,
   // Signal's and WhatsApp's ring is about as long.
