@@ -2,8 +2,8 @@
 import type { Migration } from './migration.js';
 
 export default {
-  version: 19,
-  name: '019-call-lines',
+  version: 20,
+  name: '020-call-lines',
   sql: `
       -- What became of the call, as JSON (ChatMessage.callEvent); NULL for the messages people write.
       -- Unlike a membership line a call line counts as unread, like a message from its sender.
