@@ -20,7 +20,9 @@ import {
   type TrustedHost,
 } from './api-results.js';
 import { ACCESS_MODES, LIMITS } from './protocol/limits.js';
+import { type CallInfo, callSignal, endpointId } from './protocol/calls.js';
 import {
+  callId,
   type ChatMessage,
   type Contact,
   conversationKey,
@@ -344,6 +346,23 @@ export const appCalls = {
   showFileInFolder: { args: z.tuple([fileId, fileName]), returns: returns<void>() },
   /** Desktop only: asks where to save the file, then downloads it there; null when the user cancelled. */
   saveFileAs: { args: z.tuple([fileId, fileName]), returns: returns<{ transfer: string; path: string } | null>() },
+  // Calls (issue 39, PROTOCOL.md §21). Changes arrive as 'call' events, signals for this app's endpoint as 'callSignal' events.
+  /**
+   * Starts a call (video, or voice only) in a direct conversation or group, or joins the one already there;
+   * answers the call and this app's endpoint in it. The app takes part in one call at a time: it leaves
+   * the one it was in. After a reconnect of the link the app joins again with the same endpoint by itself.
+   */
+  callStart: { args: z.tuple([conversationKey, z.boolean()]), returns: returns<{ call: CallInfo; endpoint: string }>() },
+  /** Joins a call (accepts a ring, or joins a group call in progress), leaving the one the app was in. */
+  callJoin: { args: z.tuple([callId]), returns: returns<{ call: CallInfo; endpoint: string }>() },
+  /** Declines a ringing call (this user's other devices stop ringing too). */
+  callDecline: { args: z.tuple([callId]), returns: returns<void>() },
+  /** Hangs up. */
+  callLeave: { args: z.tuple([callId]), returns: returns<void>() },
+  /** Relays a WebRTC signal from this app's endpoint to another endpoint of the call. */
+  callSignal: { args: z.tuple([callId, endpointId, callSignal]), returns: returns<void>() },
+  /** The calls ringing or active in this user's conversations now (for a window that just opened). */
+  activeCalls: { args: none, returns: returns<CallInfo[]>() },
 };
 
 /** The request/response calls, by name: what IPC handlers and the browser bridge route. */

@@ -31,6 +31,7 @@ export {
   type TrustedHost,
 } from './api-results.js';
 export type { ConversationEvent, HistoryPage, ReadState, Receipt } from './protocol/objects.js';
+export type { CallInfo, CallParticipant, CallSignal } from './protocol/calls.js';
 
 export type Settings = z.infer<typeof settingsSchema>;
 export type Language = Exclude<Settings['language'], 'system'>;
@@ -56,7 +57,10 @@ export type ForwardedPushType =
   | 'delivered'
   | 'event'
   | 'typing'
-  | 'groupInvitations';
+  | 'groupInvitations'
+  // Calls (issue 39): every change of a call of the user's conversations, and signals for this app's endpoint.
+  | 'call'
+  | 'callSignal';
 type ForwardedPush = PushFrames[ForwardedPushType];
 
 export type AppEvent =

@@ -11,7 +11,20 @@ import type { PushFrame, PushFrames } from '../../src-shared/protocol/pushes.js'
 import type { Connection } from '../net/connection.js';
 
 /** Pushes the client passes on as they are, one event each. */
-type ForwardedPush = 'presence' | 'chatRequest' | 'chatAnswer' | 'chatLeft' | 'group' | 'groupRemoved' | 'delivered' | 'typing' | 'mute' | 'groupInvitations' | 'mls';
+type ForwardedPush =
+  | 'presence'
+  | 'chatRequest'
+  | 'chatAnswer'
+  | 'chatLeft'
+  | 'group'
+  | 'groupRemoved'
+  | 'delivered'
+  | 'typing'
+  | 'mute'
+  | 'groupInvitations'
+  | 'mls'
+  | 'call'
+  | 'callSignal';
 
 /** The client's events that come from the room (client.ts adds those of the link). */
 export type InboxEvents = { [K in ForwardedPush]: [PushFrames[K]] } & {
@@ -95,6 +108,9 @@ export class Inbox {
     groupInvitations: (push) => this.events.emit('groupInvitations', push),
     // Ordered per conversation by its seq, not by message id: the encrypted layer (e2ee.ts) puts it in order.
     mls: (push) => this.events.emit('mls', push),
+    // Calls (§21): live state, never held by a catch-up (a call's line in the history is a message).
+    call: (push) => this.events.emit('call', push),
+    callSignal: (push) => this.events.emit('callSignal', push),
   } satisfies PushHandlers;
 
   constructor(

@@ -57,6 +57,8 @@ const FORWARDED_AS_IS = {
   groupRemoved: true,
   typing: true,
   groupInvitations: true,
+  call: true,
+  callSignal: true,
 } as const satisfies Record<Exclude<ForwardedPushType, 'message' | 'event'>, true>;
 const FORWARDED_PUSHES = Object.keys(FORWARDED_AS_IS) as (keyof typeof FORWARDED_AS_IS)[];
 
@@ -85,6 +87,8 @@ export class Link {
   readonly trust: HostTrust;
   /** Messages given to send() that are not yet stored or refused, per account, for the next start and outbox events. */
   private readonly outbox: UnsentMessages;
+  /** What else follows each client this link opens (core/voice-calls.ts). */
+  readonly clientFollowers = new Set<(client: ChatClient) => void>();
   /** When typing was last sent, per conversation. */
   private readonly typingSentAt = new Map<ConversationKey, number>();
 
@@ -291,6 +295,7 @@ export class Link {
     this.current = { client, server, name, security: null, muted: null };
     this.lastError = null;
     this.follow(client, key, name);
+    for (const follower of this.clientFollowers) follower(client);
     try {
       const session = await client.connect();
       this.saveSessionToken(key, session.login.name, session.login.token);

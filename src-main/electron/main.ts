@@ -6,7 +6,8 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { app, dialog, session } from 'electron';
+import { app, dialog } from 'electron';
+import { allowCallMedia, roomOfSession } from './media.js';
 import { AppCore } from '../core/app.js';
 import { DEFAULT_PROFILE, profileDirectory } from '../core/profile.js';
 import { ensureProfileDir } from '../core/profile-files.js';
@@ -68,10 +69,9 @@ async function main(): Promise<void> {
     return;
   }
 
-  // The page gets no permission at all: notifications come from this process (desktop.ts),
-  // natively, and open their conversation.
-  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
-  session.defaultSession.setPermissionCheckHandler(() => false);
+  // The page gets no permission but a call's media, per room (media.ts): notifications come from this
+  // process (desktop.ts), natively, and open their conversation.
+  let room: ReturnType<typeof roomOfSession> = null;
 
   let desktop: DesktopIntegration | null = null;
   const windows = new AppWindows({
@@ -92,6 +92,10 @@ async function main(): Promise<void> {
     }),
     profileDir,
   );
+  core.onEvent((event) => {
+    if (event.type === 'session') room = roomOfSession(event.session);
+  });
+  allowCallMedia(profileDir, windows.isAppPage, () => room);
   connectIpc(core, windows.isAppPage);
   desktop = new DesktopIntegration(core, windows, ICON_FILE);
   desktop.start();

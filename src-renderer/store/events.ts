@@ -104,6 +104,10 @@ export function applyEvent(store: AppStore, event: AppEvent): void {
     case 'transfer':
       state.applyTransfer(event);
       return;
+    // Calls (issue 39): the calls UI (branch calls-ui) takes them.
+    case 'call':
+    case 'callSignal':
+      return;
     // Not the store's: the Join screen lists the rooms (RoomsNearby), sync.ts opens the conversation.
     case 'nearbyRooms':
     case 'showConversation':

@@ -91,6 +91,12 @@ export function fakeApi(overrides: Partial<AppApi> = {}): AppApi & { emit(event:
     openFile: () => ok(undefined),
     showFileInFolder: () => ok(undefined),
     saveFileAs: () => ok(null),
+    callStart: () => Promise.resolve({ ok: false as const, error: { code: 'UNSUPPORTED' as const, message: 'no calls in this fake' } }),
+    callJoin: () => Promise.resolve({ ok: false as const, error: { code: 'UNSUPPORTED' as const, message: 'no calls in this fake' } }),
+    callDecline: () => ok(undefined),
+    callLeave: () => ok(undefined),
+    callSignal: () => ok(undefined),
+    activeCalls: () => ok([]),
     onEvent: (listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -86,6 +86,13 @@ export const ErrorCode = {
   DEVICE_TAKEN: 'DEVICE_TAKEN',
   /** Another commit was ordered first for this epoch: drop yours, catch up with mlsSync, commit again. */
   EPOCH_TAKEN: 'EPOCH_TAKEN',
+  // Calls (issue 39, docs/PROTOCOL.md §21)
+  /** No call of that id in a conversation you may call in: it ended, or never was. */
+  UNKNOWN_CALL: 'UNKNOWN_CALL',
+  /** The call holds as many endpoints as the host's mesh limit allows (maxCallParticipants, maxVideoCallParticipants). */
+  CALL_FULL: 'CALL_FULL',
+  /** Your connection has no endpoint in that call, or the endpoint named is not in it. */
+  NOT_IN_CALL: 'NOT_IN_CALL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

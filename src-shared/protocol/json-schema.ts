@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { wireError } from './errors.js';
+import { callInfo, callSignal } from './calls.js';
 import { PROTOCOL_VERSION } from './limits.js';
 import { attachment, chatMessage, contact, conversationKey, fileInfo, groupInfo, target, userInfo } from './objects.js';
 import { presenceBefore12, pushes } from './pushes.js';
@@ -17,6 +18,9 @@ export function protocolJsonSchema(): Record<string, unknown> {
   const shared = { ChatMessage: chatMessage, UserInfo: userInfo, Contact: contact, GroupInfo: groupInfo, Target: target, WireError: wireError };
   for (const [id, schema] of Object.entries(shared)) registry.add(schema, { id });
   registry.add(conversationKey, { id: 'ConversationKey' });
+  // calls (issue 39, §21)
+  registry.add(callInfo, { id: 'CallInfo' });
+  registry.add(callSignal, { id: 'CallSignal' });
   for (const [type, { params, result }] of Object.entries(requests)) {
     registry.add(params, { id: `request.${type}` });
     registry.add(result, { id: `result.${type}` });

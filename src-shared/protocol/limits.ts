@@ -49,6 +49,8 @@ export const LIMITS = {
 export const CONVERSATION_FEATURES = ['edit', 'delete', 'reply', 'reactions', 'read', 'typing'] as const;
 /** Groups: adding someone invites them (§7.20), membership lines in group history (§6.4.1). */
 export const GROUP_FEATURES = ['group-invitations', 'group-events'] as const;
+/** Calls (issue 39): callStart and the rest of §21, and call lines in histories. */
+export const CALL_FEATURE = 'calls';
 
 /** The host's file limits unless it sets others; hello's `limits` announces the values in force. */
 export const FILE_LIMITS = {

@@ -40,6 +40,26 @@ export const groupEvent = z.object({
 });
 export type GroupEvent = z.infer<typeof groupEvent>;
 
+/** A call's id (issue 39, docs/PROTOCOL.md §21): 128 random bits in base64url, chosen by the host. */
+export const callId = z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'not a call id');
+
+/**
+ * A call's line in its conversation's history (docs/PROTOCOL.md §21.5), stored and delivered like a
+ * message; its `text` says it in English for clients that do not read this field. Its sender (`from`):
+ * missed, the caller (nobody answered: the caller's app shows "No answer", everyone else's "Missed
+ * call"); declined, who declined (1:1 calls only); ended, the caller, with how long the call lasted.
+ * Loose on purpose: a later host may add kinds, which a client shows by the message's text.
+ */
+export const callEvent = z.object({
+  /** missed, declined, ended. */
+  kind: z.string(),
+  callId,
+  video: z.boolean(),
+  /** ended: from the second endpoint's joining to the last one's leaving. */
+  durationMs: z.number().int().min(0).optional(),
+});
+export type CallEvent = z.infer<typeof callEvent>;
+
 // files (issue 13, docs/PROTOCOL.md §18)
 /** A file's id: 128 random bits in base64url, so nobody can guess one. */
 export const fileId = z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'not a file id');
@@ -96,6 +116,8 @@ export const chatMessage = z.object({
   clientMsgId: z.string(),
   /** Group membership lines only: what happened; `text` says it in English for 1.0 clients. */
   groupEvent: groupEvent.optional(),
+  /** Call lines only (issue 39): what became of the call; `text` says it in English. */
+  callEvent: callEvent.optional(),
   // Protocol 1.1 (docs/PROTOCOL.md §17): absent fields mean "none".
   /** The message this one answers, as it is now: its sender and first line, or only that it was deleted. */
   replyTo: z

@@ -6,7 +6,8 @@
 import { z } from 'zod';
 import { wireError } from './errors.js';
 import { mlsFrame } from './e2ee.js';
-import { chatMessage, conversationEvent, conversationKey, eventId, groupId, groupInfo, groupInvitation } from './objects.js';
+import { callInfo, callSignal, endpointId } from './calls.js';
+import { callId, chatMessage, conversationEvent, conversationKey, eventId, groupId, groupInfo, groupInvitation } from './objects.js';
 import type { ResponseFrame } from './requests.js';
 
 const time = z.number().int().min(0);
@@ -59,6 +60,11 @@ export const pushes = {
   // End-to-end encryption (issue 35, docs/PROTOCOL.md §20.4).
   /** An MLS frame of a conversation you may read, as the host ordered it. */
   mls: z.object({ type: z.literal('mls'), frame: mlsFrame }),
+  // Calls (issue 39, docs/PROTOCOL.md §21).
+  /** A call of a conversation you may read, at each change: started (ringing), joined, left, declined, ended. */
+  call: z.object({ type: z.literal('call'), call: callInfo }),
+  /** A signal for your endpoint `to` from the endpoint `from` of `user` in the call. */
+  callSignal: z.object({ type: z.literal('callSignal'), callId, to: endpointId, from: endpointId, user: z.string(), signal: callSignal }),
 };
 
 type PushType = keyof typeof pushes;

@@ -7,8 +7,10 @@ import { z } from 'zod';
 import { ErrorCode, type WireError, wireError } from './errors.js';
 import { LIMITS } from './limits.js';
 import { E2EE_LIMITS, applicationBytes, claimedDevice, deviceId, deviceRef, handshakeBytes, keyPackage, mlsFrame, mlsFramePage, signatureKey } from './e2ee.js';
+import { callInfo, callSignal, endpointId } from './calls.js';
 import {
   attachmentRef,
+  callId,
   chatMessage,
   contact,
   conversationKey,
@@ -94,6 +96,17 @@ export const serverLimits = z.object({
   maxTransfersPerUser: count.optional(),
   maxUnfinishedUploadsPerUser: count.optional(),
   maxUnfinishedBytesPerUser: count.optional(),
+  // Calls (§21): only from a host that lists "calls".
+  /** Endpoints one voice call may hold (a mesh: each sends its media to every other). */
+  maxCallParticipants: count.optional(),
+  /** Endpoints one video call may hold. */
+  maxVideoCallParticipants: count.optional(),
+  /** How long a call rings with nobody joining before it ends as missed. */
+  callRingMs: count.optional(),
+  /** How long an endpoint whose connection closed stays in its call, for its client to come back with callJoin. */
+  callReconnectGraceMs: count.optional(),
+  /** Signals one connection may send per second (callSignal), and at once. */
+  callSignalRate: fastRate.optional(),
 });
 
 function request<P extends z.ZodType, R extends z.ZodType>(params: P, result: R) {
@@ -255,6 +268,19 @@ export const requests = {
   ),
   /** The MLS frames after a frame id that you may read now, oldest first. */
   mlsSync: request(z.strictObject({ after: messageId, limit: pageLimit.optional() }), mlsFramePage),
+  // Calls (issue 39, docs/PROTOCOL.md §21).
+  /** Starts a call in a direct conversation or group, or joins the one already there; endpoint: yours in it. */
+  callStart: request(z.strictObject({ conv: conversationKey, video: z.boolean() }), z.object({ call: callInfo, endpoint: endpointId })),
+  /** Joins a call of your conversation (answers a ring); with `endpoint`, your endpoint whose connection closed comes back. */
+  callJoin: request(z.strictObject({ callId, endpoint: endpointId.optional() }), z.object({ call: callInfo, endpoint: endpointId })),
+  /** Declines a call ringing for you (your other devices stop ringing). */
+  callDecline: request(z.strictObject({ callId }), nothing),
+  /** Leaves a call: every endpoint of this connection in it. */
+  callLeave: request(z.strictObject({ callId }), nothing),
+  /** Relays a signal from your endpoint in the call to another endpoint of it. */
+  callSignal: request(z.strictObject({ callId, to: endpointId, signal: callSignal }), nothing),
+  /** The calls ringing or active in your conversations now. */
+  calls: request(noParams, z.object({ calls: z.array(callInfo) })),
 };
 
 export type RequestType = keyof typeof requests;

@@ -27,7 +27,7 @@ describe('handshake', () => {
       maxUserBytesPerDay: 1_000_000,
       rateLimits: { framesPerSecond: Infinity, bytesPerSecond: 2048, byteBurst: 4096 },
       throttle: { freeFailures: 3, baseDelayMs: 500, maxDelayMs: 60_000 },
-      limits: { maxNameLength: 20, maxGroupMembers: 8, loginsPerMinute: 12, registrationsPerMinute: 60, addressRegistrationsPerMinute: 6, changesPerMinute: 90 },
+      limits: { maxNameLength: 20, maxGroupMembers: 8, loginsPerMinute: 12, registrationsPerMinute: 60, addressRegistrationsPerMinute: 6, changesPerMinute: 90, maxVideoCallParticipants: 4, callRingMs: 20_000 },
       files: { limits: { maxFileBytes: 5_000_000 } },
     });
     const peer = await room.raw();
@@ -76,6 +76,11 @@ describe('handshake', () => {
       maxTransfersPerUser: 16,
       maxUnfinishedUploadsPerUser: 20,
       maxUnfinishedBytesPerUser: 1024 ** 3,
+      maxCallParticipants: 8,
+      maxVideoCallParticipants: 4,
+      callRingMs: 20_000,
+      callReconnectGraceMs: 30_000,
+      callSignalRate: { perSecond: 50, burst: 200 },
     });
   });
 
