@@ -239,6 +239,8 @@ export class Uploads {
     let received = active.received;
     let failed = false;
     let completing = false;
+    /** The link was cut and the stream destroyed on purpose: a write it then refuses is no failure. */
+    let cut = false;
     const out = this.contents.appendUpload(uploadId, received);
     const fail = (error: WireError): void => {
       if (failed) return;
@@ -272,6 +274,7 @@ export class Uploads {
     };
     out.on('drain', () => socket.resume());
     out.on('error', (error: NodeJS.ErrnoException) => {
+      if (cut) return;
       // Whatever the store refused, the upload cannot go on: its bytes are removed.
       discard();
       this.log.warn('upload failed', { upload: uploadId, error: error.code ?? error.message });
@@ -311,6 +314,7 @@ export class Uploads {
     // hold yet is dropped, not written late: the client may be resuming through another node already.
     socket.once('close', () => {
       if (received < size && !failed) {
+        cut = true;
         out.destroy();
         out.once('close', () => {
           this.store
