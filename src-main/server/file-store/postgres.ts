@@ -36,7 +36,10 @@ export class PostgresContents implements ContentStore {
 
   /** On the database at `url`, whose schema the store brought up to date (openPgStore) first. */
   constructor(url: string) {
-    this.pool = new pg.Pool({ connectionString: url, max: POOL_CONNECTIONS });
+    // A chunk's commit does not wait for its WAL to reach the disk: a crash of PostgreSQL may lose the last
+    // ones, and a resume then starts where the stored bytes end. The upload's completion is a commit of the
+    // store that does wait, and WAL is flushed in order, so a file recorded has its bytes on disk.
+    this.pool = new pg.Pool({ connectionString: url, max: POOL_CONNECTIONS, options: '-c synchronous_commit=off' });
     // As the store's pool: a connection the server dropped must not take the process down.
     this.pool.on('error', () => {});
     this.pool.on('connect', (client) => client.on('error', () => {}));
