@@ -66,9 +66,12 @@ export class HostMetrics {
     counter('lanchat_deliveries_total', "Message pushes written to this node's connections", () => host.server.counts.deliveries);
     gauge('lanchat_draining', '1 while the node drains (SIGTERM): /readyz answers 503', () => (draining() ? 1 : 0));
     gauge('lanchat_disk_free_bytes', 'Bytes free for the host on the file system of its data folder', () => freeBytes(host.logFile));
+    if (host.filesStore !== null) {
+      gauge('lanchat_files_stored_bytes', 'Bytes of files kept (contents and unfinished uploads), wherever they are kept', () => host.store.fileStorageUsed());
+    }
+    // In the database, files take the database's disk, which is PostgreSQL's to watch (and its operator's).
     if (host.filesDir !== null) {
       const filesDir = host.filesDir;
-      gauge('lanchat_files_stored_bytes', 'Bytes of files kept (contents and unfinished uploads)', () => host.store.fileStorageUsed());
       gauge('lanchat_files_disk_free_bytes', 'Bytes free on the file system of the files folder', () => freeBytes(filesDir));
     }
     const pool = host.store.poolStats?.bind(host.store);

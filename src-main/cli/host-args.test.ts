@@ -80,6 +80,16 @@ describe('host arguments', () => {
     expect(options([])).not.toHaveProperty('filesDir');
   });
 
+  it("keeps a cluster node's files in its database unless given a shared folder; the embedded room's in its own folder", () => {
+    const cluster = ['--postgres', 'postgres://x/y'];
+    expect(options(cluster).filesStore).toBe('postgres');
+    expect(options([...cluster, '--files-store', 'postgres']).filesStore).toBe('postgres');
+    expect(options([...cluster, '--files-dir', 'shared'])).not.toHaveProperty('filesStore');
+    expect(options([...cluster, '--files-store', 'folder', '--files-dir', 'shared'])).toMatchObject({ filesDir: resolve('shared') });
+    expect(options([], { LANCHAT_FILES_STORE: 'folder' })).not.toHaveProperty('filesStore');
+    expect(options([])).not.toHaveProperty('filesStore');
+  });
+
   it("takes the bus's certificate authority, user and password (from the environment too), or the insecure flag", () => {
     const cluster = ['--postgres', 'postgres://x/y', '--nats', 'nats://a:4222'];
     expect(options([...cluster, '--nats-ca', 'bus-ca.pem', '--nats-user', 'lanchat'], { LANCHAT_NATS_PASSWORD: 'pw' }).cluster).toEqual({
@@ -121,6 +131,10 @@ describe('host arguments', () => {
       [['--nats', 'nats://a:4222'], '--nats needs --postgres'],
       [['--postgres', 'postgres://x/y', '--nats', ' , '], '--nats needs at least one URL'],
       [['--postgres', 'postgres://x/y', '--max-database-bytes', '1000'], '--max-database-bytes caps the SQLite file'],
+      [['--files-store', 's3'], '--files-store must be one of folder, postgres'],
+      [['--files-store', 'postgres'], '--files-store postgres keeps files in the room\'s PostgreSQL database: it needs --postgres'],
+      [['--postgres', 'postgres://x/y', '--files-store', 'postgres', '--files-dir', 'shared'], '--files-dir names a folder, but --files-store postgres'],
+      [['--postgres', 'postgres://x/y', '--files-store', 'folder'], '--files-store folder on a node of a cluster needs --files-dir'],
     ];
     for (const [args, reason] of refusals) {
       expect(() => parseHostArgs(['--data', 'x', ...args]), args.join(' ')).toThrow(reason);

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { ACCESS_MODES, type AccessMode, DEFAULT_PORT } from '../../src-shared/protocol/limits.js';
 import type { Host, HostOptions } from '../core/host.js';
 import type { AccessOptions, RoomLimits } from '../server/access.js';
+import { CONTENT_STORE_KINDS, type ContentStoreKind } from '../server/file-store/contents.js';
 import { flagSettings, mergeSettings, type OptionTable, readConfigFile, readEnvironment, type Settings, SettingsError } from './host-config.js';
 
 export const HOST_USAGE = [
@@ -20,7 +21,8 @@ export const HOST_USAGE = [
   '  files: [--max-file-bytes <n>] [--max-file-storage-bytes <n>]  (all files kept) [--max-file-bytes-per-day <n>]  (per user)',
   '  [--max-transfers <n>]  (transfers one user may have open at once)',
   '  [--max-unfinished-uploads <n>] [--max-unfinished-bytes <n>]  (one user\'s uploads begun and not finished)',
-  '  [--files-dir <dir>]  (where files are kept; default <data>/files, none on a cluster node)',
+  '  [--files-dir <dir>]  (the folder files are kept in; default <data>/files; on a cluster, one every node mounts)',
+  '  [--files-store folder|postgres]  (a cluster node keeps files in the room\'s database unless given --files-dir)',
   'a node of a clustered room (docs/DEPLOYMENT.md): --postgres <url> (or LANCHAT_POSTGRES_URL) [--nats <url>[,<url>...]]',
   '  every node presents the same certificate: copy tls-key.pem and tls-cert.pem into each node\'s --data folder',
   '  the bus (NATS) secured: --nats-ca <file>  (the CA of the NATS servers\' certificates) --nats-user <name>',
@@ -141,6 +143,7 @@ export const HOST_OPTIONS = {
   'max-unfinished-uploads': { type: 'string' },
   'max-unfinished-bytes': { type: 'string' },
   'files-dir': { type: 'string' },
+  'files-store': { type: 'string' },
   postgres: { type: 'string' },
   nats: { type: 'string' },
   'admin-port': { type: 'string' },
@@ -207,6 +210,20 @@ export function parseHostArgs(
   }
 }
 
+/** Where files are kept: a folder (a cluster's shared with --files-dir), or a cluster's database, its default. */
+function filesStoreOption(value: string | undefined, cluster: boolean, folderGiven: boolean): ContentStoreKind {
+  if (value !== undefined && !(CONTENT_STORE_KINDS as readonly string[]).includes(value)) {
+    throw new UsageError(`--files-store must be one of ${CONTENT_STORE_KINDS.join(', ')}`, 'files-store');
+  }
+  const kind = (value as ContentStoreKind | undefined) ?? (cluster && !folderGiven ? 'postgres' : 'folder');
+  if (kind === 'postgres' && !cluster) throw new UsageError('--files-store postgres keeps files in the room\'s PostgreSQL database: it needs --postgres', 'files-store');
+  if (kind === 'postgres' && folderGiven) throw new UsageError('--files-dir names a folder, but --files-store postgres keeps files in the database: give one', 'files-store');
+  if (kind === 'folder' && cluster && !folderGiven) {
+    throw new UsageError('--files-store folder on a node of a cluster needs --files-dir, the folder every node mounts', 'files-store');
+  }
+  return kind;
+}
+
 function portNumber(value: string | undefined, option: string): number | undefined {
   if (value === undefined) return undefined;
   const port = Number(value);
@@ -255,6 +272,7 @@ function hostOptions(values: HostValues): { options: HostOptions; service: Servi
   if (postgres && maxDatabaseBytes !== undefined) {
     throw new UsageError('--max-database-bytes caps the SQLite file; PostgreSQL has its own quotas', 'max-database-bytes');
   }
+  const filesStore = filesStoreOption(values['files-store'], postgres !== undefined, values['files-dir'] !== undefined);
   const fileLimits = given({
     maxFileBytes: byteCount(values['max-file-bytes'], 'max-file-bytes'),
     maxFileStorageBytes: byteCount(values['max-file-storage-bytes'], 'max-file-storage-bytes'),
@@ -290,6 +308,7 @@ function hostOptions(values: HostValues): { options: HostOptions; service: Servi
       throttle,
       files: { limits: fileLimits },
       ...(values['files-dir'] !== undefined ? { filesDir: resolve(values['files-dir']) } : {}),
+      ...(filesStore === 'postgres' ? { filesStore } : {}),
       ...(postgres
         ? {
             cluster: {

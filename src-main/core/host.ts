@@ -8,6 +8,8 @@ import { PROTOCOL_VERSION } from '../../src-shared/protocol/limits.js';
 import { type TlsIdentity, loadOrCreateIdentity } from '../net/tls.js';
 import { ServerLog } from '../server/log.js';
 import type { Bus } from '../server/bus.js';
+import type { ContentStore, ContentStoreKind } from '../server/file-store/contents.js';
+import { FolderContents } from '../server/file-store/folder.js';
 import { ChatServer, type ServerOptions } from '../server/server.js';
 import type { FileOptions } from '../server/transfer.js';
 import { holdDataFolder } from '../store/data-folder.js';
@@ -34,10 +36,15 @@ export interface HostOptions extends Omit<ServerOptions, 'store' | 'log' | 'tls'
   searchThreadAtOpening?: boolean;
   /** Tests only: how long opening the database waits for another program's lock (2 s). */
   openLockWaitMs?: number;
-  /** Files: limits and timings; they are kept in the data folder's `files` folder unless `filesDir` says where. */
-  files?: Omit<FileOptions, 'dir'>;
-  /** Where files are kept; a cluster node serves files only with one, shared by every node. */
+  /** Files: limits and timings; they are kept in the data folder's `files` folder unless `filesDir` or `filesStore` say where. */
+  files?: Omit<FileOptions, 'contents'>;
+  /** The folder files are kept in; a cluster's nodes share one (a network file system). */
   filesDir?: string;
+  /**
+   * `postgres`: a cluster node keeps files in the room's database, where every node finds them. A cluster
+   * node with neither this nor `filesDir` takes no files.
+   */
+  filesStore?: ContentStoreKind;
   /** A node of a clustered room: its database on PostgreSQL, the other nodes over NATS (core/cluster.ts). */
   cluster?: ClusterOptions;
   /** Told of every commit of sends: how long the store took, and how many new messages it stored (the admin port's metrics). */
@@ -55,7 +62,9 @@ export interface Host {
   store: AsyncStore;
   /** The link to the room's other nodes; null on a host alone. */
   bus: Bus | null;
-  /** Where the room's files are kept; null when it takes none. */
+  /** What keeps the room's files; null when it takes none. */
+  filesStore: ContentStoreKind | null;
+  /** The folder files are kept in; null in the database or when the room takes none. */
   filesDir: string | null;
   log: ServerLog;
   address: AddressInfo;
@@ -69,8 +78,12 @@ export interface Host {
 }
 
 export async function startHost(options: HostOptions): Promise<Host> {
-  const { dataDir, port, bind, tls = true, maxDatabaseBytes, maxUserBytesPerDay = DEFAULT_MAX_USER_BYTES_PER_DAY, announce = false, openLockWaitMs, searchThreadAtOpening, files, filesDir, cluster, onCommit, ...serverOptions } =
+  const { dataDir, port, bind, tls = true, maxDatabaseBytes, maxUserBytesPerDay = DEFAULT_MAX_USER_BYTES_PER_DAY, announce = false, openLockWaitMs, searchThreadAtOpening, files, filesDir, filesStore, cluster, onCommit, ...serverOptions } =
     options;
+  if (filesStore === 'postgres' && (!cluster || filesDir !== undefined)) {
+    throw new Error(filesDir !== undefined ? 'files are kept in a folder or in the database, not both' : 'files in the database need the room on PostgreSQL (cluster)');
+  }
+  if (filesStore === 'folder' && cluster && filesDir === undefined) throw new Error("a cluster's nodes keep files in one folder they share: filesDir");
   const folder = holdDataFolder(dataDir);
   const logFile = join(dataDir, 'server.log');
   let identity: TlsIdentity | null;
@@ -78,6 +91,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
   let bus: Bus | undefined;
   let leaveCluster: (() => Promise<void>) | undefined;
   let log: ServerLog | undefined;
+  let contents: ContentStore | undefined;
   try {
     identity = tls ? await loadOrCreateIdentity(dataDir) : null;
     if (cluster) {
@@ -85,6 +99,10 @@ export async function startHost(options: HostOptions): Promise<Host> {
       // Loaded only for a cluster node: PostgreSQL's and NATS's clients would lengthen every lone host's start.
       const { openClusterNode } = await import('./cluster.js');
       ({ store, bus, leave: leaveCluster } = await openClusterNode(cluster, identity?.fingerprint ?? null, log, { maxUserBytesPerDay }));
+      if (filesStore === 'postgres') {
+        const { PostgresContents } = await import('../server/file-store/postgres.js');
+        contents = new PostgresContents(cluster.postgres);
+      }
     } else {
       store = openAsyncStore(join(dataDir, 'chat.sqlite'), {
         maxUserBytesPerDay,
@@ -108,8 +126,9 @@ export async function startHost(options: HostOptions): Promise<Host> {
     throw error;
   }
   if (onCommit) store = timedCommits(store, onCommit);
-  // A cluster node without a shared folder serves no files: one node's folder is not the others'.
+  // A cluster node without a shared store serves no files: one node's folder is not the others'.
   const filesFolder = filesDir ?? (cluster ? undefined : join(dataDir, 'files'));
+  if (filesFolder !== undefined) contents = new FolderContents(filesFolder);
   const server = new ChatServer({
     ...serverOptions,
     store,
@@ -117,13 +136,14 @@ export async function startHost(options: HostOptions): Promise<Host> {
     tls: identity,
     maxUserBytesPerDay,
     ...(bus ? { bus } : {}),
-    ...(filesFolder !== undefined ? { files: { ...files, dir: filesFolder } } : {}),
+    ...(contents ? { files: { ...files, contents } } : {}),
   });
   let address: AddressInfo;
   try {
     address = await server.listen(port, bind ?? '0.0.0.0');
   } catch (error) {
     await server.close();
+    await contents?.close();
     await store.close();
     await leaveCluster?.();
     log.close();
@@ -156,6 +176,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
     server,
     store,
     bus: bus ?? null,
+    filesStore: contents ? (contents.folder === null ? 'postgres' : 'folder') : null,
     filesDir: filesFolder ?? null,
     log,
     address,
@@ -174,6 +195,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
         .then((result) => ('stop' in result ? result.stop() : undefined))
         .then(() => server.close())
         .finally(async () => {
+          await contents?.close();
           await store.close();
           await leaveCluster?.();
           log.close();

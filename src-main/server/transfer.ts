@@ -8,7 +8,6 @@
  * attachments; uploads.ts receives and keeps uploads.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { ErrorCode, type WireError } from '../../src-shared/protocol/errors.js';
 import { FILE_LIMITS, type FileLimits } from '../../src-shared/protocol/limits.js';
@@ -22,12 +21,13 @@ import { ServerError } from './errors.js';
 import type { ServerLog } from './log.js';
 import { canRead } from './lookups.js';
 import type { RoomClock } from './clock.js';
+import type { ContentStore } from './file-store/contents.js';
 import { answer, endSoon, toFileInfo } from './transfer-socket.js';
-import { READ_CHUNK_BYTES, Uploads } from './uploads.js';
+import { Uploads } from './uploads.js';
 
 export interface FileOptions {
-  /** The folder the host keeps files in (inside its data folder). */
-  dir: string;
+  /** Where the bytes of files are kept (a folder, or the room's database); its owner closes it. */
+  contents: ContentStore;
   limits?: Partial<FileLimits>;
   /** Files never sent are forgotten this long after their upload began. */
   unsentTtlMs?: number;
@@ -56,6 +56,7 @@ export interface TransferOwner {
 export class FileTransfers {
   readonly limits: FileLimits;
   private readonly uploads: Uploads;
+  private readonly contents: ContentStore;
   private readonly idleTimeoutMs: number;
   /** Every transfer connection, with its owner once known. */
   private readonly sockets = new Map<Socket, TransferOwner | null>();
@@ -70,6 +71,7 @@ export class FileTransfers {
     options: FileOptions,
   ) {
     this.limits = { ...FILE_LIMITS, ...options.limits };
+    this.contents = options.contents;
     this.uploads = new Uploads(store, log, clock, { ...options, limits: this.limits });
     this.idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
     const sweep = (): void =>
@@ -210,8 +212,7 @@ export class FileTransfers {
     if (opener.offset > file.size) {
       throw new ServerError(ErrorCode.BAD_REQUEST, `offset ${opener.offset} is past the end of the file (${file.size} bytes)`);
     }
-    const path = this.uploads.blobPath(file.sha256);
-    if (!existsSync(path)) {
+    if (!(await this.contents.has(file.sha256, file.size))) {
       this.log.error('file missing', { file: file.id });
       throw new ServerError(ErrorCode.UNKNOWN_FILE, 'the host has lost this file');
     }
@@ -225,8 +226,11 @@ export class FileTransfers {
       socket.end();
       return;
     }
-    const input = createReadStream(path, { start: opener.offset, highWaterMark: READ_CHUNK_BYTES });
-    input.on('error', () => socket.destroy());
+    const input = this.contents.read(file.sha256, opener.offset);
+    input.on('error', (error) => {
+      this.log.error('file not read', { file: file.id, error: error.message });
+      socket.destroy();
+    });
     // Reads on only to notice the client going; it has nothing more to say.
     socket.resume();
     socket.once('close', () => input.destroy());

@@ -1,9 +1,9 @@
 /**
  * The host's side of an upload (docs/PROTOCOL.md §18.2; resumed §18.4, limits §18.7, kept §18.8,
- * cancelled §18.9), and the files folder it fills: bytes are written to `partial/<upload id>` and
- * hashed as they arrive; a cut upload resumes where the host's partial file ends. A finished upload
- * whose SHA-256 matches becomes a file, its content stored once per distinct SHA-256
- * (content-addressed, `<first two of the sha256>/<sha256>`).
+ * cancelled §18.9): bytes go to the content store (file-store/), under the upload's id, and are
+ * hashed as they arrive; a cut upload resumes where the bytes the store holds end, through any node
+ * sharing that store. A finished upload whose SHA-256 matches becomes a file, its content stored once
+ * per distinct SHA-256.
  *
  * An unfinished upload reserves its declared size from its user's own limits (how many at
  * once, how many bytes), and from the room's store only the bytes that arrived: accounts
@@ -11,10 +11,9 @@
  * cancels it, or once no bytes came for `uploadIdleMs`.
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync, type WriteStream } from 'node:fs';
 import type { Socket } from 'node:net';
-import { join } from 'node:path';
-import { fileTypeFromFile } from 'file-type';
+import type { Readable } from 'node:stream';
+import { fileTypeFromBuffer } from 'file-type';
 import { fileNameProblem } from '../../src-shared/file-names.js';
 import { ErrorCode, type WireError } from '../../src-shared/protocol/errors.js';
 import type { FileLimits } from '../../src-shared/protocol/limits.js';
@@ -25,13 +24,14 @@ import type { FileRow } from '../store/files.js';
 import type { AsyncStore, UserRow } from '../store/types.js';
 import type { RoomClock } from './clock.js';
 import { ServerError } from './errors.js';
+import type { ContentStore } from './file-store/contents.js';
 import type { ServerLog } from './log.js';
 import { KeyedQueue, SerialQueue } from './serial.js';
 import { answer, endSoon, quiet, toFileInfo } from './transfer-socket.js';
 
 /** Where uploads are kept, within which limits, and for how long (from FileOptions). */
 export interface UploadSettings {
-  dir: string;
+  contents: ContentStore;
   limits: FileLimits;
   unsentTtlMs?: number | undefined;
   uploadIdleMs?: number | undefined;
@@ -39,10 +39,8 @@ export interface UploadSettings {
 
 const DAY_MS = 86_400_000;
 const UPLOAD_IDLE_MS = 10 * 60_000;
-/** The files folder is read in chunks this large. */
-export const READ_CHUNK_BYTES = 256 * 1024;
-/** An upload's partial file takes this much before the link is paused: fewer, larger disk writes. */
-const WRITE_BUFFER_BYTES = 1024 * 1024;
+/** A file's type is told from at most its first bytes this many (magic numbers; a zip's first entries). */
+const SNIFF_BYTES = 1024 * 1024;
 const UNKNOWN_TYPE = 'application/octet-stream';
 
 /** A file name the host keeps (NFC), or BAD_REQUEST naming the rule it breaks (src-shared/file-names.ts). */
@@ -56,19 +54,19 @@ function checkFileName(raw: string): string {
 interface ActiveUpload {
   socket: Socket;
   finished: Promise<void>;
-  /** Bytes its partial file holds, and how many of them the store has (touchUploads): the room's store counts both. */
+  /** Bytes its upload holds, and how many of them the store has (touchUploads): the room's store counts both. */
   received: number;
   recorded: number;
 }
 
 export class Uploads {
-  private readonly dir: string;
+  private readonly contents: ContentStore;
   private readonly limits: FileLimits;
   private readonly unsentTtlMs: number;
   private readonly uploadIdleMs: number;
   /** Uploads receiving bytes now, by id: a resume of one takes over from the connection still holding it. */
   private readonly active = new Map<string, ActiveUpload>();
-  /** A content's disk file and its row change together: the sweep's removals and a finishing upload take turns. */
+  /** A content's bytes and its row change together: the sweep's removals and a finishing upload take turns. */
   private readonly blobs = new SerialQueue();
   /** A user's new uploads are checked against their limits and recorded one at a time. */
   private readonly beginning = new KeyedQueue<number>();
@@ -79,15 +77,14 @@ export class Uploads {
     private readonly clock: RoomClock,
     settings: UploadSettings,
   ) {
-    this.dir = settings.dir;
+    this.contents = settings.contents;
     this.limits = settings.limits;
     this.unsentTtlMs = settings.unsentTtlMs ?? DAY_MS;
     this.uploadIdleMs = settings.uploadIdleMs ?? UPLOAD_IDLE_MS;
-    mkdirSync(join(this.dir, 'partial'), { recursive: true, mode: 0o700 });
   }
 
   /**
-   * Removes the disk files of contents no file has any more, unsent files past their time, and uploads
+   * Removes the bytes of contents no file has any more, unsent files past their time, and uploads
    * that received nothing for a while. Those receiving here are touched first: they are not idle.
    */
   async collectGarbage(): Promise<void> {
@@ -101,7 +98,7 @@ export class Uploads {
     );
     // In the blobs' turn, with the rows: an upload of the same content finishing meanwhile puts its file back after.
     await this.blobs.run(async () => {
-      for (const sha256 of await this.store.takeOrphanBlobs()) rmSync(this.blobPath(sha256), { force: true });
+      for (const sha256 of await this.store.takeOrphanBlobs()) await this.contents.remove(sha256);
     });
   }
 
@@ -118,7 +115,7 @@ export class Uploads {
 
   /**
    * Answers an upload's opener and receives its bytes: a new upload once its user's limits and the
-   * room's store allow it, a resumed one from where its partial file ends.
+   * room's store allow it, a resumed one from where the bytes the content store holds end.
    */
   async upload(socket: Socket, user: UserRow, opener: UploadOpener): Promise<void> {
     const name = checkFileName(opener.name);
@@ -146,16 +143,15 @@ export class Uploads {
       finish();
     };
     try {
-      const partial = this.partialPath(uploadId);
       const hash = createHash('sha256');
-      const offset = await hashFile(partial, hash);
+      const offset = await hashStream(this.contents.readUpload(uploadId), hash);
       active.received = offset;
       if (socket.destroyed) {
         release();
         return;
       }
       answer(socket, opener.id, { uploadId, offset });
-      this.receive(socket, uploadId, partial, hash, active, upload.size, release);
+      this.receive(socket, uploadId, hash, active, upload.size, release);
     } catch (error) {
       release();
       throw error;
@@ -236,14 +232,16 @@ export class Uploads {
   }
 
   /**
-   * Appends the bytes after `offset` to the partial file, hashing them; checks and files the upload at its end.
+   * Appends the bytes after `offset` to the upload's in the content store, hashing them; checks and files the upload at its end.
    * A byte past `size` refuses the upload until the moment it is kept, even one that comes after the last byte.
    */
-  private receive(socket: Socket, uploadId: string, partial: string, hash: Hash, active: ActiveUpload, size: number, release: () => void): void {
+  private receive(socket: Socket, uploadId: string, hash: Hash, active: ActiveUpload, size: number, release: () => void): void {
     let received = active.received;
     let failed = false;
     let completing = false;
-    const out: WriteStream = createWriteStream(partial, { flags: 'a', mode: 0o600, highWaterMark: WRITE_BUFFER_BYTES });
+    /** The link was cut and the stream destroyed on purpose: a write it then refuses is no failure. */
+    let cut = false;
+    const out = this.contents.appendUpload(uploadId, received);
     const fail = (error: WireError): void => {
       if (failed) return;
       failed = true;
@@ -252,7 +250,7 @@ export class Uploads {
       endSoon(socket);
     };
     const discard = (): void => {
-      rmSync(partial, { force: true });
+      this.contents.removeUpload(uploadId).catch((error: unknown) => this.log.error('upload bytes not removed', { upload: uploadId, error: String(error) }));
       this.store.deleteUpload(uploadId).catch((error: unknown) => this.log.error('upload not removed', { upload: uploadId, error: String(error) }));
     };
     const onData = (chunk: Buffer): void => {
@@ -261,7 +259,7 @@ export class Uploads {
         // While it completes, completion sees `failed` and removes it.
         if (completing) return;
         out.destroy();
-        // After the close: a stream still opening its file would make it again.
+        // After the close: a stream still opening its file (or writing a row) would make it again.
         out.once('close', () => {
           discard();
           release();
@@ -276,7 +274,8 @@ export class Uploads {
     };
     out.on('drain', () => socket.resume());
     out.on('error', (error: NodeJS.ErrnoException) => {
-      // Whatever the disk refused, the upload cannot go on: its partial file is removed.
+      if (cut) return;
+      // Whatever the store refused, the upload cannot go on: its bytes are removed.
       discard();
       this.log.warn('upload failed', { upload: uploadId, error: error.code ?? error.message });
       fail(
@@ -294,7 +293,7 @@ export class Uploads {
         socket.off('data', onData);
         return true;
       };
-      this.complete(socket, uploadId, partial, hash.digest('hex'), keep)
+      this.complete(socket, uploadId, hash.digest('hex'), keep)
         .then(
           (file) => {
             socket.write(encodeFrame({ type: 'uploaded', file: toFileInfo(file) }));
@@ -311,10 +310,12 @@ export class Uploads {
         )
         .finally(release);
     });
-    // A cut link: what arrived stays in the partial file for a resume, and is idle from now on.
+    // A cut link: what the content store holds stays for a resume, and is idle from now on. What it does not
+    // hold yet is dropped, not written late: the client may be resuming through another node already.
     socket.once('close', () => {
       if (received < size && !failed) {
-        out.end();
+        cut = true;
+        out.destroy();
         out.once('close', () => {
           this.store
             .touchUploads([{ id: uploadId, received }], this.clock.now())
@@ -330,7 +331,7 @@ export class Uploads {
   }
 
   /** Files the upload, if `keep` still says so once it is the content's turn (after that no byte can refuse it). */
-  private async complete(socket: Socket, uploadId: string, partial: string, digest: string, keep: () => boolean): Promise<FileRow> {
+  private async complete(socket: Socket, uploadId: string, digest: string, keep: () => boolean): Promise<FileRow> {
     const upload = await this.store.uploadById(uploadId);
     if (!upload) throw new ServerError(ErrorCode.UNKNOWN_FILE, 'the upload expired before it finished');
     if (digest !== upload.sha256) {
@@ -338,33 +339,29 @@ export class Uploads {
       throw new ServerError(ErrorCode.HASH_MISMATCH, 'the bytes received do not have the SHA-256 announced; the upload was removed, start again');
     }
     // From the first bytes only (magic numbers); the host decodes nothing.
-    const type = (await fileTypeFromFile(partial))?.mime ?? UNKNOWN_TYPE;
-    const blob = this.blobPath(upload.sha256);
+    const type = (await fileTypeFromBuffer(await head(this.contents.readUpload(uploadId), SNIFF_BYTES)))?.mime ?? UNKNOWN_TYPE;
     return this.blobs.run(async () => {
       if (!keep()) throw new ServerError(ErrorCode.BAD_REQUEST, `more bytes than the ${upload.size} announced; the upload was removed`);
-      const kept = (await this.store.hasBlob(upload.sha256)) && existsSync(blob);
+      const kept = (await this.store.hasBlob(upload.sha256)) && (await this.contents.has(upload.sha256, upload.size));
       // A new content is kept only if the store can hold it now: its own bytes are counted in, and
       // other uploads may have filled the store since this one began with nothing reserved.
       if (!kept && (await this.storageUsed()) > this.limits.maxFileStorageBytes) {
         throw new ServerError(ErrorCode.STORAGE_FULL, 'the host’s file storage filled up while this file arrived; the upload was removed');
       }
-      if (!kept) {
-        mkdirSync(join(blob, '..'), { recursive: true, mode: 0o700 });
-        renameSync(partial, blob);
-      }
+      if (!kept) await this.contents.keepUpload(uploadId, upload.sha256);
       const file = await this.store.completeUpload(uploadId, type);
       if (!file) {
         // Cancelled or expired meanwhile (on another node too): a content no file has is not kept.
-        if (!kept) rmSync(blob, { force: true });
+        if (!kept) await this.contents.remove(upload.sha256);
         throw new ServerError(ErrorCode.UNKNOWN_FILE, 'the upload was cancelled or expired before it finished');
       }
-      if (kept) rmSync(partial);
+      if (kept) await this.contents.removeUpload(uploadId);
       return file;
     });
   }
 
   /**
-   * Removes the partial file of an upload whose row is gone, once a connection still receiving it
+   * Removes the bytes of an upload whose row is gone, once a connection still receiving it
    * (told why) has let go of it.
    */
   private async forget(uploadId: string, reason: WireError): Promise<void> {
@@ -375,33 +372,32 @@ export class Uploads {
       endSoon(active.socket);
       await active.finished;
     }
-    rmSync(this.partialPath(uploadId), { force: true });
-  }
-
-  private partialPath(id: string): string {
-    return join(this.dir, 'partial', id);
-  }
-
-  /** Where a content is kept, by its SHA-256. */
-  blobPath(sha256: string): string {
-    return join(this.dir, sha256.slice(0, 2), sha256);
+    await this.contents.removeUpload(uploadId);
   }
 }
 
-/** Feeds the bytes of a partial file to the hash; returns how many there were (0 when there is no file yet). */
-async function hashFile(path: string, hash: Hash): Promise<number> {
-  let size: number;
-  try {
-    size = statSync(path).size;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
-    throw error;
-  }
-  if (size === 0) return 0;
+/** Feeds the bytes of an upload to the hash; returns how many there were. */
+async function hashStream(input: Readable, hash: Hash): Promise<number> {
   let read = 0;
-  for await (const chunk of createReadStream(path, { end: size - 1, highWaterMark: READ_CHUNK_BYTES })) {
+  for await (const chunk of input) {
     hash.update(chunk as Buffer);
     read += (chunk as Buffer).length;
   }
   return read;
+}
+
+/** The first `limit` bytes of a stream (fewer if it ends first); the rest is not read. */
+async function head(input: Readable, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  try {
+    for await (const chunk of input) {
+      chunks.push(chunk as Buffer);
+      length += (chunk as Buffer).length;
+      if (length >= limit) break;
+    }
+  } finally {
+    input.destroy();
+  }
+  return Buffer.concat(chunks, length).subarray(0, limit);
 }
