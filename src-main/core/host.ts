@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { PROTOCOL_VERSION } from '../../src-shared/protocol/limits.js';
 import { type TlsIdentity, loadOrCreateIdentity } from '../net/tls.js';
-import { ServerLog } from '../server/log.js';
+import { type LogRotation, ServerLog } from '../server/log.js';
 import type { Bus } from '../server/bus.js';
 import { ChatServer, type ServerOptions } from '../server/server.js';
 import type { FileOptions } from '../server/transfer.js';
@@ -42,6 +42,8 @@ export interface HostOptions extends Omit<ServerOptions, 'store' | 'log' | 'tls'
   cluster?: ClusterOptions;
   /** Told of every commit of sends: how long the store took, and how many new messages it stored (the admin port's metrics). */
   onCommit?: (seconds: number, stored: number) => void;
+  /** server.log rotated by size; without it the file only grows (the apps' hosts, tests). */
+  logRotation?: LogRotation;
 }
 
 /**
@@ -69,7 +71,7 @@ export interface Host {
 }
 
 export async function startHost(options: HostOptions): Promise<Host> {
-  const { dataDir, port, bind, tls = true, maxDatabaseBytes, maxUserBytesPerDay = DEFAULT_MAX_USER_BYTES_PER_DAY, announce = false, openLockWaitMs, searchThreadAtOpening, files, filesDir, cluster, onCommit, ...serverOptions } =
+  const { dataDir, port, bind, tls = true, maxDatabaseBytes, maxUserBytesPerDay = DEFAULT_MAX_USER_BYTES_PER_DAY, announce = false, openLockWaitMs, searchThreadAtOpening, files, filesDir, cluster, onCommit, logRotation, ...serverOptions } =
     options;
   const folder = holdDataFolder(dataDir);
   const logFile = join(dataDir, 'server.log');
@@ -81,7 +83,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
   try {
     identity = tls ? await loadOrCreateIdentity(dataDir) : null;
     if (cluster) {
-      log = new ServerLog(logFile);
+      log = new ServerLog(logFile, logRotation);
       // Loaded only for a cluster node: PostgreSQL's and NATS's clients would lengthen every lone host's start.
       const { openClusterNode } = await import('./cluster.js');
       ({ store, bus, leave: leaveCluster } = await openClusterNode(cluster, identity?.fingerprint ?? null, log, { maxUserBytesPerDay }));
@@ -100,7 +102,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
         ...(openLockWaitMs !== undefined ? { openLockWaitMs } : {}),
         ...(searchThreadAtOpening !== undefined ? { searchThreadAtOpening } : {}),
       });
-      log = new ServerLog(logFile);
+      log = new ServerLog(logFile, logRotation);
     }
   } catch (error) {
     log?.close();
