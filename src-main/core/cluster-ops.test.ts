@@ -4,6 +4,7 @@
  * database: another minor works, another major or schema is refused before anything is migrated, with a
  * log line and, for the `lanchat-host` process, exit status 3.
  */
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -24,6 +25,7 @@ import { type Host, startHost } from './host.js';
 const missing = postgresMissing ?? natsMissing;
 const TITLE = 'a clustered room operated: the admin API across nodes, nodes of two versions';
 const TOKEN = 'the-admin-token-of-this-clustered-room-0123';
+const PG_BIN = '/usr/lib/postgresql/15/bin';
 
 describe.skipIf(missing)(missing ? `${TITLE} (skipped: ${missing})` : TITLE, () => {
   let dir: string;
@@ -165,6 +167,32 @@ describe.skipIf(missing)(missing ? `${TITLE} (skipped: ${missing})` : TITLE, () 
     const again = nextEvent(erin, 'message', (message) => message.text === 'still one room');
     await dave.send({ kind: 'room' }, 'still one room');
     await again;
+  });
+
+  it("starts a room from a pg_dump restored with pg_restore into a new database, as docs/DEPLOYMENT.md says", async () => {
+    const frank = await user(nodes[0]!, 'frank');
+    const before = await frank.send({ kind: 'room' }, 'before the dump');
+    frank.close();
+    const dump = join(dir, 'lanchat.dump');
+    execFileSync(`${PG_BIN}/pg_dump`, ['--format=custom', '--no-owner', `--file=${dump}`, url]);
+    const restored = uniqueDatabaseName('restored');
+    await postgres.createDatabase(restored);
+    execFileSync(`${PG_BIN}/pg_restore`, ['--no-owner', '--exit-on-error', `--dbname=${postgres.url(restored)}`, dump]);
+    const copy = await startHost({
+      dataDir: folder(),
+      port: 0,
+      bind: '127.0.0.1',
+      passwordCost: TEST_PASSWORD_COST,
+      cluster: { postgres: postgres.url(restored), nats: [nats.url], busSecurity: nats.security!, heartbeatMs: 300 },
+    });
+    try {
+      expect(copy.fingerprint).toBe(nodes[0]!.fingerprint);
+      const frankThere = await user(copy, 'frank');
+      const page = await frankThere.request('sync', { after: before.id - 1, limit: 10 });
+      expect(page.messages.map((message) => [message.id, message.text])).toEqual([[before.id, 'before the dump']]);
+    } finally {
+      await copy.stop();
+    }
   });
 
   it('exits with status 3, saying why, as lanchat-host started beside nodes of another major version', async () => {

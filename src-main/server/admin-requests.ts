@@ -56,7 +56,10 @@ export function parseAdminRequest(body: unknown): AdminRequest {
     throw new ServerError(ErrorCode.BAD_REQUEST, `"command" must be one of ${ADMIN_COMMANDS.join(', ')}`);
   }
   const parsed = ADMIN_REQUESTS[command as AdminCommand].safeParse(fields);
-  if (!parsed.success) throw new ServerError(ErrorCode.BAD_REQUEST, `${command}: ${z.prettifyError(parsed.error).replaceAll('\n', '; ')}`);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message));
+    throw new ServerError(ErrorCode.BAD_REQUEST, `${command}: ${problems.join('; ')}`);
+  }
   return { command, ...parsed.data } as AdminRequest;
 }
 
