@@ -203,6 +203,8 @@ describe('lanchat-host admin', () => {
     expect((await run(['--url', url, 'kick', 'bob'])).status).toBe(2);
     expect((await run(['--url', 'http://127.0.0.1:1', 'users'], { LANCHAT_ADMIN_TOKEN: TOKEN })).err[0]).toMatch(/cannot reach the admin API/);
     expect((await run(['--help'])).out[0]).toMatch(/^usage: lanchat-host admin/);
+    writeFileSync(config, 'admin-port: 0\n');
+    expect((await run(['--config', config, 'users'], { LANCHAT_ADMIN_TOKEN: TOKEN })).err[0]).toMatch(/admin-port is 0 \(any free port\): give --url/);
     await waitFor(() => room.logEvents().some((entry) => entry.event === 'admin request' && entry.operator !== '(not said)'));
   });
 

@@ -101,6 +101,7 @@ function target(urlFlag: string | undefined, configPath: string | undefined, env
   if (base === undefined) {
     const port = setting('admin-port');
     if (port === undefined) throw new AdminUsageError('where is the host? give --url, LANCHAT_ADMIN_URL, or --config with admin-port');
+    if (port === '0') throw new AdminUsageError('the host\'s admin-port is 0 (any free port): give --url with the address it printed ("admin http://…")');
     const bind = setting('admin-bind') ?? '127.0.0.1';
     // A host listening on every address is reached on this machine's loopback.
     const host = bind === '0.0.0.0' ? '127.0.0.1' : bind === '::' ? '[::1]' : bind.includes(':') ? `[${bind}]` : bind;
