@@ -2,13 +2,15 @@
  * The host's admin HTTP port (docs/DEPLOYMENT.md, "Health and metrics"): `/healthz` (the process
  * answers), `/readyz` (the database answers, the bus is connected, the disk has room; 503 while the
  * node drains) and `/metrics` (Prometheus text, through prom-client). Every gauge is read when
- * scraped; the hot path only bumps plain counters (Roster's, the commit hook's).
+ * scraped; the hot path only bumps plain counters (Roster's, the commit hook's). With a token, also
+ * the admin API, `POST /admin` (admin-api.ts).
  */
 import { statfs } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Host } from '../core/host.js';
+import { ADMIN_PATH, type AdminApi } from './admin-api.js';
 
 /** Below this much free space a node is not ready: a send it cannot store is better sent to another node. */
 const MIN_FREE_BYTES = 64 * 1024 * 1024;
@@ -129,8 +131,8 @@ export interface AdminPort {
   close(): Promise<void>;
 }
 
-/** Serves the admin port for the host; `metrics` must have been the host's onCommit. */
-export async function startAdminPort(host: Host, metrics: HostMetrics, port: number, bind: string): Promise<AdminPort> {
+/** Serves the admin port for the host; `metrics` must have been the host's onCommit. `api`: the admin API, if a token turned it on. */
+export async function startAdminPort(host: Host, metrics: HostMetrics, port: number, bind: string, api: AdminApi | null = null): Promise<AdminPort> {
   const admin = { draining: false } as AdminPort;
   metrics.watch(host, () => admin.draining);
   const server = createServer((request, response) => {
@@ -138,8 +140,12 @@ export async function startAdminPort(host: Host, metrics: HostMetrics, port: num
       response.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
       response.end(request.method === 'HEAD' ? undefined : body);
     };
-    if (request.method !== 'GET' && request.method !== 'HEAD') return reply(405, 'text/plain', 'GET only\n');
     const path = new URL(request.url ?? '/', 'http://admin').pathname;
+    if (path === ADMIN_PATH) {
+      if (!api) return reply(404, 'text/plain', 'the admin API is off: the host has no admin-token (docs/DEPLOYMENT.md, "Remote administration")\n');
+      return void api.handle(request, response);
+    }
+    if (request.method !== 'GET' && request.method !== 'HEAD') return reply(405, 'text/plain', 'GET only\n');
     const answered = (promise: Promise<void>): void =>
       void promise.catch((error: unknown) => reply(500, 'text/plain', `${error instanceof Error ? error.message : String(error)}\n`));
     if (path === '/healthz') return reply(200, 'text/plain', 'ok\n');
@@ -151,7 +157,7 @@ export async function startAdminPort(host: Host, metrics: HostMetrics, port: num
       );
     }
     if (path === '/metrics') return answered(metrics.registry.metrics().then((text) => reply(200, metrics.registry.contentType, text)));
-    reply(404, 'text/plain', 'the admin port serves /healthz, /readyz and /metrics\n');
+    reply(404, 'text/plain', 'the admin port serves /healthz, /readyz, /metrics and POST /admin\n');
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

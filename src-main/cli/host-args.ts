@@ -10,6 +10,8 @@ import { flagSettings, mergeSettings, type OptionTable, readConfigFile, readEnvi
 
 export const HOST_USAGE = [
   'usage: lanchat-host [--config <file>] [--print-config] --port <port> [--bind <address>] --data <dir> [--room <name>] [--heartbeat <seconds>] [--no-tls]',
+  '       lanchat-host admin --help  (a running host\'s console commands over its admin API)',
+  '       lanchat-host backup --help  (an online backup of a host alone)',
   '  [--no-announce]  (do not announce the room on the local network)',
   '  per-connection limits (a number, or "off"): [--max-frame-bytes <n>] [--frames-per-second <n>] [--frame-burst <n>]',
   '  [--bytes-per-second <n>] [--byte-burst <n>]',
@@ -29,6 +31,8 @@ export const HOST_USAGE = [
   '  --nats-password <text>  (or LANCHAT_NATS_PASSWORD)  [--insecure-bus]  (start on an open bus: a test bench only)',
   'service: [--admin-port <port>] [--admin-bind <address>]  (HTTP /healthz, /readyz, /metrics; default 127.0.0.1, off without a port)',
   '  [--drain-seconds <n>]  (on SIGTERM: how long the drain may take before the host stops anyway; default 10)',
+  '  [--admin-token <text>]  (or LANCHAT_ADMIN_TOKEN_FILE: turns on the admin API, POST /admin; lanchat-host admin --help)',
+  '  [--log-max-bytes <n>|off] [--log-keep <n>]  (server.log rotated past 10 MiB, 5 older files kept; SIGHUP reopens it)',
   'every setting is also a key of the config file (--config <file> or LANCHAT_CONFIG; YAML, "max-name: 24") and an',
   '  environment variable (LANCHAT_MAX_NAME; LANCHAT_MAX_NAME_FILE reads it from a file): a flag overrides the',
   '  variable, which overrides the file. --print-config shows the settings in force, secrets masked.',
@@ -40,6 +44,8 @@ export interface ServiceOptions {
   adminPort: number | null;
   adminBind: string;
   drainMs: number;
+  /** The bearer token of the admin API (admin-api.ts); null: no admin API. */
+  adminToken: string | null;
 }
 
 /**
@@ -153,6 +159,9 @@ export const HOST_OPTIONS = {
   'nats-user': { type: 'string' },
   'nats-password': { type: 'string' },
   'insecure-bus': { type: 'boolean', default: false },
+  'admin-token': { type: 'string' },
+  'log-max-bytes': { type: 'string', default: String(10 * 1024 * 1024) },
+  'log-keep': { type: 'string', default: '5' },
 } as const satisfies OptionTable;
 
 /** Flags that are not settings: they say what to do with them. */
@@ -257,6 +266,9 @@ function hostOptions(values: HostValues): { options: HostOptions; service: Servi
     throw new UsageError('--max-frame-bytes must be a whole number of bytes', 'max-frame-bytes');
   }
   const maxDatabaseBytes = byteCount(values['max-database-bytes'], 'max-database-bytes');
+  if (values['admin-token'] !== undefined && values['admin-port'] === undefined) {
+    throw new UsageError('--admin-token needs --admin-port: the admin API is served there', 'admin-token');
+  }
   const postgres = values.postgres;
   const nats = values.nats?.split(',').map((url) => url.trim()).filter((url) => url !== '');
   if (nats && !postgres) throw new UsageError('--nats needs --postgres: the nodes of a room share one PostgreSQL database', 'nats');
@@ -292,6 +304,7 @@ function hostOptions(values: HostValues): { options: HostOptions; service: Servi
       adminPort: portNumber(values['admin-port'], 'admin-port') ?? null,
       adminBind: values['admin-bind']!,
       drainMs: seconds(values['drain-seconds'], 'drain-seconds')!,
+      adminToken: adminToken(values['admin-token']),
     },
     options: {
       dataDir: resolve(values.data),
@@ -318,8 +331,20 @@ function hostOptions(values: HostValues): { options: HostOptions; service: Servi
           }
         : {}),
       ...(access ? { access } : {}),
+      logRotation: { maxBytes: limitFlag('log-max-bytes', values['log-max-bytes'])!, keep: count(values['log-keep'], 'log-keep')! },
     },
   };
+}
+
+/** Long enough that guessing it over HTTP is hopeless: `openssl rand -base64 32` gives 44 characters. */
+const MIN_TOKEN_LENGTH = 32;
+
+function adminToken(value: string | undefined): string | null {
+  if (value === undefined) return null;
+  if (value.length < MIN_TOKEN_LENGTH) {
+    throw new UsageError(`--admin-token must be at least ${MIN_TOKEN_LENGTH} characters (openssl rand -base64 32 makes one)`, 'admin-token');
+  }
+  return value;
 }
 
 /** What the host prints once it listens; whoever waits for "listening" may signal at once. */

@@ -1,10 +1,11 @@
 /**
  * The headless host's admin commands, typed on its standard input:
  * /users, /pending, /approve, /reject, /kick, /ban, /unban, /bans, /mute, /unmute, /reset, /silent, /purge, /help.
- * Each answers with lines to print; a refused action answers "error: …".
+ * Each answers with lines to print; a refused action answers "error: …". The admin API (admin-port.ts) runs
+ * the same requests (server/admin-requests.ts).
  */
+import { type AdminRequest, banTargetOf, runAdminRequest } from '../server/admin-requests.js';
 import { ServerError } from '../server/errors.js';
-import { normalizeAddress } from '../server/access.js';
 import type { ChatServer } from '../server/server.js';
 import { printable } from './terminal-format.js';
 
@@ -32,89 +33,61 @@ function minutesArgument(argument: string | undefined): number | undefined {
   return minutes;
 }
 
-/** A name or, when it reads as one, an IP address. */
-function banTarget(argument: string): { name: string } | { address: string } {
-  return normalizeAddress(argument) !== undefined ? { address: argument } : { name: argument };
-}
-
 /** Runs one command; every line it answers is safe to print (names and client versions come from peers). */
 export async function runHostCommand(server: ChatServer, line: string): Promise<string[]> {
   return (await answer(server, line)).map(printable);
 }
 
-async function answer(server: ChatServer, line: string): Promise<string[]> {
+/** The console's line as the request the admin API takes too (admin-requests.ts); null for an empty line. */
+export function consoleRequest(line: string): AdminRequest | 'help' | null {
   const [command = '', ...args] = line.trim().split(/\s+/);
-  const admin = server.admin;
   const need = (count: number, usage: string): void => {
     if (args.length < count) throw new ServerError('BAD_REQUEST', `usage: ${usage}`);
   };
-  try {
-    switch (command) {
-      case '':
-        return [];
-      case '/help':
-        return HOST_COMMANDS_HELP;
-      case '/users': {
-        const users = admin.connections();
-        if (users.length === 0) return ['nobody is connected'];
-        return users.map((u) => `${u.name}  ${u.address}  ${u.client ?? '(no client name)'}${u.muted ? '  muted' : ''}`);
-      }
-      case '/pending': {
-        const pending = await admin.pending();
-        return pending.length === 0 ? ['nobody is waiting'] : pending.map((p) => `${p.name}  since ${new Date(p.createdAt).toISOString()}`);
-      }
-      case '/approve':
-        need(1, '/approve <name>');
-        await admin.approve(args[0]!);
-        return [`approved ${args[0]}`];
-      case '/reject':
-        need(1, '/reject <name>');
-        await admin.reject(args[0]!);
-        return [`rejected ${args[0]}`];
-      case '/kick':
-        need(1, '/kick <name>');
-        return [`kicked ${args[0]} (${await admin.kick(args[0]!)} connections)`];
-      case '/ban':
-        need(1, '/ban <name|address>');
-        await admin.ban(banTarget(args[0]!));
-        return [`banned ${args[0]}`];
-      case '/unban':
-        need(1, '/unban <name|address>');
-        return [(await admin.unban(banTarget(args[0]!))) ? `unbanned ${args[0]}` : `${args[0]} was not banned`];
-      case '/bans': {
-        const bans = await admin.bans();
-        return bans.length === 0 ? ['no bans'] : bans.map((ban) => `${ban.kind} ${ban.value}`);
-      }
-      case '/mute': {
-        need(1, '/mute <name> [minutes]');
-        const minutes = args[1] === undefined ? undefined : Number(args[1]);
-        if (minutes !== undefined && !(minutes > 0)) throw new ServerError('BAD_REQUEST', 'minutes must be a number above 0');
-        await admin.mute(args[0]!, minutes);
-        return [minutes === undefined ? `muted ${args[0]} until /unmute` : `muted ${args[0]} for ${minutes} min`];
-      }
-      case '/unmute':
-        need(1, '/unmute <name>');
-        return [(await admin.unmute(args[0]!)) ? `unmuted ${args[0]}` : `${args[0]} was not muted`];
-      case '/reset': {
-        need(1, '/reset <name> [password]');
-        const password = await admin.resetPassword(args[0]!, args[1]);
-        return [`new password for ${args[0]}: ${password}`];
-      }
-      case '/silent': {
-        const silent = await admin.silentAccounts(minutesArgument(args[0]));
-        if (silent.count === 0) return ['no account that never wrote'];
-        const more = silent.count - silent.accounts.length;
-        return [
-          `${silent.count} accounts never wrote:`,
-          ...silent.accounts.map((a) => `${a.name}  since ${new Date(a.createdAt).toISOString()}`),
-          ...(more > 0 ? [`… and ${more} more`] : []),
-        ];
-      }
-      case '/purge':
-        return [`purged ${await admin.purgeSilent(minutesArgument(args[0]))} accounts that never wrote`];
-      default:
-        return [`error: unknown command ${command.slice(0, 40)}; /help lists them`];
+  switch (command) {
+    case '':
+      return null;
+    case '/help':
+      return 'help';
+    case '/users':
+    case '/pending':
+    case '/bans':
+      return { command: command.slice(1) } as AdminRequest;
+    case '/approve':
+    case '/reject':
+    case '/kick':
+    case '/unmute':
+      need(1, `${command} <name>`);
+      return { command: command.slice(1), name: args[0]! } as AdminRequest;
+    case '/ban':
+    case '/unban':
+      need(1, `${command} <name|address>`);
+      return { command: command.slice(1), ...banTargetOf(args[0]!) } as AdminRequest;
+    case '/mute': {
+      need(1, '/mute <name> [minutes]');
+      const minutes = args[1] === undefined ? undefined : Number(args[1]);
+      if (minutes !== undefined && !(minutes > 0)) throw new ServerError('BAD_REQUEST', 'minutes must be a number above 0');
+      return { command: 'mute', name: args[0]!, ...(minutes !== undefined ? { minutes } : {}) };
     }
+    case '/reset':
+      need(1, '/reset <name> [password]');
+      return { command: 'reset', name: args[0]!, ...(args[1] !== undefined ? { password: args[1] } : {}) };
+    case '/silent':
+    case '/purge': {
+      const minutes = minutesArgument(args[0]);
+      return { command: command.slice(1), ...(minutes !== undefined ? { minutes } : {}) } as AdminRequest;
+    }
+    default:
+      throw new ServerError('BAD_REQUEST', `unknown command ${command.slice(0, 40)}; /help lists them`);
+  }
+}
+
+async function answer(server: ChatServer, line: string): Promise<string[]> {
+  try {
+    const request = consoleRequest(line);
+    if (request === null) return [];
+    if (request === 'help') return HOST_COMMANDS_HELP;
+    return (await runAdminRequest(server.admin, request)).lines;
   } catch (error) {
     if (error instanceof ServerError) return [`error: ${error.message}`];
     throw error;

@@ -51,7 +51,20 @@ describe('host settings', () => {
       limits: { maxNameLength: 24 },
       cluster: { postgres: 'postgres://lanchat:hunter2@db.example:5432/lanchat', nats: ['nats://n1:4222', 'nats://n2:4222'] },
     });
-    expect(service).toEqual({ adminPort: 9180, adminBind: '127.0.0.1', drainMs: 10_000 });
+    expect(service).toEqual({ adminPort: 9180, adminBind: '127.0.0.1', drainMs: 10_000, adminToken: null });
+    expect(options.logRotation).toEqual({ maxBytes: 10 * 1024 * 1024, keep: 5 });
+  });
+
+  it('takes the admin token from a file, masks it when printed, and refuses a short one or one without an admin port', () => {
+    const token = 'k7Qm2vXr9pLs4tWz8yBn3cDf6gHj1aE5oU0iRtYe';
+    const env = { LANCHAT_ADMIN_TOKEN_FILE: file('admin-token', `${token}\n`) };
+    const { service, settings, options } = parsed(['--config', config, '--log-max-bytes', 'off', '--log-keep', '2'], env);
+    expect(service.adminToken).toBe(token);
+    expect(options.logRotation).toEqual({ maxBytes: Infinity, keep: 2 });
+    expect(printSettings(settings)).toContain('admin-token: "********"  # LANCHAT_ADMIN_TOKEN_FILE');
+    expect(printSettings(parsed(['--config', config, '--admin-token', token]).settings)).not.toContain(token);
+    expect(() => parseHostArgs(['--config', config, '--admin-token', 'short'])).toThrow('--admin-token must be at least 32 characters');
+    expect(() => parseHostArgs(['--data', dir, '--admin-token', token])).toThrow('--admin-token needs --admin-port');
   });
 
   it('lets the environment override the file and a flag override both (LANCHAT_CONFIG names the file)', () => {

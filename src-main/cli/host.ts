@@ -2,7 +2,9 @@
  * Headless host, `lanchat-host` (built by scripts/build-host.ts; `npm run host` runs it from source): its
  * settings from flags, the environment and a config file (HOST_USAGE, host-config.ts). Prints
  * `listening <addr>:<port>` and `fingerprint <fp>` (or `not encrypted`) when ready, then whether the room
- * is announced on the local network; reads admin commands (/help) from standard input. SIGTERM drains
+ * is announced on the local network; reads admin commands (/help) from standard input, and takes them over
+ * HTTP with an admin-token (admin-api.ts; `lanchat-host admin` sends them, admin-cli.ts). SIGHUP reopens
+ * server.log. SIGTERM drains
  * (docs/DEPLOYMENT.md, "Stopping a node"): /readyz turns 503, clients are sent to another address, sends
  * in flight are stored, then the host stops and exits 0; SIGINT stops at once.
  */
@@ -16,6 +18,15 @@ import { printSettings } from './host-config.js';
 const STOP_GRACE_MS = 5000;
 
 async function main(): Promise<void> {
+  const io = { env: process.env, print: console.log, printError: console.error };
+  if (process.argv[2] === 'admin') {
+    process.exitCode = await (await import('./admin-cli.js')).runAdminCli(process.argv.slice(3), io);
+    return;
+  }
+  if (process.argv[2] === 'backup') {
+    process.exitCode = await (await import('./backup.js')).runBackupCli(process.argv.slice(3), io);
+    return;
+  }
   const commandLine = parseHostArgs(process.argv.slice(2), process.env);
   if (commandLine.help) {
     console.log(HOST_USAGE);
@@ -31,7 +42,10 @@ async function main(): Promise<void> {
   const metrics = admin ? new admin.HostMetrics() : null;
   const host = await startHost({ ...commandLine.options, searchThreadAtOpening: true, ...(metrics ? { onCommit: metrics.onCommit } : {}) });
   await host.server.ready;
-  const adminPort = admin && metrics ? await admin.startAdminPort(host, metrics, service.adminPort!, service.adminBind) : null;
+  const api = service.adminToken !== null ? new (await import('./admin-api.js')).AdminApi(service.adminToken, host.server.admin, host.log) : null;
+  const adminPort = admin && metrics ? await admin.startAdminPort(host, metrics, service.adminPort!, service.adminBind, api) : null;
+  // logrotate (copytruncate not needed): after it moved server.log away, SIGHUP starts a new one.
+  process.on('SIGHUP', () => host.log.reopen());
 
   let stopping = false;
   const stop = async (signal: string, drain: boolean): Promise<void> => {
@@ -86,5 +100,7 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   console.error(`host: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
+  // A node refused for its version says so with its own status (IncompatibleNodeError), so systemd does not retry it.
+  const status = (error as { exitCode?: unknown }).exitCode;
+  process.exit(typeof status === 'number' ? status : 1);
 });

@@ -13,7 +13,8 @@ describe('deploy/', () => {
     const parsed = parseHostArgs(['--config', 'deploy/lanchat.yaml'], { LANCHAT_POSTGRES: 'postgres://lanchat@db/lanchat' });
     if (parsed.help) throw new Error('expected settings');
     expect(parsed.options).toMatchObject({ dataDir: '/var/lib/lanchat', port: 7171, cluster: { nats: ['nats://nats.lan:4222'], busSecurity: { caFile: '/etc/lanchat/bus-ca.pem', user: 'lanchat' } } });
-    expect(parsed.service).toEqual({ adminPort: 9171, adminBind: '0.0.0.0', drainMs: 10_000 });
+    expect(parsed.service).toEqual({ adminPort: 9171, adminBind: '0.0.0.0', drainMs: 10_000, adminToken: null });
+    expect(parsed.options.logRotation).toEqual({ maxBytes: 10 * 1024 * 1024, keep: 5 });
   });
 
   it.skipIf(!analyzer)('holds a systemd unit that systemd-analyze verifies without a warning', () => {

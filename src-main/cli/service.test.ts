@@ -4,8 +4,8 @@
  * one config file with a secret from a file, beside a second node in this process (PostgreSQL and
  * NATS started here); its admin port over HTTP; SIGTERM drains it under a sending client.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect as connectTcp } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -58,6 +58,9 @@ describe.skipIf(missing)(missing ? `${TITLE} (skipped: ${missing})` : TITLE, () 
   let nodeB: Host;
   let portA: number;
   let admin: string;
+  let config: string;
+  let adminToken: string;
+  let env: NodeJS.ProcessEnv;
   const clients: ChatClient[] = [];
 
   beforeAll(async () => {
@@ -79,7 +82,7 @@ describe.skipIf(missing)(missing ? `${TITLE} (skipped: ${missing})` : TITLE, () 
     writeFileSync(secret, `${url}\n`, { mode: 0o600 });
     const busSecret = join(dir, 'nats-password');
     writeFileSync(busSecret, `${nats.security!.password}\n`, { mode: 0o600 });
-    const config = join(dir, 'lanchat.yaml');
+    config = join(dir, 'lanchat.yaml');
     writeFileSync(
       config,
       [
@@ -96,7 +99,9 @@ describe.skipIf(missing)(missing ? `${TITLE} (skipped: ${missing})` : TITLE, () 
         'room: From the file',
       ].join('\n'),
     );
-    const env = { ...process.env, LANCHAT_POSTGRES_FILE: secret, LANCHAT_NATS_PASSWORD_FILE: busSecret, LANCHAT_ROOM: 'Office' };
+    adminToken = join(dir, 'admin-token');
+    writeFileSync(adminToken, 'a-token-for-the-admin-api-of-node-a-0123456789\n', { mode: 0o600 });
+    env = { ...process.env, LANCHAT_POSTGRES_FILE: secret, LANCHAT_NATS_PASSWORD_FILE: busSecret, LANCHAT_ROOM: 'Office', LANCHAT_ADMIN_TOKEN_FILE: adminToken };
     const printed = spawnSync(process.execPath, [join(app, 'dist-host', 'lanchat-host.js'), '--config', config, '--print-config'], { cwd: app, env, encoding: 'utf8' });
     expect(printed.stdout).toContain('room: Office  # LANCHAT_ROOM');
     expect(printed.stdout).toContain('postgres: "********"  # LANCHAT_POSTGRES_FILE');
@@ -172,6 +177,44 @@ describe.skipIf(missing)(missing ? `${TITLE} (skipped: ${missing})` : TITLE, () 
     expect(metrics).toMatch(/^lanchat_database_pool_connections\{state="open"\} [1-9]/m);
     expect((await get('/nothing')).status).toBe(404);
   });
+
+  it('takes the console commands from `lanchat-host admin`, the built command; SIGHUP reopens server.log', async () => {
+    await onA('dora');
+    // Run without blocking this process: its clients keep their heartbeats meanwhile.
+    const command = (extra: NodeJS.ProcessEnv, ...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> =>
+      new Promise((resolve) => {
+        execFile(process.execPath, [join(app, 'dist-host', 'lanchat-host.js'), ...args], { cwd: app, env: { ...env, ...extra }, encoding: 'utf8' }, (error, stdout, stderr) =>
+          resolve({ status: error ? Number(error.code) : 0, stdout, stderr }),
+        );
+      });
+    // The config's admin-port is 0 (any free port): the URL is the one node A printed.
+    const users = await command({}, 'admin', '--config', config, '--url', admin, 'users');
+    expect(users.status, users.stderr).toBe(0);
+    expect(users.stdout).toMatch(/^dora {2}127\.0\.0\.1:\d+/m);
+    const refused = await command({ LANCHAT_ADMIN_TOKEN_FILE: '', LANCHAT_ADMIN_TOKEN: 'not-the-token' }, 'admin', '--url', admin, 'kick', 'dora');
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/missing or wrong admin token/);
+    const backup = await command({}, 'backup', '--config', config, '--to', join(dir, 'backup'));
+    expect(backup.status).toBe(2);
+    expect(backup.stderr).toMatch(/clustered room: its database is PostgreSQL, backed up with pg_dump/);
+
+    // logrotate's move, then its SIGHUP: the next lines go to a new server.log.
+    const log = join(dir, 'a', 'server.log');
+    renameSync(log, `${log}.rotated`);
+    nodeA.child.kill('SIGHUP');
+    const token = readFileSync(adminToken, 'utf8').trim();
+    const logged = async (): Promise<boolean> => {
+      const response = await fetch(`${admin}/admin`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{"command":"bans"}' });
+      await response.text();
+      return existsSync(log) && readFileSync(log, 'utf8').includes('"command":"bans"');
+    };
+    for (let tries = 0; !(await logged()); tries++) {
+      if (tries > 100) throw new Error('no new server.log after SIGHUP');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(readFileSync(`${log}.rotated`, 'utf8')).toContain('"command":"users"');
+    expect(nodeA.exitCode).toBe(null);
+  }, 120_000);
 
   it('drains on SIGTERM: /readyz turns 503, the sending client moves to node B, nothing acknowledged is lost, exit 0', async () => {
     const bob = await onA('bob');

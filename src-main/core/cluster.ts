@@ -10,7 +10,7 @@ import type { ServerLog } from '../server/log.js';
 import { StoreOpenError } from '../store/open.js';
 import { openPgStore } from '../store/pg/open.js';
 import type { AsyncStore } from '../store/types.js';
-import { ClusterMembers } from './cluster-members.js';
+import { ClusterMembers, type NodeVersion } from './cluster-members.js';
 
 export interface ClusterOptions {
   /** The room's PostgreSQL database, postgres://user:password@host:port/database. */
@@ -23,6 +23,8 @@ export interface ClusterOptions {
   insecureBus?: boolean;
   /** Tests only: how often the node tells the others it is alive (2 s). */
   heartbeatMs?: number;
+  /** Tests only: the version this node says it runs (NODE_VERSION), to meet nodes of another. */
+  version?: NodeVersion;
 }
 
 /** Room settings the nodes agree on through the database. */
@@ -52,12 +54,18 @@ export async function openClusterNode(
   storeOptions: { maxUserBytesPerDay?: number },
 ): Promise<ClusterNode> {
   if (options.nats && !options.insecureBus) refuseOpenBus(options.busSecurity);
-  const store = await openPgStore(options.postgres, storeOptions);
-  let members: ClusterMembers | undefined;
+  // Joined before the store opens: a node refused for its version must not migrate the schema first.
+  const members = await ClusterMembers.join(options.postgres, options.nats !== undefined, log, options.version);
+  let store: AsyncStore;
+  try {
+    store = await openPgStore(options.postgres, storeOptions);
+  } catch (error) {
+    await members.close();
+    throw error;
+  }
   let bus: NatsBus | undefined;
   try {
     const { roomId } = await agree(store, fingerprint ?? NO_TLS);
-    members = await ClusterMembers.join(options.postgres, options.nats !== undefined, log);
     const admitting = members;
     if (options.nats) {
       bus = await NatsBus.connect({
@@ -78,12 +86,11 @@ export async function openClusterNode(
     }
   } catch (error) {
     await bus?.close();
-    await members?.close();
+    await members.close();
     await store.close();
     throw error;
   }
-  const joined = members;
-  return { store, ...(bus ? { bus } : {}), leave: () => joined.close() };
+  return { store, ...(bus ? { bus } : {}), leave: () => members.close() };
 }
 
 /** A clustered node needs TLS to NATS and credentials, unless told to do without (`insecureBus`). */

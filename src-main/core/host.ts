@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { PROTOCOL_VERSION } from '../../src-shared/protocol/limits.js';
 import { type TlsIdentity, loadOrCreateIdentity } from '../net/tls.js';
-import { ServerLog } from '../server/log.js';
+import { type LogRotation, ServerLog } from '../server/log.js';
 import type { Bus } from '../server/bus.js';
 import type { ContentStore, ContentStoreKind } from '../server/file-store/contents.js';
 import { FolderContents } from '../server/file-store/folder.js';
@@ -49,6 +49,8 @@ export interface HostOptions extends Omit<ServerOptions, 'store' | 'log' | 'tls'
   cluster?: ClusterOptions;
   /** Told of every commit of sends: how long the store took, and how many new messages it stored (the admin port's metrics). */
   onCommit?: (seconds: number, stored: number) => void;
+  /** server.log rotated by size; without it the file only grows (the apps' hosts, tests). */
+  logRotation?: LogRotation;
 }
 
 /**
@@ -78,7 +80,7 @@ export interface Host {
 }
 
 export async function startHost(options: HostOptions): Promise<Host> {
-  const { dataDir, port, bind, tls = true, maxDatabaseBytes, maxUserBytesPerDay = DEFAULT_MAX_USER_BYTES_PER_DAY, announce = false, openLockWaitMs, searchThreadAtOpening, files, filesDir, filesStore, cluster, onCommit, ...serverOptions } =
+  const { dataDir, port, bind, tls = true, maxDatabaseBytes, maxUserBytesPerDay = DEFAULT_MAX_USER_BYTES_PER_DAY, announce = false, openLockWaitMs, searchThreadAtOpening, files, filesDir, filesStore, cluster, onCommit, logRotation, ...serverOptions } =
     options;
   if (filesStore === 'postgres' && (!cluster || filesDir !== undefined)) {
     throw new Error(filesDir !== undefined ? 'files are kept in a folder or in the database, not both' : 'files in the database need the room on PostgreSQL (cluster)');
@@ -95,7 +97,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
   try {
     identity = tls ? await loadOrCreateIdentity(dataDir) : null;
     if (cluster) {
-      log = new ServerLog(logFile);
+      log = new ServerLog(logFile, logRotation);
       // Loaded only for a cluster node: PostgreSQL's and NATS's clients would lengthen every lone host's start.
       const { openClusterNode } = await import('./cluster.js');
       ({ store, bus, leave: leaveCluster } = await openClusterNode(cluster, identity?.fingerprint ?? null, log, { maxUserBytesPerDay }));
@@ -118,7 +120,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
         ...(openLockWaitMs !== undefined ? { openLockWaitMs } : {}),
         ...(searchThreadAtOpening !== undefined ? { searchThreadAtOpening } : {}),
       });
-      log = new ServerLog(logFile);
+      log = new ServerLog(logFile, logRotation);
     }
   } catch (error) {
     log?.close();
