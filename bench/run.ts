@@ -21,6 +21,7 @@ import { type Result, measure, pinServersApart, transport } from './common.js';
 import { changes } from './changes.js';
 import { clusterBench, clusterBenchMissing } from './cluster.js';
 import { connections } from './connections.js';
+import { e2ee } from './e2ee.js';
 import { files } from './files.js';
 import { firstSearch } from './first-search.js';
 import { historyInOwnProcess } from './own-process.js';
@@ -108,6 +109,7 @@ if (selected('reconnect')) report('reconnect', await reconnect({ clients: quick 
 if (selected('history')) {
   report('history', await historyInOwnProcess({ messages: quick ? 100_000 : 1_000_000, users: 200, dms: 1000, groups: 50, queries: quick ? 20 : 50 }));
 }
+if (selected('e2ee')) report('e2ee', await e2ee({ messages: quick ? 20 : 100, members: 200 }));
 if (selected('first-search')) report('first-search', await firstSearch({ typedAfterMs: 3000, later: quick ? 5 : 20 }));
 if (selected('files')) {
   const result = await files({ megabytes: quick ? 50 : 200, rounds });

@@ -13,6 +13,12 @@
  * it processed (commits and welcomes, which every member agrees on). `safetyNumber` is computed from
  * those, and 'devicesChanged' fires when a known user's set changes: a host that registers a device in
  * someone's name and gets it added to a conversation cannot keep this device from seeing it.
+ *
+ * For the app: `start(client, { store?, catchUp? })`; `create`, `add`, `removeUsers`, `send`, `members`,
+ * `catchUp`, `receive`, `close`; `safetyNumber(userId)` → { digits: 12 groups of 5, code }, `matchesSafetyCode`,
+ * `markVerified`, `clearVerified`, `verification(userId)` → 'verified' | 'unverified' | 'changed', `devices`;
+ * events 'message', 'joined', 'removed', 'dropped' and 'devicesChanged'. Users are named by id here, as
+ * credentials and `dm:` keys name them.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
