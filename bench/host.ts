@@ -19,6 +19,8 @@ const { values } = parseArgs({
     /** A node of a clustered room (bench/cluster.ts): its database and NATS server. */
     postgres: { type: 'string' },
     nats: { type: 'string' },
+    /** Members a group may have (the e2ee workload adds 200, over the default). */
+    'max-members': { type: 'string' },
   },
 });
 if (!values.data) throw new Error('--data <dir> is required');
@@ -32,7 +34,7 @@ const host = await startHost({
   // Workloads send "as fast as the protocol lets them": a host expecting such load raises its
   // per-connection limits, as this one does (the default 100 frames/s would be what is measured).
   rateLimits: { framesPerSecond: Infinity, frameBurst: Infinity, bytesPerSecond: Infinity, byteBurst: Infinity },
-  limits: { changesPerMinute: 1_000_000_000 },
+  limits: { changesPerMinute: 1_000_000_000, ...(values['max-members'] ? { maxGroupMembers: Number(values['max-members']) } : {}) },
   // The bench's NATS is an open one on loopback: what is measured is the nodes, not TLS to NATS.
   ...(values.postgres ? { cluster: { postgres: values.postgres, ...(values.nats ? { nats: [values.nats], insecureBus: true } : {}) } } : {}),
   ...(values['max-file-mb'] ? { files: { limits: { maxFileBytes: Number(values['max-file-mb']) * 1024 * 1024 } } } : {}),
