@@ -344,6 +344,11 @@ export const appCalls = {
   showFileInFolder: { args: z.tuple([fileId, fileName]), returns: returns<void>() },
   /** Desktop only: asks where to save the file, then downloads it there; null when the user cancelled. */
   saveFileAs: { args: z.tuple([fileId, fileName]), returns: returns<{ transfer: string; path: string } | null>() },
+  // end-to-end encryption (issue 35)
+  /** The safety number of this user and another (compare it in person), and whether you marked them verified. */
+  safetyNumber: { args: z.tuple([nameField]), returns: returns<{ safetyNumber: string; verified: boolean }>() },
+  /** Marks the other user's devices, as they are now, as verified. */
+  markVerified: { args: z.tuple([nameField]), returns: returns<void>() },
 };
 
 /** The request/response calls, by name: what IPC handlers and the browser bridge route. */

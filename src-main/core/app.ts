@@ -23,6 +23,7 @@ import type { ConversationKey } from '../../src-shared/protocol/conversation.js'
 import { coalesce } from './coalesce.js';
 import { NOT_HOSTING, fail, messageOf, ok, sentence } from './errors.js';
 import { type DesktopFiles, FileCore } from './files.js';
+import { E2eeCore } from './e2ee-core.js';
 import { Hosting } from './hosting.js';
 import { Link } from './link.js';
 import { type RoomWatcher, type WatchTiming, watchRooms } from '../discovery/browse.js';
@@ -72,6 +73,7 @@ export class AppCore extends CallFacade implements AppApi {
   private readonly link: Link;
   private readonly hosting: Hosting;
   private readonly files: FileCore;
+  private readonly e2ee: E2eeCore;
   /** Started by the first nearbyRooms call, watching until shutdown. */
   private roomWatcher: RoomWatcher | null = null;
 
@@ -138,6 +140,8 @@ export class AppCore extends CallFacade implements AppApi {
     openFile: (fileId, name, confirmed) => this.files.openFile(fileId, name, confirmed),
     showFileInFolder: (fileId, name) => this.files.showInFolder(fileId, name),
     saveFileAs: (fileId, name) => this.files.saveAs(fileId, name),
+    safetyNumber: (user) => this.e2ee.safetyNumber(user),
+    markVerified: (user) => this.e2ee.markVerified(user),
   };
 
   constructor(options: AppCoreOptions) {
@@ -150,6 +154,9 @@ export class AppCore extends CallFacade implements AppApi {
     const emit = (event: AppEvent): void => this.emit(event);
     this.link = new Link(this.profileDir, emit, this.announceSession, options.tokenSealer);
     this.hosting = new Hosting(join(this.profileDir, 'host'), emit, options.passwordCost);
+    // Direct messages and groups go end-to-end encrypted: their calls are replaced in the table above.
+    this.e2ee = new E2eeCore(this.profileDir, this.link, emit);
+    this.e2ee.wrap(this.calls);
     const link = this.link;
     this.files = new FileCore(
       {
@@ -180,6 +187,7 @@ export class AppCore extends CallFacade implements AppApi {
     return this.serialized(async () => {
       this.files.stop();
       this.link.close();
+      this.e2ee.shutdown();
       await Promise.all([this.stopHost(), this.roomWatcher?.stop()]);
       this.roomWatcher = null;
     });
@@ -290,7 +298,10 @@ export class AppCore extends CallFacade implements AppApi {
   }
 
   private emit(event: AppEvent): void {
-    if (event.type === 'session' && event.session.status === 'online') this.files.resume();
+    if (event.type === 'session' && event.session.status === 'online') {
+      this.files.resume();
+      this.e2ee.online();
+    }
     for (const listener of this.listeners) {
       try {
         listener(event);

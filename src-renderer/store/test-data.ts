@@ -91,6 +91,8 @@ export function fakeApi(overrides: Partial<AppApi> = {}): AppApi & { emit(event:
     openFile: () => ok(undefined),
     showFileInFolder: () => ok(undefined),
     saveFileAs: () => ok(null),
+    safetyNumber: () => ok({ safetyNumber: '12345 67890', verified: false }),
+    markVerified: () => ok(undefined),
     onEvent: (listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);
