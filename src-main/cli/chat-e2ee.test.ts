@@ -86,14 +86,19 @@ describe('the terminal client, end-to-end encrypted', () => {
       alice.type('/group_join plans');
       await alice.line(/group plans \(owner bob\): alice, bob|group plans \(owner bob\): bob, alice/);
       alice.type('/group_message plans~secret-group-from-the-terminal');
-      await waitFor(() => events.some((event) => event.type === 'message' && event.message.text === 'secret-group-from-the-terminal' && event.message.groupId === group.id));
+      await waitFor(
+        () => events.some((event) => event.type === 'message' && event.message.text === 'secret-group-from-the-terminal' && event.message.groupId === group.id),
+        10_000,
+        `the group message at the app; the terminal printed:\n${alice.lines.join('\n')}`,
+      );
 
       alice.type('/search_message from-the');
       await alice.line(/^\d+\+? results? for "from-the"$/);
       await alice.line(/^ {2}#\d+ .*bob: secret-from-the-app$/);
 
-      alice.type('room-text-the-host-reads');
-      await waitFor(() => hostHolding('room-text-the-host-reads').length > 0);
+      // Plain text from the terminal goes to its private chat partner now (encrypted too): the room's check comes from the app.
+      unwrap(await app.send({ kind: 'room' }, 'room-text-the-host-reads'));
+      await waitFor(() => hostHolding('room-text-the-host-reads').length > 0, 10_000, 'the room text in the host files');
       for (const text of ['secret-from-the-terminal', 'secret-from-the-app', 'secret-group-from-the-terminal', '🎉']) expect(hostHolding(text), text).toEqual([]);
     } finally {
       alice.end();
