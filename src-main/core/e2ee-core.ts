@@ -100,6 +100,8 @@ export class E2eeCore {
   }
 
   private async messaging(): Promise<E2eeMessaging> {
+    // A call may come before the session event that starts the device (say, just after a join answered).
+    this.online();
     const messaging = await this.device?.started;
     if (!messaging) throw new Error('This app is not ready to encrypt yet: it has no device on this host');
     return messaging;

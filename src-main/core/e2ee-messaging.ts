@@ -127,18 +127,23 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
     const { conv, readers } = await this.readersOf(target);
     if (this.chats.members(conv) === undefined) await this.chats.catchUp();
     const [first] = readers;
-    if (this.chats.members(conv) === undefined && first !== undefined) {
+    if (this.chats.members(conv) === undefined) {
       try {
-        await this.chats.create(conv, [first]);
-        this.bindAdded(conv, first, []);
+        // One user first, so that the id that appears is theirs; the others are added below.
+        await this.chats.create(conv, first === undefined ? [] : [first]);
+        if (first !== undefined) this.bindAdded(conv, first, []);
       } catch (error) {
-        // Nobody's device could be added (neither theirs nor this user's others): said below as unreachable.
+        // Nobody's device could be added (neither theirs nor this user's others): said below.
         if (error instanceof ClientError) throw error;
       }
     }
     if (this.chats.members(conv) === undefined) {
       if (target.kind === 'dm') throw this.unreachable(conv, target.user);
-      throw new E2eeUnavailable('This device is not in the conversation’s encrypted group yet: it can write once another member’s app adds it');
+      throw new E2eeUnavailable(
+        readers.length === 0
+          ? 'Nobody else in this group can read it yet: write once someone has joined'
+          : 'This device is not in the group’s encryption yet: it can write once another member’s app adds it',
+      );
     }
     const present = (): Set<number> => new Set(this.chats.members(conv)!.map((id) => id.userId));
     const tried = this.tried.get(conv) ?? new Set<string>();
