@@ -58,6 +58,7 @@ export const en = {
     fileOverStorage: 'The largest file cannot be larger than all files together.',
   },
   errors: {
+    E2EE_UNAVAILABLE: 'Not sent: it could not be end-to-end encrypted, and nothing goes in plain.',
     RISKY_FILE: 'This file can run a program when opened.',
     UNKNOWN_FILE: 'The host no longer has this file.',
     HASH_MISMATCH: 'The file arrived damaged and was removed; try again.',

@@ -58,6 +58,7 @@ export const tr: Translations = {
     fileOverStorage: 'En büyük dosya, tüm dosyaların toplamından büyük olamaz.',
   },
   errors: {
+    E2EE_UNAVAILABLE: 'Gönderilmedi: uçtan uca şifrelenemedi ve şifresiz hiçbir şey gönderilmez.',
     RISKY_FILE: 'Bu dosya açıldığında bir program çalıştırabilir.',
     UNKNOWN_FILE: 'Oda sahibinde bu dosya artık yok.',
     HASH_MISMATCH: 'Dosya bozuk geldi ve silindi; yeniden deneyin.',
