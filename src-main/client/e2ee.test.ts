@@ -1,16 +1,18 @@
-import { readFileSync, existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dmConversation, groupConversation } from '../../src-shared/protocol/conversation.js';
 import type { MlsFrame } from '../../src-shared/protocol/e2ee.js';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
-import { createDevice, createGroup, createKeyPackage, addMembers, encrypt } from '../crypto/mls.js';
+import { createDevice, createGroup, createKeyPackage, addMembers, encrypt, signatureKeys } from '../crypto/mls.js';
 import { useRoom } from '../testing/room.js';
 import type { ChatClient } from './client.js';
-import { type DecryptedMessage, EncryptedChats } from './e2ee.js';
+import { type DecryptedMessage, type DevicesChanged, EncryptedChats } from './e2ee.js';
+import { DeviceStore, KEY_FILE, SEALED_KEY_FILE, deviceStoreKey } from './e2ee-store.js';
 
 /** Resolves with the next event of `name` that `match` accepts. */
-function next<T>(chats: EncryptedChats, name: 'message' | 'joined' | 'dropped' | 'removed', match: (value: T) => boolean = () => true): Promise<T> {
+function next<T>(chats: EncryptedChats, name: 'message' | 'joined' | 'dropped' | 'removed' | 'devicesChanged', match: (value: T) => boolean = () => true): Promise<T> {
   return new Promise((resolve) => {
     const listener = (value: T): void => {
       if (!match(value)) return;
@@ -28,6 +30,19 @@ function recordFrames(client: ChatClient): MlsFrame[] {
   const frames: MlsFrame[] = [];
   client.on('mls', (push) => frames.push(push.frame));
   return frames;
+}
+
+/**
+ * What a host that misbehaves does with its own database: registers a device in `client`'s user's name,
+ * with a key of its own, and offers a key package of it to whoever claims that user.
+ */
+async function hostsDevice(client: ChatClient) {
+  const deviceId = randomBytes(16).toString('hex');
+  const keys = await signatureKeys();
+  const { userId } = await client.request('deviceRegister', { deviceId, signatureKey: Buffer.from(keys.publicKey).toString('base64') });
+  const device = await createDevice(userId, deviceId, keys);
+  await client.request('keyPackagesUpload', { deviceId, keyPackages: [Buffer.from((await createKeyPackage(device)).encoded).toString('base64')] });
+  return device;
 }
 
 /** Whether the host's database file or its WAL holds the text, in UTF-8. */
@@ -187,5 +202,125 @@ describe('end-to-end encrypted conversations through a real host', () => {
     const got = [b!, c!, d!].map((chats) => next<DecryptedMessage>(chats, 'message'));
     await a!.send(conv, 'all four');
     for (const message of await Promise.all(got)) expect(message.text).toBe('all four');
+  });
+
+  it("a device the host adds in bob's name changes the safety number on both sides and shows at every device; a forged commit shows nothing", async () => {
+    await room.start();
+    const [alice, bob] = [await room.user('alice'), await room.user('bob')];
+    const [a, b] = [await EncryptedChats.start(alice), await EncryptedChats.start(bob)];
+    const dm = dmConversation(a.id.userId, b.id.userId);
+    const joined = next(b, 'joined');
+    await a.create(dm, ['bob']);
+    await joined;
+
+    // Both sides compute one number, from what each saw itself; alice compares it with bob and marks him verified.
+    const before = await a.safetyNumber(b.id.userId);
+    expect(before.digits).toMatch(/^\d{5}( \d{5}){11}$/);
+    expect(await b.safetyNumber(a.id.userId)).toEqual(before);
+    expect(await a.matchesSafetyCode(b.id.userId, before.code)).toBe(true);
+    expect(a.verification(b.id.userId)).toBe('unverified');
+    await a.markVerified(b.id.userId);
+    expect(a.verification(b.id.userId)).toBe('verified');
+    const changes: DevicesChanged[] = [];
+    a.on('devicesChanged', (change) => changes.push(change));
+    b.on('devicesChanged', (change) => changes.push(change));
+
+    // The host registers a device in bob's name and offers it; alice's device adds it as one of bob's, as any client would.
+    const rogue = await hostsDevice(await room.user('bob'));
+    const atBob = next<DevicesChanged>(b, 'devicesChanged');
+    const atAlice = next<DevicesChanged>(a, 'devicesChanged');
+    await a.add(dm, ['bob']);
+    const expected = { userId: b.id.userId, added: [rogue.id], removed: [], conversations: [dm] };
+    expect(await atAlice).toEqual(expected);
+    // Bob's own device sees a device added in his name: the host cannot keep it from him and still have him read the conversation.
+    expect(await atBob).toEqual(expected);
+    expect(changes).toEqual([expected, expected]);
+    const after = await a.safetyNumber(b.id.userId);
+    expect(after.digits).not.toBe(before.digits);
+    expect(await b.safetyNumber(a.id.userId)).toEqual(after);
+    expect(await a.matchesSafetyCode(b.id.userId, before.code)).toBe(false);
+    expect(a.verification(b.id.userId)).toBe('changed');
+    expect(a.devices(b.id.userId).map((device) => device.deviceId)).toContain(rogue.id.deviceId);
+
+    // A forged commit adding another device in bob's name (from a group the host made under this group id, at this epoch): dropped, nothing changes.
+    b.close();
+    const hostDevice = await createDevice(b.id.userId, 'f'.repeat(32));
+    let hostsGroup = await createGroup(hostDevice, new TextEncoder().encode(dm));
+    for (const n of [8, 9]) hostsGroup = (await addMembers(hostsGroup, [(await createKeyPackage(await createDevice(n, String(n).repeat(32)))).encoded])).group;
+    const forged = await addMembers(hostsGroup, [(await createKeyPackage(await createDevice(b.id.userId, 'c'.repeat(32)))).encoded]);
+    const dropped = next<{ seq: number }>(b, 'dropped');
+    await b.receive({ id: 1000, conv: dm, seq: 3, epoch: 2, kind: 'commit', from: 'alice', fromDevice: a.id.deviceId, ts: 1, data: Buffer.from(forged.commit).toString('base64') });
+    expect((await dropped).seq).toBe(3);
+    expect(b.members(dm)!.map((id) => id.deviceId).sort()).toEqual([a.id.deviceId, b.id.deviceId, rogue.id.deviceId].sort());
+    expect(await b.safetyNumber(a.id.userId)).toEqual(after);
+    expect(changes).toHaveLength(2);
+  });
+
+  it('a device kept in an encrypted store comes back after a restart and reads on; the file holds no key in clear; a wrong key says so', async () => {
+    await room.start();
+    const profile = join(room.dir, 'alice-profile');
+    mkdirSync(profile);
+    const key = deviceStoreKey(profile);
+    expect(statSync(join(profile, KEY_FILE)).mode & 0o777).toBe(0o600);
+    expect(deviceStoreKey(profile)).toEqual(key);
+    const file = join(profile, 'device.lanchat');
+    const [alice, bob] = [await room.user('alice'), await room.user('bob')];
+    const a = await EncryptedChats.start(alice, { store: new DeviceStore(file, key) });
+    const b = await EncryptedChats.start(bob);
+    const dm = dmConversation(a.id.userId, b.id.userId);
+    const joined = next(b, 'joined');
+    await a.create(dm, ['bob']);
+    await joined;
+    const atBob = next<DecryptedMessage>(b, 'message');
+    await a.send(dm, 'before-the-restart');
+    await atBob;
+    await a.markVerified(b.id.userId);
+    const number = await a.safetyNumber(b.id.userId);
+
+    // On disk: none of the device's private keys, in bytes, base64 or hex, and none of the text.
+    const onDisk = readFileSync(file);
+    const secrets = [a.device.signaturePrivateKey, a.device.signaturePrivateKey.subarray(0, 16), a.device.signaturePublicKey];
+    for (const secret of secrets) {
+      for (const form of [Buffer.from(secret), Buffer.from(Buffer.from(secret).toString('base64')), Buffer.from(Buffer.from(secret).toString('hex'))]) expect(onDisk.includes(form)).toBe(false);
+    }
+    expect(onDisk.includes(Buffer.from('before-the-restart'))).toBe(false);
+    expect(onDisk.includes(key)).toBe(false);
+
+    // The app stops; meanwhile bob writes. It starts again, from the file: the same device, in the same group, reading and sending.
+    a.close();
+    alice.close();
+    await b.send(dm, 'while-alice-was-away');
+    const store = new DeviceStore(file, deviceStoreKey(profile));
+    // catchUp: false, so that what it catches up on is heard by the listener set before it does.
+    const restored = await EncryptedChats.start(await room.user('alice'), { store, catchUp: false });
+    const caughtUp = next<DecryptedMessage>(restored, 'message');
+    await restored.catchUp();
+    expect(await caughtUp).toMatchObject({ text: 'while-alice-was-away', sender: b.id });
+    expect(restored.id).toEqual(a.id);
+    expect(restored.members(dm)).toEqual(b.members(dm));
+    expect(restored.verification(b.id.userId)).toBe('verified');
+    expect(await restored.safetyNumber(b.id.userId)).toEqual(number);
+    const atAlice = next<DecryptedMessage>(restored, 'message', textOf('after-the-restart'));
+    await b.send(dm, 'after-the-restart');
+    expect((await atAlice).sender).toEqual(b.id);
+    const reply = next<DecryptedMessage>(b, 'message', textOf('alice-is-back'));
+    await restored.send(dm, 'alice-is-back');
+    expect((await reply).sender).toEqual(a.id);
+
+    // Another key, or another account's login, is refused with a reason.
+    await expect(new DeviceStore(file, randomBytes(32)).load()).rejects.toThrow(/could not be decrypted: it was saved with another key/);
+    await expect(EncryptedChats.start(await room.user('carol'), { store })).rejects.toThrow(/the device store is alice's device, and this login is carol's/);
+    chmodSync(join(profile, KEY_FILE), 0o644);
+    expect(() => deviceStoreKey(profile)).toThrow(/may be read by other users/);
+
+    // With a keychain (the shells pass theirs), the key is kept sealed by it, never in clear.
+    const sealer = { seal: (text: string) => Buffer.from(text).reverse().toString('base64'), open: (sealed: string) => Buffer.from(sealed, 'base64').reverse().toString() };
+    const sealedProfile = join(room.dir, 'sealed-profile');
+    mkdirSync(sealedProfile);
+    const sealedKey = deviceStoreKey(sealedProfile, sealer);
+    expect(existsSync(join(sealedProfile, KEY_FILE))).toBe(false);
+    expect(readFileSync(join(sealedProfile, SEALED_KEY_FILE), 'utf8').includes(sealedKey.toString('hex'))).toBe(false);
+    expect(deviceStoreKey(sealedProfile, sealer)).toEqual(sealedKey);
+    expect(() => deviceStoreKey(sealedProfile, { ...sealer, open: () => { throw new Error('not ours'); } })).toThrow(/could not be unsealed/);
   });
 });

@@ -4,8 +4,15 @@
  * orders each conversation's frames by `seq`; this module applies them in that order and shows only
  * what decrypts and verifies, so a host that rewrites, replays or forges frames shows nothing.
  *
- * The device's keys and group states live in memory only: a restart is a new device. Keeping them in
- * a device store encrypted at rest (the OS keychain, else a key file) is the next step (issue 35).
+ * With a DeviceStore (e2ee-store.ts) the device's keys, key packages, group states and what it knows of
+ * others' devices are saved encrypted after every change, and `start` restores the same device; without
+ * one they live in memory and a restart is a new device.
+ *
+ * Verification (docs/SECURITY.md "Verification"): the device keeps, for each user, the devices it has
+ * seen itself: in key packages it claimed (their signed credentials) and in the members of every group
+ * it processed (commits and welcomes, which every member agrees on). `safetyNumber` is computed from
+ * those, and 'devicesChanged' fires when a known user's set changes: a host that registers a device in
+ * someone's name and gets it added to a conversation cannot keep this device from seeing it.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -14,12 +21,16 @@ import {
   type DeviceId,
   type Group,
   type KeyPackageBundle,
+  loadGroup,
+  loadKeyPackage,
+  memberKeys,
+  saveGroup,
+  signedKeyPackage,
   addMembers,
   createDevice,
   createGroup,
   createKeyPackage,
   encrypt,
-  envelope,
   joinFromWelcome,
   members,
   receive,
@@ -27,9 +38,11 @@ import {
   signatureKeys,
   welcomedBundle,
 } from '../crypto/mls.js';
+import { type SafetyNumber, safetyNumber, sameCode } from '../crypto/safety-number.js';
 import type { MlsFrame } from '../../src-shared/protocol/e2ee.js';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import type { ChatClient } from './client.js';
+import type { DeviceStore } from './e2ee-store.js';
 import { ClientError } from './errors.js';
 
 export interface DecryptedMessage {
@@ -49,7 +62,34 @@ export type E2eeEvents = {
   removed: [{ conv: string }];
   /** A frame that did not decrypt or verify (tampered, replayed, forged, of an epoch this device never had): not shown. */
   dropped: [{ conv: string; seq: number; reason: string }];
+  /**
+   * A user's devices changed from those this device knew (this user's own included): show it in each of
+   * `conversations` (those whose group has a device of the user), and the user's safety number changed.
+   * Not fired the first time a user's devices are seen.
+   */
+  devicesChanged: [DevicesChanged];
 };
+
+export interface DevicesChanged {
+  userId: number;
+  added: DeviceId[];
+  removed: DeviceId[];
+  /** This device's encrypted conversations whose group holds a device of the user, sorted. */
+  conversations: string[];
+}
+
+/** 'verified': marked so, and the user's devices are those they were then; 'changed': marked so, and they changed since. */
+export type Verification = 'verified' | 'unverified' | 'changed';
+
+export interface StartOptions {
+  /** Where the device is kept between runs: restored from it when it holds one, made and saved there otherwise. */
+  store?: DeviceStore;
+  /**
+   * false: `start` does not fetch what was sent while the device was away; call `catchUp()` once the
+   * listeners are on, so they hear it. Default true.
+   */
+  catchUp?: boolean;
+}
 
 /** The key packages a device keeps on the host, topped up to this many at start. */
 const KEY_PACKAGES = 10;
@@ -64,8 +104,29 @@ interface Conversation {
   frameId: number;
 }
 
+/** What a DeviceStore holds (JSON, bytes in base64): the whole device. */
+interface SavedDevice {
+  version: 1;
+  /** The user's name as the host spells it, and id. */
+  user: string;
+  userId: number;
+  deviceId: string;
+  signaturePublicKey: string;
+  signaturePrivateKey: string;
+  cursor: number;
+  keyPackages: { encoded: string; initPrivateKey: string; hpkePrivateKey: string; signaturePrivateKey: string }[];
+  conversations: { conv: string; seq: number; frameId: number; state: string }[];
+  /** userId → deviceId → signature key. */
+  devices: Record<string, Record<string, string>>;
+  /** userId → the user's keys when marked verified (sorted, base64, joined by commas). */
+  verified: Record<string, string>;
+  introduced: number[];
+}
+
 const bytes = (base64: string): Uint8Array => new Uint8Array(Buffer.from(base64, 'base64'));
 const base64 = (value: Uint8Array): string => Buffer.from(value).toString('base64');
+/** A user's device keys as one comparable text: sorted, so it does not depend on the order they were seen in. */
+const keySet = (keys: Iterable<Uint8Array>): string => [...keys].map((key) => base64(key)).sort().join(',');
 
 export class EncryptedChats extends EventEmitter<E2eeEvents> {
   private readonly conversations = new Map<string, Conversation>();
@@ -73,6 +134,13 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
   private readonly bundles: KeyPackageBundle[] = [];
   /** The highest frame id processed from mlsSync. */
   private cursor = 0;
+  /** Each user's devices as this device saw them itself: userId → deviceId → signature key. */
+  private readonly known = new Map<number, Map<string, Uint8Array>>();
+  /** userId → keySet of the user's devices when marked verified. */
+  private readonly verified = new Map<number, string>();
+  /** Users whose devices this device has seen in a claim or a group: a change is a change only after that first sight. */
+  private readonly introduced = new Set<number>();
+  private store: DeviceStore | undefined;
   /** Every change of state, one at a time: each operation reads the state the one before left. */
   private queue: Promise<unknown> = Promise.resolve();
   private readonly onPush = (push: { frame: MlsFrame }): void => {
@@ -86,22 +154,39 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
   private constructor(
     private readonly client: ChatClient,
     readonly device: Device,
+    private readonly user: string,
   ) {
     super();
   }
 
-  /** Registers a new device of the logged-in user, uploads its key packages and catches up. */
-  static async start(client: ChatClient): Promise<EncryptedChats> {
-    const deviceId = randomBytes(16).toString('hex');
+  /**
+   * Registers this device of the logged-in user (a new one, or the one `options.store` holds, which must
+   * be of the same user), tops its key packages on the host up and catches up.
+   */
+  static async start(client: ChatClient, options: StartOptions = {}): Promise<EncryptedChats> {
+    const saved = (await options.store?.load()) as SavedDevice | undefined;
+    if (saved !== undefined && saved.version !== 1) throw new Error('the device store is of a newer LanChat');
+    const me = client.session?.login.name;
+    if (me === undefined) throw new ClientError('DISCONNECTED', 'not logged in');
+    // Before registering: a device of one account is never registered to another.
+    if (saved !== undefined && saved.user.toLowerCase() !== me.toLowerCase()) throw new Error(`the device store is ${saved.user}'s device, and this login is ${me}'s`);
+    const deviceId = saved?.deviceId ?? randomBytes(16).toString('hex');
     // The user id goes into the credential: the key is registered first, and the host answers the id.
-    const keys = await signatureKeys();
-    const { userId } = await client.request('deviceRegister', { deviceId, signatureKey: base64(keys.publicKey) });
-    const device = await createDevice(userId, deviceId, keys);
-    const chats = new EncryptedChats(client, device);
+    const keys = saved === undefined ? await signatureKeys() : { publicKey: bytes(saved.signaturePublicKey), signKey: bytes(saved.signaturePrivateKey) };
+    const registered = await client.request('deviceRegister', { deviceId, signatureKey: base64(keys.publicKey) });
+    if (saved !== undefined && saved.userId !== registered.userId) {
+      throw new Error(`the device store is of the account ${saved.user} had as user ${saved.userId}, and ${me} is user ${registered.userId} now`);
+    }
+    const device = await createDevice(registered.userId, deviceId, keys);
+    const chats = new EncryptedChats(client, device, me);
+    if (saved !== undefined) chats.restore(saved);
+    chats.store = options.store;
+    chats.learn(device.id, device.signaturePublicKey);
     client.on('mls', chats.onPush);
     client.on('online', chats.onOnline);
-    await chats.uploadKeyPackages(KEY_PACKAGES);
-    await chats.catchUp();
+    if (registered.keyPackages < KEY_PACKAGES) await chats.uploadKeyPackages(KEY_PACKAGES - registered.keyPackages);
+    else await chats.save();
+    if (options.catchUp !== false) await chats.catchUp();
     return chats;
   }
 
@@ -117,9 +202,53 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
 
   async uploadKeyPackages(count: number): Promise<number> {
     const made = await Promise.all(Array.from({ length: count }, () => createKeyPackage(this.device)));
-    const result = await this.client.request('keyPackagesUpload', { deviceId: this.id.deviceId, keyPackages: made.map((bundle) => base64(bundle.encoded)) });
+    // Kept (and saved) before the host has them: a welcome may use one as soon as it does.
     this.bundles.push(...made);
+    await this.save();
+    const result = await this.client.request('keyPackagesUpload', { deviceId: this.id.deviceId, keyPackages: made.map((bundle) => base64(bundle.encoded)) });
     return result.keyPackages;
+  }
+
+  /** The devices of the user this device has seen itself (its own user's included), by device id. */
+  devices(userId: number): { deviceId: string; signatureKey: Uint8Array }[] {
+    return [...(this.known.get(userId) ?? new Map<string, Uint8Array>())].map(([deviceId, signatureKey]) => ({ deviceId, signatureKey })).sort((a, b) => (a.deviceId < b.deviceId ? -1 : 1));
+  }
+
+  /**
+   * The safety number of this user and `userId` (a contact, or this user for their own devices), from the
+   * devices of both this device has seen. Throws when it has seen none of the contact's: an encrypted
+   * conversation with them comes first.
+   */
+  async safetyNumber(userId: number): Promise<SafetyNumber> {
+    const theirs = this.known.get(userId);
+    if (theirs === undefined || theirs.size === 0) throw new Error(`no device of user ${userId} is known here yet: start an encrypted conversation with them first`);
+    const side = (id: number, keys: Iterable<Uint8Array>) => ({ stableId: new TextEncoder().encode(String(id)), keys: [...keys] });
+    return safetyNumber(side(this.id.userId, this.known.get(this.id.userId)!.values()), side(userId, theirs.values()));
+  }
+
+  /** Whether a code scanned or pasted from the contact's screen is the safety number this device computes. */
+  async matchesSafetyCode(userId: number, code: string): Promise<boolean> {
+    return sameCode(await this.safetyNumber(userId), code);
+  }
+
+  /** Marks the user verified with the devices known now (after comparing the safety number); saved with the device. */
+  markVerified(userId: number): Promise<void> {
+    return this.serially(async () => {
+      const theirs = this.known.get(userId);
+      if (theirs === undefined || theirs.size === 0) throw new Error(`no device of user ${userId} is known here yet`);
+      this.verified.set(userId, keySet(theirs.values()));
+    });
+  }
+
+  /** Forgets a verification (the user asked to, or re-verifies later). */
+  clearVerified(userId: number): Promise<void> {
+    return this.serially(async () => void this.verified.delete(userId));
+  }
+
+  verification(userId: number): Verification {
+    const marked = this.verified.get(userId);
+    if (marked === undefined) return 'unverified';
+    return marked === keySet(this.known.get(userId)?.values() ?? []) ? 'verified' : 'changed';
   }
 
   /** The devices in the conversation's group as this device knows it; undefined when it is in none. */
@@ -150,6 +279,7 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
           added: claimed.map(({ user, deviceId }) => ({ user, deviceId })),
         });
         this.conversations.set(conv, { group: added.group, seq: frame.seq, frameId: frame.id });
+        this.learnFromGroup(added.group);
       } catch (error) {
         if (!isEpochTaken(error)) throw error;
         // Another device's group came first: ours never existed for anyone else.
@@ -182,8 +312,10 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
     return this.serially(async () => {
       const current = this.joined(conv);
       const sent = await encrypt(current.group, new TextEncoder().encode(text));
-      // The sending generation is spent whether or not the host takes the message.
+      // The sending generation is spent whether or not the host takes the message, and saved before it
+      // leaves: a device restored from an older state would encrypt again with the same key and nonce.
       current.group = sent.group;
+      await this.save();
       const { frame } = await this.client.request('mlsSend', { conv, deviceId: this.id.deviceId, clientMsgId, data: base64(sent.message) });
       await this.fill(conv, current, frame.seq);
       current.seq = Math.max(current.seq, frame.seq);
@@ -202,10 +334,104 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
     return this.serially(() => this.process(frame));
   }
 
+  /** Runs `work` after every change before it, and saves the device once it has run, whether it succeeded or not. */
   private serially<T>(work: () => Promise<T>): Promise<T> {
-    const result = this.queue.then(work);
+    const result = this.queue.then(async () => {
+      try {
+        return await work();
+      } finally {
+        await this.save();
+      }
+    });
     this.queue = result.catch(() => undefined);
     return result;
+  }
+
+  private async save(): Promise<void> {
+    if (this.store === undefined) return;
+    const saved: SavedDevice = {
+      version: 1,
+      user: this.user,
+      userId: this.id.userId,
+      deviceId: this.id.deviceId,
+      signaturePublicKey: base64(this.device.signaturePublicKey),
+      signaturePrivateKey: base64(this.device.signaturePrivateKey),
+      cursor: this.cursor,
+      keyPackages: this.bundles.map((bundle) => ({
+        encoded: base64(bundle.encoded),
+        initPrivateKey: base64(bundle.privateKeys.initPrivateKey),
+        hpkePrivateKey: base64(bundle.privateKeys.hpkePrivateKey),
+        signaturePrivateKey: base64(bundle.privateKeys.signaturePrivateKey),
+      })),
+      conversations: [...this.conversations].map(([conv, { group, seq, frameId }]) => ({ conv, seq, frameId, state: base64(saveGroup(group)) })),
+      devices: Object.fromEntries([...this.known].map(([userId, devices]) => [userId, Object.fromEntries([...devices].map(([id, key]) => [id, base64(key)]))])),
+      verified: Object.fromEntries(this.verified),
+      introduced: [...this.introduced],
+    };
+    await this.store.save(saved);
+  }
+
+  private restore(saved: SavedDevice): void {
+    this.cursor = saved.cursor;
+    for (const kept of saved.keyPackages) {
+      const privateKeys = { initPrivateKey: bytes(kept.initPrivateKey), hpkePrivateKey: bytes(kept.hpkePrivateKey), signaturePrivateKey: bytes(kept.signaturePrivateKey) };
+      this.bundles.push(loadKeyPackage(bytes(kept.encoded), privateKeys));
+    }
+    for (const { conv, seq, frameId, state } of saved.conversations) this.conversations.set(conv, { group: loadGroup(this.device, bytes(state)), seq, frameId });
+    for (const [userId, devices] of Object.entries(saved.devices)) {
+      this.known.set(Number(userId), new Map(Object.entries(devices).map(([id, key]) => [id, bytes(key)])));
+    }
+    for (const [userId, keys] of Object.entries(saved.verified)) this.verified.set(Number(userId), keys);
+    for (const userId of saved.introduced) this.introduced.add(userId);
+  }
+
+  /** Adds a device seen in a claimed key package or a group; whether it was new. */
+  private learn(id: DeviceId, signatureKey: Uint8Array): boolean {
+    let devices = this.known.get(id.userId);
+    if (devices === undefined) this.known.set(id.userId, (devices = new Map()));
+    const before = devices.get(id.deviceId);
+    if (before !== undefined && Buffer.from(before).equals(signatureKey)) return false;
+    devices.set(id.deviceId, signatureKey);
+    return true;
+  }
+
+  /** What a group's members (after a commit or welcome this device processed) teach about each user's devices. */
+  private learnFromGroup(group: Group): void {
+    const added = new Map<number, DeviceId[]>();
+    const members = memberKeys(group);
+    for (const member of members) {
+      if (this.learn(member.id, member.signatureKey) && this.introduced.has(member.id.userId)) added.set(member.id.userId, [...(added.get(member.id.userId) ?? []), member.id]);
+    }
+    for (const member of members) this.introduced.add(member.id.userId);
+    for (const [userId, devices] of added) this.changed(userId, devices, []);
+  }
+
+  /**
+   * What a claim teaches: the devices whose key packages carry their credential and key (`verified`), and
+   * which devices the host still lists (`listed`). A device the host no longer lists and that is in none
+   * of this device's groups is gone; one still in a group stays, whatever the host says.
+   */
+  private learnFromClaim(userId: number, verified: readonly { id: DeviceId; signatureKey: Uint8Array }[], listed: ReadonlySet<string>): void {
+    const firstSight = !this.introduced.has(userId);
+    this.introduced.add(userId);
+    const added = verified.filter((device) => this.learn(device.id, device.signatureKey)).map((device) => device.id);
+    const inGroups = new Set([...this.conversations.values()].flatMap(({ group }) => memberKeys(group).filter((member) => member.id.userId === userId).map((member) => member.id.deviceId)));
+    const devices = this.known.get(userId);
+    const removed: DeviceId[] = [];
+    for (const deviceId of devices?.keys() ?? []) {
+      if (listed.has(deviceId) || inGroups.has(deviceId) || deviceId === this.id.deviceId) continue;
+      devices!.delete(deviceId);
+      removed.push({ userId, deviceId });
+    }
+    if (!firstSight && (added.length > 0 || removed.length > 0)) this.changed(userId, added, removed);
+  }
+
+  private changed(userId: number, added: DeviceId[], removed: DeviceId[]): void {
+    const conversations = [...this.conversations]
+      .filter(([, { group }]) => memberKeys(group).some((member) => member.id.userId === userId))
+      .map(([conv]) => conv)
+      .sort();
+    this.emit('devicesChanged', { userId, added, removed, conversations });
   }
 
   private joined(conv: string): Conversation {
@@ -219,13 +445,19 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
     const claimed: { user: string; deviceId: string; keyPackage: Uint8Array }[] = [];
     for (const user of users) {
       const { devices } = await this.client.request('keyPackagesClaim', { user });
+      const verified: { id: DeviceId; signatureKey: Uint8Array }[] = [];
       for (const device of devices) {
-        if (device.keyPackage === undefined || device.deviceId === this.id.deviceId) continue;
+        if (device.keyPackage === undefined) continue;
         const keyPackage = bytes(device.keyPackage);
-        const found = envelope(keyPackage);
-        const matches = found?.kind === 'keyPackage' && found.device?.deviceId === device.deviceId && Buffer.from(found.signatureKey).equals(bytes(device.signatureKey));
-        if (matches) claimed.push({ user, deviceId: device.deviceId, keyPackage });
+        const found = await signedKeyPackage(keyPackage);
+        const matches = found !== undefined && found.device.deviceId === device.deviceId && Buffer.from(found.signatureKey).equals(bytes(device.signatureKey));
+        if (!matches) continue;
+        // All of one answer's devices are one user's: a package naming two users is not taken.
+        if (verified.length > 0 && verified[0]!.id.userId !== found.device.userId) continue;
+        verified.push({ id: found.device, signatureKey: found.signatureKey });
+        if (device.deviceId !== this.id.deviceId) claimed.push({ user, deviceId: device.deviceId, keyPackage });
       }
+      if (verified.length > 0) this.learnFromClaim(verified[0]!.id.userId, verified, new Set(devices.map((device) => device.deviceId)));
     }
     return claimed;
   }
@@ -254,6 +486,7 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
           // Frames ordered before the commit were of the epoch it ends: processed with the state before it.
           await this.fill(conv, current, frame.seq);
           this.conversations.set(conv, { group: made.group, seq: frame.seq, frameId: frame.id });
+          this.learnFromGroup(made.group);
           return;
         } catch (error) {
           if (!isEpochTaken(error) || attempt >= COMMIT_TRIES) throw error;
@@ -311,6 +544,8 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
     } else if (received.removed) {
       this.conversations.delete(frame.conv);
       this.emit('removed', { conv: frame.conv });
+    } else {
+      this.learnFromGroup(received.group);
     }
   }
 
@@ -329,6 +564,7 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
     // A key package is used once.
     this.bundles.splice(this.bundles.indexOf(bundle), 1);
     this.conversations.set(frame.conv, { group, seq: frame.seq, frameId: frame.id });
+    this.learnFromGroup(group);
     this.emit('joined', { conv: frame.conv });
     return true;
   }

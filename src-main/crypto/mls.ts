@@ -15,6 +15,7 @@ import {
   createApplicationMessage,
   createCommit,
   createGroup as createMlsGroup,
+  decodeGroupState,
   decodeMlsMessage,
   defaultCapabilities,
   defaultKeyPackageEqualityConfig,
@@ -23,6 +24,7 @@ import {
   defaultLifetimeConfig,
   defaultPaddingConfig,
   emptyPskIndex,
+  encodeGroupState,
   encodeMlsMessage,
   generateKeyPackageWithKey,
   getCiphersuiteFromName,
@@ -34,7 +36,7 @@ import {
 // Not in the package's index but in its exports map: the one way to learn which member sent a message.
 import { decryptSenderData } from 'ts-mls/privateMessage.js';
 import { getCredentialFromLeafIndex } from 'ts-mls/ratchetTree.js';
-import { makeKeyPackageRef } from 'ts-mls/keyPackage.js';
+import { makeKeyPackageRef, verifyKeyPackage } from 'ts-mls/keyPackage.js';
 import { toLeafIndex } from 'ts-mls/treemath.js';
 
 /** The one cipher suite: RFC 9420's mandatory one, and the one whose working-group test vectors we check. */
@@ -208,6 +210,24 @@ export function envelope(bytes: Uint8Array): Envelope | undefined {
   }
 }
 
+/**
+ * The device a key package is of and its signature key, once its signature checks against that key (what
+ * the host checks at upload is only its clear fields); undefined for anything else.
+ */
+export async function signedKeyPackage(bytes: Uint8Array): Promise<{ device: DeviceId; signatureKey: Uint8Array } | undefined> {
+  let message: MLSMessage;
+  try {
+    message = decode(bytes);
+  } catch {
+    return undefined;
+  }
+  if (message.wireformat !== 'mls_key_package') return undefined;
+  const leaf = message.keyPackage.leafNode;
+  const device = parseCredential(leaf.credential);
+  if (device === undefined || !(await verifyKeyPackage(message.keyPackage, (await cipherSuite()).signature))) return undefined;
+  return { device, signatureKey: leaf.signaturePublicKey };
+}
+
 export async function addMembers(group: Group, keyPackages: readonly Uint8Array[]): Promise<AddResult> {
   if (keyPackages.length === 0) throw new Error('no key package to add');
   const extraProposals = keyPackages.map((bytes) => {
@@ -247,11 +267,34 @@ export async function welcomedBundle(bundles: readonly KeyPackageBundle[], welco
 
 /** The devices in the group now, in leaf order. */
 export function members(group: Group): DeviceId[] {
+  return memberKeys(group).map((member) => member.id);
+}
+
+/** The devices in the group now with the signature keys their leaves carry: what every member agreed on, not what the host says. */
+export function memberKeys(group: Group): { id: DeviceId; signatureKey: Uint8Array }[] {
   return group.state.ratchetTree.flatMap((node) => {
     if (node?.nodeType !== 'leaf') return [];
     const id = parseCredential(node.leaf.credential);
-    return id === undefined ? [] : [id];
+    return id === undefined ? [] : [{ id, signatureKey: node.leaf.signaturePublicKey }];
   });
+}
+
+/** The group's state as bytes to keep (with its secrets: only ever written encrypted, client/e2ee-store.ts). */
+export function saveGroup(group: Group): Uint8Array {
+  return encodeGroupState(group.state);
+}
+
+export function loadGroup(device: Device, bytes: Uint8Array): Group {
+  const decoded = decodeGroupState(bytes, 0);
+  if (decoded === undefined || decoded[1] !== bytes.length) throw new Error('not a saved MLS group state');
+  return { device, state: { ...decoded[0], clientConfig: CLIENT_CONFIG } };
+}
+
+/** A key package kept by its device: the encoded package and its private keys, as saved. */
+export function loadKeyPackage(encoded: Uint8Array, privateKeys: PrivateKeyPackage): KeyPackageBundle {
+  const message = decode(encoded);
+  if (message.wireformat !== 'mls_key_package') throw new Error('not a key package');
+  return { encoded, keyPackage: message.keyPackage, privateKeys };
 }
 
 export async function removeMembers(group: Group, devices: readonly DeviceId[]): Promise<CommitResult> {

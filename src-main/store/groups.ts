@@ -1,6 +1,7 @@
-/** Groups, their members and invitations, and the membership lines of their histories; deleting a group deletes its messages. */
+/** Groups, their members and invitations, and the membership lines of their histories; deleting a group deletes its messages and its encrypted frames. */
 import { randomUUID } from 'node:crypto';
 import { groupConversation } from '../../src-shared/protocol/conversation.js';
+import { deleteMlsConversation } from './mls.js';
 import { lockLog, row, rows, run, transaction, type Query, type Queries } from './query.js';
 import type { GroupRow, InvitationRow, InvitationState, NewGroupEvent, Store } from './types.js';
 
@@ -81,7 +82,7 @@ export const groupQueries: Queries<GroupStore> = {
       taken(name),
     ),
   /**
-   * Its messages (their files by cascade), then what the log, reactions, mentions and read positions kept of it;
+   * Its messages (their files by cascade), then what the log, reactions, mentions and read positions kept of it, and its encrypted frames;
    * under the log lock, so a batch of sends to the group either commits before it (and is deleted) or finds it gone.
    */
   deleteGroup: (id) =>
@@ -94,6 +95,7 @@ export const groupQueries: Queries<GroupStore> = {
         yield* run('DELETE FROM messages WHERE conv = $1', [conv]);
         yield* run('DELETE FROM conv_events WHERE conv = $1', [conv]);
         yield* run('DELETE FROM read_cursors WHERE conv = $1', [conv]);
+        yield* deleteMlsConversation(conv);
         yield* run('DELETE FROM chat_groups WHERE id = $1', [id]);
       })(),
     ),

@@ -1,6 +1,7 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { dmConversation, groupConversation } from '../../src-shared/protocol/conversation.js';
-import { addUsers, forEachBackend, store } from './test-store.js';
+import { addUsers, backend, file, forEachBackend, rowCounts, store } from './test-store.js';
 import type { NewMlsFrame } from './mls.js';
 
 forEachBackend(() => {
@@ -76,6 +77,49 @@ forEachBackend(() => {
       expect(await store.appendMlsFrame({ ...inGroup(carol.id), epoch: 1 })).toEqual({ refused: 'conversation' });
       expect(await store.mlsFrames(carol.id, 0, 10)).toEqual([]);
       expect((await store.mlsFrames(alice.id, 0, 10)).map((found) => found.conv)).toEqual([conv, conv, groupConversation(group.id)]);
+    });
+
+    it("deleting a group deletes its frames, their welcomes and its epoch, and no other conversation's", async () => {
+      const [alice, bob] = await addUsers('alice', 'bob');
+      for (const user of [alice, bob]) await store.registerDevice(user.id, `d${user.id}`, KEY, 1, 10);
+      const group = await store.createGroup('g', 'g', alice.id, 1);
+      await store.addMember(group.id, bob.id);
+      const conv = groupConversation(group.id);
+      const dm = dmConversation(alice.id, bob.id);
+      const frame = (to: string, kind: 'commit' | 'application', epoch: number, data: string, extra: Partial<NewMlsFrame> = {}): NewMlsFrame => ({
+        conv: to,
+        ...(to === dm ? { dm: { low: alice.id, high: bob.id } } : { groupId: group.id }),
+        senderId: alice.id,
+        deviceId: `d${alice.id}`,
+        kind,
+        epoch,
+        data: bytes(data),
+        ts: 5,
+        ...extra,
+      });
+      const welcomed = { welcome: bytes('group-welcome-bytes'), added: [{ userId: bob.id, deviceId: `d${bob.id}` }] };
+      await store.appendMlsFrame(frame(conv, 'commit', 0, 'group-commit-bytes', welcomed));
+      await store.appendMlsFrame(frame(conv, 'application', 1, 'group-message-bytes', { clientMsgId: 'g1' }));
+      await store.appendMlsFrame(frame(dm, 'commit', 0, 'dm-commit-bytes'));
+      expect((await store.mlsFrames(bob.id, 0, 10)).map((found) => found.conv)).toEqual([conv, conv, dm]);
+      const tables = ['mls_frames', 'mls_welcomes', 'mls_conversations'];
+      expect(await rowCounts(tables)).toEqual([3, 1, 2]);
+
+      await store.deleteGroup(group.id);
+      // In the tables themselves: a removed member's view (mlsFrames) would hide them anyway.
+      expect(await rowCounts(tables)).toEqual([1, 0, 1]);
+      expect((await store.mlsFrames(alice.id, 0, 10)).map((found) => [found.conv, found.data.toString()])).toEqual([[dm, 'dm-commit-bytes']]);
+      // A group made later under the same conversation key would start again at epoch 0 and seq 1.
+      const again = await store.createGroup('g2', 'g2', alice.id, 2);
+      const next = await store.appendMlsFrame({ ...frame(groupConversation(again.id), 'commit', 0, 'later'), groupId: again.id });
+      expect(next).toMatchObject({ frame: { seq: 1, epoch: 0 } });
+      if (backend === 'sqlite') {
+        // secure_delete: the deleted bytes are not left in the file's free pages; the purge the host runs after a delete empties the WAL.
+        await store.purgeDeleted();
+        for (const path of [file, `${file}-wal`].filter((path) => existsSync(path))) {
+          for (const text of ['group-commit-bytes', 'group-message-bytes', 'group-welcome-bytes']) expect(readFileSync(path).includes(text)).toBe(false);
+        }
+      }
     });
   });
 });

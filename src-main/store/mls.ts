@@ -79,6 +79,17 @@ export interface MlsStore {
   mlsFrames(userId: number, after: number, limit: number): MlsFrameRow[];
 }
 
+/**
+ * Deletes every trace of an encrypted conversation's frames: its welcomes' devices, its frames and its
+ * epoch. Run in the transaction that deletes the group (groups.ts), so a frame stored meanwhile is
+ * either deleted with it or refused (the group's members are gone).
+ */
+export function* deleteMlsConversation(conv: string): Query<void> {
+  yield* run('DELETE FROM mls_welcomes WHERE frame_id IN (SELECT id FROM mls_frames WHERE conv = $1)', [conv]);
+  yield* run('DELETE FROM mls_frames WHERE conv = $1', [conv]);
+  yield* run('DELETE FROM mls_conversations WHERE conv = $1', [conv]);
+}
+
 const FRAME_COLUMNS = `f.id, f.conv, f.seq, f.epoch, f.kind, f.sender_id AS "senderId", u.name AS "from", f.device_id AS "fromDevice",
   f.ts, f.client_msg_id AS "clientMsgId", f.data, f.welcome`;
 
