@@ -4,10 +4,12 @@
  * wires it to argv, stdin and stdout; tests run it in-process.
  */
 import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { ChatClient } from '../client/client.js';
+import { DeviceStore, deviceStoreKey } from '../client/e2ee-store.js';
 import { ClientError, FingerprintChangedError } from '../client/errors.js';
 import { DeviceHistory } from '../core/e2ee-history.js';
 import { E2eeMessaging } from '../core/e2ee-messaging.js';
@@ -133,6 +135,8 @@ export async function runChat(args: string[], io: ChatIo): Promise<number> {
   }
   const device = await startDevice(client, io.pinsFile, where);
   terminal.useEncryption(device);
+  // What was sent while this device was away, once the session prints it.
+  if (device !== null && !(device instanceof Error)) await device.catchUp().catch((error: unknown) => print(`! could not fetch the encrypted messages sent meanwhile: ${error instanceof Error ? error.message : String(error)}`));
   print('type /help for commands');
 
   const readLines = async (): Promise<number> => {
@@ -149,19 +153,23 @@ export async function runChat(args: string[], io: ChatIo): Promise<number> {
 }
 
 /**
- * This install as an encryption device (issue 35): its decrypted history lives beside the pins, one file
- * per host and account. Null when the host has no encrypted layer; the error when the device could not start.
+ * This install as an encryption device (issue 35): kept encrypted in `.terminal-devices` beside the pins
+ * (its key in a file only the user may read), with its decrypted history, one folder per host and account.
+ * Null when the host has no encrypted layer; the error when the device could not start.
  */
 async function startDevice(client: ChatClient, pinsFile: string, where: string): Promise<E2eeMessaging | Error | null> {
   const name = client.session?.login.name ?? '';
-  const account = createHash('sha256').update(`${where}\n${nameKey(name)}`).digest('hex').slice(0, 32);
-  const history = new DeviceHistory(join(dirname(pinsFile), '.terminal-devices', account, 'history.sqlite'));
+  const devices = join(dirname(pinsFile), '.terminal-devices');
+  const folder = join(devices, createHash('sha256').update(`${where}\n${nameKey(name)}`).digest('hex').slice(0, 32));
+  let history: DeviceHistory | undefined;
   try {
-    const device = await E2eeMessaging.start(client, history);
+    mkdirSync(folder, { recursive: true, mode: 0o700 });
+    history = new DeviceHistory(join(folder, 'history.sqlite'));
+    const device = await E2eeMessaging.start(client, history, new DeviceStore(join(folder, 'device'), deviceStoreKey(devices)));
     if (device === null) history.close();
     return device;
   } catch (error) {
-    history.close();
+    history?.close();
     return error instanceof Error ? error : new Error(String(error));
   }
 }

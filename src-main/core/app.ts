@@ -155,7 +155,7 @@ export class AppCore extends CallFacade implements AppApi {
     this.link = new Link(this.profileDir, emit, this.announceSession, options.tokenSealer);
     this.hosting = new Hosting(join(this.profileDir, 'host'), emit, options.passwordCost);
     // Direct messages and groups go end-to-end encrypted: their calls are replaced in the table above.
-    this.e2ee = new E2eeCore(this.profileDir, this.link, emit);
+    this.e2ee = new E2eeCore(this.profileDir, this.link, emit, options.tokenSealer);
     this.e2ee.wrap(this.calls);
     const link = this.link;
     this.files = new FileCore(

@@ -102,6 +102,14 @@ describe('the app as an end-to-end encryption device', () => {
       expect.arrayContaining(['secret-group-from-bob', 'secret-answer-edited']),
     );
 
+    // Both compute the same safety number from the devices they saw; marking it verified is kept.
+    const atAlice = unwrap(await alice.core.safetyNumber('bob'));
+    expect(atAlice.safetyNumber).toMatch(/^(\d{5} ){11}\d{5}$/);
+    expect(unwrap(await bob.core.safetyNumber('alice')).safetyNumber).toBe(atAlice.safetyNumber);
+    expect(atAlice.verified).toBe(false);
+    unwrap(await alice.core.markVerified('bob'));
+    expect(unwrap(await alice.core.safetyNumber('bob')).verified).toBe(true);
+
     // The room stays plain, and is what the host can read: the check that the byte search below works.
     const room = unwrap(await alice.core.send({ kind: 'room' }, 'plain-room-text-the-host-reads'));
     expect((await sent(alice.events, room.clientMsgId)).status).toBe('sent');

@@ -6,27 +6,29 @@
  * `e2ee`, and history and search run through the device's own history as well as the host's.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type AppEvent, AppErrorCode, type Result } from '../../src-shared/api.js';
+import { type AppError, type AppEvent, AppErrorCode, type Result } from '../../src-shared/api.js';
 import { type E2eeMessage, encryptable, isE2eeId } from '../../src-shared/e2ee-app.js';
 import { nameKey } from '../../src-shared/protocol/names.js';
 import type { ChatMessage, Target } from '../../src-shared/protocol/objects.js';
 import type { ChatClient } from '../client/client.js';
 import type { CallHandlers } from './calls.js';
 import { DeviceHistory, type OpenHistoryDatabase } from './e2ee-history.js';
-import { E2eeMessaging } from './e2ee-messaging.js';
-import { describeRequestError, fail, messageOf, ok } from './errors.js';
+import { E2eeMessaging, E2eeUnavailable } from './e2ee-messaging.js';
+import { DeviceStore, type KeySealer, deviceStoreKey } from '../client/e2ee-store.js';
+import { describeRequestError, messageOf, ok } from './errors.js';
 import type { Link } from './link.js';
 import { serverKey } from './pins.js';
 
 const PAGE = 50;
 
-/** Verification as EncryptedChats offers it (helper e2ee-host's branch): called only when present. */
-interface Verification {
-  safetyNumber(user: string): Promise<string> | string;
-  markVerified(user: string): Promise<void> | void;
-  verification(user: string): unknown;
+/** What the user reads of a failure: E2eeUnavailable says it in its own words. */
+function appError(error: unknown): AppError {
+  return error instanceof E2eeUnavailable ? { code: AppErrorCode.E2EE_UNAVAILABLE, message: error.message } : describeRequestError(error);
 }
+
+
 
 export class E2eeCore {
   /** The device of the current connection, started once it is online. */
@@ -37,6 +39,8 @@ export class E2eeCore {
     private readonly profileDir: string,
     private readonly link: Link,
     private readonly emit: (event: AppEvent) => void,
+    /** The shell's OS keychain, which seals the key of the profile's device stores; without it a 0600 key file. */
+    private readonly sealer?: KeySealer,
     private readonly openDatabase?: OpenHistoryDatabase,
   ) {}
 
@@ -45,14 +49,18 @@ export class E2eeCore {
     void this.link.request(async (client) => {
       if (this.device?.client === client) return;
       this.device?.started.then((messaging) => messaging?.close(), () => undefined);
-      const history = this.history();
-      if (history === null) return;
-      const started = E2eeMessaging.start(client, history).then((messaging) => {
+      const account = this.account();
+      if (account === null) return;
+      const history = this.history(account);
+      const started = (async () => {
+        const store = new DeviceStore(join(this.profileDir, 'e2ee', account, 'device'), deviceStoreKey(this.profileDir, this.sealer));
+        const messaging = await E2eeMessaging.start(client, history, store);
         messaging?.on('message', (message) => this.emit({ type: 'message', message }));
         messaging?.on('changed', (message, kind) => this.emit({ type: 'event', event: { eventId: 0, kind, message } }));
         messaging?.on('notice', (notice) => this.emit({ type: 'e2eeNotice', ...notice, ts: Date.now() }));
+        await messaging?.catchUp();
         return messaging;
-      });
+      })();
       started.catch((error: unknown) => console.error(`lanchat: this app could not become an encryption device: ${messageOf(error)}`));
       this.device = { client, started };
     });
@@ -65,28 +73,20 @@ export class E2eeCore {
     this.histories.clear();
   }
 
-  /** The safety number with another user (helper e2ee-host's verification in EncryptedChats). */
-  async safetyNumber(user: string): Promise<Result<{ safetyNumber: string; verified: boolean }>> {
-    return this.verifying(async (verification) => {
-      const safetyNumber = await verification.safetyNumber(user);
-      const state = await verification.verification(user);
-      return { safetyNumber, verified: state === 'verified' || (typeof state === 'object' && state !== null && 'verified' in state && state.verified === true) };
-    });
+  /** The safety number with another user, and whether it is marked verified. */
+  safetyNumber(user: string): Promise<Result<{ safetyNumber: string; verified: boolean }>> {
+    return this.run(async (messaging) => messaging.safetyNumber(user));
   }
 
   markVerified(user: string): Promise<Result<void>> {
-    return this.verifying(async (verification) => void (await verification.markVerified(user)));
+    return this.run((messaging) => messaging.markVerified(user));
   }
 
-  private async verifying<T>(run: (verification: Verification) => Promise<T>): Promise<Result<T>> {
+  private async run<T>(work: (messaging: E2eeMessaging) => Promise<T>): Promise<Result<T>> {
     try {
-      const chats = (await this.messaging()).chats as unknown as Partial<Verification>;
-      if (typeof chats.safetyNumber !== 'function' || typeof chats.markVerified !== 'function' || typeof chats.verification !== 'function') {
-        return fail(AppErrorCode.UNSUPPORTED, 'Safety numbers are not available in this version');
-      }
-      return ok(await run(chats as Verification));
+      return ok(await work(await this.messaging()));
     } catch (error) {
-      return { ok: false, error: describeRequestError(error) };
+      return { ok: false, error: appError(error) };
     }
   }
 
@@ -107,18 +107,27 @@ export class E2eeCore {
     return messaging;
   }
 
-  /** The device history of the account signed in (or last signed in), opened once. */
-  private history(): DeviceHistory | null {
+  /** The folder name of the account signed in: one per host and account, a hash, as names may hold any character. */
+  private account(): string | null {
     const { server, me } = this.link.view();
     if (server === null || me === null) return null;
-    // One file per host and account, named by a hash: names may hold any character.
-    const account = createHash('sha256').update(`${serverKey(server)}\n${nameKey(me)}`).digest('hex').slice(0, 32);
+    return createHash('sha256').update(`${serverKey(server)}\n${nameKey(me)}`).digest('hex').slice(0, 32);
+  }
+
+  /** The device history of an account, opened once. */
+  private history(account: string): DeviceHistory {
     let history = this.histories.get(account);
     if (history === undefined) {
+      mkdirSync(join(this.profileDir, 'e2ee', account), { recursive: true, mode: 0o700 });
       history = new DeviceHistory(join(this.profileDir, 'e2ee', account, 'history.sqlite'), this.openDatabase);
       this.histories.set(account, history);
     }
     return history;
+  }
+
+  private currentHistory(): DeviceHistory | null {
+    const account = this.account();
+    return account === null ? null : this.history(account);
   }
 
   /** Replaces, in place, the calls that touch encrypted conversations; the others stay the host's. */
@@ -127,7 +136,7 @@ export class E2eeCore {
     calls.send = async (target, text, replyTo) =>
       target.kind === 'room' || !this.hostEncrypts() ? plain.send(target, text, replyTo) : ok(this.sendEncrypted(target, text, replyTo));
     calls.history = async (conv, before, limit) => {
-      const history = this.encrypts(conv) ? this.history() : null;
+      const history = this.encrypts(conv) ? this.currentHistory() : null;
       if (history === null) return plain.history(conv, before, limit);
       const size = limit ?? PAGE;
       const mine = history.page(conv, before, size);
@@ -137,7 +146,7 @@ export class E2eeCore {
       return ok({ messages: [...host.value.messages, ...mine.messages], hasMore: host.value.hasMore, deliveredUpTo: host.value.deliveredUpTo });
     };
     calls.search = async (query, person, before) => {
-      const history = this.history();
+      const history = this.currentHistory();
       if (history === null || (before !== undefined && !isE2eeId(before))) return plain.search(query, person, before);
       const mine = history.search(query, person, before, PAGE);
       if (mine.hasMore) return ok({ hits: mine.messages.map((message) => ({ message })), hasMore: true });
@@ -164,18 +173,13 @@ export class E2eeCore {
         const message = await (await this.messaging()).send(target, text, replyTo, clientMsgId);
         outbox('sent', { message });
       } catch (error) {
-        const code = error instanceof Error && 'code' in error && error.code === 'E2EE_UNAVAILABLE' ? AppErrorCode.E2EE_UNAVAILABLE : undefined;
-        outbox('failed', { error: code ? { code, message: messageOf(error) } : describeRequestError(error) });
+        outbox('failed', { error: appError(error) });
       }
     })();
     return { clientMsgId };
   }
 
-  private async change(id: number, change: Parameters<E2eeMessaging['change']>[1]): Promise<Result<E2eeMessage>> {
-    try {
-      return ok(await (await this.messaging()).change(id, change));
-    } catch (error) {
-      return { ok: false, error: describeRequestError(error) };
-    }
+  private change(id: number, change: Parameters<E2eeMessaging['change']>[1]): Promise<Result<E2eeMessage>> {
+    return this.run((messaging) => messaging.change(id, change));
   }
 }

@@ -20,7 +20,8 @@ import { nameKey } from '../../src-shared/protocol/names.js';
 import { messageId, reactionEmoji, type Target } from '../../src-shared/protocol/objects.js';
 import type { ChatClient } from '../client/client.js';
 import { ClientError } from '../client/errors.js';
-import { type DecryptedMessage, EncryptedChats } from '../client/e2ee.js';
+import { type DecryptedMessage, type DevicesChanged, EncryptedChats } from '../client/e2ee.js';
+import type { DeviceStore } from '../client/e2ee-store.js';
 import type { DeviceHistory } from './e2ee-history.js';
 
 /** What one application message carries, as JSON in UTF-8 (PROTOCOL §20.11). */
@@ -38,7 +39,7 @@ export class E2eeUnavailable extends Error {
   readonly code = 'E2EE_UNAVAILABLE';
 }
 
-export type E2eeNotice = { conv: ConversationKey; kind: 'unreachable'; users: string[] };
+export type E2eeNotice = { conv: ConversationKey; kind: 'unreachable' | 'devicesChanged'; users: string[] };
 
 export type E2eeMessagingEvents = {
   /** A message from another device (another user's, or another of this user's). */
@@ -59,6 +60,11 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
     }
   };
   private readonly onGroup = ({ group }: { group: { conv: string } }): void => void this.tried.delete(group.conv);
+  /** Said in each conversation the user is in, by the name bound to their id (or the id, if none is). */
+  private readonly onDevicesChanged = ({ userId, conversations }: DevicesChanged): void => {
+    const user = this.history.nameOf(userId) ?? `#${userId}`;
+    for (const conv of conversations) this.emit('notice', { conv, kind: 'devicesChanged', users: [user] });
+  };
 
   private constructor(
     private readonly client: ChatClient,
@@ -68,22 +74,48 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
   ) {
     super();
     chats.on('message', this.onMessage);
+    chats.on('devicesChanged', this.onDevicesChanged);
     client.on('group', this.onGroup);
   }
 
-  /** The device of the logged-in user; null when the host has no encrypted layer (no `mls` in hello's features). */
-  static async start(client: ChatClient, history: DeviceHistory): Promise<E2eeMessaging | null> {
+  /**
+   * The device of the logged-in user, restored from `store` when it holds one; null when the host has no
+   * encrypted layer (no `mls` in hello's features). What was sent while it was away is heard once the
+   * caller's listeners are on: call `catchUp()`.
+   */
+  static async start(client: ChatClient, history: DeviceHistory, store?: DeviceStore): Promise<E2eeMessaging | null> {
     const session = client.session;
     if (session === null || !(session.hello.features ?? []).includes('mls')) return null;
-    const chats = await EncryptedChats.start(client);
+    const chats = await EncryptedChats.start(client, { ...(store ? { store } : {}), catchUp: false });
     const messaging = new E2eeMessaging(client, chats, history, session.login.name);
     history.bindName(chats.id.userId, session.login.name);
     await messaging.bindContacts();
     return messaging;
   }
 
+  catchUp(): Promise<void> {
+    return this.chats.catchUp();
+  }
+
+  /** The safety number with another user (PROTOCOL §20, SECURITY "Verification"), and whether it is marked verified. */
+  async safetyNumber(user: string): Promise<{ safetyNumber: string; verified: boolean }> {
+    const id = this.userId(user);
+    return { safetyNumber: (await this.chats.safetyNumber(id)).digits, verified: this.chats.verification(id) === 'verified' };
+  }
+
+  markVerified(user: string): Promise<void> {
+    return this.chats.markVerified(this.userId(user));
+  }
+
+  private userId(user: string): number {
+    const id = this.history.idOf(user);
+    if (id === undefined) throw new E2eeUnavailable(`No encrypted conversation with ${user} yet: there is no safety number to compare`);
+    return id;
+  }
+
   close(): void {
     this.chats.off('message', this.onMessage);
+    this.chats.off('devicesChanged', this.onDevicesChanged);
     this.client.off('group', this.onGroup);
     this.chats.close();
   }
