@@ -189,4 +189,6 @@ export const AppErrorCode = {
   RISKY_FILE: 'RISKY_FILE',
   INTERNAL: 'INTERNAL',
   TIMEOUT: 'TIMEOUT',
+  /** A direct message or group that cannot be end-to-end encrypted now (issue 35): nothing was sent, in plain or otherwise. */
+  E2EE_UNAVAILABLE: 'E2EE_UNAVAILABLE',
 } as const;

@@ -363,6 +363,11 @@ export const appCalls = {
   callSignal: { args: z.tuple([callId, endpointId, callSignal]), returns: returns<void>() },
   /** The calls ringing or active in this user's conversations now (for a window that just opened). */
   activeCalls: { args: none, returns: returns<CallInfo[]>() },
+  // end-to-end encryption (issue 35)
+  /** The safety number of this user and another (compare it in person), and whether you marked them verified. */
+  safetyNumber: { args: z.tuple([nameField]), returns: returns<{ safetyNumber: string; verified: boolean }>() },
+  /** Marks the other user's devices, as they are now, as verified. */
+  markVerified: { args: z.tuple([nameField]), returns: returns<void>() },
 };
 
 /** The request/response calls, by name: what IPC handlers and the browser bridge route. */

@@ -92,6 +92,11 @@ export type AppEvent =
   | { type: 'nearbyRooms'; rooms: NearbyRoom[] }
   /** The shell asks the main window to open this conversation (its notification was clicked). */
   | { type: 'showConversation'; conv: ConversationKey }
+  /**
+   * End-to-end encryption (issue 35): users of the conversation this device cannot encrypt to (their app has no
+   * device the host can hand out), or whose devices changed, said in the conversation.
+   */
+  | { type: 'e2eeNotice'; conv: ConversationKey; kind: 'unreachable' | 'devicesChanged'; users: string[]; ts: number }
   // files (issue 13)
   | TransferEvent;
 

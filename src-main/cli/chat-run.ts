@@ -3,12 +3,18 @@
  * certificate, connecting, reading command lines until the end of input. chat.ts
  * wires it to argv, stdin and stdout; tests run it in-process.
  */
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { ChatClient } from '../client/client.js';
+import { DeviceStore, deviceStoreKey } from '../client/e2ee-store.js';
 import { ClientError, FingerprintChangedError } from '../client/errors.js';
+import { DeviceHistory } from '../core/e2ee-history.js';
+import { E2eeMessaging } from '../core/e2ee-messaging.js';
 import { LookalikeRoomError } from '../core/errors.js';
+import { nameKey } from '../../src-shared/protocol/names.js';
 import { KnownRooms, PinFile, RoomNameFile, UNENCRYPTED, serverKey } from '../core/pins.js';
 import { normalizeFingerprint } from '../net/tls.js';
 import { watchRooms } from '../discovery/browse.js';
@@ -127,6 +133,10 @@ export async function runChat(args: string[], io: ChatIo): Promise<number> {
     const roomName = client.session?.hello.room;
     if (roomName !== undefined) names.set(fingerprint, roomName);
   }
+  const device = await startDevice(client, io.pinsFile, where);
+  terminal.useEncryption(device);
+  // What was sent while this device was away, once the session prints it.
+  if (device !== null && !(device instanceof Error)) await device.catchUp().catch((error: unknown) => print(`! could not fetch the encrypted messages sent meanwhile: ${error instanceof Error ? error.message : String(error)}`));
   print('type /help for commands');
 
   const readLines = async (): Promise<number> => {
@@ -134,8 +144,34 @@ export async function runChat(args: string[], io: ChatIo): Promise<number> {
     return 0;
   };
   const code = await Promise.race([readLines(), fatal]);
+  if (device !== null && !(device instanceof Error)) {
+    device.close();
+    device.history.close();
+  }
   client.close();
   return code;
+}
+
+/**
+ * This install as an encryption device (issue 35): kept encrypted in `.terminal-devices` beside the pins
+ * (its key in a file only the user may read), with its decrypted history, one folder per host and account.
+ * Null when the host has no encrypted layer; the error when the device could not start.
+ */
+async function startDevice(client: ChatClient, pinsFile: string, where: string): Promise<E2eeMessaging | Error | null> {
+  const name = client.session?.login.name ?? '';
+  const devices = join(dirname(pinsFile), '.terminal-devices');
+  const folder = join(devices, createHash('sha256').update(`${where}\n${nameKey(name)}`).digest('hex').slice(0, 32));
+  let history: DeviceHistory | undefined;
+  try {
+    mkdirSync(folder, { recursive: true, mode: 0o700 });
+    history = new DeviceHistory(join(folder, 'history.sqlite'));
+    const device = await E2eeMessaging.start(client, history, new DeviceStore(join(folder, 'device'), deviceStoreKey(devices)));
+    if (device === null) history.close();
+    return device;
+  } catch (error) {
+    history?.close();
+    return error instanceof Error ? error : new Error(String(error));
+  }
 }
 
 /**

@@ -10,8 +10,10 @@ import { checkUserName } from '../../src-shared/text.js';
 import { nameKey } from '../../src-shared/protocol/names.js';
 import type { ChatClient } from '../client/client.js';
 import { ClientError } from '../client/errors.js';
+import { isE2ee, isE2eeId } from '../../src-shared/e2ee-app.js';
+import type { E2eeMessaging } from '../core/e2ee-messaging.js';
 import { FILE_HELP, describeAttachments, getFiles, sendFile, splitPathAndCaption } from './chat-files.js';
-import { describeGroup, formatEvent, formatMessageLine, formatTime } from './terminal-format.js';
+import { describeGroup, formatEvent, formatMessageLine, formatReactions, formatTime } from './terminal-format.js';
 import { followCalls } from './terminal-calls.js';
 
 export const HELP = [
@@ -44,6 +46,9 @@ export const HELP = [
 
 export type CommandOutcome = 'continue' | 'quit';
 
+/** Encrypted messages a search shows from this install's history. */
+const SEARCH_PAGE = 50;
+
 /** Messages the session remembers for /reply and /react (the newest). */
 const REMEMBERED_MESSAGES = 5000;
 
@@ -55,6 +60,11 @@ export class TerminalSession {
   private readonly seen = new Map<number, ChatMessage>();
   /** Invitations already printed, by group id. */
   private readonly invitationsSeen = new Set<number>();
+  /**
+   * This install's encryption device once started (DMs and groups then go end-to-end encrypted), or why it
+   * could not start: DMs and groups are then refused rather than sent in plain. Null: the host has no encrypted layer.
+   */
+  private e2ee: E2eeMessaging | Error | null = null;
 
   constructor(
     private readonly client: ChatClient,
@@ -124,14 +134,51 @@ export class TerminalSession {
     return `group ${this.groupNames.get(groupId) ?? groupId}`;
   }
 
+  /** DMs and groups go through the device from now on (see `e2ee`). */
+  useEncryption(device: E2eeMessaging | Error | null): void {
+    this.e2ee = device;
+    if (device === null) {
+      this.print('*** this host has no end-to-end encryption: it can read direct messages and groups');
+      return;
+    }
+    if (device instanceof Error) {
+      this.print(`! end-to-end encryption could not start (${device.message}): direct messages and groups will not be sent`);
+      return;
+    }
+    this.print('*** direct messages and groups are end-to-end encrypted; the room is readable by the host');
+    device.on('message', (message) => {
+      this.remember(message);
+      this.print(this.formatMessage(message));
+    });
+    device.on('changed', (message, kind) => {
+      this.remember(message);
+      const line = formatEvent({ eventId: 0, kind, message }, this.me, (changed) => this.where(changed));
+      if (line !== null) this.print(line);
+    });
+    device.on('notice', ({ users }) => {
+      for (const user of users) this.print(`*** ${user}'s client cannot receive end-to-end encrypted messages (an older version?): nothing is sent to them in plain`);
+    });
+  }
+
+  /** Sends a message: to a DM or group through the encryption device when there is one. */
+  private async sendTo(to: Target, text: string, replyTo?: number): Promise<void> {
+    if (to.kind === 'room' || this.e2ee === null) {
+      await this.client.send(to, text, undefined, replyTo);
+      return;
+    }
+    if (this.e2ee instanceof Error) throw new Error(`not sent: end-to-end encryption could not start (${this.e2ee.message})`);
+    this.remember(await this.e2ee.send(to, text, replyTo));
+  }
+
   formatMessage(message: ChatMessage): string {
     return formatMessageLine(message, this.where(message), this.me) + describeAttachments(message);
   }
 
   private where(message: ChatMessage): string {
     if (message.conv === 'room') return 'room';
-    if (message.to !== undefined) return `dm ${this.otherParty(message)}`;
-    return `group ${this.groupNames.get(message.groupId ?? 0) ?? message.groupId}`;
+    const encrypted = isE2ee(message) ? ' (e2ee)' : '';
+    if (message.to !== undefined) return `dm ${this.otherParty(message)}${encrypted}`;
+    return `group ${this.groupNames.get(message.groupId ?? 0) ?? message.groupId}${encrypted}`;
   }
 
   private otherParty(message: ChatMessage): string {
@@ -157,18 +204,28 @@ export class TerminalSession {
   private async change(command: string, argument: string): Promise<CommandOutcome> {
     const [idText = '', ...words] = argument.split(/\s+/);
     const rest = argument.slice(idText.length).trim();
+    const device = this.e2ee;
+    const encrypted = device !== null && !(device instanceof Error) && isE2eeId(Number(idText.replace(/^#/, ''))) ? device : null;
     if (command === '/delete') {
       const message = this.shown(idText, '/delete <id>');
-      await this.client.request('delete', { messageId: message.id });
+      if (encrypted) this.remember(await encrypted.change(message.id, { kind: 'delete' }));
+      else await this.client.request('delete', { messageId: message.id });
       return 'continue';
     }
     const usage = `${command} <id> ${command === '/react' ? '<emoji>' : '<text>'}`;
     const message = this.shown(idText, usage);
     if (rest === '' || words.length === 0) throw new Error(`usage: ${usage}`);
+    const mine = (message.reactions ?? []).some((reaction) => reaction.emoji === rest && reaction.users.some((user) => nameKey(user) === nameKey(this.me)));
+    if (encrypted && command !== '/reply') {
+      const change = command === '/edit' ? ({ kind: 'edit', text: rest } as const) : ({ kind: 'reaction', emoji: rest, on: !mine } as const);
+      const changed = await encrypted.change(message.id, change);
+      this.remember(changed);
+      if (command === '/react') this.print(`*** #${changed.id} reactions: ${formatReactions(changed)}`);
+      return 'continue';
+    }
     if (command === '/edit') {
       await this.client.request('edit', { messageId: message.id, text: rest });
     } else if (command === '/react') {
-      const mine = (message.reactions ?? []).some((reaction) => reaction.emoji === rest && reaction.users.some((user) => nameKey(user) === nameKey(this.me)));
       await this.client.request('react', { messageId: message.id, emoji: rest, on: !mine });
     } else {
       const to: Target =
@@ -177,7 +234,7 @@ export class TerminalSession {
           : message.to !== undefined
             ? { kind: 'dm', user: this.otherParty(message) }
             : { kind: 'group', groupId: message.groupId! };
-      await this.client.send(to, rest, undefined, message.id);
+      await this.sendTo(to, rest, message.id);
     }
     return 'continue';
   }
@@ -242,7 +299,7 @@ export class TerminalSession {
         const [groupName, text] = splitOnce(argument, '~');
         if (!groupName || !text) throw new Error('usage: /group_message <group>~<text>');
         const group = await this.group(groupName.trim());
-        await this.client.send({ kind: 'group', groupId: group.id }, text);
+        await this.sendTo({ kind: 'group', groupId: group.id }, text);
         return 'continue';
       }
       case '/reply':
@@ -292,10 +349,10 @@ export class TerminalSession {
     const [maybeName, dmText] = splitOnce(line, '~');
     if (dmText !== undefined && maybeName && checkUserName(maybeName).ok) {
       if (dmText.trim() === '') throw new Error('usage: <name>~<text>');
-      await this.client.send({ kind: 'dm', user: maybeName }, dmText);
+      await this.sendTo({ kind: 'dm', user: maybeName }, dmText);
       return 'continue';
     }
-    await this.client.send(this.partner ? { kind: 'dm', user: this.partner } : { kind: 'room' }, line);
+    await this.sendTo(this.partner ? { kind: 'dm', user: this.partner } : { kind: 'room' }, line);
     return 'continue';
   }
 
@@ -337,15 +394,22 @@ export class TerminalSession {
     if (query === '') throw new Error('usage: /search_message <text>');
     await this.rememberGroups();
     const { hits, hasMore } = await this.client.request('search', { query });
-    this.printHits(`"${query}"`, hits.map((h) => h.message), hasMore);
+    this.printHits(`"${query}"`, [...this.searchDevice(query), ...hits.map((h) => h.message)], hasMore);
     return 'continue';
   }
 
   private async searchPerson(name: string): Promise<CommandOutcome> {
     await this.rememberGroups();
     const { hits, hasMore } = await this.client.request('search', { query: '', person: name });
-    this.printHits(`messages with ${name}`, hits.map((h) => h.message), hasMore);
+    this.printHits(`messages with ${name}`, [...this.searchDevice('', name), ...hits.map((h) => h.message)], hasMore);
     return 'continue';
+  }
+
+  /** The encrypted messages this install keeps that match, newest first (the host has only their ciphertext). */
+  private searchDevice(query: string, person?: string): ChatMessage[] {
+    const device = this.e2ee;
+    if (device === null || device instanceof Error) return [];
+    return device.history.search(query, person, undefined, SEARCH_PAGE).messages;
   }
 
   private printHits(what: string, messages: ChatMessage[], hasMore: boolean): void {

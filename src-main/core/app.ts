@@ -23,6 +23,7 @@ import type { ConversationKey } from '../../src-shared/protocol/conversation.js'
 import { coalesce } from './coalesce.js';
 import { NOT_HOSTING, fail, messageOf, ok, sentence } from './errors.js';
 import { type DesktopFiles, FileCore } from './files.js';
+import { E2eeCore } from './e2ee-core.js';
 import { Hosting } from './hosting.js';
 import { Link } from './link.js';
 import { VoiceCallsCore } from './voice-calls.js';
@@ -74,6 +75,7 @@ export class AppCore extends CallFacade implements AppApi {
   private readonly hosting: Hosting;
   private readonly files: FileCore;
   private readonly voiceCalls: VoiceCallsCore;
+  private readonly e2ee: E2eeCore;
   /** Started by the first nearbyRooms call, watching until shutdown. */
   private roomWatcher: RoomWatcher | null = null;
 
@@ -147,6 +149,8 @@ export class AppCore extends CallFacade implements AppApi {
     callLeave: (callId) => this.voiceCalls.leave(callId),
     callSignal: (callId, to, signal) => this.voiceCalls.signal(callId, to, signal),
     activeCalls: () => this.voiceCalls.list(),
+    safetyNumber: (user) => this.e2ee.safetyNumber(user),
+    markVerified: (user) => this.e2ee.markVerified(user),
   };
 
   constructor(options: AppCoreOptions) {
@@ -160,6 +164,9 @@ export class AppCore extends CallFacade implements AppApi {
     this.link = new Link(this.profileDir, emit, this.announceSession, options.tokenSealer);
     this.hosting = new Hosting(join(this.profileDir, 'host'), emit, options.passwordCost);
     this.voiceCalls = new VoiceCallsCore(this.link, emit);
+    // Direct messages and groups go end-to-end encrypted: their calls are replaced in the table above.
+    this.e2ee = new E2eeCore(this.profileDir, this.link, emit, options.tokenSealer);
+    this.e2ee.wrap(this.calls);
     const link = this.link;
     this.files = new FileCore(
       {
@@ -190,6 +197,7 @@ export class AppCore extends CallFacade implements AppApi {
     return this.serialized(async () => {
       this.files.stop();
       this.link.close();
+      this.e2ee.shutdown();
       await Promise.all([this.stopHost(), this.roomWatcher?.stop()]);
       this.roomWatcher = null;
     });
@@ -300,7 +308,10 @@ export class AppCore extends CallFacade implements AppApi {
   }
 
   private emit(event: AppEvent): void {
-    if (event.type === 'session' && event.session.status === 'online') this.files.resume();
+    if (event.type === 'session' && event.session.status === 'online') {
+      this.files.resume();
+      this.e2ee.online();
+    }
     for (const listener of this.listeners) {
       try {
         listener(event);

@@ -11,6 +11,8 @@ import { ConfirmButton } from './ConfirmButton.js';
 import { ContactsList } from './ContactsList.js';
 import { Presence } from './Presence.js';
 import { Drawer } from './Drawer.js';
+import { SafetyNumber } from './E2ee.js';
+import { isEncryptedConversation } from '../store/e2ee.js';
 import { GroupPanel } from './GroupPanel.js';
 
 interface ConversationDetailsProps {
@@ -26,6 +28,7 @@ interface ConversationDetailsProps {
 export function ConversationDetails({ entry, group, contact, label, onClose, onError }: ConversationDetailsProps) {
   const { t } = useTranslation();
   const peer = useApp((state) => (entry.kind === 'dm' ? state.users[nameKey(entry.name)] : undefined));
+  const encrypted = useApp((state) => isEncryptedConversation(state.session, entry.conv));
   const canEndChat = contact?.state === 'accepted' || contact?.state === 'outgoing';
 
   return (
@@ -39,6 +42,7 @@ export function ConversationDetails({ entry, group, contact, label, onClose, onE
           <p className="muted">
             <Presence user={peer} />
           </p>
+          {encrypted && <SafetyNumber user={entry.name} />}
           {contact && canEndChat && (
             <ConfirmButton
               label={t('conversation.endChat', { name: contact.name })}

@@ -11,6 +11,7 @@ import { ChatNote } from './ChatNote.js';
 import { Composer } from './Composer.js';
 import { ConversationDetails } from './ConversationDetails.js';
 import { DropZone } from './DropZone.js';
+import { ConversationSecurity } from './E2ee.js';
 import { ErrorAlert } from './ErrorAlert.js';
 import { Icon } from './Icons.js';
 import { ImageViewer } from './ImageViewer.js';
@@ -71,7 +72,9 @@ export function ConversationPane({ conv, canPopOut }: { conv: ConversationKey; c
         <Avatar name={name} size={34} online={entry?.kind === 'dm' ? (peer?.online ?? false) : undefined} />
         <div className="conversation-title">
           <h1 id={headingId}>{name}</h1>
-          <p className="conversation-subtitle">{subtitle}</p>
+          <p className="conversation-subtitle">
+            {subtitle} <ConversationSecurity conv={conv} />
+          </p>
         </div>
         <div className="conversation-actions">
           {canPopOut && (

@@ -10,6 +10,7 @@ import type { MessagesData, Notice } from '../store/messages.js';
 import { groupEventText } from '../lib/group-events.js';
 import { ownStatus } from '../store/selectors.js';
 import { Avatar } from './Avatar.js';
+import { PlainMark } from './E2ee.js';
 import { FailedMessageActions } from './FailedMessage.js';
 import { Icon, type IconName } from './Icons.js';
 import { MessageFiles } from './MessageFiles.js';
@@ -110,6 +111,10 @@ function NoticeRow({ notice }: { notice: Notice }) {
         return t('groupGone.deleted', { group: notice.user });
       case 'groupLeft':
         return t('groupGone.left', { group: notice.user });
+      case 'e2eeUnreachable':
+        return t('notice.e2eeUnreachable', { name: notice.user });
+      case 'devicesChanged':
+        return t('notice.devicesChanged', { name: notice.user });
     }
   })();
   return (
@@ -239,6 +244,7 @@ function MessageRow({ message, from, ts, text, status, error, own, continued, hi
             <p className="message-text">
               <MessageText text={text} people={people} me={me} />
               {message?.editedAt !== undefined && <EditedMark ts={message.editedAt} />}
+              {message && <PlainMark message={message} />}
             </p>
           )}
           {message && own && <ReadMark message={message} />}

@@ -58,6 +58,7 @@ export const en = {
     fileOverStorage: 'The largest file cannot be larger than all files together.',
   },
   errors: {
+    E2EE_UNAVAILABLE: 'Not sent: it could not be end-to-end encrypted, and nothing goes in plain.',
     RISKY_FILE: 'This file can run a program when opened.',
     UNKNOWN_FILE: 'The host no longer has this file.',
     HASH_MISMATCH: 'The file arrived damaged and was removed; try again.',
@@ -343,7 +344,7 @@ export const en = {
   security: {
     badge: 'Connection security',
     encrypted: 'Encrypted to the host',
-    encryptedDetail: 'The connection to the host is encrypted (TLS): nobody else on the network can read it. The host itself can read every message; end-to-end encryption is not available yet. Host fingerprint: {{fingerprint}}',
+    encryptedDetail: 'The connection to the host is encrypted (TLS): nobody else on the network can read it. The host itself can read the room; direct messages and groups are end-to-end encrypted where the host supports it. Host fingerprint: {{fingerprint}}',
     notEncrypted: 'Not encrypted',
     notEncryptedDetail: 'TLS is off: anyone on this network can read this chat, passwords included.',
     firstUseTitle: 'First connection to this host',
@@ -441,6 +442,22 @@ export const en = {
   },
   notice: {
     chatEnded: '{{name}} ended the chat',
+    e2eeUnreachable: '{{name}}’s app cannot receive end-to-end encrypted messages yet (an older version, or not signed in since it was updated). Nothing is sent to them in plain.',
+    devicesChanged: '{{name}}’s devices changed. Compare the safety number in the conversation details.',
+  },
+  // Issue 35: end-to-end encryption.
+  e2ee: {
+    badge: 'End-to-end encrypted',
+    badgeDetail: 'Messages here are encrypted on the sender’s device; only the devices of the people in this conversation can read them. The host relays them and sees who writes to whom and when, not what. Files are not end-to-end encrypted yet.',
+    before: 'Before end-to-end encryption',
+    plainFiles: 'Not end-to-end encrypted (files)',
+    safetyTitle: 'Safety number',
+    safetyExplain: 'Compare this number with {{name}}, in person or by phone. If it matches on both devices, nobody, the host included, is reading along.',
+    safetyUnavailable: 'Safety numbers are not available yet.',
+    markVerified: 'Mark {{name}} as verified',
+    verified: 'Verified',
+    unverified: 'Not verified',
+    copySafety: 'Copy safety number',
   },
   // Issue 12: mentions, emoji, per-conversation notifications, unread markers, message actions.
   mention: {

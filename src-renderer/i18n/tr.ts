@@ -58,6 +58,7 @@ export const tr: Translations = {
     fileOverStorage: 'En büyük dosya, tüm dosyaların toplamından büyük olamaz.',
   },
   errors: {
+    E2EE_UNAVAILABLE: 'Gönderilmedi: uçtan uca şifrelenemedi ve şifresiz hiçbir şey gönderilmez.',
     RISKY_FILE: 'Bu dosya açıldığında bir program çalıştırabilir.',
     UNKNOWN_FILE: 'Oda sahibinde bu dosya artık yok.',
     HASH_MISMATCH: 'Dosya bozuk geldi ve silindi; yeniden deneyin.',
@@ -343,7 +344,7 @@ export const tr: Translations = {
   security: {
     badge: 'Bağlantı güvenliği',
     encrypted: 'Sunucuya kadar şifreli',
-    encryptedDetail: 'Sunucuyla bağlantı şifreli (TLS): ağdaki başka kimse okuyamaz. Sunucunun kendisi her mesajı okuyabilir; uçtan uca şifreleme henüz yok. Sunucu parmak izi: {{fingerprint}}',
+    encryptedDetail: 'Sunucuyla bağlantı şifreli (TLS): ağdaki başka kimse okuyamaz. Sunucunun kendisi odayı okuyabilir; özel mesajlar ve gruplar, sunucu destekliyorsa uçtan uca şifrelidir. Sunucu parmak izi: {{fingerprint}}',
     notEncrypted: 'Şifresiz',
     notEncryptedDetail: 'TLS kapalı: bu ağdaki herkes, parolalar dahil, sohbeti okuyabilir.',
     firstUseTitle: 'Bu sunucuya ilk bağlantı',
@@ -441,6 +442,21 @@ export const tr: Translations = {
   },
   notice: {
     chatEnded: '{{name}} sohbeti bitirdi',
+    e2eeUnreachable: '{{name}} adlı kişinin uygulaması henüz uçtan uca şifreli mesaj alamıyor (eski bir sürüm ya da güncellemeden beri oturum açılmadı). Ona şifresiz hiçbir şey gönderilmez.',
+    devicesChanged: '{{name}} adlı kişinin cihazları değişti. Sohbet ayrıntılarındaki güvenlik numarasını karşılaştırın.',
+  },
+  e2ee: {
+    badge: 'Uçtan uca şifreli',
+    badgeDetail: 'Buradaki mesajlar gönderenin cihazında şifrelenir; yalnızca bu sohbetteki kişilerin cihazları okuyabilir. Sunucu mesajları iletir; kimin kime ne zaman yazdığını görür, ne yazdığını görmez. Dosyalar henüz uçtan uca şifreli değil.',
+    before: 'Uçtan uca şifrelemeden önce',
+    plainFiles: 'Uçtan uca şifreli değil (dosyalar)',
+    safetyTitle: 'Güvenlik numarası',
+    safetyExplain: 'Bu numarayı {{name}} ile yüz yüze ya da telefonda karşılaştırın. İki cihazda da aynıysa sunucu dahil kimse araya girmiyor demektir.',
+    safetyUnavailable: 'Güvenlik numaraları henüz yok.',
+    markVerified: '{{name}} doğrulandı olarak işaretle',
+    verified: 'Doğrulandı',
+    unverified: 'Doğrulanmadı',
+    copySafety: 'Güvenlik numarasını kopyala',
   },
   // Issue 12: mentions, emoji, per-conversation notifications, unread markers, message actions.
   mention: {

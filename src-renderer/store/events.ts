@@ -5,6 +5,7 @@ import { LIMITS } from '../../src-shared/protocol/limits.js';
 import { nameKey, sameName } from '../../src-shared/protocol/names.js';
 import type { AppStore } from './index.js';
 import { findMessage } from './messages.js';
+import { noteE2ee } from './e2ee.js';
 
 /** Who is logged in where; null when nobody is. */
 function sessionIdentity(session: SessionView): string | null {
@@ -103,6 +104,9 @@ export function applyEvent(store: AppStore, event: AppEvent): void {
     }
     case 'transfer':
       state.applyTransfer(event);
+      return;
+    case 'e2eeNotice':
+      noteE2ee(store, event);
       return;
     // Calls (issue 39): the calls UI (branch calls-ui) takes them.
     case 'call':

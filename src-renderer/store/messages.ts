@@ -45,7 +45,7 @@ export type OutboxEvent = Extract<AppEvent, { type: 'outbox' }>;
  * A line the app writes into a conversation: someone joined or left the room, a direct chat ended, or (in the room)
  * a group of yours ended for you, deleted by its owner or left behind (`user` is then the group's name).
  */
-export type Notice = { kind: 'joined' | 'left' | 'chatEnded' | 'groupDeleted' | 'groupLeft'; user: string; ts: number };
+export type Notice = { kind: 'joined' | 'left' | 'chatEnded' | 'groupDeleted' | 'groupLeft' | 'e2eeUnreachable' | 'devicesChanged'; user: string; ts: number };
 
 /** Each conversation keeps at most this many notices. */
 export const NOTICE_LIMIT = 500;

@@ -97,6 +97,8 @@ export function fakeApi(overrides: Partial<AppApi> = {}): AppApi & { emit(event:
     callLeave: () => ok(undefined),
     callSignal: () => ok(undefined),
     activeCalls: () => ok([]),
+    safetyNumber: () => ok({ safetyNumber: '12345 67890', verified: false }),
+    markVerified: () => ok(undefined),
     onEvent: (listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);

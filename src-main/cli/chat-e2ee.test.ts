@@ -1,0 +1,111 @@
+/** The terminal client as an end-to-end encryption device, talking with the app through a real host. */
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { AppEvent } from '../../src-shared/api.js';
+import { TEST_PASSWORD_COST, removeDir, tempDir, waitFor } from '../testing/harness.js';
+import { useRoom } from '../testing/room.js';
+import { AppCore } from '../core/app.js';
+import { runChat } from './chat-run.js';
+
+const room = useRoom();
+
+/** Every file of the host's folder and its log that holds the text. */
+function hostHolding(text: string): string[] {
+  const needle = Buffer.from(text);
+  return [...readdirSync(room.dir, { recursive: true, encoding: 'utf8' }).map((name) => join(room.dir, name)), room.host.logFile]
+    .filter((path) => statSync(path).isFile() && readFileSync(path).includes(needle));
+}
+
+/** The terminal client in-process, fed lines one at a time, with its pins (and device) outside the host's folder. */
+function terminal(user: string, cleanups: (() => void)[]) {
+  const home = tempDir('lanchat-terminal-');
+  cleanups.push(() => removeDir(home));
+  const lines: string[] = [];
+  const queued: string[] = [];
+  let wake: (() => void) | null = null;
+  let ended = false;
+  async function* input(): AsyncGenerator<string> {
+    for (;;) {
+      const line = queued.shift();
+      if (line !== undefined) yield line;
+      else if (ended) return;
+      else await new Promise<void>((resolve) => (wake = resolve));
+    }
+  }
+  const args = ['--server', `127.0.0.1:${room.port}`, '--user', user, '--password', `${user}-secret`];
+  const exit = runChat(args, { env: {}, print: (line) => lines.push(line), lines: input, pinsFile: join(home, 'pins.json') });
+  return {
+    lines,
+    exit,
+    type(line: string): void {
+      queued.push(line);
+      wake?.();
+    },
+    end(): void {
+      ended = true;
+      wake?.();
+    },
+    async line(pattern: RegExp): Promise<RegExpExecArray> {
+      let match: RegExpExecArray | null = null;
+      await waitFor(() => lines.some((line) => (match = pattern.exec(line)) !== null), 10_000, `${pattern} in:\n${lines.join('\n')}`);
+      return match!;
+    },
+  };
+}
+
+function unwrap<T>(result: { ok: true; value: T } | { ok: false; error: { code: string; message: string } }): T {
+  if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
+  return result.value;
+}
+
+describe('the terminal client, end-to-end encrypted', () => {
+  it('exchanges DMs (with a reaction) and group messages with the app; its search finds them; the host holds none of the text', async () => {
+    await room.start();
+    const cleanups: (() => void)[] = [];
+    const profile = tempDir('lanchat-e2ee-cli-app-');
+    const app = new AppCore({ profileDir: profile, passwordCost: TEST_PASSWORD_COST });
+    const events: AppEvent[] = [];
+    app.onEvent((event) => events.push(event));
+    const alice = terminal('alice', cleanups);
+    try {
+      await alice.line(/direct messages and groups are end-to-end encrypted/);
+      unwrap(await app.join({ host: '127.0.0.1', port: room.port, name: 'bob', password: 'bob-secret' }));
+      alice.type('@PM bob');
+      await alice.line(/chat request sent to bob/);
+      unwrap(await app.chatAnswer('alice', true));
+
+      alice.type('bob~secret-from-the-terminal');
+      await waitFor(() => events.some((event) => event.type === 'message' && event.message.text === 'secret-from-the-terminal' && 'e2ee' in event.message));
+      unwrap(await app.send({ kind: 'dm', user: 'alice' }, 'secret-from-the-app'));
+      const [, id] = await alice.line(/^#(\d+) .*dm bob \(e2ee\) \| bob: secret-from-the-app$/);
+      alice.type(`/react ${id} 🎉`);
+      await waitFor(() => events.some((event) => event.type === 'event' && event.event.kind === 'reaction' && event.event.message.reactions?.[0]?.emoji === '🎉'));
+
+      const group = unwrap(await app.groupCreate('plans', ['alice']));
+      alice.type('/group_join plans');
+      await alice.line(/group plans \(owner bob\): alice, bob|group plans \(owner bob\): bob, alice/);
+      alice.type('/group_message plans~secret-group-from-the-terminal');
+      await waitFor(
+        () => events.some((event) => event.type === 'message' && event.message.text === 'secret-group-from-the-terminal' && event.message.groupId === group.id),
+        10_000,
+        `the group message at the app; the terminal printed:\n${alice.lines.join('\n')}`,
+      );
+
+      alice.type('/search_message from-the');
+      await alice.line(/^\d+\+? results? for "from-the"$/);
+      await alice.line(/^ {2}#\d+ .*bob: secret-from-the-app$/);
+
+      // Plain text from the terminal goes to its private chat partner now (encrypted too): the room's check comes from the app.
+      unwrap(await app.send({ kind: 'room' }, 'room-text-the-host-reads'));
+      await waitFor(() => hostHolding('room-text-the-host-reads').length > 0, 10_000, 'the room text in the host files');
+      for (const text of ['secret-from-the-terminal', 'secret-from-the-app', 'secret-group-from-the-terminal', '🎉']) expect(hostHolding(text), text).toEqual([]);
+    } finally {
+      alice.end();
+      await alice.exit;
+      await app.shutdown();
+      removeDir(profile);
+      for (const cleanup of cleanups) cleanup();
+    }
+  });
+});

@@ -1,0 +1,137 @@
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AppEvent } from '../../src-shared/api.js';
+import { isE2ee } from '../../src-shared/e2ee-app.js';
+import type { ChatMessage } from '../../src-shared/protocol/objects.js';
+import { TEST_PASSWORD_COST, login, removeDir, tempDir, waitFor } from '../testing/harness.js';
+import { AppCore } from './app.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function newCore(): { core: AppCore; events: AppEvent[]; dir: string } {
+  const dir = tempDir('lanchat-e2ee-app-');
+  const core = new AppCore({ profileDir: dir, passwordCost: TEST_PASSWORD_COST });
+  cleanups.push(() => removeDir(dir));
+  cleanups.push(() => core.shutdown());
+  const events: AppEvent[] = [];
+  core.onEvent((event) => events.push(event));
+  return { core, events, dir };
+}
+
+function unwrap<T>(result: { ok: true; value: T } | { ok: false; error: { code: string; message: string } }): T {
+  if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
+  return result.value;
+}
+
+/** The message event whose text is `text`, once it came. */
+async function received(events: AppEvent[], text: string): Promise<ChatMessage> {
+  let found: ChatMessage | undefined;
+  await waitFor(() => {
+    for (const event of events) if (event.type === 'message' && event.message.text === text) found = event.message;
+    return found !== undefined;
+  });
+  return found!;
+}
+
+/** What an own message became once the outbox reports it sent (or why it failed). */
+async function sent(events: AppEvent[], clientMsgId: string): Promise<Extract<AppEvent, { type: 'outbox' }>> {
+  let found: Extract<AppEvent, { type: 'outbox' }> | undefined;
+  await waitFor(() => {
+    found = events.find((event): event is Extract<AppEvent, { type: 'outbox' }> => event.type === 'outbox' && event.clientMsgId === clientMsgId && (event.status === 'sent' || event.status === 'failed'));
+    return found !== undefined;
+  });
+  return found!;
+}
+
+/** Every file under the folder, as bytes. */
+function filesUnder(dir: string): { path: string; bytes: Buffer }[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .map((name) => join(dir, name))
+    .filter((path) => statSync(path).isFile())
+    .map((path) => ({ path, bytes: readFileSync(path) }));
+}
+
+const holding = (dir: string, text: string): string[] => filesUnder(dir).filter((file) => file.bytes.includes(Buffer.from(text))).map((file) => file.path);
+
+describe('the app as an end-to-end encryption device', () => {
+  it('DMs and groups (with a reply, a reaction and an edit) reach the other app decrypted, flagged e2ee, searchable there; the host holds none of the text', async () => {
+    const alice = newCore();
+    const bob = newCore();
+    const { hosting } = unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));
+    unwrap(await bob.core.join({ host: '127.0.0.1', port: hosting!.port, name: 'bob', password: 'bob-secret' }));
+    expect(unwrap(await alice.core.session()).features).toContain('mls');
+    unwrap(await alice.core.chatRequest('bob'));
+    unwrap(await bob.core.chatAnswer('alice', true));
+
+    // A DM each way, the second a reply to the first.
+    const first = unwrap(await alice.core.send({ kind: 'dm', user: 'bob' }, 'Gizli İstanbul planı'));
+    const mine = await sent(alice.events, first.clientMsgId);
+    expect(mine.status).toBe('sent');
+    expect(isE2ee(mine.message!)).toBe(true);
+    const atBob = await received(bob.events, 'Gizli İstanbul planı');
+    expect(atBob).toMatchObject({ id: mine.message!.id, from: 'alice', to: 'bob', conv: mine.message!.conv, e2ee: true });
+    unwrap(await bob.core.send({ kind: 'dm', user: 'alice' }, 'secret-answer-from-bob', atBob.id));
+    const answer = await received(alice.events, 'secret-answer-from-bob');
+    expect(answer.replyTo).toMatchObject({ id: atBob.id, from: 'alice', snippet: 'Gizli İstanbul planı' });
+
+    // A reaction and an edit, inside the encryption too.
+    unwrap(await bob.core.react(atBob.id, '👍', true));
+    await waitFor(() => alice.events.some((event) => event.type === 'event' && event.event.kind === 'reaction' && event.event.message.reactions?.[0]?.users[0] === 'bob'));
+    unwrap(await bob.core.editMessage(answer.id, 'secret-answer-edited'));
+    await waitFor(() => alice.events.some((event) => event.type === 'event' && event.event.kind === 'edit' && event.event.message.text === 'secret-answer-edited'));
+
+    // A group: on the host for membership, encrypted for what is said in it.
+    const group = unwrap(await alice.core.groupCreate('plans', ['bob']));
+    unwrap(await bob.core.groupAnswer(group.id, true));
+    const inGroup = unwrap(await bob.core.send({ kind: 'group', groupId: group.id }, 'secret-group-from-bob'));
+    expect((await sent(bob.events, inGroup.clientMsgId)).status).toBe('sent');
+    expect(await received(alice.events, 'secret-group-from-bob')).toMatchObject({ from: 'bob', groupId: group.id, e2ee: true });
+
+    // Each app's history and search read its own store: word, part of a word, one letter, Turkish case, by person.
+    const page = unwrap(await alice.core.history(mine.message!.conv));
+    expect(page.messages.map((message) => message.text)).toEqual(['Gizli İstanbul planı', 'secret-answer-edited']);
+    for (const query of ['istanbul', 'ISTANBUL', 'planı', 'stanb', 'İ']) {
+      const hits = unwrap(await bob.core.search(query)).hits.map((hit) => hit.message.text);
+      expect(hits, query).toContain('Gizli İstanbul planı');
+    }
+    expect(unwrap(await alice.core.search('', 'bob')).hits.map((hit) => hit.message.text)).toEqual(
+      expect.arrayContaining(['secret-group-from-bob', 'secret-answer-edited']),
+    );
+
+    // Both compute the same safety number from the devices they saw; marking it verified is kept.
+    const atAlice = unwrap(await alice.core.safetyNumber('bob'));
+    expect(atAlice.safetyNumber).toMatch(/^(\d{5} ){11}\d{5}$/);
+    expect(unwrap(await bob.core.safetyNumber('alice')).safetyNumber).toBe(atAlice.safetyNumber);
+    expect(atAlice.verified).toBe(false);
+    unwrap(await alice.core.markVerified('bob'));
+    expect(unwrap(await alice.core.safetyNumber('bob')).verified).toBe(true);
+
+    // The room stays plain, and is what the host can read: the check that the byte search below works.
+    const room = unwrap(await alice.core.send({ kind: 'room' }, 'plain-room-text-the-host-reads'));
+    expect((await sent(alice.events, room.clientMsgId)).status).toBe('sent');
+    await waitFor(() => holding(join(alice.dir, 'host'), 'plain-room-text-the-host-reads').length > 0);
+    for (const text of ['Gizli', 'stanbul', 'secret-answer', 'secret-group-from-bob', 'secret-answer-edited', '👍']) {
+      expect(holding(join(alice.dir, 'host'), text), text).toEqual([]);
+    }
+  });
+
+  it('a DM to someone whose client has no device (an older one) is refused with a notice, never sent in plain', async () => {
+    const alice = newCore();
+    const { hosting } = unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));
+    const fingerprint = hosting!.fingerprint;
+    const bob = await login({ address: { port: hosting!.port } }, 'bob', 'bob-secret', fingerprint === null ? { tls: false } : { tls: true, fingerprint });
+    cleanups.push(() => bob.close());
+    unwrap(await alice.core.chatRequest('bob'));
+    await bob.request('chatAnswer', { user: 'alice', accept: true });
+    const { clientMsgId } = unwrap(await alice.core.send({ kind: 'dm', user: 'bob' }, 'never-in-plain'));
+    const outcome = await sent(alice.events, clientMsgId);
+    expect(outcome.status).toBe('failed');
+    expect(outcome.error?.code).toBe('E2EE_UNAVAILABLE');
+    expect(alice.events).toContainEqual(expect.objectContaining({ type: 'e2eeNotice', kind: 'unreachable', users: ['bob'] }));
+    expect(holding(join(alice.dir, 'host'), 'never-in-plain')).toEqual([]);
+  });
+});

@@ -1,0 +1,185 @@
+/**
+ * The app profile as an end-to-end encryption device (issue 35): once logged in to a host that has the
+ * encrypted layer (`mls` in hello's features), every direct message and group goes through E2eeMessaging
+ * and the room alone through the host in plain. The App API does not change: sends answer and report as
+ * outbox events, decrypted messages and their changes arrive as message and event AppEvents, flagged
+ * `e2ee`, and history and search run through the device's own history as well as the host's.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type AppError, type AppEvent, AppErrorCode, type Result } from '../../src-shared/api.js';
+import { type E2eeMessage, encryptable, isE2eeId } from '../../src-shared/e2ee-app.js';
+import { nameKey } from '../../src-shared/protocol/names.js';
+import type { ChatMessage, Target } from '../../src-shared/protocol/objects.js';
+import type { ChatClient } from '../client/client.js';
+import type { CallHandlers } from './calls.js';
+import { DeviceHistory, type OpenHistoryDatabase } from './e2ee-history.js';
+import { E2eeMessaging, E2eeUnavailable } from './e2ee-messaging.js';
+import { DeviceStore, type KeySealer, deviceStoreKey } from '../client/e2ee-store.js';
+import { describeRequestError, messageOf, ok } from './errors.js';
+import type { Link } from './link.js';
+import { serverKey } from './pins.js';
+
+const PAGE = 50;
+
+/** What the user reads of a failure: E2eeUnavailable says it in its own words. */
+function appError(error: unknown): AppError {
+  return error instanceof E2eeUnavailable ? { code: AppErrorCode.E2EE_UNAVAILABLE, message: error.message } : describeRequestError(error);
+}
+
+
+
+export class E2eeCore {
+  /** The device of the current connection, started once it is online. */
+  private device: { client: ChatClient; started: Promise<E2eeMessaging | null> } | null = null;
+  private readonly histories = new Map<string, DeviceHistory>();
+
+  constructor(
+    private readonly profileDir: string,
+    private readonly link: Link,
+    private readonly emit: (event: AppEvent) => void,
+    /** The shell's OS keychain, which seals the key of the profile's device stores; without it a 0600 key file. */
+    private readonly sealer?: KeySealer,
+    private readonly openDatabase?: OpenHistoryDatabase,
+  ) {}
+
+  /** The connection is online: its device starts (once per connection; a reconnect keeps it). */
+  online(): void {
+    void this.link.request(async (client) => {
+      if (this.device?.client === client) return;
+      this.device?.started.then((messaging) => messaging?.close(), () => undefined);
+      const account = this.account();
+      if (account === null) return;
+      const history = this.history(account);
+      const started = (async () => {
+        const store = new DeviceStore(join(this.profileDir, 'e2ee', account, 'device'), deviceStoreKey(this.profileDir, this.sealer));
+        const messaging = await E2eeMessaging.start(client, history, store);
+        messaging?.on('message', (message) => this.emit({ type: 'message', message }));
+        messaging?.on('changed', (message, kind) => this.emit({ type: 'event', event: { eventId: 0, kind, message } }));
+        messaging?.on('notice', (notice) => this.emit({ type: 'e2eeNotice', ...notice, ts: Date.now() }));
+        await messaging?.catchUp();
+        return messaging;
+      })();
+      started.catch((error: unknown) => console.error(`lanchat: this app could not become an encryption device: ${messageOf(error)}`));
+      this.device = { client, started };
+    });
+  }
+
+  shutdown(): void {
+    this.device?.started.then((messaging) => messaging?.close(), () => undefined);
+    this.device = null;
+    for (const history of this.histories.values()) history.close();
+    this.histories.clear();
+  }
+
+  /** The safety number with another user, and whether it is marked verified. */
+  safetyNumber(user: string): Promise<Result<{ safetyNumber: string; verified: boolean }>> {
+    return this.run(async (messaging) => messaging.safetyNumber(user));
+  }
+
+  markVerified(user: string): Promise<Result<void>> {
+    return this.run((messaging) => messaging.markVerified(user));
+  }
+
+  private async run<T>(work: (messaging: E2eeMessaging) => Promise<T>): Promise<Result<T>> {
+    try {
+      return ok(await work(await this.messaging()));
+    } catch (error) {
+      return { ok: false, error: appError(error) };
+    }
+  }
+
+  /** Whether the host has the encrypted layer: DMs and groups then go end-to-end encrypted. */
+  private hostEncrypts(): boolean {
+    return (this.link.view().features ?? []).includes('mls');
+  }
+
+  private encrypts(conv: string): boolean {
+    return encryptable(conv) && this.hostEncrypts();
+  }
+
+  private async messaging(): Promise<E2eeMessaging> {
+    // A call may come before the session event that starts the device (say, just after a join answered).
+    this.online();
+    const messaging = await this.device?.started;
+    if (!messaging) throw new Error('This app is not ready to encrypt yet: it has no device on this host');
+    return messaging;
+  }
+
+  /** The folder name of the account signed in: one per host and account, a hash, as names may hold any character. */
+  private account(): string | null {
+    const { server, me } = this.link.view();
+    if (server === null || me === null) return null;
+    return createHash('sha256').update(`${serverKey(server)}\n${nameKey(me)}`).digest('hex').slice(0, 32);
+  }
+
+  /** The device history of an account, opened once. */
+  private history(account: string): DeviceHistory {
+    let history = this.histories.get(account);
+    if (history === undefined) {
+      mkdirSync(join(this.profileDir, 'e2ee', account), { recursive: true, mode: 0o700 });
+      history = new DeviceHistory(join(this.profileDir, 'e2ee', account, 'history.sqlite'), this.openDatabase);
+      this.histories.set(account, history);
+    }
+    return history;
+  }
+
+  private currentHistory(): DeviceHistory | null {
+    const account = this.account();
+    return account === null ? null : this.history(account);
+  }
+
+  /** Replaces, in place, the calls that touch encrypted conversations; the others stay the host's. */
+  wrap(calls: CallHandlers): void {
+    const plain = { ...calls };
+    calls.send = async (target, text, replyTo) =>
+      target.kind === 'room' || !this.hostEncrypts() ? plain.send(target, text, replyTo) : ok(this.sendEncrypted(target, text, replyTo));
+    calls.history = async (conv, before, limit) => {
+      const history = this.encrypts(conv) ? this.currentHistory() : null;
+      if (history === null) return plain.history(conv, before, limit);
+      const size = limit ?? PAGE;
+      const mine = history.page(conv, before, size);
+      if (mine.messages.length === size) return ok({ messages: mine.messages, hasMore: true, deliveredUpTo: 0 });
+      const host = await plain.history(conv, before !== undefined && !isE2eeId(before) ? before : undefined, size - mine.messages.length);
+      if (!host.ok) return mine.messages.length > 0 ? ok({ ...mine, deliveredUpTo: 0 }) : host;
+      return ok({ messages: [...host.value.messages, ...mine.messages], hasMore: host.value.hasMore, deliveredUpTo: host.value.deliveredUpTo });
+    };
+    calls.search = async (query, person, before) => {
+      const history = this.currentHistory();
+      if (history === null || (before !== undefined && !isE2eeId(before))) return plain.search(query, person, before);
+      const mine = history.search(query, person, before, PAGE);
+      if (mine.hasMore) return ok({ hits: mine.messages.map((message) => ({ message })), hasMore: true });
+      const host = await plain.search(query, person, undefined);
+      if (!host.ok) return mine.messages.length > 0 ? ok({ hits: mine.messages.map((message) => ({ message })), hasMore: false }) : host;
+      return ok({ hits: [...mine.messages.map((message) => ({ message })), ...host.value.hits], hasMore: host.value.hasMore });
+    };
+    calls.editMessage = (id, text) => (isE2eeId(id) ? this.change(id, { kind: 'edit', text }) : plain.editMessage(id, text));
+    calls.deleteMessage = (id) => (isE2eeId(id) ? this.change(id, { kind: 'delete' }) : plain.deleteMessage(id));
+    calls.react = (id, emoji, on) => (isE2eeId(id) ? this.change(id, { kind: 'reaction', emoji, on }) : plain.react(id, emoji, on));
+    // Reading an encrypted message is not told to the host: the mark stays on this device.
+    calls.markRead = async (conv, upTo) => (isE2eeId(upTo) ? ok(upTo) : plain.markRead(conv, upTo));
+  }
+
+
+  /** Answers at once with the client id; the outcome comes as outbox events, as for a plain message. */
+  private sendEncrypted(target: Exclude<Target, { kind: 'room' }>, text: string, replyTo?: number): { clientMsgId: string } {
+    const clientMsgId = randomUUID();
+    const outbox = (status: 'queued' | 'sent' | 'failed', more: { message?: ChatMessage; error?: { code: string; message: string } } = {}): void =>
+      this.emit({ type: 'outbox', clientMsgId, status, target, text, ...(replyTo !== undefined ? { replyTo } : {}), ts: Date.now(), ...more });
+    outbox('queued');
+    void (async () => {
+      try {
+        const message = await (await this.messaging()).send(target, text, replyTo, clientMsgId);
+        outbox('sent', { message });
+      } catch (error) {
+        outbox('failed', { error: appError(error) });
+      }
+    })();
+    return { clientMsgId };
+  }
+
+  private change(id: number, change: Parameters<E2eeMessaging['change']>[1]): Promise<Result<E2eeMessage>> {
+    return this.run((messaging) => messaging.change(id, change));
+  }
+}

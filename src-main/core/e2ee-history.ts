@@ -1,0 +1,123 @@
+/**
+ * The decrypted history of one device (issue 35 item 5): every end-to-end encrypted message this device
+ * sent or opened, kept in its own SQLite file in the profile, since the host holds only ciphertext. It
+ * answers history pages and searches with the host's semantics (PROTOCOL §7.9: the folded query as one
+ * literal substring of the folded text, newest first, `person` = messages exchanged with that person).
+ *
+ * It also keeps the names this device has bound to user ids (a credential names a user by id only).
+ * Encryption at rest is the device store's (helper e2ee-host): open() is the one place a file is opened.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { foldForSearch } from '../../src-shared/fold.js';
+import { nameKey } from '../../src-shared/protocol/names.js';
+import type { ChatMessage } from '../../src-shared/protocol/objects.js';
+import type { E2eeMessage } from '../../src-shared/e2ee-app.js';
+
+/** What the history needs of a database: better-sqlite3's, or an encrypted one with the same calls. */
+export type HistoryDatabase = Database.Database;
+
+/** Opens the history's database file; a store encrypted at rest passes its own. */
+export type OpenHistoryDatabase = (file: string) => HistoryDatabase;
+
+export const openPlainHistory: OpenHistoryDatabase = (file) => {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  return db;
+};
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS messages (
+  id INTEGER PRIMARY KEY,
+  conv TEXT NOT NULL,
+  from_key TEXT NOT NULL,
+  peer_key TEXT,
+  folded TEXT NOT NULL,
+  message TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS messages_conv ON messages (conv, id);
+CREATE TABLE IF NOT EXISTS names (user_id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+`;
+
+interface Row {
+  message: string;
+}
+
+export class DeviceHistory {
+  private readonly db: HistoryDatabase;
+
+  constructor(file: string, open: OpenHistoryDatabase = openPlainHistory) {
+    this.db = open(file);
+    this.db.exec(SCHEMA);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** Stores a message, or its new state (an edit, a reaction). */
+  put(message: E2eeMessage): void {
+    // A DM's `to`: with `from`, what a search by person matches.
+    const peer = message.conv.startsWith('dm:') ? (message.to ?? null) : null;
+    this.db
+      .prepare('INSERT OR REPLACE INTO messages (id, conv, from_key, peer_key, folded, message) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(message.id, message.conv, nameKey(message.from), peer === null ? null : nameKey(peer), foldForSearch(message.deleted ? '' : message.text), JSON.stringify(message));
+  }
+
+  get(id: number): E2eeMessage | undefined {
+    const row = this.db.prepare('SELECT message FROM messages WHERE id = ?').get(id) as Row | undefined;
+    return row && (JSON.parse(row.message) as E2eeMessage);
+  }
+
+  /** The conversation's messages before `before` (all when undefined), oldest first, at most `limit`. */
+  page(conv: string, before: number | undefined, limit: number): { messages: E2eeMessage[]; hasMore: boolean } {
+    const rows = this.db
+      .prepare('SELECT message FROM messages WHERE conv = ? AND id < ? ORDER BY id DESC LIMIT ?')
+      .all(conv, before ?? Number.MAX_SAFE_INTEGER, limit + 1) as Row[];
+    return { messages: rows.slice(0, limit).reverse().map(parse), hasMore: rows.length > limit };
+  }
+
+  /**
+   * Newest first, `id < before`. With `person`: what they sent, and the DMs with them; an empty query
+   * then matches everything. Without `person`, an empty query finds nothing (as the host's search).
+   */
+  search(query: string, person: string | undefined, before: number | undefined, limit: number): { messages: E2eeMessage[]; hasMore: boolean } {
+    const needle = foldForSearch(query.trim());
+    if (needle === '' && person === undefined) return { messages: [], hasMore: false };
+    const who = person === undefined ? null : nameKey(person);
+    const rows = this.db
+      .prepare(
+        `SELECT message FROM messages WHERE id < ? AND instr(folded, ?) > 0
+           AND (? IS NULL OR from_key = ? OR (peer_key = ? AND conv LIKE 'dm:%'))
+         ORDER BY id DESC LIMIT ?`,
+      )
+      .all(before ?? Number.MAX_SAFE_INTEGER, needle, who, who, who, limit + 1) as Row[];
+    return { messages: rows.slice(0, limit).map(parse), hasMore: rows.length > limit };
+  }
+
+  /** The name bound to a user id, if this device has bound one. */
+  nameOf(userId: number): string | undefined {
+    return (this.db.prepare('SELECT name FROM names WHERE user_id = ?').get(userId) as { name: string } | undefined)?.name;
+  }
+
+  /** Binds a name to a user id the first time only: a later claim of another name for the id is not believed. */
+  bindName(userId: number, name: string): string {
+    this.db.prepare('INSERT OR IGNORE INTO names (user_id, name) VALUES (?, ?)').run(userId, name);
+    return this.nameOf(userId)!;
+  }
+
+  /** The user id bound to a name, if any. */
+  idOf(name: string): number | undefined {
+    const rows = this.db.prepare('SELECT user_id, name FROM names').all() as { user_id: number; name: string }[];
+    return rows.find((row) => nameKey(row.name) === nameKey(name))?.user_id;
+  }
+}
+
+const parse = (row: Row): E2eeMessage => JSON.parse(row.message) as E2eeMessage;
+
+/** A ChatMessage as the device store keeps it. */
+export function asE2ee(message: ChatMessage): E2eeMessage {
+  return { ...message, e2ee: true };
+}

@@ -1,0 +1,321 @@
+/**
+ * Direct messages and groups, end-to-end encrypted, as the app and the terminal client use them (issue 35):
+ * one device (client/e2ee.ts) over the logged-in ChatClient, what travels inside its MLS messages (the
+ * payload of PROTOCOL §20.12: a message with its reply, an edit, a delete, a reaction), and the device's
+ * decrypted history (e2ee-history.ts). Its messages are ChatMessages flagged `e2ee`, so a window shows them
+ * as any other.
+ *
+ * Membership follows the host's: before it sends, a device adds to the conversation's MLS group the users
+ * who may read it and are not in it yet (each user's devices that have a key package), and removes those
+ * who may no longer. A DM whose other user has no device that can be added is not sent at all: nothing
+ * falls back to plain text without the user's knowing (E2eeUnavailable says why).
+ */
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { z } from 'zod';
+import { E2EE_ID_BASE, type E2eeMessage } from '../../src-shared/e2ee-app.js';
+import { quote, quoteOf } from '../../src-shared/message-changes.js';
+import { type ConversationKey, dmConversation, groupConversation } from '../../src-shared/protocol/conversation.js';
+import { nameKey } from '../../src-shared/protocol/names.js';
+import { messageId, reactionEmoji, type Target } from '../../src-shared/protocol/objects.js';
+import type { ChatClient } from '../client/client.js';
+import { ClientError } from '../client/errors.js';
+import { type DecryptedMessage, type DevicesChanged, EncryptedChats } from '../client/e2ee.js';
+import type { DeviceStore } from '../client/e2ee-store.js';
+import type { DeviceHistory } from './e2ee-history.js';
+
+/** What one application message carries, as JSON in UTF-8 (PROTOCOL §20.12). */
+const payload = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('message'), from: z.string().min(1), ts: z.number().int(), clientMsgId: z.string().min(1).max(64), text: z.string(), replyTo: messageId.optional() }),
+  z.object({ kind: z.literal('edit'), from: z.string().min(1), ts: z.number().int(), target: messageId, text: z.string().min(1) }),
+  z.object({ kind: z.literal('delete'), from: z.string().min(1), ts: z.number().int(), target: messageId }),
+  z.object({ kind: z.literal('reaction'), from: z.string().min(1), ts: z.number().int(), target: messageId, emoji: reactionEmoji, on: z.boolean() }),
+]);
+type Payload = z.infer<typeof payload>;
+type Change = Exclude<Payload['kind'], 'message'>;
+
+/** A conversation this device cannot encrypt for now: who cannot be reached, and why, in a sentence. */
+export class E2eeUnavailable extends Error {
+  readonly code = 'E2EE_UNAVAILABLE';
+}
+
+export type E2eeNotice = { conv: ConversationKey; kind: 'unreachable' | 'devicesChanged'; users: string[] };
+
+export type E2eeMessagingEvents = {
+  /** A message from another device (another user's, or another of this user's). */
+  message: [E2eeMessage];
+  /** A message changed: edited, deleted for everyone, or reacted to. */
+  changed: [E2eeMessage, Change];
+  notice: [E2eeNotice];
+};
+
+export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
+  /** Users this device tried to add to a conversation's group since its membership last changed, by conversation. */
+  private readonly tried = new Map<ConversationKey, Set<string>>();
+  private readonly onMessage = (message: DecryptedMessage): void => {
+    try {
+      this.open(message);
+    } catch (error) {
+      console.error(`lanchat: an encrypted message could not be kept: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+  private readonly onGroup = ({ group }: { group: { conv: string } }): void => void this.tried.delete(group.conv);
+  /** Said in each conversation the user is in, by the name bound to their id (or the id, if none is). */
+  private readonly onDevicesChanged = ({ userId, conversations }: DevicesChanged): void => {
+    const user = this.history.nameOf(userId) ?? `#${userId}`;
+    for (const conv of conversations) this.emit('notice', { conv, kind: 'devicesChanged', users: [user] });
+  };
+
+  private constructor(
+    private readonly client: ChatClient,
+    readonly chats: EncryptedChats,
+    readonly history: DeviceHistory,
+    private readonly me: string,
+  ) {
+    super();
+    chats.on('message', this.onMessage);
+    chats.on('devicesChanged', this.onDevicesChanged);
+    client.on('group', this.onGroup);
+  }
+
+  /**
+   * The device of the logged-in user, restored from `store` when it holds one; null when the host has no
+   * encrypted layer (no `mls` in hello's features). What was sent while it was away is heard once the
+   * caller's listeners are on: call `catchUp()`.
+   */
+  static async start(client: ChatClient, history: DeviceHistory, store?: DeviceStore): Promise<E2eeMessaging | null> {
+    const session = client.session;
+    if (session === null || !(session.hello.features ?? []).includes('mls')) return null;
+    const chats = await EncryptedChats.start(client, { ...(store ? { store } : {}), catchUp: false });
+    const messaging = new E2eeMessaging(client, chats, history, session.login.name);
+    history.bindName(chats.id.userId, session.login.name);
+    await messaging.bindContacts();
+    return messaging;
+  }
+
+  catchUp(): Promise<void> {
+    return this.chats.catchUp();
+  }
+
+  /** The safety number with another user (PROTOCOL §20, SECURITY "Verification"), and whether it is marked verified. */
+  async safetyNumber(user: string): Promise<{ safetyNumber: string; verified: boolean }> {
+    const id = this.userId(user);
+    return { safetyNumber: (await this.chats.safetyNumber(id)).digits, verified: this.chats.verification(id) === 'verified' };
+  }
+
+  markVerified(user: string): Promise<void> {
+    return this.chats.markVerified(this.userId(user));
+  }
+
+  private userId(user: string): number {
+    const id = this.history.idOf(user);
+    if (id === undefined) throw new E2eeUnavailable(`No encrypted conversation with ${user} yet: there is no safety number to compare`);
+    return id;
+  }
+
+  close(): void {
+    this.chats.off('message', this.onMessage);
+    this.chats.off('devicesChanged', this.onDevicesChanged);
+    this.client.off('group', this.onGroup);
+    this.chats.close();
+  }
+
+  /** Encrypts a message to a DM or a group and sends it; resolves with it as this device keeps and shows it. */
+  async send(target: Exclude<Target, { kind: 'room' }>, text: string, replyTo?: number, clientMsgId: string = randomUUID()): Promise<E2eeMessage> {
+    const conv = await this.ready(target);
+    const ts = Date.now();
+    const frame = await this.chats.send(conv, this.encode({ kind: 'message', from: this.me, ts, clientMsgId, text, ...(replyTo === undefined ? {} : { replyTo }) }), clientMsgId);
+    const message = this.messageOf(conv, E2EE_ID_BASE + frame.id, this.me, ts, clientMsgId, text, replyTo, target.kind === 'dm' ? target.user : undefined);
+    this.history.put(message);
+    return message;
+  }
+
+  /** Edits, deletes or reacts to an encrypted message; resolves with it as it is now. */
+  async change(id: number, change: { kind: 'edit'; text: string } | { kind: 'delete' } | { kind: 'reaction'; emoji: string; on: boolean }): Promise<E2eeMessage> {
+    const original = this.history.get(id);
+    if (original === undefined) throw new Error('No such encrypted message on this device');
+    const target: Exclude<Target, { kind: 'room' }> = original.groupId !== undefined ? { kind: 'group', groupId: original.groupId } : { kind: 'dm', user: this.peerOf(original) };
+    if (change.kind !== 'reaction' && nameKey(original.from) !== nameKey(this.me)) throw new Error('Only its sender can change a message');
+    const conv = await this.ready(target);
+    const sent: Payload = { ...change, from: this.me, ts: Date.now(), target: id } as Payload;
+    await this.chats.send(conv, this.encode(sent));
+    return this.apply(original, sent);
+  }
+
+  /** The other party of a DM message, seen from this user. */
+  private peerOf(message: E2eeMessage): string {
+    return nameKey(message.from) === nameKey(this.me) ? message.to! : message.from;
+  }
+
+  private encode(value: Payload): string {
+    return JSON.stringify(value);
+  }
+
+  /**
+   * The conversation of a target, with this device in its group and every device of its readers that
+   * can be added in it. Throws E2eeUnavailable for a DM whose other user has no device to add.
+   */
+  private async ready(target: Exclude<Target, { kind: 'room' }>): Promise<ConversationKey> {
+    const { conv, readers } = await this.readersOf(target);
+    if (this.chats.members(conv) === undefined) await this.chats.catchUp();
+    const [first] = readers;
+    if (this.chats.members(conv) === undefined) {
+      try {
+        // One user first, so that the id that appears is theirs; the others are added below.
+        await this.chats.create(conv, first === undefined ? [] : [first]);
+        if (first !== undefined) this.bindAdded(conv, first, []);
+      } catch (error) {
+        // Nobody's device could be added (neither theirs nor this user's others): said below.
+        if (error instanceof ClientError) throw error;
+      }
+    }
+    if (this.chats.members(conv) === undefined) {
+      if (target.kind === 'dm') throw this.unreachable(conv, target.user);
+      throw new E2eeUnavailable(
+        readers.length === 0
+          ? 'Nobody else in this group can read it yet: write once someone has joined'
+          : 'This device is not in the group’s encryption yet: it can write once another member’s app adds it',
+      );
+    }
+    const present = (): Set<number> => new Set(this.chats.members(conv)!.map((id) => id.userId));
+    const tried = this.tried.get(conv) ?? new Set<string>();
+    this.tried.set(conv, tried);
+    for (const user of readers) {
+      const id = this.history.idOf(user);
+      if (id !== undefined && present().has(id)) continue;
+      // A user bound to no id may be in the group already: adding claims their key packages, so once per membership.
+      if (id === undefined && tried.has(nameKey(user))) continue;
+      tried.add(nameKey(user));
+      const before = [...present()];
+      await this.chats.add(conv, [user]);
+      this.bindAdded(conv, user, before);
+    }
+    // Who the host no longer lets read the conversation is removed from its group.
+    const allowed = new Set([this.me, ...readers].map((user) => this.history.idOf(user)));
+    const leaving = [...present()].filter((id) => !allowed.has(id) && this.history.nameOf(id) !== undefined);
+    if (leaving.length > 0) await this.chats.removeUsers(conv, leaving);
+    const unreachable = readers.filter((user) => {
+      const id = this.history.idOf(user);
+      return id === undefined || !present().has(id);
+    });
+    if (target.kind === 'dm' && unreachable.length > 0) throw this.unreachable(conv, target.user);
+    if (unreachable.length > 0) this.emit('notice', { conv, kind: 'unreachable', users: unreachable });
+    return conv;
+  }
+
+  private unreachable(conv: ConversationKey, user: string): E2eeUnavailable {
+    this.emit('notice', { conv, kind: 'unreachable', users: [user] });
+    return new E2eeUnavailable(`${user}’s app cannot receive end-to-end encrypted messages (an older version, or not signed in since it was updated): not sent`);
+  }
+
+  /** The user a single add brought in is the one whose id appeared in the group. */
+  private bindAdded(conv: ConversationKey, user: string, before: number[]): void {
+    const mine = this.chats.id.userId;
+    const appeared = (this.chats.members(conv) ?? []).map((id) => id.userId).filter((id) => id !== mine && !before.includes(id));
+    const unique = [...new Set(appeared)];
+    if (unique.length === 1) this.history.bindName(unique[0]!, user);
+  }
+
+  /** A DM's key (the user ids of both, from the contact the host lists) or a group's, and who else reads it. */
+  private async readersOf(target: Exclude<Target, { kind: 'room' }>): Promise<{ conv: ConversationKey; readers: string[] }> {
+    if (target.kind === 'group') {
+      const { groups } = await this.client.request('groups');
+      const group = groups.find((candidate) => candidate.id === target.groupId);
+      if (group === undefined) throw new E2eeUnavailable('You are not in this group');
+      return { conv: groupConversation(group.id), readers: group.members.filter((member) => nameKey(member) !== nameKey(this.me)) };
+    }
+    let id = this.history.idOf(target.user);
+    if (id === undefined) {
+      await this.bindContacts();
+      id = this.history.idOf(target.user);
+    }
+    if (id === undefined) throw new E2eeUnavailable(`Ask ${target.user} for a chat first: there is no conversation with them to encrypt yet`);
+    return { conv: dmConversation(this.chats.id.userId, id), readers: [target.user] };
+  }
+
+  /** A DM's key names both user ids, and the host lists it with the other's name: that binds the name. */
+  private async bindContacts(): Promise<void> {
+    const { contacts } = await this.client.request('contacts');
+    const mine = String(this.chats.id.userId);
+    for (const contact of contacts) {
+      const ids = contact.conv.split(':').slice(1);
+      const other = ids.find((id) => id !== mine) ?? mine;
+      if (ids.includes(mine)) this.history.bindName(Number(other), contact.name);
+    }
+  }
+
+  /** A decrypted message: kept and shown when its payload is one and its sender is who the credential says. */
+  private open(decrypted: DecryptedMessage): void {
+    let parsed: Payload;
+    try {
+      parsed = payload.parse(JSON.parse(decrypted.text));
+    } catch {
+      return;
+    }
+    // The name is bound to the credential's user id the first time; another name claimed for it later is not believed.
+    const from = this.history.bindName(decrypted.sender.userId, parsed.from);
+    const id = E2EE_ID_BASE + decrypted.frameId;
+    if (parsed.kind === 'message') {
+      const peer = decrypted.conv.startsWith('dm:') ? this.dmPeer(decrypted.conv, decrypted.sender.userId) : undefined;
+      const message = this.messageOf(decrypted.conv, id, from, parsed.ts, parsed.clientMsgId, parsed.text, parsed.replyTo, peer);
+      this.history.put(message);
+      this.emit('message', message);
+      return;
+    }
+    const original = this.history.get(parsed.target);
+    if (original === undefined || original.conv !== decrypted.conv) return;
+    if (parsed.kind !== 'reaction' && nameKey(original.from) !== nameKey(from)) return;
+    this.emit('changed', this.apply(original, { ...parsed, from }), parsed.kind);
+  }
+
+  /** For a DM, the `to` of a message: the other of the key's two users, seen from the sender. */
+  private dmPeer(conv: ConversationKey, senderId: number): string | undefined {
+    const ids = conv.split(':').slice(1).map(Number);
+    const other = ids.find((id) => id !== senderId) ?? senderId;
+    return this.history.nameOf(other);
+  }
+
+  private messageOf(conv: ConversationKey, id: number, from: string, ts: number, clientMsgId: string, text: string, replyTo: number | undefined, to: string | undefined): E2eeMessage {
+    const original = replyTo === undefined ? undefined : this.history.get(replyTo);
+    const groupId = conv.startsWith('group:') ? Number(conv.slice('group:'.length)) : undefined;
+    return {
+      id,
+      conv,
+      from,
+      ...(to !== undefined ? { to } : {}),
+      ...(groupId !== undefined ? { groupId } : {}),
+      text,
+      ts,
+      clientMsgId,
+      ...(original !== undefined ? { replyTo: quoteOf(original) } : replyTo !== undefined ? { replyTo: quote(replyTo, '', '', true) } : {}),
+      e2ee: true,
+    };
+  }
+
+  /** A change applied to the kept message, which is kept and returned as it is now. */
+  private apply(original: E2eeMessage, change: Payload): E2eeMessage {
+    let next: E2eeMessage = original;
+    if (change.kind === 'edit' && !original.deleted) next = { ...original, text: change.text, editedAt: change.ts };
+    if (change.kind === 'delete') {
+      const { replyTo: _reply, reactions: _reactions, mentions: _mentions, attachments: _files, ...rest } = original;
+      next = { ...rest, text: '', deleted: true };
+    }
+    if (change.kind === 'reaction' && !original.deleted) next = { ...original, ...reactionsWith(original, change.emoji, change.from, change.on) };
+    this.history.put(next);
+    return next;
+  }
+}
+
+/** The reactions with `user`'s `emoji` added or taken back; an emoji nobody reacts with any more goes. */
+function reactionsWith(message: E2eeMessage, emoji: string, user: string, on: boolean): { reactions?: { emoji: string; users: string[] }[] } {
+  const others = (message.reactions ?? []).map((reaction) =>
+    reaction.emoji === emoji ? { emoji, users: reaction.users.filter((name) => nameKey(name) !== nameKey(user)) } : reaction,
+  );
+  const withIt = on
+    ? others.some((reaction) => reaction.emoji === emoji)
+      ? others.map((reaction) => (reaction.emoji === emoji ? { emoji, users: [...reaction.users, user] } : reaction))
+      : [...others, { emoji, users: [user] }]
+    : others;
+  const kept = withIt.filter((reaction) => reaction.users.length > 0);
+  return kept.length > 0 ? { reactions: kept } : {};
+}
