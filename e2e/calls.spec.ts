@@ -1,0 +1,294 @@
+/**
+ * Calls (issue 39) in Chromium with fake media devices (playwright.config.ts): each side's
+ * peer connections really receive the others' audio and video, read from getStats().
+ *
+ * The app keeps its peer connections to itself; these tests see them through an init script that
+ * records every RTCPeerConnection the page makes (test-only: the app has no hook for it).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from '@playwright/test';
+import { type TestLan, createLan, lanUnavailable } from '../src-main/testing/netns.js';
+import { expect, test } from './fixtures.js';
+import { openLanShell } from './lan-shell.js';
+import type { ShellUser } from './shell.js';
+import {
+  answerInvitation,
+  attachLooks,
+  conversationLink,
+  createGroup,
+  currentConversation,
+  expectOnline,
+  hostRoom,
+  openConversation,
+  openDetails,
+  startDirectChat,
+  submitJoin,
+} from './ui.js';
+
+/** What the LAN test's own Chromium needs (the others have it from playwright.config.ts). */
+const MEDIA_FLAGS = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
+
+/** Runs in the page before the app: keeps each RTCPeerConnection made, in `window.peerConnections`. */
+function recordPeerConnections(): void {
+  const Native = window.RTCPeerConnection;
+  const made: RTCPeerConnection[] = [];
+  (window as unknown as { peerConnections: RTCPeerConnection[] }).peerConnections = made;
+  window.RTCPeerConnection = class extends Native {
+    constructor(configuration?: RTCConfiguration) {
+      super(configuration);
+      made.push(this);
+    }
+  } as typeof RTCPeerConnection;
+}
+
+async function watchPeerConnections(users: ShellUser[]): Promise<void> {
+  for (const user of users) {
+    await user.context.addInitScript(recordPeerConnections);
+    await user.page.reload();
+    await expectOnline(user.page);
+  }
+}
+
+interface Received {
+  /** Audio samples decoded from the other side. */
+  audio: number;
+  /** Video frames decoded from the other side, and the width of the last. */
+  video: number;
+  width: number;
+}
+
+/** What each open peer connection of the page has received so far. */
+function received(page: Page): Promise<Received[]> {
+  return page.evaluate(async () => {
+    const connections = (window as unknown as { peerConnections: RTCPeerConnection[] }).peerConnections;
+    const open = connections.filter((pc) => pc.connectionState !== 'closed');
+    return Promise.all(
+      open.map(async (pc) => {
+        const seen = { audio: 0, video: 0, width: 0 };
+        (await pc.getStats()).forEach((entry: { type: string; kind?: string; totalSamplesReceived?: number; framesDecoded?: number; frameWidth?: number }) => {
+          if (entry.type !== 'inbound-rtp') return;
+          if (entry.kind === 'audio') seen.audio += entry.totalSamplesReceived ?? 0;
+          if (entry.kind === 'video') {
+            seen.video += entry.framesDecoded ?? 0;
+            seen.width = entry.frameWidth ?? seen.width;
+          }
+        });
+        return seen;
+      }),
+    );
+  });
+}
+
+/** Waits until the page has `peers` connections, each having received audio (and video). */
+async function expectMediaFrom(page: Page, peers: number, { video = false } = {}): Promise<void> {
+  await expect
+    .poll(async () => (await received(page)).filter((seen) => seen.audio > 0 && (!video || seen.video > 0)).length, { timeout: 30_000 })
+    .toBe(peers);
+}
+
+function ring(page: Page, caller: string, group?: string) {
+  return page.getByRole('dialog', { name: group === undefined ? `${caller} is calling you` : `${caller} is calling ${group}` });
+}
+
+function callView(page: Page, name: string) {
+  return page.getByRole('region', { name: `Call in ${name}` });
+}
+
+function tile(page: Page, name: string | RegExp) {
+  return page.getByRole('list', { name: 'People in the call' }).getByRole('listitem', { name });
+}
+
+function line(page: Page, text: string | RegExp) {
+  return page.getByRole('log', { name: 'Messages' }).getByText(text);
+}
+
+/** alice and bob in a room, with an accepted direct chat, each looking at it. */
+async function directChat(room: (names: string[]) => Promise<{ users: ShellUser[] }>): Promise<ShellUser[]> {
+  const { users } = await room(['alice', 'bob']);
+  await watchPeerConnections(users);
+  const [alice, bob] = users.map((user) => user.page);
+  await startDirectChat(alice!, 'bob');
+  await bob!.getByRole('region', { name: 'Chat requests' }).getByRole('button', { name: 'Accept alice' }).click();
+  await expect(currentConversation(alice!, 'bob')).not.toContainText('Waiting for bob');
+  await openConversation(bob!, 'alice');
+  return users;
+}
+
+test('a 1:1 voice call: ring, accept, audio both ways, mute shown to the other, hang up; declined and missed calls leave their lines', async ({ room }, testInfo) => {
+  const [aliceUser, bobUser] = await directChat(room);
+  const alice = aliceUser!.page;
+  const bob = bobUser!.page;
+
+  await currentConversation(alice, 'bob').getByRole('button', { name: 'Voice call' }).click();
+  await expect(callView(alice, 'bob')).toContainText('Ringing');
+  const ringing = ring(bob, 'alice');
+  await expect(ringing).toContainText('Voice call');
+  await attachLooks(bob, testInfo, 'ringing voice call');
+  await ringing.getByRole('button', { name: 'Accept', exact: true }).click();
+  await expect(ringing).toHaveCount(0);
+  await expect(callView(bob, 'alice')).toBeVisible();
+  await expect(tile(alice, /^bob/)).toBeVisible();
+  await expect(tile(bob, /^alice/)).toBeVisible();
+  await expectMediaFrom(alice, 1);
+  await expectMediaFrom(bob, 1);
+  await expect(callView(alice, 'bob').getByRole('timer', { name: 'Call length' })).toHaveText(/^\d+:\d\d$/);
+
+  // Muting sends silence, and the other side's tile says so.
+  await alice.getByRole('button', { name: 'Mute microphone' }).click();
+  await expect(alice.getByRole('button', { name: 'Mute microphone' })).toHaveAttribute('aria-pressed', 'true');
+  await expect(tile(bob, 'alice, muted')).toBeVisible();
+  await alice.getByRole('button', { name: 'Mute microphone' }).click();
+  await expect(tile(bob, /^alice(, speaking)?$/)).toBeVisible();
+
+  await bob.getByRole('button', { name: 'Hang up' }).click();
+  await expect(callView(bob, 'alice')).toHaveCount(0);
+  await expect(callView(alice, 'bob')).toHaveCount(0);
+  await expect(line(alice, /^Call ended · \d+:\d\d/)).toBeVisible();
+  await expect(line(bob, /^Call ended · \d+:\d\d/)).toBeVisible();
+
+  // Declined: the ring stops on bob's side and the caller's call ends.
+  await alice.getByRole('button', { name: 'Video call' }).click();
+  await ring(bob, 'alice').getByRole('button', { name: 'Decline' }).click();
+  await expect(callView(alice, 'bob')).toHaveCount(0);
+  await expect(line(alice, 'bob declined the call')).toBeVisible();
+  await expect(line(bob, 'You declined the call')).toBeVisible();
+
+  // Missed: alice gives up before bob answers, while bob looks at another conversation: a missed call counts as unread there.
+  await openConversation(bob, /^Lab/);
+  await alice.getByRole('button', { name: 'Voice call' }).click();
+  await expect(ring(bob, 'alice')).toBeVisible();
+  await alice.getByRole('button', { name: 'Hang up' }).click();
+  await expect(ring(bob, 'alice')).toHaveCount(0);
+  await expect(line(alice, 'Call, no answer')).toBeVisible();
+  await expect(conversationLink(bob, 'alice, 1 unread')).toBeVisible();
+  await openConversation(bob, 'alice');
+  await expect(line(bob, 'Missed call from alice')).toBeVisible();
+  await attachLooks(bob, testInfo, 'call lines');
+});
+
+test('a video call with screen sharing: video both ways, the shared screen replaces the camera and back', async ({ room }, testInfo) => {
+  const [aliceUser, bobUser] = await directChat(room);
+  const alice = aliceUser!.page;
+  const bob = bobUser!.page;
+
+  await alice.getByRole('button', { name: 'Video call' }).click();
+  const ringing = ring(bob, 'alice');
+  await expect(ringing).toContainText('Video call');
+  await ringing.getByRole('button', { name: 'Accept with video' }).click();
+  await expectMediaFrom(alice, 1, { video: true });
+  await expectMediaFrom(bob, 1, { video: true });
+  await expect(tile(bob, /^alice/).locator('video')).toBeVisible();
+  await expect(tile(alice, /^bob/).locator('video')).toBeVisible();
+  await attachLooks(alice, testInfo, 'video call');
+
+  const cameraWidth = (await received(bob))[0]!.width;
+  await alice.getByRole('button', { name: 'Share screen' }).click();
+  await expect(alice.getByRole('button', { name: 'Stop sharing' })).toBeVisible();
+  await expect(tile(bob, /^alice, sharing the screen/)).toBeVisible();
+  // The picture bob decodes is now the screen's, not the camera's: its frames keep coming at another size.
+  await expect.poll(async () => (await received(bob))[0]!.width, { timeout: 30_000 }).not.toBe(cameraWidth);
+  await attachLooks(bob, testInfo, 'shared screen');
+  await alice.getByRole('button', { name: 'Stop sharing' }).click();
+  await expect(tile(bob, /^alice(, speaking)?$/)).toBeVisible();
+  await expect.poll(async () => (await received(bob))[0]!.width, { timeout: 30_000 }).toBe(cameraWidth);
+
+  // Camera off: bob sees alice's avatar instead of a frozen picture.
+  await alice.getByRole('button', { name: 'Camera' }).click();
+  await expect(alice.getByRole('button', { name: 'Camera' })).toHaveAttribute('aria-pressed', 'false');
+  await expect(tile(bob, /^alice/).locator('video')).toHaveCount(0);
+
+  await alice.getByRole('button', { name: 'Hang up' }).click();
+  await expect(line(bob, /^Video call ended · \d+:\d\d/)).toBeVisible();
+});
+
+test('a group call of three: ring in the group, join from the call bar, everyone hears everyone', async ({ room }) => {
+  const { users } = await room(['alice', 'bob', 'carol']);
+  await watchPeerConnections(users);
+  const [alice, bob, carol] = users.map((user) => user.page);
+  await createGroup(alice!, 'Team');
+  const details = await openDetails(alice!, 'Group details');
+  for (const member of ['bob', 'carol']) {
+    await details.getByRole('button', { name: 'Add member' }).click();
+    const dialog = alice!.getByRole('dialog', { name: 'Add member' });
+    await dialog.getByRole('combobox', { name: 'Member name' }).fill(member);
+    await dialog.getByRole('button', { name: 'Add member' }).click();
+    await expect(details.getByRole('list', { name: 'Members' })).toContainText(member);
+  }
+  await answerInvitation(bob!, 'Team');
+  await answerInvitation(carol!, 'Team');
+  await details.getByRole('button', { name: 'Close Group details' }).click();
+
+  await currentConversation(alice!, 'Team').getByRole('button', { name: 'Voice call' }).click();
+  await ring(bob!, 'alice', 'Team').getByRole('button', { name: 'Accept', exact: true }).click();
+  // carol lets it ring out on her side, then joins from the bar over the conversation.
+  await ring(carol!, 'alice', 'Team').getByRole('button', { name: 'Decline' }).click();
+  const bar = carol!.getByRole('region', { name: 'Call in progress' });
+  await expect(bar).toContainText('alice');
+  await bar.getByRole('button', { name: 'Join call' }).click();
+  await expect(callView(carol!, 'Team')).toBeVisible();
+  for (const page of [alice!, bob!, carol!]) {
+    await expect(page.getByRole('list', { name: 'People in the call' }).getByRole('listitem')).toHaveCount(3);
+    await expectMediaFrom(page, 2);
+  }
+
+  await carol!.getByRole('button', { name: 'Hang up' }).click();
+  await expect(alice!.getByRole('list', { name: 'People in the call' }).getByRole('listitem')).toHaveCount(2);
+  await expect(bar).toBeVisible();
+  await alice!.getByRole('button', { name: 'Hang up' }).click();
+  await bob!.getByRole('button', { name: 'Hang up' }).click();
+  await expect(bar).toHaveCount(0);
+  await expect(line(carol!, /^Call ended · \d+:\d\d/)).toBeVisible();
+});
+
+test.describe('across a network', () => {
+  const unavailable = lanUnavailable();
+  test.skip(unavailable !== null, `calls across network namespaces skipped: ${unavailable}`);
+
+  let lan: TestLan | null = null;
+  let scratch = '';
+  const browsers: Browser[] = [];
+  test.afterEach(async () => {
+    await Promise.all(browsers.splice(0).map((browser) => browser.close()));
+    await lan?.remove();
+    lan = null;
+    if (scratch !== '') rmSync(scratch, { recursive: true, force: true });
+  });
+
+  test('a video call between two machines: the media crosses the network between the two apps, not loopback', async () => {
+    lan = createLan(2);
+    scratch = mkdtempSync(join(tmpdir(), 'lanchat-e2e-calls-'));
+    const [alice, bob] = await Promise.all(
+      ['alice', 'bob'].map(async (profile, machine) => {
+        const opened = await openLanShell(lan!, machine, scratch, { profile, args: MEDIA_FLAGS });
+        browsers.push(opened.browser);
+        await opened.page.context().addInitScript(recordPeerConnections);
+        await opened.page.reload();
+        return opened.page;
+      }),
+    );
+    await hostRoom(alice!, { room: 'Lab', port: 7311, name: 'alice' });
+    await submitJoin(bob!, { host: lan.address(0), port: 7311, name: 'bob' });
+    await expectOnline(bob!);
+    await startDirectChat(alice!, 'bob');
+    await bob!.getByRole('region', { name: 'Chat requests' }).getByRole('button', { name: 'Accept alice' }).click();
+    await openConversation(bob!, 'alice');
+
+    await alice!.getByRole('button', { name: 'Video call' }).click();
+    await ring(bob!, 'alice').getByRole('button', { name: 'Accept with video' }).click();
+    await expectMediaFrom(alice!, 1, { video: true });
+    await expectMediaFrom(bob!, 1, { video: true });
+    // The pair of candidates in use joins the two machines' LAN addresses.
+    const pair = await bob!.evaluate(async () => {
+      const [pc] = (window as unknown as { peerConnections: RTCPeerConnection[] }).peerConnections.filter((each) => each.connectionState === 'connected');
+      const stats = [...(await pc!.getStats()).values()] as { type: string; id: string; state?: string; nominated?: boolean; localCandidateId?: string; remoteCandidateId?: string; address?: string }[];
+      const chosen = stats.find((entry) => entry.type === 'candidate-pair' && entry.state === 'succeeded' && entry.nominated);
+      const address = (id?: string) => stats.find((entry) => entry.id === id)?.address;
+      return { local: address(chosen?.localCandidateId), remote: address(chosen?.remoteCandidateId) };
+    });
+    expect(pair).toEqual({ local: lan.address(1), remote: lan.address(0) });
+    await bob!.getByRole('button', { name: 'Hang up' }).click();
+    await expect(line(alice!, /^Video call ended · \d+:\d\d/)).toBeVisible();
+  });
+});
