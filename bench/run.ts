@@ -17,6 +17,7 @@
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { type RoomServer, burst, light } from './chat.js';
+import { callsBench } from './calls.js';
 import { type Result, measure, pinServersApart, transport } from './common.js';
 import { changes } from './changes.js';
 import { clusterBench, clusterBenchMissing } from './cluster.js';
@@ -109,6 +110,7 @@ if (selected('history')) {
   report('history', await historyInOwnProcess({ messages: quick ? 100_000 : 1_000_000, users: 200, dms: 1000, groups: 50, queries: quick ? 20 : 50 }));
 }
 if (selected('first-search')) report('first-search', await firstSearch({ typedAfterMs: 3000, later: quick ? 5 : 20 }));
+if (selected('calls')) report('calls', await callsBench({ accepts: quick ? 3 : 10, cpuSeconds: quick ? 10 : 30 }));
 if (selected('files')) {
   const result = await files({ megabytes: quick ? 50 : 200, rounds });
   const light = results.get('light')?.['p99_ms'];

@@ -1,9 +1,6 @@
 /**
  * Calls (issue 39) in Chromium with fake media devices (playwright.config.ts): each side's
- * peer connections really receive the others' audio and video, read from getStats().
- *
- * The app keeps its peer connections to itself; these tests see them through an init script that
- * records every RTCPeerConnection the page makes (test-only: the app has no hook for it).
+ * peer connections really receive the others' audio and video, read from getStats() (call-stats.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +8,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from '@playwright/test';
 import { type TestLan, createLan, lanUnavailable } from '../src-main/testing/netns.js';
 import { expect, test } from './fixtures.js';
+import { received, recordPeerConnections, watchPeerConnections } from './call-stats.js';
 import { openLanShell } from './lan-shell.js';
 import type { ShellUser } from './shell.js';
 import {
@@ -29,57 +27,6 @@ import {
 
 /** What the LAN test's own Chromium needs (the others have it from playwright.config.ts). */
 const MEDIA_FLAGS = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
-
-/** Runs in the page before the app: keeps each RTCPeerConnection made, in `window.peerConnections`. */
-function recordPeerConnections(): void {
-  const Native = window.RTCPeerConnection;
-  const made: RTCPeerConnection[] = [];
-  (window as unknown as { peerConnections: RTCPeerConnection[] }).peerConnections = made;
-  window.RTCPeerConnection = class extends Native {
-    constructor(configuration?: RTCConfiguration) {
-      super(configuration);
-      made.push(this);
-    }
-  } as typeof RTCPeerConnection;
-}
-
-async function watchPeerConnections(users: ShellUser[]): Promise<void> {
-  for (const user of users) {
-    await user.context.addInitScript(recordPeerConnections);
-    await user.page.reload();
-    await expectOnline(user.page);
-  }
-}
-
-interface Received {
-  /** Audio samples decoded from the other side. */
-  audio: number;
-  /** Video frames decoded from the other side, and the width of the last. */
-  video: number;
-  width: number;
-}
-
-/** What each open peer connection of the page has received so far. */
-function received(page: Page): Promise<Received[]> {
-  return page.evaluate(async () => {
-    const connections = (window as unknown as { peerConnections: RTCPeerConnection[] }).peerConnections;
-    const open = connections.filter((pc) => pc.connectionState !== 'closed');
-    return Promise.all(
-      open.map(async (pc) => {
-        const seen = { audio: 0, video: 0, width: 0 };
-        (await pc.getStats()).forEach((entry: { type: string; kind?: string; totalSamplesReceived?: number; framesDecoded?: number; frameWidth?: number }) => {
-          if (entry.type !== 'inbound-rtp') return;
-          if (entry.kind === 'audio') seen.audio += entry.totalSamplesReceived ?? 0;
-          if (entry.kind === 'video') {
-            seen.video += entry.framesDecoded ?? 0;
-            seen.width = entry.frameWidth ?? seen.width;
-          }
-        });
-        return seen;
-      }),
-    );
-  });
-}
 
 /** Waits until the page has `peers` connections, each having received audio (and video). */
 async function expectMediaFrom(page: Page, peers: number, { video = false } = {}): Promise<void> {
