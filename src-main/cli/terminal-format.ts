@@ -22,9 +22,14 @@ export function formatTime(ts: number): string {
 }
 
 /** "#12 [time] where | sender: text", with (edited), a reply's quote, or "message deleted". */
-export function formatMessageLine(message: ChatMessage, where: string): string {
-  // A membership line's text says who did it.
+export function formatMessageLine(message: ChatMessage, where: string, me?: string): string {
+  // A membership line's text says who did it; a call line too, but a missed call of one's own is "no answer".
   if (message.groupEvent) return `#${message.id} [${formatTime(message.ts)}] ${where} * ${message.text}`;
+  if (message.callEvent) {
+    const own = me !== undefined && message.callEvent.kind === 'missed' && nameKey(message.from) === nameKey(me);
+    const text = own ? `No answer to your ${message.callEvent.video ? 'video' : 'voice'} call` : message.text;
+    return `#${message.id} [${formatTime(message.ts)}] ${where} * ${text}`;
+  }
   const reply = message.replyTo
     ? ` (reply to #${message.replyTo.id} ${message.replyTo.from}: ${message.replyTo.deleted ? 'message deleted' : `"${message.replyTo.snippet}"`})`
     : '';

@@ -100,6 +100,27 @@ describe('terminal client and conversation changes', () => {
   });
 });
 
+describe('terminal client and calls (issue 39)', () => {
+  it('shows a ring as a line and declines it politely, then the call line in the conversation', async () => {
+    const bob = await terminal('bob');
+    const alice = await room.user('alice');
+    const { contact } = await alice.request('chatRequest', { user: 'bob' });
+    await bob.type('/accept alice');
+    const declined = new Promise((resolve) => alice.on('call', ({ call }) => call.state === 'ended' && resolve(call)));
+    await alice.request('callStart', { conv: contact.conv, video: true });
+    await bob.waitLine(/^\*\*\* alice is calling you \(video\) in dm alice; the terminal cannot take calls, so it declined \(answer from the app\)$/);
+    expect(await declined).toMatchObject({ declined: ['bob'] });
+    await bob.waitLine(/^#\d+ \[[\d :-]+\] dm alice \* bob declined the video call$/);
+  });
+
+  it('says "no answer" for a missed call of your own and "missed call" for the others', () => {
+    const line = { id: 9, conv: 'dm:1:2', from: 'alice', to: 'bob', text: 'Missed voice call from alice', ts: new Date(2026, 0, 2, 3, 4, 5).getTime(), clientMsgId: 'call:x' };
+    const missed = { ...line, callEvent: { kind: 'missed', callId: 'AAAAAAAAAAAAAAAAAAAAAA', video: false } };
+    expect(formatMessageLine(missed, 'dm bob', 'alice')).toBe('#9 [2026-01-02 03:04:05] dm bob * No answer to your voice call');
+    expect(formatMessageLine(missed, 'dm alice', 'bob')).toBe('#9 [2026-01-02 03:04:05] dm alice * Missed voice call from alice');
+  });
+});
+
 describe('terminal formatting', () => {
   const base = { id: 7, conv: 'room', from: 'bob', text: 'hi', ts: new Date(2026, 0, 2, 3, 4, 5).getTime(), clientMsgId: 'c' };
 

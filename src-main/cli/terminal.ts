@@ -3,6 +3,7 @@
  * commands into client calls and everything received into one line each (worded
  * in terminal-format.ts; runChat makes each line safe to print).
  */
+import type { CallInfo } from '../../src-shared/protocol/calls.js';
 import type { ChatMessage, GroupInfo, Target } from '../../src-shared/protocol/objects.js';
 import { DEFAULT_PORT } from '../../src-shared/protocol/limits.js';
 import { checkUserName } from '../../src-shared/text.js';
@@ -11,6 +12,7 @@ import type { ChatClient } from '../client/client.js';
 import { ClientError } from '../client/errors.js';
 import { FILE_HELP, describeAttachments, getFiles, sendFile, splitPathAndCaption } from './chat-files.js';
 import { describeGroup, formatEvent, formatMessageLine, formatTime } from './terminal-format.js';
+import { followCalls } from './terminal-calls.js';
 
 export const HELP = [
   'commands:',
@@ -112,10 +114,18 @@ export class TerminalSession {
       if (client.session) this.print(`*** connected to ${client.session.hello.room} as ${client.session.login.name}`);
     });
     client.on('serverError', (error) => this.print(`! ${error.message}`));
+    followCalls(client, me, print, (call) => this.callWhere(call));
+  }
+
+  /** A ring's conversation, as message lines name it: a direct one by the caller, a group by its name. */
+  private callWhere(call: CallInfo): string {
+    if (!call.conv.startsWith('group:')) return `dm ${call.startedBy}`;
+    const groupId = Number(call.conv.slice('group:'.length));
+    return `group ${this.groupNames.get(groupId) ?? groupId}`;
   }
 
   formatMessage(message: ChatMessage): string {
-    return formatMessageLine(message, this.where(message)) + describeAttachments(message);
+    return formatMessageLine(message, this.where(message), this.me) + describeAttachments(message);
   }
 
   private where(message: ChatMessage): string {

@@ -25,6 +25,7 @@ import { NOT_HOSTING, fail, messageOf, ok, sentence } from './errors.js';
 import { type DesktopFiles, FileCore } from './files.js';
 import { Hosting } from './hosting.js';
 import { Link } from './link.js';
+import { VoiceCallsCore } from './voice-calls.js';
 import { type RoomWatcher, type WatchTiming, watchRooms } from '../discovery/browse.js';
 import { formatAddress } from '../net/connection.js';
 import { serverKey } from './pins.js';
@@ -72,6 +73,7 @@ export class AppCore extends CallFacade implements AppApi {
   private readonly link: Link;
   private readonly hosting: Hosting;
   private readonly files: FileCore;
+  private readonly voiceCalls: VoiceCallsCore;
   /** Started by the first nearbyRooms call, watching until shutdown. */
   private roomWatcher: RoomWatcher | null = null;
 
@@ -139,12 +141,12 @@ export class AppCore extends CallFacade implements AppApi {
     showFileInFolder: (fileId, name) => this.files.showInFolder(fileId, name),
     saveFileAs: (fileId, name) => this.files.saveAs(fileId, name),
     // Calls (issue 39)
-    callStart: (conv, video) => this.link.request((client) => client.request('callStart', { conv, video })),
-    callJoin: (callId) => this.link.request((client) => client.request('callJoin', { callId })),
-    callDecline: (callId) => this.link.request(async (client) => void (await client.request('callDecline', { callId }))),
-    callLeave: (callId) => this.link.request(async (client) => void (await client.request('callLeave', { callId }))),
-    callSignal: (callId, to, signal) => this.link.request(async (client) => void (await client.request('callSignal', { callId, to, signal }))),
-    activeCalls: () => this.link.request(async (client) => (await client.request('calls')).calls),
+    callStart: (conv, video) => this.voiceCalls.start(conv, video),
+    callJoin: (callId) => this.voiceCalls.join(callId),
+    callDecline: (callId) => this.voiceCalls.decline(callId),
+    callLeave: (callId) => this.voiceCalls.leave(callId),
+    callSignal: (callId, to, signal) => this.voiceCalls.signal(callId, to, signal),
+    activeCalls: () => this.voiceCalls.list(),
   };
 
   constructor(options: AppCoreOptions) {
@@ -157,6 +159,7 @@ export class AppCore extends CallFacade implements AppApi {
     const emit = (event: AppEvent): void => this.emit(event);
     this.link = new Link(this.profileDir, emit, this.announceSession, options.tokenSealer);
     this.hosting = new Hosting(join(this.profileDir, 'host'), emit, options.passwordCost);
+    this.voiceCalls = new VoiceCallsCore(this.link, emit);
     const link = this.link;
     this.files = new FileCore(
       {

@@ -87,6 +87,8 @@ export class Link {
   readonly trust: HostTrust;
   /** Messages given to send() that are not yet stored or refused, per account, for the next start and outbox events. */
   private readonly outbox: UnsentMessages;
+  /** What else follows each client this link opens (core/voice-calls.ts). */
+  readonly clientFollowers = new Set<(client: ChatClient) => void>();
   /** When typing was last sent, per conversation. */
   private readonly typingSentAt = new Map<ConversationKey, number>();
 
@@ -293,6 +295,7 @@ export class Link {
     this.current = { client, server, name, security: null, muted: null };
     this.lastError = null;
     this.follow(client, key, name);
+    for (const follower of this.clientFollowers) follower(client);
     try {
       const session = await client.connect();
       this.saveSessionToken(key, session.login.name, session.login.token);

@@ -34,6 +34,18 @@ export interface RoomLimits {
   changesPerMinute: number;
   /** After a decline, how long before the declined person may ask again with an explicit chat request (PROTOCOL.md §6.3). */
   chatRequestCooldownMs: number;
+  // Calls (issue 39, docs/PROTOCOL.md §21).
+  /** Endpoints one voice call may hold: in a mesh each sends its audio to every other. */
+  maxCallParticipants: number;
+  /** Endpoints one video call may hold: each sends its video to every other. */
+  maxVideoCallParticipants: number;
+  /** How long a call rings with nobody joining before it ends as missed. */
+  callRingMs: number;
+  /** How long an endpoint whose connection closed stays in its call, for its client to come back (callJoin with it). */
+  callReconnectGraceMs: number;
+  /** Signals (callSignal) one connection may send per second, and at once. */
+  callSignalsPerSecond: number;
+  callSignalBurst: number;
 }
 
 export const DEFAULT_ROOM_LIMITS: RoomLimits = {
@@ -50,6 +62,16 @@ export const DEFAULT_ROOM_LIMITS: RoomLimits = {
   changesPerMinute: 60,
   // A day: a person who said no is not asked again the same day, and a misclick on Decline is not forever.
   chatRequestCooldownMs: 24 * 60 * 60 * 1000,
+  // The mesh's limits as measured in Chromium (docs/BENCHMARKS.md, "Calls"): each endpoint encodes once per peer.
+  maxCallParticipants: 8,
+  maxVideoCallParticipants: 6,
+  // Signal's and WhatsApp's ring is about as long.
+  callRingMs: 45_000,
+  // Longer than a reconnect's back-off takes to find the host again after a blip (client/reconnect.ts).
+  callReconnectGraceMs: 30_000,
+  // A group call's start: an offer and a dozen candidates to each of 7 others at once, then a trickle.
+  callSignalsPerSecond: 50,
+  callSignalBurst: 200,
 };
 
 export function roomLimits(given: Partial<RoomLimits> = {}): RoomLimits {

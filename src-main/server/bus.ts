@@ -5,6 +5,7 @@
  * no bus: its fan-out (LoneFanOut) does no work for a cluster at all.
  */
 import type { WireError } from '../../src-shared/protocol/errors.js';
+import type { CallBusMessage } from './call-state.js';
 import type { EndTarget } from './end-target.js';
 import type { ThrottleEvent } from './throttle.js';
 
@@ -30,7 +31,9 @@ export type BusMessage =
   /** The user's mute changed: until when (ms epoch), null for until lifted, or no mute when `muted` is false. */
   | { kind: 'mute'; userId: number; muted: boolean; until: number | null }
   /** A registration or login the node counted against the room's throttles and rates (throttle.ts, RoomThrottles). */
-  | { kind: 'throttle'; event: ThrottleEvent };
+  | { kind: 'throttle'; event: ThrottleEvent }
+  /** A call's change asked of its home, the home's answer, a call as its home has it now, or a signal for an endpoint (voice-calls.ts). */
+  | { kind: 'call'; call: CallBusMessage };
 
 /** A node not heard from for this many heartbeats is taken as gone. */
 export const NODE_SILENT_HEARTBEATS = 3;

@@ -16,6 +16,7 @@ import type { LoggedInSession, Session } from './session.js';
 import type { RoomThrottles } from './throttle.js';
 import type { FileTransfers } from './transfer.js';
 import type { FanOut } from './outbound/fan-out.js';
+import type { VoiceCalls } from './voice-calls.js';
 
 /** A result and the pushes that follow its response on the same connection (a muted user's login learns of the mute at once). */
 export class FollowedBy<T> {
@@ -71,4 +72,6 @@ export interface ServerContext {
   editWindowMs: number | null;
   /** File transfers (docs/PROTOCOL.md §18); null on a host that takes no files. */
   files: FileTransfers | null;
+  /** The room's calls (docs/PROTOCOL.md §21). */
+  calls: VoiceCalls;
 }

@@ -22,6 +22,8 @@ export class OtherNodes {
     private readonly log: ServerLog,
     /** The user came online on some other node, or is now online on none of them. */
     private readonly changed: (userId: number, name: string, ts: number) => void,
+    /** The node stopped or went silent. */
+    private readonly gone: (nodeId: string) => void = () => undefined,
   ) {}
 
   /** Whether the user is logged in on another node. */
@@ -66,6 +68,7 @@ export class OtherNodes {
     if (!node) return;
     for (const [userId, name] of node.users) this.setOn(node, userId, name, false, ts);
     this.nodes.delete(nodeId);
+    this.gone(nodeId);
   }
 
   /** Forgets the nodes not heard from for longer than `silentMs`. */

@@ -22,6 +22,7 @@ import { chatHandlers } from './handlers/chats.js';
 import { conversationHandlers } from './handlers/conversation.js';
 import { e2eeHandlers } from './handlers/e2ee.js';
 import { voiceCallHandlers } from './handlers/voice-calls.js';
+import { VoiceCalls } from './voice-calls.js';
 import { groupHandlers } from './handlers/groups.js';
 import { messageHandlers, mutedRefusal } from './handlers/messages.js';
 import { SendCommit } from './outbound/commit.js';
@@ -97,6 +98,7 @@ export class ChatServer {
   private readonly store: AsyncStore;
   private readonly access: RoomAccess;
   private readonly roster: Roster;
+  private readonly calls: VoiceCalls;
   private readonly dispatcher: Dispatcher;
   private readonly log: ServerLog;
   private readonly heartbeatTimeoutMs: number;
@@ -168,11 +170,23 @@ export class ChatServer {
               { bus, store: this.store, log: this.log, publish, clock: this.clock, endHere: ends,
                 heardMute: (userId, until) => this.access.heardMute(userId, until),
                 heardThrottle: (event) => throttles.heard(event),
+                heardCall: (message) => this.calls.hear(message),
+                nodeGone: (nodeId) => this.calls.nodeGone(nodeId),
               },
               here,
             )
         : (here) => new LoneFanOut(here, ends),
     });
+    this.calls = new VoiceCalls({
+      store: this.store,
+      fanOut: this.roster.fanOut,
+      clock: this.clock,
+      log: this.log,
+      limits,
+      publish,
+      nodeId: bus?.nodeId ?? 'here',
+    });
+    if (bus) this.calls.attach((message) => this.roster.fanOut.shareCall(message));
     this.admin = new ServerAdmin({
       store: this.store,
       clock: this.clock,
@@ -245,9 +259,15 @@ export class ChatServer {
         maxReactionsPerUser: LIMITS.maxReactionsPerUser,
         changeRate: { perMinute: limits.changesPerMinute, burst: limits.changesPerMinute },
         ...this.files?.limits,
+        maxCallParticipants: limits.maxCallParticipants,
+        maxVideoCallParticipants: limits.maxVideoCallParticipants,
+        callRingMs: limits.callRingMs,
+        callReconnectGraceMs: limits.callReconnectGraceMs,
+        callSignalRate: { perSecond: limits.callSignalsPerSecond, burst: limits.callSignalBurst },
       },
       editWindowMs: options.editWindowMs ?? null,
       files: this.files,
+      calls: this.calls,
     };
     const handlers = {
       ...accountHandlers(context),
@@ -306,6 +326,7 @@ export class ChatServer {
     if (this.sweeper) clearInterval(this.sweeper);
     clearInterval(this.clockSync);
     this.admin.close();
+    this.calls.close();
     const closed = [...this.sessions].map(
       (session) =>
         new Promise<void>((resolve) => {
@@ -415,6 +436,7 @@ export class ChatServer {
       ...(session.user ? { user: session.user.name } : {}),
       reason: reason ? reason.code : 'closed by client',
     });
+    this.calls.closed(session);
     void this.roster.leave(session, reason);
   }
 

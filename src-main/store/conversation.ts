@@ -27,7 +27,7 @@ type ChangeKind = 'edit' | 'delete' | 'reaction';
 export const LOGGED_FROM = '(SELECT coalesce(max(logged_from), 1) FROM message_log_state)';
 
 const FACTS = `SELECT id, conv, sender_id AS "senderId", to_user_id AS "toUserId", group_id AS "groupId", ts, deleted,
-  group_event IS NOT NULL AS "membershipLine" FROM messages WHERE id = $1`;
+  (group_event IS NOT NULL OR call_event IS NOT NULL) AS "membershipLine" FROM messages WHERE id = $1`;
 
 function* facts(id: number): Query<MessageFacts | undefined> {
   const found = yield* row<MessageFacts>(FACTS, [id]);

@@ -35,10 +35,10 @@ export function messageQueries(
    * with positional parameters, which better-sqlite3 binds faster than named ones.
    */
   const insertMessage = db.prepare<
-    [string, number, number | null, number | null, string, string, string, number, number | null, string | null]
+    [string, number, number | null, number | null, string, string, string, number, number | null, string | null, string | null]
   >(
-    `INSERT INTO messages (conv, sender_id, to_user_id, group_id, client_msg_id, text, folded, ts, reply_to, attachments)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    `INSERT INTO messages (conv, sender_id, to_user_id, group_id, client_msg_id, text, folded, ts, reply_to, attachments, call_event)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (sender_id, client_msg_id) DO NOTHING`,
   );
   const addMention = db.prepare<[number, string, number]>('INSERT OR IGNORE INTO mentions (user_id, conv, message_id) VALUES (?, ?, ?)');
@@ -140,7 +140,7 @@ export function messageQueries(
 
   /** Only within insertBatch, which adds what this stores to the short-needle index and daily_usage. */
   const insertOne = (message: NewMessage): InsertResult => {
-    const { conv, senderId, toUserId, groupId, clientMsgId, text, ts, replyTo, attachments } = message;
+    const { conv, senderId, toUserId, groupId, clientMsgId, text, ts, replyTo, attachments, callEvent } = message;
     const refused = notAllowed(message);
     if (refused) {
       const stored = messageByClientId.get(senderId, clientMsgId);
@@ -167,6 +167,7 @@ export function messageQueries(
       ts,
       replyTo ?? null,
       attachments ? JSON.stringify(attachments) : null,
+      callEvent ? JSON.stringify(callEvent) : null,
     );
     if (changes === 0) return { message: toChatMessage(messageByClientId.get(senderId, clientMsgId)!), duplicate: true };
     for (const file of attachments ?? []) attachFile.run(Number(lastInsertRowid), file.id, senderId);

@@ -1,7 +1,7 @@
 /** SQL pieces and row shapes that more than one feature of the store uses. */
 import Database from 'better-sqlite3';
 import { quote } from '../../src-shared/message-changes.js';
-import type { Attachment, ChatMessage, GroupEvent } from '../../src-shared/protocol/objects.js';
+import type { Attachment, CallEvent, ChatMessage, GroupEvent } from '../../src-shared/protocol/objects.js';
 import { sqliteDialect } from './dialects.js';
 import type { Mentioned } from './mentions.js';
 import type { Dialect } from './query.js';
@@ -33,6 +33,8 @@ export interface MessageRecord {
   mentions: string;
   /** JSON of a membership line's GroupEvent; null for messages people wrote. */
   groupEvent: string | null;
+  /** JSON of a call line's CallEvent; null for every other message. */
+  callEvent: string | null;
   /** JSON array of the message's attachments, or null. */
   attachments: string | null;
 }
@@ -53,7 +55,7 @@ export function messageSelect(d: Dialect): string {
        WHERE r.message_id = m.id GROUP BY r.emoji) AS grouped) AS reactions,
     (SELECT ${d.jsonArray('mentioned.name', 'mentioned.name')}
        FROM mentions mn JOIN users mentioned ON mentioned.id = mn.user_id WHERE mn.message_id = m.id) AS mentions,
-    m.group_event AS "groupEvent"
+    m.group_event AS "groupEvent", m.call_event AS "callEvent"
   FROM messages m
   JOIN users sender ON sender.id = m.sender_id
   LEFT JOIN users recipient ON recipient.id = m.to_user_id
@@ -159,7 +161,7 @@ export function replyQuote(
 }
 
 export function toChatMessage(record: MessageRecord): ChatMessage {
-  const { to, groupId, replyTo, replyFrom, replyText, replyDeleted, editedAt, deleted, reactions, mentions, groupEvent, attachments, ...common } = record;
+  const { to, groupId, replyTo, replyFrom, replyText, replyDeleted, editedAt, deleted, reactions, mentions, groupEvent, callEvent, attachments, ...common } = record;
   const quote = replyTo === null ? undefined : replyQuote(replyTo, replyFrom, replyText, replyDeleted === 1);
   const reacted = JSON.parse(reactions) as NonNullable<ChatMessage['reactions']>;
   const mentioned = JSON.parse(mentions) as string[];
@@ -173,6 +175,7 @@ export function toChatMessage(record: MessageRecord): ChatMessage {
     ...(reacted.length > 0 ? { reactions: reacted } : {}),
     ...(mentioned.length > 0 ? { mentions: mentioned } : {}),
     ...(groupEvent !== null ? { groupEvent: JSON.parse(groupEvent) as GroupEvent } : {}),
+    ...(callEvent !== null ? { callEvent: JSON.parse(callEvent) as CallEvent } : {}),
     ...(attachments !== null ? { attachments: JSON.parse(attachments) as Attachment[] } : {}),
   };
 }
@@ -201,7 +204,7 @@ export function newlyStored(
   mentioned: readonly Mentioned[],
   readers: () => number[],
 ): StoredMessage {
-  const { conv, senderId, toUserId, groupId, clientMsgId, text, ts, attachments } = message;
+  const { conv, senderId, toUserId, groupId, clientMsgId, text, ts, attachments, callEvent } = message;
   return {
     message: {
       id,
@@ -215,6 +218,7 @@ export function newlyStored(
       ...(quote ? { replyTo: quote } : {}),
       ...(mentioned.length > 0 ? { mentions: mentioned.map((user) => user.name).sort() } : {}),
       ...(attachments ? { attachments } : {}),
+      ...(callEvent ? { callEvent } : {}),
     },
     duplicate: false,
     eventId: id,

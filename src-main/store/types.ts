@@ -3,7 +3,7 @@
  * calls but search are synchronous, and a call that returns has committed. The server calls AsyncStore
  * (below): SQLite through async-store.ts, or PostgreSQL (pg/).
  */
-import type { Attachment, ChatMessage, ConversationEvent, EventPage, GroupEvent, Page, ReadState, Receipt } from '../../src-shared/protocol/objects.js';
+import type { Attachment, CallEvent, ChatMessage, ConversationEvent, EventPage, GroupEvent, Page, ReadState, Receipt } from '../../src-shared/protocol/objects.js';
 import type { FileStore } from './files.js';
 import type { MlsStore } from './mls.js';
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
@@ -47,6 +47,8 @@ export interface NewMessage {
   replyTo?: number;
   /** Uploaded files of the sender's, not attached yet, that this message carries (docs/PROTOCOL.md §18). */
   attachments?: Attachment[];
+  /** A call line (docs/PROTOCOL.md §21.5): stored by the host, never sent by a client. */
+  callEvent?: CallEvent;
 }
 
 export type InsertResult = StoredMessage | OverDailyQuota | NotAllowed;
@@ -281,7 +283,7 @@ export interface MessageFacts {
   groupId: number | null;
   ts: number;
   deleted: boolean;
-  /** A membership line (§6.4.1): the server wrote it, nobody may change or answer it. */
+  /** A membership line (§6.4.1) or a call line (§21.5): the server wrote it, nobody may change or answer it. */
   membershipLine: boolean;
 }
 

@@ -1,7 +1,7 @@
 /** hello, login (and registration), logout, changePassword, users. */
 import { createHash, randomBytes } from 'node:crypto';
 import { ErrorCode } from '../../../src-shared/protocol/errors.js';
-import { CONVERSATION_FEATURES, GROUP_FEATURES, PROTOCOL_MAJOR, PROTOCOL_VERSION } from '../../../src-shared/protocol/limits.js';
+import { CALL_FEATURE, CONVERSATION_FEATURES, GROUP_FEATURES, PROTOCOL_MAJOR, PROTOCOL_VERSION } from '../../../src-shared/protocol/limits.js';
 import { checkUserName, lookalikeSkeletons, nameSkeleton } from '../../../src-shared/text.js';
 import { nameKey } from '../../../src-shared/protocol/names.js';
 import { StoreConflictError, type UserRow } from '../../store/types.js';
@@ -209,7 +209,7 @@ export function accountHandlers(ctx: ServerContext) {
         maxFrameBytes: ctx.announced.maxFrameBytes,
         maxTextLength: ctx.announced.maxTextLength,
         limits: ctx.announced,
-        features: [...CONVERSATION_FEATURES, ...GROUP_FEATURES, ...(ctx.files ? ['files'] : []), 'mls'],
+        features: [...CONVERSATION_FEATURES, ...GROUP_FEATURES, ...(ctx.files ? ['files'] : []), 'mls', CALL_FEATURE],
       };
     },
 

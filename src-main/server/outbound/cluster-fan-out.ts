@@ -11,6 +11,7 @@ import { encodeFrame } from '../../net/frame.js';
 import type { AsyncStore } from '../../store/types.js';
 import { type Bus, type BusMessage, NODE_SILENT_HEARTBEATS } from '../bus.js';
 import type { RoomClock } from '../clock.js';
+import type { CallBusMessage } from '../call-state.js';
 import type { EndHere, EndTarget } from '../end-target.js';
 import type { ServerLog } from '../log.js';
 import { groupInfo } from '../lookups.js';
@@ -36,6 +37,10 @@ export interface ClusterFanOutOptions {
   heardMute: (userId: number, until: number | null) => void;
   /** Counts here what another node counted against the room's throttles (RoomThrottles.heard). */
   heardThrottle: (event: ThrottleEvent) => void;
+  /** Hands what another node said about calls to this node's calls (VoiceCalls.hear). */
+  heardCall: (message: CallBusMessage) => void;
+  /** Another node stopped or went silent (VoiceCalls.nodeGone). */
+  nodeGone: (nodeId: string) => void;
 }
 
 export class ClusterFanOut implements FanOut {
@@ -50,7 +55,11 @@ export class ClusterFanOut implements FanOut {
     private readonly here: LocalNode,
   ) {
     this.order = new EventOrder(options, here);
-    this.others = new OtherNodes(options.log, (userId, name, ts) => here.elsewhereChanged(userId, name, ts));
+    this.others = new OtherNodes(
+      options.log,
+      (userId, name, ts) => here.elsewhereChanged(userId, name, ts),
+      (nodeId) => options.nodeGone(nodeId),
+    );
     options.bus.receive(
       (message, from) => this.hear(message, from),
       () => this.beat(),
@@ -65,6 +74,14 @@ export class ClusterFanOut implements FanOut {
     const eventId = eventIdOf(frame);
     this.options.bus.publish({ kind: 'push', to, bytes, messageId, eventId });
     this.order.inOrder(eventId, () => this.write(to, bytes, messageId, except));
+  }
+
+  pushHere(to: number[], frame: PushFrame): void {
+    this.write(to, encodeFrame(frame), messageIdOf(frame));
+  }
+
+  shareCall(message: CallBusMessage): void {
+    this.options.bus.publish({ kind: 'call', call: message });
   }
 
   /**
@@ -178,6 +195,9 @@ export class ClusterFanOut implements FanOut {
         return;
       case 'throttle':
         this.options.heardThrottle(message.event);
+        return;
+      case 'call':
+        this.options.heardCall(message.call);
         return;
     }
   }

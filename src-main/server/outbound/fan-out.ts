@@ -22,6 +22,7 @@
 import type { WireError } from '../../../src-shared/protocol/errors.js';
 import type { PushFrame, PushFrames } from '../../../src-shared/protocol/pushes.js';
 import { encodeFrame } from '../../net/frame.js';
+import type { CallBusMessage } from '../call-state.js';
 import type { EndHere, EndTarget } from '../end-target.js';
 import type { Session } from '../session.js';
 import type { ThrottleEvent } from '../throttle.js';
@@ -41,6 +42,10 @@ export interface LocalNode {
 export interface FanOut {
   /** A push for the users `to` (everyone when null) but the session `except`, on every node, in event order. */
   push(to: number[] | null, frame: PushFrame, except?: Session): void;
+  /** A push for this node's sessions of the users only (what every node says for itself: a call whose home node went away). */
+  pushHere(to: number[], frame: PushFrame): void;
+  /** Tells the other nodes about calls (voice-calls.ts); they hand it to `heardCall`. */
+  shareCall(message: CallBusMessage): void;
   /** A group as it is now, for its members on every node. */
   pushGroup(members: number[], frame: PushFrames['group'], except?: Session): void;
   /** Runs `then` once the push of event `eventId` went out on this node, or at once if it already did. */
@@ -87,6 +92,12 @@ export class LoneFanOut implements FanOut {
     if (to === null) this.here.toAll(encodeFrame(frame), messageIdOf(frame), except);
     else this.here.to(to, () => encodeFrame(frame), messageIdOf(frame), except);
   }
+
+  pushHere(to: number[], frame: PushFrame): void {
+    this.push(to, frame);
+  }
+
+  shareCall(): void {}
 
   pushGroup(members: number[], frame: PushFrames['group'], except?: Session): void {
     this.here.to(members, () => encodeFrame(frame), 0, except);

@@ -20,7 +20,8 @@ import m015 from './015-search-index-off-the-send-path.js';
 import m016 from './016-upload-reservations.js';
 import m017 from './017-text-folded-once.js';
 import m018 from './018-mls.js';
+import m019 from './019-call-lines.js';
 
-export const migrations: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010, m013, m014, m015, m016, m017, m018];
+export const migrations: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010, m013, m014, m015, m016, m017, m018, m019];
 
 export const LATEST_VERSION = migrations.at(-1)!.version;

@@ -187,13 +187,13 @@ export function messageQueries(sql: Sql, maxUserBytesPerDay = Infinity): Message
     await tx.run(
       `WITH fresh AS (
          SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[],
-           $7::text[], $8::text[], $9::bigint[], $10::bigint[], $11::text[], $12::bigint[], $13::bigint[])
+           $7::text[], $8::text[], $9::bigint[], $10::bigint[], $11::text[], $12::bigint[], $13::bigint[], $18::text[])
            WITH ORDINALITY AS batch (id, conv, sender_id, to_user_id, group_id, client_msg_id, text, folded, ts,
-             reply_to, attachments, day, bytes, position)
+             reply_to, attachments, day, bytes, call_event, position)
        ),
        stored AS (
-         INSERT INTO messages (id, conv, sender_id, to_user_id, group_id, client_msg_id, text, folded, ts, reply_to, attachments)
-         SELECT id, conv, sender_id, to_user_id, group_id, client_msg_id, text, folded, ts, reply_to, attachments FROM fresh
+         INSERT INTO messages (id, conv, sender_id, to_user_id, group_id, client_msg_id, text, folded, ts, reply_to, attachments, call_event)
+         SELECT id, conv, sender_id, to_user_id, group_id, client_msg_id, text, folded, ts, reply_to, attachments, call_event FROM fresh
        ),
        counted AS (
          INSERT INTO daily_usage (user_id, day, bytes) SELECT sender_id, day, sum(bytes) FROM fresh GROUP BY sender_id, day
@@ -233,6 +233,7 @@ export function messageQueries(sql: Sql, maxUserBytesPerDay = Infinity): Message
         files.map((file) => file.position + 1),
         mentions.map((mention) => mention.id),
         mentions.map((mention) => mention.position + 1),
+        column((message) => (message.callEvent ? JSON.stringify(message.callEvent) : null)),
       ],
     );
   };
