@@ -9,7 +9,7 @@ import { loadavg } from 'node:os';
 import { type Page, chromium } from '@playwright/test';
 import { CHROMIUM_PATH } from '../playwright.config.js';
 import globalSetup from '../e2e/global-setup.js';
-import { received, watchPeerConnections } from '../e2e/call-stats.js';
+import { received, recordPeerConnections } from '../e2e/call-stats.js';
 import { type ShellUser, removeHomes, startShell } from '../e2e/shell.js';
 import { answerInvitation, createGroup, freePort, hostRoom, joinRoom, openConversation, openDetails, startDirectChat } from '../e2e/ui.js';
 import { type Result, round, sleep } from './common.js';
@@ -30,12 +30,11 @@ export async function callsBench(options: CallsOptions): Promise<Result> {
   const users: ShellUser[] = [];
   try {
     const port = await freePort();
-    for (const name of ['alice', 'bob', 'carol']) users.push(await startShell(browser, name));
+    for (const name of ['alice', 'bob', 'carol']) users.push(await startShell(browser, name, undefined, undefined, recordPeerConnections));
     const [alice, bob, carol] = users.map((user) => user.page) as [Page, Page, Page];
     await hostRoom(alice, { room: 'Lab', port, name: 'alice' });
     await joinRoom(bob, { port, name: 'bob' });
     await joinRoom(carol, { port, name: 'carol' });
-    await watchPeerConnections(users);
 
     const result: Result = { workload: 'calls' };
     await startDirectChat(alice, 'bob');

@@ -4,8 +4,6 @@
  * RTCPeerConnection the page makes (test-only: the app has no hook for it).
  */
 import type { Page } from '@playwright/test';
-import type { ShellUser } from './shell.js';
-import { expectOnline } from './ui.js';
 
 /** Runs in the page before the app: keeps each RTCPeerConnection made, in `window.peerConnections`. */
 export function recordPeerConnections(): void {
@@ -18,15 +16,6 @@ export function recordPeerConnections(): void {
       made.push(this);
     }
   } as typeof RTCPeerConnection;
-}
-
-/** Reloads each user's page with the recorder in place (the shell keeps the session). */
-export async function watchPeerConnections(users: ShellUser[]): Promise<void> {
-  for (const user of users) {
-    await user.context.addInitScript(recordPeerConnections);
-    await user.page.reload();
-    await expectOnline(user.page);
-  }
 }
 
 export interface Received {

@@ -24,6 +24,8 @@ export class CallController {
   private screen: MediaStreamTrack | null = null;
   /** Signals that came while joining, before this side knew its endpoint. */
   private early: CallSignalEvent[] = [];
+  /** The link to the host dropped during the call (and has not come back yet). */
+  private linkWasDown = false;
   /** The store's inCall is this side's: set from entering a call until its teardown. */
   private entered = false;
   private readonly unsubscribe: () => void;
@@ -203,7 +205,15 @@ export class CallController {
   private onEvent(event: AppEvent): void {
     const inCall = this.current();
     if (event.type === 'session') {
-      if (inCall !== null && (event.session.me === null || event.session.status === 'offline')) this.teardown();
+      if (inCall === null) return;
+      if (event.session.me === null || event.session.status === 'offline') this.teardown();
+      else if (event.session.status === 'reconnecting') this.linkWasDown = true;
+      else if (event.session.status === 'online' && this.linkWasDown) {
+        // The link to the host came back (the app rejoined the call by itself): whatever broke it may have
+        // broken the media paths too, so each connection looks for a path again.
+        this.linkWasDown = false;
+        this.mesh?.restartAll();
+      }
       return;
     }
     if (inCall === null) return;
@@ -254,6 +264,7 @@ export class CallController {
 
   private release(): void {
     this.entered = false;
+    this.linkWasDown = false;
     this.mesh?.close();
     this.mesh = null;
     this.early = [];

@@ -159,6 +159,12 @@ export class CallMesh {
     for (const peer of this.peers.values()) this.tell(peer);
   }
 
+  /** An ICE restart on every connection (after the link to the host came back). */
+  restartAll(): void {
+    // A working connection stays shown as connected: its ICE state may not change at all.
+    for (const peer of this.peers.values()) if (peer.link === 'connected') this.askRestart(peer);
+  }
+
   close(): void {
     this.closed = true;
     clearInterval(this.statsTimer);
@@ -288,6 +294,10 @@ export class CallMesh {
   /** An ICE restart (new candidates, same media); the polite side asks the other to make the offer. */
   private restart(peer: Peer): void {
     this.setLink(peer, 'reconnecting');
+    this.askRestart(peer);
+  }
+
+  private askRestart(peer: Peer): void {
     if (peer.polite) this.options.send(peer.endpoint, { kind: 'restart' });
     else peer.pc.restartIce();
   }

@@ -174,7 +174,8 @@ function CallEventRow({ message, me }: { message: ChatMessage; me: string | null
   const missed = message.callEvent?.kind === 'missed' && !sameName(message.from, me);
   return (
     <p className="notice call-event" data-missed={missed}>
-      <Icon name={missed ? 'phoneMissed' : message.callEvent?.video ? 'video' : 'phone'} size={15} /> {callEventText(t, message, me)}{' '}
+      <Icon name={missed ? 'phoneMissed' : message.callEvent?.video ? 'video' : 'phone'} size={15} />
+      <span>{callEventText(t, message, me)}</span>
       <FullTime ts={message.ts} />
     </p>
   );
