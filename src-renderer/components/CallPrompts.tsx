@@ -12,7 +12,7 @@ import { calls } from '../calls/controller.js';
 import { notifyRing } from '../calls/notify.js';
 import type { CallInfo } from '../calls/types.js';
 import { errorText } from '../i18n/index.js';
-import { callIn, ringingCall } from '../store/calls.js';
+import { RING_MS, callIn, ringingCall } from '../store/calls.js';
 import { Avatar } from './Avatar.js';
 import { Icon } from './Icons.js';
 
@@ -58,7 +58,15 @@ export function CallButtons({ conv, disabled, onError }: { conv: ConversationKey
 export function IncomingCall() {
   const { t } = useTranslation();
   const me = useApp((state) => state.session.me);
-  const call = useApp((state) => ringingCall(state, state.session.me));
+  const ringMs = useApp((state) => state.session.limits?.callRingMs);
+  const call = useApp((state) => ringingCall(state, state.session.me, Date.now(), ringMs));
+  const [, setExpired] = useState(0);
+  // A group call someone already joined stops ringing when its time is up, with nothing else changing.
+  useEffect(() => {
+    if (call?.state !== 'active') return;
+    const timer = setTimeout(() => setExpired(Date.now()), Math.max(0, call.startedAt + (ringMs ?? RING_MS) - Date.now()));
+    return () => clearTimeout(timer);
+  }, [call, ringMs]);
   const conversation = useConversation(call?.conv ?? '');
   const limits = useApp((state) => state.session.limits);
   const headingId = useId();
@@ -114,7 +122,8 @@ export function CallBar({ conv }: { conv: ConversationKey }) {
   const { t } = useTranslation();
   const call = useApp((state) => callIn(state.calls, conv));
   const inThis = useApp((state) => state.inCall !== null && state.inCall.id === call?.id);
-  const ringing = useApp((state) => ringingCall(state, state.session.me)?.id === call?.id);
+  const ringMs = useApp((state) => state.session.limits?.callRingMs);
+  const ringing = useApp((state) => ringingCall(state, state.session.me, Date.now(), ringMs)?.id === call?.id);
   const me = useApp((state) => state.session.me);
   const limits = useApp((state) => state.session.limits);
   const [error, setError] = useState<AppError | null>(null);

@@ -31,6 +31,11 @@ describe('calls in the store', () => {
     // Not for its caller, in any case of the name.
     expect(ringingCall(store.getState(), 'Bob')).toBeUndefined();
 
+    // A group call someone joined rings on for the others while it rings, and no longer.
+    const joined = call({ state: 'active', startedAt: 1_000, participants: [...call().participants, { user: 'carol', endpoint: 'DDDDDDDDDDDDDDDDDDDDDD', since: 2 }] });
+    expect(ringingCall({ calls: { [ID]: joined }, answered: [], inCall: null }, 'alice', 2_000, 45_000)?.id).toBe(ID);
+    expect(ringingCall({ calls: { [ID]: joined }, answered: [], inCall: null }, 'alice', 46_000, 45_000)).toBeUndefined();
+
     store.getState().noteAnswered(ID);
     expect(ringingCall(store.getState(), 'alice')).toBeUndefined();
 

@@ -73,11 +73,17 @@ export function takesPart(call: CallInfo, me: string | null): boolean {
   return call.participants.some((participant) => sameName(participant.user, me));
 }
 
-/** The call ringing for you now: started by someone else, you in none of its endpoints, not answered here. */
-export function ringingCall(state: Pick<CallsData, 'calls' | 'answered' | 'inCall'>, me: string | null): CallInfo | undefined {
+/** How long a call rings when the host does not say (its default callRingMs). */
+export const RING_MS = 45_000;
+
+/**
+ * The call ringing for you now: started by someone else, you in none of its endpoints, not answered here;
+ * a group call goes on ringing for the others once someone joined, for as long as it rings (`ringMs`).
+ */
+export function ringingCall(state: Pick<CallsData, 'calls' | 'answered' | 'inCall'>, me: string | null, now = Date.now(), ringMs = RING_MS): CallInfo | undefined {
   return Object.values(state.calls).find(
     (call) =>
-      call.state === 'ringing' &&
+      (call.state === 'ringing' || (call.state === 'active' && now < call.startedAt + ringMs)) &&
       !sameName(call.startedBy, me) &&
       !takesPart(call, me) &&
       !state.answered.includes(call.id) &&
