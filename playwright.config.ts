@@ -43,6 +43,11 @@ export default defineConfig({
         '--disable-background-networking',
         '--disable-component-update',
         '--disable-sync',
+        // Calls (e2e/calls.spec.ts): a fake camera and microphone (and screen), allowed without asking;
+        // loopback candidates, as the test's peers all run on this machine.
+        '--use-fake-device-for-media-stream',
+        '--use-fake-ui-for-media-stream',
+        '--allow-loopback-in-peer-connection',
       ],
     },
     locale: 'en-US',

@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type RoomServer, burst, light } from './chat.js';
+import { callsBench } from './calls.js';
 import { type Result, measure, pinServersApart, transport } from './common.js';
 import { changes } from './changes.js';
 import { charts } from './chart.js';
@@ -116,6 +117,7 @@ if (selected('history')) {
 // Only when asked by name (--only e2ee) for now: with 200 members it stalled once on the loaded shared machine (issue 35).
 if (only?.includes('e2ee')) report('e2ee', await e2ee({ messages: quick ? 20 : 100, members: quick ? 20 : 200 }));
 if (selected('first-search')) report('first-search', await firstSearch({ typedAfterMs: 3000, later: quick ? 5 : 20 }));
+if (selected('calls')) report('calls', await callsBench({ accepts: quick ? 3 : 10, cpuSeconds: quick ? 10 : 30 }));
 if (selected('files')) {
   const result = await files({ megabytes: quick ? 50 : 200, rounds });
   const light = results.get('light')?.['p99_ms'];

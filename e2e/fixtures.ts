@@ -13,18 +13,21 @@ export interface Room {
 }
 
 export interface Fixtures {
-  /** Starts shells for these users (none in a room yet); `prepare` may fill a profile folder first. */
-  shells(names: string[], prepare?: (name: string, profileDir: string) => void | Promise<void>): Promise<ShellUser[]>;
+  /**
+   * Starts shells for these users (none in a room yet); `prepare` may fill a profile folder first,
+   * `pageScript` runs in each page before the app.
+   */
+  shells(names: string[], prepare?: (name: string, profileDir: string) => void | Promise<void>, pageScript?: () => void): Promise<ShellUser[]>;
   /** Starts shells, the first hosts a room named "Lab", the rest join it. */
-  room(names: string[]): Promise<Room>;
+  room(names: string[], pageScript?: () => void): Promise<Room>;
 }
 
 export const test = base.extend<Fixtures>({
   shells: async ({ browser }, use) => {
     const started: ShellUser[] = [];
-    await use(async (names, prepare) => {
+    await use(async (names, prepare, pageScript) => {
       const users = await Promise.all(
-        names.map((name) => startShell(browser, name, prepare && ((profileDir) => prepare(name, profileDir)))),
+        names.map((name) => startShell(browser, name, prepare && ((profileDir) => prepare(name, profileDir)), undefined, pageScript)),
       );
       started.push(...users);
       return users;
@@ -33,9 +36,9 @@ export const test = base.extend<Fixtures>({
     removeHomes();
   },
   room: async ({ shells }, use) => {
-    await use(async (names) => {
+    await use(async (names, pageScript) => {
       const port = await freePort();
-      const users = await shells(names);
+      const users = await shells(names, undefined, pageScript);
       await hostRoom(users[0]!.page, { room: 'Lab', port, name: users[0]!.name });
       for (const user of users.slice(1)) await joinRoom(user.page, { port, name: user.name });
       return { port, users };

@@ -26,9 +26,16 @@ const homes: string[] = [];
 
 /**
  * `prepare` may fill the profile folder (`<home>/<name>`) before the shell starts; `home`
- * starts it again on a stopped user's profile, as when the app restarts.
+ * starts it again on a stopped user's profile, as when the app restarts; `pageScript` runs in
+ * the page before the app does (a test's recorder).
  */
-export async function startShell(browser: Browser, name: string, prepare?: (profileDir: string) => void | Promise<void>, home?: string): Promise<ShellUser> {
+export async function startShell(
+  browser: Browser,
+  name: string,
+  prepare?: (profileDir: string) => void | Promise<void>,
+  home?: string,
+  pageScript?: () => void,
+): Promise<ShellUser> {
   if (home === undefined) {
     home = mkdtempSync(join(tmpdir(), `lanchat-e2e-${name}-`));
     homes.push(home);
@@ -55,6 +62,7 @@ export async function startShell(browser: Browser, name: string, prepare?: (prof
     child.once('exit', (code) => reject(new Error(`shell for ${name} exited with ${code}:\n${output.join('')}`)));
   });
   const context = await browser.newContext();
+  if (pageScript) await context.addInitScript(pageScript);
   const page = await context.newPage();
   await page.goto(url);
   const stop = async (): Promise<void> => {

@@ -5,8 +5,11 @@ import type { ConversationKey } from '../../src-shared/protocol/conversation.js'
 import { app, useApp, useConversation, useConversationPeople } from '../app-context.js';
 import { isBrowserShell } from '../api.js';
 import { nameKey } from '../../src-shared/protocol/names.js';
+import { callIn } from '../store/calls.js';
 import { contactForConversation, groupOfConversation, otherUsers } from '../store/selectors.js';
 import { Avatar } from './Avatar.js';
+import { CallBar, CallButtons, callErrorText } from './CallPrompts.js';
+import { CallView } from './CallView.js';
 import { ChatNote } from './ChatNote.js';
 import { Composer } from './Composer.js';
 import { ConversationDetails } from './ConversationDetails.js';
@@ -31,6 +34,8 @@ export function ConversationPane({ conv, canPopOut }: { conv: ConversationKey; c
   const users = useApp((state) => state.users);
   const me = useApp((state) => state.session.me);
   const detailsOpen = useApp((state) => state.drawer === 'details');
+  const limits = useApp((state) => state.session.limits);
+  const callVideo = useApp((state) => callIn(state.calls, conv)?.video ?? false);
   const setDrawer = useApp((state) => state.setDrawer);
   const setSidebarOpen = useApp((state) => state.setSidebarOpen);
   const group = useMemo(() => groupOfConversation(groups, conv), [groups, conv]);
@@ -82,6 +87,9 @@ export function ConversationPane({ conv, canPopOut }: { conv: ConversationKey; c
               <Icon name="popOut" />
             </button>
           )}
+          {canPopOut && entry !== undefined && entry.kind !== 'room' && (
+            <CallButtons conv={conv} disabled={contact !== undefined && contact.state !== 'accepted'} onError={setActionError} />
+          )}
           <MuteMenu conv={conv} />
           <button
             type="button"
@@ -95,7 +103,9 @@ export function ConversationPane({ conv, canPopOut }: { conv: ConversationKey; c
           </button>
         </div>
       </header>
-      <ErrorAlert error={actionError} />
+      <ErrorAlert error={actionError} text={actionError === null ? undefined : callErrorText(t, actionError, limits, callVideo)} />
+      {canPopOut && <CallView />}
+      {canPopOut && <CallBar conv={conv} />}
       {contact && <ChatNote contact={contact} />}
       {entry?.kind === 'room' && others.length === 0 && <InviteNote />}
       <div className="conversation-body">

@@ -5,6 +5,8 @@ import { useDocumentTitle } from '../desktop/appearance.js';
 import { useShortcuts } from '../desktop/shortcuts.js';
 import { totalUnread } from '../store/selectors.js';
 import { openConversation } from '../store/sync.js';
+import { CallAudio } from './CallMedia.js';
+import { IncomingCall } from './CallPrompts.js';
 import { ConversationPane } from './ConversationPane.js';
 import { RoomSettings } from './RoomSettings.js';
 import { Sidebar } from './Sidebar.js';
@@ -30,6 +32,8 @@ export function MainWindow() {
       {sidebarOpen && <div className="scrim" aria-hidden="true" onClick={() => app().store.getState().setSidebarOpen(false)} />}
       <ConversationPane key={activeConv} conv={activeConv} canPopOut />
       {showRoomSettings && <RoomSettings onClose={() => app().store.getState().setDrawer(null)} />}
+      <IncomingCall />
+      <CallAudio />
     </div>
   );
 }

@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next';
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 import { sameName } from '../../src-shared/protocol/names.js';
 import { app, useApp, useConversationPeople } from '../app-context.js';
+import { isEventLine } from '../lib/call-events.js';
 import { buildTimeline, type TimelineItem } from '../lib/timeline.js';
 import { EMPTY_TIMELINE, HELD_MAX, type MessagesData, type Notice } from '../store/messages.js';
 import { pendingFor } from '../store/selectors.js';
@@ -70,7 +71,7 @@ export function MessageList({ conv, emptyText }: { conv: ConversationKey; emptyT
   const scrollRef = useRef<HTMLDivElement>(null);
   const [turnTaken, setTurnTaken] = useState<number | null>(null);
   const toolbarTurn = useMemo(() => {
-    const withActions = messages.filter((message) => !message.deleted && !message.groupEvent);
+    const withActions = messages.filter((message) => !message.deleted && !isEventLine(message));
     const current = withActions.some((message) => message.id === turnTaken) ? turnTaken : (withActions.at(-1)?.id ?? null);
     return { current, take: setTurnTaken };
   }, [messages, turnTaken]);

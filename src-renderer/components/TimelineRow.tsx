@@ -7,6 +7,7 @@ import { sameName } from '../../src-shared/protocol/names.js';
 import { formatTime, nameDay } from '../lib/time.js';
 import { type TimelineItem, presenceSummary } from '../lib/timeline.js';
 import type { MessagesData, Notice } from '../store/messages.js';
+import { callEventText } from '../lib/call-events.js';
 import { groupEventText } from '../lib/group-events.js';
 import { ownStatus } from '../store/selectors.js';
 import { Avatar } from './Avatar.js';
@@ -57,6 +58,7 @@ export function TimelineRow({ item, me, outbox, deliveredUpTo, highlightedId, pe
     case 'message': {
       const { message } = item;
       if (message.groupEvent) return <GroupEventRow message={message} />;
+      if (message.callEvent) return <CallEventRow message={message} me={me} />;
       const own = sameName(message.from, me);
       return (
         <MessageRow
@@ -167,6 +169,19 @@ function GroupEventRow({ message }: { message: ChatMessage }) {
   return (
     <p className="notice group-event">
       {groupEventText(t, message)} <FullTime ts={message.ts} />
+    </p>
+  );
+}
+
+/** A call's line: missed, declined or ended, with an icon; a missed call to you stands out. */
+function CallEventRow({ message, me }: { message: ChatMessage; me: string | null }) {
+  const { t } = useTranslation();
+  const missed = message.callEvent?.kind === 'missed' && !sameName(message.from, me);
+  return (
+    <p className="notice call-event" data-missed={missed}>
+      <Icon name={missed ? 'phoneMissed' : message.callEvent?.video ? 'video' : 'phone'} size={15} />
+      <span>{callEventText(t, message, me)}</span>
+      <FullTime ts={message.ts} />
     </p>
   );
 }

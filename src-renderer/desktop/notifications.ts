@@ -2,6 +2,7 @@ import { MutedMentions, silenced } from '../../src-shared/notify.js';
 import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import { app, appStore } from '../app-context.js';
 import { i18n } from '../i18n/index.js';
+import { callEventText } from '../lib/call-events.js';
 import { conversationList } from '../store/selectors.js';
 import { openConversation } from '../store/sync.js';
 
@@ -16,13 +17,15 @@ const mutedMentions = new MutedMentions();
 export function notifyIncoming(message: ChatMessage): void {
   const state = appStore.getState();
   if (!state.settings?.notifications || silenced(state.settings, message, state.session.me, Date.now(), mutedMentions)) return;
+  // Of the call lines, only a missed call is news (the ring itself notifies: calls/notify.ts).
+  if (message.callEvent && message.callEvent.kind !== 'missed') return;
   if (!('Notification' in window) || Notification.permission !== 'granted') return;
   if (!document.hidden && document.hasFocus()) return;
   const conversation =
     conversationList(state, state.session.roomName ?? i18n.t('nav.room')).find((entry) => entry.conv === message.conv)
       ?.name ?? i18n.t('conversation.unknown');
   const notification = new Notification(i18n.t('notification.title', { sender: message.from, conversation }), {
-    body: message.text.slice(0, 200),
+    body: (message.callEvent ? callEventText(i18n.t, message, state.session.me) : message.text).slice(0, 200),
     // One notification per conversation: a newer message replaces the older one.
     tag: message.conv,
   });

@@ -3,6 +3,7 @@ import type { TFunction } from 'i18next';
 import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import { sameName } from '../../src-shared/protocol/names.js';
 import type { ConversationEntry } from '../store/selectors.js';
+import { callEventText } from './call-events.js';
 import { groupEventText } from './group-events.js';
 
 /** What a message says in a line: its text, or its file ("📎 plan.pdf") when it has none. */
@@ -18,6 +19,7 @@ export function conversationPreview(t: TFunction, entry: Pick<ConversationEntry,
   // Whose it was matters less than that it is gone.
   if (latest.deleted) return t('delete.deleted');
   if (latest.groupEvent) return groupEventText(t, latest);
+  if (latest.callEvent) return callEventText(t, latest, me);
   const text = gist(t, latest);
   if (sameName(latest.from, me)) return t('layout.you', { text });
   return entry.kind === 'dm' ? text : `${latest.from}: ${text}`;

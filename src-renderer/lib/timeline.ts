@@ -1,4 +1,5 @@
 import type { ChatMessage } from '../../src-shared/protocol/objects.js';
+import { isEventLine } from './call-events.js';
 import { nameKey } from '../../src-shared/protocol/names.js';
 import type { Notice, OutboxEntry } from '../store/messages.js';
 import { startOfDay } from './time.js';
@@ -122,7 +123,7 @@ function joinRun(run: Extract<TimelineItem, { kind: 'notice' | 'presence' }>, no
 
 /** Who wrote the entry; null for lines nobody wrote, which never share a header. */
 function senderOf(entry: Entry, me: string | null): string | null {
-  if (entry.kind === 'message') return entry.message.groupEvent ? null : nameKey(entry.message.from);
+  if (entry.kind === 'message') return isEventLine(entry.message) ? null : nameKey(entry.message.from);
   if (entry.kind === 'pending') return me === null ? null : nameKey(me);
   return null;
 }

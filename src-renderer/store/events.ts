@@ -108,8 +108,10 @@ export function applyEvent(store: AppStore, event: AppEvent): void {
     case 'e2eeNotice':
       noteE2ee(store, event);
       return;
-    // Calls (issue 39): the calls UI (branch calls-ui) takes them.
     case 'call':
+      state.upsertCall(event.call);
+      return;
+    // Not the store's: the main window's calls (calls/controller.ts) answer signals.
     case 'callSignal':
       return;
     // Not the store's: the Join screen lists the rooms (RoomsNearby), sync.ts opens the conversation.
@@ -164,8 +166,8 @@ function receiveMessage(store: AppStore, message: ChatMessage): void {
   const mine = sameName(message.from, state.session.me);
   if (message.to !== undefined) state.nameDm(message.conv, mine ? message.to : message.from);
   state.stopTyping(message.conv, message.from);
-  // A membership line is not something to read (docs/PROTOCOL.md §6.4.1).
-  if (mine || message.groupEvent || message.conv === state.activeConv || message.id <= (state.readUpTo[message.conv] ?? 0)) return;
+  // A membership line is not something to read (docs/PROTOCOL.md §6.4.1); of the call lines only a missed call is.
+  if (mine || message.groupEvent || (message.callEvent && message.callEvent.kind !== 'missed') || message.conv === state.activeConv || message.id <= (state.readUpTo[message.conv] ?? 0)) return;
   state.countUnread(message.conv);
   if (mentionsMe(message, state.session.me)) state.countMention(message.conv);
 }

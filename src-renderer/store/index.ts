@@ -1,4 +1,5 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
+import { createCallsSlice, initialCalls } from './calls.js';
 import { createContactsSlice, initialContacts } from './contacts.js';
 import { createConversationsSlice, initialConversations } from './conversations.js';
 import { createFilesSlice, initialFiles } from './files.js';
@@ -30,6 +31,7 @@ export function createAppStore(): AppStore {
     ...createReadingSlice(...args),
     ...createTypingSlice(...args),
     ...createFilesSlice(...args),
+    ...createCallsSlice(...args),
     resetRoom: () =>
       args[0]({
         ...initialHostAdmin,
@@ -43,6 +45,7 @@ export function createAppStore(): AppStore {
         ...initialReading,
         ...initialTyping,
         ...initialFiles,
+        ...initialCalls,
       }),
   }));
 }

@@ -73,15 +73,18 @@ function afterSessionChange(ctx: AppContext, before: SessionView, after: Session
 /** Reloads everything a live event may have been missed for (after joining or reconnecting). */
 async function refreshAll(ctx: AppContext): Promise<void> {
   const { api, store } = ctx;
-  const [users, groups, invitations, unsent] = await Promise.all([
+  const [users, groups, invitations, unsent, calls] = await Promise.all([
     api.users(),
     api.groups(),
     api.groupInvitations(),
     api.unsent(),
+    api.activeCalls(),
     refreshContacts(ctx),
   ]);
   const state = store.getState();
   if (users.ok) state.setUsers(users.value);
+  // A host without calls refuses the call; there are then none to show.
+  if (calls.ok) state.setCalls(calls.value);
   if (groups.ok) state.setGroups(groups.value);
   if (invitations.ok) state.setInvitations(invitations.value);
   if (unsent.ok) state.restoreUnsent(unsent.value, Date.now());

@@ -1,0 +1,50 @@
+/**
+ * What a page's peer connections received, for the calls e2e tests and bench row. The app keeps its
+ * peer connections to itself; these see them through an init script that records every
+ * RTCPeerConnection the page makes (test-only: the app has no hook for it).
+ */
+import type { Page } from '@playwright/test';
+
+/** Runs in the page before the app: keeps each RTCPeerConnection made, in `window.peerConnections`. */
+export function recordPeerConnections(): void {
+  const Native = window.RTCPeerConnection;
+  const made: RTCPeerConnection[] = [];
+  (window as unknown as { peerConnections: RTCPeerConnection[] }).peerConnections = made;
+  window.RTCPeerConnection = class extends Native {
+    constructor(configuration?: RTCConfiguration) {
+      super(configuration);
+      made.push(this);
+    }
+  } as typeof RTCPeerConnection;
+}
+
+export interface Received {
+  /** Audio samples decoded from the other side. */
+  audio: number;
+  /** Video frames decoded from the other side, and the width of the last. */
+  video: number;
+  width: number;
+}
+
+/** What each open peer connection of the page has received so far. */
+export function received(page: Page): Promise<Received[]> {
+  return page.evaluate(async () => {
+    const connections = (window as unknown as { peerConnections: RTCPeerConnection[] }).peerConnections;
+    const open = connections.filter((pc) => pc.connectionState !== 'closed');
+    return Promise.all(
+      open.map(async (pc) => {
+        const seen = { audio: 0, video: 0, width: 0 };
+        (await pc.getStats()).forEach((entry: { type: string; kind?: string; totalSamplesReceived?: number; framesDecoded?: number; frameWidth?: number }) => {
+          if (entry.type !== 'inbound-rtp') return;
+          if (entry.kind === 'audio') seen.audio += entry.totalSamplesReceived ?? 0;
+          if (entry.kind === 'video') {
+            seen.video += entry.framesDecoded ?? 0;
+            seen.width = entry.frameWidth ?? seen.width;
+          }
+        });
+        return seen;
+      }),
+    );
+  });
+}
+

@@ -1,0 +1,188 @@
+/**
+ * Calls (issue 39) in Chromium with fake media devices (playwright.config.ts): each side's
+ * peer connections really receive the others' audio and video, read from getStats() (call-stats.ts).
+ */
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures.js';
+import { received, recordPeerConnections } from './call-stats.js';
+import type { ShellUser } from './shell.js';
+import {
+  answerInvitation,
+  attachLooks,
+  conversationLink,
+  createGroup,
+  currentConversation,
+  freePort,
+  hostRoom,
+  joinRoom,
+  openConversation,
+  openDetails,
+  startDirectChat,
+} from './ui.js';
+
+// Two or three shells, their pages' media and the calls' connecting: more than the default 90 s on a busy machine.
+test.describe.configure({ timeout: 300_000 });
+
+/** Waits until the page has `peers` connections, each having received audio (and video). */
+async function expectMediaFrom(page: Page, peers: number, { video = false } = {}): Promise<void> {
+  await expect
+    .poll(async () => (await received(page)).filter((seen) => seen.audio > 0 && (!video || seen.video > 0)).length, { timeout: 30_000 })
+    .toBe(peers);
+}
+
+function ring(page: Page, caller: string, group?: string) {
+  return page.getByRole('dialog', { name: group === undefined ? `${caller} is calling you` : `${caller} is calling ${group}` });
+}
+
+function callView(page: Page, name: string) {
+  return page.getByRole('region', { name: `Call in ${name}` });
+}
+
+function tile(page: Page, name: string | RegExp) {
+  return page.getByRole('list', { name: 'People in the call' }).getByRole('listitem', { name });
+}
+
+function line(page: Page, text: string | RegExp) {
+  return page.getByRole('log', { name: 'Messages' }).getByText(text);
+}
+
+/** alice and bob in a room, with an accepted direct chat, each looking at it. */
+async function directChat(room: (names: string[], pageScript: () => void) => Promise<{ users: ShellUser[] }>): Promise<ShellUser[]> {
+  const { users } = await room(['alice', 'bob'], recordPeerConnections);
+  const [alice, bob] = users.map((user) => user.page);
+  await startDirectChat(alice!, 'bob');
+  await bob!.getByRole('region', { name: 'Chat requests' }).getByRole('button', { name: 'Accept alice' }).click();
+  await expect(currentConversation(alice!, 'bob')).not.toContainText('Waiting for bob');
+  await openConversation(bob!, 'alice');
+  return users;
+}
+
+test('a 1:1 voice call: ring, accept, audio both ways, mute shown to the other, hang up; declined and missed calls leave their lines', async ({ room }, testInfo) => {
+  const [aliceUser, bobUser] = await directChat(room);
+  const alice = aliceUser!.page;
+  const bob = bobUser!.page;
+
+  await currentConversation(alice, 'bob').getByRole('button', { name: 'Voice call' }).click();
+  await expect(callView(alice, 'bob')).toContainText('Ringing');
+  const ringing = ring(bob, 'alice');
+  await expect(ringing).toContainText('Voice call');
+  await ringing.getByRole('button', { name: 'Accept', exact: true }).click();
+  await expect(ringing).toHaveCount(0);
+  await expect(callView(bob, 'alice')).toBeVisible();
+  await expect(tile(alice, /^bob/)).toBeVisible();
+  await expect(tile(bob, /^alice/)).toBeVisible();
+  await expectMediaFrom(alice, 1);
+  await expectMediaFrom(bob, 1);
+  await expect(callView(alice, 'bob').getByRole('timer', { name: 'Call length' })).toHaveText(/^\d+:\d\d$/);
+
+  // Muting sends silence, and the other side's tile says so.
+  await alice.getByRole('button', { name: 'Mute microphone' }).click();
+  await expect(alice.getByRole('button', { name: 'Mute microphone' })).toHaveAttribute('aria-pressed', 'true');
+  await expect(tile(bob, 'alice, muted')).toBeVisible();
+  await alice.getByRole('button', { name: 'Mute microphone' }).click();
+  await expect(tile(bob, /^alice(, speaking)?$/)).toBeVisible();
+
+  await bob.getByRole('button', { name: 'Hang up' }).click();
+  await expect(callView(bob, 'alice')).toHaveCount(0);
+  await expect(callView(alice, 'bob')).toHaveCount(0);
+  await expect(line(alice, /^Call ended · \d+:\d\d/)).toBeVisible();
+  await expect(line(bob, /^Call ended · \d+:\d\d/)).toBeVisible();
+
+  // Declined: the ring stops on bob's side and the caller's call ends.
+  await alice.getByRole('button', { name: 'Video call' }).click();
+  await ring(bob, 'alice').getByRole('button', { name: 'Decline' }).click();
+  await expect(callView(alice, 'bob')).toHaveCount(0);
+  await expect(line(alice, 'bob declined the call')).toBeVisible();
+  await expect(line(bob, 'You declined the call')).toBeVisible();
+
+  // Missed: alice gives up before bob answers, while bob looks at another conversation: a missed call counts as unread there.
+  await openConversation(bob, /^Lab/);
+  await alice.getByRole('button', { name: 'Voice call' }).click();
+  await expect(ring(bob, 'alice')).toBeVisible();
+  await alice.getByRole('button', { name: 'Hang up' }).click();
+  await expect(ring(bob, 'alice')).toHaveCount(0);
+  await expect(line(alice, 'Call, no answer')).toBeVisible();
+  await expect(conversationLink(bob, 'alice, 1 unread')).toBeVisible();
+  await openConversation(bob, 'alice');
+  await expect(line(bob, 'Missed call from alice')).toBeVisible();
+  await attachLooks(bob, testInfo, 'call lines');
+});
+
+test('a video call with screen sharing: video both ways, the shared screen replaces the camera and back', async ({ room }, testInfo) => {
+  const [aliceUser, bobUser] = await directChat(room);
+  const alice = aliceUser!.page;
+  const bob = bobUser!.page;
+
+  await alice.getByRole('button', { name: 'Video call' }).click();
+  const ringing = ring(bob, 'alice');
+  await expect(ringing).toContainText('Video call');
+  await ringing.getByRole('button', { name: 'Accept with video' }).click();
+  await expectMediaFrom(alice, 1, { video: true });
+  await expectMediaFrom(bob, 1, { video: true });
+  await expect(tile(bob, /^alice/).locator('video')).toBeVisible();
+  await expect(tile(alice, /^bob/).locator('video')).toBeVisible();
+  await attachLooks(alice, testInfo, 'video call');
+
+  const cameraWidth = (await received(bob))[0]!.width;
+  await alice.getByRole('button', { name: 'Share screen' }).click();
+  await expect(alice.getByRole('button', { name: 'Stop sharing' })).toBeVisible();
+  await expect(tile(bob, /^alice, sharing the screen/)).toBeVisible();
+  // The picture bob decodes is now the screen's, not the camera's: its frames keep coming at another size.
+  await expect.poll(async () => (await received(bob))[0]!.width, { timeout: 30_000 }).not.toBe(cameraWidth);
+  await attachLooks(bob, testInfo, 'shared screen');
+  await alice.getByRole('button', { name: 'Stop sharing' }).click();
+  await expect(tile(bob, /^alice(, speaking)?$/)).toBeVisible();
+  await expect.poll(async () => (await received(bob))[0]!.width, { timeout: 30_000 }).toBe(cameraWidth);
+
+  // Camera off: bob sees alice's avatar instead of a frozen picture.
+  await alice.getByRole('button', { name: 'Camera' }).click();
+  await expect(alice.getByRole('button', { name: 'Camera' })).toHaveAttribute('aria-pressed', 'false');
+  await expect(tile(bob, /^alice/).locator('video')).toHaveCount(0);
+
+  await alice.getByRole('button', { name: 'Hang up' }).click();
+  await expect(line(bob, /^Video call ended · \d+:\d\d/)).toBeVisible();
+});
+
+test('a group call of three: ring in the group, join from the call bar, everyone hears everyone', async ({ shells }) => {
+  // One shell at a time: three starting at once can outlast a shell's start-up limit on a busy machine.
+  const users: ShellUser[] = [];
+  for (const name of ['alice', 'bob', 'carol']) users.push(...(await shells([name], undefined, recordPeerConnections)));
+  const port = await freePort();
+  await hostRoom(users[0]!.page, { room: 'Lab', port, name: 'alice' });
+  for (const user of users.slice(1)) await joinRoom(user.page, { port, name: user.name });
+  const [alice, bob, carol] = users.map((user) => user.page);
+  await createGroup(alice!, 'Team');
+  const details = await openDetails(alice!, 'Group details');
+  for (const member of ['bob', 'carol']) {
+    await details.getByRole('button', { name: 'Add member' }).click();
+    const dialog = alice!.getByRole('dialog', { name: 'Add member' });
+    await dialog.getByRole('combobox', { name: 'Member name' }).fill(member);
+    await dialog.getByRole('button', { name: 'Add member' }).click();
+    await expect(details.getByRole('list', { name: 'Members' })).toContainText(member);
+  }
+  await answerInvitation(bob!, 'Team');
+  await answerInvitation(carol!, 'Team');
+  await details.getByRole('button', { name: 'Close Group details' }).click();
+
+  await currentConversation(alice!, 'Team').getByRole('button', { name: 'Voice call' }).click();
+  await ring(bob!, 'alice', 'Team').getByRole('button', { name: 'Accept', exact: true }).click();
+  // carol lets it ring out on her side, then joins from the bar over the conversation.
+  await ring(carol!, 'alice', 'Team').getByRole('button', { name: 'Decline' }).click();
+  const bar = carol!.getByRole('region', { name: 'Call in progress' });
+  await expect(bar).toContainText('alice');
+  await bar.getByRole('button', { name: 'Join call' }).click();
+  await expect(callView(carol!, 'Team')).toBeVisible();
+  for (const page of [alice!, bob!, carol!]) {
+    await expect(page.getByRole('list', { name: 'People in the call' }).getByRole('listitem')).toHaveCount(3);
+    await expectMediaFrom(page, 2);
+  }
+
+  await carol!.getByRole('button', { name: 'Hang up' }).click();
+  await expect(alice!.getByRole('list', { name: 'People in the call' }).getByRole('listitem')).toHaveCount(2);
+  await expect(bar).toBeVisible();
+  await alice!.getByRole('button', { name: 'Hang up' }).click();
+  await bob!.getByRole('button', { name: 'Hang up' }).click();
+  await expect(bar).toHaveCount(0);
+  await expect(line(carol!, /^Call ended · \d+:\d\d/)).toBeVisible();
+});
+
