@@ -1,208 +1,203 @@
-/**
- * Storing messages, once for both engines: the ingest and send path. A batch is one transaction that
- * reads what decides each message's fate in one statement under the log lock, decides in order (not
- * allowed, over quota, a resend, or new), and stores the new ones with their usage, DM partners, files
- * and mentions in one more (PostgreSQL: one round trip; SQLite: one statement a table), whatever the
- * batch's size. A message is its own entry in the event log (migration 014): no conv_events row.
- *
- * Ids must increase in commit order across every node (a client syncs by `after: id`, so a message
- * committed after another with a smaller id would be skipped): the batch takes the log lock first,
- * and only then draws its ids (pg/store.ts). A batch pays for the lock once.
- */
+/** Storing messages on SQLite. */
 import { foldForSearch } from '../../src-shared/fold.js';
-import type { ChatMessage } from '../../src-shared/protocol/objects.js';
-import { findMentions, type Mentioned } from './mentions.js';
-import { lockLog, messages as messagesOf, records, row, rows, run, stored, transaction, type Dialect, type Queries, type Query } from './query.js';
+import { findMentions } from './mentions.js';
+import type { Query } from './query.js';
+import { sqliteDialect } from './dialects.js';
+import { MESSAGE_SELECT, newlyStored, replyQuote, toChatMessage, type Db, type MessageRecord, type MessagesByIds } from './rows.js';
+import type { Page } from '../../src-shared/protocol/objects.js';
+import type { GramIndex } from './search-grams.js';
+import type { InsertResult, NewMessage, NotAllowed, Store } from './types.js';
 import { DAY_MS } from './readers.js';
-import { newlyStored, replyQuote } from './rows.js';
-import type { InsertResult, NewMessage, NotAllowed, Store, StoredMessage } from './types.js';
+import { storedFold } from './searched-text.js';
 
-export type MessageStore = Pick<Store, 'insertMessages'>;
+type MessageStore = Pick<Store, 'insertMessages'>;
 
-const dayOf = (message: NewMessage): number => Math.floor(message.ts / DAY_MS);
+/** Turns up to limit + 1 ids, in the order they were read, into a page of the first `limit`. */
+export type PageOf = (ids: number[], limit: number, order: 'oldest first' | 'newest first') => Page;
 
-/** What the batch reads under the log lock, each a JSON array (as text). */
-interface LockedState {
-  /** The batch's (sender, client id) pairs stored already: no other writer can store one meanwhile, it waits for the lock. */
-  existing: string;
-  /** The senders' bytes of the batch's days (read only when there is a cap). */
-  usage: string;
-  /** One id per message of the batch, ascending (those of resends and refusals go unused). */
-  ids: string;
-  /** The members of the batch's groups, the senders whose name is banned, and who was declined by their DM's recipient (NotAllowed). */
-  members: string;
-  banned: string;
-  declined: string;
+export function pageReader(messagesByIds: MessagesByIds): PageOf {
+  return (ids, limit, order) => {
+    const messages = messagesByIds(ids.slice(0, limit));
+    if (order === 'newest first') messages.reverse();
+    return { messages, hasMore: ids.length > limit };
+  };
 }
 
-type Fate = { answer: InsertResult } | { duplicateOf: string } | { insert: number };
+export function messageQueries(
+  db: Db,
+  execute: <T>(query: Query<T>) => T,
+  grams: GramIndex,
+  maxUserBytesPerDay = Infinity,
+): MessageStore {
+  /**
+   * Changes nothing when (sender, clientMsgId) is stored already. Run without
+   * RETURNING: changes and lastInsertRowid say what happened, for less time; and
+   * with positional parameters, which better-sqlite3 binds faster than named ones.
+   */
+  const insertMessage = db.prepare<
+    [string, number, number | null, number | null, string, string, string, number, number | null, string | null]
+  >(
+    `INSERT INTO messages (conv, sender_id, to_user_id, group_id, client_msg_id, text, folded, ts, reply_to, attachments)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (sender_id, client_msg_id) DO NOTHING`,
+  );
+  const addMention = db.prepare<[number, string, number]>('INSERT OR IGNORE INTO mentions (user_id, conv, message_id) VALUES (?, ?, ?)');
+  const original = db.prepare<[number], { from: string; text: string; deleted: number }>(
+    'SELECT u.name AS "from", m.text, m.deleted FROM messages m JOIN users u ON u.id = m.sender_id WHERE m.id = ?',
+  );
+  const recordDmPartners = db.prepare<{ sender: number; recipient: number }>(
+    `INSERT OR IGNORE INTO dm_partners (user_id, partner_id)
+     VALUES (@sender, @recipient), (@recipient, @sender)`,
+  );
+  const userName = db.prepare<[number], string>('SELECT name FROM users WHERE id = ?').pluck();
+  /** Only a file of the sender's that no message carries yet (the server checked it before). */
+  const attachFile = db.prepare<[number, string, number]>(
+    'UPDATE files SET message_id = ? WHERE id = ? AND uploader_id = ? AND message_id IS NULL',
+  );
+  const messageByClientId = db.prepare<[number, string], MessageRecord>(
+    `${MESSAGE_SELECT} WHERE m.sender_id = ? AND m.client_msg_id = ?`,
+  );
+  const usedOn = db.prepare<[number, number], number>('SELECT bytes FROM daily_usage WHERE user_id = ? AND day = ?').pluck();
+  const addUsage = db.prepare<[number, number, number]>(
+    `INSERT INTO daily_usage (user_id, day, bytes) VALUES (?, ?, ?)
+     ON CONFLICT (user_id, day) DO UPDATE SET bytes = bytes + excluded.bytes`,
+  );
+  const bannedSender = db
+    .prepare<[number], number>(`SELECT 1 FROM users u JOIN bans b ON b.kind = 'name' AND b.value = u.name_key WHERE u.id = ?`)
+    .pluck();
+  const memberIds = db.prepare<[number], number>('SELECT user_id FROM group_members WHERE group_id = ? ORDER BY user_id').pluck();
+  const relation = db.prepare<[number, number], { state: string; requesterId: number }>(
+    'SELECT state, requester_id AS requesterId FROM relations WHERE user_low = ? AND user_high = ?',
+  );
 
-export function messageQueries(d: Dialect, maxUserBytesPerDay = Infinity): Queries<MessageStore> {
-  /** Names of users, by id; names never change, so each is read once. */
+  /** A user's name; names never change, so each is read once. */
   const names = new Map<number, string>();
-  const readNames = function* (userIds: number[]): Query<void> {
-    const unknown = [...new Set(userIds)].filter((id) => !names.has(id));
-    if (unknown.length === 0) return;
-    for (const user of yield* rows<{ id: number; name: string }>(`SELECT id, name FROM users WHERE id IN ${d.list('$1', 'bigint')}`, [unknown])) {
-      names.set(user.id, user.name);
+  const nameOf = (userId: number): string => {
+    let name = names.get(userId);
+    if (name === undefined) {
+      name = userName.get(userId)!;
+      names.set(userId, name);
     }
+    return name;
   };
 
-  const lockedState = (batch: NewMessage[]): Query<LockedState | undefined> =>
-    row<LockedState>(
-      `SELECT
-         (SELECT ${d.jsonArray(`${d.jsonObject}('senderId', sender_id, 'clientMsgId', client_msg_id, 'id', id)`, 'id')}
-          FROM messages WHERE (sender_id, client_msg_id) IN (SELECT sender, client FROM ${d.records('$1', [['sender', 'bigint'], ['client', 'text']])} AS sent)) AS existing,
-         (SELECT ${d.jsonArray(`${d.jsonObject}('userId', user_id, 'day', day, 'bytes', bytes)`, 'user_id')}
-          FROM daily_usage WHERE (user_id, day) IN (SELECT sender, day FROM ${d.records('$2', [['sender', 'bigint'], ['day', 'bigint']])} AS days)) AS usage,
-         (SELECT ${d.jsonArray('id', 'id')} FROM (${d.eventIds('$3')}) AS drawn) AS ids,
-         (SELECT ${d.jsonArray(`${d.jsonObject}('groupId', group_id, 'userId', user_id)`, 'user_id')}
-          FROM group_members WHERE group_id IN ${d.list('$4', 'bigint')}) AS members,
-         (SELECT ${d.jsonArray('u.id', 'u.id')} FROM users u JOIN bans b ON b.kind = 'name' AND b.value = u.name_key
-          WHERE u.id IN ${d.list('$5', 'bigint')}) AS banned,
-         (SELECT ${d.jsonArray(`${d.jsonObject}('senderId', requester_id, 'recipientId', user_low + user_high - requester_id)`, 'requester_id')}
-          FROM relations WHERE state = 'declined'
-            AND (user_low, user_high) IN (SELECT low, high FROM ${d.records('$6', [['low', 'bigint'], ['high', 'bigint']])} AS pairs)) AS declined`,
-      [
-        records(batch.map((message) => [message.senderId, d.text(message.clientMsgId)])),
-        records(Number.isFinite(maxUserBytesPerDay) ? batch.map((message) => [message.senderId, dayOf(message)]) : []),
-        batch.length,
-        [...new Set(batch.flatMap((message) => (message.groupId === undefined ? [] : [message.groupId])))],
-        [...new Set(batch.map((message) => message.senderId))],
-        records(
-          batch.flatMap(({ senderId, toUserId }) =>
-            toUserId === undefined ? [] : [[Math.min(senderId, toUserId), Math.max(senderId, toUserId)]],
-          ),
-        ),
-      ],
+  /** A sender's bytes of one day: stored before the batch under way (read only when there is a cap), and added by it. */
+  interface DayUsage {
+    userId: number;
+    day: number;
+    before: number;
+    added: number;
+  }
+  /**
+   * What insertOne stored in the batch under way: each message's folded text for the
+   * short-needle index; each sender's day, written to daily_usage once per batch; the
+   * direct conversations whose dm_partners rows this batch wrote already.
+   */
+  let batch = {
+    folded: [] as { id: number; folded: string }[],
+    usage: new Map<string, DayUsage>(),
+    dmPairs: new Set<string>(),
+    /** Each group's members and each sender's ban, read once per batch: nothing in a batch changes them. */
+    members: new Map<number, number[]>(),
+    banned: new Map<number, boolean>(),
+  };
+
+  const usageOf = (userId: number, day: number): DayUsage => {
+    const key = `${userId}:${day}`;
+    let usage = batch.usage.get(key);
+    if (usage === undefined) {
+      const before = Number.isFinite(maxUserBytesPerDay) ? (usedOn.get(userId, day) ?? 0) : 0;
+      usage = { userId, day, before, added: 0 };
+      batch.usage.set(key, usage);
+    }
+    return usage;
+  };
+
+  const membersOf = (groupId: number): number[] => {
+    let members = batch.members.get(groupId);
+    if (members === undefined) {
+      members = memberIds.all(groupId);
+      batch.members.set(groupId, members);
+    }
+    return members;
+  };
+
+  /** Why the sender may not write this message now, if they may not (see NotAllowed). */
+  const notAllowed = ({ senderId, toUserId, groupId }: NewMessage): NotAllowed['notAllowed'] | null => {
+    let banned = batch.banned.get(senderId);
+    if (banned === undefined) {
+      banned = bannedSender.get(senderId) !== undefined;
+      batch.banned.set(senderId, banned);
+    }
+    if (banned) return 'banned';
+    if (groupId !== undefined && !membersOf(groupId).includes(senderId)) return 'group';
+    if (toUserId !== undefined) {
+      const pair = relation.get(Math.min(senderId, toUserId), Math.max(senderId, toUserId));
+      if (pair?.state === 'declined' && pair.requesterId === senderId) return 'declined';
+    }
+    return null;
+  };
+
+  /** Only within insertBatch, which adds what this stores to the short-needle index and daily_usage. */
+  const insertOne = (message: NewMessage): InsertResult => {
+    const { conv, senderId, toUserId, groupId, clientMsgId, text, ts, replyTo, attachments } = message;
+    const refused = notAllowed(message);
+    if (refused) {
+      const stored = messageByClientId.get(senderId, clientMsgId);
+      return stored ? { message: toChatMessage(stored), duplicate: true } : { notAllowed: refused };
+    }
+    const day = Math.floor(ts / DAY_MS);
+    const bytes = Buffer.byteLength(text);
+    const usage = usageOf(senderId, day);
+    if (usage.before + usage.added + bytes > maxUserBytesPerDay) {
+      const stored = messageByClientId.get(senderId, clientMsgId);
+      if (stored) return { message: toChatMessage(stored), duplicate: true };
+      return { overDailyQuota: { limit: maxUserBytesPerDay, retryAfterMs: (day + 1) * DAY_MS - ts } };
+    }
+    // File names are searched like the caption (docs/PROTOCOL.md §18).
+    const folded = foldForSearch([text, ...(attachments ?? []).map((file) => file.name)].join('\n'));
+    const { changes, lastInsertRowid } = insertMessage.run(
+      conv,
+      senderId,
+      toUserId ?? null,
+      groupId ?? null,
+      clientMsgId,
+      text,
+      storedFold(text, folded),
+      ts,
+      replyTo ?? null,
+      attachments ? JSON.stringify(attachments) : null,
     );
-
-  /** The new messages of a batch and all that goes with them, under the log lock with the ids drawn there. */
-  const write = function* (fresh: { message: NewMessage; id: number; folded: string; mentioned: Mentioned[] }[]): Query<void> {
-    const usage = new Map<string, [number, number, number]>();
-    const partners = new Map<string, [number, number]>();
-    for (const { message } of fresh) {
-      const key = `${message.senderId}:${dayOf(message)}`;
-      const day = usage.get(key) ?? [message.senderId, dayOf(message), 0];
-      day[2] += Buffer.byteLength(message.text);
-      usage.set(key, day);
-      const { senderId, toUserId } = message;
-      if (toUserId !== undefined) {
-        partners.set(`${senderId}:${toUserId}`, [senderId, toUserId]);
-        partners.set(`${toUserId}:${senderId}`, [toUserId, senderId]);
-      }
+    if (changes === 0) return { message: toChatMessage(messageByClientId.get(senderId, clientMsgId)!), duplicate: true };
+    for (const file of attachments ?? []) attachFile.run(Number(lastInsertRowid), file.id, senderId);
+    usage.added += bytes;
+    if (toUserId !== undefined && !batch.dmPairs.has(conv)) {
+      recordDmPartners.run({ sender: senderId, recipient: toUserId });
+      batch.dmPairs.add(conv);
     }
-    const statements = d.together([
-      `INSERT INTO messages (id, conv, sender_id, to_user_id, group_id, client_msg_id, text, folded, ts, reply_to, attachments)
-       SELECT * FROM ${d.records('$1', [
-         ['id', 'bigint'], ['conv', 'text'], ['sender_id', 'bigint'], ['to_user_id', 'bigint'], ['group_id', 'bigint'], ['client_msg_id', 'text'],
-         ['text', 'text'], ['folded', 'text'], ['ts', 'bigint'], ['reply_to', 'bigint'], ['attachments', 'text'],
-       ])} AS fresh`,
-      `INSERT INTO daily_usage (user_id, day, bytes) SELECT * FROM ${d.records('$2', [['user_id', 'bigint'], ['day', 'bigint'], ['bytes', 'bigint']])} AS added
-       WHERE true ON CONFLICT (user_id, day) DO UPDATE SET bytes = daily_usage.bytes + excluded.bytes`,
-      `INSERT INTO dm_partners (user_id, partner_id) SELECT * FROM ${d.records('$3', [['user_id', 'bigint'], ['partner_id', 'bigint']])} AS pairs
-       WHERE true ON CONFLICT DO NOTHING`,
-      // Only files of the sender's that no message carries yet (the server checked them before).
-      `UPDATE files SET message_id = attached.message_id
-       FROM ${d.records('$4', [['file_id', 'text'], ['message_id', 'bigint'], ['uploader_id', 'bigint']])} AS attached
-       WHERE files.id = attached.file_id AND files.uploader_id = attached.uploader_id AND files.message_id IS NULL`,
-      `INSERT INTO mentions (user_id, conv, message_id) SELECT * FROM ${d.records('$5', [['user_id', 'bigint'], ['conv', 'text'], ['message_id', 'bigint']])} AS mentioned
-       WHERE true ON CONFLICT DO NOTHING`,
-    ]);
-    const values = [
-      records(
-        fresh.map(({ message: { conv, senderId, toUserId, groupId, clientMsgId, text, ts, replyTo, attachments }, id, folded }) => [
-          id, conv, senderId, toUserId ?? null, groupId ?? null, d.text(clientMsgId),
-          d.text(text), d.folded(text, folded), ts, replyTo ?? null, attachments ? JSON.stringify(attachments) : null,
-        ]),
-      ),
-      records([...usage.values()]),
-      records([...partners.values()]),
-      records(fresh.flatMap(({ message, id }) => (message.attachments ?? []).map((file) => [file.id, id, message.senderId]))),
-      records(fresh.flatMap(({ message, id, mentioned }) => mentioned.map((user) => [user.id, message.conv, id]))),
-    ];
-    // Each statement takes only its own placeholders: PostgreSQL's one statement takes all five.
-    for (const text of statements) yield* run(text, values);
+    const id = Number(lastInsertRowid);
+    batch.folded.push({ id, folded });
+    const mentioned = execute(findMentions(sqliteDialect, conv, text));
+    for (const user of mentioned) addMention.run(user.id, conv, id);
+    const answered = replyTo === undefined ? undefined : original.get(replyTo);
+    const quote = answered && replyQuote(replyTo!, answered.from, answered.text, answered.deleted === 1);
+    // A message is its own entry in the event log (migration 014).
+    return newlyStored(id, message, nameOf, quote, mentioned, () => membersOf(groupId!));
   };
 
-  const insertBatch = function* (batch: NewMessage[]): Query<InsertResult[]> {
-    // Before the lock, so it is held for less: what decides neither ids, resends nor quotas.
-    yield* readNames(batch.flatMap((message) => (message.toUserId === undefined ? [message.senderId] : [message.senderId, message.toUserId])));
-    const mentioned: Mentioned[][] = [];
-    for (const message of batch) mentioned.push(yield* findMentions(d, message.conv, message.text));
-    const replyIds = batch.flatMap((message) => (message.replyTo === undefined ? [] : [message.replyTo]));
-    const originals = new Map((replyIds.length === 0 ? [] : yield* messagesOf(replyIds)).map((message) => [message.id, message]));
-
-    yield* lockLog();
-    const state = (yield* lockedState(batch))!;
-    const keyOf = (senderId: number, clientMsgId: string): string => `${senderId}:${d.text(clientMsgId)}`;
-    const existing = new Map(
-      (JSON.parse(state.existing) as { senderId: number; clientMsgId: string; id: number }[]).map((found) => [`${found.senderId}:${found.clientMsgId}`, found.id]),
-    );
-    const used = new Map((JSON.parse(state.usage) as { userId: number; day: number; bytes: number }[]).map((day) => [`${day.userId}:${day.day}`, day.bytes]));
-    const ids = JSON.parse(state.ids) as number[];
-    const members = new Map<number, number[]>();
-    for (const { groupId, userId } of JSON.parse(state.members) as { groupId: number; userId: number }[]) {
-      members.set(groupId, [...(members.get(groupId) ?? []), userId]);
-    }
-    const banned = new Set(JSON.parse(state.banned) as number[]);
-    const declined = new Set((JSON.parse(state.declined) as { senderId: number; recipientId: number }[]).map((pair) => `${pair.senderId}:${pair.recipientId}`));
-    const notAllowed = ({ senderId, groupId, toUserId }: NewMessage): NotAllowed['notAllowed'] | null => {
-      if (banned.has(senderId)) return 'banned';
-      if (groupId !== undefined && !(members.get(groupId) ?? []).includes(senderId)) return 'group';
-      if (toUserId !== undefined && declined.has(`${senderId}:${toUserId}`)) return 'declined';
-      return null;
-    };
-
-    const fates: Fate[] = [];
-    const fresh: { message: NewMessage; id: number; folded: string; mentioned: Mentioned[]; built: StoredMessage }[] = [];
-    const inBatch = new Map<string, number>();
-    batch.forEach((message, index) => {
-      const key = keyOf(message.senderId, message.clientMsgId);
-      const day = dayOf(message);
-      const usageKey = `${message.senderId}:${day}`;
-      const bytes = Buffer.byteLength(message.text);
-      const known = existing.has(key) || inBatch.has(key);
-      const refused = known ? null : notAllowed(message);
-      if (known) {
-        fates.push({ duplicateOf: key });
-      } else if (refused) {
-        fates.push({ answer: { notAllowed: refused } });
-      } else if ((used.get(usageKey) ?? 0) + bytes > maxUserBytesPerDay) {
-        fates.push({ answer: { overDailyQuota: { limit: maxUserBytesPerDay, retryAfterMs: (day + 1) * DAY_MS - message.ts } } });
-      } else {
-        used.set(usageKey, (used.get(usageKey) ?? 0) + bytes);
-        const id = ids[fresh.length]!;
-        inBatch.set(key, fresh.length);
-        fates.push({ insert: fresh.length });
-        const original = message.replyTo === undefined ? undefined : originals.get(message.replyTo);
-        const quote = original && replyQuote(original.id, original.from, original.text, original.deleted === true);
-        // File names are searched like the caption (docs/PROTOCOL.md §18).
-        const folded = foldForSearch([message.text, ...(message.attachments ?? []).map((file) => file.name)].join('\n'));
-        const built = newlyStored(id, message, (userId) => names.get(userId)!, quote, mentioned[index]!, () => members.get(message.groupId!) ?? []);
-        fresh.push({ message, id, folded, mentioned: mentioned[index]!, built });
-      }
-    });
-    if (fresh.length > 0) {
-      yield* write(fresh);
-      yield* stored(fresh.map(({ id, folded }) => ({ id, folded })));
-    }
-
-    const resent = new Map<string, ChatMessage>();
-    const resentIds = [...existing.values()];
-    if (resentIds.length > 0) {
-      const byId = new Map((yield* messagesOf(resentIds)).map((message) => [message.id, message]));
-      for (const [key, id] of existing) resent.set(key, byId.get(id)!);
-    }
-    return fates.map((fate): InsertResult => {
-      if ('answer' in fate) return fate.answer;
-      if ('insert' in fate) return fresh[fate.insert]!.built;
-      const position = inBatch.get(fate.duplicateOf);
-      return { message: position === undefined ? resent.get(fate.duplicateOf)! : fresh[position]!.built.message, duplicate: true };
-    });
-  };
+  const insertBatch = db.transaction((messages: NewMessage[]): InsertResult[] => {
+    batch = { folded: [], usage: new Map(), dmPairs: new Set(), members: new Map(), banned: new Map() };
+    const results = messages.map(insertOne);
+    for (const { userId, day, added } of batch.usage.values()) if (added > 0) addUsage.run(userId, day, added);
+    grams.indexInserted(batch.folded);
+    return results;
+  });
 
   return {
-    insertMessages: (batch) => transaction(insertBatch(batch)),
+    insertMessages: (messages) => {
+      const results = insertBatch(messages);
+      grams.committed();
+      return results;
+    },
   };
 }

@@ -16,15 +16,7 @@ export type Step =
   /** `body`'s reads all in one state of the database (PostgreSQL: one snapshot; SQLite: one synchronous call sees one). */
   | { kind: 'snapshot'; body: Query<unknown> }
   /** The messages of those ids that exist, in id order, as each engine reads them (rows.ts, pg/rows.ts). */
-  | { kind: 'messages'; ids: readonly number[] }
-  /** Messages just stored, with their folded text, for an engine's own search index (SQLite's short-needle grams; PostgreSQL needs nothing). */
-  | { kind: 'stored'; messages: readonly Inserted[] };
-
-/** A message just stored: its id and its text as search folds it. */
-export interface Inserted {
-  id: number;
-  folded: string;
-}
+  | { kind: 'messages'; ids: readonly number[] };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each step's answer has the type its helper below returns
 export type Query<T> = Generator<Step, T, any>;
@@ -58,13 +50,6 @@ export function* messages(ids: readonly number[]): Query<ChatMessage[]> {
   return (yield { kind: 'messages', ids }) as ChatMessage[];
 }
 
-export function* stored(messages: readonly Inserted[]): Query<void> {
-  yield { kind: 'stored', messages };
-}
-
-/** Rows for Dialect.records: a JSON array of arrays, the same on both engines. */
-export const records = (rows: readonly (readonly unknown[])[]): string => JSON.stringify(rows);
-
 /** A store interface written as queries: each call's generator. */
 export type Queries<S> = {
   [K in keyof S]: S[K] extends (...args: infer A) => infer R ? (...args: A) => Query<Awaited<R>> : never;
@@ -80,8 +65,6 @@ export interface Dialect {
   forUpdate: '' | 'FOR UPDATE';
   /** The next id of the sequence messages and event log entries share. */
   nextEventId: string;
-  /** A table (column `id`) of the next `count` ids of that sequence, ascending; under the log lock (lockLog). */
-  eventIds(count: string): string;
   /** The last id that sequence handed out (0 for none). */
   lastEventId: string;
   /** A text as stored (PostgreSQL's cannot hold U+0000, pg/text.ts). */
@@ -93,13 +76,6 @@ export interface Dialect {
   /** JSON text as a JSON value, to nest in another. */
   json(text: string): string;
   jsonObject: 'json_object' | 'json_build_object';
-  /** A table of `columns` from `param`, rows as records() writes them. */
-  records(param: string, columns: readonly (readonly [name: string, type: 'bigint' | 'text'])[]): string;
-  /**
-   * Statements that change data, each with placeholders of its own, to run together: one statement on
-   * PostgreSQL (data-modifying WITH: one round trip), one by one on SQLite (which has no such WITH).
-   */
-  together(statements: readonly string[]): string[];
 }
 
 /** Runs each query of `queries` through `execute`, one call of the store per query. */

@@ -23,8 +23,8 @@ import { performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { dmConversation } from '../../src-shared/protocol/conversation.js';
 import { foldForSearch } from '../../src-shared/fold.js';
-import type { Page } from '../../src-shared/protocol/objects.js';
-import { NO_UPPER_BOUND, VISIBLE_TO_ME, type Db, type MessagesByIds } from './rows.js';
+import type { PageOf } from './messages.js';
+import { NO_UPPER_BOUND, VISIBLE_TO_ME, type Db } from './rows.js';
 import { gramRanges } from './search-grams.js';
 import { attachedState, attachIndex, indexFileOf, type IndexerHealth } from './search-index.js';
 import { SearchPool, startIndexer, type Indexer } from './search-pool.js';
@@ -221,17 +221,6 @@ function trigramSearch(db: Db, scan: (me: number, needle: string) => Slice): Tri
       ...changed.all({ me, changedAfter: changedUpTo, needle, before: below, limit: left }),
     ]);
     return found.concat([...hits].sort((a, b) => b - a).slice(0, left));
-  };
-}
-
-/** Turns up to limit + 1 ids, in the order they were read, into a page of the first `limit`. */
-export type PageOf = (ids: number[], limit: number, order: 'oldest first' | 'newest first') => Page;
-
-export function pageReader(messagesByIds: MessagesByIds): PageOf {
-  return (ids, limit, order) => {
-    const messages = messagesByIds(ids.slice(0, limit));
-    if (order === 'newest first') messages.reverse();
-    return { messages, hasMore: ids.length > limit };
   };
 }
 

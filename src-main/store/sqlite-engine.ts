@@ -4,14 +4,14 @@
  * promise adapter (async-store.ts) hands back promises already settled.
  */
 import Database from 'better-sqlite3';
-import type { Inserted, Query, Step } from './query.js';
+import type { Query, Step } from './query.js';
 import type { Db, MessagesByIds } from './rows.js';
 import { StoreConflictError } from './types.js';
 
 interface Prepared {
   statement: Database.Statement;
-  /** Which value each ? takes: the numbers of the $n it replaced, in order (a $n may come twice, or not at all). */
-  params: number[];
+  /** Whether $1…$n each appear once, in order: then bound by position, which better-sqlite3 does fastest. */
+  positional: boolean;
 }
 
 /** SQLite binds no booleans or arrays: booleans as 0/1, arrays as JSON (read back by json_each, see sqliteDialect.list). */
@@ -21,19 +21,23 @@ function bindable(value: unknown): unknown {
   return value ?? null;
 }
 
-/** Runs queries on `db`; returns the runner. `onStored` adds messages just stored to the short-needle index. */
-export function sqliteEngine(db: Db, messagesByIds: MessagesByIds, onStored: (messages: readonly Inserted[]) => void): <T>(query: Query<T>) => T {
+/** Runs queries on `db`; returns the runner. */
+export function sqliteEngine(db: Db, messagesByIds: MessagesByIds): <T>(query: Query<T>) => T {
   const prepared = new Map<string, Prepared>();
-  // Bound by position, which better-sqlite3 does fastest.
   const prepare = (text: string): Prepared => {
     let found = prepared.get(text);
     if (found === undefined) {
-      found = { statement: db.prepare(text.replace(/\$\d+/g, '?')), params: [...text.matchAll(/\$(\d+)/g)].map((match) => Number(match[1]) - 1) };
+      const params = [...text.matchAll(/\$(\d+)/g)].map((match) => Number(match[1]));
+      const positional = params.every((param, index) => param === index + 1);
+      found = { statement: db.prepare(positional ? text.replace(/\$\d+/g, '?') : text), positional };
       prepared.set(text, found);
     }
     return found;
   };
-  const bind = (found: Prepared, values: readonly unknown[]): unknown[] => found.params.map((index) => bindable(values[index]));
+  const bind = (found: Prepared, values: readonly unknown[]): unknown[] => {
+    const bound = values.map(bindable);
+    return found.positional ? bound : [Object.fromEntries(bound.map((value, index) => [index + 1, value]))];
+  };
 
   const answer = (step: Step): unknown => {
     switch (step.kind) {
@@ -54,8 +58,6 @@ export function sqliteEngine(db: Db, messagesByIds: MessagesByIds, onStored: (me
         return execute(step.body);
       case 'messages':
         return messagesByIds(step.ids);
-      case 'stored':
-        return onStored(step.messages);
     }
   };
 

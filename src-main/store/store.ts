@@ -1,13 +1,14 @@
 /**
  * The store on SQLite through better-sqlite3: the queries written once for both engines, run by
- * sqlite-engine.ts, and what only SQLite does (search, the WAL's purge). Every call but search runs synchronously and has committed when it returns.
+ * sqlite-engine.ts, and what only SQLite does (storing messages, search,
+ * the WAL's purge). Every call but search runs synchronously and has committed when it returns.
  */
 import { accessQueries } from './access.js';
 import { fileQueries, type FileStore } from './files.js';
 import { groupQueries, insertLine, type GroupStore } from './groups.js';
 import { conversationQueries, type ConversationChanges } from './conversation.js';
 import { logQueries, type LogStore } from './log.js';
-import { messageQueries, type MessageStore } from './messages.js';
+import { messageQueries, pageReader } from './messages.js';
 import { openDatabase, type StoreOptions } from './open.js';
 import { discardStaleIndex, indexFileOf } from './search-index.js';
 import { historyQueries, type HistoryStore } from './history.js';
@@ -15,7 +16,7 @@ import { mlsQueries, type MlsStore } from './mls.js';
 import { relationQueries, type RelationStore } from './relations.js';
 import { messageReader, type Db } from './rows.js';
 import { gramIndex } from './search-grams.js';
-import { pageReader, searchQueries } from './search.js';
+import { searchQueries } from './search.js';
 import type { AccessStore, NewGroupEvent, ServerStore, StoredLine } from './types.js';
 import { userQueries, type UserStore } from './users.js';
 import { calls } from './query.js';
@@ -37,8 +38,8 @@ export function openStoreWithDatabase(file: string, options: StoreOptions = {}):
   const pageOf = pageReader(messagesByIds);
   const grams = gramIndex(db);
   const walPurger = new WalPurger(db, file);
-  const execute = sqliteEngine(db, messagesByIds, (stored) => grams.indexInserted(stored));
-  const messages = calls<MessageStore>(messageQueries(sqliteDialect, options.maxUserBytesPerDay), execute);
+  const execute = sqliteEngine(db, messagesByIds);
+  const messages = messageQueries(db, execute, grams, options.maxUserBytesPerDay);
   const history = calls<HistoryStore>(historyQueries(sqliteDialect), execute);
   // Last: it may start the indexer's timer, which nothing would stop if an opening step after it threw.
   const { search, stored, closeSearch } = searchQueries(
@@ -79,10 +80,10 @@ export function openStoreWithDatabase(file: string, options: StoreOptions = {}):
         db.pragma('foreign_keys = ON');
       }
     },
+    ...messages,
     ...history,
     insertMessages: (batch) => {
       const results = messages.insertMessages(batch);
-      grams.committed();
       stored(batch.length);
       return results;
     },

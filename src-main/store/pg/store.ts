@@ -1,7 +1,8 @@
 /**
  * The store on PostgreSQL (issue 16): the AsyncStore contract with the SQLite store's semantics,
  * from the same queries (../query.ts), run by engine.ts on Sql (sql.ts): on the pool, or inside a
- * changeGroups transaction on its client. Search is this engine's own (search.ts).
+ * changeGroups transaction on its client. Storing messages and search are this engine's own
+ * (messages.ts, search.ts).
  *
  * Ordering across nodes: message ids and event-log ids are cursors clients sync by (`after`), so
  * each must become visible in increasing order. A sequence alone does not give that: two nodes
@@ -18,7 +19,7 @@ import { conversationQueries, type ConversationChanges } from '../conversation.j
 import { logQueries, type LogStore } from '../log.js';
 import { fileQueries, type FileStore } from '../files.js';
 import { groupQueries, insertLine, type GroupStore } from '../groups.js';
-import { messageQueries, type MessageStore } from '../messages.js';
+import { messageQueries } from './messages.js';
 import { historyQueries, type HistoryStore } from '../history.js';
 import { mlsQueries, type MlsStore } from '../mls.js';
 import { relationQueries, type RelationStore } from '../relations.js';
@@ -42,7 +43,7 @@ function queries(sql: Sql, pool: pg.Pool, options: PgStoreOptions): Omit<AsyncSt
   const on = (query: Query<unknown>): Promise<unknown> => execute(sql, query);
   const store: Omit<AsyncStore, 'close'> = {
     ...calls<Pick<AsyncStore, keyof UserStore>>(userQueries(pgDialect), on),
-    ...calls<Pick<AsyncStore, keyof MessageStore>>(messageQueries(pgDialect, options.maxUserBytesPerDay), on),
+    ...messageQueries(sql, options.maxUserBytesPerDay),
     ...calls<Pick<AsyncStore, keyof HistoryStore>>(historyQueries(pgDialect), on),
     ...searchQuery(pool),
     ...calls<Pick<AsyncStore, keyof RelationStore>>(relationQueries, on),
