@@ -10,11 +10,11 @@
 import { dmConversation, groupConversation, ROOM, type ConversationKey } from '../../src-shared/protocol/conversation.js';
 import { LIMITS } from '../../src-shared/protocol/limits.js';
 import type { ReadState } from '../../src-shared/protocol/objects.js';
-import { LOGGED_FROM } from './conversation.js';
+import { LOGGED_FROM, type ConversationStore } from './conversation.js';
 import { type EventRow, messageIdsOf, toEventPage } from './event-page.js';
 import { lockLog, messages, row, rows, snapshot, transaction, type Dialect, type Queries, type Query } from './query.js';
 import { NO_UPPER_BOUND } from './rows.js';
-import type { ConversationStore, Store } from './types.js';
+import type { Store } from './types.js';
 
 export type LogStore = Pick<Store, 'sync'> & Pick<ConversationStore, 'events' | 'readStates' | 'lastEventId'>;
 

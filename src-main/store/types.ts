@@ -3,9 +3,10 @@
  * calls but search are synchronous, and a call that returns has committed. The server calls AsyncStore
  * (below): SQLite through async-store.ts, or PostgreSQL (pg/).
  */
-import type { Attachment, CallEvent, ChatMessage, ConversationEvent, EventPage, GroupEvent, Page, ReadState, Receipt } from '../../src-shared/protocol/objects.js';
+import type { Attachment, CallEvent, ChatMessage, GroupEvent, Page } from '../../src-shared/protocol/objects.js';
 import type { FileStore } from './files.js';
 import type { MlsStore } from './mls.js';
+import type { ConversationStore } from './conversation.js';
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 
 /** A user seen at `ts` (logging in or out) and, going offline, delivered up to a message id (0: unchanged). */
@@ -274,66 +275,7 @@ export interface AccessStore {
   groupsOwnedCount(userId: number): number;
 }
 
-/** What the server checks before changing a message. */
-export interface MessageFacts {
-  id: number;
-  conv: ConversationKey;
-  senderId: number;
-  toUserId: number | null;
-  groupId: number | null;
-  ts: number;
-  deleted: boolean;
-  /** A membership line (§6.4.1) or a call line (§21.5): the server wrote it, nobody may change or answer it. */
-  membershipLine: boolean;
-}
-
-/** A message after a change, and the change's entry in the event log. */
-export interface MessageChange {
-  message: ChatMessage;
-  eventId: number;
-}
-
-/**
- * Conversation changes (docs/PROTOCOL.md §17). Callers check who may do what; the message must exist.
- * Given `reader`, a change is made only if that user can read the conversation as it commits, else it
- * throws NotReadable (readers.ts) and changes nothing: what was checked before may have changed since.
- */
-export interface ConversationStore {
-  messageFacts(id: number): MessageFacts | undefined;
-  messageById(id: number): ChatMessage | undefined;
-  /**
-   * New text (mentions found again); the message must not be deleted. Given `reader` (its author), the new
-   * text counts toward their daily quota as a send's does (OverDailyQuota, readers.ts, past it).
-   */
-  editMessage(id: number, text: string, editedAt: number, reader?: number): MessageChange;
-  /** Removes the text, reply link, reactions and mentions; replies to it then quote it as deleted. */
-  deleteMessage(id: number, reader?: number): MessageChange;
-  /** 'unchanged': the reaction was already so; 'limit': the user has LIMITS.maxReactionsPerUser on it. */
-  setReaction(id: number, userId: number, emoji: string, on: boolean, reader?: number): MessageChange | 'unchanged' | 'limit';
-  /** Moves the position forward (to at most the conversation's last message); eventId only when it moved. */
-  setReadPosition(userId: number, conv: ConversationKey, upTo: number, reader?: number): { upTo: number; eventId?: number };
-  /** Every conversation the user can read, with position and unread counts (up to LIMITS.maxUnreadCount). */
-  readStates(userId: number): ReadState[];
-  /** Positions in conv of its other current readers who send read receipts. */
-  receipts(conv: ConversationKey, userId: number): Receipt[];
-  sendsReadReceipts(userId: number): boolean;
-  setSendReadReceipts(userId: number, on: boolean): void;
-  /** Highest event id handed out, 0 when none. */
-  lastEventId(): number;
-  /** The database's clock now (ms epoch), which every node of a cluster counts stored times from (server/clock.ts). */
-  databaseTime(): number;
-  /** The message of the newest message entry at or before eventId (0 when none): a client past eventId holds it. */
-  messageIdAtEvent(eventId: number): number;
-  /** The user's events after `after`, oldest first: their conversations now; others' read positions where shared. */
-  events(userId: number, after: number, limit: number): EventPage;
-  /**
-   * The events with ids in (after, below) as each of the users would read them by events(), in a few reads
-   * for them all (the cluster's read-back when the bus lost a range); users who may see none are left out.
-   */
-  eventsOfUsers(userIds: readonly number[], after: number, below: number): Map<number, ConversationEvent[]>;
-  /** Checkpoints and truncates the WAL off the server's thread, so deleted text is gone from it too (wal-purge.ts). */
-  purgeDeleted(): Promise<void>;
-}
+export type { ConversationStore, MessageChange, MessageFacts } from './conversation.js';
 
 /** Everything the server needs from the database. */
 export type ServerStore = Store & SessionStore & AccessStore & SilentAccountStore & ConversationStore & FileStore & MlsStore;

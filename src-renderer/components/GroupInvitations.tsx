@@ -1,6 +1,6 @@
 import { useTranslation } from 'react-i18next';
 import { app, useApp } from '../app-context.js';
-import { answerInvitation } from '../store/sync.js';
+import { answerInvitation } from '../store/group-actions.js';
 import { RequestList } from './RequestList.js';
 
 /** Invitations to groups, each with Join and Decline. Hidden while there are none. */

@@ -4,7 +4,7 @@ import type { AppError, Result } from '../../src-shared/api.js';
 import type { GroupInfo } from '../../src-shared/protocol/objects.js';
 import { app, useApp } from '../app-context.js';
 import { sameName } from '../../src-shared/protocol/names.js';
-import { addGroupMember, deleteGroup, leaveGroup, removeGroupMember, renameGroup } from '../store/sync.js';
+import { addGroupMember, deleteGroup, leaveGroup, removeGroupMember, renameGroup } from '../store/group-actions.js';
 import { Avatar } from './Avatar.js';
 import { ConfirmButton } from './ConfirmButton.js';
 import { ErrorAlert } from './ErrorAlert.js';
