@@ -208,6 +208,10 @@ describe('lanchat-host admin', () => {
     await waitFor(() => room.logEvents().some((entry) => entry.event === 'admin request' && entry.operator !== '(not said)'));
   });
 
+  it('answers settings only for a host lanchat-host started (whose settings it holds)', async () => {
+    expect(await call({ command: 'settings' })).toMatchObject({ status: 400, body: { ok: false, error: { code: ErrorCode.BAD_REQUEST, message: expect.stringMatching(/not started by lanchat-host/) } } });
+  });
+
   it('is off without a token: POST /admin is 404, health and metrics stay', async () => {
     const plain = await startAdminPort(room.host, new HostMetrics(), 0, '127.0.0.1');
     try {

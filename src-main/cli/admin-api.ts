@@ -9,7 +9,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
-import { type AdminRequest, parseAdminRequest, requestTarget, runAdminRequest } from '../server/admin-requests.js';
+import { type AdminContext, type AdminRequest, parseAdminRequest, requestTarget, runAdminRequest } from '../server/admin-requests.js';
 import { ServerError } from '../server/errors.js';
 import type { ServerAdmin } from '../server/handlers/admin.js';
 import type { ServerLog } from '../server/log.js';
@@ -38,6 +38,7 @@ export class AdminApi {
     token: string,
     private readonly admin: ServerAdmin,
     private readonly log: ServerLog,
+    private readonly context: AdminContext = {},
   ) {
     this.tokenDigest = digest(token);
   }
@@ -73,7 +74,7 @@ export class AdminApi {
     }
     const fields = { from, operator, command: parsed.command, ...requestTarget(parsed) };
     try {
-      const { result, lines } = await runAdminRequest(this.admin, parsed);
+      const { result, lines } = await runAdminRequest(this.admin, parsed, this.context);
       this.log.info('admin request', { ...fields, outcome: 'done' });
       answer(200, { ok: true, ...result, lines });
     } catch (error) {

@@ -4,7 +4,7 @@
  * Each answers with lines to print; a refused action answers "error: …". The admin API (admin-port.ts) runs
  * the same requests (server/admin-requests.ts).
  */
-import { type AdminRequest, banTargetOf, runAdminRequest } from '../server/admin-requests.js';
+import { type AdminContext, type AdminRequest, banTargetOf, runAdminRequest } from '../server/admin-requests.js';
 import { ServerError } from '../server/errors.js';
 import type { ChatServer } from '../server/server.js';
 import { printable } from './terminal-format.js';
@@ -23,6 +23,7 @@ export const HOST_COMMANDS_HELP = [
   '/reset <name> [password]  set a new password (a generated one if none given)',
   '/silent [minutes]         accounts that never wrote and are offline (created that long ago)',
   '/purge [minutes]          delete the accounts /silent lists',
+  '/settings                 the settings in force, secrets masked, and where each came from',
 ];
 
 /** The optional age argument of /silent and /purge. */
@@ -34,8 +35,8 @@ function minutesArgument(argument: string | undefined): number | undefined {
 }
 
 /** Runs one command; every line it answers is safe to print (names and client versions come from peers). */
-export async function runHostCommand(server: ChatServer, line: string): Promise<string[]> {
-  return (await answer(server, line)).map(printable);
+export async function runHostCommand(server: ChatServer, line: string, context: AdminContext = {}): Promise<string[]> {
+  return (await answer(server, line, context)).map(printable);
 }
 
 /** The console's line as the request the admin API takes too (admin-requests.ts); null for an empty line. */
@@ -52,6 +53,7 @@ export function consoleRequest(line: string): AdminRequest | 'help' | null {
     case '/users':
     case '/pending':
     case '/bans':
+    case '/settings':
       return { command: command.slice(1) } as AdminRequest;
     case '/approve':
     case '/reject':
@@ -82,12 +84,12 @@ export function consoleRequest(line: string): AdminRequest | 'help' | null {
   }
 }
 
-async function answer(server: ChatServer, line: string): Promise<string[]> {
+async function answer(server: ChatServer, line: string, context: AdminContext): Promise<string[]> {
   try {
     const request = consoleRequest(line);
     if (request === null) return [];
     if (request === 'help') return HOST_COMMANDS_HELP;
-    return (await runAdminRequest(server.admin, request)).lines;
+    return (await runAdminRequest(server.admin, request, context)).lines;
   } catch (error) {
     if (error instanceof ServerError) return [`error: ${error.message}`];
     throw error;

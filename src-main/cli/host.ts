@@ -42,7 +42,8 @@ async function main(): Promise<void> {
   const metrics = admin ? new admin.HostMetrics() : null;
   const host = await startHost({ ...commandLine.options, searchThreadAtOpening: true, ...(metrics ? { onCommit: metrics.onCommit } : {}) });
   await host.server.ready;
-  const api = service.adminToken !== null ? new (await import('./admin-api.js')).AdminApi(service.adminToken, host.server.admin, host.log) : null;
+  const context = { settings: printSettings(commandLine.settings).split('\n') };
+  const api = service.adminToken !== null ? new (await import('./admin-api.js')).AdminApi(service.adminToken, host.server.admin, host.log, context) : null;
   const adminPort = admin && metrics ? await admin.startAdminPort(host, metrics, service.adminPort!, service.adminBind, api) : null;
   // logrotate (copytruncate not needed): after it moved server.log away, SIGHUP starts a new one.
   process.on('SIGHUP', () => host.log.reopen());
@@ -85,7 +86,7 @@ async function main(): Promise<void> {
   createInterface({ input: process.stdin }).on('line', (line) => {
     commands = commands
       .then(async () => {
-        for (const output of await runHostCommand(host.server, line)) console.log(output);
+        for (const output of await runHostCommand(host.server, line, context)) console.log(output);
       })
       .catch((error: unknown) => console.error(`error: ${error instanceof Error ? error.message : String(error)}`));
   });

@@ -191,6 +191,13 @@ describe.skipIf(missing)(missing ? `${TITLE} (skipped: ${missing})` : TITLE, () 
     const users = await command({}, 'admin', '--config', config, '--url', admin, 'users');
     expect(users.status, users.stderr).toBe(0);
     expect(users.stdout).toMatch(/^dora {2}127\.0\.0\.1:\d+/m);
+    // The settings in force, as --print-config shows them: the token masked, each with where it came from.
+    const settings = await command({}, 'admin', '--config', config, '--url', admin, 'settings');
+    expect(settings.status, settings.stderr).toBe(0);
+    expect(settings.stdout).toMatch(/^admin-token: "?\*{8}"? +# /m);
+    expect(settings.stdout).toContain('room: Office  # LANCHAT_ROOM');
+    expect(settings.stdout).not.toContain(url);
+    expect(settings.stdout).not.toContain(readFileSync(adminToken, 'utf8').trim());
     const refused = await command({ LANCHAT_ADMIN_TOKEN_FILE: '', LANCHAT_ADMIN_TOKEN: 'not-the-token' }, 'admin', '--url', admin, 'kick', 'dora');
     expect(refused.status).toBe(1);
     expect(refused.stderr).toMatch(/missing or wrong admin token/);

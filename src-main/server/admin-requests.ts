@@ -32,6 +32,7 @@ export const ADMIN_REQUESTS = {
   reset: z.strictObject({ name, password: z.string().min(1).max(1024).optional() }),
   silent: z.strictObject({ minutes: age }),
   purge: z.strictObject({ minutes: age }),
+  settings: z.strictObject({}),
 } as const;
 
 export type AdminCommand = keyof typeof ADMIN_REQUESTS;
@@ -46,6 +47,12 @@ export interface AdminAnswer {
   result: Record<string, unknown>;
   /** The same for a person: the console's lines (names come from peers: print them through `printable`). */
   lines: string[];
+}
+
+/** What a command may need beyond the server. */
+export interface AdminContext {
+  /** The settings in force, secrets masked, each saying where it came from (`--print-config`'s lines). */
+  settings?: readonly string[];
 }
 
 /** Checks a request's JSON; a wrong one throws ServerError BAD_REQUEST saying what is wrong. */
@@ -78,7 +85,7 @@ export function banTargetOf(argument: string): BanTarget {
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** Runs one request; a refused action throws ServerError (the console prints it, the API answers it). */
-export async function runAdminRequest(admin: ServerAdmin, request: AdminRequest): Promise<AdminAnswer> {
+export async function runAdminRequest(admin: ServerAdmin, request: AdminRequest, context: AdminContext = {}): Promise<AdminAnswer> {
   switch (request.command) {
     case 'users': {
       const users = admin.connections();
@@ -154,6 +161,11 @@ export async function runAdminRequest(admin: ServerAdmin, request: AdminRequest)
     case 'purge': {
       const purged = await admin.purgeSilent(request.minutes);
       return { result: { purged }, lines: [`purged ${purged} accounts that never wrote`] };
+    }
+    case 'settings': {
+      // Read-only: a setting changes in the config file, and takes effect at the host's next start.
+      if (!context.settings) throw new ServerError(ErrorCode.BAD_REQUEST, 'this host was not started by lanchat-host: its settings are its caller\'s');
+      return { result: { settings: [...context.settings] }, lines: [...context.settings] };
     }
   }
 }
