@@ -61,8 +61,13 @@ export class E2eeCore {
         await messaging?.catchUp();
         return messaging;
       })();
-      started.catch((error: unknown) => console.error(`lanchat: this app could not become an encryption device: ${messageOf(error)}`));
-      this.device = { client, started };
+      const device = { client, started };
+      this.device = device;
+      started.catch((error: unknown) => {
+        // Asked before its connection was up (a resume's first calls): the next 'online' starts it again.
+        if (this.device === device) this.device = null;
+        console.error(`lanchat: this app could not become an encryption device: ${messageOf(error)}`);
+      });
     });
   }
 

@@ -40,7 +40,7 @@ describe('automatic sign-in', () => {
     const { port } = (await alice.call<SessionView>('host', { roomName: 'Lab', port: 0, name: 'alice', password: PASSWORD })).hosting!;
     let bob = startApp(bobDir);
     await bob.call('join', { host: '127.0.0.1', port, name: 'bob', password: PASSWORD });
-    const group = await bob.call<GroupInfo>('groupCreate', 'Cats');
+    await bob.call<GroupInfo>('groupCreate', 'Cats');
     await bob.call('send', { kind: 'room' }, 'hello before the restart');
     await waitFor(() => bob.events.some((e) => e.type === 'outbox' && e.status === 'sent'), 5000, 'the message stored');
     // What a window loads, and so what the snapshot keeps.
@@ -82,7 +82,8 @@ describe('automatic sign-in', () => {
     const resumed = await resuming;
     expect(resumed).toMatchObject({ ok: true, value: { status: 'online', me: 'bob' } });
     expect(await bob.call<SessionView>('session')).toMatchObject({ status: 'online', me: 'bob', resumed: true });
-    await bob.call('send', { kind: 'group', groupId: group.id }, 'after the restart');
+    // To the room: a group whose invitees have not joined has nobody to encrypt to (E2EE_UNAVAILABLE, e2ee-core.test.ts).
+    await bob.call('send', { kind: 'room' }, 'after the restart');
     await waitFor(() => bob.events.some((e) => e.type === 'outbox' && e.status === 'sent' && e.text === 'after the restart'));
   });
 
