@@ -10,6 +10,9 @@ const SENDERS = ['s1', 's2', 's3', 's4'];
 const EACH = 175;
 
 test('a reader at the newest message stays at the newest while a room floods in', async ({ shells }) => {
+  // 701 messages in, then the whole room scrolled back a wheel turn at a time: beside another worker on two
+  // cores that alone took over the default 90 s.
+  test.setTimeout(240_000);
   const { page, client } = await hostWithAccounts(shells, SENDERS);
   await send(page, 'quiet so far');
   const clients = SENDERS.map(client);

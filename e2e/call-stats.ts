@@ -48,3 +48,13 @@ export function received(page: Page): Promise<Received[]> {
   });
 }
 
+
+/** The label of the video track each open peer connection of the page sends ('' for none): the camera's, or the shared screen's. */
+export function sentVideo(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const connections = (window as unknown as { peerConnections: RTCPeerConnection[] }).peerConnections;
+    return connections
+      .filter((pc) => pc.connectionState !== 'closed')
+      .map((pc) => pc.getSenders().find((sender) => sender.track?.kind === 'video')?.track?.label ?? '');
+  });
+}

@@ -64,7 +64,7 @@ describe('the terminal client, end-to-end encrypted', () => {
     await room.start();
     const cleanups: (() => void)[] = [];
     const profile = tempDir('lanchat-e2ee-cli-app-');
-    const app = new AppCore({ profileDir: profile, passwordCost: TEST_PASSWORD_COST });
+    const app = new AppCore({ profileDir: profile, passwordCost: TEST_PASSWORD_COST, endToEnd: true });
     const events: AppEvent[] = [];
     app.onEvent((event) => events.push(event));
     const alice = terminal('alice', cleanups);

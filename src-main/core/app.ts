@@ -44,6 +44,12 @@ export interface AppCoreOptions {
   roomWatchTiming?: WatchTiming;
   /** Tests only: a cheaper scrypt (log2 N) for the hosted room's passwords, where a test is not about it. */
   passwordCost?: number;
+  /**
+   * Sends direct messages and groups end-to-end encrypted (issue 35; default: LANCHAT_E2EE=on). Off by
+   * default while read marks and receipts of encrypted messages stay on the device: on, "Read" and
+   * "Read by N" would stop working. Off, the device still runs: what others send encrypted is read.
+   */
+  endToEnd?: boolean;
 }
 
 /** The calls as methods, each validated and run by dispatch (see CallFacade below). */
@@ -76,6 +82,7 @@ export class AppCore extends CallFacade implements AppApi {
   private readonly files: FileCore;
   private readonly voiceCalls: VoiceCallsCore;
   private readonly e2ee: E2eeCore;
+  private readonly endToEnd: boolean;
   /** Started by the first nearbyRooms call, watching until shutdown. */
   private roomWatcher: RoomWatcher | null = null;
 
@@ -165,7 +172,8 @@ export class AppCore extends CallFacade implements AppApi {
     this.hosting = new Hosting(join(this.profileDir, 'host'), emit, options.passwordCost);
     this.voiceCalls = new VoiceCallsCore(this.link, emit);
     // Direct messages and groups go end-to-end encrypted: their calls are replaced in the table above.
-    this.e2ee = new E2eeCore(this.profileDir, this.link, emit, options.tokenSealer);
+    this.endToEnd = options.endToEnd ?? process.env.LANCHAT_E2EE === 'on';
+    this.e2ee = new E2eeCore(this.profileDir, this.link, emit, options.tokenSealer, this.endToEnd);
     this.e2ee.wrap(this.calls);
     const link = this.link;
     this.files = new FileCore(
@@ -268,7 +276,10 @@ export class AppCore extends CallFacade implements AppApi {
   }
 
   private view(): SessionView {
-    return { ...this.link.view(), hosting: this.hosting.info };
+    const view = this.link.view();
+    // The window shows a conversation as end-to-end encrypted by the host's 'mls': only when this app sends so.
+    const features = view.features && !this.endToEnd ? { features: view.features.filter((feature) => feature !== 'mls') } : {};
+    return { ...view, ...features, hosting: this.hosting.info };
   }
 
   private saveSettings(changes: Partial<Settings>): Settings {

@@ -14,7 +14,7 @@ afterEach(async () => {
 
 function newCore(): { core: AppCore; events: AppEvent[]; dir: string } {
   const dir = tempDir('lanchat-e2ee-app-');
-  const core = new AppCore({ profileDir: dir, passwordCost: TEST_PASSWORD_COST });
+  const core = new AppCore({ profileDir: dir, passwordCost: TEST_PASSWORD_COST, endToEnd: true });
   cleanups.push(() => removeDir(dir));
   cleanups.push(() => core.shutdown());
   const events: AppEvent[] = [];

@@ -41,6 +41,8 @@ export class E2eeCore {
     private readonly emit: (event: AppEvent) => void,
     /** The shell's OS keychain, which seals the key of the profile's device stores; without it a 0600 key file. */
     private readonly sealer?: KeySealer,
+    /** Whether this app sends DMs and groups encrypted (AppCoreOptions.endToEnd); it reads them either way. */
+    private readonly sends = true,
     private readonly openDatabase?: OpenHistoryDatabase,
   ) {}
 
@@ -139,7 +141,7 @@ export class E2eeCore {
   wrap(calls: CallHandlers): void {
     const plain = { ...calls };
     calls.send = async (target, text, replyTo) =>
-      target.kind === 'room' || !this.hostEncrypts() ? plain.send(target, text, replyTo) : ok(this.sendEncrypted(target, text, replyTo));
+      target.kind === 'room' || !this.sends || !this.hostEncrypts() ? plain.send(target, text, replyTo) : ok(this.sendEncrypted(target, text, replyTo));
     calls.history = async (conv, before, limit) => {
       const history = this.encrypts(conv) ? this.currentHistory() : null;
       if (history === null) return plain.history(conv, before, limit);
