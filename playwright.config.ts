@@ -1,14 +1,14 @@
 /**
- * Two workers: most of a spec's time is waiting (a shell starting, a host answering, the UI settling),
- * so two spec files run side by side on CI's two cores. Tests within a file still run in order, in one
- * worker. A spec runs beside any other, so it must share nothing with one:
+ * One worker. Two were tried (most of a spec's time is waiting), but on CI's two cores the call and flood
+ * specs beside another spec starved both: a whole run took longer and failed on time. Specs are still
+ * written to run beside any other, so that a second worker stays possible on a larger machine:
  * - ports: a room's from `freePort()` (ui.ts), never a fixed one on 127.0.0.1 (fixed ones only inside the
  *   network namespaces of a test LAN, which no other spec sees);
  * - files: its users' profiles come from the fixtures (each its own temporary home), anything else in a
  *   folder of its own (`mkdtempSync` under the system's temporary folder or `testInfo.outputPath()`),
  *   never a fixed path or one in the repository;
  * - processes: only those it started, stopped in its own fixture or `afterEach`/`afterAll`;
- * - no expectation about how fast anything is: the machine is shared, a second worker halves its share.
+ * - no expectation about how fast anything is: the machine is shared.
  */
 import { defineConfig } from '@playwright/test';
 
@@ -25,7 +25,7 @@ export default defineConfig({
   timeout: 90_000,
   expect: { timeout: 15_000 },
   fullyParallel: false,
-  workers: 2,
+  workers: 1,
   retries: 0,
   forbidOnly: Boolean(process.env.CI),
   reporter: [['list'], ['html', { open: 'never', outputFolder: 'playwright-report' }]],
