@@ -9,20 +9,21 @@ import type { RequestBody, RequestResults, RequestType } from '../../../src-shar
 import { ClientError } from '../../client/errors.js';
 import { AnsweredError, type RemoteClient } from './remote-client.js';
 
-/** Times a final read is asked when it timed out: on a machine loaded past 30 a read can take over the client's 15 s. */
-const READ_ATTEMPTS = 4;
+/** Times a request is asked again: on a machine loaded past 30 a read can take over the client's 15 s. */
+const ATTEMPTS = 4;
 
 /**
- * A read of the final state, asked again after a timeout (a host that hung instead is its own anomaly,
- * request-unanswered) or, a second later, when the client was between links.
+ * A request asked again, a second later, when its client was between links (nothing was sent, so a write
+ * goes again safely) and, for reads (`timeouts`), after a timeout: a host that hung instead is its own
+ * anomaly, request-unanswered.
  */
-async function read<T extends RequestType>(client: RemoteClient, type: T, params?: RequestBody<T>): Promise<RequestResults[T]> {
+export async function ask<T extends RequestType>(client: RemoteClient, type: T, params: RequestBody<T> | undefined, timeouts: boolean): Promise<RequestResults[T]> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await client.request(type, params);
     } catch (error) {
       const between = error instanceof AnsweredError && error.notSent && client.state !== 'closed';
-      if (attempt >= READ_ATTEMPTS || !(between || (error instanceof ClientError && error.code === 'TIMEOUT'))) throw error;
+      if (attempt >= ATTEMPTS || !(between || (timeouts && error instanceof ClientError && error.code === 'TIMEOUT'))) throw error;
       if (between) await new Promise((resolve) => setTimeout(resolve, 1000));
     }
   }
@@ -33,7 +34,7 @@ export async function conversationView(client: RemoteClient, conv: string): Prom
   const pages: ChatMessage[][] = [];
   let before: number | undefined;
   for (;;) {
-    const page = await read(client, 'history', { conv, before, limit: 200 });
+    const page = await ask(client, 'history', { conv, before, limit: 200 }, true);
     pages.unshift(page.messages);
     if (!page.hasMore || page.messages.length === 0) break;
     before = page.messages[0]!.id;
@@ -69,7 +70,7 @@ export async function readFinalViews(history: History, names: readonly string[],
       for (const conv of convs) {
         if (readsAtEnd(names[i]!, conv)) views.set(conv, (await conversationView(client, conv)).filter((m) => m.clientMsgId.startsWith(prefix)).map(seen));
       }
-      const { conversations } = await read(client, 'readState');
+      const { conversations } = await ask(client, 'readState', undefined, true);
       history.views.set(names[i]!, views);
       history.readState.set(names[i]!, new Map(conversations.map(({ conv, upTo }) => [conv, upTo])));
     } catch (error) {
