@@ -14,7 +14,7 @@
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
@@ -202,7 +202,8 @@ export async function startPostgres(): Promise<PostgresServer> {
     await promisify(execFile)(initdb, initArgs, { timeout: START_TIMEOUT_MS });
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
-    throw new Error(`initdb failed: ${(error as { stderr?: string }).stderr || (error as Error).message}`);
+    const { stderr, killed } = error as { stderr?: string; killed?: boolean };
+    throw new Error(`initdb failed: ${killed ? `not done within ${START_TIMEOUT_MS / 1000} s (the machine's load average is ${loadavg()[0]!.toFixed(0)})` : stderr || (error as Error).message}`);
   }
   // Another program may take the port between freePort and postgres binding it: postgres then
   // exits, and starts again on another. Readiness is asked through our own unix socket, so it is

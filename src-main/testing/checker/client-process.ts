@@ -51,7 +51,7 @@ function run(command: Command): void {
     );
   } else if (command.op === 'request') {
     if (client.state !== 'online') {
-      report({ reply: command.reply, error: { code: 'DISCONNECTED', message: `the client is ${client.state}`, at: Date.now(), notSent: true } });
+      report({ reply: command.reply, error: { code: 'DISCONNECTED', message: `the client is ${client.state} (${command.type} not sent)`, at: Date.now(), notSent: true } });
       return;
     }
     client.request(command.type, command.params as never).then(
