@@ -2,15 +2,11 @@
  * The bench's server processes run as the product does, from a bundle with plain Node, not
  * through tsx: tsx's loader thread adds about 30 MB of resident memory and seconds of start-up
  * (transpiling at each start), which the restart of `reconnect` and every memory figure would
- * otherwise measure. Built once per run with vite, as scripts/build-main.ts builds the app;
- * packages stay in node_modules (better-sqlite3 is native).
+ * otherwise measure. Built once per run as the app is (scripts/node-bundle.ts).
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'vite';
-
-const root = fileURLToPath(new URL('..', import.meta.url));
+import { ROOT, buildNodeBundle } from '../scripts/node-bundle.js';
 
 let built: Promise<string> | null = null;
 
@@ -22,31 +18,17 @@ export function buildServers(): Promise<string> {
   if (built) return built;
   // Inside node_modules so the bundles resolve the project's packages as its own files do;
   // a folder per run so two runs (a test and a bench) do not overwrite each other's.
-  const cache = join(root, 'node_modules', '.cache');
+  const cache = join(ROOT, 'node_modules', '.cache');
   mkdirSync(cache, { recursive: true });
   const outDir = mkdtempSync(join(cache, 'lanchat-bench-'));
   process.once('exit', () => rmSync(outDir, { recursive: true, force: true }));
-  built = build({
-    configFile: false,
-    root,
-    logLevel: 'warn',
-    publicDir: false,
-    build: {
-      ssr: true,
-      outDir,
-      emptyOutDir: true,
-      target: 'node20',
-      rolldownOptions: {
-        // search-worker.js beside host.js, where src-main/store/search-pool.ts looks for it.
-        input: {
-          host: 'bench/host.ts',
-          'baseline-server': 'bench/baseline-server.ts',
-          'search-worker': 'src-main/store/search-worker.ts',
-          'reconnect-clients': 'bench/reconnect-clients.ts',
-        },
-        // Chunks beside the entries too: search-pool.ts finds the worker relative to its own chunk.
-        output: { format: 'es', entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
-      },
+  built = buildNodeBundle({
+    outDir,
+    input: {
+      host: 'bench/host.ts',
+      'baseline-server': 'bench/baseline-server.ts',
+      'search-worker': 'src-main/store/search-worker.ts',
+      'reconnect-clients': 'bench/reconnect-clients.ts',
     },
   }).then(() => outDir);
   return built;

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { bundleScripts } from '../src-main/testing/bundle.js';
-import { BUNDLE_ENV } from '../src-main/testing/scripts.js';
+import { buildNodeBundle } from '../scripts/node-bundle.js';
+import { BUNDLE_ENV, SCRIPTS } from '../src-main/testing/scripts.js';
 
 /**
  * Builds the renderer once, which every browser shell in the run serves, and the shell itself with the
@@ -16,7 +16,7 @@ export default async function globalSetup(): Promise<() => void> {
   const parent = join(process.cwd(), '.e2e-bundle');
   mkdirSync(parent, { recursive: true });
   const outDir = mkdtempSync(join(parent, 'run-'));
-  await bundleScripts(outDir);
+  await buildNodeBundle({ outDir, input: SCRIPTS });
   process.env[BUNDLE_ENV] = outDir;
   return () => rmSync(outDir, { recursive: true, force: true });
 }

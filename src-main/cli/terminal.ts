@@ -4,16 +4,16 @@
  * in terminal-format.ts; runChat makes each line safe to print).
  */
 import type { CallInfo } from '../../src-shared/protocol/calls.js';
-import type { ChatMessage, GroupInfo, Target } from '../../src-shared/protocol/objects.js';
+import type { ChatMessage, Target } from '../../src-shared/protocol/objects.js';
 import { DEFAULT_PORT } from '../../src-shared/protocol/limits.js';
 import { checkUserName } from '../../src-shared/text.js';
 import { nameKey } from '../../src-shared/protocol/names.js';
 import type { ChatClient } from '../client/client.js';
-import { ClientError } from '../client/errors.js';
 import { isE2ee, isE2eeId } from '../../src-shared/e2ee-app.js';
 import type { E2eeMessaging } from '../core/e2ee-messaging.js';
 import { FILE_HELP, describeAttachments, getFiles, sendFile, splitPathAndCaption } from './chat-files.js';
-import { describeGroup, formatEvent, formatMessageLine, formatReactions, formatTime } from './terminal-format.js';
+import { formatEvent, formatMessageLine, formatReactions, formatTime } from './terminal-format.js';
+import { TerminalGroups, isGroupCommand, needArgument } from './terminal-groups.js';
 import { followCalls } from './terminal-calls.js';
 
 export const HELP = [
@@ -55,11 +55,9 @@ const REMEMBERED_MESSAGES = 5000;
 export class TerminalSession {
   /** The partner of the private chat plain text goes to, after @PM was accepted. */
   private partner: string | null = null;
-  private readonly groupNames = new Map<number, string>();
+  private readonly groups: TerminalGroups;
   /** The newest messages seen, by id, for /reply, /edit, /delete, /react and /get. */
   private readonly seen = new Map<number, ChatMessage>();
-  /** Invitations already printed, by group id. */
-  private readonly invitationsSeen = new Set<number>();
   /**
    * This install's encryption device once started (DMs and groups then go end-to-end encrypted), or why it
    * could not start: DMs and groups are then refused rather than sent in plain. Null: the host has no encrypted layer.
@@ -71,6 +69,7 @@ export class TerminalSession {
     private readonly me: string,
     private readonly print: (line: string) => void,
   ) {
+    this.groups = new TerminalGroups(client, print);
     client.on('message', (message) => {
       this.remember(message);
       this.print(this.formatMessage(message));
@@ -103,21 +102,6 @@ export class TerminalSession {
       if (this.partner && nameKey(this.partner) === nameKey(l.user)) this.partner = null;
       this.print(`*** your partner ${l.user} left the private chat`);
     });
-    client.on('group', (g) => {
-      this.groupNames.set(g.group.id, g.group.name);
-      this.print(`*** ${describeGroup(g.group)}`);
-    });
-    client.on('groupRemoved', (g) =>
-      this.print(`*** group ${g.name} ${g.reason === 'deleted' ? 'was deleted' : 'no longer has you as a member'}`),
-    );
-    client.on('groupInvitations', ({ invitations }) => {
-      for (const invitation of invitations) {
-        if (this.invitationsSeen.has(invitation.groupId)) continue;
-        this.invitationsSeen.add(invitation.groupId);
-        const name = invitation.name;
-        this.print(`*** ${invitation.inviter} invites you to group ${name}: /group_join ${name} or /group_decline ${name}`);
-      }
-    });
     client.on('offline', (reason) => this.print(`*** connection lost${reason ? `: ${reason.message}` : ''}`));
     client.on('reconnecting', ({ delayMs }) => this.print(`*** reconnecting in ${(delayMs / 1000).toFixed(1)} s`));
     client.on('online', () => {
@@ -130,8 +114,7 @@ export class TerminalSession {
   /** A ring's conversation, as message lines name it: a direct one by the caller, a group by its name. */
   private callWhere(call: CallInfo): string {
     if (!call.conv.startsWith('group:')) return `dm ${call.startedBy}`;
-    const groupId = Number(call.conv.slice('group:'.length));
-    return `group ${this.groupNames.get(groupId) ?? groupId}`;
+    return `group ${this.groups.nameOf(Number(call.conv.slice('group:'.length)))}`;
   }
 
   /** DMs and groups go through the device from now on (see `e2ee`). */
@@ -178,7 +161,7 @@ export class TerminalSession {
     if (message.conv === 'room') return 'room';
     const encrypted = isE2ee(message) ? ' (e2ee)' : '';
     if (message.to !== undefined) return `dm ${this.otherParty(message)}${encrypted}`;
-    return `group ${this.groupNames.get(message.groupId ?? 0) ?? message.groupId}${encrypted}`;
+    return `group ${this.groups.nameOf(message.groupId!)}${encrypted}`;
   }
 
   private otherParty(message: ChatMessage): string {
@@ -255,6 +238,10 @@ export class TerminalSession {
     const trimmed = line.trim();
     const [command = '', ...rest] = trimmed.split(/\s+/);
     const argument = trimmed.slice(command.length).trim();
+    if (isGroupCommand(command)) {
+      await this.groups.run(command, argument, rest);
+      return 'continue';
+    }
     switch (command) {
       case 'exit':
       case '/quit':
@@ -272,33 +259,10 @@ export class TerminalSession {
         return this.search(argument);
       case '/search_person':
         return this.searchPerson(needArgument(argument, '/search_person <name>'));
-      case '/groups_view':
-        return this.groupsView();
-      case '/group_view':
-        this.print(describeGroup(await this.group(needArgument(argument, '/group_view <group>'))));
-        return 'continue';
-      case '/group_name_add': {
-        const { group } = await this.client.request('groupCreate', { name: needArgument(argument, '/group_name_add <group>') });
-        this.groupNames.set(group.id, group.name);
-        this.print(`*** group ${group.name} created`);
-        return 'continue';
-      }
-      case '/group_name_remove': {
-        const group = await this.group(needArgument(argument, '/group_name_remove <group>'));
-        await this.client.request('groupDelete', { groupId: group.id });
-        this.print(`*** group ${group.name} deleted`);
-        return 'continue';
-      }
-      case '/group_person_add':
-      case '/group_person_remove':
-        return this.groupPerson(command, rest);
-      case '/group_join':
-      case '/group_decline':
-        return this.answerInvitation(command === '/group_join', needArgument(argument, `${command} <group>`));
       case '/group_message': {
         const [groupName, text] = splitOnce(argument, '~');
         if (!groupName || !text) throw new Error('usage: /group_message <group>~<text>');
-        const group = await this.group(groupName.trim());
+        const group = await this.groups.find(groupName);
         await this.sendTo({ kind: 'group', groupId: group.id }, text);
         return 'continue';
       }
@@ -365,7 +329,7 @@ export class TerminalSession {
       where === 'room'
         ? { kind: 'room' as const }
         : where.startsWith('#')
-          ? { kind: 'group' as const, groupId: (await this.group(where.slice(1))).id }
+          ? { kind: 'group' as const, groupId: (await this.groups.find(where.slice(1))).id }
           : { kind: 'dm' as const, user: where };
     this.remember(await sendFile(this.client, to, path, caption, this.print));
     return 'continue';
@@ -392,14 +356,14 @@ export class TerminalSession {
 
   private async search(query: string): Promise<CommandOutcome> {
     if (query === '') throw new Error('usage: /search_message <text>');
-    await this.rememberGroups();
+    await this.groups.refresh();
     const { hits, hasMore } = await this.client.request('search', { query });
     this.printHits(`"${query}"`, [...this.searchDevice(query), ...hits.map((h) => h.message)], hasMore);
     return 'continue';
   }
 
   private async searchPerson(name: string): Promise<CommandOutcome> {
-    await this.rememberGroups();
+    await this.groups.refresh();
     const { hits, hasMore } = await this.client.request('search', { query: '', person: name });
     this.printHits(`messages with ${name}`, [...this.searchDevice('', name), ...hits.map((h) => h.message)], hasMore);
     return 'continue';
@@ -417,55 +381,6 @@ export class TerminalSession {
     for (const message of messages) this.print(`  ${this.formatMessage(message)}`);
   }
 
-  private async groupsView(): Promise<CommandOutcome> {
-    const { groups } = await this.client.request('groups');
-    for (const group of groups) this.groupNames.set(group.id, group.name);
-    if (groups.length === 0) this.print('you are in no group');
-    for (const group of groups) this.print(describeGroup(group));
-    return 'continue';
-  }
-
-  private async groupPerson(command: string, words: string[]): Promise<CommandOutcome> {
-    const usage = `usage: ${command} <group> <name>`;
-    if (words.length < 2) throw new Error(usage);
-    const name = words[words.length - 1]!;
-    const group = await this.group(words.slice(0, -1).join(' '));
-    const result =
-      command === '/group_person_add'
-        ? await this.client.request('groupAddMember', { groupId: group.id, user: name })
-        : await this.client.request('groupRemoveMember', { groupId: group.id, user: name });
-    this.print(`*** ${describeGroup(result.group)}`);
-    return 'continue';
-  }
-
-  private async answerInvitation(accept: boolean, name: string): Promise<CommandOutcome> {
-    const { invitations } = await this.client.request('groupInvitations');
-    const invitation = invitations.find((i) => nameKey(i.name) === nameKey(name));
-    if (!invitation) throw new ClientError('UNKNOWN_GROUP', `you have no invitation to a group named ${name}`);
-    const { group } = await this.client.request('groupAnswer', { groupId: invitation.groupId, accept });
-    if (group) this.groupNames.set(group.id, group.name);
-    this.print(group ? `*** ${describeGroup(group)}` : `*** you declined to join ${invitation.name}`);
-    return 'continue';
-  }
-
-  /** Finds one of the user's groups by name (case-insensitive). */
-  private async group(name: string): Promise<GroupInfo> {
-    const { groups } = await this.client.request('groups');
-    for (const group of groups) this.groupNames.set(group.id, group.name);
-    const group = groups.find((g) => nameKey(g.name) === nameKey(name.trim()));
-    if (!group) throw new ClientError('UNKNOWN_GROUP', `you are in no group named ${name}`);
-    return group;
-  }
-
-  private async rememberGroups(): Promise<void> {
-    const { groups } = await this.client.request('groups');
-    for (const group of groups) this.groupNames.set(group.id, group.name);
-  }
-}
-
-function needArgument(argument: string, usage: string): string {
-  if (argument === '') throw new Error(`usage: ${usage}`);
-  return argument;
 }
 
 function splitOnce(text: string, separator: string): [string, string | undefined] {

@@ -15,7 +15,9 @@ import type { AsyncStore } from '../store/types.js';
 import { type AccessOptions, RoomAccess, type RoomLimits, addressHost, roomLimits } from './access.js';
 import type { Bus } from './bus.js';
 import type { Handlers, ServerContext } from './context.js';
-import { Dispatcher, EXPENSIVE_PER_USER, sendDueNextTurn } from './dispatch.js';
+import { Dispatcher, sendDueNextTurn } from './dispatch.js';
+import { announcedLimits } from './announced.js';
+import { Sweeper } from './sweeper.js';
 import { accountHandlers } from './handlers/accounts.js';
 import { ServerAdmin } from './handlers/admin.js';
 import { chatHandlers } from './handlers/chats.js';
@@ -89,11 +91,6 @@ export interface ServerOptions {
 /** Why a draining node closes a connection (PROTOCOL §9.2): the client moves to another address of the room. */
 const DRAINING = { code: ErrorCode.SERVER_DRAINING, message: 'this node of the room is stopping: connect to another of its addresses' };
 
-/** A token bucket as hello announces it: null when the host turned it off (Infinity). */
-function bucket(perSecond: number, burst: number): { perSecond: number; burst: number } | null {
-  return Number.isFinite(perSecond) && Number.isFinite(burst) ? { perSecond, burst } : null;
-}
-
 export class ChatServer {
   readonly roomName: string;
   /** The host's controls: kick, ban, mute, approvals, password resets. */
@@ -121,11 +118,7 @@ export class ChatServer {
   private readonly files: FileTransfers | null;
   private server: Server | null = null;
   private readonly tlsGate: TlsGate | null;
-  private sweeper: NodeJS.Timeout | null = null;
-  private sweepIntervalMs = 1000;
-  private lastSweepAt = 0;
-  /** When the server last came out of a stall of its own: silence before it is not the clients' (see sweep). */
-  private stallEndedAt = 0;
+  private sweeper: Sweeper | null = null;
   /** Set by drain: new connections are sent elsewhere at once. */
   private draining = false;
 
@@ -201,7 +194,6 @@ export class ChatServer {
       fanOut: this.roster.fanOut,
       files: this.files,
     });
-    const throttle = throttles.login;
     const maxConsecutiveErrors = options.maxConsecutiveErrors ?? 10;
     const context: ServerContext = {
       store: this.store,
@@ -229,46 +221,20 @@ export class ChatServer {
       holdScrypt: options.holdScrypt,
       isHostAccount: (name) => this.admin.isProtected(name),
       roomName: this.roomName,
-      announced: {
+      announced: announcedLimits({
+        limits,
+        rateLimits: this.rateLimits,
+        loginThrottle: throttles.login,
         maxFrameBytes: this.maxFrameBytes,
         maxQueuedBytes: this.maxQueuedBytes,
-        maxTextLength: LIMITS.maxTextLength,
-        maxClientMsgIdLength: LIMITS.maxClientMsgIdLength,
-        maxPasswordLength: LIMITS.maxPasswordLength,
-        maxPassphraseLength: LIMITS.maxPassphraseLength,
-        maxSearchLength: LIMITS.maxSearchLength,
-        maxPageSize: LIMITS.maxPageSize,
-        defaultPageSize: LIMITS.defaultPageSize,
-        maxNameLength: limits.maxNameLength,
-        maxGroupNameLength: limits.maxGroupNameLength,
-        maxGroupsPerOwner: limits.maxGroupsPerOwner,
-        maxGroupMembers: limits.maxGroupMembers,
-        maxPendingAccounts: limits.maxPendingAccounts,
-        maxUserBytesPerDay: options.maxUserBytesPerDay ?? null,
-        heartbeatMs: this.heartbeatTimeoutMs,
-        loginTimeoutMs: this.authTimeoutMs,
+        maxConsecutiveErrors,
+        heartbeatTimeoutMs: this.heartbeatTimeoutMs,
+        authTimeoutMs: this.authTimeoutMs,
         frameTimeoutMs: this.frameTimeoutMs,
-        maxBadFrames: maxConsecutiveErrors,
-        expensiveRequestsPerUser: EXPENSIVE_PER_USER,
-        freeLoginFailures: throttle.freeFailures,
-        loginDelayMs: throttle.baseDelayMs,
-        maxLoginDelayMs: throttle.maxDelayMs,
-        frameRate: bucket(this.rateLimits.framesPerSecond, this.rateLimits.frameBurst),
-        byteRate: bucket(this.rateLimits.bytesPerSecond, this.rateLimits.byteBurst),
-        accountLoginRate: { perMinute: limits.loginsPerMinute, burst: limits.loginsPerMinute },
-        registrationRate: { perMinute: limits.registrationsPerMinute, burst: limits.registrationsPerMinute },
-        addressRegistrationRate: { perMinute: limits.addressRegistrationsPerMinute, burst: limits.addressRegistrationsPerMinute },
+        maxUserBytesPerDay: options.maxUserBytesPerDay ?? null,
         editWindowMs: options.editWindowMs ?? null,
-        typingIntervalMs: LIMITS.typingIntervalMs,
-        maxReactionsPerUser: LIMITS.maxReactionsPerUser,
-        changeRate: { perMinute: limits.changesPerMinute, burst: limits.changesPerMinute },
-        ...this.files?.limits,
-        maxCallParticipants: limits.maxCallParticipants,
-        maxVideoCallParticipants: limits.maxVideoCallParticipants,
-        callRingMs: limits.callRingMs,
-        callReconnectGraceMs: limits.callReconnectGraceMs,
-        callSignalRate: { perSecond: limits.callSignalsPerSecond, burst: limits.callSignalBurst },
-      },
+        files: this.files?.limits,
+      }),
       editWindowMs: options.editWindowMs ?? null,
       files: this.files,
       calls: this.calls,
@@ -315,11 +281,8 @@ export class ChatServer {
         server.on('error', (error) => this.log.error('server error', { error: String(error) }));
         const address = server.address() as AddressInfo;
         this.log.info('listening', { address: address.address, port: address.port, tls: this.tlsGate !== null });
-        const shortest = Math.min(this.heartbeatTimeoutMs, this.authTimeoutMs, this.frameTimeoutMs);
-        this.sweepIntervalMs = Math.max(50, Math.min(1000, shortest / 4));
-        this.lastSweepAt = Date.now();
-        this.sweeper = setInterval(() => this.sweep(), this.sweepIntervalMs);
-        this.sweeper.unref();
+        const { heartbeatTimeoutMs, authTimeoutMs, frameTimeoutMs } = this;
+        this.sweeper = new Sweeper(this.sessions, this.log, { heartbeatTimeoutMs, authTimeoutMs, frameTimeoutMs });
         resolve(address);
       });
     });
@@ -327,7 +290,7 @@ export class ChatServer {
 
   /** Tells every client the server is going away, closes them and stops listening. */
   async close(): Promise<void> {
-    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper?.stop();
     clearInterval(this.clockSync);
     this.admin.close();
     this.calls.close();
@@ -442,55 +405,5 @@ export class ChatServer {
     });
     this.calls.closed(session);
     void this.roster.leave(session, reason);
-  }
-
-  /**
-   * Drops connections silent past the heartbeat timeout, stalled in a frame, or that never logged in.
-   * A sweep that runs late means the server itself was busy: timers run before the sockets are read,
-   * so what clients sent meanwhile is not read yet. Their clocks then count from the end of the stall.
-   */
-  private sweep(): void {
-    const now = Date.now();
-    const lag = now - this.lastSweepAt - this.sweepIntervalMs;
-    this.lastSweepAt = now;
-    if (lag > Math.max(this.sweepIntervalMs, this.heartbeatTimeoutMs / 4)) {
-      this.stallEndedAt = now;
-      this.log.warn('server stalled', { ms: lag });
-      return;
-    }
-    for (const session of this.sessions) {
-      const connection = session.connection;
-      if (!connection.isOpen) continue;
-      if (now - Math.max(connection.lastReceivedAt, this.stallEndedAt) > this.heartbeatTimeoutMs) {
-        this.log.warn('heartbeat timeout', {
-          address: connection.remoteAddress,
-          ...(session.user ? { user: session.user.name } : {}),
-        });
-        connection.close({
-          code: ErrorCode.HEARTBEAT_TIMEOUT,
-          message: `nothing heard for ${Math.round(this.heartbeatTimeoutMs / 1000)} s`,
-        });
-      } else if (
-        connection.partialFrameSince !== null &&
-        now - Math.max(connection.partialFrameSince, this.stallEndedAt) > this.frameTimeoutMs
-      ) {
-        this.log.warn('frame timeout', { address: connection.remoteAddress, ...(session.user ? { user: session.user.name } : {}) });
-        connection.close({
-          code: ErrorCode.FRAME_TIMEOUT,
-          message: `a frame was begun and not finished within ${Math.round(this.frameTimeoutMs / 1000)} s`,
-        });
-      } else if (!session.user && now - Math.max(session.openedAt, this.stallEndedAt) > this.authTimeoutMs) {
-        this.log.warn('login timeout', { address: connection.remoteAddress });
-        connection.close({ code: ErrorCode.NOT_LOGGED_IN, message: 'no login in time' });
-      } else if (session.handling && !session.handling.noted && now - session.handling.since > 2 * this.heartbeatTimeoutMs) {
-        // Its pings wait behind it, so its client will leave (PROTOCOL §12); what hung is worth a line.
-        session.handling.noted = true;
-        this.log.warn('request unanswered', {
-          type: session.handling.type,
-          seconds: Math.round((now - session.handling.since) / 1000),
-          ...(session.user ? { user: session.user.name } : {}),
-        });
-      }
-    }
   }
 }

@@ -14,14 +14,14 @@ import { dirname, join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { openPgStore } from '../store/pg/open.js';
 import { MIGRATED_TEMPLATE, POSTGRES_READY_ENV, dropTestDatabases, postgresMissing, startPostgres, type PostgresServer } from '../store/pg/testing.js';
-import { bundleScripts } from './bundle.js';
-import { BUNDLE_ENV } from './scripts.js';
+import { buildNodeBundle } from '../../scripts/node-bundle.js';
+import { BUNDLE_ENV, SCRIPTS } from './scripts.js';
 
 async function bundleTestScripts(): Promise<string> {
   const parent = join(process.cwd(), 'node_modules', '.cache');
   mkdirSync(parent, { recursive: true });
   const outDir = mkdtempSync(join(parent, 'lanchat-test-scripts-'));
-  await bundleScripts(outDir);
+  await buildNodeBundle({ outDir, input: SCRIPTS });
   return outDir;
 }
 

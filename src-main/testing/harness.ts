@@ -2,7 +2,7 @@
  * Test helpers: real hosts on 127.0.0.1 in temp folders, real clients, and a raw
  * socket for speaking the wire protocol byte by byte.
  */
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { type Socket, connect } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { tmpdir } from 'node:os';
@@ -46,6 +46,13 @@ export function tempDir(prefix = 'lanchat-test-'): string {
 /** Removes a test's folder; a store in it must have been closed and awaited (its threads write there until then). */
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** Whether any file below `dir` (a host's folder: database, write-ahead log, search index, logs) holds `text`. */
+export function folderHolds(dir: string, text: string): boolean {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .some((entry) => readFileSync(join(entry.parentPath, entry.name)).toString('latin1').includes(text));
 }
 
 /** Tests register many users from 127.0.0.1 in a moment; the storm test sets the real limits. */

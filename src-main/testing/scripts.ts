@@ -1,6 +1,6 @@
 /**
  * How a test starts one of this repository's scripts as a process. Vitest's global-setup.ts and
- * Playwright's (e2e/global-setup.ts) build them into one bundle first (bundle.ts): `node --import tsx`
+ * Playwright's (e2e/global-setup.ts) build them into one bundle first (scripts/node-bundle.ts): `node --import tsx`
  * spends about a second of CPU transforming and loading the sources at every start, and each suite
  * starts dozens of processes. Without a bundle (a script run by hand) a script runs from its sources.
  */

@@ -30,6 +30,14 @@ export async function readersOf(ctx: ServerContext, conv: ConversationKey): Prom
   return kind === 'dm' ? [Number(a), Number(b)] : ctx.store.memberIds(Number(a));
 }
 
+/**
+ * Empties the write-ahead log of deleted text (a message's, a group's), after the answer: deletes in a
+ * burst share one truncation, which the store runs off this thread.
+ */
+export function purgeDeleted({ store, log }: ServerContext): void {
+  store.purgeDeleted().catch((error: unknown) => log.error('WAL not truncated after a delete', { error: String(error) }));
+}
+
 export function conversationHandlers(ctx: ServerContext) {
   const { store, fanOut, log } = ctx;
   /** Each user's edits, deletes and reactions: every one is pushed to all the conversation's readers. */
@@ -90,11 +98,6 @@ export function conversationHandlers(ctx: ServerContext) {
     return { message: change.message };
   }
 
-  /** Deletes in a burst share one truncation (the store runs it off this thread). */
-  function purge(): void {
-    store.purgeDeleted().catch((error: unknown) => log.error('WAL not truncated after a delete', { error: String(error) }));
-  }
-
   /** The other readers of conv who see the user's read position: both must send read receipts. */
   async function receiptSharers(me: UserRow, conv: ConversationKey): Promise<number[]> {
     if (!(await store.sendsReadReceipts(me.id))) return [];
@@ -151,7 +154,7 @@ export function conversationHandlers(ctx: ServerContext) {
       if (moderation) {
         log.info('message deleted by the host', { id: facts.id, conv: facts.conv, sender: (await store.userById(facts.senderId))?.name });
       }
-      purge();
+      purgeDeleted(ctx);
       return result;
     }),
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ChatClient } from '../../client/client.js';
 import { ErrorCode } from '../../../src-shared/protocol/errors.js';
 import type { ChatMessage } from '../../../src-shared/protocol/objects.js';
-import { collectMessages, login, nextEvent, waitFor } from '../../testing/harness.js';
+import { collectMessages, folderHolds, login, nextEvent, waitFor } from '../../testing/harness.js';
 import { useRoom } from '../../testing/room.js';
 
 const room = useRoom({ start: {} });
@@ -76,6 +76,16 @@ describe('groups', () => {
     await expect(bob.request('send', { clientMsgId: 'g1', to, text: 'hello group' })).rejects.toMatchObject({
       code: ErrorCode.UNKNOWN_GROUP,
     });
+  });
+
+  it('takes a deleted group’s messages out of every file of the host’s folder, its write-ahead log included, soon after', async () => {
+    const [alice, bob] = [await room.user('alice'), await room.user('bob')];
+    const group = await groupWith(alice, 'Vault', [bob]);
+    await bob.send({ kind: 'group', groupId: group.id }, 'pangolin-4471 the vault code');
+    expect(folderHolds(room.dir, 'pangolin-4471')).toBe(true);
+    await alice.request('groupDelete', { groupId: group.id });
+    await waitFor(() => !folderHolds(room.dir, 'pangolin-4471'), 10_000, 'the deleted group’s text to leave the files');
+    expect((await alice.send({ kind: 'room' }, 'still here')).text).toBe('still here');
   });
 });
 

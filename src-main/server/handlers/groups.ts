@@ -9,6 +9,7 @@ import type { Handlers, ServerContext } from '../context.js';
 import { ServerError } from '../errors.js';
 import { groupInfo, memberGroup, ownedGroup, userNamed } from '../lookups.js';
 import { refuseMuted } from './messages.js';
+import { purgeDeleted } from './conversation.js';
 import type { LoggedInSession } from '../session.js';
 
 /** What a membership line says, in English, for clients that do not read `groupEvent` (docs/PROTOCOL.md §6.4.1). */
@@ -168,6 +169,7 @@ export function groupHandlers(ctx: ServerContext) {
       const members = await store.memberIds(group.id);
       const invited = await store.invitedIds(group.id);
       await store.deleteGroup(group.id);
+      purgeDeleted(ctx);
       fanOut.end({ conv: groupConversation(group.id) }, GROUP_GONE);
       log.info('group deleted', { user: session.user.name, group: group.name });
       fanOut.push(members, { type: 'groupRemoved', groupId: group.id, name: group.name, reason: 'deleted' }, session);
