@@ -16,7 +16,7 @@ export default async function globalSetup(): Promise<() => void> {
   const parent = join(process.cwd(), '.e2e-bundle');
   mkdirSync(parent, { recursive: true });
   const outDir = mkdtempSync(join(parent, 'run-'));
-  await buildNodeBundle({ outDir, input: SCRIPTS });
+  await buildNodeBundle({ outDir, input: SCRIPTS, packages: 'bundled' });
   process.env[BUNDLE_ENV] = outDir;
   return () => rmSync(outDir, { recursive: true, force: true });
 }

@@ -45,8 +45,13 @@ export async function startShell(
     env: { ...process.env, LANCHAT_HOME: home },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // The browser's side is made while the shell starts (seconds on a loaded machine), not after it.
+  const opened = browser.newContext().then(async (context) => {
+    if (pageScript) await context.addInitScript(pageScript);
+    return { context, page: await context.newPage() };
+  });
   const output: string[] = [];
-  const url = await new Promise<string>((resolve, reject) => {
+  const printed = new Promise<string>((resolve, reject) => {
     // Only a shell that hangs: on a loaded machine a sound one took 27 to 44 s (bundled; load 33).
     const timer = setTimeout(() => reject(new Error(`shell for ${name} printed no UI line:\n${output.join('')}`)), 60_000);
     const take = (chunk: Buffer): void => {
@@ -61,9 +66,10 @@ export async function startShell(
     child.stderr!.on('data', take);
     child.once('exit', (code) => reject(new Error(`shell for ${name} exited with ${code}:\n${output.join('')}`)));
   });
-  const context = await browser.newContext();
-  if (pageScript) await context.addInitScript(pageScript);
-  const page = await context.newPage();
+  const [url, { context, page }] = await Promise.all([printed, opened]).catch(async (error: unknown) => {
+    await opened.then(({ context }) => context.close(), () => undefined);
+    throw error;
+  });
   await page.goto(url);
   const stop = async (): Promise<void> => {
     await context.close().catch(() => undefined);

@@ -2,8 +2,8 @@
  * How every Node bundle of the project is built (the host, Electron's main process, the bench's
  * servers, the scripts tests start): vite for Node 20, one ES module per entry in `outDir` with the
  * chunks they share beside them (search-pool.ts finds the search worker relative to its own chunk).
- * Every package stays in node_modules (better-sqlite3 is native, pino starts worker threads; neither
- * survives bundling), found from `outDir` upwards; Node's built-ins stay external.
+ * Packages stay in node_modules, found from `outDir` upwards, unless `packages: 'bundled'`; Node's
+ * built-ins stay external.
  */
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
@@ -22,11 +22,22 @@ export interface NodeBundle {
   sourcemap?: boolean;
   /** A first line for an entry, e.g. a `#!` line. */
   banner?: (chunk: { name: string; isEntry: boolean }) => string;
+  /**
+   * 'bundled' (the scripts tests start): loading the packages from node_modules (zod, pino, ws, pg,
+   * ts-mls, ... file by file through Node's ES module loader) was a third of a browser shell's start,
+   * 0.45 of 1.2 s of CPU, and a test run starts some 140 shells and dozens of hosts and clients.
+   * What ships keeps them external: electron-builder packs node_modules, and a release is built once.
+   */
+  packages?: 'external' | 'bundled';
 }
 
-export async function buildNodeBundle({ outDir, input, emptyOutDir = true, sourcemap = false, banner }: NodeBundle): Promise<void> {
+/** Native add-ons (the bundle finds them in node_modules above `outDir`), and the optional ones `ws` and `pg` try to require. */
+const NATIVE = ['better-sqlite3', 'better-sqlite3-multiple-ciphers', 'pg-native', 'bufferutil', 'utf-8-validate'];
+
+export async function buildNodeBundle({ outDir, input, emptyOutDir = true, sourcemap = false, banner, packages = 'external' }: NodeBundle): Promise<void> {
   await build({
     ...NO_CONFIG,
+    ...(packages === 'bundled' ? { ssr: { noExternal: true, external: NATIVE } } : {}),
     build: {
       ssr: true,
       outDir,

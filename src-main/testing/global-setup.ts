@@ -21,7 +21,7 @@ async function bundleTestScripts(): Promise<string> {
   const parent = join(process.cwd(), 'node_modules', '.cache');
   mkdirSync(parent, { recursive: true });
   const outDir = mkdtempSync(join(parent, 'lanchat-test-scripts-'));
-  await buildNodeBundle({ outDir, input: SCRIPTS });
+  await buildNodeBundle({ outDir, input: SCRIPTS, packages: 'bundled' });
   return outDir;
 }
 
