@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from '@playwright/test';
 import { type TestLan, createLan, lanUnavailable } from '../src-main/testing/netns.js';
 import { expect, test } from './fixtures.js';
-import { received, recordPeerConnections, sentVideo } from './call-stats.js';
+import { received, recordCallMedia, sentVideo, sounds } from './call-stats.js';
 import { openLanShell } from './lan-shell.js';
 import type { ShellUser } from './shell.js';
 import {
@@ -55,7 +55,7 @@ function line(page: Page, text: string | RegExp) {
 
 /** alice and bob in a room, with an accepted direct chat, each looking at it. */
 async function directChat(room: (names: string[], pageScript: () => void) => Promise<{ users: ShellUser[] }>): Promise<ShellUser[]> {
-  const { users } = await room(['alice', 'bob'], recordPeerConnections);
+  const { users } = await room(['alice', 'bob'], recordCallMedia);
   const [alice, bob] = users.map((user) => user.page);
   await startDirectChat(alice!, 'bob');
   await bob!.getByRole('region', { name: 'Chat requests' }).getByRole('button', { name: 'Accept alice' }).click();
@@ -73,8 +73,13 @@ test('a 1:1 voice call: ring, accept, audio both ways, mute shown to the other, 
   await expect(callView(alice, 'bob')).toContainText('Ringing');
   const ringing = ring(bob, 'alice');
   await expect(ringing).toContainText('Voice call');
+  // bob hears it ring, alice the ringback; both stop once bob answers.
+  await expect.poll(() => sounds(bob)).toEqual(['running']);
+  await expect.poll(() => sounds(alice)).toEqual(['running']);
   await ringing.getByRole('button', { name: 'Accept', exact: true }).click();
   await expect(ringing).toHaveCount(0);
+  await expect.poll(() => sounds(bob)).toEqual([]);
+  await expect.poll(() => sounds(alice)).toEqual([]);
   await expect(callView(bob, 'alice')).toBeVisible();
   await expect(tile(alice, /^bob/)).toBeVisible();
   await expect(tile(bob, /^alice/)).toBeVisible();
@@ -97,19 +102,42 @@ test('a 1:1 voice call: ring, accept, audio both ways, mute shown to the other, 
 
   // Declined: the ring stops on bob's side and the caller's call ends.
   await alice.getByRole('button', { name: 'Video call' }).click();
+  await expect.poll(() => sounds(bob)).toEqual(['running']);
   await ring(bob, 'alice').getByRole('button', { name: 'Decline' }).click();
   await expect(callView(alice, 'bob')).toHaveCount(0);
+  await expect.poll(() => sounds(bob)).toEqual([]);
+  await expect.poll(() => sounds(alice)).toEqual([]);
   await expect(line(alice, 'bob declined the call')).toBeVisible();
   await expect(line(bob, 'You declined the call')).toBeVisible();
 
-  // Missed: alice gives up before bob answers, while bob looks at another conversation: a missed call counts as unread there.
+  // Missed: alice gives up before bob answers, while bob looks at another conversation with his window out
+  // of view: the ring stops, and the missed call notifies (recorded here instead of shown) and counts as unread.
   await openConversation(bob, /^Lab/);
+  await bob.evaluate(() => {
+    const shown: string[] = [];
+    (window as unknown as { shown: string[] }).shown = shown;
+    class Recorded {
+      static permission = 'granted';
+      onclick: (() => void) | null = null;
+      constructor(title: string, options?: { body?: string }) {
+        shown.push(`${title}: ${options?.body ?? ''}`);
+      }
+      close(): void {}
+    }
+    Object.defineProperty(window, 'Notification', { value: Recorded });
+    document.hasFocus = () => false;
+  });
   await alice.getByRole('button', { name: 'Voice call' }).click();
   await expect(ring(bob, 'alice')).toBeVisible();
+  await expect.poll(() => sounds(bob)).toEqual(['running']);
   await alice.getByRole('button', { name: 'Hang up' }).click();
   await expect(ring(bob, 'alice')).toHaveCount(0);
+  await expect.poll(() => sounds(bob)).toEqual([]);
   await expect(line(alice, 'Call, no answer')).toBeVisible();
   await expect(conversationLink(bob, 'alice, 1 unread')).toBeVisible();
+  await expect
+    .poll(() => bob.evaluate(() => (window as unknown as { shown: string[] }).shown))
+    .toEqual(['alice is calling you: Open LanChat to answer.', 'alice in alice: Missed call from alice']);
   await openConversation(bob, 'alice');
   await expect(line(bob, 'Missed call from alice')).toBeVisible();
   await attachLooks(bob, testInfo, 'call lines');
@@ -162,7 +190,7 @@ test('a video call with screen sharing: video both ways, the shared screen repla
 test('a group call of three: ring in the group, join from the call bar, everyone hears everyone', async ({ shells }) => {
   // One shell at a time: three starting at once can outlast a shell's start-up limit on a busy machine.
   const users: ShellUser[] = [];
-  for (const name of ['alice', 'bob', 'carol']) users.push(...(await shells([name], undefined, recordPeerConnections)));
+  for (const name of ['alice', 'bob', 'carol']) users.push(...(await shells([name], undefined, recordCallMedia)));
   const port = await freePort();
   await hostRoom(users[0]!.page, { room: 'Lab', port, name: 'alice' });
   for (const user of users.slice(1)) await joinRoom(user.page, { port, name: user.name });
@@ -227,7 +255,7 @@ test.describe('across a network', () => {
       // a machine offers only its address on the cable.
       const opened = await openLanShell(lan, machine, scratch, { profile, args: ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'] });
       browsers.push(opened.browser);
-      await opened.page.context().addInitScript(recordPeerConnections);
+      await opened.page.context().addInitScript(recordCallMedia);
       await opened.page.reload();
       pages.push(opened.page);
     }
