@@ -6,12 +6,12 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { type Page, chromium } from '@playwright/test';
+import { type Locator, type Page, chromium } from '@playwright/test';
 import { CHROMIUM_PATH } from '../playwright.config.js';
 import globalSetup from '../e2e/global-setup.js';
-import { received, recordPeerConnections } from '../e2e/call-stats.js';
+import { received, recordCallMedia } from '../e2e/call-stats.js';
 import { type ShellUser, removeHomes, startShell } from '../e2e/shell.js';
-import { answerInvitation, createGroup, freePort, hostRoom, joinRoom, openConversation, openDetails, startDirectChat } from '../e2e/ui.js';
+import { PASSWORD, answerInvitation, conversationLink, freePort, newChat } from '../e2e/ui.js';
 import { type Result, round, sleep } from './common.js';
 
 export interface CallsOptions {
@@ -24,22 +24,25 @@ export interface CallsOptions {
 const ARGS = ['--no-sandbox', '--disable-gpu', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection'];
 
 export async function callsBench(options: CallsOptions): Promise<Result> {
-  globalSetup();
+  // The renderer's build and the shell's bundle, as in an e2e run; without waiting for it, the shells
+  // would start from their sources before BUNDLE_ENV is set.
+  const removeBundle = await globalSetup();
   const server = await chromium.launchServer({ executablePath: CHROMIUM_PATH, headless: true, args: ARGS });
   const browser = await chromium.connect(server.wsEndpoint());
   const users: ShellUser[] = [];
   try {
     const port = await freePort();
-    for (const name of ['alice', 'bob', 'carol']) users.push(await startShell(browser, name, undefined, undefined, recordPeerConnections));
+    for (const name of ['alice', 'bob', 'carol']) users.push(await startShell(browser, name, undefined, undefined, recordCallMedia));
     const [alice, bob, carol] = users.map((user) => user.page) as [Page, Page, Page];
-    await hostRoom(alice, { room: 'Lab', port, name: 'alice' });
-    await joinRoom(bob, { port, name: 'bob' });
-    await joinRoom(carol, { port, name: 'carol' });
+    await enterRoom(alice, 'Host room', 'Lab', port, 'alice');
+    await enterRoom(bob, 'Join room', '127.0.0.1', port, 'bob');
+    await enterRoom(carol, 'Join room', '127.0.0.1', port, 'carol');
 
     const result: Result = { workload: 'calls' };
-    await startDirectChat(alice, 'bob');
+    await startChat(alice, 'New direct message', 'User name', 'bob', 'Start chat');
     await bob.getByRole('region', { name: 'Chat requests' }).getByRole('button', { name: 'Accept alice' }).click();
-    await openConversation(bob, 'alice');
+    await conversationLink(bob, 'alice').click();
+    await settle(bob.getByRole('main', { name: 'alice' }));
     const times: number[] = [];
     for (let i = 0; i < options.accepts; i++) {
       await alice.getByRole('button', { name: 'Voice call' }).click();
@@ -55,8 +58,9 @@ export async function callsBench(options: CallsOptions): Promise<Result> {
     result['accept_to_audio_p50_ms'] = round(times[Math.floor(times.length / 2)]!, 0);
     result['accept_to_audio_max_ms'] = round(times.at(-1)!, 0);
 
-    await createGroup(alice, 'Bench');
-    const details = await openDetails(alice, 'Group details');
+    await startChat(alice, 'New group', 'Group name', 'Bench', 'Create group');
+    await alice.getByRole('button', { name: 'Group details', exact: true }).click();
+    const details = alice.getByRole('complementary', { name: 'Group details', exact: true });
     for (const member of ['bob', 'carol']) {
       await details.getByRole('button', { name: 'Add member' }).click();
       const dialog = alice.getByRole('dialog', { name: 'Add member' });
@@ -94,7 +98,33 @@ export async function callsBench(options: CallsOptions): Promise<Result> {
     removeHomes();
     await browser.close();
     await server.close();
+    removeBundle();
   }
+}
+
+/**
+ * The e2e helpers' steps (e2e/ui.ts), each waited for as long as a loaded machine takes: outside the test
+ * runner their expectations wait only Playwright's default 5 s, which a room's start outlasts here.
+ */
+function settle(locator: Locator, state: 'visible' | 'detached' = 'visible'): Promise<void> {
+  return locator.waitFor({ state, timeout: 120_000 });
+}
+
+async function enterRoom(page: Page, tab: 'Host room' | 'Join room', place: string, port: number, name: string): Promise<void> {
+  await page.getByRole('tab', { name: tab }).click();
+  await page.getByRole('textbox', { name: tab === 'Host room' ? 'Room name' : 'Host', exact: true }).fill(place);
+  await page.getByRole('textbox', { name: 'Port' }).fill(String(port));
+  await page.getByRole('textbox', { name: 'Your name' }).fill(name);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: tab === 'Host room' ? 'Start hosting' : 'Join', exact: true }).click();
+  await settle(page.getByRole('status').filter({ hasText: 'Online' }));
+}
+
+async function startChat(page: Page, item: 'New direct message' | 'New group', field: string, value: string, submit: string): Promise<void> {
+  const dialog = await newChat(page, item);
+  await dialog.getByRole(field === 'User name' ? 'combobox' : 'textbox', { name: field }).fill(value);
+  await dialog.getByRole('button', { name: submit }).click();
+  await settle(dialog, 'detached');
 }
 
 /** In the callee's page: clicks Accept and times until its peer connection has decoded audio. */

@@ -5,8 +5,11 @@
  */
 import type { Page } from '@playwright/test';
 
-/** Runs in the page before the app: keeps each RTCPeerConnection made, in `window.peerConnections`. */
-export function recordPeerConnections(): void {
+/**
+ * Runs in the page before the app: keeps each RTCPeerConnection made, in `window.peerConnections`, and
+ * each AudioContext (the ring's sounds, calls/ring-sound.ts), in `window.audioContexts`.
+ */
+export function recordCallMedia(): void {
   const Native = window.RTCPeerConnection;
   const made: RTCPeerConnection[] = [];
   (window as unknown as { peerConnections: RTCPeerConnection[] }).peerConnections = made;
@@ -16,6 +19,22 @@ export function recordPeerConnections(): void {
       made.push(this);
     }
   } as typeof RTCPeerConnection;
+  const NativeAudio = window.AudioContext;
+  const contexts: AudioContext[] = [];
+  (window as unknown as { audioContexts: AudioContext[] }).audioContexts = contexts;
+  window.AudioContext = class extends NativeAudio {
+    constructor(options?: AudioContextOptions) {
+      super(options);
+      contexts.push(this);
+    }
+  } as typeof AudioContext;
+}
+
+/** The state of each sound the page has open ('running' when it plays; a closed one is gone). */
+export function sounds(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    (window as unknown as { audioContexts: AudioContext[] }).audioContexts.map((context) => context.state as string).filter((state) => state !== 'closed'),
+  );
 }
 
 export interface Received {

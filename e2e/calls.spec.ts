@@ -2,9 +2,14 @@
  * Calls (issue 39) in Chromium with fake media devices (playwright.config.ts): each side's
  * peer connections really receive the others' audio and video, read from getStats() (call-stats.ts).
  */
-import type { Page } from '@playwright/test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from '@playwright/test';
+import { type TestLan, createLan, lanUnavailable } from '../src-main/testing/netns.js';
 import { expect, test } from './fixtures.js';
-import { received, recordPeerConnections, sentVideo } from './call-stats.js';
+import { received, recordCallMedia, sentVideo, sounds } from './call-stats.js';
+import { openLanShell } from './lan-shell.js';
 import type { ShellUser } from './shell.js';
 import {
   answerInvitation,
@@ -13,11 +18,13 @@ import {
   createGroup,
   currentConversation,
   freePort,
+  expectOnline,
   hostRoom,
   joinRoom,
   openConversation,
   openDetails,
   startDirectChat,
+  submitJoin,
 } from './ui.js';
 
 // Two or three shells, their pages' media and the calls' connecting: more than the default 90 s on a busy machine.
@@ -48,7 +55,7 @@ function line(page: Page, text: string | RegExp) {
 
 /** alice and bob in a room, with an accepted direct chat, each looking at it. */
 async function directChat(room: (names: string[], pageScript: () => void) => Promise<{ users: ShellUser[] }>): Promise<ShellUser[]> {
-  const { users } = await room(['alice', 'bob'], recordPeerConnections);
+  const { users } = await room(['alice', 'bob'], recordCallMedia);
   const [alice, bob] = users.map((user) => user.page);
   await startDirectChat(alice!, 'bob');
   await bob!.getByRole('region', { name: 'Chat requests' }).getByRole('button', { name: 'Accept alice' }).click();
@@ -66,8 +73,13 @@ test('a 1:1 voice call: ring, accept, audio both ways, mute shown to the other, 
   await expect(callView(alice, 'bob')).toContainText('Ringing');
   const ringing = ring(bob, 'alice');
   await expect(ringing).toContainText('Voice call');
+  // bob hears it ring, alice the ringback; both stop once bob answers.
+  await expect.poll(() => sounds(bob)).toEqual(['running']);
+  await expect.poll(() => sounds(alice)).toEqual(['running']);
   await ringing.getByRole('button', { name: 'Accept', exact: true }).click();
   await expect(ringing).toHaveCount(0);
+  await expect.poll(() => sounds(bob)).toEqual([]);
+  await expect.poll(() => sounds(alice)).toEqual([]);
   await expect(callView(bob, 'alice')).toBeVisible();
   await expect(tile(alice, /^bob/)).toBeVisible();
   await expect(tile(bob, /^alice/)).toBeVisible();
@@ -90,19 +102,42 @@ test('a 1:1 voice call: ring, accept, audio both ways, mute shown to the other, 
 
   // Declined: the ring stops on bob's side and the caller's call ends.
   await alice.getByRole('button', { name: 'Video call' }).click();
+  await expect.poll(() => sounds(bob)).toEqual(['running']);
   await ring(bob, 'alice').getByRole('button', { name: 'Decline' }).click();
   await expect(callView(alice, 'bob')).toHaveCount(0);
+  await expect.poll(() => sounds(bob)).toEqual([]);
+  await expect.poll(() => sounds(alice)).toEqual([]);
   await expect(line(alice, 'bob declined the call')).toBeVisible();
   await expect(line(bob, 'You declined the call')).toBeVisible();
 
-  // Missed: alice gives up before bob answers, while bob looks at another conversation: a missed call counts as unread there.
+  // Missed: alice gives up before bob answers, while bob looks at another conversation with his window out
+  // of view: the ring stops, and the missed call notifies (recorded here instead of shown) and counts as unread.
   await openConversation(bob, /^Lab/);
+  await bob.evaluate(() => {
+    const shown: string[] = [];
+    (window as unknown as { shown: string[] }).shown = shown;
+    class Recorded {
+      static permission = 'granted';
+      onclick: (() => void) | null = null;
+      constructor(title: string, options?: { body?: string }) {
+        shown.push(`${title}: ${options?.body ?? ''}`);
+      }
+      close(): void {}
+    }
+    Object.defineProperty(window, 'Notification', { value: Recorded });
+    document.hasFocus = () => false;
+  });
   await alice.getByRole('button', { name: 'Voice call' }).click();
   await expect(ring(bob, 'alice')).toBeVisible();
+  await expect.poll(() => sounds(bob)).toEqual(['running']);
   await alice.getByRole('button', { name: 'Hang up' }).click();
   await expect(ring(bob, 'alice')).toHaveCount(0);
+  await expect.poll(() => sounds(bob)).toEqual([]);
   await expect(line(alice, 'Call, no answer')).toBeVisible();
   await expect(conversationLink(bob, 'alice, 1 unread')).toBeVisible();
+  await expect
+    .poll(() => bob.evaluate(() => (window as unknown as { shown: string[] }).shown))
+    .toEqual(['alice is calling you: Open LanChat to answer.', 'alice in alice: Missed call from alice']);
   await openConversation(bob, 'alice');
   await expect(line(bob, 'Missed call from alice')).toBeVisible();
   await attachLooks(bob, testInfo, 'call lines');
@@ -155,7 +190,7 @@ test('a video call with screen sharing: video both ways, the shared screen repla
 test('a group call of three: ring in the group, join from the call bar, everyone hears everyone', async ({ shells }) => {
   // One shell at a time: three starting at once can outlast a shell's start-up limit on a busy machine.
   const users: ShellUser[] = [];
-  for (const name of ['alice', 'bob', 'carol']) users.push(...(await shells([name], undefined, recordPeerConnections)));
+  for (const name of ['alice', 'bob', 'carol']) users.push(...(await shells([name], undefined, recordCallMedia)));
   const port = await freePort();
   await hostRoom(users[0]!.page, { room: 'Lab', port, name: 'alice' });
   for (const user of users.slice(1)) await joinRoom(user.page, { port, name: user.name });
@@ -195,3 +230,59 @@ test('a group call of three: ring in the group, join from the call bar, everyone
   await expect(line(carol!, /^Call ended · \d+:\d\d/)).toBeVisible();
 });
 
+
+test.describe('across a network', () => {
+  const unavailable = lanUnavailable();
+  test.skip(unavailable !== null, `the call across two network namespaces is skipped: ${unavailable}`);
+
+  let lan: TestLan | null = null;
+  let scratch = '';
+  const browsers: Browser[] = [];
+  test.afterEach(async () => {
+    await Promise.all(browsers.splice(0).map((browser) => browser.close()));
+    await lan?.remove();
+    lan = null;
+    if (scratch !== '') rmSync(scratch, { recursive: true, force: true });
+  });
+
+  test('a voice call between two machines joined by a cable: the audio crosses it between the two apps, not loopback', async () => {
+    lan = createLan(2, { cable: true });
+    scratch = mkdtempSync(join(tmpdir(), 'lanchat-e2e-calls-'));
+    // One at a time, like the group call: two shells and two Chromiums starting at once starve each other here.
+    const pages: Page[] = [];
+    for (const [machine, profile] of ['alice', 'bob'].entries()) {
+      // Without --allow-loopback-in-peer-connection (playwright.config.ts), which this Chromium is not given,
+      // a machine offers only its address on the cable.
+      const opened = await openLanShell(lan, machine, scratch, { profile, args: ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'] });
+      browsers.push(opened.browser);
+      await opened.page.context().addInitScript(recordCallMedia);
+      await opened.page.reload();
+      pages.push(opened.page);
+    }
+    const [alice, bob] = pages as [Page, Page];
+    // A fixed port: only these two namespaces see it.
+    await hostRoom(alice, { room: 'Lab', port: 7311, name: 'alice' });
+    await submitJoin(bob, { host: lan.address(0), port: 7311, name: 'bob' });
+    await expectOnline(bob);
+    await startDirectChat(alice, 'bob');
+    await bob.getByRole('region', { name: 'Chat requests' }).getByRole('button', { name: 'Accept alice' }).click();
+    await openConversation(bob, 'alice');
+
+    await currentConversation(alice, 'bob').getByRole('button', { name: 'Voice call' }).click();
+    await ring(bob, 'alice').getByRole('button', { name: 'Accept', exact: true }).click();
+    await expectMediaFrom(alice, 1);
+    await expectMediaFrom(bob, 1);
+    // The pair of candidates the audio flows on joins the two machines' addresses on the cable.
+    const pair = await bob.evaluate(async () => {
+      const [pc] = (window as unknown as { peerConnections: RTCPeerConnection[] }).peerConnections.filter((each) => each.connectionState === 'connected');
+      type Entry = { type: string; id: string; state?: string; nominated?: boolean; localCandidateId?: string; remoteCandidateId?: string; address?: string };
+      const stats = [...(await pc!.getStats()).values()] as Entry[];
+      const chosen = stats.find((entry) => entry.type === 'candidate-pair' && entry.state === 'succeeded' && entry.nominated);
+      const address = (id?: string) => stats.find((entry) => entry.id === id)?.address;
+      return { local: address(chosen?.localCandidateId), remote: address(chosen?.remoteCandidateId) };
+    });
+    expect(pair).toEqual({ local: lan.address(1), remote: lan.address(0) });
+    await bob.getByRole('button', { name: 'Hang up' }).click();
+    await expect(line(alice, /^Call ended · \d+:\d\d/)).toBeVisible();
+  });
+});

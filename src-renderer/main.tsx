@@ -2,6 +2,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { app, appStore } from './app-context.js';
 import { startCalls } from './calls/controller.js';
+import { startCallSounds } from './calls/ring-sound.js';
 import { App } from './components/App.js';
 import { notifyIncoming } from './desktop/notifications.js';
 import { detectLanguage, initI18n } from './i18n/index.js';
@@ -23,7 +24,10 @@ if (chatWindowConv !== null) {
 // A popped-out window leaves notifications to the main window, so each message notifies once.
 startSync(ctx, chatWindowConv === null ? { onIncoming: notifyIncoming } : {});
 // Calls are the main window's: a popped-out chat window neither rings nor joins.
-if (chatWindowConv === null) startCalls(ctx);
+if (chatWindowConv === null) {
+  startCalls(ctx);
+  startCallSounds(appStore);
+}
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

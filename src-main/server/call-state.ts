@@ -1,6 +1,6 @@
 /**
- * A call's state and what nodes say to each other about calls (voice-calls.ts uses them; bus.ts and the
- * fan-out carry them). Plain types, below both.
+ * A call's state, as the wire shows it (callInfo), and what nodes say to each other about calls
+ * (voice-calls.ts uses them; bus.ts and the fan-out carry them). Plain types, below both.
  */
 import type { CallInfo } from '../../src-shared/protocol/calls.js';
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
@@ -49,3 +49,17 @@ export type CallBusMessage =
   | { type: 'reply'; to: string; reqId: number; result: OpResult }
   | { type: 'state'; call: CallState }
   | { type: 'signal'; to: string; push: PushFrames['callSignal'] };
+
+/** The call as clients see it (§21.1): without the home's bookkeeping (user ids, nodes). */
+export function callInfo(call: CallState): CallInfo {
+  return {
+    id: call.id,
+    conv: call.conv,
+    startedBy: call.startedBy,
+    startedAt: call.startedAt,
+    video: call.video,
+    state: call.state,
+    participants: call.participants.map(({ user, endpoint, since }) => ({ user, endpoint, since })),
+    declined: [...call.declined],
+  };
+}

@@ -11,6 +11,7 @@ import { type TlsIdentity, loadOrCreateIdentity } from '../net/tls.js';
 import { openAsyncStore } from '../store/async-store.js';
 import { TEST_PASSWORD_COST, login, nextEvent, removeDir, tempDir, waitFor } from '../testing/harness.js';
 import { NatsServer, natsMissing } from '../testing/nats.js';
+import type { Bus, BusMessage } from './bus.js';
 import { NatsBus } from './bus-nats.js';
 import { type LogEntry, ServerLog } from './log.js';
 import { ChatServer } from './server.js';
@@ -39,11 +40,11 @@ describe.skipIf(natsMissing)(natsMissing ? `${TITLE} (skipped: ${natsMissing})` 
     removeDir(dir);
   });
 
-  async function node(file: string, logs: LogEntry[]): Promise<{ port: number; stop: () => Promise<void> }> {
+  async function node(file: string, logs: LogEntry[], wrap: (bus: Bus) => Bus = (bus) => bus): Promise<{ port: number; stop: () => Promise<void> }> {
     const log = new ServerLog(null);
     log.subscribe((entry) => logs.push(entry));
     const store = openAsyncStore(file);
-    const bus = await NatsBus.connect({ servers: nats.url, subject: 'lanchat.calls', log, heartbeatMs: 300, reconnectWaitMs: 100 });
+    const bus = wrap(await NatsBus.connect({ servers: nats.url, subject: 'lanchat.calls', log, heartbeatMs: 300, reconnectWaitMs: 100 }));
     const server = new ChatServer({ store, log, bus, tls: identity, passwordCost: TEST_PASSWORD_COST, presenceWindowMs: 200 });
     await server.ready;
     const { port } = await server.listen(0, '127.0.0.1');
@@ -60,6 +61,38 @@ describe.skipIf(natsMissing)(natsMissing ? `${TITLE} (skipped: ${natsMissing})` 
     const client = await login({ address: { port } }, name);
     clients.push(client);
     return client;
+  }
+
+  /** A node's bus that can hold back what the other nodes say about calls, then hand it over in order. */
+  function holding(bus: Bus): Bus & { hold(): void; release(): void } {
+    let held: [BusMessage, string][] | null = null;
+    let deliver: (message: BusMessage, from: string) => void = () => undefined;
+    return {
+      get nodeId() {
+        return bus.nodeId;
+      },
+      get heartbeatMs() {
+        return bus.heartbeatMs;
+      },
+      get connected() {
+        return bus.connected;
+      },
+      publish: (message) => bus.publish(message),
+      receive: (handler, heartbeat) => {
+        deliver = handler;
+        bus.receive((message, from) => (held !== null && message.kind === 'call' ? held.push([message, from]) : handler(message, from)), heartbeat);
+      },
+      roundTripMs: () => bus.roundTripMs(),
+      close: () => bus.close(),
+      hold: () => {
+        held = [];
+      },
+      release: () => {
+        const messages = held ?? [];
+        held = null;
+        for (const [message, from] of messages) deliver(message, from);
+      },
+    };
   }
 
   const state = (client: ChatClient, wanted: CallInfo['state']) => nextEvent(client, 'call', ({ call }) => call.state === wanted).then(([push]) => push.call);
@@ -126,5 +159,46 @@ describe.skipIf(natsMissing)(natsMissing ? `${TITLE} (skipped: ${natsMissing})` 
     await a.stop();
     expect((await ended).id).toBe(started.call.id);
     expect((await bob.request('calls')).calls).toEqual([]);
+  });
+
+  it('two nodes starting a call in one conversation at once keep the one begun first: the other ends without a line', async () => {
+    const file = join(dir, 'race.sqlite');
+    const logsA: LogEntry[] = [];
+    const logsB: LogEntry[] = [];
+    const buses: ReturnType<typeof holding>[] = [];
+    const held = (bus: Bus): Bus => {
+      const wrapped = holding(bus);
+      buses.push(wrapped);
+      return wrapped;
+    };
+    const a = await node(file, logsA, held);
+    const b = await node(file, logsB, held);
+    await waitFor(() => logsA.some((entry) => entry.event === 'node joined') && logsB.some((entry) => entry.event === 'node joined'), 10_000, 'the nodes to meet');
+    const alice = await user(a.port, 'alice');
+    const bob = await user(b.port, 'bob');
+    const { contact } = await alice.request('chatRequest', { user: 'bob' });
+    await bob.request('chatAnswer', { user: 'alice', accept: true });
+
+    // Neither node hears of the other's call until both began: each is home of its own.
+    for (const bus of buses) bus.hold();
+    const first = await alice.request('callStart', { conv: contact.conv, video: false });
+    await waitFor(() => Date.now() > first.call.startedAt, 1_000, 'the clock to move past the first start');
+    const second = await bob.request('callStart', { conv: contact.conv, video: false });
+    expect(second.call.id).not.toBe(first.call.id);
+    expect(second.call.startedAt).toBeGreaterThan(first.call.startedAt);
+
+    const lost = state(bob, 'ended');
+    for (const bus of buses) bus.release();
+    expect((await lost).id).toBe(second.call.id);
+    for (const client of [alice, bob]) {
+      await expect.poll(async () => (await client.request('calls')).calls.map((call) => call.id), { timeout: 10_000 }).toEqual([first.call.id]);
+    }
+    // bob's client, told of both, joins the one that stays.
+    const joined = await bob.request('callJoin', { callId: first.call.id });
+    expect(joined.call.participants.map((participant) => participant.user)).toEqual(['alice', 'bob']);
+    await alice.request('callLeave', { callId: first.call.id });
+    await expect.poll(async () => (await bob.request('calls')).calls, { timeout: 10_000 }).toEqual([]);
+    const lines = (await alice.request('history', { conv: contact.conv })).messages.filter((message) => message.callEvent);
+    expect(lines.map((message) => message.callEvent)).toEqual([expect.objectContaining({ kind: 'ended', callId: first.call.id })]);
   });
 });

@@ -12,7 +12,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { CallInfo, CallSignal } from '../../src-shared/protocol/calls.js';
-import type { CallBusMessage, CallOp, CallState, OpResult } from './call-state.js';
+import { callReaders, writeCallLine } from './call-lines.js';
+import { type CallBusMessage, type CallOp, type CallState, type OpResult, callInfo } from './call-state.js';
+import { CallTimers } from './call-timers.js';
 import { type ConversationKey, conversationKind } from '../../src-shared/protocol/conversation.js';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import type { CallEvent } from '../../src-shared/protocol/objects.js';
@@ -47,34 +49,11 @@ export function newCallId(): string {
 /** How long a node waits for a call's home to answer an op before it answers the client UNKNOWN_CALL. */
 const OP_TIMEOUT_MS = 10_000;
 
-/** What the English text of a call line says (clients that do not read callEvent show it). */
-function lineText(call: CallState, kind: string, by: string, durationMs?: number): string {
-  const what = call.video ? 'video call' : 'voice call';
-  if (kind === 'declined') return `${by} declined the ${what}`;
-  if (kind === 'missed') return `Missed ${what} from ${call.startedBy}`;
-  const seconds = Math.round((durationMs ?? 0) / 1000);
-  const length = seconds >= 60 ? `${Math.floor(seconds / 60)} min ${seconds % 60} s` : `${seconds} s`;
-  return `${what[0]!.toUpperCase()}${what.slice(1)} with ${call.startedBy} ended after ${length}`;
-}
-
-export function callInfo(call: CallState): CallInfo {
-  return {
-    id: call.id,
-    conv: call.conv,
-    startedBy: call.startedBy,
-    startedAt: call.startedAt,
-    video: call.video,
-    state: call.state,
-    participants: call.participants.map(({ user, endpoint, since }) => ({ user, endpoint, since })),
-    declined: [...call.declined],
-  };
-}
-
 export class VoiceCalls {
   /** Every call not ended that this node knows of, its own and (in a cluster) the others' copies. */
   private readonly calls = new Map<string, CallState>();
   /** The calls this node is home of: their timers (ring, and each endpoint's grace). */
-  private readonly timers = new Map<string, Map<string, NodeJS.Timeout>>();
+  private readonly timers = new CallTimers();
   /** This node's connections in calls: each in one call at a time, with one endpoint. */
   private readonly bySession = new Map<Session, { callId: string; endpoint: string }>();
   private readonly byEndpoint = new Map<string, Session>();
@@ -229,8 +208,7 @@ export class VoiceCalls {
 
   /** Stops every timer (the server closes). */
   close(): void {
-    for (const timers of this.timers.values()) for (const timer of timers.values()) clearTimeout(timer);
-    this.timers.clear();
+    this.timers.close();
     for (const waiting of this.waiting.values()) waiting({ ok: false, error: { code: ErrorCode.SERVER_SHUTDOWN, message: 'the host is stopping' } });
     this.waiting.clear();
   }
@@ -327,8 +305,8 @@ export class VoiceCalls {
         home: this.options.nodeId,
       };
       this.calls.set(call.id, call);
-      this.timers.set(call.id, new Map());
-      this.setTimer(call.id, 'ring', limits.callRingMs, () => this.end(call.id, 'missed', call.starterId));
+      this.timers.open(call.id);
+      this.timers.set(call.id, 'ring', limits.callRingMs, () => this.end(call.id, 'missed', call.starterId));
       this.options.log.info('call started', { user: op.user, conv: op.conv, video: op.video });
       this.changed(call);
       return call;
@@ -341,7 +319,7 @@ export class VoiceCalls {
         if (op.resume) {
           if (!existing || existing.userId !== op.userId) throw new ServerError(ErrorCode.NOT_IN_CALL, 'that endpoint is no longer in the call; join it again');
           existing.node = op.node;
-          this.clearTimer(call.id, existing.endpoint);
+          this.timers.clear(call.id, existing.endpoint);
           this.changed(call);
           return call;
         }
@@ -354,7 +332,7 @@ export class VoiceCalls {
         if (call.state === 'ringing' && op.userId !== call.starterId) {
           call.state = 'active';
           call.activeAt = now;
-          this.clearTimer(call.id, 'ring');
+          this.timers.clear(call.id, 'ring');
         }
         this.changed(call);
         return call;
@@ -374,7 +352,7 @@ export class VoiceCalls {
         // Back already on another connection, or gone: nothing to do.
         if (!participant || participant.node !== op.node) return call;
         participant.node = null;
-        this.setTimer(call.id, op.endpoint, limits.callReconnectGraceMs, () => {
+        this.timers.set(call.id, op.endpoint, limits.callReconnectGraceMs, () => {
           const still = this.calls.get(call.id);
           if (still) this.remove(still, op.endpoint);
         });
@@ -386,7 +364,7 @@ export class VoiceCalls {
 
   /** An endpoint leaves; the call ends when nobody is left to talk to. */
   private remove(call: CallState, endpoint: string): CallState {
-    this.clearTimer(call.id, endpoint);
+    this.timers.clear(call.id, endpoint);
     call.participants = call.participants.filter((participant) => participant.endpoint !== endpoint);
     const users = new Set(call.participants.map((participant) => participant.userId));
     if (call.state === 'ringing' && !users.has(call.starterId)) return this.end(call.id, 'missed', call.starterId);
@@ -400,8 +378,7 @@ export class VoiceCalls {
   /** Ends a call homed here; `by` is the user its line is from (null: no line, see copied). */
   private end(callId: string, kind: CallEvent['kind'], by: number | null): CallState {
     const call = this.calls.get(callId)!;
-    for (const timer of this.timers.get(callId)?.values() ?? []) clearTimeout(timer);
-    this.timers.delete(callId);
+    this.timers.drop(callId);
     this.calls.delete(callId);
     this.dropBindings(callId);
     const now = this.options.clock.now();
@@ -409,7 +386,7 @@ export class VoiceCalls {
     const durationMs = kind === 'ended' && call.activeAt !== null ? Math.max(0, now - call.activeAt) : undefined;
     this.options.log.info('call ended', { conv: call.conv, kind, ...(durationMs !== undefined ? { durationMs } : {}) });
     this.share?.({ type: 'state', call: ended });
-    void this.announce(ended, true).then(() => (by === null ? undefined : this.writeLine(call, kind, by, now, durationMs)));
+    void this.announce(ended, true).then(() => (by === null ? undefined : writeCallLine(this.options, call, kind, by, now, durationMs)));
     return ended;
   }
 
@@ -443,63 +420,13 @@ export class VoiceCalls {
     const frame: PushFrames['call'] = { type: 'call', call: callInfo(call) };
     return this.announcing
       .run(async () => {
-        const readers = await this.readers(call.conv);
+        const readers = await callReaders(this.options.store, call.conv);
         if (everywhere) this.options.fanOut.push(readers, frame);
         else this.options.fanOut.pushHere(readers, frame);
       })
       .catch((error: unknown) => this.options.log.error('call not announced', { conv: call.conv, error: String(error) }));
   }
 
-  private async readers(conv: ConversationKey): Promise<number[]> {
-    const [kind, a, b] = conv.split(':');
-    return kind === 'dm' ? [Number(a), Number(b)] : this.options.store.memberIds(Number(a));
-  }
-
-  /** The call's line in its conversation, stored and delivered like a message (§21.5). */
-  private async writeLine(call: CallState, kind: string, sender: number, ts: number, durationMs: number | undefined): Promise<void> {
-    const { store, publish, fanOut, log } = this.options;
-    const [convKind, a, b] = call.conv.split(':');
-    await publish
-      .run(async () => {
-        const by = sender === call.starterId ? call.startedBy : ((await store.userById(sender))?.name ?? call.startedBy);
-        const callEvent: CallEvent = { kind, callId: call.id, video: call.video, ...(durationMs !== undefined ? { durationMs } : {}) };
-        const other = convKind === 'dm' ? (Number(a) === sender ? Number(b) : Number(a)) : undefined;
-        const [outcome] = await store.insertMessages([
-          {
-            conv: call.conv,
-            senderId: sender,
-            // One line per call and sender: a second try of the same line is a duplicate, never a second line.
-            clientMsgId: `call:${call.id}`,
-            text: lineText(call, kind, by, durationMs),
-            ts,
-            ...(other !== undefined ? { toUserId: other } : { groupId: Number(a) }),
-            callEvent,
-          },
-        ]);
-        if (!outcome || !('message' in outcome) || outcome.duplicate) return;
-        const readers = outcome.readers ?? (await this.readers(call.conv));
-        fanOut.registering(() => fanOut.push(readers, { type: 'message', message: outcome.message, ...(outcome.eventId !== undefined ? { eventId: outcome.eventId } : {}) }));
-      })
-      .catch((error: unknown) => log.error('call line not stored', { conv: call.conv, error: String(error) }));
-  }
-
-  private setTimer(callId: string, key: string, ms: number, then: () => void): void {
-    const timers = this.timers.get(callId);
-    if (!timers) return;
-    clearTimeout(timers.get(key));
-    const timer = setTimeout(() => {
-      timers.delete(key);
-      then();
-    }, ms);
-    timer.unref();
-    timers.set(key, timer);
-  }
-
-  private clearTimer(callId: string, key: string): void {
-    const timers = this.timers.get(callId);
-    clearTimeout(timers?.get(key));
-    timers?.delete(key);
-  }
 }
 
 function unknownCall(callId: string): ServerError {

@@ -1,7 +1,8 @@
 /**
- * A throwaway LAN for tests of multicast features, which loopback cannot carry: network
- * namespaces (one per machine) joined by a bridge in a hub namespace, addresses 10.77.0.x
- * that exist only inside them. Needs root and iproute2; `lanUnavailable()` says why not.
+ * A throwaway LAN for tests of what loopback cannot carry (multicast, media between two machines):
+ * network namespaces (one per machine) joined by a bridge in a hub namespace, or two joined by one
+ * veth pair, addresses 10.77.0.x that exist only inside them. Needs root and iproute2;
+ * `lanUnavailable()` says why not.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -36,7 +37,12 @@ export interface TestLan {
   remove(): Promise<void>;
 }
 
-export function createLan(machineCount: number): TestLan {
+/**
+ * `machineCount` machines on a bridge; with `cable`, exactly two joined by one veth pair (a crossover
+ * cable: nothing between them, not even the hub namespace).
+ */
+export function createLan(machineCount: number, { cable = false }: { cable?: boolean } = {}): TestLan {
+  if (cable && machineCount !== 2) throw new Error('a cable joins exactly two machines');
   const prefix = `lc${randomBytes(3).toString('hex')}`;
   const hub = `${prefix}hub`;
   const machines = Array.from({ length: machineCount }, (_, index) => `${prefix}m${index}`);
@@ -52,30 +58,16 @@ export function createLan(machineCount: number): TestLan {
       }
     }
   };
-  try {
-    ip('netns', 'add', hub);
-    created.push(hub);
-    // No IGMP querier on this bridge: without snooping it floods multicast to every port, like a plain switch.
-    ip('-n', hub, 'link', 'add', 'br0', 'type', 'bridge', 'mcast_snooping', '0');
-    ip('-n', hub, 'link', 'set', 'br0', 'up');
-    machines.forEach((machine, index) => {
-      ip('netns', 'add', machine);
-      created.push(machine);
-      ip('-n', machine, 'link', 'set', 'lo', 'up');
-      ip('-n', hub, 'link', 'add', `port${index}`, 'type', 'veth', 'peer', 'name', 'lan0', 'netns', machine);
-      ip('-n', hub, 'link', 'set', `port${index}`, 'master', 'br0', 'up');
-      ip('-n', machine, 'addr', 'add', `10.77.0.${index + 1}/24`, 'dev', 'lan0');
-      ip('-n', machine, 'link', 'set', 'lan0', 'up');
-      // No default route in here: multicast needs its own.
-      ip('-n', machine, 'route', 'add', '224.0.0.0/4', 'dev', 'lan0');
-    });
-  } catch (error) {
-    void remove();
-    throw error;
-  }
-  return {
+  const address = (machine: number): string => `10.77.0.${machine + 1}`;
+  const configure = (machine: string, index: number): void => {
+    ip('-n', machine, 'addr', 'add', `${address(index)}/24`, 'dev', 'lan0');
+    ip('-n', machine, 'link', 'set', 'lan0', 'up');
+    // No default route in here: multicast needs its own.
+    ip('-n', machine, 'route', 'add', '224.0.0.0/4', 'dev', 'lan0');
+  };
+  const lan: TestLan = {
     machines,
-    address: (machine) => `10.77.0.${machine + 1}`,
+    address,
     run: (machine, script, args, env = {}) => {
       const { LANCHAT_DISCOVERY: _off, ...inherited } = process.env;
       const child = spawn('ip', ['netns', 'exec', machines[machine]!, process.execPath, ...scriptArgs(script), ...args], {
@@ -88,6 +80,35 @@ export function createLan(machineCount: number): TestLan {
     },
     remove,
   };
+  try {
+    if (cable) {
+      for (const machine of machines) {
+        ip('netns', 'add', machine);
+        created.push(machine);
+        ip('-n', machine, 'link', 'set', 'lo', 'up');
+      }
+      ip('-n', machines[0]!, 'link', 'add', 'lan0', 'type', 'veth', 'peer', 'name', 'lan0', 'netns', machines[1]!);
+      machines.forEach(configure);
+      return lan;
+    }
+    ip('netns', 'add', hub);
+    created.push(hub);
+    // No IGMP querier on this bridge: without snooping it floods multicast to every port, like a plain switch.
+    ip('-n', hub, 'link', 'add', 'br0', 'type', 'bridge', 'mcast_snooping', '0');
+    ip('-n', hub, 'link', 'set', 'br0', 'up');
+    machines.forEach((machine, index) => {
+      ip('netns', 'add', machine);
+      created.push(machine);
+      ip('-n', machine, 'link', 'set', 'lo', 'up');
+      ip('-n', hub, 'link', 'add', `port${index}`, 'type', 'veth', 'peer', 'name', 'lan0', 'netns', machine);
+      ip('-n', hub, 'link', 'set', `port${index}`, 'master', 'br0', 'up');
+      configure(machine, index);
+    });
+  } catch (error) {
+    void remove();
+    throw error;
+  }
+  return lan;
 }
 
 /** A process on a test machine, its output gathered line by line. */

@@ -3,6 +3,7 @@ import type { CallInfo } from '../../src-shared/api.js';
 import { i18n, initI18n } from '../i18n/index.js';
 import { callEventText } from '../lib/call-events.js';
 import { formatDuration } from '../calls/format.js';
+import { callSound } from '../calls/ring-sound.js';
 import { applyEvent } from './events.js';
 import { callIn, ringingCall } from './calls.js';
 import { directMessage, storeAs } from './test-data.js';
@@ -46,6 +47,32 @@ describe('calls in the store', () => {
     applyEvent(store, { type: 'call', call: call({ state: 'ended', participants: [] }) });
     expect(callIn(store.getState().calls, 'dm:1:2')).toBeUndefined();
     expect(store.getState().answered).toEqual([]);
+  });
+
+  it('ring for an incoming call unless do-not-disturb or its conversation is muted; ringback for the caller until someone joins', () => {
+    const settings = { lastHost: '', lastPort: 7171, lastName: '', lastRoomName: '', lastMode: 'join', language: 'system', theme: 'system', notifications: true, sendTyping: true, mutes: {}, doNotDisturb: false } as const;
+    const store = storeAs('alice');
+    store.getState().setSettings(settings);
+    expect(callSound(store.getState(), 2)).toBeNull();
+    applyEvent(store, { type: 'call', call: call() });
+    expect(callSound(store.getState(), 2)).toBe('ring');
+    store.getState().setSettings({ ...settings, doNotDisturb: true });
+    expect(callSound(store.getState(), 2)).toBeNull();
+    store.getState().setSettings({ ...settings, mutes: { 'dm:1:2': 'always' } });
+    expect(callSound(store.getState(), 2)).toBeNull();
+    store.getState().setSettings({ ...settings, mutes: { room: 'always' } });
+    expect(callSound(store.getState(), 2)).toBe('ring');
+    store.getState().noteAnswered(ID);
+    expect(callSound(store.getState(), 2)).toBeNull();
+
+    // The caller's side: ringback while it rings, even with do-not-disturb; silence once bob joined.
+    const caller = storeAs('bob');
+    caller.getState().setSettings({ ...settings, doNotDisturb: true });
+    applyEvent(caller, { type: 'call', call: call() });
+    caller.getState().setInCall({ id: ID, conv: 'dm:1:2', endpoint: 'BBBBBBBBBBBBBBBBBBBBBB', joinedAt: 1, muted: false, camera: false, sharing: false, speaking: false, preview: null, peers: [], devices: { audioinput: '', videoinput: '', audiooutput: '' }, mediaError: null });
+    expect(callSound(caller.getState(), 2)).toBe('ringback');
+    applyEvent(caller, { type: 'call', call: call({ state: 'active', participants: [...call().participants, { user: 'alice', endpoint: 'CCCCCCCCCCCCCCCCCCCCCC', since: 2 }] }) });
+    expect(callSound(caller.getState(), 2)).toBeNull();
   });
 
   it('count a missed call as unread, and no other call line', () => {

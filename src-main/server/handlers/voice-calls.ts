@@ -9,7 +9,7 @@ import { ServerError } from '../errors.js';
 import { canRead } from '../lookups.js';
 import type { LoggedInSession } from '../session.js';
 import type { CallState } from '../call-state.js';
-import { callInfo } from '../voice-calls.js';
+import { callInfo } from '../call-state.js';
 import { refuseMuted } from './messages.js';
 
 export function voiceCallHandlers(ctx: ServerContext) {
