@@ -3,7 +3,9 @@
  * encrypted layer (`mls` in hello's features), every direct message and group goes through E2eeMessaging
  * and the room alone through the host in plain. The App API does not change: sends answer and report as
  * outbox events, decrypted messages and their changes arrive as message and event AppEvents, flagged
- * `e2ee`, and history and search run through the device's own history as well as the host's.
+ * `e2ee`, and history and search run through the device's own history as well as the host's. Read
+ * positions, receipts and delivery stay the host's, by message id (PROTOCOL §20.9): the device adds only
+ * the unread count of its messages and the delivery it was told of.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
