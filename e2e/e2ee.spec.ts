@@ -10,14 +10,6 @@ function hostFilesHolding(hostDir: string, text: string): string[] {
     .filter((path) => statSync(path).isFile() && readFileSync(path).includes(Buffer.from(text)));
 }
 
-// Apps send end-to-end encrypted when told (AppCoreOptions.endToEnd): the shells this file starts inherit it.
-test.beforeAll(() => {
-  process.env.LANCHAT_E2EE = 'on';
-});
-test.afterAll(() => {
-  delete process.env.LANCHAT_E2EE;
-});
-
 test('a direct chat is end-to-end encrypted: both see it said, and the host keeps none of its text', async ({ room }) => {
   const { users } = await room(['alice', 'bob']);
   const [alice, bob] = users.map((user) => user.page);

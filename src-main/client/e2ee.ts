@@ -313,8 +313,8 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
     });
   }
 
-  /** Encrypts and sends; resolves with the frame as the host stored it. */
-  send(conv: string, text: string, clientMsgId: string = randomUUID()): Promise<MlsFrame> {
+  /** Encrypts and sends; resolves with the frame as the host stored it, and whether another reader's session got it. */
+  send(conv: string, text: string, clientMsgId: string = randomUUID()): Promise<{ frame: MlsFrame; delivered: boolean }> {
     return this.serially(async () => {
       const current = this.joined(conv);
       const sent = await encrypt(current.group, new TextEncoder().encode(text));
@@ -322,11 +322,11 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
       // leaves: a device restored from an older state would encrypt again with the same key and nonce.
       current.group = sent.group;
       await this.save();
-      const { frame } = await this.client.request('mlsSend', { conv, deviceId: this.id.deviceId, clientMsgId, data: base64(sent.message) });
+      const { frame, delivered } = await this.client.request('mlsSend', { conv, deviceId: this.id.deviceId, clientMsgId, data: base64(sent.message) });
       await this.fill(conv, current, frame.seq);
       current.seq = Math.max(current.seq, frame.seq);
       current.frameId = Math.max(current.frameId, frame.id);
-      return frame;
+      return { frame, delivered };
     });
   }
 

@@ -45,9 +45,8 @@ export interface AppCoreOptions {
   /** Tests only: a cheaper scrypt (log2 N) for the hosted room's passwords, where a test is not about it. */
   passwordCost?: number;
   /**
-   * Sends direct messages and groups end-to-end encrypted (issue 35; default: LANCHAT_E2EE=on). Off by
-   * default while read marks and receipts of encrypted messages stay on the device: on, "Read" and
-   * "Read by N" would stop working. Off, the device still runs: what others send encrypted is read.
+   * Sends direct messages and groups end-to-end encrypted (issue 35; default: on, LANCHAT_E2EE=off turns it
+   * off). Off, the device still runs: what others send encrypted is read.
    */
   endToEnd?: boolean;
 }
@@ -172,7 +171,7 @@ export class AppCore extends CallFacade implements AppApi {
     this.hosting = new Hosting(join(this.profileDir, 'host'), emit, options.passwordCost);
     this.voiceCalls = new VoiceCallsCore(this.link, emit);
     // Direct messages and groups go end-to-end encrypted: their calls are replaced in the table above.
-    this.endToEnd = options.endToEnd ?? process.env.LANCHAT_E2EE === 'on';
+    this.endToEnd = options.endToEnd ?? process.env.LANCHAT_E2EE !== 'off';
     this.e2ee = new E2eeCore(this.profileDir, this.link, emit, options.tokenSealer, this.endToEnd);
     this.e2ee.wrap(this.calls);
     const link = this.link;

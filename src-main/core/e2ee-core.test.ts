@@ -119,6 +119,76 @@ describe('the app as an end-to-end encryption device', () => {
     }
   });
 
+  it('encrypted DMs and groups are delivered, read and receipted as plain ones, live and after an absence', async () => {
+    const alice = newCore();
+    const bob = newCore();
+    const { hosting } = unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));
+    const port = hosting!.port;
+    unwrap(await bob.core.join({ host: '127.0.0.1', port, name: 'bob', password: 'bob-secret' }));
+    unwrap(await alice.core.chatRequest('bob'));
+    unwrap(await bob.core.chatAnswer('alice', true));
+    const delivered = (events: AppEvent[], clientMsgId: string): boolean =>
+      events.some((event) => event.type === 'outbox' && event.clientMsgId === clientMsgId && event.status === 'delivered');
+    const receiptsOf = async (core: AppCore, conv: string): Promise<Record<string, number>> =>
+      Object.fromEntries(unwrap(await core.receipts(conv)).map((receipt) => [receipt.user, receipt.upTo]));
+    const stateOf = async (core: AppCore, conv: string) => unwrap(await core.readState()).find((state) => state.conv === conv);
+
+    // Live: bob's app is online, so the message is delivered as it is stored.
+    const live = unwrap(await alice.core.send({ kind: 'dm', user: 'bob' }, 'secret-live'));
+    const sentLive = (await sent(alice.events, live.clientMsgId)).message!;
+    expect(isE2ee(sentLive)).toBe(true);
+    await waitFor(() => delivered(alice.events, live.clientMsgId), 20_000, 'delivered at once');
+    const atBob = await received(bob.events, 'secret-live');
+    const conv = atBob.conv;
+    expect(await stateOf(bob.core, conv)).toMatchObject({ unread: 1 });
+
+    // bob reads it: alice is told at once and asked later; bob's read state counts nothing left.
+    expect(unwrap(await bob.core.markRead(conv, atBob.id))).toBe(atBob.id);
+    await waitFor(
+      () => alice.events.some((event) => event.type === 'event' && event.event.kind === 'read' && event.event.user === 'bob' && event.event.upTo === atBob.id),
+      20_000,
+      "bob's read mark at alice",
+    );
+    expect(await receiptsOf(alice.core, conv)).toEqual({ bob: atBob.id });
+    expect(await stateOf(bob.core, conv)).toMatchObject({ upTo: atBob.id, unread: 0 });
+
+    // Away: what alice sends is not delivered until bob's app comes back and fetches it; then it is, and stays so.
+    unwrap(await bob.core.leave());
+    const later = unwrap(await alice.core.send({ kind: 'dm', user: 'bob' }, 'secret-while-away'));
+    const sentLater = (await sent(alice.events, later.clientMsgId)).message!;
+    expect(delivered(alice.events, later.clientMsgId)).toBe(false);
+    expect(unwrap(await alice.core.history(conv)).deliveredUpTo).toBeLessThan(sentLater.id);
+    unwrap(await bob.core.join({ host: '127.0.0.1', port, name: 'bob', password: 'bob-secret' }));
+    await received(bob.events, 'secret-while-away');
+    await waitFor(
+      () => alice.events.some((event) => event.type === 'delivered' && event.conv === conv && event.upTo >= sentLater.id),
+      20_000,
+      'delivered once fetched',
+    );
+    expect(await stateOf(bob.core, conv)).toMatchObject({ upTo: atBob.id, unread: 1 });
+    expect(unwrap(await alice.core.history(conv)).deliveredUpTo).toBeGreaterThanOrEqual(sentLater.id);
+
+    // A group: "Read by" comes from each member's position.
+    const group = unwrap(await alice.core.groupCreate('plans', ['bob']));
+    unwrap(await bob.core.groupAnswer(group.id, true));
+    const inGroup = unwrap(await bob.core.send({ kind: 'group', groupId: group.id }, 'secret-group-plan'));
+    const groupMessage = (await sent(bob.events, inGroup.clientMsgId)).message!;
+    await waitFor(() => delivered(bob.events, inGroup.clientMsgId), 20_000, 'group message delivered');
+    const atAlice = await received(alice.events, 'secret-group-plan');
+    expect(await stateOf(alice.core, atAlice.conv)).toMatchObject({ unread: 1 });
+    unwrap(await alice.core.markRead(atAlice.conv, atAlice.id));
+    await waitFor(
+      () => bob.events.some((event) => event.type === 'event' && event.event.kind === 'read' && event.event.user === 'alice' && event.event.upTo === groupMessage.id),
+      20_000,
+      "alice's read mark at bob",
+    );
+    expect(await receiptsOf(bob.core, atAlice.conv)).toEqual({ alice: groupMessage.id });
+    expect(await stateOf(alice.core, atAlice.conv)).toMatchObject({ upTo: groupMessage.id, unread: 0 });
+
+    // The host keeps positions and delivery as ids, never the text.
+    for (const text of ['secret-live', 'secret-while-away', 'secret-group-plan']) expect(holding(join(alice.dir, 'host'), text), text).toEqual([]);
+  });
+
   it('a DM to someone whose client has no device (an older one) is refused with a notice, never sent in plain', async () => {
     const alice = newCore();
     const { hosting } = unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));

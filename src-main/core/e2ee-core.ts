@@ -3,13 +3,16 @@
  * encrypted layer (`mls` in hello's features), every direct message and group goes through E2eeMessaging
  * and the room alone through the host in plain. The App API does not change: sends answer and report as
  * outbox events, decrypted messages and their changes arrive as message and event AppEvents, flagged
- * `e2ee`, and history and search run through the device's own history as well as the host's.
+ * `e2ee`, and history and search run through the device's own history as well as the host's. Read
+ * positions, receipts and delivery stay the host's, by message id (PROTOCOL §20.9): the device adds only
+ * the unread count of its messages and the delivery it was told of.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type AppError, type AppEvent, AppErrorCode, type Result } from '../../src-shared/api.js';
+import { type AppError, type AppEvent, AppErrorCode, type OutboxStatus, type Result } from '../../src-shared/api.js';
 import { type E2eeMessage, encryptable, isE2eeId } from '../../src-shared/e2ee-app.js';
+import { LIMITS } from '../../src-shared/protocol/limits.js';
 import { nameKey } from '../../src-shared/protocol/names.js';
 import type { ChatMessage, Target } from '../../src-shared/protocol/objects.js';
 import type { ChatClient } from '../client/client.js';
@@ -147,10 +150,12 @@ export class E2eeCore {
       if (history === null) return plain.history(conv, before, limit);
       const size = limit ?? PAGE;
       const mine = history.page(conv, before, size);
-      if (mine.messages.length === size) return ok({ messages: mine.messages, hasMore: true, deliveredUpTo: 0 });
+      // The host knows delivery of plain messages; of encrypted ones this device kept what the host told it.
+      const delivered = history.deliveredUpTo(conv);
+      if (mine.messages.length === size) return ok({ messages: mine.messages, hasMore: true, deliveredUpTo: delivered });
       const host = await plain.history(conv, before !== undefined && !isE2eeId(before) ? before : undefined, size - mine.messages.length);
-      if (!host.ok) return mine.messages.length > 0 ? ok({ ...mine, deliveredUpTo: 0 }) : host;
-      return ok({ messages: [...host.value.messages, ...mine.messages], hasMore: host.value.hasMore, deliveredUpTo: host.value.deliveredUpTo });
+      if (!host.ok) return mine.messages.length > 0 ? ok({ ...mine, deliveredUpTo: delivered }) : host;
+      return ok({ messages: [...host.value.messages, ...mine.messages], hasMore: host.value.hasMore, deliveredUpTo: Math.max(host.value.deliveredUpTo, delivered) });
     };
     calls.search = async (query, person, before) => {
       const history = this.currentHistory();
@@ -164,21 +169,45 @@ export class E2eeCore {
     calls.editMessage = (id, text) => (isE2eeId(id) ? this.change(id, { kind: 'edit', text }) : plain.editMessage(id, text));
     calls.deleteMessage = (id) => (isE2eeId(id) ? this.change(id, { kind: 'delete' }) : plain.deleteMessage(id));
     calls.react = (id, emoji, on) => (isE2eeId(id) ? this.change(id, { kind: 'reaction', emoji, on }) : plain.react(id, emoji, on));
-    // Reading an encrypted message is not told to the host: the mark stays on this device.
-    calls.markRead = async (conv, upTo) => (isE2eeId(upTo) ? ok(upTo) : plain.markRead(conv, upTo));
+    // Read positions stay the host's (markRead and receipts as for plain messages): an encrypted message's
+    // id is its frame's, which the host has (PROTOCOL §20.12). Only what is unread after one is counted here.
+    calls.readState = async () => {
+      const states = await plain.readState();
+      const history = states.ok && this.hostEncrypts() ? await this.caughtUp() : null;
+      const me = this.link.view().me;
+      if (!states.ok || history === null || me === null) return states;
+      const max = LIMITS.maxUnreadCount;
+      return ok(
+        states.value.map((state) =>
+          encryptable(state.conv) ? { ...state, unread: Math.min(max, state.unread + history.unreadAfter(state.conv, state.upTo, me, max)) } : state,
+        ),
+      );
+    };
+  }
+
+  /** The device history once the device heard what was sent while it was away (null: it has no device here). */
+  private async caughtUp(): Promise<DeviceHistory | null> {
+    try {
+      await this.messaging();
+    } catch {
+      return null;
+    }
+    return this.currentHistory();
   }
 
 
   /** Answers at once with the client id; the outcome comes as outbox events, as for a plain message. */
   private sendEncrypted(target: Exclude<Target, { kind: 'room' }>, text: string, replyTo?: number): { clientMsgId: string } {
     const clientMsgId = randomUUID();
-    const outbox = (status: 'queued' | 'sent' | 'failed', more: { message?: ChatMessage; error?: { code: string; message: string } } = {}): void =>
+    const outbox = (status: OutboxStatus, more: { message?: ChatMessage; error?: { code: string; message: string } } = {}): void =>
       this.emit({ type: 'outbox', clientMsgId, status, target, text, ...(replyTo !== undefined ? { replyTo } : {}), ts: Date.now(), ...more });
     outbox('queued');
     void (async () => {
       try {
-        const message = await (await this.messaging()).send(target, text, replyTo, clientMsgId);
+        const messaging = await this.messaging();
+        const message = await messaging.send(target, text, replyTo, clientMsgId);
         outbox('sent', { message });
+        if (messaging.history.deliveredUpTo(message.conv) >= message.id) outbox('delivered', { message });
       } catch (error) {
         outbox('failed', { error: appError(error) });
       }

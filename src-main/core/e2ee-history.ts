@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS messages (
 );
 CREATE INDEX IF NOT EXISTS messages_conv ON messages (conv, id);
 CREATE TABLE IF NOT EXISTS names (user_id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS delivered (conv TEXT PRIMARY KEY, up_to INTEGER NOT NULL);
 `;
 
 interface Row {
@@ -95,6 +96,31 @@ export class DeviceHistory {
       )
       .all(before ?? Number.MAX_SAFE_INTEGER, needle, who, who, who, limit + 1) as Row[];
     return { messages: rows.slice(0, limit).map(parse), hasMore: rows.length > limit };
+  }
+
+  /**
+   * The messages after `after` that others sent and nobody deleted, counted up to `max`: the unread count
+   * of a conversation whose read position is `after` (the host counts only its plain messages).
+   */
+  unreadAfter(conv: string, after: number, me: string, max: number): number {
+    const found = this.db
+      .prepare(
+        `SELECT count(*) AS count FROM (SELECT 1 FROM messages WHERE conv = ? AND id > ? AND from_key <> ?
+           AND json_extract(message, '$.deleted') IS NULL LIMIT ?)`,
+      )
+      .get(conv, after, nameKey(me), max) as { count: number };
+    return found.count;
+  }
+
+  /** The sender's messages in `conv` up to `upTo` reached another reader (kept: the host remembers only plain ones). */
+  noteDelivered(conv: string, upTo: number): void {
+    this.db
+      .prepare('INSERT INTO delivered (conv, up_to) VALUES (?, ?) ON CONFLICT (conv) DO UPDATE SET up_to = max(up_to, excluded.up_to)')
+      .run(conv, upTo);
+  }
+
+  deliveredUpTo(conv: string): number {
+    return (this.db.prepare('SELECT up_to AS upTo FROM delivered WHERE conv = ?').get(conv) as { upTo: number } | undefined)?.upTo ?? 0;
   }
 
   /** The name bound to a user id, if this device has bound one. */

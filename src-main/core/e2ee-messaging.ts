@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { z } from 'zod';
-import { E2EE_ID_BASE, type E2eeMessage } from '../../src-shared/e2ee-app.js';
+import { E2EE_ID_BASE, type E2eeMessage, isE2eeId } from '../../src-shared/e2ee-app.js';
 import { quote, quoteOf } from '../../src-shared/message-changes.js';
 import { type ConversationKey, dmConversation, groupConversation } from '../../src-shared/protocol/conversation.js';
 import { nameKey } from '../../src-shared/protocol/names.js';
@@ -60,6 +60,10 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
     }
   };
   private readonly onGroup = ({ group }: { group: { conv: string } }): void => void this.tried.delete(group.conv);
+  /** The host tells the sender when another reader fetched its frames (PROTOCOL §20.7): kept for later history pages. */
+  private readonly onDelivered = ({ conv, upTo }: { conv: ConversationKey; upTo: number }): void => {
+    if (isE2eeId(upTo)) this.history.noteDelivered(conv, upTo);
+  };
   /** Said in each conversation the user is in, by the name bound to their id (or the id, if none is). */
   private readonly onDevicesChanged = ({ userId, conversations }: DevicesChanged): void => {
     const user = this.history.nameOf(userId) ?? `#${userId}`;
@@ -76,6 +80,7 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
     chats.on('message', this.onMessage);
     chats.on('devicesChanged', this.onDevicesChanged);
     client.on('group', this.onGroup);
+    client.on('delivered', this.onDelivered);
   }
 
   /**
@@ -117,6 +122,7 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
     this.chats.off('message', this.onMessage);
     this.chats.off('devicesChanged', this.onDevicesChanged);
     this.client.off('group', this.onGroup);
+    this.client.off('delivered', this.onDelivered);
     this.chats.close();
   }
 
@@ -124,9 +130,10 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
   async send(target: Exclude<Target, { kind: 'room' }>, text: string, replyTo?: number, clientMsgId: string = randomUUID()): Promise<E2eeMessage> {
     const conv = await this.ready(target);
     const ts = Date.now();
-    const frame = await this.chats.send(conv, this.encode({ kind: 'message', from: this.me, ts, clientMsgId, text, ...(replyTo === undefined ? {} : { replyTo }) }), clientMsgId);
+    const { frame, delivered } = await this.chats.send(conv, this.encode({ kind: 'message', from: this.me, ts, clientMsgId, text, ...(replyTo === undefined ? {} : { replyTo }) }), clientMsgId);
     const message = this.messageOf(conv, E2EE_ID_BASE + frame.id, this.me, ts, clientMsgId, text, replyTo, target.kind === 'dm' ? target.user : undefined);
     this.history.put(message);
+    if (delivered) this.history.noteDelivered(conv, message.id);
     return message;
   }
 

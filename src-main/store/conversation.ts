@@ -8,6 +8,7 @@
  * the whole message as it is now), and per user and conversation one 'read' entry. So it
  * grows with messages and readers, not with how often they change.
  */
+import { E2EE_ID_BASE } from '../../src-shared/e2ee-app.js';
 import { LIMITS } from '../../src-shared/protocol/limits.js';
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 import { foldForSearch } from '../../src-shared/fold.js';
@@ -212,7 +213,9 @@ export function conversationQueries(d: Dialect, maxUserBytesPerDay = Infinity): 
           [userId, conv],
         );
         const last = (yield* row<{ id: number }>('SELECT coalesce(max(id), 0) AS id FROM messages WHERE conv = $1', [conv]))!.id;
-        const target = Math.min(upTo, last);
+        // An end-to-end encrypted message's id is E2EE_ID_BASE + its frame's (PROTOCOL §20.12): read up to the newest frame.
+        const frame = yield* row<{ id: number }>('SELECT id FROM mls_frames WHERE conv = $1 ORDER BY seq DESC LIMIT 1', [conv]);
+        const target = Math.min(upTo, frame === undefined ? last : E2EE_ID_BASE + frame.id);
         if (target <= (current?.upTo ?? 0)) return { upTo: current?.upTo ?? 0 };
         if (current) yield* run('DELETE FROM conv_events WHERE id = $1', [current.eventId]);
         const eventId = yield* logEntry(conv, 'read', null, userId, target);

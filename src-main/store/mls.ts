@@ -193,6 +193,10 @@ export function mlsQueries(dialect: Dialect): Queries<MlsStore> {
       ],
     );
     const id = Number(stored[0]!.id);
+    // The two now exchanged a message, as a plain one would record it: the DM is theirs to list (readState, events).
+    if (frame.dm !== undefined && frame.kind === 'application') {
+      yield* run('INSERT INTO dm_partners (user_id, partner_id) VALUES ($1, $2), ($2, $1) ON CONFLICT DO NOTHING', [frame.dm.low, frame.dm.high]);
+    }
     for (const [position, device] of (frame.added ?? []).entries()) {
       yield* run('INSERT INTO mls_welcomes (frame_id, position, user_id, device_id) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [
         id,

@@ -264,7 +264,8 @@ export const requests = {
   /** An encrypted application message of your device. */
   mlsSend: request(
     z.strictObject({ conv: conversationKey, deviceId, clientMsgId: z.string().min(1).max(LIMITS.maxClientMsgIdLength), data: applicationBytes }),
-    z.object({ frame: mlsFrame, duplicate: z.boolean() }),
+    /** delivered: as `send`'s, the frame was pushed to at least one other reader's online session. */
+    z.object({ frame: mlsFrame, duplicate: z.boolean(), delivered: z.boolean() }),
   ),
   /** The MLS frames after a frame id that you may read now, oldest first. */
   mlsSync: request(z.strictObject({ after: messageId, limit: pageLimit.optional() }), mlsFramePage),

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { E2EE_ID_BASE } from '../../../src-shared/e2ee-app.js';
 import { dmConversation } from '../../../src-shared/protocol/conversation.js';
 import { ErrorCode } from '../../../src-shared/protocol/errors.js';
 import { addMembers, createDevice, createGroup, createKeyPackage, encrypt, signatureKeys } from '../../crypto/mls.js';
+import { nextEvent } from '../../testing/harness.js';
 import { useRoom } from '../../testing/room.js';
 import type { ChatClient } from '../../client/client.js';
 
@@ -62,6 +64,41 @@ describe('the e2ee handlers refuse what is not what it claims, and change nothin
     expect((await mlsCommit({})).frame).toMatchObject({ seq: 1, epoch: 0, kind: 'commit', from: 'alice', fromDevice: device.id.deviceId });
     await expect(mlsCommit({})).rejects.toMatchObject({ code: ErrorCode.EPOCH_TAKEN, message: expect.stringContaining('epoch 1') });
     expect((await alice.request('mlsSend', { conv, deviceId: device.id.deviceId, clientMsgId: 'c1', data: message })).frame.seq).toBe(2);
+  });
+
+  it('reports delivery of application frames, lists their DM, and keeps read positions up to the newest frame', async () => {
+    await room.start();
+    const [alice, bob] = [await room.user('alice'), await room.user('bob')];
+    const [device, bobDevice] = [await registered(alice), await registered(bob)];
+    const conv = dmConversation(device.id.userId, bobDevice.id.userId);
+    const added = await addMembers(await createGroup(device, new TextEncoder().encode(conv)), [(await createKeyPackage(bobDevice)).encoded]);
+    await alice.request('mlsCommit', { conv, deviceId: device.id.deviceId, commit: base64(added.commit) });
+    let group = added.group;
+    const send = async (clientMsgId: string) => {
+      const sent = await encrypt(group, new TextEncoder().encode(clientMsgId));
+      group = sent.group;
+      return alice.request('mlsSend', { conv, deviceId: device.id.deviceId, clientMsgId, data: base64(sent.message) });
+    };
+
+    // bob is online: delivered as stored. A resend is not delivered again.
+    const live = await send('live');
+    expect(live).toMatchObject({ duplicate: false, delivered: true });
+    expect(await send('live')).toMatchObject({ duplicate: true, delivered: false });
+    // The DM is bob's to read and count, as a plain message would make it; his position stops at its newest frame.
+    expect((await bob.request('readState')).conversations.map((state) => state.conv)).toContain(conv);
+    const newest = E2EE_ID_BASE + live.frame.id;
+    expect(await bob.request('read', { conv, upTo: newest + 1000 })).toEqual({ upTo: newest });
+    expect(await alice.request('receipts', { conv })).toEqual({ receipts: [{ user: 'bob', upTo: newest }] });
+
+    // bob away: not delivered; once he fetches it, alice is told, by the message id of its frame.
+    bob.close();
+    await room.gone('bob');
+    const away = await send('away');
+    expect(away.delivered).toBe(false);
+    const back = await room.user('bob');
+    const told = nextEvent(alice, 'delivered', (push) => push.conv === conv);
+    await back.request('mlsSync', { after: live.frame.id });
+    expect((await told)[0].upTo).toBe(E2EE_ID_BASE + away.frame.id);
   });
 
   it('claims one key package per device and says which devices have none left', async () => {

@@ -5,6 +5,7 @@
  * that a frame is what it claims to be; who may post is decided as the frame is stored.
  */
 import { envelope } from '../../crypto/mls.js';
+import { E2EE_ID_BASE } from '../../../src-shared/e2ee-app.js';
 import { E2EE_LIMITS, type MlsFrame } from '../../../src-shared/protocol/e2ee.js';
 import { conversationKind, type ConversationKey } from '../../../src-shared/protocol/conversation.js';
 import { ErrorCode } from '../../../src-shared/protocol/errors.js';
@@ -88,10 +89,10 @@ function refusedFrame(result: MlsRefusal, conv: ConversationKey, epoch: number):
 }
 
 export function e2eeHandlers(ctx: ServerContext): E2eeHandlers {
-  const { store, fanOut } = ctx;
+  const { store, fanOut, roster } = ctx;
 
   /** Stores the frame and pushes it to every reader but the sending connection, in frame id order (ctx.publish). */
-  function append(session: Session, frame: NewMlsFrame): Promise<{ frame: MlsFrameRow; duplicate: boolean }> {
+  function append(session: Session, frame: NewMlsFrame): Promise<{ frame: MlsFrameRow; duplicate: boolean; readers: number[] }> {
     return ctx.publish.run(async () => {
       const result = await store.appendMlsFrame(frame);
       if ('refused' in result) throw refusedFrame(result, frame.conv, frame.epoch);
@@ -112,6 +113,19 @@ export function e2eeHandlers(ctx: ServerContext): E2eeHandlers {
     const data = Buffer.from(text, 'base64');
     const epoch = privateMessageEpoch(data, request.conv, kind, field);
     return { conv: request.conv, ...readers, senderId: session.user.id, deviceId: request.deviceId, kind, epoch, data, ts: ctx.clock.now() };
+  }
+
+  /**
+   * Tells the senders of the application frames a user fetched that they arrived, as `sync` does for
+   * messages (§8.6): `upTo` is the newest such frame's message id (§20.12) in each conversation.
+   */
+  function reportFetched(userId: number, frames: readonly MlsFrameRow[]): void {
+    const newest = new Map<string, { senderId: number; conv: ConversationKey; upTo: number }>();
+    for (const frame of frames) {
+      if (frame.kind !== 'application' || frame.senderId === userId) continue;
+      newest.set(`${frame.senderId} ${frame.conv}`, { senderId: frame.senderId, conv: frame.conv, upTo: E2EE_ID_BASE + frame.id });
+    }
+    for (const { senderId, conv, upTo } of newest.values()) fanOut.push([senderId], { type: 'delivered', conv, upTo });
   }
 
   async function addedDevices(devices: readonly { user: string; deviceId: string }[]): Promise<{ userId: number; deviceId: string }[]> {
@@ -188,14 +202,18 @@ export function e2eeHandlers(ctx: ServerContext): E2eeHandlers {
 
     mlsSend: async (session, request) => {
       const stored = await append(session, { ...posted(session, request, 'application', request.data, 'data'), clientMsgId: request.clientMsgId });
-      return { frame: wireFrame(stored.frame, session.user.id), duplicate: stored.duplicate };
+      // As for `send`: pushed to another reader's online session (a resend was answered so the first time).
+      const delivered = !stored.duplicate && roster.anyoneElseOnline(stored.readers, session.user.id);
+      return { frame: wireFrame(stored.frame, session.user.id), duplicate: stored.duplicate, delivered };
     },
 
     mlsSync: async (session, request) => {
       const limit = request.limit ?? LIMITS.defaultPageSize;
       // One more than asked: whether more follow.
       const rows = await store.mlsFrames(session.user.id, request.after, limit + 1);
-      return { frames: rows.slice(0, limit).map((row) => wireFrame(row, session.user.id)), hasMore: rows.length > limit };
+      const frames = rows.slice(0, limit);
+      reportFetched(session.user.id, frames);
+      return { frames: frames.map((row) => wireFrame(row, session.user.id)), hasMore: rows.length > limit };
     },
   };
 }
