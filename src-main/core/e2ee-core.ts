@@ -15,7 +15,8 @@ import type { ChatMessage, Target } from '../../src-shared/protocol/objects.js';
 import type { ChatClient } from '../client/client.js';
 import type { CallHandlers } from './calls.js';
 import { DeviceHistory, type OpenHistoryDatabase } from './e2ee-history.js';
-import { E2eeMessaging, E2eeUnavailable } from './e2ee-messaging.js';
+import { E2eeMessaging, E2eeUnavailable, type SealedFile } from './e2ee-messaging.js';
+import type { FileSecret } from '../crypto/file-seal.js';
 import { DeviceStore, type KeySealer, deviceStoreKey } from '../client/e2ee-store.js';
 import { describeRequestError, messageOf, ok } from './errors.js';
 import type { Link } from './link.js';
@@ -137,6 +138,21 @@ export class E2eeCore {
     return account === null ? null : this.history(account);
   }
 
+  /** Whether a message to `target` goes end-to-end encrypted: its files are then sealed before upload. */
+  seals(target: Target): boolean {
+    return target.kind !== 'room' && this.sends && this.hostEncrypts();
+  }
+
+  /** The key, IV and digest of an encrypted message's file on this device, if it holds one. */
+  fileSecret(fileId: string): FileSecret | undefined {
+    return this.currentHistory()?.fileSecret(fileId);
+  }
+
+  /** Sends sealed files, uploaded already, in one encrypted message; the outcome comes as outbox events. */
+  sendFiles(target: Exclude<Target, { kind: 'room' }>, caption: string, files: SealedFile[], replyTo?: number): Result<{ clientMsgId: string }> {
+    return ok(this.sendEncrypted(target, caption, replyTo, files));
+  }
+
   /** Replaces, in place, the calls that touch encrypted conversations; the others stay the host's. */
   wrap(calls: CallHandlers): void {
     const plain = { ...calls };
@@ -170,14 +186,14 @@ export class E2eeCore {
 
 
   /** Answers at once with the client id; the outcome comes as outbox events, as for a plain message. */
-  private sendEncrypted(target: Exclude<Target, { kind: 'room' }>, text: string, replyTo?: number): { clientMsgId: string } {
+  private sendEncrypted(target: Exclude<Target, { kind: 'room' }>, text: string, replyTo?: number, files: SealedFile[] = []): { clientMsgId: string } {
     const clientMsgId = randomUUID();
     const outbox = (status: 'queued' | 'sent' | 'failed', more: { message?: ChatMessage; error?: { code: string; message: string } } = {}): void =>
       this.emit({ type: 'outbox', clientMsgId, status, target, text, ...(replyTo !== undefined ? { replyTo } : {}), ts: Date.now(), ...more });
     outbox('queued');
     void (async () => {
       try {
-        const message = await (await this.messaging()).send(target, text, replyTo, clientMsgId);
+        const message = await (await this.messaging()).send(target, text, replyTo, clientMsgId, files);
         outbox('sent', { message });
       } catch (error) {
         outbox('failed', { error: appError(error) });
