@@ -1,5 +1,6 @@
 /** The terminal client as an end-to-end encryption device, talking with the app through a real host. */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AppEvent } from '../../src-shared/api.js';
@@ -100,6 +101,52 @@ describe('the terminal client, end-to-end encrypted', () => {
       unwrap(await app.send({ kind: 'room' }, 'room-text-the-host-reads'));
       await waitFor(() => hostHolding('room-text-the-host-reads').length > 0, 10_000, 'the room text in the host files');
       for (const text of ['secret-from-the-terminal', 'secret-from-the-app', 'secret-group-from-the-terminal', '🎉']) expect(hostHolding(text), text).toEqual([]);
+    } finally {
+      alice.end();
+      await alice.exit;
+      await app.shutdown();
+      removeDir(profile);
+      for (const cleanup of cleanups) cleanup();
+    }
+  });
+
+  it('sends a file to the app and gets one from it inside the encryption: exact bytes and names, none of it on the host', async () => {
+    await room.start();
+    const cleanups: (() => void)[] = [];
+    const profile = tempDir('lanchat-e2ee-cli-app-');
+    const app = new AppCore({ profileDir: profile, passwordCost: TEST_PASSWORD_COST, endToEnd: true });
+    const events: AppEvent[] = [];
+    app.onEvent((event) => events.push(event));
+    const alice = terminal('alice', cleanups);
+    const folder = tempDir('lanchat-e2ee-cli-files-');
+    cleanups.push(() => removeDir(folder));
+    try {
+      await alice.line(/direct messages and groups are end-to-end encrypted/);
+      unwrap(await app.join({ host: '127.0.0.1', port: room.port, name: 'bob', password: 'bob-secret' }));
+      alice.type('@PM bob');
+      await alice.line(/chat request sent to bob/);
+      unwrap(await app.chatAnswer('alice', true));
+
+      const fromTerminal = Buffer.concat([Buffer.from('terminal-file-content '), randomBytes(50_000)]);
+      writeFileSync(join(folder, 'terminal-secret-name.bin'), fromTerminal);
+      alice.type(`/send bob ${join(folder, 'terminal-secret-name.bin')} terminal-file-caption`);
+      await alice.line(/sent terminal-secret-name\.bin .*end-to-end encrypted/);
+      let file: { id: string; name: string } | undefined;
+      await waitFor(() => {
+        for (const event of events) if (event.type === 'message' && event.message.attachments?.[0]?.name === 'terminal-secret-name.bin') file = event.message.attachments[0];
+        return file !== undefined;
+      }, 20_000, 'the file at the app');
+      expect(readFileSync(unwrap(await app.downloadFile(file!.id, file!.name)).path).equals(fromTerminal)).toBe(true);
+
+      const fromApp = Buffer.concat([Buffer.from('app-file-content '), randomBytes(50_000)]);
+      unwrap(await app.sendFiles({ kind: 'dm', user: 'alice' }, [{ name: 'app-secret-name.bin', data: fromApp.toString('base64') }], ''));
+      const [, id] = await alice.line(/^#(\d+) .*dm bob \(e2ee\) \| bob: .*\[files: app-secret-name\.bin/);
+      alice.type(`/get ${id} ${join(folder, 'got.bin')}`);
+      await alice.line(/saved app-secret-name\.bin/);
+      expect(readFileSync(join(folder, 'got.bin')).equals(fromApp)).toBe(true);
+
+      for (const text of ['terminal-secret-name', 'terminal-file-caption', 'terminal-file-content', 'app-secret-name', 'app-file-content']) expect(hostHolding(text), text).toEqual([]);
+      expect(hostHolding(fromTerminal.subarray(1000, 1064).toString('latin1'))).toEqual([]);
     } finally {
       alice.end();
       await alice.exit;

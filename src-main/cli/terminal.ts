@@ -331,7 +331,9 @@ export class TerminalSession {
         : where.startsWith('#')
           ? { kind: 'group' as const, groupId: (await this.groups.find(where.slice(1))).id }
           : { kind: 'dm' as const, user: where };
-    this.remember(await sendFile(this.client, to, path, caption, this.print));
+    const device = this.e2ee;
+    if (to.kind !== 'room' && device instanceof Error) throw new Error(`not sent: end-to-end encryption could not start (${device.message})`);
+    this.remember(await sendFile(this.client, to, path, caption, this.print, device instanceof Error ? undefined : (device ?? undefined)));
     return 'continue';
   }
 
@@ -339,7 +341,7 @@ export class TerminalSession {
     const [id, ...path] = words;
     const message = this.seen.get(Number((id ?? '').replace(/^#/, '')));
     if (!message?.attachments) throw new Error('usage: /get <message id> [path], with the id of a message with files shown in this session');
-    await getFiles(this.client, message, path.length > 0 ? path.join(' ') : undefined, this.print);
+    await getFiles(this.client, message, path.length > 0 ? path.join(' ') : undefined, this.print, this.e2ee instanceof Error ? undefined : (this.e2ee ?? undefined));
     return 'continue';
   }
 

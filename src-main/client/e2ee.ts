@@ -313,8 +313,12 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
     });
   }
 
-  /** Encrypts and sends; resolves with the frame as the host stored it, and whether another reader's session got it. */
-  send(conv: string, text: string, clientMsgId: string = randomUUID()): Promise<{ frame: MlsFrame; delivered: boolean }> {
+  /**
+   * Encrypts and sends; resolves with the frame as the host stored it, and whether another reader's session
+   * got it. `files`: the host's ids of the sealed files the message carries; `deleteFiles`: those of this
+   * user's earlier messages it deletes (PROTOCOL §20.6).
+   */
+  send(conv: string, text: string, clientMsgId: string = randomUUID(), files: { files?: string[]; deleteFiles?: string[] } = {}): Promise<{ frame: MlsFrame; delivered: boolean }> {
     return this.serially(async () => {
       const current = this.joined(conv);
       const sent = await encrypt(current.group, new TextEncoder().encode(text));
@@ -322,7 +326,7 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
       // leaves: a device restored from an older state would encrypt again with the same key and nonce.
       current.group = sent.group;
       await this.save();
-      const { frame, delivered } = await this.client.request('mlsSend', { conv, deviceId: this.id.deviceId, clientMsgId, data: base64(sent.message) });
+      const { frame, delivered } = await this.client.request('mlsSend', { conv, deviceId: this.id.deviceId, clientMsgId, data: base64(sent.message), ...files });
       await this.fill(conv, current, frame.seq);
       current.seq = Math.max(current.seq, frame.seq);
       current.frameId = Math.max(current.frameId, frame.id);

@@ -184,6 +184,11 @@ export class AppCore extends CallFacade implements AppApi {
         },
         maxFileBytes: () => link.helloLimits()?.maxFileBytes,
         send: (target, text, attachments, replyTo) => link.send(target, text, replyTo, attachments),
+        sealing: {
+          seals: (target) => this.e2ee.seals(target),
+          send: (target, caption, files, replyTo) => this.e2ee.sendFiles(target, caption, files, replyTo),
+          secret: (fileId) => this.e2ee.fileSecret(fileId),
+        },
       },
       emit,
       this.profileDir,

@@ -18,7 +18,8 @@ import type { ChatMessage, Target } from '../../src-shared/protocol/objects.js';
 import type { ChatClient } from '../client/client.js';
 import type { CallHandlers } from './calls.js';
 import { DeviceHistory, type OpenHistoryDatabase } from './e2ee-history.js';
-import { E2eeMessaging, E2eeUnavailable } from './e2ee-messaging.js';
+import { E2eeMessaging, E2eeUnavailable, type SealedFile } from './e2ee-messaging.js';
+import type { FileSecret } from '../crypto/file-seal.js';
 import { DeviceStore, type KeySealer, deviceStoreKey } from '../client/e2ee-store.js';
 import { describeRequestError, messageOf, ok } from './errors.js';
 import type { Link } from './link.js';
@@ -140,6 +141,21 @@ export class E2eeCore {
     return account === null ? null : this.history(account);
   }
 
+  /** Whether a message to `target` goes end-to-end encrypted: its files are then sealed before upload. */
+  seals(target: Target): boolean {
+    return target.kind !== 'room' && this.sends && this.hostEncrypts();
+  }
+
+  /** The key, IV and digest of an encrypted message's file on this device, if it holds one. */
+  fileSecret(fileId: string): FileSecret | undefined {
+    return this.currentHistory()?.fileSecret(fileId);
+  }
+
+  /** Sends sealed files, uploaded already, in one encrypted message; the outcome comes as outbox events. */
+  sendFiles(target: Exclude<Target, { kind: 'room' }>, caption: string, files: SealedFile[], replyTo?: number): Result<{ clientMsgId: string }> {
+    return ok(this.sendEncrypted(target, caption, replyTo, files));
+  }
+
   /** Replaces, in place, the calls that touch encrypted conversations; the others stay the host's. */
   wrap(calls: CallHandlers): void {
     const plain = { ...calls };
@@ -197,7 +213,7 @@ export class E2eeCore {
 
 
   /** Answers at once with the client id; the outcome comes as outbox events, as for a plain message. */
-  private sendEncrypted(target: Exclude<Target, { kind: 'room' }>, text: string, replyTo?: number): { clientMsgId: string } {
+  private sendEncrypted(target: Exclude<Target, { kind: 'room' }>, text: string, replyTo?: number, files: SealedFile[] = []): { clientMsgId: string } {
     const clientMsgId = randomUUID();
     const outbox = (status: OutboxStatus, more: { message?: ChatMessage; error?: { code: string; message: string } } = {}): void =>
       this.emit({ type: 'outbox', clientMsgId, status, target, text, ...(replyTo !== undefined ? { replyTo } : {}), ts: Date.now(), ...more });
@@ -205,7 +221,7 @@ export class E2eeCore {
     void (async () => {
       try {
         const messaging = await this.messaging();
-        const message = await messaging.send(target, text, replyTo, clientMsgId);
+        const message = await messaging.send(target, text, replyTo, clientMsgId, files);
         outbox('sent', { message });
         if (messaging.history.deliveredUpTo(message.conv) >= message.id) outbox('delivered', { message });
       } catch (error) {

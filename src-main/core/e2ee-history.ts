@@ -14,6 +14,7 @@ import { foldForSearch } from '../../src-shared/fold.js';
 import { nameKey } from '../../src-shared/protocol/names.js';
 import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import type { E2eeMessage } from '../../src-shared/e2ee-app.js';
+import type { FileSecret } from '../crypto/file-seal.js';
 
 /** What the history needs of a database: better-sqlite3's, or an encrypted one with the same calls. */
 export type HistoryDatabase = Database.Database;
@@ -40,6 +41,7 @@ CREATE TABLE IF NOT EXISTS messages (
 CREATE INDEX IF NOT EXISTS messages_conv ON messages (conv, id);
 CREATE TABLE IF NOT EXISTS names (user_id INTEGER PRIMARY KEY, name TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS delivered (conv TEXT PRIMARY KEY, up_to INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS file_secrets (file_id TEXT PRIMARY KEY, secret TEXT NOT NULL);
 `;
 
 interface Row {
@@ -121,6 +123,20 @@ export class DeviceHistory {
 
   deliveredUpTo(conv: string): number {
     return (this.db.prepare('SELECT up_to AS upTo FROM delivered WHERE conv = ?').get(conv) as { upTo: number } | undefined)?.upTo ?? 0;
+  }
+
+  /** Keeps the key, IV and digest of an encrypted message's file (PROTOCOL §20.12), by the host's file id; the first one kept stays. */
+  putFileSecret(fileId: string, secret: FileSecret): void {
+    this.db.prepare('INSERT OR IGNORE INTO file_secrets (file_id, secret) VALUES (?, ?)').run(fileId, JSON.stringify(secret));
+  }
+
+  fileSecret(fileId: string): FileSecret | undefined {
+    const row = this.db.prepare('SELECT secret FROM file_secrets WHERE file_id = ?').get(fileId) as { secret: string } | undefined;
+    return row && (JSON.parse(row.secret) as FileSecret);
+  }
+
+  forgetFileSecret(fileId: string): void {
+    this.db.prepare('DELETE FROM file_secrets WHERE file_id = ?').run(fileId);
   }
 
   /** The name bound to a user id, if this device has bound one. */

@@ -17,22 +17,43 @@ import { E2EE_ID_BASE, type E2eeMessage, isE2eeId } from '../../src-shared/e2ee-
 import { quote, quoteOf } from '../../src-shared/message-changes.js';
 import { type ConversationKey, dmConversation, groupConversation } from '../../src-shared/protocol/conversation.js';
 import { nameKey } from '../../src-shared/protocol/names.js';
-import { messageId, reactionEmoji, type Target } from '../../src-shared/protocol/objects.js';
+import { type Attachment, attachment, messageId, reactionEmoji, sha256Hex, type Target } from '../../src-shared/protocol/objects.js';
+import { fitFileName } from '../../src-shared/file-names.js';
+import { LIMITS } from '../../src-shared/protocol/limits.js';
+import { thumbnailProblem } from '../../src-shared/thumbnails.js';
+import type { FileSecret } from '../crypto/file-seal.js';
 import type { ChatClient } from '../client/client.js';
 import { ClientError } from '../client/errors.js';
 import { type DecryptedMessage, type DevicesChanged, EncryptedChats } from '../client/e2ee.js';
 import type { DeviceStore } from '../client/e2ee-store.js';
 import type { DeviceHistory } from './e2ee-history.js';
 
+const base64Of = (bytes: number) => z.string().refine((text) => /^[A-Za-z0-9+/]+={0,2}$/.test(text) && Buffer.from(text, 'base64').length === bytes, `not ${bytes} bytes in base64`);
+
+/** A file of a message: what the host's file `id` holds, sealed (crypto/file-seal.ts), and how to open it. */
+const sealedFile = attachment.omit({ sha256: true }).extend({ key: base64Of(32), iv: base64Of(12), digest: sha256Hex });
+export type SealedFile = z.infer<typeof sealedFile>;
+
 /** What one application message carries, as JSON in UTF-8 (PROTOCOL §20.12). */
 const payload = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('message'), from: z.string().min(1), ts: z.number().int(), clientMsgId: z.string().min(1).max(64), text: z.string(), replyTo: messageId.optional() }),
+  z.object({
+    kind: z.literal('message'),
+    from: z.string().min(1),
+    ts: z.number().int(),
+    clientMsgId: z.string().min(1).max(64),
+    text: z.string(),
+    replyTo: messageId.optional(),
+    files: z.array(sealedFile).min(1).max(LIMITS.maxAttachments).optional(),
+  }),
   z.object({ kind: z.literal('edit'), from: z.string().min(1), ts: z.number().int(), target: messageId, text: z.string().min(1) }),
   z.object({ kind: z.literal('delete'), from: z.string().min(1), ts: z.number().int(), target: messageId }),
   z.object({ kind: z.literal('reaction'), from: z.string().min(1), ts: z.number().int(), target: messageId, emoji: reactionEmoji, on: z.boolean() }),
 ]);
 type Payload = z.infer<typeof payload>;
 type Change = Exclude<Payload['kind'], 'message'>;
+
+/** A payload this size or under fits an MLS application message (§20.10) with its framing and padding to spare. */
+const PAYLOAD_BUDGET = 48 * 1024;
 
 /** A conversation this device cannot encrypt for now: who cannot be reached, and why, in a sentence. */
 export class E2eeUnavailable extends Error {
@@ -126,15 +147,24 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
     this.chats.close();
   }
 
-  /** Encrypts a message to a DM or a group and sends it; resolves with it as this device keeps and shows it. */
-  async send(target: Exclude<Target, { kind: 'room' }>, text: string, replyTo?: number, clientMsgId: string = randomUUID()): Promise<E2eeMessage> {
+  /**
+   * Encrypts a message to a DM or a group and sends it, with the sealed files it carries (uploaded already);
+   * resolves with it as this device keeps and shows it.
+   */
+  async send(target: Exclude<Target, { kind: 'room' }>, text: string, replyTo?: number, clientMsgId: string = randomUUID(), files: SealedFile[] = []): Promise<E2eeMessage> {
     const conv = await this.ready(target);
     const ts = Date.now();
-    const { frame, delivered } = await this.chats.send(conv, this.encode({ kind: 'message', from: this.me, ts, clientMsgId, text, ...(replyTo === undefined ? {} : { replyTo }) }), clientMsgId);
-    const message = this.messageOf(conv, E2EE_ID_BASE + frame.id, this.me, ts, clientMsgId, text, replyTo, target.kind === 'dm' ? target.user : undefined);
+    const sent: Payload = { kind: 'message', from: this.me, ts, clientMsgId, text, ...(replyTo === undefined ? {} : { replyTo }), ...(files.length > 0 ? { files: withinBudget(files, (some) => this.encode({ kind: 'message', from: this.me, ts, clientMsgId, text, files: some })) } : {}) };
+    const { frame, delivered } = await this.chats.send(conv, this.encode(sent), clientMsgId, files.length > 0 ? { files: files.map((file) => file.id) } : {});
+    const message = this.messageOf(conv, E2EE_ID_BASE + frame.id, this.me, ts, clientMsgId, text, replyTo, target.kind === 'dm' ? target.user : undefined, sent.kind === 'message' ? sent.files : undefined);
     this.history.put(message);
     if (delivered) this.history.noteDelivered(conv, message.id);
     return message;
+  }
+
+  /** The key, IV and digest of a file of an encrypted message this device holds, by the host's file id. */
+  fileSecret(fileId: string): FileSecret | undefined {
+    return this.history.fileSecret(fileId);
   }
 
   /** Edits, deletes or reacts to an encrypted message; resolves with it as it is now. */
@@ -145,7 +175,9 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
     if (change.kind !== 'reaction' && nameKey(original.from) !== nameKey(this.me)) throw new Error('Only its sender can change a message');
     const conv = await this.ready(target);
     const sent: Payload = { ...change, from: this.me, ts: Date.now(), target: id } as Payload;
-    await this.chats.send(conv, this.encode(sent));
+    // Deleted for everyone: the host deletes the message's sealed files with this frame (§20.6).
+    const files = change.kind === 'delete' ? (original.attachments ?? []).map((file) => file.id) : [];
+    await this.chats.send(conv, this.encode(sent), randomUUID(), files.length > 0 ? { deleteFiles: files } : {});
     return this.apply(original, sent);
   }
 
@@ -264,7 +296,7 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
     const id = E2EE_ID_BASE + decrypted.frameId;
     if (parsed.kind === 'message') {
       const peer = decrypted.conv.startsWith('dm:') ? this.dmPeer(decrypted.conv, decrypted.sender.userId) : undefined;
-      const message = this.messageOf(decrypted.conv, id, from, parsed.ts, parsed.clientMsgId, parsed.text, parsed.replyTo, peer);
+      const message = this.messageOf(decrypted.conv, id, from, parsed.ts, parsed.clientMsgId, parsed.text, parsed.replyTo, peer, parsed.files);
       this.history.put(message);
       this.emit('message', message);
       return;
@@ -282,8 +314,19 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
     return this.history.nameOf(other);
   }
 
-  private messageOf(conv: ConversationKey, id: number, from: string, ts: number, clientMsgId: string, text: string, replyTo: number | undefined, to: string | undefined): E2eeMessage {
+  private messageOf(
+    conv: ConversationKey,
+    id: number,
+    from: string,
+    ts: number,
+    clientMsgId: string,
+    text: string,
+    replyTo: number | undefined,
+    to: string | undefined,
+    files: SealedFile[] = [],
+  ): E2eeMessage {
     const original = replyTo === undefined ? undefined : this.history.get(replyTo);
+    const attachments = files.map((file) => this.keep(file));
     const groupId = conv.startsWith('group:') ? Number(conv.slice('group:'.length)) : undefined;
     return {
       id,
@@ -295,8 +338,20 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
       ts,
       clientMsgId,
       ...(original !== undefined ? { replyTo: quoteOf(original) } : replyTo !== undefined ? { replyTo: quote(replyTo, '', '', true) } : {}),
+      ...(attachments.length > 0 ? { attachments } : {}),
       e2ee: true,
     };
+  }
+
+  /**
+   * A sealed file as the window shows it (its secret kept apart, by file id). The host no longer checks what
+   * another device says of it, so this device does as the host would: a name it could not keep is fitted,
+   * a thumbnail that is not a small image dropped (PROTOCOL §18.2, §18.6).
+   */
+  private keep(file: SealedFile): Attachment {
+    const { key, iv, digest, thumbnail, ...shown } = file;
+    this.history.putFileSecret(file.id, { key, iv, digest, size: file.size });
+    return { ...shown, name: fitFileName(file.name), sha256: digest, ...(thumbnail !== undefined && thumbnailProblem(thumbnail) === null ? { thumbnail } : {}) };
   }
 
   /** A change applied to the kept message, which is kept and returned as it is now. */
@@ -304,6 +359,7 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
     let next: E2eeMessage = original;
     if (change.kind === 'edit' && !original.deleted) next = { ...original, text: change.text, editedAt: change.ts };
     if (change.kind === 'delete') {
+      for (const file of original.attachments ?? []) this.history.forgetFileSecret(file.id);
       const { replyTo: _reply, reactions: _reactions, mentions: _mentions, attachments: _files, ...rest } = original;
       next = { ...rest, text: '', deleted: true };
     }
@@ -325,4 +381,14 @@ function reactionsWith(message: E2eeMessage, emoji: string, user: string, on: bo
     : others;
   const kept = withIt.filter((reaction) => reaction.users.length > 0);
   return kept.length > 0 ? { reactions: kept } : {};
+}
+
+/** The files with their thumbnails, but those that would take the payload past its budget, dropped from the last. */
+function withinBudget(files: SealedFile[], encode: (files: SealedFile[]) => string): SealedFile[] {
+  const kept = [...files];
+  for (let index = kept.length - 1; index >= 0 && Buffer.byteLength(encode(kept)) > PAYLOAD_BUDGET; index -= 1) {
+    const { thumbnail: _dropped, ...rest } = kept[index]!;
+    kept[index] = rest;
+  }
+  return kept;
 }

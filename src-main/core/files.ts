@@ -8,10 +8,16 @@
  * where it stopped. What is under way is also recorded in the profile (transfers-file.ts),
  * so a transfer cut by the app quitting goes on from where it stopped when the app is
  * next online in the same room as the same user.
+ *
+ * To an end-to-end encrypted conversation a file is sealed on this device before upload (crypto/file-seal.ts:
+ * a fresh key each), and its name, type, key and digest go inside the encrypted message (PROTOCOL §20.12):
+ * the host keeps ciphertext under a name that says nothing. The key stays in memory until the message is
+ * sent, so an upload cut by the app quitting is sealed again under a new key and uploaded from the start.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, rmSync, statSync } from 'node:fs';
-import { basename } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { fileTypeFromFile } from 'file-type';
 import { fitFileName, savedFileName } from '../../src-shared/file-names.js';
 import { type AppError, type AppEvent, AppErrorCode, type OutgoingFile, type Result, type TransferEvent } from '../../src-shared/api.js';
@@ -23,7 +29,19 @@ import { type TransferLink, isFinalTransferError } from '../client/transfer-link
 import { type TransferProgress, cancelUpload, downloadFile, saveError, uploadFile } from '../client/transfer.js';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { describeRequestError, fail, ok } from './errors.js';
-import { type PendingDownload, type PendingSend, type Stopped, TransfersFile } from './transfers-file.js';
+import { type PendingDownload, type PendingSend, type Stopped, TransfersFile, outgoingDir } from './transfers-file.js';
+import { type FileSecret, NotAsSealed, openSealedFile, sealFile, sealedSize } from '../crypto/file-seal.js';
+import type { SealedFile } from './e2ee-messaging.js';
+
+/** The name a sealed file is uploaded under: the host learns nothing from it. */
+const SEALED_NAME = 'encrypted';
+
+/** A file sealed for upload: where its ciphertext is, the key to it, and the type found in its content. */
+interface SealedCopy {
+  path: string;
+  secret: FileSecret;
+  type: string;
+}
 
 /** What the desktop shell does with a saved file; the browser shell has none of it. */
 export interface DesktopFiles {
@@ -41,6 +59,15 @@ export interface FileCoreLink {
   /** The host's limit on one file, from hello; undefined when it sent none. */
   maxFileBytes(): number | undefined;
   send(target: Target, text: string, attachments: AttachmentRef[], replyTo: number | undefined): Result<{ clientMsgId: string }>;
+  /** End-to-end encryption (e2ee-core.ts); without it every file goes as PROTOCOL §18 says. */
+  sealing?: {
+    /** Whether a message to `target` goes encrypted, its files sealed. */
+    seals(target: Target): boolean;
+    /** Sends the sealed files, uploaded, in one encrypted message. */
+    send(target: Exclude<Target, { kind: 'room' }>, caption: string, files: SealedFile[], replyTo: number | undefined): Result<{ clientMsgId: string }>;
+    /** The secret of a sealed file of a message this device holds. */
+    secret(fileId: string): FileSecret | undefined;
+  };
 }
 
 export class FileCore {
@@ -51,11 +78,13 @@ export class FileCore {
   private readonly record: TransfersFile;
   /** Set by stop(): transfers cut now stay recorded, to resume at the next start. */
   private stopping = false;
+  /** Files sealed for an encrypted conversation, by transfer id, until their message is sent. */
+  private readonly sealedCopies = new Map<string, SealedCopy>();
 
   constructor(
     private readonly link: FileCoreLink,
     private readonly emit: (event: AppEvent) => void,
-    profileDir: string,
+    private readonly profileDir: string,
     private readonly desktop: DesktopFiles | undefined,
   ) {
     this.record = new TransfersFile(profileDir);
@@ -71,7 +100,9 @@ export class FileCore {
     const account = this.link.account();
     if (!this.link.transferLink() || account === null) return fail(AppErrorCode.NOT_CONNECTED, 'Join or host a room first');
     const limit = this.link.maxFileBytes();
-    const tooLarge = limit === undefined ? undefined : files.find((file) => sizeOf(file) > limit);
+    // A sealed file is padded to its size class, and that is what the host counts.
+    const hostSize = this.seals(target) ? (file: OutgoingFile) => sealedSize(sizeOf(file)) : sizeOf;
+    const tooLarge = limit === undefined ? undefined : files.find((file) => hostSize(file) > limit);
     if (tooLarge && limit !== undefined) {
       const file = nameOf(tooLarge);
       return { ok: false, error: { code: 'FILE_TOO_LARGE', message: `${file} is too large: the host allows ${formatBytes(limit)}`, file } };
@@ -167,12 +198,13 @@ export class FileCore {
       return ok(undefined);
     }
     if (send) {
-      this.record.forgetSend(send);
+      this.forgetSend(send);
       this.cancelOnHost(send);
     }
     if (download) {
       this.record.forgetDownload(download);
       rmSync(`${download.path}.part`, { force: true });
+      rmSync(`${download.path}.sealed.part`, { force: true });
     }
     return ok(undefined);
   }
@@ -219,7 +251,10 @@ export class FileCore {
     const link = this.link.transferLink();
     if (!link) return;
     delete send.stopped;
-    const outcomes = await Promise.allSettled(send.files.map((file) => (file.fileId ? Promise.resolve() : this.upload(link, send, file))));
+    const sealing = this.seals(send.target);
+    const outcomes = await Promise.allSettled(
+      send.files.map((file) => (file.fileId && (!sealing || this.sealedCopies.has(file.transfer)) ? Promise.resolve() : this.upload(link, send, file, sealing))),
+    );
     if (this.stopping || !this.record.has(send)) return;
     const errors = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason as unknown] : []));
     if (errors.length > 0) {
@@ -236,24 +271,63 @@ export class FileCore {
       ...(height !== undefined ? { height } : {}),
       ...(thumbnail !== undefined ? { thumbnail } : {}),
     }));
-    const sent = this.link.send(send.target, send.caption, refs, send.replyTo);
+    const target = send.target;
+    const sent =
+      sealing && target.kind !== 'room'
+        ? this.link.sealing!.send(target, send.caption, this.sealedFiles(send, refs), send.replyTo)
+        : this.link.send(target, send.caption, refs, send.replyTo);
     if (!sent.ok) {
       send.stopped = { status: 'failed', error: sent.error };
       this.record.save();
       for (const file of send.files) this.report(file.transfer, 'upload', file.name, { status: 'failed', error: sent.error, target: send.target });
       return;
     }
-    this.record.forgetSend(send);
+    this.forgetSend(send);
   }
 
-  private async upload(link: TransferLink, send: PendingSend, file: PendingSend['files'][number]): Promise<void> {
+  private seals(target: Target): boolean {
+    return this.link.sealing?.seals(target) ?? false;
+  }
+
+  /** The sealed files of a send, uploaded, as its encrypted message carries them. */
+  private sealedFiles(send: PendingSend, refs: AttachmentRef[]): SealedFile[] {
+    return send.files.map((file, index) => {
+      const { secret, type } = this.sealedCopies.get(file.transfer)!;
+      const { fileId: _id, ...measured } = refs[index]!;
+      return { id: file.fileId!, name: file.name, size: secret.size, type, key: secret.key, iv: secret.iv, digest: secret.digest, ...measured };
+    });
+  }
+
+  /** Forgets a send with its copies, the sealed ones and their keys included. */
+  private forgetSend(send: PendingSend): void {
+    this.record.forgetSend(send);
+    for (const file of send.files) {
+      const copy = this.sealedCopies.get(file.transfer);
+      if (copy) rmSync(copy.path, { force: true });
+      this.sealedCopies.delete(file.transfer);
+    }
+  }
+
+  /** Seals a file for upload under a fresh key, into outgoing/ (what is left there goes at the next start). */
+  private async seal(transfer: string, path: string): Promise<SealedCopy> {
+    await mkdir(outgoingDir(this.profileDir), { recursive: true, mode: 0o700 });
+    const sealed = join(outgoingDir(this.profileDir), `${transfer}.sealed`);
+    const type = (await fileTypeFromFile(path))?.mime ?? 'application/octet-stream';
+    const copy = { path: sealed, secret: await sealFile(path, sealed), type };
+    this.sealedCopies.set(transfer, copy);
+    return copy;
+  }
+
+  private async upload(link: TransferLink, send: PendingSend, file: PendingSend['files'][number], sealing: boolean): Promise<void> {
     const { transfer, name } = file;
     const controller = this.start(transfer);
     this.report(transfer, 'upload', name, { status: 'running', target: send.target });
+    let copy = this.sealedCopies.get(transfer);
     const attempt = () =>
       uploadFile(link, {
-        source: { path: file.path },
-        name,
+        source: { path: copy?.path ?? file.path },
+        name: copy ? SEALED_NAME : name,
+        ...(copy ? { sha256: copy.secret.digest } : {}),
         signal: controller.signal,
         ...(file.uploadId ? { uploadId: file.uploadId } : {}),
         onUploadId: (uploadId) => {
@@ -264,6 +338,12 @@ export class FileCore {
         onWait: () => this.report(transfer, 'upload', name, { status: 'running', waiting: true, target: send.target }),
       });
     try {
+      if (sealing && !copy) {
+        // What an earlier run of the app uploaded was sealed under a key it did not keep: sealed anew, uploaded from the start.
+        delete file.uploadId;
+        delete file.fileId;
+        copy = await this.seal(transfer, file.path);
+      }
       const uploaded = await attempt().catch((error: unknown) => {
         // The host forgot the upload (idle for minutes, the app closed meanwhile): it starts again from the first byte.
         if (!(file.uploadId && error instanceof ClientError && error.code === ErrorCode.UNKNOWN_FILE)) throw error;
@@ -295,14 +375,17 @@ export class FileCore {
     delete download.stopped;
     const controller = this.start(transfer);
     this.report(transfer, 'download', name, { status: 'running', fileId });
+    // A file of an encrypted message: its ciphertext comes first, then is checked and opened here.
+    const secret = this.link.sealing?.secret(fileId);
     try {
       await downloadFile(link, {
         fileId,
-        path,
+        path: secret ? `${path}.sealed` : path,
         signal: controller.signal,
         onProgress: (p) => this.progress(transfer, 'download', name, p, { fileId }),
         onWait: () => this.report(transfer, 'download', name, { status: 'running', waiting: true, fileId }),
       });
+      if (secret) await this.open(`${path}.sealed`, path, secret);
       this.record.forgetDownload(download);
       this.report(transfer, 'download', name, { status: 'done', path, fileId });
       return ok({ transfer, path });
@@ -315,6 +398,17 @@ export class FileCore {
       return { ok: false, error: this.failed(transfer, 'download', name, error, { fileId }) };
     } finally {
       this.running.delete(transfer);
+    }
+  }
+
+  /** Opens a sealed file downloaded; one that is not what its sender sealed is removed, and that is final. */
+  private async open(sealed: string, path: string, secret: FileSecret): Promise<void> {
+    try {
+      await openSealedFile(sealed, path, secret);
+    } catch (error) {
+      throw error instanceof NotAsSealed ? new ClientError(ErrorCode.HASH_MISMATCH, `${error.message}; it was removed`) : saveError(error);
+    } finally {
+      rmSync(sealed, { force: true });
     }
   }
 

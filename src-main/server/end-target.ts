@@ -20,7 +20,9 @@ export type EndTarget =
   /** Downloads of a conversation's files, of one user or of everyone (a group deleted, a member removed). */
   | { conv: ConversationKey; userId?: number }
   /** Downloads of a message's files (the message deleted for everyone). */
-  | { messageId: number };
+  | { messageId: number }
+  /** Downloads of one file (an encrypted message's, deleted for everyone by its sender, PROTOCOL §20.6). */
+  | { fileId: string };
 
 /** Closes what the target names on this node, but `except`; returns how many sessions it closed. */
 export type EndHere = (target: EndTarget, reason: WireError, except?: Session) => number;
@@ -30,6 +32,10 @@ export function endHere(sessions: Iterable<Session>, files: FileTransfers | null
   return (target, reason, except) => {
     if ('conv' in target) {
       files?.end((owner) => owner.conv === target.conv && (target.userId === undefined || owner.userId === target.userId), reason);
+      return 0;
+    }
+    if ('fileId' in target) {
+      files?.end((owner) => owner.fileId === target.fileId, reason);
       return 0;
     }
     if ('messageId' in target) {

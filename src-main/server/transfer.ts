@@ -51,6 +51,8 @@ export interface TransferOwner {
   /** The conversation and message of the file a download reads; null for an upload and a file not sent yet. */
   conv: string | null;
   messageId: number | null;
+  /** The file a download reads. */
+  fileId: string | null;
 }
 
 export class FileTransfers {
@@ -117,7 +119,7 @@ export class FileTransfers {
       const user = await this.userOf(tokenHash);
       // A resumed or cancelled upload ends its older connection (see upload, cancel), which does not count then.
       this.refuseBusy(user.id, opener.type !== 'download' && opener.uploadId ? this.uploads.socketOf(opener.uploadId) : undefined);
-      this.sockets.set(socket, { userId: user.id, tokenHash, address: connection.remoteAddress, conv: null, messageId: null });
+      this.sockets.set(socket, { userId: user.id, tokenHash, address: connection.remoteAddress, conv: null, messageId: null, fileId: null });
       // Asked again now that `end` can find this transfer: a password change or ban that ended the token's
       // transfers while it was looked up must not miss this one.
       if ((await this.store.sessionUserId(tokenHash)) !== user.id) throw badToken();
@@ -156,7 +158,7 @@ export class FileTransfers {
       const files = await Promise.all(ids.map((id) => this.store.fileById(id)));
       const attachments = refs.map((ref, index): Attachment => {
         const file = files[index];
-        if (!file || file.uploaderId !== me.id || file.messageId !== null) throw refuse(ref.fileId);
+        if (!file || file.uploaderId !== me.id || file.messageId !== null || file.frameId !== null) throw refuse(ref.fileId);
         const { fileId: _id, ...measured } = ref;
         return { ...toFileInfo(file), ...measured };
       });
@@ -220,6 +222,7 @@ export class FileTransfers {
     if (owner) {
       owner.conv = file.conv;
       owner.messageId = file.messageId;
+      owner.fileId = file.id;
     }
     answer(socket, opener.id, { file: toFileInfo(file), offset: opener.offset });
     if (opener.offset === file.size) {

@@ -164,7 +164,7 @@ export class Uploads {
    */
   private async answerFinished(socket: Socket, user: UserRow, opener: UploadOpener, name: string): Promise<boolean> {
     const file = opener.uploadId === undefined ? undefined : await this.store.fileById(opener.uploadId);
-    if (!file || file.uploaderId !== user.id || file.messageId !== null || file.name !== name || file.size !== opener.size || file.sha256 !== opener.sha256) {
+    if (!file || file.uploaderId !== user.id || file.messageId !== null || file.frameId !== null || file.name !== name || file.size !== opener.size || file.sha256 !== opener.sha256) {
       return false;
     }
     answer(socket, opener.id, { uploadId: file.id, offset: file.size });

@@ -35,9 +35,11 @@ export interface FileRow {
   /** MIME type detected from the content. */
   type: string;
   uploaderId: number;
-  /** The message carrying it; null until it is sent. */
+  /** The message carrying it; null until it is sent (and for a file of an encrypted message). */
   messageId: number | null;
-  /** That message's conversation. */
+  /** The MLS application frame carrying it (an end-to-end encrypted message's file, PROTOCOL §20.6); null otherwise. */
+  frameId: number | null;
+  /** The conversation of the message or frame carrying it. */
   conv: string | null;
   createdAt: number;
 }
@@ -63,7 +65,7 @@ export interface FileStore {
   /** Bytes of uploads the user began on the UTC day of `ts`. */
   fileBytesOnDay(userId: number, ts: number): number;
   /**
-   * Forgets files never sent that began before `before`, and unfinished uploads last active before
+   * Forgets files never sent (carried by no message nor frame) that began before `before`, and unfinished uploads last active before
    * `idleBefore`; returns those uploads' ids.
    */
   expireUnsent(before: number, idleBefore: number): string[];
@@ -73,8 +75,8 @@ export interface FileStore {
 
 const FILE_SELECT = `
   SELECT f.id, f.sha256, f.name, f.size, f.type, f.uploader_id AS "uploaderId", f.message_id AS "messageId",
-    m.conv, f.created_at AS "createdAt"
-  FROM files f LEFT JOIN messages m ON m.id = f.message_id`;
+    f.mls_frame_id AS "frameId", coalesce(m.conv, fr.conv) AS conv, f.created_at AS "createdAt"
+  FROM files f LEFT JOIN messages m ON m.id = f.message_id LEFT JOIN mls_frames fr ON fr.id = f.mls_frame_id`;
 const UPLOAD_SELECT = 'SELECT id, user_id AS "userId", name, size, sha256, created_at AS "createdAt", received FROM uploads';
 
 export function fileQueries(d: Dialect): Queries<FileStore> {
@@ -148,7 +150,7 @@ export function fileQueries(d: Dialect): Queries<FileStore> {
     expireUnsent: (before, idleBefore) =>
       transaction(
         (function* () {
-          yield* run('DELETE FROM files WHERE message_id IS NULL AND created_at < $1', [before]);
+          yield* run('DELETE FROM files WHERE message_id IS NULL AND mls_frame_id IS NULL AND created_at < $1', [before]);
           return (yield* rows<{ id: string }>('DELETE FROM uploads WHERE active_at < $1 RETURNING id', [idleBefore])).map((upload) => upload.id);
         })(),
       ),

@@ -32,6 +32,10 @@ export interface NewMlsFrame {
   ts: number;
   welcome?: Buffer;
   added?: readonly { userId: number; deviceId: string }[];
+  /** An application frame's files (§20.6): finished uploads of the sender's that nothing carries yet. */
+  files?: readonly string[];
+  /** Files of the sender's earlier frames in this conversation, deleted as this frame is stored (a delete for everyone). */
+  deleteFiles?: readonly string[];
 }
 
 export interface MlsFrameRow {
@@ -54,6 +58,8 @@ export interface MlsFrameRow {
 /** Why a frame was not stored. */
 export type MlsRefusal =
   | { refused: 'banned' | 'conversation' | 'declined' | 'device' | 'addedDevice' | 'addedUser' | 'futureEpoch' }
+  /** `fileId` in `files` or `deleteFiles` is not one the frame may carry or delete. */
+  | { refused: 'file'; fileId: string }
   | { refused: 'epoch'; epoch: number };
 
 export type MlsAppendResult =
@@ -168,6 +174,21 @@ export function mlsQueries(dialect: Dialect): Queries<MlsStore> {
     // The first commit for an epoch wins (§20.5); an application message may be of an epoch a commit just ended.
     if (frame.kind === 'commit' && frame.epoch !== epoch) return { refused: 'epoch', epoch };
     if (frame.kind === 'application' && frame.epoch > epoch) return { refused: 'futureEpoch' };
+    const files = frame.files ?? [];
+    const carried = yield* rows<{ id: string }>(
+      `SELECT id FROM files WHERE id IN ${dialect.list('$1', 'text')} AND uploader_id = $2 AND message_id IS NULL AND mls_frame_id IS NULL ${dialect.forUpdate}`,
+      [files, frame.senderId],
+    );
+    const notCarried = files.find((id) => !carried.some((file) => file.id === id));
+    if (notCarried !== undefined) return { refused: 'file', fileId: notCarried };
+    const deleting = frame.deleteFiles ?? [];
+    const deletable = yield* rows<{ id: string }>(
+      `SELECT f.id FROM files f JOIN mls_frames fr ON fr.id = f.mls_frame_id
+       WHERE f.id IN ${dialect.list('$1', 'text')} AND f.uploader_id = $2 AND fr.conv = $3`,
+      [deleting, frame.senderId, frame.conv],
+    );
+    const notDeletable = deleting.find((id) => !deletable.some((file) => file.id === id));
+    if (notDeletable !== undefined) return { refused: 'file', fileId: notDeletable };
     yield* run(
       `INSERT INTO mls_conversations (conv, epoch, last_seq) VALUES ($1, $2, $3)
        ON CONFLICT (conv) DO UPDATE SET epoch = excluded.epoch, last_seq = excluded.last_seq`,
@@ -205,6 +226,8 @@ export function mlsQueries(dialect: Dialect): Queries<MlsStore> {
         device.deviceId,
       ]);
     }
+    if (files.length > 0) yield* run(`UPDATE files SET mls_frame_id = $1 WHERE id IN ${dialect.list('$2', 'text')}`, [id, files]);
+    if (deleting.length > 0) yield* run(`DELETE FROM files WHERE id IN ${dialect.list('$1', 'text')}`, [deleting]);
     return { frame: yield* frameById(id), duplicate: false, readers };
   }
 

@@ -13,6 +13,7 @@ import {
   callId,
   chatMessage,
   contact,
+  fileId,
   conversationKey,
   eventId,
   eventPage,
@@ -261,9 +262,16 @@ export const requests = {
       }),
     z.object({ frame: mlsFrame }),
   ),
-  /** An encrypted application message of your device. */
+  /** An encrypted application message of your device; `files` it carries, `deleteFiles` of your earlier ones it deletes. */
   mlsSend: request(
-    z.strictObject({ conv: conversationKey, deviceId, clientMsgId: z.string().min(1).max(LIMITS.maxClientMsgIdLength), data: applicationBytes }),
+    z.strictObject({
+      conv: conversationKey,
+      deviceId,
+      clientMsgId: z.string().min(1).max(LIMITS.maxClientMsgIdLength),
+      data: applicationBytes,
+      files: z.array(fileId).min(1).max(LIMITS.maxAttachments).optional(),
+      deleteFiles: z.array(fileId).min(1).max(LIMITS.maxAttachments).optional(),
+    }),
     /** delivered: as `send`'s, the frame was pushed to at least one other reader's online session. */
     z.object({ frame: mlsFrame, duplicate: z.boolean(), delivered: z.boolean() }),
   ),

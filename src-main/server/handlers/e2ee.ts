@@ -21,6 +21,8 @@ import { refuseMuted } from './messages.js';
 type E2eeHandlers = Pick<Handlers, 'deviceRegister' | 'keyPackagesUpload' | 'keyPackagesClaim' | 'mlsCommit' | 'mlsSend' | 'mlsSync'>;
 
 const badRequest = (message: string): ServerError => new ServerError(ErrorCode.BAD_REQUEST, message);
+/** Why the downloads of a file deleted for everyone end; being raw bytes, they are cut without it. */
+const FILE_GONE = { code: ErrorCode.UNKNOWN_FILE, message: 'the message carrying this file was deleted' };
 const unknownDevice = (deviceId: string): ServerError => new ServerError(ErrorCode.UNKNOWN_DEVICE, `no device ${deviceId} of yours`);
 
 /** The frame as `userId` receives it: the welcome only for the users it adds. */
@@ -80,6 +82,8 @@ function refusedFrame(result: MlsRefusal, conv: ConversationKey, epoch: number):
       return new ServerError(ErrorCode.UNKNOWN_CONVERSATION, `a user in "added" may not read ${conv}`);
     case 'futureEpoch':
       return badRequest(`data: of epoch ${epoch}, after the conversation's`);
+    case 'file':
+      return new ServerError(ErrorCode.UNKNOWN_FILE, `${result.fileId} is not a file this frame may carry or delete`);
     case 'epoch':
       return new ServerError(
         ErrorCode.EPOCH_TAKEN,
@@ -201,10 +205,22 @@ export function e2eeHandlers(ctx: ServerContext): E2eeHandlers {
     },
 
     mlsSend: async (session, request) => {
-      const stored = await append(session, { ...posted(session, request, 'application', request.data, 'data'), clientMsgId: request.clientMsgId });
-      // As for `send`: pushed to another reader's online session (a resend was answered so the first time).
-      const delivered = !stored.duplicate && roster.anyoneElseOnline(stored.readers, session.user.id);
-      return { frame: wireFrame(stored.frame, session.user.id), duplicate: stored.duplicate, delivered };
+      const frame = { ...posted(session, request, 'application', request.data, 'data'), clientMsgId: request.clientMsgId };
+      const files = request.files ?? [];
+      const deleteFiles = request.deleteFiles ?? [];
+      if (ctx.files === null && files.length + deleteFiles.length > 0) throw new ServerError(ErrorCode.UNKNOWN_FILE, 'this host takes no files');
+      // Held as `send` holds its attachments (§18.6), so no other send on this node takes them meanwhile.
+      const claimed = files.length > 0 ? await ctx.files!.claim(session.user, files.map((fileId) => ({ fileId }))) : null;
+      try {
+        const stored = await append(session, { ...frame, ...(files.length > 0 ? { files } : {}), ...(deleteFiles.length > 0 ? { deleteFiles } : {}) });
+        // The files deleted went from the store with their frame's change: who was still fetching one stops (§18.1).
+        if (!stored.duplicate) for (const fileId of deleteFiles) fanOut.end({ fileId }, FILE_GONE);
+        // As for `send`: pushed to another reader's online session (a resend was answered so the first time).
+        const delivered = !stored.duplicate && roster.anyoneElseOnline(stored.readers, session.user.id);
+        return { frame: wireFrame(stored.frame, session.user.id), duplicate: stored.duplicate, delivered };
+      } finally {
+        claimed?.release();
+      }
     },
 
     mlsSync: async (session, request) => {

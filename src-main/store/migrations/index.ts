@@ -22,7 +22,8 @@ import m017 from './017-text-folded-once.js';
 import m018 from './018-mls.js';
 import m019 from './019-file-chunks.js';
 import m020 from './020-call-lines.js';
+import m021 from './021-mls-files.js';
 
-export const migrations: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010, m013, m014, m015, m016, m017, m018, m019, m020];
+export const migrations: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010, m013, m014, m015, m016, m017, m018, m019, m020, m021];
 
 export const LATEST_VERSION = migrations.at(-1)!.version;
