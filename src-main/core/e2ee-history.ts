@@ -107,6 +107,13 @@ export class DeviceHistory {
       .run(message.id, message.conv, nameKey(message.from), peer === null ? null : nameKey(peer), foldForSearch(message.deleted ? '' : message.text), JSON.stringify(message));
   }
 
+  /** Stores many in one transaction (one write to disk, not one per message). */
+  putAll(messages: readonly E2eeMessage[]): void {
+    this.db.transaction(() => {
+      for (const message of messages) this.put(message);
+    })();
+  }
+
   get(id: number): E2eeMessage | undefined {
     const row = this.db.prepare('SELECT message FROM messages WHERE id = ?').get(id) as Row | undefined;
     return row && (JSON.parse(row.message) as E2eeMessage);
