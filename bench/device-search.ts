@@ -27,7 +27,7 @@ const median = (samples: number[]): number => [...samples].sort((a, b) => a - b)
 function seeded(count: number): E2eeMessage[] {
   let state = 12345;
   const next = (n: number): number => {
-    state = (state * 1103515245 + 12345) % 2 ** 31;
+    state = (state * 48271) % 2147483647;
     return state % n;
   };
   return Array.from({ length: count }, (_, i) => {
@@ -87,7 +87,7 @@ export function deviceSearch(options: DeviceSearchOptions): Result {
     // The next page of a search reads on from where the first stopped.
     const first = history.search('kahve', undefined, undefined, 50).messages;
     let t = performance.now();
-    history.search('kahve', undefined, first.at(-1)!.id, 50);
+    history.search('kahve', undefined, first.at(-1)?.id, 50);
     result['next_page_ms'] = round(performance.now() - t, 1);
     t = performance.now();
     history.page(messages.at(-1)!.conv, undefined, 50);

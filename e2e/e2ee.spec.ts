@@ -45,6 +45,8 @@ test('a direct chat is end-to-end encrypted: both see it said, and the host keep
 });
 
 test('a conversation exports as HTML that opens in the browser, every text escaped, and as JSON; the badge stays whole at 420 px', async ({ room, browser }, testInfo) => {
+  // Two shells, a chat, two exports and a second page: more than the default on the loaded machine.
+  test.setTimeout(180_000);
   const { users } = await room(['alice', 'bob']);
   const [alice, bob] = users.map((user) => user.page);
   await startDirectChat(bob!, 'alice');
