@@ -26,6 +26,7 @@ import { charts } from './chart.js';
 import { clusterBench, clusterBenchMissing } from './cluster.js';
 import { connections } from './connections.js';
 import { e2ee } from './e2ee.js';
+import { deviceSearch } from './device-search.js';
 import { files } from './files.js';
 import { firstSearch } from './first-search.js';
 import { historyInOwnProcess } from './own-process.js';
@@ -116,6 +117,7 @@ if (selected('history')) {
 }
 // Only when asked by name (--only e2ee) for now: with 200 members it stalled once on the loaded shared machine (issue 35).
 if (only?.includes('e2ee')) report('e2ee', await e2ee({ messages: quick ? 20 : 100, members: quick ? 20 : 200 }));
+if (selected('device-search')) report('device-search', deviceSearch({ messages: quick ? 20_000 : 100_000, repeats: quick ? 3 : 7 }));
 if (selected('first-search')) report('first-search', await firstSearch({ typedAfterMs: 3000, later: quick ? 5 : 20 }));
 if (selected('calls')) report('calls', await callsBench({ accepts: quick ? 3 : 10, cpuSeconds: quick ? 10 : 30 }));
 if (selected('files')) {

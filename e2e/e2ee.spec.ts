@@ -1,7 +1,8 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { expect, test } from './fixtures.js';
-import { conversationLink, currentConversation, message, openConversation, send, startDirectChat } from './ui.js';
+import { conversationLink, currentConversation, message, openConversation, openDetails, send, startDirectChat } from './ui.js';
 
 /** The files of the hosted room's folder that hold the text. */
 function hostFilesHolding(hostDir: string, text: string): string[] {
@@ -33,4 +34,62 @@ test('a direct chat is end-to-end encrypted: both see it said, and the host keep
   await expect.poll(() => hostFilesHolding(hostDir, 'room-text-the-host-reads').length).toBeGreaterThan(0);
   expect(hostFilesHolding(hostDir, 'dm-secret-from-bob')).toEqual([]);
   expect(hostFilesHolding(hostDir, 'dm-secret-from-alice')).toEqual([]);
+});
+
+test('a conversation exports as HTML that opens in the browser, every text escaped, and as JSON; the badge stays whole at 420 px', async ({ room, browser }, testInfo) => {
+  // Two shells, a chat, two exports and a second page: more than the default on the loaded machine.
+  test.setTimeout(180_000);
+  const { users } = await room(['alice', 'bob']);
+  const [alice, bob] = users.map((user) => user.page);
+  await startDirectChat(bob!, 'alice');
+  await alice!.getByRole('region', { name: 'Chat requests' }).getByRole('button', { name: 'Accept bob' }).click();
+  await expect(currentConversation(bob!, 'alice')).not.toContainText('Waiting for alice');
+  await send(bob!, 'export-secret <script>window.ran = 1</script> & <b>not bold</b>');
+  await send(bob!, 'Gizli İstanbul planı');
+  await expect(message(bob!, 'Gizli İstanbul planı')).toBeVisible();
+
+  // The badge, whole, in a 420 px window, light and dark.
+  await bob!.setViewportSize({ width: 420, height: 760 });
+  const badge = currentConversation(bob!, 'alice').getByText('End-to-end encrypted', { exact: true });
+  await expect(badge).toBeVisible();
+  const fits = await badge.evaluate((element) => element.scrollWidth <= element.clientWidth && element.getBoundingClientRect().right <= element.closest('.conversation-title')!.getBoundingClientRect().right + 0.5);
+  expect(fits).toBe(true);
+  for (const scheme of ['light', 'dark'] as const) {
+    await bob!.emulateMedia({ colorScheme: scheme });
+    await bob!.screenshot({ path: testInfo.outputPath(`e2ee-narrow-${scheme}.png`) });
+  }
+  await bob!.emulateMedia({ colorScheme: 'light' });
+  await bob!.setViewportSize({ width: 1280, height: 800 });
+
+  const drawer = await openDetails(bob!, 'Chat details');
+  const exported = async (name: string): Promise<string> => {
+    const download = bob!.waitForEvent('download');
+    await drawer.getByRole('button', { name, exact: true }).click();
+    const path = testInfo.outputPath((await download).suggestedFilename());
+    await (await download).saveAs(path);
+    return path;
+  };
+  const htmlFile = await exported('Export as HTML');
+  expect(htmlFile).toMatch(/alice-\d{4}-\d{2}-\d{2}\.html$/);
+  const reader = await browser.newPage();
+  const errors: string[] = [];
+  reader.on('pageerror', (error) => errors.push(error.message));
+  await reader.goto(pathToFileURL(htmlFile).href);
+  await expect(reader.getByRole('heading', { name: 'alice', level: 1 })).toBeVisible();
+  const messages = reader.getByRole('list', { name: 'Messages' }).getByRole('listitem');
+  await expect(messages).toHaveCount(2);
+  await expect(messages.nth(0)).toContainText('export-secret <script>window.ran = 1</script> & <b>not bold</b>');
+  await expect(messages.nth(1)).toContainText('Gizli İstanbul planı');
+  await expect(reader.locator('b')).toHaveCount(0);
+  expect(await reader.evaluate(() => (window as { ran?: number }).ran)).toBeUndefined();
+  await testInfo.attach('export', { body: await reader.screenshot(), contentType: 'image/png' });
+  await reader.close();
+  expect(errors).toEqual([]);
+
+  const json = JSON.parse(readFileSync(await exported('Export as JSON'), 'utf8')) as { format: string; version: number; title: string; endToEnd: boolean; messages: { text: string; e2ee?: boolean }[] };
+  expect(json).toMatchObject({ format: 'lanchat-conversation', version: 1, title: 'alice', endToEnd: true });
+  expect(json.messages.map((m) => [m.text, m.e2ee])).toEqual([
+    ['export-secret <script>window.ran = 1</script> & <b>not bold</b>', true],
+    ['Gizli İstanbul planı', true],
+  ]);
 });

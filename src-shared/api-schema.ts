@@ -368,6 +368,11 @@ export const appCalls = {
   safetyNumber: { args: z.tuple([nameField]), returns: returns<{ safetyNumber: string; verified: boolean }>() },
   /** Marks the other user's devices, as they are now, as verified. */
   markVerified: { args: z.tuple([nameField]), returns: returns<void>() },
+  /**
+   * A conversation as one file, every message the app can page through (an end-to-end encrypted one from
+   * this device's store): HTML to read, or JSON to process (docs/EXPORT.md). The window saves it.
+   */
+  exportConversation: { args: z.tuple([conversationKey, z.enum(['html', 'json'])]), returns: returns<{ fileName: string; mimeType: string; content: string }>() },
 };
 
 /** The request/response calls, by name: what IPC handlers and the browser bridge route. */

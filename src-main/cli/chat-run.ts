@@ -154,7 +154,8 @@ export async function runChat(args: string[], io: ChatIo): Promise<number> {
 
 /**
  * This install as an encryption device (issue 35): kept encrypted in `.terminal-devices` beside the pins
- * (its key in a file only the user may read), with its decrypted history, one folder per host and account.
+ * (its key in a file only the user may read), with its decrypted history encrypted with the same key, one
+ * folder per host and account.
  * Null when the host has no encrypted layer; the error when the device could not start.
  */
 async function startDevice(client: ChatClient, pinsFile: string, where: string): Promise<E2eeMessaging | Error | null> {
@@ -164,8 +165,9 @@ async function startDevice(client: ChatClient, pinsFile: string, where: string):
   let history: DeviceHistory | undefined;
   try {
     mkdirSync(folder, { recursive: true, mode: 0o700 });
-    history = new DeviceHistory(join(folder, 'history.sqlite'));
-    const device = await E2eeMessaging.start(client, history, new DeviceStore(join(folder, 'device'), deviceStoreKey(devices)));
+    const key = deviceStoreKey(devices);
+    history = new DeviceHistory(join(folder, 'history.sqlite'), key);
+    const device = await E2eeMessaging.start(client, history, new DeviceStore(join(folder, 'device'), key));
     if (device === null) history.close();
     return device;
   } catch (error) {

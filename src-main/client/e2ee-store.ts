@@ -68,6 +68,38 @@ export function deviceStoreKey(profileDir: string, sealer?: KeySealer): Buffer {
   return parseKey(readFileSync(file, 'utf8'), file);
 }
 
+/** A value as a device file holds it: MAGIC, the IV, the tag, then its JSON encrypted with AES-256-GCM. */
+export function sealValue(key: Uint8Array, value: unknown): Buffer {
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, iv).setAAD(MAGIC);
+  const body = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
+  return Buffer.concat([MAGIC, iv, cipher.getAuthTag(), body]);
+}
+
+/** The value sealValue sealed; throws, naming `where`, when the bytes are not one or the key is not theirs. */
+export function openSealed(sealed: Buffer, key: Uint8Array, where: string): unknown {
+  if (sealed.length < MAGIC.length + IV_BYTES + TAG_BYTES || !sealed.subarray(0, MAGIC.length).equals(MAGIC)) {
+    throw new Error(`${where} is not a LanChat device store`);
+  }
+  const iv = sealed.subarray(MAGIC.length, MAGIC.length + IV_BYTES);
+  const tag = sealed.subarray(MAGIC.length + IV_BYTES, MAGIC.length + IV_BYTES + TAG_BYTES);
+  const decipher = createDecipheriv('aes-256-gcm', key, iv).setAAD(MAGIC).setAuthTag(tag);
+  let plain: Buffer;
+  try {
+    plain = Buffer.concat([decipher.update(sealed.subarray(MAGIC.length + IV_BYTES + TAG_BYTES)), decipher.final()]);
+  } catch {
+    throw new Error(`${where} could not be decrypted: it was saved with another key, or it was changed`);
+  }
+  return JSON.parse(plain.toString('utf8'));
+}
+
+/** Writes a sealed value to a new file renamed over the old, so a crash leaves one or the other whole. */
+export async function saveSealed(file: string, key: Uint8Array, value: unknown): Promise<void> {
+  const temporary = `${file}.${process.pid}.tmp`;
+  await writeFile(temporary, sealValue(key, value), { mode: 0o600 });
+  await rename(temporary, file);
+}
+
 /** One device's saved state, encrypted: what is inside is EncryptedChats' (client/e2ee.ts), as JSON. */
 export class DeviceStore {
   private readonly key: Buffer;
@@ -89,28 +121,11 @@ export class DeviceStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
     }
-    if (sealed.length < MAGIC.length + IV_BYTES + TAG_BYTES || !sealed.subarray(0, MAGIC.length).equals(MAGIC)) {
-      throw new Error(`${this.file} is not a LanChat device store`);
-    }
-    const iv = sealed.subarray(MAGIC.length, MAGIC.length + IV_BYTES);
-    const tag = sealed.subarray(MAGIC.length + IV_BYTES, MAGIC.length + IV_BYTES + TAG_BYTES);
-    const decipher = createDecipheriv('aes-256-gcm', this.key, iv).setAAD(MAGIC).setAuthTag(tag);
-    let plain: Buffer;
-    try {
-      plain = Buffer.concat([decipher.update(sealed.subarray(MAGIC.length + IV_BYTES + TAG_BYTES)), decipher.final()]);
-    } catch {
-      throw new Error(`${this.file} could not be decrypted: it was saved with another key, or it was changed`);
-    }
-    return JSON.parse(plain.toString('utf8'));
+    return openSealed(sealed, this.key, this.file);
   }
 
-  /** Replaces the saved value: a new file renamed over the old, so a crash leaves one or the other whole. */
-  async save(value: unknown): Promise<void> {
-    const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', this.key, iv).setAAD(MAGIC);
-    const body = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
-    const temporary = `${this.file}.${process.pid}.tmp`;
-    await writeFile(temporary, Buffer.concat([MAGIC, iv, cipher.getAuthTag(), body]), { mode: 0o600 });
-    await rename(temporary, this.file);
+  /** Replaces the saved value: a crash leaves the old or the new one whole. */
+  save(value: unknown): Promise<void> {
+    return saveSealed(this.file, this.key, value);
   }
 }

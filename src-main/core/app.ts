@@ -19,11 +19,12 @@ import {
 } from '../../src-shared/api.js';
 import { APP_CALLS } from '../../src-shared/api-schema.js';
 import { type CallHandlers, dispatchCall } from './calls.js';
-import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
+import { type ConversationKey, groupConversation } from '../../src-shared/protocol/conversation.js';
 import { coalesce } from './coalesce.js';
 import { NOT_HOSTING, fail, messageOf, ok, sentence } from './errors.js';
 import { type DesktopFiles, FileCore } from './files.js';
 import { E2eeCore } from './e2ee-core.js';
+import { type ConversationExport, type ExportFormat, allMessages, exportConversation } from './export.js';
 import { Hosting } from './hosting.js';
 import { Link } from './link.js';
 import { VoiceCallsCore } from './voice-calls.js';
@@ -157,6 +158,7 @@ export class AppCore extends CallFacade implements AppApi {
     activeCalls: () => this.voiceCalls.list(),
     safetyNumber: (user) => this.e2ee.safetyNumber(user),
     markVerified: (user) => this.e2ee.markVerified(user),
+    exportConversation: (conv, format) => this.exportFile(conv, format),
   };
 
   constructor(options: AppCoreOptions) {
@@ -236,6 +238,23 @@ export class AppCore extends CallFacade implements AppApi {
     const view = this.view();
     this.rememberLastUsed({ lastMode: 'host', lastRoomName: request.roomName, lastPort: port, lastName: view.me ?? request.name, lastFileLimits: request.fileLimits ?? {} });
     return ok(view);
+  }
+
+  /** The conversation as a file, from what `history` pages through: the device's store and the host's. */
+  private async exportFile(conv: ConversationKey, format: ExportFormat): Promise<Result<ConversationExport>> {
+    const messages = await allMessages((before, limit) => this.calls.history(conv, before, limit));
+    if (!messages.ok) return messages;
+    const { me, roomName } = this.link.view();
+    let title = roomName ?? 'Room';
+    if (conv.startsWith('group:')) {
+      const groups = await this.calls.groups();
+      title = (groups.ok ? groups.value.find((group) => groupConversation(group.id) === conv)?.name : undefined) ?? conv;
+    } else if (conv.startsWith('dm:')) {
+      const other = messages.value.map((message) => (message.from === me ? message.to : message.from)).find((name) => name !== undefined && name !== me);
+      title = other ?? conv;
+    }
+    const heading = { conv, title, exportedBy: me ?? '', exportedAt: Date.now(), endToEnd: this.e2ee.encrypts(conv) };
+    return ok(exportConversation(heading, messages.value, format));
   }
 
   private async stopHostingRoom(): Promise<Result<void>> {

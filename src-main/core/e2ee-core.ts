@@ -17,7 +17,7 @@ import { nameKey } from '../../src-shared/protocol/names.js';
 import type { ChatMessage, Target } from '../../src-shared/protocol/objects.js';
 import type { ChatClient } from '../client/client.js';
 import type { CallHandlers } from './calls.js';
-import { DeviceHistory, type OpenHistoryDatabase } from './e2ee-history.js';
+import { DeviceHistory } from './e2ee-history.js';
 import { E2eeMessaging, E2eeUnavailable, type SealedFile } from './e2ee-messaging.js';
 import type { FileSecret } from '../crypto/file-seal.js';
 import { DeviceStore, type KeySealer, deviceStoreKey } from '../client/e2ee-store.js';
@@ -38,6 +38,7 @@ export class E2eeCore {
   /** The device of the current connection, started once it is online. */
   private device: { client: ChatClient; started: Promise<E2eeMessaging | null> } | null = null;
   private readonly histories = new Map<string, DeviceHistory>();
+  private key: Buffer | undefined;
 
   constructor(
     private readonly profileDir: string,
@@ -47,7 +48,6 @@ export class E2eeCore {
     private readonly sealer?: KeySealer,
     /** Whether this app sends DMs and groups encrypted (AppCoreOptions.endToEnd); it reads them either way. */
     private readonly sends = true,
-    private readonly openDatabase?: OpenHistoryDatabase,
   ) {}
 
   /** The connection is online: its device starts (once per connection; a reconnect keeps it). */
@@ -59,7 +59,7 @@ export class E2eeCore {
       if (account === null) return;
       const history = this.history(account);
       const started = (async () => {
-        const store = new DeviceStore(join(this.profileDir, 'e2ee', account, 'device'), deviceStoreKey(this.profileDir, this.sealer));
+        const store = new DeviceStore(join(this.profileDir, 'e2ee', account, 'device'), this.storeKey());
         const messaging = await E2eeMessaging.start(client, history, store);
         messaging?.on('message', (message) => this.emit({ type: 'message', message }));
         messaging?.on('changed', (message, kind) => this.emit({ type: 'event', event: { eventId: 0, kind, message } }));
@@ -106,7 +106,8 @@ export class E2eeCore {
     return (this.link.view().features ?? []).includes('mls');
   }
 
-  private encrypts(conv: string): boolean {
+  /** Whether the conversation is end-to-end encrypted here: a DM or group on a host with the encrypted layer. */
+  encrypts(conv: string): boolean {
     return encryptable(conv) && this.hostEncrypts();
   }
 
@@ -130,10 +131,16 @@ export class E2eeCore {
     let history = this.histories.get(account);
     if (history === undefined) {
       mkdirSync(join(this.profileDir, 'e2ee', account), { recursive: true, mode: 0o700 });
-      history = new DeviceHistory(join(this.profileDir, 'e2ee', account, 'history.sqlite'), this.openDatabase);
+      history = new DeviceHistory(join(this.profileDir, 'e2ee', account, 'history.sqlite'), this.storeKey());
       this.histories.set(account, history);
     }
     return history;
+  }
+
+  /** The key of the profile's device stores and histories, from the keychain or its key file. */
+  private storeKey(): Buffer {
+    this.key ??= deviceStoreKey(this.profileDir, this.sealer);
+    return this.key;
   }
 
   private currentHistory(): DeviceHistory | null {

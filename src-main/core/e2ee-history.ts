@@ -5,9 +5,13 @@
  * literal substring of the folded text, newest first, `person` = messages exchanged with that person).
  *
  * It also keeps the names this device has bound to user ids (a credential names a user by id only).
- * Encryption at rest is the device store's (helper e2ee-host): open() is the one place a file is opened.
+ *
+ * At rest the file is encrypted page by page (SQLite3 Multiple Ciphers, ChaCha20-Poly1305, through
+ * better-sqlite3-multiple-ciphers; docs/DEPENDENCIES.md), with the key of the profile's device stores
+ * (client/e2ee-store.ts): the database, its WAL and its temporary files hold no plaintext, and a page
+ * changed on disk fails to read. A history written in plain by an older app is encrypted in place.
  */
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { foldForSearch } from '../../src-shared/fold.js';
@@ -16,18 +20,54 @@ import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import type { E2eeMessage } from '../../src-shared/e2ee-app.js';
 import type { FileSecret } from '../crypto/file-seal.js';
 
-/** What the history needs of a database: better-sqlite3's, or an encrypted one with the same calls. */
-export type HistoryDatabase = Database.Database;
+/** The key as SQLite3 Multiple Ciphers takes raw key bytes: no passphrase derivation, as it is random already. */
+const rawKey = (key: Uint8Array): string => `"x'${Buffer.from(key).toString('hex')}'"`;
 
-/** Opens the history's database file; a store encrypted at rest passes its own. */
-export type OpenHistoryDatabase = (file: string) => HistoryDatabase;
+/** Whether the database's pages can be read as it is keyed now (SQLITE_NOTADB when not). */
+function readable(db: Database.Database): boolean {
+  try {
+    db.prepare('SELECT count(*) FROM sqlite_master').get();
+    return true;
+  } catch (error) {
+    if ((error as { code?: string }).code === 'SQLITE_NOTADB') return false;
+    throw error;
+  }
+}
 
-export const openPlainHistory: OpenHistoryDatabase = (file) => {
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+function keyed(file: string, key: Uint8Array): Database.Database {
   const db = new Database(file);
+  db.pragma("cipher = 'chacha20'");
+  db.pragma(`key = ${rawKey(key)}`);
+  return db;
+}
+
+/** Encrypts a plain history of an older app in place; false when the file is not a plain database either. */
+function encryptPlain(file: string, key: Uint8Array): boolean {
+  const db = new Database(file);
+  try {
+    if (!readable(db)) return false;
+    // Rekeying rewrites every page, which SQLite3 Multiple Ciphers does outside WAL mode only.
+    db.pragma('journal_mode = DELETE');
+    db.pragma("cipher = 'chacha20'");
+    db.pragma(`rekey = ${rawKey(key)}`);
+    return true;
+  } finally {
+    db.close();
+  }
+}
+
+/** Opens (or creates) the history database, encrypted with the device key; a file it cannot decrypt is refused, saying so. */
+export function openHistoryDatabase(file: string, key: Uint8Array): Database.Database {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  let db = keyed(file, key);
+  if (!readable(db)) {
+    db.close();
+    if (!encryptPlain(file, key)) throw new Error(`${file} could not be decrypted: it was saved with another key, or it was changed`);
+    db = keyed(file, key);
+  }
   db.pragma('journal_mode = WAL');
   return db;
-};
+}
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS messages (
@@ -49,10 +89,11 @@ interface Row {
 }
 
 export class DeviceHistory {
-  private readonly db: HistoryDatabase;
+  private readonly db: Database.Database;
 
-  constructor(file: string, open: OpenHistoryDatabase = openPlainHistory) {
-    this.db = open(file);
+  /** `key`: the profile's device store key (deviceStoreKey), 32 bytes. */
+  constructor(file: string, key: Uint8Array) {
+    this.db = openHistoryDatabase(file, key);
     this.db.exec(SCHEMA);
   }
 
@@ -67,6 +108,13 @@ export class DeviceHistory {
     this.db
       .prepare('INSERT OR REPLACE INTO messages (id, conv, from_key, peer_key, folded, message) VALUES (?, ?, ?, ?, ?, ?)')
       .run(message.id, message.conv, nameKey(message.from), peer === null ? null : nameKey(peer), foldForSearch(message.deleted ? '' : message.text), JSON.stringify(message));
+  }
+
+  /** Stores many in one transaction (one write to disk, not one per message). */
+  putAll(messages: readonly E2eeMessage[]): void {
+    this.db.transaction(() => {
+      for (const message of messages) this.put(message);
+    })();
   }
 
   get(id: number): E2eeMessage | undefined {

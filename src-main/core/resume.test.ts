@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { deviceStoreKey, openSealed, sealValue } from '../client/e2ee-store.js';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SessionView } from '../../src-shared/api.js';
@@ -63,9 +64,10 @@ describe('automatic sign-in', () => {
 
     // As an app from before group invitations saved it: groups without `invited`.
     const snapshotFile = join(bobDir, 'snapshot.json');
-    const saved = JSON.parse(readFileSync(snapshotFile, 'utf8')) as { groups: Partial<GroupInfo>[] };
+    const key = deviceStoreKey(bobDir);
+    const saved = openSealed(readFileSync(snapshotFile), key, snapshotFile) as { groups: Partial<GroupInfo>[] };
     for (const kept of saved.groups) delete kept.invited;
-    writeFileSync(snapshotFile, JSON.stringify(saved), { mode: 0o600 });
+    writeFileSync(snapshotFile, sealValue(key, saved), { mode: 0o600 });
 
     bob = startApp(bobDir);
     const resuming = bob.core.resume();
@@ -121,7 +123,7 @@ describe('automatic sign-in', () => {
     // The conversations shown at the next start already hold the changes.
     await bob.stop();
     expect(statSync(join(bobDir, 'events.json')).mode & 0o777).toBe(0o600);
-    const snapshot = JSON.parse(readFileSync(join(bobDir, 'snapshot.json'), 'utf8')) as { pages: { page: { messages: ChatMessage[] } }[] };
+    const snapshot = openSealed(readFileSync(join(bobDir, 'snapshot.json')), deviceStoreKey(bobDir), 'snapshot') as { pages: { page: { messages: ChatMessage[] } }[] };
     const kept = snapshot.pages[0]!.page.messages;
     expect(kept.map((m) => m.text)).toEqual(['see you at one', '', 'cake in the kitchen', 'while you were away']);
     expect(kept[1]!.deleted).toBe(true);

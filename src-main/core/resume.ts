@@ -4,7 +4,8 @@
  * token that profile-files.ts keeps) and rejoined when the app starts, the host's room
  * restarted first. While it connects, windows are shown the conversations from
  * snapshot.json, the last users, contacts, groups and recent messages seen, so the app
- * opens on the conversations and not on a form. Signing out or stopping the hosted room
+ * opens on the conversations and not on a form. The snapshot is encrypted with the profile's device
+ * key (client/e2ee-store.ts), as it holds end-to-end encrypted messages as the device decrypted them. Signing out or stopping the hosted room
  * forgets both files; leaving a joined room keeps them, so the next start rejoins it.
  *
  * ResumingCore wraps the AppCore: the shells talk to it instead. Its calls are the core's
@@ -12,8 +13,7 @@
  * typed from the App API table, and it sees every event on its way, so the core itself
  * needs no hooks.
  */
-import { rmSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { AppError, AppEvent, Result, SessionView } from '../../src-shared/api.js';
@@ -21,8 +21,9 @@ import { parseCall } from '../../src-shared/api-schema.js';
 import { withChangedMessage } from '../../src-shared/message-changes.js';
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 import { type ChatMessage, type Contact, type GroupInfo, type HistoryPage, type UserInfo, contact, conversationKey, groupInfo, historyPage, messageId, userInfo } from '../../src-shared/protocol/objects.js';
+import { type KeySealer, deviceStoreKey, openSealed, saveSealed } from '../client/e2ee-store.js';
 import { type CallHandlers, dispatchCall, runCall } from './calls.js';
-import { ok } from './errors.js';
+import { messageOf, ok } from './errors.js';
 import { readJson, writeAtomically } from './profile-files.js';
 
 /** Recent messages kept per conversation, and conversations kept, in the snapshot. */
@@ -101,17 +102,23 @@ export class ResumingCore implements Core {
   private retry: { error: AppError; cancel: () => void } | null = null;
   private cancelled = false;
   private readonly listeners = new Set<(event: AppEvent) => void>();
+  private readonly retryDelays: { minMs: number; maxMs: number };
+  /** The key the snapshot is sealed with; null when the profile's key could not be had (the app then keeps none). */
+  private readonly snapshotKey: Buffer | null;
 
   constructor(
     private readonly core: Core,
     profileDir: string,
-    private readonly retryDelays = { minMs: RETRY_MIN_MS, maxMs: RETRY_MAX_MS },
+    /** `sealer`: the shell's keychain, as given to the AppCore, which seals the profile's device key. */
+    options: { sealer?: KeySealer | undefined; retryDelays?: { minMs: number; maxMs: number } | undefined } = {},
   ) {
+    this.retryDelays = options.retryDelays ?? { minMs: RETRY_MIN_MS, maxMs: RETRY_MAX_MS };
     this.roomFile = join(profileDir, 'room.json');
     this.snapshotFile = join(profileDir, 'snapshot.json');
     const stored = lastRoomSchema.safeParse(readJson(this.roomFile));
     this.lastRoom = stored.success ? stored.data : null;
-    this.snapshot = this.lastRoom ? snapshotSchema.parse(readJson(this.snapshotFile)) : emptySnapshot();
+    this.snapshotKey = keyOrNull(profileDir, options.sealer);
+    this.snapshot = this.lastRoom ? snapshotSchema.parse(this.readSnapshot()) : emptySnapshot();
     const inner = core.calls;
     this.calls = {
       ...inner,
@@ -381,18 +388,36 @@ export class ResumingCore implements Core {
     this.writeTimer.unref();
   }
 
+  /** The saved snapshot, or nothing: one from before it was encrypted, or sealed with another key, only costs the quick start. */
+  private readSnapshot(): unknown {
+    if (this.snapshotKey === null) return undefined;
+    try {
+      return openSealed(readFileSync(this.snapshotFile), this.snapshotKey, this.snapshotFile);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') console.error(`lanchat: the saved conversations are not used: ${messageOf(error)}`);
+      return undefined;
+    }
+  }
+
   /** Written asynchronously: a snapshot holds up to a few hundred messages. */
   private async flushSnapshot(): Promise<void> {
     if (this.writeTimer) clearTimeout(this.writeTimer);
     this.writeTimer = null;
-    if (!this.lastRoom) return;
-    const temporary = `${this.snapshotFile}.${process.pid}.tmp`;
+    if (!this.lastRoom || this.snapshotKey === null) return;
     try {
-      await writeFile(temporary, JSON.stringify(this.snapshot), { mode: 0o600 });
-      await rename(temporary, this.snapshotFile);
+      await saveSealed(this.snapshotFile, this.snapshotKey, this.snapshot);
     } catch (error) {
       console.error(`lanchat: could not save the conversations: ${error instanceof Error ? error.message : String(error)}`);
     }
+  }
+}
+
+function keyOrNull(profileDir: string, sealer: KeySealer | undefined): Buffer | null {
+  try {
+    return deviceStoreKey(profileDir, sealer);
+  } catch (error) {
+    console.error(`lanchat: the conversations are not saved for the next start: ${messageOf(error)}`);
+    return null;
   }
 }
 

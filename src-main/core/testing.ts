@@ -6,7 +6,7 @@ import { ResumingCore } from './resume.js';
 
 /** The app as a shell runs it (rejoining at start); `stop()` is quitting it, also pushed to `cleanups`. */
 export function startResumingApp(profileDir: string, cleanups: (() => Promise<void> | void)[], retryDelays?: { minMs: number; maxMs: number }) {
-  const core = new ResumingCore(new AppCore({ profileDir, passwordCost: TEST_PASSWORD_COST }), profileDir, retryDelays);
+  const core = new ResumingCore(new AppCore({ profileDir, passwordCost: TEST_PASSWORD_COST }), profileDir, { retryDelays });
   let stopped = false;
   const stop = async (): Promise<void> => {
     if (stopped) return;

@@ -80,10 +80,11 @@ async function main(): Promise<void> {
     windowState: new WindowStateFile(profileDir),
     onMainTitle: (title) => desktop?.showUnread(unreadFromTitle(title), title),
   });
+  const sealer = osTokenSealer();
   const core = new ResumingCore(
     new AppCore({
       profileDir,
-      tokenSealer: osTokenSealer(),
+      tokenSealer: sealer,
       desktopFiles: electronFiles,
       openChatWindow: async (conv) => {
         windows.showChat(conv);
@@ -91,6 +92,7 @@ async function main(): Promise<void> {
       },
     }),
     profileDir,
+    { sealer },
   );
   core.onEvent((event) => {
     if (event.type === 'session') room = roomOfSession(event.session);

@@ -46,7 +46,8 @@ export async function runBrowserShell(argv: string[]): Promise<{ url: string }> 
   const lock = lockProfile(profileDir);
   if (!lock.ok) throw new Error(`the profile ${profileDir} is in use by another LanChat (process ${lock.pid})`);
   process.once('exit', () => lock.release());
-  const core = new ResumingCore(new AppCore({ profileDir, tokenSealer: keyringTokenSealer(profileDir) }), profileDir);
+  const sealer = keyringTokenSealer(profileDir);
+  const core = new ResumingCore(new AppCore({ profileDir, tokenSealer: sealer }), profileDir, { sealer });
   const files = { downloadsDir: downloadsDir(profileDir), outgoingDir: outgoingDir(profileDir) };
   const shell = await startWebShell({ core, uiPort, staticDir: STATIC_DIR, files }).catch(async (error: unknown) => {
     await core.shutdown();

@@ -12,6 +12,7 @@ import { ContactsList } from './ContactsList.js';
 import { Presence } from './Presence.js';
 import { Drawer } from './Drawer.js';
 import { SafetyNumber } from './E2ee.js';
+import { ExportConversation } from './ExportConversation.js';
 import { isEncryptedConversation } from '../store/e2ee.js';
 import { GroupPanel } from './GroupPanel.js';
 
@@ -58,6 +59,7 @@ export function ConversationDetails({ entry, group, contact, label, onClose, onE
           )}
         </div>
       )}
+      <ExportConversation conv={entry.conv} />
     </Drawer>
   );
 }

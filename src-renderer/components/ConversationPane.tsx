@@ -78,7 +78,7 @@ export function ConversationPane({ conv, canPopOut }: { conv: ConversationKey; c
         <div className="conversation-title">
           <h1 id={headingId}>{name}</h1>
           <p className="conversation-subtitle">
-            {subtitle} <ConversationSecurity conv={conv} />
+            <span className="subtitle-text">{subtitle}</span> <ConversationSecurity conv={conv} />
           </p>
         </div>
         <div className="conversation-actions">

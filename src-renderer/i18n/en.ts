@@ -459,6 +459,14 @@ export const en = {
     unverified: 'Not verified',
     copySafety: 'Copy safety number',
   },
+  export: {
+    title: 'Export conversation',
+    html: 'Export as HTML',
+    json: 'Export as JSON',
+    htmlDetail: 'One web page to read in any browser, with every message this app can show.',
+    jsonDetail: 'A JSON file for other programs, with every message this app can show.',
+    working: 'Exporting…',
+  },
   // Issue 12: mentions, emoji, per-conversation notifications, unread markers, message actions.
   mention: {
     mentionsYou: 'Mentions you',

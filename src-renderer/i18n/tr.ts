@@ -458,6 +458,14 @@ export const tr: Translations = {
     unverified: 'Doğrulanmadı',
     copySafety: 'Güvenlik numarasını kopyala',
   },
+  export: {
+    title: 'Sohbeti dışa aktar',
+    html: 'HTML olarak dışa aktar',
+    json: 'JSON olarak dışa aktar',
+    htmlDetail: 'Bu uygulamanın gösterebildiği tüm mesajlarla, her tarayıcıda okunan tek bir web sayfası.',
+    jsonDetail: 'Bu uygulamanın gösterebildiği tüm mesajlarla, başka programlar için bir JSON dosyası.',
+    working: 'Dışa aktarılıyor…',
+  },
   // Issue 12: mentions, emoji, per-conversation notifications, unread markers, message actions.
   mention: {
     mentionsYou: 'Sizden bahsediyor',

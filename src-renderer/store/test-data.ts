@@ -99,6 +99,7 @@ export function fakeApi(overrides: Partial<AppApi> = {}): AppApi & { emit(event:
     activeCalls: () => ok([]),
     safetyNumber: () => ok({ safetyNumber: '12345 67890', verified: false }),
     markVerified: () => ok(undefined),
+    exportConversation: () => ok({ fileName: 'conversation.json', mimeType: 'application/json', content: '{}' }),
     onEvent: (listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);
