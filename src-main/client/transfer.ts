@@ -229,10 +229,13 @@ class PartialFile {
   }
 }
 
+/** The disk is full, as the file system or SQLite (the device history, when it cannot grow its files) says it. */
+const DISK_FULL = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL', 'SQLITE_IOERR_SHMSIZE']);
+
 /** A failure of this computer's disk to keep a file, worded for the transfer's row. */
 export function saveError(error: unknown): ClientError {
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') return new ClientError('DISK_FULL', 'this computer’s disk is full: free some space, then retry');
+  if (code !== undefined && DISK_FULL.has(code)) return new ClientError('DISK_FULL', 'this computer’s disk is full: free some space, then retry');
   return new ClientError('SAVE_FAILED', error instanceof Error ? error.message : String(error));
 }
 

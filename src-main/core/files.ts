@@ -375,9 +375,10 @@ export class FileCore {
     delete download.stopped;
     const controller = this.start(transfer);
     this.report(transfer, 'download', name, { status: 'running', fileId });
-    // A file of an encrypted message: its ciphertext comes first, then is checked and opened here.
-    const secret = this.link.sealing?.secret(fileId);
     try {
+      // A file of an encrypted message: its ciphertext comes first, then is checked and opened here. Its key
+      // is in the device history, which a full disk can keep from opening: that is this download's failure.
+      const secret = this.secretOf(fileId);
       await downloadFile(link, {
         fileId,
         path: secret ? `${path}.sealed` : path,
@@ -398,6 +399,14 @@ export class FileCore {
       return { ok: false, error: this.failed(transfer, 'download', name, error, { fileId }) };
     } finally {
       this.running.delete(transfer);
+    }
+  }
+
+  private secretOf(fileId: string): FileSecret | undefined {
+    try {
+      return this.link.sealing?.secret(fileId);
+    } catch (error) {
+      throw saveError(error);
     }
   }
 
