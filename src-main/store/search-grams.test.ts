@@ -153,6 +153,7 @@ describe('the short-needle index', () => {
     old.exec('DROP TABLE message_log_state; DROP TRIGGER conv_events_share_ids;');
     old.exec('DROP TRIGGER message_search_refold; DROP TRIGGER message_search_forget; DROP TABLE message_search_changed; DROP TABLE search_index_key;');
     old.exec('DROP INDEX uploads_by_user; ALTER TABLE uploads DROP COLUMN received; ALTER TABLE uploads DROP COLUMN active_at;');
+    old.exec('DROP INDEX files_by_mls_frame; ALTER TABLE files DROP COLUMN mls_frame_id;');
     old.exec('DROP TABLE mls_welcomes; DROP TABLE mls_frames; DROP TABLE mls_conversations; DROP TABLE mls_key_packages; DROP TABLE mls_devices;');
     old.exec('ALTER TABLE messages DROP COLUMN call_event;');
     const insert = old.prepare<[number, string, string, string]>(
