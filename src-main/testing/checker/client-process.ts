@@ -51,7 +51,8 @@ function run(command: Command): void {
     );
   } else if (command.op === 'request') {
     if (client.state !== 'online') {
-      report({ reply: command.reply, error: { code: 'DISCONNECTED', message: `the client is ${client.state} (${command.type} not sent)`, at: Date.now(), notSent: true } });
+      // CLOSED: the client is gone for good (its user gave up); the checker's copy of its state may not know yet.
+      report({ reply: command.reply, error: { code: client.state === 'closed' ? 'CLOSED' : 'DISCONNECTED', message: `the client is ${client.state} (${command.type} not sent)`, at: Date.now(), notSent: true } });
       return;
     }
     client.request(command.type, command.params as never).then(

@@ -22,7 +22,7 @@ export async function ask<T extends RequestType>(client: RemoteClient, type: T, 
     try {
       return await client.request(type, params);
     } catch (error) {
-      const between = error instanceof AnsweredError && error.notSent && client.state !== 'closed';
+      const between = error instanceof AnsweredError && error.notSent && error.code !== 'CLOSED' && client.state !== 'closed';
       if (attempt >= ATTEMPTS || !(between || (timeouts && error instanceof ClientError && error.code === 'TIMEOUT'))) throw error;
       if (between) await new Promise((resolve) => setTimeout(resolve, 1000));
     }
@@ -75,7 +75,7 @@ export async function readFinalViews(history: History, names: readonly string[],
       history.readState.set(names[i]!, new Map(conversations.map(({ conv, upTo }) => [conv, upTo])));
     } catch (error) {
       // A client that gave up meanwhile is reported as such (client-gave-up); its views are not read.
-      if (!closed(client)) throw error;
+      if (!closed(client) && !(error instanceof ClientError && error.code === 'CLOSED')) throw error;
     }
   }
 }
