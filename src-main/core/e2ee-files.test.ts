@@ -83,6 +83,8 @@ describe('files in an end-to-end encrypted conversation', () => {
     // The sender's own copy of the message says the same, from its own device history.
     const page = unwrap(await alice.core.history(message.conv));
     expect(page.messages.find((mine) => mine.id === message.id)?.attachments?.[0]).toMatchObject({ id: file!.id, name, size: content.length });
+    // Found by part of its name on the device, as the host finds a plain file's (Turkish İ folded as there).
+    expect(unwrap(await bob.core.search('izmir-rap')).hits.map((hit) => hit.message.id)).toEqual([message.id]);
 
     for (const needle of [Buffer.from(name), Buffer.from('Gizli-İzmir'), Buffer.from('secret-caption-9b1d'), ...slices(content)]) {
       expect(holding(hostDir, needle), needle.subarray(0, 24).toString('hex')).toEqual([]);

@@ -105,9 +105,11 @@ export class DeviceHistory {
   put(message: E2eeMessage): void {
     // A DM's `to`: with `from`, what a search by person matches.
     const peer = message.conv.startsWith('dm:') ? (message.to ?? null) : null;
+    // Its files' names are found as the host finds a plain message's (store/messages.ts).
+    const searched = message.deleted ? '' : [message.text, ...(message.attachments ?? []).map((file) => file.name)].join('\n');
     this.db
       .prepare('INSERT OR REPLACE INTO messages (id, conv, from_key, peer_key, folded, message) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(message.id, message.conv, nameKey(message.from), peer === null ? null : nameKey(peer), foldForSearch(message.deleted ? '' : message.text), JSON.stringify(message));
+      .run(message.id, message.conv, nameKey(message.from), peer === null ? null : nameKey(peer), foldForSearch(searched), JSON.stringify(message));
   }
 
   /** Stores many in one transaction (one write to disk, not one per message). */
