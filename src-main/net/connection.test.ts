@@ -377,3 +377,33 @@ describe('Connection reads', () => {
     expect(Math.max(...perTurn)).toBeLessThanOrEqual(TURN_BUDGET_MS + 2);
   });
 });
+
+describe('Connection end', () => {
+  it("handles the frames a peer sent before it closed, its bye last, and reports the close with the bye's reason", async () => {
+    const { connections } = await pairs(1);
+    const connection = connections[0]!;
+    const handled: unknown[] = [];
+    connection.onFrame((frame) => {
+      if (frame.kind !== 'frame') return;
+      const value = frame.value as { type: string; error?: { code: string; message: string } };
+      handled.push(value.type);
+      if (value.type === 'bye') return connection.destroy(value.error!);
+      // A handler slower than the socket's close, as a client's is on a loaded machine.
+      return new Promise<void>((resolve) => setTimeout(resolve, 20));
+    });
+    const closed = new Promise((resolve) => connection.onClose(resolve));
+    const bye = { code: ErrorCode.SERVER_DRAINING, message: 'elsewhere' };
+    sockets[0]!.end(Buffer.concat([...[0, 1, 2, 3, 4].map(() => encodeFrame({ type: 'sent' })), encodeFrame({ type: 'bye', error: bye })]));
+    expect(await closed).toEqual(bye);
+    expect(handled).toEqual(['sent', 'sent', 'sent', 'sent', 'sent', 'bye']);
+  });
+
+  it('reports the close of a peer whose last frame a handler never finishes', async () => {
+    const { connections } = await pairs(1);
+    const connection = connections[0]!;
+    connection.onFrame(() => new Promise<void>(() => undefined));
+    const closed = new Promise((resolve) => connection.onClose(resolve));
+    sockets[0]!.end(Buffer.concat([encodeFrame({ n: 1 }), encodeFrame({ n: 2 })]));
+    expect(await closed).toBe(null);
+  });
+});

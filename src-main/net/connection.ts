@@ -52,6 +52,9 @@ export class Connection implements Writable {
   private waitingForTurn = false;
   private closing = false;
   private closedWith: WireError | null | undefined;
+  /** The socket has closed while frames it brought still wait: the close is reported once they are handled. */
+  private ended = false;
+  private finished = false;
   private readonly closeListeners: CloseListener[] = [];
   private handler: FrameHandler = () => undefined;
   /** Encoded frames not yet handed to the socket (see ConnectionScheduler). */
@@ -69,7 +72,7 @@ export class Connection implements Writable {
     socket.setNoDelay(true);
     socket.on('data', this.onData);
     socket.on('error', () => undefined);
-    socket.on('close', () => this.finish(this.closedWith ?? null));
+    socket.on('close', this.onSocketClose);
   }
 
   /** Sets who receives frames; frames arriving before are kept until then. */
@@ -79,7 +82,7 @@ export class Connection implements Writable {
   }
 
   onClose(listener: CloseListener): void {
-    if (this.closedWith !== undefined && this.socket.destroyed) listener(this.closedWith);
+    if (this.finished) listener(this.closedWith ?? null);
     else this.closeListeners.push(listener);
   }
 
@@ -268,7 +271,8 @@ export class Connection implements Writable {
         }
       }
       this.running = false;
-      if (this.socket.isPaused() && !this.closing) this.socket.resume();
+      if (this.ended) this.finish(this.closedWith ?? null);
+      else if (this.socket.isPaused() && !this.closing) this.socket.resume();
     };
     step();
   }
@@ -295,7 +299,25 @@ export class Connection implements Writable {
     return true;
   }
 
+  /**
+   * A peer's last frames (its answers, its bye with the reason it left) often come with its close:
+   * they are handled first, then the close is reported, within CLOSE_GRACE_MS of it whatever a handler
+   * does. Frames waiting for the socket to drain are not: it never will. Work for the peer stops at
+   * once (closingSignal): no answer can reach it.
+   */
+  private readonly onSocketClose = (): void => {
+    if (this.closing || this.waitingForDrain || this.queue.length === 0) {
+      this.finish(this.closedWith ?? null);
+      return;
+    }
+    this.ended = true;
+    this.closingController?.abort();
+    setTimeout(() => this.finish(this.closedWith ?? null), CLOSE_GRACE_MS).unref();
+  };
+
   private finish(reason: WireError | null): void {
+    if (this.finished) return;
+    this.finished = true;
     this.dropPending();
     this.closedWith = reason;
     this.closing = true;
