@@ -1,6 +1,6 @@
 import { type AddressInfo, type Server, type Socket, connect, createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ErrorCode } from '../../src-shared/protocol/errors.js';
+import { type WireError, ErrorCode } from '../../src-shared/protocol/errors.js';
 import { waitFor } from '../testing/harness.js';
 import { Connection, WRITE_HIGH_WATER_BYTES } from './connection.js';
 import { ConnectionScheduler, LAZY_BYTES_PER_TURN, WRITE_FREE_CONNECTIONS } from './scheduler.js';
@@ -385,7 +385,7 @@ describe('Connection end', () => {
     const handled: unknown[] = [];
     connection.onFrame((frame) => {
       if (frame.kind !== 'frame') return;
-      const value = frame.value as { type: string; error?: { code: string; message: string } };
+      const value = frame.value as { type: string; error?: WireError };
       handled.push(value.type);
       if (value.type === 'bye') return connection.destroy(value.error!);
       // A handler slower than the socket's close, as a client's is on a loaded machine.
