@@ -16,8 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, rmSync, statSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { fileTypeFromFile } from 'file-type';
 import { fitFileName, savedFileName } from '../../src-shared/file-names.js';
 import { type AppError, type AppEvent, AppErrorCode, type OutgoingFile, type Result, type TransferEvent } from '../../src-shared/api.js';
@@ -29,19 +28,10 @@ import { type TransferLink, isFinalTransferError } from '../client/transfer-link
 import { type TransferProgress, cancelUpload, downloadFile, saveError, uploadFile } from '../client/transfer.js';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { describeRequestError, fail, ok } from './errors.js';
-import { type PendingDownload, type PendingSend, type Stopped, TransfersFile, outgoingDir } from './transfers-file.js';
-import { type FileSecret, NotAsSealed, openSealedFile, sealFile, sealedSize } from '../crypto/file-seal.js';
+import { type PendingDownload, type PendingSend, type Stopped, TransfersFile } from './transfers-file.js';
+import { type FileSecret, sealedSize } from '../crypto/file-seal.js';
+import { SEALED_NAME, SealedFiles, openDownloaded } from './sealed-files.js';
 import type { SealedFile } from './e2ee-messaging.js';
-
-/** The name a sealed file is uploaded under: the host learns nothing from it. */
-const SEALED_NAME = 'encrypted';
-
-/** A file sealed for upload: where its ciphertext is, the key to it, and the type found in its content. */
-interface SealedCopy {
-  path: string;
-  secret: FileSecret;
-  type: string;
-}
 
 /** What the desktop shell does with a saved file; the browser shell has none of it. */
 export interface DesktopFiles {
@@ -78,8 +68,8 @@ export class FileCore {
   private readonly record: TransfersFile;
   /** Set by stop(): transfers cut now stay recorded, to resume at the next start. */
   private stopping = false;
-  /** Files sealed for an encrypted conversation, by transfer id, until their message is sent. */
-  private readonly sealedCopies = new Map<string, SealedCopy>();
+  /** Files sealed for an encrypted conversation until their message is sent. */
+  private readonly sealed: SealedFiles;
 
   constructor(
     private readonly link: FileCoreLink,
@@ -88,6 +78,7 @@ export class FileCore {
     private readonly desktop: DesktopFiles | undefined,
   ) {
     this.record = new TransfersFile(profileDir);
+    this.sealed = new SealedFiles(profileDir);
   }
 
   /**
@@ -253,7 +244,7 @@ export class FileCore {
     delete send.stopped;
     const sealing = this.seals(send.target);
     const outcomes = await Promise.allSettled(
-      send.files.map((file) => (file.fileId && (!sealing || this.sealedCopies.has(file.transfer)) ? Promise.resolve() : this.upload(link, send, file, sealing))),
+      send.files.map((file) => (file.fileId && (!sealing || this.sealed.copy(file.transfer)) ? Promise.resolve() : this.upload(link, send, file, sealing))),
     );
     if (this.stopping || !this.record.has(send)) return;
     const errors = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason as unknown] : []));
@@ -274,7 +265,7 @@ export class FileCore {
     const target = send.target;
     const sent =
       sealing && target.kind !== 'room'
-        ? this.link.sealing!.send(target, send.caption, this.sealedFiles(send, refs), send.replyTo)
+        ? this.link.sealing!.send(target, send.caption, this.sealed.ofSend(send, refs), send.replyTo)
         : this.link.send(target, send.caption, refs, send.replyTo);
     if (!sent.ok) {
       send.stopped = { status: 'failed', error: sent.error };
@@ -289,40 +280,17 @@ export class FileCore {
     return this.link.sealing?.seals(target) ?? false;
   }
 
-  /** The sealed files of a send, uploaded, as its encrypted message carries them. */
-  private sealedFiles(send: PendingSend, refs: AttachmentRef[]): SealedFile[] {
-    return send.files.map((file, index) => {
-      const { secret, type } = this.sealedCopies.get(file.transfer)!;
-      const { fileId: _id, ...measured } = refs[index]!;
-      return { id: file.fileId!, name: file.name, size: secret.size, type, key: secret.key, iv: secret.iv, digest: secret.digest, ...measured };
-    });
-  }
-
   /** Forgets a send with its copies, the sealed ones and their keys included. */
   private forgetSend(send: PendingSend): void {
     this.record.forgetSend(send);
-    for (const file of send.files) {
-      const copy = this.sealedCopies.get(file.transfer);
-      if (copy) rmSync(copy.path, { force: true });
-      this.sealedCopies.delete(file.transfer);
-    }
-  }
-
-  /** Seals a file for upload under a fresh key, into outgoing/ (what is left there goes at the next start). */
-  private async seal(transfer: string, path: string): Promise<SealedCopy> {
-    await mkdir(outgoingDir(this.profileDir), { recursive: true, mode: 0o700 });
-    const sealed = join(outgoingDir(this.profileDir), `${transfer}.sealed`);
-    const type = (await fileTypeFromFile(path))?.mime ?? 'application/octet-stream';
-    const copy = { path: sealed, secret: await sealFile(path, sealed), type };
-    this.sealedCopies.set(transfer, copy);
-    return copy;
+    this.sealed.forget(send);
   }
 
   private async upload(link: TransferLink, send: PendingSend, file: PendingSend['files'][number], sealing: boolean): Promise<void> {
     const { transfer, name } = file;
     const controller = this.start(transfer);
     this.report(transfer, 'upload', name, { status: 'running', target: send.target });
-    let copy = this.sealedCopies.get(transfer);
+    let copy = this.sealed.copy(transfer);
     const attempt = () =>
       uploadFile(link, {
         source: { path: copy?.path ?? file.path },
@@ -342,7 +310,7 @@ export class FileCore {
         // What an earlier run of the app uploaded was sealed under a key it did not keep: sealed anew, uploaded from the start.
         delete file.uploadId;
         delete file.fileId;
-        copy = await this.seal(transfer, file.path);
+        copy = await this.sealed.seal(transfer, file.path);
       }
       const uploaded = await attempt().catch((error: unknown) => {
         // The host forgot the upload (idle for minutes, the app closed meanwhile): it starts again from the first byte.
@@ -386,7 +354,7 @@ export class FileCore {
         onProgress: (p) => this.progress(transfer, 'download', name, p, { fileId }),
         onWait: () => this.report(transfer, 'download', name, { status: 'running', waiting: true, fileId }),
       });
-      if (secret) await this.open(`${path}.sealed`, path, secret);
+      if (secret) await openDownloaded(`${path}.sealed`, path, secret);
       this.record.forgetDownload(download);
       this.report(transfer, 'download', name, { status: 'done', path, fileId });
       return ok({ transfer, path });
@@ -407,17 +375,6 @@ export class FileCore {
       return this.link.sealing?.secret(fileId);
     } catch (error) {
       throw saveError(error);
-    }
-  }
-
-  /** Opens a sealed file downloaded; one that is not what its sender sealed is removed, and that is final. */
-  private async open(sealed: string, path: string, secret: FileSecret): Promise<void> {
-    try {
-      await openSealedFile(sealed, path, secret);
-    } catch (error) {
-      throw error instanceof NotAsSealed ? new ClientError(ErrorCode.HASH_MISMATCH, `${error.message}; it was removed`) : saveError(error);
-    } finally {
-      rmSync(sealed, { force: true });
     }
   }
 
