@@ -4,7 +4,7 @@ import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AppEvent } from '../../src-shared/api.js';
-import { TEST_PASSWORD_COST, removeDir, tempDir, waitFor } from '../testing/harness.js';
+import { TEST_PASSWORD_COST, removeDir, tempDir, waitFor, unwrap } from '../testing/harness.js';
 import { useRoom } from '../testing/room.js';
 import { AppCore } from '../core/app.js';
 import { runChat } from './chat-run.js';
@@ -53,11 +53,6 @@ function terminal(user: string, cleanups: (() => void)[]) {
       return match!;
     },
   };
-}
-
-function unwrap<T>(result: { ok: true; value: T } | { ok: false; error: { code: string; message: string } }): T {
-  if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
-  return result.value;
 }
 
 describe('the terminal client, end-to-end encrypted', () => {

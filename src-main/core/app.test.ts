@@ -4,7 +4,7 @@ import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AppEvent, SessionView } from '../../src-shared/api.js';
-import { TEST_PASSWORD_COST, removeDir, tempDir } from '../testing/harness.js';
+import { TEST_PASSWORD_COST, removeDir, tempDir, unwrap } from '../testing/harness.js';
 import { freePort } from '../testing/ports.js';
 import { AppCore } from './app.js';
 
@@ -37,11 +37,6 @@ function recordEvents(core: AppCore) {
       }
     },
   };
-}
-
-function unwrap<T>(result: { ok: true; value: T } | { ok: false; error: { code: string; message: string } }): T {
-  if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
-  return result.value;
 }
 
 async function hostRoom(core: AppCore, name = 'alice', password = 'alice-secret'): Promise<SessionView> {

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AppEvent } from '../../src-shared/api.js';
 import { isE2ee } from '../../src-shared/e2ee-app.js';
 import type { ChatMessage } from '../../src-shared/protocol/objects.js';
-import { TEST_PASSWORD_COST, login, removeDir, tempDir, waitFor } from '../testing/harness.js';
+import { TEST_PASSWORD_COST, login, removeDir, tempDir, waitFor, unwrap } from '../testing/harness.js';
 import { AppCore } from './app.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -20,11 +20,6 @@ function newCore(): { core: AppCore; events: AppEvent[]; dir: string } {
   const events: AppEvent[] = [];
   core.onEvent((event) => events.push(event));
   return { core, events, dir };
-}
-
-function unwrap<T>(result: { ok: true; value: T } | { ok: false; error: { code: string; message: string } }): T {
-  if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
-  return result.value;
 }
 
 /** The message event whose text is `text`, once it came. */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AppEvent, TransferEvent } from '../../src-shared/api.js';
 import type { ChatMessage } from '../../src-shared/protocol/objects.js';
-import { TEST_PASSWORD_COST, removeDir, tempDir, waitFor } from '../testing/harness.js';
+import { TEST_PASSWORD_COST, removeDir, tempDir, waitFor, unwrap } from '../testing/harness.js';
 import { freePort } from '../testing/ports.js';
 import { AppCore } from './app.js';
 import type { DesktopFiles } from './files.js';
@@ -29,11 +29,6 @@ function newCore(dir = tempDir('lanchat-files-app-'), desktopFiles?: DesktopFile
   const events: AppEvent[] = [];
   core.onEvent((event) => events.push(event));
   return { core, dir, events };
-}
-
-function unwrap<T>(result: { ok: true; value: T } | { ok: false; error: { code: string; message: string } }): T {
-  if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
-  return result.value;
 }
 
 const transfers = (events: AppEvent[], id: string): TransferEvent[] =>

@@ -6,8 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Result } from '../../src-shared/api.js';
-import { TEST_PASSWORD_COST, removeDir, tempDir } from '../testing/harness.js';
+import { TEST_PASSWORD_COST, removeDir, tempDir, unwrap } from '../testing/harness.js';
 import { AppCore } from '../core/app.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -21,11 +20,6 @@ function newCore(): AppCore {
   cleanups.push(() => removeDir(profileDir));
   cleanups.push(() => core.shutdown());
   return core;
-}
-
-function unwrap<T>(result: Result<T>): T {
-  if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
-  return result.value;
 }
 
 /** A hosted room on loopback (a certificate of its own each time), its fingerprint and the core hosting it. */

@@ -7,6 +7,7 @@ import { type Socket, connect } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Result } from '../../src-shared/api.js';
 import { PROTOCOL_VERSION } from '../../src-shared/protocol/limits.js';
 import type { PresenceState, ServerFrame } from '../../src-shared/protocol/pushes.js';
 import { ChatClient, type ClientEvents } from '../client/client.js';
@@ -53,6 +54,12 @@ export function folderHolds(dir: string, text: string): boolean {
   return readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile())
     .some((entry) => readFileSync(join(entry.parentPath, entry.name)).toString('latin1').includes(text));
+}
+
+/** An App API call's value; its error, code and message, thrown. */
+export function unwrap<T>(result: Result<T>): T {
+  if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
+  return result.value;
 }
 
 /** Tests register many users from 127.0.0.1 in a moment; the storm test sets the real limits. */
