@@ -37,6 +37,8 @@ export interface GroupRun {
   online: (name: string) => boolean;
   /** Counts one acknowledged change of this kind. */
   count: (kind: string) => void;
+  /** A client of the user's that can read at the end: theirs, or, when it gave up, a new login. */
+  readerOf: (name: string) => Promise<RemoteClient>;
 }
 
 /** Who was a member of a group when, from its membership lines (PROTOCOL §6.4.1). */
@@ -149,7 +151,7 @@ export class GroupChanges {
   /** Records in the history who was a member of each group when: its owner reads the membership lines (the first group's owner never leaves it). */
   async readMemberships(): Promise<void> {
     for (const group of this.groups) {
-      const owner = this.run.byName(group.owner).client;
+      const owner = await this.run.readerOf(group.owner);
       // A deletion refused or unanswered may not have happened: the host says.
       const deleted =
         group.deleted &&

@@ -254,7 +254,16 @@ export async function runWorkload(topology: Topology, options: RunOptions): Prom
 
   const online = (user: User): boolean => !user.moving && user.client.state === 'online';
   const byName = (name: string): User => users[names.indexOf(name)]!;
-  const groupChanges = new GroupChanges({ seed, names, history, byName, online: (name) => online(byName(name)), count });
+  // An owner whose app gave up (reported as client-gave-up) logs in anew to read the membership lines.
+  const readerOf = async (name: string): Promise<RemoteClient> => {
+    const user = byName(name);
+    if (user.client.state !== 'closed') return user.client;
+    user.moves++;
+    const client = newClient(user, null);
+    await client.connect();
+    return client;
+  };
+  const groupChanges = new GroupChanges({ seed, names, history, byName, online: (name) => online(byName(name)), count, readerOf });
   const groups = groupChanges.groups;
 
   const clients = await ClientProcesses.start(options.clientProcesses ?? 1).catch(async (error: unknown) => {
