@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { AppEvent } from '../../src-shared/api.js';
 import { TEST_PASSWORD_COST, removeDir, tempDir, waitFor, unwrap } from '../testing/harness.js';
 import { useRoom } from '../testing/room.js';
@@ -19,7 +19,7 @@ function hostHolding(text: string): string[] {
 }
 
 /** The terminal client in-process, fed lines one at a time, with its pins (and device) outside the host's folder. */
-function terminal(user: string, cleanups: (() => void)[]) {
+function terminal(user: string, cleanups: (() => void | Promise<void>)[]) {
   const home = tempDir('lanchat-terminal-');
   cleanups.push(() => removeDir(home));
   const lines: string[] = [];
@@ -55,99 +55,88 @@ function terminal(user: string, cleanups: (() => void)[]) {
   };
 }
 
+const cleanups: (() => void | Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** The room started, the app as bob and the terminal as alice, in a direct conversation both accepted. */
+async function chatting() {
+  await room.start();
+  const profile = tempDir('lanchat-e2ee-cli-app-');
+  const app = new AppCore({ profileDir: profile, passwordCost: TEST_PASSWORD_COST, endToEnd: true });
+  cleanups.push(() => removeDir(profile));
+  cleanups.push(() => app.shutdown());
+  const events: AppEvent[] = [];
+  app.onEvent((event) => events.push(event));
+  const alice = terminal('alice', cleanups);
+  cleanups.push(async () => {
+    alice.end();
+    await alice.exit;
+  });
+  await alice.line(/direct messages and groups are end-to-end encrypted/);
+  unwrap(await app.join({ host: '127.0.0.1', port: room.port, name: 'bob', password: 'bob-secret' }));
+  alice.type('@PM bob');
+  await alice.line(/chat request sent to bob/);
+  unwrap(await app.chatAnswer('alice', true));
+  return { app, events, alice };
+}
+
 describe('the terminal client, end-to-end encrypted', () => {
   it('exchanges DMs (with a reaction) and group messages with the app; its search finds them; the host holds none of the text', async () => {
-    await room.start();
-    const cleanups: (() => void)[] = [];
-    const profile = tempDir('lanchat-e2ee-cli-app-');
-    const app = new AppCore({ profileDir: profile, passwordCost: TEST_PASSWORD_COST, endToEnd: true });
-    const events: AppEvent[] = [];
-    app.onEvent((event) => events.push(event));
-    const alice = terminal('alice', cleanups);
-    try {
-      await alice.line(/direct messages and groups are end-to-end encrypted/);
-      unwrap(await app.join({ host: '127.0.0.1', port: room.port, name: 'bob', password: 'bob-secret' }));
-      alice.type('@PM bob');
-      await alice.line(/chat request sent to bob/);
-      unwrap(await app.chatAnswer('alice', true));
+    const { app, events, alice } = await chatting();
 
-      alice.type('bob~secret-from-the-terminal');
-      await waitFor(() => events.some((event) => event.type === 'message' && event.message.text === 'secret-from-the-terminal' && 'e2ee' in event.message));
-      unwrap(await app.send({ kind: 'dm', user: 'alice' }, 'secret-from-the-app'));
-      const [, id] = await alice.line(/^#(\d+) .*dm bob \(e2ee\) \| bob: secret-from-the-app$/);
-      alice.type(`/react ${id} 🎉`);
-      await waitFor(() => events.some((event) => event.type === 'event' && event.event.kind === 'reaction' && event.event.message.reactions?.[0]?.emoji === '🎉'));
+    alice.type('bob~secret-from-the-terminal');
+    await waitFor(() => events.some((event) => event.type === 'message' && event.message.text === 'secret-from-the-terminal' && 'e2ee' in event.message));
+    unwrap(await app.send({ kind: 'dm', user: 'alice' }, 'secret-from-the-app'));
+    const [, id] = await alice.line(/^#(\d+) .*dm bob \(e2ee\) \| bob: secret-from-the-app$/);
+    alice.type(`/react ${id} 🎉`);
+    await waitFor(() => events.some((event) => event.type === 'event' && event.event.kind === 'reaction' && event.event.message.reactions?.[0]?.emoji === '🎉'));
 
-      const group = unwrap(await app.groupCreate('plans', ['alice']));
-      alice.type('/group_join plans');
-      await alice.line(/group plans \(owner bob\): alice, bob|group plans \(owner bob\): bob, alice/);
-      alice.type('/group_message plans~secret-group-from-the-terminal');
-      await waitFor(
-        () => events.some((event) => event.type === 'message' && event.message.text === 'secret-group-from-the-terminal' && event.message.groupId === group.id),
-        10_000,
-        `the group message at the app; the terminal printed:\n${alice.lines.join('\n')}`,
-      );
+    const group = unwrap(await app.groupCreate('plans', ['alice']));
+    alice.type('/group_join plans');
+    await alice.line(/group plans \(owner bob\): alice, bob|group plans \(owner bob\): bob, alice/);
+    alice.type('/group_message plans~secret-group-from-the-terminal');
+    await waitFor(
+      () => events.some((event) => event.type === 'message' && event.message.text === 'secret-group-from-the-terminal' && event.message.groupId === group.id),
+      10_000,
+      `the group message at the app; the terminal printed:\n${alice.lines.join('\n')}`,
+    );
 
-      alice.type('/search_message from-the');
-      await alice.line(/^\d+\+? results? for "from-the"$/);
-      await alice.line(/^ {2}#\d+ .*bob: secret-from-the-app$/);
+    alice.type('/search_message from-the');
+    await alice.line(/^\d+\+? results? for "from-the"$/);
+    await alice.line(/^ {2}#\d+ .*bob: secret-from-the-app$/);
 
-      // Plain text from the terminal goes to its private chat partner now (encrypted too): the room's check comes from the app.
-      unwrap(await app.send({ kind: 'room' }, 'room-text-the-host-reads'));
-      await waitFor(() => hostHolding('room-text-the-host-reads').length > 0, 10_000, 'the room text in the host files');
-      for (const text of ['secret-from-the-terminal', 'secret-from-the-app', 'secret-group-from-the-terminal', '🎉']) expect(hostHolding(text), text).toEqual([]);
-    } finally {
-      alice.end();
-      await alice.exit;
-      await app.shutdown();
-      removeDir(profile);
-      for (const cleanup of cleanups) cleanup();
-    }
+    // Plain text from the terminal goes to its private chat partner now (encrypted too): the room's check comes from the app.
+    unwrap(await app.send({ kind: 'room' }, 'room-text-the-host-reads'));
+    await waitFor(() => hostHolding('room-text-the-host-reads').length > 0, 10_000, 'the room text in the host files');
+    for (const text of ['secret-from-the-terminal', 'secret-from-the-app', 'secret-group-from-the-terminal', '🎉']) expect(hostHolding(text), text).toEqual([]);
   });
 
   it('sends a file to the app and gets one from it inside the encryption: exact bytes and names, none of it on the host', async () => {
-    await room.start();
-    const cleanups: (() => void)[] = [];
-    const profile = tempDir('lanchat-e2ee-cli-app-');
-    const app = new AppCore({ profileDir: profile, passwordCost: TEST_PASSWORD_COST, endToEnd: true });
-    const events: AppEvent[] = [];
-    app.onEvent((event) => events.push(event));
-    const alice = terminal('alice', cleanups);
+    const { app, events, alice } = await chatting();
     const folder = tempDir('lanchat-e2ee-cli-files-');
     cleanups.push(() => removeDir(folder));
-    try {
-      await alice.line(/direct messages and groups are end-to-end encrypted/);
-      unwrap(await app.join({ host: '127.0.0.1', port: room.port, name: 'bob', password: 'bob-secret' }));
-      alice.type('@PM bob');
-      await alice.line(/chat request sent to bob/);
-      unwrap(await app.chatAnswer('alice', true));
 
-      const fromTerminal = Buffer.concat([Buffer.from('terminal-file-content '), randomBytes(50_000)]);
-      writeFileSync(join(folder, 'terminal-secret-name.bin'), fromTerminal);
-      alice.type(`/send bob ${join(folder, 'terminal-secret-name.bin')} terminal-file-caption`);
-      await alice.line(/sent terminal-secret-name\.bin .*end-to-end encrypted/);
-      let file: { id: string; name: string } | undefined;
-      await waitFor(() => {
-        for (const event of events) if (event.type === 'message' && event.message.attachments?.[0]?.name === 'terminal-secret-name.bin') file = event.message.attachments[0];
-        return file !== undefined;
-      }, 20_000, 'the file at the app');
-      expect(readFileSync(unwrap(await app.downloadFile(file!.id, file!.name)).path).equals(fromTerminal)).toBe(true);
+    const fromTerminal = Buffer.concat([Buffer.from('terminal-file-content '), randomBytes(50_000)]);
+    writeFileSync(join(folder, 'terminal-secret-name.bin'), fromTerminal);
+    alice.type(`/send bob ${join(folder, 'terminal-secret-name.bin')} terminal-file-caption`);
+    await alice.line(/sent terminal-secret-name\.bin .*end-to-end encrypted/);
+    let file: { id: string; name: string } | undefined;
+    await waitFor(() => {
+      for (const event of events) if (event.type === 'message' && event.message.attachments?.[0]?.name === 'terminal-secret-name.bin') file = event.message.attachments[0];
+      return file !== undefined;
+    }, 20_000, 'the file at the app');
+    expect(readFileSync(unwrap(await app.downloadFile(file!.id, file!.name)).path).equals(fromTerminal)).toBe(true);
 
-      const fromApp = Buffer.concat([Buffer.from('app-file-content '), randomBytes(50_000)]);
-      unwrap(await app.sendFiles({ kind: 'dm', user: 'alice' }, [{ name: 'app-secret-name.bin', data: fromApp.toString('base64') }], ''));
-      const [, id] = await alice.line(/^#(\d+) .*dm bob \(e2ee\) \| bob: .*\[files: app-secret-name\.bin/);
-      alice.type(`/get ${id} ${join(folder, 'got.bin')}`);
-      await alice.line(/saved app-secret-name\.bin/);
-      expect(readFileSync(join(folder, 'got.bin')).equals(fromApp)).toBe(true);
+    const fromApp = Buffer.concat([Buffer.from('app-file-content '), randomBytes(50_000)]);
+    unwrap(await app.sendFiles({ kind: 'dm', user: 'alice' }, [{ name: 'app-secret-name.bin', data: fromApp.toString('base64') }], ''));
+    const [, id] = await alice.line(/^#(\d+) .*dm bob \(e2ee\) \| bob: .*\[files: app-secret-name\.bin/);
+    alice.type(`/get ${id} ${join(folder, 'got.bin')}`);
+    await alice.line(/saved app-secret-name\.bin/);
+    expect(readFileSync(join(folder, 'got.bin')).equals(fromApp)).toBe(true);
 
-      for (const text of ['terminal-secret-name', 'terminal-file-caption', 'terminal-file-content', 'app-secret-name', 'app-file-content']) expect(hostHolding(text), text).toEqual([]);
-      expect(hostHolding(fromTerminal.subarray(1000, 1064).toString('latin1'))).toEqual([]);
-    } finally {
-      alice.end();
-      await alice.exit;
-      await app.shutdown();
-      removeDir(profile);
-      for (const cleanup of cleanups) cleanup();
-    }
+    for (const text of ['terminal-secret-name', 'terminal-file-caption', 'terminal-file-content', 'app-secret-name', 'app-file-content']) expect(hostHolding(text), text).toEqual([]);
+    expect(hostHolding(fromTerminal.subarray(1000, 1064).toString('latin1'))).toEqual([]);
   });
 });
