@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildNodeBundle } from '../scripts/node-bundle.js';
-import { BUNDLE_ENV, SCRIPTS } from '../src-main/testing/scripts.js';
+import { BUNDLE_ENV } from '../src-main/testing/scripts.js';
+import { bundleScripts } from '../src-main/testing/scripts-bundle.js';
 
 /**
  * Builds the renderer once, which every browser shell in the run serves, and the shell itself with the
@@ -13,10 +13,7 @@ import { BUNDLE_ENV, SCRIPTS } from '../src-main/testing/scripts.js';
  */
 export default async function globalSetup(): Promise<() => void> {
   execFileSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--logLevel', 'warn'], { stdio: 'inherit' });
-  const parent = join(process.cwd(), '.e2e-bundle');
-  mkdirSync(parent, { recursive: true });
-  const outDir = mkdtempSync(join(parent, 'run-'));
-  await buildNodeBundle({ outDir, input: SCRIPTS, packages: 'bundled' });
+  const outDir = await bundleScripts(join(process.cwd(), '.e2e-bundle'), 'run-');
   process.env[BUNDLE_ENV] = outDir;
   return () => rmSync(outDir, { recursive: true, force: true });
 }

@@ -8,22 +8,14 @@
  * Workers find all three through environment variables; all go when the run ends. Tests leave their
  * databases behind (pg/testing.ts says why): a rerun in watch mode drops them first.
  */
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, statfsSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { openPgStore } from '../store/pg/open.js';
 import { MIGRATED_TEMPLATE, POSTGRES_READY_ENV, dropTestDatabases, postgresMissing, startPostgres, type PostgresServer } from '../store/pg/testing.js';
-import { buildNodeBundle } from '../../scripts/node-bundle.js';
-import { BUNDLE_ENV, SCRIPTS } from './scripts.js';
-
-async function bundleTestScripts(): Promise<string> {
-  const parent = join(process.cwd(), 'node_modules', '.cache');
-  mkdirSync(parent, { recursive: true });
-  const outDir = mkdtempSync(join(parent, 'lanchat-test-scripts-'));
-  await buildNodeBundle({ outDir, input: SCRIPTS, packages: 'bundled' });
-  return outDir;
-}
+import { BUNDLE_ENV } from './scripts.js';
+import { bundleScripts } from './scripts-bundle.js';
 
 async function startSharedPostgres(): Promise<PostgresServer | undefined> {
   if (postgresMissing) return undefined;
@@ -99,7 +91,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     if (tmp) process.env['TMPDIR'] = tmp;
     const readyFile = join(mkdtempSync(join(tmpdir(), 'lanchat-test-postgres-')), 'ready.json');
     const postgres = startSharedPostgresIn(readyFile);
-    shared = registry[KEY] = { tmp, outDir: bundleTestScripts(), postgres, readyFile, users: 0 };
+    shared = registry[KEY] = { tmp, outDir: bundleScripts(join(process.cwd(), 'node_modules', '.cache'), 'lanchat-test-scripts-'), postgres, readyFile, users: 0 };
     // Vitest keeps one list of these for the run, whichever project registers it.
     project.onTestsRerun(async () => {
       const server = await postgres;
