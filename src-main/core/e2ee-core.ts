@@ -5,7 +5,7 @@
  * outbox events, decrypted messages and their changes arrive as message and event AppEvents, flagged
  * `e2ee`, and history and search run through the device's own history as well as the host's. Read
  * positions, receipts and delivery stay the host's, by message id (PROTOCOL §20.9): the device adds only
- * the unread count of its messages and the delivery it was told of.
+ * the unread and mention counts of its messages and the delivery it was told of.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -208,7 +208,7 @@ export class E2eeCore {
       return ok(
         states.value.map((state) => {
           const added = mine.get(state);
-          return added === undefined ? state : { ...state, unread: Math.min(max, state.unread + added) };
+          return added ? { ...state, unread: Math.min(max, state.unread + added.unread), mentions: Math.min(max, state.mentions + added.mentions) } : state;
         }),
       );
     };

@@ -83,7 +83,8 @@ CREATE TABLE IF NOT EXISTS messages (
   from_key TEXT NOT NULL,
   peer_key TEXT,
   folded TEXT NOT NULL,
-  message TEXT NOT NULL
+  message TEXT NOT NULL,
+  mention_keys TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS messages_conv ON messages (conv, id);
 CREATE TABLE IF NOT EXISTS names (user_id INTEGER PRIMARY KEY, name TEXT NOT NULL);
@@ -120,6 +121,10 @@ export function historyReads(db: Database.Database) {
     `SELECT count(*) AS count FROM (SELECT 1 FROM messages WHERE conv = ? AND id > ? AND from_key <> ?
        AND json_extract(message, '$.deleted') IS NULL LIMIT ?)`,
   );
+  const mentioning = db.prepare(
+    `SELECT count(*) AS count FROM (SELECT 1 FROM messages WHERE conv = ? AND id > ? AND from_key <> ?
+       AND instr(mention_keys, ?) > 0 LIMIT ?)`,
+  );
   return {
     /**
      * Newest first, `id < before`. With `person`: what they sent, and the DMs with them; an empty query
@@ -134,10 +139,16 @@ export function historyReads(db: Database.Database) {
     },
     /**
      * Per conversation, the messages after its read position `after` that others sent and nobody deleted,
-     * counted up to `max`: its unread count (the host counts only its plain messages).
+     * counted up to `max`: its unread count, and of those the ones that mention `me` (the host counts only
+     * its plain messages).
      */
-    unread(positions: readonly { conv: string; after: number }[], me: string, max: number): number[] {
-      return positions.map(({ conv, after }) => (unread.get(conv, after, nameKey(me), max) as { count: number }).count);
+    unread(positions: readonly { conv: string; after: number }[], me: string, max: number): { unread: number; mentions: number }[] {
+      const key = nameKey(me);
+      const count = (statement: Database.Statement, ...args: unknown[]): number => (statement.get(...args) as { count: number }).count;
+      return positions.map(({ conv, after }) => ({
+        unread: count(unread, conv, after, key, max),
+        mentions: count(mentioning, conv, after, key, `\n${key}\n`, max),
+      }));
     },
   };
 }
@@ -159,6 +170,9 @@ export class DeviceHistory {
   ) {
     this.db = openHistoryDatabase(file, key);
     this.db.exec(SCHEMA);
+    // Kept since mentions of encrypted messages are worked out on the device; older rows mention nobody.
+    const columns = this.db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('messages');
+    if (!columns.includes('mention_keys')) this.db.exec("ALTER TABLE messages ADD COLUMN mention_keys TEXT NOT NULL DEFAULT ''");
   }
 
   /** Resolves once the reader thread, if one started, has closed its connection and ended. */
@@ -184,8 +198,8 @@ export class DeviceHistory {
     // Its files' names are found as the host finds a plain message's (store/messages.ts).
     const searched = message.deleted ? '' : [message.text, ...(message.attachments ?? []).map((file) => file.name)].join('\n');
     this.db
-      .prepare('INSERT OR REPLACE INTO messages (id, conv, from_key, peer_key, folded, message) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(message.id, message.conv, nameKey(message.from), peer === null ? null : nameKey(peer), foldForSearch(searched), JSON.stringify(message));
+      .prepare('INSERT OR REPLACE INTO messages (id, conv, from_key, peer_key, folded, message, mention_keys) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(message.id, message.conv, nameKey(message.from), peer === null ? null : nameKey(peer), foldForSearch(searched), JSON.stringify(message), mentionKeys(message));
   }
 
   /** Stores many in one transaction (one write to disk, not one per message). */
@@ -213,8 +227,8 @@ export class DeviceHistory {
     return this.read('search', query, person, before, limit);
   }
 
-  /** The unread counts of conversations at read positions (historyReads' `unread`), on the reader thread. */
-  unread(positions: readonly { conv: string; after: number }[], me: string, max: number): Promise<number[]> {
+  /** The unread and mention counts of conversations at read positions (historyReads' `unread`), on the reader thread. */
+  unread(positions: readonly { conv: string; after: number }[], me: string, max: number): Promise<{ unread: number; mentions: number }[]> {
     return this.read('unread', positions, me, max);
   }
 
@@ -262,6 +276,9 @@ export class DeviceHistory {
 }
 
 const parse = (row: Row): E2eeMessage => JSON.parse(row.message) as E2eeMessage;
+
+/** Whom a message mentions, as the unread count looks them up: each name's key on a line of its own. */
+const mentionKeys = (message: E2eeMessage): string => (message.mentions ?? []).map((name) => `\n${nameKey(name)}\n`).join('');
 
 /**
  * The reader thread of one history: asks in order, answered in order. It keeps the process alive only while
