@@ -183,6 +183,11 @@ export class DeviceHistory {
     return reader?.close() ?? Promise.resolve();
   }
 
+  /** The reader thread's id once it started (its tests check the reads leave the caller's thread). */
+  get readerThreadId(): number | undefined {
+    return this.reader?.thread.threadId;
+  }
+
   /** The thread the reads of many rows run on, started at the first. */
   private read<K extends keyof HistoryReads>(read: K, ...args: Parameters<HistoryReads[K]>): Promise<ReturnType<HistoryReads[K]>> {
     if (!this.db.open) return Promise.reject(new Error('the device history is closed'));
@@ -286,7 +291,7 @@ const mentionKeys = (message: E2eeMessage): string => (message.mentions ?? []).m
  * a better-sqlite3 call can abort the process: store/search-pool.ts).
  */
 class HistoryReader {
-  private readonly thread: Worker;
+  readonly thread: Worker;
   private readonly pending = new Map<number, { resolve: (value: never) => void; reject: (error: Error) => void }>();
   private readonly exited: Promise<void>;
   private nextId = 1;
