@@ -1,10 +1,10 @@
 /**
  * Users for a spec: each gets its own browser-shell process and profile, stopped and
- * removed after the test however it ends.
+ * removed after the test however it ends; or, with `sharedRoom`, one room for a spec file's tests.
  */
 import { test as base } from '@playwright/test';
 import { type ShellUser, removeHomes, startShell } from './shell.js';
-import { freePort, hostRoom, joinRoom } from './ui.js';
+import { expectOnline, freePort, hostRoom, joinRoom } from './ui.js';
 
 export interface Room {
   port: number;
@@ -45,5 +45,43 @@ export const test = base.extend<Fixtures>({
     });
   },
 });
+
+/**
+ * One room for all the tests of a spec file (call it at the file's top level): its shells start, the first
+ * user hosts "Lab" and the others join before the first test, and stop after the last. A test's users then
+ * cost nothing to start (a shell start, a page load, a host or a join each, about 5 s of CPU per user). Every
+ * page is loaded again before each test at the default size, so a test starts on a fresh page in the room;
+ * what it changes that outlives a reload (settings, conversations, messages) it keeps apart from the other
+ * tests (its own conversation, words no other test searches for) or puts back.
+ */
+export function sharedRoom(names: string[]): () => Room {
+  let shared: Room | undefined;
+  const started: ShellUser[] = [];
+  test.beforeAll(async ({ browser }) => {
+    const port = await freePort();
+    const users = await Promise.all(
+      names.map(async (name) => {
+        const user = await startShell(browser, name);
+        started.push(user);
+        return user;
+      }),
+    );
+    await hostRoom(users[0]!.page, { room: 'Lab', port, name: users[0]!.name });
+    for (const user of users.slice(1)) await joinRoom(user.page, { port, name: user.name });
+    shared = { port, users };
+  });
+  test.beforeEach(async () => {
+    for (const { page } of shared!.users) {
+      await page.setViewportSize({ width: 1280, height: 720 });
+      await page.reload();
+      await expectOnline(page);
+    }
+  });
+  test.afterAll(async () => {
+    await Promise.all(started.splice(0).map((user) => user.stop()));
+    removeHomes();
+  });
+  return () => shared!;
+}
 
 export { expect } from '@playwright/test';
