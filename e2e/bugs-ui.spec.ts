@@ -32,7 +32,7 @@ async function chooseTheme(page: Page, theme: 'System' | 'Light' | 'Dark') {
 
 test('composer: a counter near the limit, a plain sentence over it, growth with wrapped text up to a cap; disabled Send looks disabled', async () => {
   const testInfo = test.info();
-  const bob = room().users[1]!.page;
+  const bob = (await room('bob'))[0]!.page;
 
   for (const theme of ['Dark', 'Light'] as const) {
     await chooseTheme(bob, theme);
@@ -69,7 +69,7 @@ test('composer: a counter near the limit, a plain sentence over it, growth with 
 });
 
 test('header, sidebar and room settings hold long content: names beside the first-use note, a 48-character group, the fingerprint', async () => {
-  const [alice, bob] = room().users.map((user) => user.page);
+  const [alice, bob] = (await room('alice', 'bob')).map((user) => user.page);
 
   // bob joined for the first time: the fingerprint note is in the header, and the names stay readable.
   await expect(bob!.getByRole('region', { name: 'First connection to this host' })).toBeVisible();
@@ -109,7 +109,7 @@ test('header, sidebar and room settings hold long content: names beside the firs
 });
 
 test('sidebar form errors clear on editing; the person filter suggests names and never shows stale hits beside its error', async () => {
-  const [alice, bob] = room().users.map((user) => user.page);
+  const [alice, bob] = (await room('alice', 'bob')).map((user) => user.page);
   await send(bob!, 'hello from bob');
   await expect(message(alice!, 'hello from bob')).toBeVisible();
 
@@ -145,7 +145,7 @@ test('sidebar form errors clear on editing; the person filter suggests names and
 });
 
 test('emoji are drawn with the bundled colour emoji font', async () => {
-  const alice = room().users[0]!.page;
+  const alice = (await room('alice'))[0]!.page;
   await send(alice, 'party 🎉');
   const text = message(alice, 'party 🎉').getByText('party 🎉', { exact: true });
   await expect(text).toBeVisible();
