@@ -53,6 +53,7 @@ export const test = base.extend<Fixtures>({
  * A test asks for the users it acts as; their pages are loaded again at the default size, so it starts on
  * fresh pages in the room; what it changes that outlives a reload (settings, conversations, messages) it
  * keeps apart from the other tests (its own conversation, words no other test searches for) or puts back.
+ * A failed test ends its worker, so the tests after it start on a new room.
  */
 export function sharedRoom(names: string[]): (...wanted: string[]) => Promise<ShellUser[]> {
   let users: ShellUser[] = [];
