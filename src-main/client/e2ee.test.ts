@@ -214,13 +214,13 @@ describe('end-to-end encrypted conversations through a real host', () => {
     await joined;
 
     // Both sides compute one number, from what each saw itself; alice compares it with bob and marks him verified.
-    const before = await a.safetyNumber(b.id.userId);
+    const before = await a.trust.safetyNumber(b.id.userId);
     expect(before.digits).toMatch(/^\d{5}( \d{5}){11}$/);
-    expect(await b.safetyNumber(a.id.userId)).toEqual(before);
-    expect(await a.matchesSafetyCode(b.id.userId, before.code)).toBe(true);
-    expect(a.verification(b.id.userId)).toBe('unverified');
+    expect(await b.trust.safetyNumber(a.id.userId)).toEqual(before);
+    expect(await a.trust.matchesSafetyCode(b.id.userId, before.code)).toBe(true);
+    expect(a.trust.verification(b.id.userId)).toBe('unverified');
     await a.markVerified(b.id.userId);
-    expect(a.verification(b.id.userId)).toBe('verified');
+    expect(a.trust.verification(b.id.userId)).toBe('verified');
     const changes: DevicesChanged[] = [];
     a.on('devicesChanged', (change) => changes.push(change));
     b.on('devicesChanged', (change) => changes.push(change));
@@ -235,12 +235,12 @@ describe('end-to-end encrypted conversations through a real host', () => {
     // Bob's own device sees a device added in his name: the host cannot keep it from him and still have him read the conversation.
     expect(await atBob).toEqual(expected);
     expect(changes).toEqual([expected, expected]);
-    const after = await a.safetyNumber(b.id.userId);
+    const after = await a.trust.safetyNumber(b.id.userId);
     expect(after.digits).not.toBe(before.digits);
-    expect(await b.safetyNumber(a.id.userId)).toEqual(after);
-    expect(await a.matchesSafetyCode(b.id.userId, before.code)).toBe(false);
-    expect(a.verification(b.id.userId)).toBe('changed');
-    expect(a.devices(b.id.userId).map((device) => device.deviceId)).toContain(rogue.id.deviceId);
+    expect(await b.trust.safetyNumber(a.id.userId)).toEqual(after);
+    expect(await a.trust.matchesSafetyCode(b.id.userId, before.code)).toBe(false);
+    expect(a.trust.verification(b.id.userId)).toBe('changed');
+    expect(a.trust.devices(b.id.userId).map((device) => device.deviceId)).toContain(rogue.id.deviceId);
 
     // A forged commit adding another device in bob's name (from a group the host made under this group id, at this epoch): dropped, nothing changes.
     b.close();
@@ -252,7 +252,7 @@ describe('end-to-end encrypted conversations through a real host', () => {
     await b.receive({ id: 1000, conv: dm, seq: 3, epoch: 2, kind: 'commit', from: 'alice', fromDevice: a.id.deviceId, ts: 1, data: Buffer.from(forged.commit).toString('base64') });
     expect((await dropped).seq).toBe(3);
     expect(b.members(dm)!.map((id) => id.deviceId).sort()).toEqual([a.id.deviceId, b.id.deviceId, rogue.id.deviceId].sort());
-    expect(await b.safetyNumber(a.id.userId)).toEqual(after);
+    expect(await b.trust.safetyNumber(a.id.userId)).toEqual(after);
     expect(changes).toHaveLength(2);
   });
 
@@ -275,7 +275,7 @@ describe('end-to-end encrypted conversations through a real host', () => {
     await a.send(dm, 'before-the-restart');
     await atBob;
     await a.markVerified(b.id.userId);
-    const number = await a.safetyNumber(b.id.userId);
+    const number = await a.trust.safetyNumber(b.id.userId);
 
     // On disk: none of the device's private keys, in bytes, base64 or hex, and none of the text.
     const onDisk = readFileSync(file);
@@ -298,8 +298,8 @@ describe('end-to-end encrypted conversations through a real host', () => {
     expect(await caughtUp).toMatchObject({ text: 'while-alice-was-away', sender: b.id });
     expect(restored.id).toEqual(a.id);
     expect(restored.members(dm)).toEqual(b.members(dm));
-    expect(restored.verification(b.id.userId)).toBe('verified');
-    expect(await restored.safetyNumber(b.id.userId)).toEqual(number);
+    expect(restored.trust.verification(b.id.userId)).toBe('verified');
+    expect(await restored.trust.safetyNumber(b.id.userId)).toEqual(number);
     const atAlice = next<DecryptedMessage>(restored, 'message', textOf('after-the-restart'));
     await b.send(dm, 'after-the-restart');
     expect((await atAlice).sender).toEqual(b.id);

@@ -4,21 +4,13 @@
  * orders each conversation's frames by `seq`; this module applies them in that order and shows only
  * what decrypts and verifies, so a host that rewrites, replays or forges frames shows nothing.
  *
- * With a DeviceStore (e2ee-store.ts) the device's keys, key packages, group states and what it knows of
- * others' devices are saved encrypted after every change, and `start` restores the same device; without
- * one they live in memory and a restart is a new device.
- *
- * Verification (docs/SECURITY.md "Verification"): the device keeps, for each user, the devices it has
- * seen itself: in key packages it claimed (their signed credentials) and in the members of every group
- * it processed (commits and welcomes, which every member agrees on). `safetyNumber` is computed from
- * those, and 'devicesChanged' fires when a known user's set changes: a host that registers a device in
- * someone's name and gets it added to a conversation cannot keep this device from seeing it.
+ * With a DeviceStore (e2ee-store.ts) the whole device is saved encrypted after every change, and `start`
+ * restores it; without one a restart is a new device. `trust` (e2ee-devices.ts) holds what it has seen of
+ * each user's devices, safety numbers and who is verified.
  *
  * For the app: `start(client, { store?, catchUp? })`; `create`, `add`, `removeUsers`, `send`, `members`,
- * `catchUp`, `receive`, `close`; `safetyNumber(userId)` → { digits: 12 groups of 5, code }, `matchesSafetyCode`,
- * `markVerified`, `clearVerified`, `verification(userId)` → 'verified' | 'unverified' | 'changed', `devices`;
- * events 'message', 'joined', 'removed', 'dropped' and 'devicesChanged'. Users are named by id here, as
- * credentials and `dm:` keys name them.
+ * `catchUp`, `receive`, `close`, `markVerified`, `clearVerified`; events 'message', 'joined', 'removed',
+ * 'dropped' and 'devicesChanged'. Users are named by id here, as credentials and `dm:` keys name them.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -29,9 +21,7 @@ import {
   type KeyPackageBundle,
   loadGroup,
   loadKeyPackage,
-  memberKeys,
   saveGroup,
-  signedKeyPackage,
   addMembers,
   createDevice,
   createGroup,
@@ -44,10 +34,10 @@ import {
   signatureKeys,
   welcomedBundle,
 } from '../crypto/mls.js';
-import { type SafetyNumber, safetyNumber, sameCode } from '../crypto/safety-number.js';
 import type { MlsFrame } from '../../src-shared/protocol/e2ee.js';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import type { ChatClient } from './client.js';
+import { type DevicesChanged, KnownDevices, type SavedKnownDevices } from './e2ee-devices.js';
 import type { DeviceStore } from './e2ee-store.js';
 import { ClientError } from './errors.js';
 
@@ -76,16 +66,8 @@ export type E2eeEvents = {
   devicesChanged: [DevicesChanged];
 };
 
-export interface DevicesChanged {
-  userId: number;
-  added: DeviceId[];
-  removed: DeviceId[];
-  /** This device's encrypted conversations whose group holds a device of the user, sorted. */
-  conversations: string[];
-}
-
 /** 'verified': marked so, and the user's devices are those they were then; 'changed': marked so, and they changed since. */
-export type Verification = 'verified' | 'unverified' | 'changed';
+export type { DevicesChanged, Verification } from './e2ee-devices.js';
 
 export interface StartOptions {
   /** Where the device is kept between runs: restored from it when it holds one, made and saved there otherwise. */
@@ -111,7 +93,7 @@ interface Conversation {
 }
 
 /** What a DeviceStore holds (JSON, bytes in base64): the whole device. */
-interface SavedDevice {
+interface SavedDevice extends SavedKnownDevices {
   version: 1;
   /** The user's name as the host spells it, and id. */
   user: string;
@@ -122,30 +104,19 @@ interface SavedDevice {
   cursor: number;
   keyPackages: { encoded: string; initPrivateKey: string; hpkePrivateKey: string; signaturePrivateKey: string }[];
   conversations: { conv: string; seq: number; frameId: number; state: string }[];
-  /** userId → deviceId → signature key. */
-  devices: Record<string, Record<string, string>>;
-  /** userId → the user's keys when marked verified (sorted, base64, joined by commas). */
-  verified: Record<string, string>;
-  introduced: number[];
 }
 
 const bytes = (base64: string): Uint8Array => new Uint8Array(Buffer.from(base64, 'base64'));
 const base64 = (value: Uint8Array): string => Buffer.from(value).toString('base64');
-/** A user's device keys as one comparable text: sorted, so it does not depend on the order they were seen in. */
-const keySet = (keys: Iterable<Uint8Array>): string => [...keys].map((key) => base64(key)).sort().join(',');
 
 export class EncryptedChats extends EventEmitter<E2eeEvents> {
   private readonly conversations = new Map<string, Conversation>();
+  /** Each user's devices as this device saw them itself, their safety numbers and who is verified. */
+  readonly trust: KnownDevices;
   /** Key packages uploaded and not yet used by a welcome. */
   private readonly bundles: KeyPackageBundle[] = [];
   /** The highest frame id processed from mlsSync. */
   private cursor = 0;
-  /** Each user's devices as this device saw them itself: userId → deviceId → signature key. */
-  private readonly known = new Map<number, Map<string, Uint8Array>>();
-  /** userId → keySet of the user's devices when marked verified. */
-  private readonly verified = new Map<number, string>();
-  /** Users whose devices this device has seen in a claim or a group: a change is a change only after that first sight. */
-  private readonly introduced = new Set<number>();
   private store: DeviceStore | undefined;
   /** Every change of state, one at a time: each operation reads the state the one before left. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -163,6 +134,7 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
     private readonly user: string,
   ) {
     super();
+    this.trust = new KnownDevices(device.id, () => [...this.conversations].map(([conv, { group }]) => [conv, group]), (changed) => this.emit('devicesChanged', changed));
   }
 
   /**
@@ -187,7 +159,7 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
     const chats = new EncryptedChats(client, device, me);
     if (saved !== undefined) chats.restore(saved);
     chats.store = options.store;
-    chats.learn(device.id, device.signaturePublicKey);
+    chats.trust.learn(device.id, device.signaturePublicKey);
     client.on('mls', chats.onPush);
     client.on('online', chats.onOnline);
     if (registered.keyPackages < KEY_PACKAGES) await chats.uploadKeyPackages(KEY_PACKAGES - registered.keyPackages);
@@ -215,46 +187,14 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
     return result.keyPackages;
   }
 
-  /** The devices of the user this device has seen itself (its own user's included), by device id. */
-  devices(userId: number): { deviceId: string; signatureKey: Uint8Array }[] {
-    return [...(this.known.get(userId) ?? new Map<string, Uint8Array>())].map(([deviceId, signatureKey]) => ({ deviceId, signatureKey })).sort((a, b) => (a.deviceId < b.deviceId ? -1 : 1));
-  }
-
-  /**
-   * The safety number of this user and `userId` (a contact, or this user for their own devices), from the
-   * devices of both this device has seen. Throws when it has seen none of the contact's: an encrypted
-   * conversation with them comes first.
-   */
-  async safetyNumber(userId: number): Promise<SafetyNumber> {
-    const theirs = this.known.get(userId);
-    if (theirs === undefined || theirs.size === 0) throw new Error(`no device of user ${userId} is known here yet: start an encrypted conversation with them first`);
-    const side = (id: number, keys: Iterable<Uint8Array>) => ({ stableId: new TextEncoder().encode(String(id)), keys: [...keys] });
-    return safetyNumber(side(this.id.userId, this.known.get(this.id.userId)!.values()), side(userId, theirs.values()));
-  }
-
-  /** Whether a code scanned or pasted from the contact's screen is the safety number this device computes. */
-  async matchesSafetyCode(userId: number, code: string): Promise<boolean> {
-    return sameCode(await this.safetyNumber(userId), code);
-  }
-
   /** Marks the user verified with the devices known now (after comparing the safety number); saved with the device. */
   markVerified(userId: number): Promise<void> {
-    return this.serially(async () => {
-      const theirs = this.known.get(userId);
-      if (theirs === undefined || theirs.size === 0) throw new Error(`no device of user ${userId} is known here yet`);
-      this.verified.set(userId, keySet(theirs.values()));
-    });
+    return this.serially(async () => this.trust.markVerified(userId));
   }
 
   /** Forgets a verification (the user asked to, or re-verifies later). */
   clearVerified(userId: number): Promise<void> {
-    return this.serially(async () => void this.verified.delete(userId));
-  }
-
-  verification(userId: number): Verification {
-    const marked = this.verified.get(userId);
-    if (marked === undefined) return 'unverified';
-    return marked === keySet(this.known.get(userId)?.values() ?? []) ? 'verified' : 'changed';
+    return this.serially(async () => this.trust.clearVerified(userId));
   }
 
   /** The devices in the conversation's group as this device knows it; undefined when it is in none. */
@@ -273,7 +213,7 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
       const me = this.client.session?.login.name;
       if (me === undefined) throw new ClientError('DISCONNECTED', 'not logged in');
       const group = await createGroup(this.device, new TextEncoder().encode(conv));
-      const claimed = await this.claim([me, ...users]);
+      const claimed = await this.trust.claim(this.client, [me, ...users]);
       if (claimed.length === 0) throw new Error(`no device of ${users.join(', ')} can be added now`);
       const added = await addMembers(group, claimed.map((device) => device.keyPackage));
       try {
@@ -285,7 +225,7 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
           added: claimed.map(({ user, deviceId }) => ({ user, deviceId })),
         });
         this.conversations.set(conv, { group: added.group, seq: frame.seq, frameId: frame.id });
-        this.learnFromGroup(added.group);
+        this.trust.learnFromGroup(added.group);
       } catch (error) {
         if (!isEpochTaken(error)) throw error;
         // Another device's group came first: ours never existed for anyone else.
@@ -298,7 +238,7 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
   add(conv: string, users: readonly string[]): Promise<void> {
     return this.commit(conv, async (group) => {
       const present = new Set(members(group).map((id) => id.deviceId));
-      const claimed = (await this.claim(users)).filter((device) => !present.has(device.deviceId));
+      const claimed = (await this.trust.claim(this.client, users)).filter((device) => !present.has(device.deviceId));
       if (claimed.length === 0) return null;
       const added = await addMembers(group, claimed.map((device) => device.keyPackage));
       return { ...added, added: claimed.map(({ user, deviceId }) => ({ user, deviceId })) };
@@ -374,9 +314,7 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
         signaturePrivateKey: base64(bundle.privateKeys.signaturePrivateKey),
       })),
       conversations: [...this.conversations].map(([conv, { group, seq, frameId }]) => ({ conv, seq, frameId, state: base64(saveGroup(group)) })),
-      devices: Object.fromEntries([...this.known].map(([userId, devices]) => [userId, Object.fromEntries([...devices].map(([id, key]) => [id, base64(key)]))])),
-      verified: Object.fromEntries(this.verified),
-      introduced: [...this.introduced],
+      ...this.trust.save(),
     };
     await this.store.save(saved);
   }
@@ -388,88 +326,14 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
       this.bundles.push(loadKeyPackage(bytes(kept.encoded), privateKeys));
     }
     for (const { conv, seq, frameId, state } of saved.conversations) this.conversations.set(conv, { group: loadGroup(this.device, bytes(state)), seq, frameId });
-    for (const [userId, devices] of Object.entries(saved.devices)) {
-      this.known.set(Number(userId), new Map(Object.entries(devices).map(([id, key]) => [id, bytes(key)])));
-    }
-    for (const [userId, keys] of Object.entries(saved.verified)) this.verified.set(Number(userId), keys);
-    for (const userId of saved.introduced) this.introduced.add(userId);
+    this.trust.restore(saved);
   }
 
-  /** Adds a device seen in a claimed key package or a group; whether it was new. */
-  private learn(id: DeviceId, signatureKey: Uint8Array): boolean {
-    let devices = this.known.get(id.userId);
-    if (devices === undefined) this.known.set(id.userId, (devices = new Map()));
-    const before = devices.get(id.deviceId);
-    if (before !== undefined && Buffer.from(before).equals(signatureKey)) return false;
-    devices.set(id.deviceId, signatureKey);
-    return true;
-  }
-
-  /** What a group's members (after a commit or welcome this device processed) teach about each user's devices. */
-  private learnFromGroup(group: Group): void {
-    const added = new Map<number, DeviceId[]>();
-    const members = memberKeys(group);
-    for (const member of members) {
-      if (this.learn(member.id, member.signatureKey) && this.introduced.has(member.id.userId)) added.set(member.id.userId, [...(added.get(member.id.userId) ?? []), member.id]);
-    }
-    for (const member of members) this.introduced.add(member.id.userId);
-    for (const [userId, devices] of added) this.changed(userId, devices, []);
-  }
-
-  /**
-   * What a claim teaches: the devices whose key packages carry their credential and key (`verified`), and
-   * which devices the host still lists (`listed`). A device the host no longer lists and that is in none
-   * of this device's groups is gone; one still in a group stays, whatever the host says.
-   */
-  private learnFromClaim(userId: number, verified: readonly { id: DeviceId; signatureKey: Uint8Array }[], listed: ReadonlySet<string>): void {
-    const firstSight = !this.introduced.has(userId);
-    this.introduced.add(userId);
-    const added = verified.filter((device) => this.learn(device.id, device.signatureKey)).map((device) => device.id);
-    const inGroups = new Set([...this.conversations.values()].flatMap(({ group }) => memberKeys(group).filter((member) => member.id.userId === userId).map((member) => member.id.deviceId)));
-    const devices = this.known.get(userId);
-    const removed: DeviceId[] = [];
-    for (const deviceId of devices?.keys() ?? []) {
-      if (listed.has(deviceId) || inGroups.has(deviceId) || deviceId === this.id.deviceId) continue;
-      devices!.delete(deviceId);
-      removed.push({ userId, deviceId });
-    }
-    if (!firstSight && (added.length > 0 || removed.length > 0)) this.changed(userId, added, removed);
-  }
-
-  private changed(userId: number, added: DeviceId[], removed: DeviceId[]): void {
-    const conversations = [...this.conversations]
-      .filter(([, { group }]) => memberKeys(group).some((member) => member.id.userId === userId))
-      .map(([conv]) => conv)
-      .sort();
-    this.emit('devicesChanged', { userId, added, removed, conversations });
-  }
 
   private joined(conv: string): Conversation {
     const found = this.conversations.get(conv);
     if (found === undefined) throw new Error(`this device is in no encrypted group for ${conv}`);
     return found;
-  }
-
-  /** One key package per device of each user, checked to be that device's; devices with none left are skipped. */
-  private async claim(users: readonly string[]): Promise<{ user: string; deviceId: string; keyPackage: Uint8Array }[]> {
-    const claimed: { user: string; deviceId: string; keyPackage: Uint8Array }[] = [];
-    for (const user of users) {
-      const { devices } = await this.client.request('keyPackagesClaim', { user });
-      const verified: { id: DeviceId; signatureKey: Uint8Array }[] = [];
-      for (const device of devices) {
-        if (device.keyPackage === undefined) continue;
-        const keyPackage = bytes(device.keyPackage);
-        const found = await signedKeyPackage(keyPackage);
-        const matches = found !== undefined && found.device.deviceId === device.deviceId && Buffer.from(found.signatureKey).equals(bytes(device.signatureKey));
-        if (!matches) continue;
-        // All of one answer's devices are one user's: a package naming two users is not taken.
-        if (verified.length > 0 && verified[0]!.id.userId !== found.device.userId) continue;
-        verified.push({ id: found.device, signatureKey: found.signatureKey });
-        if (device.deviceId !== this.id.deviceId) claimed.push({ user, deviceId: device.deviceId, keyPackage });
-      }
-      if (verified.length > 0) this.learnFromClaim(verified[0]!.id.userId, verified, new Set(devices.map((device) => device.deviceId)));
-    }
-    return claimed;
   }
 
   /**
@@ -496,7 +360,7 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
           // Frames ordered before the commit were of the epoch it ends: processed with the state before it.
           await this.fill(conv, current, frame.seq);
           this.conversations.set(conv, { group: made.group, seq: frame.seq, frameId: frame.id });
-          this.learnFromGroup(made.group);
+          this.trust.learnFromGroup(made.group);
           return;
         } catch (error) {
           if (!isEpochTaken(error) || attempt >= COMMIT_TRIES) throw error;
@@ -555,7 +419,7 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
       this.conversations.delete(frame.conv);
       this.emit('removed', { conv: frame.conv });
     } else {
-      this.learnFromGroup(received.group);
+      this.trust.learnFromGroup(received.group);
     }
   }
 
@@ -574,7 +438,7 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
     // A key package is used once.
     this.bundles.splice(this.bundles.indexOf(bundle), 1);
     this.conversations.set(frame.conv, { group, seq: frame.seq, frameId: frame.id });
-    this.learnFromGroup(group);
+    this.trust.learnFromGroup(group);
     this.emit('joined', { conv: frame.conv });
     return true;
   }

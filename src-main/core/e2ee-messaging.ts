@@ -127,7 +127,7 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
   /** The safety number with another user (PROTOCOL §20, SECURITY "Verification"), and whether it is marked verified. */
   async safetyNumber(user: string): Promise<{ safetyNumber: string; verified: boolean }> {
     const id = this.userId(user);
-    return { safetyNumber: (await this.chats.safetyNumber(id)).digits, verified: this.chats.verification(id) === 'verified' };
+    return { safetyNumber: (await this.chats.trust.safetyNumber(id)).digits, verified: this.chats.trust.verification(id) === 'verified' };
   }
 
   markVerified(user: string): Promise<void> {
