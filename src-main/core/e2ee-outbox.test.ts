@@ -1,0 +1,144 @@
+/**
+ * The outbox of end-to-end encrypted messages (issue 35): a DM or group message given to send is kept in
+ * the device's encrypted history until the host stored it or refused it for good, goes when the link is
+ * back and at the next start, in order, under its first client id, so the host stores it once; the
+ * profile holds none of its text in clear meanwhile.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AppEvent, SessionView } from '../../src-shared/api.js';
+import type { ChatMessage } from '../../src-shared/protocol/objects.js';
+import { LinkProxy } from '../testing/checker/proxy.js';
+import { folderHolds, removeDir, tempDir, waitFor } from '../testing/harness.js';
+import { freePort } from '../testing/ports.js';
+import { useRoom } from '../testing/room.js';
+import { startResumingApp } from './testing.js';
+
+const room = useRoom();
+const cleanups: (() => Promise<void> | void)[] = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function profile(): string {
+  const dir = tempDir('lanchat-e2ee-outbox-');
+  cleanups.push(() => removeDir(dir));
+  return dir;
+}
+
+function startApp(profileDir: string) {
+  const app = startResumingApp(profileDir, cleanups, { minMs: 50, maxMs: 200 });
+  const outbox = (clientMsgId: string) => app.events.flatMap((e) => (e.type === 'outbox' && e.clientMsgId === clientMsgId ? [e] : []));
+  /** The messages of that text the app's windows were given. */
+  const shown = (text: string): ChatMessage[] => app.events.flatMap((e: AppEvent) => (e.type === 'message' && e.message.text === text ? [e.message] : []));
+  const sentAs = (clientMsgId: string): ChatMessage | undefined => outbox(clientMsgId).find((e) => e.status === 'sent')?.message;
+  return { ...app, outbox, shown, sentAs };
+}
+type App = ReturnType<typeof startApp>;
+
+async function waitForStatus(app: App, status: SessionView['status']): Promise<void> {
+  for (const started = Date.now(); Date.now() - started < 20_000; await new Promise((resolve) => setTimeout(resolve, 20))) {
+    if ((await app.call<SessionView>('session')).status === status) return;
+  }
+  throw new Error(`the session never became ${status}`);
+}
+
+/** alice and bob in the room on `port` (bob through `bobPort` if given), with an accepted DM, and one encrypted message sent each way. */
+async function pair(port: number, bobPort = port) {
+  const alice = startApp(profile());
+  const bobDir = profile();
+  const bob = startApp(bobDir);
+  await alice.call('join', { host: '127.0.0.1', port, name: 'alice', password: 'alice-secret' });
+  await bob.call('join', { host: '127.0.0.1', port: bobPort, name: 'bob', password: 'bob-secret' });
+  await alice.call('chatRequest', 'bob');
+  await bob.call('chatAnswer', 'alice', true);
+  const { clientMsgId } = await bob.call<{ clientMsgId: string }>('send', { kind: 'dm', user: 'alice' }, 'hello-before');
+  await waitFor(() => bob.sentAs(clientMsgId) !== undefined, 20_000, 'the first encrypted message sent');
+  expect(bob.sentAs(clientMsgId)?.e2ee).toBe(true);
+  await waitFor(() => alice.shown('hello-before').length > 0, 20_000, 'the first encrypted message at alice');
+  return { alice, bob, bobDir, conv: bob.sentAs(clientMsgId)!.conv };
+}
+
+describe('encrypted messages sent while the host cannot take them', () => {
+  it('stay queued while the host is down, go in order once it is back, and arrive once each', async () => {
+    const port = await freePort();
+    await room.start({ port });
+    const { alice, bob, bobDir } = await pair(port);
+
+    await room.stop();
+    await waitForStatus(bob, 'reconnecting');
+    const first = await bob.call<{ clientMsgId: string }>('send', { kind: 'dm', user: 'alice' }, 'secret-offline-first');
+    const second = await bob.call<{ clientMsgId: string }>('send', { kind: 'dm', user: 'alice' }, 'secret-offline-second');
+    // Kept on the device, encrypted: no file of the profile holds the text.
+    expect(folderHolds(bobDir, 'secret-offline-first')).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(bob.outbox(first.clientMsgId).map((e) => e.status)).toEqual(['queued']);
+    expect(bob.outbox(second.clientMsgId).map((e) => e.status)).toEqual(['queued']);
+    expect((await bob.call<{ clientMsgId: string }[]>('unsent')).map((item) => item.clientMsgId)).toEqual([first.clientMsgId, second.clientMsgId]);
+
+    await room.start({ port });
+    await waitFor(() => alice.shown('secret-offline-second').length > 0, 30_000, 'both at alice');
+    await waitFor(() => bob.sentAs(second.clientMsgId) !== undefined, 30_000, 'both sent');
+    const [atAlice1, atAlice2] = [alice.shown('secret-offline-first'), alice.shown('secret-offline-second')];
+    expect(atAlice1).toHaveLength(1);
+    expect(atAlice2).toHaveLength(1);
+    expect(atAlice1[0]!.id).toBeLessThan(atAlice2[0]!.id);
+    expect(bob.sentAs(first.clientMsgId)!.id).toBe(atAlice1[0]!.id);
+    expect(bob.sentAs(second.clientMsgId)!.id).toBe(atAlice2[0]!.id);
+    expect(bob.outbox(first.clientMsgId).some((e) => e.status === 'failed')).toBe(false);
+    expect(await bob.call('unsent')).toEqual([]);
+  });
+
+  it('are sent by the next start of the app on the same profile, shown as sending until then', async () => {
+    const port = await freePort();
+    await room.start({ port });
+    const { alice, bob, bobDir, conv } = await pair(port);
+
+    await room.stop();
+    await waitForStatus(bob, 'reconnecting');
+    const { clientMsgId } = await bob.call<{ clientMsgId: string }>('send', { kind: 'dm', user: 'alice' }, 'secret-across-restart', undefined);
+    await bob.stop();
+    expect(bob.outbox(clientMsgId).map((e) => e.status)).toEqual(['queued']);
+    expect(folderHolds(bobDir, 'secret-across-restart')).toBe(false);
+
+    const again = startApp(bobDir);
+    const resuming = again.core.resume();
+    await waitForStatus(again, 'reconnecting');
+    expect(await again.call('unsent')).toEqual([{ clientMsgId, target: { kind: 'dm', user: 'alice' }, text: 'secret-across-restart' }]);
+
+    await room.start({ port });
+    expect(await resuming).toMatchObject({ ok: true });
+    await waitFor(() => again.sentAs(clientMsgId) !== undefined, 30_000, 'sent by the next start');
+    await waitFor(() => alice.shown('secret-across-restart').length > 0, 30_000, 'at alice');
+    expect(alice.shown('secret-across-restart')).toHaveLength(1);
+    expect(again.sentAs(clientMsgId)).toMatchObject({ id: alice.shown('secret-across-restart')[0]!.id, conv, e2ee: true });
+    expect(await again.call('unsent')).toEqual([]);
+  });
+
+  it('is recorded once, with the stored frame’s id, when the host stored it and its answer was lost as the app quit', async () => {
+    await room.start();
+    const proxy = await LinkProxy.start(await freePort(), () => room.port);
+    cleanups.push(() => proxy.close());
+    const { alice, bob, bobDir, conv } = await pair(room.port, proxy.port);
+
+    proxy.muteHost();
+    const text = 'secret-stored-answer-lost';
+    const { clientMsgId } = await bob.call<{ clientMsgId: string }>('send', { kind: 'dm', user: 'alice' }, text);
+    await waitFor(() => alice.shown(text).length > 0, 20_000, 'the host to store and relay it');
+    await bob.stop();
+    expect(bob.outbox(clientMsgId).map((e) => e.status)).toEqual(['queued']);
+
+    const again = startApp(bobDir);
+    expect(await again.core.resume()).toMatchObject({ ok: true });
+    await waitFor(() => again.sentAs(clientMsgId) !== undefined, 30_000, 'the resend answered');
+    const atAlice = alice.shown(text);
+    expect(atAlice).toHaveLength(1);
+    expect(again.sentAs(clientMsgId)!.id).toBe(atAlice[0]!.id);
+    const page = await again.call<{ messages: ChatMessage[] }>('history', conv);
+    expect(page.messages.filter((message) => message.text === text).map((message) => message.id)).toEqual([atAlice[0]!.id]);
+    // A later message still reaches alice: the resend's new generation did not upset her group.
+    const after = await again.call<{ clientMsgId: string }>('send', { kind: 'dm', user: 'alice' }, 'secret-after-resend');
+    await waitFor(() => alice.shown('secret-after-resend').length > 0, 20_000, 'the next message at alice');
+    expect(again.sentAs(after.clientMsgId)?.id).toBe(alice.shown('secret-after-resend')[0]!.id);
+  });
+});
