@@ -106,14 +106,21 @@ describe('encrypted messages sent while the host cannot take them', { timeout: 9
     const resuming = again.core.resume();
     await waitForStatus(again, 'reconnecting');
     expect(await again.call('unsent')).toEqual([{ clientMsgId, target: { kind: 'dm', user: 'alice' }, text: 'secret-across-restart' }]);
+    // Written before this start's login answered, when the app cannot know whether the host encrypts: kept encrypted too, never sent plain.
+    const before = await again.call<{ clientMsgId: string }>('send', { kind: 'dm', user: 'alice' }, 'secret-before-login');
+    expect(folderHolds(bobDir, 'secret-before-login')).toBe(false);
 
     await room.start({ port });
     expect(await resuming).toMatchObject({ ok: true });
-    await waitFor(() => again.sentAs(clientMsgId) !== undefined, 30_000, 'sent by the next start');
-    await waitFor(() => alice.shown('secret-across-restart').length > 0, 30_000, 'at alice');
+    await waitFor(() => again.sentAs(before.clientMsgId) !== undefined, 30_000, 'sent by the next start');
+    await waitFor(() => alice.shown('secret-before-login').length > 0, 30_000, 'at alice');
     expect(alice.shown('secret-across-restart')).toHaveLength(1);
+    expect(alice.shown('secret-before-login')).toHaveLength(1);
     expect(again.sentAs(clientMsgId)).toMatchObject({ id: alice.shown('secret-across-restart')[0]!.id, conv });
+    expect(isE2ee(again.sentAs(before.clientMsgId)!)).toBe(true);
+    expect(again.sentAs(clientMsgId)!.id).toBeLessThan(again.sentAs(before.clientMsgId)!.id);
     expect(await again.call('unsent')).toEqual([]);
+    for (const text of ['secret-across-restart', 'secret-before-login']) expect(folderHolds(room.dir, text), text).toBe(false);
   });
 
   it('is recorded once, with the stored frame’s id, when the host stored it and its answer was lost as the app quit', async () => {
@@ -141,5 +148,33 @@ describe('encrypted messages sent while the host cannot take them', { timeout: 9
     const after = await again.call<{ clientMsgId: string }>('send', { kind: 'dm', user: 'alice' }, 'secret-after-resend');
     await waitFor(() => alice.shown('secret-after-resend').length > 0, 20_000, 'the next message at alice');
     expect(again.sentAs(after.clientMsgId)?.id).toBe(alice.shown('secret-after-resend')[0]!.id);
+  });
+
+  it('ends as failed, and is not sent, when its sender was removed from the group while it waited', async () => {
+    await room.start();
+    const proxy = await LinkProxy.start(await freePort(), () => room.port);
+    cleanups.push(() => proxy.close());
+    const { alice, bob } = await pair(room.port, proxy.port);
+    const group = await alice.call<{ id: number }>('groupCreate', 'plans', ['bob']);
+    await bob.call('groupAnswer', group.id, true);
+    const hello = await bob.call<{ clientMsgId: string }>('send', { kind: 'group', groupId: group.id }, 'group-hello');
+    await waitFor(() => bob.sentAs(hello.clientMsgId) !== undefined, 20_000, 'the first group message sent');
+
+    // bob's link is cut; meanwhile alice removes him; what he wrote in between waits, then is refused.
+    proxy.close();
+    await waitForStatus(bob, 'reconnecting');
+    const late = await bob.call<{ clientMsgId: string }>('send', { kind: 'group', groupId: group.id }, 'secret-after-removal');
+    await alice.call('groupRemoveMember', group.id, 'bob');
+    await proxy.listen();
+    await waitFor(() => bob.outbox(late.clientMsgId).some((e) => e.status !== 'queued'), 30_000, 'the queued message to end');
+    const outcome = bob.outbox(late.clientMsgId).at(-1)!;
+    expect(outcome.status).toBe('failed');
+    expect(outcome.error?.code).toBe('E2EE_UNAVAILABLE');
+    expect(await bob.call('unsent')).toEqual([]);
+    // Nothing reached alice, and a message after it still goes.
+    const dm = await bob.call<{ clientMsgId: string }>('send', { kind: 'dm', user: 'alice' }, 'dm-after-removal');
+    await waitFor(() => alice.shown('dm-after-removal').length > 0, 20_000, 'the next DM at alice');
+    expect(alice.shown('secret-after-removal')).toEqual([]);
+    expect(bob.sentAs(dm.clientMsgId)).toBeDefined();
   });
 });
