@@ -3,9 +3,10 @@
  * encrypted layer (`mls` in hello's features), every direct message and group goes through E2eeMessaging
  * and the room alone through the host in plain. The App API does not change: sends answer and report as
  * outbox events, decrypted messages and their changes arrive as message and event AppEvents, flagged
- * `e2ee`, and history and search run through the device's own history as well as the host's. Read
- * positions, receipts and delivery stay the host's, by message id (PROTOCOL §20.9): the device adds only
- * the unread count of its messages and the delivery it was told of.
+ * `e2ee`, and history and search run through the device's own history as well as the host's. A message
+ * is kept in that history until the host stored it, and sent again after a reconnect or a restart
+ * (e2ee-outbox.ts). Read positions, receipts and delivery stay the host's, by message id (PROTOCOL
+ * §20.9): the device adds only the unread count of its messages and the delivery it was told of.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -47,7 +48,7 @@ export class E2eeCore {
   ) {
     this.outbox = new EncryptedOutbox(
       {
-        history: () => this.unsentHistory(true),
+        history: (create) => this.unsentHistory(create),
         online: () => this.link.view().status === 'online',
         hostEncrypts: () => this.hostEncrypts(),
         messaging: () => this.messaging(),

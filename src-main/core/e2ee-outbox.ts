@@ -48,8 +48,11 @@ export function appError(error: unknown): AppError {
 }
 
 export interface OutboxDevice {
-  /** The history of the account signed in (or being signed in to), where its unsent messages are kept; null without one. */
-  history(): DeviceHistory | null;
+  /**
+   * The history of the account signed in (or being signed in to), where its unsent messages are kept; null
+   * without one. `create`: made if the account has none yet (a send), else null then.
+   */
+  history(create: boolean): DeviceHistory | null;
   /** Whether the link is logged in now, so that a try can go. */
   online(): boolean;
   /** Whether the host has the encrypted layer (known once logged in). */
@@ -77,7 +80,7 @@ export class EncryptedOutbox {
 
   /** Keeps the message on the device, then answers with its client id; it goes as soon as it can. */
   send(target: EncryptedTarget, text: string, replyTo: number | undefined, files: SealedFile[]): Result<{ clientMsgId: string }> {
-    const history = this.device.history();
+    const history = this.device.history(true);
     if (history === null) return fail(AppErrorCode.NOT_CONNECTED, 'Join or host a room first');
     const clientMsgId = randomUUID();
     const item: Unsent = { clientMsgId, target, text, ...(replyTo !== undefined ? { replyTo } : {}), files, ts: Date.now() };
@@ -130,7 +133,7 @@ export class EncryptedOutbox {
   }
 
   private async sendKept(): Promise<void> {
-    const history = this.device.history();
+    const history = this.device.history(false);
     if (history === null) return;
     for (const item of this.items(history)) this.announce(item);
     for (;;) {
