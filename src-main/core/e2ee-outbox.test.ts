@@ -177,4 +177,27 @@ describe('encrypted messages sent while the host cannot take them', { timeout: 9
     expect(alice.shown('secret-after-removal')).toEqual([]);
     expect(bob.sentAs(dm.clientMsgId)).toBeDefined();
   });
+
+  it('a file message whose answer was lost is sent again with its sealed file, and recorded once', async () => {
+    await room.start();
+    const proxy = await LinkProxy.start(await freePort(), () => room.port);
+    cleanups.push(() => proxy.close());
+    const { alice, bob, bobDir } = await pair(room.port, proxy.port);
+
+    // The upload goes on a link of its own, opened after this: only the message's answer is lost.
+    proxy.muteHost();
+    const name = 'secret-plan-name.txt';
+    await bob.call('sendFiles', { kind: 'dm', user: 'alice' }, [{ name, data: Buffer.from('secret file bytes').toString('base64') }], 'secret-file-caption');
+    const atAlice = () => alice.events.flatMap((e) => (e.type === 'message' && e.message.attachments?.some((file) => file.name === name) ? [e.message] : []));
+    await waitFor(() => atAlice().length > 0, 30_000, 'the host to store and relay it');
+    const clientMsgId = atAlice()[0]!.clientMsgId;
+    await bob.stop();
+    expect(folderHolds(bobDir, 'secret-file-caption')).toBe(false);
+
+    const again = startApp(bobDir);
+    expect(await again.core.resume()).toMatchObject({ ok: true });
+    await waitFor(() => again.outbox(clientMsgId).some((e) => e.status === 'sent' || e.status === 'failed'), 30_000, 'the resend answered');
+    expect(again.outbox(clientMsgId).at(-1)).toMatchObject({ status: 'sent', message: { id: atAlice()[0]!.id, attachments: [{ name }] } });
+    expect(atAlice()).toHaveLength(1);
+  });
 });
