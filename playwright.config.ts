@@ -32,7 +32,10 @@ export default defineConfig({
   use: {
     headless: true,
     screenshot: 'only-on-failure',
-    trace: 'retain-on-failure',
+    // A failed test's trace keeps its actions and DOM snapshots, not the screencast: recording the screencast
+    // made every page draw and encode frames all along, about 10 s of a 3-user test's 55 s of CPU
+    // (docs/bench-notes/2026-11-26-ci-time.md). The failure's own screenshot is still taken.
+    trace: { mode: 'retain-on-failure', screenshots: false },
     launchOptions: {
       executablePath: CHROMIUM_PATH,
       args: [

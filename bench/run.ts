@@ -117,7 +117,7 @@ if (selected('history')) {
 }
 // Only when asked by name (--only e2ee) for now: with 200 members it stalled once on the loaded shared machine (issue 35).
 if (only?.includes('e2ee')) report('e2ee', await e2ee({ messages: quick ? 20 : 100, members: quick ? 20 : 200 }));
-if (selected('device-search')) report('device-search', deviceSearch({ messages: quick ? 20_000 : 100_000, repeats: quick ? 3 : 7 }));
+if (selected('device-search')) report('device-search', await deviceSearch({ messages: quick ? 20_000 : 100_000, repeats: quick ? 3 : 7 }));
 if (selected('first-search')) report('first-search', await firstSearch({ typedAfterMs: 3000, later: quick ? 5 : 20 }));
 if (selected('calls')) report('calls', await callsBench({ accepts: quick ? 3 : 10, cpuSeconds: quick ? 10 : 30 }));
 if (selected('files')) {

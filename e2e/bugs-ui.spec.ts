@@ -4,7 +4,7 @@
  * fingerprint's line breaks, sidebar form errors, the person filter, and colour emoji.
  */
 import type { Locator, Page } from '@playwright/test';
-import { expect, test } from './fixtures.js';
+import { expect, sharedRoom, test } from './fixtures.js';
 import { createGroup, message, newChat, openRoomSettings, send } from './ui.js';
 
 const composer = (page: Page) => page.getByRole('textbox', { name: 'Message' });
@@ -21,17 +21,18 @@ const scrollBoxWidths = (locator: Locator) =>
     return { scrollWidth: scroller.scrollWidth, clientWidth: scroller.clientWidth };
   });
 
-async function chooseTheme(page: Page, theme: 'Light' | 'Dark') {
+// alice hosts, bob joined (for the first time: his first-use note stays, as nobody answers it).
+const room = sharedRoom(['alice', 'bob']);
+
+async function chooseTheme(page: Page, theme: 'System' | 'Light' | 'Dark') {
   await page.getByRole('button', { name: 'Settings' }).click();
   await page.getByRole('combobox', { name: 'Theme' }).selectOption({ label: theme });
   await page.keyboard.press('Escape');
 }
 
-test('composer: a counter near the limit, a plain sentence over it, growth with wrapped text up to a cap; disabled Send looks disabled', async ({
-  room,
-}, testInfo) => {
-  const { users } = await room(['alice', 'bob']);
-  const bob = users[1]!.page;
+test('composer: a counter near the limit, a plain sentence over it, growth with wrapped text up to a cap; disabled Send looks disabled', async () => {
+  const testInfo = test.info();
+  const bob = (await room('bob'))[0]!.page;
 
   for (const theme of ['Dark', 'Light'] as const) {
     await chooseTheme(bob, theme);
@@ -40,6 +41,7 @@ test('composer: a counter near the limit, a plain sentence over it, growth with 
     await composer(bob).fill('hello');
     expect(await background(sendButton(bob)), `${theme}: disabled and enabled Send differ`).not.toBe(disabled);
   }
+  await chooseTheme(bob, 'System');
 
   await composer(bob).fill('hi');
   const oneLine = await height(composer(bob));
@@ -66,11 +68,8 @@ test('composer: a counter near the limit, a plain sentence over it, growth with 
   await expect(bob.getByText(/too long|characters left/)).toHaveCount(0);
 });
 
-test('header, sidebar and room settings hold long content: names beside the first-use note, a 48-character group, the fingerprint', async ({
-  room,
-}) => {
-  const { users } = await room(['alice', 'bob']);
-  const [alice, bob] = users.map((user) => user.page);
+test('header, sidebar and room settings hold long content: names beside the first-use note, a 48-character group, the fingerprint', async () => {
+  const [alice, bob] = (await room('alice', 'bob')).map((user) => user.page);
 
   // bob joined for the first time: the fingerprint note is in the header, and the names stay readable.
   await expect(bob!.getByRole('region', { name: 'First connection to this host' })).toBeVisible();
@@ -109,11 +108,8 @@ test('header, sidebar and room settings hold long content: names beside the firs
   expect(lines.join('')).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
 });
 
-test('sidebar form errors clear on editing; the person filter suggests names and never shows stale hits beside its error', async ({
-  room,
-}) => {
-  const { users } = await room(['alice', 'bob']);
-  const [alice, bob] = users.map((user) => user.page);
+test('sidebar form errors clear on editing; the person filter suggests names and never shows stale hits beside its error', async () => {
+  const [alice, bob] = (await room('alice', 'bob')).map((user) => user.page);
   await send(bob!, 'hello from bob');
   await expect(message(alice!, 'hello from bob')).toBeVisible();
 
@@ -148,9 +144,8 @@ test('sidebar form errors clear on editing; the person filter suggests names and
   await expect(results).toHaveCount(0);
 });
 
-test('emoji are drawn with the bundled colour emoji font', async ({ room }) => {
-  const { users } = await room(['alice']);
-  const alice = users[0]!.page;
+test('emoji are drawn with the bundled colour emoji font', async () => {
+  const alice = (await room('alice'))[0]!.page;
   await send(alice, 'party 🎉');
   const text = message(alice, 'party 🎉').getByText('party 🎉', { exact: true });
   await expect(text).toBeVisible();

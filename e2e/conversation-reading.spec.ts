@@ -3,7 +3,8 @@
  * read receipts and typing lines, and the "↓ N new" button while scrolled up.
  */
 import type { Page } from '@playwright/test';
-import { expect, test } from './fixtures.js';
+import { expect, sharedRoom, test } from './fixtures.js';
+import type { ShellUser } from './shell.js';
 import { answerInvitation, conversationLink, currentConversation, message, newChat, openConversation, send, startDirectChat } from './ui.js';
 
 async function openSettings(page: Page) {
@@ -13,16 +14,18 @@ async function openSettings(page: Page) {
   return panel;
 }
 
-/** bob asks alice for a direct chat and she accepts; both have it open. */
-async function directChat(alice: Page, bob: Page) {
-  await startDirectChat(bob, 'alice');
-  await alice.getByRole('region', { name: 'Chat requests' }).getByRole('button', { name: 'Accept bob' }).click();
-  await openConversation(alice, /^bob/);
+// Each test has conversations of its own in this room: the group Team, the chats alice–bob and alice–carol, Lab.
+const room = sharedRoom(['alice', 'bob', 'carol']);
+
+/** `from` asks `to` for a direct chat and `to` accepts; both have it open. */
+async function directChat(to: ShellUser, from: ShellUser) {
+  await startDirectChat(from.page, to.name);
+  await to.page.getByRole('region', { name: 'Chat requests' }).getByRole('button', { name: `Accept ${from.name}` }).click();
+  await openConversation(to.page, new RegExp(`^${from.name}`));
 }
 
-test('a group shows "Read by N" under your message, and who on hover or focus', async ({ room }) => {
-  const { users } = await room(['alice', 'bob', 'carol']);
-  const [a, b, c] = users.map((user) => user.page) as [Page, Page, Page];
+test('a group shows "Read by N" under your message, and who on hover or focus', async () => {
+  const [a, b, c] = (await room('alice', 'bob', 'carol')).map((user) => user.page) as [Page, Page, Page];
 
   const dialog = await newChat(a, 'New group');
   await dialog.getByRole('textbox', { name: 'Group name' }).fill('Team');
@@ -61,10 +64,10 @@ test('a group shows "Read by N" under your message, and who on hover or focus', 
   await expect(mark).toHaveAccessibleDescription('bob, carol');
 });
 
-test('with read receipts off you send none and see none, at once; back on, they return', async ({ room }) => {
-  const { users } = await room(['alice', 'bob']);
-  const [a, b] = users.map((user) => user.page) as [Page, Page];
-  await directChat(a, b);
+test('with read receipts off you send none and see none, at once; back on, they return', async () => {
+  const [alice, bob] = (await room('alice', 'bob')) as [ShellUser, ShellUser];
+  const [a, b] = [alice.page, bob.page];
+  await directChat(alice, bob);
 
   await send(a, 'are you there?');
   const read = (page: Page, text: string) => message(page, text).getByText('Read', { exact: true });
@@ -99,9 +102,9 @@ test('with read receipts off you send none and see none, at once; back on, they 
   await expect(read(b, 'back again')).toBeVisible();
 });
 
-test('with typing lines off nobody sees you typing; on, they do', async ({ room }) => {
-  const { users } = await room(['alice', 'bob']);
-  const [a, b] = users.map((user) => user.page) as [Page, Page];
+test('with typing lines off nobody sees you typing; on, they do', async () => {
+  const [a, b] = (await room('alice', 'bob')).map((user) => user.page) as [Page, Page];
+  for (const page of [a, b]) await openConversation(page, /^Lab/);
 
   // Every typing line bob's window ever shows, however briefly.
   await b.evaluate(() => {
@@ -135,11 +138,12 @@ test('with typing lines off nobody sees you typing; on, they do', async ({ room 
   await expect(b.getByText('alice is typing…')).toBeVisible();
 });
 
-test('scrolled up, "↓ N new" counts what arrived below; it shows the first of them and that is read', async ({ room }) => {
-  const { users } = await room(['alice', 'bob']);
-  const [a, b] = users.map((user) => user.page) as [Page, Page];
+test('scrolled up, "↓ N new" counts what arrived below; it shows the first of them and that is read', async () => {
+  const [alice, carol] = (await room('alice', 'carol')) as [ShellUser, ShellUser];
+  // alice reads (a, scrolled up), carol writes (b). alice hosts, so no first-use bar takes her short window's height.
+  const [a, b] = [alice.page, carol.page];
   await a.setViewportSize({ width: 1000, height: 420 });
-  await directChat(a, b);
+  await directChat(alice, carol);
 
   for (let i = 1; i <= 16; i += 1) await send(b, `earlier ${String(i).padStart(2, '0')}`);
   await expect(message(a, 'earlier 16')).toBeInViewport();

@@ -11,7 +11,7 @@ function hostFilesHolding(hostDir: string, text: string): string[] {
     .filter((path) => statSync(path).isFile() && readFileSync(path).includes(Buffer.from(text)));
 }
 
-test('a direct chat is end-to-end encrypted: both see it said, and the host keeps none of its text', async ({ room }) => {
+test('a direct chat is end-to-end encrypted: both see it said, a mention of you stands out and is counted, and the host keeps none of its text', async ({ room }) => {
   const { users } = await room(['alice', 'bob']);
   const [alice, bob] = users.map((user) => user.page);
   const hostDir = join(users[0]!.home, 'alice', 'host');
@@ -24,8 +24,13 @@ test('a direct chat is end-to-end encrypted: both see it said, and the host keep
 
   await send(bob!, 'dm-secret-from-bob');
   await expect(conversationLink(alice!, 'bob, 1 unread')).toBeVisible();
+  // A mention inside the encryption is worked out by alice's app, as the host does for a plain one.
+  await send(bob!, '@alice dm-mention-secret');
+  await expect(conversationLink(alice!, 'bob, 2 unread, 1 mention of you')).toBeVisible();
   await openConversation(alice!, 'bob');
   await expect(message(alice!, 'dm-secret-from-bob')).toBeVisible();
+  await expect(message(alice!, 'dm-mention-secret')).toHaveClass(/mentions-me/);
+  await expect(message(alice!, 'dm-secret-from-bob')).not.toHaveClass(/mentions-me/);
   await expect(currentConversation(alice!, 'bob').getByText('End-to-end encrypted', { exact: true })).toBeVisible();
   await send(alice!, 'dm-secret-from-alice');
   await expect(message(bob!, 'dm-secret-from-alice')).toBeVisible();
@@ -34,6 +39,7 @@ test('a direct chat is end-to-end encrypted: both see it said, and the host keep
   await expect.poll(() => hostFilesHolding(hostDir, 'room-text-the-host-reads').length).toBeGreaterThan(0);
   expect(hostFilesHolding(hostDir, 'dm-secret-from-bob')).toEqual([]);
   expect(hostFilesHolding(hostDir, 'dm-secret-from-alice')).toEqual([]);
+  expect(hostFilesHolding(hostDir, 'dm-mention-secret')).toEqual([]);
 });
 
 test('a conversation exports as HTML that opens in the browser, every text escaped, and as JSON; the badge stays whole at 420 px', async ({ room, browser }, testInfo) => {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from '@playwright/test';
 import { SCRIPTS, scriptArgs } from '../src-main/testing/scripts.js';
+import { stopChild } from '../src-main/testing/stop.js';
 
 export interface ShellUser {
   name: string;
@@ -23,6 +24,11 @@ export interface ShellUser {
 }
 
 const homes: string[] = [];
+const running = new Set<ChildProcess>();
+// A worker that exits with shells still up (a teardown that ran out of time) takes them with it.
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
 
 /**
  * `prepare` may fill the profile folder (`<home>/<name>`) before the shell starts; `home`
@@ -45,6 +51,8 @@ export async function startShell(
     env: { ...process.env, LANCHAT_HOME: home },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   // The browser's side is made while the shell starts (seconds on a loaded machine), not after it.
   const opened = browser.newContext().then(async (context) => {
     if (pageScript) await context.addInitScript(pageScript);
@@ -68,15 +76,14 @@ export async function startShell(
   });
   const [url, { context, page }] = await Promise.all([printed, opened]).catch(async (error: unknown) => {
     await opened.then(({ context }) => context.close(), () => undefined);
+    // A shell that hung before its UI line is not left running.
+    await stopChild(child);
     throw error;
   });
   await page.goto(url);
   const stop = async (): Promise<void> => {
     await context.close().catch(() => undefined);
-    if (child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
+    await stopChild(child);
   };
   return { name, home, url, context, page, process: child, output, stop };
 }

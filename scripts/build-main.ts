@@ -1,6 +1,7 @@
 /**
  * Builds the Electron main process into dist-main/electron:
- *   main.js     beside it search-worker.js (the search thread's entry) and the chunks the two share
+ *   main.js     beside it search-worker.js and e2ee-history-worker.js (the entries of the host's search
+ *               threads and of the device history's reader) and the chunks they share
  *               (node-bundle.ts); electron stays external, as Node's built-ins do;
  *   preload.cjs one CommonJS file: a sandboxed preload can require 'electron' and nothing else,
  *               and cannot be an ES module.
@@ -13,7 +14,7 @@ const outDir = 'dist-main/electron';
 
 await buildNodeBundle({
   outDir,
-  input: { main: 'src-main/electron/main.ts', 'search-worker': 'src-main/store/search-worker.ts' },
+  input: { main: 'src-main/electron/main.ts', 'search-worker': 'src-main/store/search-worker.ts', 'e2ee-history-worker': 'src-main/core/e2ee-history-worker.ts' },
   sourcemap: true,
 });
 

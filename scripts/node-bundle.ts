@@ -1,7 +1,7 @@
 /**
  * How every Node bundle of the project is built (the host, Electron's main process, the bench's
  * servers, the scripts tests start): vite for Node 20, one ES module per entry in `outDir` with the
- * chunks they share beside them (search-pool.ts finds the search worker relative to its own chunk).
+ * chunks they share beside them (store/typescript-worker.ts finds a worker's entry relative to its own chunk).
  * Packages stay in node_modules, found from `outDir` upwards, unless `packages: 'bundled'`; Node's
  * built-ins stay external.
  */

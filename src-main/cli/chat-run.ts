@@ -146,7 +146,7 @@ export async function runChat(args: string[], io: ChatIo): Promise<number> {
   const code = await Promise.race([readLines(), fatal]);
   if (device !== null && !(device instanceof Error)) {
     device.close();
-    device.history.close();
+    await device.history.close();
   }
   client.close();
   return code;
@@ -168,10 +168,10 @@ async function startDevice(client: ChatClient, pinsFile: string, where: string):
     const key = deviceStoreKey(devices);
     history = new DeviceHistory(join(folder, 'history.sqlite'), key);
     const device = await E2eeMessaging.start(client, history, new DeviceStore(join(folder, 'device'), key));
-    if (device === null) history.close();
+    if (device === null) await history.close();
     return device;
   } catch (error) {
-    history?.close();
+    await history?.close();
     return error instanceof Error ? error : new Error(String(error));
   }
 }

@@ -360,22 +360,22 @@ export class TerminalSession {
     if (query === '') throw new Error('usage: /search_message <text>');
     await this.groups.refresh();
     const { hits, hasMore } = await this.client.request('search', { query });
-    this.printHits(`"${query}"`, [...this.searchDevice(query), ...hits.map((h) => h.message)], hasMore);
+    this.printHits(`"${query}"`, [...(await this.searchDevice(query)), ...hits.map((h) => h.message)], hasMore);
     return 'continue';
   }
 
   private async searchPerson(name: string): Promise<CommandOutcome> {
     await this.groups.refresh();
     const { hits, hasMore } = await this.client.request('search', { query: '', person: name });
-    this.printHits(`messages with ${name}`, [...this.searchDevice('', name), ...hits.map((h) => h.message)], hasMore);
+    this.printHits(`messages with ${name}`, [...(await this.searchDevice('', name)), ...hits.map((h) => h.message)], hasMore);
     return 'continue';
   }
 
   /** The encrypted messages this install keeps that match, newest first (the host has only their ciphertext). */
-  private searchDevice(query: string, person?: string): ChatMessage[] {
+  private async searchDevice(query: string, person?: string): Promise<ChatMessage[]> {
     const device = this.e2ee;
     if (device === null || device instanceof Error) return [];
-    return device.history.search(query, person, undefined, SEARCH_PAGE).messages;
+    return (await device.history.search(query, person, undefined, SEARCH_PAGE)).messages;
   }
 
   private printHits(what: string, messages: ChatMessage[], hasMore: boolean): void {

@@ -211,8 +211,7 @@ export class AppCore extends CallFacade implements AppApi {
     return this.serialized(async () => {
       this.files.stop();
       this.link.close();
-      this.e2ee.shutdown();
-      await Promise.all([this.stopHost(), this.roomWatcher?.stop()]);
+      await Promise.all([this.e2ee.shutdown(), this.stopHost(), this.roomWatcher?.stop()]);
       this.roomWatcher = null;
     });
   }

@@ -1,5 +1,6 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AppEvent } from '../../src-shared/api.js';
 import { isE2ee } from '../../src-shared/e2ee-app.js';
@@ -182,6 +183,55 @@ describe('the app as an end-to-end encryption device', () => {
 
     // The host keeps positions and delivery as ids, never the text.
     for (const text of ['secret-live', 'secret-while-away', 'secret-group-plan']) expect(holding(join(alice.dir, 'host'), text), text).toEqual([]);
+  });
+
+  it('mentions in encrypted DMs and groups are worked out on each device as the host does for plain ones: listed, counted, found again on an edit; the host learns none', async () => {
+    const alice = newCore();
+    const bob = newCore();
+    const { hosting } = unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));
+    unwrap(await bob.core.join({ host: '127.0.0.1', port: hosting!.port, name: 'bob', password: 'bob-secret' }));
+    unwrap(await alice.core.chatRequest('bob'));
+    unwrap(await bob.core.chatAnswer('alice', true));
+    const group = unwrap(await alice.core.groupCreate('plans', ['bob']));
+    unwrap(await bob.core.groupAnswer(group.id, true));
+    const stateOf = async (conv: string) => unwrap(await alice.core.readState()).find((state) => state.conv === conv);
+    const sentBy = async (target: Parameters<AppCore['send']>[0], text: string): Promise<ChatMessage> =>
+      (await sent(bob.events, unwrap(await bob.core.send(target, text)).clientMsgId)).message!;
+
+    // A plain one in the room, the host's: what the encrypted ones must match.
+    const plain = await received(alice.events, (await sentBy({ kind: 'room' }, '@alice. plain look')).text);
+    expect(plain.mentions).toEqual(['alice']);
+
+    // The same rules inside the encryption: names as names compare, trailing dots and dashes dropped, an e-mail address mentions nobody.
+    const dmText = '@ALICE. look at this';
+    const ownDm = await sentBy({ kind: 'dm', user: 'alice' }, dmText);
+    expect(ownDm).toMatchObject({ e2ee: true, mentions: ['alice'] });
+    const dm = await received(alice.events, dmText);
+    expect(dm).toMatchObject({ e2ee: true, mentions: ['alice'] });
+    const groupText = 'hi @alice and @bob-- (x@alice.org, @nobody)';
+    await sentBy({ kind: 'group', groupId: group.id }, groupText);
+    const inGroup = await received(alice.events, groupText);
+    expect(inGroup).toMatchObject({ e2ee: true, mentions: ['alice', 'bob'] });
+    const unmentioned = await sentBy({ kind: 'group', groupId: group.id }, 'nothing for anyone x@alice.org');
+    expect((await received(alice.events, unmentioned.text)).mentions).toBeUndefined();
+
+    // Counted as the host counts plain ones: unread messages that mention you.
+    expect(await stateOf(dm.conv)).toMatchObject({ unread: 1, mentions: 1 });
+    expect(await stateOf(inGroup.conv)).toMatchObject({ unread: 2, mentions: 1 });
+    // An edit finds them again.
+    unwrap(await bob.core.editMessage(unmentioned.id, 'now for @alice'));
+    await waitFor(() => alice.events.some((event) => event.type === 'event' && event.event.kind === 'edit' && event.event.message.mentions?.[0] === 'alice'));
+    expect(await stateOf(inGroup.conv)).toMatchObject({ unread: 2, mentions: 2 });
+    unwrap(await alice.core.markRead(inGroup.conv, unmentioned.id));
+    expect(await stateOf(inGroup.conv)).toMatchObject({ unread: 0, mentions: 0 });
+
+    // The host holds the room's mention and none of the encrypted ones.
+    const host = new Database(join(alice.dir, 'host', 'chat.sqlite'), { readonly: true });
+    try {
+      expect(host.prepare('SELECT conv FROM mentions').pluck().all()).toEqual(['room']);
+    } finally {
+      host.close();
+    }
   });
 
   it('a DM to someone whose client has no device (an older one) is refused with a notice, never sent in plain', async () => {

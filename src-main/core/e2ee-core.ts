@@ -6,7 +6,7 @@
  * `e2ee`, and history and search run through the device's own history as well as the host's. A message
  * is kept in that history until the host stored it, and sent again after a reconnect or a restart
  * (e2ee-outbox.ts). Read positions, receipts and delivery stay the host's, by message id (PROTOCOL
- * §20.9): the device adds only the unread count of its messages and the delivery it was told of.
+ * §20.9): the device adds only the unread and mention counts of its messages and the delivery it was told of.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -89,12 +89,14 @@ export class E2eeCore {
     });
   }
 
-  shutdown(): void {
+  /** Resolves once the histories' reader threads have ended. */
+  async shutdown(): Promise<void> {
     this.outbox.stop();
     this.device?.started.then((messaging) => messaging?.close(), () => undefined);
     this.device = null;
-    for (const history of this.histories.values()) history.close();
+    const histories = [...this.histories.values()];
     this.histories.clear();
+    await Promise.all(histories.map((history) => history.close()));
   }
 
   /** The safety number with another user, and whether it is marked verified. */
@@ -215,7 +217,7 @@ export class E2eeCore {
     calls.search = async (query, person, before) => {
       const history = this.currentHistory();
       if (history === null || (before !== undefined && !isE2eeId(before))) return plain.search(query, person, before);
-      const mine = history.search(query, person, before, PAGE);
+      const mine = await history.search(query, person, before, PAGE);
       if (mine.hasMore) return ok({ hits: mine.messages.map((message) => ({ message })), hasMore: true });
       const host = await plain.search(query, person, undefined);
       if (!host.ok) return mine.messages.length > 0 ? ok({ hits: mine.messages.map((message) => ({ message })), hasMore: false }) : host;
@@ -232,10 +234,14 @@ export class E2eeCore {
       const me = this.link.view().me;
       if (!states.ok || history === null || me === null) return states;
       const max = LIMITS.maxUnreadCount;
+      const encrypted = states.value.filter((state) => encryptable(state.conv));
+      const counts = await history.unread(encrypted.map((state) => ({ conv: state.conv, after: state.upTo })), me, max);
+      const mine = new Map(encrypted.map((state, index) => [state, counts[index]!]));
       return ok(
-        states.value.map((state) =>
-          encryptable(state.conv) ? { ...state, unread: Math.min(max, state.unread + history.unreadAfter(state.conv, state.upTo, me, max)) } : state,
-        ),
+        states.value.map((state) => {
+          const added = mine.get(state);
+          return added ? { ...state, unread: Math.min(max, state.unread + added.unread), mentions: Math.min(max, state.mentions + added.mentions) } : state;
+        }),
       );
     };
   }

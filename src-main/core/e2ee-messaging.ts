@@ -19,6 +19,7 @@ import { type ConversationKey, dmConversation, groupConversation } from '../../s
 import { nameKey } from '../../src-shared/protocol/names.js';
 import { type Attachment, attachment, messageId, reactionEmoji, sha256Hex, type Target } from '../../src-shared/protocol/objects.js';
 import { fitFileName } from '../../src-shared/file-names.js';
+import { mentioned } from '../../src-shared/mentions.js';
 import { LIMITS } from '../../src-shared/protocol/limits.js';
 import { thumbnailProblem } from '../../src-shared/thumbnails.js';
 import type { FileSecret } from '../crypto/file-seal.js';
@@ -346,8 +347,20 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
       clientMsgId,
       ...(original !== undefined ? { replyTo: quoteOf(original) } : replyTo !== undefined ? { replyTo: quote(replyTo, '', '', true) } : {}),
       ...(attachments.length > 0 ? { attachments } : {}),
+      ...this.mentionsOf(conv, text),
       e2ee: true,
     };
+  }
+
+  /**
+   * Whom the text mentions, worked out here by the host's rule (src-shared/mentions.ts), since the host
+   * cannot read it: the users this device knows by name, counted if they are in the conversation (its two
+   * users for a DM, the members of its MLS group), their names sorted as the host lists them (PROTOCOL §17.5).
+   */
+  private mentionsOf(conv: ConversationKey, text: string): { mentions?: string[] } {
+    const readers = new Set(conv.startsWith('dm:') ? conv.split(':').slice(1).map(Number) : (this.chats.members(conv) ?? []).map((id) => id.userId));
+    const names = mentioned(text, (candidate) => this.history.idOf(candidate), (id) => readers.has(id)).map((id) => this.history.nameOf(id)!);
+    return names.length > 0 ? { mentions: names.sort() } : {};
   }
 
   /**
@@ -364,7 +377,10 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
   /** A change applied to the kept message, which is kept and returned as it is now. */
   private apply(original: E2eeMessage, change: Payload): E2eeMessage {
     let next: E2eeMessage = original;
-    if (change.kind === 'edit' && !original.deleted) next = { ...original, text: change.text, editedAt: change.ts };
+    if (change.kind === 'edit' && !original.deleted) {
+      const { mentions: _before, ...rest } = original;
+      next = { ...rest, text: change.text, editedAt: change.ts, ...this.mentionsOf(original.conv, change.text) };
+    }
     if (change.kind === 'delete') {
       for (const file of original.attachments ?? []) this.history.forgetFileSecret(file.id);
       const { replyTo: _reply, reactions: _reactions, mentions: _mentions, attachments: _files, ...rest } = original;

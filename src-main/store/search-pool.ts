@@ -5,11 +5,10 @@
  * under way, and a worker interleaves its searches slice by slice.
  */
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { IndexerHealth } from './search-index.js';
 import type { SearchOptions } from './types.js';
-import { typescriptWorker } from './typescript-worker.js';
+import { entryWorker } from './typescript-worker.js';
 
 export interface SearchJob {
   id: number;
@@ -87,17 +86,8 @@ export type SearchReply =
 /** One or two: searches share a worker fairly anyway; a second one lets them use a second core. */
 const WORKERS = Math.min(2, Math.max(1, availableParallelism() - 1));
 
-/**
- * From a bundle (the app, the bench) the worker is the search-worker.js entry built next to
- * this code; run from the TypeScript sources (tests, tsx) it is the .ts file.
- */
-function startWorker(workerData: unknown): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./search-worker.js', import.meta.url), { workerData });
-  // Under vitest the entry is bundled already (src-main/testing/scripts.ts): it starts in a fraction of tsx's time.
-  const bundle = process.env.LANCHAT_TEST_BUNDLE;
-  if (bundle) return new Worker(join(bundle, 'search-worker.js'), { workerData });
-  return typescriptWorker(new URL('./search-worker.ts', import.meta.url), workerData);
-}
+/** The search worker's thread (search-worker.ts), found wherever this code runs (typescript-worker.ts). */
+const startWorker = (workerData: unknown): Worker => entryWorker('search-worker', new URL('./search-worker.ts', import.meta.url), workerData);
 
 interface Job {
   worker: PoolWorker;

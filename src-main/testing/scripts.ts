@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 
-/** The scripts tests start, by their name in the bundle; src-main/store/search-pool.ts starts its worker thread from there too. */
+/** The scripts tests start, by their name in the bundle; the worker threads start from there too (store/typescript-worker.ts). */
 export const SCRIPTS = {
   host: 'src-main/cli/host.ts',
   chat: 'src-main/cli/chat.ts',
@@ -15,13 +15,14 @@ export const SCRIPTS = {
   flood: 'src-main/discovery/testing/flood.ts',
   srv: 'src-main/discovery/testing/srv.ts',
   'search-worker': 'src-main/store/search-worker.ts',
+  'e2ee-history-worker': 'src-main/core/e2ee-history-worker.ts',
   'checker-clients': 'src-main/testing/checker/client-process.ts',
   // The browser shell, for Playwright: its bundle lies two folders below the repository's root, where
   // the shell (web/run.ts) finds the renderer's build, dist-renderer, as it does from src-main/web.
   web: 'src-main/web/main.ts',
 } as const;
 
-/** Set by the global setups to the folder they built the bundle in (search-pool.ts reads it by name: the store does not import tests' code). */
+/** Set by the global setups to the folder they built the bundle in (store/typescript-worker.ts reads it by name: the store does not import tests' code). */
 export const BUNDLE_ENV = 'LANCHAT_TEST_BUNDLE';
 
 /** Node's arguments that run the script: its bundled entry if there is one, else the source through tsx. */

@@ -448,7 +448,7 @@ export const en = {
   // Issue 35: end-to-end encryption.
   e2ee: {
     badge: 'End-to-end encrypted',
-    badgeDetail: 'Messages here are encrypted on the sender’s device; only the devices of the people in this conversation can read them. The host relays them and sees who writes to whom and when, not what. Files are not end-to-end encrypted yet.',
+    badgeDetail: 'Messages here are encrypted on the sender’s device; only the devices of the people in this conversation can read them. So are their files, sealed on that device before upload. The host relays them and sees who writes to whom and when, not what.',
     before: 'Before end-to-end encryption',
     plainFiles: 'Not end-to-end encrypted (files)',
     safetyTitle: 'Safety number',

@@ -447,7 +447,7 @@ export const tr: Translations = {
   },
   e2ee: {
     badge: 'Uçtan uca şifreli',
-    badgeDetail: 'Buradaki mesajlar gönderenin cihazında şifrelenir; yalnızca bu sohbetteki kişilerin cihazları okuyabilir. Sunucu mesajları iletir; kimin kime ne zaman yazdığını görür, ne yazdığını görmez. Dosyalar henüz uçtan uca şifreli değil.',
+    badgeDetail: 'Buradaki mesajlar gönderenin cihazında şifrelenir; yalnızca bu sohbetteki kişilerin cihazları okuyabilir. Dosyaları da yüklenmeden önce o cihazda şifrelenir. Sunucu mesajları iletir; kimin kime ne zaman yazdığını görür, ne yazdığını görmez.',
     before: 'Uçtan uca şifrelemeden önce',
     plainFiles: 'Uçtan uca şifreli değil (dosyalar)',
     safetyTitle: 'Güvenlik numarası',
