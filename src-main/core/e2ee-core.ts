@@ -3,42 +3,39 @@
  * encrypted layer (`mls` in hello's features), every direct message and group goes through E2eeMessaging
  * and the room alone through the host in plain. The App API does not change: sends answer and report as
  * outbox events, decrypted messages and their changes arrive as message and event AppEvents, flagged
- * `e2ee`, and history and search run through the device's own history as well as the host's. Read
- * positions, receipts and delivery stay the host's, by message id (PROTOCOL §20.9): the device adds only
- * the unread and mention counts of its messages and the delivery it was told of.
+ * `e2ee`, and history and search run through the device's own history as well as the host's. A message
+ * is kept in that history until the host stored it, and sent again after a reconnect or a restart
+ * (e2ee-outbox.ts). Read positions, receipts and delivery stay the host's, by message id (PROTOCOL
+ * §20.9): the device adds only the unread and mention counts of its messages and the delivery it was told of.
  */
-import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type AppError, type AppEvent, AppErrorCode, type OutboxStatus, type Result } from '../../src-shared/api.js';
+import type { AppEvent, Result } from '../../src-shared/api.js';
 import { type E2eeMessage, encryptable, isE2eeId } from '../../src-shared/e2ee-app.js';
 import { LIMITS } from '../../src-shared/protocol/limits.js';
 import { nameKey } from '../../src-shared/protocol/names.js';
-import type { ChatMessage, Target } from '../../src-shared/protocol/objects.js';
+import type { Target } from '../../src-shared/protocol/objects.js';
 import type { ChatClient } from '../client/client.js';
 import type { CallHandlers } from './calls.js';
 import { DeviceHistory } from './e2ee-history.js';
-import { E2eeMessaging, E2eeUnavailable, type SealedFile } from './e2ee-messaging.js';
+import { E2eeMessaging, type SealedFile } from './e2ee-messaging.js';
+import { DeviceNotReady, EncryptedOutbox, appError } from './e2ee-outbox.js';
 import type { FileSecret } from '../crypto/file-seal.js';
 import { DeviceStore, type KeySealer, deviceStoreKey } from '../client/e2ee-store.js';
-import { describeRequestError, messageOf, ok } from './errors.js';
-import type { Link } from './link.js';
+import { messageOf, ok } from './errors.js';
+import type { Link, Server } from './link.js';
 import { serverKey } from './pins.js';
 
 const PAGE = 50;
-
-/** What the user reads of a failure: E2eeUnavailable says it in its own words. */
-function appError(error: unknown): AppError {
-  return error instanceof E2eeUnavailable ? { code: AppErrorCode.E2EE_UNAVAILABLE, message: error.message } : describeRequestError(error);
-}
-
-
 
 export class E2eeCore {
   /** The device of the current connection, started once it is online. */
   private device: { client: ChatClient; started: Promise<E2eeMessaging | null> } | null = null;
   private readonly histories = new Map<string, DeviceHistory>();
   private key: Buffer | undefined;
+  /** The encrypted messages not yet stored, kept in the account's device history. */
+  private readonly outbox: EncryptedOutbox;
 
   constructor(
     private readonly profileDir: string,
@@ -48,10 +45,25 @@ export class E2eeCore {
     private readonly sealer?: KeySealer,
     /** Whether this app sends DMs and groups encrypted (AppCoreOptions.endToEnd); it reads them either way. */
     private readonly sends = true,
-  ) {}
+  ) {
+    this.outbox = new EncryptedOutbox(
+      {
+        history: (create) => this.unsentHistory(create),
+        online: () => this.link.view().status === 'online',
+        hostEncrypts: () => this.hostEncrypts(),
+        messaging: () => this.messaging(),
+      },
+      emit,
+    );
+  }
 
-  /** The connection is online: its device starts (once per connection; a reconnect keeps it). */
+  /** The connection is online: its device starts (once per connection; a reconnect keeps it), and what waited to be sent goes. */
   online(): void {
+    this.startDevice();
+    this.outbox.kick();
+  }
+
+  private startDevice(): void {
     void this.link.request(async (client) => {
       if (this.device?.client === client) return;
       this.device?.started.then((messaging) => messaging?.close(), () => undefined);
@@ -79,6 +91,7 @@ export class E2eeCore {
 
   /** Resolves once the histories' reader threads have ended. */
   async shutdown(): Promise<void> {
+    this.outbox.stop();
     this.device?.started.then((messaging) => messaging?.close(), () => undefined);
     this.device = null;
     const histories = [...this.histories.values()];
@@ -115,17 +128,28 @@ export class E2eeCore {
 
   private async messaging(): Promise<E2eeMessaging> {
     // A call may come before the session event that starts the device (say, just after a join answered).
-    this.online();
+    this.startDevice();
     const messaging = await this.device?.started;
-    if (!messaging) throw new Error('This app is not ready to encrypt yet: it has no device on this host');
+    if (!messaging) throw new DeviceNotReady('This app is not ready to encrypt yet: it has no device on this host');
     return messaging;
   }
 
-  /** The folder name of the account signed in: one per host and account, a hash, as names may hold any character. */
+  /** The folder name of the account signed in. */
   private account(): string | null {
     const { server, me } = this.link.view();
-    if (server === null || me === null) return null;
-    return createHash('sha256').update(`${serverKey(server)}\n${nameKey(me)}`).digest('hex').slice(0, 32);
+    return server === null || me === null ? null : accountFolder(server, me);
+  }
+
+  /**
+   * The history where the account of the connection (or of the last one) keeps its unsent messages, also
+   * before its login answered; `create`: opened even if the account has none yet (a send), else null then.
+   */
+  private unsentHistory(create: boolean): DeviceHistory | null {
+    const account = this.link.account();
+    if (account === null) return null;
+    const folder = accountFolder(account.server, account.name);
+    if (!create && !existsSync(join(this.profileDir, 'e2ee', folder, 'history.sqlite'))) return null;
+    return this.history(folder);
   }
 
   /** The device history of an account, opened once. */
@@ -162,14 +186,22 @@ export class E2eeCore {
 
   /** Sends sealed files, uploaded already, in one encrypted message; the outcome comes as outbox events. */
   sendFiles(target: Exclude<Target, { kind: 'room' }>, caption: string, files: SealedFile[], replyTo?: number): Result<{ clientMsgId: string }> {
-    return ok(this.sendEncrypted(target, caption, replyTo, files));
+    return this.outbox.send(target, caption, replyTo, files);
   }
 
   /** Replaces, in place, the calls that touch encrypted conversations; the others stay the host's. */
   wrap(calls: CallHandlers): void {
     const plain = { ...calls };
+    // Before a login answered the host's layer is unknown: a DM or group waits, kept encrypted, never goes plain.
     calls.send = async (target, text, replyTo) =>
-      target.kind === 'room' || !this.sends || !this.hostEncrypts() ? plain.send(target, text, replyTo) : ok(this.sendEncrypted(target, text, replyTo));
+      target.kind === 'room' || !this.sends || (this.link.view().me !== null && !this.hostEncrypts())
+        ? plain.send(target, text, replyTo)
+        : this.outbox.send(target, text, replyTo, []);
+    calls.unsent = async () => {
+      const plainOnes = await plain.unsent();
+      const history = this.unsentHistory(false);
+      return plainOnes.ok && history !== null ? ok([...plainOnes.value, ...this.outbox.list(history)]) : plainOnes;
+    };
     calls.history = async (conv, before, limit) => {
       const history = this.encrypts(conv) ? this.currentHistory() : null;
       if (history === null) return plain.history(conv, before, limit);
@@ -225,26 +257,12 @@ export class E2eeCore {
   }
 
 
-  /** Answers at once with the client id; the outcome comes as outbox events, as for a plain message. */
-  private sendEncrypted(target: Exclude<Target, { kind: 'room' }>, text: string, replyTo?: number, files: SealedFile[] = []): { clientMsgId: string } {
-    const clientMsgId = randomUUID();
-    const outbox = (status: OutboxStatus, more: { message?: ChatMessage; error?: { code: string; message: string } } = {}): void =>
-      this.emit({ type: 'outbox', clientMsgId, status, target, text, ...(replyTo !== undefined ? { replyTo } : {}), ts: Date.now(), ...more });
-    outbox('queued');
-    void (async () => {
-      try {
-        const messaging = await this.messaging();
-        const message = await messaging.send(target, text, replyTo, clientMsgId, files);
-        outbox('sent', { message });
-        if (messaging.history.deliveredUpTo(message.conv) >= message.id) outbox('delivered', { message });
-      } catch (error) {
-        outbox('failed', { error: appError(error) });
-      }
-    })();
-    return { clientMsgId };
-  }
-
   private change(id: number, change: Parameters<E2eeMessaging['change']>[1]): Promise<Result<E2eeMessage>> {
     return this.run((messaging) => messaging.change(id, change));
   }
+}
+
+/** The folder of an account's device store and history: one per host and account, a hash, as names may hold any character. */
+function accountFolder(server: Server, name: string): string {
+  return createHash('sha256').update(`${serverKey(server)}\n${nameKey(name)}`).digest('hex').slice(0, 32);
 }

@@ -90,6 +90,7 @@ CREATE INDEX IF NOT EXISTS messages_conv ON messages (conv, id);
 CREATE TABLE IF NOT EXISTS names (user_id INTEGER PRIMARY KEY, name TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS delivered (conv TEXT PRIMARY KEY, up_to INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS file_secrets (file_id TEXT PRIMARY KEY, secret TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS unsent (seq INTEGER PRIMARY KEY AUTOINCREMENT, client_msg_id TEXT NOT NULL UNIQUE, item TEXT NOT NULL);
 `;
 
 interface Row {
@@ -260,6 +261,21 @@ export class DeviceHistory {
 
   forgetFileSecret(fileId: string): void {
     this.db.prepare('DELETE FROM file_secrets WHERE file_id = ?').run(fileId);
+  }
+
+  /** Keeps a message to send (e2ee-outbox.ts: JSON it reads back) until forgotten, after those kept before it. */
+  keepUnsent(clientMsgId: string, item: string): void {
+    this.db.prepare('INSERT OR IGNORE INTO unsent (client_msg_id, item) VALUES (?, ?)').run(clientMsgId, item);
+  }
+
+  /** The messages kept to send, in the order they were given. */
+  unsent(): { clientMsgId: string; item: string }[] {
+    return this.db.prepare('SELECT client_msg_id AS clientMsgId, item FROM unsent ORDER BY seq').all() as { clientMsgId: string; item: string }[];
+  }
+
+  /** Stored or refused for good: whether it was still kept. */
+  forgetUnsent(clientMsgId: string): boolean {
+    return this.db.prepare('DELETE FROM unsent WHERE client_msg_id = ?').run(clientMsgId).changes > 0;
   }
 
   /** The name bound to a user id, if this device has bound one. */

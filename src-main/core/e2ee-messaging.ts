@@ -32,7 +32,7 @@ import type { DeviceHistory } from './e2ee-history.js';
 const base64Of = (bytes: number) => z.string().refine((text) => /^[A-Za-z0-9+/]+={0,2}$/.test(text) && Buffer.from(text, 'base64').length === bytes, `not ${bytes} bytes in base64`);
 
 /** A file of a message: what the host's file `id` holds, sealed (crypto/file-seal.ts), and how to open it. */
-const sealedFile = attachment.omit({ sha256: true }).extend({ key: base64Of(32), iv: base64Of(12), digest: sha256Hex });
+export const sealedFile = attachment.omit({ sha256: true }).extend({ key: base64Of(32), iv: base64Of(12), digest: sha256Hex });
 export type SealedFile = z.infer<typeof sealedFile>;
 
 /** What one application message carries, as JSON in UTF-8 (PROTOCOL §20.12). */
@@ -150,11 +150,18 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
 
   /**
    * Encrypts a message to a DM or a group and sends it, with the sealed files it carries (uploaded already);
-   * resolves with it as this device keeps and shows it.
+   * resolves with it as this device keeps and shows it. A resend (e2ee-outbox.ts) is encrypted anew under
+   * its first client id and time: the host answers the frame it stored the first time, if it did.
    */
-  async send(target: Exclude<Target, { kind: 'room' }>, text: string, replyTo?: number, clientMsgId: string = randomUUID(), files: SealedFile[] = []): Promise<E2eeMessage> {
+  async send(
+    target: Exclude<Target, { kind: 'room' }>,
+    text: string,
+    replyTo?: number,
+    clientMsgId: string = randomUUID(),
+    files: SealedFile[] = [],
+    ts: number = Date.now(),
+  ): Promise<E2eeMessage> {
     const conv = await this.ready(target);
-    const ts = Date.now();
     const sent: Payload = { kind: 'message', from: this.me, ts, clientMsgId, text, ...(replyTo === undefined ? {} : { replyTo }), ...(files.length > 0 ? { files: withinBudget(files, (some) => this.encode({ kind: 'message', from: this.me, ts, clientMsgId, text, files: some })) } : {}) };
     const { frame, delivered } = await this.chats.send(conv, this.encode(sent), clientMsgId, files.length > 0 ? { files: files.map((file) => file.id) } : {});
     const message = this.messageOf(conv, E2EE_ID_BASE + frame.id, this.me, ts, clientMsgId, text, replyTo, target.kind === 'dm' ? target.user : undefined, sent.kind === 'message' ? sent.files : undefined);

@@ -234,6 +234,13 @@ export class Link {
     return this.outbox.list(serverKey(server), this.current?.name ?? this.lastName);
   }
 
+  /** The server and account of the connection, or of the last one when there is none: whose unsent messages are kept. */
+  account(): { server: Server; name: string } | null {
+    const server = this.current?.server ?? this.lastServer;
+    if (!server) return null;
+    return { server, name: this.current?.client.session?.login.name ?? this.current?.name ?? this.lastName };
+  }
+
   /**
    * Tells the conversation's readers that the user is typing, at most once per the server's typing
    * interval per conversation: the rest of a burst of keystrokes sends nothing.

@@ -83,6 +83,8 @@ export interface MlsStore {
   appendMlsFrame(frame: NewMlsFrame): MlsAppendResult;
   /** The frames after `after` of every conversation the user may read now, oldest first. */
   mlsFrames(userId: number, after: number, limit: number): MlsFrameRow[];
+  /** Whether the sender stored a frame under that client message id (a resend). */
+  mlsClientIdUsed(senderId: number, clientMsgId: string): boolean;
 }
 
 /**
@@ -293,6 +295,9 @@ export function mlsQueries(dialect: Dialect): Queries<MlsStore> {
         [after, userId, limit],
       );
       return yield* withAdded(found);
+    },
+    *mlsClientIdUsed(senderId, clientMsgId) {
+      return (yield* row('SELECT 1 AS found FROM mls_frames WHERE sender_id = $1 AND client_msg_id = $2', [senderId, clientMsgId])) !== undefined;
     },
   };
 }

@@ -209,8 +209,10 @@ export function e2eeHandlers(ctx: ServerContext): E2eeHandlers {
       const files = request.files ?? [];
       const deleteFiles = request.deleteFiles ?? [];
       if (ctx.files === null && files.length + deleteFiles.length > 0) throw new ServerError(ErrorCode.UNKNOWN_FILE, 'this host takes no files');
-      // Held as `send` holds its attachments (§18.6), so no other send on this node takes them meanwhile.
-      const claimed = files.length > 0 ? await ctx.files!.claim(session.user, files.map((fileId) => ({ fileId }))) : null;
+      // Held as `send` holds its attachments (§18.6), so no other send on this node takes them meanwhile. A
+      // resend's files are its stored frame's already: the store answers it as the duplicate it is (§20.6).
+      const resend = files.length > 0 && request.clientMsgId !== undefined && (await store.mlsClientIdUsed(session.user.id, request.clientMsgId));
+      const claimed = files.length > 0 && !resend ? await ctx.files!.claim(session.user, files.map((fileId) => ({ fileId }))) : null;
       try {
         const stored = await append(session, { ...frame, ...(files.length > 0 ? { files } : {}), ...(deleteFiles.length > 0 ? { deleteFiles } : {}) });
         // The files deleted went from the store with their frame's change: who was still fetching one stops (§18.1).

@@ -1,0 +1,203 @@
+/**
+ * The outbox of end-to-end encrypted messages (issue 35): a DM or group message given to send is kept in
+ * the device's encrypted history until the host stored it or refused it for good, goes when the link is
+ * back and at the next start, in order, under its first client id, so the host stores it once; the
+ * profile holds none of its text in clear meanwhile.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AppEvent, SessionView } from '../../src-shared/api.js';
+import { isE2ee } from '../../src-shared/e2ee-app.js';
+import type { ChatMessage } from '../../src-shared/protocol/objects.js';
+import { LinkProxy } from '../testing/checker/proxy.js';
+import { folderHolds, removeDir, tempDir, waitFor } from '../testing/harness.js';
+import { freePort } from '../testing/ports.js';
+import { useRoom } from '../testing/room.js';
+import { startResumingApp } from './testing.js';
+
+const room = useRoom();
+const cleanups: (() => Promise<void> | void)[] = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function profile(): string {
+  const dir = tempDir('lanchat-e2ee-outbox-');
+  cleanups.push(() => removeDir(dir));
+  return dir;
+}
+
+function startApp(profileDir: string) {
+  const app = startResumingApp(profileDir, cleanups, { minMs: 50, maxMs: 200 });
+  const outbox = (clientMsgId: string) => app.events.flatMap((e) => (e.type === 'outbox' && e.clientMsgId === clientMsgId ? [e] : []));
+  /** The messages of that text the app's windows were given. */
+  const shown = (text: string): ChatMessage[] => app.events.flatMap((e: AppEvent) => (e.type === 'message' && e.message.text === text ? [e.message] : []));
+  const sentAs = (clientMsgId: string): ChatMessage | undefined => outbox(clientMsgId).find((e) => e.status === 'sent')?.message;
+  return { ...app, outbox, shown, sentAs };
+}
+type App = ReturnType<typeof startApp>;
+
+async function waitForStatus(app: App, status: SessionView['status']): Promise<void> {
+  for (const started = Date.now(); Date.now() - started < 20_000; await new Promise((resolve) => setTimeout(resolve, 20))) {
+    if ((await app.call<SessionView>('session')).status === status) return;
+  }
+  throw new Error(`the session never became ${status}`);
+}
+
+/** alice and bob in the room on `port` (bob through `bobPort` if given), with an accepted DM, and one encrypted message sent each way. */
+async function pair(port: number, bobPort = port) {
+  const alice = startApp(profile());
+  const bobDir = profile();
+  const bob = startApp(bobDir);
+  await alice.call('join', { host: '127.0.0.1', port, name: 'alice', password: 'alice-secret' });
+  await bob.call('join', { host: '127.0.0.1', port: bobPort, name: 'bob', password: 'bob-secret' });
+  await alice.call('chatRequest', 'bob');
+  await bob.call('chatAnswer', 'alice', true);
+  const { clientMsgId } = await bob.call<{ clientMsgId: string }>('send', { kind: 'dm', user: 'alice' }, 'hello-before');
+  await waitFor(() => bob.sentAs(clientMsgId) !== undefined, 20_000, 'the first encrypted message sent');
+  expect(isE2ee(bob.sentAs(clientMsgId)!)).toBe(true);
+  await waitFor(() => alice.shown('hello-before').length > 0, 20_000, 'the first encrypted message at alice');
+  return { alice, bob, bobDir, conv: bob.sentAs(clientMsgId)!.conv };
+}
+
+describe('encrypted messages sent while the host cannot take them', { timeout: 90_000 }, () => {
+  it('stay queued while the host is down, go in order once it is back, and arrive once each', async () => {
+    const port = await freePort();
+    await room.start({ port });
+    const { alice, bob, bobDir } = await pair(port);
+
+    await room.stop();
+    await waitForStatus(bob, 'reconnecting');
+    const first = await bob.call<{ clientMsgId: string }>('send', { kind: 'dm', user: 'alice' }, 'secret-offline-first');
+    const second = await bob.call<{ clientMsgId: string }>('send', { kind: 'dm', user: 'alice' }, 'secret-offline-second');
+    // Kept on the device, encrypted: no file of the profile holds the text.
+    expect(folderHolds(bobDir, 'secret-offline-first')).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(bob.outbox(first.clientMsgId).map((e) => e.status)).toEqual(['queued']);
+    expect(bob.outbox(second.clientMsgId).map((e) => e.status)).toEqual(['queued']);
+    expect((await bob.call<{ clientMsgId: string }[]>('unsent')).map((item) => item.clientMsgId)).toEqual([first.clientMsgId, second.clientMsgId]);
+
+    await room.start({ port });
+    await waitFor(() => alice.shown('secret-offline-second').length > 0, 30_000, 'both at alice');
+    await waitFor(() => bob.sentAs(second.clientMsgId) !== undefined, 30_000, 'both sent');
+    const [atAlice1, atAlice2] = [alice.shown('secret-offline-first'), alice.shown('secret-offline-second')];
+    expect(atAlice1).toHaveLength(1);
+    expect(atAlice2).toHaveLength(1);
+    expect(atAlice1[0]!.id).toBeLessThan(atAlice2[0]!.id);
+    expect(bob.sentAs(first.clientMsgId)!.id).toBe(atAlice1[0]!.id);
+    expect(bob.sentAs(second.clientMsgId)!.id).toBe(atAlice2[0]!.id);
+    expect(bob.outbox(first.clientMsgId).some((e) => e.status === 'failed')).toBe(false);
+    expect(await bob.call('unsent')).toEqual([]);
+  });
+
+  it('are sent by the next start of the app on the same profile, shown as sending until then', async () => {
+    const port = await freePort();
+    await room.start({ port });
+    const { alice, bob, bobDir, conv } = await pair(port);
+
+    await room.stop();
+    await waitForStatus(bob, 'reconnecting');
+    const { clientMsgId } = await bob.call<{ clientMsgId: string }>('send', { kind: 'dm', user: 'alice' }, 'secret-across-restart', undefined);
+    await bob.stop();
+    expect(bob.outbox(clientMsgId).map((e) => e.status)).toEqual(['queued']);
+    expect(folderHolds(bobDir, 'secret-across-restart')).toBe(false);
+
+    const again = startApp(bobDir);
+    const resuming = again.core.resume();
+    await waitForStatus(again, 'reconnecting');
+    expect(await again.call('unsent')).toEqual([{ clientMsgId, target: { kind: 'dm', user: 'alice' }, text: 'secret-across-restart' }]);
+    // Written before this start's login answered, when the app cannot know whether the host encrypts: kept encrypted too, never sent plain.
+    const before = await again.call<{ clientMsgId: string }>('send', { kind: 'dm', user: 'alice' }, 'secret-before-login');
+    expect(folderHolds(bobDir, 'secret-before-login')).toBe(false);
+
+    await room.start({ port });
+    expect(await resuming).toMatchObject({ ok: true });
+    await waitFor(() => again.sentAs(before.clientMsgId) !== undefined, 30_000, 'sent by the next start');
+    await waitFor(() => alice.shown('secret-before-login').length > 0, 30_000, 'at alice');
+    expect(alice.shown('secret-across-restart')).toHaveLength(1);
+    expect(alice.shown('secret-before-login')).toHaveLength(1);
+    expect(again.sentAs(clientMsgId)).toMatchObject({ id: alice.shown('secret-across-restart')[0]!.id, conv });
+    expect(isE2ee(again.sentAs(before.clientMsgId)!)).toBe(true);
+    expect(again.sentAs(clientMsgId)!.id).toBeLessThan(again.sentAs(before.clientMsgId)!.id);
+    expect(await again.call('unsent')).toEqual([]);
+    for (const text of ['secret-across-restart', 'secret-before-login']) expect(folderHolds(room.dir, text), text).toBe(false);
+  });
+
+  it('is recorded once, with the stored frame’s id, when the host stored it and its answer was lost as the app quit', async () => {
+    await room.start();
+    const proxy = await LinkProxy.start(await freePort(), () => room.port);
+    cleanups.push(() => proxy.close());
+    const { alice, bob, bobDir, conv } = await pair(room.port, proxy.port);
+
+    proxy.muteHost();
+    const text = 'secret-stored-answer-lost';
+    const { clientMsgId } = await bob.call<{ clientMsgId: string }>('send', { kind: 'dm', user: 'alice' }, text);
+    await waitFor(() => alice.shown(text).length > 0, 20_000, 'the host to store and relay it');
+    await bob.stop();
+    expect(bob.outbox(clientMsgId).map((e) => e.status)).toEqual(['queued']);
+
+    const again = startApp(bobDir);
+    expect(await again.core.resume()).toMatchObject({ ok: true });
+    await waitFor(() => again.sentAs(clientMsgId) !== undefined, 30_000, 'the resend answered');
+    const atAlice = alice.shown(text);
+    expect(atAlice).toHaveLength(1);
+    expect(again.sentAs(clientMsgId)!.id).toBe(atAlice[0]!.id);
+    const page = await again.call<{ messages: ChatMessage[] }>('history', conv);
+    expect(page.messages.filter((message) => message.text === text).map((message) => message.id)).toEqual([atAlice[0]!.id]);
+    // A later message still reaches alice: the resend's new generation did not upset her group.
+    const after = await again.call<{ clientMsgId: string }>('send', { kind: 'dm', user: 'alice' }, 'secret-after-resend');
+    await waitFor(() => alice.shown('secret-after-resend').length > 0, 20_000, 'the next message at alice');
+    expect(again.sentAs(after.clientMsgId)?.id).toBe(alice.shown('secret-after-resend')[0]!.id);
+  });
+
+  it('ends as failed, and is not sent, when its sender was removed from the group while it waited', async () => {
+    await room.start();
+    const proxy = await LinkProxy.start(await freePort(), () => room.port);
+    cleanups.push(() => proxy.close());
+    const { alice, bob } = await pair(room.port, proxy.port);
+    const group = await alice.call<{ id: number }>('groupCreate', 'plans', ['bob']);
+    await bob.call('groupAnswer', group.id, true);
+    const hello = await bob.call<{ clientMsgId: string }>('send', { kind: 'group', groupId: group.id }, 'group-hello');
+    await waitFor(() => bob.sentAs(hello.clientMsgId) !== undefined, 20_000, 'the first group message sent');
+
+    // bob's link is cut; meanwhile alice removes him; what he wrote in between waits, then is refused.
+    proxy.close();
+    await waitForStatus(bob, 'reconnecting');
+    const late = await bob.call<{ clientMsgId: string }>('send', { kind: 'group', groupId: group.id }, 'secret-after-removal');
+    await alice.call('groupRemoveMember', group.id, 'bob');
+    await proxy.listen();
+    await waitFor(() => bob.outbox(late.clientMsgId).some((e) => e.status !== 'queued'), 30_000, 'the queued message to end');
+    const outcome = bob.outbox(late.clientMsgId).at(-1)!;
+    expect(outcome.status).toBe('failed');
+    expect(outcome.error?.code).toBe('E2EE_UNAVAILABLE');
+    expect(await bob.call('unsent')).toEqual([]);
+    // Nothing reached alice, and a message after it still goes.
+    const dm = await bob.call<{ clientMsgId: string }>('send', { kind: 'dm', user: 'alice' }, 'dm-after-removal');
+    await waitFor(() => alice.shown('dm-after-removal').length > 0, 20_000, 'the next DM at alice');
+    expect(alice.shown('secret-after-removal')).toEqual([]);
+    expect(bob.sentAs(dm.clientMsgId)).toBeDefined();
+  });
+
+  it('a file message whose answer was lost is sent again with its sealed file, and recorded once', async () => {
+    await room.start();
+    const proxy = await LinkProxy.start(await freePort(), () => room.port);
+    cleanups.push(() => proxy.close());
+    const { alice, bob, bobDir } = await pair(room.port, proxy.port);
+
+    // The upload goes on a link of its own, opened after this: only the message's answer is lost.
+    proxy.muteHost();
+    const name = 'secret-plan-name.txt';
+    await bob.call('sendFiles', { kind: 'dm', user: 'alice' }, [{ name, data: Buffer.from('secret file bytes').toString('base64') }], 'secret-file-caption');
+    const atAlice = () => alice.events.flatMap((e) => (e.type === 'message' && e.message.attachments?.some((file) => file.name === name) ? [e.message] : []));
+    await waitFor(() => atAlice().length > 0, 30_000, 'the host to store and relay it');
+    const clientMsgId = atAlice()[0]!.clientMsgId;
+    await bob.stop();
+    expect(folderHolds(bobDir, 'secret-file-caption')).toBe(false);
+
+    const again = startApp(bobDir);
+    expect(await again.core.resume()).toMatchObject({ ok: true });
+    await waitFor(() => again.outbox(clientMsgId).some((e) => e.status === 'sent' || e.status === 'failed'), 30_000, 'the resend answered');
+    expect(again.outbox(clientMsgId).at(-1)).toMatchObject({ status: 'sent', message: { id: atAlice()[0]!.id, attachments: [{ name }] } });
+    expect(atAlice()).toHaveLength(1);
+  });
+});

@@ -1,0 +1,209 @@
+/**
+ * The end-to-end encrypted messages given to send and not yet stored by the host or refused for good
+ * (issue 35), as unsent.ts is for plain ones. Each is kept before it leaves in the device's history
+ * (e2ee-history.ts, encrypted at rest: never in the profile's plain outbox.json), with its client id,
+ * target, text, reply, time and the sealed files it carries. They go one at a time in the order given
+ * whenever the device is ready: at each reconnect, and at the next start of the app for the account.
+ * Each try is encrypted anew (a new generation) under the first client id, so the host stores it once
+ * and answers a resend with the frame it stored (PROTOCOL §20.6). A try that fails for the moment (the
+ * link, a timeout, the device not ready, the host failing) keeps it and those after it; a refusal ends
+ * it as 'failed'. Progress goes out as outbox events, as for a plain message.
+ */
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { type AppError, type AppEvent, AppErrorCode, type OutboxStatus, type Result } from '../../src-shared/api.js';
+import { ErrorCode } from '../../src-shared/protocol/errors.js';
+import { type ChatMessage, groupId, messageId, nameField, type Target } from '../../src-shared/protocol/objects.js';
+import { ClientError } from '../client/errors.js';
+import type { DeviceHistory } from './e2ee-history.js';
+import { type E2eeMessaging, E2eeUnavailable, type SealedFile, sealedFile } from './e2ee-messaging.js';
+import { describeRequestError, fail, messageOf, ok } from './errors.js';
+
+type EncryptedTarget = Exclude<Target, { kind: 'room' }>;
+
+/** A message as the history keeps it (JSON), read back checked. */
+const kept = z.object({
+  target: z.discriminatedUnion('kind', [z.object({ kind: z.literal('dm'), user: nameField }), z.object({ kind: z.literal('group'), groupId })]),
+  text: z.string(),
+  replyTo: messageId.optional(),
+  files: z.array(sealedFile),
+  ts: z.number().int(),
+});
+type Unsent = z.infer<typeof kept> & { clientMsgId: string };
+
+/** The device has not started on this connection yet (or its start failed): a try waits for it. */
+export class DeviceNotReady extends Error {}
+
+/** Failures that say nothing about the message: it goes again, under the same client id. */
+const TRANSIENT: ReadonlySet<string> = new Set(['DISCONNECTED', 'PROTOCOL_ERROR', 'CLOSED', 'TIMEOUT', ErrorCode.NOT_LOGGED_IN, ErrorCode.RATE_LIMITED, ErrorCode.INTERNAL, ErrorCode.EPOCH_TAKEN]);
+const transient = (error: unknown): boolean => error instanceof DeviceNotReady || (error instanceof ClientError && TRANSIENT.has(error.code));
+
+/** Waits before another try while the link stays up: doubles from the first to the cap. */
+const RETRY_FIRST_MS = 500;
+const RETRY_CAP_MS = 30_000;
+
+/** What the user reads of a failure: E2eeUnavailable says it in its own words. */
+export function appError(error: unknown): AppError {
+  return error instanceof E2eeUnavailable ? { code: AppErrorCode.E2EE_UNAVAILABLE, message: error.message } : describeRequestError(error);
+}
+
+export interface OutboxDevice {
+  /**
+   * The history of the account signed in (or being signed in to), where its unsent messages are kept; null
+   * without one. `create`: made if the account has none yet (a send), else null then.
+   */
+  history(create: boolean): DeviceHistory | null;
+  /** Whether the link is logged in now, so that a try can go. */
+  online(): boolean;
+  /** Whether the host has the encrypted layer (known once logged in). */
+  hostEncrypts(): boolean;
+  /** The device of this connection; throws DeviceNotReady until it is. */
+  messaging(): Promise<E2eeMessaging>;
+}
+
+export class EncryptedOutbox {
+  /** The one run sending the queue, and whether another was asked for meanwhile. */
+  private running: Promise<void> | null = null;
+  private again = false;
+  private retry: NodeJS.Timeout | null = null;
+  private failures = 0;
+  private stopped = false;
+  /** Client ids already reported 'queued' by this run of the app. */
+  private readonly announced = new Set<string>();
+  /** Sent or refused in this run of the app: not tried again, even if the history could not forget it. */
+  private readonly finished = new Set<string>();
+
+  constructor(
+    private readonly device: OutboxDevice,
+    private readonly emit: (event: AppEvent) => void,
+  ) {}
+
+  /** Keeps the message on the device, then answers with its client id; it goes as soon as it can. */
+  send(target: EncryptedTarget, text: string, replyTo: number | undefined, files: SealedFile[]): Result<{ clientMsgId: string }> {
+    const history = this.device.history(true);
+    if (history === null) return fail(AppErrorCode.NOT_CONNECTED, 'Join or host a room first');
+    const clientMsgId = randomUUID();
+    const item: Unsent = { clientMsgId, target, text, ...(replyTo !== undefined ? { replyTo } : {}), files, ts: Date.now() };
+    const { clientMsgId: _id, ...stored } = item;
+    try {
+      history.keepUnsent(clientMsgId, JSON.stringify(stored));
+    } catch (error) {
+      // Not kept, so not promised: the user still has the text and is told.
+      return fail(AppErrorCode.E2EE_UNAVAILABLE, `Could not keep the message on this device to send it: ${messageOf(error)}`);
+    }
+    this.announce(item);
+    this.kick();
+    return ok({ clientMsgId });
+  }
+
+  /** The account's messages kept to send, as the windows show them. */
+  list(history: DeviceHistory): { clientMsgId: string; target: Target; text: string; replyTo?: number }[] {
+    return this.items(history).map(({ clientMsgId, target, text, replyTo }) => ({ clientMsgId, target, text, ...(replyTo !== undefined ? { replyTo } : {}) }));
+  }
+
+  /** Sends what is kept, unless a run is under way (it then looks again when done). */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.run().finally(() => {
+      this.running = null;
+      if (this.again) {
+        this.again = false;
+        this.kick();
+      }
+    });
+  }
+
+  /** The app stops: nothing more is tried or written (the history closes); what is kept goes at the next start. */
+  stop(): void {
+    this.stopped = true;
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = null;
+  }
+
+  private async run(): Promise<void> {
+    try {
+      await this.sendKept();
+    } catch (error) {
+      console.error(`lanchat: could not read the encrypted messages to send: ${messageOf(error)}`);
+    }
+  }
+
+  private async sendKept(): Promise<void> {
+    const history = this.device.history(false);
+    if (history === null) return;
+    for (const item of this.items(history)) this.announce(item);
+    for (;;) {
+      if (this.stopped || !this.device.online()) return;
+      // The first kept, read again each time: one at a time, in order; those after a failing one wait.
+      const next = this.items(history)[0];
+      if (next === undefined) {
+        this.failures = 0;
+        return;
+      }
+      try {
+        if (!this.device.hostEncrypts()) throw new E2eeUnavailable('This host has no end-to-end encryption: the message was not sent, in plain or otherwise');
+        const messaging = await this.device.messaging();
+        const message = await messaging.send(next.target, next.text, next.replyTo, next.clientMsgId, next.files, next.ts);
+        if (this.stopped) return;
+        this.failures = 0;
+        if (!this.forget(history, next)) continue;
+        this.report(next, 'sent', { message });
+        if (messaging.history.deliveredUpTo(message.conv) >= message.id) this.report(next, 'delivered', { message });
+      } catch (error) {
+        if (this.stopped) return;
+        if (transient(error)) {
+          this.retryLater();
+          return;
+        }
+        if (this.forget(history, next)) this.report(next, 'failed', { error: appError(error) });
+      }
+    }
+  }
+
+  /** Another try after a back-off, in case the link stays up (a reconnect tries at once). */
+  private retryLater(): void {
+    if (this.retry) return;
+    this.failures++;
+    const wait = Math.min(RETRY_CAP_MS, RETRY_FIRST_MS * 2 ** (this.failures - 1));
+    this.retry = setTimeout(() => {
+      this.retry = null;
+      this.kick();
+    }, wait);
+    this.retry.unref();
+  }
+
+  /** Sent or refused: no longer kept. Answers whether it still was (reported once). */
+  private forget(history: DeviceHistory, item: Unsent): boolean {
+    this.finished.add(item.clientMsgId);
+    try {
+      return history.forgetUnsent(item.clientMsgId);
+    } catch (error) {
+      // Sent again at the next start if kept after all: a stored one is answered as the duplicate it is.
+      console.error(`lanchat: could not update the encrypted messages to send: ${messageOf(error)}`);
+      return true;
+    }
+  }
+
+  private items(history: DeviceHistory): Unsent[] {
+    return history.unsent().flatMap(({ clientMsgId, item }) => {
+      if (this.finished.has(clientMsgId)) return [];
+      // One this app cannot read (a newer version's) stays for that version.
+      const parsed = kept.safeParse(JSON.parse(item));
+      return parsed.success ? [{ clientMsgId, ...parsed.data }] : [];
+    });
+  }
+
+  private announce(item: Unsent): void {
+    if (this.announced.has(item.clientMsgId)) return;
+    this.announced.add(item.clientMsgId);
+    this.report(item, 'queued');
+  }
+
+  private report({ clientMsgId, target, text, replyTo }: Unsent, status: OutboxStatus, more: { message?: ChatMessage; error?: AppError } = {}): void {
+    this.emit({ type: 'outbox', clientMsgId, status, target, text, ...(replyTo !== undefined ? { replyTo } : {}), ts: Date.now(), ...more });
+  }
+}
