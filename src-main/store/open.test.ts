@@ -135,10 +135,10 @@ describe('closing', () => {
     // The search starts a search worker and the indexer; the write, the log's copier within 200 ms.
     expect(await searchTexts(ali.id, 'hello')).toEqual(['hello there']);
     await new Promise((resolve) => setTimeout(resolve, 400));
-    const closing = store.close();
-    // The threads still hold theirs when close returns...
-    expect(openFilesIn(dir)).not.toEqual([]);
-    await closing;
+    // The threads hold the database as the main connection does (checked before the close: once asked to
+    // stop, a thread may let go before the main thread looks again on a loaded machine)...
+    expect(openFilesIn(dir).filter((path) => path === file).length).toBeGreaterThan(1);
+    await store.close();
     // ...and none once it resolves: the folder can go.
     expect(openFilesIn(dir)).toEqual([]);
   });
