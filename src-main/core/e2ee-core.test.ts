@@ -1,27 +1,19 @@
-import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AppEvent } from '../../src-shared/api.js';
 import { isE2ee } from '../../src-shared/e2ee-app.js';
 import type { ChatMessage } from '../../src-shared/protocol/objects.js';
-import { TEST_PASSWORD_COST, login, removeDir, tempDir, waitFor, unwrap } from '../testing/harness.js';
+import { filesHolding, login, waitFor, unwrap } from '../testing/harness.js';
 import { AppCore } from './app.js';
+import { e2eeCore, hostedRoom } from './testing.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-function newCore(): { core: AppCore; events: AppEvent[]; dir: string } {
-  const dir = tempDir('lanchat-e2ee-app-');
-  const core = new AppCore({ profileDir: dir, passwordCost: TEST_PASSWORD_COST, endToEnd: true });
-  cleanups.push(() => removeDir(dir));
-  cleanups.push(() => core.shutdown());
-  const events: AppEvent[] = [];
-  core.onEvent((event) => events.push(event));
-  return { core, events, dir };
-}
+const newCore = () => e2eeCore(cleanups);
 
 /** The message event whose text is `text`, once it came. */
 async function received(events: AppEvent[], text: string): Promise<ChatMessage> {
@@ -43,25 +35,13 @@ async function sent(events: AppEvent[], clientMsgId: string): Promise<Extract<Ap
   return found!;
 }
 
-/** Every file under the folder, as bytes. */
-function filesUnder(dir: string): { path: string; bytes: Buffer }[] {
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .map((name) => join(dir, name))
-    .filter((path) => statSync(path).isFile())
-    .map((path) => ({ path, bytes: readFileSync(path) }));
-}
-
-const holding = (dir: string, text: string): string[] => filesUnder(dir).filter((file) => file.bytes.includes(Buffer.from(text))).map((file) => file.path);
 
 describe('the app as an end-to-end encryption device', () => {
   it('DMs and groups (with a reply, a reaction and an edit) reach the other app decrypted, flagged e2ee, searchable there; the host holds none of the text', async () => {
     const alice = newCore();
     const bob = newCore();
-    const { hosting } = unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));
-    unwrap(await bob.core.join({ host: '127.0.0.1', port: hosting!.port, name: 'bob', password: 'bob-secret' }));
+    await hostedRoom(alice.core, bob.core);
     expect(unwrap(await alice.core.session()).features).toContain('mls');
-    unwrap(await alice.core.chatRequest('bob'));
-    unwrap(await bob.core.chatAnswer('alice', true));
 
     // A DM each way, the second a reply to the first.
     const first = unwrap(await alice.core.send({ kind: 'dm', user: 'bob' }, 'Gizli İstanbul planı'));
@@ -109,20 +89,16 @@ describe('the app as an end-to-end encryption device', () => {
     // The room stays plain, and is what the host can read: the check that the byte search below works.
     const room = unwrap(await alice.core.send({ kind: 'room' }, 'plain-room-text-the-host-reads'));
     expect((await sent(alice.events, room.clientMsgId)).status).toBe('sent');
-    await waitFor(() => holding(join(alice.dir, 'host'), 'plain-room-text-the-host-reads').length > 0);
+    await waitFor(() => filesHolding(join(alice.dir, 'host'), 'plain-room-text-the-host-reads').length > 0);
     for (const text of ['Gizli', 'stanbul', 'secret-answer', 'secret-group-from-bob', 'secret-answer-edited', '👍']) {
-      expect(holding(join(alice.dir, 'host'), text), text).toEqual([]);
+      expect(filesHolding(join(alice.dir, 'host'), text), text).toEqual([]);
     }
   });
 
   it('encrypted DMs and groups are delivered, read and receipted as plain ones, live and after an absence', async () => {
     const alice = newCore();
     const bob = newCore();
-    const { hosting } = unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));
-    const port = hosting!.port;
-    unwrap(await bob.core.join({ host: '127.0.0.1', port, name: 'bob', password: 'bob-secret' }));
-    unwrap(await alice.core.chatRequest('bob'));
-    unwrap(await bob.core.chatAnswer('alice', true));
+    const port = await hostedRoom(alice.core, bob.core);
     const delivered = (events: AppEvent[], clientMsgId: string): boolean =>
       events.some((event) => event.type === 'outbox' && event.clientMsgId === clientMsgId && event.status === 'delivered');
     const receiptsOf = async (core: AppCore, conv: string): Promise<Record<string, number>> =>
@@ -182,16 +158,13 @@ describe('the app as an end-to-end encryption device', () => {
     expect(await stateOf(alice.core, atAlice.conv)).toMatchObject({ upTo: groupMessage.id, unread: 0 });
 
     // The host keeps positions and delivery as ids, never the text.
-    for (const text of ['secret-live', 'secret-while-away', 'secret-group-plan']) expect(holding(join(alice.dir, 'host'), text), text).toEqual([]);
+    for (const text of ['secret-live', 'secret-while-away', 'secret-group-plan']) expect(filesHolding(join(alice.dir, 'host'), text), text).toEqual([]);
   });
 
   it('mentions in encrypted DMs and groups are worked out on each device as the host does for plain ones: listed, counted, found again on an edit; the host learns none', async () => {
     const alice = newCore();
     const bob = newCore();
-    const { hosting } = unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));
-    unwrap(await bob.core.join({ host: '127.0.0.1', port: hosting!.port, name: 'bob', password: 'bob-secret' }));
-    unwrap(await alice.core.chatRequest('bob'));
-    unwrap(await bob.core.chatAnswer('alice', true));
+    await hostedRoom(alice.core, bob.core);
     const group = unwrap(await alice.core.groupCreate('plans', ['bob']));
     unwrap(await bob.core.groupAnswer(group.id, true));
     const stateOf = async (conv: string) => unwrap(await alice.core.readState()).find((state) => state.conv === conv);
@@ -247,6 +220,6 @@ describe('the app as an end-to-end encryption device', () => {
     expect(outcome.status).toBe('failed');
     expect(outcome.error?.code).toBe('E2EE_UNAVAILABLE');
     expect(alice.events).toContainEqual(expect.objectContaining({ type: 'e2eeNotice', kind: 'unreachable', users: ['bob'] }));
-    expect(holding(join(alice.dir, 'host'), 'never-in-plain')).toEqual([]);
+    expect(filesHolding(join(alice.dir, 'host'), 'never-in-plain')).toEqual([]);
   });
 });

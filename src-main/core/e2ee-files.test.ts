@@ -1,26 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AppEvent } from '../../src-shared/api.js';
 import type { ChatMessage } from '../../src-shared/protocol/objects.js';
-import { TEST_PASSWORD_COST, removeDir, tempDir, waitFor, unwrap } from '../testing/harness.js';
-import { AppCore } from './app.js';
+import { filesHolding, filesUnder, waitFor, unwrap } from '../testing/harness.js';
+import { e2eeCore, hostedRoom } from './testing.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-function newCore(): { core: AppCore; events: AppEvent[]; dir: string } {
-  const dir = tempDir('lanchat-e2ee-files-');
-  const core = new AppCore({ profileDir: dir, passwordCost: TEST_PASSWORD_COST, endToEnd: true });
-  cleanups.push(() => removeDir(dir));
-  cleanups.push(() => core.shutdown());
-  const events: AppEvent[] = [];
-  core.onEvent((event) => events.push(event));
-  return { core, events, dir };
-}
+const newCore = () => e2eeCore(cleanups, 'lanchat-e2ee-files-');
 
 /** The message event with a file of that name, once it came. */
 async function withFile(events: AppEvent[], name: string): Promise<ChatMessage> {
@@ -36,15 +28,6 @@ async function withFile(events: AppEvent[], name: string): Promise<ChatMessage> 
   return found!;
 }
 
-/** Every file under the folder: the host's database, WAL, file store and log. */
-function filesUnder(dir: string): { path: string; bytes: Buffer }[] {
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .map((name) => join(dir, name))
-    .filter((path) => existsSync(path) && statSync(path).isFile())
-    .map((path) => ({ path, bytes: readFileSync(path) }));
-}
-
-const holding = (dir: string, needle: Buffer): string[] => filesUnder(dir).filter((file) => file.bytes.includes(needle)).map((file) => file.path);
 
 /** Slices of the content a search for it looks for: any one found would be the content in plain. */
 const slices = (content: Buffer): Buffer[] => [0, 1000, 50_000, content.length - 64].map((start) => content.subarray(start, start + 64));
@@ -53,17 +36,14 @@ describe('files in an end-to-end encrypted conversation', () => {
   it('reach the other app with their exact bytes and name, while the host holds neither; deleting for everyone removes the ciphertext', async () => {
     const alice = newCore();
     const bob = newCore();
-    const { hosting } = unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));
-    unwrap(await bob.core.join({ host: '127.0.0.1', port: hosting!.port, name: 'bob', password: 'bob-secret' }));
-    unwrap(await alice.core.chatRequest('bob'));
-    unwrap(await bob.core.chatAnswer('alice', true));
+    await hostedRoom(alice.core, bob.core);
     const hostDir = join(alice.dir, 'host');
 
     // A plain file in the room first: the host holds it, which shows that the byte search below finds what is there.
     const roomContent = Buffer.concat([Buffer.from('room-file-content-the-host-may-read '), randomBytes(4000)]);
     unwrap(await alice.core.sendFiles({ kind: 'room' }, [{ name: 'room-plan-visible.txt', data: roomContent.toString('base64') }], ''));
     await withFile(bob.events, 'room-plan-visible.txt');
-    await waitFor(() => holding(hostDir, roomContent.subarray(100, 164)).length > 0 && holding(hostDir, Buffer.from('room-plan-visible.txt')).length > 0, 30_000, 'the room file on the host');
+    await waitFor(() => filesHolding(hostDir, roomContent.subarray(100, 164)).length > 0 && filesHolding(hostDir, Buffer.from('room-plan-visible.txt')).length > 0, 30_000, 'the room file on the host');
 
     // The encrypted DM: a file of 300 kB, with a name and caption nobody but bob may read.
     const content = Buffer.concat([Buffer.from('%PDF-1.7 Gizli rapor '), randomBytes(300_000)]);
@@ -82,7 +62,7 @@ describe('files in an end-to-end encrypted conversation', () => {
     expect(unwrap(await bob.core.search('izmir-rap')).hits.map((hit) => hit.message.id)).toEqual([message.id]);
 
     for (const needle of [Buffer.from(name), Buffer.from('Gizli-İzmir'), Buffer.from('secret-caption-9b1d'), ...slices(content)]) {
-      expect(holding(hostDir, needle), needle.subarray(0, 24).toString('hex')).toEqual([]);
+      expect(filesHolding(hostDir, needle), needle.subarray(0, 24).toString('hex')).toEqual([]);
     }
     const stored = filesUnder(join(hostDir, 'files')).filter((entry) => entry.bytes.length >= content.length);
     expect(stored.length).toBe(1);

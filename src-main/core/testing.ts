@@ -1,6 +1,6 @@
 /** What the core's tests start: the app as a shell runs it. */
 import type { AppEvent, Result } from '../../src-shared/api.js';
-import { TEST_PASSWORD_COST } from '../testing/harness.js';
+import { TEST_PASSWORD_COST, removeDir, tempDir, unwrap } from '../testing/harness.js';
 import { AppCore } from './app.js';
 import { ResumingCore } from './resume.js';
 
@@ -22,4 +22,26 @@ export function startResumingApp(profileDir: string, cleanups: (() => Promise<vo
     return result.value;
   };
   return { core, events, call, stop };
+}
+
+/** An app with end-to-end encryption on, in a profile folder of its own, and what it emitted; both go with `cleanups`. */
+export function e2eeCore(cleanups: (() => Promise<void> | void)[], prefix = 'lanchat-e2ee-app-'): { core: AppCore; events: AppEvent[]; dir: string } {
+  const dir = tempDir(prefix);
+  const core = new AppCore({ profileDir: dir, passwordCost: TEST_PASSWORD_COST, endToEnd: true });
+  cleanups.push(() => removeDir(dir));
+  cleanups.push(() => core.shutdown());
+  const events: AppEvent[] = [];
+  core.onEvent((event) => events.push(event));
+  return { core, events, dir };
+}
+
+/** `alice` hosts the room Lab and `bob` joins it; with `chatting`, they are in a direct chat both accepted. Resolves with the port. */
+export async function hostedRoom(alice: AppCore, bob: AppCore, chatting = true): Promise<number> {
+  const { hosting } = unwrap(await alice.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));
+  unwrap(await bob.join({ host: '127.0.0.1', port: hosting!.port, name: 'bob', password: 'bob-secret' }));
+  if (chatting) {
+    unwrap(await alice.chatRequest('bob'));
+    unwrap(await bob.chatAnswer('alice', true));
+  }
+  return hosting!.port;
 }

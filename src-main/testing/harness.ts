@@ -49,11 +49,28 @@ export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
-/** Whether any file below `dir` (a host's folder: database, write-ahead log, search index, logs) holds `text`. */
-export function folderHolds(dir: string, text: string): boolean {
+/** Every file below `dir` (a host's folder: database, write-ahead log, search index, file store, logs) with its bytes. */
+export function filesUnder(dir: string): { path: string; bytes: Buffer }[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile())
-    .some((entry) => readFileSync(join(entry.parentPath, entry.name)).toString('latin1').includes(text));
+    .flatMap((entry) => {
+      const path = join(entry.parentPath, entry.name);
+      // Gone since it was listed (a WAL checkpointed away, a part file renamed).
+      return existsSync(path) ? [{ path, bytes: readFileSync(path) }] : [];
+    });
+}
+
+/** The files below `dir` that hold `needle` (text as UTF-8). */
+export function filesHolding(dir: string, needle: string | Buffer): string[] {
+  const bytes = typeof needle === 'string' ? Buffer.from(needle) : needle;
+  return filesUnder(dir)
+    .filter((file) => file.bytes.includes(bytes))
+    .map((file) => file.path);
+}
+
+/** Whether any file below `dir` holds `text`. */
+export function folderHolds(dir: string, text: string): boolean {
+  return filesHolding(dir, text).length > 0;
 }
 
 /** An App API call's value; its error, code and message, thrown. */
