@@ -5,7 +5,7 @@
  * profile holds none of its text in clear meanwhile.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AppEvent, SessionView } from '../../src-shared/api.js';
+import type { AppEvent } from '../../src-shared/api.js';
 import { isE2ee } from '../../src-shared/e2ee-app.js';
 import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import { LinkProxy } from '../testing/checker/proxy.js';
@@ -35,15 +35,6 @@ function startApp(profileDir: string) {
   const sentAs = (clientMsgId: string): ChatMessage | undefined => outbox(clientMsgId).find((e) => e.status === 'sent')?.message;
   return { ...app, outbox, shown, sentAs };
 }
-type App = ReturnType<typeof startApp>;
-
-async function waitForStatus(app: App, status: SessionView['status']): Promise<void> {
-  for (const started = Date.now(); Date.now() - started < 20_000; await new Promise((resolve) => setTimeout(resolve, 20))) {
-    if ((await app.call<SessionView>('session')).status === status) return;
-  }
-  throw new Error(`the session never became ${status}`);
-}
-
 /** alice and bob in the room on `port` (bob through `bobPort` if given), with an accepted DM, and one encrypted message sent each way. */
 async function pair(port: number, bobPort = port) {
   const alice = startApp(profile());
@@ -67,7 +58,7 @@ describe('encrypted messages sent while the host cannot take them', { timeout: 9
     const { alice, bob, bobDir } = await pair(port);
 
     await room.stop();
-    await waitForStatus(bob, 'reconnecting');
+    await bob.untilStatus('reconnecting', 20_000);
     const first = await bob.call<{ clientMsgId: string }>('send', { kind: 'dm', user: 'alice' }, 'secret-offline-first');
     const second = await bob.call<{ clientMsgId: string }>('send', { kind: 'dm', user: 'alice' }, 'secret-offline-second');
     // Kept on the device, encrypted: no file of the profile holds the text.
@@ -96,7 +87,7 @@ describe('encrypted messages sent while the host cannot take them', { timeout: 9
     const { alice, bob, bobDir, conv } = await pair(port);
 
     await room.stop();
-    await waitForStatus(bob, 'reconnecting');
+    await bob.untilStatus('reconnecting', 20_000);
     const { clientMsgId } = await bob.call<{ clientMsgId: string }>('send', { kind: 'dm', user: 'alice' }, 'secret-across-restart', undefined);
     await bob.stop();
     expect(bob.outbox(clientMsgId).map((e) => e.status)).toEqual(['queued']);
@@ -104,7 +95,7 @@ describe('encrypted messages sent while the host cannot take them', { timeout: 9
 
     const again = startApp(bobDir);
     const resuming = again.core.resume();
-    await waitForStatus(again, 'reconnecting');
+    await again.untilStatus('reconnecting', 20_000);
     expect(await again.call('unsent')).toEqual([{ clientMsgId, target: { kind: 'dm', user: 'alice' }, text: 'secret-across-restart' }]);
     // Written before this start's login answered, when the app cannot know whether the host encrypts: kept encrypted too, never sent plain.
     const before = await again.call<{ clientMsgId: string }>('send', { kind: 'dm', user: 'alice' }, 'secret-before-login');
@@ -162,7 +153,7 @@ describe('encrypted messages sent while the host cannot take them', { timeout: 9
 
     // bob's link is cut; meanwhile alice removes him; what he wrote in between waits, then is refused.
     proxy.close();
-    await waitForStatus(bob, 'reconnecting');
+    await bob.untilStatus('reconnecting', 20_000);
     const late = await bob.call<{ clientMsgId: string }>('send', { kind: 'group', groupId: group.id }, 'secret-after-removal');
     await alice.call('groupRemoveMember', group.id, 'bob');
     await proxy.listen();

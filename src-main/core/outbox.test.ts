@@ -6,7 +6,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SessionView } from '../../src-shared/api.js';
 import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import type { ChatClient } from '../client/client.js';
 import { LinkProxy } from '../testing/checker/proxy.js';
@@ -35,15 +34,6 @@ function startApp(profileDir: string) {
   return { ...app, outbox };
 }
 
-type App = ReturnType<typeof startApp>;
-
-async function waitForStatus(app: App, status: SessionView['status']): Promise<void> {
-  for (const started = Date.now(); Date.now() - started < 10_000; await new Promise((resolve) => setTimeout(resolve, 20))) {
-    if ((await app.call<SessionView>('session')).status === status) return;
-  }
-  throw new Error(`the session never became ${status}`);
-}
-
 /** The room's messages of that text, as the host stored them. */
 async function stored(reader: ChatClient, text: string): Promise<ChatMessage[]> {
   const page = await reader.request('history', { conv: 'room', limit: 100 });
@@ -63,7 +53,7 @@ describe('the outbox across a restart of the app', () => {
     const bob = startApp(bobDir);
     await bob.call('join', { host: '127.0.0.1', port, name: 'bob', password: 'bob-secret' });
     await room.stop();
-    await waitForStatus(bob, 'reconnecting');
+    await bob.untilStatus('reconnecting', 10_000);
     const { clientMsgId } = await bob.call<{ clientMsgId: string }>('send', { kind: 'room' }, 'written while the host was down');
     await bob.stop();
     expect(savedOutbox(bobDir)).toContain(clientMsgId);
@@ -71,7 +61,7 @@ describe('the outbox across a restart of the app', () => {
 
     const again = startApp(bobDir);
     const resuming = again.core.resume();
-    await waitForStatus(again, 'reconnecting');
+    await again.untilStatus('reconnecting', 10_000);
     // What a window opened now is shown: the message, still on its way.
     expect(await again.call('unsent')).toEqual([{ clientMsgId, target: { kind: 'room' }, text: 'written while the host was down' }]);
 

@@ -249,14 +249,6 @@ describe('automatic sign-in', () => {
 });
 
 describe('automatic sign-in to a host that is not up yet', () => {
-  async function waitForStatus(call: <T>(name: string) => Promise<T>, status: SessionView['status']): Promise<SessionView> {
-    for (const started = Date.now(); Date.now() - started < 5000; await new Promise((resolve) => setTimeout(resolve, 20))) {
-      const view = await call<SessionView>('session');
-      if (view.status === status) return view;
-    }
-    throw new Error(`the session never became ${status}`);
-  }
-
   /** Alice hosted a room that bob joined (and did `before` in); both apps have quit. */
   async function hostGone(before?: (bob: ReturnType<typeof startApp>) => Promise<void>) {
     const aliceDir = profile();
@@ -278,7 +270,7 @@ describe('automatic sign-in to a host that is not up yet', () => {
       await bob.call('groups');
     });
     const resuming = bob2.core.resume();
-    const view = await waitForStatus(bob2.call, 'reconnecting');
+    const view = await bob2.untilStatus('reconnecting', 5000);
     expect(view).toMatchObject({ status: 'reconnecting', me: 'bob', roomName: 'Lab', error: { code: 'CONNECT_FAILED' } });
     expect((await bob2.call<GroupInfo[]>('groups')).map((g) => g.name)).toEqual(['Cats']);
 
@@ -289,7 +281,7 @@ describe('automatic sign-in to a host that is not up yet', () => {
   it('stops trying when the user signs out, and forgets the room and its session', async () => {
     const { bobDir, bob: bob2 } = await hostGone();
     const resuming = bob2.core.resume();
-    await waitForStatus(bob2.call, 'reconnecting');
+    await bob2.untilStatus('reconnecting', 5000);
     await bob2.call('signOut');
     expect(await resuming).toMatchObject({ ok: false, error: { code: 'CONNECT_FAILED' } });
     expect(await bob2.call<SessionView>('session')).toMatchObject({ status: 'offline', me: null });
@@ -300,7 +292,7 @@ describe('automatic sign-in to a host that is not up yet', () => {
   it('stops trying when the user joins herself, but not for a join with bad arguments', async () => {
     const { bobDir, bob: bob2 } = await hostGone();
     const resuming = bob2.core.resume();
-    await waitForStatus(bob2.call, 'reconnecting');
+    await bob2.untilStatus('reconnecting', 5000);
     expect(await bob2.core.dispatch('join', [{ host: '127.0.0.1' }])).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
     expect(await bob2.call<SessionView>('session')).toMatchObject({ status: 'reconnecting', resumed: true });
 
@@ -317,7 +309,7 @@ describe('automatic sign-in to a host that is not up yet', () => {
   it('stops trying when the user leaves, and tries again at the next start', async () => {
     const { aliceDir, bobDir, bob: bob2 } = await hostGone();
     const resuming = bob2.core.resume();
-    await waitForStatus(bob2.call, 'reconnecting');
+    await bob2.untilStatus('reconnecting', 5000);
     await bob2.call('leave');
     expect(await resuming).toMatchObject({ ok: false, error: { code: 'CONNECT_FAILED' } });
     expect(await bob2.call<SessionView>('session')).toMatchObject({ status: 'offline', me: null });

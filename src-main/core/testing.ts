@@ -1,5 +1,5 @@
 /** What the core's tests start: the app as a shell runs it. */
-import type { AppEvent, Result } from '../../src-shared/api.js';
+import type { AppEvent, Result, SessionView } from '../../src-shared/api.js';
 import { TEST_PASSWORD_COST, removeDir, tempDir, unwrap } from '../testing/harness.js';
 import { AppCore } from './app.js';
 import { ResumingCore } from './resume.js';
@@ -21,7 +21,15 @@ export function startResumingApp(profileDir: string, cleanups: (() => Promise<vo
     if (!result.ok) throw new Error(`${name}: ${result.error.code}: ${result.error.message}`);
     return result.value;
   };
-  return { core, events, call, stop };
+  /** The session once it is in `status`, asked every 20 ms for up to `timeoutMs`. */
+  const untilStatus = async (status: SessionView['status'], timeoutMs: number): Promise<SessionView> => {
+    for (const started = Date.now(); Date.now() - started < timeoutMs; await new Promise((resolve) => setTimeout(resolve, 20))) {
+      const view = await call<SessionView>('session');
+      if (view.status === status) return view;
+    }
+    throw new Error(`the session never became ${status}`);
+  };
+  return { core, events, call, stop, untilStatus };
 }
 
 /** An app with end-to-end encryption on, in a profile folder of its own, and what it emitted; both go with `cleanups`. */
