@@ -12,9 +12,10 @@ const MAX_MENTION_TRIES = 50;
 
 /**
  * The names the walk may try for each `@name`, in order. Each `@name` costs the walk at least
- * one look-up, so it reaches at most MAX_MENTION_TRIES of them, and as many names of each.
+ * one look-up, so it reaches at most MAX_MENTION_TRIES of them, and as many names of each. Every
+ * name in them is what a host fetches before calling `mentioned` with them.
  */
-function candidateChains(text: string): string[][] {
+export function mentionChains(text: string): string[][] {
   const chains: string[][] = [];
   if (!text.includes('@')) return chains;
   for (const match of text.matchAll(MENTION)) {
@@ -32,19 +33,14 @@ function candidateChains(text: string): string[][] {
   return chains;
 }
 
-/** Every name the walk over `text` may look up: what to fetch before calling `mentioned`. */
-export function mentionCandidates(text: string): string[] {
-  return candidateChains(text).flat();
-}
-
 /**
- * The users `text` mentions, each once, in the order first mentioned. `find` names the user a candidate
- * denotes (by nameKey), if any; `canRead` says whether that user may read the conversation.
+ * The users a text mentions (its `mentionChains`), each once, in the order first mentioned. `find` names
+ * the user a candidate denotes (by nameKey), if any; `canRead` says whether that user may read the conversation.
  */
-export function mentioned<User>(text: string, find: (candidate: string) => User | undefined, canRead: (user: User) => boolean): User[] {
+export function mentioned<User>(chains: readonly string[][], find: (candidate: string) => User | undefined, canRead: (user: User) => boolean): User[] {
   const found = new Set<User>();
   let tries = 0;
-  for (const chain of candidateChains(text)) {
+  for (const chain of chains) {
     for (const candidate of chain) {
       if (tries === MAX_MENTION_TRIES) break;
       tries += 1;

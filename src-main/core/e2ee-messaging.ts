@@ -19,7 +19,7 @@ import { type ConversationKey, dmConversation, groupConversation } from '../../s
 import { nameKey } from '../../src-shared/protocol/names.js';
 import { type Attachment, attachment, messageId, reactionEmoji, sha256Hex, type Target } from '../../src-shared/protocol/objects.js';
 import { fitFileName } from '../../src-shared/file-names.js';
-import { mentioned } from '../../src-shared/mentions.js';
+import { mentionChains, mentioned } from '../../src-shared/mentions.js';
 import { LIMITS } from '../../src-shared/protocol/limits.js';
 import { thumbnailProblem } from '../../src-shared/thumbnails.js';
 import type { FileSecret } from '../crypto/file-seal.js';
@@ -359,7 +359,7 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
    */
   private mentionsOf(conv: ConversationKey, text: string): { mentions?: string[] } {
     const readers = new Set(conv.startsWith('dm:') ? conv.split(':').slice(1).map(Number) : (this.chats.members(conv) ?? []).map((id) => id.userId));
-    const names = mentioned(text, (candidate) => this.history.idOf(candidate), (id) => readers.has(id)).map((id) => this.history.nameOf(id)!);
+    const names = mentioned(mentionChains(text), (candidate) => this.history.idOf(candidate), (id) => readers.has(id)).map((id) => this.history.nameOf(id)!);
     return names.length > 0 ? { mentions: names.sort() } : {};
   }
 

@@ -4,7 +4,7 @@
  * looked up in one statement; then the walk runs over the answers.
  */
 import { ROOM } from '../../src-shared/protocol/conversation.js';
-import { mentionCandidates, mentioned } from '../../src-shared/mentions.js';
+import { mentionChains, mentioned } from '../../src-shared/mentions.js';
 import { nameKey } from '../../src-shared/protocol/names.js';
 import { rows, type Dialect, type Query } from './query.js';
 
@@ -15,7 +15,8 @@ export interface Mentioned {
 }
 
 export function* findMentions(d: Dialect, conv: string, text: string): Query<Mentioned[]> {
-  const keys = [...new Set(mentionCandidates(text).map(nameKey))];
+  const chains = mentionChains(text);
+  const keys = [...new Set(chains.flat().map(nameKey))];
   if (keys.length === 0) return [];
   const [kind, a, b] = conv.split(':');
   const users = yield* rows<Mentioned & { key: string; canRead: boolean | number }>(
@@ -26,5 +27,5 @@ export function* findMentions(d: Dialect, conv: string, text: string): Query<Men
     [keys, conv === ROOM ? 'room' : kind, Number(a ?? 0), Number(b ?? 0)],
   );
   const byKey = new Map(users.map((user) => [user.key, user]));
-  return mentioned(text, (candidate) => byKey.get(nameKey(candidate)), (user) => Boolean(user.canRead)).map(({ id, name }) => ({ id, name }));
+  return mentioned(chains, (candidate) => byKey.get(nameKey(candidate)), (user) => Boolean(user.canRead)).map(({ id, name }) => ({ id, name }));
 }
