@@ -71,7 +71,7 @@ export class E2eeCore {
       if (account === null) return;
       const history = this.history(account);
       const started = (async () => {
-        const store = new DeviceStore(join(this.profileDir, 'e2ee', account, 'device'), this.storeKey());
+        const store = new DeviceStore(join(this.accountDir(account), 'device'), this.storeKey());
         const messaging = await E2eeMessaging.start(client, history, store);
         messaging?.on('message', (message) => this.emit({ type: 'message', message }));
         messaging?.on('changed', (message, kind) => this.emit({ type: 'event', event: { eventId: 0, kind, message } }));
@@ -148,16 +148,21 @@ export class E2eeCore {
     const account = this.link.account();
     if (account === null) return null;
     const folder = accountFolder(account.server, account.name);
-    if (!create && !existsSync(join(this.profileDir, 'e2ee', folder, 'history.sqlite'))) return null;
+    if (!create && !this.histories.has(folder) && !existsSync(historyFile(this.accountDir(folder)))) return null;
     return this.history(folder);
+  }
+
+  /** Where an account's device store and history are. */
+  private accountDir(account: string): string {
+    return join(this.profileDir, 'e2ee', account);
   }
 
   /** The device history of an account, opened once. */
   private history(account: string): DeviceHistory {
     let history = this.histories.get(account);
     if (history === undefined) {
-      mkdirSync(join(this.profileDir, 'e2ee', account), { recursive: true, mode: 0o700 });
-      history = new DeviceHistory(join(this.profileDir, 'e2ee', account, 'history.sqlite'), this.storeKey());
+      mkdirSync(this.accountDir(account), { recursive: true, mode: 0o700 });
+      history = new DeviceHistory(historyFile(this.accountDir(account)), this.storeKey());
       this.histories.set(account, history);
     }
     return history;
@@ -261,6 +266,8 @@ export class E2eeCore {
     return this.run((messaging) => messaging.change(id, change));
   }
 }
+
+const historyFile = (accountDir: string): string => join(accountDir, 'history.sqlite');
 
 /** The folder of an account's device store and history: one per host and account, a hash, as names may hold any character. */
 function accountFolder(server: Server, name: string): string {
