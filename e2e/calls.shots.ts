@@ -1,12 +1,14 @@
 /**
  * Calls (issue 39) in light and dark, wide and narrow, written to docs/screenshots/ (`npm run screenshots`):
- * a ringing call, a video call, and a shared screen, with the fake camera and screen of playwright.config.ts.
+ * a ringing call, a video call, a shared screen, with the fake camera and screen of playwright.config.ts, and
+ * a call whose other session did not vouch for its keys (PROTOCOL §21.7).
  */
 import type { Page } from '@playwright/test';
 import { callApp } from './bridge.js';
 import { expect, test } from './fixtures.js';
 import type { ShellUser } from './shell.js';
 import { currentConversation, openConversation, send, startDirectChat } from './ui.js';
+import { unvouchedOffer } from './unvouched.js';
 
 const OUT = 'docs/screenshots';
 const WIDTHS = { '': 1280, '-narrow': 720 } as const;
@@ -35,7 +37,7 @@ async function picturesShown(page: Page): Promise<void> {
 }
 
 test('screenshots of calls', async ({ room }) => {
-  const { users } = await room(['alice', 'bob']);
+  const { users, port } = await room(['alice', 'bob']);
   const [alice, bob] = users as [ShellUser, ShellUser];
   // The first-connection question is answered once, the day one joins: not what a call looks like.
   await bob.page.getByRole('region', { name: 'First connection to this host' }).getByRole('button', { name: 'Trust', exact: true }).click();
@@ -63,5 +65,13 @@ test('screenshots of calls', async ({ room }) => {
     await expect(page.getByRole('listitem', { name: /^alice, sharing the screen/ })).toBeVisible();
     await picturesShown(page);
   });
+  await alice.page.getByRole('button', { name: 'Hang up' }).click();
+
+  await alice.page.getByRole('button', { name: 'Voice call' }).click();
+  const intruder = await unvouchedOffer(port, 'bob', 'alice');
+  await shoot(alice, 'call-unverified', async (page) => {
+    await expect(page.getByRole('alert')).toContainText('Not connected to bob');
+  });
+  intruder.close();
   await alice.page.getByRole('button', { name: 'Hang up' }).click();
 });

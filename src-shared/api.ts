@@ -97,6 +97,12 @@ export type AppEvent =
    * device the host can hand out), or whose devices changed, said in the conversation.
    */
   | { type: 'e2eeNotice'; conv: ConversationKey; kind: 'unreachable' | 'devicesChanged'; users: string[]; ts: number }
+  /**
+   * A call in an end-to-end encrypted conversation (PROTOCOL §21.7): an offer or answer of `user`'s endpoint
+   * whose DTLS fingerprints no `call` message of theirs vouched for (`missing`), or that names others than
+   * theirs did (`mismatch`, the host changed them); it and the endpoint's later signals were not passed on.
+   */
+  | { type: 'callUnverified'; callId: string; endpoint: string; user: string; reason: 'missing' | 'mismatch' }
   // files (issue 13)
   | TransferEvent;
 

@@ -50,6 +50,8 @@ export interface AppCoreOptions {
    * off). Off, the device still runs: what others send encrypted is read.
    */
   endToEnd?: boolean;
+  /** Tests only: how long a call's offer or answer waits for the message that vouches for its keys (core/call-keys.ts). */
+  callVouchWaitMs?: number;
 }
 
 /** The calls as methods, each validated and run by dispatch (see CallFacade below). */
@@ -171,11 +173,11 @@ export class AppCore extends CallFacade implements AppApi {
     const emit = (event: AppEvent): void => this.emit(event);
     this.link = new Link(this.profileDir, emit, this.announceSession, options.tokenSealer);
     this.hosting = new Hosting(join(this.profileDir, 'host'), emit, options.passwordCost);
-    this.voiceCalls = new VoiceCallsCore(this.link, emit);
     // Direct messages and groups go end-to-end encrypted: their calls are replaced in the table above.
     this.endToEnd = options.endToEnd ?? process.env.LANCHAT_E2EE !== 'off';
     this.e2ee = new E2eeCore(this.profileDir, this.link, emit, options.tokenSealer, this.endToEnd);
     this.e2ee.wrap(this.calls);
+    this.voiceCalls = new VoiceCallsCore(this.link, emit, (heard) => this.e2ee.callKeysDevice(heard), options.callVouchWaitMs);
     const link = this.link;
     this.files = new FileCore(
       {

@@ -18,12 +18,13 @@ import { nameKey } from '../../src-shared/protocol/names.js';
 import type { Target } from '../../src-shared/protocol/objects.js';
 import type { ChatClient } from '../client/client.js';
 import type { CallHandlers } from './calls.js';
+import type { CallKeys, CallKeysDevice } from './call-keys.js';
 import { DeviceHistory } from './e2ee-history.js';
 import { E2eeMessaging, type SealedFile } from './e2ee-messaging.js';
-import { DeviceNotReady, EncryptedOutbox, appError } from './e2ee-outbox.js';
+import { DeviceNotReady, EncryptedOutbox } from './e2ee-outbox.js';
 import type { FileSecret } from '../crypto/file-seal.js';
 import { DeviceStore, type KeySealer, deviceStoreKey } from '../client/e2ee-store.js';
-import { messageOf, ok } from './errors.js';
+import { describeRequestError, messageOf, ok } from './errors.js';
 import type { Link, Server } from './link.js';
 import { serverKey } from './pins.js';
 
@@ -36,6 +37,8 @@ export class E2eeCore {
   private key: Buffer | undefined;
   /** The encrypted messages not yet stored, kept in the account's device history. */
   private readonly outbox: EncryptedOutbox;
+  /** Who hears the `call` messages this device decrypts (core/call-keys.ts). */
+  private callKeys: ((keys: CallKeys) => void) | null = null;
 
   constructor(
     private readonly profileDir: string,
@@ -76,6 +79,7 @@ export class E2eeCore {
         messaging?.on('message', (message) => this.emit({ type: 'message', message }));
         messaging?.on('changed', (message, kind) => this.emit({ type: 'event', event: { eventId: 0, kind, message } }));
         messaging?.on('notice', (notice) => this.emit({ type: 'e2eeNotice', ...notice, ts: Date.now() }));
+        messaging?.on('callKeys', (keys) => this.callKeys?.(keys));
         await messaging?.catchUp();
         return messaging;
       })();
@@ -104,6 +108,15 @@ export class E2eeCore {
     return this.run(async (messaging) => messaging.safetyNumber(user));
   }
 
+  /** The calls' side of the device (core/call-keys.ts): `heard` gets each `call` message it decrypts. */
+  callKeysDevice(heard: (keys: CallKeys) => void): CallKeysDevice {
+    this.callKeys = heard;
+    return {
+      encrypts: (conv) => this.encrypts(conv),
+      vouch: async (conv, callId, endpoint, fingerprints) => (await this.messaging()).vouchCall(conv, callId, endpoint, fingerprints),
+    };
+  }
+
   markVerified(user: string): Promise<Result<void>> {
     return this.run((messaging) => messaging.markVerified(user));
   }
@@ -112,7 +125,7 @@ export class E2eeCore {
     try {
       return ok(await work(await this.messaging()));
     } catch (error) {
-      return { ok: false, error: appError(error) };
+      return { ok: false, error: describeRequestError(error) };
     }
   }
 

@@ -1,7 +1,7 @@
 /**
  * Direct messages and groups, end-to-end encrypted, as the app and the terminal client use them (issue 35):
  * one device (client/e2ee.ts) over the logged-in ChatClient, what travels inside its MLS messages (the
- * payload of PROTOCOL §20.12: a message with its reply, an edit, a delete, a reaction), and the device's
+ * payload of PROTOCOL §20.12: a message with its reply, an edit, a delete, a reaction, a call's keys), and the device's
  * decrypted history (e2ee-history.ts). Its messages are ChatMessages flagged `e2ee`, so a window shows them
  * as any other.
  *
@@ -17,7 +17,8 @@ import { E2EE_ID_BASE, type E2eeMessage, isE2eeId } from '../../src-shared/e2ee-
 import { quote, quoteOf } from '../../src-shared/message-changes.js';
 import { type ConversationKey, dmConversation, groupConversation } from '../../src-shared/protocol/conversation.js';
 import { nameKey } from '../../src-shared/protocol/names.js';
-import { type Attachment, attachment, messageId, reactionEmoji, sha256Hex, type Target } from '../../src-shared/protocol/objects.js';
+import { type Attachment, attachment, callId, messageId, reactionEmoji, sha256Hex, type Target } from '../../src-shared/protocol/objects.js';
+import { endpointId } from '../../src-shared/protocol/calls.js';
 import { fitFileName } from '../../src-shared/file-names.js';
 import { mentionChains, mentioned } from '../../src-shared/mentions.js';
 import { LIMITS } from '../../src-shared/protocol/limits.js';
@@ -28,12 +29,17 @@ import { ClientError } from '../client/errors.js';
 import { type DecryptedMessage, type DevicesChanged, EncryptedChats } from '../client/e2ee.js';
 import type { DeviceStore } from '../client/e2ee-store.js';
 import type { DeviceHistory } from './e2ee-history.js';
+import type { CallKeys } from './call-keys.js';
 
 const base64Of = (bytes: number) => z.string().refine((text) => /^[A-Za-z0-9+/]+={0,2}$/.test(text) && Buffer.from(text, 'base64').length === bytes, `not ${bytes} bytes in base64`);
 
 /** A file of a message: what the host's file `id` holds, sealed (crypto/file-seal.ts), and how to open it. */
 export const sealedFile = attachment.omit({ sha256: true }).extend({ key: base64Of(32), iv: base64Of(12), digest: sha256Hex });
 export type SealedFile = z.infer<typeof sealedFile>;
+
+/** A `call` message's fingerprints (§20.12): a SHA-512 one in hex with colons is 199 characters with its hash's name. */
+const MAX_FINGERPRINT_LENGTH = 256;
+const MAX_FINGERPRINTS = 8;
 
 /** What one application message carries, as JSON in UTF-8 (PROTOCOL §20.12). */
 const payload = z.discriminatedUnion('kind', [
@@ -49,9 +55,17 @@ const payload = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('edit'), from: z.string().min(1), ts: z.number().int(), target: messageId, text: z.string().min(1) }),
   z.object({ kind: z.literal('delete'), from: z.string().min(1), ts: z.number().int(), target: messageId }),
   z.object({ kind: z.literal('reaction'), from: z.string().min(1), ts: z.number().int(), target: messageId, emoji: reactionEmoji, on: z.boolean() }),
+  z.object({
+    kind: z.literal('call'),
+    from: z.string().min(1),
+    ts: z.number().int(),
+    callId,
+    endpoint: endpointId,
+    fingerprints: z.array(z.string().min(1).max(MAX_FINGERPRINT_LENGTH)).min(1).max(MAX_FINGERPRINTS),
+  }),
 ]);
 type Payload = z.infer<typeof payload>;
-type Change = Exclude<Payload['kind'], 'message'>;
+type Change = Exclude<Payload['kind'], 'message' | 'call'>;
 
 /** A payload this size or under fits an MLS application message (§20.10) with its framing and padding to spare. */
 const PAYLOAD_BUDGET = 48 * 1024;
@@ -69,6 +83,8 @@ export type E2eeMessagingEvents = {
   /** A message changed: edited, deleted for everyone, or reacted to. */
   changed: [E2eeMessage, Change];
   notice: [E2eeNotice];
+  /** A `call` message: the DTLS fingerprints an endpoint of a call uses (core/call-keys.ts). */
+  callKeys: [CallKeys];
 };
 
 export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
@@ -189,6 +205,22 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
     return this.apply(original, sent);
   }
 
+  /** Says in `conv`, end-to-end encrypted, which DTLS fingerprints this device's endpoint uses in a call (core/call-keys.ts). */
+  async vouchCall(conv: ConversationKey, call: string, endpoint: string, fingerprints: string[]): Promise<void> {
+    const conversation = await this.ready(await this.targetOf(conv));
+    await this.chats.send(conversation, this.encode({ kind: 'call', from: this.me, ts: Date.now(), callId: call, endpoint, fingerprints }), randomUUID());
+  }
+
+  /** A DM or group's target from its conversation key. */
+  private async targetOf(conv: ConversationKey): Promise<Exclude<Target, { kind: 'room' }>> {
+    if (conv.startsWith('group:')) return { kind: 'group', groupId: Number(conv.slice('group:'.length)) };
+    const other = (): string | undefined => this.dmPeer(conv, this.chats.id.userId);
+    if (other() === undefined) await this.bindContacts();
+    const user = other();
+    if (user === undefined) throw new E2eeUnavailable('No encrypted conversation with them yet');
+    return { kind: 'dm', user };
+  }
+
   /** The other party of a DM message, seen from this user. */
   private peerOf(message: E2eeMessage): string {
     return nameKey(message.from) === nameKey(this.me) ? message.to! : message.from;
@@ -301,6 +333,10 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
     }
     // The name is bound to the credential's user id the first time; another name claimed for it later is not believed.
     const from = this.history.bindName(decrypted.sender.userId, parsed.from);
+    if (parsed.kind === 'call') {
+      this.emit('callKeys', { conv: decrypted.conv, user: from, callId: parsed.callId, endpoint: parsed.endpoint, fingerprints: parsed.fingerprints });
+      return;
+    }
     const id = E2EE_ID_BASE + decrypted.frameId;
     if (parsed.kind === 'message') {
       const peer = decrypted.conv.startsWith('dm:') ? this.dmPeer(decrypted.conv, decrypted.sender.userId) : undefined;

@@ -42,11 +42,6 @@ const transient = (error: unknown): boolean => error instanceof DeviceNotReady |
 const RETRY_FIRST_MS = 500;
 const RETRY_CAP_MS = 30_000;
 
-/** What the user reads of a failure: E2eeUnavailable says it in its own words. */
-export function appError(error: unknown): AppError {
-  return error instanceof E2eeUnavailable ? { code: AppErrorCode.E2EE_UNAVAILABLE, message: error.message } : describeRequestError(error);
-}
-
 export interface OutboxDevice {
   /**
    * The history of the account signed in (or being signed in to), where its unsent messages are kept; null
@@ -159,7 +154,7 @@ export class EncryptedOutbox {
           this.retryLater();
           return;
         }
-        if (this.forget(history, next)) this.report(next, 'failed', { error: appError(error) });
+        if (this.forget(history, next)) this.report(next, 'failed', { error: describeRequestError(error) });
       }
     }
   }

@@ -6,6 +6,7 @@ import { type AppError, AppErrorCode, type Result } from '../../src-shared/api.j
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { ClientError, FingerprintChangedError } from '../client/errors.js';
 import { StoreOpenError } from '../store/store.js';
+import { E2eeUnavailable } from './e2ee-messaging.js';
 import { UNENCRYPTED } from './pins.js';
 
 export function ok<T>(value: T): { ok: true; value: T } {
@@ -115,6 +116,7 @@ export function describeConnectError(error: unknown, where: string, pinned: stri
 }
 
 export function describeRequestError(error: unknown): AppError {
+  if (error instanceof E2eeUnavailable) return { code: AppErrorCode.E2EE_UNAVAILABLE, message: error.message };
   if (!(error instanceof ClientError)) return { code: 'INTERNAL', message: messageOf(error) };
   switch (error.code) {
     case 'DISCONNECTED':

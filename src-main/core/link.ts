@@ -44,7 +44,8 @@ interface Current {
 
 /**
  * The pushes the windows get as the client parsed them: every forwarded push of AppEvent but message and
- * event, which follow() passes on itself to note the event cursor. A record over that union, so a push
+ * event, which follow() passes on itself to note the event cursor, and callSignal, which the calls core
+ * passes on once verified (voice-calls.ts). A record over that union, so a push
  * added to AppEvent does not compile until it is listed here (a list let it compile and never arrive).
  */
 const FORWARDED_AS_IS = {
@@ -58,8 +59,7 @@ const FORWARDED_AS_IS = {
   typing: true,
   groupInvitations: true,
   call: true,
-  callSignal: true,
-} as const satisfies Record<Exclude<ForwardedPushType, 'message' | 'event'>, true>;
+} as const satisfies Record<Exclude<ForwardedPushType, 'message' | 'event' | 'callSignal'>, true>;
 const FORWARDED_PUSHES = Object.keys(FORWARDED_AS_IS) as (keyof typeof FORWARDED_AS_IS)[];
 
 const STATUS_OF_CLIENT: Record<ConnectionState, ConnectionStatus> = {

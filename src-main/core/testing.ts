@@ -1,7 +1,7 @@
 /** What the core's tests start: the app as a shell runs it. */
 import type { AppEvent, Result, SessionView } from '../../src-shared/api.js';
 import { TEST_PASSWORD_COST, removeDir, tempDir, unwrap } from '../testing/harness.js';
-import { AppCore } from './app.js';
+import { AppCore, type AppCoreOptions } from './app.js';
 import { ResumingCore } from './resume.js';
 
 /** The app as a shell runs it (rejoining at start); `stop()` is quitting it, also pushed to `cleanups`. */
@@ -33,9 +33,13 @@ export function startResumingApp(profileDir: string, cleanups: (() => Promise<vo
 }
 
 /** An app with end-to-end encryption on, in a profile folder of its own, and what it emitted; both go with `cleanups`. */
-export function e2eeCore(cleanups: (() => Promise<void> | void)[], prefix = 'lanchat-e2ee-app-'): { core: AppCore; events: AppEvent[]; dir: string } {
+export function e2eeCore(
+  cleanups: (() => Promise<void> | void)[],
+  prefix = 'lanchat-e2ee-app-',
+  options: Partial<AppCoreOptions> = {},
+): { core: AppCore; events: AppEvent[]; dir: string } {
   const dir = tempDir(prefix);
-  const core = new AppCore({ profileDir: dir, passwordCost: TEST_PASSWORD_COST, endToEnd: true });
+  const core = new AppCore({ profileDir: dir, passwordCost: TEST_PASSWORD_COST, endToEnd: true, ...options });
   cleanups.push(() => removeDir(dir));
   cleanups.push(() => core.shutdown());
   const events: AppEvent[] = [];

@@ -1,7 +1,8 @@
 /**
  * The app's side of calls (issue 39, docs/PROTOCOL.md §21): the App API's call requests, and the one
  * call this app takes part in, which it joins again with the same endpoint after a reconnect of the
- * link, so a blip of the chat link does not end it (the windows then restart ICE, §21.4).
+ * link, so a blip of the chat link does not end it (the windows then restart ICE, §21.4). In an end-to-end
+ * encrypted conversation the signals' DTLS fingerprints are vouched for and checked (call-keys.ts, §21.7).
  */
 import type { AppEvent, Result } from '../../src-shared/api.js';
 import type { CallInfo, CallSignal } from '../../src-shared/protocol/calls.js';
@@ -9,6 +10,7 @@ import type { ConversationKey } from '../../src-shared/protocol/conversation.js'
 import type { ChatClient } from '../client/client.js';
 import { ClientError } from '../client/errors.js';
 import type { Link } from './link.js';
+import { type CallKeys, type CallKeysDevice, CallVerifier } from './call-keys.js';
 
 interface Taking {
   client: ChatClient;
@@ -19,11 +21,16 @@ interface Taking {
 export class VoiceCallsCore {
   /** The call this app is in, on the client it joined through. */
   private taking: Taking | null = null;
+  private readonly verifier: CallVerifier;
 
   constructor(
     private readonly link: Link,
     private readonly emit: (event: AppEvent) => void,
+    /** The encryption device, given the listener of the `call` messages it decrypts. */
+    device: (heard: (keys: CallKeys) => void) => CallKeysDevice,
+    vouchWaitMs?: number,
   ) {
+    this.verifier = new CallVerifier(device((keys) => this.verifier.hear(keys)), emit, vouchWaitMs);
     link.clientFollowers.add((client) => this.follow(client));
   }
 
@@ -45,7 +52,11 @@ export class VoiceCallsCore {
   }
 
   signal(callId: string, to: string, signal: CallSignal): Promise<Result<void>> {
-    return this.link.request(async (client) => void (await client.request('callSignal', { callId, to, signal })));
+    return this.link.request(async (client) => {
+      const taking = this.taking;
+      if (taking?.call.id === callId) await this.verifier.beforeSending(taking.call, taking.endpoint, to, signal);
+      await client.request('callSignal', { callId, to, signal });
+    });
   }
 
   list(): Promise<Result<CallInfo[]>> {
@@ -54,11 +65,14 @@ export class VoiceCallsCore {
 
   private took(client: ChatClient, result: { call: CallInfo; endpoint: string }): { call: CallInfo; endpoint: string } {
     this.taking = { client, call: result.call, endpoint: result.endpoint };
+    this.verifier.know(result.call);
     return result;
   }
 
   private follow(client: ChatClient): void {
+    client.on('callSignal', (push) => this.verifier.received(push));
     client.on('call', ({ call }) => {
+      this.verifier.know(call);
       const taking = this.taking;
       if (taking?.call.id !== call.id) return;
       if (call.state === 'ended' || !call.participants.some((participant) => participant.endpoint === taking.endpoint)) this.taking = null;

@@ -177,6 +177,7 @@ export class CallController {
       peers: [],
       devices,
       mediaError: null,
+      unverified: [],
     });
     this.refreshPreview();
     const result = await ask();
@@ -193,7 +194,10 @@ export class CallController {
       audio: this.audio,
       video: this.camera,
       media: { muted: false, camera: video, sharing: false },
-      send: (to, signal) => void this.ctx.api.callSignal(call.id, to, signal),
+      send: (to, signal) =>
+        void this.ctx.api.callSignal(call.id, to, signal).then((sent) => {
+          if (!sent.ok) console.warn(`call signal (${signal.kind}) not sent: ${sent.error.code}: ${sent.error.message}`);
+        }),
       changed: (peers) => this.update({ peers }),
       speaking: (speaking) => this.update({ speaking }),
     });
@@ -220,6 +224,12 @@ export class CallController {
     if (event.type === 'callSignal') {
       if (this.mesh === null) this.early.push(event);
       else if (event.callId === inCall.id && event.to === inCall.endpoint) this.mesh.receive(event.from, event.user, event.signal);
+      return;
+    }
+    if (event.type === 'callUnverified') {
+      if (event.callId !== inCall.id || inCall.unverified.some((refused) => refused.endpoint === event.endpoint)) return;
+      this.mesh?.refuse(event.endpoint);
+      this.update({ unverified: [...inCall.unverified, { endpoint: event.endpoint, user: event.user, reason: event.reason }] });
       return;
     }
     if (event.type !== 'call' || event.call.id !== inCall.id || inCall.endpoint === null) return;

@@ -74,6 +74,8 @@ export function offersFirst(mine: string, theirs: string): boolean {
 
 export class CallMesh {
   private readonly peers = new Map<string, Peer>();
+  /** Endpoints whose side could not be verified end to end (PROTOCOL §21.7): never connected to again in this call. */
+  private readonly refused = new Set<string>();
   private readonly statsTimer: ReturnType<typeof setInterval>;
   private selfSpeaking = false;
   private closed = false;
@@ -94,14 +96,14 @@ export class CallMesh {
     const present = new Set(participants.map((participant) => participant.endpoint));
     for (const endpoint of [...this.peers.keys()]) if (!present.has(endpoint)) this.drop(endpoint);
     for (const { user, endpoint } of participants) {
-      if (endpoint === this.endpoint || this.peers.has(endpoint)) continue;
+      if (endpoint === this.endpoint || this.peers.has(endpoint) || this.refused.has(endpoint)) continue;
       if (offersFirst(this.endpoint, endpoint)) this.connect(endpoint, user, true);
     }
   }
 
   /** A signal from another endpoint of this call. An offer from one not yet known opens its connection. */
   receive(from: string, user: string, signal: CallSignal): void {
-    if (this.closed) return;
+    if (this.closed || this.refused.has(from)) return;
     let peer = this.peers.get(from);
     if (peer === undefined) {
       if (signal.kind !== 'offer') return;
@@ -314,6 +316,12 @@ export class CallMesh {
 
   private tell(peer: Peer): void {
     if (peer.channel?.readyState === 'open') peer.channel.send(JSON.stringify(this.options.media));
+  }
+
+  /** An endpoint whose offer or answer could not be verified: its connection closes and is not made again. */
+  refuse(endpoint: string): void {
+    this.refused.add(endpoint);
+    this.drop(endpoint);
   }
 
   private drop(endpoint: string): void {

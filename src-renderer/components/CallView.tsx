@@ -22,6 +22,8 @@ export function CallView() {
   if (inCall === null) return null;
   const name = conversation?.name ?? t('conversation.unknown');
   const unreachable = inCall.peers.filter((peer) => peer.link === 'unreachable').map((peer) => peer.user);
+  const unverified = (reason: 'missing' | 'mismatch'): string =>
+    [...new Set(inCall.unverified.filter((refused) => refused.reason === reason).map((refused) => refused.user))].join(', ');
   const controller = calls();
   const waiting = inCall.endpoint === null ? t('calls.connecting') : inCall.peers.length === 0 && call?.state !== 'active' ? t('calls.ringingOthers') : null;
 
@@ -40,6 +42,14 @@ export function CallView() {
         <p className="call-status error" role="alert">
           {t('calls.unreachable', { names: unreachable.join(', ') })}
         </p>
+      )}
+      {(['mismatch', 'missing'] as const).map(
+        (reason) =>
+          unverified(reason) !== '' && (
+            <p key={reason} className="call-status error" role="alert">
+              {t(`calls.unverified.${reason}`, { names: unverified(reason) })}
+            </p>
+          ),
       )}
       {inCall.mediaError !== null && (
         <p className="call-status error" role="alert">

@@ -580,6 +580,12 @@ export const en = {
     },
     unreachable:
       'Your computer cannot reach {{names}} directly. Calls go straight between the computers, so both must be on a network that lets them reach each other (a firewall, a guest Wi-Fi or separate networks prevent it).',
+    unverified: {
+      mismatch:
+        'Not connected to {{names}}: the call keys the host passed on are not the ones their app sent through your end-to-end encrypted conversation. Someone may be trying to listen in.',
+      missing:
+        'Not connected to {{names}}: their app did not confirm its call keys through your end-to-end encrypted conversation, so the call with them could not be verified (their LanChat may be too old).',
+    },
     controls: 'Call controls',
     mute: 'Mute microphone',
     unmuteHint: 'Unmute microphone',

@@ -579,6 +579,12 @@ export const tr: Translations = {
     },
     unreachable:
       'Bilgisayarınız {{names}} kişisine doğrudan ulaşamıyor. Aramalar bilgisayarlar arasında doğrudan gider; ikisi de birbirine ulaşabilecekleri bir ağda olmalı (güvenlik duvarı, misafir Wi-Fi ya da ayrı ağlar buna engel olur).',
+    unverified: {
+      mismatch:
+        '{{names}} ile bağlantı kurulmadı: sunucunun ilettiği arama anahtarları, onların uygulamasının uçtan uca şifreli sohbetinizden gönderdikleriyle aynı değil. Birisi aramayı dinlemeye çalışıyor olabilir.',
+      missing:
+        '{{names}} ile bağlantı kurulmadı: uygulamaları arama anahtarlarını uçtan uca şifreli sohbetinizden doğrulamadı, bu yüzden onlarla arama doğrulanamadı (LanChat sürümleri eski olabilir).',
+    },
     controls: 'Arama denetimleri',
     mute: 'Mikrofonu kapat',
     unmuteHint: 'Mikrofonu aç',

@@ -69,7 +69,7 @@ describe('calls in the store', () => {
     const caller = storeAs('bob');
     caller.getState().setSettings({ ...settings, doNotDisturb: true });
     applyEvent(caller, { type: 'call', call: call() });
-    caller.getState().setInCall({ id: ID, conv: 'dm:1:2', endpoint: 'BBBBBBBBBBBBBBBBBBBBBB', joinedAt: 1, muted: false, camera: false, sharing: false, speaking: false, preview: null, peers: [], devices: { audioinput: '', videoinput: '', audiooutput: '' }, mediaError: null });
+    caller.getState().setInCall({ id: ID, conv: 'dm:1:2', endpoint: 'BBBBBBBBBBBBBBBBBBBBBB', joinedAt: 1, muted: false, camera: false, sharing: false, speaking: false, preview: null, peers: [], devices: { audioinput: '', videoinput: '', audiooutput: '' }, mediaError: null, unverified: [] });
     expect(callSound(caller.getState(), 2)).toBe('ringback');
     applyEvent(caller, { type: 'call', call: call({ state: 'active', participants: [...call().participants, { user: 'alice', endpoint: 'CCCCCCCCCCCCCCCCCCCCCC', since: 2 }] }) });
     expect(callSound(caller.getState(), 2)).toBeNull();

@@ -25,6 +25,8 @@ export interface InCall {
   peers: PeerView[];
   devices: DeviceChoice;
   mediaError: MediaError | null;
+  /** People whose side of the call could not be verified end to end (PROTOCOL §21.7), so they are not connected: why, by endpoint. */
+  unverified: { endpoint: string; user: string; reason: 'missing' | 'mismatch' }[];
 }
 
 export interface CallsData {

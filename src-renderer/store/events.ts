@@ -113,6 +113,7 @@ export function applyEvent(store: AppStore, event: AppEvent): void {
       return;
     // Not the store's: the main window's calls (calls/controller.ts) answer signals.
     case 'callSignal':
+    case 'callUnverified':
       return;
     // Not the store's: the Join screen lists the rooms (RoomsNearby), sync.ts opens the conversation.
     case 'nearbyRooms':

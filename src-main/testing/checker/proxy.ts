@@ -2,16 +2,20 @@
  * A TCP relay between the clients and a host, so the checker can cut a client's link
  * in the middle of a frame: the bytes of one write are forwarded only in part, then
  * both sides are destroyed; or let requests through and lose the host's answers
- * (muteHost). TLS passes through untouched. While the host is down the relay
+ * (muteHost), or, on plain TCP, change the frames the host writes (rewriteHost: a host that tampers
+ * with what it relays). TLS passes through untouched. While the host is down the relay
  * stops listening too, so a client sees its connection refused as it would without a relay.
  */
 import { type Server, type Socket, connect, createServer } from 'node:net';
+import { LIMITS } from '../../../src-shared/protocol/limits.js';
+import { FrameDecoder, encodeFrame } from '../../net/frame.js';
 
 export class LinkProxy {
   private readonly links = new Set<[Socket, Socket]>();
   /** Host ends of links whose bytes are no longer passed on (muteHost). */
   private readonly muted = new Set<Socket>();
   private cutNext = false;
+  private rewrite: ((frame: unknown) => unknown) | null = null;
   cuts = 0;
 
   private server: Server | null = null;
@@ -54,6 +58,11 @@ export class LinkProxy {
     for (const [, upstream] of this.links) this.muted.add(upstream);
   }
 
+  /** On links opened from now on (plain TCP), each frame the host writes is passed on as `rewrite` returns it. */
+  rewriteHost(rewrite: (frame: unknown) => unknown): void {
+    this.rewrite = rewrite;
+  }
+
   close(): void {
     for (const [a, b] of this.links) {
       a.destroy();
@@ -81,8 +90,15 @@ export class LinkProxy {
       }
       upstream.write(chunk);
     });
+    const rewrite = this.rewrite;
+    // Bytes that are not frames (a plain host's TLS alert to a client trying TLS first) end the rewriting of that link.
+    let decoder = rewrite === null ? null : new FrameDecoder(LIMITS.maxFrameBytes);
     upstream.on('data', (chunk: Buffer) => {
-      if (!this.muted.has(upstream)) client.write(chunk);
+      if (this.muted.has(upstream)) return;
+      const frames = decoder?.push(chunk) ?? [];
+      if (rewrite === null || frames.some((frame) => frame.kind !== 'frame')) decoder = null;
+      if (decoder === null) client.write(chunk);
+      else for (const frame of frames) if (frame.kind === 'frame') client.write(encodeFrame(rewrite!(frame.value)));
     });
     client.on('close', end);
     upstream.on('close', end);

@@ -1,0 +1,129 @@
+/**
+ * Calls inside the end-to-end encryption (issue 39 §5, PROTOCOL §21.7): what a host that tampers with the
+ * signalling it relays can and cannot do. The host is real; the tampering is a relay in front of it that
+ * rewrites the frames the host writes, which to the app is the same as a host doing it.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AppEvent } from '../../src-shared/api.js';
+import type { CallSignal } from '../../src-shared/protocol/calls.js';
+import { LinkProxy } from '../testing/checker/proxy.js';
+import { unwrap, waitFor } from '../testing/harness.js';
+import { freePort } from '../testing/ports.js';
+import { useRoom } from '../testing/room.js';
+import { sdpFingerprints } from './call-keys.js';
+import { e2eeCore } from './testing.js';
+
+// Plain TCP, so that the relay in front of the host can read and rewrite its frames.
+const room = useRoom({ start: { tls: false } });
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+const WAIT_MS = 1_500;
+const newCore = () => e2eeCore(cleanups, 'lanchat-call-keys-', { callVouchWaitMs: WAIT_MS });
+
+/** An SDP as Chromium writes one, its certificate's fingerprint at session level (RFC 8122). */
+const sdp = (fingerprint: string): string =>
+  ['v=0', 'o=- 4611731400430051336 2 IN IP4 127.0.0.1', 's=-', 't=0 0', `a=fingerprint:sha-256 ${fingerprint}`, 'm=audio 9 UDP/TLS/RTP/SAVPF 111', 'a=setup:actpass', 'a=mid:0', ''].join('\r\n');
+const ALICE_CERT = Array.from({ length: 32 }, (_, index) => (index + 0xa0).toString(16).toUpperCase()).join(':');
+const BOB_CERT = Array.from({ length: 32 }, (_, index) => (index + 0x10).toString(16).toUpperCase()).join(':');
+const HOST_CERT = Array.from({ length: 32 }, () => '66').join(':');
+
+type Signal = Extract<AppEvent, { type: 'callSignal' }>;
+type Unverified = Extract<AppEvent, { type: 'callUnverified' }>;
+const signals = (events: AppEvent[]): Signal[] => events.filter((event): event is Signal => event.type === 'callSignal');
+const unverified = (events: AppEvent[]): Unverified[] => events.filter((event): event is Unverified => event.type === 'callUnverified');
+
+/** alice joins the room directly, bob through `proxy`; both are encryption devices in an accepted DM, then in a call there. */
+async function inCall(proxy: LinkProxy) {
+  const alice = newCore();
+  const bob = newCore();
+  unwrap(await alice.core.join({ host: '127.0.0.1', port: room.port, name: 'alice', password: 'alice-secret', allowUnencrypted: true }));
+  unwrap(await bob.core.join({ host: '127.0.0.1', port: proxy.port, name: 'bob', password: 'bob-secret', allowUnencrypted: true }));
+  unwrap(await alice.core.chatRequest('bob'));
+  const { conv } = unwrap(await bob.core.chatAnswer('alice', true));
+  // A DM first, once bob's app is an encryption device (it registers after its login): both are in the DM's MLS group.
+  for (let tries = 0; ; tries++) {
+    const { clientMsgId } = unwrap(await alice.core.send({ kind: 'dm', user: 'bob' }, 'ring you?'));
+    const outcome = () => alice.events.find((event) => event.type === 'outbox' && event.clientMsgId === clientMsgId && (event.status === 'sent' || event.status === 'failed'));
+    await waitFor(() => outcome() !== undefined, 10_000, 'the DM sent');
+    if ((outcome() as { status: string }).status === 'sent') break;
+    if (tries > 50) throw new Error('bob never became an encryption device');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await waitFor(() => bob.events.some((event) => event.type === 'message' && event.message.text === 'ring you?'), 15_000, 'the DM');
+  const started = unwrap(await alice.core.callStart(conv, false));
+  await waitFor(() => bob.events.some((event) => event.type === 'call' && event.call.id === started.call.id), 10_000, 'the ring');
+  const joined = unwrap(await bob.core.callJoin(started.call.id));
+  return { alice, bob, callId: started.call.id, aliceEndpoint: started.endpoint, bobEndpoint: joined.endpoint };
+}
+
+describe('call signalling inside the end-to-end encryption', () => {
+  it('passes on offers and answers whose fingerprints the other app vouched for, and refuses one whose fingerprint the host replaced', async () => {
+    const proxy = await LinkProxy.start(await freePort(), () => room.port);
+    cleanups.push(() => proxy.close());
+    let tampering = false;
+    // The host replaces the fingerprint in what it relays to bob, as a host sitting in the middle of the DTLS would.
+    proxy.rewriteHost((frame) => {
+      const push = frame as { type?: string; signal?: CallSignal };
+      if (!tampering || push.type !== 'callSignal' || push.signal === undefined || !('sdp' in push.signal)) return frame;
+      return { ...push, signal: { ...push.signal, sdp: push.signal.sdp.replace(/a=fingerprint:sha-256 \S+/, `a=fingerprint:sha-256 ${HOST_CERT}`) } };
+    });
+    const { alice, bob, callId, aliceEndpoint, bobEndpoint } = await inCall(proxy);
+
+    // Honest: bob's offer, and a candidate right behind it, reach alice in order; her answer reaches him.
+    unwrap(await bob.core.callSignal(callId, aliceEndpoint, { kind: 'offer', sdp: sdp(BOB_CERT) }));
+    unwrap(await bob.core.callSignal(callId, aliceEndpoint, { kind: 'candidate', candidate: 'candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host', sdpMid: '0', sdpMLineIndex: 0 }));
+    await waitFor(() => signals(alice.events).length === 2, 10_000, 'the offer and candidate at alice');
+    expect(signals(alice.events).map((event) => [event.from, event.user, event.signal.kind])).toEqual([
+      [bobEndpoint, 'bob', 'offer'],
+      [bobEndpoint, 'bob', 'candidate'],
+    ]);
+    unwrap(await alice.core.callSignal(callId, bobEndpoint, { kind: 'answer', sdp: sdp(ALICE_CERT) }));
+    await waitFor(() => signals(bob.events).length === 1, 10_000, 'the answer at bob');
+    expect(sdpFingerprints((signals(bob.events)[0]!.signal as { sdp: string }).sdp)).toEqual([`sha-256 ${ALICE_CERT}`]);
+
+    // The host swaps alice's fingerprint for its own in her next answer (an ICE restart's): bob's app refuses it,
+    // says why, and drops what that endpoint sends after it.
+    tampering = true;
+    unwrap(await alice.core.callSignal(callId, bobEndpoint, { kind: 'answer', sdp: sdp(ALICE_CERT) }));
+    unwrap(await alice.core.callSignal(callId, bobEndpoint, { kind: 'candidate', candidate: '' }));
+    await waitFor(() => unverified(bob.events).length === 1, 10_000, 'the refusal at bob');
+    expect(unverified(bob.events)[0]).toEqual({ type: 'callUnverified', callId, endpoint: aliceEndpoint, user: 'alice', reason: 'mismatch' });
+    unwrap(await bob.core.send({ kind: 'dm', user: 'alice' }, 'after the refusal'));
+    await waitFor(() => alice.events.some((event) => event.type === 'message' && event.message.text === 'after the refusal'), 10_000, 'a later DM');
+    expect(signals(bob.events)).toHaveLength(1);
+  });
+
+  it('refuses an offer nobody vouched for: a signal the host makes up, or one from an app that did not say its keys', async () => {
+    const proxy = await LinkProxy.start(await freePort(), () => room.port);
+    cleanups.push(() => proxy.close());
+    const { alice, bob, callId, aliceEndpoint, bobEndpoint } = await inCall(proxy);
+    // A second session of bob's, with no encryption device, joins the call as an endpoint of its own and offers
+    // without a voucher: what alice's app sees is what it would see of an offer the host made up.
+    const other = await room.user('bob', 'bob-secret', { tls: false });
+    const { endpoint: otherEndpoint } = await other.request('callJoin', { callId });
+    await other.request('callSignal', { callId, to: aliceEndpoint, signal: { kind: 'offer', sdp: sdp(BOB_CERT) } });
+    await other.request('callSignal', { callId, to: aliceEndpoint, signal: { kind: 'candidate', candidate: '' } });
+    await waitFor(() => unverified(alice.events).length === 1, 10_000, 'the refusal at alice');
+    expect(unverified(alice.events)[0]).toEqual({ type: 'callUnverified', callId, endpoint: otherEndpoint, user: 'bob', reason: 'missing' });
+    expect(signals(alice.events).filter((event) => event.from === otherEndpoint)).toEqual([]);
+
+    // An offer with no fingerprint at all cannot be verified either; bob's own app, vouching, still gets through.
+    await other.request('callSignal', { callId, to: bobEndpoint, signal: { kind: 'offer', sdp: 'v=0\r\n' } });
+    unwrap(await bob.core.callSignal(callId, aliceEndpoint, { kind: 'offer', sdp: sdp(BOB_CERT) }));
+    await waitFor(() => signals(alice.events).some((event) => event.from === bobEndpoint), 10_000, 'the vouched offer at alice');
+    await waitFor(() => unverified(bob.events).length === 1, 10_000, 'the refusal at bob');
+    expect(unverified(bob.events)[0]).toMatchObject({ endpoint: otherEndpoint, reason: 'missing' });
+    other.close();
+  });
+});
+
+describe('sdpFingerprints', () => {
+  it('reads every a=fingerprint line, session or media level, once, in one case', () => {
+    const text = ['v=0', 'a=fingerprint:SHA-256 ab:cd', 'm=audio 9 UDP/TLS/RTP/SAVPF 111', 'a=fingerprint:sha-256 AB:CD', 'a=fingerprint:sha-1 01:02 ', ''].join('\r\n');
+    expect(sdpFingerprints(text)).toEqual(['sha-256 AB:CD', 'sha-1 01:02']);
+    expect(sdpFingerprints('v=0\r\na=setup:actpass\r\n')).toEqual([]);
+  });
+});

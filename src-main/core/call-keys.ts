@@ -1,0 +1,212 @@
+/**
+ * Calls in an end-to-end encrypted conversation (issue 39 with issue 35, PROTOCOL §21.7): the DTLS
+ * fingerprints of an endpoint's offers and answers are vouched for inside the conversation's MLS group, so a
+ * host that replaced them to sit in the middle of the media is found out. This is WebRTC's own security
+ * model (RFC 8827 §6.5: DTLS-SRTP is as good as the integrity of the fingerprints the signalling carries),
+ * with MLS as the integrity-protected channel; the rest of the signalling (ICE, codecs) cannot open the media.
+ *
+ * - Saying: before its first offer or answer to an endpoint, this endpoint sends a `call` application message
+ *   naming its fingerprints, again when an endpoint joined since or the fingerprints changed.
+ * - Hearing: an offer or answer is passed on only once a `call` message from the same user (as their MLS
+ *   credential says) named each of its fingerprints for that call and endpoint; it waits a while for one.
+ *   Signals from an endpoint stay in order behind a held one; after a refusal the endpoint's signals are dropped.
+ */
+import type { AppEvent } from '../../src-shared/api.js';
+import type { CallInfo, CallSignal } from '../../src-shared/protocol/calls.js';
+import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
+import { nameKey } from '../../src-shared/protocol/names.js';
+
+type SignalPush = Extract<AppEvent, { type: 'callSignal' }>;
+type Unverified = Extract<AppEvent, { type: 'callUnverified' }>;
+
+/** How long an offer or answer waits for the `call` message that vouches for it (it is sent before the signal, so it is normally there already). */
+export const VOUCH_WAIT_MS = 10_000;
+/**
+ * Tries of a voucher. A device that just joined a call may not be in the conversation's MLS group yet (the
+ * member whose app adds it is on the way): it tries again, doubling the wait, for about 6 s in all, which is
+ * within a peer's VOUCH_WAIT_MS.
+ */
+const VOUCH_TRIES = 5;
+const VOUCH_RETRY_FIRST_MS = 400;
+/** Calls whose keys are remembered: a few past the one the app is in (a ring, a rejoin). */
+const CALLS_KEPT = 16;
+
+/** What a `call` message said, as this device decrypted it: `user` is the name bound to the sender's credential. */
+export interface CallKeys {
+  conv: ConversationKey;
+  user: string;
+  callId: string;
+  endpoint: string;
+  fingerprints: string[];
+}
+
+/** The encryption device's side of it (E2eeCore). */
+export interface CallKeysDevice {
+  /** Whether `conv` is end-to-end encrypted here, so its calls' offers and answers need a voucher. */
+  encrypts(conv: ConversationKey): boolean;
+  /** Sends a `call` message in `conv` naming `fingerprints` as those of `endpoint` in call `callId`. */
+  vouch(conv: ConversationKey, callId: string, endpoint: string, fingerprints: string[]): Promise<void>;
+}
+
+/** The fingerprints of an SDP's `a=fingerprint` lines (RFC 8122), as `hash-function VALUE`, each once. */
+export function sdpFingerprints(sdp: string): string[] {
+  const found = new Set<string>();
+  for (const [, hash, value] of sdp.matchAll(/^a=fingerprint:(\S+) ([0-9A-Fa-f:]+)\s*$/gm)) found.add(normal(`${hash} ${value}`));
+  return [...found];
+}
+
+const normal = (fingerprint: string): string => {
+  const [hash = '', value = ''] = fingerprint.trim().split(/\s+/);
+  return `${hash.toLowerCase()} ${value.toUpperCase()}`;
+};
+
+export class CallVerifier {
+  /** What `call` messages said, by call and endpoint. */
+  private readonly heard = new Map<string, Map<string, { user: string; conv: ConversationKey; fingerprints: Set<string> }>>();
+  /** The conversations of the calls this app heard of. */
+  private readonly convs = new Map<string, ConversationKey>();
+  /** Per call, what this app's endpoint vouched for and which endpoints were in the call then; one voucher at a time. */
+  private readonly said = new Map<string, { fingerprints: Set<string>; reached: Set<string>; turn: Promise<void> }>();
+  /** The signals of each endpoint (by call and endpoint), handled one at a time in order. */
+  private readonly queues = new Map<string, Promise<void>>();
+  /** Endpoints refused: their later signals in that call are dropped. */
+  private readonly refused = new Set<string>();
+  private readonly waiters = new Set<() => void>();
+
+  constructor(
+    private readonly device: CallKeysDevice,
+    private readonly emit: (event: SignalPush | Unverified) => void,
+    private readonly waitMs = VOUCH_WAIT_MS,
+  ) {}
+
+  /** A call as the host describes it (a push, or the answer to a start or join). */
+  know(call: CallInfo): void {
+    if (call.state === 'ended') {
+      this.forget(call.id);
+      return;
+    }
+    this.remember(this.convs, call.id, call.conv);
+    this.wake();
+  }
+
+  /** What a `call` message said. */
+  hear(keys: CallKeys): void {
+    let endpoints = this.heard.get(keys.callId);
+    if (endpoints === undefined) endpoints = this.remember(this.heard, keys.callId, new Map());
+    const known = endpoints.get(keys.endpoint);
+    // An endpoint is one connection of one user in one conversation: what another names for it is not believed.
+    if (known !== undefined && (nameKey(known.user) !== nameKey(keys.user) || known.conv !== keys.conv)) return;
+    const fingerprints = known?.fingerprints ?? new Set<string>();
+    for (const fingerprint of keys.fingerprints) fingerprints.add(normal(fingerprint));
+    endpoints.set(keys.endpoint, { user: keys.user, conv: keys.conv, fingerprints });
+    this.wake();
+  }
+
+  /**
+   * Before this app's endpoint sends `signal` to `to`: an offer or answer in an encrypted conversation is
+   * vouched for first, unless it was already for these fingerprints since `to` joined.
+   */
+  async beforeSending(call: CallInfo, endpoint: string, to: string, signal: CallSignal): Promise<void> {
+    if ((signal.kind !== 'offer' && signal.kind !== 'answer') || !this.device.encrypts(call.conv)) return;
+    const fingerprints = sdpFingerprints(signal.sdp);
+    // Nothing to vouch for: DTLS cannot start from such a description, and a verifying peer refuses it.
+    if (fingerprints.length === 0) return;
+    let said = this.said.get(call.id);
+    if (said === undefined) said = this.remember(this.said, call.id, { fingerprints: new Set(), reached: new Set(), turn: Promise.resolve() });
+    const mine = said;
+    const turn = mine.turn.then(async () => {
+      if (mine.reached.has(to) && fingerprints.every((fingerprint) => mine.fingerprints.has(fingerprint))) return;
+      const all = [...new Set([...mine.fingerprints, ...fingerprints])];
+      // Who is in the call now hears it (or reads it on catching up), so the next offer to them needs no other.
+      const present = [to, ...call.participants.map((participant) => participant.endpoint)];
+      await vouchSoon(() => this.device.vouch(call.conv, call.id, endpoint, all));
+      for (const fingerprint of all) mine.fingerprints.add(fingerprint);
+      for (const reached of present) mine.reached.add(reached);
+    });
+    mine.turn = turn.catch(() => undefined);
+    await turn;
+  }
+
+  /** A signal pushed for this app's endpoint: passed on once it is verified, in order behind the endpoint's earlier ones. */
+  received(push: SignalPush): void {
+    const key = `${push.callId} ${push.from}`;
+    const next = (this.queues.get(key) ?? Promise.resolve()).then(async () => {
+      if (await this.verified(push, key)) this.emit(push);
+    });
+    this.queues.set(key, next);
+    void next.finally(() => {
+      if (this.queues.get(key) === next) this.queues.delete(key);
+    });
+  }
+
+  private async verified(push: SignalPush, key: string): Promise<boolean> {
+    const conv = await this.until(() => this.convs.get(push.callId));
+    if (conv === undefined) return false;
+    if (!this.device.encrypts(conv)) return true;
+    if (this.refused.has(key)) return false;
+    const { signal } = push;
+    // Candidates and restarts cannot open the media: DTLS checks the fingerprints an offer or answer carries.
+    if (signal.kind !== 'offer' && signal.kind !== 'answer') return true;
+    const fingerprints = sdpFingerprints(signal.sdp);
+    const vouched = (): true | undefined => {
+      const keys = this.heard.get(push.callId)?.get(push.from);
+      const covers = keys !== undefined && keys.conv === conv && nameKey(keys.user) === nameKey(push.user) && fingerprints.every((fingerprint) => keys.fingerprints.has(fingerprint));
+      return fingerprints.length > 0 && covers ? true : undefined;
+    };
+    if ((await this.until(vouched)) === true) return true;
+    this.refused.add(key);
+    const heard = this.heard.get(push.callId)?.get(push.from);
+    this.emit({ type: 'callUnverified', callId: push.callId, endpoint: push.from, user: push.user, reason: heard === undefined ? 'missing' : 'mismatch' });
+    return false;
+  }
+
+  /** `probe`'s value once it has one, or undefined after the wait. */
+  private until<T>(probe: () => T | undefined): Promise<T | undefined> {
+    const now = probe();
+    if (now !== undefined) return Promise.resolve(now);
+    return new Promise((resolve) => {
+      const done = (value: T | undefined): void => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        resolve(value);
+      };
+      const check = (): void => {
+        const value = probe();
+        if (value !== undefined) done(value);
+      };
+      const timer = setTimeout(() => done(undefined), this.waitMs);
+      this.waiters.add(check);
+    });
+  }
+
+  private wake(): void {
+    for (const check of [...this.waiters]) check();
+  }
+
+  private forget(callId: string): void {
+    this.convs.delete(callId);
+    this.heard.delete(callId);
+    this.said.delete(callId);
+    for (const key of [...this.refused]) if (key.startsWith(`${callId} `)) this.refused.delete(key);
+  }
+
+  /** Sets a call's entry, the oldest call's going once more than CALLS_KEPT are kept. */
+  private remember<T>(map: Map<string, T>, callId: string, value: T): T {
+    map.delete(callId);
+    map.set(callId, value);
+    if (map.size > CALLS_KEPT) map.delete(map.keys().next().value!);
+    return value;
+  }
+}
+
+async function vouchSoon(vouch: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await vouch();
+      return;
+    } catch (error) {
+      if (attempt >= VOUCH_TRIES) throw error;
+      await new Promise((resolve) => setTimeout(resolve, VOUCH_RETRY_FIRST_MS * 2 ** (attempt - 1)));
+    }
+  }
+}
