@@ -24,6 +24,16 @@ export interface E2eeOptions {
   members: number;
 }
 
+/** How long one awaited event may take before the row says where it stalled, instead of hanging the whole bench. */
+const STEP_LIMIT_MS = 60_000;
+function bounded<T>(step: string, promise: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stalled = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`stalled ${STEP_LIMIT_MS / 1000} s waiting for ${step}`)), STEP_LIMIT_MS);
+  });
+  return Promise.race([promise, stalled]).finally(() => clearTimeout(timer));
+}
+
 const median = (samples: number[]): number => [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)]!;
 const base64 = (value: Uint8Array): string => Buffer.from(value).toString('base64');
 
@@ -55,14 +65,14 @@ export async function e2ee(options: E2eeOptions): Promise<Result> {
       });
       const started = performance.now();
       await alice.send({ kind: 'group', groupId: group.id }, text);
-      await shown;
+      await bounded(`plain message ${i} at bob`, shown);
       plain.push(performance.now() - started);
     }
     const [a, b] = [await EncryptedChats.start(alice), await EncryptedChats.start(bob)];
     const conv = groupConversation(group.id);
     const joined = new Promise<void>((resolve) => b.once('joined', () => resolve()));
     await a.create(conv, [accounts[1]!.name]);
-    await joined;
+    await bounded('bob joining the pair from the welcome', joined);
     const encrypted: number[] = [];
     for (let i = 0; i < options.messages; i++) {
       const text = `encrypted ${i}`;
@@ -76,7 +86,7 @@ export async function e2ee(options: E2eeOptions): Promise<Result> {
       });
       const started = performance.now();
       await a.send(conv, text);
-      await shown;
+      await bounded(`encrypted message ${i} at bob`, shown);
       encrypted.push(performance.now() - started);
     }
     result['plain_message_ms'] = round(median(plain));

@@ -5,7 +5,7 @@
  * model (RFC 8827 §6.5: DTLS-SRTP is as good as the integrity of the fingerprints the signalling carries),
  * with MLS as the integrity-protected channel; the rest of the signalling (ICE, codecs) cannot open the media.
  *
- * - Saying: before its first offer or answer to an endpoint, this endpoint sends a `call` application message
+ * - Saying: with its first offer or answer to an endpoint, this endpoint sends a `call` application message
  *   naming its fingerprints, again when an endpoint joined since or the fingerprints changed.
  * - Hearing: an offer or answer is passed on only once a `call` message from the same user (as their MLS
  *   credential says) named each of its fingerprints for that call and endpoint; it waits a while for one.
@@ -103,10 +103,10 @@ export class CallVerifier {
   }
 
   /**
-   * Before this app's endpoint sends `signal` to `to`: an offer or answer in an encrypted conversation is
-   * vouched for first, unless it was already for these fingerprints since `to` joined.
+   * As this app's endpoint sends `signal` to `to`: an offer or answer in an encrypted conversation is vouched
+   * for, unless it was already for these fingerprints since `to` joined.
    */
-  async beforeSending(call: CallInfo, endpoint: string, to: string, signal: CallSignal): Promise<void> {
+  async vouchFor(call: CallInfo, endpoint: string, to: string, signal: CallSignal): Promise<void> {
     if ((signal.kind !== 'offer' && signal.kind !== 'answer') || !this.device.encrypts(call.conv)) return;
     const fingerprints = sdpFingerprints(signal.sdp);
     // Nothing to vouch for: DTLS cannot start from such a description, and a verifying peer refuses it.

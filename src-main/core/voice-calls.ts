@@ -54,8 +54,9 @@ export class VoiceCallsCore {
   signal(callId: string, to: string, signal: CallSignal): Promise<Result<void>> {
     return this.link.request(async (client) => {
       const taking = this.taking;
-      if (taking?.call.id === callId) await this.verifier.beforeSending(taking.call, taking.endpoint, to, signal);
-      await client.request('callSignal', { callId, to, signal });
+      // The voucher and the signal go at once: the peer holds the signal until it has read the voucher.
+      const vouched = taking?.call.id === callId ? this.verifier.vouchFor(taking.call, taking.endpoint, to, signal) : undefined;
+      await Promise.all([vouched, client.request('callSignal', { callId, to, signal })]);
     });
   }
 
