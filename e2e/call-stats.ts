@@ -69,6 +69,20 @@ export function received(page: Page): Promise<Received[]> {
 
 
 /** The label of the video track each open peer connection of the page sends ('' for none): the camera's, or the shared screen's. */
+/** RTP packets of audio received on the page's open connections, in all. */
+export function audioPackets(page: Page): Promise<number> {
+  return page.evaluate(async () => {
+    const connections = (window as unknown as { peerConnections: RTCPeerConnection[] }).peerConnections;
+    let packets = 0;
+    for (const pc of connections.filter((each) => each.connectionState !== 'closed')) {
+      (await pc.getStats()).forEach((entry: { type: string; kind?: string; packetsReceived?: number }) => {
+        if (entry.type === 'inbound-rtp' && entry.kind === 'audio') packets += entry.packetsReceived ?? 0;
+      });
+    }
+    return packets;
+  });
+}
+
 export function sentVideo(page: Page): Promise<string[]> {
   return page.evaluate(() => {
     const connections = (window as unknown as { peerConnections: RTCPeerConnection[] }).peerConnections;

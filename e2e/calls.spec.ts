@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from '@playwright/test';
 import { type TestLan, createLan, lanUnavailable } from '../src-main/testing/netns.js';
 import { expect, test } from './fixtures.js';
-import { received, recordCallMedia, sentVideo, sounds } from './call-stats.js';
+import { audioPackets, received, recordCallMedia, sentVideo, sounds } from './call-stats.js';
 import { openLanShell } from './lan-shell.js';
 import { unvouchedOffer } from './unvouched.js';
 import type { ShellUser } from './shell.js';
@@ -262,7 +262,7 @@ test.describe('across a network', () => {
     if (scratch !== '') rmSync(scratch, { recursive: true, force: true });
   });
 
-  test('a voice call between two machines joined by a cable: the audio crosses it between the two apps, not loopback', async () => {
+  test('a voice call between two machines joined by a cable: the audio crosses it between the two apps, not loopback, and comes back after the cable is pulled for a while', async () => {
     lan = createLan(2, { cable: true });
     scratch = mkdtempSync(join(tmpdir(), 'lanchat-e2e-calls-'));
     // One at a time, like the group call: two shells and two Chromiums starting at once starve each other here.
@@ -303,6 +303,16 @@ test.describe('across a network', () => {
     });
     expect(pair.local).toBe(lan.address(1));
     expect([lan.address(0), 'peer-reflexive']).toContain(pair.remote);
+
+    // A blip: the cable is out for 8 s. ICE notices, the apps restart it, and once the cable is back the
+    // audio flows again in the same call (the chat link, TCP, rides it out).
+    lan.setLink(1, false);
+    await expect(tile(bob, /^alice, Reconnecting/)).toBeVisible({ timeout: 20_000 });
+    await new Promise((resolve) => setTimeout(resolve, 8_000));
+    const whileOut = await audioPackets(bob);
+    lan.setLink(1, true);
+    await expect.poll(() => audioPackets(bob), { timeout: 45_000 }).toBeGreaterThan(whileOut + 50);
+    await expect(tile(bob, /^alice(, speaking)?$/)).toBeVisible({ timeout: 30_000 });
     await bob.getByRole('button', { name: 'Hang up' }).click();
     await expect(line(alice, /^Call ended · \d+:\d\d/)).toBeVisible();
   });

@@ -33,6 +33,8 @@ export interface TestLan {
   address(machine: number): string;
   /** Runs the script (scripts.ts) with node on a machine, with discovery on. */
   run(machine: number, script: string, args: string[], env?: Record<string, string>): LanProcess;
+  /** The machine's link goes down (its cable pulled: no carrier on either end) or comes back up. */
+  setLink(machine: number, up: boolean): void;
   /** Stops every process still running and removes the namespaces. */
   remove(): Promise<void>;
 }
@@ -78,6 +80,7 @@ export function createLan(machineCount: number, { cable = false }: { cable?: boo
       processes.push(started);
       return started;
     },
+    setLink: (machine, up) => ip('-n', machines[machine]!, 'link', 'set', 'lan0', up ? 'up' : 'down'),
     remove,
   };
   try {
