@@ -1,6 +1,7 @@
 /**
- * Whom a text mentions, by one rule for the host (store/mentions.ts, plain messages) and for each device
- * (core/e2ee-messaging.ts, end-to-end encrypted ones, which the host cannot read): each `@name` as written,
+ * Whom a text mentions, by one rule for the host (store/mentions.ts, plain messages), for each device
+ * (core/e2ee-messaging.ts, end-to-end encrypted ones, which the host cannot read) and for what the window
+ * highlights (src-renderer/lib/rich-text.ts): each `@name` as written,
  * then without trailing dots, dashes or underscores ("@bob." ends a sentence), at most MAX_MENTION_TRIES
  * look-ups in all. A candidate that names a user ends its walk; the user counts if they can read the
  * conversation (PROTOCOL §7.1).
@@ -17,9 +18,17 @@ const MAX_MENTION_TRIES = 50;
  */
 export function mentionChains(text: string): string[][] {
   const chains: string[][] = [];
-  if (!text.includes('@')) return chains;
-  for (const match of text.matchAll(MENTION)) {
+  for (const { chain } of mentionSites(text)) {
     if (chains.length === MAX_MENTION_TRIES) break;
+    chains.push(chain);
+  }
+  return chains;
+}
+
+/** Each `@name` of the text, in order: the index of its `@`, and the names its walk may try, longest first. */
+export function* mentionSites(text: string): Generator<{ index: number; chain: string[] }> {
+  if (!text.includes('@')) return;
+  for (const match of text.matchAll(MENTION)) {
     const chain: string[] = [];
     let candidate = match[1]!;
     while (candidate !== '' && chain.length < MAX_MENTION_TRIES) {
@@ -28,9 +37,8 @@ export function mentionChains(text: string): string[][] {
       if (shorter === candidate) break;
       candidate = shorter;
     }
-    chains.push(chain);
+    yield { index: match.index, chain };
   }
-  return chains;
 }
 
 /**

@@ -46,6 +46,15 @@ describe('mentions in message text', () => {
     expect(richText('@bobby me@bob x@bob', people, null).some((part) => part.kind === 'mention')).toBe(false);
   });
 
+  it('highlights what the host counts as a mention (PROTOCOL §17.5): trailing "_" dropped too, "@@zoë" found', () => {
+    expect(richText('thanks @bob_, and @@zoë', people, null)).toEqual([
+      { kind: 'text', text: 'thanks ' },
+      { kind: 'mention', text: '@bob', name: 'bob', me: false },
+      { kind: 'text', text: '_, and @' },
+      { kind: 'mention', text: '@zoë', name: 'zoë', me: false },
+    ]);
+  });
+
   it('does not find mentions inside links', () => {
     expect(richText('https://example.org/@bob', people, null)).toEqual([
       { kind: 'link', text: 'https://example.org/@bob', href: 'https://example.org/@bob' },

@@ -3,6 +3,7 @@
  * produces markup; the component renders each part as a text node or an element.
  */
 import { LinkifyIt } from 'linkify-it';
+import { mentionSites } from '../../src-shared/mentions.js';
 import { nameKey } from '../../src-shared/protocol/names.js';
 
 export type RichPart =
@@ -16,9 +17,6 @@ export type RichPart =
 const linkify = new LinkifyIt().add('ftp:', null).add('//', null).set({ fuzzyLink: true });
 
 const LINK_SCHEMES = /^(https?|mailto):/i;
-
-/** "@" then name characters (letters, digits, marks, "_", "." and "-"), not inside a word or an address. */
-const MENTION = /(?<![\p{L}\p{N}\p{M}_.@-])@([\p{L}\p{N}\p{M}_.-]+)/gu;
 
 /**
  * Splits `text` into parts. `people` are the names a mention may refer to; an "@word" that
@@ -49,24 +47,16 @@ function looksLikeLink(link: { schema: string; raw: string; url: string }): bool
 function mentionParts(text: string, known: Map<string, string>, me: string | null): RichPart[] {
   const parts: RichPart[] = [];
   let at = 0;
-  for (const match of text.matchAll(MENTION)) {
-    const name = knownPrefix(match[1]!, known);
-    if (name === null) continue;
-    if (match.index > at) parts.push({ kind: 'text', text: text.slice(at, match.index) });
+  // The host's rule (PROTOCOL §17.5): the same `@name`s, and the first of each one's walk that is someone's.
+  for (const { index, chain } of mentionSites(text)) {
+    const name = chain.find((candidate) => known.has(nameKey(candidate)));
+    if (name === undefined) continue;
+    if (index > at) parts.push({ kind: 'text', text: text.slice(at, index) });
     parts.push({ kind: 'mention', text: `@${name}`, name, me: me !== null && nameKey(name) === nameKey(me) });
-    at = match.index + 1 + name.length;
+    at = index + 1 + name.length;
   }
   if (at < text.length) parts.push({ kind: 'text', text: text.slice(at) });
   return parts;
-}
-
-/** The written name, or the same without trailing "." and "-" (punctuation after it), when that is someone's. */
-function knownPrefix(written: string, known: Map<string, string>): string | null {
-  for (let name = written; name !== ''; name = name.slice(0, -1)) {
-    if (known.has(nameKey(name))) return name;
-    if (!/[.-]$/.test(name)) return null;
-  }
-  return null;
 }
 
 /** The "@name" being typed just before the caret, if any: where it starts and what is typed so far. */
