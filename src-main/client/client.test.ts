@@ -474,7 +474,7 @@ describe('ChatClient and its own messages (issue 32, problem 3)', () => {
     );
     for (let i = 0; i < 6; i++) client.send({ kind: 'room' }, 'hi', `m${i}`).catch(() => undefined);
     await twoRounds;
-    // Half to all of FAILED_RETRY_FIRST_MS (250 ms) after the first round, of twice that after the second.
+    // Half to all of failedRetryMs's first back-off (250 ms) after the first round, of twice that after the second.
     expect(Math.max(...waits.slice(0, 6))).toBeLessThanOrEqual(250);
     expect(Math.max(...waits.slice(6))).toBeLessThanOrEqual(500);
   });

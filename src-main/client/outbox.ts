@@ -30,8 +30,14 @@ interface Queued extends OutboxItem {
 /** Wait before resending after RATE_LIMITED when the server gave no time. */
 export const RATE_LIMIT_RETRY_MS = 1000;
 /** Back-off after the server failed a send (INTERNAL): doubles from the first to the cap, with jitter. */
-export const FAILED_RETRY_FIRST_MS = 250;
-export const FAILED_RETRY_CAP_MS = 30_000;
+const FAILED_RETRY_FIRST_MS = 250;
+const FAILED_RETRY_CAP_MS = 30_000;
+
+/** The wait before another try after `failures` failed ones in a row (≥ 1): half to all of the doubled back-off. */
+export function failedRetryMs(failures: number): number {
+  const backoff = Math.min(FAILED_RETRY_CAP_MS, FAILED_RETRY_FIRST_MS * 2 ** (failures - 1));
+  return backoff / 2 + Math.random() * (backoff / 2);
+}
 
 /** The link ended before an answer (or the client closed, which then rejects what it holds): no refusal. */
 const LINK_ENDED: ReadonlySet<string> = new Set(['DISCONNECTED', 'PROTOCOL_ERROR', 'CLOSED']);
@@ -126,8 +132,7 @@ export class Outbox {
         // The host failed (its database stalled, say), nothing was refused: the same client id goes again.
         // One failure per round of resends: the others of the round go with the timer this one set.
         if (!this.resendTimer) this.failures++;
-        const backoff = Math.min(FAILED_RETRY_CAP_MS, FAILED_RETRY_FIRST_MS * 2 ** (this.failures - 1));
-        const delayMs = this.resendLater(backoff / 2 + Math.random() * (backoff / 2));
+        const delayMs = this.resendLater(failedRetryMs(this.failures));
         this.link.retrying(item, clientError, delayMs);
       } else if (!LINK_ENDED.has(clientError.code)) {
         // The server answered with a refusal: sending it again would be refused again.

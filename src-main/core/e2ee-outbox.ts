@@ -15,6 +15,7 @@ import { type AppError, type AppEvent, AppErrorCode, type OutboxStatus, type Res
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { type ChatMessage, groupId, messageId, nameField, type Target } from '../../src-shared/protocol/objects.js';
 import { ClientError } from '../client/errors.js';
+import { failedRetryMs } from '../client/outbox.js';
 import type { DeviceHistory } from './e2ee-history.js';
 import { type E2eeMessaging, E2eeUnavailable, type SealedFile, sealedFile } from './e2ee-messaging.js';
 import { describeRequestError, fail, messageOf, ok } from './errors.js';
@@ -38,9 +39,6 @@ export class DeviceNotReady extends Error {}
 const TRANSIENT: ReadonlySet<string> = new Set(['DISCONNECTED', 'PROTOCOL_ERROR', 'CLOSED', 'TIMEOUT', ErrorCode.NOT_LOGGED_IN, ErrorCode.RATE_LIMITED, ErrorCode.INTERNAL, ErrorCode.EPOCH_TAKEN]);
 const transient = (error: unknown): boolean => error instanceof DeviceNotReady || (error instanceof ClientError && TRANSIENT.has(error.code));
 
-/** Waits before another try while the link stays up: doubles from the first to the cap. */
-const RETRY_FIRST_MS = 500;
-const RETRY_CAP_MS = 30_000;
 
 export interface OutboxDevice {
   /**
@@ -163,7 +161,8 @@ export class EncryptedOutbox {
   private retryLater(): void {
     if (this.retry) return;
     this.failures++;
-    const wait = Math.min(RETRY_CAP_MS, RETRY_FIRST_MS * 2 ** (this.failures - 1));
+    // The plain outbox's back-off (client/outbox.ts): one promise to the user, one schedule.
+    const wait = failedRetryMs(this.failures);
     this.retry = setTimeout(() => {
       this.retry = null;
       this.kick();
