@@ -93,6 +93,11 @@ describe('the app as an end-to-end encryption device', () => {
     for (const text of ['Gizli', 'stanbul', 'secret-answer', 'secret-group-from-bob', 'secret-answer-edited', '👍']) {
       expect(filesHolding(join(alice.dir, 'host'), text), text).toEqual([]);
     }
+    // Nor does either app's whole profile on disk: the device histories (with their search index and WAL), the
+    // outboxes, settings and logs. The app reads them back decrypted (above), from the sealed files.
+    for (const text of ['Gizli', 'stanbul', 'secret-answer', 'secret-group-from-bob', 'secret-answer-edited']) {
+      expect([...filesHolding(alice.dir, text), ...filesHolding(bob.dir, text)], text).toEqual([]);
+    }
   });
 
   it('encrypted DMs and groups are delivered, read and receipted as plain ones, live and after an absence', async () => {
