@@ -1,9 +1,11 @@
-import { expect, test } from './fixtures.js';
+import { expect, sharedRoom, test } from './fixtures.js';
 import { message, send } from './ui.js';
 
-test('links in messages open in a new tab without a referrer or opener; other schemes stay text', async ({ room }) => {
-  const { users } = await room(['alice', 'bob']);
-  const [alice, bob] = users.map((user) => user.page);
+// One room for the file (fixtures.ts): each test writes words no other one looks for.
+const room = sharedRoom(['alice', 'bob', 'carol']);
+
+test('links in messages open in a new tab without a referrer or opener; other schemes stay text', async () => {
+  const [alice, bob] = (await room('alice', 'bob')).map((user) => user.page);
 
   await send(alice!, 'docs at https://example.org/guide?x=1 or mail help@example.org; not javascript:alert(1)');
   const row = message(bob!, 'docs at');
@@ -21,9 +23,8 @@ test('links in messages open in a new tab without a referrer or opener; other sc
   await tab.close();
 });
 
-test('typing @ offers the conversation\'s people; a mention of you stands out', async ({ room }) => {
-  const { users } = await room(['alice', 'bob', 'carol']);
-  const [alice, bob] = users.map((user) => user.page);
+test('typing @ offers the conversation\'s people; a mention of you stands out', async () => {
+  const [alice, bob] = (await room('alice', 'bob')).map((user) => user.page);
 
   const box = alice!.getByRole('textbox', { name: 'Message' });
   await box.fill('hi @');
@@ -50,9 +51,8 @@ test('typing @ offers the conversation\'s people; a mention of you stands out', 
   await expect(message(alice!, 'hi @bob look').locator('.mention')).not.toHaveClass(/mention-me/);
 });
 
-test('the emoji picker inserts at the caret', async ({ room }) => {
-  const { users } = await room(['alice']);
-  const alice = users[0]!.page;
+test('the emoji picker inserts at the caret', async () => {
+  const alice = (await room('alice'))[0]!.page;
 
   const box = alice.getByRole('textbox', { name: 'Message' });
   await box.fill('good  morning');

@@ -154,6 +154,8 @@ export class CallVerifier {
       return fingerprints.length > 0 && covers ? true : undefined;
     };
     if ((await this.until(vouched)) === true) return true;
+    // The call ended while its signal waited: nothing to refuse, nobody to tell.
+    if (!this.convs.has(push.callId)) return false;
     this.refused.add(key);
     const heard = this.heard.get(push.callId)?.get(push.from);
     this.emit({ type: 'callUnverified', callId: push.callId, endpoint: push.from, user: push.user, reason: heard === undefined ? 'missing' : 'mismatch' });
@@ -175,6 +177,8 @@ export class CallVerifier {
         if (value !== undefined) done(value);
       };
       const timer = setTimeout(() => done(undefined), this.waitMs);
+      // A wait never keeps the process alive (an app shutting down mid-call).
+      timer.unref();
       this.waiters.add(check);
     });
   }
@@ -206,7 +210,7 @@ async function vouchSoon(vouch: () => Promise<void>): Promise<void> {
       return;
     } catch (error) {
       if (attempt >= VOUCH_TRIES) throw error;
-      await new Promise((resolve) => setTimeout(resolve, VOUCH_RETRY_FIRST_MS * 2 ** (attempt - 1)));
+      await new Promise((resolve) => setTimeout(resolve, VOUCH_RETRY_FIRST_MS * 2 ** (attempt - 1)).unref());
     }
   }
 }
