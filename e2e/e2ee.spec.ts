@@ -2,7 +2,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect, test } from './fixtures.js';
-import { conversationLink, currentConversation, message, openConversation, openDetails, send, startDirectChat } from './ui.js';
+import { attachLooks, conversationLink, currentConversation, message, openConversation, openDetails, send, startDirectChat } from './ui.js';
 
 /** The files of the hosted room's folder that hold the text. */
 function hostFilesHolding(hostDir: string, text: string): string[] {
@@ -11,7 +11,7 @@ function hostFilesHolding(hostDir: string, text: string): string[] {
     .filter((path) => statSync(path).isFile() && readFileSync(path).includes(Buffer.from(text)));
 }
 
-test('a direct chat is end-to-end encrypted: both see it said, a mention of you stands out and is counted, and the host keeps none of its text', async ({ room }) => {
+test('a direct chat is end-to-end encrypted: both see it said, a mention of you stands out and is counted, the safety numbers compare, and the host keeps none of its text', async ({ room }, testInfo) => {
   const { users } = await room(['alice', 'bob']);
   const [alice, bob] = users.map((user) => user.page);
   const hostDir = join(users[0]!.home, 'alice', 'host');
@@ -34,6 +34,24 @@ test('a direct chat is end-to-end encrypted: both see it said, a mention of you 
   await expect(currentConversation(alice!, 'bob').getByText('End-to-end encrypted', { exact: true })).toBeVisible();
   await send(alice!, 'dm-secret-from-alice');
   await expect(message(bob!, 'dm-secret-from-alice')).toBeVisible();
+
+  // The safety number is the same on both sides; bob pastes the one alice sent him (as a chat app would carry
+  // it) to have it compared, a wrong one first, then marks her verified.
+  const safetyNumber = /^(\d{5} ){11}\d{5}$/;
+  const digits = (await openDetails(alice!, 'Chat details')).getByRole('region', { name: 'Safety number' }).getByText(safetyNumber);
+  await expect(digits).toBeVisible();
+  const aliceNumber = (await digits.textContent())!;
+  const atBob = await openDetails(bob!, 'Chat details');
+  await expect(atBob.getByRole('region', { name: 'Safety number' }).getByText(safetyNumber)).toHaveText(aliceNumber);
+  const pasted = atBob.getByRole('textbox', { name: 'Or paste the number alice sent you, to compare' });
+  await pasted.fill(`${aliceNumber.slice(0, -1)}${aliceNumber.endsWith('0') ? '1' : '0'}`);
+  await expect(atBob.getByRole('status')).toHaveText(/^It does not match\. Do not mark alice as verified/);
+  await pasted.fill(aliceNumber.replaceAll(' ', '\n'));
+  await expect(atBob.getByRole('status')).toHaveText('It matches: the same number on both devices.');
+  await attachLooks(bob!, testInfo, 'safety number compared', { show: async () => void (await openDetails(bob!, 'Chat details')) });
+  await expect(atBob.getByText('Not verified', { exact: true })).toBeVisible();
+  await atBob.getByRole('button', { name: 'Mark alice as verified' }).click();
+  await expect(atBob.getByText('Verified', { exact: true })).toBeVisible();
 
   // The room's text is in the host's files (the search works); the DM's is in none of them.
   await expect.poll(() => hostFilesHolding(hostDir, 'room-text-the-host-reads').length).toBeGreaterThan(0);

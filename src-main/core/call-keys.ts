@@ -130,9 +130,12 @@ export class CallVerifier {
   /** A signal pushed for this app's endpoint: passed on once it is verified, in order behind the endpoint's earlier ones. */
   received(push: SignalPush): void {
     const key = `${push.callId} ${push.from}`;
-    const next = (this.queues.get(key) ?? Promise.resolve()).then(async () => {
-      if (await this.verified(push, key)) this.emit(push);
-    });
+    const next = (this.queues.get(key) ?? Promise.resolve())
+      .then(async () => {
+        if (await this.verified(push, key)) this.emit(push);
+      })
+      // The queue goes on after a listener's failure: the endpoint's next signals still pass.
+      .catch((error: unknown) => console.error(`lanchat: a call signal could not be passed on: ${error instanceof Error ? error.message : String(error)}`));
     this.queues.set(key, next);
     void next.finally(() => {
       if (this.queues.get(key) === next) this.queues.delete(key);

@@ -32,10 +32,18 @@ export function PlainMark({ message }: { message: ChatMessage }) {
   return <span className="plain-mark"> · {t(message.attachments?.length ? 'e2ee.plainFiles' : 'e2ee.before')}</span>;
 }
 
-/** The safety number with the other person of a DM, to compare out of band, and marking them verified. */
+/** The digits of a safety number as typed or pasted: spaces, dashes and line breaks do not count. */
+const digitsOf = (text: string): string => text.replace(/[^0-9]/g, '');
+
+/**
+ * The safety number with the other person of a DM, to compare out of band (read aloud, or the number they
+ * sent pasted here and compared by the app), and marking them verified.
+ */
 export function SafetyNumber({ user }: { user: string }) {
   const { t } = useTranslation();
   const titleId = useId();
+  const pastedId = useId();
+  const [pasted, setPasted] = useState('');
   const [state, setState] = useState<{ safetyNumber: string; verified: boolean } | AppError | null>(null);
   const { copied, copy } = useClipboard<'safety'>();
   useEffect(() => {
@@ -57,10 +65,17 @@ export function SafetyNumber({ user }: { user: string }) {
       {state === null ? null : 'safetyNumber' in state ? (
         <>
           <p className="muted">{t('e2ee.safetyExplain', { name: user })}</p>
-          <p className="safety-digits" aria-label={t('e2ee.safetyTitle')}>
+          <p className="safety-digits">
             {state.safetyNumber}
           </p>
           <p>{state.verified ? t('e2ee.verified') : t('e2ee.unverified')}</p>
+          <label htmlFor={pastedId}>{t('e2ee.pasteSafety', { name: user })}</label>
+          <input id={pastedId} type="text" inputMode="numeric" autoComplete="off" spellCheck={false} value={pasted} onChange={(event) => setPasted(event.target.value)} />
+          {digitsOf(pasted) !== '' && (
+            <p role="status" className={digitsOf(pasted) === digitsOf(state.safetyNumber) ? 'safety-match' : 'safety-mismatch'}>
+              {digitsOf(pasted) === digitsOf(state.safetyNumber) ? t('e2ee.safetyMatches') : t('e2ee.safetyDiffers', { name: user })}
+            </p>
+          )}
           <div className="safety-actions">
             <button type="button" onClick={() => void copy(state.safetyNumber, 'safety')}>
               {copied === 'safety' ? t('security.copiedFingerprint') : t('e2ee.copySafety')}

@@ -458,6 +458,9 @@ export const en = {
     verified: 'Verified',
     unverified: 'Not verified',
     copySafety: 'Copy safety number',
+    pasteSafety: 'Or paste the number {{name}} sent you, to compare',
+    safetyMatches: 'It matches: the same number on both devices.',
+    safetyDiffers: 'It does not match. Do not mark {{name}} as verified: check that you have their latest number, then ask in person.',
   },
   export: {
     title: 'Export conversation',

@@ -457,6 +457,9 @@ export const tr: Translations = {
     verified: 'Doğrulandı',
     unverified: 'Doğrulanmadı',
     copySafety: 'Güvenlik numarasını kopyala',
+    pasteSafety: 'Ya da karşılaştırmak için {{name}} adlı kişinin gönderdiği numarayı yapıştırın',
+    safetyMatches: 'Eşleşiyor: iki cihazda da aynı numara.',
+    safetyDiffers: 'Eşleşmiyor. {{name}} adlı kişiyi doğrulandı olarak işaretlemeyin: en son numarasını aldığınızdan emin olun, sonra yüz yüze sorun.',
   },
   export: {
     title: 'Sohbeti dışa aktar',
