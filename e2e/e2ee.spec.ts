@@ -1,15 +1,9 @@
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { filesHolding } from '../src-main/testing/harness.js';
 import { expect, test } from './fixtures.js';
 import { attachLooks, conversationLink, currentConversation, message, openConversation, openDetails, send, startDirectChat } from './ui.js';
-
-/** The files of the hosted room's folder that hold the text. */
-function hostFilesHolding(hostDir: string, text: string): string[] {
-  return readdirSync(hostDir, { recursive: true, encoding: 'utf8' })
-    .map((name) => join(hostDir, name))
-    .filter((path) => statSync(path).isFile() && readFileSync(path).includes(Buffer.from(text)));
-}
 
 test('a direct chat is end-to-end encrypted: both see it said, a mention of you stands out and is counted, the safety numbers compare, and the host keeps none of its text', async ({ room }, testInfo) => {
   const { users } = await room(['alice', 'bob']);
@@ -54,10 +48,10 @@ test('a direct chat is end-to-end encrypted: both see it said, a mention of you 
   await expect(atBob.getByText('Verified', { exact: true })).toBeVisible();
 
   // The room's text is in the host's files (the search works); the DM's is in none of them.
-  await expect.poll(() => hostFilesHolding(hostDir, 'room-text-the-host-reads').length).toBeGreaterThan(0);
-  expect(hostFilesHolding(hostDir, 'dm-secret-from-bob')).toEqual([]);
-  expect(hostFilesHolding(hostDir, 'dm-secret-from-alice')).toEqual([]);
-  expect(hostFilesHolding(hostDir, 'dm-mention-secret')).toEqual([]);
+  await expect.poll(() => filesHolding(hostDir, 'room-text-the-host-reads').length).toBeGreaterThan(0);
+  expect(filesHolding(hostDir, 'dm-secret-from-bob')).toEqual([]);
+  expect(filesHolding(hostDir, 'dm-secret-from-alice')).toEqual([]);
+  expect(filesHolding(hostDir, 'dm-mention-secret')).toEqual([]);
 });
 
 test('a conversation exports as HTML that opens in the browser, every text escaped, and as JSON; the badge stays whole at 420 px', async ({ room, browser }, testInfo) => {

@@ -3,9 +3,10 @@
  * PROTOCOL.md with no encryption device, or what a host that makes up signals looks like to the app.
  */
 import { ChatClient } from '../src-main/client/client.js';
+import { offerSdp } from '../src-main/testing/harness.js';
 import { PASSWORD } from './ui.js';
 
-const SDP = ['v=0', 'o=- 1 2 IN IP4 127.0.0.1', 's=-', 't=0 0', `a=fingerprint:sha-256 ${Array(32).fill('66').join(':')}`, 'm=audio 9 UDP/TLS/RTP/SAVPF 111', 'a=setup:actpass', 'a=mid:0', ''].join('\r\n');
+const SDP = offerSdp(Array(32).fill('66').join(':'));
 
 /** `name`'s second session joins the call ringing or running in the room on `port` and offers to `to`'s endpoint; resolves with the session. */
 export async function unvouchedOffer(port: number, name: string, to: string): Promise<ChatClient> {

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AppEvent } from '../../src-shared/api.js';
 import type { CallSignal } from '../../src-shared/protocol/calls.js';
 import { LinkProxy } from '../testing/checker/proxy.js';
-import { unwrap, waitFor } from '../testing/harness.js';
+import { offerSdp, unwrap, waitFor } from '../testing/harness.js';
 import { freePort } from '../testing/ports.js';
 import { useRoom } from '../testing/room.js';
 import { sdpFingerprints } from './call-keys.js';
@@ -23,9 +23,6 @@ afterEach(async () => {
 const WAIT_MS = 1_500;
 const newCore = () => e2eeCore(cleanups, 'lanchat-call-keys-', { callVouchWaitMs: WAIT_MS });
 
-/** An SDP as Chromium writes one, its certificate's fingerprint at session level (RFC 8122). */
-const sdp = (fingerprint: string): string =>
-  ['v=0', 'o=- 4611731400430051336 2 IN IP4 127.0.0.1', 's=-', 't=0 0', `a=fingerprint:sha-256 ${fingerprint}`, 'm=audio 9 UDP/TLS/RTP/SAVPF 111', 'a=setup:actpass', 'a=mid:0', ''].join('\r\n');
 const ALICE_CERT = Array.from({ length: 32 }, (_, index) => (index + 0xa0).toString(16).toUpperCase()).join(':');
 const BOB_CERT = Array.from({ length: 32 }, (_, index) => (index + 0x10).toString(16).toUpperCase()).join(':');
 const HOST_CERT = Array.from({ length: 32 }, () => '66').join(':');
@@ -73,21 +70,21 @@ describe('call signalling inside the end-to-end encryption', () => {
     const { alice, bob, callId, aliceEndpoint, bobEndpoint } = await inCall(proxy);
 
     // Honest: bob's offer, and a candidate right behind it, reach alice in order; her answer reaches him.
-    unwrap(await bob.core.callSignal(callId, aliceEndpoint, { kind: 'offer', sdp: sdp(BOB_CERT) }));
+    unwrap(await bob.core.callSignal(callId, aliceEndpoint, { kind: 'offer', sdp: offerSdp(BOB_CERT) }));
     unwrap(await bob.core.callSignal(callId, aliceEndpoint, { kind: 'candidate', candidate: 'candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host', sdpMid: '0', sdpMLineIndex: 0 }));
     await waitFor(() => signals(alice.events).length === 2, 10_000, 'the offer and candidate at alice');
     expect(signals(alice.events).map((event) => [event.from, event.user, event.signal.kind])).toEqual([
       [bobEndpoint, 'bob', 'offer'],
       [bobEndpoint, 'bob', 'candidate'],
     ]);
-    unwrap(await alice.core.callSignal(callId, bobEndpoint, { kind: 'answer', sdp: sdp(ALICE_CERT) }));
+    unwrap(await alice.core.callSignal(callId, bobEndpoint, { kind: 'answer', sdp: offerSdp(ALICE_CERT) }));
     await waitFor(() => signals(bob.events).length === 1, 10_000, 'the answer at bob');
     expect(sdpFingerprints((signals(bob.events)[0]!.signal as { sdp: string }).sdp)).toEqual([`sha-256 ${ALICE_CERT}`]);
 
     // The host swaps alice's fingerprint for its own in her next answer (an ICE restart's): bob's app refuses it,
     // says why, and drops what that endpoint sends after it.
     tampering = true;
-    unwrap(await alice.core.callSignal(callId, bobEndpoint, { kind: 'answer', sdp: sdp(ALICE_CERT) }));
+    unwrap(await alice.core.callSignal(callId, bobEndpoint, { kind: 'answer', sdp: offerSdp(ALICE_CERT) }));
     unwrap(await alice.core.callSignal(callId, bobEndpoint, { kind: 'candidate', candidate: '' }));
     await waitFor(() => unverified(bob.events).length === 1, 10_000, 'the refusal at bob');
     expect(unverified(bob.events)[0]).toEqual({ type: 'callUnverified', callId, endpoint: aliceEndpoint, user: 'alice', reason: 'mismatch' });
@@ -104,7 +101,7 @@ describe('call signalling inside the end-to-end encryption', () => {
     // without a voucher: what alice's app sees is what it would see of an offer the host made up.
     const other = await room.user('bob', 'bob-secret', { tls: false });
     const { endpoint: otherEndpoint } = await other.request('callJoin', { callId });
-    await other.request('callSignal', { callId, to: aliceEndpoint, signal: { kind: 'offer', sdp: sdp(BOB_CERT) } });
+    await other.request('callSignal', { callId, to: aliceEndpoint, signal: { kind: 'offer', sdp: offerSdp(BOB_CERT) } });
     await other.request('callSignal', { callId, to: aliceEndpoint, signal: { kind: 'candidate', candidate: '' } });
     await waitFor(() => unverified(alice.events).length === 1, 10_000, 'the refusal at alice');
     expect(unverified(alice.events)[0]).toEqual({ type: 'callUnverified', callId, endpoint: otherEndpoint, user: 'bob', reason: 'missing' });
@@ -112,7 +109,7 @@ describe('call signalling inside the end-to-end encryption', () => {
 
     // An offer with no fingerprint at all cannot be verified either; bob's own app, vouching, still gets through.
     await other.request('callSignal', { callId, to: bobEndpoint, signal: { kind: 'offer', sdp: 'v=0\r\n' } });
-    unwrap(await bob.core.callSignal(callId, aliceEndpoint, { kind: 'offer', sdp: sdp(BOB_CERT) }));
+    unwrap(await bob.core.callSignal(callId, aliceEndpoint, { kind: 'offer', sdp: offerSdp(BOB_CERT) }));
     await waitFor(() => signals(alice.events).some((event) => event.from === bobEndpoint), 10_000, 'the vouched offer at alice');
     await waitFor(() => unverified(bob.events).length === 1, 10_000, 'the refusal at bob');
     expect(unverified(bob.events)[0]).toMatchObject({ endpoint: otherEndpoint, reason: 'missing' });

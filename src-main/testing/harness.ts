@@ -73,6 +73,10 @@ export function folderHolds(dir: string, text: string): boolean {
   return filesHolding(dir, text).length > 0;
 }
 
+/** A call's offer as Chromium writes one, with one certificate fingerprint (SHA-256, at session level: RFC 8122). */
+export const offerSdp = (fingerprint: string): string =>
+  ['v=0', 'o=- 4611731400430051336 2 IN IP4 127.0.0.1', 's=-', 't=0 0', `a=fingerprint:sha-256 ${fingerprint}`, 'm=audio 9 UDP/TLS/RTP/SAVPF 111', 'a=setup:actpass', 'a=mid:0', ''].join('\r\n');
+
 /** An App API call's value; its error, code and message, thrown. */
 export function unwrap<T>(result: Result<T>): T {
   if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
