@@ -43,7 +43,27 @@ describe('bench charts', () => {
   it('leaves out a server the run did not measure, and makes no chart without figures', () => {
     const [latency] = charts(results([{ workload: 'light', p50_ms: 1, p99_ms: 3 }, { workload: 'ngircd-light', skipped: 'ngircd is not installed' }]), '');
     expect(barsOf(latency!.svg).map((bar) => bar.title)).toEqual(['light p50, LanChat: 1.00 ms', 'light p99, LanChat: 3.00 ms']);
-    expect(charts(results([{ workload: 'connections', kb_per_connection: 80 }]), '')).toEqual([]);
+    expect(charts(results([{ workload: 'changes', deliveries_per_s: 80 }]), '')).toEqual([]);
+  });
+
+  it('draws memory per connection against the bare TLS server, and a cluster by its node count', () => {
+    const made = charts(
+      new Map<string, Result>([
+        ['connections', { workload: 'connections', kb_per_connection: 80 }],
+        ['tls-floor', { workload: 'tls-floor', kb_per_connection_after_traffic: 40 }],
+        ['cluster-burst-1', { workload: 'cluster-burst', nodes: 1, cpu_s_per_100k_deliveries: 0.8 }],
+        ['cluster-burst-3', { workload: 'cluster-burst', nodes: 3, cpu_s_per_100k_deliveries: 2.4 }],
+      ]),
+      '',
+    );
+    expect(made.map((chart) => chart.file)).toEqual(['connection-memory.svg', 'cluster.svg']);
+    const [host, bare] = barsOf(made[0]!.svg);
+    expect(host!.title).toBe('resident memory per connection, LanChat: 80.0 KB');
+    expect(host!.width / bare!.width).toBeCloseTo(2, 1);
+    expect(barsOf(made[1]!.svg).map((bar) => bar.title)).toEqual([
+      'burst: CPU s of all nodes per 100k deliveries, 1 node: 0.800 s',
+      'burst: CPU s of all nodes per 100k deliveries, 3 nodes: 2.40 s',
+    ]);
   });
 
   it('escapes what it writes as text', () => {

@@ -1,8 +1,10 @@
 /**
- * `npm run bench -- --chart DIR`: the run's room figures drawn as SVG, for docs/BENCHMARKS.md: latency
- * percentiles of each server under burst and in the light room, and each server's peak memory under
- * burst. One horizontal bar per server and figure, its value written beside it; a server the run did
- * not measure (a peer not installed) has no bar. Plain SVG text: no chart library for a few rectangles.
+ * `npm run bench -- --chart DIR`: the run's figures drawn as SVG, for docs/BENCHMARKS.md: latency
+ * percentiles of each server under burst and in the light room, each server's peak memory under
+ * burst, memory per logged-in connection against a bare TLS server's, and a cluster's CPU per
+ * delivery by its number of nodes. One horizontal bar per server (or node count) and figure, its value
+ * written beside it; what the run did not measure (a peer not installed) has no bar. Plain SVG text:
+ * no chart library for a few rectangles.
  */
 import type { Result } from './common.js';
 
@@ -101,5 +103,22 @@ export function charts(results: ReadonlyMap<string, Result>, about: string): Cha
   }
   const memory: Group[] = [{ title: 'burst: peak resident memory', bars: bars(results, 'burst', 'peak_rss_mb') }];
   if (memory[0]!.bars.length > 0) made.push({ file: 'memory.svg', svg: draw('Server memory under burst', about, 'MB', memory) });
+  const perConnection = [
+    ['connections', 'kb_per_connection', 'LanChat'],
+    ['tls-floor', 'kb_per_connection_after_traffic', 'bare Node TLS server'],
+  ].flatMap(([workload, field, label]) => {
+    const value = results.get(workload!)?.[field!];
+    return typeof value === 'number' ? [{ label: label!, value }] : [];
+  });
+  if (perConnection.length > 0) {
+    made.push({ file: 'connection-memory.svg', svg: draw('Memory per logged-in TLS connection', about, 'KB', [{ title: 'resident memory per connection', bars: perConnection }]) });
+  }
+  const cluster = [1, 2, 3, 4, 5].flatMap((nodes) => {
+    const value = results.get(`cluster-burst-${nodes}`)?.['cpu_s_per_100k_deliveries'];
+    return typeof value === 'number' ? [{ label: `${nodes} node${nodes === 1 ? '' : 's'}`, value }] : [];
+  });
+  if (cluster.length > 0) {
+    made.push({ file: 'cluster.svg', svg: draw('A cluster: CPU per delivery by nodes', about, 's', [{ title: 'burst: CPU s of all nodes per 100k deliveries', bars: cluster }]) });
+  }
   return made;
 }

@@ -7,7 +7,7 @@ import { ROOM, dmConversation, groupConversation, type ConversationKey } from '.
 import { nameKey } from '../src-shared/protocol/names.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { indexCaughtUp } from '../src-main/store/search-index.js';
-import { openStore } from '../src-main/store/store.js';
+import { openStore, openStoreWithDatabase } from '../src-main/store/store.js';
 import type { NewMessage, ServerStore } from '../src-main/store/types.js';
 import { type Account, type Result, transport, databaseFile, percentile, removeDir, round, seedAccounts, serverFigures, spawnServer, tempDataDir } from './common.js';
 import { WireClient } from './wire.js';
@@ -59,12 +59,13 @@ export interface Generated {
 
 /**
  * Fills `store` with the generated history: the accounts, the direct conversations and groups, then
- * `options.messages` messages through Store.insertMessages in batches of BATCH, timing only those calls.
- * `bench/ingest.ts` runs this alone.
+ * `options.messages` messages through `insert` (Store.insertMessages unless told) in batches of BATCH,
+ * timing only those calls. `bench/ingest.ts` runs this alone.
  */
 export async function generateHistory(
   store: ServerStore,
   options: Pick<HistoryOptions, 'messages' | 'users' | 'dms' | 'groups'>,
+  insert: (batch: NewMessage[]) => unknown = (batch) => store.insertMessages(batch),
 ): Promise<Generated> {
   const next = seededRandom(42);
   const words = vocabulary(next, 5000);
@@ -119,12 +120,44 @@ export async function generateHistory(
     }
     const before = performance.now();
     const cpuBefore = process.cpuUsage();
-    store.insertMessages(batch);
+    insert(batch);
     const cpu = process.cpuUsage(cpuBefore);
     insertMs += performance.now() - before;
     insertCpuMs += (cpu.user + cpu.system) / 1000;
   }
   return { accounts, conversations, words, pickWord, next, insertMs, insertCpuMs };
+}
+
+/**
+ * What SQLite and the disk allow for the same ingest (issue 37's floor): the same generated messages in
+ * the same batches, on a database with the store's schema, indexes and settings, written by a bare
+ * loop of one prepared INSERT per message in one transaction per batch. None of the store's work per
+ * message (permission checks, folding for search, mentions, quotas, the short-needle index) is done;
+ * `folded` is NULL, as the store writes it for text that folding leaves unchanged.
+ */
+export async function ingestFloor(options: Pick<HistoryOptions, 'messages' | 'users' | 'dms' | 'groups'>): Promise<Result> {
+  const dataDir = tempDataDir();
+  const { store, db } = openStoreWithDatabase(databaseFile(dataDir));
+  try {
+    const insert = db.prepare<[string, number, number | null, number | null, string, string, string | null, number]>(
+      `INSERT INTO messages (conv, sender_id, to_user_id, group_id, client_msg_id, text, folded, ts)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (sender_id, client_msg_id) DO NOTHING`,
+    );
+    const insertBatch = db.transaction((batch: NewMessage[]) => {
+      for (const m of batch) insert.run(m.conv, m.senderId, m.toUserId ?? null, m.groupId ?? null, m.clientMsgId, m.text, null, m.ts);
+    });
+    const { insertMs, insertCpuMs } = await generateHistory(store, options, insertBatch);
+    return {
+      workload: 'ingest-floor',
+      messages: options.messages,
+      ingest_per_s: Math.round(options.messages / (insertMs / 1000)),
+      ingest_per_cpu_s: Math.round(options.messages / (insertCpuMs / 1000)),
+    };
+  } finally {
+    await store.close();
+    removeDir(dataDir);
+  }
 }
 
 /**

@@ -3,7 +3,7 @@
  * [-- --window N|all] [-- --threads N] [-- --tsx] [-- --cpu-profile DIR] [-- --heap-snapshot DIR] [-- --host-flags="--node-flag ..."]
  * [-- --pin] [-- --chart DIR]`: runs each workload
  * against a server in its own process and prints one result per workload (JSON lines with --json),
- * then each target of issue 15 that the run measured, with pass or miss.
+ * then each target (bench/targets.ts) that the run measured, with pass or miss.
  * The room workloads run `--rounds` times (3, or 1 with --quick) interleaved across the servers
  * (baseline, ngircd, mosquitto, nats-server, host), so a slow moment of the machine does not fall on
  * one server only; each figure printed is the median over the rounds (the worst for loss and peaks),
@@ -29,10 +29,11 @@ import { e2ee } from './e2ee.js';
 import { deviceSearch } from './device-search.js';
 import { files } from './files.js';
 import { firstSearch } from './first-search.js';
-import { historyInOwnProcess } from './own-process.js';
+import { inOwnProcess } from './own-process.js';
 import { PACKAGES, type Peer, peerInstalled } from './peers.js';
 import { reconnect } from './reconnect.js';
 import { evaluateTargets } from './targets.js';
+import { tlsCost } from './tls-cost.js';
 
 const { values } = parseArgs({
   options: {
@@ -110,11 +111,13 @@ for (const [kind, options] of Object.entries(room)) {
 if (selected('connections')) {
   report('connections', await connections({ clients: quick ? 1000 : 10_000, holdSeconds: quick ? 5 : 60, chatters: 5, heapSnapshotDir: values['heap-snapshot'] }));
 }
+// The floor of memory per connection: a bare TLS server (the host's own gate) holding as many, after small writes to each.
+if (selected('tls-floor') && transport.tls) report('tls-floor', { workload: 'tls-floor', ...(await tlsCost('tls', quick ? 1000 : 10_000, 'small')) });
 if (selected('changes')) report('changes', await changes({ clients: quick ? 20 : 50, reactionsEach: quick ? 10 : 40 }));
 if (selected('reconnect')) report('reconnect', await reconnect({ clients: quick ? 200 : 1000, senders: 5, ...(values.threads ? { threads: Number(values.threads) } : {}) }));
-if (selected('history')) {
-  report('history', await historyInOwnProcess({ messages: quick ? 100_000 : 1_000_000, users: 200, dms: 1000, groups: 50, queries: quick ? 20 : 50 }));
-}
+const historyOptions = { messages: quick ? 100_000 : 1_000_000, users: 200, dms: 1000, groups: 50, queries: quick ? 20 : 50 };
+if (selected('history')) report('history', await inOwnProcess('history', historyOptions));
+if (selected('ingest-floor')) report('ingest-floor', await inOwnProcess('ingest-floor', historyOptions));
 if (selected('e2ee')) {
   // A step that stalls (it did once at load 30, issue 35) is reported as such; the other rows still run.
   try {
@@ -154,7 +157,7 @@ if (values.chart) {
     print({ workload: 'chart', file: join(values.chart, chart.file) });
   }
 }
-// Issue 15 states its targets for servers sharing the machine with their load, as they would in a room.
+// The targets are stated for servers sharing the machine with their load, as they would in a room.
 if (values.pin) print({ workload: 'targets', skipped: 'not judged: a pinned run (--pin) is for comparing; the targets are for unpinned runs' });
 else for (const target of evaluateTargets(results)) print(target);
 

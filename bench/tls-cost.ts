@@ -23,9 +23,9 @@ import { processFigures, removeDir, round, sleep, tempDataDir } from './common.j
 const BATCH = 100;
 
 const VARIANTS = ['plain', 'tls', 'tls-unpaced'] as const;
-type Variant = (typeof VARIANTS)[number];
+export type Variant = (typeof VARIANTS)[number];
 const TRAFFIC = ['big', 'small', 'presence'] as const;
-type Traffic = (typeof TRAFFIC)[number];
+export type Traffic = (typeof TRAFFIC)[number];
 
 /** Writes `traffic` to every held socket; resolves once the kernel took all of it. */
 async function writeTraffic(held: ReadonlySet<Socket>, traffic: Traffic): Promise<void> {
@@ -85,7 +85,8 @@ async function serve(variant: Variant): Promise<void> {
   });
 }
 
-async function measure(variant: Variant, count: number, traffic: Traffic | undefined, serverFlags: string[]): Promise<Record<string, number | string>> {
+/** One server of `variant` holding `count` connections; `npm run bench` runs it as the `tls-floor` workload. */
+export async function tlsCost(variant: Variant, count: number, traffic: Traffic | undefined, serverFlags: string[] = []): Promise<Record<string, number | string>> {
   const tls = variant !== 'plain';
   const child = fork(fileURLToPath(import.meta.url), ['--serve', variant], { execArgv: [...serverFlags, '--expose-gc', '--import', 'tsx'] });
   const port = await new Promise<number>((resolve) => child.once('message', (message) => resolve(message as number)));
@@ -158,7 +159,7 @@ const serveIndex = process.argv.indexOf('--serve');
 if (serveIndex >= 0) {
   await serve(process.argv[serveIndex + 1] as Variant);
   process.once('SIGTERM', () => process.exit(0));
-} else {
+} else if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { traffic: { type: 'string' }, variants: { type: 'string' }, 'server-flags': { type: 'string' } } });
   const count = Number(positionals[0] ?? 2000);
   const rounds = Number(positionals[1] ?? 1);
@@ -167,6 +168,6 @@ if (serveIndex >= 0) {
   const variants = (values.variants?.split(',') ?? VARIANTS) as Variant[];
   const serverFlags = values['server-flags']?.split(' ').filter(Boolean) ?? [];
   for (let round = 0; round < rounds; round++) {
-    for (const variant of variants) console.log(JSON.stringify(await measure(variant, count, traffic, serverFlags)));
+    for (const variant of variants) console.log(JSON.stringify(await tlsCost(variant, count, traffic, serverFlags)));
   }
 }
