@@ -66,6 +66,13 @@ describe('bench charts', () => {
     ]);
   });
 
+  it('says in the title when every client pipelined all its sends', () => {
+    const [latency] = charts(results([{ workload: 'burst', p50_ms: 900, clients: 50, messages: 10_000, window: 200 }]), '');
+    expect(latency!.svg).toContain('Latency from send to delivery, every client pipelining all its sends');
+    const [windowed] = charts(results([{ workload: 'burst', p50_ms: 9, clients: 50, messages: 10_000, window: 1 }]), '');
+    expect(windowed!.svg).not.toContain('pipelining');
+  });
+
   it('escapes what it writes as text', () => {
     const [latency] = charts(results([{ workload: 'burst', p50_ms: 1 }]), 'load <3 & rising');
     expect(latency!.svg).toContain('load &lt;3 &amp; rising');

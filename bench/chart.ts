@@ -99,7 +99,10 @@ export function charts(results: ReadonlyMap<string, Result>, about: string): Cha
     { title: 'light p99', bars: bars(results, 'light', 'p99_ms') },
   ];
   if (latency.some((group) => group.bars.length > 0)) {
-    made.push({ file: 'latency.svg', svg: draw('Latency from send to delivery', about, 'ms', latency) });
+    const burst = results.get('burst');
+    const pipelined = burst !== undefined && Number(burst['window']) * Number(burst['clients']) >= Number(burst['messages']);
+    const title = `Latency from send to delivery${pipelined ? ', every client pipelining all its sends' : ''}`;
+    made.push({ file: 'latency.svg', svg: draw(title, about, 'ms', latency) });
   }
   const memory: Group[] = [{ title: 'burst: peak resident memory', bars: bars(results, 'burst', 'peak_rss_mb') }];
   if (memory[0]!.bars.length > 0) made.push({ file: 'memory.svg', svg: draw('Server memory under burst', about, 'MB', memory) });

@@ -133,19 +133,19 @@ export async function generateHistory(
  * the same batches, on a database with the store's schema, indexes and settings, written by a bare
  * loop of one prepared INSERT per message in one transaction per batch. None of the store's work per
  * message (permission checks, folding for search, mentions, quotas, the short-needle index) is done;
- * `folded` is NULL, as the store writes it for text that folding leaves unchanged.
+ * `folded` is empty, as the store writes it for text that folding leaves unchanged.
  */
 export async function ingestFloor(options: Pick<HistoryOptions, 'messages' | 'users' | 'dms' | 'groups'>): Promise<Result> {
   const dataDir = tempDataDir();
   const { store, db } = openStoreWithDatabase(databaseFile(dataDir));
   try {
-    const insert = db.prepare<[string, number, number | null, number | null, string, string, string | null, number]>(
+    const insert = db.prepare<[string, number, number | null, number | null, string, string, string, number]>(
       `INSERT INTO messages (conv, sender_id, to_user_id, group_id, client_msg_id, text, folded, ts)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (sender_id, client_msg_id) DO NOTHING`,
     );
     const insertBatch = db.transaction((batch: NewMessage[]) => {
-      for (const m of batch) insert.run(m.conv, m.senderId, m.toUserId ?? null, m.groupId ?? null, m.clientMsgId, m.text, null, m.ts);
+      for (const m of batch) insert.run(m.conv, m.senderId, m.toUserId ?? null, m.groupId ?? null, m.clientMsgId, m.text, '', m.ts);
     });
     const { insertMs, insertCpuMs } = await generateHistory(store, options, insertBatch);
     return {
