@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { quoteOf, withChangedMessage } from './message-changes.js';
+import { quoteOf, reactionsWith, withChangedMessage } from './message-changes.js';
 import type { ChatMessage } from './protocol/objects.js';
 
 const message = (id: number, text: string, extra: Partial<ChatMessage> = {}): ChatMessage => ({
@@ -29,5 +29,15 @@ describe('withChangedMessage', () => {
 
   it('quotes at most the snippet length of the first line', () => {
     expect([...quoteOf(message(1, 'x'.repeat(500))).snippet]).toHaveLength(100);
+  });
+});
+
+describe('reactionsWith', () => {
+  it("adds a user's emoji after the others, takes it back by name whatever its case, and drops an emoji nobody holds", () => {
+    const liked = message(1, 'hi', { reactions: [{ emoji: '👍', users: ['bob'] }] });
+    expect(reactionsWith(liked, '👍', 'Cem', true)).toEqual({ reactions: [{ emoji: '👍', users: ['bob', 'Cem'] }] });
+    expect(reactionsWith(liked, '🎉', 'cem', true)).toEqual({ reactions: [{ emoji: '👍', users: ['bob'] }, { emoji: '🎉', users: ['cem'] }] });
+    expect(reactionsWith(liked, '👍', 'BOB', false)).toEqual({});
+    expect(reactionsWith(liked, '👍', 'bob', true)).toEqual({ reactions: [{ emoji: '👍', users: ['bob'] }] });
   });
 });

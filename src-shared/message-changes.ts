@@ -3,6 +3,7 @@
  * to messages a client holds, as the server would now show them. No zod, no Node: the renderer imports this.
  */
 import { replySnippet } from './protocol/conversation.js';
+import { nameKey } from './protocol/names.js';
 import type { ChatMessage } from './protocol/objects.js';
 
 type Quote = NonNullable<ChatMessage['replyTo']>;
@@ -35,4 +36,18 @@ export function withChangedMessage(messages: readonly ChatMessage[], changed: Ch
     return message;
   });
   return touched ? next : messages;
+}
+
+/** A message's reactions with `user`'s `emoji` added or taken back; an emoji nobody reacts with any more goes. */
+export function reactionsWith(message: ChatMessage, emoji: string, user: string, on: boolean): { reactions?: { emoji: string; users: string[] }[] } {
+  const others = (message.reactions ?? []).map((reaction) =>
+    reaction.emoji === emoji ? { emoji, users: reaction.users.filter((name) => nameKey(name) !== nameKey(user)) } : reaction,
+  );
+  const withIt = on
+    ? others.some((reaction) => reaction.emoji === emoji)
+      ? others.map((reaction) => (reaction.emoji === emoji ? { emoji, users: [...reaction.users, user] } : reaction))
+      : [...others, { emoji, users: [user] }]
+    : others;
+  const kept = withIt.filter((reaction) => reaction.users.length > 0);
+  return kept.length > 0 ? { reactions: kept } : {};
 }

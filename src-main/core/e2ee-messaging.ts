@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { z } from 'zod';
 import { E2EE_ID_BASE, type E2eeMessage, isE2eeId } from '../../src-shared/e2ee-app.js';
-import { quote, quoteOf } from '../../src-shared/message-changes.js';
+import { quote, quoteOf, reactionsWith } from '../../src-shared/message-changes.js';
 import { type ConversationKey, dmConversation, groupConversation } from '../../src-shared/protocol/conversation.js';
 import { nameKey } from '../../src-shared/protocol/names.js';
 import { type Attachment, attachment, callId, messageId, reactionEmoji, sha256Hex, type Target } from '../../src-shared/protocol/objects.js';
@@ -426,20 +426,6 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
     this.history.put(next);
     return next;
   }
-}
-
-/** The reactions with `user`'s `emoji` added or taken back; an emoji nobody reacts with any more goes. */
-function reactionsWith(message: E2eeMessage, emoji: string, user: string, on: boolean): { reactions?: { emoji: string; users: string[] }[] } {
-  const others = (message.reactions ?? []).map((reaction) =>
-    reaction.emoji === emoji ? { emoji, users: reaction.users.filter((name) => nameKey(name) !== nameKey(user)) } : reaction,
-  );
-  const withIt = on
-    ? others.some((reaction) => reaction.emoji === emoji)
-      ? others.map((reaction) => (reaction.emoji === emoji ? { emoji, users: [...reaction.users, user] } : reaction))
-      : [...others, { emoji, users: [user] }]
-    : others;
-  const kept = withIt.filter((reaction) => reaction.users.length > 0);
-  return kept.length > 0 ? { reactions: kept } : {};
 }
 
 /** The files with their thumbnails, but those that would take the payload past its budget, dropped from the last. */
