@@ -5,8 +5,8 @@
  * connection and CPU time per handshake, read from /proc for the server process, and the server's
  * event-loop delay during the handshakes, for the gate as it is and for one that begins every
  * handshake at once (`turnMinMs: Infinity`), run alternately.
- * With `--traffic KIND` the server then writes to every connection and the memory is read again
- * once everything was taken: `big` one 300 KB write each, `small` 100 writes of 200 bytes each (one a
+ * With `--traffic KIND` each client then writes 300 bytes (a hello and a login), the server writes to
+ * every connection, and the memory is read again once everything was taken: `big` one 300 KB write each, `small` 100 writes of 200 bytes each (one a
  * turn), `presence` a 20 KB write a second for 5 s (what a login ramp of about 300 a second sends).
  * Run: npx tsx bench/tls-cost.ts [count] [rounds] [--traffic big|small|presence] [--variants plain,tls,...]
  *      [--server-flags="--node-flag ..."]
@@ -21,6 +21,8 @@ import { TlsGate, loadOrCreateIdentity } from '../src-main/net/tls.js';
 import { processFigures, removeDir, round, sleep, tempDataDir } from './common.js';
 
 const BATCH = 100;
+/** What each client writes before the server's traffic: a hello and a login. */
+const LOGIN_BYTES = 300;
 
 const VARIANTS = ['plain', 'tls', 'tls-unpaced'] as const;
 export type Variant = (typeof VARIANTS)[number];
@@ -51,9 +53,10 @@ async function serve(variant: Variant): Promise<void> {
   const tls = variant !== 'plain';
   const dir = tempDataDir();
   const held = new Set<Socket>();
+  let received = 0;
   const hold = (socket: Socket): void => {
     held.add(socket);
-    socket.on('data', () => undefined);
+    socket.on('data', (chunk: Buffer) => (received += chunk.length));
     socket.on('close', () => held.delete(socket));
   };
   const gate = tls
@@ -68,6 +71,7 @@ async function serve(variant: Variant): Promise<void> {
   const delay = monitorEventLoopDelay({ resolution: 1 });
   process.on('message', (request: string) => {
     if (request === 'start') delay.enable();
+    else if (request === 'received') process.send!(received);
     else if (request === 'read') {
       process.send!({ loopMaxMs: Math.round(delay.max / 1e4) / 100, loopP99Ms: Math.round(delay.percentile(99) / 1e4) / 100 });
     } else if (request === 'heap') {
@@ -138,7 +142,10 @@ export async function tlsCost(variant: Variant, count: number, traffic: Traffic 
     external_held_mb: heldHeap.externalMb,
   };
   if (traffic) {
-    await ask('written');
+    // Each client first writes what a client says before it is logged in (hello and login, about 300 bytes), as the host's do.
+    for (const client of clients) client.write(Buffer.alloc(LOGIN_BYTES, 1));
+    while ((await ask<number>('received')) < count * LOGIN_BYTES) await sleep(100);
+    await ask(traffic);
     await sleep(1000);
     const afterHeap = await ask<Heap>('heap');
     const afterMb = server.rssMb();
