@@ -51,6 +51,8 @@ export async function connections(options: ConnectionsOptions): Promise<Result> 
     const loginSeconds = (performance.now() - loginStarted) / 1000;
     const peakAfterLoginMb = server.peakRssMb();
     const afterLoginMb = server.rssMb();
+    // What the host wrote to each connection by then (answers, presence of the others): the floor's traffic (tls-floor).
+    const receivedKb = clients.reduce((sum, client) => sum + client.bytesReceived, 0) / 1024 / clients.length;
     const afterLogin = await server.probe!.read();
 
     const chatters = clients.slice(0, options.chatters);
@@ -86,6 +88,7 @@ export async function connections(options: ConnectionsOptions): Promise<Result> 
       peak_rss_after_login_mb: peakAfterLoginMb,
       // What each logged-in connection holds: resident memory grown by the logins, per client.
       kb_per_connection: round(((afterLoginMb - idleRssMb) * 1024) / clients.length, 1),
+      kb_received_per_client: round(receivedKb, 1),
       heap_used_after_login_mb: afterLogin.heapUsedMb,
       heap_total_after_login_mb: afterLogin.heapTotalMb,
       external_after_login_mb: afterLogin.externalMb,

@@ -112,8 +112,12 @@ if (selected('connections')) {
   report('connections', await connections({ clients: quick ? 1000 : 10_000, holdSeconds: quick ? 5 : 60, chatters: 5, heapSnapshotDir: values['heap-snapshot'] }));
 }
 // The floor of memory per connection: a bare TLS server (the host's own gate) holding as many, after a hello and
-// login from each and the writes a login ramp sends each (presence: 20 KB a second for 5 s), as `connections` has.
-if (selected('tls-floor') && transport.tls) report('tls-floor', { workload: 'tls-floor', ...(await tlsCost('tls', quick ? 1000 : 10_000, 'presence')) });
+// login from each and as many bytes written to each as the host wrote to a client in `connections` (presence, answers).
+if (selected('tls-floor') && transport.tls) {
+  const received = results.get('connections')?.['kb_received_per_client'];
+  const tls = await tlsCost('tls', quick ? 1000 : 10_000, 'presence', [], typeof received === 'number' ? Math.max(1, Math.round(received)) : 100);
+  report('tls-floor', { workload: 'tls-floor', ...tls });
+}
 if (selected('changes')) report('changes', await changes({ clients: quick ? 20 : 50, reactionsEach: quick ? 10 : 40 }));
 if (selected('reconnect')) report('reconnect', await reconnect({ clients: quick ? 200 : 1000, senders: 5, ...(values.threads ? { threads: Number(values.threads) } : {}) }));
 const historyOptions = { messages: quick ? 100_000 : 1_000_000, users: 200, dms: 1000, groups: 50, queries: quick ? 20 : 50 };

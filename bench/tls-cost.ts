@@ -6,9 +6,10 @@
  * event-loop delay during the handshakes, for the gate as it is and for one that begins every
  * handshake at once (`turnMinMs: Infinity`), run alternately.
  * With `--traffic KIND` each client then writes 300 bytes (a hello and a login), the server writes to
- * every connection, and the memory is read again once everything was taken: `big` one 300 KB write each, `small` 100 writes of 200 bytes each (one a
- * turn), `presence` a 20 KB write a second for 5 s (what a login ramp of about 300 a second sends).
- * Run: npx tsx bench/tls-cost.ts [count] [rounds] [--traffic big|small|presence] [--variants plain,tls,...]
+ * every connection, and the memory is read again once everything was taken: `big` one 300 KB write
+ * each, `small` 100 writes of 200 bytes each (one a turn), `presence` a 20 KB write a second, 100 KB in
+ * all unless `--presence-kb` says (what a login ramp of about 300 a second sends).
+ * Run: npx tsx bench/tls-cost.ts [count] [rounds] [--traffic big|small|presence] [--presence-kb N] [--variants plain,tls,...]
  *      [--server-flags="--node-flag ..."]
  */
 import { fork } from 'node:child_process';
@@ -23,14 +24,16 @@ import { processFigures, removeDir, round, sleep, tempDataDir } from './common.j
 const BATCH = 100;
 /** What each client writes before the server's traffic: a hello and a login. */
 const LOGIN_BYTES = 300;
+/** Presence traffic is written 20 KB a second, what a login ramp of about 300 a second sends each peer. */
+const PRESENCE_KB_A_SECOND = 20;
 
 const VARIANTS = ['plain', 'tls', 'tls-unpaced'] as const;
 export type Variant = (typeof VARIANTS)[number];
 const TRAFFIC = ['big', 'small', 'presence'] as const;
 export type Traffic = (typeof TRAFFIC)[number];
 
-/** Writes `traffic` to every held socket; resolves once the kernel took all of it. */
-async function writeTraffic(held: ReadonlySet<Socket>, traffic: Traffic): Promise<void> {
+/** Writes `traffic` to every held socket (presence: `presenceKb` in all); resolves once the kernel took all of it. */
+async function writeTraffic(held: ReadonlySet<Socket>, traffic: Traffic, presenceKb: number): Promise<void> {
   const each = (bytes: Buffer): void => {
     for (const socket of held) socket.write(bytes);
   };
@@ -41,8 +44,8 @@ async function writeTraffic(held: ReadonlySet<Socket>, traffic: Traffic): Promis
       await new Promise((resolve) => setImmediate(resolve));
     }
   } else {
-    for (let i = 0; i < 5; i++) {
-      each(Buffer.alloc(20 * 1024, 1));
+    for (let written = 0; written < presenceKb; written += PRESENCE_KB_A_SECOND) {
+      each(Buffer.alloc(Math.min(PRESENCE_KB_A_SECOND, presenceKb - written) * 1024, 1));
       await sleep(1000);
     }
   }
@@ -79,7 +82,10 @@ async function serve(variant: Variant): Promise<void> {
       global.gc!();
       const { heapTotal, external } = process.memoryUsage();
       process.send!({ heapTotalMb: round(heapTotal / 2 ** 20, 1), externalMb: round(external / 2 ** 20, 1) });
-    } else void writeTraffic(held, request as Traffic).then(() => process.send!('written'));
+    } else {
+      const [traffic, kb] = request.split(' ');
+      void writeTraffic(held, traffic as Traffic, Number(kb)).then(() => process.send!('written'));
+    }
   });
   removeDir(dir);
   const server = createServer((socket) => (gate ? gate.admit(socket) : hold(socket)));
@@ -90,7 +96,13 @@ async function serve(variant: Variant): Promise<void> {
 }
 
 /** One server of `variant` holding `count` connections; `npm run bench` runs it as the `tls-floor` workload. */
-export async function tlsCost(variant: Variant, count: number, traffic: Traffic | undefined, serverFlags: string[] = []): Promise<Record<string, number | string>> {
+export async function tlsCost(
+  variant: Variant,
+  count: number,
+  traffic: Traffic | undefined,
+  serverFlags: string[] = [],
+  presenceKb = 100,
+): Promise<Record<string, number | string>> {
   const tls = variant !== 'plain';
   const child = fork(fileURLToPath(import.meta.url), ['--serve', variant], { execArgv: [...serverFlags, '--expose-gc', '--import', 'tsx'] });
   const port = await new Promise<number>((resolve) => child.once('message', (message) => resolve(message as number)));
@@ -145,12 +157,13 @@ export async function tlsCost(variant: Variant, count: number, traffic: Traffic 
     // Each client first writes what a client says before it is logged in (hello and login, about 300 bytes), as the host's do.
     for (const client of clients) client.write(Buffer.alloc(LOGIN_BYTES, 1));
     while ((await ask<number>('received')) < count * LOGIN_BYTES) await sleep(100);
-    await ask(traffic);
+    await ask(`${traffic} ${presenceKb}`);
     await sleep(1000);
     const afterHeap = await ask<Heap>('heap');
     const afterMb = server.rssMb();
     Object.assign(result, {
       traffic,
+      ...(traffic === 'presence' ? { presence_kb: presenceKb } : {}),
       rss_after_traffic_mb: afterMb,
       kb_per_connection_after_traffic: round(((afterMb - idleMb) * 1024) / count, 1),
       heap_total_after_traffic_mb: afterHeap.heapTotalMb,
@@ -167,7 +180,10 @@ if (serveIndex >= 0) {
   await serve(process.argv[serveIndex + 1] as Variant);
   process.once('SIGTERM', () => process.exit(0));
 } else if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { traffic: { type: 'string' }, variants: { type: 'string' }, 'server-flags': { type: 'string' } } });
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { traffic: { type: 'string' }, 'presence-kb': { type: 'string', default: '100' }, variants: { type: 'string' }, 'server-flags': { type: 'string' } },
+  });
   const count = Number(positionals[0] ?? 2000);
   const rounds = Number(positionals[1] ?? 1);
   const traffic = values.traffic as Traffic | undefined;
@@ -175,6 +191,6 @@ if (serveIndex >= 0) {
   const variants = (values.variants?.split(',') ?? VARIANTS) as Variant[];
   const serverFlags = values['server-flags']?.split(' ').filter(Boolean) ?? [];
   for (let round = 0; round < rounds; round++) {
-    for (const variant of variants) console.log(JSON.stringify(await tlsCost(variant, count, traffic, serverFlags)));
+    for (const variant of variants) console.log(JSON.stringify(await tlsCost(variant, count, traffic, serverFlags, Number(values['presence-kb']))));
   }
 }

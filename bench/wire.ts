@@ -48,6 +48,8 @@ export class WireClient {
   /** Called for every conversation change pushed (protocol 1.1 `event`, docs/PROTOCOL.md §17.9). */
   onEvent: (event: ChangeEvent) => void = () => undefined;
   closed = false;
+  /** Bytes read from the host, decoded or not. */
+  bytesReceived = 0;
   private readonly decoder = new FrameDecoder(64 * 1024 * 1024);
   private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   private nextId = 1;
@@ -59,6 +61,7 @@ export class WireClient {
     private readonly socket: Socket,
   ) {
     socket.on('data', (chunk: Buffer) => {
+      this.bytesReceived += chunk.length;
       if (this.decoding) for (const frame of this.decoder.push(chunk)) if (frame.kind === 'frame') this.onFrame(frame.value as Frame);
     });
     socket.on('error', () => undefined);
