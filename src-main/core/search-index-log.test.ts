@@ -43,15 +43,16 @@ describe("the search index's trouble in the host's log", () => {
     expect(await peer.request('send', { to: { kind: 'room' }, clientMsgId: 'm1', text: 'alpha one' })).toMatchObject({ ok: true });
     // The first search starts the indexer.
     expect(await texts('alpha')).toEqual(['alpha one']);
-    await waitFor(() => indexCaughtUp(join(dataDir, 'chat.sqlite')), 10_000, 'the indexer to catch up');
+    // Bounds for a loaded machine (issue 37): the indexer is a thread of its own, and its retry a timer.
+    await waitFor(() => indexCaughtUp(join(dataDir, 'chat.sqlite')), 40_000, 'the indexer to catch up');
     const putBack = loseIndexStructure(join(dataDir, 'chat.sqlite'));
     expect(await peer.request('send', { to: { kind: 'room' }, clientMsgId: 'm2', text: 'alpha two' })).toMatchObject({ ok: true });
-    await waitFor(() => entries.some((entry) => entry.event === 'search index failing'), 5000, 'the failure in the log');
+    await waitFor(() => entries.some((entry) => entry.event === 'search index failing'), 40_000, 'the failure in the log');
     expect(await texts('alpha')).toEqual(['alpha two', 'alpha one']);
     putBack();
-    await waitFor(() => entries.some((entry) => entry.event === 'search index working again'), 5000, 'the recovery in the log');
+    await waitFor(() => entries.some((entry) => entry.event === 'search index working again'), 40_000, 'the recovery in the log');
     expect(entries.filter((entry) => entry.event === 'search index failing')).toMatchObject([
       { level: 'error', error: expect.any(String), effect: expect.stringContaining('chat.sqlite-search') },
     ]);
-  });
+  }, 150_000);
 });
