@@ -66,5 +66,5 @@ describe('--pin', () => {
       delete measure.serverCpus;
       transport.tls = true;
     }
-  }, 60_000);
+  });
 });

@@ -75,7 +75,7 @@ describe.skipIf(missing)(missing ? `${TITLE} (skipped: ${missing})` : TITLE, () 
         }),
       );
     }
-  }, 60_000);
+  });
 
   afterAll(async () => {
     for (const client of clients.splice(0)) client.close();
@@ -146,5 +146,5 @@ describe.skipIf(missing)(missing ? `${TITLE} (skipped: ${missing})` : TITLE, () 
       expect(holds(onBus, busBlobs, text), `${text} on the bus`).toBe(false);
       expect(holds(dump, dumpBlobs, text), `${text} in the database`).toBe(false);
     }
-  }, 60_000);
+  });
 });

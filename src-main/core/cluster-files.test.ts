@@ -78,7 +78,7 @@ describe.skipIf(missing)(missing ? `${TITLE} (skipped: ${missing})` : TITLE, () 
     nodes.push(await startNode(dataFolder('three')));
     db = new pg.Client({ connectionString: url });
     await db.connect();
-  }, 60_000);
+  });
 
   afterEach(() => {
     for (const client of clients.splice(0)) client.close();
@@ -183,7 +183,7 @@ describe.skipIf(missing)(missing ? `${TITLE} (skipped: ${missing})` : TITLE, () 
     } finally {
       await sweeper.stop();
     }
-  }, 90_000);
+  });
 
   it('refuses a file over the limit, and removes a file deleted for everyone from the database', async () => {
     const carol = await login(two().address.port, 'carol');

@@ -101,7 +101,7 @@ describe.skipIf(missing)(missing ? `${TITLE} (skipped: ${missing})` : TITLE, () 
     nodes.push(await startNode(folder()));
     const [a] = nodes;
     adminA = await startAdminPort(a!, new HostMetrics(), 0, '127.0.0.1', new AdminApi(TOKEN, a!.server.admin, a!.log));
-  }, 60_000);
+  });
 
   afterEach(() => {
     for (const client of clients.splice(0)) client.close();

@@ -69,7 +69,7 @@ describe.skipIf(missing)(missing ? `${TITLE} (skipped: ${missing})` : TITLE, () 
     nodes.push(await startNode(join(dir, 'a'), files));
     nodes.push(await startNode(sharedFolder('b'), files));
     nodes.push(await startNode(sharedFolder('c')));
-  }, 60_000);
+  });
 
   afterEach(() => {
     for (const client of clients.splice(0)) client.close();
@@ -320,7 +320,7 @@ describe.skipIf(missing)(missing ? `${TITLE} (skipped: ${missing})` : TITLE, () 
     } finally {
       await db.end();
     }
-  }, 60_000);
+  });
 
   it('keeps a send queued while the database refuses the nodes, and stores it once, without a restart, once it is back', async () => {
     const judy = await on(0, 'judy');
