@@ -28,9 +28,9 @@ const LOGIN_BYTES = 300;
 const PRESENCE_KB_A_SECOND = 20;
 
 const VARIANTS = ['plain', 'tls', 'tls-unpaced'] as const;
-export type Variant = (typeof VARIANTS)[number];
+type Variant = (typeof VARIANTS)[number];
 const TRAFFIC = ['big', 'small', 'presence'] as const;
-export type Traffic = (typeof TRAFFIC)[number];
+type Traffic = (typeof TRAFFIC)[number];
 
 /** Writes `traffic` to every held socket (presence: `presenceKb` in all); resolves once the kernel took all of it. */
 async function writeTraffic(held: ReadonlySet<Socket>, traffic: Traffic, presenceKb: number): Promise<void> {
