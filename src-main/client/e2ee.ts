@@ -14,26 +14,9 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import {
-  type Device,
-  type DeviceId,
-  type Group,
-  type KeyPackageBundle,
-  loadGroup,
-  loadKeyPackage,
-  saveGroup,
-  addMembers,
-  createDevice,
-  createGroup,
-  createKeyPackage,
-  encrypt,
-  joinFromWelcome,
-  members,
-  receive,
-  removeMembers,
-  signatureKeys,
-  welcomedBundle,
-} from '../crypto/mls.js';
+import { type Device, type DeviceId, type Group, type KeyPackageBundle, loadGroup, loadKeyPackage, saveGroup, addMembers,
+  createDevice, createGroup, createKeyPackage, encrypt, joinFromWelcome, members, receive,
+  removeMembers, signatureKeys, welcomedBundle } from '../crypto/mls.js';
 import type { MlsFrame } from '../../src-shared/protocol/e2ee.js';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import type { ChatClient } from './client.js';
@@ -234,15 +217,19 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
     });
   }
 
-  /** Adds every device of the users that has a key package; after losing an epoch, tries again on the new one. */
-  add(conv: string, users: readonly string[]): Promise<void> {
-    return this.commit(conv, async (group) => {
+  /** Adds every device of the users that has a key package (after losing an epoch, again on the new one); resolves with how many of theirs had one, now all in the group. */
+  async add(conv: string, users: readonly string[]): Promise<number> {
+    let count = 0;
+    await this.commit(conv, async (group) => {
       const present = new Set(members(group).map((id) => id.deviceId));
-      const claimed = (await this.trust.claim(this.client, users)).filter((device) => !present.has(device.deviceId));
+      const all = await this.trust.claim(this.client, users);
+      count = all.length;
+      const claimed = all.filter((device) => !present.has(device.deviceId));
       if (claimed.length === 0) return null;
       const added = await addMembers(group, claimed.map((device) => device.keyPackage));
       return { ...added, added: claimed.map(({ user, deviceId }) => ({ user, deviceId })) };
     });
+    return count;
   }
 
   /** Removes every device of the users (by user id, as credentials name them) from the conversation's group. */

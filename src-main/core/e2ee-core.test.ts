@@ -212,6 +212,46 @@ describe('the app as an end-to-end encryption device', () => {
     }
   });
 
+  it('a member whose device had no key package left when a message went is added by the next one, once it has one again', async () => {
+    const alice = newCore();
+    const bob = newCore();
+    const carol = newCore();
+    const { hosting } = unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));
+    const port = hosting!.port;
+    unwrap(await bob.core.join({ host: '127.0.0.1', port, name: 'bob', password: 'bob-secret' }));
+    unwrap(await carol.core.join({ host: '127.0.0.1', port, name: 'carol', password: 'carol-secret' }));
+    const group = unwrap(await alice.core.groupCreate('plans', ['bob']));
+    unwrap(await bob.core.groupAnswer(group.id, true));
+    const toGroup = { kind: 'group', groupId: group.id } as const;
+    await sent(alice.events, unwrap(await alice.core.send(toGroup, 'secret-alice-and-bob')).clientMsgId);
+    await received(bob.events, 'secret-alice-and-bob');
+
+    // Someone else takes every key package carol's device uploaded (as members adding her elsewhere would).
+    const eve = await login({ address: { port } }, 'eve', 'eve-secret', { tls: true, fingerprint: hosting!.fingerprint! });
+    cleanups.push(() => eve.close());
+    const carolPackages = async (): Promise<boolean> => (await eve.request('keyPackagesClaim', { user: 'carol' })).devices.some((device) => device.keyPackage !== undefined);
+    const until = async (wanted: boolean, what: string): Promise<void> => {
+      for (let tries = 0; (await carolPackages()) !== wanted; tries++) {
+        if (tries > 200) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    await until(true, "carol's device to upload key packages");
+    await until(false, "every key package of carol's taken");
+    unwrap(await alice.core.groupAddMember(group.id, 'carol'));
+    unwrap(await carol.core.groupAnswer(group.id, true));
+    await sent(alice.events, unwrap(await alice.core.send(toGroup, 'secret-before-carol-could-read')).clientMsgId);
+    expect(alice.events).toContainEqual(expect.objectContaining({ type: 'e2eeNotice', kind: 'unreachable', users: ['carol'] }));
+
+    // carol's app comes back (a new connection uploads key packages again); alice's next message adds her.
+    unwrap(await carol.core.leave());
+    unwrap(await carol.core.join({ host: '127.0.0.1', port, name: 'carol', password: 'carol-secret' }));
+    await until(true, 'carol to have key packages again');
+    const second = unwrap(await alice.core.send(toGroup, 'secret-carol-reads'));
+    expect((await sent(alice.events, second.clientMsgId)).status).toBe('sent');
+    await received(carol.events, 'secret-carol-reads');
+  });
+
   it('a DM to someone whose client has no device (an older one) is refused with a notice, never sent in plain', async () => {
     const alice = newCore();
     const { hosting } = unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));

@@ -88,7 +88,7 @@ export type E2eeMessagingEvents = {
 };
 
 export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
-  /** Users this device tried to add to a conversation's group since its membership last changed, by conversation. */
+  /** Users this device added to a conversation's group (or found in it) since its membership last changed, by conversation. */
   private readonly tried = new Map<ConversationKey, Set<string>>();
   private readonly onMessage = (message: DecryptedMessage): void => {
     try {
@@ -262,11 +262,11 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
     for (const user of readers) {
       const id = this.history.idOf(user);
       if (id !== undefined && present().has(id)) continue;
-      // A user bound to no id may be in the group already: adding claims their key packages, so once per membership.
+      // A user bound to no id may be in the group already: adding claims their key packages, so once per
+      // membership once a device of theirs is in. One with no key package left is tried again next time.
       if (id === undefined && tried.has(nameKey(user))) continue;
-      tried.add(nameKey(user));
       const before = [...present()];
-      await this.chats.add(conv, [user]);
+      if ((await this.chats.add(conv, [user])) > 0) tried.add(nameKey(user));
       this.bindAdded(conv, user, before);
     }
     // Who the host no longer lets read the conversation is removed from its group.
