@@ -204,6 +204,25 @@ describe('end-to-end encrypted conversations through a real host', () => {
     for (const message of await Promise.all(got)) expect(message.text).toBe('all four');
   });
 
+  it('a device added to more conversations in one session than it had key packages stays reachable: each welcome tops them up', async () => {
+    await room.start();
+    const [alice, bob] = [await room.user('alice'), await room.user('bob')];
+    const [a, b] = [await EncryptedChats.start(alice), await EncryptedChats.start(bob)];
+    const packagesOfBob = async (): Promise<number> => (await bob.request('deviceRegister', { deviceId: b.id.deviceId, signatureKey: Buffer.from(b['device'].signaturePublicKey).toString('base64') })).keyPackages;
+    const before = await packagesOfBob();
+    for (let index = 0; index < before + 2; index++) {
+      const { group } = await alice.request('groupCreate', { name: `group ${index}`, members: ['bob'] });
+      await bob.request('groupAnswer', { groupId: group.id, accept: true });
+      const joined = next(b, 'joined');
+      await a.create(groupConversation(group.id), ['bob']);
+      await joined;
+    }
+    for (let tries = 0; (await packagesOfBob()) < before; tries++) {
+      if (tries > 100) throw new Error(`bob's device holds ${await packagesOfBob()} key packages on the host, not ${before} again`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  });
+
   it("a device the host adds in bob's name changes the safety number on both sides and shows at every device; a forged commit shows nothing", async () => {
     await room.start();
     const [alice, bob] = [await room.user('alice'), await room.user('bob')];

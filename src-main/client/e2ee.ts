@@ -145,8 +145,7 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
     chats.trust.learn(device.id, device.signaturePublicKey);
     client.on('mls', chats.onPush);
     client.on('online', chats.onOnline);
-    if (registered.keyPackages < KEY_PACKAGES) await chats.uploadKeyPackages(KEY_PACKAGES - registered.keyPackages);
-    else await chats.save();
+    await chats.topUp(registered.keyPackages);
     if (options.catchUp !== false) await chats.catchUp();
     return chats;
   }
@@ -159,6 +158,13 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
   close(): void {
     this.client.off('mls', this.onPush);
     this.client.off('online', this.onOnline);
+  }
+
+  /** Uploads key packages until the host holds KEY_PACKAGES of this device's (`held`: as many as it said it holds). */
+  private async topUp(held?: number): Promise<void> {
+    held ??= (await this.client.request('deviceRegister', { deviceId: this.id.deviceId, signatureKey: base64(this.device.signaturePublicKey) })).keyPackages;
+    if (held < KEY_PACKAGES) await this.uploadKeyPackages(KEY_PACKAGES - held);
+    else await this.save();
   }
 
   async uploadKeyPackages(count: number): Promise<number> {
@@ -427,6 +433,9 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
     this.conversations.set(frame.conv, { group, seq: frame.seq, frameId: frame.id });
     this.trust.learnFromGroup(group);
     this.emit('joined', { conv: frame.conv });
+    // The welcome took a key package; without another, a device added often would run out before its next start.
+    // Queued after this frame (saves stay in order); offline, the next start tops up.
+    void this.serially(() => this.topUp()).catch(() => undefined);
     return true;
   }
 }
