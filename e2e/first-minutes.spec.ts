@@ -9,9 +9,9 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AxeBuilder } from '@axe-core/playwright';
 import { type Browser, type ElementHandle, type Locator, type Page, expect, test } from '@playwright/test';
 import { type TestLan, createLan, lanUnavailable } from '../src-main/testing/netns.js';
+import { seriousViolations } from './axe.js';
 import { openLanShell } from './lan-shell.js';
 import { PASSWORD, conversationLink, expectOnline, message, securityBadge } from './ui.js';
 
@@ -62,13 +62,6 @@ async function overflowing(page: Page, box?: ElementHandle<HTMLElement>): Promis
   return [...panes, ...inBox];
 }
 
-async function seriousViolations(page: Page): Promise<string[]> {
-  const results = await new AxeBuilder({ page }).analyze();
-  return results.violations
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map((violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`);
-}
-
 /**
  * One step of the walk: in each language and theme, at each width, nothing overflows (nor sticks out
  * of `box`, an element whose accessible name may change with the language) and the page is photographed; axe runs once per theme. Leaves the page in English, light, wide.
@@ -82,7 +75,7 @@ async function step(page: Page, name: string, box?: ElementHandle<HTMLElement>) 
     language = next;
     for (const colorScheme of ['light', 'dark'] as const) {
       await page.emulateMedia({ colorScheme });
-      if (language === 'en') expect(await seriousViolations(page), `${name}, ${colorScheme}`).toEqual([]);
+      if (language === 'en') expect(await seriousViolations(page, colorScheme), `${name}, ${colorScheme}`).toEqual([]);
       for (const width of WIDTHS) {
         await page.setViewportSize({ width, height: 800 });
         await expect(async () => expect(await overflowing(page, box), `${name}, ${language}, ${width} px`).toEqual([])).toPass({ timeout: 10_000 });

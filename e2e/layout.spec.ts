@@ -3,9 +3,9 @@
  * horizontal overflow, checked by axe, photographed in light and dark, English and Turkish;
  * and the main flows by keyboard alone.
  */
-import { AxeBuilder } from '@axe-core/playwright';
 import type { Locator, Page, TestInfo } from '@playwright/test';
 import { captionAndSend, dropFiles } from './files-ui.js';
+import { seriousViolations } from './axe.js';
 import { expect, test } from './fixtures.js';
 import {
   answerInvitation,
@@ -34,13 +34,6 @@ async function overflowing(page: Page): Promise<string[]> {
   );
 }
 
-async function seriousViolations(page: Page): Promise<string[]> {
-  const results = await new AxeBuilder({ page }).analyze();
-  return results.violations
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map((violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`);
-}
-
 /** At each width: no sideways overflow and no serious accessibility problem; then photos in both themes. */
 async function checkScreen(page: Page, testInfo: TestInfo, screen: string, language: string, widths: readonly number[] = WIDTHS) {
   const size = page.viewportSize();
@@ -50,7 +43,7 @@ async function checkScreen(page: Page, testInfo: TestInfo, screen: string, langu
   }
   for (const colorScheme of ['light', 'dark'] as const) {
     await page.emulateMedia({ colorScheme });
-    expect(await seriousViolations(page), `${screen} ${colorScheme}`).toEqual([]);
+    expect(await seriousViolations(page, colorScheme), `${screen} ${colorScheme}`).toEqual([]);
     const body = await page.screenshot();
     const name = `${screen} ${language} ${colorScheme}`;
     await testInfo.attach(name, { body, contentType: 'image/png' });
