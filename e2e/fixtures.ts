@@ -2,7 +2,7 @@
  * Users for a spec: each gets its own browser-shell process and profile, stopped and
  * removed after the test however it ends; or, with `sharedRoom`, one room for a spec file's tests.
  */
-import { test as base } from '@playwright/test';
+import { type TestInfo, test as base } from '@playwright/test';
 import { type ShellUser, removeHomes, startShell } from './shell.js';
 import { expectOnline, freePort, hostRoom, joinRoom } from './ui.js';
 
@@ -23,7 +23,7 @@ export interface Fixtures {
 }
 
 export const test = base.extend<Fixtures>({
-  shells: async ({ browser }, use) => {
+  shells: async ({ browser }, use, testInfo) => {
     const started: ShellUser[] = [];
     await use(async (names, prepare, pageScript) => {
       const users = await Promise.all(
@@ -32,6 +32,7 @@ export const test = base.extend<Fixtures>({
       started.push(...users);
       return users;
     });
+    await attachOnFailure(testInfo, started);
     await Promise.all(started.map((user) => user.stop()));
     removeHomes();
   },
@@ -71,6 +72,7 @@ export function sharedRoom(names: string[]): (...wanted: string[]) => Promise<Sh
     for (const user of all.slice(1)) await joinRoom(user.page, { port, name: user.name });
     users = all;
   });
+  test.afterEach(async ({ browserName: _browser }, testInfo) => attachOnFailure(testInfo, started));
   test.afterAll(async () => {
     await Promise.all(started.splice(0).map((user) => user.stop()));
     removeHomes();
@@ -84,6 +86,18 @@ export function sharedRoom(names: string[]): (...wanted: string[]) => Promise<Sh
     }
     return chosen;
   };
+}
+
+/**
+ * A failed test keeps what each user's shell and page printed (the run records no trace: recording one
+ * cost about a tenth of the suite's CPU, and the failure's screenshot and page snapshot are kept anyway).
+ */
+async function attachOnFailure(testInfo: TestInfo, users: ShellUser[]): Promise<void> {
+  if (testInfo.status === testInfo.expectedStatus) return;
+  for (const user of users) {
+    await testInfo.attach(`${user.name}: shell output`, { body: user.output.join(''), contentType: 'text/plain' });
+    await testInfo.attach(`${user.name}: page console`, { body: user.pageLog.join('\n'), contentType: 'text/plain' });
+  }
 }
 
 function raise(message: string): never {

@@ -19,6 +19,8 @@ export interface ShellUser {
   page: Page;
   process: ChildProcess;
   output: string[];
+  /** What the page printed to its console (warnings and errors) and the errors it threw, as they came. */
+  pageLog: string[];
   /** Stops the shell process (its hosted room and connection go with it). */
   stop(): Promise<void>;
 }
@@ -80,12 +82,17 @@ export async function startShell(
     await stopChild(child);
     throw error;
   });
+  const pageLog: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'warning' || message.type() === 'error') pageLog.push(`${new Date().toISOString()} ${message.type()}: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => pageLog.push(`${new Date().toISOString()} thrown: ${error.stack ?? error.message}`));
   await page.goto(url);
   const stop = async (): Promise<void> => {
     await context.close().catch(() => undefined);
     await stopChild(child);
   };
-  return { name, home, url, context, page, process: child, output, stop };
+  return { name, home, url, context, page, process: child, output, pageLog, stop };
 }
 
 export function removeHomes(): void {
