@@ -203,6 +203,8 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
       if (me === undefined) throw new ClientError('DISCONNECTED', 'not logged in');
       const group = await createGroup(this.device, new TextEncoder().encode(conv));
       const claimed = await this.trust.claim(this.client, [me, ...users]);
+      // Claiming this user's devices spent one of this device's own key packages too.
+      void this.serially(() => this.topUp()).catch(() => undefined);
       if (claimed.length === 0) throw new Error(`no device of ${users.join(', ')} can be added now`);
       const added = await addMembers(group, claimed.map((device) => device.keyPackage));
       try {
