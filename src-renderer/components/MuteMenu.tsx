@@ -2,6 +2,7 @@ import { useTranslation } from 'react-i18next';
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 import { type MuteChoice, type Mutes, isMuted, muteUntil } from '../../src-shared/notify.js';
 import { app, useApp } from '../app-context.js';
+import { formatDate } from '../lib/time.js';
 import { updateSettings } from '../store/sync.js';
 import { Icon } from './Icons.js';
 import { MenuButton } from './MenuButton.js';
@@ -27,7 +28,7 @@ export function MuteMenu({ conv }: { conv: ConversationKey }) {
     ? undefined
     : until === 'always'
       ? t('mute.mutedAlways')
-      : t('mute.mutedUntil', { time: new Date(until!).toLocaleString(i18n.language, { dateStyle: 'medium', timeStyle: 'short' }) });
+      : t('mute.mutedUntil', { time: formatDate(until!, i18n.language, { dateStyle: 'medium', timeStyle: 'short' }) });
   return (
     <MenuButton
       label={state === undefined ? t('mute.menu') : `${t('mute.menu')}: ${state}`}

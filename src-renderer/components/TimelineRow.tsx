@@ -4,7 +4,7 @@ import type { AppError, OutboxStatus } from '../../src-shared/api.js';
 import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import { errorText } from '../i18n/index.js';
 import { sameName } from '../../src-shared/protocol/names.js';
-import { formatTime, nameDay } from '../lib/time.js';
+import { formatDate, formatTime, nameDay } from '../lib/time.js';
 import { type TimelineItem, presenceSummary } from '../lib/timeline.js';
 import type { MessagesData, Notice } from '../store/messages.js';
 import { callEventText } from '../lib/call-events.js';
@@ -191,7 +191,7 @@ function FullTime({ ts, className }: { ts: number; className?: string }) {
   const { i18n } = useTranslation();
   const date = new Date(ts);
   return (
-    <time className={className} dateTime={date.toISOString()} title={date.toLocaleString(i18n.language, { dateStyle: 'full', timeStyle: 'short' })}>
+    <time className={className} dateTime={date.toISOString()} title={formatDate(ts, i18n.language, { dateStyle: 'full', timeStyle: 'short' })}>
       {formatTime(ts)}
     </time>
   );
@@ -200,7 +200,7 @@ function FullTime({ ts, className }: { ts: number; className?: string }) {
 /** "edited", with when on hover. */
 function EditedMark({ ts }: { ts: number }) {
   const { t, i18n } = useTranslation();
-  const when = new Date(ts).toLocaleString(i18n.language, { dateStyle: 'medium', timeStyle: 'short' });
+  const when = formatDate(ts, i18n.language, { dateStyle: 'medium', timeStyle: 'short' });
   return (
     <span className="edited-mark" title={t('edit.editedAt', { time: when })}>
       {' '}

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { OutboxEntry } from '../store/messages.js';
 import { roomMessage } from '../store/test-data.js';
 import { splitAtMatch } from './highlight.js';
-import { formatTime, nameDay } from './time.js';
+import { formatDate, formatTime, nameDay } from './time.js';
 import { buildTimeline, presenceSummary } from './timeline.js';
 
 const at = (y: number, m: number, d: number, h: number, min = 0) => new Date(y, m - 1, d, h, min).getTime();
@@ -18,6 +18,16 @@ describe('times', () => {
     expect(nameDay(at(2025, 3, 4, 0, 1), now, 'en')).toEqual({ relative: 'today' });
     expect(nameDay(at(2025, 3, 3, 23, 59), now, 'en')).toEqual({ relative: 'yesterday' });
     expect(nameDay(at(2025, 2, 28, 12), now, 'en')).toEqual({ date: expect.stringContaining('28') });
+  });
+
+  it('formats a date in each language as the runtime does', () => {
+    const options = { dateStyle: 'full', timeStyle: 'short' } as const;
+    for (const language of ['en', 'tr']) {
+      for (const ts of [at(2025, 3, 4, 9, 5), at(2026, 12, 31, 23, 59)]) {
+        expect(formatDate(ts, language, options)).toBe(new Date(ts).toLocaleString(language, options));
+      }
+    }
+    expect(formatDate(at(2025, 3, 4, 9), 'tr', { day: 'numeric', month: 'long' })).toBe('4 Mart');
   });
 });
 
