@@ -32,10 +32,11 @@ export default defineConfig({
   use: {
     headless: true,
     screenshot: 'only-on-failure',
-    // No trace: recording one (even kept only on failure, without its screencast) cost about a tenth of the
-    // suite's CPU (room and direct specs, alternated: 35 s against 31 s). A failed test keeps its screenshot,
-    // its page snapshot (error-context.md), and what each user's shell and page printed (e2e/fixtures.ts).
-    trace: 'off',
+    // A failed test's trace keeps its actions and DOM snapshots, not the screencast: recording the screencast
+    // made every page draw and encode frames all along, about 10 s of a 3-user test's 55 s of CPU
+    // (docs/bench-notes/2026-11-26-ci-time.md). The failure's own screenshot is still taken, and what each
+    // user's shell and page printed is attached (e2e/fixtures.ts).
+    trace: { mode: 'retain-on-failure', screenshots: false },
     launchOptions: {
       executablePath: CHROMIUM_PATH,
       args: [

@@ -88,10 +88,7 @@ export function sharedRoom(names: string[]): (...wanted: string[]) => Promise<Sh
   };
 }
 
-/**
- * A failed test keeps what each user's shell and page printed (the run records no trace: recording one
- * cost about a tenth of the suite's CPU, and the failure's screenshot and page snapshot are kept anyway).
- */
+/** A failed test keeps what each user's shell and page printed (a page's console is not in its trace's actions). */
 async function attachOnFailure(testInfo: TestInfo, users: ShellUser[]): Promise<void> {
   if (testInfo.status === testInfo.expectedStatus) return;
   for (const user of users) {
