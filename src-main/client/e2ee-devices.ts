@@ -133,7 +133,11 @@ export class KnownDevices {
    * One key package per device of each user (but this one), checked to be that device's; devices with
    * none left are skipped. What the host lists teaches this device of the users' devices.
    */
-  async claim(client: ChatClient, users: readonly string[]): Promise<{ user: string; deviceId: string; keyPackage: Uint8Array }[]> {
+  async claim(
+    client: ChatClient,
+    users: readonly string[],
+    ownSpent?: (keyPackage: Uint8Array) => void,
+  ): Promise<{ user: string; deviceId: string; keyPackage: Uint8Array }[]> {
     const claimed: { user: string; deviceId: string; keyPackage: Uint8Array }[] = [];
     for (const user of users) {
       const { devices } = await client.request('keyPackagesClaim', { user });
@@ -147,7 +151,9 @@ export class KnownDevices {
         // All of one answer's devices are one user's: a package naming two users is not taken.
         if (verified.length > 0 && verified[0]!.id.userId !== found.device.userId) continue;
         verified.push({ id: found.device, signatureKey: found.signatureKey });
+        // This device's own package, handed out too when its user is claimed, is spent all the same.
         if (device.deviceId !== this.self.deviceId) claimed.push({ user, deviceId: device.deviceId, keyPackage });
+        else ownSpent?.(keyPackage);
       }
       if (verified.length > 0) this.learnFromClaim(verified[0]!.id.userId, verified, new Set(devices.map((device) => device.deviceId)));
     }

@@ -234,6 +234,8 @@ describe('end-to-end encrypted conversations through a real host', () => {
       await joined;
     }
     await toppedUp();
+    // The private keys kept are those of the packages the host still holds: none of a package spent stays behind.
+    expect(b['bundles']).toHaveLength(before);
   });
 
   it("a device the host adds in bob's name changes the safety number on both sides and shows at every device; a forged commit shows nothing", async () => {

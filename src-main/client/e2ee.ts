@@ -202,8 +202,11 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
       const me = this.client.session?.login.name;
       if (me === undefined) throw new ClientError('DISCONNECTED', 'not logged in');
       const group = await createGroup(this.device, new TextEncoder().encode(conv));
-      const claimed = await this.trust.claim(this.client, [me, ...users]);
-      // Claiming this user's devices spent one of this device's own key packages too.
+      // Claiming this user's devices spends one of this device's own key packages too: its private keys go, another is uploaded.
+      const claimed = await this.trust.claim(this.client, [me, ...users], (spent) => {
+        const index = this.bundles.findIndex((bundle) => Buffer.from(bundle.encoded).equals(spent));
+        if (index >= 0) this.bundles.splice(index, 1);
+      });
       void this.serially(() => this.topUp()).catch(() => undefined);
       if (claimed.length === 0) throw new Error(`no device of ${users.join(', ')} can be added now`);
       const added = await addMembers(group, claimed.map((device) => device.keyPackage));
