@@ -14,8 +14,8 @@ function save(fileName: string, mimeType: string, content: string): void {
   link.href = url;
   link.download = fileName;
   link.click();
-  // The download has taken the blob by the next task.
-  setTimeout(() => URL.revokeObjectURL(url), 0);
+  // Not at once: a download that has not read the blob yet is lost without a word (FileSaver.js waits 40 s too).
+  setTimeout(() => URL.revokeObjectURL(url), 40_000);
 }
 
 /** In the details panel: the whole conversation as HTML to read or JSON to process (issue 35 item 5). */
