@@ -236,7 +236,10 @@ describe('Connection writes within the turn budget', () => {
     };
     setImmediate(spend);
     await waitFor(() => received.every((frames) => frames.length === 1), 5000, 'the lazy frame at every peer');
-    expect(perTurn).toEqual([1, 4]);
+    // One in the spent turn; the rest after it (on a loaded machine a later turn can run over its budget too).
+    expect(perTurn[0]).toBe(1);
+    expect(perTurn.length).toBeGreaterThan(1);
+    expect(perTurn.reduce((sum, count) => sum + count, 0)).toBe(5);
   });
 });
 
