@@ -7,10 +7,10 @@ import { app, useApp, useConversationPeople } from '../app-context.js';
 import { isEventLine } from '../lib/call-events.js';
 import { buildTimeline, type TimelineItem } from '../lib/timeline.js';
 import { EMPTY_TIMELINE, HELD_MAX, type MessagesData, type Notice } from '../store/messages.js';
-import { pendingFor } from '../store/selectors.js';
+import { ownStatus, pendingFor } from '../store/selectors.js';
 import { loadOlder, markRead, showLatest } from '../store/sync.js';
 import { TimelineRow } from './TimelineRow.js';
-import { ToolbarTurnContext } from './toolbar-turn.js';
+import { TakeToolbarTurn } from './toolbar-turn.js';
 
 /** Closer to the top than this, the next older page is fetched. */
 const LOAD_OLDER_WITHIN_PX = 300;
@@ -70,10 +70,10 @@ export function MessageList({ conv, emptyText }: { conv: ConversationKey; emptyT
 
   const scrollRef = useRef<HTMLDivElement>(null);
   const [turnTaken, setTurnTaken] = useState<number | null>(null);
+  /** The message whose toolbar is the list's tab stop: the one the keyboard was last in, else the newest. */
   const toolbarTurn = useMemo(() => {
     const withActions = messages.filter((message) => !message.deleted && !isEventLine(message));
-    const current = withActions.some((message) => message.id === turnTaken) ? turnTaken : (withActions.at(-1)?.id ?? null);
-    return { current, take: setTurnTaken };
+    return withActions.some((message) => message.id === turnTaken) ? turnTaken : (withActions.at(-1)?.id ?? null);
   }, [messages, turnTaken]);
   const virtualizer = useVirtualizer({
     count: items.length,
@@ -224,21 +224,31 @@ export function MessageList({ conv, emptyText }: { conv: ConversationKey; emptyT
         }}
       >
         {loaded && items.length === 0 && <p className="empty">{emptyText ?? t('conversation.empty')}</p>}
-        <ToolbarTurnContext value={toolbarTurn}>
+        <TakeToolbarTurn value={setTurnTaken}>
           <div className="message-list-content" style={{ height: virtualizer.getTotalSize() }}>
-            {virtualizer.getVirtualItems().map((row) => (
-              <div
-                key={row.key}
-                data-index={row.index}
-                ref={virtualizer.measureElement}
-                className="timeline-row"
-                style={{ transform: `translateY(${row.start}px)` }}
-              >
-                <TimelineRow item={items[row.index]!} me={me} outbox={outbox} deliveredUpTo={deliveredUpTo} highlightedId={highlightedId} people={people} />
-              </div>
-            ))}
+            {virtualizer.getVirtualItems().map((row) => {
+              const item = items[row.index]!;
+              return (
+                <div
+                  key={row.key}
+                  data-index={row.index}
+                  ref={virtualizer.measureElement}
+                  className="timeline-row"
+                  style={{ transform: `translateY(${row.start}px)` }}
+                >
+                  <TimelineRow
+                    item={item}
+                    me={me}
+                    status={item.kind === 'message' && sameName(item.message.from, me) ? ownStatus({ outbox, deliveredUpTo }, item.message) : null}
+                    highlighted={item.kind === 'message' && item.message.id === highlightedId}
+                    toolbarTurn={item.kind === 'message' && item.message.id === toolbarTurn}
+                    people={people}
+                  />
+                </div>
+              );
+            })}
           </div>
-        </ToolbarTurnContext>
+        </TakeToolbarTurn>
       </div>
       {unseen.length > 0 && (
         <button

@@ -12,7 +12,7 @@ import { ConfirmDialog } from './ConfirmDialog.js';
 import { EmojiPopover } from './EmojiPopover.js';
 import { Icon } from './Icons.js';
 import { MenuButton, type MenuItem } from './MenuButton.js';
-import { ToolbarTurnContext, moveInToolbars, toolbarButtons } from './toolbar-turn.js';
+import { TakeToolbarTurn, moveInToolbars, toolbarButtons } from './toolbar-turn.js';
 
 /** The hover bar's reactions, as most messengers offer them. */
 export const QUICK_REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'] as const;
@@ -99,6 +99,8 @@ export function ReadMark({ message }: { message: ChatMessage }) {
 interface MessageActionsProps {
   message: ChatMessage;
   own: boolean;
+  /** Whether this toolbar is the message list's tab stop. */
+  turn: boolean;
   onError(error: AppError | null): void;
 }
 
@@ -106,7 +108,7 @@ interface MessageActionsProps {
  * What can be done with a message, on hover or keyboard focus: quick reactions, the full emoji
  * picker, reply, and a menu (edit and delete for your own; delete for the host).
  */
-export function MessageActions({ message, own, onError }: MessageActionsProps) {
+export function MessageActions({ message, own, turn, onError }: MessageActionsProps) {
   const { t } = useTranslation();
   const [picking, setPicking] = useState(false);
   const [confirmDelete, setConfirmDelete] = useState(false);
@@ -115,7 +117,7 @@ export function MessageActions({ message, own, onError }: MessageActionsProps) {
   const setCompose = useApp((state) => state.setCompose);
   const ctx = app();
   const closePicker = useCallback(() => setPicking(false), []);
-  const turn = useContext(ToolbarTurnContext);
+  const takeTurn = useContext(TakeToolbarTurn);
   /** Which of its buttons is the tab stop, when this toolbar is the list's. */
   const [at, setAt] = useState(0);
   if (message.deleted) return null;
@@ -140,7 +142,7 @@ export function MessageActions({ message, own, onError }: MessageActionsProps) {
   /** The tab index of the toolbar's next button: one tab stop for the toolbar, and for the whole list. */
   const stop = () => {
     const index = next++;
-    return turn.current === message.id && index === Math.min(at, count - 1) ? 0 : -1;
+    return turn && index === Math.min(at, count - 1) ? 0 : -1;
   };
 
   return (
@@ -152,7 +154,7 @@ export function MessageActions({ message, own, onError }: MessageActionsProps) {
         const index = toolbarButtons(event.currentTarget).indexOf(event.target as HTMLElement);
         if (index < 0) return;
         setAt(index);
-        turn.take(message.id);
+        takeTurn(message.id);
       }}
       onKeyDown={(event) => {
         if (moveInToolbars(event)) event.preventDefault();

@@ -1,15 +1,14 @@
-import { type ReactNode, useState } from 'react';
+import { type ReactNode, memo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError, OutboxStatus } from '../../src-shared/api.js';
 import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import { errorText } from '../i18n/index.js';
 import { sameName } from '../../src-shared/protocol/names.js';
 import { formatDate, formatTime, nameDay } from '../lib/time.js';
-import { type TimelineItem, presenceSummary } from '../lib/timeline.js';
-import type { MessagesData, Notice } from '../store/messages.js';
+import { type TimelineItem, presenceSummary, sameItem } from '../lib/timeline.js';
+import type { Notice } from '../store/messages.js';
 import { callEventText } from '../lib/call-events.js';
 import { groupEventText } from '../lib/group-events.js';
-import { ownStatus } from '../store/selectors.js';
 import { Avatar } from './Avatar.js';
 import { PlainMark } from './E2ee.js';
 import { FailedMessageActions } from './FailedMessage.js';
@@ -21,14 +20,31 @@ import { MessageText } from './MessageText.js';
 interface TimelineRowProps {
   item: TimelineItem;
   me: string | null;
-  outbox: MessagesData['outbox'];
-  deliveredUpTo: MessagesData['deliveredUpTo'];
-  highlightedId: number | null;
+  /** A stored message of yours: whether it was delivered. */
+  status: OutboxStatus | null;
+  highlighted: boolean;
+  /** Whether this message's toolbar is the list's tab stop. */
+  toolbarTurn: boolean;
   /** Who a mention in this conversation may name. */
   people: readonly string[];
 }
 
-export function TimelineRow({ item, me, outbox, deliveredUpTo, highlightedId, people }: TimelineRowProps) {
+/**
+ * One row of the timeline. Memoized: a flood of messages renders each new row, not every row in view
+ * again for each message that comes (700 of them kept a window's renderer busy for 20 s).
+ */
+export const TimelineRow = memo(
+  TimelineRowContent,
+  (before, after) =>
+    sameItem(before.item, after.item) &&
+    before.me === after.me &&
+    before.status === after.status &&
+    before.highlighted === after.highlighted &&
+    before.toolbarTurn === after.toolbarTurn &&
+    before.people === after.people,
+);
+
+function TimelineRowContent({ item, me, status, highlighted, toolbarTurn, people }: TimelineRowProps) {
   switch (item.kind) {
     case 'day':
       return <DaySeparator ts={item.ts} />;
@@ -49,6 +65,7 @@ export function TimelineRow({ item, me, outbox, deliveredUpTo, highlightedId, pe
           own
           continued={item.continued}
           highlighted={false}
+          toolbarTurn={false}
           people={people}
           me={me}
         >
@@ -66,11 +83,12 @@ export function TimelineRow({ item, me, outbox, deliveredUpTo, highlightedId, pe
           from={message.from}
           ts={message.ts}
           text={message.text}
-          status={own ? ownStatus({ outbox, deliveredUpTo }, message) : null}
+          status={status}
           error={null}
           own={own}
           continued={item.continued}
-          highlighted={message.id === highlightedId}
+          highlighted={highlighted}
+          toolbarTurn={toolbarTurn}
           people={people}
           me={me}
         />
@@ -224,13 +242,14 @@ interface MessageRowProps {
   /** Under the header of the same sender's message just before: no avatar and name again. */
   continued: boolean;
   highlighted: boolean;
+  toolbarTurn: boolean;
   people: readonly string[];
   me: string | null;
   /** Under the message: what can be done with it (a failed one's Retry and Remove). */
   children?: ReactNode;
 }
 
-function MessageRow({ message, from, ts, text, status, error, own, continued, highlighted, people, me, children }: MessageRowProps) {
+function MessageRow({ message, from, ts, text, status, error, own, continued, highlighted, toolbarTurn, people, me, children }: MessageRowProps) {
   const { t } = useTranslation();
   const [actionError, setActionError] = useState<AppError | null>(null);
   const mentioned = message?.mentions?.some((name) => sameName(name, me)) ?? false;
@@ -285,7 +304,7 @@ function MessageRow({ message, from, ts, text, status, error, own, continued, hi
         )}
         {children}
       </div>
-      {message && <MessageActions message={message} own={own} onError={setActionError} />}
+      {message && <MessageActions message={message} own={own} turn={toolbarTurn} onError={setActionError} />}
     </article>
   );
 }

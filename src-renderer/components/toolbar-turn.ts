@@ -5,13 +5,11 @@
  */
 import { createContext, type KeyboardEvent } from 'react';
 
-export interface ToolbarTurn {
-  /** The message whose toolbar takes the tab stop. */
-  current: number | null;
-  take(messageId: number): void;
-}
-
-export const ToolbarTurnContext = createContext<ToolbarTurn>({ current: null, take: () => undefined });
+/**
+ * Gives the tab stop to a message's toolbar, the one the keyboard went into. Which toolbar has it
+ * comes to each row as a prop, so that a change of turn renders the two rows it concerns.
+ */
+export const TakeToolbarTurn = createContext<(messageId: number) => void>(() => undefined);
 
 /** A toolbar's own buttons, in order: not those of a menu or picker opened from it. */
 export function toolbarButtons(toolbar: Element): HTMLElement[] {

@@ -3,7 +3,7 @@ import type { OutboxEntry } from '../store/messages.js';
 import { roomMessage } from '../store/test-data.js';
 import { splitAtMatch } from './highlight.js';
 import { formatDate, formatTime, nameDay } from './time.js';
-import { buildTimeline, presenceSummary } from './timeline.js';
+import { buildTimeline, presenceSummary, sameItem } from './timeline.js';
 
 const at = (y: number, m: number, d: number, h: number, min = 0) => new Date(y, m - 1, d, h, min).getTime();
 
@@ -168,6 +168,26 @@ describe('conversation timeline', () => {
       [6, false],
       ['pending', true],
     ]);
+  });
+
+  it('keeps a row the same across builds until what it shows changes', () => {
+    const change = (user: string, ts: number) => ({ kind: 'joined' as const, user, ts });
+    const messages = [message(1, at(2025, 3, 4, 10)), message(2, at(2025, 3, 4, 10, 1))];
+    const notices = [change('ann', at(2025, 3, 4, 9)), change('bob', at(2025, 3, 4, 9, 1)), change('cem', at(2025, 3, 4, 9, 2))];
+    const bounds = { hasMore: false, hasNewer: false };
+    const before = buildTimeline(messages, [], notices, bounds, 'alice');
+    // A new message comes: every row before it is the same, though each build makes new items.
+    const after = buildTimeline([...messages, message(3, at(2025, 3, 4, 10, 2))], [], notices, bounds, 'alice');
+    expect(after.slice(0, before.length).every((item, index) => item !== before[index] && sameItem(item, before[index]!))).toBe(true);
+    // An edited message is a new object in the store: its row changes, and no other.
+    const edited = buildTimeline([messages[0]!, { ...messages[1]!, text: 'edited' }], [], notices, bounds, 'alice');
+    expect(edited.map((item, index) => sameItem(item, before[index]!))).toEqual([true, true, true, false]);
+    // One more join in the run, one more message under the same header: both rows change.
+    const joined = buildTimeline(messages, [], [...notices, change('dan', at(2025, 3, 4, 9, 3))], bounds, 'alice');
+    expect(sameItem(joined[1]!, before[1]!)).toBe(false);
+    // A notice between the two: the same message no longer under the header before it.
+    const apart = buildTimeline(messages, [], [...notices, { kind: 'chatEnded', user: 'dan', ts: at(2025, 3, 4, 10) + 30_000 }], bounds, 'alice');
+    expect(sameItem(apart[4]!, before[3]!)).toBe(false);
   });
 });
 

@@ -131,3 +131,26 @@ function senderOf(entry: Entry, me: string | null): string | null {
 function noticeItem(notice: Notice): Entry {
   return { kind: 'notice', key: `n${notice.ts}-${notice.kind}-${notice.user}`, notice };
 }
+
+/**
+ * Whether two builds of a row show the same thing: each build makes new items, though the messages,
+ * outbox entries and notices in them are the store's own, replaced only when they change. A row
+ * renders again only when this is false, not for every message that comes.
+ */
+export function sameItem(a: TimelineItem, b: TimelineItem): boolean {
+  if (a === b) return true;
+  switch (a.kind) {
+    case 'day':
+      return b.kind === 'day' && a.ts === b.ts;
+    case 'unread':
+      return b.kind === 'unread';
+    case 'notice':
+      return b.kind === 'notice' && a.notice === b.notice;
+    case 'message':
+      return b.kind === 'message' && a.message === b.message && a.continued === b.continued;
+    case 'pending':
+      return b.kind === 'pending' && a.entry === b.entry && a.continued === b.continued;
+    case 'presence':
+      return b.kind === 'presence' && a.notices.length === b.notices.length && a.notices.every((notice, index) => notice === b.notices[index]);
+  }
+}
