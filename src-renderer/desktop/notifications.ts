@@ -19,8 +19,9 @@ export function notifyIncoming(message: ChatMessage): void {
   if (!state.settings?.notifications || silenced(state.settings, message, state.session.me, Date.now(), mutedMentions)) return;
   // Of the call lines, only a missed call is news (the ring itself notifies: calls/notify.ts).
   if (message.callEvent && message.callEvent.kind !== 'missed') return;
-  if (!('Notification' in window) || Notification.permission !== 'granted') return;
   if (!document.hidden && document.hasFocus()) return;
+  // Last: reading the permission asks the browser process, about 1 ms, for each message of a flood.
+  if (!('Notification' in window) || Notification.permission !== 'granted') return;
   const conversation =
     conversationList(state, state.session.roomName ?? i18n.t('nav.room')).find((entry) => entry.conv === message.conv)
       ?.name ?? i18n.t('conversation.unknown');
