@@ -1,4 +1,4 @@
-import { useMemo } from 'react';
+import { memo, useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { app, useApp } from '../app-context.js';
 import { incomingRequests } from '../store/selectors.js';
@@ -6,7 +6,7 @@ import { answerChatRequest } from '../store/sync.js';
 import { RequestList } from './RequestList.js';
 
 /** People asking you for a direct chat. Hidden while there are none. */
-export function ChatRequests() {
+export const ChatRequests = memo(function ChatRequests() {
   const { t } = useTranslation();
   const contacts = useApp((state) => state.contacts);
   const items = useMemo(
@@ -29,4 +29,4 @@ export function ChatRequests() {
       declineShort={t('requests.declineShort')}
     />
   );
-}
+});

@@ -1,10 +1,11 @@
+import { memo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { app, useApp } from '../app-context.js';
 import { answerInvitation } from '../store/group-actions.js';
 import { RequestList } from './RequestList.js';
 
 /** Invitations to groups, each with Join and Decline. Hidden while there are none. */
-export function GroupInvitations() {
+export const GroupInvitations = memo(function GroupInvitations() {
   const { t } = useTranslation();
   const invitations = useApp((state) => state.invitations);
   const items = invitations.map((invitation) => ({
@@ -23,4 +24,4 @@ export function GroupInvitations() {
       declineShort={t('invitations.declineShort')}
     />
   );
-}
+});

@@ -1,3 +1,4 @@
+import { memo } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 import { type MuteChoice, type Mutes, isMuted, muteUntil } from '../../src-shared/notify.js';
@@ -16,7 +17,7 @@ function changeMute(mutes: Mutes, conv: ConversationKey, until: Mutes[string] | 
 }
 
 /** The conversation header's notifications menu: mute for a while or until unmuted. */
-export function MuteMenu({ conv }: { conv: ConversationKey }) {
+export const MuteMenu = memo(function MuteMenu({ conv }: { conv: ConversationKey }) {
   const { t, i18n } = useTranslation();
   const mutes = useApp((state) => state.settings?.mutes ?? NO_MUTES);
   const now = Date.now();
@@ -44,4 +45,4 @@ export function MuteMenu({ conv }: { conv: ConversationKey }) {
       <Icon name={muted ? 'bellOff' : 'bell'} />
     </MenuButton>
   );
-}
+});

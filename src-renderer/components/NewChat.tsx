@@ -1,4 +1,4 @@
-import { useId, useState, type FormEvent } from 'react';
+import { type FormEvent, memo, useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError, Result } from '../../src-shared/api.js';
 import { app } from '../app-context.js';
@@ -14,7 +14,7 @@ import { PeoplePicker } from './PeoplePicker.js';
 type Choice = 'direct' | 'group';
 
 /** The sidebar's "+": a small menu of what can be started, each opening its dialog. */
-export function NewChatMenu() {
+export const NewChatMenu = memo(function NewChatMenu() {
   const { t } = useTranslation();
   const [dialog, setDialog] = useState<Choice | null>(null);
 
@@ -44,7 +44,7 @@ export function NewChatMenu() {
       </Dialog>
     </>
   );
-}
+});
 
 /** A group's name and the people to invite to it at once. */
 function NewGroupForm({ onDone }: { onDone(): void }) {

@@ -8,6 +8,10 @@ import { GroupInvitations } from './GroupInvitations.js';
 import { NewChatMenu } from './NewChat.js';
 import { SearchPanel } from './SearchPanel.js';
 
+/**
+ * Renders again at each message, as the list's previews change; the parts that do not show the list are
+ * memoized, so a flood of messages does not render the menus and requests again each time.
+ */
 export function Sidebar({ conversations, activeConv }: { conversations: ConversationEntry[]; activeConv: ConversationKey }) {
   const { t } = useTranslation();
   const open = useApp((state) => state.sidebarOpen);
