@@ -6,6 +6,7 @@ import { dmConversation, groupConversation } from '../../src-shared/protocol/con
 import type { MlsFrame } from '../../src-shared/protocol/e2ee.js';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { createDevice, createGroup, createKeyPackage, addMembers, encrypt, signatureKeys } from '../crypto/mls.js';
+import { waitFor } from '../testing/harness.js';
 import { useRoom } from '../testing/room.js';
 import type { ChatClient } from './client.js';
 import { type DecryptedMessage, type DevicesChanged, EncryptedChats } from './e2ee.js';
@@ -217,12 +218,7 @@ describe('end-to-end encrypted conversations through a real host', () => {
       await a.create(groupConversation(group.id), ['bob']);
       await joined;
     }
-    const toppedUp = async (): Promise<void> => {
-      for (let tries = 0; (await packagesOfBob()) < before; tries++) {
-        if (tries > 100) throw new Error(`bob's device holds ${await packagesOfBob()} key packages on the host, not ${before} again`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    };
+    const toppedUp = () => waitFor(async () => (await packagesOfBob()) >= before, undefined, `bob's device to hold ${before} key packages on the host again`);
     await toppedUp();
 
     // Making a conversation's group claims one of each of the maker's own devices too (to add the others): topped up as well.

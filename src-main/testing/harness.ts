@@ -205,13 +205,14 @@ export function killAfterAcks(clients: ChatClient[], killAfter: number, kill: ()
 }
 
 /**
- * Resolves once `condition` holds, checking every 10 ms. The default bound is for a loaded machine (issue 37:
+ * Resolves once `condition` holds (an async one, a request to the host say, is awaited before the next
+ * check), checking every 10 ms. The default bound is for a loaded machine (issue 37:
  * the unit suite at load 10, where 5 s was not always enough for a thread or a timer); a passing wait ends
  * as soon as the condition holds, so only a failing test pays for it.
  */
-export async function waitFor(condition: () => boolean, timeoutMs = 20_000, what = 'condition'): Promise<void> {
+export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 20_000, what = 'condition'): Promise<void> {
   const start = Date.now();
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
