@@ -3,7 +3,7 @@
  * light (paced senders, latency) and burst (everyone pipelines, throughput).
  */
 import { performance } from 'node:perf_hooks';
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import {
   type Account,
   type Result,

@@ -14,7 +14,7 @@
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { openStoreWithDatabase } from '../src-main/store/store.js';
 import { databaseFile, removeDir, tempDataDir } from './common.js';
 import { generateHistory, indexCatchUp } from './history.js';

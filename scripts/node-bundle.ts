@@ -32,7 +32,7 @@ export interface NodeBundle {
 }
 
 /** Native add-ons (the bundle finds them in node_modules above `outDir`), and the optional ones `ws` and `pg` try to require. */
-const NATIVE = ['better-sqlite3', 'better-sqlite3-multiple-ciphers', 'pg-native', 'bufferutil', 'utf-8-validate'];
+const NATIVE = ['better-sqlite3-multiple-ciphers', 'pg-native', 'bufferutil', 'utf-8-validate'];
 
 export async function buildNodeBundle({ outDir, input, emptyOutDir = true, sourcemap = false, banner, packages = 'external' }: NodeBundle): Promise<void> {
   await build({

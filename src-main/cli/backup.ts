@@ -9,7 +9,7 @@
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { HOST_OPTIONS } from './host-args.js';
 import { readConfigFile, readEnvironment, SettingsError } from './host-config.js';
 

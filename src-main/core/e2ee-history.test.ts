@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { E2EE_ID_BASE, type E2eeMessage } from '../../src-shared/e2ee-app.js';
 import { removeDir, tempDir } from '../testing/harness.js';
@@ -68,7 +68,7 @@ describe('the device history at rest', () => {
   it('encrypts in place a history an older app wrote in plain, and reads it on', async () => {
     const dir = folder();
     const file = join(dir, 'history.sqlite');
-    // As the app before this change wrote it: better-sqlite3, no key, WAL, the same table.
+    // As the app before this change wrote it: plain SQLite (no key), WAL, the same table.
     const plain = new Database(file);
     plain.pragma('journal_mode = WAL');
     plain.exec('CREATE TABLE messages (id INTEGER PRIMARY KEY, conv TEXT NOT NULL, from_key TEXT NOT NULL, peer_key TEXT, folded TEXT NOT NULL, message TEXT NOT NULL)');

@@ -38,8 +38,8 @@ export function checkElectron(root: string, env: NodeJS.ProcessEnv = process.env
     const why = (version.error?.message ?? version.stderr).trim().split('\n')[0] || `exit status ${version.status}`;
     return { ok: false, reason: `${executable} does not run: ${why}`, missing: false };
   }
-  // better-sqlite3 is compiled for one ABI: Node's after npm install, Electron's after install-app-deps.
-  const sqlite = spawnSync(executable, ['-e', "new (require('better-sqlite3'))(':memory:').close()"], {
+  // SQLite's binding is compiled for one ABI: Node's after npm install, Electron's after install-app-deps.
+  const sqlite = spawnSync(executable, ['-e', "new (require('better-sqlite3-multiple-ciphers'))(':memory:').close()"], {
     cwd: root,
     encoding: 'utf8',
     timeout: 20_000,
@@ -49,8 +49,8 @@ export function checkElectron(root: string, env: NodeJS.ProcessEnv = process.env
     return {
       ok: false,
       reason:
-        'better-sqlite3 is built for Node, not for Electron; run "npx electron-builder install-app-deps" once ' +
-        '(and "npm rebuild better-sqlite3" before running the tests under Node again)',
+        'better-sqlite3-multiple-ciphers is built for Node, not for Electron; run "npx electron-builder install-app-deps" once ' +
+        '(and "npm rebuild better-sqlite3-multiple-ciphers" before running the tests under Node again)',
       missing: false,
     };
   }

@@ -3,7 +3,7 @@
  * Real sockets on 127.0.0.1, real SQLite files. Those under one client's load (a trickle, a search flood, a storm) are in faults-load.test.ts.
  */
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { openStore, StoreOpenError } from '../store/store.js';

@@ -1,6 +1,6 @@
 /** Issue 10 item 15: presence is coalesced per user, and one account cannot cycle its logins without limit. */
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import type { PresenceState, ServerFrame } from '../../src-shared/protocol/pushes.js';

@@ -8,7 +8,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import type { IndexerHealth } from './search-index.js';
 import { keepPrivate } from './data-folder.js';
 import { LATEST_VERSION } from './migrations/index.js';

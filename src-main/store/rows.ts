@@ -1,5 +1,5 @@
 /** SQL pieces and row shapes that more than one feature of the store uses. */
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { quote } from '../../src-shared/message-changes.js';
 import type { Attachment, CallEvent, ChatMessage, GroupEvent } from '../../src-shared/protocol/objects.js';
 import { sqliteDialect } from './dialects.js';

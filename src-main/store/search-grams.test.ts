@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { describe, expect, it, vi } from 'vitest';
 import { nameKey } from '../../src-shared/protocol/names.js';
 import { foldForSearch } from '../../src-shared/fold.js';

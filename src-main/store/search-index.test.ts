@@ -1,7 +1,7 @@
 import { copyFileSync, existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { indexCaughtUp, indexFileOf, type IndexerHealth } from './search-index.js';
 import { migrate } from './migrations/sqlite.js';

@@ -17,7 +17,7 @@
  * changed_up_to from the database itself, and confirms every hit with instr on messages.folded.
  */
 import { existsSync, rmSync } from 'node:fs';
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { keepPrivate } from './data-folder.js';
 import type { Db } from './rows.js';
 import { searchedText } from './searched-text.js';

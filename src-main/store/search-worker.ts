@@ -8,7 +8,7 @@
  */
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { runIndexer } from './search-index.js';
 import { searchIds } from './search.js';
 import type { SearchReply, WorkerMessage } from './search-pool.js';

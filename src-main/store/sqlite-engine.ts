@@ -3,7 +3,7 @@
  * prepared once per text. So a call of the SQLite store costs no turn of the event loop, and the
  * promise adapter (async-store.ts) hands back promises already settled.
  */
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import type { Query, Step } from './query.js';
 import type { Db, MessagesByIds } from './rows.js';
 import { StoreConflictError } from './types.js';

@@ -2,7 +2,7 @@
  * For the SQLite store's tests: waiting for the indexer thread (search-index.ts) to catch up, and
  * checking that its index then lists exactly the messages that have text to find.
  */
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { expect, vi } from 'vitest';
 import { indexCaughtUp, indexFileOf } from './search-index.js';
 import { searchedText } from './searched-text.js';

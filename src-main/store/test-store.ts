@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect } from 'vitest';
 import { dmConversation, groupConversation, ROOM } from '../../src-shared/protocol/conversation.js';

@@ -190,7 +190,7 @@ export class WalPurger {
     if (!this.worker) {
       this.worker = new Worker(WORKER_SOURCE, {
         eval: true,
-        workerData: { file: this.file, sqlite: createRequire(import.meta.url).resolve('better-sqlite3') },
+        workerData: { file: this.file, sqlite: createRequire(import.meta.url).resolve('better-sqlite3-multiple-ciphers') },
       });
       // An open store left unclosed must not keep its process alive.
       this.worker.unref();

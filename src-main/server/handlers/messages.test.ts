@@ -1,6 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../src-shared/protocol/errors.js';
 import type { ServerFrame } from '../../../src-shared/protocol/pushes.js';

@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { describe, expect, it } from 'vitest';
 import { postgresMissing } from '../pg/testing.js';
 import { APPLICATION_ID } from './migration.js';

@@ -3,7 +3,7 @@
  * opening it applies the rest in order, each in its own transaction together with the version
  * bump, so a crash leaves the database at a whole version.
  */
-import type { Database } from 'better-sqlite3';
+import type { Database } from 'better-sqlite3-multiple-ciphers';
 import { foldForSearch } from '../../../src-shared/fold.js';
 import { lookalikeSkeletons } from '../../../src-shared/text.js';
 import { gramsOf, storedText } from '../search-grams.js';

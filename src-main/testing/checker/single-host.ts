@@ -5,7 +5,7 @@
  * (SIGTERM) and started again with its clock an hour off, as it stays from then on.
  */
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { removeDir, seedIdentity, seedUsers, tempDir } from '../harness.js';
 import { freePort } from '../ports.js';
 import { type HostProcess, drawSkew, killHost, readLogLines, startHostProcess, stopHost } from './host-process.js';
