@@ -2,6 +2,7 @@
  * What starts or joins a call: the header's call buttons, the ring of an incoming call, and the bar
  * over a conversation in which a call is going on.
  */
+import type { TFunction } from 'i18next';
 import { useEffect, useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError, RoomLimits } from '../../src-shared/api.js';
@@ -17,7 +18,7 @@ import { Avatar } from './Avatar.js';
 import { Icon } from './Icons.js';
 
 /** An error from starting or joining a call, in words (media errors and a full call have their own). */
-export function callErrorText(t: ReturnType<typeof useTranslation>['t'], error: AppError, limits?: RoomLimits, video = false): string {
+export function callErrorText(t: TFunction, error: AppError, limits?: RoomLimits, video = false): string {
   if (error.code === 'CALL_FULL') {
     const limit = video ? limits?.maxVideoCallParticipants : limits?.maxCallParticipants;
     return limit === undefined ? t('calls.fullUnknown') : t('calls.full', { count: limit });
@@ -113,7 +114,7 @@ export function IncomingCall() {
   );
 }
 
-function callTitle(t: ReturnType<typeof useTranslation>['t'], call: CallInfo, group: string | null): string {
+function callTitle(t: TFunction, call: CallInfo, group: string | null): string {
   return group === null ? t('calls.calling', { name: call.startedBy }) : t('calls.callingGroup', { name: call.startedBy, group });
 }
 

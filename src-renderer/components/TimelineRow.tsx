@@ -1,3 +1,4 @@
+import type { TFunction } from 'i18next';
 import { type ReactNode, memo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError, OutboxStatus } from '../../src-shared/api.js';
@@ -167,7 +168,7 @@ function PresenceRun({ notices }: { notices: Notice[] }) {
 }
 
 /** "ann", "ann and bob", "ann, bob and cem", "ann, bob and 3 others". */
-function nameList(t: ReturnType<typeof useTranslation>['t'], users: string[]): string {
+function nameList(t: TFunction, users: string[]): string {
   const [a, b, c] = users;
   if (users.length === 1) return a!;
   if (users.length === 2) return t('presenceRun.two', { a, b });
