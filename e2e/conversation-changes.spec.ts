@@ -31,7 +31,7 @@ async function actions(page: Page, text: string): Promise<Locator> {
   return row.getByRole('toolbar');
 }
 
-test('two users reply, edit, delete and react, and see it live and after a restart', async ({ room, browser }, testInfo) => {
+test('two users reply, edit, delete and react, and see it live and after a restart', async ({ room, browser }) => {
   const { users } = await room(['alice', 'bob', 'carol']);
   const [alice, bob, carol] = users;
   const [a, b] = [alice!.page, bob!.page];
@@ -57,7 +57,7 @@ test('two users reply, edit, delete and react, and see it live and after a resta
   await send(b, 'see https://example.org and ask @carol first');
   await b.getByRole('textbox', { name: 'Message' }).fill('typing a reply to @');
   await (await actions(b, 'yes please')).hover();
-  await attachLooks(b, testInfo, 'conversation', { widths: [1200, 720], height: 720 });
+  await attachLooks(b, 'conversation', { widths: [1200, 720], height: 720 });
 
   // bob edits his question with the keyboard: the message's menu button, then its Edit item.
   const menu = by(b, 'bob', 'lunch at noon?').getByRole('button', { name: 'Message actions' });
@@ -97,7 +97,7 @@ test('two users reply, edit, delete and react, and see it live and after a resta
   await expect(c.getByRole('menuitem', { name: 'Delete for everyone' })).toHaveCount(0);
 });
 
-test('a conversation opens at its first unread message, and the sender sees it read', async ({ room }, testInfo) => {
+test('a conversation opens at its first unread message, and the sender sees it read', async ({ room }) => {
   const { users } = await room(['alice', 'bob']);
   const [a, b] = users.map((user) => user.page);
 
@@ -112,7 +112,7 @@ test('a conversation opens at its first unread message, and the sender sees it r
   await openConversation(a!, /^bob/);
   const log = a!.getByRole('log', { name: 'Messages' });
   await expect(log.getByRole('separator', { name: 'New messages' })).toBeVisible();
-  await attachLooks(a!, testInfo, 'unread', { widths: [1200, 720], height: 720 });
+  await attachLooks(a!, 'unread', { widths: [1200, 720], height: 720 });
   await expect(conversationLink(a!, /^bob$/)).toBeVisible();
   await expect(message(b!, 'third of three').getByText('Read', { exact: true })).toBeVisible();
 });

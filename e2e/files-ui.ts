@@ -1,9 +1,8 @@
 /** Files in the e2e tests: made in the page and dropped onto the window, as a user drags them in. */
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Page, TestInfo } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { expect } from './fixtures.js';
+import { photograph, photographing } from './photos.js';
 
 /**
  * A file the page makes itself: a picture drawn on a canvas, text, or `size` bytes of a fixed pattern.
@@ -74,17 +73,15 @@ export async function captionAndSend(page: Page, caption: string): Promise<void>
   await expect(page.getByRole('list', { name: 'Files to send' })).toHaveCount(0);
 }
 
-/** Photographs the page in light and dark at each width, attached to the test and, with LANCHAT_SHOTS set, saved there. */
-export async function photograph(page: Page, testInfo: TestInfo, screen: string, widths: readonly number[]): Promise<void> {
+/** Photographs the page in light and dark at each width, when the run photographs (photos.ts). */
+export async function photographWidths(page: Page, screen: string, widths: readonly number[]): Promise<void> {
+  if (!photographing) return;
   const size = page.viewportSize();
   for (const width of widths) {
     await page.setViewportSize({ width, height: 820 });
     for (const colorScheme of ['light', 'dark'] as const) {
       await page.emulateMedia({ colorScheme });
-      const name = `${screen} ${width} ${colorScheme}`;
-      const body = await page.screenshot();
-      await testInfo.attach(name, { body, contentType: 'image/png' });
-      if (process.env['LANCHAT_SHOTS']) writeFileSync(join(process.env['LANCHAT_SHOTS'], `${name.replaceAll(' ', '-')}.png`), body);
+      await photograph(page, `${screen} ${width} ${colorScheme}`);
     }
   }
   await page.emulateMedia({ colorScheme: 'light' });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures.js';
 import { startShell } from './shell.js';
-import { captionAndSend, dropFiles, patternSha256, photograph } from './files-ui.js';
+import { captionAndSend, dropFiles, patternSha256, photographWidths } from './files-ui.js';
 import { PASSWORD, expectOnline, freePort, hostRoom, joinRoom, message, send, stopHosting } from './ui.js';
 
 /** Clicks a file's Download and answers the saved file's bytes. */
@@ -113,7 +113,7 @@ test('a transfer shows its progress, can be cancelled and retried, and goes on t
   expect(createHash('sha256').update(await download(alice!, 'big.dat')).digest('hex')).toBe(patternSha256(size));
 });
 
-test('the viewer shows the download of a large picture: the progress over the thumbnail, an error with Retry, then the picture', async ({ room }, testInfo) => {
+test('the viewer shows the download of a large picture: the progress over the thumbnail, an error with Retry, then the picture', async ({ room }) => {
   test.setTimeout(180_000);
   const { users } = await room(['alice', 'bob']);
   const [alice, bob] = users.map((user) => user.page);
@@ -137,7 +137,7 @@ test('the viewer shows the download of a large picture: the progress over the th
   await expect(viewer.getByRole('alert')).toHaveText('Failed: photo.png arrived damaged and was removed; try again.');
   await expect(full).toHaveAttribute('src', /^data:/);
   await expect(progress).toHaveCount(0);
-  await photograph(bob!, testInfo, 'viewer failed', [720, 1280]);
+  await photographWidths(bob!, 'viewer failed', [720, 1280]);
 
   // Repaired, and the host frozen so the download cannot end at once: Retry shows it under way, size done of the whole.
   writeFileSync(stored, original);
@@ -150,7 +150,7 @@ test('the viewer shows the download of a large picture: the progress over the th
     await expect(progress).toHaveAttribute('aria-valuetext', /^0 bytes of \d+(\.\d)? MB$/);
     await expect(viewer).toContainText(/0 bytes of \d+(\.\d)? MB/);
     await expect(viewer.getByRole('alert')).toHaveCount(0);
-    await photograph(bob!, testInfo, 'viewer downloading', [720, 1280]);
+    await photographWidths(bob!, 'viewer downloading', [720, 1280]);
   } finally {
     host.kill('SIGCONT');
   }
@@ -159,7 +159,7 @@ test('the viewer shows the download of a large picture: the progress over the th
   await expect(progress).toHaveCount(0);
 });
 
-test('the viewer says it waits for the host while the host is gone, and shows the picture once the host is back', async ({ room }, testInfo) => {
+test('the viewer says it waits for the host while the host is gone, and shows the picture once the host is back', async ({ room }) => {
   const { port, users } = await room(['alice', 'bob']);
   const [alice, bob] = users.map((user) => user.page);
   await dropFiles(alice!, [{ name: 'dock.png', picture: { width: 1200, height: 800, colour: '#d57a3a' } }]);
@@ -174,7 +174,7 @@ test('the viewer says it waits for the host while the host is gone, and shows th
   await expect(progress).toHaveAttribute('aria-valuetext', 'Waiting for the host…');
   await expect(viewer).toContainText('Waiting for the host…');
   await expect(viewer.getByRole('alert')).toHaveCount(0);
-  await photograph(bob!, testInfo, 'viewer waiting', [720, 1280]);
+  await photographWidths(bob!, 'viewer waiting', [720, 1280]);
 
   await hostRoom(alice!, { room: 'Lab', port, name: 'alice' });
   const full = viewer.getByRole('img', { name: 'dock.png' });
@@ -212,7 +212,7 @@ test('a file sent while its recipient was away arrives when they are back, and a
   }
 });
 
-test('a room hosted with file limits typed in the Host form refuses a larger file with a readable message in the UI language, and the form remembers them', async ({ shells }, testInfo) => {
+test('a room hosted with file limits typed in the Host form refuses a larger file with a readable message in the UI language, and the form remembers them', async ({ shells }) => {
   const port = await freePort();
   const [alice, bob] = (await shells(['alice', 'bob'])).map((user) => user.page);
   await alice!.getByRole('tab', { name: 'Host room' }).click();
@@ -253,7 +253,7 @@ test('a room hosted with file limits typed in the Host form refuses a larger fil
   await bob!.getByRole('textbox', { name: 'Mesaj' }).press('Enter');
   await expect(bob!.getByRole('button', { name: 'video.dat dosyasını çıkar' })).toBeVisible();
   await expect(bob!.getByRole('alert')).toHaveText(refusal);
-  await photograph(bob!, testInfo, 'file refused tr', [720, 1280]);
+  await photographWidths(bob!, 'file refused tr', [720, 1280]);
   await bob!.getByRole('button', { name: 'Ayarlar', exact: true }).click();
   await bob!.getByRole('combobox', { name: 'Dil' }).selectOption('en');
   await bob!.keyboard.press('Escape');

@@ -3,15 +3,16 @@
  * test LAN, finds it in "Rooms on your network", joins from the list and answers the first-connection
  * question; Ayla starts a direct message and sends a file; Berk finds the file by its name. At each
  * step: nothing scrolls sideways, axe finds nothing serious, and screenshots in light and dark,
- * English and Turkish, 1280 and 720 px go to a folder (LANCHAT_SHOTS, else the test's output folder),
+ * English and Turkish, 1280 and 720 px go to a folder when LANCHAT_SHOTS names one (e2e/photos.ts),
  * to be looked at, never compared by pixel.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, type ElementHandle, type Locator, type Page, expect, test } from '@playwright/test';
 import { type TestLan, createLan, lanUnavailable } from '../src-main/testing/netns.js';
 import { seriousViolations } from './axe.js';
+import { photograph } from './photos.js';
 import { openLanShell } from './lan-shell.js';
 import { PASSWORD, conversationLink, expectOnline, message, securityBadge } from './ui.js';
 
@@ -67,8 +68,6 @@ async function overflowing(page: Page, box?: ElementHandle<HTMLElement>): Promis
  * of `box`, an element whose accessible name may change with the language) and the page is photographed; axe runs once per theme. Leaves the page in English, light, wide.
  */
 async function step(page: Page, name: string, box?: ElementHandle<HTMLElement>) {
-  const folder = process.env['LANCHAT_SHOTS'] ?? test.info().outputPath('shots');
-  mkdirSync(folder, { recursive: true });
   let language: Language = 'en';
   for (const next of ['en', 'tr'] as const) {
     await chooseLanguage(page, language, next);
@@ -79,7 +78,7 @@ async function step(page: Page, name: string, box?: ElementHandle<HTMLElement>) 
       for (const width of WIDTHS) {
         await page.setViewportSize({ width, height: 800 });
         await expect(async () => expect(await overflowing(page, box), `${name}, ${language}, ${width} px`).toEqual([])).toPass({ timeout: 10_000 });
-        writeFileSync(join(folder, `${name}-${language}-${colorScheme}-${width}.png`), await page.screenshot({ animations: 'disabled' }));
+        await photograph(page, `${name}-${language}-${colorScheme}-${width}`, { animations: 'disabled' });
       }
     }
   }

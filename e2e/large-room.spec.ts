@@ -30,7 +30,7 @@ test('the people of a room of hundreds: a window of them at a time, online first
     await expect(rows).toHaveCount(11);
     await expect(row(0)).toHaveAccessibleName('user29, offline');
     await expect(row(1)).toHaveAccessibleName('user290, offline');
-    await attachLooks(page, testInfo, 'people found');
+    await attachLooks(page, 'people found');
 
     await find.fill('nobody like this');
     await expect(rows).toHaveCount(0);

@@ -3,10 +3,11 @@
  * horizontal overflow, checked by axe, photographed in light and dark, English and Turkish;
  * and the main flows by keyboard alone.
  */
-import type { Locator, Page, TestInfo } from '@playwright/test';
+import type { Locator, Page } from '@playwright/test';
 import { captionAndSend, dropFiles } from './files-ui.js';
 import { seriousViolations } from './axe.js';
 import { expect, test } from './fixtures.js';
+import { photograph, photographing } from './photos.js';
 import {
   answerInvitation,
   conversationLink,
@@ -34,8 +35,8 @@ async function overflowing(page: Page): Promise<string[]> {
   );
 }
 
-/** At each width: no sideways overflow and no serious accessibility problem; then photos in both themes. */
-async function checkScreen(page: Page, testInfo: TestInfo, screen: string, language: string, widths: readonly number[] = WIDTHS) {
+/** At each width: no sideways overflow; in both themes no serious accessibility problem, and a photograph (photos.ts). */
+async function checkScreen(page: Page, screen: string, language: string, widths: readonly number[] = WIDTHS) {
   const size = page.viewportSize();
   for (const width of widths) {
     await page.setViewportSize({ width, height: 820 });
@@ -44,10 +45,7 @@ async function checkScreen(page: Page, testInfo: TestInfo, screen: string, langu
   for (const colorScheme of ['light', 'dark'] as const) {
     await page.emulateMedia({ colorScheme });
     expect(await seriousViolations(page, colorScheme), `${screen} ${colorScheme}`).toEqual([]);
-    const body = await page.screenshot();
-    const name = `${screen} ${language} ${colorScheme}`;
-    await testInfo.attach(name, { body, contentType: 'image/png' });
-    if (process.env['LANCHAT_SHOTS']) await import('node:fs').then((fs) => fs.writeFileSync(`${process.env['LANCHAT_SHOTS']}/${name.replaceAll(' ', '-')}.png`, body));
+    await photograph(page, `${screen} ${language} ${colorScheme}`);
   }
   await page.emulateMedia({ colorScheme: 'light' });
   if (size) await page.setViewportSize(size);
@@ -60,7 +58,7 @@ async function chooseLanguage(page: Page, current: 'Settings' | 'Ayarlar', langu
 }
 
 /** The Host room form with its file limits shown, one of them wrong; then back to the Join tab. */
-async function checkHostLimits(page: Page, testInfo: TestInfo, language: 'en' | 'tr') {
+async function checkHostLimits(page: Page, language: 'en' | 'tr') {
   const en = language === 'en';
   await page.getByRole('tab', { name: en ? 'Host room' : 'Oda aç' }).click();
   await page.getByRole('button', { name: en ? 'File limits' : 'Dosya sınırları' }).click();
@@ -68,24 +66,24 @@ async function checkHostLimits(page: Page, testInfo: TestInfo, language: 'en' | 
   await page.getByRole('textbox', { name: en ? 'Largest file' : 'En büyük dosya' }).fill('a lot');
   await page.getByRole('button', { name: en ? 'Start hosting' : 'Odayı aç' }).click();
   await expect(page.getByRole('alert')).toContainText(en ? 'Largest file:' : 'En büyük dosya:');
-  await checkScreen(page, testInfo, 'host limits', language, en ? WIDTHS : [720]);
+  await checkScreen(page, 'host limits', language, en ? WIDTHS : [720]);
   await page.getByRole('textbox', { name: en ? 'Largest file' : 'En büyük dosya' }).fill('');
   await page.getByRole('button', { name: en ? 'File limits' : 'Dosya sınırları' }).click();
   await page.getByRole('tab', { name: en ? 'Join room' : 'Odaya katıl' }).click();
 }
 
-test('the main screens fit from 720 to 1440 px, pass axe, and are photographed in both themes and languages', async ({ shells }, testInfo) => {
+test('the main screens fit from 720 to 1440 px, pass axe, and are photographed in both themes and languages', async ({ shells }) => {
   test.setTimeout(300_000);
   const port = await freePort();
   const [alice, bob, carol] = (await shells(['alice', 'bob', 'carol'])).map((user) => user.page);
 
-  await checkScreen(carol!, testInfo, 'start', 'en');
-  await checkHostLimits(carol!, testInfo, 'en');
+  await checkScreen(carol!, 'start', 'en');
+  await checkHostLimits(carol!, 'en');
   await hostRoom(alice!, { room: 'Lab', port, name: 'alice' });
   // Alone in the room: how to invite, with the address to copy.
   const invite = alice!.getByRole('region', { name: 'Nobody else is here yet' });
   await expect(invite.getByRole('button', { name: new RegExp(`^Copy .+:${port}$`) }).first()).toBeVisible();
-  await checkScreen(alice!, testInfo, 'room alone', 'en', [720]);
+  await checkScreen(alice!, 'room alone', 'en', [720]);
 
   await joinRoom(bob!, { port, name: 'bob' });
   await expect(invite).toHaveCount(0);
@@ -138,24 +136,24 @@ test('the main screens fit from 720 to 1440 px, pass axe, and are photographed i
     if (!en) {
       await chooseLanguage(alice!, 'Settings', 'tr');
       await chooseLanguage(carol!, 'Settings', 'tr');
-      await checkScreen(carol!, testInfo, 'start', 'tr', widths);
-      await checkHostLimits(carol!, testInfo, 'tr');
+      await checkScreen(carol!, 'start', 'tr', widths);
+      await checkHostLimits(carol!, 'tr');
     }
     await open('Lab');
-    await checkScreen(alice!, testInfo, 'room', language, widths);
+    await checkScreen(alice!, 'room', language, widths);
     await open('bob');
-    await checkScreen(alice!, testInfo, 'direct', language, en ? [1024] : []);
+    await checkScreen(alice!, 'direct', language, en ? [1024] : []);
     await open(LONG_GROUP);
     await openDetails(alice!, en ? 'Group details' : 'Grup bilgileri');
-    await checkScreen(alice!, testInfo, 'group with details', language, widths);
+    await checkScreen(alice!, 'group with details', language, widths);
     await alice!.keyboard.press('Escape');
     const search = alice!.getByRole('searchbox', { name: en ? 'Search messages' : 'Mesajlarda ara' });
     await search.fill('agenda');
     await expect(alice!.getByRole('list', { name: en ? 'Search results' : 'Arama sonuçları' }).getByRole('button')).toHaveCount(1);
-    await checkScreen(alice!, testInfo, 'search', language, en ? [1024] : []);
+    await checkScreen(alice!, 'search', language, en ? [1024] : []);
     await search.fill('');
     await alice!.getByRole('button', { name: en ? 'Room settings' : 'Oda ayarları', exact: true }).click();
-    await checkScreen(alice!, testInfo, 'room settings', language, widths);
+    await checkScreen(alice!, 'room settings', language, widths);
     if (en) {
       // The log as a table, filtered to one kind of event.
       const drawer = alice!.getByRole('complementary', { name: 'Room settings' });
@@ -163,8 +161,7 @@ test('the main screens fit from 720 to 1440 px, pass axe, and are photographed i
       const log = drawer.getByRole('table', { name: 'Server log' });
       await expect(log.getByRole('row')).not.toHaveCount(1);
       for (const row of await log.getByRole('row').all()) await expect(row).toContainText(/login|Event/);
-      await testInfo.attach('server log filtered', { body: await drawer.screenshot(), contentType: 'image/png' });
-      if (process.env['LANCHAT_SHOTS']) await drawer.screenshot({ path: `${process.env['LANCHAT_SHOTS']}/server-log.png` });
+      await photograph(drawer, 'server log');
       await drawer.getByRole('searchbox', { name: 'Filter log' }).fill('');
     }
     await alice!.keyboard.press('Escape');
@@ -174,14 +171,14 @@ test('the main screens fit from 720 to 1440 px, pass axe, and are photographed i
     await expect(nav).toBeHidden();
     await alice!.getByRole('button', { name: en ? 'Show conversations' : 'Sohbetleri göster' }).click();
     await expect(nav).toBeVisible();
-    await checkScreen(alice!, testInfo, 'narrow', language, [720]);
+    await checkScreen(alice!, 'narrow', language, [720]);
     await nav.getByRole('button', { name: 'Lab', exact: true }).click();
     await expect(nav).toBeHidden();
     await alice!.setViewportSize({ width: 1280, height: 820 });
   }
 });
 
-test('files and pictures fit from 720 to 1440 px, pass axe, and are photographed in both themes and languages', async ({ room }, testInfo) => {
+test('files and pictures fit from 720 to 1440 px, pass axe, and are photographed in both themes and languages', async ({ room }) => {
   test.setTimeout(300_000);
   const { users } = await room(['alice', 'bob']);
   const [alice, bob] = users.map((user) => user.page);
@@ -211,22 +208,22 @@ test('files and pictures fit from 720 to 1440 px, pass axe, and are photographed
     { name: 'screenshot.png', picture: { width: 1280, height: 720, colour: '#5a9e4b' } },
     { name: 'meeting-notes.txt', text: 'notes' },
   ]);
-  await checkScreen(bob!, testInfo, 'files', 'en');
+  await checkScreen(bob!, 'files', 'en');
   await bob!.setViewportSize({ width: 720, height: 820 });
-  await checkScreen(bob!, testInfo, 'files narrow', 'en', [720]);
+  await checkScreen(bob!, 'files narrow', 'en', [720]);
   await bob!.setViewportSize({ width: 1280, height: 820 });
 
   await bob!.getByRole('button', { name: 'Open picture harbour.png' }).click();
   const viewer = bob!.getByRole('dialog', { name: 'harbour.png' });
   await expect.poll(() => viewer.getByRole('img', { name: 'harbour.png' }).evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(1600);
-  await checkScreen(bob!, testInfo, 'image viewer', 'en', [720, 1440]);
+  await checkScreen(bob!, 'image viewer', 'en', [720, 1440]);
   await bob!.keyboard.press('Escape');
 
   await chooseLanguage(bob!, 'Settings', 'tr');
   await expect(bob!.getByRole('button', { name: 'Dosya ekle' })).toBeVisible();
-  await checkScreen(bob!, testInfo, 'files', 'tr', [720, 1440]);
+  await checkScreen(bob!, 'files', 'tr', [720, 1440]);
   await bob!.setViewportSize({ width: 720, height: 820 });
-  await checkScreen(bob!, testInfo, 'files narrow', 'tr', [720]);
+  await checkScreen(bob!, 'files narrow', 'tr', [720]);
 });
 
 /** How many lines an element's text takes on screen: its rectangles' distinct tops. */
@@ -238,7 +235,7 @@ function textLines(element: Locator): Promise<number> {
   });
 }
 
-test('the window and conversation headers keep their status on one line in every state, both languages, at 720 px and wide', async ({ room }, testInfo) => {
+test('the window and conversation headers keep their status on one line in every state, both languages, at 720 px and wide', async ({ room }) => {
   test.setTimeout(300_000);
   // The longest names there are: the title gives way (an ellipsis) before the status does.
   const longName = 'bartholomew.montgomery-ashworth';
@@ -266,12 +263,9 @@ test('the window and conversation headers keep their status on one line in every
       expect(statusBox!.y + statusBox!.height / 2, `${language} at ${width}px: the status beside the buttons`).toBeGreaterThan(buttonBox!.y);
       expect(statusBox!.y + statusBox!.height / 2, `${language} at ${width}px: the status beside the buttons`).toBeLessThan(buttonBox!.y + buttonBox!.height);
       expect(await textLines(connection)).toBe(1);
-      for (const colorScheme of ['light', 'dark'] as const) {
+      for (const colorScheme of photographing ? (['light', 'dark'] as const) : []) {
         await page.emulateMedia({ colorScheme });
-        const name = `header ${state} ${language} ${width} ${colorScheme}`;
-        const body = await page.screenshot({ clip: { x: 0, y: 0, width, height: 150 } });
-        await testInfo.attach(name, { body, contentType: 'image/png' });
-        if (process.env['LANCHAT_SHOTS']) await import('node:fs').then((fs) => fs.writeFileSync(`${process.env['LANCHAT_SHOTS']}/${name.replaceAll(' ', '-')}.png`, body));
+        await photograph(page, `header ${state} ${language} ${width} ${colorScheme}`, { clip: { x: 0, y: 0, width, height: 150 } });
       }
       await page.emulateMedia({ colorScheme: 'light' });
     }

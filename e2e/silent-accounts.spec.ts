@@ -10,7 +10,7 @@ async function registerAndLeave(port: number, name: string): Promise<void> {
   client.close();
 }
 
-test('the host sees accounts that never wrote and purges them; writers and the online stay', async ({ room }, testInfo) => {
+test('the host sees accounts that never wrote and purges them; writers and the online stay', async ({ room }) => {
   const { port, users } = await room(['alice', 'bob', 'carol']);
   const [alice, bob, carol] = users.map((user) => user.page);
   await send(bob!, 'I was here');
@@ -27,7 +27,7 @@ test('the host sees accounts that never wrote and purges them; writers and the o
   await expect(silent).not.toContainText(/alice|bob|carol/);
   await expect(panel.getByText('2 accounts never wrote and are offline.')).toBeVisible();
 
-  await attachLooks(alice!, testInfo, 'silent accounts', { show: () => silent.scrollIntoViewIfNeeded() });
+  await attachLooks(alice!, 'silent accounts', { show: () => silent.scrollIntoViewIfNeeded() });
 
   // Cancelled, nothing happens.
   await panel.getByRole('button', { name: 'Purge' }).click();

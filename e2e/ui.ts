@@ -2,7 +2,8 @@
  * What a person does in the UI, spelled with roles and accessible names only,
  * so the specs read like the steps a user takes.
  */
-import { type Locator, type Page, type TestInfo, expect } from '@playwright/test';
+import { type Locator, type Page, expect } from '@playwright/test';
+import { photograph, photographing } from './photos.js';
 
 export const PASSWORD = 'correct horse';
 
@@ -146,24 +147,27 @@ export function ownStatus(page: Page, text: string): Locator {
 }
 
 /**
- * Screenshots in light and dark, at each width, attached to the report to be looked at; `show`
- * brings what is shot into view first. Leaves the page light and 1280 px wide.
+ * Photographs in light and dark, at each width, to be looked at (e2e/photos.ts: when the run photographs);
+ * `show` brings what is shot into view first. Leaves the page light and 1280 px wide.
  */
 export async function attachLooks(
   page: Page,
-  testInfo: TestInfo,
   name: string,
   { widths = [1280, 420], height = 900, show }: { widths?: number[]; height?: number; show?: () => Promise<void> } = {},
 ): Promise<void> {
+  if (!photographing) {
+    // As it would be left: wide, showing what was to be photographed.
+    await page.setViewportSize({ width: 1280, height });
+    await show?.();
+    return;
+  }
   for (const scheme of ['light', 'dark'] as const) {
     for (const width of widths) {
       await page.emulateMedia({ colorScheme: scheme });
       await page.setViewportSize({ width, height });
       await show?.();
-      const path = testInfo.outputPath(`${name.replaceAll(/\W+/g, '-')}-${scheme}-${width}.png`);
       // Transitions finish at once: a layout that changed with the width shows as it ends up.
-      await page.screenshot({ path, animations: 'disabled' });
-      await testInfo.attach(`${name} ${scheme} ${width}`, { path, contentType: 'image/png' });
+      await photograph(page, `${name.replaceAll(/\W+/g, '-')}-${scheme}-${width}`, { animations: 'disabled' });
     }
   }
   await page.emulateMedia({ colorScheme: 'light' });
