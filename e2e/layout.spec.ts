@@ -35,7 +35,11 @@ async function overflowing(page: Page): Promise<string[]> {
   );
 }
 
-/** At each width: no sideways overflow; in both themes no serious accessibility problem, and a photograph (photos.ts). */
+/**
+ * At each width: no sideways overflow; no serious accessibility problem, in both themes in English; a photograph
+ * in each theme (photos.ts). In Turkish axe runs in the light theme only: the dark theme's colours are the
+ * English screen's, which its colour rules have checked.
+ */
 async function checkScreen(page: Page, screen: string, language: string, widths: readonly number[] = WIDTHS) {
   const size = page.viewportSize();
   for (const width of widths) {
@@ -43,8 +47,10 @@ async function checkScreen(page: Page, screen: string, language: string, widths:
     await expect.poll(() => overflowing(page), { message: `${screen} at ${width}px` }).toEqual([]);
   }
   for (const colorScheme of ['light', 'dark'] as const) {
+    const checked = language === 'en' || colorScheme === 'light';
+    if (!checked && !photographing) continue;
     await page.emulateMedia({ colorScheme });
-    expect(await seriousViolations(page, colorScheme), `${screen} ${colorScheme}`).toEqual([]);
+    if (checked) expect(await seriousViolations(page, colorScheme), `${screen} ${colorScheme}`).toEqual([]);
     await photograph(page, `${screen} ${language} ${colorScheme}`);
   }
   await page.emulateMedia({ colorScheme: 'light' });
