@@ -15,7 +15,7 @@ import { CLUSTER_FAULTS, clusterPostgres, startCluster } from './cluster.js';
 import { faketimeMissing } from './host-process.js';
 import { AnsweredError, ClientProcesses } from './remote-client.js';
 import { SINGLE_HOST_FAULTS, startSingleHost } from './single-host.js';
-import { type FaultKind, runWorkload } from './workload.js';
+import { type FaultKind, faultSchedule, runWorkload } from './workload.js';
 
 /** The faults that can run here, each once, and the title that says which were left out and why. */
 function faultsOf(all: readonly FaultKind[], title: string): { faults: FaultKind[]; once: Record<string, number>; title: string } {
@@ -195,6 +195,18 @@ describe('the checks of edits, deletes, reactions and read marks', () => {
     history.app.get('ann')!.set(1, { ...a1, text: 'a1', reactions: [] });
     history.appReads.get('ann')!.delete('room');
     expect(kinds(history)).toEqual(['app-stale', 'app-stale']);
+  });
+});
+
+describe('the faults of a run', () => {
+  it('puts each fault at an operation of its own, even when two draws fall on the same one', () => {
+    // Six faults over 150 operations: slices of 12.5 operations from operation 37.5, so the end of the second
+    // (62.4) and the start of the third (62.5) fall on operation 62, which a map from operation to fault kept
+    // once. Five draws shuffle the faults, then one a point in each slice.
+    const draws = [0, 0, 0, 0, 0, 0.5, 0.99, 0, 0.5, 0.5, 0.5];
+    const schedule = faultSchedule(['kill', 'link-cut', 'clock-skew', 'nats-restart', 'pg-pause', 'pg-restart'], 150, () => draws.shift() ?? 0.5);
+    expect([...schedule.values()].sort()).toEqual(['clock-skew', 'kill', 'link-cut', 'nats-restart', 'pg-pause', 'pg-restart']);
+    for (const at of schedule.keys()) expect(at >= 37 && at < 150).toBe(true);
   });
 });
 

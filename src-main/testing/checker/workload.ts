@@ -87,6 +87,27 @@ export function userNames(users: number): string[] {
   return [...Array(users).keys()].map((i) => `user${i}`);
 }
 
+/**
+ * Each fault once, in an order and at points drawn from `random`: the middle half of the workload cut in as
+ * many slices as faults, one in each; a point drawn on one already taken (the end of a slice and the start of
+ * the next) moves to the next free operation. A fault may outlast its slice (a 4 s PostgreSQL pause is 160
+ * operations in a cluster), so the next can fall within it.
+ */
+export function faultSchedule(faults: readonly FaultKind[], operations: number, random: () => number): Map<number, FaultKind> {
+  const order = [...faults];
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  const schedule = new Map<number, FaultKind>();
+  order.forEach((kind, i) => {
+    let at = Math.floor(operations * (0.25 + (i + random()) / (2 * order.length)));
+    while (schedule.has(at)) at++;
+    schedule.set(at, kind);
+  });
+  return schedule;
+}
+
 /** One user of the workload: their current app client (a move replaces it) and their changes, one at a time. */
 interface User {
   name: string;
@@ -282,15 +303,7 @@ export async function runWorkload(topology: Topology, options: RunOptions): Prom
     // A group of the first user and about half the others, who accept; the rest join and leave it during the run.
     await groupChanges.createFirst(users[0]!, names.slice(1, 1 + Math.max(1, options.users >> 1)));
 
-    // Each fault once, in an order and at points drawn from the seed: the middle half of the
-    // workload cut in as many slices as faults, one in each. A fault may outlast its slice (a 4 s
-    // PostgreSQL pause is 160 operations in a cluster), so the next can fall within it.
-    const order = [...options.faults];
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [order[i], order[j]] = [order[j]!, order[i]!];
-    }
-    const schedule = new Map(order.map((kind, i) => [Math.floor(options.operations * (0.25 + (i + random()) / (2 * order.length))), kind]));
+    const schedule = faultSchedule(options.faults, options.operations, random);
     const dmTo = new Map<string, string>();
     const load: [number, number] = [loadavg()[0]!, 0];
     const usage = measureUsage([
