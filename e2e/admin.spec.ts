@@ -1,5 +1,5 @@
 import { expect, test } from './fixtures.js';
-import { attachLooks, confirm, expectOnline, freePort, hostRoom, joinRoom, message, openRoomSettings, send, submitJoin } from './ui.js';
+import { photographLooks, confirm, expectOnline, freePort, hostRoom, joinRoom, message, openRoomSettings, send, submitJoin } from './ui.js';
 
 test('a room that needs the host’s approval lets a newcomer in once approved', async ({ shells }) => {
   const port = await freePort();
@@ -26,7 +26,7 @@ test('the host mutes, kicks and bans from room settings, confirming each; each i
 
   await panel.getByRole('button', { name: 'Mute bob' }).click();
   await expect(panel.getByRole('button', { name: 'Unmute bob' })).toBeVisible();
-  await attachLooks(alice!, 'host panel');
+  await photographLooks(alice!, 'host panel');
   // bob is told at once (e2e/mute.spec.ts has the rest).
   await expect(bob!.getByRole('textbox', { name: 'Message' })).toBeDisabled();
   await expect(bob!.getByRole('status').filter({ hasText: 'You are muted by the host.' })).toBeVisible();

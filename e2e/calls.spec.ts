@@ -14,7 +14,7 @@ import { unvouchedOffer } from './unvouched.js';
 import type { ShellUser } from './shell.js';
 import {
   answerInvitation,
-  attachLooks,
+  photographLooks,
   conversationLink,
   createGroup,
   currentConversation,
@@ -141,7 +141,7 @@ test('a 1:1 voice call: ring, accept, audio both ways, mute shown to the other, 
     .toEqual(['alice is calling you: Open LanChat to answer.', 'alice in alice: Missed call from alice']);
   await openConversation(bob, 'alice');
   await expect(line(bob, 'Missed call from alice')).toBeVisible();
-  await attachLooks(bob, 'call lines');
+  await photographLooks(bob, 'call lines');
 });
 
 test('in the encrypted DM, a session that does not vouch for its call keys is not connected to, and the caller is told why', async ({ room }) => {
@@ -153,7 +153,7 @@ test('in the encrypted DM, a session that does not vouch for its call keys is no
   try {
     await expect(callView(alice, 'bob').getByRole('alert')).toHaveText(/^Not connected to bob: their app did not confirm its call keys through your end-to-end encrypted conversation/);
     await expect(tile(alice, /^bob/)).toHaveCount(0);
-    await attachLooks(alice, 'unverified');
+    await photographLooks(alice, 'unverified');
   } finally {
     intruder.close();
   }
@@ -173,7 +173,7 @@ test('a video call with screen sharing: video both ways, the shared screen repla
   await expectMediaFrom(bob, 1, { video: true });
   await expect(tile(bob, /^alice/).locator('video')).toBeVisible();
   await expect(tile(alice, /^bob/).locator('video')).toBeVisible();
-  await attachLooks(alice, 'video call');
+  await photographLooks(alice, 'video call');
 
   // Which picture goes is read at alice's sender (the track's label), that it arrives at bob's decoder: a
   // picture's size is no sign, as WebRTC scales it with the bandwidth it estimates and the CPU it has.
@@ -189,7 +189,7 @@ test('a video call with screen sharing: video both ways, the shared screen repla
   await expect.poll(async () => (await sentVideo(alice))[0]).not.toBe(camera);
   expect((await sentVideo(alice))[0]).not.toBe('');
   await decoding();
-  await attachLooks(bob, 'shared screen');
+  await photographLooks(bob, 'shared screen');
   await alice.getByRole('button', { name: 'Stop sharing' }).click();
   await expect(tile(bob, /^alice(, speaking)?$/)).toBeVisible();
   await expect.poll(async () => (await sentVideo(alice))[0]).toBe(camera);

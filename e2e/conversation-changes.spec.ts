@@ -5,7 +5,7 @@
 import type { Browser, Locator, Page } from '@playwright/test';
 import { expect, test } from './fixtures.js';
 import { type ShellUser, startShell } from './shell.js';
-import { attachLooks, confirm, conversationLink, expectOnline, message, openConversation, send, startDirectChat } from './ui.js';
+import { photographLooks, confirm, conversationLink, expectOnline, message, openConversation, send, startDirectChat } from './ui.js';
 
 const restarted: ShellUser[] = [];
 test.afterEach(async () => {
@@ -57,7 +57,7 @@ test('two users reply, edit, delete and react, and see it live and after a resta
   await send(b, 'see https://example.org and ask @carol first');
   await b.getByRole('textbox', { name: 'Message' }).fill('typing a reply to @');
   await (await actions(b, 'yes please')).hover();
-  await attachLooks(b, 'conversation', { widths: [1200, 720], height: 720 });
+  await photographLooks(b, 'conversation', { widths: [1200, 720], height: 720 });
 
   // bob edits his question with the keyboard: the message's menu button, then its Edit item.
   const menu = by(b, 'bob', 'lunch at noon?').getByRole('button', { name: 'Message actions' });
@@ -112,7 +112,7 @@ test('a conversation opens at its first unread message, and the sender sees it r
   await openConversation(a!, /^bob/);
   const log = a!.getByRole('log', { name: 'Messages' });
   await expect(log.getByRole('separator', { name: 'New messages' })).toBeVisible();
-  await attachLooks(a!, 'unread', { widths: [1200, 720], height: 720 });
+  await photographLooks(a!, 'unread', { widths: [1200, 720], height: 720 });
   await expect(conversationLink(a!, /^bob$/)).toBeVisible();
   await expect(message(b!, 'third of three').getByText('Read', { exact: true })).toBeVisible();
 });

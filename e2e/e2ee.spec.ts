@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { filesHolding } from '../src-main/testing/harness.js';
 import { expect, test } from './fixtures.js';
-import { attachLooks, conversationLink, currentConversation, message, openConversation, openDetails, send, startDirectChat } from './ui.js';
+import { photographLooks, conversationLink, currentConversation, message, openConversation, openDetails, send, startDirectChat } from './ui.js';
 
 test('a direct chat is end-to-end encrypted: both see it said, a mention of you stands out and is counted, the safety numbers compare, and the host keeps none of its text', async ({ room }) => {
   const { users } = await room(['alice', 'bob']);
@@ -42,7 +42,7 @@ test('a direct chat is end-to-end encrypted: both see it said, a mention of you 
   await expect(atBob.getByRole('status')).toHaveText(/^It does not match\. Do not mark alice as verified/);
   await pasted.fill(aliceNumber.replaceAll(' ', '\n'));
   await expect(atBob.getByRole('status')).toHaveText('It matches: the same number on both devices.');
-  await attachLooks(bob!, 'safety number compared', { show: async () => void (await openDetails(bob!, 'Chat details')) });
+  await photographLooks(bob!, 'safety number compared', { show: async () => void (await openDetails(bob!, 'Chat details')) });
   await expect(atBob.getByText('Not verified', { exact: true })).toBeVisible();
   await atBob.getByRole('button', { name: 'Mark alice as verified' }).click();
   await expect(atBob.getByText('Verified', { exact: true })).toBeVisible();

@@ -6,7 +6,7 @@ import { AxeBuilder } from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
 import { captionAndSend, dropFiles } from './files-ui.js';
 import { expect, test } from './fixtures.js';
-import { answerInvitation, attachLooks, confirm, conversationLink, message, messages, newChat, openConversation, openDetails, send } from './ui.js';
+import { answerInvitation, photographLooks, confirm, conversationLink, message, messages, newChat, openConversation, openDetails, send } from './ui.js';
 
 const composer = (page: Page) => page.getByRole('textbox', { name: 'Message' });
 
@@ -32,7 +32,7 @@ test('people are found by part of a name and picked by keyboard; a conversation 
   await field.fill('AY');
   const people = dialog.getByRole('listbox', { name: 'People' });
   await expect(people.getByRole('option')).toHaveText([/^AYayla\s*online$/]);
-  await attachLooks(alice, 'people picker', { widths: [1280, 720] });
+  await photographLooks(alice, 'people picker', { widths: [1280, 720] });
   await field.fill('zz');
   await expect(dialog.getByRole('status').filter({ hasText: 'No one in this room matches “zz”.' })).toBeVisible();
   await expect(people).toHaveCount(0);
@@ -84,7 +84,7 @@ test('people are found by part of a name and picked by keyboard; a conversation 
   await expect(newest.getByRole('button', { name: 'React with ❤️' })).toBeFocused();
   await alice.keyboard.press('ArrowUp');
   await expect(message(alice, 'note 11').getByRole('toolbar').getByRole('button', { name: 'React with ❤️' })).toBeFocused();
-  await attachLooks(alice, 'roving toolbar', { widths: [1280, 720] });
+  await photographLooks(alice, 'roving toolbar', { widths: [1280, 720] });
 
   // A hidden toolbar takes no clicks: where the newest message's bar would stand over the message above,
   // a click reaches that message, not an invisible button.
@@ -116,7 +116,7 @@ test('a first file, a first group and signing out: kinds in words, a visible tin
   expect(size.width).toBeGreaterThanOrEqual(48);
   expect(size.height).toBeGreaterThanOrEqual(48);
   expect(await picture.evaluate((element) => getComputedStyle(element).borderTopWidth)).not.toBe('0px');
-  await attachLooks(alice, 'text file and tiny picture', { widths: [1280, 720] });
+  await photographLooks(alice, 'text file and tiny picture', { widths: [1280, 720] });
 
   // Deleted: the list says so, not an empty "berk:".
   const last = messages(berk).last();
@@ -140,7 +140,7 @@ test('a first file, a first group and signing out: kinds in words, a visible tin
   await confirm(alice, 'Remove');
   await expect(berk.getByRole('main', { name: 'Lab', exact: true })).toBeVisible();
   await expect(berk.getByText('You are no longer a member of “Team”.')).toBeVisible();
-  await attachLooks(berk, 'removed from a group', { widths: [1280, 720] });
+  await photographLooks(berk, 'removed from a group', { widths: [1280, 720] });
 
   // Signing out closes the settings with it.
   await berk.getByRole('button', { name: 'Settings', exact: true }).click();

@@ -4,7 +4,7 @@
  */
 import { expect, test } from './fixtures.js';
 import { hostWithAccounts } from './seed.js';
-import { attachLooks, openRoomSettings, roomPeople } from './ui.js';
+import { photographLooks, openRoomSettings, roomPeople } from './ui.js';
 
 const PEOPLE = 300;
 
@@ -30,7 +30,7 @@ test('the people of a room of hundreds: a window of them at a time, online first
     await expect(rows).toHaveCount(11);
     await expect(row(0)).toHaveAccessibleName('user29, offline');
     await expect(row(1)).toHaveAccessibleName('user290, offline');
-    await attachLooks(page, 'people found');
+    await photographLooks(page, 'people found');
 
     await find.fill('nobody like this');
     await expect(rows).toHaveCount(0);

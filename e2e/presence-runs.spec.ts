@@ -4,7 +4,7 @@
  */
 import { expect, test } from './fixtures.js';
 import { hostWithAccounts } from './seed.js';
-import { attachLooks, message, send } from './ui.js';
+import { photographLooks, message, send } from './ui.js';
 
 const PEOPLE = ['ann', 'bob', 'cem', 'dan', 'eve', 'fay'];
 
@@ -26,7 +26,7 @@ test('a crowd that joins at once is one line in the room, opened on demand', asy
     const list = room.getByRole('list', { name: 'Who joined and left' });
     await expect(list.getByRole('listitem')).toHaveCount(6);
     for (const name of PEOPLE) await expect(list.getByText(`${name} joined`)).toBeVisible();
-    await attachLooks(page, 'joins opened');
+    await photographLooks(page, 'joins opened');
     await room.getByRole('button', { name: 'Hide' }).click();
     await expect(list).toHaveCount(0);
 

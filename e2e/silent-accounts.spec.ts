@@ -1,7 +1,7 @@
 /** Issue 10 item 2: the host lists the accounts a registration storm left and purges them, after confirming. */
 import { ChatClient } from '../src-main/client/client.js';
 import { expect, test } from './fixtures.js';
-import { attachLooks, confirm, message, openRoomSettings, send } from './ui.js';
+import { photographLooks, confirm, message, openRoomSettings, send } from './ui.js';
 
 /** Registers an account over the wire and leaves at once, as a storm's scripts do. */
 async function registerAndLeave(port: number, name: string): Promise<void> {
@@ -27,7 +27,7 @@ test('the host sees accounts that never wrote and purges them; writers and the o
   await expect(silent).not.toContainText(/alice|bob|carol/);
   await expect(panel.getByText('2 accounts never wrote and are offline.')).toBeVisible();
 
-  await attachLooks(alice!, 'silent accounts', { show: () => silent.scrollIntoViewIfNeeded() });
+  await photographLooks(alice!, 'silent accounts', { show: () => silent.scrollIntoViewIfNeeded() });
 
   // Cancelled, nothing happens.
   await panel.getByRole('button', { name: 'Purge' }).click();

@@ -1,5 +1,5 @@
 import { expect, test } from './fixtures.js';
-import { attachLooks, confirm, joinRoom } from './ui.js';
+import { photographLooks, confirm, joinRoom } from './ui.js';
 
 test('the settings list the hosts trusted on first use; one forgotten, or not trusted at the first connection, is a first connection again', async ({ room }) => {
   const { port, users } = await room(['alice', 'bob']);
@@ -18,7 +18,7 @@ test('the settings list the hosts trusted on first use; one forgotten, or not tr
   // The fingerprint shown is the one the host shows in its room settings.
   const shown = (await hosts.locator('code').textContent())!;
   expect(shown).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
-  await attachLooks(bob, 'trusted hosts');
+  await photographLooks(bob, 'trusted hosts');
 
   await settings.getByRole('button', { name: `Forget ${server}` }).click();
   await expect(bob.getByRole('alertdialog')).toContainText('compare its fingerprint');

@@ -150,7 +150,7 @@ export function ownStatus(page: Page, text: string): Locator {
  * Photographs in light and dark, at each width, to be looked at (e2e/photos.ts: when the run photographs);
  * `show` brings what is shot into view first. Leaves the page light and 1280 px wide.
  */
-export async function attachLooks(
+export async function photographLooks(
   page: Page,
   name: string,
   { widths = [1280, 420], height = 900, show }: { widths?: number[]; height?: number; show?: () => Promise<void> } = {},
