@@ -144,17 +144,15 @@ test('sidebar form errors clear on editing; the person filter suggests names and
   await expect(results).toHaveCount(0);
 });
 
-test('emoji are drawn with the bundled colour emoji font, all of its faces loaded', async () => {
+test('emoji are drawn with the bundled colour emoji font', async () => {
   const alice = (await room('alice'))[0]!.page;
-  const emojiFaces = () => alice.evaluate(() => [...document.fonts].filter((face) => face.family.includes('Noto Color Emoji')).map((face) => face.status));
   await send(alice, 'party 🎉');
   const text = message(alice, 'party 🎉').getByText('party 🎉', { exact: true });
   await expect(text).toBeVisible();
-  // The first face is fetched when the emoji is first laid out, the others with it (their ranges overlap);
-  // then the text is laid out again with them.
-  const faces = await emojiFaces();
-  expect(faces.length).toBeGreaterThan(1);
-  await expect.poll(emojiFaces).toEqual(faces.map(() => 'loaded'));
+  // The face is fetched when the emoji is first laid out; then the text is laid out again with it.
+  await expect
+    .poll(() => alice.evaluate(() => [...document.fonts].some((face) => face.family.includes('Noto Color Emoji') && face.status === 'loaded')))
+    .toBe(true);
   const cdp = await alice.context().newCDPSession(alice);
   await cdp.send('DOM.enable');
   await cdp.send('CSS.enable');
