@@ -1,10 +1,12 @@
 import { type AddressInfo, type Server, type Socket, connect, createServer } from 'node:net';
+import { type TLSSocket, connect as connectTls } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type WireError, ErrorCode } from '../../src-shared/protocol/errors.js';
-import { waitFor } from '../testing/harness.js';
-import { Connection, WRITE_HIGH_WATER_BYTES } from './connection.js';
+import { removeDir, tempDir, waitFor } from '../testing/harness.js';
+import { Connection, WRITE_HIGH_WATER_BYTES, WRITE_PIECE_BYTES } from './connection.js';
 import { ConnectionScheduler, LAZY_BYTES_PER_TURN, WRITE_FREE_CONNECTIONS } from './scheduler.js';
 import { type DecodedFrame, FrameDecoder, encodeFrame } from './frame.js';
+import { TlsGate, loadOrCreateIdentity } from './tls.js';
 import { TURN_BUDGET_MS, turnBegins } from './turn.js';
 
 const options = { maxFrameBytes: 1024 * 1024, maxQueuedBytes: 8 * 1024 * 1024 };
@@ -15,9 +17,11 @@ const busy = (ms: number): void => {
 };
 let server: Server | null = null;
 const sockets: Socket[] = [];
+const dirs: string[] = [];
 
 afterEach(async () => {
   for (const socket of sockets.splice(0)) socket.destroy();
+  for (const dir of dirs.splice(0)) removeDir(dir);
   await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   server = null;
 });
@@ -49,6 +53,78 @@ async function pairs(
   const scheduler = new ConnectionScheduler({ sharedTurn, lazyFlushMs });
   return { connections: accepted.map((socket) => new Connection(socket, { ...options, maxFrameBytes, scheduler })), received, scheduler };
 }
+
+/** A connection on the server side of one TLS socket admitted by the host's gate, and what its client has decoded. */
+async function tlsPair(): Promise<{ connection: Connection; received: unknown[]; client: TLSSocket }> {
+  const dir = tempDir();
+  dirs.push(dir);
+  let secured: TLSSocket | null = null;
+  const gate = new TlsGate({
+    identity: await loadOrCreateIdentity(dir),
+    handshakeTimeoutMs: 10_000,
+    onSecure: (socket) => (secured = socket),
+    onRejected: () => undefined,
+  });
+  server = createServer((socket) => gate.admit(socket));
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  const client = connectTls({ port: (server.address() as AddressInfo).port, host: '127.0.0.1', rejectUnauthorized: false });
+  const received: unknown[] = [];
+  const decoder = new FrameDecoder(options.maxFrameBytes);
+  client.on('data', (chunk: Buffer) => {
+    for (const frame of decoder.push(chunk)) if (frame.kind === 'frame') received.push(frame.value);
+  });
+  sockets.push(client);
+  await waitFor(() => secured !== null, 5000, 'the handshake');
+  sockets.push(secured!);
+  return { connection: new Connection(secured!, { ...options, scheduler: new ConnectionScheduler() }), received, client };
+}
+
+describe('Connection writes over TLS', () => {
+  it('hands the socket less than a TLS record at a time, four while a burst waits, and the peer gets every frame in order', async () => {
+    const { connection, received } = await tlsPair();
+    const text = 'x'.repeat(3000);
+    let mostHanded = 0;
+    const measure = (): void => {
+      mostHanded = Math.max(mostHanded, connection.socket.writableLength);
+    };
+    const allReceived = async (count: number): Promise<void> => {
+      while (received.length < count) {
+        await new Promise((resolve) => setImmediate(resolve));
+        measure();
+      }
+    };
+    // Frames of two turns, under the burst size together.
+    for (let n = 0; n < 10; n++) connection.send({ n, text });
+    connection.flush();
+    measure();
+    for (let n = 10; n < 20; n++) connection.send({ n, text });
+    connection.flush();
+    measure();
+    await allReceived(20);
+    expect(mostHanded).toBeGreaterThan(0);
+    expect(mostHanded).toBeLessThanOrEqual(WRITE_PIECE_BYTES);
+    // A burst, one frame of it alone larger than four pieces.
+    connection.send({ n: 20, text: 'y'.repeat(100_000) });
+    for (let n = 21; n < 60; n++) connection.send({ n, text });
+    connection.flush();
+    measure();
+    await allReceived(60);
+    expect(mostHanded).toBeGreaterThan(WRITE_PIECE_BYTES);
+    expect(mostHanded).toBeLessThanOrEqual(4 * WRITE_PIECE_BYTES);
+    expect(received.map((frame) => (frame as { n: number }).n)).toEqual(Array.from({ length: 60 }, (_, n) => n));
+    expect((received[20] as { text: string }).text).toHaveLength(100_000);
+  });
+
+  it('writes what is still waiting, then the bye, when it closes', async () => {
+    const { connection, received } = await tlsPair();
+    for (let n = 0; n < 30; n++) connection.send({ n, text: 'x'.repeat(3000) });
+    connection.flush();
+    connection.close({ code: ErrorCode.SERVER_DRAINING, message: 'elsewhere' });
+    await waitFor(() => received.length === 31, 5000, 'thirty frames and the bye');
+    expect(received.slice(0, 30).map((frame) => (frame as { n: number }).n)).toEqual(Array.from({ length: 30 }, (_, n) => n));
+    expect(received[30]).toEqual({ type: 'bye', error: { code: ErrorCode.SERVER_DRAINING, message: 'elsewhere' } });
+  });
+});
 
 describe('Connection writes', () => {
   it("writes each scheduler's connections apart: flushing one server's writes leaves another's for their own turn", async () => {
@@ -93,10 +169,10 @@ describe('Connection writes', () => {
     const perTurn: number[] = [];
     let inTurn = 0;
     for (const connection of connections) {
-      const write = connection.socket.write.bind(connection.socket) as (chunk: Buffer) => boolean;
-      connection.socket.write = ((chunk: Buffer) => {
+      const write = connection.socket.write.bind(connection.socket) as (chunk: Buffer, ...rest: unknown[]) => boolean;
+      connection.socket.write = ((chunk: Buffer, ...rest: unknown[]) => {
         if (inTurn++ === 0) queueMicrotask(() => perTurn.push(inTurn) && (inTurn = 0));
-        return write(chunk);
+        return write(chunk, ...rest);
       }) as typeof connection.socket.write;
     }
     const big = encodeFrame({ presence: 'x'.repeat(LAZY_BYTES_PER_TURN) });
@@ -115,12 +191,12 @@ describe('Connection writes', () => {
     const writes: number[][] = [[], []];
     const late = encodeFrame({ presence: 'late' });
     connections.forEach((connection, i) => {
-      const write = connection.socket.write.bind(connection.socket) as (chunk: Buffer) => boolean;
-      connection.socket.write = ((chunk: Buffer) => {
+      const write = connection.socket.write.bind(connection.socket) as (chunk: Buffer, ...rest: unknown[]) => boolean;
+      connection.socket.write = ((chunk: Buffer, ...rest: unknown[]) => {
         writes[i]!.push(chunk.length);
         // Comes for both while the pass is under way: the first was written, the second not yet.
         if (i === 0 && writes[0]!.length === 1) for (const peer of connections) peer.sendEncoded(late, 'lazy');
-        return write(chunk);
+        return write(chunk, ...rest);
       }) as typeof connection.socket.write;
     });
     const big = encodeFrame({ presence: 'x'.repeat(LAZY_BYTES_PER_TURN) });
@@ -138,12 +214,12 @@ describe('Connection writes', () => {
     // Three peers owed a turn's bytes each: the pass spans turns, so the late frame's timer fires during it.
     const { connections, received } = await pairs(3, 2 * LAZY_BYTES_PER_TURN, false, 60_000);
     const late = encodeFrame({ presence: 'late' });
-    const write = connections[0]!.socket.write.bind(connections[0]!.socket) as (chunk: Buffer) => boolean;
+    const write = connections[0]!.socket.write.bind(connections[0]!.socket) as (chunk: Buffer, ...rest: unknown[]) => boolean;
     let sent = false;
-    connections[0]!.socket.write = ((chunk: Buffer) => {
+    connections[0]!.socket.write = ((chunk: Buffer, ...rest: unknown[]) => {
       if (!sent) for (const peer of connections) peer.sendEncoded(late, 'soon');
       sent = true;
-      return write(chunk);
+      return write(chunk, ...rest);
     }) as typeof connections[0]['socket']['write'];
     const big = encodeFrame({ presence: 'x'.repeat(LAZY_BYTES_PER_TURN) });
     for (const connection of connections) connection.sendEncoded(big, 'soon');
@@ -168,12 +244,12 @@ describe('Connection writes', () => {
     const { connections, received, scheduler } = await pairs(count);
     let written = 0;
     for (const connection of connections) {
-      const write = connection.socket.write.bind(connection.socket) as (chunk: Buffer) => boolean;
-      connection.socket.write = ((chunk: Buffer) => {
+      const write = connection.socket.write.bind(connection.socket) as (chunk: Buffer, ...rest: unknown[]) => boolean;
+      connection.socket.write = ((chunk: Buffer, ...rest: unknown[]) => {
         // As TLS encrypting a large fan-out's copy for this peer.
         busy(1);
         written += 1;
-        return write(chunk);
+        return write(chunk, ...rest);
       }) as typeof connection.socket.write;
     }
     for (const connection of connections) connection.send({ n: 1 });
@@ -194,11 +270,11 @@ describe('Connection writes within the turn budget', () => {
     let inTurn = 0;
     let writes = 0;
     for (const connection of connections) {
-      const write = connection.socket.write.bind(connection.socket) as (chunk: Buffer) => boolean;
-      connection.socket.write = ((chunk: Buffer) => {
+      const write = connection.socket.write.bind(connection.socket) as (chunk: Buffer, ...rest: unknown[]) => boolean;
+      connection.socket.write = ((chunk: Buffer, ...rest: unknown[]) => {
         writes += 1;
         if (inTurn++ === 0) queueMicrotask(() => perTurn.push(inTurn) && (inTurn = 0));
-        return write(chunk);
+        return write(chunk, ...rest);
       }) as typeof connection.socket.write;
     }
     return { perTurn, writes: () => writes };

@@ -3,9 +3,12 @@
  * decodes frames in order, hands them to a handler one at a time, yielding the
  * thread to other peers between frames once a turn's budget is spent (pausing the
  * socket while the handler is behind), caps the bytes queued for a peer that does
- * not read, and closes with a reason.
+ * not read, and closes with a reason. It hands a TLS socket one piece of under 16 KiB at a time:
+ * Node's TLS keeps, for the life of a connection, encryption buffers as large as the most it was
+ * ever handed at once (docs/bench-notes/2026-11-27-tls-buffers.md).
  */
 import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import { type WireError, ErrorCode } from '../../src-shared/protocol/errors.js';
 import { type DecodedFrame, FrameDecoder, encodeFrame } from './frame.js';
 import { type ConnectionScheduler, type JoinedFrames, type LazyDue, type Step, type WriteWhen, type Writable, joinShared } from './scheduler.js';
@@ -33,6 +36,10 @@ const CONNECTION_TURN_MS = 2;
  * of its requests handled (and their answers queued) meanwhile.
  */
 export const WRITE_HIGH_WATER_BYTES = 256 * 1024;
+/** The most handed to a TLS socket at once: under one TLS record, so TLS sizes no buffer for more. */
+export const WRITE_PIECE_BYTES = 16 * 1024 - 64;
+/** While more than this waits, four pieces go at once: a peer taking a burst gets it as fast as in one write. */
+const WRITE_BURST_BYTES = 64 * 1024;
 /** Time a closing peer gets to take the last frame before the socket is destroyed. */
 const CLOSE_GRACE_MS = 1000;
 
@@ -60,6 +67,15 @@ export class Connection implements Writable {
   /** Encoded frames not yet handed to the socket (see ConnectionScheduler). */
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  /** Flushed frames (or the rest of one) the socket gets a piece at a time, once it has taken the last. */
+  private unsent: Buffer[] = [];
+  private unsentBytes = 0;
+  /** The most handed to the socket at once: a plain socket holds nothing once the kernel took it. */
+  private readonly pieceBytes: number;
+  /** A piece was handed to the socket and its write has not completed. */
+  private pieceInFlight = false;
+  /** Called once every flushed byte was taken by the socket (mustWait's wait for a peer that reads again). */
+  private onAllTaken: (() => void) | null = null;
   /** Made on first use: most connections never run work that outlives a request. */
   private closingController: AbortController | undefined;
 
@@ -68,6 +84,7 @@ export class Connection implements Writable {
     private readonly options: ConnectionOptions,
   ) {
     this.remoteAddress = formatAddress(socket.remoteAddress, socket.remotePort);
+    this.pieceBytes = socket instanceof TLSSocket ? WRITE_PIECE_BYTES : Infinity;
     this.decoder = new FrameDecoder(options.maxFrameBytes);
     socket.setNoDelay(true);
     socket.on('data', this.onData);
@@ -119,7 +136,7 @@ export class Connection implements Writable {
 
   /** Bytes written but not yet taken by the peer. */
   get queuedBytes(): number {
-    return this.socket.writableLength + this.pendingBytes;
+    return this.socket.writableLength + this.unsentBytes + this.pendingBytes;
   }
 
   send(value: unknown): void {
@@ -152,17 +169,47 @@ export class Connection implements Writable {
     this.pending = [];
     this.pendingBytes = 0;
     if (this.socket.destroyed) return 0;
-    if (joined && frames.length > 1) {
-      this.socket.write(joinShared(frames, joined));
-      return bytes;
+    if (joined && frames.length > 1) this.queueUnsent([joinShared(frames, joined)], bytes);
+    else this.queueUnsent(frames, bytes);
+    return bytes;
+  }
+
+  private queueUnsent(frames: Buffer[], bytes: number): void {
+    for (const frame of frames) this.unsent.push(frame);
+    this.unsentBytes += bytes;
+    this.handOver();
+  }
+
+  /** Hands the socket its next piece of the flushed frames, unless it is still writing the last one. */
+  private handOver(): void {
+    if (this.pieceInFlight || this.socket.destroyed) return;
+    if (this.unsentBytes === 0) {
+      const taken = this.onAllTaken;
+      this.onAllTaken = null;
+      taken?.();
+      return;
     }
     // Corked writes reach the kernel as one writev; the broadcast Buffers shared by all
     // peers are not copied, which a concat per peer would do thousands of times over.
     this.socket.cork();
-    for (const frame of frames) this.socket.write(frame);
+    let room = this.unsentBytes > WRITE_BURST_BYTES ? this.pieceBytes * 4 : this.pieceBytes;
+    while (room > 0 && this.unsent.length > 0) {
+      const frame = this.unsent[0]!;
+      const part = frame.length <= room ? frame : frame.subarray(0, room);
+      if (part === frame) this.unsent.shift();
+      else this.unsent[0] = frame.subarray(room);
+      room -= part.length;
+      this.unsentBytes -= part.length;
+      this.socket.write(part, room === 0 || this.unsent.length === 0 ? this.pieceWritten : undefined);
+    }
+    this.pieceInFlight = true;
     this.socket.uncork();
-    return bytes;
   }
+
+  private readonly pieceWritten = (error?: Error | null): void => {
+    this.pieceInFlight = false;
+    if (!error) this.handOver();
+  };
 
   lazyDue(): LazyDue {
     return { connection: this, frames: this.pending, count: this.pending.length };
@@ -180,7 +227,7 @@ export class Connection implements Writable {
     let bytes = 0;
     for (const frame of frames) bytes += frame.length;
     this.pendingBytes -= bytes;
-    if (!this.socket.destroyed) this.socket.write(frames.length > 1 ? joinShared(frames, joined) : frames[0]!);
+    if (!this.socket.destroyed) this.queueUnsent([frames.length > 1 ? joinShared(frames, joined) : frames[0]!], bytes);
     return bytes;
   }
 
@@ -188,6 +235,9 @@ export class Connection implements Writable {
   close(reason: WireError): void {
     if (!this.isOpen) return;
     this.flush();
+    // The socket closes after these: no later write would gain from pieces.
+    for (const frame of this.unsent.splice(0)) this.socket.write(frame);
+    this.unsentBytes = 0;
     this.socket.write(encodeFrame({ type: 'bye', error: reason }));
     this.closing = true;
     this.closedWith = reason;
@@ -210,6 +260,8 @@ export class Connection implements Writable {
   private dropPending(): void {
     this.pending = [];
     this.pendingBytes = 0;
+    this.unsent = [];
+    this.unsentBytes = 0;
     this.options.scheduler.written(this);
   }
 
@@ -287,15 +339,15 @@ export class Connection implements Writable {
       this.waitingForTurn = true;
       return true;
     }
-    // Only bytes handed to the socket: 'drain' comes once they are taken. Frames still waiting
-    // for this turn's (or a lazy) flush would not bring it.
-    if (this.socket.writableLength <= WRITE_HIGH_WATER_BYTES || !this.socket.writableNeedDrain) return false;
+    // Only flushed bytes: they are taken in time. Frames still waiting for this turn's (or a
+    // lazy) flush would not be.
+    if (this.socket.writableLength + this.unsentBytes <= WRITE_HIGH_WATER_BYTES) return false;
     this.waitingForDrain = true;
     this.socket.pause();
-    this.socket.once('drain', () => {
+    this.onAllTaken = () => {
       this.waitingForDrain = false;
       step();
-    });
+    };
     return true;
   }
 
