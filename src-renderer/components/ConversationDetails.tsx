@@ -43,7 +43,6 @@ export function ConversationDetails({ entry, group, contact, label, onClose, onE
           <p className="muted">
             <Presence user={peer} />
           </p>
-          {encrypted && <SafetyNumber user={entry.name} />}
           {contact && canEndChat && (
             <ConfirmButton
               label={t('conversation.endChat', { name: contact.name })}
@@ -60,6 +59,8 @@ export function ConversationDetails({ entry, group, contact, label, onClose, onE
         </div>
       )}
       <ExportConversation conv={entry.conv} />
+      {/* Last: it grows when its number arrives, and must not move a button under the pointer. */}
+      {entry.kind === 'dm' && encrypted && <SafetyNumber user={entry.name} />}
     </Drawer>
   );
 }
