@@ -160,10 +160,13 @@ export class Connection implements Writable {
     else this.options.scheduler.writeLazily(this, when);
   }
 
-  /** Hands the frames waiting for this peer to the socket in one write; returns their bytes. */
+  /** Queues the frames waiting for this peer for its socket and hands it the next piece; returns their bytes. */
   flush(joined?: JoinedFrames): number {
     this.options.scheduler.written(this);
-    if (this.pending.length === 0) return 0;
+    if (this.pending.length === 0) {
+      this.handOver();
+      return 0;
+    }
     const frames = this.pending;
     const bytes = this.pendingBytes;
     this.pending = [];
@@ -206,9 +209,12 @@ export class Connection implements Writable {
     this.socket.uncork();
   }
 
+  /** The next piece goes in a flush of the scheduler's, within a turn's budget with every other connection's writes. */
   private readonly pieceWritten = (error?: Error | null): void => {
     this.pieceInFlight = false;
-    if (!error) this.handOver();
+    if (error) return;
+    if (this.unsentBytes > 0) this.options.scheduler.writeThisTurn(this);
+    else this.handOver();
   };
 
   lazyDue(): LazyDue {

@@ -63,7 +63,7 @@ export type WriteWhen = 'turn' | 'soon' | 'lazy';
 
 /** What the scheduler needs of a connection. */
 export interface Writable {
-  /** Hands every frame waiting for this peer to the socket; returns their bytes. */
+  /** Queues every frame waiting for this peer for its socket, and hands it what it can take now; returns their bytes. */
   flush(joined?: JoinedFrames): number;
   /** The frames waiting now, for a lazy pass to write later (see flushDue). */
   lazyDue(): LazyDue;
