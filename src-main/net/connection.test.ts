@@ -55,7 +55,7 @@ async function pairs(
 }
 
 /** A connection on the server side of one TLS socket admitted by the host's gate, and what its client has decoded. */
-async function tlsPair(): Promise<{ connection: Connection; received: unknown[]; client: TLSSocket }> {
+async function tlsPair(): Promise<{ connection: Connection; received: unknown[] }> {
   const dir = tempDir();
   dirs.push(dir);
   let secured: TLSSocket | null = null;
@@ -76,7 +76,7 @@ async function tlsPair(): Promise<{ connection: Connection; received: unknown[];
   sockets.push(client);
   await waitFor(() => secured !== null, 5000, 'the handshake');
   sockets.push(secured!);
-  return { connection: new Connection(secured!, { ...options, scheduler: new ConnectionScheduler() }), received, client };
+  return { connection: new Connection(secured!, { ...options, scheduler: new ConnectionScheduler() }), received };
 }
 
 describe('Connection writes over TLS', () => {
