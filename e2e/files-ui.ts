@@ -2,7 +2,6 @@
 import { createHash } from 'node:crypto';
 import type { Page } from '@playwright/test';
 import { expect } from './fixtures.js';
-import { photograph, photographing } from './photos.js';
 
 /**
  * A file the page makes itself: a picture drawn on a canvas, text, or `size` bytes of a fixed pattern.
@@ -71,19 +70,4 @@ export async function captionAndSend(page: Page, caption: string): Promise<void>
   await box.fill(caption);
   await box.press('Enter');
   await expect(page.getByRole('list', { name: 'Files to send' })).toHaveCount(0);
-}
-
-/** Photographs the page in light and dark at each width, when the run photographs (photos.ts). */
-export async function photographWidths(page: Page, screen: string, widths: readonly number[]): Promise<void> {
-  if (!photographing) return;
-  const size = page.viewportSize();
-  for (const width of widths) {
-    await page.setViewportSize({ width, height: 820 });
-    for (const colorScheme of ['light', 'dark'] as const) {
-      await page.emulateMedia({ colorScheme });
-      await photograph(page, `${screen} ${width} ${colorScheme}`);
-    }
-  }
-  await page.emulateMedia({ colorScheme: 'light' });
-  if (size) await page.setViewportSize(size);
 }
