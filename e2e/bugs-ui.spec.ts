@@ -5,6 +5,7 @@
  */
 import type { Locator, Page } from '@playwright/test';
 import { expect, sharedRoom, test } from './fixtures.js';
+import { photograph } from './photos.js';
 import { createGroup, message, newChat, openRoomSettings, send } from './ui.js';
 
 const composer = (page: Page) => page.getByRole('textbox', { name: 'Message' });
@@ -31,7 +32,6 @@ async function chooseTheme(page: Page, theme: 'System' | 'Light' | 'Dark') {
 }
 
 test('composer: a counter near the limit, a plain sentence over it, growth with wrapped text up to a cap; disabled Send looks disabled', async () => {
-  const testInfo = test.info();
   const bob = (await room('bob'))[0]!.page;
 
   for (const theme of ['Dark', 'Light'] as const) {
@@ -63,7 +63,7 @@ test('composer: a counter near the limit, a plain sentence over it, growth with 
   await expect(sendButton(bob)).toBeDisabled();
   await composer(bob).press('Enter');
   await expect(composer(bob)).toHaveValue('x'.repeat(8001));
-  await testInfo.attach('composer over the limit', { body: await bob.screenshot(), contentType: 'image/png' });
+  await photograph(bob, 'composer over the limit');
   await composer(bob).fill('short again');
   await expect(bob.getByText(/too long|characters left/)).toHaveCount(0);
 });

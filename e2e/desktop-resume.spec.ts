@@ -5,8 +5,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page, TestInfo } from '@playwright/test';
+import type { Browser } from '@playwright/test';
 import { expect, test } from './fixtures.js';
+import { photograph } from './photos.js';
 import { type ShellUser, startShell } from './shell.js';
 import { PASSWORD, expectOnline, message, openRoomSettings, send } from './ui.js';
 
@@ -14,12 +15,6 @@ const restarted: ShellUser[] = [];
 test.afterEach(async () => {
   await Promise.all(restarted.splice(0).map((user) => user.stop()));
 });
-
-async function shoot(page: Page, testInfo: TestInfo, name: string): Promise<void> {
-  const path = testInfo.outputPath(`${name.replaceAll(/\W+/g, '-')}.png`);
-  await page.screenshot({ path });
-  await testInfo.attach(name, { path, contentType: 'image/png' });
-}
 
 /** Quits the user's app and starts it again on the same profile. */
 async function restart(browser: Browser, user: ShellUser): Promise<ShellUser> {
@@ -29,7 +24,7 @@ async function restart(browser: Browser, user: ShellUser): Promise<ShellUser> {
   return again;
 }
 
-test('a restarted app is back in its room at once, and a restarted host’s app hosts it again and offers to stop', async ({ room, browser }, testInfo) => {
+test('a restarted app is back in its room at once, and a restarted host’s app hosts it again and offers to stop', async ({ room, browser }) => {
   const { port, users } = await room(['alice', 'bob']);
   const [alice, bob] = users;
   await send(bob!.page, 'said before the restart');
@@ -55,10 +50,10 @@ test('a restarted app is back in its room at once, and a restarted host’s app 
   await expectOnline(bob2.page);
   await send(bob2.page, 'the room is back');
   await expect(message(alice2.page, 'the room is back')).toBeVisible();
-  await shoot(alice2.page, testInfo, 'room restarted notice');
+  await photograph(alice2.page, 'room restarted notice');
   await alice2.page.emulateMedia({ colorScheme: 'dark' });
   await alice2.page.setViewportSize({ width: 720, height: 640 });
-  await shoot(alice2.page, testInfo, 'room restarted notice, dark, narrow');
+  await photograph(alice2.page, 'room restarted notice, dark, narrow');
 
   // Stop asks first; Cancel (or Escape) changes nothing.
   await notice.getByRole('button', { name: 'Stop hosting' }).click();
@@ -75,7 +70,7 @@ test('a restarted app is back in its room at once, and a restarted host’s app 
   await expect.poll(() => existsSync(join(alice2.home, 'alice', 'room.json'))).toBe(false);
 });
 
-test('a host who leaves is asked to stop hosting; a user who leaves is back at the next start, one who signs out is not', async ({ room, browser }, testInfo) => {
+test('a host who leaves is asked to stop hosting; a user who leaves is back at the next start, one who signs out is not', async ({ room, browser }) => {
   const { users } = await room(['alice', 'bob']);
   const [alice, bob] = users;
   const leave = alice!.page.getByRole('button', { name: 'Leave room' });
@@ -83,7 +78,7 @@ test('a host who leaves is asked to stop hosting; a user who leaves is back at t
   await leave.click();
   const dialog = alice!.page.getByRole('alertdialog', { name: 'Stop hosting and leave?' });
   await expect(dialog).toContainText('You are hosting Lab. Leaving stops the room');
-  await shoot(alice!.page, testInfo, 'leave while hosting');
+  await photograph(alice!.page, 'leave while hosting');
   await dialog.getByRole('button', { name: 'Cancel' }).click();
   await expect(dialog).toBeHidden();
   await expect(leave).toBeFocused();
@@ -92,7 +87,7 @@ test('a host who leaves is asked to stop hosting; a user who leaves is back at t
   await alice!.page.emulateMedia({ colorScheme: 'dark' });
   await alice!.page.setViewportSize({ width: 720, height: 640 });
   await leave.click();
-  await shoot(alice!.page, testInfo, 'leave while hosting, dark, narrow');
+  await photograph(alice!.page, 'leave while hosting, dark, narrow');
   await dialog.getByRole('button', { name: 'Stop hosting and leave' }).click();
   await expect(alice!.page.getByRole('tab', { name: 'Host room' })).toBeVisible();
   // The room stopped with her: bob lost it, and nobody is left in a room she cannot reach.
@@ -115,7 +110,7 @@ test('a host who leaves is asked to stop hosting; a user who leaves is back at t
   await bob2.page.getByRole('button', { name: 'Settings', exact: true }).click();
   await bob2.page.getByRole('group', { name: 'Settings' }).getByRole('button', { name: 'Sign out' }).click();
   await expect(bob2.page.getByRole('status').filter({ hasText: 'You signed out of Lab.' })).toBeVisible();
-  await shoot(bob2.page, testInfo, 'signed out');
+  await photograph(bob2.page, 'signed out');
   const bob3 = await restart(browser, bob2);
   await expect(bob3.page.getByRole('tab', { name: 'Join room' })).toBeVisible();
   await expect.poll(() => existsSync(join(bob3.home, 'bob', 'room.json'))).toBe(false);
@@ -158,7 +153,7 @@ test('an app whose saved session was ended meanwhile opens on the start screen a
   await expect.poll(() => existsSync(join(bob2.home, 'bob', 'room.json'))).toBe(false);
 });
 
-test('an app that starts while its host is down shows the conversations it saw last and joins when the host is back', async ({ room, browser }, testInfo) => {
+test('an app that starts while its host is down shows the conversations it saw last and joins when the host is back', async ({ room, browser }) => {
   const { users } = await room(['alice', 'bob']);
   const [alice, bob] = users;
   await send(alice!.page, 'last word before the break');
@@ -170,7 +165,7 @@ test('an app that starts while its host is down shows the conversations it saw l
   const bob2 = await restart(browser, bob!);
   await expect(bob2.page.getByRole('status').filter({ hasText: 'Reconnecting…' })).toBeVisible();
   await expect(message(bob2.page, 'last word before the break')).toBeVisible();
-  await shoot(bob2.page, testInfo, 'waiting for the host');
+  await photograph(bob2.page, 'waiting for the host');
 
   const alice2 = await restart(browser, alice!);
   await expectOnline(alice2.page);

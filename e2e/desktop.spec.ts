@@ -1,9 +1,10 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from './fixtures.js';
+import { photograph } from './photos.js';
 import { PASSWORD, conversationLink, currentConversation, send, startDirectChat } from './ui.js';
 
-test('desktop manners: unread count in the title, shortcuts, theme, Turkish UI, remembered join details', async ({ room }, testInfo) => {
+test('desktop manners: unread count in the title, shortcuts, theme, Turkish UI, remembered join details', async ({ room }) => {
   const { port, users } = await room(['alice', 'bob']);
   const [alice, bob] = users.map((user) => user.page);
 
@@ -25,7 +26,7 @@ test('desktop manners: unread count in the title, shortcuts, theme, Turkish UI, 
   await alice!.getByRole('button', { name: 'Settings', exact: true }).click();
   await alice!.getByRole('combobox', { name: 'Theme' }).selectOption('dark');
   await expect(alice!.locator('html')).toHaveAttribute('data-theme', 'dark');
-  await testInfo.attach('dark theme', { body: await alice!.screenshot(), contentType: 'image/png' });
+  await photograph(alice!, 'dark theme');
   await alice!.getByRole('combobox', { name: 'Language' }).selectOption('tr');
   await expect(alice!.getByRole('button', { name: 'Odadan çık' })).toBeVisible();
   await expect(alice!.locator('html')).toHaveAttribute('lang', 'tr');
@@ -38,7 +39,7 @@ test('desktop manners: unread count in the title, shortcuts, theme, Turkish UI, 
   await expect(bob!.getByRole('textbox', { name: 'Port' })).toHaveValue(String(port));
   await expect(bob!.getByRole('textbox', { name: 'Your name' })).toHaveValue('bob');
   await expect(bob!.getByLabel('Password', { exact: true })).toHaveValue('');
-  await testInfo.attach('start screen', { body: await bob!.screenshot(), contentType: 'image/png' });
+  await photograph(bob!, 'start screen');
   const profileDir = join(users[1]!.home, 'bob');
   for (const file of readdirSync(profileDir, { recursive: true, withFileTypes: true })) {
     if (file.isFile()) expect(readFileSync(join(file.parentPath, file.name)).includes(PASSWORD)).toBe(false);

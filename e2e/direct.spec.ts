@@ -1,7 +1,8 @@
 import { expect, test } from './fixtures.js';
+import { photograph } from './photos.js';
 import { confirm, conversationLink, currentConversation, message, openConversation, openDetails, send, startDirectChat } from './ui.js';
 
-test('a chat request accepted leads to a private chat, another is declined', async ({ room }, testInfo) => {
+test('a chat request accepted leads to a private chat, another is declined', async ({ room }) => {
   const { users } = await room(['alice', 'bob', 'carol']);
   const [alice, bob, carol] = users.map((user) => user.page);
 
@@ -21,7 +22,7 @@ test('a chat request accepted leads to a private chat, another is declined', asy
   // Nobody else sees it: carol has no such conversation, and the room does not show it.
   await expect(conversationLink(carol!, /bob|alice/)).toHaveCount(0);
   await expect(message(carol!, 'just between us')).toHaveCount(0);
-  await testInfo.attach('direct chat', { body: await alice!.screenshot(), contentType: 'image/png' });
+  await photograph(alice!, 'direct chat');
 
   await startDirectChat(carol!, 'alice');
   await requests.getByRole('button', { name: 'Decline carol' }).click();

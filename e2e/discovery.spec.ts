@@ -11,6 +11,7 @@ import { type Browser, type Page, expect, test } from '@playwright/test';
 import { openLanShell } from './lan-shell.js';
 import { type LanProcess, type TestLan, createLan, lanUnavailable } from '../src-main/testing/netns.js';
 import { PASSWORD, securityBadge } from './ui.js';
+import { photograph } from './photos.js';
 
 const unavailable = lanUnavailable();
 test.skip(unavailable !== null, `discovery e2e skipped: ${unavailable}`);
@@ -72,7 +73,7 @@ test('rooms on the network are listed live, and one joins with a click, name and
   await expect(otherButton).toContainText('Not encrypted · Host approves new people');
   for (const width of [1100, 420]) {
     await page.setViewportSize({ width, height: 800 });
-    await test.info().attach(`rooms nearby, light, ${width}px`, { body: await page.screenshot({ fullPage: true }), contentType: 'image/png' });
+    await photograph(page, `rooms nearby, light, ${width}px`, { fullPage: true });
   }
 
   // The second room stops: its goodbye takes it off the list while the page is open.
@@ -84,7 +85,7 @@ test('rooms on the network are listed live, and one joins with a click, name and
   await expect(form).toContainText(lab.fingerprint!);
   await form.getByRole('textbox', { name: 'Your name' }).fill('bob');
   await form.getByLabel('Password', { exact: true }).fill(PASSWORD);
-  await test.info().attach('join form of a nearby room', { body: await page.screenshot({ fullPage: true }), contentType: 'image/png' });
+  await photograph(page, 'join form of a nearby room', { fullPage: true });
   await form.getByRole('button', { name: 'Join Lab' }).click();
   await expect(securityBadge(page)).toHaveText('Encrypted to the host');
   // The announcement is the room's own word: the first-use note does not cite it as proof.
@@ -119,7 +120,7 @@ test('a second room with the name of a room joined before is listed as another r
     await page.emulateMedia({ colorScheme: theme });
     for (const width of [1100, 420]) {
       await page.setViewportSize({ width, height: 800 });
-      await test.info().attach(`look-alike in the room list, ${theme}, ${width}px`, { body: await page.screenshot({ fullPage: true }), contentType: 'image/png' });
+      await photograph(page, `look-alike in the room list, ${theme}, ${width}px`, { fullPage: true });
     }
   }
   await page.emulateMedia({ colorScheme: 'light' });
@@ -143,7 +144,7 @@ test('a second room with the name of a room joined before is listed as another r
       await page.setViewportSize({ width, height: 900 });
       // The start screen scrolls inside itself: bring the whole warning, down to its button, into the picture.
       await goOn.scrollIntoViewIfNeeded();
-      await test.info().attach(`look-alike warning, ${theme}, ${width}px`, { body: await page.screenshot({ fullPage: true }), contentType: 'image/png' });
+      await photograph(page, `look-alike warning, ${theme}, ${width}px`, { fullPage: true });
     }
   }
   expect(accountsIn(impostor.data)).toEqual([]);
@@ -167,6 +168,6 @@ test('an impostor announcing the genuine fingerprint is refused with the changed
   const warning = page.getByRole('alert', { name: 'The host’s identity has changed' });
   await expect(warning).toContainText('Announced on the network');
   await expect(warning).toContainText(lab.fingerprint!);
-  await test.info().attach('impostor refused, dark', { body: await page.screenshot({ fullPage: true }), contentType: 'image/png' });
+  await photograph(page, 'impostor refused, dark', { fullPage: true });
   await expect(securityBadge(page)).toHaveCount(0);
 });

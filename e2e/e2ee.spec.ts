@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { filesHolding } from '../src-main/testing/harness.js';
 import { expect, test } from './fixtures.js';
 import { photographLooks, conversationLink, currentConversation, message, openConversation, openDetails, send, startDirectChat } from './ui.js';
+import { photograph } from './photos.js';
 
 test('a direct chat is end-to-end encrypted: both see it said, a mention of you stands out and is counted, the safety numbers compare, and the host keeps none of its text', async ({ room }) => {
   const { users } = await room(['alice', 'bob']);
@@ -74,7 +75,7 @@ test('a conversation exports as HTML that opens in the browser, every text escap
   expect(fits).toBe(true);
   for (const scheme of ['light', 'dark'] as const) {
     await bob!.emulateMedia({ colorScheme: scheme });
-    await bob!.screenshot({ path: testInfo.outputPath(`e2ee-narrow-${scheme}.png`) });
+    await photograph(bob!, `e2ee narrow ${scheme}`);
   }
   await bob!.emulateMedia({ colorScheme: 'light' });
   await bob!.setViewportSize({ width: 1280, height: 800 });
@@ -100,7 +101,7 @@ test('a conversation exports as HTML that opens in the browser, every text escap
   await expect(messages.nth(1)).toContainText('Gizli İstanbul planı');
   await expect(reader.locator('b')).toHaveCount(0);
   expect(await reader.evaluate(() => (window as { ran?: number }).ran)).toBeUndefined();
-  await testInfo.attach('export', { body: await reader.screenshot(), contentType: 'image/png' });
+  await photograph(reader, 'export');
   await reader.close();
   expect(errors).toEqual([]);
 

@@ -1,7 +1,8 @@
 import { expect, test } from './fixtures.js';
 import { freePort, submitJoin } from './ui.js';
+import { photograph } from './photos.js';
 
-test('joining shows specific errors: wrong password, a look-alike name, a refused name, nothing listening', async ({ room, shells }, testInfo) => {
+test('joining shows specific errors: wrong password, a look-alike name, a refused name, nothing listening', async ({ room, shells }) => {
   const { port } = await room(['alice', 'bob']);
   const [mallory] = await shells(['mallory']);
   const page = mallory!.page;
@@ -9,7 +10,7 @@ test('joining shows specific errors: wrong password, a look-alike name, a refuse
 
   await submitJoin(page, { port, name: 'bob', password: 'not bobs password' });
   await expect(alert).toContainText('Wrong password.');
-  await testInfo.attach('wrong password', { body: await page.screenshot(), contentType: 'image/png' });
+  await photograph(page, 'wrong password');
 
   // "bоb" with a Cyrillic о: a look-alike of an existing name is refused.
   await submitJoin(page, { port, name: 'b\u043eb', password: 'anything' });

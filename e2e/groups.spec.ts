@@ -1,4 +1,4 @@
-import type { Page, TestInfo } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures.js';
 import {
   answerInvitation,
@@ -12,12 +12,7 @@ import {
   send,
   startDirectChat,
 } from './ui.js';
-
-async function shoot(page: Page, testInfo: TestInfo, name: string): Promise<void> {
-  const path = testInfo.outputPath(`${name.replaceAll(/\W+/g, '-')}.png`);
-  await page.screenshot({ path });
-  await testInfo.attach(name, { path, contentType: 'image/png' });
-}
+import { photograph } from './photos.js';
 
 /** A membership line in the open conversation. */
 function line(page: Page, text: string) {
@@ -25,7 +20,7 @@ function line(page: Page, text: string) {
 }
 
 
-test('a group: invitations accepted in the app, membership lines for every member, messages for members only', async ({ room }, testInfo) => {
+test('a group: invitations accepted in the app, membership lines for every member, messages for members only', async ({ room }) => {
   const { users } = await room(['alice', 'bob', 'carol', 'dave']);
   const [alice, bob, carol, dave] = users.map((user) => user.page);
 
@@ -36,7 +31,7 @@ test('a group: invitations accepted in the app, membership lines for every membe
     await dialog.getByRole('button', { name: 'Invite', exact: true }).click();
   }
   await expect(dialog.getByRole('list', { name: 'People to invite' })).toContainText('carolbob');
-  await shoot(alice!, testInfo, 'new group dialog, light');
+  await photograph(alice!, 'new group dialog, light');
   await dialog.getByRole('button', { name: 'Create group' }).click();
   await expect(dialog).toHaveCount(0);
   await expect(currentConversation(alice!, 'Team')).toBeVisible();
@@ -45,14 +40,14 @@ test('a group: invitations accepted in the app, membership lines for every membe
   await expect(members).toContainText('bob (invited)');
   await expect(members).toContainText('carol (invited)');
   await alice!.emulateMedia({ colorScheme: 'dark' });
-  await shoot(alice!, testInfo, 'group details with invited members, dark');
+  await photograph(alice!, 'group details with invited members, dark');
   await alice!.emulateMedia({ colorScheme: 'light' });
 
   // Invited is not in: no conversation until the invitation is accepted.
   await expect(conversationLink(bob!, /Team/)).toHaveCount(0);
   await expect(bob!.getByRole('region', { name: 'Group invitations' })).toContainText('alice invites you to Team');
   await bob!.emulateMedia({ colorScheme: 'dark' });
-  await shoot(bob!, testInfo, 'invitation in the sidebar, dark');
+  await photograph(bob!, 'invitation in the sidebar, dark');
   await bob!.emulateMedia({ colorScheme: 'light' });
 
   await answerInvitation(carol!, 'Team', true);
@@ -85,11 +80,11 @@ test('a group: invitations accepted in the app, membership lines for every membe
   await confirm(alice!, 'Remove');
   await expect(conversationLink(bob!, /Core team/)).toHaveCount(0);
   await expect(line(carol!, 'alice removed bob')).toBeVisible();
-  await shoot(carol!, testInfo, 'membership lines, light');
+  await photograph(carol!, 'membership lines, light');
   await carol!.emulateMedia({ colorScheme: 'dark' });
-  await shoot(carol!, testInfo, 'membership lines, dark');
+  await photograph(carol!, 'membership lines, dark');
   await carol!.setViewportSize({ width: 720, height: 800 });
-  await shoot(carol!, testInfo, 'membership lines, dark, narrow');
+  await photograph(carol!, 'membership lines, dark, narrow');
 
   // dave declines alice's chat request: she cannot pull him into her group instead.
   await startDirectChat(alice!, 'dave');
@@ -102,7 +97,7 @@ test('a group: invitations accepted in the app, membership lines for every membe
   await addDialog.getByRole('combobox', { name: 'Member name' }).fill('dave');
   await addDialog.getByRole('button', { name: 'Add member' }).click();
   await expect(addDialog.getByRole('alert')).toContainText('Your chat request was declined.');
-  await shoot(alice!, testInfo, 'declined user cannot be added, light');
+  await photograph(alice!, 'declined user cannot be added, light');
   await addDialog.getByRole('button', { name: 'Cancel' }).click();
   await expect(again.getByRole('list', { name: 'Members' })).not.toContainText('dave');
   await expect(dave!.getByRole('region', { name: 'Group invitations' })).toHaveCount(0);

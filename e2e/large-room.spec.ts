@@ -3,12 +3,13 @@
  * people count (user2 before user10), and one is found by typing part of a name.
  */
 import { expect, test } from './fixtures.js';
+import { photograph } from './photos.js';
 import { hostWithAccounts } from './seed.js';
 import { photographLooks, openRoomSettings, roomPeople } from './ui.js';
 
 const PEOPLE = 300;
 
-test('the people of a room of hundreds: a window of them at a time, online first, found by name', async ({ shells }, testInfo) => {
+test('the people of a room of hundreds: a window of them at a time, online first, found by name', async ({ shells }) => {
   const names = [...Array.from({ length: PEOPLE }, (_, index) => `user${index}`), 'zed'];
   const { page, client } = await hostWithAccounts(shells, names);
   const zed = client('zed');
@@ -53,7 +54,7 @@ test('the people of a room of hundreds: a window of them at a time, online first
     await panel.getByRole('searchbox', { name: 'Find in Accounts that never wrote' }).fill('user1');
     await expect(silent.getByRole('listitem').first()).toContainText(/^user1/);
     for (const item of await silent.getByRole('listitem').all()) await expect(item).toContainText(/^user1/);
-    await testInfo.attach('host lists found', { body: await page.screenshot(), contentType: 'image/png' });
+    await photograph(page, 'host lists found');
   } finally {
     zed.close();
   }

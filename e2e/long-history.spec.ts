@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { openStore } from '../src-main/store/store.js';
 import { expect, test } from './fixtures.js';
 import { expectOnline, freePort, hostRoom, joinRoom, message, messages } from './ui.js';
+import { photograph } from './photos.js';
 
 const TOTAL = 100_000;
 
@@ -36,7 +37,7 @@ function seedRoom(profileDir: string): void {
   }
 }
 
-test('a room with 100,000 messages opens at the latest ones and pages back on demand', async ({ shells }, testInfo) => {
+test('a room with 100,000 messages opens at the latest ones and pages back on demand', async ({ shells }) => {
   const port = await freePort();
   const [alice, bob] = await shells(['alice', 'bob'], (name, profileDir) => {
     if (name === 'alice') seedRoom(profileDir);
@@ -60,5 +61,5 @@ test('a room with 100,000 messages opens at the latest ones and pages back on de
     await page.waitForTimeout(100);
   }
   await expect(message(page, `archived message ${TOTAL - 60}`)).toBeVisible();
-  await testInfo.attach('long history', { body: await page.screenshot(), contentType: 'image/png' });
+  await photograph(page, 'long history');
 });

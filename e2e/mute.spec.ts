@@ -6,8 +6,9 @@
 import { callApp } from './bridge.js';
 import { expect, test } from './fixtures.js';
 import { message, openRoomSettings, ownStatus, send } from './ui.js';
+import { photograph } from './photos.js';
 
-test('a muted user is told in the composer at once, until when, and writes again when it ends or is lifted', async ({ room }, testInfo) => {
+test('a muted user is told in the composer at once, until when, and writes again when it ends or is lifted', async ({ room }) => {
   const { users } = await room(['alice', 'bob']);
   const [alice, bob] = users;
   const box = bob!.page.getByRole('textbox', { name: 'Message' });
@@ -19,7 +20,7 @@ test('a muted user is told in the composer at once, until when, and writes again
   await expect(box).toBeDisabled();
   await expect(box).toHaveAccessibleDescription('You are muted by the host.');
   await expect(bob!.page.getByRole('button', { name: 'Send' })).toBeDisabled();
-  await testInfo.attach('muted composer', { body: await bob!.page.screenshot(), contentType: 'image/png' });
+  await photograph(bob!.page, 'muted composer');
 
   await panel.getByRole('button', { name: 'Unmute bob' }).click();
   await expect(notice).toHaveCount(0);

@@ -1,6 +1,5 @@
 /**
- * The photographs people look at (layout, files, the first five minutes): taken when LANCHAT_SHOTS names a
- * folder, and saved there. Without it the specs check the same screens (overflow, axe, text on one line)
+ * The photographs people look at, in every spec: taken when LANCHAT_SHOTS names a folder, and saved there. Without it the specs check the same screens (overflow, axe, text on one line)
  * and take none: in CI nobody looks at them, and they were about a minute of the e2e stage. A failed test
  * keeps Playwright's own screenshot.
  */
@@ -13,9 +12,9 @@ const folder = process.env['LANCHAT_SHOTS'] || undefined;
 /** Whether this run takes photographs. */
 export const photographing = folder !== undefined;
 
-/** `<folder>/<name with dashes>.png`, when photographing. */
-export async function photograph(target: Page | Locator, name: string, options: Pick<PageScreenshotOptions, 'clip' | 'animations'> = {}): Promise<void> {
+/** `<folder>/<name, a dash for each run of other than letters and digits>.png`, when photographing. */
+export async function photograph(target: Page | Locator, name: string, options: Pick<PageScreenshotOptions, 'clip' | 'animations' | 'fullPage'> = {}): Promise<void> {
   if (folder === undefined) return;
   mkdirSync(folder, { recursive: true });
-  await target.screenshot({ ...options, path: join(folder, `${name.replaceAll(' ', '-')}.png`) });
+  await target.screenshot({ ...options, path: join(folder, `${name.replaceAll(/\W+/g, '-')}.png`) });
 }

@@ -1,7 +1,8 @@
 import { expect, test } from './fixtures.js';
 import { message, send } from './ui.js';
+import { photograph } from './photos.js';
 
-test('a popped-out chat window stays in sync with the main window', async ({ room }, testInfo) => {
+test('a popped-out chat window stays in sync with the main window', async ({ room }) => {
   const { users } = await room(['alice', 'bob']);
   const [alice, bob] = users;
 
@@ -18,5 +19,5 @@ test('a popped-out chat window stays in sync with the main window', async ({ roo
   await expect(message(alice!.page, 'sent from the chat window').getByRole('img', { name: 'Status: delivered' })).toBeVisible();
   await expect(message(bob!.page, 'sent from the chat window')).toHaveCount(1);
   await expect(message(chatWindow, 'sent from the chat window')).toHaveCount(1);
-  await testInfo.attach('chat window', { body: await chatWindow.screenshot(), contentType: 'image/png' });
+  await photograph(chatWindow, 'chat window');
 });

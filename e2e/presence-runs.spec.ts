@@ -3,12 +3,13 @@
  * line that sums them up, with each join and leave on demand, instead of a line a person.
  */
 import { expect, test } from './fixtures.js';
+import { photograph } from './photos.js';
 import { hostWithAccounts } from './seed.js';
 import { photographLooks, message, send } from './ui.js';
 
 const PEOPLE = ['ann', 'bob', 'cem', 'dan', 'eve', 'fay'];
 
-test('a crowd that joins at once is one line in the room, opened on demand', async ({ shells }, testInfo) => {
+test('a crowd that joins at once is one line in the room, opened on demand', async ({ shells }) => {
   const { page, client } = await hostWithAccounts(shells, PEOPLE);
   await send(page, 'morning, everyone');
 
@@ -34,7 +35,7 @@ test('a crowd that joins at once is one line in the room, opened on demand', asy
     for (const client of clients.slice(0, 3)) client.close();
     await expect(room.getByText(/^\w+, \w+ and \w+ joined · \w+, \w+ and \w+ joined and left/)).toBeVisible();
     await expect(room.getByRole('button', { name: 'Show all 9 changes' })).toBeVisible();
-    await testInfo.attach('joins and leaves', { body: await page.screenshot(), contentType: 'image/png' });
+    await photograph(page, 'joins and leaves');
 
     // A message ends the run: what comes after it starts a line of its own.
     await send(page, 'who is still here?');

@@ -1,7 +1,8 @@
 import { expect, test } from './fixtures.js';
 import { expectOnline, message, openRoomSettings, roomPeople, send } from './ui.js';
+import { photograph } from './photos.js';
 
-test('one user hosts, two join, and the room chat is seen by all', async ({ room }, testInfo) => {
+test('one user hosts, two join, and the room chat is seen by all', async ({ room }) => {
   const { port, users } = await room(['alice', 'bob', 'carol']);
   const [alice, bob, carol] = users.map((user) => user.page);
 
@@ -31,6 +32,6 @@ test('one user hosts, two join, and the room chat is seen by all', async ({ room
   await expect(message(bob!, 'hello from bob').getByRole('img', { name: 'Status: delivered' })).toBeVisible();
   await expect((await roomPeople(alice!)).getByRole('button', { name: 'bob, online' })).toBeVisible();
 
-  await testInfo.attach('host main window', { body: await alice!.screenshot(), contentType: 'image/png' });
-  await testInfo.attach('joined main window', { body: await bob!.screenshot(), contentType: 'image/png' });
+  await photograph(alice!, 'host main window');
+  await photograph(bob!, 'joined main window');
 });

@@ -1,7 +1,8 @@
 import { expect, test } from './fixtures.js';
 import { message, send } from './ui.js';
+import { photograph } from './photos.js';
 
-test('search finds part of a word, Turkish case and one letter, filters by person, and opens the hit', async ({ room }, testInfo) => {
+test('search finds part of a word, Turkish case and one letter, filters by person, and opens the hit', async ({ room }) => {
   const { users } = await room(['alice', 'bob']);
   const [alice, bob] = users.map((user) => user.page);
 
@@ -15,7 +16,7 @@ test('search finds part of a word, Turkish case and one letter, filters by perso
   await searchBox.fill('phan');
   await expect(results.getByRole('button')).toHaveCount(1);
   await expect(results.getByRole('button')).toContainText('the elephant is grey');
-  await testInfo.attach('search results', { body: await alice!.screenshot(), contentType: 'image/png' });
+  await photograph(alice!, 'search results');
 
   await searchBox.fill('istanbul');
   await expect(results.getByRole('button')).toContainText('İSTANBUL trip in May');

@@ -5,10 +5,11 @@
  */
 import { expect, test } from './fixtures.js';
 import { freePort, hostRoom, openRoomSettings, securityBadge, stopHosting, submitJoin } from './ui.js';
+import { photograph } from './photos.js';
 
 const FINGERPRINT = /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/;
 
-test('fingerprint shown by the host, pinned by the joiner, a changed one blocked until trusted', async ({ shells }, testInfo) => {
+test('fingerprint shown by the host, pinned by the joiner, a changed one blocked until trusted', async ({ shells }) => {
   const port = await freePort();
   const [alice, bob, mallory] = (await shells(['alice', 'bob', 'mallory'])).map((user) => user.page);
   const roomFingerprint = async (page: typeof alice) =>
@@ -36,7 +37,7 @@ test('fingerprint shown by the host, pinned by the joiner, a changed one blocked
   await expect(warning).toContainText(genuine);
   await expect(warning).toContainText(presented);
   await expect(securityBadge(bob!)).toHaveCount(0);
-  await testInfo.attach('fingerprint changed', { body: await bob!.screenshot(), contentType: 'image/png' });
+  await photograph(bob!, 'fingerprint changed');
   await warning.getByRole('button', { name: 'Trust new fingerprint' }).click();
   await expect(securityBadge(bob!)).toHaveText('Encrypted to the host');
   // Trusting it was the check: no first-connection note asks for it again.

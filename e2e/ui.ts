@@ -167,7 +167,7 @@ export async function photographLooks(
       await page.setViewportSize({ width, height });
       await show?.();
       // Transitions finish at once: a layout that changed with the width shows as it ends up.
-      await photograph(page, `${name.replaceAll(/\W+/g, '-')}-${scheme}-${width}`, { animations: 'disabled' });
+      await photograph(page, `${name} ${scheme} ${width}`, { animations: 'disabled' });
     }
   }
   await page.emulateMedia({ colorScheme: 'light' });
