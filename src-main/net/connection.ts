@@ -38,7 +38,11 @@ const CONNECTION_TURN_MS = 2;
 export const WRITE_HIGH_WATER_BYTES = 256 * 1024;
 /** The most handed to a TLS socket at once: under one TLS record, so TLS sizes no buffer for more. */
 export const WRITE_PIECE_BYTES = 16 * 1024 - 64;
-/** While more than this waits, four pieces go at once: a peer taking a burst gets it as fast as in one write. */
+/**
+ * While more than this waits, the next piece goes as soon as the socket wrote the last, not in the
+ * scheduler's next flush: a peer taking a burst gets it about as fast as in one write. Pieces handed
+ * together would reach TLS as one write, and four (64 KiB) would keep a 64 KiB buffer for the connection's life.
+ */
 const WRITE_BURST_BYTES = 64 * 1024;
 /** Time a closing peer gets to take the last frame before the socket is destroyed. */
 const CLOSE_GRACE_MS = 1000;
@@ -195,7 +199,7 @@ export class Connection implements Writable {
     // Corked writes reach the kernel as one writev; the broadcast Buffers shared by all
     // peers are not copied, which a concat per peer would do thousands of times over.
     this.socket.cork();
-    let room = this.unsentBytes > WRITE_BURST_BYTES ? this.pieceBytes * 4 : this.pieceBytes;
+    let room = this.pieceBytes;
     while (room > 0 && this.unsent.length > 0) {
       const frame = this.unsent[0]!;
       const part = frame.length <= room ? frame : frame.subarray(0, room);
@@ -209,11 +213,11 @@ export class Connection implements Writable {
     this.socket.uncork();
   }
 
-  /** The next piece goes in a flush of the scheduler's, within a turn's budget with every other connection's writes. */
+  /** The next piece goes in a flush of the scheduler's, within a turn's budget with every other connection's writes; in a burst at once. */
   private readonly pieceWritten = (error?: Error | null): void => {
     this.pieceInFlight = false;
     if (error) return;
-    if (this.unsentBytes > 0) this.options.scheduler.writeThisTurn(this);
+    if (this.unsentBytes > 0 && this.unsentBytes <= WRITE_BURST_BYTES) this.options.scheduler.writeThisTurn(this);
     else this.handOver();
   };
 
