@@ -11,7 +11,7 @@ import { ROOT, buildNodeBundle } from '../scripts/node-bundle.js';
 let built: Promise<string> | null = null;
 
 /**
- * Builds bench/host.ts, bench/baseline-server.ts, the search worker and the reconnect bench's client
+ * Builds bench/host.ts, bench/baseline-server.ts, bench/tls-floor-server.ts, the search worker and the reconnect bench's client
  * threads (bench/reconnect-clients.ts: the app runs its client bundled too) once per process; resolves with the folder.
  */
 export function buildServers(): Promise<string> {
@@ -27,6 +27,7 @@ export function buildServers(): Promise<string> {
     input: {
       host: 'bench/host.ts',
       'baseline-server': 'bench/baseline-server.ts',
+      'tls-floor-server': 'bench/tls-floor-server.ts',
       'search-worker': 'src-main/store/search-worker.ts',
       'reconnect-clients': 'bench/reconnect-clients.ts',
     },

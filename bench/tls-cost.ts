@@ -1,99 +1,34 @@
 /**
  * What one connection costs the server with and without TLS, apart from everything else the host
- * does: a server process that only admits connections through TlsGate (src-main/net/tls.ts), `count`
+ * does: a server process that only admits connections through TlsGate (bench/tls-floor-server.ts), `count`
  * clients that connect (100 at a time), handshake and then stay idle. Prints resident memory per
  * connection and CPU time per handshake, read from /proc for the server process, and the server's
  * event-loop delay during the handshakes, for the gate as it is and for one that begins every
  * handshake at once (`turnMinMs: Infinity`), run alternately.
  * With `--traffic KIND` each client then writes 300 bytes (a hello and a login), the server writes to
  * every connection, and the memory is read again once everything was taken: `big` one 300 KB write
- * each, `small` 100 writes of 200 bytes each (one a turn), `presence` a 20 KB write a second, 100 KB in
- * all unless `--presence-kb` says (what a login ramp of about 300 a second sends).
+ * each, `small` 100 writes of 200 bytes each (one a turn), `presence` 20 KB a second in pieces under a
+ * TLS record as the host writes, 100 KB in all unless `--presence-kb` says (what a login ramp of about
+ * 300 a second sends).
  * Run: npx tsx bench/tls-cost.ts [count] [rounds] [--traffic big|small|presence] [--presence-kb N] [--variants plain,tls,...]
  *      [--server-flags="--node-flag ..."]
  */
 import { fork } from 'node:child_process';
-import { connect, createServer, type Socket } from 'node:net';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
 import { connect as connectTls } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { TlsGate, loadOrCreateIdentity } from '../src-main/net/tls.js';
-import { processFigures, removeDir, round, sleep, tempDataDir } from './common.js';
+import { buildServers } from './build.js';
+import { measure, processFigures, round, sleep } from './common.js';
 
 const BATCH = 100;
 /** What each client writes before the server's traffic: a hello and a login. */
 const LOGIN_BYTES = 300;
-/** Presence traffic is written 20 KB a second, what a login ramp of about 300 a second sends each peer. */
-const PRESENCE_KB_A_SECOND = 20;
-
 const VARIANTS = ['plain', 'tls', 'tls-unpaced'] as const;
-type Variant = (typeof VARIANTS)[number];
+export type Variant = (typeof VARIANTS)[number];
 const TRAFFIC = ['big', 'small', 'presence'] as const;
-type Traffic = (typeof TRAFFIC)[number];
-
-/** Writes `traffic` to every held socket (presence: `presenceKb` in all); resolves once the kernel took all of it. */
-async function writeTraffic(held: ReadonlySet<Socket>, traffic: Traffic, presenceKb: number): Promise<void> {
-  const each = (bytes: Buffer): void => {
-    for (const socket of held) socket.write(bytes);
-  };
-  if (traffic === 'big') each(Buffer.alloc(300 * 1024, 1));
-  else if (traffic === 'small') {
-    for (let i = 0; i < 100; i++) {
-      each(Buffer.alloc(200, 1));
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-  } else {
-    for (let written = 0; written < presenceKb; written += PRESENCE_KB_A_SECOND) {
-      each(Buffer.alloc(Math.min(PRESENCE_KB_A_SECOND, presenceKb - written) * 1024, 1));
-      await sleep(1000);
-    }
-  }
-  while ([...held].some((socket) => socket.writableLength > 0)) await sleep(50);
-}
-
-async function serve(variant: Variant): Promise<void> {
-  const tls = variant !== 'plain';
-  const dir = tempDataDir();
-  const held = new Set<Socket>();
-  let received = 0;
-  const hold = (socket: Socket): void => {
-    held.add(socket);
-    socket.on('data', (chunk: Buffer) => (received += chunk.length));
-    socket.on('close', () => held.delete(socket));
-  };
-  const gate = tls
-    ? new TlsGate({
-        identity: await loadOrCreateIdentity(dir),
-        handshakeTimeoutMs: 30_000,
-        onSecure: hold,
-        onRejected: () => undefined,
-        ...(variant === 'tls-unpaced' ? { turnMinMs: Infinity } : {}),
-      })
-    : null;
-  const delay = monitorEventLoopDelay({ resolution: 1 });
-  process.on('message', (request: string) => {
-    if (request === 'start') delay.enable();
-    else if (request === 'received') process.send!(received);
-    else if (request === 'read') {
-      process.send!({ loopMaxMs: Math.round(delay.max / 1e4) / 100, loopP99Ms: Math.round(delay.percentile(99) / 1e4) / 100 });
-    } else if (request === 'heap') {
-      // Garbage left by starting (tsx compiles the sources) or by the writes is not what a connection holds.
-      global.gc!();
-      const { heapTotal, external } = process.memoryUsage();
-      process.send!({ heapTotalMb: round(heapTotal / 2 ** 20, 1), externalMb: round(external / 2 ** 20, 1) });
-    } else {
-      const [traffic, kb] = request.split(' ');
-      void writeTraffic(held, traffic as Traffic, Number(kb)).then(() => process.send!('written'));
-    }
-  });
-  removeDir(dir);
-  const server = createServer((socket) => (gate ? gate.admit(socket) : hold(socket)));
-  server.listen(0, '127.0.0.1', () => {
-    const address = server.address();
-    process.send!(typeof address === 'object' && address ? address.port : 0);
-  });
-}
+export type Traffic = (typeof TRAFFIC)[number];
 
 /** One server of `variant` holding `count` connections; `npm run bench` runs it as the `tls-floor` workload. */
 export async function tlsCost(
@@ -104,7 +39,9 @@ export async function tlsCost(
   presenceKb = 100,
 ): Promise<Record<string, number | string>> {
   const tls = variant !== 'plain';
-  const child = fork(fileURLToPath(import.meta.url), ['--serve', variant], { execArgv: [...serverFlags, '--expose-gc', '--import', 'tsx'] });
+  const child = measure.tsx
+    ? fork(fileURLToPath(new URL('tls-floor-server.ts', import.meta.url)), [variant], { execArgv: [...serverFlags, '--expose-gc', '--import', 'tsx'] })
+    : fork(join(await buildServers(), 'tls-floor-server.js'), [variant], { execArgv: [...serverFlags, '--expose-gc'] });
   const port = await new Promise<number>((resolve) => child.once('message', (message) => resolve(message as number)));
   const ask = <T>(request: string): Promise<T> =>
     new Promise<T>((resolve) => {
@@ -175,11 +112,7 @@ export async function tlsCost(
   return result;
 }
 
-const serveIndex = process.argv.indexOf('--serve');
-if (serveIndex >= 0) {
-  await serve(process.argv[serveIndex + 1] as Variant);
-  process.once('SIGTERM', () => process.exit(0));
-} else if (process.argv[1] === fileURLToPath(import.meta.url)) {
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: { traffic: { type: 'string' }, 'presence-kb': { type: 'string', default: '100' }, variants: { type: 'string' }, 'server-flags': { type: 'string' } },
