@@ -12,21 +12,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { WRITE_PIECE_BYTES } from '../src-main/net/connection.js';
 import { TlsGate, loadOrCreateIdentity } from '../src-main/net/tls.js';
 import type { Traffic, Variant } from './tls-cost.js';
 
 /** Presence traffic is written 20 KB a second, what a login ramp of about 300 a second sends each peer. */
 const PRESENCE_KB_A_SECOND = 20;
-/** The most handed to a socket at once, under a TLS record, as the host does (src-main/net/connection.ts). */
-const PIECE_BYTES = 16 * 1024 - 64;
 
-
-/** Writes `bytes` to `socket` a piece at a time, the next once the socket wrote the last. */
+/** Writes `bytes` to `socket` a piece under a TLS record at a time, the next once the socket wrote the last, as the host does. */
 function writeInPieces(socket: Socket, bytes: Buffer): Promise<void> {
   return new Promise((resolve) => {
     const next = (offset: number): void => {
       if (offset >= bytes.length || socket.destroyed) resolve();
-      else socket.write(bytes.subarray(offset, offset + PIECE_BYTES), () => next(offset + PIECE_BYTES));
+      else socket.write(bytes.subarray(offset, offset + WRITE_PIECE_BYTES), () => next(offset + WRITE_PIECE_BYTES));
     };
     next(0);
   });
