@@ -79,6 +79,29 @@ async function tlsPair(): Promise<{ connection: Connection; received: unknown[] 
   return { connection: new Connection(secured!, { ...options, scheduler: new ConnectionScheduler() }), received };
 }
 
+/** Runs `before` with each chunk the connection hands its socket, as the socket gets it. */
+function beforeEachWrite(connection: Connection, before: (chunk: Buffer) => void): void {
+  const write = connection.socket.write.bind(connection.socket) as (chunk: Buffer, ...rest: unknown[]) => boolean;
+  connection.socket.write = ((chunk: Buffer, ...rest: unknown[]) => {
+    before(chunk);
+    return write(chunk, ...rest);
+  }) as typeof connection.socket.write;
+}
+
+/** How many sockets each turn wrote to: a turn's writes run back to back, its microtasks after them. */
+function writesPerTurn(connections: Connection[]): { perTurn: number[]; writes: () => number } {
+  const perTurn: number[] = [];
+  let inTurn = 0;
+  let writes = 0;
+  for (const connection of connections) {
+    beforeEachWrite(connection, () => {
+      writes += 1;
+      if (inTurn++ === 0) queueMicrotask(() => perTurn.push(inTurn) && (inTurn = 0));
+    });
+  }
+  return { perTurn, writes: () => writes };
+}
+
 describe('Connection writes over TLS', () => {
   it('hands the socket less than a TLS record at a time, in a burst too, and the peer gets every frame in order', async () => {
     const { connection, received } = await tlsPair();
@@ -164,16 +187,7 @@ describe('Connection writes', () => {
 
   it('spreads the lazy frames falling due together over turns, every peer getting all of them', async () => {
     const { connections, received } = await pairs(4, 2 * LAZY_BYTES_PER_TURN);
-    // How many sockets each turn wrote to: a turn's writes run back to back, its microtasks after them.
-    const perTurn: number[] = [];
-    let inTurn = 0;
-    for (const connection of connections) {
-      const write = connection.socket.write.bind(connection.socket) as (chunk: Buffer, ...rest: unknown[]) => boolean;
-      connection.socket.write = ((chunk: Buffer, ...rest: unknown[]) => {
-        if (inTurn++ === 0) queueMicrotask(() => perTurn.push(inTurn) && (inTurn = 0));
-        return write(chunk, ...rest);
-      }) as typeof connection.socket.write;
-    }
+    const { perTurn } = writesPerTurn(connections);
     const big = encodeFrame({ presence: 'x'.repeat(LAZY_BYTES_PER_TURN) });
     const small = encodeFrame({ presence: 'y' });
     for (const connection of connections) {
@@ -189,15 +203,13 @@ describe('Connection writes', () => {
     const { connections, received } = await pairs(2, 2 * LAZY_BYTES_PER_TURN);
     const writes: number[][] = [[], []];
     const late = encodeFrame({ presence: 'late' });
-    connections.forEach((connection, i) => {
-      const write = connection.socket.write.bind(connection.socket) as (chunk: Buffer, ...rest: unknown[]) => boolean;
-      connection.socket.write = ((chunk: Buffer, ...rest: unknown[]) => {
+    connections.forEach((connection, i) =>
+      beforeEachWrite(connection, (chunk) => {
         writes[i]!.push(chunk.length);
         // Comes for both while the pass is under way: the first was written, the second not yet.
         if (i === 0 && writes[0]!.length === 1) for (const peer of connections) peer.sendEncoded(late, 'lazy');
-        return write(chunk, ...rest);
-      }) as typeof connection.socket.write;
-    });
+      }),
+    );
     const big = encodeFrame({ presence: 'x'.repeat(LAZY_BYTES_PER_TURN) });
     for (const connection of connections) connection.sendEncoded(big, 'lazy');
     await waitFor(() => received.every((frames) => frames.length === 2), 5000, 'both frames at both peers');
@@ -213,13 +225,11 @@ describe('Connection writes', () => {
     // Three peers owed a turn's bytes each: the pass spans turns, so the late frame's timer fires during it.
     const { connections, received } = await pairs(3, 2 * LAZY_BYTES_PER_TURN, false, 60_000);
     const late = encodeFrame({ presence: 'late' });
-    const write = connections[0]!.socket.write.bind(connections[0]!.socket) as (chunk: Buffer, ...rest: unknown[]) => boolean;
     let sent = false;
-    connections[0]!.socket.write = ((chunk: Buffer, ...rest: unknown[]) => {
+    beforeEachWrite(connections[0]!, () => {
       if (!sent) for (const peer of connections) peer.sendEncoded(late, 'soon');
       sent = true;
-      return write(chunk, ...rest);
-    }) as typeof connections[0]['socket']['write'];
+    });
     const big = encodeFrame({ presence: 'x'.repeat(LAZY_BYTES_PER_TURN) });
     for (const connection of connections) connection.sendEncoded(big, 'soon');
     await waitFor(() => received.every((frames) => frames.length === 2), 5000, 'the late frame at every peer');
@@ -243,13 +253,11 @@ describe('Connection writes', () => {
     const { connections, received, scheduler } = await pairs(count);
     let written = 0;
     for (const connection of connections) {
-      const write = connection.socket.write.bind(connection.socket) as (chunk: Buffer, ...rest: unknown[]) => boolean;
-      connection.socket.write = ((chunk: Buffer, ...rest: unknown[]) => {
+      beforeEachWrite(connection, () => {
         // As TLS encrypting a large fan-out's copy for this peer.
         busy(1);
         written += 1;
-        return write(chunk, ...rest);
-      }) as typeof connection.socket.write;
+      });
     }
     for (const connection of connections) connection.send({ n: 1 });
     scheduler.flushPending();
@@ -263,22 +271,6 @@ describe('Connection writes', () => {
 });
 
 describe('Connection writes within the turn budget', () => {
-  /** How many sockets each turn wrote to: a turn's writes run back to back, its microtasks after them. */
-  function writesPerTurn(connections: Connection[]): { perTurn: number[]; writes: () => number } {
-    const perTurn: number[] = [];
-    let inTurn = 0;
-    let writes = 0;
-    for (const connection of connections) {
-      const write = connection.socket.write.bind(connection.socket) as (chunk: Buffer, ...rest: unknown[]) => boolean;
-      connection.socket.write = ((chunk: Buffer, ...rest: unknown[]) => {
-        writes += 1;
-        if (inTurn++ === 0) queueMicrotask(() => perTurn.push(inTurn) && (inTurn = 0));
-        return write(chunk, ...rest);
-      }) as typeof connection.socket.write;
-    }
-    return { perTurn, writes: () => writes };
-  }
-
   it('writes only the free connections in a turn whose budget other work spent, the rest in the next turn', async () => {
     const count = WRITE_FREE_CONNECTIONS + 20;
     const { connections, received, scheduler } = await pairs(count);
