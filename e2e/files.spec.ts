@@ -12,6 +12,9 @@ import { startShell } from './shell.js';
 import { captionAndSend, dropFiles, patternSha256 } from './files-ui.js';
 import { PASSWORD, expectOnline, freePort, hostRoom, joinRoom, message, photographLooks, send, stopHosting } from './ui.js';
 
+/** The looks the files' screens (the viewer, a refusal) are photographed in: narrow and wide, tall enough for the viewer. */
+const FILE_SCREEN_LOOKS = { widths: [720, 1280], height: 820 };
+
 /** Clicks a file's Download and answers the saved file's bytes. */
 async function download(page: Page, name: string, confirmFirst = false): Promise<Buffer> {
   const saved = page.waitForEvent('download');
@@ -137,7 +140,7 @@ test('the viewer shows the download of a large picture: the progress over the th
   await expect(viewer.getByRole('alert')).toHaveText('Failed: photo.png arrived damaged and was removed; try again.');
   await expect(full).toHaveAttribute('src', /^data:/);
   await expect(progress).toHaveCount(0);
-  await photographLooks(bob!, 'viewer failed', { widths: [720, 1280], height: 820 });
+  await photographLooks(bob!, 'viewer failed', FILE_SCREEN_LOOKS);
 
   // Repaired, and the host frozen so the download cannot end at once: Retry shows it under way, size done of the whole.
   writeFileSync(stored, original);
@@ -150,7 +153,7 @@ test('the viewer shows the download of a large picture: the progress over the th
     await expect(progress).toHaveAttribute('aria-valuetext', /^0 bytes of \d+(\.\d)? MB$/);
     await expect(viewer).toContainText(/0 bytes of \d+(\.\d)? MB/);
     await expect(viewer.getByRole('alert')).toHaveCount(0);
-    await photographLooks(bob!, 'viewer downloading', { widths: [720, 1280], height: 820 });
+    await photographLooks(bob!, 'viewer downloading', FILE_SCREEN_LOOKS);
   } finally {
     host.kill('SIGCONT');
   }
@@ -174,7 +177,7 @@ test('the viewer says it waits for the host while the host is gone, and shows th
   await expect(progress).toHaveAttribute('aria-valuetext', 'Waiting for the host…');
   await expect(viewer).toContainText('Waiting for the host…');
   await expect(viewer.getByRole('alert')).toHaveCount(0);
-  await photographLooks(bob!, 'viewer waiting', { widths: [720, 1280], height: 820 });
+  await photographLooks(bob!, 'viewer waiting', FILE_SCREEN_LOOKS);
 
   await hostRoom(alice!, { room: 'Lab', port, name: 'alice' });
   const full = viewer.getByRole('img', { name: 'dock.png' });
@@ -253,7 +256,7 @@ test('a room hosted with file limits typed in the Host form refuses a larger fil
   await bob!.getByRole('textbox', { name: 'Mesaj' }).press('Enter');
   await expect(bob!.getByRole('button', { name: 'video.dat dosyasını çıkar' })).toBeVisible();
   await expect(bob!.getByRole('alert')).toHaveText(refusal);
-  await photographLooks(bob!, 'file refused tr', { widths: [720, 1280], height: 820 });
+  await photographLooks(bob!, 'file refused tr', FILE_SCREEN_LOOKS);
   await bob!.getByRole('button', { name: 'Ayarlar', exact: true }).click();
   await bob!.getByRole('combobox', { name: 'Dil' }).selectOption('en');
   await bob!.keyboard.press('Escape');

@@ -1,7 +1,7 @@
 /**
- * The photographs people look at, in every spec: taken when LANCHAT_SHOTS names a folder, and saved there. Without it the specs check the same screens (overflow, axe, text on one line)
- * and take none: in CI nobody looks at them, and they were about a minute of the e2e stage. A failed test
- * keeps Playwright's own screenshot.
+ * The photographs people look at, in every spec: taken when LANCHAT_SHOTS names a folder, and saved there.
+ * Without it the specs check the same screens (overflow, axe, text on one line) and take none: in CI nobody
+ * looks at them, and they were about a minute of the e2e stage. A failed test keeps Playwright's own screenshot.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
