@@ -29,8 +29,8 @@ export interface SavedKnownDevices {
   introduced: number[];
 }
 
-const bytes = (base64: string): Uint8Array => new Uint8Array(Buffer.from(base64, 'base64'));
-const base64 = (value: Uint8Array): string => Buffer.from(value).toString('base64');
+export const bytes = (base64: string): Uint8Array => new Uint8Array(Buffer.from(base64, 'base64'));
+export const base64 = (value: Uint8Array): string => Buffer.from(value).toString('base64');
 /** A user's device keys as one comparable text: sorted, so it does not depend on the order they were seen in. */
 const keySet = (keys: Iterable<Uint8Array>): string => [...keys].map((key) => base64(key)).sort().join(',');
 

@@ -234,6 +234,34 @@ describe('end-to-end encrypted conversations through a real host', () => {
     expect(b['bundles']).toHaveLength(before);
   });
 
+  it('a device that lost the race to make a group waits for its welcome: trying to write again makes no group and spends no key package of anyone', async () => {
+    await room.start();
+    const [alice, bob, carol] = [await room.user('alice'), await room.user('bob'), await room.user('carol')];
+    const [a, b, c] = [await EncryptedChats.start(alice), await EncryptedChats.start(bob), await EncryptedChats.start(carol)];
+    const { group } = await alice.request('groupCreate', { name: 'team', members: ['bob', 'carol'] });
+    for (const member of [bob, carol]) await member.request('groupAnswer', { groupId: group.id, accept: true });
+    const conv = groupConversation(group.id);
+    const bobJoined = next(b, 'joined');
+    await a.create(conv, ['bob']);
+    await bobJoined;
+    const packagesOf = async (client: ChatClient, chats: EncryptedChats): Promise<number> =>
+      (await client.request('deviceRegister', { deviceId: chats.id.deviceId, signatureKey: Buffer.from(chats['device'].signaturePublicKey).toString('base64') })).keyPackages;
+
+    // carol's first try finds the group made (the host refuses her epoch); her later ones are not tries again.
+    await c.create(conv, ['alice']);
+    expect(c.members(conv)).toBeUndefined();
+    const held = [await packagesOf(alice, a), await packagesOf(bob, b)];
+    for (let again = 0; again < 3; again++) await c.create(conv, ['alice', 'bob']);
+    expect([await packagesOf(alice, a), await packagesOf(bob, b)]).toEqual(held);
+    expect(c.members(conv)).toBeUndefined();
+
+    // Once a member adds her, she is in that group.
+    const carolJoined = next(c, 'joined');
+    await a.add(conv, ['carol']);
+    await carolJoined;
+    expect(c.members(conv)!.map((id) => id.userId).sort()).toEqual([a, b, c].map((chats) => chats.id.userId).sort());
+  });
+
   it("a device the host adds in bob's name changes the safety number on both sides and shows at every device; a forged commit shows nothing", async () => {
     await room.start();
     const [alice, bob] = [await room.user('alice'), await room.user('bob')];

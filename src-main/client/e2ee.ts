@@ -20,7 +20,7 @@ import { type Device, type DeviceId, type Group, type KeyPackageBundle, loadGrou
 import type { MlsFrame } from '../../src-shared/protocol/e2ee.js';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import type { ChatClient } from './client.js';
-import { type DevicesChanged, KnownDevices, type SavedKnownDevices } from './e2ee-devices.js';
+import { type DevicesChanged, KnownDevices, type SavedKnownDevices, base64, bytes } from './e2ee-devices.js';
 import type { DeviceStore } from './e2ee-store.js';
 import { ClientError } from './errors.js';
 
@@ -55,10 +55,7 @@ export type { DevicesChanged, Verification } from './e2ee-devices.js';
 export interface StartOptions {
   /** Where the device is kept between runs: restored from it when it holds one, made and saved there otherwise. */
   store?: DeviceStore;
-  /**
-   * false: `start` does not fetch what was sent while the device was away; call `catchUp()` once the
-   * listeners are on, so they hear it. Default true.
-   */
+  /** false: `start` does not fetch what was sent while the device was away; call `catchUp()` once the listeners are on. Default true. */
   catchUp?: boolean;
 }
 
@@ -89,8 +86,6 @@ interface SavedDevice extends SavedKnownDevices {
   conversations: { conv: string; seq: number; frameId: number; state: string }[];
 }
 
-const bytes = (base64: string): Uint8Array => new Uint8Array(Buffer.from(base64, 'base64'));
-const base64 = (value: Uint8Array): string => Buffer.from(value).toString('base64');
 
 export class EncryptedChats extends EventEmitter<E2eeEvents> {
   private readonly conversations = new Map<string, Conversation>();
@@ -98,6 +93,8 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
   readonly trust: KnownDevices;
   /** Key packages uploaded and not yet used by a welcome. */
   private readonly bundles: KeyPackageBundle[] = [];
+  /** Conversations whose group another device made first: this one waits to be added, as another try would claim a key package of every device it names. */
+  private readonly madeElsewhere = new Set<string>();
   /** The highest frame id processed from mlsSync. */
   private cursor = 0;
   private store: DeviceStore | undefined;
@@ -201,6 +198,7 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
     return this.serially(async () => {
       const me = this.client.session?.login.name;
       if (me === undefined) throw new ClientError('DISCONNECTED', 'not logged in');
+      if (this.madeElsewhere.has(conv)) return;
       const group = await createGroup(this.device, new TextEncoder().encode(conv));
       // Claiming this user's devices spends one of this device's own key packages too: its private keys go, another is uploaded.
       const claimed = await this.trust.claim(this.client, [me, ...users], (spent) => {
@@ -223,6 +221,7 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
       } catch (error) {
         if (!isEpochTaken(error)) throw error;
         // Another device's group came first: ours never existed for anyone else.
+        this.madeElsewhere.add(conv);
         await this.catchUpNow();
       }
     });

@@ -25,12 +25,27 @@ const newCore = () => e2eeCore(cleanups, 'lanchat-call-keys-', { callVouchWaitMs
 
 const ALICE_CERT = Array.from({ length: 32 }, (_, index) => (index + 0xa0).toString(16).toUpperCase()).join(':');
 const BOB_CERT = Array.from({ length: 32 }, (_, index) => (index + 0x10).toString(16).toUpperCase()).join(':');
+const CAROL_CERT = Array.from({ length: 32 }, (_, index) => (index + 0x40).toString(16).toUpperCase()).join(':');
 const HOST_CERT = Array.from({ length: 32 }, () => '66').join(':');
 
 type Signal = Extract<AppEvent, { type: 'callSignal' }>;
 type Unverified = Extract<AppEvent, { type: 'callUnverified' }>;
 const signals = (events: AppEvent[]): Signal[] => events.filter((event): event is Signal => event.type === 'callSignal');
 const unverified = (events: AppEvent[]): Unverified[] => events.filter((event): event is Unverified => event.type === 'callUnverified');
+
+type App = ReturnType<typeof newCore>;
+
+/** Sends `text`, again until it goes: each app registers as an encryption device after its login, so a first message can find the other app not one yet. */
+async function sentOnceDevices(from: App, target: Parameters<App['core']['send']>[0], text: string): Promise<void> {
+  for (let tries = 0; ; tries++) {
+    const { clientMsgId } = unwrap(await from.core.send(target, text));
+    const outcome = () => from.events.find((event) => event.type === 'outbox' && event.clientMsgId === clientMsgId && (event.status === 'sent' || event.status === 'failed'));
+    await waitFor(() => outcome() !== undefined, 10_000, `"${text}" sent`);
+    if ((outcome() as { status: string }).status === 'sent') return;
+    if (tries > 50) throw new Error(`"${text}" never went: an app never became an encryption device`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 
 /** alice joins the room directly, bob through `proxy`; both are encryption devices in an accepted DM, then in a call there. */
 async function inCall(proxy: LinkProxy) {
@@ -40,15 +55,8 @@ async function inCall(proxy: LinkProxy) {
   unwrap(await bob.core.join({ host: '127.0.0.1', port: proxy.port, name: 'bob', password: 'bob-secret', allowUnencrypted: true }));
   unwrap(await alice.core.chatRequest('bob'));
   const { conv } = unwrap(await bob.core.chatAnswer('alice', true));
-  // A DM first, once bob's app is an encryption device (it registers after its login): both are in the DM's MLS group.
-  for (let tries = 0; ; tries++) {
-    const { clientMsgId } = unwrap(await alice.core.send({ kind: 'dm', user: 'bob' }, 'ring you?'));
-    const outcome = () => alice.events.find((event) => event.type === 'outbox' && event.clientMsgId === clientMsgId && (event.status === 'sent' || event.status === 'failed'));
-    await waitFor(() => outcome() !== undefined, 10_000, 'the DM sent');
-    if ((outcome() as { status: string }).status === 'sent') break;
-    if (tries > 50) throw new Error('bob never became an encryption device');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  // A DM first: both are in the DM's MLS group.
+  await sentOnceDevices(alice, { kind: 'dm', user: 'bob' }, 'ring you?');
   await waitFor(() => bob.events.some((event) => event.type === 'message' && event.message.text === 'ring you?'), 15_000, 'the DM');
   const started = unwrap(await alice.core.callStart(conv, false));
   await waitFor(() => bob.events.some((event) => event.type === 'call' && event.call.id === started.call.id), 10_000, 'the ring');
@@ -114,6 +122,39 @@ describe('call signalling inside the end-to-end encryption', () => {
     await waitFor(() => unverified(bob.events).length === 1, 10_000, 'the refusal at bob');
     expect(unverified(bob.events)[0]).toMatchObject({ endpoint: otherEndpoint, reason: 'missing' });
     other.close();
+  });
+});
+
+describe('a member the group\'s encryption has not taken in yet', () => {
+  it('offers in a call: the peer holding her offer brings her devices into the group, her voucher follows, and the offer passes', async () => {
+    // The apps' own wait for a voucher: nothing is refused here, and the adding has all of it on a loaded machine.
+    const [alice, bob, carol] = [0, 1, 2].map(() => e2eeCore(cleanups, 'lanchat-call-keys-')) as [App, App, App];
+    for (const [user, name] of [[alice, 'alice'], [bob, 'bob'], [carol, 'carol']] as const) {
+      unwrap(await user.core.join({ host: '127.0.0.1', port: room.port, name, password: `${name}-secret`, allowUnencrypted: true }));
+    }
+    const group = unwrap(await alice.core.groupCreate('Team', ['bob']));
+    unwrap(await bob.core.groupAnswer(group.id, true));
+    // The group's encryption holds alice's and bob's devices: alice wrote in it (once bob's app is an encryption device).
+    await sentOnceDevices(alice, { kind: 'group', groupId: group.id }, 'before carol');
+    await waitFor(() => bob.events.some((event) => event.type === 'message' && event.message.text === 'before carol'), 15_000, 'the group message at bob');
+    // carol joins the group after that, and nobody has written in it since: no app has added her devices.
+    unwrap(await alice.core.groupAddMember(group.id, 'carol'));
+    unwrap(await carol.core.groupAnswer(group.id, true));
+    // carol's app is an encryption device: she wrote to bob in a DM.
+    unwrap(await carol.core.chatRequest('bob'));
+    unwrap(await bob.core.chatAnswer('carol', true));
+    await sentOnceDevices(carol, { kind: 'dm', user: 'bob' }, 'hi bob');
+
+    const started = unwrap(await alice.core.callStart(group.conv, false));
+    await waitFor(() => carol.events.some((event) => event.type === 'call' && event.call.id === started.call.id), 10_000, 'the ring at carol');
+    const { endpoint: carolEndpoint } = unwrap(await carol.core.callJoin(started.call.id));
+    unwrap(await carol.core.callSignal(started.call.id, started.endpoint, { kind: 'offer', sdp: offerSdp(CAROL_CERT) }));
+    await waitFor(() => signals(alice.events).some((event) => event.from === carolEndpoint) || unverified(alice.events).length > 0, 15_000, 'carol\'s offer at alice');
+    expect(unverified(alice.events)).toEqual([]);
+    expect(signals(alice.events).map((event) => [event.from, event.user, event.signal.kind])).toEqual([[carolEndpoint, 'carol', 'offer']]);
+    // And she reads the group from then on.
+    unwrap(await bob.core.send({ kind: 'group', groupId: group.id }, 'welcome carol'));
+    await waitFor(() => carol.events.some((event) => event.type === 'message' && event.message.text === 'welcome carol'), 15_000, 'the group message at carol');
   });
 });
 

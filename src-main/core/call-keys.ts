@@ -22,12 +22,12 @@ type Unverified = Extract<AppEvent, { type: 'callUnverified' }>;
 /** How long an offer or answer waits for the `call` message that vouches for it (it is sent before the signal, so it is normally there already). */
 export const VOUCH_WAIT_MS = 10_000;
 /**
- * Tries of a voucher. A device that just joined a call may not be in the conversation's MLS group yet (the
- * member whose app adds it is on the way): it tries again, doubling the wait, for about 6 s in all, which is
- * within a peer's VOUCH_WAIT_MS.
+ * A voucher that cannot go yet is tried again, the pause doubling up to VOUCH_RETRY_MAX_MS, for as long as
+ * a peer holds the signal. Mostly this is a device the conversation's MLS group has not taken in yet: the
+ * peer holding its signal is adding it (`admit`).
  */
-const VOUCH_TRIES = 5;
-const VOUCH_RETRY_FIRST_MS = 400;
+const VOUCH_RETRY_FIRST_MS = 100;
+const VOUCH_RETRY_MAX_MS = 1_000;
 /** Calls whose keys are remembered: a few past the one the app is in (a ring, a rejoin). */
 const CALLS_KEPT = 16;
 
@@ -46,6 +46,8 @@ export interface CallKeysDevice {
   encrypts(conv: ConversationKey): boolean;
   /** Sends a `call` message in `conv` naming `fingerprints` as those of `endpoint` in call `callId`. */
   vouch(conv: ConversationKey, callId: string, endpoint: string, fingerprints: string[]): Promise<void>;
+  /** Brings `user`'s devices into `conv`'s MLS group unless one is in it: they can vouch only from inside. */
+  admit(conv: ConversationKey, user: string): Promise<void>;
 }
 
 /** The fingerprints of an SDP's `a=fingerprint` lines (RFC 8122), as `hash-function VALUE`, each once. */
@@ -119,7 +121,7 @@ export class CallVerifier {
       const all = [...new Set([...mine.fingerprints, ...fingerprints])];
       // Who is in the call now hears it (or reads it on catching up), so the next offer to them needs no other.
       const present = [to, ...call.participants.map((participant) => participant.endpoint)];
-      await vouchSoon(() => this.device.vouch(call.conv, call.id, endpoint, all));
+      await this.vouchSoon(() => this.device.vouch(call.conv, call.id, endpoint, all));
       for (const fingerprint of all) mine.fingerprints.add(fingerprint);
       for (const reached of present) mine.reached.add(reached);
     });
@@ -156,6 +158,9 @@ export class CallVerifier {
       const covers = keys !== undefined && keys.conv === conv && nameKey(keys.user) === nameKey(push.user) && fingerprints.every((fingerprint) => keys.fingerprints.has(fingerprint));
       return fingerprints.length > 0 && covers ? true : undefined;
     };
+    // A member who joined the conversation since anyone wrote in it is not in its group yet, and cannot vouch
+    // until an app adds them: this one does, rather than wait for someone to write.
+    if (vouched() === undefined) void this.device.admit(conv, push.user).catch(() => undefined);
     if ((await this.until(vouched)) === true) return true;
     // The call ended while its signal waited: nothing to refuse, nobody to tell.
     if (!this.convs.has(push.callId)) return false;
@@ -197,6 +202,19 @@ export class CallVerifier {
     for (const key of [...this.refused]) if (key.startsWith(`${callId} `)) this.refused.delete(key);
   }
 
+  private async vouchSoon(vouch: () => Promise<void>): Promise<void> {
+    const until = Date.now() + this.waitMs;
+    for (let pause = VOUCH_RETRY_FIRST_MS; ; pause = Math.min(pause * 2, VOUCH_RETRY_MAX_MS)) {
+      try {
+        await vouch();
+        return;
+      } catch (error) {
+        if (Date.now() + pause > until) throw error;
+        await new Promise((resolve) => setTimeout(resolve, pause).unref());
+      }
+    }
+  }
+
   /** Sets a call's entry, the oldest call's going once more than CALLS_KEPT are kept. */
   private remember<T>(map: Map<string, T>, callId: string, value: T): T {
     map.delete(callId);
@@ -206,14 +224,3 @@ export class CallVerifier {
   }
 }
 
-async function vouchSoon(vouch: () => Promise<void>): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await vouch();
-      return;
-    } catch (error) {
-      if (attempt >= VOUCH_TRIES) throw error;
-      await new Promise((resolve) => setTimeout(resolve, VOUCH_RETRY_FIRST_MS * 2 ** (attempt - 1)).unref());
-    }
-  }
-}

@@ -114,6 +114,7 @@ export class E2eeCore {
     return {
       encrypts: (conv) => this.encrypts(conv),
       vouch: async (conv, callId, endpoint, fingerprints) => (await this.messaging()).vouchCall(conv, callId, endpoint, fingerprints),
+      admit: async (conv, user) => (await this.messaging()).admit(conv, user),
     };
   }
 

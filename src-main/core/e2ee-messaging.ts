@@ -211,6 +211,13 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
     await this.chats.send(conversation, this.encode({ kind: 'call', from: this.me, ts: Date.now(), callId: call, endpoint, fingerprints }), randomUUID());
   }
 
+  /** Brings `user`'s devices into `conv`'s group when none of theirs is known to be in it (core/call-keys.ts). */
+  async admit(conv: ConversationKey, user: string): Promise<void> {
+    const id = this.history.idOf(user);
+    if (id !== undefined && this.chats.members(conv)?.some((member) => member.userId === id)) return;
+    await this.ready(await this.targetOf(conv));
+  }
+
   /** A DM or group's target from its conversation key. */
   private async targetOf(conv: ConversationKey): Promise<Exclude<Target, { kind: 'room' }>> {
     if (conv.startsWith('group:')) return { kind: 'group', groupId: Number(conv.slice('group:'.length)) };
