@@ -86,7 +86,6 @@ interface SavedDevice extends SavedKnownDevices {
   conversations: { conv: string; seq: number; frameId: number; state: string }[];
 }
 
-
 export class EncryptedChats extends EventEmitter<E2eeEvents> {
   private readonly conversations = new Map<string, Conversation>();
   /** Each user's devices as this device saw them itself, their safety numbers and who is verified. */
