@@ -46,6 +46,27 @@ describe('syncing with the App API', () => {
     expect(ctx.store.getState().activeConv).toBe('room');
   });
 
+  it('keeps a conversation the user opened while the first load after login was still on its way', async () => {
+    let release = (): void => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const api = fakeApi({
+      session: () => Promise.resolve({ ok: true, value: { ...onlineSession('bob'), features: ['read'] } }),
+      history: vi.fn(async () => ({ ok: true as const, value: { messages: [], hasMore: false, deliveredUpTo: 0 } })),
+      readState: vi.fn(async () => {
+        await held;
+        return { ok: true as const, value: [] };
+      }),
+    });
+    const ctx = { store: createAppStore(), api };
+    startSync(ctx);
+    await vi.waitFor(() => expect(api.readState).toHaveBeenCalled());
+    // The window shows the room meanwhile; the user starts a direct chat from it.
+    ctx.store.getState().setActiveConv('dm:1:2');
+    release();
+    await vi.waitFor(() => expect(api.history).toHaveBeenCalled());
+    expect(ctx.store.getState().activeConv).toBe('dm:1:2');
+  });
+
   it('loads older pages before the oldest loaded message until there are no more', async () => {
     const history = historyOf(12);
     const ctx = { store: createAppStore(), api: fakeApi({ history }) };

@@ -89,7 +89,9 @@ async function refreshAll(ctx: AppContext): Promise<void> {
   if (invitations.ok) state.setInvitations(invitations.value);
   if (unsent.ok) state.restoreUnsent(unsent.value, Date.now());
   await loadReadState(ctx);
-  if (state.activeConv === null) state.setActiveConv(state.chatWindowConv ?? ROOM);
+  // Read again after the wait: the window shows the room until this, and the user may have opened another meanwhile.
+  const now = store.getState();
+  if (now.activeConv === null) now.setActiveConv(now.chatWindowConv ?? ROOM);
   const { activeConv, timelines, contacts, dmPeers } = store.getState();
   const toReload = new Set(Object.keys(timelines).filter((conv) => timelines[conv]?.loaded));
   if (activeConv !== null) toReload.add(activeConv);
