@@ -74,6 +74,13 @@ describe('conversation timeline', () => {
     expect(kinds(items)).toEqual(['day', 'm5', 'pending']);
   });
 
+  it('shows a message once when the host stored it before answering its sending: not also as pending', () => {
+    const stored = { ...message(6, at(2025, 3, 4, 12)), from: 'alice', clientMsgId: 'mine' };
+    const pending: OutboxEntry = { clientMsgId: 'mine', target: { kind: 'room' }, text: stored.text, ts: stored.ts, status: 'queued', error: null };
+    const items = buildTimeline([stored], [pending], [], { hasMore: false, hasNewer: false }, 'alice');
+    expect(kinds(items)).toEqual(['day', 'm6']);
+  });
+
   it('sums up three or more joins and leaves in a row in one line, not across messages or days', () => {
     const change = (user: string, kind: 'joined' | 'left', ts: number) => ({ kind, user, ts });
     const items = buildTimeline(

@@ -62,7 +62,9 @@ export function buildTimeline(
     entries.push({ kind: 'message', key: `m${message.id}`, message, continued: false });
   }
   while (next < shown.length) entries.push(noticeItem(shown[next++]!));
-  for (const entry of pending) entries.push({ kind: 'pending', key: `p${entry.clientMsgId}`, entry, continued: false });
+  // The host's push of your message can come before the answer to its sending: shown once, as stored.
+  const stored = new Set(messages.map((message) => message.clientMsgId));
+  for (const entry of pending) if (!stored.has(entry.clientMsgId)) entries.push({ kind: 'pending', key: `p${entry.clientMsgId}`, entry, continued: false });
 
   const items: TimelineItem[] = [];
   let day = -Infinity;
