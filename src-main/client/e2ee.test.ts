@@ -46,6 +46,11 @@ async function hostsDevice(client: ChatClient) {
   return device;
 }
 
+/** How many key packages of `chats`' device the host holds (registering the same device again says so). */
+async function keyPackagesHeld(client: ChatClient, chats: EncryptedChats): Promise<number> {
+  return (await client.request('deviceRegister', { deviceId: chats.id.deviceId, signatureKey: Buffer.from(chats['device'].signaturePublicKey).toString('base64') })).keyPackages;
+}
+
 /** Whether the host's database file or its WAL holds the text, in UTF-8. */
 function hostHolds(dir: string, text: string): boolean {
   const needle = Buffer.from(text);
@@ -209,8 +214,7 @@ describe('end-to-end encrypted conversations through a real host', () => {
     await room.start();
     const [alice, bob] = [await room.user('alice'), await room.user('bob')];
     const [a, b] = [await EncryptedChats.start(alice), await EncryptedChats.start(bob)];
-    const packagesOfBob = async (): Promise<number> => (await bob.request('deviceRegister', { deviceId: b.id.deviceId, signatureKey: Buffer.from(b['device'].signaturePublicKey).toString('base64') })).keyPackages;
-    const before = await packagesOfBob();
+    const before = await keyPackagesHeld(bob, b);
     for (let index = 0; index < before + 2; index++) {
       const { group } = await alice.request('groupCreate', { name: `group ${index}`, members: ['bob'] });
       await bob.request('groupAnswer', { groupId: group.id, accept: true });
@@ -218,7 +222,7 @@ describe('end-to-end encrypted conversations through a real host', () => {
       await a.create(groupConversation(group.id), ['bob']);
       await joined;
     }
-    const toppedUp = () => waitFor(async () => (await packagesOfBob()) >= before, undefined, `bob's device to hold ${before} key packages on the host again`);
+    const toppedUp = () => waitFor(async () => (await keyPackagesHeld(bob, b)) >= before, undefined, `bob's device to hold ${before} key packages on the host again`);
     await toppedUp();
 
     // Making a conversation's group claims one of each of the maker's own devices too (to add the others): topped up as well.
@@ -244,15 +248,13 @@ describe('end-to-end encrypted conversations through a real host', () => {
     const bobJoined = next(b, 'joined');
     await a.create(conv, ['bob']);
     await bobJoined;
-    const packagesOf = async (client: ChatClient, chats: EncryptedChats): Promise<number> =>
-      (await client.request('deviceRegister', { deviceId: chats.id.deviceId, signatureKey: Buffer.from(chats['device'].signaturePublicKey).toString('base64') })).keyPackages;
 
     // carol's first try finds the group made (the host refuses her epoch); her later ones are not tries again.
     await c.create(conv, ['alice']);
     expect(c.members(conv)).toBeUndefined();
-    const held = [await packagesOf(alice, a), await packagesOf(bob, b)];
+    const held = [await keyPackagesHeld(alice, a), await keyPackagesHeld(bob, b)];
     for (let again = 0; again < 3; again++) await c.create(conv, ['alice', 'bob']);
-    expect([await packagesOf(alice, a), await packagesOf(bob, b)]).toEqual(held);
+    expect([await keyPackagesHeld(alice, a), await keyPackagesHeld(bob, b)]).toEqual(held);
     expect(c.members(conv)).toBeUndefined();
 
     // Once a member adds her, she is in that group.

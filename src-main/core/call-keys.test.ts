@@ -11,7 +11,7 @@ import { offerSdp, unwrap, waitFor } from '../testing/harness.js';
 import { freePort } from '../testing/ports.js';
 import { useRoom } from '../testing/room.js';
 import { sdpFingerprints } from './call-keys.js';
-import { e2eeCore } from './testing.js';
+import { e2eeCore, sent } from './testing.js';
 
 // Plain TCP, so that the relay in front of the host can read and rewrite its frames.
 const room = useRoom({ start: { tls: false } });
@@ -39,9 +39,7 @@ type App = ReturnType<typeof newCore>;
 async function sentOnceDevices(from: App, target: Parameters<App['core']['send']>[0], text: string): Promise<void> {
   for (let tries = 0; ; tries++) {
     const { clientMsgId } = unwrap(await from.core.send(target, text));
-    const outcome = () => from.events.find((event) => event.type === 'outbox' && event.clientMsgId === clientMsgId && (event.status === 'sent' || event.status === 'failed'));
-    await waitFor(() => outcome() !== undefined, 10_000, `"${text}" sent`);
-    if ((outcome() as { status: string }).status === 'sent') return;
+    if ((await sent(from.events, clientMsgId, 10_000)).status === 'sent') return;
     if (tries > 50) throw new Error(`"${text}" never went: an app never became an encryption device`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -6,7 +6,7 @@ import { isE2ee } from '../../src-shared/e2ee-app.js';
 import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import { filesHolding, login, waitFor, unwrap } from '../testing/harness.js';
 import { AppCore } from './app.js';
-import { e2eeCore, hostedRoom } from './testing.js';
+import { e2eeCore, hostedRoom, sent } from './testing.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -25,15 +25,6 @@ async function received(events: AppEvent[], text: string): Promise<ChatMessage> 
   return found!;
 }
 
-/** What an own message became once the outbox reports it sent (or why it failed). */
-async function sent(events: AppEvent[], clientMsgId: string): Promise<Extract<AppEvent, { type: 'outbox' }>> {
-  let found: Extract<AppEvent, { type: 'outbox' }> | undefined;
-  await waitFor(() => {
-    found = events.find((event): event is Extract<AppEvent, { type: 'outbox' }> => event.type === 'outbox' && event.clientMsgId === clientMsgId && (event.status === 'sent' || event.status === 'failed'));
-    return found !== undefined;
-  });
-  return found!;
-}
 
 
 describe('the app as an end-to-end encryption device', () => {

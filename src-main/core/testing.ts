@@ -1,6 +1,6 @@
 /** What the core's tests start: the app as a shell runs it. */
 import type { AppEvent, Result, SessionView } from '../../src-shared/api.js';
-import { TEST_PASSWORD_COST, removeDir, tempDir, unwrap } from '../testing/harness.js';
+import { TEST_PASSWORD_COST, removeDir, tempDir, unwrap, waitFor } from '../testing/harness.js';
 import { AppCore, type AppCoreOptions } from './app.js';
 import { ResumingCore } from './resume.js';
 
@@ -45,6 +45,20 @@ export function e2eeCore(
   const events: AppEvent[] = [];
   core.onEvent((event) => events.push(event));
   return { core, events, dir };
+}
+
+/** What an own message became once the outbox reports it sent (or why it failed). */
+export async function sent(events: AppEvent[], clientMsgId: string, timeoutMs?: number): Promise<Extract<AppEvent, { type: 'outbox' }>> {
+  let found: Extract<AppEvent, { type: 'outbox' }> | undefined;
+  await waitFor(
+    () => {
+      found = events.find((event): event is Extract<AppEvent, { type: 'outbox' }> => event.type === 'outbox' && event.clientMsgId === clientMsgId && (event.status === 'sent' || event.status === 'failed'));
+      return found !== undefined;
+    },
+    timeoutMs,
+    `message ${clientMsgId} sent or failed`,
+  );
+  return found!;
 }
 
 /** `alice` hosts the room Lab and `bob` joins it; with `chatting`, they are in a direct chat both accepted. Resolves with the port. */
