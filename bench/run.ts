@@ -120,6 +120,11 @@ if (selected('tls-floor') && transport.tls) {
 }
 if (selected('changes')) report('changes', await changes({ clients: quick ? 20 : 50, reactionsEach: quick ? 10 : 40 }));
 if (selected('reconnect')) report('reconnect', await reconnect({ clients: quick ? 200 : 1000, senders: 5, ...(values.threads ? { threads: Number(values.threads) } : {}) }));
+// What the reconnect storm's handshakes alone cost on this machine: a bare TLS server (the host's gate) taking as many clients at once.
+if (selected('reconnect-floor') && transport.tls) {
+  const clients = quick ? 200 : 1000;
+  report('reconnect-floor', { workload: 'reconnect-floor', ...(await tlsCost('tls', clients, undefined, [], undefined, clients)) });
+}
 const historyOptions = { messages: quick ? 100_000 : 1_000_000, users: 200, dms: 1000, groups: 50, queries: quick ? 20 : 50 };
 if (selected('history')) report('history', await inOwnProcess('history', historyOptions));
 if (selected('ingest-floor')) report('ingest-floor', await inOwnProcess('ingest-floor', historyOptions));

@@ -10,4 +10,11 @@ describe('tls-floor (bench/tls-cost.ts)', () => {
     // reused, hiding what they hold (docs/bench-notes/2026-11-27-tls-floor.md).
     expect(result['rss_idle_mb']).toBeLessThan(180);
   }, 120_000);
+
+  it('takes every client at once when the batch is all of them, as after a restart (reconnect-floor), and says how long that took', async () => {
+    const result = await tlsCost('tls', 20, undefined, [], undefined, 20);
+    expect(result).toMatchObject({ variant: 'tls', connections: 20 });
+    expect(result['connect_s']).toBeGreaterThan(0);
+    expect(result['connect_p50_s']).toBeLessThanOrEqual(result['connect_s'] as number);
+  }, 120_000);
 });

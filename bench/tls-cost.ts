@@ -1,7 +1,7 @@
 /**
  * What one connection costs the server with and without TLS, apart from everything else the host
  * does: a server process that only admits connections through TlsGate (bench/tls-floor-server.ts), `count`
- * clients that connect (100 at a time), handshake and then stay idle. Prints resident memory per
+ * clients that connect (100 at a time, or `batch`), handshake and then stay idle. Prints resident memory per
  * connection and CPU time per handshake, read from /proc for the server process, and the server's
  * event-loop delay during the handshakes, for the gate as it is and for one that begins every
  * handshake at once (`turnMinMs: Infinity`), run alternately.
@@ -14,13 +14,14 @@
  *      [--server-flags="--node-flag ..."]
  */
 import { fork } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { connect as connectTls } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildServers } from './build.js';
-import { measure, processFigures, round, sleep } from './common.js';
+import { measure, percentile, processFigures, round, sleep } from './common.js';
 
 const BATCH = 100;
 /** What each client writes before the server's traffic: a hello and a login. */
@@ -37,6 +38,7 @@ export async function tlsCost(
   traffic: Traffic | undefined,
   serverFlags: string[] = [],
   presenceKb = 100,
+  batch = BATCH,
 ): Promise<Record<string, number | string>> {
   const tls = variant !== 'plain';
   const child = measure.tsx
@@ -56,22 +58,29 @@ export async function tlsCost(
   const cpuBefore = server.cpuSeconds();
   child.send('start');
   const clients: Socket[] = [];
-  for (let start = 0; start < count; start += BATCH) {
-    const batch = await Promise.all(
+  const connectedAfter: number[] = [];
+  const startedAt = performance.now();
+  const connected = (socket: Socket, resolve: (socket: Socket) => void): void => {
+    connectedAfter.push(performance.now() - startedAt);
+    resolve(socket);
+  };
+  for (let start = 0; start < count; start += batch) {
+    const batchOf = await Promise.all(
       Array.from(
-        { length: Math.min(BATCH, count - start) },
+        { length: Math.min(batch, count - start) },
         () =>
           new Promise<Socket>((resolve, reject) => {
             const socket = tls
-              ? connectTls({ socket: connect({ port, host: '127.0.0.1' }), rejectUnauthorized: false }, () => resolve(socket))
-              : connect({ port, host: '127.0.0.1' }, () => resolve(socket));
+              ? connectTls({ socket: connect({ port, host: '127.0.0.1' }), rejectUnauthorized: false }, () => connected(socket, resolve))
+              : connect({ port, host: '127.0.0.1' }, () => connected(socket, resolve));
             socket.once('error', reject);
             socket.on('data', () => undefined);
           }),
       ),
     );
-    clients.push(...batch);
+    clients.push(...batchOf);
   }
+  const connectS = (performance.now() - startedAt) / 1000;
   const cpu = server.cpuSeconds() - cpuBefore;
   const loop = await ask<{ loopMaxMs: number; loopP99Ms: number }>('read');
   await sleep(1000);
@@ -84,6 +93,9 @@ export async function tlsCost(
     rss_held_mb: heldMb,
     kb_per_connection: round(((heldMb - idleMb) * 1024) / count, 1),
     cpu_ms_per_connection: round((cpu * 1000) / count, 3),
+    // With `batch` ≥ count every client connects at once, as after a restart: how long until all were in.
+    connect_s: round(connectS, 2),
+    connect_p50_s: round(percentile(connectedAfter, 0.5) / 1000, 2),
     loop_p99_ms: loop.loopP99Ms,
     loop_max_ms: loop.loopMaxMs,
     heap_total_idle_mb: idleHeap.heapTotalMb,
