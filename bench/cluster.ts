@@ -19,6 +19,8 @@ import { WireClient } from './wire.js';
 
 export interface ClusterBenchOptions {
   nodeCounts: number[];
+  /** Each round runs every node count once, so the node counts' runs are interleaved (run.ts takes their medians). */
+  rounds: number;
   burst: { clients: number; messagesEach: number };
   connections: { clients: number; holdSeconds: number; chatters: number };
 }
@@ -191,14 +193,16 @@ async function clusterConnections(services: Services, nodeCount: number, options
   }
 }
 
-/** Runs both workloads per node count; `report` gets each result as it comes. */
+/** Runs both workloads per node count, `rounds` times; `report` gets each result as it comes. */
 export async function clusterBench(options: ClusterBenchOptions, report: (result: Result) => void): Promise<void> {
   const dir = tempDataDir();
   const [postgres, nats] = await Promise.all([startPostgres(), NatsServer.start(dir)]);
   const services: Services = { postgres, nats, dir, rooms: 0 };
   try {
-    for (const nodes of options.nodeCounts) report(await clusterBurst(services, nodes, options.burst));
-    for (const nodes of options.nodeCounts) report(await clusterConnections(services, nodes, options.connections));
+    for (let round = 0; round < options.rounds; round++) {
+      for (const nodes of options.nodeCounts) report(await clusterBurst(services, nodes, options.burst));
+      for (const nodes of options.nodeCounts) report(await clusterConnections(services, nodes, options.connections));
+    }
   } finally {
     await Promise.allSettled([postgres.stop(), nats.stop()]);
     removeDir(dir);

@@ -10,7 +10,9 @@
  * its range beside it (`_range`), and the host's ratios to each peer are taken round by round (the
  * peer run just before it) before their median: on a shared machine those are the steady figures.
  * Each room result carries the machine's 1-minute load average (`load_1m`) as it ended.
- * --cluster runs only bench/cluster.ts: burst and connections on 1, 2 and 3 clustered nodes.
+ * --cluster runs only bench/cluster.ts: burst and connections on 1, 2 and 3 clustered nodes, `--rounds` times
+ * interleaved in the same way, each node count's figures the median of its rounds and its multiples of one
+ * node's (`_vs_one_node`) taken round by round.
  * --pin runs the room servers on CPU 0 and the load generator on the others (common.ts, pinServersApart);
  * its results say `pinned`, and it judges no target.
  */
@@ -78,6 +80,8 @@ const WORST_OF = new Set(['lost', 'duplicated', 'missing_in_database', 'loop_max
 const SPREAD = ['p50_ms', 'p99_ms', 'deliveries_per_s', 'cpu_s', 'cpu_s_per_100k_deliveries', 'load_1m'];
 /** The host's figures also as multiples of each peer's in the same round: the floor's all of these, the others' the first four. */
 const RATIOS = ['p50_ms', 'p99_ms', 'deliveries_per_s', 'cpu_s_per_100k_deliveries', 'peak_rss_mb'];
+/** A cluster's figures also as multiples of one node's in the same round (the targets' two). */
+const CLUSTER_RATIOS = ['cpu_s_per_100k_deliveries', 'p99_ms'];
 
 const results = new Map<string, Result>();
 const print = (line: Record<string, unknown>): void => console.log(values.json ? JSON.stringify(line) : format(line));
@@ -148,21 +152,32 @@ if (selected('files')) {
 if (values.cluster) {
   if (clusterBenchMissing) print({ workload: 'cluster', skipped: clusterBenchMissing });
   else {
+    const runs = new Map<string, Result[]>();
     await clusterBench(
       {
         nodeCounts: [1, 2, 3],
+        rounds,
         burst: { clients: quick ? 20 : 50, messagesEach: quick ? 50 : 200 },
         connections: { clients: quick ? 500 : 3000, holdSeconds: quick ? 5 : 20, chatters: 5 },
       },
-      (result) => report(`${result['workload']}-${result['nodes']}`, result),
+      (result) => {
+        const name = `${result['workload']}-${result['nodes']}`;
+        runs.set(name, [...(runs.get(name) ?? []), result]);
+      },
     );
+    // Several nodes against one, round by round (the one-node run just before them), as the room's ratios are taken.
+    for (const [name, each] of runs) {
+      const combined = combine(each);
+      const one = runs.get(`${combined['workload']}-1`);
+      if (combined['nodes'] !== 1 && one) addRatios(combined, each, one, CLUSTER_RATIOS, 'one_node');
+      report(name, combined);
+    }
   }
 }
 printLoad('end');
 if (values.chart) {
   mkdirSync(values.chart, { recursive: true });
-  // A cluster run measures each node count once; the room workloads are the medians of their rounds.
-  const measured = values.cluster ? 'one run per node count' : `median of ${rounds} round${rounds === 1 ? '' : 's'}`;
+  const measured = `median of ${rounds} round${rounds === 1 ? '' : 's'}`;
   const about = `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, load ${loadavg()[0]!.toFixed(1)}, ${transport.tls ? 'TLS' : 'plain TCP'}, ${measured}`;
   for (const chart of charts(results, about)) {
     writeFileSync(join(values.chart, chart.file), chart.svg);

@@ -65,6 +65,17 @@ describe('bench targets', () => {
     expect(byName.get("cluster: send-to-delivery p99 across 3 nodes ≤ 1.5 × one node's")).toMatchObject({ value: 1.25, pass: true });
   });
 
+  it("judges a cluster with rounds on its round-by-round multiple of one node's figures", () => {
+    const byName = judged([
+      { workload: 'cluster-burst', nodes: 1, cpu_s_per_100k_deliveries: 1 },
+      { workload: 'cluster-burst', nodes: 3, cpu_s_per_100k_deliveries: 2, cpu_s_per_100k_deliveries_vs_one_node: 1.3 },
+      { workload: 'cluster-connections', nodes: 1, p99_ms: 4 },
+      { workload: 'cluster-connections', nodes: 3, p99_ms: 5, p99_ms_vs_one_node: 1.6 },
+    ]);
+    expect(byName.get("cluster: CPU per delivery, 3 nodes ≤ 1.4 × one node's")).toMatchObject({ value: 1.3, pass: true });
+    expect(byName.get("cluster: send-to-delivery p99 across 3 nodes ≤ 1.5 × one node's")).toMatchObject({ value: 1.6, pass: false });
+  });
+
   it('leaves out a target whose figures the run did not measure, and names the transport of the light room', () => {
     expect([...judged([{ workload: 'light', p50_ms: 1, p99_ms: 4, loop_max_ms: 3, tls: false }]).keys()]).toEqual(['light: event-loop delay max ms ≤ 20']);
     expect([...judged([{ workload: 'light', p50_ms: 1, p99_ms: 4, tls: false }, { workload: 'baseline-light', p50_ms: 1, p99_ms: 2 }]).keys()]).toEqual([
