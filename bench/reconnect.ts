@@ -9,7 +9,7 @@
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { typescriptWorker } from '../src-main/store/typescript-worker.js';
+import { ThreadCalls, typescriptWorker } from '../src-main/store/typescript-worker.js';
 import { buildServers } from './build.js';
 import { type Result, measure, percentile, transport, removeDir, round, seedDataDir, serverFigures, sleep, spawnServer, tempDataDir } from './common.js';
 import type { CaughtUp, ClientsCommand, ClientsData, WayBack } from './reconnect-clients.js';
@@ -51,32 +51,14 @@ async function startClients(data: ClientsData): Promise<Clients> {
   const worker = measure.tsx
     ? typescriptWorker(new URL('./reconnect-clients.ts', import.meta.url), data)
     : new Worker(join(await buildServers(), 'reconnect-clients.js'), { workerData: data });
-  const waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
-  let next = 0;
-  /** Why the worker is gone, once it is: what was asked of it, or is asked later, fails with that. */
-  let gone: Error | null = null;
-  worker.on('message', ({ id, result, error }: { id: number; result?: unknown; error?: string }) => {
-    const call = waiting.get(id)!;
-    waiting.delete(id);
-    if (error === undefined) call.resolve(result);
-    else call.reject(new Error(error));
-  });
-  const fail = (error: Error): void => {
-    gone ??= error;
-    for (const call of waiting.values()) call.reject(gone);
-    waiting.clear();
-  };
-  worker.on('error', fail);
-  worker.on('exit', (code) => fail(new Error(`a client thread exited with ${code}`)));
+  const calls = new ThreadCalls<{ id: number; result?: unknown; error?: string }>(worker, 'a client thread');
   return {
     worker,
-    ask: <T>(command: Command) =>
-      new Promise<T>((resolve, reject) => {
-        if (gone) return reject(gone);
-        const id = next++;
-        waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
-        worker.postMessage({ ...command, id });
-      }),
+    ask: async <T>(command: Command) => {
+      const reply = await calls.call((id) => ({ ...command, id }));
+      if (reply.error !== undefined) throw new Error(reply.error);
+      return reply.result as T;
+    },
   };
 }
 

@@ -19,13 +19,12 @@
 import Database from 'better-sqlite3-multiple-ciphers';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Worker } from 'node:worker_threads';
 import { foldForSearch } from '../../src-shared/fold.js';
 import { nameKey } from '../../src-shared/protocol/names.js';
 import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import type { E2eeMessage } from '../../src-shared/e2ee-app.js';
 import type { FileSecret } from '../crypto/file-seal.js';
-import { entryWorker } from '../store/typescript-worker.js';
+import { ThreadCalls, entryWorker } from '../store/typescript-worker.js';
 
 /** The key as SQLite3 Multiple Ciphers takes raw key bytes: no passphrase derivation, as it is random already. */
 const rawKey = (key: Uint8Array): string => `"x'${Buffer.from(key).toString('hex')}'"`;
@@ -162,7 +161,11 @@ export type ReaderReply = { id: number; value: unknown } | { id: number; error: 
 
 export class DeviceHistory {
   private readonly db: Database.Database;
-  private reader: HistoryReader | undefined;
+  /**
+   * The reader thread: asks in order, answered in order. Asked to close, it ends once its read under way is
+   * done (terminating a thread inside a better-sqlite3 call can abort the process: store/search-pool.ts).
+   */
+  private reader: ThreadCalls<ReaderReply> | undefined;
 
   /** `key`: the profile's device store key (deviceStoreKey), 32 bytes. */
   constructor(
@@ -181,7 +184,7 @@ export class DeviceHistory {
     this.db.close();
     const reader = this.reader;
     this.reader = undefined;
-    return reader?.close() ?? Promise.resolve();
+    return reader?.close({ close: true } satisfies ReaderAsk) ?? Promise.resolve();
   }
 
   /** The reader thread's id once it started (its tests check the reads leave the caller's thread). */
@@ -190,11 +193,16 @@ export class DeviceHistory {
   }
 
   /** The thread the reads of many rows run on, started at the first. */
-  private read<K extends keyof HistoryReads>(read: K, ...args: Parameters<HistoryReads[K]>): Promise<ReturnType<HistoryReads[K]>> {
-    if (!this.db.open) return Promise.reject(new Error('the device history is closed'));
+  private async read<K extends keyof HistoryReads>(read: K, ...args: Parameters<HistoryReads[K]>): Promise<ReturnType<HistoryReads[K]>> {
+    if (!this.db.open) throw new Error('the device history is closed');
     // A reader that stopped (it failed to start, say) is replaced by the next read.
-    if (this.reader === undefined || this.reader.failed) this.reader = new HistoryReader(this.file, this.key);
-    return this.reader.ask(read, args);
+    if (this.reader === undefined || this.reader.failed) {
+      const thread = entryWorker('e2ee-history-worker', new URL('./e2ee-history-worker.ts', import.meta.url), { file: this.file, key: this.key });
+      this.reader = new ThreadCalls(thread, "the device history's reader");
+    }
+    const reply = await this.reader.call((id) => ({ id, read, args }) as ReaderAsk);
+    if ('error' in reply) throw new Error(reply.error);
+    return reply.value as ReturnType<HistoryReads[K]>;
   }
 
   /** Stores a message, or its new state (an edit, a reaction). */
@@ -300,58 +308,6 @@ const parse = (row: Row): E2eeMessage => JSON.parse(row.message) as E2eeMessage;
 
 /** Whom a message mentions, as the unread count looks them up: each name's key on a line of its own. */
 const mentionKeys = (message: E2eeMessage): string => (message.mentions ?? []).map((name) => `\n${nameKey(name)}\n`).join('');
-
-/**
- * The reader thread of one history: asks in order, answered in order. It keeps the process alive only while
- * an answer is awaited. Asked to close, it ends once its read under way is done (terminating a thread inside
- * a better-sqlite3 call can abort the process: store/search-pool.ts).
- */
-class HistoryReader {
-  readonly thread: Worker;
-  private readonly pending = new Map<number, { resolve: (value: never) => void; reject: (error: Error) => void }>();
-  private readonly exited: Promise<void>;
-  private nextId = 1;
-  /** Set once the thread failed or ended: every read after fails with it. */
-  failed: Error | undefined;
-
-  constructor(file: string, key: Uint8Array) {
-    this.thread = entryWorker('e2ee-history-worker', new URL('./e2ee-history-worker.ts', import.meta.url), { file, key });
-    this.thread.unref();
-    this.exited = new Promise((resolve) => this.thread.once('exit', () => resolve()));
-    this.thread.on('message', (reply: ReaderReply) => {
-      const asked = this.pending.get(reply.id);
-      if (!asked) return;
-      this.pending.delete(reply.id);
-      if (this.pending.size === 0) this.thread.unref();
-      if ('error' in reply) asked.reject(new Error(reply.error));
-      else asked.resolve(reply.value as never);
-    });
-    this.thread.on('error', (error) => this.failAll(error));
-    this.thread.on('exit', (code) => this.failAll(new Error(`the device history's reader stopped (exit code ${code})`)));
-  }
-
-  ask<K extends keyof HistoryReads>(read: K, args: Parameters<HistoryReads[K]>): Promise<ReturnType<HistoryReads[K]>> {
-    if (this.failed) return Promise.reject(this.failed);
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.thread.ref();
-      this.thread.postMessage({ id, read, args } as ReaderAsk);
-    });
-  }
-
-  close(): Promise<void> {
-    this.thread.ref();
-    this.thread.postMessage({ close: true } satisfies ReaderAsk);
-    return this.exited;
-  }
-
-  private failAll(error: Error): void {
-    this.failed ??= error;
-    for (const asked of this.pending.values()) asked.reject(error);
-    this.pending.clear();
-  }
-}
 
 /** A ChatMessage as the device store keeps it. */
 export function asE2ee(message: ChatMessage): E2eeMessage {

@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { IndexerHealth } from './search-index.js';
 import type { SearchOptions } from './types.js';
-import { entryWorker } from './typescript-worker.js';
+import { ThreadCalls, entryWorker } from './typescript-worker.js';
 
 export interface SearchJob {
   id: number;
@@ -89,65 +89,56 @@ const WORKERS = Math.min(2, Math.max(1, availableParallelism() - 1));
 /** The search worker's thread (search-worker.ts), found wherever this code runs (typescript-worker.ts). */
 const startWorker = (workerData: unknown): Worker => entryWorker('search-worker', new URL('./search-worker.ts', import.meta.url), workerData);
 
-interface Job {
-  worker: PoolWorker;
-  resolve: (ids: number[]) => void;
-  reject: (error: unknown) => void;
-  signal: AbortSignal | undefined;
-  onAbort: () => void;
-}
-
-interface PoolWorker {
-  thread: Worker;
-  underWay: number;
-  exited: Promise<void>;
-}
+/** A search worker's thread: its searches under way are its calls. */
+type PoolWorker = ThreadCalls<SearchReply>;
 
 export class SearchPool {
-  private readonly workers: PoolWorker[] = [];
-  private readonly jobs = new Map<number, Job>();
-  private nextId = 1;
+  private workers: PoolWorker[] = [];
   private closed = false;
 
   constructor(private readonly file: string) {}
 
   /** The ids of the search's page, newest first (up to limit + 1); rejects with the signal's reason once the worker has stopped. */
-  run(userId: number, options: SearchOptions): Promise<number[]> {
+  async run(userId: number, options: SearchOptions): Promise<number[]> {
     const { signal, ...rest } = options;
-    if (this.closed) return Promise.reject(new Error('the store is closed'));
-    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (this.closed) throw new Error('the store is closed');
+    if (signal?.aborted) throw signal.reason;
     const worker = this.leastBusy();
-    const id = this.nextId++;
-    return new Promise<number[]>((resolve, reject) => {
-      // Cancelling waits for the worker's answer: a search is over when the worker says so.
-      const onAbort = (): void => worker.thread.postMessage({ cancel: id } satisfies WorkerMessage);
-      this.jobs.set(id, { worker, resolve, reject, signal, onAbort });
-      signal?.addEventListener('abort', onAbort, { once: true });
-      worker.underWay += 1;
-      worker.thread.postMessage({ id, userId, options: rest } satisfies WorkerMessage);
-    });
+    let id = 0;
+    // Cancelling waits for the worker's answer: a search is over when the worker says so.
+    const onAbort = (): void => worker.thread.postMessage({ cancel: id } satisfies WorkerMessage);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const reply = await worker.call((callId) => {
+        id = callId;
+        return { id, userId, options: rest } satisfies WorkerMessage;
+      });
+      if ('ids' in reply) return reply.ids;
+      if (reply.cancelled && signal?.aborted) throw signal.reason;
+      throw Object.assign(new Error(reply.error), reply.code ? { code: reply.code } : {});
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
   }
 
   /** Resolves once every worker has ended. */
   close(): Promise<void> {
     this.closed = true;
     const workers = this.workers.splice(0);
-    for (const worker of workers) {
-      this.failAll(worker, new Error('the store is closed'));
-      worker.thread.ref();
-      // Asked, not terminated: a worker terminated inside a better-sqlite3 call can abort the whole
-      // process (v8 ToLocalChecked); it stops its searches at their next slice and ends by itself.
-      worker.thread.postMessage({ close: true } satisfies WorkerMessage);
-    }
-    return Promise.all(workers.map((worker) => worker.exited)).then(() => undefined);
+    // Asked, not terminated: a worker terminated inside a better-sqlite3 call can abort the whole
+    // process (v8 ToLocalChecked); it stops its searches at their next slice and ends by itself.
+    const ended = workers.map((worker) => worker.close({ close: true } satisfies WorkerMessage, new Error('the store is closed')));
+    return Promise.all(ended).then(() => undefined);
   }
 
   /** Starts a worker now if none runs, so that the next search need not wait for one to start. */
   startThread(): void {
-    if (!this.closed && this.workers.length === 0) this.start();
+    if (!this.closed && this.workers.every((worker) => worker.failed)) this.start();
   }
 
   private leastBusy(): PoolWorker {
+    // A worker that failed or ended is left: its searches failed with it.
+    this.workers = this.workers.filter((worker) => !worker.failed);
     const idle = this.workers.find((worker) => worker.underWay === 0);
     if (idle) return idle;
     if (this.workers.length < WORKERS) return this.start();
@@ -155,45 +146,9 @@ export class SearchPool {
   }
 
   private start(): PoolWorker {
-    const thread = startWorker({ file: this.file });
-    // The server's sockets keep the process alive; an idle search worker must not.
-    thread.unref();
-    const worker: PoolWorker = { thread, underWay: 0, exited: new Promise((resolve) => thread.once('exit', () => resolve())) };
-    thread.on('message', (reply: SearchReply) => this.settle(reply));
-    const lost = (error: Error): void => {
-      const index = this.workers.indexOf(worker);
-      if (index >= 0) this.workers.splice(index, 1);
-      this.failAll(worker, error);
-    };
-    thread.on('error', lost);
-    thread.on('exit', (code) => lost(new Error(`the search worker stopped (exit code ${code})`)));
+    // Idle, it does not keep the process alive (ThreadCalls): the server's sockets do.
+    const worker = new ThreadCalls<SearchReply>(startWorker({ file: this.file }), 'the search worker');
     this.workers.push(worker);
     return worker;
-  }
-
-  private settle(reply: SearchReply): void {
-    const job = this.end(reply.id);
-    if (!job) return;
-    if ('ids' in reply) job.resolve(reply.ids);
-    else if (reply.cancelled && job.signal?.aborted) job.reject(job.signal.reason);
-    else job.reject(Object.assign(new Error(reply.error), reply.code ? { code: reply.code } : {}));
-  }
-
-  private end(id: number): Job | undefined {
-    const job = this.jobs.get(id);
-    if (!job) return undefined;
-    this.jobs.delete(id);
-    job.worker.underWay -= 1;
-    job.signal?.removeEventListener('abort', job.onAbort);
-    return job;
-  }
-
-  private failAll(worker: PoolWorker, error: Error): void {
-    for (const [id, job] of this.jobs) {
-      if (job.worker === worker) {
-        this.end(id);
-        job.reject(error);
-      }
-    }
   }
 }

@@ -29,3 +29,64 @@ export function typescriptWorker(source: URL, workerData: unknown): Worker {
     .then(({ register }) => { register(); return import(${JSON.stringify(source.href)}); })`;
   return new Worker(bootstrap, { eval: true, workerData });
 }
+
+/**
+ * Calls to a worker thread that answers each message it is sent with one reply carrying the message's id.
+ * The thread keeps the process alive only while calls are under way. Once it fails or ends, every call under
+ * way and every later one fails with why (`failed`).
+ */
+export class ThreadCalls<Reply extends { id: number }> {
+  readonly exited: Promise<void>;
+  failed: Error | undefined;
+  private readonly pending = new Map<number, { resolve: (reply: Reply) => void; reject: (error: Error) => void }>();
+  private nextId = 1;
+
+  /** `what`: the thread as its error names it ("the search worker"). */
+  constructor(
+    readonly thread: Worker,
+    what: string,
+  ) {
+    thread.unref();
+    this.exited = new Promise((resolve) => thread.once('exit', () => resolve()));
+    thread.on('message', (reply: Reply) => {
+      const call = this.pending.get(reply.id);
+      if (!call) return;
+      this.pending.delete(reply.id);
+      if (this.pending.size === 0) thread.unref();
+      call.resolve(reply);
+    });
+    thread.on('error', (error) => this.fail(error));
+    thread.on('exit', (code) => this.fail(new Error(`${what} stopped (exit code ${code})`)));
+  }
+
+  /** Calls under way. */
+  get underWay(): number {
+    return this.pending.size;
+  }
+
+  /** Sends the message `message(id)` makes and resolves with the thread's reply to it. */
+  call(message: (id: number) => unknown): Promise<Reply> {
+    if (this.failed) return Promise.reject(this.failed);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.thread.ref();
+      this.thread.postMessage(message(id));
+    });
+  }
+
+  /** Sends `message` (the thread's own way to be told to end), failing the calls under way with `error` if given; resolves once the thread has ended. */
+  close(message: unknown, error?: Error): Promise<void> {
+    if (error) this.fail(error);
+    // Held until it ends: a process awaiting the close must not exit first (unref'd, it would).
+    this.thread.ref();
+    this.thread.postMessage(message);
+    return this.exited;
+  }
+
+  private fail(error: Error): void {
+    this.failed ??= error;
+    for (const call of this.pending.values()) call.reject(error);
+    this.pending.clear();
+  }
+}
