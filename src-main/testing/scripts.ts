@@ -13,6 +13,7 @@ export const SCRIPTS = {
   'watch-client': 'src-main/discovery/testing/watch-client.ts',
   impostor: 'src-main/discovery/testing/impostor.ts',
   flood: 'src-main/discovery/testing/flood.ts',
+  spoof: 'src-main/discovery/testing/spoof.ts',
   srv: 'src-main/discovery/testing/srv.ts',
   'search-worker': 'src-main/store/search-worker.ts',
   'e2ee-history-worker': 'src-main/core/e2ee-history-worker.ts',
