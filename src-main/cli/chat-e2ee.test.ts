@@ -49,7 +49,7 @@ function terminal(user: string, cleanups: (() => void | Promise<void>)[]) {
     },
     async line(pattern: RegExp): Promise<RegExpExecArray> {
       let match: RegExpExecArray | null = null;
-      await waitFor(() => lines.some((line) => (match = pattern.exec(line)) !== null), 10_000, `${pattern} in:\n${lines.join('\n')}`);
+      await waitFor(() => lines.some((line) => (match = pattern.exec(line)) !== null), `${pattern} in:\n${lines.join('\n')}`);
       return match!;
     },
   };
@@ -109,7 +109,7 @@ describe('the terminal client, end-to-end encrypted', () => {
 
     // Plain text from the terminal goes to its private chat partner now (encrypted too): the room's check comes from the app.
     unwrap(await app.send({ kind: 'room' }, 'room-text-the-host-reads'));
-    await waitFor(() => hostHolding('room-text-the-host-reads').length > 0, 10_000, 'the room text in the host files');
+    await waitFor(() => hostHolding('room-text-the-host-reads').length > 0, 'the room text in the host files');
     for (const text of ['secret-from-the-terminal', 'secret-from-the-app', 'secret-group-from-the-terminal', '🎉']) expect(hostHolding(text), text).toEqual([]);
   });
 

@@ -55,7 +55,7 @@ function chat(args: string[], input: string[] | null = null): Run {
   const exit = runChat(args, { env: {}, print: (line) => lines.push(line), lines: () => feed, pinsFile: pinsFile() });
   const waitLine = async (pattern: RegExp): Promise<RegExpExecArray> => {
     let match: RegExpExecArray | null = null;
-    await waitFor(() => lines.some((line) => (match = pattern.exec(line)) !== null), 10_000, `${pattern} in:\n${lines.join('\n')}`);
+    await waitFor(() => lines.some((line) => (match = pattern.exec(line)) !== null), `${pattern} in:\n${lines.join('\n')}`);
     return match!;
   };
   return { lines, feed, exit, waitLine };
@@ -226,7 +226,7 @@ describe('running', () => {
     await bob.send({ kind: 'room' }, 'written while alice was away');
     await alice.waitLine(/room \| bob: written while alice was away$/);
     alice.feed.push('back through the other address');
-    await waitFor(() => heard.texts().includes('back through the other address'), 10_000, 'bob to read alice');
+    await waitFor(() => heard.texts().includes('back through the other address'), 'bob to read alice');
     alice.feed.end();
     expect(await alice.exit).toBe(0);
     // One pin for the room, under the first address given.

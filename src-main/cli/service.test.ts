@@ -155,7 +155,7 @@ describe.skipIf(missing)(missing ? `${TITLE} (skipped: ${missing})` : TITLE, () 
     let heard = 0;
     carol.on('message', () => (heard += 1));
     for (let i = 0; i < 5; i++) await alice.send({ kind: 'room' }, `hello ${i}`);
-    await waitFor(() => heard >= 5, 10_000, 'carol to hear alice');
+    await waitFor(() => heard >= 5, 'carol to hear alice');
 
     expect(await get('/healthz')).toEqual({ status: 200, body: 'ok\n' });
     const ready = await get('/readyz');

@@ -110,7 +110,7 @@ describe.skipIf(missing)(missing ? `${TITLE} (skipped: ${missing})` : TITLE, () 
     const [a, b, c] = [await EncryptedChats.start(alice), await EncryptedChats.start(bob), await EncryptedChats.start(carol)];
     const dm = dmConversation(a.id.userId, b.id.userId);
     await a.create(dm, ['bob']);
-    await waitFor(() => b.members(dm) !== undefined, 10_000, "bob's device to join the DM from the other node");
+    await waitFor(() => b.members(dm) !== undefined, "bob's device to join the DM from the other node");
     const atBob = nextMessage(b, 'cluster-secret-dm-alice');
     await a.send(dm, 'cluster-secret-dm-alice');
     expect((await atBob).sender).toEqual(a.id);
@@ -122,7 +122,7 @@ describe.skipIf(missing)(missing ? `${TITLE} (skipped: ${missing})` : TITLE, () 
     for (const member of [bob, carol]) await member.request('groupAnswer', { groupId: group.id, accept: true });
     const conv = groupConversation(group.id);
     await a.create(conv, ['bob', 'carol']);
-    await waitFor(() => b.members(conv) !== undefined && c.members(conv) !== undefined, 10_000, 'the group to be joined on the other node');
+    await waitFor(() => b.members(conv) !== undefined && c.members(conv) !== undefined, 'the group to be joined on the other node');
     const everyone = [nextMessage(a, 'cluster-secret-group-carol'), nextMessage(b, 'cluster-secret-group-carol')];
     await c.send(conv, 'cluster-secret-group-carol');
     for (const got of await Promise.all(everyone)) expect(got.sender).toEqual(c.id);

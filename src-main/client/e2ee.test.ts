@@ -222,7 +222,7 @@ describe('end-to-end encrypted conversations through a real host', () => {
       await a.create(groupConversation(group.id), ['bob']);
       await joined;
     }
-    const toppedUp = () => waitFor(async () => (await keyPackagesHeld(bob, b)) >= before, undefined, `bob's device to hold ${before} key packages on the host again`);
+    const toppedUp = () => waitFor(async () => (await keyPackagesHeld(bob, b)) >= before, `bob's device to hold ${before} key packages on the host again`);
     await toppedUp();
 
     // Making a conversation's group claims one of each of the maker's own devices too (to add the others): topped up as well.

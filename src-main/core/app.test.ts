@@ -4,7 +4,7 @@ import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AppEvent, SessionView } from '../../src-shared/api.js';
-import { TEST_PASSWORD_COST, removeDir, tempDir, unwrap } from '../testing/harness.js';
+import { TEST_PASSWORD_COST, removeDir, tempDir, unwrap, WAIT_MS } from '../testing/harness.js';
 import { freePort } from '../testing/ports.js';
 import { AppCore } from './app.js';
 
@@ -27,7 +27,7 @@ function recordEvents(core: AppCore) {
   core.onEvent((event) => events.push(event));
   return {
     events,
-    async next<T extends AppEvent>(predicate: (event: AppEvent) => event is T, timeoutMs = 5000): Promise<T> {
+    async next<T extends AppEvent>(predicate: (event: AppEvent) => event is T, timeoutMs = WAIT_MS): Promise<T> {
       const start = Date.now();
       for (;;) {
         const found = events.find(predicate);

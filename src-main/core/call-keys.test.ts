@@ -55,9 +55,9 @@ async function inCall(proxy: LinkProxy) {
   const { conv } = unwrap(await bob.core.chatAnswer('alice', true));
   // A DM first: both are in the DM's MLS group.
   await sentOnceDevices(alice, { kind: 'dm', user: 'bob' }, 'ring you?');
-  await waitFor(() => bob.events.some((event) => event.type === 'message' && event.message.text === 'ring you?'), 15_000, 'the DM');
+  await waitFor(() => bob.events.some((event) => event.type === 'message' && event.message.text === 'ring you?'), 'the DM');
   const started = unwrap(await alice.core.callStart(conv, false));
-  await waitFor(() => bob.events.some((event) => event.type === 'call' && event.call.id === started.call.id), 10_000, 'the ring');
+  await waitFor(() => bob.events.some((event) => event.type === 'call' && event.call.id === started.call.id), 'the ring');
   const joined = unwrap(await bob.core.callJoin(started.call.id));
   return { alice, bob, callId: started.call.id, aliceEndpoint: started.endpoint, bobEndpoint: joined.endpoint };
 }
@@ -78,13 +78,13 @@ describe('call signalling inside the end-to-end encryption', () => {
     // Honest: bob's offer, and a candidate right behind it, reach alice in order; her answer reaches him.
     unwrap(await bob.core.callSignal(callId, aliceEndpoint, { kind: 'offer', sdp: offerSdp(BOB_CERT) }));
     unwrap(await bob.core.callSignal(callId, aliceEndpoint, { kind: 'candidate', candidate: 'candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host', sdpMid: '0', sdpMLineIndex: 0 }));
-    await waitFor(() => signals(alice.events).length === 2, 10_000, 'the offer and candidate at alice');
+    await waitFor(() => signals(alice.events).length === 2, 'the offer and candidate at alice');
     expect(signals(alice.events).map((event) => [event.from, event.user, event.signal.kind])).toEqual([
       [bobEndpoint, 'bob', 'offer'],
       [bobEndpoint, 'bob', 'candidate'],
     ]);
     unwrap(await alice.core.callSignal(callId, bobEndpoint, { kind: 'answer', sdp: offerSdp(ALICE_CERT) }));
-    await waitFor(() => signals(bob.events).length === 1, 10_000, 'the answer at bob');
+    await waitFor(() => signals(bob.events).length === 1, 'the answer at bob');
     expect(sdpFingerprints((signals(bob.events)[0]!.signal as { sdp: string }).sdp)).toEqual([`sha-256 ${ALICE_CERT}`]);
 
     // The host swaps alice's fingerprint for its own in her next answer (an ICE restart's): bob's app refuses it,
@@ -92,10 +92,10 @@ describe('call signalling inside the end-to-end encryption', () => {
     tampering = true;
     unwrap(await alice.core.callSignal(callId, bobEndpoint, { kind: 'answer', sdp: offerSdp(ALICE_CERT) }));
     unwrap(await alice.core.callSignal(callId, bobEndpoint, { kind: 'candidate', candidate: '' }));
-    await waitFor(() => unverified(bob.events).length === 1, 10_000, 'the refusal at bob');
+    await waitFor(() => unverified(bob.events).length === 1, 'the refusal at bob');
     expect(unverified(bob.events)[0]).toEqual({ type: 'callUnverified', callId, endpoint: aliceEndpoint, user: 'alice', reason: 'mismatch' });
     unwrap(await bob.core.send({ kind: 'dm', user: 'alice' }, 'after the refusal'));
-    await waitFor(() => alice.events.some((event) => event.type === 'message' && event.message.text === 'after the refusal'), 10_000, 'a later DM');
+    await waitFor(() => alice.events.some((event) => event.type === 'message' && event.message.text === 'after the refusal'), 'a later DM');
     expect(signals(bob.events)).toHaveLength(1);
   });
 
@@ -109,15 +109,15 @@ describe('call signalling inside the end-to-end encryption', () => {
     const { endpoint: otherEndpoint } = await other.request('callJoin', { callId });
     await other.request('callSignal', { callId, to: aliceEndpoint, signal: { kind: 'offer', sdp: offerSdp(BOB_CERT) } });
     await other.request('callSignal', { callId, to: aliceEndpoint, signal: { kind: 'candidate', candidate: '' } });
-    await waitFor(() => unverified(alice.events).length === 1, 10_000, 'the refusal at alice');
+    await waitFor(() => unverified(alice.events).length === 1, 'the refusal at alice');
     expect(unverified(alice.events)[0]).toEqual({ type: 'callUnverified', callId, endpoint: otherEndpoint, user: 'bob', reason: 'missing' });
     expect(signals(alice.events).filter((event) => event.from === otherEndpoint)).toEqual([]);
 
     // An offer with no fingerprint at all cannot be verified either; bob's own app, vouching, still gets through.
     await other.request('callSignal', { callId, to: bobEndpoint, signal: { kind: 'offer', sdp: 'v=0\r\n' } });
     unwrap(await bob.core.callSignal(callId, aliceEndpoint, { kind: 'offer', sdp: offerSdp(BOB_CERT) }));
-    await waitFor(() => signals(alice.events).some((event) => event.from === bobEndpoint), 10_000, 'the vouched offer at alice');
-    await waitFor(() => unverified(bob.events).length === 1, 10_000, 'the refusal at bob');
+    await waitFor(() => signals(alice.events).some((event) => event.from === bobEndpoint), 'the vouched offer at alice');
+    await waitFor(() => unverified(bob.events).length === 1, 'the refusal at bob');
     expect(unverified(bob.events)[0]).toMatchObject({ endpoint: otherEndpoint, reason: 'missing' });
     other.close();
   });
@@ -134,7 +134,7 @@ describe('a member the group\'s encryption has not taken in yet', () => {
     unwrap(await bob.core.groupAnswer(group.id, true));
     // The group's encryption holds alice's and bob's devices: alice wrote in it (once bob's app is an encryption device).
     await sentOnceDevices(alice, { kind: 'group', groupId: group.id }, 'before carol');
-    await waitFor(() => bob.events.some((event) => event.type === 'message' && event.message.text === 'before carol'), 15_000, 'the group message at bob');
+    await waitFor(() => bob.events.some((event) => event.type === 'message' && event.message.text === 'before carol'), 'the group message at bob');
     // carol joins the group after that, and nobody has written in it since: no app has added her devices.
     unwrap(await alice.core.groupAddMember(group.id, 'carol'));
     unwrap(await carol.core.groupAnswer(group.id, true));
@@ -144,15 +144,15 @@ describe('a member the group\'s encryption has not taken in yet', () => {
     await sentOnceDevices(carol, { kind: 'dm', user: 'bob' }, 'hi bob');
 
     const started = unwrap(await alice.core.callStart(group.conv, false));
-    await waitFor(() => carol.events.some((event) => event.type === 'call' && event.call.id === started.call.id), 10_000, 'the ring at carol');
+    await waitFor(() => carol.events.some((event) => event.type === 'call' && event.call.id === started.call.id), 'the ring at carol');
     const { endpoint: carolEndpoint } = unwrap(await carol.core.callJoin(started.call.id));
     unwrap(await carol.core.callSignal(started.call.id, started.endpoint, { kind: 'offer', sdp: offerSdp(CAROL_CERT) }));
-    await waitFor(() => signals(alice.events).some((event) => event.from === carolEndpoint) || unverified(alice.events).length > 0, 15_000, 'carol\'s offer at alice');
+    await waitFor(() => signals(alice.events).some((event) => event.from === carolEndpoint) || unverified(alice.events).length > 0, 'carol\'s offer at alice');
     expect(unverified(alice.events)).toEqual([]);
     expect(signals(alice.events).map((event) => [event.from, event.user, event.signal.kind])).toEqual([[carolEndpoint, 'carol', 'offer']]);
     // And she reads the group from then on.
     unwrap(await bob.core.send({ kind: 'group', groupId: group.id }, 'welcome carol'));
-    await waitFor(() => carol.events.some((event) => event.type === 'message' && event.message.text === 'welcome carol'), 15_000, 'the group message at carol');
+    await waitFor(() => carol.events.some((event) => event.type === 'message' && event.message.text === 'welcome carol'), 'the group message at carol');
   });
 });
 

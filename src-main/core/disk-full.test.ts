@@ -57,7 +57,7 @@ describe('a full disk', () => {
     rmSync(filler);
     const later = await peer();
     expect(await later.login('later')).toMatchObject({ ok: true, result: { registered: true } });
-    await waitFor(() => readFileSync(join(dataDir, 'server.log'), 'utf8').includes('"user":"later"'), 5000, 'the log to resume');
+    await waitFor(() => readFileSync(join(dataDir, 'server.log'), 'utf8').includes('"user":"later"'), 'the log to resume');
     expect(entries.filter((entry) => entry.event === 'log file writable again')).toHaveLength(1);
   });
 });

@@ -221,7 +221,7 @@ describe('the app as an end-to-end encryption device', () => {
     const eve = await login({ address: { port } }, 'eve', 'eve-secret', { tls: true, fingerprint: hosting!.fingerprint! });
     cleanups.push(() => eve.close());
     const carolPackages = async (): Promise<boolean> => (await eve.request('keyPackagesClaim', { user: 'carol' })).devices.some((device) => device.keyPackage !== undefined);
-    const until = (wanted: boolean, what: string) => waitFor(async () => (await carolPackages()) === wanted, undefined, what);
+    const until = (wanted: boolean, what: string) => waitFor(async () => (await carolPackages()) === wanted, what);
     await until(true, "carol's device to upload key packages");
     await until(false, "every key package of carol's taken");
     unwrap(await alice.core.groupAddMember(group.id, 'carol'));

@@ -43,7 +43,7 @@ it('sends files named with a bidi override or a control character under fitted n
   expect(sent.ok).toBe(true);
 
   let message: ChatMessage | undefined;
-  await waitFor(() => (message = messageOf(events, 'names')) !== undefined, 10_000, 'the message');
+  await waitFor(() => (message = messageOf(events, 'names')) !== undefined, 'the message');
   const fitted = ['invoice_fdp.exe', 'bell_.txt', `${'😀'.repeat(62)}.txt`];
   expect(message!.attachments!.map((file) => file.name)).toEqual(fitted);
   const transfers = events.filter((e): e is TransferEvent => e.type === 'transfer');
@@ -62,12 +62,12 @@ it('a download while the host is gone says it is waiting for the host, then fini
   const bytes = Buffer.from('the minutes of the meeting');
   expect((await alice.core.sendFiles({ kind: 'room' }, [{ name: 'minutes.txt', data: bytes.toString('base64') }], 'minutes')).ok).toBe(true);
   let message: ChatMessage | undefined;
-  await waitFor(() => (message = messageOf(bob.events, 'minutes')) !== undefined, 10_000, 'the message');
+  await waitFor(() => (message = messageOf(bob.events, 'minutes')) !== undefined, 'the message');
   expect((await alice.core.stopHosting()).ok).toBe(true);
 
   const download = bob.core.downloadFile(message!.attachments![0]!.id, 'minutes.txt', undefined);
   const downloads = (): TransferEvent[] => bob.events.filter((e): e is TransferEvent => e.type === 'transfer' && e.direction === 'download');
-  await waitFor(() => downloads().some((e) => e.status === 'running' && e.waiting === true), 10_000, 'the download to wait for the host');
+  await waitFor(() => downloads().some((e) => e.status === 'running' && e.waiting === true), 'the download to wait for the host');
   expect(downloads().some((e) => e.status === 'failed')).toBe(false);
 
   expect((await alice.core.host(room)).ok).toBe(true);
@@ -90,7 +90,7 @@ async function sentToBob(files: Record<string, string>, bob = newCore()) {
   const outgoing = Object.entries(files).map(([name, text]) => ({ name, data: Buffer.from(text).toString('base64') }));
   expect((await alice.core.sendFiles({ kind: 'room' }, outgoing, 'files')).ok).toBe(true);
   let message: ChatMessage | undefined;
-  await waitFor(() => (message = messageOf(bob.events, 'files')) !== undefined, 10_000, 'the message');
+  await waitFor(() => (message = messageOf(bob.events, 'files')) !== undefined, 'the message');
   return { alice, bob, asBob, files: message!.attachments! };
 }
 
@@ -138,7 +138,7 @@ it('a download recorded under a name too long to save (before names were made sa
 
   const again = newCore(bob.dir);
   expect((await again.core.join(asBob)).ok).toBe(true);
-  await waitFor(() => downloadsOf(again.events).some((e) => e.status !== 'running'), 10_000, 'the resumed download to end');
+  await waitFor(() => downloadsOf(again.events).some((e) => e.status !== 'running'), 'the resumed download to end');
   const done = downloadsOf(again.events).at(-1)!;
   expect(done).toMatchObject({ status: 'done', name, transfer: saved.value.transfer });
   expect(readFileSync(done.path!, 'utf8')).toBe('the long one');
@@ -157,7 +157,7 @@ it('a download to a path that cannot be written fails with the system’s reason
   expect(row.error!.message).toMatch(/EEXIST.*not-a-folder/);
   rmSync(blocker);
   expect((await bob.core.retryTransfer(row.transfer)).ok).toBe(true);
-  await waitFor(() => downloadsOf(bob.events, row.transfer).at(-1)?.status === 'done', 10_000, 'the retried download');
+  await waitFor(() => downloadsOf(bob.events, row.transfer).at(-1)?.status === 'done', 'the retried download');
   expect(readFileSync(join(blocker, 'plan.txt'), 'utf8')).toBe('the plan');
 });
 
@@ -178,7 +178,7 @@ describe('a download to a full disk', () => {
     expect(row.error!.message).toMatch(/disk is full/);
     // The app is up and in the room.
     expect((await bob.core.send({ kind: 'room' }, 'still here')).ok).toBe(true);
-    await waitFor(() => bob.events.some((e) => e.type === 'outbox' && e.status === 'sent'), 10_000, 'a message to go out');
+    await waitFor(() => bob.events.some((e) => e.type === 'outbox' && e.status === 'sent'), 'a message to go out');
 
     // The full disk kept transfers.json from being written; the app only said so in its log.
     const transfersFile = join(profile, 'transfers.json');
@@ -197,13 +197,13 @@ describe('a download to a full disk', () => {
     fillDisk(filler);
     const again = newCore(profile);
     expect((await again.core.join(asBob)).ok).toBe(true);
-    await waitFor(() => downloadsOf(again.events).some((e) => e.status === 'failed'), 10_000, 'the resumed download to fail');
+    await waitFor(() => downloadsOf(again.events).some((e) => e.status === 'failed'), 'the resumed download to fail');
     expect(downloadsOf(again.events).at(-1)).toMatchObject({ status: 'failed', transfer: row.transfer, error: { code: 'DISK_FULL' } });
     expect((await again.core.send({ kind: 'room' }, 'up after the start')).ok).toBe(true);
 
     rmSync(filler);
     expect((await again.core.retryTransfer(row.transfer)).ok).toBe(true);
-    await waitFor(() => downloadsOf(again.events, row.transfer).at(-1)?.status === 'done', 10_000, 'the retried download');
+    await waitFor(() => downloadsOf(again.events, row.transfer).at(-1)?.status === 'done', 'the retried download');
     expect(readFileSync(downloadsOf(again.events, row.transfer).at(-1)!.path!, 'utf8')).toBe('r'.repeat(100_000));
     expect(existsSync(filler)).toBe(false);
   });

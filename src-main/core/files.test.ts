@@ -47,7 +47,7 @@ describe('files through the App API', () => {
       await alice.core.sendFiles({ kind: 'room' }, [{ path }, { name: 'note.txt', data: Buffer.from('hello').toString('base64') }], 'the plan'),
     );
     let received: ChatMessage | undefined;
-    await waitFor(() => (received = bob.events.flatMap((e) => (e.type === 'message' ? [e.message] : [])).find((m) => m.text === 'the plan')) !== undefined, 10_000, 'the message');
+    await waitFor(() => (received = bob.events.flatMap((e) => (e.type === 'message' ? [e.message] : [])).find((m) => m.text === 'the plan')) !== undefined, 'the message');
     expect(received!.attachments!.map((file) => [file.name, file.size])).toEqual([['plan.bin', bytes.length], ['note.txt', 5]]);
     const uploadEvents = transfers(alice.events, upload!);
     expect(uploadEvents[0]).toMatchObject({ direction: 'upload', name: 'plan.bin', status: 'running' });
@@ -67,9 +67,9 @@ describe('files through the App API', () => {
     const path = join(alice.dir, 'huge.bin');
     writeFileSync(path, randomBytes(40_000_000));
     const { transfers: [upload] } = unwrap(await alice.core.sendFiles({ kind: 'room' }, [{ path }], 'never'));
-    await waitFor(() => transfers(alice.events, upload!).some((e) => (e.progress?.bytes ?? 0) > 0), 10_000, 'the upload to start');
+    await waitFor(() => transfers(alice.events, upload!).some((e) => (e.progress?.bytes ?? 0) > 0), 'the upload to start');
     unwrap(await alice.core.cancelTransfer(upload!));
-    await waitFor(() => transfers(alice.events, upload!).some((e) => e.status === 'cancelled'), 10_000, 'the cancellation');
+    await waitFor(() => transfers(alice.events, upload!).some((e) => e.status === 'cancelled'), 'the cancellation');
     expect(alice.events.some((e) => e.type === 'outbox')).toBe(false);
     // Retry goes on from where it stopped, and the message goes out after all.
     unwrap(await alice.core.retryTransfer(upload!));
@@ -86,14 +86,14 @@ describe('files through the App API', () => {
     const path = join(alice.dir, 'huge.bin');
     writeFileSync(path, randomBytes(40_000_000));
     const { transfers: [upload] } = unwrap(await alice.core.sendFiles({ kind: 'room' }, [{ path }], 'never'));
-    await waitFor(() => transfers(alice.events, upload!).some((e) => (e.progress?.bytes ?? 0) > 0), 10_000, 'the upload to start');
+    await waitFor(() => transfers(alice.events, upload!).some((e) => (e.progress?.bytes ?? 0) > 0), 'the upload to start');
     unwrap(await alice.core.cancelTransfer(upload!));
-    await waitFor(() => transfers(alice.events, upload!).some((e) => e.status === 'cancelled'), 10_000, 'the cancellation');
+    await waitFor(() => transfers(alice.events, upload!).some((e) => e.status === 'cancelled'), 'the cancellation');
     // Cancelled, it can still be retried: the host keeps what arrived.
     expect(readdirSync(partials)).toHaveLength(1);
     // Dismissed, it is gone for good.
     unwrap(await alice.core.cancelTransfer(upload!));
-    await waitFor(() => readdirSync(partials).length === 0, 10_000, 'the host to forget the upload');
+    await waitFor(() => readdirSync(partials).length === 0, 'the host to forget the upload');
   });
 
   it('refuses a file over the host’s limit before sending a byte', async () => {
@@ -114,21 +114,21 @@ describe('files through the App API', () => {
     const port = await freePort();
     unwrap(await alice.core.host({ roomName: 'Lab', port, name: 'alice', password: 'alice-secret', fileLimits: { maxFileBytesPerDay: 1000 } }));
     const { transfers: [upload] } = unwrap(await alice.core.sendFiles({ kind: 'room' }, [{ name: 'big.bin', data: randomBytes(2000).toString('base64') }], ''));
-    await waitFor(() => transfers(alice.events, upload!).some((e) => e.status === 'failed'), 10_000, 'the refusal');
+    await waitFor(() => transfers(alice.events, upload!).some((e) => e.status === 'failed'), 'the refusal');
     const failed = transfers(alice.events, upload!).find((e) => e.status === 'failed')!;
     expect(failed.error).toMatchObject({ code: 'STORAGE_FULL', retryAfterMs: expect.any(Number) as number });
     await alice.core.shutdown();
 
     const again = newCore(alice.dir);
     unwrap(await again.core.host({ roomName: 'Lab', port, name: 'alice', password: 'alice-secret', fileLimits: { maxFileBytesPerDay: 1000 } }));
-    await waitFor(() => transfers(again.events, upload!).some((e) => e.status === 'failed'), 10_000, 'the refusal reported again');
+    await waitFor(() => transfers(again.events, upload!).some((e) => e.status === 'failed'), 'the refusal reported again');
     expect(transfers(again.events, upload!).find((e) => e.status === 'failed')!.error).toEqual(failed.error);
   });
 
   it('an upload cut by the app quitting goes on from where it stopped when the app is back, and then sends its message, a reply', async () => {
     const { alice, asBob } = await aliceHosting();
     unwrap(await alice.core.send({ kind: 'room' }, 'send me the dump?'));
-    await waitFor(() => alice.events.some((e) => e.type === 'message' && e.message.text === 'send me the dump?'), 10_000, 'the question');
+    await waitFor(() => alice.events.some((e) => e.type === 'message' && e.message.text === 'send me the dump?'), 'the question');
     const question = alice.events.flatMap((e) => (e.type === 'message' && e.message.text === 'send me the dump?' ? [e.message] : []))[0]!;
     const first = newCore();
     unwrap(await first.core.join(asBob));
@@ -213,7 +213,7 @@ describe('files through the App API', () => {
     expect(failed).toMatchObject({ ok: false, error: { code: 'UNKNOWN_FILE' } });
     const gone = bob.events.filter((e): e is TransferEvent => e.type === 'transfer' && e.status === 'failed')[0]!;
     unwrap(await bob.core.retryTransfer(gone.transfer));
-    await waitFor(() => bob.events.filter((e) => e.type === 'transfer' && e.status === 'failed').length === 2, 10_000, 'the retry');
+    await waitFor(() => bob.events.filter((e) => e.type === 'transfer' && e.status === 'failed').length === 2, 'the retry');
     unwrap(await bob.core.cancelTransfer(gone.transfer));
     expect(await bob.core.retryTransfer(gone.transfer)).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
   });
@@ -233,7 +233,7 @@ describe('files through the App API', () => {
 
     const again = newCore(bob.dir);
     unwrap(await again.core.join(asBob));
-    await waitFor(() => failedIds(again.events).length > 0, 10_000, 'the failed download reported again');
+    await waitFor(() => failedIds(again.events).length > 0, 'the failed download reported again');
     // One join, one resume: had the second request added a download, two would be reported.
     expect(failedIds(again.events)).toEqual([failedIds(bob.events)[0]]);
   });
@@ -244,7 +244,7 @@ describe('files through the App API', () => {
     unwrap(await bob.core.join(asBob));
     unwrap(await alice.core.sendFiles({ kind: 'room' }, [{ name: 'plan.txt', data: Buffer.from('the plan').toString('base64') }], 'the plan'));
     let message: ChatMessage | undefined;
-    await waitFor(() => (message = bob.events.flatMap((e) => (e.type === 'message' ? [e.message] : [])).find((m) => m.text === 'the plan')) !== undefined, 10_000, 'the message');
+    await waitFor(() => (message = bob.events.flatMap((e) => (e.type === 'message' ? [e.message] : [])).find((m) => m.text === 'the plan')) !== undefined, 'the message');
     const path = join(bob.dir, 'saved.txt');
     expect(await bob.core.downloadFile('A'.repeat(22), 'gone.txt', path)).toMatchObject({ ok: false, error: { code: 'UNKNOWN_FILE' } });
     const saved = unwrap(await bob.core.downloadFile(message!.attachments![0]!.id, 'plan.txt', path));
@@ -255,7 +255,7 @@ describe('files through the App API', () => {
     const again = newCore(bob.dir);
     unwrap(await again.core.join(asBob));
     unwrap(await again.core.send({ kind: 'room' }, 'back'));
-    await waitFor(() => again.events.some((e) => e.type === 'outbox' && e.status === 'sent'), 10_000, 'a round trip after the resume');
+    await waitFor(() => again.events.some((e) => e.type === 'outbox' && e.status === 'sent'), 'a round trip after the resume');
     expect(again.events.filter((e) => e.type === 'transfer')).toEqual([]);
   });
 
@@ -280,7 +280,7 @@ describe('files through the App API', () => {
     const elf = Buffer.concat([Buffer.from('7f454c46020101000000000000000000', 'hex'), randomBytes(200)]);
     unwrap(await alice.core.sendFiles({ kind: 'room' }, [{ name: 'notes.txt', data: elf.toString('base64') }, { name: 'plan.txt', data: Buffer.from('the plan').toString('base64') }], 'two'));
     let message: ChatMessage | undefined;
-    await waitFor(() => (message = bob.events.flatMap((e) => (e.type === 'message' ? [e.message] : [])).find((m) => m.text === 'two')) !== undefined, 10_000, 'the message');
+    await waitFor(() => (message = bob.events.flatMap((e) => (e.type === 'message' ? [e.message] : [])).find((m) => m.text === 'two')) !== undefined, 'the message');
     const [program, plan] = message!.attachments!;
 
     expect(opened).toEqual([]);

@@ -67,7 +67,7 @@ describe('the outbox across a restart of the app', () => {
 
     await room.start({ port });
     expect(await resuming).toMatchObject({ ok: true });
-    await waitFor(() => again.outbox(clientMsgId).some((e) => e.status === 'sent'), 10_000, 'the message stored');
+    await waitFor(() => again.outbox(clientMsgId).some((e) => e.status === 'sent'), 'the message stored');
     const carol = await room.user('carol');
     const messages = await stored(carol, 'written while the host was down');
     expect(messages).toHaveLength(1);
@@ -91,14 +91,14 @@ describe('the outbox across a restart of the app', () => {
     });
     proxy.muteHost();
     const { clientMsgId } = await bob.call<{ clientMsgId: string }>('send', { kind: 'room' }, text);
-    await waitFor(() => seen.length > 0, 10_000, 'the host to store the message');
+    await waitFor(() => seen.length > 0, 'the host to store the message');
     await bob.stop();
     expect(bob.outbox(clientMsgId).map((e) => e.status)).toEqual(['queued']);
     expect(savedOutbox(bobDir)).toContain(clientMsgId);
 
     const again = startApp(bobDir);
     expect(await again.core.resume()).toMatchObject({ ok: true });
-    await waitFor(() => again.outbox(clientMsgId).some((e) => e.status === 'sent'), 10_000, 'the resend answered');
+    await waitFor(() => again.outbox(clientMsgId).some((e) => e.status === 'sent'), 'the resend answered');
     const messages = await stored(carol, text);
     expect(messages).toHaveLength(1);
     expect(again.outbox(clientMsgId).find((e) => e.status === 'sent')?.message?.id).toBe(messages[0]!.id);

@@ -43,7 +43,7 @@ describe('automatic sign-in', () => {
     await bob.call('join', { host: '127.0.0.1', port, name: 'bob', password: PASSWORD });
     await bob.call<GroupInfo>('groupCreate', 'Cats');
     await bob.call('send', { kind: 'room' }, 'hello before the restart');
-    await waitFor(() => bob.events.some((e) => e.type === 'outbox' && e.status === 'sent'), 5000, 'the message stored');
+    await waitFor(() => bob.events.some((e) => e.type === 'outbox' && e.status === 'sent'), 'the message stored');
     // What a window loads, and so what the snapshot keeps.
     await bob.call('users');
     await bob.call('groups');
@@ -97,7 +97,7 @@ describe('automatic sign-in', () => {
     await bob.call('join', { host: '127.0.0.1', port, name: 'bob', password: PASSWORD });
     const sent = async (text: string): Promise<ChatMessage> => {
       await alice.call('send', { kind: 'room' }, text);
-      await waitFor(() => bob.events.some((e) => e.type === 'message' && e.message.text === text), 5000, `bob to get "${text}"`);
+      await waitFor(() => bob.events.some((e) => e.type === 'message' && e.message.text === text), `bob to get "${text}"`);
       return (bob.events.find((e) => e.type === 'message' && e.message.text === text) as { message: ChatMessage }).message;
     };
     const [edited, deleted, reacted] = [await sent('see you at noon'), await sent('wrong room, sorry'), await sent('cake in the kitchen')];

@@ -1,6 +1,6 @@
 /** What the core's tests start: the app as a shell runs it. */
 import type { AppEvent, Result, SessionView } from '../../src-shared/api.js';
-import { TEST_PASSWORD_COST, removeDir, tempDir, unwrap, waitFor } from '../testing/harness.js';
+import { TEST_PASSWORD_COST, removeDir, tempDir, unwrap, WAIT_MS, waitFor } from '../testing/harness.js';
 import { AppCore, type AppCoreOptions } from './app.js';
 import { ResumingCore } from './resume.js';
 
@@ -55,7 +55,7 @@ export async function sent(events: AppEvent[], clientMsgId: string, timeoutMs?: 
       found = events.find((event): event is Extract<AppEvent, { type: 'outbox' }> => event.type === 'outbox' && event.clientMsgId === clientMsgId && (event.status === 'sent' || event.status === 'failed'));
       return found !== undefined;
     },
-    timeoutMs,
+    timeoutMs ?? WAIT_MS,
     `message ${clientMsgId} sent or failed`,
   );
   return found!;

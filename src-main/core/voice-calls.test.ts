@@ -36,7 +36,7 @@ describe('the app in a call', () => {
     await bob.call('chatAnswer', 'alice', true);
 
     const started = await alice.request('callStart', { conv: contact.conv, video: false });
-    await waitFor(() => calls(bob.events).some((call) => call.id === started.call.id && call.state === 'ringing'), 10_000, 'the ring');
+    await waitFor(() => calls(bob.events).some((call) => call.id === started.call.id && call.state === 'ringing'), 'the ring');
     const { endpoint } = await bob.call<{ call: CallInfo; endpoint: string }>('callJoin', started.call.id);
     expect(await bob.call('activeCalls')).toEqual([expect.objectContaining({ id: started.call.id, state: 'active' })]);
     const offer = new Promise((resolve) => alice.once('callSignal', resolve));
@@ -47,24 +47,24 @@ describe('the app in a call', () => {
     const mark = bob.events.length;
     proxy.cutMidFrame();
     await bob.core.dispatch('activeCalls', []);
-    await waitFor(() => bob.events.slice(mark).some((event) => event.type === 'session' && event.session.status === 'online'), 10_000, 'the reconnect');
+    await waitFor(() => bob.events.slice(mark).some((event) => event.type === 'session' && event.session.status === 'online'), 'the reconnect');
     // A restart, not an answer: alice's raw session has no encryption device to vouch for an answer's keys (call-keys.test.ts).
     const restart = { kind: 'restart' as const };
-    for (let tries = 0; ; tries++) {
-      // Until the app took its endpoint back, the host keeps it with no connection and drops what is sent to it.
+    const restarted = (): boolean => bob.events.some((event) => event.type === 'callSignal' && (event as SignalEvent).signal.kind === 'restart');
+    // Until the app took its endpoint back, the host keeps it with no connection and drops what is sent to it:
+    // sent again every half second until it arrives.
+    const resending = setInterval(() => void alice.request('callSignal', { callId: started.call.id, to: endpoint, signal: restart }).catch(() => undefined), 500);
+    try {
       await alice.request('callSignal', { callId: started.call.id, to: endpoint, signal: restart });
-      try {
-        await waitFor(() => bob.events.some((event) => event.type === 'callSignal' && (event as SignalEvent).signal.kind === 'restart'), 500, 'the signal after the reconnect');
-        break;
-      } catch (error) {
-        if (tries > 20) throw error;
-      }
+      await waitFor(restarted, 'the signal after the reconnect');
+    } finally {
+      clearInterval(resending);
     }
     const now = (await alice.request('calls')).calls[0]!;
     expect(now).toMatchObject({ id: started.call.id, state: 'active' });
     expect(now.participants.map((participant) => participant.endpoint)).toEqual([started.endpoint, endpoint]);
 
     await bob.call('callLeave', started.call.id);
-    await waitFor(() => calls(bob.events).some((call) => call.id === started.call.id && call.state === 'ended'), 10_000, 'the end');
+    await waitFor(() => calls(bob.events).some((call) => call.id === started.call.id && call.state === 'ended'), 'the end');
   });
 });

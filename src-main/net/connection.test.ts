@@ -48,7 +48,7 @@ async function pairs(
     sockets.push(socket);
     received.push(frames);
   }
-  await waitFor(() => accepted.length === count, 5000, 'every connection accepted');
+  await waitFor(() => accepted.length === count, 'every connection accepted');
   sockets.push(...accepted);
   const scheduler = new ConnectionScheduler({ sharedTurn, lazyFlushMs });
   return { connections: accepted.map((socket) => new Connection(socket, { ...options, maxFrameBytes, scheduler })), received, scheduler };
@@ -74,7 +74,7 @@ async function tlsPair(): Promise<{ connection: Connection; received: unknown[] 
     for (const frame of decoder.push(chunk)) if (frame.kind === 'frame') received.push(frame.value);
   });
   sockets.push(client);
-  await waitFor(() => secured !== null, 5000, 'the handshake');
+  await waitFor(() => secured !== null, 'the handshake');
   sockets.push(secured!);
   return { connection: new Connection(secured!, { ...options, scheduler: new ConnectionScheduler() }), received };
 }
@@ -142,7 +142,7 @@ describe('Connection writes over TLS', () => {
     for (let n = 0; n < 30; n++) connection.send({ n, text: 'x'.repeat(3000) });
     connection.flush();
     connection.close({ code: ErrorCode.SERVER_DRAINING, message: 'elsewhere' });
-    await waitFor(() => received.length === 31, 5000, 'thirty frames and the bye');
+    await waitFor(() => received.length === 31, 'thirty frames and the bye');
     expect(received.slice(0, 30).map((frame) => (frame as { n: number }).n)).toEqual(Array.from({ length: 30 }, (_, n) => n));
     expect(received[30]).toEqual({ type: 'bye', error: { code: ErrorCode.SERVER_DRAINING, message: 'elsewhere' } });
   });
@@ -158,7 +158,7 @@ describe('Connection writes', () => {
     other.send({ n: 2 });
     scheduler.flushPending();
     expect(other.queuedBytes).toBeGreaterThan(0);
-    await waitFor(() => received[0]!.length === 1 && received[1]!.length === 1, 5000, 'both frames, each in its own turn');
+    await waitFor(() => received[0]!.length === 1 && received[1]!.length === 1, 'both frames, each in its own turn');
     expect(received).toEqual([[{ n: 1 }], [{ n: 2 }]]);
   });
 
@@ -170,7 +170,7 @@ describe('Connection writes', () => {
     connection.send({ n: 3 });
     connection.sendEncoded(encodeFrame({ n: 4 }), 'lazy');
     connection.send({ n: 5 });
-    await waitFor(() => received[0]!.length === 5, 5000, 'five frames');
+    await waitFor(() => received[0]!.length === 5, 'five frames');
     expect(received[0]).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4 }, { n: 5 }]);
   });
 
@@ -179,7 +179,7 @@ describe('Connection writes', () => {
     const shared = [encodeFrame({ presence: 'a' }), encodeFrame({ presence: 'b' })];
     for (const frame of shared) for (const connection of connections) connection.sendEncoded(frame, 'lazy');
     connections[2]!.sendEncoded(encodeFrame({ presence: 'c' }), 'lazy');
-    await waitFor(() => received.every((frames, i) => frames.length === (i === 2 ? 3 : 2)), 5000, 'the lazy frames');
+    await waitFor(() => received.every((frames, i) => frames.length === (i === 2 ? 3 : 2)), 'the lazy frames');
     expect(received[0]).toEqual([{ presence: 'a' }, { presence: 'b' }]);
     expect(received[1]).toEqual([{ presence: 'a' }, { presence: 'b' }]);
     expect(received[2]).toEqual([{ presence: 'a' }, { presence: 'b' }, { presence: 'c' }]);
@@ -194,7 +194,7 @@ describe('Connection writes', () => {
       connection.sendEncoded(big, 'lazy');
       connection.sendEncoded(small, 'lazy');
     }
-    await waitFor(() => received.every((frames) => frames.length === 2), 5000, 'every lazy frame');
+    await waitFor(() => received.every((frames) => frames.length === 2), 'every lazy frame');
     expect(perTurn).toEqual([1, 1, 1, 1]);
     for (const frames of received) expect(frames).toEqual([{ presence: 'x'.repeat(LAZY_BYTES_PER_TURN) }, { presence: 'y' }]);
   });
@@ -212,7 +212,7 @@ describe('Connection writes', () => {
     );
     const big = encodeFrame({ presence: 'x'.repeat(LAZY_BYTES_PER_TURN) });
     for (const connection of connections) connection.sendEncoded(big, 'lazy');
-    await waitFor(() => received.every((frames) => frames.length === 2), 5000, 'both frames at both peers');
+    await waitFor(() => received.every((frames) => frames.length === 2), 'both frames at both peers');
     expect(writes).toEqual([
       [big.length, late.length],
       [big.length, late.length],
@@ -232,7 +232,7 @@ describe('Connection writes', () => {
     });
     const big = encodeFrame({ presence: 'x'.repeat(LAZY_BYTES_PER_TURN) });
     for (const connection of connections) connection.sendEncoded(big, 'soon');
-    await waitFor(() => received.every((frames) => frames.length === 2), 5000, 'the late frame at every peer');
+    await waitFor(() => received.every((frames) => frames.length === 2), 'the late frame at every peer');
     for (const frames of received) expect(frames).toEqual([{ presence: 'x'.repeat(LAZY_BYTES_PER_TURN) }, { presence: 'late' }]);
   });
 
@@ -242,7 +242,7 @@ describe('Connection writes', () => {
     scheduler.flushPending();
     // Written straight to the sockets: had the frames above waited for the end of the turn, these would arrive first.
     for (const connection of connections) connection.socket.write(encodeFrame({ n: 2 }));
-    await waitFor(() => received.every((frames) => frames.length === 2), 5000, 'two frames each');
+    await waitFor(() => received.every((frames) => frames.length === 2), 'two frames each');
     expect(received).toEqual([
       [{ n: 1 }, { n: 2 }],
       [{ n: 1 }, { n: 2 }],
@@ -263,7 +263,7 @@ describe('Connection writes', () => {
     scheduler.flushPending();
     const writtenAtOnce = written;
     for (const connection of connections) connection.send({ n: 2 });
-    await waitFor(() => received.every((frames) => frames.length === 2), 5000, 'both frames at every peer');
+    await waitFor(() => received.every((frames) => frames.length === 2), 'both frames at every peer');
     // 1 ms each: the clock counts only after the first WRITE_FREE_CONNECTIONS, and by then its 8 ms are gone.
     expect(writtenAtOnce).toBe(WRITE_FREE_CONNECTIONS);
     for (const frames of received) expect(frames).toEqual([{ n: 1 }, { n: 2 }]);
@@ -285,7 +285,7 @@ describe('Connection writes within the turn budget', () => {
         resolve();
       }),
     );
-    await waitFor(() => received.every((frames) => frames.length === 1), 5000, 'the frame at every peer');
+    await waitFor(() => received.every((frames) => frames.length === 1), 'the frame at every peer');
     expect(perTurn).toEqual([WRITE_FREE_CONNECTIONS, 20]);
   });
 
@@ -302,7 +302,7 @@ describe('Connection writes within the turn budget', () => {
       setImmediate(spend);
     };
     setImmediate(spend);
-    await waitFor(() => received.every((frames) => frames.length === 1), 5000, 'the lazy frame at every peer');
+    await waitFor(() => received.every((frames) => frames.length === 1), 'the lazy frame at every peer');
     // One in the spent turn; the rest after it (on a loaded machine a later turn can run over its budget too).
     expect(perTurn[0]).toBe(1);
     expect(perTurn.length).toBeGreaterThan(1);
@@ -320,7 +320,7 @@ describe('Connection closing signal', () => {
     sockets[0]!.destroy();
     byServer.close({ code: ErrorCode.SERVER_SHUTDOWN, message: 'bye' });
     expect(serverClosed.aborted).toBe(true);
-    await waitFor(() => peerGone.aborted, 5000, 'the signal of the connection whose peer went');
+    await waitFor(() => peerGone.aborted, 'the signal of the connection whose peer went');
     late.destroy(null);
     expect(late.closingSignal.aborted).toBe(true);
   });
@@ -337,7 +337,7 @@ describe('Connection heartbeat', () => {
       return new Promise<void>((resolve) => (release = resolve));
     });
     sockets[0]!.write(Buffer.concat(Array.from({ length: 100 }, (_, n) => encodeFrame({ n }))));
-    await waitFor(() => connection.socket.isPaused(), 5000, 'the socket paused while the handler is behind');
+    await waitFor(() => connection.socket.isPaused(), 'the socket paused while the handler is behind');
     const pausedAt = Date.now();
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(connection.lastReceivedAt).toBeGreaterThan(pausedAt);
@@ -348,7 +348,7 @@ describe('Connection heartbeat', () => {
       await new Promise((resolve) => setImmediate(resolve));
     }
     release();
-    await waitFor(() => !connection.socket.isPaused(), 5000, 'reading again');
+    await waitFor(() => !connection.socket.isPaused(), 'reading again');
     expect(connection.lastReceivedAt).toBeLessThan(lastData);
   });
 });
@@ -368,7 +368,7 @@ describe('Connection reads', () => {
     // Answers to all of them would be 26 MB, over the 8 MB a peer may leave unread before it is dropped.
     const count = 400;
     peer.write(Buffer.concat(Array.from({ length: count }, (_, n) => encodeFrame({ n }))));
-    await waitFor(() => connection.socket.writableLength > WRITE_HIGH_WATER_BYTES, 5000, 'the answers piling up unread');
+    await waitFor(() => connection.socket.writableLength > WRITE_HIGH_WATER_BYTES, 'the answers piling up unread');
     const handledThen = handled;
     const stoppedAt = Date.now();
     for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
@@ -380,7 +380,7 @@ describe('Connection reads', () => {
     expect(connection.isOpen).toBe(true);
     expect(connection.socket.isPaused()).toBe(true);
     peer.resume();
-    await waitFor(() => received[0]!.length === count, 10_000, 'every answer');
+    await waitFor(() => received[0]!.length === count, 'every answer');
     expect(received[0]!.map((frame) => (frame as { n: number }).n)).toEqual(Array.from({ length: count }, (_, n) => n));
   });
 
@@ -393,7 +393,7 @@ describe('Connection reads', () => {
     const lazy = { presence: 'x'.repeat(2 * WRITE_HIGH_WATER_BYTES) };
     connection.sendEncoded(encodeFrame(lazy), 'lazy');
     sockets[0]!.write(Buffer.concat([encodeFrame({ n: 1 }), encodeFrame({ n: 2 })]));
-    await waitFor(() => received[0]!.length === 3, 5000, 'the lazy frame and both answers');
+    await waitFor(() => received[0]!.length === 3, 'the lazy frame and both answers');
     expect(received[0]).toEqual([lazy, { n: 1 }, { n: 2 }]);
   });
 
@@ -411,7 +411,7 @@ describe('Connection reads', () => {
       });
     }
     for (const socket of sockets.slice(0, 4)) socket.write(Buffer.concat([0, 1, 2].map((n) => encodeFrame({ n }))));
-    await waitFor(() => received.every((frames) => frames.length === 3), 5000, 'three answers on every connection');
+    await waitFor(() => received.every((frames) => frames.length === 3), 'three answers on every connection');
     for (const frames of received) expect(frames).toEqual([{ n: 0 }, { n: 1 }, { n: 2 }]);
   });
 
@@ -438,7 +438,7 @@ describe('Connection reads', () => {
     }
     for (const socket of sockets.slice(0, 200)) socket.write(Buffer.concat([0, 1, 2].map((n) => encodeFrame({ n }))));
     try {
-      await waitFor(() => received.every((frames) => frames.length === 3), 10_000, 'three answers on every connection');
+      await waitFor(() => received.every((frames) => frames.length === 3), 'three answers on every connection');
     } finally {
       storm = false;
     }

@@ -103,7 +103,7 @@ describe.skipIf(natsMissing)(natsMissing ? `${TITLE} (skipped: ${natsMissing})` 
     const logsB: LogEntry[] = [];
     const a = await node(file, logsA);
     const b = await node(file, logsB);
-    await waitFor(() => logsA.some((entry) => entry.event === 'node joined') && logsB.some((entry) => entry.event === 'node joined'), 10_000, 'the nodes to meet');
+    await waitFor(() => logsA.some((entry) => entry.event === 'node joined') && logsB.some((entry) => entry.event === 'node joined'), 'the nodes to meet');
     const alice = await user(a.port, 'alice');
     const bob = await user(b.port, 'bob');
     const { contact } = await alice.request('chatRequest', { user: 'bob' });
@@ -146,7 +146,7 @@ describe.skipIf(natsMissing)(natsMissing ? `${TITLE} (skipped: ${natsMissing})` 
     const logsB: LogEntry[] = [];
     const a = await node(file, logsA);
     const b = await node(file, logsB);
-    await waitFor(() => logsA.some((entry) => entry.event === 'node joined') && logsB.some((entry) => entry.event === 'node joined'), 10_000, 'the nodes to meet');
+    await waitFor(() => logsA.some((entry) => entry.event === 'node joined') && logsB.some((entry) => entry.event === 'node joined'), 'the nodes to meet');
     const alice = await user(a.port, 'alice');
     const bob = await user(b.port, 'bob');
     const { contact } = await alice.request('chatRequest', { user: 'bob' });
@@ -173,7 +173,7 @@ describe.skipIf(natsMissing)(natsMissing ? `${TITLE} (skipped: ${natsMissing})` 
     };
     const a = await node(file, logsA, held);
     const b = await node(file, logsB, held);
-    await waitFor(() => logsA.some((entry) => entry.event === 'node joined') && logsB.some((entry) => entry.event === 'node joined'), 10_000, 'the nodes to meet');
+    await waitFor(() => logsA.some((entry) => entry.event === 'node joined') && logsB.some((entry) => entry.event === 'node joined'), 'the nodes to meet');
     const alice = await user(a.port, 'alice');
     const bob = await user(b.port, 'bob');
     const { contact } = await alice.request('chatRequest', { user: 'bob' });
@@ -182,7 +182,7 @@ describe.skipIf(natsMissing)(natsMissing ? `${TITLE} (skipped: ${natsMissing})` 
     // Neither node hears of the other's call until both began: each is home of its own.
     for (const bus of buses) bus.hold();
     const first = await alice.request('callStart', { conv: contact.conv, video: false });
-    await waitFor(() => Date.now() > first.call.startedAt, 1_000, 'the clock to move past the first start');
+    await waitFor(() => Date.now() > first.call.startedAt, 'the clock to move past the first start');
     const second = await bob.request('callStart', { conv: contact.conv, video: false });
     expect(second.call.id).not.toBe(first.call.id);
     expect(second.call.startedAt).toBeGreaterThan(first.call.startedAt);

@@ -65,7 +65,7 @@ describe.skipIf(natsMissing)(natsMissing ? `${TITLE} (skipped: ${natsMissing})` 
     const file = join(dir, `chat-${subject}.sqlite`);
     for (let i = 0; i < count; i += 1) nodes.push(await startNode(file, `lanchat.test${subject}`, skewsMs[i] ?? 0, options));
     // Every node has heard every other one (their first heartbeats) before a test begins.
-    await waitFor(() => nodes.every((node) => node.logs.filter((entry) => entry.event === 'node joined').length === count - 1), 5000, 'the nodes to meet');
+    await waitFor(() => nodes.every((node) => node.logs.filter((entry) => entry.event === 'node joined').length === count - 1), 'the nodes to meet');
     return nodes;
   }
 
@@ -174,7 +174,7 @@ describe.skipIf(natsMissing)(natsMissing ? `${TITLE} (skipped: ${natsMissing})` 
     for (const answer of await Promise.all(sends)) expect(answer).toMatchObject({ ok: true });
     const all = (await Promise.all(sends)).map((answer) => (answer as unknown as { result: { message: { id: number } } }).result.message.id).sort((x, y) => x - y);
     for (const peer of [alice, bob, carol, dave]) {
-      await waitFor(() => idsSeen(peer).length === all.length, 5000, 'every message');
+      await waitFor(() => idsSeen(peer).length === all.length, 'every message');
       // Strictly increasing: a client skips any id below one it holds (before issue 16, half of them here).
       expect(idsSeen(peer)).toEqual(all);
     }
@@ -196,7 +196,7 @@ describe.skipIf(natsMissing)(natsMissing ? `${TITLE} (skipped: ${natsMissing})` 
     for (const answer of await Promise.all(requests)) expect(answer).toMatchObject({ ok: true });
     const eventIds = (peer: RawPeer): number[] =>
       peer.frames.flatMap((frame) => (frame.type === 'message' ? [frame.eventId ?? 0] : frame.type === 'event' ? [frame.event.eventId] : []));
-    await waitFor(() => eventIds(carol).length >= 61, 5000, 'every message and edit');
+    await waitFor(() => eventIds(carol).length >= 61, 'every message and edit');
     // Clients skip an event id below one they hold: out of order, an edit would be lost.
     expect(eventIds(carol)).toEqual([...new Set(eventIds(carol))].sort((x, y) => x - y));
     expect(eventIds(carol)).toHaveLength(61);
@@ -209,7 +209,7 @@ describe.skipIf(natsMissing)(natsMissing ? `${TITLE} (skipped: ${natsMissing})` 
     expect(Buffer.byteLength(TOO_LONG_FOR_NATS)).toBeGreaterThan(MAX_PAYLOAD);
     expect(await alice.request('send', { clientMsgId: 'long', to: { kind: 'room' }, text: TOO_LONG_FOR_NATS })).toMatchObject({ ok: true });
     expect(a!.logs.some((entry) => entry.event === 'bus publish failed' && entry.level === 'error')).toBe(true);
-    await bob.waitFrame((frame) => frame.type === 'message' && frame.message.text === TOO_LONG_FOR_NATS, 5000);
+    await bob.waitFrame((frame) => frame.type === 'message' && frame.message.text === TOO_LONG_FOR_NATS);
     expect(texts(bob)).toEqual([TOO_LONG_FOR_NATS]);
   });
 
@@ -226,7 +226,7 @@ describe.skipIf(natsMissing)(natsMissing ? `${TITLE} (skipped: ${natsMissing})` 
       ]),
     );
     const answers = (): ServerFrame[] => bob.frames.filter((frame) => frame.type === 'res' && frame.id >= 901);
-    await waitFor(() => answers().length === 2, 5000, 'both answers');
+    await waitFor(() => answers().length === 2, 'both answers');
     expect(answers().map((frame) => (frame as { id: number }).id)).toEqual([901, 902]);
   });
 
@@ -245,7 +245,7 @@ describe.skipIf(natsMissing)(natsMissing ? `${TITLE} (skipped: ${natsMissing})` 
   }
   /** The room messages a reader was given, in order, once `last` has come. */
   async function readTexts(peer: RawPeer, last: string): Promise<string[]> {
-    await peer.waitFrame((frame) => frame.type === 'message' && frame.message.text === last, 5000);
+    await peer.waitFrame((frame) => frame.type === 'message' && frame.message.text === last);
     return texts(peer).map((text) => (text === TOO_LONG_FOR_NATS ? 'the lost one' : text));
   }
 
@@ -384,7 +384,7 @@ describe.skipIf(natsMissing)(natsMissing ? `${TITLE} (skipped: ${natsMissing})` 
       };
       sent.push(answer.result.message.id);
     }
-    await waitFor(() => got.ids().length >= sent.length, 15_000, 'carol to catch up on another node');
+    await waitFor(() => got.ids().length >= sent.length, 'carol to catch up on another node');
     expect(got.ids()).toEqual(sent);
   });
 
@@ -514,7 +514,7 @@ describe.skipIf(natsMissing)(natsMissing ? `${TITLE} (skipped: ${natsMissing})` 
     const lastMembers = (peer: RawPeer): string[] | undefined =>
       (peer.frames.filter((frame) => frame.type === 'group' && frame.group.id === groupId).at(-1) as { group: { members: string[] } } | undefined)?.group.members;
     const everyone = ['olga', 'xena', 'yann'];
-    await waitFor(() => [owner, xena, yann].every((peer) => lastMembers(peer)?.join() === everyone.join()), 5000, 'every member to hear of all three');
+    await waitFor(() => [owner, xena, yann].every((peer) => lastMembers(peer)?.join() === everyone.join()), 'every member to hear of all three');
     // And stays so: nothing stale comes after.
     await pause(600);
     for (const peer of [owner, xena, yann]) expect(lastMembers(peer)).toEqual(everyone);
@@ -615,7 +615,7 @@ describe.skipIf(natsMissing)(natsMissing ? `${TITLE} (skipped: ${natsMissing})` 
     await alice.waitFrame(announces('bob', true));
 
     await nats.stop();
-    await waitFor(() => a!.logs.some((entry) => entry.event === 'bus disconnected' && entry.level === 'error'), 5000, 'the loss logged');
+    await waitFor(() => a!.logs.some((entry) => entry.event === 'bus disconnected' && entry.level === 'error'), 'the loss logged');
     // Unheard for NODE_SILENT_HEARTBEATS heartbeats, the other node counts as gone: bob is offline to alice.
     await alice.waitFrame(announces('bob', false), (NODE_SILENT_HEARTBEATS + 10) * HEARTBEAT_MS);
     expect(await alice.request('send', { clientMsgId: 'alone', to: { kind: 'room' }, text: 'still here' })).toMatchObject({ ok: true });
@@ -626,8 +626,8 @@ describe.skipIf(natsMissing)(natsMissing ? `${TITLE} (skipped: ${natsMissing})` 
     expect(b!.logs.some((entry) => entry.event === 'events read back for the bus')).toBe(true);
 
     await nats.start();
-    await waitFor(() => a!.logs.some((entry) => entry.event === 'bus reconnected'), 10_000, 'the bus back');
-    await waitFor(() => presence(alice, 'bob').at(-1) === true, 10_000, 'bob online again');
+    await waitFor(() => a!.logs.some((entry) => entry.event === 'bus reconnected'), 'the bus back');
+    await waitFor(() => presence(alice, 'bob').at(-1) === true, 'bob online again');
     expect(await alice.request('send', { clientMsgId: 'again', to: { kind: 'room' }, text: 'together again' })).toMatchObject({ ok: true });
     await bob.waitFrame((frame) => frame.type === 'message' && frame.message.text === 'together again');
   });

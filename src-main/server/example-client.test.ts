@@ -35,9 +35,9 @@ describe('the Python example client', () => {
       { cwd: process.cwd() },
     );
     const run = new ChildLines(python);
-    await waitFor(() => seen.texts().includes('hello from python'), 15_000, 'the example’s message');
+    await waitFor(() => seen.texts().includes('hello from python'), 'the example’s message');
     await alice.send({ kind: 'room' }, 'hello snake');
-    await waitFor(() => run.exitCode !== null, 15_000, 'the example to finish');
+    await waitFor(() => run.exitCode !== null, 'the example to finish');
     const output = run.lines.join('\n');
     expect(run.exitCode, output).toBe(0);
     expect(output).toContain(`fingerprint ${host.fingerprint}`);

@@ -27,7 +27,7 @@ describe('timeouts', () => {
     // One byte every 50 ms: never silent long enough for the heartbeat, never finishing the frame.
     const trickle = setInterval(() => staller.write('x'), 50);
     try {
-      const bye = await staller.waitFrame((f) => f.type === 'bye', 10_000);
+      const bye = await staller.waitFrame((f) => f.type === 'bye');
       expect(bye).toMatchObject({ error: { code: ErrorCode.FRAME_TIMEOUT } });
       await staller.waitClosed();
     } finally {

@@ -96,11 +96,11 @@ describe('presence', () => {
     await alice.login('alice');
     const bob = await room.raw();
     await bob.login('bob');
-    await alice.waitFrame(announces('bob', true), 5000);
+    await alice.waitFrame(announces('bob', true));
     for (const name of ['carol', 'dave']) await (await room.raw()).login(name);
     // Within the window after bob's: gathered, and written before bob's next message.
     expect(await bob.request('send', { to: { kind: 'room' }, text: 'hi', clientMsgId: 'c1' })).toMatchObject({ ok: true });
-    await alice.waitFrame((frame) => frame.type === 'message', 5000);
+    await alice.waitFrame((frame) => frame.type === 'message');
     const heard = alice.frames.filter((frame) => frame.type === 'presence' || frame.type === 'message');
     expect(heard.map((frame) => (frame.type === 'presence' ? frame.users.map((state) => state.user) : frame.type))).toEqual([['bob'], ['carol', 'dave'], 'message']);
   });
@@ -112,7 +112,7 @@ describe('presence', () => {
     await alice.login('alice');
     const bob = await room.raw();
     await bob.login('bob');
-    await alice.waitFrame(announces('bob', true), 5000);
+    await alice.waitFrame(announces('bob', true));
     await (await room.raw()).login('carol');
     // dave logs in a window and a half after carol: the host's timer for what it gathered (due a window
     // after bob's push) runs before this one, both in this process's loop, whatever the machine's load.
@@ -130,12 +130,12 @@ describe('presence', () => {
     await alice.login('alice');
     const crowd = Array.from({ length: PRESENCE_PROMPT_USERS }, (_, index) => `user${index}`);
     for (const name of crowd) await (await room.raw()).login(name);
-    await waitFor(() => presenceIn(alice.frames).length === crowd.length, 10_000, 'alice to hear of the crowd');
+    await waitFor(() => presenceIn(alice.frames).length === crowd.length, 'alice to hear of the crowd');
     // A window and more without presence, then one more login.
     await new Promise((resolve) => setTimeout(resolve, 1.5 * PRESENCE_WINDOW_MS));
     const loggedIn = Date.now();
     await (await room.raw()).login('zed');
-    await alice.waitFrame(announces('zed', true), 5000);
+    await alice.waitFrame(announces('zed', true));
     // A small room hears of it at once (above); a crowd a window after it, with whatever came meanwhile.
     expect(Date.now() - loggedIn).toBeGreaterThanOrEqual(0.9 * PRESENCE_WINDOW_MS);
   });
@@ -154,7 +154,7 @@ describe('presence', () => {
     await alice.waitFrame(announces('dave', true));
     const token = bob.sessionToken!;
     room.closeClients();
-    await waitFor(() => !room.host.server.admin.connections().some((c) => c.name === 'bob'), 5000, 'the server to see bob gone');
+    await waitFor(() => !room.host.server.admin.connections().some((c) => c.name === 'bob'), 'the server to see bob gone');
     const back = await room.raw();
     await back.hello();
     expect(await back.request('login', { name: 'bob', token })).toMatchObject({ ok: true });
@@ -325,7 +325,7 @@ describe('presence as one frame (protocol 1.2)', () => {
       expect(await old.request('hello', { protocol: '1.1' })).toMatchObject({ ok: true, result: { protocol: '1.2' } });
       expect(await old.request('login', { name: 'alice', password: 'alice-secret' })).toMatchObject({ ok: true });
     });
-    await waitFor(() => old.frames.filter((frame) => frame.type === 'presence').length === 2, 5000, 'two presence frames');
+    await waitFor(() => old.frames.filter((frame) => frame.type === 'presence').length === 2, 'two presence frames');
     const heard = old.frames.filter((frame) => frame.type === 'presence') as unknown as Record<string, unknown>[];
     for (const frame of heard) expect(Object.keys(frame)).toEqual(['type', 'user', 'online', 'ts']);
     expect(heard.map((frame) => frame['user']).sort()).toEqual(names);

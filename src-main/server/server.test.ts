@@ -62,7 +62,7 @@ describe('bad input', () => {
     let sent = 0;
     let dropped = false;
     // Not by presence: the sleeper may be dropped before its arrival was ever announced (PROTOCOL.md §8.2).
-    void room.gone('sleeper', 20_000).then(() => (dropped = true));
+    void room.gone('sleeper').then(() => (dropped = true));
     while (!dropped && sent < 10_000) {
       await alice.send({ kind: 'room' }, text);
       sent += 1;
@@ -90,9 +90,9 @@ describe('restart', () => {
     await offline;
     const queued = alice.send({ kind: 'room' }, 'sent while the host was down');
     await room.start({ port });
-    await nextEvent(alice, 'online', () => true, 10_000);
+    await nextEvent(alice, 'online');
     await queued;
-    await waitFor(() => bobTexts.texts().includes('sent while the host was down'), 10_000);
+    await waitFor(() => bobTexts.texts().includes('sent while the host was down'));
 
     const page = await bob.request('history', { conv: 'room' });
     expect(page.messages.filter((m) => m.text === 'sent while the host was down')).toHaveLength(1);

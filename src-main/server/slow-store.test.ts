@@ -98,7 +98,7 @@ describe('a server whose store answers late', () => {
       expect(a!.message.id).toBe(b!.message.id);
       expect([a!.duplicate, b!.duplicate].filter((duplicate) => !duplicate)).toHaveLength(1);
     }
-    await waitFor(() => messagePushes(reader).length >= ids.length, 10_000, 'every message at the reader');
+    await waitFor(() => messagePushes(reader).length >= ids.length, 'every message at the reader');
     const history = result(await reader.request('history', { conv: 'room', limit: 200 })) as { messages: { clientMsgId: string }[] };
     expect(history.messages.map((message) => message.clientMsgId)).toEqual(ids);
     expect(messagePushes(reader).map((push) => push.message.clientMsgId)).toEqual(ids);
@@ -111,7 +111,7 @@ describe('a server whose store answers late', () => {
     const group = result(await senders[0]!.request('groupCreate', { name: 'team', members: ['bob', 'carol', 'dave'] })) as { group: { id: number } };
     const groupId = group.group.id;
     for (const invitee of [senders[1]!, senders[2]!, reader]) {
-      await waitFor(() => invitee.frames.some((frame) => frame.type === 'groupInvitations'), 5000, 'the invitation');
+      await waitFor(() => invitee.frames.some((frame) => frame.type === 'groupInvitations'), 'the invitation');
       result(await invitee.request('groupAnswer', { groupId, accept: true }));
     }
     const before = messagePushes(reader).length;
@@ -129,7 +129,7 @@ describe('a server whose store answers late', () => {
     const renames = Array.from({ length: 10 }, (_, index) => senders[0]!.request('groupRename', { groupId, name: `team ${index}` }));
     for (const answer of await Promise.all([...sends, ...renames])) result(answer);
     const expected = before + senders.length * perSender + renames.length;
-    await waitFor(() => messagePushes(reader).length >= expected, 10_000, 'every message at the reader');
+    await waitFor(() => messagePushes(reader).length >= expected, 'every message at the reader');
     const pushed = messagePushes(reader).slice(before);
     const ids = pushed.map((push) => push.message.id);
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
@@ -177,7 +177,7 @@ describe('a server whose store answers late', () => {
     const presence = (): boolean | undefined =>
       presenceIn(watcher.frames, 'bob').at(-1)?.online;
     (await loggedIn('bob')).destroy();
-    await waitFor(() => presence() === false, 5000, 'bob announced offline after registering');
+    await waitFor(() => presence() === false, 'bob announced offline after registering');
     const cycles = await Promise.all(
       Array.from({ length: 6 }, async (_, index) => {
         const bob = await loggedIn('bob');
@@ -186,9 +186,9 @@ describe('a server whose store answers late', () => {
         return bob;
       }),
     );
-    await waitFor(() => presence() === true, 5000, 'bob announced online');
+    await waitFor(() => presence() === true, 'bob announced online');
     for (const bob of cycles) bob.destroy();
-    await waitFor(() => presence() === false, 5000, 'bob announced offline');
+    await waitFor(() => presence() === false, 'bob announced offline');
     const { users } = result(await watcher.request('users')) as { users: { name: string; online: boolean }[] };
     expect(users.find((user) => user.name === 'bob')!.online).toBe(false);
   });
@@ -251,7 +251,7 @@ describe("one connection's pipelined sends", () => {
         Array.from({ length: count }, (_, index) => encodeFrame({ type: 'send', id: 1000 + index, clientMsgId: `p${index}`, to: { kind: 'room' }, text: `p${index}` })),
       ),
     );
-    await waitFor(() => answersFrom(alice, 1000).length === count, 10_000, 'every answer');
+    await waitFor(() => answersFrom(alice, 1000).length === count, 'every answer');
     const answers = answersFrom(alice, 1000).map((frame) => ({ id: (frame as { id: number }).id, ...(result(frame) as { message: { id: number; text: string } }) }));
     expect(answers.map((answer) => answer.id)).toEqual(Array.from({ length: count }, (_, index) => 1000 + index));
     expect(answers.map((answer) => answer.message.text)).toEqual(Array.from({ length: count }, (_, index) => `p${index}`));
@@ -260,7 +260,7 @@ describe("one connection's pipelined sends", () => {
     // One commit per send before; the frames may arrive in several reads, more on a loaded machine.
     expect(batches.length).toBeLessThanOrEqual(count / 10);
     expect(Math.max(...batches)).toBeLessThanOrEqual(64);
-    await waitFor(() => messagePushes(bob).length === count, 10_000, 'every push at bob');
+    await waitFor(() => messagePushes(bob).length === count, 'every push at bob');
     expect(messagePushes(bob).map((push) => push.message.id)).toEqual(ids);
   });
 
@@ -294,7 +294,7 @@ describe("one connection's pipelined sends", () => {
     // 64, 64 and 22, or one more if the frames came in two reads: a commit each few sends before.
     expect(batches.length).toBeLessThanOrEqual(4);
     expect(batches.reduce((sum, size) => sum + size, 0)).toBe(count);
-    await waitFor(() => messagePushes(bob).length === count, 10_000, 'every push at bob');
+    await waitFor(() => messagePushes(bob).length === count, 'every push at bob');
     expect(messagePushes(bob).map((push) => push.message.id)).toEqual(ids);
   });
 
@@ -304,7 +304,7 @@ describe("one connection's pipelined sends", () => {
     const alice = await loggedIn('alice');
     const bob = await loggedIn('bob');
     const { group } = result(await alice.request('groupCreate', { name: 'team', members: ['bob'] })) as { group: { id: number } };
-    await waitFor(() => bob.frames.some((frame) => frame.type === 'groupInvitations'), 5000, 'the invitation');
+    await waitFor(() => bob.frames.some((frame) => frame.type === 'groupInvitations'), 'the invitation');
     result(await bob.request('groupAnswer', { groupId: group.id, accept: true }));
     const frames = [
       { type: 'send', id: 2001, clientMsgId: 'g1', to: { kind: 'group', groupId: group.id }, text: 'g1' },
@@ -318,7 +318,7 @@ describe("one connection's pipelined sends", () => {
       { type: 'send', id: 2009, clientMsgId: 'g9', to: { kind: 'group', groupId: group.id }, text: 'g9' },
     ];
     alice.write(Buffer.concat(frames.map((frame) => encodeFrame(frame))));
-    await waitFor(() => answersFrom(alice, 2000).length === frames.length, 10_000, 'every answer');
+    await waitFor(() => answersFrom(alice, 2000).length === frames.length, 'every answer');
     const answers = answersFrom(alice, 2000);
     expect(answers.map((frame) => (frame.type === 'res' ? frame.id : 'pong'))).toEqual([2001, 2002, 2003, 2004, 2005, 2006, 'pong', 2008, 2009]);
     const [g1, r2, x3, r4, again, invalid, , history, g9] = answers;
@@ -339,7 +339,7 @@ describe('who may write and read, decided when the commit stores', () => {
   async function groupOf(owner: RawPeer, members: RawPeer[], names: string[]): Promise<number> {
     const { group } = result(await owner.request('groupCreate', { name: 'team', members: names })) as { group: { id: number } };
     for (const member of members) {
-      await waitFor(() => member.frames.some((frame) => frame.type === 'groupInvitations'), 5000, 'the invitation');
+      await waitFor(() => member.frames.some((frame) => frame.type === 'groupInvitations'), 'the invitation');
       result(await member.request('groupAnswer', { groupId: group.id, accept: true }));
     }
     return group.id;
@@ -368,7 +368,7 @@ describe('who may write and read, decided when the commit stores', () => {
     const groupId = await groupOf(alice, [bob, carol], ['bob', 'carol']);
     const count = 40;
     const sending = Promise.all([trickle(bob, groupId, 'b', count, 3000), trickle(alice, groupId, 'a', count, 3000)]);
-    await waitFor(() => answersFrom(bob, 3000).length >= 2, 10_000, "bob's first answers");
+    await waitFor(() => answersFrom(bob, 3000).length >= 2, "bob's first answers");
     const [removeBob, removeCarol] = await Promise.all([
       alice.request('groupRemoveMember', { groupId, user: 'bob' }),
       alice.request('groupRemoveMember', { groupId, user: 'carol' }),
@@ -376,7 +376,7 @@ describe('who may write and read, decided when the commit stores', () => {
     result(removeBob);
     result(removeCarol);
     await sending;
-    await waitFor(() => answersFrom(bob, 3000).length === count && answersFrom(alice, 3000).length === count, 10_000, 'every answer');
+    await waitFor(() => answersFrom(bob, 3000).length === count && answersFrom(alice, 3000).length === count, 'every answer');
 
     const { messages } = await store.history(`group:${groupId}`, undefined, 500);
     const lineId = (user: string): number => messages.find((message) => message.groupEvent?.kind === 'removed' && message.groupEvent.user === user)!.id;
@@ -407,10 +407,10 @@ describe('who may write and read, decided when the commit stores', () => {
     const groupId = await groupOf(alice, [bob], ['bob']);
     const count = 40;
     const sending = trickle(bob, groupId, 'd', count, 4000);
-    await waitFor(() => answersFrom(bob, 4000).length >= 2, 10_000, "bob's first answers");
+    await waitFor(() => answersFrom(bob, 4000).length >= 2, "bob's first answers");
     result(await alice.request('groupDelete', { groupId }));
     await sending;
-    await waitFor(() => answersFrom(bob, 4000).length === count, 10_000, 'every answer');
+    await waitFor(() => answersFrom(bob, 4000).length === count, 'every answer');
     expect((await store.history(`group:${groupId}`, undefined, 500)).messages).toEqual([]);
     const refused = answersFrom(bob, 4000).filter((answer) => answer.type === 'res' && !answer.ok);
     expect(refused.length).toBeGreaterThan(0);

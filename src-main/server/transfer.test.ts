@@ -86,7 +86,7 @@ class RawTransfer {
 
   async first(frame: Record<string, unknown>): Promise<Record<string, unknown>> {
     this.socket.write(encodeFrame(frame));
-    await waitFor(() => this.frames.length > 0 || this.closed, 5000, 'the response');
+    await waitFor(() => this.frames.length > 0 || this.closed, 'the response');
     return this.frames[0]!;
   }
 }
@@ -98,7 +98,7 @@ async function cutUpload(client: ChatClient, bytes: Buffer, cut: number, name = 
   const { uploadId } = (response as { result: { uploadId: string } }).result;
   await new Promise<void>((resolve) => raw.socket.write(bytes.subarray(0, cut), () => resolve()));
   const partial = join(room.dir, 'files', 'partial', uploadId);
-  await waitFor(() => existsSync(partial) && readFileSync(partial).length === cut, 5000, 'the host to hold the first bytes');
+  await waitFor(() => existsSync(partial) && readFileSync(partial).length === cut, 'the host to hold the first bytes');
   raw.socket.destroy();
   return uploadId;
 }
@@ -117,7 +117,7 @@ async function stalledDownload(client: ChatClient, fileId: string, port = room.p
   return {
     resume: async () => {
       raw.socket.resume();
-      await waitFor(() => raw.closed, 5000, 'the download to end');
+      await waitFor(() => raw.closed, 'the download to end');
       return received;
     },
   };
@@ -259,7 +259,7 @@ describe('files', () => {
     const response = await raw.first({ type: 'upload', id: 1, token: link(alice).token, name: 'done.bin', size: bytes.length, sha256: sha(bytes) });
     const { uploadId } = (response as { result: { uploadId: string } }).result;
     raw.socket.write(bytes);
-    await waitFor(() => raw.frames.length === 2, 5000, 'the host to finish the upload');
+    await waitFor(() => raw.frames.length === 2, 'the host to finish the upload');
     raw.socket.destroy();
     await room.restart();
     const back = await room.user('alice');
@@ -363,9 +363,9 @@ describe('files', () => {
       for (const write of writes) raw.socket.write(write);
       const plain = writes.reduce((sum, write) => sum + write.length, 0);
       // Encrypted, both writes are longer than their plain bytes; the first alone is far shorter.
-      await waitFor(() => held!.reduce((sum, chunk) => sum + chunk.length, 0) >= plain, 5000, 'both writes at the relay');
+      await waitFor(() => held!.reduce((sum, chunk) => sum + chunk.length, 0) >= plain, 'both writes at the relay');
       release();
-      await waitFor(() => raw.closed, 5000, 'the host to end the upload');
+      await waitFor(() => raw.closed, 'the host to end the upload');
       return raw.frames[1];
     };
     try {
@@ -375,7 +375,7 @@ describe('files', () => {
     } finally {
       relay.close();
     }
-    await waitFor(() => partials().length === 0, 5000, 'the partial files to go');
+    await waitFor(() => partials().length === 0, 'the partial files to go');
     expect(storedBlobs()).toEqual([]);
   });
 
@@ -507,7 +507,7 @@ describe('files', () => {
     expect((await downloadFile(link(bob), { fileId: second.id })).bytes!.equals(bytes)).toBe(true);
 
     await alice.request('groupDelete', { groupId: groups[1]! });
-    await waitFor(() => storedBlobs().length === 0, 5000, 'the content to go with its last message');
+    await waitFor(() => storedBlobs().length === 0, 'the content to go with its last message');
   });
 
   it('never sent are forgotten after their time, content and all', async () => {
@@ -515,7 +515,7 @@ describe('files', () => {
     const alice = await room.user('alice');
     const file = await uploadFile(link(alice), { source: { bytes: randomBytes(1000) }, name: 'draft' });
     expect(storedBlobs()).toHaveLength(1);
-    await waitFor(() => storedBlobs().length === 0, 5000, 'the unsent file to go');
+    await waitFor(() => storedBlobs().length === 0, 'the unsent file to go');
     expect(await codeOf(alice.send({ kind: 'room' }, 'late', undefined, undefined, [{ fileId: file.id }]))).toBe(ErrorCode.UNKNOWN_FILE);
   });
 
@@ -555,7 +555,7 @@ describe('files', () => {
     for (const [i, [name, message]] of refusals.entries()) {
       const raw = await RawTransfer.open(room.port);
       expect(await raw.first(opener(i + 1, name!))).toMatchObject({ ok: false, error: { code: ErrorCode.BAD_REQUEST, message } });
-      await waitFor(() => raw.closed, 5000, 'the refused connection to close');
+      await waitFor(() => raw.closed, 'the refused connection to close');
     }
     expect(partials()).toEqual([]);
     const longest = `${'😀'.repeat(63)}abc`;
@@ -573,7 +573,7 @@ describe('files', () => {
     expect(await upload.first({ ...opener, id: 1 })).toMatchObject({ ok: true });
     upload.socket.write(bytes.subarray(0, 100_000));
     await room.host.server.admin.kick('mallory');
-    await waitFor(() => upload.closed, 5000, 'the kicked user’s upload to end');
+    await waitFor(() => upload.closed, 'the kicked user’s upload to end');
     expect(upload.frames.at(-1)).toMatchObject({ type: 'bye', error: { code: ErrorCode.KICKED } });
 
     const large = randomBytes(16_000_000);
@@ -590,7 +590,7 @@ describe('files', () => {
     expect(await other.first({ ...opener, id: 3, token: link(laptop).token, name: 'other.bin' })).toMatchObject({ ok: true });
     const mine = uploadFile(link(alice), { source: { bytes }, name: 'mine.bin' });
     await alice.request('changePassword', { current: 'alice-secret', password: 'a new long password' });
-    await waitFor(() => other.closed, 5000, 'the other device’s upload to end');
+    await waitFor(() => other.closed, 'the other device’s upload to end');
     expect(other.frames.at(-1)).toMatchObject({ type: 'bye', error: { code: ErrorCode.PASSWORD_CHANGED } });
     expect((await mine).sha256).toBe(sha(bytes));
   });
@@ -654,7 +654,7 @@ describe('a message deleted for everyone', () => {
     const sent = await alice.send({ kind: 'room' }, 'wrong file', undefined, undefined, [{ fileId: file.id }]);
     const { message } = await alice.request('delete', { messageId: sent.id });
     expect(message.attachments).toBeUndefined();
-    await waitFor(() => storedBlobs(room.dir).length === 0, 5000, 'the content to go');
+    await waitFor(() => storedBlobs(room.dir).length === 0, 'the content to go');
     expect(await codeOf(downloadFile(alice.transferLink()!, { fileId: file.id }))).toBe(ErrorCode.UNKNOWN_FILE);
   });
 
@@ -691,7 +691,7 @@ describe('unfinished uploads (issue 33, item 4)', () => {
   async function cancel(client: ChatClient, uploadId: string): Promise<Record<string, unknown>> {
     const raw = await RawTransfer.open(room.port);
     const response = await raw.first({ type: 'cancelUpload', id: 4, token: link(client).token, uploadId });
-    await waitFor(() => raw.closed, 5000, 'the host to close the cancel’s connection');
+    await waitFor(() => raw.closed, 'the host to close the cancel’s connection');
     return response;
   }
 
@@ -721,9 +721,9 @@ describe('unfinished uploads (issue 33, item 4)', () => {
     const trudy = await room.user('trudy');
     await late.first({ type: 'upload', id: 1, token: link(trudy).token, name: 'squat.bin', size: MB, sha256: sha(squat), uploadId: squatId });
     late.socket.write(squat);
-    await waitFor(() => late.closed, 5000, 'the late upload to end');
+    await waitFor(() => late.closed, 'the late upload to end');
     expect(late.frames[1]).toMatchObject({ type: 'bye', error: { code: ErrorCode.STORAGE_FULL } });
-    await waitFor(() => !partials().includes(squatId), 5000, 'its partial file to go');
+    await waitFor(() => !partials().includes(squatId), 'its partial file to go');
     expect(storedBlobs()).toEqual([sha(bytes)]);
   });
 
@@ -771,7 +771,7 @@ describe('unfinished uploads (issue 33, item 4)', () => {
     const bytes = randomBytes(100_000);
     const uploadId = await cutUpload(alice, bytes, 50_000);
     expect(partials()).toEqual([uploadId]);
-    await waitFor(() => partials().length === 0, 5000, 'the idle upload to expire');
+    await waitFor(() => partials().length === 0, 'the idle upload to expire');
     const raw = await RawTransfer.open(room.port);
     expect(await raw.first({ type: 'upload', id: 1, token: link(alice).token, name: 'big.bin', size: bytes.length, sha256: sha(bytes), uploadId })).toMatchObject({
       ok: false,
@@ -790,9 +790,9 @@ describe('unfinished uploads (issue 33, item 4)', () => {
     await new Promise<void>((resolve) => receiving.socket.write(slow.subarray(0, 50_000), () => resolve()));
     const bob = await room.user('bob');
     const idle = await cutUpload(bob, randomBytes(1000), 10, 'idle.bin');
-    await waitFor(() => !partials().includes(idle), 5000, 'bob’s idle upload to expire');
+    await waitFor(() => !partials().includes(idle), 'bob’s idle upload to expire');
     receiving.socket.write(slow.subarray(50_000));
-    await waitFor(() => receiving.frames.length === 2, 5000, 'the slow upload to finish');
+    await waitFor(() => receiving.frames.length === 2, 'the slow upload to finish');
     expect(receiving.frames[1]).toMatchObject({ type: 'uploaded', file: { sha256: sha(slow) } });
   });
 
@@ -819,7 +819,7 @@ describe('unfinished uploads (issue 33, item 4)', () => {
     };
     await new Promise<void>((resolve) => sending.socket.write(other.subarray(0, 1000), () => resolve()));
     expect(await cancel(alice, opened.result.uploadId)).toMatchObject({ ok: true });
-    await waitFor(() => sending.closed, 5000, 'the cancelled upload’s link to end');
+    await waitFor(() => sending.closed, 'the cancelled upload’s link to end');
     expect(sending.frames.at(-1)).toMatchObject({ type: 'bye', error: { code: ErrorCode.UNKNOWN_FILE, message: 'the upload was cancelled' } });
     expect(partials()).toEqual([]);
     expect(await cancel(alice, opened.result.uploadId)).toMatchObject({ ok: false, error: { code: ErrorCode.UNKNOWN_FILE } });

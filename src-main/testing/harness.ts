@@ -152,7 +152,7 @@ export function nextEvent<E extends keyof ClientEvents>(
   client: ChatClient,
   event: E,
   predicate: (...args: ClientEvents[E]) => boolean = () => true,
-  timeoutMs = 5000,
+  timeoutMs = WAIT_MS,
 ): Promise<ClientEvents[E]> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -171,7 +171,7 @@ export function nextEvent<E extends keyof ClientEvents>(
 
 /** Alice says something and bob must get it: the server still serves. */
 export async function stillServing(alice: ChatClient, bob: ChatClient, text: string): Promise<void> {
-  const got = nextEvent(bob, 'message', (m) => m.text === text, 10_000);
+  const got = nextEvent(bob, 'message', (m) => m.text === text);
   await alice.send({ kind: 'room' }, text);
   await got;
 }
@@ -205,15 +205,24 @@ export function killAfterAcks(clients: ChatClient[], killAfter: number, kill: ()
 }
 
 /**
- * Resolves once `condition` holds (an async one, a request to the host say, is awaited before the next
- * check), checking every 10 ms. The default bound is for a loaded machine (issue 37:
- * the unit suite at load 10, where 5 s was not always enough for a thread or a timer); a passing wait ends
- * as soon as the condition holds, so only a failing test pays for it.
+ * How long a wait may take before its test fails: long enough for a loaded machine (issue 37: the unit
+ * suite at load 10, where 5 s was not always enough for a thread or a timer; a whole run beside a busy
+ * loop, where a socket's answers took longer than 5 s to pile up). A passing wait ends as soon as its
+ * condition holds, so only a failing test pays for it; a shorter bound would only make tests flaky.
  */
-export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 20_000, what = 'condition'): Promise<void> {
+export const WAIT_MS = 20_000;
+
+/**
+ * Resolves once `condition` holds (an async one, a request to the host say, is awaited before the next
+ * check), checking every 10 ms; fails after WAIT_MS, or `timeoutMs` when longer.
+ */
+export async function waitFor(condition: () => boolean | Promise<boolean>, what?: string): Promise<void>;
+export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, what?: string): Promise<void>;
+export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutOrWhat: number | string = WAIT_MS, what = 'condition'): Promise<void> {
+  const [bound, named] = typeof timeoutOrWhat === 'string' ? [WAIT_MS, timeoutOrWhat] : [Math.max(WAIT_MS, timeoutOrWhat), what];
   const start = Date.now();
   while (!(await condition())) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() - start > bound) throw new Error(`timed out waiting for ${named}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
@@ -274,16 +283,16 @@ export class RawPeer {
   async request(type: string, body: Record<string, unknown> = {}): Promise<ServerFrame> {
     const id = this.nextId++;
     this.send({ type, id, ...body });
-    return this.waitFrame((f) => f.type === 'res' && f.id === id, 15_000);
+    return this.waitFrame((f) => f.type === 'res' && f.id === id);
   }
 
-  async waitFrame(predicate: (frame: ServerFrame) => boolean, timeoutMs = 5000): Promise<ServerFrame> {
+  async waitFrame(predicate: (frame: ServerFrame) => boolean, timeoutMs = WAIT_MS): Promise<ServerFrame> {
     let found: ServerFrame | undefined;
     await waitFor(() => (found = this.frames.find(predicate)) !== undefined, timeoutMs, 'a matching frame');
     return found!;
   }
 
-  waitClosed(timeoutMs = 5000): Promise<void> {
+  waitClosed(timeoutMs = WAIT_MS): Promise<void> {
     return waitFor(() => this.closed, timeoutMs, 'the server to close the socket');
   }
 

@@ -82,14 +82,13 @@ export class Room {
    * Resolves once the host has no connection of the user left. Presence cannot tell this:
    * a user online for less than its window is never announced (PROTOCOL.md §8.2).
    */
-  gone = (name: string, timeoutMs = 5000): Promise<void> =>
+  gone = (name: string): Promise<void> =>
     waitFor(
       // A closing connection leaves the list before its socket has closed; the log's `disconnect`
       // comes with the close, when the roster lets the user go.
       () =>
         !this.host.server.admin.connections().some((c) => c.name === name) &&
         this.logEvents().some((e) => e.event === 'disconnect' && e['user'] === name),
-      timeoutMs,
       `${name}'s connections to close`,
     );
 

@@ -95,7 +95,7 @@ describe('delete', () => {
     const sent = await alice.send({ kind: 'room' }, secret);
     expect(folderHolds(room.dir, 'okapi-5512')).toBe(true);
     await alice.request('delete', { messageId: sent.id });
-    await waitFor(() => !folderHolds(room.dir, 'okapi-5512'), 10_000, 'the deleted text to leave the files');
+    await waitFor(() => !folderHolds(room.dir, 'okapi-5512'), 'the deleted text to leave the files');
     // The server kept working through it.
     expect((await alice.send({ kind: 'room' }, 'still here')).text).toBe('still here');
   });
@@ -257,7 +257,7 @@ describe('catch-up through the event log', () => {
     const [alice, bob] = [await room.user('alice'), await room.user('bob')];
     const kept = await alice.send({ kind: 'room' }, 'keep me');
     const gone = await alice.send({ kind: 'room' }, 'delete me');
-    await waitFor(() => bob.lastMessageId === gone.id, 5000, 'bob has both');
+    await waitFor(() => bob.lastMessageId === gone.id, 'bob has both');
     const cursors = { lastMessageId: bob.lastMessageId, lastEventId: bob.lastEventId };
     expect(cursors.lastEventId).toBeGreaterThan(0);
     bob.close();

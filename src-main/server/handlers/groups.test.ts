@@ -84,7 +84,7 @@ describe('groups', () => {
     await bob.send({ kind: 'group', groupId: group.id }, 'pangolin-4471 the vault code');
     expect(folderHolds(room.dir, 'pangolin-4471')).toBe(true);
     await alice.request('groupDelete', { groupId: group.id });
-    await waitFor(() => !folderHolds(room.dir, 'pangolin-4471'), 10_000, 'the deleted group’s text to leave the files');
+    await waitFor(() => !folderHolds(room.dir, 'pangolin-4471'), 'the deleted group’s text to leave the files');
     expect((await alice.send({ kind: 'room' }, 'still here')).text).toBe('still here');
   });
 });

@@ -80,7 +80,7 @@ describe('group commit', () => {
       );
       peer.write(Buffer.concat(frames));
     });
-    await waitFor(() => acked.length === senders.length * perSender && received.ids().length === acked.length, 10_000, 'every ack and push');
+    await waitFor(() => acked.length === senders.length * perSender && received.ids().length === acked.length, 'every ack and push');
     db.close();
     expect(ackedBeforeStored).toEqual([]);
     expect(new Set(acked.map((m) => m.id)).size).toBe(acked.length);
@@ -113,7 +113,7 @@ describe("one connection's pipelined sends", () => {
     ];
     alice.write(Buffer.concat(sends.map(([clientMsgId, text], index) => encodeFrame({ type: 'send', id: 500 + index, clientMsgId, to: { kind: 'room' }, text }))));
     const answers = (): ServerFrame[] => alice.frames.filter((frame) => frame.type === 'res' && frame.id >= 500);
-    await waitFor(() => answers().length === sends.length, 5000, 'every answer');
+    await waitFor(() => answers().length === sends.length, 'every answer');
     expect(answers()).toMatchObject([
       { id: 500, ok: true, result: { message: { text: 'aaaa' } } },
       { id: 501, ok: false, error: { code: ErrorCode.STORAGE_FULL } },
@@ -171,7 +171,7 @@ describe('client message order', () => {
       for (const [index, client] of senders.entries()) sends.push(client.send({ kind: 'room' }, `${index}:${round}`));
     }
     await Promise.all(sends);
-    await waitFor(() => seen.every((s) => s.ids().length === 30), 5000, 'every message at every sender');
+    await waitFor(() => seen.every((s) => s.ids().length === 30), 'every message at every sender');
     for (const s of seen) expect(s.ids()).toEqual([...s.ids()].sort((a, b) => a - b));
   });
 });
