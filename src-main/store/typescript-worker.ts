@@ -3,6 +3,7 @@
  * history's reader), wherever the code runs: from a bundle (the app, the bench, the scripts tests start)
  * the entry `<name>.js` lies beside this chunk (scripts/node-bundle.ts emits flat); under vitest it is in
  * the test bundle (src-main/testing/scripts.ts); from the TypeScript sources (tsx) it is the .ts file.
+ * Then calling it (ThreadCalls): a message out, the reply with its id back.
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
