@@ -7,6 +7,7 @@ import type { AppEvent, SessionView } from '../../src-shared/api.js';
 import { TEST_PASSWORD_COST, removeDir, tempDir, unwrap, WAIT_MS } from '../testing/harness.js';
 import { freePort } from '../testing/ports.js';
 import { AppCore } from './app.js';
+import { hostedRoom } from './testing.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 
@@ -76,6 +77,16 @@ describe('AppCore', () => {
     unwrap(await alice.hostAdmin({ kind: 'mute', user: 'bob', minutes: 0.005 }));
     bobEvents.events.length = 0;
     await bobEvents.next(session(false));
+  });
+
+  it("names a direct chat's export after the other person, also while nothing is stored in it yet", async () => {
+    const alice = newCore();
+    const bob = newCore();
+    await hostedRoom(alice, bob);
+    const conv = unwrap(await bob.contacts()).find((contact) => contact.name === 'alice')!.conv;
+    const exported = unwrap(await bob.exportConversation(conv, 'json'));
+    expect(exported.fileName).toMatch(/^alice-\d{4}-\d{2}-\d{2}\.json$/);
+    expect(JSON.parse(exported.content)).toMatchObject({ conv, title: 'alice', exportedBy: 'bob', messages: [] });
   });
 
   it('hosts a room that a second app joins, and messages flow both ways', async () => {

@@ -251,8 +251,12 @@ export class AppCore extends CallFacade implements AppApi {
       const groups = await this.calls.groups();
       title = (groups.ok ? groups.value.find((group) => groupConversation(group.id) === conv)?.name : undefined) ?? conv;
     } else if (conv.startsWith('dm:')) {
+      // The host's contact names the other person even before anything is stored in the chat; the
+      // messages still do once the chat has ended.
+      const contacts = await this.calls.contacts();
+      const contact = contacts.ok ? contacts.value.find((candidate) => candidate.conv === conv)?.name : undefined;
       const other = messages.value.map((message) => (message.from === me ? message.to : message.from)).find((name) => name !== undefined && name !== me);
-      title = other ?? conv;
+      title = contact ?? other ?? conv;
     }
     const heading = { conv, title, exportedBy: me ?? '', exportedAt: Date.now(), endToEnd: this.e2ee.encrypts(conv) };
     return ok(exportConversation(heading, messages.value, format));
