@@ -5,12 +5,12 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AppEvent } from '../../src-shared/api.js';
-import type { CallSignal } from '../../src-shared/protocol/calls.js';
+import type { CallInfo, CallSignal } from '../../src-shared/protocol/calls.js';
 import { LinkProxy } from '../testing/checker/proxy.js';
 import { offerSdp, unwrap, waitFor } from '../testing/harness.js';
 import { freePort } from '../testing/ports.js';
 import { useRoom } from '../testing/room.js';
-import { sdpFingerprints } from './call-keys.js';
+import { type CallKeysDevice, CallVerifier, sdpFingerprints } from './call-keys.js';
 import { e2eeCore, sent } from './testing.js';
 
 // Plain TCP, so that the relay in front of the host can read and rewrite its frames.
@@ -153,6 +153,92 @@ describe('a member the group\'s encryption has not taken in yet', () => {
     // And she reads the group from then on.
     unwrap(await bob.core.send({ kind: 'group', groupId: group.id }, 'welcome carol'));
     await waitFor(() => carol.events.some((event) => event.type === 'message' && event.message.text === 'welcome carol'), 'the group message at carol');
+  });
+});
+
+/**
+ * When a late member's app takes in the group races the waits (a group call on a loaded machine): what turns
+ * on is only when the group takes carol in, so the group here is one the test lets her into when it chooses;
+ * the three apps' verifiers are the real ones, each `call` message reaching the others as MLS would pass it on.
+ */
+describe('a voucher racing the adding of its sender', () => {
+  const WAIT = 200;
+  const CAROL_TO_ALICE = CAROL_CERT.replace(/^40/, '41');
+  const CAROL_TO_BOB = CAROL_CERT.replace(/^40/, '42');
+  const endpoint = (letter: string): string => letter.repeat(22);
+  const call: CallInfo = {
+    id: 'call-1',
+    conv: 'group:1',
+    startedBy: 'alice',
+    startedAt: 0,
+    video: false,
+    state: 'active',
+    participants: ['alice', 'bob', 'carol'].map((user) => ({ user, endpoint: endpoint(user[0]!), since: 0 })),
+    declined: [],
+  };
+  const offer = (fingerprint: string): CallSignal => ({ kind: 'offer', sdp: offerSdp(fingerprint) });
+  const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+  /** alice, bob and carol in `call`, carol not in the group until `letCarolIn`; whoever waits on her adding waits until then. */
+  function threeApps() {
+    const members = new Set(['alice', 'bob']);
+    let letIn = (): void => undefined;
+    const added = new Promise<void>((resolve) => {
+      letIn = () => {
+        members.add('carol');
+        resolve();
+      };
+    });
+    const apps = new Map<string, { verifier: CallVerifier; events: (Signal | Unverified)[] }>();
+    const device = (user: string): CallKeysDevice => ({
+      encrypts: () => true,
+      vouch: async (conv, callId, from, fingerprints) => {
+        if (!members.has(user)) throw new Error('This device is not in the group’s encryption yet');
+        for (const [other, app] of apps) if (other !== user) setImmediate(() => app.verifier.hear({ conv, user, callId, endpoint: from, fingerprints }));
+      },
+      admit: async (_conv, who) => {
+        if (!members.has(who)) await added;
+      },
+    });
+    for (const user of ['alice', 'bob', 'carol']) {
+      const events: (Signal | Unverified)[] = [];
+      const verifier = new CallVerifier(device(user), (event) => events.push(event), WAIT);
+      verifier.know(call);
+      apps.set(user, { verifier, events });
+    }
+    const app = (user: string) => apps.get(user)!;
+    /** carol's offer to `to`, as her app sends it: the voucher and the signal at once. */
+    const carolOffers = (to: string, fingerprint: string): Promise<void> => {
+      app(to).verifier.received({ type: 'callSignal', callId: call.id, to: endpoint(to[0]!), from: endpoint('c'), user: 'carol', signal: offer(fingerprint) });
+      return app('carol').verifier.vouchFor(call, endpoint('c'), endpoint(to[0]!), offer(fingerprint));
+    };
+    const outcome = async (user: string) => {
+      await waitFor(() => app(user).events.length > 0, `carol's offer at ${user}, passed on or refused`);
+      return app(user).events.map((event) => (event.type === 'callSignal' ? ['passed', event.user, sdpFingerprints((event.signal as { sdp: string }).sdp)] : ['refused', event.user, event.reason]));
+    };
+    return { letCarolIn: letIn, carolOffers, outcome };
+  }
+
+  it('holds her offer for as long as the peer is adding her, and a wait more: the wait counts from the adding', async () => {
+    const { letCarolIn, carolOffers, outcome } = threeApps();
+    const saying = carolOffers('alice', CAROL_TO_ALICE);
+    await sleep(3 * WAIT);
+    letCarolIn();
+    await saying;
+    expect(await outcome('alice')).toEqual([['passed', 'carol', [`sha-256 ${CAROL_TO_ALICE}`]]]);
+  });
+
+  it('names again, in her next voucher, the keys of one that could not go before she was in', async () => {
+    const { letCarolIn, carolOffers, outcome } = threeApps();
+    // One connection to each peer, each with a certificate of its own, as Chromium makes them.
+    const toAlice = carolOffers('alice', CAROL_TO_ALICE);
+    const toBob = carolOffers('bob', CAROL_TO_BOB);
+    await expect(toAlice).rejects.toThrow(/not in the group/);
+    await sleep(WAIT);
+    letCarolIn();
+    await toBob;
+    expect(await outcome('bob')).toEqual([['passed', 'carol', [`sha-256 ${CAROL_TO_BOB}`]]]);
+    expect(await outcome('alice')).toEqual([['passed', 'carol', [`sha-256 ${CAROL_TO_ALICE}`]]]);
   });
 });
 

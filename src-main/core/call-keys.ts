@@ -8,7 +8,8 @@
  * - Saying: with its first offer or answer to an endpoint, this endpoint sends a `call` application message
  *   naming its fingerprints, again when an endpoint joined since or the fingerprints changed.
  * - Hearing: an offer or answer is passed on only once a `call` message from the same user (as their MLS
- *   credential says) named each of its fingerprints for that call and endpoint; it waits a while for one.
+ *   credential says) named each of its fingerprints for that call and endpoint; it waits a while for one, counted
+ *   from when this app is done adding the sender's devices to the group if none was in it.
  *   Signals from an endpoint stay in order behind a held one; after a refusal the endpoint's signals are dropped.
  */
 import type { AppEvent } from '../../src-shared/api.js';
@@ -19,15 +20,20 @@ import { nameKey } from '../../src-shared/protocol/names.js';
 type SignalPush = Extract<AppEvent, { type: 'callSignal' }>;
 type Unverified = Extract<AppEvent, { type: 'callUnverified' }>;
 
-/** How long an offer or answer waits for the `call` message that vouches for it (it is sent before the signal, so it is normally there already). */
+/**
+ * How long an offer or answer waits for the `call` message that vouches for it (it is sent with the signal, so
+ * it is normally there already), after this app is done adding the sender to the group if it had to.
+ */
 export const VOUCH_WAIT_MS = 10_000;
 /**
  * A voucher that cannot go yet is tried again, the pause doubling up to VOUCH_RETRY_MAX_MS, for as long as
- * a peer holds the signal. Mostly this is a device the conversation's MLS group has not taken in yet: the
- * peer holding its signal is adding it (`admit`).
+ * the call goes on, up to VOUCH_TRYING_WAITS waits. Mostly this is a device the conversation's MLS group has
+ * not taken in yet: the peer holding its signal is adding it (`admit`), which on a loaded machine can take
+ * most of a wait, and that peer then waits a whole one more.
  */
 const VOUCH_RETRY_FIRST_MS = 100;
 const VOUCH_RETRY_MAX_MS = 1_000;
+const VOUCH_TRYING_WAITS = 6;
 /** Calls whose keys are remembered: a few past the one the app is in (a ring, a rejoin). */
 const CALLS_KEPT = 16;
 
@@ -67,8 +73,12 @@ export class CallVerifier {
   private readonly heard = new Map<string, Map<string, { user: string; conv: ConversationKey; fingerprints: Set<string> }>>();
   /** The conversations of the calls this app heard of. */
   private readonly convs = new Map<string, ConversationKey>();
-  /** Per call, what this app's endpoint vouched for and which endpoints were in the call then; one voucher at a time. */
-  private readonly said = new Map<string, { fingerprints: Set<string>; reached: Set<string>; turn: Promise<void> }>();
+  /**
+   * Per call, the fingerprints this app's endpoint named in a voucher (`named`, also in one that could not go:
+   * a peer may still hold its signal, and the next voucher has to cover it too), those a voucher that went
+   * named, and which endpoints were in the call then; one voucher at a time.
+   */
+  private readonly said = new Map<string, { named: Set<string>; fingerprints: Set<string>; reached: Set<string>; turn: Promise<void> }>();
   /** The signals of each endpoint (by call and endpoint), handled one at a time in order. */
   private readonly queues = new Map<string, Promise<void>>();
   /** Endpoints refused: their later signals in that call are dropped. */
@@ -114,14 +124,15 @@ export class CallVerifier {
     // Nothing to vouch for: DTLS cannot start from such a description, and a verifying peer refuses it.
     if (fingerprints.length === 0) return;
     let said = this.said.get(call.id);
-    if (said === undefined) said = this.remember(this.said, call.id, { fingerprints: new Set(), reached: new Set(), turn: Promise.resolve() });
+    if (said === undefined) said = this.remember(this.said, call.id, { named: new Set(), fingerprints: new Set(), reached: new Set(), turn: Promise.resolve() });
     const mine = said;
     const turn = mine.turn.then(async () => {
       if (mine.reached.has(to) && fingerprints.every((fingerprint) => mine.fingerprints.has(fingerprint))) return;
-      const all = [...new Set([...mine.fingerprints, ...fingerprints])];
+      for (const fingerprint of fingerprints) mine.named.add(fingerprint);
+      const all = [...mine.named];
       // Who is in the call now hears it (or reads it on catching up), so the next offer to them needs no other.
       const present = [to, ...call.participants.map((participant) => participant.endpoint)];
-      await this.vouchSoon(() => this.device.vouch(call.conv, call.id, endpoint, all));
+      await this.vouchSoon(() => this.said.get(call.id) === mine, () => this.device.vouch(call.conv, call.id, endpoint, all));
       for (const fingerprint of all) mine.fingerprints.add(fingerprint);
       for (const reached of present) mine.reached.add(reached);
     });
@@ -153,29 +164,37 @@ export class CallVerifier {
     // Candidates and restarts cannot open the media: DTLS checks the fingerprints an offer or answer carries.
     if (signal.kind !== 'offer' && signal.kind !== 'answer') return true;
     const fingerprints = sdpFingerprints(signal.sdp);
-    const vouched = (): true | undefined => {
+    const vouched = (): boolean | undefined => {
+      // The call ended while its signal waited: nothing to refuse, nobody to tell.
+      if (!this.convs.has(push.callId)) return false;
       const keys = this.heard.get(push.callId)?.get(push.from);
       const covers = keys !== undefined && keys.conv === conv && nameKey(keys.user) === nameKey(push.user) && fingerprints.every((fingerprint) => keys.fingerprints.has(fingerprint));
       return fingerprints.length > 0 && covers ? true : undefined;
     };
-    // A member who joined the conversation since anyone wrote in it is not in its group yet, and cannot vouch
-    // until an app adds them: this one does, rather than wait for someone to write.
-    if (vouched() === undefined) void this.device.admit(conv, push.user).catch(() => undefined);
-    if ((await this.until(vouched)) === true) return true;
-    // The call ended while its signal waited: nothing to refuse, nobody to tell.
-    if (!this.convs.has(push.callId)) return false;
+    let outcome = vouched();
+    if (outcome === undefined) {
+      // A member who joined the conversation since anyone wrote in it is not in its group yet, and cannot vouch
+      // until an app adds them: this one does, rather than wait for someone to write, and the wait starts once
+      // it is done (the adding, and the voucher the sender then sends, can each take a while on a loaded machine).
+      const added = this.device.admit(conv, push.user).catch(() => undefined);
+      outcome = await this.until(vouched, added);
+    }
+    if (outcome !== undefined) return outcome;
     this.refused.add(key);
     const heard = this.heard.get(push.callId)?.get(push.from);
     this.emit({ type: 'callUnverified', callId: push.callId, endpoint: push.from, user: push.user, reason: heard === undefined ? 'missing' : 'mismatch' });
     return false;
   }
 
-  /** `probe`'s value once it has one, or undefined after the wait. */
-  private until<T>(probe: () => T | undefined): Promise<T | undefined> {
+  /** `probe`'s value once it has one, or undefined after the wait, which starts once `from` settles. */
+  private until<T>(probe: () => T | undefined, from: Promise<unknown> = Promise.resolve()): Promise<T | undefined> {
     const now = probe();
     if (now !== undefined) return Promise.resolve(now);
     return new Promise((resolve) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let over = false;
       const done = (value: T | undefined): void => {
+        over = true;
         clearTimeout(timer);
         this.waiters.delete(check);
         resolve(value);
@@ -184,9 +203,12 @@ export class CallVerifier {
         const value = probe();
         if (value !== undefined) done(value);
       };
-      const timer = setTimeout(() => done(undefined), this.waitMs);
-      // A wait never keeps the process alive (an app shutting down mid-call).
-      timer.unref();
+      void from.then(() => {
+        if (over) return;
+        timer = setTimeout(() => done(undefined), this.waitMs);
+        // A wait never keeps the process alive (an app shutting down mid-call).
+        timer.unref();
+      });
       this.waiters.add(check);
     });
   }
@@ -200,17 +222,21 @@ export class CallVerifier {
     this.heard.delete(callId);
     this.said.delete(callId);
     for (const key of [...this.refused]) if (key.startsWith(`${callId} `)) this.refused.delete(key);
+    // Signals held for the call let go.
+    this.wake();
   }
 
-  private async vouchSoon(vouch: () => Promise<void>): Promise<void> {
-    const until = Date.now() + this.waitMs;
+  /** `vouch`, tried again while `going` (the call is on) for up to VOUCH_TRYING_WAITS waits. */
+  private async vouchSoon(going: () => boolean, vouch: () => Promise<void>): Promise<void> {
+    const until = Date.now() + VOUCH_TRYING_WAITS * this.waitMs;
     for (let pause = VOUCH_RETRY_FIRST_MS; ; pause = Math.min(pause * 2, VOUCH_RETRY_MAX_MS)) {
       try {
         await vouch();
         return;
       } catch (error) {
-        if (Date.now() + pause > until) throw error;
-        await new Promise((resolve) => setTimeout(resolve, pause).unref());
+        const left = until - Date.now();
+        if (left <= 0 || !going()) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(pause, left)).unref());
       }
     }
   }
