@@ -3,6 +3,7 @@
  * signalling it relays can and cannot do. The host is real; the tampering is a relay in front of it that
  * rewrites the frames the host writes, which to the app is the same as a host doing it.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AppEvent } from '../../src-shared/api.js';
 import type { CallInfo, CallSignal } from '../../src-shared/protocol/calls.js';
@@ -41,7 +42,7 @@ async function sentOnceDevices(from: App, target: Parameters<App['core']['send']
     const { clientMsgId } = unwrap(await from.core.send(target, text));
     if ((await sent(from.events, clientMsgId, 10_000)).status === 'sent') return;
     if (tries > 50) throw new Error(`"${text}" never went: an app never became an encryption device`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
 }
 
@@ -177,7 +178,6 @@ describe('a voucher racing the adding of its sender', () => {
     declined: [],
   };
   const offer = (fingerprint: string): CallSignal => ({ kind: 'offer', sdp: offerSdp(fingerprint) });
-  const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
   /** alice, bob and carol in `call`, carol not in the group until `letCarolIn`; whoever waits on her adding waits until then. */
   function threeApps() {
