@@ -163,7 +163,7 @@ describe('a member the group\'s encryption has not taken in yet', () => {
  * the three apps' verifiers are the real ones, each `call` message reaching the others as MLS would pass it on.
  */
 describe('a voucher racing the adding of its sender', () => {
-  const WAIT = 200;
+  const WAIT = 500;
   const CAROL_TO_ALICE = CAROL_CERT.replace(/^40/, '41');
   const CAROL_TO_BOB = CAROL_CERT.replace(/^40/, '42');
   const endpoint = (letter: string): string => letter.repeat(22);

@@ -26,13 +26,14 @@ type Unverified = Extract<AppEvent, { type: 'callUnverified' }>;
  */
 export const VOUCH_WAIT_MS = 10_000;
 /**
- * A voucher that cannot go yet is tried again, the pause doubling up to VOUCH_RETRY_MAX_MS, for as long as
- * the call goes on, up to VOUCH_TRYING_WAITS waits. Mostly this is a device the conversation's MLS group has
- * not taken in yet: the peer holding its signal is adding it (`admit`), which on a loaded machine can take
- * most of a wait, and that peer then waits a whole one more.
+ * A voucher that cannot go yet is tried again, the pause doubling from a hundredth of a wait up to a tenth
+ * (100 ms to 1 s), for as long as the call goes on, up to VOUCH_TRYING_WAITS waits. Mostly this is a device
+ * the conversation's MLS group has not taken in yet: the peer holding its signal is adding it (`admit`),
+ * which on a loaded machine can take most of a wait, and that peer then waits a whole one more, in which
+ * the next try comes well within.
  */
-const VOUCH_RETRY_FIRST_MS = 100;
-const VOUCH_RETRY_MAX_MS = 1_000;
+const VOUCH_RETRY_FIRST = 1 / 100;
+const VOUCH_RETRY_MAX = 1 / 10;
 const VOUCH_TRYING_WAITS = 6;
 /** Calls whose keys are remembered: a few past the one the app is in (a ring, a rejoin). */
 const CALLS_KEPT = 16;
@@ -229,7 +230,7 @@ export class CallVerifier {
   /** `vouch`, tried again while `going` (the call is on) for up to VOUCH_TRYING_WAITS waits. */
   private async vouchSoon(going: () => boolean, vouch: () => Promise<void>): Promise<void> {
     const until = Date.now() + VOUCH_TRYING_WAITS * this.waitMs;
-    for (let pause = VOUCH_RETRY_FIRST_MS; ; pause = Math.min(pause * 2, VOUCH_RETRY_MAX_MS)) {
+    for (let pause = VOUCH_RETRY_FIRST * this.waitMs; ; pause = Math.min(pause * 2, VOUCH_RETRY_MAX * this.waitMs)) {
       try {
         await vouch();
         return;
