@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { ChatClient } from '../src-main/client/client.js';
 import { filesHolding } from '../src-main/testing/harness.js';
 import { expect, test } from './fixtures.js';
 import { photographLooks, conversationLink, currentConversation, message, openConversation, openDetails, ownStatus, send, startDirectChat } from './ui.js';
@@ -53,6 +54,37 @@ test('a direct chat is end-to-end encrypted: both see it said, a mention of you 
   expect(filesHolding(hostDir, 'dm-secret-from-bob')).toEqual([]);
   expect(filesHolding(hostDir, 'dm-secret-from-alice')).toEqual([]);
   expect(filesHolding(hostDir, 'dm-mention-secret')).toEqual([]);
+});
+
+test('a DM to someone whose app cannot receive encrypted messages yet waits and says why; cancelled, the next one waits in its place', async ({ room }) => {
+  const { port, users } = await room(['alice']);
+  const alice = users[0]!.page;
+  // bob's account signed in on a client that is no encryption device (an older app, say).
+  const bob = new ChatClient({ host: '127.0.0.1', port, name: 'bob', password: 'bob-secret', reconnect: false });
+  await bob.connect();
+  try {
+    await startDirectChat(alice, 'bob');
+    await bob.request('chatAnswer', { user: 'alice', accept: true });
+    await expect(currentConversation(alice, 'bob')).not.toContainText('Waiting for bob');
+    await send(alice, 'first-for-bob');
+    await send(alice, 'second-for-bob');
+    const why = 'bob’s app cannot receive end-to-end encrypted messages yet: this goes by itself once it can.';
+    const waiting = message(alice, 'first-for-bob').getByRole('group', { name: 'Message waiting' });
+    await expect(waiting).toContainText(why);
+    await expect(message(alice, 'second-for-bob').getByRole('group', { name: 'Message waiting' })).toHaveCount(0);
+    await expect(ownStatus(alice, 'second-for-bob')).toHaveAttribute('aria-label', 'Status: queued');
+    await photographLooks(alice, 'direct message waiting for their app');
+    // A window opened again is told the same.
+    await alice.reload();
+    await openConversation(alice, 'bob');
+    await expect(waiting).toContainText(why);
+
+    await waiting.getByRole('button', { name: 'Cancel' }).click();
+    await expect(message(alice, 'first-for-bob')).toHaveCount(0);
+    await expect(message(alice, 'second-for-bob').getByRole('group', { name: 'Message waiting' })).toContainText(why);
+  } finally {
+    bob.close();
+  }
 });
 
 test('a conversation exports as HTML that opens in the browser, every text escaped, and as JSON; the badge stays whole at 420 px', async ({ room, browser }, testInfo) => {

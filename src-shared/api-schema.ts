@@ -243,8 +243,10 @@ export const appCalls = {
     args: z.tuple([target, messageText, optionalArgument(messageId)]),
     returns: returns<{ clientMsgId: string }>(),
   },
-  /** Messages accepted by send() and not yet stored (to show after a window opens). */
-  unsent: { args: none, returns: returns<{ clientMsgId: string; target: Target; text: string; replyTo?: number }[]>() },
+  /** Messages accepted by send() and not yet stored (to show after a window opens); `error`: why one waits (E2EE_WAITING). */
+  unsent: { args: none, returns: returns<{ clientMsgId: string; target: Target; text: string; replyTo?: number; error?: AppError }[]>() },
+  /** Forgets a message that waits for the other user's app (an outbox event 'queued' with E2EE_WAITING); it ends as failed, CANCELLED. */
+  cancelUnsent: { args: z.tuple([z.string().min(1).max(64)]), returns: returns<void>() },
   history: {
     args: z.tuple([conversationKey, optionalArgument(messageId), optionalArgument(pageLimit)]),
     returns: returns<HistoryPage>(),

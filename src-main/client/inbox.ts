@@ -23,6 +23,7 @@ type ForwardedPush =
   | 'mute'
   | 'groupInvitations'
   | 'mls'
+  | 'deviceReady'
   | 'call'
   | 'callSignal';
 
@@ -108,6 +109,7 @@ export class Inbox {
     groupInvitations: (push) => this.events.emit('groupInvitations', push),
     // Ordered per conversation by its seq, not by message id: the encrypted layer (e2ee.ts) puts it in order.
     mls: (push) => this.events.emit('mls', push),
+    deviceReady: (push) => this.events.emit('deviceReady', push),
     // Calls (§21): live state, never held by a catch-up (a call's line in the history is a message).
     call: (push) => this.events.emit('call', push),
     callSignal: (push) => this.events.emit('callSignal', push),

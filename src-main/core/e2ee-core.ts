@@ -80,6 +80,7 @@ export class E2eeCore {
         messaging?.on('changed', (message, kind) => this.emit({ type: 'event', event: { eventId: 0, kind, message } }));
         messaging?.on('notice', (notice) => this.emit({ type: 'e2eeNotice', ...notice, ts: Date.now() }));
         messaging?.on('callKeys', (keys) => this.callKeys?.(keys));
+        messaging?.on('deviceReady', () => this.outbox.kick());
         await messaging?.catchUp();
         return messaging;
       })();
@@ -221,6 +222,7 @@ export class E2eeCore {
       const history = this.unsentHistory(false);
       return plainOnes.ok && history !== null ? ok([...plainOnes.value, ...this.outbox.list(history)]) : plainOnes;
     };
+    calls.cancelUnsent = async (clientMsgId) => this.outbox.cancel(clientMsgId);
     calls.history = async (conv, before, limit) => {
       const history = this.encrypts(conv) ? this.currentHistory() : null;
       if (history === null) return plain.history(conv, before, limit);

@@ -192,3 +192,74 @@ describe('encrypted messages sent while the host cannot take them', { timeout: 9
     expect(atAlice()).toHaveLength(1);
   });
 });
+
+describe('a DM to someone whose app cannot receive encrypted messages yet', { timeout: 90_000 }, () => {
+  /** alice's app, with chats accepted by carol's app and by bob's account on a client that is no encryption device. */
+  async function waitingRoom() {
+    await room.start();
+    const [alice, carol] = [startApp(profile()), startApp(profile())];
+    await alice.call('join', { host: '127.0.0.1', port: room.port, name: 'alice', password: 'alice-secret' });
+    await carol.call('join', { host: '127.0.0.1', port: room.port, name: 'carol', password: 'carol-secret' });
+    const bobWithoutDevice = await room.user('bob');
+    await alice.call('chatRequest', 'bob');
+    await bobWithoutDevice.request('chatAnswer', { user: 'alice', accept: true });
+    await alice.call('chatRequest', 'carol');
+    await carol.call('chatAnswer', 'alice', true);
+    const send = async (user: string, text: string) => (await alice.call<{ clientMsgId: string }>('send', { kind: 'dm', user }, text)).clientMsgId;
+    /** bob's app signs in: it becomes an encryption device, and the host tells alice's app. */
+    const bobsAppJoins = async () => {
+      const bob = startApp(profile());
+      await bob.call('join', { host: '127.0.0.1', port: room.port, name: 'bob', password: 'bob-secret' });
+      return bob;
+    };
+    return { alice, carol, send, bobsAppJoins };
+  }
+
+  it('waits, with those after it, while DMs to others go; both go in order once his app can receive them', async () => {
+    const { alice, carol, send, bobsAppJoins } = await waitingRoom();
+    const first = await send('bob', 'for-bob-first');
+    const second = await send('bob', 'for-bob-second');
+    const other = await send('carol', 'for-carol');
+    await waitFor(() => carol.shown('for-carol').length > 0, 30_000, 'the DM to carol past the waiting ones');
+    await waitFor(() => alice.outbox(first).length > 1, 30_000, 'the first to bob said to wait');
+    expect(alice.outbox(first)).toMatchObject([{ status: 'queued' }, { status: 'queued', error: { code: 'E2EE_WAITING', message: expect.stringContaining('bob') } }]);
+    expect(alice.outbox(second).map((e) => e.status)).toEqual(['queued']);
+    expect(alice.outbox(other).map((e) => e.status)).toContain('sent');
+    // A window opened now is told the same: why the first waits.
+    expect(await alice.call('unsent')).toEqual([
+      { clientMsgId: first, target: { kind: 'dm', user: 'bob' }, text: 'for-bob-first', error: { code: 'E2EE_WAITING', message: expect.stringContaining('bob') } },
+      { clientMsgId: second, target: { kind: 'dm', user: 'bob' }, text: 'for-bob-second' },
+    ]);
+
+    const bob = await bobsAppJoins();
+    await waitFor(() => bob.shown('for-bob-second').length > 0, 30_000, 'both at bob once his app is a device');
+    const [atBob1, atBob2] = [bob.shown('for-bob-first'), bob.shown('for-bob-second')];
+    expect(atBob1).toHaveLength(1);
+    expect(isE2ee(atBob1[0]!)).toBe(true);
+    expect(atBob1[0]!.id).toBeLessThan(atBob2[0]!.id);
+    await waitFor(() => alice.sentAs(second) !== undefined, 30_000, 'both reported sent');
+    expect(alice.sentAs(first)!.id).toBe(atBob1[0]!.id);
+    expect(alice.outbox(first).some((e) => e.status === 'failed')).toBe(false);
+    expect(await alice.call('unsent')).toEqual([]);
+  });
+
+  it('can be cancelled while it waits, and is then never sent', async () => {
+    const { alice, send, bobsAppJoins } = await waitingRoom();
+    const cancelled = await send('bob', 'for-bob-cancelled');
+    const after = await send('bob', 'for-bob-after');
+    await waitFor(() => alice.outbox(cancelled).length > 1, 30_000, 'said to wait');
+    await expect(alice.call('cancelUnsent', 'no-such-message')).rejects.toThrow('INVALID_ARGUMENT');
+    await alice.call('cancelUnsent', cancelled);
+    expect(alice.outbox(cancelled).at(-1)).toMatchObject({ status: 'failed', error: { code: 'CANCELLED' } });
+    await expect(alice.call('cancelUnsent', cancelled)).rejects.toThrow('INVALID_ARGUMENT');
+    // The next one is now first in the conversation, and says why it waits.
+    await waitFor(() => alice.outbox(after).some((e) => e.error?.code === 'E2EE_WAITING'), 30_000, 'the next said to wait');
+    expect((await alice.call<{ clientMsgId: string }[]>('unsent')).map((item) => item.clientMsgId)).toEqual([after]);
+
+    const bob = await bobsAppJoins();
+    await waitFor(() => bob.shown('for-bob-after').length > 0, 30_000, 'the next one at bob');
+    await waitFor(() => alice.sentAs(after) !== undefined, 30_000, 'reported sent');
+    expect(bob.shown('for-bob-cancelled')).toEqual([]);
+    expect(alice.outbox(cancelled).some((e) => e.status === 'sent')).toBe(false);
+  });
+});

@@ -4,6 +4,9 @@
  * (e2ee-history.ts, encrypted at rest: never in the profile's plain outbox.json), with its client id,
  * target, text, reply, time and the sealed files it carries. They go one at a time in the order given
  * whenever the device is ready: at each reconnect, and at the next start of the app for the account.
+ * A DM to someone whose app cannot be added yet (PeerNotReady) waits, with those after it in the same
+ * conversation, until the host says a device of theirs can be (`deviceReady`), or until its sender cancels
+ * it; the other conversations' messages go meanwhile.
  * Each try is encrypted anew (a new generation) under the first client id, so the host stores it once
  * and answers a resend with the frame it stored (PROTOCOL §20.6). A try that fails for the moment (the
  * link, a timeout, the device not ready, the host failing) keeps it and those after it; a refusal ends
@@ -13,11 +16,12 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { type AppError, type AppEvent, AppErrorCode, type OutboxStatus, type Result } from '../../src-shared/api.js';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
+import { nameKey } from '../../src-shared/protocol/names.js';
 import { type ChatMessage, groupId, messageId, nameField, type Target } from '../../src-shared/protocol/objects.js';
 import { ClientError } from '../client/errors.js';
 import { failedRetryMs } from '../client/outbox.js';
 import type { DeviceHistory } from './e2ee-history.js';
-import { type E2eeMessaging, E2eeUnavailable, type SealedFile, sealedFile } from './e2ee-messaging.js';
+import { type E2eeMessaging, E2eeUnavailable, PeerNotReady, type SealedFile, sealedFile } from './e2ee-messaging.js';
 import { describeRequestError, fail, messageOf, ok } from './errors.js';
 
 type EncryptedTarget = Exclude<Target, { kind: 'room' }>;
@@ -31,6 +35,9 @@ const kept = z.object({
   ts: z.number().int(),
 });
 type Unsent = z.infer<typeof kept> & { clientMsgId: string };
+
+/** Messages of one conversation go in order: a waiting one holds those after it. */
+const conversationOf = (target: EncryptedTarget): string => (target.kind === 'dm' ? `dm ${nameKey(target.user)}` : `group ${target.groupId}`);
 
 /** The device has not started on this connection yet (or its start failed): a try waits for it. */
 export class DeviceNotReady extends Error {}
@@ -63,8 +70,12 @@ export class EncryptedOutbox {
   private stopped = false;
   /** Client ids already reported 'queued' by this run of the app. */
   private readonly announced = new Set<string>();
-  /** Sent or refused in this run of the app: not tried again, even if the history could not forget it. */
+  /** Sent, refused or cancelled in this run of the app: not tried again, even if the history could not forget it. */
   private readonly finished = new Set<string>();
+  /** Messages reported waiting for the other user's app (reported once), with why. */
+  private readonly waiting = new Map<string, AppError>();
+  /** The message being tried now, and when that try is over. */
+  private trying: { clientMsgId: string; over: Promise<void> } | null = null;
 
   constructor(
     private readonly device: OutboxDevice,
@@ -90,8 +101,23 @@ export class EncryptedOutbox {
   }
 
   /** The account's messages kept to send, as the windows show them. */
-  list(history: DeviceHistory): { clientMsgId: string; target: Target; text: string; replyTo?: number }[] {
-    return this.items(history).map(({ clientMsgId, target, text, replyTo }) => ({ clientMsgId, target, text, ...(replyTo !== undefined ? { replyTo } : {}) }));
+  list(history: DeviceHistory): { clientMsgId: string; target: Target; text: string; replyTo?: number; error?: AppError }[] {
+    return this.items(history).map(({ clientMsgId, target, text, replyTo }) => {
+      const error = this.waiting.get(clientMsgId);
+      return { clientMsgId, target, text, ...(replyTo !== undefined ? { replyTo } : {}), ...(error ? { error } : {}) };
+    });
+  }
+
+  /** Forgets a message that has not gone yet, at its sender's word; one being tried now once that try is over, if it did not go. */
+  async cancel(clientMsgId: string): Promise<Result<void>> {
+    while (this.trying?.clientMsgId === clientMsgId) await this.trying.over;
+    const history = this.device.history(false);
+    const item = history === null ? undefined : this.items(history).find((candidate) => candidate.clientMsgId === clientMsgId);
+    if (history === null || item === undefined) return fail(AppErrorCode.INVALID_ARGUMENT, 'That message is not waiting to be sent: it went, or it ended');
+    if (this.forget(history, item)) this.report(item, 'failed', { error: { code: AppErrorCode.CANCELLED, message: 'You cancelled it: not sent' } });
+    // The next of its conversation may go now, or say why it waits.
+    this.kick();
+    return ok(undefined);
   }
 
   /** Sends what is kept, unless a run is under way (it then looks again when done). */
@@ -129,14 +155,18 @@ export class EncryptedOutbox {
     const history = this.device.history(false);
     if (history === null) return;
     for (const item of this.items(history)) this.announce(item);
+    /** Conversations whose first message waits for the other user's app, in this run. */
+    const held = new Set<string>();
     for (;;) {
       if (this.stopped || !this.device.online()) return;
-      // The first kept, read again each time: one at a time, in order; those after a failing one wait.
-      const next = this.items(history)[0];
+      // The first kept of a conversation not held, read again each time: one at a time, in order.
+      const next = this.items(history).find((item) => !held.has(conversationOf(item.target)));
       if (next === undefined) {
         this.failures = 0;
         return;
       }
+      let over = (): void => undefined;
+      this.trying = { clientMsgId: next.clientMsgId, over: new Promise((resolve) => (over = resolve)) };
       try {
         if (!this.device.hostEncrypts()) throw new E2eeUnavailable('This host has no end-to-end encryption: the message was not sent, in plain or otherwise');
         const messaging = await this.device.messaging();
@@ -152,9 +182,25 @@ export class EncryptedOutbox {
           this.retryLater();
           return;
         }
+        if (error instanceof PeerNotReady) {
+          held.add(conversationOf(next.target));
+          this.reportWaiting(next, error);
+          continue;
+        }
         if (this.forget(history, next)) this.report(next, 'failed', { error: describeRequestError(error) });
+      } finally {
+        this.trying = null;
+        over();
       }
     }
+  }
+
+  /** Still queued, now with why: said once, the first time it cannot go for that reason. */
+  private reportWaiting(item: Unsent, error: PeerNotReady): void {
+    if (this.waiting.has(item.clientMsgId)) return;
+    const why = { code: AppErrorCode.E2EE_WAITING, message: error.message };
+    this.waiting.set(item.clientMsgId, why);
+    this.report(item, 'queued', { error: why });
   }
 
   /** Another try after a back-off, in case the link stays up (a reconnect tries at once). */
@@ -173,6 +219,7 @@ export class EncryptedOutbox {
   /** Sent or refused: no longer kept. Answers whether it still was (reported once). */
   private forget(history: DeviceHistory, item: Unsent): boolean {
     this.finished.add(item.clientMsgId);
+    this.waiting.delete(item.clientMsgId);
     try {
       return history.forgetUnsent(item.clientMsgId);
     } catch (error) {

@@ -1,10 +1,11 @@
 /**
  * What you can do with one of your messages the host refused (muted, too long, too fast for
- * good…): send it again, or remove it from the conversation. It stays until you choose.
+ * good…): send it again, or remove it from the conversation. It stays until you choose. And with
+ * one that waits for the other user's app to receive encrypted messages: give up on it.
  */
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { AppError } from '../../src-shared/api.js';
+import { type AppError, AppErrorCode } from '../../src-shared/api.js';
 import { app } from '../app-context.js';
 import type { OutboxEntry } from '../store/messages.js';
 import { ErrorAlert } from './ErrorAlert.js';
@@ -27,6 +28,31 @@ export function FailedMessageActions({ entry }: { entry: OutboxEntry }) {
       </button>
       <button type="button" onClick={() => app().store.getState().removeOutbox(entry.clientMsgId)}>
         {t('failed.remove')}
+      </button>
+      <ErrorAlert error={error} />
+    </div>
+  );
+}
+
+/** Whether the entry is one of your direct messages waiting for the other user's app (it goes by itself once it can). */
+export const isWaiting = (entry: OutboxEntry): boolean => entry.status === 'queued' && entry.error?.code === AppErrorCode.E2EE_WAITING;
+
+export function WaitingMessage({ entry }: { entry: OutboxEntry }) {
+  const { t } = useTranslation();
+  const [error, setError] = useState<AppError | null>(null);
+  const name = entry.target.kind === 'dm' ? entry.target.user : '';
+
+  const cancel = async () => {
+    const result = await app().api.cancelUnsent(entry.clientMsgId);
+    if (result.ok) app().store.getState().removeOutbox(entry.clientMsgId);
+    else setError(result.error);
+  };
+
+  return (
+    <div className="failed-actions" role="group" aria-label={t('waiting.label')}>
+      <p className="message-waiting">{t('waiting.why', { name })}</p>
+      <button type="button" onClick={() => void cancel()}>
+        {t('waiting.cancel')}
       </button>
       <ErrorAlert error={error} />
     </div>

@@ -12,7 +12,7 @@ import { callEventText } from '../lib/call-events.js';
 import { groupEventText } from '../lib/group-events.js';
 import { Avatar } from './Avatar.js';
 import { PlainMark } from './E2ee.js';
-import { FailedMessageActions } from './FailedMessage.js';
+import { FailedMessageActions, isWaiting, WaitingMessage } from './FailedMessage.js';
 import { Icon, type IconName } from './Icons.js';
 import { MessageFiles } from './MessageFiles.js';
 import { MessageActions, ReadMark, Reactions, ReplyQuote } from './MessageParts.js';
@@ -56,7 +56,7 @@ function TimelineRowContent({ item, me, status, highlighted, toolbarTurn, people
           ts={item.entry.ts}
           text={item.entry.text}
           status={item.entry.status}
-          error={item.entry.error}
+          error={isWaiting(item.entry) ? null : item.entry.error}
           own
           continued={item.continued}
           highlighted={false}
@@ -65,6 +65,7 @@ function TimelineRowContent({ item, me, status, highlighted, toolbarTurn, people
           me={me}
         >
           {item.entry.status === 'failed' && <FailedMessageActions entry={item.entry} />}
+          {isWaiting(item.entry) && <WaitingMessage entry={item.entry} />}
         </MessageRow>
       );
     case 'message': {

@@ -105,6 +105,7 @@ export const en = {
     LIMIT_REACHED: 'The room’s limit is reached.',
     KICKED: 'The host disconnected you.',
     PASSWORD_CHANGED: 'Your password was changed; join again with the new one.',
+    CANCELLED: 'You cancelled it: not sent.',
   },
   access: {
     whoCanJoin: 'Who can join',
@@ -254,6 +255,11 @@ export const en = {
     label: 'Message not sent',
     retry: 'Retry',
     remove: 'Remove',
+  },
+  waiting: {
+    label: 'Message waiting',
+    why: '{{name}}’s app cannot receive end-to-end encrypted messages yet: this goes by itself once it can.',
+    cancel: 'Cancel',
   },
   composer: {
     label: 'Message',

@@ -99,6 +99,7 @@ export const tr: Translations = {
     LIMIT_REACHED: 'Odanın sınırına ulaşıldı.',
     KICKED: 'Oda sahibi bağlantınızı kesti.',
     PASSWORD_CHANGED: 'Parolanız değişti; yeni parolayla yeniden katılın.',
+    CANCELLED: 'İptal ettiniz: gönderilmedi.',
     INTERNAL: 'LanChat içinde bir sorun oluştu.',
     DISK_FULL: 'Bu bilgisayarın diski dolu; biraz yer açın, sonra yeniden deneyin.',
     FINGERPRINT_CHANGED: 'Uyarı: sunucu, daha önce katıldığınız sunucu değil.',
@@ -254,6 +255,11 @@ export const tr: Translations = {
     label: 'Gönderilmeyen mesaj',
     retry: 'Yeniden dene',
     remove: 'Kaldır',
+  },
+  waiting: {
+    label: 'Bekleyen mesaj',
+    why: '{{name}} adlı kişinin uygulaması henüz uçtan uca şifreli mesaj alamıyor: alabildiğinde bu mesaj kendiliğinden gider.',
+    cancel: 'İptal et',
   },
   composer: {
     label: 'Mesaj',

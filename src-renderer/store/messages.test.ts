@@ -89,3 +89,21 @@ describe('how much of a conversation is held', () => {
     expect(store.getState().timelines['room']).toBe(before);
   });
 });
+
+describe('messages not yet sent, as a window opened later lists them', () => {
+  it('keep why one waits, and go on from there', () => {
+    const store = createAppStore();
+    const waiting = { code: 'E2EE_WAITING', message: 'bob’s app cannot receive end-to-end encrypted messages yet' };
+    store.getState().restoreUnsent(
+      [
+        { clientMsgId: 'c1', target: { kind: 'dm', user: 'bob' }, text: 'first', error: waiting },
+        { clientMsgId: 'c2', target: { kind: 'dm', user: 'bob' }, text: 'second' },
+      ],
+      5,
+    );
+    expect(store.getState().outbox).toEqual({
+      c1: { clientMsgId: 'c1', target: { kind: 'dm', user: 'bob' }, text: 'first', ts: 5, status: 'queued', error: waiting },
+      c2: { clientMsgId: 'c2', target: { kind: 'dm', user: 'bob' }, text: 'second', ts: 5, status: 'queued', error: null },
+    });
+  });
+});

@@ -75,7 +75,7 @@ export interface MessagesSlice extends MessagesData {
    */
   replaceMessage(message: ChatMessage): void;
   updateOutbox(event: OutboxEvent): void;
-  restoreUnsent(items: { clientMsgId: string; target: Target; text: string }[], now: number): void;
+  restoreUnsent(items: { clientMsgId: string; target: Target; text: string; error?: AppError }[], now: number): void;
   /** Forgets a message the host refused (the user removed it, or sent it again under a new id). */
   removeOutbox(clientMsgId: string): void;
   markDelivered(conv: ConversationKey, upTo: number): void;
@@ -215,7 +215,7 @@ export const createMessagesSlice: SliceCreator<MessagesSlice> = (set) => {
         const fresh = items.filter((item) => !state.outbox[item.clientMsgId]);
         if (fresh.length === 0) return state;
         const outbox = { ...state.outbox };
-        for (const item of fresh) outbox[item.clientMsgId] = { ...item, ts: now, status: 'queued', error: null };
+        for (const { error, ...item } of fresh) outbox[item.clientMsgId] = { ...item, ts: now, status: 'queued', error: error ?? null };
         return { outbox };
       }),
 

@@ -44,6 +44,7 @@ export function fakeApi(overrides: Partial<AppApi> = {}): AppApi & { emit(event:
     session: () => ok(onlineSession('alice')),
     send: () => ok({ clientMsgId: 'c1' }),
     unsent: () => ok([]),
+    cancelUnsent: () => ok(undefined),
     history: () => ok({ messages: [], hasMore: false, deliveredUpTo: 0 }),
     search: () => ok({ hits: [], hasMore: false }),
     users: () => ok([]),

@@ -60,6 +60,8 @@ export const pushes = {
   // End-to-end encryption (issue 35, docs/PROTOCOL.md §20.4).
   /** An MLS frame of a conversation you may read, as the host ordered it. */
   mls: z.object({ type: z.literal('mls'), frame: mlsFrame }),
+  /** A device of `user`, who has a chat with you, can be added now: it had no key package and uploaded some (§20.3). */
+  deviceReady: z.object({ type: z.literal('deviceReady'), user: z.string() }),
   // Calls (issue 39, docs/PROTOCOL.md §21).
   /** A call of a conversation you may read, at each change: started (ringing), joined, left, declined, ended. */
   call: z.object({ type: z.literal('call'), call: callInfo }),

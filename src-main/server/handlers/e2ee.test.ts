@@ -115,4 +115,33 @@ describe('the e2ee handlers refuse what is not what it claims, and change nothin
     expect(await bob.request('deviceRegister', { deviceId: laptop.id.deviceId, signatureKey: base64(laptop.signaturePublicKey) })).toMatchObject({ keyPackages: 0 });
     await expect(alice.request('keyPackagesClaim', { user: 'nobody' })).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_USER });
   });
+
+  it('tells those who have a chat with a user when a device of theirs can be added again, and nobody else', async () => {
+    await room.start();
+    const [alice, bob, carol] = [await room.user('alice'), await room.user('bob'), await room.user('carol')];
+    await alice.request('chatRequest', { user: 'bob' });
+    await bob.request('chatAnswer', { user: 'alice', accept: true });
+    const heard = { alice: [] as string[], carol: [] as string[], bob: [] as string[] };
+    alice.on('deviceReady', (push) => heard.alice.push(push.user));
+    carol.on('deviceReady', (push) => heard.carol.push(push.user));
+    bob.on('deviceReady', (push) => heard.bob.push(push.user));
+    const device = await registered(bob);
+    const upload = async () => bob.request('keyPackagesUpload', { deviceId: device.id.deviceId, keyPackages: [base64((await createKeyPackage(device)).encoded)] });
+    // Each request's answer follows every push the host wrote to that connection before it.
+    const settled = () => Promise.all([alice, bob, carol].map((client) => client.request('users')));
+
+    await settled();
+    expect(heard).toEqual({ alice: [], carol: [], bob: [] });
+    const ready = nextEvent(alice, 'deviceReady');
+    await upload();
+    expect(await ready).toEqual([{ type: 'deviceReady', user: 'bob' }]);
+    // Another upload while it has some left tells nobody; one after they were all claimed does again.
+    await upload();
+    await settled();
+    expect(heard).toEqual({ alice: ['bob'], carol: [], bob: [] });
+    for (let i = 0; i < 2; i++) await alice.request('keyPackagesClaim', { user: 'bob' });
+    await upload();
+    await settled();
+    expect(heard).toEqual({ alice: ['bob', 'bob'], carol: [], bob: [] });
+  });
 });

@@ -132,6 +132,16 @@ export function e2eeHandlers(ctx: ServerContext): E2eeHandlers {
     for (const { senderId, conv, upTo } of newest.values()) fanOut.push([senderId], { type: 'delivered', conv, upTo });
   }
 
+  /**
+   * A device of `user` had no key package and has some now, so it can be added: those with a chat with
+   * them (asked or accepted) hear it, and a message waiting for it goes (§20.3).
+   */
+  async function deviceReady(user: UserRow): Promise<void> {
+    const chats = (await store.relationsOf(user.id)).filter((relation) => relation.state !== 'declined');
+    const others = chats.map((relation) => (relation.userLow === user.id ? relation.userHigh : relation.userLow));
+    if (others.length > 0) fanOut.push(others, { type: 'deviceReady', user: user.name });
+  }
+
   async function addedDevices(devices: readonly { user: string; deviceId: string }[]): Promise<{ userId: number; deviceId: string }[]> {
     const users = new Map<string, UserRow>();
     const found: { userId: number; deviceId: string }[] = [];
@@ -180,6 +190,7 @@ export function e2eeHandlers(ctx: ServerContext): E2eeHandlers {
           ? unknownDevice(request.deviceId)
           : new ServerError(ErrorCode.LIMIT_REACHED, `the host keeps at most ${E2EE_LIMITS.maxKeyPackagesPerDevice} key packages per device`);
       }
+      if (result.keyPackages === packages.length) await deviceReady(me);
       return result;
     },
 
