@@ -4,7 +4,8 @@ import { E2EE_ID_BASE } from '../../../src-shared/e2ee-app.js';
 import { dmConversation } from '../../../src-shared/protocol/conversation.js';
 import { ErrorCode } from '../../../src-shared/protocol/errors.js';
 import { addMembers, createDevice, createGroup, createKeyPackage, encrypt, signatureKeys } from '../../crypto/mls.js';
-import { nextEvent } from '../../testing/harness.js';
+import { nextEvent, WAIT_MS, waitFor } from '../../testing/harness.js';
+import { DEVICE_READY_WINDOW_MS } from './e2ee.js';
 import { useRoom } from '../../testing/room.js';
 import type { ChatClient } from '../../client/client.js';
 
@@ -140,8 +141,33 @@ describe('the e2ee handlers refuse what is not what it claims, and change nothin
     await settled();
     expect(heard).toEqual({ alice: ['bob'], carol: [], bob: [] });
     for (let i = 0; i < 2; i++) await alice.request('keyPackagesClaim', { user: 'bob' });
+    const again = nextEvent(alice, 'deviceReady');
     await upload();
+    // Within a second of the first it is held to the second's end, not dropped.
+    await again;
     await settled();
     expect(heard).toEqual({ alice: ['bob', 'bob'], carol: [], bob: [] });
+  });
+
+  it('tells of a user who uploads and claims their own key packages in a loop at most once a second, and of the last', async () => {
+    await room.start();
+    const [alice, bob] = [await room.user('alice'), await room.user('bob')];
+    await alice.request('chatRequest', { user: 'bob' });
+    const told: number[] = [];
+    alice.on('deviceReady', () => told.push(Date.now()));
+    const device = await registered(bob);
+    const started = Date.now();
+    let lastUpload = 0;
+    for (let i = 0; i < 40; i++) {
+      const keyPackages = [base64((await createKeyPackage(device)).encoded)];
+      lastUpload = Date.now();
+      await bob.request('keyPackagesUpload', { deviceId: device.id.deviceId, keyPackages });
+      // Claiming oneself hands out one's own package too: none left, so the next upload makes it ready again.
+      await bob.request('keyPackagesClaim', { user: 'bob' });
+    }
+    const stormMs = Date.now() - started;
+    await waitFor(() => (told.at(-1) ?? 0) >= lastUpload, WAIT_MS, 'the last readiness told');
+    // The first at once, then at most one at the end of each window in which one was held.
+    expect(told.length).toBeLessThanOrEqual(Math.floor(stormMs / DEVICE_READY_WINDOW_MS) + 2);
   });
 });

@@ -23,6 +23,13 @@ type E2eeHandlers = Pick<Handlers, 'deviceRegister' | 'keyPackagesUpload' | 'key
 const badRequest = (message: string): ServerError => new ServerError(ErrorCode.BAD_REQUEST, message);
 /** Why the downloads of a file deleted for everyone end; being raw bytes, they are cut without it. */
 const FILE_GONE = { code: ErrorCode.UNKNOWN_FILE, message: 'the message carrying this file was deleted' };
+/**
+ * The least time between two `deviceReady` pushes about one user: uploading and claiming one's own key
+ * packages in a loop costs those with a chat with them at most one push per window (a later one is held
+ * to the window's end, not dropped), as presence does (presence.ts).
+ */
+export const DEVICE_READY_WINDOW_MS = 1000;
+
 const unknownDevice = (deviceId: string): ServerError => new ServerError(ErrorCode.UNKNOWN_DEVICE, `no device ${deviceId} of yours`);
 
 /** The frame as `userId` receives it: the welcome only for the users it adds. */
@@ -132,14 +139,37 @@ export function e2eeHandlers(ctx: ServerContext): E2eeHandlers {
     for (const { senderId, conv, upTo } of newest.values()) fanOut.push([senderId], { type: 'delivered', conv, upTo });
   }
 
+  /** Users this node told of within the window: whether another telling is held to its end. */
+  const readyWindows = new Map<number, { held: boolean }>();
+
   /**
    * A device of `user` had no key package and has some now, so it can be added: those with a chat with
-   * them (asked or accepted) hear it, and a message waiting for it goes (§20.3).
+   * them (asked or accepted) hear it, at most once a window, and a message waiting for it goes (§20.3).
    */
-  async function deviceReady(user: UserRow): Promise<void> {
-    const chats = (await store.relationsOf(user.id)).filter((relation) => relation.state !== 'declined');
-    const others = chats.map((relation) => (relation.userLow === user.id ? relation.userHigh : relation.userLow));
-    if (others.length > 0) fanOut.push(others, { type: 'deviceReady', user: user.name });
+  function deviceReady(user: UserRow): void {
+    const open = readyWindows.get(user.id);
+    if (open) {
+      open.held = true;
+      return;
+    }
+    const window = { held: false };
+    readyWindows.set(user.id, window);
+    void tellReady(user);
+    setTimeout(() => {
+      readyWindows.delete(user.id);
+      if (window.held) deviceReady(user);
+    }, DEVICE_READY_WINDOW_MS).unref();
+  }
+
+  async function tellReady(user: UserRow): Promise<void> {
+    try {
+      const chats = (await store.relationsOf(user.id)).filter((relation) => relation.state !== 'declined');
+      const others = chats.map((relation) => (relation.userLow === user.id ? relation.userHigh : relation.userLow));
+      if (others.length > 0) fanOut.push(others, { type: 'deviceReady', user: user.name });
+    } catch (error) {
+      // The host closing, or its database failing: the upload stands, and their next send claims anyway.
+      ctx.log.warn('could not tell of a device ready', { user: user.name, error: error instanceof Error ? error.message : String(error) });
+    }
   }
 
   async function addedDevices(devices: readonly { user: string; deviceId: string }[]): Promise<{ userId: number; deviceId: string }[]> {
@@ -190,7 +220,7 @@ export function e2eeHandlers(ctx: ServerContext): E2eeHandlers {
           ? unknownDevice(request.deviceId)
           : new ServerError(ErrorCode.LIMIT_REACHED, `the host keeps at most ${E2EE_LIMITS.maxKeyPackagesPerDevice} key packages per device`);
       }
-      if (result.keyPackages === packages.length) await deviceReady(me);
+      if (result.keyPackages === packages.length) deviceReady(me);
       return result;
     },
 
