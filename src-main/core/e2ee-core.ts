@@ -80,8 +80,9 @@ export class E2eeCore {
         messaging?.on('changed', (message, kind) => this.emit({ type: 'event', event: { eventId: 0, kind, message } }));
         messaging?.on('notice', (notice) => this.emit({ type: 'e2eeNotice', ...notice, ts: Date.now() }));
         messaging?.on('callKeys', (keys) => this.callKeys?.(keys));
-        messaging?.on('deviceReady', () => this.outbox.kick());
         await messaging?.catchUp();
+        // A DM waiting for someone's device may go now (PROTOCOL §20.3): once per connection, as this start.
+        if (messaging) client.on('deviceReady', () => this.outbox.kick());
         return messaging;
       })();
       const device = { client, started };

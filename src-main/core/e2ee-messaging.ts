@@ -7,9 +7,8 @@
  *
  * Membership follows the host's: before it sends, a device adds to the conversation's MLS group the users
  * who may read it and are not in it yet (each user's devices that have a key package), and removes those
- * who may no longer. A DM whose other user has no device that can be added is not sent at all: nothing
- * falls back to plain text without the user's knowing (E2eeUnavailable says why; PeerNotReady, that it can
- * go once a device of theirs can be added, which the host tells with a `deviceReady` push).
+ * who may no longer. A DM whose other user has no device that can be added is not sent (PeerNotReady):
+ * nothing falls back to plain text without the user's knowing (E2eeUnavailable says why).
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -76,8 +75,12 @@ export class E2eeUnavailable extends Error {
   readonly code = 'E2EE_UNAVAILABLE';
 }
 
-/** A DM whose other user has no device that can be added yet: it can go once the host says one can be (`deviceReady`). */
-export class PeerNotReady extends E2eeUnavailable {}
+/** A DM whose other user has no device that can be added yet: it waits, saying so, until the host says one can be (`deviceReady`). */
+export class PeerNotReady extends E2eeUnavailable {
+  constructor(user: string) {
+    super(`${user}’s app cannot receive end-to-end encrypted messages yet (an older version, or not signed in since it was updated): not sent`);
+  }
+}
 
 export type E2eeNotice = { conv: ConversationKey; kind: 'unreachable' | 'devicesChanged'; users: string[] };
 
@@ -89,8 +92,6 @@ export type E2eeMessagingEvents = {
   notice: [E2eeNotice];
   /** A `call` message: the DTLS fingerprints an endpoint of a call uses (core/call-keys.ts). */
   callKeys: [CallKeys];
-  /** A device of this user can be added now (PROTOCOL §20.3): what waits for them can be tried again. */
-  deviceReady: [string];
 };
 
 export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
@@ -103,7 +104,6 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
       console.error(`lanchat: an encrypted message could not be kept: ${error instanceof Error ? error.message : String(error)}`);
     }
   };
-  private readonly onDeviceReady = ({ user }: { user: string }): void => void this.emit('deviceReady', user);
   private readonly onGroup = ({ group }: { group: { conv: string } }): void => void this.tried.delete(group.conv);
   /** The host tells the sender when another reader fetched its frames (PROTOCOL §20.7): kept for later history pages. */
   private readonly onDelivered = ({ conv, upTo }: { conv: ConversationKey; upTo: number }): void => {
@@ -126,7 +126,6 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
     chats.on('devicesChanged', this.onDevicesChanged);
     client.on('group', this.onGroup);
     client.on('delivered', this.onDelivered);
-    client.on('deviceReady', this.onDeviceReady);
   }
 
   /**
@@ -169,7 +168,6 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
     this.chats.off('devicesChanged', this.onDevicesChanged);
     this.client.off('group', this.onGroup);
     this.client.off('delivered', this.onDelivered);
-    this.client.off('deviceReady', this.onDeviceReady);
     this.chats.close();
   }
 
@@ -265,7 +263,7 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
       }
     }
     if (this.chats.members(conv) === undefined) {
-      if (target.kind === 'dm') throw this.unreachable(target.user);
+      if (target.kind === 'dm') throw new PeerNotReady(target.user);
       throw new E2eeUnavailable(
         readers.length === 0
           ? 'Nobody else in this group can read it yet: write once someone has joined'
@@ -293,14 +291,9 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
       const id = this.history.idOf(user);
       return id === undefined || !present().has(id);
     });
-    if (target.kind === 'dm' && unreachable.length > 0) throw this.unreachable(target.user);
+    if (target.kind === 'dm' && unreachable.length > 0) throw new PeerNotReady(target.user);
     if (unreachable.length > 0) this.emit('notice', { conv, kind: 'unreachable', users: unreachable });
     return conv;
-  }
-
-  /** Said by the message that waits (e2ee-outbox.ts), not by a notice in the conversation as for a group. */
-  private unreachable(user: string): PeerNotReady {
-    return new PeerNotReady(`${user}’s app cannot receive end-to-end encrypted messages yet (an older version, or not signed in since it was updated): not sent`);
   }
 
   /** The user a single add brought in is the one whose id appeared in the group. */
