@@ -53,8 +53,11 @@ export async function groupInfo(store: AsyncStore, group: GroupRow): Promise<Gro
   };
 }
 
+/** The id of the user a relation of `userId`'s is with. */
+export const otherOf = (relation: RelationRow, userId: number): number => (relation.userLow === userId ? relation.userHigh : relation.userLow);
+
 export async function contact(store: AsyncStore, me: UserRow, relation: RelationRow): Promise<Contact> {
-  const otherId = relation.userLow === me.id ? relation.userHigh : relation.userLow;
+  const otherId = otherOf(relation, me.id);
   const mine = relation.requesterId === me.id;
   const state =
     relation.state === 'accepted'

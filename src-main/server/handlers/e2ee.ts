@@ -14,7 +14,7 @@ import type { MlsFrameRow, MlsRefusal, NewMlsFrame } from '../../store/mls.js';
 import type { UserRow } from '../../store/types.js';
 import type { Handlers, ServerContext } from '../context.js';
 import { ServerError } from '../errors.js';
-import { userNamed } from '../lookups.js';
+import { otherOf, userNamed } from '../lookups.js';
 import type { LoggedInSession, Session } from '../session.js';
 import { refuseMuted } from './messages.js';
 
@@ -164,7 +164,7 @@ export function e2eeHandlers(ctx: ServerContext): E2eeHandlers {
   async function tellReady(user: UserRow): Promise<void> {
     try {
       const chats = (await store.relationsOf(user.id)).filter((relation) => relation.state !== 'declined');
-      const others = chats.map((relation) => (relation.userLow === user.id ? relation.userHigh : relation.userLow));
+      const others = chats.map((relation) => otherOf(relation, user.id));
       if (others.length > 0) fanOut.push(others, { type: 'deviceReady', user: user.name });
     } catch (error) {
       // The host closing, or its database failing: the upload stands, and their next send claims anyway.
