@@ -73,6 +73,8 @@ export interface ServerContext {
   announced: ServerLimits;
   /** How long after sending a message may be edited; null: no limit. */
   editWindowMs: number | null;
+  /** The least time between two pushes about one user's presence (presence.ts) or devices (handlers/e2ee.ts). */
+  presenceWindowMs: number;
   /** File transfers (docs/PROTOCOL.md §18); null on a host that takes no files. */
   files: FileTransfers | null;
   /** The room's calls (docs/PROTOCOL.md §21). */

@@ -53,8 +53,9 @@ export interface ServerOptions {
   limits?: Partial<RoomLimits>;
   roomName?: string;
   /**
-   * The least time between two presence pushes about one user (presence.ts), and the longest a presence
-   * push waits for other frames to the same peer (Connection's lazyFlushMs); tests shorten it.
+   * The least time between two presence pushes about one user (presence.ts) or two deviceReady pushes
+   * (handlers/e2ee.ts), and the longest a presence push waits for other frames to the same peer
+   * (Connection's lazyFlushMs); tests change it.
    */
   presenceWindowMs?: number;
   /** A client silent this long is dropped and announced offline. */
@@ -236,6 +237,7 @@ export class ChatServer {
         files: this.files?.limits,
       }),
       editWindowMs: options.editWindowMs ?? null,
+      presenceWindowMs: this.presenceWindowMs,
       files: this.files,
       calls: this.calls,
     };

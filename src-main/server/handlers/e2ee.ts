@@ -23,12 +23,6 @@ type E2eeHandlers = Pick<Handlers, 'deviceRegister' | 'keyPackagesUpload' | 'key
 const badRequest = (message: string): ServerError => new ServerError(ErrorCode.BAD_REQUEST, message);
 /** Why the downloads of a file deleted for everyone end; being raw bytes, they are cut without it. */
 const FILE_GONE = { code: ErrorCode.UNKNOWN_FILE, message: 'the message carrying this file was deleted' };
-/**
- * The least time between two `deviceReady` pushes about one user: uploading and claiming one's own key
- * packages in a loop costs those with a chat with them at most one push per window (a later one is held
- * to the window's end, not dropped), as presence does (presence.ts).
- */
-export const DEVICE_READY_WINDOW_MS = 1000;
 
 const unknownDevice = (deviceId: string): ServerError => new ServerError(ErrorCode.UNKNOWN_DEVICE, `no device ${deviceId} of yours`);
 
@@ -139,7 +133,11 @@ export function e2eeHandlers(ctx: ServerContext): E2eeHandlers {
     for (const { senderId, conv, upTo } of newest.values()) fanOut.push([senderId], { type: 'delivered', conv, upTo });
   }
 
-  /** Users this node told of within the window: whether another telling is held to its end. */
+  /**
+   * Users this node told of within the window (ctx.presenceWindowMs): whether another telling is held to its
+   * end. Uploading and claiming one's own key packages in a loop so costs those with a chat with them at most
+   * one push per window, as presence does (presence.ts).
+   */
   const readyWindows = new Map<number, { held: boolean }>();
 
   /**
@@ -158,7 +156,7 @@ export function e2eeHandlers(ctx: ServerContext): E2eeHandlers {
     setTimeout(() => {
       readyWindows.delete(user.id);
       if (window.held) deviceReady(user);
-    }, DEVICE_READY_WINDOW_MS).unref();
+    }, ctx.presenceWindowMs).unref();
   }
 
   async function tellReady(user: UserRow): Promise<void> {
