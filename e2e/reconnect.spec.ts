@@ -1,7 +1,7 @@
 import { expect, test } from './fixtures.js';
-import { expectOnline, hostRoom, message, messages, send, stopHosting } from './ui.js';
+import { expectOnline, hostRoom, message, messages, photographLooks, send, stopHosting } from './ui.js';
 
-test('the host stops and restarts: clients reconnect by themselves with nothing lost or doubled', async ({ room }) => {
+test('the host stops and restarts: clients reconnect by themselves with nothing lost or doubled, nothing taken back sent', async ({ room }) => {
   const { port, users } = await room(['alice', 'bob', 'carol']);
   const [alice, bob, carol] = users.map((user) => user.page);
 
@@ -15,13 +15,22 @@ test('the host stops and restarts: clients reconnect by themselves with nothing 
   // Written while the host is away: it waits in bob's outbox.
   await send(bob!, 'written while the host was away');
   await expect(message(bob!, 'written while the host was away').getByRole('img', { name: 'Status: queued' })).toBeVisible();
+  // One he takes back before it goes.
+  await send(bob!, 'taken back while the host was away');
+  const waiting = message(bob!, 'taken back while the host was away').getByRole('group', { name: 'Message waiting' });
+  await expect(waiting).toContainText('Not sent yet: this goes by itself once you are back in the room.');
+  await photographLooks(bob!, 'messages written while the host is away');
+  await waiting.getByRole('button', { name: 'Cancel' }).click();
+  await expect(message(bob!, 'taken back while the host was away')).toHaveCount(0);
 
   await hostRoom(alice!, { room: 'Lab', port, name: 'alice' });
   for (const page of [bob!, carol!]) await expectOnline(page);
   await expect(message(bob!, 'written while the host was away').getByRole('img', { name: 'Status: delivered' })).toBeVisible();
+  await expect(bob!.getByRole('group', { name: 'Message waiting' })).toHaveCount(0);
   for (const page of [alice!, bob!, carol!]) {
     await expect(message(page, 'written while the host was away')).toHaveCount(1);
     await expect(message(page, 'before the restart')).toHaveCount(1);
+    await expect(message(page, 'taken back while the host was away')).toHaveCount(0);
   }
   await send(carol!, 'after the restart');
   await expect(message(bob!, 'after the restart')).toHaveCount(1);

@@ -195,4 +195,6 @@ export const AppErrorCode = {
   E2EE_WAITING: 'E2EE_WAITING',
   /** Why a message ended as failed: you cancelled it before it went. */
   CANCELLED: 'CANCELLED',
+  /** Why cancelUnsent did not cancel: the message went out before its connection dropped, so the host may have it; it goes again, and its answer tells. */
+  MAYBE_SENT: 'MAYBE_SENT',
 } as const;

@@ -245,7 +245,11 @@ export const appCalls = {
   },
   /** Messages accepted by send() and not yet stored (to show after a window opens); `error`: why one waits (E2EE_WAITING). */
   unsent: { args: none, returns: returns<{ clientMsgId: string; target: Target; text: string; replyTo?: number; error?: AppError }[]>() },
-  /** Forgets a message that waits for the other user's app (an outbox event 'queued' with E2EE_WAITING); it ends as failed, CANCELLED. */
+  /**
+   * Gives up on a message not stored yet: one waiting for the other user's app (E2EE_WAITING), or one that never
+   * went out (written while the connection was down); it ends as failed, CANCELLED. MAYBE_SENT: it went out
+   * before its connection dropped, so the host may have it; it goes again and is not cancelled.
+   */
   cancelUnsent: { args: z.tuple([z.string().min(1).max(64)]), returns: returns<void>() },
   history: {
     args: z.tuple([conversationKey, optionalArgument(messageId), optionalArgument(pageLimit)]),

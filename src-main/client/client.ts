@@ -39,6 +39,8 @@ export type ClientEvents = InboxEvents & {
   offline: [WireError | null];
   reconnecting: [{ attempt: number; delayMs: number }];
   queued: [OutboxItem];
+  /** A message went out for the first time (OutboxItem.tried). */
+  sending: [{ clientMsgId: string }];
   sent: [{ clientMsgId: string; message: ChatMessage; delivered: boolean }];
   sendFailed: [{ clientMsgId: string; error: ClientError }];
   /** The host failed a send (INTERNAL, its database stalled, say): it stays queued and goes again in `retryInMs`. */
@@ -119,6 +121,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       },
       online: () => this.state === 'online' && (this.connection?.isOpen ?? false),
       queued: (item) => this.emit('queued', item),
+      sending: (item) => this.emit('sending', { clientMsgId: item.clientMsgId }),
       sent: (item, result) => this.emit('sent', { clientMsgId: item.clientMsgId, message: result.message, delivered: result.delivered }),
       refused: (item, error) => this.emit('sendFailed', { clientMsgId: item.clientMsgId, error }),
       retrying: (item, error, retryInMs) => this.emit('sendRetrying', { clientMsgId: item.clientMsgId, error, retryInMs }),
@@ -218,6 +221,11 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       return Promise.reject(new ClientError(ErrorCode.BAD_REQUEST, `a message has 1 to ${maxLength} characters`));
     }
     return this.outbox.add({ clientMsgId, to, text, ...(replyTo !== undefined ? { replyTo } : {}), ...(attachments ? { attachments } : {}) });
+  }
+
+  /** Gives up on a message given to send() that never went out; its send() rejects with CANCELLED (Outbox.cancel). */
+  cancelSend(clientMsgId: string): ReturnType<Outbox['cancel']> {
+    return this.outbox.cancel(clientMsgId);
   }
 
   /** What a file transfer needs to reach this host as this user (client/transfer.ts); null before the first login. */

@@ -18,11 +18,15 @@ export interface OutboxItem {
   replyTo?: number;
   /** Uploaded files the message carries (docs/PROTOCOL.md §18). */
   attachments?: AttachmentRef[];
+  /** It went out on a link at least once: the host may have stored it, so it can no longer be cancelled. */
+  tried?: true;
 }
 
 interface Queued extends OutboxItem {
   /** Sent on the current link, answer awaited. */
   inFlight: boolean;
+  /** While it is in flight: settles once its answer (or the link's end) is dealt with. */
+  tryOver?: Promise<void>;
   resolve: (message: ChatMessage) => void;
   reject: (error: ClientError) => void;
 }
@@ -48,6 +52,8 @@ export interface OutboxLink {
   /** Whether the link is up, so that items can go now. */
   online(): boolean;
   queued(item: OutboxItem): void;
+  /** The item goes out for the first time: from now on the host may store it (OutboxItem.tried). */
+  sending(item: OutboxItem): void;
   sent(item: OutboxItem, result: RequestResults['send']): void;
   refused(item: OutboxItem, error: ClientError): void;
   /** The host failed the item (INTERNAL): it goes again under the same client id after `delayMs`. */
@@ -66,12 +72,13 @@ export class Outbox {
 
   /** Messages accepted but not yet acknowledged by the server. */
   get items(): OutboxItem[] {
-    return this.queue.map(({ clientMsgId, to, text, replyTo, attachments }) => ({
+    return this.queue.map(({ clientMsgId, to, text, replyTo, attachments, tried }) => ({
       clientMsgId,
       to,
       text,
       ...(replyTo !== undefined ? { replyTo } : {}),
       ...(attachments ? { attachments } : {}),
+      ...(tried ? { tried } : {}),
     }));
   }
 
@@ -88,6 +95,25 @@ export class Outbox {
       this.link.queued(item);
       if (this.link.online()) void this.transmit(queued);
     });
+  }
+
+  /**
+   * Gives up on a message that never went out: it never will, and its promise rejects with CANCELLED. One
+   * on its way is waited for: it may be stored ('gone', as one refused meanwhile or never held), or its link
+   * may end first, leaving it 'maybe stored' (as one that went out on an earlier link): it goes again then,
+   * and the host's answer tells.
+   */
+  async cancel(clientMsgId: string): Promise<'cancelled' | 'gone' | 'maybe stored'> {
+    let item = this.queue.find((candidate) => candidate.clientMsgId === clientMsgId);
+    while (item?.tryOver) {
+      await item.tryOver;
+      item = this.queue.find((candidate) => candidate.clientMsgId === clientMsgId);
+    }
+    if (!item) return 'gone';
+    if (item.tried) return 'maybe stored';
+    this.remove(item);
+    item.reject(new ClientError('CANCELLED', 'the message was cancelled before it went out'));
+    return 'cancelled';
   }
 
   /** Sends everything not already on its way, in order (the link just came up). */
@@ -116,6 +142,13 @@ export class Outbox {
     const sending = this.link.send(item);
     if (!sending) return;
     item.inFlight = true;
+    if (!item.tried) {
+      item.tried = true;
+      this.link.sending(item);
+    }
+    let over = (): void => undefined;
+    const tryOver = new Promise<void>((resolve) => (over = resolve));
+    item.tryOver = tryOver;
     try {
       const result = await sending;
       this.failures = 0;
@@ -140,6 +173,10 @@ export class Outbox {
         this.link.refused(item, clientError);
         item.reject(clientError);
       }
+    } finally {
+      // A try on a later link may have begun before this one's end was known: its wait is its own.
+      if (item.tryOver === tryOver) delete item.tryOver;
+      over();
     }
   }
 

@@ -100,7 +100,7 @@ export class AppCore extends CallFacade implements AppApi {
     send: async (target, text, replyTo) => this.link.send(target, text, replyTo),
     unsent: async () => ok(this.link.unsent()),
     // Only an encrypted message can wait for someone (e2ee-core.ts replaces this); a plain one goes once the host takes it.
-    cancelUnsent: async () => fail(AppErrorCode.INVALID_ARGUMENT, 'That message is not waiting to be sent'),
+    cancelUnsent: (clientMsgId) => this.link.cancelUnsent(clientMsgId),
     history: (conv, before, limit) => this.link.request((client) => client.request('history', { conv, before, limit })),
     search: (query, person, before) => this.link.request((client) => client.request('search', { query, person, before })),
     users: () => this.link.request(async (client) => (await client.request('users')).users),

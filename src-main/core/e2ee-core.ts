@@ -223,7 +223,10 @@ export class E2eeCore {
       const history = this.unsentHistory(false);
       return plainOnes.ok && history !== null ? ok([...plainOnes.value, ...this.outbox.list(history)]) : plainOnes;
     };
-    calls.cancelUnsent = async (clientMsgId) => this.outbox.cancel(clientMsgId);
+    calls.cancelUnsent = async (clientMsgId) => {
+      const encrypted = await this.outbox.cancel(clientMsgId);
+      return encrypted.ok ? encrypted : plain.cancelUnsent(clientMsgId);
+    };
     calls.history = async (conv, before, limit) => {
       const history = this.encrypts(conv) ? this.currentHistory() : null;
       if (history === null) return plain.history(conv, before, limit);

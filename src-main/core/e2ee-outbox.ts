@@ -22,7 +22,7 @@ import { ClientError } from '../client/errors.js';
 import { failedRetryMs } from '../client/outbox.js';
 import type { DeviceHistory } from './e2ee-history.js';
 import { type E2eeMessaging, E2eeUnavailable, PeerNotReady, type SealedFile, sealedFile } from './e2ee-messaging.js';
-import { describeRequestError, fail, messageOf, ok } from './errors.js';
+import { CANCELLED_BY_YOU, describeRequestError, fail, messageOf, NOT_UNSENT, ok } from './errors.js';
 
 type EncryptedTarget = Exclude<Target, { kind: 'room' }>;
 
@@ -113,8 +113,8 @@ export class EncryptedOutbox {
     while (this.trying?.clientMsgId === clientMsgId) await this.trying.over;
     const history = this.device.history(false);
     const item = history === null ? undefined : this.items(history).find((candidate) => candidate.clientMsgId === clientMsgId);
-    if (history === null || item === undefined) return fail(AppErrorCode.INVALID_ARGUMENT, 'That message is not waiting to be sent: it went, or it ended');
-    if (this.forget(history, item)) this.report(item, 'failed', { error: { code: AppErrorCode.CANCELLED, message: 'You cancelled it: not sent' } });
+    if (history === null || item === undefined) return NOT_UNSENT;
+    if (this.forget(history, item)) this.report(item, 'failed', { error: CANCELLED_BY_YOU });
     // The next of its conversation may go now, or say why it waits.
     this.kick();
     return ok(undefined);

@@ -18,6 +18,15 @@ export function fail(code: string, message: string): { ok: false; error: AppErro
 }
 
 export const NOT_HOSTING: Result<never> = fail(AppErrorCode.NOT_HOSTING, 'This app is not hosting a room');
+/** How a message its sender gave up on ends (cancelUnsent). */
+export const CANCELLED_BY_YOU: AppError = { code: AppErrorCode.CANCELLED, message: 'You cancelled it: not sent' };
+/** cancelUnsent of a message that went out on a connection that dropped before the host's answer. */
+export const MAYBE_SENT: Result<never> = fail(
+  AppErrorCode.MAYBE_SENT,
+  'It may have reached the room before the connection dropped: it goes again once the room is back, and you can delete it then',
+);
+/** cancelUnsent of a message that is not kept to send (any more). */
+export const NOT_UNSENT: Result<never> = fail(AppErrorCode.INVALID_ARGUMENT, 'That message is not waiting to be sent: it went, or it ended');
 
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -14,7 +14,7 @@ import { ChatClient, type ConnectionState } from '../client/client.js';
 import { ClientError } from '../client/errors.js';
 import type { ClientOptions } from '../client/options.js';
 import type { TransferLink } from '../client/transfer-link.js';
-import { describeConnectError, describeRequestError, fail, messageOf, ok } from './errors.js';
+import { describeConnectError, describeRequestError, fail, messageOf, NOT_UNSENT, ok } from './errors.js';
 import { HostTrust, type Trust } from './host-trust.js';
 import { serverKey } from './pins.js';
 import { EventCursorFile, SessionTokenFile, type TokenSealer } from './profile-files.js';
@@ -232,6 +232,13 @@ export class Link {
     const server = this.current?.server ?? this.lastServer;
     if (!server) return [];
     return this.outbox.list(serverKey(server), this.current?.name ?? this.lastName);
+  }
+
+  /** Gives up on one of the room's account's messages not stored yet (unsent.ts). */
+  cancelUnsent(clientMsgId: string): Promise<Result<void>> {
+    const server = this.current?.server ?? this.lastServer;
+    if (!server) return Promise.resolve(NOT_UNSENT);
+    return this.outbox.cancel(this.current?.client ?? null, serverKey(server), this.current?.name ?? this.lastName, clientMsgId);
   }
 
   /** The server and account of the connection, or of the last one when there is none: whose unsent messages are kept. */

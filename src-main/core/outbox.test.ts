@@ -108,4 +108,79 @@ describe('the outbox across a restart of the app', () => {
     expect(await again.call('unsent')).toEqual([]);
     expect(savedOutbox(bobDir)).not.toContain(clientMsgId);
   });
+
+  it('cancels messages written while the host is down, also after a restart: they never reach it, the others go', async () => {
+    const port = await freePort();
+    await room.start({ port });
+    const bobDir = profile();
+    const bob = startApp(bobDir);
+    await bob.call('join', { host: '127.0.0.1', port, name: 'bob', password: 'bob-secret' });
+    await room.stop();
+    await bob.untilStatus('reconnecting', 10_000);
+    const send = async (app: typeof bob, text: string) => (await app.call<{ clientMsgId: string }>('send', { kind: 'room' }, text)).clientMsgId;
+    const cancelledNow = await send(bob, 'cancelled at once');
+    const kept = await send(bob, 'kept');
+    const cancelledLater = await send(bob, 'cancelled after a restart');
+
+    await bob.call('cancelUnsent', cancelledNow);
+    expect(bob.outbox(cancelledNow).map((e) => e.status)).toEqual(['queued', 'failed']);
+    expect(bob.outbox(cancelledNow).at(-1)?.error?.code).toBe('CANCELLED');
+    await expect(bob.call('cancelUnsent', cancelledNow)).rejects.toThrow('INVALID_ARGUMENT');
+    expect(savedOutbox(bobDir)).not.toContain(cancelledNow);
+    await bob.stop();
+
+    const again = startApp(bobDir);
+    const resuming = again.core.resume();
+    await again.untilStatus('reconnecting', 10_000);
+    await again.call('cancelUnsent', cancelledLater);
+    expect((await again.call<{ clientMsgId: string }[]>('unsent')).map((item) => item.clientMsgId)).toEqual([kept]);
+
+    await room.start({ port });
+    expect(await resuming).toMatchObject({ ok: true });
+    await waitFor(() => again.outbox(kept).some((e) => e.status === 'sent'), 'the kept message stored');
+    const carol = await room.user('carol');
+    const texts = (await carol.request('history', { conv: 'room', limit: 100 })).messages.map((message) => message.text);
+    expect(texts).toContain('kept');
+    expect(texts).not.toContain('cancelled at once');
+    expect(texts).not.toContain('cancelled after a restart');
+    expect(savedOutbox(bobDir)).not.toContain(kept);
+  });
+
+  it('does not cancel a message that went out before its link dropped: the host may have it, and its answer tells', async () => {
+    const port = await freePort();
+    await room.start({ port });
+    // While the host is down the relay's links to it fail, as the host's own port would.
+    const proxy = await LinkProxy.start(await freePort(), () => port);
+    cleanups.push(() => proxy.close());
+    const carol = await room.user('carol');
+    const text = 'stored, then asked to cancel';
+    const seen: ChatMessage[] = [];
+    carol.on('message', (message) => {
+      if (message.text === text) seen.push(message);
+    });
+    const bobDir = profile();
+    const bob = startApp(bobDir);
+    await bob.call('join', { host: '127.0.0.1', port: proxy.port, name: 'bob', password: 'bob-secret' });
+    proxy.muteHost();
+    const { clientMsgId } = await bob.call<{ clientMsgId: string }>('send', { kind: 'room' }, text);
+    await waitFor(() => seen.length > 0, 'the host to store the message');
+    // Its answer is lost: the cancel waits for the try, which ends with the link.
+    const cancelling = expect(bob.call('cancelUnsent', clientMsgId)).rejects.toThrow('MAYBE_SENT');
+    await room.stop();
+    await cancelling;
+
+    // Asked again while the host is down, and after a restart of the app: the same.
+    await expect(bob.call('cancelUnsent', clientMsgId)).rejects.toThrow('MAYBE_SENT');
+    await bob.stop();
+    const again = startApp(bobDir);
+    const resuming = again.core.resume();
+    await again.untilStatus('reconnecting', 10_000);
+    await expect(again.call('cancelUnsent', clientMsgId)).rejects.toThrow('MAYBE_SENT');
+
+    await room.start({ port });
+    expect(await resuming).toMatchObject({ ok: true });
+    await waitFor(() => again.outbox(clientMsgId).some((e) => e.status === 'sent'), 'the resend answered');
+    expect(again.outbox(clientMsgId).find((e) => e.status === 'sent')?.message?.id).toBe(seen[0]!.id);
+    await expect(again.call('cancelUnsent', clientMsgId)).rejects.toThrow('INVALID_ARGUMENT');
+  });
 });

@@ -201,6 +201,7 @@ const outboxItem = z.object({
   text: z.string(),
   replyTo: messageId.optional(),
   attachments: z.array(attachmentRef).min(1).optional(),
+  tried: z.literal(true).optional(),
 });
 
 /**
@@ -241,6 +242,14 @@ export class OutboxFile {
   /** Kept in memory even when the file cannot be written (then it throws): it is still sent while the app runs. */
   add(server: string, name: string, item: OutboxItem): void {
     this.queueOf(server, nameKey(name)).push(item);
+    this.write();
+  }
+
+  /** The message went out (OutboxItem.tried); written only the first time. */
+  markTried(server: string, name: string, clientMsgId: string): void {
+    const item = this.find(server, name, clientMsgId);
+    if (!item || item.tried) return;
+    item.tried = true;
     this.write();
   }
 

@@ -10,7 +10,7 @@ import type { AttachmentRef, ChatMessage, Target } from '../../src-shared/protoc
 import type { ChatClient } from '../client/client.js';
 import { ClientError } from '../client/errors.js';
 import type { OutboxItem } from '../client/outbox.js';
-import { describeRequestError, messageOf, ok } from './errors.js';
+import { CANCELLED_BY_YOU, describeRequestError, MAYBE_SENT, messageOf, NOT_UNSENT, ok } from './errors.js';
 import { OutboxFile } from './profile-files.js';
 
 export class UnsentMessages {
@@ -50,15 +50,40 @@ export class UnsentMessages {
     // Progress arrives as events, a refusal by the host as 'sendFailed'. The promise matters only for a
     // message the client refused itself; one dropped because the client closed stays for the next connect.
     client.send(target, text, clientMsgId, replyTo, attachments).catch((error: unknown) => {
-      if (error instanceof ClientError && error.code === 'CLOSED') return;
+      // Closed: it stays for the next connect; cancelled: cancel() reports it.
+      if (error instanceof ClientError && (error.code === 'CLOSED' || error.code === 'CANCELLED')) return;
       if (this.forget(key, name, clientMsgId)) this.emitOutbox(item, 'failed', Date.now(), { error: describeRequestError(error) });
     });
     return ok({ clientMsgId });
   }
 
+  /**
+   * Gives up on one of the account's messages not stored yet (the client's, when connected): it ends as
+   * 'failed', CANCELLED. One on its way is waited for, and not cancelled if the host stored it meanwhile.
+   */
+  async cancel(client: ChatClient | null, key: string, name: string, clientMsgId: string): Promise<Result<void>> {
+    if (!this.file.find(key, name, clientMsgId)) return NOT_UNSENT;
+    const outcome = client ? await client.cancelSend(clientMsgId) : undefined;
+    // Gone from the file: it was stored or refused meanwhile. Still there after 'gone': the client never held it.
+    const item = this.file.find(key, name, clientMsgId);
+    if (!item) return NOT_UNSENT;
+    if (outcome === 'maybe stored' || (outcome !== 'cancelled' && item.tried)) return MAYBE_SENT;
+    this.forget(key, name, clientMsgId);
+    this.emitOutbox(item, 'failed', Date.now(), { error: CANCELLED_BY_YOU });
+    return ok(undefined);
+  }
+
   /** Turns the client's progress on the account's messages into outbox events, for as long as it lives. */
   follow(client: ChatClient, key: string, name: string): void {
     client.on('queued', (item) => this.emitOutbox(item, 'queued', Date.now()));
+    client.on('sending', ({ clientMsgId }) => {
+      try {
+        this.file.markTried(key, name, clientMsgId);
+      } catch (error) {
+        // Marked in memory all the same; after a restart it could be cancelled though the host may have it.
+        console.error(`lanchat: could not update the messages to send in the profile: ${messageOf(error)}`);
+      }
+    });
     client.on('sendRetrying', ({ clientMsgId, error }) => {
       const item = this.file.find(key, name, clientMsgId);
       if (item) this.emitOutbox(item, 'queued', Date.now(), { error: describeRequestError(error) });

@@ -1,12 +1,13 @@
 /**
  * What you can do with one of your messages the host refused (muted, too long, too fast for
  * good…): send it again, or remove it from the conversation. It stays until you choose. And with
- * one that waits for the other user's app to receive encrypted messages: give up on it.
+ * one that waits, for the other user's app to receive encrypted messages or for the connection to
+ * come back: give up on it.
  */
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { type AppError, AppErrorCode } from '../../src-shared/api.js';
-import { app } from '../app-context.js';
+import { app, useApp } from '../app-context.js';
 import type { OutboxEntry } from '../store/messages.js';
 import { ErrorAlert } from './ErrorAlert.js';
 
@@ -37,10 +38,20 @@ export function FailedMessageActions({ entry }: { entry: OutboxEntry }) {
 /** Whether the entry is one of your direct messages waiting for the other user's app (it goes by itself once it can). */
 export const isWaiting = (entry: OutboxEntry): boolean => entry.status === 'queued' && entry.error?.code === AppErrorCode.E2EE_WAITING;
 
-export function WaitingMessage({ entry }: { entry: OutboxEntry }) {
+/** The actions under one of your messages not stored yet: refused, or waiting for their app or for the connection. */
+export function PendingActions({ entry }: { entry: OutboxEntry }) {
+  const connection = useApp((state) => state.session.status);
+  if (entry.status === 'failed') return <FailedMessageActions entry={entry} />;
+  if (isWaiting(entry)) return <WaitingMessage entry={entry} name={entry.target.kind === 'dm' ? entry.target.user : ''} />;
+  // Online, a queued message is on its way (or going again after the host failed it): nothing to choose.
+  if (entry.status === 'queued' && connection !== 'online') return <WaitingMessage entry={entry} />;
+  return null;
+}
+
+/** Waiting for `name`'s app, or without a name for the connection. */
+function WaitingMessage({ entry, name }: { entry: OutboxEntry; name?: string }) {
   const { t } = useTranslation();
   const [error, setError] = useState<AppError | null>(null);
-  const name = entry.target.kind === 'dm' ? entry.target.user : '';
 
   const cancel = async () => {
     const result = await app().api.cancelUnsent(entry.clientMsgId);
@@ -50,7 +61,7 @@ export function WaitingMessage({ entry }: { entry: OutboxEntry }) {
 
   return (
     <div className="failed-actions" role="group" aria-label={t('waiting.label')}>
-      <p className="message-waiting">{t('waiting.why', { name })}</p>
+      <p className="message-waiting">{name === undefined ? t('waiting.connection') : t('waiting.why', { name })}</p>
       <button type="button" onClick={() => void cancel()}>
         {t('waiting.cancel')}
       </button>

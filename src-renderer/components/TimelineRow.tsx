@@ -12,7 +12,7 @@ import { callEventText } from '../lib/call-events.js';
 import { groupEventText } from '../lib/group-events.js';
 import { Avatar } from './Avatar.js';
 import { PlainMark } from './E2ee.js';
-import { FailedMessageActions, isWaiting, WaitingMessage } from './FailedMessage.js';
+import { isWaiting, PendingActions } from './FailedMessage.js';
 import { Icon, type IconName } from './Icons.js';
 import { MessageFiles } from './MessageFiles.js';
 import { MessageActions, ReadMark, Reactions, ReplyQuote } from './MessageParts.js';
@@ -64,8 +64,7 @@ function TimelineRowContent({ item, me, status, highlighted, toolbarTurn, people
           people={people}
           me={me}
         >
-          {item.entry.status === 'failed' && <FailedMessageActions entry={item.entry} />}
-          {isWaiting(item.entry) && <WaitingMessage entry={item.entry} />}
+          <PendingActions entry={item.entry} />
         </MessageRow>
       );
     case 'message': {

@@ -106,6 +106,7 @@ export const en = {
     KICKED: 'The host disconnected you.',
     PASSWORD_CHANGED: 'Your password was changed; join again with the new one.',
     CANCELLED: 'You cancelled it: not sent.',
+    MAYBE_SENT: 'It may have reached the room before the connection dropped: it goes again once the room is back, and you can delete it then.',
   },
   access: {
     whoCanJoin: 'Who can join',
@@ -259,6 +260,7 @@ export const en = {
   waiting: {
     label: 'Message waiting',
     why: '{{name}}’s app cannot receive end-to-end encrypted messages yet: this goes by itself once it can.',
+    connection: 'Not sent yet: this goes by itself once you are back in the room.',
     cancel: 'Cancel',
   },
   composer: {

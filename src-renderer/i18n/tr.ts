@@ -100,6 +100,7 @@ export const tr: Translations = {
     KICKED: 'Oda sahibi bağlantınızı kesti.',
     PASSWORD_CHANGED: 'Parolanız değişti; yeni parolayla yeniden katılın.',
     CANCELLED: 'İptal ettiniz: gönderilmedi.',
+    MAYBE_SENT: 'Bağlantı kopmadan önce odaya ulaşmış olabilir: oda geri gelince yeniden gider, o zaman silebilirsiniz.',
     INTERNAL: 'LanChat içinde bir sorun oluştu.',
     DISK_FULL: 'Bu bilgisayarın diski dolu; biraz yer açın, sonra yeniden deneyin.',
     FINGERPRINT_CHANGED: 'Uyarı: sunucu, daha önce katıldığınız sunucu değil.',
@@ -259,6 +260,7 @@ export const tr: Translations = {
   waiting: {
     label: 'Bekleyen mesaj',
     why: '{{name}} adlı kişinin uygulaması henüz uçtan uca şifreli mesaj alamıyor: alabildiğinde bu mesaj kendiliğinden gider.',
+    connection: 'Henüz gönderilmedi: odaya yeniden bağlandığınızda kendiliğinden gider.',
     cancel: 'İptal et',
   },
   composer: {
