@@ -139,4 +139,51 @@ describe('the terminal client, end-to-end encrypted', () => {
     for (const text of ['terminal-secret-name', 'terminal-file-caption', 'terminal-file-content', 'app-secret-name', 'app-file-content']) expect(hostHolding(text), text).toEqual([]);
     expect(hostHolding(fromTerminal.subarray(1000, 1064).toString('latin1'))).toEqual([]);
   });
+
+  it("keeps DMs to someone whose client cannot receive them yet, sends them in order once it can, drops them on /cancel", async () => {
+    await room.start();
+    const bobWithoutDevice = await room.user('bob');
+    const alice = terminal('alice', cleanups);
+    cleanups.push(async () => {
+      alice.end();
+      await alice.exit;
+    });
+    await alice.line(/direct messages and groups are end-to-end encrypted/);
+    alice.type('@PM bob');
+    await alice.line(/chat request sent to bob/);
+    await bobWithoutDevice.request('chatAnswer', { user: 'alice', accept: true });
+    await alice.line(/bob accepted your chat request/);
+
+    alice.type('bob~dropped-before-it-went');
+    await alice.line(/^\*\*\* bob's client cannot receive end-to-end encrypted messages yet: this goes once it can/);
+    alice.type('/cancel bob');
+    await alice.line(/^\*\*\* dropped 1 waiting for bob: dropped-before-it-went$/);
+    alice.type('bob~waits-first');
+    alice.type('bob~waits-second');
+    await alice.line(/^\*\*\* waits behind your earlier message to bob$/);
+
+    const profile = tempDir('lanchat-e2ee-cli-app-');
+    const app = new AppCore({ profileDir: profile, passwordCost: TEST_PASSWORD_COST, endToEnd: true });
+    cleanups.push(() => removeDir(profile));
+    cleanups.push(() => app.shutdown());
+    const events: AppEvent[] = [];
+    app.onEvent((event) => events.push(event));
+    unwrap(await app.join({ host: '127.0.0.1', port: room.port, name: 'bob', password: 'bob-secret' }));
+    await alice.line(/^\*\*\* went to bob: waits-second$/);
+    const shown = () => events.flatMap((event) => (event.type === 'message' && 'e2ee' in event.message ? [event.message.text] : []));
+    await waitFor(() => shown().includes('waits-second'), 'both at bob\'s app');
+    expect(shown()).toEqual(['waits-first', 'waits-second']);
+
+    // What waits when the terminal quits is named.
+    const carolWithoutDevice = await room.user('carol');
+    alice.type('@PM carol');
+    await alice.line(/chat request sent to carol/);
+    await carolWithoutDevice.request('chatAnswer', { user: 'alice', accept: true });
+    await alice.line(/carol accepted your chat request/);
+    alice.type('carol~never-went');
+    await alice.line(/^\*\*\* carol's client cannot receive/);
+    alice.end();
+    expect(await alice.exit).toBe(0);
+    expect(alice.lines).toContain('! never went: carol~never-went');
+  });
 });

@@ -144,6 +144,7 @@ export async function runChat(args: string[], io: ChatIo): Promise<number> {
     return 0;
   };
   const code = await Promise.race([readLines(), fatal]);
+  terminal.leaving();
   if (device !== null && !(device instanceof Error)) {
     device.close();
     await device.history.close();

@@ -15,6 +15,7 @@ import { FILE_HELP, describeAttachments, getFiles, sendFile, splitPathAndCaption
 import { formatEvent, formatMessageLine, formatReactions, formatTime } from './terminal-format.js';
 import { TerminalGroups, isGroupCommand, needArgument } from './terminal-groups.js';
 import { followCalls } from './terminal-calls.js';
+import { WaitingDms } from './terminal-waiting.js';
 
 export const HELP = [
   'commands:',
@@ -35,6 +36,7 @@ export const HELP = [
   '  /delete <id>                    delete your message #<id> for everyone',
   '  /react <id> <emoji>             add or take back your reaction to #<id>',
   '  /group_join <group>, /group_decline <group>   answer an invitation to a group',
+  '  /cancel <name>                  drop your direct messages waiting for <name>\'s client to receive them',
   '  @PM <name>                      ask <name> for a private chat',
   '  /accept <name>, /decline <name> answer a private chat request',
   '  EXIT PM                         leave the private chat',
@@ -63,6 +65,8 @@ export class TerminalSession {
    * could not start: DMs and groups are then refused rather than sent in plain. Null: the host has no encrypted layer.
    */
   private e2ee: E2eeMessaging | Error | null = null;
+  /** DMs kept until the other user's client can receive them (terminal-waiting.ts). */
+  private readonly waiting: WaitingDms;
 
   constructor(
     private readonly client: ChatClient,
@@ -70,6 +74,11 @@ export class TerminalSession {
     private readonly print: (line: string) => void,
   ) {
     this.groups = new TerminalGroups(client, print);
+    this.waiting = new WaitingDms(async (user, text, replyTo) => {
+      if (this.e2ee === null || this.e2ee instanceof Error) throw new Error('end-to-end encryption is not running');
+      this.remember(await this.e2ee.send({ kind: 'dm', user }, text, replyTo));
+    }, print);
+    client.on('deviceReady', ({ user }) => void this.waiting.ready(user));
     client.on('message', (message) => {
       this.remember(message);
       this.print(this.formatMessage(message));
@@ -150,7 +159,13 @@ export class TerminalSession {
       return;
     }
     if (this.e2ee instanceof Error) throw new Error(`not sent: end-to-end encryption could not start (${this.e2ee.message})`);
-    this.remember(await this.e2ee.send(to, text, replyTo));
+    if (to.kind === 'dm') await this.waiting.send(to.user, text, replyTo);
+    else this.remember(await this.e2ee.send(to, text, replyTo));
+  }
+
+  /** The terminal is quitting: says which messages never went (they were kept only while it ran). */
+  leaving(): void {
+    for (const line of this.waiting.unsent()) this.print(`! never went: ${line}`);
   }
 
   formatMessage(message: ChatMessage): string {
@@ -275,6 +290,9 @@ export class TerminalSession {
         return this.sendFile(argument);
       case '/get':
         return this.getFiles(rest);
+      case '/cancel':
+        this.waiting.cancel(needArgument(argument, '/cancel <name>'));
+        return 'continue';
       case '@PM': {
         const name = needArgument(argument, '@PM <name>');
         const { contact } = await this.client.request('chatRequest', { user: name });
