@@ -60,21 +60,33 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** The room started, the app as bob and the terminal as alice, in a direct conversation both accepted. */
-async function chatting() {
-  await room.start();
+/** The app, an encryption device, with what it told its windows. */
+function encryptingApp() {
   const profile = tempDir('lanchat-e2ee-cli-app-');
   const app = new AppCore({ profileDir: profile, passwordCost: TEST_PASSWORD_COST, endToEnd: true });
   cleanups.push(() => removeDir(profile));
   cleanups.push(() => app.shutdown());
   const events: AppEvent[] = [];
   app.onEvent((event) => events.push(event));
-  const alice = terminal('alice', cleanups);
+  return { app, events };
+}
+
+/** The terminal as `user`, once its encryption device runs; ended with the test. */
+async function terminalAs(user: string) {
+  const session = terminal(user, cleanups);
   cleanups.push(async () => {
-    alice.end();
-    await alice.exit;
+    session.end();
+    await session.exit;
   });
-  await alice.line(/direct messages and groups are end-to-end encrypted/);
+  await session.line(/direct messages and groups are end-to-end encrypted/);
+  return session;
+}
+
+/** The room started, the app as bob and the terminal as alice, in a direct conversation both accepted. */
+async function chatting() {
+  await room.start();
+  const { app, events } = encryptingApp();
+  const alice = await terminalAs('alice');
   unwrap(await app.join({ host: '127.0.0.1', port: room.port, name: 'bob', password: 'bob-secret' }));
   alice.type('@PM bob');
   await alice.line(/chat request sent to bob/);
@@ -143,12 +155,7 @@ describe('the terminal client, end-to-end encrypted', () => {
   it("keeps DMs to someone whose client cannot receive them yet, sends them in order once it can, drops them on /cancel", async () => {
     await room.start();
     const bobWithoutDevice = await room.user('bob');
-    const alice = terminal('alice', cleanups);
-    cleanups.push(async () => {
-      alice.end();
-      await alice.exit;
-    });
-    await alice.line(/direct messages and groups are end-to-end encrypted/);
+    const alice = await terminalAs('alice');
     alice.type('@PM bob');
     await alice.line(/chat request sent to bob/);
     await bobWithoutDevice.request('chatAnswer', { user: 'alice', accept: true });
@@ -162,12 +169,7 @@ describe('the terminal client, end-to-end encrypted', () => {
     alice.type('bob~waits-second');
     await alice.line(/^\*\*\* waits behind your earlier message to bob$/);
 
-    const profile = tempDir('lanchat-e2ee-cli-app-');
-    const app = new AppCore({ profileDir: profile, passwordCost: TEST_PASSWORD_COST, endToEnd: true });
-    cleanups.push(() => removeDir(profile));
-    cleanups.push(() => app.shutdown());
-    const events: AppEvent[] = [];
-    app.onEvent((event) => events.push(event));
+    const { app, events } = encryptingApp();
     unwrap(await app.join({ host: '127.0.0.1', port: room.port, name: 'bob', password: 'bob-secret' }));
     await alice.line(/^\*\*\* went to bob: waits-second$/);
     const shown = () => events.flatMap((event) => (event.type === 'message' && 'e2ee' in event.message ? [event.message.text] : []));

@@ -45,15 +45,21 @@ function savedOutbox(profileDir: string): string {
   return existsSync(file) ? readFileSync(file, 'utf8') : '';
 }
 
+/** The room on a port of its own, bob's app in it, then the host stopped: bob's app reconnecting. */
+async function hostDownUnderBob() {
+  const port = await freePort();
+  await room.start({ port });
+  const bobDir = profile();
+  const bob = startApp(bobDir);
+  await bob.call('join', { host: '127.0.0.1', port, name: 'bob', password: 'bob-secret' });
+  await room.stop();
+  await bob.untilStatus('reconnecting', 10_000);
+  return { port, bobDir, bob };
+}
+
 describe('the outbox across a restart of the app', () => {
   it('keeps a message queued while the host is down, shows it as sending at the next start, and stores it once when the host is back', async () => {
-    const port = await freePort();
-    await room.start({ port });
-    const bobDir = profile();
-    const bob = startApp(bobDir);
-    await bob.call('join', { host: '127.0.0.1', port, name: 'bob', password: 'bob-secret' });
-    await room.stop();
-    await bob.untilStatus('reconnecting', 10_000);
+    const { port, bobDir, bob } = await hostDownUnderBob();
     const { clientMsgId } = await bob.call<{ clientMsgId: string }>('send', { kind: 'room' }, 'written while the host was down');
     await bob.stop();
     expect(savedOutbox(bobDir)).toContain(clientMsgId);
@@ -110,13 +116,7 @@ describe('the outbox across a restart of the app', () => {
   });
 
   it('cancels messages written while the host is down, also after a restart: they never reach it, the others go', async () => {
-    const port = await freePort();
-    await room.start({ port });
-    const bobDir = profile();
-    const bob = startApp(bobDir);
-    await bob.call('join', { host: '127.0.0.1', port, name: 'bob', password: 'bob-secret' });
-    await room.stop();
-    await bob.untilStatus('reconnecting', 10_000);
+    const { port, bobDir, bob } = await hostDownUnderBob();
     const send = async (app: typeof bob, text: string) => (await app.call<{ clientMsgId: string }>('send', { kind: 'room' }, text)).clientMsgId;
     const cancelledNow = await send(bob, 'cancelled at once');
     const kept = await send(bob, 'kept');
