@@ -4,7 +4,7 @@ import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AppEvent, SessionView } from '../../src-shared/api.js';
-import { TEST_PASSWORD_COST, removeDir, tempDir, unwrap, WAIT_MS } from '../testing/harness.js';
+import { TEST_PASSWORD_COST, removeDir, tempDir, unwrap, waitFor } from '../testing/harness.js';
 import { freePort } from '../testing/ports.js';
 import { AppCore } from './app.js';
 import { hostedRoom } from './testing.js';
@@ -28,14 +28,11 @@ function recordEvents(core: AppCore) {
   core.onEvent((event) => events.push(event));
   return {
     events,
-    async next<T extends AppEvent>(predicate: (event: AppEvent) => event is T, timeoutMs = WAIT_MS): Promise<T> {
-      const start = Date.now();
-      for (;;) {
-        const found = events.find(predicate);
-        if (found) return found;
-        if (Date.now() - start > timeoutMs) throw new Error(`no matching event; got ${JSON.stringify(events.map((e) => e.type))}`);
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+    /** The first recorded event that matches (a test empties `events` to wait for a later one). */
+    async next<T extends AppEvent>(predicate: (event: AppEvent) => event is T): Promise<T> {
+      let found: T | undefined;
+      await waitFor(() => (found = events.find(predicate)) !== undefined, 'a matching event');
+      return found!;
     },
   };
 }
