@@ -183,4 +183,28 @@ describe('the outbox across a restart of the app', () => {
     expect(again.outbox(clientMsgId).find((e) => e.status === 'sent')?.message?.id).toBe(seen[0]!.id);
     await expect(again.call('cancelUnsent', clientMsgId)).rejects.toThrow('INVALID_ARGUMENT');
   });
+
+  it('waits for the answer to a message on its way: one the host stores meanwhile is reported sent, not cancelled', async () => {
+    await room.start();
+    const proxy = await LinkProxy.start(await freePort(), () => room.port);
+    cleanups.push(() => proxy.close());
+    const carol = await room.user('carol');
+    const text = 'stored while its cancel waited';
+    const seen: ChatMessage[] = [];
+    carol.on('message', (message) => {
+      if (message.text === text) seen.push(message);
+    });
+    const bob = startApp(profile());
+    await bob.call('join', { host: '127.0.0.1', port: proxy.port, name: 'bob', password: 'bob-secret' });
+    proxy.holdHost();
+    const { clientMsgId } = await bob.call<{ clientMsgId: string }>('send', { kind: 'room' }, text);
+    await waitFor(() => seen.length > 0, 'the host to store the message');
+    // Asked while the answer is held: it went, so the cancel says so (without waiting, it could only guess: MAYBE_SENT).
+    const cancelling = expect(bob.call('cancelUnsent', clientMsgId)).rejects.toThrow('INVALID_ARGUMENT');
+    proxy.releaseHost();
+    await cancelling;
+    await waitFor(() => bob.outbox(clientMsgId).some((e) => e.status === 'sent'), 'reported sent');
+    expect(bob.outbox(clientMsgId).some((e) => e.status === 'failed')).toBe(false);
+    expect(await bob.call('unsent')).toEqual([]);
+  });
 });

@@ -2,7 +2,7 @@
  * A TCP relay between the clients and a host, so the checker can cut a client's link
  * in the middle of a frame: the bytes of one write are forwarded only in part, then
  * both sides are destroyed; or let requests through and lose the host's answers
- * (muteHost), or, on plain TCP, change the frames the host writes (rewriteHost: a host that tampers
+ * (muteHost) or hold them until released (holdHost), or, on plain TCP, change the frames the host writes (rewriteHost: a host that tampers
  * with what it relays). TLS passes through untouched. While the host is down the relay
  * stops listening too, so a client sees its connection refused as it would without a relay.
  */
@@ -14,6 +14,8 @@ export class LinkProxy {
   private readonly links = new Set<[Socket, Socket]>();
   /** Host ends of links whose bytes are no longer passed on (muteHost). */
   private readonly muted = new Set<Socket>();
+  /** What the host wrote on each link while held (holdHost), in order; null when not held. */
+  private held: Map<Socket, Buffer[]> | null = null;
   private cutNext = false;
   private rewrite: ((frame: unknown) => unknown) | null = null;
   cuts = 0;
@@ -58,6 +60,17 @@ export class LinkProxy {
     for (const [, upstream] of this.links) this.muted.add(upstream);
   }
 
+  /** What the host writes is kept from here on, on every link, until releaseHost passes it on. */
+  holdHost(): void {
+    this.held ??= new Map();
+  }
+
+  releaseHost(): void {
+    const held = this.held;
+    this.held = null;
+    for (const [client, chunks] of held ?? []) for (const chunk of chunks) if (!client.destroyed) client.write(chunk);
+  }
+
   /** On links opened from now on (plain TCP), each frame the host writes is passed on as `rewrite` returns it. */
   rewriteHost(rewrite: (frame: unknown) => unknown): void {
     this.rewrite = rewrite;
@@ -95,6 +108,10 @@ export class LinkProxy {
     let decoder = rewrite === null ? null : new FrameDecoder(LIMITS.maxFrameBytes);
     upstream.on('data', (chunk: Buffer) => {
       if (this.muted.has(upstream)) return;
+      if (this.held) {
+        this.held.set(client, [...(this.held.get(client) ?? []), chunk]);
+        return;
+      }
       const frames = decoder?.push(chunk) ?? [];
       if (rewrite === null || frames.some((frame) => frame.kind !== 'frame')) decoder = null;
       if (decoder === null) client.write(chunk);
