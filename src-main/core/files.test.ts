@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AppEvent, TransferEvent } from '../../src-shared/api.js';
 import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import { TEST_PASSWORD_COST, removeDir, tempDir, waitFor, unwrap } from '../testing/harness.js';
+import { LinkProxy } from '../testing/checker/proxy.js';
 import { freePort } from '../testing/ports.js';
 import { AppCore } from './app.js';
 import type { DesktopFiles } from './files.js';
@@ -156,12 +157,17 @@ describe('files through the App API', () => {
 
   it('an upload the host forgot while the app was closed (idle too long) starts again when the app is back, and its message goes', async () => {
     const { alice, asBob } = await aliceHosting();
+    // Through a relay that holds the host's answers once the upload is under way: the app quits before it ends.
+    const proxy = await LinkProxy.start(await freePort(), () => asBob.port);
+    cleanups.push(() => proxy.close());
     const first = newCore();
-    unwrap(await first.core.join(asBob));
+    unwrap(await first.core.join({ ...asBob, port: proxy.port }));
     const bytes = randomBytes(20_000_000);
+    proxy.holdHostAfter(1_000_000);
     const { transfers: [upload] } = unwrap(await first.core.sendFiles({ kind: 'room' }, [{ name: 'late.bin', data: bytes.toString('base64') }], 'late'));
     await waitFor(() => transfers(first.events, upload!).some((e) => (e.progress?.bytes ?? 0) > 0), 20_000, 'the upload to start');
     await first.core.shutdown();
+    proxy.releaseHost();
     // As the host has it once the upload idled past its time: an id it does not know.
     const recorded = join(first.dir, 'transfers.json');
     const pending = JSON.parse(readFileSync(recorded, 'utf8')) as { sends: { files: { uploadId?: string }[] }[] };
@@ -170,7 +176,7 @@ describe('files through the App API', () => {
     writeFileSync(recorded, JSON.stringify(pending));
 
     const second = newCore(first.dir);
-    unwrap(await second.core.join(asBob));
+    unwrap(await second.core.join({ ...asBob, port: proxy.port }));
     await waitFor(() => alice.events.some((e) => e.type === 'message' && e.message.text === 'late'), 30_000, 'the message');
     expect(transfers(second.events, upload!).some((e) => e.status === 'failed')).toBe(false);
     const message = alice.events.flatMap((e) => (e.type === 'message' && e.message.text === 'late' ? [e.message] : []))[0]!;

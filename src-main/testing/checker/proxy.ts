@@ -16,6 +16,8 @@ export class LinkProxy {
   private readonly muted = new Set<Socket>();
   /** What the host wrote on each link while held (holdHost), in order; null when not held. */
   private held: Map<Socket, Buffer[]> | null = null;
+  /** Client bytes still to pass before the host's are held (holdHostAfter). */
+  private holdAfter = Infinity;
   private cutNext = false;
   private rewrite: ((frame: unknown) => unknown) | null = null;
   cuts = 0;
@@ -65,6 +67,14 @@ export class LinkProxy {
     this.held ??= new Map();
   }
 
+  /**
+   * The host's bytes are held (holdHost) once the clients have written `clientBytes` more: an upload's
+   * opening goes through and its end's answer does not, however fast the upload.
+   */
+  holdHostAfter(clientBytes: number): void {
+    this.holdAfter = clientBytes;
+  }
+
   releaseHost(): void {
     const held = this.held;
     this.held = null;
@@ -95,6 +105,11 @@ export class LinkProxy {
       upstream.destroy();
     };
     client.on('data', (chunk: Buffer) => {
+      this.holdAfter -= chunk.length;
+      if (this.holdAfter <= 0) {
+        this.holdAfter = Infinity;
+        this.holdHost();
+      }
       if (this.cutNext && chunk.length > 1) {
         this.cutNext = false;
         this.cuts++;
