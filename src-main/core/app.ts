@@ -99,7 +99,7 @@ export class AppCore extends CallFacade implements AppApi {
     session: async () => ok(this.view()),
     send: async (target, text, replyTo) => this.link.send(target, text, replyTo),
     unsent: async () => ok(this.link.unsent()),
-    // Only an encrypted message can wait for someone (e2ee-core.ts replaces this); a plain one goes once the host takes it.
+    // A plain message that never went out (e2ee-core.ts adds the encrypted ones that wait for someone's app).
     cancelUnsent: (clientMsgId) => this.link.cancelUnsent(clientMsgId),
     history: (conv, before, limit) => this.link.request((client) => client.request('history', { conv, before, limit })),
     search: (query, person, before) => this.link.request((client) => client.request('search', { query, person, before })),
