@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AppEvent } from '../../src-shared/api.js';
 import { TEST_PASSWORD_COST, removeDir, tempDir, waitFor, unwrap } from '../testing/harness.js';
+import { LinkProxy } from '../testing/checker/proxy.js';
+import { freePort } from '../testing/ports.js';
 import { useRoom } from '../testing/room.js';
 import { AppCore } from '../core/app.js';
 import { runChat } from './chat-run.js';
@@ -19,7 +21,7 @@ function hostHolding(text: string): string[] {
 }
 
 /** The terminal client in-process, fed lines one at a time, with its pins (and device) outside the host's folder. */
-function terminal(user: string, cleanups: (() => void | Promise<void>)[]) {
+function terminal(user: string, cleanups: (() => void | Promise<void>)[], port = room.port) {
   const home = tempDir('lanchat-terminal-');
   cleanups.push(() => removeDir(home));
   const lines: string[] = [];
@@ -34,7 +36,7 @@ function terminal(user: string, cleanups: (() => void | Promise<void>)[]) {
       else await new Promise<void>((resolve) => (wake = resolve));
     }
   }
-  const args = ['--server', `127.0.0.1:${room.port}`, '--user', user, '--password', `${user}-secret`];
+  const args = ['--server', `127.0.0.1:${port}`, '--user', user, '--password', `${user}-secret`];
   const exit = runChat(args, { env: {}, print: (line) => lines.push(line), lines: input, pinsFile: join(home, 'pins.json') });
   return {
     lines,
@@ -72,8 +74,8 @@ function encryptingApp() {
 }
 
 /** The terminal as `user`, once its encryption device runs; ended with the test. */
-async function terminalAs(user: string) {
-  const session = terminal(user, cleanups);
+async function terminalAs(user: string, port?: number) {
+  const session = terminal(user, cleanups, port);
   cleanups.push(async () => {
     session.end();
     await session.exit;
@@ -187,5 +189,28 @@ describe('the terminal client, end-to-end encrypted', () => {
     alice.end();
     expect(await alice.exit).toBe(0);
     expect(alice.lines).toContain('! never went: carol~never-went');
+  });
+
+  it('sends a waiting DM after a reconnect, when the device appeared while its link was down', async () => {
+    await room.start();
+    const bobWithoutDevice = await room.user('bob');
+    const proxy = await LinkProxy.start(await freePort(), () => room.port);
+    cleanups.push(() => proxy.close());
+    const alice = await terminalAs('alice', proxy.port);
+    alice.type('@PM bob');
+    await alice.line(/chat request sent to bob/);
+    await bobWithoutDevice.request('chatAnswer', { user: 'alice', accept: true });
+    await alice.line(/bob accepted your chat request/);
+    alice.type('bob~waits-through-a-reconnect');
+    await alice.line(/^\*\*\* bob's client cannot receive end-to-end encrypted messages yet/);
+
+    // Alice's link is down while bob's app becomes a device: the push about it never reaches her.
+    proxy.close();
+    await alice.line(/connection lost/);
+    const { app, events } = encryptingApp();
+    unwrap(await app.join({ host: '127.0.0.1', port: room.port, name: 'bob', password: 'bob-secret' }));
+    await proxy.listen();
+    await alice.line(/^\*\*\* went to bob: waits-through-a-reconnect$/);
+    await waitFor(() => events.some((event) => event.type === 'message' && event.message.text === 'waits-through-a-reconnect'), 'the DM at bob\'s app');
   });
 });

@@ -2,7 +2,7 @@
  * The terminal's direct messages to someone whose client cannot receive end-to-end encrypted messages
  * yet (PeerNotReady: not signed in since it became a device, or an older version). As the app's encrypted
  * outbox does, each is kept, in order, and goes when the host says a device of theirs can be added
- * (`deviceReady`, PROTOCOL §20.3); a later DM to them waits behind it. They are kept while the terminal
+ * (`deviceReady`, PROTOCOL §20.3) or after a reconnect; a later DM to them waits behind it. They are kept while the terminal
  * runs: /cancel drops them, and quitting says which never went.
  */
 import { nameKey } from '../../src-shared/protocol/names.js';
@@ -79,6 +79,11 @@ export class WaitingDms {
     } finally {
       this.trying.delete(key);
     }
+  }
+
+  /** After a reconnect: a device may have become ready while the link was down, its push missed. */
+  retryAll(): void {
+    for (const [first] of this.byUser.values()) if (first) void this.ready(first.user);
   }
 
   /** /cancel <name>: drops what waits for them (one being sent now may still go). */

@@ -115,6 +115,7 @@ export class TerminalSession {
     client.on('reconnecting', ({ delayMs }) => this.print(`*** reconnecting in ${(delayMs / 1000).toFixed(1)} s`));
     client.on('online', () => {
       if (client.session) this.print(`*** connected to ${client.session.hello.room} as ${client.session.login.name}`);
+      this.waiting.retryAll();
     });
     client.on('serverError', (error) => this.print(`! ${error.message}`));
     followCalls(client, me, print, (call) => this.callWhere(call));

@@ -57,6 +57,23 @@ async function hostDownUnderBob() {
   return { port, bobDir, bob };
 }
 
+/**
+ * The room on a port of its own behind a relay (whose links fail while the host is down, as the port's
+ * would), and what carol receives of that text.
+ */
+async function relayedRoom(text: string) {
+  const port = await freePort();
+  await room.start({ port });
+  const proxy = await LinkProxy.start(await freePort(), () => port);
+  cleanups.push(() => proxy.close());
+  const carol = await room.user('carol');
+  const seen: ChatMessage[] = [];
+  carol.on('message', (message) => {
+    if (message.text === text) seen.push(message);
+  });
+  return { port, proxy, seen };
+}
+
 describe('the outbox across a restart of the app', () => {
   it('keeps a message queued while the host is down, shows it as sending at the next start, and stores it once when the host is back', async () => {
     const { port, bobDir, bob } = await hostDownUnderBob();
@@ -147,17 +164,8 @@ describe('the outbox across a restart of the app', () => {
   });
 
   it('does not cancel a message that went out before its link dropped: the host may have it, and its answer tells', async () => {
-    const port = await freePort();
-    await room.start({ port });
-    // While the host is down the relay's links to it fail, as the host's own port would.
-    const proxy = await LinkProxy.start(await freePort(), () => port);
-    cleanups.push(() => proxy.close());
-    const carol = await room.user('carol');
     const text = 'stored, then asked to cancel';
-    const seen: ChatMessage[] = [];
-    carol.on('message', (message) => {
-      if (message.text === text) seen.push(message);
-    });
+    const { port, proxy, seen } = await relayedRoom(text);
     const bobDir = profile();
     const bob = startApp(bobDir);
     await bob.call('join', { host: '127.0.0.1', port: proxy.port, name: 'bob', password: 'bob-secret' });
@@ -185,15 +193,8 @@ describe('the outbox across a restart of the app', () => {
   });
 
   it('waits for the answer to a message on its way: one the host stores meanwhile is reported sent, not cancelled', async () => {
-    await room.start();
-    const proxy = await LinkProxy.start(await freePort(), () => room.port);
-    cleanups.push(() => proxy.close());
-    const carol = await room.user('carol');
     const text = 'stored while its cancel waited';
-    const seen: ChatMessage[] = [];
-    carol.on('message', (message) => {
-      if (message.text === text) seen.push(message);
-    });
+    const { proxy, seen } = await relayedRoom(text);
     const bob = startApp(profile());
     await bob.call('join', { host: '127.0.0.1', port: proxy.port, name: 'bob', password: 'bob-secret' });
     proxy.holdHost();
