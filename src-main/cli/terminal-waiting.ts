@@ -2,11 +2,12 @@
  * The terminal's direct messages to someone whose client cannot receive end-to-end encrypted messages
  * yet (PeerNotReady: not signed in since it became a device, or an older version). As the app's encrypted
  * outbox does, each is kept, in order, and goes when the host says a device of theirs can be added
- * (`deviceReady`, PROTOCOL §20.3) or after a reconnect; a later DM to them waits behind it. They are kept while the terminal
- * runs: /cancel drops them, and quitting says which never went.
+ * (`deviceReady`, PROTOCOL §20.3) or after a reconnect; a later DM to them waits behind it. They are kept
+ * while the terminal runs: /cancel drops them, and quitting says which never went.
  */
 import { nameKey } from '../../src-shared/protocol/names.js';
 import { PeerNotReady } from '../core/e2ee-messaging.js';
+import { messageOf } from '../core/errors.js';
 
 interface Waiting {
   user: string;
@@ -70,7 +71,7 @@ export class WaitingDms {
             if (this.readyAgain.has(key)) continue;
             return;
           }
-          this.print(`! not sent to ${next.user}: ${error instanceof Error ? error.message : String(error)}: ${next.text}`);
+          this.print(`! not sent to ${next.user}: ${messageOf(error)}: ${next.text}`);
         }
         // By identity: a /cancel during the try emptied the queue, and later ones may wait in it since.
         const at = queue.indexOf(next);

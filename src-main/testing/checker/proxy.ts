@@ -2,9 +2,10 @@
  * A TCP relay between the clients and a host, so the checker can cut a client's link
  * in the middle of a frame: the bytes of one write are forwarded only in part, then
  * both sides are destroyed; or let requests through and lose the host's answers
- * (muteHost) or hold them until released (holdHost), or, on plain TCP, change the frames the host writes (rewriteHost: a host that tampers
- * with what it relays). TLS passes through untouched. While the host is down the relay
- * stops listening too, so a client sees its connection refused as it would without a relay.
+ * (muteHost) or hold them until released (holdHost), or, on plain TCP, change the frames
+ * the host writes (rewriteHost: a host that tampers with what it relays). TLS passes through
+ * untouched. While the host is down the relay stops listening too, so a client sees its
+ * connection refused as it would without a relay.
  */
 import { type Server, type Socket, connect, createServer } from 'node:net';
 import { LIMITS } from '../../../src-shared/protocol/limits.js';
@@ -124,7 +125,9 @@ export class LinkProxy {
     upstream.on('data', (chunk: Buffer) => {
       if (this.muted.has(upstream)) return;
       if (this.held) {
-        this.held.set(client, [...(this.held.get(client) ?? []), chunk]);
+        const chunks = this.held.get(client) ?? [];
+        if (chunks.length === 0) this.held.set(client, chunks);
+        chunks.push(chunk);
         return;
       }
       const frames = decoder?.push(chunk) ?? [];
