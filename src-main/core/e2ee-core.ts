@@ -95,14 +95,17 @@ export class E2eeCore {
     });
   }
 
-  /** Resolves once the histories' reader threads have ended. */
+  /**
+   * Resolves once a device start under way has settled (it writes the device's files: the connection,
+   * closed first, ends its requests) and the histories' reader threads have ended.
+   */
   async shutdown(): Promise<void> {
     this.outbox.stop();
-    this.device?.started.then((messaging) => messaging?.close(), () => undefined);
+    const closed = this.device?.started.then((messaging) => messaging?.close(), () => undefined);
     this.device = null;
     const histories = [...this.histories.values()];
     this.histories.clear();
-    await Promise.all(histories.map((history) => history.close()));
+    await Promise.all([closed, ...histories.map((history) => history.close())]);
   }
 
   /** The safety number with another user, and whether it is marked verified. */
