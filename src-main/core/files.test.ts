@@ -81,19 +81,25 @@ describe('files through the App API', () => {
   });
 
   it('a cancelled upload dismissed is cancelled on the host too: its partial file goes', async () => {
-    const alice = newCore();
-    unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));
+    const { alice, asBob } = await aliceHosting();
+    // Through a relay that loses what the upload writes past its first megabyte: it is under way until cancelled.
+    const proxy = await LinkProxy.start(await freePort(), () => asBob.port);
+    cleanups.push(() => proxy.close());
+    proxy.muteClientsAfter(1_000_000);
+    const bob = newCore();
+    unwrap(await bob.core.join({ ...asBob, port: proxy.port }));
     const partials = join(alice.dir, 'host', 'files', 'partial');
-    const path = join(alice.dir, 'huge.bin');
+    const path = join(bob.dir, 'huge.bin');
     writeFileSync(path, randomBytes(40_000_000));
-    const { transfers: [upload] } = unwrap(await alice.core.sendFiles({ kind: 'room' }, [{ path }], 'never'));
-    await waitFor(() => transfers(alice.events, upload!).some((e) => (e.progress?.bytes ?? 0) > 0), 'the upload to start');
-    unwrap(await alice.core.cancelTransfer(upload!));
-    await waitFor(() => transfers(alice.events, upload!).some((e) => e.status === 'cancelled'), 'the cancellation');
+    const { transfers: [upload] } = unwrap(await bob.core.sendFiles({ kind: 'room' }, [{ path }], 'never'));
+    await waitFor(() => transfers(bob.events, upload!).some((e) => (e.progress?.bytes ?? 0) > 0), 'the upload to start');
+    await waitFor(() => readdirSync(partials).length === 1, 'its first part at the host');
+    unwrap(await bob.core.cancelTransfer(upload!));
+    await waitFor(() => transfers(bob.events, upload!).some((e) => e.status === 'cancelled'), 'the cancellation');
     // Cancelled, it can still be retried: the host keeps what arrived.
     expect(readdirSync(partials)).toHaveLength(1);
     // Dismissed, it is gone for good.
-    unwrap(await alice.core.cancelTransfer(upload!));
+    unwrap(await bob.core.cancelTransfer(upload!));
     await waitFor(() => readdirSync(partials).length === 0, 'the host to forget the upload');
   });
 

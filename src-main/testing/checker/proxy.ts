@@ -19,6 +19,8 @@ export class LinkProxy {
   private held: Map<Socket, Buffer[]> | null = null;
   /** Client bytes still to pass before the host's are held (holdHostAfter). */
   private holdAfter = Infinity;
+  /** What one link's client may pass before the rest it writes is lost (muteClientsAfter). */
+  private clientBytesPerLink = Infinity;
   private cutNext = false;
   private rewrite: ((frame: unknown) => unknown) | null = null;
   cuts = 0;
@@ -76,6 +78,15 @@ export class LinkProxy {
     this.holdAfter = clientBytes;
   }
 
+  /**
+   * On links opened from now on, once a link's client has written `bytes`, the rest it writes is lost: an
+   * upload stalls part way, its first part at the host, however fast the machine; a link that writes less
+   * (the chat's) is untouched.
+   */
+  muteClientsAfter(bytes: number): void {
+    this.clientBytesPerLink = bytes;
+  }
+
   releaseHost(): void {
     const held = this.held;
     this.held = null;
@@ -105,7 +116,14 @@ export class LinkProxy {
       client.destroy();
       upstream.destroy();
     };
+    let clientBytesLeft = this.clientBytesPerLink;
     client.on('data', (chunk: Buffer) => {
+      if (clientBytesLeft < chunk.length) {
+        upstream.write(chunk.subarray(0, Math.max(0, clientBytesLeft)));
+        clientBytesLeft = 0;
+        return;
+      }
+      clientBytesLeft -= chunk.length;
       this.holdAfter -= chunk.length;
       if (this.holdAfter <= 0) {
         this.holdAfter = Infinity;
