@@ -1,5 +1,6 @@
+import { LinkProxy } from '../src-main/testing/checker/proxy.js';
 import { expect, test } from './fixtures.js';
-import { expectOnline, hostRoom, message, messages, photographLooks, send, stopHosting } from './ui.js';
+import { expectOnline, freePort, hostRoom, joinRoom, message, messages, photographLooks, send, stopHosting } from './ui.js';
 
 test('the host stops and restarts: clients reconnect by themselves with nothing lost or doubled, nothing taken back sent', async ({ room }) => {
   const { port, users } = await room(['alice', 'bob', 'carol']);
@@ -35,4 +36,34 @@ test('the host stops and restarts: clients reconnect by themselves with nothing 
   await send(carol!, 'after the restart');
   await expect(message(bob!, 'after the restart')).toHaveCount(1);
   await expect(messages(alice!)).toHaveCount(3);
+});
+
+test('a message that went out as the connection dropped offers no cancel, and ends sent once', async ({ shells }) => {
+  const [alice, bob] = (await shells(['alice', 'bob'])).map((user) => user.page);
+  const port = await freePort();
+  await hostRoom(alice!, { room: 'Lab', port, name: 'alice' });
+  // Bob's link runs through a relay that keeps the host's answers from him, then drops.
+  const relay = await LinkProxy.start(await freePort(), () => port);
+  try {
+    await joinRoom(bob!, { port: relay.port, name: 'bob' });
+    relay.holdHost();
+    await send(bob!, 'sent as the link dropped');
+    await expect(message(alice!, 'sent as the link dropped')).toBeVisible();
+    relay.close();
+    await expect(bob!.getByRole('status').filter({ hasText: 'Reconnecting…' })).toBeVisible();
+
+    const waiting = message(bob!, 'sent as the link dropped').getByRole('group', { name: 'Message waiting' });
+    await expect(waiting).toContainText('Sent just as the connection dropped: it may be in the room already.');
+    await expect(waiting.getByRole('button', { name: 'Cancel' })).toHaveCount(0);
+    await photographLooks(bob!, 'a message sent as the connection dropped');
+
+    relay.releaseHost();
+    await relay.listen();
+    await expectOnline(bob!);
+    await expect(message(bob!, 'sent as the link dropped').getByRole('img', { name: 'Status: delivered' })).toBeVisible();
+    await expect(bob!.getByRole('group', { name: 'Message waiting' })).toHaveCount(0);
+    for (const page of [alice!, bob!]) await expect(message(page, 'sent as the link dropped')).toHaveCount(1);
+  } finally {
+    relay.close();
+  }
 });

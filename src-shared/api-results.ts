@@ -4,6 +4,7 @@
  * (api.ts), which passes them on to everyone else.
  */
 import type { AccessMode } from './protocol/limits.js';
+import type { Target } from './protocol/objects.js';
 import type { RequestResults } from './protocol/requests.js';
 
 /** A host this profile trusts (trust on first use): the fingerprint its certificate had the first time, or null where the user agreed to join it without encryption. */
@@ -139,6 +140,18 @@ export interface SessionView {
 export type RoomLimits = NonNullable<RequestResults['hello']['limits']>;
 
 /** Errors crossing the API boundary as data. `code` is a protocol ErrorCode or one of the app's own. */
+/** A message given to send() and not stored yet, as `unsent` lists it (what its 'outbox' events say of it). */
+export interface UnsentMessage {
+  clientMsgId: string;
+  target: Target;
+  text: string;
+  replyTo?: number;
+  /** Why it waits (E2EE_WAITING). */
+  error?: AppError;
+  /** It went out already: the host may have it, and it can no longer be cancelled (MAYBE_SENT). */
+  tried?: true;
+}
+
 export interface AppError {
   code: string;
   message: string;

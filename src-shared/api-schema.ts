@@ -18,6 +18,7 @@ import {
   type PendingUser,
   type SessionView,
   type TrustedHost,
+  type UnsentMessage,
 } from './api-results.js';
 import { ACCESS_MODES, LIMITS } from './protocol/limits.js';
 import { type CallInfo, callSignal, endpointId } from './protocol/calls.js';
@@ -40,7 +41,6 @@ import {
   type Receipt,
   type SearchPage,
   target,
-  type Target,
   type UserInfo,
 } from './protocol/objects.js';
 
@@ -243,8 +243,8 @@ export const appCalls = {
     args: z.tuple([target, messageText, optionalArgument(messageId)]),
     returns: returns<{ clientMsgId: string }>(),
   },
-  /** Messages accepted by send() and not yet stored (to show after a window opens); `error`: why one waits (E2EE_WAITING). */
-  unsent: { args: none, returns: returns<{ clientMsgId: string; target: Target; text: string; replyTo?: number; error?: AppError }[]>() },
+  /** Messages accepted by send() and not yet stored (to show after a window opens). */
+  unsent: { args: none, returns: returns<UnsentMessage[]>() },
   /**
    * Gives up on a message not stored yet: one waiting for the other user's app (E2EE_WAITING), or one that never
    * went out (written while the connection was down); it ends as failed, CANCELLED. MAYBE_SENT: it went out

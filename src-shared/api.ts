@@ -29,6 +29,7 @@ export {
   type RoomLimits,
   type SessionView,
   type TrustedHost,
+  type UnsentMessage,
 } from './api-results.js';
 export type { ConversationEvent, HistoryPage, ReadState, Receipt } from './protocol/objects.js';
 export type { CallInfo, CallParticipant, CallSignal } from './protocol/calls.js';
@@ -81,6 +82,11 @@ export type AppEvent =
       ts: number;
       message?: ChatMessage;
       error?: AppError;
+      /**
+       * Queued and gone out at least once (it may be stored already, its answer lost with its connection):
+       * it goes again under the same client id, and it can no longer be cancelled (MAYBE_SENT).
+       */
+      tried?: true;
     }
   | { type: 'hostLog'; entry: HostLogEntry }
   | { type: 'hostUsers'; users: HostUser[] }

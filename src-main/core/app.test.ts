@@ -122,7 +122,12 @@ describe('AppCore', () => {
 
     const outbox = () => aliceEvents.events.filter((e) => e.type === 'outbox' && e.clientMsgId === clientMsgId);
     await aliceEvents.next((e): e is AppEvent => e.type === 'outbox' && e.clientMsgId === clientMsgId && e.status === 'sent');
-    expect(outbox().map((e) => (e.type === 'outbox' ? e.status : null)).slice(0, 2)).toEqual(['queued', 'sent']);
+    // Queued, then queued again once it went out (it can no longer be cancelled), then sent.
+    expect(outbox().map((e) => (e.type === 'outbox' ? [e.status, e.tried] : null)).slice(0, 3)).toEqual([
+      ['queued', undefined],
+      ['queued', true],
+      ['sent', undefined],
+    ]);
     expect(outbox()[0]).toMatchObject({ target: { kind: 'room' }, text: 'hello bob' });
 
     unwrap(await bob.send({ kind: 'room' }, 'hi alice'));

@@ -4,7 +4,7 @@
  * client's events into AppEvents, and handing it the outbox of messages given to
  * send(), kept in the profile until stored (unsent.ts) so that a restarted app sends them again.
  */
-import { AppErrorCode, type AppError, type AppEvent, type ConnectionSecurity, type ForwardedPushType, type ConnectionStatus, type Result, type SessionView } from '../../src-shared/api.js';
+import { AppErrorCode, type AppError, type AppEvent, type ConnectionSecurity, type ForwardedPushType, type ConnectionStatus, type Result, type SessionView, type UnsentMessage } from '../../src-shared/api.js';
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { LIMITS } from '../../src-shared/protocol/limits.js';
@@ -228,7 +228,7 @@ export class Link {
   }
 
   /** The messages of the room's account not stored yet, connected or not (the windows show them as sending). */
-  unsent(): { clientMsgId: string; target: Target; text: string; replyTo?: number }[] {
+  unsent(): UnsentMessage[] {
     const server = this.current?.server ?? this.lastServer;
     if (!server) return [];
     return this.outbox.list(serverKey(server), this.current?.name ?? this.lastName);

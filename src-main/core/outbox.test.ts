@@ -116,7 +116,10 @@ describe('the outbox across a restart of the app', () => {
     const { clientMsgId } = await bob.call<{ clientMsgId: string }>('send', { kind: 'room' }, text);
     await waitFor(() => seen.length > 0, 'the host to store the message');
     await bob.stop();
-    expect(bob.outbox(clientMsgId).map((e) => e.status)).toEqual(['queued']);
+    expect(bob.outbox(clientMsgId).map((e) => [e.status, e.tried])).toEqual([
+      ['queued', undefined],
+      ['queued', true],
+    ]);
     expect(savedOutbox(bobDir)).toContain(clientMsgId);
 
     const again = startApp(bobDir);
@@ -172,6 +175,8 @@ describe('the outbox across a restart of the app', () => {
     proxy.muteHost();
     const { clientMsgId } = await bob.call<{ clientMsgId: string }>('send', { kind: 'room' }, text);
     await waitFor(() => seen.length > 0, 'the host to store the message');
+    // The window is told it went out, so it does not offer a cancel that cannot be had.
+    expect(bob.outbox(clientMsgId).filter((e) => e.status === 'queued').map((e) => e.tried)).toEqual([undefined, true]);
     // Its answer is lost: the cancel waits for the try, which ends with the link.
     const cancelling = expect(bob.call('cancelUnsent', clientMsgId)).rejects.toThrow('MAYBE_SENT');
     await room.stop();
@@ -184,6 +189,7 @@ describe('the outbox across a restart of the app', () => {
     const resuming = again.core.resume();
     await again.untilStatus('reconnecting', 10_000);
     await expect(again.call('cancelUnsent', clientMsgId)).rejects.toThrow('MAYBE_SENT');
+    expect(await again.call('unsent')).toEqual([{ clientMsgId, target: { kind: 'room' }, text, tried: true }]);
 
     await room.start({ port });
     expect(await resuming).toMatchObject({ ok: true });

@@ -5,7 +5,7 @@
  * them as sending meanwhile. Their progress goes out as 'outbox' events.
  */
 import { randomUUID } from 'node:crypto';
-import type { AppError, AppEvent, OutboxStatus, Result } from '../../src-shared/api.js';
+import type { AppError, AppEvent, OutboxStatus, Result, UnsentMessage } from '../../src-shared/api.js';
 import type { AttachmentRef, ChatMessage, Target } from '../../src-shared/protocol/objects.js';
 import type { ChatClient } from '../client/client.js';
 import { ClientError } from '../client/errors.js';
@@ -29,12 +29,13 @@ export class UnsentMessages {
   }
 
   /** The account's messages not stored yet, as the windows show them. */
-  list(key: string, name: string): { clientMsgId: string; target: Target; text: string; replyTo?: number }[] {
-    return this.file.itemsFor(key, name).map(({ clientMsgId, to, text, replyTo }) => ({
+  list(key: string, name: string): UnsentMessage[] {
+    return this.file.itemsFor(key, name).map(({ clientMsgId, to, text, replyTo, tried }) => ({
       clientMsgId,
       target: to,
       text,
       ...(replyTo !== undefined ? { replyTo } : {}),
+      ...(tried ? { tried } : {}),
     }));
   }
 
@@ -83,6 +84,9 @@ export class UnsentMessages {
         // Marked in memory all the same; after a restart it could be cancelled though the host may have it.
         console.error(`lanchat: could not update the messages to send in the profile: ${messageOf(error)}`);
       }
+      // The windows stop offering to cancel it.
+      const item = this.file.find(key, name, clientMsgId);
+      if (item) this.emitOutbox(item, 'queued', Date.now());
     });
     client.on('sendRetrying', ({ clientMsgId, error }) => {
       const item = this.file.find(key, name, clientMsgId);
@@ -101,8 +105,9 @@ export class UnsentMessages {
     });
   }
 
-  private emitOutbox({ clientMsgId, to, text, replyTo }: OutboxItem, status: OutboxStatus, ts: number, more: { error?: AppError; message?: ChatMessage } = {}): void {
-    this.emit({ type: 'outbox', clientMsgId, status, target: to, text, ...(replyTo !== undefined ? { replyTo } : {}), ts, ...more });
+  private emitOutbox({ clientMsgId, to, text, replyTo, tried }: OutboxItem, status: OutboxStatus, ts: number, more: { error?: AppError; message?: ChatMessage } = {}): void {
+    const triedNote = status === 'queued' && tried ? { tried } : {};
+    this.emit({ type: 'outbox', clientMsgId, status, target: to, text, ...(replyTo !== undefined ? { replyTo } : {}), ts, ...more, ...triedNote });
   }
 
   /** Stored or refused for good: not sent again. Answers whether it was still held (reported once). */

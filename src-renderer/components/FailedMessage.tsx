@@ -2,7 +2,7 @@
  * What you can do with one of your messages the host refused (muted, too long, too fast for
  * good…): send it again, or remove it from the conversation. It stays until you choose. And with
  * one that waits, for the other user's app to receive encrypted messages or for the connection to
- * come back: give up on it.
+ * come back: give up on it, unless it went out before the connection dropped.
  */
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -44,8 +44,18 @@ export function PendingActions({ entry }: { entry: OutboxEntry }) {
   if (entry.status === 'failed') return <FailedMessageActions entry={entry} />;
   if (isWaiting(entry)) return <WaitingMessage entry={entry} name={entry.target.kind === 'dm' ? entry.target.user : ''} />;
   // Online, a queued message is on its way (or going again after the host failed it): nothing to choose.
-  if (entry.status === 'queued' && connection !== 'online') return <WaitingMessage entry={entry} />;
-  return null;
+  if (entry.status !== 'queued' || connection === 'online') return null;
+  // One that went out before the connection dropped may be stored already: it cannot be taken back.
+  return entry.tried ? <MaybeSentMessage /> : <WaitingMessage entry={entry} />;
+}
+
+function MaybeSentMessage() {
+  const { t } = useTranslation();
+  return (
+    <div className="failed-actions" role="group" aria-label={t('waiting.label')}>
+      <p className="message-waiting">{t('waiting.maybeSent')}</p>
+    </div>
+  );
 }
 
 /** Waiting for `name`'s app, or without a name for the connection. */

@@ -261,6 +261,7 @@ export const en = {
     label: 'Message waiting',
     why: '{{name}}’s app cannot receive end-to-end encrypted messages yet: this goes by itself once it can.',
     connection: 'Not sent yet: this goes by itself once you are back in the room.',
+    maybeSent: 'Sent just as the connection dropped: it may be in the room already. This is confirmed once you are back.',
     cancel: 'Cancel',
   },
   composer: {

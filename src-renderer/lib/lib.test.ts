@@ -63,6 +63,7 @@ describe('conversation timeline', () => {
       ts: at(2025, 3, 4, 12),
       status: 'queued',
       error: null,
+      tried: false,
     };
     const items = buildTimeline(
       [message(5, at(2025, 3, 4, 10))],
@@ -76,7 +77,7 @@ describe('conversation timeline', () => {
 
   it('shows a message once when the host stored it before answering its sending: not also as pending', () => {
     const stored = { ...message(6, at(2025, 3, 4, 12)), from: 'alice', clientMsgId: 'mine' };
-    const pending: OutboxEntry = { clientMsgId: 'mine', target: { kind: 'room' }, text: stored.text, ts: stored.ts, status: 'queued', error: null };
+    const pending: OutboxEntry = { clientMsgId: 'mine', target: { kind: 'room' }, text: stored.text, ts: stored.ts, status: 'queued', error: null, tried: false };
     const items = buildTimeline([stored], [pending], [], { hasMore: false, hasNewer: false }, 'alice');
     expect(kinds(items)).toEqual(['day', 'm6']);
   });
@@ -158,7 +159,7 @@ describe('conversation timeline', () => {
         from(5, 'alice', at(2025, 3, 4, 0, 21)),
         from(6, 'alice', at(2025, 3, 4, 0, 23)),
       ],
-      [{ clientMsgId: 'x', target: { kind: 'room' }, text: 'hi', ts: at(2025, 3, 4, 0, 24), status: 'queued', error: null }],
+      [{ clientMsgId: 'x', target: { kind: 'room' }, text: 'hi', ts: at(2025, 3, 4, 0, 24), status: 'queued', error: null, tried: false }],
       [{ kind: 'joined', user: 'carol', ts: at(2025, 3, 4, 0, 22) }],
       { hasMore: false, hasNewer: false },
       'alice',

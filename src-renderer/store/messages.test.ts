@@ -91,19 +91,23 @@ describe('how much of a conversation is held', () => {
 });
 
 describe('messages not yet sent, as a window opened later lists them', () => {
-  it('keep why one waits, and go on from there', () => {
+  it('keep why one waits and whether it went out already, and go on from there', () => {
     const store = createAppStore();
     const waiting = { code: 'E2EE_WAITING', message: 'bob’s app cannot receive end-to-end encrypted messages yet' };
     store.getState().restoreUnsent(
       [
         { clientMsgId: 'c1', target: { kind: 'dm', user: 'bob' }, text: 'first', error: waiting },
-        { clientMsgId: 'c2', target: { kind: 'dm', user: 'bob' }, text: 'second' },
+        { clientMsgId: 'c2', target: { kind: 'dm', user: 'bob' }, text: 'second', tried: true },
       ],
       5,
     );
     expect(store.getState().outbox).toEqual({
-      c1: { clientMsgId: 'c1', target: { kind: 'dm', user: 'bob' }, text: 'first', ts: 5, status: 'queued', error: waiting },
-      c2: { clientMsgId: 'c2', target: { kind: 'dm', user: 'bob' }, text: 'second', ts: 5, status: 'queued', error: null },
+      c1: { clientMsgId: 'c1', target: { kind: 'dm', user: 'bob' }, text: 'first', ts: 5, status: 'queued', error: waiting, tried: false },
+      c2: { clientMsgId: 'c2', target: { kind: 'dm', user: 'bob' }, text: 'second', ts: 5, status: 'queued', error: null, tried: true },
     });
+    // Gone out once, it stays so while it is reported queued again, with why.
+    const retrying = { code: 'RATE_LIMITED', message: 'too fast' };
+    store.getState().updateOutbox({ type: 'outbox', clientMsgId: 'c2', status: 'queued', target: { kind: 'dm', user: 'bob' }, text: 'second', ts: 9, error: retrying });
+    expect(store.getState().outbox['c2']).toMatchObject({ status: 'queued', error: retrying, tried: true });
   });
 });

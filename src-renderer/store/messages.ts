@@ -1,4 +1,4 @@
-import type { AppError, AppEvent, OutboxStatus } from '../../src-shared/api.js';
+import type { AppError, AppEvent, OutboxStatus, UnsentMessage } from '../../src-shared/api.js';
 import type { Page, ChatMessage, Target } from '../../src-shared/protocol/objects.js';
 import { type ConversationKey, ROOM } from '../../src-shared/protocol/conversation.js';
 import { withChangedMessage } from '../../src-shared/message-changes.js';
@@ -32,6 +32,8 @@ export interface OutboxEntry {
   ts: number;
   status: OutboxStatus;
   error: AppError | null;
+  /** Queued, but gone out once already: it may be stored, and it can no longer be cancelled. */
+  tried: boolean;
 }
 
 export type OutboxEvent = Extract<AppEvent, { type: 'outbox' }>;
@@ -75,7 +77,7 @@ export interface MessagesSlice extends MessagesData {
    */
   replaceMessage(message: ChatMessage): void;
   updateOutbox(event: OutboxEvent): void;
-  restoreUnsent(items: { clientMsgId: string; target: Target; text: string; error?: AppError }[], now: number): void;
+  restoreUnsent(items: UnsentMessage[], now: number): void;
   /** Forgets a message the host refused (the user removed it, or sent it again under a new id). */
   removeOutbox(clientMsgId: string): void;
   markDelivered(conv: ConversationKey, upTo: number): void;
@@ -206,6 +208,7 @@ export const createMessagesSlice: SliceCreator<MessagesSlice> = (set) => {
           ts: current?.ts ?? event.ts,
           status: event.status,
           error: event.error ?? null,
+          tried: event.tried === true || current?.tried === true,
         };
         return { outbox: { ...state.outbox, [event.clientMsgId]: entry } };
       }),
@@ -215,7 +218,8 @@ export const createMessagesSlice: SliceCreator<MessagesSlice> = (set) => {
         const fresh = items.filter((item) => !state.outbox[item.clientMsgId]);
         if (fresh.length === 0) return state;
         const outbox = { ...state.outbox };
-        for (const { error, ...item } of fresh) outbox[item.clientMsgId] = { ...item, ts: now, status: 'queued', error: error ?? null };
+        for (const { clientMsgId, target, text, error, tried } of fresh)
+          outbox[clientMsgId] = { clientMsgId, target, text, ts: now, status: 'queued', error: error ?? null, tried: tried === true };
         return { outbox };
       }),
 
