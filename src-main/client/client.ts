@@ -39,7 +39,10 @@ export type ClientEvents = InboxEvents & {
   offline: [WireError | null];
   reconnecting: [{ attempt: number; delayMs: number }];
   queued: [OutboxItem];
-  /** A message went out for the first time (OutboxItem.tried). */
+  /**
+   * A message went out: from now on the host may store it, whatever becomes of its answer. A plain one the
+   * first time (OutboxItem.tried); an encrypted one (mlsSend, end-to-end encrypted outbox) at each try.
+   */
   sending: [{ clientMsgId: string }];
   sent: [{ clientMsgId: string; message: ChatMessage; delivered: boolean }];
   sendFailed: [{ clientMsgId: string; error: ClientError }];
@@ -199,7 +202,9 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       const connection = this.connection;
       if (!connection?.isOpen || this.state !== 'online') throw new ClientError('DISCONNECTED', 'not connected to the server');
       try {
-        return await this.rpc.call(connection, type, params);
+        const call = this.rpc.call(connection, type, params);
+        if (type === 'mlsSend') this.emit('sending', { clientMsgId: (params as RequestBody<'mlsSend'>).clientMsgId });
+        return await call;
       } catch (error) {
         if (!(error instanceof ClientError) || error.code !== ErrorCode.RATE_LIMITED || attempt >= MAX_RATE_LIMITED_TRIES) throw error;
         await new Promise((resolve) => setTimeout(resolve, error.retryAfterMs ?? RATE_LIMIT_RETRY_MS));

@@ -24,7 +24,7 @@ import { E2eeMessaging, type SealedFile } from './e2ee-messaging.js';
 import { DeviceNotReady, EncryptedOutbox } from './e2ee-outbox.js';
 import type { FileSecret } from '../crypto/file-seal.js';
 import { DeviceStore, type KeySealer, deviceStoreKey } from '../client/e2ee-store.js';
-import { describeRequestError, messageOf, ok } from './errors.js';
+import { describeRequestError, messageOf, NOT_UNSENT, ok } from './errors.js';
 import type { Link, Server } from './link.js';
 import { serverKey } from './pins.js';
 
@@ -81,8 +81,11 @@ export class E2eeCore {
         messaging?.on('notice', (notice) => this.emit({ type: 'e2eeNotice', ...notice, ts: Date.now() }));
         messaging?.on('callKeys', (keys) => this.callKeys?.(keys));
         await messaging?.catchUp();
-        // A DM waiting for someone's device may go now (PROTOCOL §20.3): once per connection, as this start.
-        if (messaging) client.on('deviceReady', () => this.outbox.kick());
+        if (messaging) {
+          // A DM waiting for someone's device may go now (PROTOCOL §20.3): once per connection, as this start.
+          client.on('deviceReady', () => this.outbox.kick());
+          client.on('sending', ({ clientMsgId }) => this.outbox.sending(clientMsgId));
+        }
         return messaging;
       })();
       const device = { client, started };
@@ -228,7 +231,7 @@ export class E2eeCore {
     };
     calls.cancelUnsent = async (clientMsgId) => {
       const encrypted = await this.outbox.cancel(clientMsgId);
-      return encrypted.ok ? encrypted : plain.cancelUnsent(clientMsgId);
+      return encrypted === NOT_UNSENT ? plain.cancelUnsent(clientMsgId) : encrypted;
     };
     calls.history = async (conv, before, limit) => {
       const history = this.encrypts(conv) ? this.currentHistory() : null;

@@ -276,6 +276,11 @@ export class DeviceHistory {
     this.db.prepare('INSERT OR IGNORE INTO unsent (client_msg_id, item) VALUES (?, ?)').run(clientMsgId, item);
   }
 
+  /** Changes what is kept of a message to send, keeping its place. */
+  rewriteUnsent(clientMsgId: string, item: string): void {
+    this.db.prepare('UPDATE unsent SET item = ? WHERE client_msg_id = ?').run(item, clientMsgId);
+  }
+
   /** The messages kept to send, in the order they were given. */
   unsent(): { clientMsgId: string; item: string }[] {
     return this.db.prepare('SELECT client_msg_id AS clientMsgId, item FROM unsent ORDER BY seq').all() as { clientMsgId: string; item: string }[];

@@ -125,7 +125,10 @@ describe('encrypted messages sent while the host cannot take them', { timeout: 9
     const { clientMsgId } = await bob.call<{ clientMsgId: string }>('send', { kind: 'dm', user: 'alice' }, text);
     await waitFor(() => alice.shown(text).length > 0, 20_000, 'the host to store and relay it');
     await bob.stop();
-    expect(bob.outbox(clientMsgId).map((e) => e.status)).toEqual(['queued']);
+    expect(bob.outbox(clientMsgId).map((e) => [e.status, e.tried])).toEqual([
+      ['queued', undefined],
+      ['queued', true],
+    ]);
 
     const again = startApp(bobDir);
     expect(await again.core.resume()).toMatchObject({ ok: true });
@@ -139,6 +142,41 @@ describe('encrypted messages sent while the host cannot take them', { timeout: 9
     const after = await again.call<{ clientMsgId: string }>('send', { kind: 'dm', user: 'alice' }, 'secret-after-resend');
     await waitFor(() => alice.shown('secret-after-resend').length > 0, 20_000, 'the next message at alice');
     expect(again.sentAs(after.clientMsgId)?.id).toBe(alice.shown('secret-after-resend')[0]!.id);
+  });
+
+  it('is not cancelled once it went out before its link dropped: the host may have it (MAYBE_SENT), and its resend tells', async () => {
+    await room.start();
+    const proxy = await LinkProxy.start(await freePort(), () => room.port);
+    cleanups.push(() => proxy.close());
+    const { alice, bob, bobDir } = await pair(room.port, proxy.port);
+
+    proxy.muteHost();
+    const text = 'secret-then-asked-to-cancel';
+    const { clientMsgId } = await bob.call<{ clientMsgId: string }>('send', { kind: 'dm', user: 'alice' }, text);
+    await waitFor(() => alice.shown(text).length > 0, 20_000, 'the host to store and relay it');
+    // The window is told it went out, so it does not offer a cancel that cannot be had.
+    expect(bob.outbox(clientMsgId).map((e) => [e.status, e.tried])).toEqual([
+      ['queued', undefined],
+      ['queued', true],
+    ]);
+    proxy.close();
+    await bob.untilStatus('reconnecting', 20_000);
+    await expect(bob.call('cancelUnsent', clientMsgId)).rejects.toThrow('MAYBE_SENT');
+
+    // The same after a restart of the app, before and after the host answers the resend.
+    await bob.stop();
+    const again = startApp(bobDir);
+    const resuming = again.core.resume();
+    await again.untilStatus('reconnecting', 20_000);
+    expect(await again.call('unsent')).toEqual([{ clientMsgId, target: { kind: 'dm', user: 'alice' }, text, tried: true }]);
+    await expect(again.call('cancelUnsent', clientMsgId)).rejects.toThrow('MAYBE_SENT');
+    await proxy.listen();
+    expect(await resuming).toMatchObject({ ok: true });
+    await waitFor(() => again.sentAs(clientMsgId) !== undefined, 30_000, 'the resend answered');
+    expect(alice.shown(text)).toHaveLength(1);
+    expect(again.sentAs(clientMsgId)!.id).toBe(alice.shown(text)[0]!.id);
+    expect(again.outbox(clientMsgId).some((e) => e.status === 'failed')).toBe(false);
+    await expect(again.call('cancelUnsent', clientMsgId)).rejects.toThrow('INVALID_ARGUMENT');
   });
 
   it('ends as failed, and is not sent, when its sender was removed from the group while it waited', async () => {

@@ -10,11 +10,12 @@
  * Each try is encrypted anew (a new generation) under the first client id, so the host stores it once
  * and answers a resend with the frame it stored (PROTOCOL §20.6). A try that fails for the moment (the
  * link, a timeout, the device not ready, the host failing) keeps it and those after it; a refusal ends
- * it as 'failed'. Progress goes out as outbox events, as for a plain message.
+ * it as 'failed'. Progress goes out as outbox events, as for a plain message. Once a try has gone out the
+ * host may have it, so from then on it is marked `tried` and cannot be cancelled (MAYBE_SENT).
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { type AppError, type AppEvent, AppErrorCode, type OutboxStatus, type Result } from '../../src-shared/api.js';
+import { type AppError, type AppEvent, AppErrorCode, type OutboxStatus, type Result, type UnsentMessage } from '../../src-shared/api.js';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { nameKey } from '../../src-shared/protocol/names.js';
 import { type ChatMessage, groupId, messageId, nameField, type Target } from '../../src-shared/protocol/objects.js';
@@ -22,7 +23,7 @@ import { ClientError } from '../client/errors.js';
 import { failedRetryMs } from '../client/outbox.js';
 import type { DeviceHistory } from './e2ee-history.js';
 import { type E2eeMessaging, E2eeUnavailable, PeerNotReady, type SealedFile, sealedFile } from './e2ee-messaging.js';
-import { CANCELLED_BY_YOU, describeRequestError, fail, messageOf, NOT_UNSENT, ok } from './errors.js';
+import { CANCELLED_BY_YOU, describeRequestError, fail, MAYBE_SENT, messageOf, NOT_UNSENT, ok } from './errors.js';
 
 type EncryptedTarget = Exclude<Target, { kind: 'room' }>;
 
@@ -33,8 +34,13 @@ const kept = z.object({
   replyTo: messageId.optional(),
   files: z.array(sealedFile),
   ts: z.number().int(),
+  /** It went out once (ChatClient 'sending'): the host may have it, so it can no longer be cancelled. */
+  tried: z.literal(true).optional(),
 });
 type Unsent = z.infer<typeof kept> & { clientMsgId: string };
+
+/** The message as the history keeps it. */
+const keptJson = ({ clientMsgId: _id, ...item }: Unsent): string => JSON.stringify(item);
 
 /** Messages of one conversation go in order: a waiting one holds those after it. */
 const conversationOf = (target: EncryptedTarget): string => (target.kind === 'dm' ? `dm ${nameKey(target.user)}` : `group ${target.groupId}`);
@@ -74,6 +80,8 @@ export class EncryptedOutbox {
   private readonly finished = new Set<string>();
   /** Messages reported waiting for the other user's app (reported once), with why. */
   private readonly waiting = new Map<string, AppError>();
+  /** Gone out in this run of the app, also if the history could not keep the mark (`kept.tried`). */
+  private readonly tried = new Set<string>();
   /** The message being tried now, and when that try is over. */
   private trying: { clientMsgId: string; over: Promise<void> } | null = null;
 
@@ -88,9 +96,8 @@ export class EncryptedOutbox {
     if (history === null) return fail(AppErrorCode.NOT_CONNECTED, 'Join or host a room first');
     const clientMsgId = randomUUID();
     const item: Unsent = { clientMsgId, target, text, ...(replyTo !== undefined ? { replyTo } : {}), files, ts: Date.now() };
-    const { clientMsgId: _id, ...stored } = item;
     try {
-      history.keepUnsent(clientMsgId, JSON.stringify(stored));
+      history.keepUnsent(clientMsgId, keptJson(item));
     } catch (error) {
       // Not kept, so not promised: the user still has the text and is told.
       return fail(AppErrorCode.E2EE_UNAVAILABLE, `Could not keep the message on this device to send it: ${messageOf(error)}`);
@@ -101,19 +108,42 @@ export class EncryptedOutbox {
   }
 
   /** The account's messages kept to send, as the windows show them. */
-  list(history: DeviceHistory): { clientMsgId: string; target: Target; text: string; replyTo?: number; error?: AppError }[] {
-    return this.items(history).map(({ clientMsgId, target, text, replyTo }) => {
+  list(history: DeviceHistory): UnsentMessage[] {
+    return this.items(history).map((item) => {
+      const { clientMsgId, target, text, replyTo } = item;
       const error = this.waiting.get(clientMsgId);
-      return { clientMsgId, target, text, ...(replyTo !== undefined ? { replyTo } : {}), ...(error ? { error } : {}) };
+      return { clientMsgId, target, text, ...(replyTo !== undefined ? { replyTo } : {}), ...(error ? { error } : {}), ...(this.wentOut(item) ? { tried: true } : {}) };
     });
   }
 
-  /** Forgets a message that has not gone yet, at its sender's word; one being tried now once that try is over, if it did not go. */
+  /**
+   * The message left in an mlsSend (ChatClient 'sending'): the host may store it from now on, whatever
+   * becomes of the answer, so it can no longer be cancelled. Kept so in the history, for the next start too.
+   */
+  sending(clientMsgId: string): void {
+    const history = this.device.history(false);
+    const item = history === null ? undefined : this.items(history).find((candidate) => candidate.clientMsgId === clientMsgId);
+    if (history === null || item === undefined || this.wentOut(item)) return;
+    this.tried.add(clientMsgId);
+    try {
+      history.rewriteUnsent(clientMsgId, keptJson({ ...item, tried: true }));
+    } catch (error) {
+      // Marked in memory all the same; after a restart it could be cancelled though the host may have it.
+      console.error(`lanchat: could not update the encrypted messages to send: ${messageOf(error)}`);
+    }
+    this.report(item, 'queued');
+  }
+
+  /**
+   * Forgets a message that has not gone out yet, at its sender's word; one being tried now once that try is
+   * over. One that went out is not forgotten (MAYBE_SENT): it goes again, and the host's answer tells.
+   */
   async cancel(clientMsgId: string): Promise<Result<void>> {
     while (this.trying?.clientMsgId === clientMsgId) await this.trying.over;
     const history = this.device.history(false);
     const item = history === null ? undefined : this.items(history).find((candidate) => candidate.clientMsgId === clientMsgId);
     if (history === null || item === undefined) return NOT_UNSENT;
+    if (this.wentOut(item)) return MAYBE_SENT;
     if (this.forget(history, item)) this.report(item, 'failed', { error: CANCELLED_BY_YOU });
     // The next of its conversation may go now, or say why it waits.
     this.kick();
@@ -244,7 +274,13 @@ export class EncryptedOutbox {
     this.report(item, 'queued');
   }
 
-  private report({ clientMsgId, target, text, replyTo }: Unsent, status: OutboxStatus, more: { message?: ChatMessage; error?: AppError } = {}): void {
-    this.emit({ type: 'outbox', clientMsgId, status, target, text, ...(replyTo !== undefined ? { replyTo } : {}), ts: Date.now(), ...more });
+  private wentOut(item: Unsent): boolean {
+    return item.tried === true || this.tried.has(item.clientMsgId);
+  }
+
+  private report(item: Unsent, status: OutboxStatus, more: { message?: ChatMessage; error?: AppError } = {}): void {
+    const { clientMsgId, target, text, replyTo } = item;
+    const triedNote = status === 'queued' && this.wentOut(item) ? { tried: true as const } : {};
+    this.emit({ type: 'outbox', clientMsgId, status, target, text, ...(replyTo !== undefined ? { replyTo } : {}), ts: Date.now(), ...more, ...triedNote });
   }
 }
