@@ -21,8 +21,7 @@ function hostHolding(text: string): string[] {
 }
 
 /** The terminal client in-process, fed lines one at a time, with its pins (and device) outside the host's folder. */
-function terminal(user: string, cleanups: (() => void | Promise<void>)[], port = room.port) {
-  const home = tempDir('lanchat-terminal-');
+function terminal(user: string, cleanups: (() => void | Promise<void>)[], port = room.port, home = tempDir('lanchat-terminal-')) {
   cleanups.push(() => removeDir(home));
   const lines: string[] = [];
   const queued: string[] = [];
@@ -39,6 +38,7 @@ function terminal(user: string, cleanups: (() => void | Promise<void>)[], port =
   const args = ['--server', `127.0.0.1:${port}`, '--user', user, '--password', `${user}-secret`];
   const exit = runChat(args, { env: {}, print: (line) => lines.push(line), lines: input, pinsFile: join(home, 'pins.json') });
   return {
+    home,
     lines,
     exit,
     type(line: string): void {
@@ -74,8 +74,8 @@ function encryptingApp() {
 }
 
 /** The terminal as `user`, once its encryption device runs; ended with the test. */
-async function terminalAs(user: string, port?: number) {
-  const session = terminal(user, cleanups, port);
+async function terminalAs(user: string, port?: number, home?: string) {
+  const session = terminal(user, cleanups, port, home);
   cleanups.push(async () => {
     session.end();
     await session.exit;
@@ -168,6 +168,7 @@ describe('the terminal client, end-to-end encrypted', () => {
     alice.type('/cancel bob');
     await alice.line(/^\*\*\* dropped 1 waiting for bob: dropped-before-it-went$/);
     alice.type('bob~waits-first');
+    await waitFor(() => alice.lines.filter((line) => line.startsWith("*** bob's client cannot receive")).length === 2, 'waits-first told to wait');
     alice.type('bob~waits-second');
     await alice.line(/^\*\*\* waits behind your earlier message to bob$/);
 
@@ -178,17 +179,26 @@ describe('the terminal client, end-to-end encrypted', () => {
     await waitFor(() => shown().includes('waits-second'), 'both at bob\'s app');
     expect(shown()).toEqual(['waits-first', 'waits-second']);
 
-    // What waits when the terminal quits is named.
+    // What waits when the terminal quits is kept on the device, named, and goes from its next run.
     const carolWithoutDevice = await room.user('carol');
     alice.type('@PM carol');
     await alice.line(/chat request sent to carol/);
     await carolWithoutDevice.request('chatAnswer', { user: 'alice', accept: true });
     await alice.line(/carol accepted your chat request/);
-    alice.type('carol~never-went');
+    alice.type('carol~kept-for-the-next-run');
     await alice.line(/^\*\*\* carol's client cannot receive/);
     alice.end();
     expect(await alice.exit).toBe(0);
-    expect(alice.lines).toContain('! never went: carol~never-went');
+    expect(alice.lines).toContain('*** not sent yet, kept on this device for your next connection: kept-for-the-next-run (to carol)');
+    expect(hostHolding('kept-for-the-next-run')).toEqual([]);
+
+    const again = await terminalAs('alice', room.port, alice.home);
+    await again.line(/^\*\*\* not sent in your last session, going now: kept-for-the-next-run \(to carol\)$/);
+    await again.line(/^\*\*\* carol's client cannot receive end-to-end encrypted messages yet/);
+    const carol = encryptingApp();
+    unwrap(await carol.app.join({ host: '127.0.0.1', port: room.port, name: 'carol', password: 'carol-secret' }));
+    await again.line(/^\*\*\* went to carol: kept-for-the-next-run$/);
+    await waitFor(() => carol.events.some((event) => event.type === 'message' && event.message.text === 'kept-for-the-next-run'), 'the DM at carol\'s app');
   });
 
   it('sends a waiting DM after a reconnect, when the device appeared while its link was down', async () => {
@@ -212,5 +222,16 @@ describe('the terminal client, end-to-end encrypted', () => {
     await proxy.listen();
     await alice.line(/^\*\*\* went to bob: waits-through-a-reconnect$/);
     await waitFor(() => events.some((event) => event.type === 'message' && event.message.text === 'waits-through-a-reconnect'), 'the DM at bob\'s app');
+
+    // One written while the link is down is kept, and goes once it is back.
+    proxy.close();
+    await waitFor(() => alice.lines.filter((line) => line.includes('connection lost')).length === 2, 'the link down again');
+    alice.type('bob~written-while-down');
+    await alice.line(/^\*\*\* not connected: this goes once you are back$/);
+    await proxy.listen();
+    await alice.line(/^\*\*\* went to bob: written-while-down$/);
+    const atBob = () => events.filter((event) => event.type === 'message' && event.message.text === 'written-while-down');
+    await waitFor(() => atBob().length > 0, 'the DM at bob\'s app');
+    expect(atBob()).toHaveLength(1);
   });
 });

@@ -15,7 +15,7 @@ import { FILE_HELP, describeAttachments, getFiles, sendFile, splitPathAndCaption
 import { formatEvent, formatMessageLine, formatReactions, formatTime } from './terminal-format.js';
 import { TerminalGroups, isGroupCommand, needArgument } from './terminal-groups.js';
 import { followCalls } from './terminal-calls.js';
-import { WaitingDms } from './terminal-waiting.js';
+import { TerminalOutbox } from './terminal-outbox.js';
 
 export const HELP = [
   'commands:',
@@ -65,8 +65,8 @@ export class TerminalSession {
    * could not start: DMs and groups are then refused rather than sent in plain. Null: the host has no encrypted layer.
    */
   private e2ee: E2eeMessaging | Error | null = null;
-  /** DMs kept until the other user's client can receive them (terminal-waiting.ts). */
-  private readonly waiting: WaitingDms;
+  /** Encrypted messages kept until the host stored them (terminal-outbox.ts). */
+  private readonly outbox: TerminalOutbox;
 
   constructor(
     private readonly client: ChatClient,
@@ -74,11 +74,12 @@ export class TerminalSession {
     private readonly print: (line: string) => void,
   ) {
     this.groups = new TerminalGroups(client, print);
-    this.waiting = new WaitingDms(async (user, text, replyTo) => {
-      if (this.e2ee === null || this.e2ee instanceof Error) throw new Error('end-to-end encryption is not running');
-      this.remember(await this.e2ee.send({ kind: 'dm', user }, text, replyTo));
-    }, print);
-    client.on('deviceReady', ({ user }) => void this.waiting.ready(user));
+    this.outbox = new TerminalOutbox(
+      client,
+      print,
+      (target) => (target.kind === 'dm' ? target.user : target.kind === 'group' ? `group ${this.groups.nameOf(target.groupId)}` : 'room'),
+      (message) => this.remember(message),
+    );
     client.on('message', (message) => {
       this.remember(message);
       this.print(this.formatMessage(message));
@@ -115,7 +116,6 @@ export class TerminalSession {
     client.on('reconnecting', ({ delayMs }) => this.print(`*** reconnecting in ${(delayMs / 1000).toFixed(1)} s`));
     client.on('online', () => {
       if (client.session) this.print(`*** connected to ${client.session.hello.room} as ${client.session.login.name}`);
-      this.waiting.retryAll();
     });
     client.on('serverError', (error) => this.print(`! ${error.message}`));
     followCalls(client, me, print, (call) => this.callWhere(call));
@@ -139,6 +139,7 @@ export class TerminalSession {
       return;
     }
     this.print('*** direct messages and groups are end-to-end encrypted; the room is readable by the host');
+    this.outbox.start(device);
     device.on('message', (message) => {
       this.remember(message);
       this.print(this.formatMessage(message));
@@ -160,13 +161,12 @@ export class TerminalSession {
       return;
     }
     if (this.e2ee instanceof Error) throw new Error(`not sent: end-to-end encryption could not start (${this.e2ee.message})`);
-    if (to.kind === 'dm') await this.waiting.send(to.user, text, replyTo);
-    else this.remember(await this.e2ee.send(to, text, replyTo));
+    this.outbox.send(to, text, replyTo);
   }
 
-  /** The terminal is quitting: says which messages never went (they were kept only while it ran). */
+  /** The terminal is quitting: says which messages are kept for its next connection. */
   leaving(): void {
-    for (const line of this.waiting.unsent()) this.print(`! never went: ${line}`);
+    this.outbox.leaving();
   }
 
   formatMessage(message: ChatMessage): string {
@@ -292,7 +292,7 @@ export class TerminalSession {
       case '/get':
         return this.getFiles(rest);
       case '/cancel':
-        this.waiting.cancel(needArgument(argument, '/cancel <name>'));
+        await this.outbox.cancel(needArgument(argument, '/cancel <name>'));
         return 'continue';
       case '@PM': {
         const name = needArgument(argument, '@PM <name>');

@@ -1,0 +1,117 @@
+/**
+ * The terminal's end-to-end encrypted messages go through the app's own outbox (core/e2ee-outbox.ts): each
+ * is kept in this install's device history (one per host and account) until the host stored it or refused
+ * it, in order per conversation. A DM to someone whose client cannot receive it yet waits until it can
+ * (`deviceReady`, or after a reconnect); one whose link dropped goes again under its first client id; what
+ * has not gone when the terminal quits goes at its next connection as the same user. This turns the
+ * outbox's progress into lines.
+ */
+import { type AppEvent, AppErrorCode } from '../../src-shared/api.js';
+import { nameKey } from '../../src-shared/protocol/names.js';
+import type { ChatMessage, Target } from '../../src-shared/protocol/objects.js';
+import type { ChatClient } from '../client/client.js';
+import type { E2eeMessaging } from '../core/e2ee-messaging.js';
+import { DeviceNotReady, EncryptedOutbox } from '../core/e2ee-outbox.js';
+
+type EncryptedTarget = Exclude<Target, { kind: 'room' }>;
+
+const sameConversation = (a: Target, b: Target): boolean =>
+  a.kind === 'dm' && b.kind === 'dm' ? nameKey(a.user) === nameKey(b.user) : a.kind === 'group' && b.kind === 'group' && a.groupId === b.groupId;
+
+export class TerminalOutbox {
+  private readonly outbox: EncryptedOutbox;
+  private device: E2eeMessaging | null = null;
+  /** Messages the terminal said are waiting: it says when they go. */
+  private readonly told = new Set<string>();
+
+  constructor(
+    private readonly client: ChatClient,
+    private readonly print: (line: string) => void,
+    /** How a line names where a message goes: "bob", "group plans". */
+    private readonly describe: (target: Target) => string,
+    private readonly remember: (message: ChatMessage) => void,
+  ) {
+    this.outbox = new EncryptedOutbox(
+      {
+        history: () => this.device?.history ?? null,
+        online: () => client.state === 'online',
+        hostEncrypts: () => this.device !== null,
+        messaging: async () => {
+          if (this.device === null) throw new DeviceNotReady('the encryption device has not started');
+          return this.device;
+        },
+      },
+      (event) => this.progress(event),
+    );
+    client.on('deviceReady', () => this.outbox.kick());
+    // A device may have become ready while the link was down, its push missed; a try cut by the drop goes again.
+    client.on('online', () => this.outbox.kick());
+    client.on('sending', ({ clientMsgId }) => this.outbox.sending(clientMsgId));
+  }
+
+  /** The device runs: what an earlier run of the terminal kept goes now. */
+  start(device: E2eeMessaging): void {
+    this.device = device;
+    for (const { clientMsgId, target, text } of this.outbox.list(device.history)) {
+      this.told.add(clientMsgId);
+      this.print(`*** not sent in your last session, going now: ${text} (to ${this.describe(target)})`);
+    }
+    this.outbox.kick();
+  }
+
+  /** Keeps the message and sends it as soon as it can; says so when it must wait. */
+  send(target: EncryptedTarget, text: string, replyTo?: number): void {
+    const history = this.device?.history;
+    // Behind one waiting for the other user's client, not behind one merely on its way.
+    const behind = history !== undefined && this.outbox.list(history).some((item) => item.error?.code === AppErrorCode.E2EE_WAITING && sameConversation(item.target, target));
+    const kept = this.outbox.send(target, text, replyTo, []);
+    if (!kept.ok) throw new Error(kept.error.message);
+    if (behind) {
+      this.told.add(kept.value.clientMsgId);
+      this.print(`*** waits behind your earlier message to ${this.describe(target)}`);
+    } else if (this.client.state !== 'online') {
+      this.told.add(kept.value.clientMsgId);
+      this.print('*** not connected: this goes once you are back');
+    }
+  }
+
+  /** /cancel <name>: drops the DMs to them that have not gone out; one that went out may be stored, and stays. */
+  async cancel(user: string): Promise<void> {
+    const history = this.device?.history;
+    const theirs = history === undefined ? [] : this.outbox.list(history).filter((item) => item.target.kind === 'dm' && nameKey(item.target.user) === nameKey(user));
+    const dropped: string[] = [];
+    const maybeSent: string[] = [];
+    for (const { clientMsgId, text } of theirs) {
+      const cancelled = await this.outbox.cancel(clientMsgId);
+      if (cancelled.ok) dropped.push(text);
+      else if (cancelled.error.code === AppErrorCode.MAYBE_SENT) maybeSent.push(text);
+      this.told.delete(clientMsgId);
+    }
+    if (dropped.length > 0) this.print(`*** dropped ${dropped.length} waiting for ${user}: ${dropped.join(' | ')}`);
+    if (maybeSent.length > 0) this.print(`*** went out as the connection dropped, so ${user} may have it already (kept until the host answers): ${maybeSent.join(' | ')}`);
+    if (dropped.length === 0 && maybeSent.length === 0) this.print(`*** nothing waits to go to ${user}`);
+  }
+
+  /** The terminal quits: says what is kept for its next connection; nothing more is tried or written. */
+  leaving(): void {
+    this.outbox.stop();
+    const history = this.device?.history;
+    if (history === undefined) return;
+    for (const { target, text } of this.outbox.list(history)) this.print(`*** not sent yet, kept on this device for your next connection: ${text} (to ${this.describe(target)})`);
+  }
+
+  private progress(event: AppEvent): void {
+    if (event.type !== 'outbox') return;
+    const where = this.describe(event.target);
+    if (event.status === 'queued' && event.error?.code === AppErrorCode.E2EE_WAITING) {
+      this.told.add(event.clientMsgId);
+      this.print(`*** ${where}'s client cannot receive end-to-end encrypted messages yet: this goes once it can (/cancel ${where} drops it)`);
+    } else if (event.status === 'sent' && event.message) {
+      this.remember(event.message);
+      if (this.told.delete(event.clientMsgId)) this.print(`*** went to ${where}: ${event.text}`);
+    } else if (event.status === 'failed' && event.error?.code !== AppErrorCode.CANCELLED) {
+      this.told.delete(event.clientMsgId);
+      this.print(`! not sent to ${where}: ${event.error?.message ?? 'refused'}: ${event.text}`);
+    }
+  }
+}
