@@ -167,17 +167,20 @@ describe('the terminal client, end-to-end encrypted', () => {
     await alice.line(/^\*\*\* bob's client cannot receive end-to-end encrypted messages yet: this goes once it can/);
     alice.type('/cancel bob');
     await alice.line(/^\*\*\* dropped 1 waiting for bob: dropped-before-it-went$/);
+    // Two at once: the second is written before the first is known to wait, and is said to wait behind it.
     alice.type('bob~waits-first');
-    await waitFor(() => alice.lines.filter((line) => line.startsWith("*** bob's client cannot receive")).length === 2, 'waits-first told to wait');
     alice.type('bob~waits-second');
+    await alice.line(/^\*\*\* 1 more to bob waits behind it$/);
+    alice.type('bob~waits-third');
     await alice.line(/^\*\*\* waits behind your earlier message to bob$/);
 
     const { app, events } = encryptingApp();
     unwrap(await app.join({ host: '127.0.0.1', port: room.port, name: 'bob', password: 'bob-secret' }));
-    await alice.line(/^\*\*\* went to bob: waits-second$/);
+    await alice.line(/^\*\*\* went to bob: waits-third$/);
+    for (const text of ['waits-first', 'waits-second']) expect(alice.lines).toContain(`*** went to bob: ${text}`);
     const shown = () => events.flatMap((event) => (event.type === 'message' && 'e2ee' in event.message ? [event.message.text] : []));
-    await waitFor(() => shown().includes('waits-second'), 'both at bob\'s app');
-    expect(shown()).toEqual(['waits-first', 'waits-second']);
+    await waitFor(() => shown().includes('waits-third'), 'all three at bob\'s app');
+    expect(shown()).toEqual(['waits-first', 'waits-second', 'waits-third']);
 
     // What waits when the terminal quits is kept on the device, named, and goes from its next run.
     const carolWithoutDevice = await room.user('carol');

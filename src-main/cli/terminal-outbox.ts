@@ -106,6 +106,11 @@ export class TerminalOutbox {
     if (event.status === 'queued' && event.error?.code === AppErrorCode.E2EE_WAITING) {
       this.told.add(event.clientMsgId);
       this.print(`*** ${where}'s client cannot receive end-to-end encrypted messages yet: this goes once it can (/cancel ${where} drops it)`);
+      // Written since, before this was known: they wait behind it.
+      const history = this.device?.history;
+      const behind = history === undefined ? [] : this.outbox.list(history).filter((item) => !this.told.has(item.clientMsgId) && sameConversation(item.target, event.target));
+      for (const item of behind) this.told.add(item.clientMsgId);
+      if (behind.length > 0) this.print(`*** ${behind.length} more to ${where} ${behind.length === 1 ? 'waits' : 'wait'} behind it`);
     } else if (event.status === 'sent' && event.message) {
       this.remember(event.message);
       if (this.told.delete(event.clientMsgId)) this.print(`*** went to ${where}: ${event.text}`);
