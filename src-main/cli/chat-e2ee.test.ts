@@ -4,7 +4,7 @@ import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AppEvent } from '../../src-shared/api.js';
-import { TEST_PASSWORD_COST, removeDir, tempDir, waitFor, unwrap } from '../testing/harness.js';
+import { TEST_PASSWORD_COST, folderHolds, removeDir, tempDir, waitFor, unwrap } from '../testing/harness.js';
 import { LinkProxy } from '../testing/checker/proxy.js';
 import { freePort } from '../testing/ports.js';
 import { useRoom } from '../testing/room.js';
@@ -193,6 +193,8 @@ describe('the terminal client, end-to-end encrypted', () => {
     alice.end();
     expect(await alice.exit).toBe(0);
     expect(alice.lines).toContain('*** not sent yet, kept on this device for your next connection: kept-for-the-next-run (to carol)');
+    // Kept encrypted: no file of the terminal's, nor of the host's, holds its text.
+    expect(folderHolds(alice.home, 'kept-for-the-next-run')).toBe(false);
     expect(hostHolding('kept-for-the-next-run')).toEqual([]);
 
     const again = await terminalAs('alice', room.port, alice.home);
@@ -202,6 +204,7 @@ describe('the terminal client, end-to-end encrypted', () => {
     unwrap(await carol.app.join({ host: '127.0.0.1', port: room.port, name: 'carol', password: 'carol-secret' }));
     await again.line(/^\*\*\* went to carol: kept-for-the-next-run$/);
     await waitFor(() => carol.events.some((event) => event.type === 'message' && event.message.text === 'kept-for-the-next-run'), 'the DM at carol\'s app');
+    expect(hostHolding('kept-for-the-next-run')).toEqual([]);
   });
 
   it('sends a waiting DM after a reconnect, when the device appeared while its link was down', async () => {
