@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { ChatClient } from '../src-main/client/client.js';
 import { filesHolding } from '../src-main/testing/harness.js';
 import { expect, test } from './fixtures.js';
-import { photographLooks, conversationLink, currentConversation, message, openConversation, openDetails, ownStatus, send, startDirectChat } from './ui.js';
+import { answerInvitation, photographLooks, conversationLink, currentConversation, message, newChat, openConversation, openDetails, ownStatus, send, startDirectChat } from './ui.js';
 import { photograph } from './photos.js';
 
 test('a direct chat is end-to-end encrypted: both see it said, a mention of you stands out and is counted, the safety numbers compare, and the host keeps none of its text', async ({ room }) => {
@@ -85,6 +85,33 @@ test('a DM to someone whose app cannot receive encrypted messages yet waits and 
   } finally {
     bob.close();
   }
+});
+
+test('a member who joins a group while no other member’s app is there to add their device: the message waits and says why', async ({ room }) => {
+  const { users } = await room(['hank', 'alice', 'bob', 'carol']);
+  const [, alice, bob, carol] = users.map((user) => user.page);
+  const dialog = await newChat(alice!, 'New group');
+  await dialog.getByRole('textbox', { name: 'Group name' }).fill('plans');
+  for (const name of ['bob', 'carol']) {
+    await dialog.getByRole('combobox', { name: 'Invite someone' }).fill(name);
+    await dialog.getByRole('button', { name: 'Invite', exact: true }).click();
+  }
+  await dialog.getByRole('button', { name: 'Create group' }).click();
+  await expect(currentConversation(alice!, 'plans')).toBeVisible();
+  await answerInvitation(bob!, 'plans');
+  // The group's encryption begins with alice's and bob's devices; then both their apps quit.
+  await expect(alice!.getByRole('log', { name: 'Messages' }).getByText('bob joined')).toBeVisible();
+  await send(alice!, 'first in plans');
+  await expect(ownStatus(alice!, 'first in plans')).toHaveAttribute('aria-label', /Status: (sent|delivered)/);
+  await Promise.all([users[1]!.stop(), users[2]!.stop()]);
+
+  await answerInvitation(carol!, 'plans');
+  await openConversation(carol!, 'plans');
+  await send(carol!, 'hello plans');
+  const waiting = message(carol!, 'hello plans').getByRole('group', { name: 'Message waiting' });
+  await expect(waiting).toContainText('This device is not in the group’s encryption yet: this goes by itself once another member’s app adds it.');
+  await expect(waiting.getByRole('button', { name: 'Cancel' })).toBeVisible();
+  await photographLooks(carol!, 'group message waiting for a member to add this device');
 });
 
 test('a conversation exports as HTML that opens in the browser, every text escaped, and as JSON; the badge stays whole at 420 px', async ({ room, browser }, testInfo) => {

@@ -204,7 +204,10 @@ export const AppErrorCode = {
   TIMEOUT: 'TIMEOUT',
   /** A direct message or group that cannot be end-to-end encrypted now (issue 35): nothing was sent, in plain or otherwise. */
   E2EE_UNAVAILABLE: 'E2EE_UNAVAILABLE',
-  /** Why a queued direct message has not gone: the other user's app cannot receive it yet. It goes once it can, or is cancelled (cancelUnsent). */
+  /**
+   * Why a queued encrypted message has not gone: a direct message's other user's app cannot receive it yet, or
+   * (to a group) this device is not in the group's encryption yet. It goes once it can, or is cancelled (cancelUnsent).
+   */
   E2EE_WAITING: 'E2EE_WAITING',
   /** Why a message ended as failed: you cancelled it before it went. */
   CANCELLED: 'CANCELLED',

@@ -52,6 +52,8 @@ export class TerminalOutbox {
   /** The device runs: what an earlier run of the terminal kept goes now. */
   start(device: E2eeMessaging): void {
     this.device = device;
+    // A group message waiting for a member's app to add this device may go now.
+    device.chats.on('joined', () => this.outbox.kick());
     for (const { clientMsgId, target, text } of this.outbox.list(device.history)) {
       this.told.add(clientMsgId);
       this.print(`*** not sent in your last session, going now: ${text} (to ${this.describe(target)})`);
@@ -105,7 +107,11 @@ export class TerminalOutbox {
     const where = this.describe(event.target);
     if (event.status === 'queued' && event.error?.code === AppErrorCode.E2EE_WAITING) {
       this.told.add(event.clientMsgId);
-      this.print(`*** ${where}'s client cannot receive end-to-end encrypted messages yet: this goes once it can (/cancel ${where} drops it)`);
+      this.print(
+        event.target.kind === 'dm'
+          ? `*** ${where}'s client cannot receive end-to-end encrypted messages yet: this goes once it can (/cancel ${where} drops it)`
+          : `*** this device is not in the encryption of ${where} yet: this goes once another member's client adds it`,
+      );
       // Written since, before this was known: they wait behind it.
       const history = this.device?.history;
       const behind = history === undefined ? [] : this.outbox.list(history).filter((item) => !this.told.has(item.clientMsgId) && sameConversation(item.target, event.target));

@@ -84,6 +84,8 @@ export class E2eeCore {
         if (messaging) {
           // A DM waiting for someone's device may go now (PROTOCOL §20.3): once per connection, as this start.
           client.on('deviceReady', () => this.outbox.kick());
+          // A group message waiting for a member's app to add this device may go now.
+          messaging.chats.on('joined', () => this.outbox.kick());
           client.on('sending', ({ clientMsgId }) => this.outbox.sending(clientMsgId));
         }
         return messaging;

@@ -17,7 +17,7 @@ import { E2EE_ID_BASE, type E2eeMessage, isE2eeId } from '../../src-shared/e2ee-
 import { quote, quoteOf, reactionsWith } from '../../src-shared/message-changes.js';
 import { type ConversationKey, dmConversation, groupConversation } from '../../src-shared/protocol/conversation.js';
 import { nameKey } from '../../src-shared/protocol/names.js';
-import { type Attachment, attachment, callId, messageId, reactionEmoji, sha256Hex, type Target } from '../../src-shared/protocol/objects.js';
+import { type Attachment, attachment, callId, type GroupInfo, messageId, reactionEmoji, sha256Hex, type Target } from '../../src-shared/protocol/objects.js';
 import { endpointId } from '../../src-shared/protocol/calls.js';
 import { fitFileName } from '../../src-shared/file-names.js';
 import { mentionChains, mentioned } from '../../src-shared/mentions.js';
@@ -75,12 +75,25 @@ export class E2eeUnavailable extends Error {
   readonly code = 'E2EE_UNAVAILABLE';
 }
 
+/** A message that cannot go until an app becomes a device or adds this one: it waits, saying so (e2ee-outbox.ts). */
+export class NotReadyYet extends E2eeUnavailable {}
+
 /** A DM whose other user has no device that can be added yet: it waits, saying so, until the host says one can be (`deviceReady`). */
-export class PeerNotReady extends E2eeUnavailable {
+export class PeerNotReady extends NotReadyYet {
   constructor(user: string) {
     super(`${user}’s app cannot receive end-to-end encrypted messages yet (an older version, or not signed in since it was updated): not sent`);
   }
 }
+
+/** A group whose encryption this device is not in yet (it joined the group since): it waits until a member's app adds it. */
+export class NotAddedYet extends NotReadyYet {
+  constructor() {
+    super('This device is not in the group’s encryption yet: it goes once another member’s app adds it');
+  }
+}
+
+/** addJoined's pause is drawn from 0 to this. */
+const JOINED_ADD_SPREAD_MS = 1500;
 
 export type E2eeNotice = { conv: ConversationKey; kind: 'unreachable' | 'devicesChanged'; users: string[] };
 
@@ -104,7 +117,12 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
       console.error(`lanchat: an encrypted message could not be kept: ${error instanceof Error ? error.message : String(error)}`);
     }
   };
-  private readonly onGroup = ({ group }: { group: { conv: string } }): void => void this.tried.delete(group.conv);
+  private readonly onGroup = ({ group }: { group: GroupInfo }): void => {
+    this.tried.delete(group.conv);
+    this.addJoined(group);
+  };
+  /** The pauses before adding members who joined (addJoined), by conversation. */
+  private readonly joinedTimers = new Map<ConversationKey, NodeJS.Timeout>();
   /** The host tells the sender when another reader fetched its frames (PROTOCOL §20.7): kept for later history pages. */
   private readonly onDelivered = ({ conv, upTo }: { conv: ConversationKey; upTo: number }): void => {
     if (isE2eeId(upTo)) this.history.noteDelivered(conv, upTo);
@@ -164,6 +182,7 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
   }
 
   close(): void {
+    for (const timer of this.joinedTimers.values()) clearTimeout(timer);
     this.chats.off('message', this.onMessage);
     this.chats.off('devicesChanged', this.onDevicesChanged);
     this.client.off('group', this.onGroup);
@@ -248,7 +267,34 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
    * The conversation of a target, with this device in its group and every device of its readers that
    * can be added in it. Throws E2eeUnavailable for a DM whose other user has no device to add.
    */
-  private async ready(target: Exclude<Target, { kind: 'room' }>): Promise<ConversationKey> {
+  /**
+   * A member who joined a group can write there only once a device already in its encryption adds theirs
+   * (NotAddedYet): this device does so soon after the host says who is in the group, instead of at its next
+   * message. The pause is drawn at random so that the members' apps online do not all claim the newcomer's
+   * key packages at once: the first adds them, and the others, catching up first, find them there.
+   */
+  private addJoined(group: GroupInfo): void {
+    const inIt = this.chats.members(group.conv);
+    if (inIt === undefined || this.joinedTimers.has(group.conv)) return;
+    const present = new Set(inIt.map((id) => id.userId));
+    const missing = group.members.some((member) => {
+      const id = this.history.idOf(member);
+      return nameKey(member) !== nameKey(this.me) && (id === undefined || !present.has(id));
+    });
+    if (!missing) return;
+    const timer = setTimeout(() => {
+      this.joinedTimers.delete(group.conv);
+      // Failing (the link down, say) leaves it to the next message of a member, as before.
+      this.chats
+        .catchUp()
+        .then(() => this.ready({ kind: 'group', groupId: group.id }, { quiet: true }))
+        .catch(() => undefined);
+    }, Math.random() * JOINED_ADD_SPREAD_MS);
+    timer.unref();
+    this.joinedTimers.set(group.conv, timer);
+  }
+
+  private async ready(target: Exclude<Target, { kind: 'room' }>, { quiet = false } = {}): Promise<ConversationKey> {
     const { conv, readers } = await this.readersOf(target);
     if (this.chats.members(conv) === undefined) await this.chats.catchUp();
     const [first] = readers;
@@ -264,11 +310,8 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
     }
     if (this.chats.members(conv) === undefined) {
       if (target.kind === 'dm') throw new PeerNotReady(target.user);
-      throw new E2eeUnavailable(
-        readers.length === 0
-          ? 'Nobody else in this group can read it yet: write once someone has joined'
-          : 'This device is not in the group’s encryption yet: it can write once another member’s app adds it',
-      );
+      if (readers.length === 0) throw new E2eeUnavailable('Nobody else in this group can read it yet: write once someone has joined');
+      throw new NotAddedYet();
     }
     const present = (): Set<number> => new Set(this.chats.members(conv)!.map((id) => id.userId));
     const tried = this.tried.get(conv) ?? new Set<string>();
@@ -292,7 +335,7 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
       return id === undefined || !present().has(id);
     });
     if (target.kind === 'dm' && unreachable.length > 0) throw new PeerNotReady(target.user);
-    if (unreachable.length > 0) this.emit('notice', { conv, kind: 'unreachable', users: unreachable });
+    if (unreachable.length > 0 && !quiet) this.emit('notice', { conv, kind: 'unreachable', users: unreachable });
     return conv;
   }
 

@@ -37,7 +37,8 @@ function startApp(profileDir: string) {
 }
 /** alice and bob in the room on `port` (bob through `bobPort` if given), with an accepted DM, and one encrypted message sent each way. */
 async function pair(port: number, bobPort = port) {
-  const alice = startApp(profile());
+  const aliceDir = profile();
+  const alice = startApp(aliceDir);
   const bobDir = profile();
   const bob = startApp(bobDir);
   await alice.call('join', { host: '127.0.0.1', port, name: 'alice', password: 'alice-secret' });
@@ -48,7 +49,7 @@ async function pair(port: number, bobPort = port) {
   await waitFor(() => bob.sentAs(clientMsgId) !== undefined, 20_000, 'the first encrypted message sent');
   expect(isE2ee(bob.sentAs(clientMsgId)!)).toBe(true);
   await waitFor(() => alice.shown('hello-before').length > 0, 20_000, 'the first encrypted message at alice');
-  return { alice, bob, bobDir, conv: bob.sentAs(clientMsgId)!.conv };
+  return { alice, aliceDir, bob, bobDir, conv: bob.sentAs(clientMsgId)!.conv };
 }
 
 describe('encrypted messages sent while the host cannot take them', { timeout: 90_000 }, () => {
@@ -177,6 +178,52 @@ describe('encrypted messages sent while the host cannot take them', { timeout: 9
     expect(again.sentAs(clientMsgId)!.id).toBe(alice.shown(text)[0]!.id);
     expect(again.outbox(clientMsgId).some((e) => e.status === 'failed')).toBe(false);
     await expect(again.call('cancelUnsent', clientMsgId)).rejects.toThrow('INVALID_ARGUMENT');
+  });
+
+  /** alice and bob in a group whose encryption has a message already, and carol, a device, added to it (and accepted). */
+  async function groupThenCarol(before: (alice: ReturnType<typeof startApp>) => Promise<void> = async () => undefined) {
+    await room.start();
+    const { alice, aliceDir, bob } = await pair(room.port);
+    const carol = startApp(profile());
+    await carol.call('join', { host: '127.0.0.1', port: room.port, name: 'carol', password: 'carol-secret' });
+    const group = await alice.call<{ id: number }>('groupCreate', 'plans', ['bob']);
+    await bob.call('groupAnswer', group.id, true);
+    const first = await alice.call<{ clientMsgId: string }>('send', { kind: 'group', groupId: group.id }, 'secret-before-carol');
+    await waitFor(() => alice.sentAs(first.clientMsgId) !== undefined, 20_000, 'the group encrypted before carol');
+    await alice.call('groupAddMember', group.id, 'carol');
+    await before(alice);
+    await carol.call('groupAnswer', group.id, true);
+    return { alice, aliceDir, bob, carol, groupId: group.id };
+  }
+
+  it('to a group it just joined, goes at once: a member’s app adds its device without waiting to write', async () => {
+    const { alice, bob, carol, groupId } = await groupThenCarol();
+    const hi = await carol.call<{ clientMsgId: string }>('send', { kind: 'group', groupId }, 'secret-carol-first');
+    await waitFor(() => carol.sentAs(hi.clientMsgId) !== undefined, 30_000, 'carol’s message sent');
+    await waitFor(() => alice.shown('secret-carol-first').length > 0 && bob.shown('secret-carol-first').length > 0, 20_000, 'at alice and bob');
+    expect(carol.outbox(hi.clientMsgId).some((e) => e.status === 'failed')).toBe(false);
+    // Nobody else wrote in the group meanwhile: alice's one message is from before carol.
+    expect(alice.events.filter((e) => e.type === 'outbox' && e.status === 'sent' && e.target.kind === 'group')).toHaveLength(1);
+    expect(bob.events.filter((e) => e.type === 'outbox' && e.status === 'sent' && e.target.kind === 'group')).toHaveLength(0);
+  });
+
+  it('to a group whose encryption this device is not in yet, waits while no member’s app is there to add it, then goes', async () => {
+    const { aliceDir, bob, carol, groupId } = await groupThenCarol(async (alice) => {
+      // No member's app is online when carol joins: nobody adds her device.
+      await alice.stop();
+    });
+    await bob.stop();
+    const hi = await carol.call<{ clientMsgId: string }>('send', { kind: 'group', groupId }, 'secret-carol-waits');
+    await waitFor(() => carol.outbox(hi.clientMsgId).some((e) => e.error?.code === 'E2EE_WAITING'), 20_000, 'carol told it waits');
+    expect(carol.outbox(hi.clientMsgId).some((e) => e.status === 'failed')).toBe(false);
+
+    // alice's app again: her next message adds carol's device, and carol's goes then.
+    const alice = startApp(aliceDir);
+    expect(await alice.core.resume()).toMatchObject({ ok: true });
+    await alice.call('send', { kind: 'group', groupId }, 'secret-alice-after');
+    await waitFor(() => carol.sentAs(hi.clientMsgId) !== undefined, 30_000, 'carol’s message sent');
+    await waitFor(() => alice.shown('secret-carol-waits').length > 0, 20_000, 'at alice');
+    expect(await carol.call('unsent')).toEqual([]);
   });
 
   it('ends as failed, and is not sent, when its sender was removed from the group while it waited', async () => {

@@ -6,7 +6,8 @@
  * whenever the device is ready: at each reconnect, and at the next start of the app for the account.
  * A DM to someone whose app cannot be added yet (PeerNotReady) waits, with those after it in the same
  * conversation, until the host says a device of theirs can be (`deviceReady`), or until its sender cancels
- * it; the other conversations' messages go meanwhile.
+ * it; so does a group message of a device not in the group's encryption yet (NotAddedYet), until a member's
+ * app adds it (`joined`). The other conversations' messages go meanwhile.
  * Each try is encrypted anew (a new generation) under the first client id, so the host stores it once
  * and answers a resend with the frame it stored (PROTOCOL §20.6). A try that fails for the moment (the
  * link, a timeout, the device not ready, the host failing) keeps it and those after it; a refusal ends
@@ -22,7 +23,7 @@ import { type ChatMessage, groupId, messageId, nameField, type Target } from '..
 import { ClientError } from '../client/errors.js';
 import { failedRetryMs } from '../client/outbox.js';
 import type { DeviceHistory } from './e2ee-history.js';
-import { type E2eeMessaging, E2eeUnavailable, PeerNotReady, type SealedFile, sealedFile } from './e2ee-messaging.js';
+import { type E2eeMessaging, E2eeUnavailable, NotReadyYet, type SealedFile, sealedFile } from './e2ee-messaging.js';
 import { CANCELLED_BY_YOU, describeRequestError, fail, MAYBE_SENT, messageOf, NOT_UNSENT, ok } from './errors.js';
 
 type EncryptedTarget = Exclude<Target, { kind: 'room' }>;
@@ -212,7 +213,7 @@ export class EncryptedOutbox {
           this.retryLater();
           return;
         }
-        if (error instanceof PeerNotReady) {
+        if (error instanceof NotReadyYet) {
           held.add(conversationOf(next.target));
           this.reportWaiting(next, error);
           continue;
@@ -226,7 +227,7 @@ export class EncryptedOutbox {
   }
 
   /** Still queued, now with why: said once, the first time it cannot go for that reason. */
-  private reportWaiting(item: Unsent, error: PeerNotReady): void {
+  private reportWaiting(item: Unsent, error: NotReadyYet): void {
     if (this.waiting.has(item.clientMsgId)) return;
     const why = { code: AppErrorCode.E2EE_WAITING, message: error.message };
     this.waiting.set(item.clientMsgId, why);

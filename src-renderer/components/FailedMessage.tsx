@@ -35,18 +35,18 @@ export function FailedMessageActions({ entry }: { entry: OutboxEntry }) {
   );
 }
 
-/** Whether the entry is one of your direct messages waiting for the other user's app (it goes by itself once it can). */
+/** Whether the entry is one of your encrypted messages waiting for an app, the other user's or a group member's (it goes by itself once it can). */
 export const isWaiting = (entry: OutboxEntry): boolean => entry.status === 'queued' && entry.error?.code === AppErrorCode.E2EE_WAITING;
 
 /** The actions under one of your messages not stored yet: refused, or waiting for their app or for the connection. */
 export function PendingActions({ entry }: { entry: OutboxEntry }) {
   const connection = useApp((state) => state.session.status);
   if (entry.status === 'failed') return <FailedMessageActions entry={entry} />;
-  if (isWaiting(entry)) return <WaitingMessage entry={entry} name={entry.target.kind === 'dm' ? entry.target.user : ''} />;
+  if (isWaiting(entry)) return <WaitingMessage entry={entry} why={entry.target.kind === 'dm' ? { user: entry.target.user } : 'group'} />;
   // Online, a queued message is on its way (or going again after the host failed it): nothing to choose.
   if (entry.status !== 'queued' || connection === 'online') return null;
   // One that went out before the connection dropped may be stored already: it cannot be taken back.
-  return entry.tried ? <MaybeSentMessage /> : <WaitingMessage entry={entry} />;
+  return entry.tried ? <MaybeSentMessage /> : <WaitingMessage entry={entry} why="connection" />;
 }
 
 function MaybeSentMessage() {
@@ -58,8 +58,8 @@ function MaybeSentMessage() {
   );
 }
 
-/** Waiting for `name`'s app, or without a name for the connection. */
-function WaitingMessage({ entry, name }: { entry: OutboxEntry; name?: string }) {
+/** Waiting for a user's app, for a member's app to add this device to a group's encryption, or for the connection. */
+function WaitingMessage({ entry, why }: { entry: OutboxEntry; why: { user: string } | 'group' | 'connection' }) {
   const { t } = useTranslation();
   const [error, setError] = useState<AppError | null>(null);
 
@@ -71,7 +71,7 @@ function WaitingMessage({ entry, name }: { entry: OutboxEntry; name?: string }) 
 
   return (
     <div className="failed-actions" role="group" aria-label={t('waiting.label')}>
-      <p className="message-waiting">{name === undefined ? t('waiting.connection') : t('waiting.why', { name })}</p>
+      <p className="message-waiting">{typeof why === 'object' ? t('waiting.why', { name: why.user }) : why === 'group' ? t('waiting.group') : t('waiting.connection')}</p>
       <button type="button" onClick={() => void cancel()}>
         {t('waiting.cancel')}
       </button>
