@@ -121,8 +121,10 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
     this.tried.delete(group.conv);
     this.addJoined(group);
   };
-  /** The pauses before adding members who joined (addJoined), by conversation. */
-  private readonly joinedTimers = new Map<ConversationKey, NodeJS.Timeout>();
+  /** Each group's members as its last `group` push said (addJoined). */
+  private readonly groupMembers = new Map<ConversationKey, Set<string>>();
+  /** Members who joined, to be added after a pause (addJoined), by conversation. */
+  private readonly joining = new Map<ConversationKey, { users: Set<string>; timer: NodeJS.Timeout }>();
   /** The host tells the sender when another reader fetched its frames (PROTOCOL §20.7): kept for later history pages. */
   private readonly onDelivered = ({ conv, upTo }: { conv: ConversationKey; upTo: number }): void => {
     if (isE2eeId(upTo)) this.history.noteDelivered(conv, upTo);
@@ -182,7 +184,7 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
   }
 
   close(): void {
-    for (const timer of this.joinedTimers.values()) clearTimeout(timer);
+    for (const { timer } of this.joining.values()) clearTimeout(timer);
     this.chats.off('message', this.onMessage);
     this.chats.off('devicesChanged', this.onDevicesChanged);
     this.client.off('group', this.onGroup);
@@ -263,38 +265,66 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
     return JSON.stringify(value);
   }
 
+  /** Adds to the conversation's group, which this device is in, every device of `users` that can be added and is not in it yet. */
+  private async addMissing(conv: ConversationKey, users: readonly string[]): Promise<void> {
+    const present = (): Set<number> => new Set(this.chats.members(conv)!.map((id) => id.userId));
+    const tried = this.tried.get(conv) ?? new Set<string>();
+    this.tried.set(conv, tried);
+    for (const user of users) {
+      const id = this.history.idOf(user);
+      if (id !== undefined && present().has(id)) continue;
+      // A user bound to no id may be in the group already: adding claims their key packages, so once per
+      // membership once a device of theirs is in. One with no key package left is tried again next time.
+      if (id === undefined && tried.has(nameKey(user))) continue;
+      const before = [...present()];
+      if ((await this.chats.add(conv, [user])) > 0) tried.add(nameKey(user));
+      this.bindAdded(conv, user, before);
+    }
+  }
+
+  /**
+   * A member who joined a group can write there only once a device already in its encryption adds theirs
+   * (NotAddedYet): this device does so soon after the host says they joined, instead of at its next message.
+   * Only those who joined since the last `group` push this device saw of the group: a device that saw none
+   * since it started leaves them to the next message, as before. The pause is drawn at random so that the
+   * members' devices online do not all claim the newcomers' key packages at once: the first adds them, and
+   * the others, catching up first, find the group grown since and leave it (claiming would spend a key
+   * package of each newcomer device for nothing).
+   */
+  private addJoined(group: GroupInfo): void {
+    const members = new Set(group.members.map(nameKey));
+    const before = this.groupMembers.get(group.conv);
+    this.groupMembers.set(group.conv, members);
+    if (before === undefined || this.chats.members(group.conv) === undefined) return;
+    const joined = group.members.filter((member) => !before.has(nameKey(member)) && nameKey(member) !== nameKey(this.me));
+    if (joined.length === 0) return;
+    const due = this.joining.get(group.conv);
+    if (due) {
+      for (const user of joined) due.users.add(user);
+      return;
+    }
+    const users = new Set(joined);
+    const devices = this.chats.members(group.conv)!.length;
+    const timer = setTimeout(() => {
+      this.joining.delete(group.conv);
+      // Failing (the link down, say) leaves it to the next message of a member, as before.
+      this.chats
+        .catchUp()
+        .then(() => {
+          const now = this.chats.members(group.conv);
+          return now === undefined || now.length > devices ? undefined : this.addMissing(group.conv, [...users]);
+        })
+        .catch(() => undefined);
+    }, Math.random() * JOINED_ADD_SPREAD_MS);
+    timer.unref();
+    this.joining.set(group.conv, { users, timer });
+  }
+
   /**
    * The conversation of a target, with this device in its group and every device of its readers that
    * can be added in it. Throws E2eeUnavailable for a DM whose other user has no device to add.
    */
-  /**
-   * A member who joined a group can write there only once a device already in its encryption adds theirs
-   * (NotAddedYet): this device does so soon after the host says who is in the group, instead of at its next
-   * message. The pause is drawn at random so that the members' apps online do not all claim the newcomer's
-   * key packages at once: the first adds them, and the others, catching up first, find them there.
-   */
-  private addJoined(group: GroupInfo): void {
-    const inIt = this.chats.members(group.conv);
-    if (inIt === undefined || this.joinedTimers.has(group.conv)) return;
-    const present = new Set(inIt.map((id) => id.userId));
-    const missing = group.members.some((member) => {
-      const id = this.history.idOf(member);
-      return nameKey(member) !== nameKey(this.me) && (id === undefined || !present.has(id));
-    });
-    if (!missing) return;
-    const timer = setTimeout(() => {
-      this.joinedTimers.delete(group.conv);
-      // Failing (the link down, say) leaves it to the next message of a member, as before.
-      this.chats
-        .catchUp()
-        .then(() => this.ready({ kind: 'group', groupId: group.id }, { quiet: true }))
-        .catch(() => undefined);
-    }, Math.random() * JOINED_ADD_SPREAD_MS);
-    timer.unref();
-    this.joinedTimers.set(group.conv, timer);
-  }
-
-  private async ready(target: Exclude<Target, { kind: 'room' }>, { quiet = false } = {}): Promise<ConversationKey> {
+  private async ready(target: Exclude<Target, { kind: 'room' }>): Promise<ConversationKey> {
     const { conv, readers } = await this.readersOf(target);
     if (this.chats.members(conv) === undefined) await this.chats.catchUp();
     const [first] = readers;
@@ -313,19 +343,8 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
       if (readers.length === 0) throw new E2eeUnavailable('Nobody else in this group can read it yet: write once someone has joined');
       throw new NotAddedYet();
     }
+    await this.addMissing(conv, readers);
     const present = (): Set<number> => new Set(this.chats.members(conv)!.map((id) => id.userId));
-    const tried = this.tried.get(conv) ?? new Set<string>();
-    this.tried.set(conv, tried);
-    for (const user of readers) {
-      const id = this.history.idOf(user);
-      if (id !== undefined && present().has(id)) continue;
-      // A user bound to no id may be in the group already: adding claims their key packages, so once per
-      // membership once a device of theirs is in. One with no key package left is tried again next time.
-      if (id === undefined && tried.has(nameKey(user))) continue;
-      const before = [...present()];
-      if ((await this.chats.add(conv, [user])) > 0) tried.add(nameKey(user));
-      this.bindAdded(conv, user, before);
-    }
     // Who the host no longer lets read the conversation is removed from its group.
     const allowed = new Set([this.me, ...readers].map((user) => this.history.idOf(user)));
     const leaving = [...present()].filter((id) => !allowed.has(id) && this.history.nameOf(id) !== undefined);
@@ -335,7 +354,7 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
       return id === undefined || !present().has(id);
     });
     if (target.kind === 'dm' && unreachable.length > 0) throw new PeerNotReady(target.user);
-    if (unreachable.length > 0 && !quiet) this.emit('notice', { conv, kind: 'unreachable', users: unreachable });
+    if (unreachable.length > 0) this.emit('notice', { conv, kind: 'unreachable', users: unreachable });
     return conv;
   }
 
