@@ -160,7 +160,14 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
     const messaging = new E2eeMessaging(client, chats, history, session.login.name);
     history.bindName(chats.id.userId, session.login.name);
     await messaging.bindContacts();
+    await messaging.noteGroups();
     return messaging;
+  }
+
+  /** Each group's members now, so that the next `group` push tells who joined since (addJoined). */
+  private async noteGroups(): Promise<void> {
+    const { groups } = await this.client.request('groups');
+    for (const group of groups) if (!this.groupMembers.has(group.conv)) this.groupMembers.set(group.conv, new Set(group.members.map(nameKey)));
   }
 
   catchUp(): Promise<void> {
@@ -285,8 +292,7 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
   /**
    * A member who joined a group can write there only once a device already in its encryption adds theirs
    * (NotAddedYet): this device does so soon after the host says they joined, instead of at its next message.
-   * Only those who joined since the last `group` push this device saw of the group: a device that saw none
-   * since it started leaves them to the next message, as before. The pause is drawn at random so that the
+   * Only those who joined since this device last heard who is in the group (at its start, or a push). The pause is drawn at random so that the
    * members' devices online do not all claim the newcomers' key packages at once: the first adds them, and
    * the others, catching up first, find the group grown since and leave it (claiming would spend a key
    * package of each newcomer device for nothing).

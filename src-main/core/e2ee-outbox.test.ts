@@ -180,8 +180,12 @@ describe('encrypted messages sent while the host cannot take them', { timeout: 9
     await expect(again.call('cancelUnsent', clientMsgId)).rejects.toThrow('INVALID_ARGUMENT');
   });
 
-  /** alice and bob in a group whose encryption has a message already, and carol, a device, added to it (and accepted). */
-  async function groupThenCarol(before: (alice: ReturnType<typeof startApp>) => Promise<void> = async () => undefined) {
+  type App = ReturnType<typeof startApp>;
+  /**
+   * alice and bob in a group whose encryption has a message already, and carol, a device, added to it; `before`
+   * runs before she accepts, and may hand back the alice to go on with (her app started again).
+   */
+  async function groupThenCarol(before: (apps: { alice: App; aliceDir: string; bob: App }) => Promise<App | void> = async () => undefined) {
     await room.start();
     const { alice, aliceDir, bob } = await pair(room.port);
     const carol = startApp(profile());
@@ -191,9 +195,9 @@ describe('encrypted messages sent while the host cannot take them', { timeout: 9
     const first = await alice.call<{ clientMsgId: string }>('send', { kind: 'group', groupId: group.id }, 'secret-before-carol');
     await waitFor(() => alice.sentAs(first.clientMsgId) !== undefined, 20_000, 'the group encrypted before carol');
     await alice.call('groupAddMember', group.id, 'carol');
-    await before(alice);
+    const then = (await before({ alice, aliceDir, bob })) ?? alice;
     await carol.call('groupAnswer', group.id, true);
-    return { alice, aliceDir, bob, carol, groupId: group.id };
+    return { alice: then, aliceDir, bob, carol, groupId: group.id };
   }
 
   it('to a group it just joined, goes at once: a member’s app adds its device without waiting to write', async () => {
@@ -207,12 +211,27 @@ describe('encrypted messages sent while the host cannot take them', { timeout: 9
     expect(bob.events.filter((e) => e.type === 'outbox' && e.status === 'sent' && e.target.kind === 'group')).toHaveLength(0);
   });
 
-  it('to a group whose encryption this device is not in yet, waits while no member’s app is there to add it, then goes', async () => {
-    const { aliceDir, bob, carol, groupId } = await groupThenCarol(async (alice) => {
-      // No member's app is online when carol joins: nobody adds her device.
-      await alice.stop();
+  it('to a group it just joined, goes at once also when the member’s app that adds it started after the group was made', async () => {
+    const { alice, carol, groupId } = await groupThenCarol(async ({ alice, aliceDir, bob }) => {
+      // alice's app starts again before carol joins (bob's is gone): it learns who is in the group at its start.
+      await Promise.all([alice.stop(), bob.stop()]);
+      const again = startApp(aliceDir);
+      expect(await again.core.resume()).toMatchObject({ ok: true });
+      // Her device runs once a message of hers goes (a DM: nothing in the group).
+      const dm = await again.call<{ clientMsgId: string }>('send', { kind: 'dm', user: 'bob' }, 'secret-alice-back');
+      await waitFor(() => again.sentAs(dm.clientMsgId) !== undefined, 20_000, 'alice’s device running');
+      return again;
     });
-    await bob.stop();
+    const hi = await carol.call<{ clientMsgId: string }>('send', { kind: 'group', groupId }, 'secret-carol-to-a-restarted-alice');
+    await waitFor(() => carol.sentAs(hi.clientMsgId) !== undefined, 30_000, 'carol’s message sent');
+    await waitFor(() => alice.shown('secret-carol-to-a-restarted-alice').length > 0, 20_000, 'at alice');
+  });
+
+  it('to a group whose encryption this device is not in yet, waits while no member’s app is there to add it, then goes', async () => {
+    const { aliceDir, carol, groupId } = await groupThenCarol(async ({ alice, bob }) => {
+      // No member's app is online when carol joins: nobody adds her device.
+      await Promise.all([alice.stop(), bob.stop()]);
+    });
     const hi = await carol.call<{ clientMsgId: string }>('send', { kind: 'group', groupId }, 'secret-carol-waits');
     await waitFor(() => carol.outbox(hi.clientMsgId).some((e) => e.error?.code === 'E2EE_WAITING'), 20_000, 'carol told it waits');
     expect(carol.outbox(hi.clientMsgId).some((e) => e.status === 'failed')).toBe(false);
