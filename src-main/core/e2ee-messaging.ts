@@ -17,7 +17,7 @@ import { E2EE_ID_BASE, type E2eeMessage, isE2eeId } from '../../src-shared/e2ee-
 import { quote, quoteOf, reactionsWith } from '../../src-shared/message-changes.js';
 import { type ConversationKey, dmConversation, groupConversation } from '../../src-shared/protocol/conversation.js';
 import { nameKey } from '../../src-shared/protocol/names.js';
-import { type Attachment, attachment, callId, type GroupInfo, messageId, reactionEmoji, sha256Hex, type Target } from '../../src-shared/protocol/objects.js';
+import { type Attachment, attachment, callId, messageId, reactionEmoji, sha256Hex, type Target } from '../../src-shared/protocol/objects.js';
 import { endpointId } from '../../src-shared/protocol/calls.js';
 import { fitFileName } from '../../src-shared/file-names.js';
 import { mentionChains, mentioned } from '../../src-shared/mentions.js';
@@ -29,6 +29,7 @@ import { ClientError } from '../client/errors.js';
 import { type DecryptedMessage, type DevicesChanged, EncryptedChats } from '../client/e2ee.js';
 import type { DeviceStore } from '../client/e2ee-store.js';
 import type { DeviceHistory } from './e2ee-history.js';
+import { MemberAdder } from './e2ee-members.js';
 import type { CallKeys } from './call-keys.js';
 
 const base64Of = (bytes: number) => z.string().refine((text) => /^[A-Za-z0-9+/]+={0,2}$/.test(text) && Buffer.from(text, 'base64').length === bytes, `not ${bytes} bytes in base64`);
@@ -92,9 +93,6 @@ export class NotAddedYet extends NotReadyYet {
   }
 }
 
-/** addJoined's pause is drawn from 0 to this. */
-const JOINED_ADD_SPREAD_MS = 1500;
-
 export type E2eeNotice = { conv: ConversationKey; kind: 'unreachable' | 'devicesChanged'; users: string[] };
 
 export type E2eeMessagingEvents = {
@@ -108,8 +106,8 @@ export type E2eeMessagingEvents = {
 };
 
 export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
-  /** Users this device added to a conversation's group (or found in it) since its membership last changed, by conversation. */
-  private readonly tried = new Map<ConversationKey, Set<string>>();
+  /** Who of a conversation's readers this device adds to its group, and when (e2ee-members.ts). */
+  private readonly adder: MemberAdder;
   private readonly onMessage = (message: DecryptedMessage): void => {
     try {
       this.open(message);
@@ -117,14 +115,6 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
       console.error(`lanchat: an encrypted message could not be kept: ${error instanceof Error ? error.message : String(error)}`);
     }
   };
-  private readonly onGroup = ({ group }: { group: GroupInfo }): void => {
-    this.tried.delete(group.conv);
-    this.addJoined(group);
-  };
-  /** Each group's members as its last `group` push said (addJoined). */
-  private readonly groupMembers = new Map<ConversationKey, Set<string>>();
-  /** Members who joined, to be added after a pause (addJoined), by conversation. */
-  private readonly joining = new Map<ConversationKey, { users: Set<string>; timer: NodeJS.Timeout }>();
   /** The host tells the sender when another reader fetched its frames (PROTOCOL §20.7): kept for later history pages. */
   private readonly onDelivered = ({ conv, upTo }: { conv: ConversationKey; upTo: number }): void => {
     if (isE2eeId(upTo)) this.history.noteDelivered(conv, upTo);
@@ -144,8 +134,8 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
     super();
     chats.on('message', this.onMessage);
     chats.on('devicesChanged', this.onDevicesChanged);
-    client.on('group', this.onGroup);
     client.on('delivered', this.onDelivered);
+    this.adder = new MemberAdder(client, chats, history, me);
   }
 
   /**
@@ -160,14 +150,8 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
     const messaging = new E2eeMessaging(client, chats, history, session.login.name);
     history.bindName(chats.id.userId, session.login.name);
     await messaging.bindContacts();
-    await messaging.noteGroups();
+    await messaging.adder.noteGroups();
     return messaging;
-  }
-
-  /** Each group's members now, so that the next `group` push tells who joined since (addJoined). */
-  private async noteGroups(): Promise<void> {
-    const { groups } = await this.client.request('groups');
-    for (const group of groups) if (!this.groupMembers.has(group.conv)) this.groupMembers.set(group.conv, new Set(group.members.map(nameKey)));
   }
 
   catchUp(): Promise<void> {
@@ -191,10 +175,9 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
   }
 
   close(): void {
-    for (const { timer } of this.joining.values()) clearTimeout(timer);
+    this.adder.close();
     this.chats.off('message', this.onMessage);
     this.chats.off('devicesChanged', this.onDevicesChanged);
-    this.client.off('group', this.onGroup);
     this.client.off('delivered', this.onDelivered);
     this.chats.close();
   }
@@ -272,60 +255,6 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
     return JSON.stringify(value);
   }
 
-  /** Adds to the conversation's group, which this device is in, every device of `users` that can be added and is not in it yet. */
-  private async addMissing(conv: ConversationKey, users: readonly string[]): Promise<void> {
-    const present = (): Set<number> => new Set(this.chats.members(conv)!.map((id) => id.userId));
-    const tried = this.tried.get(conv) ?? new Set<string>();
-    this.tried.set(conv, tried);
-    for (const user of users) {
-      const id = this.history.idOf(user);
-      if (id !== undefined && present().has(id)) continue;
-      // A user bound to no id may be in the group already: adding claims their key packages, so once per
-      // membership once a device of theirs is in. One with no key package left is tried again next time.
-      if (id === undefined && tried.has(nameKey(user))) continue;
-      const before = [...present()];
-      if ((await this.chats.add(conv, [user])) > 0) tried.add(nameKey(user));
-      this.bindAdded(conv, user, before);
-    }
-  }
-
-  /**
-   * A member who joined a group can write there only once a device already in its encryption adds theirs
-   * (NotAddedYet): this device does so soon after the host says they joined, instead of at its next message.
-   * Only those who joined since this device last heard who is in the group (at its start, or a push). The pause is drawn at random so that the
-   * members' devices online do not all claim the newcomers' key packages at once: the first adds them, and
-   * the others, catching up first, find the group grown since and leave it (claiming would spend a key
-   * package of each newcomer device for nothing).
-   */
-  private addJoined(group: GroupInfo): void {
-    const members = new Set(group.members.map(nameKey));
-    const before = this.groupMembers.get(group.conv);
-    this.groupMembers.set(group.conv, members);
-    if (before === undefined || this.chats.members(group.conv) === undefined) return;
-    const joined = group.members.filter((member) => !before.has(nameKey(member)) && nameKey(member) !== nameKey(this.me));
-    if (joined.length === 0) return;
-    const due = this.joining.get(group.conv);
-    if (due) {
-      for (const user of joined) due.users.add(user);
-      return;
-    }
-    const users = new Set(joined);
-    const devices = this.chats.members(group.conv)!.length;
-    const timer = setTimeout(() => {
-      this.joining.delete(group.conv);
-      // Failing (the link down, say) leaves it to the next message of a member, as before.
-      this.chats
-        .catchUp()
-        .then(() => {
-          const now = this.chats.members(group.conv);
-          return now === undefined || now.length > devices ? undefined : this.addMissing(group.conv, [...users]);
-        })
-        .catch(() => undefined);
-    }, Math.random() * JOINED_ADD_SPREAD_MS);
-    timer.unref();
-    this.joining.set(group.conv, { users, timer });
-  }
-
   /**
    * The conversation of a target, with this device in its group and every device of its readers that
    * can be added in it. Throws E2eeUnavailable for a DM whose other user has no device to add.
@@ -338,7 +267,7 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
       try {
         // One user first, so that the id that appears is theirs; the others are added below.
         await this.chats.create(conv, first === undefined ? [] : [first]);
-        if (first !== undefined) this.bindAdded(conv, first, []);
+        if (first !== undefined) this.adder.bindAdded(conv, first, []);
       } catch (error) {
         // Nobody's device could be added (neither theirs nor this user's others): said below.
         if (error instanceof ClientError) throw error;
@@ -349,7 +278,7 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
       if (readers.length === 0) throw new E2eeUnavailable('Nobody else in this group can read it yet: write once someone has joined');
       throw new NotAddedYet();
     }
-    await this.addMissing(conv, readers);
+    await this.adder.addMissing(conv, readers);
     const present = (): Set<number> => new Set(this.chats.members(conv)!.map((id) => id.userId));
     // Who the host no longer lets read the conversation is removed from its group.
     const allowed = new Set([this.me, ...readers].map((user) => this.history.idOf(user)));
@@ -365,13 +294,6 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
   }
 
   /** The user a single add brought in is the one whose id appeared in the group. */
-  private bindAdded(conv: ConversationKey, user: string, before: number[]): void {
-    const mine = this.chats.id.userId;
-    const appeared = (this.chats.members(conv) ?? []).map((id) => id.userId).filter((id) => id !== mine && !before.includes(id));
-    const unique = [...new Set(appeared)];
-    if (unique.length === 1) this.history.bindName(unique[0]!, user);
-  }
-
   /** A DM's key (the user ids of both, from the contact the host lists) or a group's, and who else reads it. */
   private async readersOf(target: Exclude<Target, { kind: 'room' }>): Promise<{ conv: ConversationKey; readers: string[] }> {
     if (target.kind === 'group') {
