@@ -263,20 +263,24 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
     const { conv, readers } = await this.readersOf(target);
     if (this.chats.members(conv) === undefined) await this.chats.catchUp();
     const [first] = readers;
+    /** Whether making the group found no device to add, neither the reader's nor this user's others. */
+    let nobodyToAdd = false;
     if (this.chats.members(conv) === undefined) {
       try {
         // One user first, so that the id that appears is theirs; the others are added below.
         await this.chats.create(conv, first === undefined ? [] : [first]);
         if (first !== undefined) this.adder.bindAdded(conv, first, []);
       } catch (error) {
-        // Nobody's device could be added (neither theirs nor this user's others): said below.
         if (error instanceof ClientError) throw error;
+        nobodyToAdd = true;
       }
     }
     if (this.chats.members(conv) === undefined) {
       if (target.kind === 'dm') throw new PeerNotReady(target.user);
       if (readers.length === 0) throw new E2eeUnavailable('Nobody else in this group can read it yet: write once someone has joined');
-      throw new NotAddedYet();
+      // The group's encryption began elsewhere without this device (it joined since): a member's app adds it.
+      if (!nobodyToAdd) throw new NotAddedYet();
+      throw new E2eeUnavailable(`${first}’s app cannot receive end-to-end encrypted messages yet, and the group’s encryption begins with them: nothing was sent`);
     }
     await this.adder.addMissing(conv, readers);
     const present = (): Set<number> => new Set(this.chats.members(conv)!.map((id) => id.userId));

@@ -245,6 +245,22 @@ describe('encrypted messages sent while the host cannot take them', { timeout: 9
     expect(await carol.call('unsent')).toEqual([]);
   });
 
+  it('to a group whose encryption has not begun and whose other member has no device yet, fails saying so', async () => {
+    await room.start();
+    const alice = startApp(profile());
+    await alice.call('join', { host: '127.0.0.1', port: room.port, name: 'alice', password: 'alice-secret' });
+    const dave = await room.user('dave');
+    const group = await alice.call<{ id: number }>('groupCreate', 'plans', ['dave']);
+    await dave.request('groupAnswer', { groupId: group.id, accept: true });
+    await waitFor(async () => (await alice.call<{ id: number; members: string[] }[]>('groups')).some((g) => g.id === group.id && g.members.length === 2), 20_000, 'dave in the group');
+    const hi = await alice.call<{ clientMsgId: string }>('send', { kind: 'group', groupId: group.id }, 'secret-to-deviceless');
+    await waitFor(() => alice.outbox(hi.clientMsgId).some((e) => e.status === 'failed'), 20_000, 'the message to end');
+    expect(alice.outbox(hi.clientMsgId).at(-1)!.error).toMatchObject({
+      code: 'E2EE_UNAVAILABLE',
+      message: expect.stringContaining('dave’s app cannot receive end-to-end encrypted messages yet'),
+    });
+  });
+
   it('ends as failed, and is not sent, when its sender was removed from the group while it waited', async () => {
     await room.start();
     const proxy = await LinkProxy.start(await freePort(), () => room.port);
