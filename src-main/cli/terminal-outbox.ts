@@ -11,12 +11,9 @@ import { nameKey } from '../../src-shared/protocol/names.js';
 import type { ChatMessage, Target } from '../../src-shared/protocol/objects.js';
 import type { ChatClient } from '../client/client.js';
 import type { E2eeMessaging } from '../core/e2ee-messaging.js';
-import { DeviceNotReady, EncryptedOutbox } from '../core/e2ee-outbox.js';
+import { conversationOf, DeviceNotReady, EncryptedOutbox } from '../core/e2ee-outbox.js';
 
 type EncryptedTarget = Exclude<Target, { kind: 'room' }>;
-
-const sameConversation = (a: Target, b: Target): boolean =>
-  a.kind === 'dm' && b.kind === 'dm' ? nameKey(a.user) === nameKey(b.user) : a.kind === 'group' && b.kind === 'group' && a.groupId === b.groupId;
 
 export class TerminalOutbox {
   private readonly outbox: EncryptedOutbox;
@@ -65,7 +62,7 @@ export class TerminalOutbox {
   send(target: EncryptedTarget, text: string, replyTo?: number): void {
     const history = this.device?.history;
     // Behind one waiting for the other user's client, not behind one merely on its way.
-    const behind = history !== undefined && this.outbox.list(history).some((item) => item.error?.code === AppErrorCode.E2EE_WAITING && sameConversation(item.target, target));
+    const behind = history !== undefined && this.outbox.list(history).some((item) => item.error?.code === AppErrorCode.E2EE_WAITING && conversationOf(item.target) === conversationOf(target));
     const kept = this.outbox.send(target, text, replyTo, []);
     if (!kept.ok) throw new Error(kept.error.message);
     if (behind) {
@@ -114,7 +111,7 @@ export class TerminalOutbox {
       );
       // Written since, before this was known: they wait behind it.
       const history = this.device?.history;
-      const behind = history === undefined ? [] : this.outbox.list(history).filter((item) => !this.told.has(item.clientMsgId) && sameConversation(item.target, event.target));
+      const behind = history === undefined ? [] : this.outbox.list(history).filter((item) => !this.told.has(item.clientMsgId) && conversationOf(item.target) === conversationOf(event.target));
       for (const item of behind) this.told.add(item.clientMsgId);
       if (behind.length > 0) this.print(`*** ${behind.length} more to ${where} ${behind.length === 1 ? 'waits' : 'wait'} behind it`);
     } else if (event.status === 'sent' && event.message) {

@@ -43,8 +43,9 @@ type Unsent = z.infer<typeof kept> & { clientMsgId: string };
 /** The message as the history keeps it. */
 const keptJson = ({ clientMsgId: _id, ...item }: Unsent): string => JSON.stringify(item);
 
-/** Messages of one conversation go in order: a waiting one holds those after it. */
-const conversationOf = (target: EncryptedTarget): string => (target.kind === 'dm' ? `dm ${nameKey(target.user)}` : `group ${target.groupId}`);
+/** Messages of one conversation go in order: a waiting one holds those after it. The terminal tells them apart by it too. */
+export const conversationOf = (target: Target): string =>
+  target.kind === 'dm' ? `dm ${nameKey(target.user)}` : target.kind === 'group' ? `group ${target.groupId}` : 'room';
 
 /** The device has not started on this connection yet (or its start failed): a try waits for it. */
 export class DeviceNotReady extends Error {}
@@ -122,8 +123,10 @@ export class EncryptedOutbox {
    * becomes of the answer, so it can no longer be cancelled. Kept so in the history, for the next start too.
    */
   sending(clientMsgId: string): void {
+    // Only the message being tried can leave; other mlsSends (deletions, calls) cost no read of the history.
+    if (this.trying?.clientMsgId !== clientMsgId) return;
     const history = this.device.history(false);
-    const item = history === null ? undefined : this.items(history).find((candidate) => candidate.clientMsgId === clientMsgId);
+    const item = history === null ? undefined : this.keptItem(history, clientMsgId);
     if (history === null || item === undefined || this.wentOut(item)) return;
     this.tried.add(clientMsgId);
     try {
@@ -142,7 +145,7 @@ export class EncryptedOutbox {
   async cancel(clientMsgId: string): Promise<Result<void>> {
     while (this.trying?.clientMsgId === clientMsgId) await this.trying.over;
     const history = this.device.history(false);
-    const item = history === null ? undefined : this.items(history).find((candidate) => candidate.clientMsgId === clientMsgId);
+    const item = history === null ? undefined : this.keptItem(history, clientMsgId);
     if (history === null || item === undefined) return NOT_UNSENT;
     if (this.wentOut(item)) return MAYBE_SENT;
     if (this.forget(history, item)) this.report(item, 'failed', { error: CANCELLED_BY_YOU });
@@ -267,6 +270,10 @@ export class EncryptedOutbox {
       const parsed = kept.safeParse(JSON.parse(item));
       return parsed.success ? [{ clientMsgId, ...parsed.data }] : [];
     });
+  }
+
+  private keptItem(history: DeviceHistory, clientMsgId: string): Unsent | undefined {
+    return this.items(history).find((candidate) => candidate.clientMsgId === clientMsgId);
   }
 
   private announce(item: Unsent): void {
