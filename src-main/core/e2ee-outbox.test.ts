@@ -52,6 +52,14 @@ async function pair(port: number, bobPort = port) {
   return { alice, aliceDir, bob, bobDir, conv: bob.sentAs(clientMsgId)!.conv };
 }
 
+/** The room started, and alice and bob paired (pair) with bob's link through a relay. */
+async function relayedPair() {
+  await room.start();
+  const proxy = await LinkProxy.start(await freePort(), () => room.port);
+  cleanups.push(() => proxy.close());
+  return { proxy, ...(await pair(room.port, proxy.port)) };
+}
+
 describe('encrypted messages sent while the host cannot take them', { timeout: 90_000 }, () => {
   it('stay queued while the host is down, go in order once it is back, and arrive once each', async () => {
     const port = await freePort();
@@ -116,10 +124,7 @@ describe('encrypted messages sent while the host cannot take them', { timeout: 9
   });
 
   it('is recorded once, with the stored frame’s id, when the host stored it and its answer was lost as the app quit', async () => {
-    await room.start();
-    const proxy = await LinkProxy.start(await freePort(), () => room.port);
-    cleanups.push(() => proxy.close());
-    const { alice, bob, bobDir, conv } = await pair(room.port, proxy.port);
+    const { proxy, alice, bob, bobDir, conv } = await relayedPair();
 
     proxy.muteHost();
     const text = 'secret-stored-answer-lost';
@@ -146,10 +151,7 @@ describe('encrypted messages sent while the host cannot take them', { timeout: 9
   });
 
   it('is not cancelled once it went out before its link dropped: the host may have it (MAYBE_SENT), and its resend tells', async () => {
-    await room.start();
-    const proxy = await LinkProxy.start(await freePort(), () => room.port);
-    cleanups.push(() => proxy.close());
-    const { alice, bob, bobDir } = await pair(room.port, proxy.port);
+    const { proxy, alice, bob, bobDir } = await relayedPair();
 
     proxy.muteHost();
     const text = 'secret-then-asked-to-cancel';
@@ -262,10 +264,7 @@ describe('encrypted messages sent while the host cannot take them', { timeout: 9
   });
 
   it('ends as failed, and is not sent, when its sender was removed from the group while it waited', async () => {
-    await room.start();
-    const proxy = await LinkProxy.start(await freePort(), () => room.port);
-    cleanups.push(() => proxy.close());
-    const { alice, bob } = await pair(room.port, proxy.port);
+    const { proxy, alice, bob } = await relayedPair();
     const group = await alice.call<{ id: number }>('groupCreate', 'plans', ['bob']);
     await bob.call('groupAnswer', group.id, true);
     const hello = await bob.call<{ clientMsgId: string }>('send', { kind: 'group', groupId: group.id }, 'group-hello');
@@ -290,10 +289,7 @@ describe('encrypted messages sent while the host cannot take them', { timeout: 9
   });
 
   it('a file message whose answer was lost is sent again with its sealed file, and recorded once', async () => {
-    await room.start();
-    const proxy = await LinkProxy.start(await freePort(), () => room.port);
-    cleanups.push(() => proxy.close());
-    const { alice, bob, bobDir } = await pair(room.port, proxy.port);
+    const { proxy, alice, bob, bobDir } = await relayedPair();
 
     // The upload goes on a link of its own, opened after this: only the message's answer is lost.
     proxy.muteHost();
