@@ -400,6 +400,34 @@ describe('who may write and read, decided when the commit stores', () => {
     expect(answersFrom(alice, 3000).every((answer) => answer.type === 'res' && answer.ok)).toBe(true);
   });
 
+  it('answers resends checked before a mute and stored after it as the messages stored, and refuses the new sends MUTED', async () => {
+    // Commits slower than the mute: resends and new sends checked before it are stored after it.
+    await start({ insertMessages: 30 });
+    const bob = await loggedIn('bob');
+    const count = 20;
+    const send = (id: number, clientMsgId: string): Buffer => encodeFrame({ type: 'send', id, clientMsgId, to: { kind: 'room' }, text: clientMsgId });
+    bob.write(Buffer.concat(Array.from({ length: count }, (_, index) => send(5000 + index, `s${index}`))));
+    await waitFor(() => answersFrom(bob, 5000).length === count, 'the first sends stored');
+    const storedId = new Map(answersFrom(bob, 5000).map((answer) => [(result(answer).message as { text: string }).text, (result(answer).message as { id: number }).id]));
+    const sending = (async () => {
+      for (let index = 0; index < count; index++) {
+        bob.write(Buffer.concat([send(6000 + 2 * index, `s${index}`), send(6001 + 2 * index, `n${index}`)]));
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    })();
+    await waitFor(() => answersFrom(bob, 6000).length >= 4, 'the first resends answered');
+    await server.admin.mute('bob');
+    await sending;
+    await waitFor(() => answersFrom(bob, 6000).length === 2 * count, 'every answer');
+    const answers = answersFrom(bob, 6000);
+    const refused = answers.filter((answer) => answer.type === 'res' && !answer.ok);
+    expect(refused.length).toBeGreaterThan(0);
+    for (const answer of refused) expect(answer).toMatchObject({ id: expect.toSatisfy((id: number) => id % 2 === 1), error: { code: 'MUTED' } });
+    for (const [index, answer] of answers.entries()) {
+      if (index % 2 === 0) expect(answer).toMatchObject({ ok: true, result: { duplicate: true, message: { id: storedId.get(`s${index / 2}`) } } });
+    }
+  });
+
   it('leaves no message of a group deleted while sends to it waited for their commit', async () => {
     await start({ insertMessages: 30 });
     const alice = await loggedIn('alice');

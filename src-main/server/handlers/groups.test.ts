@@ -76,6 +76,11 @@ describe('groups', () => {
     await expect(bob.request('send', { clientMsgId: 'g1', to, text: 'hello group' })).rejects.toMatchObject({
       code: ErrorCode.UNKNOWN_GROUP,
     });
+    // Sent again to the room, as a client reusing the id would: the id names the group's message still.
+    await expect(bob.request('send', { clientMsgId: 'g1', to: { kind: 'room' }, text: 'hello group' })).rejects.toMatchObject({
+      code: ErrorCode.UNKNOWN_GROUP,
+    });
+    expect((await bob.request('history', { conv: 'room' })).messages.filter((message) => message.text === 'hello group')).toEqual([]);
   });
 
   it('takes a deleted group’s messages out of every file of the host’s folder, its write-ahead log included, soon after', async () => {

@@ -49,6 +49,35 @@ describe('room', () => {
   });
 });
 
+describe('a resend', () => {
+  it('is answered as the message stored, whatever changed since: the sender muted, the day’s quota used up, the chat declined', async () => {
+    await room.restart({ maxUserBytesPerDay: 12 });
+    const [alice, bob] = [await room.user('alice'), await room.user('bob')];
+    const toRoom = await alice.request('send', { clientMsgId: 'r1', to: { kind: 'room' }, text: 'hello room' });
+    const toBob = await alice.request('send', { clientMsgId: 'd1', to: { kind: 'dm', user: 'bob' }, text: 'hi' });
+    await bob.request('chatAnswer', { user: 'alice', accept: false });
+    // The day's quota: 10 of 12 bytes used, so neither resend would pass as a new message.
+    await expect(alice.request('send', { clientMsgId: 'r2', to: { kind: 'room' }, text: 'again' })).rejects.toMatchObject({ code: ErrorCode.STORAGE_FULL });
+    // Bob is online, but a duplicate was pushed to nobody.
+    expect(await alice.request('send', { clientMsgId: 'r1', to: { kind: 'room' }, text: 'hello room' })).toMatchObject({ duplicate: true, delivered: false, message: { id: toRoom.message.id } });
+    expect(await alice.request('send', { clientMsgId: 'd1', to: { kind: 'dm', user: 'bob' }, text: 'hi' })).toMatchObject({ duplicate: true, message: { id: toBob.message.id } });
+    await room.host.server.admin.mute('alice', 5);
+    await expect(alice.request('send', { clientMsgId: 'r3', to: { kind: 'room' }, text: '.' })).rejects.toMatchObject({ code: ErrorCode.MUTED });
+    expect(await alice.request('send', { clientMsgId: 'r1', to: { kind: 'room' }, text: 'hello room' })).toMatchObject({ duplicate: true, message: { id: toRoom.message.id } });
+    expect(await alice.request('send', { clientMsgId: 'd1', to: { kind: 'dm', user: 'bob' }, text: 'hi' })).toMatchObject({ duplicate: true, message: { id: toBob.message.id } });
+    expect((await alice.request('history', { conv: 'room' })).messages.map((message) => message.text)).toEqual(['hello room']);
+  });
+
+  it('that passes every check is found by the insert: answered as the message stored, pushed to nobody again', async () => {
+    const [alice, bob] = [await room.user('alice'), await room.user('bob')];
+    const pushed = collectMessages(bob);
+    const first = await alice.request('send', { clientMsgId: 'p1', to: { kind: 'room' }, text: 'once only' });
+    expect(await alice.request('send', { clientMsgId: 'p1', to: { kind: 'room' }, text: 'once only' })).toMatchObject({ duplicate: true, delivered: false, message: { id: first.message.id } });
+    await bob.request('users');
+    expect(pushed.texts()).toEqual(['once only']);
+  });
+});
+
 describe('group commit', () => {
   it('stores the sends of many pipelining clients together, acknowledges each once stored, all in id order', async () => {
     const senders = [await room.raw(), await room.raw(), await room.raw(), await room.raw()];

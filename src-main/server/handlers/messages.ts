@@ -3,7 +3,7 @@ import { type Attachment, type AttachmentRef, type ChatMessage } from '../../../
 import { type ConversationKey, ROOM, dmConversation, groupConversation } from '../../../src-shared/protocol/conversation.js';
 import { ErrorCode } from '../../../src-shared/protocol/errors.js';
 import { LIMITS } from '../../../src-shared/protocol/limits.js';
-import { type Request } from '../../../src-shared/protocol/requests.js';
+import { type Request, type RequestResults } from '../../../src-shared/protocol/requests.js';
 import { nameKey } from '../../../src-shared/protocol/names.js';
 import type { UserRow } from '../../store/types.js';
 import type { Handlers, ServerContext } from '../context.js';
@@ -121,24 +121,37 @@ export function messageHandlers(ctx: ServerContext) {
     });
   }
 
+  /** The answer to a resend of a message stored: the message, unless it went to a group its sender has left. */
+  async function resent(me: UserRow, stored: ChatMessage): Promise<RequestResults['send']> {
+    // Only a group can stop being readable: a resend there after removal is refused, as a new send would be.
+    if (!(await canRead(store, me, stored.conv))) await memberGroup(store, me, stored.groupId ?? 0);
+    // Stored through another node (before the sender's app moved here, say), it may be ahead of what
+    // this node pushed: the answer waits for its id (a message's event id), as a new send's does (§10.3).
+    await new Promise<void>((resolve) => fanOut.afterPushed(stored.id, resolve));
+    return { message: stored, duplicate: true, delivered: false };
+  }
+
   return {
     send: async (session, request) => {
       const me = session.user;
-      const stored = await store.messageByClientId(me.id, request.clientMsgId);
-      if (stored) {
-        // Only a group can stop being readable: a resend there after removal is refused, as a new send would be.
-        if (!(await canRead(store, me, stored.conv))) await memberGroup(store, me, stored.groupId ?? 0);
-        // Stored through another node (before the sender's app moved here, say), it may be ahead of what
-        // this node pushed: the answer waits for its id (a message's event id), as a new send's does (§10.3).
-        await new Promise<void>((resolve) => fanOut.afterPushed(stored.id, resolve));
-        return { message: stored, duplicate: true, delivered: false };
+      // A resend is answered as the message stored (§7.4). Its client id is looked up when a check refuses it;
+      // one that passes them is found by the commit's insert. A DM's is looked up first: a DM may open a chat.
+      if (request.to.kind === 'dm') {
+        const stored = await store.messageByClientId(me.id, request.clientMsgId);
+        if (stored) return resent(me, stored);
       }
-      refuseMuted(ctx, me);
-      const files = await claimAttachments(me, request.attachments);
       try {
-        return await addressed(session, request, files?.attachments);
-      } finally {
-        files?.release();
+        refuseMuted(ctx, me);
+        const files = await claimAttachments(me, request.attachments);
+        try {
+          return await addressed(session, request, files?.attachments);
+        } finally {
+          files?.release();
+        }
+      } catch (error) {
+        const stored = error instanceof ServerError ? await store.messageByClientId(me.id, request.clientMsgId) : undefined;
+        if (!stored) throw error;
+        return resent(me, stored);
       }
     },
 

@@ -125,23 +125,43 @@ export class SendCommit {
     // A mute that came while these waited refuses them too (mutes are held in memory, on every node).
     const muted = sends.map((send) => refusedNow(send.message.senderId));
     const storing = sends.filter((_, index) => muted[index] === null);
-    let stored: InsertResult[];
+    let outcomes: Outcome[];
     try {
-      stored = await store.insertMessages(storing.map((send) => send.message));
+      const stored = await store.insertMessages(storing.map((send) => send.message));
+      let next = 0;
+      outcomes = sends.map((send, index) => muted[index] ?? outcomeAtCommit(send, stored[next++]!));
+      if (muted.some((refused) => refused !== null) || outcomes.some(resentToGroup)) outcomes = await this.resends(sends, outcomes, muted);
     } catch (error) {
       for (const send of sends) send.reject(error);
       return;
     }
-    let next = 0;
     fanOut.registering(() =>
       sends.forEach((send, index) => {
-        const outcome = muted[index] ? null : stored[next++]!;
-        const refused = muted[index] ?? refusedAtCommit(send, outcome!);
-        if (refused || !outcome || !('message' in outcome)) this.refuse(send, refused!);
+        const outcome = outcomes[index]!;
+        if (outcome instanceof ServerError) this.refuse(send, outcome);
         else this.deliver(send, outcome);
       }),
     );
     scheduler.flushPending();
+  }
+
+  /**
+   * What the rules for a resend (PROTOCOL.md §7.4) make of a commit's outcomes: a muted sender's resend is
+   * answered as the message stored, and a resend of a message to a group its sender has left since is refused.
+   */
+  private async resends(sends: WaitingSend[], outcomes: Outcome[], muted: (ServerError | null)[]): Promise<Outcome[]> {
+    const { store } = this.options;
+    return Promise.all(
+      outcomes.map(async (outcome, index) => {
+        const { senderId, clientMsgId } = sends[index]!.message;
+        if (muted[index]) {
+          const stored = await store.messageByClientId(senderId, clientMsgId);
+          if (stored) outcome = { message: stored, duplicate: true };
+        }
+        if (!resentToGroup(outcome) || (await store.memberIds(outcome.message.groupId!)).includes(senderId)) return outcome;
+        return new ServerError(ErrorCode.UNKNOWN_GROUP, `you are in no group with id ${outcome.message.groupId}`);
+      }),
+    );
   }
 
   private refuse({ requestId, session, resolve }: WaitingSend, refused: ServerError): void {
@@ -165,7 +185,8 @@ export class SendCommit {
     const result: RequestResults['send'] = {
       message: storedMessage,
       duplicate,
-      delivered: roster.anyoneElseOnline(recipients, message.senderId),
+      // A duplicate was pushed to nobody now (PROTOCOL.md §7.4).
+      delivered: !duplicate && roster.anyoneElseOnline(recipients, message.senderId),
     };
     // In a cluster, not before a lower id from another node reached this node's sessions;
     // the connection's next frame waits for the answer itself, not only for the commit. A duplicate
@@ -180,13 +201,18 @@ export class SendCommit {
   }
 }
 
+/** A send's fate at its commit: stored (or found stored already), or refused. */
+type Outcome = StoredMessage | ServerError;
+
+const resentToGroup = (outcome: Outcome): outcome is StoredMessage => !(outcome instanceof ServerError) && outcome.duplicate && outcome.message.groupId !== undefined;
+
 /**
- * Why a send that was checked when it arrived is not stored after all: who may write is decided
- * again as the commit stores, and nothing refused there is stored, acknowledged or pushed.
+ * What became of a send that was checked when it arrived: who may write is decided again as the commit
+ * stores, and nothing refused there is stored, acknowledged or pushed.
  */
-function refusedAtCommit(send: AddressedSend, outcome: InsertResult): ServerError | null {
+function outcomeAtCommit(send: AddressedSend, outcome: InsertResult): Outcome {
   if ('overDailyQuota' in outcome) return dailyQuotaRefusal(outcome.overDailyQuota.limit, outcome.overDailyQuota.retryAfterMs);
-  if (!('notAllowed' in outcome)) return null;
+  if (!('notAllowed' in outcome)) return outcome;
   switch (outcome.notAllowed) {
     case 'group':
       return new ServerError(ErrorCode.UNKNOWN_GROUP, `you are in no group with id ${send.message.groupId}`);
