@@ -190,7 +190,8 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
 
   /**
    * Makes the conversation's group with every device of `users` (and this user's other devices) that
-   * has a key package. When another device's group won the race, this one joins that group instead
+   * has a key package; throws, having spent no key package of this user's, when `users` are named and
+   * none of theirs has one. When another device's group won the race, this one joins that group instead
    * (from the welcome, if it was added) and 'joined' says so: resolves either way.
    */
   create(conv: string, users: readonly string[]): Promise<void> {
@@ -198,14 +199,17 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
       const me = this.client.session?.login.name;
       if (me === undefined) throw new ClientError('DISCONNECTED', 'not logged in');
       if (this.madeElsewhere.has(conv)) return;
-      const group = await createGroup(this.device, new TextEncoder().encode(conv));
+      const theirs = await this.trust.claim(this.client, users);
+      if (users.length > 0 && theirs.length === 0) throw new Error(`no device of ${users.join(', ')} can be added now`);
       // Claiming this user's devices spends one of this device's own key packages too: its private keys go, another is uploaded.
-      const claimed = await this.trust.claim(this.client, [me, ...users], (spent) => {
+      const mine = await this.trust.claim(this.client, [me], (spent) => {
         const index = this.bundles.findIndex((bundle) => Buffer.from(bundle.encoded).equals(spent));
         if (index >= 0) this.bundles.splice(index, 1);
       });
       void this.serially(() => this.topUp()).catch(() => undefined);
-      if (claimed.length === 0) throw new Error(`no device of ${users.join(', ')} can be added now`);
+      const claimed = [...mine, ...theirs];
+      if (claimed.length === 0) throw new Error('no other device of yours can be added now');
+      const group = await createGroup(this.device, new TextEncoder().encode(conv));
       const added = await addMembers(group, claimed.map((device) => device.keyPackage));
       try {
         const { frame } = await this.client.request('mlsCommit', {

@@ -262,14 +262,17 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
   private async ready(target: Exclude<Target, { kind: 'room' }>): Promise<ConversationKey> {
     const { conv, readers } = await this.readersOf(target);
     if (this.chats.members(conv) === undefined) await this.chats.catchUp();
-    const [first] = readers;
-    /** Whether making the group found no device to add, neither the reader's nor this user's others. */
+    /** Whether making the group found no device to add, neither a reader's nor this user's others. */
     let nobodyToAdd = false;
-    if (this.chats.members(conv) === undefined) {
+    // One user first, so that the id that appears is theirs (the first reader with a device; the others are
+    // added below), or, if no reader has one, this user's other devices alone.
+    for (const first of [...readers, undefined]) {
+      if (this.chats.members(conv) !== undefined) break;
       try {
-        // One user first, so that the id that appears is theirs; the others are added below.
         await this.chats.create(conv, first === undefined ? [] : [first]);
+        nobodyToAdd = false;
         if (first !== undefined) this.adder.bindAdded(conv, first, []);
+        break;
       } catch (error) {
         if (error instanceof ClientError) throw error;
         nobodyToAdd = true;
@@ -280,7 +283,8 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
       if (readers.length === 0) throw new E2eeUnavailable('Nobody else in this group can read it yet: write once someone has joined');
       // The group's encryption began elsewhere without this device (it joined since): a member's app adds it.
       if (!nobodyToAdd) throw new NotAddedYet();
-      throw new E2eeUnavailable(`${first}’s app cannot receive end-to-end encrypted messages yet, and the group’s encryption begins with them: nothing was sent`);
+      const whose = readers.length === 1 ? `${readers[0]}’s app` : `The apps of ${readers.slice(0, -1).join(', ')} and ${readers.at(-1)}`;
+      throw new E2eeUnavailable(`${whose} cannot receive end-to-end encrypted messages yet (an older version, or not signed in since it was updated): nothing was sent`);
     }
     await this.adder.addMissing(conv, readers);
     const present = (): Set<number> => new Set(this.chats.members(conv)!.map((id) => id.userId));

@@ -263,6 +263,21 @@ describe('encrypted messages sent while the host cannot take them', { timeout: 9
     });
   });
 
+  it('to a group whose encryption has not begun and whose first other member has no device, begins it with the next, and names who cannot read it', async () => {
+    await room.start();
+    const { alice, bob } = await pair(room.port);
+    // abe, listed before bob, signs in with a client that has no device.
+    const abe = await room.user('abe');
+    const group = await alice.call<{ id: number }>('groupCreate', 'plans', ['abe', 'bob']);
+    await abe.request('groupAnswer', { groupId: group.id, accept: true });
+    await bob.call('groupAnswer', group.id, true);
+    await waitFor(async () => (await alice.call<{ id: number; members: string[] }[]>('groups')).some((g) => g.id === group.id && g.members.length === 3), 20_000, 'both in the group');
+    const hi = await alice.call<{ clientMsgId: string }>('send', { kind: 'group', groupId: group.id }, 'secret-past-abe');
+    await waitFor(() => alice.sentAs(hi.clientMsgId) !== undefined, 30_000, 'the message sent');
+    await waitFor(() => bob.shown('secret-past-abe').length > 0, 20_000, 'at bob');
+    expect(alice.events).toContainEqual(expect.objectContaining({ type: 'e2eeNotice', kind: 'unreachable', users: ['abe'] }));
+  });
+
   it('ends as failed, and is not sent, when its sender was removed from the group while it waited', async () => {
     const { proxy, alice, bob } = await relayedPair();
     const group = await alice.call<{ id: number }>('groupCreate', 'plans', ['bob']);
