@@ -189,10 +189,9 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
   }
 
   /**
-   * Makes the conversation's group with every device of `users` (and this user's other devices) that
-   * has a key package; throws, having spent no key package of this user's, when `users` are named and
-   * none of theirs has one. When another device's group won the race, this one joins that group instead
-   * (from the welcome, if it was added) and 'joined' says so: resolves either way.
+   * Makes the conversation's group with every device of `users` (and this user's other devices) that has a key
+   * package; throws, spending none of this user's, if `users` are named and none of theirs has one. When another
+   * device's group won the race, this one joins it instead (from the welcome, if added; 'joined' says so).
    */
   create(conv: string, users: readonly string[]): Promise<void> {
     return this.serially(async () => {
@@ -209,8 +208,7 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
       void this.serially(() => this.topUp()).catch(() => undefined);
       const claimed = [...mine, ...theirs];
       if (claimed.length === 0) throw new Error('no other device of yours can be added now');
-      const group = await createGroup(this.device, new TextEncoder().encode(conv));
-      const added = await addMembers(group, claimed.map((device) => device.keyPackage));
+      const added = await addMembers(await createGroup(this.device, new TextEncoder().encode(conv)), claimed.map((device) => device.keyPackage));
       try {
         const { frame } = await this.client.request('mlsCommit', {
           conv,
