@@ -35,6 +35,26 @@ function newCore(dir = tempDir('lanchat-files-app-'), desktopFiles?: DesktopFile
 const transfers = (events: AppEvent[], id: string): TransferEvent[] =>
   events.filter((event): event is TransferEvent => event.type === 'transfer' && event.transfer === id);
 
+/**
+ * Bob's upload of a 40 MB file to alice's room, with the message `text`, through a relay that loses what the
+ * upload writes past its first megabyte: however fast the machine, it is under way until cancelled. Resolves
+ * once the host's partial file holds bytes (what it has not written when the link is cut is dropped).
+ */
+async function stalledUpload(text: string) {
+  const { alice, asBob } = await aliceHosting();
+  const proxy = await LinkProxy.start(await freePort(), () => asBob.port);
+  cleanups.push(() => proxy.close());
+  proxy.muteClientsAfter(1_000_000);
+  const bob = newCore();
+  unwrap(await bob.core.join({ ...asBob, port: proxy.port }));
+  const partials = join(alice.dir, 'host', 'files', 'partial');
+  const path = join(bob.dir, 'huge.bin');
+  writeFileSync(path, randomBytes(40_000_000));
+  const { transfers: [upload] } = unwrap(await bob.core.sendFiles({ kind: 'room' }, [{ path }], text));
+  await waitFor(() => readdirSync(partials).some((name) => statSync(join(partials, name)).size > 0), 'its first part at the host');
+  return { alice, bob, proxy, partials, upload };
+}
+
 describe('files through the App API', () => {
   it('sends files with a caption, reports progress, and the other app saves them', async () => {
     const { alice, asBob } = await aliceHosting();
@@ -63,20 +83,7 @@ describe('files through the App API', () => {
   });
 
   it('cancels an upload: nothing is sent until Retry, which goes on from where it stopped', async () => {
-    const { alice, asBob } = await aliceHosting();
-    // Through a relay that loses what the upload writes past its first megabyte: however fast the machine, the
-    // upload is still under way when it is cancelled.
-    const proxy = await LinkProxy.start(await freePort(), () => asBob.port);
-    cleanups.push(() => proxy.close());
-    proxy.muteClientsAfter(1_000_000);
-    const bob = newCore();
-    unwrap(await bob.core.join({ ...asBob, port: proxy.port }));
-    const partials = join(alice.dir, 'host', 'files', 'partial');
-    const path = join(bob.dir, 'huge.bin');
-    writeFileSync(path, randomBytes(40_000_000));
-    const { transfers: [upload] } = unwrap(await bob.core.sendFiles({ kind: 'room' }, [{ path }], 'at last'));
-    // Bytes the host has not written when the link is cut are dropped: Retry would start from the first byte.
-    await waitFor(() => readdirSync(partials).some((name) => statSync(join(partials, name)).size > 0), 'its first part at the host');
+    const { alice, bob, proxy, upload } = await stalledUpload('at last');
     unwrap(await bob.core.cancelTransfer(upload!));
     await waitFor(() => transfers(bob.events, upload!).some((e) => e.status === 'cancelled'), 'the cancellation');
     expect(bob.events.some((e) => e.type === 'outbox')).toBe(false);
@@ -90,19 +97,7 @@ describe('files through the App API', () => {
   });
 
   it('a cancelled upload dismissed is cancelled on the host too: its partial file goes', async () => {
-    const { alice, asBob } = await aliceHosting();
-    // Through a relay that loses what the upload writes past its first megabyte: it is under way until cancelled.
-    const proxy = await LinkProxy.start(await freePort(), () => asBob.port);
-    cleanups.push(() => proxy.close());
-    proxy.muteClientsAfter(1_000_000);
-    const bob = newCore();
-    unwrap(await bob.core.join({ ...asBob, port: proxy.port }));
-    const partials = join(alice.dir, 'host', 'files', 'partial');
-    const path = join(bob.dir, 'huge.bin');
-    writeFileSync(path, randomBytes(40_000_000));
-    const { transfers: [upload] } = unwrap(await bob.core.sendFiles({ kind: 'room' }, [{ path }], 'never'));
-    await waitFor(() => transfers(bob.events, upload!).some((e) => (e.progress?.bytes ?? 0) > 0), 'the upload to start');
-    await waitFor(() => readdirSync(partials).length === 1, 'its first part at the host');
+    const { bob, partials, upload } = await stalledUpload('never');
     unwrap(await bob.core.cancelTransfer(upload!));
     await waitFor(() => transfers(bob.events, upload!).some((e) => e.status === 'cancelled'), 'the cancellation');
     // Cancelled, it can still be retried: the host keeps what arrived.
