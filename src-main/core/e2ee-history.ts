@@ -20,6 +20,7 @@ import Database from 'better-sqlite3-multiple-ciphers';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { foldForSearch } from '../../src-shared/fold.js';
+import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 import { nameKey } from '../../src-shared/protocol/names.js';
 import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import type { E2eeMessage } from '../../src-shared/e2ee-app.js';
@@ -90,6 +91,7 @@ CREATE TABLE IF NOT EXISTS names (user_id INTEGER PRIMARY KEY, name TEXT NOT NUL
 CREATE TABLE IF NOT EXISTS delivered (conv TEXT PRIMARY KEY, up_to INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS file_secrets (file_id TEXT PRIMARY KEY, secret TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS unsent (seq INTEGER PRIMARY KEY AUTOINCREMENT, client_msg_id TEXT NOT NULL UNIQUE, item TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS group_members (conv TEXT PRIMARY KEY, member_keys TEXT NOT NULL);
 `;
 
 interface Row {
@@ -289,6 +291,16 @@ export class DeviceHistory {
   /** Stored or refused for good: whether it was still kept. */
   forgetUnsent(clientMsgId: string): boolean {
     return this.db.prepare('DELETE FROM unsent WHERE client_msg_id = ?').run(clientMsgId).changes > 0;
+  }
+
+  /** A group's members (name keys) as this device last heard them, across runs; undefined if it never did. */
+  groupMembers(conv: ConversationKey): Set<string> | undefined {
+    const row = this.db.prepare('SELECT member_keys FROM group_members WHERE conv = ?').get(conv) as { member_keys: string } | undefined;
+    return row && new Set(JSON.parse(row.member_keys) as string[]);
+  }
+
+  noteGroupMembers(conv: ConversationKey, memberKeys: ReadonlySet<string>): void {
+    this.db.prepare('INSERT OR REPLACE INTO group_members (conv, member_keys) VALUES (?, ?)').run(conv, JSON.stringify([...memberKeys]));
   }
 
   /** The name bound to a user id, if this device has bound one. */

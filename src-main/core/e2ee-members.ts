@@ -16,8 +16,6 @@ const JOINED_ADD_SPREAD_MS = 1500;
 export class MemberAdder {
   /** Users this device added to a conversation's group (or found in it) since its membership last changed, by conversation. */
   private readonly tried = new Map<ConversationKey, Set<string>>();
-  /** Each group's members as this device last heard them (noteGroups, a `group` push). */
-  private readonly groupMembers = new Map<ConversationKey, Set<string>>();
   /** Members who joined, to be added after a pause (addJoined), by conversation. */
   private readonly joining = new Map<ConversationKey, { users: Set<string>; timer: NodeJS.Timeout }>();
   private readonly onGroup = ({ group }: { group: GroupInfo }): void => {
@@ -34,10 +32,13 @@ export class MemberAdder {
     client.on('group', this.onGroup);
   }
 
-  /** Each group's members now, so that the next `group` push tells who joined since (addJoined). */
+  /**
+   * Each group's members now, so that the next `group` push tells who joined since (addJoined); and those who
+   * joined while this app was away are added as if it had heard of them then: a message of theirs may wait for it.
+   */
   async noteGroups(): Promise<void> {
     const { groups } = await this.client.request('groups');
-    for (const group of groups) if (!this.groupMembers.has(group.conv)) this.groupMembers.set(group.conv, new Set(group.members.map(nameKey)));
+    for (const group of groups) this.addJoined(group);
   }
 
   /** Adds to the conversation's group, which this device is in, every device of `users` that can be added and is not in it yet. */
@@ -73,15 +74,16 @@ export class MemberAdder {
   /**
    * A member who joined a group can write there only once a device already in its encryption adds theirs
    * (NotAddedYet): this device does so soon after the host says they joined, instead of at its next message.
-   * Only those who joined since this device last heard who is in the group (at its start, or a push). The pause
+   * Only those who joined since this device last heard who is in the group (a push, or its start, in this run of
+   * the app or an earlier one: the device history keeps each group's members). The pause
    * is drawn at random so that the members' devices online do not all claim the newcomers' key packages at
    * once: the first adds them, and the others, catching up first, find the group grown since and leave it
    * (claiming would spend a key package of each newcomer device for nothing).
    */
   private addJoined(group: GroupInfo): void {
     const members = new Set(group.members.map(nameKey));
-    const before = this.groupMembers.get(group.conv);
-    this.groupMembers.set(group.conv, members);
+    const before = this.history.groupMembers(group.conv);
+    this.history.noteGroupMembers(group.conv, members);
     if (before === undefined || this.chats.members(group.conv) === undefined) return;
     const joined = group.members.filter((member) => !before.has(nameKey(member)) && nameKey(member) !== nameKey(this.me));
     if (joined.length === 0) return;
