@@ -1,5 +1,5 @@
 /** Finding what a request names, as the requesting user may see it. Plain functions over the store. */
-import { type Contact, type GroupInfo } from '../../src-shared/protocol/objects.js';
+import { type ChatMessage, type Contact, type GroupInfo } from '../../src-shared/protocol/objects.js';
 import { type ConversationKey, dmConversation, groupConversation } from '../../src-shared/protocol/conversation.js';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { nameKey } from '../../src-shared/protocol/names.js';
@@ -19,13 +19,22 @@ export async function otherUser(store: AsyncStore, me: UserRow, name: string): P
   return user;
 }
 
+/** A group the user is not a member of does not exist for them. */
+export const notInGroup = (groupId: number | undefined): ServerError => new ServerError(ErrorCode.UNKNOWN_GROUP, `you are in no group with id ${groupId}`);
+
 /** The group, if the user is a member; otherwise it does not exist for them. */
 export async function memberGroup(store: AsyncStore, me: UserRow, groupId: number): Promise<GroupRow> {
   const group = await store.groupById(groupId);
-  if (!group || !(await store.isMember(groupId, me.id))) {
-    throw new ServerError(ErrorCode.UNKNOWN_GROUP, `you are in no group with id ${groupId}`);
-  }
+  if (!group || !(await store.isMember(groupId, me.id))) throw notInGroup(groupId);
   return group;
+}
+
+/**
+ * Why a resend of `stored`, which is answered as that message (PROTOCOL.md §7.4), is refused: only a group can
+ * stop being readable, and a resend there after its sender left is refused as a new send would be. Null if not.
+ */
+export async function resendRefusal(store: AsyncStore, me: Pick<UserRow, 'id'>, stored: ChatMessage): Promise<ServerError | null> {
+  return (await canRead(store, me, stored.conv)) ? null : notInGroup(stored.groupId);
 }
 
 export async function ownedGroup(store: AsyncStore, me: UserRow, groupId: number): Promise<GroupRow> {
@@ -78,6 +87,6 @@ export async function contact(store: AsyncStore, me: UserRow, relation: Relation
 }
 
 /** Whether the user may read a conversation. */
-export async function canRead(store: AsyncStore, me: UserRow, conv: ConversationKey): Promise<boolean> {
+export async function canRead(store: AsyncStore, me: Pick<UserRow, 'id'>, conv: ConversationKey): Promise<boolean> {
   return canReadConversation(conv, me.id, (groupId, userId) => store.isMember(groupId, userId));
 }

@@ -8,7 +8,7 @@ import { nameKey } from '../../../src-shared/protocol/names.js';
 import type { UserRow } from '../../store/types.js';
 import type { Handlers, ServerContext } from '../context.js';
 import { ANSWERED, type Answered, ServerError } from '../errors.js';
-import { canRead, memberGroup, otherUser, userNamed } from '../lookups.js';
+import { canRead, memberGroup, otherUser, resendRefusal, userNamed } from '../lookups.js';
 import type { LoggedInSession } from '../session.js';
 import type { FileTransfers } from '../transfer.js';
 import { openChat } from './chats.js';
@@ -123,8 +123,8 @@ export function messageHandlers(ctx: ServerContext) {
 
   /** The answer to a resend of a message stored: the message, unless it went to a group its sender has left. */
   async function resent(me: UserRow, stored: ChatMessage): Promise<RequestResults['send']> {
-    // Only a group can stop being readable: a resend there after removal is refused, as a new send would be.
-    if (!(await canRead(store, me, stored.conv))) await memberGroup(store, me, stored.groupId ?? 0);
+    const refused = await resendRefusal(store, me, stored);
+    if (refused) throw refused;
     // Stored through another node (before the sender's app moved here, say), it may be ahead of what
     // this node pushed: the answer waits for its id (a message's event id), as a new send's does (§10.3).
     await new Promise<void>((resolve) => fanOut.afterPushed(stored.id, resolve));

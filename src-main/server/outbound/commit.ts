@@ -29,6 +29,7 @@ import type { ConnectionScheduler } from '../../net/scheduler.js';
 import { turnBegins } from '../../net/turn.js';
 import type { AsyncStore, InsertResult, NewMessage, StoredMessage } from '../../store/types.js';
 import { ANSWERED, type Answered, REFUSED, ServerError, refusal } from '../errors.js';
+import { notInGroup, resendRefusal } from '../lookups.js';
 import type { Roster } from '../roster.js';
 import type { FanOut } from './fan-out.js';
 import type { SerialQueue } from '../serial.js';
@@ -130,7 +131,7 @@ export class SendCommit {
       const stored = await store.insertMessages(storing.map((send) => send.message));
       let next = 0;
       outcomes = sends.map((send, index) => muted[index] ?? outcomeAtCommit(send, stored[next++]!));
-      if (muted.some((refused) => refused !== null) || outcomes.some(resentToGroup)) outcomes = await this.resends(sends, outcomes, muted);
+      if (muted.some((refused) => refused !== null) || outcomes.some(isDuplicate)) outcomes = await this.resends(sends, outcomes, muted);
     } catch (error) {
       for (const send of sends) send.reject(error);
       return;
@@ -158,8 +159,7 @@ export class SendCommit {
           const stored = await store.messageByClientId(senderId, clientMsgId);
           if (stored) outcome = { message: stored, duplicate: true };
         }
-        if (!resentToGroup(outcome) || (await store.memberIds(outcome.message.groupId!)).includes(senderId)) return outcome;
-        return new ServerError(ErrorCode.UNKNOWN_GROUP, `you are in no group with id ${outcome.message.groupId}`);
+        return isDuplicate(outcome) ? ((await resendRefusal(store, { id: senderId }, outcome.message)) ?? outcome) : outcome;
       }),
     );
   }
@@ -204,7 +204,7 @@ export class SendCommit {
 /** A send's fate at its commit: stored (or found stored already), or refused. */
 type Outcome = StoredMessage | ServerError;
 
-const resentToGroup = (outcome: Outcome): outcome is StoredMessage => !(outcome instanceof ServerError) && outcome.duplicate && outcome.message.groupId !== undefined;
+const isDuplicate = (outcome: Outcome): outcome is StoredMessage => !(outcome instanceof ServerError) && outcome.duplicate;
 
 /**
  * What became of a send that was checked when it arrived: who may write is decided again as the commit
@@ -215,7 +215,7 @@ function outcomeAtCommit(send: AddressedSend, outcome: InsertResult): Outcome {
   if (!('notAllowed' in outcome)) return outcome;
   switch (outcome.notAllowed) {
     case 'group':
-      return new ServerError(ErrorCode.UNKNOWN_GROUP, `you are in no group with id ${send.message.groupId}`);
+      return notInGroup(send.message.groupId);
     case 'declined':
       return new ServerError(ErrorCode.CHAT_DECLINED, 'they declined your chat request');
     default:
