@@ -265,6 +265,36 @@ describe.skipIf(natsMissing)(natsMissing ? `${TITLE} (skipped: ${natsMissing})` 
     for (const peer of readers) expect(await readTexts(peer, 'two')).toEqual(['the lost one', 'one', 'two']);
   });
 
+  it("counts a session's own send as reached only once its answer could be written: a clean close while a lower id is read back leaves the account's cursor below that id", async () => {
+    let readBackBegun: () => void = () => undefined;
+    const begun = new Promise<void>((resolve) => (readBackBegun = resolve));
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const { alice, readers, node } = await readBack(
+      (read) => async (...args) => {
+        readBackBegun();
+        await released;
+        return read(...args);
+      },
+      ['bob'],
+    );
+    const lost = idsSeen(alice).at(-1)!;
+    const bob = readers[0]!;
+    // bob's message is stored after the one node b never heard of; its answer waits for that one's read-back.
+    bob.write(encodeFrame({ type: 'send', id: 901, clientMsgId: 'after', to: { kind: 'room' }, text: 'after' }));
+    await alice.waitFrame((frame) => frame.type === 'message' && frame.message.text === 'after');
+    await begun;
+    // A clean close (the node stops) before the read-back ends: bob was never written the lost message.
+    const stopping = node.stop();
+    await bob.waitClosed();
+    release();
+    await stopping;
+    const again = await RawPeer.open(nodes[0]!.port);
+    peers.push(again);
+    const login = (await again.login('bob')) as unknown as { result: { deliveredUpTo: number } };
+    expect(login.result.deliveredUpTo).toBeLessThan(lost);
+  });
+
   it('reads the range again when a read-back fails, and every session gets it once, in order', async () => {
     let reads = 0;
     const { alice, readers, node } = await readBack((read) => async (...args) => {

@@ -181,7 +181,6 @@ export class SendCommit {
       const frame: PushFrame = { type: 'message', message: storedMessage, ...(eventId !== undefined ? { eventId } : {}) };
       fanOut.push(recipients, frame, session);
     }
-    if (storedMessage.id > session.sentUpTo) session.sentUpTo = storedMessage.id;
     const result: RequestResults['send'] = {
       message: storedMessage,
       duplicate,
@@ -195,6 +194,8 @@ export class SendCommit {
     // the app takes the answer's id as seen.
     this.lastAnswered = Math.max(this.lastAnswered, eventId ?? (duplicate ? storedMessage.id : 0));
     fanOut.afterPushed(eventId ?? this.lastAnswered, () => {
+      // Reached only now: a clean close before it must not count lower ids this session was never written.
+      if (storedMessage.id > session.sentUpTo) session.sentUpTo = storedMessage.id;
       session.connection.send({ type: 'res', id: requestId, ok: true, result });
       resolve(ANSWERED);
     });
