@@ -87,9 +87,11 @@ export class LinkProxy {
     this.clientBytesPerLink = bytes;
   }
 
+  /** Passes on what was held, and ends the holding, a hold still waiting for its client bytes included. */
   releaseHost(): void {
     const held = this.held;
     this.held = null;
+    this.holdAfter = Infinity;
     for (const [client, chunks] of held ?? []) for (const chunk of chunks) if (!client.destroyed) client.write(chunk);
   }
 
