@@ -3,13 +3,14 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:f
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dmConversation, groupConversation } from '../../src-shared/protocol/conversation.js';
-import type { MlsFrame } from '../../src-shared/protocol/e2ee.js';
+import { E2EE_LIMITS, type MlsFrame } from '../../src-shared/protocol/e2ee.js';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { createDevice, createGroup, createKeyPackage, addMembers, encrypt, signatureKeys } from '../crypto/mls.js';
 import { waitFor } from '../testing/harness.js';
 import { useRoom } from '../testing/room.js';
 import type { ChatClient } from './client.js';
 import { type DecryptedMessage, type DevicesChanged, EncryptedChats } from './e2ee.js';
+import { KEPT } from './e2ee-key-packages.js';
 import { DeviceStore, KEY_FILE, SEALED_KEY_FILE, deviceStoreKey } from './e2ee-store.js';
 
 /** Resolves with the next event of `name` that `match` accepts. */
@@ -235,7 +236,28 @@ describe('end-to-end encrypted conversations through a real host', () => {
     }
     await toppedUp();
     // The private keys kept are those of the packages the host still holds: none of a package spent stays behind.
-    expect(b['bundles']).toHaveLength(before);
+    expect(b['bundles'].size).toBe(before);
+  });
+
+  it("a device whose key packages someone else claims and never uses is topped up at once, not at its next start; it keeps the keys of the newest hundred", async () => {
+    await room.start();
+    const [alice, bob] = [await room.user('alice'), await room.user('bob')];
+    const b = await EncryptedChats.start(bob);
+    const held = await keyPackagesHeld(bob, b);
+    expect(held).toBe(E2EE_LIMITS.keepKeyPackages);
+    for (let round = 0; round * held <= KEPT; round++) {
+      // Every package the host holds, claimed: before, bob's device stayed unreachable until his app started again.
+      for (let i = 0; i < held; i++) expect((await alice.request('keyPackagesClaim', { user: 'bob' })).devices[0]!.keyPackage).toBeDefined();
+      await waitFor(async () => (await keyPackagesHeld(bob, b)) === held, `bob's device to hold ${held} key packages again`);
+    }
+    expect(b['bundles'].size).toBe(KEPT);
+    // The keys kept are the newest: a welcome for a package the host holds still opens.
+    const { group } = await alice.request('groupCreate', { name: 'after', members: ['bob'] });
+    await bob.request('groupAnswer', { groupId: group.id, accept: true });
+    const a = await EncryptedChats.start(alice);
+    const joined = next(b, 'joined');
+    await a.create(groupConversation(group.id), ['bob']);
+    await joined;
   });
 
   it('a device that lost the race to make a group waits for its welcome: trying to write again makes no group and spends no key package of anyone', async () => {

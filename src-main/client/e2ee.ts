@@ -14,13 +14,13 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { type Device, type DeviceId, type Group, type KeyPackageBundle, loadGroup, loadKeyPackage, saveGroup, addMembers,
-  createDevice, createGroup, createKeyPackage, encrypt, joinFromWelcome, members, receive,
-  removeMembers, signatureKeys, welcomedBundle } from '../crypto/mls.js';
-import type { MlsFrame } from '../../src-shared/protocol/e2ee.js';
+import { type Device, type DeviceId, type Group, loadGroup, saveGroup, addMembers, createDevice, createGroup, createKeyPackage,
+  encrypt, joinFromWelcome, members, receive, removeMembers, signatureKeys } from '../crypto/mls.js';
+import { E2EE_LIMITS, type MlsFrame } from '../../src-shared/protocol/e2ee.js';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import type { ChatClient } from './client.js';
 import { type DevicesChanged, KnownDevices, type SavedKnownDevices, base64, bytes } from './e2ee-devices.js';
+import { KeyPackageKeys, type SavedKeyPackage } from './e2ee-key-packages.js';
 import type { DeviceStore } from './e2ee-store.js';
 import { ClientError } from './errors.js';
 
@@ -59,8 +59,6 @@ export interface StartOptions {
   catchUp?: boolean;
 }
 
-/** The key packages a device keeps on the host, topped up to this many at start. */
-const KEY_PACKAGES = 10;
 /** Tries of a commit that lost its epoch to another before the caller hears of it. */
 const COMMIT_TRIES = 3;
 const SYNC_PAGE = 100;
@@ -82,7 +80,7 @@ interface SavedDevice extends SavedKnownDevices {
   signaturePublicKey: string;
   signaturePrivateKey: string;
   cursor: number;
-  keyPackages: { encoded: string; initPrivateKey: string; hpkePrivateKey: string; signaturePrivateKey: string }[];
+  keyPackages: SavedKeyPackage[];
   conversations: { conv: string; seq: number; frameId: number; state: string }[];
 }
 
@@ -91,7 +89,9 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
   /** Each user's devices as this device saw them itself, their safety numbers and who is verified. */
   readonly trust: KnownDevices;
   /** Key packages uploaded and not yet used by a welcome. */
-  private readonly bundles: KeyPackageBundle[] = [];
+  private readonly bundles = new KeyPackageKeys();
+  /** A top-up asked by keyPackagesLow is queued: more pushes meanwhile ask nothing more. */
+  private lowTopUp = false;
   /** Conversations whose group another device made first: this one waits to be added, as another try would claim a key package of every device it names. */
   private readonly madeElsewhere = new Set<string>();
   /** The highest frame id processed from mlsSync. */
@@ -101,6 +101,12 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly onPush = (push: { frame: MlsFrame }): void => {
     void this.serially(() => this.process(push.frame));
+  };
+  /** Others claimed this device's key packages (§20.3): one top-up queued at a time, however many pushes. */
+  private readonly onLow = (push: { deviceId: string }): void => {
+    if (push.deviceId !== this.id.deviceId || this.lowTopUp) return;
+    this.lowTopUp = true;
+    void this.serially(() => ((this.lowTopUp = false), this.topUp())).catch(() => undefined);
   };
   /** Back online after a drop: what was pushed meanwhile is fetched. */
   private readonly onOnline = (): void => {
@@ -141,6 +147,7 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
     chats.trust.learn(device.id, device.signaturePublicKey);
     client.on('mls', chats.onPush);
     client.on('online', chats.onOnline);
+    client.on('keyPackagesLow', chats.onLow);
     await chats.topUp(registered.keyPackages);
     if (options.catchUp !== false) await chats.catchUp();
     return chats;
@@ -154,19 +161,20 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
   close(): void {
     this.client.off('mls', this.onPush);
     this.client.off('online', this.onOnline);
+    this.client.off('keyPackagesLow', this.onLow);
   }
 
-  /** Uploads key packages until the host holds KEY_PACKAGES of this device's (`held`: as many as it said it holds). */
+  /** Uploads key packages until the host holds E2EE_LIMITS.keepKeyPackages of this device's (`held`: as many as it said it holds). */
   private async topUp(held?: number): Promise<void> {
     held ??= (await this.client.request('deviceRegister', { deviceId: this.id.deviceId, signatureKey: base64(this.device.signaturePublicKey) })).keyPackages;
-    if (held < KEY_PACKAGES) await this.uploadKeyPackages(KEY_PACKAGES - held);
+    if (held < E2EE_LIMITS.keepKeyPackages) await this.uploadKeyPackages(E2EE_LIMITS.keepKeyPackages - held);
     else await this.save();
   }
 
   async uploadKeyPackages(count: number): Promise<number> {
     const made = await Promise.all(Array.from({ length: count }, () => createKeyPackage(this.device)));
     // Kept (and saved) before the host has them: a welcome may use one as soon as it does.
-    this.bundles.push(...made);
+    this.bundles.add(made);
     await this.save();
     const result = await this.client.request('keyPackagesUpload', { deviceId: this.id.deviceId, keyPackages: made.map((bundle) => base64(bundle.encoded)) });
     return result.keyPackages;
@@ -201,10 +209,7 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
       const theirs = await this.trust.claim(this.client, users);
       if (users.length > 0 && theirs.length === 0) throw new Error(`no device of ${users.join(', ')} can be added now`);
       // Claiming this user's devices spends one of this device's own key packages too: its private keys go, another is uploaded.
-      const mine = await this.trust.claim(this.client, [me], (spent) => {
-        const index = this.bundles.findIndex((bundle) => Buffer.from(bundle.encoded).equals(spent));
-        if (index >= 0) this.bundles.splice(index, 1);
-      });
+      const mine = await this.trust.claim(this.client, [me], (spent) => this.bundles.spend(spent));
       void this.serially(() => this.topUp()).catch(() => undefined);
       const claimed = [...mine, ...theirs];
       if (claimed.length === 0) throw new Error('no other device of yours can be added now');
@@ -305,12 +310,7 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
       signaturePublicKey: base64(this.device.signaturePublicKey),
       signaturePrivateKey: base64(this.device.signaturePrivateKey),
       cursor: this.cursor,
-      keyPackages: this.bundles.map((bundle) => ({
-        encoded: base64(bundle.encoded),
-        initPrivateKey: base64(bundle.privateKeys.initPrivateKey),
-        hpkePrivateKey: base64(bundle.privateKeys.hpkePrivateKey),
-        signaturePrivateKey: base64(bundle.privateKeys.signaturePrivateKey),
-      })),
+      keyPackages: this.bundles.save(),
       conversations: [...this.conversations].map(([conv, { group, seq, frameId }]) => ({ conv, seq, frameId, state: base64(saveGroup(group)) })),
       ...this.trust.save(),
     };
@@ -319,10 +319,7 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
 
   private restore(saved: SavedDevice): void {
     this.cursor = saved.cursor;
-    for (const kept of saved.keyPackages) {
-      const privateKeys = { initPrivateKey: bytes(kept.initPrivateKey), hpkePrivateKey: bytes(kept.hpkePrivateKey), signaturePrivateKey: bytes(kept.signaturePrivateKey) };
-      this.bundles.push(loadKeyPackage(bytes(kept.encoded), privateKeys));
-    }
+    this.bundles.restore(saved.keyPackages);
     for (const { conv, seq, frameId, state } of saved.conversations) this.conversations.set(conv, { group: loadGroup(this.device, bytes(state)), seq, frameId });
     this.trust.restore(saved);
   }
@@ -424,7 +421,7 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
   /** Joins from a welcome for this device; false when none of its key packages opens it. */
   private async join(frame: MlsFrame): Promise<boolean> {
     const welcome = bytes(frame.welcome!);
-    const bundle = await welcomedBundle(this.bundles, welcome);
+    const bundle = await this.bundles.welcomed(welcome);
     if (bundle === undefined) return false;
     let group: Group;
     try {
@@ -434,7 +431,7 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
       return true;
     }
     // A key package is used once.
-    this.bundles.splice(this.bundles.indexOf(bundle), 1);
+    this.bundles.spend(bundle.encoded);
     this.conversations.set(frame.conv, { group, seq: frame.seq, frameId: frame.id });
     this.trust.learnFromGroup(group);
     this.emit('joined', { conv: frame.conv });

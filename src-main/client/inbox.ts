@@ -24,6 +24,7 @@ type ForwardedPush =
   | 'groupInvitations'
   | 'mls'
   | 'deviceReady'
+  | 'keyPackagesLow'
   | 'call'
   | 'callSignal';
 
@@ -110,6 +111,7 @@ export class Inbox {
     // Ordered per conversation by its seq, not by message id: the encrypted layer (e2ee.ts) puts it in order.
     mls: (push) => this.events.emit('mls', push),
     deviceReady: (push) => this.events.emit('deviceReady', push),
+    keyPackagesLow: (push) => this.events.emit('keyPackagesLow', push),
     // Calls (§21): live state, never held by a catch-up (a call's line in the history is a message).
     call: (push) => this.events.emit('call', push),
     callSignal: (push) => this.events.emit('callSignal', push),

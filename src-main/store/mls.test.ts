@@ -21,9 +21,9 @@ forEachBackend(() => {
       expect(await store.registerDevice(alice.id, 'a1', KEY, 14, 2)).toEqual({ keyPackages: 2 });
 
       const first = await store.claimKeyPackages(alice.id);
-      expect(first.map((device) => [device.deviceId, device.keyPackage?.toString()])).toEqual([
-        ['a1', 'p1'],
-        ['a2', undefined],
+      expect(first.map((device) => [device.deviceId, device.keyPackage?.toString(), device.left])).toEqual([
+        ['a1', 'p1', 1],
+        ['a2', undefined, 0],
       ]);
       expect((await store.claimKeyPackages(alice.id))[0]!.keyPackage?.toString()).toBe('p2');
       expect((await store.claimKeyPackages(alice.id))[0]!.keyPackage).toBeUndefined();

@@ -14,6 +14,8 @@ export interface DeviceRow {
 export interface ClaimedKeyPackage extends DeviceRow {
   /** Absent when the device had none left. */
   keyPackage?: Buffer;
+  /** How many the device holds after this claim. */
+  left: number;
 }
 
 /** A frame to store: the handler has read its envelope; the store decides whether it may be posted. */
@@ -78,7 +80,7 @@ export interface MlsStore {
   /** Adds key packages of a registered device unless that would keep more than `max`; how many it keeps. */
   addKeyPackages(userId: number, deviceId: string, keyPackages: readonly Buffer[], max: number): { keyPackages: number } | { refused: 'device' | 'limit' };
   device(userId: number, deviceId: string): DeviceRow | undefined;
-  /** Every device of the user, oldest first, each with its oldest key package, which is deleted. */
+  /** Every device of the user, oldest first, each with its oldest key package, which is deleted, and how many it has left. */
   claimKeyPackages(userId: number): ClaimedKeyPackage[];
   appendMlsFrame(frame: NewMlsFrame): MlsAppendResult;
   /** The frames after `after` of every conversation the user may read now, oldest first. */
@@ -281,7 +283,8 @@ export function mlsQueries(dialect: Dialect): Queries<MlsStore> {
                RETURNING key_package AS "keyPackage"`,
               [userId, device.deviceId],
             );
-            claimed.push(taken[0] === undefined ? device : { ...device, keyPackage: taken[0].keyPackage });
+            const left = taken[0] === undefined ? 0 : yield* keyPackageCount(userId, device.deviceId);
+            claimed.push(taken[0] === undefined ? { ...device, left } : { ...device, keyPackage: taken[0].keyPackage, left });
           }
           return claimed;
         })(),

@@ -151,6 +151,28 @@ describe('the e2ee handlers refuse what is not what it claims, and change nothin
     expect(heard).toEqual({ alice: ['bob', 'bob'], carol: [], bob: [] });
   });
 
+  it("tells a device's user when someone else's claim leaves it fewer than ten key packages; not for their own claims", async () => {
+    await room.start();
+    const [alice, bob] = [await room.user('alice'), await room.user('bob')];
+    const heard: unknown[] = [];
+    bob.on('keyPackagesLow', (push) => heard.push(push));
+    const device = await registered(bob);
+    const keyPackages = await Promise.all(Array.from({ length: 11 }, async () => base64((await createKeyPackage(device)).encoded)));
+    await bob.request('keyPackagesUpload', { deviceId: device.id.deviceId, keyPackages });
+    const settled = () => Promise.all([alice, bob].map((client) => client.request('users')));
+    // Ten left is enough.
+    await alice.request('keyPackagesClaim', { user: 'bob' });
+    await settled();
+    expect(heard).toEqual([]);
+    const low = nextEvent(bob, 'keyPackagesLow');
+    await alice.request('keyPackagesClaim', { user: 'bob' });
+    const told = { type: 'keyPackagesLow', deviceId: device.id.deviceId, keyPackages: 9 };
+    expect(await low).toEqual([told]);
+    await bob.request('keyPackagesClaim', { user: 'bob' });
+    await settled();
+    expect(heard).toEqual([told]);
+  });
+
   it('tells of a user who uploads and claims their own key packages in a loop once a window', async () => {
     // A window longer than the test: every telling after the first is held to its end.
     await room.start({ presenceWindowMs: 3_600_000 });
