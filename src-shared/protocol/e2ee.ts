@@ -12,7 +12,7 @@ export const E2EE_LIMITS = {
   maxDevicesPerUser: 10,
   /** Key packages the host keeps for one device. */
   maxKeyPackagesPerDevice: 100,
-  /** Key packages a device keeps on the host: a claim by someone else that leaves it fewer tells its user (keyPackagesLow). */
+  /** Key packages a device keeps on the host: a claim that leaves it fewer tells its user (keyPackagesLow). */
   keepKeyPackages: 10,
   /** Key packages one keyPackagesUpload may carry. */
   maxKeyPackagesPerUpload: 20,

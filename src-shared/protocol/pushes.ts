@@ -62,7 +62,7 @@ export const pushes = {
   mls: z.object({ type: z.literal('mls'), frame: mlsFrame }),
   /** A device of `user`, who has a chat with you, can be added now: it had no key package and uploaded some (§20.3). */
   deviceReady: z.object({ type: z.literal('deviceReady'), user: z.string() }),
-  /** Someone else's claim left your device `deviceId` with `keyPackages` (under ten): upload more (§20.3). */
+  /** A claim left your device `deviceId` with `keyPackages` (under ten): upload more (§20.3). */
   keyPackagesLow: z.object({ type: z.literal('keyPackagesLow'), deviceId, keyPackages: z.number().int().min(0) }),
   // Calls (issue 39, docs/PROTOCOL.md §21).
   /** A call of a conversation you may read, at each change: started (ringing), joined, left, declined, ended. */
