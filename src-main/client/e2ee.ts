@@ -102,11 +102,14 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
   private readonly onPush = (push: { frame: MlsFrame }): void => {
     void this.serially(() => this.process(push.frame));
   };
-  /** Others claimed this device's key packages (§20.3): one top-up queued at a time, however many pushes. */
+  /** Claims left this device few key packages (§20.3): one top-up queued at a time, however many pushes. */
   private readonly onLow = (push: { deviceId: string }): void => {
     if (push.deviceId !== this.id.deviceId || this.lowTopUp) return;
     this.lowTopUp = true;
-    void this.serially(() => ((this.lowTopUp = false), this.topUp())).catch(() => undefined);
+    void this.serially(async () => {
+      this.lowTopUp = false;
+      await this.topUp();
+    }).catch(() => undefined);
   };
   /** Back online after a drop: what was pushed meanwhile is fetched. */
   private readonly onOnline = (): void => {
