@@ -135,6 +135,37 @@ describe('automatic sign-in', () => {
     expect(bob.events.filter((e) => e.type === 'event' || e.type === 'message')).toEqual([]);
   });
 
+  it('keeps in the snapshot a message that came while its conversation was loading', async () => {
+    const alice = startApp(profile());
+    const { port } = (await alice.call<SessionView>('host', { roomName: 'Lab', port: 0, name: 'alice', password: PASSWORD })).hosting!;
+    const bobDir = profile();
+    const bob = startApp(bobDir);
+    await bob.call('join', { host: '127.0.0.1', port, name: 'bob', password: PASSWORD });
+    // The page is read from the host before alice writes, and answered after her message reached bob's app
+    // (a window's first load after a login, as a message comes).
+    const inner = bob.core['core'].calls;
+    const history = inner.history.bind(inner);
+    let pageRead!: () => void;
+    const read = new Promise<void>((resolve) => (pageRead = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    inner.history = async (...args) => {
+      const page = await history(...args);
+      pageRead();
+      await released;
+      return page;
+    };
+    const loading = bob.call<HistoryPage>('history', 'room');
+    await read;
+    await alice.call('send', { kind: 'room' }, 'while the page loads');
+    await waitFor(() => bob.events.some((e) => e.type === 'message' && e.message.text === 'while the page loads'), 'the message');
+    release();
+    expect((await loading).messages.map((m) => m.text)).not.toContain('while the page loads');
+    await bob.stop();
+    const snapshot = openSealed(readFileSync(join(bobDir, 'snapshot.json')), deviceStoreKey(bobDir), 'snapshot') as { pages: { page: { messages: ChatMessage[] } }[] };
+    expect(snapshot.pages[0]!.page.messages.map((m) => m.text)).toContain('while the page loads');
+  });
+
   it('restarts the hosted room and rejoins it as its host', async () => {
     const dir = profile();
     let alice = startApp(dir);

@@ -102,6 +102,8 @@ export class ResumingCore implements Core {
   private retry: { error: AppError; cancel: () => void } | null = null;
   private cancelled = false;
   private readonly listeners = new Set<(event: AppEvent) => void>();
+  /** The messages that came while each latest page under way loads. */
+  private readonly loading = new Set<ChatMessage[]>();
   private readonly retryDelays: { minMs: number; maxMs: number };
   /** The key the snapshot is sealed with; null when the profile's key could not be had (the app then keeps none). */
   private readonly snapshotKey: Buffer | null;
@@ -149,7 +151,15 @@ export class ResumingCore implements Core {
         // Only the latest page is kept, so only it is answered from the snapshot.
         if (before !== undefined) return inner.history(conv, before, limit);
         const kept = this.restoring() ? this.snapshot.pages.find((entry) => entry.conv === conv)?.page : undefined;
-        return kept ? ok(kept) : this.kept(await inner.history(conv, before, limit), (page) => this.keepPage(conv, page));
+        if (kept) return ok(kept);
+        // Messages that come while the page loads are not in it, nor in a kept page yet: they join it.
+        const arrived: ChatMessage[] = [];
+        this.loading.add(arrived);
+        try {
+          return this.kept(await inner.history(conv, before, limit), (latest) => this.keepPage(conv, latest, arrived));
+        } finally {
+          this.loading.delete(arrived);
+        }
       },
     };
     core.onEvent((event) => this.onCoreEvent(event));
@@ -321,7 +331,9 @@ export class ResumingCore implements Core {
     rmSync(this.snapshotFile, { force: true });
   }
 
-  private keepPage(conv: ConversationKey, page: HistoryPage): void {
+  private keepPage(conv: ConversationKey, page: HistoryPage, arrived: ChatMessage[] = []): void {
+    const later = arrived.filter((message) => message.conv === conv && !page.messages.some((held) => held.id === message.id));
+    if (later.length > 0) page = { ...page, messages: [...page.messages, ...later] };
     const pages = this.snapshot.pages.filter((entry) => entry.conv !== conv);
     pages.unshift({ conv, page: { ...page, messages: page.messages.slice(-SNAPSHOT_MESSAGES), hasMore: page.hasMore || page.messages.length > SNAPSHOT_MESSAGES } });
     this.snapshot.pages = pages.slice(0, SNAPSHOT_CONVERSATIONS);
@@ -329,6 +341,7 @@ export class ResumingCore implements Core {
 
   /** A new message joins its conversation's page when that page is kept. */
   private keepMessage(message: ChatMessage): void {
+    for (const arrived of this.loading) arrived.push(message);
     const entry = this.snapshot.pages.find((candidate) => candidate.conv === message.conv);
     if (!entry || entry.page.messages.some((held) => held.id === message.id)) return;
     this.keepPage(message.conv, { ...entry.page, messages: [...entry.page.messages, message] });
