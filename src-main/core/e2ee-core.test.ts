@@ -217,20 +217,26 @@ describe('the app as an end-to-end encryption device', () => {
     await sent(alice.events, unwrap(await alice.core.send(toGroup, 'secret-alice-and-bob')).clientMsgId);
     await received(bob.events, 'secret-alice-and-bob');
 
-    // Someone else takes every key package carol's device uploaded (as members adding her elsewhere would).
-    const eve = await login({ address: { port } }, 'eve', 'eve-secret', { tls: true, fingerprint: hosting!.fingerprint! });
+    // While carol's app is closed, someone else takes every key package her device uploaded (as members adding
+    // her elsewhere would); an app that is on uploads more at once (keyPackagesLow).
+    const tls = { tls: true, fingerprint: hosting!.fingerprint! } as const;
+    const eve = await login({ address: { port } }, 'eve', 'eve-secret', tls);
     cleanups.push(() => eve.close());
     const carolPackages = async (): Promise<boolean> => (await eve.request('keyPackagesClaim', { user: 'carol' })).devices.some((device) => device.keyPackage !== undefined);
     const until = (wanted: boolean, what: string) => waitFor(async () => (await carolPackages()) === wanted, what);
     await until(true, "carol's device to upload key packages");
+    unwrap(await carol.core.leave());
     await until(false, "every key package of carol's taken");
     unwrap(await alice.core.groupAddMember(group.id, 'carol'));
-    unwrap(await carol.core.groupAnswer(group.id, true));
+    // carol accepts from a client that is no encryption device (the terminal's, say).
+    const carolElsewhere = await login({ address: { port } }, 'carol', 'carol-secret', tls);
+    cleanups.push(() => carolElsewhere.close());
+    await carolElsewhere.request('groupAnswer', { groupId: group.id, accept: true });
+    carolElsewhere.close();
     await sent(alice.events, unwrap(await alice.core.send(toGroup, 'secret-before-carol-could-read')).clientMsgId);
     expect(alice.events).toContainEqual(expect.objectContaining({ type: 'e2eeNotice', kind: 'unreachable', users: ['carol'] }));
 
     // carol's app comes back (a new connection uploads key packages again); alice's next message adds her.
-    unwrap(await carol.core.leave());
     unwrap(await carol.core.join({ host: '127.0.0.1', port, name: 'carol', password: 'carol-secret' }));
     await until(true, 'carol to have key packages again');
     const second = unwrap(await alice.core.send(toGroup, 'secret-carol-reads'));
