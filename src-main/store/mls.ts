@@ -283,8 +283,8 @@ export function mlsQueries(dialect: Dialect): Queries<MlsStore> {
                RETURNING key_package AS "keyPackage"`,
               [userId, device.deviceId],
             );
-            const left = taken[0] === undefined ? 0 : yield* keyPackageCount(userId, device.deviceId);
-            claimed.push(taken[0] === undefined ? { ...device, left } : { ...device, keyPackage: taken[0].keyPackage, left });
+            const keyPackage = taken[0]?.keyPackage;
+            claimed.push(keyPackage === undefined ? { ...device, left: 0 } : { ...device, keyPackage, left: yield* keyPackageCount(userId, device.deviceId) });
           }
           return claimed;
         })(),

@@ -227,7 +227,7 @@ export function e2eeHandlers(ctx: ServerContext): E2eeHandlers {
       const devices = await store.claimKeyPackages(user.id);
       // Claims that are never used (a member who means harm, a commit that lost its epoch) would leave the
       // device unreachable until its app next starts: its app hears and uploads more (a user's own claim too:
-      // the claiming device is not the one claimed).
+      // it spends a package of each of their other devices).
       for (const { deviceId, keyPackage, left } of devices) {
         if (keyPackage !== undefined && left < E2EE_LIMITS.keepKeyPackages) {
           fanOut.push([user.id], { type: 'keyPackagesLow', deviceId, keyPackages: left });
