@@ -5,6 +5,7 @@
  * each test. `store` and `backend` are live bindings: importers see the store that reopen() puts in place.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
@@ -30,6 +31,8 @@ export let dir: string;
 export let file: string;
 /** PostgreSQL: the test's database. */
 let databaseUrl: string;
+/** How long a test's store may take to close (its statements to end) before the test fails saying why. */
+const CLOSE_BOUND_MS = 20_000;
 
 function open(options: StoreOptions = {}): Promise<AsyncStore> {
   return backend === 'sqlite' ? Promise.resolve(openAsyncStore(file, options)) : openPgStore(databaseUrl, options);
@@ -54,12 +57,23 @@ export function forEachBackend(tests: (backend: Backend) => void): void {
         store = await open();
       });
       afterEach(async () => {
-        try {
-          await store.close();
-        } catch {
-          // A test may have closed it already.
+        // A test may have closed it already.
+        const closing = store.close().then(
+          () => 'closed',
+          () => 'closed',
+        );
+        if (name === 'sqlite') {
+          await closing;
+          rmSync(dir, { recursive: true, force: true });
+          return;
         }
-        if (name === 'sqlite') rmSync(dir, { recursive: true, force: true });
+        // A PostgreSQL store closes once its statements end: one that never does (CI saw a search test
+        // hang so) is reported with what its database was doing, instead of a bare hook timeout.
+        const bound = sleep(CLOSE_BOUND_MS, 'stuck', { ref: false });
+        if ((await Promise.race([closing, bound])) === 'stuck') {
+          const pool = JSON.stringify(store.poolStats?.());
+          throw new Error(`the store was not closed within ${CLOSE_BOUND_MS / 1000} s; its pool: ${pool}; its database's other connections:\n${await databaseActivity()}`);
+        }
       });
       tests(name);
     });
@@ -119,6 +133,16 @@ export function texts(messages: ChatMessage[]): string[] {
 
 export async function searchTexts(userId: number, query: string, personId?: number): Promise<string[]> {
   return texts((await store.search(userId, { query, limit: 100, ...(personId !== undefined ? { personId } : {}) })).messages);
+}
+
+/** What each other connection to the test's PostgreSQL database is doing, one line each. */
+async function databaseActivity(): Promise<string> {
+  const rows = await pgRows<Record<string, unknown>>(
+    `SELECT pid, state, wait_event_type, wait_event, pg_blocking_pids(pid) AS blocked_by,
+       round(extract(epoch FROM now() - query_start))::int AS seconds, left(query, 160) AS query
+     FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+  );
+  return rows.map((row) => JSON.stringify(row)).join('\n') || '(none)';
 }
 
 /** Runs one query on the test's PostgreSQL database. */
