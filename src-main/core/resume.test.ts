@@ -135,14 +135,18 @@ describe('automatic sign-in', () => {
     expect(bob.events.filter((e) => e.type === 'event' || e.type === 'message')).toEqual([]);
   });
 
-  it('keeps in the snapshot a message that came while its conversation was loading', async () => {
+  it('keeps in the snapshot the messages and changes that came while its conversation was loading', async () => {
     const alice = startApp(profile());
     const { port } = (await alice.call<SessionView>('host', { roomName: 'Lab', port: 0, name: 'alice', password: PASSWORD })).hosting!;
     const bobDir = profile();
     const bob = startApp(bobDir);
     await bob.call('join', { host: '127.0.0.1', port, name: 'bob', password: PASSWORD });
-    // The page is read from the host before alice writes, and answered after her message reached bob's app
-    // (a window's first load after a login, as a message comes).
+    const arrived = (text: string) => waitFor(() => bob.events.some((e) => e.type === 'message' && e.message.text === text), `bob to get "${text}"`);
+    await alice.call('send', { kind: 'room' }, 'see you at noon');
+    await arrived('see you at noon');
+    const noon = (bob.events.find((e) => e.type === 'message' && e.message.text === 'see you at noon') as { message: ChatMessage }).message;
+    // The page is read from the host before alice writes and edits, and answered after both reached bob's app
+    // (a window's first load after a login, as messages come).
     const inner = bob.core['core'].calls;
     const history = inner.history.bind(inner);
     let pageRead!: () => void;
@@ -158,12 +162,14 @@ describe('automatic sign-in', () => {
     const loading = bob.call<HistoryPage>('history', 'room');
     await read;
     await alice.call('send', { kind: 'room' }, 'while the page loads');
-    await waitFor(() => bob.events.some((e) => e.type === 'message' && e.message.text === 'while the page loads'), 'the message');
+    await arrived('while the page loads');
+    await alice.call('editMessage', noon.id, 'see you at one');
+    await waitFor(() => bob.events.some((e) => e.type === 'event' && e.event.kind === 'edit' && e.event.message.text === 'see you at one'), 'the edit');
     release();
-    expect((await loading).messages.map((m) => m.text)).not.toContain('while the page loads');
+    expect((await loading).messages.map((m) => m.text)).toEqual(['see you at noon']);
     await bob.stop();
     const snapshot = openSealed(readFileSync(join(bobDir, 'snapshot.json')), deviceStoreKey(bobDir), 'snapshot') as { pages: { page: { messages: ChatMessage[] } }[] };
-    expect(snapshot.pages[0]!.page.messages.map((m) => m.text)).toContain('while the page loads');
+    expect(snapshot.pages[0]!.page.messages.map((m) => m.text)).toEqual(['see you at one', 'while the page loads']);
   });
 
   it('restarts the hosted room and rejoins it as its host', async () => {

@@ -74,6 +74,7 @@ const snapshotSchema = z
     ),
   })
   .catch(() => emptySnapshot());
+type Arrival = { message: ChatMessage; changed: boolean };
 type Snapshot = { users: UserInfo[]; contacts: Contact[]; groups: GroupInfo[]; pages: { conv: ConversationKey; page: HistoryPage }[] };
 
 /** What the shells need of a core, and what ResumingCore wraps: its calls, by name from a window or as functions. */
@@ -102,8 +103,8 @@ export class ResumingCore implements Core {
   private retry: { error: AppError; cancel: () => void } | null = null;
   private cancelled = false;
   private readonly listeners = new Set<(event: AppEvent) => void>();
-  /** The messages that came while each latest page under way loads. */
-  private readonly loading = new Set<ChatMessage[]>();
+  /** What came while each latest page under way loads, in order: new messages, and changed ones (edits, deletions, reactions). */
+  private readonly loading = new Set<Arrival[]>();
   private readonly retryDelays: { minMs: number; maxMs: number };
   /** The key the snapshot is sealed with; null when the profile's key could not be had (the app then keeps none). */
   private readonly snapshotKey: Buffer | null;
@@ -152,8 +153,8 @@ export class ResumingCore implements Core {
         if (before !== undefined) return inner.history(conv, before, limit);
         const kept = this.restoring() ? this.snapshot.pages.find((entry) => entry.conv === conv)?.page : undefined;
         if (kept) return ok(kept);
-        // Messages that come while the page loads are not in it, nor in a kept page yet: they join it.
-        const arrived: ChatMessage[] = [];
+        // What comes while the page loads may be missing from it (read before), and has no kept page to go to yet.
+        const arrived: Arrival[] = [];
         this.loading.add(arrived);
         try {
           return this.kept(await inner.history(conv, before, limit), (latest) => this.keepPage(conv, latest, arrived));
@@ -331,17 +332,21 @@ export class ResumingCore implements Core {
     rmSync(this.snapshotFile, { force: true });
   }
 
-  private keepPage(conv: ConversationKey, page: HistoryPage, arrived: ChatMessage[] = []): void {
-    const later = arrived.filter((message) => message.conv === conv && !page.messages.some((held) => held.id === message.id));
-    if (later.length > 0) page = { ...page, messages: [...page.messages, ...later] };
+  private keepPage(conv: ConversationKey, page: HistoryPage, arrived: Arrival[] = []): void {
+    // Replayed in order: a change comes after its message, so each message ends as it is now.
+    let messages: readonly ChatMessage[] = page.messages;
+    for (const { message, changed } of arrived.filter((arrival) => arrival.message.conv === conv)) {
+      const next = withChangedMessage(messages, message);
+      messages = next !== messages || changed || messages.some((held) => held.id === message.id) ? next : [...messages, message];
+    }
     const pages = this.snapshot.pages.filter((entry) => entry.conv !== conv);
-    pages.unshift({ conv, page: { ...page, messages: page.messages.slice(-SNAPSHOT_MESSAGES), hasMore: page.hasMore || page.messages.length > SNAPSHOT_MESSAGES } });
+    pages.unshift({ conv, page: { ...page, messages: messages.slice(-SNAPSHOT_MESSAGES), hasMore: page.hasMore || messages.length > SNAPSHOT_MESSAGES } });
     this.snapshot.pages = pages.slice(0, SNAPSHOT_CONVERSATIONS);
   }
 
   /** A new message joins its conversation's page when that page is kept. */
   private keepMessage(message: ChatMessage): void {
-    for (const arrived of this.loading) arrived.push(message);
+    for (const arrived of this.loading) arrived.push({ message, changed: false });
     const entry = this.snapshot.pages.find((candidate) => candidate.conv === message.conv);
     if (!entry || entry.page.messages.some((held) => held.id === message.id)) return;
     this.keepPage(message.conv, { ...entry.page, messages: [...entry.page.messages, message] });
@@ -350,6 +355,7 @@ export class ResumingCore implements Core {
 
   /** A changed message replaces its copy in its kept page, and replies there quote it as it is now. */
   private keepChange(message: ChatMessage): void {
+    for (const arrived of this.loading) arrived.push({ message, changed: true });
     const entry = this.snapshot.pages.find((candidate) => candidate.conv === message.conv);
     if (!entry) return;
     const messages = withChangedMessage(entry.page.messages, message);
