@@ -151,7 +151,7 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
     client.on('mls', chats.onPush);
     client.on('online', chats.onOnline);
     client.on('keyPackagesLow', chats.onLow);
-    await chats.topUp(registered.keyPackages);
+    await chats.topUp(registered);
     if (options.catchUp !== false) await chats.catchUp();
     return chats;
   }
@@ -167,20 +167,22 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
     this.client.off('keyPackagesLow', this.onLow);
   }
 
-  /** Uploads key packages until the host holds E2EE_LIMITS.keepKeyPackages of this device's (`held`: as many as it said it holds). */
-  private async topUp(held?: number): Promise<void> {
-    held ??= (await this.client.request('deviceRegister', { deviceId: this.id.deviceId, signatureKey: base64(this.device.signaturePublicKey) })).keyPackages;
-    if (held < E2EE_LIMITS.keepKeyPackages) await this.uploadKeyPackages(E2EE_LIMITS.keepKeyPackages - held);
-    else await this.save();
+  /** Uploads key packages until the host holds E2EE_LIMITS.keepKeyPackages of this device's and a last-resort one (`held`: what it said it holds). */
+  private async topUp(held?: { keyPackages: number; lastResort: boolean }): Promise<void> {
+    held ??= await this.client.request('deviceRegister', { deviceId: this.id.deviceId, signatureKey: base64(this.device.signaturePublicKey) });
+    const missing = E2EE_LIMITS.keepKeyPackages - held.keyPackages;
+    await (missing > 0 || !held.lastResort ? this.uploadKeyPackages(Math.max(1, missing)) : this.save());
   }
 
+  /** Uploads `count` key packages and a new last-resort one, which replaces the host's (a welcome made for the old one still opens). */
   async uploadKeyPackages(count: number): Promise<number> {
-    const made = await Promise.all(Array.from({ length: count }, () => createKeyPackage(this.device)));
+    const made = await Promise.all(Array.from({ length: count + 1 }, () => createKeyPackage(this.device)));
+    const lastResort = made.pop()!;
     // Kept (and saved) before the host has them: a welcome may use one as soon as it does.
-    this.bundles.add(made);
+    this.bundles.add(made, lastResort);
     await this.save();
-    const result = await this.client.request('keyPackagesUpload', { deviceId: this.id.deviceId, keyPackages: made.map((bundle) => base64(bundle.encoded)) });
-    return result.keyPackages;
+    const upload = { deviceId: this.id.deviceId, keyPackages: made.map((bundle) => base64(bundle.encoded)), lastResort: base64(lastResort.encoded) };
+    return (await this.client.request('keyPackagesUpload', upload)).keyPackages;
   }
 
   /** Marks the user verified with the devices known now (after comparing the safety number); saved with the device. */
@@ -433,13 +435,11 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
       this.emit('dropped', { conv: frame.conv, seq: frame.seq, reason: error instanceof Error ? error.message : String(error) });
       return true;
     }
-    // A key package is used once.
     this.bundles.spend(bundle.encoded);
     this.conversations.set(frame.conv, { group, seq: frame.seq, frameId: frame.id });
     this.trust.learnFromGroup(group);
     this.emit('joined', { conv: frame.conv });
-    // The welcome took a key package; without another, a device added often would run out before its next start.
-    // Queued after this frame (saves stay in order); offline, the next start tops up.
+    // The welcome took a key package: another, queued after this frame (saves stay in order); offline, at the next start.
     void this.serially(() => this.topUp()).catch(() => undefined);
     return true;
   }

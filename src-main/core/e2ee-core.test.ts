@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AppEvent } from '../../src-shared/api.js';
 import { isE2ee } from '../../src-shared/e2ee-app.js';
 import type { ChatMessage } from '../../src-shared/protocol/objects.js';
+import { createDevice, createKeyPackage, signatureKeys } from '../crypto/mls.js';
 import { filesHolding, login, waitFor, unwrap } from '../testing/harness.js';
 import { AppCore } from './app.js';
 import { e2eeCore, hostedRoom, sent } from './testing.js';
@@ -203,42 +205,41 @@ describe('the app as an end-to-end encryption device', () => {
     }
   });
 
-  it('a member whose device had no key package left when a message went is added by the next one, once it has one again', async () => {
+  it('a member whose only device has no key package left (an older app, which keeps no last-resort one) is added by the next message once she has one again', async () => {
     const alice = newCore();
     const bob = newCore();
     const carol = newCore();
     const { hosting } = unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));
     const port = hosting!.port;
     unwrap(await bob.core.join({ host: '127.0.0.1', port, name: 'bob', password: 'bob-secret' }));
-    unwrap(await carol.core.join({ host: '127.0.0.1', port, name: 'carol', password: 'carol-secret' }));
     const group = unwrap(await alice.core.groupCreate('plans', ['bob']));
     unwrap(await bob.core.groupAnswer(group.id, true));
     const toGroup = { kind: 'group', groupId: group.id } as const;
     await sent(alice.events, unwrap(await alice.core.send(toGroup, 'secret-alice-and-bob')).clientMsgId);
     await received(bob.events, 'secret-alice-and-bob');
 
-    // While carol's app is closed, someone else takes every key package her device uploaded (as members adding
-    // her elsewhere would); an app that is on uploads more at once (keyPackagesLow).
+    // carol's only device is an older app's: it uploaded one key package and no last-resort one, and someone
+    // else took that package (as a member adding her elsewhere would).
     const tls = { tls: true, fingerprint: hosting!.fingerprint! } as const;
+    const carolElsewhere = await login({ address: { port } }, 'carol', 'carol-secret', tls);
+    cleanups.push(() => carolElsewhere.close());
+    const keys = await signatureKeys();
+    const deviceId = randomBytes(16).toString('hex');
+    const { userId } = await carolElsewhere.request('deviceRegister', { deviceId, signatureKey: Buffer.from(keys.publicKey).toString('base64') });
+    const older = await createDevice(userId, deviceId, keys);
+    await carolElsewhere.request('keyPackagesUpload', { deviceId, keyPackages: [Buffer.from((await createKeyPackage(older)).encoded).toString('base64')] });
     const eve = await login({ address: { port } }, 'eve', 'eve-secret', tls);
     cleanups.push(() => eve.close());
     const carolPackages = async (): Promise<boolean> => (await eve.request('keyPackagesClaim', { user: 'carol' })).devices.some((device) => device.keyPackage !== undefined);
-    const until = (wanted: boolean, what: string) => waitFor(async () => (await carolPackages()) === wanted, what);
-    await until(true, "carol's device to upload key packages");
-    unwrap(await carol.core.leave());
-    await until(false, "every key package of carol's taken");
+    expect(await carolPackages()).toBe(true);
     unwrap(await alice.core.groupAddMember(group.id, 'carol'));
-    // carol accepts from a client that is no encryption device (the terminal's, say).
-    const carolElsewhere = await login({ address: { port } }, 'carol', 'carol-secret', tls);
-    cleanups.push(() => carolElsewhere.close());
     await carolElsewhere.request('groupAnswer', { groupId: group.id, accept: true });
-    carolElsewhere.close();
     await sent(alice.events, unwrap(await alice.core.send(toGroup, 'secret-before-carol-could-read')).clientMsgId);
     expect(alice.events).toContainEqual(expect.objectContaining({ type: 'e2eeNotice', kind: 'unreachable', users: ['carol'] }));
 
-    // carol's app comes back (a new connection uploads key packages again); alice's next message adds her.
+    // carol's app (today's) comes, with a device of its own; alice's next message adds her.
     unwrap(await carol.core.join({ host: '127.0.0.1', port, name: 'carol', password: 'carol-secret' }));
-    await until(true, 'carol to have key packages again');
+    await waitFor(carolPackages, 'carol to have key packages again');
     const second = unwrap(await alice.core.send(toGroup, 'secret-carol-reads'));
     expect((await sent(alice.events, second.clientMsgId)).status).toBe('sent');
     await received(carol.events, 'secret-carol-reads');

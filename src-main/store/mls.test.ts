@@ -11,14 +11,14 @@ forEachBackend(() => {
   describe('the end-to-end encryption store', () => {
     it('registers a device once per key, keeps key packages up to the limit and hands each out once, oldest first', async () => {
       const [alice, bob] = await addUsers('alice', 'bob');
-      expect(await store.registerDevice(alice.id, 'a1', KEY, 10, 2)).toEqual({ keyPackages: 0 });
+      expect(await store.registerDevice(alice.id, 'a1', KEY, 10, 2)).toEqual({ keyPackages: 0, lastResort: false });
       expect(await store.registerDevice(alice.id, 'a1', Buffer.alloc(32, 8), 11, 2)).toEqual({ refused: 'taken' });
-      expect(await store.registerDevice(alice.id, 'a2', KEY, 12, 2)).toEqual({ keyPackages: 0 });
+      expect(await store.registerDevice(alice.id, 'a2', KEY, 12, 2)).toEqual({ keyPackages: 0, lastResort: false });
       expect(await store.registerDevice(alice.id, 'a3', KEY, 13, 2)).toEqual({ refused: 'limit' });
       expect(await store.addKeyPackages(alice.id, 'a1', [bytes('p1'), bytes('p2')], 3)).toEqual({ keyPackages: 2 });
       expect(await store.addKeyPackages(alice.id, 'a1', [bytes('p3'), bytes('p4')], 3)).toEqual({ refused: 'limit' });
       expect(await store.addKeyPackages(bob.id, 'a1', [bytes('p5')], 3)).toEqual({ refused: 'device' });
-      expect(await store.registerDevice(alice.id, 'a1', KEY, 14, 2)).toEqual({ keyPackages: 2 });
+      expect(await store.registerDevice(alice.id, 'a1', KEY, 14, 2)).toEqual({ keyPackages: 2, lastResort: false });
 
       const first = await store.claimKeyPackages(alice.id);
       expect(first.map((device) => [device.deviceId, device.keyPackage?.toString(), device.left])).toEqual([
@@ -27,6 +27,21 @@ forEachBackend(() => {
       ]);
       expect((await store.claimKeyPackages(alice.id))[0]!.keyPackage?.toString()).toBe('p2');
       expect((await store.claimKeyPackages(alice.id))[0]!.keyPackage).toBeUndefined();
+    });
+
+    it('hands a device out with its last-resort package, again and again, once it has no other; a new one replaces it', async () => {
+      const [alice] = await addUsers('alice');
+      await store.registerDevice(alice.id, 'a1', KEY, 10, 2);
+      expect(await store.addKeyPackages(alice.id, 'a1', [bytes('p1')], 1, bytes('last 1'))).toEqual({ keyPackages: 1 });
+      expect(await store.registerDevice(alice.id, 'a1', KEY, 11, 2)).toEqual({ keyPackages: 1, lastResort: true });
+      const claim = async (): Promise<unknown[]> => (await store.claimKeyPackages(alice.id)).map((device) => [device.keyPackage?.toString(), device.lastResort, device.left]);
+      expect(await claim()).toEqual([['p1', undefined, 0]]);
+      expect(await claim()).toEqual([['last 1', true, 0]]);
+      expect(await claim()).toEqual([['last 1', true, 0]]);
+      // The last-resort one is not counted against the limit, and is replaced, not added to.
+      expect(await store.addKeyPackages(alice.id, 'a1', [bytes('p2')], 1, bytes('last 2'))).toEqual({ keyPackages: 1 });
+      expect(await claim()).toEqual([['p2', undefined, 0]]);
+      expect(await claim()).toEqual([['last 2', true, 0]]);
     });
 
     it('does not take an account with a device for a silent one: a new account could get its id, and with it the device', async () => {

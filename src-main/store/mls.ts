@@ -12,8 +12,10 @@ export interface DeviceRow {
 }
 
 export interface ClaimedKeyPackage extends DeviceRow {
-  /** Absent when the device had none left. */
+  /** Absent when the device had none left, nor a last-resort one. */
   keyPackage?: Buffer;
+  /** The package is the device's last-resort one, which stays: it had no other left. */
+  lastResort?: true;
   /** How many the device holds after this claim. */
   left: number;
 }
@@ -76,11 +78,23 @@ export interface MlsStore {
     signatureKey: Buffer,
     ts: number,
     maxDevices: number,
-  ): { keyPackages: number } | { refused: 'taken' | 'limit' };
-  /** Adds key packages of a registered device unless that would keep more than `max`; how many it keeps. */
-  addKeyPackages(userId: number, deviceId: string, keyPackages: readonly Buffer[], max: number): { keyPackages: number } | { refused: 'device' | 'limit' };
+  ): { keyPackages: number; lastResort: boolean } | { refused: 'taken' | 'limit' };
+  /**
+   * Adds key packages of a registered device unless that would keep more than `max`, and replaces its
+   * last-resort package when `lastResort` is given; how many it keeps (the last-resort one not counted).
+   */
+  addKeyPackages(
+    userId: number,
+    deviceId: string,
+    keyPackages: readonly Buffer[],
+    max: number,
+    lastResort?: Buffer,
+  ): { keyPackages: number } | { refused: 'device' | 'limit' };
   device(userId: number, deviceId: string): DeviceRow | undefined;
-  /** Every device of the user, oldest first, each with its oldest key package, which is deleted, and how many it has left. */
+  /**
+   * Every device of the user, oldest first, each with its oldest key package, which is deleted, and how many
+   * it has left; a device with none left gives its last-resort package, which stays.
+   */
   claimKeyPackages(userId: number): ClaimedKeyPackage[];
   appendMlsFrame(frame: NewMlsFrame): MlsAppendResult;
   /** The frames after `after` of every conversation the user may read now, oldest first. */
@@ -239,21 +253,22 @@ export function mlsQueries(dialect: Dialect): Queries<MlsStore> {
     registerDevice: (userId, deviceId, signatureKey, ts, maxDevices) =>
       transaction(
         (function* () {
-          const found = yield* row<DeviceRow>('SELECT device_id AS "deviceId", signature_key AS "signatureKey" FROM mls_devices WHERE user_id = $1 AND device_id = $2', [
-            userId,
-            deviceId,
-          ]);
+          const found = yield* row<DeviceRow & { lastResort: number }>(
+            `SELECT device_id AS "deviceId", signature_key AS "signatureKey", CASE WHEN last_resort IS NULL THEN 0 ELSE 1 END AS "lastResort"
+             FROM mls_devices WHERE user_id = $1 AND device_id = $2`,
+            [userId, deviceId],
+          );
           if (found !== undefined) {
             if (!Buffer.from(found.signatureKey).equals(signatureKey)) return { refused: 'taken' as const };
-            return { keyPackages: yield* keyPackageCount(userId, deviceId) };
+            return { keyPackages: yield* keyPackageCount(userId, deviceId), lastResort: found.lastResort === 1 };
           }
           const devices = yield* row<{ count: number }>('SELECT count(*) AS count FROM mls_devices WHERE user_id = $1', [userId]);
           if (Number(devices!.count) >= maxDevices) return { refused: 'limit' as const };
           yield* run('INSERT INTO mls_devices (user_id, device_id, signature_key, created_at) VALUES ($1, $2, $3, $4)', [userId, deviceId, signatureKey, ts]);
-          return { keyPackages: 0 };
+          return { keyPackages: 0, lastResort: false };
         })(),
       ),
-    addKeyPackages: (userId, deviceId, keyPackages, max) =>
+    addKeyPackages: (userId, deviceId, keyPackages, max, lastResort) =>
       transaction(
         (function* () {
           if ((yield* row('SELECT 1 AS found FROM mls_devices WHERE user_id = $1 AND device_id = $2', [userId, deviceId])) === undefined) {
@@ -264,6 +279,7 @@ export function mlsQueries(dialect: Dialect): Queries<MlsStore> {
           for (const keyPackage of keyPackages) {
             yield* run('INSERT INTO mls_key_packages (user_id, device_id, key_package) VALUES ($1, $2, $3)', [userId, deviceId, keyPackage]);
           }
+          if (lastResort !== undefined) yield* run('UPDATE mls_devices SET last_resort = $3 WHERE user_id = $1 AND device_id = $2', [userId, deviceId, lastResort]);
           return { keyPackages: kept + keyPackages.length };
         })(),
       ),
@@ -272,19 +288,21 @@ export function mlsQueries(dialect: Dialect): Queries<MlsStore> {
     claimKeyPackages: (userId) =>
       transaction(
         (function* () {
-          const devices = yield* rows<DeviceRow>(
-            'SELECT device_id AS "deviceId", signature_key AS "signatureKey" FROM mls_devices WHERE user_id = $1 ORDER BY created_at, device_id',
+          const devices = yield* rows<DeviceRow & { lastResort: Buffer | null }>(
+            `SELECT device_id AS "deviceId", signature_key AS "signatureKey", last_resort AS "lastResort"
+             FROM mls_devices WHERE user_id = $1 ORDER BY created_at, device_id`,
             [userId],
           );
           const claimed: ClaimedKeyPackage[] = [];
-          for (const device of devices) {
+          for (const { lastResort, ...device } of devices) {
             const taken = yield* rows<{ keyPackage: Buffer }>(
               `DELETE FROM mls_key_packages WHERE id = (SELECT id FROM mls_key_packages WHERE user_id = $1 AND device_id = $2 ORDER BY id LIMIT 1)
                RETURNING key_package AS "keyPackage"`,
               [userId, device.deviceId],
             );
             const keyPackage = taken[0]?.keyPackage;
-            claimed.push(keyPackage === undefined ? { ...device, left: 0 } : { ...device, keyPackage, left: yield* keyPackageCount(userId, device.deviceId) });
+            if (keyPackage !== undefined) claimed.push({ ...device, keyPackage, left: yield* keyPackageCount(userId, device.deviceId) });
+            else claimed.push(lastResort === null ? { ...device, left: 0 } : { ...device, keyPackage: lastResort, lastResort: true, left: 0 });
           }
           return claimed;
         })(),

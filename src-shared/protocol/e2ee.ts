@@ -48,8 +48,11 @@ export const handshakeBytes = base64(E2EE_LIMITS.maxHandshakeBytes);
 /** A device of a user, as named to the host. */
 export const deviceRef = z.strictObject({ user: nameField, deviceId });
 
-/** A user's device as keyPackagesClaim answers it: with one key package, taken for you, unless none was left. */
-export const claimedDevice = z.object({ deviceId, signatureKey, keyPackage: keyPackage.optional() });
+/**
+ * A user's device as keyPackagesClaim answers it: with one key package, taken for you; with its last-resort one
+ * (lastResort), which others may be given too, when it had no other; with none when it had neither.
+ */
+export const claimedDevice = z.object({ deviceId, signatureKey, keyPackage: keyPackage.optional(), lastResort: z.literal(true).optional() });
 
 /** One MLS frame as the host ordered it in its conversation (§20.4). */
 export const mlsFrame = z.object({

@@ -237,11 +237,20 @@ export const requests = {
   /** The event log after an event id, oldest first: what changed in your conversations while you were away. */
   events: request(z.strictObject({ after: eventId, limit: pageLimit.optional() }), eventPage),
   // End-to-end encryption (issue 35, docs/PROTOCOL.md §20).
-  /** Registers one of your devices and its signature key (again: the same key only); userId goes in its MLS credential. */
-  deviceRegister: request(z.strictObject({ deviceId, signatureKey }), z.object({ userId: z.number().int().positive(), keyPackages: z.number().int().min(0) })),
-  /** Key packages of your device for the host to keep until someone adds it; the result is how many it keeps now. */
+  /**
+   * Registers one of your devices and its signature key (again: the same key only); userId goes in its MLS
+   * credential. keyPackages: how many the host keeps of it; lastResort: whether it has its last-resort one.
+   */
+  deviceRegister: request(
+    z.strictObject({ deviceId, signatureKey }),
+    z.object({ userId: z.number().int().positive(), keyPackages: z.number().int().min(0), lastResort: z.boolean() }),
+  ),
+  /**
+   * Key packages of your device for the host to keep until someone adds it, and the one to hand out when none
+   * is left (lastResort, which replaces the one before); the result is how many it keeps now, that one not counted.
+   */
   keyPackagesUpload: request(
-    z.strictObject({ deviceId, keyPackages: z.array(keyPackage).min(1).max(E2EE_LIMITS.maxKeyPackagesPerUpload) }),
+    z.strictObject({ deviceId, keyPackages: z.array(keyPackage).min(1).max(E2EE_LIMITS.maxKeyPackagesPerUpload), lastResort: keyPackage.optional() }),
     z.object({ keyPackages: z.number().int().min(0) }),
   ),
   /** Every device of the user, each with one of its key packages, which the host gives nobody else. */

@@ -31,7 +31,7 @@ describe('the e2ee handlers refuse what is not what it claims, and change nothin
     await expect(alice.request('deviceRegister', { deviceId: device.id.deviceId, signatureKey: base64(bobDevice.signaturePublicKey) })).rejects.toMatchObject({
       code: ErrorCode.DEVICE_TAKEN,
     });
-    expect(await alice.request('deviceRegister', { deviceId: device.id.deviceId, signatureKey })).toEqual({ userId: device.id.userId, keyPackages: 0 });
+    expect(await alice.request('deviceRegister', { deviceId: device.id.deviceId, signatureKey })).toEqual({ userId: device.id.userId, keyPackages: 0, lastResort: false });
 
     // A key package must be this device's: not another device's, and not something else.
     const upload = (deviceId: string, keyPackages: string[]) => alice.request('keyPackagesUpload', { deviceId, keyPackages });
@@ -40,6 +40,13 @@ describe('the e2ee handlers refuse what is not what it claims, and change nothin
     await expect(upload(device.id.deviceId, [base64(Buffer.from('not mls'))])).rejects.toMatchObject({ code: ErrorCode.BAD_REQUEST });
     await expect(upload(bobDevice.id.deviceId, [bobsPackage])).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_DEVICE });
     expect(await upload(device.id.deviceId, [base64((await createKeyPackage(device)).encoded)])).toEqual({ keyPackages: 1 });
+    // The last-resort package likewise, and nothing of a refused upload is kept.
+    const mine = base64((await createKeyPackage(device)).encoded);
+    await expect(alice.request('keyPackagesUpload', { deviceId: device.id.deviceId, keyPackages: [mine], lastResort: bobsPackage })).rejects.toMatchObject({
+      code: ErrorCode.BAD_REQUEST,
+      message: expect.stringContaining('lastResort: its credential'),
+    });
+    expect(await alice.request('deviceRegister', { deviceId: device.id.deviceId, signatureKey })).toEqual({ userId: device.id.userId, keyPackages: 1, lastResort: false });
 
     // Frames: the room is not encrypted, a frame's clear header must name this conversation's group and be what the request says.
     const conv = dmConversation(device.id.userId, bobDevice.id.userId);
@@ -101,21 +108,30 @@ describe('the e2ee handlers refuse what is not what it claims, and change nothin
     expect((await told)[0].upTo).toBe(E2EE_ID_BASE + away.frame.id);
   });
 
-  it('claims one key package per device and says which devices have none left', async () => {
+  it('claims one key package per device, then its last-resort one if it has one, and says which devices have none', async () => {
     // Oldest first is by registration time: on a clock that reads each millisecond once, two devices registered
     // within one millisecond are not a tie (a tie is ordered by the random device ids: CI failed so once).
     let last = 0;
     await room.start({ localClock: () => (last = Math.max(Date.now(), last + 1)) });
     const [alice, bob] = [await room.user('alice'), await room.user('bob')];
     const [laptop, phone] = [await registered(bob), await registered(bob)];
-    await bob.request('keyPackagesUpload', { deviceId: laptop.id.deviceId, keyPackages: [base64((await createKeyPackage(laptop)).encoded)] });
-    const first = await alice.request('keyPackagesClaim', { user: 'BOB' });
-    expect(first.devices.map((device) => [device.deviceId, device.keyPackage !== undefined])).toEqual([
-      [laptop.id.deviceId, true],
-      [phone.id.deviceId, false],
+    const [once, lastResort] = [base64((await createKeyPackage(laptop)).encoded), base64((await createKeyPackage(laptop)).encoded)];
+    await bob.request('keyPackagesUpload', { deviceId: laptop.id.deviceId, keyPackages: [once], lastResort });
+    const claimed = async () => (await alice.request('keyPackagesClaim', { user: 'BOB' })).devices.map((device) => [device.deviceId, device.keyPackage, device.lastResort]);
+    expect(await claimed()).toEqual([
+      [laptop.id.deviceId, once, undefined],
+      [phone.id.deviceId, undefined, undefined],
     ]);
-    expect((await alice.request('keyPackagesClaim', { user: 'bob' })).devices.every((device) => device.keyPackage === undefined)).toBe(true);
-    expect(await bob.request('deviceRegister', { deviceId: laptop.id.deviceId, signatureKey: base64(laptop.signaturePublicKey) })).toMatchObject({ keyPackages: 0 });
+    for (let i = 0; i < 2; i++) {
+      expect(await claimed()).toEqual([
+        [laptop.id.deviceId, lastResort, true],
+        [phone.id.deviceId, undefined, undefined],
+      ]);
+    }
+    expect(await bob.request('deviceRegister', { deviceId: laptop.id.deviceId, signatureKey: base64(laptop.signaturePublicKey) })).toMatchObject({
+      keyPackages: 0,
+      lastResort: true,
+    });
     await expect(alice.request('keyPackagesClaim', { user: 'nobody' })).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_USER });
   });
 

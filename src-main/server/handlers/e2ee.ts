@@ -195,24 +195,24 @@ export function e2eeHandlers(ctx: ServerContext): E2eeHandlers {
           ? new ServerError(ErrorCode.DEVICE_TAKEN, `device ${request.deviceId} is registered to you with another signature key`)
           : new ServerError(ErrorCode.LIMIT_REACHED, `you have ${E2EE_LIMITS.maxDevicesPerUser} devices, as many as a user may register`);
       }
-      return { userId: session.user.id, keyPackages: result.keyPackages };
+      return { userId: session.user.id, ...result };
     },
 
     keyPackagesUpload: async (session, request) => {
       const me = session.user;
       const device = await store.device(me.id, request.deviceId);
       if (device === undefined) throw unknownDevice(request.deviceId);
-      const packages = request.keyPackages.map((text, index) => {
+      const checked = (text: string, field: string): Buffer => {
         const bytes = Buffer.from(text, 'base64');
         const found = envelope(bytes);
-        if (found?.kind !== 'keyPackage') throw badRequest(`keyPackages.${index}: not an MLS key package`);
-        if (found.device?.userId !== me.id || found.device.deviceId !== request.deviceId) {
-          throw badRequest(`keyPackages.${index}: its credential is not "${me.id}:${request.deviceId}"`);
-        }
-        if (!Buffer.from(found.signatureKey).equals(device.signatureKey)) throw badRequest(`keyPackages.${index}: signed with another key than the device's`);
+        if (found?.kind !== 'keyPackage') throw badRequest(`${field}: not an MLS key package`);
+        if (found.device?.userId !== me.id || found.device.deviceId !== request.deviceId) throw badRequest(`${field}: its credential is not "${me.id}:${request.deviceId}"`);
+        if (!Buffer.from(found.signatureKey).equals(device.signatureKey)) throw badRequest(`${field}: signed with another key than the device's`);
         return bytes;
-      });
-      const result = await store.addKeyPackages(me.id, request.deviceId, packages, E2EE_LIMITS.maxKeyPackagesPerDevice);
+      };
+      const packages = request.keyPackages.map((text, index) => checked(text, `keyPackages.${index}`));
+      const lastResort = request.lastResort === undefined ? undefined : checked(request.lastResort, 'lastResort');
+      const result = await store.addKeyPackages(me.id, request.deviceId, packages, E2EE_LIMITS.maxKeyPackagesPerDevice, lastResort);
       if ('refused' in result) {
         throw result.refused === 'device'
           ? unknownDevice(request.deviceId)
@@ -226,18 +226,19 @@ export function e2eeHandlers(ctx: ServerContext): E2eeHandlers {
       const user = await userNamed(store, request.user);
       const devices = await store.claimKeyPackages(user.id);
       // Claims that are never used (a member who means harm, a commit that lost its epoch) would leave the
-      // device unreachable until its app next starts: its app hears and uploads more (a user's own claim too:
-      // it spends a package of each of their other devices).
+      // device with its last-resort package only, used again and again, until its app next starts: its app
+      // hears and uploads more (a user's own claim too: it spends a package of each of their other devices).
       for (const { deviceId, keyPackage, left } of devices) {
         if (keyPackage !== undefined && left < E2EE_LIMITS.keepKeyPackages) {
           fanOut.push([user.id], { type: 'keyPackagesLow', deviceId, keyPackages: left });
         }
       }
       return {
-        devices: devices.map(({ deviceId, signatureKey, keyPackage }) => ({
+        devices: devices.map(({ deviceId, signatureKey, keyPackage, lastResort }) => ({
           deviceId,
           signatureKey: Buffer.from(signatureKey).toString('base64'),
           ...(keyPackage === undefined ? {} : { keyPackage: Buffer.from(keyPackage).toString('base64') }),
+          ...(lastResort ? { lastResort } : {}),
         })),
       };
     },

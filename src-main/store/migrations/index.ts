@@ -23,7 +23,8 @@ import m018 from './018-mls.js';
 import m019 from './019-file-chunks.js';
 import m020 from './020-call-lines.js';
 import m021 from './021-mls-files.js';
+import m022 from './022-last-resort-key-packages.js';
 
-export const migrations: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010, m013, m014, m015, m016, m017, m018, m019, m020, m021];
+export const migrations: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010, m013, m014, m015, m016, m017, m018, m019, m020, m021, m022];
 
 export const LATEST_VERSION = migrations.at(-1)!.version;
