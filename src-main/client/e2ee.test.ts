@@ -308,6 +308,28 @@ describe('end-to-end encrypted conversations through a real host', () => {
     expect(replaced.keyPackage).not.toBe(lastResort.keyPackage);
   });
 
+  it('to a host older than last-resort key packages (its deviceRegister says nothing of them) a device uploads none, which that host would refuse', async () => {
+    await room.start();
+    const store = room.host.store;
+    const [register, add] = [store.registerDevice.bind(store), store.addKeyPackages.bind(store)];
+    store.registerDevice = async (...args) => {
+      const answer = await register(...args);
+      if ('refused' in answer) return answer;
+      const { lastResort: _, ...older } = answer;
+      return older as typeof answer;
+    };
+    const lastResorts: unknown[] = [];
+    store.addKeyPackages = (...args) => {
+      lastResorts.push(args[4]);
+      return add(...args);
+    };
+    const bob = await room.user('bob');
+    const b = await EncryptedChats.start(bob);
+    expect(await keyPackagesHeld(bob, b)).toBe(E2EE_LIMITS.keepKeyPackages);
+    expect(lastResorts).toEqual([undefined]);
+    expect(b['bundles'].save().some((bundle) => bundle.lastResort)).toBe(false);
+  });
+
   it('a device that lost the race to make a group waits for its welcome: trying to write again makes no group and spends no key package of anyone', async () => {
     await room.start();
     const [alice, bob, carol] = [await room.user('alice'), await room.user('bob'), await room.user('carol')];

@@ -167,21 +167,21 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
     this.client.off('keyPackagesLow', this.onLow);
   }
 
-  /** Uploads key packages until the host holds E2EE_LIMITS.keepKeyPackages of this device's and a last-resort one (`held`: what it said it holds). */
-  private async topUp(held?: { keyPackages: number; lastResort: boolean }): Promise<void> {
+  /** Uploads key packages until the host holds E2EE_LIMITS.keepKeyPackages of this device's, and a last-resort one if it keeps one (`held`: what it said). */
+  private async topUp(held?: { keyPackages: number; lastResort?: boolean | undefined }): Promise<void> {
     held ??= await this.client.request('deviceRegister', { deviceId: this.id.deviceId, signatureKey: base64(this.device.signaturePublicKey) });
     const missing = E2EE_LIMITS.keepKeyPackages - held.keyPackages;
-    await (missing > 0 || !held.lastResort ? this.uploadKeyPackages(Math.max(1, missing)) : this.save());
+    // A host older than last-resort packages says nothing of them, and would refuse one.
+    await (missing > 0 || held.lastResort === false ? this.uploadKeyPackages(Math.max(1, missing), held.lastResort !== undefined) : this.save());
   }
 
-  /** Uploads `count` key packages and a new last-resort one, which replaces the host's (a welcome made for the old one still opens). */
-  async uploadKeyPackages(count: number): Promise<number> {
-    const made = await Promise.all(Array.from({ length: count + 1 }, () => createKeyPackage(this.device)));
-    const lastResort = made.pop()!;
-    // Kept (and saved) before the host has them: a welcome may use one as soon as it does.
+  /** Uploads `count` key packages and, if asked, a new last-resort one (a welcome for the one it replaces still opens); their keys kept first. */
+  async uploadKeyPackages(count: number, withLastResort: boolean): Promise<number> {
+    const made = await Promise.all(Array.from({ length: count + Number(withLastResort) }, () => createKeyPackage(this.device)));
+    const lastResort = withLastResort ? made.pop() : undefined;
     this.bundles.add(made, lastResort);
     await this.save();
-    const upload = { deviceId: this.id.deviceId, keyPackages: made.map((bundle) => base64(bundle.encoded)), lastResort: base64(lastResort.encoded) };
+    const upload = { deviceId: this.id.deviceId, keyPackages: made.map((bundle) => base64(bundle.encoded)), ...(lastResort && { lastResort: base64(lastResort.encoded) }) };
     return (await this.client.request('keyPackagesUpload', upload)).keyPackages;
   }
 

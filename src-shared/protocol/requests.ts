@@ -239,11 +239,12 @@ export const requests = {
   // End-to-end encryption (issue 35, docs/PROTOCOL.md §20).
   /**
    * Registers one of your devices and its signature key (again: the same key only); userId goes in its MLS
-   * credential. keyPackages: how many the host keeps of it; lastResort: whether it has its last-resort one.
+   * credential. keyPackages: how many the host keeps of it; lastResort: whether it has its last-resort one
+   * (absent: a host older than those, which takes none).
    */
   deviceRegister: request(
     z.strictObject({ deviceId, signatureKey }),
-    z.object({ userId: z.number().int().positive(), keyPackages: z.number().int().min(0), lastResort: z.boolean() }),
+    z.object({ userId: z.number().int().positive(), keyPackages: z.number().int().min(0), lastResort: z.boolean().optional() }),
   ),
   /**
    * Key packages of your device for the host to keep until someone adds it, and the one to hand out when none
