@@ -3,8 +3,11 @@
  * package until a welcome uses it or this device's own claim spends it. A package claimed and never used
  * (a commit that lost its epoch, a member who means harm) would be kept for ever: only the newest KEPT are,
  * as a welcome comes moments after its claim. A last-resort package is never spent (the host may give it to
- * several); each upload brings a new one, so the one the host holds is always the newest kept.
+ * several); each upload brings a new one, so the one the host holds is always the newest kept. It remembers
+ * the welcomes it opened instead: a welcome opens once, as with any other package, or one fetched again (a
+ * catch-up from an older cursor, a host replaying it) would take its group back to the epoch it was made in.
  */
+import { createHash } from 'node:crypto';
 import { E2EE_LIMITS } from '../../src-shared/protocol/e2ee.js';
 import { type KeyPackageBundle, loadKeyPackage, welcomedBundle } from '../crypto/mls.js';
 import { base64, bytes } from './e2ee-devices.js';
@@ -18,11 +21,16 @@ export interface SavedKeyPackage {
   hpkePrivateKey: string;
   signaturePrivateKey: string;
   lastResort?: true;
+  /** A last-resort package's: the digests of the welcomes it opened. */
+  opened?: string[];
 }
+
+const digest = (welcome: Uint8Array): string => createHash('sha256').update(welcome).digest('base64');
 
 export class KeyPackageKeys {
   private readonly bundles: KeyPackageBundle[] = [];
-  private readonly lastResorts = new WeakSet<KeyPackageBundle>();
+  /** The last-resort packages among them, each with the digests of the welcomes it opened. */
+  private readonly lastResorts = new WeakMap<KeyPackageBundle, Set<string>>();
 
   get size(): number {
     return this.bundles.length;
@@ -33,20 +41,27 @@ export class KeyPackageKeys {
     this.bundles.push(...made);
     if (lastResort !== undefined) {
       this.bundles.push(lastResort);
-      this.lastResorts.add(lastResort);
+      this.lastResorts.set(lastResort, new Set());
     }
     this.bundles.splice(0, Math.max(0, this.bundles.length - KEPT));
   }
 
-  /** Forgets the package with these bytes, unless it is a last-resort one: it was spent. */
-  spend(encoded: Uint8Array): void {
+  /** Forgets the package with these bytes, spent (by `welcome`, when one opened): a last-resort one remembers that welcome instead. */
+  spend(encoded: Uint8Array, welcome?: Uint8Array): void {
     const index = this.bundles.findIndex((bundle) => Buffer.from(bundle.encoded).equals(encoded));
-    if (index >= 0 && !this.lastResorts.has(this.bundles[index]!)) this.bundles.splice(index, 1);
+    if (index < 0) return;
+    const opened = this.lastResorts.get(this.bundles[index]!);
+    if (opened === undefined) this.bundles.splice(index, 1);
+    else if (welcome !== undefined) opened.add(digest(welcome));
   }
 
-  /** The package a welcome was made for, if it is one of these. */
+  /** The package a welcome was made for, if it is one of these and has not opened it before. */
   welcomed(welcome: Uint8Array): Promise<KeyPackageBundle | undefined> {
-    return welcomedBundle(this.bundles, welcome);
+    const seen = digest(welcome);
+    return welcomedBundle(
+      this.bundles.filter((bundle) => !this.lastResorts.get(bundle)?.has(seen)),
+      welcome,
+    );
   }
 
   save(): SavedKeyPackage[] {
@@ -55,7 +70,7 @@ export class KeyPackageKeys {
       initPrivateKey: base64(bundle.privateKeys.initPrivateKey),
       hpkePrivateKey: base64(bundle.privateKeys.hpkePrivateKey),
       signaturePrivateKey: base64(bundle.privateKeys.signaturePrivateKey),
-      ...(this.lastResorts.has(bundle) ? { lastResort: true as const } : {}),
+      ...(this.lastResorts.has(bundle) ? { lastResort: true as const, opened: [...this.lastResorts.get(bundle)!] } : {}),
     }));
   }
 
@@ -64,7 +79,7 @@ export class KeyPackageKeys {
       const privateKeys = { initPrivateKey: bytes(kept.initPrivateKey), hpkePrivateKey: bytes(kept.hpkePrivateKey), signaturePrivateKey: bytes(kept.signaturePrivateKey) };
       const bundle = loadKeyPackage(bytes(kept.encoded), privateKeys);
       this.bundles.push(bundle);
-      if (kept.lastResort) this.lastResorts.add(bundle);
+      if (kept.lastResort) this.lastResorts.set(bundle, new Set(kept.opened));
     }
   }
 }

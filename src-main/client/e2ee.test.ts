@@ -299,6 +299,18 @@ describe('end-to-end encrypted conversations through a real host', () => {
     await back.catchUp();
     expect(read).toEqual(['written in one while bob was away', 'written in two while bob was away']);
     for (const conv of convs) expect(back.members(conv)).toEqual(a.members(conv));
+    // A welcome opens once, a last-resort one too: fetched again (a catch-up from an older cursor, or a host
+    // that replays it), it neither takes the device back to the epoch it was made in nor shows the messages after it again.
+    const welcomes = (await bobBack.request('mlsSync', { after: 0, limit: 100 })).frames.filter((frame) => frame.welcome !== undefined);
+    expect(welcomes).toHaveLength(2);
+    const joinedAgain: unknown[] = [];
+    back.on('joined', (joined) => joinedAgain.push(joined));
+    for (const frame of welcomes) await back.receive(frame);
+    const after = next<DecryptedMessage>(back, 'message');
+    await a.send(convs[0]!, 'after the replay');
+    expect((await after).text).toBe('after the replay');
+    expect(joinedAgain).toEqual([]);
+    expect(read).toEqual(['written in one while bob was away', 'written in two while bob was away', 'after the replay']);
     // Its start uploaded more, and another last-resort package: the one handed out before is not handed out again.
     back.close();
     bobBack.close();

@@ -435,7 +435,7 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
       this.emit('dropped', { conv: frame.conv, seq: frame.seq, reason: error instanceof Error ? error.message : String(error) });
       return true;
     }
-    this.bundles.spend(bundle.encoded);
+    this.bundles.spend(bundle.encoded, welcome);
     this.conversations.set(frame.conv, { group, seq: frame.seq, frameId: frame.id });
     this.trust.learnFromGroup(group);
     this.emit('joined', { conv: frame.conv });
