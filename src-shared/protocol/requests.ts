@@ -254,7 +254,7 @@ export const requests = {
     z.strictObject({ deviceId, keyPackages: z.array(keyPackage).min(1).max(E2EE_LIMITS.maxKeyPackagesPerUpload), lastResort: keyPackage.optional() }),
     z.object({ keyPackages: z.number().int().min(0) }),
   ),
-  /** Every device of the user, each with one of its key packages, which the host gives nobody else. */
+  /** Every device of the user, each with one of its key packages, which the host gives nobody else (unless it is the device's last-resort one). */
   keyPackagesClaim: request(z.strictObject({ user: nameField }), z.object({ devices: z.array(claimedDevice) })),
   /** A commit of your device for the conversation's current epoch; welcome and added go together. */
   mlsCommit: request(
