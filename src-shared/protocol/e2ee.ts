@@ -53,6 +53,7 @@ export const deviceRef = z.strictObject({ user: nameField, deviceId });
  * (lastResort), which others may be given too, when it had no other; with none when it had neither.
  */
 export const claimedDevice = z.object({ deviceId, signatureKey, keyPackage: keyPackage.optional(), lastResort: z.literal(true).optional() });
+export type ClaimedDevice = z.infer<typeof claimedDevice>;
 
 /** One MLS frame as the host ordered it in its conversation (§20.4). */
 export const mlsFrame = z.object({
