@@ -145,8 +145,15 @@ export class KnownDevices {
     const claimed: { user: string; deviceId: string; keyPackage: Uint8Array }[] = [];
     const answers: ClaimedDevice[][] = [];
     let next = 0;
+    let failed = false;
     const claimNext = async (): Promise<void> => {
-      for (let index = next++; index < users.length; index = next++) answers[index] = (await client.request('keyPackagesClaim', { user: users[index]! })).devices;
+      try {
+        for (let index = next++; index < users.length && !failed; index = next++) answers[index] = (await client.request('keyPackagesClaim', { user: users[index]! })).devices;
+      } catch (error) {
+        // As one after another: a claim that fails stops the rest, which would spend others' packages for nothing.
+        failed = true;
+        throw error;
+      }
     };
     await Promise.all(Array.from({ length: Math.min(CLAIMS_AT_ONCE, users.length) }, claimNext));
     for (const [index, user] of users.entries()) {

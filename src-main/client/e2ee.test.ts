@@ -342,6 +342,25 @@ describe('end-to-end encrypted conversations through a real host', () => {
     expect(b['bundles'].save().some((bundle) => bundle.lastResort)).toBe(false);
   });
 
+  it('claims a few users at a time, and a claim that fails stops those not asked yet, whose packages stay', async () => {
+    await room.start();
+    const alice = await room.user('alice');
+    const a = await EncryptedChats.start(alice);
+    const names = Array.from({ length: 10 }, (_, index) => `user${index}`);
+    const clients = await Promise.all(names.map((name) => room.user(name)));
+    const devices = await Promise.all(clients.map((client) => EncryptedChats.start(client)));
+    const held = await Promise.all(clients.map((client, index) => keyPackagesHeld(client, devices[index]!)));
+    expect(held).toEqual(names.map(() => E2EE_LIMITS.keepKeyPackages));
+    // The last one's app uploads no more meanwhile: what it holds says whether it was claimed.
+    devices[9]!.close();
+    // Nobody by that name: the claims after it that were not under way yet are not made.
+    await expect(a.trust.claim(alice, ['nobody', ...names])).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_USER });
+    expect(await keyPackagesHeld(clients[9]!, devices[9]!)).toBe(E2EE_LIMITS.keepKeyPackages);
+    // Answers are taken in the users' order, whichever came first.
+    const claimed = await a.trust.claim(alice, names);
+    expect(claimed.map((device) => device.user)).toEqual(names);
+  });
+
   it('a device that lost the race to make a group waits for its welcome: trying to write again makes no group and spends no key package of anyone', async () => {
     await room.start();
     const [alice, bob, carol] = [await room.user('alice'), await room.user('bob'), await room.user('carol')];
