@@ -65,13 +65,16 @@ export class KeyPackageKeys {
   }
 
   save(): SavedKeyPackage[] {
-    return this.bundles.map((bundle) => ({
-      encoded: base64(bundle.encoded),
-      initPrivateKey: base64(bundle.privateKeys.initPrivateKey),
-      hpkePrivateKey: base64(bundle.privateKeys.hpkePrivateKey),
-      signaturePrivateKey: base64(bundle.privateKeys.signaturePrivateKey),
-      ...(this.lastResorts.has(bundle) ? { lastResort: true as const, opened: [...this.lastResorts.get(bundle)!] } : {}),
-    }));
+    return this.bundles.map((bundle) => {
+      const opened = this.lastResorts.get(bundle);
+      return {
+        encoded: base64(bundle.encoded),
+        initPrivateKey: base64(bundle.privateKeys.initPrivateKey),
+        hpkePrivateKey: base64(bundle.privateKeys.hpkePrivateKey),
+        signaturePrivateKey: base64(bundle.privateKeys.signaturePrivateKey),
+        ...(opened && { lastResort: true as const, opened: [...opened] }),
+      };
+    });
   }
 
   restore(saved: readonly SavedKeyPackage[]): void {
