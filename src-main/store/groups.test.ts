@@ -54,6 +54,19 @@ forEachBackend(() => {
       expect((await store.groupsOf(bob.id)).map((group) => group.name)).toEqual(['apple']);
     });
 
+    it('name everyone who shares a group with a user, once each, not the user', async () => {
+      const [ali, bob, carol, dan] = await addUsers('Ali', 'Bob', 'Carol', 'Dan');
+      const one = await store.createGroup('One', 'one', ali.id, 1);
+      const two = await store.createGroup('Two', 'two', carol.id, 2);
+      await store.addMember(one.id, bob.id);
+      await store.addMember(two.id, bob.id);
+      await store.addMember(two.id, ali.id);
+      await store.createGroup('Alone', 'alone', dan.id, 3);
+      expect(await store.coMemberIds(bob.id)).toEqual([ali.id, carol.id]);
+      expect(await store.coMemberIds(ali.id)).toEqual([bob.id, carol.id]);
+      expect(await store.coMemberIds(dan.id)).toEqual([]);
+    });
+
     it('refuse a taken name key on create and rename with StoreConflictError', async () => {
       const ali = await addUser('Ali');
       const team = await store.createGroup('Team', 'team', ali.id, 1);

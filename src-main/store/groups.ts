@@ -16,6 +16,7 @@ export type GroupStore = Pick<
   | 'removeMember'
   | 'isMember'
   | 'memberIds'
+  | 'coMemberIds'
   | 'groupsOf'
   | 'invitation'
   | 'invitationsOf'
@@ -107,6 +108,13 @@ export const groupQueries: Queries<GroupStore> = {
     return (yield* row('SELECT 1 AS found FROM group_members WHERE group_id = $1 AND user_id = $2', [groupId, userId])) !== undefined;
   },
   memberIds: (groupId) => ids('SELECT user_id AS id FROM group_members WHERE group_id = $1 ORDER BY user_id', [groupId]),
+  coMemberIds: (userId) =>
+    ids(
+      `SELECT DISTINCT others.user_id AS id FROM group_members mine
+       JOIN group_members others ON others.group_id = mine.group_id AND others.user_id <> mine.user_id
+       WHERE mine.user_id = $1 ORDER BY others.user_id`,
+      [userId],
+    ),
   groupsOf: (userId) =>
     rows<GroupRow>(
       `SELECT ${GROUP_COLUMNS} FROM chat_groups WHERE id IN (SELECT group_id FROM group_members WHERE user_id = $1) ORDER BY name_key, id`,

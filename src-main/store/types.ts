@@ -193,6 +193,8 @@ export interface Store {
   isMember(groupId: number, userId: number): boolean;
   /** Member user ids, owner included. */
   memberIds(groupId: number): number[];
+  /** Everyone who shares a group with the user, the user not included. */
+  coMemberIds(userId: number): number[];
   groupsOf(userId: number): GroupRow[];
 
   /** The user's invitation to the group, pending or declined. */

@@ -135,36 +135,40 @@ describe('the e2ee handlers refuse what is not what it claims, and change nothin
     await expect(alice.request('keyPackagesClaim', { user: 'nobody' })).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_USER });
   });
 
-  it('tells those who have a chat with a user when a device of theirs can be added again, and nobody else', async () => {
+  it('tells those who have a chat or a group with a user when a device of theirs can be added again, and nobody else', async () => {
     await room.start();
-    const [alice, bob, carol] = [await room.user('alice'), await room.user('bob'), await room.user('carol')];
+    const [alice, bob, carol, dave] = [await room.user('alice'), await room.user('bob'), await room.user('carol'), await room.user('dave')];
     await alice.request('chatRequest', { user: 'bob' });
     await bob.request('chatAnswer', { user: 'alice', accept: true });
-    const heard = { alice: [] as string[], carol: [] as string[], bob: [] as string[] };
+    // dave has no chat with bob, only a group; carol has neither.
+    const { group } = await bob.request('groupCreate', { name: 'plans', members: ['dave'] });
+    await dave.request('groupAnswer', { groupId: group.id, accept: true });
+    const heard = { alice: [] as string[], carol: [] as string[], bob: [] as string[], dave: [] as string[] };
     alice.on('deviceReady', (push) => heard.alice.push(push.user));
     carol.on('deviceReady', (push) => heard.carol.push(push.user));
     bob.on('deviceReady', (push) => heard.bob.push(push.user));
+    dave.on('deviceReady', (push) => heard.dave.push(push.user));
     const device = await registered(bob);
     const upload = async () => bob.request('keyPackagesUpload', { deviceId: device.id.deviceId, keyPackages: [base64((await createKeyPackage(device)).encoded)] });
     // Each request's answer follows every push the host wrote to that connection before it.
-    const settled = () => Promise.all([alice, bob, carol].map((client) => client.request('users')));
+    const settled = () => Promise.all([alice, bob, carol, dave].map((client) => client.request('users')));
 
     await settled();
-    expect(heard).toEqual({ alice: [], carol: [], bob: [] });
+    expect(heard).toEqual({ alice: [], carol: [], bob: [], dave: [] });
     const ready = nextEvent(alice, 'deviceReady');
     await upload();
     expect(await ready).toEqual([{ type: 'deviceReady', user: 'bob' }]);
     // Another upload while it has some left tells nobody; one after they were all claimed does again.
     await upload();
     await settled();
-    expect(heard).toEqual({ alice: ['bob'], carol: [], bob: [] });
+    expect(heard).toEqual({ alice: ['bob'], carol: [], bob: [], dave: ['bob'] });
     for (let i = 0; i < 2; i++) await alice.request('keyPackagesClaim', { user: 'bob' });
     const again = nextEvent(alice, 'deviceReady');
     await upload();
     // Within a second of the first it is held to the second's end, not dropped.
     await again;
     await settled();
-    expect(heard).toEqual({ alice: ['bob', 'bob'], carol: [], bob: [] });
+    expect(heard).toEqual({ alice: ['bob', 'bob'], carol: [], bob: [], dave: ['bob', 'bob'] });
   });
 
   it("tells a device's user when a claim leaves it fewer than ten key packages, their own claim too", async () => {

@@ -142,7 +142,8 @@ export function e2eeHandlers(ctx: ServerContext): E2eeHandlers {
 
   /**
    * A device of `user` had no key package and has some now, so it can be added: those with a chat with
-   * them (asked or accepted) hear it, at most once a window, and a message waiting for it goes (§20.3).
+   * them (asked or accepted) or a group hear it, at most once a window, and a message waiting for it goes,
+   * or a member's app adds it to their groups (§20.3).
    */
   function deviceReady(user: UserRow): void {
     const open = readyWindows.get(user.id);
@@ -162,8 +163,8 @@ export function e2eeHandlers(ctx: ServerContext): E2eeHandlers {
   async function tellReady(user: UserRow): Promise<void> {
     try {
       const chats = (await store.relationsOf(user.id)).filter((relation) => relation.state !== 'declined');
-      const others = chats.map((relation) => otherOf(relation, user.id));
-      if (others.length > 0) fanOut.push(others, { type: 'deviceReady', user: user.name });
+      const others = new Set([...chats.map((relation) => otherOf(relation, user.id)), ...(await store.coMemberIds(user.id))]);
+      if (others.size > 0) fanOut.push([...others], { type: 'deviceReady', user: user.name });
     } catch (error) {
       // The host closing, or its database failing: the upload stands, and their next send claims anyway.
       ctx.log.warn('could not tell of a device ready', { user: user.name, error: error instanceof Error ? error.message : String(error) });
