@@ -1,17 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AppEvent } from '../../src-shared/api.js';
 import { isE2ee } from '../../src-shared/e2ee-app.js';
 import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import { createDevice, createKeyPackage, signatureKeys } from '../crypto/mls.js';
 import { filesHolding, login, waitFor, unwrap } from '../testing/harness.js';
+import { ChatClient } from '../client/client.js';
 import { AppCore } from './app.js';
 import { e2eeCore, hostedRoom, sent } from './testing.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
+  vi.restoreAllMocks();
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
@@ -28,6 +30,15 @@ async function received(events: AppEvent[], text: string): Promise<ChatMessage> 
 }
 
 
+
+/** alice hosts the room Lab and bob's app joins it; carol's app has not joined. */
+async function aliceHostsForBob() {
+  const [alice, bob, carol] = [newCore(), newCore(), newCore()];
+  const { hosting } = unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));
+  const port = hosting!.port;
+  unwrap(await bob.core.join({ host: '127.0.0.1', port, name: 'bob', password: 'bob-secret' }));
+  return { alice, bob, carol, hosting: hosting!, port };
+}
 
 describe('the app as an end-to-end encryption device', () => {
   it('DMs and groups (with a reply, a reaction and an edit) reach the other app decrypted, flagged e2ee, searchable there; the host holds none of the text', async () => {
@@ -205,13 +216,8 @@ describe('the app as an end-to-end encryption device', () => {
     }
   });
 
-  it('a member whose only device has no key package left (an older app, which keeps no last-resort one) is added by the next message once she has one again', async () => {
-    const alice = newCore();
-    const bob = newCore();
-    const carol = newCore();
-    const { hosting } = unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));
-    const port = hosting!.port;
-    unwrap(await bob.core.join({ host: '127.0.0.1', port, name: 'bob', password: 'bob-secret' }));
+  it('a member whose only device has no key package left (an older app, which keeps no last-resort one) is added once she has one again', async () => {
+    const { alice, bob, carol, hosting, port } = await aliceHostsForBob();
     const group = unwrap(await alice.core.groupCreate('plans', ['bob']));
     unwrap(await bob.core.groupAnswer(group.id, true));
     const toGroup = { kind: 'group', groupId: group.id } as const;
@@ -220,7 +226,7 @@ describe('the app as an end-to-end encryption device', () => {
 
     // carol's only device is an older app's: it uploaded one key package and no last-resort one, and someone
     // else took that package (as a member adding her elsewhere would).
-    const tls = { tls: true, fingerprint: hosting!.fingerprint! } as const;
+    const tls = { tls: true, fingerprint: hosting.fingerprint! } as const;
     const carolElsewhere = await login({ address: { port } }, 'carol', 'carol-secret', tls);
     cleanups.push(() => carolElsewhere.close());
     const keys = await signatureKeys();
@@ -237,12 +243,41 @@ describe('the app as an end-to-end encryption device', () => {
     await sent(alice.events, unwrap(await alice.core.send(toGroup, 'secret-before-carol-could-read')).clientMsgId);
     expect(alice.events).toContainEqual(expect.objectContaining({ type: 'e2eeNotice', kind: 'unreachable', users: ['carol'] }));
 
-    // carol's app (today's) comes, with a device of its own; alice's next message adds her.
+    // carol's app (today's) comes, with a device of its own: its first upload tells alice's app, which adds her.
     unwrap(await carol.core.join({ host: '127.0.0.1', port, name: 'carol', password: 'carol-secret' }));
-    await waitFor(carolPackages, 'carol to have key packages again');
+    const hers = unwrap(await carol.core.send(toGroup, 'secret-carol-writes'));
+    expect((await sent(carol.events, hers.clientMsgId)).status).toBe('sent');
+    await received(alice.events, 'secret-carol-writes');
     const second = unwrap(await alice.core.send(toGroup, 'secret-carol-reads'));
     expect((await sent(alice.events, second.clientMsgId)).status).toBe('sent');
     await received(carol.events, 'secret-carol-reads');
+  });
+
+  it('a member with no device (a terminal) is claimed once, not at each message; when her app comes, the apps in the group add her without a message, and she writes at once', async () => {
+    const { alice, bob, carol, hosting, port } = await aliceHostsForBob();
+    // carol is in from a terminal: a client with no encryption device; nobody has a chat with her.
+    const terminal = await login({ address: { port } }, 'carol', 'carol-secret', { tls: true, fingerprint: hosting.fingerprint! });
+    cleanups.push(() => terminal.close());
+    const group = unwrap(await alice.core.groupCreate('plans', ['bob', 'carol']));
+    unwrap(await bob.core.groupAnswer(group.id, true));
+    await terminal.request('groupAnswer', { groupId: group.id, accept: true });
+    const toGroup = { kind: 'group', groupId: group.id } as const;
+    await sent(alice.events, unwrap(await alice.core.send(toGroup, 'secret-before-carol-could-read')).clientMsgId);
+    expect(alice.events).toContainEqual(expect.objectContaining({ type: 'e2eeNotice', kind: 'unreachable', users: ['carol'] }));
+
+    // Every request of every client in this process, as it goes out.
+    const asked = vi.spyOn(ChatClient.prototype, 'request');
+    const claimsOfCarol = () => asked.mock.calls.filter(([type, params]) => type === 'keyPackagesClaim' && (params as { user: string }).user === 'carol').length;
+    for (const text of ['secret-one', 'secret-two', 'secret-three']) await sent(alice.events, unwrap(await alice.core.send(toGroup, text)).clientMsgId);
+    await received(bob.events, 'secret-three');
+    expect(claimsOfCarol()).toBe(0);
+
+    // carol's app comes: its first upload tells the members, whose apps add her; nobody else writes.
+    unwrap(await carol.core.join({ host: '127.0.0.1', port, name: 'carol', password: 'carol-secret' }));
+    const mine = unwrap(await carol.core.send(toGroup, 'secret-carol-writes'));
+    expect((await sent(carol.events, mine.clientMsgId)).status).toBe('sent');
+    await received(alice.events, 'secret-carol-writes');
+    await received(bob.events, 'secret-carol-writes');
   });
 
   it('a DM to someone whose client has no device (an older one) waits, saying so, and is never sent in plain', async () => {

@@ -1,7 +1,8 @@
 /**
  * Who of a conversation's readers this device adds to the conversation's MLS group, and when: at each
- * message (E2eeMessaging's `ready`), and in a group soon after members joined, so that they can write at
- * once (PROTOCOL §20.8). It binds the name of a user it adds to the id that appears in the group.
+ * message (E2eeMessaging's `ready`), and in a group soon after members joined or a member's first device
+ * appeared, so that they can write at once (PROTOCOL §20.8). It binds the name of a user it adds to the id
+ * that appears in the group.
  */
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 import { nameKey } from '../../src-shared/protocol/names.js';
@@ -10,17 +11,27 @@ import type { ChatClient } from '../client/client.js';
 import type { EncryptedChats } from '../client/e2ee.js';
 import type { DeviceHistory } from './e2ee-history.js';
 
-/** addJoined's pause is drawn from 0 to this. */
+/** addSoon's pause is drawn from 0 to this. */
 const JOINED_ADD_SPREAD_MS = 1500;
 
 export class MemberAdder {
   /** Users this device added to a conversation's group (or found in it) since its membership last changed, by conversation. */
   private readonly tried = new Map<ConversationKey, Set<string>>();
-  /** Members who joined, to be added after a pause (addJoined), by conversation. */
+  /** Members to be added after a pause (addSoon), by conversation. */
   private readonly joining = new Map<ConversationKey, { users: Set<string>; timer: NodeJS.Timeout }>();
+  /**
+   * Users whose claim found no device to add (a terminal's, say), name key → name: not claimed again at each
+   * message, only once the host says a device of theirs can be added (`deviceReady`), or after a reconnect, as
+   * such a push may have been missed meanwhile. Then this device adds them to its groups they are in.
+   */
+  private readonly deviceless = new Map<string, string>();
   private readonly onGroup = ({ group }: { group: GroupInfo }): void => {
     this.tried.delete(group.conv);
     this.addJoined(group);
+  };
+  private readonly onOnline = (): void => this.claimAgain([...this.deviceless.values()]);
+  private readonly onDeviceReady = ({ user }: { user: string }): void => {
+    if (this.deviceless.has(nameKey(user))) this.claimAgain([user]);
   };
 
   constructor(
@@ -30,6 +41,8 @@ export class MemberAdder {
     private readonly me: string,
   ) {
     client.on('group', this.onGroup);
+    client.on('online', this.onOnline);
+    client.on('deviceReady', this.onDeviceReady);
   }
 
   /**
@@ -50,12 +63,30 @@ export class MemberAdder {
       const id = this.history.idOf(user);
       if (id !== undefined && present().has(id)) continue;
       // A user bound to no id may be in the group already: adding claims their key packages, so once per
-      // membership once a device of theirs is in. One with no key package left is tried again next time.
-      if (id === undefined && tried.has(nameKey(user))) continue;
+      // membership once a device of theirs is in.
+      if ((id === undefined && tried.has(nameKey(user))) || this.deviceless.has(nameKey(user))) continue;
       const before = [...present()];
       if ((await this.chats.add(conv, [user])) > 0) tried.add(nameKey(user));
+      else this.deviceless.set(nameKey(user), user);
       this.bindAdded(conv, user, before);
     }
+  }
+
+  /** Claims `users` again: soon in each of this device's groups they are in, and at the next message. */
+  private claimAgain(users: readonly string[]): void {
+    if (users.length === 0) return;
+    for (const user of users) this.deviceless.delete(nameKey(user));
+    // Failing (the link down, say) leaves it to the next message, which claims them.
+    this.client
+      .request('groups')
+      .then(({ groups }) => {
+        for (const group of groups) {
+          const members = new Set(group.members.map(nameKey));
+          const due = users.filter((user) => members.has(nameKey(user)));
+          if (due.length > 0 && this.chats.members(group.conv) !== undefined) this.addSoon(group.conv, due);
+        }
+      })
+      .catch(() => undefined);
   }
 
   /** Binds `user` to the one user id that appeared in the group since `before`, if exactly one did. */
@@ -69,6 +100,8 @@ export class MemberAdder {
   close(): void {
     for (const { timer } of this.joining.values()) clearTimeout(timer);
     this.client.off('group', this.onGroup);
+    this.client.off('online', this.onOnline);
+    this.client.off('deviceReady', this.onDeviceReady);
   }
 
   /**
@@ -86,26 +119,30 @@ export class MemberAdder {
     this.history.noteGroupMembers(group.conv, members);
     if (before === undefined || this.chats.members(group.conv) === undefined) return;
     const joined = group.members.filter((member) => !before.has(nameKey(member)) && nameKey(member) !== nameKey(this.me));
-    if (joined.length === 0) return;
-    const due = this.joining.get(group.conv);
+    if (joined.length > 0) this.addSoon(group.conv, joined);
+  }
+
+  /** Adds `users` to the conversation's group after the random pause, unless the group grew meanwhile. */
+  private addSoon(conv: ConversationKey, users: readonly string[]): void {
+    const due = this.joining.get(conv);
     if (due) {
-      for (const user of joined) due.users.add(user);
+      for (const user of users) due.users.add(user);
       return;
     }
-    const users = new Set(joined);
-    const devices = this.chats.members(group.conv)!.length;
+    const adding = new Set(users);
+    const devices = this.chats.members(conv)!.length;
     const timer = setTimeout(() => {
-      this.joining.delete(group.conv);
+      this.joining.delete(conv);
       // Failing (the link down, say) leaves it to the next message of a member, as before.
       this.chats
         .catchUp()
         .then(() => {
-          const now = this.chats.members(group.conv);
-          return now === undefined || now.length > devices ? undefined : this.addMissing(group.conv, [...users]);
+          const now = this.chats.members(conv);
+          return now === undefined || now.length > devices ? undefined : this.addMissing(conv, [...adding]);
         })
         .catch(() => undefined);
     }, Math.random() * JOINED_ADD_SPREAD_MS);
     timer.unref();
-    this.joining.set(group.conv, { users, timer });
+    this.joining.set(conv, { users: adding, timer });
   }
 }

@@ -393,3 +393,37 @@ describe('a DM to someone whose app cannot receive encrypted messages yet', { ti
     expect(alice.outbox(cancelled).some((e) => e.status === 'sent')).toBe(false);
   });
 });
+
+describe('a group member whose app comes while this app is away', { timeout: 90_000 }, () => {
+  it('is added when this app is back, without a message, and her message waiting for it goes', async () => {
+    await room.start();
+    const proxy = await LinkProxy.start(await freePort(), () => room.port);
+    cleanups.push(() => proxy.close());
+    const [alice, bob] = [startApp(profile()), startApp(profile())];
+    await alice.call('join', { host: '127.0.0.1', port: room.port, name: 'alice', password: 'alice-secret' });
+    await bob.call('join', { host: '127.0.0.1', port: proxy.port, name: 'bob', password: 'bob-secret' });
+    // carol is in from a terminal: no encryption device, and no chat with bob. She joins before the group's
+    // encryption begins, so bob's app alone has claimed her (alice's was in no encryption of it then).
+    const terminal = await room.user('carol');
+    const group = await bob.call<{ id: number }>('groupCreate', 'plans', ['alice', 'carol']);
+    await alice.call('groupAnswer', group.id, true);
+    await terminal.request('groupAnswer', { groupId: group.id, accept: true });
+    const toGroup = { kind: 'group', groupId: group.id };
+    const first = await bob.call<{ clientMsgId: string }>('send', toGroup, 'secret-before-carol-could-read');
+    await waitFor(() => bob.sentAs(first.clientMsgId) !== undefined, 30_000, 'the first message sent');
+
+    // bob's link drops; carol's app comes meanwhile, so the host's word that it can be added never reaches him.
+    proxy.close();
+    await bob.untilStatus('reconnecting', 20_000);
+    const carol = startApp(profile());
+    await carol.call('join', { host: '127.0.0.1', port: room.port, name: 'carol', password: 'carol-secret' });
+    const hers = await carol.call<{ clientMsgId: string }>('send', toGroup, 'secret-carol-writes');
+    await waitFor(() => carol.outbox(hers.clientMsgId).length > 1, 30_000, 'hers said to wait');
+    expect(carol.sentAs(hers.clientMsgId)).toBeUndefined();
+
+    await proxy.listen();
+    await waitFor(() => bob.shown('secret-carol-writes').length > 0, 30_000, 'hers at bob, once his app added her');
+    await waitFor(() => alice.shown('secret-carol-writes').length > 0, 30_000, 'hers at alice');
+    expect(isE2ee(carol.sentAs(hers.clientMsgId)!)).toBe(true);
+  });
+});
