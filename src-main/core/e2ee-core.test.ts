@@ -31,12 +31,23 @@ async function received(events: AppEvent[], text: string): Promise<ChatMessage> 
 
 
 
-/** alice hosts the room Lab and bob's app joins it; carol's app has not joined. */
+/**
+ * alice hosts the room Lab and bob's app joins it, and is an encryption device with key packages on the host
+ * (else a group message alice sends at once fails, as nobody could read it); carol's app has not joined.
+ */
 async function aliceHostsForBob() {
   const [alice, bob, carol] = [newCore(), newCore(), newCore()];
   const { hosting } = unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));
   const port = hosting!.port;
   unwrap(await bob.core.join({ host: '127.0.0.1', port, name: 'bob', password: 'bob-secret' }));
+  await waitFor(() => {
+    const host = new Database(join(alice.dir, 'host', 'chat.sqlite'), { readonly: true });
+    try {
+      return host.prepare("SELECT 1 FROM mls_key_packages k JOIN users u ON u.id = k.user_id WHERE u.name = 'bob'").get() !== undefined;
+    } finally {
+      host.close();
+    }
+  }, "bob's key packages on the host");
   return { alice, bob, carol, hosting: hosting!, port };
 }
 
@@ -253,14 +264,14 @@ describe('the app as an end-to-end encryption device', () => {
     await received(carol.events, 'secret-carol-reads');
   });
 
-  it('a member with no device (a terminal) is claimed once, not at each message; when her app comes, the apps in the group add her without a message, and she writes at once', async () => {
+  it('a member with no device (an older client) is claimed once, not at each message; when her app comes, the apps in the group add her without a message, and she writes at once', async () => {
     const { alice, bob, carol, hosting, port } = await aliceHostsForBob();
-    // carol is in from a terminal: a client with no encryption device; nobody has a chat with her.
-    const terminal = await login({ address: { port } }, 'carol', 'carol-secret', { tls: true, fingerprint: hosting.fingerprint! });
-    cleanups.push(() => terminal.close());
+    // carol is in from an older client, with no encryption device; nobody has a chat with her.
+    const older = await login({ address: { port } }, 'carol', 'carol-secret', { tls: true, fingerprint: hosting.fingerprint! });
+    cleanups.push(() => older.close());
     const group = unwrap(await alice.core.groupCreate('plans', ['bob', 'carol']));
     unwrap(await bob.core.groupAnswer(group.id, true));
-    await terminal.request('groupAnswer', { groupId: group.id, accept: true });
+    await older.request('groupAnswer', { groupId: group.id, accept: true });
     const toGroup = { kind: 'group', groupId: group.id } as const;
     await sent(alice.events, unwrap(await alice.core.send(toGroup, 'secret-before-carol-could-read')).clientMsgId);
     expect(alice.events).toContainEqual(expect.objectContaining({ type: 'e2eeNotice', kind: 'unreachable', users: ['carol'] }));

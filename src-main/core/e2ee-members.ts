@@ -20,7 +20,7 @@ export class MemberAdder {
   /** Members to be added after a pause (addSoon), by conversation. */
   private readonly joining = new Map<ConversationKey, { users: Set<string>; timer: NodeJS.Timeout }>();
   /**
-   * Users whose claim found no device to add (a terminal's, say), name key → name: not claimed again at each
+   * Users whose claim found no device to add (an older client's, say), name key → name: not claimed again at each
    * message, only once the host says a device of theirs can be added (`deviceReady`), or after a reconnect, as
    * such a push may have been missed meanwhile. Then this device adds them to its groups they are in.
    */

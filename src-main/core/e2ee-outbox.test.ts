@@ -402,12 +402,12 @@ describe('a group member whose app comes while this app is away', { timeout: 90_
     const [alice, bob] = [startApp(profile()), startApp(profile())];
     await alice.call('join', { host: '127.0.0.1', port: room.port, name: 'alice', password: 'alice-secret' });
     await bob.call('join', { host: '127.0.0.1', port: proxy.port, name: 'bob', password: 'bob-secret' });
-    // carol is in from a terminal: no encryption device, and no chat with bob. She joins before the group's
-    // encryption begins, so bob's app alone has claimed her (alice's was in no encryption of it then).
-    const terminal = await room.user('carol');
+    // carol is in from an older client: no encryption device, and no chat with bob. She joins before the
+    // group's encryption begins, so bob's app alone has claimed her (alice's was in no encryption of it then).
+    const older = await room.user('carol');
     const group = await bob.call<{ id: number }>('groupCreate', 'plans', ['alice', 'carol']);
     await alice.call('groupAnswer', group.id, true);
-    await terminal.request('groupAnswer', { groupId: group.id, accept: true });
+    await older.request('groupAnswer', { groupId: group.id, accept: true });
     const toGroup = { kind: 'group', groupId: group.id };
     const first = await bob.call<{ clientMsgId: string }>('send', toGroup, 'secret-before-carol-could-read');
     await waitFor(() => bob.sentAs(first.clientMsgId) !== undefined, 30_000, 'the first message sent');
