@@ -51,7 +51,7 @@ function terminal(user: string, cleanups: (() => void | Promise<void>)[], port =
     },
     async line(pattern: RegExp): Promise<RegExpExecArray> {
       let match: RegExpExecArray | null = null;
-      await waitFor(() => lines.some((line) => (match = pattern.exec(line)) !== null), `${pattern} in:\n${lines.join('\n')}`);
+      await waitFor(() => lines.some((line) => (match = pattern.exec(line)) !== null), () => `${pattern} in:\n${lines.join('\n')}`);
       return match!;
     },
   };

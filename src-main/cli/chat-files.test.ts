@@ -16,7 +16,7 @@ async function terminal(name: string) {
   const session = new TerminalSession(await room.user(name), name, (line) => lines.push(line));
   const waitLine = async (pattern: RegExp): Promise<RegExpExecArray> => {
     let match: RegExpExecArray | null = null;
-    await waitFor(() => lines.some((line) => (match = pattern.exec(line)) !== null), `${pattern} in:\n${lines.join('\n')}`);
+    await waitFor(() => lines.some((line) => (match = pattern.exec(line)) !== null), () => `${pattern} in:\n${lines.join('\n')}`);
     return match!;
   };
   return { lines, type: (line: string) => session.handle(line), waitLine };

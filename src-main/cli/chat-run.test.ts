@@ -55,7 +55,7 @@ function chat(args: string[], input: string[] | null = null): Run {
   const exit = runChat(args, { env: {}, print: (line) => lines.push(line), lines: () => feed, pinsFile: pinsFile() });
   const waitLine = async (pattern: RegExp): Promise<RegExpExecArray> => {
     let match: RegExpExecArray | null = null;
-    await waitFor(() => lines.some((line) => (match = pattern.exec(line)) !== null), `${pattern} in:\n${lines.join('\n')}`);
+    await waitFor(() => lines.some((line) => (match = pattern.exec(line)) !== null), () => `${pattern} in:\n${lines.join('\n')}`);
     return match!;
   };
   return { lines, feed, exit, waitLine };

@@ -36,13 +36,13 @@ class Lines extends ChildLines {
 
   async waitLine(pattern: RegExp): Promise<RegExpExecArray> {
     let match: RegExpExecArray | null = null;
-    await waitFor(() => this.lines.some((line) => (match = pattern.exec(line)) !== null) || this.exitCode !== null, 60_000, `${pattern} in:\n${this.lines.join('\n')}`);
+    await waitFor(() => this.lines.some((line) => (match = pattern.exec(line)) !== null) || this.exitCode !== null, 60_000, () => `${pattern} in:\n${this.lines.join('\n')}`);
     if (!match) throw new Error(`exited with ${this.exitCode} before a line matching ${pattern}:\n${this.lines.join('\n')}`);
     return match;
   }
 
   async waitExit(): Promise<number> {
-    await waitFor(() => this.exitCode !== null, 60_000, `the process to exit:\n${this.lines.join('\n')}`);
+    await waitFor(() => this.exitCode !== null, 60_000, () => `the process to exit:\n${this.lines.join('\n')}`);
     return this.exitCode!;
   }
 }

@@ -12,7 +12,7 @@ async function terminal(name: string) {
   const lines: string[] = [];
   const session = new TerminalSession(await room.user(name), name, (line) => lines.push(line));
   const waitLine = (pattern: RegExp) =>
-    waitFor(() => lines.some((line) => pattern.test(line)), `${pattern} in:\n${lines.join('\n')}`);
+    waitFor(() => lines.some((line) => pattern.test(line)), () => `${pattern} in:\n${lines.join('\n')}`);
   return { lines, type: (line: string) => session.handle(line), waitLine };
 }
 

@@ -212,17 +212,20 @@ export function killAfterAcks(clients: ChatClient[], killAfter: number, kill: ()
  */
 export const WAIT_MS = 20_000;
 
+/** What waitFor waits for, in its error; a function is read at the timeout (what a session printed by then, say). */
+type Waited = string | (() => string);
+
 /**
  * Resolves once `condition` holds (an async one, a request to the host say, is awaited before the next
  * check), checking every 10 ms; fails after WAIT_MS, or `timeoutMs` when longer.
  */
-export async function waitFor(condition: () => boolean | Promise<boolean>, what?: string): Promise<void>;
-export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, what?: string): Promise<void>;
-export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutOrWhat: number | string = WAIT_MS, what = 'condition'): Promise<void> {
-  const [bound, named] = typeof timeoutOrWhat === 'string' ? [WAIT_MS, timeoutOrWhat] : [Math.max(WAIT_MS, timeoutOrWhat), what];
+export async function waitFor(condition: () => boolean | Promise<boolean>, what?: Waited): Promise<void>;
+export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, what?: Waited): Promise<void>;
+export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutOrWhat: number | Waited = WAIT_MS, what: Waited = 'condition'): Promise<void> {
+  const [bound, named] = typeof timeoutOrWhat === 'number' ? [Math.max(WAIT_MS, timeoutOrWhat), what] : [WAIT_MS, timeoutOrWhat];
   const start = Date.now();
   while (!(await condition())) {
-    if (Date.now() - start > bound) throw new Error(`timed out waiting for ${named}`);
+    if (Date.now() - start > bound) throw new Error(`timed out waiting for ${typeof named === 'function' ? named() : named}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }

@@ -132,7 +132,7 @@ export class LanProcess extends ChildLines {
   }
 
   async waitExit(timeoutMs = 20_000): Promise<number> {
-    await waitFor(() => this.exitCode !== null, timeoutMs, `the process to exit; it printed:\n${this.lines.join('\n')}`);
+    await waitFor(() => this.exitCode !== null, timeoutMs, () => `the process to exit; it printed:\n${this.lines.join('\n')}`);
     return this.exitCode!;
   }
 

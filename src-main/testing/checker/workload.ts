@@ -402,7 +402,7 @@ export async function runWorkload(topology: Topology, options: RunOptions): Prom
     if (clients.failure) throw clients.failure;
     const current = users.map((user) => user.client);
     const live = current.filter((c) => c.state !== 'closed');
-    await waitFor(() => live.every((c) => c.state === 'online'), SETTLE_MS, `every client online (${current.map((c) => c.state).join()})`);
+    await waitFor(() => live.every((c) => c.state === 'online'), SETTLE_MS, () => `every client online (${current.map((c) => c.state).join()})`);
     await groupChanges.readMemberships();
     // The apps show what was stored: pushed, or read back after a fault; a message still missing after the wait is an anomaly.
     const shownAll = (i: number): boolean => {
