@@ -87,6 +87,33 @@ test('a DM to someone whose app cannot receive encrypted messages yet waits and 
   }
 });
 
+test('a group whose other member’s app cannot receive encrypted messages yet: the first message waits and says whose', async ({ room }) => {
+  const { port, users } = await room(['alice']);
+  const alice = users[0]!.page;
+  // bob's account signed in on a client that is no encryption device (an older app, say).
+  const bob = new ChatClient({ host: '127.0.0.1', port, name: 'bob', password: 'bob-secret', reconnect: false });
+  await bob.connect();
+  try {
+    const dialog = await newChat(alice, 'New group');
+    await dialog.getByRole('textbox', { name: 'Group name' }).fill('plans');
+    await dialog.getByRole('combobox', { name: 'Invite someone' }).fill('bob');
+    await dialog.getByRole('button', { name: 'Invite', exact: true }).click();
+    await dialog.getByRole('button', { name: 'Create group' }).click();
+    await expect(currentConversation(alice, 'plans')).toBeVisible();
+    await expect.poll(async () => (await bob.request('groupInvitations')).invitations.length).toBe(1);
+    const [invitation] = (await bob.request('groupInvitations')).invitations;
+    await bob.request('groupAnswer', { groupId: invitation!.groupId, accept: true });
+    await expect(alice.getByRole('log', { name: 'Messages' }).getByText('bob joined')).toBeVisible();
+    await send(alice, 'first in plans');
+    const waiting = message(alice, 'first in plans').getByRole('group', { name: 'Message waiting' });
+    await expect(waiting).toContainText('bob’s app cannot receive end-to-end encrypted messages yet: this goes by itself once it can.');
+    await expect(waiting.getByRole('button', { name: 'Cancel' })).toBeVisible();
+    await photographLooks(alice, 'group message waiting for a member’s app');
+  } finally {
+    bob.close();
+  }
+});
+
 test('a member who joins a group while no other member’s app is there to add their device: the message waits and says why', async ({ room }) => {
   const { users } = await room(['hank', 'alice', 'bob', 'carol']);
   const [, alice, bob, carol] = users.map((user) => user.page);

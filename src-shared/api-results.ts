@@ -165,6 +165,12 @@ export interface AppError {
    * before (`known`, that room's fingerprint), but presented `presented` (null: not encrypted).
    */
   lookalike?: { roomName: string; known: string; presented: string | null };
+  /**
+   * With E2EE_WAITING: the users none of whose apps can receive end-to-end encrypted messages yet (a DM's
+   * other user; a group's other members, so that its encryption cannot begin); it goes once one of them
+   * can. Absent: this device waits for a member's app to add it to the group's encryption.
+   */
+  waitingFor?: string[];
   /** With a file error of sendFiles that is about one of its files (FILE_TOO_LARGE): that file's name. */
   file?: string;
   /**

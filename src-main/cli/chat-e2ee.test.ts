@@ -207,6 +207,26 @@ describe('the terminal client, end-to-end encrypted', () => {
     expect(hostHolding('kept-for-the-next-run')).toEqual([]);
   });
 
+  it('keeps a group message while no other member can receive it yet, saying whose client, and sends it once one can', async () => {
+    await room.start();
+    const bobWithoutDevice = await room.user('bob');
+    const alice = await terminalAs('alice');
+    alice.type('/group_name_add plans');
+    await alice.line(/^\*\*\* group plans created$/);
+    alice.type('/group_person_add plans bob');
+    await waitFor(async () => (await bobWithoutDevice.request('groupInvitations')).invitations.length === 1, 'bob invited');
+    const [invitation] = (await bobWithoutDevice.request('groupInvitations')).invitations;
+    await bobWithoutDevice.request('groupAnswer', { groupId: invitation!.groupId, accept: true });
+    await alice.line(/^\*\*\* group plans \(owner alice\): alice, bob$/);
+    alice.type('/group_message plans~waits-for-a-member');
+    await alice.line(/^\*\*\* the clients of bob cannot receive end-to-end encrypted messages yet: this goes to group plans once one can$/);
+
+    const { app, events } = encryptingApp();
+    unwrap(await app.join({ host: '127.0.0.1', port: room.port, name: 'bob', password: 'bob-secret' }));
+    await alice.line(/^\*\*\* went to group plans: waits-for-a-member$/);
+    await waitFor(() => events.some((event) => event.type === 'message' && event.message.text === 'waits-for-a-member'), 'the message at bob\'s app');
+  });
+
   it('sends a waiting DM after a reconnect, when the device appeared while its link was down', async () => {
     await room.start();
     const bobWithoutDevice = await room.user('bob');

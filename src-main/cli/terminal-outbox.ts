@@ -104,10 +104,13 @@ export class TerminalOutbox {
     const where = this.describe(event.target);
     if (event.status === 'queued' && event.error?.code === AppErrorCode.E2EE_WAITING) {
       this.told.add(event.clientMsgId);
+      const members = event.error.waitingFor;
       this.print(
         event.target.kind === 'dm'
           ? `*** ${where}'s client cannot receive end-to-end encrypted messages yet: this goes once it can (/cancel ${where} drops it)`
-          : `*** this device is not in the encryption of ${where} yet: this goes once another member's client adds it`,
+          : members === undefined
+            ? `*** this device is not in the encryption of ${where} yet: this goes once another member's client adds it`
+            : `*** the clients of ${members.join(', ')} cannot receive end-to-end encrypted messages yet: this goes to ${where} once one can`,
       );
       // Written since, before this was known: they wait behind it.
       const history = this.device?.history;

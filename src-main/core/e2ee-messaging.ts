@@ -7,8 +7,9 @@
  *
  * Membership follows the host's: before it sends, a device adds to the conversation's MLS group the users
  * who may read it and are not in it yet (each user's devices that have a key package), and removes those
- * who may no longer. A DM whose other user has no device that can be added is not sent (PeerNotReady):
- * nothing falls back to plain text without the user's knowing (E2eeUnavailable says why).
+ * who may no longer. A DM whose other user has no device that can be added is not sent, nor a group message
+ * whose other members have none (PeerNotReady): it waits, and nothing falls back to plain text without the
+ * user's knowing (E2eeUnavailable says why).
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -79,10 +80,14 @@ export class E2eeUnavailable extends Error {
 /** A message that cannot go until an app becomes a device or adds this one: it waits, saying so (e2ee-outbox.ts). */
 export class NotReadyYet extends E2eeUnavailable {}
 
-/** A DM whose other user has no device that can be added yet: it waits, saying so, until the host says one can be (`deviceReady`). */
+/**
+ * A DM whose other user, or a group whose other members, have no device that can be added yet (so that
+ * its encryption cannot begin): it waits, saying so, until the host says one can be (`deviceReady`).
+ */
 export class PeerNotReady extends NotReadyYet {
-  constructor(user: string) {
-    super(`${user}’s app cannot receive end-to-end encrypted messages yet (an older version, or not signed in since it was updated): not sent`);
+  constructor(readonly users: string[]) {
+    const whose = users.length === 1 ? `${users[0]}’s app` : `The apps of ${users.slice(0, -1).join(', ')} and ${users.at(-1)}`;
+    super(`${whose} cannot receive end-to-end encrypted messages yet (an older version, or not signed in since it was updated): not sent`);
   }
 }
 
@@ -279,12 +284,11 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
       }
     }
     if (this.chats.members(conv) === undefined) {
-      if (target.kind === 'dm') throw new PeerNotReady(target.user);
+      if (target.kind === 'dm') throw new PeerNotReady([target.user]);
       if (readers.length === 0) throw new E2eeUnavailable('Nobody else in this group can read it yet: write once someone has joined');
       // The group's encryption began elsewhere without this device (it joined since): a member's app adds it.
       if (!nobodyToAdd) throw new NotAddedYet();
-      const whose = readers.length === 1 ? `${readers[0]}’s app` : `The apps of ${readers.slice(0, -1).join(', ')} and ${readers.at(-1)}`;
-      throw new E2eeUnavailable(`${whose} cannot receive end-to-end encrypted messages yet (an older version, or not signed in since it was updated): nothing was sent`);
+      throw new PeerNotReady(readers);
     }
     await this.adder.addMissing(conv, readers);
     const present = (): Set<number> => new Set(this.chats.members(conv)!.map((id) => id.userId));
@@ -296,7 +300,7 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
       const id = this.history.idOf(user);
       return id === undefined || !present().has(id);
     });
-    if (target.kind === 'dm' && unreachable.length > 0) throw new PeerNotReady(target.user);
+    if (target.kind === 'dm' && unreachable.length > 0) throw new PeerNotReady([target.user]);
     if (unreachable.length > 0) this.emit('notice', { conv, kind: 'unreachable', users: unreachable });
     return conv;
   }

@@ -246,20 +246,27 @@ describe('encrypted messages sent while the host cannot take them', { timeout: 9
     expect(await carol.call('unsent')).toEqual([]);
   });
 
-  it('to a group whose encryption has not begun and whose other member has no device yet, fails saying so', async () => {
+  it('to a group whose encryption has not begun and whose other member has no device yet, waits saying so, and goes once his app can receive it', async () => {
     await room.start();
     const alice = startApp(profile());
     await alice.call('join', { host: '127.0.0.1', port: room.port, name: 'alice', password: 'alice-secret' });
-    const dave = await room.user('dave');
+    const olderClient = await room.user('dave');
     const group = await alice.call<{ id: number }>('groupCreate', 'plans', ['dave']);
-    await dave.request('groupAnswer', { groupId: group.id, accept: true });
+    await olderClient.request('groupAnswer', { groupId: group.id, accept: true });
     await waitFor(async () => (await alice.call<{ id: number; members: string[] }[]>('groups')).some((g) => g.id === group.id && g.members.length === 2), 20_000, 'dave in the group');
     const hi = await alice.call<{ clientMsgId: string }>('send', { kind: 'group', groupId: group.id }, 'secret-to-deviceless');
-    await waitFor(() => alice.outbox(hi.clientMsgId).some((e) => e.status === 'failed'), 20_000, 'the message to end');
-    expect(alice.outbox(hi.clientMsgId).at(-1)!.error).toMatchObject({
-      code: 'E2EE_UNAVAILABLE',
-      message: expect.stringContaining('dave’s app cannot receive end-to-end encrypted messages yet'),
-    });
+    await waitFor(() => alice.outbox(hi.clientMsgId).length > 1, 20_000, 'the message said to wait');
+    expect(alice.outbox(hi.clientMsgId)).toMatchObject([
+      { status: 'queued' },
+      { status: 'queued', error: { code: 'E2EE_WAITING', message: expect.stringContaining('dave’s app cannot receive end-to-end encrypted messages yet'), waitingFor: ['dave'] } },
+    ]);
+
+    // dave's app comes: the host tells alice's, and the group's encryption begins with it.
+    const dave = startApp(profile());
+    await dave.call('join', { host: '127.0.0.1', port: room.port, name: 'dave', password: 'dave-secret' });
+    await waitFor(() => dave.shown('secret-to-deviceless').length > 0, 30_000, 'the message at dave');
+    await waitFor(() => alice.sentAs(hi.clientMsgId) !== undefined, 30_000, 'reported sent');
+    expect(isE2ee(alice.sentAs(hi.clientMsgId)!)).toBe(true);
   });
 
   it('to a group whose encryption has not begun and whose first other member has no device, begins it with the next, and names who cannot read it', async () => {
@@ -357,7 +364,7 @@ describe('a DM to someone whose app cannot receive encrypted messages yet', { ti
     expect(alice.outbox(other).map((e) => e.status)).toContain('sent');
     // A window opened now is told the same: why the first waits.
     expect(await alice.call('unsent')).toEqual([
-      { clientMsgId: first, target: { kind: 'dm', user: 'bob' }, text: 'for-bob-first', error: { code: 'E2EE_WAITING', message: expect.stringContaining('bob') } },
+      { clientMsgId: first, target: { kind: 'dm', user: 'bob' }, text: 'for-bob-first', error: { code: 'E2EE_WAITING', message: expect.stringContaining('bob'), waitingFor: ['bob'] } },
       { clientMsgId: second, target: { kind: 'dm', user: 'bob' }, text: 'for-bob-second' },
     ]);
 

@@ -7,7 +7,8 @@
  * A DM to someone whose app cannot be added yet (PeerNotReady) waits, with those after it in the same
  * conversation, until the host says a device of theirs can be (`deviceReady`), or until its sender cancels
  * it; so does a group message of a device not in the group's encryption yet (NotAddedYet), until a member's
- * app adds it (`joined`). The other conversations' messages go meanwhile.
+ * app adds it (`joined`), and one to a group whose other members have no device yet (PeerNotReady too), until
+ * one has (`deviceReady`). The other conversations' messages go meanwhile.
  * Each try is encrypted anew (a new generation) under the first client id, so the host stores it once
  * and answers a resend with the frame it stored (PROTOCOL §20.6). A try that fails for the moment (the
  * link, a timeout, the device not ready, the host failing) keeps it and those after it; a refusal ends
@@ -23,7 +24,7 @@ import { type ChatMessage, groupId, messageId, nameField, type Target } from '..
 import { ClientError } from '../client/errors.js';
 import { failedRetryMs } from '../client/outbox.js';
 import type { DeviceHistory } from './e2ee-history.js';
-import { type E2eeMessaging, E2eeUnavailable, NotReadyYet, type SealedFile, sealedFile } from './e2ee-messaging.js';
+import { type E2eeMessaging, E2eeUnavailable, NotReadyYet, PeerNotReady, type SealedFile, sealedFile } from './e2ee-messaging.js';
 import { CANCELLED_BY_YOU, describeRequestError, fail, MAYBE_SENT, messageOf, NOT_UNSENT, ok } from './errors.js';
 
 type EncryptedTarget = Exclude<Target, { kind: 'room' }>;
@@ -232,7 +233,7 @@ export class EncryptedOutbox {
   /** Still queued, now with why: said once, the first time it cannot go for that reason. */
   private reportWaiting(item: Unsent, error: NotReadyYet): void {
     if (this.waiting.has(item.clientMsgId)) return;
-    const why = { code: AppErrorCode.E2EE_WAITING, message: error.message };
+    const why = { code: AppErrorCode.E2EE_WAITING, message: error.message, ...(error instanceof PeerNotReady ? { waitingFor: error.users } : {}) };
     this.waiting.set(item.clientMsgId, why);
     this.report(item, 'queued', { error: why });
   }

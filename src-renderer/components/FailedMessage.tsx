@@ -4,6 +4,7 @@
  * one that waits, for the other user's app to receive encrypted messages or for the connection to
  * come back: give up on it, unless it went out before the connection dropped.
  */
+import type { TFunction } from 'i18next';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { type AppError, AppErrorCode } from '../../src-shared/api.js';
@@ -42,7 +43,10 @@ export const isWaiting = (entry: OutboxEntry): boolean => entry.status === 'queu
 export function PendingActions({ entry }: { entry: OutboxEntry }) {
   const connection = useApp((state) => state.session.status);
   if (entry.status === 'failed') return <FailedMessageActions entry={entry} />;
-  if (isWaiting(entry)) return <WaitingMessage entry={entry} why={entry.target.kind === 'dm' ? { user: entry.target.user } : 'group'} />;
+  if (isWaiting(entry)) {
+    const members = entry.error?.waitingFor;
+    return <WaitingMessage entry={entry} why={entry.target.kind === 'dm' ? { user: entry.target.user } : members ? { members } : 'group'} />;
+  }
   // Online, a queued message is on its way (or going again after the host failed it): nothing to choose.
   if (entry.status !== 'queued' || connection === 'online') return null;
   // One that went out before the connection dropped may be stored already: it cannot be taken back.
@@ -58,8 +62,13 @@ function MaybeSentMessage() {
   );
 }
 
-/** Waiting for a user's app, for a member's app to add this device to a group's encryption, or for the connection. */
-function WaitingMessage({ entry, why }: { entry: OutboxEntry; why: { user: string } | 'group' | 'connection' }) {
+/**
+ * Why a message waits: for a user's app, for an app of a group's other members to begin its encryption, for a
+ * member's app to add this device to a group's encryption, or for the connection.
+ */
+type WaitingWhy = { user: string } | { members: string[] } | 'group' | 'connection';
+
+function WaitingMessage({ entry, why }: { entry: OutboxEntry; why: WaitingWhy }) {
   const { t } = useTranslation();
   const [error, setError] = useState<AppError | null>(null);
 
@@ -71,11 +80,18 @@ function WaitingMessage({ entry, why }: { entry: OutboxEntry; why: { user: strin
 
   return (
     <div className="failed-actions" role="group" aria-label={t('waiting.label')}>
-      <p className="message-waiting">{typeof why === 'object' ? t('waiting.why', { name: why.user }) : why === 'group' ? t('waiting.group') : t('waiting.connection')}</p>
+      <p className="message-waiting">{waitingWhy(t, why)}</p>
       <button type="button" onClick={() => void cancel()}>
         {t('waiting.cancel')}
       </button>
       <ErrorAlert error={error} />
     </div>
   );
+}
+
+function waitingWhy(t: TFunction, why: WaitingWhy): string {
+  if (why === 'group') return t('waiting.group');
+  if (why === 'connection') return t('waiting.connection');
+  if ('user' in why) return t('waiting.why', { name: why.user });
+  return t('waiting.members', { names: why.members.join(', '), count: why.members.length });
 }

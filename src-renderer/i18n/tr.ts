@@ -260,6 +260,8 @@ export const tr: Translations = {
   waiting: {
     label: 'Bekleyen mesaj',
     why: '{{name}} adlı kişinin uygulaması henüz uçtan uca şifreli mesaj alamıyor: alabildiğinde bu mesaj kendiliğinden gider.',
+    members_one: '{{names}} adlı kişinin uygulaması henüz uçtan uca şifreli mesaj alamıyor: alabildiğinde bu mesaj kendiliğinden gider.',
+    members_other: '{{names}} adlı kişilerin uygulamaları henüz uçtan uca şifreli mesaj alamıyor: içlerinden biri alabildiğinde bu mesaj kendiliğinden gider.',
     group: 'Bu cihaz henüz grubun şifrelemesine eklenmedi: başka bir üyenin uygulaması eklediğinde bu mesaj kendiliğinden gider.',
     connection: 'Henüz gönderilmedi: odaya yeniden bağlandığınızda kendiliğinden gider.',
     maybeSent: 'Bağlantı koparken gönderildi: odaya ulaşmış olabilir. Yeniden bağlandığınızda kesinleşir.',
