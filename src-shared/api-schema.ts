@@ -246,7 +246,7 @@ export const appCalls = {
   /** Messages accepted by send() and not yet stored (to show after a window opens). */
   unsent: { args: none, returns: returns<UnsentMessage[]>() },
   /**
-   * Gives up on a message not stored yet: one waiting for the other user's app (E2EE_WAITING), or one that never
+   * Gives up on a message not stored yet: one waiting for another user's app (E2EE_WAITING), or one that never
    * went out (written while the connection was down); it ends as failed, CANCELLED. MAYBE_SENT: it went out
    * before its connection dropped, so the host may have it; it goes again and is not cancelled.
    */
