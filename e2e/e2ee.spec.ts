@@ -56,12 +56,17 @@ test('a direct chat is end-to-end encrypted: both see it said, a mention of you 
   expect(filesHolding(hostDir, 'dm-mention-secret')).toEqual([]);
 });
 
+/** `name`'s account signed in on a client that is no encryption device (an older app, say); close it after. */
+async function olderClient(port: number, name: string): Promise<ChatClient> {
+  const client = new ChatClient({ host: '127.0.0.1', port, name, password: `${name}-secret`, reconnect: false });
+  await client.connect();
+  return client;
+}
+
 test('a DM to someone whose app cannot receive encrypted messages yet waits and says why; cancelled, the next one waits in its place', async ({ room }) => {
   const { port, users } = await room(['alice']);
   const alice = users[0]!.page;
-  // bob's account signed in on a client that is no encryption device (an older app, say).
-  const bob = new ChatClient({ host: '127.0.0.1', port, name: 'bob', password: 'bob-secret', reconnect: false });
-  await bob.connect();
+  const bob = await olderClient(port, 'bob');
   try {
     await startDirectChat(alice, 'bob');
     await bob.request('chatAnswer', { user: 'alice', accept: true });
@@ -90,9 +95,7 @@ test('a DM to someone whose app cannot receive encrypted messages yet waits and 
 test('a group whose other member’s app cannot receive encrypted messages yet: the first message waits and says whose', async ({ room }) => {
   const { port, users } = await room(['alice']);
   const alice = users[0]!.page;
-  // bob's account signed in on a client that is no encryption device (an older app, say).
-  const bob = new ChatClient({ host: '127.0.0.1', port, name: 'bob', password: 'bob-secret', reconnect: false });
-  await bob.connect();
+  const bob = await olderClient(port, 'bob');
   try {
     const dialog = await newChat(alice, 'New group');
     await dialog.getByRole('textbox', { name: 'Group name' }).fill('plans');
