@@ -33,7 +33,7 @@ async function received(events: AppEvent[], text: string): Promise<ChatMessage> 
 
 /**
  * alice hosts the room Lab and bob's app joins it, and is an encryption device with key packages on the host
- * (else a group message alice sends at once fails, as nobody could read it); carol's app has not joined.
+ * (else alice's first group message waits for it, which the tests do not expect); carol's app has not joined.
  */
 async function aliceHostsForBob() {
   const [alice, bob, carol] = [newCore(), newCore(), newCore()];
