@@ -145,11 +145,12 @@ export async function runChat(args: string[], io: ChatIo): Promise<number> {
   };
   const code = await Promise.race([readLines(), fatal]);
   terminal.leaving();
+  // The client first: what the device still had queued ends, and is saved, before its files close.
+  client.close();
   if (device !== null && !(device instanceof Error)) {
-    device.close();
+    await device.close();
     await device.history.close();
   }
-  client.close();
   return code;
 }
 

@@ -161,10 +161,12 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
   }
 
   /** Stops taking pushes. */
-  close(): void {
+  /** Stops listening; resolves once the work queued before has run and saved the device (close the client first, so that it ends soon). */
+  close(): Promise<void> {
     this.client.off('mls', this.onPush);
     this.client.off('online', this.onOnline);
     this.client.off('keyPackagesLow', this.onLow);
+    return this.queue.then(() => undefined);
   }
 
   /** Uploads key packages until the host holds E2EE_LIMITS.keepKeyPackages of this device's, and a last-resort one if it keeps one (`held`: what it said). */

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -289,6 +290,30 @@ describe('the app as an end-to-end encryption device', () => {
     expect((await sent(carol.events, mine.clientMsgId)).status).toBe('sent');
     await received(alice.events, 'secret-carol-writes');
     await received(bob.events, 'secret-carol-writes');
+  });
+
+  it('quits only once the device has saved what it was doing: no file of the profile changes after', async () => {
+    const alice = newCore();
+    const bob = newCore();
+    await hostedRoom(alice.core, bob.core);
+    const text = 'secret-as-bob-quits';
+    // The message is shown from inside the device's work on its frame, which saves the device after it.
+    let quitting: Promise<void> | undefined;
+    bob.core.onEvent((event) => {
+      if (event.type === 'message' && event.message.text === text) quitting ??= bob.core.shutdown();
+    });
+    unwrap(await alice.core.send({ kind: 'dm', user: 'bob' }, text));
+    await waitFor(() => quitting !== undefined, 'bob to get it');
+    await quitting;
+    const files = (): string[] =>
+      readdirSync(bob.dir, { recursive: true, encoding: 'utf8' })
+        .map((name) => join(bob.dir, name))
+        .filter((file) => statSync(file).isFile())
+        .map((file) => `${file} ${statSync(file).size} ${statSync(file).mtimeMs}`)
+        .sort();
+    const after = files();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(files()).toEqual(after);
   });
 
   it('a DM to someone whose client has no device (an older one) waits, saying so, and is never sent in plain', async () => {

@@ -80,10 +80,7 @@ export class E2eeUnavailable extends Error {
 /** A message that cannot go until an app becomes a device or adds this one: it waits, saying so (e2ee-outbox.ts). */
 export class NotReadyYet extends E2eeUnavailable {}
 
-/**
- * A DM whose other user, or a group whose other members, have no device that can be added yet (so that
- * its encryption cannot begin): it waits, saying so, until the host says one can be (`deviceReady`).
- */
+/** A DM whose other user, or a group whose other members, have no device to add yet: it waits, saying so, until the host says one can be added (`deviceReady`). */
 export class PeerNotReady extends NotReadyYet {
   constructor(readonly users: string[]) {
     const whose = users.length === 1 ? `${users[0]}’s app` : `The apps of ${users.slice(0, -1).join(', ')} and ${users.at(-1)}`;
@@ -179,12 +176,13 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
     return id;
   }
 
-  close(): void {
+  /** Resolves once the device's queued work has run and saved it (EncryptedChats.close). */
+  close(): Promise<void> {
     this.adder.close();
     this.chats.off('message', this.onMessage);
     this.chats.off('devicesChanged', this.onDevicesChanged);
     this.client.off('delivered', this.onDelivered);
-    this.chats.close();
+    return this.chats.close();
   }
 
   /**
