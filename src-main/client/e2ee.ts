@@ -160,8 +160,7 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
     return this.device.id;
   }
 
-  /** Stops taking pushes. */
-  /** Stops listening; resolves once the work queued before has run and saved the device (close the client first, so that it ends soon). */
+  /** Stops taking pushes; resolves once the work queued before has run and saved the device (close the client first, so that it ends soon). */
   close(): Promise<void> {
     this.client.off('mls', this.onPush);
     this.client.off('online', this.onOnline);
