@@ -271,8 +271,7 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
     return this.serially(async () => {
       const current = this.joined(conv);
       const sent = await encrypt(current.group, new TextEncoder().encode(text));
-      // The sending generation is spent whether or not the host takes the message, and saved before it
-      // leaves: a device restored from an older state would encrypt again with the same key and nonce.
+      // The sending generation is spent whether or not the host takes it, and saved before it leaves: a device restored from an older state would reuse its key and nonce.
       current.group = sent.group;
       await this.save();
       const { frame, delivered } = await this.client.request('mlsSend', { conv, deviceId: this.id.deviceId, clientMsgId, data: base64(sent.message), ...files });
