@@ -32,6 +32,16 @@ async function received(events: AppEvent[], text: string): Promise<ChatMessage> 
 
 
 
+/** What `read` finds in the database of the room hosted by the app whose profile is `profileDir`, opened read-only. */
+function readHost<T>(profileDir: string, read: (host: Database.Database) => T): T {
+  const host = new Database(join(profileDir, 'host', 'chat.sqlite'), { readonly: true });
+  try {
+    return read(host);
+  } finally {
+    host.close();
+  }
+}
+
 /**
  * alice hosts the room Lab and bob's app joins it, and is an encryption device with key packages on the host
  * (else alice's first group message waits for it, which the tests do not expect); carol's app has not joined.
@@ -41,14 +51,10 @@ async function aliceHostsForBob() {
   const { hosting } = unwrap(await alice.core.host({ roomName: 'Lab', port: 0, name: 'alice', password: 'alice-secret' }));
   const port = hosting!.port;
   unwrap(await bob.core.join({ host: '127.0.0.1', port, name: 'bob', password: 'bob-secret' }));
-  await waitFor(() => {
-    const host = new Database(join(alice.dir, 'host', 'chat.sqlite'), { readonly: true });
-    try {
-      return host.prepare("SELECT 1 FROM mls_key_packages k JOIN users u ON u.id = k.user_id WHERE u.name = 'bob'").get() !== undefined;
-    } finally {
-      host.close();
-    }
-  }, "bob's key packages on the host");
+  await waitFor(
+    () => readHost(alice.dir, (host) => host.prepare("SELECT 1 FROM mls_key_packages k JOIN users u ON u.id = k.user_id WHERE u.name = 'bob'").get() !== undefined),
+    "bob's key packages on the host",
+  );
   return { alice, bob, carol, hosting: hosting!, port };
 }
 
@@ -220,12 +226,7 @@ describe('the app as an end-to-end encryption device', () => {
     expect(await stateOf(inGroup.conv)).toMatchObject({ unread: 0, mentions: 0 });
 
     // The host holds the room's mention and none of the encrypted ones.
-    const host = new Database(join(alice.dir, 'host', 'chat.sqlite'), { readonly: true });
-    try {
-      expect(host.prepare('SELECT conv FROM mentions').pluck().all()).toEqual(['room']);
-    } finally {
-      host.close();
-    }
+    expect(readHost(alice.dir, (host) => host.prepare('SELECT conv FROM mentions').pluck().all())).toEqual(['room']);
   });
 
   it('a member whose only device has no key package left (an older app, which keeps no last-resort one) is added once she has one again', async () => {
@@ -307,9 +308,10 @@ describe('the app as an end-to-end encryption device', () => {
     await quitting;
     const files = (): string[] =>
       readdirSync(bob.dir, { recursive: true, encoding: 'utf8' })
-        .map((name) => join(bob.dir, name))
-        .filter((file) => statSync(file).isFile())
-        .map((file) => `${file} ${statSync(file).size} ${statSync(file).mtimeMs}`)
+        .flatMap((name) => {
+          const stat = statSync(join(bob.dir, name));
+          return stat.isFile() ? [`${name} ${stat.size} ${stat.mtimeMs}`] : [];
+        })
         .sort();
     const after = files();
     await new Promise((resolve) => setTimeout(resolve, 500));
