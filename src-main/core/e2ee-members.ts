@@ -12,7 +12,7 @@ import type { EncryptedChats } from '../client/e2ee.js';
 import type { DeviceHistory } from './e2ee-history.js';
 
 /** addSoon's pause is drawn from 0 to this. */
-const JOINED_ADD_SPREAD_MS = 1500;
+const ADD_SPREAD_MS = 1500;
 
 export class MemberAdder {
   /** Users this device added to a conversation's group (or found in it) since its membership last changed, by conversation. */
@@ -141,7 +141,7 @@ export class MemberAdder {
           return now === undefined || now.length > devices ? undefined : this.addMissing(conv, [...adding]);
         })
         .catch(() => undefined);
-    }, Math.random() * JOINED_ADD_SPREAD_MS);
+    }, Math.random() * ADD_SPREAD_MS);
     timer.unref();
     this.joining.set(conv, { users: adding, timer });
   }
