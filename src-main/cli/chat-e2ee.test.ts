@@ -207,7 +207,7 @@ describe('the terminal client, end-to-end encrypted', () => {
     expect(hostHolding('kept-for-the-next-run')).toEqual([]);
   });
 
-  it('keeps a group message while no other member can receive it yet, saying whose client, and sends it once one can', async () => {
+  it('keeps a group message while no other member can receive it yet, saying whose client, drops it on /group_cancel, and sends the next once one can', async () => {
     await room.start();
     const bobWithoutDevice = await room.user('bob');
     const alice = await terminalAs('alice');
@@ -218,13 +218,21 @@ describe('the terminal client, end-to-end encrypted', () => {
     const [invitation] = (await bobWithoutDevice.request('groupInvitations')).invitations;
     await bobWithoutDevice.request('groupAnswer', { groupId: invitation!.groupId, accept: true });
     await alice.line(/^\*\*\* group plans \(owner alice\): alice, bob$/);
+    alice.type('/group_message plans~dropped-before-it-went');
+    await alice.line(/^\*\*\* the clients of bob cannot receive end-to-end encrypted messages yet: this goes to group plans once one can \(\/group_cancel plans drops it\)$/);
+    alice.type('/group_cancel plans');
+    await alice.line(/^\*\*\* dropped 1 waiting for group plans: dropped-before-it-went$/);
+    alice.type('/group_cancel plans');
+    await alice.line(/^\*\*\* nothing waits to go to group plans$/);
     alice.type('/group_message plans~waits-for-a-member');
-    await alice.line(/^\*\*\* the clients of bob cannot receive end-to-end encrypted messages yet: this goes to group plans once one can$/);
+    await alice.line(/^\*\*\* the clients of bob cannot receive end-to-end encrypted messages yet: this goes to group plans once one can/);
 
     const { app, events } = encryptingApp();
     unwrap(await app.join({ host: '127.0.0.1', port: room.port, name: 'bob', password: 'bob-secret' }));
     await alice.line(/^\*\*\* went to group plans: waits-for-a-member$/);
     await waitFor(() => events.some((event) => event.type === 'message' && event.message.text === 'waits-for-a-member'), 'the message at bob\'s app');
+    expect(events.some((event) => event.type === 'message' && event.message.text === 'dropped-before-it-went')).toBe(false);
+    expect(alice.lines).not.toContain('*** went to group plans: dropped-before-it-went');
   });
 
   it('sends a waiting DM after a reconnect, when the device appeared while its link was down', async () => {

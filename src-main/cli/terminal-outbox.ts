@@ -2,7 +2,8 @@
  * The terminal's end-to-end encrypted messages go through the app's own outbox (core/e2ee-outbox.ts): each
  * is kept in this install's device history (one per host and account) until the host stored it or refused
  * it, in order per conversation. A DM to someone whose client cannot receive it yet waits until it can
- * (`deviceReady`, or after a reconnect); one whose link dropped goes again under its first client id; what
+ * (`deviceReady`, or after a reconnect), as does a group message while no other member's client can receive it;
+ * /cancel and /group_cancel drop what waits. One whose link dropped goes again under its first client id; what
  * has not gone when the terminal quits goes at its next connection as the same user. This turns the
  * outbox's progress into lines.
  */
@@ -24,8 +25,8 @@ export class TerminalOutbox {
   constructor(
     private readonly client: ChatClient,
     private readonly print: (line: string) => void,
-    /** How a line names where a message goes: "bob", "group plans". */
-    private readonly describe: (target: Target) => string,
+    /** The name of the user or group a message goes to: "bob", "plans". */
+    private readonly nameOf: (target: Target) => string,
     private readonly remember: (message: ChatMessage) => void,
   ) {
     this.outbox = new EncryptedOutbox(
@@ -74,21 +75,35 @@ export class TerminalOutbox {
     }
   }
 
-  /** /cancel <name>: drops the DMs to them that have not gone out; one that went out may be stored, and stays. */
-  async cancel(user: string): Promise<void> {
+  /**
+   * /cancel <name> and /group_cancel <group>: drops the messages to `target` that have not gone out; one that
+   * went out may be stored, and stays.
+   */
+  async cancel(target: EncryptedTarget): Promise<void> {
+    const where = this.describe(target);
     const history = this.device?.history;
-    const theirs = history === undefined ? [] : this.outbox.list(history).filter((item) => item.target.kind === 'dm' && nameKey(item.target.user) === nameKey(user));
+    const waiting = history === undefined ? [] : this.outbox.list(history).filter((item) => conversationOf(item.target) === conversationOf(target));
     const dropped: string[] = [];
     const maybeSent: string[] = [];
-    for (const { clientMsgId, text } of theirs) {
+    for (const { clientMsgId, text } of waiting) {
       const cancelled = await this.outbox.cancel(clientMsgId);
       if (cancelled.ok) dropped.push(text);
       else if (cancelled.error.code === AppErrorCode.MAYBE_SENT) maybeSent.push(text);
       this.told.delete(clientMsgId);
     }
-    if (dropped.length > 0) this.print(`*** dropped ${dropped.length} waiting for ${user}: ${dropped.join(' | ')}`);
-    if (maybeSent.length > 0) this.print(`*** went out as the connection dropped, so ${user} may have it already (kept until the host answers): ${maybeSent.join(' | ')}`);
-    if (dropped.length === 0 && maybeSent.length === 0) this.print(`*** nothing waits to go to ${user}`);
+    if (dropped.length > 0) this.print(`*** dropped ${dropped.length} waiting for ${where}: ${dropped.join(' | ')}`);
+    if (maybeSent.length > 0) this.print(`*** went out as the connection dropped, so ${where} may have it already (kept until the host answers): ${maybeSent.join(' | ')}`);
+    if (dropped.length === 0 && maybeSent.length === 0) this.print(`*** nothing waits to go to ${where}`);
+  }
+
+  /** How a line names where a message goes: "bob", "group plans". */
+  private describe(target: Target): string {
+    return target.kind === 'group' ? `group ${this.nameOf(target)}` : this.nameOf(target);
+  }
+
+  /** The command that drops what waits to go to `target`. */
+  private cancelCommand(target: Target): string {
+    return `${target.kind === 'group' ? '/group_cancel' : '/cancel'} ${this.nameOf(target)}`;
   }
 
   /** The terminal quits: says what is kept for its next connection; nothing more is tried or written. */
@@ -105,13 +120,13 @@ export class TerminalOutbox {
     if (event.status === 'queued' && event.error?.code === AppErrorCode.E2EE_WAITING) {
       this.told.add(event.clientMsgId);
       const members = event.error.waitingFor;
-      this.print(
+      const why =
         event.target.kind === 'dm'
-          ? `*** ${where}'s client cannot receive end-to-end encrypted messages yet: this goes once it can (/cancel ${where} drops it)`
+          ? `${where}'s client cannot receive end-to-end encrypted messages yet: this goes once it can`
           : members === undefined
-            ? `*** this device is not in the encryption of ${where} yet: this goes once another member's client adds it`
-            : `*** the clients of ${members.join(', ')} cannot receive end-to-end encrypted messages yet: this goes to ${where} once one can`,
-      );
+            ? `this device is not in the encryption of ${where} yet: this goes once another member's client adds it`
+            : `the clients of ${members.join(', ')} cannot receive end-to-end encrypted messages yet: this goes to ${where} once one can`;
+      this.print(`*** ${why} (${this.cancelCommand(event.target)} drops it)`);
       // Written since, before this was known: they wait behind it.
       const history = this.device?.history;
       const behind = history === undefined ? [] : this.outbox.list(history).filter((item) => !this.told.has(item.clientMsgId) && conversationOf(item.target) === conversationOf(event.target));

@@ -31,6 +31,7 @@ export const HELP = [
   '  /group_person_add <group> <name>      invite <name> to your group',
   '  /group_person_remove <group> <name>   remove <name> from your group',
   '  /group_message <group>~<text>   message a group',
+  '  /group_cancel <group>           drop your messages to <group> waiting for its members\' clients',
   '  /reply <id> <text>              answer message #<id> in its conversation',
   '  /edit <id> <text>               change your message #<id>',
   '  /delete <id>                    delete your message #<id> for everyone',
@@ -77,7 +78,7 @@ export class TerminalSession {
     this.outbox = new TerminalOutbox(
       client,
       print,
-      (target) => (target.kind === 'dm' ? target.user : target.kind === 'group' ? `group ${this.groups.nameOf(target.groupId)}` : 'room'),
+      (target) => (target.kind === 'dm' ? target.user : target.kind === 'group' ? this.groups.nameOf(target.groupId) : 'room'),
       (message) => this.remember(message),
     );
     client.on('message', (message) => {
@@ -292,8 +293,13 @@ export class TerminalSession {
       case '/get':
         return this.getFiles(rest);
       case '/cancel':
-        await this.outbox.cancel(needArgument(argument, '/cancel <name>'));
+        await this.outbox.cancel({ kind: 'dm', user: needArgument(argument, '/cancel <name>') });
         return 'continue';
+      case '/group_cancel': {
+        const group = await this.groups.find(needArgument(argument, '/group_cancel <group>'));
+        await this.outbox.cancel({ kind: 'group', groupId: group.id });
+        return 'continue';
+      }
       case '@PM': {
         const name = needArgument(argument, '@PM <name>');
         const { contact } = await this.client.request('chatRequest', { user: name });
