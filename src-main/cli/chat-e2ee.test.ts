@@ -225,7 +225,8 @@ describe('the terminal client, end-to-end encrypted', () => {
     alice.type('/group_cancel plans');
     await alice.line(/^\*\*\* nothing waits to go to group plans$/);
     alice.type('/group_message plans~waits-for-a-member');
-    await alice.line(/^\*\*\* the clients of bob cannot receive end-to-end encrypted messages yet: this goes to group plans once one can/);
+    const waitingLines = () => alice.lines.filter((line) => line.startsWith('*** the clients of bob cannot receive end-to-end encrypted messages yet')).length;
+    await waitFor(() => waitingLines() === 2, () => `the second message said to wait:\n${alice.lines.join('\n')}`);
 
     const { app, events } = encryptingApp();
     unwrap(await app.join({ host: '127.0.0.1', port: room.port, name: 'bob', password: 'bob-secret' }));
@@ -233,6 +234,32 @@ describe('the terminal client, end-to-end encrypted', () => {
     await waitFor(() => events.some((event) => event.type === 'message' && event.message.text === 'waits-for-a-member'), 'the message at bob\'s app');
     expect(events.some((event) => event.type === 'message' && event.message.text === 'dropped-before-it-went')).toBe(false);
     expect(alice.lines).not.toContain('*** went to group plans: dropped-before-it-went');
+  });
+
+  it("says once per group, not at each message, that a member's client cannot receive what is written there", async () => {
+    await room.start();
+    const bobWithoutDevice = await room.user('bob');
+    const carolWithoutDevice = await room.user('carol');
+    const alice = await terminalAs('alice');
+    alice.type('/group_name_add plans');
+    await alice.line(/^\*\*\* group plans created$/);
+    alice.type('/group_person_add plans bob');
+    alice.type('/group_person_add plans carol');
+    for (const invited of [bobWithoutDevice, carolWithoutDevice]) {
+      await waitFor(async () => (await invited.request('groupInvitations')).invitations.length === 1, 'invited');
+      const [invitation] = (await invited.request('groupInvitations')).invitations;
+      await invited.request('groupAnswer', { groupId: invitation!.groupId, accept: true });
+    }
+    await alice.line(/^\*\*\* group plans \(owner alice\): alice, bob, carol$/);
+    const { app, events } = encryptingApp();
+    unwrap(await app.join({ host: '127.0.0.1', port: room.port, name: 'bob', password: 'bob-secret' }));
+
+    for (const text of ['first-to-plans', 'second-to-plans', 'third-to-plans']) alice.type(`/group_message plans~${text}`);
+    const shown = () => events.flatMap((event) => (event.type === 'message' ? [event.message.text] : []));
+    await waitFor(() => shown().includes('third-to-plans'), () => `all three at bob's app, which has: ${shown().join(', ')}`);
+    const said = alice.lines.filter((line) => line.startsWith("*** carol's client cannot receive"));
+    expect(said).toEqual(["*** carol's client cannot receive end-to-end encrypted messages (an older version?): what you write to group plans does not reach it, and never goes in plain"]);
+    expect(alice.lines.filter((line) => line.startsWith("*** bob's client cannot receive end-to-end encrypted messages (an older"))).toEqual([]);
   });
 
   it('sends a waiting DM after a reconnect, when the device appeared while its link was down', async () => {
