@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { ChatClient } from '../src-main/client/client.js';
 import { filesHolding } from '../src-main/testing/harness.js';
 import { expect, test } from './fixtures.js';
-import { answerInvitation, photographLooks, conversationLink, currentConversation, message, newChat, openConversation, openDetails, ownStatus, send, startDirectChat } from './ui.js';
+import { answerInvitation, joinRoom, photographLooks, conversationLink, currentConversation, message, newChat, openConversation, openDetails, ownStatus, send, startDirectChat } from './ui.js';
 import { photograph } from './photos.js';
 
 test('a direct chat is end-to-end encrypted: both see it said, a mention of you stands out and is counted, the safety numbers compare, and the host keeps none of its text', async ({ room }) => {
@@ -142,6 +142,26 @@ test('a member who joins a group while no other member’s app is there to add t
   await expect(waiting).toContainText('This device is not in the group’s encryption yet: this goes by itself once another member’s app adds it.');
   await expect(waiting.getByRole('button', { name: 'Cancel' })).toBeVisible();
   await photographLooks(carol!, 'group message waiting for a member to add this device');
+});
+
+test('a user’s new app, with nobody online to add it to a DM: its message waits and says for whose app', async ({ room, shells }) => {
+  const { port, users } = await room(['hank', 'alice', 'bob']);
+  const [, alice, bob] = users.map((user) => user.page);
+  await startDirectChat(bob!, 'alice');
+  await alice!.getByRole('region', { name: 'Chat requests' }).getByRole('button', { name: 'Accept bob' }).click();
+  await expect(currentConversation(bob!, 'alice')).not.toContainText('Waiting for alice');
+  await send(bob!, 'before the laptop');
+  await expect(ownStatus(bob!, 'before the laptop')).toHaveAccessibleName(/^Status: (sent|delivered)$/);
+  // Both apps of the DM quit; bob signs in on a new one.
+  await Promise.all([users[1]!.stop(), users[2]!.stop()]);
+  const [laptop] = await shells(['bob']);
+  await joinRoom(laptop!.page, { port, name: 'bob' });
+  await openConversation(laptop!.page, 'alice');
+  await send(laptop!.page, 'from the laptop');
+  const waiting = message(laptop!.page, 'from the laptop').getByRole('group', { name: 'Message waiting' });
+  await expect(waiting).toContainText('This device is not in this chat’s encryption yet: this goes by itself once alice’s app adds it.');
+  await expect(waiting.getByRole('button', { name: 'Cancel' })).toBeVisible();
+  await photographLooks(laptop!.page, 'DM on a new app waiting for the other user’s app to add it');
 });
 
 test('a conversation exports as HTML that opens in the browser, every text escaped, and as JSON; the badge stays whole at 420 px', async ({ room, browser }, testInfo) => {

@@ -262,6 +262,19 @@ describe('the terminal client, end-to-end encrypted', () => {
     expect(alice.lines.filter((line) => line.startsWith("*** bob's client cannot receive end-to-end encrypted messages (an older"))).toEqual([]);
   });
 
+  it("says when the other user's devices changed: their second app, added to the DM", async () => {
+    const { events, alice } = await chatting();
+    alice.type('bob~before-the-second-app');
+    await waitFor(() => events.some((event) => event.type === 'message' && event.message.text === 'before-the-second-app'), 'the first DM at bob\'s app');
+    const second = encryptingApp();
+    unwrap(await second.app.join({ host: '127.0.0.1', port: room.port, name: 'bob', password: 'bob-secret' }));
+    // Its first upload tells the terminal's device, which adds it to the DM soon, without a message.
+    await alice.line(/^\*\*\* bob's devices changed: an app of theirs was added or removed; if they did not say so, ask them another way$/);
+    alice.type('bob~after-the-second-app');
+    await waitFor(() => second.events.some((event) => event.type === 'message' && event.message.text === 'after-the-second-app'), () => `the DM at bob's second app; the terminal printed:\n${alice.lines.join('\n')}`);
+    await waitFor(() => events.some((event) => event.type === 'message' && event.message.text === 'after-the-second-app'), 'the DM at bob\'s first app');
+  });
+
   it('sends a waiting DM after a reconnect, when the device appeared while its link was down', async () => {
     await room.start();
     const bobWithoutDevice = await room.user('bob');

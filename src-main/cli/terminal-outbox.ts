@@ -8,7 +8,6 @@
  * outbox's progress into lines.
  */
 import { type AppEvent, AppErrorCode } from '../../src-shared/api.js';
-import { nameKey } from '../../src-shared/protocol/names.js';
 import type { ChatMessage, Target } from '../../src-shared/protocol/objects.js';
 import type { ChatClient } from '../client/client.js';
 import type { E2eeMessaging } from '../core/e2ee-messaging.js';
@@ -120,11 +119,12 @@ export class TerminalOutbox {
     if (event.status === 'queued' && event.error?.code === AppErrorCode.E2EE_WAITING) {
       this.told.add(event.clientMsgId);
       const members = event.error.waitingFor;
+      // Without whose client it waits for, it waits to be added: a group joined since, or a DM of a user's new client.
       const why =
-        event.target.kind === 'dm'
-          ? `${where}'s client cannot receive end-to-end encrypted messages yet: this goes once it can`
-          : members === undefined
-            ? `this device is not in the encryption of ${where} yet: this goes once another member's client adds it`
+        members === undefined
+          ? `this device is not in the encryption of ${where} yet: this goes once ${event.target.kind === 'dm' ? `${where}'s` : "another member's"} client adds it`
+          : event.target.kind === 'dm'
+            ? `${where}'s client cannot receive end-to-end encrypted messages yet: this goes once it can`
             : `the clients of ${members.join(', ')} cannot receive end-to-end encrypted messages yet: this goes to ${where} once one can`;
       this.print(`*** ${why} (${this.cancelCommand(event.target)} drops it)`);
       // Written since, before this was known: they wait behind it.

@@ -92,7 +92,7 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
   private readonly bundles = new KeyPackageKeys();
   /** A top-up asked by keyPackagesLow is queued: more pushes meanwhile ask nothing more. */
   private lowTopUp = false;
-  /** Conversations whose group another device made first: this one waits to be added, as another try would claim a key package of every device it names. */
+  /** Conversations whose group another device made (it won a race, or this device saw frames of it): this one waits to be added, as another try would claim a key package of every device it names. */
   private readonly madeElsewhere = new Set<string>();
   /** The highest frame id processed from mlsSync. */
   private cursor = 0;
@@ -112,9 +112,7 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
     }).catch(() => undefined);
   };
   /** Back online after a drop: what was pushed meanwhile is fetched. */
-  private readonly onOnline = (): void => {
-    void this.catchUp();
-  };
+  private readonly onOnline = (): void => void this.catchUp();
 
   private constructor(
     private readonly client: ChatClient,
@@ -244,7 +242,7 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
     let count = 0;
     await this.commit(conv, async (group) => {
       const present = new Set(members(group).map((id) => id.deviceId));
-      const all = await this.trust.claim(this.client, users);
+      const all = await this.trust.claim(this.client, users, (spent) => this.bundles.spend(spent));
       count = all.length;
       const claimed = all.filter((device) => !present.has(device.deviceId));
       if (claimed.length === 0) return null;
@@ -396,6 +394,7 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
     const welcome = frame.welcome !== undefined && frame.added?.some((device) => device.deviceId === this.id.deviceId);
     if (welcome && (await this.join(frame))) return;
     const conversation = this.conversations.get(frame.conv);
+    if (conversation === undefined) this.madeElsewhere.add(frame.conv);
     if (conversation === undefined || frame.seq <= conversation.seq) return;
     if (frame.seq > conversation.seq + 1) {
       // A frame overtook others of its conversation (a room on several nodes): fetch those first.

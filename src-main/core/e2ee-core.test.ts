@@ -293,6 +293,72 @@ describe('the app as an end-to-end encryption device', () => {
     await received(bob.events, 'secret-carol-writes');
   });
 
+  it("a user's second app is added to the DMs and groups of their first, without a message: it reads what comes and writes at once", async () => {
+    const { alice, bob, port } = await aliceHostsForBob();
+    const group = unwrap(await alice.core.groupCreate('plans', ['bob']));
+    unwrap(await bob.core.groupAnswer(group.id, true));
+    const toGroup = { kind: 'group', groupId: group.id } as const;
+    const toBob = { kind: 'dm', user: 'bob' } as const;
+    unwrap(await alice.core.chatRequest('bob'));
+    unwrap(await bob.core.chatAnswer('alice', true));
+    await sent(alice.events, unwrap(await alice.core.send(toGroup, 'secret-group-before')).clientMsgId);
+    await sent(alice.events, unwrap(await alice.core.send(toBob, 'secret-dm-before')).clientMsgId);
+    await received(bob.events, 'secret-dm-before');
+
+    // bob's laptop: its first upload tells alice's app, which adds it to the group and the DM.
+    const laptop = newCore();
+    unwrap(await laptop.core.join({ host: '127.0.0.1', port, name: 'bob', password: 'bob-secret' }));
+    for (const [to, text] of [[{ kind: 'dm', user: 'alice' }, 'secret-laptop-to-alice'], [toGroup, 'secret-laptop-to-group']] as const) {
+      const mine = unwrap(await laptop.core.send(to, text));
+      expect((await sent(laptop.events, mine.clientMsgId)).status).toBe('sent');
+      await received(alice.events, text);
+    }
+    for (const [to, text] of [[toGroup, 'secret-group-after'], [toBob, 'secret-dm-after']] as const) {
+      await sent(alice.events, unwrap(await alice.core.send(to, text)).clientMsgId);
+      await received(laptop.events, text);
+      await received(bob.events, text);
+    }
+    expect(alice.events).toContainEqual(expect.objectContaining({ type: 'e2eeNotice', kind: 'devicesChanged', users: ['bob'] }));
+  });
+
+  it("a user's new app is added by their other app while the other user is away, and writes to them at once", async () => {
+    const { bob, carol, port } = await aliceHostsForBob();
+    unwrap(await carol.core.join({ host: '127.0.0.1', port, name: 'carol', password: 'carol-secret' }));
+    unwrap(await carol.core.chatRequest('bob'));
+    unwrap(await bob.core.chatAnswer('carol', true));
+    await sent(bob.events, unwrap(await bob.core.send({ kind: 'dm', user: 'carol' }, 'secret-before-the-laptop')).clientMsgId);
+    await received(carol.events, 'secret-before-the-laptop');
+    unwrap(await carol.core.leave());
+
+    const laptop = newCore();
+    unwrap(await laptop.core.join({ host: '127.0.0.1', port, name: 'bob', password: 'bob-secret' }));
+    const mine = unwrap(await laptop.core.send({ kind: 'dm', user: 'carol' }, 'secret-from-the-laptop'));
+    expect((await sent(laptop.events, mine.clientMsgId)).status).toBe('sent');
+    unwrap(await carol.core.join({ host: '127.0.0.1', port, name: 'carol', password: 'carol-secret' }));
+    await received(carol.events, 'secret-from-the-laptop');
+    await received(bob.events, 'secret-from-the-laptop');
+  });
+
+  it("a user's new app, with nobody online to add it to a DM, waits to be added: it says so, and claims nobody's key packages", async () => {
+    const { bob, carol, port } = await aliceHostsForBob();
+    unwrap(await carol.core.join({ host: '127.0.0.1', port, name: 'carol', password: 'carol-secret' }));
+    unwrap(await carol.core.chatRequest('bob'));
+    unwrap(await bob.core.chatAnswer('carol', true));
+    await sent(bob.events, unwrap(await bob.core.send({ kind: 'dm', user: 'carol' }, 'secret-before-the-laptop')).clientMsgId);
+    await received(carol.events, 'secret-before-the-laptop');
+    for (const app of [bob, carol]) unwrap(await app.core.leave());
+
+    const asked = vi.spyOn(ChatClient.prototype, 'request');
+    const laptop = newCore();
+    unwrap(await laptop.core.join({ host: '127.0.0.1', port, name: 'bob', password: 'bob-secret' }));
+    const { clientMsgId } = unwrap(await laptop.core.send({ kind: 'dm', user: 'carol' }, 'secret-from-the-laptop'));
+    const waiting = () => laptop.events.find((event) => event.type === 'outbox' && event.clientMsgId === clientMsgId && event.error !== undefined);
+    await waitFor(() => waiting() !== undefined, 'the laptop to say why its DM waits');
+    expect(waiting()).toMatchObject({ status: 'queued', error: { code: 'E2EE_WAITING', message: expect.stringContaining('This device is not in the conversation’s encryption yet') } });
+    expect((waiting() as { error: { waitingFor?: string[] } }).error.waitingFor).toBeUndefined();
+    expect(asked.mock.calls.filter(([type]) => type === 'keyPackagesClaim')).toEqual([]);
+  });
+
   it('quits only once the device has saved what it was doing: no file of the profile changes after', async () => {
     const alice = newCore();
     const bob = newCore();

@@ -30,9 +30,12 @@ export class MemberAdder {
     this.addJoined(group);
   };
   private readonly onOnline = (): void => this.claimAgain([...this.deviceless.values()]);
-  private readonly onDeviceReady = ({ user }: { user: string }): void => {
+  private readonly onDeviceReady = ({ user, devices }: { user: string; devices: string[] }): void => {
     if (this.deviceless.has(nameKey(user))) this.claimAgain([user]);
+    else void this.addNewDevices(user, devices).catch(() => undefined);
   };
+  /** Timers of addNewDevices, cleared on close. */
+  private readonly deviceTimers = new Set<NodeJS.Timeout>();
 
   constructor(
     private readonly client: ChatClient,
@@ -89,6 +92,36 @@ export class MemberAdder {
       .catch(() => undefined);
   }
 
+  /**
+   * `devices` of `user` can be added (a `deviceReady` push): a user's new app, this user's own too. Each
+   * conversation of theirs whose group this device is in and lacks one of them gets them after the random
+   * pause (addSoon's), unless another device added them meanwhile. Failing (the link down, say) leaves them
+   * out until the next push.
+   */
+  private async addNewDevices(user: string, devices: readonly string[]): Promise<void> {
+    const [{ contacts }, { groups }] = await Promise.all([this.client.request('contacts'), this.client.request('groups')]);
+    const theirs = (name: string): boolean => nameKey(name) === nameKey(user) || nameKey(user) === nameKey(this.me);
+    const convs = [
+      ...contacts.filter((contact) => theirs(contact.name)).map((contact) => contact.conv),
+      ...groups.filter((group) => group.members.some(theirs)).map((group) => group.conv),
+    ];
+    const lacking = (conv: ConversationKey): boolean => {
+      const present = this.chats.members(conv)?.map((id) => id.deviceId);
+      return present !== undefined && devices.some((deviceId) => !present.includes(deviceId));
+    };
+    for (const conv of convs.filter(lacking)) {
+      const timer = setTimeout(() => {
+        this.deviceTimers.delete(timer);
+        this.chats
+          .catchUp()
+          .then(() => (lacking(conv) ? this.chats.add(conv, [user]) : undefined))
+          .catch(() => undefined);
+      }, Math.random() * ADD_SPREAD_MS);
+      timer.unref();
+      this.deviceTimers.add(timer);
+    }
+  }
+
   /** Binds `user` to the one user id that appeared in the group since `before`, if exactly one did. */
   bindAdded(conv: ConversationKey, user: string, before: number[]): void {
     const mine = this.chats.id.userId;
@@ -98,7 +131,7 @@ export class MemberAdder {
   }
 
   close(): void {
-    for (const { timer } of this.joining.values()) clearTimeout(timer);
+    for (const timer of [...[...this.joining.values()].map((due) => due.timer), ...this.deviceTimers]) clearTimeout(timer);
     this.client.off('group', this.onGroup);
     this.client.off('online', this.onOnline);
     this.client.off('deviceReady', this.onDeviceReady);

@@ -88,10 +88,10 @@ export class PeerNotReady extends NotReadyYet {
   }
 }
 
-/** A group whose encryption this device is not in yet (it joined the group since): it waits until a member's app adds it. */
+/** A conversation whose encryption this device is not in yet (it joined the group since, or is a user's new app): it waits until a member's app adds it. */
 export class NotAddedYet extends NotReadyYet {
   constructor() {
-    super('This device is not in the group’s encryption yet: it goes once another member’s app adds it');
+    super('This device is not in the conversation’s encryption yet: it goes once another member’s app adds it');
   }
 }
 
@@ -282,7 +282,8 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
       }
     }
     if (this.chats.members(conv) === undefined) {
-      if (target.kind === 'dm') throw new PeerNotReady([target.user]);
+      // A DM whose encryption began without this device (a user's new app): the other's app adds it.
+      if (target.kind === 'dm') throw nobodyToAdd ? new PeerNotReady([target.user]) : new NotAddedYet();
       if (readers.length === 0) throw new E2eeUnavailable('Nobody else in this group can read it yet: write once someone has joined');
       // The group's encryption began elsewhere without this device (it joined since): a member's app adds it.
       if (!nobodyToAdd) throw new NotAddedYet();
@@ -303,7 +304,6 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
     return conv;
   }
 
-  /** The user a single add brought in is the one whose id appeared in the group. */
   /** A DM's key (the user ids of both, from the contact the host lists) or a group's, and who else reads it. */
   private async readersOf(target: Exclude<Target, { kind: 'room' }>): Promise<{ conv: ConversationKey; readers: string[] }> {
     if (target.kind === 'group') {

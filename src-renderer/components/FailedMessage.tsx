@@ -45,7 +45,10 @@ export function PendingActions({ entry }: { entry: OutboxEntry }) {
   if (entry.status === 'failed') return <FailedMessageActions entry={entry} />;
   if (isWaiting(entry)) {
     const members = entry.error?.waitingFor;
-    return <WaitingMessage entry={entry} why={entry.target.kind === 'dm' ? { user: entry.target.user } : members ? { members } : 'group'} />;
+    const { target } = entry;
+    // Without whose app it waits for, it waits to be added: a group joined since, or a DM on a user's new app.
+    const why = target.kind === 'dm' ? (members ? { user: target.user } : { addedBy: target.user }) : members ? { members } : 'group';
+    return <WaitingMessage entry={entry} why={why} />;
   }
   // Online, a queued message is on its way (or going again after the host failed it): nothing to choose.
   if (entry.status !== 'queued' || connection === 'online') return null;
@@ -64,9 +67,9 @@ function MaybeSentMessage() {
 
 /**
  * Why a message waits: for a user's app, for an app of a group's other members to begin its encryption, for a
- * member's app to add this device to a group's encryption, or for the connection.
+ * member's app to add this device to a group's encryption (or the other user's, to a DM's), or for the connection.
  */
-type WaitingWhy = { user: string } | { members: string[] } | 'group' | 'connection';
+type WaitingWhy = { user: string } | { members: string[] } | { addedBy: string } | 'group' | 'connection';
 
 function WaitingMessage({ entry, why }: { entry: OutboxEntry; why: WaitingWhy }) {
   const { t } = useTranslation();
@@ -93,5 +96,6 @@ function waitingWhy(t: TFunction, why: WaitingWhy): string {
   if (why === 'group') return t('waiting.group');
   if (why === 'connection') return t('waiting.connection');
   if ('user' in why) return t('waiting.why', { name: why.user });
+  if ('addedBy' in why) return t('waiting.addedBy', { name: why.addedBy });
   return t('waiting.members', { names: why.members.join(', '), count: why.members.length });
 }

@@ -263,6 +263,7 @@ export const en = {
     members_one: '{{names}}’s app cannot receive end-to-end encrypted messages yet: this goes by itself once it can.',
     members_other: 'The apps of {{names}} cannot receive end-to-end encrypted messages yet: this goes by itself once one of them can.',
     group: 'This device is not in the group’s encryption yet: this goes by itself once another member’s app adds it.',
+    addedBy: 'This device is not in this chat’s encryption yet: this goes by itself once {{name}}’s app adds it.',
     connection: 'Not sent yet: this goes by itself once you are back in the room.',
     maybeSent: 'Sent just as the connection dropped: it may be in the room already. This is confirmed once you are back.',
     cancel: 'Cancel',

@@ -263,6 +263,7 @@ export const tr: Translations = {
     members_one: '{{names}} adlı kişinin uygulaması henüz uçtan uca şifreli mesaj alamıyor: alabildiğinde bu mesaj kendiliğinden gider.',
     members_other: '{{names}} adlı kişilerin uygulamaları henüz uçtan uca şifreli mesaj alamıyor: içlerinden biri alabildiğinde bu mesaj kendiliğinden gider.',
     group: 'Bu cihaz henüz grubun şifrelemesine eklenmedi: başka bir üyenin uygulaması eklediğinde bu mesaj kendiliğinden gider.',
+    addedBy: 'Bu cihaz henüz bu sohbetin şifrelemesine eklenmedi: {{name}} adlı kişinin uygulaması eklediğinde bu mesaj kendiliğinden gider.',
     connection: 'Henüz gönderilmedi: odaya yeniden bağlandığınızda kendiliğinden gider.',
     maybeSent: 'Bağlantı koparken gönderildi: odaya ulaşmış olabilir. Yeniden bağlandığınızda kesinleşir.',
     cancel: 'İptal et',

@@ -60,8 +60,8 @@ export const pushes = {
   // End-to-end encryption (issue 35, docs/PROTOCOL.md §20.4).
   /** An MLS frame of a conversation you may read, as the host ordered it. */
   mls: z.object({ type: z.literal('mls'), frame: mlsFrame }),
-  /** A device of `user`, who has a chat with you, can be added now: it had no key package and uploaded some (§20.3). */
-  deviceReady: z.object({ type: z.literal('deviceReady'), user: z.string() }),
+  /** `devices` of `user`, who has a chat or a group with you, can be added now: each had no key package and uploaded some (§20.3). */
+  deviceReady: z.object({ type: z.literal('deviceReady'), user: z.string(), devices: z.array(deviceId) }),
   /** A claim left your device `deviceId` with `keyPackages` (under ten): upload more (§20.3). */
   keyPackagesLow: z.object({ type: z.literal('keyPackagesLow'), deviceId, keyPackages: z.number().int().min(0) }),
   // Calls (issue 39, docs/PROTOCOL.md §21).

@@ -135,7 +135,7 @@ describe('the e2ee handlers refuse what is not what it claims, and change nothin
     await expect(alice.request('keyPackagesClaim', { user: 'nobody' })).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_USER });
   });
 
-  it('tells those who have a chat or a group with a user when a device of theirs can be added again, and nobody else', async () => {
+  it('tells a user, and those who have a chat or a group with them, when a device of theirs can be added again, and nobody else', async () => {
     await room.start();
     const [alice, bob, carol, dave] = [await room.user('alice'), await room.user('bob'), await room.user('carol'), await room.user('dave')];
     await alice.request('chatRequest', { user: 'bob' });
@@ -157,18 +157,20 @@ describe('the e2ee handlers refuse what is not what it claims, and change nothin
     expect(heard).toEqual({ alice: [], carol: [], bob: [], dave: [] });
     const ready = nextEvent(alice, 'deviceReady');
     await upload();
-    expect(await ready).toEqual([{ type: 'deviceReady', user: 'bob' }]);
+    expect(await ready).toEqual([{ type: 'deviceReady', user: 'bob', devices: [device.id.deviceId] }]);
     // Another upload while it has some left tells nobody; one after they were all claimed does again.
     await upload();
     await settled();
-    expect(heard).toEqual({ alice: ['bob'], carol: [], bob: [], dave: ['bob'] });
+    expect(heard).toEqual({ alice: ['bob'], carol: [], bob: ['bob'], dave: ['bob'] });
     for (let i = 0; i < 2; i++) await alice.request('keyPackagesClaim', { user: 'bob' });
     const again = nextEvent(alice, 'deviceReady');
     await upload();
-    // Within a second of the first it is held to the second's end, not dropped.
-    await again;
+    // bob's second app, in the same second: held to the second's end, not dropped, and told with the first.
+    const laptop = await registered(bob);
+    await bob.request('keyPackagesUpload', { deviceId: laptop.id.deviceId, keyPackages: [base64((await createKeyPackage(laptop)).encoded)] });
+    expect((await again)[0].devices.sort()).toEqual([device.id.deviceId, laptop.id.deviceId].sort());
     await settled();
-    expect(heard).toEqual({ alice: ['bob', 'bob'], carol: [], bob: [], dave: ['bob', 'bob'] });
+    expect(heard).toEqual({ alice: ['bob', 'bob'], carol: [], bob: ['bob', 'bob'], dave: ['bob', 'bob'] });
   });
 
   it("tells a device's user when a claim leaves it fewer than ten key packages, their own claim too", async () => {

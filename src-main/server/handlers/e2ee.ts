@@ -134,37 +134,38 @@ export function e2eeHandlers(ctx: ServerContext): E2eeHandlers {
   }
 
   /**
-   * Users this node told of within the window (ctx.presenceWindowMs): whether another telling is held to its
-   * end. Uploading and claiming one's own key packages in a loop so costs those with a chat with them at most
-   * one push per window, as presence does (presence.ts).
+   * Users this node told of within the window (ctx.presenceWindowMs), with the devices held to its end for
+   * another telling. Uploading and claiming one's own key packages in a loop so costs those with a chat with
+   * them at most one push per window, as presence does (presence.ts).
    */
-  const readyWindows = new Map<number, { held: boolean }>();
+  const readyWindows = new Map<number, { held: Set<string> }>();
 
   /**
-   * A device of `user` had no key package and has some now, so it can be added: those with a chat with
-   * them (asked or accepted) or a group hear it, at most once a window, and a message waiting for it goes,
-   * or a member's app adds it to their groups (§20.3).
+   * A device of `user` had no key package and has some now, so it can be added: they and those with a chat
+   * with them (asked or accepted) or a group hear it, at most once a window, and a message waiting for it
+   * goes, or an app in their conversations adds it (§20.3).
    */
-  function deviceReady(user: UserRow): void {
+  function deviceReady(user: UserRow, deviceIds: readonly string[]): void {
     const open = readyWindows.get(user.id);
     if (open) {
-      open.held = true;
+      for (const deviceId of deviceIds) open.held.add(deviceId);
       return;
     }
-    const window = { held: false };
+    const window = { held: new Set<string>() };
     readyWindows.set(user.id, window);
-    void tellReady(user);
+    void tellReady(user, deviceIds);
     setTimeout(() => {
       readyWindows.delete(user.id);
-      if (window.held) deviceReady(user);
+      if (window.held.size > 0) deviceReady(user, [...window.held]);
     }, ctx.presenceWindowMs).unref();
   }
 
-  async function tellReady(user: UserRow): Promise<void> {
+  async function tellReady(user: UserRow, devices: readonly string[]): Promise<void> {
     try {
       const chats = (await store.relationsOf(user.id)).filter((relation) => relation.state !== 'declined');
-      const others = new Set([...chats.map((relation) => otherOf(relation, user.id)), ...(await store.coMemberIds(user.id))]);
-      if (others.size > 0) fanOut.push([...others], { type: 'deviceReady', user: user.name });
+      // The user's own sessions too: their other apps add a new one to their conversations.
+      const told = new Set([user.id, ...chats.map((relation) => otherOf(relation, user.id)), ...(await store.coMemberIds(user.id))]);
+      fanOut.push([...told], { type: 'deviceReady', user: user.name, devices: [...devices] });
     } catch (error) {
       // The host closing, or its database failing: the upload stands, and their next send claims anyway.
       ctx.log.warn('could not tell of a device ready', { user: user.name, error: error instanceof Error ? error.message : String(error) });
@@ -219,7 +220,7 @@ export function e2eeHandlers(ctx: ServerContext): E2eeHandlers {
           ? unknownDevice(request.deviceId)
           : new ServerError(ErrorCode.LIMIT_REACHED, `the host keeps at most ${E2EE_LIMITS.maxKeyPackagesPerDevice} key packages per device`);
       }
-      if (result.keyPackages === packages.length) deviceReady(me);
+      if (result.keyPackages === packages.length) deviceReady(me, [request.deviceId]);
       return result;
     },
 
