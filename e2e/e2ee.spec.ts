@@ -164,6 +164,26 @@ test('a user’s new app, with nobody online to add it to a DM: its message wait
   await photographLooks(laptop!.page, 'DM on a new app waiting for the other user’s app to add it');
 });
 
+test('a user’s new app is added by their other app while the other user is away: it writes at once, and the other app says the devices changed', async ({ room, shells }) => {
+  const { port, users } = await room(['hank', 'alice', 'bob']);
+  const [, alice, bob] = users.map((user) => user.page);
+  await startDirectChat(bob!, 'alice');
+  await alice!.getByRole('region', { name: 'Chat requests' }).getByRole('button', { name: 'Accept bob' }).click();
+  await expect(currentConversation(bob!, 'alice')).not.toContainText('Waiting for alice');
+  await send(bob!, 'before the laptop');
+  await expect(ownStatus(bob!, 'before the laptop')).toHaveAccessibleName(/^Status: (sent|delivered)$/);
+  await users[1]!.stop();
+  const [laptop] = await shells(['bob']);
+  await joinRoom(laptop!.page, { port, name: 'bob' });
+  await openConversation(laptop!.page, 'alice');
+  await send(laptop!.page, 'from the laptop');
+  await expect(ownStatus(laptop!.page, 'from the laptop')).toHaveAccessibleName(/^Status: (sent|delivered)$/);
+  const log = bob!.getByRole('log', { name: 'Messages' });
+  await expect(log.getByText('Your devices changed: an app of yours was added or removed.', { exact: false })).toBeVisible();
+  await expect(log.getByText('from the laptop')).toBeVisible();
+  await photographLooks(bob!, 'your devices changed, said in a DM by your other app');
+});
+
 test('a conversation exports as HTML that opens in the browser, every text escaped, and as JSON; the badge stays whole at 420 px', async ({ room, browser }, testInfo) => {
   // Two shells, a chat, two exports and a second page: more than the default on the loaded machine.
   test.setTimeout(180_000);

@@ -337,6 +337,8 @@ describe('the app as an end-to-end encryption device', () => {
     unwrap(await carol.core.join({ host: '127.0.0.1', port, name: 'carol', password: 'carol-secret' }));
     await received(carol.events, 'secret-from-the-laptop');
     await received(bob.events, 'secret-from-the-laptop');
+    // Never silent: bob's first app says his devices changed, as carol's does.
+    for (const app of [bob, carol]) expect(app.events).toContainEqual(expect.objectContaining({ type: 'e2eeNotice', kind: 'devicesChanged', users: ['bob'] }));
   });
 
   it("a user's new app, with nobody online to add it to a DM, waits to be added: it says so, and claims nobody's key packages", async () => {

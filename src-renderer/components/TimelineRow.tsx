@@ -1,6 +1,7 @@
 import type { TFunction } from 'i18next';
 import { type ReactNode, memo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { useApp } from '../app-context.js';
 import type { AppError, OutboxStatus } from '../../src-shared/api.js';
 import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import { errorText } from '../i18n/index.js';
@@ -114,6 +115,7 @@ function UnreadDivider() {
 
 function NoticeRow({ notice }: { notice: Notice }) {
   const { t } = useTranslation();
+  const me = useApp((state) => state.session.me);
   const text = (() => {
     switch (notice.kind) {
       case 'joined':
@@ -129,7 +131,8 @@ function NoticeRow({ notice }: { notice: Notice }) {
       case 'e2eeUnreachable':
         return t('notice.e2eeUnreachable', { name: notice.user });
       case 'devicesChanged':
-        return t('notice.devicesChanged', { name: notice.user });
+        // Your own new app, added by this one (or one the host added in your name).
+        return me !== null && sameName(notice.user, me) ? t('notice.ownDevicesChanged') : t('notice.devicesChanged', { name: notice.user });
     }
   })();
   return (

@@ -457,6 +457,7 @@ export const en = {
     chatEnded: '{{name}} ended the chat',
     e2eeUnreachable: '{{name}}’s app cannot receive end-to-end encrypted messages yet (an older version, or not signed in since it was updated). Nothing is sent to them in plain.',
     devicesChanged: '{{name}}’s devices changed. Compare the safety number in the conversation details.',
+    ownDevicesChanged: 'Your devices changed: an app of yours was added or removed. If it was not you, compare the safety number in the conversation details.',
   },
   // Issue 35: end-to-end encryption.
   e2ee: {

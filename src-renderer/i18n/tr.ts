@@ -457,6 +457,7 @@ export const tr: Translations = {
     chatEnded: '{{name}} sohbeti bitirdi',
     e2eeUnreachable: '{{name}} adlı kişinin uygulaması henüz uçtan uca şifreli mesaj alamıyor (eski bir sürüm ya da güncellemeden beri oturum açılmadı). Ona şifresiz hiçbir şey gönderilmez.',
     devicesChanged: '{{name}} adlı kişinin cihazları değişti. Sohbet ayrıntılarındaki güvenlik numarasını karşılaştırın.',
+    ownDevicesChanged: 'Cihazlarınız değişti: uygulamalarınızdan biri eklendi ya da kaldırıldı. Bunu siz yapmadıysanız sohbet ayrıntılarındaki güvenlik numarasını karşılaştırın.',
   },
   e2ee: {
     badge: 'Uçtan uca şifreli',
