@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ChatClient } from '../src-main/client/client.js';
 import { filesHolding } from '../src-main/testing/harness.js';
-import { expect, test } from './fixtures.js';
+import { type Fixtures, expect, test } from './fixtures.js';
 import { answerInvitation, joinRoom, photographLooks, conversationLink, currentConversation, message, newChat, openConversation, openDetails, ownStatus, send, startDirectChat } from './ui.js';
 import { photograph } from './photos.js';
 
@@ -144,14 +144,20 @@ test('a member who joins a group while no other member’s app is there to add t
   await photographLooks(carol!, 'group message waiting for a member to add this device');
 });
 
-test('a user’s new app, with nobody online to add it to a DM: its message waits and says for whose app', async ({ room, shells }) => {
-  const { port, users } = await room(['hank', 'alice', 'bob']);
-  const [, alice, bob] = users.map((user) => user.page);
+/** hank hosts; bob asks alice for a chat, she accepts, and his first message there has gone. */
+async function bobWritesToAlice(room: Fixtures['room']) {
+  const started = await room(['hank', 'alice', 'bob']);
+  const [, alice, bob] = started.users.map((user) => user.page);
   await startDirectChat(bob!, 'alice');
   await alice!.getByRole('region', { name: 'Chat requests' }).getByRole('button', { name: 'Accept bob' }).click();
   await expect(currentConversation(bob!, 'alice')).not.toContainText('Waiting for alice');
   await send(bob!, 'before the laptop');
   await expect(ownStatus(bob!, 'before the laptop')).toHaveAccessibleName(/^Status: (sent|delivered)$/);
+  return started;
+}
+
+test('a user’s new app, with nobody online to add it to a DM: its message waits and says for whose app', async ({ room, shells }) => {
+  const { port, users } = await bobWritesToAlice(room);
   // Both apps of the DM quit; bob signs in on a new one.
   await Promise.all([users[1]!.stop(), users[2]!.stop()]);
   const [laptop] = await shells(['bob']);
@@ -165,23 +171,18 @@ test('a user’s new app, with nobody online to add it to a DM: its message wait
 });
 
 test('a user’s new app is added by their other app while the other user is away: it writes at once, and the other app says the devices changed', async ({ room, shells }) => {
-  const { port, users } = await room(['hank', 'alice', 'bob']);
-  const [, alice, bob] = users.map((user) => user.page);
-  await startDirectChat(bob!, 'alice');
-  await alice!.getByRole('region', { name: 'Chat requests' }).getByRole('button', { name: 'Accept bob' }).click();
-  await expect(currentConversation(bob!, 'alice')).not.toContainText('Waiting for alice');
-  await send(bob!, 'before the laptop');
-  await expect(ownStatus(bob!, 'before the laptop')).toHaveAccessibleName(/^Status: (sent|delivered)$/);
+  const { port, users } = await bobWritesToAlice(room);
+  const bob = users[2]!.page;
   await users[1]!.stop();
   const [laptop] = await shells(['bob']);
   await joinRoom(laptop!.page, { port, name: 'bob' });
   await openConversation(laptop!.page, 'alice');
   await send(laptop!.page, 'from the laptop');
   await expect(ownStatus(laptop!.page, 'from the laptop')).toHaveAccessibleName(/^Status: (sent|delivered)$/);
-  const log = bob!.getByRole('log', { name: 'Messages' });
+  const log = bob.getByRole('log', { name: 'Messages' });
   await expect(log.getByText('Your devices changed: an app of yours was added or removed.', { exact: false })).toBeVisible();
   await expect(log.getByText('from the laptop')).toBeVisible();
-  await photographLooks(bob!, 'your devices changed, said in a DM by your other app');
+  await photographLooks(bob, 'your devices changed, said in a DM by your other app');
 });
 
 test('a conversation exports as HTML that opens in the browser, every text escaped, and as JSON; the badge stays whole at 420 px', async ({ room, browser }, testInfo) => {

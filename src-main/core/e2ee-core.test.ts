@@ -58,6 +58,18 @@ async function aliceHostsForBob() {
   return { alice, bob, carol, hosting: hosting!, port };
 }
 
+/** As aliceHostsForBob, and carol's app joins too: she asks bob for a chat, he accepts, and his first DM reached her. */
+async function bobWritesToCarol() {
+  const apps = await aliceHostsForBob();
+  const { bob, carol, port } = apps;
+  unwrap(await carol.core.join({ host: '127.0.0.1', port, name: 'carol', password: 'carol-secret' }));
+  unwrap(await carol.core.chatRequest('bob'));
+  unwrap(await bob.core.chatAnswer('carol', true));
+  await sent(bob.events, unwrap(await bob.core.send({ kind: 'dm', user: 'carol' }, 'secret-before-the-laptop')).clientMsgId);
+  await received(carol.events, 'secret-before-the-laptop');
+  return apps;
+}
+
 describe('the app as an end-to-end encryption device', () => {
   it('DMs and groups (with a reply, a reaction and an edit) reach the other app decrypted, flagged e2ee, searchable there; the host holds none of the text', async () => {
     const alice = newCore();
@@ -322,12 +334,7 @@ describe('the app as an end-to-end encryption device', () => {
   });
 
   it("a user's new app is added by their other app while the other user is away, and writes to them at once", async () => {
-    const { bob, carol, port } = await aliceHostsForBob();
-    unwrap(await carol.core.join({ host: '127.0.0.1', port, name: 'carol', password: 'carol-secret' }));
-    unwrap(await carol.core.chatRequest('bob'));
-    unwrap(await bob.core.chatAnswer('carol', true));
-    await sent(bob.events, unwrap(await bob.core.send({ kind: 'dm', user: 'carol' }, 'secret-before-the-laptop')).clientMsgId);
-    await received(carol.events, 'secret-before-the-laptop');
+    const { bob, carol, port } = await bobWritesToCarol();
     unwrap(await carol.core.leave());
 
     const laptop = newCore();
@@ -342,12 +349,7 @@ describe('the app as an end-to-end encryption device', () => {
   });
 
   it("a user's new app, with nobody online to add it to a DM, waits to be added: it says so, and claims nobody's key packages", async () => {
-    const { bob, carol, port } = await aliceHostsForBob();
-    unwrap(await carol.core.join({ host: '127.0.0.1', port, name: 'carol', password: 'carol-secret' }));
-    unwrap(await carol.core.chatRequest('bob'));
-    unwrap(await bob.core.chatAnswer('carol', true));
-    await sent(bob.events, unwrap(await bob.core.send({ kind: 'dm', user: 'carol' }, 'secret-before-the-laptop')).clientMsgId);
-    await received(carol.events, 'secret-before-the-laptop');
+    const { bob, carol, port } = await bobWritesToCarol();
     for (const app of [bob, carol]) unwrap(await app.core.leave());
 
     const asked = vi.spyOn(ChatClient.prototype, 'request');
