@@ -30,9 +30,10 @@ export class MemberAdder {
     this.addJoined(group);
   };
   private readonly onOnline = (): void => this.claimAgain([...this.deviceless.values()]);
-  private readonly onDeviceReady = ({ user, devices }: { user: string; devices: string[] }): void => {
+  private readonly onDeviceReady = ({ user, devices }: { user: string; devices?: string[] }): void => {
     if (this.deviceless.has(nameKey(user))) this.claimAgain([user]);
-    else void this.addNewDevices(user, devices).catch(() => undefined);
+    // An older host names no devices: a new one is added at the next claim of its user, as before.
+    else if (devices !== undefined) void this.addNewDevices(user, devices).catch(() => undefined);
   };
   /** Timers of addNewDevices, cleared on close. */
   private readonly deviceTimers = new Set<NodeJS.Timeout>();

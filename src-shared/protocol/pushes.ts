@@ -61,7 +61,7 @@ export const pushes = {
   /** An MLS frame of a conversation you may read, as the host ordered it. */
   mls: z.object({ type: z.literal('mls'), frame: mlsFrame }),
   /** `devices` of `user`, who has a chat or a group with you, can be added now: each had no key package and uploaded some (§20.3). */
-  deviceReady: z.object({ type: z.literal('deviceReady'), user: z.string(), devices: z.array(deviceId) }),
+  deviceReady: z.object({ type: z.literal('deviceReady'), user: z.string(), devices: z.array(deviceId).optional() }),
   /** A claim left your device `deviceId` with `keyPackages` (under ten): upload more (§20.3). */
   keyPackagesLow: z.object({ type: z.literal('keyPackagesLow'), deviceId, keyPackages: z.number().int().min(0) }),
   // Calls (issue 39, docs/PROTOCOL.md §21).
