@@ -7,7 +7,7 @@ import type { AppEvent } from '../../src-shared/api.js';
 import { isE2ee } from '../../src-shared/e2ee-app.js';
 import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import { createDevice, createKeyPackage, signatureKeys } from '../crypto/mls.js';
-import { filesHolding, login, waitFor, unwrap } from '../testing/harness.js';
+import { filesHolding, login, nextEvent, waitFor, unwrap } from '../testing/harness.js';
 import { ChatClient } from '../client/client.js';
 import { AppCore } from './app.js';
 import { e2eeCore, hostedRoom, sent } from './testing.js';
@@ -348,19 +348,31 @@ describe('the app as an end-to-end encryption device', () => {
     for (const app of [bob, carol]) expect(app.events).toContainEqual(expect.objectContaining({ type: 'e2eeNotice', kind: 'devicesChanged', users: ['bob'] }));
   });
 
-  it("a user's new app, with nobody online to add it to a DM, waits to be added: it says so, and claims nobody's key packages", async () => {
-    const { bob, carol, port } = await bobWritesToCarol();
+  it("a user's new app, with nobody online to add it to a DM, waits to be added, saying so and claiming nobody's key packages, until an app of the DM comes back and adds it", async () => {
+    const { bob, carol, hosting, port } = await bobWritesToCarol();
     for (const app of [bob, carol]) unwrap(await app.core.leave());
 
+    // A session of bob's hears when the host names the laptop to those it tells (PROTOCOL §20.3): carol is not there then.
+    const bobElsewhere = await login({ address: { port } }, 'bob', 'bob-secret', { tls: true, fingerprint: hosting.fingerprint! });
+    cleanups.push(() => bobElsewhere.close());
+    const told = nextEvent(bobElsewhere, 'deviceReady', (push) => push.user === 'bob');
     const asked = vi.spyOn(ChatClient.prototype, 'request');
     const laptop = newCore();
     unwrap(await laptop.core.join({ host: '127.0.0.1', port, name: 'bob', password: 'bob-secret' }));
+    await told;
     const { clientMsgId } = unwrap(await laptop.core.send({ kind: 'dm', user: 'carol' }, 'secret-from-the-laptop'));
     const waiting = () => laptop.events.find((event) => event.type === 'outbox' && event.clientMsgId === clientMsgId && event.error !== undefined);
     await waitFor(() => waiting() !== undefined, 'the laptop to say why its DM waits');
     expect(waiting()).toMatchObject({ status: 'queued', error: { code: 'E2EE_WAITING', message: expect.stringContaining('This device is not in the conversation’s encryption yet') } });
     expect((waiting() as { error: { waitingFor?: string[] } }).error.waitingFor).toBeUndefined();
     expect(asked.mock.calls.filter(([type]) => type === 'keyPackagesClaim')).toEqual([]);
+
+    // carol's app missed the push that named the laptop: it finds the laptop missing from the DM's group as it starts.
+    unwrap(await carol.core.join({ host: '127.0.0.1', port, name: 'carol', password: 'carol-secret' }));
+    await received(carol.events, 'secret-from-the-laptop');
+    expect((await sent(laptop.events, clientMsgId)).status).toBe('sent');
+    await sent(carol.events, unwrap(await carol.core.send({ kind: 'dm', user: 'bob' }, 'secret-to-both-apps')).clientMsgId);
+    await received(laptop.events, 'secret-to-both-apps');
   });
 
   it('quits only once the device has saved what it was doing: no file of the profile changes after', async () => {

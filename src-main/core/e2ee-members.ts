@@ -6,7 +6,8 @@
  */
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 import { nameKey } from '../../src-shared/protocol/names.js';
-import type { GroupInfo } from '../../src-shared/protocol/objects.js';
+import { E2EE_LIMITS } from '../../src-shared/protocol/e2ee.js';
+import type { Contact, GroupInfo } from '../../src-shared/protocol/objects.js';
 import type { ChatClient } from '../client/client.js';
 import type { EncryptedChats } from '../client/e2ee.js';
 import type { DeviceHistory } from './e2ee-history.js';
@@ -18,7 +19,7 @@ export class MemberAdder {
   /** Users this device added to a conversation's group (or found in it) since its membership last changed, by conversation. */
   private readonly tried = new Map<ConversationKey, Set<string>>();
   /** Members to be added after a pause (addSoon), by conversation. */
-  private readonly joining = new Map<ConversationKey, { users: Set<string>; timer: NodeJS.Timeout }>();
+  private readonly joining = new Map<ConversationKey, Set<string>>();
   /**
    * Users whose claim found no device to add (an older client's, say), name key → name: not claimed again at each
    * message, only once the host says a device of theirs can be added (`deviceReady`), or after a reconnect, as
@@ -29,14 +30,20 @@ export class MemberAdder {
     this.tried.delete(group.conv);
     this.addJoined(group);
   };
-  private readonly onOnline = (): void => this.claimAgain([...this.deviceless.values()]);
+  private readonly onOnline = (): void => {
+    this.claimAgain([...this.deviceless.values()]);
+    void this.addLacking();
+  };
   private readonly onDeviceReady = ({ user, devices }: { user: string; devices?: string[] }): void => {
     if (this.deviceless.has(nameKey(user))) this.claimAgain([user]);
-    // An older host names no devices: a new one is added at the next claim of its user, as before.
-    else if (devices !== undefined) void this.addNewDevices(user, devices).catch(() => undefined);
+    // An older host names no devices: a new one is added at the next claim of its user, as before. This
+    // device's own uploads are told to it too: its groups have it.
+    else if (devices !== undefined && devices.some((deviceId) => deviceId !== this.chats.id.deviceId)) {
+      void this.addDevices(new Map([[nameKey(user), devices]])).catch(() => undefined);
+    }
   };
-  /** Timers of addNewDevices, cleared on close. */
-  private readonly deviceTimers = new Set<NodeJS.Timeout>();
+  /** Timers of `soon`, cleared on close. */
+  private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(
     private readonly client: ChatClient,
@@ -94,33 +101,68 @@ export class MemberAdder {
   }
 
   /**
-   * `devices` of `user` can be added (a `deviceReady` push): a user's new app, this user's own too. Each
-   * conversation of theirs whose group this device is in and lacks one of them gets them after the random
-   * pause (addSoon's), unless another device added them meanwhile. Failing (the link down, say) leaves them
-   * out until the next push.
+   * Adds to each conversation whose group this device is in the devices of its readers that it lacks and the
+   * host can hand out (`deviceList`): a user's new app or a member's first one whose `deviceReady` push this app
+   * missed, being closed or offline then. Run at start and after each reconnect.
    */
-  private async addNewDevices(user: string, devices: readonly string[]): Promise<void> {
-    const [{ contacts }, { groups }] = await Promise.all([this.client.request('contacts'), this.client.request('groups')]);
-    const theirs = (name: string): boolean => nameKey(name) === nameKey(user) || nameKey(user) === nameKey(this.me);
-    const convs = [
-      ...contacts.filter((contact) => theirs(contact.name)).map((contact) => contact.conv),
-      ...groups.filter((group) => group.members.some(theirs)).map((group) => group.conv),
-    ];
-    const lacking = (conv: ConversationKey): boolean => {
-      const present = this.chats.members(conv)?.map((id) => id.deviceId);
-      return present !== undefined && devices.some((deviceId) => !present.includes(deviceId));
-    };
-    for (const conv of convs.filter(lacking)) {
-      const timer = setTimeout(() => {
-        this.deviceTimers.delete(timer);
-        this.chats
-          .catchUp()
-          .then(() => (lacking(conv) ? this.chats.add(conv, [user]) : undefined))
-          .catch(() => undefined);
-      }, Math.random() * ADD_SPREAD_MS);
-      timer.unref();
-      this.deviceTimers.add(timer);
+  async addLacking(): Promise<void> {
+    const [contacts, { groups }] = await Promise.all([this.chatsOn(), this.client.request('groups')]);
+    const all = [...new Set([this.me, ...contacts.map((contact) => contact.name), ...groups.flatMap((group) => group.members)])];
+    const listed = new Map<string, string[]>();
+    for (let at = 0; at < all.length; at += E2EE_LIMITS.maxListedUsers) {
+      const { users } = await this.client.request('deviceList', { users: all.slice(at, at + E2EE_LIMITS.maxListedUsers) });
+      for (const { user, devices } of users) listed.set(nameKey(user), devices.filter((device) => device.addable).map((device) => device.deviceId));
     }
+    await this.addDevices(listed, contacts, groups);
+  }
+
+  /**
+   * Adds the devices of `listed` (name key → device ids that can be added) to each conversation of their users
+   * whose group this device is in and lacks one, after the random pause (addSoon's) and a catch-up, unless
+   * another device added them meanwhile. A user's own devices go to all their conversations. Failing (the
+   * link down, say) leaves them out until the next push or reconnect.
+   */
+  private async addDevices(listed: Map<string, readonly string[]>, contacts?: Contact[], groups?: GroupInfo[]): Promise<void> {
+    contacts ??= await this.chatsOn();
+    groups ??= (await this.client.request('groups')).groups;
+    const readers = new Map<ConversationKey, string[]>([
+      ...contacts.map((contact): [ConversationKey, string[]] => [contact.conv, [contact.name, this.me]]),
+      ...groups.map((group): [ConversationKey, string[]] => [group.conv, group.members]),
+    ]);
+    const lacking = (conv: ConversationKey): string[] => {
+      const present = this.chats.members(conv)?.map((id) => id.deviceId);
+      if (present === undefined) return [];
+      return readers.get(conv)!.filter((user) => listed.get(nameKey(user))?.some((deviceId) => !present.includes(deviceId)));
+    };
+    this.soon(async () => {
+      await this.chats.catchUp();
+      for (const conv of readers.keys()) {
+        const users = lacking(conv);
+        const present = new Set(this.chats.members(conv)?.map((id) => id.userId));
+        // A user with no device in the group yet is added as a member who joined (bound to the id that appears).
+        const newcomers = users.filter((user) => !present.has(this.history.idOf(user) ?? -1));
+        for (const user of newcomers) this.deviceless.delete(nameKey(user));
+        if (newcomers.length > 0) await this.addMissing(conv, newcomers);
+        const more = users.filter((user) => !newcomers.includes(user));
+        if (more.length > 0) await this.chats.add(conv, more);
+      }
+    });
+  }
+
+  /** The DMs that are on: a declined one takes no commits of its requester, nor needs any. */
+  private async chatsOn(): Promise<Contact[]> {
+    const { contacts } = await this.client.request('contacts');
+    return contacts.filter((contact) => !contact.state.startsWith('declined'));
+  }
+
+  /** Runs `task` after a random pause of up to ADD_SPREAD_MS (addSoon says why); its failure leaves the adding to the next occasion. */
+  private soon(task: () => Promise<unknown>): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      task().catch(() => undefined);
+    }, Math.random() * ADD_SPREAD_MS);
+    timer.unref();
+    this.timers.add(timer);
   }
 
   /** Binds `user` to the one user id that appeared in the group since `before`, if exactly one did. */
@@ -132,7 +174,7 @@ export class MemberAdder {
   }
 
   close(): void {
-    for (const timer of [...[...this.joining.values()].map((due) => due.timer), ...this.deviceTimers]) clearTimeout(timer);
+    for (const timer of this.timers) clearTimeout(timer);
     this.client.off('group', this.onGroup);
     this.client.off('online', this.onOnline);
     this.client.off('deviceReady', this.onDeviceReady);
@@ -160,23 +202,17 @@ export class MemberAdder {
   private addSoon(conv: ConversationKey, users: readonly string[]): void {
     const due = this.joining.get(conv);
     if (due) {
-      for (const user of users) due.users.add(user);
+      for (const user of users) due.add(user);
       return;
     }
     const adding = new Set(users);
+    this.joining.set(conv, adding);
     const devices = this.chats.members(conv)!.length;
-    const timer = setTimeout(() => {
+    this.soon(async () => {
       this.joining.delete(conv);
-      // Failing (the link down, say) leaves it to the next message of a member, as before.
-      this.chats
-        .catchUp()
-        .then(() => {
-          const now = this.chats.members(conv);
-          return now === undefined || now.length > devices ? undefined : this.addMissing(conv, [...adding]);
-        })
-        .catch(() => undefined);
-    }, Math.random() * ADD_SPREAD_MS);
-    timer.unref();
-    this.joining.set(conv, { users: adding, timer });
+      await this.chats.catchUp();
+      const now = this.chats.members(conv);
+      if (now !== undefined && now.length <= devices) await this.addMissing(conv, [...adding]);
+    });
   }
 }

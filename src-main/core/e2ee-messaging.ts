@@ -153,6 +153,8 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
     history.bindName(chats.id.userId, session.login.name);
     await messaging.bindContacts();
     await messaging.adder.noteGroups();
+    // Devices that appeared while this app was away: after the caller's catch-up has most likely run.
+    messaging.adder.addLacking().catch(() => undefined);
     return messaging;
   }
 

@@ -9,7 +9,7 @@ import type { AppEvent } from '../../src-shared/api.js';
 import { isE2ee } from '../../src-shared/e2ee-app.js';
 import type { ChatMessage } from '../../src-shared/protocol/objects.js';
 import { LinkProxy } from '../testing/checker/proxy.js';
-import { folderHolds, removeDir, tempDir, waitFor } from '../testing/harness.js';
+import { folderHolds, nextEvent, removeDir, tempDir, waitFor } from '../testing/harness.js';
 import { freePort } from '../testing/ports.js';
 import { useRoom } from '../testing/room.js';
 import { startResumingApp } from './testing.js';
@@ -398,6 +398,30 @@ describe('a DM to someone whose app cannot receive encrypted messages yet', { ti
     await waitFor(() => alice.sentAs(after) !== undefined, 30_000, 'reported sent');
     expect(bob.shown('for-bob-cancelled')).toEqual([]);
     expect(alice.outbox(cancelled).some((e) => e.status === 'sent')).toBe(false);
+  });
+});
+
+describe("a user's new app that comes while the other apps of a DM are away", { timeout: 90_000 }, () => {
+  it('is added by the first of them to reconnect, without a message, and its message waiting for that goes', async () => {
+    const { proxy, alice, bob } = await relayedPair();
+    await alice.stop();
+    proxy.close();
+    await bob.untilStatus('reconnecting', 20_000);
+
+    // The host names the laptop to bob's sessions and alice's: none of their apps is there to hear it.
+    const watcher = await room.user('bob');
+    const told = nextEvent(watcher, 'deviceReady');
+    const laptop = startApp(profile());
+    await laptop.call('join', { host: '127.0.0.1', port: room.port, name: 'bob', password: 'bob-secret' });
+    await told;
+    const mine = await laptop.call<{ clientMsgId: string }>('send', { kind: 'dm', user: 'alice' }, 'secret-from-the-laptop');
+    await waitFor(() => laptop.outbox(mine.clientMsgId).some((e) => e.error?.code === 'E2EE_WAITING'), 20_000, 'the laptop told it waits');
+
+    // bob's first app reconnects: it finds the laptop missing from the DM's group, and adds it.
+    await proxy.listen();
+    await waitFor(() => laptop.sentAs(mine.clientMsgId) !== undefined, 30_000, 'the laptop’s message sent');
+    await waitFor(() => bob.shown('secret-from-the-laptop').length > 0, 20_000, 'at bob’s first app');
+    expect(isE2ee(laptop.sentAs(mine.clientMsgId)!)).toBe(true);
   });
 });
 

@@ -25,8 +25,13 @@ forEachBackend(() => {
         ['a1', 'p1', 1],
         ['a2', undefined, 0],
       ]);
+      expect(await store.listDevices(['alice', 'bob', 'nobody'])).toEqual([
+        { user: 'alice', deviceId: 'a1', addable: true },
+        { user: 'alice', deviceId: 'a2', addable: false },
+      ]);
       expect((await store.claimKeyPackages(alice.id))[0]!.keyPackage?.toString()).toBe('p2');
       expect((await store.claimKeyPackages(alice.id))[0]!.keyPackage).toBeUndefined();
+      expect((await store.listDevices(['alice'])).map((device) => device.addable)).toEqual([false, false]);
     });
 
     it('hands a device out with its last-resort package, again and again, once it has no other; a new one replaces it', async () => {

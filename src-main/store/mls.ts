@@ -20,6 +20,12 @@ export interface ClaimedKeyPackage extends DeviceRow {
   left: number;
 }
 
+export interface ListedDevice {
+  user: string;
+  deviceId: string;
+  addable: boolean;
+}
+
 /** A frame to store: the handler has read its envelope; the store decides whether it may be posted. */
 export interface NewMlsFrame {
   conv: string;
@@ -96,6 +102,11 @@ export interface MlsStore {
    * it has left; a device with none left gives its last-resort package, which stays.
    */
   claimKeyPackages(userId: number): ClaimedKeyPackage[];
+  /**
+   * The devices of the users of those name keys who exist (not pending), oldest first; `addable`: it holds a
+   * key package or a last-resort one. A user without devices is not listed.
+   */
+  listDevices(nameKeys: readonly string[]): ListedDevice[];
   appendMlsFrame(frame: NewMlsFrame): MlsAppendResult;
   /** The frames after `after` of every conversation the user may read now, oldest first. */
   mlsFrames(userId: number, after: number, limit: number): MlsFrameRow[];
@@ -307,6 +318,17 @@ export function mlsQueries(dialect: Dialect): Queries<MlsStore> {
           return claimed;
         })(),
       ),
+    *listDevices(nameKeys) {
+      const found = yield* rows<Omit<ListedDevice, 'addable'> & { addable: number }>(
+        `SELECT u.name AS "user", d.device_id AS "deviceId",
+           CASE WHEN d.last_resort IS NOT NULL OR EXISTS (SELECT 1 FROM mls_key_packages k WHERE k.user_id = d.user_id AND k.device_id = d.device_id)
+             THEN 1 ELSE 0 END AS "addable"
+         FROM mls_devices d JOIN users u ON u.id = d.user_id
+         WHERE u.name_key IN ${dialect.list('$1', 'text')} AND u.status <> 'pending' ORDER BY u.id, d.created_at, d.device_id`,
+        [nameKeys],
+      );
+      return found.map((device) => ({ ...device, addable: device.addable === 1 }));
+    },
     appendMlsFrame: (frame) => transaction(append(frame), 'that client message id is taken'),
     *mlsFrames(userId, after, limit) {
       const found = yield* rows<Omit<MlsFrameRow, 'added'>>(

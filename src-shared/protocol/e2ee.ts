@@ -24,6 +24,8 @@ export const E2EE_LIMITS = {
   maxHandshakeBytes: 262_144,
   /** Devices one commit may name in `added`. */
   maxAddedDevices: 1000,
+  /** Users one deviceList may name. */
+  maxListedUsers: 100,
 } as const;
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -54,6 +56,8 @@ export const deviceRef = z.strictObject({ user: nameField, deviceId });
  */
 export const claimedDevice = z.object({ deviceId, signatureKey, keyPackage: keyPackage.optional(), lastResort: z.literal(true).optional() });
 export type ClaimedDevice = z.infer<typeof claimedDevice>;
+/** A user's devices as deviceList answers it: `addable`, whether a claim would give it a key package now. */
+export const listedUser = z.object({ user: z.string(), devices: z.array(z.object({ deviceId, addable: z.boolean() })) });
 
 /** One MLS frame as the host ordered it in its conversation (§20.4). */
 export const mlsFrame = z.object({

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { ErrorCode, type WireError, wireError } from './errors.js';
 import { LIMITS } from './limits.js';
-import { E2EE_LIMITS, applicationBytes, claimedDevice, deviceId, deviceRef, handshakeBytes, keyPackage, mlsFrame, mlsFramePage, signatureKey } from './e2ee.js';
+import { E2EE_LIMITS, applicationBytes, claimedDevice, deviceId, deviceRef, handshakeBytes, keyPackage, listedUser, mlsFrame, mlsFramePage, signatureKey } from './e2ee.js';
 import { callInfo, callSignal, endpointId } from './calls.js';
 import {
   attachmentRef,
@@ -256,6 +256,8 @@ export const requests = {
   ),
   /** Every device of the user, each with one of its key packages, which the host gives nobody else (unless it is the device's last-resort one). */
   keyPackagesClaim: request(z.strictObject({ user: nameField }), z.object({ devices: z.array(claimedDevice) })),
+  /** The devices of each named user that exists, claiming nothing: how a device finds those its groups lack. */
+  deviceList: request(z.strictObject({ users: z.array(nameField).min(1).max(E2EE_LIMITS.maxListedUsers) }), z.object({ users: z.array(listedUser) })),
   /** A commit of your device for the conversation's current epoch; welcome and added go together. */
   mlsCommit: request(
     z

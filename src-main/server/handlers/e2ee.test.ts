@@ -118,6 +118,11 @@ describe('the e2ee handlers refuse what is not what it claims, and change nothin
     const [once, lastResort] = [base64((await createKeyPackage(laptop)).encoded), base64((await createKeyPackage(laptop)).encoded)];
     await bob.request('keyPackagesUpload', { deviceId: laptop.id.deviceId, keyPackages: [once], lastResort });
     const claimed = async () => (await alice.request('keyPackagesClaim', { user: 'BOB' })).devices.map((device) => [device.deviceId, device.keyPackage, device.lastResort]);
+    // Listing names each device and whether it can be added, claims nothing, and leaves out who has no device or does not exist.
+    expect(await alice.request('deviceList', { users: ['BOB', 'alice', 'nobody', 'bob'] })).toEqual({
+      users: [{ user: 'bob', devices: [{ deviceId: laptop.id.deviceId, addable: true }, { deviceId: phone.id.deviceId, addable: false }] }],
+    });
+    await expect(alice.request('deviceList', { users: Array.from({ length: 101 }, (_, i) => `user${i}`) })).rejects.toMatchObject({ code: ErrorCode.BAD_REQUEST });
     expect(await claimed()).toEqual([
       [laptop.id.deviceId, once, undefined],
       [phone.id.deviceId, undefined, undefined],

@@ -10,6 +10,7 @@ import { E2EE_LIMITS, type MlsFrame } from '../../../src-shared/protocol/e2ee.js
 import { conversationKind, type ConversationKey } from '../../../src-shared/protocol/conversation.js';
 import { ErrorCode } from '../../../src-shared/protocol/errors.js';
 import { LIMITS } from '../../../src-shared/protocol/limits.js';
+import { nameKey } from '../../../src-shared/protocol/names.js';
 import type { MlsFrameRow, MlsRefusal, NewMlsFrame } from '../../store/mls.js';
 import type { UserRow } from '../../store/types.js';
 import type { Handlers, ServerContext } from '../context.js';
@@ -18,7 +19,7 @@ import { otherOf, userNamed } from '../lookups.js';
 import type { LoggedInSession, Session } from '../session.js';
 import { refuseMuted } from './messages.js';
 
-type E2eeHandlers = Pick<Handlers, 'deviceRegister' | 'keyPackagesUpload' | 'keyPackagesClaim' | 'mlsCommit' | 'mlsSend' | 'mlsSync'>;
+type E2eeHandlers = Pick<Handlers, 'deviceRegister' | 'keyPackagesUpload' | 'keyPackagesClaim' | 'deviceList' | 'mlsCommit' | 'mlsSend' | 'mlsSync'>;
 
 const badRequest = (message: string): ServerError => new ServerError(ErrorCode.BAD_REQUEST, message);
 /** Why the downloads of a file deleted for everyone end; being raw bytes, they are cut without it. */
@@ -243,6 +244,14 @@ export function e2eeHandlers(ctx: ServerContext): E2eeHandlers {
           ...(lastResort ? { lastResort } : {}),
         })),
       };
+    },
+
+    deviceList: async (_session, request) => {
+      const listed = new Map<string, { deviceId: string; addable: boolean }[]>();
+      for (const { user, deviceId, addable } of await store.listDevices([...new Set(request.users.map((name) => nameKey(name.normalize('NFC'))))])) {
+        listed.set(user, [...(listed.get(user) ?? []), { deviceId, addable }]);
+      }
+      return { users: [...listed].map(([user, devices]) => ({ user, devices })) };
     },
 
     mlsCommit: async (session, request) => {
