@@ -32,7 +32,7 @@ export class MemberAdder {
   };
   private readonly onOnline = (): void => {
     this.claimAgain([...this.deviceless.values()]);
-    void this.addLacking();
+    this.addLacking().catch(() => undefined);
   };
   private readonly onDeviceReady = ({ user, devices }: { user: string; devices?: string[] }): void => {
     if (this.deviceless.has(nameKey(user))) this.claimAgain([user]);
@@ -138,13 +138,17 @@ export class MemberAdder {
       await this.chats.catchUp();
       for (const conv of readers.keys()) {
         const users = lacking(conv);
-        const present = new Set(this.chats.members(conv)?.map((id) => id.userId));
+        if (users.length === 0) continue;
+        const present = new Set(this.chats.members(conv)!.map((id) => id.userId));
         // A user with no device in the group yet is added as a member who joined (bound to the id that appears).
         const newcomers = users.filter((user) => !present.has(this.history.idOf(user) ?? -1));
         for (const user of newcomers) this.deviceless.delete(nameKey(user));
-        if (newcomers.length > 0) await this.addMissing(conv, newcomers);
         const more = users.filter((user) => !newcomers.includes(user));
-        if (more.length > 0) await this.chats.add(conv, more);
+        // One conversation's failure (a commit refused, say) leaves the others to be added.
+        await (async () => {
+          if (newcomers.length > 0) await this.addMissing(conv, newcomers);
+          if (more.length > 0) await this.chats.add(conv, more);
+        })().catch(() => undefined);
       }
     });
   }
