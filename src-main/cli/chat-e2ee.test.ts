@@ -269,10 +269,29 @@ describe('the terminal client, end-to-end encrypted', () => {
     const second = encryptingApp();
     unwrap(await second.app.join({ host: '127.0.0.1', port: room.port, name: 'bob', password: 'bob-secret' }));
     // Its first upload tells the terminal's device, which adds it to the DM soon, without a message.
-    await alice.line(/^\*\*\* bob's devices changed: an app of theirs was added or removed; if they did not say so, ask them another way$/);
+    await alice.line(/^\*\*\* bob's devices changed: an app of theirs was added or removed; if they did not say so, compare safety numbers: \/safety bob$/);
     alice.type('bob~after-the-second-app');
     await waitFor(() => second.events.some((event) => event.type === 'message' && event.message.text === 'after-the-second-app'), () => `the DM at bob's second app; the terminal printed:\n${alice.lines.join('\n')}`);
     await waitFor(() => events.some((event) => event.type === 'message' && event.message.text === 'after-the-second-app'), 'the DM at bob\'s first app');
+  });
+
+  it('prints the safety number the other user\'s app shows, and marks them verified', async () => {
+    const { app, events, alice } = await chatting();
+    alice.type('bob~before-comparing');
+    await waitFor(() => events.some((event) => event.type === 'message' && event.message.text === 'before-comparing'), 'the DM at bob\'s app');
+    const theirs = unwrap(await app.safetyNumber('alice'));
+    expect(theirs.safetyNumber).toMatch(/^(\d{5} ){11}\d{5}$/);
+
+    const exactly = (text: string): RegExp => new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`);
+    alice.type('/safety bob');
+    await alice.line(exactly(`*** safety number with bob: ${theirs.safetyNumber}`));
+    await alice.line(exactly('*** compare it with bob, in person or by phone; if it matches on both sides: /verify bob'));
+    alice.type('/verify bob');
+    await alice.line(exactly('*** bob is verified on this install: if their devices change, you are told'));
+    alice.type('/safety bob');
+    await alice.line(exactly(`*** safety number with bob (verified): ${theirs.safetyNumber}`));
+    alice.type('/safety carol');
+    await alice.line(/^! No encrypted conversation with carol yet/);
   });
 
   it('sends a waiting DM after a reconnect, when the device appeared while its link was down', async () => {

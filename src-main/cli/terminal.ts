@@ -8,15 +8,15 @@ import type { ChatMessage, Target } from '../../src-shared/protocol/objects.js';
 import { DEFAULT_PORT } from '../../src-shared/protocol/limits.js';
 import { checkUserName } from '../../src-shared/text.js';
 import { nameKey } from '../../src-shared/protocol/names.js';
-import { conversationKind } from '../../src-shared/protocol/conversation.js';
 import type { ChatClient } from '../client/client.js';
 import { isE2ee, isE2eeId } from '../../src-shared/e2ee-app.js';
-import type { E2eeMessaging, E2eeNotice } from '../core/e2ee-messaging.js';
+import type { E2eeMessaging } from '../core/e2ee-messaging.js';
 import { FILE_HELP, describeAttachments, getFiles, sendFile, splitPathAndCaption } from './chat-files.js';
 import { formatEvent, formatMessageLine, formatReactions, formatTime } from './terminal-format.js';
 import { TerminalGroups, isGroupCommand, needArgument } from './terminal-groups.js';
 import { followCalls } from './terminal-calls.js';
 import { TerminalOutbox } from './terminal-outbox.js';
+import { E2EE_HELP, TerminalEncryption, isE2eeCommand } from './terminal-e2ee.js';
 
 export const HELP = [
   'commands:',
@@ -39,6 +39,7 @@ export const HELP = [
   '  /react <id> <emoji>             add or take back your reaction to #<id>',
   '  /group_join <group>, /group_decline <group>   answer an invitation to a group',
   '  /cancel <name>                  drop your direct messages waiting for <name>\'s client to receive them',
+  ...E2EE_HELP,
   '  @PM <name>                      ask <name> for a private chat',
   '  /accept <name>, /decline <name> answer a private chat request',
   '  EXIT PM                         leave the private chat',
@@ -69,8 +70,7 @@ export class TerminalSession {
   private e2ee: E2eeMessaging | Error | null = null;
   /** Encrypted messages kept until the host stored them (terminal-outbox.ts). */
   private readonly outbox: TerminalOutbox;
-  /** Conversation and user of each "cannot receive" said (notice). */
-  private readonly unreachableSaid = new Set<string>();
+  private readonly encryption: TerminalEncryption;
 
   constructor(
     private readonly client: ChatClient,
@@ -78,6 +78,7 @@ export class TerminalSession {
     private readonly print: (line: string) => void,
   ) {
     this.groups = new TerminalGroups(client, print);
+    this.encryption = new TerminalEncryption(print, (groupId) => this.groups.nameOf(groupId));
     this.outbox = new TerminalOutbox(
       client,
       print,
@@ -153,25 +154,7 @@ export class TerminalSession {
       const line = formatEvent({ eventId: 0, kind, message }, this.me, (changed) => this.where(changed));
       if (line !== null) this.print(line);
     });
-    device.on('notice', (notice) => this.notice(notice));
-  }
-
-  /**
-   * Says whose client cannot receive a conversation's messages once, not at each message the device sends
-   * there (the window keeps one notice the same way): again only after their devices changed.
-   */
-  private notice({ conv, kind, users }: E2eeNotice): void {
-    const where = conversationKind(conv) === 'group' ? `group ${this.groups.nameOf(Number(conv.slice('group:'.length)))}` : null;
-    for (const user of users) {
-      const key = `${conv} ${nameKey(user)}`;
-      if (kind === 'devicesChanged') {
-        this.unreachableSaid.delete(key);
-        this.print(`*** ${user}'s devices changed${where ? ` (in ${where})` : ''}: an app of theirs was added or removed; if they did not say so, ask them another way`);
-      } else if (!this.unreachableSaid.has(key)) {
-        this.unreachableSaid.add(key);
-        this.print(`*** ${user}'s client cannot receive end-to-end encrypted messages (an older version?): what you write to ${where ?? 'them'} does not reach it, and never goes in plain`);
-      }
-    }
+    device.on('notice', (notice) => this.encryption.notice(notice));
   }
 
   /** Sends a message: to a DM or group through the encryption device when there is one. */
@@ -276,6 +259,10 @@ export class TerminalSession {
     const argument = trimmed.slice(command.length).trim();
     if (isGroupCommand(command)) {
       await this.groups.run(command, argument, rest);
+      return 'continue';
+    }
+    if (isE2eeCommand(command)) {
+      await this.encryption.run(command, needArgument(argument, `${command} <name>`), this.e2ee);
       return 'continue';
     }
     switch (command) {
