@@ -12,6 +12,12 @@ import type { ChatClient } from '../client/client.js';
 import type { EncryptedChats } from '../client/e2ee.js';
 import type { DeviceHistory } from './e2ee-history.js';
 
+/** A user's DMs and groups, as the host lists them. */
+interface Conversations {
+  contacts: Contact[];
+  groups: GroupInfo[];
+}
+
 /** addSoon's pause is drawn from 0 to this. */
 const ADD_SPREAD_MS = 1500;
 
@@ -30,10 +36,8 @@ export class MemberAdder {
     this.tried.delete(group.conv);
     this.addJoined(group);
   };
-  private readonly onOnline = (): void => {
-    this.claimAgain([...this.deviceless.values()]);
-    this.addLacking().catch(() => undefined);
-  };
+  // A host without deviceList (older) still has those whose claim found no device claimed again.
+  private readonly onOnline = (): void => void this.addLacking().catch(() => this.claimAgain([...this.deviceless.values()]));
   private readonly onDeviceReady = ({ user, devices }: { user: string; devices?: string[] }): void => {
     if (this.deviceless.has(nameKey(user))) this.claimAgain([user]);
     // An older host names no devices: a new one is added at the next claim of its user, as before. This
@@ -57,12 +61,15 @@ export class MemberAdder {
   }
 
   /**
-   * Each group's members now, so that the next `group` push tells who joined since (addJoined); and those who
-   * joined while this app was away are added as if it had heard of them then: a message of theirs may wait for it.
+   * As the app starts (`contacts`: the user's, as the host listed them just now): each group's members now, so
+   * that the next `group` push tells who joined since (addJoined); and those who joined while this app was away
+   * are added as if it had heard of them then: a message of theirs may wait for it. Then, without waiting, the
+   * devices that appeared meanwhile (addLacking).
    */
-  async noteGroups(): Promise<void> {
+  async start(contacts: Contact[]): Promise<void> {
     const { groups } = await this.client.request('groups');
     for (const group of groups) this.addJoined(group);
+    this.addLacking({ contacts, groups }).catch(() => undefined);
   }
 
   /** Adds to the conversation's group, which this device is in, every device of `users` that can be added and is not in it yet. */
@@ -103,17 +110,18 @@ export class MemberAdder {
   /**
    * Adds to each conversation whose group this device is in the devices of its readers that it lacks and the
    * host can hand out (`deviceList`): a user's new app or a member's first one whose `deviceReady` push this app
-   * missed, being closed or offline then. Run at start and after each reconnect.
+   * missed, being closed or offline then, and a member whose claim found no device before. Run at start and
+   * after each reconnect.
    */
-  async addLacking(): Promise<void> {
-    const [contacts, { groups }] = await Promise.all([this.chatsOn(), this.client.request('groups')]);
+  private async addLacking(given?: Conversations): Promise<void> {
+    const { contacts, groups } = await this.conversations(given);
     const all = [...new Set([this.me, ...contacts.map((contact) => contact.name), ...groups.flatMap((group) => group.members)])];
     const listed = new Map<string, string[]>();
     for (let at = 0; at < all.length; at += E2EE_LIMITS.maxListedUsers) {
       const { users } = await this.client.request('deviceList', { users: all.slice(at, at + E2EE_LIMITS.maxListedUsers) });
       for (const { user, devices } of users) listed.set(nameKey(user), devices.filter((device) => device.addable).map((device) => device.deviceId));
     }
-    await this.addDevices(listed, contacts, groups);
+    await this.addDevices(listed, { contacts, groups });
   }
 
   /**
@@ -122,9 +130,8 @@ export class MemberAdder {
    * another device added them meanwhile. A user's own devices go to all their conversations. Failing (the
    * link down, say) leaves them out until the next push or reconnect.
    */
-  private async addDevices(listed: Map<string, readonly string[]>, contacts?: Contact[], groups?: GroupInfo[]): Promise<void> {
-    contacts ??= await this.chatsOn();
-    groups ??= (await this.client.request('groups')).groups;
+  private async addDevices(listed: Map<string, readonly string[]>, given?: Conversations): Promise<void> {
+    const { contacts, groups } = await this.conversations(given);
     const readers = new Map<ConversationKey, string[]>([
       ...contacts.map((contact): [ConversationKey, string[]] => [contact.conv, [contact.name, this.me]]),
       ...groups.map((group): [ConversationKey, string[]] => [group.conv, group.members]),
@@ -153,10 +160,10 @@ export class MemberAdder {
     });
   }
 
-  /** The DMs that are on: a declined one takes no commits of its requester, nor needs any. */
-  private async chatsOn(): Promise<Contact[]> {
-    const { contacts } = await this.client.request('contacts');
-    return contacts.filter((contact) => !contact.state.startsWith('declined'));
+  /** The user's DMs that are on (a declined one takes no commits of its requester, nor needs any) and groups: as given, or as the host lists them now. */
+  private async conversations(given?: Conversations): Promise<Conversations> {
+    const [{ contacts }, { groups }] = given ? [given, given] : await Promise.all([this.client.request('contacts'), this.client.request('groups')]);
+    return { contacts: contacts.filter((contact) => !contact.state.startsWith('declined')), groups };
   }
 
   /** Runs `task` after a random pause of up to ADD_SPREAD_MS (addSoon says why); its failure leaves the adding to the next occasion. */

@@ -18,7 +18,7 @@ import { E2EE_ID_BASE, type E2eeMessage, isE2eeId } from '../../src-shared/e2ee-
 import { quote, quoteOf, reactionsWith } from '../../src-shared/message-changes.js';
 import { type ConversationKey, dmConversation, groupConversation } from '../../src-shared/protocol/conversation.js';
 import { nameKey } from '../../src-shared/protocol/names.js';
-import { type Attachment, attachment, callId, messageId, reactionEmoji, sha256Hex, type Target } from '../../src-shared/protocol/objects.js';
+import { type Attachment, attachment, callId, type Contact, messageId, reactionEmoji, sha256Hex, type Target } from '../../src-shared/protocol/objects.js';
 import { endpointId } from '../../src-shared/protocol/calls.js';
 import { fitFileName } from '../../src-shared/file-names.js';
 import { mentionChains, mentioned } from '../../src-shared/mentions.js';
@@ -151,10 +151,7 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
     const chats = await EncryptedChats.start(client, { ...(store ? { store } : {}), catchUp: false });
     const messaging = new E2eeMessaging(client, chats, history, session.login.name);
     history.bindName(chats.id.userId, session.login.name);
-    await messaging.bindContacts();
-    await messaging.adder.noteGroups();
-    // Devices that appeared while this app was away: after the caller's catch-up has most likely run.
-    messaging.adder.addLacking().catch(() => undefined);
+    await messaging.adder.start(await messaging.bindContacts());
     return messaging;
   }
 
@@ -324,7 +321,7 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
   }
 
   /** A DM's key names both user ids, and the host lists it with the other's name: that binds the name. */
-  private async bindContacts(): Promise<void> {
+  private async bindContacts(): Promise<Contact[]> {
     const { contacts } = await this.client.request('contacts');
     const mine = String(this.chats.id.userId);
     for (const contact of contacts) {
@@ -332,6 +329,7 @@ export class E2eeMessaging extends EventEmitter<E2eeMessagingEvents> {
       const other = ids.find((id) => id !== mine) ?? mine;
       if (ids.includes(mine)) this.history.bindName(Number(other), contact.name);
     }
+    return contacts;
   }
 
   /** A decrypted message: kept and shown when its payload is one and its sender is who the credential says. */
