@@ -1,7 +1,8 @@
 /**
  * Who of a conversation's readers this device adds to the conversation's MLS group, and when: at each
- * message (E2eeMessaging's `ready`), and in a group soon after members joined or a member's first device
- * appeared, so that they can write at once (PROTOCOL §20.8). It binds the name of a user it adds to the id
+ * message (E2eeMessaging's `ready`); in a group soon after members joined or a member's first device
+ * appeared; and a user's new app soon after the host names it or, if this app missed that, as it starts or
+ * reconnects: so that they can write at once (PROTOCOL §20.8). It binds the name of a user it adds to the id
  * that appears in the group.
  */
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
@@ -28,8 +29,8 @@ export class MemberAdder {
   private readonly joining = new Map<ConversationKey, Set<string>>();
   /**
    * Users whose claim found no device to add (an older client's, say), name key → name: not claimed again at each
-   * message, only once the host says a device of theirs can be added (`deviceReady`), or after a reconnect, as
-   * such a push may have been missed meanwhile. Then this device adds them to its groups they are in.
+   * message, only once the host says a device of theirs can be added (`deviceReady`) or, after a reconnect (such a
+   * push may have been missed meanwhile), lists one (addLacking). Then this device adds them to its groups they are in.
    */
   private readonly deviceless = new Map<string, string>();
   private readonly onGroup = ({ group }: { group: GroupInfo }): void => {
