@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { indexCaughtUp } from '../src-main/store/search-index.js';
 import { openStore, openStoreWithDatabase } from '../src-main/store/store.js';
 import type { NewMessage, ServerStore } from '../src-main/store/types.js';
+import type { Db } from '../src-main/store/rows.js';
 import { type Account, type Result, transport, databaseFile, percentile, removeDir, round, seedAccounts, serverFigures, spawnServer, tempDataDir } from './common.js';
 import { WireClient } from './wire.js';
 import { seededRandom } from '../src-main/testing/prng.js';
@@ -139,15 +140,7 @@ export async function ingestFloor(options: Pick<HistoryOptions, 'messages' | 'us
   const dataDir = tempDataDir();
   const { store, db } = openStoreWithDatabase(databaseFile(dataDir));
   try {
-    const insert = db.prepare<[string, number, number | null, number | null, string, string, string, number]>(
-      `INSERT INTO messages (conv, sender_id, to_user_id, group_id, client_msg_id, text, folded, ts)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (sender_id, client_msg_id) DO NOTHING`,
-    );
-    const insertBatch = db.transaction((batch: NewMessage[]) => {
-      for (const m of batch) insert.run(m.conv, m.senderId, m.toUserId ?? null, m.groupId ?? null, m.clientMsgId, m.text, '', m.ts);
-    });
-    const { insertMs, insertCpuMs } = await generateHistory(store, options, insertBatch);
+    const { insertMs, insertCpuMs } = await generateHistory(store, options, floorInsert(db));
     return {
       workload: 'ingest-floor',
       messages: options.messages,
@@ -158,6 +151,18 @@ export async function ingestFloor(options: Pick<HistoryOptions, 'messages' | 'us
     await store.close();
     removeDir(dataDir);
   }
+}
+
+/** The floor's loop: one prepared INSERT per message, one transaction per batch, on the store's connection. */
+export function floorInsert(db: Db): (batch: NewMessage[]) => void {
+  const insert = db.prepare<[string, number, number | null, number | null, string, string, string, number]>(
+    `INSERT INTO messages (conv, sender_id, to_user_id, group_id, client_msg_id, text, folded, ts)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (sender_id, client_msg_id) DO NOTHING`,
+  );
+  return db.transaction((batch: NewMessage[]) => {
+    for (const m of batch) insert.run(m.conv, m.senderId, m.toUserId ?? null, m.groupId ?? null, m.clientMsgId, m.text, '', m.ts);
+  });
 }
 
 /**
