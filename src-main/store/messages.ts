@@ -97,9 +97,11 @@ export function messageQueries(
     folded: [] as { id: number; folded: string }[],
     usage: new Map<string, DayUsage>(),
     dmPairs: new Set<string>(),
-    /** Each group's members and each sender's ban, read once per batch: nothing in a batch changes them. */
+    /** Each group's members, each sender's ban and each direct conversation's declining, read once per batch: nothing in a batch changes them. */
     members: new Map<number, number[]>(),
     banned: new Map<number, boolean>(),
+    /** Of a declined direct conversation, who asked (whose messages it refuses); null when not declined. */
+    declinedRequester: new Map<string, number | null>(),
   };
 
   const usageOf = (userId: number, day: number): DayUsage => {
@@ -123,7 +125,7 @@ export function messageQueries(
   };
 
   /** Why the sender may not write this message now, if they may not (see NotAllowed). */
-  const notAllowed = ({ senderId, toUserId, groupId }: NewMessage): NotAllowed['notAllowed'] | null => {
+  const notAllowed = ({ conv, senderId, toUserId, groupId }: NewMessage): NotAllowed['notAllowed'] | null => {
     let banned = batch.banned.get(senderId);
     if (banned === undefined) {
       banned = bannedSender.get(senderId) !== undefined;
@@ -132,8 +134,13 @@ export function messageQueries(
     if (banned) return 'banned';
     if (groupId !== undefined && !membersOf(groupId).includes(senderId)) return 'group';
     if (toUserId !== undefined) {
-      const pair = relation.get(Math.min(senderId, toUserId), Math.max(senderId, toUserId));
-      if (pair?.state === 'declined' && pair.requesterId === senderId) return 'declined';
+      let requester = batch.declinedRequester.get(conv);
+      if (requester === undefined) {
+        const pair = relation.get(Math.min(senderId, toUserId), Math.max(senderId, toUserId));
+        requester = pair?.state === 'declined' ? pair.requesterId : null;
+        batch.declinedRequester.set(conv, requester);
+      }
+      if (requester === senderId) return 'declined';
     }
     return null;
   };
@@ -155,7 +162,7 @@ export function messageQueries(
       return { overDailyQuota: { limit: maxUserBytesPerDay, retryAfterMs: (day + 1) * DAY_MS - ts } };
     }
     // File names are searched like the caption (docs/PROTOCOL.md §18).
-    const folded = foldForSearch([text, ...(attachments ?? []).map((file) => file.name)].join('\n'));
+    const folded = foldForSearch(attachments ? [text, ...attachments.map((file) => file.name)].join('\n') : text);
     const { changes, lastInsertRowid } = insertMessage.run(
       conv,
       senderId,
@@ -178,7 +185,8 @@ export function messageQueries(
     }
     const id = Number(lastInsertRowid);
     batch.folded.push({ id, folded });
-    const mentioned = execute(findMentions(sqliteDialect, conv, text));
+    // Most messages mention nobody: no query generator for them.
+    const mentioned = text.includes('@') ? execute(findMentions(sqliteDialect, conv, text)) : [];
     for (const user of mentioned) addMention.run(user.id, conv, id);
     const answered = replyTo === undefined ? undefined : original.get(replyTo);
     const quote = answered && replyQuote(replyTo!, answered.from, answered.text, answered.deleted === 1);
@@ -187,7 +195,7 @@ export function messageQueries(
   };
 
   const insertBatch = db.transaction((messages: NewMessage[]): InsertResult[] => {
-    batch = { folded: [], usage: new Map(), dmPairs: new Set(), members: new Map(), banned: new Map() };
+    batch = { folded: [], usage: new Map(), dmPairs: new Set(), members: new Map(), banned: new Map(), declinedRequester: new Map() };
     const results = messages.map(insertOne);
     for (const { userId, day, added } of batch.usage.values()) if (added > 0) addUsage.run(userId, day, added);
     grams.indexInserted(batch.folded);

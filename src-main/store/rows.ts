@@ -205,23 +205,18 @@ export function newlyStored(
   readers: () => number[],
 ): StoredMessage {
   const { conv, senderId, toUserId, groupId, clientMsgId, text, ts, attachments, callEvent } = message;
-  return {
-    message: {
-      id,
-      conv,
-      from: nameOf(senderId),
-      ...(toUserId !== undefined ? { to: nameOf(toUserId) } : {}),
-      ...(groupId !== undefined ? { groupId } : {}),
-      text,
-      ts,
-      clientMsgId,
-      ...(quote ? { replyTo: quote } : {}),
-      ...(mentioned.length > 0 ? { mentions: mentioned.map((user) => user.name).sort() } : {}),
-      ...(attachments ? { attachments } : {}),
-      ...(callEvent ? { callEvent } : {}),
-    },
-    duplicate: false,
-    eventId: id,
-    ...(groupId !== undefined ? { readers: readers() } : {}),
-  };
+  // Assigned, not spread: spreading the optional fields cost about 1 µs a message (bench/ingest.ts). Same key order.
+  const stored: ChatMessage = { id, conv, from: nameOf(senderId) } as ChatMessage;
+  if (toUserId !== undefined) stored.to = nameOf(toUserId);
+  if (groupId !== undefined) stored.groupId = groupId;
+  stored.text = text;
+  stored.ts = ts;
+  stored.clientMsgId = clientMsgId;
+  if (quote) stored.replyTo = quote;
+  if (mentioned.length > 0) stored.mentions = mentioned.map((user) => user.name).sort();
+  if (attachments) stored.attachments = attachments;
+  if (callEvent) stored.callEvent = callEvent;
+  const result: StoredMessage = { message: stored, duplicate: false, eventId: id };
+  if (groupId !== undefined) result.readers = readers();
+  return result;
 }
