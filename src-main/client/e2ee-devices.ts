@@ -134,13 +134,15 @@ export class KnownDevices {
 
   /**
    * One key package per device of each user (but this one), checked to be that device's; devices with
-   * none left are skipped. What the host lists teaches this device of the users' devices. The claims go a
-   * few at a time; their answers are taken in the users' order.
+   * none left are skipped. With `only` (a user as named in `users` → device ids), just those devices of that
+   * user are claimed. What the host lists teaches this device of the users' devices. The claims go a few at
+   * a time; their answers are taken in the users' order.
    */
   async claim(
     client: ChatClient,
     users: readonly string[],
     ownSpent?: (keyPackage: Uint8Array) => void,
+    only?: ReadonlyMap<string, readonly string[]>,
   ): Promise<{ user: string; deviceId: string; keyPackage: Uint8Array }[]> {
     const claimed: { user: string; deviceId: string; keyPackage: Uint8Array }[] = [];
     const answers: ClaimedDevice[][] = [];
@@ -148,7 +150,11 @@ export class KnownDevices {
     let failed = false;
     const claimNext = async (): Promise<void> => {
       try {
-        for (let index = next++; index < users.length && !failed; index = next++) answers[index] = (await client.request('keyPackagesClaim', { user: users[index]! })).devices;
+        for (let index = next++; index < users.length && !failed; index = next++) {
+          const user = users[index]!;
+          const devices = only?.get(user);
+          answers[index] = (await client.request('keyPackagesClaim', devices ? { user, devices: [...devices] } : { user })).devices;
+        }
       } catch (error) {
         // As one after another: a claim that fails stops the rest, which would spend others' packages for nothing.
         failed = true;

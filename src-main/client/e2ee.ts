@@ -237,12 +237,12 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
     });
   }
 
-  /** Adds every device of the users that has a key package (after losing an epoch, again on the new one); resolves with how many of theirs had one, now all in the group. */
-  async add(conv: string, users: readonly string[]): Promise<number> {
+  /** Adds every device of the users with a key package, or of a user `only` names those (after losing an epoch, again on the new one); resolves with how many had one, now all in the group. */
+  async add(conv: string, users: readonly string[], only?: ReadonlyMap<string, readonly string[]>): Promise<number> {
     let count = 0;
     await this.commit(conv, async (group) => {
       const present = new Set(members(group).map((id) => id.deviceId));
-      const all = await this.trust.claim(this.client, users, (spent) => this.bundles.spend(spent));
+      const all = await this.trust.claim(this.client, users, (spent) => this.bundles.spend(spent), only);
       count = all.length;
       const claimed = all.filter((device) => !present.has(device.deviceId));
       if (claimed.length === 0) return null;

@@ -333,6 +333,34 @@ describe('the app as an end-to-end encryption device', () => {
     expect(alice.events).toContainEqual(expect.objectContaining({ type: 'e2eeNotice', kind: 'devicesChanged', users: ['bob'] }));
   });
 
+  it("adding a user's new app to their DM and group spends no key package of the apps already there", async () => {
+    const { alice, bob, port } = await aliceHostsForBob();
+    const group = unwrap(await alice.core.groupCreate('plans', ['bob']));
+    unwrap(await bob.core.groupAnswer(group.id, true));
+    const toGroup = { kind: 'group', groupId: group.id } as const;
+    const toBob = { kind: 'dm', user: 'bob' } as const;
+    unwrap(await alice.core.chatRequest('bob'));
+    unwrap(await bob.core.chatAnswer('alice', true));
+    for (const [to, text] of [[toGroup, 'secret-group-before'], [toBob, 'secret-dm-before']] as const) {
+      await sent(alice.events, unwrap(await alice.core.send(to, text)).clientMsgId);
+      await received(bob.events, text);
+    }
+    // Each package by its id: an app tops its packages up as soon as a claim leaves fewer than 10, so a count would not tell.
+    const held = (): string[] =>
+      readHost(alice.dir, (host) => host.prepare<[], string>("SELECT device_id || ':' || id FROM mls_key_packages ORDER BY id").pluck().all());
+    const before = held();
+
+    // Both alice's app and bob's first one hear of the laptop; one adds it to each conversation, claiming the laptop's packages only.
+    const laptop = newCore();
+    unwrap(await laptop.core.join({ host: '127.0.0.1', port, name: 'bob', password: 'bob-secret' }));
+    for (const [to, text] of [[{ kind: 'dm', user: 'alice' }, 'secret-laptop-to-alice'], [toGroup, 'secret-laptop-to-group']] as const) {
+      expect((await sent(laptop.events, unwrap(await laptop.core.send(to, text)).clientMsgId)).status).toBe('sent');
+      await received(alice.events, text);
+      await received(bob.events, text);
+    }
+    expect(before.filter((key) => !held().includes(key))).toEqual([]);
+  });
+
   it("a user's new app is added by their other app while the other user is away, and writes to them at once", async () => {
     const { bob, carol, port } = await bobWritesToCarol();
     unwrap(await carol.core.leave());

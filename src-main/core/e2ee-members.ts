@@ -137,15 +137,23 @@ export class MemberAdder {
       ...contacts.map((contact): [ConversationKey, string[]] => [contact.conv, [contact.name, this.me]]),
       ...groups.map((group): [ConversationKey, string[]] => [group.conv, group.members]),
     ]);
-    const lacking = (conv: ConversationKey): string[] => {
-      const present = this.chats.members(conv)?.map((id) => id.deviceId);
-      if (present === undefined) return [];
-      return readers.get(conv)!.filter((user) => listed.get(nameKey(user))?.some((deviceId) => !present.includes(deviceId)));
+    /** The readers of the conversation with listed devices its group lacks, name → those devices. */
+    const lacking = (conv: ConversationKey): Map<string, string[]> => {
+      const due = new Map<string, string[]>();
+      const members = this.chats.members(conv);
+      if (members === undefined) return due;
+      const present = members.map((id) => id.deviceId);
+      for (const user of readers.get(conv)!) {
+        const absent = (listed.get(nameKey(user)) ?? []).filter((deviceId) => !present.includes(deviceId));
+        if (absent.length > 0) due.set(user, absent);
+      }
+      return due;
     };
     this.soon(async () => {
       await this.chats.catchUp();
       for (const conv of readers.keys()) {
-        const users = lacking(conv);
+        const due = lacking(conv);
+        const users = [...due.keys()];
         if (users.length === 0) continue;
         const present = new Set(this.chats.members(conv)!.map((id) => id.userId));
         // A user with no device in the group yet is added as a member who joined (bound to the id that appears).
@@ -155,7 +163,8 @@ export class MemberAdder {
         // One conversation's failure (a commit refused, say) leaves the others to be added.
         await (async () => {
           if (newcomers.length > 0) await this.addMissing(conv, newcomers);
-          if (more.length > 0) await this.chats.add(conv, more);
+          // Only the devices it lacks: claiming a user whole would spend a package of each device they have there.
+          if (more.length > 0) await this.chats.add(conv, more, due);
         })().catch(() => undefined);
       }
     });

@@ -49,6 +49,29 @@ forEachBackend(() => {
       expect(await claim()).toEqual([['last 2', true, 0]]);
     });
 
+    it('claims only the devices named, listing the others without a package and taking none of theirs', async () => {
+      const [alice] = await addUsers('alice');
+      await store.registerDevice(alice.id, 'a1', KEY, 10, 2);
+      await store.registerDevice(alice.id, 'a2', KEY, 11, 2);
+      await store.addKeyPackages(alice.id, 'a1', [bytes('p1')], 3, bytes('last a1'));
+      await store.addKeyPackages(alice.id, 'a2', [bytes('q1'), bytes('q2')], 3);
+      const claim = async (only?: string[]): Promise<unknown[]> =>
+        (await store.claimKeyPackages(alice.id, only)).map((device) => [device.deviceId, device.keyPackage?.toString(), device.left]);
+      expect(await claim(['a2'])).toEqual([
+        ['a1', undefined, 1],
+        ['a2', 'q1', 1],
+      ]);
+      // Names of no device of hers claim nothing; the device kept its package for the next full claim.
+      expect(await claim(['someone-elses'])).toEqual([
+        ['a1', undefined, 1],
+        ['a2', undefined, 1],
+      ]);
+      expect(await claim()).toEqual([
+        ['a1', 'p1', 0],
+        ['a2', 'q2', 0],
+      ]);
+    });
+
     it('does not take an account with a device for a silent one: a new account could get its id, and with it the device', async () => {
       const [alice, bob] = await addUsers('alice', 'bob');
       await store.registerDevice(bob.id, 'b1', KEY, 10, 2);

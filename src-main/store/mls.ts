@@ -12,7 +12,7 @@ export interface DeviceRow {
 }
 
 export interface ClaimedKeyPackage extends DeviceRow {
-  /** Absent when the device had none left, nor a last-resort one. */
+  /** Absent when the device had none left, nor a last-resort one, or was not asked for. */
   keyPackage?: Buffer;
   /** The package is the device's last-resort one, which stays: it had no other left. */
   lastResort?: true;
@@ -99,9 +99,10 @@ export interface MlsStore {
   device(userId: number, deviceId: string): DeviceRow | undefined;
   /**
    * Every device of the user, oldest first, each with its oldest key package, which is deleted, and how many
-   * it has left; a device with none left gives its last-resort package, which stays.
+   * it has left; a device with none left gives its last-resort package, which stays. With `only`, the other
+   * devices are listed without a package, none taken.
    */
-  claimKeyPackages(userId: number): ClaimedKeyPackage[];
+  claimKeyPackages(userId: number, only?: readonly string[]): ClaimedKeyPackage[];
   /**
    * The devices of the users of those name keys who exist (not pending), oldest first; `addable`: it holds a
    * key package or a last-resort one. A user without devices is not listed.
@@ -296,7 +297,7 @@ export function mlsQueries(dialect: Dialect): Queries<MlsStore> {
       ),
     device: (userId, deviceId) =>
       row<DeviceRow>('SELECT device_id AS "deviceId", signature_key AS "signatureKey" FROM mls_devices WHERE user_id = $1 AND device_id = $2', [userId, deviceId]),
-    claimKeyPackages: (userId) =>
+    claimKeyPackages: (userId, only) =>
       transaction(
         (function* () {
           const devices = yield* rows<DeviceRow & { lastResort: Buffer | null }>(
@@ -306,6 +307,10 @@ export function mlsQueries(dialect: Dialect): Queries<MlsStore> {
           );
           const claimed: ClaimedKeyPackage[] = [];
           for (const { lastResort, ...device } of devices) {
+            if (only !== undefined && !only.includes(device.deviceId)) {
+              claimed.push({ ...device, left: yield* keyPackageCount(userId, device.deviceId) });
+              continue;
+            }
             const taken = yield* rows<{ keyPackage: Buffer }>(
               `DELETE FROM mls_key_packages WHERE id = (SELECT id FROM mls_key_packages WHERE user_id = $1 AND device_id = $2 ORDER BY id LIMIT 1)
                RETURNING key_package AS "keyPackage"`,

@@ -254,8 +254,14 @@ export const requests = {
     z.strictObject({ deviceId, keyPackages: z.array(keyPackage).min(1).max(E2EE_LIMITS.maxKeyPackagesPerUpload), lastResort: keyPackage.optional() }),
     z.object({ keyPackages: z.number().int().min(0) }),
   ),
-  /** Every device of the user, each with one of its key packages, which the host gives nobody else (unless it is the device's last-resort one). */
-  keyPackagesClaim: request(z.strictObject({ user: nameField }), z.object({ devices: z.array(claimedDevice) })),
+  /**
+   * Every device of the user, each with one of its key packages, which the host gives nobody else (unless it is the device's
+   * last-resort one); with `devices`, only those named get one: a user's new app is added without spending their others'.
+   */
+  keyPackagesClaim: request(
+    z.strictObject({ user: nameField, devices: z.array(deviceId).min(1).max(E2EE_LIMITS.maxDevicesPerUser).optional() }),
+    z.object({ devices: z.array(claimedDevice) }),
+  ),
   /** The devices of each named user that exists, claiming nothing: how a device finds those its groups lack. */
   deviceList: request(z.strictObject({ users: z.array(nameField).min(1).max(E2EE_LIMITS.maxListedUsers) }), z.object({ users: z.array(listedUser) })),
   /** A commit of your device for the conversation's current epoch; welcome and added go together. */

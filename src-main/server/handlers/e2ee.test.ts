@@ -137,6 +137,18 @@ describe('the e2ee handlers refuse what is not what it claims, and change nothin
       keyPackages: 0,
       lastResort: true,
     });
+    // Naming devices claims only theirs: the others are listed without a package.
+    const phones = base64((await createKeyPackage(phone)).encoded);
+    await bob.request('keyPackagesUpload', { deviceId: phone.id.deviceId, keyPackages: [phones] });
+    const only = await alice.request('keyPackagesClaim', { user: 'bob', devices: [phone.id.deviceId] });
+    expect(only.devices.map((device) => [device.deviceId, device.keyPackage, device.lastResort])).toEqual([
+      [laptop.id.deviceId, undefined, undefined],
+      [phone.id.deviceId, phones, undefined],
+    ]);
+    await expect(alice.request('keyPackagesClaim', { user: 'bob', devices: [] })).rejects.toMatchObject({ code: ErrorCode.BAD_REQUEST });
+    await expect(alice.request('keyPackagesClaim', { user: 'bob', devices: Array.from({ length: 11 }, () => phone.id.deviceId) })).rejects.toMatchObject({
+      code: ErrorCode.BAD_REQUEST,
+    });
     await expect(alice.request('keyPackagesClaim', { user: 'nobody' })).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_USER });
   });
 

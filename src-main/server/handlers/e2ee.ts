@@ -227,7 +227,7 @@ export function e2eeHandlers(ctx: ServerContext): E2eeHandlers {
 
     keyPackagesClaim: async (_session, request) => {
       const user = await userNamed(store, request.user);
-      const devices = await store.claimKeyPackages(user.id);
+      const devices = await store.claimKeyPackages(user.id, request.devices);
       // Claims that are never used (a member who means harm, a commit that lost its epoch) would leave the
       // device with its last-resort package only, used again and again, until its app next starts: its app
       // hears and uploads more (a user's own claim too: it spends a package of each of their other devices).
