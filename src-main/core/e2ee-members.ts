@@ -44,7 +44,9 @@ export class MemberAdder {
     // An older host names no devices: a new one is added at the next claim of its user, as before. This
     // device's own uploads are told to it too: its groups have it.
     else if (devices !== undefined && devices.some((deviceId) => deviceId !== this.chats.id.deviceId)) {
-      void this.addDevices(new Map([[nameKey(user), devices]])).catch(() => undefined);
+      this.conversations()
+        .then((on) => this.addDevices(new Map([[nameKey(user), devices]]), on))
+        .catch(() => undefined);
     }
   };
   /** Timers of `soon`, cleared on close. */
@@ -122,17 +124,16 @@ export class MemberAdder {
       const { users } = await this.client.request('deviceList', { users: all.slice(at, at + E2EE_LIMITS.maxListedUsers) });
       for (const { user, devices } of users) listed.set(nameKey(user), devices.filter((device) => device.addable).map((device) => device.deviceId));
     }
-    await this.addDevices(listed, { contacts, groups });
+    this.addDevices(listed, { contacts, groups });
   }
 
   /**
    * Adds the devices of `listed` (name key → device ids that can be added) to each conversation of their users
-   * whose group this device is in and lacks one, after the random pause (addSoon's) and a catch-up, unless
+   * (of those given, as `conversations()` gives them) whose group this device is in and lacks one, after the random pause (addSoon's) and a catch-up, unless
    * another device added them meanwhile. A user's own devices go to all their conversations. Failing (the
    * link down, say) leaves them out until the next push or reconnect.
    */
-  private async addDevices(listed: Map<string, readonly string[]>, given?: Conversations): Promise<void> {
-    const { contacts, groups } = await this.conversations(given);
+  private addDevices(listed: Map<string, readonly string[]>, { contacts, groups }: Conversations): void {
     const readers = new Map<ConversationKey, string[]>([
       ...contacts.map((contact): [ConversationKey, string[]] => [contact.conv, [contact.name, this.me]]),
       ...groups.map((group): [ConversationKey, string[]] => [group.conv, group.members]),
