@@ -8,9 +8,11 @@ import { app, useApp } from '../app-context.js';
 import { isEncryptedConversation } from '../store/e2ee.js';
 import { useClipboard } from '../lib/use-clipboard.js';
 import { ErrorAlert } from './ErrorAlert.js';
+import { Icon } from './Icons.js';
 
 /**
- * "End-to-end encrypted" in the header of a DM or group on a host with the encrypted layer (issue 35).
+ * "End-to-end encrypted" in the header of a DM or group on a host with the encrypted layer (issue 35), with a
+ * lock; where the title has little room (a narrow window) the lock alone, its words kept for screen readers.
  * Elsewhere nothing: the app header's badge already says what protects the room, the link to the host.
  */
 export function ConversationSecurity({ conv }: { conv: ConversationKey }) {
@@ -19,7 +21,8 @@ export function ConversationSecurity({ conv }: { conv: ConversationKey }) {
   if (!encrypted) return null;
   return (
     <span className="security-badge" data-e2ee="true" title={t('e2ee.badgeDetail')}>
-      {t('e2ee.badge')}
+      <Icon name="lock" size={12} />
+      <span className="security-badge-text">{t('e2ee.badge')}</span>
     </span>
   );
 }
