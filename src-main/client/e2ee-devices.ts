@@ -7,9 +7,11 @@
  * Users are named by id, as credentials name them. EncryptedChats (e2ee.ts) saves it with the device.
  */
 import type { ClaimedDevice } from '../../src-shared/protocol/e2ee.js';
+import { ErrorCode } from '../../src-shared/protocol/errors.js';
 import { type DeviceId, type Group, memberKeys, signedKeyPackage } from '../crypto/mls.js';
 import { type SafetyNumber, safetyNumber, sameCode } from '../crypto/safety-number.js';
 import type { ChatClient } from './client.js';
+import { ClientError } from './errors.js';
 
 export interface DevicesChanged {
   userId: number;
@@ -181,6 +183,21 @@ export class KnownDevices {
       if (verified.length > 0) this.learnFromClaim(verified[0]!.id.userId, verified, new Set(devices.map((device) => device.deviceId)));
     }
     return claimed;
+  }
+
+  /**
+   * This user's other devices, each with a key package, for a group this device makes: claimed by their ids
+   * (`deviceList` first), as a claim of the user whole would spend one of this device's own packages too. From
+   * a host without `deviceList`, that whole claim (`ownSpent` told of this device's package).
+   */
+  async claimOwnOthers(client: ChatClient, me: string, ownSpent: (keyPackage: Uint8Array) => void): Promise<{ user: string; deviceId: string; keyPackage: Uint8Array }[]> {
+    const listed = await client.request('deviceList', { users: [me] }).catch((error: unknown) => {
+      if (error instanceof ClientError && error.code === ErrorCode.UNKNOWN_TYPE) return undefined;
+      throw error;
+    });
+    if (listed === undefined) return this.claim(client, [me], ownSpent);
+    const others = (listed.users[0]?.devices ?? []).filter((device) => device.addable && device.deviceId !== this.self.deviceId).map((device) => device.deviceId);
+    return others.length === 0 ? [] : this.claim(client, [me], ownSpent, new Map([[me, others]]));
   }
 
   private changed(userId: number, added: DeviceId[], removed: DeviceId[]): void {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { dmConversation, groupConversation } from '../../src-shared/protocol/conversation.js';
 import { E2EE_LIMITS, type MlsFrame } from '../../src-shared/protocol/e2ee.js';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
@@ -9,6 +9,7 @@ import { createDevice, createGroup, createKeyPackage, addMembers, encrypt, signa
 import { waitFor } from '../testing/harness.js';
 import { useRoom } from '../testing/room.js';
 import type { ChatClient } from './client.js';
+import { ClientError } from './errors.js';
 import { type DecryptedMessage, type DevicesChanged, EncryptedChats } from './e2ee.js';
 import { KEPT } from './e2ee-key-packages.js';
 import { DeviceStore, KEY_FILE, SEALED_KEY_FILE, deviceStoreKey } from './e2ee-store.js';
@@ -60,6 +61,7 @@ function hostHolds(dir: string, text: string): boolean {
 
 describe('end-to-end encrypted conversations through a real host', () => {
   const room = useRoom();
+  afterEach(() => vi.restoreAllMocks());
 
   it('two users, one with a second device, exchange DM and group messages the host stores but cannot read; a removed member cannot read on', async () => {
     await room.start();
@@ -211,7 +213,51 @@ describe('end-to-end encrypted conversations through a real host', () => {
     for (const message of await Promise.all(got)) expect(message.text).toBe('all four');
   });
 
-  it('a device added to, or making, more conversations in one session than it had key packages stays reachable: each welcome and each group it makes tops them up', async () => {
+  it("making a group spends none of the maker's own key packages: the maker's other device is claimed by its id alone", async () => {
+    await room.start();
+    const [alice, bob] = [await room.user('alice'), await room.user('bob')];
+    const [a, b] = [await EncryptedChats.start(alice), await EncryptedChats.start(bob)];
+    // The one-time packages whose keys the device keeps, by their last characters: a package spent leaves the list.
+    const kept = (chats: EncryptedChats) =>
+      chats['bundles']
+        .save()
+        .filter((bundle) => !bundle.lastResort)
+        .map((bundle) => bundle.encoded.slice(-16));
+    const spent = (before: string[]) => before.filter((bundle) => !kept(a).includes(bundle));
+    const before = kept(a);
+    const first = dmConversation(a.id.userId, b.id.userId);
+    const bobJoined = next(b, 'joined');
+    await a.create(first, ['bob']);
+    await bobJoined;
+    expect(spent(before)).toEqual([]);
+
+    // alice's laptop: the next group alice's first device makes adds it, spending one of the laptop's packages only.
+    const laptop = await EncryptedChats.start(await room.user('alice'));
+    const { group } = await alice.request('groupCreate', { name: 'plans', members: ['bob'] });
+    await bob.request('groupAnswer', { groupId: group.id, accept: true });
+    const joined = [next(b, 'joined'), next(laptop, 'joined')];
+    await a.create(groupConversation(group.id), ['bob']);
+    await Promise.all(joined);
+    expect(a.members(groupConversation(group.id))!.map((id) => id.deviceId).sort()).toEqual([a.id.deviceId, b.id.deviceId, laptop.id.deviceId].sort());
+    expect(spent(before)).toEqual([]);
+  });
+
+  it("from an older host, without deviceList, making a group still adds the maker's other device, claiming the user whole", async () => {
+    await room.start();
+    const [alice, bob] = [await room.user('alice'), await room.user('bob')];
+    const [a, b, laptop] = [await EncryptedChats.start(alice), await EncryptedChats.start(bob), await EncryptedChats.start(await room.user('alice'))];
+    // As a host from before deviceList answers it.
+    const request = alice.request.bind(alice);
+    vi.spyOn(alice, 'request').mockImplementation(((type: string, body: unknown) =>
+      type === 'deviceList' ? Promise.reject(new ClientError(ErrorCode.UNKNOWN_TYPE, 'unknown frame type "deviceList"')) : request(type as never, body as never)) as typeof alice.request);
+    const conv = dmConversation(a.id.userId, b.id.userId);
+    const joined = [next(b, 'joined'), next(laptop, 'joined')];
+    await a.create(conv, ['bob']);
+    await Promise.all(joined);
+    expect(a.members(conv)!.map((id) => id.deviceId).sort()).toEqual([a.id.deviceId, b.id.deviceId, laptop.id.deviceId].sort());
+  });
+
+  it('a device added to more conversations in one session than it had key packages stays reachable: each welcome tops them up, and making as many spends none', async () => {
     await room.start();
     const [alice, bob] = [await room.user('alice'), await room.user('bob')];
     const [a, b] = [await EncryptedChats.start(alice), await EncryptedChats.start(bob)];
@@ -226,7 +272,7 @@ describe('end-to-end encrypted conversations through a real host', () => {
     const toppedUp = () => waitFor(async () => (await keyPackagesHeld(bob, b)) >= before, `bob's device to hold ${before} key packages on the host again`);
     await toppedUp();
 
-    // Making a conversation's group claims one of each of the maker's own devices too (to add the others): topped up as well.
+    // Making a conversation's group claims the maker's other devices by id (it has none here): its own packages stay.
     for (let index = 0; index < before + 2; index++) {
       const { group } = await bob.request('groupCreate', { name: `bob's ${index}`, members: ['alice'] });
       await alice.request('groupAnswer', { groupId: group.id, accept: true });

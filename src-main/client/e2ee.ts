@@ -212,8 +212,8 @@ export class EncryptedChats extends EventEmitter<E2eeEvents> {
       if (this.madeElsewhere.has(conv)) return;
       const theirs = await this.trust.claim(this.client, users);
       if (users.length > 0 && theirs.length === 0) throw new Error(`no device of ${users.join(', ')} can be added now`);
-      // Claiming this user's devices spends one of this device's own key packages too: its private keys go, another is uploaded.
-      const mine = await this.trust.claim(this.client, [me], (spent) => this.bundles.spend(spent));
+      // An older host's claim of this user spends one of this device's own packages too: its private keys go, another is uploaded.
+      const mine = await this.trust.claimOwnOthers(this.client, me, (spent) => this.bundles.spend(spent));
       void this.serially(() => this.topUp()).catch(() => undefined);
       const claimed = [...mine, ...theirs];
       if (claimed.length === 0) throw new Error('no other device of yours can be added now');
