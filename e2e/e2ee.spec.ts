@@ -16,7 +16,7 @@ test('a direct chat is end-to-end encrypted: both see it said, a mention of you 
   await startDirectChat(bob!, 'alice');
   await alice!.getByRole('region', { name: 'Chat requests' }).getByRole('button', { name: 'Accept bob' }).click();
   await expect(currentConversation(bob!, 'alice')).not.toContainText('Waiting for alice');
-  await expect(currentConversation(bob!, 'alice').getByText('End-to-end encrypted', { exact: true })).toBeVisible();
+  await expect(currentConversation(bob!, 'alice').getByRole('img', { name: 'End-to-end encrypted' })).toBeVisible();
 
   await send(bob!, 'dm-secret-from-bob');
   await expect(conversationLink(alice!, 'bob, 1 unread')).toBeVisible();
@@ -27,7 +27,7 @@ test('a direct chat is end-to-end encrypted: both see it said, a mention of you 
   await expect(message(alice!, 'dm-secret-from-bob')).toBeVisible();
   await expect(message(alice!, 'dm-mention-secret')).toHaveClass(/mentions-me/);
   await expect(message(alice!, 'dm-secret-from-bob')).not.toHaveClass(/mentions-me/);
-  await expect(currentConversation(alice!, 'bob').getByText('End-to-end encrypted', { exact: true })).toBeVisible();
+  await expect(currentConversation(alice!, 'bob').getByRole('img', { name: 'End-to-end encrypted' })).toBeVisible();
   await send(alice!, 'dm-secret-from-alice');
   await expect(message(bob!, 'dm-secret-from-alice')).toBeVisible();
 
@@ -198,21 +198,19 @@ test('a conversation exports as HTML that opens in the browser, every text escap
   // An export holds what the host stored; a message still on its way is shown, not yet exported.
   for (const text of ['export-secret', 'Gizli İstanbul planı']) await expect(ownStatus(bob!, text)).toHaveAccessibleName(/^Status: (sent|delivered)$/);
 
-  // In a 420 px window the badge is its lock alone, on one line within the title, its words still read out; light and dark.
-  const badge = currentConversation(bob!, 'alice').getByText('End-to-end encrypted', { exact: true });
-  const pill = async () =>
-    badge.evaluate((words) => {
-      const box = words.parentElement!.getBoundingClientRect();
-      return { wordsWidth: words.getBoundingClientRect().width, height: box.height, inside: box.right <= words.closest('.conversation-title')!.getBoundingClientRect().right + 0.5 };
-    });
-  expect(await pill()).toMatchObject({ wordsWidth: expect.any(Number), inside: true });
-  expect((await pill()).wordsWidth).toBeGreaterThan(50);
+  // In a 420 px window the badge is its lock alone, on one line within the title, named by its words; light and dark.
+  const badge = currentConversation(bob!, 'alice').getByRole('img', { name: 'End-to-end encrypted' });
+  const words = badge.getByText('End-to-end encrypted', { exact: true });
+  await expect(words).toBeVisible();
   await bob!.setViewportSize({ width: 420, height: 760 });
-  await expect.poll(async () => (await pill()).wordsWidth).toBeLessThanOrEqual(1);
-  const narrow = await pill();
+  await expect(words).toBeHidden();
+  await expect(badge).toBeVisible();
+  const narrow = await badge.evaluate((pill) => {
+    const box = pill.getBoundingClientRect();
+    return { height: box.height, inside: box.right <= pill.closest('.conversation-title')!.getBoundingClientRect().right + 0.5 };
+  });
   expect(narrow.inside).toBe(true);
   expect(narrow.height).toBeLessThan(24);
-  await expect(currentConversation(bob!, 'alice').getByTitle(/^Messages here are encrypted/)).toBeVisible();
   for (const scheme of ['light', 'dark'] as const) {
     await bob!.emulateMedia({ colorScheme: scheme });
     await photograph(bob!, `e2ee narrow ${scheme}`);

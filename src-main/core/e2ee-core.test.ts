@@ -58,6 +58,23 @@ async function aliceHostsForBob() {
   return { alice, bob, carol, hosting: hosting!, port };
 }
 
+/** As aliceHostsForBob, and alice makes a group with bob and has a DM with him; her first message in each reached his app. */
+async function aliceAndBobInAGroupAndADm() {
+  const apps = await aliceHostsForBob();
+  const { alice, bob } = apps;
+  const group = unwrap(await alice.core.groupCreate('plans', ['bob']));
+  unwrap(await bob.core.groupAnswer(group.id, true));
+  const toGroup = { kind: 'group', groupId: group.id } as const;
+  const toBob = { kind: 'dm', user: 'bob' } as const;
+  unwrap(await alice.core.chatRequest('bob'));
+  unwrap(await bob.core.chatAnswer('alice', true));
+  for (const [to, text] of [[toGroup, 'secret-group-before'], [toBob, 'secret-dm-before']] as const) {
+    await sent(alice.events, unwrap(await alice.core.send(to, text)).clientMsgId);
+    await received(bob.events, text);
+  }
+  return { ...apps, toGroup, toBob };
+}
+
 /** As aliceHostsForBob, and carol's app joins too: she asks bob for a chat, he accepts, and his first DM reached her. */
 async function bobWritesToCarol() {
   const apps = await aliceHostsForBob();
@@ -306,16 +323,7 @@ describe('the app as an end-to-end encryption device', () => {
   });
 
   it("a user's second app is added to the DMs and groups of their first, without a message: it reads what comes and writes at once", async () => {
-    const { alice, bob, port } = await aliceHostsForBob();
-    const group = unwrap(await alice.core.groupCreate('plans', ['bob']));
-    unwrap(await bob.core.groupAnswer(group.id, true));
-    const toGroup = { kind: 'group', groupId: group.id } as const;
-    const toBob = { kind: 'dm', user: 'bob' } as const;
-    unwrap(await alice.core.chatRequest('bob'));
-    unwrap(await bob.core.chatAnswer('alice', true));
-    await sent(alice.events, unwrap(await alice.core.send(toGroup, 'secret-group-before')).clientMsgId);
-    await sent(alice.events, unwrap(await alice.core.send(toBob, 'secret-dm-before')).clientMsgId);
-    await received(bob.events, 'secret-dm-before');
+    const { alice, bob, port, toGroup, toBob } = await aliceAndBobInAGroupAndADm();
 
     // bob's laptop: its first upload tells alice's app, which adds it to the group and the DM.
     const laptop = newCore();
@@ -334,17 +342,7 @@ describe('the app as an end-to-end encryption device', () => {
   });
 
   it("adding a user's new app to their DM and group spends no key package of the apps already there", async () => {
-    const { alice, bob, port } = await aliceHostsForBob();
-    const group = unwrap(await alice.core.groupCreate('plans', ['bob']));
-    unwrap(await bob.core.groupAnswer(group.id, true));
-    const toGroup = { kind: 'group', groupId: group.id } as const;
-    const toBob = { kind: 'dm', user: 'bob' } as const;
-    unwrap(await alice.core.chatRequest('bob'));
-    unwrap(await bob.core.chatAnswer('alice', true));
-    for (const [to, text] of [[toGroup, 'secret-group-before'], [toBob, 'secret-dm-before']] as const) {
-      await sent(alice.events, unwrap(await alice.core.send(to, text)).clientMsgId);
-      await received(bob.events, text);
-    }
+    const { alice, bob, port, toGroup } = await aliceAndBobInAGroupAndADm();
     // Each package by its id: an app tops its packages up as soon as a claim leaves fewer than 10, so a count would not tell.
     const held = (): string[] =>
       readHost(alice.dir, (host) => host.prepare<[], string>("SELECT device_id || ':' || id FROM mls_key_packages ORDER BY id").pluck().all());

@@ -12,7 +12,7 @@ import { Icon } from './Icons.js';
 
 /**
  * "End-to-end encrypted" in the header of a DM or group on a host with the encrypted layer (issue 35), with a
- * lock; where the title has little room (a narrow window) the lock alone, its words kept for screen readers.
+ * lock; where the title has little room (a narrow window) the lock alone. Its name, for screen readers, is the words.
  * Elsewhere nothing: the app header's badge already says what protects the room, the link to the host.
  */
 export function ConversationSecurity({ conv }: { conv: ConversationKey }) {
@@ -20,7 +20,7 @@ export function ConversationSecurity({ conv }: { conv: ConversationKey }) {
   const encrypted = useApp((state) => state.session.security !== null && isEncryptedConversation(state.session, conv));
   if (!encrypted) return null;
   return (
-    <span className="security-badge" data-e2ee="true" title={t('e2ee.badgeDetail')}>
+    <span className="security-badge" data-e2ee="true" role="img" aria-label={t('e2ee.badge')} title={t('e2ee.badgeDetail')}>
       <Icon name="lock" size={12} />
       <span className="security-badge-text">{t('e2ee.badge')}</span>
     </span>
