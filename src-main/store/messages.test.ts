@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { dmConversation, ROOM } from '../../src-shared/protocol/conversation.js';
-import { addUser, stored, directMessage, groupMessage, reopen, roomMessage, searchTexts, send, store, texts, forEachBackend } from './test-store.js';
+import { addUser, stored, directMessage, groupMessage, reopen, roomMessage, rowCounts, searchTexts, send, store, texts, forEachBackend } from './test-store.js';
 
 forEachBackend(() => {
   describe('storing messages', () => {
@@ -33,6 +33,21 @@ forEachBackend(() => {
       // What a later read returns is exactly what the insert returned.
       expect((await store.sync(ali.id, 0, 10)).messages).toEqual([room.message, direct, inGroup, reply]);
       expect(await store.lastMessageId()).toBe(4);
+    });
+
+    it('records both sides of each direct conversation, also after a transaction that stored its first message was rolled back', async () => {
+      const [alice, bob] = [await addUser('alice'), await addUser('bob')];
+      const failed = store.changeGroups(1, async (tx) => {
+        await tx.insertMessages([directMessage(alice, bob, 'gone with the rollback')]);
+        throw new Error('rolled back');
+      });
+      await expect(failed).rejects.toThrow('rolled back');
+      expect(await rowCounts(['dm_partners'])).toEqual([0]);
+      await store.insertMessages([directMessage(alice, bob, 'kept')]);
+      await store.insertMessages([directMessage(bob, alice, 'and answered')]);
+      expect(await rowCounts(['dm_partners'])).toEqual([2]);
+      // What tells that bob, who received before he wrote, is no silent account (deleted with his messages' foreign keys off).
+      expect(await store.silentAccounts(0, Number.MAX_SAFE_INTEGER, 10)).toEqual([]);
     });
 
     it('returns the stored message for a repeated (sender, clientMsgId) and stores nothing', async () => {

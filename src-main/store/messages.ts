@@ -70,6 +70,12 @@ export function messageQueries(
     'SELECT state, requester_id AS requesterId FROM relations WHERE user_low = ? AND user_high = ?',
   );
 
+  /**
+   * Direct conversations whose dm_partners rows are committed: such rows are never deleted (only users who have
+   * none are), so each pair is written once in a run of the host, not at each message. Forgotten past 100,000.
+   */
+  const partnersWritten = new Set<string>();
+
   /** A user's name; names never change, so each is read once. */
   const names = new Map<number, string>();
   const nameOf = (userId: number): string => {
@@ -179,7 +185,7 @@ export function messageQueries(
     if (changes === 0) return { message: toChatMessage(messageByClientId.get(senderId, clientMsgId)!), duplicate: true };
     for (const file of attachments ?? []) attachFile.run(Number(lastInsertRowid), file.id, senderId);
     usage.added += bytes;
-    if (toUserId !== undefined && !batch.dmPairs.has(conv)) {
+    if (toUserId !== undefined && !batch.dmPairs.has(conv) && !partnersWritten.has(conv)) {
       recordDmPartners.run({ sender: senderId, recipient: toUserId });
       batch.dmPairs.add(conv);
     }
@@ -206,6 +212,11 @@ export function messageQueries(
     insertMessages: (messages) => {
       const results = insertBatch(messages);
       grams.committed();
+      // Inside an outer transaction the rows could still be rolled back.
+      if (!db.inTransaction) {
+        if (partnersWritten.size > 100_000) partnersWritten.clear();
+        for (const conv of batch.dmPairs) partnersWritten.add(conv);
+      }
       return results;
     },
   };
