@@ -6,8 +6,9 @@
  * host that registers a device in someone's name and gets it added to a conversation cannot hide it.
  * Users are named by id, as credentials name them. EncryptedChats (e2ee.ts) saves it with the device.
  */
-import type { ClaimedDevice } from '../../src-shared/protocol/e2ee.js';
+import { type ClaimedDevice, E2EE_LIMITS } from '../../src-shared/protocol/e2ee.js';
 import { ErrorCode } from '../../src-shared/protocol/errors.js';
+import { nameKey } from '../../src-shared/protocol/names.js';
 import { type DeviceId, type Group, memberKeys, signedKeyPackage } from '../crypto/mls.js';
 import { type SafetyNumber, safetyNumber, sameCode } from '../crypto/safety-number.js';
 import type { ChatClient } from './client.js';
@@ -38,6 +39,16 @@ export const base64 = (value: Uint8Array): string => Buffer.from(value).toString
 const CLAIMS_AT_ONCE = 8;
 /** A user's device keys as one comparable text: sorted, so it does not depend on the order they were seen in. */
 const keySet = (keys: Iterable<Uint8Array>): string => [...keys].map((key) => base64(key)).sort().join(',');
+
+/** The devices of `users` that the host can hand a key package for (`deviceList`, in pages): name key → their ids. */
+export async function addableDevices(client: ChatClient, users: readonly string[]): Promise<Map<string, string[]>> {
+  const listed = new Map<string, string[]>();
+  for (let at = 0; at < users.length; at += E2EE_LIMITS.maxListedUsers) {
+    const page = await client.request('deviceList', { users: users.slice(at, at + E2EE_LIMITS.maxListedUsers) });
+    for (const { user, devices } of page.users) listed.set(nameKey(user), devices.filter((device) => device.addable).map((device) => device.deviceId));
+  }
+  return listed;
+}
 
 export class KnownDevices {
   /** userId → deviceId → signature key. */
@@ -191,12 +202,12 @@ export class KnownDevices {
    * a host without `deviceList`, that whole claim (`ownSpent` told of this device's package).
    */
   async claimOwnOthers(client: ChatClient, me: string, ownSpent: (keyPackage: Uint8Array) => void): Promise<{ user: string; deviceId: string; keyPackage: Uint8Array }[]> {
-    const listed = await client.request('deviceList', { users: [me] }).catch((error: unknown) => {
+    const listed = await addableDevices(client, [me]).catch((error: unknown) => {
       if (error instanceof ClientError && error.code === ErrorCode.UNKNOWN_TYPE) return undefined;
       throw error;
     });
     if (listed === undefined) return this.claim(client, [me], ownSpent);
-    const others = (listed.users[0]?.devices ?? []).filter((device) => device.addable && device.deviceId !== this.self.deviceId).map((device) => device.deviceId);
+    const others = (listed.get(nameKey(me)) ?? []).filter((deviceId) => deviceId !== this.self.deviceId);
     return others.length === 0 ? [] : this.claim(client, [me], ownSpent, new Map([[me, others]]));
   }
 

@@ -7,9 +7,10 @@
  */
 import type { ConversationKey } from '../../src-shared/protocol/conversation.js';
 import { nameKey } from '../../src-shared/protocol/names.js';
-import { E2EE_LIMITS } from '../../src-shared/protocol/e2ee.js';
 import type { Contact, GroupInfo } from '../../src-shared/protocol/objects.js';
 import type { ChatClient } from '../client/client.js';
+import { addableDevices } from '../client/e2ee-devices.js';
+import type { DeviceId } from '../crypto/mls.js';
 import type { EncryptedChats } from '../client/e2ee.js';
 import type { DeviceHistory } from './e2ee-history.js';
 
@@ -119,12 +120,7 @@ export class MemberAdder {
   private async addLacking(given?: Conversations): Promise<void> {
     const { contacts, groups } = await this.conversations(given);
     const all = [...new Set([this.me, ...contacts.map((contact) => contact.name), ...groups.flatMap((group) => group.members)])];
-    const listed = new Map<string, string[]>();
-    for (let at = 0; at < all.length; at += E2EE_LIMITS.maxListedUsers) {
-      const { users } = await this.client.request('deviceList', { users: all.slice(at, at + E2EE_LIMITS.maxListedUsers) });
-      for (const { user, devices } of users) listed.set(nameKey(user), devices.filter((device) => device.addable).map((device) => device.deviceId));
-    }
-    this.addDevices(listed, { contacts, groups });
+    this.addDevices(await addableDevices(this.client, all), { contacts, groups });
   }
 
   /**
@@ -138,11 +134,9 @@ export class MemberAdder {
       ...contacts.map((contact): [ConversationKey, string[]] => [contact.conv, [contact.name, this.me]]),
       ...groups.map((group): [ConversationKey, string[]] => [group.conv, group.members]),
     ]);
-    /** The readers of the conversation with listed devices its group lacks, name → those devices. */
-    const lacking = (conv: ConversationKey): Map<string, string[]> => {
+    /** The readers of the conversation with listed devices its group (of `members`) lacks, name → those devices. */
+    const lacking = (conv: ConversationKey, members: readonly DeviceId[]): Map<string, string[]> => {
       const due = new Map<string, string[]>();
-      const members = this.chats.members(conv);
-      if (members === undefined) return due;
       const present = members.map((id) => id.deviceId);
       for (const user of readers.get(conv)!) {
         const absent = (listed.get(nameKey(user)) ?? []).filter((deviceId) => !present.includes(deviceId));
@@ -153,10 +147,12 @@ export class MemberAdder {
     this.soon(async () => {
       await this.chats.catchUp();
       for (const conv of readers.keys()) {
-        const due = lacking(conv);
+        const members = this.chats.members(conv);
+        if (members === undefined) continue;
+        const due = lacking(conv, members);
         const users = [...due.keys()];
         if (users.length === 0) continue;
-        const present = new Set(this.chats.members(conv)!.map((id) => id.userId));
+        const present = new Set(members.map((id) => id.userId));
         // A user with no device in the group yet is added as a member who joined (bound to the id that appears).
         const newcomers = users.filter((user) => !present.has(this.history.idOf(user) ?? -1));
         for (const user of newcomers) this.deviceless.delete(nameKey(user));
