@@ -16,8 +16,8 @@ export interface ClaimedKeyPackage extends DeviceRow {
   keyPackage?: Buffer;
   /** The package is the device's last-resort one, which stays: it had no other left. */
   lastResort?: true;
-  /** How many the device holds after this claim. */
-  left: number;
+  /** How many the device holds after this claim; absent for a device not asked for. */
+  left?: number;
 }
 
 export interface ListedDevice {
@@ -308,7 +308,7 @@ export function mlsQueries(dialect: Dialect): Queries<MlsStore> {
           const claimed: ClaimedKeyPackage[] = [];
           for (const { lastResort, ...device } of devices) {
             if (only !== undefined && !only.includes(device.deviceId)) {
-              claimed.push({ ...device, left: yield* keyPackageCount(userId, device.deviceId) });
+              claimed.push(device);
               continue;
             }
             const taken = yield* rows<{ keyPackage: Buffer }>(

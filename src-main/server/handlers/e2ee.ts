@@ -232,7 +232,7 @@ export function e2eeHandlers(ctx: ServerContext): E2eeHandlers {
       // device with its last-resort package only, used again and again, until its app next starts: its app
       // hears and uploads more (a user's own claim too: it spends a package of each of their other devices).
       for (const { deviceId, keyPackage, left } of devices) {
-        if (keyPackage !== undefined && left < E2EE_LIMITS.keepKeyPackages) {
+        if (keyPackage !== undefined && left !== undefined && left < E2EE_LIMITS.keepKeyPackages) {
           fanOut.push([user.id], { type: 'keyPackagesLow', deviceId, keyPackages: left });
         }
       }
