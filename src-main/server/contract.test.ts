@@ -167,6 +167,23 @@ describe('login.deliveredUpTo (§7.2, §11.1)', () => {
     const third = await room.raw();
     expect(await loginResult(third)).toMatchObject({ lastMessageId: m5, deliveredUpTo: m4 });
   });
+
+  it('does not count what came while the server was closing the connection, which was never written', async () => {
+    const bob = await room.user('bob');
+    const first = await room.raw();
+    const { lastMessageId } = await loginResult(first);
+    // alice's app takes nothing more: her socket stays open on the server for its grace period after the kick.
+    first.socket.pause();
+    await room.host.server.admin.kick('alice');
+    const meanwhile = (await bob.send({ kind: 'room' }, 'while alice is being closed')).id;
+    first.socket.resume();
+    await first.waitClosed();
+    await room.gone('alice');
+    expect(first.frames.some((frame) => frame.type === 'message')).toBe(false);
+
+    const second = await room.raw();
+    expect(await loginResult(second)).toMatchObject({ lastMessageId: meanwhile, deliveredUpTo: lastMessageId });
+  });
 });
 
 describe('large responses (§10.5)', () => {

@@ -10,7 +10,7 @@ import type { ServerLog } from './log.js';
 import type { FanOut, LocalNode } from './outbound/fan-out.js';
 import { Presence } from './presence.js';
 import type { KeyedQueue } from './serial.js';
-import type { Session } from './session.js';
+import { markSent, type Session } from './session.js';
 
 export interface RosterOptions {
   /** The room's clock: presence and last-seen times are shared and stored (clock.ts). */
@@ -154,7 +154,7 @@ export class Roster {
         if (session === except) continue;
         session.connection.sendEncoded(bytes);
         if (messageId > 0) this.deliveries += 1;
-        if (messageId > session.sentUpTo) session.sentUpTo = messageId;
+        markSent(session, messageId);
       }
     }
   }
@@ -171,7 +171,7 @@ export class Roster {
         if (session === except) continue;
         session.connection.sendEncoded(bytes);
         if (messageId > 0) this.deliveries += 1;
-        if (messageId > session.sentUpTo) session.sentUpTo = messageId;
+        markSent(session, messageId);
       }
     }
   }

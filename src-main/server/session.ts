@@ -41,6 +41,14 @@ export interface Session {
 
 export type LoggedInSession = Session & { user: UserRow };
 
+/**
+ * Counts the message id as written to the session (its sentUpTo), if its connection still takes frames: one
+ * the server is closing drops them, and a clean close stores sentUpTo as the account's cursor (roster.ts).
+ */
+export function markSent(session: Session, messageId: number): void {
+  if (messageId > session.sentUpTo && session.connection.isOpen) session.sentUpTo = messageId;
+}
+
 export function newSession(connection: Connection, rateLimits: RateLimits): Session {
   return {
     connection,

@@ -9,7 +9,7 @@ import type { UserRow } from '../../store/types.js';
 import type { Handlers, ServerContext } from '../context.js';
 import { ANSWERED, type Answered, ServerError } from '../errors.js';
 import { canRead, memberGroup, otherUser, resendRefusal, userNamed } from '../lookups.js';
-import type { LoggedInSession } from '../session.js';
+import { markSent, type LoggedInSession } from '../session.js';
 import type { FileTransfers } from '../transfer.js';
 import { openChat } from './chats.js';
 
@@ -166,9 +166,9 @@ export function messageHandlers(ctx: ServerContext) {
     sync: async (session, request) => {
       const page = await store.sync(session.user.id, request.after, request.limit ?? LIMITS.defaultPageSize);
       session.syncedTo = Math.max(session.syncedTo, request.after);
-      const last = page.messages.at(-1);
-      if (last && last.id > session.sentUpTo) session.sentUpTo = last.id;
       await reportCaughtUp(session.user, page.messages);
+      // After the last wait: the connection may have closed during it.
+      markSent(session, page.messages.at(-1)?.id ?? 0);
       return page;
     },
 
@@ -177,9 +177,8 @@ export function messageHandlers(ctx: ServerContext) {
       const page = await store.events(session.user.id, request.after, request.limit ?? LIMITS.defaultPageSize);
       session.syncedTo = Math.max(session.syncedTo, await store.messageIdAtEvent(request.after));
       const messages = page.events.flatMap((event) => (event.kind === 'message' ? [event.message] : []));
-      const last = messages.at(-1);
-      if (last && last.id > session.sentUpTo) session.sentUpTo = last.id;
       await reportCaughtUp(session.user, messages);
+      markSent(session, messages.at(-1)?.id ?? 0);
       return page;
     },
 

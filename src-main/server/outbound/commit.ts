@@ -33,7 +33,7 @@ import { notInGroup, resendRefusal } from '../lookups.js';
 import type { Roster } from '../roster.js';
 import type { FanOut } from './fan-out.js';
 import type { SerialQueue } from '../serial.js';
-import type { Session } from '../session.js';
+import { markSent, type Session } from '../session.js';
 
 /** A checked send, addressed: what to store and whom it concerns. */
 export interface AddressedSend {
@@ -195,7 +195,7 @@ export class SendCommit {
     this.lastAnswered = Math.max(this.lastAnswered, eventId ?? (duplicate ? storedMessage.id : 0));
     fanOut.afterPushed(eventId ?? this.lastAnswered, () => {
       // Reached only now: a clean close before it must not count lower ids this session was never written.
-      if (storedMessage.id > session.sentUpTo) session.sentUpTo = storedMessage.id;
+      markSent(session, storedMessage.id);
       session.connection.send({ type: 'res', id: requestId, ok: true, result });
       resolve(ANSWERED);
     });
